@@ -1,0 +1,797 @@
+//! The event model: one stream, four layers, integer kinds.
+//!
+//! An event on the wire is the msgpack array `[seq, layer, kind, payload, ts]`.
+//! `payload` is itself an array whose shape is fixed by `(layer, kind)`; the
+//! field order of every payload struct below *is* the wire order (rmp-serde
+//! writes structs as arrays), so reordering fields is a format change.
+//!
+//! Kinds are small integers, not names, so the encoding stays compact and
+//! renaming a Rust type never changes a file. Numbers of removed kinds are
+//! never reused; each layer notes its next free kind.
+//!
+//! A reader that meets a kind it does not know keeps the event as
+//! [`EventBody::Unknown`] (sequence number and layer intact) instead of failing:
+//! newer minor versions may add kinds.
+
+use std::fmt;
+
+use serde::de::{self, IgnoredAny, SeqAccess, Visitor};
+use serde::ser::SerializeTuple;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::hash::Digest;
+use crate::value::{TensorRef, Value};
+
+/// The four layers of the stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Layer {
+    /// What the user's program did at the top.
+    Api = 0,
+    /// Operator calls.
+    Dispatch = 1,
+    /// Graph construction and engine scheduling.
+    Autograd = 2,
+    /// Device guards and transfers.
+    Device = 3,
+}
+
+impl Layer {
+    /// All layers in wire order.
+    pub const ALL: [Layer; 4] = [Layer::Api, Layer::Dispatch, Layer::Autograd, Layer::Device];
+
+    /// The layer with this wire number.
+    pub fn from_u8(n: u8) -> Option<Layer> {
+        Layer::ALL.get(usize::from(n)).copied()
+    }
+
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Layer::Api => "api",
+            Layer::Dispatch => "dispatch",
+            Layer::Autograd => "autograd",
+            Layer::Device => "device",
+        }
+    }
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One event: a dense sequence number, a body and a timestamp.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    /// Dense, starting at 0, one per event.
+    pub seq: u64,
+    /// Nanoseconds since the recording started, or 0 when timestamps are off.
+    /// Never part of any hash.
+    pub ts: u64,
+    /// What happened.
+    pub body: EventBody,
+}
+
+/// What an event says, by layer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EventBody {
+    /// Layer 0.
+    Api(ApiEvent),
+    /// Layer 1.
+    Dispatch(DispatchEvent),
+    /// Layer 2.
+    Autograd(AutogradEvent),
+    /// Layer 3.
+    Device(DeviceEvent),
+    /// A kind (or layer) this reader does not know; its payload was skipped.
+    Unknown {
+        /// Wire layer number.
+        layer: u8,
+        /// Wire kind number.
+        kind: u8,
+    },
+}
+
+// ---------------------------------------------------------------------------
+// api layer (0). Next kind: 10.
+
+/// api layer events.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum ApiEvent {
+    /// Kind 1: a tensor entered the program without an observed operator
+    /// (a leaf made outside the trace, an `nn.Parameter` wrapping existing storage).
+    Tensor(TensorIntro),
+    /// Kind 2: `requires_grad_()` changed a tensor's flag.
+    SetRequiresGrad(SetRequiresGrad),
+    /// Kind 3: `backward()` was called.
+    Backward(BackwardCall),
+    /// Kind 4: grad mode or inference mode changed.
+    GradMode(GradMode),
+    /// Kind 5: the global RNG was seeded.
+    ManualSeed(ManualSeed),
+    /// Kind 6: a named region began (`Optimizer.step#SGD.step`, user marks).
+    MarkBegin(Mark),
+    /// Kind 7: the innermost named region ended.
+    MarkEnd(Mark),
+    /// Kind 8: a tensor's `.grad` was replaced outside the engine (`zero_grad`).
+    SetGrad(SetGrad),
+    /// Kind 9: the recorded program raised; the trace ends here.
+    ProgramError(ProgramError),
+}
+
+/// Payload of [`ApiEvent::Tensor`]: `[tensor, alias]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TensorIntro {
+    /// The tensor; `value` is set unless `alias` is true or the policy is `none`.
+    pub tensor: TensorRef,
+    /// True when the tensor's storage already appeared in the stream: the
+    /// tensor is a new view of known memory and carries no value of its own.
+    pub alias: bool,
+}
+
+/// Payload of [`ApiEvent::SetRequiresGrad`]: `[tensor, requires_grad]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SetRequiresGrad {
+    /// Tensor id.
+    pub tensor: u64,
+    /// New flag.
+    pub requires_grad: bool,
+}
+
+/// Payload of [`ApiEvent::Backward`]: `[roots, grads, retain_graph, create_graph]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackwardCall {
+    /// Tensor ids of the outputs backward starts from.
+    pub roots: Vec<u64>,
+    /// One entry per root: the gradient tensor id, or nil for the implicit
+    /// `ones_like` of a scalar root.
+    pub grads: Vec<Option<u64>>,
+    /// `retain_graph`.
+    pub retain_graph: bool,
+    /// `create_graph`.
+    pub create_graph: bool,
+}
+
+/// Payload of [`ApiEvent::GradMode`]: `[grad_enabled, inference_mode]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GradMode {
+    /// `torch.is_grad_enabled()`.
+    pub grad_enabled: bool,
+    /// `torch.is_inference_mode_enabled()`.
+    pub inference_mode: bool,
+}
+
+/// Payload of [`ApiEvent::ManualSeed`]: `[seed]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ManualSeed {
+    /// The seed.
+    pub seed: u64,
+}
+
+/// Payload of [`ApiEvent::MarkBegin`] and [`ApiEvent::MarkEnd`]: `[name]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Mark {
+    /// Region name.
+    pub name: String,
+}
+
+/// Payload of [`ApiEvent::SetGrad`]: `[tensor, grad]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SetGrad {
+    /// The leaf whose `.grad` changed.
+    pub tensor: u64,
+    /// The new gradient tensor id, or nil for `None`.
+    pub grad: Option<u64>,
+}
+
+/// Payload of [`ApiEvent::ProgramError`]: `[message]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProgramError {
+    /// `ExceptionType: message`.
+    pub message: String,
+}
+
+// ---------------------------------------------------------------------------
+// dispatch layer (1). Next kind: 2.
+
+/// dispatch layer events.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum DispatchEvent {
+    /// Kind 1: one operator call, recorded when it returns.
+    Op(OpCall),
+}
+
+/// Where an operator call happened.
+///
+/// Wire form `[where, node]`: `[0, nil]` top level, `[1, nil]` inside a
+/// `backward()` call but outside any node (the implicit `ones_like`),
+/// `[2, node_id]` while the engine ran that node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Context {
+    /// Called by the program itself. Replay re-executes these.
+    TopLevel,
+    /// Inside `backward()`, before or after the engine ran nodes.
+    Backward,
+    /// While the engine executed this node.
+    Node(u64),
+}
+
+impl Serialize for Context {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (code, node): (u8, Option<u64>) = match *self {
+            Context::TopLevel => (0, None),
+            Context::Backward => (1, None),
+            Context::Node(n) => (2, Some(n)),
+        };
+        (code, node).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Context {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Context, D::Error> {
+        let (code, node): (u8, Option<u64>) = Deserialize::deserialize(deserializer)?;
+        match (code, node) {
+            (0, _) => Ok(Context::TopLevel),
+            (1, _) => Ok(Context::Backward),
+            (2, Some(n)) => Ok(Context::Node(n)),
+            (2, None) => Err(de::Error::custom("context 2 (node) without a node id")),
+            (other, _) => Err(de::Error::custom(format_args!("unknown context {other}"))),
+        }
+    }
+}
+
+/// One step of the dispatcher's walk: `[key, handler]`.
+///
+/// `handler` is `"autograd"` (an autograd kernel that records the graph and
+/// redispatches below), `"fallthrough"` (the key is skipped), `"kernel"` (a
+/// real kernel: backend kernels, BackendSelect for factories,
+/// ADInplaceOrView for in-place and view ops) or `"math"` (a composite kernel
+/// that decomposes into further calls).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ChainStep {
+    /// Dispatch key name as PyTorch spells it (`AutogradCPU`).
+    pub key: String,
+    /// How the key handled the call.
+    pub handler: String,
+}
+
+/// Payload of [`DispatchEvent::Op`]: `[op, keyset, chain, args, outputs, context]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OpCall {
+    /// ATen overload name as PyTorch spells it in Python (`aten.addmm.default`).
+    pub op: String,
+    /// Keys of the computed DispatchKeySet, highest priority first.
+    pub keyset: Vec<String>,
+    /// The keys the call walked, in order.
+    pub chain: Vec<ChainStep>,
+    /// Every schema argument in schema order, defaults filled in: `[name, value]`.
+    pub args: Vec<(String, Value)>,
+    /// Results, in schema order (tuples flattened).
+    pub outputs: Vec<Value>,
+    /// Top level, inside backward, or inside a node.
+    pub context: Context,
+}
+
+// ---------------------------------------------------------------------------
+// autograd layer (2). Next kind: 7.
+
+/// autograd layer events.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum AutogradEvent {
+    /// Kind 1: a graph node was created.
+    Node(NodeCreated),
+    /// Kind 2: the engine started a GraphTask.
+    GraphTaskBegin(GraphTaskBegin),
+    /// Kind 3: a NodeTask was pushed onto the ReadyQueue.
+    Push(QueueEntry),
+    /// Kind 4: a NodeTask was popped from the ReadyQueue (the node runs next).
+    Pop(QueueEntry),
+    /// Kind 5: AccumulateGrad stored a gradient into a leaf.
+    Accumulate(Accumulate),
+    /// Kind 6: the GraphTask finished.
+    GraphTaskEnd(GraphTaskEnd),
+}
+
+/// An edge to the next node: `[node, input_nr]`, node nil for an undefined edge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Edge {
+    /// Node id, or nil when the input needs no gradient.
+    pub node: Option<u64>,
+    /// Which input of that node the gradient flows into.
+    pub input_nr: u32,
+}
+
+/// `sequence_nr` of AccumulateGrad nodes: they always run last among ties.
+pub const ACCUMULATE_GRAD_SEQ: u64 = u64::MAX;
+
+/// Payload of [`AutogradEvent::Node`]: `[node, name, seq_nr, next, tensors]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NodeCreated {
+    /// Node id: dense, in order of first appearance.
+    pub node: u64,
+    /// PyTorch's node name (`AddmmBackward0`, `AccumulateGrad`).
+    pub name: String,
+    /// Sequence number relative to the start of the recording
+    /// ([`ACCUMULATE_GRAD_SEQ`] for AccumulateGrad).
+    pub seq_nr: u64,
+    /// Next edges in `next_functions` order.
+    pub next: Vec<Edge>,
+    /// The tensors this node is attached to: the outputs whose `grad_fn` it is
+    /// (output_nr order), or the leaf variable of an AccumulateGrad.
+    pub tensors: Vec<u64>,
+}
+
+/// Payload of [`AutogradEvent::GraphTaskBegin`]: `[roots, depth, keep_graph, create_graph]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GraphTaskBegin {
+    /// Root edges, in argument order.
+    pub roots: Vec<Edge>,
+    /// Reentrant depth (0 for a plain `backward()`).
+    pub depth: u32,
+    /// `retain_graph`.
+    pub keep_graph: bool,
+    /// `create_graph`.
+    pub create_graph: bool,
+}
+
+/// Payload of [`AutogradEvent::Push`] and [`AutogradEvent::Pop`]:
+/// `[node, depth, seq_nr, deps]`.
+///
+/// `(depth, seq_nr)` is the ReadyQueue's ordering key (a max-heap); `deps` is
+/// the node's dependency count when the GraphTask started (the number of
+/// incoming edges from reachable nodes).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueueEntry {
+    /// Node id.
+    pub node: u64,
+    /// Reentrant depth of the GraphTask.
+    pub depth: u32,
+    /// The node's sequence number.
+    pub seq_nr: u64,
+    /// Initial dependency count.
+    pub deps: u32,
+}
+
+/// Payload of [`AutogradEvent::Accumulate`]: `[node, tensor, grad]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Accumulate {
+    /// The AccumulateGrad node.
+    pub node: u64,
+    /// The leaf.
+    pub tensor: u64,
+    /// The tensor now stored in the leaf's `.grad`.
+    pub grad: TensorRef,
+}
+
+/// Payload of [`AutogradEvent::GraphTaskEnd`]: `[executed]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GraphTaskEnd {
+    /// How many nodes the GraphTask executed.
+    pub executed: u64,
+}
+
+// ---------------------------------------------------------------------------
+// device layer (3). Next kind: 4.
+
+/// device layer events.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum DeviceEvent {
+    /// Kind 1: a device guard switched the current device.
+    GuardEnter(DeviceGuard),
+    /// Kind 2: the guard restored the previous device.
+    GuardExit(DeviceGuard),
+    /// Kind 3: an operator moved data between devices.
+    Transfer(Transfer),
+}
+
+/// Payload of guard events: `[device]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeviceGuard {
+    /// The device made current (enter) or left (exit).
+    pub device: String,
+}
+
+/// Payload of [`DeviceEvent::Transfer`]: `[src, dst, from, to]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Transfer {
+    /// Source tensor id.
+    pub src: u64,
+    /// Destination tensor id.
+    pub dst: u64,
+    /// Source device.
+    pub from: String,
+    /// Destination device.
+    pub to: String,
+}
+
+// ---------------------------------------------------------------------------
+// Wire (de)serialization.
+
+impl EventBody {
+    /// `(layer, kind)` wire numbers.
+    pub fn code(&self) -> (u8, u8) {
+        match self {
+            EventBody::Api(e) => (
+                0,
+                match e {
+                    ApiEvent::Tensor(_) => 1,
+                    ApiEvent::SetRequiresGrad(_) => 2,
+                    ApiEvent::Backward(_) => 3,
+                    ApiEvent::GradMode(_) => 4,
+                    ApiEvent::ManualSeed(_) => 5,
+                    ApiEvent::MarkBegin(_) => 6,
+                    ApiEvent::MarkEnd(_) => 7,
+                    ApiEvent::SetGrad(_) => 8,
+                    ApiEvent::ProgramError(_) => 9,
+                },
+            ),
+            EventBody::Dispatch(DispatchEvent::Op(_)) => (1, 1),
+            EventBody::Autograd(e) => (
+                2,
+                match e {
+                    AutogradEvent::Node(_) => 1,
+                    AutogradEvent::GraphTaskBegin(_) => 2,
+                    AutogradEvent::Push(_) => 3,
+                    AutogradEvent::Pop(_) => 4,
+                    AutogradEvent::Accumulate(_) => 5,
+                    AutogradEvent::GraphTaskEnd(_) => 6,
+                },
+            ),
+            EventBody::Device(e) => (
+                3,
+                match e {
+                    DeviceEvent::GuardEnter(_) => 1,
+                    DeviceEvent::GuardExit(_) => 2,
+                    DeviceEvent::Transfer(_) => 3,
+                },
+            ),
+            EventBody::Unknown { layer, kind } => (*layer, *kind),
+        }
+    }
+
+    /// The layer, or `None` for an unknown layer number.
+    pub fn layer(&self) -> Option<Layer> {
+        Layer::from_u8(self.code().0)
+    }
+
+    /// Short kind name for display (`op`, `push`, `node`, ...).
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            EventBody::Api(e) => match e {
+                ApiEvent::Tensor(_) => "tensor",
+                ApiEvent::SetRequiresGrad(_) => "set_requires_grad",
+                ApiEvent::Backward(_) => "backward",
+                ApiEvent::GradMode(_) => "grad_mode",
+                ApiEvent::ManualSeed(_) => "manual_seed",
+                ApiEvent::MarkBegin(_) => "mark_begin",
+                ApiEvent::MarkEnd(_) => "mark_end",
+                ApiEvent::SetGrad(_) => "set_grad",
+                ApiEvent::ProgramError(_) => "program_error",
+            },
+            EventBody::Dispatch(DispatchEvent::Op(_)) => "op",
+            EventBody::Autograd(e) => match e {
+                AutogradEvent::Node(_) => "node",
+                AutogradEvent::GraphTaskBegin(_) => "graph_task_begin",
+                AutogradEvent::Push(_) => "push",
+                AutogradEvent::Pop(_) => "pop",
+                AutogradEvent::Accumulate(_) => "accumulate",
+                AutogradEvent::GraphTaskEnd(_) => "graph_task_end",
+            },
+            EventBody::Device(e) => match e {
+                DeviceEvent::GuardEnter(_) => "guard_enter",
+                DeviceEvent::GuardExit(_) => "guard_exit",
+                DeviceEvent::Transfer(_) => "transfer",
+            },
+            EventBody::Unknown { .. } => "unknown",
+        }
+    }
+
+    /// The same body with every value digest removed: what structural hashes cover.
+    pub fn structural(&self) -> EventBody {
+        match self {
+            EventBody::Api(ApiEvent::Tensor(t)) => EventBody::Api(ApiEvent::Tensor(TensorIntro {
+                tensor: t.tensor.structural(),
+                alias: t.alias,
+            })),
+            EventBody::Dispatch(DispatchEvent::Op(op)) => {
+                EventBody::Dispatch(DispatchEvent::Op(OpCall {
+                    args: op
+                        .args
+                        .iter()
+                        .map(|(n, v)| (n.clone(), v.structural()))
+                        .collect(),
+                    outputs: op.outputs.iter().map(Value::structural).collect(),
+                    ..op.clone()
+                }))
+            }
+            EventBody::Autograd(AutogradEvent::Accumulate(a)) => {
+                EventBody::Autograd(AutogradEvent::Accumulate(Accumulate {
+                    grad: a.grad.structural(),
+                    ..a.clone()
+                }))
+            }
+            other => other.clone(),
+        }
+    }
+
+    /// BLAKE3 of `msgpack([layer, kind, structural payload])`.
+    pub fn structural_hash(&self) -> Digest {
+        let mut buf = Vec::with_capacity(128);
+        let (layer, kind) = self.code();
+        let structural = self.structural();
+        let written = {
+            let mut ser = rmp_serde::Serializer::new(&mut buf);
+            let mut tuple = match Serializer::serialize_tuple(&mut ser, 3) {
+                Ok(t) => t,
+                Err(_) => unreachable!("msgpack encoding into a Vec is infallible"),
+            };
+            tuple
+                .serialize_element(&layer)
+                .and_then(|()| tuple.serialize_element(&kind))
+                .and_then(|()| tuple.serialize_element(&PayloadRef(&structural)))
+                .and_then(|()| tuple.end())
+        };
+        if written.is_err() {
+            unreachable!("msgpack encoding into a Vec is infallible");
+        }
+        Digest::of(&buf)
+    }
+
+    /// Every tensor reference carried by the body (with metadata).
+    pub fn tensor_refs(&self) -> Vec<&TensorRef> {
+        match self {
+            EventBody::Api(ApiEvent::Tensor(t)) => vec![&t.tensor],
+            EventBody::Dispatch(DispatchEvent::Op(op)) => op
+                .args
+                .iter()
+                .flat_map(|(_, v)| v.tensors())
+                .chain(op.outputs.iter().flat_map(Value::tensors))
+                .collect(),
+            EventBody::Autograd(AutogradEvent::Accumulate(a)) => vec![&a.grad],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Serializes just the payload of a body.
+struct PayloadRef<'a>(&'a EventBody);
+
+impl Serialize for PayloadRef<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            EventBody::Api(e) => match e {
+                ApiEvent::Tensor(p) => p.serialize(s),
+                ApiEvent::SetRequiresGrad(p) => p.serialize(s),
+                ApiEvent::Backward(p) => p.serialize(s),
+                ApiEvent::GradMode(p) => p.serialize(s),
+                ApiEvent::ManualSeed(p) => p.serialize(s),
+                ApiEvent::MarkBegin(p) | ApiEvent::MarkEnd(p) => p.serialize(s),
+                ApiEvent::SetGrad(p) => p.serialize(s),
+                ApiEvent::ProgramError(p) => p.serialize(s),
+            },
+            EventBody::Dispatch(DispatchEvent::Op(p)) => p.serialize(s),
+            EventBody::Autograd(e) => match e {
+                AutogradEvent::Node(p) => p.serialize(s),
+                AutogradEvent::GraphTaskBegin(p) => p.serialize(s),
+                AutogradEvent::Push(p) | AutogradEvent::Pop(p) => p.serialize(s),
+                AutogradEvent::Accumulate(p) => p.serialize(s),
+                AutogradEvent::GraphTaskEnd(p) => p.serialize(s),
+            },
+            EventBody::Device(e) => match e {
+                DeviceEvent::GuardEnter(p) | DeviceEvent::GuardExit(p) => p.serialize(s),
+                DeviceEvent::Transfer(p) => p.serialize(s),
+            },
+            EventBody::Unknown { .. } => Err(serde::ser::Error::custom(
+                "an event of unknown kind cannot be written",
+            )),
+        }
+    }
+}
+
+impl Serialize for Event {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (layer, kind) = self.body.code();
+        let mut tuple = serializer.serialize_tuple(5)?;
+        tuple.serialize_element(&self.seq)?;
+        tuple.serialize_element(&layer)?;
+        tuple.serialize_element(&kind)?;
+        tuple.serialize_element(&PayloadRef(&self.body))?;
+        tuple.serialize_element(&self.ts)?;
+        tuple.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Event, D::Error> {
+        deserializer.deserialize_tuple(5, EventVisitor)
+    }
+}
+
+struct EventVisitor;
+
+fn next<'de, A: SeqAccess<'de>, T: Deserialize<'de>>(
+    seq: &mut A,
+    index: usize,
+) -> Result<T, A::Error> {
+    seq.next_element()?
+        .ok_or_else(|| de::Error::invalid_length(index, &"an event of 5 elements"))
+}
+
+impl<'de> Visitor<'de> for EventVisitor {
+    type Value = Event;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an event [seq, layer, kind, payload, ts]")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Event, A::Error> {
+        let seq_nr: u64 = next(&mut seq, 0)?;
+        let layer: u8 = next(&mut seq, 1)?;
+        let kind: u8 = next(&mut seq, 2)?;
+        let s = &mut seq;
+        let body = match (layer, kind) {
+            (0, 1) => EventBody::Api(ApiEvent::Tensor(next(s, 3)?)),
+            (0, 2) => EventBody::Api(ApiEvent::SetRequiresGrad(next(s, 3)?)),
+            (0, 3) => EventBody::Api(ApiEvent::Backward(next(s, 3)?)),
+            (0, 4) => EventBody::Api(ApiEvent::GradMode(next(s, 3)?)),
+            (0, 5) => EventBody::Api(ApiEvent::ManualSeed(next(s, 3)?)),
+            (0, 6) => EventBody::Api(ApiEvent::MarkBegin(next(s, 3)?)),
+            (0, 7) => EventBody::Api(ApiEvent::MarkEnd(next(s, 3)?)),
+            (0, 8) => EventBody::Api(ApiEvent::SetGrad(next(s, 3)?)),
+            (0, 9) => EventBody::Api(ApiEvent::ProgramError(next(s, 3)?)),
+            (1, 1) => EventBody::Dispatch(DispatchEvent::Op(next(s, 3)?)),
+            (2, 1) => EventBody::Autograd(AutogradEvent::Node(next(s, 3)?)),
+            (2, 2) => EventBody::Autograd(AutogradEvent::GraphTaskBegin(next(s, 3)?)),
+            (2, 3) => EventBody::Autograd(AutogradEvent::Push(next(s, 3)?)),
+            (2, 4) => EventBody::Autograd(AutogradEvent::Pop(next(s, 3)?)),
+            (2, 5) => EventBody::Autograd(AutogradEvent::Accumulate(next(s, 3)?)),
+            (2, 6) => EventBody::Autograd(AutogradEvent::GraphTaskEnd(next(s, 3)?)),
+            (3, 1) => EventBody::Device(DeviceEvent::GuardEnter(next(s, 3)?)),
+            (3, 2) => EventBody::Device(DeviceEvent::GuardExit(next(s, 3)?)),
+            (3, 3) => EventBody::Device(DeviceEvent::Transfer(next(s, 3)?)),
+            (layer, kind) => {
+                next::<A, IgnoredAny>(s, 3)?;
+                EventBody::Unknown { layer, kind }
+            }
+        };
+        let ts: u64 = next(&mut seq, 4)?;
+        Ok(Event {
+            seq: seq_nr,
+            ts,
+            body,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn sample_tensor(id: u64, digest: Option<Digest>) -> TensorRef {
+        TensorRef {
+            id,
+            dtype: "float32".into(),
+            shape: vec![16, 4],
+            stride: vec![4, 1],
+            offset: 0,
+            storage: id,
+            device: "cpu".into(),
+            requires_grad: false,
+            version: 0,
+            value: digest,
+        }
+    }
+
+    fn op(digest: Option<Digest>) -> EventBody {
+        EventBody::Dispatch(DispatchEvent::Op(OpCall {
+            op: "aten.relu.default".into(),
+            keyset: vec!["AutogradCPU".into(), "CPU".into()],
+            chain: vec![ChainStep {
+                key: "CPU".into(),
+                handler: "kernel".into(),
+            }],
+            args: vec![("self".into(), Value::Tensor(sample_tensor(0, digest)))],
+            outputs: vec![Value::Tensor(sample_tensor(1, digest))],
+            context: Context::Node(3),
+        }))
+    }
+
+    #[test]
+    fn structural_hash_ignores_values_seq_and_ts() {
+        let a = op(Some(Digest::of(b"a")));
+        let b = op(Some(Digest::of(b"b")));
+        assert_eq!(a.structural_hash(), b.structural_hash());
+        assert_eq!(a.structural_hash(), op(None).structural_hash());
+    }
+
+    #[test]
+    fn structural_hash_sees_metadata() {
+        let a = op(None);
+        let mut b = op(None);
+        if let EventBody::Dispatch(DispatchEvent::Op(call)) = &mut b {
+            call.context = Context::TopLevel;
+        }
+        assert_ne!(a.structural_hash(), b.structural_hash());
+    }
+
+    #[test]
+    fn events_round_trip() {
+        let bodies = vec![
+            op(Some(Digest::of(b"a"))),
+            EventBody::Api(ApiEvent::Backward(BackwardCall {
+                roots: vec![5],
+                grads: vec![None],
+                retain_graph: false,
+                create_graph: false,
+            })),
+            EventBody::Autograd(AutogradEvent::Node(NodeCreated {
+                node: 2,
+                name: "AccumulateGrad".into(),
+                seq_nr: ACCUMULATE_GRAD_SEQ,
+                next: vec![Edge {
+                    node: None,
+                    input_nr: 0,
+                }],
+                tensors: vec![1],
+            })),
+            EventBody::Autograd(AutogradEvent::Push(QueueEntry {
+                node: 2,
+                depth: 0,
+                seq_nr: 9,
+                deps: 1,
+            })),
+            EventBody::Device(DeviceEvent::Transfer(Transfer {
+                src: 1,
+                dst: 2,
+                from: "cpu".into(),
+                to: "meta".into(),
+            })),
+        ];
+        for (i, body) in bodies.into_iter().enumerate() {
+            let event = Event {
+                seq: i as u64,
+                ts: 77,
+                body,
+            };
+            let bytes = rmp_serde::to_vec(&event).expect("encode");
+            let back: Event = rmp_serde::from_slice(&bytes).expect("decode");
+            assert_eq!(back, event);
+        }
+    }
+
+    #[test]
+    fn unknown_kinds_are_kept_as_unknown() {
+        // [7, 2, 99, [1, 2], 0]
+        let bytes = [0x95, 7, 2, 99, 0x92, 1, 2, 0];
+        let event: Event = rmp_serde::from_slice(&bytes).expect("decode");
+        assert_eq!(event.seq, 7);
+        assert_eq!(event.body, EventBody::Unknown { layer: 2, kind: 99 });
+    }
+
+    #[test]
+    fn accumulate_grad_seq_is_u64_max_on_the_wire() {
+        let body = EventBody::Autograd(AutogradEvent::Pop(QueueEntry {
+            node: 0,
+            depth: 0,
+            seq_nr: ACCUMULATE_GRAD_SEQ,
+            deps: 1,
+        }));
+        let event = Event {
+            seq: 0,
+            ts: 0,
+            body,
+        };
+        let bytes = rmp_serde::to_vec(&event).expect("encode");
+        // 0xcf = uint64
+        assert!(
+            bytes
+                .windows(9)
+                .any(|w| w == [0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])
+        );
+    }
+}

@@ -1,0 +1,235 @@
+//! Container layout of `.ftr` files: header, self-checking chunks, footer.
+//!
+//! This module is the Rust mirror of `docs/FORMAT.md`, which is normative.
+//!
+//! ```text
+//! header   16 B   magic 89 46 54 52 0d 0a 1a 0a | major u16 LE | minor u16 LE | 0u32
+//! chunk    8 B    payload length u32 LE | kind u8 | 3 zero bytes
+//!          N B    msgpack payload
+//!          32 B   blake3(chunk header ‖ payload)
+//! ...      chunks: META first, then EVENTS and BLOB chunks interleaved
+//! INDEX    chunk  footer index (msgpack)
+//! trailer  16 B   offset of the INDEX chunk u64 LE | "FTRINDEX"
+//! ```
+//!
+//! Version rule: readers refuse any other major version; a minor bump may only
+//! add chunk kinds, event kinds or value tags (which readers skip), never
+//! change the shape of an existing record.
+
+use serde::{Deserialize, Serialize};
+
+use crate::hash::Digest;
+
+/// First 8 bytes of every trace (PNG-style: catches text-mode and 7-bit mangling).
+pub const MAGIC: [u8; 8] = [0x89, b'F', b'T', b'R', b'\r', b'\n', 0x1a, b'\n'];
+/// Major version written and read by this build.
+pub const VERSION_MAJOR: u16 = 1;
+/// Minor version written by this build.
+pub const VERSION_MINOR: u16 = 0;
+/// Length of the file header.
+pub const HEADER_LEN: u64 = 16;
+/// Length of a chunk header.
+pub const CHUNK_HEADER_LEN: u64 = 8;
+/// Length of a chunk's checksum.
+pub const CHUNK_HASH_LEN: u64 = 32;
+/// Last 8 bytes of a complete trace.
+pub const TRAILER_MAGIC: [u8; 8] = *b"FTRINDEX";
+/// Length of the trailer.
+pub const TRAILER_LEN: u64 = 16;
+/// Largest chunk payload a reader accepts (1 GiB).
+pub const MAX_CHUNK_PAYLOAD: u64 = 1 << 30;
+/// Writers close an EVENTS chunk once its encoded events reach this many bytes.
+pub const EVENT_CHUNK_TARGET: usize = 64 * 1024;
+
+/// Chunk kinds. Next kind: 5.
+pub mod chunk_kind {
+    /// Trace metadata ([`super::TraceMeta`]); always the first chunk.
+    pub const META: u8 = 1;
+    /// A msgpack array of events.
+    pub const EVENTS: u8 = 2;
+    /// One tensor value ([`super::BlobRecord`]).
+    pub const BLOB: u8 = 3;
+    /// The footer index ([`super::TraceIndex`]).
+    pub const INDEX: u8 = 4;
+}
+
+/// Which tensor values a recording keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValuePolicy {
+    /// Every operator output and every introduced tensor.
+    All,
+    /// Only what replay needs: introduced tensors and outputs of random ops.
+    Inputs,
+    /// No values.
+    None,
+}
+
+impl ValuePolicy {
+    /// Wire name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ValuePolicy::All => "all",
+            ValuePolicy::Inputs => "inputs",
+            ValuePolicy::None => "none",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(name: &str) -> Option<ValuePolicy> {
+        match name {
+            "all" => Some(ValuePolicy::All),
+            "inputs" => Some(ValuePolicy::Inputs),
+            "none" => Some(ValuePolicy::None),
+            _ => None,
+        }
+    }
+}
+
+/// META chunk payload: `[producer, program, value_policy, attrs]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceMeta {
+    /// Who wrote the trace (`ft-runtime 0.1.0`, `capture_torch.py 0.1.0`).
+    pub producer: String,
+    /// What ran (`traces/programs/mlp_train.py`).
+    pub program: String,
+    /// `all`, `inputs` or `none`.
+    pub value_policy: String,
+    /// Further facts as `[key, value]` string pairs in a fixed order
+    /// (`torch_version`, ...).
+    pub attrs: Vec<(String, String)>,
+}
+
+impl TraceMeta {
+    /// Looks up an attribute.
+    pub fn attr(&self, key: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// BLOB chunk payload: `[digest, dtype, shape, data]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BlobRecord {
+    /// `blake3(msgpack([dtype, shape]) ‖ data)`.
+    pub digest: Digest,
+    /// Dtype name (`float32`).
+    pub dtype: String,
+    /// Sizes.
+    pub shape: Vec<i64>,
+    /// Elements in logical C order, little-endian (msgpack bin).
+    #[serde(with = "serde_bytes")]
+    pub data: Vec<u8>,
+}
+
+/// One EVENTS chunk in the index: `[offset, first_seq, count]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventChunkEntry {
+    /// Offset of the chunk header.
+    pub offset: u64,
+    /// Sequence number of its first event.
+    pub first_seq: u64,
+    /// Number of events in it.
+    pub count: u64,
+}
+
+/// One BLOB chunk in the index: `[digest, offset]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobEntry {
+    /// The blob's digest.
+    pub digest: Digest,
+    /// Offset of the chunk header.
+    pub offset: u64,
+}
+
+/// INDEX chunk payload:
+/// `[event_count, layer_counts, chain, layer_chains, meta_offset, chunks, blobs]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceIndex {
+    /// Number of events.
+    pub event_count: u64,
+    /// Events per layer (api, dispatch, autograd, device).
+    pub layer_counts: [u64; 4],
+    /// Chain hash over all events' structural hashes.
+    pub chain: Digest,
+    /// Chain hash per layer.
+    pub layer_chains: [Digest; 4],
+    /// Offset of the META chunk.
+    pub meta_offset: u64,
+    /// EVENTS chunks in file order.
+    pub chunks: Vec<EventChunkEntry>,
+    /// BLOB chunks in file order.
+    pub blobs: Vec<BlobEntry>,
+}
+
+/// Frames a chunk: header, payload, checksum.
+pub fn frame_chunk(kind: u8, payload: &[u8]) -> Vec<u8> {
+    let header = chunk_header(kind, payload.len() as u32);
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&header);
+    hasher.update(payload);
+    let mut out = Vec::with_capacity(payload.len() + 40);
+    out.extend_from_slice(&header);
+    out.extend_from_slice(payload);
+    out.extend_from_slice(hasher.finalize().as_bytes());
+    out
+}
+
+/// The 8-byte chunk header.
+pub fn chunk_header(kind: u8, len: u32) -> [u8; 8] {
+    let l = len.to_le_bytes();
+    [l[0], l[1], l[2], l[3], kind, 0, 0, 0]
+}
+
+/// The 16-byte file header for this build's version.
+pub fn file_header() -> [u8; 16] {
+    let mut h = [0u8; 16];
+    h[..8].copy_from_slice(&MAGIC);
+    h[8..10].copy_from_slice(&VERSION_MAJOR.to_le_bytes());
+    h[10..12].copy_from_slice(&VERSION_MINOR.to_le_bytes());
+    h
+}
+
+/// The 16-byte trailer pointing at the index chunk.
+pub fn trailer(index_offset: u64) -> [u8; 16] {
+    let mut t = [0u8; 16];
+    t[..8].copy_from_slice(&index_offset.to_le_bytes());
+    t[8..].copy_from_slice(&TRAILER_MAGIC);
+    t
+}
+
+/// Encodes a value as msgpack into a fresh buffer.
+pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, crate::TraceError> {
+    rmp_serde::to_vec(value).map_err(|e| crate::TraceError::Write(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_layout() {
+        let h = file_header();
+        assert_eq!(&h[..8], &MAGIC);
+        assert_eq!(u16::from_le_bytes([h[8], h[9]]), VERSION_MAJOR);
+        assert_eq!(&h[12..], &[0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn chunk_frame_layout() {
+        let framed = frame_chunk(chunk_kind::BLOB, b"abc");
+        assert_eq!(framed.len(), 8 + 3 + 32);
+        assert_eq!(&framed[..8], &[3, 0, 0, 0, 3, 0, 0, 0]);
+        assert_eq!(&framed[8..11], b"abc");
+        let expected = blake3::hash(&framed[..11]);
+        assert_eq!(&framed[11..], expected.as_bytes());
+    }
+
+    #[test]
+    fn policy_names_round_trip() {
+        for p in [ValuePolicy::All, ValuePolicy::Inputs, ValuePolicy::None] {
+            assert_eq!(ValuePolicy::parse(p.name()), Some(p));
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! `ft-trace`: the event model and the `.ftr` file format of FrankenTorch Trace.
+//!
+//! This crate is the neutral core that every other part depends on: the
+//! runtime emits [`EventBody`] values into an [`EventSink`]; the writer and
+//! reader move them to and from `.ftr` files; replay and the inspector consume
+//! them. It knows nothing about tensor maths.
+//!
+//! * [`event`] — the four layers (api, dispatch, autograd, device) and their kinds;
+//! * [`value`] — operator arguments and tensor references;
+//! * [`hash`] — blob digests, structural hashes, chain hashes;
+//! * [`format`] — container layout (normative spec: `docs/FORMAT.md`);
+//! * [`writer`] / [`reader`] — streaming writer, indexed and recovering reader;
+//! * [`sink`] — the emission interface and in-memory / file sinks;
+//! * [`tensor_bytes`] — converting element buffers to blob bytes and back.
+
+pub mod error;
+pub mod event;
+pub mod format;
+pub mod hash;
+pub mod reader;
+pub mod sink;
+pub mod tensor_bytes;
+pub mod value;
+pub mod writer;
+
+pub use error::TraceError;
+pub use event::{
+    ACCUMULATE_GRAD_SEQ, Accumulate, ApiEvent, AutogradEvent, BackwardCall, ChainStep, Context,
+    DeviceEvent, DeviceGuard, DispatchEvent, Edge, Event, EventBody, GradMode, GraphTaskBegin,
+    GraphTaskEnd, Layer, ManualSeed, Mark, NodeCreated, OpCall, ProgramError, QueueEntry, SetGrad,
+    SetRequiresGrad, TensorIntro, Transfer,
+};
+pub use format::{BlobRecord, TraceIndex, TraceMeta, ValuePolicy};
+pub use hash::{ChainState, Digest, blob_digest};
+pub use reader::{TraceReader, Truncation};
+pub use sink::{EventSink, FileSink, MemorySink};
+pub use value::{TensorRef, Value};
+pub use writer::{FileTraceWriter, TraceSummary, TraceWriter, partial_path};

@@ -1,0 +1,226 @@
+//! Where instrumented code sends events: the [`EventSink`] trait and two sinks.
+//!
+//! The runtime holds an `Option<Box<dyn EventSink>>`; with tracing off it is
+//! `None` and emitting costs one branch. A sink numbers events (dense `seq`)
+//! and stamps them (or writes 0 when timestamps are off, which makes a
+//! recording byte-for-byte reproducible).
+//!
+//! [`MemorySink`] keeps the stream in memory, in the exact interleaving of
+//! events and blobs a streaming writer would produce, so it can later be
+//! written to a file identical to one recorded directly by [`FileSink`].
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use crate::error::TraceError;
+use crate::event::{Event, EventBody};
+use crate::format::{BlobRecord, TraceMeta, ValuePolicy};
+use crate::hash::{Digest, blob_digest};
+use crate::writer::{FileTraceWriter, TraceSummary, TraceWriter};
+
+/// A consumer of events.
+pub trait EventSink {
+    /// Records one event; returns the sequence number it was given.
+    fn record(&mut self, body: EventBody) -> u64;
+    /// Stores a tensor value (elements in C order, little-endian) and returns its
+    /// digest, or `None` when this sink keeps no values.
+    fn put_blob(&mut self, dtype: &str, shape: &[i64], data: &[u8]) -> Option<Digest>;
+    /// Which values the producer should hand to [`EventSink::put_blob`].
+    fn value_policy(&self) -> ValuePolicy;
+}
+
+/// Timestamp source shared by the sinks.
+#[derive(Clone, Debug)]
+struct Clock(Option<Instant>);
+
+impl Clock {
+    fn new(timestamps: bool) -> Clock {
+        Clock(timestamps.then(Instant::now))
+    }
+
+    fn now(&self) -> u64 {
+        self.0
+            .map(|start| u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX))
+            .unwrap_or(0)
+    }
+}
+
+/// One entry of a [`MemorySink`] journal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JournalEntry {
+    /// The event with this index (= seq).
+    Event(usize),
+    /// The first occurrence of this blob.
+    Blob(Digest),
+}
+
+/// Keeps a recording in memory.
+#[derive(Clone, Debug)]
+pub struct MemorySink {
+    policy: ValuePolicy,
+    clock: Clock,
+    events: Vec<Event>,
+    blobs: BTreeMap<Digest, BlobRecord>,
+    journal: Vec<JournalEntry>,
+}
+
+impl MemorySink {
+    /// An empty sink.
+    pub fn new(policy: ValuePolicy, timestamps: bool) -> MemorySink {
+        MemorySink {
+            policy,
+            clock: Clock::new(timestamps),
+            events: Vec::new(),
+            blobs: BTreeMap::new(),
+            journal: Vec::new(),
+        }
+    }
+
+    /// Events recorded so far.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// The value stored under `digest`.
+    pub fn blob(&self, digest: &Digest) -> Option<&BlobRecord> {
+        self.blobs.get(digest)
+    }
+
+    /// All stored values.
+    pub fn blobs(&self) -> &BTreeMap<Digest, BlobRecord> {
+        &self.blobs
+    }
+
+    /// Writes the recording through `writer`, in recording order.
+    pub fn write_into<W: std::io::Write>(
+        &self,
+        writer: &mut TraceWriter<W>,
+    ) -> Result<(), TraceError> {
+        for entry in &self.journal {
+            match *entry {
+                JournalEntry::Event(i) => {
+                    if let Some(event) = self.events.get(i) {
+                        writer.append_event(event)?;
+                    }
+                }
+                JournalEntry::Blob(digest) => {
+                    if let Some(b) = self.blobs.get(&digest) {
+                        writer.put_blob(&b.dtype, &b.shape, &b.data)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the recording to `path` (via `path.partial`).
+    pub fn write_file(&self, path: &Path, meta: &TraceMeta) -> Result<TraceSummary, TraceError> {
+        let mut file = FileTraceWriter::create(path, meta)?;
+        self.write_into(file.writer())?;
+        file.finish()
+    }
+}
+
+impl EventSink for MemorySink {
+    fn record(&mut self, body: EventBody) -> u64 {
+        let seq = self.events.len() as u64;
+        self.journal.push(JournalEntry::Event(self.events.len()));
+        self.events.push(Event {
+            seq,
+            ts: self.clock.now(),
+            body,
+        });
+        seq
+    }
+
+    fn put_blob(&mut self, dtype: &str, shape: &[i64], data: &[u8]) -> Option<Digest> {
+        if self.policy == ValuePolicy::None {
+            return None;
+        }
+        let digest = blob_digest(dtype, shape, data);
+        if let std::collections::btree_map::Entry::Vacant(slot) = self.blobs.entry(digest) {
+            slot.insert(BlobRecord {
+                digest,
+                dtype: dtype.to_owned(),
+                shape: shape.to_vec(),
+                data: data.to_vec(),
+            });
+            self.journal.push(JournalEntry::Blob(digest));
+        }
+        Some(digest)
+    }
+
+    fn value_policy(&self) -> ValuePolicy {
+        self.policy
+    }
+}
+
+/// Streams a recording straight to a file.
+///
+/// Write errors cannot be returned from [`EventSink::record`]; the first one is
+/// kept and reported by [`FileSink::finish`]. Dropping the sink unfinished
+/// leaves a readable, truncated `.partial` file.
+pub struct FileSink {
+    writer: FileTraceWriter,
+    policy: ValuePolicy,
+    clock: Clock,
+    error: Option<TraceError>,
+}
+
+impl FileSink {
+    /// Creates `path.partial` and starts the trace.
+    pub fn create(
+        path: &Path,
+        meta: &TraceMeta,
+        policy: ValuePolicy,
+        timestamps: bool,
+    ) -> Result<FileSink, TraceError> {
+        Ok(FileSink {
+            writer: FileTraceWriter::create(path, meta)?,
+            policy,
+            clock: Clock::new(timestamps),
+            error: None,
+        })
+    }
+
+    /// Finishes the file, or returns the first write error.
+    pub fn finish(self) -> Result<TraceSummary, TraceError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        self.writer.finish()
+    }
+}
+
+impl EventSink for FileSink {
+    fn record(&mut self, body: EventBody) -> u64 {
+        let ts = self.clock.now();
+        let w = self.writer.writer();
+        let seq = w.next_seq();
+        if self.error.is_none()
+            && let Err(e) = w.append(&body, ts)
+        {
+            self.error = Some(e);
+        }
+        seq
+    }
+
+    fn put_blob(&mut self, dtype: &str, shape: &[i64], data: &[u8]) -> Option<Digest> {
+        if self.policy == ValuePolicy::None {
+            return None;
+        }
+        match self.writer.writer().put_blob(dtype, shape, data) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                let digest = blob_digest(dtype, shape, data);
+                self.error.get_or_insert(e);
+                Some(digest)
+            }
+        }
+    }
+
+    fn value_policy(&self) -> ValuePolicy {
+        self.policy
+    }
+}

@@ -1,0 +1,303 @@
+//! Operator arguments and results as they appear in events: [`Value`] and [`TensorRef`].
+//!
+//! A tensor is never stored inline. An event names it by id (dense, in order of
+//! first appearance in the stream) together with the metadata a parity check
+//! needs (dtype, shape, stride, storage offset, storage id, device,
+//! requires_grad, version) and, when the value policy keeps it, the digest of
+//! its contents, which lives in a blob chunk.
+//!
+//! On the wire a [`Value`] is a two-element msgpack array `[tag, payload]` so a
+//! reader never has to guess whether `"cpu"` is a string or a device, or whether
+//! `[2, 3]` is a list or a tensor.
+
+use std::fmt;
+
+use serde::de::{self, SeqAccess, Visitor};
+use serde::ser::SerializeTuple;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::hash::Digest;
+
+/// A reference to a tensor, with the metadata both runtimes must agree on.
+///
+/// Wire form: `[id, dtype, shape, stride, offset, storage, device,
+/// requires_grad, version, value]` (10 elements, in this order).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TensorRef {
+    /// Tensor id: dense, in order of first appearance in the stream.
+    pub id: u64,
+    /// PyTorch's dtype name without the `torch.` prefix (`"float32"`).
+    pub dtype: String,
+    /// Sizes, outermost first.
+    pub shape: Vec<i64>,
+    /// Strides in elements.
+    pub stride: Vec<i64>,
+    /// Storage offset in elements.
+    pub offset: i64,
+    /// Storage id: dense, in order of first appearance; views share it.
+    pub storage: u64,
+    /// Device string as PyTorch prints it (`"cpu"`, `"meta"`).
+    pub device: String,
+    /// Whether autograd records operations on this tensor.
+    pub requires_grad: bool,
+    /// The tensor's version counter at the moment of the event.
+    pub version: u64,
+    /// Digest of the contents (a blob in the same file), when recorded.
+    pub value: Option<Digest>,
+}
+
+impl TensorRef {
+    /// Number of elements.
+    pub fn numel(&self) -> u64 {
+        self.shape.iter().map(|&d| d.max(0) as u64).product()
+    }
+
+    /// The same reference with the value digest removed (structural form).
+    pub fn structural(&self) -> TensorRef {
+        TensorRef {
+            value: None,
+            ..self.clone()
+        }
+    }
+}
+
+/// An operator argument or result.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Value {
+    /// `None`, or an absent optional argument. Tag 0.
+    None,
+    /// Tag 1.
+    Bool(bool),
+    /// Tag 2. Python ints and `SymInt`s.
+    Int(i64),
+    /// Tag 3. Always f64 on the wire, as Python writes floats.
+    Float(f64),
+    /// Tag 4. A string argument (`reduce="mean"`).
+    Str(String),
+    /// Tag 5.
+    Tensor(TensorRef),
+    /// Tag 6. Lists and tuples (`int[]`, `Tensor[]`, multiple results).
+    List(Vec<Value>),
+    /// Tag 7. A dtype name (`"float32"`).
+    Dtype(String),
+    /// Tag 8. A device (`"cpu"`, `"meta"`).
+    Device(String),
+    /// Tag 9. A layout (`"strided"`).
+    Layout(String),
+    /// Tag 10. A memory format (`"preserve_format"`, `"contiguous_format"`).
+    MemoryFormat(String),
+}
+
+impl Value {
+    fn tag(&self) -> u8 {
+        match self {
+            Value::None => 0,
+            Value::Bool(_) => 1,
+            Value::Int(_) => 2,
+            Value::Float(_) => 3,
+            Value::Str(_) => 4,
+            Value::Tensor(_) => 5,
+            Value::List(_) => 6,
+            Value::Dtype(_) => 7,
+            Value::Device(_) => 8,
+            Value::Layout(_) => 9,
+            Value::MemoryFormat(_) => 10,
+        }
+    }
+
+    /// Every tensor reference inside this value, depth first.
+    pub fn tensors(&self) -> Vec<&TensorRef> {
+        let mut out = Vec::new();
+        self.collect_tensors(&mut out);
+        out
+    }
+
+    fn collect_tensors<'a>(&'a self, out: &mut Vec<&'a TensorRef>) {
+        match self {
+            Value::Tensor(t) => out.push(t),
+            Value::List(items) => items.iter().for_each(|v| v.collect_tensors(out)),
+            _ => {}
+        }
+    }
+
+    /// The same value with every tensor's value digest removed.
+    pub fn structural(&self) -> Value {
+        match self {
+            Value::Tensor(t) => Value::Tensor(t.structural()),
+            Value::List(items) => Value::List(items.iter().map(Value::structural).collect()),
+            other => other.clone(),
+        }
+    }
+
+    /// The tensor, when this value is one.
+    pub fn as_tensor(&self) -> Option<&TensorRef> {
+        match self {
+            Value::Tensor(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::None => f.write_str("None"),
+            Value::Bool(b) => write!(f, "{}", if *b { "True" } else { "False" }),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => write!(f, "{x:?}"),
+            Value::Str(s) => write!(f, "{s:?}"),
+            Value::Tensor(t) => write!(f, "T{}{:?}", t.id, t.shape),
+            Value::List(items) => {
+                f.write_str("[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str("]")
+            }
+            Value::Dtype(s) => write!(f, "torch.{s}"),
+            Value::Device(s) => write!(f, "device({s})"),
+            Value::Layout(s) => write!(f, "torch.{s}"),
+            Value::MemoryFormat(s) => write!(f, "torch.{s}"),
+        }
+    }
+}
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut tuple = serializer.serialize_tuple(2)?;
+        tuple.serialize_element(&self.tag())?;
+        match self {
+            Value::None => tuple.serialize_element(&())?,
+            Value::Bool(b) => tuple.serialize_element(b)?,
+            Value::Int(i) => tuple.serialize_element(i)?,
+            Value::Float(x) => tuple.serialize_element(x)?,
+            Value::Tensor(t) => tuple.serialize_element(t)?,
+            Value::List(items) => tuple.serialize_element(items)?,
+            Value::Str(s)
+            | Value::Dtype(s)
+            | Value::Device(s)
+            | Value::Layout(s)
+            | Value::MemoryFormat(s) => tuple.serialize_element(s)?,
+        }
+        tuple.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
+        struct ValueVisitor;
+        impl<'de> Visitor<'de> for ValueVisitor {
+            type Value = Value;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a [tag, payload] value")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+                let tag: u8 = seq
+                    .next_element()?
+                    .ok_or_else(|| de::Error::invalid_length(0, &self))?;
+                let missing = || de::Error::invalid_length(1, &"a [tag, payload] value");
+                let value = match tag {
+                    0 => {
+                        seq.next_element::<()>()?.ok_or_else(missing)?;
+                        Value::None
+                    }
+                    1 => Value::Bool(seq.next_element()?.ok_or_else(missing)?),
+                    2 => Value::Int(seq.next_element()?.ok_or_else(missing)?),
+                    3 => Value::Float(seq.next_element()?.ok_or_else(missing)?),
+                    4 => Value::Str(seq.next_element()?.ok_or_else(missing)?),
+                    5 => Value::Tensor(seq.next_element()?.ok_or_else(missing)?),
+                    6 => Value::List(seq.next_element()?.ok_or_else(missing)?),
+                    7 => Value::Dtype(seq.next_element()?.ok_or_else(missing)?),
+                    8 => Value::Device(seq.next_element()?.ok_or_else(missing)?),
+                    9 => Value::Layout(seq.next_element()?.ok_or_else(missing)?),
+                    10 => Value::MemoryFormat(seq.next_element()?.ok_or_else(missing)?),
+                    other => {
+                        return Err(de::Error::custom(format_args!("unknown value tag {other}")));
+                    }
+                };
+                Ok(value)
+            }
+        }
+        deserializer.deserialize_tuple(2, ValueVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tensor(id: u64) -> TensorRef {
+        TensorRef {
+            id,
+            dtype: "float32".into(),
+            shape: vec![2, 3],
+            stride: vec![3, 1],
+            offset: 0,
+            storage: id,
+            device: "cpu".into(),
+            requires_grad: true,
+            version: 0,
+            value: Some(Digest::of(b"v")),
+        }
+    }
+
+    #[test]
+    fn every_variant_round_trips() {
+        let values = vec![
+            Value::None,
+            Value::Bool(true),
+            Value::Int(-7),
+            Value::Int(i64::MAX),
+            Value::Float(-0.1),
+            Value::Str("mean".into()),
+            Value::Tensor(tensor(3)),
+            Value::List(vec![Value::Int(2), Value::Tensor(tensor(4))]),
+            Value::Dtype("float32".into()),
+            Value::Device("meta".into()),
+            Value::Layout("strided".into()),
+            Value::MemoryFormat("preserve_format".into()),
+        ];
+        for v in values {
+            let bytes = rmp_serde::to_vec(&v).expect("encode");
+            let back: Value = rmp_serde::from_slice(&bytes).expect("decode");
+            assert_eq!(back, v);
+        }
+    }
+
+    #[test]
+    fn wire_form_is_tag_payload_pair() {
+        // [2, 5] : fixarray(2), fixint 2, fixint 5
+        assert_eq!(
+            rmp_serde::to_vec(&Value::Int(5)).expect("encode"),
+            [0x92, 2, 5]
+        );
+        // [0, nil]
+        assert_eq!(
+            rmp_serde::to_vec(&Value::None).expect("encode"),
+            [0x92, 0, 0xc0]
+        );
+        // floats are float64 (0xcb)
+        assert_eq!(
+            rmp_serde::to_vec(&Value::Float(1.5)).expect("encode")[2],
+            0xcb
+        );
+    }
+
+    #[test]
+    fn unknown_tag_is_an_error() {
+        let bytes = [0x92, 42, 0xc0];
+        assert!(rmp_serde::from_slice::<Value>(&bytes).is_err());
+    }
+
+    #[test]
+    fn structural_drops_digests_deep() {
+        let v = Value::List(vec![Value::Tensor(tensor(1))]);
+        let s = v.structural();
+        assert!(s.tensors().iter().all(|t| t.value.is_none()));
+        assert_eq!(v.tensors().len(), 1);
+    }
+}

@@ -1,0 +1,300 @@
+//! Streaming `.ftr` writer with bounded memory.
+//!
+//! Events are encoded as they arrive into one pending EVENTS chunk, which is
+//! written out as soon as it reaches [`EVENT_CHUNK_TARGET`] bytes; blobs are
+//! written the moment they are first seen, so a blob always precedes the first
+//! event chunk that refers to it and a crashed recording keeps every value its
+//! surviving events need. Memory held: one pending chunk plus the index.
+//!
+//! [`FileTraceWriter`] writes to `NAME.partial` and renames to `NAME` only in
+//! [`FileTraceWriter::finish`]; if it is dropped unfinished it flushes what it
+//! has, so the `.partial` file is a readable, truncated trace.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::TraceError;
+use crate::event::{Event, EventBody};
+use crate::format::{
+    self, BlobEntry, BlobRecord, EVENT_CHUNK_TARGET, EventChunkEntry, TraceIndex, TraceMeta,
+    chunk_kind,
+};
+use crate::hash::{ChainState, Digest, blob_digest};
+
+/// What a finished trace contains.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceSummary {
+    /// The footer index that was written.
+    pub index: TraceIndex,
+    /// Total file length in bytes.
+    pub bytes: u64,
+}
+
+/// Writes a trace to any byte sink.
+pub struct TraceWriter<W: Write> {
+    out: W,
+    offset: u64,
+    pending: Vec<u8>,
+    pending_count: u64,
+    pending_first_seq: u64,
+    next_seq: u64,
+    chains: ChainState,
+    layer_counts: [u64; 4],
+    chunks: Vec<EventChunkEntry>,
+    blobs: Vec<BlobEntry>,
+    known_blobs: HashSet<Digest>,
+    meta_offset: u64,
+    failed: bool,
+}
+
+impl<W: Write> TraceWriter<W> {
+    /// Writes the header and META chunk.
+    pub fn new(out: W, meta: &TraceMeta) -> Result<TraceWriter<W>, TraceError> {
+        let mut writer = TraceWriter {
+            out,
+            offset: 0,
+            pending: Vec::with_capacity(EVENT_CHUNK_TARGET + 4096),
+            pending_count: 0,
+            pending_first_seq: 0,
+            next_seq: 0,
+            chains: ChainState::default(),
+            layer_counts: [0; 4],
+            chunks: Vec::new(),
+            blobs: Vec::new(),
+            known_blobs: HashSet::new(),
+            meta_offset: format::HEADER_LEN,
+            failed: false,
+        };
+        writer.write_raw(&format::file_header())?;
+        let payload = format::encode(meta)?;
+        writer.write_chunk(chunk_kind::META, &payload)?;
+        Ok(writer)
+    }
+
+    /// Sequence number the next event will get.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Appends an event, assigning the next sequence number; returns it.
+    pub fn append(&mut self, body: &EventBody, ts: u64) -> Result<u64, TraceError> {
+        if let EventBody::Unknown { layer, kind } = body {
+            return Err(TraceError::Write(format!(
+                "event of unknown kind ({layer}, {kind}) has no payload to write"
+            )));
+        }
+        let seq = self.next_seq;
+        let event = Event {
+            seq,
+            ts,
+            body: body.clone(),
+        };
+        self.append_event(&event)?;
+        Ok(seq)
+    }
+
+    /// Appends an already numbered event; its `seq` must be the next one.
+    pub fn append_event(&mut self, event: &Event) -> Result<(), TraceError> {
+        if event.seq != self.next_seq {
+            return Err(TraceError::Write(format!(
+                "event seq {} out of order (expected {})",
+                event.seq, self.next_seq
+            )));
+        }
+        if self.pending_count == 0 {
+            self.pending_first_seq = event.seq;
+        }
+        rmp_serde::encode::write(&mut self.pending, event)
+            .map_err(|e| TraceError::Write(format!("event {}: {e}", event.seq)))?;
+        self.pending_count += 1;
+        self.next_seq += 1;
+        let (layer, _) = event.body.code();
+        let layer = usize::from(layer);
+        if let Some(count) = self.layer_counts.get_mut(layer) {
+            *count += 1;
+        }
+        self.chains.push(layer, &event.body.structural_hash());
+        if self.pending.len() >= EVENT_CHUNK_TARGET {
+            self.flush_events()?;
+        }
+        Ok(())
+    }
+
+    /// Stores a tensor value (once per digest) and returns its digest.
+    ///
+    /// `data` holds the elements in logical C order, little-endian.
+    pub fn put_blob(
+        &mut self,
+        dtype: &str,
+        shape: &[i64],
+        data: &[u8],
+    ) -> Result<Digest, TraceError> {
+        let digest = blob_digest(dtype, shape, data);
+        if self.known_blobs.contains(&digest) {
+            return Ok(digest);
+        }
+        let record = BlobRecord {
+            digest,
+            dtype: dtype.to_owned(),
+            shape: shape.to_vec(),
+            data: data.to_vec(),
+        };
+        let payload = format::encode(&record)?;
+        let offset = self.offset;
+        self.write_chunk(chunk_kind::BLOB, &payload)?;
+        self.known_blobs.insert(digest);
+        self.blobs.push(BlobEntry { digest, offset });
+        Ok(digest)
+    }
+
+    /// Whether a blob with this digest was already written.
+    pub fn has_blob(&self, digest: &Digest) -> bool {
+        self.known_blobs.contains(digest)
+    }
+
+    /// Writes out the pending EVENTS chunk, if any.
+    pub fn flush_events(&mut self) -> Result<(), TraceError> {
+        if self.pending_count == 0 {
+            return Ok(());
+        }
+        let mut payload = Vec::with_capacity(self.pending.len() + 5);
+        rmp::encode::write_array_len(&mut payload, self.pending_count as u32)
+            .map_err(|e| TraceError::Write(e.to_string()))?;
+        payload.extend_from_slice(&self.pending);
+        let offset = self.offset;
+        self.write_chunk(chunk_kind::EVENTS, &payload)?;
+        self.chunks.push(EventChunkEntry {
+            offset,
+            first_seq: self.pending_first_seq,
+            count: self.pending_count,
+        });
+        self.pending.clear();
+        self.pending_count = 0;
+        Ok(())
+    }
+
+    /// Flushes pending events, writes the index and trailer; returns the sink.
+    pub fn finish(mut self) -> Result<(W, TraceSummary), TraceError> {
+        self.flush_events()?;
+        let index = TraceIndex {
+            event_count: self.next_seq,
+            layer_counts: self.layer_counts,
+            chain: self.chains.all,
+            layer_chains: self.chains.layers,
+            meta_offset: self.meta_offset,
+            chunks: std::mem::take(&mut self.chunks),
+            blobs: std::mem::take(&mut self.blobs),
+        };
+        let index_offset = self.offset;
+        let payload = format::encode(&index)?;
+        self.write_chunk(chunk_kind::INDEX, &payload)?;
+        self.write_raw(&format::trailer(index_offset))?;
+        self.out
+            .flush()
+            .map_err(|e| TraceError::Write(format!("flush: {e}")))?;
+        let bytes = self.offset;
+        Ok((self.out, TraceSummary { index, bytes }))
+    }
+
+    /// Best effort: writes the pending EVENTS chunk and flushes the sink, so an
+    /// unfinished trace stays readable up to this point.
+    pub fn flush_partial(&mut self) -> Result<(), TraceError> {
+        if self.failed {
+            return Ok(());
+        }
+        self.flush_events()?;
+        self.out
+            .flush()
+            .map_err(|e| TraceError::Write(format!("flush: {e}")))
+    }
+
+    fn write_chunk(&mut self, kind: u8, payload: &[u8]) -> Result<(), TraceError> {
+        if payload.len() as u64 > format::MAX_CHUNK_PAYLOAD {
+            return Err(TraceError::Write(format!(
+                "chunk of {} bytes exceeds the {} byte limit",
+                payload.len(),
+                format::MAX_CHUNK_PAYLOAD
+            )));
+        }
+        let framed = format::frame_chunk(kind, payload);
+        self.write_raw(&framed)
+    }
+
+    fn write_raw(&mut self, bytes: &[u8]) -> Result<(), TraceError> {
+        if self.failed {
+            return Err(TraceError::Write("an earlier write failed".into()));
+        }
+        if let Err(e) = self.out.write_all(bytes) {
+            self.failed = true;
+            return Err(TraceError::Write(format!(
+                "write at offset {}: {e}",
+                self.offset
+            )));
+        }
+        self.offset += bytes.len() as u64;
+        Ok(())
+    }
+}
+
+/// A [`TraceWriter`] on a file, written as `NAME.partial` until finished.
+pub struct FileTraceWriter {
+    inner: Option<TraceWriter<BufWriter<File>>>,
+    partial: PathBuf,
+    path: PathBuf,
+}
+
+/// `NAME.partial` for `NAME`.
+pub fn partial_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".partial");
+    PathBuf::from(name)
+}
+
+impl FileTraceWriter {
+    /// Creates `path.partial` and writes the header and META chunk.
+    pub fn create(path: &Path, meta: &TraceMeta) -> Result<FileTraceWriter, TraceError> {
+        let partial = partial_path(path);
+        let file = File::create(&partial).map_err(|e| TraceError::io(&partial, e))?;
+        let inner = TraceWriter::new(BufWriter::new(file), meta)?;
+        Ok(FileTraceWriter {
+            inner: Some(inner),
+            partial,
+            path: path.to_owned(),
+        })
+    }
+
+    /// The underlying writer.
+    pub fn writer(&mut self) -> &mut TraceWriter<BufWriter<File>> {
+        match self.inner.as_mut() {
+            Some(w) => w,
+            None => unreachable!("the writer is only taken by finish(), which consumes self"),
+        }
+    }
+
+    /// Finishes the trace and renames it into place.
+    pub fn finish(mut self) -> Result<TraceSummary, TraceError> {
+        let Some(inner) = self.inner.take() else {
+            unreachable!("finish() consumes self, so the writer is present");
+        };
+        let (buffered, summary) = inner.finish()?;
+        let file = buffered
+            .into_inner()
+            .map_err(|e| TraceError::io(&self.partial, e.into_error()))?;
+        file.sync_all()
+            .map_err(|e| TraceError::io(&self.partial, e))?;
+        std::fs::rename(&self.partial, &self.path).map_err(|e| TraceError::io(&self.path, e))?;
+        Ok(summary)
+    }
+}
+
+impl Drop for FileTraceWriter {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.as_mut() {
+            // Unfinished: keep what we have readable. Errors cannot be reported
+            // from drop; the missing footer already marks the file as truncated.
+            let _ = inner.flush_partial();
+        }
+    }
+}
