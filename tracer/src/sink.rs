@@ -224,3 +224,19 @@ impl EventSink for FileSink {
         self.policy
     }
 }
+
+/// A sink shared between the producer and whoever reads the recording
+/// afterwards (replay keeps a handle to the runtime's in-memory sink).
+impl<S: EventSink + ?Sized> EventSink for std::rc::Rc<std::cell::RefCell<S>> {
+    fn record(&mut self, body: EventBody) -> u64 {
+        self.borrow_mut().record(body)
+    }
+
+    fn put_blob(&mut self, dtype: &str, shape: &[i64], data: &[u8]) -> Option<Digest> {
+        self.borrow_mut().put_blob(dtype, shape, data)
+    }
+
+    fn value_policy(&self) -> ValuePolicy {
+        self.borrow().value_policy()
+    }
+}
