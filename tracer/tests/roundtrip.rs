@@ -1,0 +1,339 @@
+//! Writer ↔ reader round trips, crash recovery and version handling of `.ftr` files.
+
+use std::path::{Path, PathBuf};
+
+use ft_trace::format::{self, VERSION_MAJOR};
+use ft_trace::{
+    ApiEvent, AutogradEvent, BackwardCall, ChainStep, Context, DispatchEvent, Edge, EventBody,
+    FileTraceWriter, MemorySink, NodeCreated, OpCall, QueueEntry, TensorRef, TraceError, TraceMeta,
+    TraceReader, TraceWriter, Value, ValuePolicy, partial_path,
+};
+
+fn meta() -> TraceMeta {
+    TraceMeta {
+        producer: "roundtrip-test".into(),
+        program: "synthetic".into(),
+        value_policy: "all".into(),
+        attrs: vec![("purpose".into(), "test".into())],
+    }
+}
+
+fn tensor(id: u64, value: Option<ft_trace::Digest>) -> TensorRef {
+    TensorRef {
+        id,
+        dtype: "float32".into(),
+        shape: vec![16, 8],
+        stride: vec![8, 1],
+        offset: 0,
+        storage: id,
+        device: "cpu".into(),
+        requires_grad: id.is_multiple_of(2),
+        version: 0,
+        value,
+    }
+}
+
+fn op_event(i: u64, value: Option<ft_trace::Digest>) -> EventBody {
+    EventBody::Dispatch(DispatchEvent::Op(OpCall {
+        op: "aten.addmm.default".into(),
+        keyset: vec![
+            "AutogradCPU".into(),
+            "ADInplaceOrView".into(),
+            "BackendSelect".into(),
+            "CPU".into(),
+        ],
+        chain: vec![
+            ChainStep {
+                key: "AutogradCPU".into(),
+                handler: "autograd".into(),
+            },
+            ChainStep {
+                key: "CPU".into(),
+                handler: "kernel".into(),
+            },
+        ],
+        args: vec![
+            ("self".into(), Value::Tensor(tensor(i, None))),
+            ("beta".into(), Value::Int(1)),
+            ("alpha".into(), Value::Float(0.5)),
+        ],
+        outputs: vec![Value::Tensor(tensor(i + 1, value))],
+        context: if i.is_multiple_of(3) {
+            Context::TopLevel
+        } else {
+            Context::Node(i)
+        },
+    }))
+}
+
+/// Writes `n` events (op / node / push, cycling) with one blob per 10 events.
+fn write_trace(path: &Path, n: u64) -> ft_trace::TraceSummary {
+    let mut file = FileTraceWriter::create(path, &meta()).expect("create");
+    let w = file.writer();
+    for i in 0..n {
+        let body = match i % 3 {
+            0 => {
+                let data: Vec<u8> = (0..512u32)
+                    .flat_map(|x| (x + (i / 10) as u32).to_le_bytes())
+                    .collect();
+                let digest = w.put_blob("float32", &[16, 32], &data).expect("blob");
+                op_event(i, Some(digest))
+            }
+            1 => EventBody::Autograd(AutogradEvent::Node(NodeCreated {
+                node: i,
+                name: "AddmmBackward0".into(),
+                seq_nr: i,
+                next: vec![
+                    Edge {
+                        node: Some(i.saturating_sub(1)),
+                        input_nr: 0,
+                    },
+                    Edge {
+                        node: None,
+                        input_nr: 0,
+                    },
+                ],
+                tensors: vec![i + 1],
+            })),
+            _ => EventBody::Autograd(AutogradEvent::Push(QueueEntry {
+                node: i,
+                depth: 0,
+                seq_nr: i,
+                deps: 1,
+            })),
+        };
+        w.append(&body, 0).expect("append");
+    }
+    file.finish().expect("finish")
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().expect("tempdir")
+}
+
+#[test]
+fn events_and_blobs_round_trip_through_a_file() {
+    let dir = tmp();
+    let path = dir.path().join("t.ftr");
+    let summary = write_trace(&path, 3000);
+    assert!(
+        summary.index.chunks.len() >= 3,
+        "spans several event chunks"
+    );
+    assert!(!partial_path(&path).exists(), "partial file renamed away");
+
+    let mut reader = TraceReader::open(&path).expect("open");
+    assert_eq!(reader.meta(), &meta());
+    assert_eq!(reader.event_count(), 3000);
+    assert_eq!(reader.index().layer_counts, [0, 1000, 2000, 0]);
+    let events = reader.read_all().expect("read");
+    assert_eq!(events.len(), 3000);
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e.seq, i as u64);
+    }
+    // Blobs are deduplicated: 300 ops but only 300/… distinct values.
+    assert_eq!(reader.blobs().len(), 300);
+    let digest = events[0].body.tensor_refs()[1]
+        .value
+        .expect("output digest");
+    let blob = reader
+        .blob(&digest)
+        .expect("read blob")
+        .expect("blob exists");
+    assert_eq!(blob.shape, vec![16, 32]);
+    assert_eq!(blob.data.len(), 2048);
+}
+
+#[test]
+fn read_range_seeks_through_the_index() {
+    let dir = tmp();
+    let path = dir.path().join("t.ftr");
+    write_trace(&path, 3000);
+    let mut reader = TraceReader::open(&path).expect("open");
+    let events = reader.read_range(2500, 10).expect("range");
+    assert_eq!(events.len(), 10);
+    assert_eq!(events[0].seq, 2500);
+    assert_eq!(events[9].seq, 2509);
+}
+
+#[test]
+fn every_event_is_written_deterministically() {
+    let dir = tmp();
+    let a = dir.path().join("a.ftr");
+    let b = dir.path().join("b.ftr");
+    write_trace(&a, 500);
+    write_trace(&b, 500);
+    assert_eq!(std::fs::read(&a).expect("a"), std::fs::read(&b).expect("b"));
+}
+
+#[test]
+fn memory_sink_writes_the_same_bytes_as_a_streaming_writer() {
+    let dir = tmp();
+    let direct = dir.path().join("direct.ftr");
+    write_trace(&direct, 700);
+
+    let mut reader = TraceReader::open(&direct).expect("open");
+    let events = reader.read_all().expect("read");
+    // Feed the same stream through a MemorySink in the same interleaving.
+    let mut sink = MemorySink::new(ValuePolicy::All, false);
+    for event in &events {
+        if let Some(digest) = event.body.tensor_refs().iter().find_map(|t| t.value) {
+            let blob = reader.blob(&digest).expect("blob").expect("present");
+            ft_trace::EventSink::put_blob(&mut sink, &blob.dtype, &blob.shape, &blob.data);
+        }
+        ft_trace::EventSink::record(&mut sink, event.body.clone());
+    }
+    let via_memory = dir.path().join("memory.ftr");
+    sink.write_file(&via_memory, &meta()).expect("write");
+    assert_eq!(
+        std::fs::read(&direct).expect("direct"),
+        std::fs::read(&via_memory).expect("memory")
+    );
+}
+
+fn cut(path: &Path, keep: u64) -> PathBuf {
+    let bytes = std::fs::read(path).expect("read");
+    let out = path.with_extension("cut.ftr");
+    std::fs::write(&out, &bytes[..keep as usize]).expect("write");
+    out
+}
+
+#[test]
+fn a_trace_cut_in_half_is_refused_strictly_and_recovered_leniently() {
+    let dir = tmp();
+    let path = dir.path().join("t.ftr");
+    let summary = write_trace(&path, 3000);
+    let half = cut(&path, summary.bytes / 2);
+
+    let err = TraceReader::open(&half).err().expect("strict open fails");
+    let TraceError::Truncated { offset, .. } = &err else {
+        panic!("expected Truncated, got {err}");
+    };
+    let message = err.to_string();
+    assert!(message.contains("truncated at offset"), "{message}");
+    assert!(!message.contains('\n'), "one line: {message}");
+
+    let mut reader = TraceReader::recover(&half).expect("recover");
+    let t = reader.truncation().expect("truncation reported").clone();
+    assert_eq!(t.offset, *offset);
+    assert!(t.offset <= summary.bytes / 2);
+    let events = reader.read_all().expect("readable part");
+    assert!(!events.is_empty() && events.len() < 3000);
+    // Every event that survived refers only to blobs that survived.
+    for e in &events {
+        for r in e.body.tensor_refs() {
+            if let Some(d) = r.value {
+                assert!(reader.has_blob(&d), "blob {d:?} of event {} lost", e.seq);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_trace_without_footer_is_truncated_at_its_end() {
+    let dir = tmp();
+    let path = dir.path().join("t.ftr");
+    write_trace(&path, 100);
+    let bytes = std::fs::read(&path).expect("read");
+    let trailer = &bytes[bytes.len() - format::TRAILER_LEN as usize..];
+    let index_offset = u64::from_le_bytes(trailer[..8].try_into().expect("8 bytes"));
+    let no_footer = cut(&path, index_offset);
+    let reader = TraceReader::recover(&no_footer).expect("recover");
+    let t = reader.truncation().expect("truncated");
+    assert_eq!(t.offset, index_offset);
+    assert!(t.detail.contains("did not finish"), "{}", t.detail);
+    assert_eq!(reader.event_count(), 100);
+}
+
+#[test]
+fn a_dropped_writer_leaves_a_readable_partial_file() {
+    let dir = tmp();
+    let path = dir.path().join("crash.ftr");
+    {
+        let mut file = FileTraceWriter::create(&path, &meta()).expect("create");
+        for i in 0..10 {
+            file.writer()
+                .append(&op_event(i * 3, None), 0)
+                .expect("append");
+        }
+        // dropped without finish(): a crash from the writer's point of view
+    }
+    let partial = partial_path(&path);
+    assert!(!path.exists());
+    let mut reader = TraceReader::recover(&partial).expect("recover");
+    assert!(reader.truncation().is_some());
+    assert_eq!(reader.read_all().expect("events").len(), 10);
+}
+
+#[test]
+fn a_future_major_version_is_refused_with_the_version_named() {
+    let dir = tmp();
+    let path = dir.path().join("t.ftr");
+    write_trace(&path, 10);
+    let mut bytes = std::fs::read(&path).expect("read");
+    let future = VERSION_MAJOR + 1;
+    bytes[8..10].copy_from_slice(&future.to_le_bytes());
+    std::fs::write(&path, bytes).expect("write");
+    let err = TraceReader::open(&path).err().expect("refused");
+    assert!(matches!(err, TraceError::UnsupportedVersion { major, .. } if major == future));
+    let message = err.to_string();
+    assert!(
+        message.contains(&format!("version {future}.0")),
+        "{message}"
+    );
+}
+
+#[test]
+fn bad_magic_and_flipped_bits_are_named() {
+    let dir = tmp();
+    let path = dir.path().join("t.ftr");
+    write_trace(&path, 50);
+    let good = std::fs::read(&path).expect("read");
+
+    let mut not_trace = good.clone();
+    not_trace[1] = b'X';
+    std::fs::write(&path, &not_trace).expect("write");
+    assert!(matches!(
+        TraceReader::open(&path).err(),
+        Some(TraceError::NotATrace { .. })
+    ));
+
+    // Flip a byte inside the first events chunk: its checksum fails.
+    let mut flipped = good;
+    let reader_offset = {
+        std::fs::write(&path, &flipped).expect("write");
+        let r = TraceReader::open(&path).expect("open");
+        r.index().chunks[0].offset
+    };
+    flipped[(reader_offset + 20) as usize] ^= 0xff;
+    std::fs::write(&path, &flipped).expect("write");
+    let mut reader = TraceReader::open(&path).expect("footer still valid");
+    let err = reader.read_all().expect_err("corrupt chunk detected");
+    let message = err.to_string();
+    assert!(
+        message.contains(&format!("offset {reader_offset}")),
+        "{message}"
+    );
+    assert!(message.contains("checksum"), "{message}");
+}
+
+#[test]
+fn in_memory_writer_produces_a_header_meta_index_and_trailer() {
+    let mut w = TraceWriter::new(Vec::new(), &meta()).expect("writer");
+    w.append(
+        &EventBody::Api(ApiEvent::Backward(BackwardCall {
+            roots: vec![3],
+            grads: vec![None],
+            retain_graph: false,
+            create_graph: false,
+        })),
+        0,
+    )
+    .expect("append");
+    let (bytes, summary) = w.finish().expect("finish");
+    assert_eq!(&bytes[..8], &format::MAGIC);
+    assert_eq!(&bytes[bytes.len() - 8..], b"FTRINDEX");
+    assert_eq!(summary.bytes as usize, bytes.len());
+    assert_eq!(summary.index.event_count, 1);
+    assert_eq!(summary.index.layer_counts, [1, 0, 0, 0]);
+}
