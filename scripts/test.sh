@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine or a warm one:
+#   1. create (or reuse) the Python virtualenv with real torch from PyPI,
+#   2. cargo fmt --check, clippy -D warnings, cargo test,
+#   3. the Python tests (capture, Python writer),
+#   4. the end-to-end corpus: re-capture every program in traces/programs with
+#      PyTorch, require byte-identical output to the golden trace, then replay
+#      every golden trace on the FrankenTorch runtime and require a match.
+#
+# The virtualenv lives outside the clone (default ~/.cache/ft-trace) keyed by
+# the hash of scripts/requirements.txt, so a changed pin builds a new one.
+# Override with FT_VENV=/path. Set FT_SKIP_CORPUS=1 to skip step 4.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+requirements=scripts/requirements.txt
+req_hash=$(sha256sum "$requirements" | cut -c1-12)
+venv=${FT_VENV:-"${XDG_CACHE_HOME:-$HOME/.cache}/ft-trace/venv-$req_hash"}
+
+ensure_venv() {
+    if [ -x "$venv/bin/python" ] && [ -f "$venv/.ft-ready" ]; then
+        echo "reusing $venv"
+        return
+    fi
+    step "creating Python virtualenv in $venv"
+    rm -rf "$venv"
+    mkdir -p "$(dirname "$venv")"
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+    touch "$venv/.ft-ready"
+}
+
+step "Python environment"
+ensure_venv
+python="$venv/bin/python"
+"$python" -c 'import torch, numpy, msgpack, blake3; print("torch", torch.__version__)'
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test"
+cargo test --workspace --locked
+
+step "Python tests"
+FT_PYTHON="$python" "$python" -m pytest -q scripts/tests
+
+if [ "${FT_SKIP_CORPUS:-0}" = 1 ]; then
+    echo "FT_SKIP_CORPUS=1: corpus skipped"
+    exit 0
+fi
+
+step "corpus: capture with PyTorch, compare with goldens, replay on the runtime"
+cargo build --release --locked -p ft-replay
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+status=0
+for program in traces/programs/*.py; do
+    name=$(basename "$program" .py)
+    golden="traces/$name.torch.ftr"
+    fresh="$scratch/$name.torch.ftr"
+    "$python" scripts/capture_torch.py "$program" -o "$fresh" --zero-timestamps
+    if ! cmp -s "$fresh" "$golden"; then
+        echo "FAIL $name: re-capture differs from $golden (run scripts/update_goldens.sh if the change is intended)"
+        status=1
+        continue
+    fi
+    echo "ok   $name: re-capture is byte-identical to $golden"
+    if ! target/release/ft-replay --against "$golden" --out "$scratch/$name.ft.ftr"; then
+        echo "FAIL $name: replay of $golden diverged"
+        status=1
+    fi
+done
+exit $status
