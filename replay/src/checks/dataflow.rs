@@ -1,0 +1,136 @@
+//! Dataflow: do aligned events refer to corresponding tensors, storages and nodes?
+//!
+//! Alignment keys leave ids out, so two runs can agree on every op and still
+//! feed an op the wrong tensor (a backward formula using its input where
+//! PyTorch uses its saved output). Walking the aligned pairs in stream order,
+//! this check builds a one-to-one correspondence between the two runs' ids and
+//! reports the first place where an id would have to map to two different ids.
+
+use std::collections::HashMap;
+
+use ft_trace::{ApiEvent, AutogradEvent, Context, DeviceEvent, DispatchEvent, EventBody};
+
+use crate::describe::describe;
+use crate::report::{CheckResult, Divergence};
+use crate::trace_data::TraceView;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum IdKind {
+    Tensor,
+    Storage,
+    Node,
+}
+
+impl IdKind {
+    fn letter(self) -> &'static str {
+        match self {
+            IdKind::Tensor => "tensor T",
+            IdKind::Storage => "storage S",
+            IdKind::Node => "node #",
+        }
+    }
+}
+
+/// The ids an event mentions, in wire order.
+fn ids(body: &EventBody) -> Vec<(IdKind, u64)> {
+    let mut out = Vec::new();
+    for t in body.tensor_refs() {
+        out.push((IdKind::Tensor, t.id));
+        out.push((IdKind::Storage, t.storage));
+    }
+    match body {
+        EventBody::Dispatch(DispatchEvent::Op(op)) => {
+            if let Context::Node(n) = op.context {
+                out.push((IdKind::Node, n));
+            }
+        }
+        EventBody::Api(api) => match api {
+            ApiEvent::SetRequiresGrad(s) => out.push((IdKind::Tensor, s.tensor)),
+            ApiEvent::Backward(b) => {
+                out.extend(b.roots.iter().map(|&r| (IdKind::Tensor, r)));
+                out.extend(b.grads.iter().flatten().map(|&g| (IdKind::Tensor, g)));
+            }
+            ApiEvent::SetGrad(s) => {
+                out.push((IdKind::Tensor, s.tensor));
+                out.extend(s.grad.map(|g| (IdKind::Tensor, g)));
+            }
+            _ => {}
+        },
+        EventBody::Autograd(a) => match a {
+            AutogradEvent::Node(n) => {
+                out.push((IdKind::Node, n.node));
+                out.extend(n.next.iter().filter_map(|e| e.node).map(|id| (IdKind::Node, id)));
+                out.extend(n.tensors.iter().map(|&t| (IdKind::Tensor, t)));
+            }
+            AutogradEvent::GraphTaskBegin(g) => {
+                out.extend(g.roots.iter().filter_map(|e| e.node).map(|id| (IdKind::Node, id)));
+            }
+            AutogradEvent::Push(q) | AutogradEvent::Pop(q) => out.push((IdKind::Node, q.node)),
+            AutogradEvent::Accumulate(acc) => {
+                out.push((IdKind::Node, acc.node));
+                out.push((IdKind::Tensor, acc.tensor));
+            }
+            _ => {}
+        },
+        EventBody::Device(DeviceEvent::Transfer(t)) => {
+            out.push((IdKind::Tensor, t.src));
+            out.push((IdKind::Tensor, t.dst));
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Checks id correspondence over `pairs` (event indices, any order).
+pub fn compare(
+    expected: &TraceView<'_>,
+    actual: &TraceView<'_>,
+    mut pairs: Vec<(usize, usize)>,
+) -> CheckResult {
+    pairs.sort_unstable();
+    let mut forward: HashMap<(IdKind, u64), u64> = HashMap::new();
+    let mut backward: HashMap<(IdKind, u64), u64> = HashMap::new();
+    let mut result = CheckResult {
+        name: "dataflow",
+        expected: pairs.len(),
+        actual: pairs.len(),
+        ..CheckResult::default()
+    };
+    for &(e, a) in &pairs {
+        let (Some(exp_event), Some(act_event)) =
+            (expected.data.events.get(e), actual.data.events.get(a))
+        else {
+            continue;
+        };
+        let exp_ids = ids(&exp_event.body);
+        let act_ids = ids(&act_event.body);
+        let mut conflict = None;
+        for (&(kind, x), &(_, y)) in exp_ids.iter().zip(&act_ids) {
+            let fwd = *forward.entry((kind, x)).or_insert(y);
+            let bwd = *backward.entry((kind, y)).or_insert(x);
+            if fwd != y || bwd != x {
+                conflict = Some((kind, x, y, fwd, bwd));
+                break;
+            }
+        }
+        match conflict {
+            None => result.matched += 1,
+            Some((kind, x, y, fwd, bwd)) => {
+                let l = kind.letter();
+                let why = if fwd != y {
+                    format!("expected {l}{x} corresponds to actual {l}{fwd} elsewhere, but here to {l}{y}")
+                } else {
+                    format!("actual {l}{y} corresponds to expected {l}{bwd} elsewhere, but here to {l}{x}")
+                };
+                result.divergences.push(Divergence {
+                    check: "dataflow",
+                    kind: "mismatch",
+                    expected_seq: Some(exp_event.seq),
+                    actual_seq: Some(act_event.seq),
+                    message: format!("{}: {why}", describe(exp_event, expected)),
+                });
+            }
+        }
+    }
+    result
+}

@@ -1,0 +1,66 @@
+//! The checks of a diff and the function that runs them all.
+
+pub mod dataflow;
+pub mod graph;
+pub mod sequence;
+pub mod values;
+
+use ft_trace::{AutogradEvent, DispatchEvent, Event, EventBody};
+
+use crate::report::Report;
+use crate::trace_data::{TraceData, TraceView};
+use values::Tolerances;
+
+fn is_op(e: &Event) -> bool {
+    matches!(e.body, EventBody::Dispatch(DispatchEvent::Op(_)))
+}
+
+fn is_queue(e: &Event) -> bool {
+    matches!(
+        e.body,
+        EventBody::Autograd(AutogradEvent::Push(_) | AutogradEvent::Pop(_))
+    )
+}
+
+/// Diffs `actual` (the runtime, or "ours") against `expected` (PyTorch).
+pub fn diff(expected: &TraceData, actual: &TraceData, tol: &Tolerances) -> Report {
+    let ev = TraceView::new(expected);
+    let av = TraceView::new(actual);
+    let (dispatch, op_pairs) = sequence::compare("dispatch", &ev, &av, is_op);
+    let (schedule, queue_pairs) = sequence::compare("schedule", &ev, &av, is_queue);
+    let (stream, other_pairs) =
+        sequence::compare("stream", &ev, &av, |e| !is_op(e) && !is_queue(e));
+    let graph = graph::compare(&ev, &av);
+
+    let mut all_pairs = op_pairs.clone();
+    all_pairs.extend(&queue_pairs);
+    all_pairs.extend(&other_pairs);
+    let dataflow = dataflow::compare(&ev, &av, all_pairs);
+
+    let mut value_pairs = op_pairs;
+    value_pairs.extend(other_pairs);
+    let values = values::compare(&ev, &av, value_pairs, tol);
+
+    let first_divergence = [&dispatch, &schedule, &stream, &graph, &dataflow]
+        .iter()
+        .flat_map(|c| c.divergences.iter())
+        .min_by_key(|d| {
+            (
+                d.expected_seq.unwrap_or(u64::MAX),
+                d.actual_seq.unwrap_or(u64::MAX),
+            )
+        })
+        .cloned();
+
+    Report {
+        expected: expected.label.clone(),
+        actual: actual.label.clone(),
+        first_divergence,
+        dispatch,
+        graph,
+        schedule,
+        dataflow,
+        stream,
+        values,
+    }
+}

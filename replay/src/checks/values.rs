@@ -1,0 +1,282 @@
+//! Value comparison with `torch.testing.assert_close`-style tolerances.
+//!
+//! An element passes when `|actual − expected| ≤ atol + rtol·|expected|`
+//! (NaN equals NaN, infinities must match exactly). Bit-identical blobs are
+//! recognised by digest without decoding. A failing tensor is a **local**
+//! drift when every input of the op producing it agrees within tolerance —
+//! the op itself is wrong — and **propagated** when some input already
+//! differed.
+
+use ft_trace::{AutogradEvent, Digest, DispatchEvent, EventBody, TensorRef};
+
+use crate::report::{ValueFailure, ValueSummary};
+use crate::trace_data::TraceView;
+
+/// Relative and absolute tolerance for one dtype.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tolerance {
+    /// Relative tolerance.
+    pub rtol: f64,
+    /// Absolute tolerance.
+    pub atol: f64,
+}
+
+/// Tolerances per dtype, defaulting to `torch.testing.assert_close`'s.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tolerances {
+    /// When set, used for every dtype.
+    pub overall: Option<Tolerance>,
+}
+
+impl Tolerances {
+    /// `assert_close` defaults, or one tolerance for all dtypes.
+    pub fn new(rtol: Option<f64>, atol: Option<f64>) -> Tolerances {
+        let overall = match (rtol, atol) {
+            (None, None) => None,
+            (r, a) => Some(Tolerance {
+                rtol: r.unwrap_or(0.0),
+                atol: a.unwrap_or(0.0),
+            }),
+        };
+        Tolerances { overall }
+    }
+
+    /// The tolerance for a dtype.
+    pub fn for_dtype(&self, dtype: &str) -> Tolerance {
+        if let Some(t) = self.overall {
+            return t;
+        }
+        let (rtol, atol) = match dtype {
+            "float64" | "complex128" => (1e-7, 1e-7),
+            "float16" => (1e-3, 1e-5),
+            "bfloat16" => (1.6e-2, 1e-5),
+            "float32" | "complex64" => (1.3e-6, 1e-5),
+            _ => (0.0, 0.0), // integers and bool compare exactly
+        };
+        Tolerance { rtol, atol }
+    }
+
+    /// Description for reports.
+    pub fn describe(&self) -> String {
+        match self.overall {
+            Some(t) => format!("rtol {:e}, atol {:e}", t.rtol, t.atol),
+            None => "assert_close defaults: float32 rtol 1.3e-6 atol 1e-5".into(),
+        }
+    }
+}
+
+/// Errors between two value vectors.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Errors {
+    /// Largest absolute error.
+    pub max_abs: f64,
+    /// Largest relative error (|a−e| / |e|, over elements with e ≠ 0).
+    pub max_rel: f64,
+    /// Elements out of tolerance.
+    pub bad: usize,
+}
+
+/// Compares element-wise.
+pub fn errors(expected: &[f64], actual: &[f64], tol: Tolerance) -> Errors {
+    let mut out = Errors::default();
+    if expected.len() != actual.len() {
+        out.bad = expected.len().max(actual.len());
+        out.max_abs = f64::INFINITY;
+        out.max_rel = f64::INFINITY;
+        return out;
+    }
+    for (&e, &a) in expected.iter().zip(actual) {
+        if e.is_nan() && a.is_nan() {
+            continue;
+        }
+        if e.is_infinite() || a.is_infinite() {
+            if e != a {
+                out.bad += 1;
+                out.max_abs = f64::INFINITY;
+            }
+            continue;
+        }
+        let diff = (a - e).abs();
+        if diff.is_nan() {
+            out.bad += 1;
+            out.max_abs = f64::INFINITY;
+            continue;
+        }
+        out.max_abs = out.max_abs.max(diff);
+        if e != 0.0 {
+            out.max_rel = out.max_rel.max(diff / e.abs());
+        }
+        if diff > tol.atol + tol.rtol * e.abs() {
+            out.bad += 1;
+        }
+    }
+    out
+}
+
+/// Outcome of comparing two stored values.
+enum Comparison {
+    Identical,
+    Compared { errors: Errors, numel: usize },
+    Skipped,
+}
+
+fn compare_digests(
+    expected: &TraceView<'_>,
+    actual: &TraceView<'_>,
+    e: Option<Digest>,
+    a: Option<Digest>,
+    tol: &Tolerances,
+) -> Comparison {
+    let (Some(e), Some(a)) = (e, a) else {
+        return Comparison::Skipped;
+    };
+    if e == a {
+        return Comparison::Identical;
+    }
+    let (Some((eb, ev)), Some((_, av))) = (expected.data.values(&e), actual.data.values(&a)) else {
+        return Comparison::Skipped;
+    };
+    let errors = errors(&ev, &av, tol.for_dtype(&eb.dtype));
+    Comparison::Compared {
+        errors,
+        numel: ev.len(),
+    }
+}
+
+/// Whether the value of an input agrees between the runs.
+fn input_agrees(
+    expected: &TraceView<'_>,
+    actual: &TraceView<'_>,
+    e: &TensorRef,
+    a: &TensorRef,
+    tol: &Tolerances,
+) -> Option<bool> {
+    let ed = expected.value_at(e.id, e.version);
+    let ad = actual.value_at(a.id, a.version);
+    match compare_digests(expected, actual, ed, ad, tol) {
+        Comparison::Identical => Some(true),
+        Comparison::Compared { errors, .. } => Some(errors.bad == 0),
+        Comparison::Skipped => None,
+    }
+}
+
+/// Compares outputs of aligned op events and gradients of aligned accumulate events.
+pub fn compare(
+    expected: &TraceView<'_>,
+    actual: &TraceView<'_>,
+    mut pairs: Vec<(usize, usize)>,
+    tol: &Tolerances,
+) -> ValueSummary {
+    pairs.sort_unstable();
+    let mut summary = ValueSummary {
+        tolerance: tol.describe(),
+        ..ValueSummary::default()
+    };
+    for (e, a) in pairs {
+        let (Some(ee), Some(ae)) = (expected.data.events.get(e), actual.data.events.get(a)) else {
+            continue;
+        };
+        let (name, exp_outs, act_outs, exp_ins, act_ins): (String, Vec<&TensorRef>, Vec<&TensorRef>, Vec<&TensorRef>, Vec<&TensorRef>) =
+            match (&ee.body, &ae.body) {
+                (
+                    EventBody::Dispatch(DispatchEvent::Op(eo)),
+                    EventBody::Dispatch(DispatchEvent::Op(ao)),
+                ) => (
+                    eo.op.clone(),
+                    eo.outputs.iter().flat_map(|v| v.tensors()).collect(),
+                    ao.outputs.iter().flat_map(|v| v.tensors()).collect(),
+                    eo.args.iter().flat_map(|(_, v)| v.tensors()).collect(),
+                    ao.args.iter().flat_map(|(_, v)| v.tensors()).collect(),
+                ),
+                (
+                    EventBody::Autograd(AutogradEvent::Accumulate(ea)),
+                    EventBody::Autograd(AutogradEvent::Accumulate(aa)),
+                ) => (
+                    format!("accumulate into T{}", ea.tensor),
+                    vec![&ea.grad],
+                    vec![&aa.grad],
+                    Vec::new(),
+                    Vec::new(),
+                ),
+                _ => continue,
+            };
+        for (k, (eo, ao)) in exp_outs.iter().zip(&act_outs).enumerate() {
+            match compare_digests(expected, actual, eo.value, ao.value, tol) {
+                Comparison::Skipped => summary.skipped += 1,
+                Comparison::Identical => {
+                    summary.compared += 1;
+                    summary.identical += 1;
+                }
+                Comparison::Compared { errors, numel } => {
+                    summary.compared += 1;
+                    summary.max_abs = summary.max_abs.max(errors.max_abs);
+                    summary.max_rel = summary.max_rel.max(errors.max_rel);
+                    if errors.bad > 0 {
+                        let agreement: Vec<Option<bool>> = exp_ins
+                            .iter()
+                            .zip(&act_ins)
+                            .map(|(ei, ai)| input_agrees(expected, actual, ei, ai, tol))
+                            .collect();
+                        let drift = if agreement.iter().any(|x| *x == Some(false)) {
+                            "propagated"
+                        } else if agreement.iter().all(|x| *x == Some(true)) {
+                            "local"
+                        } else {
+                            "unknown"
+                        };
+                        summary.failures.push(ValueFailure {
+                            op: name.clone(),
+                            output: k,
+                            expected_seq: ee.seq,
+                            actual_seq: ae.seq,
+                            max_abs: errors.max_abs,
+                            max_rel: errors.max_rel,
+                            bad_elements: errors.bad,
+                            numel,
+                            drift,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    summary
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assert_close_rule() {
+        let tol = Tolerances::new(None, None).for_dtype("float32");
+        // atol dominates near zero
+        assert_eq!(errors(&[0.0], &[9e-6], tol).bad, 0);
+        assert_eq!(errors(&[0.0], &[2e-5], tol).bad, 1);
+        // rtol scales with |expected|
+        assert_eq!(errors(&[1000.0], &[1000.001], tol).bad, 0);
+        assert_eq!(errors(&[1000.0], &[1000.02], tol).bad, 1);
+    }
+
+    #[test]
+    fn nan_equals_nan_and_infinities_must_match() {
+        let tol = Tolerances::new(None, None).for_dtype("float32");
+        assert_eq!(errors(&[f64::NAN], &[f64::NAN], tol).bad, 0);
+        assert_eq!(errors(&[1.0], &[f64::NAN], tol).bad, 1);
+        assert_eq!(errors(&[f64::INFINITY], &[f64::INFINITY], tol).bad, 0);
+        assert_eq!(errors(&[f64::INFINITY], &[f64::NEG_INFINITY], tol).bad, 1);
+    }
+
+    #[test]
+    fn overrides_apply_to_every_dtype() {
+        let t = Tolerances::new(Some(0.1), None);
+        assert_eq!(t.for_dtype("float64"), Tolerance { rtol: 0.1, atol: 0.0 });
+        assert_eq!(Tolerances::new(None, None).for_dtype("int64").rtol, 0.0);
+    }
+
+    #[test]
+    fn length_mismatch_is_total_failure() {
+        let tol = Tolerances::new(None, None).for_dtype("float32");
+        assert!(errors(&[1.0, 2.0], &[1.0], tol).bad > 0);
+    }
+}

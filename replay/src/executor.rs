@@ -1,0 +1,385 @@
+//! Replays a PyTorch trace on the FrankenTorch runtime.
+//!
+//! Only what the program itself did is re-executed: api events (tensor
+//! introductions with their recorded values, grad mode, seeds, marks,
+//! `.grad` resets, `backward()`) and top-level operator calls. Everything
+//! PyTorch did on its own — backward-time dispatches, graph construction,
+//! ReadyQueue scheduling, device switches — is left for the runtime to
+//! reproduce; that is what the diff then checks.
+//!
+//! Tensors are mapped from PyTorch ids to runtime tensors as they appear.
+//! A tensor that backward produced (a parameter's `.grad` used by a
+//! hand-written SGD step) is found by role — "the gradient accumulated into
+//! leaf N" — not by position, so a divergence inside backward cannot derail
+//! the rest of the replay. Random operators get PyTorch's recorded outputs.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::Path;
+use std::rc::Rc;
+
+use ft_runtime::{Faults, IValue, Runtime, RuntimeError, Tensor};
+use ft_trace::{
+    ApiEvent, AutogradEvent, Context, DispatchEvent, Event, EventBody, MemorySink, OpCall,
+    TensorRef, TraceMeta, Value, ValuePolicy,
+};
+
+use crate::error::ReplayError;
+use crate::trace_data::TraceData;
+
+/// Operators whose outputs are random: replay feeds PyTorch's recorded values.
+pub const RANDOM_OPS: &[&str] = &[
+    "aten.uniform_.default",
+    "aten.normal_.default",
+    "aten.randn.default",
+    "aten.rand.default",
+    "aten.randint.default",
+    "aten.randint.low",
+    "aten.randperm.default",
+    "aten.bernoulli.default",
+    "aten.bernoulli_.float",
+    "aten.bernoulli_.Tensor",
+    "aten.native_dropout.default",
+    "aten.exponential_.default",
+    "aten.random_.default",
+    "aten.random_.from",
+    "aten.random_.to",
+];
+
+/// Options of a replay.
+#[derive(Clone, Debug, Default)]
+pub struct ReplayOptions {
+    /// Deliberate runtime faults (tests of the checks themselves).
+    pub faults: Faults,
+    /// Record real timestamps in the runtime's trace.
+    pub timestamps: bool,
+}
+
+/// Parses `--inject-fault` values into runtime faults.
+///
+/// Accepted: `reverse-ready-queue`, `fifo-ties`, `rename-node=OLD:NEW`,
+/// `perturb=OP:DELTA`.
+pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
+    let mut faults = Faults::default();
+    for spec in specs {
+        let bad = |why: &str| ReplayError::Usage(format!("--inject-fault {spec:?}: {why}"));
+        match spec.split_once('=') {
+            None if spec == "reverse-ready-queue" => faults.reverse_ready_queue = true,
+            None if spec == "fifo-ties" => faults.fifo_ties = true,
+            Some(("rename-node", arg)) => {
+                let (old, new) = arg
+                    .split_once(':')
+                    .ok_or_else(|| bad("expected rename-node=OLD:NEW"))?;
+                faults.rename_node = Some((old.to_owned(), new.to_owned()));
+            }
+            Some(("perturb", arg)) => {
+                let (op, delta) = arg
+                    .rsplit_once(':')
+                    .ok_or_else(|| bad("expected perturb=OP:DELTA"))?;
+                let delta: f32 = delta.parse().map_err(|_| bad("DELTA is not a number"))?;
+                faults.perturb = Some((op.to_owned(), delta));
+            }
+            _ => return Err(bad("unknown fault")),
+        }
+    }
+    Ok(faults)
+}
+
+/// The runtime's recording of a replay.
+pub struct ReplayRun {
+    sink: Rc<RefCell<MemorySink>>,
+    meta: TraceMeta,
+}
+
+impl ReplayRun {
+    /// Metadata for the runtime's trace.
+    pub fn meta(&self) -> &TraceMeta {
+        &self.meta
+    }
+
+    /// Writes the runtime's trace to a file.
+    pub fn write(&self, path: &Path) -> Result<(), ReplayError> {
+        self.sink
+            .borrow()
+            .write_file(path, &self.meta)
+            .map(|_| ())
+            .map_err(|e| ReplayError::Output {
+                path: path.display().to_string(),
+                detail: e.to_string(),
+            })
+    }
+
+    /// The recording as diffable data.
+    pub fn into_trace_data(self) -> TraceData {
+        TraceData::from_sink("FrankenTorch runtime", self.meta, &self.sink.borrow())
+    }
+}
+
+/// Replays `torch` on a fresh runtime and returns the runtime's recording.
+pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, ReplayError> {
+    let sink = Rc::new(RefCell::new(MemorySink::new(
+        ValuePolicy::All,
+        options.timestamps,
+    )));
+    let mut runtime = Runtime::with_sink(Box::new(Rc::clone(&sink)));
+    runtime.set_faults(options.faults.clone());
+    let mut replayer = Replayer {
+        torch,
+        runtime,
+        tensors: HashMap::new(),
+        storages: HashMap::new(),
+        missing_grads: HashMap::new(),
+    };
+    for event in &torch.events {
+        if replayer.step(event)? == Flow::Stop {
+            break;
+        }
+    }
+    let meta = TraceMeta {
+        producer: format!("ft-runtime {}", ft_runtime::VERSION),
+        program: torch.meta.program.clone(),
+        value_policy: ValuePolicy::All.name().into(),
+        attrs: vec![("replay_of".into(), torch.label.clone())],
+    };
+    drop(replayer);
+    Ok(ReplayRun { sink, meta })
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    Stop,
+}
+
+struct Replayer<'a> {
+    torch: &'a TraceData,
+    runtime: Runtime,
+    /// PyTorch tensor id → runtime tensor.
+    tensors: HashMap<u64, Tensor>,
+    /// PyTorch storage id → a runtime tensor on that storage.
+    storages: HashMap<u64, Tensor>,
+    /// PyTorch gradient ids whose leaf got no gradient in the runtime.
+    missing_grads: HashMap<u64, u64>,
+}
+
+impl Replayer<'_> {
+    fn step(&mut self, event: &Event) -> Result<Flow, ReplayError> {
+        let seq = event.seq;
+        match &event.body {
+            EventBody::Api(api) => return self.api(seq, api),
+            EventBody::Dispatch(DispatchEvent::Op(op)) if op.context == Context::TopLevel => {
+                self.op(seq, op)?;
+            }
+            EventBody::Autograd(AutogradEvent::Accumulate(acc)) => {
+                // Role: the tensor PyTorch stored in leaf.grad is, in the runtime,
+                // whatever the runtime's backward stored in the same leaf.
+                let leaf = self.lookup(seq, acc.tensor)?;
+                match leaf.grad() {
+                    Some(grad) => self.bind(&acc.grad, grad),
+                    None => {
+                        self.missing_grads.insert(acc.grad.id, acc.tensor);
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn api(&mut self, seq: u64, api: &ApiEvent) -> Result<Flow, ReplayError> {
+        match api {
+            ApiEvent::Tensor(intro) => {
+                let t = &intro.tensor;
+                let tensor = if intro.alias {
+                    let base = self.storages.get(&t.storage).cloned().ok_or_else(|| {
+                        self.inconsistent(seq, format!("alias of unknown storage S{}", t.storage))
+                    })?;
+                    self.runtime
+                        .introduce_alias(&base, &t.shape, &t.stride, t.offset, t.requires_grad)
+                } else {
+                    let digest = t.value.ok_or_else(|| {
+                        self.inconsistent(seq, format!("tensor T{} introduced without a value", t.id))
+                    })?;
+                    let blob = self.torch.blobs.get(&digest).ok_or_else(|| {
+                        self.inconsistent(seq, format!("value {} of T{} is not in the trace", digest.short(16), t.id))
+                    })?;
+                    self.runtime.introduce_tensor(
+                        &t.dtype,
+                        &t.shape,
+                        &t.stride,
+                        t.offset,
+                        &blob.data,
+                        t.requires_grad,
+                    )
+                }
+                .map_err(|e| unsupported(seq, "tensor introduction", &e))?;
+                self.bind(t, tensor);
+            }
+            ApiEvent::SetRequiresGrad(s) => {
+                let t = self.lookup(seq, s.tensor)?;
+                self.runtime
+                    .set_requires_grad(&t, s.requires_grad)
+                    .map_err(|e| unsupported(seq, "requires_grad_", &e))?;
+            }
+            ApiEvent::Backward(b) => {
+                let roots = b
+                    .roots
+                    .iter()
+                    .map(|&r| self.lookup(seq, r))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let grads = b
+                    .grads
+                    .iter()
+                    .map(|g| g.map(|g| self.lookup(seq, g)).transpose())
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.runtime
+                    .backward(&roots, &grads, b.retain_graph, b.create_graph)
+                    .map_err(|e| unsupported(seq, "backward()", &e))?;
+            }
+            ApiEvent::GradMode(g) => self.runtime.set_grad_mode(g.grad_enabled, g.inference_mode),
+            ApiEvent::ManualSeed(s) => self.runtime.manual_seed(s.seed),
+            ApiEvent::MarkBegin(m) => self.runtime.mark_begin(&m.name),
+            ApiEvent::MarkEnd(m) => self.runtime.mark_end(&m.name),
+            ApiEvent::SetGrad(s) => {
+                let t = self.lookup(seq, s.tensor)?;
+                let grad = s.grad.map(|g| self.lookup(seq, g)).transpose()?;
+                self.runtime.set_grad(&t, grad);
+            }
+            ApiEvent::ProgramError(_) => return Ok(Flow::Stop),
+            _ => {
+                return Err(ReplayError::Unsupported {
+                    what: "api event".into(),
+                    seq,
+                    detail: "this build does not know how to replay it".into(),
+                });
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn op(&mut self, seq: u64, op: &OpCall) -> Result<(), ReplayError> {
+        let args = op
+            .args
+            .iter()
+            .map(|(_, v)| self.ivalue(seq, v))
+            .collect::<Result<Vec<_>, _>>()?;
+        if RANDOM_OPS.contains(&op.op.as_str()) {
+            let recorded = op.outputs.iter().flat_map(|v| v.tensors()).next().and_then(|t| t.value);
+            let digest = recorded.ok_or_else(|| ReplayError::Unsupported {
+                what: op.op.clone(),
+                seq,
+                detail: "random op without a recorded output (capture with --values all or inputs)"
+                    .into(),
+            })?;
+            let blob = self.torch.blobs.get(&digest).ok_or_else(|| {
+                self.inconsistent(seq, format!("value {} is not in the trace", digest.short(16)))
+            })?;
+            self.runtime.provide_random_values(&blob.dtype, &blob.data);
+        }
+        let outputs = self
+            .runtime
+            .call(&op.op, args)
+            .map_err(|e| unsupported(seq, &op.op, &e))?;
+        let expected: Vec<&TensorRef> = op.outputs.iter().flat_map(|v| v.tensors()).collect();
+        let produced: Vec<Tensor> = outputs.into_iter().flat_map(IValue::into_tensors).collect();
+        if expected.len() != produced.len() {
+            return Err(ReplayError::Unsupported {
+                what: op.op.clone(),
+                seq,
+                detail: format!(
+                    "runtime returned {} tensors where PyTorch returned {}",
+                    produced.len(),
+                    expected.len()
+                ),
+            });
+        }
+        for (t, tensor) in expected.into_iter().zip(produced) {
+            self.bind(t, tensor);
+        }
+        Ok(())
+    }
+
+    fn ivalue(&self, seq: u64, value: &Value) -> Result<IValue, ReplayError> {
+        Ok(match value {
+            Value::None => IValue::None,
+            Value::Bool(b) => IValue::Bool(*b),
+            Value::Int(i) => IValue::Int(*i),
+            Value::Float(x) => IValue::Float(*x),
+            Value::Str(s) => IValue::Str(s.clone()),
+            Value::Tensor(t) => IValue::Tensor(self.lookup(seq, t.id)?),
+            Value::List(items) if items.iter().any(|v| matches!(v, Value::Tensor(_))) => {
+                IValue::TensorList(
+                    items
+                        .iter()
+                        .map(|v| match v {
+                            Value::Tensor(t) => self.lookup(seq, t.id),
+                            other => Err(self.inconsistent(seq, format!("{other} in a tensor list"))),
+                        })
+                        .collect::<Result<_, _>>()?,
+                )
+            }
+            Value::List(items) => IValue::IntList(
+                items
+                    .iter()
+                    .map(|v| match v {
+                        Value::Int(i) => Ok(*i),
+                        other => Err(ReplayError::Unsupported {
+                            what: format!("list argument containing {other}"),
+                            seq,
+                            detail: "only int and tensor lists are supported".into(),
+                        }),
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Dtype(d) => IValue::Dtype(d.clone()),
+            Value::Device(d) => IValue::Device(d.clone()),
+            Value::Layout(l) => IValue::Layout(l.clone()),
+            Value::MemoryFormat(m) => IValue::MemoryFormat(m.clone()),
+            other => {
+                return Err(ReplayError::Unsupported {
+                    what: format!("argument {other}"),
+                    seq,
+                    detail: "value kind not supported by replay".into(),
+                });
+            }
+        })
+    }
+
+    fn bind(&mut self, t: &TensorRef, tensor: Tensor) {
+        self.storages.entry(t.storage).or_insert_with(|| tensor.clone());
+        self.tensors.insert(t.id, tensor);
+    }
+
+    fn lookup(&self, seq: u64, id: u64) -> Result<Tensor, ReplayError> {
+        if let Some(t) = self.tensors.get(&id) {
+            return Ok(t.clone());
+        }
+        if let Some(leaf) = self.missing_grads.get(&id) {
+            return Err(ReplayError::Unsupported {
+                what: format!("gradient T{id} of leaf T{leaf}"),
+                seq,
+                detail: "the runtime's backward stored no gradient in that leaf".into(),
+            });
+        }
+        Err(self.inconsistent(
+            seq,
+            format!("tensor T{id} is used before any replayed event produced it"),
+        ))
+    }
+
+    fn inconsistent(&self, seq: u64, detail: String) -> ReplayError {
+        ReplayError::Inconsistent {
+            path: self.torch.label.clone(),
+            seq,
+            detail,
+        }
+    }
+}
+
+fn unsupported(seq: u64, what: &str, e: &RuntimeError) -> ReplayError {
+    ReplayError::Unsupported {
+        what: what.to_owned(),
+        seq,
+        detail: e.to_string(),
+    }
+}

@@ -1,0 +1,185 @@
+//! Alignment keys: what an event means, with every id left out.
+//!
+//! Two runs of the same program agree event for event on these keys even when
+//! one run created an extra tensor somewhere and all later ids shifted; ids are
+//! checked separately, as a correspondence (see [`crate::checks::dataflow`]).
+//! A key is a readable string so a divergence can be shown as is.
+
+use std::fmt::Write;
+
+use ft_trace::{
+    ApiEvent, AutogradEvent, Context, DeviceEvent, DispatchEvent, EventBody, OpCall, TensorRef,
+    Value,
+};
+
+use crate::trace_data::TraceView;
+
+/// The key of one event.
+pub fn event_key(body: &EventBody, view: &TraceView<'_>) -> String {
+    let mut k = String::with_capacity(96);
+    match body {
+        EventBody::Dispatch(DispatchEvent::Op(op)) => op_key(op, view, &mut k),
+        EventBody::Api(api) => api_key(api, &mut k),
+        EventBody::Autograd(a) => autograd_key(a, view, &mut k),
+        EventBody::Device(d) => match d {
+            DeviceEvent::GuardEnter(g) => push(&mut k, format_args!("guard_enter {}", g.device)),
+            DeviceEvent::GuardExit(g) => push(&mut k, format_args!("guard_exit {}", g.device)),
+            DeviceEvent::Transfer(t) => push(&mut k, format_args!("transfer {}->{}", t.from, t.to)),
+            _ => k.push_str("device ?"),
+        },
+        EventBody::Unknown { layer, kind } => push(&mut k, format_args!("unknown {layer}/{kind}")),
+    }
+    k
+}
+
+fn push(k: &mut String, args: std::fmt::Arguments<'_>) {
+    // Writing into a String cannot fail.
+    let _ = k.write_fmt(args);
+}
+
+/// The key of an op call.
+pub fn op_key(op: &OpCall, view: &TraceView<'_>, k: &mut String) {
+    push(k, format_args!("{} [{}] ", op.op, context_key(op.context, view)));
+    for (name, value) in &op.args {
+        push(k, format_args!("{name}="));
+        value_key(value, k);
+        k.push(' ');
+    }
+    k.push_str("-> ");
+    for value in &op.outputs {
+        value_key(value, k);
+        k.push(' ');
+    }
+    push(k, format_args!("keys={}", op.keyset.join(",")));
+    k.push_str(" chain=");
+    for step in &op.chain {
+        push(k, format_args!("{}:{},", step.key, step.handler));
+    }
+}
+
+/// `top`, `backward` or the running node's name.
+pub fn context_key(context: Context, view: &TraceView<'_>) -> String {
+    match context {
+        Context::TopLevel => "top".into(),
+        Context::Backward => "backward".into(),
+        Context::Node(n) => view.node_name(n),
+    }
+}
+
+/// A value without tensor ids or digests.
+pub fn value_key(value: &Value, k: &mut String) {
+    match value {
+        Value::Tensor(t) => tensor_key(t, k),
+        Value::List(items) => {
+            k.push('[');
+            for item in items {
+                value_key(item, k);
+                k.push(',');
+            }
+            k.push(']');
+        }
+        Value::Float(x) => push(k, format_args!("{x:?}")),
+        other => push(k, format_args!("{other}")),
+    }
+}
+
+/// Tensor metadata without id, storage id or value.
+pub fn tensor_key(t: &TensorRef, k: &mut String) {
+    push(
+        k,
+        format_args!(
+            "T<{} {:?} s{:?} o{} {} rg{} v{}>",
+            t.dtype,
+            t.shape,
+            t.stride,
+            t.offset,
+            t.device,
+            u8::from(t.requires_grad),
+            t.version
+        ),
+    );
+}
+
+fn api_key(api: &ApiEvent, k: &mut String) {
+    match api {
+        ApiEvent::Tensor(t) => {
+            push(k, format_args!("tensor alias={} ", t.alias));
+            tensor_key(&t.tensor, k);
+        }
+        ApiEvent::SetRequiresGrad(s) => push(k, format_args!("set_requires_grad {}", s.requires_grad)),
+        ApiEvent::Backward(b) => push(
+            k,
+            format_args!(
+                "backward roots={} implicit_grads={} retain={} create={}",
+                b.roots.len(),
+                b.grads.iter().filter(|g| g.is_none()).count(),
+                b.retain_graph,
+                b.create_graph
+            ),
+        ),
+        ApiEvent::GradMode(g) => push(
+            k,
+            format_args!("grad_mode grad={} inference={}", g.grad_enabled, g.inference_mode),
+        ),
+        ApiEvent::ManualSeed(s) => push(k, format_args!("manual_seed {}", s.seed)),
+        ApiEvent::MarkBegin(m) => push(k, format_args!("mark_begin {}", m.name)),
+        ApiEvent::MarkEnd(m) => push(k, format_args!("mark_end {}", m.name)),
+        ApiEvent::SetGrad(s) => push(k, format_args!("set_grad none={}", s.grad.is_none())),
+        ApiEvent::ProgramError(e) => push(k, format_args!("program_error {}", e.message)),
+        _ => k.push_str("api ?"),
+    }
+}
+
+fn autograd_key(a: &AutogradEvent, view: &TraceView<'_>, k: &mut String) {
+    match a {
+        AutogradEvent::Node(n) => {
+            push(k, format_args!("node {} seq={} next=[", n.name, seq_text(n.seq_nr)));
+            for edge in &n.next {
+                match edge.node {
+                    Some(id) => push(k, format_args!("{}:{},", view.node_name(id), edge.input_nr)),
+                    None => k.push_str("-,"),
+                }
+            }
+            push(k, format_args!("] tensors={}", n.tensors.len()));
+        }
+        AutogradEvent::GraphTaskBegin(g) => {
+            k.push_str("graph_task_begin roots=[");
+            for edge in &g.roots {
+                match edge.node {
+                    Some(id) => push(k, format_args!("{}:{},", view.node_name(id), edge.input_nr)),
+                    None => k.push_str("-,"),
+                }
+            }
+            push(
+                k,
+                format_args!("] depth={} keep={} create={}", g.depth, g.keep_graph, g.create_graph),
+            );
+        }
+        AutogradEvent::Push(q) | AutogradEvent::Pop(q) => push(
+            k,
+            format_args!(
+                "{} {} key=({},{}) deps={}",
+                if matches!(a, AutogradEvent::Push(_)) { "push" } else { "pop" },
+                view.node_name(q.node),
+                q.depth,
+                seq_text(q.seq_nr),
+                q.deps
+            ),
+        ),
+        AutogradEvent::Accumulate(acc) => {
+            push(k, format_args!("accumulate {} grad=", view.node_name(acc.node)));
+            tensor_key(&acc.grad, k);
+        }
+        AutogradEvent::GraphTaskEnd(e) => push(k, format_args!("graph_task_end executed={}", e.executed)),
+        _ => k.push_str("autograd ?"),
+    }
+}
+
+/// A sequence number for display: AccumulateGrad's 2^64-1 prints as `max`.
+pub fn seq_text(seq_nr: u64) -> String {
+    if seq_nr == ft_trace::ACCUMULATE_GRAD_SEQ {
+        "max".into()
+    } else {
+        seq_nr.to_string()
+    }
+}

@@ -1,0 +1,208 @@
+//! The verdict of a diff: per-check results, the first divergence, values,
+//! and the exit code they imply; rendered as text or JSON.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::error::Exit;
+
+/// One place where the two runs disagree.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Divergence {
+    /// Which check found it: `stream`, `dispatch`, `graph`, `schedule`, `dataflow`.
+    pub check: &'static str,
+    /// `missing`, `extra`, `changed`, `reordered`, `mismatch`.
+    pub kind: &'static str,
+    /// Sequence number in the expected (PyTorch) trace.
+    pub expected_seq: Option<u64>,
+    /// Sequence number in the actual (runtime) trace.
+    pub actual_seq: Option<u64>,
+    /// What differs, in one line.
+    pub message: String,
+}
+
+/// Outcome of one structural check.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CheckResult {
+    /// Check name.
+    pub name: &'static str,
+    /// Items in the expected trace.
+    pub expected: usize,
+    /// Items in the actual trace.
+    pub actual: usize,
+    /// Items matched.
+    pub matched: usize,
+    /// What did not match (all of it; reports print the first few).
+    pub divergences: Vec<Divergence>,
+    /// A short remark (e.g. how isomorphism was confirmed).
+    pub note: String,
+}
+
+impl CheckResult {
+    /// Whether everything matched.
+    pub fn ok(&self) -> bool {
+        self.divergences.is_empty() && self.expected == self.matched && self.actual == self.matched
+    }
+}
+
+/// One tensor whose values are out of tolerance.
+#[derive(Clone, Debug, Serialize)]
+pub struct ValueFailure {
+    /// The op (or `accumulate`) that produced it.
+    pub op: String,
+    /// Which output.
+    pub output: usize,
+    /// Sequence number in the expected trace.
+    pub expected_seq: u64,
+    /// Sequence number in the actual trace.
+    pub actual_seq: u64,
+    /// Largest absolute error.
+    pub max_abs: f64,
+    /// Largest relative error.
+    pub max_rel: f64,
+    /// Elements out of tolerance.
+    pub bad_elements: usize,
+    /// Elements compared.
+    pub numel: usize,
+    /// `local` (inputs agree: a root cause), `propagated` or `unknown`.
+    pub drift: &'static str,
+}
+
+/// Outcome of the value comparison.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ValueSummary {
+    /// Tensors compared.
+    pub compared: usize,
+    /// Of those, bit-identical.
+    pub identical: usize,
+    /// Tensors one side has no value for (policy, uninitialised outputs).
+    pub skipped: usize,
+    /// Largest absolute error seen.
+    pub max_abs: f64,
+    /// Largest relative error seen.
+    pub max_rel: f64,
+    /// Out-of-tolerance tensors in stream order.
+    pub failures: Vec<ValueFailure>,
+    /// The tolerance used, as text.
+    pub tolerance: String,
+}
+
+/// The whole verdict.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// Label of the expected (PyTorch) trace.
+    pub expected: String,
+    /// Label of the actual (runtime) trace.
+    pub actual: String,
+    /// The first divergent event, in stream order.
+    pub first_divergence: Option<Divergence>,
+    /// Dispatch ordering.
+    pub dispatch: CheckResult,
+    /// Gradient-graph isomorphism.
+    pub graph: CheckResult,
+    /// ReadyQueue schedule.
+    pub schedule: CheckResult,
+    /// Tensor-identity correspondence over aligned events.
+    pub dataflow: CheckResult,
+    /// Other layers (api, device, graph-task bookkeeping) aligned as a stream.
+    pub stream: CheckResult,
+    /// Values.
+    pub values: ValueSummary,
+}
+
+impl Report {
+    /// The exit code the verdict implies.
+    pub fn exit(&self) -> Exit {
+        let structural = [&self.dispatch, &self.graph, &self.schedule, &self.dataflow, &self.stream];
+        if structural.iter().any(|c| !c.ok()) {
+            Exit::Structural
+        } else if !self.values.failures.is_empty() {
+            Exit::Values
+        } else {
+            Exit::Match
+        }
+    }
+
+    /// Human-readable verdict; `colour` adds ANSI colours.
+    pub fn to_text(&self, colour: bool) -> String {
+        let paint = |code: &str, text: &str| {
+            if colour {
+                format!("\x1b[{code}m{text}\x1b[0m")
+            } else {
+                text.to_owned()
+            }
+        };
+        let mut out = String::new();
+        let _ = writeln!(out, "expected: {}", self.expected);
+        let _ = writeln!(out, "actual:   {}", self.actual);
+        for check in [&self.dispatch, &self.graph, &self.schedule, &self.dataflow, &self.stream] {
+            let status = if check.ok() { paint("32", "ok  ") } else { paint("31", "FAIL") };
+            let _ = write!(
+                out,
+                "{status} {:<9} {}/{} matched",
+                check.name, check.matched, check.expected
+            );
+            if check.actual != check.expected {
+                let _ = write!(out, " (actual has {})", check.actual);
+            }
+            if !check.note.is_empty() {
+                let _ = write!(out, "; {}", check.note);
+            }
+            out.push('\n');
+            for d in check.divergences.iter().take(5) {
+                let _ = writeln!(out, "       {}", divergence_line(d));
+            }
+            if check.divergences.len() > 5 {
+                let _ = writeln!(out, "       … {} more", check.divergences.len() - 5);
+            }
+        }
+        let v = &self.values;
+        let status = if v.failures.is_empty() { paint("32", "ok  ") } else { paint("31", "FAIL") };
+        let _ = writeln!(
+            out,
+            "{status} values    {} tensors compared ({} bit-identical, {} without values); max abs err {:.3e}, max rel err {:.3e} ({})",
+            v.compared, v.identical, v.skipped, v.max_abs, v.max_rel, v.tolerance
+        );
+        for f in v.failures.iter().take(5) {
+            let _ = writeln!(
+                out,
+                "       {} output {} (expected seq {}, actual seq {}): {} of {} elements out of tolerance, max abs {:.3e}, max rel {:.3e}, {} drift",
+                f.op, f.output, f.expected_seq, f.actual_seq, f.bad_elements, f.numel, f.max_abs, f.max_rel, f.drift
+            );
+        }
+        if v.failures.len() > 5 {
+            let _ = writeln!(out, "       … {} more", v.failures.len() - 5);
+        }
+        if let Some(root) = v.failures.iter().find(|f| f.drift == "local") {
+            let _ = writeln!(
+                out,
+                "drift starts at {} (expected seq {}, actual seq {}): its inputs agree, its output does not",
+                root.op, root.expected_seq, root.actual_seq
+            );
+        }
+        if let Some(d) = &self.first_divergence {
+            let _ = writeln!(out, "first divergence: {}", divergence_line(d));
+        }
+        let verdict = match self.exit() {
+            Exit::Match => paint("1;32", "MATCH"),
+            Exit::Values => paint("1;33", "VALUES OUT OF TOLERANCE"),
+            _ => paint("1;31", "DIVERGED"),
+        };
+        let _ = writeln!(out, "{verdict}");
+        out
+    }
+}
+
+/// `[dispatch missing] expected seq 57 / actual seq 55: …`.
+pub fn divergence_line(d: &Divergence) -> String {
+    let seq = |s: Option<u64>| s.map_or_else(|| "-".to_owned(), |s| s.to_string());
+    format!(
+        "[{} {}] expected seq {} / actual seq {}: {}",
+        d.check,
+        d.kind,
+        seq(d.expected_seq),
+        seq(d.actual_seq),
+        d.message
+    )
+}
