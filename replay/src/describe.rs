@@ -100,6 +100,7 @@ pub fn describe(event: &Event, view: &TraceView<'_>) -> String {
             _ => "device event".into(),
         },
         EventBody::Unknown { layer, kind } => format!("unknown event {layer}/{kind}"),
+        _ => "dispatch event".into(),
     }
 }
 

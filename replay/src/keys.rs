@@ -28,6 +28,7 @@ pub fn event_key(body: &EventBody, view: &TraceView<'_>) -> String {
             _ => k.push_str("device ?"),
         },
         EventBody::Unknown { layer, kind } => push(&mut k, format_args!("unknown {layer}/{kind}")),
+        EventBody::Dispatch(_) => k.push_str("dispatch ?"),
     }
     k
 }

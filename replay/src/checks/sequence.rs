@@ -43,7 +43,7 @@ pub fn compare(
     };
     fn event<'e>(view: &'e TraceView<'_>, indices: &[usize], at: usize) -> Option<&'e Event> {
         indices.get(at).and_then(|&i| view.data.events.get(i))
-    };
+    }
 
     let mut result = CheckResult {
         name,
