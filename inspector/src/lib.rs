@@ -1,1 +1,34 @@
-//! placeholder
+//! `ft-inspect`: a terminal inspector for FrankenTorch traces (`.ftr`).
+//!
+//! `ft-inspect trace.ftr` shows the event timeline (api, dispatch, autograd,
+//! device, one colour each), every field of the selected event with tensor
+//! metadata and value statistics, and warns about truncated traces;
+//! `--dump` prints the same timeline as plain text for scripts and CI.
+//!
+//! The crate follows the state / action / view split:
+//!
+//! * [`trace`] — loading a trace (forgiving about truncation) and lookup tables;
+//! * [`values`] — tensor values read from blobs on demand, summarised, cached;
+//! * [`describe`] — events as tagged text, shared by the views and `--dump`;
+//! * [`bindings`] — the one key table: actions, hint bar, help popup;
+//! * [`app`] — plain-data state and `update(action)`;
+//! * [`layout`], [`theme`], `ui` — geometry, colours, drawing (`impl Widget for &App`);
+//! * [`tui`] — the terminal loop; [`cli`] — arguments, exit codes, `--dump`.
+//!
+//! The binary is a thin shell over [`cli::run`].
+
+pub mod app;
+pub mod bindings;
+pub mod cli;
+pub mod describe;
+pub mod layout;
+pub mod theme;
+pub mod trace;
+pub mod tui;
+mod ui;
+pub mod values;
+
+pub use app::{App, Filter, Focus, LayerFilter, TraceView};
+pub use bindings::{Action, BINDINGS};
+pub use cli::{Args, InspectError, run};
+pub use trace::TraceData;

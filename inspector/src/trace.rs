@@ -1,0 +1,277 @@
+//! Loading a trace into memory, plus the lookup tables the views need.
+//!
+//! The inspector reads every event up front (traces are small next to the
+//! memory of a desk machine) but never a tensor value: blobs stay in the file
+//! until an event that names them is selected (see [`crate::values`]).
+//!
+//! Loading is forgiving on purpose. A trace without a footer is opened with
+//! [`TraceReader::recover`] and shown up to where it ends; a damaged events
+//! chunk in an otherwise complete trace stops the load at that chunk instead
+//! of refusing the whole file. Either way [`TraceData::damage`] says where and
+//! why, and the header shows it. Only a file that is not a trace at all, has
+//! the wrong major version, or cannot be read is an error.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use ft_trace::event::{ApiEvent, AutogradEvent, DispatchEvent};
+use ft_trace::{
+    ChainState, Context, Digest, Event, EventBody, Layer, TraceError, TraceMeta, TraceReader,
+};
+
+/// Why only part of a trace is shown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Damage {
+    /// First byte that could not be used.
+    pub offset: u64,
+    /// What was found there.
+    pub detail: String,
+    /// Whether the file simply ends early (no footer) or a chunk is damaged.
+    pub truncated: bool,
+}
+
+impl Damage {
+    /// The one-line warning the header and `--dump` show.
+    pub fn message(&self, shown: usize) -> String {
+        let what = if self.truncated {
+            "truncated"
+        } else {
+            "damaged"
+        };
+        format!(
+            "{what} at offset {}: {} (showing the {shown} readable events)",
+            self.offset, self.detail
+        )
+    }
+}
+
+/// Where the value of a tensor version was recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordedValue {
+    /// The blob digest.
+    pub digest: Digest,
+    /// The event that carried it.
+    pub seq: u64,
+}
+
+/// One trace, read into memory, with lookup tables.
+#[derive(Clone, Debug)]
+pub struct TraceData {
+    /// File name without directories, for the header.
+    pub name: String,
+    /// The path it was opened from.
+    pub path: PathBuf,
+    /// `(major, minor)` format version.
+    pub version: (u16, u16),
+    /// Producer, program, value policy, attributes.
+    pub meta: TraceMeta,
+    /// Every readable event, in stream order (`events[i].seq == i`).
+    pub events: Vec<Event>,
+    /// Set when the trace is truncated or damaged.
+    pub damage: Option<Damage>,
+    /// Node id → node name, from the node events.
+    nodes: BTreeMap<u64, String>,
+    /// `(tensor id, version)` → where its value was recorded.
+    values: HashMap<(u64, u64), RecordedValue>,
+    /// Per event: lower-case kind, op / node / mark names, for the text filter.
+    search: Vec<String>,
+}
+
+impl TraceData {
+    /// Opens and reads `path`, returning the reader too (it serves blobs later).
+    pub fn open(path: &Path) -> Result<(TraceData, TraceReader), TraceError> {
+        let mut reader = TraceReader::recover(path)?;
+        let mut damage = reader.truncation().map(|t| Damage {
+            offset: t.offset,
+            detail: t.detail.clone(),
+            truncated: true,
+        });
+        let (events, read_damage) = read_events(&mut reader);
+        if damage.is_none() {
+            damage = read_damage;
+        }
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        let data = TraceData::from_events(
+            name,
+            path.to_owned(),
+            reader.version(),
+            reader.meta().clone(),
+            events,
+            damage,
+        );
+        Ok((data, reader))
+    }
+
+    /// Builds the lookup tables over events already in memory.
+    pub fn from_events(
+        name: String,
+        path: PathBuf,
+        version: (u16, u16),
+        meta: TraceMeta,
+        events: Vec<Event>,
+        damage: Option<Damage>,
+    ) -> TraceData {
+        let mut nodes = BTreeMap::new();
+        let mut values = HashMap::new();
+        for event in &events {
+            if let EventBody::Autograd(AutogradEvent::Node(n)) = &event.body {
+                nodes.insert(n.node, n.name.clone());
+            }
+            for t in event.body.tensor_refs() {
+                if let Some(digest) = t.value {
+                    values.entry((t.id, t.version)).or_insert(RecordedValue {
+                        digest,
+                        seq: event.seq,
+                    });
+                }
+            }
+        }
+        let mut data = TraceData {
+            name,
+            path,
+            version,
+            meta,
+            events,
+            damage,
+            nodes,
+            values,
+            search: Vec::new(),
+        };
+        data.search = data
+            .events
+            .iter()
+            .map(|e| data.search_text(e).to_lowercase())
+            .collect();
+        data
+    }
+
+    /// The name of node `id`, when its node event is in the trace.
+    pub fn node_name(&self, id: u64) -> Option<&str> {
+        self.nodes.get(&id).map(String::as_str)
+    }
+
+    /// Where the value of tensor `id` at `version` was recorded, if anywhere.
+    pub fn recorded_value(&self, id: u64, version: u64) -> Option<RecordedValue> {
+        self.values.get(&(id, version)).copied()
+    }
+
+    /// Event counts per layer, in [`Layer::ALL`] order, plus unknown layers.
+    pub fn layer_counts(&self) -> ([usize; 4], usize) {
+        let mut counts = [0usize; 4];
+        let mut unknown = 0;
+        for e in &self.events {
+            match e.body.layer() {
+                Some(layer) => counts[layer as usize] += 1,
+                None => unknown += 1,
+            }
+        }
+        (counts, unknown)
+    }
+
+    /// Lower-case search text of event `index` (kind and names).
+    pub fn search_key(&self, index: usize) -> &str {
+        self.search.get(index).map(String::as_str).unwrap_or("")
+    }
+
+    /// What `n` / `N` compare: the op name for an op, else layer and kind.
+    pub fn same_key(event: &Event) -> (u8, u8, Option<&str>) {
+        let (layer, kind) = event.body.code();
+        match &event.body {
+            EventBody::Dispatch(DispatchEvent::Op(op)) => (layer, kind, Some(op.op.as_str())),
+            _ => (layer, kind, None),
+        }
+    }
+
+    fn search_text(&self, event: &Event) -> String {
+        let kind = event.body.kind_name();
+        let node = |id: u64| self.node_name(id).unwrap_or("");
+        match &event.body {
+            EventBody::Dispatch(DispatchEvent::Op(op)) => match op.context {
+                Context::Node(n) => format!("{kind} {} {}", op.op, node(n)),
+                _ => format!("{kind} {}", op.op),
+            },
+            EventBody::Autograd(a) => match a {
+                AutogradEvent::Node(n) => format!("{kind} {}", n.name),
+                AutogradEvent::Push(q) | AutogradEvent::Pop(q) => {
+                    format!("{kind} {}", node(q.node))
+                }
+                AutogradEvent::Accumulate(acc) => format!("{kind} {}", node(acc.node)),
+                _ => kind.to_owned(),
+            },
+            EventBody::Api(ApiEvent::MarkBegin(m) | ApiEvent::MarkEnd(m)) => {
+                format!("{kind} {}", m.name)
+            }
+            EventBody::Api(ApiEvent::ProgramError(p)) => format!("{kind} {}", p.message),
+            _ => kind.to_owned(),
+        }
+    }
+}
+
+/// Reads events chunk by chunk, stopping at the first chunk that does not
+/// read; also checks the chain hash of a complete trace against its footer.
+fn read_events(reader: &mut TraceReader) -> (Vec<Event>, Option<Damage>) {
+    let chunks = reader.index().chunks.clone();
+    let footer_chain = reader.index().chain;
+    let complete = reader.truncation().is_none();
+    let mut events: Vec<Event> = Vec::with_capacity(reader.event_count() as usize);
+    let mut chains = ChainState::default();
+    for chunk in chunks.iter().filter(|c| c.count > 0) {
+        let read = reader.read_range(chunk.first_seq, chunk.count as usize);
+        let batch = match read {
+            Ok(batch) if batch.first().map(|e| e.seq) == Some(events.len() as u64) => batch,
+            Ok(_) => {
+                return (
+                    events,
+                    Some(Damage {
+                        offset: chunk.offset,
+                        detail: "events chunk out of sequence".to_owned(),
+                        truncated: false,
+                    }),
+                );
+            }
+            Err(e) => {
+                return (
+                    events,
+                    Some(Damage {
+                        offset: chunk.offset,
+                        detail: strip_path(&e.to_string(), reader.path()),
+                        truncated: false,
+                    }),
+                );
+            }
+        };
+        for event in batch.into_iter().take(chunk.count as usize) {
+            chains.push(
+                usize::from(event.body.code().0),
+                &event.body.structural_hash(),
+            );
+            events.push(event);
+        }
+    }
+    let damage = (complete && chains.all != footer_chain).then(|| Damage {
+        offset: reader.file_len(),
+        detail: format!(
+            "chain hash of the events ({}) differs from the footer's ({})",
+            chains.all.short(12),
+            footer_chain.short(12)
+        ),
+        truncated: false,
+    });
+    (events, damage)
+}
+
+/// `TraceError` messages start with the path; the header already names the file.
+fn strip_path(message: &str, path: &Path) -> String {
+    let prefix = format!("{}: ", path.display());
+    message.strip_prefix(&prefix).unwrap_or(message).to_owned()
+}
+
+/// Short name of a layer number, `layer N` for unknown ones.
+pub fn layer_name(layer: u8) -> String {
+    Layer::from_u8(layer)
+        .map(|l| l.name().to_owned())
+        .unwrap_or_else(|| format!("layer{layer}"))
+}

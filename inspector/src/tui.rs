@@ -1,0 +1,55 @@
+//! The interactive loop: terminal set-up and restore, draw, read a key,
+//! update. Nothing else.
+//!
+//! [`ratatui::try_init`] enters raw mode and the alternate screen and installs
+//! a panic hook that restores the terminal before the panic message prints;
+//! [`ratatui::restore`] runs on every normal or error exit. The loop blocks on
+//! input and redraws only after something happened, so an idle inspector uses
+//! no CPU; ratatui diffs frames, so a redraw writes only changed cells.
+
+use std::io;
+
+use ratatui::DefaultTerminal;
+use ratatui::crossterm::event::{self, Event};
+
+use crate::app::App;
+use crate::values::BlobSource;
+
+/// Runs the inspector until the user quits.
+pub fn run(app: App, blobs: &mut dyn BlobSource) -> io::Result<()> {
+    let mut terminal = match ratatui::try_init() {
+        Ok(terminal) => terminal,
+        Err(e) => {
+            ratatui::restore();
+            return Err(e);
+        }
+    };
+    let result = event_loop(&mut terminal, app, blobs);
+    ratatui::restore();
+    result
+}
+
+fn event_loop(
+    terminal: &mut DefaultTerminal,
+    mut app: App,
+    blobs: &mut dyn BlobSource,
+) -> io::Result<()> {
+    let size = terminal.size()?;
+    app.resize(size.width, size.height);
+    let mut redraw = true;
+    while !app.quit {
+        if redraw {
+            app.fetch_values(blobs);
+            terminal.draw(|frame| frame.render_widget(&app, frame.area()))?;
+        }
+        redraw = match event::read()? {
+            Event::Key(key) => app.handle_key(&key),
+            Event::Resize(width, height) => {
+                app.resize(width, height);
+                true
+            }
+            _ => false,
+        };
+    }
+    Ok(())
+}
