@@ -117,6 +117,10 @@ pub struct TraceView {
     visible: Vec<usize>,
     /// Position in `visible` of the selected event.
     selected: Option<usize>,
+    /// Index in `data.events` of the last selected event: where the
+    /// selection goes back to when a filter changes (even through a filter
+    /// that shows nothing).
+    anchor: usize,
     /// Position in `visible` of the first row drawn.
     offset: usize,
     /// First details line drawn.
@@ -135,6 +139,7 @@ impl TraceView {
             filter: Filter::default(),
             visible: Vec::new(),
             selected: None,
+            anchor: 0,
             offset: 0,
             details_scroll: 0,
             values: ValueCache::default(),
@@ -194,7 +199,7 @@ impl TraceView {
     }
 
     fn refilter(&mut self, rows: usize) {
-        let anchor = self.selected_index().unwrap_or(0);
+        let anchor = self.anchor;
         let needle = self.filter.text.to_lowercase();
         let data = &self.data;
         self.visible = data
@@ -210,6 +215,9 @@ impl TraceView {
         let position = self.visible.partition_point(|&i| i < anchor);
         let position = position.min(self.visible.len().saturating_sub(1));
         self.selected = (!self.visible.is_empty()).then_some(position);
+        if let Some(&index) = self.visible.get(position) {
+            self.anchor = index;
+        }
         self.offset = 0;
         self.details_scroll = 0;
         self.scroll_into_view(rows);
@@ -224,6 +232,7 @@ impl TraceView {
             self.details_scroll = 0;
         }
         self.selected = Some(position);
+        self.anchor = self.visible[position];
         self.scroll_into_view(rows);
     }
 

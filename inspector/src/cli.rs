@@ -121,9 +121,10 @@ pub fn run(args: &Args) -> Result<(), InspectError> {
     if args.dump {
         if let Some(damage) = &data.damage {
             eprintln!(
-                "ft-inspect: warning: {}: {}",
+                "ft-inspect: warning: {}: {}; {} readable events follow",
                 data.name,
-                damage.message(data.events.len())
+                damage.message(),
+                data.events.len()
             );
         }
         let mut out = io::stdout().lock();

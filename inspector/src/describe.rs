@@ -218,7 +218,8 @@ fn api_summary(line: &mut TextLine, api: &ApiEvent) {
                 .iter()
                 .map(|g| g.map_or_else(|| "implicit".to_owned(), |g| format!("T{g}")))
                 .collect();
-            line.push(Part::Tensor, format!("[{}]", roots.join(", ")))
+            line.push(Part::Dim, "roots=")
+                .push(Part::Tensor, format!("[{}]", roots.join(", ")))
                 .push(Part::Dim, " grads=")
                 .push(Part::Plain, format!("[{}]", grads.join(", ")))
                 .push(

@@ -31,17 +31,14 @@ pub struct Damage {
 }
 
 impl Damage {
-    /// The one-line warning the header and `--dump` show.
-    pub fn message(&self, shown: usize) -> String {
+    /// The one-line warning: `truncated at offset N: what was found there`.
+    pub fn message(&self) -> String {
         let what = if self.truncated {
             "truncated"
         } else {
             "damaged"
         };
-        format!(
-            "{what} at offset {}: {} (showing the {shown} readable events)",
-            self.offset, self.detail
-        )
+        format!("{what} at offset {}: {}", self.offset, self.detail)
     }
 }
 

@@ -12,41 +12,40 @@ use crate::bindings::{effective_keys, hints};
 use crate::theme;
 
 pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let mut spans: Vec<Span<'static>> = Vec::new();
-    let mut used = 0usize;
     let width = usize::from(area.width);
+    let note = app.message.as_ref().map(|m| format!(" {m} "));
+    let note_width = note.as_ref().map_or(0, |n| n.chars().count());
+    let mut spans: Vec<Span<'static>> = Vec::new();
     if let Some(input) = &app.input {
         let matches = app.primary.visible().len();
+        let noun = if matches == 1 { "match" } else { "matches" };
         spans.push(Span::styled("/", theme::key()));
         spans.push(Span::raw(input.text.clone()));
         spans.push(Span::styled("▏", theme::key()));
-        spans.push(Span::styled(format!("  {matches} match "), theme::hint()));
-        used = spans.iter().map(Span::width).sum();
+        spans.push(Span::styled(format!("  {matches} {noun} "), theme::hint()));
     }
+    let mut used: usize = spans.iter().map(Span::width).sum();
+    let room = width.saturating_sub(note_width);
     let mode = app.mode();
     for binding in hints(mode) {
         let keys = effective_keys(mode, binding);
         let Some(first) = keys.first() else {
             continue;
         };
-        let key = first.label();
         let item = [
-            Span::styled(format!(" {key}"), theme::key()),
+            Span::styled(format!(" {}", first.label()), theme::key()),
             Span::styled(format!(" {} ", binding.short), theme::hint()),
         ];
         let item_width: usize = item.iter().map(Span::width).sum();
-        if used + item_width > width {
+        if used + item_width > room {
             break;
         }
         used += item_width;
         spans.extend(item);
     }
-    Line::from(spans).render(area, buf);
-    if let Some(note) = &app.message {
-        let text = format!(" {note} ");
-        let w = (text.chars().count() as u16).min(area.width);
-        let note_area = Rect::new(area.right() - w, area.y, w, 1);
-        buf.set_style(note_area, ratatui::style::Style::reset());
-        Line::from(Span::styled(text, theme::message())).render(note_area, buf);
+    if let Some(note) = note {
+        spans.push(Span::raw(" ".repeat(room.saturating_sub(used))));
+        spans.push(Span::styled(note, theme::message()));
     }
+    Line::from(spans).render(area, buf);
 }

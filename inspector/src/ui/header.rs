@@ -10,32 +10,56 @@ use ratatui::widgets::Widget;
 use crate::app::TraceView;
 use crate::theme;
 
+/// File, producer and program on the left; counts per layer on the right.
+/// When the line is too narrow the left part is shortened, never the counts.
 pub(super) fn render(view: &TraceView, area: Rect, buf: &mut Buffer) {
     let data = &view.data;
     let (counts, unknown) = data.layer_counts();
-    let sep = || Span::styled(" │ ", theme::border());
-    let mut spans = vec![
-        Span::styled(data.name.clone(), theme::title()),
-        sep(),
-        Span::raw(data.meta.producer.clone()),
-        sep(),
-        Span::raw(data.meta.program.clone()),
-        sep(),
-    ];
+    let mut right: Vec<Span<'static>> = Vec::new();
     for layer in Layer::ALL {
-        spans.push(Span::styled(
-            format!("{} ", layer.name()),
+        right.push(Span::styled(
+            format!(" {} ", layer.name()),
             theme::layer(layer as u8),
         ));
-        spans.push(Span::raw(format!("{}  ", counts[layer as usize])));
+        right.push(Span::raw(counts[layer as usize].to_string()));
     }
     if unknown > 0 {
-        spans.push(Span::styled(
-            format!("other {unknown}  "),
-            theme::layer(255),
-        ));
+        right.push(Span::styled(" other ", theme::layer(255)));
+        right.push(Span::raw(unknown.to_string()));
     }
-    Line::from(spans).style(theme::header()).render(area, buf);
+    right.push(Span::raw(" "));
+    let right_width: usize = right.iter().map(Span::width).sum();
+    let room = usize::from(area.width).saturating_sub(right_width + 1);
+    let left = [
+        (data.name.as_str(), theme::title()),
+        (data.meta.producer.as_str(), theme::header()),
+        (data.meta.program.as_str(), theme::header()),
+    ];
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    let mut used = 0usize;
+    for (i, (text, style)) in left.into_iter().enumerate() {
+        let sep = if i == 0 { "" } else { " │ " };
+        let wanted = sep.chars().count() + text.chars().count();
+        if used + wanted <= room {
+            spans.push(Span::styled(sep, theme::border()));
+            spans.push(Span::styled(text.to_owned(), style));
+            used += wanted;
+        } else {
+            let keep = room.saturating_sub(used + sep.chars().count() + 1);
+            if keep > 0 {
+                let cut: String = text.chars().take(keep).collect();
+                spans.push(Span::styled(sep, theme::border()));
+                spans.push(Span::styled(format!("{cut}…"), style));
+                used += sep.chars().count() + keep + 1;
+            }
+            break;
+        }
+    }
+    spans.push(Span::raw(" ".repeat(
+        usize::from(area.width).saturating_sub(used + right_width),
+    )));
+    spans.extend(right);
+    Line::from(spans).render(area, buf);
 }
 
 pub(super) fn render_banner(view: &TraceView, area: Rect, buf: &mut Buffer) {
@@ -46,7 +70,7 @@ pub(super) fn render_banner(view: &TraceView, area: Rect, buf: &mut Buffer) {
         return;
     }
     buf.set_style(area, theme::banner());
-    Line::from(format!(" ⚠ {}", damage.message(view.data.events.len())))
+    Line::from(format!(" ⚠ {}", damage.message()))
         .style(theme::banner())
         .render(area, buf);
 }

@@ -1,0 +1,9 @@
+//! Integration tests of ft-inspect, one binary made of modules: state updates,
+//! rendered screens (insta snapshots), the command line, truncated traces.
+//! Every trace is written by the test itself with ft-trace's writer.
+
+mod cli;
+mod render;
+mod state;
+mod support;
+mod truncated;

@@ -1,0 +1,63 @@
+//! Truncated and damaged traces open and say so.
+
+use std::fs;
+
+use ft_inspect::trace::TraceData;
+use ft_trace::TraceReader;
+
+use crate::support::{Ending, draw, open, write_trace};
+
+#[test]
+fn crashed_recording_opens_with_its_readable_part_and_a_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Chunks close after #6 and #12; the writer dies after #15, flushing #13..#15.
+    let partial = write_trace(dir.path(), "mul_sum.ftr", Ending::CrashAfter(15));
+    assert!(
+        TraceReader::open(&partial).is_err(),
+        "strict open refuses it"
+    );
+    let (mut app, mut reader) = open(&partial);
+    assert_eq!(app.primary.data.events.len(), 16);
+    let damage = app.primary.data.damage.clone().expect("marked truncated");
+    assert!(damage.truncated);
+    app.fetch_values(&mut reader);
+    let screen = draw(&mut app, 80, 24);
+    let text = format!("{}", screen.backend());
+    assert!(
+        text.contains(&format!("truncated at offset {}", damage.offset)),
+        "{text}"
+    );
+}
+
+#[test]
+fn trace_cut_inside_a_chunk_shows_the_chunks_before_the_cut() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write_trace(dir.path(), "mul_sum.ftr", Ending::Complete);
+    let second_chunk = TraceReader::open(&path).expect("complete").index().chunks[1].offset;
+    let bytes = fs::read(&path).expect("read");
+    fs::write(&path, &bytes[..second_chunk as usize + 40]).expect("cut");
+
+    let (mut app, mut reader) = open(&path);
+    assert_eq!(app.primary.data.events.len(), 7, "first chunk only: #0..#6");
+    let damage = app.primary.data.damage.clone().expect("truncated");
+    assert_eq!(damage.offset, second_chunk);
+    app.fetch_values(&mut reader);
+    insta::assert_snapshot!("cut_trace_80x24", draw(&mut app, 80, 24).backend());
+}
+
+#[test]
+fn damaged_chunk_in_a_complete_trace_stops_there_instead_of_failing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write_trace(dir.path(), "mul_sum.ftr", Ending::Complete);
+    let third_chunk = TraceReader::open(&path).expect("complete").index().chunks[2].offset;
+    let mut bytes = fs::read(&path).expect("read");
+    bytes[third_chunk as usize + 12] ^= 0xff; // inside the payload: checksum fails
+    fs::write(&path, &bytes).expect("write");
+
+    let (data, _reader) = TraceData::open(&path).expect("opens");
+    assert_eq!(data.events.len(), 13, "#0..#12");
+    let damage = data.damage.expect("damaged");
+    assert!(!damage.truncated);
+    assert_eq!(damage.offset, third_chunk);
+    assert!(damage.detail.contains("checksum"), "{}", damage.detail);
+}
