@@ -425,7 +425,9 @@ pub fn details(data: &TraceData, values: &ValueCache, index: usize) -> Vec<TextL
             .with(Part::Dim, " · ")
             .with(Part::Kind, event.body.kind_name())
             .with(Part::Dim, format!("  (wire {layer}/{kind})")),
-        field("hash").with(Part::Hash, event.body.structural_hash().short(SHORT_HASH)),
+        field("hash")
+            .with(Part::Hash, event.body.structural_hash().short(SHORT_HASH))
+            .with(Part::Dim, " (structural)"),
     ];
     if event.ts != 0 {
         lines.push(field("ts").with(Part::Plain, format!("{} ns", event.ts)));

@@ -36,7 +36,7 @@ pub fn areas(area: Rect, banner: bool) -> Areas {
     ])
     .areas(area);
     let split = if area.width >= WIDE {
-        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+        Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)])
     } else {
         Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)])
     };
