@@ -390,6 +390,13 @@ fn indent(depth: usize) -> String {
     " ".repeat(depth)
 }
 
+/// The structural hash, or `None` for an event of a kind this build does not
+/// know: its payload was skipped while reading, so there is nothing to hash
+/// (and `EventBody::structural_hash` must not be asked).
+pub fn structural_hash(body: &EventBody) -> Option<Digest> {
+    (!matches!(body, EventBody::Unknown { .. })).then(|| body.structural_hash())
+}
+
 /// Every digest whose value the details of event `index` show: the event's
 /// own digests, and for arguments the value recorded where that tensor
 /// version was produced.
@@ -425,9 +432,12 @@ pub fn details(data: &TraceData, values: &ValueCache, index: usize) -> Vec<TextL
             .with(Part::Dim, " · ")
             .with(Part::Kind, event.body.kind_name())
             .with(Part::Dim, format!("  (wire {layer}/{kind})")),
-        field("hash")
-            .with(Part::Hash, event.body.structural_hash().short(SHORT_HASH))
-            .with(Part::Dim, " (structural)"),
+        match structural_hash(&event.body) {
+            Some(hash) => field("hash")
+                .with(Part::Hash, hash.short(SHORT_HASH))
+                .with(Part::Dim, " (structural)"),
+            None => field("hash").with(Part::Dim, "- (payload of an unknown kind is not kept)"),
+        },
     ];
     if event.ts != 0 {
         lines.push(field("ts").with(Part::Plain, format!("{} ns", event.ts)));
@@ -730,7 +740,7 @@ impl Details<'_> {
             Some(ValueSummary::Opaque { dtype, bytes }) => {
                 self.lines.push(TextLine::new().with(Part::Plain, pad).with(
                     Part::Dim,
-                    format!("{bytes} bytes of {dtype} (no numeric view)"),
+                    format!("{bytes} bytes of {dtype} (not summarised)"),
                 ))
             }
             Some(ValueSummary::Missing) => self.lines.push(

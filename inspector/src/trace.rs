@@ -15,6 +15,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use ft_trace::event::{ApiEvent, AutogradEvent, DispatchEvent};
+
+use crate::describe::structural_hash;
 use ft_trace::{
     ChainState, Context, Digest, Event, EventBody, Layer, TraceError, TraceMeta, TraceReader,
 };
@@ -72,6 +74,8 @@ pub struct TraceData {
     values: HashMap<(u64, u64), RecordedValue>,
     /// Per event: lower-case kind, op / node / mark names, for the text filter.
     search: Vec<String>,
+    /// Events per layer in [`Layer::ALL`] order, and of unknown layers.
+    counts: ([usize; 4], usize),
 }
 
 impl TraceData {
@@ -136,7 +140,14 @@ impl TraceData {
             nodes,
             values,
             search: Vec::new(),
+            counts: ([0; 4], 0),
         };
+        for e in &data.events {
+            match e.body.layer() {
+                Some(layer) => data.counts.0[layer as usize] += 1,
+                None => data.counts.1 += 1,
+            }
+        }
         data.search = data
             .events
             .iter()
@@ -157,15 +168,7 @@ impl TraceData {
 
     /// Event counts per layer, in [`Layer::ALL`] order, plus unknown layers.
     pub fn layer_counts(&self) -> ([usize; 4], usize) {
-        let mut counts = [0usize; 4];
-        let mut unknown = 0;
-        for e in &self.events {
-            match e.body.layer() {
-                Some(layer) => counts[layer as usize] += 1,
-                None => unknown += 1,
-            }
-        }
-        (counts, unknown)
+        self.counts
     }
 
     /// Lower-case search text of event `index` (kind and names).
@@ -215,6 +218,7 @@ fn read_events(reader: &mut TraceReader) -> (Vec<Event>, Option<Damage>) {
     let complete = reader.truncation().is_none();
     let mut events: Vec<Event> = Vec::with_capacity(reader.event_count() as usize);
     let mut chains = ChainState::default();
+    let mut unknown_kinds = false;
     for chunk in chunks.iter().filter(|c| c.count > 0) {
         let read = reader.read_range(chunk.first_seq, chunk.count as usize);
         let batch = match read {
@@ -241,14 +245,16 @@ fn read_events(reader: &mut TraceReader) -> (Vec<Event>, Option<Damage>) {
             }
         };
         for event in batch.into_iter().take(chunk.count as usize) {
-            chains.push(
-                usize::from(event.body.code().0),
-                &event.body.structural_hash(),
-            );
+            match structural_hash(&event.body) {
+                Some(hash) => chains.push(usize::from(event.body.code().0), &hash),
+                None => unknown_kinds = true,
+            }
             events.push(event);
         }
     }
-    let damage = (complete && chains.all != footer_chain).then(|| Damage {
+    // Events of unknown kinds cannot be hashed, so their chain cannot be checked.
+    let checkable = complete && !unknown_kinds;
+    let damage = (checkable && chains.all != footer_chain).then(|| Damage {
         offset: reader.file_len(),
         detail: format!(
             "chain hash of the events ({}) differs from the footer's ({})",

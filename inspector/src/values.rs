@@ -8,11 +8,15 @@
 
 use std::collections::BTreeMap;
 
-use ft_trace::tensor_bytes::to_f64;
+use ft_trace::tensor_bytes::{element_size, to_f64};
 use ft_trace::{BlobRecord, Digest, TraceError, TraceReader};
 
 /// How many leading elements the details pane shows.
 pub const FIRST_ELEMENTS: usize = 6;
+
+/// Blobs with more elements than this are not decoded for statistics (the
+/// decoded copy would be 8 bytes per element).
+pub const MAX_SUMMARISED: usize = 1 << 24;
 
 /// Where blobs come from.
 pub trait BlobSource {
@@ -70,6 +74,14 @@ pub enum ValueSummary {
 impl ValueSummary {
     /// Summarises a blob record.
     pub fn of_blob(blob: &BlobRecord) -> ValueSummary {
+        let too_big =
+            element_size(&blob.dtype).is_some_and(|size| blob.data.len() / size > MAX_SUMMARISED);
+        if too_big {
+            return ValueSummary::Opaque {
+                dtype: blob.dtype.clone(),
+                bytes: blob.data.len(),
+            };
+        }
         match to_f64(&blob.dtype, &blob.data) {
             Some(elements) => ValueSummary::Stats(stats(&blob.dtype, &blob.shape, &elements)),
             None => ValueSummary::Opaque {

@@ -102,3 +102,39 @@ fn tiny_terminal_does_not_panic() {
         draw(&mut app, w, h);
     }
 }
+
+#[test]
+fn events_of_unknown_kinds_and_layers_show_as_unknown() {
+    use ft_inspect::App;
+    use ft_inspect::trace::TraceData;
+    use ft_trace::{Event, EventBody};
+
+    let events = vec![
+        Event {
+            seq: 0,
+            ts: 0,
+            body: EventBody::Unknown { layer: 2, kind: 99 },
+        },
+        Event {
+            seq: 1,
+            ts: 5,
+            body: EventBody::Unknown { layer: 9, kind: 1 },
+        },
+    ];
+    let data = TraceData::from_events(
+        "future.ftr".into(),
+        "future.ftr".into(),
+        (1, 3),
+        crate::support::meta(),
+        events,
+        None,
+    );
+    let mut app = App::new(data);
+    app.update(ft_inspect::Action::Last);
+    snapshot!("unknown_kinds_80x24", draw(&mut app, 80, 24));
+    app.update(ft_inspect::Action::CycleLayer);
+    assert!(
+        app.primary.visible().is_empty(),
+        "layer 9 is no known layer"
+    );
+}

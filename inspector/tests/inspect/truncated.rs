@@ -61,3 +61,20 @@ fn damaged_chunk_in_a_complete_trace_stops_there_instead_of_failing() {
     assert_eq!(damage.offset, third_chunk);
     assert!(damage.detail.contains("checksum"), "{}", damage.detail);
 }
+
+#[test]
+fn recording_that_died_before_its_first_event_opens_empty() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("empty.ftr");
+    drop(ft_trace::FileTraceWriter::create(&path, &crate::support::meta()).expect("create"));
+    let partial = ft_trace::partial_path(&path);
+    let (mut app, mut reader) = open(&partial);
+    assert!(app.primary.data.events.is_empty());
+    assert!(app.primary.data.damage.is_some());
+    app.update(ft_inspect::Action::Down);
+    app.update(ft_inspect::Action::NextSame);
+    app.fetch_values(&mut reader);
+    let text = format!("{}", draw(&mut app, 80, 24).backend());
+    assert!(text.contains("truncated at offset"), "{text}");
+    assert!(text.contains("no readable events"), "{text}");
+}
