@@ -15,10 +15,11 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, ValueEnum};
 use ft_trace::{Layer, TraceError, TraceReader};
 
-use crate::app::{App, Filter, LayerFilter, TraceView};
+use crate::app::App;
 use crate::describe::timeline_row;
 use crate::trace::TraceData;
 use crate::tui;
+use crate::view::{Filter, LayerFilter, TraceView};
 
 /// Success.
 pub const EXIT_OK: u8 = 0;

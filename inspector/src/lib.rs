@@ -11,6 +11,7 @@
 //! * [`values`] — tensor values read from blobs on demand, summarised, cached;
 //! * [`describe`] — events as tagged text, shared by the views and `--dump`;
 //! * [`bindings`] — the one key table: actions, hint bar, help popup;
+//! * [`view`] — one trace as shown: filter, selection, scroll, values read;
 //! * [`app`] — plain-data state and `update(action)`;
 //! * [`layout`], [`theme`], `ui` — geometry, colours, drawing (`impl Widget for &App`);
 //! * [`tui`] — the terminal loop; [`cli`] — arguments, exit codes, `--dump`.
@@ -27,8 +28,10 @@ pub mod trace;
 pub mod tui;
 mod ui;
 pub mod values;
+pub mod view;
 
-pub use app::{App, Filter, Focus, LayerFilter, TraceView};
+pub use app::{App, Focus};
 pub use bindings::{Action, BINDINGS};
 pub use cli::{Args, InspectError, run};
 pub use trace::TraceData;
+pub use view::{Filter, LayerFilter, TraceView};

@@ -8,8 +8,8 @@ use ratatui::widgets::{
     Block, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState, StatefulWidget, Widget,
 };
 
-use crate::app::TraceView;
 use crate::theme;
+use crate::view::TraceView;
 
 pub(super) fn render(view: &TraceView, focused: bool, area: Rect, buf: &mut Buffer) {
     let title = match view.selected_event() {

@@ -7,8 +7,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use crate::app::TraceView;
 use crate::theme;
+use crate::view::TraceView;
 
 /// File, producer and program on the left; counts per layer on the right.
 /// When the line is too narrow the left part is shortened, never the counts.

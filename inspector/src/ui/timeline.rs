@@ -9,9 +9,9 @@ use ratatui::widgets::{
     Block, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState, StatefulWidget, Widget,
 };
 
-use crate::app::{LayerFilter, TraceView, window_offset};
 use crate::describe::timeline_row;
 use crate::theme;
+use crate::view::{LayerFilter, TraceView, window_offset};
 
 pub(super) fn render(view: &TraceView, focused: bool, area: Rect, buf: &mut Buffer) {
     let block = block(view, focused);

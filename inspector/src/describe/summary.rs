@@ -1,0 +1,249 @@
+//! The one-line summary of each event: what the timeline and `--dump` show.
+
+use ft_trace::event::{ApiEvent, AutogradEvent, DeviceEvent, DispatchEvent, OpCall};
+use ft_trace::{Event, EventBody, Value};
+
+use super::{
+    Part, TextLine, compact_tensor, context_label, edge_label, push_node, py_bool, seq_nr_label,
+};
+use crate::trace::{TraceData, layer_name};
+
+/// Column widths shared by every timeline row of one trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Columns {
+    /// Width of the sequence number.
+    pub seq: usize,
+    /// Width of the kind name.
+    pub kind: usize,
+}
+
+impl Columns {
+    /// Widths that fit every event of `data`.
+    pub fn for_trace(data: &TraceData) -> Columns {
+        let last = data.events.len().saturating_sub(1);
+        Columns {
+            seq: last.to_string().len().max(3),
+            kind: data
+                .events
+                .iter()
+                .map(|e| e.body.kind_name().len())
+                .max()
+                .unwrap_or(4)
+                .clamp(4, 17),
+        }
+    }
+}
+
+/// Width of the layer column (`autograd`).
+pub const LAYER_WIDTH: usize = 8;
+
+/// The timeline row of event `index`: seq, layer, kind, summary.
+pub fn timeline_row(data: &TraceData, index: usize, columns: Columns) -> TextLine {
+    let Some(event) = data.events.get(index) else {
+        return TextLine::new();
+    };
+    let (layer, _) = event.body.code();
+    let mut line = TextLine::new();
+    line.push(Part::Seq, format!("{:>w$} ", event.seq, w = columns.seq))
+        .push(
+            Part::Layer(layer),
+            format!("{:<w$} ", layer_name(layer), w = LAYER_WIDTH),
+        )
+        .push(
+            Part::Kind,
+            format!("{:<w$} ", event.body.kind_name(), w = columns.kind),
+        );
+    line.parts.extend(summary(data, event).parts);
+    line
+}
+
+/// The compact one-line summary of an event (the timeline's last column).
+pub fn summary(data: &TraceData, event: &Event) -> TextLine {
+    let mut line = TextLine::new();
+    match &event.body {
+        EventBody::Api(api) => api_summary(&mut line, api),
+        EventBody::Dispatch(DispatchEvent::Op(op)) => op_summary(&mut line, data, op),
+        EventBody::Autograd(a) => autograd_summary(&mut line, data, a),
+        EventBody::Device(d) => device_summary(&mut line, d),
+        EventBody::Unknown { layer, kind } => {
+            line.push(
+                Part::Warn,
+                format!("layer {layer} kind {kind}: not known to this build"),
+            );
+        }
+        _ => {
+            line.push(Part::Warn, "not known to this build");
+        }
+    }
+    line
+}
+
+fn api_summary(line: &mut TextLine, api: &ApiEvent) {
+    match api {
+        ApiEvent::Tensor(t) => {
+            line.push(Part::Tensor, compact_tensor(&t.tensor)).push(
+                Part::Dim,
+                format!(" {} {}", t.tensor.dtype, t.tensor.device),
+            );
+            if t.tensor.requires_grad {
+                line.push(Part::Plain, " requires_grad");
+            }
+            if t.alias {
+                line.push(Part::Dim, format!(" alias of S{}", t.tensor.storage));
+            }
+        }
+        ApiEvent::SetRequiresGrad(s) => {
+            line.push(Part::Tensor, format!("T{}", s.tensor)).push(
+                Part::Plain,
+                format!(" requires_grad={}", py_bool(s.requires_grad)),
+            );
+        }
+        ApiEvent::Backward(b) => {
+            let roots: Vec<String> = b.roots.iter().map(|r| format!("T{r}")).collect();
+            let grads: Vec<String> = b
+                .grads
+                .iter()
+                .map(|g| g.map_or_else(|| "implicit".to_owned(), |g| format!("T{g}")))
+                .collect();
+            line.push(Part::Dim, "roots=")
+                .push(Part::Tensor, format!("[{}]", roots.join(", ")))
+                .push(Part::Dim, " grads=")
+                .push(Part::Plain, format!("[{}]", grads.join(", ")))
+                .push(
+                    Part::Dim,
+                    format!(
+                        " retain_graph={} create_graph={}",
+                        py_bool(b.retain_graph),
+                        py_bool(b.create_graph)
+                    ),
+                );
+        }
+        ApiEvent::GradMode(g) => {
+            line.push(
+                Part::Plain,
+                format!(
+                    "grad_enabled={} inference_mode={}",
+                    py_bool(g.grad_enabled),
+                    py_bool(g.inference_mode)
+                ),
+            );
+        }
+        ApiEvent::ManualSeed(s) => {
+            line.push(Part::Plain, format!("seed={}", s.seed));
+        }
+        ApiEvent::MarkBegin(m) | ApiEvent::MarkEnd(m) => {
+            line.push(Part::Name, m.name.clone());
+        }
+        ApiEvent::SetGrad(s) => {
+            let grad = s
+                .grad
+                .map_or_else(|| "None".to_owned(), |g| format!("T{g}"));
+            line.push(Part::Tensor, format!("T{}", s.tensor))
+                .push(Part::Plain, ".grad = ")
+                .push(Part::Tensor, grad);
+        }
+        ApiEvent::ProgramError(p) => {
+            line.push(Part::Warn, p.message.clone());
+        }
+        _ => {
+            line.push(Part::Warn, "not known to this build");
+        }
+    }
+}
+
+fn op_summary(line: &mut TextLine, data: &TraceData, op: &OpCall) {
+    let args: Vec<String> = op
+        .args
+        .iter()
+        .flat_map(|(_, v)| v.tensors())
+        .map(compact_tensor)
+        .collect();
+    let outputs: Vec<String> = op
+        .outputs
+        .iter()
+        .flat_map(Value::tensors)
+        .map(compact_tensor)
+        .collect();
+    line.push(Part::Name, op.op.clone())
+        .push(Part::Dim, "(")
+        .push(Part::Tensor, args.join(", "))
+        .push(Part::Dim, ")");
+    if !outputs.is_empty() {
+        line.push(Part::Dim, " → ")
+            .push(Part::Tensor, outputs.join(", "));
+    }
+    line.push(Part::Dim, " · ")
+        .push(Part::Context, context_label(data, op.context));
+}
+
+fn autograd_summary(line: &mut TextLine, data: &TraceData, event: &AutogradEvent) {
+    match event {
+        AutogradEvent::Node(n) => {
+            let edges: Vec<String> = n.next.iter().map(edge_label).collect();
+            let tensors: Vec<String> = n.tensors.iter().map(|t| format!("T{t}")).collect();
+            line.push(Part::Node, format!("N{} ", n.node))
+                .push(Part::Name, n.name.clone())
+                .push(Part::Dim, format!(" seq_nr={}", seq_nr_label(n.seq_nr)))
+                .push(Part::Dim, " next=[")
+                .push(Part::Node, edges.join(", "))
+                .push(Part::Dim, "]");
+            if !tensors.is_empty() {
+                line.push(Part::Dim, " of ")
+                    .push(Part::Tensor, tensors.join(", "));
+            }
+        }
+        AutogradEvent::GraphTaskBegin(g) => {
+            let roots: Vec<String> = g.roots.iter().map(edge_label).collect();
+            line.push(Part::Dim, "roots=[")
+                .push(Part::Node, roots.join(", "))
+                .push(Part::Dim, "]")
+                .push(
+                    Part::Dim,
+                    format!(
+                        " depth={} keep_graph={} create_graph={}",
+                        g.depth,
+                        py_bool(g.keep_graph),
+                        py_bool(g.create_graph)
+                    ),
+                );
+        }
+        AutogradEvent::Push(q) | AutogradEvent::Pop(q) => {
+            push_node(line, data, q.node);
+            line.push(
+                Part::Plain,
+                format!(" key=({}, {})", q.depth, seq_nr_label(q.seq_nr)),
+            )
+            .push(Part::Dim, format!(" deps={}", q.deps));
+        }
+        AutogradEvent::Accumulate(a) => {
+            push_node(line, data, a.node);
+            line.push(Part::Plain, " ")
+                .push(Part::Tensor, format!("T{}", a.tensor))
+                .push(Part::Plain, " ← ")
+                .push(Part::Tensor, compact_tensor(&a.grad));
+        }
+        AutogradEvent::GraphTaskEnd(g) => {
+            line.push(Part::Plain, format!("executed={}", g.executed));
+        }
+        _ => {
+            line.push(Part::Warn, "not known to this build");
+        }
+    }
+}
+
+fn device_summary(line: &mut TextLine, event: &DeviceEvent) {
+    match event {
+        DeviceEvent::GuardEnter(g) | DeviceEvent::GuardExit(g) => {
+            line.push(Part::Name, g.device.clone());
+        }
+        DeviceEvent::Transfer(t) => {
+            line.push(Part::Tensor, format!("T{}", t.src))
+                .push(Part::Plain, format!(" {} → ", t.from))
+                .push(Part::Tensor, format!("T{}", t.dst))
+                .push(Part::Plain, format!(" {}", t.to));
+        }
+        _ => {
+            line.push(Part::Warn, "not known to this build");
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! One open trace and how it is being looked at: filter, visible events,
+//! selection, scroll positions, values read so far.
+//!
+//! A [`TraceView`] knows nothing of keys or focus; [`crate::app::App`] drives
+//! it. Keeping it separate is what makes a second, aligned trace (the planned
+//! `--against` side-by-side view) one more `TraceView` rather than a rewrite.
+
+use ft_trace::{Event, Layer};
+
+use crate::describe::{Columns, TextLine, details, value_digests};
+use crate::trace::TraceData;
+use crate::values::{BlobSource, ValueCache};
+
+/// Which layers the timeline shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayerFilter {
+    /// Every layer.
+    All,
+    /// One layer only.
+    Only(Layer),
+}
+
+impl LayerFilter {
+    /// all → api → dispatch → autograd → device → all.
+    pub fn next(self) -> LayerFilter {
+        match self {
+            LayerFilter::All => LayerFilter::Only(Layer::Api),
+            LayerFilter::Only(Layer::Api) => LayerFilter::Only(Layer::Dispatch),
+            LayerFilter::Only(Layer::Dispatch) => LayerFilter::Only(Layer::Autograd),
+            LayerFilter::Only(Layer::Autograd) => LayerFilter::Only(Layer::Device),
+            LayerFilter::Only(Layer::Device) => LayerFilter::All,
+        }
+    }
+
+    /// `all` or the layer name.
+    pub fn label(self) -> &'static str {
+        match self {
+            LayerFilter::All => "all",
+            LayerFilter::Only(layer) => layer.name(),
+        }
+    }
+
+    fn admits(self, event: &Event) -> bool {
+        match self {
+            LayerFilter::All => true,
+            LayerFilter::Only(layer) => event.body.code().0 == layer as u8,
+        }
+    }
+}
+
+/// What the timeline is narrowed to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Filter {
+    /// Case-insensitive substring of the kind, op, node or mark name.
+    pub text: String,
+    /// Layer restriction.
+    pub layer: LayerFilter,
+}
+
+impl Default for Filter {
+    fn default() -> Filter {
+        Filter {
+            text: String::new(),
+            layer: LayerFilter::All,
+        }
+    }
+}
+
+impl Filter {
+    /// Whether nothing is filtered out.
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty() && self.layer == LayerFilter::All
+    }
+}
+
+/// One open trace and how it is being looked at.
+#[derive(Clone, Debug)]
+pub struct TraceView {
+    /// The events and lookup tables.
+    pub data: TraceData,
+    /// Timeline column widths.
+    pub columns: Columns,
+    /// Current filter.
+    filter: Filter,
+    /// Indices into `data.events` that pass the filter, in order.
+    visible: Vec<usize>,
+    /// Position in `visible` of the selected event.
+    selected: Option<usize>,
+    /// Index in `data.events` of the last selected event: where the
+    /// selection goes back to when a filter changes (even through a filter
+    /// that shows nothing).
+    anchor: usize,
+    /// Position in `visible` of the first row drawn.
+    offset: usize,
+    /// First details line drawn.
+    details_scroll: usize,
+    /// Tensor values read so far.
+    pub values: ValueCache,
+}
+
+impl TraceView {
+    /// A view of every event, the first one selected.
+    pub fn new(data: TraceData) -> TraceView {
+        let columns = Columns::for_trace(&data);
+        let mut view = TraceView {
+            data,
+            columns,
+            filter: Filter::default(),
+            visible: Vec::new(),
+            selected: None,
+            anchor: 0,
+            offset: 0,
+            details_scroll: 0,
+            values: ValueCache::default(),
+        };
+        view.refilter(0);
+        view
+    }
+
+    /// The current filter.
+    pub fn filter(&self) -> &Filter {
+        &self.filter
+    }
+
+    /// Event indices shown by the timeline.
+    pub fn visible(&self) -> &[usize] {
+        &self.visible
+    }
+
+    /// Position of the selection among the visible events.
+    pub fn selected_position(&self) -> Option<usize> {
+        self.selected
+    }
+
+    /// Index in `data.events` of the selected event.
+    pub fn selected_index(&self) -> Option<usize> {
+        self.selected.and_then(|p| self.visible.get(p).copied())
+    }
+
+    /// The selected event.
+    pub fn selected_event(&self) -> Option<&Event> {
+        self.selected_index().and_then(|i| self.data.events.get(i))
+    }
+
+    /// First visible row drawn.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// First details line drawn.
+    pub fn details_scroll(&self) -> usize {
+        self.details_scroll
+    }
+
+    /// Back to the first details line.
+    pub(crate) fn scroll_details_to_top(&mut self) {
+        self.details_scroll = 0;
+    }
+
+    /// The details of the selected event.
+    pub fn details(&self) -> Vec<TextLine> {
+        match self.selected_index() {
+            Some(i) => details(&self.data, &self.values, i),
+            None => details(&self.data, &self.values, usize::MAX),
+        }
+    }
+
+    /// Replaces the filter, keeping the selected event when it still shows
+    /// and otherwise selecting the next one that does.
+    pub fn set_filter(&mut self, filter: Filter, rows: usize) {
+        self.filter = filter;
+        self.refilter(rows);
+    }
+
+    fn refilter(&mut self, rows: usize) {
+        let anchor = self.anchor;
+        let needle = self.filter.text.to_lowercase();
+        let data = &self.data;
+        self.visible = data
+            .events
+            .iter()
+            .enumerate()
+            .filter(|(i, e)| {
+                self.filter.layer.admits(e)
+                    && (needle.is_empty() || data.search_key(*i).contains(&needle))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let position = self.visible.partition_point(|&i| i < anchor);
+        let position = position.min(self.visible.len().saturating_sub(1));
+        self.selected = (!self.visible.is_empty()).then_some(position);
+        if let Some(&index) = self.visible.get(position) {
+            self.anchor = index;
+        }
+        self.offset = 0;
+        self.details_scroll = 0;
+        self.scroll_into_view(rows);
+    }
+
+    pub(crate) fn select(&mut self, position: usize, rows: usize) {
+        if self.visible.is_empty() {
+            return;
+        }
+        let position = position.min(self.visible.len() - 1);
+        if self.selected != Some(position) {
+            self.details_scroll = 0;
+        }
+        self.selected = Some(position);
+        self.anchor = self.visible[position];
+        self.scroll_into_view(rows);
+    }
+
+    pub(crate) fn move_by(&mut self, delta: isize, rows: usize) {
+        let current = self.selected.unwrap_or(0);
+        self.select(current.saturating_add_signed(delta), rows);
+    }
+
+    pub(crate) fn scroll_into_view(&mut self, rows: usize) {
+        self.offset = window_offset(
+            self.offset,
+            self.selected.unwrap_or(0),
+            self.visible.len(),
+            rows,
+        );
+    }
+
+    pub(crate) fn scroll_details(&mut self, delta: isize, rows: usize) {
+        let max = self.details().len().saturating_sub(rows.max(1));
+        self.details_scroll = self.details_scroll.saturating_add_signed(delta).min(max);
+    }
+
+    /// Selects the next (or previous) visible event with the same op — or,
+    /// for other events, the same kind. Err names what was looked for.
+    pub(crate) fn jump_same(&mut self, forward: bool, rows: usize) -> Result<(), String> {
+        let (Some(position), Some(event)) = (self.selected, self.selected_event()) else {
+            return Err("no event selected".to_owned());
+        };
+        let key = TraceData::same_key(event);
+        let what = key.2.unwrap_or(event.body.kind_name()).to_owned();
+        let events = &self.data.events;
+        let same = |p: &usize| {
+            events
+                .get(self.visible[*p])
+                .is_some_and(|e| TraceData::same_key(e) == key)
+        };
+        let found = if forward {
+            (position + 1..self.visible.len()).find(same)
+        } else {
+            (0..position).rev().find(same)
+        };
+        match found {
+            Some(p) => {
+                self.select(p, rows);
+                Ok(())
+            }
+            None if forward => Err(format!("no later {what}")),
+            None => Err(format!("no earlier {what}")),
+        }
+    }
+
+    /// Reads (once) the values the selected event's details show.
+    pub fn fetch_values(&mut self, source: &mut dyn BlobSource) {
+        if let Some(index) = self.selected_index() {
+            let digests = value_digests(&self.data, index);
+            self.values.fill(digests, source);
+        }
+    }
+}
+
+/// The first row to draw so that `selected` is among `rows` rows starting
+/// there, moving the window as little as possible and never past the end.
+pub fn window_offset(offset: usize, selected: usize, len: usize, rows: usize) -> usize {
+    let rows = rows.max(1);
+    let mut offset = offset.min(len.saturating_sub(rows));
+    if selected < offset {
+        offset = selected;
+    } else if selected >= offset + rows {
+        offset = selected + 1 - rows;
+    }
+    offset
+}
