@@ -1,0 +1,1403 @@
+#!/usr/bin/env python3
+"""Record an ordinary PyTorch program as a FrankenTorch trace (`.ftr`).
+
+    python scripts/capture_torch.py PROGRAM.py -o OUT.ftr \
+        [--values all|inputs|none] [--zero-timestamps] [-- PROGRAM ARGS...]
+
+The program runs unmodified (`runpy`, `__name__ == "__main__"`, `sys.argv`
+set to the program) under three observers:
+
+* a `TorchDispatchMode` sees every ATen call below autograd (the dispatch
+  layer), including the calls made by backward formulas and optimizers;
+* a few wrapped Python entry points (`torch.manual_seed`,
+  `torch.autograd.backward`, profiler annotations) give the api layer;
+* pre-hooks on every node a `backward()` reaches observe the engine's
+  execution order (the autograd layer).
+
+What PyTorch does not tell an observer is *derived*: the DispatchKeySet and
+the key chain of each call (from `torch._C._dispatch_keys`, the TLS state a
+call would have without the capture, and the dispatch tables), and the
+ReadyQueue schedule (simulated with the engine's dependency counting and the
+libstdc++ heap it uses). Derived and observed execution orders are compared;
+a difference aborts the capture with exit status 4 rather than writing a
+wrong trace. `docs/CAPTURE.md` states every rule precisely.
+
+The capture must not change what it observes. It therefore never holds a
+strong reference to a tensor or an autograd node beyond the call that
+showed it: tensors are tracked through weak references (PyTorch keeps one
+Python object per TensorImpl alive while C++ holds the tensor), storages
+through weak storage references, nodes through a tag stored in the node's own
+`metadata` dict.
+
+Exit status: 0 recorded; 2 usage error; 3 the program raised (the trace is
+finished and ends with an api `program_error` event); 4 the capture found an
+internal inconsistency or an unsupported feature (the trace is left as
+`OUT.ftr.partial`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import platform
+import runpy
+import sys
+import time
+import traceback
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import ftr  # noqa: E402  (the format module lives beside this script)
+
+VERSION = "0.1.0"
+PRODUCER = f"capture_torch.py {VERSION}"
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_PROGRAM_ERROR = 3
+EXIT_INCONSISTENT = 4
+
+# Operators whose outputs are uninitialised memory: never given a value digest.
+EMPTY_OPS = frozenset({"empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided"})
+# Operators whose outputs policy `inputs` keeps (replay feeds them back).
+RANDOM_OPS = frozenset(
+    {
+        "uniform_",
+        "normal_",
+        "randn",
+        "rand",
+        "randint",
+        "randperm",
+        "bernoulli",
+        "bernoulli_",
+        "dropout",
+        "native_dropout",
+        "exponential_",
+        "random_",
+    }
+)
+# The arguments that make up a TensorOptions in an operator schema.
+TENSOR_OPTIONS = ("dtype", "layout", "device", "pin_memory")
+
+# c10 enum values that schema defaults use for ScalarType / Layout / MemoryFormat.
+SCALAR_TYPE_NAMES = (
+    "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
+    "complex32", "complex64", "complex128", "bool", "qint8", "quint8", "qint32", "bfloat16",
+)
+LAYOUT_NAMES = ("strided", "sparse_coo", "sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc", "_mkldnn", "jagged")
+MEMORY_FORMAT_NAMES = ("contiguous_format", "preserve_format", "channels_last", "channels_last_3d")
+
+
+class CaptureError(BaseException):
+    """The capture cannot produce a correct trace (exit status 4).
+
+    A `BaseException` so that a program's `except Exception` cannot swallow it.
+    """
+
+
+# ---------------------------------------------------------------------------
+# The engine's ReadyQueue: std::priority_queue over libstdc++'s heap algorithms.
+
+
+class LibstdcxxHeap:
+    """A max-heap with exactly the sift steps of libstdc++'s `std::push_heap`
+    (`__push_heap`) and `std::pop_heap` (`__adjust_heap`).
+
+    Equal keys are not served first-in first-out: their order depends on the
+    heap's shape, which is why PyTorch runs tied AccumulateGrad nodes in an
+    order like p0, p2, p5, p6, p4, p1, p3. `less(a, b)` is the comparator the
+    queue was built with (PyTorch: `(depth, sequence_nr)` of a < that of b).
+    """
+
+    def __init__(self, less: Callable[[Any, Any], bool]) -> None:
+        self._less = less
+        self._items: list = []
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def top(self) -> Any:
+        """The element `pop` would return."""
+        return self._items[0]
+
+    def push(self, item: Any) -> None:
+        """`c.push_back(item); push_heap(c.begin(), c.end())`."""
+        self._items.append(item)
+        self._sift_up(len(self._items) - 1, 0, item)
+
+    def pop(self) -> Any:
+        """`pop_heap(c.begin(), c.end()); c.pop_back()`; returns the old top."""
+        items = self._items
+        top = items[0]
+        last = items.pop()
+        if items:
+            self._adjust(0, len(items), last)
+        return top
+
+    def _sift_up(self, hole: int, top_index: int, value: Any) -> None:
+        items = self._items
+        parent = (hole - 1) // 2
+        while hole > top_index and self._less(items[parent], value):
+            items[hole] = items[parent]
+            hole = parent
+            parent = (hole - 1) // 2
+        items[hole] = value
+
+    def _adjust(self, hole: int, length: int, value: Any) -> None:
+        items = self._items
+        top_index = hole
+        child = hole
+        while child < (length - 1) // 2:
+            child = 2 * (child + 1)
+            if self._less(items[child], items[child - 1]):
+                child -= 1
+            items[hole] = items[child]
+            hole = child
+        if length % 2 == 0 and child == (length - 2) // 2:
+            child = 2 * (child + 1)
+            items[hole] = items[child - 1]
+            hole = child - 1
+        self._sift_up(hole, top_index, value)
+
+
+@dataclass
+class ScheduleStep:
+    """One ReadyQueue pop and the pushes its completion caused."""
+
+    node: int
+    pushed: list
+
+
+def dependency_counts(root: int, successors: dict) -> dict:
+    """Incoming edges per node, counting only edges from nodes reachable from `root`."""
+    deps = {root: 0}
+    seen = {root}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for nxt in successors[node]:
+            deps[nxt] = deps.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return deps
+
+
+def simulate_schedule(root: int, successors: dict, key: dict) -> list:
+    """The engine's execution order for a single-root GraphTask.
+
+    `successors[n]` lists n's valid next edges in `next_functions` order
+    (an edge reaching the same node twice appears twice); `key[n]` is the
+    ReadyQueue ordering key `(depth, sequence_nr)`. Push the root; loop: pop,
+    decrement the dependency count of each next edge's node in edge order and
+    push it when the count reaches zero.
+    """
+    deps = dependency_counts(root, successors)
+    heap = LibstdcxxHeap(lambda a, b: key[a] < key[b])
+    heap.push(root)
+    steps = []
+    while heap:
+        node = heap.pop()
+        pushed = []
+        for nxt in successors[node]:
+            deps[nxt] -= 1
+            if deps[nxt] == 0:
+                heap.push(nxt)
+                pushed.append(nxt)
+        steps.append(ScheduleStep(node, pushed))
+    return steps
+
+
+# ---------------------------------------------------------------------------
+# Everything below needs torch; the heap above is importable without it.
+
+import torch  # noqa: E402
+from torch.multiprocessing.reductions import StorageWeakRef  # noqa: E402
+from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402
+from torch.utils.weak import WeakIdKeyDictionary  # noqa: E402
+
+_C = torch._C
+_DK = _C.DispatchKey
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    """`torch.float32` -> `float32`."""
+    return str(dtype).removeprefix("torch.")
+
+
+def device_name(device: torch.device) -> str:
+    """`cpu`, `meta`, `cuda:0`."""
+    return str(device)
+
+
+def node_name(node: Any) -> str:
+    """PyTorch's node name without a C++ namespace (`AccumulateGrad`)."""
+    return node.name().rsplit("::", 1)[-1]
+
+
+# ---------------------------------------------------------------------------
+# Dispatch keyset and key chain (derived).
+
+
+def _keyset(*keys: Any) -> Any:
+    out = _C.DispatchKeySet(_DK.Undefined)
+    for k in keys:
+        out = out | _C.DispatchKeySet(k)
+    return out
+
+
+def keyset_names(ks: Any) -> list:
+    """Key names of a DispatchKeySet, highest priority first."""
+    names = []
+    while True:
+        k = ks.highestPriorityTypeId()
+        if k == _DK.Undefined:
+            return names
+        names.append(k.name)
+        ks = ks & _C._dispatch_keyset_full_after(k)
+
+
+@dataclass(frozen=True)
+class TlsState:
+    """A local dispatch-key TLS state: keys forced in and keys excluded."""
+
+    include: Any
+    exclude: Any
+
+
+def measure_tls() -> dict:
+    """The TLS states a call can have without the capture, measured now.
+
+    `normal`: plain code. `below_autograd`: what PyTorch's Python bindings of
+    factory functions run under (`torch::` wrappers use
+    AutoDispatchBelowADInplaceOrView). Both also under inference mode.
+    Must run before the capture's dispatch mode is installed.
+    """
+
+    def current() -> TlsState:
+        return TlsState(_C._dispatch_tls_local_include_set(), _C._dispatch_tls_local_exclude_set())
+
+    states = {("normal", False): current()}
+    with _C._AutoDispatchBelowADInplaceOrView():
+        states[("below_autograd", False)] = current()
+    with torch.inference_mode():
+        states[("normal", True)] = current()
+        with _C._AutoDispatchBelowADInplaceOrView():
+            states[("below_autograd", True)] = current()
+    return states
+
+
+class DispatchTable:
+    """Parsed `torch._C._dispatch_dump_table` of one operator: key -> handler."""
+
+    def __init__(self, qualified_name: str) -> None:
+        self.name = qualified_name
+        self._handlers: dict = {}
+        for line in _C._dispatch_dump_table(qualified_name).splitlines():
+            key, sep, entry = line.partition(": ")
+            if sep:
+                self._handlers[key.strip()] = self._classify(key.strip(), entry)
+
+    @staticmethod
+    def _classify(key: str, entry: str) -> str:
+        if entry.startswith("fallthrough"):
+            return "fallthrough"
+        if entry.endswith("[math kernel]"):
+            return "math"
+        if key.startswith("Autograd") or entry.endswith("[autograd kernel]"):
+            return "autograd"
+        return "kernel"
+
+    def handler(self, key: str) -> Optional[str]:
+        """`autograd`, `fallthrough`, `kernel`, `math`, or None (no entry)."""
+        return self._handlers.get(key)
+
+
+class DispatchDeriver:
+    """Computes the DispatchKeySet and key chain of a call the way the
+    dispatcher would have without the capture's Python dispatch mode."""
+
+    def __init__(self) -> None:
+        self._tls = measure_tls()
+        self._capture_only = _keyset(_DK.Python, _DK.PythonTLSSnapshot, _DK.PreDispatch)
+        self._after_backend_select = _C._dispatch_keyset_full_after(_DK.BackendSelect)
+        self._tables: dict = {}
+        self._cache: dict = {}
+        self._factory: dict = {}
+
+    def derive(self, func: Any, tensor_keys: Any, options: dict, ctx_code: int) -> tuple:
+        """`(keyset names, chain)` for one call.
+
+        `tensor_keys` is the union of the dispatch keys of the call's tensor
+        arguments; `options` holds its `dtype`/`layout`/`device` arguments.
+        """
+        below = ctx_code != ftr.CTX_NODE and self.is_python_factory(func)
+        tls = self._tls[("below_autograd" if below else "normal", torch.is_inference_mode_enabled())]
+        ks = ((tensor_keys | tls.include) - tls.exclude) - self._capture_only
+        device = options.get("device")
+        cache_key = (func, ks.raw_repr(), tensor_keys.raw_repr(), str(device), str(options.get("layout")), below)
+        hit = self._cache.get(cache_key)
+        if hit is None:
+            hit = (keyset_names(ks), self._walk(func, ks, tensor_keys, options, tls))
+            self._cache[cache_key] = hit
+        return hit
+
+    def is_python_factory(self, func: Any) -> bool:
+        """Whether calling this operator from Python goes through a `torch::`
+        factory wrapper (which runs it below autograd and ADInplaceOrView).
+
+        PyTorch's binding generator routes function-variant operators that
+        take a TensorOptions (dtype, layout, device, pin_memory) or whose name
+        ends in `_like` to those wrappers; methods (`new_*`) and private
+        operators called from C++ (`_to_copy`) are not routed.
+        """
+        hit = self._factory.get(func)
+        if hit is None:
+            base = func._schema.name.split("::", 1)[-1]
+            names = {a.name for a in func._schema.arguments}
+            options = all(n in names for n in TENSOR_OPTIONS)
+            hit = (
+                func.namespace == "aten"
+                and (options or base.endswith("_like"))
+                and not base.startswith(("_", "new_"))
+                and hasattr(torch, base)
+            )
+            self._factory[func] = hit
+        return hit
+
+    def _table(self, func: Any) -> DispatchTable:
+        table = self._tables.get(func)
+        if table is None:
+            name = func._schema.name
+            if func._schema.overload_name:
+                name += "." + func._schema.overload_name
+            table = DispatchTable(name)
+            self._tables[func] = table
+        return table
+
+    def _backend_key(self, options: dict) -> Any:
+        layout = options.get("layout")
+        if layout not in (None, torch.strided):
+            raise CaptureError(f"unsupported: factory with layout {layout}")
+        device = options.get("device")
+        dev_type = "cpu" if device is None else torch.device(device).type
+        return getattr(_DK, _C._dispatch_key_for_device(dev_type))
+
+    def _walk(self, func: Any, ks: Any, tensor_keys: Any, options: dict, tls: TlsState) -> list:
+        table = self._table(func)
+        chain = []
+        remaining = ks
+        while True:
+            key = remaining.highestPriorityTypeId()
+            if key == _DK.Undefined:
+                raise CaptureError(f"dispatch walk of {func} ran out of keys after {chain}")
+            handler = table.handler(key.name)
+            if handler is None:
+                raise CaptureError(f"no kernel for {key.name} in the dispatch table of {table.name}")
+            chain.append([key.name, handler])
+            if handler == "math" or (handler == "kernel" and self._is_backend(key)):
+                return chain
+            if handler == "kernel" and key == _DK.BackendSelect:
+                # BackendSelect's kernel computes the backend from the call's
+                # TensorOptions (default device cpu) and redispatches below itself.
+                chosen = _keyset(self._backend_key(options)) | tensor_keys
+                remaining = (chosen & self._after_backend_select) - tls.exclude
+            else:
+                remaining = remaining & _C._dispatch_keyset_full_after(key)
+
+    def _is_backend(self, key: Any) -> bool:
+        return self._after_backend_select.has(key) and key != _DK.PythonDispatcher
+
+
+# ---------------------------------------------------------------------------
+# Identity tables.
+
+
+@dataclass
+class TensorInfo:
+    """What the capture remembers about a live tensor (no strong references)."""
+
+    tid: int
+    produced: bool
+    requires_grad: bool = False
+    leaf: bool = True
+    watch: bool = True
+    grad: Optional[weakref.ref] = None
+    grad_watch: bool = False
+
+
+class StorageTable:
+    """Dense storage ids keyed by StorageImpl, with liveness.
+
+    A `StorageWeakRef` keeps the StorageImpl's allocation (not its data)
+    alive, so its address cannot be reused by another storage while the
+    entry exists; expired entries are dropped from time to time.
+    """
+
+    PRUNE_EVERY = 1024
+
+    def __init__(self) -> None:
+        self._by_addr: dict = {}
+        self._next = 0
+        self._since_prune = 0
+
+    def lookup(self, tensor: torch.Tensor) -> tuple:
+        """`(storage id, first time seen)` of a tensor's storage."""
+        try:
+            storage = tensor.untyped_storage()
+        except (RuntimeError, NotImplementedError) as e:
+            raise CaptureError(f"unsupported: tensor without a storage ({e})") from e
+        addr = storage._cdata
+        hit = self._by_addr.get(addr)
+        if hit is not None and not hit[0].expired():
+            return hit[1], False
+        sid = self._next
+        self._next += 1
+        self._by_addr[addr] = (StorageWeakRef(storage), sid)
+        self._since_prune += 1
+        if self._since_prune >= self.PRUNE_EVERY:
+            self._prune()
+        return sid, True
+
+    def _prune(self) -> None:
+        self._since_prune = 0
+        for addr in [a for a, (ref, _) in self._by_addr.items() if ref.expired()]:
+            del self._by_addr[addr]
+
+
+class NodeTags:
+    """Node ids stored in each node's own `metadata` dict.
+
+    Autograd nodes cannot be weakly referenced and their Python wrappers come
+    and go, so `id()` is no identity; a tag inside the node lives exactly as
+    long as the node and needs no bookkeeping on our side.
+    """
+
+    _counter = itertools.count()
+
+    def __init__(self) -> None:
+        self._key = f"ft_trace_node_{next(self._counter)}_{os.getpid()}"
+        self._next = 0
+
+    def get(self, node: Any) -> Optional[int]:
+        """The node's id, or None when it has not appeared yet."""
+        return node.metadata.get(self._key)
+
+    def assign(self, node: Any) -> int:
+        """Gives the node the next id."""
+        nid = self._next
+        self._next += 1
+        node.metadata[self._key] = nid
+        return nid
+
+
+# ---------------------------------------------------------------------------
+# Recording.
+
+
+@dataclass
+class OutTensor:
+    """An operator output waiting for its op event (weakly referenced)."""
+
+    ref: weakref.ref
+    wire: list
+
+
+@dataclass
+class OutList:
+    """A list-valued operator output (`Tensor[]`)."""
+
+    items: list
+
+
+@dataclass
+class PendingOp:
+    """An op recorded when it returned, emitted at the next event boundary,
+    when autograd has attached `grad_fn` and bumped version counters."""
+
+    op: str
+    keyset: list
+    chain: list
+    args: list
+    outputs: list
+    ctx: list
+
+
+@dataclass
+class NodePlan:
+    """What a backward needs to know about one reachable node."""
+
+    nid: int
+    seq: int
+    deps: int = 0
+    leaf: Optional[weakref.ref] = None
+
+
+@dataclass
+class BackwardState:
+    """One running `backward()`."""
+
+    root: int
+    root_edge: list
+    keep_graph: bool
+    create_graph: bool
+    plan: dict
+    steps: list
+    handles: list = field(default_factory=list)
+    position: int = 0
+    started: bool = False
+    current: Optional[int] = None
+    mismatch: Optional[str] = None
+
+
+class Recorder:
+    """Turns observations into events, in FORMAT.md §3.6 order."""
+
+    def __init__(self, writer: ftr.TraceWriter, policy: str, timestamps: bool) -> None:
+        self.writer = writer
+        self.policy = policy
+        self._t0 = time.monotonic_ns() if timestamps else None
+        self.tensors = WeakIdKeyDictionary()
+        self._aliases = WeakIdKeyDictionary()
+        self.storages = StorageTable()
+        self.nodes = NodeTags()
+        self.dispatch = DispatchDeriver()
+        self._next_tid = 0
+        self._seq_base = _C._autograd._get_sequence_nr()
+        self._pending: Optional[PendingOp] = None
+        self._grad_mode = (True, False)
+        self._marks: list = []
+        self.ctx = ftr.context(ftr.CTX_TOP_LEVEL)
+        self.backward: Optional[BackwardState] = None
+        self.failure: Optional[str] = None
+
+    # -- events -------------------------------------------------------------
+
+    def emit(self, layer: int, kind: int, payload: list) -> None:
+        """Appends one event."""
+        ts = 0 if self._t0 is None else time.monotonic_ns() - self._t0
+        self.writer.append(layer, kind, payload, ts)
+
+    def flush(self) -> None:
+        """Emits the pending op (and its nodes), if any."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._emit_op(pending)
+
+    def fail(self, message: str) -> CaptureError:
+        """Remembers the first capture failure and returns it to raise."""
+        if self.failure is None:
+            self.failure = message
+        return CaptureError(self.failure)
+
+    # -- tensors ------------------------------------------------------------
+
+    def _info(self, t: torch.Tensor) -> Optional[TensorInfo]:
+        info = self.tensors.get(t)
+        if info is None and t in self._aliases:
+            source = self._aliases[t]()
+            if source is not None:
+                source_info = self._info(source)
+                if source_info is not None:
+                    info = TensorInfo(source_info.tid, True, watch=False)
+                    self.tensors[t] = info
+        return info
+
+    def _new_info(self, t: torch.Tensor, produced: bool) -> TensorInfo:
+        info = TensorInfo(self._next_tid, produced)
+        self._next_tid += 1
+        self.tensors[t] = info
+        return info
+
+    def tensor_id(self, t: torch.Tensor) -> int:
+        """Id of a tensor the stream names as an input; introduces it
+        (api `tensor` event) when no recorded operator produced it."""
+        info = self._info(t)
+        if info is None:
+            info = self._introduce(t)
+        return info.tid
+
+    def _introduce(self, t: torch.Tensor) -> TensorInfo:
+        sid, new_storage = self.storages.lookup(t)
+        alias = not new_storage
+        info = self._new_info(t, produced=False)
+        digest = None if alias or self.policy == "none" else self.value_digest(t)
+        ref = self._ref_from_parts(info, t, sid, digest)
+        self.emit(ftr.API, ftr.API_TENSOR, ftr.p_tensor(ref, alias))
+        return info
+
+    def _ref_from_parts(self, info: TensorInfo, t: torch.Tensor, sid: int, digest: Optional[bytes]) -> list:
+        info.requires_grad = t.requires_grad
+        info.leaf = t.is_leaf
+        return ftr.tensor_ref(
+            info.tid,
+            dtype_name(t.dtype),
+            list(t.shape),
+            list(t.stride()),
+            t.storage_offset(),
+            sid,
+            device_name(t.device),
+            t.requires_grad,
+            tensor_version(t),
+            digest,
+        )
+
+    def input_ref(self, t: torch.Tensor) -> list:
+        """Reference to a tensor as an input (no value digest)."""
+        tid = self.tensor_id(t)
+        info = self._info(t)
+        sid, _ = self.storages.lookup(t)
+        assert info is not None and info.tid == tid
+        return self._ref_from_parts(info, t, sid, None)
+
+    def output_ref(self, t: torch.Tensor, digest: Optional[bytes]) -> list:
+        """Reference to a tensor an operator returned (gets an id if new)."""
+        info = self._info(t)
+        if info is None:
+            info = self._new_info(t, produced=True)
+        sid, _ = self.storages.lookup(t)
+        return self._ref_from_parts(info, t, sid, digest)
+
+    def value_digest(self, t: torch.Tensor) -> Optional[bytes]:
+        """Stores the tensor's value as a blob; None when it has no data."""
+        if t.device.type == "meta":
+            return None
+        with _C._DisableTorchDispatch(), torch.no_grad():
+            flat = t.detach().contiguous().reshape(-1)
+            data = flat.view(torch.uint8).cpu().numpy().tobytes() if flat.numel() else b""
+        return self.writer.put_blob(dtype_name(t.dtype), list(t.shape), data)
+
+    def alias(self, out: torch.Tensor, source: torch.Tensor) -> None:
+        """Makes `out` the same tensor (same id) as `source` (FORMAT §3.6.6)."""
+        info = self._info(source)
+        if info is not None:
+            self.tensors[out] = TensorInfo(info.tid, True, watch=False)
+        else:
+            self._aliases[out] = weakref.ref(source)
+
+    # -- api layer ----------------------------------------------------------
+
+    def check_state(self) -> None:
+        """Emits grad_mode, set_requires_grad and set_grad for changes since
+        the last check (before each top-level op and backward)."""
+        mode = (torch.is_grad_enabled(), torch.is_inference_mode_enabled())
+        if mode != self._grad_mode:
+            self._grad_mode = mode
+            self.emit(ftr.API, ftr.API_GRAD_MODE, ftr.p_grad_mode(*mode))
+        live = sorted(((info.tid, t, info) for t, info in self.tensors.items() if info.watch), key=lambda x: x[0])
+        for tid, t, info in live:
+            if info.leaf and t.is_leaf and t.requires_grad != info.requires_grad:
+                info.requires_grad = t.requires_grad
+                self.emit(ftr.API, ftr.API_SET_REQUIRES_GRAD, ftr.p_set_requires_grad(tid, t.requires_grad))
+        for tid, t, info in live:
+            if (info.grad_watch or (info.leaf and info.requires_grad)) and t.is_leaf:
+                self._check_grad(tid, t, info)
+
+    def _check_grad(self, tid: int, t: torch.Tensor, info: TensorInfo) -> None:
+        grad = t.grad
+        known = None if info.grad is None else info.grad()
+        # A dead weak reference means the recorded gradient was replaced and freed.
+        unchanged = grad is known and not (info.grad is not None and known is None)
+        if unchanged:
+            return
+        gid = None if grad is None else self.tensor_id(grad)
+        info.grad = None if grad is None else weakref.ref(grad)
+        info.grad_watch = True
+        self.emit(ftr.API, ftr.API_SET_GRAD, ftr.p_set_grad(tid, gid))
+
+    def manual_seed(self, seed: int) -> None:
+        """api manual_seed, as the generator stores it (mod 2**64)."""
+        self.flush()
+        self.emit(ftr.API, ftr.API_MANUAL_SEED, ftr.p_manual_seed(int(seed) & ftr.U64_MAX))
+
+    def mark_begin(self, name: str) -> None:
+        """A profiler annotation opened (`Optimizer.step#SGD.step`)."""
+        self.flush()
+        self._marks.append(name)
+        self.emit(ftr.API, ftr.API_MARK_BEGIN, ftr.p_mark(name))
+
+    def mark_end(self) -> None:
+        """The innermost profiler annotation closed (they nest: the handle
+        objects PyTorch passes are fresh wrappers, so the stack decides)."""
+        self.flush()
+        if not self._marks:
+            raise self.fail("a profiler annotation closed that the capture never saw open")
+        self.emit(ftr.API, ftr.API_MARK_END, ftr.p_mark(self._marks.pop()))
+
+    def program_error(self, message: str) -> None:
+        """The program raised: the last event."""
+        self.flush()
+        self.emit(ftr.API, ftr.API_PROGRAM_ERROR, ftr.p_program_error(message))
+
+    # -- dispatch layer -----------------------------------------------------
+
+    def op_arguments(self, func: Any, args: tuple, kwargs: dict) -> tuple:
+        """`(named arguments, wire arguments)` of a call about to run.
+
+        Taken before the operator runs: introductions carry the values from
+        before it, and argument references its versions from before it.
+        """
+        schema = func._schema
+        named = bind_arguments(schema, args, kwargs)
+        wire_args = [[a.name, self.arg_value(named[a.name], a.real_type)] for a in schema.arguments]
+        return named, wire_args
+
+    def record_op(self, func: Any, named: dict, wire_args: list, out: Any) -> None:
+        """Records a call that returned; emitted at the next boundary."""
+        schema = func._schema
+        keys = _keyset()
+        for value in named.values():
+            keys = keys | dispatch_keys_of(value)
+        keyset, chain = self.dispatch.derive(func, keys, named, self.ctx[0])
+        keep_value = self._keeps_output_value(schema.name.split("::", 1)[-1])
+        outputs = [self.out_value(v, keep_value) for v in split_returns(schema, out)]
+        self._pending = PendingOp(str(func), keyset, chain, wire_args, outputs, self.ctx)
+
+    def _keeps_output_value(self, base: str) -> bool:
+        if self.policy == "none" or base in EMPTY_OPS:
+            return False
+        return self.policy == "all" or base in RANDOM_OPS
+
+    def arg_value(self, value: Any, real_type: Any) -> list:
+        """Wire value of an operator argument."""
+        if isinstance(value, torch.Tensor):
+            return ftr.v_tensor(self.input_ref(value))
+        if isinstance(value, (list, tuple)):
+            inner = getattr(real_type, "getElementType", None)
+            elem = inner() if inner is not None else None
+            return ftr.v_list(self.arg_value(v, elem) for v in value)
+        return scalar_value(value, real_type)
+
+    def out_value(self, value: Any, keep_value: bool) -> Any:
+        """Output value; tensors become `OutTensor`s finished at emission."""
+        if isinstance(value, torch.Tensor):
+            digest = self.value_digest(value) if keep_value else None
+            return OutTensor(weakref.ref(value), self.output_ref(value, digest))
+        if isinstance(value, (list, tuple)):
+            return OutList([self.out_value(v, keep_value) for v in value])
+        return scalar_value(value, None)
+
+    def _finish_out(self, value: Any, alive: list) -> list:
+        """Wire value of an output once autograd has finished with the call.
+
+        `version` is read now (ADInplaceOrView bumps it after the kernel).
+        `requires_grad` is true when the call attached a `grad_fn`, else it is
+        the flag the kernel returned the tensor with: a flag set afterwards
+        without an operator (`torch.randn(..., requires_grad=True)`,
+        `requires_grad_()`) is a set_requires_grad event. A tensor already
+        gone keeps what the call showed.
+        """
+        if isinstance(value, OutList):
+            return ftr.v_list(self._finish_out(v, alive) for v in value.items)
+        if not isinstance(value, OutTensor):
+            return value
+        wire = list(value.wire)
+        t = value.ref()
+        if t is not None:
+            if t.grad_fn is not None:
+                wire[7] = True
+            wire[8] = tensor_version(t)
+            info = self._info(t)
+            if info is not None:
+                info.requires_grad, info.leaf = wire[7], t.is_leaf
+            alive.append(t)
+        return ftr.v_tensor(wire)
+
+    def _emit_op(self, op: PendingOp) -> None:
+        alive: list = []
+        outputs = [self._finish_out(v, alive) for v in op.outputs]
+        self.emit(ftr.DISPATCH, ftr.DISPATCH_OP, ftr.p_op(op.op, op.keyset, op.chain, op.args, outputs, op.ctx))
+        self._emit_created_nodes(alive)
+        self._emit_transfers(op.args, outputs)
+
+    def _emit_transfers(self, wire_args: list, outputs: list) -> None:
+        """Device transfers: each output paired with the first tensor argument
+        that lives on another device."""
+        inputs = [v[1] for v in flatten_values([value for _, value in wire_args]) if v[0] == ftr.TAG_TENSOR]
+        for value in flatten_values(outputs):
+            if value[0] != ftr.TAG_TENSOR:
+                continue
+            dst = value[1]
+            src = next((ref for ref in inputs if ref[6] != dst[6]), None)
+            if src is not None:
+                self.emit(ftr.DEVICE, ftr.DEV_TRANSFER, ftr.p_transfer(src[0], dst[0], src[6], dst[6]))
+
+    # -- autograd layer: nodes ----------------------------------------------
+
+    def _emit_created_nodes(self, outputs: list) -> None:
+        groups: dict = {}
+        order: list = []
+        for t in outputs:
+            if not t.requires_grad:
+                continue
+            fn = t.grad_fn
+            if fn is None or self.nodes.get(fn) is not None:
+                continue
+            key = id(fn)
+            if key not in groups:
+                groups[key] = (fn, [])
+                order.append(key)
+            groups[key][1].append((t.output_nr, self.tensor_id(t)))
+        for key in order:
+            fn, tensors = groups[key]
+            if self.nodes.get(fn) is None:
+                self.emit_node(fn, [tid for _, tid in sorted(set(tensors))])
+
+    def node_id(self, fn: Any) -> int:
+        """Id of a node, emitting its node event first if it has none yet."""
+        nid = self.nodes.get(fn)
+        if nid is None:
+            tensors = []
+            if node_name(fn) == "AccumulateGrad":
+                tensors = [self.tensor_id(fn.variable)]
+            nid = self.emit_node(fn, tensors)
+        return nid
+
+    def emit_node(self, fn: Any, tensors: list) -> int:
+        """Node event, preceded by those of not-yet-seen nodes its edges reach."""
+        edges = []
+        for nxt, input_nr in fn.next_functions:
+            edges.append(ftr.edge(None if nxt is None else self.node_id(nxt), input_nr))
+        nid = self.nodes.assign(fn)
+        payload = ftr.p_node(nid, node_name(fn), self.node_seq(fn), edges, tensors)
+        self.emit(ftr.AUTOGRAD, ftr.AG_NODE, payload)
+        return nid
+
+    def node_seq(self, fn: Any) -> int:
+        """Sequence number counted from the start of the recording."""
+        raw = fn._sequence_nr()
+        if raw == ftr.ACCUMULATE_GRAD_SEQ:
+            return raw
+        if raw < self._seq_base:
+            raise self.fail(f"node {node_name(fn)} was created before the capture started")
+        return raw - self._seq_base
+
+    # -- autograd layer: backward -------------------------------------------
+
+    def begin_backward(self, root: torch.Tensor, grad: Optional[torch.Tensor], keep: bool, create: bool) -> None:
+        """Emits the api backward event and plans the GraphTask."""
+        if self.backward is not None:
+            raise self.fail("unsupported: backward() inside a running backward (reentrant backward, e.g. checkpointing)")
+        self.flush()
+        self.check_state()
+        root_id = self.tensor_id(root)
+        grad_id = None if grad is None else self.tensor_id(grad)
+        self.emit(ftr.API, ftr.API_BACKWARD, ftr.p_backward([root_id], [grad_id], keep, create))
+        self.ctx = ftr.context(ftr.CTX_BACKWARD)
+        if root.requires_grad:
+            self.backward = self._plan(root, keep, create)
+
+    def _plan(self, root: torch.Tensor, keep: bool, create: bool) -> BackwardState:
+        gradient_edge = torch.autograd.graph.get_gradient_edge(root)
+        root_fn = gradient_edge.node
+        root_nid = self.node_id(root_fn)
+        plan: dict = {}
+        successors: dict = {}
+        handles: list = []
+        stack = [root_fn]
+        plan[root_nid] = self._node_plan(root_fn, root_nid)
+        while stack:
+            fn = stack.pop()
+            nid = self.nodes.get(fn)
+            successors[nid] = []
+            handles.append(fn.register_prehook(self._prehook(nid)))
+            for nxt, _ in fn.next_functions:
+                if nxt is None:
+                    continue
+                nxt_id = self.node_id(nxt)
+                successors[nid].append(nxt_id)
+                if nxt_id not in plan:
+                    plan[nxt_id] = self._node_plan(nxt, nxt_id)
+                    stack.append(nxt)
+        for nid, count in dependency_counts(root_nid, successors).items():
+            plan[nid].deps = count
+        key = {nid: (0, p.seq) for nid, p in plan.items()}
+        steps = simulate_schedule(root_nid, successors, key)
+        edge = ftr.edge(root_nid, gradient_edge.output_nr)
+        return BackwardState(root_nid, edge, keep, create, plan, steps, handles)
+
+    def _node_plan(self, fn: Any, nid: int) -> NodePlan:
+        leaf = None
+        if node_name(fn) == "AccumulateGrad":
+            leaf = weakref.ref(fn.variable)
+        return NodePlan(nid, self.node_seq(fn), leaf=leaf)
+
+    def _prehook(self, nid: int) -> Callable:
+        def hook(grad_outputs: Any) -> None:
+            try:
+                self.node_started(nid)
+            except BaseException as e:  # never raise through the engine
+                self.fail(f"internal error in the autograd observer: {e!r}")
+            return None
+
+        return hook
+
+    def _queue_event(self, kind: int, nid: int) -> None:
+        p = self.backward.plan[nid]
+        self.emit(ftr.AUTOGRAD, kind, ftr.p_queue(nid, 0, p.seq, p.deps))
+
+    def node_started(self, nid: int) -> None:
+        """Pre-hook of a node: the engine popped it and is about to run it."""
+        bw = self.backward
+        if bw is None or bw.mismatch is not None:
+            return
+        self.flush()
+        if not bw.started:
+            bw.started = True
+            self.emit(ftr.AUTOGRAD, ftr.AG_GRAPH_TASK_BEGIN, ftr.p_graph_task_begin([bw.root_edge], 0, bw.keep_graph, bw.create_graph))
+            self._queue_event(ftr.AG_PUSH, bw.root)
+        else:
+            self._finish_node()
+        if bw.position >= len(bw.steps) or bw.steps[bw.position].node != nid:
+            expected = bw.steps[bw.position].node if bw.position < len(bw.steps) else "nothing"
+            bw.mismatch = (
+                f"derived ReadyQueue order differs from the observed order at pop {bw.position}: "
+                f"derived node {expected}, engine ran node {nid}"
+            )
+            self.fail(bw.mismatch)
+            return
+        bw.current = nid
+        self._queue_event(ftr.AG_POP, nid)
+        self.ctx = ftr.context(ftr.CTX_NODE, nid)
+
+    def _finish_node(self) -> None:
+        bw = self.backward
+        nid = bw.current
+        if nid is None:
+            return
+        plan = bw.plan[nid]
+        if plan.leaf is not None:
+            self._accumulate(nid, plan.leaf())
+        for pushed in bw.steps[bw.position].pushed:
+            self._queue_event(ftr.AG_PUSH, pushed)
+        bw.position += 1
+        bw.current = None
+        self.ctx = ftr.context(ftr.CTX_BACKWARD)
+
+    def _accumulate(self, nid: int, leaf: Optional[torch.Tensor]) -> None:
+        grad = None if leaf is None else leaf.grad
+        if grad is None:
+            return
+        leaf_id = self.tensor_id(leaf)
+        self.tensor_id(grad)
+        digest = self.value_digest(grad) if self.policy == "all" else None
+        ref = self.output_ref(grad, digest)
+        info = self._info(leaf)
+        info.grad = weakref.ref(grad)
+        info.grad_watch = True
+        self.emit(ftr.AUTOGRAD, ftr.AG_ACCUMULATE, ftr.p_accumulate(nid, leaf_id, ref))
+
+    def end_backward(self, completed: bool) -> None:
+        """After the engine returned (or raised): closes the GraphTask.
+
+        When the program's backward raised, the GraphTask did not end and no
+        graph_task_end is written; the program_error event follows.
+        """
+        bw = self.backward
+        try:
+            self.flush()
+            if bw is not None and completed and bw.mismatch is None:
+                self._close_graph_task(bw)
+        finally:
+            self.backward = None
+            self.ctx = ftr.context(ftr.CTX_TOP_LEVEL)
+            for handle in bw.handles if bw is not None else ():
+                handle.remove()
+        if bw is not None and bw.mismatch is not None:
+            raise self.fail(bw.mismatch)
+
+    def _close_graph_task(self, bw: BackwardState) -> None:
+        if not bw.started:
+            raise self.fail("the engine ran no node of a graph the capture planned")
+        self._finish_node()
+        if bw.position != len(bw.steps):
+            raise self.fail(f"the engine ran {bw.position} nodes; the derived schedule has {len(bw.steps)}")
+        self.emit(ftr.AUTOGRAD, ftr.AG_GRAPH_TASK_END, ftr.p_graph_task_end(bw.position))
+
+
+def tensor_version(t: torch.Tensor) -> int:
+    """`t._version`; 0 for inference tensors, which have no version counter."""
+    try:
+        return int(t._version)
+    except RuntimeError:
+        return 0
+
+
+def dispatch_keys_of(value: Any) -> Any:
+    """Union of the dispatch keys of the tensors (and generators) in a value."""
+    if isinstance(value, torch.Tensor):
+        return _C._dispatch_keys(value)
+    if isinstance(value, (list, tuple)):
+        out = _keyset()
+        for v in value:
+            out = out | dispatch_keys_of(v)
+        return out
+    if isinstance(value, torch.Generator):
+        return _keyset(getattr(_DK, _C._dispatch_key_for_device(value.device.type)))
+    return _keyset()
+
+
+def bind_arguments(schema: Any, args: tuple, kwargs: dict) -> dict:
+    """Every schema argument by name, positional and keyword, defaults filled."""
+    named = {}
+    params = schema.arguments
+    if len(args) > len(params):
+        raise CaptureError(f"{schema.name} received {len(args)} positional arguments for {len(params)} parameters")
+    for param, value in zip(params, args):
+        named[param.name] = value
+    for param in params[len(args):]:
+        if param.name in kwargs:
+            named[param.name] = kwargs[param.name]
+        elif param.has_default_value():
+            named[param.name] = param.default_value
+        else:
+            named[param.name] = None
+    unknown = set(kwargs) - {p.name for p in params}
+    if unknown:
+        raise CaptureError(f"{schema.name} received unknown keyword arguments {sorted(unknown)}")
+    return named
+
+
+def split_returns(schema: Any, out: Any) -> list:
+    """One value per schema return (a tuple of results is flattened)."""
+    count = len(schema.returns)
+    if count == 0:
+        return []
+    if count == 1:
+        return [out]
+    return list(out)
+
+
+def _enum_name(names: tuple, value: int, what: str) -> str:
+    if 0 <= value < len(names):
+        return names[value]
+    raise CaptureError(f"unknown {what} enum value {value}")
+
+
+def scalar_value(value: Any, real_type: Any) -> list:
+    """Wire value of a non-tensor argument or result (FORMAT §3.1)."""
+    if value is None:
+        return ftr.v_none()
+    if isinstance(value, bool):
+        return ftr.v_bool(value)
+    if isinstance(value, torch.dtype):
+        return ftr.v_dtype(dtype_name(value))
+    if isinstance(value, torch.layout):
+        return ftr.v_layout(str(value).removeprefix("torch."))
+    if isinstance(value, torch.memory_format):
+        return ftr.v_memory_format(str(value).removeprefix("torch."))
+    if isinstance(value, torch.device):
+        return ftr.v_device(device_name(value))
+    if isinstance(value, (int, torch.SymInt)):
+        return _int_value(int(value), str(real_type) if real_type is not None else "")
+    if isinstance(value, (float, torch.SymFloat)):
+        return ftr.v_float(float(value))
+    if isinstance(value, str):
+        return ftr.v_str(value)
+    if isinstance(value, torch.Generator):
+        return ftr.v_str(f"generator:{value.device}")
+    raise CaptureError(f"unsupported: cannot record a value of type {type(value).__name__}")
+
+
+def _int_value(value: int, type_name: str) -> list:
+    # Schema defaults of enum-typed arguments arrive as their c10 enum numbers.
+    if "ScalarType" in type_name:
+        return ftr.v_dtype(_enum_name(SCALAR_TYPE_NAMES, value, "ScalarType"))
+    if "Layout" in type_name:
+        return ftr.v_layout(_enum_name(LAYOUT_NAMES, value, "Layout"))
+    if "MemoryFormat" in type_name:
+        return ftr.v_memory_format(_enum_name(MEMORY_FORMAT_NAMES, value, "MemoryFormat"))
+    return ftr.v_int(value)
+
+
+def flatten_values(values: list) -> list:
+    """Depth-first list of the scalar and tensor values inside values."""
+    out = []
+    for v in values:
+        if v[0] == ftr.TAG_LIST:
+            out.extend(flatten_values(v[1]))
+        else:
+            out.append(v)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Observers.
+
+
+def _is_induced(func: Any) -> bool:
+    # Calls that came through the dispatcher reach the mode with
+    # ADInplaceOrView (and much more) excluded by the Python key's fallback;
+    # calls the Python interpreter issues directly (detach for SavedVariable)
+    # do not.
+    return not _C._dispatch_tls_is_dispatch_key_excluded(_DK.ADInplaceOrView)
+
+
+class CaptureMode(TorchDispatchMode):
+    """The dispatch-layer observer."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        super().__init__()
+        self.rec = recorder
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        rec = self.rec
+        self._guard(rec.flush)
+        if _is_induced(func):
+            return self._induced(func, args, kwargs)
+        if func.namespace == "profiler":
+            return self._profiler(func, args, kwargs)
+        if rec.ctx[0] == ftr.CTX_TOP_LEVEL:
+            self._guard(rec.check_state)
+        named, wire_args = self._guard(lambda: rec.op_arguments(func, args, kwargs))
+        out = func(*args, **kwargs)
+        self._guard(lambda: rec.record_op(func, named, wire_args, out))
+        return out
+
+    def _guard(self, action: Callable) -> Any:
+        """Runs capture bookkeeping; its own failures end the capture (exit 4)
+        instead of looking like errors of the program."""
+        try:
+            return action()
+        except CaptureError:
+            raise
+        except Exception as e:
+            raise self.rec.fail(f"internal error in the capture: {e!r}") from e
+
+    def _induced(self, func, args, kwargs):
+        if func is not torch.ops.aten.detach.default:
+            raise self.rec.fail(f"unexpected observer-induced call of {func}")
+        out = func(*args, **kwargs)
+        self._guard(lambda: self.rec.alias(out, args[0]))
+        return out
+
+    def _profiler(self, func, args, kwargs):
+        out = func(*args, **kwargs)
+        name = func._schema.name
+        if name == "profiler::_record_function_enter_new":
+            self._guard(lambda: self.rec.mark_begin(str(args[0])))
+        elif name == "profiler::_record_function_exit":
+            self._guard(self.rec.mark_end)
+        else:
+            raise self.rec.fail(f"unsupported: profiler operator {func}")
+        return out
+
+
+class Patches:
+    """Wrapped Python entry points for the api layer, undone on exit."""
+
+    def __init__(self, rec: Recorder, on_exit: Callable[[], None]) -> None:
+        self.rec = rec
+        self._on_exit = on_exit
+        self._saved: list = []
+
+    def __enter__(self) -> "Patches":
+        import torch.random
+
+        seed = self._wrap_seed(torch.manual_seed)
+        self._set(torch, "manual_seed", seed)
+        self._set(torch.random, "manual_seed", seed)
+        self._set(torch.autograd, "backward", self._wrap_backward(torch.autograd.backward))
+        self._set(torch.autograd, "grad", self._unsupported("torch.autograd.grad"))
+        self._set(os, "_exit", self._wrap_exit(os._exit))
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for module, name, original in reversed(self._saved):
+            setattr(module, name, original)
+
+    def _set(self, module: Any, name: str, value: Any) -> None:
+        self._saved.append((module, name, getattr(module, name)))
+        setattr(module, name, value)
+
+    def _wrap_seed(self, original: Callable) -> Callable:
+        rec = self.rec
+
+        def manual_seed(seed):
+            result = original(seed)
+            rec.manual_seed(seed)
+            return result
+
+        return manual_seed
+
+    def _unsupported(self, what: str) -> Callable:
+        rec = self.rec
+
+        def unsupported(*args, **kwargs):
+            raise rec.fail(f"unsupported: {what} (the capture records backward() only)")
+
+        return unsupported
+
+    def _wrap_exit(self, original: Callable) -> Callable:
+        on_exit = self._on_exit
+
+        def _exit(code):
+            on_exit()
+            original(code)
+
+        return _exit
+
+    def _wrap_backward(self, original: Callable) -> Callable:
+        import inspect
+
+        signature = inspect.signature(original)
+        rec = self.rec
+
+        def backward(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            root, grad, keep, create = _backward_arguments(rec, bound.arguments)
+            rec.begin_backward(root, grad, keep, create)
+            completed = False
+            try:
+                result = original(*args, **kwargs)
+                completed = True
+            finally:
+                rec.end_backward(completed)
+            if rec.failure is not None:
+                raise CaptureError(rec.failure)
+            return result
+
+        return backward
+
+
+def _backward_arguments(rec: Recorder, arguments: dict) -> tuple:
+    """`(root, grad, retain_graph, create_graph)` of a supported backward call."""
+    if arguments.get("inputs") is not None:
+        raise rec.fail("unsupported: backward(inputs=...) prunes the graph")
+    tensors = arguments["tensors"]
+    roots = (tensors,) if isinstance(tensors, torch.Tensor) else tuple(tensors)
+    if len(roots) != 1 or not isinstance(roots[0], torch.Tensor):
+        raise rec.fail(f"unsupported: backward with {len(roots)} roots (hidden GraphRoot node)")
+    grads = arguments.get("grad_tensors")
+    if grads is None:
+        grads = arguments.get("grad_variables")
+    if isinstance(grads, (list, tuple)):
+        grads = grads[0] if grads else None
+    create = bool(arguments.get("create_graph", False))
+    retain = arguments.get("retain_graph")
+    keep = create if retain is None else bool(retain)
+    return roots[0], grads, keep, create
+
+
+# ---------------------------------------------------------------------------
+# Running a program.
+
+
+@dataclass
+class CaptureResult:
+    """How a capture ended."""
+
+    status: int
+    message: str = ""
+
+
+def format_program_error(exc: BaseException) -> str:
+    """`ExceptionType: message`."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def run_program(program: str, argv: list) -> None:
+    """Runs the program as `__main__` with its own argv and sys.path[0]."""
+    saved_argv, saved_path0 = sys.argv, sys.path[0]
+    sys.argv = [program] + list(argv)
+    sys.path[0] = os.path.dirname(os.path.abspath(program))
+    try:
+        runpy.run_path(program, run_name="__main__")
+    finally:
+        sys.argv = saved_argv
+        sys.path[0] = saved_path0
+
+
+def capture(program: str, out: str, policy: str = "all", timestamps: bool = True, argv: Optional[list] = None) -> CaptureResult:
+    """Records `program` into `out`; the trace is finished unless status is 4."""
+    meta = ftr.Meta(
+        PRODUCER,
+        program,
+        policy,
+        (("torch_version", torch.__version__), ("python_version", platform.python_version())),
+    )
+    file_writer = ftr.FileTraceWriter(out, meta)
+    rec = Recorder(file_writer.writer, policy, timestamps)
+
+    def abort() -> None:
+        try:
+            rec.flush()
+        except BaseException:
+            pass
+        file_writer.abort()
+
+    error: Optional[BaseException] = None
+    try:
+        with Patches(rec, abort), CaptureMode(rec):
+            try:
+                run_program(program, argv or [])
+            except SystemExit as e:
+                if e.code not in (None, 0):
+                    error = e
+            except CaptureError:
+                raise
+            except BaseException as e:  # the program raised
+                error = e
+        if rec.failure is not None:
+            raise CaptureError(rec.failure)
+        if error is not None:
+            traceback.print_exception(error)
+            rec.program_error(format_program_error(error))
+        rec.flush()
+        file_writer.finish()
+    except CaptureError as e:
+        abort()
+        return CaptureResult(EXIT_INCONSISTENT, str(e))
+    if error is not None:
+        return CaptureResult(EXIT_PROGRAM_ERROR, format_program_error(error))
+    return CaptureResult(EXIT_OK)
+
+
+def parse_args(argv: list) -> argparse.Namespace:
+    """Command line; arguments after `--` go to the program."""
+    program_args: list = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, program_args = argv[:cut], argv[cut + 1:]
+    parser = argparse.ArgumentParser(
+        prog="capture_torch.py",
+        description="Record a PyTorch program as a FrankenTorch trace (.ftr).",
+        epilog="Exit status: 0 recorded; 2 usage error; 3 the program raised (trace finished, "
+        "last event program_error); 4 internal inconsistency or unsupported feature "
+        "(trace left as OUT.partial).",
+    )
+    parser.add_argument("program", help="the PyTorch script to run (as __main__)")
+    parser.add_argument("-o", "--output", required=True, help="trace file to write")
+    parser.add_argument("--values", choices=ftr.VALUE_POLICIES, default="all", help="which tensor values to store (default: all)")
+    parser.add_argument("--zero-timestamps", action="store_true", help="write ts=0 so two captures are byte-identical")
+    args = parser.parse_args(argv)
+    if not os.path.isfile(args.program):
+        parser.error(f"program not found: {args.program}")
+    args.program_args = program_args
+    return args
+
+
+def main(argv: Optional[list] = None) -> int:
+    """CLI entry point; returns the exit status."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        result = capture(args.program, args.output, args.values, not args.zero_timestamps, args.program_args)
+    except OSError as e:
+        print(f"capture_torch.py: error: cannot write {args.output}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_USAGE
+    if result.status == EXIT_INCONSISTENT:
+        print(f"capture_torch.py: error: {result.message}", file=sys.stderr)
+    elif result.status == EXIT_PROGRAM_ERROR:
+        print(f"capture_torch.py: the program raised ({result.message}); trace written to {args.output}", file=sys.stderr)
+    return result.status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
