@@ -9,11 +9,10 @@
 //! trace is not an error: it opens, shows its readable part and warns.
 
 use std::io::{self, IsTerminal, Write};
-use std::panic::{self, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
-use ft_trace::{Layer, TraceError, TraceReader};
+use ft_trace::{Layer, TraceError};
 
 use crate::app::App;
 use crate::describe::timeline_row;
@@ -95,15 +94,6 @@ pub enum InspectError {
     /// The trace could not be opened (its message names the file).
     #[error(transparent)]
     Trace(#[from] TraceError),
-    /// The trace reader failed on this file in a way it does not report as an
-    /// error (see `open_guarded`).
-    #[error("{}: cannot read this trace (reader failure: {detail})", path.display())]
-    Reader {
-        /// The file.
-        path: PathBuf,
-        /// What the reader said.
-        detail: String,
-    },
     /// The command line cannot work here.
     #[error("{0}")]
     Usage(String),
@@ -119,7 +109,7 @@ impl InspectError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            InspectError::Trace(_) | InspectError::Reader { .. } => EXIT_BAD_TRACE,
+            InspectError::Trace(_) => EXIT_BAD_TRACE,
             InspectError::Usage(_) => EXIT_USAGE,
             InspectError::Terminal(_) | InspectError::Output(_) => EXIT_FAILURE,
         }
@@ -128,7 +118,7 @@ impl InspectError {
 
 /// Runs `ft-inspect` with parsed arguments.
 pub fn run(args: &Args) -> Result<(), InspectError> {
-    let (data, mut reader) = open_guarded(&args.trace)?;
+    let (data, mut reader) = TraceData::open(&args.trace)?;
     if args.dump {
         if let Some(damage) = &data.damage {
             eprintln!(
@@ -151,33 +141,6 @@ pub fn run(args: &Args) -> Result<(), InspectError> {
     }
     let app = App::new(data).with_filter(args.filter());
     tui::run(app, &mut reader).map_err(InspectError::Terminal)
-}
-
-/// [`TraceData::open`], with a panic inside the reader turned into an error.
-///
-/// ft-trace 0.1 panics (`unreachable!` in `EventBody::structural_hash`) when
-/// recovering a truncated trace that holds event kinds from a newer minor
-/// version; bad input must not crash the inspector, so until the reader is
-/// fixed such a file is reported as unsupported (exit 4) in one line.
-fn open_guarded(path: &Path) -> Result<(TraceData, TraceReader), InspectError> {
-    let previous = panic::take_hook();
-    panic::set_hook(Box::new(|_| {}));
-    let opened = panic::catch_unwind(AssertUnwindSafe(|| TraceData::open(path)));
-    panic::set_hook(previous);
-    match opened {
-        Ok(result) => Ok(result?),
-        Err(payload) => {
-            let what = payload
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| payload.downcast_ref::<&str>().copied())
-                .unwrap_or("unknown failure");
-            Err(InspectError::Reader {
-                path: path.to_owned(),
-                detail: what.to_owned(),
-            })
-        }
-    }
 }
 
 /// Writes the timeline rows that pass `filter`, plain text, one per line.

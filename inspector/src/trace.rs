@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 
 use ft_trace::event::{ApiEvent, AutogradEvent, DispatchEvent};
 
-use crate::describe::structural_hash;
 use ft_trace::{
     ChainState, Context, Digest, Event, EventBody, Layer, TraceError, TraceMeta, TraceReader,
 };
@@ -218,7 +217,6 @@ fn read_events(reader: &mut TraceReader) -> (Vec<Event>, Option<Damage>) {
     let complete = reader.truncation().is_none();
     let mut events: Vec<Event> = Vec::with_capacity(reader.event_count() as usize);
     let mut chains = ChainState::default();
-    let mut unknown_kinds = false;
     for chunk in chunks.iter().filter(|c| c.count > 0) {
         let read = reader.read_range(chunk.first_seq, chunk.count as usize);
         let batch = match read {
@@ -245,16 +243,14 @@ fn read_events(reader: &mut TraceReader) -> (Vec<Event>, Option<Damage>) {
             }
         };
         for event in batch.into_iter().take(chunk.count as usize) {
-            match structural_hash(&event.body) {
-                Some(hash) => chains.push(usize::from(event.body.code().0), &hash),
-                None => unknown_kinds = true,
-            }
+            chains.push(
+                usize::from(event.body.code().0),
+                &event.body.structural_hash(),
+            );
             events.push(event);
         }
     }
-    // Events of unknown kinds cannot be hashed, so their chain cannot be checked.
-    let checkable = complete && !unknown_kinds;
-    let damage = (checkable && chains.all != footer_chain).then(|| Damage {
+    let damage = (complete && chains.all != footer_chain).then(|| Damage {
         offset: reader.file_len(),
         detail: format!(
             "chain hash of the events ({}) differs from the footer's ({})",

@@ -77,10 +77,9 @@ pub fn describe(event: &Event, view: &TraceView<'_>) -> String {
                 if t.alias { " (alias)" } else { "" }
             ),
             ApiEvent::Backward(b) => format!("backward() from {:?}", b.roots),
-            ApiEvent::GradMode(g) => format!(
-                "grad mode {}",
-                if g.grad_enabled { "on" } else { "off" }
-            ),
+            ApiEvent::GradMode(g) => {
+                format!("grad mode {}", if g.grad_enabled { "on" } else { "off" })
+            }
             ApiEvent::ManualSeed(s) => format!("manual_seed({})", s.seed),
             ApiEvent::MarkBegin(m) => format!("begin {}", m.name),
             ApiEvent::MarkEnd(m) => format!("end {}", m.name),
@@ -99,7 +98,7 @@ pub fn describe(event: &Event, view: &TraceView<'_>) -> String {
             }
             _ => "device event".into(),
         },
-        EventBody::Unknown { layer, kind } => format!("unknown event {layer}/{kind}"),
+        EventBody::Unknown { layer, kind, .. } => format!("unknown event {layer}/{kind}"),
         _ => "dispatch event".into(),
     }
 }

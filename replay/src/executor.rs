@@ -194,14 +194,29 @@ impl Replayer<'_> {
                     let base = self.storages.get(&t.storage).cloned().ok_or_else(|| {
                         self.inconsistent(seq, format!("alias of unknown storage S{}", t.storage))
                     })?;
-                    self.runtime
-                        .introduce_alias(&base, &t.shape, &t.stride, t.offset, t.requires_grad)
+                    self.runtime.introduce_alias(
+                        &base,
+                        &t.shape,
+                        &t.stride,
+                        t.offset,
+                        t.requires_grad,
+                    )
                 } else {
                     let digest = t.value.ok_or_else(|| {
-                        self.inconsistent(seq, format!("tensor T{} introduced without a value", t.id))
+                        self.inconsistent(
+                            seq,
+                            format!("tensor T{} introduced without a value", t.id),
+                        )
                     })?;
                     let blob = self.torch.blobs.get(&digest).ok_or_else(|| {
-                        self.inconsistent(seq, format!("value {} of T{} is not in the trace", digest.short(16), t.id))
+                        self.inconsistent(
+                            seq,
+                            format!(
+                                "value {} of T{} is not in the trace",
+                                digest.short(16),
+                                t.id
+                            ),
+                        )
                     })?;
                     self.runtime.introduce_tensor(
                         &t.dtype,
@@ -264,7 +279,12 @@ impl Replayer<'_> {
             .map(|(_, v)| self.ivalue(seq, v))
             .collect::<Result<Vec<_>, _>>()?;
         if RANDOM_OPS.contains(&op.op.as_str()) {
-            let recorded = op.outputs.iter().flat_map(|v| v.tensors()).next().and_then(|t| t.value);
+            let recorded = op
+                .outputs
+                .iter()
+                .flat_map(|v| v.tensors())
+                .next()
+                .and_then(|t| t.value);
             let digest = recorded.ok_or_else(|| ReplayError::Unsupported {
                 what: op.op.clone(),
                 seq,
@@ -272,7 +292,10 @@ impl Replayer<'_> {
                     .into(),
             })?;
             let blob = self.torch.blobs.get(&digest).ok_or_else(|| {
-                self.inconsistent(seq, format!("value {} is not in the trace", digest.short(16)))
+                self.inconsistent(
+                    seq,
+                    format!("value {} is not in the trace", digest.short(16)),
+                )
             })?;
             self.runtime.provide_random_values(&blob.dtype, &blob.data);
         }
@@ -313,7 +336,9 @@ impl Replayer<'_> {
                         .iter()
                         .map(|v| match v {
                             Value::Tensor(t) => self.lookup(seq, t.id),
-                            other => Err(self.inconsistent(seq, format!("{other} in a tensor list"))),
+                            other => {
+                                Err(self.inconsistent(seq, format!("{other} in a tensor list")))
+                            }
                         })
                         .collect::<Result<_, _>>()?,
                 )
@@ -346,7 +371,9 @@ impl Replayer<'_> {
     }
 
     fn bind(&mut self, t: &TensorRef, tensor: Tensor) {
-        self.storages.entry(t.storage).or_insert_with(|| tensor.clone());
+        self.storages
+            .entry(t.storage)
+            .or_insert_with(|| tensor.clone());
         self.tensors.insert(t.id, tensor);
     }
 

@@ -27,7 +27,9 @@ pub fn event_key(body: &EventBody, view: &TraceView<'_>) -> String {
             DeviceEvent::Transfer(t) => push(&mut k, format_args!("transfer {}->{}", t.from, t.to)),
             _ => k.push_str("device ?"),
         },
-        EventBody::Unknown { layer, kind } => push(&mut k, format_args!("unknown {layer}/{kind}")),
+        EventBody::Unknown { layer, kind, .. } => {
+            push(&mut k, format_args!("unknown {layer}/{kind}"))
+        }
         EventBody::Dispatch(_) => k.push_str("dispatch ?"),
     }
     k
@@ -40,7 +42,10 @@ fn push(k: &mut String, args: std::fmt::Arguments<'_>) {
 
 /// The key of an op call.
 pub fn op_key(op: &OpCall, view: &TraceView<'_>, k: &mut String) {
-    push(k, format_args!("{} [{}] ", op.op, context_key(op.context, view)));
+    push(
+        k,
+        format_args!("{} [{}] ", op.op, context_key(op.context, view)),
+    );
     for (name, value) in &op.args {
         push(k, format_args!("{name}="));
         value_key(value, k);
@@ -107,7 +112,9 @@ fn api_key(api: &ApiEvent, k: &mut String) {
             push(k, format_args!("tensor alias={} ", t.alias));
             tensor_key(&t.tensor, k);
         }
-        ApiEvent::SetRequiresGrad(s) => push(k, format_args!("set_requires_grad {}", s.requires_grad)),
+        ApiEvent::SetRequiresGrad(s) => {
+            push(k, format_args!("set_requires_grad {}", s.requires_grad))
+        }
         ApiEvent::Backward(b) => push(
             k,
             format_args!(
@@ -120,7 +127,10 @@ fn api_key(api: &ApiEvent, k: &mut String) {
         ),
         ApiEvent::GradMode(g) => push(
             k,
-            format_args!("grad_mode grad={} inference={}", g.grad_enabled, g.inference_mode),
+            format_args!(
+                "grad_mode grad={} inference={}",
+                g.grad_enabled, g.inference_mode
+            ),
         ),
         ApiEvent::ManualSeed(s) => push(k, format_args!("manual_seed {}", s.seed)),
         ApiEvent::MarkBegin(m) => push(k, format_args!("mark_begin {}", m.name)),
@@ -134,7 +144,10 @@ fn api_key(api: &ApiEvent, k: &mut String) {
 fn autograd_key(a: &AutogradEvent, view: &TraceView<'_>, k: &mut String) {
     match a {
         AutogradEvent::Node(n) => {
-            push(k, format_args!("node {} seq={} next=[", n.name, seq_text(n.seq_nr)));
+            push(
+                k,
+                format_args!("node {} seq={} next=[", n.name, seq_text(n.seq_nr)),
+            );
             for edge in &n.next {
                 match edge.node {
                     Some(id) => push(k, format_args!("{}:{},", view.node_name(id), edge.input_nr)),
@@ -153,14 +166,21 @@ fn autograd_key(a: &AutogradEvent, view: &TraceView<'_>, k: &mut String) {
             }
             push(
                 k,
-                format_args!("] depth={} keep={} create={}", g.depth, g.keep_graph, g.create_graph),
+                format_args!(
+                    "] depth={} keep={} create={}",
+                    g.depth, g.keep_graph, g.create_graph
+                ),
             );
         }
         AutogradEvent::Push(q) | AutogradEvent::Pop(q) => push(
             k,
             format_args!(
                 "{} {} key=({},{}) deps={}",
-                if matches!(a, AutogradEvent::Push(_)) { "push" } else { "pop" },
+                if matches!(a, AutogradEvent::Push(_)) {
+                    "push"
+                } else {
+                    "pop"
+                },
                 view.node_name(q.node),
                 q.depth,
                 seq_text(q.seq_nr),
@@ -168,10 +188,15 @@ fn autograd_key(a: &AutogradEvent, view: &TraceView<'_>, k: &mut String) {
             ),
         ),
         AutogradEvent::Accumulate(acc) => {
-            push(k, format_args!("accumulate {} grad=", view.node_name(acc.node)));
+            push(
+                k,
+                format_args!("accumulate {} grad=", view.node_name(acc.node)),
+            );
             tensor_key(&acc.grad, k);
         }
-        AutogradEvent::GraphTaskEnd(e) => push(k, format_args!("graph_task_end executed={}", e.executed)),
+        AutogradEvent::GraphTaskEnd(e) => {
+            push(k, format_args!("graph_task_end executed={}", e.executed))
+        }
         _ => k.push_str("autograd ?"),
     }
 }

@@ -59,10 +59,12 @@ fn run_inner(args: &Args) -> Result<Exit, ReplayError> {
     };
     let report = diff(&expected, &actual, &tolerances);
     let rendered = match args.format {
-        Format::Json => serde_json::to_string_pretty(&report).map_err(|e| ReplayError::Output {
-            path: "stdout".into(),
-            detail: e.to_string(),
-        })? + "\n",
+        Format::Json => {
+            serde_json::to_string_pretty(&report).map_err(|e| ReplayError::Output {
+                path: "stdout".into(),
+                detail: e.to_string(),
+            })? + "\n"
+        }
         Format::Text => {
             let colour = std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());

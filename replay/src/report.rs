@@ -114,7 +114,13 @@ pub struct Report {
 impl Report {
     /// The exit code the verdict implies.
     pub fn exit(&self) -> Exit {
-        let structural = [&self.dispatch, &self.graph, &self.schedule, &self.dataflow, &self.stream];
+        let structural = [
+            &self.dispatch,
+            &self.graph,
+            &self.schedule,
+            &self.dataflow,
+            &self.stream,
+        ];
         if structural.iter().any(|c| !c.ok()) {
             Exit::Structural
         } else if !self.values.failures.is_empty() {
@@ -136,8 +142,18 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(out, "expected: {}", self.expected);
         let _ = writeln!(out, "actual:   {}", self.actual);
-        for check in [&self.dispatch, &self.graph, &self.schedule, &self.dataflow, &self.stream] {
-            let status = if check.ok() { paint("32", "ok  ") } else { paint("31", "FAIL") };
+        for check in [
+            &self.dispatch,
+            &self.graph,
+            &self.schedule,
+            &self.dataflow,
+            &self.stream,
+        ] {
+            let status = if check.ok() {
+                paint("32", "ok  ")
+            } else {
+                paint("31", "FAIL")
+            };
             let _ = write!(
                 out,
                 "{status} {:<9} {}/{} matched",
@@ -158,7 +174,11 @@ impl Report {
             }
         }
         let v = &self.values;
-        let status = if v.failures.is_empty() { paint("32", "ok  ") } else { paint("31", "FAIL") };
+        let status = if v.failures.is_empty() {
+            paint("32", "ok  ")
+        } else {
+            paint("31", "FAIL")
+        };
         let _ = writeln!(
             out,
             "{status} values    {} tensors compared ({} bit-identical, {} without values); max abs err {:.3e}, max rel err {:.3e} ({})",
@@ -168,7 +188,15 @@ impl Report {
             let _ = writeln!(
                 out,
                 "       {} output {} (expected seq {}, actual seq {}): {} of {} elements out of tolerance, max abs {:.3e}, max rel {:.3e}, {} drift",
-                f.op, f.output, f.expected_seq, f.actual_seq, f.bad_elements, f.numel, f.max_abs, f.max_rel, f.drift
+                f.op,
+                f.output,
+                f.expected_seq,
+                f.actual_seq,
+                f.bad_elements,
+                f.numel,
+                f.max_abs,
+                f.max_rel,
+                f.drift
             );
         }
         if v.failures.len() > 5 {

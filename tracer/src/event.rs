@@ -10,12 +10,14 @@
 //! never reused; each layer notes its next free kind.
 //!
 //! A reader that meets a kind it does not know keeps the event as
-//! [`EventBody::Unknown`] (sequence number and layer intact) instead of failing:
-//! newer minor versions may add kinds.
+//! [`EventBody::Unknown`] — sequence number, layer, kind and the payload as a
+//! generic msgpack value — instead of failing: newer minor versions may add
+//! kinds. Such an event still hashes (over its payload as written, since this
+//! reader cannot tell which parts are values) and can be written back.
 
 use std::fmt;
 
-use serde::de::{self, IgnoredAny, SeqAccess, Visitor};
+use serde::de::{self, SeqAccess, Visitor};
 use serde::ser::SerializeTuple;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -84,12 +86,14 @@ pub enum EventBody {
     Autograd(AutogradEvent),
     /// Layer 3.
     Device(DeviceEvent),
-    /// A kind (or layer) this reader does not know; its payload was skipped.
+    /// A kind (or layer) this reader does not know, kept verbatim.
     Unknown {
         /// Wire layer number.
         layer: u8,
         /// Wire kind number.
         kind: u8,
+        /// The payload, undecoded.
+        payload: rmpv::Value,
     },
 }
 
@@ -450,7 +454,7 @@ impl EventBody {
                     DeviceEvent::Transfer(_) => 3,
                 },
             ),
-            EventBody::Unknown { layer, kind } => (*layer, *kind),
+            EventBody::Unknown { layer, kind, .. } => (*layer, *kind),
         }
     }
 
@@ -586,9 +590,7 @@ impl Serialize for PayloadRef<'_> {
                 DeviceEvent::GuardEnter(p) | DeviceEvent::GuardExit(p) => p.serialize(s),
                 DeviceEvent::Transfer(p) => p.serialize(s),
             },
-            EventBody::Unknown { .. } => Err(serde::ser::Error::custom(
-                "an event of unknown kind cannot be written",
-            )),
+            EventBody::Unknown { payload, .. } => payload.serialize(s),
         }
     }
 }
@@ -654,10 +656,11 @@ impl<'de> Visitor<'de> for EventVisitor {
             (3, 1) => EventBody::Device(DeviceEvent::GuardEnter(next(s, 3)?)),
             (3, 2) => EventBody::Device(DeviceEvent::GuardExit(next(s, 3)?)),
             (3, 3) => EventBody::Device(DeviceEvent::Transfer(next(s, 3)?)),
-            (layer, kind) => {
-                next::<A, IgnoredAny>(s, 3)?;
-                EventBody::Unknown { layer, kind }
-            }
+            (layer, kind) => EventBody::Unknown {
+                layer,
+                kind,
+                payload: next(s, 3)?,
+            },
         };
         let ts: u64 = next(&mut seq, 4)?;
         Ok(Event {
@@ -770,7 +773,18 @@ mod tests {
         let bytes = [0x95, 7, 2, 99, 0x92, 1, 2, 0];
         let event: Event = rmp_serde::from_slice(&bytes).expect("decode");
         assert_eq!(event.seq, 7);
-        assert_eq!(event.body, EventBody::Unknown { layer: 2, kind: 99 });
+        let payload = rmpv::Value::Array(vec![1.into(), 2.into()]);
+        assert_eq!(
+            event.body,
+            EventBody::Unknown {
+                layer: 2,
+                kind: 99,
+                payload
+            }
+        );
+        // It hashes and writes back byte for byte.
+        let _ = event.body.structural_hash();
+        assert_eq!(rmp_serde::to_vec(&event).expect("encode"), bytes);
     }
 
     #[test]

@@ -80,11 +80,6 @@ impl<W: Write> TraceWriter<W> {
 
     /// Appends an event, assigning the next sequence number; returns it.
     pub fn append(&mut self, body: &EventBody, ts: u64) -> Result<u64, TraceError> {
-        if let EventBody::Unknown { layer, kind } = body {
-            return Err(TraceError::Write(format!(
-                "event of unknown kind ({layer}, {kind}) has no payload to write"
-            )));
-        }
         let seq = self.next_seq;
         let event = Event {
             seq,

@@ -17,8 +17,11 @@ fn example_bytes() -> Vec<u8> {
     let mut w = TraceWriter::new(Vec::new(), &meta).expect("writer");
     w.put_blob("float32", &[2], &[0, 0, 0x80, 0x3f, 0, 0, 0, 0x40])
         .expect("blob");
-    w.append(&EventBody::Api(ApiEvent::ManualSeed(ManualSeed { seed: 0 })), 0)
-        .expect("event");
+    w.append(
+        &EventBody::Api(ApiEvent::ManualSeed(ManualSeed { seed: 0 })),
+        0,
+    )
+    .expect("event");
     w.finish().expect("finish").0
 }
 
@@ -45,5 +48,8 @@ fn format_md_example_matches_the_writer() {
         panic!("docs/FORMAT.md lacks the hexdump markers; expected dump:\n{generated}");
     };
     let shown = &doc[b + begin.len()..e];
-    assert_eq!(shown, generated, "docs/FORMAT.md §6 is stale; the writer produces:\n{generated}");
+    assert_eq!(
+        shown, generated,
+        "docs/FORMAT.md §6 is stale; the writer produces:\n{generated}"
+    );
 }

@@ -100,7 +100,10 @@ fn synthetic_fixture_with_every_kind_is_byte_identical() {
         fixture.display()
     );
     let mut reader = TraceReader::open(&fixture).expect("open");
-    assert!(reader.index().chunks.len() >= 3, "fixture spans several chunks");
+    assert!(
+        reader.index().chunks.len() >= 3,
+        "fixture spans several chunks"
+    );
     let events = reader.read_all().expect("events");
     let unknown = events
         .iter()
@@ -121,5 +124,9 @@ fn golden_pytorch_traces_are_byte_identical() {
             seen += 1;
         }
     }
-    assert!(seen >= 2, "expected the golden traces in {}", traces.display());
+    assert!(
+        seen >= 2,
+        "expected the golden traces in {}",
+        traces.display()
+    );
 }

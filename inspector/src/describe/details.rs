@@ -6,10 +6,7 @@ use ft_trace::event::{
 };
 use ft_trace::{ACCUMULATE_GRAD_SEQ, Digest, Edge, EventBody, TensorRef, Value};
 
-use super::{
-    Part, SHORT_HASH, TextLine, context_label, push_node, py_bool, seq_nr_label, shape,
-    structural_hash,
-};
+use super::{Part, SHORT_HASH, TextLine, context_label, push_node, py_bool, seq_nr_label, shape};
 use crate::trace::{TraceData, layer_name};
 use crate::values::{Stats, ValueCache, ValueSummary, format_number};
 
@@ -58,12 +55,9 @@ pub fn details(data: &TraceData, values: &ValueCache, index: usize) -> Vec<TextL
             .with(Part::Dim, " · ")
             .with(Part::Kind, event.body.kind_name())
             .with(Part::Dim, format!("  (wire {layer}/{kind})")),
-        match structural_hash(&event.body) {
-            Some(hash) => field("hash")
-                .with(Part::Hash, hash.short(SHORT_HASH))
-                .with(Part::Dim, " (structural)"),
-            None => field("hash").with(Part::Dim, "- (payload of an unknown kind is not kept)"),
-        },
+        field("hash")
+            .with(Part::Hash, event.body.structural_hash().short(SHORT_HASH))
+            .with(Part::Dim, " (structural)"),
     ];
     if event.ts != 0 {
         lines.push(field("ts").with(Part::Plain, format!("{} ns", event.ts)));

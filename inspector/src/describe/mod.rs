@@ -16,7 +16,7 @@
 mod details;
 mod summary;
 
-use ft_trace::{ACCUMULATE_GRAD_SEQ, Context, Digest, Edge, EventBody, TensorRef};
+use ft_trace::{ACCUMULATE_GRAD_SEQ, Context, Edge, TensorRef};
 
 use crate::trace::TraceData;
 
@@ -90,13 +90,6 @@ impl TextLine {
 
 /// Digits of short hashes shown anywhere.
 pub const SHORT_HASH: usize = 12;
-
-/// The structural hash, or `None` for an event of a kind this build does not
-/// know: its payload was skipped while reading, so there is nothing to hash
-/// (and `EventBody::structural_hash` must not be asked).
-pub fn structural_hash(body: &EventBody) -> Option<Digest> {
-    (!matches!(body, EventBody::Unknown { .. })).then(|| body.structural_hash())
-}
 
 pub(super) fn shape(dims: &[i64], sep: &str) -> String {
     let inner: Vec<String> = dims.iter().map(i64::to_string).collect();

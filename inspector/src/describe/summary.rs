@@ -65,7 +65,7 @@ pub fn summary(data: &TraceData, event: &Event) -> TextLine {
         EventBody::Dispatch(DispatchEvent::Op(op)) => op_summary(&mut line, data, op),
         EventBody::Autograd(a) => autograd_summary(&mut line, data, a),
         EventBody::Device(d) => device_summary(&mut line, d),
-        EventBody::Unknown { layer, kind } => {
+        EventBody::Unknown { layer, kind, .. } => {
             line.push(
                 Part::Warn,
                 format!("layer {layer} kind {kind}: not known to this build"),

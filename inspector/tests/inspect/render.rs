@@ -113,12 +113,20 @@ fn events_of_unknown_kinds_and_layers_show_as_unknown() {
         Event {
             seq: 0,
             ts: 0,
-            body: EventBody::Unknown { layer: 2, kind: 99 },
+            body: EventBody::Unknown {
+                layer: 2,
+                kind: 99,
+                payload: rmpv::Value::Nil,
+            },
         },
         Event {
             seq: 1,
             ts: 5,
-            body: EventBody::Unknown { layer: 9, kind: 1 },
+            body: EventBody::Unknown {
+                layer: 9,
+                kind: 1,
+                payload: rmpv::Value::Nil,
+            },
         },
     ];
     let data = TraceData::from_events(

@@ -59,11 +59,21 @@ fn ids(body: &EventBody) -> Vec<(IdKind, u64)> {
         EventBody::Autograd(a) => match a {
             AutogradEvent::Node(n) => {
                 out.push((IdKind::Node, n.node));
-                out.extend(n.next.iter().filter_map(|e| e.node).map(|id| (IdKind::Node, id)));
+                out.extend(
+                    n.next
+                        .iter()
+                        .filter_map(|e| e.node)
+                        .map(|id| (IdKind::Node, id)),
+                );
                 out.extend(n.tensors.iter().map(|&t| (IdKind::Tensor, t)));
             }
             AutogradEvent::GraphTaskBegin(g) => {
-                out.extend(g.roots.iter().filter_map(|e| e.node).map(|id| (IdKind::Node, id)));
+                out.extend(
+                    g.roots
+                        .iter()
+                        .filter_map(|e| e.node)
+                        .map(|id| (IdKind::Node, id)),
+                );
             }
             AutogradEvent::Push(q) | AutogradEvent::Pop(q) => out.push((IdKind::Node, q.node)),
             AutogradEvent::Accumulate(acc) => {
@@ -118,9 +128,13 @@ pub fn compare(
             Some((kind, x, y, fwd, bwd)) => {
                 let l = kind.letter();
                 let why = if fwd != y {
-                    format!("expected {l}{x} corresponds to actual {l}{fwd} elsewhere, but here to {l}{y}")
+                    format!(
+                        "expected {l}{x} corresponds to actual {l}{fwd} elsewhere, but here to {l}{y}"
+                    )
                 } else {
-                    format!("actual {l}{y} corresponds to expected {l}{bwd} elsewhere, but here to {l}{x}")
+                    format!(
+                        "actual {l}{y} corresponds to expected {l}{bwd} elsewhere, but here to {l}{x}"
+                    )
                 };
                 result.divergences.push(Divergence {
                     check: "dataflow",

@@ -60,7 +60,9 @@ fn index<'a>(events: &'a [Event]) -> GraphIndex<'a> {
     }
     for (_, n) in &nodes {
         for edge in &n.next {
-            if let (Some(&from), Some(to)) = (gidx.get(&n.node), edge.node.and_then(|id| gidx.get(&id))) {
+            if let (Some(&from), Some(to)) =
+                (gidx.get(&n.node), edge.node.and_then(|id| gidx.get(&id)))
+            {
                 graph.add_edge(from, *to, edge.input_nr);
             }
         }
@@ -137,15 +139,22 @@ pub fn compare(expected: &TraceView<'_>, actual: &TraceView<'_>) -> CheckResult 
         };
         let (kind, message) = match (text(e, expected), text(a, actual)) {
             (Some(et), Some(at)) => ("changed", format!("expected {et}; actual {at}")),
-            (Some(et), None) => ("missing", format!("{et} has no counterpart in the actual graph")),
+            (Some(et), None) => (
+                "missing",
+                format!("{et} has no counterpart in the actual graph"),
+            ),
             (None, Some(at)) => ("extra", format!("the actual graph has an extra {at}")),
             (None, None) => continue,
         };
         result.divergences.push(Divergence {
             check: "graph",
             kind,
-            expected_seq: e.and_then(|(i, _)| expected.data.events.get(*i)).map(|ev| ev.seq),
-            actual_seq: a.and_then(|(i, _)| actual.data.events.get(*i)).map(|ev| ev.seq),
+            expected_seq: e
+                .and_then(|(i, _)| expected.data.events.get(*i))
+                .map(|ev| ev.seq),
+            actual_seq: a
+                .and_then(|(i, _)| actual.data.events.get(*i))
+                .map(|ev| ev.seq),
             message,
         });
     }
@@ -165,7 +174,11 @@ pub fn compare(expected: &TraceView<'_>, actual: &TraceView<'_>) -> CheckResult 
         let iso = is_isomorphic_matching(&exp.graph, &act.graph, |a, b| a == b, |a, b| a == b);
         result.note = format!(
             "{components} graph(s); VF2 {}",
-            if iso { "confirms isomorphism" } else { "finds the graphs not isomorphic" }
+            if iso {
+                "confirms isomorphism"
+            } else {
+                "finds the graphs not isomorphic"
+            }
         );
         if !iso && result.divergences.is_empty() {
             result.divergences.push(Divergence {
@@ -173,8 +186,9 @@ pub fn compare(expected: &TraceView<'_>, actual: &TraceView<'_>) -> CheckResult 
                 kind: "mismatch",
                 expected_seq: None,
                 actual_seq: None,
-                message: "canonical hashes agree but VF2 finds no isomorphism (shared subgraphs differ)"
-                    .into(),
+                message:
+                    "canonical hashes agree but VF2 finds no isomorphism (shared subgraphs differ)"
+                        .into(),
             });
         }
     } else {

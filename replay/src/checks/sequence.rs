@@ -57,12 +57,14 @@ pub fn compare(
     let mut extra_by_key: HashMap<&str, Vec<usize>> = HashMap::new();
     for a in &alignment {
         match *a {
-            Aligned::Missing { expected: e, .. } => {
-                missing_by_key.entry(exp_keys[e].as_str()).or_default().push(e)
-            }
-            Aligned::Extra { actual: x, .. } => {
-                extra_by_key.entry(act_keys[x].as_str()).or_default().push(x)
-            }
+            Aligned::Missing { expected: e, .. } => missing_by_key
+                .entry(exp_keys[e].as_str())
+                .or_default()
+                .push(e),
+            Aligned::Extra { actual: x, .. } => extra_by_key
+                .entry(act_keys[x].as_str())
+                .or_default()
+                .push(x),
             _ => {}
         }
     }
@@ -150,9 +152,12 @@ pub fn compare(
             }
         }
     }
-    result
-        .divergences
-        .sort_by_key(|d| (d.expected_seq.unwrap_or(u64::MAX), d.actual_seq.unwrap_or(u64::MAX)));
+    result.divergences.sort_by_key(|d| {
+        (
+            d.expected_seq.unwrap_or(u64::MAX),
+            d.actual_seq.unwrap_or(u64::MAX),
+        )
+    });
     (result, pairs)
 }
 
@@ -164,15 +169,16 @@ fn first_difference(expected: &str, actual: &str) -> String {
         .find(|((_, a), b)| a != b)
         .map(|((i, _), _)| i)
         .unwrap_or_else(|| expected.len().min(actual.len()));
-    let start = expected[..common]
-        .rfind(' ')
-        .map(|i| i + 1)
-        .unwrap_or(0);
+    let start = expected[..common].rfind(' ').map(|i| i + 1).unwrap_or(0);
     let snippet = |s: &str| -> String {
         let tail = s.get(start..).unwrap_or("");
         tail.chars().take(60).collect()
     };
-    format!("differs at `{}` vs `{}`", snippet(expected), snippet(actual))
+    format!(
+        "differs at `{}` vs `{}`",
+        snippet(expected),
+        snippet(actual)
+    )
 }
 
 #[cfg(test)]
@@ -182,6 +188,9 @@ mod tests {
     #[test]
     fn first_difference_points_at_the_differing_word() {
         let d = first_difference("node ReluBackward0 seq=2", "node ReluBackward1 seq=2");
-        assert_eq!(d, "differs at `ReluBackward0 seq=2` vs `ReluBackward1 seq=2`");
+        assert_eq!(
+            d,
+            "differs at `ReluBackward0 seq=2` vs `ReluBackward1 seq=2`"
+        );
     }
 }

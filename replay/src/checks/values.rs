@@ -176,30 +176,35 @@ pub fn compare(
         let (Some(ee), Some(ae)) = (expected.data.events.get(e), actual.data.events.get(a)) else {
             continue;
         };
-        let (name, exp_outs, act_outs, exp_ins, act_ins): (String, Vec<&TensorRef>, Vec<&TensorRef>, Vec<&TensorRef>, Vec<&TensorRef>) =
-            match (&ee.body, &ae.body) {
-                (
-                    EventBody::Dispatch(DispatchEvent::Op(eo)),
-                    EventBody::Dispatch(DispatchEvent::Op(ao)),
-                ) => (
-                    eo.op.clone(),
-                    eo.outputs.iter().flat_map(|v| v.tensors()).collect(),
-                    ao.outputs.iter().flat_map(|v| v.tensors()).collect(),
-                    eo.args.iter().flat_map(|(_, v)| v.tensors()).collect(),
-                    ao.args.iter().flat_map(|(_, v)| v.tensors()).collect(),
-                ),
-                (
-                    EventBody::Autograd(AutogradEvent::Accumulate(ea)),
-                    EventBody::Autograd(AutogradEvent::Accumulate(aa)),
-                ) => (
-                    format!("accumulate into T{}", ea.tensor),
-                    vec![&ea.grad],
-                    vec![&aa.grad],
-                    Vec::new(),
-                    Vec::new(),
-                ),
-                _ => continue,
-            };
+        let (name, exp_outs, act_outs, exp_ins, act_ins): (
+            String,
+            Vec<&TensorRef>,
+            Vec<&TensorRef>,
+            Vec<&TensorRef>,
+            Vec<&TensorRef>,
+        ) = match (&ee.body, &ae.body) {
+            (
+                EventBody::Dispatch(DispatchEvent::Op(eo)),
+                EventBody::Dispatch(DispatchEvent::Op(ao)),
+            ) => (
+                eo.op.clone(),
+                eo.outputs.iter().flat_map(|v| v.tensors()).collect(),
+                ao.outputs.iter().flat_map(|v| v.tensors()).collect(),
+                eo.args.iter().flat_map(|(_, v)| v.tensors()).collect(),
+                ao.args.iter().flat_map(|(_, v)| v.tensors()).collect(),
+            ),
+            (
+                EventBody::Autograd(AutogradEvent::Accumulate(ea)),
+                EventBody::Autograd(AutogradEvent::Accumulate(aa)),
+            ) => (
+                format!("accumulate into T{}", ea.tensor),
+                vec![&ea.grad],
+                vec![&aa.grad],
+                Vec::new(),
+                Vec::new(),
+            ),
+            _ => continue,
+        };
         for (k, (eo, ao)) in exp_outs.iter().zip(&act_outs).enumerate() {
             match compare_digests(expected, actual, eo.value, ao.value, tol) {
                 Comparison::Skipped => summary.skipped += 1,
@@ -270,7 +275,13 @@ mod tests {
     #[test]
     fn overrides_apply_to_every_dtype() {
         let t = Tolerances::new(Some(0.1), None);
-        assert_eq!(t.for_dtype("float64"), Tolerance { rtol: 0.1, atol: 0.0 });
+        assert_eq!(
+            t.for_dtype("float64"),
+            Tolerance {
+                rtol: 0.1,
+                atol: 0.0
+            }
+        );
         assert_eq!(Tolerances::new(None, None).for_dtype("int64").rtol, 0.0);
     }
 
