@@ -158,22 +158,46 @@ fn program(dev: Deviation) -> TraceData {
 
     let doubled: Vec<f32> = x.iter().map(|v| v * 2.0).collect();
     let y = b.tensor(1, &[4], Some(&doubled));
-    b.op("aten.mul.Tensor", vec![arg.clone(), arg.clone()], y.clone(), Context::TopLevel);
+    b.op(
+        "aten.mul.Tensor",
+        vec![arg.clone(), arg.clone()],
+        y.clone(),
+        Context::TopLevel,
+    );
     b.node(0, "AccumulateGrad", u64::MAX, &[], &[0]);
     b.node(1, "MulBackward0", 0, &[Some(0), Some(0)], &[1]);
     if dev.extra_op {
         let c = b.tensor(9, &[4], Some(&doubled));
         b.op("aten.clone.default", vec![y.clone()], c, Context::TopLevel);
     }
-    let relu: Vec<f32> = doubled.iter().map(|v| v.max(0.0) + dev.relu_delta).collect();
+    let relu: Vec<f32> = doubled
+        .iter()
+        .map(|v| v.max(0.0) + dev.relu_delta)
+        .collect();
     let r = b.tensor(2, &[4], Some(&relu));
     if !dev.drop_relu {
-        b.op("aten.relu.default", vec![y.clone()], r.clone(), Context::TopLevel);
-        b.node(2, dev.relu_node_name.unwrap_or("ReluBackward0"), 1, &[Some(1)], &[2]);
+        b.op(
+            "aten.relu.default",
+            vec![y.clone()],
+            r.clone(),
+            Context::TopLevel,
+        );
+        b.node(
+            2,
+            dev.relu_node_name.unwrap_or("ReluBackward0"),
+            1,
+            &[Some(1)],
+            &[2],
+        );
     }
     let total: f32 = relu.iter().sum();
     let s = b.tensor(3, &[], Some(&[total]));
-    b.op("aten.sum.default", vec![r.clone()], s.clone(), Context::TopLevel);
+    b.op(
+        "aten.sum.default",
+        vec![r.clone()],
+        s.clone(),
+        Context::TopLevel,
+    );
     b.node(3, "SumBackward0", 2, &[Some(2)], &[3]);
     b.push(EventBody::Api(ApiEvent::Backward(BackwardCall {
         roots: vec![3],
@@ -190,9 +214,18 @@ fn program(dev: Deviation) -> TraceData {
         b.queue(false, node, seq_nr);
         if node == 2 {
             let g = b.tensor(10, &[4], Some(&[1.0; 4]));
-            let saved = if dev.backward_reads_input { y.clone() } else { r.clone() };
+            let saved = if dev.backward_reads_input {
+                y.clone()
+            } else {
+                r.clone()
+            };
             let out = b.tensor(11, &[4], Some(&[1.0, 0.0, 1.0, 0.0]));
-            b.op("aten.threshold_backward.default", vec![g, saved], out, Context::Node(2));
+            b.op(
+                "aten.threshold_backward.default",
+                vec![g, saved],
+                out,
+                Context::Node(2),
+            );
         }
     }
     let mut grad = b.tensor(12, &[4], Some(&[4.0, 0.0, 12.0, 0.0]));
@@ -211,13 +244,21 @@ fn tol() -> Tolerances {
 
 #[test]
 fn identical_runs_match_with_zero_error() {
-    let report = diff(&program(Deviation::default()), &program(Deviation::default()), &tol());
+    let report = diff(
+        &program(Deviation::default()),
+        &program(Deviation::default()),
+        &tol(),
+    );
     assert_eq!(report.exit(), Exit::Match, "{}", report.to_text(false));
     assert_eq!(report.dispatch.matched, 4);
     assert_eq!(report.graph.matched, 4);
     assert_eq!(report.schedule.matched, 4);
     assert_eq!(report.values.max_abs, 0.0);
-    assert!(report.graph.note.contains("VF2 confirms"), "{}", report.graph.note);
+    assert!(
+        report.graph.note.contains("VF2 confirms"),
+        "{}",
+        report.graph.note
+    );
     assert!(report.to_text(false).contains("MATCH"));
 }
 
@@ -236,7 +277,11 @@ fn a_missing_op_is_structural_and_named_with_both_sequence_numbers() {
         .iter()
         .find(|d| d.kind == "missing")
         .expect("relu reported missing");
-    assert!(missing.message.contains("aten.relu.default"), "{}", missing.message);
+    assert!(
+        missing.message.contains("aten.relu.default"),
+        "{}",
+        missing.message
+    );
     assert_eq!(missing.expected_seq, Some(4));
     assert!(missing.actual_seq.is_some());
     let first = report.first_divergence.expect("first divergence");
@@ -280,8 +325,16 @@ fn a_renamed_backward_node_fails_the_graph_check_naming_both() {
     let report = diff(&expected, &actual, &tol());
     assert_eq!(report.exit(), Exit::Structural);
     let d = report.graph.divergences.first().expect("graph divergence");
-    assert!(d.message.contains("ReluBackward0") && d.message.contains("ReluBackward1"), "{}", d.message);
-    assert!(report.graph.note.contains("not isomorphic"), "{}", report.graph.note);
+    assert!(
+        d.message.contains("ReluBackward0") && d.message.contains("ReluBackward1"),
+        "{}",
+        d.message
+    );
+    assert!(
+        report.graph.note.contains("not isomorphic"),
+        "{}",
+        report.graph.note
+    );
 }
 
 #[test]
@@ -296,7 +349,11 @@ fn a_backward_formula_reading_the_wrong_tensor_fails_dataflow() {
     let report = diff(&expected, &actual, &tol());
     assert_eq!(report.dispatch.matched, 4, "{}", report.to_text(false));
     assert_eq!(report.exit(), Exit::Structural);
-    let d = report.dataflow.divergences.first().expect("dataflow divergence");
+    let d = report
+        .dataflow
+        .divergences
+        .first()
+        .expect("dataflow divergence");
     assert!(d.message.contains("threshold_backward"), "{}", d.message);
 }
 
@@ -319,7 +376,11 @@ fn a_perturbed_kernel_is_a_value_failure_with_local_then_propagated_drift() {
         .find(|f| f.op == "aten.sum.default")
         .expect("sum drifts too");
     assert_eq!(sum.drift, "propagated");
-    assert!(report.to_text(false).contains("drift starts at aten.relu.default"));
+    assert!(
+        report
+            .to_text(false)
+            .contains("drift starts at aten.relu.default")
+    );
 }
 
 #[test]
@@ -336,7 +397,11 @@ fn a_perturbation_within_tolerance_matches() {
 
 #[test]
 fn json_report_carries_the_counts() {
-    let report = diff(&program(Deviation::default()), &program(Deviation::default()), &tol());
+    let report = diff(
+        &program(Deviation::default()),
+        &program(Deviation::default()),
+        &tol(),
+    );
     let json = serde_json::to_value(&report).expect("json");
     assert_eq!(json["dispatch"]["matched"], 4);
     assert_eq!(json["schedule"]["matched"], 4);
