@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""Writes `tracer/tests/fixtures/all_kinds.ftr`, the cross-writer fixture.
+
+The file is written by the Python writer (`scripts/ftr.py`); a Rust test reads
+it and rewrites the same events and blobs, in the same order, with the
+`ft-trace` writer and compares the bytes. It is synthetic, not a recording:
+its job is coverage of the encoding, so it holds
+
+* every event kind of every layer, and every value tag;
+* integers at every msgpack width boundary (fixint, 8, 16, 32, 64 bits,
+  negative and positive, up to 2**64-1), floats that are easy to get wrong
+  (-0.0, subnormal, infinities, NaN, integral floats), strings and byte
+  strings long enough for the 8/16/32-bit length encodings, arrays with
+  16-bit and 32-bit length headers;
+* several blobs written between events of one pending chunk, one value
+  stored twice (written once), and a blob larger than an events chunk;
+* enough events for four EVENTS chunks, including one event that is larger
+  than the 65 536-byte chunk target on its own, and non-zero timestamps.
+
+Regenerate with `python scripts/make_format_fixture.py`; a pytest checks that
+doing so reproduces the committed bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import ftr  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_PATH = os.path.join(REPO, "tracer", "tests", "fixtures", "all_kinds.ftr")
+
+META = ftr.Meta(
+    "make_format_fixture.py 1",
+    "synthetic://all_kinds",
+    "all",
+    (("torch_version", "none"), ("python_version", "none"), ("purpose", "writer byte-identity fixture")),
+)
+
+# Integers straddling every msgpack integer width.
+INT_EDGES = (
+    0, 1, 127, 128, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**63 - 1,
+    -1, -32, -33, -128, -129, -32768, -32769, -(2**31), -(2**31) - 1, -(2**63),
+)
+FLOAT_EDGES = (0.0, -0.0, 1.0, -2.5, 0.1, 1e-310, 1e308, float("inf"), float("-inf"), float("nan"))
+
+
+class Fixture:
+    """Emits the fixture's events with a deterministic clock."""
+
+    def __init__(self, writer: ftr.TraceWriter) -> None:
+        self.w = writer
+        self.clock = 0
+
+    def emit(self, layer: int, kind: int, payload: list) -> int:
+        """Appends an event with a strictly increasing, non-trivial timestamp."""
+        self.clock += 1_000_003
+        return self.w.append(layer, kind, payload, self.clock)
+
+    def blob_f32(self, values: list, shape: list) -> bytes:
+        """Stores float32 values; returns the digest."""
+        return self.w.put_blob("float32", shape, struct.pack(f"<{len(values)}f", *values))
+
+
+def ref(tid: int, shape: list, storage: int, value: bytes | None, *, requires_grad: bool = False, version: int = 0) -> list:
+    """A contiguous float32 cpu tensor reference."""
+    stride = []
+    step = 1
+    for d in reversed(shape):
+        stride.insert(0, step)
+        step *= max(d, 1)
+    return ftr.tensor_ref(tid, "float32", shape, stride, 0, storage, "cpu", requires_grad, version, value)
+
+
+def every_tag_args(t0: list) -> list:
+    """One argument per value tag, nested lists included."""
+    return [
+        ["none", ftr.v_none()],
+        ["flag", ftr.v_bool(True)],
+        ["off", ftr.v_bool(False)],
+        ["ints", ftr.v_list(ftr.v_int(n) for n in INT_EDGES)],
+        ["floats", ftr.v_list(ftr.v_float(x) for x in FLOAT_EDGES)],
+        ["reduce", ftr.v_str("mean")],
+        ["long_name", ftr.v_str("é" * 40)],
+        ["self", ftr.v_tensor(t0)],
+        ["tensors", ftr.v_list([ftr.v_tensor(t0), ftr.v_none(), ftr.v_list([ftr.v_int(3)])])],
+        ["dtype", ftr.v_dtype("float32")],
+        ["device", ftr.v_device("meta")],
+        ["layout", ftr.v_layout("strided")],
+        ["memory_format", ftr.v_memory_format("preserve_format")],
+    ]
+
+
+def api_events(f: Fixture, t0: list) -> None:
+    """Every api kind but program_error (which must come last)."""
+    f.emit(ftr.API, ftr.API_MANUAL_SEED, ftr.p_manual_seed(2**64 - 1))
+    f.emit(ftr.API, ftr.API_TENSOR, ftr.p_tensor(t0, False))
+    alias = ftr.tensor_ref(1, "float32", [2, 2], [1, 2], 0, 0, "cpu", True, 0, None)
+    f.emit(ftr.API, ftr.API_TENSOR, ftr.p_tensor(alias, True))
+    f.emit(ftr.API, ftr.API_SET_REQUIRES_GRAD, ftr.p_set_requires_grad(1, True))
+    f.emit(ftr.API, ftr.API_GRAD_MODE, ftr.p_grad_mode(False, False))
+    f.emit(ftr.API, ftr.API_GRAD_MODE, ftr.p_grad_mode(False, True))
+    f.emit(ftr.API, ftr.API_MARK_BEGIN, ftr.p_mark("Optimizer.step#SGD.step"))
+    f.emit(ftr.API, ftr.API_MARK_BEGIN, ftr.p_mark("step " + "x" * 300))
+    f.emit(ftr.API, ftr.API_MARK_END, ftr.p_mark("step " + "x" * 300))
+    f.emit(ftr.API, ftr.API_MARK_END, ftr.p_mark("Optimizer.step#SGD.step"))
+    f.emit(ftr.API, ftr.API_SET_GRAD, ftr.p_set_grad(1, None))
+    f.emit(ftr.API, ftr.API_SET_GRAD, ftr.p_set_grad(1, 0))
+    f.emit(ftr.API, ftr.API_BACKWARD, ftr.p_backward([0], [None], False, False))
+    f.emit(ftr.API, ftr.API_BACKWARD, ftr.p_backward([0], [1], True, True))
+
+
+def autograd_events(f: Fixture, grad: list) -> None:
+    """Every autograd kind, with an AccumulateGrad and a nil edge."""
+    acc = ftr.ACCUMULATE_GRAD_SEQ
+    f.emit(ftr.AUTOGRAD, ftr.AG_NODE, ftr.p_node(0, "AccumulateGrad", acc, [], [1]))
+    edges = [ftr.edge(0, 0), ftr.edge(None, 0), ftr.edge(0, 70000)]
+    f.emit(ftr.AUTOGRAD, ftr.AG_NODE, ftr.p_node(1, "AddmmBackward0", 0, edges, [2, 3]))
+    f.emit(ftr.AUTOGRAD, ftr.AG_GRAPH_TASK_BEGIN, ftr.p_graph_task_begin([ftr.edge(1, 0)], 0, False, False))
+    f.emit(ftr.AUTOGRAD, ftr.AG_PUSH, ftr.p_queue(1, 0, 0, 0))
+    f.emit(ftr.AUTOGRAD, ftr.AG_POP, ftr.p_queue(1, 0, 0, 0))
+    f.emit(ftr.AUTOGRAD, ftr.AG_PUSH, ftr.p_queue(0, 3, acc, 2**32 - 1))
+    f.emit(ftr.AUTOGRAD, ftr.AG_POP, ftr.p_queue(0, 3, acc, 2**32 - 1))
+    f.emit(ftr.AUTOGRAD, ftr.AG_ACCUMULATE, ftr.p_accumulate(0, 1, grad))
+    f.emit(ftr.AUTOGRAD, ftr.AG_GRAPH_TASK_END, ftr.p_graph_task_end(2))
+
+
+def device_events(f: Fixture) -> None:
+    """Every device kind."""
+    f.emit(ftr.DEVICE, ftr.DEV_GUARD_ENTER, ftr.p_guard("cuda:1"))
+    f.emit(ftr.DEVICE, ftr.DEV_TRANSFER, ftr.p_transfer(0, 4, "cpu", "meta"))
+    f.emit(ftr.DEVICE, ftr.DEV_GUARD_EXIT, ftr.p_guard("cuda:1"))
+
+
+def op(f: Fixture, name: str, args: list, outputs: list, ctx: list, keyset: list | None = None) -> None:
+    """One dispatch op with the usual autograd chain."""
+    keyset = keyset or ["AutogradCPU", "ADInplaceOrView", "BackendSelect", "CPU"]
+    chain = [["AutogradCPU", "autograd"], ["ADInplaceOrView", "fallthrough"], ["BackendSelect", "fallthrough"], ["CPU", "kernel"]]
+    f.emit(ftr.DISPATCH, ftr.DISPATCH_OP, ftr.p_op(name, keyset, chain, args, outputs, ctx))
+
+
+def bulk_ops(f: Fixture, count: int) -> None:
+    """Many small ops with blobs interleaved (one value stored twice)."""
+    repeated = [0.5, -0.5, 0.25, -0.25]
+    for i in range(count):
+        tid = 10 + i
+        if i % 97 == 0:
+            digest = f.blob_f32(repeated if i % 2 == 0 else [float(i)] * 4, [2, 2])
+        else:
+            digest = None
+        out = ref(tid, [2, 2], 10 + i, digest, version=i % 3)
+        args = [["self", ftr.v_tensor(ref(tid - 1, [2, 2], 9 + i, None))], ["alpha", ftr.v_float(i / 7)], ["k", ftr.v_int(-i)]]
+        ctx = ftr.context(ftr.CTX_NODE, i % 5) if i % 3 else ftr.context(ftr.CTX_TOP_LEVEL)
+        op(f, "aten.mul.Tensor", args, [ftr.v_tensor(out)], ctx)
+
+
+def build(writer: ftr.TraceWriter) -> None:
+    """All the fixture's events and blobs, in writing order."""
+    f = Fixture(writer)
+    d0 = f.blob_f32([1.0, 2.0, 3.0, 4.0], [2, 2])
+    t0 = ref(0, [2, 2], 0, d0, requires_grad=True)
+    api_events(f, t0)
+    op(f, "aten.addmm.default", every_tag_args(t0), [ftr.v_tensor(ref(2, [2, 2], 1, f.blob_f32([0.0] * 4, [2, 2]))), ftr.v_int(7)], ftr.context(ftr.CTX_TOP_LEVEL))
+    op(f, "aten.ones_like.default", [["self", ftr.v_tensor(t0)]], [ftr.v_tensor(ref(3, [], 2, f.blob_f32([1.0], [])))], ftr.context(ftr.CTX_BACKWARD), keyset=["BackendSelect", "CPU"])
+    op(f, "aten.zeros.default", [["size", ftr.v_list([ftr.v_int(0)])]], [ftr.v_tensor(ref(4, [0], 3, f.blob_f32([], [0])))], ftr.context(ftr.CTX_TOP_LEVEL), keyset=["BackendSelect"])
+    d0_again = f.blob_f32([1.0, 2.0, 3.0, 4.0], [2, 2])
+    autograd_events(f, ref(5, [2, 2], 4, d0_again))
+    device_events(f)
+    bulk_ops(f, 600)
+    big_blob = f.w.put_blob("uint8", [70000], bytes(i % 251 for i in range(70000)))
+    many_dims = [1] * 65536  # array32 header; makes this one event larger than a chunk
+    big = ftr.tensor_ref(9999, "uint8", many_dims, many_dims, 0, 9999, "cpu", False, 0, big_blob)
+    op(f, "aten.view.default", [["size", ftr.v_list([ftr.v_int(70000)])]], [ftr.v_tensor(big)], ftr.context(ftr.CTX_NODE, 1))
+    bulk_ops(f, 300)
+    f.emit(ftr.API, ftr.API_PROGRAM_ERROR, ftr.p_program_error("RuntimeError: the fixture ends here"))
+
+
+def write(path: str) -> list:
+    """Writes the fixture to `path`; returns its index."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fw = ftr.FileTraceWriter(path, META)
+    try:
+        build(fw.writer)
+    except BaseException:
+        fw.abort()
+        raise
+    return fw.finish()
+
+
+def main() -> int:
+    """CLI: write the fixture (default: tracer/tests/fixtures/all_kinds.ftr)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-o", "--output", default=DEFAULT_PATH, help="where to write (default: %(default)s)")
+    args = parser.parse_args()
+    index = write(args.output)
+    print(f"{args.output}: {index[0]} events, {len(index[5])} events chunks, {len(index[6])} blobs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
