@@ -1,0 +1,262 @@
+//! The `ft-replay` binary end to end: the golden traces replay cleanly, a
+//! deliberately broken runtime is caught with the right exit code and a
+//! precise first divergence, and bad input gets one clear line and exit 4.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("replay/ has a parent")
+        .to_owned()
+}
+
+fn golden(name: &str) -> PathBuf {
+    repo().join("traces").join(name)
+}
+
+fn ft_replay(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ft-replay"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run ft-replay")
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+#[test]
+fn golden_traces_replay_with_everything_matched() {
+    for name in ["tiny_mlp.torch.ftr", "mlp_train.torch.ftr"] {
+        let trace = golden(name);
+        let out = ft_replay(&["--against", path_str(&trace)]);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{name}:\n{stdout}\n{stderr}");
+        assert!(stdout.contains("MATCH"), "{stdout}");
+        for check in ["dispatch", "graph", "schedule", "values"] {
+            assert!(stdout.contains(check), "{check} missing from:\n{stdout}");
+        }
+        assert!(stdout.contains("max abs err"), "{stdout}");
+    }
+}
+
+#[test]
+fn a_reversed_ready_queue_is_a_structural_divergence_with_both_sequence_numbers() {
+    let trace = golden("tiny_mlp.torch.ftr");
+    let out = ft_replay(&[
+        "--against",
+        path_str(&trace),
+        "--inject-fault",
+        "reverse-ready-queue",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("first divergence:"))
+        .unwrap_or_else(|| panic!("no first divergence in:\n{stdout}"));
+    assert!(line.contains("expected seq ") && line.contains("actual seq "), "{line}");
+    assert!(stdout.contains("FAIL schedule"), "{stdout}");
+}
+
+#[test]
+fn a_renamed_backward_node_is_named_in_the_graph_check() {
+    let trace = golden("tiny_mlp.torch.ftr");
+    let out = ft_replay(&[
+        "--against",
+        path_str(&trace),
+        "--inject-fault",
+        "rename-node=ReluBackward0:ReluBackward1",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains("FAIL graph"), "{stdout}");
+    assert!(stdout.contains("ReluBackward1"), "{stdout}");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("first divergence:"))
+        .expect("first divergence");
+    assert!(line.contains("ReluBackward"), "{line}");
+}
+
+#[test]
+fn a_perturbed_kernel_is_a_value_failure_naming_the_op() {
+    let trace = golden("tiny_mlp.torch.ftr");
+    let out = ft_replay(&[
+        "--against",
+        path_str(&trace),
+        "--inject-fault",
+        "perturb=aten.relu.default:0.01",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("drift starts at aten.relu.default"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_runtime_trace_diffs_clean_against_torch_and_is_reproducible() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trace = golden("mlp_train.torch.ftr");
+    let a = dir.path().join("a.ftr");
+    let b = dir.path().join("b.ftr");
+    for out_path in [&a, &b] {
+        let out = ft_replay(&[
+            "--against",
+            path_str(&trace),
+            "--out",
+            path_str(out_path),
+            "--zero-timestamps",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out).0);
+    }
+    let (ba, bb) = (std::fs::read(&a).expect("a"), std::fs::read(&b).expect("b"));
+    assert_eq!(ba, bb, "two replays wrote different bytes");
+    let out = ft_replay(&[path_str(&a), "--against", path_str(&trace)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).0);
+}
+
+#[test]
+fn json_format_is_machine_readable() {
+    let trace = golden("tiny_mlp.torch.ftr");
+    let out = ft_replay(&["--against", path_str(&trace), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    let dispatch = &json["dispatch"];
+    assert_eq!(dispatch["matched"], dispatch["expected"]);
+    assert!(dispatch["matched"].as_u64().expect("count") > 20);
+}
+
+#[test]
+fn a_trace_cut_in_half_is_exit_4_naming_the_offset() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bytes = std::fs::read(golden("mlp_train.torch.ftr")).expect("golden");
+    let cut = dir.path().join("cut.ftr");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).expect("write");
+    let out = ft_replay(&["--against", path_str(&cut)]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{stdout}\n{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains("truncated at offset"), "{stderr}");
+    assert!(stderr.contains("cut.ftr"), "{stderr}");
+}
+
+#[test]
+fn a_future_major_version_is_exit_4_naming_the_version() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut bytes = std::fs::read(golden("tiny_mlp.torch.ftr")).expect("golden");
+    bytes[8..10].copy_from_slice(&7u16.to_le_bytes());
+    let future = dir.path().join("future.ftr");
+    std::fs::write(&future, &bytes).expect("write");
+    let out = ft_replay(&["--against", path_str(&future)]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("version 7.0"), "{stderr}");
+}
+
+#[test]
+fn missing_files_and_bad_flags_have_distinct_exit_codes() {
+    let out = ft_replay(&["--against", "/nonexistent/x.ftr"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(text(&out).1.contains("/nonexistent/x.ftr"));
+
+    let out = ft_replay(&["--bogus-flag"]);
+    assert_eq!(out.status.code(), Some(2));
+
+    let trace = golden("tiny_mlp.torch.ftr");
+    let out = ft_replay(&["--against", path_str(&trace), "--inject-fault", "nonsense"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out).1);
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let out = ft_replay(&["--help"]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(0));
+    for code in ["0  ", "1  ", "2  ", "3  ", "4  ", "5  "] {
+        assert!(stdout.contains(code), "exit code {code} undocumented:\n{stdout}");
+    }
+}
+
+#[test]
+fn an_op_the_runtime_lacks_is_exit_5_naming_the_op() {
+    use ft_trace::tensor_bytes::f32_to_bytes;
+    use ft_trace::{
+        ApiEvent, ChainStep, Context, DispatchEvent, EventBody, FileTraceWriter, OpCall,
+        TensorIntro, TensorRef, TraceMeta, Value,
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("fft.ftr");
+    let meta = TraceMeta {
+        producer: "test".into(),
+        program: "fft.py".into(),
+        value_policy: "all".into(),
+        attrs: vec![],
+    };
+    let mut file = FileTraceWriter::create(&path, &meta).expect("create");
+    let w = file.writer();
+    let digest = w
+        .put_blob("float32", &[4], &f32_to_bytes(&[1.0, 2.0, 3.0, 4.0]))
+        .expect("blob");
+    let x = TensorRef {
+        id: 0,
+        dtype: "float32".into(),
+        shape: vec![4],
+        stride: vec![1],
+        offset: 0,
+        storage: 0,
+        device: "cpu".into(),
+        requires_grad: false,
+        version: 0,
+        value: Some(digest),
+    };
+    w.append(
+        &EventBody::Api(ApiEvent::Tensor(TensorIntro {
+            tensor: x.clone(),
+            alias: false,
+        })),
+        0,
+    )
+    .expect("intro");
+    let mut arg = x.clone();
+    arg.value = None;
+    let mut out = x;
+    out.id = 1;
+    out.storage = 1;
+    w.append(
+        &EventBody::Dispatch(DispatchEvent::Op(OpCall {
+            op: "aten.special_zeta.default".into(),
+            keyset: vec!["AutogradCPU".into(), "CPU".into()],
+            chain: vec![ChainStep {
+                key: "CPU".into(),
+                handler: "kernel".into(),
+            }],
+            args: vec![("self".into(), Value::Tensor(arg.clone())), ("other".into(), Value::Tensor(arg))],
+            outputs: vec![Value::Tensor(out)],
+            context: Context::TopLevel,
+        })),
+        0,
+    )
+    .expect("op");
+    file.finish().expect("finish");
+
+    let out = ft_replay(&["--against", path_str(&path)]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(5), "{stdout}\n{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("aten.special_zeta.default"), "{stderr}");
+}
