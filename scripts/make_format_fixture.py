@@ -59,7 +59,7 @@ class Fixture:
 
     def emit(self, layer: int, kind: int, payload: list) -> int:
         """Appends an event with a strictly increasing, non-trivial timestamp."""
-        self.clock += 1_000_003
+        self.clock += 10_000_019  # passes 2**32 ns: uint64 timestamps
         return self.w.append(layer, kind, payload, self.clock)
 
     def blob_f32(self, values: list, shape: list) -> bytes:

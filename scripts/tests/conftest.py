@@ -1,0 +1,90 @@
+"""Shared helpers for the capture and format tests.
+
+Captures run in this process through `capture_torch.capture` (fast: torch is
+imported once) unless a test is about the command line or about the process
+dying, which need a subprocess. Each (program, options) pair is captured once
+per session and shared by the tests that read it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPTS = REPO / "scripts"
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+CORPUS = REPO / "traces" / "programs"
+
+sys.path.insert(0, str(SCRIPTS))
+
+import capture_torch  # noqa: E402
+import ftr  # noqa: E402
+
+
+def program_path(name: str) -> str:
+    """Repo-relative path of a test or corpus program (as the goldens record it)."""
+    for base in (PROGRAMS, CORPUS):
+        path = base / f"{name}.py"
+        if path.exists():
+            return os.path.relpath(path, REPO)
+    raise FileNotFoundError(name)
+
+
+def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Runs `scripts/capture_torch.py` in a fresh interpreter from the repo root."""
+    return subprocess.run(
+        [sys.executable, str(SCRIPTS / "capture_torch.py"), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+class Captures:
+    """Session cache of in-process captures."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._done: dict = {}
+
+    def get(self, name: str, policy: str = "all", timestamps: bool = False, tag: str = "") -> tuple:
+        """`(CaptureResult, path of the trace)` for a program."""
+        key = (name, policy, timestamps, tag)
+        if key not in self._done:
+            out = self.root / f"{name}-{policy}-{int(timestamps)}{tag}.ftr"
+            cwd = os.getcwd()
+            os.chdir(REPO)
+            try:
+                result = capture_torch.capture(program_path(name), str(out), policy, timestamps)
+            finally:
+                os.chdir(cwd)
+            self._done[key] = (result, out)
+        return self._done[key]
+
+    def reader(self, name: str, **kwargs) -> ftr.TraceReader:
+        """A strict reader of a successful capture."""
+        result, out = self.get(name, **kwargs)
+        assert result.status in (capture_torch.EXIT_OK, capture_torch.EXIT_PROGRAM_ERROR), result.message
+        return ftr.TraceReader(str(out))
+
+
+@pytest.fixture(scope="session")
+def captures(tmp_path_factory) -> Captures:
+    """Captures shared by the whole session."""
+    return Captures(tmp_path_factory.mktemp("captures"))
+
+
+def ops(reader: ftr.TraceReader) -> list:
+    """The op events' payloads."""
+    return [e.payload for e in reader.events if e.name == "op"]
+
+
+def events_named(reader: ftr.TraceReader, name: str) -> list:
+    """Payloads of the events of one kind."""
+    return [e.payload for e in reader.events if e.name == name]

@@ -1,0 +1,481 @@
+"""Tests of scripts/capture_torch.py against real PyTorch."""
+
+from __future__ import annotations
+
+import os
+import re
+import runpy
+import signal
+
+import numpy as np
+import pytest
+import torch
+from conftest import REPO, events_named, ops, program_path, run_cli
+
+import capture_torch
+import ftr
+from capture_torch import LibstdcxxHeap
+
+GOLDEN = {name: REPO / "traces" / f"{name}.torch.ftr" for name in ("tiny_mlp", "mlp_train")}
+SCHEDULE_PROGRAMS = ["tiny_mlp", "mlp_train", "diamond", "leaf_twice", "tied_leaves", "chain_adds", "retain_twice"]
+
+
+# -- determinism and goldens ----------------------------------------------------
+
+
+def test_capturing_twice_gives_identical_bytes_and_the_golden(captures):
+    _, first = captures.get("tiny_mlp")
+    _, second = captures.get("tiny_mlp", tag="-again")
+    assert first.read_bytes() == second.read_bytes()
+    assert first.read_bytes() == GOLDEN["tiny_mlp"].read_bytes()
+
+
+def test_command_line_recapture_equals_the_golden(tmp_path):
+    out = tmp_path / "mlp_train.ftr"
+    run = run_cli(program_path("mlp_train"), "-o", str(out), "--zero-timestamps")
+    assert run.returncode == 0, run.stderr
+    assert out.read_bytes() == GOLDEN["mlp_train"].read_bytes()
+
+
+def test_meta_names_producer_program_and_versions(captures):
+    meta = captures.reader("tiny_mlp").meta
+    assert meta.producer == f"capture_torch.py {capture_torch.VERSION}"
+    assert meta.program == "traces/programs/tiny_mlp.py"
+    assert meta.value_policy == "all"
+    assert [k for k, _ in meta.attrs] == ["torch_version", "python_version"]
+    assert meta.attr("torch_version") == torch.__version__
+
+
+def test_timestamps_are_recorded_unless_zeroed(captures):
+    stamped = [e.ts for e in captures.reader("tiny_mlp", timestamps=True).events]
+    assert stamped == sorted(stamped) and stamped[-1] > 0
+    assert {e.ts for e in captures.reader("tiny_mlp").events} == {0}
+
+
+# -- identity rules (FORMAT §3.6.1) ------------------------------------------------
+
+
+class IdWalker:
+    """Checks that tensor, storage and node ids are dense in order of first appearance."""
+
+    def __init__(self) -> None:
+        self.seen = {"tensor": set(), "storage": set(), "node": set()}
+
+    def see(self, space: str, ident, where: str) -> None:
+        if ident is None or ident in self.seen[space]:
+            return
+        assert ident == len(self.seen[space]), f"{space} id {ident} first appears at {where}, expected {len(self.seen[space])}"
+        self.seen[space].add(ident)
+
+    def ref(self, ref: list, where: str) -> None:
+        self.see("tensor", ref[0], where)
+        self.see("storage", ref[5], where)
+
+    def value(self, value: list, where: str) -> None:
+        if value[0] == ftr.TAG_TENSOR:
+            self.ref(value[1], where)
+        elif value[0] == ftr.TAG_LIST:
+            for v in value[1]:
+                self.value(v, where)
+
+    def event(self, e: ftr.Event) -> None:
+        where, p = f"seq {e.seq} ({e.name})", e.payload
+        if e.name == "tensor":
+            self.ref(p[0], where)
+        elif e.name in ("set_requires_grad", "set_grad"):
+            self.see("tensor", p[0], where)
+            if e.name == "set_grad":
+                self.see("tensor", p[1], where)
+        elif e.name == "backward":
+            for t in p[0] + p[1]:
+                self.see("tensor", t, where)
+        elif e.name == "op":
+            for _, v in p[3]:
+                self.value(v, where)
+            for v in p[4]:
+                self.value(v, where)
+            self.see("node", p[5][1], where)
+        elif e.name == "node":
+            for edge in p[3]:
+                self.see("node", edge[0], where)
+            self.see("node", p[0], where)
+            for t in p[4]:
+                self.see("tensor", t, where)
+        elif e.name in ("push", "pop"):
+            self.see("node", p[0], where)
+        elif e.name == "accumulate":
+            self.see("node", p[0], where)
+            self.see("tensor", p[1], where)
+            self.ref(p[2], where)
+        elif e.name == "graph_task_begin":
+            for edge in p[0]:
+                self.see("node", edge[0], where)
+
+
+@pytest.mark.parametrize("name", ["tiny_mlp", "mlp_train", "requires_grad_changes", "relu_detach"])
+def test_ids_are_dense_in_order_of_first_appearance(captures, name):
+    walker = IdWalker()
+    for e in captures.reader(name).events:
+        walker.event(e)
+
+
+@pytest.mark.parametrize("name", ["tiny_mlp", "mlp_train"])
+def test_every_digest_names_an_earlier_blob(captures, name):
+    _, path = captures.get(name)
+    reader = ftr.TraceReader(str(path))
+    blob_offsets = {bytes(d): off for d, off in reader.blob_entries}
+    chunk_of_seq = {}
+    for offset, first, count in reader.chunks:
+        for seq in range(first, first + count):
+            chunk_of_seq[seq] = offset
+    for e in reader.events:
+        for digest in digests_in(e):
+            assert digest in blob_offsets, f"seq {e.seq}: missing blob"
+            assert blob_offsets[digest] < chunk_of_seq[e.seq]
+
+
+def digests_in(e: ftr.Event) -> list:
+    refs = []
+    if e.name == "tensor":
+        refs = [e.payload[0]]
+    elif e.name == "accumulate":
+        refs = [e.payload[2]]
+    elif e.name == "op":
+        refs = [v[1] for v in capture_torch.flatten_values(e.payload[4]) if v[0] == ftr.TAG_TENSOR]
+    return [bytes(r[9]) for r in refs if r[9] is not None]
+
+
+# -- values ---------------------------------------------------------------------------
+
+
+def test_accumulated_gradients_are_pytorchs(captures):
+    """The gradients in the trace are bit-identical to an uncaptured run's."""
+    reader = captures.reader("tiny_mlp")
+    names = dict(program_globals("tiny_mlp")["net"].named_parameters())
+    expected = [p.grad.numpy() for p in names.values()]
+    recorded = {}
+    for _, leaf, grad in events_named(reader, "accumulate"):
+        blob = reader.blob(bytes(grad[9]))
+        recorded[leaf] = np.frombuffer(blob.data, dtype=np.float32).reshape(blob.shape)
+    intros = [p[0][0] for p in events_named(reader, "tensor") if p[1]]  # parameters, in creation order
+    for leaf, want in zip(intros, expected):
+        np.testing.assert_array_equal(recorded[leaf], want)
+
+
+def program_globals(name: str) -> dict:
+    return runpy.run_path(str(REPO / program_path(name)), run_name="__main__")
+
+
+def test_policy_inputs_keeps_introductions_and_random_outputs(captures):
+    reader = captures.reader("tiny_mlp", policy="inputs")
+    for p in ops(reader):
+        base = p[0].split(".")[1]
+        for v in capture_torch.flatten_values(p[4]):
+            if v[0] == ftr.TAG_TENSOR and v[1][9] is not None:
+                assert base in capture_torch.RANDOM_OPS, p[0]
+    assert all(p[2][9] is None for p in events_named(reader, "accumulate"))
+    kept = {p[0] for p in ops(reader) if any(v[1][9] for v in p[4] if v[0] == ftr.TAG_TENSOR)}
+    assert kept == {"aten.randn.default", "aten.uniform_.default"}
+
+
+def test_policy_none_stores_nothing(captures):
+    reader = captures.reader("tiny_mlp", policy="none")
+    assert reader.blob_entries == []
+    assert reader.meta.value_policy == "none"
+
+
+def test_uninitialised_outputs_carry_no_value(captures):
+    for p in ops(captures.reader("mlp_train")):
+        if p[0].split(".")[1] in capture_torch.EMPTY_OPS:
+            assert p[4][0][1][9] is None
+
+
+# -- the autograd schedule --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", SCHEDULE_PROGRAMS)
+def test_queue_events_replay_on_the_heap(captures, name):
+    """Every pop is what a libstdc++ heap fed the recorded pushes serves next."""
+    result, _ = captures.get(name)
+    assert result.status == capture_torch.EXIT_OK, result.message  # derived == observed, else 4
+    heap = None
+    for e in captures.reader(name).events:
+        if e.name == "graph_task_begin":
+            heap = LibstdcxxHeap(lambda a, b: (a[1], a[2]) < (b[1], b[2]))
+        elif e.name == "push":
+            heap.push(tuple(e.payload))
+        elif e.name == "pop":
+            assert heap.pop() == tuple(e.payload)
+        elif e.name == "graph_task_end":
+            assert len(heap) == 0
+
+
+def evaluated_nodes_without_capture(name: str) -> list:
+    """Node names in the order the engine evaluated them, seen by the profiler."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        program_globals(name)
+    prefix = "autograd::engine::evaluate_function: "
+    events = sorted((e for e in prof.events() if e.name.startswith(prefix)), key=lambda e: e.time_range.start)
+    return [e.name[len(prefix):].rsplit("::", 1)[-1] for e in events]
+
+
+@pytest.mark.parametrize("name", SCHEDULE_PROGRAMS)
+def test_pops_match_the_profilers_evaluation_order(captures, name):
+    """An observer without hooks or dispatch mode sees the same execution order."""
+    reader = captures.reader(name)
+    names = {p[0]: p[1] for p in events_named(reader, "node")}
+    popped = [names[p[0]] for p in events_named(reader, "pop")]
+    assert popped == evaluated_nodes_without_capture(name)
+
+
+def test_tied_accumulate_grads_run_in_heap_order(captures):
+    reader = captures.reader("tied_leaves")
+    leaves = [p[4][0][1][0] for p in ops(reader) if p[0] == "aten.randn.default"]
+    node_leaf = {p[0]: p[4][0] for p in events_named(reader, "node") if p[1] == "AccumulateGrad"}
+    order = [leaves.index(node_leaf[p[0]]) for p in events_named(reader, "pop") if p[0] in node_leaf]
+    assert order == [0, 2, 5, 6, 4, 1, 3]
+
+
+def test_dependency_counts_are_incoming_edges(captures):
+    reader = captures.reader("leaf_twice")
+    names = {p[0]: p[1] for p in events_named(reader, "node")}
+    deps = {names[p[0]]: p[3] for p in events_named(reader, "push")}
+    assert deps == {"SumBackward0": 0, "MulBackward0": 1, "AccumulateGrad": 2}
+
+
+def test_a_derived_order_that_disagrees_with_the_engine_aborts(tmp_path, monkeypatch):
+    real = capture_torch.simulate_schedule
+
+    def wrong(root, successors, key):
+        steps = real(root, successors, key)
+        if len(steps) > 3:
+            steps[2], steps[3] = steps[3], steps[2]
+        return steps
+
+    monkeypatch.setattr(capture_torch, "simulate_schedule", wrong)
+    monkeypatch.chdir(REPO)
+    out = tmp_path / "t.ftr"
+    result = capture_torch.capture(program_path("tied_leaves"), str(out), "all", False)
+    assert result.status == capture_torch.EXIT_INCONSISTENT
+    assert "derived ReadyQueue order differs from the observed order" in result.message
+    assert not out.exists() and (tmp_path / "t.ftr.partial").exists()
+
+
+def test_backward_event_sequence(captures):
+    events = captures.reader("tiny_mlp").events
+    start = next(i for i, e in enumerate(events) if e.name == "backward")
+    assert [e.name for e in events[start : start + 5]] == ["backward", "op", "graph_task_begin", "push", "pop"]
+    ones_like = events[start + 1].payload
+    assert ones_like[0] == "aten.ones_like.default" and ones_like[5] == [ftr.CTX_BACKWARD, None]
+    assert events[-1].name == "graph_task_end" and events[-1].payload == [len(events_named(captures.reader("tiny_mlp"), "pop"))]
+
+
+def test_node_events_follow_their_op_with_new_accumulate_grads_first(captures):
+    events = captures.reader("tiny_mlp").events
+    names = [e.name for e in events]
+    first_addmm = next(i for i, e in enumerate(events) if e.name == "op" and e.payload[0] == "aten.addmm.default")
+    assert names[first_addmm + 1 : first_addmm + 3] == ["node", "node"]
+    acc, addmm = events[first_addmm + 1].payload, events[first_addmm + 2].payload
+    assert acc[1] == "AccumulateGrad" and acc[2] == ftr.ACCUMULATE_GRAD_SEQ
+    assert addmm[1] == "AddmmBackward0" and addmm[3][0] == [acc[0], 0] and addmm[3][1] == [None, 0]
+    seqs = [p[2] for p in events_named(captures.reader("tiny_mlp"), "node") if p[1] != "AccumulateGrad"]
+    assert seqs == list(range(len(seqs)))
+
+
+# -- observer effects ----------------------------------------------------------------------
+
+
+def test_mode_induced_detaches_are_dropped_and_aliased(captures):
+    reader = captures.reader("relu_detach")
+    recorded = ops(reader)
+    relu = next(p for p in recorded if p[0] == "aten.relu.default")
+    relu_out = relu[4][0][1][0]
+    threshold = next(p for p in recorded if p[0] == "aten.threshold_backward.default")
+    assert dict(threshold[3])["self"][1][0] == relu_out  # the saved output is relu's own tensor
+    user_detach = [p for p in recorded if p[0] == "aten.detach.default" and p[5][0] == ftr.CTX_TOP_LEVEL]
+    assert len(user_detach) == 1
+    x_id = dict(relu[3])["self"][1][0]
+    assert dict(user_detach[0][3])["self"][1][0] == x_id and user_detach[0][4][0][1][0] != x_id
+    node_names = {p[0]: p[1] for p in events_named(reader, "node")}
+    others = [p for p in recorded if p[0] == "aten.detach.default" and p[5][0] == ftr.CTX_NODE]
+    assert all(node_names[p[5][1]] == "AccumulateGrad" for p in others)
+
+
+@pytest.mark.parametrize("name", ["tiny_mlp", "mlp_train"])
+def test_recorded_detaches_are_the_ones_pytorch_runs_without_the_capture(captures, name):
+    """Profiler, no dispatch mode: detach runs in AccumulateGrad and in
+    nn.Parameter's construction (hidden from dispatch modes, so the capture
+    records an alias introduction), and nowhere else."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        program_globals(name)
+    parents = [e.cpu_parent.name if e.cpu_parent else None for e in prof.events() if e.name == "aten::detach"]
+    reader = captures.reader(name)
+    node_names = {p[0]: p[1] for p in events_named(reader, "node")}
+    recorded = [p for p in ops(reader) if p[0] == "aten.detach.default"]
+    assert all(p[5][0] == ftr.CTX_NODE and node_names[p[5][1]] == "AccumulateGrad" for p in recorded)
+    assert parents.count("torch::autograd::AccumulateGrad") == len(recorded)
+    aliases = [p for p in events_named(reader, "tensor") if p[1]]
+    assert parents.count(None) == len(aliases)
+    assert len(parents) == len(recorded) + len(aliases)
+
+
+# -- api layer ----------------------------------------------------------------------------
+
+
+def test_state_changes_without_operators(captures):
+    reader = captures.reader("requires_grad_changes")
+    api = [(e.name, e.payload) for e in reader.events if e.layer == ftr.API and e.name != "tensor"]
+    made = {p[0]: p[4][0][1][0] for p in ops(reader)}
+    randn, ones, zeros = made["aten.randn.default"], made["aten.ones.default"], made["aten.zeros.default"]
+    assert api == [
+        ("set_requires_grad", [randn, True]),  # w.requires_grad_()
+        ("set_requires_grad", [ones, True]),  # torch.ones(..., requires_grad=True)
+        ("backward", [[made["aten.sum.default"]], [None], False, False]),
+        ("grad_mode", [False, False]),
+        ("set_grad", [ones, zeros]),  # v.grad = torch.zeros(3)
+        ("grad_mode", [True, False]),
+        ("set_grad", [randn, None]),  # w.grad = None
+    ]
+
+
+def test_optimizer_marks_and_zero_grad(captures):
+    reader = captures.reader("mlp_train")
+    api = [(e.name, e.payload) for e in reader.events if e.name in ("mark_begin", "mark_end", "set_grad", "manual_seed")]
+    assert api[0] == ("manual_seed", [0])
+    begins = [p[0] for n, p in api if n == "mark_begin"]
+    assert begins == ["Optimizer.zero_grad#SGD.zero_grad", "Optimizer.step#SGD.step"] + [
+        "Optimizer.zero_grad#SGD.zero_grad",
+        "Optimizer.step#SGD.step",
+    ] * 2
+    assert [p[1] for n, p in api if n == "set_grad"] == [None] * 8  # zero_grad(set_to_none) twice, 4 params
+
+
+def test_device_transfer_is_derived_from_the_op(captures):
+    reader = captures.reader("to_meta")
+    copy = next(p for p in ops(reader) if p[0] == "aten._to_copy.default")
+    assert copy[2] == [["AutogradCPU", "autograd"], ["ADInplaceOrView", "fallthrough"], ["BackendSelect", "kernel"], ["Meta", "kernel"]]
+    src, dst = dict(copy[3])["self"][1][0], copy[4][0][1][0]
+    assert events_named(reader, "transfer") == [[src, dst, "cpu", "meta"]]
+    assert copy[4][0][1][9] is None  # meta tensors have no data
+
+
+# -- keysets and chains ----------------------------------------------------------------------
+
+
+def documented_chains() -> set:
+    text = (REPO / "docs" / "CAPTURE.md").read_text()
+    section = text.split("<!-- corpus-chains:begin -->", 1)[1].split("<!-- corpus-chains:end -->", 1)[0]
+    rows = set()
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[0].startswith("`aten."):
+            rows.add((cells[0].strip("`"), cells[1], cells[2]))
+    return rows
+
+
+def recorded_chains(reader: ftr.TraceReader) -> set:
+    return {(p[0], ", ".join(p[1]), " → ".join(f"{k}[{h}]" for k, h in p[2])) for p in ops(reader)}
+
+
+def test_docs_list_exactly_the_corpus_keysets_and_chains(captures):
+    recorded = recorded_chains(captures.reader("tiny_mlp")) | recorded_chains(captures.reader("mlp_train"))
+    assert recorded == documented_chains()
+
+
+def test_factory_and_autograd_chains(captures):
+    chains = {p[0]: (p[1], p[2]) for p in ops(captures.reader("mlp_train"))}
+    assert chains["aten.randn.default"] == (["BackendSelect"], [["BackendSelect", "kernel"], ["CPU", "kernel"]])
+    assert chains["aten.mm.default"][0] == ["AutogradCPU", "ADInplaceOrView", "BackendSelect", "CPU"]
+    assert chains["aten.add_.Tensor"][1][1] == ["ADInplaceOrView", "kernel"]
+    assert chains["aten.ones_like.default"] == (["BackendSelect", "CPU"], [["BackendSelect", "fallthrough"], ["CPU", "kernel"]])
+
+
+# -- endings ------------------------------------------------------------------------------------
+
+
+def test_program_error_finishes_the_trace_with_exit_3(tmp_path):
+    out = tmp_path / "raises.ftr"
+    run = run_cli(program_path("raises"), "-o", str(out), "--zero-timestamps")
+    assert run.returncode == 3
+    assert "ValueError: boom" in run.stderr
+    events = ftr.TraceReader(str(out)).events
+    assert events[-1].name == "program_error" and events[-1].payload == ["ValueError: boom"]
+
+
+def test_nonzero_sys_exit_is_a_program_error(captures):
+    result, _ = captures.get("exit_nonzero")
+    assert result.status == capture_torch.EXIT_PROGRAM_ERROR
+    assert captures.reader("exit_nonzero").events[-1].payload == ["SystemExit: 5"]
+
+
+def test_os_exit_leaves_a_partial_with_every_event(tmp_path):
+    out = tmp_path / "exit.ftr"
+    run = run_cli(program_path("os_exit"), "-o", str(out), "--zero-timestamps")
+    assert run.returncode == 7  # os._exit ends the process with the program's status
+    assert not out.exists()
+    reader = ftr.TraceReader(str(out) + ".partial", recover=True)
+    assert sum(1 for p in ops(reader) if p[0] == "aten.mul.Tensor") == 50
+
+
+def test_sigkill_leaves_a_partial_whose_complete_chunks_decode(tmp_path):
+    out = tmp_path / "killed.ftr"
+    run = run_cli(program_path("sigkill"), "-o", str(out), "--zero-timestamps")
+    assert run.returncode == -signal.SIGKILL
+    assert not out.exists()
+    with pytest.raises(ftr.Truncated):
+        ftr.TraceReader(str(out) + ".partial")
+    reader = ftr.TraceReader(str(out) + ".partial", recover=True)
+    assert len(reader.chunks) >= 2
+    assert [e.seq for e in reader.events] == list(range(reader.event_count))
+    assert reader.truncation is not None
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("multi_root", "unsupported: backward with 2 roots"),
+        ("autograd_grad", "unsupported: torch.autograd.grad"),
+        ("backward_inputs", "unsupported: backward(inputs=...)"),
+        ("reentrant_checkpoint", "unsupported: backward() inside a running backward"),
+    ],
+)
+def test_unsupported_features_abort_with_exit_4(captures, name, message):
+    result, out = captures.get(name)
+    assert result.status == capture_torch.EXIT_INCONSISTENT
+    assert result.message.startswith(message)
+    assert not out.exists() and os.path.exists(str(out) + ".partial")
+
+
+def test_exit_4_prints_one_clear_line(tmp_path):
+    run = run_cli(program_path("multi_root"), "-o", str(tmp_path / "m.ftr"))
+    assert run.returncode == 4
+    assert re.fullmatch(r"capture_torch\.py: error: unsupported: [^\n]+\n", run.stderr)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["does/not/exist.py", "-o", "x.ftr"],
+        ["traces/programs/tiny_mlp.py"],
+        ["traces/programs/tiny_mlp.py", "-o", "x.ftr", "--values", "some"],
+        ["traces/programs/tiny_mlp.py", "-o", "/nonexistent-dir/x.ftr"],
+    ],
+)
+def test_usage_errors_exit_2(args, monkeypatch, capsys):
+    monkeypatch.chdir(REPO)
+    try:
+        status = capture_torch.main(args)
+    except SystemExit as e:  # argparse
+        status = e.code
+    assert status == 2
+    assert capsys.readouterr().err.strip()
+
+
+def test_usage_error_from_the_command_line():
+    run = run_cli()
+    assert run.returncode == 2
+    assert "usage: capture_torch.py" in run.stderr
