@@ -422,7 +422,6 @@ class TensorInfo:
     """What the capture remembers about a live tensor (no strong references)."""
 
     tid: int
-    produced: bool
     requires_grad: bool = False
     leaf: bool = True
     watch: bool = True
@@ -574,6 +573,11 @@ class Recorder:
         self.ctx = ftr.context(ftr.CTX_TOP_LEVEL)
         self.backward: Optional[BackwardState] = None
         self.failure: Optional[str] = None
+        self.pid = os.getpid()
+
+    def owns_process(self) -> bool:
+        """False in a forked child (a DataLoader worker): it must not write."""
+        return os.getpid() == self.pid
 
     # -- events -------------------------------------------------------------
 
@@ -603,12 +607,12 @@ class Recorder:
             if source is not None:
                 source_info = self._info(source)
                 if source_info is not None:
-                    info = TensorInfo(source_info.tid, True, watch=False)
+                    info = TensorInfo(source_info.tid, watch=False)
                     self.tensors[t] = info
         return info
 
-    def _new_info(self, t: torch.Tensor, produced: bool) -> TensorInfo:
-        info = TensorInfo(self._next_tid, produced)
+    def _new_info(self, t: torch.Tensor) -> TensorInfo:
+        info = TensorInfo(self._next_tid)
         self._next_tid += 1
         self.tensors[t] = info
         return info
@@ -624,7 +628,7 @@ class Recorder:
     def _introduce(self, t: torch.Tensor) -> TensorInfo:
         sid, new_storage = self.storages.lookup(t)
         alias = not new_storage
-        info = self._new_info(t, produced=False)
+        info = self._new_info(t)
         digest = None if alias or self.policy == "none" else self.value_digest(t)
         ref = self._ref_from_parts(info, t, sid, digest)
         self.emit(ftr.API, ftr.API_TENSOR, ftr.p_tensor(ref, alias))
@@ -658,7 +662,7 @@ class Recorder:
         """Reference to a tensor an operator returned (gets an id if new)."""
         info = self._info(t)
         if info is None:
-            info = self._new_info(t, produced=True)
+            info = self._new_info(t)
         sid, _ = self.storages.lookup(t)
         return self._ref_from_parts(info, t, sid, digest)
 
@@ -666,7 +670,7 @@ class Recorder:
         """Stores the tensor's value as a blob; None when it has no data."""
         if t.device.type == "meta":
             return None
-        with _C._DisableTorchDispatch(), torch.no_grad():
+        with _C._DisableTorchDispatch():
             flat = t.detach().contiguous().reshape(-1)
             data = flat.view(torch.uint8).cpu().numpy().tobytes() if flat.numel() else b""
         return self.writer.put_blob(dtype_name(t.dtype), list(t.shape), data)
@@ -675,7 +679,7 @@ class Recorder:
         """Makes `out` the same tensor (same id) as `source` (FORMAT §3.6.6)."""
         info = self._info(source)
         if info is not None:
-            self.tensors[out] = TensorInfo(info.tid, True, watch=False)
+            self.tensors[out] = TensorInfo(info.tid, watch=False)
         else:
             self._aliases[out] = weakref.ref(source)
 
@@ -1147,6 +1151,8 @@ class CaptureMode(TorchDispatchMode):
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         rec = self.rec
+        if not rec.owns_process():
+            return func(*args, **kwargs)
         self._guard(rec.flush)
         if _is_induced(func):
             return self._induced(func, args, kwargs)
@@ -1166,6 +1172,8 @@ class CaptureMode(TorchDispatchMode):
             return action()
         except CaptureError:
             raise
+        except ftr.TraceError as e:
+            raise self.rec.fail(str(e)) from e
         except Exception as e:
             raise self.rec.fail(f"internal error in the capture: {e!r}") from e
 
@@ -1203,7 +1211,7 @@ class Patches:
         self._set(torch, "manual_seed", seed)
         self._set(torch.random, "manual_seed", seed)
         self._set(torch.autograd, "backward", self._wrap_backward(torch.autograd.backward))
-        self._set(torch.autograd, "grad", self._unsupported("torch.autograd.grad"))
+        self._set(torch.autograd, "grad", self._unsupported("torch.autograd.grad", torch.autograd.grad))
         self._set(os, "_exit", self._wrap_exit(os._exit))
         return self
 
@@ -1220,24 +1228,29 @@ class Patches:
 
         def manual_seed(seed):
             result = original(seed)
-            rec.manual_seed(seed)
+            if rec.owns_process():
+                rec.manual_seed(seed)
             return result
 
         return manual_seed
 
-    def _unsupported(self, what: str) -> Callable:
+    def _unsupported(self, what: str, original: Callable) -> Callable:
         rec = self.rec
 
         def unsupported(*args, **kwargs):
+            if not rec.owns_process():
+                return original(*args, **kwargs)
             raise rec.fail(f"unsupported: {what} (the capture records backward() only)")
 
         return unsupported
 
     def _wrap_exit(self, original: Callable) -> Callable:
         on_exit = self._on_exit
+        rec = self.rec
 
         def _exit(code):
-            on_exit()
+            if rec.owns_process():
+                on_exit()
             original(code)
 
         return _exit
@@ -1249,6 +1262,8 @@ class Patches:
         rec = self.rec
 
         def backward(*args, **kwargs):
+            if not rec.owns_process():
+                return original(*args, **kwargs)
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
             root, grad, keep, create = _backward_arguments(rec, bound.arguments)

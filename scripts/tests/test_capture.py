@@ -479,3 +479,9 @@ def test_usage_error_from_the_command_line():
     run = run_cli()
     assert run.returncode == 2
     assert "usage: capture_torch.py" in run.stderr
+
+
+def test_a_forked_child_writes_nothing(captures):
+    result, _ = captures.get("fork_child")
+    assert result.status == capture_torch.EXIT_OK, result.message
+    assert [p[0] for p in ops(captures.reader("fork_child"))] == ["aten.ones.default", "aten.add.Tensor"]
