@@ -43,6 +43,7 @@ import os
 import platform
 import runpy
 import sys
+import threading
 import time
 import traceback
 import weakref
@@ -574,10 +575,17 @@ class Recorder:
         self.backward: Optional[BackwardState] = None
         self.failure: Optional[str] = None
         self.pid = os.getpid()
+        self.thread = threading.get_ident()
 
     def owns_process(self) -> bool:
         """False in a forked child (a DataLoader worker): it must not write."""
         return os.getpid() == self.pid
+
+    def observing(self) -> bool:
+        """True on the capturing thread of the capturing process. Dispatch
+        modes are per thread, so other threads' ops are not seen; their api
+        calls are not recorded either."""
+        return self.owns_process() and threading.get_ident() == self.thread
 
     # -- events -------------------------------------------------------------
 
@@ -1151,7 +1159,7 @@ class CaptureMode(TorchDispatchMode):
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         rec = self.rec
-        if not rec.owns_process():
+        if not rec.observing():
             return func(*args, **kwargs)
         self._guard(rec.flush)
         if _is_induced(func):
@@ -1228,7 +1236,7 @@ class Patches:
 
         def manual_seed(seed):
             result = original(seed)
-            if rec.owns_process():
+            if rec.observing():
                 rec.manual_seed(seed)
             return result
 
@@ -1238,7 +1246,7 @@ class Patches:
         rec = self.rec
 
         def unsupported(*args, **kwargs):
-            if not rec.owns_process():
+            if not rec.observing():
                 return original(*args, **kwargs)
             raise rec.fail(f"unsupported: {what} (the capture records backward() only)")
 
@@ -1262,7 +1270,7 @@ class Patches:
         rec = self.rec
 
         def backward(*args, **kwargs):
-            if not rec.owns_process():
+            if not rec.observing():
                 return original(*args, **kwargs)
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
