@@ -247,6 +247,20 @@ def test_writer_refuses_unknown_kinds():
         w.append(ftr.API, 42, [], 0)
 
 
+def test_reader_keeps_events_of_unknown_kinds(tmp_path, monkeypatch):
+    # A newer minor version may add kinds: simulate a writer that knows (2, 99).
+    monkeypatch.setitem(ftr.KIND_NAMES, (ftr.AUTOGRAD, 99), "from_the_future")
+    path = tmp_path / "future.ftr"
+    with ftr.FileTraceWriter(str(path), META) as fw:
+        fw.writer.append(ftr.AUTOGRAD, 99, [1, ["x", b"\x00"]], 5)
+        fw.writer.append(ftr.API, ftr.API_MANUAL_SEED, ftr.p_manual_seed(1), 6)
+    monkeypatch.delitem(ftr.KIND_NAMES, (ftr.AUTOGRAD, 99))
+    r = ftr.TraceReader(str(path))
+    assert [e.name for e in r.events] == ["unknown", "manual_seed"]
+    assert r.events[0].payload == [1, ["x", b"\x00"]] and r.events[0].seq == 0
+    assert r.chain_verified  # hashed over the payload as written
+
+
 # -- damaged and unfinished files ---------------------------------------------------
 
 
