@@ -1,0 +1,195 @@
+//! Backward of `mm` and `addmm`.
+//!
+//! For `out = beta * self + alpha * mat1 @ mat2`:
+//! d/dself = beta * grad, d/dmat1 = alpha * grad @ mat2ᵀ,
+//! d/dmat2 = alpha * mat1ᵀ @ grad.
+//!
+//! PyTorch computes the matrix gradients in one of two forms depending on the
+//! *forward input's* strides (`mm_mat1_backward` / `mm_mat2_backward`): when
+//! the input was column-major (strides `(1, rows)`) it returns the gradient
+//! column-major too, as the transpose of a product of transposes. The two
+//! forms dispatch different operator sequences, which the trace records:
+//!
+//! | gradient | input row-major | input column-major |
+//! |---|---|---|
+//! | mat1 | `t(mat2)`, `mm(grad, ·)` | `t(grad)`, `mm(mat2, ·)`, `t(·)` |
+//! | mat2 | `t(mat1)`, `mm(·, grad)` | `t(grad)`, `mm(·, mat1)`, `t(·)` |
+//!
+//! (Observed in torch 2.15: `nn.Linear`'s weight enters addmm as `w.t()`,
+//! column-major, so its gradient takes the second form.)
+
+use super::{maybe_multiply, single};
+use crate::autograd::saved::SavedVariable;
+use crate::autograd::{BackwardCtx, BackwardFn};
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::tensor::Tensor;
+
+fn column_major(sizes: &[i64], strides: &[i64]) -> bool {
+    matches!((sizes, strides), (&[rows, _], &[1, s1]) if s1 == rows)
+}
+
+/// PyTorch's `mm_mat1_backward`.
+fn mat1_grad(
+    ctx: &mut BackwardCtx<'_>,
+    grad: &Tensor,
+    mat2: &Tensor,
+    mat1_sizes: &[i64],
+    mat1_strides: &[i64],
+    alpha: &IValue,
+) -> Result<Tensor> {
+    let g = if column_major(mat1_sizes, mat1_strides) {
+        let gt = ctx.rt.t(grad)?;
+        let p = ctx.rt.mm(mat2, &gt)?;
+        ctx.rt.t(&p)?
+    } else {
+        let m2t = ctx.rt.t(mat2)?;
+        ctx.rt.mm(grad, &m2t)?
+    };
+    maybe_multiply(ctx, g, alpha)
+}
+
+/// PyTorch's `mm_mat2_backward`.
+fn mat2_grad(
+    ctx: &mut BackwardCtx<'_>,
+    grad: &Tensor,
+    mat1: &Tensor,
+    mat2_sizes: &[i64],
+    mat2_strides: &[i64],
+    alpha: &IValue,
+) -> Result<Tensor> {
+    let g = if column_major(mat2_sizes, mat2_strides) {
+        let gt = ctx.rt.t(grad)?;
+        let p = ctx.rt.mm(&gt, mat1)?;
+        ctx.rt.t(&p)?
+    } else {
+        let m1t = ctx.rt.t(mat1)?;
+        ctx.rt.mm(&m1t, grad)?
+    };
+    maybe_multiply(ctx, g, alpha)
+}
+
+fn unpack(ctx: &BackwardCtx<'_>, saved: &Option<SavedVariable>) -> Result<Tensor> {
+    saved.as_ref().map_or_else(
+        || {
+            Err(RuntimeError::GraphFreed {
+                node: ctx.node.name().to_owned(),
+            })
+        },
+        |s| s.unpack(ctx.node),
+    )
+}
+
+/// Geometry of a matrix operand, saved when its own gradient is needed.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct MatrixLayout {
+    pub(crate) sizes: Vec<i64>,
+    pub(crate) strides: Vec<i64>,
+}
+
+impl MatrixLayout {
+    pub(crate) fn of(t: &Tensor) -> MatrixLayout {
+        MatrixLayout {
+            sizes: t.shape().to_vec(),
+            strides: t.stride().to_vec(),
+        }
+    }
+}
+
+/// `addmm(self, mat1, mat2, *, beta, alpha)`.
+pub(crate) struct AddmmBackward0 {
+    pub(crate) beta: IValue,
+    pub(crate) alpha: IValue,
+    /// Saved when mat2 needs a gradient.
+    pub(crate) mat1: Option<SavedVariable>,
+    /// Saved when mat1 needs a gradient.
+    pub(crate) mat2: Option<SavedVariable>,
+    pub(crate) mat1_layout: MatrixLayout,
+    pub(crate) mat2_layout: MatrixLayout,
+}
+
+impl BackwardFn for AddmmBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None, None]);
+        };
+        let mut out = vec![None, None, None];
+        if ctx.needs(0) {
+            out[0] = Some(maybe_multiply(ctx, g.clone(), &self.beta)?);
+        }
+        if ctx.needs(1) {
+            let mat2 = unpack(ctx, &self.mat2)?;
+            let l = self.mat1_layout.clone();
+            out[1] = Some(mat1_grad(
+                ctx,
+                &g,
+                &mat2,
+                &l.sizes,
+                &l.strides,
+                &self.alpha,
+            )?);
+        }
+        if ctx.needs(2) {
+            let mat1 = unpack(ctx, &self.mat1)?;
+            let l = self.mat2_layout.clone();
+            out[2] = Some(mat2_grad(
+                ctx,
+                &g,
+                &mat1,
+                &l.sizes,
+                &l.strides,
+                &self.alpha,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.mat1.iter_mut().for_each(SavedVariable::release);
+        self.mat2.iter_mut().for_each(SavedVariable::release);
+    }
+}
+
+/// `mm(self, mat2)`.
+pub(crate) struct MmBackward0 {
+    /// Saved when mat2 needs a gradient.
+    pub(crate) self_: Option<SavedVariable>,
+    /// Saved when self needs a gradient.
+    pub(crate) mat2: Option<SavedVariable>,
+    pub(crate) self_layout: MatrixLayout,
+    pub(crate) mat2_layout: MatrixLayout,
+}
+
+impl BackwardFn for MmBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None]);
+        };
+        let one = IValue::Int(1);
+        let mut out = vec![None, None];
+        if ctx.needs(0) {
+            let mat2 = unpack(ctx, &self.mat2)?;
+            let l = self.self_layout.clone();
+            out[0] = Some(mat1_grad(ctx, &g, &mat2, &l.sizes, &l.strides, &one)?);
+        }
+        if ctx.needs(1) {
+            let mat1 = unpack(ctx, &self.self_)?;
+            let l = self.mat2_layout.clone();
+            out[1] = Some(mat2_grad(ctx, &g, &mat1, &l.sizes, &l.strides, &one)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.self_.iter_mut().for_each(SavedVariable::release);
+        self.mat2.iter_mut().for_each(SavedVariable::release);
+    }
+}

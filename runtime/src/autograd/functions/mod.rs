@@ -1,0 +1,47 @@
+//! Backward functions, one file per operator family.
+//!
+//! Each function is a struct holding what PyTorch's generated node of the
+//! same name saves, and an `apply` that makes the same operator calls, in
+//! the same order, as PyTorch's formula (`derivatives.yaml` plus the helpers
+//! in `FunctionsManual.cpp`). Where a formula's maths is not obvious, it is
+//! written out in a comment.
+
+pub(crate) mod accumulate_grad;
+pub(crate) mod graph_root;
+pub(crate) mod linalg;
+pub(crate) mod loss;
+pub(crate) mod pointwise;
+pub(crate) mod reduce;
+pub(crate) mod shape;
+
+use crate::autograd::BackwardCtx;
+use crate::error::Result;
+use crate::ivalue::IValue;
+use crate::tensor::Tensor;
+
+/// Whether any incoming gradient is defined (formulas produce no gradient
+/// at all otherwise).
+pub(crate) fn any_defined(grads: &[Option<Tensor>]) -> bool {
+    grads.iter().any(Option::is_some)
+}
+
+/// The single incoming gradient of a one-output node, if defined.
+pub(crate) fn single(grads: Vec<Option<Tensor>>) -> Option<Tensor> {
+    grads.into_iter().next().flatten()
+}
+
+/// PyTorch's `maybe_multiply(t, s)`: `t` itself when the Scalar `s` is 1,
+/// otherwise `mul.Scalar(t, s)`.
+pub(crate) fn maybe_multiply(ctx: &mut BackwardCtx<'_>, t: Tensor, s: &IValue) -> Result<Tensor> {
+    let is_one = match s {
+        IValue::Int(i) => *i == 1,
+        IValue::Float(x) => *x == 1.0,
+        IValue::Bool(b) => *b,
+        _ => false,
+    };
+    if is_one {
+        Ok(t)
+    } else {
+        ctx.rt.mul_scalar(&t, s.clone())
+    }
+}

@@ -1,0 +1,214 @@
+//! Backward of pointwise operators: `add`, `add_`, `sub`, `mul`, `mul.Scalar`,
+//! `neg`, `relu`.
+//!
+//! Gradients for broadcast operands come out in the broadcast shape; the
+//! engine reduces them to the operand's shape afterwards (`sum_to` in
+//! `validate_outputs`), as PyTorch does.
+
+use super::{any_defined, maybe_multiply, single};
+use crate::autograd::saved::SavedVariable;
+use crate::autograd::{BackwardCtx, BackwardFn};
+use crate::error::Result;
+use crate::ivalue::IValue;
+use crate::tensor::Tensor;
+
+/// A saved operand of a binary operator: a tensor, or the Python number
+/// PyTorch wrapped into one (`x * 2` saves `2`, and backward calls
+/// `mul.Tensor(grad, 2)`).
+pub(crate) enum SavedOperand {
+    Tensor(SavedVariable),
+    Number(IValue),
+}
+
+impl SavedOperand {
+    pub(crate) fn of(value: &IValue) -> SavedOperand {
+        match value {
+            IValue::Tensor(t) => SavedOperand::Tensor(SavedVariable::input(t)),
+            other => SavedOperand::Number(other.clone()),
+        }
+    }
+
+    fn unpack(&self, ctx: &BackwardCtx<'_>) -> Result<IValue> {
+        match self {
+            SavedOperand::Tensor(s) => Ok(IValue::Tensor(s.unpack(ctx.node)?)),
+            SavedOperand::Number(v) => Ok(v.clone()),
+        }
+    }
+
+    fn release(&mut self) {
+        if let SavedOperand::Tensor(s) = self {
+            s.release();
+        }
+    }
+}
+
+/// `add(self, other, alpha)`: d/dself = grad, d/dother = alpha * grad.
+/// With alpha = 1 both edges receive the *same* gradient tensor.
+pub(crate) struct AddBackward0 {
+    pub(crate) alpha: IValue,
+}
+
+impl BackwardFn for AddBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None]);
+        };
+        let self_grad = ctx.needs(0).then(|| g.clone());
+        let other_grad = if ctx.needs(1) {
+            Some(maybe_multiply(ctx, g, &self.alpha)?)
+        } else {
+            None
+        };
+        Ok(vec![self_grad, other_grad])
+    }
+}
+
+/// `sub(self, other, alpha)`: d/dself = grad, d/dother = -alpha * grad
+/// (computed as `neg(grad)` then, unless alpha = 1, `mul.Scalar`).
+pub(crate) struct SubBackward0 {
+    pub(crate) alpha: IValue,
+}
+
+impl BackwardFn for SubBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None]);
+        };
+        let self_grad = ctx.needs(0).then(|| g.clone());
+        let other_grad = if ctx.needs(1) {
+            let negated = ctx.rt.neg(&g)?;
+            Some(maybe_multiply(ctx, negated, &self.alpha)?)
+        } else {
+            None
+        };
+        Ok(vec![self_grad, other_grad])
+    }
+}
+
+/// `mul(self, other)`: d/dself = grad * other, d/dother = grad * self.
+pub(crate) struct MulBackward0 {
+    /// Saved when `self` needs a gradient.
+    pub(crate) other: Option<SavedOperand>,
+    /// Saved when `other` needs a gradient.
+    pub(crate) self_: Option<SavedOperand>,
+}
+
+impl BackwardFn for MulBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None]);
+        };
+        let mut out = vec![None, None];
+        if ctx.needs(0)
+            && let Some(other) = &self.other
+        {
+            let other = other.unpack(ctx)?;
+            out[0] = Some(ctx.rt.mul(&g, other)?);
+        }
+        if ctx.needs(1)
+            && let Some(this) = &self.self_
+        {
+            let this = this.unpack(ctx)?;
+            out[1] = Some(ctx.rt.mul(&g, this)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.other.iter_mut().for_each(SavedOperand::release);
+        self.self_.iter_mut().for_each(SavedOperand::release);
+    }
+}
+
+/// `mul.Scalar(self, other)`: d/dself = grad * other.
+pub(crate) struct MulBackward1 {
+    pub(crate) other: IValue,
+}
+
+impl BackwardFn for MulBackward1 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None]);
+        };
+        Ok(vec![Some(ctx.rt.mul_scalar(&g, self.other.clone())?)])
+    }
+}
+
+/// `neg(self)`: d/dself = -grad.
+pub(crate) struct NegBackward0;
+
+impl BackwardFn for NegBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None]);
+        };
+        Ok(vec![Some(ctx.rt.neg(&g)?)])
+    }
+}
+
+/// `relu(self)`: d/dself = grad where result > 0, else 0 —
+/// `threshold_backward(grad, result, 0)` on the saved *result*.
+#[derive(Default)]
+pub(crate) struct ReluBackward0 {
+    pub(crate) result: Option<SavedVariable>,
+}
+
+impl BackwardFn for ReluBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        if !any_defined(&grads) {
+            return Ok(vec![None]);
+        }
+        let Some(g) = single(grads) else {
+            return Ok(vec![None]);
+        };
+        let result = match &self.result {
+            Some(saved) => saved.unpack(ctx.node)?,
+            None => {
+                return Err(crate::error::RuntimeError::GraphFreed {
+                    node: ctx.node.name().to_owned(),
+                });
+            }
+        };
+        Ok(vec![Some(ctx.rt.threshold_backward(
+            &g,
+            &result,
+            IValue::Int(0),
+        )?)])
+    }
+
+    fn save_outputs(&mut self, outputs: &[Tensor]) {
+        if let Some(result) = outputs.first() {
+            self.result = Some(SavedVariable::output(result, 0));
+        }
+    }
+
+    fn release_variables(&mut self) {
+        if let Some(s) = &mut self.result {
+            s.release();
+        }
+    }
+}

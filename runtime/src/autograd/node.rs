@@ -1,0 +1,166 @@
+//! Graph nodes (PyTorch's `torch::autograd::Node`) and edges.
+//!
+//! A [`Node`] has PyTorch's name (`AddmmBackward0`), a sequence number, the
+//! edges to the nodes that receive its output gradients (in
+//! `next_functions` order), the metadata of its inputs (the forward outputs'
+//! shapes, used by the engine to reduce broadcast gradients), and its
+//! backward function with whatever it saved. It also records the forward
+//! operator it was created by, so a trace can say which forward op a
+//! backward node belongs to.
+//!
+//! Nodes are created in two steps, as in PyTorch: the sequence number is
+//! taken when the autograd kernel starts (before the backend kernel runs) and
+//! the node is completed once the outputs exist ([`NodeBuilder::finish`]).
+
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use super::BackwardFn;
+use crate::device::Device;
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+use crate::trace::slot::IdSlot;
+
+/// An edge to the node that receives a gradient: `(function, input_nr)`.
+/// `function == None` marks an input that needs no gradient.
+#[derive(Clone, Default)]
+pub(crate) struct Edge {
+    pub(crate) function: Option<Arc<Node>>,
+    pub(crate) input_nr: u32,
+}
+
+impl Edge {
+    pub(crate) fn new(function: Arc<Node>, input_nr: u32) -> Edge {
+        Edge {
+            function: Some(function),
+            input_nr,
+        }
+    }
+
+    /// Whether a gradient flows along this edge.
+    pub(crate) fn is_valid(&self) -> bool {
+        self.function.is_some()
+    }
+}
+
+/// Shape, dtype and device of one node input (a forward output).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct InputMetadata {
+    pub(crate) shape: Vec<i64>,
+    pub(crate) dtype: DType,
+    pub(crate) device: Device,
+}
+
+impl InputMetadata {
+    pub(crate) fn of(t: &Tensor) -> InputMetadata {
+        InputMetadata {
+            shape: t.shape().to_vec(),
+            dtype: t.dtype(),
+            device: t.device(),
+        }
+    }
+}
+
+/// What kind of node this is, for the few places that must know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NodeKind {
+    /// A backward function of an operator.
+    Function,
+    /// A leaf's gradient accumulator.
+    AccumulateGrad,
+    /// The hidden root of a backward call with several roots.
+    GraphRoot,
+}
+
+/// A node of the autograd graph.
+pub struct Node {
+    name: String,
+    seq_nr: u64,
+    kind: NodeKind,
+    forward_op: String,
+    pub(crate) next_edges: Vec<Edge>,
+    pub(crate) input_metadata: Vec<InputMetadata>,
+    pub(crate) function: Mutex<Box<dyn BackwardFn>>,
+    pub(crate) trace: IdSlot,
+}
+
+impl Node {
+    /// PyTorch's node name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Sequence number (`u64::MAX` for AccumulateGrad).
+    pub fn sequence_nr(&self) -> u64 {
+        self.seq_nr
+    }
+
+    /// The forward operator that created the node (empty for AccumulateGrad
+    /// and GraphRoot).
+    pub fn forward_op(&self) -> &str {
+        &self.forward_op
+    }
+
+    /// Number of inputs (gradients it receives).
+    pub fn num_inputs(&self) -> usize {
+        self.input_metadata.len()
+    }
+
+    /// Number of next edges.
+    pub fn num_outputs(&self) -> usize {
+        self.next_edges.len()
+    }
+
+    pub(crate) fn kind(&self) -> NodeKind {
+        self.kind
+    }
+
+    /// A node that is complete at creation (AccumulateGrad, GraphRoot).
+    pub(crate) fn new_complete(
+        name: String,
+        seq_nr: u64,
+        kind: NodeKind,
+        next_edges: Vec<Edge>,
+        input_metadata: Vec<InputMetadata>,
+        function: Box<dyn BackwardFn>,
+    ) -> Arc<Node> {
+        Arc::new(Node {
+            name,
+            seq_nr,
+            kind,
+            forward_op: String::new(),
+            next_edges,
+            input_metadata,
+            function: Mutex::new(function),
+            trace: IdSlot::new(),
+        })
+    }
+}
+
+/// A node whose outputs do not exist yet.
+pub(crate) struct NodeBuilder {
+    pub(crate) name: String,
+    pub(crate) seq_nr: u64,
+    pub(crate) forward_op: String,
+    pub(crate) next_edges: Vec<Edge>,
+    pub(crate) function: Box<dyn BackwardFn>,
+}
+
+impl NodeBuilder {
+    /// Completes the node once the forward outputs exist: records their
+    /// metadata and lets the backward function save what it needs of them.
+    pub(crate) fn finish(mut self, outputs: &[Tensor]) -> Arc<Node> {
+        self.function.save_outputs(outputs);
+        Arc::new(Node {
+            name: self.name,
+            seq_nr: self.seq_nr,
+            kind: NodeKind::Function,
+            forward_op: self.forward_op,
+            next_edges: self.next_edges,
+            input_metadata: outputs.iter().map(InputMetadata::of).collect(),
+            function: Mutex::new(self.function),
+            trace: IdSlot::new(),
+        })
+    }
+}

@@ -1,0 +1,43 @@
+//! Deliberate faults, for parity tests only.
+//!
+//! A replay parity check is only trustworthy if it catches a runtime that is
+//! wrong. [`Faults`] breaks the runtime in small, named ways so tests can
+//! prove each kind of divergence is detected. Everything is off by default
+//! and costs one branch where it applies; production code never sets it.
+
+/// Test faults. `Faults::default()` is a correct runtime.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Faults {
+    /// Invert the ReadyQueue ordering: lowest (depth, sequence_nr) pops
+    /// first. Breaks the backward schedule.
+    pub reverse_ready_queue: bool,
+    /// Break ReadyQueue ties first-in-first-out instead of in libstdc++ heap
+    /// order. Changes the order of tied AccumulateGrad nodes (≥ 3 ties).
+    pub fifo_ties: bool,
+    /// Report nodes named `.0` under the name `.1` (e.g. `ReluBackward0` →
+    /// `ReluBackward1`). Breaks graph isomorphism by name.
+    pub rename_node: Option<(String, String)>,
+    /// Add `.1` to every element of the first output of operator `.0`
+    /// (Python overload name, e.g. `aten.relu.default`) on CPU. Breaks values.
+    pub perturb_op: Option<(String, f32)>,
+}
+
+impl Faults {
+    /// No faults.
+    pub fn none() -> Faults {
+        Faults::default()
+    }
+
+    /// Whether any fault is enabled.
+    pub fn any(&self) -> bool {
+        *self != Faults::default()
+    }
+
+    /// The name a node is reported under.
+    pub(crate) fn node_name<'a>(&'a self, name: &'a str) -> &'a str {
+        match &self.rename_node {
+            Some((from, to)) if from == name => to,
+            _ => name,
+        }
+    }
+}

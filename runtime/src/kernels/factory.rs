@@ -1,0 +1,276 @@
+//! Factories, fills, copies and random kernels.
+//!
+//! `empty*` kernels return zero-filled memory (PyTorch's is uninitialised;
+//! traces never record those values). `*_like`, `clone` and `_to_copy` with
+//! `preserve_format` keep the input's strides when it is non-overlapping and
+//! dense and are contiguous otherwise. Random kernels draw from the
+//! runtime's [`super::random::RandomSource`], so replay can feed PyTorch's
+//! recorded values.
+
+use super::KernelCtx;
+use super::iter::read_broadcast;
+use crate::device::Device;
+use crate::dispatch::args::Args;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+use crate::tensor::options::{Layout, MemoryFormat};
+use crate::tensor::strides::{checked_numel, contiguous_strides, numel, storage_span};
+
+/// Checks the `dtype` and `layout` of a TensorOptions group starting at `first`.
+fn check_options(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'_>,
+    dtype_at: usize,
+    layout_at: usize,
+) -> Result<()> {
+    if let Some(d) = a.opt_dtype(dtype_at)? {
+        d.check_supported(ctx.op, "dtype")?;
+    }
+    match a.opt_layout(layout_at)? {
+        None | Some(Layout::Strided) => Ok(()),
+        Some(other) => Err(RuntimeError::unsupported(ctx.op, format!("layout {other}"))),
+    }
+}
+
+fn size_arg(ctx: &KernelCtx<'_>, a: &Args<'_>, i: usize) -> Result<Vec<i64>> {
+    let size = a.int_list(i)?;
+    if checked_numel(&size).is_none() {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!("invalid size {size:?}: sizes must be non-negative"),
+        ));
+    }
+    Ok(size)
+}
+
+/// Strides for a result "like" `t` in `format` (absent = preserve).
+fn like_strides(ctx: &KernelCtx<'_>, t: &Tensor, format: Option<MemoryFormat>) -> Result<Vec<i64>> {
+    match format {
+        None | Some(MemoryFormat::Preserve) => Ok(if t.is_non_overlapping_and_dense() {
+            t.stride().to_vec()
+        } else {
+            contiguous_strides(t.shape())
+        }),
+        Some(MemoryFormat::Contiguous) => Ok(contiguous_strides(t.shape())),
+        Some(other) => Err(RuntimeError::unsupported(
+            ctx.op,
+            format!("memory format {other}"),
+        )),
+    }
+}
+
+fn filled(ctx: &KernelCtx<'_>, shape: &[i64], strides: &[i64], value: f32) -> Result<Tensor> {
+    ctx.output(shape, strides, || Ok(vec![value; numel(shape)]))
+}
+
+fn contiguous_format(ctx: &KernelCtx<'_>, format: Option<MemoryFormat>) -> Result<()> {
+    match format {
+        None | Some(MemoryFormat::Contiguous) => Ok(()),
+        Some(other) => Err(RuntimeError::unsupported(
+            ctx.op,
+            format!("memory format {other}"),
+        )),
+    }
+}
+
+/// `empty.memory_format(size, *, dtype, layout, device, pin_memory, memory_format)`.
+pub(crate) fn empty(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let size = size_arg(ctx, &a, 0)?;
+    check_options(ctx, &a, 1, 2)?;
+    contiguous_format(ctx, a.opt_memory_format(5)?)?;
+    Ok(vec![
+        filled(ctx, &size, &contiguous_strides(&size), 0.0)?.into(),
+    ])
+}
+
+/// `empty_strided(size, stride, *, dtype, layout, device, pin_memory)`.
+pub(crate) fn empty_strided(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let size = size_arg(ctx, &a, 0)?;
+    let stride = a.int_list(1)?;
+    check_options(ctx, &a, 2, 3)?;
+    strided(ctx, &size, &stride).map(|t| vec![t.into()])
+}
+
+fn strided(ctx: &KernelCtx<'_>, size: &[i64], stride: &[i64]) -> Result<Tensor> {
+    if stride.len() != size.len() || storage_span(size, stride, 0).is_none() {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!("invalid strides {stride:?} for size {size:?}"),
+        ));
+    }
+    filled(ctx, size, stride, 0.0)
+}
+
+/// `new_empty_strided(self, size, stride, *, dtype, layout, device, pin_memory)`:
+/// options default to `self`'s.
+pub(crate) fn new_empty_strided(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    this.dtype().check_supported(ctx.op, "self")?;
+    let size = size_arg(ctx, &a, 1)?;
+    let stride = a.int_list(2)?;
+    check_options(ctx, &a, 3, 4)?;
+    strided(ctx, &size, &stride).map(|t| vec![t.into()])
+}
+
+/// `empty_like(self, *, dtype, layout, device, pin_memory, memory_format)`.
+pub(crate) fn empty_like(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    like(ctx, &a, 0.0)
+}
+
+/// `zeros_like(...)`.
+pub(crate) fn zeros_like(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    like(ctx, &a, 0.0)
+}
+
+/// `ones_like(...)`: the implicit gradient of `backward()`.
+pub(crate) fn ones_like(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    like(ctx, &a, 1.0)
+}
+
+fn like(ctx: &KernelCtx<'_>, a: &Args<'_>, value: f32) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    this.dtype().check_supported(ctx.op, "self")?;
+    check_options(ctx, a, 1, 2)?;
+    let strides = like_strides(ctx, this, a.opt_memory_format(5)?)?;
+    Ok(vec![filled(ctx, this.shape(), &strides, value)?.into()])
+}
+
+/// `zeros(size, *, dtype, layout, device, pin_memory)`.
+pub(crate) fn zeros(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let size = size_arg(ctx, &a, 0)?;
+    check_options(ctx, &a, 1, 2)?;
+    Ok(vec![
+        filled(ctx, &size, &contiguous_strides(&size), 0.0)?.into(),
+    ])
+}
+
+/// `ones(size, *, dtype, layout, device, pin_memory)`.
+pub(crate) fn ones(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let size = size_arg(ctx, &a, 0)?;
+    check_options(ctx, &a, 1, 2)?;
+    Ok(vec![
+        filled(ctx, &size, &contiguous_strides(&size), 1.0)?.into(),
+    ])
+}
+
+/// `clone(self, *, memory_format)`.
+pub(crate) fn clone(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    let strides = like_strides(ctx, this, a.opt_memory_format(1)?)?;
+    let out = ctx.output(this.shape(), &strides, || this.read_f32(ctx.op))?;
+    Ok(vec![out.into()])
+}
+
+/// `copy_(self, src, non_blocking=False)`: `src` broadcasts to `self`.
+pub(crate) fn copy_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (this, src) = (a.tensor(0)?, a.tensor(1)?);
+    ctx.check(this, "self")?;
+    src.dtype().check_supported(ctx.op, "src")?;
+    if ctx.has_data() && !src.has_data() {
+        return Err(RuntimeError::NoData {
+            op: ctx.op.to_owned(),
+        });
+    }
+    ctx.write(this, || read_broadcast(ctx.op, src, this.shape()))?;
+    Ok(vec![this.clone().into()])
+}
+
+/// `_to_copy(self, *, dtype, layout, device, pin_memory, non_blocking, memory_format)`:
+/// a copy, possibly to another device. `meta` → `cpu` fails as in PyTorch
+/// ("Cannot copy out of meta tensor; no data!").
+pub(crate) fn to_copy(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    this.dtype().check_supported(ctx.op, "self")?;
+    check_options(ctx, &a, 1, 2)?;
+    let target = a.opt_device(3)?.unwrap_or(this.device());
+    if target != Device::Meta && !this.has_data() {
+        return Err(RuntimeError::NoData {
+            op: ctx.op.to_owned(),
+        });
+    }
+    let strides = like_strides(ctx, this, a.opt_memory_format(6)?)?;
+    let out = match target {
+        Device::Meta => Tensor::meta(ctx.op, this.shape(), &strides, DType::Float32)?,
+        Device::Cpu => Tensor::from_f32(ctx.op, this.shape(), &strides, &this.read_f32(ctx.op)?)?,
+        other => {
+            return Err(RuntimeError::unsupported(
+                ctx.op,
+                format!("copies to {other}"),
+            ));
+        }
+    };
+    Ok(vec![out.into()])
+}
+
+/// `zero_(self)`.
+pub(crate) fn zero_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    fill(ctx, a.tensor(0)?, 0.0)
+}
+
+/// `fill_.Scalar(self, value)`.
+pub(crate) fn fill_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    fill(ctx, a.tensor(0)?, a.scalar(1)? as f32)
+}
+
+fn fill(ctx: &KernelCtx<'_>, this: &Tensor, value: f32) -> Result<Vec<IValue>> {
+    ctx.check(this, "self")?;
+    ctx.write(this, || Ok(vec![value; this.numel()]))?;
+    Ok(vec![this.clone().into()])
+}
+
+/// `randn(size, *, dtype, layout, device, pin_memory)`: N(0, 1).
+pub(crate) fn randn(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let size = size_arg(ctx, &a, 0)?;
+    check_options(ctx, &a, 1, 2)?;
+    let strides = contiguous_strides(&size);
+    let values = if ctx.has_data() {
+        Some(ctx.random.normal(ctx.op, numel(&size), 0.0, 1.0)?)
+    } else {
+        None
+    };
+    let out = ctx.output(&size, &strides, || Ok(values.unwrap_or_default()))?;
+    Ok(vec![out.into()])
+}
+
+/// `rand(size, *, dtype, layout, device, pin_memory)`: U[0, 1).
+pub(crate) fn rand(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let size = size_arg(ctx, &a, 0)?;
+    check_options(ctx, &a, 1, 2)?;
+    let strides = contiguous_strides(&size);
+    let values = if ctx.has_data() {
+        Some(ctx.random.uniform(ctx.op, numel(&size), 0.0, 1.0)?)
+    } else {
+        None
+    };
+    let out = ctx.output(&size, &strides, || Ok(values.unwrap_or_default()))?;
+    Ok(vec![out.into()])
+}
+
+/// `uniform_(self, from=0., to=1., *, generator=None)`.
+pub(crate) fn uniform_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    let (from, to) = (a.scalar(1)?, a.scalar(2)?);
+    a.expect_none(3, "an explicit Generator")?;
+    if ctx.has_data() {
+        let values = ctx.random.uniform(ctx.op, this.numel(), from, to)?;
+        this.write_f32(ctx.op, &values)?;
+    }
+    Ok(vec![this.clone().into()])
+}
+
+/// `normal_(self, mean=0., std=1., *, generator=None)`.
+pub(crate) fn normal_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    let (mean, std) = (a.scalar(1)?, a.scalar(2)?);
+    a.expect_none(3, "an explicit Generator")?;
+    if ctx.has_data() {
+        let values = ctx.random.normal(ctx.op, this.numel(), mean, std)?;
+        this.write_f32(ctx.op, &values)?;
+    }
+    Ok(vec![this.clone().into()])
+}

@@ -1,0 +1,155 @@
+//! CPU (and meta) kernels, first wave (packet FT-P2C-005).
+//!
+//! A kernel computes its operator directly from its bound arguments. It never
+//! calls another operator through the dispatcher: PyTorch's kernels do call
+//! helpers internally, but a dispatch mode does not see those calls, so
+//! neither may our trace. Output *layouts* follow PyTorch's rules
+//! ([`iter`]: TensorIterator for pointwise operators, contiguous results for
+//! reductions and matrix products, `preserve_format` for `*_like` and copies),
+//! because strides are part of every recorded tensor reference.
+//!
+//! On the `meta` backend the same kernels compute shapes and strides and skip
+//! the elements. Random kernels take their values from [`random::RandomSource`].
+
+mod factory;
+pub(crate) mod iter;
+mod linalg;
+mod loss;
+mod pointwise;
+pub(crate) mod random;
+mod reduce;
+mod view;
+
+use crate::device::Device;
+use crate::dispatch::args::Args;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+use random::RandomSource;
+
+/// What a kernel may use besides its arguments.
+pub(crate) struct KernelCtx<'a> {
+    /// The operator's Python overload name (for errors).
+    pub(crate) op: &'a str,
+    /// The backend the dispatcher selected.
+    pub(crate) backend: Device,
+    /// Values for random operators.
+    pub(crate) random: &'a mut RandomSource,
+}
+
+/// A kernel: bound arguments in, results out (schema order).
+pub(crate) type Kernel = fn(&mut KernelCtx<'_>, Args<'_>) -> Result<Vec<IValue>>;
+
+impl KernelCtx<'_> {
+    /// Checks that a tensor argument has a supported dtype and lives on the
+    /// kernel's backend.
+    pub(crate) fn check(&self, t: &Tensor, arg: &str) -> Result<()> {
+        t.dtype().check_supported(self.op, arg)?;
+        if t.device() != self.backend {
+            return Err(RuntimeError::DeviceMismatch {
+                op: self.op.to_owned(),
+                first: self.backend.name(),
+                second: t.device().name(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether this backend has data (kernels skip element work otherwise).
+    pub(crate) fn has_data(&self) -> bool {
+        self.backend == Device::Cpu
+    }
+
+    /// A new float32 output with this geometry; `values` (logical order) is
+    /// only evaluated on a backend with data.
+    pub(crate) fn output(
+        &self,
+        shape: &[i64],
+        strides: &[i64],
+        values: impl FnOnce() -> Result<Vec<f32>>,
+    ) -> Result<Tensor> {
+        match self.backend {
+            Device::Cpu => Tensor::from_f32(self.op, shape, strides, &values()?),
+            Device::Meta => Tensor::meta(self.op, shape, strides, DType::Float32),
+            other => Err(RuntimeError::unsupported(
+                self.op,
+                format!("kernels on device {other}"),
+            )),
+        }
+    }
+
+    /// Writes `values` into an in-place operator's `self` (no-op on meta).
+    pub(crate) fn write(
+        &self,
+        t: &Tensor,
+        values: impl FnOnce() -> Result<Vec<f32>>,
+    ) -> Result<()> {
+        if self.has_data() {
+            t.write_f32(self.op, &values()?)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The kernel registered for an operator, by Python overload name.
+pub(crate) fn lookup(op: &str) -> Option<Kernel> {
+    Some(match op {
+        "aten.t.default" => view::t,
+        "aten.view.default" => view::view,
+        "aten.expand.default" => view::expand,
+        "aten.detach.default" => view::detach,
+        "aten.unsqueeze.default" => view::unsqueeze,
+        "aten.squeeze.dim" => view::squeeze_dim,
+        "aten.mm.default" => linalg::mm,
+        "aten.addmm.default" => linalg::addmm,
+        "aten.add.Tensor" => pointwise::add,
+        "aten.add_.Tensor" => pointwise::add_,
+        "aten.sub.Tensor" => pointwise::sub,
+        "aten.mul.Tensor" => pointwise::mul,
+        "aten.mul.Scalar" => pointwise::mul,
+        "aten.neg.default" => pointwise::neg,
+        "aten.relu.default" => pointwise::relu,
+        "aten.threshold_backward.default" => pointwise::threshold_backward,
+        "aten.sum.default" => reduce::sum,
+        "aten.sum.dim_IntList" => reduce::sum_dim,
+        "aten.mse_loss.default" => loss::mse_loss,
+        "aten.mse_loss_backward.default" => loss::mse_loss_backward,
+        "aten.empty.memory_format" => factory::empty,
+        "aten.empty_strided.default" => factory::empty_strided,
+        "aten.empty_like.default" => factory::empty_like,
+        "aten.new_empty_strided.default" => factory::new_empty_strided,
+        "aten.zeros.default" => factory::zeros,
+        "aten.ones.default" => factory::ones,
+        "aten.zeros_like.default" => factory::zeros_like,
+        "aten.ones_like.default" => factory::ones_like,
+        "aten.clone.default" => factory::clone,
+        "aten.copy_.default" => factory::copy_,
+        "aten._to_copy.default" => factory::to_copy,
+        "aten.zero_.default" => factory::zero_,
+        "aten.fill_.Scalar" => factory::fill_,
+        "aten.randn.default" => factory::randn,
+        "aten.rand.default" => factory::rand,
+        "aten.uniform_.default" => factory::uniform_,
+        "aten.normal_.default" => factory::normal_,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::dispatch::registry::Registry;
+
+    #[test]
+    fn every_registered_op_has_a_kernel_or_a_decomposition() {
+        let registry = Registry::builtin().expect("table");
+        for entry in registry.ops() {
+            assert!(
+                super::lookup(&entry.python_name).is_some() || entry.is_composite_implicit(),
+                "{} has no kernel",
+                entry.python_name
+            );
+        }
+    }
+}

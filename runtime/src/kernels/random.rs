@@ -1,0 +1,159 @@
+//! Where random kernels get their values.
+//!
+//! Replay does not try to reproduce PyTorch's RNG: it feeds the values
+//! PyTorch recorded. [`RandomSource`] therefore has two sources, consulted in
+//! order: batches handed in with [`RandomSource::provide`] (one batch per
+//! random operator call, first in first out, each exactly as long as that
+//! operator's output), and otherwise a deterministic generator of our own
+//! (xoshiro256** seeded through splitmix64 by `manual_seed`). The generator
+//! makes a program run twice give identical values; it does not match
+//! PyTorch's Mersenne Twister streams.
+
+use std::collections::VecDeque;
+
+use crate::error::{Result, RuntimeError};
+
+/// Values for random operators.
+#[derive(Clone, Debug)]
+pub(crate) struct RandomSource {
+    provided: VecDeque<Vec<f32>>,
+    state: [u64; 4],
+}
+
+impl Default for RandomSource {
+    fn default() -> RandomSource {
+        RandomSource::seeded(0)
+    }
+}
+
+impl RandomSource {
+    /// A generator seeded with `seed` and no provided values.
+    pub(crate) fn seeded(seed: u64) -> RandomSource {
+        let mut s = seed;
+        let mut next = || {
+            s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = s;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        RandomSource {
+            provided: VecDeque::new(),
+            state: [next(), next(), next(), next()],
+        }
+    }
+
+    /// Reseeds the generator (provided batches are kept).
+    pub(crate) fn reseed(&mut self, seed: u64) {
+        let provided = std::mem::take(&mut self.provided);
+        *self = RandomSource::seeded(seed);
+        self.provided = provided;
+    }
+
+    /// Queues the exact output values of the next random operator.
+    pub(crate) fn provide(&mut self, values: Vec<f32>) {
+        self.provided.push_back(values);
+    }
+
+    /// Number of queued batches.
+    pub(crate) fn pending(&self) -> usize {
+        self.provided.len()
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let s = &mut self.state;
+        let result = s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
+        let t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = s[3].rotate_left(45);
+        result
+    }
+
+    /// Uniform in [0, 1) with 24 random bits.
+    fn unit(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 * (1.0 / (1u64 << 24) as f32)
+    }
+
+    fn standard_normal(&mut self) -> f32 {
+        // Box-Muller on (0, 1] x [0, 1).
+        let u1 = 1.0 - f64::from(self.unit());
+        let u2 = f64::from(self.unit());
+        ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
+    }
+
+    /// `n` values for `op`: the next provided batch, or generated ones.
+    fn take(
+        &mut self,
+        op: &str,
+        n: usize,
+        mut generate: impl FnMut(&mut Self) -> f32,
+    ) -> Result<Vec<f32>> {
+        if let Some(batch) = self.provided.pop_front() {
+            if batch.len() != n {
+                return Err(RuntimeError::RandomValues {
+                    op: op.to_owned(),
+                    expected: n,
+                    got: batch.len(),
+                });
+            }
+            return Ok(batch);
+        }
+        Ok((0..n).map(|_| generate(self)).collect())
+    }
+
+    /// `n` values uniform in [from, to).
+    pub(crate) fn uniform(&mut self, op: &str, n: usize, from: f64, to: f64) -> Result<Vec<f32>> {
+        let (from, to) = (from as f32, to as f32);
+        self.take(op, n, |s| s.unit() * (to - from) + from)
+    }
+
+    /// `n` values from N(mean, std²).
+    pub(crate) fn normal(&mut self, op: &str, n: usize, mean: f64, std: f64) -> Result<Vec<f32>> {
+        let (mean, std) = (mean as f32, std as f32);
+        self.take(op, n, |s| s.standard_normal() * std + mean)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_values() {
+        let a = RandomSource::seeded(7)
+            .normal("randn", 5, 0.0, 1.0)
+            .expect("values");
+        let b = RandomSource::seeded(7)
+            .normal("randn", 5, 0.0, 1.0)
+            .expect("values");
+        assert_eq!(a, b);
+        let u = RandomSource::seeded(7)
+            .uniform("rand", 1000, -0.5, 0.5)
+            .expect("values");
+        assert!(u.iter().all(|&v| (-0.5..0.5).contains(&v)));
+    }
+
+    #[test]
+    fn provided_values_come_first_and_must_fit() {
+        let mut r = RandomSource::seeded(0);
+        r.provide(vec![1.0, 2.0]);
+        r.provide(vec![3.0]);
+        assert_eq!(
+            r.uniform("uniform_", 2, 0.0, 1.0).expect("values"),
+            vec![1.0, 2.0]
+        );
+        assert!(matches!(
+            r.normal("randn", 2, 0.0, 1.0),
+            Err(RuntimeError::RandomValues {
+                expected: 2,
+                got: 1,
+                ..
+            })
+        ));
+        assert_eq!(r.pending(), 0);
+    }
+}

@@ -1,0 +1,358 @@
+//! Executing one operator call: the dispatch walk, step by step.
+//!
+//! 1. Bind the arguments to the schema (defaults filled in).
+//! 2. Compute the keyset from the tensor arguments and the TLS sets, and the
+//!    walk ([`crate::dispatch::Plan`]). A `math` walk runs the decomposition,
+//!    whose parts dispatch from the top; the composite itself is not an event.
+//! 3. When tracing: introduce tensor arguments the stream has not seen, and
+//!    snapshot every tensor argument's version and `requires_grad`.
+//! 4. Autograd kernel: check in-place rules, take a sequence number and
+//!    collect the next edges when a graph must be recorded.
+//! 5. Backend kernel, inside the device guard.
+//! 6. ADInplaceOrView kernel: bump the version of an in-place operator's
+//!    `self`; mark view outputs.
+//! 7. Autograd kernel, after the call: complete the node, set the outputs'
+//!    history.
+//! 8. When tracing: the op event, then the AccumulateGrad nodes newly
+//!    reached and the node (FORMAT §3.6 rule 2), then device transfers.
+
+use std::sync::Arc;
+
+use ft_trace::event::{DeviceEvent, DeviceGuard};
+
+use super::{ExecContext, Runtime, decompose};
+use crate::autograd::derivatives::{self, Differentiability};
+use crate::autograd::functions::accumulate_grad::grad_accumulator;
+use crate::autograd::node::{Edge, NodeBuilder};
+use crate::device::Device;
+use crate::dispatch::args::{Args, bind};
+use crate::dispatch::dispatcher::Plan;
+use crate::dispatch::key::DispatchKey;
+use crate::dispatch::keyset::DispatchKeySet;
+use crate::dispatch::registry::{OpEntry, Registry};
+use crate::dispatch::tls::LocalDispatchKeySet;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::kernels::{self, KernelCtx};
+use crate::tensor::Tensor;
+use crate::trace::ArgMeta;
+
+/// The edge a gradient for `t` flows along (PyTorch's `gradient_edge`).
+pub(crate) fn gradient_edge(t: &Tensor) -> Edge {
+    if let Some((node, nr)) = t.grad_fn_edge() {
+        Edge::new(node, nr)
+    } else if t.requires_grad() {
+        Edge::new(grad_accumulator(t), 0)
+    } else {
+        Edge::default()
+    }
+}
+
+fn backend_device(key: DispatchKey) -> Result<Device> {
+    match key {
+        DispatchKey::CPU => Ok(Device::Cpu),
+        DispatchKey::Meta => Ok(Device::Meta),
+        DispatchKey::CUDA => Ok(Device::Cuda(0)),
+        other => Err(RuntimeError::unsupported(
+            other.name(),
+            "kernels for this backend",
+        )),
+    }
+}
+
+impl Runtime {
+    /// Runs operator `op` (Python overload name, `aten.addmm.default`) as the
+    /// program calls it, with positional arguments in schema order (trailing
+    /// arguments may be left out; their defaults are filled in). Returns the
+    /// results in schema order.
+    ///
+    /// Fails closed: an operator without a registered schema is
+    /// [`RuntimeError::UnknownOp`].
+    pub fn call(&mut self, op: &str, args: Vec<IValue>) -> Result<Vec<IValue>> {
+        let entry = Registry::builtin()?.get(op)?;
+        if let Some(t) = &mut self.tracer {
+            t.flush_state();
+        }
+        let tls = if entry.is_python_factory() {
+            self.tls.below_ad_inplace_or_view()
+        } else {
+            self.tls
+        };
+        let previous = std::mem::replace(&mut self.context, ExecContext::TopLevel);
+        let result = self.dispatch_entry(entry, args, tls);
+        self.context = previous;
+        result
+    }
+
+    /// An operator call made by the runtime itself (backward formulas, the
+    /// engine, decompositions): normal TLS, current context.
+    pub(crate) fn dispatch(&mut self, op: &str, args: Vec<IValue>) -> Result<Vec<IValue>> {
+        let entry = Registry::builtin()?.get(op)?;
+        self.dispatch_entry(entry, args, self.tls)
+    }
+
+    /// As [`Runtime::dispatch`], under an explicit TLS state.
+    pub(crate) fn dispatch_with_tls(
+        &mut self,
+        op: &str,
+        args: Vec<IValue>,
+        tls: LocalDispatchKeySet,
+    ) -> Result<Vec<IValue>> {
+        let entry = Registry::builtin()?.get(op)?;
+        self.dispatch_entry(entry, args, tls)
+    }
+
+    fn dispatch_entry(
+        &mut self,
+        entry: &'static OpEntry,
+        args: Vec<IValue>,
+        tls: LocalDispatchKeySet,
+    ) -> Result<Vec<IValue>> {
+        let op = entry.python_name.as_str();
+        let args = bind(op, &entry.schema, args)?;
+
+        let tensor_keys = args
+            .iter()
+            .flat_map(IValue::tensors)
+            .fold(DispatchKeySet::EMPTY, |ks, t| {
+                ks.union(DispatchKeySet::for_tensor(t.device(), t.is_inference()))
+            });
+        let options_device = entry
+            .schema
+            .argument_index("device")
+            .and_then(|i| match args.get(i) {
+                Some(IValue::Device(d)) => Some(*d),
+                _ => None,
+            })
+            .unwrap_or(Device::Cpu);
+        let plan = Plan::walk(entry, tls.apply(tensor_keys), options_device)?;
+        if plan.is_math() {
+            return decompose::run(self, entry, &args);
+        }
+
+        let arg_metas = self.tracer.as_mut().map(|tracer| {
+            tracer.introduce_unseen(args.iter().flat_map(IValue::tensors));
+            args.iter()
+                .flat_map(IValue::tensors)
+                .map(ArgMeta::of)
+                .collect::<Vec<_>>()
+        });
+
+        let builder = if plan.has_autograd() {
+            self.autograd_before(entry, &args)?
+        } else {
+            None
+        };
+
+        let backend = plan
+            .backend()
+            .ok_or_else(|| RuntimeError::unsupported(op, "a walk without a backend kernel"))
+            .and_then(backend_device)?;
+        let kernel =
+            kernels::lookup(op).ok_or_else(|| RuntimeError::unsupported(op, "a CPU kernel"))?;
+        let restore = self.devices.enter(backend);
+        if let (Some(t), Some(_)) = (&mut self.tracer, restore) {
+            t.device(DeviceEvent::GuardEnter(DeviceGuard {
+                device: backend.name(),
+            }));
+        }
+        let result = {
+            let mut ctx = KernelCtx {
+                op,
+                backend,
+                random: &mut self.random,
+            };
+            kernel(
+                &mut ctx,
+                Args {
+                    op,
+                    schema: &entry.schema,
+                    values: &args,
+                },
+            )
+        };
+        if let Some(previous) = restore {
+            self.devices.exit(previous);
+            if let Some(t) = &mut self.tracer {
+                t.device(DeviceEvent::GuardExit(DeviceGuard {
+                    device: backend.name(),
+                }));
+            }
+        }
+        let outputs = result?;
+        self.apply_perturb_fault(op, &outputs)?;
+
+        if plan.has_inplace_or_view_kernel() && entry.schema.is_inplace() {
+            if let Some(this) = args.first().and_then(IValue::as_tensor) {
+                this.0.version.bump();
+            }
+        }
+        if self.inference_mode {
+            mark_inference(&args, &outputs);
+        }
+
+        let out_tensors: Vec<Tensor> = outputs.iter().flat_map(IValue::tensors).cloned().collect();
+        let node = builder.map(|b| {
+            let node = b.finish(&out_tensors);
+            for (nr, t) in out_tensors.iter().enumerate() {
+                let mut meta = t.0.autograd.lock();
+                meta.grad_fn = Some(Arc::clone(&node));
+                meta.output_nr = nr as u32;
+            }
+            node
+        });
+
+        if let (Some(tracer), Some(metas)) = (&mut self.tracer, arg_metas) {
+            let (node_ctx, in_backward) = match &self.context {
+                ExecContext::TopLevel => (None, false),
+                ExecContext::Backward => (None, true),
+                ExecContext::Node(n) => (Some(Arc::clone(n)), true),
+            };
+            let context = tracer.context_of(node_ctx.as_deref(), in_backward);
+            let names: Vec<String> = entry
+                .schema
+                .arguments
+                .iter()
+                .map(|a| a.name.clone())
+                .collect();
+            tracer.op(
+                op,
+                plan.keyset.names(),
+                plan.chain_names(),
+                &names,
+                &args,
+                metas,
+                &outputs,
+                context,
+            );
+            if let Some(node) = &node {
+                let name = node.name().to_owned();
+                tracer.node(node, &out_tensors, &name);
+            }
+            if let Some(src) = args.first().and_then(IValue::as_tensor) {
+                for dst in &out_tensors {
+                    if dst.device() != src.device() {
+                        tracer.transfer(src, dst);
+                    }
+                }
+            }
+        }
+        Ok(outputs)
+    }
+
+    /// The autograd kernel's work before the backend runs: PyTorch's
+    /// `check_inplace`, `compute_requires_grad`, node creation (taking the
+    /// sequence number now) and `collect_next_edges`.
+    fn autograd_before(&mut self, entry: &OpEntry, args: &[IValue]) -> Result<Option<NodeBuilder>> {
+        let op = entry.python_name.as_str();
+        let inplace = entry.schema.is_inplace();
+        if inplace
+            && self.grad_enabled
+            && let Some(this) = args.first().and_then(IValue::as_tensor)
+            && this.is_leaf()
+            && this.requires_grad()
+        {
+            return Err(RuntimeError::autograd(format!(
+                "{op}: a leaf Variable that requires grad is being used in an in-place operation"
+            )));
+        }
+        let any_requires_grad = || {
+            args.iter()
+                .flat_map(IValue::tensors)
+                .any(Tensor::requires_grad)
+        };
+        match derivatives::lookup(op) {
+            Differentiability::NotDifferentiable => Ok(None),
+            Differentiability::Missing => {
+                if self.grad_enabled && any_requires_grad() {
+                    Err(RuntimeError::unsupported(
+                        op,
+                        "recording autograd history (no derivative formula)",
+                    ))
+                } else {
+                    Ok(None)
+                }
+            }
+            Differentiability::Derivative(d) => {
+                let inputs: Vec<Option<&Tensor>> = d
+                    .inputs
+                    .iter()
+                    .map(|&i| args.get(i).and_then(IValue::as_tensor))
+                    .collect();
+                let needs: Vec<bool> = inputs
+                    .iter()
+                    .map(|t| t.is_some_and(Tensor::requires_grad))
+                    .collect();
+                if !self.grad_enabled || !needs.iter().any(|&n| n) {
+                    return Ok(None);
+                }
+                if inplace
+                    && args.first().and_then(IValue::as_tensor).is_some_and(|t| {
+                        t.0.autograd
+                            .lock()
+                            .grad_fn
+                            .as_ref()
+                            .is_some_and(|n| is_view_node(n.name()))
+                    })
+                {
+                    return Err(RuntimeError::unsupported(
+                        op,
+                        "an in-place operation on a view that requires grad (CopySlices)",
+                    ));
+                }
+                let seq_nr = self.next_sequence_nr();
+                let next_edges = inputs
+                    .iter()
+                    .map(|t| t.map(gradient_edge).unwrap_or_default())
+                    .collect();
+                let function = (d.build)(args, &needs)?;
+                Ok(Some(NodeBuilder {
+                    name: self.faults.node_name(d.name).to_owned(),
+                    seq_nr,
+                    forward_op: op.to_owned(),
+                    next_edges,
+                    function,
+                }))
+            }
+        }
+    }
+
+    fn apply_perturb_fault(&self, op: &str, outputs: &[IValue]) -> Result<()> {
+        if let Some((target, delta)) = &self.faults.perturb_op
+            && target == op
+            && let Some(t) = outputs.first().and_then(IValue::as_tensor)
+            && t.has_data()
+        {
+            let values: Vec<f32> = t.read_f32(op)?.into_iter().map(|v| v + delta).collect();
+            t.write_f32(op, &values)?;
+        }
+        Ok(())
+    }
+}
+
+/// Nodes of view operators (an in-place write through their output would
+/// need CopySlices, which is not implemented).
+fn is_view_node(name: &str) -> bool {
+    matches!(
+        name,
+        "TBackward0"
+            | "ViewBackward0"
+            | "ExpandBackward0"
+            | "UnsqueezeBackward0"
+            | "SqueezeBackward1"
+    )
+}
+
+/// Outputs allocated in inference mode are inference tensors; views of
+/// normal tensors stay normal.
+fn mark_inference(args: &[IValue], outputs: &[IValue]) {
+    for out in outputs.iter().flat_map(IValue::tensors) {
+        let aliases_input = args
+            .iter()
+            .flat_map(IValue::tensors)
+            .any(|a| a.shares_storage(out));
+        if !aliases_input {
+            out.0.autograd.lock().inference = true;
+        }
+    }
+}

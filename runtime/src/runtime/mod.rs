@@ -1,0 +1,383 @@
+//! The `Runtime` facade: the state a PyTorch thread would have, and the API
+//! replay drives.
+//!
+//! A runtime owns the grad-mode and inference-mode flags, the dispatch TLS,
+//! the sequence-number counter of autograd nodes (starting at 0), the random
+//! source, the device state, the test faults and — when tracing — the
+//! [`crate::trace::Tracer`]. It is single-threaded like the PyTorch thread it
+//! models.
+//!
+//! * [`Runtime::call`] runs one operator as the *program* calls it (Python
+//!   tensor factories run below autograd, see
+//!   [`crate::dispatch::OpEntry::is_python_factory`]);
+//! * api methods mirror the api layer of the trace: `manual_seed`,
+//!   `set_grad_mode`, `mark_begin`/`mark_end`, `backward`, `set_grad`,
+//!   `set_requires_grad`, `introduce_tensor`, `introduce_alias`.
+//!
+//! Submodules: `call` (executing a dispatch walk), `ops` (typed operator
+//! calls used by backward formulas and the engine), `backward` (the
+//! `backward()` API), `decompose` (CompositeImplicitAutograd kernels).
+
+mod backward;
+mod call;
+mod decompose;
+mod ops;
+
+use std::sync::Arc;
+
+use ft_trace::EventSink;
+use ft_trace::event::{ApiEvent, ManualSeed, Mark};
+
+use crate::autograd::node::{Edge, Node};
+use crate::device::DeviceState;
+use crate::dispatch::registry::Registry;
+use crate::dispatch::schema::FunctionSchema;
+use crate::dispatch::tls::LocalDispatchKeySet;
+use crate::error::{Result, RuntimeError};
+use crate::faults::Faults;
+use crate::kernels::random::RandomSource;
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+use crate::tensor::strides::{checked_numel, storage_span};
+use crate::trace::Tracer;
+
+/// Where the runtime is executing, for the `context` of op events.
+#[derive(Clone, Default)]
+pub(crate) enum ExecContext {
+    /// Called by the program.
+    #[default]
+    TopLevel,
+    /// Inside `backward()`, outside any node.
+    Backward,
+    /// While the engine runs this node.
+    Node(Arc<Node>),
+}
+
+/// A FrankenTorch runtime.
+pub struct Runtime {
+    tracer: Option<Tracer>,
+    grad_enabled: bool,
+    inference_mode: bool,
+    dispatch_mode_active: bool,
+    tls: LocalDispatchKeySet,
+    next_seq: u64,
+    random: RandomSource,
+    devices: DeviceState,
+    faults: Faults,
+    context: ExecContext,
+}
+
+impl Default for Runtime {
+    fn default() -> Runtime {
+        Runtime::new()
+    }
+}
+
+impl Runtime {
+    /// A runtime with tracing off.
+    pub fn new() -> Runtime {
+        Runtime {
+            tracer: None,
+            grad_enabled: true,
+            inference_mode: false,
+            dispatch_mode_active: false,
+            tls: LocalDispatchKeySet::default(),
+            next_seq: 0,
+            random: RandomSource::default(),
+            devices: DeviceState::default(),
+            faults: Faults::default(),
+            context: ExecContext::TopLevel,
+        }
+    }
+
+    /// A runtime that records every event into `sink`.
+    pub fn with_sink(sink: Box<dyn EventSink>) -> Runtime {
+        Runtime {
+            tracer: Some(Tracer::new(sink)),
+            ..Runtime::new()
+        }
+    }
+
+    /// Whether events are recorded.
+    pub fn is_tracing(&self) -> bool {
+        self.tracer.is_some()
+    }
+
+    /// The sink, when tracing.
+    pub fn sink(&self) -> Option<&dyn EventSink> {
+        self.tracer.as_ref().map(Tracer::sink)
+    }
+
+    /// Stops tracing and hands the sink back.
+    pub fn take_sink(&mut self) -> Option<Box<dyn EventSink>> {
+        self.tracer.take().map(Tracer::into_sink)
+    }
+
+    /// The built-in operator registry.
+    pub fn registry() -> Result<&'static Registry> {
+        Registry::builtin()
+    }
+
+    /// The schema of an operator (`aten.addmm.default`).
+    pub fn schema(op: &str) -> Result<&'static FunctionSchema> {
+        Ok(&Registry::builtin()?.get(op)?.schema)
+    }
+
+    // -- faults and modes -------------------------------------------------------
+
+    /// Installs test faults (see [`Faults`]).
+    pub fn set_faults(&mut self, faults: Faults) {
+        self.faults = faults;
+    }
+
+    /// The installed test faults.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// Models PyTorch's `dispatch_mode_enabled()`: whether a Python
+    /// `TorchDispatchMode` is active, as it is while the PyTorch capture
+    /// records. PyTorch then treats all tensors as subclass-like, which makes
+    /// autograd's input buffers accumulate out of place (`add`) instead of in
+    /// place (`add_`). Replaying a capture should set this; off by default.
+    pub fn set_dispatch_mode_active(&mut self, active: bool) {
+        self.dispatch_mode_active = active;
+    }
+
+    /// See [`Runtime::set_dispatch_mode_active`].
+    pub fn is_dispatch_mode_active(&self) -> bool {
+        self.dispatch_mode_active
+    }
+
+    /// `torch.is_grad_enabled()`.
+    pub fn is_grad_enabled(&self) -> bool {
+        self.grad_enabled
+    }
+
+    /// `(torch.is_grad_enabled(), torch.is_inference_mode_enabled())`.
+    pub fn grad_mode(&self) -> (bool, bool) {
+        (self.grad_enabled, self.inference_mode)
+    }
+
+    /// Enters or leaves `no_grad` / `inference_mode` (api `grad_mode`).
+    /// Inference mode also disables grad mode and removes the autograd keys
+    /// from dispatch.
+    pub fn set_grad_mode(&mut self, enabled: bool, inference: bool) {
+        self.grad_enabled = enabled && !inference;
+        self.inference_mode = inference;
+        self.tls = if inference {
+            LocalDispatchKeySet::inference_mode()
+        } else {
+            LocalDispatchKeySet::default()
+        };
+        if let Some(t) = &mut self.tracer {
+            t.queue_grad_mode(self.grad_enabled, inference);
+        }
+    }
+
+    pub(crate) fn set_grad_enabled_internal(&mut self, enabled: bool) {
+        self.grad_enabled = enabled;
+    }
+
+    // -- api events ---------------------------------------------------------------
+
+    /// `torch.manual_seed(seed)`: reseeds the runtime's own generator.
+    pub fn manual_seed(&mut self, seed: u64) {
+        self.random.reseed(seed);
+        if let Some(t) = &mut self.tracer {
+            t.api(ApiEvent::ManualSeed(ManualSeed { seed }));
+        }
+    }
+
+    /// Opens a named region (`Optimizer.step#SGD.step`, user marks).
+    pub fn mark_begin(&mut self, name: &str) {
+        if let Some(t) = &mut self.tracer {
+            t.api(ApiEvent::MarkBegin(Mark {
+                name: name.to_owned(),
+            }));
+        }
+    }
+
+    /// Closes the innermost named region.
+    pub fn mark_end(&mut self, name: &str) {
+        if let Some(t) = &mut self.tracer {
+            t.api(ApiEvent::MarkEnd(Mark {
+                name: name.to_owned(),
+            }));
+        }
+    }
+
+    /// Queues the exact output values of the next random operator
+    /// (`randn`, `uniform_`, ...); one call per operator, in order. Without
+    /// queued values random operators use the runtime's own generator.
+    pub fn provide_random_values(&mut self, values: Vec<f32>) {
+        self.random.provide(values);
+    }
+
+    /// Random value batches queued and not yet used.
+    pub fn pending_random_values(&self) -> usize {
+        self.random.pending()
+    }
+
+    /// Replaces `tensor.grad` (api `set_grad`; `None` is `zero_grad`'s
+    /// set-to-none).
+    pub fn set_grad(&mut self, tensor: &Tensor, grad: Option<Tensor>) -> Result<()> {
+        if let Some(g) = &grad
+            && g.shape() != tensor.shape()
+        {
+            return Err(RuntimeError::shape(
+                "set_grad",
+                format!(
+                    "assigned grad has data of a different size: {:?} vs {:?}",
+                    g.shape(),
+                    tensor.shape()
+                ),
+            ));
+        }
+        tensor.0.autograd.lock().grad = grad.clone();
+        if let Some(t) = &mut self.tracer {
+            t.queue_set_grad(tensor, grad);
+        }
+        Ok(())
+    }
+
+    /// `tensor.requires_grad_(requires_grad)` (api `set_requires_grad`).
+    pub fn set_requires_grad(&mut self, tensor: &Tensor, requires_grad: bool) -> Result<()> {
+        if !tensor.is_leaf() {
+            if requires_grad {
+                return Ok(());
+            }
+            return Err(RuntimeError::autograd(
+                "you can only change requires_grad flags of leaf variables",
+            ));
+        }
+        if requires_grad {
+            tensor
+                .dtype()
+                .check_supported("set_requires_grad", "self")?;
+        }
+        tensor.0.autograd.lock().requires_grad = requires_grad;
+        if let Some(t) = &mut self.tracer {
+            t.queue_set_requires_grad(tensor, requires_grad);
+        }
+        Ok(())
+    }
+
+    /// A tensor that enters without an observed operator (api `tensor`):
+    /// `data` holds its elements in logical C order; the storage is sized
+    /// for `shape`, `stride` and `offset`. The api event is emitted right
+    /// before the first event that names the tensor.
+    pub fn introduce_tensor(
+        &mut self,
+        dtype: DType,
+        shape: &[i64],
+        stride: &[i64],
+        offset: i64,
+        data: &[f32],
+        requires_grad: bool,
+    ) -> Result<Tensor> {
+        const OP: &str = "introduce_tensor";
+        dtype.check_supported(OP, "dtype")?;
+        let numel = checked_numel(shape)
+            .ok_or_else(|| RuntimeError::shape(OP, format!("invalid shape {shape:?}")))?;
+        if stride.len() != shape.len() || data.len() != numel {
+            return Err(RuntimeError::shape(
+                OP,
+                format!(
+                    "{} values for shape {shape:?} with strides {stride:?}",
+                    data.len()
+                ),
+            ));
+        }
+        let span = storage_span(shape, stride, offset).ok_or_else(|| {
+            RuntimeError::shape(OP, format!("invalid strides {stride:?} / offset {offset}"))
+        })?;
+        // Lay the storage out as a flat buffer and view it with the geometry.
+        let base = Tensor::from_f32_contiguous(OP, &[span as i64], vec![0.0; span])?;
+        let t = base.alias_with(shape.to_vec(), stride.to_vec(), offset);
+        t.write_f32(OP, data)?;
+        t.0.autograd.lock().requires_grad = requires_grad;
+        Ok(t)
+    }
+
+    /// A new tensor over `existing`'s storage (and version counter), like
+    /// `nn.Parameter(t)` (api `tensor` with `alias = true`).
+    pub fn introduce_alias(
+        &mut self,
+        existing: &Tensor,
+        shape: &[i64],
+        stride: &[i64],
+        offset: i64,
+        requires_grad: bool,
+    ) -> Result<Tensor> {
+        const OP: &str = "introduce_alias";
+        let span = storage_span(shape, stride, offset)
+            .filter(|_| stride.len() == shape.len())
+            .ok_or_else(|| {
+                RuntimeError::shape(OP, format!("invalid geometry {shape:?} {stride:?}"))
+            })?;
+        if span > existing.0.storage.len() {
+            return Err(RuntimeError::shape(
+                OP,
+                format!(
+                    "geometry needs {span} elements, the storage has {}",
+                    existing.0.storage.len()
+                ),
+            ));
+        }
+        if requires_grad {
+            existing.dtype().check_supported(OP, "existing")?;
+        }
+        let t = existing.alias_with(shape.to_vec(), stride.to_vec(), offset);
+        t.0.autograd.lock().requires_grad = requires_grad;
+        Ok(t)
+    }
+
+    // -- internals shared with autograd ---------------------------------------
+
+    pub(crate) fn next_sequence_nr(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
+    }
+
+    pub(crate) fn set_context(&mut self, context: ExecContext) {
+        self.context = context;
+    }
+
+    pub(crate) fn trace_accumulate(&mut self, node: &Arc<Node>, leaf: &Tensor) {
+        if let Some(t) = &mut self.tracer {
+            t.accumulate(node, leaf);
+        }
+    }
+
+    pub(crate) fn trace_graph_root(&mut self, node: &Arc<Node>) {
+        if let Some(t) = &mut self.tracer {
+            t.node(node, &[], node.name());
+        }
+    }
+
+    pub(crate) fn trace_graph_task_begin(
+        &mut self,
+        roots: &[Edge],
+        depth: u32,
+        keep: bool,
+        create: bool,
+    ) {
+        if let Some(t) = &mut self.tracer {
+            t.graph_task_begin(roots, depth, keep, create);
+        }
+    }
+
+    pub(crate) fn trace_queue(&mut self, node: &Node, depth: u32, deps: u32, push: bool) {
+        if let Some(t) = &mut self.tracer {
+            t.queue(node, depth, deps, push);
+        }
+    }
+
+    pub(crate) fn trace_graph_task_end(&mut self, executed: u64) {
+        if let Some(t) = &mut self.tracer {
+            t.graph_task_end(executed);
+        }
+    }
+}

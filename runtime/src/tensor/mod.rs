@@ -1,0 +1,451 @@
+//! Tensors: metadata over shared storage (packet FT-P2C-001).
+//!
+//! A [`Tensor`] is a cheap handle (`Arc`) to a `TensorImpl`: shape, strides
+//! and storage offset (in elements) over a shared [`storage::Storage`], a
+//! dtype, a device, a version counter and autograd metadata. As in PyTorch:
+//!
+//! * views (`t`, `view`, `expand`, `detach`, an `nn.Parameter` alias) share the
+//!   storage *and* the version counter of their base, so an in-place write
+//!   through any of them bumps the version every holder sees;
+//! * a leaf that requires grad keeps only a *weak* reference to its
+//!   AccumulateGrad node: the graph owns the node, so a new graph built after
+//!   the previous one was freed gets a new AccumulateGrad (and one built while
+//!   the old graph is alive reuses it — observed in torch 2.15 across SGD steps);
+//! * `requires_grad` of a non-leaf is "has a grad_fn".
+//!
+//! Metadata is immutable after creation (no `resize_`/`set_`); what changes is
+//! the storage contents, the version counter and the autograd metadata.
+
+pub mod dtype;
+pub mod options;
+pub(crate) mod storage;
+pub mod strides;
+mod version;
+
+use std::fmt;
+use std::sync::{Arc, Weak};
+
+use parking_lot::Mutex;
+
+use crate::autograd::node::Node;
+use crate::device::Device;
+use crate::error::{Result, RuntimeError};
+use crate::trace::slot::IdSlot;
+use dtype::DType;
+use storage::{Storage, StorageData};
+pub(crate) use version::VersionCounter;
+
+/// Autograd state of a tensor (PyTorch's `AutogradMeta`).
+#[derive(Default)]
+pub(crate) struct AutogradMeta {
+    /// Leaf flag: set by the user (`requires_grad_()`); non-leaves use `grad_fn`.
+    pub(crate) requires_grad: bool,
+    /// The accumulated gradient (`.grad`).
+    pub(crate) grad: Option<Tensor>,
+    /// The node that computes this tensor's gradient's contribution upstream.
+    pub(crate) grad_fn: Option<Arc<Node>>,
+    /// Which output of `grad_fn` this tensor is.
+    pub(crate) output_nr: u32,
+    /// Weak cache of the leaf's AccumulateGrad node.
+    pub(crate) grad_accumulator: Weak<Node>,
+    /// Created in inference mode (no autograd, no version tracking keys).
+    pub(crate) inference: bool,
+}
+
+/// The shared state behind a [`Tensor`] handle.
+pub(crate) struct TensorImpl {
+    pub(crate) storage: Arc<Storage>,
+    pub(crate) shape: Vec<i64>,
+    pub(crate) strides: Vec<i64>,
+    pub(crate) offset: i64,
+    pub(crate) dtype: DType,
+    pub(crate) device: Device,
+    pub(crate) version: VersionCounter,
+    pub(crate) autograd: Mutex<AutogradMeta>,
+    /// Trace identity. Shared (not copied) by the copy a node keeps of a saved
+    /// output, so that the tensor unpacked in backward is the same tensor in
+    /// the stream (FORMAT §3.6 rule 6).
+    pub(crate) trace: Arc<IdSlot>,
+}
+
+/// A tensor handle. Cloning is cheap and yields the *same* tensor.
+#[derive(Clone)]
+pub struct Tensor(pub(crate) Arc<TensorImpl>);
+
+impl Tensor {
+    /// Wraps new metadata over `storage`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn from_parts(
+        storage: Arc<Storage>,
+        shape: Vec<i64>,
+        strides: Vec<i64>,
+        offset: i64,
+        dtype: DType,
+        device: Device,
+        version: VersionCounter,
+    ) -> Tensor {
+        Tensor(Arc::new(TensorImpl {
+            storage,
+            shape,
+            strides,
+            offset,
+            dtype,
+            device,
+            version,
+            autograd: Mutex::new(AutogradMeta::default()),
+            trace: Arc::new(IdSlot::new()),
+        }))
+    }
+
+    /// A float32 tensor with the given geometry whose elements, in logical C
+    /// order, are `values`. The storage is just large enough for the strides.
+    pub(crate) fn from_f32(
+        op: &str,
+        shape: &[i64],
+        strides: &[i64],
+        values: &[f32],
+    ) -> Result<Tensor> {
+        let numel = checked_numel(op, shape)?;
+        if values.len() != numel || strides.len() != shape.len() {
+            return Err(RuntimeError::shape(
+                op,
+                format!(
+                    "{} values for shape {shape:?} with strides {strides:?}",
+                    values.len()
+                ),
+            ));
+        }
+        let span = strides::storage_span(shape, strides, 0).ok_or_else(|| {
+            RuntimeError::shape(
+                op,
+                format!("invalid strides {strides:?} for shape {shape:?}"),
+            )
+        })?;
+        let mut data = vec![0f32; span];
+        for (pos, &v) in strides::StridedOffsets::new(shape, strides, 0).zip(values) {
+            if let Some(slot) = data.get_mut(pos) {
+                *slot = v;
+            }
+        }
+        Ok(Tensor::from_parts(
+            Arc::new(Storage::with_data(StorageData::F32(data))),
+            shape.to_vec(),
+            strides.to_vec(),
+            0,
+            DType::Float32,
+            Device::Cpu,
+            VersionCounter::new(),
+        ))
+    }
+
+    /// A contiguous float32 CPU tensor.
+    pub(crate) fn from_f32_contiguous(op: &str, shape: &[i64], values: Vec<f32>) -> Result<Tensor> {
+        let numel = checked_numel(op, shape)?;
+        if values.len() != numel {
+            return Err(RuntimeError::shape(
+                op,
+                format!("{} values for shape {shape:?}", values.len()),
+            ));
+        }
+        Ok(Tensor::from_parts(
+            Arc::new(Storage::with_data(StorageData::F32(values))),
+            shape.to_vec(),
+            strides::contiguous_strides(shape),
+            0,
+            DType::Float32,
+            Device::Cpu,
+            VersionCounter::new(),
+        ))
+    }
+
+    /// A tensor without data (`meta`) with the given geometry.
+    pub(crate) fn meta(op: &str, shape: &[i64], strides: &[i64], dtype: DType) -> Result<Tensor> {
+        checked_numel(op, shape)?;
+        let span = strides::storage_span(shape, strides, 0).ok_or_else(|| {
+            RuntimeError::shape(
+                op,
+                format!("invalid strides {strides:?} for shape {shape:?}"),
+            )
+        })?;
+        Ok(Tensor::from_parts(
+            Arc::new(Storage::without_data(span)),
+            shape.to_vec(),
+            strides.to_vec(),
+            0,
+            dtype,
+            Device::Meta,
+            VersionCounter::new(),
+        ))
+    }
+
+    /// A new tensor over the same storage and version counter (a view).
+    pub(crate) fn alias_with(&self, shape: Vec<i64>, strides: Vec<i64>, offset: i64) -> Tensor {
+        let t = Tensor::from_parts(
+            Arc::clone(&self.0.storage),
+            shape,
+            strides,
+            offset,
+            self.0.dtype,
+            self.0.device,
+            self.0.version.clone(),
+        );
+        t.0.autograd.lock().inference = self.is_inference();
+        t
+    }
+
+    /// A copy of this handle's metadata with no autograd history that keeps
+    /// the same trace identity: what a node stores for a saved *output*
+    /// (storing the output itself would make a reference cycle through
+    /// `grad_fn`).
+    pub(crate) fn saved_output_copy(&self) -> Tensor {
+        let inner = &self.0;
+        Tensor(Arc::new(TensorImpl {
+            storage: Arc::clone(&inner.storage),
+            shape: inner.shape.clone(),
+            strides: inner.strides.clone(),
+            offset: inner.offset,
+            dtype: inner.dtype,
+            device: inner.device,
+            version: inner.version.clone(),
+            autograd: Mutex::new(AutogradMeta {
+                inference: self.is_inference(),
+                ..AutogradMeta::default()
+            }),
+            trace: Arc::clone(&inner.trace),
+        }))
+    }
+
+    /// Sizes, outermost first.
+    pub fn shape(&self) -> &[i64] {
+        &self.0.shape
+    }
+
+    /// Strides in elements.
+    pub fn stride(&self) -> &[i64] {
+        &self.0.strides
+    }
+
+    /// Storage offset in elements.
+    pub fn storage_offset(&self) -> i64 {
+        self.0.offset
+    }
+
+    /// Number of dimensions.
+    pub fn dim(&self) -> usize {
+        self.0.shape.len()
+    }
+
+    /// Number of elements.
+    pub fn numel(&self) -> usize {
+        strides::numel(&self.0.shape)
+    }
+
+    /// Element type.
+    pub fn dtype(&self) -> DType {
+        self.0.dtype
+    }
+
+    /// Device.
+    pub fn device(&self) -> Device {
+        self.0.device
+    }
+
+    /// The version counter (shared with every view of the same base).
+    pub fn version(&self) -> u64 {
+        self.0.version.get()
+    }
+
+    /// Whether autograd records operations on this tensor.
+    pub fn requires_grad(&self) -> bool {
+        let meta = self.0.autograd.lock();
+        meta.requires_grad || meta.grad_fn.is_some()
+    }
+
+    /// Whether the tensor is a leaf (has no `grad_fn`).
+    pub fn is_leaf(&self) -> bool {
+        self.0.autograd.lock().grad_fn.is_none()
+    }
+
+    /// The accumulated gradient (`.grad`).
+    pub fn grad(&self) -> Option<Tensor> {
+        self.0.autograd.lock().grad.clone()
+    }
+
+    /// Name of the node that produced this tensor (`grad_fn.name()`), if any.
+    pub fn grad_fn_name(&self) -> Option<String> {
+        self.0
+            .autograd
+            .lock()
+            .grad_fn
+            .as_ref()
+            .map(|n| n.name().to_owned())
+    }
+
+    /// Created in inference mode.
+    pub fn is_inference(&self) -> bool {
+        self.0.autograd.lock().inference
+    }
+
+    /// Whether both handles name the same tensor.
+    pub fn same_tensor(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// Whether both tensors view the same storage.
+    pub fn shares_storage(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.0.storage, &other.0.storage)
+    }
+
+    /// PyTorch's `is_contiguous()`.
+    pub fn is_contiguous(&self) -> bool {
+        strides::is_contiguous(&self.0.shape, &self.0.strides)
+    }
+
+    /// PyTorch's `is_non_overlapping_and_dense()`.
+    pub fn is_non_overlapping_and_dense(&self) -> bool {
+        strides::is_non_overlapping_and_dense(&self.0.shape, &self.0.strides)
+    }
+
+    /// Whether the tensor has data (not `meta`).
+    pub fn has_data(&self) -> bool {
+        self.0.storage.has_data()
+    }
+
+    /// The elements in logical C order, as f32.
+    pub fn to_f32_vec(&self) -> Result<Vec<f32>> {
+        self.read_f32("Tensor.to_f32_vec")
+    }
+
+    /// The elements in logical C order (`op` names the caller in errors).
+    pub(crate) fn read_f32(&self, op: &str) -> Result<Vec<f32>> {
+        self.0.dtype.check_supported(op, "self")?;
+        let data = self
+            .0
+            .storage
+            .read()
+            .ok_or_else(|| RuntimeError::NoData { op: op.to_owned() })?;
+        let buf = data.as_f32();
+        StridedOffsets::of(self)
+            .map(|pos| {
+                buf.get(pos)
+                    .copied()
+                    .ok_or_else(|| RuntimeError::shape(op, "tensor geometry exceeds its storage"))
+            })
+            .collect()
+    }
+
+    /// Writes `values` (logical C order) through this tensor's strides.
+    pub(crate) fn write_f32(&self, op: &str, values: &[f32]) -> Result<()> {
+        self.0.dtype.check_supported(op, "self")?;
+        if values.len() != self.numel() {
+            return Err(RuntimeError::shape(
+                op,
+                format!(
+                    "{} values written into shape {:?}",
+                    values.len(),
+                    self.shape()
+                ),
+            ));
+        }
+        let Some(mut data) = self.0.storage.write() else {
+            // meta tensors have nothing to write
+            return Ok(());
+        };
+        let buf = data.as_f32_mut();
+        for (pos, &v) in StridedOffsets::of(self).zip(values) {
+            match buf.get_mut(pos) {
+                Some(slot) => *slot = v,
+                None => {
+                    return Err(RuntimeError::shape(
+                        op,
+                        "tensor geometry exceeds its storage",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The grad_fn and output number (PyTorch's `gradient_edge` for non-leaves).
+    pub(crate) fn grad_fn_edge(&self) -> Option<(Arc<Node>, u32)> {
+        let meta = self.0.autograd.lock();
+        meta.grad_fn
+            .as_ref()
+            .map(|n| (Arc::clone(n), meta.output_nr))
+    }
+
+    /// Number of handles to this tensor (PyTorch's `use_count()`).
+    pub(crate) fn use_count(&self) -> usize {
+        Arc::strong_count(&self.0)
+    }
+}
+
+impl fmt::Debug for Tensor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Tensor(shape={:?}, stride={:?}, offset={}, dtype={}, device={}, requires_grad={}, version={})",
+            self.shape(),
+            self.stride(),
+            self.storage_offset(),
+            self.dtype(),
+            self.device(),
+            self.requires_grad(),
+            self.version()
+        )
+    }
+}
+
+fn checked_numel(op: &str, shape: &[i64]) -> Result<usize> {
+    strides::checked_numel(shape)
+        .ok_or_else(|| RuntimeError::shape(op, format!("invalid shape {shape:?}")))
+}
+
+/// Offsets of a tensor's elements in its storage, logical order.
+struct StridedOffsets;
+
+impl StridedOffsets {
+    fn of(t: &Tensor) -> strides::StridedOffsets<'_> {
+        strides::StridedOffsets::new(&t.0.shape, &t.0.strides, t.0.offset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn views_share_storage_and_version() {
+        let base = Tensor::from_f32_contiguous("test", &[2, 3], (0..6).map(|v| v as f32).collect())
+            .expect("tensor");
+        let t = base.alias_with(vec![3, 2], vec![1, 3], 0);
+        assert!(t.shares_storage(&base));
+        assert_eq!(t.to_f32_vec().expect("read"), vec![0., 3., 1., 4., 2., 5.]);
+        t.0.version.bump();
+        assert_eq!(base.version(), 1);
+        assert_eq!(t.version(), 1);
+    }
+
+    #[test]
+    fn saved_output_copy_keeps_trace_identity_but_not_history() {
+        let base = Tensor::from_f32_contiguous("test", &[2], vec![1., 2.]).expect("tensor");
+        let copy = base.saved_output_copy();
+        assert!(Arc::ptr_eq(&base.0.trace, &copy.0.trace));
+        assert!(!copy.same_tensor(&base));
+        assert!(copy.shares_storage(&base));
+    }
+
+    #[test]
+    fn strided_write_goes_through_strides() {
+        let base = Tensor::from_f32_contiguous("test", &[2, 2], vec![0.; 4]).expect("tensor");
+        let t = base.alias_with(vec![2, 2], vec![1, 2], 0);
+        t.write_f32("test", &[1., 2., 3., 4.]).expect("write");
+        assert_eq!(base.to_f32_vec().expect("read"), vec![1., 3., 2., 4.]);
+    }
+
+    #[test]
+    fn meta_tensors_have_no_data() {
+        let t = Tensor::meta("test", &[2, 3], &[3, 1], DType::Float32).expect("meta");
+        assert!(matches!(t.to_f32_vec(), Err(RuntimeError::NoData { .. })));
+    }
+}

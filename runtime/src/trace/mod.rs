@@ -1,0 +1,512 @@
+//! The runtime's tracer context: turns runtime objects into FORMAT events.
+//!
+//! It owns the sink and the id counters. Rules it implements (FORMAT §3.6):
+//!
+//! * **Ids** — tensors, storages and nodes get dense ids at their first
+//!   appearance in the stream, in wire order within an event (arguments,
+//!   then outputs; a tensor reference's id before its storage id). Ids live
+//!   in each object's [`slot::IdSlot`], tagged with this tracer's token.
+//! * **Introductions** — a tensor that no recorded operator produced gets an
+//!   api `tensor` event right before the first event naming it; `alias` is
+//!   true when its storage already has an id (then no value is recorded).
+//! * **Values** — digests follow the sink's [`ValuePolicy`]: `all` records
+//!   operator outputs (never those of `empty*` operators), introduced
+//!   tensors and accumulated gradients; `inputs` records introduced tensors
+//!   and outputs of random operators; `none` nothing. Bytes are the elements
+//!   in logical C order, little-endian; meta tensors have no value.
+//! * **State changes** — `grad_mode`, `set_grad` and `set_requires_grad` are
+//!   held back and emitted before the next top-level operator or
+//!   `backward()`: first the grad mode (once, and only if it differs from the
+//!   last one emitted), then the others in call order. A `set_requires_grad`
+//!   on a tensor the stream has not named yet is dropped: its introduction
+//!   carries the flag.
+//!
+//! With tracing off the runtime holds no tracer and none of this runs.
+
+pub(crate) mod slot;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ft_trace::event::{
+    Accumulate, ApiEvent, AutogradEvent, BackwardCall, ChainStep, Context, DeviceEvent,
+    DispatchEvent, Edge as TraceEdge, GradMode, GraphTaskBegin, GraphTaskEnd, NodeCreated, OpCall,
+    QueueEntry, SetGrad, SetRequiresGrad, TensorIntro, Transfer,
+};
+use ft_trace::{Digest, EventBody, EventSink, TensorRef, Value, ValuePolicy};
+
+use crate::autograd::node::{Edge, Node, NodeKind};
+use crate::ivalue::IValue;
+use crate::tensor::Tensor;
+
+/// Operators whose outputs are uninitialised memory: never a value.
+const EMPTY_OPS: &[&str] = &[
+    "empty",
+    "empty_like",
+    "empty_strided",
+    "new_empty",
+    "new_empty_strided",
+];
+
+/// Operators whose outputs the `inputs` policy keeps.
+const RANDOM_OPS: &[&str] = &[
+    "uniform_",
+    "normal_",
+    "randn",
+    "rand",
+    "randint",
+    "randperm",
+    "bernoulli",
+    "bernoulli_",
+    "dropout",
+    "native_dropout",
+    "exponential_",
+    "random_",
+];
+
+/// `aten.uniform_.default` → `uniform_`.
+fn base_name(op: &str) -> &str {
+    let rest = op.strip_prefix("aten.").unwrap_or(op);
+    rest.split('.').next().unwrap_or(rest)
+}
+
+/// Distinguishes tracers in id slots (never written to a trace).
+static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
+
+/// Version and `requires_grad` of a tensor argument before the operator ran.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ArgMeta {
+    pub(crate) version: u64,
+    pub(crate) requires_grad: bool,
+}
+
+impl ArgMeta {
+    pub(crate) fn of(t: &Tensor) -> ArgMeta {
+        ArgMeta {
+            version: t.version(),
+            requires_grad: t.requires_grad(),
+        }
+    }
+}
+
+/// A state change waiting for the next top-level operator or backward.
+enum Pending {
+    SetGrad(Tensor, Option<Tensor>),
+    SetRequiresGrad(Tensor, bool),
+}
+
+/// The tracer context of one runtime.
+pub(crate) struct Tracer {
+    sink: Box<dyn EventSink>,
+    policy: ValuePolicy,
+    token: u64,
+    next_tensor: u64,
+    next_storage: u64,
+    next_node: u64,
+    pending: Vec<Pending>,
+    pending_mode: Option<(bool, bool)>,
+    emitted_mode: (bool, bool),
+}
+
+impl Tracer {
+    pub(crate) fn new(sink: Box<dyn EventSink>) -> Tracer {
+        let policy = sink.value_policy();
+        Tracer {
+            sink,
+            policy,
+            token: NEXT_TOKEN.fetch_add(1, Ordering::Relaxed),
+            next_tensor: 0,
+            next_storage: 0,
+            next_node: 0,
+            pending: Vec::new(),
+            pending_mode: None,
+            emitted_mode: (true, false),
+        }
+    }
+
+    pub(crate) fn sink(&self) -> &dyn EventSink {
+        self.sink.as_ref()
+    }
+
+    pub(crate) fn into_sink(self) -> Box<dyn EventSink> {
+        self.sink
+    }
+
+    fn emit(&mut self, body: EventBody) {
+        self.sink.record(body);
+    }
+
+    // -- identity -------------------------------------------------------------
+
+    pub(crate) fn is_seen(&self, t: &Tensor) -> bool {
+        t.0.trace.get(self.token).is_some()
+    }
+
+    fn tensor_id(&mut self, t: &Tensor) -> u64 {
+        let next = &mut self.next_tensor;
+        t.0.trace
+            .get_or_assign(self.token, || {
+                let id = *next;
+                *next += 1;
+                id
+            })
+            .0
+    }
+
+    fn storage_id(&mut self, t: &Tensor) -> u64 {
+        let next = &mut self.next_storage;
+        t.0.storage
+            .trace
+            .get_or_assign(self.token, || {
+                let id = *next;
+                *next += 1;
+                id
+            })
+            .0
+    }
+
+    fn node_id(&mut self, node: &Node) -> u64 {
+        let next = &mut self.next_node;
+        node.trace
+            .get_or_assign(self.token, || {
+                let id = *next;
+                *next += 1;
+                id
+            })
+            .0
+    }
+
+    fn node_seen(&self, node: &Node) -> bool {
+        node.trace.get(self.token).is_some()
+    }
+
+    // -- values ---------------------------------------------------------------
+
+    fn digest(&mut self, t: &Tensor) -> Option<Digest> {
+        if !t.has_data() {
+            return None;
+        }
+        let values = t.read_f32("trace").ok()?;
+        let bytes = ft_trace::tensor_bytes::f32_to_bytes(&values);
+        self.sink.put_blob(t.dtype().name(), t.shape(), &bytes)
+    }
+
+    /// A tensor reference; `meta` overrides version/requires_grad (argument
+    /// snapshots), `value` asks for a digest.
+    fn tensor_ref(&mut self, t: &Tensor, meta: Option<ArgMeta>, value: bool) -> TensorRef {
+        let id = self.tensor_id(t);
+        let storage = self.storage_id(t);
+        let meta = meta.unwrap_or_else(|| ArgMeta::of(t));
+        TensorRef {
+            id,
+            dtype: t.dtype().name().to_owned(),
+            shape: t.shape().to_vec(),
+            stride: t.stride().to_vec(),
+            offset: t.storage_offset(),
+            storage,
+            device: t.device().name(),
+            requires_grad: meta.requires_grad,
+            version: meta.version,
+            value: if value { self.digest(t) } else { None },
+        }
+    }
+
+    fn value(
+        &mut self,
+        v: &IValue,
+        metas: &mut dyn Iterator<Item = ArgMeta>,
+        digests: bool,
+    ) -> Value {
+        match v {
+            IValue::None => Value::None,
+            IValue::Bool(b) => Value::Bool(*b),
+            IValue::Int(i) => Value::Int(*i),
+            IValue::Float(x) => Value::Float(*x),
+            IValue::Str(s) => Value::Str(s.clone()),
+            IValue::Tensor(t) => Value::Tensor(self.tensor_ref(t, metas.next(), digests)),
+            IValue::TensorList(ts) => Value::List(
+                ts.iter()
+                    .map(|t| Value::Tensor(self.tensor_ref(t, metas.next(), digests)))
+                    .collect(),
+            ),
+            IValue::IntList(l) => Value::List(l.iter().map(|&i| Value::Int(i)).collect()),
+            IValue::FloatList(l) => Value::List(l.iter().map(|&x| Value::Float(x)).collect()),
+            IValue::BoolList(l) => Value::List(l.iter().map(|&b| Value::Bool(b)).collect()),
+            IValue::Dtype(d) => Value::Dtype(d.name().to_owned()),
+            IValue::Device(d) => Value::Device(d.name()),
+            IValue::Layout(l) => Value::Layout(l.name().to_owned()),
+            IValue::MemoryFormat(m) => Value::MemoryFormat(m.name().to_owned()),
+        }
+    }
+
+    // -- api layer ------------------------------------------------------------
+
+    /// Emits introductions for the tensors the stream has not named yet.
+    pub(crate) fn introduce_unseen<'a>(&mut self, tensors: impl IntoIterator<Item = &'a Tensor>) {
+        for t in tensors {
+            if self.is_seen(t) {
+                continue;
+            }
+            let alias = t.0.storage.trace.get(self.token).is_some();
+            let want_value = !alias && self.policy != ValuePolicy::None;
+            let tensor = self.tensor_ref(t, None, want_value);
+            self.emit(EventBody::Api(ApiEvent::Tensor(TensorIntro {
+                tensor,
+                alias,
+            })));
+        }
+    }
+
+    pub(crate) fn api(&mut self, event: ApiEvent) {
+        self.emit(EventBody::Api(event));
+    }
+
+    pub(crate) fn queue_grad_mode(&mut self, enabled: bool, inference: bool) {
+        self.pending_mode = Some((enabled, inference));
+    }
+
+    pub(crate) fn queue_set_grad(&mut self, t: &Tensor, grad: Option<Tensor>) {
+        self.pending.push(Pending::SetGrad(t.clone(), grad));
+    }
+
+    pub(crate) fn queue_set_requires_grad(&mut self, t: &Tensor, requires_grad: bool) {
+        self.pending
+            .push(Pending::SetRequiresGrad(t.clone(), requires_grad));
+    }
+
+    /// Emits held-back state changes (before a top-level op or backward).
+    pub(crate) fn flush_state(&mut self) {
+        if let Some(mode) = self.pending_mode.take()
+            && mode != self.emitted_mode
+        {
+            self.emitted_mode = mode;
+            self.api(ApiEvent::GradMode(GradMode {
+                grad_enabled: mode.0,
+                inference_mode: mode.1,
+            }));
+        }
+        for change in std::mem::take(&mut self.pending) {
+            match change {
+                Pending::SetRequiresGrad(t, requires_grad) => {
+                    if self.is_seen(&t) {
+                        let tensor = self.tensor_id(&t);
+                        self.api(ApiEvent::SetRequiresGrad(SetRequiresGrad {
+                            tensor,
+                            requires_grad,
+                        }));
+                    }
+                }
+                Pending::SetGrad(t, grad) => {
+                    self.introduce_unseen(std::iter::once(&t).chain(grad.as_ref()));
+                    let tensor = self.tensor_id(&t);
+                    let grad = grad.as_ref().map(|g| self.tensor_id(g));
+                    self.api(ApiEvent::SetGrad(SetGrad { tensor, grad }));
+                }
+            }
+        }
+    }
+
+    /// The api `backward` event.
+    pub(crate) fn backward_call(
+        &mut self,
+        roots: &[Tensor],
+        grads: &[Option<Tensor>],
+        retain_graph: bool,
+        create_graph: bool,
+    ) {
+        self.introduce_unseen(roots.iter().chain(grads.iter().flatten()));
+        let roots = roots.iter().map(|t| self.tensor_id(t)).collect();
+        let grads = grads
+            .iter()
+            .map(|g| g.as_ref().map(|g| self.tensor_id(g)))
+            .collect();
+        self.api(ApiEvent::Backward(BackwardCall {
+            roots,
+            grads,
+            retain_graph,
+            create_graph,
+        }));
+    }
+
+    // -- dispatch layer -------------------------------------------------------
+
+    /// The op event of a call that returned.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn op(
+        &mut self,
+        op: &str,
+        keyset: Vec<String>,
+        chain: Vec<(&'static str, &'static str)>,
+        arg_names: &[String],
+        args: &[IValue],
+        arg_metas: Vec<ArgMeta>,
+        outputs: &[IValue],
+        context: Context,
+    ) {
+        let mut metas = arg_metas.into_iter();
+        let args = arg_names
+            .iter()
+            .zip(args)
+            .map(|(name, v)| (name.clone(), self.value(v, &mut metas, false)))
+            .collect();
+        let base = base_name(op);
+        let digests = match self.policy {
+            ValuePolicy::All => !EMPTY_OPS.contains(&base),
+            ValuePolicy::Inputs => RANDOM_OPS.contains(&base),
+            ValuePolicy::None => false,
+        };
+        let outputs = outputs
+            .iter()
+            .map(|v| self.value(v, &mut std::iter::empty(), digests))
+            .collect();
+        let chain = chain
+            .into_iter()
+            .map(|(key, handler)| ChainStep {
+                key: key.to_owned(),
+                handler: handler.to_owned(),
+            })
+            .collect();
+        self.emit(EventBody::Dispatch(DispatchEvent::Op(OpCall {
+            op: op.to_owned(),
+            keyset,
+            chain,
+            args,
+            outputs,
+            context,
+        })));
+    }
+
+    /// The context value for the current execution context.
+    pub(crate) fn context_of(&mut self, node: Option<&Node>, in_backward: bool) -> Context {
+        match node {
+            Some(n) => Context::Node(self.node_id(n)),
+            None if in_backward => Context::Backward,
+            None => Context::TopLevel,
+        }
+    }
+
+    // -- autograd layer -------------------------------------------------------
+
+    fn edge(&mut self, e: &Edge) -> TraceEdge {
+        TraceEdge {
+            node: e.function.as_deref().map(|n| self.node_id(n)),
+            input_nr: e.input_nr,
+        }
+    }
+
+    /// Emits a node event (after the AccumulateGrad nodes its edges newly
+    /// reach, in edge order). `tensors` are the outputs the node is the
+    /// grad_fn of, or the leaf of an AccumulateGrad.
+    pub(crate) fn node(&mut self, node: &Arc<Node>, tensors: &[Tensor], name: &str) {
+        for e in &node.next_edges {
+            if let Some(next) = &e.function
+                && next.kind() == NodeKind::AccumulateGrad
+                && !self.node_seen(next)
+            {
+                let leaf = accumulate_leaf(next);
+                self.node_event(next, &leaf.into_iter().collect::<Vec<_>>(), next.name());
+            }
+        }
+        self.node_event(node, tensors, name);
+    }
+
+    fn node_event(&mut self, node: &Arc<Node>, tensors: &[Tensor], name: &str) {
+        self.introduce_unseen(tensors.iter());
+        let id = self.node_id(node);
+        let next = node.next_edges.iter().map(|e| self.edge(e)).collect();
+        let tensors = tensors.iter().map(|t| self.tensor_id(t)).collect();
+        self.emit(EventBody::Autograd(AutogradEvent::Node(NodeCreated {
+            node: id,
+            name: name.to_owned(),
+            seq_nr: node.sequence_nr(),
+            next,
+            tensors,
+        })));
+    }
+
+    /// Emits node events for AccumulateGrad nodes among `edges` not yet seen
+    /// (backward roots that are leaves).
+    pub(crate) fn unseen_accumulators(&mut self, edges: &[Edge]) {
+        for e in edges {
+            if let Some(n) = &e.function
+                && n.kind() == NodeKind::AccumulateGrad
+                && !self.node_seen(n)
+            {
+                let leaf = accumulate_leaf(n);
+                self.node_event(n, &leaf.into_iter().collect::<Vec<_>>(), n.name());
+            }
+        }
+    }
+
+    pub(crate) fn graph_task_begin(
+        &mut self,
+        roots: &[Edge],
+        depth: u32,
+        keep_graph: bool,
+        create_graph: bool,
+    ) {
+        let roots = roots.iter().map(|e| self.edge(e)).collect();
+        self.emit(EventBody::Autograd(AutogradEvent::GraphTaskBegin(
+            GraphTaskBegin {
+                roots,
+                depth,
+                keep_graph,
+                create_graph,
+            },
+        )));
+    }
+
+    pub(crate) fn queue(&mut self, node: &Node, depth: u32, deps: u32, push: bool) {
+        let entry = QueueEntry {
+            node: self.node_id(node),
+            depth,
+            seq_nr: node.sequence_nr(),
+            deps,
+        };
+        self.emit(EventBody::Autograd(if push {
+            AutogradEvent::Push(entry)
+        } else {
+            AutogradEvent::Pop(entry)
+        }));
+    }
+
+    pub(crate) fn accumulate(&mut self, node: &Node, leaf: &Tensor) {
+        let Some(grad) = leaf.grad() else { return };
+        let node = self.node_id(node);
+        let tensor = self.tensor_id(leaf);
+        let grad = self.tensor_ref(&grad, None, self.policy == ValuePolicy::All);
+        self.emit(EventBody::Autograd(AutogradEvent::Accumulate(Accumulate {
+            node,
+            tensor,
+            grad,
+        })));
+    }
+
+    pub(crate) fn graph_task_end(&mut self, executed: u64) {
+        self.emit(EventBody::Autograd(AutogradEvent::GraphTaskEnd(
+            GraphTaskEnd { executed },
+        )));
+    }
+
+    // -- device layer ---------------------------------------------------------
+
+    pub(crate) fn device(&mut self, event: DeviceEvent) {
+        self.emit(EventBody::Device(event));
+    }
+
+    pub(crate) fn transfer(&mut self, src: &Tensor, dst: &Tensor) {
+        let event = Transfer {
+            src: self.tensor_id(src),
+            dst: self.tensor_id(dst),
+            from: src.device().name(),
+            to: dst.device().name(),
+        };
+        self.device(DeviceEvent::Transfer(event));
+    }
+}
+
+/// The leaf an AccumulateGrad node accumulates into.
+fn accumulate_leaf(node: &Node) -> Option<Tensor> {
+    let function = node.function.try_lock()?;
+    function.leaf()
+}
