@@ -7,8 +7,10 @@
 //! surviving events need. Memory held: one pending chunk plus the index.
 //!
 //! [`FileTraceWriter`] writes to `NAME.partial` and renames to `NAME` only in
-//! [`FileTraceWriter::finish`]; if it is dropped unfinished it flushes what it
-//! has, so the `.partial` file is a readable, truncated trace.
+//! [`FileTraceWriter::finish`]. Each complete EVENTS chunk is flushed to the
+//! OS as it is written, so a killed process leaves every complete chunk on
+//! disk; a writer dropped unfinished also writes its pending events, so the
+//! `.partial` file is a readable, truncated trace.
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -160,6 +162,11 @@ impl<W: Write> TraceWriter<W> {
         payload.extend_from_slice(&self.pending);
         let offset = self.offset;
         self.write_chunk(chunk_kind::EVENTS, &payload)?;
+        // Hand every complete events chunk (and the blobs before it) to the OS,
+        // so a killed process loses at most the chunk being filled.
+        self.out
+            .flush()
+            .map_err(|e| TraceError::Write(format!("flush at offset {}: {e}", self.offset)))?;
         self.chunks.push(EventChunkEntry {
             offset,
             first_seq: self.pending_first_seq,
