@@ -19,7 +19,7 @@ pub struct Faults {
     pub rename_node: Option<(String, String)>,
     /// Add `.1` to every element of the first output of operator `.0`
     /// (Python overload name, e.g. `aten.relu.default`) on CPU. Breaks values.
-    pub perturb_op: Option<(String, f32)>,
+    pub perturb: Option<(String, f32)>,
 }
 
 impl Faults {

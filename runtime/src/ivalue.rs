@@ -85,6 +85,15 @@ impl IValue {
         }
     }
 
+    /// Every tensor inside this value, in order, by value.
+    pub fn into_tensors(self) -> Vec<Tensor> {
+        match self {
+            IValue::Tensor(t) => vec![t],
+            IValue::TensorList(ts) => ts,
+            _ => Vec::new(),
+        }
+    }
+
     /// Every tensor inside this value, in order.
     pub fn tensors(&self) -> Vec<&Tensor> {
         match self {

@@ -16,15 +16,15 @@
 //! | [`Runtime`] | — | the facade replay drives |
 //!
 //! ```
-//! use ft_runtime::{IValue, Runtime, DType};
+//! use ft_runtime::{IValue, Runtime};
 //!
 //! let mut rt = Runtime::new();
-//! let x = rt.introduce_tensor(DType::Float32, &[3], &[1], 0, &[1.0, 2.0, 3.0], true)?;
+//! let x = rt.introduce_tensor_f32(&[3], &[1], 0, &[1.0, 2.0, 3.0], true)?;
 //! // y = sum(x * x); dy/dx = 2x
 //! let sq = rt.call("aten.mul.Tensor", vec![IValue::from(&x), IValue::from(&x)])?;
 //! let y = rt.call("aten.sum.default", vec![sq[0].clone()])?;
 //! let y = y[0].as_tensor().expect("tensor").clone();
-//! rt.backward(&[y], vec![None], false, false)?;
+//! rt.backward(&[y], &[None], false, false)?;
 //! assert_eq!(x.grad().expect("grad").to_f32_vec()?, vec![2.0, 4.0, 6.0]);
 //! # Ok::<(), ft_runtime::RuntimeError>(())
 //! ```
@@ -39,6 +39,10 @@ pub(crate) mod kernels;
 mod runtime;
 pub mod tensor;
 pub(crate) mod trace;
+
+/// The version of this crate (`ft-runtime <VERSION>` names the producer of
+/// runtime traces).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub use device::Device;
 pub use error::{Result, RuntimeError};

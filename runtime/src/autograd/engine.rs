@@ -13,8 +13,9 @@
 //!    then `validate_outputs`, which reduces gradients that are broadcast
 //!    versions of the expected shape with `sum_to` (`sum.dim_IntList`
 //!    keepdim + `view`); free its saved tensors unless `keep_graph`; then for
-//!    each next edge in order: decrement the target's count, add the gradient
-//!    to its input buffer, and push it when the count reaches zero.
+//!    each next edge in order: decrement the target's count and add the
+//!    gradient to its input buffer; finally push, in edge order, the targets
+//!    whose count reached zero.
 //!
 //! Input buffers add a second gradient in place (`add_`) when they hold the
 //! only reference to a dense buffer, out of place (`add`) otherwise — and
@@ -224,6 +225,10 @@ fn evaluate_function(rt: &mut Runtime, task: &mut GraphTask, node_task: NodeTask
     }
     validate_outputs(rt, &node.next_edges, &mut outputs)?;
 
+    // Successors are pushed after all of this node's work, in edge order
+    // (FORMAT §3.6 rule 5). PyTorch pushes inside the loop; nothing pops in
+    // between, so the queue ends up identical.
+    let mut ready_tasks = Vec::new();
     for (edge, output) in node.next_edges.iter().zip(outputs) {
         let Some(next) = &edge.function else { continue };
         let k = key(next);
@@ -243,10 +248,13 @@ fn evaluate_function(rt: &mut Runtime, task: &mut GraphTask, node_task: NodeTask
             accumulate_input(rt, &mut buffer, edge.input_nr as usize, grad)?;
         }
         if ready {
-            push(rt, task, Arc::clone(next), buffer);
+            ready_tasks.push((Arc::clone(next), buffer));
         } else {
             task.not_ready.insert(k, buffer);
         }
+    }
+    for (next, buffer) in ready_tasks {
+        push(rt, task, next, buffer);
     }
     Ok(())
 }

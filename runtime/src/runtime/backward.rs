@@ -25,7 +25,7 @@ impl Runtime {
     pub fn backward(
         &mut self,
         roots: &[Tensor],
-        grads: Vec<Option<Tensor>>,
+        grads: &[Option<Tensor>],
         retain_graph: bool,
         create_graph: bool,
     ) -> Result<()> {
@@ -38,10 +38,10 @@ impl Runtime {
         }
         if let Some(t) = &mut self.tracer {
             t.flush_state();
-            t.backward_call(roots, &grads, retain_graph, create_graph);
+            t.backward_call(roots, grads, retain_graph, create_graph);
         }
         self.context = ExecContext::Backward;
-        let result = self.run_backward(roots, grads, retain_graph, create_graph);
+        let result = self.run_backward(roots, grads.to_vec(), retain_graph, create_graph);
         self.context = ExecContext::TopLevel;
         result
     }

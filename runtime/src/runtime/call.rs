@@ -14,7 +14,9 @@
 //! 7. Autograd kernel, after the call: complete the node, set the outputs'
 //!    history.
 //! 8. When tracing: the op event, then the AccumulateGrad nodes newly
-//!    reached and the node (FORMAT §3.6 rule 2), then device transfers.
+//!    reached and the node (FORMAT §3.6 rule 2), then a device `transfer`
+//!    per output whose device differs from some tensor argument's (the first
+//!    such argument is the source).
 
 use std::sync::Arc;
 
@@ -41,7 +43,7 @@ use crate::trace::ArgMeta;
 pub(crate) fn gradient_edge(t: &Tensor) -> Edge {
     if let Some((node, nr)) = t.grad_fn_edge() {
         Edge::new(node, nr)
-    } else if t.requires_grad() {
+    } else if t.leaf_requires_grad() {
         Edge::new(grad_accumulator(t), 0)
     } else {
         Edge::default()
@@ -182,9 +184,16 @@ impl Runtime {
         let outputs = result?;
         self.apply_perturb_fault(op, &outputs)?;
 
-        if plan.has_inplace_or_view_kernel() && entry.schema.is_inplace() {
-            if let Some(this) = args.first().and_then(IValue::as_tensor) {
+        if plan.has_inplace_or_view_kernel()
+            && let Some(this) = args.first().and_then(IValue::as_tensor)
+        {
+            if entry.schema.is_inplace() {
                 this.0.version.bump();
+            } else if entry.schema.is_view() && op != "aten.detach.default" {
+                let base = this.view_base().unwrap_or_else(|| this.clone());
+                for out in outputs.iter().flat_map(IValue::tensors) {
+                    out.0.autograd.lock().view_base = Some(base.clone());
+                }
             }
         }
         if self.inference_mode {
@@ -215,6 +224,7 @@ impl Runtime {
                 .iter()
                 .map(|a| a.name.clone())
                 .collect();
+            let out_metas = output_metas(&args, &metas, &out_tensors, node.is_some());
             tracer.op(
                 op,
                 plan.keyset.names(),
@@ -223,17 +233,20 @@ impl Runtime {
                 &args,
                 metas,
                 &outputs,
+                out_metas,
                 context,
             );
             if let Some(node) = &node {
                 let name = node.name().to_owned();
                 tracer.node(node, &out_tensors, &name);
             }
-            if let Some(src) = args.first().and_then(IValue::as_tensor) {
-                for dst in &out_tensors {
-                    if dst.device() != src.device() {
-                        tracer.transfer(src, dst);
-                    }
+            for dst in &out_tensors {
+                let src = args
+                    .iter()
+                    .flat_map(IValue::tensors)
+                    .find(|a| a.device() != dst.device());
+                if let Some(src) = src {
+                    tracer.transfer(src, dst);
                 }
             }
         }
@@ -318,7 +331,7 @@ impl Runtime {
     }
 
     fn apply_perturb_fault(&self, op: &str, outputs: &[IValue]) -> Result<()> {
-        if let Some((target, delta)) = &self.faults.perturb_op
+        if let Some((target, delta)) = &self.faults.perturb
             && target == op
             && let Some(t) = outputs.first().and_then(IValue::as_tensor)
             && t.has_data()
@@ -328,6 +341,35 @@ impl Runtime {
         }
         Ok(())
     }
+}
+
+/// Version and `requires_grad` recorded for each output: the version after
+/// the call; `requires_grad` as the kernel handed the tensor back — true when
+/// this call attached a node, or when the output is an argument (in-place)
+/// that required grad. A view made without recording a graph is recorded as
+/// not requiring grad even though it inherits the flag from its base right
+/// after (PyTorch's dispatch mode sees the tensor before ADInplaceOrView
+/// makes it a differentiable view; the capture records what it sees).
+fn output_metas(
+    args: &[IValue],
+    arg_metas: &[ArgMeta],
+    outs: &[Tensor],
+    attached: bool,
+) -> Vec<ArgMeta> {
+    outs.iter()
+        .map(|out| {
+            let from_arg = args
+                .iter()
+                .flat_map(IValue::tensors)
+                .zip(arg_metas)
+                .find(|(a, _)| a.same_tensor(out))
+                .is_some_and(|(_, m)| m.requires_grad);
+            ArgMeta {
+                version: out.version(),
+                requires_grad: attached || from_arg,
+            }
+        })
+        .collect()
 }
 
 /// Nodes of view operators (an in-place write through their output would

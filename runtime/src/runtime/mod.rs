@@ -208,9 +208,18 @@ impl Runtime {
     }
 
     /// Queues the exact output values of the next random operator
-    /// (`randn`, `uniform_`, ...); one call per operator, in order. Without
-    /// queued values random operators use the runtime's own generator.
-    pub fn provide_random_values(&mut self, values: Vec<f32>) {
+    /// (`randn`, `uniform_`, ...), as a recorded blob gives them: PyTorch's
+    /// dtype name and the elements' little-endian bytes in logical order. One
+    /// call per operator, in order; without queued values random operators
+    /// use the runtime's own generator.
+    pub fn provide_random_values(&mut self, dtype: &str, data: &[u8]) -> Result<()> {
+        let values = decode_elements("provide_random_values", dtype, data)?;
+        self.random.provide(values);
+        Ok(())
+    }
+
+    /// [`Runtime::provide_random_values`] with float32 values.
+    pub fn provide_random_f32(&mut self, values: Vec<f32>) {
         self.random.provide(values);
     }
 
@@ -234,9 +243,9 @@ impl Runtime {
                 ),
             ));
         }
-        tensor.0.autograd.lock().grad = grad.clone();
+        let before = std::mem::replace(&mut tensor.0.autograd.lock().grad, grad);
         if let Some(t) = &mut self.tracer {
-            t.queue_set_grad(tensor, grad);
+            t.queue_set_grad(tensor, before.as_ref());
         }
         Ok(())
     }
@@ -256,20 +265,34 @@ impl Runtime {
                 .dtype()
                 .check_supported("set_requires_grad", "self")?;
         }
-        tensor.0.autograd.lock().requires_grad = requires_grad;
+        let before = std::mem::replace(&mut tensor.0.autograd.lock().requires_grad, requires_grad);
         if let Some(t) = &mut self.tracer {
-            t.queue_set_requires_grad(tensor, requires_grad);
+            t.queue_set_requires_grad(tensor, before);
         }
         Ok(())
     }
 
-    /// A tensor that enters without an observed operator (api `tensor`):
-    /// `data` holds its elements in logical C order; the storage is sized
-    /// for `shape`, `stride` and `offset`. The api event is emitted right
-    /// before the first event that names the tensor.
+    /// A tensor that enters without an observed operator (api `tensor`),
+    /// from a recorded value: PyTorch's dtype name (`float32`) and the
+    /// elements' little-endian bytes in logical C order (a blob's `data`).
+    /// The storage is sized for `shape`, `stride` and `offset`. The api
+    /// event is emitted right before the first event that names the tensor.
     pub fn introduce_tensor(
         &mut self,
-        dtype: DType,
+        dtype: &str,
+        shape: &[i64],
+        stride: &[i64],
+        offset: i64,
+        data: &[u8],
+        requires_grad: bool,
+    ) -> Result<Tensor> {
+        let values = decode_elements("introduce_tensor", dtype, data)?;
+        self.introduce_tensor_f32(shape, stride, offset, &values, requires_grad)
+    }
+
+    /// [`Runtime::introduce_tensor`] for float32 elements given as numbers.
+    pub fn introduce_tensor_f32(
+        &mut self,
         shape: &[i64],
         stride: &[i64],
         offset: i64,
@@ -277,7 +300,6 @@ impl Runtime {
         requires_grad: bool,
     ) -> Result<Tensor> {
         const OP: &str = "introduce_tensor";
-        dtype.check_supported(OP, "dtype")?;
         let numel = checked_numel(shape)
             .ok_or_else(|| RuntimeError::shape(OP, format!("invalid shape {shape:?}")))?;
         if stride.len() != shape.len() || data.len() != numel {
@@ -380,4 +402,23 @@ impl Runtime {
             t.graph_task_end(executed);
         }
     }
+}
+
+/// Decodes a recorded value's bytes (little-endian, logical order) into
+/// float32 elements, the only dtype with kernels.
+fn decode_elements(op: &str, dtype: &str, data: &[u8]) -> Result<Vec<f32>> {
+    DType::from_name(dtype)?.check_supported(op, "dtype")?;
+    if data.len() % 4 != 0 {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "{} bytes are not a whole number of float32 elements",
+                data.len()
+            ),
+        ));
+    }
+    Ok(data
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect())
 }

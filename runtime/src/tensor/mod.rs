@@ -11,7 +11,12 @@
 //!   AccumulateGrad node: the graph owns the node, so a new graph built after
 //!   the previous one was freed gets a new AccumulateGrad (and one built while
 //!   the old graph is alive reuses it — observed in torch 2.15 across SGD steps);
-//! * `requires_grad` of a non-leaf is "has a grad_fn".
+//! * `requires_grad` of a non-leaf is "has a grad_fn"; a differentiable view
+//!   (`t`, `view`, `expand`, ... but not `detach`) also requires grad when
+//!   its base does, even if it was made under `no_grad` — yet it gets no
+//!   gradient edge then (torch 2.15: `with no_grad: v = w.t()` gives
+//!   `v.requires_grad == True`, and `(v * 2).grad_fn.next_functions` is
+//!   `((None, 0), (None, 0))`).
 //!
 //! Metadata is immutable after creation (no `resize_`/`set_`); what changes is
 //! the storage contents, the version counter and the autograd metadata.
@@ -50,6 +55,11 @@ pub(crate) struct AutogradMeta {
     pub(crate) grad_accumulator: Weak<Node>,
     /// Created in inference mode (no autograd, no version tracking keys).
     pub(crate) inference: bool,
+    /// For a differentiable view (the output of a view operator other than
+    /// `detach`), the tensor it views (the root base for views of views).
+    /// Such a view requires grad whenever its base does, even when it was
+    /// made under `no_grad` — PyTorch's `DifferentiableViewMeta`.
+    pub(crate) view_base: Option<Tensor>,
 }
 
 /// The shared state behind a [`Tensor`] handle.
@@ -257,8 +267,25 @@ impl Tensor {
 
     /// Whether autograd records operations on this tensor.
     pub fn requires_grad(&self) -> bool {
-        let meta = self.0.autograd.lock();
-        meta.requires_grad || meta.grad_fn.is_some()
+        let base = {
+            let meta = self.0.autograd.lock();
+            if meta.requires_grad || meta.grad_fn.is_some() {
+                return true;
+            }
+            meta.view_base.clone()
+        };
+        base.is_some_and(|b| b.requires_grad())
+    }
+
+    /// The leaf flag set by `requires_grad_()` (what makes a tensor get an
+    /// AccumulateGrad node).
+    pub(crate) fn leaf_requires_grad(&self) -> bool {
+        self.0.autograd.lock().requires_grad
+    }
+
+    /// The tensor this differentiable view views, if it is one.
+    pub(crate) fn view_base(&self) -> Option<Tensor> {
+        self.0.autograd.lock().view_base.clone()
     }
 
     /// Whether the tensor is a leaf (has no `grad_fn`).

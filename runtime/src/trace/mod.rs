@@ -14,19 +14,22 @@
 //!   tensors and accumulated gradients; `inputs` records introduced tensors
 //!   and outputs of random operators; `none` nothing. Bytes are the elements
 //!   in logical C order, little-endian; meta tensors have no value.
-//! * **State changes** — `grad_mode`, `set_grad` and `set_requires_grad` are
+//! * **State changes** — `grad_mode`, `set_requires_grad` and `set_grad` are
 //!   held back and emitted before the next top-level operator or
-//!   `backward()`: first the grad mode (once, and only if it differs from the
-//!   last one emitted), then the others in call order. A `set_requires_grad`
-//!   on a tensor the stream has not named yet is dropped: its introduction
-//!   carries the flag.
+//!   `backward()`, as the PyTorch capture's state poll finds them: first the
+//!   grad mode (only if it differs from the last one emitted), then
+//!   `set_requires_grad` by ascending tensor id, then `set_grad` by ascending
+//!   tensor id — each only for a net change since the last flush. A
+//!   `set_requires_grad` on a tensor the stream has not named yet is dropped
+//!   (its introduction carries the flag); a new `.grad` tensor is introduced
+//!   right before its `set_grad`.
 //!
 //! With tracing off the runtime holds no tracer and none of this runs.
 
 pub(crate) mod slot;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 
 use ft_trace::event::{
     Accumulate, ApiEvent, AutogradEvent, BackwardCall, ChainStep, Context, DeviceEvent,
@@ -37,7 +40,7 @@ use ft_trace::{Digest, EventBody, EventSink, TensorRef, Value, ValuePolicy};
 
 use crate::autograd::node::{Edge, Node, NodeKind};
 use crate::ivalue::IValue;
-use crate::tensor::Tensor;
+use crate::tensor::{Tensor, TensorImpl};
 
 /// Operators whose outputs are uninitialised memory: never a value.
 const EMPTY_OPS: &[&str] = &[
@@ -89,10 +92,27 @@ impl ArgMeta {
     }
 }
 
-/// A state change waiting for the next top-level operator or backward.
-enum Pending {
-    SetGrad(Tensor, Option<Tensor>),
-    SetRequiresGrad(Tensor, bool),
+/// A leaf whose `requires_grad` changed since the last flush, with the flag
+/// it had before the first change.
+struct PendingRequiresGrad {
+    tensor: Tensor,
+    before: bool,
+}
+
+/// A leaf whose `.grad` was replaced since the last flush, with (the
+/// identity of) the gradient it had before the first change. A weak pointer
+/// keeps the address from being reused without keeping the tensor alive.
+struct PendingGrad {
+    tensor: Tensor,
+    before: Option<Weak<TensorImpl>>,
+}
+
+fn same_grad(a: Option<&Weak<TensorImpl>>, b: Option<&Tensor>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(w), Some(t)) => std::ptr::eq(w.as_ptr(), Arc::as_ptr(&t.0)),
+        _ => false,
+    }
 }
 
 /// The tracer context of one runtime.
@@ -103,7 +123,8 @@ pub(crate) struct Tracer {
     next_tensor: u64,
     next_storage: u64,
     next_node: u64,
-    pending: Vec<Pending>,
+    pending_requires_grad: Vec<PendingRequiresGrad>,
+    pending_grads: Vec<PendingGrad>,
     pending_mode: Option<(bool, bool)>,
     emitted_mode: (bool, bool),
 }
@@ -118,7 +139,8 @@ impl Tracer {
             next_tensor: 0,
             next_storage: 0,
             next_node: 0,
-            pending: Vec::new(),
+            pending_requires_grad: Vec::new(),
+            pending_grads: Vec::new(),
             pending_mode: None,
             emitted_mode: (true, false),
         }
@@ -265,13 +287,28 @@ impl Tracer {
         self.pending_mode = Some((enabled, inference));
     }
 
-    pub(crate) fn queue_set_grad(&mut self, t: &Tensor, grad: Option<Tensor>) {
-        self.pending.push(Pending::SetGrad(t.clone(), grad));
+    /// Notes that `t.grad` is about to change from `before`.
+    pub(crate) fn queue_set_grad(&mut self, t: &Tensor, before: Option<&Tensor>) {
+        if !self.pending_grads.iter().any(|p| p.tensor.same_tensor(t)) {
+            self.pending_grads.push(PendingGrad {
+                tensor: t.clone(),
+                before: before.map(|g| Arc::downgrade(&g.0)),
+            });
+        }
     }
 
-    pub(crate) fn queue_set_requires_grad(&mut self, t: &Tensor, requires_grad: bool) {
-        self.pending
-            .push(Pending::SetRequiresGrad(t.clone(), requires_grad));
+    /// Notes that `t.requires_grad` is about to change from `before`.
+    pub(crate) fn queue_set_requires_grad(&mut self, t: &Tensor, before: bool) {
+        if !self
+            .pending_requires_grad
+            .iter()
+            .any(|p| p.tensor.same_tensor(t))
+        {
+            self.pending_requires_grad.push(PendingRequiresGrad {
+                tensor: t.clone(),
+                before,
+            });
+        }
     }
 
     /// Emits held-back state changes (before a top-level op or backward).
@@ -285,24 +322,31 @@ impl Tracer {
                 inference_mode: mode.1,
             }));
         }
-        for change in std::mem::take(&mut self.pending) {
-            match change {
-                Pending::SetRequiresGrad(t, requires_grad) => {
-                    if self.is_seen(&t) {
-                        let tensor = self.tensor_id(&t);
-                        self.api(ApiEvent::SetRequiresGrad(SetRequiresGrad {
-                            tensor,
-                            requires_grad,
-                        }));
-                    }
-                }
-                Pending::SetGrad(t, grad) => {
-                    self.introduce_unseen(std::iter::once(&t).chain(grad.as_ref()));
-                    let tensor = self.tensor_id(&t);
-                    let grad = grad.as_ref().map(|g| self.tensor_id(g));
-                    self.api(ApiEvent::SetGrad(SetGrad { tensor, grad }));
-                }
+        let mut flags: Vec<(u64, bool)> = Vec::new();
+        for p in std::mem::take(&mut self.pending_requires_grad) {
+            if self.is_seen(&p.tensor) && p.tensor.requires_grad() != p.before {
+                flags.push((self.tensor_id(&p.tensor), p.tensor.requires_grad()));
             }
+        }
+        flags.sort_unstable_by_key(|&(id, _)| id);
+        for (tensor, requires_grad) in flags {
+            self.api(ApiEvent::SetRequiresGrad(SetRequiresGrad {
+                tensor,
+                requires_grad,
+            }));
+        }
+        let mut grads: Vec<(u64, Option<Tensor>)> = Vec::new();
+        for p in std::mem::take(&mut self.pending_grads) {
+            let now = p.tensor.grad();
+            if !same_grad(p.before.as_ref(), now.as_ref()) && self.is_seen(&p.tensor) {
+                grads.push((self.tensor_id(&p.tensor), now));
+            }
+        }
+        grads.sort_unstable_by_key(|(id, _)| *id);
+        for (tensor, grad) in grads {
+            self.introduce_unseen(grad.iter());
+            let grad = grad.as_ref().map(|g| self.tensor_id(g));
+            self.api(ApiEvent::SetGrad(SetGrad { tensor, grad }));
         }
     }
 
@@ -341,6 +385,7 @@ impl Tracer {
         args: &[IValue],
         arg_metas: Vec<ArgMeta>,
         outputs: &[IValue],
+        output_metas: Vec<ArgMeta>,
         context: Context,
     ) {
         let mut metas = arg_metas.into_iter();
@@ -355,9 +400,10 @@ impl Tracer {
             ValuePolicy::Inputs => RANDOM_OPS.contains(&base),
             ValuePolicy::None => false,
         };
+        let mut out_metas = output_metas.into_iter();
         let outputs = outputs
             .iter()
-            .map(|v| self.value(v, &mut std::iter::empty(), digests))
+            .map(|v| self.value(v, &mut out_metas, digests))
             .collect();
         let chain = chain
             .into_iter()

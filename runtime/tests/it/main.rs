@@ -1,0 +1,20 @@
+//! Integration tests of `ft-runtime`, one binary made of modules.
+//!
+//! * `golden` — replays the PyTorch golden traces (`traces/*.torch.ftr`)
+//!   through the runtime and requires the same events, event by event;
+//! * `mlp` — the tiny MLP end to end through `Runtime::call`, checked against
+//!   the operator sequence torch 2.15 dispatches;
+//! * `gradients` — gradient values with the maths written out;
+//! * `engine_order` — backward schedules observed in torch 2.15;
+//! * `dispatch_chains` — keysets and key walks per operator class;
+//! * `tracing` — id assignment, value policies, tracing off, api events;
+//! * `errors` — typed failures.
+
+mod common;
+mod dispatch_chains;
+mod engine_order;
+mod errors;
+mod golden;
+mod gradients;
+mod mlp;
+mod tracing;
