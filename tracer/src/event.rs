@@ -525,22 +525,10 @@ impl EventBody {
 
     /// BLAKE3 of `msgpack([layer, kind, structural payload])`.
     pub fn structural_hash(&self) -> Digest {
-        let mut buf = Vec::with_capacity(128);
+        let mut buf = Vec::with_capacity(256);
         let (layer, kind) = self.code();
-        let structural = self.structural();
-        let written = {
-            let mut ser = rmp_serde::Serializer::new(&mut buf);
-            let mut tuple = match Serializer::serialize_tuple(&mut ser, 3) {
-                Ok(t) => t,
-                Err(_) => unreachable!("msgpack encoding into a Vec is infallible"),
-            };
-            tuple
-                .serialize_element(&layer)
-                .and_then(|()| tuple.serialize_element(&kind))
-                .and_then(|()| tuple.serialize_element(&PayloadRef(&structural)))
-                .and_then(|()| tuple.end())
-        };
-        if written.is_err() {
+        let payload = crate::structural::StructuralPayload(self);
+        if rmp_serde::encode::write(&mut buf, &(layer, kind, payload)).is_err() {
             unreachable!("msgpack encoding into a Vec is infallible");
         }
         Digest::of(&buf)
@@ -563,7 +551,7 @@ impl EventBody {
 }
 
 /// Serializes just the payload of a body.
-struct PayloadRef<'a>(&'a EventBody);
+pub(crate) struct PayloadRef<'a>(pub(crate) &'a EventBody);
 
 impl Serialize for PayloadRef<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -595,7 +583,25 @@ impl Serialize for PayloadRef<'_> {
     }
 }
 
+/// An event assembled from borrowed parts, for writing without cloning.
+pub(crate) struct EventRef<'a> {
+    pub(crate) seq: u64,
+    pub(crate) ts: u64,
+    pub(crate) body: &'a EventBody,
+}
+
 impl Serialize for Event {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        EventRef {
+            seq: self.seq,
+            ts: self.ts,
+            body: &self.body,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl Serialize for EventRef<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let (layer, kind) = self.body.code();
         let mut tuple = serializer.serialize_tuple(5)?;
@@ -710,6 +716,16 @@ mod tests {
         let b = op(Some(Digest::of(b"b")));
         assert_eq!(a.structural_hash(), b.structural_hash());
         assert_eq!(a.structural_hash(), op(None).structural_hash());
+    }
+
+    #[test]
+    fn borrowed_structural_form_encodes_like_the_cloned_one() {
+        let body = op(Some(Digest::of(b"a")));
+        let (layer, kind) = body.code();
+        let cloned = body.structural();
+        let mut buf = Vec::new();
+        rmp_serde::encode::write(&mut buf, &(layer, kind, PayloadRef(&cloned))).expect("encode");
+        assert_eq!(body.structural_hash(), Digest::of(&buf));
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod format;
 pub mod hash;
 pub mod reader;
 pub mod sink;
+mod structural;
 pub mod tensor_bytes;
 pub mod value;
 pub mod writer;

@@ -18,7 +18,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::TraceError;
-use crate::event::{Event, EventBody};
+use crate::event::{Event, EventBody, EventRef};
 use crate::format::{
     self, BlobEntry, BlobRecord, EVENT_CHUNK_TARGET, EventChunkEntry, TraceIndex, TraceMeta,
     chunk_kind,
@@ -83,12 +83,7 @@ impl<W: Write> TraceWriter<W> {
     /// Appends an event, assigning the next sequence number; returns it.
     pub fn append(&mut self, body: &EventBody, ts: u64) -> Result<u64, TraceError> {
         let seq = self.next_seq;
-        let event = Event {
-            seq,
-            ts,
-            body: body.clone(),
-        };
-        self.append_event(&event)?;
+        self.write_event(EventRef { seq, ts, body })?;
         Ok(seq)
     }
 
@@ -100,10 +95,18 @@ impl<W: Write> TraceWriter<W> {
                 event.seq, self.next_seq
             )));
         }
+        self.write_event(EventRef {
+            seq: event.seq,
+            ts: event.ts,
+            body: &event.body,
+        })
+    }
+
+    fn write_event(&mut self, event: EventRef<'_>) -> Result<(), TraceError> {
         if self.pending_count == 0 {
             self.pending_first_seq = event.seq;
         }
-        rmp_serde::encode::write(&mut self.pending, event)
+        rmp_serde::encode::write(&mut self.pending, &event)
             .map_err(|e| TraceError::Write(format!("event {}: {e}", event.seq)))?;
         self.pending_count += 1;
         self.next_seq += 1;

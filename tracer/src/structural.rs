@@ -1,0 +1,94 @@
+//! Borrowing serializers for the structural form of a payload: the payload as
+//! written, but with every tensor reference's value digest encoded as nil.
+//!
+//! Structural hashes are computed for every event written and read, so they
+//! must not clone events; these wrappers produce exactly the bytes
+//! `EventBody::structural()` would encode, straight from a borrow.
+
+use serde::ser::{SerializeSeq, SerializeTuple};
+use serde::{Serialize, Serializer};
+
+use crate::event::{ApiEvent, AutogradEvent, DispatchEvent, EventBody, PayloadRef};
+use crate::value::{TensorRef, Value};
+
+/// The structural payload of a body.
+pub(crate) struct StructuralPayload<'a>(pub &'a EventBody);
+
+impl Serialize for StructuralPayload<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            EventBody::Api(ApiEvent::Tensor(t)) => {
+                (StructuralTensor(&t.tensor), t.alias).serialize(s)
+            }
+            EventBody::Dispatch(DispatchEvent::Op(op)) => (
+                &op.op,
+                &op.keyset,
+                &op.chain,
+                StructuralArgs(&op.args),
+                StructuralValues(&op.outputs),
+                &op.context,
+            )
+                .serialize(s),
+            EventBody::Autograd(AutogradEvent::Accumulate(a)) => {
+                (a.node, a.tensor, StructuralTensor(&a.grad)).serialize(s)
+            }
+            other => PayloadRef(other).serialize(s),
+        }
+    }
+}
+
+struct StructuralTensor<'a>(&'a TensorRef);
+
+impl Serialize for StructuralTensor<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let t = self.0;
+        let mut tuple = s.serialize_tuple(10)?;
+        tuple.serialize_element(&t.id)?;
+        tuple.serialize_element(&t.dtype)?;
+        tuple.serialize_element(&t.shape)?;
+        tuple.serialize_element(&t.stride)?;
+        tuple.serialize_element(&t.offset)?;
+        tuple.serialize_element(&t.storage)?;
+        tuple.serialize_element(&t.device)?;
+        tuple.serialize_element(&t.requires_grad)?;
+        tuple.serialize_element(&t.version)?;
+        tuple.serialize_element(&())?;
+        tuple.end()
+    }
+}
+
+struct StructuralValue<'a>(&'a Value);
+
+impl Serialize for StructuralValue<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Tensor(t) => (5u8, StructuralTensor(t)).serialize(s),
+            Value::List(items) => (6u8, StructuralValues(items)).serialize(s),
+            other => other.serialize(s),
+        }
+    }
+}
+
+struct StructuralValues<'a>(&'a [Value]);
+
+impl Serialize for StructuralValues<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for v in self.0 {
+            seq.serialize_element(&StructuralValue(v))?;
+        }
+        seq.end()
+    }
+}
+
+struct StructuralArgs<'a>(&'a [(String, Value)]);
+
+impl Serialize for StructuralArgs<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for (name, v) in self.0 {
+            seq.serialize_element(&(name, StructuralValue(v)))?;
+        }
+        seq.end()
+    }
+}
