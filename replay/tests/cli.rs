@@ -65,7 +65,10 @@ fn a_reversed_ready_queue_is_a_structural_divergence_with_both_sequence_numbers(
         .lines()
         .find(|l| l.starts_with("first divergence:"))
         .unwrap_or_else(|| panic!("no first divergence in:\n{stdout}"));
-    assert!(line.contains("expected seq ") && line.contains("actual seq "), "{line}");
+    assert!(
+        line.contains("expected seq ") && line.contains("actual seq "),
+        "{line}"
+    );
     assert!(stdout.contains("FAIL schedule"), "{stdout}");
 }
 
@@ -188,7 +191,10 @@ fn help_documents_the_exit_codes() {
     let (stdout, _) = text(&out);
     assert_eq!(out.status.code(), Some(0));
     for code in ["0  ", "1  ", "2  ", "3  ", "4  ", "5  "] {
-        assert!(stdout.contains(code), "exit code {code} undocumented:\n{stdout}");
+        assert!(
+            stdout.contains(code),
+            "exit code {code} undocumented:\n{stdout}"
+        );
     }
 }
 
@@ -245,7 +251,10 @@ fn an_op_the_runtime_lacks_is_exit_5_naming_the_op() {
                 key: "CPU".into(),
                 handler: "kernel".into(),
             }],
-            args: vec![("self".into(), Value::Tensor(arg.clone())), ("other".into(), Value::Tensor(arg))],
+            args: vec![
+                ("self".into(), Value::Tensor(arg.clone())),
+                ("other".into(), Value::Tensor(arg)),
+            ],
             outputs: vec![Value::Tensor(out)],
             context: Context::TopLevel,
         })),

@@ -608,7 +608,7 @@ impl Serialize for EventRef<'_> {
         tuple.serialize_element(&self.seq)?;
         tuple.serialize_element(&layer)?;
         tuple.serialize_element(&kind)?;
-        tuple.serialize_element(&PayloadRef(&self.body))?;
+        tuple.serialize_element(&PayloadRef(self.body))?;
         tuple.serialize_element(&self.ts)?;
         tuple.end()
     }
