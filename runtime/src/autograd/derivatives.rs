@@ -43,6 +43,10 @@ use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::tensor::Tensor;
 
+/// Builds a backward function from the bound arguments and, per
+/// differentiable input, whether it needs a gradient.
+pub(crate) type BuildFn = fn(&[IValue], &[bool]) -> Result<Box<dyn BackwardFn>>;
+
 /// How to build the node of one operator.
 pub(crate) struct Derivative {
     /// PyTorch's node name.
@@ -51,7 +55,7 @@ pub(crate) struct Derivative {
     pub(crate) inputs: &'static [usize],
     /// Builds the backward function from the bound arguments; `needs[i]`
     /// tells whether `inputs[i]` needs a gradient.
-    pub(crate) build: fn(&[IValue], &[bool]) -> Result<Box<dyn BackwardFn>>,
+    pub(crate) build: BuildFn,
 }
 
 /// What autograd knows about an operator.

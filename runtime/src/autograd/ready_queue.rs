@@ -79,7 +79,7 @@ fn adjust_heap<T>(v: &mut [T], mut hole: usize, less: &impl Fn(&T, &T) -> bool) 
         v.swap(hole, child);
         hole = child;
     }
-    if len % 2 == 0 && child == (len - 2) / 2 {
+    if len.is_multiple_of(2) && child == (len - 2) / 2 {
         child = 2 * (child + 1);
         v.swap(hole, child - 1);
         hole = child - 1;
@@ -186,7 +186,7 @@ mod tests {
                     v[hole] = v[child];
                     hole = child;
                 }
-                if len >= 2 && len % 2 == 0 && child == (len - 2) / 2 {
+                if len >= 2 && len.is_multiple_of(2) && child == (len - 2) / 2 {
                     child = 2 * (child + 1);
                     v[hole] = v[child - 1];
                     hole = child - 1;

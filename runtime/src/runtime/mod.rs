@@ -408,7 +408,7 @@ impl Runtime {
 /// float32 elements, the only dtype with kernels.
 fn decode_elements(op: &str, dtype: &str, data: &[u8]) -> Result<Vec<f32>> {
     DType::from_name(dtype)?.check_supported(op, "dtype")?;
-    if data.len() % 4 != 0 {
+    if !data.len().is_multiple_of(4) {
         return Err(RuntimeError::shape(
             op,
             format!(
@@ -421,4 +421,68 @@ fn decode_elements(op: &str, dtype: &str, data: &[u8]) -> Result<Vec<f32>> {
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ivalue::IValue;
+
+    fn run_mlp_step(rt: &mut Runtime) -> Vec<Tensor> {
+        let x = rt
+            .introduce_tensor_f32(&[4, 3], &[3, 1], 0, &[0.5; 12], false)
+            .expect("x");
+        let w = rt
+            .introduce_tensor_f32(&[2, 3], &[3, 1], 0, &[0.1, -0.2, 0.3, 0.4, -0.5, 0.6], true)
+            .expect("w");
+        let b = rt
+            .introduce_tensor_f32(&[2], &[1], 0, &[0.0, 1.0], true)
+            .expect("b");
+        let out = rt
+            .call(
+                "aten.linear.default",
+                vec![(&x).into(), (&w).into(), (&b).into()],
+            )
+            .expect("linear");
+        let out = out
+            .into_iter()
+            .next()
+            .and_then(IValue::into_tensor)
+            .expect("out");
+        let r = rt
+            .call("aten.relu.default", vec![out.into()])
+            .expect("relu");
+        let s = rt.call("aten.sum.default", r).expect("sum");
+        let s = s
+            .into_iter()
+            .next()
+            .and_then(IValue::into_tensor)
+            .expect("s");
+        rt.backward(std::slice::from_ref(&s), &[None], false, false)
+            .expect("backward");
+        vec![x, w.grad().expect("gw"), w, b.grad().expect("gb"), b, s]
+    }
+
+    #[test]
+    fn tracing_off_records_nothing_and_names_nothing() {
+        let mut rt = Runtime::new();
+        assert!(!rt.is_tracing());
+        let tensors = run_mlp_step(&mut rt);
+        // No id was ever assigned: no tracer ran on any object.
+        for t in &tensors {
+            assert!(!t.0.trace.is_assigned());
+            assert!(!t.0.storage.trace.is_assigned());
+        }
+        let node = tensors[5].grad_fn_edge().map(|(n, _)| n).expect("grad_fn");
+        assert!(!node.trace.is_assigned());
+        assert!(rt.take_sink().is_none());
+    }
+
+    #[test]
+    fn tracing_on_names_what_it_records() {
+        let sink = ft_trace::MemorySink::new(ft_trace::ValuePolicy::None, false);
+        let mut rt = Runtime::with_sink(Box::new(sink));
+        let tensors = run_mlp_step(&mut rt);
+        assert!(tensors.iter().all(|t| t.0.trace.is_assigned()));
+    }
 }

@@ -154,7 +154,7 @@ impl Runtime {
     }
 
     /// `aten._to_copy.default(x, device=device)`.
-    pub(crate) fn to_device(&mut self, x: &Tensor, device: Device) -> Result<Tensor> {
+    pub(crate) fn copy_to_device(&mut self, x: &Tensor, device: Device) -> Result<Tensor> {
         self.dispatch1(
             "aten._to_copy.default",
             vec![x.into(), IValue::None, IValue::None, IValue::Device(device)],

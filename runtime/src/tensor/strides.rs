@@ -182,7 +182,7 @@ pub fn infer_size(requested: &[i64], numel: usize) -> Result<Vec<i64>, String> {
         }
     }
     match infer_at {
-        Some(i) if known != 0 && numel % known == 0 => {
+        Some(i) if known != 0 && numel.is_multiple_of(known) => {
             out[i] = i64::try_from(numel / known).map_err(|_| "size overflow".to_string())?;
             Ok(out)
         }
@@ -251,7 +251,7 @@ pub fn view_strides(old_shape: &[i64], old_strides: &[i64], new_shape: &[i64]) -
 pub fn wrap_dim(dim: i64, ndim: usize) -> Option<usize> {
     let n = i64::try_from(ndim.max(1)).ok()?;
     let d = if dim < 0 { dim + n } else { dim };
-    (0..n).contains(&d).then(|| d as usize)
+    (0..n).contains(&d).then_some(d as usize)
 }
 
 /// Storage offsets of every element of a strided tensor, in logical C order.

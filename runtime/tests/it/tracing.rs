@@ -1,1 +1,227 @@
-//! placeholder
+//! What the runtime writes into a sink: ids, introductions, value policies,
+//! state changes, determinism.
+
+use ft_runtime::{Faults, IValue, Runtime};
+use ft_trace::event::{ApiEvent, AutogradEvent};
+use ft_trace::{EventBody, ValuePolicy};
+
+use crate::common::{call1, ops, tensor, traced};
+
+#[test]
+fn ids_are_dense_in_order_of_first_appearance() {
+    let (mut rt, sink) = traced(ValuePolicy::All);
+    // Created in the order a, b but used in the order b, a.
+    let a = tensor(&mut rt, &[2], &[1.0, 2.0], false);
+    let b = tensor(&mut rt, &[2], &[3.0, 4.0], false);
+    let c = call1(&mut rt, "aten.add.Tensor", vec![(&b).into(), (&a).into()]);
+    let v = call1(
+        &mut rt,
+        "aten.view.default",
+        vec![(&c).into(), IValue::IntList(vec![2, 1])],
+    );
+    call1(&mut rt, "aten.mul.Tensor", vec![(&v).into(), (&a).into()]);
+    let sink = sink.borrow();
+    let ev = sink.events();
+    // b is introduced first (id 0), then a (id 1), right before the add.
+    let intros: Vec<(u64, u64, bool)> = ev
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Api(ApiEvent::Tensor(t)) => Some((t.tensor.id, t.tensor.storage, t.alias)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(intros, [(0, 0, false), (1, 1, false)]);
+    assert!(matches!(ev[2].body, EventBody::Dispatch(_)));
+    let ops = ops(ev);
+    let add_out = ops[0].outputs[0].as_tensor().expect("tensor");
+    assert_eq!((add_out.id, add_out.storage), (2, 2));
+    // A view is a new tensor over the same storage.
+    let view_out = ops[1].outputs[0].as_tensor().expect("tensor");
+    assert_eq!((view_out.id, view_out.storage), (3, 2));
+    let mul_out = ops[2].outputs[0].as_tensor().expect("tensor");
+    assert_eq!((mul_out.id, mul_out.storage), (4, 3));
+    // Introduced values are recorded; argument references never carry one.
+    assert!(ops.iter().all(|o| {
+        o.args
+            .iter()
+            .all(|(_, v)| v.tensors().iter().all(|t| t.value.is_none()))
+    }));
+}
+
+#[test]
+fn alias_introductions_carry_no_value() {
+    let (mut rt, sink) = traced(ValuePolicy::All);
+    let [w1, ..] = {
+        let (w, b) = crate::mlp::linear_params(&mut rt, 2, 2);
+        [w, b]
+    };
+    assert!(w1.requires_grad());
+    let sink = sink.borrow();
+    let intro = sink
+        .events()
+        .iter()
+        .find_map(|e| match &e.body {
+            EventBody::Api(ApiEvent::Tensor(t)) => Some(t.clone()),
+            _ => None,
+        })
+        .expect("intro");
+    assert!(intro.alias);
+    assert!(intro.tensor.value.is_none());
+    assert!(intro.tensor.requires_grad);
+    // The parameter shares the storage id of the `empty` output.
+    assert_eq!(intro.tensor.storage, 0);
+}
+
+#[test]
+fn value_policies() {
+    for policy in [ValuePolicy::All, ValuePolicy::Inputs, ValuePolicy::None] {
+        let (mut rt, sink) = traced(policy);
+        crate::mlp::tiny_mlp(&mut rt);
+        let sink = sink.borrow();
+        for op in ops(sink.events()) {
+            for t in op.outputs.iter().flat_map(|v| v.tensors()) {
+                let base = op.op.split('.').nth(1).unwrap_or_default();
+                let want = match policy {
+                    ValuePolicy::All => {
+                        !base.starts_with("empty") && !base.starts_with("new_empty")
+                    }
+                    ValuePolicy::Inputs => matches!(base, "randn" | "uniform_"),
+                    ValuePolicy::None => false,
+                };
+                assert_eq!(t.value.is_some(), want, "{policy:?} {}", op.op);
+            }
+        }
+        let accumulated = sink.events().iter().filter_map(|e| match &e.body {
+            EventBody::Autograd(AutogradEvent::Accumulate(a)) => Some(a.grad.value.is_some()),
+            _ => None,
+        });
+        for has_value in accumulated {
+            assert_eq!(has_value, policy == ValuePolicy::All);
+        }
+        assert_eq!(sink.blobs().is_empty(), policy == ValuePolicy::None);
+    }
+}
+
+#[test]
+fn recording_is_deterministic() {
+    let run = || {
+        let (mut rt, sink) = traced(ValuePolicy::All);
+        crate::mlp::tiny_mlp(&mut rt);
+        let sink = sink.borrow();
+        (sink.events().to_vec(), sink.blobs().clone())
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn node_events_follow_their_op_with_new_accumulators_first() {
+    let (mut rt, sink) = traced(ValuePolicy::None);
+    let w = tensor(&mut rt, &[2, 2], &[1.0; 4], true);
+    call1(&mut rt, "aten.t.default", vec![(&w).into()]);
+    let sink = sink.borrow();
+    let kinds: Vec<&str> = sink.events().iter().map(|e| e.body.kind_name()).collect();
+    assert_eq!(kinds, ["tensor", "op", "node", "node"]);
+    let nodes: Vec<(String, u64, Vec<u64>)> = sink
+        .events()
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Autograd(AutogradEvent::Node(n)) => {
+                Some((n.name.clone(), n.seq_nr, n.tensors.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        nodes,
+        [
+            ("AccumulateGrad".to_string(), u64::MAX, vec![0]),
+            ("TBackward0".to_string(), 0, vec![1])
+        ]
+    );
+}
+
+#[test]
+fn state_changes_are_flushed_before_the_next_op_by_tensor_id() {
+    let (mut rt, sink) = traced(ValuePolicy::None);
+    let a = tensor(&mut rt, &[1], &[1.0], true);
+    let b = tensor(&mut rt, &[1], &[2.0], true);
+    let g = tensor(&mut rt, &[1], &[0.5], false);
+    call1(&mut rt, "aten.add.Tensor", vec![(&a).into(), (&b).into()]);
+    // A mode change and back with no op in between: nothing to record.
+    rt.set_grad_mode(false, false);
+    rt.set_grad_mode(true, false);
+    // Replace .grad of b, then of a: recorded by ascending id, grad mode first.
+    rt.set_grad(&b, Some(g.clone())).expect("set_grad");
+    rt.set_grad(&a, Some(g)).expect("set_grad");
+    rt.set_grad_mode(false, false);
+    // A no-op change of a flag is not recorded either.
+    rt.set_requires_grad(&a, false).expect("flag");
+    rt.set_requires_grad(&a, true).expect("flag");
+    call1(&mut rt, "aten.mul.Tensor", vec![(&a).into(), (&b).into()]);
+    let sink = sink.borrow();
+    let api: Vec<String> = sink
+        .events()
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Api(ApiEvent::GradMode(m)) => Some(format!("grad_mode {}", m.grad_enabled)),
+            EventBody::Api(ApiEvent::SetGrad(s)) => {
+                Some(format!("set_grad {} {:?}", s.tensor, s.grad))
+            }
+            EventBody::Api(ApiEvent::SetRequiresGrad(s)) => Some(format!("rg {}", s.tensor)),
+            EventBody::Api(ApiEvent::Tensor(t)) => Some(format!("tensor {}", t.tensor.id)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        api,
+        [
+            "tensor 0",
+            "tensor 1",
+            "grad_mode false",
+            "tensor 3",
+            "set_grad 0 Some(3)",
+            "set_grad 1 Some(3)"
+        ]
+    );
+}
+
+#[test]
+fn renamed_node_fault_is_visible() {
+    let (mut rt, sink) = traced(ValuePolicy::None);
+    rt.set_faults(Faults {
+        rename_node: Some(("ReluBackward0".into(), "ReluBackward1".into())),
+        ..Faults::default()
+    });
+    crate::mlp::tiny_mlp(&mut rt);
+    let names: Vec<String> = sink
+        .borrow()
+        .events()
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Autograd(AutogradEvent::Node(n)) => Some(n.name.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(names.contains(&"ReluBackward1".to_string()));
+    assert!(!names.contains(&"ReluBackward0".to_string()));
+}
+
+#[test]
+fn perturb_fault_changes_one_ops_values() {
+    let run = |faults: Faults| {
+        let mut rt = Runtime::new();
+        rt.set_faults(faults);
+        let x = tensor(&mut rt, &[2], &[-1.0, 2.0], false);
+        let r = call1(&mut rt, "aten.relu.default", vec![(&x).into()]);
+        let n = call1(&mut rt, "aten.neg.default", vec![(&x).into()]);
+        (r.to_f32_vec().expect("relu"), n.to_f32_vec().expect("neg"))
+    };
+    let clean = run(Faults::default());
+    let faulty = run(Faults {
+        perturb: Some(("aten.relu.default".into(), 0.5)),
+        ..Faults::default()
+    });
+    assert_eq!(clean.0, [0.0, 2.0]);
+    assert_eq!(faulty.0, [0.5, 2.5]);
+    assert_eq!(clean.1, faulty.1);
+}

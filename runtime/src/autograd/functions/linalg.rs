@@ -16,7 +16,9 @@
 //! | mat2 | `t(mat1)`, `mm(·, grad)` | `t(grad)`, `mm(·, mat1)`, `t(·)` |
 //!
 //! (Observed in torch 2.15: `nn.Linear`'s weight enters addmm as `w.t()`,
-//! column-major, so its gradient takes the second form.)
+//! column-major, so its gradient takes the second form. Also observed:
+//! AddmmBackward0 computes self, mat1, mat2 in that order, MmBackward0
+//! computes mat2 before self.)
 
 use super::{maybe_multiply, single};
 use crate::autograd::saved::SavedVariable;
@@ -175,15 +177,17 @@ impl BackwardFn for MmBackward0 {
         };
         let one = IValue::Int(1);
         let mut out = vec![None, None];
-        if ctx.needs(0) {
-            let mat2 = unpack(ctx, &self.mat2)?;
-            let l = self.self_layout.clone();
-            out[0] = Some(mat1_grad(ctx, &g, &mat2, &l.sizes, &l.strides, &one)?);
-        }
+        // MmBackward0 computes mat2's gradient before self's (observed in
+        // torch 2.15, unlike AddmmBackward0, which goes mat1 then mat2).
         if ctx.needs(1) {
             let mat1 = unpack(ctx, &self.self_)?;
             let l = self.mat2_layout.clone();
             out[1] = Some(mat2_grad(ctx, &g, &mat1, &l.sizes, &l.strides, &one)?);
+        }
+        if ctx.needs(0) {
+            let mat2 = unpack(ctx, &self.mat2)?;
+            let l = self.self_layout.clone();
+            out[0] = Some(mat1_grad(ctx, &g, &mat2, &l.sizes, &l.strides, &one)?);
         }
         Ok(out)
     }

@@ -44,18 +44,19 @@ impl BackwardFn for SumBackward1 {
             return Ok(vec![None]);
         };
         let ndim = self.self_sizes.len();
-        if !self.keepdim && ndim > 0 {
-            if let Some(dims) = self.dim.as_ref().filter(|d| !d.is_empty()) {
-                let mut reduced = vec![false; ndim];
-                for &d in dims {
-                    if let Some(w) = wrap_dim(d, ndim) {
-                        reduced[w] = true;
-                    }
+        if !self.keepdim
+            && ndim > 0
+            && let Some(dims) = self.dim.as_ref().filter(|d| !d.is_empty())
+        {
+            let mut reduced = vec![false; ndim];
+            for &d in dims {
+                if let Some(w) = wrap_dim(d, ndim) {
+                    reduced[w] = true;
                 }
-                for (i, &r) in reduced.iter().enumerate() {
-                    if r {
-                        g = ctx.rt.unsqueeze(&g, i as i64)?;
-                    }
+            }
+            for (i, &r) in reduced.iter().enumerate() {
+                if r {
+                    g = ctx.rt.unsqueeze(&g, i as i64)?;
                 }
             }
         }

@@ -137,6 +137,6 @@ impl BackwardFn for ToCopyBackward0 {
         if g.device() == self.self_device {
             return Ok(vec![Some(g)]);
         }
-        Ok(vec![Some(ctx.rt.to_device(&g, self.self_device)?)])
+        Ok(vec![Some(ctx.rt.copy_to_device(&g, self.self_device)?)])
     }
 }
