@@ -36,11 +36,14 @@ fn check_options(
 
 fn size_arg(ctx: &KernelCtx<'_>, a: &Args<'_>, i: usize) -> Result<Vec<i64>> {
     let size = a.int_list(i)?;
-    if checked_numel(&size).is_none() {
-        return Err(RuntimeError::shape(
+    let numel = checked_numel(&size).ok_or_else(|| {
+        RuntimeError::shape(
             ctx.op,
             format!("invalid size {size:?}: sizes must be non-negative"),
-        ));
+        )
+    })?;
+    if ctx.has_data() {
+        crate::tensor::check_alloc(ctx.op, numel)?;
     }
     Ok(size)
 }

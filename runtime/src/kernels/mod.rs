@@ -70,7 +70,13 @@ impl KernelCtx<'_> {
         values: impl FnOnce() -> Result<Vec<f32>>,
     ) -> Result<Tensor> {
         match self.backend {
-            Device::Cpu => Tensor::from_f32(self.op, shape, strides, &values()?),
+            Device::Cpu => {
+                let numel = crate::tensor::strides::checked_numel(shape).ok_or_else(|| {
+                    RuntimeError::shape(self.op, format!("invalid shape {shape:?}"))
+                })?;
+                crate::tensor::check_alloc(self.op, numel)?;
+                Tensor::from_f32(self.op, shape, strides, &values()?)
+            }
             Device::Meta => Tensor::meta(self.op, shape, strides, DType::Float32),
             other => Err(RuntimeError::unsupported(
                 self.op,

@@ -59,6 +59,12 @@ pub(crate) fn expand(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
     ctx.check(this, "self")?;
     let (shape, strides) = expand_geometry(this.shape(), this.stride(), &a.int_list(1)?)
         .map_err(|m| RuntimeError::shape(ctx.op, m))?;
+    if crate::tensor::strides::checked_numel(&shape).is_none() {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!("invalid expanded size {shape:?}"),
+        ));
+    }
     Ok(vec![
         this.alias_with(shape, strides, this.storage_offset())
             .into(),
@@ -85,7 +91,7 @@ pub(crate) fn unsqueeze(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IVal
     let new_stride = if d >= this.dim() {
         1
     } else {
-        shape[d] * strides[d]
+        shape[d].saturating_mul(strides[d])
     };
     shape.insert(d, 1);
     strides.insert(d, new_stride);

@@ -314,6 +314,7 @@ impl Runtime {
         let span = storage_span(shape, stride, offset).ok_or_else(|| {
             RuntimeError::shape(OP, format!("invalid strides {stride:?} / offset {offset}"))
         })?;
+        crate::tensor::check_alloc(OP, span)?;
         // Lay the storage out as a flat buffer and view it with the geometry.
         let base = Tensor::from_f32_contiguous(OP, &[span as i64], vec![0.0; span])?;
         let t = base.alias_with(shape.to_vec(), stride.to_vec(), offset);

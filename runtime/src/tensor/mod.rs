@@ -131,6 +131,7 @@ impl Tensor {
                 format!("invalid strides {strides:?} for shape {shape:?}"),
             )
         })?;
+        check_alloc(op, span)?;
         let mut data = vec![0f32; span];
         for (pos, &v) in strides::StridedOffsets::new(shape, strides, 0).zip(values) {
             if let Some(slot) = data.get_mut(pos) {
@@ -346,6 +347,7 @@ impl Tensor {
     /// The elements in logical C order (`op` names the caller in errors).
     pub(crate) fn read_f32(&self, op: &str) -> Result<Vec<f32>> {
         self.0.dtype.check_supported(op, "self")?;
+        check_alloc(op, self.numel())?;
         let data = self
             .0
             .storage
@@ -426,6 +428,20 @@ impl fmt::Debug for Tensor {
 fn checked_numel(op: &str, shape: &[i64]) -> Result<usize> {
     strides::checked_numel(shape)
         .ok_or_else(|| RuntimeError::shape(op, format!("invalid shape {shape:?}")))
+}
+
+/// Fails unless `elements` fit under [`strides::MAX_ELEMENTS`].
+pub(crate) fn check_alloc(op: &str, elements: usize) -> Result<()> {
+    if elements > strides::MAX_ELEMENTS {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "{elements} elements exceed the limit of {} for tensors with data",
+                strides::MAX_ELEMENTS
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Offsets of a tensor's elements in its storage, logical order.

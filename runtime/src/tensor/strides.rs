@@ -7,6 +7,11 @@
 //! chunks, ...) follow PyTorch's so that the strides we record match the
 //! strides PyTorch records.
 
+/// Largest number of elements a tensor with data may have (4 GiB of
+/// float32). Larger requests fail with a shape error before anything is
+/// allocated; `meta` tensors have no limit.
+pub const MAX_ELEMENTS: usize = 1 << 30;
+
 /// Number of elements of `shape`, or `None` when a size is negative or the
 /// product overflows.
 pub fn checked_numel(shape: &[i64]) -> Option<usize> {
@@ -210,7 +215,7 @@ pub fn view_strides(old_shape: &[i64], old_strides: &[i64], new_shape: &[i64]) -
             new_strides[d] = if d + 1 == new_shape.len() {
                 1
             } else {
-                new_shape[d + 1].max(1) * new_strides[d + 1]
+                new_shape[d + 1].max(1).saturating_mul(new_strides[d + 1])
             };
         }
         return Some(new_strides);
@@ -220,18 +225,18 @@ pub fn view_strides(old_shape: &[i64], old_strides: &[i64], new_shape: &[i64]) -
     let mut tensor_numel: i64 = 1;
     let mut view_numel: i64 = 1;
     for tensor_d in (0..old_shape.len()).rev() {
-        tensor_numel *= old_shape[tensor_d];
+        tensor_numel = tensor_numel.saturating_mul(old_shape[tensor_d]);
         let chunk_ends = tensor_d == 0
             || (old_shape[tensor_d - 1] != 1
-                && old_strides[tensor_d - 1] != tensor_numel * chunk_base_stride);
+                && old_strides[tensor_d - 1] != tensor_numel.saturating_mul(chunk_base_stride));
         if chunk_ends {
             while view_d >= 0 {
                 let vd = view_d as usize;
                 if !(view_numel < tensor_numel || new_shape[vd] == 1) {
                     break;
                 }
-                new_strides[vd] = view_numel * chunk_base_stride;
-                view_numel *= new_shape[vd];
+                new_strides[vd] = view_numel.saturating_mul(chunk_base_stride);
+                view_numel = view_numel.saturating_mul(new_shape[vd]);
                 view_d -= 1;
             }
             if view_numel != tensor_numel {

@@ -265,3 +265,41 @@ fn random_values_must_fit_the_op() {
     assert_eq!(r.to_f32_vec().expect("values"), [1.0]);
     assert!(rt.provide_random_values("float32", &[0, 0, 128]).is_err());
 }
+
+#[test]
+fn huge_sizes_fail_before_allocating() {
+    let mut rt = Runtime::new();
+    let err = rt
+        .call(
+            "aten.randn.default",
+            vec![IValue::IntList(vec![1 << 20, 1 << 20])],
+        )
+        .expect_err("too large");
+    assert!(matches!(err, RuntimeError::Shape { .. }), "{err}");
+    let err = rt
+        .call("aten.empty.memory_format", vec![IValue::IntList(vec![-1])])
+        .expect_err("negative");
+    assert!(matches!(err, RuntimeError::Shape { .. }), "{err}");
+    let x = tensor(&mut rt, &[1], &[1.0], false);
+    let big = call1(
+        &mut rt,
+        "aten.expand.default",
+        vec![(&x).into(), IValue::IntList(vec![1 << 40])],
+    );
+    let err = rt
+        .call("aten.sum.default", vec![big.into()])
+        .expect_err("sum of a huge view");
+    assert!(matches!(err, RuntimeError::Shape { .. }), "{err}");
+    // Meta tensors have no data and no limit.
+    let m = call1(
+        &mut rt,
+        "aten.empty.memory_format",
+        vec![
+            IValue::IntList(vec![1 << 40]),
+            IValue::None,
+            IValue::None,
+            IValue::Device(Device::Meta),
+        ],
+    );
+    assert_eq!(m.shape(), &[1 << 40]);
+}
