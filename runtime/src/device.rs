@@ -4,7 +4,7 @@
 //! device current and restores the previous one afterwards. Only device types
 //! with a notion of "current device" (CUDA and the like) ever switch; `cpu`
 //! and `meta` have none, so guarding them is free and emits nothing — FORMAT
-//! §3.5. [`DeviceState`] keeps the current device per such type and tells the
+//! §3.5. `DeviceState` keeps the current device per such type and tells the
 //! caller whether entering actually changed anything, which is exactly when a
 //! `guard_enter` / `guard_exit` pair is emitted.
 //!

@@ -1,12 +1,12 @@
 //! Reverse-mode autograd (packet FT-P2C-004).
 //!
 //! * [`node`] — graph nodes and edges;
-//! * [`saved`] — tensors saved for backward, with version checks;
-//! * [`derivatives`] — the table "operator → backward node", the one place
+//! * `saved` — tensors saved for backward, with version checks;
+//! * `derivatives` — the table "operator → backward node", the one place
 //!   that answers "what is the gradient of X"; the formulas live in
-//!   [`functions`], one file per family, each next to the maths it implements;
-//! * [`ready_queue`] — the engine's priority queue with libstdc++ heap order;
-//! * [`engine`] — GraphTask, dependency counting, the execution loop.
+//!   `functions`, one file per family, each next to the maths it implements;
+//! * `ready_queue` — the engine's priority queue with libstdc++ heap order;
+//! * `engine` — GraphTask, dependency counting, the execution loop.
 //!
 //! Backward formulas compute with ordinary operator calls through the
 //! runtime, exactly those PyTorch's formulas make, so their dispatches appear

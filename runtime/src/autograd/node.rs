@@ -10,7 +10,7 @@
 //!
 //! Nodes are created in two steps, as in PyTorch: the sequence number is
 //! taken when the autograd kernel starts (before the backend kernel runs) and
-//! the node is completed once the outputs exist ([`NodeBuilder::finish`]).
+//! the node is completed once the outputs exist (`NodeBuilder::finish`).
 
 use std::sync::Arc;
 

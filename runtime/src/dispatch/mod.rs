@@ -6,7 +6,7 @@
 //! * [`schema`] — `native_functions.yaml` schema parsing;
 //! * [`registry`] — the operator table and per-key handlers;
 //! * [`dispatcher`] — keyset computation and the key walk recorded in traces;
-//! * [`args`] — binding arguments to a schema (defaults filled in).
+//! * `args` — binding arguments to a schema (defaults filled in).
 //!
 //! Executing a call (running the autograd, ADInplaceOrView and backend steps
 //! of a walk) is the runtime's job: see `crate::runtime::call`.

@@ -1,7 +1,7 @@
 //! Tensors: metadata over shared storage (packet FT-P2C-001).
 //!
 //! A [`Tensor`] is a cheap handle (`Arc`) to a `TensorImpl`: shape, strides
-//! and storage offset (in elements) over a shared [`storage::Storage`], a
+//! and storage offset (in elements) over a shared storage, a
 //! dtype, a device, a version counter and autograd metadata. As in PyTorch:
 //!
 //! * views (`t`, `view`, `expand`, `detach`, an `nn.Parameter` alias) share the
