@@ -123,6 +123,10 @@ pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, R
     )));
     let mut runtime = Runtime::with_sink(Box::new(Rc::clone(&sink)));
     runtime.set_faults(options.faults.clone());
+    // PyTorch behaves slightly differently under the capture's dispatch mode
+    // (it sums a second gradient into an input buffer with `add`, not `add_`);
+    // replaying a capture means reproducing PyTorch as it was observed.
+    runtime.set_dispatch_mode_active(torch.meta.producer.starts_with("capture_torch.py"));
     let mut replayer = Replayer {
         torch,
         runtime,
@@ -258,7 +262,9 @@ impl Replayer<'_> {
             ApiEvent::SetGrad(s) => {
                 let t = self.lookup(seq, s.tensor)?;
                 let grad = s.grad.map(|g| self.lookup(seq, g)).transpose()?;
-                self.runtime.set_grad(&t, grad);
+                self.runtime
+                    .set_grad(&t, grad)
+                    .map_err(|e| unsupported(seq, ".grad assignment", &e))?;
             }
             ApiEvent::ProgramError(_) => return Ok(Flow::Stop),
             _ => {
@@ -297,7 +303,9 @@ impl Replayer<'_> {
                     format!("value {} is not in the trace", digest.short(16)),
                 )
             })?;
-            self.runtime.provide_random_values(&blob.dtype, &blob.data);
+            self.runtime
+                .provide_random_values(&blob.dtype, &blob.data)
+                .map_err(|e| unsupported(seq, &op.op, &e))?;
         }
         let outputs = self
             .runtime
@@ -322,52 +330,22 @@ impl Replayer<'_> {
         Ok(())
     }
 
+    /// Converts a recorded argument, resolving its tensors first (by id or role).
     fn ivalue(&self, seq: u64, value: &Value) -> Result<IValue, ReplayError> {
-        Ok(match value {
-            Value::None => IValue::None,
-            Value::Bool(b) => IValue::Bool(*b),
-            Value::Int(i) => IValue::Int(*i),
-            Value::Float(x) => IValue::Float(*x),
-            Value::Str(s) => IValue::Str(s.clone()),
-            Value::Tensor(t) => IValue::Tensor(self.lookup(seq, t.id)?),
-            Value::List(items) if items.iter().any(|v| matches!(v, Value::Tensor(_))) => {
-                IValue::TensorList(
-                    items
-                        .iter()
-                        .map(|v| match v {
-                            Value::Tensor(t) => self.lookup(seq, t.id),
-                            other => {
-                                Err(self.inconsistent(seq, format!("{other} in a tensor list")))
-                            }
-                        })
-                        .collect::<Result<_, _>>()?,
-                )
-            }
-            Value::List(items) => IValue::IntList(
-                items
-                    .iter()
-                    .map(|v| match v {
-                        Value::Int(i) => Ok(*i),
-                        other => Err(ReplayError::Unsupported {
-                            what: format!("list argument containing {other}"),
-                            seq,
-                            detail: "only int and tensor lists are supported".into(),
-                        }),
-                    })
-                    .collect::<Result<_, _>>()?,
-            ),
-            Value::Dtype(d) => IValue::Dtype(d.clone()),
-            Value::Device(d) => IValue::Device(d.clone()),
-            Value::Layout(l) => IValue::Layout(l.clone()),
-            Value::MemoryFormat(m) => IValue::MemoryFormat(m.clone()),
-            other => {
-                return Err(ReplayError::Unsupported {
-                    what: format!("argument {other}"),
-                    seq,
-                    detail: "value kind not supported by replay".into(),
-                });
-            }
+        let mut resolved: HashMap<u64, Tensor> = HashMap::new();
+        for t in value.tensors() {
+            resolved.insert(t.id, self.lookup(seq, t.id)?);
+        }
+        IValue::from_trace_value(value, &mut |t: &TensorRef| {
+            resolved
+                .get(&t.id)
+                .cloned()
+                .ok_or_else(|| RuntimeError::Unsupported {
+                    op: "replay".into(),
+                    what: format!("tensor T{} was not resolved", t.id),
+                })
         })
+        .map_err(|e| unsupported(seq, &format!("argument {value}"), &e))
     }
 
     fn bind(&mut self, t: &TensorRef, tensor: Tensor) {
