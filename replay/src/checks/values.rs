@@ -222,7 +222,7 @@ pub fn compare(
                             .zip(&act_ins)
                             .map(|(ei, ai)| input_agrees(expected, actual, ei, ai, tol))
                             .collect();
-                        let drift = if agreement.iter().any(|x| *x == Some(false)) {
+                        let drift = if agreement.contains(&Some(false)) {
                             "propagated"
                         } else if agreement.iter().all(|x| *x == Some(true)) {
                             "local"
