@@ -1,7 +1,6 @@
-//! Integration tests of `ft-runtime`, one binary made of modules.
+//! Integration tests of `ft-runtime`, one binary made of modules. (Replays of
+//! the golden PyTorch traces live with the replayer, in `replay/tests/`.)
 //!
-//! * `golden` — replays the PyTorch golden traces (`traces/*.torch.ftr`)
-//!   through the runtime and requires the same events, event by event;
 //! * `mlp` — the tiny MLP end to end through `Runtime::call`, checked against
 //!   the operator sequence torch 2.15 dispatches;
 //! * `gradients` — gradient values with the maths written out;
@@ -14,7 +13,6 @@ mod common;
 mod dispatch_chains;
 mod engine_order;
 mod errors;
-mod golden;
 mod gradients;
 mod mlp;
 mod tracing;
