@@ -209,49 +209,61 @@ impl TraceData {
     }
 }
 
-/// Reads events chunk by chunk, stopping at the first chunk that does not
-/// read; also checks the chain hash of a complete trace against its footer.
+/// Reads events chunk by chunk (including those a truncated trace's reader
+/// salvaged from its last, incomplete chunk), stopping at the first chunk that
+/// does not read; also checks the chain hash of a complete trace against its
+/// footer.
 fn read_events(reader: &mut TraceReader) -> (Vec<Event>, Option<Damage>) {
-    let chunks = reader.index().chunks.clone();
     let footer_chain = reader.index().chain;
     let complete = reader.truncation().is_none();
+    let path = reader.path().to_owned();
+    let file_len = reader.file_len();
     let mut events: Vec<Event> = Vec::with_capacity(reader.event_count() as usize);
     let mut chains = ChainState::default();
-    for chunk in chunks.iter().filter(|c| c.count > 0) {
-        let read = reader.read_range(chunk.first_seq, chunk.count as usize);
-        let batch = match read {
-            Ok(batch) if batch.first().map(|e| e.seq) == Some(events.len() as u64) => batch,
-            Ok(_) => {
+    for read in reader.events() {
+        let event = match read {
+            Ok(event) if event.seq == events.len() as u64 => event,
+            Ok(event) => {
+                let detail = format!(
+                    "event seq {} where {} was expected",
+                    event.seq,
+                    events.len()
+                );
                 return (
                     events,
                     Some(Damage {
-                        offset: chunk.offset,
-                        detail: "events chunk out of sequence".to_owned(),
+                        offset: file_len,
+                        detail,
                         truncated: false,
                     }),
                 );
             }
             Err(e) => {
+                let offset = match &e {
+                    TraceError::CorruptChunk { offset, .. } | TraceError::Decode { offset, .. } => {
+                        *offset
+                    }
+                    _ => file_len,
+                };
+                let detail = strip_path(&e.to_string(), &path);
                 return (
                     events,
                     Some(Damage {
-                        offset: chunk.offset,
-                        detail: strip_path(&e.to_string(), reader.path()),
+                        offset,
+                        detail,
                         truncated: false,
                     }),
                 );
             }
         };
-        for event in batch.into_iter().take(chunk.count as usize) {
-            chains.push(
-                usize::from(event.body.code().0),
-                &event.body.structural_hash(),
-            );
-            events.push(event);
-        }
+        chains.push(
+            usize::from(event.body.code().0),
+            &event.body.structural_hash(),
+        );
+        events.push(event);
     }
     let damage = (complete && chains.all != footer_chain).then(|| Damage {
-        offset: reader.file_len(),
+        offset: file_len,
         detail: format!(
             "chain hash of the events ({}) differs from the footer's ({})",
             chains.all.short(12),

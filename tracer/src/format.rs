@@ -39,7 +39,7 @@ pub const TRAILER_LEN: u64 = 16;
 /// Largest chunk payload a reader accepts (1 GiB).
 pub const MAX_CHUNK_PAYLOAD: u64 = 1 << 30;
 /// Writers close an EVENTS chunk once its encoded events reach this many bytes.
-pub const EVENT_CHUNK_TARGET: usize = 64 * 1024;
+pub const EVENT_CHUNK_TARGET: usize = 16 * 1024;
 
 /// Chunk kinds. Next kind: 5.
 pub mod chunk_kind {

@@ -33,7 +33,7 @@ pub use event::{
 };
 pub use format::{BlobRecord, TraceIndex, TraceMeta, ValuePolicy};
 pub use hash::{ChainState, Digest, blob_digest};
-pub use reader::{TraceReader, Truncation};
+pub use reader::{Events, TraceReader, Truncation};
 pub use sink::{EventSink, FileSink, MemorySink};
 pub use value::{TensorRef, Value};
 pub use writer::{FileTraceWriter, TraceSummary, TraceWriter, partial_path};

@@ -5,7 +5,10 @@
 //! ([`TraceError::Truncated`] naming the first offset that is not part of a
 //! complete chunk). [`TraceReader::recover`] accepts such a trace, rebuilds the
 //! index from every complete chunk before the damage and reports where the
-//! readable part ends in [`TraceReader::truncation`].
+//! readable part ends in [`TraceReader::truncation`]. When the damage is a cut
+//! inside an EVENTS chunk, the complete events before the cut are salvaged
+//! too (msgpack events are self-delimiting); they are the only events not
+//! covered by a checksum, and the truncation says how many there are.
 //!
 //! Reading is chunk at a time: memory is bounded by the largest chunk, not the
 //! file. Every chunk's checksum is verified before its payload is decoded.
@@ -29,6 +32,8 @@ pub struct Truncation {
     pub offset: u64,
     /// What was found there.
     pub detail: String,
+    /// Events decoded from the incomplete chunk at `offset` (no checksum covers them).
+    pub salvaged: u64,
 }
 
 /// An open trace.
@@ -41,6 +46,9 @@ pub struct TraceReader {
     index: TraceIndex,
     blob_offsets: HashMap<Digest, u64>,
     truncation: Option<Truncation>,
+    /// Complete events decoded from the incomplete EVENTS chunk at the end of
+    /// a truncated trace (not covered by a checksum).
+    salvaged: Vec<Event>,
 }
 
 /// A tensor value read from a blob chunk.
@@ -87,6 +95,7 @@ impl TraceReader {
             },
             blob_offsets: HashMap::new(),
             truncation: None,
+            salvaged: Vec::new(),
         };
         reader.read_header()?;
         match reader.read_footer()? {
@@ -164,6 +173,11 @@ impl TraceReader {
                 events.push(event);
             }
         }
+        for event in &self.salvaged {
+            if event.seq == events.len() as u64 {
+                events.push(event.clone());
+            }
+        }
         if self.truncation.is_none() && chains.all != self.index.chain {
             return Err(TraceError::IndexMismatch {
                 path: self.path.clone(),
@@ -175,6 +189,18 @@ impl TraceReader {
             });
         }
         Ok(events)
+    }
+
+    /// Iterates over all events one chunk at a time (memory: one chunk).
+    ///
+    /// Unlike [`TraceReader::read_all`] this does not verify the chain hash.
+    pub fn events(&mut self) -> Events<'_> {
+        Events {
+            reader: self,
+            next_chunk: 0,
+            buffer: Vec::new().into_iter(),
+            failed: false,
+        }
     }
 
     /// Reads the events of the chunk holding `seq` onward, up to `limit` events.
@@ -195,6 +221,14 @@ impl TraceReader {
                 }
             }
         }
+        let room = limit - out.len();
+        out.extend(
+            self.salvaged
+                .iter()
+                .filter(|e| e.seq >= seq)
+                .take(room)
+                .cloned(),
+        );
         Ok(out)
     }
 
@@ -353,17 +387,31 @@ impl TraceReader {
                 break Truncation {
                     offset,
                     detail: "no footer index: the recording did not finish".into(),
+                    salvaged: 0,
                 };
             }
             let (kind, payload) = match self.read_chunk(offset) {
                 Ok(chunk) => chunk,
                 Err(TraceError::Truncated { offset, detail, .. }) => {
-                    break Truncation { offset, detail };
+                    let salvaged = self.salvage(offset, index.event_count);
+                    let detail = if salvaged > 0 {
+                        format!(
+                            "{detail} ({salvaged} complete events before the cut read without checksum)"
+                        )
+                    } else {
+                        detail
+                    };
+                    break Truncation {
+                        offset,
+                        detail,
+                        salvaged: salvaged as u64,
+                    };
                 }
                 Err(TraceError::CorruptChunk { offset, detail, .. }) => {
                     break Truncation {
                         offset,
                         detail: format!("damaged chunk: {detail}"),
+                        salvaged: 0,
                     };
                 }
                 Err(other) => return Err(other),
@@ -376,6 +424,7 @@ impl TraceReader {
                             break Truncation {
                                 offset,
                                 detail: e.to_string(),
+                                salvaged: 0,
                             };
                         }
                     };
@@ -387,6 +436,7 @@ impl TraceReader {
                                     "events chunk starts at seq {} where {} was expected",
                                     first.seq, index.event_count
                                 ),
+                                salvaged: 0,
                             };
                         }
                         index.chunks.push(EventChunkEntry {
@@ -413,6 +463,7 @@ impl TraceReader {
                         break Truncation {
                             offset,
                             detail: e.to_string(),
+                            salvaged: 0,
                         };
                     }
                 },
@@ -426,6 +477,7 @@ impl TraceReader {
                     break Truncation {
                         offset: end,
                         detail: "footer index present but its trailer is missing".into(),
+                        salvaged: 0,
                     };
                 }
                 _ => {} // unknown chunk kinds from newer minor versions are skipped
@@ -439,11 +491,47 @@ impl TraceReader {
                 detail: stop.detail,
             });
         }
+        for event in &self.salvaged {
+            let layer = event.body.code().0;
+            if let Some(c) = index.layer_counts.get_mut(usize::from(layer)) {
+                *c += 1;
+            }
+            chains.push(usize::from(layer), &event.body.structural_hash());
+        }
+        index.event_count += self.salvaged.len() as u64;
         index.chain = chains.all;
         index.layer_chains = chains.layers;
         self.index = index;
         self.truncation = Some(stop);
         Ok(())
+    }
+
+    /// Decodes the complete events at the start of an EVENTS chunk cut short
+    /// at `offset`, keeping those that continue the sequence at `next_seq`.
+    fn salvage(&mut self, offset: u64, next_seq: u64) -> usize {
+        let available = self.len.saturating_sub(offset);
+        if available <= format::CHUNK_HEADER_LEN {
+            return 0;
+        }
+        let mut bytes = vec![0u8; available as usize];
+        if self.read_exact_at(offset, &mut bytes).is_err() || bytes[4] != chunk_kind::EVENTS {
+            return 0;
+        }
+        let mut payload = &bytes[format::CHUNK_HEADER_LEN as usize..];
+        let Ok(count) = rmp::decode::read_array_len(&mut payload) else {
+            return 0;
+        };
+        let mut events = Vec::new();
+        let mut de = rmp_serde::Deserializer::new(payload);
+        for _ in 0..count {
+            match <Event as serde::Deserialize>::deserialize(&mut de) {
+                Ok(event) if event.seq == next_seq + events.len() as u64 => events.push(event),
+                _ => break,
+            }
+        }
+        let n = events.len();
+        self.salvaged = events;
+        n
     }
 
     fn first_chunk_kind(&mut self) -> Option<u8> {
@@ -520,5 +608,44 @@ impl TraceReader {
             .seek(SeekFrom::Start(offset))
             .and_then(|_| self.file.read_exact(buf))
             .map_err(|e| TraceError::io(&self.path, e))
+    }
+}
+
+/// Iterator over a trace's events, decoding one chunk at a time.
+pub struct Events<'r> {
+    reader: &'r mut TraceReader,
+    next_chunk: usize,
+    buffer: std::vec::IntoIter<Event>,
+    failed: bool,
+}
+
+impl Iterator for Events<'_> {
+    type Item = Result<Event, TraceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(event) = self.buffer.next() {
+                return Some(Ok(event));
+            }
+            if self.failed {
+                return None;
+            }
+            let Some(&entry) = self.reader.index.chunks.get(self.next_chunk) else {
+                if self.next_chunk == self.reader.index.chunks.len() {
+                    self.next_chunk += 1;
+                    self.buffer = self.reader.salvaged.clone().into_iter();
+                    continue;
+                }
+                return None;
+            };
+            self.next_chunk += 1;
+            match self.reader.read_events_chunk(&entry) {
+                Ok(events) => self.buffer = events.into_iter(),
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(e));
+                }
+            }
+        }
     }
 }

@@ -145,6 +145,16 @@ fn events_and_blobs_round_trip_through_a_file() {
 }
 
 #[test]
+fn events_iterate_chunk_by_chunk_in_order() {
+    let dir = tmp();
+    let path = dir.path().join("t.ftr");
+    write_trace(&path, 3000);
+    let mut reader = TraceReader::open(&path).expect("open");
+    let seqs: Vec<u64> = reader.events().map(|e| e.expect("event").seq).collect();
+    assert_eq!(seqs, (0..3000).collect::<Vec<u64>>());
+}
+
+#[test]
 fn read_range_seeks_through_the_index() {
     let dir = tmp();
     let path = dir.path().join("t.ftr");
@@ -219,6 +229,7 @@ fn a_trace_cut_in_half_is_refused_strictly_and_recovered_leniently() {
     assert!(t.offset <= summary.bytes / 2);
     let events = reader.read_all().expect("readable part");
     assert!(!events.is_empty() && events.len() < 3000);
+    assert_eq!(reader.event_count(), events.len() as u64);
     // Every event that survived refers only to blobs that survived.
     for e in &events {
         for r in e.body.tensor_refs() {
@@ -227,6 +238,32 @@ fn a_trace_cut_in_half_is_refused_strictly_and_recovered_leniently() {
             }
         }
     }
+}
+
+#[test]
+fn a_cut_inside_an_events_chunk_salvages_the_complete_events_before_it() {
+    let dir = tmp();
+    let path = dir.path().join("t.ftr");
+    write_trace(&path, 3000);
+    let second = TraceReader::open(&path).expect("open").index().chunks[1];
+    let cut_at = second.offset + 5000;
+    let cut_file = cut(&path, cut_at);
+
+    let mut reader = TraceReader::recover(&cut_file).expect("recover");
+    let t = reader.truncation().expect("truncated").clone();
+    assert_eq!(
+        t.offset, second.offset,
+        "the cut chunk is where reading stops"
+    );
+    assert!(t.salvaged > 0 && t.salvaged < second.count, "{t:?}");
+    assert!(t.detail.contains("without checksum"), "{}", t.detail);
+    let events = reader.read_all().expect("events");
+    assert_eq!(events.len() as u64, second.first_seq + t.salvaged);
+    assert_eq!(reader.event_count(), events.len() as u64);
+    let iterated: Vec<u64> = reader.events().map(|e| e.expect("event").seq).collect();
+    assert_eq!(iterated, (0..events.len() as u64).collect::<Vec<_>>());
+    let tail = reader.read_range(second.first_seq, 10_000).expect("range");
+    assert_eq!(tail.len() as u64, t.salvaged);
 }
 
 #[test]

@@ -164,3 +164,28 @@ fn help_documents_exit_codes() {
     let text = stdout(&out);
     assert!(text.contains("Exit codes") && text.contains("4  unreadable"));
 }
+
+#[test]
+fn a_golden_trace_cut_in_half_opens_with_its_readable_part() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../traces/mlp_train.torch.ftr");
+    let bytes = fs::read(&golden).expect("golden trace");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cut = dir.path().join("cut.ftr");
+    fs::write(&cut, &bytes[..bytes.len() / 2]).expect("write");
+
+    let full = ft_inspect(&[arg(&golden), "--dump"]);
+    assert_eq!(full.status.code(), Some(0), "{}", stderr(&full));
+    let out = ft_inspect(&[arg(&cut), "--dump"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let warning = stderr(&out);
+    assert_eq!(warning.lines().count(), 1, "{warning}");
+    assert!(warning.contains("truncated at offset"), "{warning}");
+    // The readable part is a prefix of the full timeline.
+    let (part, whole) = (stdout(&out), stdout(&full));
+    assert!(part.lines().count() > 10, "{part}");
+    assert!(part.lines().count() < whole.lines().count());
+    assert!(
+        whole.starts_with(&part),
+        "readable part is not a prefix of the full trace"
+    );
+}
