@@ -60,3 +60,18 @@ fn tiny_mlp_replays_to_an_identical_stream() {
 fn mlp_train_replays_to_an_identical_stream() {
     assert_identical_stream("mlp_train.torch.ftr");
 }
+
+#[test]
+fn every_golden_trace_replays_to_an_identical_stream() {
+    let dir = golden("");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("traces/")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".torch.ftr"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 2, "golden traces missing from {}", dir.display());
+    for name in names {
+        assert_identical_stream(&name);
+    }
+}
