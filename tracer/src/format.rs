@@ -163,6 +163,21 @@ pub struct TraceIndex {
     pub blobs: Vec<BlobEntry>,
 }
 
+impl TraceIndex {
+    /// The index of a trace with no events and no blobs.
+    pub fn empty() -> TraceIndex {
+        TraceIndex {
+            event_count: 0,
+            layer_counts: [0; 4],
+            chain: Digest::ZERO,
+            layer_chains: [Digest::ZERO; 4],
+            meta_offset: HEADER_LEN,
+            chunks: Vec::new(),
+            blobs: Vec::new(),
+        }
+    }
+}
+
 /// Frames a chunk: header, payload, checksum.
 pub fn frame_chunk(kind: u8, payload: &[u8]) -> Vec<u8> {
     let header = chunk_header(kind, payload.len() as u32);

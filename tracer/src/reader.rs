@@ -84,15 +84,7 @@ impl TraceReader {
                 value_policy: String::new(),
                 attrs: Vec::new(),
             },
-            index: TraceIndex {
-                event_count: 0,
-                layer_counts: [0; 4],
-                chain: Digest::ZERO,
-                layer_chains: [Digest::ZERO; 4],
-                meta_offset: format::HEADER_LEN,
-                chunks: Vec::new(),
-                blobs: Vec::new(),
-            },
+            index: TraceIndex::empty(),
             blob_offsets: HashMap::new(),
             truncation: None,
             salvaged: Vec::new(),
@@ -373,15 +365,7 @@ impl TraceReader {
     fn scan(&mut self) -> Result<(), TraceError> {
         let mut offset = format::HEADER_LEN;
         let mut chains = ChainState::default();
-        let mut index = TraceIndex {
-            event_count: 0,
-            layer_counts: [0; 4],
-            chain: Digest::ZERO,
-            layer_chains: [Digest::ZERO; 4],
-            meta_offset: format::HEADER_LEN,
-            chunks: Vec::new(),
-            blobs: Vec::new(),
-        };
+        let mut index = TraceIndex::empty();
         let stop = loop {
             if offset == self.len {
                 break Truncation {
