@@ -44,6 +44,10 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
+    /// Also write the verdict as JUnit XML (one test case per check).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
     /// Relative tolerance for every dtype (default: torch.testing.assert_close's per dtype).
     #[arg(long)]
     pub rtol: Option<f64>,

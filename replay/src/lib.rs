@@ -5,7 +5,8 @@
 //!   trace on `ft-runtime`, recording the runtime's own stream;
 //! * [`checks`] aligns the two streams and runs the checks (dispatch
 //!   ordering, graph isomorphism, ReadyQueue schedule, dataflow, values);
-//! * [`report`] turns the result into a verdict, text or JSON, and an exit code.
+//! * [`report`] turns the result into a verdict, text or JSON, and an exit code;
+//!   [`junit`] writes it as JUnit XML for CI dashboards.
 //!
 //! The binary is a thin shell over [`run`].
 
@@ -15,6 +16,7 @@ pub mod cli;
 pub mod describe;
 pub mod error;
 pub mod executor;
+pub mod junit;
 pub mod keys;
 pub mod report;
 pub mod trace_data;
@@ -58,6 +60,13 @@ fn run_inner(args: &Args) -> Result<Exit, ReplayError> {
         }
     };
     let report = diff(&expected, &actual, &tolerances);
+    if let Some(path) = &args.junit {
+        let xml = junit::to_junit(&report)?;
+        std::fs::write(path, xml).map_err(|e| ReplayError::Output {
+            path: path.display().to_string(),
+            detail: e.to_string(),
+        })?;
+    }
     let rendered = match args.format {
         Format::Json => {
             serde_json::to_string_pretty(&report).map_err(|e| ReplayError::Output {

@@ -269,3 +269,36 @@ fn an_op_the_runtime_lacks_is_exit_5_naming_the_op() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("aten.special_zeta.default"), "{stderr}");
 }
+
+#[test]
+fn junit_has_one_case_per_check_and_fails_the_broken_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trace = golden("tiny_mlp.torch.ftr");
+    let ok = dir.path().join("ok.xml");
+    let out = ft_replay(&["--against", path_str(&trace), "--junit", path_str(&ok)]);
+    assert_eq!(out.status.code(), Some(0));
+    let xml = std::fs::read_to_string(&ok).expect("junit written");
+    for check in [
+        "dispatch", "graph", "schedule", "dataflow", "stream", "values",
+    ] {
+        assert!(
+            xml.contains(&format!("name=\"{check}\"")),
+            "{check}:\n{xml}"
+        );
+    }
+    assert!(!xml.contains("<failure"), "{xml}");
+
+    let bad = dir.path().join("bad.xml");
+    let out = ft_replay(&[
+        "--against",
+        path_str(&trace),
+        "--junit",
+        path_str(&bad),
+        "--inject-fault",
+        "rename-node=ReluBackward0:ReluBackward1",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let xml = std::fs::read_to_string(&bad).expect("junit written");
+    assert!(xml.contains("<failure"), "{xml}");
+    assert!(xml.contains("ReluBackward1"), "{xml}");
+}
