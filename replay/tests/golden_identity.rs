@@ -70,7 +70,11 @@ fn every_golden_trace_replays_to_an_identical_stream() {
         .filter(|n| n.ends_with(".torch.ftr"))
         .collect();
     names.sort();
-    assert!(names.len() >= 2, "golden traces missing from {}", dir.display());
+    assert!(
+        names.len() >= 2,
+        "golden traces missing from {}",
+        dir.display()
+    );
     for name in names {
         assert_identical_stream(&name);
     }
