@@ -8,6 +8,7 @@
 //! | `expand` | ExpandBackward0 | self | self sizes |
 //! | `unsqueeze` | UnsqueezeBackward0 | self | dim |
 //! | `squeeze.dim` | SqueezeBackward1 | self | dim, self sizes |
+//! | `select.int` | SelectBackward0 | self | self sizes, dim, index |
 //! | `mm` | MmBackward0 | self, mat2 | the other operand and layouts |
 //! | `addmm` | AddmmBackward0 | self, mat1, mat2 | mat1/mat2 (as needed), layouts, beta, alpha |
 //! | `add.Tensor`, `add_.Tensor` | AddBackward0 | self, other | alpha |
@@ -21,12 +22,14 @@
 //! | `mse_loss` | MseLossBackward0 | self, target | self, target, reduction |
 //! | `clone` | CloneBackward0 | self | — |
 //! | `_to_copy` | ToCopyBackward0 | self | self device |
+//! | `stack` | StackBackward0 | every tensor of `tensors` | dim, number of tensors |
 //!
 //! Outputs of `detach` and of factories never require grad. Operators with
 //! neither a row nor that property fail with a typed error when a graph
 //! would have to be recorded through them.
 
 use super::BackwardFn;
+use super::functions::join::StackBackward0;
 use super::functions::linalg::{AddmmBackward0, MatrixLayout, MmBackward0};
 use super::functions::loss::MseLossBackward0;
 use super::functions::pointwise::{
@@ -35,16 +38,16 @@ use super::functions::pointwise::{
 };
 use super::functions::reduce::{SumBackward0, SumBackward1};
 use super::functions::shape::{
-    CloneBackward0, ExpandBackward0, SqueezeBackward1, TBackward0, ToCopyBackward0,
-    UnsqueezeBackward0, ViewBackward0,
+    CloneBackward0, ExpandBackward0, SelectBackward0, SqueezeBackward1, TBackward0,
+    ToCopyBackward0, UnsqueezeBackward0, ViewBackward0,
 };
 use super::saved::SavedVariable;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::tensor::Tensor;
 
-/// Builds a backward function from the bound arguments and, per
-/// differentiable input, whether it needs a gradient.
+/// Builds a backward function from the bound arguments and, per next edge
+/// (differentiable input), whether it needs a gradient.
 pub(crate) type BuildFn = fn(&[IValue], &[bool]) -> Result<Box<dyn BackwardFn>>;
 
 /// How to build the node of one operator.
@@ -52,9 +55,10 @@ pub(crate) struct Derivative {
     /// PyTorch's node name.
     pub(crate) name: &'static str,
     /// Argument positions that receive gradients, in `next_functions` order.
+    /// A `Tensor[]` argument gives one edge per element.
     pub(crate) inputs: &'static [usize],
     /// Builds the backward function from the bound arguments; `needs[i]`
-    /// tells whether `inputs[i]` needs a gradient.
+    /// tells whether next edge `i` needs a gradient.
     pub(crate) build: BuildFn,
 }
 
@@ -133,6 +137,13 @@ pub(crate) fn lookup(op: &str) -> Differentiability {
                 self_sizes: tensor(a, 0)?.shape().to_vec(),
             }))
         })),
+        "aten.select.int" => D(derivative!("SelectBackward0", &[0], |a, _| {
+            Ok(Box::new(SelectBackward0 {
+                self_sizes: tensor(a, 0)?.shape().to_vec(),
+                dim: int(a, 1),
+                index: int(a, 2),
+            }))
+        })),
         "aten.mm.default" => D(derivative!("MmBackward0", &[0, 1], |a, n| {
             let (this, mat2) = (tensor(a, 0)?, tensor(a, 1)?);
             Ok(Box::new(MmBackward0 {
@@ -201,6 +212,20 @@ pub(crate) fn lookup(op: &str) -> Differentiability {
         "aten._to_copy.default" => D(derivative!("ToCopyBackward0", &[0], |a, _| {
             Ok(Box::new(ToCopyBackward0 {
                 self_device: tensor(a, 0)?.device(),
+            }))
+        })),
+        "aten.stack.default" => D(derivative!("StackBackward0", &[0], |a, _| {
+            let count = match a.first() {
+                Some(IValue::TensorList(ts)) => ts.len(),
+                _ => {
+                    return Err(RuntimeError::autograd(
+                        "derivative: argument 0 is not a tensor list",
+                    ));
+                }
+            };
+            Ok(Box::new(StackBackward0 {
+                dim: int(a, 1),
+                count,
             }))
         })),
         "aten.detach.default"

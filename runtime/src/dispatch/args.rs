@@ -183,6 +183,14 @@ impl<'a> Args<'a> {
         }
     }
 
+    /// Argument `i` as a tensor list (`Tensor[]`).
+    pub(crate) fn tensor_list(&self, i: usize) -> Result<&'a [Tensor]> {
+        match self.value(i)? {
+            IValue::TensorList(ts) => Ok(ts),
+            _ => Err(self.wrong(i, "Tensor[]")),
+        }
+    }
+
     /// Argument `i` as a pointwise operand.
     pub(crate) fn operand(&self, i: usize) -> Result<Operand<'a>> {
         match self.value(i)? {

@@ -13,6 +13,7 @@
 
 mod factory;
 pub(crate) mod iter;
+mod join;
 mod linalg;
 mod loss;
 mod pointwise;
@@ -108,6 +109,9 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.detach.default" => view::detach,
         "aten.unsqueeze.default" => view::unsqueeze,
         "aten.squeeze.dim" => view::squeeze_dim,
+        "aten.select.int" => view::select,
+        "aten.select_backward.default" => view::select_backward,
+        "aten.stack.default" => join::stack,
         "aten.mm.default" => linalg::mm,
         "aten.addmm.default" => linalg::addmm,
         "aten.add.Tensor" => pointwise::add,

@@ -1,4 +1,6 @@
-//! View kernels: `t`, `view`, `expand`, `detach`, `unsqueeze`, `squeeze.dim`.
+//! View kernels: `t`, `view`, `expand`, `detach`, `unsqueeze`, `squeeze.dim`,
+//! `select.int`; and `select_backward`, the one view backward that is an
+//! operator of its own.
 //!
 //! A view is a new tensor over the same storage and version counter with new
 //! sizes/strides/offset; nothing is copied.
@@ -8,7 +10,9 @@ use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::tensor::Tensor;
-use crate::tensor::strides::{expand_geometry, infer_size, view_strides, wrap_dim};
+use crate::tensor::strides::{
+    checked_numel, contiguous_strides, expand_geometry, infer_size, view_strides, wrap_dim,
+};
 
 fn same_view(t: &Tensor) -> Tensor {
     t.alias_with(t.shape().to_vec(), t.stride().to_vec(), t.storage_offset())
@@ -119,4 +123,102 @@ pub(crate) fn squeeze_dim(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IV
         this.alias_with(shape, strides, this.storage_offset())
             .into(),
     ])
+}
+
+/// `select.int(self, dim, index)`: the slice at `index` along `dim`, with
+/// that dimension removed (a negative index counts from the end). The view
+/// starts `index * stride[dim]` elements further into the storage.
+pub(crate) fn select(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    let (dim, index) = (a.int(1)?, a.int(2)?);
+    if this.dim() == 0 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            "select() cannot be applied to a 0-dim tensor.",
+        ));
+    }
+    let d = wrap_dim(dim, this.dim()).ok_or_else(|| {
+        RuntimeError::shape(
+            ctx.op,
+            format!(
+                "Dimension out of range (expected to be in range of [{}, {}], but got {dim})",
+                -(this.dim() as i64),
+                this.dim() as i64 - 1
+            ),
+        )
+    })?;
+    let size = this.shape()[d];
+    let wrapped = if index < 0 { index + size } else { index };
+    if !(0..size).contains(&wrapped) {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "select(): index {index} out of range for tensor of size {:?} at dimension {dim}",
+                this.shape()
+            ),
+        ));
+    }
+    let mut shape = this.shape().to_vec();
+    let mut strides = this.stride().to_vec();
+    let step = strides[d];
+    shape.remove(d);
+    strides.remove(d);
+    let offset = this
+        .storage_offset()
+        .saturating_add(wrapped.saturating_mul(step));
+    Ok(vec![this.alias_with(shape, strides, offset).into()])
+}
+
+/// `select_backward(grad_output, input_sizes, dim, index)`: a new contiguous
+/// tensor of `input_sizes`, zero except for the slice `index` along `dim`,
+/// which holds `grad_output` — the gradient of `select(dim, index)`:
+/// out[o, i, k] = grad[o, k] if i == index else 0.
+pub(crate) fn select_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let grad = a.tensor(0)?;
+    ctx.check(grad, "grad_output")?;
+    let sizes = a.int_list(1)?;
+    let (dim, index) = (a.int(2)?, a.int(3)?);
+    let numel = checked_numel(&sizes)
+        .ok_or_else(|| RuntimeError::shape(ctx.op, format!("invalid input_sizes {sizes:?}")))?;
+    let d = wrap_dim(dim, sizes.len())
+        .filter(|_| !sizes.is_empty())
+        .ok_or_else(|| {
+            RuntimeError::shape(
+                ctx.op,
+                format!("dimension {dim} out of range for input_sizes {sizes:?}"),
+            )
+        })?;
+    let size = sizes[d];
+    let wrapped = if index < 0 { index + size } else { index };
+    let mut expected = sizes.clone();
+    expected.remove(d);
+    if !(0..size).contains(&wrapped) || grad.shape() != expected.as_slice() {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "grad_output {:?} is not the slice {index} along dimension {dim} of {sizes:?}",
+                grad.shape()
+            ),
+        ));
+    }
+    if ctx.has_data() {
+        crate::tensor::check_alloc(ctx.op, numel)?;
+    }
+    let out = ctx.output(&sizes, &contiguous_strides(&sizes), || {
+        let g = grad.read_f32(ctx.op)?;
+        let inner: usize = sizes[d + 1..].iter().map(|&s| s as usize).product();
+        let (size, at) = (size as usize, wrapped as usize);
+        let mut values = vec![0f32; numel];
+        if inner > 0 {
+            for (o, row) in g.chunks_exact(inner).enumerate() {
+                let start = (o * size + at) * inner;
+                if let Some(dst) = values.get_mut(start..start + inner) {
+                    dst.copy_from_slice(row);
+                }
+            }
+        }
+        Ok(values)
+    })?;
+    Ok(vec![out.into()])
 }

@@ -287,10 +287,15 @@ impl Runtime {
                 }
             }
             Differentiability::Derivative(d) => {
+                // One edge per differentiable tensor; a `Tensor[]` argument
+                // contributes one per element (PyTorch's `collect_next_edges`).
                 let inputs: Vec<Option<&Tensor>> = d
                     .inputs
                     .iter()
-                    .map(|&i| args.get(i).and_then(IValue::as_tensor))
+                    .flat_map(|&i| match args.get(i) {
+                        Some(IValue::TensorList(ts)) => ts.iter().map(Some).collect(),
+                        other => vec![other.and_then(IValue::as_tensor)],
+                    })
                     .collect();
                 let needs: Vec<bool> = inputs
                     .iter()
@@ -382,6 +387,7 @@ fn is_view_node(name: &str) -> bool {
             | "ExpandBackward0"
             | "UnsqueezeBackward0"
             | "SqueezeBackward1"
+            | "SelectBackward0"
     )
 }
 

@@ -63,6 +63,33 @@ impl Runtime {
         self.dispatch1("aten.squeeze.dim", vec![x.into(), IValue::Int(dim)])
     }
 
+    /// `aten.select.int(x, dim, index)`.
+    pub(crate) fn select(&mut self, x: &Tensor, dim: i64, index: i64) -> Result<Tensor> {
+        self.dispatch1(
+            "aten.select.int",
+            vec![x.into(), IValue::Int(dim), IValue::Int(index)],
+        )
+    }
+
+    /// `aten.select_backward.default(grad, input_sizes, dim, index)`.
+    pub(crate) fn select_backward(
+        &mut self,
+        grad: &Tensor,
+        input_sizes: &[i64],
+        dim: i64,
+        index: i64,
+    ) -> Result<Tensor> {
+        self.dispatch1(
+            "aten.select_backward.default",
+            vec![
+                grad.into(),
+                input_sizes.into(),
+                IValue::Int(dim),
+                IValue::Int(index),
+            ],
+        )
+    }
+
     /// `aten.mul.Tensor(a, b)`; `b` may be a wrapped number.
     pub(crate) fn mul(&mut self, a: &Tensor, b: IValue) -> Result<Tensor> {
         self.dispatch1("aten.mul.Tensor", vec![a.into(), b])

@@ -7,7 +7,7 @@ use ft_runtime::{Faults, IValue, Runtime, Tensor};
 use ft_trace::event::AutogradEvent;
 use ft_trace::{EventBody, ValuePolicy};
 
-use crate::common::{call1, ops, pops, tensor, traced};
+use crate::common::{call1, ops, pops, tensor, traced, values};
 
 fn backward_ops(events: &[ft_trace::Event]) -> Vec<String> {
     ops(events)
@@ -264,4 +264,161 @@ fn shared_gradient_is_copied_then_stolen() {
             "aten.detach.default"
         ]
     );
+}
+
+/// The tensor ids a backward op reads, per op (for "which operand first").
+fn backward_op_args(events: &[ft_trace::Event]) -> Vec<(String, Vec<u64>)> {
+    ops(events)
+        .into_iter()
+        .filter(|o| o.context != ft_trace::event::Context::TopLevel)
+        .map(|o| {
+            let ids = o
+                .args
+                .iter()
+                .flat_map(|(_, v)| v.tensors())
+                .map(|t| t.id)
+                .collect();
+            (o.op.clone(), ids)
+        })
+        .collect()
+}
+
+/// `(x * w).sum()`: MulBackward0 computes `other`'s gradient (grad · x)
+/// before `self`'s (grad · w), as torch 2.15 does (a dispatch mode sees
+/// `mul(grad, x)` first).
+#[test]
+fn mul_backward_computes_the_other_operand_first() {
+    let (mut rt, sink) = traced(ValuePolicy::None);
+    let x = tensor(&mut rt, &[3], &[1.0, 2.0, 3.0], true);
+    let w = tensor(&mut rt, &[3], &[10.0, 20.0, 30.0], true);
+    let p = call1(&mut rt, "aten.mul.Tensor", vec![(&x).into(), (&w).into()]);
+    let y = call1(&mut rt, "aten.sum.default", vec![p.into()]);
+    rt.backward(&[y], &[None], false, false).expect("backward");
+    // Ids: x 0, w 1 (first appearance in the stream).
+    let muls: Vec<u64> = backward_op_args(sink.borrow().events())
+        .into_iter()
+        .filter(|(op, _)| op == "aten.mul.Tensor")
+        .map(|(_, ids)| ids[1])
+        .collect();
+    assert_eq!(muls, [0, 1]);
+    assert_eq!(values(&w.grad().expect("w")), [1.0, 2.0, 3.0]);
+    assert_eq!(values(&x.grad().expect("x")), [10.0, 20.0, 30.0]);
+}
+
+/// `addmm(b, m1, m2, beta=2)`: AddmmBackward0 computes mat1, mat2, then
+/// self (torch 2.15: t, mm, t, mm, then mul.Scalar by beta, reduced to b's
+/// shape by validate_outputs).
+#[test]
+fn addmm_backward_computes_mat1_mat2_then_self() {
+    let (mut rt, sink) = traced(ValuePolicy::None);
+    let b = tensor(&mut rt, &[2], &[1.0, 2.0], true);
+    let m1 = tensor(&mut rt, &[2, 2], &[1.0, 2.0, 3.0, 4.0], true);
+    let m2 = tensor(&mut rt, &[2, 2], &[5.0, 6.0, 7.0, 8.0], true);
+    let out = call1(
+        &mut rt,
+        "aten.addmm.default",
+        vec![(&b).into(), (&m1).into(), (&m2).into(), IValue::Int(2)],
+    );
+    let y = call1(&mut rt, "aten.sum.default", vec![out.into()]);
+    rt.backward(&[y], &[None], false, false).expect("backward");
+    assert_eq!(
+        backward_ops(sink.borrow().events()),
+        [
+            "aten.ones_like.default",
+            "aten.expand.default",
+            "aten.t.default",
+            "aten.mm.default",
+            "aten.t.default",
+            "aten.mm.default",
+            "aten.mul.Scalar",
+            "aten.sum.dim_IntList",
+            "aten.view.default",
+            "aten.detach.default",
+            "aten.detach.default",
+            "aten.detach.default"
+        ]
+    );
+    // d/db = beta · Σ_rows 1 = [4, 4]
+    assert_eq!(values(&b.grad().expect("b")), [4.0, 4.0]);
+}
+
+/// `torch.stack(rows).sum()` where leaf i fills i + 1 rows (the corpus
+/// program `tied_leaves`): the seven AccumulateGrads are made ready together
+/// by StackBackward0, with dependency counts 1..7, and run in libstdc++ heap
+/// order.
+#[test]
+fn stacked_leaves_run_in_libstdcxx_heap_order_with_their_dependency_counts() {
+    let (mut rt, sink) = traced(ValuePolicy::None);
+    rt.set_dispatch_mode_active(true);
+    let ps: Vec<Tensor> = (0..7)
+        .map(|i| tensor(&mut rt, &[3], &[i as f32, 1.0, 2.0], true))
+        .collect();
+    let rows: Vec<Tensor> = ps
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| std::iter::repeat_n(p.clone(), i + 1))
+        .collect();
+    let s = call1(
+        &mut rt,
+        "aten.stack.default",
+        vec![IValue::TensorList(rows)],
+    );
+    let y = call1(&mut rt, "aten.sum.default", vec![s.into()]);
+    rt.backward(&[y], &[None], false, false).expect("backward");
+    let sink = sink.borrow();
+    let deps: Vec<u32> = sink
+        .events()
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Autograd(AutogradEvent::Pop(p)) if p.seq_nr == u64::MAX => Some(p.deps),
+            _ => None,
+        })
+        .collect();
+    // Leaf i has i + 1 edges: p0, p2, p5, p6, p4, p1, p3.
+    assert_eq!(deps, [1, 3, 6, 7, 5, 2, 4]);
+    for (i, p) in ps.iter().enumerate() {
+        assert_eq!(values(&p.grad().expect("grad")), [(i + 1) as f32; 3]);
+    }
+    // 28 slices, then the row gradients of p1..p6 summed out of place (21
+    // adds under a dispatch mode), p0 copied, p1..p6 stolen.
+    let ops = backward_ops(sink.events());
+    let count = |name: &str| ops.iter().filter(|o| *o == name).count();
+    assert_eq!(count("aten.select.int"), 28);
+    assert_eq!(count("aten.add.Tensor"), 21);
+    assert_eq!(count("aten.copy_.default"), 1);
+    assert_eq!(count("aten.detach.default"), 6);
+}
+
+/// `(x.select(1, -1) * 2).sum()`: torch 2.15 dispatches one
+/// `select_backward(grad, [2, 3], 1, -1)` (dim and index as given) and then
+/// steals its contiguous result.
+#[test]
+fn select_backward_is_one_operator() {
+    let (mut rt, sink) = traced(ValuePolicy::None);
+    let x = tensor(&mut rt, &[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], true);
+    let s = call1(
+        &mut rt,
+        "aten.select.int",
+        vec![(&x).into(), IValue::Int(1), IValue::Int(-1)],
+    );
+    let m = call1(&mut rt, "aten.mul.Tensor", vec![s.into(), IValue::Int(2)]);
+    let y = call1(&mut rt, "aten.sum.default", vec![m.into()]);
+    rt.backward(&[y], &[None], false, false).expect("backward");
+    let sink = sink.borrow();
+    assert_eq!(
+        backward_ops(sink.events()),
+        [
+            "aten.ones_like.default",
+            "aten.expand.default",
+            "aten.mul.Tensor",
+            "aten.select_backward.default",
+            "aten.detach.default"
+        ]
+    );
+    let call = ops(sink.events())
+        .into_iter()
+        .find(|o| o.op == "aten.select_backward.default")
+        .expect("select_backward");
+    let args: Vec<String> = call.args.iter().map(|(_, v)| v.to_string()).collect();
+    assert_eq!(args[1..], ["[2, 3]", "1", "-1"]);
 }

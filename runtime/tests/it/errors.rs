@@ -77,6 +77,51 @@ fn shape_errors_name_the_operator() {
 }
 
 #[test]
+fn stack_and_select_check_their_arguments() {
+    let mut rt = Runtime::new();
+    let a = tensor(&mut rt, &[2], &[1.0; 2], false);
+    let b = tensor(&mut rt, &[3], &[1.0; 3], false);
+    // No tensor, no backend key: refused before any kernel (PyTorch reaches
+    // its CompositeExplicitAutograd kernel through the Undefined key and says
+    // "stack expects a non-empty TensorList").
+    let err = rt
+        .call("aten.stack.default", vec![IValue::TensorList(vec![])])
+        .expect_err("empty");
+    assert!(err.to_string().contains("aten.stack.default"), "{err}");
+    let err = rt
+        .call(
+            "aten.stack.default",
+            vec![IValue::TensorList(vec![a.clone(), b])],
+        )
+        .expect_err("sizes");
+    assert!(
+        matches!(&err, RuntimeError::Shape { op, .. } if op == "aten.stack.default"),
+        "{err}"
+    );
+    let err = rt
+        .call(
+            "aten.stack.default",
+            vec![IValue::TensorList(vec![a.clone()]), IValue::Int(2)],
+        )
+        .expect_err("dim");
+    assert!(err.to_string().contains("out of range"), "{err}");
+    let err = rt
+        .call(
+            "aten.select.int",
+            vec![(&a).into(), IValue::Int(0), IValue::Int(2)],
+        )
+        .expect_err("index");
+    assert!(err.to_string().contains("index 2 out of range"), "{err}");
+    let err = rt
+        .call(
+            "aten.select.int",
+            vec![(&a).into(), IValue::Int(1), IValue::Int(0)],
+        )
+        .expect_err("dim");
+    assert!(matches!(err, RuntimeError::Shape { .. }), "{err}");
+}
+
+#[test]
 fn unsupported_dtypes_and_devices_are_typed_errors() {
     let mut rt = Runtime::new();
     let err = rt

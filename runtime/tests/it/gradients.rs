@@ -246,3 +246,91 @@ fn mlp_gradients_match_hand_written_backprop() {
     assert_close(&values(&w1.grad().expect("w1")), &f(&dw1));
     assert_close(&values(&b1.grad().expect("b1")), &f(&db1));
 }
+
+#[test]
+fn stack_gives_each_input_its_slice() {
+    // S = stack([a, b, b]) (3 × 2), y = Σ S ⊙ M, M = [[1, 2], [3, 4], [5, 6]]:
+    // dy/da = M[0] = [1, 2]; dy/db = M[1] + M[2] = [8, 10] (StackBackward0
+    // hands input i the row `select(0, i)`; b's two rows meet in its input
+    // buffer).
+    let mut rt = Runtime::new();
+    let a = tensor(&mut rt, &[2], &[1.0, 2.0], true);
+    let b = tensor(&mut rt, &[2], &[3.0, 4.0], true);
+    let m = tensor(&mut rt, &[3, 2], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], false);
+    let s = call1(
+        &mut rt,
+        "aten.stack.default",
+        vec![IValue::TensorList(vec![a.clone(), b.clone(), b.clone()])],
+    );
+    assert_eq!((s.shape(), s.stride()), (&[3, 2][..], &[2, 1][..]));
+    assert_close(&values(&s), &[1.0, 2.0, 3.0, 4.0, 3.0, 4.0]);
+    assert_eq!(s.grad_fn_name().as_deref(), Some("StackBackward0"));
+    let p = call1(&mut rt, "aten.mul.Tensor", vec![s.into(), m.into()]);
+    let y = call1(&mut rt, "aten.sum.default", vec![p.into()]);
+    backward_scalar(&mut rt, &y);
+    assert_close(&values(&a.grad().expect("grad")), &[1.0, 2.0]);
+    assert_close(&values(&b.grad().expect("grad")), &[8.0, 10.0]);
+}
+
+#[test]
+fn stack_along_the_last_dimension() {
+    // S = stack([a, c], dim=-1) = [[a0, c0], [a1, c1]]; y = Σ S ⊙ W with
+    // W = [[1, 2], [3, 4]] ⇒ dy/da = W[:, 0] = [1, 3] (c needs no gradient).
+    let mut rt = Runtime::new();
+    let a = tensor(&mut rt, &[2], &[1.0, 2.0], true);
+    let c = tensor(&mut rt, &[2], &[3.0, 4.0], false);
+    let w = tensor(&mut rt, &[2, 2], &[1.0, 2.0, 3.0, 4.0], false);
+    let s = call1(
+        &mut rt,
+        "aten.stack.default",
+        vec![
+            IValue::TensorList(vec![a.clone(), c.clone()]),
+            IValue::Int(-1),
+        ],
+    );
+    assert_close(&values(&s), &[1.0, 3.0, 2.0, 4.0]);
+    let p = call1(&mut rt, "aten.mul.Tensor", vec![s.into(), w.into()]);
+    let y = call1(&mut rt, "aten.sum.default", vec![p.into()]);
+    backward_scalar(&mut rt, &y);
+    assert_close(&values(&a.grad().expect("grad")), &[1.0, 3.0]);
+    assert!(c.grad().is_none());
+}
+
+#[test]
+fn select_is_a_view_of_one_slice() {
+    // x = [[0, 1, 2], [3, 4, 5]]: x.select(1, -1) = [2, 5], a view with
+    // stride 3 starting 2 elements into the storage.
+    let mut rt = Runtime::new();
+    let x = tensor(&mut rt, &[2, 3], &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0], false);
+    let s = call1(
+        &mut rt,
+        "aten.select.int",
+        vec![(&x).into(), IValue::Int(1), IValue::Int(-1)],
+    );
+    assert_eq!(
+        (s.shape(), s.stride(), s.storage_offset()),
+        (&[2][..], &[3][..], 2)
+    );
+    assert!(s.shares_storage(&x));
+    assert_close(&values(&s), &[2.0, 5.0]);
+}
+
+#[test]
+fn select_backward_scatters_into_zeros() {
+    // y = Σ 2 · x[:, -1] for x (2 × 3) ⇒ dy/dx = [[0, 0, 2], [0, 0, 2]]
+    let mut rt = Runtime::new();
+    let x = tensor(&mut rt, &[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], true);
+    let s = call1(
+        &mut rt,
+        "aten.select.int",
+        vec![(&x).into(), IValue::Int(1), IValue::Int(-1)],
+    );
+    assert_eq!(s.grad_fn_name().as_deref(), Some("SelectBackward0"));
+    let m = call1(&mut rt, "aten.mul.Tensor", vec![s.into(), IValue::Int(2)]);
+    let y = call1(&mut rt, "aten.sum.default", vec![m.into()]);
+    backward_scalar(&mut rt, &y);
+    assert_close(
+        &values(&x.grad().expect("grad")),
+        &[0.0, 0.0, 2.0, 0.0, 0.0, 2.0],
+    );
+}

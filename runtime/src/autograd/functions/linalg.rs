@@ -16,9 +16,9 @@
 //! | mat2 | `t(mat1)`, `mm(·, grad)` | `t(grad)`, `mm(·, mat1)`, `t(·)` |
 //!
 //! (Observed in torch 2.15: `nn.Linear`'s weight enters addmm as `w.t()`,
-//! column-major, so its gradient takes the second form. Also observed:
-//! AddmmBackward0 computes self, mat1, mat2 in that order, MmBackward0
-//! computes mat2 before self.)
+//! column-major, so its gradient takes the second form. Also observed, with
+//! `beta = 2` so that self's gradient is an op: AddmmBackward0 computes
+//! mat1, mat2, then self; MmBackward0 computes mat2 before self.)
 
 use super::{maybe_multiply, single};
 use crate::autograd::saved::SavedVariable;
@@ -120,9 +120,6 @@ impl BackwardFn for AddmmBackward0 {
             return Ok(vec![None, None, None]);
         };
         let mut out = vec![None, None, None];
-        if ctx.needs(0) {
-            out[0] = Some(maybe_multiply(ctx, g.clone(), &self.beta)?);
-        }
         if ctx.needs(1) {
             let mat2 = unpack(ctx, &self.mat2)?;
             let l = self.mat1_layout.clone();
@@ -146,6 +143,9 @@ impl BackwardFn for AddmmBackward0 {
                 &l.strides,
                 &self.alpha,
             )?);
+        }
+        if ctx.needs(0) {
+            out[0] = Some(maybe_multiply(ctx, g, &self.beta)?);
         }
         Ok(out)
     }
@@ -178,7 +178,7 @@ impl BackwardFn for MmBackward0 {
         let one = IValue::Int(1);
         let mut out = vec![None, None];
         // MmBackward0 computes mat2's gradient before self's (observed in
-        // torch 2.15, unlike AddmmBackward0, which goes mat1 then mat2).
+        // torch 2.15).
         if ctx.needs(1) {
             let mat1 = unpack(ctx, &self.self_)?;
             let l = self.mat2_layout.clone();

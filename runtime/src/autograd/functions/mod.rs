@@ -5,9 +5,17 @@
 //! the same order, as PyTorch's formula (`derivatives.yaml` plus the helpers
 //! in `FunctionsManual.cpp`). Where a formula's maths is not obvious, it is
 //! written out in a comment.
+//!
+//! A node with several differentiable inputs computes their gradients in
+//! alphabetical order of the inputs' names, not in argument order (torch
+//! 2.15, observed through the values each dispatched op reads):
+//! MulBackward0 `other` then `self`, MmBackward0 `mat2` then `self`,
+//! AddmmBackward0 `mat1`, `mat2`, `self`. The order shows in the trace
+//! whenever both gradients are op calls.
 
 pub(crate) mod accumulate_grad;
 pub(crate) mod graph_root;
+pub(crate) mod join;
 pub(crate) mod linalg;
 pub(crate) mod loss;
 pub(crate) mod pointwise;

@@ -110,18 +110,20 @@ impl BackwardFn for MulBackward0 {
         let Some(g) = single(grads) else {
             return Ok(vec![None, None]);
         };
+        // `other`'s gradient is computed before `self`'s (observed in torch
+        // 2.15: `(x * w).sum().backward()` dispatches `mul(grad, x)` first).
         let mut out = vec![None, None];
-        if ctx.needs(0)
-            && let Some(other) = &self.other
-        {
-            let other = other.unpack(ctx)?;
-            out[0] = Some(ctx.rt.mul(&g, other)?);
-        }
         if ctx.needs(1)
             && let Some(this) = &self.self_
         {
             let this = this.unpack(ctx)?;
             out[1] = Some(ctx.rt.mul(&g, this)?);
+        }
+        if ctx.needs(0)
+            && let Some(other) = &self.other
+        {
+            let other = other.unpack(ctx)?;
+            out[0] = Some(ctx.rt.mul(&g, other)?);
         }
         Ok(out)
     }

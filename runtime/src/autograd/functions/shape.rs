@@ -1,5 +1,5 @@
 //! Backward of view and copy operators: `t`, `view`, `expand`, `unsqueeze`,
-//! `squeeze.dim`, `clone`, `_to_copy`.
+//! `squeeze.dim`, `select.int`, `clone`, `_to_copy`.
 
 use super::single;
 use crate::autograd::{BackwardCtx, BackwardFn};
@@ -103,6 +103,33 @@ impl BackwardFn for SqueezeBackward1 {
         } else {
             g
         })])
+    }
+}
+
+/// `select(dim, index)`: the gradient goes back into slice `index` of a zero
+/// tensor of the input's sizes, `select_backward(grad, self_sizes, dim,
+/// index)` — one operator call; `dim` and `index` as the program gave them.
+pub(crate) struct SelectBackward0 {
+    pub(crate) self_sizes: Vec<i64>,
+    pub(crate) dim: i64,
+    pub(crate) index: i64,
+}
+
+impl BackwardFn for SelectBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None]);
+        };
+        Ok(vec![Some(ctx.rt.select_backward(
+            &g,
+            &self.self_sizes,
+            self.dim,
+            self.index,
+        )?)])
     }
 }
 

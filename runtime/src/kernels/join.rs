@@ -1,0 +1,87 @@
+//! Joining kernels: `stack`.
+//!
+//! `stack(tensors, dim)` inserts a new dimension of size `len(tensors)` at
+//! `dim` and lays the inputs side by side along it. The result is a new,
+//! contiguous tensor: PyTorch suggests the output memory format from the
+//! inputs, which can only differ from contiguous when the result is 4-D or
+//! 5-D (channels-last); such stacks of non-contiguous inputs are refused
+//! rather than guessed.
+
+use super::KernelCtx;
+use crate::dispatch::args::Args;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::tensor::strides::{checked_numel, contiguous_strides, wrap_dim};
+
+/// `stack(Tensor[] tensors, int dim=0)`.
+pub(crate) fn stack(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let tensors = a.tensor_list(0)?;
+    let dim = a.int(1)?;
+    let Some(first) = tensors.first() else {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            "stack expects a non-empty TensorList",
+        ));
+    };
+    for (i, t) in tensors.iter().enumerate() {
+        ctx.check(t, &format!("tensors[{i}]"))?;
+        if t.shape() != first.shape() {
+            return Err(RuntimeError::shape(
+                ctx.op,
+                format!(
+                    "stack expects each tensor to be equal size, but got {:?} at entry 0 and {:?} at entry {i}",
+                    first.shape(),
+                    t.shape()
+                ),
+            ));
+        }
+    }
+    let rank = first.dim() + 1;
+    let d = wrap_dim(dim, rank).ok_or_else(|| {
+        RuntimeError::shape(
+            ctx.op,
+            format!(
+                "Dimension out of range (expected to be in range of [{}, {}], but got {dim})",
+                -(rank as i64),
+                rank as i64 - 1
+            ),
+        )
+    })?;
+    if matches!(rank, 4 | 5) && tensors.iter().any(|t| !t.is_contiguous()) {
+        return Err(RuntimeError::unsupported(
+            ctx.op,
+            "stacking non-contiguous inputs into a 4-D or 5-D result (memory format suggestion)",
+        ));
+    }
+    let count = i64::try_from(tensors.len())
+        .map_err(|_| RuntimeError::shape(ctx.op, "too many tensors to stack"))?;
+    let mut shape = first.shape().to_vec();
+    shape.insert(d, count);
+    let numel = checked_numel(&shape)
+        .ok_or_else(|| RuntimeError::shape(ctx.op, format!("invalid stacked size {shape:?}")))?;
+    if ctx.has_data() {
+        crate::tensor::check_alloc(ctx.op, numel)?;
+    }
+    let strides = contiguous_strides(&shape);
+    let out = ctx.output(&shape, &strides, || {
+        // out[o, i, k] = tensors[i][o, k], with o over the dimensions before
+        // `dim` and k over those after it.
+        let inputs = tensors
+            .iter()
+            .map(|t| t.read_f32(ctx.op))
+            .collect::<Result<Vec<_>>>()?;
+        let inner: usize = first.shape()[d..].iter().map(|&s| s as usize).product();
+        let mut values = Vec::with_capacity(numel);
+        for o in 0..numel / (inner * inputs.len()).max(1) {
+            for input in &inputs {
+                let start = o * inner;
+                let part = input
+                    .get(start..start + inner)
+                    .ok_or_else(|| RuntimeError::shape(ctx.op, "input smaller than its shape"))?;
+                values.extend_from_slice(part);
+            }
+        }
+        Ok(values)
+    })?;
+    Ok(vec![out.into()])
+}
