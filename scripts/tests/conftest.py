@@ -26,10 +26,19 @@ import capture_torch  # noqa: E402
 import ftr  # noqa: E402
 
 
+def corpus_names() -> list:
+    """Every corpus program as `corpus/NAME` (traces/programs/NAME.py)."""
+    return [f"corpus/{p.stem}" for p in sorted(CORPUS.glob("*.py"))]
+
+
 def program_path(name: str) -> str:
-    """Repo-relative path of a test or corpus program (as the goldens record it)."""
-    for base in (PROGRAMS, CORPUS):
-        path = base / f"{name}.py"
+    """Repo-relative path of a program (as the goldens record it): `corpus/NAME`
+    is traces/programs/NAME.py; a bare NAME is the test program of that name,
+    or else the corpus program (some test programs share a corpus name)."""
+    corpus = name.removeprefix("corpus/")
+    bases = (CORPUS,) if corpus != name else (PROGRAMS, CORPUS)
+    for base in bases:
+        path = base / f"{corpus}.py"
         if path.exists():
             return os.path.relpath(path, REPO)
     raise FileNotFoundError(name)
@@ -57,7 +66,7 @@ class Captures:
         """`(CaptureResult, path of the trace)` for a program."""
         key = (name, policy, timestamps, tag)
         if key not in self._done:
-            out = self.root / f"{name}-{policy}-{int(timestamps)}{tag}.ftr"
+            out = self.root / f"{name.replace('/', '-')}-{policy}-{int(timestamps)}{tag}.ftr"
             cwd = os.getcwd()
             os.chdir(REPO)
             try:

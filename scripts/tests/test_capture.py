@@ -10,14 +10,16 @@ import signal
 import numpy as np
 import pytest
 import torch
-from conftest import REPO, events_named, ops, program_path, run_cli
+from conftest import REPO, corpus_names, events_named, ops, program_path, run_cli
 
 import capture_torch
 import ftr
 from capture_torch import LibstdcxxHeap
 
-GOLDEN = {name: REPO / "traces" / f"{name}.torch.ftr" for name in ("tiny_mlp", "mlp_train")}
-SCHEDULE_PROGRAMS = ["tiny_mlp", "mlp_train", "diamond", "leaf_twice", "tied_leaves", "chain_adds", "retain_twice"]
+CORPUS = corpus_names()
+GOLDEN = {name: REPO / "traces" / f"{name.removeprefix('corpus/')}.torch.ftr" for name in CORPUS}
+GOLDEN.update(tiny_mlp=GOLDEN["corpus/tiny_mlp"], mlp_train=GOLDEN["corpus/mlp_train"])
+SCHEDULE_PROGRAMS = ["diamond", "leaf_twice", "tied_leaves", "chain_adds", "retain_twice"] + CORPUS
 
 
 # -- determinism and goldens ----------------------------------------------------
@@ -28,6 +30,13 @@ def test_capturing_twice_gives_identical_bytes_and_the_golden(captures):
     _, second = captures.get("tiny_mlp", tag="-again")
     assert first.read_bytes() == second.read_bytes()
     assert first.read_bytes() == GOLDEN["tiny_mlp"].read_bytes()
+
+
+@pytest.mark.parametrize("name", CORPUS)
+def test_every_corpus_program_recaptures_to_its_golden(captures, name):
+    result, path = captures.get(name)
+    assert result.status == capture_torch.EXIT_OK, result.message
+    assert path.read_bytes() == GOLDEN[name].read_bytes(), f"run scripts/update_goldens.sh if {name} changed on purpose"
 
 
 def test_command_line_recapture_equals_the_golden(tmp_path):
@@ -112,14 +121,14 @@ class IdWalker:
                 self.see("node", edge[0], where)
 
 
-@pytest.mark.parametrize("name", ["tiny_mlp", "mlp_train", "requires_grad_changes", "relu_detach"])
+@pytest.mark.parametrize("name", ["requires_grad_changes", "relu_detach"] + CORPUS)
 def test_ids_are_dense_in_order_of_first_appearance(captures, name):
     walker = IdWalker()
     for e in captures.reader(name).events:
         walker.event(e)
 
 
-@pytest.mark.parametrize("name", ["tiny_mlp", "mlp_train"])
+@pytest.mark.parametrize("name", CORPUS)
 def test_every_digest_names_an_earlier_blob(captures, name):
     _, path = captures.get(name)
     reader = ftr.TraceReader(str(path))
@@ -303,7 +312,7 @@ def test_mode_induced_detaches_are_dropped_and_aliased(captures):
     assert all(node_names[p[5][1]] == "AccumulateGrad" for p in others)
 
 
-@pytest.mark.parametrize("name", ["tiny_mlp", "mlp_train"])
+@pytest.mark.parametrize("name", CORPUS)
 def test_recorded_detaches_are_the_ones_pytorch_runs_without_the_capture(captures, name):
     """Profiler, no dispatch mode: detach runs in AccumulateGrad and in
     nn.Parameter's construction (hidden from dispatch modes, so the capture
@@ -382,7 +391,7 @@ def recorded_chains(reader: ftr.TraceReader) -> set:
 
 
 def test_docs_list_exactly_the_corpus_keysets_and_chains(captures):
-    recorded = recorded_chains(captures.reader("tiny_mlp")) | recorded_chains(captures.reader("mlp_train"))
+    recorded = set().union(*(recorded_chains(captures.reader(name)) for name in CORPUS))
     assert recorded == documented_chains()
 
 
