@@ -1,6 +1,10 @@
 //! The `ft-replay` binary end to end: the golden traces replay cleanly, a
 //! deliberately broken runtime is caught with the right exit code and a
 //! precise first divergence, and bad input gets one clear line and exit 4.
+//!
+//! The mutation tests name the corpus program that catches each fault: a
+//! runtime fault the command line cannot inject yet is driven through the
+//! library the binary wraps (`executor::replay` + `diff`), the same path.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -35,9 +39,22 @@ fn path_str(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
+/// Every golden trace in traces/, by file name.
+fn golden_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(repo().join("traces"))
+        .expect("traces/")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".torch.ftr"))
+        .collect();
+    names.sort();
+    names
+}
+
 #[test]
 fn golden_traces_replay_with_everything_matched() {
-    for name in ["tiny_mlp.torch.ftr", "mlp_train.torch.ftr"] {
+    let names = golden_names();
+    assert!(names.len() >= 6, "corpus shrank: {names:?}");
+    for name in &names {
         let trace = golden(name);
         let out = ft_replay(&["--against", path_str(&trace)]);
         let (stdout, stderr) = text(&out);
@@ -70,6 +87,112 @@ fn a_reversed_ready_queue_is_a_structural_divergence_with_both_sequence_numbers(
         "{line}"
     );
     assert!(stdout.contains("FAIL schedule"), "{stdout}");
+}
+
+/// `(expected, actual)` sequence numbers of every divergence line of one
+/// check in a text report (`[schedule reordered] expected seq 106 / actual
+/// seq 94: ...`).
+fn divergence_seqs(stdout: &str, check: &str) -> Vec<(u64, u64, String)> {
+    stdout
+        .lines()
+        .map(str::trim_start)
+        .filter(|l| l.starts_with(&format!("[{check} ")))
+        .filter_map(|l| {
+            let rest = l.split_once("expected seq ")?.1;
+            let (expected, rest) = rest.split_once(" / actual seq ")?;
+            let (actual, _) = rest.split_once(':')?;
+            Some((expected.parse().ok()?, actual.parse().ok()?, l.to_owned()))
+        })
+        .collect()
+}
+
+/// A runtime whose ReadyQueue breaks ties first-in first-out passes every
+/// other golden (never more than two tied nodes wait at once, and for two
+/// libstdc++'s heap and FIFO agree); tied_leaves has seven, with distinct
+/// dependency counts, so the schedule check itself sees the pops come in
+/// another order.
+#[test]
+fn fifo_ready_queue_ties_are_a_schedule_divergence_in_tied_leaves() {
+    let trace = golden("tied_leaves.torch.ftr");
+    let out = ft_replay(&["--against", path_str(&trace), "--inject-fault", "fifo-ties"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains("FAIL schedule"), "{stdout}");
+    let pops = divergence_seqs(&stdout, "schedule");
+    assert!(!pops.is_empty(), "no schedule divergence in:\n{stdout}");
+    assert!(
+        pops.iter()
+            .all(|(_, _, l)| l.contains("ReadyQueue pop AccumulateGrad")),
+        "{pops:?}"
+    );
+    // Both runs' sequence numbers are named, and they differ where a pop moved.
+    assert!(pops.iter().any(|(e, a, _)| e != a), "{pops:?}");
+    assert!(stdout.contains("first divergence:"), "{stdout}");
+}
+
+/// Faulting AccumulateGrad's in-place accumulation (`add_` into an existing
+/// `.grad`, only reached by retain_graph's second and third backward) is a
+/// value failure whose drift starts at that `add_`.
+#[test]
+fn a_perturbed_in_place_accumulation_is_caught_by_retain_graph() {
+    let trace = golden("retain_graph.torch.ftr");
+    let out = ft_replay(&[
+        "--against",
+        path_str(&trace),
+        "--inject-fault",
+        "perturb=aten.add_.Tensor:0.5",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("drift starts at aten.add_.Tensor"),
+        "{stdout}"
+    );
+}
+
+/// Summing a node's input buffer as `new + old` instead of `old + new`
+/// changes no value (addition commutes) but feeds `aten.add` its operands
+/// swapped. diamond catches it twice: in the chain of adds one operand is a
+/// stride-0 gradient and the other dense, so the dispatch check sees the
+/// layouts swapped; where both are dense (the sums into MulBackward0's
+/// buffers) only the dataflow check can tell, and it does.
+#[test]
+fn swapped_input_buffer_operands_are_a_dataflow_divergence_in_diamond() {
+    use ft_replay::executor::{ReplayOptions, replay};
+    use ft_replay::{Exit, Tolerances, TraceData, diff};
+    use ft_runtime::Faults;
+
+    let torch = TraceData::load(&golden("diamond.torch.ftr")).expect("golden");
+    let check = |faults: Faults| {
+        let options = ReplayOptions {
+            faults,
+            ..ReplayOptions::default()
+        };
+        let ours = replay(&torch, &options).expect("replay").into_trace_data();
+        diff(&torch, &ours, &Tolerances::new(None, None))
+    };
+    assert_eq!(check(Faults::default()).exit(), Exit::Match);
+    let report = check(Faults {
+        swap_input_buffer_sum: true,
+        ..Faults::default()
+    });
+    let text = report.to_text(false);
+    assert_eq!(report.exit(), Exit::Structural, "{text}");
+    assert!(report.values.failures.is_empty(), "{text}");
+    let first = report.first_divergence.as_ref().expect("a divergence");
+    assert!(first.expected_seq.is_some() && first.actual_seq.is_some());
+    assert!(
+        first.message.contains("aten.add.Tensor in AddBackward0"),
+        "{text}"
+    );
+    assert!(
+        report
+            .dataflow
+            .divergences
+            .iter()
+            .any(|d| d.message.contains("aten.add.Tensor in MulBackward0")),
+        "{text}"
+    );
 }
 
 #[test]

@@ -20,6 +20,12 @@ pub struct Faults {
     /// Add `.1` to every element of the first output of operator `.0`
     /// (Python overload name, e.g. `aten.relu.default`) on CPU. Breaks values.
     pub perturb: Option<(String, f32)>,
+    /// Sum a second gradient into a node's input buffer as `add(new, old)`
+    /// instead of PyTorch's `add(old, new)` (the out-of-place sum, which is
+    /// the one taken while a dispatch mode is active, i.e. when replaying a
+    /// capture). Values do not change — addition commutes — so only the
+    /// operands' identities betray it: breaks dataflow.
+    pub swap_input_buffer_sum: bool,
 }
 
 impl Faults {

@@ -259,7 +259,8 @@ fn evaluate_function(rt: &mut Runtime, task: &mut GraphTask, node_task: NodeTask
     Ok(())
 }
 
-/// PyTorch's `InputBuffer::add` for dense tensors.
+/// PyTorch's `InputBuffer::add` for dense tensors: the gradient already in
+/// the buffer comes first (`old + new`).
 fn accumulate_input(
     rt: &mut Runtime,
     buffer: &mut [Option<Tensor>],
@@ -283,6 +284,8 @@ fn accumulate_input(
         && Arc::strong_count(&old.0.storage) == 1;
     *slot = Some(if in_place {
         rt.add_(&old, &grad)?
+    } else if rt.faults().swap_input_buffer_sum {
+        rt.add(&grad, &old)?
     } else {
         rt.add(&old, &grad)?
     });

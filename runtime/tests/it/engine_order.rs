@@ -422,3 +422,35 @@ fn select_backward_is_one_operator() {
     let args: Vec<String> = call.args.iter().map(|(_, v)| v.to_string()).collect();
     assert_eq!(args[1..], ["[2, 3]", "1", "-1"]);
 }
+
+/// `swap_input_buffer_sum` reverses the operands of the input-buffer sum and
+/// nothing else: under a dispatch mode `x * w` with x = w sums
+/// `add(grad·self, grad·other)` instead of `add(grad·other, grad·self)`.
+#[test]
+fn swapped_input_buffer_sum_fault_changes_only_the_operand_order() {
+    let run = |faults: Faults| {
+        let (mut rt, sink) = traced(ValuePolicy::None);
+        rt.set_dispatch_mode_active(true);
+        rt.set_faults(faults);
+        let w = tensor(&mut rt, &[2], &[1.5, -1.0], true);
+        let sq = call1(&mut rt, "aten.mul.Tensor", vec![(&w).into(), (&w).into()]);
+        let y = call1(&mut rt, "aten.sum.default", vec![sq.into()]);
+        rt.backward(&[y], &[None], false, false).expect("backward");
+        let args = backward_op_args(sink.borrow().events());
+        let add = args
+            .into_iter()
+            .find(|(op, _)| op == "aten.add.Tensor")
+            .expect("input buffer sum");
+        (add.1, values(&w.grad().expect("grad")))
+    };
+    let (correct, grad) = run(Faults::default());
+    let (swapped, faulty_grad) = run(Faults {
+        swap_input_buffer_sum: true,
+        ..Faults::default()
+    });
+    // Same two mul outputs (same ids in both runs), in the other order.
+    assert_eq!(swapped, [correct[1], correct[0]]);
+    // d/dw Σ w² = 2w, bit for bit either way.
+    assert_eq!(grad, [3.0, -2.0]);
+    assert_eq!(faulty_grad, grad);
+}
