@@ -13,17 +13,28 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 
-class Ops(TorchDispatchMode):
-    """Records op names; skips calls the Python interpreter made (ADInplaceOrView not excluded)."""
+def short(value):
+    """A small tensor as its values (to see which operand an op read), else its shape."""
+    if isinstance(value, torch.Tensor):
+        return value.tolist() if value.numel() <= 4 and value.device.type == "cpu" else list(value.shape)
+    if isinstance(value, (list, tuple)):
+        return [short(v) for v in value]
+    return value
 
-    def __init__(self):
+
+class Ops(TorchDispatchMode):
+    """Records op names (with small arguments when `detail`); skips calls the
+    Python interpreter made (ADInplaceOrView not excluded)."""
+
+    def __init__(self, detail=False):
         super().__init__()
         self.names = []
+        self.detail = detail
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         excluded = torch._C._dispatch_tls_local_exclude_set()
         if excluded.has(torch._C.DispatchKey.ADInplaceOrView):
-            self.names.append(str(func))
+            self.names.append(f"{func}{short(list(args))}" if self.detail else str(func))
         return func(*args, **(kwargs or {}))
 
 
@@ -40,8 +51,8 @@ def hook_all(root):
     return order
 
 
-def scenario(title, build):
-    mode = Ops()
+def scenario(title, build, detail=False):
+    mode = Ops(detail)
     with mode:
         loss = build()
         order = hook_all(loss.grad_fn)
@@ -76,6 +87,32 @@ def shared_gradient():
 def mm_both():
     a, b = torch.randn(2, 3, requires_grad=True), torch.randn(3, 4, requires_grad=True)
     return a.mm(b).sum()
+
+
+def mul_two_leaves():
+    """Which operand's gradient MulBackward0 computes first (other's)."""
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    w = torch.tensor([10.0, 20.0], requires_grad=True)
+    return (x * w).sum()
+
+
+def addmm_beta():
+    """AddmmBackward0's order with beta != 1 (mat1, mat2, then self)."""
+    b = torch.tensor([1.0, 2.0], requires_grad=True)
+    m1 = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    m2 = torch.tensor([[5.0, 6.0], [7.0, 8.0]], requires_grad=True)
+    return torch.addmm(b, m1, m2, beta=2).sum()
+
+
+def stacked_leaves():
+    """traces/programs/tied_leaves.py: leaf i fills i + 1 rows of a stack."""
+    ps = [torch.randn(3, requires_grad=True) for _ in range(7)]
+    return torch.stack([p for i, p in enumerate(ps) for _ in range(i + 1)]).sum()
+
+
+def select_last_column():
+    x = torch.randn(2, 3, requires_grad=True)
+    return (x.select(1, -1) * 2).sum()
 
 
 def mlp():
@@ -117,7 +154,11 @@ if __name__ == "__main__":
         ("shared gradient", shared_gradient),
         ("mm, both inputs require grad", mm_both),
         ("tiny MLP", mlp),
+        ("stacked leaves (deps 1..7)", stacked_leaves),
+        ("select", select_last_column),
     ]:
         scenario(title, build)
+    scenario("mul, both operands leaves", mul_two_leaves, detail=True)
+    scenario("addmm, beta=2", addmm_beta, detail=True)
     seven_roots()
     flags()
