@@ -61,7 +61,7 @@ pub struct Args {
     pub zero_timestamps: bool,
 
     /// Break the runtime on purpose (test support): reverse-ready-queue,
-    /// fifo-ties, rename-node=NAME:NEW, perturb=OP:DELTA.
+    /// fifo-ties, swap-input-buffer-sum, rename-node=NAME:NEW, perturb=OP:DELTA.
     #[arg(long, value_name = "FAULT", hide = true)]
     pub inject_fault: Vec<String>,
 }

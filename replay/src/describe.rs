@@ -50,7 +50,7 @@ pub fn describe(event: &Event, view: &TraceView<'_>) -> String {
                 } else {
                     "ReadyQueue pop"
                 },
-                view.node_name(q.node),
+                view.node_label(q.node),
                 q.node,
                 q.depth,
                 seq_text(q.seq_nr),

@@ -57,8 +57,8 @@ pub struct ReplayOptions {
 
 /// Parses `--inject-fault` values into runtime faults.
 ///
-/// Accepted: `reverse-ready-queue`, `fifo-ties`, `rename-node=OLD:NEW`,
-/// `perturb=OP:DELTA`.
+/// Accepted: `reverse-ready-queue`, `fifo-ties`, `swap-input-buffer-sum`,
+/// `rename-node=OLD:NEW`, `perturb=OP:DELTA`.
 pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
     let mut faults = Faults::default();
     for spec in specs {
@@ -66,6 +66,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
         match spec.split_once('=') {
             None if spec == "reverse-ready-queue" => faults.reverse_ready_queue = true,
             None if spec == "fifo-ties" => faults.fifo_ties = true,
+            None if spec == "swap-input-buffer-sum" => faults.swap_input_buffer_sum = true,
             Some(("rename-node", arg)) => {
                 let (old, new) = arg
                     .split_once(':')

@@ -181,7 +181,7 @@ fn autograd_key(a: &AutogradEvent, view: &TraceView<'_>, k: &mut String) {
                 } else {
                     "pop"
                 },
-                view.node_name(q.node),
+                view.node_label(q.node),
                 q.depth,
                 seq_text(q.seq_nr),
                 q.deps

@@ -71,6 +71,7 @@ pub struct TraceView<'a> {
     pub data: &'a TraceData,
     nodes: HashMap<u64, &'a NodeCreated>,
     values: HashMap<(u64, u64), Digest>,
+    tensors: HashMap<u64, &'a ft_trace::TensorRef>,
 }
 
 impl<'a> TraceView<'a> {
@@ -78,7 +79,11 @@ impl<'a> TraceView<'a> {
     pub fn new(data: &'a TraceData) -> TraceView<'a> {
         let mut nodes = HashMap::new();
         let mut values = HashMap::new();
+        let mut tensors = HashMap::new();
         for event in &data.events {
+            for t in event.body.tensor_refs() {
+                tensors.entry(t.id).or_insert(t);
+            }
             match &event.body {
                 EventBody::Autograd(AutogradEvent::Node(n)) => {
                     nodes.insert(n.node, n);
@@ -107,6 +112,7 @@ impl<'a> TraceView<'a> {
             data,
             nodes,
             values,
+            tensors,
         }
     }
 
@@ -120,6 +126,26 @@ impl<'a> TraceView<'a> {
         self.node(id)
             .map(|n| n.name.clone())
             .unwrap_or_else(|| format!("node {id}"))
+    }
+
+    /// The first reference to tensor `id` in the stream (its metadata).
+    pub fn tensor(&self, id: u64) -> Option<&'a ft_trace::TensorRef> {
+        self.tensors.get(&id).copied()
+    }
+
+    /// A node's name, and for an AccumulateGrad its leaf's dtype and shape:
+    /// AccumulateGrads all share one name and one ReadyQueue key, so the leaf
+    /// is what tells two of them apart.
+    pub fn node_label(&self, id: u64) -> String {
+        let Some(node) = self.node(id) else {
+            return format!("node {id}");
+        };
+        match node.tensors.first().and_then(|&t| self.tensor(t)) {
+            Some(leaf) if node.name == "AccumulateGrad" => {
+                format!("AccumulateGrad({} {:?})", leaf.dtype, leaf.shape)
+            }
+            _ => node.name.clone(),
+        }
     }
 
     /// The recorded value of tensor `id` at `version`, if any.
