@@ -44,6 +44,10 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
+    /// Also write both runs and the divergences as Chrome trace JSON (Perfetto UI).
+    #[arg(long, value_name = "FILE")]
+    pub perfetto: Option<PathBuf>,
+
     /// Also write the verdict as JUnit XML (one test case per check).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,

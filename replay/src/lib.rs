@@ -6,7 +6,8 @@
 //! * [`checks`] aligns the two streams and runs the checks (dispatch
 //!   ordering, graph isomorphism, ReadyQueue schedule, dataflow, values);
 //! * [`report`] turns the result into a verdict, text or JSON, and an exit code;
-//!   [`junit`] writes it as JUnit XML for CI dashboards.
+//!   [`junit`] writes it as JUnit XML for CI dashboards, [`perfetto`] as a
+//!   Chrome trace with both runs and the divergences.
 //!
 //! The binary is a thin shell over [`run`].
 
@@ -18,6 +19,7 @@ pub mod error;
 pub mod executor;
 pub mod junit;
 pub mod keys;
+pub mod perfetto;
 pub mod report;
 pub mod trace_data;
 
@@ -60,6 +62,17 @@ fn run_inner(args: &Args) -> Result<Exit, ReplayError> {
         }
     };
     let report = diff(&expected, &actual, &tolerances);
+    if let Some(path) = &args.perfetto {
+        let doc = perfetto::to_chrome_trace(&expected, &actual, &report);
+        let text = serde_json::to_string(&doc).map_err(|e| ReplayError::Output {
+            path: path.display().to_string(),
+            detail: e.to_string(),
+        })?;
+        std::fs::write(path, text).map_err(|e| ReplayError::Output {
+            path: path.display().to_string(),
+            detail: e.to_string(),
+        })?;
+    }
     if let Some(path) = &args.junit {
         let xml = junit::to_junit(&report)?;
         std::fs::write(path, xml).map_err(|e| ReplayError::Output {

@@ -425,3 +425,35 @@ fn junit_has_one_case_per_check_and_fails_the_broken_one() {
     assert!(xml.contains("<failure"), "{xml}");
     assert!(xml.contains("ReluBackward1"), "{xml}");
 }
+
+#[test]
+fn perfetto_trace_holds_both_runs_node_spans_and_divergences() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trace = golden("tiny_mlp.torch.ftr");
+    let file = dir.path().join("trace.json");
+    let out = ft_replay(&[
+        "--against",
+        path_str(&trace),
+        "--perfetto",
+        path_str(&file),
+        "--inject-fault",
+        "reverse-ready-queue",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).expect("written")).expect("json");
+    let events = doc["traceEvents"].as_array().expect("traceEvents");
+    for pid in [1, 2] {
+        assert!(
+            events.iter().any(|e| e["pid"] == pid && e["ph"] == "i"),
+            "pid {pid}"
+        );
+        assert!(
+            events
+                .iter()
+                .any(|e| e["pid"] == pid && e["cat"] == "node" && e["name"] == "ReluBackward0"),
+            "node span in pid {pid}"
+        );
+    }
+    assert!(events.iter().any(|e| e["cat"] == "divergence"));
+}
