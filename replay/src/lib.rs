@@ -64,28 +64,17 @@ fn run_inner(args: &Args) -> Result<Exit, ReplayError> {
     let report = diff(&expected, &actual, &tolerances);
     if let Some(path) = &args.perfetto {
         let doc = perfetto::to_chrome_trace(&expected, &actual, &report);
-        let text = serde_json::to_string(&doc).map_err(|e| ReplayError::Output {
-            path: path.display().to_string(),
-            detail: e.to_string(),
-        })?;
-        std::fs::write(path, text).map_err(|e| ReplayError::Output {
-            path: path.display().to_string(),
-            detail: e.to_string(),
-        })?;
+        write_file(
+            path,
+            serde_json::to_string(&doc).map_err(|e| output_error(path, e))?,
+        )?;
     }
     if let Some(path) = &args.junit {
-        let xml = junit::to_junit(&report)?;
-        std::fs::write(path, xml).map_err(|e| ReplayError::Output {
-            path: path.display().to_string(),
-            detail: e.to_string(),
-        })?;
+        write_file(path, junit::to_junit(&report)?)?;
     }
     let rendered = match args.format {
         Format::Json => {
-            serde_json::to_string_pretty(&report).map_err(|e| ReplayError::Output {
-                path: "stdout".into(),
-                detail: e.to_string(),
-            })? + "\n"
+            serde_json::to_string_pretty(&report).map_err(|e| output_error("stdout", e))? + "\n"
         }
         Format::Text => {
             let colour = std::io::stdout().is_terminal()
@@ -96,13 +85,19 @@ fn run_inner(args: &Args) -> Result<Exit, ReplayError> {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(rendered.as_bytes()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => {
-            return Err(ReplayError::Output {
-                path: "stdout".into(),
-                detail: e.to_string(),
-            });
-        }
+        Err(e) => return Err(output_error("stdout", e)),
         Ok(()) => {}
     }
     Ok(report.exit())
+}
+
+fn output_error(path: impl AsRef<std::path::Path>, e: impl std::fmt::Display) -> ReplayError {
+    ReplayError::Output {
+        path: path.as_ref().display().to_string(),
+        detail: e.to_string(),
+    }
+}
+
+fn write_file(path: &std::path::Path, contents: String) -> Result<(), ReplayError> {
+    std::fs::write(path, contents).map_err(|e| output_error(path, e))
 }
