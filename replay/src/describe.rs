@@ -88,6 +88,7 @@ pub fn describe(event: &Event, view: &TraceView<'_>) -> String {
                 format!("T{}.requires_grad_({})", s.tensor, s.requires_grad)
             }
             ApiEvent::ProgramError(e) => format!("program raised: {}", e.message),
+            ApiEvent::Release(r) => format!("program drops T{}", r.tensor),
             _ => "api event".into(),
         },
         EventBody::Device(d) => match d {

@@ -132,7 +132,7 @@ pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, R
         torch,
         runtime,
         tensors: HashMap::new(),
-        storages: HashMap::new(),
+        storage_of: HashMap::new(),
         missing_grads: HashMap::new(),
     };
     for event in &torch.events {
@@ -159,10 +159,10 @@ enum Flow {
 struct Replayer<'a> {
     torch: &'a TraceData,
     runtime: Runtime,
-    /// PyTorch tensor id → runtime tensor.
+    /// PyTorch tensor id → runtime tensor, while the program holds it.
     tensors: HashMap<u64, Tensor>,
-    /// PyTorch storage id → a runtime tensor on that storage.
-    storages: HashMap<u64, Tensor>,
+    /// PyTorch tensor id → PyTorch storage id, for every tensor bound so far.
+    storage_of: HashMap<u64, u64>,
     /// PyTorch gradient ids whose leaf got no gradient in the runtime.
     missing_grads: HashMap<u64, u64>,
 }
@@ -196,8 +196,11 @@ impl Replayer<'_> {
             ApiEvent::Tensor(intro) => {
                 let t = &intro.tensor;
                 let tensor = if intro.alias {
-                    let base = self.storages.get(&t.storage).cloned().ok_or_else(|| {
-                        self.inconsistent(seq, format!("alias of unknown storage S{}", t.storage))
+                    let base = self.tensor_on_storage(t.storage).ok_or_else(|| {
+                        self.inconsistent(
+                            seq,
+                            format!("alias of storage S{} that no live tensor holds", t.storage),
+                        )
                     })?;
                     self.runtime.introduce_alias(
                         &base,
@@ -266,6 +269,14 @@ impl Replayer<'_> {
                 self.runtime
                     .set_grad(&t, grad)
                     .map_err(|e| unsupported(seq, ".grad assignment", &e))?;
+            }
+            ApiEvent::Release(r) => {
+                // Only tensors the program could reach are released; dropping
+                // our handle lets the runtime free what PyTorch freed (a
+                // finished step's graph, and with it its AccumulateGrad nodes).
+                if let Some(tensor) = self.tensors.remove(&r.tensor) {
+                    self.runtime.release(tensor);
+                }
             }
             ApiEvent::ProgramError(_) => return Ok(Flow::Stop),
             _ => {
@@ -350,10 +361,17 @@ impl Replayer<'_> {
     }
 
     fn bind(&mut self, t: &TensorRef, tensor: Tensor) {
-        self.storages
-            .entry(t.storage)
-            .or_insert_with(|| tensor.clone());
+        self.storage_of.insert(t.id, t.storage);
         self.tensors.insert(t.id, tensor);
+    }
+
+    /// A live runtime tensor on PyTorch storage `storage` (lowest id first).
+    fn tensor_on_storage(&self, storage: u64) -> Option<Tensor> {
+        self.tensors
+            .iter()
+            .filter(|(id, _)| self.storage_of.get(id) == Some(&storage))
+            .min_by_key(|(id, _)| **id)
+            .map(|(_, t)| t.clone())
     }
 
     fn lookup(&self, seq: u64, id: u64) -> Result<Tensor, ReplayError> {

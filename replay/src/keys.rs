@@ -19,7 +19,7 @@ pub fn event_key(body: &EventBody, view: &TraceView<'_>) -> String {
     let mut k = String::with_capacity(96);
     match body {
         EventBody::Dispatch(DispatchEvent::Op(op)) => op_key(op, view, &mut k),
-        EventBody::Api(api) => api_key(api, &mut k),
+        EventBody::Api(api) => api_key(api, view, &mut k),
         EventBody::Autograd(a) => autograd_key(a, view, &mut k),
         EventBody::Device(d) => match d {
             DeviceEvent::GuardEnter(g) => push(&mut k, format_args!("guard_enter {}", g.device)),
@@ -106,7 +106,7 @@ pub fn tensor_key(t: &TensorRef, k: &mut String) {
     );
 }
 
-fn api_key(api: &ApiEvent, k: &mut String) {
+fn api_key(api: &ApiEvent, view: &TraceView<'_>, k: &mut String) {
     match api {
         ApiEvent::Tensor(t) => {
             push(k, format_args!("tensor alias={} ", t.alias));
@@ -137,6 +137,13 @@ fn api_key(api: &ApiEvent, k: &mut String) {
         ApiEvent::MarkEnd(m) => push(k, format_args!("mark_end {}", m.name)),
         ApiEvent::SetGrad(s) => push(k, format_args!("set_grad none={}", s.grad.is_none())),
         ApiEvent::ProgramError(e) => push(k, format_args!("program_error {}", e.message)),
+        ApiEvent::Release(r) => {
+            k.push_str("release ");
+            match view.tensor(r.tensor) {
+                Some(t) => tensor_key(t, k),
+                None => k.push_str("T<unknown>"),
+            }
+        }
         _ => k.push_str("api ?"),
     }
 }

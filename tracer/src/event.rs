@@ -98,7 +98,7 @@ pub enum EventBody {
 }
 
 // ---------------------------------------------------------------------------
-// api layer (0). Next kind: 10.
+// api layer (0). Next kind: 11.
 
 /// api layer events.
 #[derive(Clone, Debug, PartialEq)]
@@ -123,6 +123,9 @@ pub enum ApiEvent {
     SetGrad(SetGrad),
     /// Kind 9: the recorded program raised; the trace ends here.
     ProgramError(ProgramError),
+    /// Kind 10: the program can no longer reach this tensor (its last
+    /// program-level reference died). Format 1.1.
+    Release(Release),
 }
 
 /// Payload of [`ApiEvent::Tensor`]: `[tensor, alias]`.
@@ -188,6 +191,13 @@ pub struct SetGrad {
     pub tensor: u64,
     /// The new gradient tensor id, or nil for `None`.
     pub grad: Option<u64>,
+}
+
+/// Payload of [`ApiEvent::Release`]: `[tensor]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Release {
+    /// Tensor id.
+    pub tensor: u64,
 }
 
 /// Payload of [`ApiEvent::ProgramError`]: `[message]`.
@@ -432,6 +442,7 @@ impl EventBody {
                     ApiEvent::MarkEnd(_) => 7,
                     ApiEvent::SetGrad(_) => 8,
                     ApiEvent::ProgramError(_) => 9,
+                    ApiEvent::Release(_) => 10,
                 },
             ),
             EventBody::Dispatch(DispatchEvent::Op(_)) => (1, 1),
@@ -476,6 +487,7 @@ impl EventBody {
                 ApiEvent::MarkEnd(_) => "mark_end",
                 ApiEvent::SetGrad(_) => "set_grad",
                 ApiEvent::ProgramError(_) => "program_error",
+                ApiEvent::Release(_) => "release",
             },
             EventBody::Dispatch(DispatchEvent::Op(_)) => "op",
             EventBody::Autograd(e) => match e {
@@ -565,6 +577,7 @@ impl Serialize for PayloadRef<'_> {
                 ApiEvent::MarkBegin(p) | ApiEvent::MarkEnd(p) => p.serialize(s),
                 ApiEvent::SetGrad(p) => p.serialize(s),
                 ApiEvent::ProgramError(p) => p.serialize(s),
+                ApiEvent::Release(p) => p.serialize(s),
             },
             EventBody::Dispatch(DispatchEvent::Op(p)) => p.serialize(s),
             EventBody::Autograd(e) => match e {
@@ -652,6 +665,7 @@ impl<'de> Visitor<'de> for EventVisitor {
             (0, 7) => EventBody::Api(ApiEvent::MarkEnd(next(s, 3)?)),
             (0, 8) => EventBody::Api(ApiEvent::SetGrad(next(s, 3)?)),
             (0, 9) => EventBody::Api(ApiEvent::ProgramError(next(s, 3)?)),
+            (0, 10) => EventBody::Api(ApiEvent::Release(next(s, 3)?)),
             (1, 1) => EventBody::Dispatch(DispatchEvent::Op(next(s, 3)?)),
             (2, 1) => EventBody::Autograd(AutogradEvent::Node(next(s, 3)?)),
             (2, 2) => EventBody::Autograd(AutogradEvent::GraphTaskBegin(next(s, 3)?)),

@@ -28,8 +28,8 @@ pub use error::TraceError;
 pub use event::{
     ACCUMULATE_GRAD_SEQ, Accumulate, ApiEvent, AutogradEvent, BackwardCall, ChainStep, Context,
     DeviceEvent, DeviceGuard, DispatchEvent, Edge, Event, EventBody, GradMode, GraphTaskBegin,
-    GraphTaskEnd, Layer, ManualSeed, Mark, NodeCreated, OpCall, ProgramError, QueueEntry, SetGrad,
-    SetRequiresGrad, TensorIntro, Transfer,
+    GraphTaskEnd, Layer, ManualSeed, Mark, NodeCreated, OpCall, ProgramError, QueueEntry, Release,
+    SetGrad, SetRequiresGrad, TensorIntro, Transfer,
 };
 pub use format::{BlobRecord, TraceIndex, TraceMeta, ValuePolicy};
 pub use hash::{ChainState, Digest, blob_digest};

@@ -168,6 +168,7 @@ impl Details<'_> {
                 self.text("grad", Part::Tensor, grad);
             }
             ApiEvent::ProgramError(p) => self.text("error", Part::Warn, p.message.clone()),
+            ApiEvent::Release(r) => self.text("tensor", Part::Tensor, format!("T{}", r.tensor)),
             _ => self.text("", Part::Warn, "not known to this build"),
         }
     }

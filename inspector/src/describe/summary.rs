@@ -145,6 +145,10 @@ fn api_summary(line: &mut TextLine, api: &ApiEvent) {
         ApiEvent::ProgramError(p) => {
             line.push(Part::Warn, p.message.clone());
         }
+        ApiEvent::Release(r) => {
+            line.push(Part::Plain, "program drops ")
+                .push(Part::Tensor, format!("T{}", r.tensor));
+        }
         _ => {
             line.push(Part::Warn, "not known to this build");
         }

@@ -46,6 +46,7 @@ fn ids(body: &EventBody) -> Vec<(IdKind, u64)> {
         }
         EventBody::Api(api) => match api {
             ApiEvent::SetRequiresGrad(s) => out.push((IdKind::Tensor, s.tensor)),
+            ApiEvent::Release(r) => out.push((IdKind::Tensor, r.tensor)),
             ApiEvent::Backward(b) => {
                 out.extend(b.roots.iter().map(|&r| (IdKind::Tensor, r)));
                 out.extend(b.grads.iter().flatten().map(|&g| (IdKind::Tensor, g)));

@@ -250,6 +250,16 @@ impl Runtime {
         Ok(())
     }
 
+    /// The program drops its reference to `tensor` (api `release`, written
+    /// with the other state changes before the next top-level op or
+    /// backward). The tensor lives on while the runtime still needs it — as
+    /// a saved variable, a gradient, a view's base — exactly as in PyTorch.
+    pub fn release(&mut self, tensor: Tensor) {
+        if let Some(t) = &mut self.tracer {
+            t.queue_release(&tensor);
+        }
+    }
+
     /// `tensor.requires_grad_(requires_grad)` (api `set_requires_grad`).
     pub fn set_requires_grad(&mut self, tensor: &Tensor, requires_grad: bool) -> Result<()> {
         if !tensor.is_leaf() {

@@ -34,7 +34,7 @@ use std::sync::{Arc, Weak};
 use ft_trace::event::{
     Accumulate, ApiEvent, AutogradEvent, BackwardCall, ChainStep, Context, DeviceEvent,
     DispatchEvent, Edge as TraceEdge, GradMode, GraphTaskBegin, GraphTaskEnd, NodeCreated, OpCall,
-    QueueEntry, SetGrad, SetRequiresGrad, TensorIntro, Transfer,
+    QueueEntry, Release, SetGrad, SetRequiresGrad, TensorIntro, Transfer,
 };
 use ft_trace::{Digest, EventBody, EventSink, TensorRef, Value, ValuePolicy};
 
@@ -125,6 +125,7 @@ pub(crate) struct Tracer {
     next_node: u64,
     pending_requires_grad: Vec<PendingRequiresGrad>,
     pending_grads: Vec<PendingGrad>,
+    pending_releases: Vec<u64>,
     pending_mode: Option<(bool, bool)>,
     emitted_mode: (bool, bool),
 }
@@ -141,6 +142,7 @@ impl Tracer {
             next_node: 0,
             pending_requires_grad: Vec::new(),
             pending_grads: Vec::new(),
+            pending_releases: Vec::new(),
             pending_mode: None,
             emitted_mode: (true, false),
         }
@@ -311,7 +313,20 @@ impl Tracer {
         }
     }
 
-    /// Emits held-back state changes (before a top-level op or backward).
+    /// Notes that the program dropped `t`; a tensor the stream never named
+    /// has nothing to release.
+    pub(crate) fn queue_release(&mut self, t: &Tensor) {
+        if self.is_seen(t) {
+            let id = self.tensor_id(t);
+            if !self.pending_releases.contains(&id) {
+                self.pending_releases.push(id);
+            }
+        }
+    }
+
+    /// Emits held-back state changes (before a top-level op or backward):
+    /// grad mode, then `set_requires_grad`, `set_grad` and `release`, each
+    /// by tensor id.
     pub(crate) fn flush_state(&mut self) {
         if let Some(mode) = self.pending_mode.take()
             && mode != self.emitted_mode
@@ -347,6 +362,11 @@ impl Tracer {
             self.introduce_unseen(grad.iter());
             let grad = grad.as_ref().map(|g| self.tensor_id(g));
             self.api(ApiEvent::SetGrad(SetGrad { tensor, grad }));
+        }
+        let mut released = std::mem::take(&mut self.pending_releases);
+        released.sort_unstable();
+        for tensor in released {
+            self.api(ApiEvent::Release(Release { tensor }));
         }
     }
 

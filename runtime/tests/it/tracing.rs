@@ -225,3 +225,67 @@ fn perturb_fault_changes_one_ops_values() {
     assert_eq!(faulty.0, [0.5, 2.5]);
     assert_eq!(clean.1, faulty.1);
 }
+
+#[test]
+fn releases_follow_the_other_state_changes_by_tensor_id() {
+    let (mut rt, sink) = traced(ValuePolicy::None);
+    let a = tensor(&mut rt, &[1], &[1.0], true);
+    let b = tensor(&mut rt, &[1], &[2.0], false);
+    let never_recorded = rt
+        .introduce_tensor_f32(&[1], &[1], 0, &[3.0], false)
+        .expect("introduce");
+    let y = call1(&mut rt, "aten.mul.Tensor", vec![(&a).into(), (&b).into()]);
+    let z = call1(&mut rt, "aten.add.Tensor", vec![(&y).into(), (&b).into()]);
+    rt.release(z);
+    rt.release(y);
+    rt.release(never_recorded);
+    rt.set_grad(&a, None).expect("set_grad");
+    rt.set_grad_mode(false, false);
+    call1(&mut rt, "aten.mul.Tensor", vec![(&a).into(), (&b).into()]);
+    let sink = sink.borrow();
+    let api: Vec<String> = sink
+        .events()
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Api(ApiEvent::GradMode(_)) => Some("grad_mode".to_owned()),
+            EventBody::Api(ApiEvent::Release(r)) => Some(format!("release {}", r.tensor)),
+            _ => None,
+        })
+        .collect();
+    // Introductions are written when a tensor is first used, so
+    // `never_recorded` has no id and nothing to release: y (2) and z (3) are
+    // released by ascending id, after the grad mode change.
+    assert_eq!(api, ["grad_mode", "release 2", "release 3"]);
+}
+
+#[test]
+fn releasing_a_finished_graph_frees_its_accumulate_grad_nodes() {
+    // d(sum(w*x))/dw twice. While the first loss is held, the second graph
+    // reuses w's AccumulateGrad (as PyTorch does when `loss` is still bound);
+    // once the program drops the first loss, a new AccumulateGrad is created.
+    let count_accumulators = |release_first: bool| {
+        let (mut rt, sink) = traced(ValuePolicy::None);
+        let w = tensor(&mut rt, &[2], &[1.0, 2.0], true);
+        let x = tensor(&mut rt, &[2], &[3.0, 4.0], false);
+        let y = call1(&mut rt, "aten.mul.Tensor", vec![(&w).into(), (&x).into()]);
+        let loss = call1(&mut rt, "aten.sum.default", vec![(&y).into(), IValue::None]);
+        rt.backward(std::slice::from_ref(&loss), &[None], false, false)
+            .expect("backward");
+        let held = if release_first {
+            rt.release(loss);
+            rt.release(y);
+            None
+        } else {
+            Some((loss, y))
+        };
+        call1(&mut rt, "aten.mul.Tensor", vec![(&w).into(), (&x).into()]);
+        drop(held);
+        let sink = sink.borrow();
+        sink.events()
+            .iter()
+            .filter(|e| matches!(&e.body, EventBody::Autograd(AutogradEvent::Node(n)) if n.name == "AccumulateGrad"))
+            .count()
+    };
+    assert_eq!(count_accumulators(false), 1);
+    assert_eq!(count_accumulators(true), 2);
+}
