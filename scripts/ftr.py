@@ -10,7 +10,7 @@ two writers must produce *byte-identical* files. Hence
   encoding matches rmp-serde's (ints stay ints and get the smallest encoding,
   floats are always float64, digests and tensor data are `bytes` -> `bin`);
 * an EVENTS chunk is closed right after the event that makes the pending
-  encoded events reach 65 536 bytes, and before the INDEX -- nothing else
+  encoded events reach 16 384 bytes, and before the INDEX -- nothing else
   closes one;
 * a blob is written the moment it is first stored and never twice.
 
@@ -21,7 +21,9 @@ to `NAME` once the trailer is on disk.
 
 The reader parses header, chunks, index and trailer, verifies every chunk's
 checksum before decoding it, recomputes the chain hashes and recovers the
-readable prefix of an unfinished file. It returns events as `Event` tuples
+readable prefix of an unfinished file, including the complete events at the
+start of an EVENTS chunk cut short (msgpack events are self-delimiting), as
+`ft_trace::TraceReader::recover` does. It returns events as `Event` tuples
 whose payloads are the decoded msgpack arrays (lists), so tests can compare
 them with what was written.
 """
@@ -784,6 +786,17 @@ class Event(NamedTuple):
         return KIND_NAMES.get((self.layer, self.kind), "unknown")
 
 
+def _is_event(raw: Any) -> bool:
+    """Whether a decoded value has the shape `[seq, layer, kind, payload, ts]`."""
+    return (
+        isinstance(raw, list)
+        and len(raw) == 5
+        and all(isinstance(raw[i], int) and not isinstance(raw[i], bool) and raw[i] >= 0 for i in (0, 1, 2, 4))
+        and raw[1] < len(LAYER_NAMES)
+        and isinstance(raw[3], list)
+    )
+
+
 class Blob(NamedTuple):
     """A decoded BLOB chunk."""
 
@@ -799,6 +812,8 @@ class Truncation:
 
     offset: int
     detail: str
+    # Events decoded from the incomplete EVENTS chunk at `offset` (no checksum covers them).
+    salvaged: int = 0
 
 
 class TraceReader:
@@ -806,7 +821,9 @@ class TraceReader:
 
     Strict mode needs the footer (a missing one raises `Truncated` naming
     the offset where the readable part ends). Recovery scans chunks from
-    offset 16 and keeps every complete, valid one before the first damage.
+    offset 16 and keeps every complete, valid one before the first damage;
+    when that damage is a cut inside an EVENTS chunk, the complete events
+    before the cut are kept too (`truncation.salvaged` counts them).
     """
 
     def __init__(self, path: str, recover: bool = False) -> None:
@@ -1002,7 +1019,14 @@ class TraceReader:
             try:
                 kind, payload = self._read_chunk(offset)
             except Truncated as e:
-                stop = Truncation(e.offset, e.detail)
+                salvaged = self._salvage(e.offset, len(events))
+                detail = e.detail
+                if salvaged:
+                    detail += f" ({len(salvaged)} complete events before the cut read without checksum)"
+                for ev in salvaged:
+                    layer_counts[ev.layer] += 1
+                events.extend(salvaged)
+                stop = Truncation(e.offset, detail, len(salvaged))
                 break
             except CorruptChunk as e:
                 stop = Truncation(e.offset, f"damaged chunk: {e.detail}")
@@ -1042,6 +1066,28 @@ class TraceReader:
             chains.push(ev.layer, structural_hash(ev.layer, ev.kind, ev.payload))
         index = [len(events), layer_counts, chains.all, chains.layers, HEADER_LEN, chunks, blobs]
         return index, events
+
+    def _salvage(self, offset: int, next_seq: int) -> list:
+        """The complete events at the start of an EVENTS chunk cut short at
+        `offset`: the array header, then events one by one from the bytes
+        after the chunk header, kept while they continue the sequence at
+        `next_seq`. No checksum covers them."""
+        data = self._data
+        if len(data) - offset <= CHUNK_HEADER_LEN or data[offset + 4] != CHUNK_EVENTS:
+            return []
+        unpacker = msgpack.Unpacker(raw=False, use_list=True, strict_map_key=False)
+        unpacker.feed(data[offset + CHUNK_HEADER_LEN :])
+        events: list = []
+        try:
+            count = unpacker.read_array_header()
+            for _ in range(count):
+                raw = unpacker.unpack()
+                if not _is_event(raw) or raw[0] != next_seq + len(events):
+                    break
+                events.append(Event(raw[0], raw[1], raw[2], raw[3], raw[4]))
+        except Exception:  # the cut (OutOfData) or bytes that are no msgpack
+            pass
+        return events
 
     def _check_chain(self) -> None:
         """Dense sequence numbers; for a finished trace, chain hashes equal to

@@ -297,8 +297,75 @@ def test_cut_partial_keeps_every_complete_chunk(tmp_path, cut_back):
     assert r.truncation.offset == last_offset
     survivors = [c for c in r.chunks]
     assert all(c[0] < last_offset for c in survivors)
-    assert r.event_count == sum(c[2] for c in survivors)
+    # The last chunk holds events: those complete before the cut are salvaged,
+    # all of them when only its checksum is cut.
+    in_last = _last_chunk_events(data)
+    assert r.truncation.salvaged == in_last if cut_back <= ftr.CHUNK_HASH_LEN else r.truncation.salvaged < in_last
+    assert r.event_count == sum(c[2] for c in survivors) + r.truncation.salvaged
     assert [e.seq for e in r.events] == list(range(r.event_count))
+
+
+def _last_chunk_events(data: bytes) -> int:
+    offset, kind = chunk_kinds(data + b"\0" * 16)[-1]
+    assert kind == ftr.CHUNK_EVENTS
+    length = struct.unpack_from("<I", data, offset)[0]
+    return len(ftr.unpackb(data[offset + 8 : offset + 8 + length]))
+
+
+def test_a_cut_inside_an_events_chunk_salvages_the_complete_events_before_it(tmp_path):
+    """As ft-trace's reader: the array header, then events one by one from the
+    bytes after the chunk header, kept while they continue the sequence."""
+    partial = write_unfinished(tmp_path, 700)
+    whole = ftr.TraceReader(partial, recover=True)
+    offset, first_seq, count = whole.chunks[1]
+    data = open(partial, "rb").read()
+    cut = tmp_path / "cut.ftr.partial"
+    cut.write_bytes(data[: offset + 5000])
+    r = ftr.TraceReader(str(cut), recover=True)
+    t = r.truncation
+    assert t.offset == offset  # reading stops at the cut chunk
+    assert 0 < t.salvaged < count
+    assert t.detail.endswith(f"({t.salvaged} complete events before the cut read without checksum)")
+    assert r.event_count == first_seq + t.salvaged
+    assert r.events == whole.events[: first_seq + t.salvaged]
+    assert r.chunks == whole.chunks[:1]  # the index lists complete chunks only
+    assert r.index[1] == [first_seq + t.salvaged, 0, 0, 0]
+    with pytest.raises(ftr.Truncated, match="read without checksum"):
+        ftr.TraceReader(str(cut))
+
+
+def test_half_a_golden_trace_recovers_the_events_before_the_cut(tmp_path):
+    golden = REPO / "traces" / "mlp_train.torch.ftr"
+    data = golden.read_bytes()
+    cut = tmp_path / "half.ftr"
+    cut.write_bytes(data[: len(data) // 2])
+    r = ftr.TraceReader(str(cut), recover=True)
+    assert r.truncation.salvaged > 0
+    assert r.events == ftr.TraceReader(str(golden)).events[: r.event_count]
+
+
+@pytest.mark.parametrize("keep", [7, 8, 9, 12])
+def test_a_cut_before_the_first_complete_event_salvages_nothing(tmp_path, keep):
+    """Cut in the chunk header, right after it, or inside the array header or first event."""
+    partial = write_unfinished(tmp_path, 700)
+    offset = ftr.TraceReader(partial, recover=True).chunks[1][0]
+    cut = tmp_path / "cut.ftr.partial"
+    cut.write_bytes(open(partial, "rb").read()[: offset + keep])
+    r = ftr.TraceReader(str(cut), recover=True)
+    assert r.truncation.offset == offset and r.truncation.salvaged == 0
+    assert "without checksum" not in r.truncation.detail
+
+
+def test_salvaged_events_must_continue_the_sequence(tmp_path):
+    """A cut chunk whose events do not follow on (here: a chunk written
+    twice) yields nothing."""
+    partial = write_unfinished(tmp_path, 700)
+    r = ftr.TraceReader(partial, recover=True)
+    (first, _, _), (second, _, _) = r.chunks[0], r.chunks[1]
+    data = open(partial, "rb").read()
+    cut = tmp_path / "cut.ftr.partial"
+    cut.write_bytes(data[:second] + data[first : first + 5000])
+    assert ftr.TraceReader(str(cut), recover=True).truncation.salvaged == 0
 
 
 def test_reader_refuses_other_files_and_versions(tmp_path):
