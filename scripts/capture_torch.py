@@ -11,7 +11,9 @@ set to the program) under three observers:
   layer), including the calls made by backward formulas and optimizers;
 * a few wrapped Python entry points (`torch.manual_seed`,
   `torch.autograd.backward`, profiler annotations) give the api layer;
-* pre-hooks on every node a `backward()` reaches observe the engine's
+* a node-creation hook (`torch.autograd.graph.node_creation_hook`) sees
+  each autograd node the moment autograd attaches it to an op's outputs, and
+  pre-hooks on every node a `backward()` reaches observe the engine's
   execution order (the autograd layer).
 
 What PyTorch does not tell an observer is *derived*: the DispatchKeySet and
@@ -516,8 +518,15 @@ class OutList:
 
 @dataclass
 class PendingOp:
-    """An op recorded when it returned, emitted at the next event boundary,
-    when autograd has attached `grad_fn` and bumped version counters."""
+    """An op recorded when it returned to the dispatch mode, before autograd
+    has attached `grad_fn` or bumped version counters.
+
+    Its event is written when autograd creates its node (the node-creation
+    hook: outputs still alive, history set, versions bumped) or, for an op
+    without a node, at the next event boundary. The op stays pending until
+    that boundary, which writes the nodes the hook could not and the device
+    transfers.
+    """
 
     op: str
     keyset: list
@@ -525,6 +534,8 @@ class PendingOp:
     args: list
     outputs: list
     ctx: list
+    mutates: bool = False
+    wire_outputs: Optional[list] = None
 
 
 @dataclass
@@ -569,6 +580,7 @@ class Recorder:
         self._next_tid = 0
         self._seq_base = _C._autograd._get_sequence_nr()
         self._pending: Optional[PendingOp] = None
+        self._in_node_hook = False
         self._grad_mode = (True, False)
         self._marks: list = []
         self.ctx = ftr.context(ftr.CTX_TOP_LEVEL)
@@ -595,7 +607,8 @@ class Recorder:
         self.writer.append(layer, kind, payload, ts)
 
     def flush(self) -> None:
-        """Emits the pending op (and its nodes), if any."""
+        """Finishes the pending op, if any: its event (unless its node
+        already wrote it), node events not written yet, device transfers."""
         pending, self._pending = self._pending, None
         if pending is not None:
             self._emit_op(pending)
@@ -767,7 +780,7 @@ class Recorder:
         keyset, chain = self.dispatch.derive(func, keys, named, self.ctx[0])
         keep_value = self._keeps_output_value(schema.name.split("::", 1)[-1])
         outputs = [self.out_value(v, keep_value) for v in split_returns(schema, out)]
-        self._pending = PendingOp(str(func), keyset, chain, wire_args, outputs, self.ctx)
+        self._pending = PendingOp(str(func), keyset, chain, wire_args, outputs, self.ctx, schema.is_mutable)
 
     def _keeps_output_value(self, base: str) -> bool:
         if self.policy == "none" or base in EMPTY_OPS:
@@ -819,12 +832,20 @@ class Recorder:
             alive.append(t)
         return ftr.v_tensor(wire)
 
-    def _emit_op(self, op: PendingOp) -> None:
+    def _emit_op_event(self, op: PendingOp) -> list:
+        """Writes the op event; returns the outputs that are still alive."""
         alive: list = []
-        outputs = [self._finish_out(v, alive) for v in op.outputs]
-        self.emit(ftr.DISPATCH, ftr.DISPATCH_OP, ftr.p_op(op.op, op.keyset, op.chain, op.args, outputs, op.ctx))
+        op.wire_outputs = [self._finish_out(v, alive) for v in op.outputs]
+        self.emit(ftr.DISPATCH, ftr.DISPATCH_OP, ftr.p_op(op.op, op.keyset, op.chain, op.args, op.wire_outputs, op.ctx))
+        return alive
+
+    def _emit_op(self, op: PendingOp) -> None:
+        if op.wire_outputs is None:
+            alive = self._emit_op_event(op)
+        else:
+            alive = live_tensors(op.outputs)
         self._emit_created_nodes(alive)
-        self._emit_transfers(op.args, outputs)
+        self._emit_transfers(op.args, op.wire_outputs)
 
     def _emit_transfers(self, wire_args: list, outputs: list) -> None:
         """Device transfers: each output paired with the first tensor argument
@@ -839,6 +860,54 @@ class Recorder:
                 self.emit(ftr.DEVICE, ftr.DEV_TRANSFER, ftr.p_transfer(src[0], dst[0], src[6], dst[6]))
 
     # -- autograd layer: nodes ----------------------------------------------
+
+    def node_created(self, fn: Any) -> None:
+        """Node-creation hook: autograd just attached `fn` to the outputs of
+        the op that returned last, saved its tensors and wired its edges.
+
+        Writes the op event (once) and the node event, preceded by those of
+        the not-yet-seen nodes its edges reach, while the outputs are
+        certainly alive. AccumulateGrad nodes are created before their op
+        even reaches the dispatch mode; they are written when first reached
+        through an edge, as FORMAT.md §3.6.2 orders them. A node that belongs
+        to no output of the pending op is left to be written when reached.
+        """
+        if self._in_node_hook or not self.observing():
+            return
+        self._in_node_hook = True
+        try:
+            self._node_created(fn)
+        except CaptureError:
+            raise
+        except ftr.TraceError as e:
+            raise self.fail(str(e)) from e
+        except Exception as e:
+            raise self.fail(f"internal error in the node-creation observer: {e!r}") from e
+        finally:
+            self._in_node_hook = False
+
+    def _node_created(self, fn: Any) -> None:
+        op = self._pending
+        if op is None or node_name(fn) == "AccumulateGrad" or self.nodes.get(fn) is not None:
+            return
+        outputs = live_tensors(op.outputs)
+        if op.mutates and any(t._is_view() for t in outputs):
+            # An in-place op on a view: autograd moves the base's history onto
+            # a CopySlices node, then regenerates the view's grad_fn and calls
+            # this hook for it while holding the view's lock (reading that
+            # grad_fn here would deadlock). CopySlices's own call comes after,
+            # outside the lock: write the op and its outputs' nodes then.
+            if node_name(fn) == "CopySlices":
+                if op.wire_outputs is None:
+                    self._emit_op_event(op)
+                self._emit_created_nodes(outputs)
+            return
+        tensors = sorted({(t.output_nr, self.tensor_id(t)) for t in outputs if t.grad_fn is fn})
+        if not tensors:
+            return
+        if op.wire_outputs is None:
+            self._emit_op_event(op)
+        self.emit_node(fn, [tid for _, tid in tensors])
 
     def _emit_created_nodes(self, outputs: list) -> None:
         groups: dict = {}
@@ -1031,6 +1100,19 @@ class Recorder:
         self.emit(ftr.AUTOGRAD, ftr.AG_GRAPH_TASK_END, ftr.p_graph_task_end(bw.position))
 
 
+def live_tensors(outputs: list) -> list:
+    """The tensors among pending outputs (`OutTensor`, `OutList`) still alive."""
+    out = []
+    for value in outputs:
+        if isinstance(value, OutList):
+            out.extend(live_tensors(value.items))
+        elif isinstance(value, OutTensor):
+            t = value.ref()
+            if t is not None:
+                out.append(t)
+    return out
+
+
 def tensor_version(t: torch.Tensor) -> int:
     """`t._version`; 0 for inference tensors, which have no version counter."""
     try:
@@ -1161,9 +1243,11 @@ class CaptureMode(TorchDispatchMode):
         rec = self.rec
         if not rec.observing():
             return func(*args, **kwargs)
-        self._guard(rec.flush)
         if _is_induced(func):
+            # Not an event, so not a boundary: the detach that saves relu's
+            # output comes after relu returned, before its node's hook call.
             return self._induced(func, args, kwargs)
+        self._guard(rec.flush)
         if func.namespace == "profiler":
             return self._profiler(func, args, kwargs)
         if rec.ctx[0] == ftr.CTX_TOP_LEVEL:
@@ -1358,7 +1442,7 @@ def capture(program: str, out: str, policy: str = "all", timestamps: bool = True
 
     error: Optional[BaseException] = None
     try:
-        with Patches(rec, abort), CaptureMode(rec):
+        with Patches(rec, abort), CaptureMode(rec), torch.autograd.graph.node_creation_hook(rec.node_created):
             try:
                 run_program(program, argv or [])
             except SystemExit as e:

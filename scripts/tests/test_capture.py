@@ -19,7 +19,9 @@ from capture_torch import LibstdcxxHeap
 CORPUS = corpus_names()
 GOLDEN = {name: REPO / "traces" / f"{name.removeprefix('corpus/')}.torch.ftr" for name in CORPUS}
 GOLDEN.update(tiny_mlp=GOLDEN["corpus/tiny_mlp"], mlp_train=GOLDEN["corpus/mlp_train"])
-SCHEDULE_PROGRAMS = ["diamond", "leaf_twice", "tied_leaves", "chain_adds", "retain_twice"] + CORPUS
+# Programs whose op results die before the next event boundary.
+SHORT_LIVED = ["discarded_results", "last_result_dies", "dropped_graphs"]
+SCHEDULE_PROGRAMS = ["diamond", "leaf_twice", "tied_leaves", "chain_adds", "retain_twice"] + SHORT_LIVED + CORPUS
 
 
 # -- determinism and goldens ----------------------------------------------------
@@ -293,6 +295,123 @@ def test_node_events_follow_their_op_with_new_accumulate_grads_first(captures):
     assert seqs == list(range(len(seqs)))
 
 
+# -- nodes of short-lived results ------------------------------------------------------------
+
+
+def nodes_created_without_capture(name: str) -> tuple:
+    """`(numbered, accumulate_grads)`: how many nodes PyTorch creates running
+    the program uncaptured, taking a sequence number and AccumulateGrad."""
+    created = []
+    before = torch._C._autograd._get_sequence_nr()
+    with torch.autograd.graph.node_creation_hook(lambda node: created.append(node.name())):
+        program_globals(name)
+    numbered = torch._C._autograd._get_sequence_nr() - before
+    return numbered, sum(1 for n in created if n.endswith("AccumulateGrad"))
+
+
+@pytest.mark.parametrize("name", SHORT_LIVED + CORPUS)
+def test_every_node_pytorch_creates_has_a_node_event(captures, name):
+    """However short-lived its op's result: sequence numbers 0..n-1 with n
+    as counted without the capture, and as many AccumulateGrad nodes."""
+    numbered, accumulate_grads = nodes_created_without_capture(name)
+    nodes = events_named(captures.reader(name), "node")
+    assert sorted(p[2] for p in nodes if p[1] != "AccumulateGrad") == list(range(numbered))
+    assert sum(1 for p in nodes if p[1] == "AccumulateGrad") == accumulate_grads
+
+
+@pytest.mark.parametrize("name", SHORT_LIVED + CORPUS)
+def test_an_op_that_creates_a_node_is_followed_by_it(captures, name):
+    """FORMAT §3.6.2: in grad mode, an op whose output requires grad is
+    followed by node events, the last one being its node, naming the outputs."""
+    events = captures.reader(name).events
+    grad_enabled = True
+    for i, e in enumerate(events):
+        if e.name == "grad_mode":
+            grad_enabled = e.payload[0]
+        if e.name != "op" or e.payload[5][0] != ftr.CTX_TOP_LEVEL or not grad_enabled:
+            continue
+        outputs = [v[1] for v in capture_torch.flatten_values(e.payload[4]) if v[0] == ftr.TAG_TENSOR]
+        if not any(ref[7] for ref in outputs):
+            continue
+        j = i + 1
+        while j < len(events) and events[j].name == "node" and events[j].payload[1] == "AccumulateGrad":
+            j += 1
+        assert events[j].name == "node", f"seq {e.seq} {e.payload[0]}: no node event follows"
+        assert set(events[j].payload[4]) == {ref[0] for ref in outputs if ref[7]}
+
+
+def test_discarded_results_keep_their_nodes(captures):
+    reader = captures.reader("discarded_results")
+    names = [p[1] for p in events_named(reader, "node")]
+    # h = net(x); h.relu(), h + 1 and a second net(x) dropped; then h * 2 and sum.
+    assert names == [
+        "AccumulateGrad", "TBackward0", "AccumulateGrad", "AccumulateGrad", "AddmmBackward0",
+        "ReluBackward0", "AddBackward0", "TBackward0", "AddmmBackward0", "MulBackward0", "SumBackward0",
+    ]
+    add = next(p for p in ops(reader) if p[0] == "aten.add.Tensor" and p[5][0] == ftr.CTX_TOP_LEVEL)
+    assert add[4][0][1][7] is True  # the output had a grad_fn, though nothing held it
+
+
+def test_the_last_ops_node_is_written_although_its_result_died(captures):
+    events = captures.reader("last_result_dies").events
+    op, node = events[-2], events[-1]
+    assert op.name == "op" and op.payload[0] == "aten.mul.Tensor" and op.payload[4][0][1][7] is True
+    assert node.name == "node" and node.payload[1] == "MulBackward0" and node.payload[4] == [op.payload[4][0][1][0]]
+
+
+def test_dropped_graphs_free_the_accumulate_grad_node(captures):
+    """x * 2 and x + 1 are dropped: each time, the next op on x gets a new AccumulateGrad."""
+    nodes = events_named(captures.reader("dropped_graphs"), "node")
+    accumulate = [p for p in nodes if p[1] == "AccumulateGrad"]
+    assert len(accumulate) == 3 and all(p[4] == accumulate[0][4] for p in accumulate)
+
+
+def test_in_place_op_on_a_view_writes_its_nodes_without_deadlock(tmp_path):
+    """The hook runs inside the view's grad_fn regeneration; the capture must
+    not read that grad_fn there (a subprocess, so a deadlock fails the test)."""
+    out = tmp_path / "view.ftr"
+    run = run_cli(program_path("inplace_on_view"), "-o", str(out), "--zero-timestamps", timeout=120)
+    assert run.returncode == 0, run.stderr
+    events = ftr.TraceReader(str(out)).events
+    at = next(i for i, e in enumerate(events) if e.name == "op" and e.payload[0] == "aten.mul_.Tensor")
+    view = events[at].payload[4][0][1][0]
+    copy_slices, regenerated = events[at + 1].payload, events[at + 2].payload
+    assert copy_slices[1] == "CopySlices" and copy_slices[4] == []
+    assert regenerated[1] == "AsStridedBackward0" and regenerated[3] == [[copy_slices[0], 0]] and regenerated[4] == [view]
+
+
+def profiled(name: str, hook=None) -> tuple:
+    """What the profiler sees of an uncaptured run: ATen ops and engine
+    evaluations with their sequence numbers (relative) and parents."""
+    from torch.profiler import ProfilerActivity, profile
+
+    before = torch._C._autograd._get_sequence_nr()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        if hook is None:
+            program_globals(name)
+        else:
+            with torch.autograd.graph.node_creation_hook(hook):
+                program_globals(name)
+    used = torch._C._autograd._get_sequence_nr() - before
+    seen = []
+    for e in sorted(prof.events(), key=lambda e: e.time_range.start):
+        if e.name.startswith(("aten::", "autograd::")):
+            seq = e.sequence_nr - before if e.sequence_nr >= 0 else e.sequence_nr
+            seen.append((e.name, seq, e.cpu_parent.name if e.cpu_parent else None))
+    return seen, used
+
+
+@pytest.mark.parametrize("name", SHORT_LIVED + CORPUS)
+def test_a_node_creation_hook_changes_nothing_pytorch_does(name):
+    """Same ops (so the same AccumulateGrad steal/copy), parents, sequence
+    numbers and engine order with a hook that reads every node as the
+    capture's does."""
+    def hook(node):
+        node.metadata["ft_test"] = (node.name(), node._sequence_nr(), [n for n, _ in node.next_functions])
+
+    assert profiled(name, hook) == profiled(name)
+
+
 # -- observer effects ----------------------------------------------------------------------
 
 
@@ -312,7 +431,7 @@ def test_mode_induced_detaches_are_dropped_and_aliased(captures):
     assert all(node_names[p[5][1]] == "AccumulateGrad" for p in others)
 
 
-@pytest.mark.parametrize("name", CORPUS)
+@pytest.mark.parametrize("name", SHORT_LIVED + CORPUS)
 def test_recorded_detaches_are_the_ones_pytorch_runs_without_the_capture(captures, name):
     """Profiler, no dispatch mode: detach runs in AccumulateGrad and in
     nn.Parameter's construction (hidden from dispatch modes, so the capture

@@ -6,11 +6,6 @@ computes shapes and strides only (no values are recorded); a factory with
 `device="meta"` selects the Meta kernel through BackendSelect; under
 `no_grad` the autograd kernel records no node. No backward: PyTorch cannot
 copy a gradient out of a meta tensor back to the CPU.
-
-The last op records no node on purpose: the capture writes an op's node
-event at the next event boundary, and only if the op's output is still
-alive then, which at the end of a program depends on when Python frees the
-program's globals.
 """
 
 import torch
@@ -18,7 +13,7 @@ import torch
 torch.manual_seed(0)
 x = torch.randn(4, 3, requires_grad=True)
 m = x.to("meta")
+with torch.no_grad():
+    shifted = m + torch.empty(4, 3, device="meta")
 y = (m * 2).sum(dim=0)
 z = y.view(3, 1).expand(3, 2)
-with torch.no_grad():
-    out = z + torch.empty(3, 2, device="meta")
