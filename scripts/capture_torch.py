@@ -444,6 +444,7 @@ class StorageTable:
 
     def __init__(self) -> None:
         self._by_addr: dict = {}
+        self._addr_of: dict = {}
         self._next = 0
         self._since_prune = 0
 
@@ -457,18 +458,126 @@ class StorageTable:
         hit = self._by_addr.get(addr)
         if hit is not None and not hit[0].expired():
             return hit[1], False
+        if hit is not None:
+            del self._addr_of[hit[1]]
         sid = self._next
         self._next += 1
         self._by_addr[addr] = (StorageWeakRef(storage), sid)
+        self._addr_of[sid] = addr
         self._since_prune += 1
         if self._since_prune >= self.PRUNE_EVERY:
             self._prune()
         return sid, True
 
+    def alive(self, sid: int) -> bool:
+        """Whether storage `sid` still exists (something holds its StorageImpl)."""
+        addr = self._addr_of.get(sid)
+        if addr is None:
+            return False
+        ref, _ = self._by_addr[addr]
+        return not ref.expired()
+
     def _prune(self) -> None:
         self._since_prune = 0
         for addr in [a for a, (ref, _) in self._by_addr.items() if ref.expired()]:
-            del self._by_addr[addr]
+            del self._addr_of[self._by_addr.pop(addr)[1]]
+
+
+class ReleaseTracker:
+    """Which tensors the program can no longer reach (api `release`).
+
+    Every Python object the capture gives a tensor id is a *carrier* of that
+    id: the tensor itself and the mode-induced aliases that share its id
+    (§9 of docs/CAPTURE.md: relu's saved output, its unpacked copy in
+    backward). Each carrier is watched through a weak reference whose
+    callback only notes the death: objects die anywhere (inside an operator,
+    inside the engine, in a garbage collection), so deaths are taken into
+    account at the next state check, before a top-level op or `backward()`.
+    PyTorch keeps a tensor's Python object alive as long as C++ holds its
+    TensorImpl (saved for backward, a view's base), so a death means the
+    tensor is gone, not just the program's name for it.
+
+    An id is released when its last carrier has died, if the program could
+    reach it (introduced, output of a top-level op, stored in a leaf's
+    `.grad`), and once its storage is dead or held by another tensor the
+    program can still reach: a tensor made over that storage without an
+    operator the capture sees (`nn.Parameter` over a dropped `empty`
+    output) may still be introduced as an alias of it, and whoever replays
+    that introduction needs a tensor on the storage.
+    """
+
+    def __init__(self) -> None:
+        self._carriers: dict = {}  # tid -> live carrier objects
+        self._refs: dict = {}  # id(weakref) -> weakref: keeps the callbacks alive
+        self._deaths: list = []  # tids, one per carrier that died (appended by callbacks)
+        self._reachable: set = set()  # live tids the program could reach
+        self._storage_of: dict = {}  # tid -> storage id, while the tid is live or waiting
+        self._held: dict = {}  # storage id -> tids in _reachable on it
+        self._waiting: set = set()  # dead, reachable, storage still pinned
+
+    def watch(self, t: torch.Tensor, tid: int) -> None:
+        """`t` now carries id `tid`."""
+        self._carriers[tid] = self._carriers.get(tid, 0) + 1
+        ref = weakref.ref(t, self._on_death(tid))
+        self._refs[id(ref)] = ref
+
+    def _on_death(self, tid: int) -> Callable:
+        refs, deaths = self._refs, self._deaths
+
+        def died(ref: weakref.ref) -> None:
+            refs.pop(id(ref), None)
+            deaths.append(tid)
+
+        return died
+
+    def reachable(self, tid: int) -> None:
+        """The program could reach `tid` (alive now): its death is a release."""
+        if tid not in self._reachable:
+            self._reachable.add(tid)
+            self._hold(self._storage_of.get(tid), 1)
+
+    def storage(self, tid: int, sid: int) -> None:
+        """The storage `tid` was last seen on."""
+        old = self._storage_of.get(tid)
+        if old != sid:
+            self._storage_of[tid] = sid
+            if tid in self._reachable:
+                self._hold(old, -1)
+                self._hold(sid, 1)
+
+    def _hold(self, sid: Optional[int], delta: int) -> None:
+        if sid is not None:
+            left = self._held.get(sid, 0) + delta
+            if left:
+                self._held[sid] = left
+            else:
+                del self._held[sid]
+
+    def collect(self, storage_alive: Callable[[int], bool]) -> list:
+        """Ids to release now, ascending; forgets them."""
+        deaths = self._deaths[:]
+        del self._deaths[: len(deaths)]  # callbacks may append meanwhile
+        for tid in deaths:
+            left = self._carriers[tid] - 1
+            if left:
+                self._carriers[tid] = left
+                continue
+            del self._carriers[tid]
+            if tid in self._reachable:
+                self._reachable.discard(tid)
+                self._hold(self._storage_of.get(tid), -1)
+                self._waiting.add(tid)
+            else:
+                self._storage_of.pop(tid, None)
+        ready = []
+        for tid in sorted(self._waiting):
+            sid = self._storage_of.get(tid)
+            if sid is None or sid in self._held or not storage_alive(sid):
+                ready.append(tid)
+        for tid in ready:
+            self._waiting.discard(tid)
+            self._storage_of.pop(tid, None)
+        return ready
 
 
 class NodeTags:
@@ -575,6 +684,7 @@ class Recorder:
         self.tensors = WeakIdKeyDictionary()
         self._aliases = WeakIdKeyDictionary()
         self.storages = StorageTable()
+        self.releases = ReleaseTracker()
         self.nodes = NodeTags()
         self.dispatch = DispatchDeriver()
         self._next_tid = 0
@@ -629,14 +739,19 @@ class Recorder:
                 source_info = self._info(source)
                 if source_info is not None:
                     info = TensorInfo(source_info.tid, watch=False)
-                    self.tensors[t] = info
+                    self._register(t, info)
         return info
 
     def _new_info(self, t: torch.Tensor) -> TensorInfo:
         info = TensorInfo(self._next_tid)
         self._next_tid += 1
-        self.tensors[t] = info
+        self._register(t, info)
         return info
+
+    def _register(self, t: torch.Tensor, info: TensorInfo) -> None:
+        """`t` is known to the capture as tensor `info.tid` from now on."""
+        self.tensors[t] = info
+        self.releases.watch(t, info.tid)
 
     def tensor_id(self, t: torch.Tensor) -> int:
         """Id of a tensor the stream names as an input; introduces it
@@ -650,6 +765,7 @@ class Recorder:
         sid, new_storage = self.storages.lookup(t)
         alias = not new_storage
         info = self._new_info(t)
+        self.releases.reachable(info.tid)
         digest = None if alias or self.policy == "none" else self.value_digest(t)
         ref = self._ref_from_parts(info, t, sid, digest)
         self.emit(ftr.API, ftr.API_TENSOR, ftr.p_tensor(ref, alias))
@@ -658,6 +774,7 @@ class Recorder:
     def _ref_from_parts(self, info: TensorInfo, t: torch.Tensor, sid: int, digest: Optional[bytes]) -> list:
         info.requires_grad = t.requires_grad
         info.leaf = t.is_leaf
+        self.releases.storage(info.tid, sid)
         return ftr.tensor_ref(
             info.tid,
             dtype_name(t.dtype),
@@ -700,15 +817,15 @@ class Recorder:
         """Makes `out` the same tensor (same id) as `source` (FORMAT §3.6.6)."""
         info = self._info(source)
         if info is not None:
-            self.tensors[out] = TensorInfo(info.tid, watch=False)
+            self._register(out, TensorInfo(info.tid, watch=False))
         else:
             self._aliases[out] = weakref.ref(source)
 
     # -- api layer ----------------------------------------------------------
 
     def check_state(self) -> None:
-        """Emits grad_mode, set_requires_grad and set_grad for changes since
-        the last check (before each top-level op and backward)."""
+        """Emits grad_mode, set_requires_grad, set_grad and release for
+        changes since the last check (before each top-level op and backward)."""
         mode = (torch.is_grad_enabled(), torch.is_inference_mode_enabled())
         if mode != self._grad_mode:
             self._grad_mode = mode
@@ -721,6 +838,9 @@ class Recorder:
         for tid, t, info in live:
             if (info.grad_watch or (info.leaf and info.requires_grad)) and t.is_leaf:
                 self._check_grad(tid, t, info)
+        del live
+        for tid in self.releases.collect(self.storages.alive):
+            self.emit(ftr.API, ftr.API_RELEASE, ftr.p_release(tid))
 
     def _check_grad(self, tid: int, t: torch.Tensor, info: TensorInfo) -> None:
         grad = t.grad
@@ -730,6 +850,8 @@ class Recorder:
         if unchanged:
             return
         gid = None if grad is None else self.tensor_id(grad)
+        if gid is not None:
+            self.releases.reachable(gid)
         info.grad = None if grad is None else weakref.ref(grad)
         info.grad_watch = True
         self.emit(ftr.API, ftr.API_SET_GRAD, ftr.p_set_grad(tid, gid))
@@ -780,7 +902,17 @@ class Recorder:
         keyset, chain = self.dispatch.derive(func, keys, named, self.ctx[0])
         keep_value = self._keeps_output_value(schema.name.split("::", 1)[-1])
         outputs = [self.out_value(v, keep_value) for v in split_returns(schema, out)]
+        if self.ctx[0] == ftr.CTX_TOP_LEVEL:
+            for value in outputs:
+                self._mark_reachable(value)
         self._pending = PendingOp(str(func), keyset, chain, wire_args, outputs, self.ctx, schema.is_mutable)
+
+    def _mark_reachable(self, value: Any) -> None:
+        if isinstance(value, OutList):
+            for v in value.items:
+                self._mark_reachable(v)
+        elif isinstance(value, OutTensor):
+            self.releases.reachable(value.wire[0])
 
     def _keeps_output_value(self, base: str) -> bool:
         if self.policy == "none" or base in EMPTY_OPS:
@@ -1067,6 +1199,7 @@ class Recorder:
         self.tensor_id(grad)
         digest = self.value_digest(grad) if self.policy == "all" else None
         ref = self.output_ref(grad, digest)
+        self.releases.reachable(ref[0])
         info = self._info(leaf)
         info.grad = weakref.ref(grad)
         info.grad_watch = True

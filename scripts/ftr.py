@@ -43,7 +43,7 @@ import msgpack
 
 MAGIC = b"\x89FTR\r\n\x1a\n"
 VERSION_MAJOR = 1
-VERSION_MINOR = 0
+VERSION_MINOR = 1
 HEADER_LEN = 16
 CHUNK_HEADER_LEN = 8
 CHUNK_HASH_LEN = 32
@@ -75,6 +75,7 @@ API_MARK_BEGIN = 6
 API_MARK_END = 7
 API_SET_GRAD = 8
 API_PROGRAM_ERROR = 9
+API_RELEASE = 10  # format 1.1
 # dispatch layer (1)
 DISPATCH_OP = 1
 # autograd layer (2)
@@ -99,6 +100,7 @@ KIND_NAMES = {
     (API, API_MARK_END): "mark_end",
     (API, API_SET_GRAD): "set_grad",
     (API, API_PROGRAM_ERROR): "program_error",
+    (API, API_RELEASE): "release",
     (DISPATCH, DISPATCH_OP): "op",
     (AUTOGRAD, AG_NODE): "node",
     (AUTOGRAD, AG_GRAPH_TASK_BEGIN): "graph_task_begin",
@@ -445,6 +447,11 @@ def p_set_grad(tid: int, grad: Optional[int]) -> list:
 def p_program_error(message: str) -> list:
     """api kind 9 payload."""
     return [str(message)]
+
+
+def p_release(tid: int) -> list:
+    """api kind 10 payload (format 1.1): `[tensor_id]`."""
+    return [_u64(tid)]
 
 
 def p_op(

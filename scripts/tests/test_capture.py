@@ -457,16 +457,21 @@ def test_recorded_detaches_are_the_ones_pytorch_runs_without_the_capture(capture
 def test_state_changes_without_operators(captures):
     reader = captures.reader("requires_grad_changes")
     api = [(e.name, e.payload) for e in reader.events if e.layer == ftr.API and e.name != "tensor"]
-    made = {p[0]: p[4][0][1][0] for p in ops(reader)}
+    made = {p[0]: p[4][0][1][0] for p in ops(reader) if p[5][0] == ftr.CTX_TOP_LEVEL}
     randn, ones, zeros = made["aten.randn.default"], made["aten.ones.default"], made["aten.zeros.default"]
+    grads = {leaf: grad[0] for _, leaf, grad in events_named(reader, "accumulate")}
     assert api == [
         ("set_requires_grad", [randn, True]),  # w.requires_grad_()
         ("set_requires_grad", [ones, True]),  # torch.ones(..., requires_grad=True)
+        ("release", [made["aten.mul.Tensor"]]),  # w * v, dropped once sum() took it
         ("backward", [[made["aten.sum.default"]], [None], False, False]),
+        ("release", [made["aten.sum.default"]]),  # the statement's loss, dropped after backward()
         ("grad_mode", [False, False]),
         ("set_grad", [ones, zeros]),  # v.grad = torch.zeros(3)
+        ("release", [grads[ones]]),  # v's old gradient
         ("grad_mode", [True, False]),
         ("set_grad", [randn, None]),  # w.grad = None
+        ("release", [grads[randn]]),  # w's old gradient
     ]
 
 
@@ -480,6 +485,256 @@ def test_optimizer_marks_and_zero_grad(captures):
         "Optimizer.step#SGD.step",
     ] * 2
     assert [p[1] for n, p in api if n == "set_grad"] == [None] * 8  # zero_grad(set_to_none) twice, 4 params
+
+
+# -- releases (FORMAT §3.6.4, CAPTURE §5.1) ---------------------------------------------------
+
+RELEASE_PROGRAMS = SHORT_LIVED + ["requires_grad_changes", "relu_detach", "release_in_backward", "retain_twice"] + CORPUS
+STATE_RANK = {"grad_mode": 0, "set_requires_grad": 1, "set_grad": 2, "release": 3}
+
+
+def tensor_ids_named(e: ftr.Event) -> set:
+    """The tensor ids an event names (a release is not a use)."""
+    p = e.payload
+    if e.name == "tensor":
+        return {p[0][0]}
+    if e.name == "set_requires_grad":
+        return {p[0]}
+    if e.name == "set_grad":
+        return {p[0]} | ({p[1]} if p[1] is not None else set())
+    if e.name == "backward":
+        return set(p[0]) | {g for g in p[1] if g is not None}
+    if e.name == "op":
+        values = capture_torch.flatten_values([v for _, v in p[3]] + p[4])
+        return {v[1][0] for v in values if v[0] == ftr.TAG_TENSOR}
+    if e.name == "node":
+        return set(p[4])
+    if e.name == "accumulate":
+        return {p[1], p[2][0]}
+    if e.name == "transfer":
+        return {p[0], p[1]}
+    return set()
+
+
+def release_seqs(events: list) -> dict:
+    """Tensor id -> seq of its release."""
+    out = {}
+    for e in events:
+        if e.name == "release":
+            assert e.payload[0] not in out, f"seq {e.seq}: T{e.payload[0]} released twice"
+            out[e.payload[0]] = e.seq
+    return out
+
+
+def is_top_level_op(e: ftr.Event) -> bool:
+    return e.name == "op" and e.payload[5][0] == ftr.CTX_TOP_LEVEL
+
+
+def next_boundary(events: list, after: int) -> int:
+    """Seq of the first top-level op or backward after seq `after`."""
+    return next(e.seq for e in events[after + 1 :] if is_top_level_op(e) or e.name == "backward")
+
+
+def top_level_outputs(e: ftr.Event) -> list:
+    return [v[1][0] for v in capture_torch.flatten_values(e.payload[4]) if v[0] == ftr.TAG_TENSOR]
+
+
+def test_discarded_results_are_released_at_the_next_boundary(captures):
+    """h.relu(), h + 1, a second net(x) (its `t` and `addmm`) and h * 2 are
+    dropped: each is released right before the first op or backward after
+    the last event that used it. relu's output lives on in its node (a
+    mode-induced alias carries its id) until the node dies with it."""
+    events = captures.reader("discarded_results").events
+    released = release_seqs(events)
+    last_use = {}
+    for e in events:
+        for tid in tensor_ids_named(e):
+            last_use[tid] = e.seq
+    top = [e for e in events if is_top_level_op(e)]
+    made = [(e.payload[0], top_level_outputs(e)[0]) for e in top]
+    h = made[6][1]
+    dropped = [tid for op, tid in made[7:] if op != "aten.sum.default"]
+    assert [op for op, _ in made[7:]] == ["aten.relu.default", "aten.add.Tensor", "aten.t.default", "aten.addmm.default", "aten.mul.Tensor", "aten.sum.default"]
+    for tid in dropped:
+        assert last_use[tid] < released[tid] < next_boundary(events, last_use[tid]), f"T{tid}"
+    x, weight, bias = made[0][1], made[3][1], made[4][1]
+    assert not {h, x, weight, bias} & set(released)  # still held at the end
+
+
+def test_rebinding_releases_the_previous_value(captures):
+    """mlp_train rebinds `loss` after the next forward: step k's loss is
+    released between step k+1's mse_loss and its backward, and the four
+    AccumulateGrad nodes live through all three steps."""
+    events = captures.reader("mlp_train").events
+    released = release_seqs(events)
+    mse = [e for e in events if is_top_level_op(e) and e.payload[0] == "aten.mse_loss.default"]
+    backwards = [e.seq for e in events if e.name == "backward"]
+    losses = [top_level_outputs(e)[0] for e in mse]
+    for k in range(2):
+        assert mse[k + 1].seq < released[losses[k]] < backwards[k + 1]
+    assert losses[2] not in released  # nothing follows the program's end
+    assert sum(1 for p in events_named(captures.reader("mlp_train"), "node") if p[1] == "AccumulateGrad") == 4
+
+
+def test_a_step_in_a_function_releases_its_graph_before_the_next_forward(captures):
+    """train_step_fn: everything step k's forward made and the gradients it
+    stored are released before step k+1's first forward op, which then gets
+    new AccumulateGrad nodes (4 per step), as in an uncaptured run."""
+    events = captures.reader("corpus/train_step_fn").events
+    released = release_seqs(events)
+    zero_grads = [e.seq for e in events if e.name == "mark_end" and e.payload[0].startswith("Optimizer.zero_grad")]
+    backwards = [e.seq for e in events if e.name == "backward"]
+    assert len(zero_grads) == len(backwards) == 3
+    for k in range(2):
+        forward = [tid for e in events[zero_grads[k] : backwards[k]] if is_top_level_op(e) for tid in top_level_outputs(e)]
+        grads = [p[2][0] for e in events[backwards[k] : zero_grads[k + 1]] if e.name == "accumulate" for p in [e.payload]]
+        next_forward = next_boundary(events, zero_grads[k + 1])
+        assert len(forward) == 6 and len(grads) == 4
+        for tid in forward + grads:
+            assert tid in released and released[tid] < next_forward, f"step {k}: T{tid}"
+        new_nodes = [e.payload for e in events[next_forward:backwards[k + 1]] if e.name == "node" and e.payload[1] == "AccumulateGrad"]
+        assert len(new_nodes) == 4
+    _, accumulate_grads = nodes_created_without_capture("corpus/train_step_fn")
+    assert accumulate_grads == 12
+
+
+def test_dropped_graphs_are_released_before_their_leafs_next_op(captures):
+    events = captures.reader("dropped_graphs").events
+    released = release_seqs(events)
+    top = [e for e in events if is_top_level_op(e)]
+    twice, plus_one = top_level_outputs(top[1])[0], top_level_outputs(top[2])[0]
+    assert top[1].seq < released[twice] < top[2].seq
+    assert top[2].seq < released[plus_one] < top[3].seq
+
+
+@pytest.mark.parametrize("name", RELEASE_PROGRAMS)
+def test_no_release_inside_backward(captures, name):
+    inside = False
+    for e in captures.reader(name).events:
+        if e.name == "backward":
+            inside = True
+        elif e.name == "graph_task_end":
+            inside = False
+        assert not (inside and e.name == "release"), f"seq {e.seq}: release inside backward"
+
+
+def test_a_death_inside_backward_is_released_after_it(captures):
+    """A hook drops `kept` while the engine runs: its release follows
+    graph_task_end, before the next top-level op."""
+    events = captures.reader("release_in_backward").events
+    released = release_seqs(events)
+    kept = top_level_outputs(next(e for e in events if is_top_level_op(e) and e.payload[0] == "aten.mul.Tensor"))[0]
+    end = next(e.seq for e in events if e.name == "graph_task_end")
+    add = next(e.seq for e in events if is_top_level_op(e) and e.payload[0] == "aten.add.Tensor")
+    assert end < released[kept] < add
+
+
+@pytest.mark.parametrize("name", RELEASE_PROGRAMS)
+def test_only_tensors_the_program_could_reach_are_released(captures, name):
+    """Introduced tensors, top-level outputs and gradients stored in a .grad;
+    never what only backward produced and consumed (ones_like, formulas)."""
+    events = captures.reader(name).events
+    reachable = set()
+    for e in events:
+        if e.name == "tensor":
+            reachable.add(e.payload[0][0])
+        elif is_top_level_op(e):
+            reachable.update(top_level_outputs(e))
+        elif e.name == "accumulate":
+            reachable.add(e.payload[2][0])
+        elif e.name == "set_grad" and e.payload[1] is not None:
+            reachable.add(e.payload[1])
+        elif e.name == "release":
+            assert e.payload[0] in reachable, f"seq {e.seq}: T{e.payload[0]} was never reachable"
+
+
+@pytest.mark.parametrize("name", RELEASE_PROGRAMS)
+def test_state_changes_come_in_order_before_an_op_or_backward(captures, name):
+    """grad_mode, then set_requires_grad, set_grad and release, each by
+    ascending id (introductions may come between), then a top-level op or
+    backward."""
+    events = captures.reader(name).events
+    run: list = []
+    for e in events:
+        if e.name in STATE_RANK:
+            run.append(e)
+            continue
+        if e.name == "tensor":
+            continue
+        if run:
+            keys = [(STATE_RANK[r.name], r.payload[0] if r.name != "grad_mode" else -1) for r in run]
+            assert keys == sorted(keys) and len(set(keys)) == len(keys), f"seq {run[0].seq}: {[(r.name, r.payload) for r in run]}"
+            assert is_top_level_op(e) or e.name == "backward", f"seq {e.seq}: state changes followed by {e.name}"
+        run = []
+    assert all(r.name != "release" for r in run)  # nothing written at the end
+
+
+@pytest.mark.parametrize("name", RELEASE_PROGRAMS)
+def test_a_released_id_is_never_named_again(captures, name):
+    """And an alias introduction always finds a tensor that was not
+    released on its storage (the release of a dropped `empty` output waits
+    for the nn.Parameter made over it)."""
+    storage_of: dict = {}
+    released: set = set()
+    for e in captures.reader(name).events:
+        named = tensor_ids_named(e)
+        assert not named & released, f"seq {e.seq} ({e.name}) names released {named & released}"
+        if e.name == "tensor" and e.payload[1]:
+            sid = e.payload[0][5]
+            assert any(s == sid and t not in released for t, s in storage_of.items()), f"seq {e.seq}: alias of a released storage"
+        if e.name == "release":
+            released.add(e.payload[0])
+        for ref in refs_in(e):
+            storage_of[ref[0]] = ref[5]
+
+
+def refs_in(e: ftr.Event) -> list:
+    if e.name == "tensor":
+        return [e.payload[0]]
+    if e.name == "accumulate":
+        return [e.payload[2]]
+    if e.name == "op":
+        values = capture_torch.flatten_values([v for _, v in e.payload[3]] + e.payload[4])
+        return [v[1] for v in values if v[0] == ftr.TAG_TENSOR]
+    return []
+
+
+def test_a_parameters_empty_output_is_released_after_the_parameter_appears(captures):
+    events = captures.reader("mlp_train").events
+    released = release_seqs(events)
+    empties = [top_level_outputs(e)[0] for e in events if is_top_level_op(e) and e.payload[0] == "aten.empty.memory_format"]
+    aliases = {e.payload[0][5]: e.seq for e in events if e.name == "tensor" and e.payload[1]}
+    storage = {ref[0]: ref[5] for e in events for ref in refs_in(e)}
+    assert len(empties) == 4
+    for tid in empties:
+        assert aliases[storage[tid]] < released[tid]
+
+
+@pytest.mark.parametrize("name", ["corpus/train_step_fn", "release_in_backward"])
+def test_releases_are_deterministic(captures, name):
+    _, first = captures.get(name)
+    _, second = captures.get(name, tag="-again")
+    assert first.read_bytes() == second.read_bytes()
+    assert any(e.name == "release" for e in ftr.TraceReader(str(first)).events)
+
+
+@pytest.mark.parametrize("name", ["corpus/train_step_fn", "corpus/mlp_train", "discarded_results", "relu_detach", "release_in_backward"])
+def test_watching_deaths_changes_nothing_pytorch_does(captures, name, tmp_path, monkeypatch):
+    """With the death watch off (no callbacks), the capture records the same
+    ops, nodes, AccumulateGrad steals and copies, schedule and ids: only the
+    releases are missing."""
+    def structure(events: list) -> list:  # values aside: relu_detach has no seed
+        return [(e.layer, e.kind, ftr.structural_payload(e.layer, e.kind, e.payload)) for e in events if e.name != "release"]
+
+    with_watch = structure(captures.reader(name).events)
+    monkeypatch.setattr(capture_torch.ReleaseTracker, "watch", lambda self, t, tid: None)
+    out = tmp_path / "unwatched.ftr"
+    monkeypatch.chdir(REPO)
+    result = capture_torch.capture(program_path(name), str(out), "all", False)
+    assert result.status == capture_torch.EXIT_OK, result.message
+    events = ftr.TraceReader(str(out)).events
+    assert not any(e.name == "release" for e in events)
+    assert structure(events) == with_watch
 
 
 def test_device_transfer_is_derived_from_the_op(captures):

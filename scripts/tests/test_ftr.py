@@ -116,7 +116,7 @@ def test_tiny_trace_byte_layout_by_hand():
     w.append(ftr.API, ftr.API_GRAD_MODE, ftr.p_grad_mode(False, False), 7)
     w.finish()
     data = out.getvalue()
-    assert data[:16] == b"\x89FTR\r\n\x1a\n\x01\x00\x00\x00\x00\x00\x00\x00"
+    assert data[:16] == b"\x89FTR\r\n\x1a\n\x01\x00\x01\x00\x00\x00\x00\x00"  # 1.1
     meta_payload = bytes([0x94, 0xA1]) + b"p" + bytes([0xA1]) + b"q" + bytes([0xA4]) + b"none" + bytes([0x91, 0x92, 0xA1]) + b"k" + bytes([0xA1]) + b"v"
     meta_header = struct.pack("<IB3x", len(meta_payload), 1)
     assert data[16:24] == meta_header
@@ -335,13 +335,18 @@ def test_a_cut_inside_an_events_chunk_salvages_the_complete_events_before_it(tmp
 
 
 def test_half_a_golden_trace_recovers_the_events_before_the_cut(tmp_path):
+    """Cut in the middle of the first EVENTS chunk of the golden's second half."""
     golden = REPO / "traces" / "mlp_train.torch.ftr"
     data = golden.read_bytes()
+    whole = ftr.TraceReader(str(golden))
+    offset, first_seq, count = next(c for c in whole.chunks if c[0] >= len(data) // 2)
+    length = struct.unpack_from("<I", data, offset)[0]
     cut = tmp_path / "half.ftr"
-    cut.write_bytes(data[: len(data) // 2])
+    cut.write_bytes(data[: offset + 8 + length // 2])
     r = ftr.TraceReader(str(cut), recover=True)
-    assert r.truncation.salvaged > 0
-    assert r.events == ftr.TraceReader(str(golden)).events[: r.event_count]
+    assert r.truncation.offset == offset and 0 < r.truncation.salvaged < count
+    assert r.event_count == first_seq + r.truncation.salvaged
+    assert r.events == whole.events[: r.event_count]
 
 
 @pytest.mark.parametrize("keep", [7, 8, 9, 12])
@@ -378,7 +383,7 @@ def test_reader_refuses_other_files_and_versions(tmp_path):
     data = bytearray(out.getvalue())
     data[8:10] = struct.pack("<H", 2)
     path.write_bytes(bytes(data))
-    with pytest.raises(ftr.UnsupportedVersion, match=r"version 2\.0 .*reads 1\.x"):
+    with pytest.raises(ftr.UnsupportedVersion, match=rf"version 2\.{ftr.VERSION_MINOR} .*reads 1\.x"):
         ftr.TraceReader(str(path))
 
 

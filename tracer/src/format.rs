@@ -25,7 +25,7 @@ pub const MAGIC: [u8; 8] = [0x89, b'F', b'T', b'R', b'\r', b'\n', 0x1a, b'\n'];
 /// Major version written and read by this build.
 pub const VERSION_MAJOR: u16 = 1;
 /// Minor version written by this build.
-pub const VERSION_MINOR: u16 = 0;
+pub const VERSION_MINOR: u16 = 1;
 /// Length of the file header.
 pub const HEADER_LEN: u64 = 16;
 /// Length of a chunk header.

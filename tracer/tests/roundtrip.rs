@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ft_trace::format::{self, VERSION_MAJOR};
+use ft_trace::format::{self, VERSION_MAJOR, VERSION_MINOR};
 use ft_trace::{
     ApiEvent, AutogradEvent, BackwardCall, ChainStep, Context, DispatchEvent, Edge, EventBody,
     FileTraceWriter, MemorySink, NodeCreated, OpCall, QueueEntry, TensorRef, TraceError, TraceMeta,
@@ -315,7 +315,7 @@ fn a_future_major_version_is_refused_with_the_version_named() {
     assert!(matches!(err, TraceError::UnsupportedVersion { major, .. } if major == future));
     let message = err.to_string();
     assert!(
-        message.contains(&format!("version {future}.0")),
+        message.contains(&format!("version {future}.{VERSION_MINOR}")),
         "{message}"
     );
 }
