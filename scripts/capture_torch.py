@@ -65,6 +65,7 @@ EXIT_PROGRAM_ERROR = 3
 EXIT_INCONSISTENT = 4
 
 # Operators whose outputs are uninitialised memory: never given a value digest.
+# This list and RANDOM_OPS mirror tracer/src/op_class.rs (a test keeps them equal).
 EMPTY_OPS = frozenset({"empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided"})
 # Operators whose outputs policy `inputs` keeps (replay feeds them back).
 RANDOM_OPS = frozenset(

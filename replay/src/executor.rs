@@ -27,25 +27,6 @@ use ft_trace::{
 use crate::error::ReplayError;
 use crate::trace_data::TraceData;
 
-/// Operators whose outputs are random: replay feeds PyTorch's recorded values.
-pub const RANDOM_OPS: &[&str] = &[
-    "aten.uniform_.default",
-    "aten.normal_.default",
-    "aten.randn.default",
-    "aten.rand.default",
-    "aten.randint.default",
-    "aten.randint.low",
-    "aten.randperm.default",
-    "aten.bernoulli.default",
-    "aten.bernoulli_.float",
-    "aten.bernoulli_.Tensor",
-    "aten.native_dropout.default",
-    "aten.exponential_.default",
-    "aten.random_.default",
-    "aten.random_.from",
-    "aten.random_.to",
-];
-
 /// Options of a replay.
 #[derive(Clone, Debug, Default)]
 pub struct ReplayOptions {
@@ -296,7 +277,7 @@ impl Replayer<'_> {
             .iter()
             .map(|(_, v)| self.ivalue(seq, v))
             .collect::<Result<Vec<_>, _>>()?;
-        if RANDOM_OPS.contains(&op.op.as_str()) {
+        if ft_trace::op_class::is_random(&op.op) {
             let recorded = op
                 .outputs
                 .iter()

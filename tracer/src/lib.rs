@@ -8,6 +8,7 @@
 //! * [`event`] — the four layers (api, dispatch, autograd, device) and their kinds;
 //! * [`value`] — operator arguments and tensor references;
 //! * [`hash`] — blob digests, structural hashes, chain hashes;
+//! * [`op_class`] — which operators are random or return uninitialised memory;
 //! * [`format`] — container layout (normative spec: `docs/FORMAT.md`);
 //! * [`writer`] / [`reader`] — streaming writer, indexed and recovering reader;
 //! * [`sink`] — the emission interface and in-memory / file sinks;
@@ -17,6 +18,7 @@ pub mod error;
 pub mod event;
 pub mod format;
 pub mod hash;
+pub mod op_class;
 pub mod reader;
 pub mod sink;
 mod structural;

@@ -42,37 +42,6 @@ use crate::autograd::node::{Edge, Node, NodeKind};
 use crate::ivalue::IValue;
 use crate::tensor::{Tensor, TensorImpl};
 
-/// Operators whose outputs are uninitialised memory: never a value.
-const EMPTY_OPS: &[&str] = &[
-    "empty",
-    "empty_like",
-    "empty_strided",
-    "new_empty",
-    "new_empty_strided",
-];
-
-/// Operators whose outputs the `inputs` policy keeps.
-const RANDOM_OPS: &[&str] = &[
-    "uniform_",
-    "normal_",
-    "randn",
-    "rand",
-    "randint",
-    "randperm",
-    "bernoulli",
-    "bernoulli_",
-    "dropout",
-    "native_dropout",
-    "exponential_",
-    "random_",
-];
-
-/// `aten.uniform_.default` → `uniform_`.
-fn base_name(op: &str) -> &str {
-    let rest = op.strip_prefix("aten.").unwrap_or(op);
-    rest.split('.').next().unwrap_or(rest)
-}
-
 /// Distinguishes tracers in id slots (never written to a trace).
 static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
 
@@ -414,12 +383,7 @@ impl Tracer {
             .zip(args)
             .map(|(name, v)| (name.clone(), self.value(v, &mut metas, false)))
             .collect();
-        let base = base_name(op);
-        let digests = match self.policy {
-            ValuePolicy::All => !EMPTY_OPS.contains(&base),
-            ValuePolicy::Inputs => RANDOM_OPS.contains(&base),
-            ValuePolicy::None => false,
-        };
+        let digests = ft_trace::op_class::keeps_output_value(op, self.policy);
         let mut out_metas = output_metas.into_iter();
         let outputs = outputs
             .iter()

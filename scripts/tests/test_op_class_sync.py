@@ -1,0 +1,29 @@
+"""The capture's operator classes agree with ft-trace's (tracer/src/op_class.rs).
+
+Which outputs carry values is a format rule (docs/FORMAT.md §3.1) that the
+Python capture and the Rust runtime must apply identically, or the same
+program records different value digests on the two sides.
+"""
+
+from __future__ import annotations
+
+import re
+
+from conftest import REPO
+
+import capture_torch
+
+
+def rust_list(name: str) -> frozenset:
+    source = (REPO / "tracer" / "src" / "op_class.rs").read_text()
+    match = re.search(rf"pub const {name}: &\[&str\] = &\[(.*?)\];", source, re.S)
+    assert match, f"{name} not found in tracer/src/op_class.rs"
+    return frozenset(re.findall(r'"([^"]+)"', match.group(1)))
+
+
+def test_uninitialized_ops_agree():
+    assert capture_torch.EMPTY_OPS == rust_list("UNINITIALIZED_OPS")
+
+
+def test_random_ops_agree():
+    assert capture_torch.RANDOM_OPS == rust_list("RANDOM_OPS")

@@ -1,0 +1,89 @@
+//! Operator classes the format gives special treatment (docs/FORMAT.md §3.1):
+//! operators whose outputs are uninitialised memory never carry a value, and
+//! random operators are the only ones whose outputs the `inputs` policy
+//! keeps — replay feeds those recorded values back. One list for every Rust
+//! producer and consumer; `scripts/capture_torch.py` mirrors it.
+
+use crate::format::ValuePolicy;
+
+/// Base names of operators whose outputs are uninitialised memory.
+pub const UNINITIALIZED_OPS: &[&str] = &[
+    "empty",
+    "empty_like",
+    "empty_strided",
+    "new_empty",
+    "new_empty_strided",
+];
+
+/// Base names of random operators.
+pub const RANDOM_OPS: &[&str] = &[
+    "uniform_",
+    "normal_",
+    "randn",
+    "rand",
+    "randint",
+    "randperm",
+    "bernoulli",
+    "bernoulli_",
+    "dropout",
+    "native_dropout",
+    "exponential_",
+    "random_",
+];
+
+/// `aten.uniform_.default` → `uniform_` (every overload shares its base name).
+pub fn base_name(op: &str) -> &str {
+    let rest = op.strip_prefix("aten.").unwrap_or(op);
+    rest.split('.').next().unwrap_or(rest)
+}
+
+/// Whether `op` (any overload) is a random operator.
+pub fn is_random(op: &str) -> bool {
+    RANDOM_OPS.contains(&base_name(op))
+}
+
+/// Whether `op`'s outputs are uninitialised memory.
+pub fn is_uninitialized(op: &str) -> bool {
+    UNINITIALIZED_OPS.contains(&base_name(op))
+}
+
+/// Whether a recording under `policy` stores the outputs of `op`.
+pub fn keeps_output_value(op: &str, policy: ValuePolicy) -> bool {
+    match policy {
+        ValuePolicy::All => !is_uninitialized(op),
+        ValuePolicy::Inputs => is_random(op),
+        ValuePolicy::None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overloads_share_their_class() {
+        assert_eq!(base_name("aten.sum.dim_IntList"), "sum");
+        assert!(is_random("aten.random_.from"));
+        assert!(is_random("aten.randint.low"));
+        assert!(is_uninitialized("aten.empty.memory_format"));
+        assert!(!is_random("aten.relu.default"));
+    }
+
+    #[test]
+    fn policies() {
+        assert!(keeps_output_value("aten.relu.default", ValuePolicy::All));
+        assert!(!keeps_output_value(
+            "aten.empty.memory_format",
+            ValuePolicy::All
+        ));
+        assert!(keeps_output_value(
+            "aten.uniform_.default",
+            ValuePolicy::Inputs
+        ));
+        assert!(!keeps_output_value(
+            "aten.relu.default",
+            ValuePolicy::Inputs
+        ));
+        assert!(!keeps_output_value("aten.randn.default", ValuePolicy::None));
+    }
+}
