@@ -36,11 +36,10 @@ fn mat1_grad(
     ctx: &mut BackwardCtx<'_>,
     grad: &Tensor,
     mat2: &Tensor,
-    mat1_sizes: &[i64],
-    mat1_strides: &[i64],
+    mat1_layout: &MatrixLayout,
     alpha: &IValue,
 ) -> Result<Tensor> {
-    let g = if column_major(mat1_sizes, mat1_strides) {
+    let g = if column_major(&mat1_layout.sizes, &mat1_layout.strides) {
         let gt = ctx.rt.t(grad)?;
         let p = ctx.rt.mm(mat2, &gt)?;
         ctx.rt.t(&p)?
@@ -56,11 +55,10 @@ fn mat2_grad(
     ctx: &mut BackwardCtx<'_>,
     grad: &Tensor,
     mat1: &Tensor,
-    mat2_sizes: &[i64],
-    mat2_strides: &[i64],
+    mat2_layout: &MatrixLayout,
     alpha: &IValue,
 ) -> Result<Tensor> {
-    let g = if column_major(mat2_sizes, mat2_strides) {
+    let g = if column_major(&mat2_layout.sizes, &mat2_layout.strides) {
         let gt = ctx.rt.t(grad)?;
         let p = ctx.rt.mm(&gt, mat1)?;
         ctx.rt.t(&p)?
@@ -122,27 +120,11 @@ impl BackwardFn for AddmmBackward0 {
         let mut out = vec![None, None, None];
         if ctx.needs(1) {
             let mat2 = unpack(ctx, &self.mat2)?;
-            let l = self.mat1_layout.clone();
-            out[1] = Some(mat1_grad(
-                ctx,
-                &g,
-                &mat2,
-                &l.sizes,
-                &l.strides,
-                &self.alpha,
-            )?);
+            out[1] = Some(mat1_grad(ctx, &g, &mat2, &self.mat1_layout, &self.alpha)?);
         }
         if ctx.needs(2) {
             let mat1 = unpack(ctx, &self.mat1)?;
-            let l = self.mat2_layout.clone();
-            out[2] = Some(mat2_grad(
-                ctx,
-                &g,
-                &mat1,
-                &l.sizes,
-                &l.strides,
-                &self.alpha,
-            )?);
+            out[2] = Some(mat2_grad(ctx, &g, &mat1, &self.mat2_layout, &self.alpha)?);
         }
         if ctx.needs(0) {
             out[0] = Some(maybe_multiply(ctx, g, &self.beta)?);
@@ -181,13 +163,11 @@ impl BackwardFn for MmBackward0 {
         // torch 2.15).
         if ctx.needs(1) {
             let mat1 = unpack(ctx, &self.self_)?;
-            let l = self.mat2_layout.clone();
-            out[1] = Some(mat2_grad(ctx, &g, &mat1, &l.sizes, &l.strides, &one)?);
+            out[1] = Some(mat2_grad(ctx, &g, &mat1, &self.mat2_layout, &one)?);
         }
         if ctx.needs(0) {
             let mat2 = unpack(ctx, &self.mat2)?;
-            let l = self.self_layout.clone();
-            out[0] = Some(mat1_grad(ctx, &g, &mat2, &l.sizes, &l.strides, &one)?);
+            out[0] = Some(mat1_grad(ctx, &g, &mat2, &self.self_layout, &one)?);
         }
         Ok(out)
     }

@@ -38,6 +38,19 @@ pub(crate) fn single(grads: Vec<Option<Tensor>>) -> Option<Tensor> {
     grads.into_iter().next().flatten()
 }
 
+/// Backward of a one-input, one-output node: `formula(grad)`, or no
+/// gradient when none flowed in.
+pub(crate) fn one_to_one<'a>(
+    ctx: &mut BackwardCtx<'a>,
+    grads: Vec<Option<Tensor>>,
+    formula: impl FnOnce(&mut BackwardCtx<'a>, Tensor) -> Result<Tensor>,
+) -> Result<Vec<Option<Tensor>>> {
+    match single(grads) {
+        Some(g) => Ok(vec![Some(formula(ctx, g)?)]),
+        None => Ok(vec![None]),
+    }
+}
+
 /// PyTorch's `maybe_multiply(t, s)`: `t` itself when the Scalar `s` is 1,
 /// otherwise `mul.Scalar(t, s)`.
 pub(crate) fn maybe_multiply(ctx: &mut BackwardCtx<'_>, t: Tensor, s: &IValue) -> Result<Tensor> {

@@ -5,7 +5,7 @@
 //! engine reduces them to the operand's shape afterwards (`sum_to` in
 //! `validate_outputs`), as PyTorch does.
 
-use super::{any_defined, maybe_multiply, single};
+use super::{any_defined, maybe_multiply, one_to_one, single};
 use crate::autograd::saved::SavedVariable;
 use crate::autograd::{BackwardCtx, BackwardFn};
 use crate::error::Result;
@@ -145,10 +145,9 @@ impl BackwardFn for MulBackward1 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = single(grads) else {
-            return Ok(vec![None]);
-        };
-        Ok(vec![Some(ctx.rt.mul_scalar(&g, self.other.clone())?)])
+        one_to_one(ctx, grads, |ctx, g| {
+            ctx.rt.mul_scalar(&g, self.other.clone())
+        })
     }
 }
 
@@ -161,10 +160,7 @@ impl BackwardFn for NegBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = single(grads) else {
-            return Ok(vec![None]);
-        };
-        Ok(vec![Some(ctx.rt.neg(&g)?)])
+        one_to_one(ctx, grads, |ctx, g| ctx.rt.neg(&g))
     }
 }
 

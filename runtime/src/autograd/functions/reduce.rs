@@ -1,6 +1,6 @@
 //! Backward of `sum` and `sum.dim_IntList`.
 
-use super::single;
+use super::{one_to_one, single};
 use crate::autograd::{BackwardCtx, BackwardFn};
 use crate::error::Result;
 use crate::tensor::Tensor;
@@ -18,10 +18,7 @@ impl BackwardFn for SumBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = single(grads) else {
-            return Ok(vec![None]);
-        };
-        Ok(vec![Some(ctx.rt.expand(&g, &self.self_sizes)?)])
+        one_to_one(ctx, grads, |ctx, g| ctx.rt.expand(&g, &self.self_sizes))
     }
 }
 

@@ -1,7 +1,7 @@
 //! Backward of view and copy operators: `t`, `view`, `expand`, `unsqueeze`,
 //! `squeeze.dim`, `select.int`, `clone`, `_to_copy`.
 
-use super::single;
+use super::{one_to_one, single};
 use crate::autograd::{BackwardCtx, BackwardFn};
 use crate::device::Device;
 use crate::error::Result;
@@ -16,10 +16,7 @@ impl BackwardFn for TBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = single(grads) else {
-            return Ok(vec![None]);
-        };
-        Ok(vec![Some(ctx.rt.t(&g)?)])
+        one_to_one(ctx, grads, |ctx, g| ctx.rt.t(&g))
     }
 }
 
@@ -35,10 +32,7 @@ impl BackwardFn for ViewBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = single(grads) else {
-            return Ok(vec![None]);
-        };
-        Ok(vec![Some(ctx.rt.reshape(&g, &self.self_sizes)?)])
+        one_to_one(ctx, grads, |ctx, g| ctx.rt.reshape(&g, &self.self_sizes))
     }
 }
 
@@ -54,10 +48,7 @@ impl BackwardFn for ExpandBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = single(grads) else {
-            return Ok(vec![None]);
-        };
-        Ok(vec![Some(ctx.rt.sum_to(&g, &self.self_sizes)?)])
+        one_to_one(ctx, grads, |ctx, g| ctx.rt.sum_to(&g, &self.self_sizes))
     }
 }
 
@@ -72,10 +63,7 @@ impl BackwardFn for UnsqueezeBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = single(grads) else {
-            return Ok(vec![None]);
-        };
-        Ok(vec![Some(ctx.rt.squeeze_dim(&g, self.dim)?)])
+        one_to_one(ctx, grads, |ctx, g| ctx.rt.squeeze_dim(&g, self.dim))
     }
 }
 
@@ -121,15 +109,10 @@ impl BackwardFn for SelectBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = single(grads) else {
-            return Ok(vec![None]);
-        };
-        Ok(vec![Some(ctx.rt.select_backward(
-            &g,
-            &self.self_sizes,
-            self.dim,
-            self.index,
-        )?)])
+        one_to_one(ctx, grads, |ctx, g| {
+            ctx.rt
+                .select_backward(&g, &self.self_sizes, self.dim, self.index)
+        })
     }
 }
 
