@@ -70,7 +70,7 @@ pub enum RuntimeError {
         message: String,
     },
 
-    /// The dtype is known but no kernel implements it (only float32 does).
+    /// The dtype is known but no kernel implements it for this operator.
     #[error("`{op}`: dtype {dtype} is not supported (argument `{arg}`)")]
     UnsupportedDtype {
         /// Operator name.
@@ -79,6 +79,16 @@ pub enum RuntimeError {
         arg: String,
         /// dtype name.
         dtype: String,
+    },
+
+    /// A computed result type cannot be written into the output's dtype
+    /// (PyTorch's in-place casting rule).
+    #[error("`{op}`: {message}")]
+    TypeCast {
+        /// Operator name.
+        op: String,
+        /// PyTorch's message (`result type Float can't be cast to ...`).
+        message: String,
     },
 
     /// A dtype, device, layout or memory format name that is not known at all.

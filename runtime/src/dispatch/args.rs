@@ -130,11 +130,27 @@ fn default_value(op: &str, arg: &str, ty: &SchemaType, default: &DefaultValue) -
     })
 }
 
-/// A tensor operand of a pointwise operator: a tensor or a wrapped Python number.
+/// A tensor operand of a pointwise operator: a tensor or a wrapped Python
+/// number with its natural dtype (bool, int64 or float64), which decides how
+/// it takes part in type promotion.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Operand<'a> {
     Tensor(&'a Tensor),
-    Scalar(f64),
+    Scalar(f64, DType),
+}
+
+impl Operand<'_> {
+    /// How this operand takes part in type promotion.
+    pub(crate) fn promote(&self) -> crate::tensor::promote::PromoteOperand {
+        use crate::tensor::promote::PromoteOperand;
+        match self {
+            Operand::Tensor(t) => PromoteOperand::Tensor {
+                dtype: t.dtype(),
+                dim: t.dim(),
+            },
+            Operand::Scalar(_, d) => PromoteOperand::Number(*d),
+        }
+    }
 }
 
 /// Typed access to bound arguments.
@@ -195,9 +211,9 @@ impl<'a> Args<'a> {
     pub(crate) fn operand(&self, i: usize) -> Result<Operand<'a>> {
         match self.value(i)? {
             IValue::Tensor(t) => Ok(Operand::Tensor(t)),
-            IValue::Int(v) => Ok(Operand::Scalar(*v as f64)),
-            IValue::Float(v) => Ok(Operand::Scalar(*v)),
-            IValue::Bool(b) => Ok(Operand::Scalar(f64::from(u8::from(*b)))),
+            IValue::Int(v) => Ok(Operand::Scalar(*v as f64, DType::Int64)),
+            IValue::Float(v) => Ok(Operand::Scalar(*v, DType::Float64)),
+            IValue::Bool(b) => Ok(Operand::Scalar(f64::from(u8::from(*b)), DType::Bool)),
             _ => Err(self.wrong(i, "Tensor")),
         }
     }

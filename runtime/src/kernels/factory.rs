@@ -18,18 +18,17 @@ use crate::tensor::dtype::DType;
 use crate::tensor::options::{Layout, MemoryFormat};
 use crate::tensor::strides::{checked_numel, contiguous_strides, numel, storage_span};
 
-/// Checks the `dtype` and `layout` of a TensorOptions group starting at `first`.
-fn check_options(
+/// The dtype of a TensorOptions group (`dtype` at `dtype_at`, else
+/// `fallback`), after checking its `layout`.
+pub(crate) fn options_dtype(
     ctx: &KernelCtx<'_>,
     a: &Args<'_>,
     dtype_at: usize,
     layout_at: usize,
-) -> Result<()> {
-    if let Some(d) = a.opt_dtype(dtype_at)? {
-        d.check_supported(ctx.op, "dtype")?;
-    }
+    fallback: DType,
+) -> Result<DType> {
     match a.opt_layout(layout_at)? {
-        None | Some(Layout::Strided) => Ok(()),
+        None | Some(Layout::Strided) => Ok(a.opt_dtype(dtype_at)?.unwrap_or(fallback)),
         Some(other) => Err(RuntimeError::unsupported(ctx.op, format!("layout {other}"))),
     }
 }
@@ -64,8 +63,14 @@ fn like_strides(ctx: &KernelCtx<'_>, t: &Tensor, format: Option<MemoryFormat>) -
     }
 }
 
-fn filled(ctx: &KernelCtx<'_>, shape: &[i64], strides: &[i64], value: f32) -> Result<Tensor> {
-    ctx.output(shape, strides, || Ok(vec![value; numel(shape)]))
+pub(crate) fn filled(
+    ctx: &KernelCtx<'_>,
+    shape: &[i64],
+    strides: &[i64],
+    dtype: DType,
+    value: f64,
+) -> Result<Tensor> {
+    ctx.output(shape, strides, dtype, || Ok(vec![value; numel(shape)]))
 }
 
 fn contiguous_format(ctx: &KernelCtx<'_>, format: Option<MemoryFormat>) -> Result<()> {
@@ -81,10 +86,10 @@ fn contiguous_format(ctx: &KernelCtx<'_>, format: Option<MemoryFormat>) -> Resul
 /// `empty.memory_format(size, *, dtype, layout, device, pin_memory, memory_format)`.
 pub(crate) fn empty(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let size = size_arg(ctx, &a, 0)?;
-    check_options(ctx, &a, 1, 2)?;
+    let dtype = options_dtype(ctx, &a, 1, 2, ctx.default_dtype)?;
     contiguous_format(ctx, a.opt_memory_format(5)?)?;
     Ok(vec![
-        filled(ctx, &size, &contiguous_strides(&size), 0.0)?.into(),
+        filled(ctx, &size, &contiguous_strides(&size), dtype, 0.0)?.into(),
     ])
 }
 
@@ -92,29 +97,28 @@ pub(crate) fn empty(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
 pub(crate) fn empty_strided(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let size = size_arg(ctx, &a, 0)?;
     let stride = a.int_list(1)?;
-    check_options(ctx, &a, 2, 3)?;
-    strided(ctx, &size, &stride).map(|t| vec![t.into()])
+    let dtype = options_dtype(ctx, &a, 2, 3, ctx.default_dtype)?;
+    strided(ctx, &size, &stride, dtype).map(|t| vec![t.into()])
 }
 
-fn strided(ctx: &KernelCtx<'_>, size: &[i64], stride: &[i64]) -> Result<Tensor> {
+fn strided(ctx: &KernelCtx<'_>, size: &[i64], stride: &[i64], dtype: DType) -> Result<Tensor> {
     if stride.len() != size.len() || storage_span(size, stride, 0).is_none() {
         return Err(RuntimeError::shape(
             ctx.op,
             format!("invalid strides {stride:?} for size {size:?}"),
         ));
     }
-    filled(ctx, size, stride, 0.0)
+    filled(ctx, size, stride, dtype, 0.0)
 }
 
 /// `new_empty_strided(self, size, stride, *, dtype, layout, device, pin_memory)`:
 /// options default to `self`'s.
 pub(crate) fn new_empty_strided(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let this = a.tensor(0)?;
-    this.dtype().check_supported(ctx.op, "self")?;
     let size = size_arg(ctx, &a, 1)?;
     let stride = a.int_list(2)?;
-    check_options(ctx, &a, 3, 4)?;
-    strided(ctx, &size, &stride).map(|t| vec![t.into()])
+    let dtype = options_dtype(ctx, &a, 3, 4, this.dtype())?;
+    strided(ctx, &size, &stride, dtype).map(|t| vec![t.into()])
 }
 
 /// `empty_like(self, *, dtype, layout, device, pin_memory, memory_format)`.
@@ -132,29 +136,30 @@ pub(crate) fn ones_like(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IVal
     like(ctx, &a, 1.0)
 }
 
-fn like(ctx: &KernelCtx<'_>, a: &Args<'_>, value: f32) -> Result<Vec<IValue>> {
+fn like(ctx: &KernelCtx<'_>, a: &Args<'_>, value: f64) -> Result<Vec<IValue>> {
     let this = a.tensor(0)?;
-    this.dtype().check_supported(ctx.op, "self")?;
-    check_options(ctx, a, 1, 2)?;
+    let dtype = options_dtype(ctx, a, 1, 2, this.dtype())?;
     let strides = like_strides(ctx, this, a.opt_memory_format(5)?)?;
-    Ok(vec![filled(ctx, this.shape(), &strides, value)?.into()])
+    Ok(vec![
+        filled(ctx, this.shape(), &strides, dtype, value)?.into(),
+    ])
 }
 
 /// `zeros(size, *, dtype, layout, device, pin_memory)`.
 pub(crate) fn zeros(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let size = size_arg(ctx, &a, 0)?;
-    check_options(ctx, &a, 1, 2)?;
+    let dtype = options_dtype(ctx, &a, 1, 2, ctx.default_dtype)?;
     Ok(vec![
-        filled(ctx, &size, &contiguous_strides(&size), 0.0)?.into(),
+        filled(ctx, &size, &contiguous_strides(&size), dtype, 0.0)?.into(),
     ])
 }
 
 /// `ones(size, *, dtype, layout, device, pin_memory)`.
 pub(crate) fn ones(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let size = size_arg(ctx, &a, 0)?;
-    check_options(ctx, &a, 1, 2)?;
+    let dtype = options_dtype(ctx, &a, 1, 2, ctx.default_dtype)?;
     Ok(vec![
-        filled(ctx, &size, &contiguous_strides(&size), 1.0)?.into(),
+        filled(ctx, &size, &contiguous_strides(&size), dtype, 1.0)?.into(),
     ])
 }
 
@@ -163,7 +168,9 @@ pub(crate) fn clone(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
     let this = a.tensor(0)?;
     ctx.check(this, "self")?;
     let strides = like_strides(ctx, this, a.opt_memory_format(1)?)?;
-    let out = ctx.output(this.shape(), &strides, || this.read_f32(ctx.op))?;
+    let out = ctx.output(this.shape(), &strides, this.dtype(), || {
+        this.read_f64(ctx.op)
+    })?;
     Ok(vec![out.into()])
 }
 
@@ -171,7 +178,6 @@ pub(crate) fn clone(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
 pub(crate) fn copy_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let (this, src) = (a.tensor(0)?, a.tensor(1)?);
     ctx.check(this, "self")?;
-    src.dtype().check_supported(ctx.op, "src")?;
     if ctx.has_data() && !src.has_data() {
         return Err(RuntimeError::NoData {
             op: ctx.op.to_owned(),
@@ -186,8 +192,7 @@ pub(crate) fn copy_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
 /// ("Cannot copy out of meta tensor; no data!").
 pub(crate) fn to_copy(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let this = a.tensor(0)?;
-    this.dtype().check_supported(ctx.op, "self")?;
-    check_options(ctx, &a, 1, 2)?;
+    let dtype = options_dtype(ctx, &a, 1, 2, this.dtype())?;
     let target = a.opt_device(3)?.unwrap_or(this.device());
     if target != Device::Meta && !this.has_data() {
         return Err(RuntimeError::NoData {
@@ -196,8 +201,23 @@ pub(crate) fn to_copy(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
     }
     let strides = like_strides(ctx, this, a.opt_memory_format(6)?)?;
     let out = match target {
-        Device::Meta => Tensor::meta(ctx.op, this.shape(), &strides, DType::Float32)?,
-        Device::Cpu => Tensor::from_f32(ctx.op, this.shape(), &strides, &this.read_f32(ctx.op)?)?,
+        Device::Meta => Tensor::meta(ctx.op, this.shape(), &strides, dtype)?,
+        Device::Cpu if dtype.is_integral(true) && this.dtype().is_integral(true) => {
+            Tensor::from_i64(
+                ctx.op,
+                this.shape(),
+                &strides,
+                dtype,
+                &this.read_i64(ctx.op)?,
+            )?
+        }
+        Device::Cpu => Tensor::from_f64(
+            ctx.op,
+            this.shape(),
+            &strides,
+            dtype,
+            &this.read_f64(ctx.op)?,
+        )?,
         other => {
             return Err(RuntimeError::unsupported(
                 ctx.op,
@@ -215,10 +235,10 @@ pub(crate) fn zero_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
 
 /// `fill_.Scalar(self, value)`.
 pub(crate) fn fill_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    fill(ctx, a.tensor(0)?, a.scalar(1)? as f32)
+    fill(ctx, a.tensor(0)?, a.scalar(1)?)
 }
 
-fn fill(ctx: &KernelCtx<'_>, this: &Tensor, value: f32) -> Result<Vec<IValue>> {
+fn fill(ctx: &KernelCtx<'_>, this: &Tensor, value: f64) -> Result<Vec<IValue>> {
     ctx.check(this, "self")?;
     ctx.write(this, || Ok(vec![value; this.numel()]))?;
     Ok(vec![this.clone().into()])
@@ -227,28 +247,28 @@ fn fill(ctx: &KernelCtx<'_>, this: &Tensor, value: f32) -> Result<Vec<IValue>> {
 /// `randn(size, *, dtype, layout, device, pin_memory)`: N(0, 1).
 pub(crate) fn randn(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let size = size_arg(ctx, &a, 0)?;
-    check_options(ctx, &a, 1, 2)?;
+    let dtype = options_dtype(ctx, &a, 1, 2, ctx.default_dtype)?;
     let strides = contiguous_strides(&size);
     let values = if ctx.has_data() {
         Some(ctx.random.normal(ctx.op, numel(&size), 0.0, 1.0)?)
     } else {
         None
     };
-    let out = ctx.output(&size, &strides, || Ok(values.unwrap_or_default()))?;
+    let out = ctx.output(&size, &strides, dtype, || Ok(values.unwrap_or_default()))?;
     Ok(vec![out.into()])
 }
 
 /// `rand(size, *, dtype, layout, device, pin_memory)`: U[0, 1).
 pub(crate) fn rand(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let size = size_arg(ctx, &a, 0)?;
-    check_options(ctx, &a, 1, 2)?;
+    let dtype = options_dtype(ctx, &a, 1, 2, ctx.default_dtype)?;
     let strides = contiguous_strides(&size);
     let values = if ctx.has_data() {
         Some(ctx.random.uniform(ctx.op, numel(&size), 0.0, 1.0)?)
     } else {
         None
     };
-    let out = ctx.output(&size, &strides, || Ok(values.unwrap_or_default()))?;
+    let out = ctx.output(&size, &strides, dtype, || Ok(values.unwrap_or_default()))?;
     Ok(vec![out.into()])
 }
 
@@ -260,7 +280,7 @@ pub(crate) fn uniform_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
     a.expect_none(3, "an explicit Generator")?;
     if ctx.has_data() {
         let values = ctx.random.uniform(ctx.op, this.numel(), from, to)?;
-        this.write_f32(ctx.op, &values)?;
+        this.write_f64(ctx.op, &values)?;
     }
     Ok(vec![this.clone().into()])
 }
@@ -273,7 +293,7 @@ pub(crate) fn normal_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
     a.expect_none(3, "an explicit Generator")?;
     if ctx.has_data() {
         let values = ctx.random.normal(ctx.op, this.numel(), mean, std)?;
-        this.write_f32(ctx.op, &values)?;
+        this.write_f64(ctx.op, &values)?;
     }
     Ok(vec![this.clone().into()])
 }

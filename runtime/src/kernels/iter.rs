@@ -111,14 +111,18 @@ fn broadcast_strides(shape: &[i64], in_shape: &[i64], in_strides: &[i64]) -> Vec
 }
 
 /// The elements of `t` broadcast to `shape`, in logical C order.
-pub(crate) fn read_broadcast(op: &str, t: &Tensor, shape: &[i64]) -> Result<Vec<f32>> {
+pub(crate) fn read_broadcast(op: &str, t: &Tensor, shape: &[i64]) -> Result<Vec<f64>> {
+    broadcast_view(op, t, shape)?.read_f64(op)
+}
+
+/// `t` expanded (stride 0) to `shape`, without copying.
+pub(crate) fn broadcast_view(op: &str, t: &Tensor, shape: &[i64]) -> Result<Tensor> {
     if t.shape() == shape {
-        return t.read_f32(op);
+        return Ok(t.clone());
     }
     let (s, st) =
         expand_geometry(t.shape(), t.stride(), shape).map_err(|m| RuntimeError::shape(op, m))?;
-    let view = t.alias_with(s, st, t.storage_offset());
-    view.read_f32(op)
+    Ok(t.alias_with(s, st, t.storage_offset()))
 }
 
 /// A pointwise operand: its geometry and its elements broadcast to `shape`.
@@ -126,10 +130,10 @@ pub(crate) fn operand_values(
     op: &str,
     operand: crate::dispatch::args::Operand<'_>,
     shape: &[i64],
-) -> Result<Vec<f32>> {
+) -> Result<Vec<f64>> {
     match operand {
         crate::dispatch::args::Operand::Tensor(t) => read_broadcast(op, t, shape),
-        crate::dispatch::args::Operand::Scalar(v) => Ok(vec![v as f32; numel(shape)]),
+        crate::dispatch::args::Operand::Scalar(v, _) => Ok(vec![v; numel(shape)]),
     }
 }
 

@@ -63,12 +63,17 @@ pub(crate) fn stack(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
         crate::tensor::check_alloc(ctx.op, numel)?;
     }
     let strides = contiguous_strides(&shape);
-    let out = ctx.output(&shape, &strides, || {
+    let dtype = tensors
+        .iter()
+        .map(crate::tensor::Tensor::dtype)
+        .reduce(crate::tensor::promote::promote_types)
+        .unwrap_or(first.dtype());
+    let out = ctx.output(&shape, &strides, dtype, || {
         // out[o, i, k] = tensors[i][o, k], with o over the dimensions before
         // `dim` and k over those after it.
         let inputs = tensors
             .iter()
-            .map(|t| t.read_f32(ctx.op))
+            .map(|t| t.read_f64(ctx.op))
             .collect::<Result<Vec<_>>>()?;
         let inner: usize = first.shape()[d..].iter().map(|&s| s as usize).product();
         let mut values = Vec::with_capacity(numel);

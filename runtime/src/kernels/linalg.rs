@@ -27,6 +27,25 @@ fn matrix_dims(op: &str, t: &Tensor, arg: &str) -> Result<(usize, usize)> {
     }
 }
 
+/// The common dtype of matrix operands (PyTorch does not promote them).
+pub(crate) fn same_dtype(op: &str, ts: &[&Tensor]) -> Result<crate::tensor::dtype::DType> {
+    let first = ts
+        .first()
+        .map(|t| t.dtype())
+        .ok_or_else(|| RuntimeError::shape(op, "no operands"))?;
+    if let Some(other) = ts.iter().find(|t| t.dtype() != first) {
+        return Err(RuntimeError::TypeCast {
+            op: op.to_owned(),
+            message: format!(
+                "expected m1 and m2 to have the same dtype, but got: {} != {}",
+                first.scalar_type_name(),
+                other.dtype().scalar_type_name()
+            ),
+        });
+    }
+    Ok(first)
+}
+
 /// The shape of `m1 @ m2`, checking both are compatible matrices.
 fn product_shape(op: &str, m1: &Tensor, m2: &Tensor, names: (&str, &str)) -> Result<Vec<i64>> {
     let (n, k) = matrix_dims(op, m1, names.0)?;
@@ -43,14 +62,14 @@ fn product_shape(op: &str, m1: &Tensor, m2: &Tensor, names: (&str, &str)) -> Res
 fn matmul_values(op: &str, m1: &Tensor, m2: &Tensor) -> Result<Vec<f64>> {
     let (n, k) = matrix_dims(op, m1, "mat1")?;
     let (_, m) = matrix_dims(op, m2, "mat2")?;
-    let a = m1.read_f32(op)?;
-    let b = m2.read_f32(op)?;
+    let a = m1.read_f64(op)?;
+    let b = m2.read_f64(op)?;
     let mut out = vec![0f64; n * m];
     for i in 0..n {
         for p in 0..k {
-            let x = f64::from(a[i * k + p]);
+            let x = a[i * k + p];
             for j in 0..m {
-                out[i * m + j] += x * f64::from(b[p * m + j]);
+                out[i * m + j] += x * b[p * m + j];
             }
         }
     }
@@ -63,11 +82,9 @@ pub(crate) fn mm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     ctx.check(m1, "self")?;
     ctx.check(m2, "mat2")?;
     let shape = product_shape(ctx.op, m1, m2, ("self", "mat2"))?;
-    let out = ctx.output(&shape, &contiguous_strides(&shape), || {
-        Ok(matmul_values(ctx.op, m1, m2)?
-            .into_iter()
-            .map(|v| v as f32)
-            .collect())
+    let dtype = same_dtype(ctx.op, &[m1, m2])?;
+    let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
+        matmul_values(ctx.op, m1, m2)
     })?;
     Ok(vec![out.into()])
 }
@@ -93,10 +110,11 @@ pub(crate) fn addmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
             ),
         ));
     }
-    let out = ctx.output(&shape, &contiguous_strides(&shape), || {
+    let dtype = same_dtype(ctx.op, &[bias, m1, m2])?;
+    let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
         let prod = matmul_values(ctx.op, m1, m2)?;
         let b = if beta == 0.0 {
-            vec![0f32; prod.len()]
+            vec![0f64; prod.len()]
         } else {
             read_broadcast(ctx.op, bias, &shape)?
         };
@@ -104,12 +122,8 @@ pub(crate) fn addmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
             .iter()
             .zip(&b)
             .map(|(&p, &c)| {
-                let scaled = if beta == 0.0 {
-                    0.0
-                } else {
-                    beta * f64::from(c)
-                };
-                (scaled + alpha * p) as f32
+                let scaled = if beta == 0.0 { 0.0 } else { beta * c };
+                scaled + alpha * p
             })
             .collect())
     })?;

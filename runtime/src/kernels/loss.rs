@@ -41,7 +41,8 @@ pub(crate) fn mse_loss(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
     ctx.check(y, "target")?;
     let reduction = reduction(ctx.op, a.int(2)?)?;
     let shape = broadcast(ctx.op, x, y)?;
-    let squares = || -> Result<Vec<f32>> {
+    let dtype = crate::tensor::promote::promote_types(x.dtype(), y.dtype());
+    let squares = || -> Result<Vec<f64>> {
         let xs = read_broadcast(ctx.op, x, &shape)?;
         let ys = read_broadcast(ctx.op, y, &shape)?;
         Ok(xs
@@ -52,17 +53,17 @@ pub(crate) fn mse_loss(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
     };
     let out = if reduction == 0 {
         let strides = output_strides(&shape, &[(x.shape(), x.stride()), (y.shape(), y.stride())]);
-        ctx.output(&shape, &strides, squares)?
+        ctx.output(&shape, &strides, dtype, squares)?
     } else {
-        ctx.output(&[], &[], || {
+        ctx.output(&[], &[], dtype, || {
             let sq = squares()?;
-            let total: f64 = sq.iter().map(|&v| f64::from(v)).sum();
+            let total: f64 = sq.iter().sum();
             let value = if reduction == 1 {
                 total / sq.len().max(1) as f64
             } else {
                 total
             };
-            Ok(vec![value as f32])
+            Ok(vec![value])
         })?
     };
     Ok(vec![out.into()])
@@ -79,12 +80,12 @@ pub(crate) fn mse_loss_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<
     let reduction = reduction(ctx.op, a.int(3)?)?;
     let shape = x.shape().to_vec();
     let norm = if reduction == 1 {
-        (2.0 / numel(&shape).max(1) as f64) as f32
+        2.0 / numel(&shape).max(1) as f64
     } else {
         2.0
     };
-    let out = ctx.output(&shape, &contiguous_strides(&shape), || {
-        let xs = x.read_f32(ctx.op)?;
+    let out = ctx.output(&shape, &contiguous_strides(&shape), x.dtype(), || {
+        let xs = x.read_f64(ctx.op)?;
         let ys = read_broadcast(ctx.op, y, &shape)?;
         let gs = read_broadcast(ctx.op, g, &shape)?;
         Ok(xs

@@ -37,16 +37,17 @@ pub(crate) struct KernelCtx<'a> {
     pub(crate) backend: Device,
     /// Values for random operators.
     pub(crate) random: &'a mut RandomSource,
+    /// `torch.get_default_dtype()`: factories without a dtype and true
+    /// division of integers produce it.
+    pub(crate) default_dtype: DType,
 }
 
 /// A kernel: bound arguments in, results out (schema order).
 pub(crate) type Kernel = fn(&mut KernelCtx<'_>, Args<'_>) -> Result<Vec<IValue>>;
 
 impl KernelCtx<'_> {
-    /// Checks that a tensor argument has a supported dtype and lives on the
-    /// kernel's backend.
-    pub(crate) fn check(&self, t: &Tensor, arg: &str) -> Result<()> {
-        t.dtype().check_supported(self.op, arg)?;
+    /// Checks that a tensor argument lives on the kernel's backend.
+    pub(crate) fn check(&self, t: &Tensor, _arg: &str) -> Result<()> {
         if t.device() != self.backend {
             return Err(RuntimeError::DeviceMismatch {
                 op: self.op.to_owned(),
@@ -62,13 +63,14 @@ impl KernelCtx<'_> {
         self.backend == Device::Cpu
     }
 
-    /// A new float32 output with this geometry; `values` (logical order) is
-    /// only evaluated on a backend with data.
+    /// A new output of `dtype` with this geometry; `values` (logical order,
+    /// cast to `dtype`) is only evaluated on a backend with data.
     pub(crate) fn output(
         &self,
         shape: &[i64],
         strides: &[i64],
-        values: impl FnOnce() -> Result<Vec<f32>>,
+        dtype: DType,
+        values: impl FnOnce() -> Result<Vec<f64>>,
     ) -> Result<Tensor> {
         match self.backend {
             Device::Cpu => {
@@ -76,9 +78,9 @@ impl KernelCtx<'_> {
                     RuntimeError::shape(self.op, format!("invalid shape {shape:?}"))
                 })?;
                 crate::tensor::check_alloc(self.op, numel)?;
-                Tensor::from_f32(self.op, shape, strides, &values()?)
+                Tensor::from_f64(self.op, shape, strides, dtype, &values()?)
             }
-            Device::Meta => Tensor::meta(self.op, shape, strides, DType::Float32),
+            Device::Meta => Tensor::meta(self.op, shape, strides, dtype),
             other => Err(RuntimeError::unsupported(
                 self.op,
                 format!("kernels on device {other}"),
@@ -86,14 +88,35 @@ impl KernelCtx<'_> {
         }
     }
 
-    /// Writes `values` into an in-place operator's `self` (no-op on meta).
+    /// As [`KernelCtx::output`] with exact integer values.
+    pub(crate) fn output_i64(
+        &self,
+        shape: &[i64],
+        strides: &[i64],
+        dtype: DType,
+        values: impl FnOnce() -> Result<Vec<i64>>,
+    ) -> Result<Tensor> {
+        match self.backend {
+            Device::Cpu => {
+                let numel = crate::tensor::strides::checked_numel(shape).ok_or_else(|| {
+                    RuntimeError::shape(self.op, format!("invalid shape {shape:?}"))
+                })?;
+                crate::tensor::check_alloc(self.op, numel)?;
+                Tensor::from_i64(self.op, shape, strides, dtype, &values()?)
+            }
+            _ => self.output(shape, strides, dtype, || Ok(Vec::new())),
+        }
+    }
+
+    /// Writes `values` (cast to `t`'s dtype) into an in-place operator's
+    /// `self` (no-op on meta).
     pub(crate) fn write(
         &self,
         t: &Tensor,
-        values: impl FnOnce() -> Result<Vec<f32>>,
+        values: impl FnOnce() -> Result<Vec<f64>>,
     ) -> Result<()> {
         if self.has_data() {
-            t.write_f32(self.op, &values()?)
+            t.write_f64(self.op, &values()?)
         } else {
             Ok(())
         }

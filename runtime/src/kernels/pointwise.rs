@@ -2,9 +2,10 @@
 //! `threshold_backward`.
 //!
 //! Operands broadcast; a Python number operand is a wrapped scalar. Results
-//! are laid out by [`super::iter::output_strides`]. Arithmetic is float32,
-//! with Scalars (`alpha`, wrapped numbers) rounded to float32 first as
-//! PyTorch does for a float32 computation.
+//! are laid out by [`super::iter::output_strides`] and typed by PyTorch's
+//! promotion ([`crate::tensor::promote`]). Arithmetic runs in f64 and is cast
+//! to the result dtype once: for float32 that is within an ulp of PyTorch's
+//! float32 arithmetic, for integers it is exact below 2^53.
 
 use super::KernelCtx;
 use super::iter::{Geometry, operand_values, output_strides};
@@ -12,24 +13,26 @@ use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+use crate::tensor::promote;
 use crate::tensor::strides::broadcast_shapes;
 
 fn geometry<'a>(o: &Operand<'a>) -> Geometry<'a> {
     match o {
         Operand::Tensor(t) => (t.shape(), t.stride()),
-        Operand::Scalar(_) => (&[], &[]),
+        Operand::Scalar(..) => (&[], &[]),
     }
 }
 
 fn check_operand(ctx: &KernelCtx<'_>, o: &Operand<'_>, arg: &str) -> Result<()> {
     match o {
         Operand::Tensor(t) => ctx.check(t, arg),
-        Operand::Scalar(_) => Ok(()),
+        Operand::Scalar(..) => Ok(()),
     }
 }
 
 /// The broadcast shape of two operands, with PyTorch's error message.
-fn broadcast(op: &str, a: &Geometry<'_>, b: &Geometry<'_>) -> Result<Vec<i64>> {
+pub(crate) fn broadcast(op: &str, a: &Geometry<'_>, b: &Geometry<'_>) -> Result<Vec<i64>> {
     broadcast_shapes(a.0, b.0).ok_or_else(|| {
         RuntimeError::shape(
             op,
@@ -41,59 +44,48 @@ fn broadcast(op: &str, a: &Geometry<'_>, b: &Geometry<'_>) -> Result<Vec<i64>> {
     })
 }
 
-fn binary(
+/// `torch.result_type` of the operands under the context's default dtype.
+pub(crate) fn result_type(ctx: &KernelCtx<'_>, operands: &[Operand<'_>]) -> DType {
+    let promote: Vec<_> = operands.iter().map(Operand::promote).collect();
+    promote::result_type(&promote, ctx.default_dtype).unwrap_or(ctx.default_dtype)
+}
+
+/// A broadcasting binary operator computing `f` in f64 and producing `dtype`
+/// (`None`: the promoted type of the operands).
+pub(crate) fn binary(
     ctx: &KernelCtx<'_>,
     a: Operand<'_>,
     b: Operand<'_>,
-    f: impl Fn(f32, f32) -> f32,
+    dtype: Option<DType>,
+    f: impl Fn(f64, f64) -> f64,
 ) -> Result<Tensor> {
     check_operand(ctx, &a, "self")?;
     check_operand(ctx, &b, "other")?;
     let (ga, gb) = (geometry(&a), geometry(&b));
     let shape = broadcast(ctx.op, &ga, &gb)?;
     let strides = output_strides(&shape, &[ga, gb]);
-    ctx.output(&shape, &strides, || {
+    let dtype = dtype.unwrap_or_else(|| result_type(ctx, &[a, b]));
+    // Integer arithmetic wraps in the result's width; computing in f64 and
+    // casting back gives the same answer for every value below 2^53.
+    ctx.output(&shape, &strides, dtype, || {
         let xa = operand_values(ctx.op, a, &shape)?;
         let xb = operand_values(ctx.op, b, &shape)?;
         Ok(xa.iter().zip(&xb).map(|(&x, &y)| f(x, y)).collect())
     })
 }
 
-fn unary(ctx: &KernelCtx<'_>, t: &Tensor, f: impl Fn(f32) -> f32) -> Result<Tensor> {
-    ctx.check(t, "self")?;
-    let strides = output_strides(t.shape(), &[(t.shape(), t.stride())]);
-    ctx.output(t.shape(), &strides, || {
-        Ok(t.read_f32(ctx.op)?.into_iter().map(f).collect())
-    })
-}
-
-/// `add.Tensor(self, other, *, alpha=1)`: `self + alpha * other`.
-pub(crate) fn add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    let alpha = a.scalar(2)? as f32;
-    let out = binary(ctx, a.operand(0)?, a.operand(1)?, |x, y| x + alpha * y)?;
-    Ok(vec![out.into()])
-}
-
-/// `sub.Tensor(self, other, *, alpha=1)`: `self - alpha * other`.
-pub(crate) fn sub(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    let alpha = a.scalar(2)? as f32;
-    let out = binary(ctx, a.operand(0)?, a.operand(1)?, |x, y| x - alpha * y)?;
-    Ok(vec![out.into()])
-}
-
-/// `mul.Tensor(self, other)` and `mul.Scalar(self, other)`.
-pub(crate) fn mul(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    let out = binary(ctx, a.operand(0)?, a.operand(1)?, |x, y| x * y)?;
-    Ok(vec![out.into()])
-}
-
-/// `add_.Tensor(self, other, *, alpha=1)`: in place; `other` broadcasts to `self`.
-pub(crate) fn add_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    let this = a.tensor(0)?;
+/// An in-place broadcasting binary operator: `self = f(self, other)`, with
+/// PyTorch's casting check of the promoted type against `self`'s dtype.
+pub(crate) fn binary_(
+    ctx: &KernelCtx<'_>,
+    this: &Tensor,
+    other: Operand<'_>,
+    f: impl Fn(f64, f64) -> f64,
+) -> Result<()> {
     ctx.check(this, "self")?;
-    let other = a.operand(1)?;
     check_operand(ctx, &other, "other")?;
-    let alpha = a.scalar(2)? as f32;
+    let computed = result_type(ctx, &[Operand::Tensor(this), other]);
+    promote::check_inplace_cast(ctx.op, computed, this.dtype())?;
     let shape = broadcast(ctx.op, &(this.shape(), this.stride()), &geometry(&other))?;
     if shape != this.shape() {
         return Err(RuntimeError::shape(
@@ -105,22 +97,103 @@ pub(crate) fn add_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
         ));
     }
     ctx.write(this, || {
-        let x = this.read_f32(ctx.op)?;
+        let x = this.read_f64(ctx.op)?;
         let y = operand_values(ctx.op, other, &shape)?;
-        Ok(x.iter().zip(&y).map(|(&x, &y)| x + alpha * y).collect())
-    })?;
+        Ok(x.iter().zip(&y).map(|(&x, &y)| f(x, y)).collect())
+    })
+}
+
+/// A unary operator computing `f` in f64 and producing `dtype` (`None`: the
+/// input's dtype).
+pub(crate) fn unary(
+    ctx: &KernelCtx<'_>,
+    t: &Tensor,
+    dtype: Option<DType>,
+    f: impl Fn(f64) -> f64,
+) -> Result<Tensor> {
+    ctx.check(t, "self")?;
+    let strides = output_strides(t.shape(), &[(t.shape(), t.stride())]);
+    ctx.output(t.shape(), &strides, dtype.unwrap_or(t.dtype()), || {
+        Ok(t.read_f64(ctx.op)?.into_iter().map(f).collect())
+    })
+}
+
+/// PyTorch's check that `alpha` fits the operands' type.
+fn check_alpha(ctx: &KernelCtx<'_>, dtype: DType, alpha: &Args<'_>) -> Result<f64> {
+    let value = alpha.scalar(2)?;
+    if dtype.is_integral(true) && matches!(alpha.values.get(2), Some(IValue::Float(_))) {
+        return Err(RuntimeError::TypeCast {
+            op: ctx.op.to_owned(),
+            message:
+                "For integral input tensors, argument alpha must not be a floating point number."
+                    .into(),
+        });
+    }
+    Ok(value)
+}
+
+fn refuse_bool(ctx: &KernelCtx<'_>, dtype: DType, message: &str) -> Result<()> {
+    if dtype == DType::Bool {
+        return Err(RuntimeError::TypeCast {
+            op: ctx.op.to_owned(),
+            message: message.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// `add.Tensor(self, other, *, alpha=1)`: `self + alpha * other`.
+pub(crate) fn add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (x, y) = (a.operand(0)?, a.operand(1)?);
+    let alpha = check_alpha(ctx, result_type(ctx, &[x, y]), &a)?;
+    let out = binary(ctx, x, y, None, |x, y| x + alpha * y)?;
+    Ok(vec![out.into()])
+}
+
+/// `sub.Tensor(self, other, *, alpha=1)`: `self - alpha * other`.
+pub(crate) fn sub(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (x, y) = (a.operand(0)?, a.operand(1)?);
+    let dtype = result_type(ctx, &[x, y]);
+    refuse_bool(
+        ctx,
+        dtype,
+        "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.",
+    )?;
+    let alpha = check_alpha(ctx, dtype, &a)?;
+    let out = binary(ctx, x, y, Some(dtype), |x, y| x - alpha * y)?;
+    Ok(vec![out.into()])
+}
+
+/// `mul.Tensor(self, other)` and `mul.Scalar(self, other)`.
+pub(crate) fn mul(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let out = binary(ctx, a.operand(0)?, a.operand(1)?, None, |x, y| x * y)?;
+    Ok(vec![out.into()])
+}
+
+/// `add_.Tensor(self, other, *, alpha=1)`: in place; `other` broadcasts to `self`.
+pub(crate) fn add_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    let other = a.operand(1)?;
+    let alpha = check_alpha(ctx, result_type(ctx, &[Operand::Tensor(this), other]), &a)?;
+    binary_(ctx, this, other, |x, y| x + alpha * y)?;
     Ok(vec![this.clone().into()])
 }
 
 /// `neg(self)`.
 pub(crate) fn neg(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    Ok(vec![unary(ctx, a.tensor(0)?, |x| -x)?.into()])
+    let t = a.tensor(0)?;
+    refuse_bool(
+        ctx,
+        t.dtype(),
+        "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.",
+    )?;
+    Ok(vec![unary(ctx, t, None, |x| -x)?.into()])
 }
 
 /// `relu(self)`: `max(self, 0)`, NaN propagating (PyTorch's `clamp_min(self, 0)`).
 pub(crate) fn relu(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     Ok(vec![
-        unary(ctx, a.tensor(0)?, |x| {
+        unary(ctx, a.tensor(0)?, None, |x| {
             if x > 0.0 || x.is_nan() { x } else { 0.0 }
         })?
         .into(),
@@ -130,8 +203,8 @@ pub(crate) fn relu(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
 /// `threshold_backward(grad_output, self, threshold)`:
 /// `self <= threshold ? 0 : grad_output`.
 pub(crate) fn threshold_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    let threshold = a.scalar(2)? as f32;
-    let out = binary(ctx, a.operand(0)?, a.operand(1)?, |g, x| {
+    let threshold = a.scalar(2)?;
+    let out = binary(ctx, a.operand(0)?, a.operand(1)?, None, |g, x| {
         if x <= threshold { 0.0 } else { g }
     })?;
     Ok(vec![out.into()])

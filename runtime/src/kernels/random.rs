@@ -16,7 +16,7 @@ use crate::error::{Result, RuntimeError};
 /// Values for random operators.
 #[derive(Clone, Debug)]
 pub(crate) struct RandomSource {
-    provided: VecDeque<Vec<f32>>,
+    provided: VecDeque<Vec<f64>>,
     state: [u64; 4],
 }
 
@@ -51,7 +51,7 @@ impl RandomSource {
     }
 
     /// Queues the exact output values of the next random operator.
-    pub(crate) fn provide(&mut self, values: Vec<f32>) {
+    pub(crate) fn provide(&mut self, values: Vec<f64>) {
         self.provided.push_back(values);
     }
 
@@ -74,24 +74,24 @@ impl RandomSource {
     }
 
     /// Uniform in [0, 1) with 24 random bits.
-    fn unit(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 * (1.0 / (1u64 << 24) as f32)
+    fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 40) as f64 * (1.0 / (1u64 << 24) as f64)
     }
 
-    fn standard_normal(&mut self) -> f32 {
+    fn standard_normal(&mut self) -> f64 {
         // Box-Muller on (0, 1] x [0, 1).
-        let u1 = 1.0 - f64::from(self.unit());
-        let u2 = f64::from(self.unit());
-        ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
+        let u1 = 1.0 - self.unit();
+        let u2 = self.unit();
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
     }
 
     /// `n` values for `op`: the next provided batch, or generated ones.
-    fn take(
+    pub(crate) fn take(
         &mut self,
         op: &str,
         n: usize,
-        mut generate: impl FnMut(&mut Self) -> f32,
-    ) -> Result<Vec<f32>> {
+        mut generate: impl FnMut(&mut Self) -> f64,
+    ) -> Result<Vec<f64>> {
         if let Some(batch) = self.provided.pop_front() {
             if batch.len() != n {
                 return Err(RuntimeError::RandomValues {
@@ -106,14 +106,12 @@ impl RandomSource {
     }
 
     /// `n` values uniform in [from, to).
-    pub(crate) fn uniform(&mut self, op: &str, n: usize, from: f64, to: f64) -> Result<Vec<f32>> {
-        let (from, to) = (from as f32, to as f32);
+    pub(crate) fn uniform(&mut self, op: &str, n: usize, from: f64, to: f64) -> Result<Vec<f64>> {
         self.take(op, n, |s| s.unit() * (to - from) + from)
     }
 
     /// `n` values from N(mean, std²).
-    pub(crate) fn normal(&mut self, op: &str, n: usize, mean: f64, std: f64) -> Result<Vec<f32>> {
-        let (mean, std) = (mean as f32, std as f32);
+    pub(crate) fn normal(&mut self, op: &str, n: usize, mean: f64, std: f64) -> Result<Vec<f64>> {
         self.take(op, n, |s| s.standard_normal() * std + mean)
     }
 }

@@ -9,23 +9,38 @@ use super::KernelCtx;
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
+use crate::tensor::dtype::DType;
 use crate::tensor::strides::{contiguous_strides, wrap_dim};
 
-fn check_dtype_arg(ctx: &KernelCtx<'_>, a: &Args<'_>, i: usize) -> Result<()> {
-    if let Some(d) = a.opt_dtype(i)? {
-        d.check_supported(ctx.op, "dtype")?;
-    }
-    Ok(())
+/// The result dtype of `sum`: the `dtype` argument, else int64 for integer
+/// and bool inputs (PyTorch's promotion for sums), else the input's.
+pub(crate) fn sum_dtype(a: &Args<'_>, i: usize, input: DType) -> Result<DType> {
+    Ok(a.opt_dtype(i)?.unwrap_or(if input.is_integral(true) {
+        DType::Int64
+    } else {
+        input
+    }))
 }
 
 /// `sum(self, *, dtype=None)`: 0-dim total.
 pub(crate) fn sum(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let t = a.tensor(0)?;
     ctx.check(t, "self")?;
-    check_dtype_arg(ctx, &a, 1)?;
-    let out = ctx.output(&[], &[], || {
-        let total: f64 = t.read_f32(ctx.op)?.iter().map(|&v| f64::from(v)).sum();
-        Ok(vec![total as f32])
+    let dtype = sum_dtype(&a, 1, t.dtype())?;
+    if dtype.is_integral(true) {
+        // Exact integer totals (wrapping as int64 arithmetic does).
+        let out = ctx.output_i64(&[], &[], dtype, || {
+            Ok(vec![
+                t.read_i64(ctx.op)?
+                    .into_iter()
+                    .fold(0i64, i64::wrapping_add),
+            ])
+        })?;
+        return Ok(vec![out.into()]);
+    }
+    let out = ctx.output(&[], &[], dtype, || {
+        let total: f64 = t.read_f64(ctx.op)?.iter().sum();
+        Ok(vec![total])
     })?;
     Ok(vec![out.into()])
 }
@@ -36,7 +51,7 @@ pub(crate) fn sum_dim(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
     let t = a.tensor(0)?;
     ctx.check(t, "self")?;
     let keepdim = a.bool(2)?;
-    check_dtype_arg(ctx, &a, 3)?;
+    let dtype = sum_dtype(&a, 3, t.dtype())?;
     let ndim = t.dim();
     let mut reduce = vec![false; ndim];
     match a.opt_int_list(1)? {
@@ -78,8 +93,8 @@ pub(crate) fn sum_dim(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
             .collect()
     };
     let out_strides = contiguous_strides(&out_shape);
-    let out = ctx.output(&out_shape, &out_strides, || {
-        let values = t.read_f32(ctx.op)?;
+    let out = ctx.output(&out_shape, &out_strides, dtype, || {
+        let values = t.read_f64(ctx.op)?;
         let kept_strides = contiguous_strides(&kept_shape);
         let mut acc = vec![0f64; crate::tensor::strides::numel(&kept_shape)];
         let mut index = vec![0i64; ndim];
@@ -91,7 +106,7 @@ pub(crate) fn sum_dim(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
                 .map(|((&i, &r), &s)| if r { 0 } else { i * s })
                 .sum();
             if let Some(slot) = usize::try_from(pos).ok().and_then(|p| acc.get_mut(p)) {
-                *slot += f64::from(v);
+                *slot += v;
             }
             for d in (0..ndim).rev() {
                 index[d] += 1;
@@ -101,7 +116,7 @@ pub(crate) fn sum_dim(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
                 index[d] = 0;
             }
         }
-        Ok(acc.into_iter().map(|v| v as f32).collect())
+        Ok(acc)
     })?;
     Ok(vec![out.into()])
 }

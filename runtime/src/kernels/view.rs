@@ -205,11 +205,11 @@ pub(crate) fn select_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Ve
     if ctx.has_data() {
         crate::tensor::check_alloc(ctx.op, numel)?;
     }
-    let out = ctx.output(&sizes, &contiguous_strides(&sizes), || {
-        let g = grad.read_f32(ctx.op)?;
+    let out = ctx.output(&sizes, &contiguous_strides(&sizes), grad.dtype(), || {
+        let g = grad.read_f64(ctx.op)?;
         let inner: usize = sizes[d + 1..].iter().map(|&s| s as usize).product();
         let (size, at) = (size as usize, wrapped as usize);
-        let mut values = vec![0f32; numel];
+        let mut values = vec![0f64; numel];
         if inner > 0 {
             for (o, row) in g.chunks_exact(inner).enumerate() {
                 let start = (o * size + at) * inner;

@@ -163,6 +163,7 @@ impl Runtime {
                 op,
                 backend,
                 random: &mut self.random,
+                default_dtype: self.default_dtype,
             };
             kernel(
                 &mut ctx,

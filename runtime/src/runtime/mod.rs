@@ -65,6 +65,7 @@ pub struct Runtime {
     devices: DeviceState,
     faults: Faults,
     context: ExecContext,
+    default_dtype: DType,
 }
 
 impl Default for Runtime {
@@ -87,6 +88,7 @@ impl Runtime {
             devices: DeviceState::default(),
             faults: Faults::default(),
             context: ExecContext::TopLevel,
+            default_dtype: DType::Float32,
         }
     }
 
@@ -198,6 +200,27 @@ impl Runtime {
         }
     }
 
+    /// `torch.get_default_dtype()`.
+    pub fn default_dtype(&self) -> DType {
+        self.default_dtype
+    }
+
+    /// `torch.set_default_dtype(dtype)`: factories without a dtype and true
+    /// division of integers produce it from now on. Only floating dtypes are
+    /// accepted, as in PyTorch.
+    pub fn set_default_dtype(&mut self, dtype: DType) -> Result<()> {
+        if !dtype.is_floating() {
+            return Err(RuntimeError::TypeCast {
+                op: "set_default_dtype".into(),
+                message: format!(
+                    "only floating-point types are supported as the default type, got {dtype}"
+                ),
+            });
+        }
+        self.default_dtype = dtype;
+        Ok(())
+    }
+
     /// Closes the innermost named region.
     pub fn mark_end(&mut self, name: &str) {
         if let Some(t) = &mut self.tracer {
@@ -220,7 +243,8 @@ impl Runtime {
 
     /// [`Runtime::provide_random_values`] with float32 values.
     pub fn provide_random_f32(&mut self, values: Vec<f32>) {
-        self.random.provide(values);
+        self.random
+            .provide(values.into_iter().map(f64::from).collect());
     }
 
     /// Random value batches queued and not yet used.
@@ -270,10 +294,10 @@ impl Runtime {
                 "you can only change requires_grad flags of leaf variables",
             ));
         }
-        if requires_grad {
-            tensor
-                .dtype()
-                .check_supported("set_requires_grad", "self")?;
+        if requires_grad && !tensor.dtype().is_floating() {
+            return Err(RuntimeError::autograd(
+                "only Tensors of floating point dtype can require gradients",
+            ));
         }
         let before = std::mem::replace(&mut tensor.0.autograd.lock().requires_grad, requires_grad);
         if let Some(t) = &mut self.tracer {
@@ -296,8 +320,47 @@ impl Runtime {
         data: &[u8],
         requires_grad: bool,
     ) -> Result<Tensor> {
-        let values = decode_elements("introduce_tensor", dtype, data)?;
-        self.introduce_tensor_f32(shape, stride, offset, &values, requires_grad)
+        const OP: &str = "introduce_tensor";
+        let dtype = DType::from_name(dtype)?;
+        let numel = checked_numel(shape)
+            .ok_or_else(|| RuntimeError::shape(OP, format!("invalid shape {shape:?}")))?;
+        if stride.len() != shape.len() || data.len() != numel * dtype.element_size() {
+            return Err(RuntimeError::shape(
+                OP,
+                format!(
+                    "{} bytes of {dtype} for shape {shape:?} with strides {stride:?}",
+                    data.len()
+                ),
+            ));
+        }
+        let span = storage_span(shape, stride, offset).ok_or_else(|| {
+            RuntimeError::shape(OP, format!("invalid strides {stride:?} / offset {offset}"))
+        })?;
+        crate::tensor::check_alloc(OP, span)?;
+        if requires_grad && !dtype.is_floating() {
+            return Err(RuntimeError::autograd(
+                "only Tensors of floating point dtype can require gradients",
+            ));
+        }
+        // The recorded bytes are in logical order; lay the storage out as a
+        // flat buffer and write them through the geometry.
+        let base = Tensor::zeroed(OP, &[span as i64], &[1], dtype)?;
+        let t = base.alias_with(shape.to_vec(), stride.to_vec(), offset);
+        let logical = Tensor::from_le_bytes_storage(
+            OP,
+            dtype,
+            data,
+            shape,
+            &crate::tensor::strides::contiguous_strides(shape),
+            0,
+        )?;
+        if dtype.is_integral(true) {
+            t.write_i64(OP, &logical.read_i64(OP)?)?;
+        } else {
+            t.write_f64(OP, &logical.read_f64(OP)?)?;
+        }
+        t.0.autograd.lock().requires_grad = requires_grad;
+        Ok(t)
     }
 
     /// [`Runtime::introduce_tensor`] for float32 elements given as numbers.
@@ -358,8 +421,10 @@ impl Runtime {
                 ),
             ));
         }
-        if requires_grad {
-            existing.dtype().check_supported(OP, "existing")?;
+        if requires_grad && !existing.dtype().is_floating() {
+            return Err(RuntimeError::autograd(
+                "only Tensors of floating point dtype can require gradients",
+            ));
         }
         let t = existing.alias_with(shape.to_vec(), stride.to_vec(), offset);
         t.0.autograd.lock().requires_grad = requires_grad;
@@ -416,22 +481,18 @@ impl Runtime {
 }
 
 /// Decodes a recorded value's bytes (little-endian, logical order) into
-/// float32 elements, the only dtype with kernels.
-fn decode_elements(op: &str, dtype: &str, data: &[u8]) -> Result<Vec<f32>> {
-    DType::from_name(dtype)?.check_supported(op, "dtype")?;
-    if !data.len().is_multiple_of(4) {
-        return Err(RuntimeError::shape(
-            op,
-            format!(
-                "{} bytes are not a whole number of float32 elements",
-                data.len()
-            ),
-        ));
-    }
-    Ok(data
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect())
+/// numbers (exact for every dtype but int64 values beyond 2^53).
+fn decode_elements(op: &str, dtype: &str, data: &[u8]) -> Result<Vec<f64>> {
+    let d = DType::from_name(dtype)?;
+    let t = Tensor::from_le_bytes_storage(
+        op,
+        d,
+        data,
+        &[(data.len() / d.element_size()) as i64],
+        &[1],
+        0,
+    )?;
+    t.read_f64(op)
 }
 
 #[cfg(test)]

@@ -1,10 +1,9 @@
 //! Element types.
 //!
-//! The enum names every dtype a trace may mention so that replay can parse any
-//! recorded argument, but only [`DType::Float32`] has kernels. Asking a kernel
-//! for another dtype is a typed [`crate::RuntimeError::UnsupportedDtype`], never
-//! a silent conversion. Adding a dtype means adding a `StorageData` variant and
-//! teaching the kernels' element loops about it.
+//! Every dtype here has storage and kernels (see `tensor::storage` for how
+//! elements are read and cast, and [`crate::tensor::promote`] for PyTorch's
+//! type promotion). A dtype name the enum does not know (complex, quantized,
+//! float8) is a typed [`crate::RuntimeError::UnknownName`] at parse time.
 
 use std::fmt;
 
@@ -14,7 +13,7 @@ use crate::error::{Result, RuntimeError};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DType {
-    /// `torch.float32`: the only dtype with kernels.
+    /// `torch.float32`.
     Float32,
     /// `torch.float64`.
     Float64,
@@ -37,6 +36,20 @@ pub enum DType {
 }
 
 impl DType {
+    /// Every dtype, in PyTorch's promotion order within each category.
+    pub const ALL: [DType; 10] = [
+        DType::Bool,
+        DType::UInt8,
+        DType::Int8,
+        DType::Int16,
+        DType::Int32,
+        DType::Int64,
+        DType::Float16,
+        DType::BFloat16,
+        DType::Float32,
+        DType::Float64,
+    ];
+
     const NAMES: [(DType, &'static str); 10] = [
         (DType::Float32, "float32"),
         (DType::Float64, "float64"),
@@ -71,21 +84,51 @@ impl DType {
             })
     }
 
-    /// Whether ft-runtime has kernels for this dtype.
+    /// Whether ft-runtime has kernels for this dtype (all of them do).
     pub fn is_supported(self) -> bool {
-        self == DType::Float32
+        Self::ALL.contains(&self)
     }
 
-    /// Fails with [`RuntimeError::UnsupportedDtype`] unless kernels exist.
-    pub(crate) fn check_supported(self, op: &str, arg: &str) -> Result<()> {
-        if self.is_supported() {
-            Ok(())
-        } else {
-            Err(RuntimeError::UnsupportedDtype {
-                op: op.to_owned(),
-                arg: arg.to_owned(),
-                dtype: self.name().to_owned(),
-            })
+    /// PyTorch's C++ `ScalarType` name, as its error messages print it
+    /// (`Float`, `Long`, `Bool`).
+    pub fn scalar_type_name(self) -> &'static str {
+        match self {
+            DType::Float32 => "Float",
+            DType::Float64 => "Double",
+            DType::Float16 => "Half",
+            DType::BFloat16 => "BFloat16",
+            DType::Int64 => "Long",
+            DType::Int32 => "Int",
+            DType::Int16 => "Short",
+            DType::Int8 => "Char",
+            DType::UInt8 => "Byte",
+            DType::Bool => "Bool",
+        }
+    }
+
+    /// Bytes per element.
+    pub fn element_size(self) -> usize {
+        match self {
+            DType::Float64 | DType::Int64 => 8,
+            DType::Float32 | DType::Int32 => 4,
+            DType::Float16 | DType::BFloat16 | DType::Int16 => 2,
+            DType::Int8 | DType::UInt8 | DType::Bool => 1,
+        }
+    }
+
+    /// A floating-point dtype (the only ones autograd differentiates here).
+    pub fn is_floating(self) -> bool {
+        matches!(
+            self,
+            DType::Float32 | DType::Float64 | DType::Float16 | DType::BFloat16
+        )
+    }
+
+    /// An integer dtype; `include_bool` counts bool as one.
+    pub fn is_integral(self, include_bool: bool) -> bool {
+        match self {
+            DType::Bool => include_bool,
+            other => !other.is_floating(),
         }
     }
 }
@@ -111,11 +154,12 @@ mod tests {
     }
 
     #[test]
-    fn only_float32_is_supported() {
-        assert!(DType::Float32.check_supported("op", "self").is_ok());
-        let err = DType::Int64.check_supported("aten.add.Tensor", "other");
-        assert!(
-            matches!(err, Err(RuntimeError::UnsupportedDtype { dtype, .. }) if dtype == "int64")
-        );
+    fn every_dtype_is_supported_and_classified() {
+        for d in DType::ALL {
+            assert!(d.is_supported());
+            assert_ne!(d.is_floating(), d.is_integral(true), "{d}");
+        }
+        assert!(!DType::Bool.is_integral(false));
+        assert_eq!(DType::Int64.scalar_type_name(), "Long");
     }
 }

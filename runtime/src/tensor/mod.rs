@@ -23,6 +23,7 @@
 
 pub mod dtype;
 pub mod options;
+pub(crate) mod promote;
 pub(crate) mod storage;
 pub mod strides;
 mod version;
@@ -107,22 +108,41 @@ impl Tensor {
         }))
     }
 
-    /// A float32 tensor with the given geometry whose elements, in logical C
-    /// order, are `values`. The storage is just large enough for the strides.
-    pub(crate) fn from_f32(
+    /// A CPU tensor of `dtype` with the given geometry whose elements, in
+    /// logical C order, are `values` (cast to `dtype`).
+    pub(crate) fn from_f64(
         op: &str,
         shape: &[i64],
         strides: &[i64],
-        values: &[f32],
+        dtype: DType,
+        values: &[f64],
     ) -> Result<Tensor> {
-        let numel = checked_numel(op, shape)?;
-        if values.len() != numel || strides.len() != shape.len() {
+        let t = Tensor::zeroed(op, shape, strides, dtype)?;
+        t.write_f64(op, values)?;
+        Ok(t)
+    }
+
+    /// As [`Tensor::from_f64`] with integer values.
+    pub(crate) fn from_i64(
+        op: &str,
+        shape: &[i64],
+        strides: &[i64],
+        dtype: DType,
+        values: &[i64],
+    ) -> Result<Tensor> {
+        let t = Tensor::zeroed(op, shape, strides, dtype)?;
+        t.write_i64(op, values)?;
+        Ok(t)
+    }
+
+    /// A zero-filled CPU tensor of `dtype` whose storage is just large
+    /// enough for the geometry.
+    pub(crate) fn zeroed(op: &str, shape: &[i64], strides: &[i64], dtype: DType) -> Result<Tensor> {
+        checked_numel(op, shape)?;
+        if strides.len() != shape.len() {
             return Err(RuntimeError::shape(
                 op,
-                format!(
-                    "{} values for shape {shape:?} with strides {strides:?}",
-                    values.len()
-                ),
+                format!("strides {strides:?} for shape {shape:?}"),
             ));
         }
         let span = strides::storage_span(shape, strides, 0).ok_or_else(|| {
@@ -132,18 +152,42 @@ impl Tensor {
             )
         })?;
         check_alloc(op, span)?;
-        let mut data = vec![0f32; span];
-        for (pos, &v) in strides::StridedOffsets::new(shape, strides, 0).zip(values) {
-            if let Some(slot) = data.get_mut(pos) {
-                *slot = v;
-            }
-        }
         Ok(Tensor::from_parts(
-            Arc::new(Storage::with_data(StorageData::F32(data))),
+            Arc::new(Storage::with_data(StorageData::zeros(dtype, span))),
             shape.to_vec(),
             strides.to_vec(),
             0,
-            DType::Float32,
+            dtype,
+            Device::Cpu,
+            VersionCounter::new(),
+        ))
+    }
+
+    /// A tensor of `dtype` over a new storage holding `data` (little-endian
+    /// element bytes), viewed with the given geometry.
+    pub(crate) fn from_le_bytes_storage(
+        op: &str,
+        dtype: DType,
+        data: &[u8],
+        shape: &[i64],
+        strides: &[i64],
+        offset: i64,
+    ) -> Result<Tensor> {
+        let buffer = StorageData::from_le_bytes(dtype, data).ok_or_else(|| {
+            RuntimeError::shape(
+                op,
+                format!(
+                    "{} bytes are not a whole number of {dtype} elements",
+                    data.len()
+                ),
+            )
+        })?;
+        Ok(Tensor::from_parts(
+            Arc::new(Storage::with_data(buffer)),
+            shape.to_vec(),
+            strides.to_vec(),
+            offset,
+            dtype,
             Device::Cpu,
             VersionCounter::new(),
         ))
@@ -344,55 +388,87 @@ impl Tensor {
         self.read_f32("Tensor.to_f32_vec")
     }
 
-    /// The elements in logical C order (`op` names the caller in errors).
-    pub(crate) fn read_f32(&self, op: &str) -> Result<Vec<f32>> {
-        self.0.dtype.check_supported(op, "self")?;
+    /// The elements in logical C order, as f64 (exact for every dtype except
+    /// int64 values beyond 2^53).
+    pub fn to_f64_vec(&self) -> Result<Vec<f64>> {
+        self.read_f64("Tensor.to_f64_vec")
+    }
+
+    /// The elements in logical C order, as i64 (floating values truncate).
+    pub fn to_i64_vec(&self) -> Result<Vec<i64>> {
+        self.read_i64("Tensor.to_i64_vec")
+    }
+
+    fn read_with<R>(
+        &self,
+        op: &str,
+        gather: impl FnOnce(&StorageData, strides::StridedOffsets<'_>) -> Option<R>,
+    ) -> Result<R> {
         check_alloc(op, self.numel())?;
         let data = self
             .0
             .storage
             .read()
             .ok_or_else(|| RuntimeError::NoData { op: op.to_owned() })?;
-        let buf = data.as_f32();
-        StridedOffsets::of(self)
-            .map(|pos| {
-                buf.get(pos)
-                    .copied()
-                    .ok_or_else(|| RuntimeError::shape(op, "tensor geometry exceeds its storage"))
-            })
-            .collect()
+        gather(&data, StridedOffsets::of(self))
+            .ok_or_else(|| RuntimeError::shape(op, "tensor geometry exceeds its storage"))
     }
 
-    /// Writes `values` (logical C order) through this tensor's strides.
-    pub(crate) fn write_f32(&self, op: &str, values: &[f32]) -> Result<()> {
-        self.0.dtype.check_supported(op, "self")?;
-        if values.len() != self.numel() {
+    /// The elements in logical C order as f32 (`op` names the caller in errors).
+    pub(crate) fn read_f32(&self, op: &str) -> Result<Vec<f32>> {
+        Ok(self.read_f64(op)?.into_iter().map(|v| v as f32).collect())
+    }
+
+    /// The elements in logical C order as f64.
+    pub(crate) fn read_f64(&self, op: &str) -> Result<Vec<f64>> {
+        self.read_with(op, |d, pos| d.gather_f64(pos))
+    }
+
+    /// The elements in logical C order as i64.
+    pub(crate) fn read_i64(&self, op: &str) -> Result<Vec<i64>> {
+        self.read_with(op, |d, pos| d.gather_i64(pos))
+    }
+
+    /// The elements' little-endian bytes in logical C order (a blob's data).
+    pub(crate) fn le_bytes(&self, op: &str) -> Result<Vec<u8>> {
+        self.read_with(op, |d, pos| d.gather_le_bytes(pos))
+    }
+
+    fn write_with(
+        &self,
+        op: &str,
+        len: usize,
+        scatter: impl FnOnce(&mut StorageData, strides::StridedOffsets<'_>) -> Option<()>,
+    ) -> Result<()> {
+        if len != self.numel() {
             return Err(RuntimeError::shape(
                 op,
-                format!(
-                    "{} values written into shape {:?}",
-                    values.len(),
-                    self.shape()
-                ),
+                format!("{len} values written into shape {:?}", self.shape()),
             ));
         }
         let Some(mut data) = self.0.storage.write() else {
             // meta tensors have nothing to write
             return Ok(());
         };
-        let buf = data.as_f32_mut();
-        for (pos, &v) in StridedOffsets::of(self).zip(values) {
-            match buf.get_mut(pos) {
-                Some(slot) => *slot = v,
-                None => {
-                    return Err(RuntimeError::shape(
-                        op,
-                        "tensor geometry exceeds its storage",
-                    ));
-                }
-            }
-        }
-        Ok(())
+        scatter(&mut data, StridedOffsets::of(self))
+            .ok_or_else(|| RuntimeError::shape(op, "tensor geometry exceeds its storage"))
+    }
+
+    /// Writes `values` (logical C order) through this tensor's strides,
+    /// cast to its dtype.
+    pub(crate) fn write_f64(&self, op: &str, values: &[f64]) -> Result<()> {
+        self.write_with(op, values.len(), |d, pos| d.scatter_f64(pos, values))
+    }
+
+    /// Writes integer `values` (logical C order), cast to this tensor's dtype.
+    pub(crate) fn write_i64(&self, op: &str, values: &[i64]) -> Result<()> {
+        self.write_with(op, values.len(), |d, pos| d.scatter_i64(pos, values))
+    }
+
+    /// Writes float32 `values` (logical C order), cast to this tensor's dtype.
+    pub(crate) fn write_f32(&self, op: &str, values: &[f32]) -> Result<()> {
+        let wide: Vec<f64> = values.iter().map(|&v| f64::from(v)).collect();
+        self.write_f64(op, &wide)
     }
 
     /// The grad_fn and output number (PyTorch's `gradient_edge` for non-leaves).

@@ -4,29 +4,280 @@
 //! in-place operators write through any view) or, for `meta` tensors, nothing
 //! but a size. It carries its own trace [`IdSlot`] so that views of one buffer
 //! share one storage id in the stream, as FORMAT §3.1 requires.
+//!
+//! Elements are stored in their own dtype ([`StorageData`] has one variant per
+//! dtype). Kernels read them as `f64` (exact for every dtype but int64 values
+//! beyond 2^53) or as `i64` (exact for every integer dtype) through
+//! [`Element`], and write back with PyTorch's C++ cast rules: floating →
+//! integer truncates toward zero and wraps to the width, anything → bool is
+//! "not zero", float → float16/bfloat16 rounds to nearest even.
 
+use half::{bf16, f16};
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use crate::tensor::dtype::DType;
 use crate::trace::slot::IdSlot;
 
-/// Typed element buffer. One variant per dtype that has kernels.
+/// One element type's conversions to and from the kernels' working types.
+pub(crate) trait Element: Copy + Default {
+    /// Bytes per element in a blob.
+    const SIZE: usize;
+    /// The value as f64.
+    fn to_f64(self) -> f64;
+    /// The value as i64 (floating values truncate toward zero).
+    fn to_i64(self) -> i64;
+    /// C++ `static_cast` from double.
+    fn from_f64(v: f64) -> Self;
+    /// C++ `static_cast` from int64 (wrapping to the width).
+    fn from_i64(v: i64) -> Self;
+    /// Appends the little-endian bytes.
+    fn put_le(self, out: &mut Vec<u8>);
+    /// Reads one element from exactly [`Element::SIZE`] little-endian bytes.
+    fn get_le(bytes: &[u8]) -> Self;
+}
+
+macro_rules! float_element {
+    ($t:ty, $size:expr, $from:expr, $to:expr) => {
+        impl Element for $t {
+            const SIZE: usize = $size;
+            fn to_f64(self) -> f64 {
+                #[allow(clippy::redundant_closure_call)]
+                ($to)(self)
+            }
+            fn to_i64(self) -> i64 {
+                self.to_f64() as i64
+            }
+            fn from_f64(v: f64) -> Self {
+                #[allow(clippy::redundant_closure_call)]
+                ($from)(v)
+            }
+            fn from_i64(v: i64) -> Self {
+                Self::from_f64(v as f64)
+            }
+            fn put_le(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            fn get_le(bytes: &[u8]) -> Self {
+                let mut b = [0u8; $size];
+                b.copy_from_slice(&bytes[..$size]);
+                <$t>::from_le_bytes(b)
+            }
+        }
+    };
+}
+
+float_element!(f32, 4, |v: f64| v as f32, f64::from);
+float_element!(f64, 8, |v: f64| v, |v: f64| v);
+float_element!(f16, 2, f16::from_f64, f16::to_f64);
+float_element!(bf16, 2, bf16::from_f64, bf16::to_f64);
+
+macro_rules! int_element {
+    ($t:ty, $size:expr) => {
+        impl Element for $t {
+            const SIZE: usize = $size;
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            fn to_i64(self) -> i64 {
+                self as i64
+            }
+            fn from_f64(v: f64) -> Self {
+                // Truncate toward zero, then wrap to the width (what the CPU
+                // does for C++'s out-of-range casts on x86).
+                (v as i64) as $t
+            }
+            fn from_i64(v: i64) -> Self {
+                v as $t
+            }
+            fn put_le(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            fn get_le(bytes: &[u8]) -> Self {
+                let mut b = [0u8; $size];
+                b.copy_from_slice(&bytes[..$size]);
+                <$t>::from_le_bytes(b)
+            }
+        }
+    };
+}
+
+int_element!(i64, 8);
+int_element!(i32, 4);
+int_element!(i16, 2);
+int_element!(i8, 1);
+int_element!(u8, 1);
+
+impl Element for bool {
+    const SIZE: usize = 1;
+    fn to_f64(self) -> f64 {
+        f64::from(u8::from(self))
+    }
+    fn to_i64(self) -> i64 {
+        i64::from(self)
+    }
+    fn from_f64(v: f64) -> Self {
+        v != 0.0
+    }
+    fn from_i64(v: i64) -> Self {
+        v != 0
+    }
+    fn put_le(self, out: &mut Vec<u8>) {
+        out.push(u8::from(self));
+    }
+    fn get_le(bytes: &[u8]) -> Self {
+        bytes[0] != 0
+    }
+}
+
+/// Typed element buffer, one variant per dtype.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum StorageData {
     /// float32 elements.
     F32(Vec<f32>),
+    /// float64 elements.
+    F64(Vec<f64>),
+    /// float16 elements.
+    F16(Vec<f16>),
+    /// bfloat16 elements.
+    BF16(Vec<bf16>),
+    /// int64 elements.
+    I64(Vec<i64>),
+    /// int32 elements.
+    I32(Vec<i32>),
+    /// int16 elements.
+    I16(Vec<i16>),
+    /// int8 elements.
+    I8(Vec<i8>),
+    /// uint8 elements.
+    U8(Vec<u8>),
+    /// bool elements.
+    Bool(Vec<bool>),
+}
+
+/// Runs `$body` with `$v` bound to the typed vector of any variant.
+macro_rules! with_vec {
+    ($data:expr, $v:ident => $body:expr) => {
+        match $data {
+            StorageData::F32($v) => $body,
+            StorageData::F64($v) => $body,
+            StorageData::F16($v) => $body,
+            StorageData::BF16($v) => $body,
+            StorageData::I64($v) => $body,
+            StorageData::I32($v) => $body,
+            StorageData::I16($v) => $body,
+            StorageData::I8($v) => $body,
+            StorageData::U8($v) => $body,
+            StorageData::Bool($v) => $body,
+        }
+    };
+}
+
+fn gather<T: Element, R>(
+    buf: &[T],
+    positions: impl Iterator<Item = usize>,
+    f: impl Fn(T) -> R,
+) -> Option<Vec<R>> {
+    positions.map(|p| buf.get(p).map(|&x| f(x))).collect()
+}
+
+fn scatter<T: Element, V: Copy>(
+    buf: &mut [T],
+    positions: impl Iterator<Item = usize>,
+    values: &[V],
+    f: impl Fn(V) -> T,
+) -> Option<()> {
+    for (p, &v) in positions.zip(values) {
+        *buf.get_mut(p)? = f(v);
+    }
+    Some(())
+}
+
+fn decode<T: Element>(bytes: &[u8]) -> Vec<T> {
+    bytes.chunks_exact(T::SIZE).map(T::get_le).collect()
 }
 
 impl StorageData {
-    pub(crate) fn as_f32(&self) -> &[f32] {
-        match self {
-            StorageData::F32(v) => v,
+    /// `len` zero elements of `dtype`.
+    pub(crate) fn zeros(dtype: DType, len: usize) -> StorageData {
+        match dtype {
+            DType::Float32 => StorageData::F32(vec![0.0; len]),
+            DType::Float64 => StorageData::F64(vec![0.0; len]),
+            DType::Float16 => StorageData::F16(vec![f16::ZERO; len]),
+            DType::BFloat16 => StorageData::BF16(vec![bf16::ZERO; len]),
+            DType::Int64 => StorageData::I64(vec![0; len]),
+            DType::Int32 => StorageData::I32(vec![0; len]),
+            DType::Int16 => StorageData::I16(vec![0; len]),
+            DType::Int8 => StorageData::I8(vec![0; len]),
+            DType::UInt8 => StorageData::U8(vec![0; len]),
+            DType::Bool => StorageData::Bool(vec![false; len]),
         }
     }
 
-    pub(crate) fn as_f32_mut(&mut self) -> &mut [f32] {
-        match self {
-            StorageData::F32(v) => v,
+    /// Elements of `dtype` decoded from little-endian bytes; `None` when the
+    /// length is not a whole number of elements.
+    pub(crate) fn from_le_bytes(dtype: DType, bytes: &[u8]) -> Option<StorageData> {
+        if !bytes.len().is_multiple_of(dtype.element_size()) {
+            return None;
         }
+        Some(match dtype {
+            DType::Float32 => StorageData::F32(decode(bytes)),
+            DType::Float64 => StorageData::F64(decode(bytes)),
+            DType::Float16 => StorageData::F16(decode(bytes)),
+            DType::BFloat16 => StorageData::BF16(decode(bytes)),
+            DType::Int64 => StorageData::I64(decode(bytes)),
+            DType::Int32 => StorageData::I32(decode(bytes)),
+            DType::Int16 => StorageData::I16(decode(bytes)),
+            DType::Int8 => StorageData::I8(decode(bytes)),
+            DType::UInt8 => StorageData::U8(decode(bytes)),
+            DType::Bool => StorageData::Bool(decode(bytes)),
+        })
+    }
+
+    /// Number of elements.
+    pub(crate) fn len(&self) -> usize {
+        with_vec!(self, v => v.len())
+    }
+
+    /// The elements at `positions` as f64; `None` if one is out of bounds.
+    pub(crate) fn gather_f64(&self, positions: impl Iterator<Item = usize>) -> Option<Vec<f64>> {
+        with_vec!(self, v => gather(v, positions, Element::to_f64))
+    }
+
+    /// The elements at `positions` as i64; `None` if one is out of bounds.
+    pub(crate) fn gather_i64(&self, positions: impl Iterator<Item = usize>) -> Option<Vec<i64>> {
+        with_vec!(self, v => gather(v, positions, Element::to_i64))
+    }
+
+    /// The little-endian bytes of the elements at `positions`.
+    pub(crate) fn gather_le_bytes(
+        &self,
+        positions: impl Iterator<Item = usize>,
+    ) -> Option<Vec<u8>> {
+        with_vec!(self, v => {
+            let mut out = Vec::new();
+            for p in positions {
+                v.get(p)?.put_le(&mut out);
+            }
+            Some(out)
+        })
+    }
+
+    /// Writes `values` (cast to this buffer's dtype) at `positions`.
+    pub(crate) fn scatter_f64(
+        &mut self,
+        positions: impl Iterator<Item = usize>,
+        values: &[f64],
+    ) -> Option<()> {
+        with_vec!(self, v => scatter(v, positions, values, Element::from_f64))
+    }
+
+    /// Writes integer `values` (cast to this buffer's dtype) at `positions`.
+    pub(crate) fn scatter_i64(
+        &mut self,
+        positions: impl Iterator<Item = usize>,
+        values: &[i64],
+    ) -> Option<()> {
+        with_vec!(self, v => scatter(v, positions, values, Element::from_i64))
     }
 }
 
@@ -44,9 +295,7 @@ pub(crate) struct Storage {
 impl Storage {
     /// Storage holding `data`.
     pub(crate) fn with_data(data: StorageData) -> Storage {
-        let len = match &data {
-            StorageData::F32(v) => v.len(),
-        };
+        let len = data.len();
         Storage {
             data: Some(RwLock::new(data)),
             len,
@@ -79,5 +328,43 @@ impl Storage {
 
     pub(crate) fn write(&self) -> Option<RwLockWriteGuard<'_, StorageData>> {
         self.data.as_ref().map(RwLock::write)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn casts_follow_cpp_rules() {
+        assert_eq!(<i64 as Element>::from_f64(-2.7), -2);
+        assert_eq!(<u8 as Element>::from_f64(257.0), 1);
+        assert_eq!(<i8 as Element>::from_i64(200), -56);
+        assert!(<bool as Element>::from_f64(f64::NAN));
+        assert!(!<bool as Element>::from_f64(0.0));
+        assert_eq!(
+            <f16 as Element>::from_f64(1.0 / 3.0).to_f64(),
+            0.333251953125
+        );
+    }
+
+    #[test]
+    fn bytes_round_trip_every_dtype() {
+        for dtype in DType::ALL {
+            let mut data = StorageData::zeros(dtype, 3);
+            data.scatter_f64(0..3, &[1.0, 0.0, 3.0]).expect("in bounds");
+            let bytes = data.gather_le_bytes(0..3).expect("in bounds");
+            assert_eq!(bytes.len(), 3 * dtype.element_size());
+            let back = StorageData::from_le_bytes(dtype, &bytes).expect("whole elements");
+            assert_eq!(back, data, "{dtype}");
+        }
+    }
+
+    #[test]
+    fn int64_reads_exactly() {
+        let big = (1i64 << 60) + 1;
+        let mut data = StorageData::zeros(DType::Int64, 1);
+        data.scatter_i64(0..1, &[big]).expect("in bounds");
+        assert_eq!(data.gather_i64(0..1), Some(vec![big]));
     }
 }

@@ -179,8 +179,7 @@ impl Tracer {
         if !t.has_data() {
             return None;
         }
-        let values = t.read_f32("trace").ok()?;
-        let bytes = ft_trace::tensor_bytes::f32_to_bytes(&values);
+        let bytes = t.le_bytes("trace").ok()?;
         self.sink.put_blob(t.dtype().name(), t.shape(), &bytes)
     }
 

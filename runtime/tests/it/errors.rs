@@ -124,17 +124,32 @@ fn stack_and_select_check_their_arguments() {
 #[test]
 fn unsupported_dtypes_and_devices_are_typed_errors() {
     let mut rt = Runtime::new();
-    let err = rt
+    let out = rt
         .call(
             "aten.empty.memory_format",
             vec![IValue::IntList(vec![2]), IValue::Dtype(DType::Int64)],
         )
-        .expect_err("int64");
-    assert!(matches!(&err, RuntimeError::UnsupportedDtype { dtype, .. } if dtype == "int64"));
-    assert!(
-        rt.introduce_tensor("int64", &[1], &[1], 0, &[0; 8], false)
-            .is_err()
-    );
+        .expect("int64 factory");
+    assert_eq!(out[0].as_tensor().map(|t| t.dtype()), Some(DType::Int64));
+    // int64 values beyond 2^53 survive introduction exactly
+    let big = (1i64 << 60) + 3;
+    let t = rt
+        .introduce_tensor("int64", &[1], &[1], 0, &big.to_le_bytes(), false)
+        .expect("int64 tensor");
+    assert_eq!(t.to_i64_vec().expect("read"), vec![big]);
+    // wrong byte count, integer leaf requiring grad, unknown dtype names
+    assert!(matches!(
+        rt.introduce_tensor("int64", &[2], &[1], 0, &[0; 8], false),
+        Err(RuntimeError::Shape { .. })
+    ));
+    assert!(matches!(
+        rt.introduce_tensor("int64", &[1], &[1], 0, &[0; 8], true),
+        Err(RuntimeError::Autograd { .. })
+    ));
+    assert!(matches!(
+        rt.introduce_tensor("complex64", &[1], &[1], 0, &[0; 8], false),
+        Err(RuntimeError::UnknownName { .. })
+    ));
     assert!(matches!(
         rt.introduce_tensor("float33", &[1], &[1], 0, &[0; 4], false),
         Err(RuntimeError::UnknownName { .. })
