@@ -1,8 +1,9 @@
 //! The operator registry: schemas ingested from `native_functions.yaml`
 //! lines, each with its kernel and its per-key handlers.
 //!
-//! The table is [`NATIVE_FUNCTIONS`] (the file `native_functions.yaml` next
-//! to this module). Each entry is a `- func:` line and an optional
+//! The table is [`NATIVE_FUNCTIONS`] (the files in `native_functions/` next
+//! to this module, one per operator family; an overload may appear in only
+//! one of them). Each entry is a `- func:` line and an optional
 //! `dispatch:` line. Which handler each dispatch key has for an operator is
 //! derived from the schema the way PyTorch's code generator derives it, and
 //! was checked against `torch._C._dispatch_dump_table` for every operator here:
@@ -23,8 +24,26 @@ use super::key::DispatchKey;
 use super::schema::{FunctionSchema, SchemaError};
 use crate::error::{Result, RuntimeError};
 
-/// The built-in operator table.
-pub const NATIVE_FUNCTIONS: &str = include_str!("native_functions.yaml");
+/// The built-in operator table: `(file, text)` per operator family.
+pub const NATIVE_FUNCTIONS: &[(&str, &str)] = &[
+    ("core.yaml", include_str!("native_functions/core.yaml")),
+    (
+        "elementwise.yaml",
+        include_str!("native_functions/elementwise.yaml"),
+    ),
+    ("reduce.yaml", include_str!("native_functions/reduce.yaml")),
+    ("shape.yaml", include_str!("native_functions/shape.yaml")),
+    ("nn.yaml", include_str!("native_functions/nn.yaml")),
+    ("linalg.yaml", include_str!("native_functions/linalg.yaml")),
+    (
+        "factory.yaml",
+        include_str!("native_functions/factory.yaml"),
+    ),
+    (
+        "foreach.yaml",
+        include_str!("native_functions/foreach.yaml"),
+    ),
+];
 
 /// How a dispatch key handles an operator (the `handler` of a chain step).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -147,6 +166,12 @@ impl Registry {
                         reason: format!("line {}: duplicate operator {python_name}", lineno + 1),
                     });
                 }
+                if entries.contains_key(&python_name) {
+                    return Err(SchemaError {
+                        schema: line.to_owned(),
+                        reason: format!("line {}: `{python_name}` is registered twice", lineno + 1),
+                    });
+                }
                 entries.insert(
                     python_name.clone(),
                     OpEntry {
@@ -175,10 +200,31 @@ impl Registry {
         Ok(Registry { entries })
     }
 
+    /// Parses several tables (`(file, text)`) into one; errors name the file,
+    /// and an overload registered in two files is an error.
+    pub fn parse_files(files: &[(&str, &str)]) -> Result<Registry, SchemaError> {
+        let mut entries = BTreeMap::new();
+        for (file, text) in files {
+            let part = Registry::parse(text).map_err(|e| SchemaError {
+                schema: e.schema,
+                reason: format!("{file}: {}", e.reason),
+            })?;
+            for (name, entry) in part.entries {
+                if entries.insert(name.clone(), entry).is_some() {
+                    return Err(SchemaError {
+                        schema: name,
+                        reason: format!("{file}: registered in another file too"),
+                    });
+                }
+            }
+        }
+        Ok(Registry { entries })
+    }
+
     /// The built-in table ([`NATIVE_FUNCTIONS`]).
     pub fn builtin() -> Result<&'static Registry> {
         static BUILTIN: LazyLock<Result<Registry, SchemaError>> =
-            LazyLock::new(|| Registry::parse(NATIVE_FUNCTIONS));
+            LazyLock::new(|| Registry::parse_files(NATIVE_FUNCTIONS));
         BUILTIN
             .as_ref()
             .map_err(|e| RuntimeError::Schema(e.clone()))

@@ -11,14 +11,19 @@
 //! On the `meta` backend the same kernels compute shapes and strides and skip
 //! the elements. Random kernels take their values from [`random::RandomSource`].
 
+mod elementwise;
 mod factory;
+mod foreach;
+mod indexing;
 pub(crate) mod iter;
 mod join;
 mod linalg;
 mod loss;
+mod nn;
 mod pointwise;
 pub(crate) mod random;
 mod reduce;
+mod reduction;
 mod view;
 
 use crate::device::Device;
@@ -123,8 +128,18 @@ impl KernelCtx<'_> {
     }
 }
 
-/// The kernel registered for an operator, by Python overload name.
+/// The kernel registered for an operator, by Python overload name: the
+/// core table below, then each family's table.
 pub(crate) fn lookup(op: &str) -> Option<Kernel> {
+    core(op)
+        .or_else(|| elementwise::lookup(op))
+        .or_else(|| reduction::lookup(op))
+        .or_else(|| indexing::lookup(op))
+        .or_else(|| nn::lookup(op))
+        .or_else(|| foreach::lookup(op))
+}
+
+fn core(op: &str) -> Option<Kernel> {
     Some(match op {
         "aten.t.default" => view::t,
         "aten.view.default" => view::view,

@@ -22,6 +22,11 @@ mod backward;
 mod call;
 mod decompose;
 mod ops;
+mod ops_elementwise;
+mod ops_foreach;
+mod ops_indexing;
+mod ops_nn;
+mod ops_reduction;
 
 use std::sync::Arc;
 

@@ -14,12 +14,17 @@
 //! whenever both gradients are op calls.
 
 pub(crate) mod accumulate_grad;
+pub(crate) mod elementwise;
+pub(crate) mod foreach;
 pub(crate) mod graph_root;
+pub(crate) mod indexing;
 pub(crate) mod join;
 pub(crate) mod linalg;
 pub(crate) mod loss;
+pub(crate) mod nn;
 pub(crate) mod pointwise;
 pub(crate) mod reduce;
+pub(crate) mod reduction;
 pub(crate) mod shape;
 
 use crate::autograd::BackwardCtx;

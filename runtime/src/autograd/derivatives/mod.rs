@@ -28,6 +28,12 @@
 //! neither a row nor that property fail with a typed error when a graph
 //! would have to be recorded through them.
 
+mod elementwise;
+mod foreach;
+mod indexing;
+mod nn;
+mod reduction;
+
 use super::BackwardFn;
 use super::functions::join::StackBackward0;
 use super::functions::linalg::{AddmmBackward0, MatrixLayout, MmBackward0};
@@ -72,17 +78,17 @@ pub(crate) enum Differentiability {
     Missing,
 }
 
-fn tensor(args: &[IValue], i: usize) -> Result<&Tensor> {
+pub(super) fn tensor(args: &[IValue], i: usize) -> Result<&Tensor> {
     args.get(i)
         .and_then(IValue::as_tensor)
         .ok_or_else(|| RuntimeError::autograd(format!("derivative: argument {i} is not a tensor")))
 }
 
-fn arg(args: &[IValue], i: usize) -> IValue {
+pub(super) fn arg(args: &[IValue], i: usize) -> IValue {
     args.get(i).cloned().unwrap_or(IValue::None)
 }
 
-fn int_list(args: &[IValue], i: usize) -> Option<Vec<i64>> {
+pub(super) fn int_list(args: &[IValue], i: usize) -> Option<Vec<i64>> {
     match args.get(i) {
         Some(IValue::IntList(v)) => Some(v.clone()),
         Some(IValue::Int(v)) => Some(vec![*v]),
@@ -90,17 +96,18 @@ fn int_list(args: &[IValue], i: usize) -> Option<Vec<i64>> {
     }
 }
 
-fn int(args: &[IValue], i: usize) -> i64 {
+pub(super) fn int(args: &[IValue], i: usize) -> i64 {
     match args.get(i) {
         Some(IValue::Int(v)) => *v,
         _ => 0,
     }
 }
 
-fn needs(needs: &[bool], i: usize) -> bool {
+pub(super) fn needs(needs: &[bool], i: usize) -> bool {
     needs.get(i).copied().unwrap_or(false)
 }
 
+/// `&'static Derivative` literal: `derivative!("NameBackward0", &[inputs], build)`.
 macro_rules! derivative {
     ($name:literal, $inputs:expr, $build:expr) => {
         &Derivative {
@@ -110,11 +117,24 @@ macro_rules! derivative {
         }
     };
 }
+#[allow(unused_imports)] // used by the family tables
+pub(super) use derivative;
 
-/// The autograd entry of an operator, by Python overload name.
+/// The autograd entry of an operator, by Python overload name: the core
+/// table below, then each family's table.
 pub(crate) fn lookup(op: &str) -> Differentiability {
-    use Differentiability::{Derivative as D, Missing, NotDifferentiable};
-    match op {
+    core(op)
+        .or_else(|| elementwise::lookup(op))
+        .or_else(|| reduction::lookup(op))
+        .or_else(|| indexing::lookup(op))
+        .or_else(|| nn::lookup(op))
+        .or_else(|| foreach::lookup(op))
+        .unwrap_or(Differentiability::Missing)
+}
+
+fn core(op: &str) -> Option<Differentiability> {
+    use Differentiability::{Derivative as D, NotDifferentiable};
+    Some(match op {
         "aten.t.default" => D(derivative!("TBackward0", &[0], |_, _| Ok(Box::new(
             TBackward0
         )))),
@@ -239,8 +259,8 @@ pub(crate) fn lookup(op: &str) -> Differentiability {
         | "aten.ones_like.default"
         | "aten.randn.default"
         | "aten.rand.default" => NotDifferentiable,
-        _ => Missing,
-    }
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,1 @@
+//! Backward functions of the elementwise, activation, comparison and logic operators.

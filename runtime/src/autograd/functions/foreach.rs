@@ -1,0 +1,1 @@
+//! Backward functions of the `_foreach_*` operators.

@@ -1,0 +1,1 @@
+//! Backward functions of the shape, view, joining and indexing operators.

@@ -1,0 +1,1 @@
+//! Backward functions of the neural-network operators (softmax, losses, normalization, convolution, pooling, attention) and batched matrix products.

@@ -1,0 +1,1 @@
+//! Backward functions of the reductions, factories and random operators.
