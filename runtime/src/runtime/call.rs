@@ -305,6 +305,17 @@ impl Runtime {
                 if !self.grad_enabled || !needs.iter().any(|&n| n) {
                     return Ok(None);
                 }
+                // Only floating outputs are differentiable: an explicit
+                // non-floating `dtype` (`x.long()`, `sum(dtype=torch.int64)`)
+                // records no node and takes no sequence number (observed in
+                // torch 2.15: `x.long()` of a leaf that requires grad has no
+                // grad_fn, and the next node's sequence number is unchanged).
+                if let Some(i) = entry.schema.argument_index("dtype")
+                    && let Some(IValue::Dtype(d)) = args.get(i)
+                    && !d.is_floating()
+                {
+                    return Ok(None);
+                }
                 if inplace
                     && args.first().and_then(IValue::as_tensor).is_some_and(|t| {
                         t.0.autograd
