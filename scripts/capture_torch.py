@@ -238,6 +238,25 @@ def device_name(device: torch.device) -> str:
     return str(device)
 
 
+def tensor_bytes(t: torch.Tensor) -> bytes:
+    """The elements of `t` in logical C order, in the machine's byte order
+    (FORMAT.md §2.3), whatever its geometry: stride 0 (an expanded gradient),
+    size-1 dimensions with any stride, 0-dim, non-contiguous, a storage
+    offset, the conjugate and negative bits. The values are copied into a
+    fresh 1-d CPU buffer (stride 1) and that buffer is read as bytes;
+    `t.contiguous()` is not enough, since PyTorch calls a tensor whose
+    non-size-1 dimensions are dense contiguous even when a size-1 dimension
+    has stride 0, and the byte view needs stride 1. Runs with dispatch modes
+    disabled and on a detached tensor: no op, no node."""
+    with _C._DisableTorchDispatch():
+        src = t.detach()
+        buf = torch.empty(src.numel(), dtype=src.dtype, device="cpu")
+        if buf.numel() == 0:
+            return b""
+        buf.view(src.shape).copy_(src)
+        return buf.view(torch.uint8).numpy().tobytes()
+
+
 def node_name(node: Any) -> str:
     """PyTorch's node name without a C++ namespace (`AccumulateGrad`)."""
     return node.name().rsplit("::", 1)[-1]
@@ -809,10 +828,7 @@ class Recorder:
         """Stores the tensor's value as a blob; None when it has no data."""
         if t.device.type == "meta":
             return None
-        with _C._DisableTorchDispatch():
-            flat = t.detach().contiguous().reshape(-1)
-            data = flat.view(torch.uint8).cpu().numpy().tobytes() if flat.numel() else b""
-        return self.writer.put_blob(dtype_name(t.dtype), list(t.shape), data)
+        return self.writer.put_blob(dtype_name(t.dtype), list(t.shape), tensor_bytes(t))
 
     def alias(self, out: torch.Tensor, source: torch.Tensor) -> None:
         """Makes `out` the same tensor (same id) as `source` (FORMAT §3.6.6)."""
