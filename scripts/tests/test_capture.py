@@ -15,6 +15,7 @@ from conftest import REPO, corpus_names, events_named, ops, program_path, run_cl
 import capture_torch
 import ftr
 from capture_torch import LibstdcxxHeap
+from recording_diff import first_difference
 
 CORPUS = corpus_names()
 GOLDEN = {name: REPO / "traces" / f"{name.removeprefix('corpus/')}.torch.ftr" for name in CORPUS}
@@ -31,21 +32,22 @@ def test_capturing_twice_gives_identical_bytes_and_the_golden(captures):
     _, first = captures.get("tiny_mlp")
     _, second = captures.get("tiny_mlp", tag="-again")
     assert first.read_bytes() == second.read_bytes()
-    assert first.read_bytes() == GOLDEN["tiny_mlp"].read_bytes()
+    assert first_difference(str(first), str(GOLDEN["tiny_mlp"])) is None
 
 
 @pytest.mark.parametrize("name", CORPUS)
 def test_every_corpus_program_recaptures_to_its_golden(captures, name):
     result, path = captures.get(name)
     assert result.status == capture_torch.EXIT_OK, result.message
-    assert path.read_bytes() == GOLDEN[name].read_bytes(), f"run scripts/update_goldens.sh if {name} changed on purpose"
+    why = first_difference(str(path), str(GOLDEN[name]))
+    assert why is None, f"{why} (run scripts/update_goldens.sh if {name} changed on purpose)"
 
 
 def test_command_line_recapture_equals_the_golden(tmp_path):
     out = tmp_path / "mlp_train.ftr"
     run = run_cli(program_path("mlp_train"), "-o", str(out), "--zero-timestamps")
     assert run.returncode == 0, run.stderr
-    assert out.read_bytes() == GOLDEN["mlp_train"].read_bytes()
+    assert first_difference(str(out), str(GOLDEN["mlp_train"])) is None
 
 
 def test_meta_names_producer_program_and_versions(captures):

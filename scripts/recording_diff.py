@@ -1,0 +1,139 @@
+"""Whether two captures of one program record the same run.
+
+Two captures of a program on one machine are byte-identical (the capture is
+deterministic). Across machines they need not be: PyTorch's float kernels
+(MKL GEMM, vectorised math) round differently on different CPUs (observed:
+an AVX-512 Xeon's float32 `addmm` differs from the goldens' machine by up to
+2.4e-7), so every value — and a Python number read from a tensor
+(`loss.item()`) — may move by an ulp while nothing else changes.
+
+`first_difference(a, b)` therefore accepts two traces when they are
+byte-identical, or when they have the same events in the same order, equal in
+every structural field, with every recorded value (blob or Python float)
+within `torch.testing.assert_close`'s default tolerance for its dtype. It
+returns None then, and otherwise a one-line description of the first
+difference. `python scripts/recording_diff.py A B` exits 0 or 1 accordingly.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any, Optional
+
+import numpy as np
+
+import ftr
+
+# torch.testing.assert_close defaults: dtype -> (rtol, atol).
+TOLERANCES = {
+    "float32": (1.3e-6, 1e-5),
+    "float64": (1e-7, 1e-7),
+    "float16": (1e-3, 1e-5),
+    "bfloat16": (1.6e-2, 1e-5),
+}
+NUMPY_DTYPES = {
+    "float32": np.float32,
+    "float64": np.float64,
+    "float16": np.float16,
+    "int64": np.int64,
+    "int32": np.int32,
+    "int16": np.int16,
+    "int8": np.int8,
+    "uint8": np.uint8,
+    "bool": np.bool_,
+}
+# A Python float in an op's arguments or results: float32 is the usual source.
+SCALAR_TOLERANCE = TOLERANCES["float32"]
+
+
+def _close(x: float, y: float, rtol: float, atol: float) -> bool:
+    if math.isnan(x) or math.isnan(y):
+        return math.isnan(x) and math.isnan(y)
+    return abs(x - y) <= atol + rtol * abs(y)
+
+
+def _values(blob: ftr.Blob) -> np.ndarray:
+    if blob.dtype == "bfloat16":
+        raw = np.frombuffer(blob.data, dtype=np.uint16).astype(np.uint32) << 16
+        return raw.view(np.float32).astype(np.float64)
+    return np.frombuffer(blob.data, dtype=NUMPY_DTYPES[blob.dtype]).astype(np.float64)
+
+
+def _blob_difference(a: ftr.Blob, b: ftr.Blob) -> Optional[str]:
+    if (a.dtype, list(a.shape)) != (b.dtype, list(b.shape)):
+        return f"value {a.dtype}{list(a.shape)} vs {b.dtype}{list(b.shape)}"
+    if a.data == b.data:
+        return None
+    if a.dtype not in NUMPY_DTYPES and a.dtype != "bfloat16":
+        return f"{a.dtype} values differ"
+    xa, xb = _values(a), _values(b)
+    rtol, atol = TOLERANCES.get(a.dtype, (0.0, 0.0))
+    close = np.isclose(xa, xb, rtol=rtol, atol=atol, equal_nan=True)
+    if bool(close.all()):
+        return None
+    worst = int(np.argmax(np.abs(xa - xb)))
+    return f"{a.dtype} value differs beyond tolerance at element {worst}: {xa[worst]!r} vs {xb[worst]!r}"
+
+
+def _payload_difference(a: Any, b: Any, digests: list) -> Optional[str]:
+    """Compares decoded payloads; digest pairs are collected for the blob check."""
+    if isinstance(a, (bytes, bytearray)) and isinstance(b, (bytes, bytearray)):
+        digests.append((bytes(a), bytes(b)))
+        return None
+    if isinstance(a, float) and isinstance(b, float):
+        return None if _close(a, b, *SCALAR_TOLERANCE) else f"number {a!r} vs {b!r}"
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return f"{len(a)} fields vs {len(b)}"
+        for x, y in zip(a, b):
+            why = _payload_difference(x, y, digests)
+            if why:
+                return why
+        return None
+    return None if a == b and type(a) is type(b) else f"{a!r} vs {b!r}"
+
+
+def first_difference(path_a: str, path_b: str) -> Optional[str]:
+    """None when the traces record the same run (see the module doc)."""
+    with open(path_a, "rb") as fa, open(path_b, "rb") as fb:
+        if fa.read() == fb.read():
+            return None
+    ra, rb = ftr.TraceReader(path_a), ftr.TraceReader(path_b)
+    if ra.meta.payload() != rb.meta.payload():
+        return "META differs"
+    ea, eb = ra.events, rb.events
+    for x, y in zip(ea, eb):
+        if (x.seq, x.layer, x.kind, x.ts) != (y.seq, y.layer, y.kind, y.ts):
+            return f"seq {x.seq}: {x.name} vs seq {y.seq}: {y.name}"
+        digests: list = []
+        why = _payload_difference(x.payload, y.payload, digests)
+        if why:
+            return f"seq {x.seq} ({x.name}): {why}"
+        for da, db in digests:
+            if da == db:
+                continue
+            ba, bb = ra.blob(da), rb.blob(db)
+            if ba is None or bb is None:
+                return f"seq {x.seq} ({x.name}): a value is missing from its trace"
+            why = _blob_difference(ba, bb)
+            if why:
+                return f"seq {x.seq} ({x.name}): {why}"
+    if len(ea) != len(eb):
+        return f"{len(ea)} events vs {len(eb)}"
+    return None
+
+
+def main(argv: list) -> int:
+    if len(argv) != 3:
+        print("usage: recording_diff.py A.ftr B.ftr", file=sys.stderr)
+        return 2
+    why = first_difference(argv[1], argv[2])
+    if why:
+        print(f"{argv[1]} and {argv[2]} record different runs: {why}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,70 @@
+"""Tests of scripts/recording_diff.py: when two captures record the same run."""
+
+from __future__ import annotations
+
+import numpy as np
+from conftest import REPO
+
+import ftr
+from recording_diff import first_difference
+
+GOLDEN = REPO / "traces" / "mlp_train.torch.ftr"
+
+
+def rewrite(src, dst, scale_value=None, rename_op=None) -> None:
+    """Copies trace `src` to `dst` event by event; the first float32 blob of
+    more than one element is multiplied by `scale_value`, and the first op
+    named `rename_op[0]` is renamed to `rename_op[1]`."""
+    reader = ftr.TraceReader(str(src))
+    renamed = scaled = False
+    replaced: dict = {}
+    with ftr.FileTraceWriter(str(dst), reader.meta) as out:
+        for digest, _ in reader.blob_entries:
+            blob = reader.blob(bytes(digest))
+            data = blob.data
+            if scale_value is not None and not scaled and blob.dtype == "float32" and len(data) > 4:
+                data = (np.frombuffer(data, dtype=np.float32) * np.float32(scale_value)).tobytes()
+                scaled = True
+            replaced[bytes(digest)] = out.writer.put_blob(blob.dtype, blob.shape, data)
+        for event in reader.events:
+            payload = _swap_digests(event.payload, replaced)
+            if rename_op and not renamed and event.name == "op" and payload[0] == rename_op[0]:
+                payload = [rename_op[1], *payload[1:]]
+                renamed = True
+            out.writer.append(event.layer, event.kind, payload, event.ts)
+
+
+def _swap_digests(value, replaced):
+    if isinstance(value, (bytes, bytearray)):
+        return replaced.get(bytes(value), bytes(value))
+    if isinstance(value, list):
+        return [_swap_digests(v, replaced) for v in value]
+    return value
+
+
+def test_a_faithful_rewrite_records_the_same_run(tmp_path):
+    copy = tmp_path / "copy.ftr"
+    rewrite(GOLDEN, copy)
+    assert first_difference(str(copy), str(GOLDEN)) is None
+    assert first_difference(str(GOLDEN), str(GOLDEN)) is None
+
+
+def test_values_moved_within_tolerance_are_the_same_run(tmp_path):
+    moved = tmp_path / "moved.ftr"
+    rewrite(GOLDEN, moved, scale_value=1 + 2e-7)
+    assert moved.read_bytes() != GOLDEN.read_bytes()
+    assert first_difference(str(moved), str(GOLDEN)) is None
+
+
+def test_values_beyond_tolerance_differ(tmp_path):
+    moved = tmp_path / "moved.ftr"
+    rewrite(GOLDEN, moved, scale_value=1.01)
+    why = first_difference(str(moved), str(GOLDEN))
+    assert why is not None and "beyond tolerance" in why
+
+
+def test_a_changed_op_differs(tmp_path):
+    changed = tmp_path / "changed.ftr"
+    rewrite(GOLDEN, changed, rename_op=("aten.relu.default", "aten.gelu.default"))
+    why = first_difference(str(changed), str(GOLDEN))
+    assert why is not None and "aten.gelu.default" in why
