@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 /// Report format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -16,10 +16,14 @@ pub enum Format {
 /// Re-executes a PyTorch trace on the FrankenTorch runtime and diffs the two
 /// runs step by step: dispatch ordering, gradient graph, ReadyQueue schedule,
 /// dataflow and values. With OURS given, diffs two recorded traces instead.
+/// Before replaying, every operator, derivative and dtype the trace needs
+/// that the runtime lacks is listed at once (exit 5).
 #[derive(Debug, Parser)]
 #[command(
     name = "ft-replay",
     version,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
     after_help = "Exit codes:\n  \
         0  everything matched\n  \
         1  structural divergence (dispatch ordering, graph, ReadyQueue schedule, dataflow)\n  \
@@ -29,12 +33,16 @@ pub enum Format {
         5  the runtime cannot execute something in the trace (the op is named)"
 )]
 pub struct Args {
+    /// A subcommand (`coverage`); without one, replay and diff.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// A second recorded trace to compare instead of running the runtime.
     pub ours: Option<PathBuf>,
 
     /// The reference trace recorded from PyTorch.
-    #[arg(long, value_name = "TORCH.ftr")]
-    pub against: PathBuf,
+    #[arg(long, value_name = "TORCH.ftr", required = true)]
+    pub against: Option<PathBuf>,
 
     /// Also write the runtime's own trace here.
     #[arg(long, value_name = "FILE")]
@@ -68,4 +76,30 @@ pub struct Args {
     /// fifo-ties, swap-input-buffer-sum, rename-node=NAME:NEW, perturb=OP:DELTA.
     #[arg(long, value_name = "FAULT", hide = true)]
     pub inject_fault: Vec<String>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Per trace: the operator overloads and dtypes it uses (events, first
+    /// seq) and whether this runtime build supports them (kernel, backward
+    /// node), with a summary line. Exit 5 when a trace needs something missing.
+    Coverage(CoverageArgs),
+}
+
+/// Arguments of `ft-replay coverage`.
+#[derive(Debug, clap::Args)]
+pub struct CoverageArgs {
+    /// Traces to report on.
+    #[arg(required = true, value_name = "TRACE")]
+    pub traces: Vec<PathBuf>,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Text, conflicts_with = "markdown")]
+    pub format: Format,
+
+    /// Print docs/COVERAGE.md instead: every registered overload and the
+    /// golden traces (TRACE...) that prove it.
+    #[arg(long)]
+    pub markdown: bool,
 }

@@ -2,6 +2,8 @@
 
 use ft_trace::TraceError;
 
+use crate::support::{self, Missing};
+
 /// Why a replay or diff could not produce a verdict.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -19,6 +21,10 @@ pub enum ReplayError {
         /// Why.
         detail: String,
     },
+    /// The support scan found operators, derivatives or dtypes the trace
+    /// needs and the runtime lacks (all of them, before replaying anything).
+    #[error("{}", missing_text(.0))]
+    Missing(Vec<Missing>),
     /// The trace is readable but inconsistent (refers to a tensor it never introduced, ...).
     #[error("{path}: event {seq}: {detail}")]
     Inconsistent {
@@ -64,9 +70,38 @@ impl ReplayError {
     pub fn exit(&self) -> Exit {
         match self {
             ReplayError::Trace(_) | ReplayError::Inconsistent { .. } => Exit::BadInput,
-            ReplayError::Unsupported { .. } => Exit::Unsupported,
+            ReplayError::Unsupported { .. } | ReplayError::Missing(_) => Exit::Unsupported,
             ReplayError::Output { .. } => Exit::BadInput,
             ReplayError::Usage(_) => Exit::Usage,
+        }
+    }
+}
+
+/// The header line, then one indented line per missing item.
+fn missing_text(missing: &[Missing]) -> String {
+    let mut text = support::header(missing);
+    for m in missing {
+        text.push_str("\n  ");
+        text.push_str(&m.line());
+    }
+    text
+}
+
+impl ReplayError {
+    /// What the runtime cannot execute, as a list: every item of the support
+    /// scan, or the one operation that failed during replay (kind
+    /// `execution`); `None` for other errors.
+    pub fn missing(&self) -> Option<Vec<Missing>> {
+        match self {
+            ReplayError::Missing(items) => Some(items.clone()),
+            ReplayError::Unsupported { what, seq, detail } => Some(vec![Missing {
+                kind: "execution",
+                name: what.clone(),
+                count: 1,
+                first_seq: *seq,
+                detail: detail.clone(),
+            }]),
+            _ => None,
         }
     }
 }

@@ -5,6 +5,10 @@
 //!   trace on `ft-runtime`, recording the runtime's own stream;
 //! * [`checks`] aligns the two streams and runs the checks (dispatch
 //!   ordering, graph isomorphism, ReadyQueue schedule, dataflow, values);
+//! * [`support`] lists, before replaying, every operator, derivative and
+//!   dtype the trace needs that the runtime lacks (from [`usage`]);
+//! * [`coverage`] is `ft-replay coverage` (per trace: operators and dtypes
+//!   used, and what this build supports) and generates `docs/COVERAGE.md`;
 //! * [`report`] turns the result into a verdict, text or JSON, and an exit code;
 //!   [`junit`] writes it as JUnit XML for CI dashboards, [`perfetto`] as a
 //!   Chrome trace with both runs and the divergences.
@@ -14,6 +18,7 @@
 pub mod align;
 pub mod checks;
 pub mod cli;
+pub mod coverage;
 pub mod describe;
 pub mod error;
 pub mod executor;
@@ -21,7 +26,9 @@ pub mod junit;
 pub mod keys;
 pub mod perfetto;
 pub mod report;
+pub mod support;
 pub mod trace_data;
+pub mod usage;
 
 use std::io::{IsTerminal, Write};
 
@@ -31,25 +38,57 @@ pub use error::{Exit, ReplayError};
 pub use report::Report;
 pub use trace_data::TraceData;
 
-use cli::{Args, Format};
+use cli::{Args, Command, CoverageArgs, Format};
 
 /// Runs `ft-replay` with parsed arguments; prints the verdict and returns the exit code.
 pub fn run(args: &Args) -> Exit {
+    if let Some(Command::Coverage(coverage)) = &args.command {
+        return run_coverage(coverage).unwrap_or_else(|e| {
+            eprintln!("ft-replay: error: {e}");
+            e.exit()
+        });
+    }
     match run_inner(args) {
         Ok(exit) => exit,
         Err(e) => {
             eprintln!("ft-replay: error: {e}");
+            if args.format == Format::Json
+                && let Some(missing) = e.missing()
+            {
+                print_missing_json(args.against.as_deref(), &missing);
+            }
             e.exit()
         }
     }
 }
 
+/// `--format json` for exit 5: the verdict and every missing item on stdout.
+fn print_missing_json(against: Option<&std::path::Path>, missing: &[support::Missing]) {
+    let doc = serde_json::json!({
+        "expected": against.map(|p| p.display().to_string()),
+        "verdict": "unsupported",
+        "exit": Exit::Unsupported as u8,
+        "missing": missing,
+    });
+    if let Ok(text) = serde_json::to_string_pretty(&doc) {
+        let _ = writeln!(std::io::stdout().lock(), "{text}");
+    }
+}
+
 fn run_inner(args: &Args) -> Result<Exit, ReplayError> {
     let tolerances = Tolerances::new(args.rtol, args.atol);
-    let expected = TraceData::load(&args.against)?;
+    let against = args
+        .against
+        .as_deref()
+        .ok_or_else(|| ReplayError::Usage("--against TORCH.ftr is required".into()))?;
+    let expected = TraceData::load(against)?;
     let actual = match &args.ours {
         Some(path) => TraceData::load(path)?,
         None => {
+            let missing = support::scan(&usage::Usage::of(&expected.events));
+            if !missing.is_empty() {
+                return Err(ReplayError::Missing(missing));
+            }
             let options = executor::ReplayOptions {
                 faults: executor::parse_faults(&args.inject_fault)?,
                 timestamps: !args.zero_timestamps,
@@ -82,13 +121,48 @@ fn run_inner(args: &Args) -> Result<Exit, ReplayError> {
             report.to_text(colour)
         }
     };
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(rendered.as_bytes()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => return Err(output_error("stdout", e)),
-        Ok(()) => {}
-    }
+    print_stdout(&rendered)?;
     Ok(report.exit())
+}
+
+/// `ft-replay coverage`: per-trace tables (or JSON), or `docs/COVERAGE.md`.
+/// Exit 5 when a trace needs something this build lacks (never with `--markdown`).
+fn run_coverage(args: &CoverageArgs) -> Result<Exit, ReplayError> {
+    if args.markdown {
+        print_stdout(&coverage::markdown_from_files(&args.traces)?)?;
+        return Ok(Exit::Match);
+    }
+    let reports = args
+        .traces
+        .iter()
+        .map(|p| coverage::TraceCoverage::load(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let rendered = match args.format {
+        Format::Json => {
+            let doc = serde_json::json!({ "traces": reports });
+            serde_json::to_string_pretty(&doc).map_err(|e| output_error("stdout", e))? + "\n"
+        }
+        Format::Text => reports
+            .iter()
+            .map(coverage::TraceCoverage::to_text)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
+    print_stdout(&rendered)?;
+    Ok(if reports.iter().all(|r| r.summary.replayable) {
+        Exit::Match
+    } else {
+        Exit::Unsupported
+    })
+}
+
+fn print_stdout(text: &str) -> Result<(), ReplayError> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(output_error("stdout", e)),
+        Ok(()) => Ok(()),
+    }
 }
 
 fn output_error(path: impl AsRef<std::path::Path>, e: impl std::fmt::Display) -> ReplayError {

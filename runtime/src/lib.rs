@@ -48,7 +48,7 @@ pub use device::Device;
 pub use error::{Result, RuntimeError};
 pub use faults::Faults;
 pub use ivalue::IValue;
-pub use runtime::Runtime;
+pub use runtime::{BackwardSupport, OpSupport, Runtime};
 pub use tensor::Tensor;
 pub use tensor::dtype::DType;
 pub use tensor::options::{Layout, MemoryFormat};

@@ -20,6 +20,7 @@
 
 mod backward;
 mod call;
+mod coverage;
 mod decompose;
 mod ops;
 mod ops_elementwise;
@@ -29,6 +30,8 @@ mod ops_nn;
 mod ops_reduction;
 
 use std::sync::Arc;
+
+pub use coverage::{BackwardSupport, OpSupport};
 
 use ft_trace::EventSink;
 use ft_trace::event::{ApiEvent, ManualSeed, Mark};

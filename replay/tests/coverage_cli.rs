@@ -1,0 +1,323 @@
+//! What the runtime lacks, all at once: the pre-replay support scan (exit 5
+//! with every missing operator, derivative and dtype, each with its count
+//! and first seq) and `ft-replay coverage` (per trace: operators and dtypes
+//! used, which this build supports, a summary line).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use ft_runtime::{BackwardSupport, Runtime};
+use ft_trace::tensor_bytes::f32_to_bytes;
+use ft_trace::{
+    ApiEvent, AutogradEvent, ChainStep, Context, DispatchEvent, EventBody, FileTraceWriter,
+    NodeCreated, OpCall, TensorIntro, TensorRef, TraceMeta, Value,
+};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("replay/ has a parent")
+        .to_owned()
+}
+
+fn ft_replay(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ft-replay"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run ft-replay")
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// Builds a small PyTorch-like trace: introduced tensors and top-level ops.
+struct TraceBuilder {
+    file: FileTraceWriter,
+    next_id: u64,
+}
+
+impl TraceBuilder {
+    fn new(path: &Path) -> TraceBuilder {
+        let meta = TraceMeta {
+            producer: "test".into(),
+            program: "missing.py".into(),
+            value_policy: "all".into(),
+            attrs: vec![],
+        };
+        TraceBuilder {
+            file: FileTraceWriter::create(path, &meta).expect("create"),
+            next_id: 0,
+        }
+    }
+
+    fn tensor(&mut self, dtype: &str, requires_grad: bool) -> TensorRef {
+        let id = self.next_id;
+        self.next_id += 1;
+        TensorRef {
+            id,
+            dtype: dtype.into(),
+            shape: vec![4],
+            stride: vec![1],
+            offset: 0,
+            storage: id,
+            device: "cpu".into(),
+            requires_grad,
+            version: 0,
+            value: None,
+        }
+    }
+
+    /// An introduced float32 tensor `[1, 2, 3, 4]` (the bytes are float32's
+    /// whatever `dtype` says: the scan never reads values).
+    fn intro(&mut self, dtype: &str) -> TensorRef {
+        let w = self.file.writer();
+        let digest = w
+            .put_blob(dtype, &[4], &f32_to_bytes(&[1.0, 2.0, 3.0, 4.0]))
+            .expect("blob");
+        let mut t = self.tensor(dtype, false);
+        t.value = Some(digest);
+        self.file
+            .writer()
+            .append(
+                &EventBody::Api(ApiEvent::Tensor(TensorIntro {
+                    tensor: t.clone(),
+                    alias: false,
+                })),
+                0,
+            )
+            .expect("intro");
+        t.value = None;
+        t
+    }
+
+    /// A top-level op of `input`; returns its output (float32 unless `dtype`).
+    fn op(&mut self, op: &str, input: &TensorRef, dtype: &str, requires_grad: bool) -> TensorRef {
+        let out = self.tensor(dtype, requires_grad);
+        self.file
+            .writer()
+            .append(
+                &EventBody::Dispatch(DispatchEvent::Op(OpCall {
+                    op: op.into(),
+                    keyset: vec!["CPU".into()],
+                    chain: vec![ChainStep {
+                        key: "CPU".into(),
+                        handler: "kernel".into(),
+                    }],
+                    args: vec![("self".into(), Value::Tensor(input.clone()))],
+                    outputs: vec![Value::Tensor(out.clone())],
+                    context: Context::TopLevel,
+                })),
+                0,
+            )
+            .expect("op");
+        out
+    }
+
+    /// The graph node PyTorch attached to `output`.
+    fn node(&mut self, node: u64, name: &str, output: &TensorRef) {
+        self.file
+            .writer()
+            .append(
+                &EventBody::Autograd(AutogradEvent::Node(NodeCreated {
+                    node,
+                    name: name.into(),
+                    seq_nr: node,
+                    next: vec![],
+                    tensors: vec![output.id],
+                })),
+                0,
+            )
+            .expect("node");
+    }
+
+    fn finish(self) {
+        self.file.finish().expect("finish");
+    }
+}
+
+/// A registered overload with a kernel and no derivative formula, if the
+/// build has one (for the `backward` kind).
+fn op_without_derivative() -> Option<String> {
+    Runtime::op_supports()
+        .into_iter()
+        .find(|s| s.executable() && s.backward == BackwardSupport::Missing)
+        .map(|s| s.op)
+}
+
+/// seq: 0 intro, 1 zeta, 2 relu, 3 frobnicate, 4 zeta, 5 intro complex64,
+/// 6 relu of complex64, [7 op without derivative, 8 its node].
+fn trace_with_gaps(path: &Path) -> Option<String> {
+    let mut b = TraceBuilder::new(path);
+    let x = b.intro("float32");
+    b.op("aten.special_zeta.default", &x, "float32", false);
+    b.op("aten.relu.default", &x, "float32", false);
+    b.op("aten.frobnicate.default", &x, "float32", false);
+    b.op("aten.special_zeta.default", &x, "float32", false);
+    let z = b.intro("complex64");
+    b.op("aten.relu.default", &z, "complex64", false);
+    let no_derivative = op_without_derivative();
+    if let Some(op) = &no_derivative {
+        let y = b.op(op, &x, "float32", true);
+        b.node(0, "SomethingBackward0", &y);
+    }
+    b.finish();
+    no_derivative
+}
+
+#[test]
+fn every_missing_operator_and_dtype_is_listed_with_count_and_first_seq() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("gaps.ftr");
+    let no_derivative = trace_with_gaps(&path);
+    let out = ft_replay(&["--against", path_str(&path)]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(5), "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    let expected_items = 3 + usize::from(no_derivative.is_some());
+    assert_eq!(lines.len(), 1 + expected_items, "{stderr}");
+    assert!(
+        lines[0].contains(&format!("lacks {expected_items} things")),
+        "{stderr}"
+    );
+    // Operators first, in first-use order, then derivatives, then dtypes.
+    assert!(
+        lines[1].contains("operator aten.special_zeta.default (2 events, first torch seq 1)"),
+        "{stderr}"
+    );
+    assert!(
+        lines[2].contains("operator aten.frobnicate.default (1 event, first torch seq 3)"),
+        "{stderr}"
+    );
+    if let Some(op) = &no_derivative {
+        assert!(
+            lines[3].contains(&format!("backward {op} (1 event, first torch seq 7)")),
+            "{stderr}"
+        );
+        assert!(lines[3].contains("SomethingBackward0"), "{stderr}");
+    }
+    let last = lines[lines.len() - 1];
+    assert!(
+        last.contains("dtype complex64 (2 events, first torch seq 5)"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("aten.relu.default"),
+        "relu is supported:\n{stderr}"
+    );
+}
+
+#[test]
+fn json_carries_every_missing_item() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("gaps.ftr");
+    let no_derivative = trace_with_gaps(&path);
+    let out = ft_replay(&["--against", path_str(&path), "--format", "json"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(5), "{stdout}\n{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("json on stdout");
+    assert_eq!(doc["verdict"], "unsupported");
+    assert_eq!(doc["exit"], 5);
+    let missing = doc["missing"].as_array().expect("missing list");
+    assert_eq!(missing.len(), 3 + usize::from(no_derivative.is_some()));
+    let names: Vec<&str> = missing.iter().filter_map(|m| m["name"].as_str()).collect();
+    for name in [
+        "aten.special_zeta.default",
+        "aten.frobnicate.default",
+        "complex64",
+    ] {
+        assert!(names.contains(&name), "{name} not in {names:?}");
+    }
+    assert_eq!(missing[0]["kind"], "operator");
+    assert_eq!(missing[0]["count"], 2);
+    assert_eq!(missing[0]["first_seq"], 1);
+}
+
+#[test]
+fn coverage_lists_operators_and_dtypes_with_support_and_a_summary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("gaps.ftr");
+    trace_with_gaps(&path);
+    let golden = repo().join("traces/tiny_mlp.torch.ftr");
+    let out = ft_replay(&["coverage", path_str(&path), path_str(&golden)]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(5), "{stdout}\n{stderr}");
+    let zeta = stdout
+        .lines()
+        .find(|l| l.contains("aten.special_zeta.default"))
+        .expect("zeta row");
+    assert!(zeta.starts_with('!') && zeta.contains(" NO "), "{zeta}");
+    let relu = stdout
+        .lines()
+        .find(|l| l.contains("aten.relu.default"))
+        .expect("relu row");
+    assert!(
+        relu.contains("yes") && relu.contains("ReluBackward0"),
+        "{relu}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("complex64") && l.contains("NO")),
+        "{stdout}"
+    );
+    let summaries: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("operators supported"))
+        .collect();
+    assert_eq!(summaries.len(), 2, "{stdout}");
+    assert!(summaries[0].ends_with("NOT REPLAYABLE"), "{stdout}");
+    assert!(summaries[1].contains("tiny_mlp"), "{stdout}");
+    assert!(summaries[1].ends_with(": replayable"), "{stdout}");
+}
+
+#[test]
+fn coverage_of_goldens_is_exit_0_and_json_has_rows_per_op_and_dtype() {
+    let golden = repo().join("traces/mlp_train.torch.ftr");
+    let out = ft_replay(&["coverage", "--format", "json", path_str(&golden)]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let trace = &doc["traces"][0];
+    assert_eq!(trace["summary"]["replayable"], true);
+    let ops = trace["ops"].as_array().expect("ops");
+    let addmm = ops
+        .iter()
+        .find(|r| r["op"] == "aten.addmm.default")
+        .expect("addmm row");
+    assert_eq!(addmm["kernel"], true);
+    assert_eq!(addmm["backward"], "AddmmBackward0");
+    assert_eq!(addmm["torch_nodes"][0], "AddmmBackward0");
+    assert!(addmm["count"].as_u64().unwrap_or(0) >= 3);
+    let dtypes = trace["dtypes"].as_array().expect("dtypes");
+    assert!(dtypes.iter().any(|d| d["dtype"] == "float32"));
+}
+
+#[test]
+fn the_replay_and_diff_command_lines_still_work() {
+    let golden = repo().join("traces/tiny_mlp.torch.ftr");
+    let g = path_str(&golden);
+    let out = ft_replay(&["--against", g]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    let out = ft_replay(&[g, "--against", g]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    // Neither a trace nor --against: usage error.
+    assert_eq!(ft_replay(&[]).status.code(), Some(2));
+    assert_eq!(ft_replay(&[g]).status.code(), Some(2));
+    // The subcommand needs at least one trace and takes no --against.
+    assert_eq!(ft_replay(&["coverage"]).status.code(), Some(2));
+    assert_eq!(
+        ft_replay(&["coverage", g, "--against", g]).status.code(),
+        Some(2)
+    );
+    let help = text(&ft_replay(&["--help"])).0;
+    assert!(help.contains("coverage"), "{help}");
+}
