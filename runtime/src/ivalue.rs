@@ -32,6 +32,9 @@ pub enum IValue {
     Tensor(Tensor),
     /// `Tensor[]`.
     TensorList(Vec<Tensor>),
+    /// `Tensor?[]` with at least one `None` entry (`x[:, idx]`'s indices);
+    /// a `Tensor?[]` without `None` is a [`IValue::TensorList`].
+    OptionalTensorList(Vec<Option<Tensor>>),
     /// `int[]` / `SymInt[]`.
     IntList(Vec<i64>),
     /// `float[]`.
@@ -59,6 +62,7 @@ impl IValue {
             IValue::Str(_) => "str",
             IValue::Tensor(_) => "Tensor",
             IValue::TensorList(_) => "Tensor[]",
+            IValue::OptionalTensorList(_) => "Tensor?[]",
             IValue::IntList(_) => "int[]",
             IValue::FloatList(_) => "float[]",
             IValue::BoolList(_) => "bool[]",
@@ -90,6 +94,7 @@ impl IValue {
         match self {
             IValue::Tensor(t) => vec![t],
             IValue::TensorList(ts) => ts,
+            IValue::OptionalTensorList(ts) => ts.into_iter().flatten().collect(),
             _ => Vec::new(),
         }
     }
@@ -99,6 +104,7 @@ impl IValue {
         match self {
             IValue::Tensor(t) => vec![t],
             IValue::TensorList(ts) => ts.iter().collect(),
+            IValue::OptionalTensorList(ts) => ts.iter().flatten().collect(),
             _ => Vec::new(),
         }
     }
@@ -180,6 +186,19 @@ fn list_from_trace(
             }
         }
         return Ok(IValue::TensorList(out));
+    }
+    if items
+        .iter()
+        .all(|v| matches!(v, Value::Tensor(_) | Value::None))
+    {
+        let mut out = Vec::with_capacity(items.len());
+        for v in items {
+            out.push(match v {
+                Value::Tensor(t) => Some(resolve(t)?),
+                _ => None,
+            });
+        }
+        return Ok(IValue::OptionalTensorList(out));
     }
     Err(RuntimeError::unsupported(
         "IValue::from_trace_value",

@@ -69,6 +69,11 @@ fn accepts(ty: &SchemaType, value: &IValue) -> bool {
         (SchemaType::Device, IValue::Device(_)) => true,
         (SchemaType::MemoryFormat, IValue::MemoryFormat(_)) => true,
         (SchemaType::List { elem, .. }, v) => match (elem.as_ref(), v) {
+            (SchemaType::Optional(inner), IValue::TensorList(_) | IValue::OptionalTensorList(_))
+                if matches!(inner.as_ref(), SchemaType::Tensor) =>
+            {
+                true
+            }
             (SchemaType::Int | SchemaType::SymInt, IValue::IntList(_) | IValue::Int(_)) => true,
             (SchemaType::Float, IValue::FloatList(_) | IValue::IntList(_)) => true,
             (SchemaType::Bool, IValue::BoolList(_)) => true,
@@ -204,6 +209,15 @@ impl<'a> Args<'a> {
         match self.value(i)? {
             IValue::TensorList(ts) => Ok(ts),
             _ => Err(self.wrong(i, "Tensor[]")),
+        }
+    }
+
+    /// Argument `i` as an optional-tensor list (`Tensor?[]`).
+    pub(crate) fn opt_tensor_list(&self, i: usize) -> Result<Vec<Option<&'a Tensor>>> {
+        match self.value(i)? {
+            IValue::TensorList(ts) => Ok(ts.iter().map(Some).collect()),
+            IValue::OptionalTensorList(ts) => Ok(ts.iter().map(Option::as_ref).collect()),
+            _ => Err(self.wrong(i, "Tensor?[]")),
         }
     }
 

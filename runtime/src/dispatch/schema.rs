@@ -378,6 +378,9 @@ fn parse_type(text: &str) -> Result<(SchemaType, Option<AliasInfo>), String> {
                 .find(')')
                 .ok_or_else(|| format!("unclosed alias annotation in `{text}`"))?;
             let inner = &r[..end];
+            // `(a -> *)`: the results alias `a` and may alias each other
+            // (`split`, `unbind`); read as the alias set `a`.
+            let inner = inner.strip_suffix("-> *").map_or(inner, str::trim_end);
             let (set, is_write) = match inner.strip_suffix('!') {
                 Some(s) => (s, true),
                 None => (inner, false),
@@ -539,6 +542,16 @@ mod tests {
 
         let t = FunctionSchema::parse("aten::t(Tensor(a) self) -> Tensor(a)").expect("parse");
         assert!(t.is_view() && !t.is_inplace());
+
+        let split = FunctionSchema::parse(
+            "split.Tensor(Tensor(a -> *) self, SymInt split_size, int dim=0) -> Tensor(a)[]",
+        )
+        .expect("parse");
+        assert!(split.is_view() && !split.is_inplace());
+        assert_eq!(
+            split.arguments[0].alias.as_ref().map(|a| a.set.as_str()),
+            Some("a")
+        );
     }
 
     #[test]

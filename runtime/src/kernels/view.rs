@@ -1,6 +1,8 @@
-//! View kernels: `t`, `view`, `expand`, `detach`, `unsqueeze`, `squeeze.dim`,
-//! `select.int`; and `select_backward`, the one view backward that is an
-//! operator of its own.
+//! View kernels: `t`, `view`, `expand`, `detach`, `unsqueeze`, `squeeze`
+//! (all three overloads), `select.int`, `transpose.int`, `permute`, `alias`,
+//! `slice.Tensor`, `split.Tensor`, `split_with_sizes`, `unbind.int`; the
+//! storage-sharing non-view `_unsafe_view`; and `select_backward`, a view
+//! backward that is an operator of its own.
 //!
 //! A view is a new tensor over the same storage and version counter with new
 //! sizes/strides/offset; nothing is copied.
@@ -221,4 +223,288 @@ pub(crate) fn select_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Ve
         Ok(values)
     })?;
     Ok(vec![out.into()])
+}
+
+/// `dim` wrapped into `0..ndim` (a 0-dim tensor accepts 0 and -1), with
+/// PyTorch's message otherwise.
+pub(crate) fn wrap(op: &str, dim: i64, ndim: usize) -> Result<usize> {
+    let n = ndim.max(1);
+    wrap_dim(dim, n).ok_or_else(|| {
+        RuntimeError::shape(
+            op,
+            format!(
+                "Dimension out of range (expected to be in range of [{}, {}], but got {dim})",
+                -(n as i64),
+                n as i64 - 1
+            ),
+        )
+    })
+}
+
+/// `transpose.int(self, dim0, dim1)`: swaps two dimensions.
+pub(crate) fn transpose(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    let d0 = wrap(ctx.op, a.int(1)?, this.dim())?;
+    let d1 = wrap(ctx.op, a.int(2)?, this.dim())?;
+    let mut shape = this.shape().to_vec();
+    let mut strides = this.stride().to_vec();
+    if this.dim() > 0 {
+        shape.swap(d0, d1);
+        strides.swap(d0, d1);
+    }
+    Ok(vec![
+        this.alias_with(shape, strides, this.storage_offset())
+            .into(),
+    ])
+}
+
+/// `permute(self, dims)`: dimension `i` of the result is dimension
+/// `dims[i]` of `self`.
+pub(crate) fn permute(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    let dims = a.int_list(1)?;
+    if dims.len() != this.dim() {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "permute(sparse_coo): number of dimensions in the tensor input does not match \
+                 the length of the desired ordering of dimensions i.e. input.dim() = {} is not \
+                 equal to len(dims) = {}",
+                this.dim(),
+                dims.len()
+            ),
+        ));
+    }
+    let mut seen = vec![false; dims.len()];
+    let mut shape = Vec::with_capacity(dims.len());
+    let mut strides = Vec::with_capacity(dims.len());
+    for &dim in &dims {
+        let d = wrap(ctx.op, dim, this.dim())?;
+        if std::mem::replace(&mut seen[d], true) {
+            return Err(RuntimeError::shape(
+                ctx.op,
+                "permute(): duplicate dims are not allowed.",
+            ));
+        }
+        shape.push(this.shape()[d]);
+        strides.push(this.stride()[d]);
+    }
+    Ok(vec![
+        this.alias_with(shape, strides, this.storage_offset())
+            .into(),
+    ])
+}
+
+/// `alias(self)`: the same geometry, a view.
+pub(crate) fn alias(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    Ok(vec![same_view(this).into()])
+}
+
+/// `_unsafe_view(self, size)`: `view`'s geometry over the same storage,
+/// but not a view for autograd: the result has its own version counter
+/// (PyTorch creates it without the ADInplaceOrView kernel that shares it).
+/// `reshape` dispatches it on a fresh contiguous copy.
+pub(crate) fn unsafe_view(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let viewed = view(ctx, a)?;
+    let Some(v) = viewed.first().and_then(IValue::as_tensor) else {
+        return Err(RuntimeError::shape(ctx.op, "view produced no tensor"));
+    };
+    let out = Tensor::from_parts(
+        std::sync::Arc::clone(&v.0.storage),
+        v.shape().to_vec(),
+        v.stride().to_vec(),
+        v.storage_offset(),
+        v.dtype(),
+        v.device(),
+        crate::tensor::VersionCounter::new(),
+    );
+    out.0.autograd.lock().inference = v.is_inference();
+    Ok(vec![out.into()])
+}
+
+/// The view of `t` narrowed to `start..start + len * step` along `d`
+/// (every `step`-th element).
+fn narrowed(t: &Tensor, d: usize, start: i64, len: i64, step: i64) -> Tensor {
+    let mut shape = t.shape().to_vec();
+    let mut strides = t.stride().to_vec();
+    let offset = t
+        .storage_offset()
+        .saturating_add(start.saturating_mul(strides[d]));
+    shape[d] = len;
+    strides[d] = strides[d].saturating_mul(step);
+    t.alias_with(shape, strides, offset)
+}
+
+/// PyTorch's clamping of slice bounds: `None` start is 0 and `None` end the
+/// size; negative bounds count from the end; both are clamped into
+/// `0..=size` with `end >= start`.
+pub(crate) fn slice_bounds(size: i64, start: Option<i64>, end: Option<i64>) -> (i64, i64) {
+    let wrap = |v: i64| if v < 0 { v.saturating_add(size) } else { v };
+    let start = wrap(start.unwrap_or(0)).clamp(0, size);
+    let end = wrap(end.unwrap_or(size)).clamp(start, size);
+    (start, end)
+}
+
+fn opt_int(a: &Args<'_>, i: usize) -> Result<Option<i64>> {
+    match a.values.get(i) {
+        Some(IValue::None) | None => Ok(None),
+        _ => a.int(i).map(Some),
+    }
+}
+
+/// `slice.Tensor(self, dim=0, start=None, end=None, step=1)`: what
+/// `x[a:b:c]` and `narrow` dispatch.
+pub(crate) fn slice(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    if this.dim() == 0 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            "slice() cannot be applied to a 0-dim tensor.",
+        ));
+    }
+    let d = wrap(ctx.op, a.int(1)?, this.dim())?;
+    let step = a.int(4)?;
+    if step <= 0 {
+        return Err(RuntimeError::shape(ctx.op, "slice step must be positive"));
+    }
+    let (start, end) = slice_bounds(this.shape()[d], opt_int(&a, 2)?, opt_int(&a, 3)?);
+    let len = (end - start + step - 1) / step;
+    Ok(vec![narrowed(this, d, start, len, step).into()])
+}
+
+/// Consecutive pieces of `lengths` along `d`, as views.
+fn pieces(t: &Tensor, d: usize, lengths: &[i64]) -> Vec<Tensor> {
+    let mut start = 0;
+    lengths
+        .iter()
+        .map(|&len| {
+            let piece = narrowed(t, d, start, len, 1);
+            start += len;
+            piece
+        })
+        .collect()
+}
+
+/// The piece lengths of `split(split_size)` over a dimension of `size`:
+/// full pieces and a shorter last one; one (empty) piece when `size` is 0.
+pub(crate) fn split_lengths(op: &str, size: i64, split_size: i64) -> Result<Vec<i64>> {
+    if split_size < 0 {
+        return Err(RuntimeError::shape(
+            op,
+            format!("split expects split_size be non-negative, but got split_size={split_size}"),
+        ));
+    }
+    if split_size == 0 {
+        if size != 0 {
+            return Err(RuntimeError::shape(
+                op,
+                format!(
+                    "split_size can only be 0 if dimension size is 0, but got dimension size of {size}"
+                ),
+            ));
+        }
+        return Ok(vec![0]);
+    }
+    let count = ((size + split_size - 1) / split_size).max(1);
+    Ok((0..count)
+        .map(|i| split_size.min(size - i * split_size))
+        .collect())
+}
+
+fn nonzero_dim(op: &str, t: &Tensor, dim: i64) -> Result<usize> {
+    if t.dim() == 0 {
+        return Err(RuntimeError::shape(
+            op,
+            format!("Dimension specified as {dim} but tensor has no dimensions"),
+        ));
+    }
+    wrap(op, dim, t.dim())
+}
+
+/// `split.Tensor(self, split_size, dim=0)`: views of `split_size` along
+/// `dim`, the last one shorter.
+pub(crate) fn split(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    let d = nonzero_dim(ctx.op, this, a.int(2)?)?;
+    let lengths = split_lengths(ctx.op, this.shape()[d], a.int(1)?)?;
+    Ok(vec![IValue::TensorList(pieces(this, d, &lengths))])
+}
+
+/// `split_with_sizes(self, split_sizes, dim=0)`.
+pub(crate) fn split_with_sizes(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    let d = nonzero_dim(ctx.op, this, a.int(2)?)?;
+    let sizes = a.int_list(1)?;
+    let size = this.shape()[d];
+    if sizes.iter().any(|&s| s < 0) || sizes.iter().sum::<i64>() != size {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's \
+                 size at dimension {d}), but got split_sizes={sizes:?}"
+            ),
+        ));
+    }
+    Ok(vec![IValue::TensorList(pieces(this, d, &sizes))])
+}
+
+/// `unbind.int(self, dim=0)`: every slice along `dim`, that dimension
+/// removed.
+pub(crate) fn unbind(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    let d = nonzero_dim(ctx.op, this, a.int(1)?)?;
+    let mut shape = this.shape().to_vec();
+    let mut strides = this.stride().to_vec();
+    let count = shape.remove(d);
+    let step = strides.remove(d);
+    let outs = (0..count)
+        .map(|i| {
+            let offset = this.storage_offset().saturating_add(i.saturating_mul(step));
+            this.alias_with(shape.clone(), strides.clone(), offset)
+        })
+        .collect();
+    Ok(vec![IValue::TensorList(outs)])
+}
+
+/// `self` without the dimensions `drop` marks (only size-1 ones are ever
+/// marked).
+fn squeezed(t: &Tensor, drop: &[bool]) -> Tensor {
+    let (mut shape, mut strides) = (Vec::new(), Vec::new());
+    for (i, (&s, &st)) in t.shape().iter().zip(t.stride()).enumerate() {
+        if !drop.get(i).copied().unwrap_or(false) {
+            shape.push(s);
+            strides.push(st);
+        }
+    }
+    t.alias_with(shape, strides, t.storage_offset())
+}
+
+/// `squeeze(self)`: drops every dimension of size 1.
+pub(crate) fn squeeze(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    let drop: Vec<bool> = this.shape().iter().map(|&s| s == 1).collect();
+    Ok(vec![squeezed(this, &drop).into()])
+}
+
+/// `squeeze.dims(self, dim)`: drops the listed dimensions that have size 1.
+pub(crate) fn squeeze_dims(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    let mut drop = vec![false; this.dim()];
+    for dim in a.int_list(1)? {
+        let d = wrap(ctx.op, dim, this.dim())?;
+        if let Some(flag) = drop.get_mut(d) {
+            *flag = this.shape()[d] == 1;
+        }
+    }
+    Ok(vec![squeezed(this, &drop).into()])
 }

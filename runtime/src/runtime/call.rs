@@ -400,6 +400,15 @@ fn is_view_node(name: &str) -> bool {
             | "UnsqueezeBackward0"
             | "SqueezeBackward1"
             | "SelectBackward0"
+            | "TransposeBackward0"
+            | "PermuteBackward0"
+            | "AliasBackward0"
+            | "SliceBackward0"
+            | "SplitBackward0"
+            | "SplitWithSizesBackward0"
+            | "UnbindBackward0"
+            | "SqueezeBackward0"
+            | "SqueezeBackward2"
     )
 }
 

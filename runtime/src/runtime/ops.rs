@@ -31,16 +31,14 @@ impl Runtime {
         self.dispatch1("aten.mm.default", vec![a.into(), b.into()])
     }
 
-    /// `reshape(x, sizes)` for a gradient: `aten.view.default` (the
-    /// composite `reshape` dispatches `view` when the strides allow it).
+    /// `reshape(x, sizes)` (composite): `aten.view.default` when the strides
+    /// allow it, otherwise a contiguous `clone` and `aten._unsafe_view`.
     pub(crate) fn reshape(&mut self, x: &Tensor, sizes: &[i64]) -> Result<Tensor> {
-        if crate::tensor::strides::view_strides(x.shape(), x.stride(), sizes).is_none() {
-            return Err(RuntimeError::unsupported(
-                "aten.reshape.default",
-                "reshaping a gradient that needs a copy (_unsafe_view)",
-            ));
+        if crate::tensor::strides::view_strides(x.shape(), x.stride(), sizes).is_some() {
+            return self.dispatch1("aten.view.default", vec![x.into(), sizes.into()]);
         }
-        self.dispatch1("aten.view.default", vec![x.into(), sizes.into()])
+        let copy = self.clone_tensor(x, MemoryFormat::Contiguous)?;
+        self.dispatch1("aten._unsafe_view.default", vec![copy.into(), sizes.into()])
     }
 
     /// `aten.view.default(x, sizes)`.

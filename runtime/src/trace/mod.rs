@@ -221,6 +221,14 @@ impl Tracer {
                     .map(|t| Value::Tensor(self.tensor_ref(t, metas.next(), digests)))
                     .collect(),
             ),
+            IValue::OptionalTensorList(ts) => Value::List(
+                ts.iter()
+                    .map(|t| match t {
+                        Some(t) => Value::Tensor(self.tensor_ref(t, metas.next(), digests)),
+                        None => Value::None,
+                    })
+                    .collect(),
+            ),
             IValue::IntList(l) => Value::List(l.iter().map(|&i| Value::Int(i)).collect()),
             IValue::FloatList(l) => Value::List(l.iter().map(|&x| Value::Float(x)).collect()),
             IValue::BoolList(l) => Value::List(l.iter().map(|&b| Value::Bool(b)).collect()),

@@ -1,9 +1,268 @@
 //! Derivative table rows of the shape, view, joining and indexing operators.
+//!
+//! | operator | node | differentiable inputs | saves |
+//! |---|---|---|---|
+//! | `transpose.int` | TransposeBackward0 | self | dim0, dim1 |
+//! | `permute` | PermuteBackward0 | self | dims |
+//! | `_unsafe_view` | UnsafeViewBackward0 | self | self sizes |
+//! | `alias` | AliasBackward0 | self | — |
+//! | `slice.Tensor` | SliceBackward0 | self | self sizes, dim, start, end, step |
+//! | `split.Tensor` | SplitBackward0 | self | self sizes and options, dim, piece lengths |
+//! | `split_with_sizes` | SplitWithSizesBackward0 | self | as split |
+//! | `unbind.int` | UnbindBackward0 | self | self sizes and options, dim |
+//! | `squeeze` | SqueezeBackward0 | self | self sizes |
+//! | `squeeze.dims` | SqueezeBackward2 | self | self sizes, dims |
+//! | `cat` | CatBackward0 | every tensor of `tensors` | dim, every input's sizes |
+//! | `repeat` | RepeatBackward0 | self | repeats, self sizes and options |
+//! | `flip` | FlipBackward0 | self | dims |
+//! | `tril` / `triu` | TrilBackward0 / TriuBackward0 | self | diagonal |
+//! | `gather` | GatherBackward0 | self | self sizes, dim, index |
+//! | `scatter.src` | ScatterBackward0 | self, src | dim, index |
+//! | `scatter.value` | ScatterBackward1 | self | dim, index |
+//! | `scatter_add` | ScatterAddBackward0 | self, src | dim, index |
+//! | `index_select` | IndexSelectBackward0 | self | self sizes, dim, index |
+//! | `index.Tensor` | IndexBackward0 | self | self sizes, indices |
+//! | `index_put`, `index_put_` | IndexPutBackward0 | self, values | indices, accumulate, values sizes and options |
+//! | `embedding` | EmbeddingBackward0 | weight | indices, num_weights, padding_idx, scale_grad_by_freq, sparse |
+//!
+//! The in-place scatters and `slice_backward`, `index_add`,
+//! `embedding_dense_backward` (reached only from backward formulas here)
+//! have no rows: recording a graph through them is refused.
 
-use super::Differentiability;
+use super::{Derivative, Differentiability, arg, derivative, int, int_list, tensor};
+use crate::autograd::functions::indexing::{
+    EmbeddingBackward0, FlipBackward0, GatherBackward0, IndexBackward0, IndexPutBackward0,
+    IndexSelectBackward0, SavedIndices, ScatterAddBackward0, ScatterBackward, TriangleBackward,
+};
+use crate::autograd::functions::join::{CatBackward0, RepeatBackward0};
+use crate::autograd::functions::shape::{
+    AliasBackward0, PermuteBackward0, SliceBackward0, SplitBackward0, SqueezeBackward0,
+    TransposeBackward0, UnbindBackward0, UnsafeViewBackward0,
+};
+use crate::autograd::saved::SavedVariable;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
 
 /// The autograd entry of `op` if it belongs to this family.
 pub(super) fn lookup(op: &str) -> Option<Differentiability> {
-    let _ = op;
-    None
+    views(op).or_else(|| joins(op)).or_else(|| indexing(op))
+}
+
+fn opt_int(a: &[IValue], i: usize) -> Option<i64> {
+    match a.get(i) {
+        Some(IValue::Int(v)) => Some(*v),
+        _ => None,
+    }
+}
+
+fn views(op: &str) -> Option<Differentiability> {
+    use Differentiability::Derivative as D;
+    Some(match op {
+        "aten.transpose.int" => D(derivative!("TransposeBackward0", &[0], |a, _| {
+            Ok(Box::new(TransposeBackward0 {
+                dim0: int(a, 1),
+                dim1: int(a, 2),
+            }))
+        })),
+        "aten.permute.default" => D(derivative!("PermuteBackward0", &[0], |a, _| {
+            Ok(Box::new(PermuteBackward0 {
+                dims: int_list(a, 1).unwrap_or_default(),
+            }))
+        })),
+        "aten._unsafe_view.default" => D(derivative!("UnsafeViewBackward0", &[0], |a, _| {
+            Ok(Box::new(UnsafeViewBackward0 {
+                self_sizes: tensor(a, 0)?.shape().to_vec(),
+            }))
+        })),
+        "aten.alias.default" => D(derivative!("AliasBackward0", &[0], |_, _| Ok(Box::new(
+            AliasBackward0
+        )))),
+        "aten.slice.Tensor" => D(derivative!("SliceBackward0", &[0], |a, _| {
+            Ok(Box::new(SliceBackward0 {
+                self_sizes: tensor(a, 0)?.shape().to_vec(),
+                dim: int(a, 1),
+                start: opt_int(a, 2),
+                end: opt_int(a, 3),
+                step: int(a, 4),
+            }))
+        })),
+        "aten.split.Tensor" => D(derivative!("SplitBackward0", &[0], |a, _| split(a, None))),
+        "aten.split_with_sizes.default" => D(derivative!(
+            "SplitWithSizesBackward0",
+            &[0],
+            |a, _| split(a, int_list(a, 1))
+        )),
+        "aten.unbind.int" => D(derivative!("UnbindBackward0", &[0], |a, _| {
+            let this = tensor(a, 0)?;
+            Ok(Box::new(UnbindBackward0 {
+                self_sizes: this.shape().to_vec(),
+                dim: int(a, 1),
+                dtype: this.dtype(),
+                device: this.device(),
+            }))
+        })),
+        "aten.squeeze.default" => D(derivative!("SqueezeBackward0", &[0], |a, _| {
+            Ok(Box::new(SqueezeBackward0 {
+                self_sizes: tensor(a, 0)?.shape().to_vec(),
+                dims: None,
+            }))
+        })),
+        "aten.squeeze.dims" => D(derivative!("SqueezeBackward2", &[0], |a, _| {
+            Ok(Box::new(SqueezeBackward0 {
+                self_sizes: tensor(a, 0)?.shape().to_vec(),
+                dims: Some(int_list(a, 1).unwrap_or_default()),
+            }))
+        })),
+        _ => return None,
+    })
+}
+
+/// SplitBackward0 / SplitWithSizesBackward0: the piece lengths are the
+/// given sizes, or those `split(split_size)` produced.
+fn split(a: &[IValue], sizes: Option<Vec<i64>>) -> Result<Box<dyn crate::autograd::BackwardFn>> {
+    let this = tensor(a, 0)?;
+    let dim = int(a, 2);
+    let lengths = match sizes {
+        Some(s) => s,
+        None => {
+            let d = crate::tensor::strides::wrap_dim(dim, this.dim()).unwrap_or(0);
+            let size = this.shape().get(d).copied().unwrap_or(0);
+            let split_size = int(a, 1);
+            if split_size <= 0 {
+                vec![size]
+            } else {
+                // full pieces, the last one shorter (the forward checked sizes)
+                (0..(size + split_size - 1) / split_size)
+                    .map(|i| split_size.min(size - i * split_size))
+                    .collect()
+            }
+        }
+    };
+    Ok(Box::new(SplitBackward0 {
+        self_sizes: this.shape().to_vec(),
+        dim,
+        lengths,
+        dtype: this.dtype(),
+        device: this.device(),
+    }))
+}
+
+fn joins(op: &str) -> Option<Differentiability> {
+    use Differentiability::Derivative as D;
+    Some(match op {
+        "aten.cat.default" => D(derivative!("CatBackward0", &[0], |a, _| {
+            let sizes = match a.first() {
+                Some(IValue::TensorList(ts)) => ts.iter().map(|t| t.shape().to_vec()).collect(),
+                _ => {
+                    return Err(RuntimeError::autograd(
+                        "derivative: argument 0 is not a tensor list",
+                    ));
+                }
+            };
+            Ok(Box::new(CatBackward0 {
+                dim: int(a, 1),
+                sizes,
+            }))
+        })),
+        "aten.repeat.default" => D(derivative!("RepeatBackward0", &[0], |a, _| {
+            let this = tensor(a, 0)?;
+            Ok(Box::new(RepeatBackward0 {
+                repeats: int_list(a, 1).unwrap_or_default(),
+                self_sizes: this.shape().to_vec(),
+                dtype: this.dtype(),
+                device: this.device(),
+            }))
+        })),
+        "aten.flip.default" => D(derivative!("FlipBackward0", &[0], |a, _| {
+            Ok(Box::new(FlipBackward0 {
+                dims: int_list(a, 1).unwrap_or_default(),
+            }))
+        })),
+        "aten.tril.default" => D(derivative!("TrilBackward0", &[0], |a, _| {
+            Ok(Box::new(TriangleBackward {
+                op: "aten.tril.default",
+                diagonal: int(a, 1),
+            }))
+        })),
+        "aten.triu.default" => D(derivative!("TriuBackward0", &[0], |a, _| {
+            Ok(Box::new(TriangleBackward {
+                op: "aten.triu.default",
+                diagonal: int(a, 1),
+            }))
+        })),
+        _ => return None,
+    })
+}
+
+fn saved(a: &[IValue], i: usize) -> Result<SavedVariable> {
+    Ok(SavedVariable::input(tensor(a, i)?))
+}
+
+fn indexing(op: &str) -> Option<Differentiability> {
+    use Differentiability::Derivative as D;
+    Some(match op {
+        "aten.gather.default" => D(derivative!("GatherBackward0", &[0], |a, _| {
+            Ok(Box::new(GatherBackward0 {
+                self_sizes: tensor(a, 0)?.shape().to_vec(),
+                dim: int(a, 1),
+                index: saved(a, 2)?,
+                sparse_grad: matches!(a.get(3), Some(IValue::Bool(true))),
+            }))
+        })),
+        "aten.scatter.src" => D(derivative!("ScatterBackward0", &[0, 3], |a, _| {
+            Ok(Box::new(ScatterBackward {
+                dim: int(a, 1),
+                index: saved(a, 2)?,
+                has_src: true,
+            }))
+        })),
+        "aten.scatter.value" => D(derivative!("ScatterBackward1", &[0], |a, _| {
+            Ok(Box::new(ScatterBackward {
+                dim: int(a, 1),
+                index: saved(a, 2)?,
+                has_src: false,
+            }))
+        })),
+        "aten.scatter_add.default" => D(derivative!("ScatterAddBackward0", &[0, 3], |a, _| {
+            Ok(Box::new(ScatterAddBackward0 {
+                dim: int(a, 1),
+                index: saved(a, 2)?,
+            }))
+        })),
+        "aten.index_select.default" => D(derivative!("IndexSelectBackward0", &[0], |a, _| {
+            Ok(Box::new(IndexSelectBackward0 {
+                self_sizes: tensor(a, 0)?.shape().to_vec(),
+                dim: int(a, 1),
+                index: saved(a, 2)?,
+            }))
+        })),
+        "aten.index.Tensor" => D(derivative!("IndexBackward0", &[0], |a, _| {
+            Ok(Box::new(IndexBackward0 {
+                self_sizes: tensor(a, 0)?.shape().to_vec(),
+                indices: SavedIndices::of(&arg(a, 1))?,
+            }))
+        })),
+        "aten.index_put.default" | "aten.index_put_.default" => {
+            D(derivative!("IndexPutBackward0", &[0, 2], |a, _| {
+                let values = tensor(a, 2)?;
+                Ok(Box::new(IndexPutBackward0 {
+                    indices: SavedIndices::of(&arg(a, 1))?,
+                    accumulate: matches!(a.get(3), Some(IValue::Bool(true))),
+                    values_sizes: values.shape().to_vec(),
+                    values_dtype: values.dtype(),
+                    values_device: values.device(),
+                }))
+            }))
+        }
+        "aten.embedding.default" => D(derivative!("EmbeddingBackward0", &[0], |a, _| {
+            Ok(Box::new(EmbeddingBackward0 {
+                indices: saved(a, 1)?,
+                num_weights: tensor(a, 0)?.shape().first().copied().unwrap_or(0),
+                padding_idx: int(a, 2),
+                scale_grad_by_freq: matches!(a.get(3), Some(IValue::Bool(true))),
+                sparse: matches!(a.get(4), Some(IValue::Bool(true))),
+            }))
+        })),
+        _ => return None,
+    })
 }

@@ -1,1 +1,335 @@
-//! Backward functions of the shape, view, joining and indexing operators.
+//! Backward functions of the rearranging and indexing operators: `tril`,
+//! `triu`, `flip`, `gather`, `scatter` (`src`, `value`), `scatter_add`,
+//! `index_select`, `index.Tensor`, `index_put`, `embedding`.
+//!
+//! Index tensors are saved as inputs (a later in-place change of one makes
+//! backward fail, as in PyTorch). Where a node has two differentiable
+//! inputs, `self`'s gradient is computed before the other's (observed in
+//! torch 2.15: ScatterBackward0 `self` then `src`, IndexPutBackward0
+//! `self` then `values`).
+
+use super::{one_to_one, single};
+use crate::autograd::saved::SavedVariable;
+use crate::autograd::{BackwardCtx, BackwardFn};
+use crate::device::Device;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+
+/// `tril(diagonal)` / `triu(diagonal)` (TrilBackward0 / TriuBackward0): the
+/// same triangle of the gradient, `op` being `aten.tril.default` or
+/// `aten.triu.default`.
+pub(crate) struct TriangleBackward {
+    pub(crate) op: &'static str,
+    pub(crate) diagonal: i64,
+}
+
+impl BackwardFn for TriangleBackward {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        one_to_one(ctx, grads, |ctx, g| {
+            ctx.rt.triangle(self.op, &g, self.diagonal)
+        })
+    }
+}
+
+/// `flip(dims)`: `grad.flip(dims)`.
+pub(crate) struct FlipBackward0 {
+    pub(crate) dims: Vec<i64>,
+}
+
+impl BackwardFn for FlipBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        one_to_one(ctx, grads, |ctx, g| ctx.rt.flip(&g, &self.dims))
+    }
+}
+
+/// `gather(dim, index)`: `grad.new_zeros(self_sizes).scatter_add(dim,
+/// index, grad)` (`new_zeros` without explicit options, observed).
+pub(crate) struct GatherBackward0 {
+    pub(crate) self_sizes: Vec<i64>,
+    pub(crate) dim: i64,
+    pub(crate) index: SavedVariable,
+    pub(crate) sparse_grad: bool,
+}
+
+impl BackwardFn for GatherBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        if self.sparse_grad {
+            return Err(RuntimeError::unsupported(
+                "aten.gather.default",
+                "sparse_grad=True (sparse gradients)",
+            ));
+        }
+        let index = self.index.unpack(ctx.node)?;
+        one_to_one(ctx, grads, |ctx, g| {
+            let zeros = ctx.rt.new_zeros(&g, &self.self_sizes, false)?;
+            ctx.rt.scatter_add(&zeros, self.dim, &index, &g)
+        })
+    }
+
+    fn release_variables(&mut self) {
+        self.index.release();
+    }
+}
+
+/// `scatter.src(dim, index, src)` (ScatterBackward0) and `scatter.value`
+/// (ScatterBackward1, no `src` edge): `self` gets `grad.scatter(dim, index,
+/// 0)`, `src` gets `grad.gather(dim, index)`.
+pub(crate) struct ScatterBackward {
+    pub(crate) dim: i64,
+    pub(crate) index: SavedVariable,
+    pub(crate) has_src: bool,
+}
+
+impl BackwardFn for ScatterBackward {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let edges = if self.has_src { 2 } else { 1 };
+        let Some(g) = single(grads) else {
+            return Ok(vec![None; edges]);
+        };
+        let index = self.index.unpack(ctx.node)?;
+        let mut out = vec![None; edges];
+        if ctx.needs(0) {
+            out[0] = Some(ctx.rt.scatter_value(&g, self.dim, &index, IValue::Int(0))?);
+        }
+        if self.has_src && ctx.needs(1) {
+            out[1] = Some(ctx.rt.gather(&g, self.dim, &index)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.index.release();
+    }
+}
+
+/// `scatter_add(dim, index, src)`: `self` gets the gradient itself, `src`
+/// gets `grad.gather(dim, index)`.
+pub(crate) struct ScatterAddBackward0 {
+    pub(crate) dim: i64,
+    pub(crate) index: SavedVariable,
+}
+
+impl BackwardFn for ScatterAddBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None]);
+        };
+        let index = self.index.unpack(ctx.node)?;
+        let src = if ctx.needs(1) {
+            Some(ctx.rt.gather(&g, self.dim, &index)?)
+        } else {
+            None
+        };
+        Ok(vec![ctx.needs(0).then_some(g), src])
+    }
+
+    fn release_variables(&mut self) {
+        self.index.release();
+    }
+}
+
+/// `index_select(dim, index)`: PyTorch's `index_select_backward` (a
+/// composite): `grad.new_zeros(self_sizes, grad options)` then
+/// `index_add(dim, index, grad)`, `dim` as given.
+pub(crate) struct IndexSelectBackward0 {
+    pub(crate) self_sizes: Vec<i64>,
+    pub(crate) dim: i64,
+    pub(crate) index: SavedVariable,
+}
+
+impl BackwardFn for IndexSelectBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let index = self.index.unpack(ctx.node)?;
+        one_to_one(ctx, grads, |ctx, g| {
+            let zeros = ctx.rt.new_zeros(&g, &self.self_sizes, true)?;
+            ctx.rt.index_add(&zeros, self.dim, &index, &g)
+        })
+    }
+
+    fn release_variables(&mut self) {
+        self.index.release();
+    }
+}
+
+/// The `Tensor?[]` indices of `index` / `index_put`, saved.
+pub(crate) struct SavedIndices(pub(crate) Vec<Option<SavedVariable>>);
+
+impl SavedIndices {
+    /// Saves the indices argument (a `Tensor[]` or `Tensor?[]` value).
+    pub(crate) fn of(v: &IValue) -> Result<SavedIndices> {
+        match v {
+            IValue::TensorList(ts) => Ok(SavedIndices(
+                ts.iter().map(|t| Some(SavedVariable::input(t))).collect(),
+            )),
+            IValue::OptionalTensorList(ts) => Ok(SavedIndices(
+                ts.iter()
+                    .map(|t| t.as_ref().map(SavedVariable::input))
+                    .collect(),
+            )),
+            other => Err(RuntimeError::autograd(format!(
+                "derivative: indices are a {}, not a Tensor?[]",
+                other.kind()
+            ))),
+        }
+    }
+
+    /// The indices as an argument again (`None` entries kept).
+    fn unpack(&self, node: &std::sync::Arc<crate::autograd::node::Node>) -> Result<IValue> {
+        let ts = self
+            .0
+            .iter()
+            .map(|s| s.as_ref().map(|s| s.unpack(node)).transpose())
+            .collect::<Result<Vec<Option<Tensor>>>>()?;
+        Ok(if ts.iter().all(Option::is_some) {
+            IValue::TensorList(ts.into_iter().flatten().collect())
+        } else {
+            IValue::OptionalTensorList(ts)
+        })
+    }
+
+    fn release(&mut self) {
+        for s in self.0.iter_mut().flatten() {
+            s.release();
+        }
+    }
+}
+
+/// `index.Tensor(indices)`: PyTorch's `index_backward` —
+/// `grad.new_zeros(self_sizes, grad options)` then `index_put(indices,
+/// grad, accumulate=True)`.
+pub(crate) struct IndexBackward0 {
+    pub(crate) self_sizes: Vec<i64>,
+    pub(crate) indices: SavedIndices,
+}
+
+impl BackwardFn for IndexBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let indices = self.indices.unpack(ctx.node)?;
+        one_to_one(ctx, grads, |ctx, g| {
+            let zeros = ctx.rt.new_zeros(&g, &self.self_sizes, true)?;
+            ctx.rt.index_put(&zeros, indices, &g, true)
+        })
+    }
+
+    fn release_variables(&mut self) {
+        self.indices.release();
+    }
+}
+
+/// `index_put(indices, values, accumulate)` and `index_put_`: `self` gets
+/// the gradient itself when accumulating, else `grad.index_put(indices,
+/// zeros(values sizes, values options))`; `values` gets
+/// `grad.index(indices)`.
+pub(crate) struct IndexPutBackward0 {
+    pub(crate) indices: SavedIndices,
+    pub(crate) accumulate: bool,
+    pub(crate) values_sizes: Vec<i64>,
+    pub(crate) values_dtype: DType,
+    pub(crate) values_device: Device,
+}
+
+impl BackwardFn for IndexPutBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None]);
+        };
+        let indices = self.indices.unpack(ctx.node)?;
+        let this = if !ctx.needs(0) {
+            None
+        } else if self.accumulate {
+            Some(g.clone())
+        } else {
+            let zeros = ctx.rt.zeros_with_options(
+                &self.values_sizes,
+                self.values_dtype,
+                self.values_device,
+            )?;
+            Some(ctx.rt.index_put(&g, indices.clone(), &zeros, false)?)
+        };
+        let values = if ctx.needs(1) {
+            Some(ctx.rt.index(&g, indices)?)
+        } else {
+            None
+        };
+        Ok(vec![this, values])
+    }
+
+    fn release_variables(&mut self) {
+        self.indices.release();
+    }
+}
+
+/// `embedding(weight, indices, padding_idx, scale_grad_by_freq, sparse)`:
+/// `embedding_backward` (a composite) dispatches
+/// `embedding_dense_backward(grad, indices, num_weights, padding_idx,
+/// scale_grad_by_freq)` for dense gradients.
+pub(crate) struct EmbeddingBackward0 {
+    pub(crate) indices: SavedVariable,
+    pub(crate) num_weights: i64,
+    pub(crate) padding_idx: i64,
+    pub(crate) scale_grad_by_freq: bool,
+    pub(crate) sparse: bool,
+}
+
+impl BackwardFn for EmbeddingBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        if self.sparse {
+            return Err(RuntimeError::unsupported(
+                "aten.embedding.default",
+                "sparse=True (sparse gradients)",
+            ));
+        }
+        let indices = self.indices.unpack(ctx.node)?;
+        one_to_one(ctx, grads, |ctx, g| {
+            ctx.rt.embedding_dense_backward(
+                &g,
+                &indices,
+                self.num_weights,
+                self.padding_idx,
+                self.scale_grad_by_freq,
+            )
+        })
+    }
+
+    fn release_variables(&mut self) {
+        self.indices.release();
+    }
+}

@@ -1,11 +1,15 @@
 //! Backward of view and copy operators: `t`, `view`, `expand`, `unsqueeze`,
-//! `squeeze.dim`, `select.int`, `clone`, `_to_copy`.
+//! `squeeze` (all overloads), `select.int`, `clone`, `_to_copy`,
+//! `transpose.int`, `permute`, `_unsafe_view`, `alias`, `slice.Tensor`,
+//! `split.Tensor`, `split_with_sizes`, `unbind.int`.
 
-use super::{one_to_one, single};
+use super::{any_defined, one_to_one, single};
 use crate::autograd::{BackwardCtx, BackwardFn};
 use crate::device::Device;
 use crate::error::Result;
 use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+use crate::tensor::strides::wrap_dim;
 
 /// `t`: the gradient of a transpose is the transposed gradient.
 pub(crate) struct TBackward0;
@@ -148,5 +152,212 @@ impl BackwardFn for ToCopyBackward0 {
             return Ok(vec![Some(g)]);
         }
         Ok(vec![Some(ctx.rt.copy_to_device(&g, self.self_device)?)])
+    }
+}
+
+/// `transpose.int(dim0, dim1)`: `grad.transpose(dim0, dim1)`, the dims as
+/// the program gave them.
+pub(crate) struct TransposeBackward0 {
+    pub(crate) dim0: i64,
+    pub(crate) dim1: i64,
+}
+
+impl BackwardFn for TransposeBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        one_to_one(ctx, grads, |ctx, g| {
+            ctx.rt.transpose(&g, self.dim0, self.dim1)
+        })
+    }
+}
+
+/// `permute(dims)`: `grad.permute(inverse)`, where `inverse` undoes the
+/// wrapped `dims` (observed: `[2, 0, 1]` and `[-1, 0, 1]` both give
+/// `[1, 2, 0]`).
+pub(crate) struct PermuteBackward0 {
+    pub(crate) dims: Vec<i64>,
+}
+
+impl BackwardFn for PermuteBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let n = self.dims.len();
+        let mut inverse = vec![0i64; n];
+        for (i, &d) in self.dims.iter().enumerate() {
+            if let Some(slot) = wrap_dim(d, n).and_then(|w| inverse.get_mut(w)) {
+                *slot = i as i64;
+            }
+        }
+        one_to_one(ctx, grads, |ctx, g| ctx.rt.permute(&g, &inverse))
+    }
+}
+
+/// `_unsafe_view`: `grad.reshape(self_sizes)`.
+pub(crate) struct UnsafeViewBackward0 {
+    pub(crate) self_sizes: Vec<i64>,
+}
+
+impl BackwardFn for UnsafeViewBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        one_to_one(ctx, grads, |ctx, g| ctx.rt.reshape(&g, &self.self_sizes))
+    }
+}
+
+/// `alias`: the gradient passes through.
+pub(crate) struct AliasBackward0;
+
+impl BackwardFn for AliasBackward0 {
+    fn apply(
+        &mut self,
+        _ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        Ok(vec![single(grads)])
+    }
+}
+
+/// `slice.Tensor`: `slice_backward(grad, self_sizes, dim, start or 0, end
+/// or INT64_MAX, step)` — the bounds as the program gave them.
+pub(crate) struct SliceBackward0 {
+    pub(crate) self_sizes: Vec<i64>,
+    pub(crate) dim: i64,
+    pub(crate) start: Option<i64>,
+    pub(crate) end: Option<i64>,
+    pub(crate) step: i64,
+}
+
+impl BackwardFn for SliceBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let bounds = (
+            self.start.unwrap_or(0),
+            self.end.unwrap_or(i64::MAX),
+            self.step,
+        );
+        one_to_one(ctx, grads, |ctx, g| {
+            ctx.rt
+                .slice_backward(&g, &self.self_sizes, self.dim, bounds)
+        })
+    }
+}
+
+/// `split.Tensor` / `split_with_sizes` (SplitBackward0 /
+/// SplitWithSizesBackward0): the output gradients concatenated along the
+/// wrapped `dim`, a zero tensor (`at::zeros` with the input's options)
+/// standing in for each output without one, created in output order.
+pub(crate) struct SplitBackward0 {
+    pub(crate) self_sizes: Vec<i64>,
+    pub(crate) dim: i64,
+    pub(crate) lengths: Vec<i64>,
+    pub(crate) dtype: DType,
+    pub(crate) device: Device,
+}
+
+impl BackwardFn for SplitBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        if !any_defined(&grads) {
+            return Ok(vec![None]);
+        }
+        let d = wrap_dim(self.dim, self.self_sizes.len()).unwrap_or(0);
+        let mut parts = Vec::with_capacity(self.lengths.len());
+        for (g, &len) in grads.into_iter().zip(&self.lengths) {
+            parts.push(match g {
+                Some(g) => g,
+                None => {
+                    let mut sizes = self.self_sizes.clone();
+                    if let Some(s) = sizes.get_mut(d) {
+                        *s = len;
+                    }
+                    ctx.rt.zeros_with_options(&sizes, self.dtype, self.device)?
+                }
+            });
+        }
+        Ok(vec![Some(ctx.rt.cat(parts, d as i64)?)])
+    }
+}
+
+/// `unbind.int(dim)`: `stack(grads, dim)` (dim as given), where an output
+/// without a gradient contributes `zeros({}, options).expand(its sizes)`.
+pub(crate) struct UnbindBackward0 {
+    pub(crate) self_sizes: Vec<i64>,
+    pub(crate) dim: i64,
+    pub(crate) dtype: DType,
+    pub(crate) device: Device,
+}
+
+impl BackwardFn for UnbindBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        if !any_defined(&grads) {
+            return Ok(vec![None]);
+        }
+        let mut sizes = self.self_sizes.clone();
+        if let Some(d) = wrap_dim(self.dim, sizes.len()).filter(|&d| d < sizes.len()) {
+            sizes.remove(d);
+        }
+        let mut parts = Vec::with_capacity(grads.len());
+        for g in grads {
+            parts.push(match g {
+                Some(g) => g,
+                None => {
+                    let zero = ctx.rt.zeros_with_options(&[], self.dtype, self.device)?;
+                    ctx.rt.expand(&zero, &sizes)?
+                }
+            });
+        }
+        Ok(vec![Some(ctx.rt.stack(parts, self.dim)?)])
+    }
+}
+
+/// `squeeze.default` (SqueezeBackward0, `dims: None`) and `squeeze.dims`
+/// (SqueezeBackward2): PyTorch's `unsqueeze_to` — `unsqueeze(d)` for every
+/// dimension `d` (ascending) that had size 1 and was squeezable.
+pub(crate) struct SqueezeBackward0 {
+    pub(crate) self_sizes: Vec<i64>,
+    pub(crate) dims: Option<Vec<i64>>,
+}
+
+impl BackwardFn for SqueezeBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(mut g) = single(grads) else {
+            return Ok(vec![None]);
+        };
+        let n = self.self_sizes.len();
+        let mut marked = vec![self.dims.is_none(); n];
+        for &d in self.dims.iter().flatten() {
+            if let Some(m) = wrap_dim(d, n).and_then(|w| marked.get_mut(w)) {
+                *m = true;
+            }
+        }
+        for (d, (&size, &m)) in self.self_sizes.iter().zip(&marked).enumerate() {
+            if m && size == 1 {
+                g = ctx.rt.unsqueeze(&g, d as i64)?;
+            }
+        }
+        Ok(vec![Some(g)])
     }
 }

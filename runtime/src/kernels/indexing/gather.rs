@@ -1,0 +1,341 @@
+//! Index-along-a-dimension kernels: `gather`, `scatter` (`src` / `value`,
+//! out-of-place and in-place), `scatter_add(_)`, `index_select`,
+//! `index_add`.
+//!
+//! For `gather`/`scatter` along `dim` the index tensor has `self`'s rank
+//! and names, for each of its positions `c`, the coordinate along `dim`:
+//! gather reads out[c] = self[c with c[dim] = index[c]], scatter writes
+//! self[c with c[dim] = index[c]] = src[c] (later positions win; `add`
+//! accumulates).
+
+use super::coords::{ravel, strides, unravel};
+use super::{Elems, index_values, output};
+use crate::dispatch::args::Args;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::kernels::KernelCtx;
+use crate::kernels::view::wrap;
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+use crate::tensor::strides::contiguous_strides;
+
+use super::elems::write;
+
+/// `i` as a coordinate along `d` of size `size`: gather, scatter and
+/// index_select take no negative indices.
+fn wrap_index(op: &str, i: i64, d: usize, size: i64) -> Result<usize> {
+    if (0..size).contains(&i) {
+        Ok(i as usize)
+    } else {
+        Err(RuntimeError::shape(
+            op,
+            format!("index {i} is out of bounds for dimension {d} with size {size}"),
+        ))
+    }
+}
+
+fn int64_index(ctx: &KernelCtx<'_>, index: &Tensor, what: &str) -> Result<()> {
+    if index.dtype() != DType::Int64 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!("{what}(): Expected dtype int64 for index"),
+        ));
+    }
+    Ok(())
+}
+
+/// Rank and size checks of gather/scatter: `index` no larger than `self`
+/// apart from `dim` (and no larger than `src` anywhere).
+fn check_index_shape(
+    ctx: &KernelCtx<'_>,
+    this: &Tensor,
+    d: usize,
+    index: &Tensor,
+    src: Option<&Tensor>,
+) -> Result<()> {
+    let rank = |t: &Tensor| t.dim().max(1);
+    if index.numel() == 0 {
+        return Ok(());
+    }
+    if rank(index) != rank(this) || src.is_some_and(|s| rank(s) != rank(index)) {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            "Index tensor must have the same number of dimensions as input tensor",
+        ));
+    }
+    let size = |t: &Tensor, k: usize| t.shape().get(k).copied().unwrap_or(1);
+    for k in 0..rank(index) {
+        let too_big_self = k != d && size(index, k) > size(this, k);
+        let too_big_src = src.is_some_and(|s| size(index, k) > size(s, k));
+        if too_big_self || too_big_src {
+            return Err(RuntimeError::shape(
+                ctx.op,
+                format!(
+                    "Size does not match at dimension {k} expected index {:?} to be no larger \
+                     than self {:?} apart from dimension {d}",
+                    index.shape(),
+                    this.shape()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `gather(self, dim, index, *, sparse_grad=False)`.
+pub(crate) fn gather(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (this, index) = (a.tensor(0)?, a.tensor(2)?);
+    ctx.check(this, "self")?;
+    ctx.check(index, "index")?;
+    int64_index(ctx, index, "gather")?;
+    let d = wrap(ctx.op, a.int(1)?, this.dim())?;
+    check_index_shape(ctx, this, d, index, None)?;
+    let shape = index.shape().to_vec();
+    let out = output(
+        ctx,
+        &shape,
+        &contiguous_strides(&shape),
+        this.dtype(),
+        || {
+            let src = Elems::read(ctx.op, this)?;
+            let idx = index_values(ctx, index, "gather")?;
+            let self_shape = this.shape();
+            let st = strides(self_shape);
+            let size = self_shape.get(d).copied().unwrap_or(1);
+            let positions = idx
+                .iter()
+                .enumerate()
+                .map(|(p, &i)| {
+                    let mut c = unravel(p, &shape);
+                    if let Some(slot) = c.get_mut(d) {
+                        *slot = wrap_index(ctx.op, i, d, size)?;
+                    }
+                    Ok(ravel(&c, &st))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            src.pick(ctx.op, &positions)
+        },
+    )?;
+    Ok(vec![out.into()])
+}
+
+/// What a scatter writes: a tensor's elements or one scalar.
+enum Source<'a> {
+    Tensor(&'a Tensor),
+    Value(f64),
+}
+
+/// `values` (self's elements) after scattering `source` through `index`.
+fn scattered(
+    ctx: &KernelCtx<'_>,
+    this: &Tensor,
+    d: usize,
+    index: &Tensor,
+    source: &Source<'_>,
+    add: bool,
+) -> Result<Elems> {
+    let mut values = Elems::read(ctx.op, this)?;
+    let idx = index_values(ctx, index, "scatter")?;
+    let (src, src_strides) = match source {
+        Source::Tensor(s) => (Elems::read(ctx.op, s)?, Some(strides(s.shape()))),
+        Source::Value(v) => (Elems::F(vec![*v]).cast(this.dtype()), None),
+    };
+    let st = strides(this.shape());
+    let size = this.shape().get(d).copied().unwrap_or(1);
+    for (p, &i) in idx.iter().enumerate() {
+        let mut c = unravel(p, index.shape());
+        let from = src_strides.as_ref().map_or(0, |s| ravel(&c, s));
+        if let Some(slot) = c.get_mut(d) {
+            *slot = wrap_index(ctx.op, i, d, size)?;
+        }
+        values.put(ravel(&c, &st), &src, from, add);
+    }
+    Ok(values)
+}
+
+/// The checked pieces of a scatter call: `self`, `dim`, `index`, source.
+fn scatter_args<'a>(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'a>,
+    value: bool,
+) -> Result<(&'a Tensor, usize, &'a Tensor, Source<'a>)> {
+    let (this, index) = (a.tensor(0)?, a.tensor(2)?);
+    ctx.check(this, "self")?;
+    ctx.check(index, "index")?;
+    int64_index(ctx, index, "scatter")?;
+    let d = wrap(ctx.op, a.int(1)?, this.dim())?;
+    let source = if value {
+        Source::Value(a.scalar(3)?)
+    } else {
+        let src = a.tensor(3)?;
+        ctx.check(src, "src")?;
+        if src.dtype() != this.dtype() {
+            return Err(RuntimeError::shape(
+                ctx.op,
+                format!(
+                    "scatter(): Expected self.dtype to be equal to src.dtype, but got {} and {}",
+                    this.dtype().name(),
+                    src.dtype().name()
+                ),
+            ));
+        }
+        Source::Tensor(src)
+    };
+    let src = match &source {
+        Source::Tensor(s) => Some(*s),
+        Source::Value(_) => None,
+    };
+    check_index_shape(ctx, this, d, index, src)?;
+    Ok((this, d, index, source))
+}
+
+fn scatter_out(ctx: &KernelCtx<'_>, a: &Args<'_>, value: bool, add: bool) -> Result<Vec<IValue>> {
+    let (this, d, index, source) = scatter_args(ctx, a, value)?;
+    let shape = this.shape();
+    let out = output(ctx, shape, &contiguous_strides(shape), this.dtype(), || {
+        scattered(ctx, this, d, index, &source, add)
+    })?;
+    Ok(vec![out.into()])
+}
+
+fn scatter_in_place(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'_>,
+    value: bool,
+    add: bool,
+) -> Result<Vec<IValue>> {
+    let (this, d, index, source) = scatter_args(ctx, a, value)?;
+    write(ctx, this, || scattered(ctx, this, d, index, &source, add))?;
+    Ok(vec![this.clone().into()])
+}
+
+/// `scatter.src(self, dim, index, src)`.
+pub(crate) fn scatter_src(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    scatter_out(ctx, &a, false, false)
+}
+
+/// `scatter.value(self, dim, index, value)`.
+pub(crate) fn scatter_value(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    scatter_out(ctx, &a, true, false)
+}
+
+/// `scatter_add(self, dim, index, src)`.
+pub(crate) fn scatter_add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    scatter_out(ctx, &a, false, true)
+}
+
+/// `scatter_.src(self, dim, index, src)`.
+pub(crate) fn scatter_src_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    scatter_in_place(ctx, &a, false, false)
+}
+
+/// `scatter_.value(self, dim, index, value)`.
+pub(crate) fn scatter_value_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    scatter_in_place(ctx, &a, true, false)
+}
+
+/// `scatter_add_(self, dim, index, src)`.
+pub(crate) fn scatter_add_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    scatter_in_place(ctx, &a, false, true)
+}
+
+/// A vector of indices (0-D or 1-D) for `index_select` / `index_add`.
+fn vector_index(ctx: &KernelCtx<'_>, index: &Tensor, what: &str) -> Result<Vec<i64>> {
+    if index.dim() > 1 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!("{what}(): Index is supposed to be a vector"),
+        ));
+    }
+    if !matches!(index.dtype(), DType::Int64 | DType::Int32) {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!("{what}(): Expected dtype int32 or int64 for index"),
+        ));
+    }
+    index_values(ctx, index, what)
+}
+
+/// `index_select(self, dim, index)`: out[c] = self[c with c[dim] =
+/// index[c[dim]]].
+pub(crate) fn index_select(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (this, index) = (a.tensor(0)?, a.tensor(2)?);
+    ctx.check(this, "self")?;
+    ctx.check(index, "index")?;
+    let d = wrap(ctx.op, a.int(1)?, this.dim())?;
+    let mut shape = this.shape().to_vec();
+    if let Some(s) = shape.get_mut(d) {
+        *s = index.numel() as i64;
+    }
+    if index.dim() > 1 {
+        vector_index(ctx, index, "index_select")?;
+    }
+    let out = output(
+        ctx,
+        &shape,
+        &contiguous_strides(&shape),
+        this.dtype(),
+        || {
+            let idx = vector_index(ctx, index, "index_select")?;
+            let src = Elems::read(ctx.op, this)?;
+            let st = strides(this.shape());
+            let size = this.shape().get(d).copied().unwrap_or(1);
+            let numel: usize = shape.iter().map(|&s| s as usize).product();
+            let positions = (0..numel)
+                .map(|p| {
+                    let mut c = unravel(p, &shape);
+                    if let Some(slot) = c.get_mut(d) {
+                        let i = idx.get(*slot).copied().unwrap_or(-1);
+                        *slot = wrap_index(ctx.op, i, d, size)?;
+                    }
+                    Ok(ravel(&c, &st))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            src.pick(ctx.op, &positions)
+        },
+    )?;
+    Ok(vec![out.into()])
+}
+
+/// `index_add(self, dim, index, source, *, alpha=1)`: out = self, then
+/// out[c with c[dim] = index[i]] += alpha * source[c with c[dim] = i].
+pub(crate) fn index_add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (this, index, source) = (a.tensor(0)?, a.tensor(2)?, a.tensor(3)?);
+    ctx.check(this, "self")?;
+    ctx.check(index, "index")?;
+    ctx.check(source, "source")?;
+    let d = wrap(ctx.op, a.int(1)?, this.dim())?;
+    let alpha = a.scalar(4)?;
+    let shape = this.shape().to_vec();
+    let out = output(
+        ctx,
+        &shape,
+        &contiguous_strides(&shape),
+        this.dtype(),
+        || {
+            let idx = vector_index(ctx, index, "index_add")?;
+            let mut values = Elems::read(ctx.op, this)?;
+            let src = match Elems::read_as(ctx.op, source, this.dtype())? {
+                Elems::F(v) if alpha != 1.0 => Elems::F(v.into_iter().map(|x| x * alpha).collect()),
+                Elems::I(v) if alpha != 1.0 => {
+                    Elems::I(v.into_iter().map(|x| x * alpha as i64).collect())
+                }
+                same => same,
+            };
+            let st = strides(&shape);
+            let size = shape.get(d).copied().unwrap_or(1);
+            for p in 0..src.len() {
+                let mut c = unravel(p, source.shape());
+                if let Some(slot) = c.get_mut(d) {
+                    let i = idx.get(*slot).copied().ok_or_else(|| {
+                        RuntimeError::shape(ctx.op, "index_add(): source is larger than index")
+                    })?;
+                    *slot = wrap_index(ctx.op, i, d, size)?;
+                }
+                values.put(ravel(&c, &st), &src, p, true);
+            }
+            Ok(values)
+        },
+    )?;
+    Ok(vec![out.into()])
+}
