@@ -278,27 +278,7 @@ impl Replayer<'_> {
             .map(|(_, v)| self.ivalue(seq, v))
             .collect::<Result<Vec<_>, _>>()?;
         if ft_trace::op_class::is_random(&op.op) {
-            let recorded = op
-                .outputs
-                .iter()
-                .flat_map(|v| v.tensors())
-                .next()
-                .and_then(|t| t.value);
-            let digest = recorded.ok_or_else(|| ReplayError::Unsupported {
-                what: op.op.clone(),
-                seq,
-                detail: "random op without a recorded output (capture with --values all or inputs)"
-                    .into(),
-            })?;
-            let blob = self.torch.blobs.get(&digest).ok_or_else(|| {
-                self.inconsistent(
-                    seq,
-                    format!("value {} is not in the trace", digest.short(16)),
-                )
-            })?;
-            self.runtime
-                .provide_random_values(&blob.dtype, &blob.data)
-                .map_err(|e| unsupported(seq, &op.op, &e))?;
+            self.provide_random(seq, op)?;
         }
         let outputs = self
             .runtime
@@ -321,6 +301,34 @@ impl Replayer<'_> {
             self.bind(t, tensor);
         }
         Ok(())
+    }
+
+    /// Queues the recorded output of random operator `op` for the runtime.
+    /// A random operator whose output lives on the meta device draws
+    /// nothing (the runtime's kernel computes only the geometry there), so
+    /// there is no value to feed.
+    fn provide_random(&mut self, seq: u64, op: &OpCall) -> Result<(), ReplayError> {
+        let Some(output) = op.outputs.iter().flat_map(|v| v.tensors()).next() else {
+            return Ok(());
+        };
+        if output.device == "meta" {
+            return Ok(());
+        }
+        let digest = output.value.ok_or_else(|| ReplayError::Unsupported {
+            what: op.op.clone(),
+            seq,
+            detail: "random op without a recorded output (capture with --values all or inputs)"
+                .into(),
+        })?;
+        let blob = self.torch.blobs.get(&digest).ok_or_else(|| {
+            self.inconsistent(
+                seq,
+                format!("value {} is not in the trace", digest.short(16)),
+            )
+        })?;
+        self.runtime
+            .provide_random_values(&blob.dtype, &blob.data)
+            .map_err(|e| unsupported(seq, &op.op, &e))
     }
 
     /// Converts a recorded argument, resolving its tensors first (by id or role).

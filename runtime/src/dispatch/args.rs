@@ -98,6 +98,8 @@ fn default_value(op: &str, arg: &str, ty: &SchemaType, default: &DefaultValue) -
         DefaultValue::Bool(b) => IValue::Bool(*b),
         DefaultValue::Int(i) => match base {
             SchemaType::Float => IValue::Float(*i as f64),
+            // `ScalarType? dtype=4` (randint, randperm): c10's enum index.
+            SchemaType::ScalarType => IValue::Dtype(scalar_type_at(*i).ok_or_else(bad)?),
             SchemaType::List { .. } => IValue::IntList(vec![*i]),
             _ => IValue::Int(*i),
         },
@@ -132,6 +134,24 @@ fn default_value(op: &str, arg: &str, ty: &SchemaType, default: &DefaultValue) -
             (SchemaType::Layout, "strided") => IValue::Layout(Layout::Strided),
             _ => return Err(bad()),
         },
+    })
+}
+
+/// The dtype at index `i` of c10's `ScalarType` enum (the dtypes the
+/// runtime has).
+fn scalar_type_at(i: i64) -> Option<DType> {
+    Some(match i {
+        0 => DType::UInt8,
+        1 => DType::Int8,
+        2 => DType::Int16,
+        3 => DType::Int32,
+        4 => DType::Int64,
+        5 => DType::Float16,
+        6 => DType::Float32,
+        7 => DType::Float64,
+        11 => DType::Bool,
+        15 => DType::BFloat16,
+        _ => return None,
     })
 }
 

@@ -114,8 +114,13 @@ impl OpEntry {
             };
         }
         match key {
+            // `lift_fresh` (`Tensor(a) self -> Tensor(a)`, what `torch.tensor`
+            // hands its result through) has no ADInplaceOrView kernel:
+            // observed fallthrough in torch 2.15.
             DispatchKey::ADInplaceOrView
-                if !composite && (self.schema.is_inplace() || self.schema.is_view()) =>
+                if !composite
+                    && (self.schema.is_inplace()
+                        || (self.schema.is_view() && self.schema.name != "lift_fresh")) =>
             {
                 Handler::Kernel
             }

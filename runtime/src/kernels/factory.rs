@@ -33,7 +33,9 @@ pub(crate) fn options_dtype(
     }
 }
 
-fn size_arg(ctx: &KernelCtx<'_>, a: &Args<'_>, i: usize) -> Result<Vec<i64>> {
+/// The `size` argument at `i`, checked non-negative (and, with data,
+/// allocatable).
+pub(crate) fn size_arg(ctx: &KernelCtx<'_>, a: &Args<'_>, i: usize) -> Result<Vec<i64>> {
     let size = a.int_list(i)?;
     let numel = checked_numel(&size).ok_or_else(|| {
         RuntimeError::shape(
@@ -48,7 +50,11 @@ fn size_arg(ctx: &KernelCtx<'_>, a: &Args<'_>, i: usize) -> Result<Vec<i64>> {
 }
 
 /// Strides for a result "like" `t` in `format` (absent = preserve).
-fn like_strides(ctx: &KernelCtx<'_>, t: &Tensor, format: Option<MemoryFormat>) -> Result<Vec<i64>> {
+pub(crate) fn like_strides(
+    ctx: &KernelCtx<'_>,
+    t: &Tensor,
+    format: Option<MemoryFormat>,
+) -> Result<Vec<i64>> {
     match format {
         None | Some(MemoryFormat::Preserve) => Ok(if t.is_non_overlapping_and_dense() {
             t.stride().to_vec()
@@ -63,6 +69,7 @@ fn like_strides(ctx: &KernelCtx<'_>, t: &Tensor, format: Option<MemoryFormat>) -
     }
 }
 
+/// A new tensor of `dtype` with this geometry, every element `value`.
 pub(crate) fn filled(
     ctx: &KernelCtx<'_>,
     shape: &[i64],

@@ -92,6 +92,18 @@ impl RandomSource {
         n: usize,
         mut generate: impl FnMut(&mut Self) -> f64,
     ) -> Result<Vec<f64>> {
+        self.take_batch(op, n, |s| (0..n).map(|_| generate(s)).collect())
+    }
+
+    /// `n` values for `op`: the next provided batch, or the `n` values
+    /// `generate` makes at once (for draws whose elements depend on each
+    /// other, such as a permutation).
+    pub(crate) fn take_batch(
+        &mut self,
+        op: &str,
+        n: usize,
+        generate: impl FnOnce(&mut Self) -> Vec<f64>,
+    ) -> Result<Vec<f64>> {
         if let Some(batch) = self.provided.pop_front() {
             if batch.len() != n {
                 return Err(RuntimeError::RandomValues {
@@ -102,7 +114,74 @@ impl RandomSource {
             }
             return Ok(batch);
         }
-        Ok((0..n).map(|_| generate(self)).collect())
+        Ok(generate(self))
+    }
+
+    /// `n` integers uniform in [low, high).
+    pub(crate) fn integers(&mut self, op: &str, n: usize, low: i64, high: i64) -> Result<Vec<f64>> {
+        let span = (high - low) as f64;
+        self.take(op, n, |s| low as f64 + (s.unit() * span).floor())
+    }
+
+    /// One 0/1 draw per probability in `probs`.
+    pub(crate) fn bernoulli(&mut self, op: &str, probs: &[f64]) -> Result<Vec<f64>> {
+        self.take_batch(op, probs.len(), |s| {
+            probs
+                .iter()
+                .map(|&p| f64::from(u8::from(s.unit() < p)))
+                .collect()
+        })
+    }
+
+    /// A random permutation of `0..n` (Fisher-Yates).
+    pub(crate) fn permutation(&mut self, op: &str, n: usize) -> Result<Vec<f64>> {
+        self.take_batch(op, n, |s| {
+            let mut v: Vec<f64> = (0..n).map(|i| i as f64).collect();
+            for i in (1..n).rev() {
+                let j = ((s.unit() * (i + 1) as f64) as usize).min(i);
+                v.swap(i, j);
+            }
+            v
+        })
+    }
+
+    /// `samples` category indices per row of `weights` (each row a
+    /// distribution over `weights[r].len()` categories, not necessarily
+    /// normalised); without `replacement` a category is drawn at most once.
+    pub(crate) fn multinomial(
+        &mut self,
+        op: &str,
+        weights: &[Vec<f64>],
+        samples: usize,
+        replacement: bool,
+    ) -> Result<Vec<f64>> {
+        self.take_batch(op, weights.len() * samples, |s| {
+            let mut out = Vec::with_capacity(weights.len() * samples);
+            for row in weights {
+                let mut w = row.clone();
+                for _ in 0..samples {
+                    let k = s.pick(&w);
+                    out.push(k as f64);
+                    if !replacement && let Some(x) = w.get_mut(k) {
+                        *x = 0.0;
+                    }
+                }
+            }
+            out
+        })
+    }
+
+    /// A category drawn with probability proportional to `w`.
+    fn pick(&mut self, w: &[f64]) -> usize {
+        let total: f64 = w.iter().sum();
+        let mut target = self.unit() * total;
+        for (i, &x) in w.iter().enumerate() {
+            if x > 0.0 && target < x {
+                return i;
+            }
+            target -= x;
+        }
+        w.iter().rposition(|&x| x > 0.0).unwrap_or(0)
     }
 
     /// `n` values uniform in [from, to).
@@ -133,6 +212,25 @@ mod tests {
             .uniform("rand", 1000, -0.5, 0.5)
             .expect("values");
         assert!(u.iter().all(|&v| (-0.5..0.5).contains(&v)));
+    }
+
+    #[test]
+    fn discrete_draws_stay_in_range() {
+        let mut r = RandomSource::seeded(3);
+        let ints = r.integers("randint", 50, 2, 5).expect("values");
+        assert!(
+            ints.iter()
+                .all(|&v| (2.0..5.0).contains(&v) && v.fract() == 0.0)
+        );
+        let mut perm = r.permutation("randperm", 6).expect("values");
+        perm.sort_by(f64::total_cmp);
+        assert_eq!(perm, vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+        let b = r.bernoulli("bernoulli_", &[0.0, 1.0, 0.0]).expect("values");
+        assert_eq!(b, vec![0.0, 1.0, 0.0]);
+        let m = r
+            .multinomial("multinomial", &[vec![0.0, 1.0, 1.0]], 2, false)
+            .expect("values");
+        assert_eq!(m.iter().sum::<f64>(), 3.0);
     }
 
     #[test]

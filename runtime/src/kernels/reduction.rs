@@ -1,9 +1,98 @@
 //! CPU (and meta) kernels of the reductions, factories and random operators.
+//!
+//! | submodule | operators |
+//! |---|---|
+//! | [`stats`] | `mean`, `var`/`std` (`.correction`), `prod`, `linalg_vector_norm` |
+//! | [`extrema`] | `max`/`min` (all-reduce and `.dim`), `amax`/`amin`, `argmax`/`argmin` |
+//! | [`scan`] | `cumsum` |
+//! | [`logic`] | `all`/`any` |
+//! | [`scalar`] | `_local_scalar_dense` (`Tensor.item()`) |
+//! | [`factories`] | `arange`, `full`, `full_like`, `new_*`, `scalar_tensor`, `lift_fresh`, `eye` |
+//! | [`sampling`] | `randint`, `randperm`, `bernoulli`, `multinomial`, `rand*_like` |
+//!
+//! `sum` lives in `kernels::reduce`; `zeros`/`ones`/`randn`/`rand`/
+//! `uniform_`/`normal_` in `kernels::factory`.
+
+mod dims;
+mod extrema;
+mod factories;
+mod logic;
+mod sampling;
+mod scalar;
+mod scan;
+mod stats;
 
 use super::Kernel;
 
 /// The kernel of `op` if it belongs to this family.
 pub(crate) fn lookup(op: &str) -> Option<Kernel> {
-    let _ = op;
-    None
+    reductions(op)
+        .or_else(|| factory_ops(op))
+        .or_else(|| random_ops(op))
+}
+
+fn reductions(op: &str) -> Option<Kernel> {
+    Some(match op {
+        "aten.mean.default" => stats::mean,
+        "aten.mean.dim" => stats::mean_dim,
+        "aten.var.correction" => stats::var,
+        "aten.std.correction" => stats::std,
+        "aten.prod.default" => stats::prod,
+        "aten.prod.dim_int" => stats::prod_dim,
+        "aten.linalg_vector_norm.default" => stats::linalg_vector_norm,
+        "aten.max.default" => extrema::max,
+        "aten.min.default" => extrema::min,
+        "aten.max.dim" => extrema::max_dim,
+        "aten.min.dim" => extrema::min_dim,
+        "aten.amax.default" => extrema::amax,
+        "aten.amin.default" => extrema::amin,
+        "aten.argmax.default" => extrema::argmax,
+        "aten.argmin.default" => extrema::argmin,
+        "aten.cumsum.default" => scan::cumsum,
+        "aten.all.default" => logic::all,
+        "aten.any.default" => logic::any,
+        "aten.all.dim" => logic::all_dim,
+        "aten.any.dim" => logic::any_dim,
+        "aten.all.dims" => logic::all_dims,
+        "aten.any.dims" => logic::any_dims,
+        "aten._local_scalar_dense.default" => scalar::local_scalar_dense,
+        _ => return None,
+    })
+}
+
+fn factory_ops(op: &str) -> Option<Kernel> {
+    Some(match op {
+        "aten.arange.default" => factories::arange,
+        "aten.arange.start" => factories::arange_start,
+        "aten.arange.start_step" => factories::arange_start_step,
+        "aten.full.default" => factories::full,
+        "aten.full_like.default" => factories::full_like,
+        "aten.new_zeros.default" => factories::new_zeros,
+        "aten.new_ones.default" => factories::new_ones,
+        "aten.new_full.default" => factories::new_full,
+        "aten.new_empty.default" => factories::new_empty,
+        "aten.scalar_tensor.default" => factories::scalar_tensor,
+        "aten.lift_fresh.default" => factories::lift_fresh,
+        "aten.eye.default" => factories::eye,
+        "aten.eye.m" => factories::eye_m,
+        _ => return None,
+    })
+}
+
+fn random_ops(op: &str) -> Option<Kernel> {
+    Some(match op {
+        "aten.randint.default" => sampling::randint,
+        "aten.randint.low" => sampling::randint_low,
+        "aten.randint_like.default" => sampling::randint_like,
+        "aten.randint_like.low_dtype" => sampling::randint_like_low,
+        "aten.randperm.default" => sampling::randperm,
+        "aten.rand_like.default" => sampling::rand_like,
+        "aten.randn_like.default" => sampling::randn_like,
+        "aten.bernoulli_.float" => sampling::bernoulli_float_,
+        "aten.bernoulli_.Tensor" => sampling::bernoulli_tensor_,
+        "aten.bernoulli.default" => sampling::bernoulli,
+        "aten.bernoulli.p" => sampling::bernoulli_p,
+        "aten.multinomial.default" => sampling::multinomial,
+        _ => return None,
+    })
 }

@@ -27,7 +27,7 @@ mod ops_elementwise;
 mod ops_foreach;
 mod ops_indexing;
 mod ops_nn;
-mod ops_reduction;
+pub(crate) mod ops_reduction;
 
 use std::sync::Arc;
 

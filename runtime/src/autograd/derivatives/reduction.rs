@@ -1,9 +1,183 @@
 //! Derivative table rows of the reductions, factories and random operators.
+//!
+//! | operator | node | saves |
+//! |---|---|---|
+//! | `mean` | MeanBackward0 | self sizes, self numel |
+//! | `mean.dim` | MeanBackward1 | self sizes, dim, keepdim, averaged count |
+//! | `max` / `min` | MaxBackward1 / MinBackward1 | self, result |
+//! | `max.dim` / `min.dim` | MaxBackward0 / MinBackward0 (values only) | self sizes, dim, keepdim, indices |
+//! | `amax` / `amin` | AmaxBackward0 / AminBackward0 | self, dim, keepdim, result |
+//! | `var.correction` | VarBackward0 | self, dim, correction, keepdim |
+//! | `std.correction` | StdBackward0 | self, dim, correction, keepdim, result |
+//! | `cumsum` | CumsumBackward0 | dim |
+//! | `linalg_vector_norm` | LinalgVectorNormBackward0 | self, ord, dim, keepdim, result |
+//!
+//! Not differentiable: `argmax`/`argmin`, `all`/`any`, `_local_scalar_dense`
+//! (its result is a number), every factory, and the random operators
+//! without a tensor input or whose result does not depend on it
+//! (`rand_like`, `randn_like`, `randint_like`, `randint`, `randperm`,
+//! `multinomial`). `prod` and the in-place `bernoulli_` have no row yet.
 
-use super::Differentiability;
+use super::{Derivative, Differentiability, arg, derivative, int, int_list, tensor};
+use crate::autograd::functions::reduction::{
+    AmaxBackward, CumsumBackward0, EvenlyDistributeBackward, LinalgVectorNormBackward0,
+    MeanBackward0, MeanBackward1, StdBackward0, ValueSelectingBackward, VarBackward0, mean_count,
+};
+use crate::autograd::saved::SavedVariable;
+use crate::ivalue::IValue;
 
 /// The autograd entry of `op` if it belongs to this family.
 pub(super) fn lookup(op: &str) -> Option<Differentiability> {
-    let _ = op;
-    None
+    reductions(op).or_else(|| not_differentiable(op))
+}
+
+fn keepdim(a: &[IValue], i: usize) -> bool {
+    matches!(a.get(i), Some(IValue::Bool(true)))
+}
+
+fn float(a: &[IValue], i: usize, default: f64) -> f64 {
+    match a.get(i) {
+        Some(IValue::Int(v)) => *v as f64,
+        Some(IValue::Float(v)) => *v,
+        _ => default,
+    }
+}
+
+fn reductions(op: &str) -> Option<Differentiability> {
+    use Differentiability::Derivative as D;
+    Some(match op {
+        "aten.mean.default" => D(derivative!("MeanBackward0", &[0], |a, _| {
+            let t = tensor(a, 0)?;
+            Ok(Box::new(MeanBackward0 {
+                self_sizes: t.shape().to_vec(),
+                self_numel: t.numel() as i64,
+            }))
+        })),
+        "aten.mean.dim" => D(derivative!("MeanBackward1", &[0], |a, _| {
+            let t = tensor(a, 0)?;
+            let dim = int_list(a, 1);
+            Ok(Box::new(MeanBackward1 {
+                self_sizes: t.shape().to_vec(),
+                count: mean_count(t.shape(), dim.as_deref()),
+                dim,
+                keepdim: keepdim(a, 2),
+            }))
+        })),
+        "aten.max.default" => D(derivative!("MaxBackward1", &[0], evenly_distribute)),
+        "aten.min.default" => D(derivative!("MinBackward1", &[0], evenly_distribute)),
+        "aten.max.dim" => D(derivative!(
+            "MaxBackward0",
+            &[0],
+            value_selecting,
+            outputs = &[true, false]
+        )),
+        "aten.min.dim" => D(derivative!(
+            "MinBackward0",
+            &[0],
+            value_selecting,
+            outputs = &[true, false]
+        )),
+        "aten.amax.default" => D(derivative!("AmaxBackward0", &[0], amax)),
+        "aten.amin.default" => D(derivative!("AminBackward0", &[0], amax)),
+        "aten.var.correction" => D(derivative!("VarBackward0", &[0], |a, _| {
+            Ok(Box::new(VarBackward0 {
+                self_: SavedVariable::input(tensor(a, 0)?),
+                dim: int_list(a, 1),
+                correction: arg(a, 2),
+                keepdim: keepdim(a, 3),
+            }))
+        })),
+        "aten.std.correction" => D(derivative!("StdBackward0", &[0], |a, _| {
+            Ok(Box::new(StdBackward0 {
+                self_: SavedVariable::input(tensor(a, 0)?),
+                dim: int_list(a, 1),
+                correction: arg(a, 2),
+                keepdim: keepdim(a, 3),
+                result: None,
+            }))
+        })),
+        "aten.cumsum.default" => D(derivative!("CumsumBackward0", &[0], |a, _| {
+            Ok(Box::new(CumsumBackward0 { dim: int(a, 1) }))
+        })),
+        "aten.linalg_vector_norm.default" => {
+            D(derivative!("LinalgVectorNormBackward0", &[0], |a, _| {
+                Ok(Box::new(LinalgVectorNormBackward0 {
+                    self_: SavedVariable::input(tensor(a, 0)?),
+                    ord: float(a, 1, 2.0),
+                    dim: int_list(a, 2).unwrap_or_default(),
+                    keepdim: keepdim(a, 3),
+                    result: None,
+                }))
+            }))
+        }
+        _ => return None,
+    })
+}
+
+fn evenly_distribute(
+    a: &[IValue],
+    _: &[bool],
+) -> crate::error::Result<Box<dyn crate::autograd::BackwardFn>> {
+    Ok(Box::new(EvenlyDistributeBackward {
+        self_: SavedVariable::input(tensor(a, 0)?),
+        result: None,
+    }))
+}
+
+fn value_selecting(
+    a: &[IValue],
+    _: &[bool],
+) -> crate::error::Result<Box<dyn crate::autograd::BackwardFn>> {
+    Ok(Box::new(ValueSelectingBackward {
+        self_sizes: tensor(a, 0)?.shape().to_vec(),
+        dim: int(a, 1),
+        keepdim: keepdim(a, 2),
+        indices: None,
+    }))
+}
+
+fn amax(a: &[IValue], _: &[bool]) -> crate::error::Result<Box<dyn crate::autograd::BackwardFn>> {
+    Ok(Box::new(AmaxBackward {
+        self_: SavedVariable::input(tensor(a, 0)?),
+        dim: int_list(a, 1).unwrap_or_default(),
+        keepdim: keepdim(a, 2),
+        result: None,
+    }))
+}
+
+fn not_differentiable(op: &str) -> Option<Differentiability> {
+    const OPS: &[&str] = &[
+        "aten.argmax.default",
+        "aten.argmin.default",
+        "aten.all.default",
+        "aten.any.default",
+        "aten.all.dim",
+        "aten.any.dim",
+        "aten.all.dims",
+        "aten.any.dims",
+        "aten._local_scalar_dense.default",
+        "aten.arange.default",
+        "aten.arange.start",
+        "aten.arange.start_step",
+        "aten.full.default",
+        "aten.full_like.default",
+        "aten.new_zeros.default",
+        "aten.new_ones.default",
+        "aten.new_full.default",
+        "aten.new_empty.default",
+        "aten.scalar_tensor.default",
+        "aten.lift_fresh.default",
+        "aten.eye.default",
+        "aten.eye.m",
+        "aten.randint.default",
+        "aten.randint.low",
+        "aten.randint_like.default",
+        "aten.randint_like.low_dtype",
+        "aten.randperm.default",
+        "aten.rand_like.default",
+        "aten.randn_like.default",
+        "aten.multinomial.default",
+    ];
+    OPS.contains(&op)
+        .then_some(Differentiability::NotDifferentiable)
 }

@@ -1,10 +1,11 @@
 //! Backward of `sum` and `sum.dim_IntList`.
 
+use super::reduction::sum_backward;
 use super::{one_to_one, single};
 use crate::autograd::{BackwardCtx, BackwardFn};
 use crate::error::Result;
+use crate::runtime::ops_reduction::ReductionOps;
 use crate::tensor::Tensor;
-use crate::tensor::strides::wrap_dim;
 
 /// `sum(self)`: every element contributed once, so d/dself = grad
 /// broadcast back: `grad.expand(self_sizes)` (a stride-0 view).
@@ -23,8 +24,10 @@ impl BackwardFn for SumBackward0 {
 }
 
 /// `sum.dim_IntList(self, dim, keepdim)`: PyTorch's `sum_backward` —
-/// without keepdim the reduced dimensions are first re-inserted with
-/// `unsqueeze` (in increasing order), then the gradient is expanded.
+/// without keepdim the reduced dimensions are first re-inserted
+/// (`unsqueeze_multiple`: one `unsqueeze` with the dimension as given for a
+/// single dim, otherwise one per dimension in increasing order), then the
+/// gradient is expanded.
 pub(crate) struct SumBackward1 {
     pub(crate) self_sizes: Vec<i64>,
     pub(crate) dim: Option<Vec<i64>>,
@@ -37,26 +40,16 @@ impl BackwardFn for SumBackward1 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(mut g) = single(grads) else {
+        let Some(g) = single(grads) else {
             return Ok(vec![None]);
         };
-        let ndim = self.self_sizes.len();
-        if !self.keepdim
-            && ndim > 0
-            && let Some(dims) = self.dim.as_ref().filter(|d| !d.is_empty())
-        {
-            let mut reduced = vec![false; ndim];
-            for &d in dims {
-                if let Some(w) = wrap_dim(d, ndim) {
-                    reduced[w] = true;
-                }
-            }
-            for (i, &r) in reduced.iter().enumerate() {
-                if r {
-                    g = ctx.rt.unsqueeze(&g, i as i64)?;
-                }
-            }
-        }
-        Ok(vec![Some(ctx.rt.expand(&g, &self.self_sizes)?)])
+        let mut ops = ReductionOps(&mut *ctx.rt);
+        Ok(vec![Some(sum_backward(
+            &mut ops,
+            g,
+            &self.self_sizes,
+            self.dim.as_deref(),
+            self.keepdim,
+        )?)])
     }
 }

@@ -1,0 +1,263 @@
+//! Random operators beyond `randn`/`rand`/`uniform_`/`normal_`: `randint`,
+//! `randperm`, `bernoulli` / `bernoulli_`, `multinomial`, `rand_like`,
+//! `randn_like`, `randint_like`.
+//!
+//! Every draw goes through the runtime's [`crate::kernels::random::RandomSource`]
+//! (replay feeds PyTorch's recorded outputs there). On the meta backend
+//! nothing is drawn and no provided values are consumed. Layouts observed in
+//! torch 2.15: `bernoulli(self)` and `bernoulli(self, p)` are contiguous,
+//! `*_like` preserve `self`'s layout, the rest are contiguous.
+
+use crate::dispatch::args::Args;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::kernels::KernelCtx;
+use crate::kernels::factory::{like_strides, options_dtype, size_arg};
+use crate::kernels::iter::read_broadcast;
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+use crate::tensor::strides::{contiguous_strides, numel};
+
+/// The values a random kernel writes: drawn by `draw` on a backend with
+/// data, nothing on meta.
+fn draw(
+    ctx: &mut KernelCtx<'_>,
+    draw: impl FnOnce(&mut KernelCtx<'_>) -> Result<Vec<f64>>,
+) -> Result<Vec<f64>> {
+    if ctx.has_data() {
+        draw(ctx)
+    } else {
+        Ok(Vec::new())
+    }
+}
+
+/// PyTorch's check of a `[low, high)` integer range.
+fn check_range(ctx: &KernelCtx<'_>, low: i64, high: i64) -> Result<()> {
+    if low >= high {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!("random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"),
+        ));
+    }
+    Ok(())
+}
+
+/// A new tensor of integers uniform in `[low, high)`.
+fn integers(
+    ctx: &mut KernelCtx<'_>,
+    shape: &[i64],
+    strides: &[i64],
+    dtype: DType,
+    (low, high): (i64, i64),
+) -> Result<Tensor> {
+    check_range(ctx, low, high)?;
+    let n = numel(shape);
+    let values = draw(ctx, |ctx| ctx.random.integers(ctx.op, n, low, high))?;
+    ctx.output(shape, strides, dtype, || Ok(values))
+}
+
+/// `randint(high, size, *, dtype=long, layout, device, pin_memory)`.
+pub(crate) fn randint(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let high = a.int(0)?;
+    let size = size_arg(ctx, &a, 1)?;
+    let dtype = options_dtype(ctx, &a, 2, 3, DType::Int64)?;
+    let strides = contiguous_strides(&size);
+    Ok(vec![
+        integers(ctx, &size, &strides, dtype, (0, high))?.into(),
+    ])
+}
+
+/// `randint.low(low, high, size, *, dtype=long, layout, device, pin_memory)`.
+pub(crate) fn randint_low(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (low, high) = (a.int(0)?, a.int(1)?);
+    let size = size_arg(ctx, &a, 2)?;
+    let dtype = options_dtype(ctx, &a, 3, 4, DType::Int64)?;
+    let strides = contiguous_strides(&size);
+    Ok(vec![
+        integers(ctx, &size, &strides, dtype, (low, high))?.into(),
+    ])
+}
+
+/// `randint_like(self, high, *, dtype, layout, device, pin_memory, memory_format)`.
+pub(crate) fn randint_like(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    let high = a.int(1)?;
+    let dtype = options_dtype(ctx, &a, 2, 3, this.dtype())?;
+    let strides = like_strides(ctx, this, a.opt_memory_format(6)?)?;
+    Ok(vec![
+        integers(ctx, this.shape(), &strides, dtype, (0, high))?.into(),
+    ])
+}
+
+/// `randint_like.low_dtype(self, low, high, *, dtype, layout, device, pin_memory, memory_format)`.
+pub(crate) fn randint_like_low(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    let (low, high) = (a.int(1)?, a.int(2)?);
+    let dtype = options_dtype(ctx, &a, 3, 4, this.dtype())?;
+    let strides = like_strides(ctx, this, a.opt_memory_format(7)?)?;
+    Ok(vec![
+        integers(ctx, this.shape(), &strides, dtype, (low, high))?.into(),
+    ])
+}
+
+/// `randperm(n, *, dtype=long, layout, device, pin_memory)`.
+pub(crate) fn randperm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let n = a.int(0)?;
+    if n < 0 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!("n must be non-negative, got{n}"),
+        ));
+    }
+    let dtype = options_dtype(ctx, &a, 1, 2, DType::Int64)?;
+    let values = draw(ctx, |ctx| ctx.random.permutation(ctx.op, n as usize))?;
+    Ok(vec![ctx.output(&[n], &[1], dtype, || Ok(values))?.into()])
+}
+
+/// `rand_like` / `randn_like(self, *, dtype, layout, device, pin_memory, memory_format)`.
+fn continuous_like(ctx: &mut KernelCtx<'_>, a: &Args<'_>, normal: bool) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    let dtype = options_dtype(ctx, a, 1, 2, this.dtype())?;
+    let strides = like_strides(ctx, this, a.opt_memory_format(5)?)?;
+    let n = this.numel();
+    let values = draw(ctx, |ctx| {
+        if normal {
+            ctx.random.normal(ctx.op, n, 0.0, 1.0)
+        } else {
+            ctx.random.uniform(ctx.op, n, 0.0, 1.0)
+        }
+    })?;
+    Ok(vec![
+        ctx.output(this.shape(), &strides, dtype, || Ok(values))?
+            .into(),
+    ])
+}
+
+/// `rand_like(self, ...)`: U[0, 1).
+pub(crate) fn rand_like(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    continuous_like(ctx, &a, false)
+}
+
+/// `randn_like(self, ...)`: N(0, 1).
+pub(crate) fn randn_like(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    continuous_like(ctx, &a, true)
+}
+
+/// PyTorch's check that every probability lies in [0, 1].
+fn check_probs(ctx: &KernelCtx<'_>, probs: &[f64]) -> Result<()> {
+    if probs.iter().any(|p| !(0.0..=1.0).contains(p)) {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            "Expected p_in >= 0 && p_in <= 1 to be true, but got false.",
+        ));
+    }
+    Ok(())
+}
+
+/// `bernoulli_.float(self, p=0.5, *, generator=None)`: fills `self` with 0/1.
+pub(crate) fn bernoulli_float_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    let p = a.scalar(1)?;
+    a.expect_none(2, "an explicit Generator")?;
+    if !(0.0..=1.0).contains(&p) {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!("bernoulli_ expects p to be in [0, 1], but got p={p}"),
+        ));
+    }
+    let probs = vec![p; this.numel()];
+    let values = draw(ctx, |ctx| ctx.random.bernoulli(ctx.op, &probs))?;
+    ctx.write(this, || Ok(values))?;
+    Ok(vec![this.clone().into()])
+}
+
+/// `bernoulli_.Tensor(self, p, *, generator=None)`: `p` broadcasts to `self`.
+pub(crate) fn bernoulli_tensor_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    let p = a.tensor(1)?;
+    ctx.check(this, "self")?;
+    ctx.check(p, "p")?;
+    a.expect_none(2, "an explicit Generator")?;
+    let values = draw(ctx, |ctx| {
+        let probs = read_broadcast(ctx.op, p, this.shape())?;
+        check_probs(ctx, &probs)?;
+        ctx.random.bernoulli(ctx.op, &probs)
+    })?;
+    ctx.write(this, || Ok(values))?;
+    Ok(vec![this.clone().into()])
+}
+
+/// `bernoulli(self, *, generator=None)`: one draw per element with
+/// probability `self`.
+pub(crate) fn bernoulli(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    a.expect_none(1, "an explicit Generator")?;
+    let values = draw(ctx, |ctx| {
+        let probs = this.read_f64(ctx.op)?;
+        check_probs(ctx, &probs)?;
+        ctx.random.bernoulli(ctx.op, &probs)
+    })?;
+    let strides = contiguous_strides(this.shape());
+    Ok(vec![
+        ctx.output(this.shape(), &strides, this.dtype(), || Ok(values))?
+            .into(),
+    ])
+}
+
+/// `bernoulli.p(self, p, *, generator=None)`: a new tensor shaped like
+/// `self`, each element 1 with probability `p`.
+pub(crate) fn bernoulli_p(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    let p = a.scalar(1)?;
+    a.expect_none(2, "an explicit Generator")?;
+    let probs = vec![p; this.numel()];
+    check_probs(ctx, &probs[..probs.len().min(1)])?;
+    let values = draw(ctx, |ctx| ctx.random.bernoulli(ctx.op, &probs))?;
+    let strides = contiguous_strides(this.shape());
+    Ok(vec![
+        ctx.output(this.shape(), &strides, this.dtype(), || Ok(values))?
+            .into(),
+    ])
+}
+
+/// `multinomial(self, num_samples, replacement=False, *, generator=None)`:
+/// category indices (int64) drawn from each row of `self`.
+pub(crate) fn multinomial(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    let samples = a.int(1)?;
+    let replacement = a.bool(2)?;
+    a.expect_none(3, "an explicit Generator")?;
+    if !(1..=2).contains(&this.dim()) {
+        return Err(RuntimeError::shape(ctx.op, "prob_dist must be 1 or 2 dim"));
+    }
+    let categories = this.shape().last().copied().unwrap_or(0);
+    if !replacement && samples > categories {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            "cannot sample n_sample > prob_dist.size(-1) samples without replacement",
+        ));
+    }
+    let shape: Vec<i64> = if this.dim() == 1 {
+        vec![samples]
+    } else {
+        vec![this.shape()[0], samples]
+    };
+    let values = draw(ctx, |ctx| {
+        let flat = this.read_f64(ctx.op)?;
+        let rows: Vec<Vec<f64>> = flat
+            .chunks(categories.max(1) as usize)
+            .map(<[f64]>::to_vec)
+            .collect();
+        ctx.random
+            .multinomial(ctx.op, &rows, samples.max(0) as usize, replacement)
+    })?;
+    let strides = contiguous_strides(&shape);
+    Ok(vec![
+        ctx.output(&shape, &strides, DType::Int64, || Ok(values))?
+            .into(),
+    ])
+}

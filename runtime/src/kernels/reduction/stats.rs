@@ -1,0 +1,246 @@
+//! Statistical reductions: `mean`, `var`/`std` (`.correction`), `prod`,
+//! `linalg_vector_norm`.
+//!
+//! Values are accumulated in f64 and rounded once to the result dtype; for
+//! float32 that is within the value comparison's tolerance of PyTorch's
+//! cascaded float32 (or, for float16/bfloat16, float32) accumulation.
+
+use super::dims::Reduction;
+use crate::dispatch::args::Args;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::kernels::KernelCtx;
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+
+/// Reduces `t` group by group with `f` into a new contiguous tensor of `dtype`.
+pub(crate) fn reduce_f64(
+    ctx: &KernelCtx<'_>,
+    t: &Tensor,
+    r: &Reduction,
+    dtype: DType,
+    f: impl Fn(&[f64]) -> f64,
+) -> Result<Tensor> {
+    ctx.output(&r.out_shape, &r.out_strides(), dtype, || {
+        let values = t.read_f64(ctx.op)?;
+        Ok(r.groups(&values).iter().map(|g| f(g)).collect())
+    })
+}
+
+fn type_error(ctx: &KernelCtx<'_>, message: String) -> RuntimeError {
+    RuntimeError::TypeCast {
+        op: ctx.op.to_owned(),
+        message,
+    }
+}
+
+/// The result dtype of `mean`: the `dtype` argument or the input's, which
+/// must be floating (observed in torch 2.15: integer inputs are refused
+/// rather than promoted).
+fn mean_dtype(ctx: &KernelCtx<'_>, input: DType, requested: Option<DType>) -> Result<DType> {
+    let (dtype, which) = match requested {
+        Some(d) => (d, "Optional dtype"),
+        None => (input, "Input dtype"),
+    };
+    if dtype.is_floating() {
+        Ok(dtype)
+    } else {
+        Err(type_error(
+            ctx,
+            format!(
+                "mean(): could not infer output dtype. {which} must be either a floating point or complex dtype. Got: {}",
+                dtype.scalar_type_name()
+            ),
+        ))
+    }
+}
+
+fn mean_of(g: &[f64]) -> f64 {
+    g.iter().sum::<f64>() / g.len() as f64
+}
+
+/// `mean(self, *, dtype=None)`.
+pub(crate) fn mean(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let t = a.tensor(0)?;
+    ctx.check(t, "self")?;
+    let dtype = mean_dtype(ctx, t.dtype(), a.opt_dtype(1)?)?;
+    let r = Reduction::new(ctx.op, t.shape(), None, false)?;
+    Ok(vec![reduce_f64(ctx, t, &r, dtype, mean_of)?.into()])
+}
+
+/// `mean.dim(self, dim, keepdim=False, *, dtype=None)`.
+pub(crate) fn mean_dim(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let t = a.tensor(0)?;
+    ctx.check(t, "self")?;
+    let dtype = mean_dtype(ctx, t.dtype(), a.opt_dtype(3)?)?;
+    let dims = a.opt_int_list(1)?;
+    let r = Reduction::new(ctx.op, t.shape(), dims.as_deref(), a.bool(2)?)?;
+    Ok(vec![reduce_f64(ctx, t, &r, dtype, mean_of)?.into()])
+}
+
+/// The `correction` argument of `var`/`std` (absent: 1, Bessel's).
+fn correction(a: &Args<'_>, i: usize) -> Result<f64> {
+    match a.values.get(i) {
+        None | Some(IValue::None) => Ok(1.0),
+        _ => a.scalar(i),
+    }
+}
+
+/// `sum((x - mean)^2) / max(0, N - correction)`: zero degrees of freedom
+/// give inf (or NaN for a zero sum), as in PyTorch.
+fn variance(g: &[f64], correction: f64) -> f64 {
+    let m = mean_of(g);
+    let m2: f64 = g.iter().map(|x| (x - m) * (x - m)).sum();
+    m2 / (g.len() as f64 - correction).max(0.0)
+}
+
+fn var_std(ctx: &KernelCtx<'_>, a: &Args<'_>, sqrt: bool) -> Result<Vec<IValue>> {
+    let t = a.tensor(0)?;
+    ctx.check(t, "self")?;
+    if !t.dtype().is_floating() {
+        return Err(type_error(
+            ctx,
+            "std and var only support floating point and complex dtypes".into(),
+        ));
+    }
+    let dims = a.opt_int_list(1)?;
+    let c = correction(a, 2)?;
+    let r = Reduction::new(ctx.op, t.shape(), dims.as_deref(), a.bool(3)?)?;
+    let out = reduce_f64(ctx, t, &r, t.dtype(), |g| {
+        let v = variance(g, c);
+        if sqrt { v.sqrt() } else { v }
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// `var.correction(self, dim=None, *, correction=None, keepdim=False)`.
+pub(crate) fn var(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    var_std(ctx, &a, false)
+}
+
+/// `std.correction(self, dim=None, *, correction=None, keepdim=False)`.
+pub(crate) fn std(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    var_std(ctx, &a, true)
+}
+
+/// The result dtype of `prod`/`cumsum`: the `dtype` argument, else int64
+/// for integer and bool inputs, else the input's.
+pub(crate) fn integral_to_long(requested: Option<DType>, input: DType) -> DType {
+    requested.unwrap_or(if input.is_integral(true) {
+        DType::Int64
+    } else {
+        input
+    })
+}
+
+fn prod_of(ctx: &KernelCtx<'_>, t: &Tensor, r: &Reduction, dtype: DType) -> Result<Tensor> {
+    if dtype.is_integral(true) && t.dtype().is_integral(true) {
+        // Exact integer products, wrapping as int64 arithmetic does.
+        return ctx.output_i64(&r.out_shape, &r.out_strides(), dtype, || {
+            let values = t.read_i64(ctx.op)?;
+            Ok(r.groups(&values)
+                .iter()
+                .map(|g| g.iter().fold(1i64, |p, &v| p.wrapping_mul(v)))
+                .collect())
+        });
+    }
+    reduce_f64(ctx, t, r, dtype, |g| g.iter().product())
+}
+
+/// `prod(self, *, dtype=None)`.
+pub(crate) fn prod(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let t = a.tensor(0)?;
+    ctx.check(t, "self")?;
+    let dtype = integral_to_long(a.opt_dtype(1)?, t.dtype());
+    let r = Reduction::new(ctx.op, t.shape(), None, false)?;
+    Ok(vec![prod_of(ctx, t, &r, dtype)?.into()])
+}
+
+/// `prod.dim_int(self, dim, keepdim=False, *, dtype=None)`.
+pub(crate) fn prod_dim(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let t = a.tensor(0)?;
+    ctx.check(t, "self")?;
+    let dtype = integral_to_long(a.opt_dtype(3)?, t.dtype());
+    let r = Reduction::single(ctx.op, t.shape(), a.int(1)?, a.bool(2)?)?;
+    Ok(vec![prod_of(ctx, t, &r, dtype)?.into()])
+}
+
+/// The p-norm of one group: `ord` 0 counts non-zeros, ±inf is the largest
+/// / smallest magnitude, otherwise `(sum |x|^p)^(1/p)`.
+fn vector_norm(g: &[f64], ord: f64) -> f64 {
+    let abs = g.iter().map(|x| x.abs());
+    if ord == 0.0 {
+        g.iter().filter(|&&x| x != 0.0).count() as f64
+    } else if ord == f64::INFINITY {
+        abs.fold(0.0, |m, x| if x.is_nan() || x > m { x } else { m })
+    } else if ord == f64::NEG_INFINITY {
+        abs.fold(
+            f64::INFINITY,
+            |m, x| if x.is_nan() || x < m { x } else { m },
+        )
+    } else if ord == 1.0 {
+        abs.sum()
+    } else if ord == 2.0 {
+        abs.map(|x| x * x).sum::<f64>().sqrt()
+    } else {
+        abs.map(|x| x.powf(ord)).sum::<f64>().powf(1.0 / ord)
+    }
+}
+
+/// `linalg_vector_norm(self, ord=2, dim=None, keepdim=False, *, dtype=None)`.
+pub(crate) fn linalg_vector_norm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let t = a.tensor(0)?;
+    ctx.check(t, "self")?;
+    if !t.dtype().is_floating() {
+        return Err(type_error(
+            ctx,
+            format!(
+                "linalg.vector_norm: Expected a floating point or complex tensor as input. Got {}",
+                t.dtype().scalar_type_name()
+            ),
+        ));
+    }
+    let ord = a.scalar(1)?;
+    let dims = a.opt_int_list(2)?;
+    let r = Reduction::new(ctx.op, t.shape(), dims.as_deref(), a.bool(3)?)?;
+    let dtype = a.opt_dtype(4)?.unwrap_or(t.dtype());
+    if t.numel() == 0 && ord < 0.0 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the operation does not have an identity"
+            ),
+        ));
+    }
+    Ok(vec![
+        reduce_f64(ctx, t, &r, dtype, |g| vector_norm(g, ord))?.into(),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variance_and_norms() {
+        assert_eq!(variance(&[1.0, 3.0], 1.0), 2.0);
+        assert_eq!(variance(&[1.0, 3.0], 0.0), 1.0);
+        assert!(variance(&[1.0], 1.0).is_nan());
+        assert_eq!(vector_norm(&[3.0, -4.0], 2.0), 5.0);
+        assert_eq!(vector_norm(&[3.0, -4.0], 1.0), 7.0);
+        assert_eq!(vector_norm(&[3.0, -4.0, 0.0], 0.0), 2.0);
+        assert_eq!(vector_norm(&[3.0, -4.0], f64::INFINITY), 4.0);
+        assert_eq!(vector_norm(&[3.0, -4.0], f64::NEG_INFINITY), 3.0);
+    }
+
+    #[test]
+    fn integer_results_widen_to_long() {
+        assert_eq!(integral_to_long(None, DType::Bool), DType::Int64);
+        assert_eq!(integral_to_long(None, DType::Int8), DType::Int64);
+        assert_eq!(integral_to_long(None, DType::Float16), DType::Float16);
+        assert_eq!(
+            integral_to_long(Some(DType::Float32), DType::Int32),
+            DType::Float32
+        );
+    }
+}
