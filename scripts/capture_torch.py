@@ -82,6 +82,10 @@ RANDOM_OPS = frozenset(
         "native_dropout",
         "exponential_",
         "random_",
+        "multinomial",
+        "rand_like",
+        "randn_like",
+        "randint_like",
     }
 )
 # The arguments that make up a TensorOptions in an operator schema.

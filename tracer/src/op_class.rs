@@ -29,6 +29,10 @@ pub const RANDOM_OPS: &[&str] = &[
     "native_dropout",
     "exponential_",
     "random_",
+    "multinomial",
+    "rand_like",
+    "randn_like",
+    "randint_like",
 ];
 
 /// `aten.uniform_.default` → `uniform_` (every overload shares its base name).
@@ -65,6 +69,8 @@ mod tests {
         assert_eq!(base_name("aten.sum.dim_IntList"), "sum");
         assert!(is_random("aten.random_.from"));
         assert!(is_random("aten.randint.low"));
+        assert!(is_random("aten.randint_like.low_dtype"));
+        assert!(is_random("aten.multinomial.default"));
         assert!(is_uninitialized("aten.empty.memory_format"));
         assert!(!is_random("aten.relu.default"));
     }

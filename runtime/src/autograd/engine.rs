@@ -303,7 +303,7 @@ fn validate_outputs(rt: &mut Runtime, edges: &[Edge], grads: &mut [Option<Tensor
         let Some(meta) = next.input_metadata.get(edge.input_nr as usize) else {
             continue;
         };
-        if g.dtype() != meta.dtype || g.device() != meta.device {
+        if g.device() != meta.device {
             return Err(RuntimeError::autograd(format!(
                 "invalid gradient at index {i} - expected {} on {} but got {} on {}",
                 meta.dtype,
@@ -323,6 +323,21 @@ fn validate_outputs(rt: &mut Runtime, edges: &[Edge], grads: &mut [Option<Tensor
             }
             let reduced = rt.sum_to(&g, &meta.shape)?;
             *grad = Some(reduced);
+        }
+        // A gradient of another dtype (`x.mean(dtype=torch.float64)` of a
+        // float32 `x`) is cast: `grad.to(dtype)`, one `_to_copy(dtype=...)`.
+        if let Some(g) = grad.as_ref()
+            && g.dtype() != meta.dtype
+        {
+            let cast = rt
+                .dispatch(
+                    "aten._to_copy.default",
+                    vec![g.into(), crate::ivalue::IValue::Dtype(meta.dtype)],
+                )?
+                .into_iter()
+                .next()
+                .and_then(crate::ivalue::IValue::into_tensor);
+            *grad = cast;
         }
     }
     Ok(())
