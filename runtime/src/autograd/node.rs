@@ -145,12 +145,24 @@ pub(crate) struct NodeBuilder {
     pub(crate) forward_op: String,
     pub(crate) next_edges: Vec<Edge>,
     pub(crate) function: Box<dyn BackwardFn>,
+    /// Which outputs are differentiable (empty: all), PyTorch's
+    /// `output_differentiability`.
+    pub(crate) differentiable_outputs: &'static [bool],
 }
 
 impl NodeBuilder {
-    /// Completes the node once the forward outputs exist: records their
-    /// metadata and lets the backward function save what it needs of them.
-    pub(crate) fn finish(mut self, outputs: &[Tensor]) -> Arc<Node> {
+    /// Whether output `i` gets this node as its history.
+    pub(crate) fn output_differentiable(&self, i: usize) -> bool {
+        self.differentiable_outputs
+            .get(i)
+            .copied()
+            .unwrap_or(self.differentiable_outputs.is_empty())
+    }
+
+    /// Completes the node once the forward outputs exist: lets the backward
+    /// function save what it needs of all `outputs`, and records the
+    /// metadata of the `differentiable` ones (the node's inputs).
+    pub(crate) fn finish(mut self, outputs: &[Tensor], differentiable: &[Tensor]) -> Arc<Node> {
         self.function.save_outputs(outputs);
         Arc::new(Node {
             name: self.name,
@@ -158,7 +170,7 @@ impl NodeBuilder {
             kind: NodeKind::Function,
             forward_op: self.forward_op,
             next_edges: self.next_edges,
-            input_metadata: outputs.iter().map(InputMetadata::of).collect(),
+            input_metadata: differentiable.iter().map(InputMetadata::of).collect(),
             function: Mutex::new(self.function),
             trace: IdSlot::new(),
         })

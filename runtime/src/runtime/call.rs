@@ -202,9 +202,21 @@ impl Runtime {
         }
 
         let out_tensors: Vec<Tensor> = outputs.iter().flat_map(IValue::tensors).cloned().collect();
+        // The outputs that get the node as history (PyTorch's
+        // `output_differentiability`: max_pool2d_with_indices' indices and
+        // the attention logsumexp have none).
+        let differentiable: Vec<Tensor> = match &builder {
+            Some(b) => out_tensors
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| b.output_differentiable(*i))
+                .map(|(_, t)| t.clone())
+                .collect(),
+            None => Vec::new(),
+        };
         let node = builder.map(|b| {
-            let node = b.finish(&out_tensors);
-            for (nr, t) in out_tensors.iter().enumerate() {
+            let node = b.finish(&out_tensors, &differentiable);
+            for (nr, t) in differentiable.iter().enumerate() {
                 let mut meta = t.0.autograd.lock();
                 meta.grad_fn = Some(Arc::clone(&node));
                 meta.output_nr = nr as u32;
@@ -225,7 +237,7 @@ impl Runtime {
                 .iter()
                 .map(|a| a.name.clone())
                 .collect();
-            let out_metas = output_metas(&args, &metas, &out_tensors, node.is_some());
+            let out_metas = output_metas(&args, &metas, &out_tensors, &differentiable);
             tracer.op(
                 op,
                 plan.keyset.names(),
@@ -239,7 +251,7 @@ impl Runtime {
             );
             if let Some(node) = &node {
                 let name = node.name().to_owned();
-                tracer.node(node, &out_tensors, &name);
+                tracer.node(node, &differentiable, &name);
             }
             for dst in &out_tensors {
                 let src = args
@@ -342,6 +354,7 @@ impl Runtime {
                     forward_op: op.to_owned(),
                     next_edges,
                     function,
+                    differentiable_outputs: d.outputs,
                 }))
             }
         }
@@ -362,16 +375,16 @@ impl Runtime {
 
 /// Version and `requires_grad` recorded for each output: the version after
 /// the call; `requires_grad` as the kernel handed the tensor back — true when
-/// this call attached a node, or when the output is an argument (in-place)
-/// that required grad. A view made without recording a graph is recorded as
-/// not requiring grad even though it inherits the flag from its base right
-/// after (PyTorch's dispatch mode sees the tensor before ADInplaceOrView
+/// this call attached a node to it (`attached`), or when the output is an
+/// argument (in-place) that required grad. A view made without recording a
+/// graph is recorded as not requiring grad even though it inherits the flag
+/// from its base right after (PyTorch's dispatch mode sees the tensor before ADInplaceOrView
 /// makes it a differentiable view; the capture records what it sees).
 fn output_metas(
     args: &[IValue],
     arg_metas: &[ArgMeta],
     outs: &[Tensor],
-    attached: bool,
+    attached: &[Tensor],
 ) -> Vec<ArgMeta> {
     outs.iter()
         .map(|out| {
@@ -383,7 +396,7 @@ fn output_metas(
                 .is_some_and(|(_, m)| m.requires_grad);
             ArgMeta {
                 version: out.version(),
-                requires_grad: attached || from_arg,
+                requires_grad: attached.iter().any(|a| a.same_tensor(out)) || from_arg,
             }
         })
         .collect()

@@ -66,6 +66,9 @@ pub(crate) struct Derivative {
     /// Builds the backward function from the bound arguments; `needs[i]`
     /// tells whether next edge `i` needs a gradient.
     pub(crate) build: BuildFn,
+    /// Which outputs get this node as their history (PyTorch's
+    /// `output_differentiability`); empty: every output.
+    pub(crate) outputs: &'static [bool],
 }
 
 /// What autograd knows about an operator.
@@ -107,13 +110,23 @@ pub(super) fn needs(needs: &[bool], i: usize) -> bool {
     needs.get(i).copied().unwrap_or(false)
 }
 
-/// `&'static Derivative` literal: `derivative!("NameBackward0", &[inputs], build)`.
+/// `&'static Derivative` literal: `derivative!("NameBackward0", &[inputs], build)`,
+/// or with `outputs = &[true, false]` when only some outputs are differentiable.
 macro_rules! derivative {
     ($name:literal, $inputs:expr, $build:expr) => {
         &Derivative {
             name: $name,
             inputs: $inputs,
             build: $build,
+            outputs: &[],
+        }
+    };
+    ($name:literal, $inputs:expr, $build:expr, outputs = $outputs:expr) => {
+        &Derivative {
+            name: $name,
+            inputs: $inputs,
+            build: $build,
+            outputs: $outputs,
         }
     };
 }

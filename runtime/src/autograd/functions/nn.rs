@@ -1,1 +1,5 @@
 //! Backward functions of the neural-network operators (softmax, losses, normalization, convolution, pooling, attention) and batched matrix products.
+
+pub(crate) mod attention;
+pub(crate) mod conv;
+pub(crate) mod pool;

@@ -1,0 +1,98 @@
+//! Unary foreach operators: `sqrt`, `neg`, `reciprocal`, `sign`, `abs`,
+//! `exp` (in place and out of place) and `zero_`.
+//!
+//! Dtypes as the single-tensor operators (observed in torch 2.15): `sqrt`,
+//! `reciprocal` and `exp` of an integer or bool element give the default
+//! float dtype (so their in-place forms refuse integer elements); `neg` and
+//! `abs` refuse bool; `sign` keeps every dtype.
+
+use super::map::apply;
+use super::{ForeachCall, results, self_list};
+use crate::dispatch::args::Args;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::kernels::KernelCtx;
+use crate::tensor::dtype::DType;
+
+/// Which unary operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum UnaryOp {
+    Sqrt,
+    Neg,
+    Reciprocal,
+    Sign,
+    Abs,
+    Exp,
+}
+
+impl UnaryOp {
+    fn of(base: &str) -> Option<UnaryOp> {
+        Some(match base {
+            "sqrt" => UnaryOp::Sqrt,
+            "neg" => UnaryOp::Neg,
+            "reciprocal" => UnaryOp::Reciprocal,
+            "sign" => UnaryOp::Sign,
+            "abs" => UnaryOp::Abs,
+            "exp" => UnaryOp::Exp,
+            _ => return None,
+        })
+    }
+
+    /// Whether an integer input gives a floating result.
+    fn to_float(self) -> bool {
+        matches!(self, UnaryOp::Sqrt | UnaryOp::Reciprocal | UnaryOp::Exp)
+    }
+
+    fn apply(self, x: f64) -> f64 {
+        match self {
+            UnaryOp::Sqrt => x.sqrt(),
+            UnaryOp::Neg => -x,
+            UnaryOp::Reciprocal => 1.0 / x,
+            // `(0 < x) - (x < 0)`: 0 for zero and NaN.
+            UnaryOp::Sign => f64::from(u8::from(x > 0.0)) - f64::from(u8::from(x < 0.0)),
+            UnaryOp::Abs => x.abs(),
+            UnaryOp::Exp => x.exp(),
+        }
+    }
+}
+
+/// The result dtype of `op` on an element of `dtype`, with PyTorch's
+/// refusals.
+fn result_dtype(ctx: &KernelCtx<'_>, op: UnaryOp, dtype: DType) -> Result<DType> {
+    match op {
+        _ if op.to_float() && dtype.is_integral(true) => Ok(ctx.default_dtype),
+        UnaryOp::Neg if dtype == DType::Bool => Err(RuntimeError::TypeCast {
+            op: ctx.op.to_owned(),
+            message: "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.".into(),
+        }),
+        UnaryOp::Abs if dtype == DType::Bool => Err(RuntimeError::UnsupportedDtype {
+            op: ctx.op.to_owned(),
+            arg: "self".into(),
+            dtype: dtype.name().into(),
+        }),
+        _ => Ok(dtype),
+    }
+}
+
+/// Kernel of every unary foreach overload.
+pub(super) fn kernel(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let call = ForeachCall::of(ctx)?;
+    let op = UnaryOp::of(call.base)
+        .ok_or_else(|| RuntimeError::unsupported(ctx.op, "a unary foreach kernel"))?;
+    let this = self_list(ctx, &a, 0)?;
+    let mut outs = Vec::with_capacity(this.len());
+    for t in this {
+        let dtype = result_dtype(ctx, op, t.dtype())?;
+        outs.push(apply(ctx, call.inplace, t, &[], dtype, |v| op.apply(v[0]))?);
+    }
+    Ok(results(call.inplace, outs))
+}
+
+/// `_foreach_zero_(Tensor(a!)[] self) -> ()`: fills every element with 0.
+pub(super) fn zero_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = self_list(ctx, &a, 0)?;
+    for t in this {
+        ctx.write(t, || Ok(vec![0.0; t.numel()]))?;
+    }
+    Ok(Vec::new())
+}

@@ -1,0 +1,389 @@
+//! `_scaled_dot_product_flash_attention_for_cpu` and its backward.
+//!
+//! For each batch and head: `S = scale · Q Kᵀ` (`scale` defaults to
+//! `1/√E`), causal rows see keys `j <= i` (top-left aligned, also when the
+//! query and key lengths differ), `P = softmax(S)`, `out = P V`, and
+//! `logsumexp[i] = log Σ_j exp(S_ij)`. Backward recomputes `P` from the
+//! saved logsumexp: `dV = Pᵀ dO`, `dP = dO Vᵀ`,
+//! `dS = P ∘ (dP − rowsum(dO ∘ out))`, `dQ = scale · dS K`,
+//! `dK = scale · dSᵀ Q`.
+//!
+//! Observed in torch 2.15 (CPU): `F.scaled_dot_product_attention` reaches
+//! this operator only for 4-d float32 inputs with equal head sizes, no
+//! `attn_mask` and no dropout; float64, float16/bfloat16, a mask, 3-d
+//! inputs or a different value head size take the math path (`bmm`,
+//! `_safe_softmax`, ...). Layouts: `output` is laid out like `query`
+//! (its dimensions ordered by stride); `logsumexp` `(B, H, L)` is stored
+//! `(B, L, H)`; the three gradients are stored `(B, L, H, E)` and viewed
+//! `(B, H, L, E)`.
+
+use super::gemm::{Mat, gemm_acc};
+use crate::dispatch::args::Args;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::kernels::iter::output_strides;
+use crate::kernels::{Kernel, KernelCtx};
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+
+/// The kernel of `op` if it is an attention operator.
+pub(crate) fn lookup(op: &str) -> Option<Kernel> {
+    Some(match op {
+        "aten._scaled_dot_product_flash_attention_for_cpu.default" => flash_attention,
+        "aten._scaled_dot_product_flash_attention_for_cpu_backward.default" => {
+            flash_attention_backward
+        }
+        _ => return None,
+    })
+}
+
+/// Sizes of one attention call: batch, heads, query length, key length,
+/// head size.
+#[derive(Clone, Copy, Debug)]
+struct Dims {
+    b: usize,
+    h: usize,
+    l: usize,
+    s: usize,
+    e: usize,
+}
+
+impl Dims {
+    fn heads(&self) -> usize {
+        self.b * self.h
+    }
+}
+
+fn dims(op: &str, q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Dims> {
+    let (qs, ks, vs) = (q.shape(), k.shape(), v.shape());
+    if qs.len() != 4 || ks.len() != 4 || vs.len() != 4 {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "scaled_dot_product_attention_flash_attention: Accept only 4 dims inputs shape of {{B, H, T, K}}, got query {qs:?}, key {ks:?}, value {vs:?}"
+            ),
+        ));
+    }
+    if ks != vs || qs[0] != ks[0] || qs[1] != ks[1] || qs[3] != ks[3] {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "flash attention needs query (B, H, L, E), key and value (B, H, S, E) of one batch, head count and head size; got {qs:?}, {ks:?}, {vs:?}"
+            ),
+        ));
+    }
+    let u = |x: i64| usize::try_from(x).unwrap_or(0);
+    Ok(Dims {
+        b: u(qs[0]),
+        h: u(qs[1]),
+        l: u(qs[2]),
+        s: u(ks[2]),
+        e: u(qs[3]),
+    })
+}
+
+fn same_dtype(op: &str, ts: &[&Tensor]) -> Result<DType> {
+    let first = ts.first().map_or(DType::Float32, |t| t.dtype());
+    if let Some(t) = ts.iter().find(|t| t.dtype() != first) {
+        return Err(RuntimeError::TypeCast {
+            op: op.to_owned(),
+            message: format!(
+                "scaled_dot_product_attention_flash_attention: Expected query, key, and value to have the same dtype, but got {} and {}",
+                first.scalar_type_name(),
+                t.dtype().scalar_type_name()
+            ),
+        });
+    }
+    Ok(first)
+}
+
+/// The settings shared by forward and backward: `(causal, scale)`, refusing
+/// dropout and a mask (never reached through `F.scaled_dot_product_attention`).
+fn settings(a: &Args<'_>, dropout_at: usize, e: usize) -> Result<(bool, f64)> {
+    if a.scalar(dropout_at)? != 0.0 {
+        return Err(RuntimeError::unsupported(a.op, "dropout_p > 0"));
+    }
+    if !matches!(a.values.get(dropout_at + 2), None | Some(IValue::None)) {
+        return Err(RuntimeError::unsupported(a.op, "an attn_mask"));
+    }
+    let scale = match a.values.get(dropout_at + 3) {
+        Some(IValue::Float(s)) => *s,
+        Some(IValue::Int(s)) => *s as f64,
+        _ => 1.0 / (e.max(1) as f64).sqrt(),
+    };
+    Ok((a.bool(dropout_at + 1)?, scale))
+}
+
+/// `(B, H, L, E)` strides of a tensor stored `(B, L, H, E)`.
+fn blhe_strides(d: &Dims, last: usize) -> Vec<i64> {
+    let (l, h, e) = (d.l as i64, d.h as i64, last as i64);
+    vec![l * h * e, e, h * e, 1]
+}
+
+/// Scaled scores of one head, causal positions masked with -inf.
+fn scores(q: &[f64], k: &[f64], d: &Dims, causal: bool, scale: f64) -> Vec<f64> {
+    let mut s = vec![0.0; d.l * d.s];
+    gemm_acc(Mat::new(q, d.l, d.e), Mat::t(k, d.e, d.s), &mut s);
+    for (i, row) in s.chunks_mut(d.s.max(1)).enumerate() {
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = if causal && j > i {
+                f64::NEG_INFINITY
+            } else {
+                *v * scale
+            };
+        }
+    }
+    s
+}
+
+/// Turns one row of scores into probabilities; returns its logsumexp.
+fn softmax_row(row: &mut [f64]) -> f64 {
+    let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if max == f64::NEG_INFINITY {
+        row.iter_mut().for_each(|v| *v = 0.0);
+        return f64::NEG_INFINITY;
+    }
+    let mut sum = 0.0;
+    for v in row.iter_mut() {
+        *v = (*v - max).exp();
+        sum += *v;
+    }
+    row.iter_mut().for_each(|v| *v /= sum);
+    max + sum.ln()
+}
+
+/// Output (logical `(B, H, L, E)`) and logsumexp (logical `(B, H, L)`).
+fn forward_values(
+    q: &[f64],
+    k: &[f64],
+    v: &[f64],
+    d: &Dims,
+    causal: bool,
+    scale: f64,
+) -> (Vec<f64>, Vec<f64>) {
+    let (qn, kn) = (d.l * d.e, d.s * d.e);
+    let mut out = vec![0.0; d.heads() * qn];
+    let mut lse = Vec::with_capacity(d.heads() * d.l);
+    for head in 0..d.heads() {
+        let mut p = scores(
+            &q[head * qn..(head + 1) * qn],
+            &k[head * kn..(head + 1) * kn],
+            d,
+            causal,
+            scale,
+        );
+        for row in p.chunks_mut(d.s.max(1)).take(d.l) {
+            lse.push(softmax_row(row));
+        }
+        let vh = &v[head * kn..(head + 1) * kn];
+        gemm_acc(
+            Mat::new(&p, d.l, d.s),
+            Mat::new(vh, d.s, d.e),
+            &mut out[head * qn..(head + 1) * qn],
+        );
+    }
+    (out, lse)
+}
+
+/// `_scaled_dot_product_flash_attention_for_cpu(query, key, value,
+/// dropout_p=0., is_causal=False, *, attn_mask=None, scale=None)`:
+/// `(output, logsumexp)`.
+pub(crate) fn flash_attention(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (q, k, v) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
+    for (t, name) in [(q, "query"), (k, "key"), (v, "value")] {
+        ctx.check(t, name)?;
+    }
+    let dtype = same_dtype(ctx.op, &[q, k, v])?;
+    let d = dims(ctx.op, q, k, v)?;
+    let (causal, scale) = settings(&a, 3, d.e)?;
+    let (out_values, lse_values) = if ctx.has_data() {
+        let (qv, kv, vv) = (
+            q.read_f64(ctx.op)?,
+            k.read_f64(ctx.op)?,
+            v.read_f64(ctx.op)?,
+        );
+        forward_values(&qv, &kv, &vv, &d, causal, scale)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let shape = q.shape().to_vec();
+    let strides = output_strides(&shape, &[(q.shape(), q.stride())]);
+    let out = ctx.output(&shape, &strides, dtype, || Ok(out_values))?;
+    let (h, l) = (d.h as i64, d.l as i64);
+    // The logsumexp is kept in the accumulation type (float32 for the
+    // reduced floating types).
+    let lse_dtype = if dtype == DType::Float64 {
+        DType::Float64
+    } else {
+        DType::Float32
+    };
+    let lse = ctx.output(&shape[..3], &[l * h, 1, h], lse_dtype, || Ok(lse_values))?;
+    Ok(vec![out.into(), lse.into()])
+}
+
+/// Gradients of one head: `(dq, dk, dv)`.
+struct HeadGrads {
+    dq: Vec<f64>,
+    dk: Vec<f64>,
+    dv: Vec<f64>,
+}
+
+/// The inputs of one head's backward.
+struct HeadInputs<'a> {
+    q: &'a [f64],
+    k: &'a [f64],
+    v: &'a [f64],
+    out: &'a [f64],
+    dout: &'a [f64],
+    lse: &'a [f64],
+}
+
+fn head_backward(x: &HeadInputs<'_>, d: &Dims, causal: bool, scale: f64) -> HeadGrads {
+    // P from the saved logsumexp.
+    let mut p = scores(x.q, x.k, d, causal, scale);
+    for (row, &m) in p.chunks_mut(d.s.max(1)).zip(x.lse) {
+        row.iter_mut()
+            .for_each(|s| *s = if m.is_finite() { (*s - m).exp() } else { 0.0 });
+    }
+    let mut dv = vec![0.0; d.s * d.e];
+    gemm_acc(Mat::t(&p, d.s, d.l), Mat::new(x.dout, d.l, d.e), &mut dv);
+    let mut ds = vec![0.0; d.l * d.s];
+    gemm_acc(Mat::new(x.dout, d.l, d.e), Mat::t(x.v, d.e, d.s), &mut ds);
+    for (i, row) in ds.chunks_mut(d.s.max(1)).enumerate() {
+        let di: f64 = (0..d.e)
+            .map(|c| x.dout[i * d.e + c] * x.out[i * d.e + c])
+            .sum();
+        for (j, g) in row.iter_mut().enumerate() {
+            *g = p[i * d.s + j] * (*g - di) * scale;
+        }
+    }
+    let mut dq = vec![0.0; d.l * d.e];
+    gemm_acc(Mat::new(&ds, d.l, d.s), Mat::new(x.k, d.s, d.e), &mut dq);
+    let mut dk = vec![0.0; d.s * d.e];
+    gemm_acc(Mat::t(&ds, d.s, d.l), Mat::new(x.q, d.l, d.e), &mut dk);
+    HeadGrads { dq, dk, dv }
+}
+
+/// `_scaled_dot_product_flash_attention_for_cpu_backward(grad_out, query,
+/// key, value, out, logsumexp, dropout_p, is_causal, *, attn_mask=None,
+/// scale=None)`: `(grad_query, grad_key, grad_value)`.
+pub(crate) fn flash_attention_backward(
+    ctx: &mut KernelCtx<'_>,
+    a: Args<'_>,
+) -> Result<Vec<IValue>> {
+    let ts: Vec<&Tensor> = (0..6).map(|i| a.tensor(i)).collect::<Result<_>>()?;
+    let (dout, q, k, v, out, lse) = (ts[0], ts[1], ts[2], ts[3], ts[4], ts[5]);
+    for (t, name) in ts
+        .iter()
+        .zip(["grad_out", "query", "key", "value", "out", "logsumexp"])
+    {
+        ctx.check(t, name)?;
+    }
+    let dtype = same_dtype(ctx.op, &[q, k, v])?;
+    let d = dims(ctx.op, q, k, v)?;
+    if dout.shape() != q.shape() || out.shape() != q.shape() || lse.shape() != &q.shape()[..3] {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "grad_out {:?}, out {:?} and logsumexp {:?} do not match query {:?}",
+                dout.shape(),
+                out.shape(),
+                lse.shape(),
+                q.shape()
+            ),
+        ));
+    }
+    let (causal, scale) = settings(&a, 6, d.e)?;
+    let grads = if ctx.has_data() {
+        let read = |t: &Tensor| t.read_f64(ctx.op);
+        let (qv, kv, vv, ov, gv, lv) = (
+            read(q)?,
+            read(k)?,
+            read(v)?,
+            read(out)?,
+            read(dout)?,
+            read(lse)?,
+        );
+        let (qn, kn) = (d.l * d.e, d.s * d.e);
+        let mut all = [Vec::new(), Vec::new(), Vec::new()];
+        for head in 0..d.heads() {
+            let inputs = HeadInputs {
+                q: &qv[head * qn..(head + 1) * qn],
+                k: &kv[head * kn..(head + 1) * kn],
+                v: &vv[head * kn..(head + 1) * kn],
+                out: &ov[head * qn..(head + 1) * qn],
+                dout: &gv[head * qn..(head + 1) * qn],
+                lse: &lv[head * d.l..(head + 1) * d.l],
+            };
+            let g = head_backward(&inputs, &d, causal, scale);
+            all[0].extend(g.dq);
+            all[1].extend(g.dk);
+            all[2].extend(g.dv);
+        }
+        all
+    } else {
+        [Vec::new(), Vec::new(), Vec::new()]
+    };
+    let [dq, dk, dv] = grads;
+    let q_strides = blhe_strides(&d, d.e);
+    let kv_dims = Dims { l: d.s, ..d };
+    let kv_strides = blhe_strides(&kv_dims, d.e);
+    Ok(vec![
+        ctx.output(q.shape(), &q_strides, dtype, || Ok(dq))?.into(),
+        ctx.output(k.shape(), &kv_strides, dtype, || Ok(dk))?.into(),
+        ctx.output(v.shape(), &kv_strides, dtype, || Ok(dv))?.into(),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        let d = Dims {
+            b: 1,
+            h: 1,
+            l: 3,
+            s: 4,
+            e: 2,
+        };
+        let q: Vec<f64> = (0..6).map(|i| (i as f64 * 0.7).sin()).collect();
+        let k: Vec<f64> = (0..8).map(|i| (i as f64 * 0.3).cos()).collect();
+        let v: Vec<f64> = (0..8).map(|i| i as f64 * 0.25 - 1.0).collect();
+        let weights: Vec<f64> = (0..6).map(|i| 1.0 + i as f64 * 0.1).collect();
+        let loss = |q: &[f64], k: &[f64], v: &[f64]| -> f64 {
+            let (out, _) = forward_values(q, k, v, &d, true, 0.6);
+            out.iter().zip(&weights).map(|(a, b)| a * b).sum()
+        };
+        let (out, lse) = forward_values(&q, &k, &v, &d, true, 0.6);
+        let g = head_backward(
+            &HeadInputs {
+                q: &q,
+                k: &k,
+                v: &v,
+                out: &out,
+                dout: &weights,
+                lse: &lse,
+            },
+            &d,
+            true,
+            0.6,
+        );
+        let eps = 1e-6;
+        let check = |which: usize, grad: &[f64]| {
+            for (i, &analytic) in grad.iter().enumerate() {
+                let (mut qp, mut kp, mut vp) = (q.clone(), k.clone(), v.clone());
+                [&mut qp, &mut kp, &mut vp][which][i] += eps;
+                let numeric = (loss(&qp, &kp, &vp) - loss(&q, &k, &v)) / eps;
+                assert!(
+                    (numeric - analytic).abs() < 1e-4,
+                    "{which}/{i}: {numeric} vs {analytic}"
+                );
+            }
+        };
+        check(0, &g.dq);
+        check(1, &g.dk);
+        check(2, &g.dv);
+    }
+}

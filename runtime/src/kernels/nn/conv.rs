@@ -1,0 +1,616 @@
+//! `convolution` and `convolution_backward` (1-d and 2-d, stride, padding,
+//! dilation, groups, optional bias; not transposed).
+//!
+//! Computed as im2col + matrix product per batch element and group: the
+//! input patches of one group form a `(C/g·kh·kw) x (oh·ow)` matrix
+//! `cols`, and `out[n, group] = W[group] @ cols`. Backward reuses the same
+//! matrices: `grad_weight[group] += grad_out[n, group] @ colsᵀ`, and
+//! `grad_input` scatters `W[group]ᵀ @ grad_out[n, group]` back through the
+//! patches (col2im). A 1-d convolution is a 2-d one with height 1.
+//!
+//! Observed in torch 2.15: `F.conv1d`/`F.conv2d`/`nn.Conv2d` reach
+//! `aten.convolution.default` (CompositeExplicitAutograd), which keeps the
+//! input's memory format (a channels-last input gives a channels-last
+//! output; otherwise contiguous); integer dtypes are accepted; input,
+//! weight and bias must share one dtype.
+
+use super::gemm::{Mat, gemm_acc};
+use crate::dispatch::args::Args;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::kernels::{Kernel, KernelCtx};
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+use crate::tensor::strides::contiguous_strides;
+
+/// The kernel of `op` if it is a convolution operator.
+pub(crate) fn lookup(op: &str) -> Option<Kernel> {
+    Some(match op {
+        "aten.convolution.default" => convolution,
+        "aten.convolution_backward.default" => convolution_backward,
+        _ => return None,
+    })
+}
+
+/// The geometry of one convolution, with a 1-d one seen as 2-d (height 1).
+#[derive(Clone, Debug)]
+struct Geometry {
+    batch: usize,
+    c_in: usize,
+    h: usize,
+    w: usize,
+    c_out: usize,
+    kh: usize,
+    kw: usize,
+    oh: usize,
+    ow: usize,
+    stride: [usize; 2],
+    padding: [usize; 2],
+    dilation: [usize; 2],
+    groups: usize,
+    /// Number of spatial dimensions of the operator call (1 or 2).
+    spatial: usize,
+}
+
+impl Geometry {
+    /// Input channels per group.
+    fn c_group(&self) -> usize {
+        self.c_in / self.groups
+    }
+
+    /// Output channels per group.
+    fn o_group(&self) -> usize {
+        self.c_out / self.groups
+    }
+
+    /// Rows of the patch matrix: `C/g · kh · kw`.
+    fn patch(&self) -> usize {
+        self.c_group() * self.kh * self.kw
+    }
+
+    /// Output positions per channel.
+    fn positions(&self) -> usize {
+        self.oh * self.ow
+    }
+
+    /// The output shape as the operator reports it.
+    fn output_shape(&self) -> Vec<i64> {
+        let mut shape = vec![self.batch as i64, self.c_out as i64];
+        if self.spatial == 2 {
+            shape.push(self.oh as i64);
+        }
+        shape.push(self.ow as i64);
+        shape
+    }
+}
+
+/// PyTorch's legacy tensor type name (`torch.FloatTensor`) used in the
+/// convolution dtype messages.
+fn legacy_type(dtype: DType) -> String {
+    format!("torch.{}Tensor", dtype.scalar_type_name())
+}
+
+/// An `int[]` argument expanded to `n` entries (a single value repeats).
+fn expand_list(a: &Args<'_>, i: usize, n: usize) -> Result<Vec<i64>> {
+    let v = a.int_list(i)?;
+    match v.len() {
+        1 => Ok(vec![v[0]; n]),
+        len if len == n => Ok(v),
+        len => Err(RuntimeError::shape(
+            a.op,
+            format!("expected {n} values for argument {i}, got {len}"),
+        )),
+    }
+}
+
+/// Stride, padding, dilation (as 2-d lists) and groups, checked with
+/// PyTorch's messages.
+fn params(a: &Args<'_>, first: usize, spatial: usize) -> Result<([i64; 2], [i64; 2], [i64; 2])> {
+    let stride = expand_list(a, first, spatial)?;
+    let padding = expand_list(a, first + 1, spatial)?;
+    let dilation = expand_list(a, first + 2, spatial)?;
+    if stride.iter().any(|&s| s <= 0) {
+        return Err(RuntimeError::shape(
+            a.op,
+            "non-positive stride is not supported",
+        ));
+    }
+    if padding.iter().any(|&p| p < 0) {
+        return Err(RuntimeError::shape(
+            a.op,
+            "negative padding is not supported",
+        ));
+    }
+    if dilation.iter().any(|&d| d <= 0) {
+        return Err(RuntimeError::shape(
+            a.op,
+            "dilation should be greater than zero",
+        ));
+    }
+    let two = |v: &[i64]| {
+        if spatial == 2 {
+            [v[0], v[1]]
+        } else {
+            [1, v[0]]
+        }
+    };
+    let pad = |v: &[i64]| {
+        if spatial == 2 {
+            [v[0], v[1]]
+        } else {
+            [0, v[0]]
+        }
+    };
+    Ok((two(&stride), pad(&padding), two(&dilation)))
+}
+
+fn dims(shape: &[i64]) -> Vec<usize> {
+    shape
+        .iter()
+        .map(|&d| usize::try_from(d).unwrap_or(0))
+        .collect()
+}
+
+/// Checks the operands of a convolution (PyTorch's `check_shape_forward`
+/// messages) and computes its geometry. `args` at `first` are stride,
+/// padding, dilation; `transposed` and `groups` follow as in the schema.
+fn geometry(
+    a: &Args<'_>,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    first: usize,
+) -> Result<Geometry> {
+    let op = a.op;
+    if a.bool(first + 3)? {
+        return Err(RuntimeError::unsupported(op, "transposed convolution"));
+    }
+    let groups = a.int(first + 5)?;
+    if groups <= 0 {
+        return Err(RuntimeError::shape(
+            op,
+            "non-positive groups is not supported",
+        ));
+    }
+    let ndim = weight.dim();
+    if !(3..=4).contains(&ndim) {
+        return Err(RuntimeError::unsupported(
+            op,
+            format!("a {}-d convolution", ndim.saturating_sub(2)),
+        ));
+    }
+    if input.dim() != ndim {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "Expected {ndim}-dimensional input for {ndim}-dimensional weight {:?}, but got {}-dimensional input of size {:?} instead",
+                weight.shape(),
+                input.dim(),
+                input.shape()
+            ),
+        ));
+    }
+    let spatial = ndim - 2;
+    let (stride, padding, dilation) = params(a, first, spatial)?;
+    let (x, k) = (dims(input.shape()), dims(weight.shape()));
+    let g = groups as usize;
+    if k[0] % g != 0 {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of size {:?} instead",
+                weight.shape()
+            ),
+        ));
+    }
+    if x[1] != k[1] * g {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "Given groups={groups}, weight of size {:?}, expected input{:?} to have {} channels, but got {} channels instead",
+                weight.shape(),
+                input.shape(),
+                k[1] * g,
+                x[1]
+            ),
+        ));
+    }
+    if let Some(b) = bias
+        && (b.dim() != 1 || b.shape()[0] != weight.shape()[0])
+    {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "Given weight of size {:?}, expected bias to be 1-dimensional with {} elements, but got bias of size {:?} instead",
+                weight.shape(),
+                k[0],
+                b.shape()
+            ),
+        ));
+    }
+    let (h, w, kh, kw) = if spatial == 2 {
+        (x[2], x[3], k[2], k[3])
+    } else {
+        (1, x[2], 1, k[2])
+    };
+    let padded = [h as i64 + 2 * padding[0], w as i64 + 2 * padding[1]];
+    let effective = [
+        dilation[0] * (kh as i64 - 1) + 1,
+        dilation[1] * (kw as i64 - 1) + 1,
+    ];
+    if padded[0] < effective[0] || padded[1] < effective[1] {
+        let (p, e) = if spatial == 2 {
+            (
+                format!("{} x {}", padded[0], padded[1]),
+                format!("{} x {}", effective[0], effective[1]),
+            )
+        } else {
+            (padded[1].to_string(), effective[1].to_string())
+        };
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "Calculated padded input size per channel: ({p}). Kernel size: ({e}). Kernel size can't be greater than actual input size"
+            ),
+        ));
+    }
+    let out = |i: usize| ((padded[i] - effective[i]) / stride[i] + 1) as usize;
+    let u = |v: i64| v as usize;
+    Ok(Geometry {
+        batch: x[0],
+        c_in: x[1],
+        h,
+        w,
+        c_out: k[0],
+        kh,
+        kw,
+        oh: out(0),
+        ow: out(1),
+        stride: [u(stride[0]), u(stride[1])],
+        padding: [u(padding[0]), u(padding[1])],
+        dilation: [u(dilation[0]), u(dilation[1])],
+        groups: g,
+        spatial,
+    })
+}
+
+/// The common dtype of input, weight and bias, with PyTorch's messages.
+fn check_dtypes(op: &str, input: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<DType> {
+    let mismatch = |what: &str, other: DType| RuntimeError::TypeCast {
+        op: op.to_owned(),
+        message: format!(
+            "Input type ({}) and {what} type ({}) should be the same{}",
+            legacy_type(input.dtype()),
+            legacy_type(other),
+            if what == "weight" {
+                " or input should be a MKLDNN tensor and weight is a dense tensor"
+            } else {
+                ""
+            }
+        ),
+    };
+    if weight.dtype() != input.dtype() {
+        return Err(mismatch("weight", weight.dtype()));
+    }
+    if let Some(b) = bias
+        && b.dtype() != input.dtype()
+    {
+        return Err(mismatch("bias", b.dtype()));
+    }
+    Ok(input.dtype())
+}
+
+/// Whether `t` is laid out channels-last (4-d, NHWC strides, not also
+/// contiguous): PyTorch then produces channels-last results.
+pub(super) fn is_channels_last(t: &Tensor) -> bool {
+    t.dim() == 4 && !t.is_contiguous() && t.stride() == channels_last_strides(t.shape())
+}
+
+/// NHWC strides of a 4-d shape.
+fn channels_last_strides(shape: &[i64]) -> Vec<i64> {
+    let s = |i: usize| shape[i].max(1);
+    vec![s(1) * s(2) * s(3), 1, s(3) * s(1), s(1)]
+}
+
+/// Strides of a result shaped like `shape`, channels-last when `like` is.
+pub(super) fn strides_like(shape: &[i64], channels_last: bool) -> Vec<i64> {
+    if channels_last && shape.len() == 4 {
+        channels_last_strides(shape)
+    } else {
+        contiguous_strides(shape)
+    }
+}
+
+/// im2col of batch element `n`, group `g`: `patch x positions` values.
+fn im2col(x: &[f64], geo: &Geometry, n: usize, g: usize, cols: &mut [f64]) {
+    let plane = geo.h * geo.w;
+    let base = (n * geo.c_in + g * geo.c_group()) * plane;
+    let positions = geo.positions();
+    for c in 0..geo.c_group() {
+        for i in 0..geo.kh {
+            for j in 0..geo.kw {
+                let row = (c * geo.kh + i) * geo.kw + j;
+                let dst = &mut cols[row * positions..(row + 1) * positions];
+                fill_patch_row(x, geo, base + c * plane, i, j, dst);
+            }
+        }
+    }
+}
+
+/// The input offset of output position `(oy, ox)` under kernel tap `(i, j)`,
+/// or `None` when it falls into the padding.
+fn tap(geo: &Geometry, oy: usize, ox: usize, i: usize, j: usize) -> Option<usize> {
+    let y = (oy * geo.stride[0] + i * geo.dilation[0]).checked_sub(geo.padding[0])?;
+    let x = (ox * geo.stride[1] + j * geo.dilation[1]).checked_sub(geo.padding[1])?;
+    (y < geo.h && x < geo.w).then_some(y * geo.w + x)
+}
+
+fn fill_patch_row(x: &[f64], geo: &Geometry, plane: usize, i: usize, j: usize, dst: &mut [f64]) {
+    for oy in 0..geo.oh {
+        for ox in 0..geo.ow {
+            dst[oy * geo.ow + ox] = tap(geo, oy, ox, i, j)
+                .and_then(|at| x.get(plane + at).copied())
+                .unwrap_or(0.0);
+        }
+    }
+}
+
+/// col2im of batch element `n`, group `g`: adds `cols` back into `dx`.
+fn col2im(cols: &[f64], geo: &Geometry, n: usize, g: usize, dx: &mut [f64]) {
+    let plane = geo.h * geo.w;
+    let base = (n * geo.c_in + g * geo.c_group()) * plane;
+    let positions = geo.positions();
+    for c in 0..geo.c_group() {
+        for i in 0..geo.kh {
+            for j in 0..geo.kw {
+                let row = (c * geo.kh + i) * geo.kw + j;
+                let src = &cols[row * positions..(row + 1) * positions];
+                for oy in 0..geo.oh {
+                    for ox in 0..geo.ow {
+                        if let Some(at) = tap(geo, oy, ox, i, j)
+                            && let Some(d) = dx.get_mut(base + c * plane + at)
+                        {
+                            *d += src[oy * geo.ow + ox];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The forward values (logical NCHW order).
+fn forward_values(geo: &Geometry, x: &[f64], w: &[f64], bias: Option<&[f64]>) -> Vec<f64> {
+    let (og, positions, patch) = (geo.o_group(), geo.positions(), geo.patch());
+    let mut out = vec![0.0; geo.batch * geo.c_out * positions];
+    let mut cols = vec![0.0; patch * positions];
+    for n in 0..geo.batch {
+        for g in 0..geo.groups {
+            im2col(x, geo, n, g, &mut cols);
+            let start = (n * geo.c_out + g * og) * positions;
+            let dst = &mut out[start..start + og * positions];
+            let wg = &w[g * og * patch..(g + 1) * og * patch];
+            gemm_acc(
+                Mat::new(wg, og, patch),
+                Mat::new(&cols, patch, positions),
+                dst,
+            );
+        }
+    }
+    if let Some(b) = bias {
+        for (chunk, i) in out.chunks_mut(positions).zip(0..) {
+            let bias = b.get(i % geo.c_out.max(1)).copied().unwrap_or(0.0);
+            chunk.iter_mut().for_each(|v| *v += bias);
+        }
+    }
+    out
+}
+
+/// Argument `i` as an optional tensor.
+fn opt_tensor<'a>(a: &Args<'a>, i: usize) -> Result<Option<&'a Tensor>> {
+    match a.values.get(i) {
+        None | Some(IValue::None) => Ok(None),
+        _ => a.tensor(i).map(Some),
+    }
+}
+
+/// `convolution(input, weight, bias, stride, padding, dilation, transposed,
+/// output_padding, groups)`.
+pub(crate) fn convolution(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (input, weight) = (a.tensor(0)?, a.tensor(1)?);
+    let bias = opt_tensor(&a, 2)?;
+    ctx.check(input, "input")?;
+    ctx.check(weight, "weight")?;
+    if let Some(b) = bias {
+        ctx.check(b, "bias")?;
+    }
+    let dtype = check_dtypes(ctx.op, input, weight, bias)?;
+    let geo = geometry(&a, input, weight, bias, 3)?;
+    let shape = geo.output_shape();
+    let strides = strides_like(&shape, is_channels_last(input) || is_channels_last(weight));
+    let out = ctx.output(&shape, &strides, dtype, || {
+        let x = input.read_f64(ctx.op)?;
+        let w = weight.read_f64(ctx.op)?;
+        let b = bias.map(|b| b.read_f64(ctx.op)).transpose()?;
+        Ok(forward_values(&geo, &x, &w, b.as_deref()))
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// Gradients of input and weight (each when asked) from `grad_out`.
+fn backward_values(
+    geo: &Geometry,
+    dy: &[f64],
+    x: &[f64],
+    w: &[f64],
+    mask: [bool; 2],
+) -> (Vec<f64>, Vec<f64>) {
+    let (og, positions, patch) = (geo.o_group(), geo.positions(), geo.patch());
+    let mut dx = vec![0.0; if mask[0] { x.len() } else { 0 }];
+    let mut dw = vec![0.0; if mask[1] { w.len() } else { 0 }];
+    let mut cols = vec![0.0; patch * positions];
+    for n in 0..geo.batch {
+        for g in 0..geo.groups {
+            let start = (n * geo.c_out + g * og) * positions;
+            let dyg = Mat::new(&dy[start..start + og * positions], og, positions);
+            let wg = &w[g * og * patch..(g + 1) * og * patch];
+            if mask[1] {
+                im2col(x, geo, n, g, &mut cols);
+                let dwg = &mut dw[g * og * patch..(g + 1) * og * patch];
+                gemm_acc(dyg, Mat::t(&cols, positions, patch), dwg);
+            }
+            if mask[0] {
+                cols.iter_mut().for_each(|v| *v = 0.0);
+                gemm_acc(Mat::t(wg, patch, og), dyg, &mut cols);
+                col2im(&cols, geo, n, g, &mut dx);
+            }
+        }
+    }
+    (dx, dw)
+}
+
+/// Argument `i` as a `bool[3]` output mask.
+fn output_mask(a: &Args<'_>, i: usize) -> Result<[bool; 3]> {
+    match a.values.get(i) {
+        Some(IValue::BoolList(v)) if v.len() == 3 => Ok([v[0], v[1], v[2]]),
+        _ => Err(RuntimeError::shape(a.op, "output_mask must be a bool[3]")),
+    }
+}
+
+/// `convolution_backward(grad_output, input, weight, bias_sizes, stride,
+/// padding, dilation, transposed, output_padding, groups, output_mask)`:
+/// `(grad_input, grad_weight, grad_bias)`, `None` where the mask is false.
+pub(crate) fn convolution_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (dy, input, weight) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
+    ctx.check(dy, "grad_output")?;
+    ctx.check(input, "input")?;
+    ctx.check(weight, "weight")?;
+    let dtype = check_dtypes(ctx.op, input, weight, None)?;
+    let geo = geometry(&a, input, weight, None, 4)?;
+    if dy.shape() != geo.output_shape().as_slice() {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "grad_output of size {:?} does not match the convolution output size {:?}",
+                dy.shape(),
+                geo.output_shape()
+            ),
+        ));
+    }
+    let mask = output_mask(&a, 10)?;
+    let channels_last = is_channels_last(input) || is_channels_last(weight);
+    let values = if ctx.has_data() && (mask[0] || mask[1]) {
+        let (g, x, w) = (
+            dy.read_f64(ctx.op)?,
+            input.read_f64(ctx.op)?,
+            weight.read_f64(ctx.op)?,
+        );
+        backward_values(&geo, &g, &x, &w, [mask[0], mask[1]])
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let (dx, dw) = values;
+    let mut out = vec![IValue::None, IValue::None, IValue::None];
+    if mask[0] {
+        let strides = strides_like(input.shape(), channels_last);
+        out[0] = ctx
+            .output(input.shape(), &strides, dtype, || Ok(dx))?
+            .into();
+    }
+    if mask[1] {
+        let strides = strides_like(weight.shape(), channels_last);
+        out[1] = ctx
+            .output(weight.shape(), &strides, dtype, || Ok(dw))?
+            .into();
+    }
+    if mask[2] {
+        let shape = [geo.c_out as i64];
+        out[2] = ctx
+            .output(&shape, &[1], dtype, || {
+                let g = dy.read_f64(ctx.op)?;
+                let positions = geo.positions().max(1);
+                let mut db = vec![0.0; geo.c_out];
+                for (chunk, i) in g.chunks(positions).zip(0..) {
+                    if let Some(d) = db.get_mut(i % geo.c_out.max(1)) {
+                        *d += chunk.iter().sum::<f64>();
+                    }
+                }
+                Ok(db)
+            })?
+            .into();
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn geo(h: usize, w: usize, k: usize, stride: usize, pad: usize, dil: usize) -> Geometry {
+        let oh = (h + 2 * pad - dil * (k - 1) - 1) / stride + 1;
+        let ow = (w + 2 * pad - dil * (k - 1) - 1) / stride + 1;
+        Geometry {
+            batch: 1,
+            c_in: 1,
+            h,
+            w,
+            c_out: 1,
+            kh: k,
+            kw: k,
+            oh,
+            ow,
+            stride: [stride; 2],
+            padding: [pad; 2],
+            dilation: [dil; 2],
+            groups: 1,
+            spatial: 2,
+        }
+    }
+
+    /// The convolution by its definition.
+    fn direct(geo: &Geometry, x: &[f64], w: &[f64]) -> Vec<f64> {
+        let mut out = vec![0.0; geo.oh * geo.ow];
+        for oy in 0..geo.oh {
+            for ox in 0..geo.ow {
+                for i in 0..geo.kh {
+                    for j in 0..geo.kw {
+                        if let Some(at) = tap(geo, oy, ox, i, j) {
+                            out[oy * geo.ow + ox] += x[at] * w[i * geo.kw + j];
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn im2col_product_equals_the_definition() {
+        for (stride, pad, dil) in [(1, 0, 1), (2, 1, 1), (1, 2, 2), (3, 1, 2)] {
+            let g = geo(7, 6, 3, stride, pad, dil);
+            let x: Vec<f64> = (0..42).map(|v| (v as f64 * 0.37).sin()).collect();
+            let w: Vec<f64> = (0..9).map(|v| v as f64 - 4.0).collect();
+            let got = forward_values(&g, &x, &w, None);
+            let want = direct(&g, &x, &w);
+            for (a, b) in got.iter().zip(&want) {
+                assert!((a - b).abs() < 1e-12, "{stride} {pad} {dil}: {a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn input_gradient_is_the_adjoint_of_the_forward() {
+        // <conv(x), dy> == <x, conv_backward_input(dy)> for any x, dy.
+        let g = geo(5, 6, 3, 2, 1, 1);
+        let x: Vec<f64> = (0..30).map(|v| (v as f64 * 0.91).cos()).collect();
+        let w: Vec<f64> = (0..9).map(|v| (v as f64 * 0.5).sin()).collect();
+        let dy: Vec<f64> = (0..g.positions()).map(|v| v as f64 * 0.1 - 0.3).collect();
+        let y = forward_values(&g, &x, &w, None);
+        let (dx, dw) = backward_values(&g, &dy, &x, &w, [true, true]);
+        let lhs: f64 = y.iter().zip(&dy).map(|(a, b)| a * b).sum();
+        let rhs: f64 = x.iter().zip(&dx).map(|(a, b)| a * b).sum();
+        let rhs_w: f64 = w.iter().zip(&dw).map(|(a, b)| a * b).sum();
+        assert!((lhs - rhs).abs() < 1e-9);
+        assert!((lhs - rhs_w).abs() < 1e-9);
+    }
+}
