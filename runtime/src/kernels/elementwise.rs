@@ -1,9 +1,136 @@
-//! CPU (and meta) kernels of the elementwise, activation, comparison and logic operators.
+//! CPU (and meta) kernels of the elementwise family: arithmetic beyond the
+//! core `add`/`sub`/`mul` ([`arith`], [`unary`]), activations and their
+//! backward operators ([`activation`]), comparison and logic ([`compare`]).
+//!
+//! Every kernel broadcasts its operands, lays its result out as
+//! TensorIterator does ([`super::iter::output_strides`]) and types it by
+//! PyTorch's promotion; the shared machinery is in [`common`].
+
+mod activation;
+mod arith;
+mod common;
+mod compare;
+mod unary;
 
 use super::Kernel;
+use super::pointwise;
 
 /// The kernel of `op` if it belongs to this family.
 pub(crate) fn lookup(op: &str) -> Option<Kernel> {
-    let _ = op;
-    None
+    arithmetic(op)
+        .or_else(|| activations(op))
+        .or_else(|| logic(op))
+}
+
+fn arithmetic(op: &str) -> Option<Kernel> {
+    Some(match op {
+        "aten.add.Scalar" => pointwise::add,
+        "aten.add_.Scalar" => pointwise::add_,
+        "aten.sub.Scalar" => pointwise::sub,
+        "aten.sub_.Tensor" | "aten.sub_.Scalar" => arith::sub_,
+        "aten.mul_.Tensor" | "aten.mul_.Scalar" => arith::mul_,
+        "aten.div.Tensor" | "aten.div.Scalar" => arith::div,
+        "aten.div_.Tensor" | "aten.div_.Scalar" => arith::div_,
+        "aten.div.Tensor_mode" | "aten.div.Scalar_mode" => arith::div_mode,
+        "aten.div_.Tensor_mode" => arith::div_mode_,
+        "aten.rsub.Tensor" | "aten.rsub.Scalar" => arith::rsub,
+        "aten.floor_divide.default" | "aten.floor_divide.Scalar" => arith::floor_divide,
+        "aten.floor_divide_.Tensor" => arith::floor_divide_,
+        "aten.remainder.Tensor" | "aten.remainder.Scalar" => arith::remainder,
+        "aten.remainder_.Tensor" | "aten.remainder_.Scalar" => arith::remainder_,
+        "aten.pow.Tensor_Scalar" | "aten.pow.Tensor_Tensor" | "aten.pow.Scalar" => arith::pow,
+        "aten.pow_.Scalar" | "aten.pow_.Tensor" => arith::pow_,
+        "aten.minimum.default" => arith::minimum,
+        "aten.maximum.default" => arith::maximum,
+        "aten.clamp.default" | "aten.clamp.Tensor" => arith::clamp,
+        "aten.clamp_.default" | "aten.clamp_.Tensor" => arith::clamp_,
+        "aten.clamp_min.default" | "aten.clamp_min.Tensor" => arith::clamp_min,
+        "aten.clamp_max.default" | "aten.clamp_max.Tensor" => arith::clamp_max,
+        "aten.clamp_min_.default" => arith::clamp_min_,
+        "aten.clamp_max_.default" => arith::clamp_max_,
+        "aten.lerp.Scalar" | "aten.lerp.Tensor" => arith::lerp,
+        "aten.lerp_.Scalar" | "aten.lerp_.Tensor" => arith::lerp_,
+        "aten.addcmul.default" => arith::addcmul,
+        "aten.addcmul_.default" => arith::addcmul_,
+        "aten.addcdiv.default" => arith::addcdiv,
+        "aten.addcdiv_.default" => arith::addcdiv_,
+        "aten.neg_.default" => unary::neg_,
+        "aten.reciprocal.default" => unary::reciprocal,
+        "aten.reciprocal_.default" => unary::reciprocal_,
+        "aten.sqrt.default" => unary::sqrt,
+        "aten.sqrt_.default" => unary::sqrt_,
+        "aten.rsqrt.default" => unary::rsqrt,
+        "aten.rsqrt_.default" => unary::rsqrt_,
+        "aten.exp.default" => unary::exp,
+        "aten.exp_.default" => unary::exp_,
+        "aten.log.default" => unary::log,
+        "aten.log_.default" => unary::log_,
+        "aten.log1p.default" => unary::log1p,
+        "aten.log1p_.default" => unary::log1p_,
+        "aten.abs.default" => unary::abs,
+        "aten.abs_.default" => unary::abs_,
+        "aten.sgn.default" | "aten.sign.default" => unary::sign,
+        "aten.sgn_.default" | "aten.sign_.default" => unary::sign_,
+        _ => return None,
+    })
+}
+
+fn activations(op: &str) -> Option<Kernel> {
+    Some(match op {
+        "aten.relu_.default" => activation::relu_,
+        "aten.gelu.default" => activation::gelu,
+        "aten.gelu_.default" => activation::gelu_,
+        "aten.gelu_backward.default" => activation::gelu_backward,
+        "aten.silu.default" => activation::silu,
+        "aten.silu_.default" => activation::silu_,
+        "aten.silu_backward.default" => activation::silu_backward,
+        "aten.sigmoid.default" => activation::sigmoid,
+        "aten.sigmoid_.default" => activation::sigmoid_,
+        "aten.sigmoid_backward.default" => activation::sigmoid_backward,
+        "aten.tanh.default" => activation::tanh,
+        "aten.tanh_.default" => activation::tanh_,
+        "aten.tanh_backward.default" => activation::tanh_backward,
+        "aten.softplus.default" => activation::softplus,
+        "aten.softplus_backward.default" => activation::softplus_backward,
+        "aten.leaky_relu.default" => activation::leaky_relu,
+        "aten.leaky_relu_.default" => activation::leaky_relu_,
+        "aten.leaky_relu_backward.default" => activation::leaky_relu_backward,
+        "aten.hardtanh.default" => activation::hardtanh,
+        "aten.hardtanh_.default" => activation::hardtanh_,
+        "aten.hardtanh_backward.default" => activation::hardtanh_backward,
+        "aten.elu.default" => activation::elu,
+        "aten.elu_.default" => activation::elu_,
+        "aten.elu_backward.default" => activation::elu_backward,
+        _ => return None,
+    })
+}
+
+fn logic(op: &str) -> Option<Kernel> {
+    Some(match op {
+        "aten.eq.Scalar" | "aten.eq.Tensor" => compare::eq,
+        "aten.ne.Scalar" | "aten.ne.Tensor" => compare::ne,
+        "aten.gt.Scalar" | "aten.gt.Tensor" => compare::gt,
+        "aten.ge.Scalar" | "aten.ge.Tensor" => compare::ge,
+        "aten.lt.Scalar" | "aten.lt.Tensor" => compare::lt,
+        "aten.le.Scalar" | "aten.le.Tensor" => compare::le,
+        "aten.logical_and.default" => compare::logical_and,
+        "aten.logical_and_.default" => compare::logical_and_,
+        "aten.logical_or.default" => compare::logical_or,
+        "aten.logical_or_.default" => compare::logical_or_,
+        "aten.logical_not.default" => compare::logical_not,
+        "aten.logical_not_.default" => compare::logical_not_,
+        "aten.bitwise_not.default" => compare::bitwise_not,
+        "aten.bitwise_not_.default" => compare::bitwise_not_,
+        "aten.bitwise_and.Tensor" | "aten.bitwise_and.Scalar" => compare::bitwise_and,
+        "aten.bitwise_and_.Tensor" => compare::bitwise_and_,
+        "aten.bitwise_or.Tensor" | "aten.bitwise_or.Scalar" => compare::bitwise_or,
+        "aten.bitwise_or_.Tensor" => compare::bitwise_or_,
+        "aten.bitwise_xor.Tensor" => compare::bitwise_xor,
+        "aten.isnan.default" => compare::isnan,
+        "aten.isinf.default" => compare::isinf,
+        "aten.where.self" => compare::where_,
+        "aten.masked_fill.Scalar" | "aten.masked_fill.Tensor" => compare::masked_fill,
+        "aten.masked_fill_.Scalar" | "aten.masked_fill_.Tensor" => compare::masked_fill_,
+        _ => return None,
+    })
 }

@@ -1,9 +1,460 @@
-//! Derivative table rows of the elementwise, activation, comparison and logic operators.
+//! Derivative table rows of the elementwise, activation, comparison and
+//! logic operators.
+//!
+//! In-place variants record the node of their functional form (observed in
+//! torch 2.15: `x.sqrt_()` gets SqrtBackward0, `x.add_(1)` AddBackward0).
+//! Where PyTorch's formula needs the *original* `self` of an in-place
+//! operator, its autograd kernel first dispatches `clone(self)`; those
+//! combinations (`x.mul_(w)` with `w` requiring grad, `x.abs_()`, ...) are
+//! refused with a typed error rather than recorded differently.
+//! Comparisons, logic and bitwise operators are not differentiable.
 
-use super::Differentiability;
+use super::{Derivative, Differentiability, arg, derivative, needs, tensor};
+use crate::autograd::BackwardFn;
+use crate::autograd::functions::elementwise::{
+    self as f, AddcBackward, DivBackward, LerpBackward0, LerpBackward1, MaskedFillBackward1,
+    MinMaxBackward, PowBackward1, RemainderBackward1, RsubBackward0, Unary, WhereBackward0,
+};
+use crate::autograd::functions::pointwise::{
+    MulBackward0, MulBackward1, NegBackward0, ReluBackward0, SavedOperand, SubBackward0,
+};
+use crate::autograd::saved::SavedVariable;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+
+type Built = Result<Box<dyn BackwardFn>>;
 
 /// The autograd entry of `op` if it belongs to this family.
 pub(super) fn lookup(op: &str) -> Option<Differentiability> {
-    let _ = op;
-    None
+    arithmetic(op)
+        .or_else(|| math(op))
+        .or_else(|| activations(op))
+        .or_else(|| logic(op))
+}
+
+/// The error for an in-place call whose gradient needs the original `self`.
+fn needs_original_self(op: &str) -> RuntimeError {
+    RuntimeError::unsupported(
+        op,
+        "recording autograd history for an in-place call whose gradient needs the original self (clone)",
+    )
+}
+
+fn unary(u: Unary) -> Built {
+    Ok(Box::new(u))
+}
+
+fn arithmetic(op: &str) -> Option<Differentiability> {
+    use Differentiability::Derivative as D;
+    Some(match op {
+        "aten.add.Scalar" | "aten.add_.Scalar" => D(derivative!("AddBackward1", &[0], |_, _| {
+            unary(Unary::plain(vec![], f::identity))
+        })),
+        "aten.sub.Scalar" | "aten.sub_.Scalar" => D(derivative!("SubBackward1", &[0], |_, _| {
+            unary(Unary::plain(vec![], f::identity))
+        })),
+        "aten.sub_.Tensor" => D(derivative!("SubBackward0", &[0, 1], |a, _| {
+            Ok(Box::new(SubBackward0 { alpha: arg(a, 2) }))
+        })),
+        "aten.mul_.Tensor" => D(derivative!("MulBackward0", &[0, 1], |a, n| {
+            if needs(n, 1) {
+                return Err(needs_original_self("aten.mul_.Tensor"));
+            }
+            Ok(Box::new(MulBackward0 {
+                other: needs(n, 0).then(|| SavedOperand::of(&arg(a, 1))),
+                self_: None,
+            }))
+        })),
+        "aten.mul_.Scalar" => D(derivative!("MulBackward1", &[0], |a, _| {
+            Ok(Box::new(MulBackward1 { other: arg(a, 1) }))
+        })),
+        "aten.div.Tensor" => D(derivative!("DivBackward0", &[0, 1], |a, n| div(
+            a, n, false
+        ))),
+        "aten.div_.Tensor" => D(derivative!("DivBackward0", &[0, 1], |a, n| {
+            if needs(n, 1) {
+                return Err(needs_original_self("aten.div_.Tensor"));
+            }
+            div(a, n, false)
+        })),
+        "aten.div.Tensor_mode" => D(derivative!("DivBackward2", &[0, 1], |a, n| {
+            div(a, n, !matches!(arg(a, 2), IValue::None))
+        })),
+        "aten.div_.Tensor_mode" => D(derivative!("DivBackward2", &[0, 1], |a, n| {
+            let rounding = !matches!(arg(a, 2), IValue::None);
+            if needs(n, 1) && !rounding {
+                return Err(needs_original_self("aten.div_.Tensor_mode"));
+            }
+            div(a, n, rounding)
+        })),
+        "aten.div.Scalar" | "aten.div_.Scalar" => {
+            D(derivative!("DivBackward1", &[0], |a, _| unary(
+                Unary::plain(vec![arg(a, 1)], f::div_by_scalar)
+            )))
+        }
+        "aten.div.Scalar_mode" => D(derivative!("DivBackward3", &[0], |a, _| {
+            unary(Unary::plain(
+                vec![arg(a, 1), arg(a, 2)],
+                f::div_by_scalar_mode,
+            ))
+        })),
+        "aten.rsub.Tensor" => D(derivative!("RsubBackward0", &[0, 1], |a, _| {
+            Ok(Box::new(RsubBackward0 { alpha: arg(a, 2) }))
+        })),
+        "aten.rsub.Scalar" => D(derivative!("RsubBackward1", &[0], |a, _| {
+            unary(Unary::plain(vec![arg(a, 2)], f::rsub_self))
+        })),
+        "aten.remainder.Scalar" | "aten.remainder_.Scalar" => {
+            D(derivative!("RemainderBackward0", &[0], |_, _| unary(
+                Unary::plain(vec![], f::identity)
+            )))
+        }
+        "aten.remainder.Tensor" => D(derivative!("RemainderBackward1", &[0, 1], |a, n| {
+            Ok(Box::new(RemainderBackward1 {
+                self_: needs(n, 1).then(|| SavedOperand::of(&arg(a, 0))),
+                other: needs(n, 1).then(|| SavedOperand::of(&arg(a, 1))),
+            }))
+        })),
+        "aten.remainder_.Tensor" => D(derivative!("RemainderBackward1", &[0, 1], |_, n| {
+            if needs(n, 1) {
+                return Err(needs_original_self("aten.remainder_.Tensor"));
+            }
+            Ok(Box::new(RemainderBackward1 {
+                self_: None,
+                other: None,
+            }))
+        })),
+        "aten.minimum.default" => D(derivative!("MinimumBackward0", &[0, 1], |a, _| {
+            min_max(a, false)
+        })),
+        "aten.maximum.default" => D(derivative!("MaximumBackward0", &[0, 1], |a, _| {
+            min_max(a, true)
+        })),
+        "aten.lerp.Scalar" | "aten.lerp_.Scalar" => {
+            D(derivative!("LerpBackward0", &[0, 1], |a, _| {
+                Ok(Box::new(LerpBackward0 { weight: arg(a, 2) }))
+            }))
+        }
+        "aten.lerp.Tensor" => D(derivative!("LerpBackward1", &[0, 1, 2], |a, n| lerp(a, n))),
+        "aten.lerp_.Tensor" => D(derivative!("LerpBackward1", &[0, 1, 2], |a, n| {
+            if needs(n, 2) {
+                return Err(needs_original_self("aten.lerp_.Tensor"));
+            }
+            lerp(a, n)
+        })),
+        "aten.addcmul.default" | "aten.addcmul_.default" => {
+            D(derivative!("AddcmulBackward0", &[0, 1, 2], |a, n| addc(
+                a, n, false
+            )))
+        }
+        "aten.addcdiv.default" | "aten.addcdiv_.default" => {
+            D(derivative!("AddcdivBackward0", &[0, 1, 2], |a, n| addc(
+                a, n, true
+            )))
+        }
+        _ => return None,
+    })
+}
+
+fn div(a: &[IValue], n: &[bool], rounding: bool) -> Built {
+    let any = needs(n, 0) || needs(n, 1);
+    Ok(Box::new(DivBackward {
+        self_: (needs(n, 1) && !rounding).then(|| SavedOperand::of(&arg(a, 0))),
+        other: (any && !rounding).then(|| SavedOperand::of(&arg(a, 1))),
+        rounding,
+    }))
+}
+
+fn min_max(a: &[IValue], is_max: bool) -> Built {
+    Ok(Box::new(MinMaxBackward {
+        self_: SavedVariable::input(tensor(a, 0)?),
+        other: SavedVariable::input(tensor(a, 1)?),
+        is_max,
+    }))
+}
+
+fn lerp(a: &[IValue], n: &[bool]) -> Built {
+    let saved = |i: usize, keep: bool| -> Result<Option<SavedVariable>> {
+        Ok(if keep {
+            Some(SavedVariable::input(tensor(a, i)?))
+        } else {
+            None
+        })
+    };
+    Ok(Box::new(LerpBackward1 {
+        self_: saved(0, needs(n, 2))?,
+        end: saved(1, needs(n, 2))?,
+        weight: saved(2, needs(n, 0) || needs(n, 1))?,
+    }))
+}
+
+fn addc(a: &[IValue], n: &[bool], divide: bool) -> Built {
+    let keep1 = needs(n, 2);
+    let keep2 = needs(n, 1) || (divide && needs(n, 2));
+    Ok(Box::new(AddcBackward {
+        tensor1: if keep1 {
+            Some(SavedVariable::input(tensor(a, 1)?))
+        } else {
+            None
+        },
+        tensor2: if keep2 {
+            Some(SavedVariable::input(tensor(a, 2)?))
+        } else {
+            None
+        },
+        value: arg(a, 3),
+        divide,
+    }))
+}
+
+fn math(op: &str) -> Option<Differentiability> {
+    use Differentiability::Derivative as D;
+    Some(match op {
+        "aten.neg_.default" => D(derivative!("NegBackward0", &[0], |_, _| Ok(Box::new(
+            NegBackward0
+        )))),
+        "aten.sqrt.default" | "aten.sqrt_.default" => {
+            D(derivative!("SqrtBackward0", &[0], |_, _| unary(
+                Unary::result(vec![], f::sqrt)
+            )))
+        }
+        "aten.rsqrt.default" | "aten.rsqrt_.default" => {
+            D(derivative!("RsqrtBackward0", &[0], |_, _| unary(
+                Unary::result(vec![], f::rsqrt)
+            )))
+        }
+        "aten.exp.default" | "aten.exp_.default" => {
+            D(derivative!("ExpBackward0", &[0], |_, _| unary(
+                Unary::result(vec![], f::exp)
+            )))
+        }
+        "aten.reciprocal.default" | "aten.reciprocal_.default" => {
+            D(derivative!("ReciprocalBackward0", &[0], |_, _| unary(
+                Unary::result(vec![], f::reciprocal)
+            )))
+        }
+        "aten.log.default" => D(derivative!("LogBackward0", &[0], |a, _| unary(
+            Unary::input(tensor(a, 0)?, vec![], f::log)
+        ))),
+        "aten.log1p.default" => D(derivative!("Log1PBackward0", &[0], |a, _| unary(
+            Unary::input(tensor(a, 0)?, vec![], f::log1p)
+        ))),
+        "aten.abs.default" => D(derivative!("AbsBackward0", &[0], |a, _| unary(
+            Unary::input(tensor(a, 0)?, vec![], f::abs)
+        ))),
+        "aten.sign.default" | "aten.sign_.default" => {
+            D(derivative!("SignBackward0", &[0], |_, _| unary(
+                Unary::plain(vec![], f::sign)
+            )))
+        }
+        "aten.log_.default" => D(derivative!("LogBackward0", &[0], |_, _| Err(
+            needs_original_self("aten.log_.default")
+        ))),
+        "aten.log1p_.default" => D(derivative!("Log1PBackward0", &[0], |_, _| Err(
+            needs_original_self("aten.log1p_.default")
+        ))),
+        "aten.abs_.default" => D(derivative!("AbsBackward0", &[0], |_, _| Err(
+            needs_original_self("aten.abs_.default")
+        ))),
+        "aten.pow.Tensor_Scalar" => D(derivative!("PowBackward0", &[0], |a, _| unary(
+            Unary::input(tensor(a, 0)?, vec![arg(a, 1)], f::pow_tensor_scalar)
+        ))),
+        "aten.pow_.Scalar" => D(derivative!("PowBackward0", &[0], |_, _| Err(
+            needs_original_self("aten.pow_.Scalar")
+        ))),
+        "aten.pow.Tensor_Tensor" => D(derivative!("PowBackward1", &[0, 1], |a, _| {
+            Ok(Box::new(PowBackward1 {
+                self_: SavedVariable::input(tensor(a, 0)?),
+                exponent: SavedVariable::input(tensor(a, 1)?),
+                result: None,
+            }))
+        })),
+        "aten.pow_.Tensor" => D(derivative!("PowBackward1", &[0, 1], |_, _| Err(
+            needs_original_self("aten.pow_.Tensor")
+        ))),
+        "aten.pow.Scalar" => D(derivative!("PowBackward2", &[1], |a, _| unary(
+            Unary::result(vec![arg(a, 0)], f::pow_scalar_base)
+        ))),
+        "aten.clamp.default" => D(derivative!("ClampBackward1", &[0], |a, _| unary(
+            Unary::input(tensor(a, 0)?, vec![arg(a, 1), arg(a, 2)], f::clamp)
+        ))),
+        "aten.clamp_min.default" => D(derivative!("ClampMinBackward0", &[0], |a, _| unary(
+            Unary::input(
+                tensor(a, 0)?,
+                vec![IValue::Str("aten.gt.Scalar".into()), arg(a, 1)],
+                f::clamp_one_side
+            )
+        ))),
+        "aten.clamp_max.default" => D(derivative!("ClampMaxBackward0", &[0], |a, _| unary(
+            Unary::input(
+                tensor(a, 0)?,
+                vec![IValue::Str("aten.lt.Scalar".into()), arg(a, 1)],
+                f::clamp_one_side
+            )
+        ))),
+        "aten.clamp_.default" => D(derivative!("ClampBackward1", &[0], |_, _| Err(
+            needs_original_self("aten.clamp_.default")
+        ))),
+        "aten.clamp_min_.default" => D(derivative!("ClampMinBackward0", &[0], |_, _| Err(
+            needs_original_self("aten.clamp_min_.default")
+        ))),
+        "aten.clamp_max_.default" => D(derivative!("ClampMaxBackward0", &[0], |_, _| Err(
+            needs_original_self("aten.clamp_max_.default")
+        ))),
+        _ => return None,
+    })
+}
+
+/// An activation node saving input `self` (or the result when
+/// `from_result`), whose backward calls `op(grad, saved, params...)`.
+fn act(
+    a: &[IValue],
+    op: &str,
+    params: &[usize],
+    extra: Option<IValue>,
+    from_result: bool,
+) -> Built {
+    let mut p = vec![IValue::Str(op.to_owned())];
+    p.extend(params.iter().map(|&i| arg(a, i)));
+    p.extend(extra);
+    if from_result {
+        unary(Unary::result(p, f::activation))
+    } else {
+        unary(Unary::input(tensor(a, 0)?, p, f::activation))
+    }
+}
+
+fn elu(a: &[IValue], is_result: bool) -> Built {
+    let p = vec![arg(a, 1), arg(a, 2), arg(a, 3), IValue::Bool(is_result)];
+    if is_result {
+        unary(Unary::result(p, f::elu))
+    } else {
+        unary(Unary::input(tensor(a, 0)?, p, f::elu))
+    }
+}
+
+fn activations(op: &str) -> Option<Differentiability> {
+    use Differentiability::Derivative as D;
+    Some(match op {
+        "aten.relu_.default" => D(derivative!("ReluBackward0", &[0], |_, _| {
+            Ok(Box::new(ReluBackward0::default()))
+        })),
+        "aten.gelu.default" => D(derivative!("GeluBackward0", &[0], |a, _| act(
+            a,
+            "aten.gelu_backward.default",
+            &[1],
+            None,
+            false
+        ))),
+        "aten.silu.default" => D(derivative!("SiluBackward0", &[0], |a, _| act(
+            a,
+            "aten.silu_backward.default",
+            &[],
+            None,
+            false
+        ))),
+        "aten.sigmoid.default" | "aten.sigmoid_.default" => D(derivative!(
+            "SigmoidBackward0",
+            &[0],
+            |a, _| act(a, "aten.sigmoid_backward.default", &[], None, true)
+        )),
+        "aten.tanh.default" | "aten.tanh_.default" => D(derivative!(
+            "TanhBackward0",
+            &[0],
+            |a, _| act(a, "aten.tanh_backward.default", &[], None, true)
+        )),
+        "aten.softplus.default" => D(derivative!("SoftplusBackward0", &[0], |a, _| act(
+            a,
+            "aten.softplus_backward.default",
+            &[1, 2],
+            None,
+            false
+        ))),
+        "aten.leaky_relu.default" => D(derivative!("LeakyReluBackward0", &[0], |a, _| act(
+            a,
+            "aten.leaky_relu_backward.default",
+            &[1],
+            Some(IValue::Bool(false)),
+            false
+        ))),
+        "aten.leaky_relu_.default" => D(derivative!("LeakyReluBackward1", &[0], |a, _| act(
+            a,
+            "aten.leaky_relu_backward.default",
+            &[1],
+            Some(IValue::Bool(true)),
+            true
+        ))),
+        "aten.hardtanh.default" => D(derivative!("HardtanhBackward0", &[0], |a, _| act(
+            a,
+            "aten.hardtanh_backward.default",
+            &[1, 2],
+            None,
+            false
+        ))),
+        "aten.elu.default" => D(derivative!("EluBackward0", &[0], |a, _| elu(a, false))),
+        "aten.elu_.default" => D(derivative!("EluBackward1", &[0], |a, _| elu(a, true))),
+        "aten.gelu_.default" => D(derivative!("GeluBackward0", &[0], |_, _| Err(
+            needs_original_self("aten.gelu_.default")
+        ))),
+        "aten.silu_.default" => D(derivative!("SiluBackward0", &[0], |_, _| Err(
+            needs_original_self("aten.silu_.default")
+        ))),
+        "aten.hardtanh_.default" => D(derivative!("HardtanhBackward0", &[0], |_, _| Err(
+            needs_original_self("aten.hardtanh_.default")
+        ))),
+        _ => return None,
+    })
+}
+
+fn logic(op: &str) -> Option<Differentiability> {
+    use Differentiability::{Derivative as D, NotDifferentiable};
+    Some(match op {
+        "aten.where.self" => D(derivative!("WhereBackward0", &[1, 2], |a, _| {
+            Ok(Box::new(WhereBackward0 {
+                condition: SavedVariable::input(tensor(a, 0)?),
+            }))
+        })),
+        "aten.masked_fill.Scalar" | "aten.masked_fill_.Scalar" => {
+            D(derivative!("MaskedFillBackward0", &[0], |a, _| unary(
+                Unary::input(tensor(a, 1)?, vec![], f::masked_fill)
+            )))
+        }
+        "aten.masked_fill.Tensor" | "aten.masked_fill_.Tensor" => {
+            D(derivative!("MaskedFillBackward1", &[0, 2], |a, _| {
+                Ok(Box::new(MaskedFillBackward1 {
+                    mask: SavedVariable::input(tensor(a, 1)?),
+                }))
+            }))
+        }
+        "aten.eq.Scalar"
+        | "aten.eq.Tensor"
+        | "aten.ne.Scalar"
+        | "aten.ne.Tensor"
+        | "aten.gt.Scalar"
+        | "aten.gt.Tensor"
+        | "aten.ge.Scalar"
+        | "aten.ge.Tensor"
+        | "aten.lt.Scalar"
+        | "aten.lt.Tensor"
+        | "aten.le.Scalar"
+        | "aten.le.Tensor"
+        | "aten.logical_and.default"
+        | "aten.logical_and_.default"
+        | "aten.logical_or.default"
+        | "aten.logical_or_.default"
+        | "aten.logical_not.default"
+        | "aten.logical_not_.default"
+        | "aten.bitwise_not.default"
+        | "aten.bitwise_not_.default"
+        | "aten.bitwise_and.Tensor"
+        | "aten.bitwise_and.Scalar"
+        | "aten.bitwise_and_.Tensor"
+        | "aten.bitwise_or.Tensor"
+        | "aten.bitwise_or.Scalar"
+        | "aten.bitwise_or_.Tensor"
+        | "aten.bitwise_xor.Tensor"
+        | "aten.isnan.default"
+        | "aten.isinf.default" => NotDifferentiable,
+        _ => return None,
+    })
 }

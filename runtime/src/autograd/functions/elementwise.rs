@@ -1,1 +1,914 @@
-//! Backward functions of the elementwise, activation, comparison and logic operators.
+//! Backward functions of the elementwise, activation, comparison and logic
+//! operators.
+//!
+//! One-input nodes share [`Unary`]: a saved tensor (an input, or the
+//! forward result), the node's scalar parameters, and a formula making
+//! PyTorch's calls in PyTorch's order. Nodes with several differentiable
+//! inputs compute their gradients in alphabetical order of the inputs'
+//! names (observed in torch 2.15, see [`super`]); inside one formula, the
+//! operands of a C++ call are evaluated right to left (observed: `where(self
+//! > min, grad, scalar_tensor(0))` dispatches `scalar_tensor` before `gt`).
+
+use super::maybe_multiply;
+use super::pointwise::SavedOperand;
+use crate::autograd::saved::SavedVariable;
+use crate::autograd::{BackwardCtx, BackwardFn};
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::tensor::Tensor;
+use crate::tensor::options::MemoryFormat;
+
+/// A one-gradient formula: `(ctx, grad, saved tensor, parameters)`.
+pub(crate) type UnaryFormula =
+    fn(&mut BackwardCtx<'_>, &Tensor, Option<&Tensor>, &[IValue]) -> Result<Tensor>;
+
+/// What a [`Unary`] node keeps.
+pub(crate) enum Keep {
+    /// Nothing.
+    Nothing,
+    /// An input (self, or a mask).
+    Input(SavedVariable),
+    /// The forward result (saved when the outputs are known).
+    Result(Option<SavedVariable>),
+}
+
+/// A node with one differentiable input.
+pub(crate) struct Unary {
+    pub(crate) keep: Keep,
+    pub(crate) params: Vec<IValue>,
+    pub(crate) formula: UnaryFormula,
+}
+
+impl Unary {
+    /// A node saving nothing.
+    pub(crate) fn plain(params: Vec<IValue>, formula: UnaryFormula) -> Unary {
+        Unary {
+            keep: Keep::Nothing,
+            params,
+            formula,
+        }
+    }
+
+    /// A node saving input `t`.
+    pub(crate) fn input(t: &Tensor, params: Vec<IValue>, formula: UnaryFormula) -> Unary {
+        Unary {
+            keep: Keep::Input(SavedVariable::input(t)),
+            params,
+            formula,
+        }
+    }
+
+    /// A node saving the forward result.
+    pub(crate) fn result(params: Vec<IValue>, formula: UnaryFormula) -> Unary {
+        Unary {
+            keep: Keep::Result(None),
+            params,
+            formula,
+        }
+    }
+}
+
+fn freed(ctx: &BackwardCtx<'_>) -> RuntimeError {
+    RuntimeError::GraphFreed {
+        node: ctx.node.name().to_owned(),
+    }
+}
+
+fn unpack(ctx: &BackwardCtx<'_>, saved: &Option<SavedVariable>) -> Result<Tensor> {
+    saved.as_ref().ok_or_else(|| freed(ctx))?.unpack(ctx.node)
+}
+
+impl BackwardFn for Unary {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = grads.into_iter().next().flatten() else {
+            return Ok(vec![None]);
+        };
+        let saved = match &self.keep {
+            Keep::Nothing => None,
+            Keep::Input(s) => Some(s.unpack(ctx.node)?),
+            Keep::Result(s) => Some(unpack(ctx, s)?),
+        };
+        Ok(vec![Some((self.formula)(
+            ctx,
+            &g,
+            saved.as_ref(),
+            &self.params,
+        )?)])
+    }
+
+    fn save_outputs(&mut self, outputs: &[Tensor]) {
+        if let (Keep::Result(slot), Some(out)) = (&mut self.keep, outputs.first()) {
+            *slot = Some(SavedVariable::output(out, 0));
+        }
+    }
+
+    fn release_variables(&mut self) {
+        match &mut self.keep {
+            Keep::Nothing => {}
+            Keep::Input(s) => s.release(),
+            Keep::Result(s) => {
+                if let Some(s) = s {
+                    s.release();
+                }
+            }
+        }
+    }
+}
+
+/// The saved tensor of a formula that needs one.
+fn need(saved: Option<&Tensor>) -> Result<&Tensor> {
+    saved.ok_or_else(|| RuntimeError::autograd("backward formula: saved tensor missing"))
+}
+
+fn param(params: &[IValue], i: usize) -> IValue {
+    params.get(i).cloned().unwrap_or(IValue::None)
+}
+
+fn as_f64(v: &IValue) -> Option<f64> {
+    match v {
+        IValue::Int(i) => Some(*i as f64),
+        IValue::Float(x) => Some(*x),
+        IValue::Bool(b) => Some(f64::from(u8::from(*b))),
+        _ => None,
+    }
+}
+
+// -- one-input formulas --------------------------------------------------------
+
+/// `grad` itself (AddBackward1, SubBackward1, RemainderBackward0).
+pub(crate) fn identity(
+    _: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    _: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    Ok(g.clone())
+}
+
+/// RsubBackward1: `maybe_multiply(-grad, alpha)`.
+pub(crate) fn rsub_self(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    _: Option<&Tensor>,
+    p: &[IValue],
+) -> Result<Tensor> {
+    let n = ctx.rt.neg(g)?;
+    maybe_multiply(ctx, n, &param(p, 0))
+}
+
+/// DivBackward1 (`div.Scalar`): `grad / other` (`div.Scalar`).
+pub(crate) fn div_by_scalar(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    _: Option<&Tensor>,
+    p: &[IValue],
+) -> Result<Tensor> {
+    ctx.rt.elementwise().div_scalar(g, param(p, 0))
+}
+
+/// DivBackward3 (`div.Scalar_mode`): zeros when rounding, else `grad / other`.
+pub(crate) fn div_by_scalar_mode(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    _: Option<&Tensor>,
+    p: &[IValue],
+) -> Result<Tensor> {
+    match param(p, 1) {
+        IValue::None => ctx.rt.elementwise().div_scalar(g, param(p, 0)),
+        _ => ctx.rt.elementwise().zeros_like_options(g),
+    }
+}
+
+/// SqrtBackward0: `grad / (2 * result)`.
+pub(crate) fn sqrt(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    let twice = ctx.rt.mul_scalar(need(s)?, IValue::Int(2))?;
+    ctx.rt.elementwise().div(g, twice.into())
+}
+
+/// RsqrtBackward0: `-0.5 * grad * result.pow(3)`.
+pub(crate) fn rsqrt(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    let cube = ctx.rt.elementwise().pow_scalar(need(s)?, IValue::Int(3))?;
+    let half = ctx.rt.mul_scalar(g, IValue::Float(-0.5))?;
+    ctx.rt.mul(&half, cube.into())
+}
+
+/// ExpBackward0: `grad * result`.
+pub(crate) fn exp(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    ctx.rt.mul(g, need(s)?.into())
+}
+
+/// LogBackward0: `grad.div(self)`.
+pub(crate) fn log(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    ctx.rt.elementwise().div(g, need(s)?.into())
+}
+
+/// Log1PBackward0: `grad / (self + 1)`.
+pub(crate) fn log1p(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    let plus = ctx.rt.elementwise().add_scalar(need(s)?, IValue::Int(1))?;
+    ctx.rt.elementwise().div(g, plus.into())
+}
+
+/// ReciprocalBackward0: `-grad * (result * result)`.
+pub(crate) fn reciprocal(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    let r = need(s)?;
+    let square = ctx.rt.mul(r, r.into())?;
+    let n = ctx.rt.neg(g)?;
+    ctx.rt.mul(&n, square.into())
+}
+
+/// AbsBackward0: `grad * self.sgn()`.
+pub(crate) fn abs(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    let sign = ctx.rt.elementwise().unary("aten.sgn.default", need(s)?)?;
+    ctx.rt.mul(g, sign.into())
+}
+
+/// SignBackward0: `zeros_like(grad)`.
+pub(crate) fn sign(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    _: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    ctx.rt.elementwise().zeros_like(g)
+}
+
+/// PowBackward0 (`pow.Tensor_Scalar`): `grad * (e * self.pow(e - 1))` with
+/// the exponent as a double (observed: `x ** 2` dispatches `pow(x, 1.0)`
+/// and `mul.Scalar(_, 2.0)`); exponent 0 gives contiguous zeros.
+pub(crate) fn pow_tensor_scalar(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    p: &[IValue],
+) -> Result<Tensor> {
+    let this = need(s)?;
+    let e = as_f64(&param(p, 0))
+        .ok_or_else(|| RuntimeError::autograd("PowBackward0: exponent is not a number"))?;
+    if e == 0.0 {
+        return ctx.rt.elementwise().call(
+            "aten.zeros_like.default",
+            vec![
+                this.into(),
+                IValue::None,
+                IValue::None,
+                IValue::None,
+                IValue::None,
+                IValue::MemoryFormat(MemoryFormat::Contiguous),
+            ],
+        );
+    }
+    let powered = ctx
+        .rt
+        .elementwise()
+        .pow_scalar(this, IValue::Float(e - 1.0))?;
+    let scaled = ctx.rt.mul_scalar(&powered, IValue::Float(e))?;
+    ctx.rt.mul(g, scaled.into())
+}
+
+/// PowBackward2 (`pow.Scalar(base, exponent)`): `grad * (result * ln(base))`.
+pub(crate) fn pow_scalar_base(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    p: &[IValue],
+) -> Result<Tensor> {
+    let base = as_f64(&param(p, 0))
+        .ok_or_else(|| RuntimeError::autograd("PowBackward2: base is not a number"))?;
+    if base == 0.0 {
+        return Err(RuntimeError::unsupported(
+            "aten.pow.Scalar",
+            "the gradient of 0 ** exponent",
+        ));
+    }
+    let scaled = ctx.rt.mul_scalar(need(s)?, IValue::Float(base.ln()))?;
+    ctx.rt.mul(g, scaled.into())
+}
+
+/// An activation whose backward is one `op(grad, saved, params...)` call
+/// (GeluBackward0, SiluBackward0, SigmoidBackward0, TanhBackward0,
+/// SoftplusBackward0, LeakyReluBackward0/1, HardtanhBackward0); the op name
+/// is `params[0]`.
+pub(crate) fn activation(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    p: &[IValue],
+) -> Result<Tensor> {
+    let (op, rest) = match p.split_first() {
+        Some((IValue::Str(op), rest)) => (op.clone(), rest),
+        _ => return Err(RuntimeError::autograd("activation backward: no operator")),
+    };
+    ctx.rt
+        .elementwise()
+        .activation_backward(&op, g, need(s)?, rest)
+}
+
+/// EluBackward0/1: `elu_backward(grad, alpha, scale, input_scale,
+/// is_result, self_or_result)`; params: alpha, scale, input_scale, is_result.
+pub(crate) fn elu(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    p: &[IValue],
+) -> Result<Tensor> {
+    let mut args = vec![g.into()];
+    args.extend(p.iter().cloned());
+    args.push(need(s)?.into());
+    ctx.rt.elementwise().call("aten.elu_backward.default", args)
+}
+
+/// ClampBackward1 (`clamp(self, min, max)`):
+/// `where(self > min & self < max, grad, 0)`, each bound only when given;
+/// params: min, max.
+pub(crate) fn clamp(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    p: &[IValue],
+) -> Result<Tensor> {
+    let this = need(s)?;
+    let (lo, hi) = (param(p, 0), param(p, 1));
+    let zero = ctx.rt.elementwise().scalar_tensor(IValue::Float(0.0), g)?;
+    let mut ops = ctx.rt.elementwise();
+    let mask = match (lo, hi) {
+        (IValue::None, IValue::None) => {
+            return Err(RuntimeError::autograd("ClampBackward1: no bound"));
+        }
+        (lo, IValue::None) => ops.binary("aten.gt.Scalar", this, lo)?,
+        (IValue::None, hi) => ops.binary("aten.lt.Scalar", this, hi)?,
+        (lo, hi) => {
+            let above = ops.binary("aten.gt.Scalar", this, lo)?;
+            let below = ops.binary("aten.lt.Scalar", this, hi)?;
+            ops.binary("aten.logical_and_.default", &above, below.into())?
+        }
+    };
+    ops.where_(&mask, g, &zero)
+}
+
+/// ClampMinBackward0 / ClampMaxBackward0: `where(self > min, grad, 0)` (or
+/// `self < max`); params: the comparison operator, the bound.
+pub(crate) fn clamp_one_side(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    p: &[IValue],
+) -> Result<Tensor> {
+    let this = need(s)?;
+    let op = match p.first() {
+        Some(IValue::Str(op)) => op.clone(),
+        _ => return Err(RuntimeError::autograd("clamp backward: no comparison")),
+    };
+    let zero = ctx.rt.elementwise().scalar_tensor(IValue::Float(0.0), g)?;
+    let mut ops = ctx.rt.elementwise();
+    let mask = ops.binary(&op, this, param(p, 1))?;
+    ops.where_(&mask, g, &zero)
+}
+
+/// MaskedFillBackward0: `grad.masked_fill(mask, 0)` (the saved tensor is
+/// the mask).
+pub(crate) fn masked_fill(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    ctx.rt
+        .elementwise()
+        .masked_fill(g, need(s)?, IValue::Int(0))
+}
+
+// -- several inputs ---------------------------------------------------------------
+
+/// DivBackward0 (`div.Tensor`, `div_.Tensor`) and DivBackward2
+/// (`div.Tensor_mode`): `other`'s gradient `-grad * ((self / other) /
+/// other)` first, then `self`'s `grad / other`; with a rounding mode both
+/// are `zeros_like(grad, grad.options())`.
+pub(crate) struct DivBackward {
+    pub(crate) self_: Option<SavedOperand>,
+    pub(crate) other: Option<SavedOperand>,
+    pub(crate) rounding: bool,
+}
+
+impl BackwardFn for DivBackward {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = grads.into_iter().next().flatten() else {
+            return Ok(vec![None, None]);
+        };
+        let mut out = vec![None, None];
+        if ctx.needs(1) {
+            out[1] = Some(if self.rounding {
+                ctx.rt.elementwise().zeros_like_options(&g)?
+            } else {
+                let this = saved_operand(ctx, &self.self_)?;
+                let other = saved_operand(ctx, &self.other)?;
+                let Some(this) = this.as_tensor() else {
+                    return Err(RuntimeError::autograd("DivBackward0: self is not a tensor"));
+                };
+                let q = ctx.rt.elementwise().div(this, other.clone())?;
+                let q = ctx.rt.elementwise().div(&q, other)?;
+                let n = ctx.rt.neg(&g)?;
+                ctx.rt.mul(&n, q.into())?
+            });
+        }
+        if ctx.needs(0) {
+            out[0] = Some(if self.rounding {
+                ctx.rt.elementwise().zeros_like_options(&g)?
+            } else {
+                let other = saved_operand(ctx, &self.other)?;
+                ctx.rt.elementwise().div(&g, other)?
+            });
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.self_.iter_mut().for_each(SavedOperand::release);
+        self.other.iter_mut().for_each(SavedOperand::release);
+    }
+}
+
+fn saved_operand(ctx: &BackwardCtx<'_>, s: &Option<SavedOperand>) -> Result<IValue> {
+    s.as_ref().ok_or_else(|| freed(ctx))?.unpack(ctx)
+}
+
+/// RsubBackward0 (`rsub.Tensor(self, other, alpha)`): `other` gets `grad`,
+/// then `self` gets `maybe_multiply(-grad, alpha)`.
+pub(crate) struct RsubBackward0 {
+    pub(crate) alpha: IValue,
+}
+
+impl BackwardFn for RsubBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = grads.into_iter().next().flatten() else {
+            return Ok(vec![None, None]);
+        };
+        let other = ctx.needs(1).then(|| g.clone());
+        let this = if ctx.needs(0) {
+            let n = ctx.rt.neg(&g)?;
+            Some(maybe_multiply(ctx, n, &self.alpha)?)
+        } else {
+            None
+        };
+        Ok(vec![this, other])
+    }
+}
+
+/// PowBackward1 (`pow.Tensor_Tensor`): the exponent's gradient
+/// `grad * where(self == 0 & exponent >= 0, 0, result * log(self))` first,
+/// then self's `where(exponent == 0, 0, grad * (exponent * self.pow(exponent
+/// - 1)))`.
+pub(crate) struct PowBackward1 {
+    pub(crate) self_: SavedVariable,
+    pub(crate) exponent: SavedVariable,
+    pub(crate) result: Option<SavedVariable>,
+}
+
+impl PowBackward1 {
+    fn exponent_grad(
+        ctx: &mut BackwardCtx<'_>,
+        g: &Tensor,
+        this: &Tensor,
+        exponent: &Tensor,
+        result: &Tensor,
+    ) -> Result<Tensor> {
+        let mut ops = ctx.rt.elementwise();
+        let nonneg = ops.binary("aten.ge.Scalar", exponent, IValue::Int(0))?;
+        let zero_base = ops.binary("aten.eq.Scalar", this, IValue::Int(0))?;
+        let cond = ops.binary("aten.logical_and.default", &zero_base, nonneg.into())?;
+        let ln = ops.unary("aten.log.default", this)?;
+        let scaled = ctx.rt.mul(result, ln.into())?;
+        let zero = ctx.rt.elementwise().scalar_tensor(IValue::Float(0.0), g)?;
+        let masked = ctx.rt.elementwise().where_(&cond, &zero, &scaled)?;
+        ctx.rt.mul(g, masked.into())
+    }
+
+    fn self_grad(
+        ctx: &mut BackwardCtx<'_>,
+        g: &Tensor,
+        this: &Tensor,
+        exponent: &Tensor,
+    ) -> Result<Tensor> {
+        let lowered = ctx.rt.elementwise().sub_scalar(exponent, IValue::Int(1))?;
+        let powered = ctx.rt.elementwise().pow_tensor(this, &lowered)?;
+        let scaled = ctx.rt.mul(exponent, powered.into())?;
+        let grad = ctx.rt.mul(g, scaled.into())?;
+        let zero = ctx.rt.elementwise().scalar_tensor(IValue::Float(0.0), g)?;
+        let cond = ctx
+            .rt
+            .elementwise()
+            .binary("aten.eq.Scalar", exponent, IValue::Float(0.0))?;
+        ctx.rt.elementwise().where_(&cond, &zero, &grad)
+    }
+}
+
+impl BackwardFn for PowBackward1 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = grads.into_iter().next().flatten() else {
+            return Ok(vec![None, None]);
+        };
+        let this = self.self_.unpack(ctx.node)?;
+        let exponent = self.exponent.unpack(ctx.node)?;
+        let mut out = vec![None, None];
+        if ctx.needs(1) {
+            let result = unpack(ctx, &self.result)?;
+            out[1] = Some(Self::exponent_grad(ctx, &g, &this, &exponent, &result)?);
+        }
+        if ctx.needs(0) {
+            out[0] = Some(Self::self_grad(ctx, &g, &this, &exponent)?);
+        }
+        Ok(out)
+    }
+
+    fn save_outputs(&mut self, outputs: &[Tensor]) {
+        if let Some(out) = outputs.first() {
+            self.result = Some(SavedVariable::output(out, 0));
+        }
+    }
+
+    fn release_variables(&mut self) {
+        self.self_.release();
+        self.exponent.release();
+        if let Some(r) = &mut self.result {
+            r.release();
+        }
+    }
+}
+
+/// MinimumBackward0 / MaximumBackward0: each input's gradient is
+/// `masked_fill(where(self == other, grad / 2, grad), <loses>, 0)`, `other`
+/// first. For maximum `other` loses where `self > other`.
+pub(crate) struct MinMaxBackward {
+    pub(crate) self_: SavedVariable,
+    pub(crate) other: SavedVariable,
+    pub(crate) is_max: bool,
+}
+
+impl MinMaxBackward {
+    fn share(
+        ctx: &mut BackwardCtx<'_>,
+        g: &Tensor,
+        this: &Tensor,
+        other: &Tensor,
+        loses: &str,
+    ) -> Result<Tensor> {
+        let mut ops = ctx.rt.elementwise();
+        let lost = ops.binary(loses, this, other.into())?;
+        let half = ops.div_scalar(g, IValue::Int(2))?;
+        let tie = ops.binary("aten.eq.Tensor", this, other.into())?;
+        let split = ops.where_(&tie, &half, g)?;
+        ops.masked_fill(&split, &lost, IValue::Int(0))
+    }
+}
+
+impl BackwardFn for MinMaxBackward {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = grads.into_iter().next().flatten() else {
+            return Ok(vec![None, None]);
+        };
+        let this = self.self_.unpack(ctx.node)?;
+        let other = self.other.unpack(ctx.node)?;
+        let (other_loses, self_loses) = if self.is_max {
+            ("aten.gt.Tensor", "aten.lt.Tensor")
+        } else {
+            ("aten.lt.Tensor", "aten.gt.Tensor")
+        };
+        let mut out = vec![None, None];
+        if ctx.needs(1) {
+            out[1] = Some(Self::share(ctx, &g, &this, &other, other_loses)?);
+        }
+        if ctx.needs(0) {
+            out[0] = Some(Self::share(ctx, &g, &this, &other, self_loses)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.self_.release();
+        self.other.release();
+    }
+}
+
+/// WhereBackward0 (`where.self(condition, self, other)`): `other` gets
+/// `where(condition, 0, grad)`, then `self` gets `where(condition, grad, 0)`
+/// (the 0 is `scalar_tensor(0)` with grad's options).
+pub(crate) struct WhereBackward0 {
+    pub(crate) condition: SavedVariable,
+}
+
+impl BackwardFn for WhereBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = grads.into_iter().next().flatten() else {
+            return Ok(vec![None, None]);
+        };
+        let cond = self.condition.unpack(ctx.node)?;
+        let mut out = vec![None, None];
+        if ctx.needs(1) {
+            let zero = ctx.rt.elementwise().scalar_tensor(IValue::Int(0), &g)?;
+            out[1] = Some(ctx.rt.elementwise().where_(&cond, &zero, &g)?);
+        }
+        if ctx.needs(0) {
+            let zero = ctx.rt.elementwise().scalar_tensor(IValue::Int(0), &g)?;
+            out[0] = Some(ctx.rt.elementwise().where_(&cond, &g, &zero)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.condition.release();
+    }
+}
+
+/// MaskedFillBackward1 (`masked_fill.Tensor(self, mask, value)`): `self`
+/// gets `grad.masked_fill(mask, 0)`, then `value` gets
+/// `where(mask, grad, 0).sum()`.
+pub(crate) struct MaskedFillBackward1 {
+    pub(crate) mask: SavedVariable,
+}
+
+impl BackwardFn for MaskedFillBackward1 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = grads.into_iter().next().flatten() else {
+            return Ok(vec![None, None]);
+        };
+        let mask = self.mask.unpack(ctx.node)?;
+        let mut out = vec![None, None];
+        if ctx.needs(0) {
+            out[0] = Some(
+                ctx.rt
+                    .elementwise()
+                    .masked_fill(&g, &mask, IValue::Int(0))?,
+            );
+        }
+        if ctx.needs(1) {
+            let zero = ctx.rt.elementwise().scalar_tensor(IValue::Int(0), &g)?;
+            let kept = ctx.rt.elementwise().where_(&mask, &g, &zero)?;
+            out[1] = Some(ctx.rt.sum(&kept)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.mask.release();
+    }
+}
+
+/// LerpBackward0 (`lerp.Scalar(self, end, weight)`): `end` gets
+/// `grad * weight`, then `self` gets `grad * (1 - weight)` (a double).
+pub(crate) struct LerpBackward0 {
+    pub(crate) weight: IValue,
+}
+
+impl BackwardFn for LerpBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = grads.into_iter().next().flatten() else {
+            return Ok(vec![None, None]);
+        };
+        let w = as_f64(&self.weight)
+            .ok_or_else(|| RuntimeError::autograd("LerpBackward0: weight is not a number"))?;
+        let mut out = vec![None, None];
+        if ctx.needs(1) {
+            out[1] = Some(ctx.rt.mul_scalar(&g, self.weight.clone())?);
+        }
+        if ctx.needs(0) {
+            out[0] = Some(ctx.rt.mul_scalar(&g, IValue::Float(1.0 - w))?);
+        }
+        Ok(out)
+    }
+}
+
+/// LerpBackward1 (`lerp.Tensor(self, end, weight)`): `end` gets
+/// `grad * weight`; `self` gets `grad * (1 - weight)` where `1 - weight` is
+/// `empty_like(weight).fill_(1).sub_(weight)`; `weight` gets
+/// `grad * (end - self)`.
+pub(crate) struct LerpBackward1 {
+    pub(crate) self_: Option<SavedVariable>,
+    pub(crate) end: Option<SavedVariable>,
+    pub(crate) weight: Option<SavedVariable>,
+}
+
+impl BackwardFn for LerpBackward1 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = grads.into_iter().next().flatten() else {
+            return Ok(vec![None, None, None]);
+        };
+        let mut out = vec![None, None, None];
+        if ctx.needs(1) {
+            let w = unpack(ctx, &self.weight)?;
+            out[1] = Some(ctx.rt.mul(&g, w.into())?);
+        }
+        if ctx.needs(0) {
+            let w = unpack(ctx, &self.weight)?;
+            let mut ops = ctx.rt.elementwise();
+            let rest = ops.empty_like_preserve(&w)?;
+            ops.fill_(&rest, IValue::Int(1))?;
+            ops.sub_(&rest, &w)?;
+            out[0] = Some(ctx.rt.mul(&g, rest.into())?);
+        }
+        if ctx.needs(2) {
+            let (this, end) = (unpack(ctx, &self.self_)?, unpack(ctx, &self.end)?);
+            let diff = ctx.rt.elementwise().sub(&end, &this)?;
+            out[2] = Some(ctx.rt.mul(&g, diff.into())?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        for s in [&mut self.self_, &mut self.end, &mut self.weight]
+            .into_iter()
+            .flatten()
+        {
+            s.release();
+        }
+    }
+}
+
+/// AddcmulBackward0 / AddcdivBackward0 (`self + value * t1 (*|/) t2`):
+/// `self` gets `grad`; then `tensor1`, then `tensor2`.
+pub(crate) struct AddcBackward {
+    pub(crate) tensor1: Option<SavedVariable>,
+    pub(crate) tensor2: Option<SavedVariable>,
+    pub(crate) value: IValue,
+    pub(crate) divide: bool,
+}
+
+impl AddcBackward {
+    /// addcmul: `grad * (t2 * value)`; addcdiv: `grad * (value / t2)` with
+    /// `value / t2` as `empty_like(t2).fill_(value).div_(t2)`.
+    fn tensor1_grad(&self, ctx: &mut BackwardCtx<'_>, g: &Tensor, t2: &Tensor) -> Result<Tensor> {
+        let factor = if self.divide {
+            let mut ops = ctx.rt.elementwise();
+            let f = ops.empty_like_preserve(t2)?;
+            ops.fill_(&f, self.value.clone())?;
+            ops.div_(&f, t2)?;
+            f
+        } else {
+            ctx.rt.mul_scalar(t2, self.value.clone())?
+        };
+        ctx.rt.mul(g, factor.into())
+    }
+
+    /// addcmul: `grad * (t1 * value)`; addcdiv:
+    /// `-grad * (value * t1 / (t2 * t2))`.
+    fn tensor2_grad(
+        &self,
+        ctx: &mut BackwardCtx<'_>,
+        g: &Tensor,
+        t1: &Tensor,
+        t2: &Tensor,
+    ) -> Result<Tensor> {
+        if self.divide {
+            let square = ctx.rt.mul(t2, t2.into())?;
+            let scaled = ctx.rt.mul_scalar(t1, self.value.clone())?;
+            let q = ctx.rt.elementwise().div(&scaled, square.into())?;
+            let n = ctx.rt.neg(g)?;
+            ctx.rt.mul(&n, q.into())
+        } else {
+            let scaled = ctx.rt.mul_scalar(t1, self.value.clone())?;
+            ctx.rt.mul(g, scaled.into())
+        }
+    }
+}
+
+impl BackwardFn for AddcBackward {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = grads.into_iter().next().flatten() else {
+            return Ok(vec![None, None, None]);
+        };
+        let mut out = vec![None, None, None];
+        if ctx.needs(0) {
+            out[0] = Some(g.clone());
+        }
+        if ctx.needs(1) {
+            let t2 = unpack(ctx, &self.tensor2)?;
+            out[1] = Some(self.tensor1_grad(ctx, &g, &t2)?);
+        }
+        if ctx.needs(2) {
+            let t1 = unpack(ctx, &self.tensor1)?;
+            let t2 = unpack(ctx, &self.tensor2)?;
+            out[2] = Some(self.tensor2_grad(ctx, &g, &t1, &t2)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        for s in [&mut self.tensor1, &mut self.tensor2].into_iter().flatten() {
+            s.release();
+        }
+    }
+}
+
+/// RemainderBackward1 (`remainder.Tensor`): `other` gets
+/// `-grad * self.div(other, rounding_mode="floor")`, then `self` gets `grad`.
+pub(crate) struct RemainderBackward1 {
+    pub(crate) self_: Option<SavedOperand>,
+    pub(crate) other: Option<SavedOperand>,
+}
+
+impl BackwardFn for RemainderBackward1 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = grads.into_iter().next().flatten() else {
+            return Ok(vec![None, None]);
+        };
+        let mut out = vec![None, None];
+        if ctx.needs(1) {
+            let this = saved_operand(ctx, &self.self_)?;
+            let other = saved_operand(ctx, &self.other)?;
+            let Some(this) = this.as_tensor() else {
+                return Err(RuntimeError::autograd(
+                    "RemainderBackward1: self is not a tensor",
+                ));
+            };
+            let q = ctx.rt.elementwise().div_mode(this, other, "floor")?;
+            let n = ctx.rt.neg(&g)?;
+            out[1] = Some(ctx.rt.mul(&n, q.into())?);
+        }
+        if ctx.needs(0) {
+            out[0] = Some(g.clone());
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.self_.iter_mut().for_each(SavedOperand::release);
+        self.other.iter_mut().for_each(SavedOperand::release);
+    }
+}

@@ -28,14 +28,14 @@ impl SavedOperand {
         }
     }
 
-    fn unpack(&self, ctx: &BackwardCtx<'_>) -> Result<IValue> {
+    pub(crate) fn unpack(&self, ctx: &BackwardCtx<'_>) -> Result<IValue> {
         match self {
             SavedOperand::Tensor(s) => Ok(IValue::Tensor(s.unpack(ctx.node)?)),
             SavedOperand::Number(v) => Ok(v.clone()),
         }
     }
 
-    fn release(&mut self) {
+    pub(crate) fn release(&mut self) {
         if let SavedOperand::Tensor(s) = self {
             s.release();
         }

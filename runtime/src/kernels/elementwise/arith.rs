@@ -1,0 +1,609 @@
+//! Arithmetic kernels beyond `add`/`sub`/`mul`: the Scalar and in-place
+//! overloads of those, true and rounding division, `rsub`, `pow`,
+//! `floor_divide`, `remainder`, `minimum`/`maximum`, `clamp`, `lerp`,
+//! `addcmul` and `addcdiv`.
+//!
+//! A `Scalar` argument takes part in type promotion as a wrapped Python
+//! number, exactly like a number passed for a `Tensor` argument. In-place
+//! variants compute in the promoted type and refuse results that cannot be
+//! cast back to `self` ("result type Float can't be cast to the desired
+//! output type Long").
+
+use super::common::{
+    nary, nary_, nary_i64, operand_dtype, promoted, require_floating, to_floating, zero_division,
+};
+use crate::dispatch::args::{Args, Operand};
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::kernels::KernelCtx;
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+
+type Out = Result<Vec<IValue>>;
+
+fn one(t: Tensor) -> Out {
+    Ok(vec![t.into()])
+}
+
+fn refuse_bool_sub(ctx: &KernelCtx<'_>, dtype: DType) -> Result<()> {
+    if dtype == DType::Bool {
+        return Err(RuntimeError::TypeCast {
+            op: ctx.op.to_owned(),
+            message: "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.".into(),
+        });
+    }
+    Ok(())
+}
+
+/// `alpha`, refusing a float alpha for integral operands as PyTorch does.
+fn alpha(ctx: &KernelCtx<'_>, a: &Args<'_>, i: usize, dtype: DType) -> Result<f64> {
+    if dtype.is_integral(true) && matches!(a.values.get(i), Some(IValue::Float(_))) {
+        return Err(RuntimeError::TypeCast {
+            op: ctx.op.to_owned(),
+            message:
+                "For integral input tensors, argument alpha must not be a floating point number."
+                    .into(),
+        });
+    }
+    a.scalar(i)
+}
+
+// -- add / sub / mul in place --------------------------------------------------
+
+/// `sub_.Tensor` / `sub_.Scalar`: `self -= alpha * other`.
+pub(crate) fn sub_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let this = a.tensor(0)?;
+    let ops = [Operand::Tensor(this), a.operand(1)?];
+    let dtype = promoted(ctx, &ops);
+    refuse_bool_sub(ctx, dtype)?;
+    let k = alpha(ctx, &a, 2, dtype)?;
+    nary_(ctx, this, &ops, dtype, |v| v[0] - k * v[1])?;
+    one(this.clone())
+}
+
+/// `mul_.Tensor` / `mul_.Scalar`: `self *= other`.
+pub(crate) fn mul_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let this = a.tensor(0)?;
+    let ops = [Operand::Tensor(this), a.operand(1)?];
+    let dtype = promoted(ctx, &ops);
+    if dtype == DType::Bool {
+        nary_(ctx, this, &ops, dtype, |v| {
+            f64::from(u8::from(v[0] != 0.0 && v[1] != 0.0))
+        })?;
+    } else {
+        nary_(ctx, this, &ops, dtype, |v| v[0] * v[1])?;
+    }
+    one(this.clone())
+}
+
+/// `rsub.Tensor(self, other, alpha)` / `rsub.Scalar`: `other - alpha * self`.
+pub(crate) fn rsub(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let ops = [a.operand(0)?, a.operand(1)?];
+    let dtype = promoted(ctx, &ops);
+    refuse_bool_sub(ctx, dtype)?;
+    let k = alpha(ctx, &a, 2, dtype)?;
+    one(nary(ctx, &ops, dtype, |v| v[1] - k * v[0])?)
+}
+
+// -- division ----------------------------------------------------------------
+
+/// `div.Tensor` / `div.Scalar`: true division; integers divide as the
+/// default float dtype.
+pub(crate) fn div(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let ops = [a.operand(0)?, a.operand(1)?];
+    let dtype = to_floating(ctx, promoted(ctx, &ops));
+    one(nary(ctx, &ops, dtype, |v| v[0] / v[1])?)
+}
+
+/// `div_.Tensor` / `div_.Scalar`.
+pub(crate) fn div_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let this = a.tensor(0)?;
+    let ops = [Operand::Tensor(this), a.operand(1)?];
+    let dtype = to_floating(ctx, promoted(ctx, &ops));
+    nary_(ctx, this, &ops, dtype, |v| v[0] / v[1])?;
+    one(this.clone())
+}
+
+/// A `div` rounding mode.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Rounding {
+    True,
+    Trunc,
+    Floor,
+}
+
+fn rounding(ctx: &KernelCtx<'_>, a: &Args<'_>, i: usize) -> Result<Rounding> {
+    match a.values.get(i) {
+        None | Some(IValue::None) => Ok(Rounding::True),
+        Some(IValue::Str(s)) if s == "trunc" => Ok(Rounding::Trunc),
+        Some(IValue::Str(s)) if s == "floor" => Ok(Rounding::Floor),
+        Some(other) => Err(RuntimeError::TypeCast {
+            op: ctx.op.to_owned(),
+            message: format!(
+                "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{other:?}'"
+            ),
+        }),
+    }
+}
+
+/// Python's floor division of floats (PyTorch's `div_floor_floating`):
+/// exact where `floor(a / b)` would round across an integer.
+pub(crate) fn floor_div_f64(a: f64, b: f64) -> f64 {
+    if b == 0.0 {
+        return a / b;
+    }
+    let m = a % b;
+    let mut d = (a - m) / b;
+    if m != 0.0 && (b < 0.0) != (m < 0.0) {
+        d -= 1.0;
+    }
+    if d == 0.0 {
+        return (0.0f64).copysign(a / b);
+    }
+    let f = d.floor();
+    if d - f > 0.5 { f + 1.0 } else { f }
+}
+
+fn floor_div_i64(a: i64, b: i64) -> i64 {
+    let q = a.wrapping_div(b);
+    if (a % b != 0) && ((a < 0) != (b < 0)) {
+        q - 1
+    } else {
+        q
+    }
+}
+
+fn div_rounded(ctx: &KernelCtx<'_>, ops: &[Operand<'_>], mode: Rounding) -> Result<Tensor> {
+    let dtype = promoted(ctx, ops);
+    match mode {
+        Rounding::True => nary(ctx, ops, to_floating(ctx, dtype), |v| v[0] / v[1]),
+        _ if dtype.is_integral(true) => {
+            let op = ctx.op.to_owned();
+            nary_i64(ctx, ops, dtype, move |v| {
+                if v[1] == 0 {
+                    return Err(zero_division(&op));
+                }
+                Ok(if mode == Rounding::Floor {
+                    floor_div_i64(v[0], v[1])
+                } else {
+                    v[0].wrapping_div(v[1])
+                })
+            })
+        }
+        Rounding::Trunc => nary(ctx, ops, dtype, |v| (v[0] / v[1]).trunc()),
+        Rounding::Floor => nary(ctx, ops, dtype, |v| floor_div_f64(v[0], v[1])),
+    }
+}
+
+/// `div.Tensor_mode` / `div.Scalar_mode(self, other, *, rounding_mode)`.
+pub(crate) fn div_mode(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let ops = [a.operand(0)?, a.operand(1)?];
+    let mode = rounding(ctx, &a, 2)?;
+    one(div_rounded(ctx, &ops, mode)?)
+}
+
+/// `div_.Tensor_mode`.
+pub(crate) fn div_mode_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let this = a.tensor(0)?;
+    let ops = [Operand::Tensor(this), a.operand(1)?];
+    let mode = rounding(ctx, &a, 2)?;
+    let result = div_rounded(ctx, &ops, mode)?;
+    write_back(ctx, this, &result)?;
+    one(this.clone())
+}
+
+/// Writes an out-of-place result into an in-place operator's `self`, with
+/// the casting check.
+fn write_back(ctx: &KernelCtx<'_>, this: &Tensor, result: &Tensor) -> Result<()> {
+    crate::tensor::promote::check_inplace_cast(ctx.op, result.dtype(), this.dtype())?;
+    if result.shape() != this.shape() {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "output with shape {:?} doesn't match the broadcast shape {:?}",
+                this.shape(),
+                result.shape()
+            ),
+        ));
+    }
+    if !ctx.has_data() {
+        return Ok(());
+    }
+    if result.dtype().is_integral(true) {
+        this.write_i64(ctx.op, &result.read_i64(ctx.op)?)
+    } else {
+        this.write_f64(ctx.op, &result.read_f64(ctx.op)?)
+    }
+}
+
+/// `floor_divide(self, other)` / `floor_divide.Scalar`: division rounded
+/// down, in the promoted dtype.
+pub(crate) fn floor_divide(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let ops = [a.operand(0)?, a.operand(1)?];
+    one(div_rounded(ctx, &ops, Rounding::Floor)?)
+}
+
+/// `floor_divide_.Tensor`.
+pub(crate) fn floor_divide_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let this = a.tensor(0)?;
+    let ops = [Operand::Tensor(this), a.operand(1)?];
+    let result = div_rounded(ctx, &ops, Rounding::Floor)?;
+    write_back(ctx, this, &result)?;
+    one(this.clone())
+}
+
+/// Python's modulo of floats: the sign of the divisor.
+pub(crate) fn remainder_f64(a: f64, b: f64) -> f64 {
+    let m = a % b;
+    if m != 0.0 && (b < 0.0) != (m < 0.0) {
+        m + b
+    } else {
+        m
+    }
+}
+
+fn remainder_of(ctx: &KernelCtx<'_>, ops: &[Operand<'_>]) -> Result<Tensor> {
+    let dtype = promoted(ctx, ops);
+    if dtype.is_integral(true) {
+        let op = ctx.op.to_owned();
+        nary_i64(ctx, ops, dtype, move |v| {
+            if v[1] == 0 {
+                return Err(zero_division(&op));
+            }
+            let m = v[0].wrapping_rem(v[1]);
+            Ok(if m != 0 && (v[1] < 0) != (m < 0) {
+                m + v[1]
+            } else {
+                m
+            })
+        })
+    } else {
+        nary(ctx, ops, dtype, |v| remainder_f64(v[0], v[1]))
+    }
+}
+
+/// `remainder.Tensor` / `remainder.Scalar`: Python's `%`.
+pub(crate) fn remainder(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let ops = [a.operand(0)?, a.operand(1)?];
+    one(remainder_of(ctx, &ops)?)
+}
+
+/// `remainder_.Tensor` / `remainder_.Scalar`.
+pub(crate) fn remainder_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let this = a.tensor(0)?;
+    let ops = [Operand::Tensor(this), a.operand(1)?];
+    let result = remainder_of(ctx, &ops)?;
+    write_back(ctx, this, &result)?;
+    one(this.clone())
+}
+
+// -- pow -----------------------------------------------------------------------
+
+/// Integer power with wrapping; negative exponents give 0 except for bases
+/// 1 and -1 (PyTorch's `powi`).
+fn pow_i64(base: i64, exp: i64) -> i64 {
+    if exp < 0 {
+        return match base {
+            1 => 1,
+            -1 => {
+                if exp % 2 == 0 {
+                    1
+                } else {
+                    -1
+                }
+            }
+            _ => 0,
+        };
+    }
+    let (mut result, mut b, mut e) = (1i64, base, exp);
+    while e > 0 {
+        if e & 1 == 1 {
+            result = result.wrapping_mul(b);
+        }
+        b = b.wrapping_mul(b);
+        e >>= 1;
+    }
+    result
+}
+
+fn pow_of(ctx: &KernelCtx<'_>, ops: &[Operand<'_>]) -> Result<Tensor> {
+    let dtype = promoted(ctx, ops);
+    if dtype.is_integral(true) {
+        if let Operand::Scalar(e, _) = ops[1]
+            && e < 0.0
+        {
+            return Err(RuntimeError::TypeCast {
+                op: ctx.op.to_owned(),
+                message: "Integers to negative integer powers are not allowed.".into(),
+            });
+        }
+        if dtype == DType::Bool {
+            return nary(ctx, ops, dtype, |v| if v[1] == 0.0 { 1.0 } else { v[0] });
+        }
+        nary_i64(ctx, ops, dtype, |v| Ok(pow_i64(v[0], v[1])))
+    } else {
+        nary(ctx, ops, dtype, |v| v[0].powf(v[1]))
+    }
+}
+
+/// `pow.Tensor_Scalar`, `pow.Tensor_Tensor` and `pow.Scalar(self, exponent)`
+/// (`self` a number): the promoted dtype of base and exponent.
+pub(crate) fn pow(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let ops = [a.operand(0)?, a.operand(1)?];
+    one(pow_of(ctx, &ops)?)
+}
+
+/// `pow_.Scalar` / `pow_.Tensor`.
+pub(crate) fn pow_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let this = a.tensor(0)?;
+    let ops = [Operand::Tensor(this), a.operand(1)?];
+    let result = pow_of(ctx, &ops)?;
+    write_back(ctx, this, &result)?;
+    one(this.clone())
+}
+
+// -- minimum / maximum / clamp ---------------------------------------------------
+
+fn nan_min(x: f64, y: f64) -> f64 {
+    if x.is_nan() || y.is_nan() {
+        f64::NAN
+    } else {
+        x.min(y)
+    }
+}
+
+fn nan_max(x: f64, y: f64) -> f64 {
+    if x.is_nan() || y.is_nan() {
+        f64::NAN
+    } else {
+        x.max(y)
+    }
+}
+
+/// `minimum(self, other)`: NaN-propagating, promoted.
+pub(crate) fn minimum(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let ops = [a.operand(0)?, a.operand(1)?];
+    let dtype = promoted(ctx, &ops);
+    one(nary(ctx, &ops, dtype, |v| nan_min(v[0], v[1]))?)
+}
+
+/// `maximum(self, other)`: NaN-propagating, promoted.
+pub(crate) fn maximum(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let ops = [a.operand(0)?, a.operand(1)?];
+    let dtype = promoted(ctx, &ops);
+    one(nary(ctx, &ops, dtype, |v| nan_max(v[0], v[1]))?)
+}
+
+/// `clamp`'s bounds: optional Scalars or optional Tensors at positions 1, 2.
+fn bounds<'a>(a: &Args<'a>) -> Result<(Option<Operand<'a>>, Option<Operand<'a>>)> {
+    let get = |i: usize| -> Result<Option<Operand<'a>>> {
+        match a.values.get(i) {
+            None | Some(IValue::None) => Ok(None),
+            Some(_) => a.operand(i).map(Some),
+        }
+    };
+    Ok((get(1)?, get(2)?))
+}
+
+/// The dtype of a clamp: a floating `self` keeps its dtype, otherwise the
+/// bounds promote it (observed in torch 2.15: `int_tensor.clamp(0.5)` is
+/// float32, `half_tensor.clamp(0.5)` stays half).
+fn clamp_dtype(ctx: &KernelCtx<'_>, ops: &[Operand<'_>]) -> DType {
+    let own = operand_dtype(&ops[0]);
+    if own.is_floating() {
+        own
+    } else {
+        promoted(ctx, ops)
+    }
+}
+
+/// `min(max(x, lo), hi)` with NaN propagation; a NaN bound gives NaN.
+fn clamp_value(x: f64, lo: Option<f64>, hi: Option<f64>) -> f64 {
+    let mut y = x;
+    if let Some(lo) = lo {
+        y = nan_max(y, lo);
+    }
+    if let Some(hi) = hi {
+        y = nan_min(y, hi);
+    }
+    y
+}
+
+/// Operands and the per-element clamp of a clamp call.
+fn clamp_parts<'a>(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'a>,
+) -> Result<(Vec<Operand<'a>>, DType, bool, bool)> {
+    let this = a.tensor(0)?;
+    let (lo, hi) = bounds(a)?;
+    if lo.is_none() && hi.is_none() {
+        return Err(RuntimeError::TypeCast {
+            op: ctx.op.to_owned(),
+            message: "torch.clamp: At least one of 'min' or 'max' must not be None".into(),
+        });
+    }
+    let mut ops = vec![Operand::Tensor(this)];
+    ops.extend(lo);
+    ops.extend(hi);
+    let dtype = clamp_dtype(ctx, &ops);
+    Ok((ops, dtype, lo.is_some(), hi.is_some()))
+}
+
+fn clamp_fn(has_lo: bool, has_hi: bool) -> impl Fn(&[f64]) -> f64 {
+    move |v: &[f64]| {
+        let lo = has_lo.then(|| v[1]);
+        let hi = has_hi.then(|| v[if has_lo { 2 } else { 1 }]);
+        clamp_value(v[0], lo, hi)
+    }
+}
+
+/// `clamp(self, min, max)` and `clamp.Tensor`.
+pub(crate) fn clamp(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let (ops, dtype, has_lo, has_hi) = clamp_parts(ctx, &a)?;
+    one(nary(ctx, &ops, dtype, clamp_fn(has_lo, has_hi))?)
+}
+
+/// `clamp_(self, min, max)` and `clamp_.Tensor`: no promotion in place.
+pub(crate) fn clamp_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let this = a.tensor(0)?;
+    let (ops, dtype, has_lo, has_hi) = clamp_parts(ctx, &a)?;
+    nary_(ctx, this, &ops, dtype, clamp_fn(has_lo, has_hi))?;
+    one(this.clone())
+}
+
+/// `clamp_min(self, min)` / `clamp_min.Tensor`.
+pub(crate) fn clamp_min(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let ops = [a.operand(0)?, a.operand(1)?];
+    let dtype = clamp_dtype(ctx, &ops);
+    one(nary(ctx, &ops, dtype, |v| nan_max(v[0], v[1]))?)
+}
+
+/// `clamp_max(self, max)` / `clamp_max.Tensor`.
+pub(crate) fn clamp_max(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let ops = [a.operand(0)?, a.operand(1)?];
+    let dtype = clamp_dtype(ctx, &ops);
+    one(nary(ctx, &ops, dtype, |v| nan_min(v[0], v[1]))?)
+}
+
+/// `clamp_min_(self, min)`.
+pub(crate) fn clamp_min_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let this = a.tensor(0)?;
+    let ops = [Operand::Tensor(this), a.operand(1)?];
+    let dtype = clamp_dtype(ctx, &ops);
+    nary_(ctx, this, &ops, dtype, |v| nan_max(v[0], v[1]))?;
+    one(this.clone())
+}
+
+/// `clamp_max_(self, max)`.
+pub(crate) fn clamp_max_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let this = a.tensor(0)?;
+    let ops = [Operand::Tensor(this), a.operand(1)?];
+    let dtype = clamp_dtype(ctx, &ops);
+    nary_(ctx, this, &ops, dtype, |v| nan_min(v[0], v[1]))?;
+    one(this.clone())
+}
+
+// -- lerp / addcmul / addcdiv ------------------------------------------------------
+
+/// `self + weight * (end - self)`, as PyTorch's `lerp` evaluates it: from
+/// the nearer end for |weight| >= 0.5, so that weight 1 gives `end` exactly.
+fn lerp_value(x: f64, end: f64, w: f64) -> f64 {
+    let diff = end - x;
+    if w.abs() < 0.5 {
+        x + w * diff
+    } else {
+        end - diff * (1.0 - w)
+    }
+}
+
+fn lerp_dtype(ctx: &KernelCtx<'_>, ops: &[Operand<'_>]) -> Result<DType> {
+    let dtype = operand_dtype(&ops[0]);
+    require_floating(ctx, dtype)?;
+    for o in &ops[1..] {
+        if let Operand::Tensor(t) = o
+            && t.dtype() != dtype
+        {
+            return Err(RuntimeError::TypeCast {
+                op: ctx.op.to_owned(),
+                message: format!(
+                    "expected dtype {} for `end`, but got dtype {}",
+                    dtype.scalar_type_name(),
+                    t.dtype().scalar_type_name()
+                ),
+            });
+        }
+    }
+    Ok(dtype)
+}
+
+/// `lerp.Scalar(self, end, weight)` / `lerp.Tensor`.
+pub(crate) fn lerp(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let ops = [a.operand(0)?, a.operand(1)?, a.operand(2)?];
+    let dtype = lerp_dtype(ctx, &ops)?;
+    one(nary(ctx, &ops, dtype, |v| lerp_value(v[0], v[1], v[2]))?)
+}
+
+/// `lerp_.Scalar` / `lerp_.Tensor`.
+pub(crate) fn lerp_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let this = a.tensor(0)?;
+    let ops = [Operand::Tensor(this), a.operand(1)?, a.operand(2)?];
+    let dtype = lerp_dtype(ctx, &ops)?;
+    nary_(ctx, this, &ops, dtype, |v| lerp_value(v[0], v[1], v[2]))?;
+    one(this.clone())
+}
+
+fn addc_parts<'a>(a: &Args<'a>) -> Result<([Operand<'a>; 3], f64)> {
+    Ok(([a.operand(0)?, a.operand(1)?, a.operand(2)?], a.scalar(3)?))
+}
+
+fn refuse_integer_addcdiv(ctx: &KernelCtx<'_>, ops: &[Operand<'_>]) -> Result<()> {
+    if ops[1..].iter().all(|o| operand_dtype(o).is_integral(true)) {
+        return Err(RuntimeError::TypeCast {
+            op: ctx.op.to_owned(),
+            message: "Integer division with addcdiv is no longer supported, and in a future  release addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), for all dtypes.".into(),
+        });
+    }
+    Ok(())
+}
+
+/// `addcmul(self, tensor1, tensor2, *, value)`: `self + value * t1 * t2`.
+pub(crate) fn addcmul(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let (ops, value) = addc_parts(&a)?;
+    let dtype = promoted(ctx, &ops);
+    one(nary(ctx, &ops, dtype, |v| v[0] + value * v[1] * v[2])?)
+}
+
+/// `addcmul_`.
+pub(crate) fn addcmul_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let this = a.tensor(0)?;
+    let (ops, value) = addc_parts(&a)?;
+    let dtype = promoted(ctx, &ops);
+    nary_(ctx, this, &ops, dtype, |v| v[0] + value * v[1] * v[2])?;
+    one(this.clone())
+}
+
+/// `addcdiv(self, tensor1, tensor2, *, value)`: `self + value * t1 / t2`.
+pub(crate) fn addcdiv(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let (ops, value) = addc_parts(&a)?;
+    refuse_integer_addcdiv(ctx, &ops)?;
+    let dtype = promoted(ctx, &ops);
+    one(nary(ctx, &ops, dtype, |v| v[0] + value * v[1] / v[2])?)
+}
+
+/// `addcdiv_`.
+pub(crate) fn addcdiv_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let this = a.tensor(0)?;
+    let (ops, value) = addc_parts(&a)?;
+    refuse_integer_addcdiv(ctx, &ops)?;
+    let dtype = promoted(ctx, &ops);
+    nary_(ctx, this, &ops, dtype, |v| v[0] + value * v[1] / v[2])?;
+    one(this.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floor_division_and_remainder_follow_python() {
+        assert_eq!(floor_div_f64(7.0, -2.0), -4.0);
+        assert_eq!(floor_div_f64(-7.0, 2.0), -4.0);
+        assert_eq!(floor_div_i64(-7, 2), -4);
+        assert_eq!(floor_div_i64(7, 2), 3);
+        assert_eq!(remainder_f64(-1.0, 3.0), 2.0);
+        assert_eq!(remainder_f64(1.0, -3.0), -2.0);
+    }
+
+    #[test]
+    fn integer_powers_wrap_and_handle_negative_exponents() {
+        assert_eq!(pow_i64(2, 10), 1024);
+        assert_eq!(pow_i64(-1, -3), -1);
+        assert_eq!(pow_i64(5, -1), 0);
+    }
+
+    #[test]
+    fn lerp_hits_the_end_points() {
+        assert_eq!(lerp_value(1.0, 3.0, 1.0), 3.0);
+        assert_eq!(lerp_value(1.0, 3.0, 0.0), 1.0);
+    }
+}

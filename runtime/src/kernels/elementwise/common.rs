@@ -1,0 +1,300 @@
+//! Shared machinery of the elementwise kernels: n-ary broadcasting with
+//! PyTorch's output layout, in-place writes with the casting check, exact
+//! integer paths, and the dtype rules of "floating" unary operators.
+//!
+//! Values are computed in f64 and cast once to the result dtype (see
+//! [`crate::kernels::pointwise`]); operators whose integer results must be
+//! exact beyond 2^53 or that divide integers (`floor_divide`, `remainder`,
+//! rounding `div`, bitwise operators) use the i64 path.
+
+use crate::dispatch::args::Operand;
+use crate::error::{Result, RuntimeError};
+use crate::kernels::KernelCtx;
+use crate::kernels::iter::{Geometry, broadcast_view, operand_values, output_strides};
+use crate::kernels::pointwise::result_type;
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+use crate::tensor::promote;
+use crate::tensor::strides::{broadcast_shapes, numel};
+
+/// The geometry of an operand (a wrapped number is 0-dim).
+pub(crate) fn geometry<'a>(o: &Operand<'a>) -> Geometry<'a> {
+    match o {
+        Operand::Tensor(t) => (t.shape(), t.stride()),
+        Operand::Scalar(..) => (&[], &[]),
+    }
+}
+
+/// The dtype an operand takes part in arithmetic with.
+pub(crate) fn operand_dtype(o: &Operand<'_>) -> DType {
+    match o {
+        Operand::Tensor(t) => t.dtype(),
+        Operand::Scalar(_, d) => *d,
+    }
+}
+
+fn check_devices(ctx: &KernelCtx<'_>, operands: &[Operand<'_>]) -> Result<()> {
+    for o in operands {
+        if let Operand::Tensor(t) = o {
+            ctx.check(t, "self")?;
+        }
+    }
+    Ok(())
+}
+
+/// The broadcast shape of all operands, with PyTorch's message.
+pub(crate) fn broadcast_all(op: &str, operands: &[Operand<'_>]) -> Result<Vec<i64>> {
+    let mut shape: Vec<i64> = Vec::new();
+    for o in operands {
+        let (s, _) = geometry(o);
+        shape = broadcast_shapes(&shape, s).ok_or_else(|| mismatch(op, &shape, s))?;
+    }
+    Ok(shape)
+}
+
+/// PyTorch's broadcast error for the first mismatching dimension.
+fn mismatch(op: &str, a: &[i64], b: &[i64]) -> RuntimeError {
+    let n = a.len().max(b.len());
+    for k in 0..n {
+        let da = a.len().checked_sub(k + 1).map_or(1, |i| a[i]);
+        let db = b.len().checked_sub(k + 1).map_or(1, |i| b[i]);
+        if da != db && da != 1 && db != 1 {
+            return RuntimeError::shape(
+                op,
+                format!(
+                    "The size of tensor a ({da}) must match the size of tensor b ({db}) at non-singleton dimension {}",
+                    n - 1 - k
+                ),
+            );
+        }
+    }
+    RuntimeError::shape(op, format!("shapes {a:?} and {b:?} do not broadcast"))
+}
+
+/// All operands' values broadcast to `shape`, each in logical C order.
+pub(crate) fn values_f64(
+    op: &str,
+    operands: &[Operand<'_>],
+    shape: &[i64],
+) -> Result<Vec<Vec<f64>>> {
+    operands
+        .iter()
+        .map(|o| operand_values(op, *o, shape))
+        .collect()
+}
+
+/// An operand's exact integer values broadcast to `shape`.
+pub(crate) fn operand_i64(op: &str, o: &Operand<'_>, shape: &[i64]) -> Result<Vec<i64>> {
+    match o {
+        Operand::Tensor(t) => broadcast_view(op, t, shape)?.read_i64(op),
+        Operand::Scalar(v, _) => Ok(vec![*v as i64; numel(shape)]),
+    }
+}
+
+/// A broadcasting operator over any number of operands: `f` gets one value
+/// per operand (in f64) and the result is cast to `dtype`. The layout is
+/// TensorIterator's for these inputs.
+pub(crate) fn nary(
+    ctx: &KernelCtx<'_>,
+    operands: &[Operand<'_>],
+    dtype: DType,
+    f: impl Fn(&[f64]) -> f64,
+) -> Result<Tensor> {
+    check_devices(ctx, operands)?;
+    let shape = broadcast_all(ctx.op, operands)?;
+    let geometries: Vec<Geometry<'_>> = operands.iter().map(geometry).collect();
+    let strides = output_strides(&shape, &geometries);
+    ctx.output(&shape, &strides, dtype, || {
+        let columns = values_f64(ctx.op, operands, &shape)?;
+        Ok(apply_columns(&columns, numel(&shape), &f))
+    })
+}
+
+/// As [`nary`] with exact i64 arithmetic; `f` may fail (integer division
+/// by zero).
+pub(crate) fn nary_i64(
+    ctx: &KernelCtx<'_>,
+    operands: &[Operand<'_>],
+    dtype: DType,
+    f: impl Fn(&[i64]) -> Result<i64>,
+) -> Result<Tensor> {
+    check_devices(ctx, operands)?;
+    let shape = broadcast_all(ctx.op, operands)?;
+    let geometries: Vec<Geometry<'_>> = operands.iter().map(geometry).collect();
+    let strides = output_strides(&shape, &geometries);
+    ctx.output_i64(&shape, &strides, dtype, || {
+        let columns = operands
+            .iter()
+            .map(|o| operand_i64(ctx.op, o, &shape))
+            .collect::<Result<Vec<_>>>()?;
+        apply_columns_i64(&columns, numel(&shape), &f)
+    })
+}
+
+fn apply_columns(columns: &[Vec<f64>], n: usize, f: &impl Fn(&[f64]) -> f64) -> Vec<f64> {
+    let mut row = vec![0.0; columns.len()];
+    (0..n)
+        .map(|i| {
+            for (slot, col) in row.iter_mut().zip(columns) {
+                *slot = col[i];
+            }
+            f(&row)
+        })
+        .collect()
+}
+
+fn apply_columns_i64(
+    columns: &[Vec<i64>],
+    n: usize,
+    f: &impl Fn(&[i64]) -> Result<i64>,
+) -> Result<Vec<i64>> {
+    let mut row = vec![0; columns.len()];
+    (0..n)
+        .map(|i| {
+            for (slot, col) in row.iter_mut().zip(columns) {
+                *slot = col[i];
+            }
+            f(&row)
+        })
+        .collect()
+}
+
+/// Checks an in-place operator: `self` must hold the broadcast shape of all
+/// operands and a result of type `computed` must cast to its dtype.
+pub(crate) fn check_inplace(
+    ctx: &KernelCtx<'_>,
+    this: &Tensor,
+    operands: &[Operand<'_>],
+    computed: DType,
+) -> Result<()> {
+    check_devices(ctx, operands)?;
+    promote::check_inplace_cast(ctx.op, computed, this.dtype())?;
+    let shape = broadcast_all(ctx.op, operands)?;
+    if shape != this.shape() {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "output with shape {:?} doesn't match the broadcast shape {shape:?}",
+                this.shape()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// An in-place n-ary operator: `operands[0]` is `self`; `f` gets one value
+/// per operand and the result is written back (cast to `self`'s dtype).
+/// `computed` is the dtype PyTorch computes in (checked castable to `self`).
+pub(crate) fn nary_(
+    ctx: &KernelCtx<'_>,
+    this: &Tensor,
+    operands: &[Operand<'_>],
+    computed: DType,
+    f: impl Fn(&[f64]) -> f64,
+) -> Result<()> {
+    check_inplace(ctx, this, operands, computed)?;
+    ctx.write(this, || {
+        let columns = values_f64(ctx.op, operands, this.shape())?;
+        Ok(apply_columns(&columns, this.numel(), &f))
+    })
+}
+
+/// As [`nary_`] with exact i64 arithmetic.
+pub(crate) fn nary_i64_(
+    ctx: &KernelCtx<'_>,
+    this: &Tensor,
+    operands: &[Operand<'_>],
+    computed: DType,
+    f: impl Fn(&[i64]) -> Result<i64>,
+) -> Result<()> {
+    check_inplace(ctx, this, operands, computed)?;
+    if !ctx.has_data() {
+        return Ok(());
+    }
+    let columns = operands
+        .iter()
+        .map(|o| operand_i64(ctx.op, o, this.shape()))
+        .collect::<Result<Vec<_>>>()?;
+    let values = apply_columns_i64(&columns, this.numel(), &f)?;
+    this.write_i64(ctx.op, &values)
+}
+
+/// `torch.result_type` of the operands.
+pub(crate) fn promoted(ctx: &KernelCtx<'_>, operands: &[Operand<'_>]) -> DType {
+    result_type(ctx, operands)
+}
+
+/// The result dtype of a "floating" operator (`sqrt`, `exp`, true
+/// division...): floating types stay, integers and bool become the default
+/// dtype (observed in torch 2.15: `int_tensor.sqrt()` is float32).
+pub(crate) fn to_floating(ctx: &KernelCtx<'_>, dtype: DType) -> DType {
+    if dtype.is_floating() {
+        dtype
+    } else {
+        ctx.default_dtype
+    }
+}
+
+/// `value` rounded to what `dtype` can hold (comparisons compare in the
+/// common dtype: `half_tensor > 0.1` compares with half(0.1)).
+pub(crate) fn round_to(dtype: DType, value: f64) -> f64 {
+    match dtype {
+        DType::Float64 => value,
+        DType::Float32 => f64::from(value as f32),
+        DType::Float16 => half::f16::from_f64(value).to_f64(),
+        DType::BFloat16 => half::bf16::from_f64(value).to_f64(),
+        DType::Bool => f64::from(u8::from(value != 0.0)),
+        DType::Int64 => value.trunc(),
+        DType::Int32 => f64::from(value as i64 as i32),
+        DType::Int16 => f64::from(value as i64 as i16),
+        DType::Int8 => f64::from(value as i64 as i8),
+        DType::UInt8 => f64::from(value as i64 as u8),
+    }
+}
+
+/// PyTorch's "not implemented for 'Long'" refusal of a floating-only kernel.
+pub(crate) fn require_floating(ctx: &KernelCtx<'_>, dtype: DType) -> Result<()> {
+    if dtype.is_floating() {
+        Ok(())
+    } else {
+        Err(RuntimeError::UnsupportedDtype {
+            op: ctx.op.to_owned(),
+            arg: "self".into(),
+            dtype: dtype.scalar_type_name().into(),
+        })
+    }
+}
+
+/// The integer division by zero PyTorch reports as `ZeroDivisionError`.
+pub(crate) fn zero_division(op: &str) -> RuntimeError {
+    RuntimeError::TypeCast {
+        op: op.to_owned(),
+        message: "ZeroDivisionError".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_follows_the_dtype() {
+        assert_eq!(round_to(DType::Float16, 0.1), 0.0999755859375);
+        assert_eq!(round_to(DType::Int8, 200.0), -56.0);
+        assert_eq!(round_to(DType::Bool, 0.5), 1.0);
+    }
+
+    #[test]
+    fn broadcast_error_names_the_dimension() {
+        let a = Tensor::from_f32_contiguous("t", &[3], vec![1., 2., 3.]).expect("t");
+        let b = Tensor::from_f32_contiguous("t", &[2], vec![1., 2.]).expect("t");
+        let err = broadcast_all(
+            "aten.where.self",
+            &[Operand::Tensor(&a), Operand::Tensor(&b)],
+        )
+        .expect_err("mismatch");
+        assert!(err.to_string().contains(
+            "The size of tensor a (3) must match the size of tensor b (2) at non-singleton dimension 0"
+        ));
+    }
+}
