@@ -1,15 +1,43 @@
-//! Matrix products: `mm` and `addmm`.
+//! Matrix products: `mm`, `addmm`, `bmm`, `baddbmm`, `addbmm`, `mv`,
+//! `addmv` and `dot`.
 //!
 //! Results are contiguous (row-major) whatever the operands' strides, as
-//! PyTorch's CPU kernels produce them. Dot products accumulate in f64.
+//! PyTorch's CPU kernels produce them. Every dtype multiplies in f64 and
+//! rounds once: float16/bfloat16 products are computed wider than their
+//! storage as PyTorch's CPU kernels do (they accumulate in float32), and
+//! float32 products accumulate more precisely than sgemm, within the
+//! float32 tolerance of the value comparison.
+//!
+//! Observed in torch 2.15: matrix operands are not promoted (mixed dtypes
+//! are errors), and `torch.matmul` / `@` never reaches a kernel of its own —
+//! it dispatches `mm` (2-D @ 2-D, and N-D @ 2-D after a `view` to 2-D),
+//! `mv` (2-D @ 1-D, N-D @ 1-D after a `view`), `dot` (1-D @ 1-D), `mm` on an
+//! `unsqueeze`d vector then `squeeze_` (1-D @ 2-D), and `bmm` on
+//! `expand`ed and `view`ed/`reshape`d operands (batched), ending with an
+//! `_unsafe_view` to the broadcast batch shape.
 
-use super::KernelCtx;
 use super::iter::read_broadcast;
+use super::{Kernel, KernelCtx};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::tensor::Tensor;
-use crate::tensor::strides::contiguous_strides;
+use crate::tensor::dtype::DType;
+use crate::tensor::strides::{broadcast_shapes, contiguous_strides};
+
+/// The batched and vector products (`mm` and `addmm` are core operators,
+/// registered in [`super::lookup`]'s core table).
+pub(crate) fn lookup(op: &str) -> Option<Kernel> {
+    Some(match op {
+        "aten.bmm.default" => bmm,
+        "aten.baddbmm.default" => baddbmm,
+        "aten.addbmm.default" => addbmm,
+        "aten.mv.default" => mv,
+        "aten.addmv.default" => addmv,
+        "aten.dot.default" => dot,
+        _ => return None,
+    })
+}
 
 fn matrix_dims(op: &str, t: &Tensor, arg: &str) -> Result<(usize, usize)> {
     match t.shape() {
@@ -59,21 +87,23 @@ fn product_shape(op: &str, m1: &Tensor, m2: &Tensor, names: (&str, &str)) -> Res
     Ok(vec![n as i64, m as i64])
 }
 
+/// `out[n×m] = a[n×k] · b[k×m]` on row-major buffers.
+fn gemm(a: &[f64], b: &[f64], n: usize, k: usize, m: usize) -> Vec<f64> {
+    let mut out = vec![0f64; n * m];
+    for (i, row) in out.chunks_exact_mut(m.max(1)).enumerate().take(n) {
+        for p in 0..k {
+            let x = a[i * k + p];
+            let brow = &b[p * m..(p + 1) * m];
+            row.iter_mut().zip(brow).for_each(|(o, y)| *o += x * y);
+        }
+    }
+    out
+}
+
 fn matmul_values(op: &str, m1: &Tensor, m2: &Tensor) -> Result<Vec<f64>> {
     let (n, k) = matrix_dims(op, m1, "mat1")?;
     let (_, m) = matrix_dims(op, m2, "mat2")?;
-    let a = m1.read_f64(op)?;
-    let b = m2.read_f64(op)?;
-    let mut out = vec![0f64; n * m];
-    for i in 0..n {
-        for p in 0..k {
-            let x = a[i * k + p];
-            for j in 0..m {
-                out[i * m + j] += x * b[p * m + j];
-            }
-        }
-    }
-    Ok(out)
+    Ok(gemm(&m1.read_f64(op)?, &m2.read_f64(op)?, n, k, m))
 }
 
 /// `mm(self, mat2)`.
@@ -126,6 +156,309 @@ pub(crate) fn addmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
                 scaled + alpha * p
             })
             .collect())
+    })?;
+    Ok(vec![out.into()])
+}
+
+fn dim_usize(d: i64) -> usize {
+    usize::try_from(d).unwrap_or(0)
+}
+
+/// `(batch, n, k)` of a 3-D operand, with PyTorch's message otherwise.
+fn batch_dims(op: &str, t: &Tensor, arg: &str) -> Result<(usize, usize, usize)> {
+    match t.shape() {
+        &[b, n, k] => Ok((dim_usize(b), dim_usize(n), dim_usize(k))),
+        _ => Err(RuntimeError::shape(
+            op,
+            format!("{arg} must be a 3D tensor"),
+        )),
+    }
+}
+
+/// PyTorch's batched-product dtype check ("expected scalar type Float but
+/// found Double").
+fn same_scalar_type(op: &str, ts: &[&Tensor]) -> Result<DType> {
+    let first = ts.first().map_or(DType::Float32, |t| t.dtype());
+    if let Some(other) = ts.iter().find(|t| t.dtype() != first) {
+        return Err(RuntimeError::TypeCast {
+            op: op.to_owned(),
+            message: format!(
+                "expected scalar type {} but found {}",
+                first.scalar_type_name(),
+                other.dtype().scalar_type_name()
+            ),
+        });
+    }
+    Ok(first)
+}
+
+/// Geometry of `batch1 @ batch2`: `(batch, n, k, m)`.
+fn bmm_geometry(op: &str, b1: &Tensor, b2: &Tensor) -> Result<(usize, usize, usize, usize)> {
+    let (b, n, k) = batch_dims(op, b1, "batch1")?;
+    let (b2n, k2, m) = batch_dims(op, b2, "batch2")?;
+    if (b2n, k2) != (b, k) {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "Expected size for first two dimensions of batch2 tensor to be: [{b}, {k}] but got: [{b2n}, {k2}]."
+            ),
+        ));
+    }
+    Ok((b, n, k, m))
+}
+
+/// The `batch` products of two 3-D operands, in logical order.
+fn bmm_values(
+    op: &str,
+    b1: &Tensor,
+    b2: &Tensor,
+    g: (usize, usize, usize, usize),
+) -> Result<Vec<f64>> {
+    let (b, n, k, m) = g;
+    let (x, y) = (b1.read_f64(op)?, b2.read_f64(op)?);
+    let mut out = Vec::with_capacity(b * n * m);
+    for i in 0..b {
+        out.extend(gemm(
+            &x[i * n * k..(i + 1) * n * k],
+            &y[i * k * m..(i + 1) * k * m],
+            n,
+            k,
+            m,
+        ));
+    }
+    Ok(out)
+}
+
+/// `beta * self + alpha * product`, `self` broadcast to `shape` and ignored
+/// when `beta == 0` (so NaN/inf there do not propagate, as in PyTorch).
+fn scale_add(
+    op: &str,
+    bias: &Tensor,
+    shape: &[i64],
+    product: Vec<f64>,
+    beta: f64,
+    alpha: f64,
+) -> Result<Vec<f64>> {
+    if beta == 0.0 {
+        return Ok(product.into_iter().map(|p| alpha * p).collect());
+    }
+    let b = read_broadcast(op, bias, shape)?;
+    Ok(product
+        .iter()
+        .zip(&b)
+        .map(|(&p, &c)| beta * c + alpha * p)
+        .collect())
+}
+
+/// PyTorch's check that `self` of an `add*` product broadcasts to the result.
+fn check_bias(op: &str, bias: &Tensor, shape: &[i64]) -> Result<()> {
+    if broadcast_shapes(bias.shape(), shape).as_deref() != Some(shape) {
+        let sizes = |s: &[i64]| s.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "The expanded size of the tensor must match the existing size at non-singleton dimension.  Target sizes: [{}].  Tensor sizes: [{}]",
+                sizes(shape),
+                sizes(bias.shape())
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `bmm(self, mat2)`: one matrix product per batch entry.
+pub(crate) fn bmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (b1, b2) = (a.tensor(0)?, a.tensor(1)?);
+    ctx.check(b1, "self")?;
+    ctx.check(b2, "mat2")?;
+    let g = bmm_geometry(ctx.op, b1, b2)?;
+    let dtype = same_scalar_type(ctx.op, &[b1, b2])?;
+    let shape = [g.0 as i64, g.1 as i64, g.3 as i64];
+    let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
+        bmm_values(ctx.op, b1, b2, g)
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// `baddbmm(self, batch1, batch2, *, beta=1, alpha=1)`:
+/// `beta * self + alpha * bmm(batch1, batch2)`.
+pub(crate) fn baddbmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (bias, b1, b2) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
+    ctx.check(bias, "self")?;
+    ctx.check(b1, "batch1")?;
+    ctx.check(b2, "batch2")?;
+    let (beta, alpha) = (a.scalar(3)?, a.scalar(4)?);
+    let g = bmm_geometry(ctx.op, b1, b2)?;
+    let dtype = same_scalar_type(ctx.op, &[bias, b1, b2])?;
+    let shape = [g.0 as i64, g.1 as i64, g.3 as i64];
+    check_bias(ctx.op, bias, &shape)?;
+    let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
+        scale_add(
+            ctx.op,
+            bias,
+            &shape,
+            bmm_values(ctx.op, b1, b2, g)?,
+            beta,
+            alpha,
+        )
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// `addbmm(self, batch1, batch2, *, beta=1, alpha=1)`:
+/// `beta * self + alpha * Σ_b batch1[b] @ batch2[b]`.
+pub(crate) fn addbmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (bias, b1, b2) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
+    ctx.check(bias, "self")?;
+    ctx.check(b1, "batch1")?;
+    ctx.check(b2, "batch2")?;
+    let (beta, alpha) = (a.scalar(3)?, a.scalar(4)?);
+    let g = bmm_geometry(ctx.op, b1, b2)?;
+    let dtype = same_scalar_type(ctx.op, &[bias, b1, b2])?;
+    let shape = [g.1 as i64, g.3 as i64];
+    check_bias(ctx.op, bias, &shape)?;
+    let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
+        let per_batch = bmm_values(ctx.op, b1, b2, g)?;
+        let mut total = vec![0f64; g.1 * g.3];
+        for chunk in per_batch.chunks_exact((g.1 * g.3).max(1)) {
+            total.iter_mut().zip(chunk).for_each(|(t, v)| *t += v);
+        }
+        scale_add(ctx.op, bias, &shape, total, beta, alpha)
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// `(n, k)` of `mat @ vec`, with PyTorch's messages.
+fn mv_geometry(
+    op: &str,
+    mat: &Tensor,
+    vec: &Tensor,
+    input: Option<&Tensor>,
+) -> Result<(usize, usize)> {
+    let (&[n, k], &[kv]) = (mat.shape(), vec.shape()) else {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "vector + matrix @ vector expected, got {}, {}, {}",
+                input.map_or(1, Tensor::dim),
+                mat.dim(),
+                vec.dim()
+            ),
+        ));
+    };
+    if k != kv {
+        let input_size = input.map_or(n, |t| t.shape().first().copied().unwrap_or(1));
+        return Err(RuntimeError::shape(
+            op,
+            format!("size mismatch, got input ({input_size}), mat ({n}x{k}), vec ({kv})"),
+        ));
+    }
+    Ok((dim_usize(n), dim_usize(k)))
+}
+
+/// `mv(self, vec)`: matrix-vector product.
+pub(crate) fn mv(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (mat, vec) = (a.tensor(0)?, a.tensor(1)?);
+    ctx.check(mat, "self")?;
+    ctx.check(vec, "vec")?;
+    let (n, k) = mv_geometry(ctx.op, mat, vec, None)?;
+    let dtype = addmv_dtype(ctx.op, &[mat, mat, vec])?;
+    let shape = [n as i64];
+    let out = ctx.output(&shape, &[1], dtype, || {
+        Ok(gemm(
+            &mat.read_f64(ctx.op)?,
+            &vec.read_f64(ctx.op)?,
+            n,
+            k,
+            1,
+        ))
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// PyTorch's addmv dtype check (also used by `mv`, which calls addmv).
+fn addmv_dtype(op: &str, ts: &[&Tensor; 3]) -> Result<DType> {
+    let [input, mat, vec] = ts;
+    if input.dtype() != mat.dtype() || mat.dtype() != vec.dtype() {
+        return Err(RuntimeError::TypeCast {
+            op: op.to_owned(),
+            message: format!(
+                "addmv input tensors must have the same dtype, but got {}, {}, and {}",
+                input.dtype().scalar_type_name(),
+                mat.dtype().scalar_type_name(),
+                vec.dtype().scalar_type_name()
+            ),
+        });
+    }
+    Ok(mat.dtype())
+}
+
+/// `addmv(self, mat, vec, *, beta=1, alpha=1)`: `beta * self + alpha * mat @ vec`.
+pub(crate) fn addmv(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (bias, mat, vec) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
+    ctx.check(bias, "self")?;
+    ctx.check(mat, "mat")?;
+    ctx.check(vec, "vec")?;
+    let (beta, alpha) = (a.scalar(3)?, a.scalar(4)?);
+    let (n, k) = mv_geometry(ctx.op, mat, vec, Some(bias))?;
+    let dtype = addmv_dtype(ctx.op, &[bias, mat, vec])?;
+    let shape = [n as i64];
+    if broadcast_shapes(bias.shape(), &shape).as_deref() != Some(&shape[..]) {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "size mismatch, got input ({}), mat ({n}x{k}), vec ({k})",
+                bias.shape().first().copied().unwrap_or(1)
+            ),
+        ));
+    }
+    let out = ctx.output(&shape, &[1], dtype, || {
+        let p = gemm(&mat.read_f64(ctx.op)?, &vec.read_f64(ctx.op)?, n, k, 1);
+        scale_add(ctx.op, bias, &shape, p, beta, alpha)
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// `dot(self, tensor)`: inner product of two 1-D tensors (0-dim result).
+pub(crate) fn dot(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (x, y) = (a.tensor(0)?, a.tensor(1)?);
+    ctx.check(x, "self")?;
+    ctx.check(y, "tensor")?;
+    if x.dim() != 1 || y.dim() != 1 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "1D tensors expected, but got {}D and {}D tensors",
+                x.dim(),
+                y.dim()
+            ),
+        ));
+    }
+    if x.dtype() != y.dtype() {
+        return Err(RuntimeError::TypeCast {
+            op: ctx.op.to_owned(),
+            message: format!(
+                "dot : expected both vectors to have same dtype, but found {} and {}",
+                x.dtype().scalar_type_name(),
+                y.dtype().scalar_type_name()
+            ),
+        });
+    }
+    if x.numel() != y.numel() {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "inconsistent tensor size, expected tensor [{}] and src [{}] to have the same number of elements, but got {} and {} elements respectively",
+                x.numel(),
+                y.numel(),
+                x.numel(),
+                y.numel()
+            ),
+        ));
+    }
+    let out = ctx.output(&[], &[], x.dtype(), || {
+        let (xs, ys) = (x.read_f64(ctx.op)?, y.read_f64(ctx.op)?);
+        Ok(vec![xs.iter().zip(&ys).map(|(p, q)| p * q).sum()])
     })?;
     Ok(vec![out.into()])
 }

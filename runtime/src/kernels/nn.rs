@@ -1,15 +1,28 @@
-//! CPU (and meta) kernels of the neural-network operators (softmax, losses, normalization, convolution, pooling, attention) and batched matrix products.
+//! CPU (and meta) kernels of the neural-network operators (softmax, losses,
+//! normalization, convolution, pooling, attention) and the batched matrix
+//! products.
+//!
+//! Each operator group lives in a submodule with its own `lookup`; this
+//! file chains them (adding a group is one `mod` line and one link).
 
 mod attention;
+mod common;
 mod conv;
 mod gemm;
+mod loss;
+mod norm;
 mod pool;
+mod softmax;
 
 use super::Kernel;
 
 /// The kernel of `op` if it belongs to this family.
 pub(crate) fn lookup(op: &str) -> Option<Kernel> {
-    conv::lookup(op)
+    softmax::lookup(op)
+        .or_else(|| loss::lookup(op))
+        .or_else(|| norm::lookup(op))
+        .or_else(|| super::linalg::lookup(op))
+        .or_else(|| conv::lookup(op))
         .or_else(|| pool::lookup(op))
         .or_else(|| attention::lookup(op))
 }

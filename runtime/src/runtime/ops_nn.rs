@@ -85,6 +85,127 @@ mod conv_pool_attention {
     }
 }
 
+// -- softmax, losses, normalization, matrix products ---------------------------
+
+mod softmax_loss_norm_matrix {
+    use super::super::Runtime;
+    use crate::error::{Result, RuntimeError};
+    use crate::ivalue::IValue;
+    use crate::tensor::Tensor;
+    use crate::tensor::dtype::DType;
+
+    impl Runtime {
+        fn nn_call1(&mut self, op: &str, args: Vec<IValue>) -> Result<Tensor> {
+            self.dispatch(op, args)?
+                .into_iter()
+                .next()
+                .and_then(IValue::into_tensor)
+                .ok_or_else(|| RuntimeError::unsupported(op, "a call without a tensor result"))
+        }
+
+        /// `aten._softmax_backward_data.default(grad, output, dim, input_dtype)`
+        /// (`log = true`: `aten._log_softmax_backward_data.default`).
+        pub(crate) fn softmax_backward_data(
+            &mut self,
+            log: bool,
+            grad: &Tensor,
+            output: &Tensor,
+            dim: i64,
+            input_dtype: DType,
+        ) -> Result<Tensor> {
+            let op = if log {
+                "aten._log_softmax_backward_data.default"
+            } else {
+                "aten._softmax_backward_data.default"
+            };
+            self.nn_call1(
+                op,
+                vec![
+                    grad.into(),
+                    output.into(),
+                    IValue::Int(dim),
+                    IValue::Dtype(input_dtype),
+                ],
+            )
+        }
+
+        /// `aten.nll_loss_backward.default` (`spatial`:
+        /// `aten.nll_loss2d_backward.default`) with the forward's arguments.
+        pub(crate) fn nll_loss_backward(
+            &mut self,
+            spatial: bool,
+            grad: &Tensor,
+            forward: [&IValue; 5],
+            total_weight: &Tensor,
+        ) -> Result<Tensor> {
+            let op = if spatial {
+                "aten.nll_loss2d_backward.default"
+            } else {
+                "aten.nll_loss_backward.default"
+            };
+            let [x, target, weight, reduction, ignore_index] = forward;
+            self.nn_call1(
+                op,
+                vec![
+                    grad.into(),
+                    x.clone(),
+                    target.clone(),
+                    weight.clone(),
+                    reduction.clone(),
+                    ignore_index.clone(),
+                    total_weight.into(),
+                ],
+            )
+        }
+
+        /// `aten.binary_cross_entropy_backward.default(grad, self, target,
+        /// weight, reduction)`.
+        pub(crate) fn binary_cross_entropy_backward(
+            &mut self,
+            grad: &Tensor,
+            x: &Tensor,
+            target: &Tensor,
+            weight: IValue,
+            reduction: i64,
+        ) -> Result<Tensor> {
+            self.nn_call1(
+                "aten.binary_cross_entropy_backward.default",
+                vec![
+                    grad.into(),
+                    x.into(),
+                    target.into(),
+                    weight,
+                    IValue::Int(reduction),
+                ],
+            )
+        }
+
+        /// A three-result normalisation backward (`native_layer_norm_backward`,
+        /// `native_batch_norm_backward`): `None` where the mask was false.
+        pub(crate) fn norm_backward(
+            &mut self,
+            op: &str,
+            args: Vec<IValue>,
+        ) -> Result<Vec<Option<Tensor>>> {
+            Ok(self
+                .dispatch(op, args)?
+                .into_iter()
+                .map(IValue::into_tensor)
+                .collect())
+        }
+
+        /// `aten.bmm.default(a, b)`.
+        pub(crate) fn bmm(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+            self.nn_call1("aten.bmm.default", vec![a.into(), b.into()])
+        }
+
+        /// `aten.mv.default(mat, vec)`.
+        pub(crate) fn mv(&mut self, mat: &Tensor, vec: &Tensor) -> Result<Tensor> {
+            self.nn_call1("aten.mv.default", vec![mat.into(), vec.into()])
+        }
+    }
+}
+
 mod attention_calls {
     use super::super::Runtime;
     use crate::error::Result;

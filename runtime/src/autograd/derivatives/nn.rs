@@ -2,10 +2,19 @@
 
 mod attention;
 mod conv;
+mod loss;
+mod matrix;
+mod norm;
+mod softmax;
 
 use super::Differentiability;
 
 /// The autograd entry of `op` if it belongs to this family.
 pub(super) fn lookup(op: &str) -> Option<Differentiability> {
-    conv::lookup(op).or_else(|| attention::lookup(op))
+    softmax::lookup(op)
+        .or_else(|| loss::lookup(op))
+        .or_else(|| norm::lookup(op))
+        .or_else(|| matrix::lookup(op))
+        .or_else(|| conv::lookup(op))
+        .or_else(|| attention::lookup(op))
 }

@@ -1,4 +1,5 @@
-//! Backward of `mm` and `addmm`.
+//! Backward of the matrix products: `mm`, `addmm`, `bmm`, `baddbmm`, `mv`,
+//! `addmv` and `dot`.
 //!
 //! For `out = beta * self + alpha * mat1 @ mat2`:
 //! d/dself = beta * grad, d/dmat1 = alpha * grad @ mat2ᵀ,
@@ -175,5 +176,231 @@ impl BackwardFn for MmBackward0 {
     fn release_variables(&mut self) {
         self.self_.iter_mut().for_each(SavedVariable::release);
         self.mat2.iter_mut().for_each(SavedVariable::release);
+    }
+}
+
+/// A saved operand that must be present when its partner needs a gradient.
+fn saved(ctx: &BackwardCtx<'_>, s: &Option<SavedVariable>) -> Result<Tensor> {
+    unpack(ctx, s)
+}
+
+/// `bmm`-style gradients shared by BmmBackward0 and BaddbmmBackward0:
+/// d/dbatch1 = grad @ batch2ᵀ (`transpose(batch2, 1, 2)`, `bmm`),
+/// d/dbatch2 = batch1ᵀ @ grad (`transpose(batch1, 1, 2)`, `bmm`).
+fn batch1_grad(ctx: &mut BackwardCtx<'_>, g: &Tensor, batch2: &Tensor) -> Result<Tensor> {
+    let b2t = ctx.rt.transpose(batch2, 1, 2)?;
+    ctx.rt.bmm(g, &b2t)
+}
+
+fn batch2_grad(ctx: &mut BackwardCtx<'_>, g: &Tensor, batch1: &Tensor) -> Result<Tensor> {
+    let b1t = ctx.rt.transpose(batch1, 1, 2)?;
+    ctx.rt.bmm(&b1t, g)
+}
+
+/// `bmm(self, mat2)`: edges (self, mat2); mat2's gradient is computed first
+/// (observed in torch 2.15).
+pub(crate) struct BmmBackward0 {
+    /// Saved when mat2 needs a gradient.
+    pub(crate) self_: Option<SavedVariable>,
+    /// Saved when self needs a gradient.
+    pub(crate) mat2: Option<SavedVariable>,
+}
+
+impl BackwardFn for BmmBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None]);
+        };
+        let mut out = vec![None, None];
+        if ctx.needs(1) {
+            let this = saved(ctx, &self.self_)?;
+            out[1] = Some(batch2_grad(ctx, &g, &this)?);
+        }
+        if ctx.needs(0) {
+            let mat2 = saved(ctx, &self.mat2)?;
+            out[0] = Some(batch1_grad(ctx, &g, &mat2)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.self_.iter_mut().for_each(SavedVariable::release);
+        self.mat2.iter_mut().for_each(SavedVariable::release);
+    }
+}
+
+/// `baddbmm(self, batch1, batch2, *, beta, alpha)`: edges (self, batch1,
+/// batch2), computed batch1, batch2, self (observed in torch 2.15).
+pub(crate) struct BaddbmmBackward0 {
+    pub(crate) beta: IValue,
+    pub(crate) alpha: IValue,
+    /// Saved when batch2 needs a gradient.
+    pub(crate) batch1: Option<SavedVariable>,
+    /// Saved when batch1 needs a gradient.
+    pub(crate) batch2: Option<SavedVariable>,
+}
+
+impl BackwardFn for BaddbmmBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None, None]);
+        };
+        let mut out = vec![None, None, None];
+        if ctx.needs(1) {
+            let batch2 = saved(ctx, &self.batch2)?;
+            let p = batch1_grad(ctx, &g, &batch2)?;
+            out[1] = Some(maybe_multiply(ctx, p, &self.alpha)?);
+        }
+        if ctx.needs(2) {
+            let batch1 = saved(ctx, &self.batch1)?;
+            let p = batch2_grad(ctx, &g, &batch1)?;
+            out[2] = Some(maybe_multiply(ctx, p, &self.alpha)?);
+        }
+        if ctx.needs(0) {
+            out[0] = Some(maybe_multiply(ctx, g, &self.beta)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.batch1.iter_mut().for_each(SavedVariable::release);
+        self.batch2.iter_mut().for_each(SavedVariable::release);
+    }
+}
+
+/// PyTorch's `grad.ger(vec)` as the formulas dispatch it:
+/// `view(grad, [n, 1])` then `mul(·, vec)`.
+fn outer(ctx: &mut BackwardCtx<'_>, g: &Tensor, vec: &Tensor) -> Result<Tensor> {
+    let n = g.shape().first().copied().unwrap_or(1);
+    let column = ctx.rt.reshape(g, &[n, 1])?;
+    ctx.rt.mul(&column, IValue::Tensor(vec.clone()))
+}
+
+/// `matᵀ @ grad`: `t(mat)`, `mv`.
+fn mat_t_mv(ctx: &mut BackwardCtx<'_>, mat: &Tensor, g: &Tensor) -> Result<Tensor> {
+    let mt = ctx.rt.t(mat)?;
+    ctx.rt.mv(&mt, g)
+}
+
+/// `mv(self, vec)`: d/dself = grad ⊗ vec, d/dvec = selfᵀ @ grad; self
+/// first (observed in torch 2.15).
+pub(crate) struct MvBackward0 {
+    /// Saved when vec needs a gradient.
+    pub(crate) self_: Option<SavedVariable>,
+    /// Saved when self needs a gradient.
+    pub(crate) vec: Option<SavedVariable>,
+}
+
+impl BackwardFn for MvBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None]);
+        };
+        let mut out = vec![None, None];
+        if ctx.needs(0) {
+            let vec = saved(ctx, &self.vec)?;
+            out[0] = Some(outer(ctx, &g, &vec)?);
+        }
+        if ctx.needs(1) {
+            let mat = saved(ctx, &self.self_)?;
+            out[1] = Some(mat_t_mv(ctx, &mat, &g)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.self_.iter_mut().for_each(SavedVariable::release);
+        self.vec.iter_mut().for_each(SavedVariable::release);
+    }
+}
+
+/// `addmv(self, mat, vec, *, beta, alpha)`: edges (self, mat, vec),
+/// computed mat, self, vec.
+pub(crate) struct AddmvBackward0 {
+    pub(crate) beta: IValue,
+    pub(crate) alpha: IValue,
+    /// Saved when vec needs a gradient.
+    pub(crate) mat: Option<SavedVariable>,
+    /// Saved when mat needs a gradient.
+    pub(crate) vec: Option<SavedVariable>,
+}
+
+impl BackwardFn for AddmvBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None, None]);
+        };
+        let mut out = vec![None, None, None];
+        if ctx.needs(1) {
+            let vec = saved(ctx, &self.vec)?;
+            let p = outer(ctx, &g, &vec)?;
+            out[1] = Some(maybe_multiply(ctx, p, &self.alpha)?);
+        }
+        if ctx.needs(0) {
+            out[0] = Some(maybe_multiply(ctx, g.clone(), &self.beta)?);
+        }
+        if ctx.needs(2) {
+            let mat = saved(ctx, &self.mat)?;
+            let p = mat_t_mv(ctx, &mat, &g)?;
+            out[2] = Some(maybe_multiply(ctx, p, &self.alpha)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.mat.iter_mut().for_each(SavedVariable::release);
+        self.vec.iter_mut().for_each(SavedVariable::release);
+    }
+}
+
+/// `dot(self, tensor)`: d/dself = grad * tensor, d/dtensor = grad * self
+/// (`mul.Tensor` with the 0-dim gradient first), self first.
+pub(crate) struct DotBackward0 {
+    /// Saved when tensor needs a gradient.
+    pub(crate) self_: Option<SavedVariable>,
+    /// Saved when self needs a gradient.
+    pub(crate) tensor: Option<SavedVariable>,
+}
+
+impl BackwardFn for DotBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None]);
+        };
+        let mut out = vec![None, None];
+        if ctx.needs(0) {
+            let other = saved(ctx, &self.tensor)?;
+            out[0] = Some(ctx.rt.mul(&g, IValue::Tensor(other))?);
+        }
+        if ctx.needs(1) {
+            let this = saved(ctx, &self.self_)?;
+            out[1] = Some(ctx.rt.mul(&g, IValue::Tensor(this))?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.self_.iter_mut().for_each(SavedVariable::release);
+        self.tensor.iter_mut().for_each(SavedVariable::release);
     }
 }

@@ -2,4 +2,7 @@
 
 pub(crate) mod attention;
 pub(crate) mod conv;
+pub(crate) mod loss;
+pub(crate) mod norm;
 pub(crate) mod pool;
+pub(crate) mod softmax;

@@ -1,0 +1,122 @@
+//! Backward of `nll_loss_forward` / `nll_loss2d_forward` and
+//! `binary_cross_entropy`.
+//!
+//! NllLossBackward0 / NllLoss2DBackward0 have one edge (self; the target is
+//! not differentiable) and call `nll_loss{,2d}_backward(grad, self, target,
+//! weight, reduction, ignore_index, total_weight)` with the forward's
+//! `total_weight` output. BinaryCrossEntropyBackward0 has edges (self,
+//! target) and calls `binary_cross_entropy_backward(grad, self, target,
+//! weight, reduction)` for self.
+
+use crate::autograd::functions::{one_to_one, single};
+use crate::autograd::saved::SavedVariable;
+use crate::autograd::{BackwardCtx, BackwardFn};
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::tensor::Tensor;
+
+/// NllLossBackward0 (`spatial = false`) and NllLoss2DBackward0.
+pub(crate) struct NllLossBackward {
+    pub(crate) spatial: bool,
+    pub(crate) self_: SavedVariable,
+    pub(crate) target: SavedVariable,
+    /// `None` or the weight tensor, as passed.
+    pub(crate) weight: IValue,
+    pub(crate) reduction: IValue,
+    pub(crate) ignore_index: IValue,
+    /// The forward's second output (not differentiable, saved as is).
+    pub(crate) total_weight: Option<SavedVariable>,
+}
+
+impl BackwardFn for NllLossBackward {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let x = IValue::Tensor(self.self_.unpack(ctx.node)?);
+        let target = IValue::Tensor(self.target.unpack(ctx.node)?);
+        let total = match &self.total_weight {
+            Some(s) => s.unpack(ctx.node)?,
+            None => {
+                return Err(RuntimeError::GraphFreed {
+                    node: ctx.node.name().to_owned(),
+                });
+            }
+        };
+        let forward = [
+            &x,
+            &target,
+            &self.weight,
+            &self.reduction,
+            &self.ignore_index,
+        ];
+        let spatial = self.spatial;
+        one_to_one(ctx, grads, |ctx, g| {
+            ctx.rt.nll_loss_backward(spatial, &g, forward, &total)
+        })
+    }
+
+    fn save_outputs(&mut self, outputs: &[Tensor]) {
+        if let Some(total) = outputs.get(1) {
+            self.total_weight = Some(SavedVariable::input(total));
+        }
+    }
+
+    fn release_variables(&mut self) {
+        self.self_.release();
+        self.target.release();
+        self.total_weight
+            .iter_mut()
+            .for_each(SavedVariable::release);
+    }
+}
+
+/// BinaryCrossEntropyBackward0: edges (self, target).
+pub(crate) struct BinaryCrossEntropyBackward0 {
+    pub(crate) self_: SavedVariable,
+    pub(crate) target: SavedVariable,
+    pub(crate) weight: Option<SavedVariable>,
+    pub(crate) reduction: i64,
+}
+
+impl BackwardFn for BinaryCrossEntropyBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None]);
+        };
+        if ctx.needs(1) {
+            return Err(RuntimeError::unsupported(
+                "aten.binary_cross_entropy.default",
+                "a gradient for target (binary_cross_entropy_target_backward)",
+            ));
+        }
+        let mut out = vec![None, None];
+        if ctx.needs(0) {
+            let x = self.self_.unpack(ctx.node)?;
+            let target = self.target.unpack(ctx.node)?;
+            let weight = match &self.weight {
+                Some(w) => IValue::Tensor(w.unpack(ctx.node)?),
+                None => IValue::None,
+            };
+            out[0] = Some(ctx.rt.binary_cross_entropy_backward(
+                &g,
+                &x,
+                &target,
+                weight,
+                self.reduction,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.self_.release();
+        self.target.release();
+        self.weight.iter_mut().for_each(SavedVariable::release);
+    }
+}

@@ -1,0 +1,485 @@
+//! Normalisation: `native_layer_norm`, `native_batch_norm` and their
+//! backward kernels.
+//!
+//! Observed in torch 2.15 on CPU: `nn.LayerNorm` dispatches
+//! `native_layer_norm(x, shape, weight, bias, eps)` -> `(out, mean, rstd)`
+//! with `mean`/`rstd` shaped like `x` with the normalised dims set to 1;
+//! `nn.BatchNorm1d/2d` dispatch `native_batch_norm` in train *and* eval mode
+//! (eval: `training=False`, `save_mean`/`save_invstd` are empty `[0]`
+//! tensors), preceded by an `empty([0], dtype=uint8)` (the reserve buffer of
+//! `_batch_norm_impl_index`) and, in train mode, the module's
+//! `num_batches_tracked.add_(1)`. Train mode updates `running_mean` /
+//! `running_var` in place inside the kernel, without a version bump (the
+//! schema has no `(a!)`); `running_var` takes the unbiased batch variance.
+//!
+//! Statistics are float32 when a float16/bfloat16 input comes with float32
+//! parameters (mixed precision), else the input's dtype. Layer norm results
+//! are contiguous; batch norm results keep a channels-last input's layout.
+
+use super::super::Kernel;
+use super::super::KernelCtx;
+use super::common::{bool_list, opt_tensor};
+use crate::dispatch::args::Args;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+use crate::tensor::strides::{contiguous_strides, numel};
+
+/// The kernel of `op` if it is a normalisation operator.
+pub(super) fn lookup(op: &str) -> Option<Kernel> {
+    Some(match op {
+        "aten.native_layer_norm.default" => native_layer_norm,
+        "aten.native_layer_norm_backward.default" => native_layer_norm_backward,
+        "aten.native_batch_norm.default" => native_batch_norm,
+        "aten.native_batch_norm_backward.default" => native_batch_norm_backward,
+        _ => return None,
+    })
+}
+
+/// dtype of saved statistics: the parameter's when it is float32 under a
+/// reduced-precision input (PyTorch's mixed-type path), else the input's.
+fn stats_dtype(input: DType, param: Option<&Tensor>) -> DType {
+    match param.map(Tensor::dtype) {
+        Some(DType::Float32) if matches!(input, DType::Float16 | DType::BFloat16) => DType::Float32,
+        _ => input,
+    }
+}
+
+/// Values of an optional per-feature parameter (`default` when absent).
+fn param_values(op: &str, p: Option<&Tensor>, len: usize, default: f64) -> Result<Vec<f64>> {
+    match p {
+        Some(t) if t.numel() == len => t.read_f64(op),
+        Some(t) => Err(RuntimeError::shape(
+            op,
+            format!(
+                "expected a parameter of {len} elements, got shape {:?}",
+                t.shape()
+            ),
+        )),
+        None => Ok(vec![default; len]),
+    }
+}
+
+/// `(rows, row_len)` of a layer norm over the trailing `normalized_shape`.
+fn layer_geometry(op: &str, x: &Tensor, normalized: &[i64]) -> Result<(usize, usize)> {
+    let shape = x.shape();
+    let k = normalized.len();
+    if k == 0 || shape.len() < k || shape[shape.len() - k..] != *normalized {
+        let mut expected = String::from("[*");
+        for d in normalized {
+            expected.push_str(&format!(", {d}"));
+        }
+        expected.push(']');
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "Given normalized_shape={normalized:?}, expected input with shape {expected}, but got input of size{shape:?}"
+            ),
+        ));
+    }
+    let lead = &shape[..shape.len() - k];
+    Ok((numel(lead), numel(normalized)))
+}
+
+/// Shape of layer norm's `mean` / `rstd`: the input's with the normalised
+/// dimensions set to 1.
+fn stats_shape(shape: &[i64], k: usize) -> Vec<i64> {
+    let mut s = shape.to_vec();
+    let n = s.len();
+    s[n - k..].iter_mut().for_each(|d| *d = 1);
+    s
+}
+
+/// Row statistics of a contiguous `(rows, len)` buffer: mean and
+/// `1 / sqrt(biased var + eps)`.
+fn row_stats(x: &[f64], rows: usize, len: usize, eps: f64) -> (Vec<f64>, Vec<f64>) {
+    let mut means = Vec::with_capacity(rows);
+    let mut rstds = Vec::with_capacity(rows);
+    for r in 0..rows {
+        let row = &x[r * len..(r + 1) * len];
+        let mean = row.iter().sum::<f64>() / len as f64;
+        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / len as f64;
+        means.push(mean);
+        rstds.push(1.0 / (var + eps).sqrt());
+    }
+    (means, rstds)
+}
+
+/// `native_layer_norm(input, normalized_shape, weight, bias, eps)` ->
+/// `(out, mean, rstd)`.
+pub(crate) fn native_layer_norm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let x = a.tensor(0)?;
+    let normalized = a.int_list(1)?;
+    let (weight, bias) = (opt_tensor(&a, 2)?, opt_tensor(&a, 3)?);
+    let eps = a.scalar(4)?;
+    ctx.check(x, "input")?;
+    let (rows, len) = layer_geometry(ctx.op, x, &normalized)?;
+    let shape = x.shape().to_vec();
+    let sshape = stats_shape(&shape, normalized.len());
+    let sdtype = stats_dtype(x.dtype(), weight.or(bias));
+    let mut stats: Option<(Vec<f64>, Vec<f64>)> = None;
+    let out = ctx.output(&shape, &contiguous_strides(&shape), x.dtype(), || {
+        let xs = x.read_f64(ctx.op)?;
+        let w = param_values(ctx.op, weight, len, 1.0)?;
+        let b = param_values(ctx.op, bias, len, 0.0)?;
+        let (means, rstds) = row_stats(&xs, rows, len, eps);
+        let mut out = Vec::with_capacity(xs.len());
+        for r in 0..rows {
+            for j in 0..len {
+                out.push((xs[r * len + j] - means[r]) * rstds[r] * w[j] + b[j]);
+            }
+        }
+        stats = Some((means, rstds));
+        Ok(out)
+    })?;
+    let (means, rstds) = stats.unwrap_or_default();
+    let sstrides = contiguous_strides(&sshape);
+    let mean = ctx.output(&sshape, &sstrides, sdtype, || Ok(means))?;
+    let rstd = ctx.output(&sshape, &sstrides, sdtype, || Ok(rstds))?;
+    Ok(vec![out.into(), mean.into(), rstd.into()])
+}
+
+/// `native_layer_norm_backward(grad_out, input, normalized_shape, mean, rstd,
+/// weight, bias, output_mask)` -> `(grad_input, grad_weight, grad_bias)`,
+/// each `None` where the mask is false. With `x̂ = (x - mean) rstd` and
+/// `ĝ = grad · weight`, per row:
+/// `grad_input = rstd (ĝ - mean(ĝ) - x̂ mean(ĝ x̂))`;
+/// `grad_weight = Σ_rows grad x̂`, `grad_bias = Σ_rows grad`.
+pub(crate) fn native_layer_norm_backward(
+    ctx: &mut KernelCtx<'_>,
+    a: Args<'_>,
+) -> Result<Vec<IValue>> {
+    let (g, x) = (a.tensor(0)?, a.tensor(1)?);
+    let normalized = a.int_list(2)?;
+    let (mean, rstd) = (a.tensor(3)?, a.tensor(4)?);
+    let (weight, bias) = (opt_tensor(&a, 5)?, opt_tensor(&a, 6)?);
+    let mask = bool_list(&a, 7)?;
+    let want = |i: usize| mask.get(i).copied().unwrap_or(false);
+    ctx.check(g, "grad_out")?;
+    ctx.check(x, "input")?;
+    let (rows, len) = layer_geometry(ctx.op, x, &normalized)?;
+    let shape = x.shape().to_vec();
+    let terms = || -> Result<(Vec<f64>, Vec<f64>, Vec<f64>)> {
+        let xs = x.read_f64(ctx.op)?;
+        let gs = g.read_f64(ctx.op)?;
+        let ms = mean.read_f64(ctx.op)?;
+        let rs = rstd.read_f64(ctx.op)?;
+        let xhat: Vec<f64> = (0..rows * len)
+            .map(|i| (xs[i] - ms[i / len.max(1)]) * rs[i / len.max(1)])
+            .collect();
+        Ok((gs, xhat, rs))
+    };
+    let grad_input = if want(0) {
+        let out = ctx.output(&shape, &contiguous_strides(&shape), x.dtype(), || {
+            let (gs, xhat, rs) = terms()?;
+            let w = param_values(ctx.op, weight, len, 1.0)?;
+            let mut out = Vec::with_capacity(gs.len());
+            for (r, rstd) in rs.iter().enumerate().take(rows) {
+                let span = r * len..(r + 1) * len;
+                let gh: Vec<f64> = gs[span.clone()]
+                    .iter()
+                    .zip(&w)
+                    .map(|(g, w)| g * w)
+                    .collect();
+                let xh = &xhat[span];
+                let mean_g = gh.iter().sum::<f64>() / len as f64;
+                let mean_gx = gh.iter().zip(xh).map(|(g, x)| g * x).sum::<f64>() / len as f64;
+                out.extend(
+                    gh.iter()
+                        .zip(xh)
+                        .map(|(g, x)| rstd * (g - mean_g - x * mean_gx)),
+                );
+            }
+            Ok(out)
+        })?;
+        IValue::from(out)
+    } else {
+        IValue::None
+    };
+    let param_grad = |i: usize, p: Option<&Tensor>, with_xhat: bool| -> Result<IValue> {
+        let Some(p) = p.filter(|_| want(i)) else {
+            return Ok(IValue::None);
+        };
+        let pshape = p.shape().to_vec();
+        let out = ctx.output(&pshape, &contiguous_strides(&pshape), p.dtype(), || {
+            let (gs, xhat, _) = terms()?;
+            let mut acc = vec![0f64; len];
+            for (i, gv) in gs.iter().enumerate() {
+                acc[i % len] += if with_xhat { gv * xhat[i] } else { *gv };
+            }
+            Ok(acc)
+        })?;
+        Ok(out.into())
+    };
+    let grad_weight = param_grad(1, weight, true)?;
+    let grad_bias = param_grad(2, bias, false)?;
+    Ok(vec![grad_input, grad_weight, grad_bias])
+}
+
+/// Layout of a batch norm result: channels-last when the input is, else
+/// contiguous (PyTorch's `suggest_memory_format`).
+fn batch_norm_strides(x: &Tensor) -> Vec<i64> {
+    let shape = x.shape();
+    if let &[_, c, h, w] = shape {
+        let cl = vec![h * w * c, 1, w * c, c];
+        if x.stride() == cl.as_slice() && !x.is_contiguous() {
+            return cl;
+        }
+    }
+    contiguous_strides(shape)
+}
+
+/// `(channels, per-channel count)` of a batch norm input `(N, C, *)`.
+fn channel_geometry(op: &str, x: &Tensor) -> Result<(usize, usize)> {
+    match x.shape() {
+        [_, c, ..] => {
+            let c = usize::try_from(*c).unwrap_or(0);
+            Ok((c, x.numel() / c.max(1)))
+        }
+        other => Err(RuntimeError::shape(
+            op,
+            format!("batch_norm expects an input of at least 2 dimensions, got {other:?}"),
+        )),
+    }
+}
+
+/// Channel index of each element of a logical-order `(N, C, *)` buffer.
+fn channel_of(shape: &[i64], channels: usize) -> impl Fn(usize) -> usize {
+    let inner: usize = shape.iter().skip(2).map(|&d| d.max(0) as usize).product();
+    move |i| (i / inner.max(1)) % channels.max(1)
+}
+
+/// Per-channel mean and biased variance of a logical-order buffer.
+fn channel_moments(
+    xs: &[f64],
+    shape: &[i64],
+    channels: usize,
+    count: usize,
+) -> (Vec<f64>, Vec<f64>) {
+    let ch = channel_of(shape, channels);
+    let mut mean = vec![0f64; channels];
+    for (i, v) in xs.iter().enumerate() {
+        mean[ch(i)] += v;
+    }
+    mean.iter_mut().for_each(|m| *m /= count as f64);
+    let mut var = vec![0f64; channels];
+    for (i, v) in xs.iter().enumerate() {
+        let d = v - mean[ch(i)];
+        var[ch(i)] += d * d;
+    }
+    var.iter_mut().for_each(|v| *v /= count as f64);
+    (mean, var)
+}
+
+/// The batch norm forward shared by the three overloads.
+#[allow(clippy::too_many_arguments)]
+fn batch_norm_forward(
+    ctx: &KernelCtx<'_>,
+    x: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running: (Option<&Tensor>, Option<&Tensor>),
+    training: bool,
+    momentum: f64,
+    eps: f64,
+) -> Result<Vec<IValue>> {
+    ctx.check(x, "input")?;
+    let (channels, count) = channel_geometry(ctx.op, x)?;
+    let shape = x.shape().to_vec();
+    let (running_mean, running_var) = running;
+    if !training && (running_mean.is_none() || running_var.is_none()) {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            "running_mean and running_var must be defined in evaluation mode",
+        ));
+    }
+    let sdtype = stats_dtype(x.dtype(), weight.or(running_mean));
+    let mut stats: Option<(Vec<f64>, Vec<f64>)> = None;
+    let out = ctx.output(&shape, &batch_norm_strides(x), x.dtype(), || {
+        let xs = x.read_f64(ctx.op)?;
+        let w = param_values(ctx.op, weight, channels, 1.0)?;
+        let b = param_values(ctx.op, bias, channels, 0.0)?;
+        let (mean, invstd) = if training {
+            let (mean, var) = channel_moments(&xs, &shape, channels, count);
+            update_running(ctx, running, &mean, &var, count, momentum)?;
+            let invstd: Vec<f64> = var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
+            (mean, invstd)
+        } else {
+            let mean = param_values(ctx.op, running_mean, channels, 0.0)?;
+            let var = param_values(ctx.op, running_var, channels, 1.0)?;
+            (mean, var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect())
+        };
+        let ch = channel_of(&shape, channels);
+        let out = xs
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let c = ch(i);
+                (v - mean[c]) * invstd[c] * w[c] + b[c]
+            })
+            .collect();
+        stats = Some((mean, invstd));
+        Ok(out)
+    })?;
+    let stat_len = if training { channels as i64 } else { 0 };
+    let (mean, invstd) = stats.unwrap_or_default();
+    let save = |values: Vec<f64>| {
+        ctx.output(&[stat_len], &[1], sdtype, || {
+            Ok(if training { values } else { Vec::new() })
+        })
+    };
+    let save_mean = save(mean)?;
+    let save_invstd = save(invstd)?;
+    Ok(vec![out.into(), save_mean.into(), save_invstd.into()])
+}
+
+/// Train mode: `running = (1 - momentum) running + momentum * batch`, with
+/// the unbiased variance for `running_var`.
+fn update_running(
+    ctx: &KernelCtx<'_>,
+    running: (Option<&Tensor>, Option<&Tensor>),
+    mean: &[f64],
+    var: &[f64],
+    count: usize,
+    momentum: f64,
+) -> Result<()> {
+    let blend = |t: &Tensor, batch: Vec<f64>| -> Result<()> {
+        let old = t.read_f64(ctx.op)?;
+        ctx.write(t, || {
+            Ok(old
+                .iter()
+                .zip(&batch)
+                .map(|(o, b)| (1.0 - momentum) * o + momentum * b)
+                .collect())
+        })
+    };
+    if let Some(rm) = running.0 {
+        blend(rm, mean.to_vec())?;
+    }
+    if let Some(rv) = running.1 {
+        let unbiased = count as f64 / (count.max(2) - 1) as f64;
+        blend(rv, var.iter().map(|v| v * unbiased).collect())?;
+    }
+    Ok(())
+}
+
+/// `native_batch_norm(input, weight, bias, running_mean, running_var,
+/// training, momentum, eps)` -> `(out, save_mean, save_invstd)`.
+pub(crate) fn native_batch_norm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let running = (opt_tensor(&a, 3)?, opt_tensor(&a, 4)?);
+    batch_norm_forward(
+        ctx,
+        a.tensor(0)?,
+        opt_tensor(&a, 1)?,
+        opt_tensor(&a, 2)?,
+        running,
+        a.bool(5)?,
+        a.scalar(6)?,
+        a.scalar(7)?,
+    )
+}
+
+/// `native_batch_norm_backward(grad_out, input, weight, running_mean,
+/// running_var, save_mean, save_invstd, train, eps, output_mask)`.
+/// Train: `grad_input = (g - mean(g) - x̂ mean(g x̂)) invstd w` per channel
+/// with the saved statistics; eval: `g invstd w` with the running ones.
+/// `grad_weight = Σ g x̂`, `grad_bias = Σ g`.
+pub(crate) fn native_batch_norm_backward(
+    ctx: &mut KernelCtx<'_>,
+    a: Args<'_>,
+) -> Result<Vec<IValue>> {
+    let (g, x) = (a.tensor(0)?, a.tensor(1)?);
+    let weight = opt_tensor(&a, 2)?;
+    let (running_mean, running_var) = (opt_tensor(&a, 3)?, opt_tensor(&a, 4)?);
+    let (save_mean, save_invstd) = (opt_tensor(&a, 5)?, opt_tensor(&a, 6)?);
+    let train = a.bool(7)?;
+    let eps = a.scalar(8)?;
+    let mask = bool_list(&a, 9)?;
+    let want = |i: usize| mask.get(i).copied().unwrap_or(false);
+    ctx.check(g, "grad_out")?;
+    ctx.check(x, "input")?;
+    let (channels, count) = channel_geometry(ctx.op, x)?;
+    let shape = x.shape().to_vec();
+    let ch = channel_of(&shape, channels);
+    // Per channel: mean, invstd, Σg, Σ g x̂; plus the flat g and x̂.
+    let terms = || -> Result<ChannelTerms> {
+        let xs = x.read_f64(ctx.op)?;
+        let gs = g.read_f64(ctx.op)?;
+        let (mean, invstd) = if train {
+            (
+                param_values(ctx.op, save_mean, channels, 0.0)?,
+                param_values(ctx.op, save_invstd, channels, 1.0)?,
+            )
+        } else {
+            let var = param_values(ctx.op, running_var, channels, 1.0)?;
+            (
+                param_values(ctx.op, running_mean, channels, 0.0)?,
+                var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect(),
+            )
+        };
+        let xhat: Vec<f64> = xs
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v - mean[ch(i)]) * invstd[ch(i)])
+            .collect();
+        let mut sum_g = vec![0f64; channels];
+        let mut sum_gx = vec![0f64; channels];
+        for (i, gv) in gs.iter().enumerate() {
+            sum_g[ch(i)] += gv;
+            sum_gx[ch(i)] += gv * xhat[i];
+        }
+        Ok(ChannelTerms {
+            gs,
+            xhat,
+            invstd,
+            sum_g,
+            sum_gx,
+        })
+    };
+    let grad_input = if want(0) {
+        let out = ctx.output(&shape, &batch_norm_strides(x), x.dtype(), || {
+            let t = terms()?;
+            let w = param_values(ctx.op, weight, channels, 1.0)?;
+            let n = count as f64;
+            Ok(t.gs
+                .iter()
+                .enumerate()
+                .map(|(i, gv)| {
+                    let c = ch(i);
+                    let scale = t.invstd[c] * w[c];
+                    if train {
+                        (gv - t.sum_g[c] / n - t.xhat[i] * t.sum_gx[c] / n) * scale
+                    } else {
+                        gv * scale
+                    }
+                })
+                .collect())
+        })?;
+        IValue::from(out)
+    } else {
+        IValue::None
+    };
+    let pdtype = weight.map_or(x.dtype(), Tensor::dtype);
+    let param_grad = |i: usize, pick: fn(ChannelTerms) -> Vec<f64>| -> Result<IValue> {
+        if !want(i) {
+            return Ok(IValue::None);
+        }
+        let len = channels as i64;
+        Ok(ctx
+            .output(&[len], &[1], pdtype, || Ok(pick(terms()?)))?
+            .into())
+    };
+    let grad_weight = param_grad(1, |t| t.sum_gx)?;
+    let grad_bias = param_grad(2, |t| t.sum_g)?;
+    Ok(vec![grad_input, grad_weight, grad_bias])
+}
+
+/// Per-channel sums a batch norm backward needs.
+struct ChannelTerms {
+    gs: Vec<f64>,
+    xhat: Vec<f64>,
+    invstd: Vec<f64>,
+    sum_g: Vec<f64>,
+    sum_gx: Vec<f64>,
+}
