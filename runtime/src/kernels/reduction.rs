@@ -4,7 +4,7 @@
 //! |---|---|
 //! | [`stats`] | `mean`, `var`/`std` (`.correction`), `prod`, `linalg_vector_norm` |
 //! | [`extrema`] | `max`/`min` (all-reduce and `.dim`), `amax`/`amin`, `argmax`/`argmin` |
-//! | [`scan`] | `cumsum` |
+//! | [`scan`] | `cumsum`, `cumprod` |
 //! | [`logic`] | `all`/`any` |
 //! | [`scalar`] | `_local_scalar_dense` (`Tensor.item()`) |
 //! | [`factories`] | `arange`, `full`, `full_like`, `new_*`, `scalar_tensor`, `lift_fresh`, `eye` |
@@ -49,6 +49,7 @@ fn reductions(op: &str) -> Option<Kernel> {
         "aten.argmax.default" => extrema::argmax,
         "aten.argmin.default" => extrema::argmin,
         "aten.cumsum.default" => scan::cumsum,
+        "aten.cumprod.default" => scan::cumprod,
         "aten.all.default" => logic::all,
         "aten.any.default" => logic::any,
         "aten.all.dim" => logic::all_dim,

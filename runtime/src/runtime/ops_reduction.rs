@@ -218,6 +218,53 @@ impl ReductionOps<'_> {
         )
     }
 
+    /// `aten.ones.default(sizes, dtype, layout, device)`: `at::ones(sizes,
+    /// like.options())`.
+    pub(crate) fn ones_like_options(&mut self, sizes: &[i64], like: &Tensor) -> Result<Tensor> {
+        self.call(
+            "aten.ones.default",
+            vec![
+                sizes.into(),
+                IValue::Dtype(like.dtype()),
+                IValue::Layout(crate::tensor::options::Layout::Strided),
+                IValue::Device(like.device()),
+            ],
+        )
+    }
+
+    /// `x.narrow(dim, start, length)`: `aten.slice.Tensor(x, dim, start,
+    /// start + length)` (narrow is composite).
+    pub(crate) fn narrow(
+        &mut self,
+        x: &Tensor,
+        dim: i64,
+        start: i64,
+        length: i64,
+    ) -> Result<Tensor> {
+        self.call(
+            "aten.slice.Tensor",
+            vec![
+                x.into(),
+                IValue::Int(dim),
+                IValue::Int(start),
+                IValue::Int(start + length),
+            ],
+        )
+    }
+
+    /// `aten.cat.default(tensors, dim)`.
+    pub(crate) fn cat(&mut self, tensors: Vec<Tensor>, dim: i64) -> Result<Tensor> {
+        self.call(
+            "aten.cat.default",
+            vec![IValue::TensorList(tensors), IValue::Int(dim)],
+        )
+    }
+
+    /// `aten.cumprod.default(x, dim)`.
+    pub(crate) fn cumprod(&mut self, x: &Tensor, dim: i64) -> Result<Tensor> {
+        self.call("aten.cumprod.default", vec![x.into(), IValue::Int(dim)])
+    }
+
     /// `aten._local_scalar_dense.default(x)` (`x.item()`).
     pub(crate) fn item(&mut self, x: &Tensor) -> Result<IValue> {
         self.0

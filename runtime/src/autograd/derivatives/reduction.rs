@@ -9,6 +9,7 @@
 //! | `amax` / `amin` | AmaxBackward0 / AminBackward0 | self, dim, keepdim, result |
 //! | `var.correction` | VarBackward0 | self, dim, correction, keepdim |
 //! | `std.correction` | StdBackward0 | self, dim, correction, keepdim, result |
+//! | `prod` / `prod.dim_int` | ProdBackward0 / ProdBackward1 | self, dim, keepdim, result |
 //! | `cumsum` | CumsumBackward0 | dim |
 //! | `linalg_vector_norm` | LinalgVectorNormBackward0 | self, ord, dim, keepdim, result |
 //!
@@ -16,12 +17,13 @@
 //! (its result is a number), every factory, and the random operators
 //! without a tensor input or whose result does not depend on it
 //! (`rand_like`, `randn_like`, `randint_like`, `randint`, `randperm`,
-//! `multinomial`). `prod` and the in-place `bernoulli_` have no row yet.
+//! `multinomial`). `cumprod` and the in-place `bernoulli_` have no row yet.
 
 use super::{Derivative, Differentiability, arg, derivative, int, int_list, tensor};
 use crate::autograd::functions::reduction::{
     AmaxBackward, CumsumBackward0, EvenlyDistributeBackward, LinalgVectorNormBackward0,
-    MeanBackward0, MeanBackward1, StdBackward0, ValueSelectingBackward, VarBackward0, mean_count,
+    MeanBackward0, MeanBackward1, ProdBackward, StdBackward0, ValueSelectingBackward, VarBackward0,
+    mean_count,
 };
 use crate::autograd::saved::SavedVariable;
 use crate::ivalue::IValue;
@@ -93,6 +95,22 @@ fn reductions(op: &str) -> Option<Differentiability> {
                 dim: int_list(a, 1),
                 correction: arg(a, 2),
                 keepdim: keepdim(a, 3),
+                result: None,
+            }))
+        })),
+        "aten.prod.default" => D(derivative!("ProdBackward0", &[0], |a, _| {
+            Ok(Box::new(ProdBackward {
+                self_: SavedVariable::input(tensor(a, 0)?),
+                dim: None,
+                keepdim: false,
+                result: None,
+            }))
+        })),
+        "aten.prod.dim_int" => D(derivative!("ProdBackward1", &[0], |a, _| {
+            Ok(Box::new(ProdBackward {
+                self_: SavedVariable::input(tensor(a, 0)?),
+                dim: Some(int(a, 1)),
+                keepdim: keepdim(a, 2),
                 result: None,
             }))
         })),

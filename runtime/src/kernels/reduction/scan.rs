@@ -1,4 +1,4 @@
-//! Scans: `cumsum`.
+//! Scans: `cumsum`, `cumprod`.
 //!
 //! The result has the input's shape, contiguous, typed like `sum` (int64
 //! for integer and bool inputs unless `dtype` says otherwise).
@@ -31,6 +31,21 @@ fn running<T: Copy>(values: &[T], shape: &[i64], dim: usize, add: impl Fn(T, T) 
 
 /// `cumsum(self, dim, *, dtype=None)`.
 pub(crate) fn cumsum(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    scan(ctx, &a, i64::wrapping_add, |x, y| x + y)
+}
+
+/// `cumprod(self, dim, *, dtype=None)`.
+pub(crate) fn cumprod(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    scan(ctx, &a, i64::wrapping_mul, |x, y| x * y)
+}
+
+/// A running `op` along `dim` (exact in i64 for integer results).
+fn scan(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'_>,
+    int_op: fn(i64, i64) -> i64,
+    float_op: fn(f64, f64) -> f64,
+) -> Result<Vec<IValue>> {
     let t = a.tensor(0)?;
     ctx.check(t, "self")?;
     let dim = wrap(ctx.op, a.int(1)?, t.dim())?;
@@ -39,16 +54,11 @@ pub(crate) fn cumsum(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
     let strides = contiguous_strides(&shape);
     let out = if dtype.is_integral(true) && t.dtype().is_integral(true) {
         ctx.output_i64(&shape, &strides, dtype, || {
-            Ok(running(
-                &t.read_i64(ctx.op)?,
-                &shape,
-                dim,
-                i64::wrapping_add,
-            ))
+            Ok(running(&t.read_i64(ctx.op)?, &shape, dim, int_op))
         })?
     } else {
         ctx.output(&shape, &strides, dtype, || {
-            Ok(running(&t.read_f64(ctx.op)?, &shape, dim, |x, y| x + y))
+            Ok(running(&t.read_f64(ctx.op)?, &shape, dim, float_op))
         })?
     };
     Ok(vec![out.into()])
