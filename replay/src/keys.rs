@@ -53,7 +53,12 @@ pub fn op_key(op: &OpCall, view: &TraceView<'_>, k: &mut String) {
     }
     k.push_str("-> ");
     for value in &op.outputs {
-        value_key(value, k);
+        // A Python-float result (`Tensor.item()`) is a value: the values
+        // check compares it within tolerance.
+        match value {
+            Value::Float(_) => k.push_str("float"),
+            other => value_key(other, k),
+        }
         k.push(' ');
     }
     push(k, format_args!("keys={}", op.keyset.join(",")));

@@ -7,7 +7,7 @@
 //! the op itself is wrong — and **propagated** when some input already
 //! differed.
 
-use ft_trace::{AutogradEvent, Digest, DispatchEvent, EventBody, TensorRef};
+use ft_trace::{AutogradEvent, Digest, DispatchEvent, EventBody, OpCall, TensorRef, Value};
 
 use crate::report::{ValueFailure, ValueSummary};
 use crate::trace_data::TraceView;
@@ -217,18 +217,7 @@ pub fn compare(
                     summary.max_abs = summary.max_abs.max(errors.max_abs);
                     summary.max_rel = summary.max_rel.max(errors.max_rel);
                     if errors.bad > 0 {
-                        let agreement: Vec<Option<bool>> = exp_ins
-                            .iter()
-                            .zip(&act_ins)
-                            .map(|(ei, ai)| input_agrees(expected, actual, ei, ai, tol))
-                            .collect();
-                        let drift = if agreement.contains(&Some(false)) {
-                            "propagated"
-                        } else if agreement.iter().all(|x| *x == Some(true)) {
-                            "local"
-                        } else {
-                            "unknown"
-                        };
+                        let drift = drift_of(expected, actual, &exp_ins, &act_ins, tol);
                         summary.failures.push(ValueFailure {
                             op: name.clone(),
                             output: k,
@@ -244,8 +233,85 @@ pub fn compare(
                 }
             }
         }
+        if let (
+            EventBody::Dispatch(DispatchEvent::Op(eo)),
+            EventBody::Dispatch(DispatchEvent::Op(ao)),
+        ) = (&ee.body, &ae.body)
+        {
+            let drift = || drift_of(expected, actual, &exp_ins, &act_ins, tol);
+            compare_numbers(eo, ao, (ee.seq, ae.seq), tol, drift, &mut summary);
+        }
     }
     summary
+}
+
+/// `local` when every input agrees, `propagated` when one differs.
+fn drift_of(
+    expected: &TraceView<'_>,
+    actual: &TraceView<'_>,
+    exp_ins: &[&TensorRef],
+    act_ins: &[&TensorRef],
+    tol: &Tolerances,
+) -> &'static str {
+    let agreement: Vec<Option<bool>> = exp_ins
+        .iter()
+        .zip(act_ins)
+        .map(|(ei, ai)| input_agrees(expected, actual, ei, ai, tol))
+        .collect();
+    if agreement.contains(&Some(false)) {
+        "propagated"
+    } else if agreement.iter().all(|x| *x == Some(true)) {
+        "local"
+    } else {
+        "unknown"
+    }
+}
+
+/// Compares the Python-float results of an op (`Tensor.item()`'s
+/// `_local_scalar_dense`) within the tolerance of the dtype of the op's
+/// first tensor argument: the number is that tensor's element, so it may
+/// differ by the same rounding. (The dispatch key records only that the
+/// result is a float.)
+fn compare_numbers(
+    eo: &OpCall,
+    ao: &OpCall,
+    (expected_seq, actual_seq): (u64, u64),
+    tol: &Tolerances,
+    drift: impl Fn() -> &'static str,
+    summary: &mut ValueSummary,
+) {
+    let dtype = eo
+        .args
+        .iter()
+        .flat_map(|(_, v)| v.tensors())
+        .next()
+        .map_or("float64", |t| t.dtype.as_str());
+    for (k, (ev, av)) in eo.outputs.iter().zip(&ao.outputs).enumerate() {
+        let (Value::Float(e), Value::Float(a)) = (ev, av) else {
+            continue;
+        };
+        summary.compared += 1;
+        if e.to_bits() == a.to_bits() {
+            summary.identical += 1;
+            continue;
+        }
+        let errors = errors(&[*e], &[*a], tol.for_dtype(dtype));
+        summary.max_abs = summary.max_abs.max(errors.max_abs);
+        summary.max_rel = summary.max_rel.max(errors.max_rel);
+        if errors.bad > 0 {
+            summary.failures.push(ValueFailure {
+                op: eo.op.clone(),
+                output: k,
+                expected_seq,
+                actual_seq,
+                max_abs: errors.max_abs,
+                max_rel: errors.max_rel,
+                bad_elements: errors.bad,
+                numel: 1,
+                drift: drift(),
+            });
+        }
+    }
 }
 
 #[cfg(test)]

@@ -252,6 +252,18 @@ impl ReductionOps<'_> {
         )
     }
 
+    /// `x.contiguous()` of a non-contiguous `x`:
+    /// `aten.clone.default(x, memory_format=contiguous_format)`.
+    pub(crate) fn contiguous(&mut self, x: &Tensor) -> Result<Tensor> {
+        self.call(
+            "aten.clone.default",
+            vec![
+                x.into(),
+                IValue::MemoryFormat(crate::tensor::options::MemoryFormat::Contiguous),
+            ],
+        )
+    }
+
     /// `aten.cat.default(tensors, dim)`.
     pub(crate) fn cat(&mut self, tensors: Vec<Tensor>, dim: i64) -> Result<Tensor> {
         self.call(

@@ -518,13 +518,13 @@ impl BackwardFn for ProdBackward {
         let mut ops = ReductionOps(&mut *ctx.rt);
         let grad = match self.dim {
             None => {
-                if !input.is_contiguous() {
-                    return Err(RuntimeError::unsupported(
-                        "ProdBackward0",
-                        "a non-contiguous input",
-                    ));
-                }
-                let flat = ops.view(&input, &[-1])?;
+                // `input.contiguous()`: a `clone` only when needed.
+                let dense = if input.is_contiguous() {
+                    input.clone()
+                } else {
+                    ops.contiguous(&input)?
+                };
+                let flat = ops.view(&dense, &[-1])?;
                 let g = prod_safe_zeros_backward(&mut ops, &g, &flat, 0)?;
                 ops.view(&g, input.shape())?
             }

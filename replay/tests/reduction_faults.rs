@@ -1,0 +1,87 @@
+//! Mutation tests of the reduction, factory and random-operator corpus: a
+//! deliberately broken kernel or node of this family is caught by
+//! `reduction_stats` / `reduction_factories` with the right exit code,
+//! naming the operator or node; and a random operator on the meta device
+//! replays without recorded values.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn golden(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("replay/ has a parent")
+        .join("traces")
+        .join(name)
+}
+
+/// `ft-replay --against traces/<trace> [--inject-fault <fault>]`: exit code
+/// and output.
+fn replay(trace: &str, fault: Option<&str>) -> (Option<i32>, String) {
+    let trace = golden(trace);
+    let mut args = vec!["--against", trace.to_str().expect("utf-8 path")];
+    if let Some(fault) = fault {
+        args.extend(["--inject-fault", fault]);
+    }
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_ft-replay"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run ft-replay");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    (out.status.code(), format!("{stdout}\n{stderr}"))
+}
+
+#[test]
+fn a_perturbed_mean_is_a_value_failure_naming_the_op() {
+    let (code, out) = replay(
+        "reduction_stats.torch.ftr",
+        Some("perturb=aten.mean.dim:0.01"),
+    );
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.contains("drift starts at aten.mean.dim"), "{out}");
+}
+
+#[test]
+fn a_perturbed_variance_is_a_value_failure_naming_the_op() {
+    let (code, out) = replay(
+        "reduction_stats.torch.ftr",
+        Some("perturb=aten.var.correction:0.01"),
+    );
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.contains("drift starts at aten.var.correction"), "{out}");
+}
+
+#[test]
+fn a_misnamed_max_backward_is_a_graph_divergence() {
+    // max.dim's node is MaxBackward0; the all-reduce max's is MaxBackward1.
+    let (code, out) = replay(
+        "reduction_stats.torch.ftr",
+        Some("rename-node=MaxBackward0:MaxBackward1"),
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("MaxBackward"), "{out}");
+}
+
+#[test]
+fn a_perturbed_dropout_mask_is_a_value_failure_naming_the_op() {
+    // The mask's values are PyTorch's (fed to the random op); corrupting
+    // what the kernel wrote shows as drift at `bernoulli_` itself.
+    let (code, out) = replay(
+        "reduction_factories.torch.ftr",
+        Some("perturb=aten.bernoulli_.float:0.5"),
+    );
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("drift starts at aten.bernoulli_.float"),
+        "{out}"
+    );
+}
+
+#[test]
+fn random_operators_on_meta_need_no_recorded_values() {
+    let (code, out) = replay("reduction_factories.torch.ftr", None);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("MATCH"), "{out}");
+}
