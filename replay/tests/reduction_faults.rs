@@ -67,7 +67,9 @@ fn a_misnamed_max_backward_is_a_graph_divergence() {
 #[test]
 fn a_perturbed_dropout_mask_is_a_value_failure_naming_the_op() {
     // The mask's values are PyTorch's (fed to the random op); corrupting
-    // what the kernel wrote shows as drift at `bernoulli_` itself.
+    // what the kernel wrote is a value failure of `bernoulli_` itself (its
+    // input, `empty_like`'s uninitialised output, has no value, so the
+    // drift is reported as unknown rather than local).
     let (code, out) = replay(
         "reduction_factories.torch.ftr",
         Some("perturb=aten.bernoulli_.float:0.5"),
