@@ -76,6 +76,8 @@ fn accepts(ty: &SchemaType, value: &IValue) -> bool {
             }
             (SchemaType::Int | SchemaType::SymInt, IValue::IntList(_) | IValue::Int(_)) => true,
             (SchemaType::Float, IValue::FloatList(_) | IValue::IntList(_)) => true,
+            // `Scalar[]` (`_foreach_*.ScalarList`): a list of Python numbers.
+            (SchemaType::Scalar, IValue::FloatList(_) | IValue::IntList(_)) => true,
             (SchemaType::Bool, IValue::BoolList(_)) => true,
             (SchemaType::Tensor, IValue::TensorList(_)) => true,
             (_, IValue::IntList(l)) => l.is_empty(),

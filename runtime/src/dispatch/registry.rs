@@ -114,12 +114,14 @@ impl OpEntry {
             };
         }
         match key {
+            // `_foreach_*_` (a `Tensor(a!)[]` self) have no ADInplaceOrView
+            // kernel: observed fallthrough in torch 2.15's dispatch tables.
             // `lift_fresh` (`Tensor(a) self -> Tensor(a)`, what `torch.tensor`
             // hands its result through) has no ADInplaceOrView kernel:
             // observed fallthrough in torch 2.15.
             DispatchKey::ADInplaceOrView
                 if !composite
-                    && (self.schema.is_inplace()
+                    && ((self.schema.is_inplace() && !self.schema.self_is_list())
                         || (self.schema.is_view() && self.schema.name != "lift_fresh")) =>
             {
                 Handler::Kernel
@@ -324,6 +326,8 @@ mod tests {
             ("aten.normal_.default", [A, K, F, K]),
             ("aten.zeros.default", [A, F, K, K]),
             ("aten.ones.default", [A, F, K, K]),
+            ("aten._foreach_add_.List", [A, F, F, K]),
+            ("aten._foreach_sqrt.default", [A, F, F, K]),
         ];
         for (op, want) in expected {
             let e = registry().get(op).expect("registered");

@@ -260,6 +260,13 @@ impl FunctionSchema {
                 .is_some_and(|a| a.is_write)
     }
 
+    /// Whether the first argument is a tensor list (`_foreach_*` operators).
+    pub fn self_is_list(&self) -> bool {
+        self.arguments.first().is_some_and(
+            |a| matches!(&a.ty, SchemaType::List { elem, .. } if **elem == SchemaType::Tensor),
+        )
+    }
+
     /// A view operator: it returns an alias of an input without writing it.
     pub fn is_view(&self) -> bool {
         self.returns

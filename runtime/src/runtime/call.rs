@@ -363,7 +363,8 @@ impl Runtime {
     fn apply_perturb_fault(&self, op: &str, outputs: &[IValue]) -> Result<()> {
         if let Some((target, delta)) = &self.faults.perturb
             && target == op
-            && let Some(t) = outputs.first().and_then(IValue::as_tensor)
+            // A `Tensor[]` result (`_foreach_*`): its first tensor.
+            && let Some(t) = outputs.first().and_then(|v| v.tensors().into_iter().next())
             && t.has_data()
         {
             let values: Vec<f32> = t.read_f32(op)?.into_iter().map(|v| v + delta).collect();

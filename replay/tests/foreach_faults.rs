@@ -1,0 +1,53 @@
+//! Mutation tests of the `_foreach_*` kernels: a perturbed foreach result
+//! is caught by the foreach corpus programs as a value failure (exit 3) that
+//! names the operator where the drift starts.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn golden(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("replay/ has a parent")
+        .join("traces")
+        .join(name)
+}
+
+/// `ft-replay --against GOLDEN --inject-fault perturb=OP:DELTA`.
+fn replay_perturbed(name: &str, op: &str, delta: &str) -> (Option<i32>, String) {
+    let trace = golden(name);
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_ft-replay"))
+        .arg("--against")
+        .arg(&trace)
+        .arg("--inject-fault")
+        .arg(format!("perturb={op}:{delta}"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run ft-replay");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn a_perturbed_foreach_norm_is_caught_by_clip_grad() {
+    let op = "aten._foreach_norm.Scalar";
+    let (code, stdout) = replay_perturbed("foreach_clip_grad.torch.ftr", op, "0.01");
+    assert_eq!(code, Some(3), "{stdout}");
+    assert!(
+        stdout.contains(&format!("drift starts at {op}")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_perturbed_foreach_sqrt_is_caught_by_adam() {
+    let op = "aten._foreach_sqrt.default";
+    let (code, stdout) = replay_perturbed("foreach_optimizers.torch.ftr", op, "0.01");
+    assert_eq!(code, Some(3), "{stdout}");
+    assert!(
+        stdout.contains(&format!("drift starts at {op}")),
+        "{stdout}"
+    );
+}
