@@ -11,7 +11,7 @@
 use super::super::Kernel;
 use super::super::KernelCtx;
 use super::super::iter::read_broadcast;
-use super::common::opt_tensor;
+use super::common::{opt_tensor, round_to};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -448,8 +448,11 @@ pub(crate) fn binary_cross_entropy_backward(
 }
 
 /// `binary_cross_entropy_with_logits(self, target, weight=None,
-/// pos_weight=None, reduction=1)`: with `l = 1 + (pos_weight - 1) * t`,
-/// `(1 - t) x + l (log(1 + exp(-|x|)) + max(-x, 0))`, times `weight`.
+/// pos_weight=None, reduction=1)`: `(1 - t) x - l · log_sigmoid(x)` with
+/// `l = (pos_weight - 1) t + 1` (1 without `pos_weight`), times `weight`.
+/// PyTorch composes it from tensor operations, each rounding to the
+/// input's dtype; the same steps round here (observed in torch 2.15:
+/// bfloat16 results differ by more than the tolerance otherwise).
 pub(crate) fn binary_cross_entropy_with_logits(
     ctx: &mut KernelCtx<'_>,
     a: Args<'_>,
@@ -462,10 +465,15 @@ pub(crate) fn binary_cross_entropy_with_logits(
     same_shape(ctx.op, x, target)?;
     let red = reduction(ctx.op, a.int(4)?)?;
     let shape = x.shape().to_vec();
-    let out = reduce_losses(ctx, &shape, x.dtype(), red, || {
+    let dtype = x.dtype();
+    let r = |v: f64| round_to(dtype, v);
+    let out = reduce_losses(ctx, &shape, dtype, red, || {
         let xs = x.read_f64(ctx.op)?;
         let ts = target.read_f64(ctx.op)?;
-        let ws = broadcast_weight(ctx.op, weight, &shape)?;
+        let ws = match weight {
+            Some(w) => Some(broadcast_weight(ctx.op, Some(w), &shape)?),
+            None => None,
+        };
         let pws = match pos_weight {
             Some(p) => Some(broadcast_weight(ctx.op, Some(p), &shape)?),
             None => None,
@@ -473,9 +481,13 @@ pub(crate) fn binary_cross_entropy_with_logits(
         Ok((0..xs.len())
             .map(|i| {
                 let (v, t) = (xs[i], ts[i]);
-                let log_weight = pws.as_ref().map_or(1.0, |p| 1.0 + (p[i] - 1.0) * t);
-                let softplus = (-v.abs()).exp().ln_1p() + (-v).max(0.0);
-                ws[i] * ((1.0 - t) * v + log_weight * softplus)
+                let mut log_sigmoid = r(v.min(0.0) - (-v.abs()).exp().ln_1p());
+                if let Some(p) = &pws {
+                    let log_weight = r(r(r(p[i] - 1.0) * t) + 1.0);
+                    log_sigmoid = r(log_sigmoid * log_weight);
+                }
+                let loss = r(r(r(1.0 - t) * v) - log_sigmoid);
+                ws.as_ref().map_or(loss, |w| r(loss * w[i]))
             })
             .collect())
     })?;

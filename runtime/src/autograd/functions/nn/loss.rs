@@ -13,6 +13,7 @@ use crate::autograd::saved::SavedVariable;
 use crate::autograd::{BackwardCtx, BackwardFn};
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
+use crate::runtime::Runtime;
 use crate::tensor::Tensor;
 
 /// NllLossBackward0 (`spatial = false`) and NllLoss2DBackward0.
@@ -118,5 +119,104 @@ impl BackwardFn for BinaryCrossEntropyBackward0 {
         self.self_.release();
         self.target.release();
         self.weight.iter_mut().for_each(SavedVariable::release);
+    }
+}
+
+/// BinaryCrossEntropyWithLogitsBackward0: edges (self, target). For self,
+/// PyTorch's `binary_cross_entropy_with_logits_backward` formula, observed
+/// in torch 2.15 under a dispatch mode (where every tensor counts as
+/// subclass-like, so each step is out of place):
+/// with `pos_weight`: `t = pos_weight * target`,
+/// `((t + 1) - target) * sigmoid(self) - t`; without:
+/// `sigmoid(self) - target`; then `* grad`, `* weight` if given, and
+/// `div_(numel)` for the mean. Without a dispatch mode the intermediate
+/// steps run in place (`sub_`, `mul_`), as in PyTorch.
+pub(crate) struct BinaryCrossEntropyWithLogitsBackward0 {
+    pub(crate) self_: SavedVariable,
+    pub(crate) target: SavedVariable,
+    pub(crate) weight: Option<SavedVariable>,
+    pub(crate) pos_weight: Option<SavedVariable>,
+    pub(crate) reduction: i64,
+}
+
+impl BinaryCrossEntropyWithLogitsBackward0 {
+    fn self_grad(&self, ctx: &mut BackwardCtx<'_>, g: &Tensor) -> Result<Tensor> {
+        let x = self.self_.unpack(ctx.node)?;
+        let target = self.target.unpack(ctx.node)?;
+        let rt = &mut *ctx.rt;
+        let in_place = !rt.is_dispatch_mode_active();
+        // `a op b`: out of place under a dispatch mode, else in place on `a`.
+        let mut step = |rt: &mut Runtime, name: &str, a: Tensor, b: IValue| -> Result<Tensor> {
+            let op = if in_place {
+                format!("aten.{name}_.Tensor")
+            } else {
+                format!("aten.{name}.Tensor")
+            };
+            rt.elementwise().call(&op, vec![a.into(), b])
+        };
+        let mut grad_input = match &self.pos_weight {
+            Some(pw) => {
+                let pw = pw.unpack(ctx.node)?;
+                let t = rt.mul(&pw, target.clone().into())?;
+                let t1 = rt
+                    .elementwise()
+                    .call("aten.add.Scalar", vec![t.clone().into(), IValue::Int(1)])?;
+                let log_weight = step(rt, "sub", t1, target.into())?;
+                let sig = rt
+                    .elementwise()
+                    .call("aten.sigmoid.default", vec![x.into()])?;
+                let scaled = step(rt, "mul", log_weight, sig.into())?;
+                step(rt, "sub", scaled, t.into())?
+            }
+            None => {
+                let sig = rt
+                    .elementwise()
+                    .call("aten.sigmoid.default", vec![x.into()])?;
+                step(rt, "sub", sig, target.into())?
+            }
+        };
+        grad_input = step(rt, "mul", grad_input, g.clone().into())?;
+        if let Some(w) = &self.weight {
+            let w = w.unpack(ctx.node)?;
+            grad_input = step(rt, "mul", grad_input, w.into())?;
+        }
+        if self.reduction == 1 {
+            let numel = grad_input.numel() as i64;
+            grad_input = rt.elementwise().call(
+                "aten.div_.Scalar",
+                vec![grad_input.into(), IValue::Int(numel)],
+            )?;
+        }
+        Ok(grad_input)
+    }
+}
+
+impl BackwardFn for BinaryCrossEntropyWithLogitsBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None]);
+        };
+        if ctx.needs(1) {
+            return Err(RuntimeError::unsupported(
+                "aten.binary_cross_entropy_with_logits.default",
+                "a gradient for target",
+            ));
+        }
+        let mut out = vec![None, None];
+        if ctx.needs(0) {
+            out[0] = Some(self.self_grad(ctx, &g)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.self_.release();
+        self.target.release();
+        self.weight.iter_mut().for_each(SavedVariable::release);
+        self.pos_weight.iter_mut().for_each(SavedVariable::release);
     }
 }
