@@ -959,7 +959,7 @@ class Recorder:
             return OutList([self.out_value(v, keep_value) for v in value])
         return scalar_value(value, None)
 
-    def _finish_out(self, value: Any, alive: list) -> list:
+    def _finish_out(self, value: Any, alive: list, bumped: frozenset = frozenset()) -> list:
         """Wire value of an output once autograd has finished with the call.
 
         `version` is read now (ADInplaceOrView bumps it after the kernel).
@@ -967,10 +967,14 @@ class Recorder:
         the flag the kernel returned the tensor with: a flag set afterwards
         without an operator (`torch.randn(..., requires_grad=True)`,
         `requires_grad_()`) is a set_requires_grad event. A tensor already
-        gone keeps what the call showed.
+        gone keeps what the call showed, except its version: the output of
+        an in-place op that went through ADInplaceOrView (`bumped`: the ids of
+        the op's tensor arguments then) was bumped once after the kernel
+        returned (a weight re-initialised with `uniform_` and then replaced
+        by weight tying dies before the boundary).
         """
         if isinstance(value, OutList):
-            return ftr.v_list(self._finish_out(v, alive) for v in value.items)
+            return ftr.v_list(self._finish_out(v, alive, bumped) for v in value.items)
         if not isinstance(value, OutTensor):
             return value
         wire = list(value.wire)
@@ -983,12 +987,15 @@ class Recorder:
             if info is not None:
                 info.requires_grad, info.leaf = wire[7], t.is_leaf
             alive.append(t)
+        elif wire[0] in bumped:
+            wire[8] += 1
         return ftr.v_tensor(wire)
 
     def _emit_op_event(self, op: PendingOp) -> list:
         """Writes the op event; returns the outputs that are still alive."""
         alive: list = []
-        op.wire_outputs = [self._finish_out(v, alive) for v in op.outputs]
+        bumped = bumped_tensor_ids(op)
+        op.wire_outputs = [self._finish_out(v, alive, bumped) for v in op.outputs]
         self.emit(ftr.DISPATCH, ftr.DISPATCH_OP, ftr.p_op(op.op, op.keyset, op.chain, op.args, op.wire_outputs, op.ctx))
         return alive
 
@@ -1265,6 +1272,26 @@ def live_tensors(outputs: list) -> list:
             if t is not None:
                 out.append(t)
     return out
+
+
+def bumped_tensor_ids(op: PendingOp) -> frozenset:
+    """Ids of the tensor arguments whose version ADInplaceOrView bumps after
+    the kernel of a mutating op: every tensor argument of an op whose chain
+    ran the ADInplaceOrView kernel (inference tensors skip the key)."""
+    if not op.mutates or ["ADInplaceOrView", "kernel"] not in op.chain:
+        return frozenset()
+    ids = set()
+
+    def collect(value: list) -> None:
+        if value[0] == ftr.TAG_TENSOR:
+            ids.add(value[1][0])
+        elif value[0] == ftr.TAG_LIST:
+            for item in value[1]:
+                collect(item)
+
+    for _, value in op.args:
+        collect(value)
+    return frozenset(ids)
 
 
 def tensor_version(t: torch.Tensor) -> int:

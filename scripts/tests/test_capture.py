@@ -870,3 +870,13 @@ def test_a_forked_child_writes_nothing(captures):
     result, _ = captures.get("fork_child")
     assert result.status == capture_torch.EXIT_OK, result.message
     assert [p[0] for p in ops(captures.reader("fork_child"))] == ["aten.ones.default", "aten.add.Tensor"]
+
+
+def test_a_dead_in_place_result_records_the_bumped_version(captures):
+    reader = captures.reader("inplace_result_dies")
+    uniform = [p for p in ops(reader) if p[0] == "aten.uniform_.default"]
+    assert len(uniform) == 1
+    (_, (_, self_ref)), *_ = uniform[0][3]
+    (_, out_ref) = uniform[0][4][0]
+    assert out_ref[0] == self_ref[0]
+    assert out_ref[8] == self_ref[8] + 1
