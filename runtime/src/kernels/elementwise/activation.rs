@@ -8,9 +8,9 @@
 //! do, except `hardtanh`, which clamps integers. A backward operator's result
 //! has the promoted dtype of its tensor operands.
 
-use std::f64::consts::{FRAC_1_SQRT_2, PI};
+use std::f64::consts::FRAC_1_SQRT_2;
 
-use super::common::{nary, promoted, require_floating, to_floating};
+use super::common::{Erf, nary, opmath, promoted, require_floating, round_to, to_floating, wide};
 use super::unary::write_map;
 use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
@@ -18,16 +18,17 @@ use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
 use crate::kernels::pointwise::unary;
 use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
 use crate::tensor::promote::check_inplace_cast;
 
 type Out = Result<Vec<IValue>>;
 
 /// The coefficient of the cubic term in gelu's tanh approximation.
 const GELU_CUBIC: f64 = 0.044715;
-
-fn sigmoid_value(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
-}
+/// `sqrt(2 / pi)`.
+const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
+/// `1 / sqrt(2 pi)`.
+const INV_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 
 /// `approximate` of `gelu`: `"none"` or `"tanh"`.
 fn tanh_approximation(ctx: &KernelCtx<'_>, a: &Args<'_>, i: usize) -> Result<bool> {
@@ -42,181 +43,293 @@ fn tanh_approximation(ctx: &KernelCtx<'_>, a: &Args<'_>, i: usize) -> Result<boo
     }
 }
 
-fn gelu_value(x: f64, tanh: bool) -> f64 {
+/// The per-element formula of a one-input activation.
+type Formula = Box<dyn Fn(&[f64]) -> f64>;
+
+fn gelu_formula(tanh: bool, wide: bool) -> Formula {
     if tanh {
-        let inner = (2.0 / PI).sqrt() * (x + GELU_CUBIC * x * x * x);
-        0.5 * x * (1.0 + inner.tanh())
+        Box::new(opmath!(wide, |v: [T]| {
+            let x = v[0];
+            let inner = SQRT_2_OVER_PI as T * (x + GELU_CUBIC as T * x * x * x);
+            0.5 * x * (1.0 + inner.tanh())
+        }))
     } else {
-        0.5 * x * (1.0 + libm::erf(x * FRAC_1_SQRT_2))
+        Box::new(opmath!(wide, |v: [T]| {
+            let x = v[0];
+            x * 0.5 * (1.0 + Erf::erf(x * FRAC_1_SQRT_2 as T))
+        }))
     }
 }
 
-fn gelu_grad(g: f64, x: f64, tanh: bool) -> f64 {
+fn gelu_grad_formula(tanh: bool, wide: bool) -> Formula {
     if tanh {
-        let k = (2.0 / PI).sqrt();
-        let inner = k * (x + GELU_CUBIC * x * x * x);
-        let t = inner.tanh();
-        let d_inner = k * (1.0 + 3.0 * GELU_CUBIC * x * x);
-        g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * d_inner)
+        Box::new(opmath!(wide, |v: [T]| {
+            let (g, x) = (v[0], v[1]);
+            let k = SQRT_2_OVER_PI as T;
+            let c = GELU_CUBIC as T;
+            let inner = k * (x + c * x * x * x);
+            let t = inner.tanh();
+            let left = 0.5 * x;
+            let right = 1.0 + t;
+            let left_d = 0.5 * right;
+            let right_d = left * (1.0 - t * t) * k * (1.0 + 3.0 * c * x * x);
+            g * (left_d + right_d)
+        }))
     } else {
-        let cdf = 0.5 * (1.0 + libm::erf(x * FRAC_1_SQRT_2));
-        let pdf = (-0.5 * x * x).exp() / (2.0 * PI).sqrt();
-        g * (cdf + x * pdf)
+        Box::new(opmath!(wide, |v: [T]| {
+            let (g, x) = (v[0], v[1]);
+            let cdf = 0.5 * (1.0 + Erf::erf(x * FRAC_1_SQRT_2 as T));
+            let pdf = INV_SQRT_2PI as T * (-0.5 * x * x).exp();
+            g * (cdf + x * pdf)
+        }))
     }
 }
 
 /// A float-only activation `f(x)` of `self`, out of place.
-fn activation(ctx: &KernelCtx<'_>, t: &Tensor, f: impl Fn(f64) -> f64) -> Out {
+fn activation(ctx: &KernelCtx<'_>, t: &Tensor, f: impl Fn(&[f64]) -> f64) -> Out {
     require_floating(ctx, t.dtype())?;
-    Ok(vec![unary(ctx, t, None, f)?.into()])
+    Ok(vec![unary(ctx, t, None, |x| f(&[x]))?.into()])
 }
 
 /// The in-place form of [`activation`].
-fn activation_(ctx: &KernelCtx<'_>, t: &Tensor, f: impl Fn(f64) -> f64) -> Out {
+fn activation_(ctx: &KernelCtx<'_>, t: &Tensor, f: impl Fn(&[f64]) -> f64) -> Out {
     ctx.check(t, "self")?;
     require_floating(ctx, t.dtype())?;
-    write_map(ctx, t, f)?;
+    write_map(ctx, t, |x| f(&[x]))?;
     Ok(vec![t.clone().into()])
 }
 
-/// A backward operator `f(grad, x)` over two broadcast tensors.
+/// The dtype and compute precision of a backward operator over
+/// (grad, saved).
+fn backward_dtype(ctx: &KernelCtx<'_>, g: Operand<'_>, x: Operand<'_>) -> (DType, bool) {
+    let dtype = promoted(ctx, &[g, x]);
+    (dtype, wide(dtype))
+}
+
+/// A backward operator over two broadcast tensors; `f` gets `[grad, x]`.
 fn backward2(
     ctx: &KernelCtx<'_>,
     g: Operand<'_>,
     x: Operand<'_>,
-    f: impl Fn(f64, f64) -> f64,
+    dtype: DType,
+    f: impl Fn(&[f64]) -> f64,
 ) -> Out {
-    let ops = [g, x];
-    let dtype = promoted(ctx, &ops);
-    Ok(vec![nary(ctx, &ops, dtype, |v| f(v[0], v[1]))?.into()])
+    Ok(vec![nary(ctx, &[g, x], dtype, f)?.into()])
 }
 
 /// `gelu(self, *, approximate)`.
 pub(crate) fn gelu(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let tanh = tanh_approximation(ctx, &a, 1)?;
-    activation(ctx, a.tensor(0)?, |x| gelu_value(x, tanh))
+    let t = a.tensor(0)?;
+    activation(ctx, t, gelu_formula(tanh, wide(t.dtype())))
 }
 
 /// `gelu_(self, *, approximate)`.
 pub(crate) fn gelu_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let tanh = tanh_approximation(ctx, &a, 1)?;
-    activation_(ctx, a.tensor(0)?, |x| gelu_value(x, tanh))
+    let t = a.tensor(0)?;
+    activation_(ctx, t, gelu_formula(tanh, wide(t.dtype())))
 }
 
 /// `gelu_backward(grad_output, self, *, approximate)`.
 pub(crate) fn gelu_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let tanh = tanh_approximation(ctx, &a, 2)?;
-    backward2(ctx, a.operand(0)?, a.operand(1)?, |g, x| {
-        gelu_grad(g, x, tanh)
-    })
+    let (g, x) = (a.operand(0)?, a.operand(1)?);
+    let (dtype, w) = backward_dtype(ctx, g, x);
+    backward2(ctx, g, x, dtype, gelu_grad_formula(tanh, w))
 }
 
-/// `silu(self)`: `x * sigmoid(x)`.
+fn silu_formula(wide: bool) -> Formula {
+    Box::new(opmath!(wide, |v: [T]| v[0] / (1.0 + (-v[0]).exp())))
+}
+
+/// `silu(self)`: `x / (1 + exp(-x))`.
 pub(crate) fn silu(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
-    activation(ctx, a.tensor(0)?, |x| x * sigmoid_value(x))
+    let t = a.tensor(0)?;
+    activation(ctx, t, silu_formula(wide(t.dtype())))
 }
 
 /// `silu_(self)`.
 pub(crate) fn silu_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
-    activation_(ctx, a.tensor(0)?, |x| x * sigmoid_value(x))
+    let t = a.tensor(0)?;
+    activation_(ctx, t, silu_formula(wide(t.dtype())))
 }
 
 /// `silu_backward(grad_output, self)`: `g * s * (1 + x * (1 - s))`.
 pub(crate) fn silu_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
-    backward2(ctx, a.operand(0)?, a.operand(1)?, |g, x| {
-        let s = sigmoid_value(x);
-        g * s * (1.0 + x * (1.0 - s))
-    })
+    let (g, x) = (a.operand(0)?, a.operand(1)?);
+    let (dtype, w) = backward_dtype(ctx, g, x);
+    backward2(
+        ctx,
+        g,
+        x,
+        dtype,
+        opmath!(w, |v: [T]| {
+            let s = 1.0 / (1.0 + (-v[1]).exp());
+            v[0] * s * (1.0 + v[1] * (1.0 - s))
+        }),
+    )
 }
 
 /// A "floating" activation (`sigmoid`, `tanh`): integers give the default
 /// float dtype.
-fn floating(ctx: &KernelCtx<'_>, t: &Tensor, f: fn(f64) -> f64) -> Out {
+fn floating(ctx: &KernelCtx<'_>, t: &Tensor, f: impl Fn(&[f64]) -> f64) -> Out {
     let dtype = to_floating(ctx, t.dtype());
-    Ok(vec![unary(ctx, t, Some(dtype), f)?.into()])
+    Ok(vec![unary(ctx, t, Some(dtype), |x| f(&[x]))?.into()])
 }
 
-fn floating_(ctx: &KernelCtx<'_>, t: &Tensor, f: fn(f64) -> f64) -> Out {
+fn floating_(ctx: &KernelCtx<'_>, t: &Tensor, f: impl Fn(&[f64]) -> f64) -> Out {
     ctx.check(t, "self")?;
     check_inplace_cast(ctx.op, to_floating(ctx, t.dtype()), t.dtype())?;
-    write_map(ctx, t, f)?;
+    write_map(ctx, t, |x| f(&[x]))?;
     Ok(vec![t.clone().into()])
+}
+
+fn sigmoid_formula(wide: bool) -> Formula {
+    Box::new(opmath!(wide, |v: [T]| 1.0 / (1.0 + (-v[0]).exp())))
+}
+
+fn tanh_formula(wide: bool) -> Formula {
+    Box::new(opmath!(wide, |v: [T]| v[0].tanh()))
 }
 
 /// `sigmoid(self)`.
 pub(crate) fn sigmoid(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
-    floating(ctx, a.tensor(0)?, sigmoid_value)
+    let t = a.tensor(0)?;
+    floating(ctx, t, sigmoid_formula(wide(to_floating(ctx, t.dtype()))))
 }
 
 /// `sigmoid_(self)`.
 pub(crate) fn sigmoid_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
-    floating_(ctx, a.tensor(0)?, sigmoid_value)
+    let t = a.tensor(0)?;
+    floating_(ctx, t, sigmoid_formula(wide(t.dtype())))
 }
 
-/// `sigmoid_backward(grad_output, output)`: `g * (1 - y) * y`.
+/// `sigmoid_backward(grad_output, output)`: `g * (1 - y) * y`. For float16
+/// and bfloat16 every step rounds to the dtype (observed in torch 2.15: the
+/// CPU kernel computes in the reduced type itself, unlike its neighbours).
 pub(crate) fn sigmoid_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
-    backward2(ctx, a.operand(0)?, a.operand(1)?, |g, y| g * (1.0 - y) * y)
+    let (g, y) = (a.operand(0)?, a.operand(1)?);
+    let (dtype, w) = backward_dtype(ctx, g, y);
+    if matches!(dtype, DType::Float16 | DType::BFloat16) {
+        let r = move |x: f64| round_to(dtype, x);
+        return backward2(ctx, g, y, dtype, move |v: &[f64]| {
+            r(r(v[0] * r(1.0 - v[1])) * v[1])
+        });
+    }
+    backward2(
+        ctx,
+        g,
+        y,
+        dtype,
+        opmath!(w, |v: [T]| v[0] * (1.0 - v[1]) * v[1]),
+    )
 }
 
 /// `tanh(self)`.
 pub(crate) fn tanh(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
-    floating(ctx, a.tensor(0)?, f64::tanh)
+    let t = a.tensor(0)?;
+    floating(ctx, t, tanh_formula(wide(to_floating(ctx, t.dtype()))))
 }
 
 /// `tanh_(self)`.
 pub(crate) fn tanh_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
-    floating_(ctx, a.tensor(0)?, f64::tanh)
+    let t = a.tensor(0)?;
+    floating_(ctx, t, tanh_formula(wide(t.dtype())))
 }
 
-/// `tanh_backward(grad_output, output)`: `g * (1 - y^2)`.
+/// `tanh_backward(grad_output, output)`: `g * (1 - y * y)`.
 pub(crate) fn tanh_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
-    backward2(ctx, a.operand(0)?, a.operand(1)?, |g, y| g * (1.0 - y * y))
+    let (g, y) = (a.operand(0)?, a.operand(1)?);
+    let (dtype, w) = backward_dtype(ctx, g, y);
+    backward2(
+        ctx,
+        g,
+        y,
+        dtype,
+        opmath!(w, |v: [T]| v[0] * (1.0 - v[1] * v[1])),
+    )
 }
 
 /// `softplus(self, beta, threshold)`: `log1p(exp(beta x)) / beta`, linear
 /// above the threshold.
 pub(crate) fn softplus(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let (beta, threshold) = (a.scalar(1)?, a.scalar(2)?);
-    activation(ctx, a.tensor(0)?, |x| {
-        if x * beta > threshold {
-            x
-        } else {
-            (x * beta).exp().ln_1p() / beta
-        }
-    })
+    let t = a.tensor(0)?;
+    activation(
+        ctx,
+        t,
+        opmath!(wide(t.dtype()), |v: [T]| {
+            let (x, b) = (v[0], beta as T);
+            if x * b > threshold as T {
+                x
+            } else {
+                (x * b).exp().ln_1p() / b
+            }
+        }),
+    )
 }
 
 /// `softplus_backward(grad_output, self, beta, threshold)`.
 pub(crate) fn softplus_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let (beta, threshold) = (a.scalar(2)?, a.scalar(3)?);
-    backward2(ctx, a.operand(0)?, a.operand(1)?, |g, x| {
-        if x * beta > threshold {
-            g
-        } else {
-            let z = (x * beta).exp();
-            g * z / (z + 1.0)
-        }
-    })
+    let (g, x) = (a.operand(0)?, a.operand(1)?);
+    let (dtype, w) = backward_dtype(ctx, g, x);
+    backward2(
+        ctx,
+        g,
+        x,
+        dtype,
+        opmath!(w, |v: [T]| {
+            let b = beta as T;
+            let z = (v[1] * b).exp();
+            if v[1] * b > threshold as T {
+                v[0]
+            } else {
+                v[0] * z / (z + 1.0)
+            }
+        }),
+    )
+}
+
+fn leaky_formula(slope: f64, wide: bool) -> Formula {
+    Box::new(opmath!(wide, |v: [T]| if v[0] > 0.0 {
+        v[0]
+    } else {
+        v[0] * slope as T
+    }))
 }
 
 /// `leaky_relu(self, negative_slope)`.
 pub(crate) fn leaky_relu(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let slope = a.scalar(1)?;
-    activation(ctx, a.tensor(0)?, |x| if x > 0.0 { x } else { x * slope })
+    let t = a.tensor(0)?;
+    activation(ctx, t, leaky_formula(slope, wide(t.dtype())))
 }
 
 /// `leaky_relu_(self, negative_slope)`.
 pub(crate) fn leaky_relu_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let slope = a.scalar(1)?;
-    activation_(ctx, a.tensor(0)?, |x| if x > 0.0 { x } else { x * slope })
+    let t = a.tensor(0)?;
+    activation_(ctx, t, leaky_formula(slope, wide(t.dtype())))
 }
 
 /// `leaky_relu_backward(grad_output, self, negative_slope, self_is_result)`.
 pub(crate) fn leaky_relu_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let slope = a.scalar(2)?;
-    backward2(ctx, a.operand(0)?, a.operand(1)?, |g, x| {
-        if x > 0.0 { g } else { g * slope }
-    })
+    let (g, x) = (a.operand(0)?, a.operand(1)?);
+    let (dtype, w) = backward_dtype(ctx, g, x);
+    backward2(
+        ctx,
+        g,
+        x,
+        dtype,
+        opmath!(w, |v: [T]| if v[1] > 0.0 {
+            v[0]
+        } else {
+            v[0] * slope as T
+        }),
+    )
 }
 
 fn hardtanh_value(x: f64, lo: f64, hi: f64) -> f64 {
@@ -245,8 +358,10 @@ pub(crate) fn hardtanh_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 /// where `min_val < x < max_val`, else 0.
 pub(crate) fn hardtanh_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let (lo, hi) = (a.scalar(2)?, a.scalar(3)?);
-    backward2(ctx, a.operand(0)?, a.operand(1)?, |g, x| {
-        if x <= lo || x >= hi { 0.0 } else { g }
+    let (g, x) = (a.operand(0)?, a.operand(1)?);
+    let dtype = promoted(ctx, &[g, x]);
+    backward2(ctx, g, x, dtype, |v: &[f64]| {
+        if v[1] <= lo || v[1] >= hi { 0.0 } else { v[0] }
     })
 }
 
@@ -259,22 +374,43 @@ struct Elu {
 }
 
 impl Elu {
-    fn value(self, x: f64) -> f64 {
-        if x > 0.0 {
-            x * self.scale
-        } else {
-            (x * self.input_scale).exp_m1() * self.alpha * self.scale
-        }
+    fn value(self, wide: bool) -> Formula {
+        let Elu {
+            alpha,
+            scale,
+            input_scale,
+        } = self;
+        Box::new(opmath!(wide, |v: [T]| {
+            let x = v[0];
+            if x > 0.0 {
+                x * scale as T
+            } else {
+                (x * input_scale as T).exp_m1() * alpha as T * scale as T
+            }
+        }))
     }
 
-    fn grad(self, g: f64, s: f64, is_result: bool) -> f64 {
-        if s > 0.0 {
-            g * self.scale
-        } else if is_result {
-            g * self.input_scale * (s + self.alpha * self.scale)
-        } else {
-            g * self.input_scale * self.alpha * self.scale * (s * self.input_scale).exp()
-        }
+    fn grad(self, is_result: bool, wide: bool) -> Formula {
+        let Elu {
+            alpha,
+            scale,
+            input_scale,
+        } = self;
+        Box::new(opmath!(wide, |v: [T]| {
+            let (g, s) = (v[0], v[1]);
+            let (alpha, scale, input_scale) = (alpha as T, scale as T, input_scale as T);
+            if is_result {
+                if s <= 0.0 {
+                    g * input_scale * (s + alpha * scale)
+                } else {
+                    g * scale
+                }
+            } else if s <= 0.0 {
+                g * input_scale * alpha * scale * (s * input_scale).exp()
+            } else {
+                g * scale
+            }
+        }))
     }
 }
 
@@ -289,13 +425,15 @@ fn elu_params(a: &Args<'_>, first: usize) -> Result<Elu> {
 /// `elu(self, alpha, scale, input_scale)`.
 pub(crate) fn elu(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let p = elu_params(&a, 1)?;
-    activation(ctx, a.tensor(0)?, |x| p.value(x))
+    let t = a.tensor(0)?;
+    activation(ctx, t, p.value(wide(t.dtype())))
 }
 
 /// `elu_(self, alpha, scale, input_scale)`.
 pub(crate) fn elu_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let p = elu_params(&a, 1)?;
-    activation_(ctx, a.tensor(0)?, |x| p.value(x))
+    let t = a.tensor(0)?;
+    activation_(ctx, t, p.value(wide(t.dtype())))
 }
 
 /// `elu_backward(grad_output, alpha, scale, input_scale, is_result,
@@ -303,16 +441,16 @@ pub(crate) fn elu_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 pub(crate) fn elu_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let p = elu_params(&a, 1)?;
     let is_result = a.bool(4)?;
-    backward2(ctx, a.operand(0)?, a.operand(5)?, |g, s| {
-        p.grad(g, s, is_result)
-    })
+    let (g, s) = (a.operand(0)?, a.operand(5)?);
+    let (dtype, w) = backward_dtype(ctx, g, s);
+    backward2(ctx, g, s, dtype, p.grad(is_result, w))
 }
 
 /// `relu_(self)`: `max(self, 0)` in place, NaN kept.
 pub(crate) fn relu_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let t = a.tensor(0)?;
     ctx.check(t, "self")?;
-    if t.dtype() == crate::tensor::dtype::DType::Bool {
+    if t.dtype() == DType::Bool {
         return Err(RuntimeError::UnsupportedDtype {
             op: ctx.op.to_owned(),
             arg: "self".into(),
@@ -330,16 +468,17 @@ mod tests {
     #[test]
     fn gelu_matches_reference_values() {
         // torch.nn.functional.gelu(torch.tensor([1.0], dtype=torch.float64))
-        assert!((gelu_value(1.0, false) - 0.841_344_746_068_542_9).abs() < 1e-15);
-        assert!((gelu_value(1.0, true) - 0.841_191_990_607_477_1).abs() < 1e-12);
+        assert!((gelu_formula(false, true)(&[1.0]) - 0.841_344_746_068_542_9).abs() < 1e-15);
+        assert!((gelu_formula(true, true)(&[1.0]) - 0.841_191_990_607_477_1).abs() < 1e-12);
     }
 
     #[test]
     fn gelu_gradient_matches_finite_differences() {
         for tanh in [false, true] {
             let (x, h) = (0.7, 1e-6);
-            let numeric = (gelu_value(x + h, tanh) - gelu_value(x - h, tanh)) / (2.0 * h);
-            assert!((gelu_grad(1.0, x, tanh) - numeric).abs() < 1e-8);
+            let f = gelu_formula(tanh, true);
+            let numeric = (f(&[x + h]) - f(&[x - h])) / (2.0 * h);
+            assert!((gelu_grad_formula(tanh, true)(&[1.0, x]) - numeric).abs() < 1e-8);
         }
     }
 }

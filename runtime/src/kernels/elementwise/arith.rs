@@ -10,7 +10,8 @@
 //! output type Long").
 
 use super::common::{
-    nary, nary_, nary_i64, operand_dtype, promoted, require_floating, to_floating, zero_division,
+    nary, nary_, nary_i64, operand_dtype, opmath, promoted, require_floating, to_floating, wide,
+    zero_division,
 };
 use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
@@ -57,7 +58,13 @@ pub(crate) fn sub_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let dtype = promoted(ctx, &ops);
     refuse_bool_sub(ctx, dtype)?;
     let k = alpha(ctx, &a, 2, dtype)?;
-    nary_(ctx, this, &ops, dtype, |v| v[0] - k * v[1])?;
+    nary_(
+        ctx,
+        this,
+        &ops,
+        dtype,
+        opmath!(wide(dtype), |v: [T]| v[0] - k as T * v[1]),
+    )?;
     one(this.clone())
 }
 
@@ -82,7 +89,12 @@ pub(crate) fn rsub(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let dtype = promoted(ctx, &ops);
     refuse_bool_sub(ctx, dtype)?;
     let k = alpha(ctx, &a, 2, dtype)?;
-    one(nary(ctx, &ops, dtype, |v| v[1] - k * v[0])?)
+    one(nary(
+        ctx,
+        &ops,
+        dtype,
+        opmath!(wide(dtype), |v: [T]| v[1] - k as T * v[0]),
+    )?)
 }
 
 // -- division ----------------------------------------------------------------
@@ -486,14 +498,18 @@ pub(crate) fn clamp_max_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 // -- lerp / addcmul / addcdiv ------------------------------------------------------
 
 /// `self + weight * (end - self)`, as PyTorch's `lerp` evaluates it: from
-/// the nearer end for |weight| >= 0.5, so that weight 1 gives `end` exactly.
-fn lerp_value(x: f64, end: f64, w: f64) -> f64 {
-    let diff = end - x;
-    if w.abs() < 0.5 {
-        x + w * diff
-    } else {
-        end - diff * (1.0 - w)
-    }
+/// the nearer end for |weight| >= 0.5, so that weight 1 gives `end` exactly;
+/// in the dtype's compute precision.
+fn lerp_formula(dtype: DType) -> impl Fn(&[f64]) -> f64 {
+    opmath!(wide(dtype), |v: [T]| {
+        let (x, end, w) = (v[0], v[1], v[2]);
+        let diff = end - x;
+        if w.abs() < 0.5 {
+            x + w * diff
+        } else {
+            end - diff * (1.0 - w)
+        }
+    })
 }
 
 fn lerp_dtype(ctx: &KernelCtx<'_>, ops: &[Operand<'_>]) -> Result<DType> {
@@ -520,7 +536,7 @@ fn lerp_dtype(ctx: &KernelCtx<'_>, ops: &[Operand<'_>]) -> Result<DType> {
 pub(crate) fn lerp(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let ops = [a.operand(0)?, a.operand(1)?, a.operand(2)?];
     let dtype = lerp_dtype(ctx, &ops)?;
-    one(nary(ctx, &ops, dtype, |v| lerp_value(v[0], v[1], v[2]))?)
+    one(nary(ctx, &ops, dtype, lerp_formula(dtype))?)
 }
 
 /// `lerp_.Scalar` / `lerp_.Tensor`.
@@ -528,7 +544,7 @@ pub(crate) fn lerp_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let this = a.tensor(0)?;
     let ops = [Operand::Tensor(this), a.operand(1)?, a.operand(2)?];
     let dtype = lerp_dtype(ctx, &ops)?;
-    nary_(ctx, this, &ops, dtype, |v| lerp_value(v[0], v[1], v[2]))?;
+    nary_(ctx, this, &ops, dtype, lerp_formula(dtype))?;
     one(this.clone())
 }
 
@@ -546,11 +562,22 @@ fn refuse_integer_addcdiv(ctx: &KernelCtx<'_>, ops: &[Operand<'_>]) -> Result<()
     Ok(())
 }
 
+/// `self + value * t1 * t2` in the dtype's compute precision (integers:
+/// f64, exact below 2^53).
+fn addcmul_formula(dtype: DType, value: f64) -> impl Fn(&[f64]) -> f64 {
+    opmath!(wide(dtype), |v: [T]| v[0] + value as T * v[1] * v[2])
+}
+
+/// `self + value * t1 / t2` in the dtype's compute precision.
+fn addcdiv_formula(dtype: DType, value: f64) -> impl Fn(&[f64]) -> f64 {
+    opmath!(wide(dtype), |v: [T]| v[0] + value as T * v[1] / v[2])
+}
+
 /// `addcmul(self, tensor1, tensor2, *, value)`: `self + value * t1 * t2`.
 pub(crate) fn addcmul(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let (ops, value) = addc_parts(&a)?;
     let dtype = promoted(ctx, &ops);
-    one(nary(ctx, &ops, dtype, |v| v[0] + value * v[1] * v[2])?)
+    one(nary(ctx, &ops, dtype, addcmul_formula(dtype, value))?)
 }
 
 /// `addcmul_`.
@@ -558,7 +585,7 @@ pub(crate) fn addcmul_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let this = a.tensor(0)?;
     let (ops, value) = addc_parts(&a)?;
     let dtype = promoted(ctx, &ops);
-    nary_(ctx, this, &ops, dtype, |v| v[0] + value * v[1] * v[2])?;
+    nary_(ctx, this, &ops, dtype, addcmul_formula(dtype, value))?;
     one(this.clone())
 }
 
@@ -567,7 +594,7 @@ pub(crate) fn addcdiv(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let (ops, value) = addc_parts(&a)?;
     refuse_integer_addcdiv(ctx, &ops)?;
     let dtype = promoted(ctx, &ops);
-    one(nary(ctx, &ops, dtype, |v| v[0] + value * v[1] / v[2])?)
+    one(nary(ctx, &ops, dtype, addcdiv_formula(dtype, value))?)
 }
 
 /// `addcdiv_`.
@@ -576,7 +603,7 @@ pub(crate) fn addcdiv_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let (ops, value) = addc_parts(&a)?;
     refuse_integer_addcdiv(ctx, &ops)?;
     let dtype = promoted(ctx, &ops);
-    nary_(ctx, this, &ops, dtype, |v| v[0] + value * v[1] / v[2])?;
+    nary_(ctx, this, &ops, dtype, addcdiv_formula(dtype, value))?;
     one(this.clone())
 }
 
@@ -603,7 +630,8 @@ mod tests {
 
     #[test]
     fn lerp_hits_the_end_points() {
-        assert_eq!(lerp_value(1.0, 3.0, 1.0), 3.0);
-        assert_eq!(lerp_value(1.0, 3.0, 0.0), 1.0);
+        let f = lerp_formula(DType::Float64);
+        assert_eq!(f(&[1.0, 3.0, 1.0]), 3.0);
+        assert_eq!(f(&[1.0, 3.0, 0.0]), 1.0);
     }
 }

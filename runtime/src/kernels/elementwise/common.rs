@@ -273,6 +273,60 @@ pub(crate) fn zero_division(op: &str) -> RuntimeError {
     }
 }
 
+/// Whether PyTorch computes `dtype` in double precision. Its CPU kernels
+/// compute float64 in double and every other floating dtype in float
+/// (float16 and bfloat16 are widened to float, "opmath"); a compound
+/// formula rounds after each step in that precision, which decides ties
+/// when the result is rounded to half (observed in torch 2.15:
+/// `tanh_backward` in float16 rounds `g * (1 - y * y)` computed in float).
+pub(crate) fn wide(dtype: DType) -> bool {
+    !matches!(dtype, DType::Float32 | DType::Float16 | DType::BFloat16)
+}
+
+/// `erf` in the precision of its argument.
+pub(crate) trait Erf {
+    /// The error function.
+    fn erf(self) -> Self;
+}
+
+impl Erf for f64 {
+    fn erf(self) -> f64 {
+        libm::erf(self)
+    }
+}
+
+impl Erf for f32 {
+    fn erf(self) -> f32 {
+        libm::erff(self)
+    }
+}
+
+/// A per-element formula evaluated in PyTorch's compute precision:
+/// `opmath!(wide, |v: [T]| body)` gives a `Fn(&[f64]) -> f64` whose body
+/// sees the operands as `v: &[T]`, with `T` = f64 when `wide` and f32
+/// otherwise (parameters enter the body as `p as T`). At most four operands.
+macro_rules! opmath {
+    ($wide:expr, |$v:ident : [$t:ident]| $body:expr) => {{
+        let wide: bool = $wide;
+        move |row: &[f64]| -> f64 {
+            if wide {
+                #[allow(dead_code)]
+                type $t = f64;
+                let $v: &[f64] = row;
+                $body
+            } else {
+                #[allow(dead_code)]
+                type $t = f32;
+                let buf: [f32; 4] =
+                    std::array::from_fn(|i| row.get(i).copied().unwrap_or(0.0) as f32);
+                let $v: &[f32] = &buf[..row.len().min(4)];
+                f64::from($body)
+            }
+        }
+    }};
+}
+pub(crate) use opmath;
+
 #[cfg(test)]
 mod tests {
     use super::*;
