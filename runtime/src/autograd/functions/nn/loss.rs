@@ -146,7 +146,7 @@ impl BinaryCrossEntropyWithLogitsBackward0 {
         let rt = &mut *ctx.rt;
         let in_place = !rt.is_dispatch_mode_active();
         // `a op b`: out of place under a dispatch mode, else in place on `a`.
-        let mut step = |rt: &mut Runtime, name: &str, a: Tensor, b: IValue| -> Result<Tensor> {
+        let step = |rt: &mut Runtime, name: &str, a: Tensor, b: IValue| -> Result<Tensor> {
             let op = if in_place {
                 format!("aten.{name}_.Tensor")
             } else {
