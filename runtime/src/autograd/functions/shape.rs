@@ -72,7 +72,7 @@ impl BackwardFn for UnsqueezeBackward0 {
 }
 
 /// `squeeze.dim(dim)`: `unsqueeze_to(grad, dim, self_sizes)` — re-inserts the
-/// dimension only when the forward actually removed it.
+/// (wrapped) dimension only when the forward actually removed it.
 pub(crate) struct SqueezeBackward1 {
     pub(crate) dim: i64,
     pub(crate) self_sizes: Vec<i64>,
@@ -87,13 +87,13 @@ impl BackwardFn for SqueezeBackward1 {
         let Some(g) = single(grads) else {
             return Ok(vec![None]);
         };
+        // The dim is wrapped first (observed: `squeeze(-1)` of a 3-D input
+        // unsqueezes at 2).
         let ndim = self.self_sizes.len();
-        let removed = crate::tensor::strides::wrap_dim(self.dim, ndim)
-            .is_some_and(|d| ndim > 0 && self.self_sizes[d] == 1);
-        Ok(vec![Some(if removed {
-            ctx.rt.unsqueeze(&g, self.dim)?
-        } else {
-            g
+        let removed = wrap_dim(self.dim, ndim).filter(|&d| ndim > 0 && self.self_sizes[d] == 1);
+        Ok(vec![Some(match removed {
+            Some(d) => ctx.rt.unsqueeze(&g, d as i64)?,
+            None => g,
         })])
     }
 }
