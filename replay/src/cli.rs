@@ -68,6 +68,10 @@ pub struct Args {
     #[arg(long)]
     pub atol: Option<f64>,
 
+    /// Print how long each phase took (load, replay on the runtime, diff) on stderr.
+    #[arg(long)]
+    pub timings: bool,
+
     /// Write timestamps of 0 into --out so the file is byte-reproducible.
     #[arg(long)]
     pub zero_timestamps: bool,

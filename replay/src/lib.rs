@@ -81,7 +81,9 @@ fn run_inner(args: &Args) -> Result<Exit, ReplayError> {
         .against
         .as_deref()
         .ok_or_else(|| ReplayError::Usage("--against TORCH.ftr is required".into()))?;
+    let started = std::time::Instant::now();
     let expected = TraceData::load(against)?;
+    let loaded = started.elapsed();
     let actual = match &args.ours {
         Some(path) => TraceData::load(path)?,
         None => {
@@ -100,7 +102,17 @@ fn run_inner(args: &Args) -> Result<Exit, ReplayError> {
             run.into_trace_data()
         }
     };
+    let replayed = started.elapsed();
     let report = diff(&expected, &actual, &tolerances);
+    if args.timings {
+        let diffed = started.elapsed();
+        eprintln!(
+            "timings: load {:.3} ms, replay {:.3} ms, diff {:.3} ms",
+            loaded.as_secs_f64() * 1e3,
+            (replayed - loaded).as_secs_f64() * 1e3,
+            (diffed - replayed).as_secs_f64() * 1e3
+        );
+    }
     if let Some(path) = &args.perfetto {
         let doc = perfetto::to_chrome_trace(&expected, &actual, &report);
         write_file(
