@@ -97,3 +97,6 @@ fn random_ops(op: &str) -> Option<Kernel> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,229 @@
+//! Behaviour of the family's kernels through [`crate::Runtime::call`]:
+//! result dtypes, PyTorch's error messages, empty and 0-dim inputs, and
+//! random kernels on meta.
+
+use crate::device::Device;
+use crate::error::Result;
+use crate::ivalue::IValue;
+use crate::runtime::Runtime;
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+use crate::tensor::strides::contiguous_strides;
+
+fn tensor(shape: &[i64], dtype: DType, values: &[f64]) -> Tensor {
+    Tensor::from_f64("test", shape, &contiguous_strides(shape), dtype, values).expect("tensor")
+}
+
+fn call(op: &str, args: Vec<IValue>) -> Result<Vec<IValue>> {
+    Runtime::new().call(op, args)
+}
+
+fn out(op: &str, args: Vec<IValue>) -> Tensor {
+    call(op, args)
+        .expect("call")
+        .into_iter()
+        .next()
+        .and_then(IValue::into_tensor)
+        .expect("a tensor result")
+}
+
+fn error(op: &str, args: Vec<IValue>) -> String {
+    call(op, args).expect_err("an error").to_string()
+}
+
+#[test]
+fn mean_refuses_integers_and_averages_floats() {
+    let ints = tensor(&[2], DType::Int64, &[1.0, 2.0]);
+    assert!(
+        error("aten.mean.default", vec![ints.clone().into()]).contains(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: Long"
+        )
+    );
+    let m = out(
+        "aten.mean.default",
+        vec![ints.into(), IValue::Dtype(DType::Float32)],
+    );
+    assert_eq!(
+        (m.dtype(), m.to_f64_vec().expect("values")),
+        (DType::Float32, vec![1.5])
+    );
+    let empty = tensor(&[0], DType::Float32, &[]);
+    assert!(
+        out("aten.mean.default", vec![empty.into()])
+            .to_f64_vec()
+            .expect("v")[0]
+            .is_nan()
+    );
+}
+
+#[test]
+fn integer_and_bool_sums_products_and_scans_are_long() {
+    let flags = tensor(&[3], DType::Bool, &[1.0, 0.0, 1.0]);
+    for op in ["aten.sum.default", "aten.prod.default"] {
+        assert_eq!(
+            out(op, vec![flags.clone().into()]).dtype(),
+            DType::Int64,
+            "{op}"
+        );
+    }
+    let scan = out("aten.cumsum.default", vec![flags.into(), IValue::Int(0)]);
+    assert_eq!(scan.dtype(), DType::Int64);
+    assert_eq!(scan.to_i64_vec().expect("v"), vec![1, 1, 2]);
+    let small = tensor(&[2, 2], DType::Int8, &[1.0, 2.0, 3.0, 4.0]);
+    let p = out("aten.prod.dim_int", vec![small.into(), IValue::Int(-1)]);
+    assert_eq!(
+        (p.dtype(), p.to_i64_vec().expect("v")),
+        (DType::Int64, vec![2, 12])
+    );
+}
+
+#[test]
+fn max_dim_returns_values_and_first_indices() {
+    let t = tensor(
+        &[2, 3],
+        DType::Float32,
+        &[1.0, 5.0, 5.0, f64::NAN, 0.0, 9.0],
+    );
+    let r = call("aten.max.dim", vec![t.into(), IValue::Int(-1)]).expect("call");
+    let values = r[0].as_tensor().expect("values").to_f64_vec().expect("v");
+    let indices = r[1].as_tensor().expect("indices");
+    assert_eq!(values[0], 5.0);
+    assert!(values[1].is_nan());
+    assert_eq!(indices.dtype(), DType::Int64);
+    assert_eq!(indices.to_i64_vec().expect("v"), vec![1, 0]);
+}
+
+#[test]
+fn extrema_errors_match_pytorch() {
+    let empty = tensor(&[0], DType::Float32, &[]);
+    assert!(
+        error("aten.max.default", vec![empty.into()])
+            .contains("max(): Expected reduction dim to be specified for input.numel() == 0.")
+    );
+    let flags = tensor(&[2], DType::Bool, &[1.0, 0.0]);
+    assert!(
+        error("aten.argmax.default", vec![flags.into()])
+            .contains("argmax(): does not support bool input")
+    );
+    let t = tensor(&[2, 2], DType::Float32, &[1.0, 2.0, 3.0, 4.0]);
+    assert!(
+        error("aten.max.dim", vec![t.clone().into(), IValue::Int(3)])
+            .contains("Dimension out of range (expected to be in range of [-2, 1], but got 3)")
+    );
+    let a = out(
+        "aten.argmax.default",
+        vec![t.into(), IValue::None, IValue::Bool(true)],
+    );
+    assert_eq!(a.shape(), &[1, 1]);
+    assert_eq!(a.to_i64_vec().expect("v"), vec![3]);
+}
+
+#[test]
+fn variance_of_one_element_is_nan_and_integers_are_refused() {
+    let one = tensor(&[1], DType::Float32, &[2.0]);
+    assert!(
+        out("aten.var.correction", vec![one.into()])
+            .to_f64_vec()
+            .expect("v")[0]
+            .is_nan()
+    );
+    let ints = tensor(&[2], DType::Int32, &[1.0, 2.0]);
+    assert!(
+        error("aten.std.correction", vec![ints.into()])
+            .contains("std and var only support floating point and complex dtypes")
+    );
+}
+
+#[test]
+fn logical_reductions_keep_uint8() {
+    let bytes = tensor(&[2], DType::UInt8, &[1.0, 2.0]);
+    assert_eq!(
+        out("aten.all.default", vec![bytes.into()]).dtype(),
+        DType::UInt8
+    );
+    let floats = tensor(&[2], DType::Float32, &[0.0, 2.0]);
+    let any = out("aten.any.default", vec![floats.into()]);
+    assert_eq!(
+        (any.dtype(), any.to_i64_vec().expect("v")),
+        (DType::Bool, vec![1])
+    );
+}
+
+#[test]
+fn item_returns_a_number_of_the_tensor_kind() {
+    let cases = [
+        (DType::Float16, 1.5, "float"),
+        (DType::UInt8, 200.0, "int"),
+        (DType::Bool, 1.0, "bool"),
+    ];
+    for (dtype, v, kind) in cases {
+        let t = tensor(&[], dtype, &[v]);
+        let r = call("aten._local_scalar_dense.default", vec![t.into()]).expect("item");
+        assert_eq!(r[0].kind(), kind, "{dtype}");
+    }
+    let two = tensor(&[2], DType::Float32, &[1.0, 2.0]);
+    assert!(
+        error("aten._local_scalar_dense.default", vec![two.into()])
+            .contains("a Tensor with 2 elements cannot be converted to Scalar")
+    );
+}
+
+#[test]
+fn factories_infer_dtypes_from_their_numbers() {
+    let ints = out(
+        "aten.arange.start_step",
+        vec![IValue::Int(2), IValue::Int(10), IValue::Int(3)],
+    );
+    assert_eq!(
+        (ints.dtype(), ints.to_i64_vec().expect("v")),
+        (DType::Int64, vec![2, 5, 8])
+    );
+    let floats = out("aten.arange.default", vec![IValue::Float(2.0)]);
+    assert_eq!(floats.dtype(), DType::Float32);
+    assert!(
+        error("aten.arange.start", vec![IValue::Int(5), IValue::Int(1)])
+            .contains("upper bound and lower bound inconsistent with step sign")
+    );
+    let fills = [
+        (IValue::Bool(true), DType::Bool),
+        (IValue::Int(3), DType::Int64),
+        (IValue::Float(0.5), DType::Float32),
+    ];
+    for (value, dtype) in fills {
+        let f = out("aten.full.default", vec![vec![2i64].into(), value]);
+        assert_eq!(f.dtype(), dtype);
+    }
+    let eye = out("aten.eye.m", vec![IValue::Int(2), IValue::Int(3)]);
+    assert_eq!(
+        eye.to_f64_vec().expect("v"),
+        vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    );
+}
+
+#[test]
+fn random_kernels_on_meta_consume_no_values() {
+    let mut rt = Runtime::new();
+    rt.provide_random_f32(vec![1.0, 0.0]);
+    let r = rt
+        .call(
+            "aten.randint.low",
+            vec![
+                IValue::Int(0),
+                IValue::Int(5),
+                vec![2i64].into(),
+                IValue::None,
+                IValue::None,
+                IValue::Device(Device::Meta),
+            ],
+        )
+        .expect("randint on meta");
+    assert_eq!(r[0].as_tensor().expect("t").device(), Device::Meta);
+    assert_eq!(rt.pending_random_values(), 1);
+    // The queued batch goes to the next draw with data.
+    let perm = rt
+        .call("aten.randperm.default", vec![IValue::Int(2)])
+        .expect("randperm");
+    let perm = perm[0].as_tensor().expect("t");
+    assert_eq!(perm.dtype(), DType::Int64);
+    assert_eq!(perm.to_i64_vec().expect("v"), vec![1, 0]);
+}
