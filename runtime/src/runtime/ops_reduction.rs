@@ -7,9 +7,11 @@
 //! (the rest are schema defaults), so the recorded op events match.
 
 use super::Runtime;
+use crate::device::Device;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
 
 /// The runtime, seen through the typed calls of the reduction formulas.
 pub(crate) struct ReductionOps<'a>(pub(crate) &'a mut Runtime);
@@ -275,6 +277,45 @@ impl ReductionOps<'_> {
     /// `aten.cumprod.default(x, dim)`.
     pub(crate) fn cumprod(&mut self, x: &Tensor, dim: i64) -> Result<Tensor> {
         self.call("aten.cumprod.default", vec![x.into(), IValue::Int(dim)])
+    }
+
+    /// `x.to(dtype)`: `aten._to_copy.default(x, dtype=dtype)`.
+    pub(crate) fn to_dtype(&mut self, x: &Tensor, dtype: DType) -> Result<Tensor> {
+        self.call(
+            "aten._to_copy.default",
+            vec![x.into(), IValue::Dtype(dtype)],
+        )
+    }
+
+    /// `aten.scalar_tensor.default(value, dtype, layout, device)`.
+    pub(crate) fn scalar_tensor(
+        &mut self,
+        value: f64,
+        dtype: DType,
+        device: Device,
+    ) -> Result<Tensor> {
+        self.call(
+            "aten.scalar_tensor.default",
+            vec![
+                IValue::Float(value),
+                IValue::Dtype(dtype),
+                IValue::Layout(crate::tensor::options::Layout::Strided),
+                IValue::Device(device),
+            ],
+        )
+    }
+
+    /// `aten.where.self(condition, a, b)`.
+    pub(crate) fn where_self(
+        &mut self,
+        condition: &Tensor,
+        a: &Tensor,
+        b: &Tensor,
+    ) -> Result<Tensor> {
+        self.call(
+            "aten.where.self",
+            vec![condition.into(), a.into(), b.into()],
+        )
     }
 
     /// `aten._local_scalar_dense.default(x)` (`x.item()`).

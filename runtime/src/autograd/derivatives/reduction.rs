@@ -10,7 +10,7 @@
 //! | `var.correction` | VarBackward0 | self, dim, correction, keepdim |
 //! | `std.correction` | StdBackward0 | self, dim, correction, keepdim, result |
 //! | `prod` / `prod.dim_int` | ProdBackward0 / ProdBackward1 | self, dim, keepdim, result |
-//! | `cumsum` | CumsumBackward0 | dim |
+//! | `cumsum` | CumsumBackward0 | dim, self dtype |
 //! | `linalg_vector_norm` | LinalgVectorNormBackward0 | self, ord, dim, keepdim, result |
 //!
 //! Not differentiable: `argmax`/`argmin`, `all`/`any`, `_local_scalar_dense`
@@ -115,7 +115,10 @@ fn reductions(op: &str) -> Option<Differentiability> {
             }))
         })),
         "aten.cumsum.default" => D(derivative!("CumsumBackward0", &[0], |a, _| {
-            Ok(Box::new(CumsumBackward0 { dim: int(a, 1) }))
+            Ok(Box::new(CumsumBackward0 {
+                dim: int(a, 1),
+                self_dtype: tensor(a, 0)?.dtype(),
+            }))
         })),
         "aten.linalg_vector_norm.default" => {
             D(derivative!("LinalgVectorNormBackward0", &[0], |a, _| {

@@ -15,6 +15,7 @@ use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::runtime::ops_reduction::ReductionOps;
 use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
 use crate::tensor::strides::wrap_dim;
 
 fn unpack(saved: &Option<SavedVariable>, ctx: &BackwardCtx<'_>) -> Result<Tensor> {
@@ -328,8 +329,11 @@ fn correction_of(c: &IValue) -> f64 {
 /// PyTorch's `var_backward(grad, self, dim, correction, keepdim)`:
 /// `(2 / (n - correction)) * grad * (self - self.mean(dim, keepdim=True))`,
 /// with `grad` first given back the reduced dimensions (for inputs of more
-/// than one dimension without `keepdim`). Observed order: `mean`, `sub`,
-/// `mul.Scalar`, `mul.Tensor`.
+/// than one dimension without `keepdim`); `n` is the product of the
+/// reduced sizes (1 for an empty `dim` list, as in PyTorch). Observed
+/// order: `mean`, `sub`, `mul.Scalar`, `mul.Tensor`. Without `dim` and no
+/// degrees of freedom left, PyTorch multiplies by
+/// `where(self == self.mean(), nan, inf)` instead.
 fn var_backward(
     ops: &mut ReductionOps<'_>,
     grad: Tensor,
@@ -346,23 +350,41 @@ fn var_backward(
                 grad
             };
             let mean = ops.mean_dim(input, dims, true)?;
-            let n = mean_count(input.shape(), Some(dims));
+            let n: i64 = dims
+                .iter()
+                .filter_map(|&d| wrap_dim(d, input.dim()))
+                .filter_map(|w| input.shape().get(w))
+                .product();
             (grad, ops.sub(input, &mean)?, n)
         }
         _ => {
+            let dof = input.numel() as f64 - correction;
             let mean = ops.mean(input)?;
+            if dof <= 0.0 {
+                return no_degrees_of_freedom(ops, &grad, input, &mean);
+            }
             (grad, ops.sub(input, &mean)?, input.numel() as i64)
         }
     };
-    let dof = n as f64 - correction;
-    if dof <= 0.0 {
-        return Err(RuntimeError::unsupported(
-            "VarBackward0",
-            "a variance with no degrees of freedom (at::where in the gradient)",
-        ));
-    }
-    let scaled = ops.mul_scalar(&grad, IValue::Float(2.0 / dof))?;
+    let scaled = ops.mul_scalar(&grad, IValue::Float(2.0 / (n as f64 - correction)))?;
     ops.mul(&scaled, &centered)
+}
+
+/// `grad * where(self == self.mean(), nan, inf)`: the two scalars become
+/// `scalar_tensor`s of the default dtype, built right to left (observed in
+/// torch 2.15: `inf` first).
+fn no_degrees_of_freedom(
+    ops: &mut ReductionOps<'_>,
+    grad: &Tensor,
+    input: &Tensor,
+    mean: &Tensor,
+) -> Result<Tensor> {
+    let at_mean = ops.eq(input, mean)?;
+    let dtype = ops.0.default_dtype();
+    let inf = ops.scalar_tensor(f64::INFINITY, dtype, at_mean.device())?;
+    let nan = ops.scalar_tensor(f64::NAN, dtype, at_mean.device())?;
+    let factor = ops.where_self(&at_mean, &nan, &inf)?;
+    ops.mul(grad, &factor)
 }
 
 /// `var.correction(self, dim, correction, keepdim)`.
@@ -504,8 +526,12 @@ impl BackwardFn for ProdBackward {
         let Some(g) = single(grads) else {
             return Ok(vec![None]);
         };
-        let input = self.self_.unpack(ctx.node)?;
+        let mut input = self.self_.unpack(ctx.node)?;
         let result = unpack(&self.result, ctx)?;
+        // `self.to(grad.scalar_type())` (`prod(dtype=...)`) comes first.
+        if input.dtype() != g.dtype() {
+            input = ReductionOps(&mut *ctx.rt).to_dtype(&input, g.dtype())?;
+        }
         if input.dim() == 0 {
             return Ok(vec![Some(g)]);
         }
@@ -560,6 +586,9 @@ impl BackwardFn for ProdBackward {
 /// `grad.flip(dim).cumsum(dim).flip(dim)` (`dim` as given).
 pub(crate) struct CumsumBackward0 {
     pub(crate) dim: i64,
+    /// `self`'s dtype: `grad.to(self.scalar_type())` comes first (an
+    /// `_to_copy` when `cumsum` was given another `dtype`).
+    pub(crate) self_dtype: DType,
 }
 
 impl BackwardFn for CumsumBackward0 {
@@ -568,16 +597,19 @@ impl BackwardFn for CumsumBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = single(grads) else {
+        let Some(mut g) = single(grads) else {
             return Ok(vec![None]);
         };
+        let mut ops = ReductionOps(&mut *ctx.rt);
+        if g.dtype() != self.self_dtype {
+            g = ops.to_dtype(&g, self.self_dtype)?;
+        }
         let size = wrap_dim(self.dim, g.dim())
             .and_then(|d| g.shape().get(d).copied())
             .unwrap_or(1);
         if g.numel() <= 1 || size == 1 {
             return Ok(vec![Some(g)]);
         }
-        let mut ops = ReductionOps(&mut *ctx.rt);
         let flipped = ops.flip(&g, &[self.dim])?;
         let summed = ops.cumsum(&flipped, self.dim)?;
         Ok(vec![Some(ops.flip(&summed, &[self.dim])?)])
