@@ -44,6 +44,8 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.scatter_add_.default" => gather::scatter_add_,
         "aten.index_select.default" => gather::index_select,
         "aten.index_add.default" => gather::index_add,
+        "aten.index_fill.int_Scalar" => gather::index_fill,
+        "aten.index_fill_.int_Scalar" => gather::index_fill_,
         "aten.index.Tensor" => advanced::index,
         "aten.index_put.default" => advanced::index_put,
         "aten.index_put_.default" => advanced::index_put_,

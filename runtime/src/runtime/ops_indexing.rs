@@ -151,6 +151,20 @@ impl Runtime {
         )
     }
 
+    /// `aten.index_fill.int_Scalar(x, dim, index, value)`.
+    pub(crate) fn index_fill(
+        &mut self,
+        x: &Tensor,
+        dim: i64,
+        index: &Tensor,
+        value: IValue,
+    ) -> Result<Tensor> {
+        self.call1(
+            "aten.index_fill.int_Scalar",
+            vec![x.into(), IValue::Int(dim), index.into(), value],
+        )
+    }
+
     /// `aten.scatter_add.default(x, dim, index, src)`.
     pub(crate) fn scatter_add(
         &mut self,

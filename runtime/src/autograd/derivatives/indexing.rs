@@ -17,22 +17,24 @@
 //! | `flip` | FlipBackward0 | self | dims |
 //! | `tril` / `triu` | TrilBackward0 / TriuBackward0 | self | diagonal |
 //! | `gather` | GatherBackward0 | self | self sizes, dim, index |
-//! | `scatter.src` | ScatterBackward0 | self, src | dim, index |
-//! | `scatter.value` | ScatterBackward1 | self | dim, index |
-//! | `scatter_add` | ScatterAddBackward0 | self, src | dim, index |
+//! | `scatter.src`, `scatter_.src` | ScatterBackward0 | self, src | dim, index |
+//! | `scatter.value`, `scatter_.value` | ScatterBackward1 | self | dim, index |
+//! | `scatter_add`, `scatter_add_` | ScatterAddBackward0 | self, src | dim, index |
+//! | `index_fill.int_Scalar`, `index_fill_.int_Scalar` | IndexFillBackward0 | self | dim, index |
 //! | `index_select` | IndexSelectBackward0 | self | self sizes, dim, index |
 //! | `index.Tensor` | IndexBackward0 | self | self sizes, indices |
 //! | `index_put`, `index_put_` | IndexPutBackward0 | self, values | indices, accumulate, values sizes and options |
 //! | `embedding` | EmbeddingBackward0 | weight | indices, num_weights, padding_idx, scale_grad_by_freq, sparse |
 //!
-//! The in-place scatters and `slice_backward`, `index_add`,
-//! `embedding_dense_backward` (reached only from backward formulas here)
-//! have no rows: recording a graph through them is refused.
+//! `slice_backward`, `index_add`, `embedding_dense_backward` (reached only
+//! from backward formulas here) have no rows: recording a graph through
+//! them is refused.
 
 use super::{Derivative, Differentiability, arg, derivative, int, int_list, tensor};
 use crate::autograd::functions::indexing::{
-    EmbeddingBackward0, FlipBackward0, GatherBackward0, IndexBackward0, IndexPutBackward0,
-    IndexSelectBackward0, SavedIndices, ScatterAddBackward0, ScatterBackward, TriangleBackward,
+    EmbeddingBackward0, FlipBackward0, GatherBackward0, IndexBackward0, IndexFillBackward0,
+    IndexPutBackward0, IndexSelectBackward0, SavedIndices, ScatterAddBackward0, ScatterBackward,
+    TriangleBackward,
 };
 use crate::autograd::functions::join::{CatBackward0, RepeatBackward0};
 use crate::autograd::functions::shape::{
@@ -209,26 +211,32 @@ fn indexing(op: &str) -> Option<Differentiability> {
                 sparse_grad: matches!(a.get(3), Some(IValue::Bool(true))),
             }))
         })),
-        "aten.scatter.src" => D(derivative!("ScatterBackward0", &[0, 3], |a, _| {
-            Ok(Box::new(ScatterBackward {
-                dim: int(a, 1),
-                index: saved(a, 2)?,
-                has_src: true,
+        "aten.scatter.src" | "aten.scatter_.src" => {
+            D(derivative!("ScatterBackward0", &[0, 3], |a, _| {
+                Ok(Box::new(ScatterBackward {
+                    dim: int(a, 1),
+                    index: saved(a, 2)?,
+                    has_src: true,
+                }))
             }))
-        })),
-        "aten.scatter.value" => D(derivative!("ScatterBackward1", &[0], |a, _| {
-            Ok(Box::new(ScatterBackward {
-                dim: int(a, 1),
-                index: saved(a, 2)?,
-                has_src: false,
+        }
+        "aten.scatter.value" | "aten.scatter_.value" => {
+            D(derivative!("ScatterBackward1", &[0], |a, _| {
+                Ok(Box::new(ScatterBackward {
+                    dim: int(a, 1),
+                    index: saved(a, 2)?,
+                    has_src: false,
+                }))
             }))
-        })),
-        "aten.scatter_add.default" => D(derivative!("ScatterAddBackward0", &[0, 3], |a, _| {
-            Ok(Box::new(ScatterAddBackward0 {
-                dim: int(a, 1),
-                index: saved(a, 2)?,
+        }
+        "aten.scatter_add.default" | "aten.scatter_add_.default" => {
+            D(derivative!("ScatterAddBackward0", &[0, 3], |a, _| {
+                Ok(Box::new(ScatterAddBackward0 {
+                    dim: int(a, 1),
+                    index: saved(a, 2)?,
+                }))
             }))
-        })),
+        }
         "aten.index_select.default" => D(derivative!("IndexSelectBackward0", &[0], |a, _| {
             Ok(Box::new(IndexSelectBackward0 {
                 self_sizes: tensor(a, 0)?.shape().to_vec(),
@@ -236,6 +244,14 @@ fn indexing(op: &str) -> Option<Differentiability> {
                 index: saved(a, 2)?,
             }))
         })),
+        "aten.index_fill.int_Scalar" | "aten.index_fill_.int_Scalar" => {
+            D(derivative!("IndexFillBackward0", &[0], |a, _| {
+                Ok(Box::new(IndexFillBackward0 {
+                    dim: int(a, 1),
+                    index: saved(a, 2)?,
+                }))
+            }))
+        }
         "aten.index.Tensor" => D(derivative!("IndexBackward0", &[0], |a, _| {
             Ok(Box::new(IndexBackward0 {
                 self_sizes: tensor(a, 0)?.shape().to_vec(),

@@ -1,6 +1,6 @@
 //! Backward functions of the rearranging and indexing operators: `tril`,
 //! `triu`, `flip`, `gather`, `scatter` (`src`, `value`), `scatter_add`,
-//! `index_select`, `index.Tensor`, `index_put`, `embedding`.
+//! `index_select`, `index_fill`, `index.Tensor`, `index_put`, `embedding`.
 //!
 //! Index tensors are saved as inputs (a later in-place change of one makes
 //! backward fail, as in PyTorch). Where a node has two differentiable
@@ -113,6 +113,30 @@ impl BackwardFn for ScatterBackward {
             out[1] = Some(ctx.rt.gather(&g, self.dim, &index)?);
         }
         Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.index.release();
+    }
+}
+
+/// `index_fill(dim, index, value)` with a Scalar value:
+/// `grad.index_fill(dim, index, 0)`.
+pub(crate) struct IndexFillBackward0 {
+    pub(crate) dim: i64,
+    pub(crate) index: SavedVariable,
+}
+
+impl BackwardFn for IndexFillBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let index = self.index.unpack(ctx.node)?;
+        one_to_one(ctx, grads, |ctx, g| {
+            ctx.rt.index_fill(&g, self.dim, &index, IValue::Int(0))
+        })
     }
 
     fn release_variables(&mut self) {

@@ -1,6 +1,6 @@
 //! Index-along-a-dimension kernels: `gather`, `scatter` (`src` / `value`,
 //! out-of-place and in-place), `scatter_add(_)`, `index_select`,
-//! `index_add`.
+//! `index_add`, `index_fill(_)` (what `x[idx] = number` dispatches).
 //!
 //! For `gather`/`scatter` along `dim` the index tensor has `self`'s rank
 //! and names, for each of its positions `c`, the coordinate along `dim`:
@@ -338,4 +338,78 @@ pub(crate) fn index_add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IVal
         },
     )?;
     Ok(vec![out.into()])
+}
+
+/// `self`'s elements with the slices `index[i]` along `dim` set to
+/// `value` (negative indices count from the end).
+fn filled_slices(
+    ctx: &KernelCtx<'_>,
+    this: &Tensor,
+    d: usize,
+    index: &Tensor,
+    value: f64,
+) -> Result<Elems> {
+    if index.dtype() != DType::Int64 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            "index_fill_(): Expected dtype int64 for index.",
+        ));
+    }
+    let idx = index_values(ctx, index, "index_fill")?;
+    let mut values = Elems::read(ctx.op, this)?;
+    let fill = Elems::F(vec![value]).cast(this.dtype());
+    let shape = this.shape();
+    let size = shape.get(d).copied().unwrap_or(1);
+    let targets = idx
+        .iter()
+        .map(|&i| super::wrap_index(ctx.op, i, d, size))
+        .collect::<Result<Vec<_>>>()?;
+    for p in 0..values.len() {
+        let c = unravel(p, shape);
+        if c.get(d).is_some_and(|at| targets.contains(at))
+            || (shape.is_empty() && !targets.is_empty())
+        {
+            values.put(p, &fill, 0, false);
+        }
+    }
+    Ok(values)
+}
+
+fn index_fill_args<'a>(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'a>,
+) -> Result<(&'a Tensor, usize, &'a Tensor, f64)> {
+    let (this, index) = (a.tensor(0)?, a.tensor(2)?);
+    ctx.check(this, "self")?;
+    ctx.check(index, "index")?;
+    if index.dim() > 1 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            "Index has to be a vector/scalar",
+        ));
+    }
+    Ok((
+        this,
+        wrap(ctx.op, a.int(1)?, this.dim())?,
+        index,
+        a.scalar(3)?,
+    ))
+}
+
+/// `index_fill.int_Scalar(self, dim, index, value)`: a copy of `self`
+/// (contiguous) with the indexed slices along `dim` set to `value`.
+pub(crate) fn index_fill(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (this, d, index, value) = index_fill_args(ctx, &a)?;
+    let shape = this.shape();
+    let out = output(ctx, shape, &contiguous_strides(shape), this.dtype(), || {
+        filled_slices(ctx, this, d, index, value)
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// `index_fill_.int_Scalar(self, dim, index, value)`.
+pub(crate) fn index_fill_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (this, d, index, value) = index_fill_args(ctx, &a)?;
+    write(ctx, this, || filled_slices(ctx, this, d, index, value))?;
+    Ok(vec![this.clone().into()])
 }
