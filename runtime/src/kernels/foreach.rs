@@ -25,6 +25,8 @@ mod copy;
 mod map;
 mod norm;
 mod ternary;
+#[cfg(test)]
+mod tests;
 mod unary;
 
 use super::{Kernel, KernelCtx};
@@ -173,26 +175,5 @@ pub(super) fn results(inplace: bool, outs: Vec<Tensor>) -> Vec<IValue> {
         Vec::new()
     } else {
         vec![IValue::TensorList(outs)]
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::ForeachCall;
-
-    #[test]
-    fn operator_names_split_into_base_inplace_and_overload() {
-        let c = ForeachCall::parse("aten._foreach_add_.List").expect("foreach");
-        assert_eq!((c.base, c.inplace, c.overload), ("add", true, "List"));
-        let c = ForeachCall::parse("aten._foreach_clamp_min.Scalar").expect("foreach");
-        assert_eq!(
-            (c.base, c.inplace, c.overload),
-            ("clamp_min", false, "Scalar")
-        );
-        let c = ForeachCall::parse("aten._foreach_zero_.default").expect("foreach");
-        assert_eq!((c.base, c.inplace, c.overload), ("zero", true, "default"));
-        assert!(ForeachCall::parse("aten.add_.Tensor").is_none());
-        assert!(super::lookup("aten._foreach_frobnicate.default").is_none());
-        assert!(super::lookup("aten._foreach_lerp_.Scalar").is_some());
     }
 }

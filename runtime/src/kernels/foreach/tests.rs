@@ -1,0 +1,216 @@
+//! Behaviour of the foreach kernels through [`crate::Runtime::call`]:
+//! per-element dtypes, in-place results, PyTorch's error messages, and
+//! meta. Expected values observed in torch 2.15.
+
+use super::ForeachCall;
+use crate::device::Device;
+use crate::error::Result;
+use crate::ivalue::IValue;
+use crate::runtime::Runtime;
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+use crate::tensor::strides::contiguous_strides;
+
+fn tensor(shape: &[i64], dtype: DType, values: &[f64]) -> Tensor {
+    Tensor::from_f64("test", shape, &contiguous_strides(shape), dtype, values).expect("tensor")
+}
+
+fn list(ts: &[&Tensor]) -> IValue {
+    IValue::TensorList(ts.iter().map(|&t| t.clone()).collect())
+}
+
+fn call(op: &str, args: Vec<IValue>) -> Result<Vec<IValue>> {
+    Runtime::new().call(op, args)
+}
+
+/// The `Tensor[]` result of an out-of-place foreach operator.
+fn outs(op: &str, args: Vec<IValue>) -> Vec<Tensor> {
+    call(op, args)
+        .expect("call")
+        .into_iter()
+        .next()
+        .map(IValue::into_tensors)
+        .expect("a list result")
+}
+
+fn error(op: &str, args: Vec<IValue>) -> String {
+    call(op, args).expect_err("an error").to_string()
+}
+
+fn values(t: &Tensor) -> (DType, Vec<f64>) {
+    (t.dtype(), t.to_f64_vec().expect("values"))
+}
+
+#[test]
+fn each_element_promotes_with_the_scalar_on_its_own() {
+    let i = tensor(&[3], DType::Int64, &[1.0, 2.0, 3.0]);
+    let h = tensor(&[2], DType::Float16, &[1.0, -2.0]);
+    let r = outs(
+        "aten._foreach_maximum.Scalar",
+        vec![list(&[&i, &h]), IValue::Float(1.5)],
+    );
+    assert_eq!(values(&r[0]), (DType::Float32, vec![1.5, 2.0, 3.0]));
+    assert_eq!(values(&r[1]), (DType::Float16, vec![1.5, 1.5]));
+    let r = outs(
+        "aten._foreach_div.Scalar",
+        vec![list(&[&i]), IValue::Int(2)],
+    );
+    assert_eq!(values(&r[0]), (DType::Float32, vec![0.5, 1.0, 1.5]));
+    // A 0-dim float64 tensor promotes as a tensor: int64 * it is float64.
+    let z = tensor(&[], DType::Float64, &[2.5]);
+    let r = outs("aten._foreach_mul.Tensor", vec![list(&[&i, &h]), z.into()]);
+    assert_eq!(r[0].dtype(), DType::Float64);
+    assert_eq!(r[1].dtype(), DType::Float16);
+}
+
+#[test]
+fn in_place_operators_write_self_return_nothing_and_keep_versions() {
+    let a = tensor(&[2], DType::Float32, &[1.0, 2.0]);
+    let b = tensor(&[2, 1], DType::Float64, &[3.0, 4.0]);
+    let res = call(
+        "aten._foreach_add_.ScalarList",
+        vec![list(&[&a, &b]), IValue::IntList(vec![1, 2])],
+    )
+    .expect("call");
+    assert!(res.is_empty());
+    assert_eq!(values(&a), (DType::Float32, vec![2.0, 3.0]));
+    assert_eq!(values(&b), (DType::Float64, vec![5.0, 6.0]));
+    assert_eq!((a.version(), b.version()), (0, 0));
+    let ints = tensor(&[1], DType::Int64, &[4.0]);
+    assert!(
+        error(
+            "aten._foreach_div_.Scalar",
+            vec![list(&[&ints]), IValue::Int(2)]
+        )
+        .contains("result type Float can't be cast to the desired output type Long")
+    );
+}
+
+#[test]
+fn ternary_operators_follow_the_single_tensor_formulas() {
+    let s = tensor(&[2], DType::Float32, &[1.0, 1.0]);
+    let t1 = tensor(&[2], DType::Float32, &[2.0, 4.0]);
+    let t2 = tensor(&[2], DType::Float32, &[4.0, 8.0]);
+    let r = outs(
+        "aten._foreach_addcdiv.Scalar",
+        vec![list(&[&s]), list(&[&t1]), list(&[&t2]), IValue::Float(-2.0)],
+    );
+    assert_eq!(values(&r[0]).1, vec![0.0, 0.0]);
+    let r = outs(
+        "aten._foreach_lerp.Scalar",
+        vec![list(&[&s]), list(&[&t1]), IValue::Float(0.75)],
+    );
+    assert_eq!(values(&r[0]).1, vec![1.75, 3.25]);
+    let packed = tensor(&[2], DType::Float32, &[1.0, 2.0]);
+    assert!(
+        error(
+            "aten._foreach_addcmul_.Tensor",
+            vec![list(&[&s]), list(&[&t1]), list(&[&t2]), packed.into()]
+        )
+        .contains("Expected length of scalars to match input of length 1 but got 2 instead.")
+    );
+    let i = tensor(&[1], DType::Int64, &[1.0]);
+    assert!(
+        error(
+            "aten._foreach_addcdiv.Scalar",
+            vec![list(&[&i]), list(&[&i]), list(&[&i])]
+        )
+        .contains("Integer division with addcdiv is no longer supported")
+    );
+    let h = tensor(&[2], DType::Float16, &[0.0, 0.0]);
+    assert!(
+        error(
+            "aten._foreach_lerp.Scalar",
+            vec![list(&[&s]), list(&[&h]), IValue::Float(0.5)]
+        )
+        .contains("expected dtype float for `end` but got dtype c10::Half")
+    );
+}
+
+#[test]
+fn list_lengths_and_empty_lists_are_checked() {
+    let a = tensor(&[1], DType::Float32, &[1.0]);
+    assert!(
+        error("aten._foreach_add.List", vec![list(&[&a, &a]), list(&[&a])])
+            .contains("Tensor lists must have the same number of tensors, got 2 and 1")
+    );
+    // An empty list has no tensor to select a backend: the call fails
+    // closed in the dispatcher (PyTorch's CompositeExplicitAutograd kernel
+    // reports "Tensor list must have at least one tensor.").
+    assert!(call("aten._foreach_sqrt.default", vec![list(&[])]).is_err());
+    assert!(
+        error(
+            "aten._foreach_mul.ScalarList",
+            vec![list(&[&a]), IValue::FloatList(vec![1.0, 2.0])]
+        )
+        .contains("Tensor list must have same number of elements as scalar list.")
+    );
+    let v = tensor(&[2], DType::Float32, &[1.0, 2.0]);
+    assert!(
+        error("aten._foreach_mul_.Tensor", vec![list(&[&a]), v.into()])
+            .contains("scalar tensor expected to be 0 dim but it has 1 dimensions and 2 elements.")
+    );
+}
+
+#[test]
+fn norms_are_zero_dim_of_the_element_or_requested_dtype() {
+    let a = tensor(&[2, 2], DType::Float32, &[3.0, 0.0, 0.0, -4.0]);
+    let b = tensor(&[3], DType::Float16, &[1.0, 2.0, 2.0]);
+    let r = outs(
+        "aten._foreach_norm.Scalar",
+        vec![list(&[&a, &b]), IValue::Float(2.0)],
+    );
+    assert_eq!((r[0].shape(), r[0].stride()), (&[][..], &[][..]));
+    assert_eq!(values(&r[0]), (DType::Float32, vec![5.0]));
+    assert_eq!(values(&r[1]), (DType::Float16, vec![3.0]));
+    let r = outs(
+        "aten._foreach_norm.Scalar",
+        vec![
+            list(&[&a]),
+            IValue::Float(f64::INFINITY),
+            IValue::Dtype(DType::Float64),
+        ],
+    );
+    assert_eq!(values(&r[0]), (DType::Float64, vec![4.0]));
+    let i = tensor(&[1], DType::Int64, &[1.0]);
+    assert!(
+        error("aten._foreach_norm.Scalar", vec![list(&[&i])]).contains(
+            "linalg.vector_norm: Expected a floating point or complex tensor as input. Got Long"
+        )
+    );
+}
+
+#[test]
+fn unary_dtypes_and_meta_shapes() {
+    let i = tensor(&[2], DType::Int32, &[4.0, -9.0]);
+    let b = tensor(&[2], DType::Bool, &[1.0, 0.0]);
+    let r = outs("aten._foreach_sqrt.default", vec![list(&[&i])]);
+    assert_eq!(r[0].dtype(), DType::Float32);
+    let r = outs("aten._foreach_sign.default", vec![list(&[&i, &b])]);
+    assert_eq!(values(&r[0]), (DType::Int32, vec![1.0, -1.0]));
+    assert_eq!(values(&r[1]), (DType::Bool, vec![1.0, 0.0]));
+    assert!(
+        error("aten._foreach_neg.default", vec![list(&[&b])])
+            .contains("Negation, the `-` operator, on a bool tensor is not supported.")
+    );
+    let m = Tensor::meta("test", &[2, 3], &[1, 2], DType::Float32).expect("meta");
+    let r = outs("aten._foreach_exp.default", vec![list(&[&m])]);
+    assert_eq!(r[0].device(), Device::Meta);
+    assert_eq!((r[0].shape(), r[0].stride()), (&[2, 3][..], &[1, 2][..]));
+}
+
+#[test]
+fn operator_names_split_into_base_inplace_and_overload() {
+    let c = ForeachCall::parse("aten._foreach_add_.List").expect("foreach");
+    assert_eq!((c.base, c.inplace, c.overload), ("add", true, "List"));
+    let c = ForeachCall::parse("aten._foreach_clamp_min.Scalar").expect("foreach");
+    assert_eq!(
+        (c.base, c.inplace, c.overload),
+        ("clamp_min", false, "Scalar")
+    );
+    let c = ForeachCall::parse("aten._foreach_zero_.default").expect("foreach");
+    assert_eq!((c.base, c.inplace, c.overload), ("zero", true, "default"));
+    assert!(ForeachCall::parse("aten.add_.Tensor").is_none());
+    assert!(super::lookup("aten._foreach_frobnicate.default").is_none());
+    assert!(super::lookup("aten._foreach_lerp_.Scalar").is_some());
+}
