@@ -716,6 +716,7 @@ class Recorder:
         self._pending: Optional[PendingOp] = None
         self._in_node_hook = False
         self._grad_mode = (True, False)
+        self._default_dtype = "float32"
         self._marks: list = []
         self.ctx = ftr.context(ftr.CTX_TOP_LEVEL)
         self.backward: Optional[BackwardState] = None
@@ -845,12 +846,14 @@ class Recorder:
     # -- api layer ----------------------------------------------------------
 
     def check_state(self) -> None:
-        """Emits grad_mode, set_requires_grad, set_grad and release for
-        changes since the last check (before each top-level op and backward)."""
+        """Emits grad_mode, default_dtype, set_requires_grad, set_grad and
+        release for changes since the last check (before each top-level op
+        and backward)."""
         mode = (torch.is_grad_enabled(), torch.is_inference_mode_enabled())
         if mode != self._grad_mode:
             self._grad_mode = mode
             self.emit(ftr.API, ftr.API_GRAD_MODE, ftr.p_grad_mode(*mode))
+        self._check_default_dtype()
         live = sorted(((info.tid, t, info) for t, info in self.tensors.items() if info.watch), key=lambda x: x[0])
         for tid, t, info in live:
             if info.leaf and t.is_leaf and t.requires_grad != info.requires_grad:
@@ -862,6 +865,18 @@ class Recorder:
         del live
         for tid in self.releases.collect(self.storages.alive):
             self.emit(ftr.API, ftr.API_RELEASE, ftr.p_release(tid))
+
+    def _check_default_dtype(self) -> None:
+        """api default_dtype (format 1.2) when `torch.get_default_dtype()`
+        differs from the last one written (initially float32). Polling the
+        state, rather than wrapping `torch.set_default_dtype`, also sees
+        `torch.set_default_tensor_type` and a default set before the
+        capture started; a change undone before the next op is not written,
+        as for grad mode."""
+        dtype = dtype_name(torch.get_default_dtype())
+        if dtype != self._default_dtype:
+            self._default_dtype = dtype
+            self.emit(ftr.API, ftr.API_DEFAULT_DTYPE, ftr.p_default_dtype(dtype))
 
     def _check_grad(self, tid: int, t: torch.Tensor, info: TensorInfo) -> None:
         grad = t.grad
@@ -1486,11 +1501,15 @@ class Patches:
         self._set(torch.autograd, "backward", self._wrap_backward(torch.autograd.backward))
         self._set(torch.autograd, "grad", self._unsupported("torch.autograd.grad", torch.autograd.grad))
         self._set(os, "_exit", self._wrap_exit(os._exit))
+        self._default_dtype = torch.get_default_dtype()
         return self
 
     def __exit__(self, *exc: Any) -> None:
         for module, name, original in reversed(self._saved):
             setattr(module, name, original)
+        # A program may leave another default dtype; the next in-process
+        # capture must start from the one found here.
+        torch.set_default_dtype(self._default_dtype)
 
     def _set(self, module: Any, name: str, value: Any) -> None:
         self._saved.append((module, name, getattr(module, name)))

@@ -43,7 +43,13 @@ import msgpack
 
 MAGIC = b"\x89FTR\r\n\x1a\n"
 VERSION_MAJOR = 1
-VERSION_MINOR = 1
+VERSION_MINOR = 2  # newest minor this module reads and writes
+# Minor of a file whose events are all of 1.1 kinds or older: writers start
+# with it and raise the header's minor when they append the first event of a
+# newer kind (FORMAT.md §2.1), so programs that use no newer kind record the
+# same bytes as before 1.2.
+FLOOR_MINOR = 1
+MINOR_OFFSET = 10
 HEADER_LEN = 16
 CHUNK_HEADER_LEN = 8
 CHUNK_HASH_LEN = 32
@@ -76,6 +82,7 @@ API_MARK_END = 7
 API_SET_GRAD = 8
 API_PROGRAM_ERROR = 9
 API_RELEASE = 10  # format 1.1
+API_DEFAULT_DTYPE = 11  # format 1.2
 # dispatch layer (1)
 DISPATCH_OP = 1
 # autograd layer (2)
@@ -101,6 +108,7 @@ KIND_NAMES = {
     (API, API_SET_GRAD): "set_grad",
     (API, API_PROGRAM_ERROR): "program_error",
     (API, API_RELEASE): "release",
+    (API, API_DEFAULT_DTYPE): "default_dtype",
     (DISPATCH, DISPATCH_OP): "op",
     (AUTOGRAD, AG_NODE): "node",
     (AUTOGRAD, AG_GRAPH_TASK_BEGIN): "graph_task_begin",
@@ -111,6 +119,12 @@ KIND_NAMES = {
     (DEVICE, DEV_GUARD_ENTER): "guard_enter",
     (DEVICE, DEV_GUARD_EXIT): "guard_exit",
     (DEVICE, DEV_TRANSFER): "transfer",
+}
+
+# The minor version that introduced each kind newer than 1.0.
+KIND_MINOR = {
+    (API, API_RELEASE): 1,
+    (API, API_DEFAULT_DTYPE): 2,
 }
 
 # value tags (FORMAT.md §3.1)
@@ -454,6 +468,11 @@ def p_release(tid: int) -> list:
     return [_u64(tid)]
 
 
+def p_default_dtype(dtype: str) -> list:
+    """api kind 11 payload (format 1.2): `[dtype]`, PyTorch's name (`float64`)."""
+    return [str(dtype)]
+
+
 def p_op(
     op: str,
     keyset: Sequence[str],
@@ -516,9 +535,9 @@ def p_transfer(src: int, dst: int, src_device: str, dst_device: str) -> list:
 # Container framing.
 
 
-def file_header() -> bytes:
-    """The 16-byte header of this version."""
-    return MAGIC + struct.pack("<HHI", VERSION_MAJOR, VERSION_MINOR, 0)
+def file_header(minor: int = FLOOR_MINOR) -> bytes:
+    """The 16-byte header of version `1.<minor>` (writers start with the floor)."""
+    return MAGIC + struct.pack("<HHI", VERSION_MAJOR, minor, 0)
 
 
 def chunk_header(kind: int, length: int) -> bytes:
@@ -604,6 +623,7 @@ class TraceWriter:
         self._meta_offset = HEADER_LEN
         self._failed = False
         self._finished = False
+        self._minor = FLOOR_MINOR
         self._packer = msgpack.Packer(use_bin_type=True, use_single_float=False)
         self._write_raw(file_header())
         self._write_chunk(CHUNK_META, packb(meta.payload()))
@@ -612,6 +632,11 @@ class TraceWriter:
     def next_seq(self) -> int:
         """Sequence number the next event will get."""
         return self._next_seq
+
+    @property
+    def minor_version(self) -> int:
+        """The minor version the header says now."""
+        return self._minor
 
     @property
     def offset(self) -> int:
@@ -626,6 +651,7 @@ class TraceWriter:
             )
         if self._finished:
             raise TraceError("cannot write trace: the writer is finished")
+        self._raise_minor(KIND_MINOR.get((layer, kind), 0))
         seq = self._next_seq
         encoded = self._packer.pack([seq, layer, kind, payload, _u64(ts)])
         if self._pending_count == 0:
@@ -698,6 +724,23 @@ class TraceWriter:
         if self._failed or self._finished:
             return
         self.flush_events()
+
+    def _raise_minor(self, needed: int) -> None:
+        """Rewrites the header's minor version when an event needs a newer
+        one; the stream must be seekable (a file, `io.BytesIO`)."""
+        if needed <= self._minor:
+            return
+        if self._failed:
+            raise TraceError("cannot write trace: an earlier write failed")
+        try:
+            end = self._out.tell()
+            self._out.seek(MINOR_OFFSET)
+            self._out.write(struct.pack("<H", needed))
+            self._out.seek(end)
+        except (OSError, ValueError, AttributeError) as e:
+            self._failed = True
+            raise TraceError(f"cannot write trace: rewriting the header's minor version: {e}") from e
+        self._minor = needed
 
     def _write_chunk(self, kind: int, payload: bytes) -> None:
         self._write_raw(frame_chunk(kind, payload))

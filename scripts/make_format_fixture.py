@@ -113,6 +113,8 @@ def api_events(f: Fixture, t0: list) -> None:
     f.emit(ftr.API, ftr.API_SET_GRAD, ftr.p_set_grad(1, 0))
     f.emit(ftr.API, ftr.API_RELEASE, ftr.p_release(0))
     f.emit(ftr.API, ftr.API_RELEASE, ftr.p_release(2**64 - 1))
+    f.emit(ftr.API, ftr.API_DEFAULT_DTYPE, ftr.p_default_dtype("float64"))
+    f.emit(ftr.API, ftr.API_DEFAULT_DTYPE, ftr.p_default_dtype("bfloat16"))
     f.emit(ftr.API, ftr.API_BACKWARD, ftr.p_backward([0], [None], False, False))
     f.emit(ftr.API, ftr.API_BACKWARD, ftr.p_backward([0], [1], True, True))
 

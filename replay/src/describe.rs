@@ -89,6 +89,7 @@ pub fn describe(event: &Event, view: &TraceView<'_>) -> String {
             }
             ApiEvent::ProgramError(e) => format!("program raised: {}", e.message),
             ApiEvent::Release(r) => format!("program drops T{}", r.tensor),
+            ApiEvent::DefaultDtype(d) => format!("torch.set_default_dtype({})", d.dtype),
             _ => "api event".into(),
         },
         EventBody::Device(d) => match d {

@@ -259,6 +259,13 @@ impl Replayer<'_> {
                     self.runtime.release(tensor);
                 }
             }
+            ApiEvent::DefaultDtype(d) => {
+                let dtype = ft_runtime::DType::from_name(&d.dtype)
+                    .map_err(|e| unsupported(seq, "torch.set_default_dtype", &e))?;
+                self.runtime
+                    .set_default_dtype(dtype)
+                    .map_err(|e| unsupported(seq, "torch.set_default_dtype", &e))?;
+            }
             ApiEvent::ProgramError(_) => return Ok(Flow::Stop),
             _ => {
                 return Err(ReplayError::Unsupported {

@@ -149,6 +149,7 @@ fn api_key(api: &ApiEvent, view: &TraceView<'_>, k: &mut String) {
                 None => k.push_str("T<unknown>"),
             }
         }
+        ApiEvent::DefaultDtype(d) => push(k, format_args!("default_dtype {}", d.dtype)),
         _ => k.push_str("api ?"),
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use ft_trace::{AutogradEvent, DispatchEvent, Event, EventBody, Value};
+use ft_trace::{ApiEvent, AutogradEvent, DispatchEvent, Event, EventBody, Value};
 
 /// How one operator overload is used by a trace.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -24,7 +24,8 @@ pub struct OpUsage {
 /// How one dtype is used by a trace.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DtypeUsage {
-    /// Events naming a tensor of this dtype, or the dtype as an argument.
+    /// Events naming a tensor of this dtype, the dtype as an argument, or
+    /// making it the default dtype.
     pub count: u64,
     /// Sequence number of the first of them.
     pub first_seq: u64,
@@ -84,10 +85,16 @@ impl Usage {
             .into_iter()
             .map(|t| t.dtype.as_str())
             .collect();
-        if let EventBody::Dispatch(DispatchEvent::Op(call)) = &event.body {
-            for (_, value) in &call.args {
-                dtype_args(value, &mut names);
+        match &event.body {
+            EventBody::Dispatch(DispatchEvent::Op(call)) => {
+                for (_, value) in &call.args {
+                    dtype_args(value, &mut names);
+                }
             }
+            EventBody::Api(ApiEvent::DefaultDtype(d)) => {
+                names.insert(d.dtype.as_str());
+            }
+            _ => {}
         }
         for name in names {
             let entry = self.dtypes.entry(name.to_owned()).or_insert(DtypeUsage {

@@ -383,7 +383,7 @@ def test_reader_refuses_other_files_and_versions(tmp_path):
     data = bytearray(out.getvalue())
     data[8:10] = struct.pack("<H", 2)
     path.write_bytes(bytes(data))
-    with pytest.raises(ftr.UnsupportedVersion, match=rf"version 2\.{ftr.VERSION_MINOR} .*reads 1\.x"):
+    with pytest.raises(ftr.UnsupportedVersion, match=rf"version 2\.{ftr.FLOOR_MINOR} .*reads 1\.x"):
         ftr.TraceReader(str(path))
 
 

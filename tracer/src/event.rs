@@ -98,7 +98,7 @@ pub enum EventBody {
 }
 
 // ---------------------------------------------------------------------------
-// api layer (0). Next kind: 11.
+// api layer (0). Next kind: 12.
 
 /// api layer events.
 #[derive(Clone, Debug, PartialEq)]
@@ -126,6 +126,9 @@ pub enum ApiEvent {
     /// Kind 10: the program can no longer reach this tensor (its last
     /// program-level reference died). Format 1.1.
     Release(Release),
+    /// Kind 11: `torch.get_default_dtype()` changed (`torch.set_default_dtype`).
+    /// Format 1.2.
+    DefaultDtype(DefaultDtype),
 }
 
 /// Payload of [`ApiEvent::Tensor`]: `[tensor, alias]`.
@@ -198,6 +201,13 @@ pub struct SetGrad {
 pub struct Release {
     /// Tensor id.
     pub tensor: u64,
+}
+
+/// Payload of [`ApiEvent::DefaultDtype`]: `[dtype]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DefaultDtype {
+    /// The new default dtype, PyTorch's name without `torch.` (`float64`).
+    pub dtype: String,
 }
 
 /// Payload of [`ApiEvent::ProgramError`]: `[message]`.
@@ -443,6 +453,7 @@ impl EventBody {
                     ApiEvent::SetGrad(_) => 8,
                     ApiEvent::ProgramError(_) => 9,
                     ApiEvent::Release(_) => 10,
+                    ApiEvent::DefaultDtype(_) => 11,
                 },
             ),
             EventBody::Dispatch(DispatchEvent::Op(_)) => (1, 1),
@@ -474,6 +485,17 @@ impl EventBody {
         Layer::from_u8(self.code().0)
     }
 
+    /// The format minor version that introduced this kind (0 for the kinds
+    /// of 1.0; unknown kinds count as this build's newest minor).
+    pub fn since_minor(&self) -> u16 {
+        match self {
+            EventBody::Api(ApiEvent::Release(_)) => 1,
+            EventBody::Api(ApiEvent::DefaultDtype(_)) => 2,
+            EventBody::Unknown { .. } => crate::format::VERSION_MINOR,
+            _ => 0,
+        }
+    }
+
     /// Short kind name for display (`op`, `push`, `node`, ...).
     pub fn kind_name(&self) -> &'static str {
         match self {
@@ -488,6 +510,7 @@ impl EventBody {
                 ApiEvent::SetGrad(_) => "set_grad",
                 ApiEvent::ProgramError(_) => "program_error",
                 ApiEvent::Release(_) => "release",
+                ApiEvent::DefaultDtype(_) => "default_dtype",
             },
             EventBody::Dispatch(DispatchEvent::Op(_)) => "op",
             EventBody::Autograd(e) => match e {
@@ -578,6 +601,7 @@ impl Serialize for PayloadRef<'_> {
                 ApiEvent::SetGrad(p) => p.serialize(s),
                 ApiEvent::ProgramError(p) => p.serialize(s),
                 ApiEvent::Release(p) => p.serialize(s),
+                ApiEvent::DefaultDtype(p) => p.serialize(s),
             },
             EventBody::Dispatch(DispatchEvent::Op(p)) => p.serialize(s),
             EventBody::Autograd(e) => match e {
@@ -666,6 +690,7 @@ impl<'de> Visitor<'de> for EventVisitor {
             (0, 8) => EventBody::Api(ApiEvent::SetGrad(next(s, 3)?)),
             (0, 9) => EventBody::Api(ApiEvent::ProgramError(next(s, 3)?)),
             (0, 10) => EventBody::Api(ApiEvent::Release(next(s, 3)?)),
+            (0, 11) => EventBody::Api(ApiEvent::DefaultDtype(next(s, 3)?)),
             (1, 1) => EventBody::Dispatch(DispatchEvent::Op(next(s, 3)?)),
             (2, 1) => EventBody::Autograd(AutogradEvent::Node(next(s, 3)?)),
             (2, 2) => EventBody::Autograd(AutogradEvent::GraphTaskBegin(next(s, 3)?)),

@@ -14,7 +14,9 @@
 //!
 //! Version rule: readers refuse any other major version; a minor bump may only
 //! add chunk kinds, event kinds or value tags (which readers skip), never
-//! change the shape of an existing record.
+//! change the shape of an existing record. The header's minor is the lowest
+//! one that covers the file, never below [`FLOOR_MINOR`]: writers start with
+//! it and raise it when they append the first event of a newer kind.
 
 use serde::{Deserialize, Serialize};
 
@@ -24,8 +26,14 @@ use crate::hash::Digest;
 pub const MAGIC: [u8; 8] = [0x89, b'F', b'T', b'R', b'\r', b'\n', 0x1a, b'\n'];
 /// Major version written and read by this build.
 pub const VERSION_MAJOR: u16 = 1;
-/// Minor version written by this build.
-pub const VERSION_MINOR: u16 = 1;
+/// Newest minor version this build reads and writes (1.2: api `default_dtype`).
+pub const VERSION_MINOR: u16 = 2;
+/// Minor version of a file whose events are all of 1.1 kinds or older. Files
+/// written before 1.2 existed say 1.1, so recording a program that uses no
+/// newer kind gives the same bytes as before.
+pub const FLOOR_MINOR: u16 = 1;
+/// Byte offset of the minor version in the header.
+pub const MINOR_OFFSET: u64 = 10;
 /// Length of the file header.
 pub const HEADER_LEN: u64 = 16;
 /// Length of a chunk header.
@@ -197,12 +205,17 @@ pub fn chunk_header(kind: u8, len: u32) -> [u8; 8] {
     [l[0], l[1], l[2], l[3], kind, 0, 0, 0]
 }
 
-/// The 16-byte file header for this build's version.
+/// The 16-byte file header a writer starts with (minor [`FLOOR_MINOR`]).
 pub fn file_header() -> [u8; 16] {
+    file_header_minor(FLOOR_MINOR)
+}
+
+/// The 16-byte file header of version `1.<minor>`.
+pub fn file_header_minor(minor: u16) -> [u8; 16] {
     let mut h = [0u8; 16];
     h[..8].copy_from_slice(&MAGIC);
     h[8..10].copy_from_slice(&VERSION_MAJOR.to_le_bytes());
-    h[10..12].copy_from_slice(&VERSION_MINOR.to_le_bytes());
+    h[10..12].copy_from_slice(&minor.to_le_bytes());
     h
 }
 

@@ -29,13 +29,13 @@ pub mod writer;
 pub use error::TraceError;
 pub use event::{
     ACCUMULATE_GRAD_SEQ, Accumulate, ApiEvent, AutogradEvent, BackwardCall, ChainStep, Context,
-    DeviceEvent, DeviceGuard, DispatchEvent, Edge, Event, EventBody, GradMode, GraphTaskBegin,
-    GraphTaskEnd, Layer, ManualSeed, Mark, NodeCreated, OpCall, ProgramError, QueueEntry, Release,
-    SetGrad, SetRequiresGrad, TensorIntro, Transfer,
+    DefaultDtype, DeviceEvent, DeviceGuard, DispatchEvent, Edge, Event, EventBody, GradMode,
+    GraphTaskBegin, GraphTaskEnd, Layer, ManualSeed, Mark, NodeCreated, OpCall, ProgramError,
+    QueueEntry, Release, SetGrad, SetRequiresGrad, TensorIntro, Transfer,
 };
 pub use format::{BlobRecord, TraceIndex, TraceMeta, ValuePolicy};
 pub use hash::{ChainState, Digest, blob_digest};
 pub use reader::{Events, TraceReader, Truncation};
 pub use sink::{EventSink, FileSink, MemorySink};
 pub use value::{TensorRef, Value};
-pub use writer::{FileTraceWriter, TraceSummary, TraceWriter, partial_path};
+pub use writer::{FileTraceWriter, TraceOutput, TraceSummary, TraceWriter, partial_path};

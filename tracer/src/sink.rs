@@ -93,7 +93,7 @@ impl MemorySink {
     }
 
     /// Writes the recording through `writer`, in recording order.
-    pub fn write_into<W: std::io::Write>(
+    pub fn write_into<W: crate::writer::TraceOutput>(
         &self,
         writer: &mut TraceWriter<W>,
     ) -> Result<(), TraceError> {

@@ -11,10 +11,16 @@
 //! OS as it is written, so a killed process leaves every complete chunk on
 //! disk; a writer dropped unfinished also writes its pending events, so the
 //! `.partial` file is a readable, truncated trace.
+//!
+//! The header's minor version is the lowest that covers the file (FORMAT
+//! §2.1): a writer starts with [`format::FLOOR_MINOR`] and rewrites the two
+//! header bytes when it appends the first event of a newer kind, which is
+//! why its sink must be a [`TraceOutput`] (a `Vec<u8>`, a file, a buffered
+//! file).
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Cursor, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::TraceError;
@@ -34,10 +40,70 @@ pub struct TraceSummary {
     pub bytes: u64,
 }
 
+/// A byte sink a trace can be written to: bytes are appended, and bytes
+/// already written can be replaced in place (the header's minor version).
+pub trait TraceOutput: Write {
+    /// Overwrites `bytes.len()` bytes at `offset` (already written) and
+    /// leaves the sink positioned at its end.
+    fn rewrite_at(&mut self, offset: u64, bytes: &[u8]) -> std::io::Result<()>;
+}
+
+impl TraceOutput for Vec<u8> {
+    fn rewrite_at(&mut self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
+        let start = usize::try_from(offset).unwrap_or(usize::MAX);
+        let end = start.saturating_add(bytes.len());
+        match self.get_mut(start..end) {
+            Some(target) => {
+                target.copy_from_slice(bytes);
+                Ok(())
+            }
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "rewrite of bytes {start}..{end} past the end ({})",
+                    self.len()
+                ),
+            )),
+        }
+    }
+}
+
+/// Seeks back, writes, seeks to the end.
+fn seek_rewrite<S: Write + Seek>(sink: &mut S, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
+    sink.seek(SeekFrom::Start(offset))?;
+    sink.write_all(bytes)?;
+    sink.seek(SeekFrom::End(0)).map(|_| ())
+}
+
+impl TraceOutput for File {
+    fn rewrite_at(&mut self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
+        seek_rewrite(self, offset, bytes)
+    }
+}
+
+impl<W: Write + Seek> TraceOutput for BufWriter<W> {
+    fn rewrite_at(&mut self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
+        seek_rewrite(self, offset, bytes)
+    }
+}
+
+impl TraceOutput for Cursor<Vec<u8>> {
+    fn rewrite_at(&mut self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
+        seek_rewrite(self, offset, bytes)
+    }
+}
+
+impl<T: TraceOutput + ?Sized> TraceOutput for &mut T {
+    fn rewrite_at(&mut self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
+        (**self).rewrite_at(offset, bytes)
+    }
+}
+
 /// Writes a trace to any byte sink.
-pub struct TraceWriter<W: Write> {
+pub struct TraceWriter<W: TraceOutput> {
     out: W,
     offset: u64,
+    minor: u16,
     pending: Vec<u8>,
     pending_count: u64,
     pending_first_seq: u64,
@@ -51,12 +117,13 @@ pub struct TraceWriter<W: Write> {
     failed: bool,
 }
 
-impl<W: Write> TraceWriter<W> {
+impl<W: TraceOutput> TraceWriter<W> {
     /// Writes the header and META chunk.
     pub fn new(out: W, meta: &TraceMeta) -> Result<TraceWriter<W>, TraceError> {
         let mut writer = TraceWriter {
             out,
             offset: 0,
+            minor: format::FLOOR_MINOR,
             pending: Vec::with_capacity(EVENT_CHUNK_TARGET + 4096),
             pending_count: 0,
             pending_first_seq: 0,
@@ -73,6 +140,11 @@ impl<W: Write> TraceWriter<W> {
         let payload = format::encode(meta)?;
         writer.write_chunk(chunk_kind::META, &payload)?;
         Ok(writer)
+    }
+
+    /// The minor version the header says now.
+    pub fn minor_version(&self) -> u16 {
+        self.minor
     }
 
     /// Sequence number the next event will get.
@@ -103,6 +175,7 @@ impl<W: Write> TraceWriter<W> {
     }
 
     fn write_event(&mut self, event: EventRef<'_>) -> Result<(), TraceError> {
+        self.raise_minor(event.body.since_minor())?;
         if self.pending_count == 0 {
             self.pending_first_seq = event.seq;
         }
@@ -119,6 +192,27 @@ impl<W: Write> TraceWriter<W> {
         if self.pending.len() >= EVENT_CHUNK_TARGET {
             self.flush_events()?;
         }
+        Ok(())
+    }
+
+    /// Rewrites the header's minor version when an event needs a newer one.
+    fn raise_minor(&mut self, needed: u16) -> Result<(), TraceError> {
+        if needed <= self.minor {
+            return Ok(());
+        }
+        if self.failed {
+            return Err(TraceError::Write("an earlier write failed".into()));
+        }
+        if let Err(e) = self
+            .out
+            .rewrite_at(format::MINOR_OFFSET, &needed.to_le_bytes())
+        {
+            self.failed = true;
+            return Err(TraceError::Write(format!(
+                "rewriting the header's minor version: {e}"
+            )));
+        }
+        self.minor = needed;
         Ok(())
     }
 

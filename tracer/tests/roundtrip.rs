@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ft_trace::format::{self, VERSION_MAJOR, VERSION_MINOR};
+use ft_trace::format::{self, FLOOR_MINOR, VERSION_MAJOR, VERSION_MINOR};
 use ft_trace::{
     ApiEvent, AutogradEvent, BackwardCall, ChainStep, Context, DispatchEvent, Edge, EventBody,
     FileTraceWriter, MemorySink, NodeCreated, OpCall, QueueEntry, TensorRef, TraceError, TraceMeta,
@@ -315,7 +315,7 @@ fn a_future_major_version_is_refused_with_the_version_named() {
     assert!(matches!(err, TraceError::UnsupportedVersion { major, .. } if major == future));
     let message = err.to_string();
     assert!(
-        message.contains(&format!("version {future}.{VERSION_MINOR}")),
+        message.contains(&format!("version {future}.{FLOOR_MINOR}")),
         "{message}"
     );
 }
@@ -373,4 +373,43 @@ fn in_memory_writer_produces_a_header_meta_index_and_trailer() {
     assert_eq!(summary.bytes as usize, bytes.len());
     assert_eq!(summary.index.event_count, 1);
     assert_eq!(summary.index.layer_counts, [1, 0, 0, 0]);
+}
+
+/// A writer starts at the floor minor (1.1) and raises the header to 1.2 at
+/// the first `default_dtype` event, for file and in-memory sinks alike; the
+/// reader reports the version and decodes the event.
+#[test]
+fn the_header_minor_is_the_lowest_that_covers_the_events() {
+    use ft_trace::{ApiEvent, DefaultDtype, EventBody, ManualSeed};
+    let seed = EventBody::Api(ApiEvent::ManualSeed(ManualSeed { seed: 1 }));
+    let dtype = EventBody::Api(ApiEvent::DefaultDtype(DefaultDtype {
+        dtype: "float64".into(),
+    }));
+    let dir = tmp();
+    for (name, bodies, minor) in [
+        ("old.ftr", vec![seed.clone()], FLOOR_MINOR),
+        (
+            "new.ftr",
+            vec![seed.clone(), dtype.clone(), seed],
+            VERSION_MINOR,
+        ),
+    ] {
+        let path = dir.path().join(name);
+        let mut file = FileTraceWriter::create(&path, &meta()).expect("create");
+        let mut memory = TraceWriter::new(Vec::new(), &meta()).expect("writer");
+        for body in &bodies {
+            file.writer().append(body, 0).expect("append");
+            memory.append(body, 0).expect("append");
+        }
+        assert_eq!(memory.minor_version(), minor);
+        file.finish().expect("finish");
+        let bytes = std::fs::read(&path).expect("read");
+        assert_eq!(bytes, memory.finish().expect("finish").0, "{name}");
+        assert_eq!(u16::from_le_bytes([bytes[10], bytes[11]]), minor, "{name}");
+        let mut reader = TraceReader::open(&path).expect("open");
+        assert_eq!(reader.version(), (VERSION_MAJOR, minor));
+        let events = reader.read_all().expect("events");
+        let decoded: Vec<&EventBody> = events.iter().map(|e| &e.body).collect();
+        assert_eq!(decoded, bodies.iter().collect::<Vec<_>>());
+    }
 }

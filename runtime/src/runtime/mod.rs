@@ -215,7 +215,8 @@ impl Runtime {
 
     /// `torch.set_default_dtype(dtype)`: factories without a dtype and true
     /// division of integers produce it from now on. Only floating dtypes are
-    /// accepted, as in PyTorch.
+    /// accepted, as in PyTorch. Traced as the api `default_dtype` state
+    /// change, written before the next top-level operator or `backward()`.
     pub fn set_default_dtype(&mut self, dtype: DType) -> Result<()> {
         if !dtype.is_floating() {
             return Err(RuntimeError::TypeCast {
@@ -226,6 +227,9 @@ impl Runtime {
             });
         }
         self.default_dtype = dtype;
+        if let Some(t) = &mut self.tracer {
+            t.queue_default_dtype(dtype.name());
+        }
         Ok(())
     }
 

@@ -14,10 +14,11 @@
 //!   tensors and accumulated gradients; `inputs` records introduced tensors
 //!   and outputs of random operators; `none` nothing. Bytes are the elements
 //!   in logical C order, little-endian; meta tensors have no value.
-//! * **State changes** — `grad_mode`, `set_requires_grad` and `set_grad` are
-//!   held back and emitted before the next top-level operator or
-//!   `backward()`, as the PyTorch capture's state poll finds them: first the
-//!   grad mode (only if it differs from the last one emitted), then
+//! * **State changes** — `grad_mode`, `default_dtype`, `set_requires_grad`
+//!   and `set_grad` are held back and emitted before the next top-level
+//!   operator or `backward()`, as the PyTorch capture's state poll finds
+//!   them: first the grad mode, then the default dtype (each only if it
+//!   differs from the last one emitted; initially grad on, float32), then
 //!   `set_requires_grad` by ascending tensor id, then `set_grad` by ascending
 //!   tensor id — each only for a net change since the last flush. A
 //!   `set_requires_grad` on a tensor the stream has not named yet is dropped
@@ -32,9 +33,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use ft_trace::event::{
-    Accumulate, ApiEvent, AutogradEvent, BackwardCall, ChainStep, Context, DeviceEvent,
-    DispatchEvent, Edge as TraceEdge, GradMode, GraphTaskBegin, GraphTaskEnd, NodeCreated, OpCall,
-    QueueEntry, Release, SetGrad, SetRequiresGrad, TensorIntro, Transfer,
+    Accumulate, ApiEvent, AutogradEvent, BackwardCall, ChainStep, Context, DefaultDtype,
+    DeviceEvent, DispatchEvent, Edge as TraceEdge, GradMode, GraphTaskBegin, GraphTaskEnd,
+    NodeCreated, OpCall, QueueEntry, Release, SetGrad, SetRequiresGrad, TensorIntro, Transfer,
 };
 use ft_trace::{Digest, EventBody, EventSink, TensorRef, Value, ValuePolicy};
 
@@ -97,6 +98,8 @@ pub(crate) struct Tracer {
     pending_releases: Vec<u64>,
     pending_mode: Option<(bool, bool)>,
     emitted_mode: (bool, bool),
+    pending_default_dtype: Option<&'static str>,
+    emitted_default_dtype: &'static str,
 }
 
 impl Tracer {
@@ -114,6 +117,8 @@ impl Tracer {
             pending_releases: Vec::new(),
             pending_mode: None,
             emitted_mode: (true, false),
+            pending_default_dtype: None,
+            emitted_default_dtype: "float32",
         }
     }
 
@@ -265,6 +270,11 @@ impl Tracer {
         self.pending_mode = Some((enabled, inference));
     }
 
+    /// Notes the default dtype (`torch.set_default_dtype`), by PyTorch's name.
+    pub(crate) fn queue_default_dtype(&mut self, dtype: &'static str) {
+        self.pending_default_dtype = Some(dtype);
+    }
+
     /// Notes that `t.grad` is about to change from `before`.
     pub(crate) fn queue_set_grad(&mut self, t: &Tensor, before: Option<&Tensor>) {
         if !self.pending_grads.iter().any(|p| p.tensor.same_tensor(t)) {
@@ -301,8 +311,8 @@ impl Tracer {
     }
 
     /// Emits held-back state changes (before a top-level op or backward):
-    /// grad mode, then `set_requires_grad`, `set_grad` and `release`, each
-    /// by tensor id.
+    /// grad mode, default dtype, then `set_requires_grad`, `set_grad` and
+    /// `release`, each by tensor id.
     pub(crate) fn flush_state(&mut self) {
         if let Some(mode) = self.pending_mode.take()
             && mode != self.emitted_mode
@@ -311,6 +321,14 @@ impl Tracer {
             self.api(ApiEvent::GradMode(GradMode {
                 grad_enabled: mode.0,
                 inference_mode: mode.1,
+            }));
+        }
+        if let Some(dtype) = self.pending_default_dtype.take()
+            && dtype != self.emitted_default_dtype
+        {
+            self.emitted_default_dtype = dtype;
+            self.api(ApiEvent::DefaultDtype(DefaultDtype {
+                dtype: dtype.to_owned(),
             }));
         }
         let mut flags: Vec<(u64, bool)> = Vec::new();
