@@ -143,3 +143,182 @@ fn wrap_index(op: &str, i: i64, d: usize, size: i64) -> crate::error::Result<usi
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::error::RuntimeError;
+    use crate::ivalue::IValue;
+    use crate::kernels::view::{slice_bounds, split_lengths};
+    use crate::runtime::Runtime;
+    use crate::tensor::Tensor;
+    use crate::tensor::dtype::DType;
+    use crate::tensor::strides::contiguous_strides;
+
+    fn ints(shape: &[i64], values: &[i64]) -> Tensor {
+        Tensor::from_i64("t", shape, &contiguous_strides(shape), DType::Int64, values)
+            .expect("tensor")
+    }
+
+    fn floats(shape: &[i64], values: &[f64]) -> Tensor {
+        Tensor::from_f64(
+            "t",
+            shape,
+            &contiguous_strides(shape),
+            DType::Float32,
+            values,
+        )
+        .expect("tensor")
+    }
+
+    fn call(op: &str, args: Vec<IValue>) -> crate::error::Result<Tensor> {
+        let out = Runtime::new().call(op, args)?;
+        Ok(out[0].as_tensor().expect("tensor").clone())
+    }
+
+    fn message(e: RuntimeError) -> String {
+        e.to_string()
+    }
+
+    #[test]
+    fn split_and_slice_bounds_follow_pytorch() {
+        assert_eq!(split_lengths("s", 5, 2).expect("ok"), vec![2, 2, 1]);
+        assert_eq!(split_lengths("s", 0, 0).expect("ok"), vec![0]);
+        assert_eq!(split_lengths("s", 0, 3).expect("ok"), vec![0]);
+        assert!(
+            message(split_lengths("s", 4, 0).expect_err("zero"))
+                .contains("split_size can only be 0")
+        );
+        assert!(message(split_lengths("s", 4, -1).expect_err("neg")).contains("non-negative"));
+        assert_eq!(slice_bounds(5, Some(-1), None), (4, 5));
+        assert_eq!(slice_bounds(5, Some(7), Some(2)), (5, 5));
+        assert_eq!(slice_bounds(5, None, Some(i64::MAX)), (0, 5));
+        assert_eq!(slice_bounds(5, Some(-9), Some(-2)), (0, 3));
+    }
+
+    #[test]
+    fn non_adjacent_advanced_indices_go_first() {
+        // x[i, :, j] on a [2, 3, 4] tensor: the broadcast index shape [2]
+        // comes first, then the kept dimension: result [2, 3].
+        let x = ints(&[2, 3, 4], &(0..24).collect::<Vec<_>>());
+        let indices = IValue::OptionalTensorList(vec![
+            Some(ints(&[2], &[1, 0])),
+            None,
+            Some(ints(&[2], &[-1, 2])),
+        ]);
+        let out = call("aten.index.Tensor", vec![x.into(), indices]).expect("index");
+        assert_eq!(out.shape(), &[2, 3]);
+        // out[k, m] = x[i[k], m, j[k]]: x[1, m, 3] then x[0, m, 2]
+        assert_eq!(
+            out.to_i64_vec().expect("values"),
+            vec![15, 19, 23, 2, 6, 10]
+        );
+    }
+
+    #[test]
+    fn masks_and_adjacent_indices_keep_their_place() {
+        let x = floats(&[2, 3], &[1., 2., 3., 4., 5., 6.]);
+        let mask = Tensor::from_i64("m", &[3], &[1], DType::Bool, &[1, 0, 1]).expect("mask");
+        let indices = IValue::OptionalTensorList(vec![None, Some(mask)]);
+        let out = call("aten.index.Tensor", vec![x.into(), indices]).expect("index");
+        assert_eq!(out.shape(), &[2, 2]);
+        assert_eq!(out.to_f64_vec().expect("values"), vec![1., 3., 4., 6.]);
+    }
+
+    #[test]
+    fn index_errors_carry_pytorch_messages() {
+        let x = floats(&[2, 3], &[0.; 6]);
+        let too_many = IValue::TensorList(vec![ints(&[1], &[0]); 3]);
+        let e = call("aten.index.Tensor", vec![x.clone().into(), too_many]).expect_err("too many");
+        assert!(message(e).contains("too many indices for tensor of dimension 2 (got 3)"));
+        let out_of_range = IValue::TensorList(vec![ints(&[1], &[2])]);
+        let e = call("aten.index.Tensor", vec![x.clone().into(), out_of_range]).expect_err("range");
+        assert!(message(e).contains("index 2 is out of bounds for dimension 0 with size 2"));
+        let e = call(
+            "aten.gather.default",
+            vec![x.into(), IValue::Int(1), ints(&[2, 1], &[0, -1]).into()],
+        )
+        .expect_err("negative gather index");
+        assert!(message(e).contains("index -1 is out of bounds for dimension 1 with size 3"));
+    }
+
+    #[test]
+    fn int64_values_move_exactly() {
+        let big = (1i64 << 60) + 1;
+        let x = ints(&[2, 2], &[big, 3, -7, big - 2]);
+        let out = call(
+            "aten.gather.default",
+            vec![
+                x.clone().into(),
+                IValue::Int(1),
+                ints(&[2, 1], &[0, 1]).into(),
+            ],
+        )
+        .expect("gather");
+        assert_eq!(out.to_i64_vec().expect("values"), vec![big, big - 2]);
+        let joined = call(
+            "aten.cat.default",
+            vec![IValue::TensorList(vec![x.clone(), x]), IValue::Int(1)],
+        )
+        .expect("cat");
+        assert_eq!(joined.dtype(), DType::Int64);
+        assert_eq!(joined.shape(), &[2, 4]);
+        assert_eq!(joined.to_i64_vec().expect("values")[2], big);
+    }
+
+    #[test]
+    fn cat_skips_legacy_empty_inputs_but_promotes_over_them() {
+        let a = ints(&[2, 2], &[1, 2, 3, 4]);
+        let empty = floats(&[0], &[]);
+        let out = call(
+            "aten.cat.default",
+            vec![IValue::TensorList(vec![a, empty]), IValue::Int(1)],
+        )
+        .expect("cat");
+        assert_eq!(out.shape(), &[2, 2]);
+        assert_eq!(out.dtype(), DType::Float32);
+        let e = call(
+            "aten.cat.default",
+            vec![
+                IValue::TensorList(vec![ints(&[2, 2], &[0; 4]), ints(&[3, 3], &[0; 9])]),
+                IValue::Int(0),
+            ],
+        )
+        .expect_err("mismatch");
+        assert!(message(e).contains("Sizes of tensors must match except in dimension 0"));
+    }
+
+    #[test]
+    fn views_share_storage_and_unsafe_view_has_its_own_version() {
+        let x = floats(&[2, 3], &[1., 2., 3., 4., 5., 6.]);
+        let t = call(
+            "aten.transpose.int",
+            vec![x.clone().into(), IValue::Int(0), IValue::Int(-1)],
+        )
+        .expect("transpose");
+        assert_eq!((t.shape(), t.stride()), (&[3i64, 2][..], &[1i64, 3][..]));
+        assert!(t.shares_storage(&x));
+        let s = call(
+            "aten.slice.Tensor",
+            vec![
+                x.clone().into(),
+                IValue::Int(1),
+                IValue::Int(1),
+                IValue::None,
+                IValue::Int(2),
+            ],
+        )
+        .expect("slice");
+        assert_eq!(
+            (s.shape(), s.stride(), s.storage_offset()),
+            (&[2i64, 1][..], &[3i64, 2][..], 1)
+        );
+        let u = call(
+            "aten._unsafe_view.default",
+            vec![x.clone().into(), vec![6i64].into()],
+        )
+        .expect("unsafe view");
+        assert!(u.shares_storage(&x));
+        x.0.version.bump();
+        assert_eq!((x.version(), u.version()), (1, 0));
+    }
+}
