@@ -10,6 +10,7 @@ mod elems;
 mod embedding;
 mod gather;
 mod layout;
+mod masked;
 mod tri;
 
 pub(crate) use elems::{Elems, output};
@@ -46,6 +47,8 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.index_add.default" => gather::index_add,
         "aten.index_fill.int_Scalar" => gather::index_fill,
         "aten.index_fill_.int_Scalar" => gather::index_fill_,
+        "aten.masked_select.default" => masked::masked_select,
+        "aten.masked_scatter.default" => masked::masked_scatter,
         "aten.index.Tensor" => advanced::index,
         "aten.index_put.default" => advanced::index_put,
         "aten.index_put_.default" => advanced::index_put_,

@@ -8,7 +8,7 @@ use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
-use crate::tensor::options::Layout;
+use crate::tensor::options::{Layout, MemoryFormat};
 
 impl Runtime {
     fn call1(&mut self, op: &str, args: Vec<IValue>) -> Result<Tensor> {
@@ -127,6 +127,34 @@ impl Runtime {
             ]);
         }
         self.call1("aten.new_zeros.default", args)
+    }
+
+    /// `aten.zeros_like.default(x, memory_format=preserve_format)`.
+    pub(crate) fn zeros_like_preserving(&mut self, x: &Tensor) -> Result<Tensor> {
+        self.call1(
+            "aten.zeros_like.default",
+            vec![
+                x.into(),
+                IValue::None,
+                IValue::None,
+                IValue::None,
+                IValue::None,
+                IValue::MemoryFormat(MemoryFormat::Preserve),
+            ],
+        )
+    }
+
+    /// `aten.masked_scatter.default(x, mask, source)`.
+    pub(crate) fn masked_scatter(
+        &mut self,
+        x: &Tensor,
+        mask: &Tensor,
+        source: &Tensor,
+    ) -> Result<Tensor> {
+        self.call1(
+            "aten.masked_scatter.default",
+            vec![x.into(), mask.into(), source.into()],
+        )
     }
 
     /// `aten.gather.default(x, dim, index)`.

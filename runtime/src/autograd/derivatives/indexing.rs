@@ -22,19 +22,20 @@
 //! | `scatter_add`, `scatter_add_` | ScatterAddBackward0 | self, src | dim, index |
 //! | `index_fill.int_Scalar`, `index_fill_.int_Scalar` | IndexFillBackward0 | self | dim, index |
 //! | `index_select` | IndexSelectBackward0 | self | self sizes, dim, index |
+//! | `masked_select` | MaskedSelectBackward0 | self | self, mask |
 //! | `index.Tensor` | IndexBackward0 | self | self sizes, indices |
 //! | `index_put`, `index_put_` | IndexPutBackward0 | self, values | indices, accumulate, values sizes and options |
 //! | `embedding` | EmbeddingBackward0 | weight | indices, num_weights, padding_idx, scale_grad_by_freq, sparse |
 //!
-//! `slice_backward`, `index_add`, `embedding_dense_backward` (reached only
+//! `slice_backward`, `index_add`, `masked_scatter`, `embedding_dense_backward` (reached only
 //! from backward formulas here) have no rows: recording a graph through
 //! them is refused.
 
 use super::{Derivative, Differentiability, arg, derivative, int, int_list, tensor};
 use crate::autograd::functions::indexing::{
     EmbeddingBackward0, FlipBackward0, GatherBackward0, IndexBackward0, IndexFillBackward0,
-    IndexPutBackward0, IndexSelectBackward0, SavedIndices, ScatterAddBackward0, ScatterBackward,
-    TriangleBackward,
+    IndexPutBackward0, IndexSelectBackward0, MaskedSelectBackward0, SavedIndices,
+    ScatterAddBackward0, ScatterBackward, TriangleBackward,
 };
 use crate::autograd::functions::join::{CatBackward0, RepeatBackward0};
 use crate::autograd::functions::shape::{
@@ -252,6 +253,12 @@ fn indexing(op: &str) -> Option<Differentiability> {
                 }))
             }))
         }
+        "aten.masked_select.default" => D(derivative!("MaskedSelectBackward0", &[0], |a, _| {
+            Ok(Box::new(MaskedSelectBackward0 {
+                self_: saved(a, 0)?,
+                mask: saved(a, 1)?,
+            }))
+        })),
         "aten.index.Tensor" => D(derivative!("IndexBackward0", &[0], |a, _| {
             Ok(Box::new(IndexBackward0 {
                 self_sizes: tensor(a, 0)?.shape().to_vec(),

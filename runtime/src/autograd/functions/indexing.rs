@@ -1,6 +1,7 @@
 //! Backward functions of the rearranging and indexing operators: `tril`,
 //! `triu`, `flip`, `gather`, `scatter` (`src`, `value`), `scatter_add`,
-//! `index_select`, `index_fill`, `index.Tensor`, `index_put`, `embedding`.
+//! `index_select`, `index_fill`, `masked_select`, `index.Tensor`, `index_put`,
+//! `embedding`.
 //!
 //! Index tensors are saved as inputs (a later in-place change of one makes
 //! backward fail, as in PyTorch). Where a node has two differentiable
@@ -198,6 +199,38 @@ impl BackwardFn for IndexSelectBackward0 {
 
     fn release_variables(&mut self) {
         self.index.release();
+    }
+}
+
+/// `masked_select(mask)`: PyTorch's `masked_select_backward` (a
+/// composite): `zeros_like(self.expand(broadcast shape), preserve)` then
+/// `masked_scatter(mask, grad)`; the engine sums a broadcast result back
+/// to `self`'s shape.
+pub(crate) struct MaskedSelectBackward0 {
+    pub(crate) self_: SavedVariable,
+    pub(crate) mask: SavedVariable,
+}
+
+impl BackwardFn for MaskedSelectBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let this = self.self_.unpack(ctx.node)?;
+        let mask = self.mask.unpack(ctx.node)?;
+        one_to_one(ctx, grads, |ctx, g| {
+            let shape = crate::tensor::strides::broadcast_shapes(this.shape(), mask.shape())
+                .ok_or_else(|| RuntimeError::autograd("masked_select: shapes do not broadcast"))?;
+            let expanded = ctx.rt.expand(&this, &shape)?;
+            let zeros = ctx.rt.zeros_like_preserving(&expanded)?;
+            ctx.rt.masked_scatter(&zeros, &mask, &g)
+        })
+    }
+
+    fn release_variables(&mut self) {
+        self.self_.release();
+        self.mask.release();
     }
 }
 

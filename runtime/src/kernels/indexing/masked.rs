@@ -1,0 +1,119 @@
+//! Boolean-mask kernels: `masked_select` (the mask's true positions, as a
+//! 1-D tensor) and `masked_scatter` (its gradient's building block: the
+//! mask's true positions filled from a source in order). `self` and `mask`
+//! broadcast against each other.
+
+use super::coords::broadcast_positions;
+use super::{Elems, output};
+use crate::dispatch::args::Args;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::kernels::KernelCtx;
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+use crate::tensor::strides::{broadcast_shapes, contiguous_strides};
+
+/// The broadcast shape of `self` and a bool `mask`, with PyTorch's errors.
+fn broadcast_with_mask(
+    ctx: &KernelCtx<'_>,
+    this: &Tensor,
+    mask: &Tensor,
+    what: &str,
+) -> Result<Vec<i64>> {
+    ctx.check(this, "self")?;
+    ctx.check(mask, "mask")?;
+    if mask.dtype() != DType::Bool {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!("{what}: expected BoolTensor for mask"),
+        ));
+    }
+    broadcast_shapes(this.shape(), mask.shape()).ok_or_else(|| {
+        RuntimeError::shape(
+            ctx.op,
+            format!(
+                "The size of tensor a {:?} must match the size of tensor b {:?} at non-singleton dimensions",
+                this.shape(),
+                mask.shape()
+            ),
+        )
+    })
+}
+
+/// The positions (row-major over `shape`) where the broadcast mask is true.
+fn hits(ctx: &KernelCtx<'_>, mask: &Tensor, shape: &[i64]) -> Result<Vec<usize>> {
+    let m = mask.read_i64(ctx.op)?;
+    let from = broadcast_positions(mask.shape(), shape);
+    Ok(from
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| m.get(**f).is_some_and(|&v| v != 0))
+        .map(|(p, _)| p)
+        .collect())
+}
+
+/// `masked_select(self, mask)`: the elements of `self` (broadcast with
+/// `mask`) where the mask is true, in row-major order; contiguous 1-D.
+pub(crate) fn masked_select(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (this, mask) = (a.tensor(0)?, a.tensor(1)?);
+    let shape = broadcast_with_mask(ctx, this, mask, "masked_select")?;
+    if !ctx.has_data() {
+        return Err(RuntimeError::unsupported(
+            ctx.op,
+            "masked_select on a backend without data (the result size depends on the mask)",
+        ));
+    }
+    let picked = hits(ctx, mask, &shape)?;
+    let from = broadcast_positions(this.shape(), &shape);
+    let positions: Vec<usize> = picked
+        .iter()
+        .filter_map(|&p| from.get(p).copied())
+        .collect();
+    let n = [positions.len() as i64];
+    let out = output(ctx, &n, &[1], this.dtype(), || {
+        Elems::read(ctx.op, this)?.pick(ctx.op, &positions)
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// `masked_scatter(self, mask, source)`: a contiguous copy of `self`
+/// (broadcast with `mask`) whose masked positions take `source`'s elements
+/// one after the other (row-major).
+pub(crate) fn masked_scatter(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (this, mask, source) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
+    let shape = broadcast_with_mask(ctx, this, mask, "masked_scatter_")?;
+    ctx.check(source, "source")?;
+    if source.dtype() != this.dtype() {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "masked_scatter_: expected self and source to have same dtypes but got {} and {}",
+                this.dtype().scalar_type_name(),
+                source.dtype().scalar_type_name()
+            ),
+        ));
+    }
+    let out = output(
+        ctx,
+        &shape,
+        &contiguous_strides(&shape),
+        this.dtype(),
+        || {
+            let from = broadcast_positions(this.shape(), &shape);
+            let mut values = Elems::read(ctx.op, this)?.pick(ctx.op, &from)?;
+            let src = Elems::read(ctx.op, source)?;
+            let picked = hits(ctx, mask, &shape)?;
+            if picked.len() > src.len() {
+                return Err(RuntimeError::shape(
+                    ctx.op,
+                    "masked_scatter: expected source to have at least as many elements as ones in mask",
+                ));
+            }
+            for (k, &p) in picked.iter().enumerate() {
+                values.put(p, &src, k, false);
+            }
+            Ok(values)
+        },
+    )?;
+    Ok(vec![out.into()])
+}
