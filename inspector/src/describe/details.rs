@@ -169,6 +169,7 @@ impl Details<'_> {
             }
             ApiEvent::ProgramError(p) => self.text("error", Part::Warn, p.message.clone()),
             ApiEvent::Release(r) => self.text("tensor", Part::Tensor, format!("T{}", r.tensor)),
+            ApiEvent::DefaultDtype(d) => self.text("dtype", Part::Plain, d.dtype.clone()),
             _ => self.text("", Part::Warn, "not known to this build"),
         }
     }

@@ -149,6 +149,9 @@ fn api_summary(line: &mut TextLine, api: &ApiEvent) {
             line.push(Part::Plain, "program drops ")
                 .push(Part::Tensor, format!("T{}", r.tensor));
         }
+        ApiEvent::DefaultDtype(d) => {
+            line.push(Part::Plain, format!("dtype={}", d.dtype));
+        }
         _ => {
             line.push(Part::Warn, "not known to this build");
         }
