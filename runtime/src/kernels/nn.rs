@@ -11,6 +11,7 @@ mod conv;
 mod gemm;
 mod loss;
 mod norm;
+mod pad;
 mod pool;
 mod softmax;
 
@@ -25,4 +26,5 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         .or_else(|| conv::lookup(op))
         .or_else(|| pool::lookup(op))
         .or_else(|| attention::lookup(op))
+        .or_else(|| pad::lookup(op))
 }

@@ -15,7 +15,8 @@ mod conv_pool_attention {
     }
 
     impl Runtime {
-        fn dispatch_tensor(&mut self, op: &str, args: Vec<IValue>) -> Result<Tensor> {
+        /// `op(args)`, its first result as a tensor.
+        pub(super) fn dispatch_tensor(&mut self, op: &str, args: Vec<IValue>) -> Result<Tensor> {
             self.dispatch(op, args)?
                 .into_iter()
                 .next()
@@ -231,6 +232,31 @@ mod attention_calls {
                 args,
             )?;
             Ok(out.into_iter().map(IValue::into_tensor).collect())
+        }
+    }
+}
+
+mod pad_calls {
+    use super::super::Runtime;
+    use crate::error::Result;
+    use crate::tensor::Tensor;
+
+    impl Runtime {
+        /// `aten.constant_pad_nd.default(x, pad)` (value left at its default 0).
+        pub(crate) fn constant_pad_nd(&mut self, x: &Tensor, pad: &[i64]) -> Result<Tensor> {
+            self.dispatch_tensor("aten.constant_pad_nd.default", vec![x.into(), pad.into()])
+        }
+
+        /// `op(grad, self, padding)` for a reflection/replication padding's
+        /// backward operator `op`.
+        pub(crate) fn pad_backward(
+            &mut self,
+            op: &str,
+            grad: &Tensor,
+            this: &Tensor,
+            padding: &[i64],
+        ) -> Result<Tensor> {
+            self.dispatch_tensor(op, vec![grad.into(), this.into(), padding.into()])
         }
     }
 }

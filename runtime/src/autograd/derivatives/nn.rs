@@ -5,6 +5,7 @@ mod conv;
 mod loss;
 mod matrix;
 mod norm;
+mod pad;
 mod softmax;
 
 use super::Differentiability;
@@ -17,4 +18,5 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         .or_else(|| matrix::lookup(op))
         .or_else(|| conv::lookup(op))
         .or_else(|| attention::lookup(op))
+        .or_else(|| pad::lookup(op))
 }

@@ -4,5 +4,6 @@ pub(crate) mod attention;
 pub(crate) mod conv;
 pub(crate) mod loss;
 pub(crate) mod norm;
+pub(crate) mod pad;
 pub(crate) mod pool;
 pub(crate) mod softmax;

@@ -1,0 +1,321 @@
+//! Padding: `constant_pad_nd` (what `F.pad(mode="constant")` and a
+//! convolution with `padding="same"` and an even kernel dispatch),
+//! `reflection_pad{1,2}d` and `replication_pad{1,2}d` with their backward
+//! kernels.
+//!
+//! `pad` lists (before, after) pairs starting from the last dimension; a
+//! negative entry crops. Every output element reads at most one input
+//! element, found per dimension through a table: inside the input it is
+//! the element itself; outside, the constant (no element), the mirror image
+//! without repeating the edge (reflection) or the nearest edge element
+//! (replication). A backward kernel adds each output gradient into the
+//! element it read.
+
+use super::conv::{is_channels_last, strides_like};
+use crate::dispatch::args::Args;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::kernels::{Kernel, KernelCtx};
+use crate::tensor::Tensor;
+use crate::tensor::strides::contiguous_strides;
+
+/// The kernel of `op` if it is a padding operator.
+pub(crate) fn lookup(op: &str) -> Option<Kernel> {
+    Some(match op {
+        "aten.constant_pad_nd.default" => constant_pad_nd,
+        "aten.reflection_pad1d.default" | "aten.reflection_pad2d.default" => reflection_pad,
+        "aten.replication_pad1d.default" | "aten.replication_pad2d.default" => replication_pad,
+        "aten.reflection_pad1d_backward.default" | "aten.reflection_pad2d_backward.default" => {
+            reflection_pad_backward
+        }
+        "aten.replication_pad1d_backward.default" | "aten.replication_pad2d_backward.default" => {
+            replication_pad_backward
+        }
+        _ => return None,
+    })
+}
+
+/// What lies outside the input.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Mode {
+    Constant,
+    Reflect,
+    Replicate,
+}
+
+/// The input index output index `j` of a dimension of `size` reads, with
+/// `before` elements of padding in front.
+fn source(mode: Mode, j: i64, before: i64, size: i64) -> Option<i64> {
+    let o = j - before;
+    if (0..size).contains(&o) {
+        return Some(o);
+    }
+    match mode {
+        Mode::Constant => None,
+        Mode::Reflect if o < 0 => Some(-o),
+        Mode::Reflect => Some(2 * (size - 1) - o),
+        Mode::Replicate => Some(o.clamp(0, size - 1)),
+    }
+}
+
+/// Per-dimension source tables and the output shape.
+struct Plan {
+    out_shape: Vec<i64>,
+    /// `tables[d][j]`: the input index output index `j` of dimension `d` reads.
+    tables: Vec<Vec<Option<i64>>>,
+}
+
+/// Builds the padding plan of `shape` for `pad` (pairs from the last
+/// dimension), checking PyTorch's conditions.
+fn plan(op: &str, mode: Mode, shape: &[i64], pad: &[i64]) -> Result<Plan> {
+    if !pad.len().is_multiple_of(2) {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "Length of pad must be even but instead it equals {}",
+                pad.len()
+            ),
+        ));
+    }
+    if pad.len() / 2 > shape.len() {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "Length of pad should be no more than twice the number of dimensions of the input. Pad length is {} while the input has {} dimensions.",
+                pad.len(),
+                shape.len()
+            ),
+        ));
+    }
+    let mut out_shape = shape.to_vec();
+    let mut tables: Vec<Vec<Option<i64>>> =
+        shape.iter().map(|&s| (0..s).map(Some).collect()).collect();
+    for (k, pair) in pad.chunks(2).enumerate() {
+        let d = shape.len() - 1 - k;
+        let (before, after, size) = (pair[0], pair[1], shape[d]);
+        if mode == Mode::Reflect && (before >= size || after >= size) {
+            return Err(RuntimeError::shape(
+                op,
+                format!(
+                    "Argument #4: Padding size should be less than the corresponding input dimension, but got: padding ({before}, {after}) at dimension {d} of input {shape:?}"
+                ),
+            ));
+        }
+        let out = size + before + after;
+        if out < 0 || (mode != Mode::Constant && out == 0) {
+            return Err(RuntimeError::shape(
+                op,
+                format!(
+                    "The input size {size}, plus negative padding {before} and {after} resulted in a negative output size, which is invalid. Check dimension {d} of your input."
+                ),
+            ));
+        }
+        out_shape[d] = out;
+        tables[d] = (0..out).map(|j| source(mode, j, before, size)).collect();
+    }
+    Ok(Plan { out_shape, tables })
+}
+
+impl Plan {
+    /// For every output element (logical order), the contiguous input
+    /// offset it reads.
+    fn sources(&self, in_shape: &[i64]) -> Vec<Option<usize>> {
+        let in_strides = contiguous_strides(in_shape);
+        let mut offsets: Vec<Option<i64>> = vec![Some(0)];
+        for (table, &stride) in self.tables.iter().zip(&in_strides) {
+            offsets = offsets
+                .iter()
+                .flat_map(|base| {
+                    table
+                        .iter()
+                        .map(move |src| base.and_then(|b| src.map(|s| b + s * stride)))
+                })
+                .collect();
+        }
+        offsets
+            .into_iter()
+            .map(|o| o.and_then(|o| usize::try_from(o).ok()))
+            .collect()
+    }
+}
+
+/// The `padding` argument of the reflection/replication operators, checked
+/// against the operator's dimension count.
+fn padding_arg(a: &Args<'_>, i: usize, x: &Tensor) -> Result<Vec<i64>> {
+    let pad = a.int_list(i)?;
+    let want = if a.op.contains("pad1d") { 2 } else { 4 };
+    if pad.len() != want {
+        return Err(RuntimeError::shape(
+            a.op,
+            format!(
+                "padding size is expected to be {want}, but got: {}",
+                pad.len()
+            ),
+        ));
+    }
+    let dims = want / 2;
+    if x.dim() != dims + 1 && x.dim() != dims + 2 {
+        return Err(RuntimeError::shape(
+            a.op,
+            format!(
+                "Expected {}D or {}D (batch mode) tensor with possibly 0 batch size and other non-zero dimensions for input, but got: {:?}",
+                dims + 1,
+                dims + 2,
+                x.shape()
+            ),
+        ));
+    }
+    Ok(pad)
+}
+
+fn pad_forward(
+    ctx: &KernelCtx<'_>,
+    x: &Tensor,
+    mode: Mode,
+    pad: &[i64],
+    value: f64,
+) -> Result<Tensor> {
+    ctx.check(x, "self")?;
+    let p = plan(ctx.op, mode, x.shape(), pad)?;
+    let strides = strides_like(&p.out_shape, is_channels_last(x));
+    ctx.output(&p.out_shape, &strides, x.dtype(), || {
+        let xs = x.read_f64(ctx.op)?;
+        Ok(p.sources(x.shape())
+            .into_iter()
+            .map(|s| s.and_then(|i| xs.get(i).copied()).unwrap_or(value))
+            .collect())
+    })
+}
+
+fn pad_backward(
+    ctx: &KernelCtx<'_>,
+    g: &Tensor,
+    x: &Tensor,
+    mode: Mode,
+    pad: &[i64],
+) -> Result<Tensor> {
+    ctx.check(g, "grad_output")?;
+    ctx.check(x, "self")?;
+    let p = plan(ctx.op, mode, x.shape(), pad)?;
+    if g.shape() != p.out_shape.as_slice() {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "grad_output of size {:?} does not match the padded size {:?}",
+                g.shape(),
+                p.out_shape
+            ),
+        ));
+    }
+    let strides = strides_like(x.shape(), is_channels_last(x));
+    ctx.output(x.shape(), &strides, g.dtype(), || {
+        let gs = g.read_f64(ctx.op)?;
+        let mut dx = vec![0.0; x.numel()];
+        for (src, d) in p.sources(x.shape()).into_iter().zip(gs) {
+            if let Some(slot) = src.and_then(|i| dx.get_mut(i)) {
+                *slot += d;
+            }
+        }
+        Ok(dx)
+    })
+}
+
+/// `constant_pad_nd(self, pad, value=0)`.
+pub(crate) fn constant_pad_nd(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let out = pad_forward(
+        ctx,
+        a.tensor(0)?,
+        Mode::Constant,
+        &a.int_list(1)?,
+        a.scalar(2)?,
+    )?;
+    Ok(vec![out.into()])
+}
+
+/// `reflection_pad1d/2d(self, padding)`.
+pub(crate) fn reflection_pad(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let x = a.tensor(0)?;
+    let out = pad_forward(ctx, x, Mode::Reflect, &padding_arg(&a, 1, x)?, 0.0)?;
+    Ok(vec![out.into()])
+}
+
+/// `replication_pad1d/2d(self, padding)`.
+pub(crate) fn replication_pad(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let x = a.tensor(0)?;
+    let out = pad_forward(ctx, x, Mode::Replicate, &padding_arg(&a, 1, x)?, 0.0)?;
+    Ok(vec![out.into()])
+}
+
+/// `reflection_pad1d/2d_backward(grad_output, self, padding)`.
+pub(crate) fn reflection_pad_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let x = a.tensor(1)?;
+    let out = pad_backward(ctx, a.tensor(0)?, x, Mode::Reflect, &padding_arg(&a, 2, x)?)?;
+    Ok(vec![out.into()])
+}
+
+/// `replication_pad1d/2d_backward(grad_output, self, padding)`.
+pub(crate) fn replication_pad_backward(
+    ctx: &mut KernelCtx<'_>,
+    a: Args<'_>,
+) -> Result<Vec<IValue>> {
+    let x = a.tensor(1)?;
+    let out = pad_backward(
+        ctx,
+        a.tensor(0)?,
+        x,
+        Mode::Replicate,
+        &padding_arg(&a, 2, x)?,
+    )?;
+    Ok(vec![out.into()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_per_mode() {
+        let map = |mode| (0..7).map(|j| source(mode, j, 2, 3)).collect::<Vec<_>>();
+        assert_eq!(
+            map(Mode::Constant),
+            vec![None, None, Some(0), Some(1), Some(2), None, None]
+        );
+        assert_eq!(
+            map(Mode::Reflect),
+            vec![
+                Some(2),
+                Some(1),
+                Some(0),
+                Some(1),
+                Some(2),
+                Some(1),
+                Some(0)
+            ]
+        );
+        assert_eq!(
+            map(Mode::Replicate),
+            vec![
+                Some(0),
+                Some(0),
+                Some(0),
+                Some(1),
+                Some(2),
+                Some(2),
+                Some(2)
+            ]
+        );
+    }
+
+    #[test]
+    fn negative_padding_crops_and_odd_lists_fail() {
+        let p = plan("op", Mode::Constant, &[2, 3], &[-1, 1]).expect("plan");
+        assert_eq!(p.out_shape, vec![2, 3]);
+        assert_eq!(
+            p.sources(&[2, 3]),
+            vec![Some(1), Some(2), None, Some(4), Some(5), None]
+        );
+        assert!(plan("op", Mode::Constant, &[2, 3], &[1]).is_err());
+        assert!(plan("op", Mode::Constant, &[2, 3], &[-2, -2]).is_err());
+        assert!(plan("op", Mode::Reflect, &[2, 3], &[3, 0]).is_err());
+    }
+}

@@ -1,0 +1,40 @@
+"""Padding forward and backward.
+
+F.pad(mode="constant") is constant_pad_nd (negative entries crop;
+ConstantPadNdBackward0 pads the gradient by the negated amounts), as is the
+zero-padding of a convolution with padding="same" and an even kernel;
+"reflect" and "replicate" are reflection_pad{1,2}d / replication_pad{1,2}d
+with their *_backward kernels; padding_mode="reflect" in nn.Conv2d pads
+before a convolution without padding.
+"""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+torch.manual_seed(0)
+x = torch.randn(2, 3, 5, 5, requires_grad=True)
+s = torch.randn(2, 3, 5, requires_grad=True)
+constant = F.pad(x, (1, 2, 0, 1), value=0.5)
+cropped = F.pad(x, (-1, 2))
+reflect = F.pad(x, (1, 1, 2, 1), mode="reflect")
+replicate = F.pad(x, (2, 1, 1, 1), mode="replicate")
+reflect1 = F.pad(s, (2, 1), mode="reflect")
+replicate1 = F.pad(s, (1, 3), mode="replicate")
+same = nn.Conv2d(3, 2, 4, padding="same")(x)
+mirrored = nn.Conv2d(3, 2, 3, padding=1, padding_mode="reflect")(x)
+loss = (
+    (constant * constant).sum()
+    + cropped.sum()
+    + (reflect * reflect).sum()
+    + (replicate * replicate).sum()
+    + (reflect1 * reflect1).sum()
+    + replicate1.sum()
+    + same.mean()
+    + mirrored.mean()
+)
+loss.backward()
+
+for dtype in (torch.float64, torch.bfloat16):
+    xd = torch.randn(1, 2, 4, 4, dtype=dtype, requires_grad=True)
+    (F.pad(xd, (1, 1, 1, 1), mode="reflect").sum() + F.pad(xd, (1, 0, 0, 2)).sum()).backward()
