@@ -12,8 +12,9 @@
 use super::{Derivative, Differentiability, arg, derivative, needs, tensor};
 use crate::autograd::BackwardFn;
 use crate::autograd::functions::elementwise::{
-    self as f, AddcBackward, DivBackward, LerpBackward0, LerpBackward1, MaskedFillBackward1,
-    MinMaxBackward, PowBackward1, RemainderBackward1, RsubBackward0, Unary, WhereBackward0,
+    self as f, AddcBackward, ClampBackward0, DivBackward, LerpBackward0, LerpBackward1,
+    MaskedFillBackward1, MinMaxBackward, PowBackward1, RemainderBackward1, RsubBackward0, Unary,
+    WhereBackward0,
 };
 use crate::autograd::functions::pointwise::{
     MulBackward0, MulBackward1, NegBackward0, ReluBackward0, SavedOperand, SubBackward0,
@@ -292,6 +293,26 @@ fn math(op: &str) -> Option<Differentiability> {
                 f::clamp_one_side
             )
         ))),
+        "aten.clamp.Tensor" => D(derivative!("ClampBackward0", &[0, 1, 2], |a, _| {
+            let bound = |i: usize| -> Option<SavedVariable> {
+                a.get(i)
+                    .and_then(IValue::as_tensor)
+                    .map(SavedVariable::input)
+            };
+            Ok(Box::new(ClampBackward0 {
+                self_: SavedVariable::input(tensor(a, 0)?),
+                min: bound(1),
+                max: bound(2),
+            }))
+        })),
+        // clamp_min(self, min) has MaximumBackward0's formula, clamp_max
+        // MinimumBackward0's (observed in torch 2.15: the bound first).
+        "aten.clamp_min.Tensor" => D(derivative!("ClampMinBackward1", &[0, 1], |a, _| {
+            min_max(a, true)
+        })),
+        "aten.clamp_max.Tensor" => D(derivative!("ClampMaxBackward1", &[0, 1], |a, _| {
+            min_max(a, false)
+        })),
         "aten.clamp_.default" => D(derivative!("ClampBackward1", &[0], |_, _| Err(
             needs_original_self("aten.clamp_.default")
         ))),

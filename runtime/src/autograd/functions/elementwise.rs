@@ -595,7 +595,7 @@ pub(crate) struct MinMaxBackward {
 }
 
 impl MinMaxBackward {
-    fn share(
+    pub(crate) fn share(
         ctx: &mut BackwardCtx<'_>,
         g: &Tensor,
         this: &Tensor,
@@ -910,5 +910,137 @@ impl BackwardFn for RemainderBackward1 {
     fn release_variables(&mut self) {
         self.self_.iter_mut().for_each(SavedOperand::release);
         self.other.iter_mut().for_each(SavedOperand::release);
+    }
+}
+
+/// ClampBackward0 (`clamp.Tensor(self, min, max)`): the bounds' gradients
+/// first (PyTorch's `clamp_backward_min_max`), then `self`'s. With one bound
+/// it is MaximumBackward0 (a `min` bound) or MinimumBackward0 (a `max`
+/// bound) with `self` and the bound; with both, ties split the gradient
+/// and an empty range (`min > max`) sends it to `max`.
+pub(crate) struct ClampBackward0 {
+    pub(crate) self_: SavedVariable,
+    pub(crate) min: Option<SavedVariable>,
+    pub(crate) max: Option<SavedVariable>,
+}
+
+impl ClampBackward0 {
+    /// The bounds' gradients when both are given (observed order: the
+    /// shared `min < max` and `min == max`, then min's, then max's).
+    fn both_bounds(
+        ctx: &mut BackwardCtx<'_>,
+        g: &Tensor,
+        this: &Tensor,
+        lo: &Tensor,
+        hi: &Tensor,
+        out: &mut [Option<Tensor>],
+    ) -> Result<()> {
+        let mut ops = ctx.rt.elementwise();
+        let ordered = ops.binary("aten.lt.Tensor", lo, hi.into())?;
+        let equal = ops.binary("aten.eq.Tensor", lo, hi.into())?;
+        if ctx.needs(1) {
+            let mut ops = ctx.rt.elementwise();
+            let below = ops.binary("aten.le.Tensor", this, lo.into())?;
+            let a = ops.binary("aten.logical_and.default", &ordered, below.into())?;
+            let strictly = ops.binary("aten.lt.Tensor", this, lo.into())?;
+            let b = ops.binary("aten.logical_and.default", &equal, strictly.into())?;
+            let takes = ops.binary("aten.logical_or.default", &a, b.into())?;
+            let loses = ops.unary("aten.logical_not.default", &takes)?;
+            let half = ops.div_scalar(g, IValue::Int(2))?;
+            let tie = ops.binary("aten.eq.Tensor", this, lo.into())?;
+            let split = ops.where_(&tie, &half, g)?;
+            out[1] = Some(ops.masked_fill(&split, &loses, IValue::Int(0))?);
+        }
+        if ctx.needs(2) {
+            let mut ops = ctx.rt.elementwise();
+            let empty = ops.binary("aten.lt.Tensor", hi, lo.into())?;
+            let above = ops.binary("aten.ge.Tensor", this, hi.into())?;
+            let a = ops.binary("aten.logical_and.default", &ordered, above.into())?;
+            let a = ops.binary("aten.logical_or.default", &empty, a.into())?;
+            let strictly = ops.binary("aten.gt.Tensor", this, hi.into())?;
+            let b = ops.binary("aten.logical_and.default", &equal, strictly.into())?;
+            let takes = ops.binary("aten.logical_or.default", &a, b.into())?;
+            let loses = ops.unary("aten.logical_not.default", &takes)?;
+            let half = ops.div_scalar(g, IValue::Int(2))?;
+            let tie = ops.binary("aten.eq.Tensor", this, hi.into())?;
+            let tie = ops.binary("aten.logical_and.default", &tie, ordered.into())?;
+            let split = ops.where_(&tie, &half, g)?;
+            out[2] = Some(ops.masked_fill(&split, &loses, IValue::Int(0))?);
+        }
+        Ok(())
+    }
+
+    /// `self`'s gradient with both bounds: split at a bound of a non-empty
+    /// range, zero outside `[min, max]`.
+    fn self_both(
+        ctx: &mut BackwardCtx<'_>,
+        g: &Tensor,
+        this: &Tensor,
+        lo: &Tensor,
+        hi: &Tensor,
+    ) -> Result<Tensor> {
+        let mut ops = ctx.rt.elementwise();
+        let ordered = ops.binary("aten.lt.Tensor", lo, hi.into())?;
+        let at_lo = ops.binary("aten.eq.Tensor", this, lo.into())?;
+        let at_hi = ops.binary("aten.eq.Tensor", this, hi.into())?;
+        let at_bound = ops.binary("aten.logical_or.default", &at_lo, at_hi.into())?;
+        let tie = ops.binary("aten.logical_and.default", &at_bound, ordered.into())?;
+        let below = ops.binary("aten.lt.Tensor", this, lo.into())?;
+        let above = ops.binary("aten.gt.Tensor", this, hi.into())?;
+        let outside = ops.binary("aten.logical_or.default", &below, above.into())?;
+        let half = ops.div_scalar(g, IValue::Int(2))?;
+        let split = ops.where_(&tie, &half, g)?;
+        ops.masked_fill(&split, &outside, IValue::Int(0))
+    }
+}
+
+impl BackwardFn for ClampBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = grads.into_iter().next().flatten() else {
+            return Ok(vec![None, None, None]);
+        };
+        let this = self.self_.unpack(ctx.node)?;
+        let lo = self.min.as_ref().map(|s| s.unpack(ctx.node)).transpose()?;
+        let hi = self.max.as_ref().map(|s| s.unpack(ctx.node)).transpose()?;
+        let mut out = vec![None, None, None];
+        match (&lo, &hi) {
+            (Some(lo), Some(hi)) => {
+                if ctx.needs(1) || ctx.needs(2) {
+                    Self::both_bounds(ctx, &g, &this, lo, hi, &mut out)?;
+                }
+                if ctx.needs(0) {
+                    out[0] = Some(Self::self_both(ctx, &g, &this, lo, hi)?);
+                }
+            }
+            (Some(lo), None) => {
+                if ctx.needs(1) {
+                    out[1] = Some(MinMaxBackward::share(ctx, &g, &this, lo, "aten.gt.Tensor")?);
+                }
+                if ctx.needs(0) {
+                    out[0] = Some(MinMaxBackward::share(ctx, &g, &this, lo, "aten.lt.Tensor")?);
+                }
+            }
+            (None, Some(hi)) => {
+                if ctx.needs(2) {
+                    out[2] = Some(MinMaxBackward::share(ctx, &g, &this, hi, "aten.lt.Tensor")?);
+                }
+                if ctx.needs(0) {
+                    out[0] = Some(MinMaxBackward::share(ctx, &g, &this, hi, "aten.gt.Tensor")?);
+                }
+            }
+            (None, None) => return Err(RuntimeError::autograd("ClampBackward0: no bound")),
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.self_.release();
+        for s in [&mut self.min, &mut self.max].into_iter().flatten() {
+            s.release();
+        }
     }
 }
