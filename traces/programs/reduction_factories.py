@@ -9,7 +9,8 @@ Random operators replay from PyTorch's recorded outputs: `randint` (both
 overloads, int64 and int32), `randperm`, `multinomial`, `rand_like`,
 `randn_like`, `randint_like`, `bernoulli` and the `bernoulli_` that
 `F.dropout` dispatches in training mode (with its backward through the
-mask). A layer built on the meta device draws nothing.
+mask), and the zero gradients of `bernoulli` / `bernoulli_`. A layer built
+on the meta device draws nothing.
 """
 
 import torch
@@ -58,3 +59,16 @@ draws = [
 with torch.device("meta"):
     shadow = nn.Linear(5, 3)
 shadow_out = shadow(torch.empty(2, 5, device="meta"))
+
+# A draw has zero gradient: BernoulliBackward0 (bernoulli), BernoulliBackward2
+# (bernoulli_ with a float p) and BernoulliBackward1 (bernoulli_ with a
+# tensor p, whose gradient is zeros of p's size and options).
+probs = torch.full((3,), 0.5, requires_grad=True)
+(torch.bernoulli(probs) * probs).sum().backward()
+masked = probs * 1
+masked.bernoulli_(0.5)
+(masked * probs).sum().backward()
+rates = torch.full((3,), 0.3, requires_grad=True)
+resampled = probs * 1
+resampled.bernoulli_(rates)
+(resampled * probs).sum().backward()

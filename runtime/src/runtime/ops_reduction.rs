@@ -280,7 +280,7 @@ impl ReductionOps<'_> {
     }
 
     /// `x.to(dtype)`: `aten._to_copy.default(x, dtype=dtype)`.
-    pub(crate) fn to_dtype(&mut self, x: &Tensor, dtype: DType) -> Result<Tensor> {
+    pub(crate) fn cast(&mut self, x: &Tensor, dtype: DType) -> Result<Tensor> {
         self.call(
             "aten._to_copy.default",
             vec![x.into(), IValue::Dtype(dtype)],
@@ -315,6 +315,24 @@ impl ReductionOps<'_> {
         self.call(
             "aten.where.self",
             vec![condition.into(), a.into(), b.into()],
+        )
+    }
+
+    /// `aten.zeros_like.default(x)`.
+    pub(crate) fn zeros_like(&mut self, x: &Tensor) -> Result<Tensor> {
+        self.call("aten.zeros_like.default", vec![x.into()])
+    }
+
+    /// `aten.zeros.default(sizes, dtype, layout, device)`.
+    pub(crate) fn zeros(&mut self, sizes: &[i64], dtype: DType, device: Device) -> Result<Tensor> {
+        self.call(
+            "aten.zeros.default",
+            vec![
+                sizes.into(),
+                IValue::Dtype(dtype),
+                IValue::Layout(crate::tensor::options::Layout::Strided),
+                IValue::Device(device),
+            ],
         )
     }
 

@@ -11,19 +11,21 @@
 //! | `std.correction` | StdBackward0 | self, dim, correction, keepdim, result |
 //! | `prod` / `prod.dim_int` | ProdBackward0 / ProdBackward1 | self, dim, keepdim, result |
 //! | `cumsum` | CumsumBackward0 | dim, self dtype |
+//! | `bernoulli` / `bernoulli_.float` / `bernoulli_.Tensor` | BernoulliBackward0 / 2 / 1 | sizes, dtype and device of a tensor `p` |
 //! | `linalg_vector_norm` | LinalgVectorNormBackward0 | self, ord, dim, keepdim, result |
 //!
 //! Not differentiable: `argmax`/`argmin`, `all`/`any`, `_local_scalar_dense`
 //! (its result is a number), every factory, and the random operators
 //! without a tensor input or whose result does not depend on it
 //! (`rand_like`, `randn_like`, `randint_like`, `randint`, `randperm`,
-//! `multinomial`). `cumprod` and the in-place `bernoulli_` have no row yet.
+//! `multinomial`). `cumprod` and `bernoulli.p` (PyTorch's `NotImplemented`
+//! node) have no row yet.
 
 use super::{Derivative, Differentiability, arg, derivative, int, int_list, tensor};
 use crate::autograd::functions::reduction::{
-    AmaxBackward, CumsumBackward0, EvenlyDistributeBackward, LinalgVectorNormBackward0,
-    MeanBackward0, MeanBackward1, ProdBackward, StdBackward0, ValueSelectingBackward, VarBackward0,
-    mean_count,
+    AmaxBackward, BernoulliBackward, CumsumBackward0, EvenlyDistributeBackward,
+    LinalgVectorNormBackward0, MeanBackward0, MeanBackward1, ProdBackward, StdBackward0,
+    ValueSelectingBackward, VarBackward0, mean_count,
 };
 use crate::autograd::saved::SavedVariable;
 use crate::ivalue::IValue;
@@ -112,6 +114,19 @@ fn reductions(op: &str) -> Option<Differentiability> {
                 dim: Some(int(a, 1)),
                 keepdim: keepdim(a, 2),
                 result: None,
+            }))
+        })),
+        "aten.bernoulli.default" => D(derivative!("BernoulliBackward0", &[0], |_, _| {
+            Ok(Box::new(BernoulliBackward { edges: 1, p: None }))
+        })),
+        "aten.bernoulli_.float" => D(derivative!("BernoulliBackward2", &[0], |_, _| {
+            Ok(Box::new(BernoulliBackward { edges: 1, p: None }))
+        })),
+        "aten.bernoulli_.Tensor" => D(derivative!("BernoulliBackward1", &[0, 1], |a, _| {
+            let p = tensor(a, 1)?;
+            Ok(Box::new(BernoulliBackward {
+                edges: 2,
+                p: Some((p.shape().to_vec(), p.dtype(), p.device())),
             }))
         })),
         "aten.cumsum.default" => D(derivative!("CumsumBackward0", &[0], |a, _| {

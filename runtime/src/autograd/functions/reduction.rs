@@ -1,6 +1,6 @@
 //! Backward functions of the reductions: `mean`, `max`/`min` (both
 //! overloads), `amax`/`amin`, `var`/`std`, `prod`, `cumsum`,
-//! `linalg_vector_norm`.
+//! `linalg_vector_norm`; and of `bernoulli` / `bernoulli_` (zero gradients).
 //!
 //! Each dispatches the operators PyTorch's formula dispatches, in the order
 //! observed in torch 2.15 under a dispatch mode. Where C++ evaluates the
@@ -11,6 +11,7 @@
 use super::single;
 use crate::autograd::saved::SavedVariable;
 use crate::autograd::{BackwardCtx, BackwardFn};
+use crate::device::Device;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::runtime::ops_reduction::ReductionOps;
@@ -530,7 +531,7 @@ impl BackwardFn for ProdBackward {
         let result = unpack(&self.result, ctx)?;
         // `self.to(grad.scalar_type())` (`prod(dtype=...)`) comes first.
         if input.dtype() != g.dtype() {
-            input = ReductionOps(&mut *ctx.rt).to_dtype(&input, g.dtype())?;
+            input = ReductionOps(&mut *ctx.rt).cast(&input, g.dtype())?;
         }
         if input.dim() == 0 {
             return Ok(vec![Some(g)]);
@@ -602,7 +603,7 @@ impl BackwardFn for CumsumBackward0 {
         };
         let mut ops = ReductionOps(&mut *ctx.rt);
         if g.dtype() != self.self_dtype {
-            g = ops.to_dtype(&g, self.self_dtype)?;
+            g = ops.cast(&g, self.self_dtype)?;
         }
         let size = wrap_dim(self.dim, g.dim())
             .and_then(|d| g.shape().get(d).copied())
@@ -720,6 +721,41 @@ impl BackwardFn for LinalgVectorNormBackward0 {
     fn release_variables(&mut self) {
         self.self_.release();
         release(&mut self.result);
+    }
+}
+
+/// `bernoulli(self)` (BernoulliBackward0), `bernoulli_.float(self, p)`
+/// (BernoulliBackward2) and `bernoulli_.Tensor(self, p)` (BernoulliBackward1):
+/// a draw has zero gradient, `zeros_like(grad)` for `self` and, for a
+/// tensor `p`, zeros of `p`'s sizes and options (PyTorch saves only `p`'s
+/// type and size: `at::zeros(sizes, dtype, layout, device)`), computed
+/// first (gradients in alphabetical order of the inputs).
+pub(crate) struct BernoulliBackward {
+    /// Number of next edges (2 for `bernoulli_.Tensor`).
+    pub(crate) edges: usize,
+    /// Sizes, dtype and device of `bernoulli_.Tensor`'s `p` (edge 1).
+    pub(crate) p: Option<(Vec<i64>, DType, Device)>,
+}
+
+impl BackwardFn for BernoulliBackward {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None; self.edges]);
+        };
+        let mut out = vec![None; self.edges];
+        if let Some((sizes, dtype, device)) = &self.p
+            && ctx.needs(1)
+        {
+            out[1] = Some(ReductionOps(&mut *ctx.rt).zeros(sizes, *dtype, *device)?);
+        }
+        if ctx.needs(0) {
+            out[0] = Some(ReductionOps(&mut *ctx.rt).zeros_like(&g)?);
+        }
+        Ok(out)
     }
 }
 
