@@ -1,6 +1,7 @@
 //! View kernels: `t`, `view`, `expand`, `detach`, `unsqueeze`, `squeeze`
 //! (all three overloads), `select.int`, `transpose.int`, `permute`, `alias`,
-//! `slice.Tensor`, `split.Tensor`, `split_with_sizes`, `unbind.int`; the
+//! `slice.Tensor`, `split.Tensor`, `split_with_sizes`, `unbind.int`,
+//! `unfold`; the
 //! storage-sharing non-view `_unsafe_view`; and `select_backward`, a view
 //! backward that is an operator of its own.
 //!
@@ -507,4 +508,45 @@ pub(crate) fn squeeze_dims(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<I
         }
     }
     Ok(vec![squeezed(this, &drop).into()])
+}
+
+/// `unfold(self, dimension, size, step)`: every window of `size` elements
+/// along `dimension`, `step` apart, as a new last dimension (a view).
+pub(crate) fn unfold(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    let d = wrap(ctx.op, a.int(1)?, this.dim())?;
+    let (size, step) = (a.int(2)?, a.int(3)?);
+    let mut shape = this.shape().to_vec();
+    let mut strides = this.stride().to_vec();
+    if shape.is_empty() {
+        shape.push(1);
+        strides.push(1);
+    }
+    let extent = shape[d];
+    if size > extent || size < 0 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!("maximum size for tensor at dimension {d} is {extent} but size is {size}"),
+        ));
+    }
+    if step <= 0 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!("step is {step} but must be > 0"),
+        ));
+    }
+    let inner = strides[d];
+    shape[d] = (extent - size) / step + 1;
+    strides[d] = inner.saturating_mul(step);
+    shape.push(size);
+    strides.push(inner);
+    if this.dim() == 0 {
+        shape.remove(0);
+        strides.remove(0);
+    }
+    Ok(vec![
+        this.alias_with(shape, strides, this.storage_offset())
+            .into(),
+    ])
 }

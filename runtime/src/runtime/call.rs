@@ -423,6 +423,7 @@ fn is_view_node(name: &str) -> bool {
             | "UnbindBackward0"
             | "SqueezeBackward0"
             | "SqueezeBackward2"
+            | "UnfoldBackward0"
     )
 }
 

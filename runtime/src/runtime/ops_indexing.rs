@@ -267,6 +267,34 @@ impl Runtime {
         self.call1(op, vec![x.into(), IValue::Int(diagonal)])
     }
 
+    /// `aten.roll.default(x, shifts, dims)`.
+    pub(crate) fn roll(&mut self, x: &Tensor, shifts: &[i64], dims: &[i64]) -> Result<Tensor> {
+        self.call1(
+            "aten.roll.default",
+            vec![x.into(), shifts.into(), dims.into()],
+        )
+    }
+
+    /// `aten.unfold_backward.default(grad, input_sizes, dim, size, step)`.
+    pub(crate) fn unfold_backward(
+        &mut self,
+        grad: &Tensor,
+        input_sizes: &[i64],
+        window: (i64, i64, i64),
+    ) -> Result<Tensor> {
+        let (dim, size, step) = window;
+        self.call1(
+            "aten.unfold_backward.default",
+            vec![
+                grad.into(),
+                input_sizes.into(),
+                IValue::Int(dim),
+                IValue::Int(size),
+                IValue::Int(step),
+            ],
+        )
+    }
+
     /// `aten.flip.default(x, dims)`.
     pub(crate) fn flip(&mut self, x: &Tensor, dims: &[i64]) -> Result<Tensor> {
         self.call1("aten.flip.default", vec![x.into(), dims.into()])

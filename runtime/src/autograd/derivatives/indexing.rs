@@ -15,6 +15,8 @@
 //! | `cat` | CatBackward0 | every tensor of `tensors` | dim, every input's sizes |
 //! | `repeat` | RepeatBackward0 | self | repeats, self sizes and options |
 //! | `flip` | FlipBackward0 | self | dims |
+//! | `roll` | RollBackward0 | self | shifts, dims |
+//! | `unfold` | UnfoldBackward0 | self | self sizes, dimension, size, step |
 //! | `tril` / `triu` | TrilBackward0 / TriuBackward0 | self | diagonal |
 //! | `gather` | GatherBackward0 | self | self sizes, dim, index |
 //! | `scatter.src`, `scatter_.src` | ScatterBackward0 | self, src | dim, index |
@@ -27,15 +29,15 @@
 //! | `index_put`, `index_put_` | IndexPutBackward0 | self, values | indices, accumulate, values sizes and options |
 //! | `embedding` | EmbeddingBackward0 | weight | indices, num_weights, padding_idx, scale_grad_by_freq, sparse |
 //!
-//! `slice_backward`, `index_add`, `masked_scatter`, `embedding_dense_backward` (reached only
+//! `slice_backward`, `unfold_backward`, `index_add`, `masked_scatter`, `embedding_dense_backward` (reached only
 //! from backward formulas here) have no rows: recording a graph through
 //! them is refused.
 
 use super::{Derivative, Differentiability, arg, derivative, int, int_list, tensor};
 use crate::autograd::functions::indexing::{
     EmbeddingBackward0, FlipBackward0, GatherBackward0, IndexBackward0, IndexFillBackward0,
-    IndexPutBackward0, IndexSelectBackward0, MaskedSelectBackward0, SavedIndices,
-    ScatterAddBackward0, ScatterBackward, TriangleBackward,
+    IndexPutBackward0, IndexSelectBackward0, MaskedSelectBackward0, RollBackward0, SavedIndices,
+    ScatterAddBackward0, ScatterBackward, TriangleBackward, UnfoldBackward0,
 };
 use crate::autograd::functions::join::{CatBackward0, RepeatBackward0};
 use crate::autograd::functions::shape::{
@@ -179,6 +181,20 @@ fn joins(op: &str) -> Option<Differentiability> {
         "aten.flip.default" => D(derivative!("FlipBackward0", &[0], |a, _| {
             Ok(Box::new(FlipBackward0 {
                 dims: int_list(a, 1).unwrap_or_default(),
+            }))
+        })),
+        "aten.roll.default" => D(derivative!("RollBackward0", &[0], |a, _| {
+            Ok(Box::new(RollBackward0 {
+                shifts: int_list(a, 1).unwrap_or_default(),
+                dims: int_list(a, 2).unwrap_or_default(),
+            }))
+        })),
+        "aten.unfold.default" => D(derivative!("UnfoldBackward0", &[0], |a, _| {
+            Ok(Box::new(UnfoldBackward0 {
+                self_sizes: tensor(a, 0)?.shape().to_vec(),
+                dimension: int(a, 1),
+                size: int(a, 2),
+                step: int(a, 3),
             }))
         })),
         "aten.tril.default" => D(derivative!("TrilBackward0", &[0], |a, _| {

@@ -1,5 +1,5 @@
 //! Backward functions of the rearranging and indexing operators: `tril`,
-//! `triu`, `flip`, `gather`, `scatter` (`src`, `value`), `scatter_add`,
+//! `triu`, `flip`, `roll`, `unfold`, `gather`, `scatter` (`src`, `value`), `scatter_add`,
 //! `index_select`, `index_fill`, `masked_select`, `index.Tensor`, `index_put`,
 //! `embedding`.
 //!
@@ -50,6 +50,48 @@ impl BackwardFn for FlipBackward0 {
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
         one_to_one(ctx, grads, |ctx, g| ctx.rt.flip(&g, &self.dims))
+    }
+}
+
+/// `roll(shifts, dims)`: the gradient rolled back — PyTorch walks the
+/// dims in reverse order with negated shifts (observed: `roll((1, -1),
+/// (0, 1))` backward is `roll(grad, [1, -1], [1, 0])`).
+pub(crate) struct RollBackward0 {
+    pub(crate) shifts: Vec<i64>,
+    pub(crate) dims: Vec<i64>,
+}
+
+impl BackwardFn for RollBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let shifts: Vec<i64> = self.shifts.iter().rev().map(|s| -s).collect();
+        let dims: Vec<i64> = self.dims.iter().rev().copied().collect();
+        one_to_one(ctx, grads, |ctx, g| ctx.rt.roll(&g, &shifts, &dims))
+    }
+}
+
+/// `unfold(dimension, size, step)`: `unfold_backward(grad, self_sizes,
+/// dimension, size, step)`, the dimension as given.
+pub(crate) struct UnfoldBackward0 {
+    pub(crate) self_sizes: Vec<i64>,
+    pub(crate) dimension: i64,
+    pub(crate) size: i64,
+    pub(crate) step: i64,
+}
+
+impl BackwardFn for UnfoldBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let window = (self.dimension, self.size, self.step);
+        one_to_one(ctx, grads, |ctx, g| {
+            ctx.rt.unfold_backward(&g, &self.self_sizes, window)
+        })
     }
 }
 

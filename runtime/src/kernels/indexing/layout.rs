@@ -1,5 +1,5 @@
-//! Kernels that rearrange whole tensors: `repeat`, `flip`, and
-//! `slice_backward` (the gradient of `slice.Tensor`).
+//! Kernels that rearrange whole tensors: `repeat`, `flip`, `roll`, and
+//! the view gradients `slice_backward` and `unfold_backward`.
 
 use super::coords::{ravel, strides, unravel};
 use super::{Elems, output};
@@ -152,6 +152,117 @@ pub(crate) fn slice_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec
                 let mut idx = unravel(p, &expected);
                 idx[d] = (start + idx[d] as i64 * step) as usize;
                 values.put(ravel(&idx, &st), &g, p, false);
+            }
+            Ok(values)
+        },
+    )?;
+    Ok(vec![out.into()])
+}
+
+/// `roll(self, shifts, dims=[])`: elements shifted cyclically along each
+/// of `dims` (with no dims: along the flattened tensor, shape kept):
+/// out[c] = self[c with c[d] = (c[d] - shift) mod size].
+pub(crate) fn roll(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    let (shifts, dims) = (a.int_list(1)?, a.int_list(2)?);
+    if dims.is_empty() && shifts.len() != 1 || !dims.is_empty() && shifts.len() != dims.len() {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "shifts and dimensions must align. shifts: {}, dims:{}",
+                shifts.len(),
+                dims.len()
+            ),
+        ));
+    }
+    let shape = this.shape().to_vec();
+    let wrapped = dims
+        .iter()
+        .map(|&d| wrap(ctx.op, d, this.dim()))
+        .collect::<Result<Vec<_>>>()?;
+    let out = output(
+        ctx,
+        &shape,
+        &contiguous_strides(&shape),
+        this.dtype(),
+        || {
+            let src = Elems::read(ctx.op, this)?;
+            let n = src.len();
+            let rolled = |i: usize, size: i64, shift: i64| -> usize {
+                let size = size.max(1);
+                ((i as i64 - shift).rem_euclid(size)) as usize
+            };
+            let positions: Vec<usize> = if wrapped.is_empty() {
+                (0..n).map(|p| rolled(p, n as i64, shifts[0])).collect()
+            } else {
+                let st = strides(&shape);
+                (0..n)
+                    .map(|p| {
+                        let mut c = unravel(p, &shape);
+                        for (&d, &shift) in wrapped.iter().zip(&shifts) {
+                            c[d] = rolled(c[d], shape[d], shift);
+                        }
+                        ravel(&c, &st)
+                    })
+                    .collect()
+            };
+            src.pick(ctx.op, &positions)
+        },
+    )?;
+    Ok(vec![out.into()])
+}
+
+/// `unfold_backward(grad_in, input_sizes, dim, size, step)`: a zero tensor
+/// of `input_sizes` into which every window of `grad_in` is added back at
+/// its place: out[.., w * step + k, ..] += grad_in[.., w, .., k].
+pub(crate) fn unfold_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let grad = a.tensor(0)?;
+    ctx.check(grad, "grad_in")?;
+    let sizes = a.int_list(1)?;
+    let d = wrap(ctx.op, a.int(2)?, sizes.len())?;
+    let (size, step) = (a.int(3)?, a.int(4)?);
+    let mut expected = if sizes.is_empty() {
+        vec![1]
+    } else {
+        sizes.clone()
+    };
+    let windows = if step > 0 && size >= 0 && size <= expected[d] {
+        (expected[d] - size) / step + 1
+    } else {
+        -1
+    };
+    expected[d] = windows;
+    expected.push(size);
+    if sizes.is_empty() {
+        expected.remove(0);
+    }
+    if windows < 0 || grad.shape() != expected.as_slice() {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "grad_in {:?} is not unfold({d}, {size}, {step}) of {sizes:?}",
+                grad.shape()
+            ),
+        ));
+    }
+    let numel = alloc(ctx, &sizes)?;
+    let out = output(
+        ctx,
+        &sizes,
+        &contiguous_strides(&sizes),
+        grad.dtype(),
+        || {
+            let g = Elems::read(ctx.op, grad)?;
+            let mut values = Elems::zeros(grad.dtype(), numel);
+            let st = strides(&sizes);
+            for p in 0..g.len() {
+                let mut c = unravel(p, grad.shape());
+                let k = c.pop().unwrap_or(0);
+                if let Some(w) = c.get_mut(d) {
+                    *w = *w * step as usize + k;
+                }
+                values.put(ravel(&c, &st), &g, p, true);
             }
             Ok(values)
         },
