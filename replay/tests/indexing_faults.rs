@@ -1,6 +1,7 @@
 //! Mutation tests of the shape / indexing corpus: a deliberately broken
-//! kernel or node of this family is caught by `indexing_views` /
-//! `indexing_gather` with the right exit code, naming the operator or node.
+//! kernel or node of this family is caught by `indexing_views`,
+//! `indexing_gather` or `indexing_masks` with the right exit code, naming
+//! the operator or node.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -72,4 +73,15 @@ fn a_misnamed_transpose_node_is_a_graph_divergence() {
     );
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("TransposeBackward1"), "{out}");
+}
+
+#[test]
+fn a_perturbed_masked_select_gradient_is_a_value_failure_naming_the_op() {
+    // masked_scatter runs inside MaskedSelectBackward0.
+    assert_value_failure_at("indexing_masks.torch.ftr", "aten.masked_scatter.default");
+}
+
+#[test]
+fn a_perturbed_roll_is_a_value_failure_naming_the_op() {
+    assert_value_failure_at("indexing_masks.torch.ftr", "aten.roll.default");
 }
