@@ -114,6 +114,17 @@ fn arithmetic(op: &str) -> Option<Differentiability> {
             Ok(Box::new(RemainderBackward1 {
                 self_: needs(n, 1).then(|| SavedOperand::of(&arg(a, 0))),
                 other: needs(n, 1).then(|| SavedOperand::of(&arg(a, 1))),
+                rounding: "floor",
+            }))
+        })),
+        "aten.fmod.Scalar" => D(derivative!("FmodBackward0", &[0], |_, _| unary(
+            Unary::plain(vec![], f::identity)
+        ))),
+        "aten.fmod.Tensor" => D(derivative!("FmodBackward1", &[0, 1], |a, n| {
+            Ok(Box::new(RemainderBackward1 {
+                self_: needs(n, 1).then(|| SavedOperand::of(&arg(a, 0))),
+                other: needs(n, 1).then(|| SavedOperand::of(&arg(a, 1))),
+                rounding: "trunc",
             }))
         })),
         "aten.remainder_.Tensor" => D(derivative!("RemainderBackward1", &[0, 1], |_, n| {
@@ -123,6 +134,7 @@ fn arithmetic(op: &str) -> Option<Differentiability> {
             Ok(Box::new(RemainderBackward1 {
                 self_: None,
                 other: None,
+                rounding: "floor",
             }))
         })),
         "aten.minimum.default" => D(derivative!("MinimumBackward0", &[0, 1], |a, _| {
@@ -248,6 +260,56 @@ fn math(op: &str) -> Option<Differentiability> {
                 Unary::plain(vec![], f::sign)
             )))
         }
+        "aten.sin.default" => D(derivative!("SinBackward0", &[0], |a, _| unary(
+            Unary::input(tensor(a, 0)?, vec![], f::sin)
+        ))),
+        "aten.cos.default" => D(derivative!("CosBackward0", &[0], |a, _| unary(
+            Unary::input(tensor(a, 0)?, vec![], f::cos)
+        ))),
+        "aten.expm1.default" => D(derivative!("Expm1Backward0", &[0], |_, _| unary(
+            Unary::result(vec![], f::expm1)
+        ))),
+        "aten.exp2.default" => D(derivative!("Exp2Backward0", &[0], |_, _| unary(
+            Unary::result(vec![], f::exp2)
+        ))),
+        "aten.log2.default" => D(derivative!("Log2Backward0", &[0], |a, _| unary(
+            Unary::input(
+                tensor(a, 0)?,
+                vec![IValue::Float(std::f64::consts::LN_2)],
+                f::log_base
+            )
+        ))),
+        "aten.log10.default" => D(derivative!("Log10Backward0", &[0], |a, _| unary(
+            Unary::input(
+                tensor(a, 0)?,
+                vec![IValue::Float(std::f64::consts::LN_10)],
+                f::log_base
+            )
+        ))),
+        "aten.erf.default" => D(derivative!("ErfBackward0", &[0], |a, _| unary(
+            Unary::input(tensor(a, 0)?, vec![], f::erf)
+        ))),
+        "aten.floor.default" => D(derivative!("FloorBackward0", &[0], |_, _| unary(
+            Unary::plain(vec![], f::sign)
+        ))),
+        "aten.ceil.default" => D(derivative!("CeilBackward0", &[0], |_, _| unary(
+            Unary::plain(vec![], f::sign)
+        ))),
+        "aten.trunc.default" => D(derivative!("TruncBackward0", &[0], |_, _| unary(
+            Unary::plain(vec![], f::sign)
+        ))),
+        "aten.round.default" => D(derivative!("RoundBackward0", &[0], |_, _| unary(
+            Unary::plain(vec![], f::sign)
+        ))),
+        "aten.round.decimals" => D(derivative!("RoundBackward1", &[0], |_, _| unary(
+            Unary::plain(vec![], f::sign)
+        ))),
+        "aten.frac.default" => D(derivative!("FracBackward0", &[0], |_, _| unary(
+            Unary::plain(vec![], f::identity)
+        ))),
+        "aten.nan_to_num.default" => D(derivative!("NanToNumBackward0", &[0], |a, _| unary(
+            Unary::input(tensor(a, 0)?, vec![], f::nan_to_num)
+        ))),
         "aten.log_.default" => D(derivative!("LogBackward0", &[0], |_, _| Err(
             needs_original_self("aten.log_.default")
         ))),
@@ -414,6 +476,52 @@ fn activations(op: &str) -> Option<Differentiability> {
         ))),
         "aten.elu.default" => D(derivative!("EluBackward0", &[0], |a, _| elu(a, false))),
         "aten.elu_.default" => D(derivative!("EluBackward1", &[0], |a, _| elu(a, true))),
+        "aten.celu.default" => D(derivative!("CeluBackward0", &[0], |a, _| {
+            // elu_backward(grad, alpha, 1, 1 / alpha, false, self)
+            let alpha = arg(a, 1);
+            let inverse = match alpha {
+                IValue::Int(i) => 1.0 / i as f64,
+                IValue::Float(x) => 1.0 / x,
+                _ => 1.0,
+            };
+            let p = vec![
+                alpha,
+                IValue::Int(1),
+                IValue::Float(inverse),
+                IValue::Bool(false),
+            ];
+            unary(Unary::input(tensor(a, 0)?, p, f::elu))
+        })),
+        "aten.hardswish.default" => D(derivative!("HardswishBackward0", &[0], |a, _| act(
+            a,
+            "aten.hardswish_backward.default",
+            &[],
+            None,
+            false
+        ))),
+        "aten.hardsigmoid.default" => D(derivative!("HardsigmoidBackward0", &[0], |a, _| act(
+            a,
+            "aten.hardsigmoid_backward.default",
+            &[],
+            None,
+            false
+        ))),
+        "aten.mish.default" => D(derivative!("MishBackward0", &[0], |a, _| act(
+            a,
+            "aten.mish_backward.default",
+            &[],
+            None,
+            false
+        ))),
+        "aten.hardswish_.default" => D(derivative!("HardswishBackward0", &[0], |_, _| Err(
+            needs_original_self("aten.hardswish_.default")
+        ))),
+        "aten.hardsigmoid_.default" => D(derivative!("HardsigmoidBackward0", &[0], |_, _| Err(
+            needs_original_self("aten.hardsigmoid_.default")
+        ))),
+        "aten.mish_.default" => D(derivative!("MishBackward0", &[0], |_, _| Err(
+            needs_original_self("aten.mish_.default")
+        ))),
         "aten.gelu_.default" => D(derivative!("GeluBackward0", &[0], |_, _| Err(
             needs_original_self("aten.gelu_.default")
         ))),

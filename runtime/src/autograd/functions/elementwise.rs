@@ -271,6 +271,96 @@ pub(crate) fn sign(
     ctx.rt.elementwise().zeros_like(g)
 }
 
+/// SinBackward0: `grad * self.cos()`.
+pub(crate) fn sin(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    let c = ctx.rt.elementwise().unary("aten.cos.default", need(s)?)?;
+    ctx.rt.mul(g, c.into())
+}
+
+/// CosBackward0: `grad * -self.sin()`.
+pub(crate) fn cos(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    let sine = ctx.rt.elementwise().unary("aten.sin.default", need(s)?)?;
+    let n = ctx.rt.neg(&sine)?;
+    ctx.rt.mul(g, n.into())
+}
+
+/// Expm1Backward0: `grad * (result + 1)`.
+pub(crate) fn expm1(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    let plus = ctx.rt.elementwise().add_scalar(need(s)?, IValue::Int(1))?;
+    ctx.rt.mul(g, plus.into())
+}
+
+/// Exp2Backward0: `grad * result * ln 2`.
+pub(crate) fn exp2(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    let t = ctx.rt.mul(g, need(s)?.into())?;
+    ctx.rt.mul_scalar(&t, IValue::Float(std::f64::consts::LN_2))
+}
+
+/// Log2Backward0 / Log10Backward0: `grad / (self * ln(base))`; params: the
+/// logarithm of the base.
+pub(crate) fn log_base(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    p: &[IValue],
+) -> Result<Tensor> {
+    let scaled = ctx.rt.mul_scalar(need(s)?, param(p, 0))?;
+    ctx.rt.elementwise().div(g, scaled.into())
+}
+
+/// ErfBackward0: `2 / sqrt(pi) * exp(-(self.pow(2))) * grad`.
+pub(crate) fn erf(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    let sq = ctx.rt.elementwise().pow_scalar(need(s)?, IValue::Int(2))?;
+    let n = ctx.rt.neg(&sq)?;
+    let e = ctx.rt.elementwise().unary("aten.exp.default", &n)?;
+    let scaled = ctx
+        .rt
+        .mul_scalar(&e, IValue::Float(std::f64::consts::FRAC_2_SQRT_PI))?;
+    ctx.rt.mul(&scaled, g.into())
+}
+
+/// NanToNumBackward0: `grad * isfinite(self)`, `isfinite` as
+/// `(self == self) * (self.abs() != inf)`.
+pub(crate) fn nan_to_num(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    let this = need(s)?;
+    let mut ops = ctx.rt.elementwise();
+    let magnitude = ops.unary("aten.abs.default", this)?;
+    let finite = ops.binary("aten.ne.Scalar", &magnitude, IValue::Float(f64::INFINITY))?;
+    let number = ops.binary("aten.eq.Tensor", this, this.into())?;
+    let mask = ctx.rt.mul(&number, finite.into())?;
+    ctx.rt.mul(g, mask.into())
+}
+
 /// PowBackward0 (`pow.Tensor_Scalar`): `grad * (e * self.pow(e - 1))` with
 /// the exponent as a double (observed: `x ** 2` dispatches `pow(x, 1.0)`
 /// and `mul.Scalar(_, 2.0)`); exponent 0 gives contiguous zeros.
@@ -872,11 +962,13 @@ impl BackwardFn for AddcBackward {
     }
 }
 
-/// RemainderBackward1 (`remainder.Tensor`): `other` gets
-/// `-grad * self.div(other, rounding_mode="floor")`, then `self` gets `grad`.
+/// RemainderBackward1 (`remainder.Tensor`) and FmodBackward1
+/// (`fmod.Tensor`): `other` gets `-grad * self.div(other, rounding_mode)`
+/// (`"floor"` / `"trunc"`), then `self` gets `grad`.
 pub(crate) struct RemainderBackward1 {
     pub(crate) self_: Option<SavedOperand>,
     pub(crate) other: Option<SavedOperand>,
+    pub(crate) rounding: &'static str,
 }
 
 impl BackwardFn for RemainderBackward1 {
@@ -897,7 +989,7 @@ impl BackwardFn for RemainderBackward1 {
                     "RemainderBackward1: self is not a tensor",
                 ));
             };
-            let q = ctx.rt.elementwise().div_mode(this, other, "floor")?;
+            let q = ctx.rt.elementwise().div_mode(this, other, self.rounding)?;
             let n = ctx.rt.neg(&g)?;
             out[1] = Some(ctx.rt.mul(&n, q.into())?);
         }

@@ -1,6 +1,7 @@
 //! Activation kernels and their `*_backward` operators: `gelu` (exact and
 //! tanh approximation), `silu`, `sigmoid`, `tanh`, `softplus`, `leaky_relu`,
-//! `hardtanh`, `elu`, and the in-place variants nn modules call (`relu_`,
+//! `hardtanh`, `elu`, `celu`, `hardswish`, `hardsigmoid`, `mish`, and the
+//! in-place variants nn modules call (`relu_`,
 //! `gelu_`, `leaky_relu_`, ...).
 //!
 //! `sigmoid` and `tanh` are "floating" operators (integers give the default
@@ -444,6 +445,127 @@ pub(crate) fn elu_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let (g, s) = (a.operand(0)?, a.operand(5)?);
     let (dtype, w) = backward_dtype(ctx, g, s);
     backward2(ctx, g, s, dtype, p.grad(is_result, w))
+}
+
+fn hardswish_formula(wide: bool) -> Formula {
+    Box::new(opmath!(wide, |v: [T]| {
+        let x = v[0];
+        x * (x + 3.0).max(0.0).min(6.0) / 6.0
+    }))
+}
+
+fn hardsigmoid_formula(wide: bool) -> Formula {
+    Box::new(opmath!(wide, |v: [T]| (v[0] + 3.0).max(0.0).min(6.0) / 6.0))
+}
+
+fn mish_formula(wide: bool) -> Formula {
+    Box::new(opmath!(wide, |v: [T]| v[0] * v[0].exp().ln_1p().tanh()))
+}
+
+/// `hardswish(self)`: `x * relu6(x + 3) / 6`.
+pub(crate) fn hardswish(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let t = a.tensor(0)?;
+    activation(ctx, t, hardswish_formula(wide(t.dtype())))
+}
+
+/// `hardswish_(self)`.
+pub(crate) fn hardswish_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let t = a.tensor(0)?;
+    activation_(ctx, t, hardswish_formula(wide(t.dtype())))
+}
+
+/// `hardswish_backward(grad_output, self)`: 0 below -3, `g * (x / 3 + 0.5)`
+/// up to 3, `g` above.
+pub(crate) fn hardswish_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let (g, x) = (a.operand(0)?, a.operand(1)?);
+    let (dtype, w) = backward_dtype(ctx, g, x);
+    backward2(
+        ctx,
+        g,
+        x,
+        dtype,
+        opmath!(w, |v: [T]| {
+            if v[1] < -3.0 {
+                0.0
+            } else if v[1] <= 3.0 {
+                v[0] * (v[1] / 3.0 + 0.5)
+            } else {
+                v[0]
+            }
+        }),
+    )
+}
+
+/// `hardsigmoid(self)`: `relu6(x + 3) / 6`.
+pub(crate) fn hardsigmoid(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let t = a.tensor(0)?;
+    activation(ctx, t, hardsigmoid_formula(wide(t.dtype())))
+}
+
+/// `hardsigmoid_(self)`.
+pub(crate) fn hardsigmoid_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let t = a.tensor(0)?;
+    activation_(ctx, t, hardsigmoid_formula(wide(t.dtype())))
+}
+
+/// `hardsigmoid_backward(grad_output, self)`: `g / 6` inside (-3, 3).
+pub(crate) fn hardsigmoid_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let (g, x) = (a.operand(0)?, a.operand(1)?);
+    let (dtype, w) = backward_dtype(ctx, g, x);
+    backward2(
+        ctx,
+        g,
+        x,
+        dtype,
+        opmath!(w, |v: [T]| if v[1] > -3.0 && v[1] < 3.0 {
+            v[0] * (1.0 / 6.0)
+        } else {
+            0.0
+        }),
+    )
+}
+
+/// `mish(self)`: `x * tanh(softplus(x))`.
+pub(crate) fn mish(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let t = a.tensor(0)?;
+    activation(ctx, t, mish_formula(wide(t.dtype())))
+}
+
+/// `mish_(self)`.
+pub(crate) fn mish_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let t = a.tensor(0)?;
+    activation_(ctx, t, mish_formula(wide(t.dtype())))
+}
+
+/// `mish_backward(grad_output, self)`:
+/// `g * (tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)^2))`, `sp = softplus(x)`.
+pub(crate) fn mish_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let (g, x) = (a.operand(0)?, a.operand(1)?);
+    let (dtype, w) = backward_dtype(ctx, g, x);
+    backward2(
+        ctx,
+        g,
+        x,
+        dtype,
+        opmath!(w, |v: [T]| {
+            let (g, x) = (v[0], v[1]);
+            let s = 1.0 / (1.0 + (-x).exp());
+            let t = x.exp().ln_1p().tanh();
+            g * (t + x * s * (1.0 - t * t))
+        }),
+    )
+}
+
+/// `celu(self, alpha)`: `max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`.
+pub(crate) fn celu(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let alpha = a.scalar(1)?;
+    let p = Elu {
+        alpha,
+        scale: 1.0,
+        input_scale: 1.0 / alpha,
+    };
+    let t = a.tensor(0)?;
+    activation(ctx, t, p.value(wide(t.dtype())))
 }
 
 /// `relu_(self)`: `max(self, 0)` in place, NaN kept.

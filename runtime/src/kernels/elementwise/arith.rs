@@ -289,6 +289,27 @@ pub(crate) fn remainder_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     one(this.clone())
 }
 
+fn fmod_of(ctx: &KernelCtx<'_>, ops: &[Operand<'_>]) -> Result<Tensor> {
+    let dtype = promoted(ctx, ops);
+    if dtype.is_integral(true) {
+        let op = ctx.op.to_owned();
+        nary_i64(ctx, ops, dtype, move |v| {
+            if v[1] == 0 {
+                return Err(zero_division(&op));
+            }
+            Ok(v[0].wrapping_rem(v[1]))
+        })
+    } else {
+        nary(ctx, ops, dtype, |v| v[0] % v[1])
+    }
+}
+
+/// `fmod.Tensor` / `fmod.Scalar`: C's `fmod`, the sign of the dividend.
+pub(crate) fn fmod(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let ops = [a.operand(0)?, a.operand(1)?];
+    one(fmod_of(ctx, &ops)?)
+}
+
 // -- pow -----------------------------------------------------------------------
 
 /// Integer power with wrapping; negative exponents give 0 except for bases

@@ -384,3 +384,8 @@ pub(crate) fn masked_fill(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     fill_masked(ctx, &out, mask, value)?;
     Ok(vec![out.into()])
 }
+
+/// `logical_xor(self, other)`.
+pub(crate) fn logical_xor(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    logical(ctx, &a, |x, y| x != y)
+}

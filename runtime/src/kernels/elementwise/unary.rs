@@ -1,8 +1,11 @@
 //! One-input math kernels: `sqrt`, `rsqrt`, `exp`, `log`, `log1p`,
 //! `reciprocal` (integers and bool give the default float dtype), `abs`,
-//! `sgn`, `sign` (dtype kept) and `neg_`, each with its in-place variant.
+//! `sgn`, `sign` (dtype kept) and `neg_`, each with its in-place variant;
+//! `sin`, `cos`, `expm1`, `exp2`, `log2`, `log10`, `erf`, the rounding
+//! operators (`floor`, `ceil`, `trunc`, `round` to even, `frac`) and
+//! `nan_to_num`.
 
-use super::common::to_floating;
+use super::common::{opmath, to_floating, wide};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -155,4 +158,144 @@ pub(crate) fn sign_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     ctx.check(t, "self")?;
     write_map(ctx, t, sign_value)?;
     Ok(vec![t.clone().into()])
+}
+
+/// A "floating" unary operator evaluated in the dtype's compute precision.
+fn float_op_prec(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'_>,
+    f32f: fn(f32) -> f32,
+    f64f: fn(f64) -> f64,
+) -> Out {
+    let t = a.tensor(0)?;
+    let dtype = to_floating(ctx, t.dtype());
+    let narrow = !wide(dtype);
+    let f = move |x: f64| {
+        if narrow {
+            f64::from(f32f(x as f32))
+        } else {
+            f64f(x)
+        }
+    };
+    Ok(vec![unary(ctx, t, Some(dtype), f)?.into()])
+}
+
+/// `sin(self)`.
+pub(crate) fn sin(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    float_op_prec(ctx, &a, f32::sin, f64::sin)
+}
+/// `cos(self)`.
+pub(crate) fn cos(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    float_op_prec(ctx, &a, f32::cos, f64::cos)
+}
+/// `expm1(self)`.
+pub(crate) fn expm1(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    float_op_prec(ctx, &a, f32::exp_m1, f64::exp_m1)
+}
+/// `exp2(self)`.
+pub(crate) fn exp2(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    float_op_prec(ctx, &a, f32::exp2, f64::exp2)
+}
+/// `log2(self)`.
+pub(crate) fn log2(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    float_op_prec(ctx, &a, f32::log2, f64::log2)
+}
+/// `log10(self)`.
+pub(crate) fn log10(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    float_op_prec(ctx, &a, f32::log10, f64::log10)
+}
+/// `erf(self)`.
+pub(crate) fn erf(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    float_op_prec(ctx, &a, libm::erff, libm::erf)
+}
+
+/// A rounding operator: integers are returned unchanged (a copy), floats
+/// rounded by `f`.
+fn rounding(ctx: &KernelCtx<'_>, a: &Args<'_>, f: impl Fn(f64) -> f64) -> Out {
+    let t = a.tensor(0)?;
+    if t.dtype().is_integral(true) {
+        return Ok(vec![unary(ctx, t, None, |x| x)?.into()]);
+    }
+    Ok(vec![unary(ctx, t, None, f)?.into()])
+}
+
+/// `floor(self)`.
+pub(crate) fn floor(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    rounding(ctx, &a, f64::floor)
+}
+/// `ceil(self)`.
+pub(crate) fn ceil(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    rounding(ctx, &a, f64::ceil)
+}
+/// `trunc(self)`.
+pub(crate) fn trunc(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    rounding(ctx, &a, f64::trunc)
+}
+/// `round(self)`: halves to even.
+pub(crate) fn round(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    rounding(ctx, &a, f64::round_ties_even)
+}
+/// `frac(self)`: `self - trunc(self)`.
+pub(crate) fn frac(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let t = a.tensor(0)?;
+    super::common::require_floating(ctx, t.dtype())?;
+    Ok(vec![unary(ctx, t, None, |x| x - x.trunc())?.into()])
+}
+
+/// `round.decimals(self, *, decimals)`: `nearbyint(x * 10^d) / 10^d`
+/// (negative `d`: `nearbyint(x / 10^-d) * 10^-d`), in the dtype's compute
+/// precision.
+pub(crate) fn round_decimals(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let d = a.int(1)?;
+    let t = a.tensor(0)?;
+    let exponent = i32::try_from(d.unsigned_abs()).unwrap_or(i32::MAX);
+    let f = opmath!(wide(t.dtype()), |v: [T]| {
+        let p = (10.0 as T).powi(exponent);
+        if d < 0 {
+            (v[0] / p).round_ties_even() * p
+        } else {
+            (v[0] * p).round_ties_even() / p
+        }
+    });
+    rounding(ctx, &a, |x| f(&[x]))
+}
+
+/// The largest finite value of a floating dtype (`torch.finfo(dtype).max`).
+fn finite_max(dtype: DType) -> f64 {
+    match dtype {
+        DType::Float16 => 65504.0,
+        DType::BFloat16 => 3.389_531_389_251_535_5e38,
+        DType::Float32 => f64::from(f32::MAX),
+        _ => f64::MAX,
+    }
+}
+
+/// `nan_to_num(self, nan, posinf, neginf)`: NaN → `nan` (0), +inf →
+/// `posinf` (the dtype's max), -inf → `neginf` (its lowest); integers copy.
+pub(crate) fn nan_to_num(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let t = a.tensor(0)?;
+    let opt = |i: usize| -> Result<Option<f64>> {
+        match a.values.get(i) {
+            None | Some(IValue::None) => Ok(None),
+            Some(_) => a.scalar(i).map(Some),
+        }
+    };
+    let big = finite_max(t.dtype());
+    let nan = opt(1)?.unwrap_or(0.0);
+    let pos = opt(2)?.unwrap_or(big);
+    let neg = opt(3)?.unwrap_or(-big);
+    Ok(vec![
+        unary(ctx, t, None, |x| {
+            if x.is_nan() {
+                nan
+            } else if x == f64::INFINITY {
+                pos
+            } else if x == f64::NEG_INFINITY {
+                neg
+            } else {
+                x
+            }
+        })?
+        .into(),
+    ])
 }
