@@ -336,6 +336,60 @@ impl ReductionOps<'_> {
         )
     }
 
+    /// `aten.masked_fill.Scalar(x, mask, value)`.
+    pub(crate) fn masked_fill(&mut self, x: &Tensor, mask: &Tensor, value: f64) -> Result<Tensor> {
+        self.call(
+            "aten.masked_fill.Scalar",
+            vec![x.into(), mask.into(), IValue::Float(value)],
+        )
+    }
+
+    /// `aten.bitwise_not.default(x)`.
+    pub(crate) fn bitwise_not(&mut self, x: &Tensor) -> Result<Tensor> {
+        self.call("aten.bitwise_not.default", vec![x.into()])
+    }
+
+    /// `aten.bitwise_and_.Tensor(a, b)` (in place on `a`).
+    pub(crate) fn bitwise_and_(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+        self.call("aten.bitwise_and_.Tensor", vec![a.into(), b.into()])
+    }
+
+    /// `aten.ne.Scalar(x, s)`.
+    pub(crate) fn ne_scalar(&mut self, x: &Tensor, s: IValue) -> Result<Tensor> {
+        self.call("aten.ne.Scalar", vec![x.into(), s])
+    }
+
+    /// `aten.sub.Scalar(x, s)`.
+    pub(crate) fn sub_scalar(&mut self, x: &Tensor, s: IValue) -> Result<Tensor> {
+        self.call("aten.sub.Scalar", vec![x.into(), s])
+    }
+
+    /// `aten.relu_.default(x)` (in place).
+    pub(crate) fn relu_(&mut self, x: &Tensor) -> Result<Tensor> {
+        self.call("aten.relu_.default", vec![x.into()])
+    }
+
+    /// `aten.gather.default(x, dim, index)`.
+    pub(crate) fn gather(&mut self, x: &Tensor, dim: i64, index: &Tensor) -> Result<Tensor> {
+        self.call(
+            "aten.gather.default",
+            vec![x.into(), IValue::Int(dim), index.into()],
+        )
+    }
+
+    /// The indices of `aten.max.dim(x, dim, keepdim)`.
+    pub(crate) fn argmax_dim(&mut self, x: &Tensor, dim: i64, keepdim: bool) -> Result<Tensor> {
+        self.0
+            .dispatch(
+                "aten.max.dim",
+                vec![x.into(), IValue::Int(dim), IValue::Bool(keepdim)],
+            )?
+            .into_iter()
+            .nth(1)
+            .and_then(IValue::into_tensor)
+            .ok_or_else(|| RuntimeError::unsupported("aten.max.dim", "a call without indices"))
+    }
+
     /// `aten._local_scalar_dense.default(x)` (`x.item()`).
     pub(crate) fn item(&mut self, x: &Tensor) -> Result<IValue> {
         self.0

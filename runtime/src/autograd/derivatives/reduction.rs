@@ -11,6 +11,7 @@
 //! | `std.correction` | StdBackward0 | self, dim, correction, keepdim, result |
 //! | `prod` / `prod.dim_int` | ProdBackward0 / ProdBackward1 | self, dim, keepdim, result |
 //! | `cumsum` | CumsumBackward0 | dim, self dtype |
+//! | `cumprod` | CumprodBackward0 | self, dim, result |
 //! | `bernoulli` / `bernoulli_.float` / `bernoulli_.Tensor` | BernoulliBackward0 / 2 / 1 | sizes, dtype and device of a tensor `p` |
 //! | `linalg_vector_norm` | LinalgVectorNormBackward0 | self, ord, dim, keepdim, result |
 //!
@@ -18,12 +19,12 @@
 //! (its result is a number), every factory, and the random operators
 //! without a tensor input or whose result does not depend on it
 //! (`rand_like`, `randn_like`, `randint_like`, `randint`, `randperm`,
-//! `multinomial`). `cumprod` and `bernoulli.p` (PyTorch's `NotImplemented`
-//! node) have no row yet.
+//! `multinomial`). `bernoulli.p` (PyTorch's `NotImplemented` node) has no
+//! row yet.
 
 use super::{Derivative, Differentiability, arg, derivative, int, int_list, tensor};
 use crate::autograd::functions::reduction::{
-    AmaxBackward, BernoulliBackward, CumsumBackward0, EvenlyDistributeBackward,
+    AmaxBackward, BernoulliBackward, CumprodBackward0, CumsumBackward0, EvenlyDistributeBackward,
     LinalgVectorNormBackward0, MeanBackward0, MeanBackward1, ProdBackward, StdBackward0,
     ValueSelectingBackward, VarBackward0, mean_count,
 };
@@ -127,6 +128,13 @@ fn reductions(op: &str) -> Option<Differentiability> {
             Ok(Box::new(BernoulliBackward {
                 edges: 2,
                 p: Some((p.shape().to_vec(), p.dtype(), p.device())),
+            }))
+        })),
+        "aten.cumprod.default" => D(derivative!("CumprodBackward0", &[0], |a, _| {
+            Ok(Box::new(CumprodBackward0 {
+                self_: SavedVariable::input(tensor(a, 0)?),
+                dim: int(a, 1),
+                result: None,
             }))
         })),
         "aten.cumsum.default" => D(derivative!("CumsumBackward0", &[0], |a, _| {
