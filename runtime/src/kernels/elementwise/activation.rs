@@ -450,12 +450,12 @@ pub(crate) fn elu_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 fn hardswish_formula(wide: bool) -> Formula {
     Box::new(opmath!(wide, |v: [T]| {
         let x = v[0];
-        x * (x + 3.0).max(0.0).min(6.0) / 6.0
+        x * (x + 3.0).clamp(0.0, 6.0) / 6.0
     }))
 }
 
 fn hardsigmoid_formula(wide: bool) -> Formula {
-    Box::new(opmath!(wide, |v: [T]| (v[0] + 3.0).max(0.0).min(6.0) / 6.0))
+    Box::new(opmath!(wide, |v: [T]| (v[0] + 3.0).clamp(0.0, 6.0) / 6.0))
 }
 
 fn mish_formula(wide: bool) -> Formula {
