@@ -6,6 +6,7 @@ input does not require grad, no bias gradient without a bias); F.max_pool2d
 is max_pool2d_with_indices (its int64 indices get no grad_fn); avg_pool2d
 with count_include_pad / divisor_override; nn.AdaptiveAvgPool2d is
 _adaptive_avg_pool2d, except for a 1x1 output (mean over the last two dims).
+nn.ConvTranspose2d/1d are aten.convolution with transposed=True.
 """
 
 import torch
@@ -15,7 +16,7 @@ from torch import nn
 torch.manual_seed(0)
 
 # float32: stride, padding, dilation, groups, bias or not
-x = torch.randn(2, 4, 9, 9, requires_grad=True)
+x = torch.randn(2, 4, 8, 8, requires_grad=True)
 conv = nn.Conv2d(4, 6, 3, stride=2, padding=1)
 grouped = nn.Conv2d(4, 4, 3, padding=2, dilation=2, groups=2, bias=False)
 h = torch.relu(conv(x))
@@ -36,17 +37,24 @@ loss = (
 loss.backward()
 
 # 1-d convolution
-signal = torch.randn(3, 2, 11, requires_grad=True)
+signal = torch.randn(2, 2, 11, requires_grad=True)
 conv1 = nn.Conv1d(2, 3, 4, stride=2, padding=1)
 F.max_pool2d(conv1(signal).unsqueeze(1), (1, 2)).sum().backward()
 
 # the input does not require grad: only weight and bias gradients
-frozen = torch.randn(2, 4, 6, 6)
+frozen = torch.randn(1, 4, 5, 5)
 (conv(frozen) * 2.0).sum().backward()
+
+# transposed convolutions (stride with output padding, groups, 1-d)
+up = nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1)
+grouped_up = nn.ConvTranspose2d(4, 2, 2, stride=2, groups=2, bias=False)
+u = up(x[:, :, :4, :4])
+((u * u).sum() + grouped_up(x[:1, :, :3, :3]).sum()).backward()
+nn.ConvTranspose1d(2, 3, 4, stride=3, padding=1)(signal).sum().backward()
 
 # other floating dtypes
 for dtype in (torch.float64, torch.float16, torch.bfloat16):
-    xd = torch.randn(2, 2, 8, 8, dtype=dtype, requires_grad=True)
+    xd = torch.randn(1, 2, 7, 7, dtype=dtype, requires_grad=True)
     cd = nn.Conv2d(2, 3, 3, padding=1, dtype=dtype)
     y = F.max_pool2d(torch.relu(cd(xd)), 2)
     z = nn.AdaptiveAvgPool2d(3)(F.avg_pool2d(y, 2, stride=1))
