@@ -321,3 +321,44 @@ fn the_replay_and_diff_command_lines_still_work() {
     let help = text(&ft_replay(&["--help"])).0;
     assert!(help.contains("coverage"), "{help}");
 }
+
+#[test]
+fn a_failure_only_execution_reveals_is_exit_5_with_a_one_item_json_list() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("late.ftr");
+    let mut b = TraceBuilder::new(&path);
+    let x = b.intro("float32");
+    // Registered with a kernel, so the scan passes; the shapes cannot multiply.
+    let out = b.tensor("float32", false);
+    b.file
+        .writer()
+        .append(
+            &EventBody::Dispatch(DispatchEvent::Op(OpCall {
+                op: "aten.mm.default".into(),
+                keyset: vec!["CPU".into()],
+                chain: vec![ChainStep {
+                    key: "CPU".into(),
+                    handler: "kernel".into(),
+                }],
+                args: vec![
+                    ("self".into(), Value::Tensor(x.clone())),
+                    ("mat2".into(), Value::Tensor(x)),
+                ],
+                outputs: vec![Value::Tensor(out)],
+                context: Context::TopLevel,
+            })),
+            0,
+        )
+        .expect("op");
+    b.finish();
+    let out = ft_replay(&["--against", path_str(&path), "--format", "json"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(5), "{stdout}\n{stderr}");
+    assert!(stderr.contains("aten.mm.default"), "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("json on stdout");
+    let missing = doc["missing"].as_array().expect("missing list");
+    assert_eq!(missing.len(), 1, "{stdout}");
+    assert_eq!(missing[0]["kind"], "execution");
+    assert_eq!(missing[0]["name"], "aten.mm.default");
+    assert_eq!(missing[0]["first_seq"], 1);
+}
