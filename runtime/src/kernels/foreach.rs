@@ -168,6 +168,26 @@ pub(super) fn scalar_value(o: &Operand<'_>) -> f64 {
     }
 }
 
+/// A Python number as a kernel computing in `dtype` sees it: float32,
+/// float16 and bfloat16 compute in float32 ("opmath"), so the number is
+/// rounded to float32; float64 and integer kernels take it as is.
+pub(super) fn opmath_scalar(v: f64, dtype: DType) -> f64 {
+    match dtype {
+        DType::Float32 | DType::Float16 | DType::BFloat16 => f64::from(v as f32),
+        _ => v,
+    }
+}
+
+/// A Python number rounded to the element dtype itself (through float32,
+/// as PyTorch converts a `Scalar` to `Half` / `BFloat16`).
+pub(super) fn element_scalar(v: f64, dtype: DType) -> f64 {
+    match dtype {
+        DType::Float16 => half::f16::from_f32(v as f32).to_f64(),
+        DType::BFloat16 => half::bf16::from_f32(v as f32).to_f64(),
+        other => opmath_scalar(v, other),
+    }
+}
+
 /// The results of a foreach kernel: the new tensors as one list, or nothing
 /// for an in-place operator.
 pub(super) fn results(inplace: bool, outs: Vec<Tensor>) -> Vec<IValue> {

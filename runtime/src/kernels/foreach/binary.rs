@@ -17,7 +17,10 @@
 //! is float64.
 
 use super::map::apply;
-use super::{ForeachCall, other_list, results, scalar_list, scalar_value, self_list};
+use super::{
+    ForeachCall, element_scalar, opmath_scalar, other_list, results, scalar_list, scalar_value,
+    self_list,
+};
 use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -52,6 +55,19 @@ impl BinaryOp {
             "pow" => BinaryOp::Pow,
             _ => return None,
         })
+    }
+
+    /// The value a Python-number operand takes in a kernel computing in
+    /// `dtype`. Observed in torch 2.15 on float16 / bfloat16 elements: add,
+    /// sub and pow (and in-place mul) round the number to the element
+    /// dtype; div, out-of-place mul and the extrema compute with it in
+    /// float32. `alpha` is rounded to the element dtype too.
+    fn scalar(self, inplace: bool, v: f64, dtype: DType) -> f64 {
+        match self {
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Pow => element_scalar(v, dtype),
+            BinaryOp::Mul if inplace => element_scalar(v, dtype),
+            _ => opmath_scalar(v, dtype),
+        }
     }
 
     /// Whether the schema has an `alpha` argument (at position 2).
@@ -167,8 +183,12 @@ fn element(
 ) -> Result<Tensor> {
     let computed = computed_dtype(ctx, op, x, y)?;
     let alpha = match alpha {
-        Some(alpha) => check_alpha(ctx, computed, alpha)?,
+        Some(alpha) => element_scalar(check_alpha(ctx, computed, alpha)?, computed),
         None => 1.0,
+    };
+    let y = match y {
+        Operand::Scalar(v, kind) => Operand::Scalar(op.scalar(inplace, v, computed), kind),
+        tensor => tensor,
     };
     if op == BinaryOp::Pow
         && computed.is_integral(true)

@@ -8,7 +8,9 @@
 //! weight tensor per element, broadcasting like the other operands).
 
 use super::map::apply;
-use super::{ForeachCall, other_list, results, scalar_list, scalar_value, self_list};
+use super::{
+    ForeachCall, opmath_scalar, other_list, results, scalar_list, scalar_value, self_list,
+};
 use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -130,10 +132,11 @@ fn addc(
     let computed = result_type(ctx, &operands);
     // Observed in torch 2.15: the foreach kernels cast `value` to the
     // element type, so an integer element takes the truncated value.
-    let mut v = scalar_value(&value);
-    if computed.is_integral(true) {
-        v = v.trunc();
-    }
+    let v = if computed.is_integral(true) {
+        scalar_value(&value).trunc()
+    } else {
+        opmath_scalar(scalar_value(&value), computed)
+    };
     apply(
         ctx,
         inplace,
@@ -174,6 +177,10 @@ fn lerp(
     if let Operand::Tensor(w) = weight {
         same_dtype(ctx, dtype, w.dtype(), "weight")?;
     }
+    let weight = match weight {
+        Operand::Scalar(w, kind) => Operand::Scalar(opmath_scalar(w, dtype), kind),
+        tensor => tensor,
+    };
     apply(
         ctx,
         inplace,

@@ -214,3 +214,30 @@ fn operator_names_split_into_base_inplace_and_overload() {
     assert!(super::lookup("aten._foreach_frobnicate.default").is_none());
     assert!(super::lookup("aten._foreach_lerp_.Scalar").is_some());
 }
+
+#[test]
+fn reduced_precision_elements_round_some_scalars_to_their_dtype() {
+    // Observed in torch 2.15: 3.0 * 0.9 in bfloat16 is 2.703125 out of
+    // place, but 2.6875 in place (3.0 * bfloat16(0.9) = 3.0 * 0.8984375).
+    let a = tensor(&[1], DType::BFloat16, &[3.0]);
+    let r = outs(
+        "aten._foreach_mul.Scalar",
+        vec![list(&[&a]), IValue::Float(0.9)],
+    );
+    assert_eq!(values(&r[0]).1, vec![2.703125]);
+    call(
+        "aten._foreach_mul_.Scalar",
+        vec![list(&[&a]), IValue::Float(0.9)],
+    )
+    .expect("call");
+    assert_eq!(values(&a).1, vec![2.6875]);
+    // add rounds the number to bfloat16 first: 1 + 0.0039063 would round
+    // up to 1.0078125, but 1 + bfloat16(0.0039063) = 1 + 2^-8 is a tie that
+    // rounds to even, 1.0.
+    let b = tensor(&[1], DType::BFloat16, &[1.0]);
+    let r = outs(
+        "aten._foreach_add.Scalar",
+        vec![list(&[&b]), IValue::Float(0.0039063)],
+    );
+    assert_eq!(values(&r[0]).1, vec![1.0]);
+}
