@@ -6,7 +6,10 @@
 //! stands for `k` long indices, its nonzero coordinates. The long indices
 //! broadcast to one shape `B`; when the indexed dimensions are adjacent, `B`
 //! replaces them in place, otherwise it goes first, followed by the kept
-//! dimensions (NumPy's rule). Negative indices count from the end.
+//! dimensions (NumPy's rule). Negative indices count from the end. The
+//! result of `index` is laid out as PyTorch's TensorIterator lays it out
+//! (contiguous for contiguous inputs); `index_put` keeps `self`'s layout
+//! as `clone` does.
 
 use super::coords::{broadcast_positions, ravel, strides, unravel};
 use super::{Elems, output, wrap_index};
@@ -22,6 +25,7 @@ use crate::tensor::strides::{broadcast_shapes, contiguous_strides};
 /// (values are empty on meta).
 struct LongIndex {
     shape: Vec<i64>,
+    strides: Vec<i64>,
     values: Vec<i64>,
 }
 
@@ -29,6 +33,7 @@ struct LongIndex {
 /// position in `self` (row-major) of every result element.
 struct IndexPlan {
     shape: Vec<i64>,
+    strides: Vec<i64>,
     positions: Vec<usize>,
 }
 
@@ -49,9 +54,13 @@ fn mask_indices(ctx: &KernelCtx<'_>, mask: &Tensor) -> Result<Vec<LongIndex>> {
         .map(|(p, _)| unravel(p, mask.shape()))
         .collect();
     let n = hits.len() as i64;
+    // PyTorch takes column k of `mask.nonzero()` ([n, mask.dim()]), a view
+    // with stride mask.dim().
+    let stride = mask.dim().max(1) as i64;
     Ok((0..mask.dim())
         .map(|k| LongIndex {
             shape: vec![n],
+            strides: vec![stride],
             values: hits.iter().map(|c| c[k] as i64).collect(),
         })
         .collect())
@@ -92,6 +101,7 @@ fn expand_indices(
             }
             DType::Int64 | DType::Int32 => out.push(Some(LongIndex {
                 shape: t.shape().to_vec(),
+                strides: t.stride().to_vec(),
                 values: if ctx.has_data() {
                     t.read_i64(ctx.op)?
                 } else {
@@ -148,6 +158,7 @@ fn plan(ctx: &KernelCtx<'_>, this: &Tensor, indices: &[Option<&Tensor>]) -> Resu
         let n: usize = self_shape.iter().map(|&s| s as usize).product();
         return Ok(IndexPlan {
             shape: self_shape.to_vec(),
+            strides: contiguous_strides(self_shape),
             positions: (0..n).collect(),
         });
     };
@@ -174,9 +185,11 @@ fn plan(ctx: &KernelCtx<'_>, this: &Tensor, indices: &[Option<&Tensor>]) -> Resu
             None => b[r - b_at],
         })
         .collect();
+    let out_strides = result_strides(this, &entries, &layout, &shape, &b, b_at);
     if !ctx.has_data() {
         return Ok(IndexPlan {
             shape,
+            strides: out_strides,
             positions: Vec::new(),
         });
     }
@@ -212,7 +225,45 @@ fn plan(ctx: &KernelCtx<'_>, this: &Tensor, indices: &[Option<&Tensor>]) -> Resu
         }
         positions.push(ravel(&sc, &st));
     }
-    Ok(IndexPlan { shape, positions })
+    Ok(IndexPlan {
+        shape,
+        strides: out_strides,
+        positions,
+    })
+}
+
+/// The result layout PyTorch's index kernel gets from its TensorIterator:
+/// the operands are `self` restrided to the result shape (stride 0 along
+/// the broadcast index dimensions) and every index tensor placed at those
+/// dimensions (stride 0 elsewhere); the result is dense in the order their
+/// strides prefer (observed: indexing the middle dimension of a permuted
+/// `[4, 2, 3]` tensor with strides `(1, 12, 4)` gives strides `(1, 4, 8)`).
+fn result_strides(
+    this: &Tensor,
+    entries: &[Option<LongIndex>],
+    layout: &[Option<usize>],
+    shape: &[i64],
+    b: &[i64],
+    b_at: usize,
+) -> Vec<i64> {
+    let restrided: Vec<i64> = layout
+        .iter()
+        .map(|l| l.map_or(0, |k| this.stride()[k]))
+        .collect();
+    let mut operands = vec![restrided];
+    for e in entries.iter().flatten() {
+        let lead = b.len().saturating_sub(e.shape.len());
+        let mut st = vec![0i64; shape.len()];
+        for (k, (&size, &stride)) in e.shape.iter().zip(&e.strides).enumerate() {
+            if size != 1 {
+                st[b_at + lead + k] = stride;
+            }
+        }
+        operands.push(st);
+    }
+    let geometries: Vec<(&[i64], &[i64])> =
+        operands.iter().map(|st| (shape, st.as_slice())).collect();
+    crate::kernels::iter::output_strides(shape, &geometries)
 }
 
 /// `index.Tensor(self, indices)`.
@@ -221,13 +272,9 @@ pub(crate) fn index(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
     ctx.check(this, "self")?;
     let indices = a.opt_tensor_list(1)?;
     let plan = plan(ctx, this, &indices)?;
-    let out = output(
-        ctx,
-        &plan.shape,
-        &contiguous_strides(&plan.shape),
-        this.dtype(),
-        || Elems::read(ctx.op, this)?.pick(ctx.op, &plan.positions),
-    )?;
+    let out = output(ctx, &plan.shape, &plan.strides, this.dtype(), || {
+        Elems::read(ctx.op, this)?.pick(ctx.op, &plan.positions)
+    })?;
     Ok(vec![out.into()])
 }
 

@@ -397,11 +397,17 @@ fn index_fill_args<'a>(
 }
 
 /// `index_fill.int_Scalar(self, dim, index, value)`: a copy of `self`
-/// (contiguous) with the indexed slices along `dim` set to `value`.
+/// (laid out as `clone` preserves it: observed strides `(1, 4)` for a
+/// transposed input) with the indexed slices along `dim` set to `value`.
 pub(crate) fn index_fill(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let (this, d, index, value) = index_fill_args(ctx, &a)?;
     let shape = this.shape();
-    let out = output(ctx, shape, &contiguous_strides(shape), this.dtype(), || {
+    let strides = if this.is_non_overlapping_and_dense() {
+        this.stride().to_vec()
+    } else {
+        contiguous_strides(shape)
+    };
+    let out = output(ctx, shape, &strides, this.dtype(), || {
         filled_slices(ctx, this, d, index, value)
     })?;
     Ok(vec![out.into()])
