@@ -9,7 +9,7 @@ re-executing the program's operators and backward passes while recording
 its own trace with every value hashed — excluding reading the golden and
 diffing. The ratio is FrankenTorch / PyTorch.
 
-    python scripts/bench_replay.py [PROGRAM ...] [--repeat N]
+    python scripts/bench_replay.py [PROGRAM ...] [--repeat N] [--threads N]
 
 Without programs it measures the GPT and CNN corpus programs. Needs the venv
 of scripts/test.sh (torch) and builds ft-replay in release mode first.
@@ -31,7 +31,9 @@ TIMINGS = re.compile(r"timings: load ([\d.]+) ms, replay ([\d.]+) ms, diff ([\d.
 
 TORCH_TIMER = r"""
 import json, runpy, sys, time, torch
-program, repeat = sys.argv[1], int(sys.argv[2])
+program, repeat, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+if threads > 0:
+    torch.set_num_threads(threads)
 runpy.run_path(program, run_name="__main__")  # warm-up: lazy imports, caches
 times = []
 for _ in range(repeat):
@@ -42,9 +44,9 @@ print(json.dumps({"times": times, "threads": torch.get_num_threads()}))
 """
 
 
-def torch_ms(program: Path, repeat: int) -> tuple:
+def torch_ms(program: Path, repeat: int, threads: int) -> tuple:
     out = subprocess.run(
-        [sys.executable, "-c", TORCH_TIMER, str(program), str(repeat)],
+        [sys.executable, "-c", TORCH_TIMER, str(program), str(repeat), str(threads)],
         cwd=program.parent,
         capture_output=True,
         text=True,
@@ -76,6 +78,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("programs", nargs="*", default=DEFAULT_PROGRAMS, help="corpus program names")
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch.set_num_threads for PyTorch (the runtime is single-threaded); 0 keeps torch's default",
+    )
     args = parser.parse_args()
     subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "ft-replay"], cwd=REPO, check=True)
     binary = REPO / "target" / "release" / "ft-replay"
@@ -83,7 +91,7 @@ def main() -> int:
     for name in args.programs:
         program = REPO / "traces" / "programs" / f"{name}.py"
         golden = REPO / "traces" / f"{name}.torch.ftr"
-        theirs, threads = torch_ms(program, args.repeat)
+        theirs, threads = torch_ms(program, args.repeat, args.threads)
         ours = replay_ms(binary, golden, args.repeat)
         print(f"{name:<16} {theirs:>11.2f} {ours:>10.2f} {ours / theirs:>6.2f}x   (torch threads: {threads})")
     return 0
