@@ -1,22 +1,29 @@
-"""Gradient clipping before each SGD step: clip_grad_norm_ (foreach path on
-CPU: `_foreach_norm`, `stack`, `linalg_vector_norm`, `_foreach_mul_.Tensor`),
-for the 2-norm and the inf-norm, on float32 and float64 parameters."""
+"""Gradient clipping before each SGD step, as CPU programs run it by default
+(foreach=None picks the foreach path): clip_grad_norm_ (`_foreach_norm`,
+`stack`, `linalg_vector_norm`, `_foreach_mul_.Tensor`) with the 2-norm on
+float32, the inf-norm on float64 and the 1-norm on float16 parameters, and
+clip_grad_value_ (`_foreach_clamp_min_` / `_foreach_clamp_max_`)."""
 
 import torch
 from torch import nn
 
 torch.manual_seed(0)
 net32 = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
-f64 = torch.float64
-net64 = nn.Sequential(nn.Linear(2, 3, dtype=f64), nn.ReLU(), nn.Linear(3, 1, dtype=f64))
+net64 = nn.Linear(2, 1, dtype=torch.float64)
+net16 = nn.Linear(2, 2, dtype=torch.float16)
 x32, y32 = torch.randn(4, 3), torch.randn(4, 1)
-x64, y64 = torch.randn(4, 2, dtype=f64), torch.randn(4, 1, dtype=f64)
-opt = torch.optim.SGD(list(net32.parameters()) + list(net64.parameters()), lr=0.1, foreach=True)
+x64, y64 = torch.randn(4, 2, dtype=torch.float64), torch.randn(4, 1, dtype=torch.float64)
+x16, y16 = torch.randn(4, 2, dtype=torch.float16), torch.randn(4, 2, dtype=torch.float16)
+params = list(net32.parameters()) + list(net64.parameters()) + list(net16.parameters())
+opt = torch.optim.SGD(params, lr=0.1)
 loss_fn = nn.MSELoss()
-for step in range(3):
+for step in range(2):
     opt.zero_grad()
-    loss = loss_fn(net32(x32), y32) + loss_fn(net64(x64), y64)
-    loss.backward()
+    loss_fn(net32(x32), y32).backward()
+    loss_fn(net64(x64), y64).backward()
+    loss_fn(net16(x16), y16).backward()
     torch.nn.utils.clip_grad_norm_(net32.parameters(), max_norm=0.5)
     torch.nn.utils.clip_grad_norm_(net64.parameters(), max_norm=0.1, norm_type="inf")
+    torch.nn.utils.clip_grad_norm_(net16.parameters(), max_norm=0.2, norm_type=1.0)
+    torch.nn.utils.clip_grad_value_(net32.parameters(), clip_value=0.05)
     opt.step()
