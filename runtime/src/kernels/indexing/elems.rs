@@ -87,14 +87,18 @@ impl Elems {
         })
     }
 
-    /// Appends `other[range]` (same representation expected; converted
-    /// otherwise).
+    /// Appends `other[range]` (converted when the representations differ;
+    /// the part of `range` beyond `other` is ignored).
     pub(crate) fn extend_from(&mut self, other: &Elems, range: std::ops::Range<usize>) {
         match (self, other) {
-            (Elems::F(a), Elems::F(b)) => a.extend_from_slice(&b[range]),
-            (Elems::I(a), Elems::I(b)) => a.extend_from_slice(&b[range]),
-            (Elems::F(a), Elems::I(b)) => a.extend(b[range].iter().map(|&x| x as f64)),
-            (Elems::I(a), Elems::F(b)) => a.extend(b[range].iter().map(|&x| x as i64)),
+            (Elems::F(a), Elems::F(b)) => a.extend_from_slice(b.get(range).unwrap_or_default()),
+            (Elems::I(a), Elems::I(b)) => a.extend_from_slice(b.get(range).unwrap_or_default()),
+            (Elems::F(a), Elems::I(b)) => {
+                a.extend(b.get(range).unwrap_or_default().iter().map(|&x| x as f64))
+            }
+            (Elems::I(a), Elems::F(b)) => {
+                a.extend(b.get(range).unwrap_or_default().iter().map(|&x| x as i64))
+            }
         }
     }
 
