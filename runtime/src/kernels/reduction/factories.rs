@@ -80,6 +80,12 @@ fn arange_impl(
         ctx.default_dtype
     };
     let dtype = options_dtype(ctx, a, options, options + 1, fallback)?;
+    if dtype == DType::Bool {
+        return Err(RuntimeError::TypeCast {
+            op: ctx.op.to_owned(),
+            message: "\"arange_cpu\" not implemented for 'Bool'".into(),
+        });
+    }
     let scalar = |v: &IValue| match v {
         IValue::Int(i) => *i as f64,
         IValue::Float(x) => *x,
