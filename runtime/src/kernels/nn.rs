@@ -14,6 +14,7 @@ mod norm;
 mod pad;
 mod pool;
 mod softmax;
+mod upsample;
 
 use super::Kernel;
 
@@ -27,4 +28,5 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         .or_else(|| pool::lookup(op))
         .or_else(|| attention::lookup(op))
         .or_else(|| pad::lookup(op))
+        .or_else(|| upsample::lookup(op))
 }

@@ -72,6 +72,19 @@ mod conv_pool_attention {
             self.dispatch_tensor("aten.avg_pool2d_backward.default", args)
         }
 
+        /// `aten.adaptive_max_pool2d_backward.default(grad, self, indices)`.
+        pub(crate) fn adaptive_max_pool2d_backward(
+            &mut self,
+            grad: &Tensor,
+            this: &Tensor,
+            indices: &Tensor,
+        ) -> Result<Tensor> {
+            self.dispatch_tensor(
+                "aten.adaptive_max_pool2d_backward.default",
+                vec![grad.into(), this.into(), indices.into()],
+            )
+        }
+
         /// `aten._adaptive_avg_pool2d_backward.default(grad, self)`.
         pub(crate) fn adaptive_avg_pool2d_backward(
             &mut self,
@@ -245,6 +258,19 @@ mod pad_calls {
         /// `aten.constant_pad_nd.default(x, pad)` (value left at its default 0).
         pub(crate) fn constant_pad_nd(&mut self, x: &Tensor, pad: &[i64]) -> Result<Tensor> {
             self.dispatch_tensor("aten.constant_pad_nd.default", vec![x.into(), pad.into()])
+        }
+
+        /// `op(grad, rest..)` for an upsampling's backward operator `op`
+        /// (`rest`: output size, input size, align_corners, scales).
+        pub(crate) fn upsample_backward(
+            &mut self,
+            op: &str,
+            grad: &Tensor,
+            rest: Vec<crate::ivalue::IValue>,
+        ) -> Result<Tensor> {
+            let mut args = vec![grad.into()];
+            args.extend(rest);
+            self.dispatch_tensor(op, args)
         }
 
         /// `op(grad, self, padding)` for a reflection/replication padding's

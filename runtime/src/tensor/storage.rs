@@ -68,8 +68,34 @@ macro_rules! float_element {
 
 float_element!(f32, 4, |v: f64| v as f32, f64::from);
 float_element!(f64, 8, |v: f64| v, |v: f64| v);
-float_element!(f16, 2, f16::from_f64, f16::to_f64);
-float_element!(bf16, 2, bf16::from_f64, bf16::to_f64);
+float_element!(f16, 2, |v| f16::from_f32(round_to_odd_f32(v)), f16::to_f64);
+float_element!(
+    bf16,
+    2,
+    |v| bf16::from_f32(round_to_odd_f32(v)),
+    bf16::to_f64
+);
+
+/// `v` as f32 rounded to odd: exact values stay, inexact ones are truncated
+/// toward zero with the last mantissa bit set. Rounding that result to a
+/// format at least two bits narrower (float16, bfloat16) to nearest even
+/// equals rounding `v` itself, without the double-rounding error of going
+/// through a round-to-nearest f32 — and without `half`'s direct f64
+/// conversions, which ignore the low 32 bits of the f64 and so round values
+/// just past a tie as if they were the tie (-0x1.710002p-2 became bf16
+/// -0.359375 instead of PyTorch's -0.361328125).
+pub(crate) fn round_to_odd_f32(v: f64) -> f32 {
+    let nearest = v as f32;
+    if v.is_nan() || f64::from(nearest) == v || nearest.is_infinite() {
+        return nearest;
+    }
+    let truncated = if f64::from(nearest).abs() > v.abs() {
+        f32::from_bits(nearest.to_bits() - 1)
+    } else {
+        nearest
+    };
+    f32::from_bits(truncated.to_bits() | 1)
+}
 
 macro_rules! int_element {
     ($t:ty, $size:expr) => {
@@ -342,6 +368,16 @@ mod tests {
         assert_eq!(<i8 as Element>::from_i64(200), -56);
         assert!(<bool as Element>::from_f64(f64::NAN));
         assert!(!<bool as Element>::from_f64(0.0));
+        // Just past a bfloat16 tie in the low bits of the f64: rounds away
+        // from the tie, as PyTorch's float -> bfloat16 conversion does.
+        let past_tie = f64::from(f32::from_bits(0xBEB8_8001));
+        assert_eq!(<bf16 as Element>::from_f64(past_tie).to_bits(), 0xBEB9);
+        assert_eq!(<bf16 as Element>::from_f64(-0.3603515625).to_bits(), 0xBEB8);
+        assert_eq!(<f16 as Element>::from_f64(65520.0), f16::INFINITY);
+        assert_eq!(
+            <f16 as Element>::from_f64(1.0 + 2f64.powi(-11) + 2f64.powi(-40)).to_f64(),
+            1.0 + 2f64.powi(-10)
+        );
         assert_eq!(
             <f16 as Element>::from_f64(1.0 / 3.0).to_f64(),
             0.333251953125

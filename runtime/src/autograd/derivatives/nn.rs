@@ -7,6 +7,7 @@ mod matrix;
 mod norm;
 mod pad;
 mod softmax;
+mod upsample;
 
 use super::Differentiability;
 
@@ -19,4 +20,5 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         .or_else(|| conv::lookup(op))
         .or_else(|| attention::lookup(op))
         .or_else(|| pad::lookup(op))
+        .or_else(|| upsample::lookup(op))
 }

@@ -7,3 +7,4 @@ pub(crate) mod norm;
 pub(crate) mod pad;
 pub(crate) mod pool;
 pub(crate) mod softmax;
+pub(crate) mod upsample;

@@ -379,8 +379,9 @@ fn same_shape(op: &str, x: &Tensor, target: &Tensor) -> Result<()> {
 }
 
 /// `binary_cross_entropy(self, target, weight=None, reduction=1)`:
-/// `-w (t log x + (1 - t) log(1 - x))`, each log clamped at -100 as PyTorch
-/// does.
+/// `(t - 1) max(log1p(-x), -100) - t max(log x, -100)`, times `weight`.
+/// Each arithmetic step rounds to the input's dtype, as PyTorch's scalar
+/// loop over float16/bfloat16 values does.
 pub(crate) fn binary_cross_entropy(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let (x, target) = (a.tensor(0)?, a.tensor(1)?);
     let weight = opt_tensor(&a, 2)?;
@@ -389,23 +390,29 @@ pub(crate) fn binary_cross_entropy(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resu
     same_shape(ctx.op, x, target)?;
     let red = reduction(ctx.op, a.int(3)?)?;
     let shape = x.shape().to_vec();
-    let out = reduce_losses(ctx, &shape, x.dtype(), red, || {
+    let dtype = x.dtype();
+    let r = |v: f64| round_to(dtype, v);
+    let out = reduce_losses(ctx, &shape, dtype, red, || {
         let xs = x.read_f64(ctx.op)?;
         let ts = target.read_f64(ctx.op)?;
-        let ws = broadcast_weight(ctx.op, weight, &shape)?;
+        let ws = match weight {
+            Some(w) => Some(broadcast_weight(ctx.op, Some(w), &shape)?),
+            None => None,
+        };
         xs.iter()
             .zip(&ts)
-            .zip(&ws)
-            .map(|((&p, &t), &w)| {
+            .enumerate()
+            .map(|(i, (&p, &t))| {
                 if !(0.0..=1.0).contains(&p) {
                     return Err(RuntimeError::shape(
                         ctx.op,
                         "all elements of input should be between 0 and 1",
                     ));
                 }
-                let log_p = p.ln().max(-100.0);
-                let log_q = (1.0 - p).ln().max(-100.0);
-                Ok(-w * (t * log_p + (1.0 - t) * log_q))
+                let log_q = r(r((-p).ln_1p()).max(-100.0));
+                let log_p = r(r(p.ln()).max(-100.0));
+                let loss = r(r(r(t - 1.0) * log_q) - r(t * log_p));
+                Ok(ws.as_ref().map_or(loss, |w| r(loss * w[i])))
             })
             .collect()
     })?;
@@ -413,8 +420,9 @@ pub(crate) fn binary_cross_entropy(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resu
 }
 
 /// `binary_cross_entropy_backward(grad_output, self, target, weight=None,
-/// reduction=1)`: `w * grad * (x - t) / max(x (1 - x), 1e-12)`, divided by
-/// the element count for the mean.
+/// reduction=1)`: `grad (x - t) / max((1 - x) x, 1e-12)`, then `* weight`
+/// and `/ numel` for the mean, each step rounded to the input's dtype as in
+/// PyTorch's kernel.
 pub(crate) fn binary_cross_entropy_backward(
     ctx: &mut KernelCtx<'_>,
     a: Args<'_>,
@@ -426,22 +434,32 @@ pub(crate) fn binary_cross_entropy_backward(
     ctx.check(target, "target")?;
     let red = reduction(ctx.op, a.int(4)?)?;
     let shape = x.shape().to_vec();
-    let out = ctx.output(&shape, &contiguous_strides(&shape), x.dtype(), || {
+    let dtype = x.dtype();
+    let r = |v: f64| round_to(dtype, v);
+    let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
         let xs = x.read_f64(ctx.op)?;
         let ts = read_broadcast(ctx.op, target, &shape)?;
         let gs = read_broadcast(ctx.op, grad, &shape)?;
-        let ws = broadcast_weight(ctx.op, weight, &shape)?;
-        let norm = if red == Reduction::Mean {
-            xs.len() as f64
-        } else {
-            1.0
+        let ws = match weight {
+            Some(w) => Some(broadcast_weight(ctx.op, Some(w), &shape)?),
+            None => None,
         };
-        Ok(xs
-            .iter()
-            .zip(&ts)
-            .zip(&gs)
-            .zip(&ws)
-            .map(|(((&p, &t), &g), &w)| w * g * (p - t) / ((1.0 - p) * p).max(1e-12) / norm)
+        let n = xs.len() as f64;
+        let eps = r(1e-12);
+        Ok((0..xs.len())
+            .map(|i| {
+                let (p, t, g) = (xs[i], ts[i], gs[i]);
+                let numerator = r(g * r(p - t));
+                let denominator = r(r(r(1.0 - p) * p).max(eps));
+                let mut v = r(numerator / denominator);
+                if let Some(w) = &ws {
+                    v = r(v * w[i]);
+                }
+                if red == Reduction::Mean {
+                    v = r(v / n);
+                }
+                v
+            })
             .collect())
     })?;
     Ok(vec![out.into()])

@@ -18,7 +18,7 @@
 
 use super::super::Kernel;
 use super::super::KernelCtx;
-use super::common::{bool_list, opt_tensor};
+use super::common::{bool_list, is_reduced_float, opt_tensor};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -92,18 +92,41 @@ fn stats_shape(shape: &[i64], k: usize) -> Vec<i64> {
 }
 
 /// Row statistics of a contiguous `(rows, len)` buffer: mean and
-/// `1 / sqrt(biased var + eps)`.
-fn row_stats(x: &[f64], rows: usize, len: usize, eps: f64) -> (Vec<f64>, Vec<f64>) {
+/// `1 / sqrt(biased var + eps)`, in f64 — or, for float16/bfloat16 rows
+/// shorter than one AVX-512 float vector (16), as PyTorch's CPU kernel
+/// computes them there: a sequential Welford update in float32 (observed in
+/// torch 2.15, bit-exact; longer rows are reduced lane-wise, which the f64
+/// result approximates better).
+fn row_stats(x: &[f64], rows: usize, len: usize, eps: f64, dtype: DType) -> (Vec<f64>, Vec<f64>) {
+    let welford = is_reduced_float(dtype) && len < 16;
     let mut means = Vec::with_capacity(rows);
     let mut rstds = Vec::with_capacity(rows);
     for r in 0..rows {
         let row = &x[r * len..(r + 1) * len];
-        let mean = row.iter().sum::<f64>() / len as f64;
-        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / len as f64;
+        let (mean, rstd) = if welford {
+            welford_f32(row, eps)
+        } else {
+            let mean = row.iter().sum::<f64>() / len as f64;
+            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / len as f64;
+            (mean, 1.0 / (var + eps).sqrt())
+        };
         means.push(mean);
-        rstds.push(1.0 / (var + eps).sqrt());
+        rstds.push(rstd);
     }
     (means, rstds)
+}
+
+/// Mean and `1 / sqrt(var + eps)` of `row` by Welford's update in float32.
+fn welford_f32(row: &[f64], eps: f64) -> (f64, f64) {
+    let (mut mean, mut m2) = (0f32, 0f32);
+    for (k, &v) in row.iter().enumerate() {
+        let v = v as f32;
+        let delta = v - mean;
+        mean += delta / (k + 1) as f32;
+        m2 += delta * (v - mean);
+    }
+    let var = m2 / row.len().max(1) as f32;
+    (f64::from(mean), f64::from(1.0 / (var + eps as f32).sqrt()))
 }
 
 /// `native_layer_norm(input, normalized_shape, weight, bias, eps)` ->
@@ -123,7 +146,7 @@ pub(crate) fn native_layer_norm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<
         let xs = x.read_f64(ctx.op)?;
         let w = param_values(ctx.op, weight, len, 1.0)?;
         let b = param_values(ctx.op, bias, len, 0.0)?;
-        let (means, rstds) = row_stats(&xs, rows, len, eps);
+        let (means, rstds) = row_stats(&xs, rows, len, eps, x.dtype());
         let mut out = Vec::with_capacity(xs.len());
         for r in 0..rows {
             for j in 0..len {
@@ -172,24 +195,22 @@ pub(crate) fn native_layer_norm_backward(
     };
     let grad_input = if want(0) {
         let out = ctx.output(&shape, &contiguous_strides(&shape), x.dtype(), || {
-            let (gs, xhat, rs) = terms()?;
+            let xs = x.read_f64(ctx.op)?;
+            let gs = g.read_f64(ctx.op)?;
+            let ms = mean.read_f64(ctx.op)?;
+            let rs = rstd.read_f64(ctx.op)?;
             let w = param_values(ctx.op, weight, len, 1.0)?;
+            let acc = accumulator(x.dtype());
             let mut out = Vec::with_capacity(gs.len());
-            for (r, rstd) in rs.iter().enumerate().take(rows) {
+            for r in 0..rows {
                 let span = r * len..(r + 1) * len;
-                let gh: Vec<f64> = gs[span.clone()]
-                    .iter()
-                    .zip(&w)
-                    .map(|(g, w)| g * w)
-                    .collect();
-                let xh = &xhat[span];
-                let mean_g = gh.iter().sum::<f64>() / len as f64;
-                let mean_gx = gh.iter().zip(xh).map(|(g, x)| g * x).sum::<f64>() / len as f64;
-                out.extend(
-                    gh.iter()
-                        .zip(xh)
-                        .map(|(g, x)| rstd * (g - mean_g - x * mean_gx)),
-                );
+                out.extend(layer_norm_input_grad(
+                    &gs[span.clone()],
+                    &xs[span],
+                    &w,
+                    (ms[r], rs[r]),
+                    acc,
+                ));
             }
             Ok(out)
         })?;
@@ -215,6 +236,45 @@ pub(crate) fn native_layer_norm_backward(
     let grad_weight = param_grad(1, weight, true)?;
     let grad_bias = param_grad(2, bias, false)?;
     Ok(vec![grad_input, grad_weight, grad_bias])
+}
+
+/// The rounding of PyTorch's accumulation type: float32 arithmetic for
+/// every floating dtype but float64.
+fn accumulator(dtype: DType) -> fn(f64) -> f64 {
+    match dtype {
+        DType::Float64 => |v| v,
+        _ => |v| f64::from(v as f32),
+    }
+}
+
+/// One row of layer norm's input gradient as PyTorch's CPU kernel computes
+/// it, every step rounded by `acc` (its accumulation type):
+/// `ds = Σ g w x`, `db = Σ g w`, `b = (db·mean - ds)·rstd³/N`,
+/// `c = -b·mean - db·rstd/N`, `dx = rstd·g·w + b·x + c`. Mathematically
+/// `rstd (ĝ - mean(ĝ) - x̂ mean(ĝ x̂))`; the operation order matters when
+/// `b·x` and `c` cancel (observed in torch 2.15 on bfloat16 rows).
+fn layer_norm_input_grad(
+    g: &[f64],
+    x: &[f64],
+    w: &[f64],
+    (mean, rstd): (f64, f64),
+    acc: fn(f64) -> f64,
+) -> Vec<f64> {
+    let (mut ds, mut db) = (0.0, 0.0);
+    for ((g, x), w) in g.iter().zip(x).zip(w) {
+        let gw = acc(g * w);
+        ds = acc(ds + acc(gw * x));
+        db = acc(db + gw);
+    }
+    let scale = acc(1.0 / g.len().max(1) as f64);
+    let a = rstd;
+    let b = acc(acc(acc(acc(acc(acc(db * mean) - ds) * a) * a) * a) * scale);
+    let c = acc(acc(-b * mean) - acc(acc(db * a) * scale));
+    g.iter()
+        .zip(x)
+        .zip(w)
+        .map(|((g, x), w)| acc(acc(acc(acc(a * g) * w) + acc(b * x)) + c))
+        .collect()
 }
 
 /// Layout of a batch norm result: channels-last when the input is, else
