@@ -13,7 +13,7 @@
 //! `sum` lives in `kernels::reduce`; `zeros`/`ones`/`randn`/`rand`/
 //! `uniform_`/`normal_` in `kernels::factory`.
 
-mod dims;
+pub(super) mod dims;
 mod extrema;
 mod factories;
 mod logic;
