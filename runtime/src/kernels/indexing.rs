@@ -28,6 +28,8 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.split.Tensor" => view::split,
         "aten.split_with_sizes.default" => view::split_with_sizes,
         "aten.unbind.int" => view::unbind,
+        "aten.unsafe_split.Tensor" => view::unsafe_split,
+        "aten.unsafe_split_with_sizes.default" => view::unsafe_split_with_sizes,
         "aten.squeeze.default" => view::squeeze,
         "aten.squeeze.dims" => view::squeeze_dims,
         "aten.cat.default" => join::cat,

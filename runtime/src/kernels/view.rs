@@ -1,8 +1,8 @@
 //! View kernels: `t`, `view`, `expand`, `detach`, `unsqueeze`, `squeeze`
 //! (all three overloads), `select.int`, `transpose.int`, `permute`, `alias`,
 //! `slice.Tensor`, `split.Tensor`, `split_with_sizes`, `unbind.int`,
-//! `unfold`; the
-//! storage-sharing non-view `_unsafe_view`; and `select_backward`, a view
+//! `unfold`; the storage-sharing non-views `unsafe_split(_with_sizes)` and
+//! `_unsafe_view`; and `select_backward`, a view
 //! backward that is an operator of its own.
 //!
 //! A view is a new tensor over the same storage and version counter with new
@@ -549,4 +549,38 @@ pub(crate) fn unfold(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
         this.alias_with(shape, strides, this.storage_offset())
             .into(),
     ])
+}
+
+/// `tensors` with a fresh version counter each: PyTorch's `unsafe_split*`
+/// results share `self`'s storage but are not views for autograd.
+fn unsafe_pieces(tensors: Vec<IValue>) -> Vec<IValue> {
+    let fresh = tensors
+        .into_iter()
+        .flat_map(IValue::into_tensors)
+        .map(|t| {
+            let out = Tensor::from_parts(
+                std::sync::Arc::clone(&t.0.storage),
+                t.shape().to_vec(),
+                t.stride().to_vec(),
+                t.storage_offset(),
+                t.dtype(),
+                t.device(),
+                crate::tensor::VersionCounter::new(),
+            );
+            out.0.autograd.lock().inference = t.is_inference();
+            out
+        })
+        .collect();
+    vec![IValue::TensorList(fresh)]
+}
+
+/// `unsafe_split.Tensor(self, split_size, dim=0)`: `split`'s pieces, not
+/// tracked as views (what `unsafe_chunk`, and GRU/LSTM cells, dispatch).
+pub(crate) fn unsafe_split(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    Ok(unsafe_pieces(split(ctx, a)?))
+}
+
+/// `unsafe_split_with_sizes(self, split_sizes, dim=0)`.
+pub(crate) fn unsafe_split_with_sizes(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    Ok(unsafe_pieces(split_with_sizes(ctx, a)?))
 }

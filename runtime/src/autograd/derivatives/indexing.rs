@@ -9,6 +9,8 @@
 //! | `slice.Tensor` | SliceBackward0 | self | self sizes, dim, start, end, step |
 //! | `split.Tensor` | SplitBackward0 | self | self sizes and options, dim, piece lengths |
 //! | `split_with_sizes` | SplitWithSizesBackward0 | self | as split |
+//! | `unsafe_split.Tensor` | UnsafeSplitBackward0 | self | as split |
+//! | `unsafe_split_with_sizes` | UnsafeSplitWithSizesBackward0 | self | as split |
 //! | `unbind.int` | UnbindBackward0 | self | self sizes and options, dim |
 //! | `squeeze` | SqueezeBackward0 | self | self sizes |
 //! | `squeeze.dims` | SqueezeBackward2 | self | self sizes, dims |
@@ -94,6 +96,14 @@ fn views(op: &str) -> Option<Differentiability> {
         "aten.split.Tensor" => D(derivative!("SplitBackward0", &[0], |a, _| split(a, None))),
         "aten.split_with_sizes.default" => D(derivative!(
             "SplitWithSizesBackward0",
+            &[0],
+            |a, _| split(a, int_list(a, 1))
+        )),
+        "aten.unsafe_split.Tensor" => D(derivative!("UnsafeSplitBackward0", &[0], |a, _| split(
+            a, None
+        ))),
+        "aten.unsafe_split_with_sizes.default" => D(derivative!(
+            "UnsafeSplitWithSizesBackward0",
             &[0],
             |a, _| split(a, int_list(a, 1))
         )),
