@@ -1,11 +1,14 @@
-"""Padding forward and backward.
+"""Padding, upsampling and adaptive max pooling forward and backward.
 
 F.pad(mode="constant") is constant_pad_nd (negative entries crop;
 ConstantPadNdBackward0 pads the gradient by the negated amounts), as is the
 zero-padding of a convolution with padding="same" and an even kernel;
 "reflect" and "replicate" are reflection_pad{1,2}d / replication_pad{1,2}d
 with their *_backward kernels; padding_mode="reflect" in nn.Conv2d pads
-before a convolution without padding.
+before a convolution without padding. F.interpolate is upsample_nearest2d
+(index doubling, floor(dst * in / out)) or upsample_bilinear2d (half-pixel
+or align_corners sources); nn.AdaptiveMaxPool2d is adaptive_max_pool2d (int64
+indices without grad_fn).
 """
 
 import torch
@@ -35,6 +38,28 @@ loss = (
 )
 loss.backward()
 
+# upsampling and adaptive max pooling
+z = torch.randn(2, 2, 4, 5, requires_grad=True)
+nearest = F.interpolate(z, scale_factor=2, mode="nearest")
+nearest_sized = F.interpolate(z, size=(7, 9), mode="nearest")
+bilinear = F.interpolate(z, scale_factor=2, mode="bilinear", align_corners=False)
+corners = F.interpolate(z, size=(6, 11), mode="bilinear", align_corners=True)
+shrunk = F.interpolate(z, size=(3, 3), mode="bilinear")
+amax = nn.AdaptiveMaxPool2d((3, 2))(z)
+(
+    (nearest * nearest).sum()
+    + nearest_sized.sum()
+    + (bilinear * bilinear).sum()
+    + corners.mean()
+    + (shrunk * shrunk).sum()
+    + (amax * amax).sum()
+).backward()
+
 for dtype in (torch.float64, torch.bfloat16):
     xd = torch.randn(1, 2, 4, 4, dtype=dtype, requires_grad=True)
-    (F.pad(xd, (1, 1, 1, 1), mode="reflect").sum() + F.pad(xd, (1, 0, 0, 2)).sum()).backward()
+    (
+        F.pad(xd, (1, 1, 1, 1), mode="reflect").sum()
+        + F.pad(xd, (1, 0, 0, 2)).sum()
+        + F.interpolate(xd, scale_factor=2.5, mode="bilinear").sum()
+        + nn.AdaptiveMaxPool2d(2)(xd).sum()
+    ).backward()

@@ -1,5 +1,6 @@
 //! 2-d pooling: `max_pool2d_with_indices` (+ backward), `avg_pool2d`
-//! (+ backward), `_adaptive_avg_pool2d` (+ backward).
+//! (+ backward), `_adaptive_avg_pool2d` (+ backward), `adaptive_max_pool2d`
+//! (+ backward).
 //!
 //! Inputs are `(C, H, W)` or `(N, C, H, W)`; every leading index is one
 //! independent plane. Results keep the input's memory format (contiguous,
@@ -29,6 +30,8 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.avg_pool2d_backward.default" => avg_pool2d_backward,
         "aten._adaptive_avg_pool2d.default" => adaptive_avg_pool2d,
         "aten._adaptive_avg_pool2d_backward.default" => adaptive_avg_pool2d_backward,
+        "aten.adaptive_max_pool2d.default" => adaptive_max_pool2d,
+        "aten.adaptive_max_pool2d_backward.default" => adaptive_max_pool2d_backward,
         _ => return None,
     })
 }
@@ -288,11 +291,25 @@ pub(crate) fn max_pool2d_with_indices_backward(
             ),
         ));
     }
-    let strides = layout(x.shape(), x);
-    let out = ctx.output(x.shape(), &strides, g.dtype(), || {
+    Ok(vec![
+        scatter_by_indices(ctx, g, x, idx, &p, win.out)?.into(),
+    ])
+}
+
+/// The input gradient of a max pooling: each output gradient added to the
+/// input element its index names (plane-relative `h * W + w`).
+fn scatter_by_indices(
+    ctx: &KernelCtx<'_>,
+    g: &Tensor,
+    x: &Tensor,
+    idx: &Tensor,
+    p: &Planes,
+    out: [usize; 2],
+) -> Result<Tensor> {
+    ctx.output(x.shape(), &layout(x.shape(), x), g.dtype(), || {
         let (gv, iv) = (g.read_f64(ctx.op)?, idx.read_i64(ctx.op)?);
         let plane = p.h * p.w;
-        let per_plane = win.out[0] * win.out[1];
+        let per_plane = out[0] * out[1];
         let mut dx = vec![0.0; p.count * plane];
         for (k, (&d, &i)) in gv.iter().zip(&iv).enumerate() {
             let base = (k / per_plane.max(1)) * plane;
@@ -308,8 +325,7 @@ pub(crate) fn max_pool2d_with_indices_backward(
             dx[base + slot] += d;
         }
         Ok(dx)
-    })?;
-    Ok(vec![out.into()])
+    })
 }
 
 // -- average pooling ----------------------------------------------------------
@@ -552,6 +568,88 @@ pub(crate) fn adaptive_avg_pool2d_backward(
         Ok(dx)
     })?;
     Ok(vec![out.into()])
+}
+
+/// Max and flat index per adaptive window, plane by plane.
+fn adaptive_max_values(x: &[f64], p: &Planes, out: [usize; 2]) -> (Vec<f64>, Vec<i64>) {
+    let mut values = Vec::with_capacity(p.count * out[0] * out[1]);
+    let mut indices = Vec::with_capacity(p.count * out[0] * out[1]);
+    for plane in x.chunks(p.h * p.w).take(p.count) {
+        for oy in 0..out[0] {
+            let (y0, y1) = adaptive_range(oy, p.h, out[0]);
+            for ox in 0..out[1] {
+                let (x0, x1) = adaptive_range(ox, p.w, out[1]);
+                let mut best = (f64::NEG_INFINITY, (y0 * p.w + x0) as i64);
+                for y in y0..y1 {
+                    for xx in x0..x1 {
+                        let at = y * p.w + xx;
+                        let v = plane.get(at).copied().unwrap_or(f64::NAN);
+                        if v > best.0 || v.is_nan() {
+                            best = (v, at as i64);
+                        }
+                    }
+                }
+                values.push(best.0);
+                indices.push(best.1);
+            }
+        }
+    }
+    (values, indices)
+}
+
+/// `adaptive_max_pool2d(self, output_size)`: `(values, int64 indices)`.
+pub(crate) fn adaptive_max_pool2d(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let x = a.tensor(0)?;
+    ctx.check(x, "self")?;
+    let p = planes(ctx.op, x, "input")?;
+    let size = pair(
+        &a,
+        1,
+        "adaptive_max_pool2d(): internal error: output_size.size() must be 2",
+        None,
+    )?;
+    if size.iter().any(|&s| s <= 0) {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!("adaptive_max_pool2d(): Expected output_size to be positive, but got {size:?}"),
+        ));
+    }
+    let out = [size[0] as usize, size[1] as usize];
+    let shape = pooled_shape(x, out);
+    let strides = layout(&shape, x);
+    let (values, indices) = if ctx.has_data() {
+        adaptive_max_values(&x.read_f64(ctx.op)?, &p, out)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let values = ctx.output(&shape, &strides, x.dtype(), || Ok(values))?;
+    let indices = ctx.output_i64(&shape, &strides, DType::Int64, || Ok(indices))?;
+    Ok(vec![values.into(), indices.into()])
+}
+
+/// `adaptive_max_pool2d_backward(grad_output, self, indices)`.
+pub(crate) fn adaptive_max_pool2d_backward(
+    ctx: &mut KernelCtx<'_>,
+    a: Args<'_>,
+) -> Result<Vec<IValue>> {
+    let (g, x, idx) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
+    ctx.check(g, "grad_output")?;
+    ctx.check(x, "self")?;
+    ctx.check(idx, "indices")?;
+    let p = planes(ctx.op, x, "input")?;
+    let n = g.dim();
+    if n != x.dim() || idx.shape() != g.shape() {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "grad_output {:?} and indices {:?} must have one shape",
+                g.shape(),
+                idx.shape()
+            ),
+        ));
+    }
+    let out = [g.shape()[n - 2] as usize, g.shape()[n - 1] as usize];
+    Ok(vec![scatter_by_indices(ctx, g, x, idx, &p, out)?.into()])
 }
 
 #[cfg(test)]

@@ -6,11 +6,13 @@
 //! | `max_pool2d_with_indices` | MaxPool2DWithIndicesBackward0 (output 0 only) | self | self, window, indices |
 //! | `avg_pool2d` | AvgPool2DBackward0 | self | self, window, averaging flags |
 //! | `_adaptive_avg_pool2d` | AdaptiveAvgPool2DBackward0 | self | self |
+//! | `adaptive_max_pool2d` | AdaptiveMaxPool2DBackward0 (output 0 only) | self | self, indices |
 
 use super::super::{Derivative, Differentiability, arg, derivative, tensor};
 use crate::autograd::functions::nn::conv::ConvolutionBackward0;
 use crate::autograd::functions::nn::pool::{
-    AdaptiveAvgPool2DBackward0, AvgPool2DBackward0, MaxPool2DWithIndicesBackward0,
+    AdaptiveAvgPool2DBackward0, AdaptiveMaxPool2DBackward0, AvgPool2DBackward0,
+    MaxPool2DWithIndicesBackward0,
 };
 use crate::autograd::saved::SavedVariable;
 use crate::ivalue::IValue;
@@ -57,6 +59,17 @@ pub(in crate::autograd::derivatives) fn lookup(op: &str) -> Option<Differentiabi
                 }))
             }))
         }
+        "aten.adaptive_max_pool2d.default" => D(derivative!(
+            "AdaptiveMaxPool2DBackward0",
+            &[0],
+            |a, _| {
+                Ok(Box::new(AdaptiveMaxPool2DBackward0 {
+                    self_: SavedVariable::input(tensor(a, 0)?),
+                    result1: None,
+                }))
+            },
+            outputs = &[true, false]
+        )),
         _ => return None,
     })
 }

@@ -1,0 +1,343 @@
+//! 2-d upsampling (`F.interpolate`): `upsample_nearest2d` and
+//! `upsample_bilinear2d` with their backward kernels.
+//!
+//! Every output element is a weighted sum of at most four input elements of
+//! its plane; backward adds the output gradient into the same elements with
+//! the same weights. Source positions follow PyTorch's CPU kernels: the
+//! scale is `1 / scales_x` when given, else `in / out` (bilinear with
+//! `align_corners`: `(in - 1) / (out - 1)`); nearest reads
+//! `min(floor(dst · scale), in − 1)`; bilinear reads
+//! `max(scale · (dst + ½) − ½, 0)` (or `scale · dst` with `align_corners`)
+//! and interpolates between its floor and the next element. Positions and
+//! weights are computed in the kernels' precision (float for the reduced
+//! and single floating types, double for float64), so that boundary cases
+//! round as PyTorch's do.
+
+use super::conv::{is_channels_last, strides_like};
+use crate::dispatch::args::Args;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::kernels::{Kernel, KernelCtx};
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+
+/// The kernel of `op` if it is an upsampling operator.
+pub(crate) fn lookup(op: &str) -> Option<Kernel> {
+    Some(match op {
+        "aten.upsample_nearest2d.default" => upsample_nearest2d,
+        "aten.upsample_nearest2d_backward.default" => upsample_nearest2d_backward,
+        "aten.upsample_bilinear2d.default" => upsample_bilinear2d,
+        "aten.upsample_bilinear2d_backward.default" => upsample_bilinear2d_backward,
+        _ => return None,
+    })
+}
+
+/// How output positions map to input positions.
+#[derive(Clone, Copy, Debug)]
+enum Interp {
+    Nearest,
+    Bilinear { align_corners: bool },
+}
+
+/// One spatial dimension: input and output sizes and the optional scale
+/// factor the caller gave.
+#[derive(Clone, Copy, Debug)]
+struct Axis {
+    input: usize,
+    output: usize,
+    scale: Option<f64>,
+}
+
+/// Rounds to float32 when the kernel computes in float.
+fn prec(x: f64, single: bool) -> f64 {
+    if single { x as f32 as f64 } else { x }
+}
+
+impl Axis {
+    /// PyTorch's `compute_scales_value`: `1 / scale` when given and
+    /// positive, else `in / out`.
+    fn ratio(&self, single: bool) -> f64 {
+        match self.scale {
+            Some(s) if s > 0.0 => prec(1.0 / s, single),
+            _ => prec(self.input as f64 / self.output.max(1) as f64, single),
+        }
+    }
+
+    /// The (input index, weight) pairs output index `dst` reads.
+    fn taps(&self, interp: Interp, dst: usize, single: bool) -> Vec<(usize, f64)> {
+        let last = self.input.saturating_sub(1);
+        match interp {
+            Interp::Nearest => {
+                let src = if self.output == self.input {
+                    dst
+                } else if self.output == 2 * self.input {
+                    dst >> 1
+                } else {
+                    (prec(dst as f64 * self.ratio(single), single).floor() as usize).min(last)
+                };
+                vec![(src, 1.0)]
+            }
+            Interp::Bilinear { align_corners } => {
+                let real = if align_corners {
+                    let scale = if self.output > 1 {
+                        prec(last as f64 / (self.output - 1) as f64, single)
+                    } else {
+                        0.0
+                    };
+                    prec(scale * dst as f64, single)
+                } else {
+                    let scale = self.ratio(single);
+                    let r = prec(prec(scale * (dst as f64 + 0.5), single) - 0.5, single);
+                    r.max(0.0)
+                };
+                let i0 = (real.floor() as usize).min(last);
+                let lambda1 = prec(real - i0 as f64, single).clamp(0.0, 1.0);
+                let lambda0 = prec(1.0 - lambda1, single);
+                let i1 = if i0 < last { i0 + 1 } else { i0 };
+                vec![(i0, lambda0), (i1, lambda1)]
+            }
+        }
+    }
+}
+
+/// The upsampling of one call: planes, the two axes, how to interpolate.
+struct Upsample {
+    planes: usize,
+    axes: [Axis; 2],
+    interp: Interp,
+    single: bool,
+}
+
+impl Upsample {
+    /// For every output element of a plane (row-major), the input offsets
+    /// within the plane and their weights.
+    fn taps(&self) -> Vec<Vec<(usize, f64)>> {
+        let [ay, ax] = self.axes;
+        let ys: Vec<_> = (0..ay.output)
+            .map(|d| ay.taps(self.interp, d, self.single))
+            .collect();
+        let xs: Vec<_> = (0..ax.output)
+            .map(|d| ax.taps(self.interp, d, self.single))
+            .collect();
+        let mut out = Vec::with_capacity(ay.output * ax.output);
+        for ty in &ys {
+            for tx in &xs {
+                let mut taps = Vec::with_capacity(ty.len() * tx.len());
+                for &(y, wy) in ty {
+                    for &(x, wx) in tx {
+                        taps.push((y * ax.input + x, prec(wy * wx, self.single)));
+                    }
+                }
+                out.push(taps);
+            }
+        }
+        out
+    }
+
+    fn forward(&self, x: &[f64]) -> Vec<f64> {
+        let taps = self.taps();
+        let plane = self.axes[0].input * self.axes[1].input;
+        let mut out = Vec::with_capacity(self.planes * taps.len());
+        for p in x.chunks(plane.max(1)).take(self.planes) {
+            for t in &taps {
+                out.push(
+                    t.iter()
+                        .map(|&(i, w)| w * p.get(i).copied().unwrap_or(0.0))
+                        .sum(),
+                );
+            }
+        }
+        out
+    }
+
+    fn backward(&self, g: &[f64]) -> Vec<f64> {
+        let taps = self.taps();
+        let plane = self.axes[0].input * self.axes[1].input;
+        let mut dx = vec![0.0; self.planes * plane];
+        for (k, &d) in g.iter().enumerate() {
+            let (p, o) = (k / taps.len().max(1), k % taps.len().max(1));
+            for &(i, w) in &taps[o] {
+                if let Some(slot) = dx.get_mut(p * plane + i) {
+                    *slot += w * d;
+                }
+            }
+        }
+        dx
+    }
+}
+
+fn opt_float(a: &Args<'_>, i: usize) -> Option<f64> {
+    match a.values.get(i) {
+        Some(IValue::Float(v)) => Some(*v),
+        Some(IValue::Int(v)) => Some(*v as f64),
+        _ => None,
+    }
+}
+
+fn sizes2(a: &Args<'_>, i: usize, what: &str) -> Result<[usize; 2]> {
+    match a.int_list(i)?.as_slice() {
+        &[h, w] if h > 0 && w > 0 => Ok([h as usize, w as usize]),
+        other => Err(RuntimeError::shape(
+            a.op,
+            format!("{what} should contain two positive sizes, but got {other:?}"),
+        )),
+    }
+}
+
+/// The plan of a forward call on `x` (4-d `(N, C, H, W)`).
+fn plan(
+    a: &Args<'_>,
+    shape: &[i64],
+    dtype: DType,
+    interp: Interp,
+    scales_at: usize,
+) -> Result<Upsample> {
+    let [oh, ow] = sizes2(a, 1, "output_size")?;
+    if shape.len() != 4 || shape[2] <= 0 || shape[3] <= 0 {
+        return Err(RuntimeError::shape(
+            a.op,
+            format!("Non-empty 4D data tensor expected but got a tensor with sizes {shape:?}"),
+        ));
+    }
+    Ok(Upsample {
+        planes: (shape[0].max(0) * shape[1].max(0)) as usize,
+        axes: [
+            Axis {
+                input: shape[2] as usize,
+                output: oh,
+                scale: opt_float(a, scales_at),
+            },
+            Axis {
+                input: shape[3] as usize,
+                output: ow,
+                scale: opt_float(a, scales_at + 1),
+            },
+        ],
+        interp,
+        single: dtype != DType::Float64,
+    })
+}
+
+fn forward(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'_>,
+    interp: Interp,
+    scales_at: usize,
+) -> Result<Vec<IValue>> {
+    let x = a.tensor(0)?;
+    ctx.check(x, "self")?;
+    let up = plan(a, x.shape(), x.dtype(), interp, scales_at)?;
+    let shape = vec![
+        x.shape()[0],
+        x.shape()[1],
+        up.axes[0].output as i64,
+        up.axes[1].output as i64,
+    ];
+    let out = ctx.output(
+        &shape,
+        &strides_like(&shape, is_channels_last(x)),
+        x.dtype(),
+        || Ok(up.forward(&x.read_f64(ctx.op)?)),
+    )?;
+    Ok(vec![out.into()])
+}
+
+fn backward(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'_>,
+    interp: Interp,
+    scales_at: usize,
+) -> Result<Vec<IValue>> {
+    let g = a.tensor(0)?;
+    ctx.check(g, "grad_output")?;
+    let input = a.int_list(2)?;
+    let up = plan(a, &input, g.dtype(), interp, scales_at)?;
+    let expected = [
+        input[0],
+        input[1],
+        up.axes[0].output as i64,
+        up.axes[1].output as i64,
+    ];
+    if g.shape() != expected {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "grad_output of size {:?} does not match the upsampled size {expected:?}",
+                g.shape()
+            ),
+        ));
+    }
+    let out = ctx.output(
+        &input,
+        &strides_like(&input, is_channels_last(g)),
+        g.dtype(),
+        || Ok(up.backward(&g.read_f64(ctx.op)?)),
+    )?;
+    Ok(vec![out.into()])
+}
+
+/// `upsample_nearest2d(self, output_size, scales_h=None, scales_w=None)`.
+pub(crate) fn upsample_nearest2d(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    forward(ctx, &a, Interp::Nearest, 2)
+}
+
+/// `upsample_nearest2d_backward(grad_output, output_size, input_size,
+/// scales_h=None, scales_w=None)`.
+pub(crate) fn upsample_nearest2d_backward(
+    ctx: &mut KernelCtx<'_>,
+    a: Args<'_>,
+) -> Result<Vec<IValue>> {
+    backward(ctx, &a, Interp::Nearest, 3)
+}
+
+/// `upsample_bilinear2d(self, output_size, align_corners, scales_h=None,
+/// scales_w=None)`.
+pub(crate) fn upsample_bilinear2d(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let align_corners = a.bool(2)?;
+    forward(ctx, &a, Interp::Bilinear { align_corners }, 3)
+}
+
+/// `upsample_bilinear2d_backward(grad_output, output_size, input_size,
+/// align_corners, scales_h=None, scales_w=None)`.
+pub(crate) fn upsample_bilinear2d_backward(
+    ctx: &mut KernelCtx<'_>,
+    a: Args<'_>,
+) -> Result<Vec<IValue>> {
+    let align_corners = a.bool(3)?;
+    backward(ctx, &a, Interp::Bilinear { align_corners }, 4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_and_bilinear_sources() {
+        let axis = Axis {
+            input: 3,
+            output: 6,
+            scale: Some(2.0),
+        };
+        let near: Vec<usize> = (0..6)
+            .map(|d| axis.taps(Interp::Nearest, d, true)[0].0)
+            .collect();
+        assert_eq!(near, vec![0, 0, 1, 1, 2, 2]);
+        let bil = axis.taps(
+            Interp::Bilinear {
+                align_corners: false,
+            },
+            1,
+            false,
+        );
+        // scale 0.5: real = 0.5 * 1.5 - 0.5 = 0.25 between elements 0 and 1.
+        assert_eq!(bil, vec![(0, 0.75), (1, 0.25)]);
+        let edge = axis.taps(
+            Interp::Bilinear {
+                align_corners: true,
+            },
+            5,
+            false,
+        );
+        assert_eq!(edge[0].0, 2);
+    }
+}
