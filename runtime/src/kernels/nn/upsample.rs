@@ -18,7 +18,6 @@ use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::{Kernel, KernelCtx};
-use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
 
 /// The kernel of `op` if it is an upsampling operator.
