@@ -9,7 +9,8 @@ Random operators replay from PyTorch's recorded outputs: `randint` (both
 overloads, int64 and int32), `randperm`, `multinomial`, `rand_like`,
 `randn_like`, `randint_like`, `bernoulli` and the `bernoulli_` that
 `F.dropout` dispatches in training mode (with its backward through the
-mask), and the zero gradients of `bernoulli` / `bernoulli_`. A layer built
+mask; also channel, alpha and in-place dropout), `random_`, `exponential_`,
+and the zero gradients of `bernoulli` / `bernoulli_`. A layer built
 on the meta device draws nothing.
 """
 
@@ -72,3 +73,12 @@ rates = torch.full((3,), 0.3, requires_grad=True)
 resampled = probs * 1
 resampled.bernoulli_(rates)
 (resampled * probs).sum().backward()
+
+# Channel dropout (`new_empty` noise, one draw per channel), alpha dropout,
+# in-place dropout; `random_` (three overloads) and `exponential_`.
+feature_maps = torch.randn(2, 3, 4, 4, requires_grad=True)
+nn.Dropout2d(0.5)(feature_maps).sum().backward()
+F.dropout(feature_maps * 1, 0.3, training=True, inplace=True).sum().backward()
+alpha = nn.AlphaDropout(0.2)(torch.randn(4, 5))
+integers = [torch.empty(3, dtype=torch.int64).random_(0, 10), torch.empty(3).random_(5), torch.empty(2, dtype=torch.uint8).random_()]
+waits = torch.empty(3).exponential_(2.0)

@@ -123,6 +123,11 @@ impl RandomSource {
         self.take(op, n, |s| low as f64 + (s.unit() * span).floor())
     }
 
+    /// `n` values from Exp(`lambd`) (inverse CDF of a uniform draw).
+    pub(crate) fn exponential(&mut self, op: &str, n: usize, lambd: f64) -> Result<Vec<f64>> {
+        self.take(op, n, |s| -(1.0 - s.unit()).ln() / lambd)
+    }
+
     /// One 0/1 draw per probability in `probs`.
     pub(crate) fn bernoulli(&mut self, op: &str, probs: &[f64]) -> Result<Vec<f64>> {
         self.take_batch(op, probs.len(), |s| {

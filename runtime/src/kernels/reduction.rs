@@ -8,7 +8,7 @@
 //! | [`logic`] | `all`/`any` |
 //! | [`scalar`] | `_local_scalar_dense` (`Tensor.item()`) |
 //! | [`factories`] | `arange`, `full`, `full_like`, `new_*`, `scalar_tensor`, `lift_fresh`, `eye` |
-//! | [`sampling`] | `randint`, `randperm`, `bernoulli`, `multinomial`, `rand*_like` |
+//! | [`sampling`] | `randint`, `randperm`, `bernoulli`, `multinomial`, `rand*_like`, `random_`, `exponential_` |
 //!
 //! `sum` lives in `kernels::reduce`; `zeros`/`ones`/`randn`/`rand`/
 //! `uniform_`/`normal_` in `kernels::factory`.
@@ -94,6 +94,10 @@ fn random_ops(op: &str) -> Option<Kernel> {
         "aten.bernoulli.default" => sampling::bernoulli,
         "aten.bernoulli.p" => sampling::bernoulli_p,
         "aten.multinomial.default" => sampling::multinomial,
+        "aten.random_.default" => sampling::random_,
+        "aten.random_.from" => sampling::random_from,
+        "aten.random_.to" => sampling::random_to,
+        "aten.exponential_.default" => sampling::exponential_,
         _ => return None,
     })
 }

@@ -1,6 +1,7 @@
 //! Random operators beyond `randn`/`rand`/`uniform_`/`normal_`: `randint`,
 //! `randperm`, `bernoulli` / `bernoulli_`, `multinomial`, `rand_like`,
-//! `randn_like`, `randint_like`.
+//! `randn_like`, `randint_like`, `random_` (three overloads),
+//! `exponential_`.
 //!
 //! Every draw goes through the runtime's [`crate::kernels::random::RandomSource`]
 //! (replay feeds PyTorch's recorded outputs there). On the meta backend
@@ -260,4 +261,88 @@ pub(crate) fn multinomial(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IV
         ctx.output(&shape, &strides, DType::Int64, || Ok(values))?
             .into(),
     ])
+}
+
+/// The upper bound (exclusive) of `random_` without `to` for `dtype`
+/// (observed in torch 2.15: floats draw integers up to 2^mantissa
+/// inclusive, integers up to their largest value inclusive).
+fn random_upper(dtype: DType) -> i64 {
+    match dtype {
+        DType::Float32 => (1 << 24) + 1,
+        DType::Float64 => (1 << 53) + 1,
+        DType::Float16 => (1 << 11) + 1,
+        DType::BFloat16 => (1 << 8) + 1,
+        DType::Int64 => i64::MAX,
+        DType::Int32 => i64::from(i32::MAX) + 1,
+        DType::Int16 => i64::from(i16::MAX) + 1,
+        DType::Int8 => i64::from(i8::MAX) + 1,
+        DType::UInt8 => i64::from(u8::MAX) + 1,
+        DType::Bool => 2,
+    }
+}
+
+/// Fills `self` with integers uniform in `[low, high)`.
+fn random_fill(ctx: &mut KernelCtx<'_>, this: &Tensor, low: i64, high: i64) -> Result<Vec<IValue>> {
+    ctx.check(this, "self")?;
+    check_range(ctx, low, high)?;
+    let n = this.numel();
+    let values = draw(ctx, |ctx| ctx.random.integers(ctx.op, n, low, high))?;
+    ctx.write(this, || Ok(values))?;
+    Ok(vec![this.clone().into()])
+}
+
+/// `random_(self, *, generator=None)`: integers in `[0, upper]` for the dtype.
+pub(crate) fn random_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    a.expect_none(1, "an explicit Generator")?;
+    random_fill(ctx, this, 0, random_upper(this.dtype()))
+}
+
+/// `random_.from(self, from, to, *, generator=None)`: `[from, to)`, or up
+/// to the dtype's bound without `to`.
+pub(crate) fn random_from(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    let from = a.int(1)?;
+    let to = match a.values.get(2) {
+        Some(IValue::Int(to)) => *to,
+        _ => random_upper(this.dtype()),
+    };
+    a.expect_none(3, "an explicit Generator")?;
+    random_fill(ctx, this, from, to)
+}
+
+/// `random_.to(self, to, *, generator=None)`: `[0, to)`.
+pub(crate) fn random_to(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    let to = a.int(1)?;
+    a.expect_none(2, "an explicit Generator")?;
+    random_fill(ctx, this, 0, to)
+}
+
+/// `exponential_(self, lambd=1., *, generator=None)`: Exp(lambd) draws,
+/// floating dtypes only.
+pub(crate) fn exponential_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    let lambd = a.scalar(1)?;
+    a.expect_none(2, "an explicit Generator")?;
+    if !(lambd > 0.0) {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!("exponential_ expects lambda > 0.0, but found lambda={lambd}"),
+        ));
+    }
+    if !this.dtype().is_floating() {
+        return Err(RuntimeError::TypeCast {
+            op: ctx.op.to_owned(),
+            message: format!(
+                "Exponential distribution is a continuous probability distribution. dtype must be a floating point but you specified {}",
+                this.dtype().scalar_type_name()
+            ),
+        });
+    }
+    let n = this.numel();
+    let values = draw(ctx, |ctx| ctx.random.exponential(ctx.op, n, lambd))?;
+    ctx.write(this, || Ok(values))?;
+    Ok(vec![this.clone().into()])
 }
