@@ -6,7 +6,8 @@
 //! inputs, which can only differ from contiguous when the result is 4-D or
 //! 5-D (channels-last); such stacks of non-contiguous inputs are refused
 //! rather than guessed. `cat(tensors, dim)` lays the inputs end to end
-//! along an existing dimension, with the same layout rule.
+//! along an existing dimension; its result is channels-last when every
+//! input is (PyTorch's `suggest_memory_format` agreement), else contiguous.
 
 use super::KernelCtx;
 use crate::dispatch::args::Args;
@@ -159,18 +160,16 @@ pub(crate) fn cat(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         }
         shape[d] += t.shape()[d];
     }
-    if matches!(shape.len(), 4 | 5) && kept.iter().any(|t| !t.is_contiguous()) {
-        return Err(RuntimeError::unsupported(
-            ctx.op,
-            "concatenating non-contiguous inputs into a 4-D or 5-D result (memory format suggestion)",
-        ));
-    }
+    let strides = match output_format(tensors) {
+        Format::Contiguous => contiguous_strides(&shape),
+        Format::ChannelsLast => channels_last_strides(&shape),
+    };
     let numel = checked_numel(&shape)
         .ok_or_else(|| RuntimeError::shape(ctx.op, format!("invalid size {shape:?}")))?;
     if ctx.has_data() {
         crate::tensor::check_alloc(ctx.op, numel)?;
     }
-    let out = super::indexing::output(ctx, &shape, &contiguous_strides(&shape), dtype, || {
+    let out = super::indexing::output(ctx, &shape, &strides, dtype, || {
         // out[o, j, k]: for each outer index o, every input's slab
         // (its size along `dim` times the inner size) in input order.
         let inner: usize = shape[d + 1..].iter().map(|&s| s as usize).product();
@@ -191,4 +190,75 @@ pub(crate) fn cat(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         Ok(values)
     })?;
     Ok(vec![out.into()])
+}
+
+/// The memory format PyTorch suggests for a tensor (`suggest_memory_format`)
+/// and `cat` gives its result.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Format {
+    Contiguous,
+    /// NHWC (4-D) or NDHWC (5-D): channels innermost.
+    ChannelsLast,
+}
+
+/// PyTorch's `is_channels_last_strides_2d_s4` / `_3d_s5`: walking the
+/// channel dimension, then the spatial dimensions from the last, then the
+/// batch, strides never decrease (ambiguous size-1 cases fall back to
+/// contiguous).
+fn is_channels_last(shape: &[i64], strides: &[i64]) -> bool {
+    let order: &[usize] = match shape.len() {
+        4 => &[1, 3, 2, 0],
+        5 => &[1, 4, 3, 2, 0],
+        _ => return false,
+    };
+    if strides[1] == 0 {
+        return false;
+    }
+    let mut min = 0i64;
+    for &d in order {
+        if shape[d] == 0 || strides[d] < min {
+            return false;
+        }
+        if d == 0 && min == strides[1] {
+            return false;
+        }
+        min = strides[d];
+        if shape[d] > 1 {
+            min = min.saturating_mul(shape[d]);
+        }
+    }
+    true
+}
+
+/// `cat`'s result format: the inputs' common suggested format, contiguous
+/// as soon as one input suggests contiguous or two disagree.
+fn output_format(tensors: &[crate::tensor::Tensor]) -> Format {
+    let mut format = None;
+    for t in tensors {
+        let f = if is_channels_last(t.shape(), t.stride()) {
+            Format::ChannelsLast
+        } else {
+            Format::Contiguous
+        };
+        if f == Format::Contiguous || format.is_some_and(|g| g != f) {
+            return Format::Contiguous;
+        }
+        format = Some(f);
+    }
+    format.unwrap_or(Format::Contiguous)
+}
+
+/// Dense strides with the channel dimension (1) innermost, then the
+/// spatial dimensions, then the batch.
+fn channels_last_strides(shape: &[i64]) -> Vec<i64> {
+    let mut strides = vec![0i64; shape.len()];
+    let mut next = 1i64;
+    let mut order = vec![1usize];
+    order.extend((2..shape.len()).rev());
+    order.push(0);
+    for d in order {
+        strides[d] = next;
+        next = next.saturating_mul(shape[d]);
+    }
+    strides
 }
