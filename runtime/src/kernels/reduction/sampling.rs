@@ -326,7 +326,7 @@ pub(crate) fn exponential_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<I
     ctx.check(this, "self")?;
     let lambd = a.scalar(1)?;
     a.expect_none(2, "an explicit Generator")?;
-    if !(lambd > 0.0) {
+    if lambd.is_nan() || lambd <= 0.0 {
         return Err(RuntimeError::shape(
             ctx.op,
             format!("exponential_ expects lambda > 0.0, but found lambda={lambd}"),
