@@ -262,3 +262,27 @@ fn channels_last_strides(shape: &[i64]) -> Vec<i64> {
     }
     strides
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{channels_last_strides, is_channels_last};
+
+    #[test]
+    fn channels_last_detection_follows_pytorch() {
+        // NHWC storage of [2, 3, 4, 5]
+        assert!(is_channels_last(&[2, 3, 4, 5], &[60, 1, 15, 3]));
+        // contiguous NCHW, and a transposed channels-last tensor, are not
+        assert!(!is_channels_last(&[2, 3, 4, 5], &[60, 20, 5, 1]));
+        assert!(!is_channels_last(&[2, 3, 5, 4], &[60, 1, 3, 15]));
+        // C == 1 in NHWC order counts; N111 is ambiguous and falls back
+        assert!(is_channels_last(&[2, 1, 4, 5], &[20, 1, 5, 1]));
+        assert!(!is_channels_last(&[3, 1, 1, 1], &[1, 1, 1, 1]));
+        // NDHWC
+        assert!(is_channels_last(&[1, 2, 3, 3, 2], &[36, 1, 12, 4, 2]));
+        assert_eq!(channels_last_strides(&[2, 3, 4, 5]), vec![60, 1, 15, 3]);
+        assert_eq!(
+            channels_last_strides(&[1, 2, 6, 3, 2]),
+            vec![72, 1, 12, 4, 2]
+        );
+    }
+}
