@@ -20,6 +20,7 @@
 //! run in f64 over [`crate::tensor::Tensor::read_f64`] and are cast to the
 //! result dtype once (see [`map`]).
 
+mod amp;
 mod binary;
 mod copy;
 mod map;
@@ -38,6 +39,11 @@ use crate::tensor::dtype::DType;
 
 /// The kernel of `op` if it belongs to this family.
 pub(crate) fn lookup(op: &str) -> Option<Kernel> {
+    match op {
+        "aten._amp_foreach_non_finite_check_and_unscale_.default" => return Some(amp::unscale_),
+        "aten._amp_update_scale_.default" => return Some(amp::update_scale_),
+        _ => {}
+    }
     let call = ForeachCall::parse(op)?;
     Some(match call.base {
         "add" | "sub" | "mul" | "div" | "maximum" | "minimum" | "clamp_min" | "clamp_max"

@@ -241,3 +241,28 @@ fn reduced_precision_elements_round_some_scalars_to_their_dtype() {
     );
     assert_eq!(values(&r[0]).1, vec![1.0]);
 }
+
+#[test]
+fn the_grad_scaler_unscales_in_place_and_flags_non_finite_values() {
+    let g = tensor(&[2], DType::Float32, &[4.0, f64::INFINITY]);
+    let h = tensor(&[1], DType::Float16, &[2.0]);
+    let found_inf = tensor(&[], DType::Float32, &[0.0]);
+    let inv_scale = tensor(&[], DType::Float32, &[0.25]);
+    let res = call(
+        "aten._amp_foreach_non_finite_check_and_unscale_.default",
+        vec![list(&[&g, &h]), found_inf.clone().into(), inv_scale.into()],
+    )
+    .expect("call");
+    assert!(res.is_empty());
+    assert_eq!(values(&g).1, vec![1.0, f64::INFINITY]);
+    assert_eq!(values(&h), (DType::Float16, vec![0.5]));
+    assert_eq!(values(&found_inf).1, vec![1.0]);
+    let wide = tensor(&[], DType::Float64, &[1.0]);
+    assert!(
+        error(
+            "aten._amp_foreach_non_finite_check_and_unscale_.default",
+            vec![list(&[&g]), found_inf.into(), wide.into()]
+        )
+        .contains("inv_scale must be a float tensor.")
+    );
+}
