@@ -347,7 +347,12 @@ impl Runtime {
                     .iter()
                     .map(|t| t.map(gradient_edge).unwrap_or_default())
                     .collect();
-                let function = (d.build)(args, &needs)?;
+                let function = if inplace && (d.original_self)(&needs) {
+                    let original = self.original_self(op, args)?;
+                    (d.build)(&original, &needs)?
+                } else {
+                    (d.build)(args, &needs)?
+                };
                 Ok(Some(NodeBuilder {
                     name: self.faults.node_name(d.name).to_owned(),
                     seq_nr,
@@ -358,6 +363,24 @@ impl Runtime {
                 }))
             }
         }
+    }
+
+    /// The arguments of an in-place call with `self` replaced by
+    /// `clone(self)`, dispatched as PyTorch's autograd kernel does before the
+    /// backend kernel runs (observed in torch 2.15: `x.mul_(w)` with `w`
+    /// requiring grad records `clone(x)` and its CloneBackward0 first).
+    fn original_self(&mut self, op: &str, args: &[IValue]) -> Result<Vec<IValue>> {
+        let this = args.first().and_then(IValue::as_tensor).ok_or_else(|| {
+            RuntimeError::unsupported(op, "an in-place call without a tensor self")
+        })?;
+        let clone = self
+            .dispatch("aten.clone.default", vec![this.into()])?
+            .into_iter()
+            .next()
+            .ok_or_else(|| RuntimeError::unsupported(op, "clone without a result"))?;
+        let mut with_clone = args.to_vec();
+        with_clone[0] = clone;
+        Ok(with_clone)
     }
 
     fn apply_perturb_fault(&self, op: &str, outputs: &[IValue]) -> Result<()> {

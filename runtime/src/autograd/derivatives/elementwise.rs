@@ -4,9 +4,9 @@
 //! In-place variants record the node of their functional form (observed in
 //! torch 2.15: `x.sqrt_()` gets SqrtBackward0, `x.add_(1)` AddBackward0).
 //! Where PyTorch's formula needs the *original* `self` of an in-place
-//! operator, its autograd kernel first dispatches `clone(self)`; those
-//! combinations (`x.mul_(w)` with `w` requiring grad, `x.abs_()`, ...) are
-//! refused with a typed error rather than recorded differently.
+//! operator, its autograd kernel first dispatches `clone(self)` and saves
+//! the clone (`original_self` rows: `x.mul_(w)` with `w` requiring grad,
+//! `x.abs_()`, `F.silu(x, inplace=True)`, `x.clamp_(...)`, ...).
 //! Comparisons, logic and bitwise operators are not differentiable.
 
 use super::{Derivative, Differentiability, arg, derivative, needs, tensor};
@@ -20,7 +20,7 @@ use crate::autograd::functions::pointwise::{
     MulBackward0, MulBackward1, NegBackward0, ReluBackward0, SavedOperand, SubBackward0,
 };
 use crate::autograd::saved::SavedVariable;
-use crate::error::{Result, RuntimeError};
+use crate::error::Result;
 use crate::ivalue::IValue;
 
 type Built = Result<Box<dyn BackwardFn>>;
@@ -33,12 +33,16 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         .or_else(|| logic(op))
 }
 
-/// The error for an in-place call whose gradient needs the original `self`.
-fn needs_original_self(op: &str) -> RuntimeError {
-    RuntimeError::unsupported(
-        op,
-        "recording autograd history for an in-place call whose gradient needs the original self (clone)",
-    )
+/// `original_self` of in-place operators whose every gradient needs the
+/// original `self`.
+fn always(_: &[bool]) -> bool {
+    true
+}
+
+/// `original_self` of in-place operators that need `self` only for
+/// `other`'s gradient (`mul_`, `div_`, `remainder_`).
+fn other_needs(n: &[bool]) -> bool {
+    needs(n, 1)
 }
 
 fn unary(u: Unary) -> Built {
@@ -57,37 +61,38 @@ fn arithmetic(op: &str) -> Option<Differentiability> {
         "aten.sub_.Tensor" => D(derivative!("SubBackward0", &[0, 1], |a, _| {
             Ok(Box::new(SubBackward0 { alpha: arg(a, 2) }))
         })),
-        "aten.mul_.Tensor" => D(derivative!("MulBackward0", &[0, 1], |a, n| {
-            if needs(n, 1) {
-                return Err(needs_original_self("aten.mul_.Tensor"));
-            }
-            Ok(Box::new(MulBackward0 {
-                other: needs(n, 0).then(|| SavedOperand::of(&arg(a, 1))),
-                self_: None,
-            }))
-        })),
+        "aten.mul_.Tensor" => D(derivative!(
+            "MulBackward0",
+            &[0, 1],
+            |a, n| {
+                Ok(Box::new(MulBackward0 {
+                    other: needs(n, 0).then(|| SavedOperand::of(&arg(a, 1))),
+                    self_: needs(n, 1).then(|| SavedOperand::of(&arg(a, 0))),
+                }))
+            },
+            original_self = other_needs
+        )),
         "aten.mul_.Scalar" => D(derivative!("MulBackward1", &[0], |a, _| {
             Ok(Box::new(MulBackward1 { other: arg(a, 1) }))
         })),
         "aten.div.Tensor" => D(derivative!("DivBackward0", &[0, 1], |a, n| div(
             a, n, false
         ))),
-        "aten.div_.Tensor" => D(derivative!("DivBackward0", &[0, 1], |a, n| {
-            if needs(n, 1) {
-                return Err(needs_original_self("aten.div_.Tensor"));
-            }
-            div(a, n, false)
-        })),
+        "aten.div_.Tensor" => D(derivative!(
+            "DivBackward0",
+            &[0, 1],
+            |a, n| div(a, n, false),
+            original_self = other_needs
+        )),
         "aten.div.Tensor_mode" => D(derivative!("DivBackward2", &[0, 1], |a, n| {
             div(a, n, !matches!(arg(a, 2), IValue::None))
         })),
-        "aten.div_.Tensor_mode" => D(derivative!("DivBackward2", &[0, 1], |a, n| {
-            let rounding = !matches!(arg(a, 2), IValue::None);
-            if needs(n, 1) && !rounding {
-                return Err(needs_original_self("aten.div_.Tensor_mode"));
-            }
-            div(a, n, rounding)
-        })),
+        "aten.div_.Tensor_mode" => D(derivative!(
+            "DivBackward2",
+            &[0, 1],
+            |a, n| div(a, n, !matches!(arg(a, 2), IValue::None)),
+            original_self = other_needs
+        )),
         "aten.div.Scalar" | "aten.div_.Scalar" => {
             D(derivative!("DivBackward1", &[0], |a, _| unary(
                 Unary::plain(vec![arg(a, 1)], f::div_by_scalar)
@@ -127,16 +132,18 @@ fn arithmetic(op: &str) -> Option<Differentiability> {
                 rounding: "trunc",
             }))
         })),
-        "aten.remainder_.Tensor" => D(derivative!("RemainderBackward1", &[0, 1], |_, n| {
-            if needs(n, 1) {
-                return Err(needs_original_self("aten.remainder_.Tensor"));
-            }
-            Ok(Box::new(RemainderBackward1 {
-                self_: None,
-                other: None,
-                rounding: "floor",
-            }))
-        })),
+        "aten.remainder_.Tensor" => D(derivative!(
+            "RemainderBackward1",
+            &[0, 1],
+            |a, n| {
+                Ok(Box::new(RemainderBackward1 {
+                    self_: needs(n, 1).then(|| SavedOperand::of(&arg(a, 0))),
+                    other: needs(n, 1).then(|| SavedOperand::of(&arg(a, 1))),
+                    rounding: "floor",
+                }))
+            },
+            original_self = other_needs
+        )),
         "aten.minimum.default" => D(derivative!("MinimumBackward0", &[0, 1], |a, _| {
             min_max(a, false)
         })),
@@ -149,12 +156,12 @@ fn arithmetic(op: &str) -> Option<Differentiability> {
             }))
         }
         "aten.lerp.Tensor" => D(derivative!("LerpBackward1", &[0, 1, 2], |a, n| lerp(a, n))),
-        "aten.lerp_.Tensor" => D(derivative!("LerpBackward1", &[0, 1, 2], |a, n| {
-            if needs(n, 2) {
-                return Err(needs_original_self("aten.lerp_.Tensor"));
-            }
-            lerp(a, n)
-        })),
+        "aten.lerp_.Tensor" => D(derivative!(
+            "LerpBackward1",
+            &[0, 1, 2],
+            lerp,
+            original_self = |n| needs(n, 2)
+        )),
         "aten.addcmul.default" | "aten.addcmul_.default" => {
             D(derivative!("AddcmulBackward0", &[0, 1, 2], |a, n| addc(
                 a, n, false
@@ -310,21 +317,37 @@ fn math(op: &str) -> Option<Differentiability> {
         "aten.nan_to_num.default" => D(derivative!("NanToNumBackward0", &[0], |a, _| unary(
             Unary::input(tensor(a, 0)?, vec![], f::nan_to_num)
         ))),
-        "aten.log_.default" => D(derivative!("LogBackward0", &[0], |_, _| Err(
-            needs_original_self("aten.log_.default")
-        ))),
-        "aten.log1p_.default" => D(derivative!("Log1PBackward0", &[0], |_, _| Err(
-            needs_original_self("aten.log1p_.default")
-        ))),
-        "aten.abs_.default" => D(derivative!("AbsBackward0", &[0], |_, _| Err(
-            needs_original_self("aten.abs_.default")
-        ))),
+        "aten.log_.default" => D(derivative!(
+            "LogBackward0",
+            &[0],
+            |a, _| unary(Unary::input(tensor(a, 0)?, vec![], f::log)),
+            original_self = always
+        )),
+        "aten.log1p_.default" => D(derivative!(
+            "Log1PBackward0",
+            &[0],
+            |a, _| unary(Unary::input(tensor(a, 0)?, vec![], f::log1p)),
+            original_self = always
+        )),
+        "aten.abs_.default" => D(derivative!(
+            "AbsBackward0",
+            &[0],
+            |a, _| unary(Unary::input(tensor(a, 0)?, vec![], f::abs)),
+            original_self = always
+        )),
         "aten.pow.Tensor_Scalar" => D(derivative!("PowBackward0", &[0], |a, _| unary(
             Unary::input(tensor(a, 0)?, vec![arg(a, 1)], f::pow_tensor_scalar)
         ))),
-        "aten.pow_.Scalar" => D(derivative!("PowBackward0", &[0], |_, _| Err(
-            needs_original_self("aten.pow_.Scalar")
-        ))),
+        "aten.pow_.Scalar" => D(derivative!(
+            "PowBackward0",
+            &[0],
+            |a, _| unary(Unary::input(
+                tensor(a, 0)?,
+                vec![arg(a, 1)],
+                f::pow_tensor_scalar
+            )),
+            original_self = always
+        )),
         "aten.pow.Tensor_Tensor" => D(derivative!("PowBackward1", &[0, 1], |a, _| {
             Ok(Box::new(PowBackward1 {
                 self_: SavedVariable::input(tensor(a, 0)?),
@@ -332,9 +355,18 @@ fn math(op: &str) -> Option<Differentiability> {
                 result: None,
             }))
         })),
-        "aten.pow_.Tensor" => D(derivative!("PowBackward1", &[0, 1], |_, _| Err(
-            needs_original_self("aten.pow_.Tensor")
-        ))),
+        "aten.pow_.Tensor" => D(derivative!(
+            "PowBackward1",
+            &[0, 1],
+            |a, _| {
+                Ok(Box::new(PowBackward1 {
+                    self_: SavedVariable::input(tensor(a, 0)?),
+                    exponent: SavedVariable::input(tensor(a, 1)?),
+                    result: None,
+                }))
+            },
+            original_self = always
+        )),
         "aten.pow.Scalar" => D(derivative!("PowBackward2", &[1], |a, _| unary(
             Unary::result(vec![arg(a, 0)], f::pow_scalar_base)
         ))),
@@ -375,15 +407,36 @@ fn math(op: &str) -> Option<Differentiability> {
         "aten.clamp_max.Tensor" => D(derivative!("ClampMaxBackward1", &[0, 1], |a, _| {
             min_max(a, false)
         })),
-        "aten.clamp_.default" => D(derivative!("ClampBackward1", &[0], |_, _| Err(
-            needs_original_self("aten.clamp_.default")
-        ))),
-        "aten.clamp_min_.default" => D(derivative!("ClampMinBackward0", &[0], |_, _| Err(
-            needs_original_self("aten.clamp_min_.default")
-        ))),
-        "aten.clamp_max_.default" => D(derivative!("ClampMaxBackward0", &[0], |_, _| Err(
-            needs_original_self("aten.clamp_max_.default")
-        ))),
+        "aten.clamp_.default" => D(derivative!(
+            "ClampBackward1",
+            &[0],
+            |a, _| unary(Unary::input(
+                tensor(a, 0)?,
+                vec![arg(a, 1), arg(a, 2)],
+                f::clamp
+            )),
+            original_self = always
+        )),
+        "aten.clamp_min_.default" => D(derivative!(
+            "ClampMinBackward0",
+            &[0],
+            |a, _| unary(Unary::input(
+                tensor(a, 0)?,
+                vec![IValue::Str("aten.gt.Scalar".into()), arg(a, 1)],
+                f::clamp_one_side
+            )),
+            original_self = always
+        )),
+        "aten.clamp_max_.default" => D(derivative!(
+            "ClampMaxBackward0",
+            &[0],
+            |a, _| unary(Unary::input(
+                tensor(a, 0)?,
+                vec![IValue::Str("aten.lt.Scalar".into()), arg(a, 1)],
+                f::clamp_one_side
+            )),
+            original_self = always
+        )),
         _ => return None,
     })
 }
@@ -513,24 +566,42 @@ fn activations(op: &str) -> Option<Differentiability> {
             None,
             false
         ))),
-        "aten.hardswish_.default" => D(derivative!("HardswishBackward0", &[0], |_, _| Err(
-            needs_original_self("aten.hardswish_.default")
-        ))),
-        "aten.hardsigmoid_.default" => D(derivative!("HardsigmoidBackward0", &[0], |_, _| Err(
-            needs_original_self("aten.hardsigmoid_.default")
-        ))),
-        "aten.mish_.default" => D(derivative!("MishBackward0", &[0], |_, _| Err(
-            needs_original_self("aten.mish_.default")
-        ))),
-        "aten.gelu_.default" => D(derivative!("GeluBackward0", &[0], |_, _| Err(
-            needs_original_self("aten.gelu_.default")
-        ))),
-        "aten.silu_.default" => D(derivative!("SiluBackward0", &[0], |_, _| Err(
-            needs_original_self("aten.silu_.default")
-        ))),
-        "aten.hardtanh_.default" => D(derivative!("HardtanhBackward0", &[0], |_, _| Err(
-            needs_original_self("aten.hardtanh_.default")
-        ))),
+        "aten.hardswish_.default" => D(derivative!(
+            "HardswishBackward0",
+            &[0],
+            |a, _| act(a, "aten.hardswish_backward.default", &[], None, false),
+            original_self = always
+        )),
+        "aten.hardsigmoid_.default" => D(derivative!(
+            "HardsigmoidBackward0",
+            &[0],
+            |a, _| act(a, "aten.hardsigmoid_backward.default", &[], None, false),
+            original_self = always
+        )),
+        "aten.mish_.default" => D(derivative!(
+            "MishBackward0",
+            &[0],
+            |a, _| act(a, "aten.mish_backward.default", &[], None, false),
+            original_self = always
+        )),
+        "aten.gelu_.default" => D(derivative!(
+            "GeluBackward0",
+            &[0],
+            |a, _| act(a, "aten.gelu_backward.default", &[1], None, false),
+            original_self = always
+        )),
+        "aten.silu_.default" => D(derivative!(
+            "SiluBackward0",
+            &[0],
+            |a, _| act(a, "aten.silu_backward.default", &[], None, false),
+            original_self = always
+        )),
+        "aten.hardtanh_.default" => D(derivative!(
+            "HardtanhBackward0",
+            &[0],
+            |a, _| act(a, "aten.hardtanh_backward.default", &[1, 2], None, false),
+            original_self = always
+        )),
         _ => return None,
     })
 }
@@ -586,4 +657,64 @@ fn logic(op: &str) -> Option<Differentiability> {
         | "aten.isinf.default" => NotDifferentiable,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ivalue::IValue;
+    use crate::runtime::Runtime;
+    use crate::tensor::Tensor;
+
+    fn leaf(rt: &mut Runtime, values: &[f32]) -> Tensor {
+        rt.introduce_tensor_f32(&[values.len() as i64], &[1], 0, values, true)
+            .expect("leaf")
+    }
+
+    fn call1(rt: &mut Runtime, op: &str, args: Vec<IValue>) -> Tensor {
+        rt.call(op, args).expect("call")[0]
+            .as_tensor()
+            .expect("tensor")
+            .clone()
+    }
+
+    #[test]
+    fn in_place_mul_saves_a_clone_of_the_original_self() {
+        let mut rt = Runtime::new();
+        let a = leaf(&mut rt, &[1.0, 2.0, 3.0]);
+        let b = leaf(&mut rt, &[4.0, 5.0, 6.0]);
+        let x = call1(
+            &mut rt,
+            "aten.mul.Tensor",
+            vec![(&a).into(), IValue::Int(1)],
+        );
+        let x = call1(&mut rt, "aten.mul_.Tensor", vec![(&x).into(), (&b).into()]);
+        assert_eq!(x.grad_fn_name().as_deref(), Some("MulBackward0"));
+        let s = call1(&mut rt, "aten.sum.default", vec![(&x).into()]);
+        rt.backward(&[s], &[None], false, false).expect("backward");
+        // d(a * b)/db is the original a, not the product written in place.
+        let gb = b.grad().expect("grad").to_f32_vec().expect("values");
+        assert_eq!(gb, vec![1.0, 2.0, 3.0]);
+        let ga = a.grad().expect("grad").to_f32_vec().expect("values");
+        assert_eq!(ga, vec![4.0, 5.0, 6.0]);
+    }
+
+    #[test]
+    fn in_place_clamp_differentiates_at_the_original_values() {
+        let mut rt = Runtime::new();
+        let a = leaf(&mut rt, &[-2.0, 0.25, 3.0]);
+        let x = call1(
+            &mut rt,
+            "aten.mul.Tensor",
+            vec![(&a).into(), IValue::Int(1)],
+        );
+        let x = call1(
+            &mut rt,
+            "aten.clamp_.default",
+            vec![(&x).into(), IValue::Float(-0.5), IValue::Float(0.5)],
+        );
+        let s = call1(&mut rt, "aten.sum.default", vec![(&x).into()]);
+        rt.backward(&[s], &[None], false, false).expect("backward");
+        let ga = a.grad().expect("grad").to_f32_vec().expect("values");
+        assert_eq!(ga, vec![0.0, 1.0, 0.0]);
+    }
 }

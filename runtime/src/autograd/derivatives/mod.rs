@@ -69,6 +69,16 @@ pub(crate) struct Derivative {
     /// Which outputs get this node as their history (PyTorch's
     /// `output_differentiability`); empty: every output.
     pub(crate) outputs: &'static [bool],
+    /// For an in-place operator whose formula needs the original `self`:
+    /// given which edges need a gradient, whether the autograd kernel first
+    /// dispatches `clone(self)` (PyTorch's `original_self`, recorded with
+    /// its own CloneBackward0); `build` then sees the clone as argument 0.
+    pub(crate) original_self: fn(&[bool]) -> bool,
+}
+
+/// `original_self` of operators that never clone.
+pub(crate) fn never(_: &[bool]) -> bool {
+    false
 }
 
 /// What autograd knows about an operator.
@@ -111,7 +121,9 @@ pub(super) fn needs(needs: &[bool], i: usize) -> bool {
 }
 
 /// `&'static Derivative` literal: `derivative!("NameBackward0", &[inputs], build)`,
-/// or with `outputs = &[true, false]` when only some outputs are differentiable.
+/// or with `outputs = &[true, false]` when only some outputs are differentiable,
+/// or with `original_self = |needs| ...` for in-place operators that save a
+/// clone of `self`.
 macro_rules! derivative {
     ($name:literal, $inputs:expr, $build:expr) => {
         &Derivative {
@@ -119,6 +131,7 @@ macro_rules! derivative {
             inputs: $inputs,
             build: $build,
             outputs: &[],
+            original_self: $crate::autograd::derivatives::never,
         }
     };
     ($name:literal, $inputs:expr, $build:expr, outputs = $outputs:expr) => {
@@ -127,6 +140,16 @@ macro_rules! derivative {
             inputs: $inputs,
             build: $build,
             outputs: $outputs,
+            original_self: $crate::autograd::derivatives::never,
+        }
+    };
+    ($name:literal, $inputs:expr, $build:expr, original_self = $clone:expr) => {
+        &Derivative {
+            name: $name,
+            inputs: $inputs,
+            build: $build,
+            outputs: &[],
+            original_self: $clone,
         }
     };
 }
