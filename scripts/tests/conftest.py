@@ -97,3 +97,18 @@ def ops(reader: ftr.TraceReader) -> list:
 def events_named(reader: ftr.TraceReader, name: str) -> list:
     """Payloads of the events of one kind."""
     return [e.payload for e in reader.events if e.name == name]
+
+
+@pytest.fixture(autouse=True)
+def default_dtype_is_left_alone():
+    """Every test leaves the process's default dtype as it found it: captures
+    and uncaptured runs share one process, and a leaked float64 default (a
+    program that sets it, run without the capture) would change what every
+    later capture records."""
+    import torch
+
+    before = torch.get_default_dtype()
+    yield
+    after = torch.get_default_dtype()
+    torch.set_default_dtype(before)
+    assert after == before, f"the test left the default dtype {after} (found {before})"

@@ -176,7 +176,14 @@ def test_accumulated_gradients_are_pytorchs(captures):
 
 
 def program_globals(name: str) -> dict:
-    return runpy.run_path(str(REPO / program_path(name)), run_name="__main__")
+    """Runs a program without the capture and returns its globals. Like the
+    capture, it puts back the default dtype the program may change
+    (`logreg_float64` leaves float64), so later tests start from float32."""
+    saved = torch.get_default_dtype()
+    try:
+        return runpy.run_path(str(REPO / program_path(name)), run_name="__main__")
+    finally:
+        torch.set_default_dtype(saved)
 
 
 def test_policy_inputs_keeps_introductions_and_random_outputs(captures):
@@ -234,13 +241,59 @@ def evaluated_nodes_without_capture(name: str) -> list:
     return [e.name[len(prefix):].rsplit("::", 1)[-1] for e in events]
 
 
+def is_contiguous(shape: list, stride: list) -> bool:
+    """PyTorch's `is_contiguous()`: empty tensors are; size-1 dimensions'
+    strides do not count."""
+    if 0 in shape:
+        return True
+    expected = 1
+    for size, step in zip(reversed(shape), reversed(stride)):
+        if size != 1:
+            if step != expected:
+                return False
+            expected *= size
+    return True
+
+
+def producers(reader: ftr.TraceReader) -> dict:
+    """Tensor id -> payload of the op event that produced it."""
+    made = {}
+    for p in ops(reader):
+        for v in capture_torch.flatten_values(p[4]):
+            if v[0] == ftr.TAG_TENSOR:
+                made.setdefault(v[1][0], p)
+    return made
+
+
+def assert_reshape_alias_seen_as_view(node: list, made: dict) -> None:
+    """The one observer effect on node names (CAPTURE.md §9): where an
+    unobserved run evaluates ReshapeAliasBackward0, the trace has the
+    ViewBackward0 of an `aten.view.default` whose input is a non-contiguous
+    tensor not on `meta` — `reshape` with a dispatch mode active takes its
+    `view` path exactly for the inputs it would otherwise `_reshape_alias`."""
+    assert node[1] == "ViewBackward0", f"node {node[0]} is {node[1]}, not the view of a reshape"
+    op = made[node[4][0]]
+    assert op[0] == "aten.view.default"
+    self_ref = dict(op[3])["self"][1]
+    shape, stride, device = self_ref[2], self_ref[3], self_ref[6]
+    assert device != "meta" and not is_contiguous(shape, stride), f"{op[0]} of {shape} {stride} on {device}"
+
+
 @pytest.mark.parametrize("name", SCHEDULE_PROGRAMS)
 def test_pops_match_the_profilers_evaluation_order(captures, name):
-    """An observer without hooks or dispatch mode sees the same execution order."""
+    """An observer without hooks or dispatch mode sees the same execution
+    order and node names, but for reshape's observer effect (§9)."""
     reader = captures.reader(name)
-    names = {p[0]: p[1] for p in events_named(reader, "node")}
-    popped = [names[p[0]] for p in events_named(reader, "pop")]
-    assert popped == evaluated_nodes_without_capture(name)
+    nodes = {p[0]: p for p in events_named(reader, "node")}
+    popped = [nodes[p[0]] for p in events_named(reader, "pop")]
+    unobserved = evaluated_nodes_without_capture(name)
+    assert len(popped) == len(unobserved)
+    made = producers(reader)
+    for node, name_seen_unobserved in zip(popped, unobserved):
+        if name_seen_unobserved == "ReshapeAliasBackward0":
+            assert_reshape_alias_seen_as_view(node, made)
+        else:
+            assert node[1] == name_seen_unobserved
 
 
 def test_tied_accumulate_grads_run_in_heap_order(captures):
@@ -456,6 +509,42 @@ def test_recorded_detaches_are_the_ones_pytorch_runs_without_the_capture(capture
     aliases = [p for p in events_named(reader, "tensor") if p[1]]
     assert len(parents) - parents.count("torch::autograd::AccumulateGrad") == len(aliases) + len(top_level)
     assert len(parents) == len(recorded) + len(aliases)
+
+
+def reshape_calls(t: torch.Tensor, shape: tuple) -> tuple:
+    """`(unobserved, under a mode)`: the ATen calls `t.reshape(shape)` makes
+    as the profiler sees them without a dispatch mode, and as a mode sees them."""
+    from torch.profiler import ProfilerActivity, profile
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Seen(TorchDispatchMode):
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls = []
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.calls.append(func._schema.name.removeprefix("aten::"))
+            return func(*args, **(kwargs or {}))
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        t.reshape(shape)
+    unobserved = [e.name.removeprefix("aten::") for e in prof.events() if e.cpu_parent is not None and e.cpu_parent.name == "aten::reshape"]
+    with Seen() as mode:
+        t.reshape(shape)
+    return unobserved, mode.calls
+
+
+def test_reshape_takes_its_view_path_under_a_mode_exactly_where_it_would_alias():
+    """CAPTURE.md §9: `reshape` calls `_reshape_alias` for a viewable input
+    that is not contiguous, unless the tensor is subclass-like — which every
+    tensor is while a dispatch mode is active, and a meta tensor always is."""
+    piece = torch.randn(2, 12).split(4, dim=1)[0]  # (2, 4) with strides (12, 1)
+    assert reshape_calls(piece, (2, 2, 2)) == (["_reshape_alias"], ["view"])
+    assert reshape_calls(torch.randn(3, 4).t(), (2, 2, 3)) == (["_reshape_alias"], ["view"])
+    assert reshape_calls(torch.randn(3, 4), (12,)) == (["view"], ["view"])
+    assert reshape_calls(torch.randn(2, 12, device="meta")[:, :4], (2, 2, 2)) == (["view"], ["view"])
+    copy = (["clone", "_unsafe_view"], ["clone", "_unsafe_view"])
+    assert reshape_calls(torch.randn(3, 4).t(), (12,)) == copy
 
 
 # -- api layer ----------------------------------------------------------------------------
