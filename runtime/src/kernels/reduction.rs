@@ -2,7 +2,7 @@
 //!
 //! | submodule | operators |
 //! |---|---|
-//! | [`stats`] | `mean`, `var`/`std` (`.correction`), `prod`, `linalg_vector_norm` |
+//! | [`stats`] | `mean`, `var`/`std`/`var_mean`/`std_mean` (`.correction`), `prod`, `linalg_vector_norm`, `logsumexp` |
 //! | [`extrema`] | `max`/`min` (all-reduce and `.dim`), `amax`/`amin`, `argmax`/`argmin` |
 //! | [`scan`] | `cumsum`, `cumprod` |
 //! | [`logic`] | `all`/`any` |
@@ -37,6 +37,9 @@ fn reductions(op: &str) -> Option<Kernel> {
         "aten.mean.dim" => stats::mean_dim,
         "aten.var.correction" => stats::var,
         "aten.std.correction" => stats::std,
+        "aten.var_mean.correction" => stats::var_mean,
+        "aten.std_mean.correction" => stats::std_mean,
+        "aten.logsumexp.default" => stats::logsumexp,
         "aten.prod.default" => stats::prod,
         "aten.prod.dim_int" => stats::prod_dim,
         "aten.linalg_vector_norm.default" => stats::linalg_vector_norm,

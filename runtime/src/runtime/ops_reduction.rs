@@ -46,6 +46,16 @@ impl ReductionOps<'_> {
         self.call("aten.div.Scalar", vec![x.into(), s])
     }
 
+    /// `aten.add.Tensor(a, b)`.
+    pub(crate) fn add(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+        self.call("aten.add.Tensor", vec![a.into(), b.into()])
+    }
+
+    /// `aten.exp.default(x)`.
+    pub(crate) fn exp(&mut self, x: &Tensor) -> Result<Tensor> {
+        self.call("aten.exp.default", vec![x.into()])
+    }
+
     /// `aten.div.Tensor(a, b)`.
     pub(crate) fn div(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         self.call("aten.div.Tensor", vec![a.into(), b.into()])

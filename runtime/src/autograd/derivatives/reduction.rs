@@ -9,6 +9,8 @@
 //! | `amax` / `amin` | AmaxBackward0 / AminBackward0 | self, dim, keepdim, result |
 //! | `var.correction` | VarBackward0 | self, dim, correction, keepdim |
 //! | `std.correction` | StdBackward0 | self, dim, correction, keepdim, result |
+//! | `var_mean.correction` / `std_mean.correction` | VarMeanBackward0 / StdMeanBackward0 | as `var` / `std` |
+//! | `logsumexp` | LogsumexpBackward0 | self, dim, keepdim, result |
 //! | `prod` / `prod.dim_int` | ProdBackward0 / ProdBackward1 | self, dim, keepdim, result |
 //! | `cumsum` | CumsumBackward0 | dim, self dtype |
 //! | `cumprod` | CumprodBackward0 | self, dim, result |
@@ -25,8 +27,8 @@
 use super::{Derivative, Differentiability, arg, derivative, int, int_list, tensor};
 use crate::autograd::functions::reduction::{
     AmaxBackward, BernoulliBackward, CumprodBackward0, CumsumBackward0, EvenlyDistributeBackward,
-    LinalgVectorNormBackward0, MeanBackward0, MeanBackward1, ProdBackward, StdBackward0,
-    ValueSelectingBackward, VarBackward0, mean_count,
+    LinalgVectorNormBackward0, LogsumexpBackward0, MeanBackward0, MeanBackward1, MomentsBackward,
+    ProdBackward, ValueSelectingBackward, mean_count,
 };
 use crate::autograd::saved::SavedVariable;
 use crate::ivalue::IValue;
@@ -84,20 +86,23 @@ fn reductions(op: &str) -> Option<Differentiability> {
         )),
         "aten.amax.default" => D(derivative!("AmaxBackward0", &[0], amax)),
         "aten.amin.default" => D(derivative!("AminBackward0", &[0], amax)),
-        "aten.var.correction" => D(derivative!("VarBackward0", &[0], |a, _| {
-            Ok(Box::new(VarBackward0 {
+        "aten.var.correction" => D(derivative!("VarBackward0", &[0], |a, _| moments(
+            a, false, false
+        ))),
+        "aten.std.correction" => D(derivative!("StdBackward0", &[0], |a, _| moments(
+            a, true, false
+        ))),
+        "aten.var_mean.correction" => D(derivative!("VarMeanBackward0", &[0], |a, _| moments(
+            a, false, true
+        ))),
+        "aten.std_mean.correction" => D(derivative!("StdMeanBackward0", &[0], |a, _| moments(
+            a, true, true
+        ))),
+        "aten.logsumexp.default" => D(derivative!("LogsumexpBackward0", &[0], |a, _| {
+            Ok(Box::new(LogsumexpBackward0 {
                 self_: SavedVariable::input(tensor(a, 0)?),
-                dim: int_list(a, 1),
-                correction: arg(a, 2),
-                keepdim: keepdim(a, 3),
-            }))
-        })),
-        "aten.std.correction" => D(derivative!("StdBackward0", &[0], |a, _| {
-            Ok(Box::new(StdBackward0 {
-                self_: SavedVariable::input(tensor(a, 0)?),
-                dim: int_list(a, 1),
-                correction: arg(a, 2),
-                keepdim: keepdim(a, 3),
+                dim: int_list(a, 1).unwrap_or_default(),
+                keepdim: keepdim(a, 2),
                 result: None,
             }))
         })),
@@ -156,6 +161,22 @@ fn reductions(op: &str) -> Option<Differentiability> {
         }
         _ => return None,
     })
+}
+
+fn moments(
+    a: &[IValue],
+    sqrt: bool,
+    with_mean: bool,
+) -> crate::error::Result<Box<dyn crate::autograd::BackwardFn>> {
+    Ok(Box::new(MomentsBackward {
+        self_: SavedVariable::input(tensor(a, 0)?),
+        dim: int_list(a, 1),
+        correction: arg(a, 2),
+        keepdim: keepdim(a, 3),
+        sqrt,
+        with_mean,
+        result: None,
+    }))
 }
 
 fn evenly_distribute(

@@ -1,5 +1,5 @@
-//! Statistical reductions: `mean`, `var`/`std` (`.correction`), `prod`,
-//! `linalg_vector_norm`.
+//! Statistical reductions: `mean`, `var`/`std`/`var_mean`/`std_mean`
+//! (`.correction`), `prod`, `linalg_vector_norm`, `logsumexp`.
 //!
 //! Values are accumulated in f64 and rounded once to the result dtype; for
 //! float32 that is within the value comparison's tolerance of PyTorch's
@@ -94,13 +94,21 @@ fn variance(g: &[f64], correction: f64) -> f64 {
     m2 / (g.len() as f64 - correction).max(0.0)
 }
 
-fn var_std(ctx: &KernelCtx<'_>, a: &Args<'_>, sqrt: bool) -> Result<Vec<IValue>> {
+/// `var`/`std` (and with `with_mean`, the mean as a second result) of
+/// `self` over `dim`, with PyTorch's dtype check naming `name`.
+fn var_std(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'_>,
+    sqrt: bool,
+    with_mean: Option<&str>,
+) -> Result<Vec<IValue>> {
     let t = a.tensor(0)?;
     ctx.check(t, "self")?;
     if !t.dtype().is_floating() {
+        let name = with_mean.unwrap_or("std and var");
         return Err(type_error(
             ctx,
-            "std and var only support floating point and complex dtypes".into(),
+            format!("{name} only support floating point and complex dtypes"),
         ));
     }
     let dims = a.opt_int_list(1)?;
@@ -110,17 +118,56 @@ fn var_std(ctx: &KernelCtx<'_>, a: &Args<'_>, sqrt: bool) -> Result<Vec<IValue>>
         let v = variance(g, c);
         if sqrt { v.sqrt() } else { v }
     })?;
-    Ok(vec![out.into()])
+    let mut results = vec![out.into()];
+    if with_mean.is_some() {
+        results.push(reduce_f64(ctx, t, &r, t.dtype(), mean_of)?.into());
+    }
+    Ok(results)
 }
 
 /// `var.correction(self, dim=None, *, correction=None, keepdim=False)`.
 pub(crate) fn var(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    var_std(ctx, &a, false)
+    var_std(ctx, &a, false, None)
 }
 
 /// `std.correction(self, dim=None, *, correction=None, keepdim=False)`.
 pub(crate) fn std(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    var_std(ctx, &a, true)
+    var_std(ctx, &a, true, None)
+}
+
+/// `var_mean.correction(self, dim=None, *, correction=None, keepdim=False)`.
+pub(crate) fn var_mean(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    var_std(ctx, &a, false, Some("var_mean"))
+}
+
+/// `std_mean.correction(self, dim=None, *, correction=None, keepdim=False)`.
+pub(crate) fn std_mean(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    var_std(ctx, &a, true, Some("std_mean"))
+}
+
+/// `log(sum(exp(x)))` of one group, shifted by its maximum for stability
+/// (all `-inf` gives `-inf`, a `+inf` gives `+inf`).
+fn log_sum_exp(g: &[f64]) -> f64 {
+    let m = g.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if m.is_infinite() {
+        return m;
+    }
+    m + g.iter().map(|x| (x - m).exp()).sum::<f64>().ln()
+}
+
+/// `logsumexp(self, dim, keepdim=False)`: integer and bool inputs give the
+/// default dtype (observed in torch 2.15).
+pub(crate) fn logsumexp(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let t = a.tensor(0)?;
+    ctx.check(t, "self")?;
+    let dims = a.int_list(1)?;
+    let r = Reduction::new(ctx.op, t.shape(), Some(&dims), a.bool(2)?)?;
+    let dtype = if t.dtype().is_floating() {
+        t.dtype()
+    } else {
+        ctx.default_dtype
+    };
+    Ok(vec![reduce_f64(ctx, t, &r, dtype, log_sum_exp)?.into()])
 }
 
 /// The result dtype of `prod`/`cumsum`: the `dtype` argument, else int64
@@ -231,6 +278,8 @@ mod tests {
         assert_eq!(vector_norm(&[3.0, -4.0, 0.0], 0.0), 2.0);
         assert_eq!(vector_norm(&[3.0, -4.0], f64::INFINITY), 4.0);
         assert_eq!(vector_norm(&[3.0, -4.0], f64::NEG_INFINITY), 3.0);
+        assert_eq!(log_sum_exp(&[f64::NEG_INFINITY; 2]), f64::NEG_INFINITY);
+        assert!((log_sum_exp(&[0.0, 0.0]) - 2f64.ln()).abs() < 1e-12);
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! Backward of `var.correction` (VarBackward0) and `std.correction`
-//! (StdBackward0).
+//! Backward of `var.correction` (VarBackward0), `std.correction`
+//! (StdBackward0), `var_mean.correction` (VarMeanBackward0) and
+//! `std_mean.correction` (StdMeanBackward0).
 
-use super::{release, single, unpack, unsqueeze_multiple};
+use super::{mean_count, release, sum_backward, unpack, unsqueeze_multiple};
 use crate::autograd::saved::SavedVariable;
 use crate::autograd::{BackwardCtx, BackwardFn};
 use crate::error::Result;
@@ -81,81 +82,92 @@ fn no_degrees_of_freedom(
     ops.mul(grad, &factor)
 }
 
-/// `var.correction(self, dim, correction, keepdim)`.
-pub(crate) struct VarBackward0 {
+/// `var.correction` (VarBackward0), `std.correction` (StdBackward0),
+/// `var_mean.correction` (VarMeanBackward0) and `std_mean.correction`
+/// (StdMeanBackward0), all `(self, dim, correction, keepdim)`.
+///
+/// The variance's gradient is `var_backward`; for a standard deviation it
+/// is first `grad / (result * 2)` with zero where the result is zero
+/// (`masked_fill_`). With the mean as a second output, its gradient —
+/// PyTorch's `mean_backward` over `dim` (every element for none) — is added
+/// (`add.Tensor`) after the first.
+pub(crate) struct MomentsBackward {
     pub(crate) self_: SavedVariable,
     pub(crate) dim: Option<Vec<i64>>,
     pub(crate) correction: IValue,
     pub(crate) keepdim: bool,
-}
-
-impl BackwardFn for VarBackward0 {
-    fn apply(
-        &mut self,
-        ctx: &mut BackwardCtx<'_>,
-        grads: Vec<Option<Tensor>>,
-    ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = single(grads) else {
-            return Ok(vec![None]);
-        };
-        let input = self.self_.unpack(ctx.node)?;
-        let mut ops = ReductionOps(&mut *ctx.rt);
-        let c = correction_of(&self.correction);
-        Ok(vec![Some(var_backward(
-            &mut ops,
-            g,
-            &input,
-            self.dim.as_deref(),
-            c,
-            self.keepdim,
-        )?)])
-    }
-
-    fn release_variables(&mut self) {
-        self.self_.release();
-    }
-}
-
-/// `std.correction(self, dim, correction, keepdim)`: PyTorch's
-/// `std_backward` — `grad / (result * 2)` with zero where the result is
-/// zero (`masked_fill_`), then `var_backward`.
-pub(crate) struct StdBackward0 {
-    pub(crate) self_: SavedVariable,
-    pub(crate) dim: Option<Vec<i64>>,
-    pub(crate) correction: IValue,
-    pub(crate) keepdim: bool,
+    /// Standard deviation rather than variance (the first output is saved).
+    pub(crate) sqrt: bool,
+    /// The mean is the second output.
+    pub(crate) with_mean: bool,
     pub(crate) result: Option<SavedVariable>,
 }
 
-impl BackwardFn for StdBackward0 {
+impl MomentsBackward {
+    fn spread(
+        &self,
+        ops: &mut ReductionOps<'_>,
+        g: Tensor,
+        input: &Tensor,
+        result: Option<Tensor>,
+    ) -> Result<Tensor> {
+        let g = match result {
+            Some(result) => {
+                let doubled = ops.mul_scalar(&result, IValue::Int(2))?;
+                let grad_var = ops.div(&g, &doubled)?;
+                let zero = ops.eq_scalar(&result, IValue::Int(0))?;
+                ops.masked_fill_(&grad_var, &zero, IValue::Int(0))?
+            }
+            None => g,
+        };
+        let c = correction_of(&self.correction);
+        var_backward(ops, g, input, self.dim.as_deref(), c, self.keepdim)
+    }
+
+    fn mean(&self, ops: &mut ReductionOps<'_>, g: Tensor, input: &Tensor) -> Result<Tensor> {
+        let dims = self.dim.as_deref().unwrap_or(&[]);
+        let g = sum_backward(ops, g, input.shape(), Some(dims), self.keepdim)?;
+        ops.div_scalar(&g, IValue::Int(mean_count(input.shape(), Some(dims))))
+    }
+}
+
+impl BackwardFn for MomentsBackward {
     fn apply(
         &mut self,
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = single(grads) else {
+        let mut grads = grads.into_iter();
+        let g = grads.next().flatten();
+        let g_mean = grads.next().flatten().filter(|_| self.with_mean);
+        if g.is_none() && g_mean.is_none() {
             return Ok(vec![None]);
-        };
+        }
         let input = self.self_.unpack(ctx.node)?;
-        let result = unpack(&self.result, ctx)?;
+        let result = if self.sqrt && g.is_some() {
+            Some(unpack(&self.result, ctx)?)
+        } else {
+            None
+        };
         let mut ops = ReductionOps(&mut *ctx.rt);
-        let doubled = ops.mul_scalar(&result, IValue::Int(2))?;
-        let grad_var = ops.div(&g, &doubled)?;
-        let zero = ops.eq_scalar(&result, IValue::Int(0))?;
-        let grad_var = ops.masked_fill_(&grad_var, &zero, IValue::Int(0))?;
-        let c = correction_of(&self.correction);
-        Ok(vec![Some(var_backward(
-            &mut ops,
-            grad_var,
-            &input,
-            self.dim.as_deref(),
-            c,
-            self.keepdim,
-        )?)])
+        let mut grad = match g {
+            Some(g) => Some(self.spread(&mut ops, g, &input, result)?),
+            None => None,
+        };
+        if let Some(g_mean) = g_mean {
+            let aux = self.mean(&mut ops, g_mean, &input)?;
+            grad = Some(match grad {
+                Some(spread) => ops.add(&spread, &aux)?,
+                None => aux,
+            });
+        }
+        Ok(vec![grad])
     }
 
     fn save_outputs(&mut self, outputs: &[Tensor]) {
-        self.result = outputs.first().map(|r| SavedVariable::output(r, 0));
+        if self.sqrt {
+            self.result = outputs.first().map(|r| SavedVariable::output(r, 0));
+        }
     }
 
     fn release_variables(&mut self) {
