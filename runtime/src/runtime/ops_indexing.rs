@@ -207,6 +207,14 @@ impl Runtime {
         )
     }
 
+    /// `aten.index_select.default(x, dim, index)`.
+    pub(crate) fn index_select(&mut self, x: &Tensor, dim: i64, index: &Tensor) -> Result<Tensor> {
+        self.call1(
+            "aten.index_select.default",
+            vec![x.into(), IValue::Int(dim), index.into()],
+        )
+    }
+
     /// `aten.index_add.default(x, dim, index, source)`.
     pub(crate) fn index_add(
         &mut self,

@@ -24,6 +24,8 @@
 //! | `scatter.src`, `scatter_.src` | ScatterBackward0 | self, src | dim, index |
 //! | `scatter.value`, `scatter_.value` | ScatterBackward1 | self | dim, index |
 //! | `scatter_add`, `scatter_add_` | ScatterAddBackward0 | self, src | dim, index |
+//! | `index_add`, `index_add_` | IndexAddBackward0 | self, source | dim, index, source sizes, alpha |
+//! | `index_copy`, `index_copy_` | IndexCopyBackward0 | self, source | dim, index, source sizes |
 //! | `index_fill.int_Scalar`, `index_fill_.int_Scalar` | IndexFillBackward0 | self | dim, index |
 //! | `index_select` | IndexSelectBackward0 | self | self sizes, dim, index |
 //! | `masked_select` | MaskedSelectBackward0 | self | self, mask |
@@ -31,15 +33,16 @@
 //! | `index_put`, `index_put_` | IndexPutBackward0 | self, values | indices, accumulate, values sizes and options |
 //! | `embedding` | EmbeddingBackward0 | weight | indices, num_weights, padding_idx, scale_grad_by_freq, sparse |
 //!
-//! `slice_backward`, `unfold_backward`, `index_add`, `masked_scatter`, `embedding_dense_backward` (reached only
+//! `slice_backward`, `unfold_backward`, `masked_scatter`, `embedding_dense_backward` (reached only
 //! from backward formulas here) have no rows: recording a graph through
 //! them is refused.
 
 use super::{Derivative, Differentiability, arg, derivative, int, int_list, tensor};
 use crate::autograd::functions::indexing::{
-    EmbeddingBackward0, FlipBackward0, GatherBackward0, IndexBackward0, IndexFillBackward0,
-    IndexPutBackward0, IndexSelectBackward0, MaskedSelectBackward0, RollBackward0, SavedIndices,
-    ScatterAddBackward0, ScatterBackward, TriangleBackward, UnfoldBackward0,
+    EmbeddingBackward0, FlipBackward0, GatherBackward0, IndexAddBackward0, IndexBackward0,
+    IndexCopyBackward0, IndexFillBackward0, IndexPutBackward0, IndexSelectBackward0,
+    MaskedSelectBackward0, RollBackward0, SavedIndices, ScatterAddBackward0, ScatterBackward,
+    TriangleBackward, UnfoldBackward0,
 };
 use crate::autograd::functions::join::{CatBackward0, RepeatBackward0};
 use crate::autograd::functions::shape::{
@@ -271,6 +274,25 @@ fn indexing(op: &str) -> Option<Differentiability> {
                 index: saved(a, 2)?,
             }))
         })),
+        "aten.index_add.default" | "aten.index_add_.default" => {
+            D(derivative!("IndexAddBackward0", &[0, 3], |a, _| {
+                Ok(Box::new(IndexAddBackward0 {
+                    dim: int(a, 1),
+                    index: saved(a, 2)?,
+                    source_sizes: tensor(a, 3)?.shape().to_vec(),
+                    alpha: arg(a, 4),
+                }))
+            }))
+        }
+        "aten.index_copy.default" | "aten.index_copy_.default" => {
+            D(derivative!("IndexCopyBackward0", &[0, 3], |a, _| {
+                Ok(Box::new(IndexCopyBackward0 {
+                    dim: int(a, 1),
+                    index: saved(a, 2)?,
+                    source_sizes: tensor(a, 3)?.shape().to_vec(),
+                }))
+            }))
+        }
         "aten.index_fill.int_Scalar" | "aten.index_fill_.int_Scalar" => {
             D(derivative!("IndexFillBackward0", &[0], |a, _| {
                 Ok(Box::new(IndexFillBackward0 {

@@ -1,6 +1,6 @@
 //! Backward functions of the rearranging and indexing operators: `tril`,
 //! `triu`, `flip`, `roll`, `unfold`, `gather`, `scatter` (`src`, `value`), `scatter_add`,
-//! `index_select`, `index_fill`, `masked_select`, `index.Tensor`, `index_put`,
+//! `index_select`, `index_add`, `index_copy`, `index_fill`, `masked_select`, `index.Tensor`, `index_put`,
 //! `embedding`.
 //!
 //! Index tensors are saved as inputs (a later in-place change of one makes
@@ -180,6 +180,95 @@ impl BackwardFn for IndexFillBackward0 {
         one_to_one(ctx, grads, |ctx, g| {
             ctx.rt.index_fill(&g, self.dim, &index, IValue::Int(0))
         })
+    }
+
+    fn release_variables(&mut self) {
+        self.index.release();
+    }
+}
+
+/// `index_add(dim, index, source, alpha)` (and `index_add_`): `self` gets
+/// the gradient itself; `source` gets `maybe_multiply(grad.index_select(dim,
+/// index).expand_as(source), alpha)` (for a 0-dim source the index is
+/// squeezed and nothing expanded).
+pub(crate) struct IndexAddBackward0 {
+    pub(crate) dim: i64,
+    pub(crate) index: SavedVariable,
+    pub(crate) source_sizes: Vec<i64>,
+    pub(crate) alpha: IValue,
+}
+
+impl BackwardFn for IndexAddBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None]);
+        };
+        let source = if ctx.needs(1) {
+            let index = self.index.unpack(ctx.node)?;
+            let picked = select_for(ctx, &g, self.dim, &index, &self.source_sizes)?;
+            Some(super::maybe_multiply(ctx, picked, &self.alpha)?)
+        } else {
+            None
+        };
+        Ok(vec![ctx.needs(0).then_some(g), source])
+    }
+
+    fn release_variables(&mut self) {
+        self.index.release();
+    }
+}
+
+/// `grad.index_select(dim, index).expand_as(source)`, or for a 0-dim
+/// source `grad.index_select(dim, index.squeeze(0))`.
+fn select_for(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source_sizes: &[i64],
+) -> Result<Tensor> {
+    if source_sizes.is_empty() {
+        let squeezed = ctx.rt.squeeze_dim(index, 0)?;
+        return ctx.rt.index_select(g, dim, &squeezed);
+    }
+    let picked = ctx.rt.index_select(g, dim, index)?;
+    ctx.rt.expand(&picked, source_sizes)
+}
+
+/// `index_copy(dim, index, source)` (and `index_copy_`): `self` gets
+/// `grad.index_fill(dim, index, 0)`, then `source` gets
+/// `grad.index_select(dim, index).expand_as(source)`.
+pub(crate) struct IndexCopyBackward0 {
+    pub(crate) dim: i64,
+    pub(crate) index: SavedVariable,
+    pub(crate) source_sizes: Vec<i64>,
+}
+
+impl BackwardFn for IndexCopyBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None]);
+        };
+        let index = self.index.unpack(ctx.node)?;
+        let this = if ctx.needs(0) {
+            Some(ctx.rt.index_fill(&g, self.dim, &index, IValue::Int(0))?)
+        } else {
+            None
+        };
+        let source = if ctx.needs(1) {
+            Some(select_for(ctx, &g, self.dim, &index, &self.source_sizes)?)
+        } else {
+            None
+        };
+        Ok(vec![this, source])
     }
 
     fn release_variables(&mut self) {

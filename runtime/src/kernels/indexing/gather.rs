@@ -1,6 +1,7 @@
 //! Index-along-a-dimension kernels: `gather`, `scatter` (`src` / `value`,
 //! out-of-place and in-place), `scatter_add(_)`, `index_select`,
-//! `index_add`, `index_fill(_)` (what `x[idx] = number` dispatches).
+//! `index_add(_)`, `index_copy(_)`, `index_fill(_)` (what `x[idx] = number`
+//! dispatches).
 //!
 //! For `gather`/`scatter` along `dim` the index tensor has `self`'s rank
 //! and names, for each of its positions `c`, the coordinate along `dim`:
@@ -297,47 +298,93 @@ pub(crate) fn index_select(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<I
     Ok(vec![out.into()])
 }
 
-/// `index_add(self, dim, index, source, *, alpha=1)`: out = self, then
-/// out[c with c[dim] = index[i]] += alpha * source[c with c[dim] = i].
-pub(crate) fn index_add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+/// `self`'s elements after writing `source`'s slices along `dim` to the
+/// slices `index[i]`: added times `alpha` (`index_add`), or copied when
+/// `alpha` is `None` (`index_copy`).
+fn index_write(ctx: &KernelCtx<'_>, a: &Args<'_>, alpha: Option<f64>, what: &str) -> Result<Elems> {
+    let (this, index, source) = (a.tensor(0)?, a.tensor(2)?, a.tensor(3)?);
+    let d = wrap(ctx.op, a.int(1)?, this.dim())?;
+    let idx = vector_index(ctx, index, what)?;
+    let mut values = Elems::read(ctx.op, this)?;
+    let src = match (Elems::read_as(ctx.op, source, this.dtype())?, alpha) {
+        (Elems::F(v), Some(k)) if k != 1.0 => Elems::F(v.into_iter().map(|x| x * k).collect()),
+        (Elems::I(v), Some(k)) if k != 1.0 => {
+            Elems::I(v.into_iter().map(|x| x * k as i64).collect())
+        }
+        (same, _) => same,
+    };
+    let shape = this.shape();
+    let st = strides(shape);
+    let size = shape.get(d).copied().unwrap_or(1);
+    for p in 0..src.len() {
+        let mut c = unravel(p, source.shape());
+        if let Some(slot) = c.get_mut(d) {
+            let i = idx.get(*slot).copied().ok_or_else(|| {
+                RuntimeError::shape(ctx.op, format!("{what}(): source is larger than index"))
+            })?;
+            *slot = wrap_index(ctx.op, i, d, size)?;
+        }
+        values.put(ravel(&c, &st), &src, p, alpha.is_some());
+    }
+    Ok(values)
+}
+
+fn index_write_args<'a>(ctx: &KernelCtx<'_>, a: &Args<'a>) -> Result<&'a Tensor> {
     let (this, index, source) = (a.tensor(0)?, a.tensor(2)?, a.tensor(3)?);
     ctx.check(this, "self")?;
     ctx.check(index, "index")?;
     ctx.check(source, "source")?;
-    let d = wrap(ctx.op, a.int(1)?, this.dim())?;
-    let alpha = a.scalar(4)?;
-    let shape = this.shape().to_vec();
-    let out = output(
-        ctx,
-        &shape,
-        &contiguous_strides(&shape),
-        this.dtype(),
-        || {
-            let idx = vector_index(ctx, index, "index_add")?;
-            let mut values = Elems::read(ctx.op, this)?;
-            let src = match Elems::read_as(ctx.op, source, this.dtype())? {
-                Elems::F(v) if alpha != 1.0 => Elems::F(v.into_iter().map(|x| x * alpha).collect()),
-                Elems::I(v) if alpha != 1.0 => {
-                    Elems::I(v.into_iter().map(|x| x * alpha as i64).collect())
-                }
-                same => same,
-            };
-            let st = strides(&shape);
-            let size = shape.get(d).copied().unwrap_or(1);
-            for p in 0..src.len() {
-                let mut c = unravel(p, source.shape());
-                if let Some(slot) = c.get_mut(d) {
-                    let i = idx.get(*slot).copied().ok_or_else(|| {
-                        RuntimeError::shape(ctx.op, "index_add(): source is larger than index")
-                    })?;
-                    *slot = wrap_index(ctx.op, i, d, size)?;
-                }
-                values.put(ravel(&c, &st), &src, p, true);
-            }
-            Ok(values)
-        },
-    )?;
+    Ok(this)
+}
+
+fn index_write_out(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'_>,
+    alpha: Option<f64>,
+    what: &str,
+) -> Result<Vec<IValue>> {
+    let this = index_write_args(ctx, a)?;
+    let shape = this.shape();
+    let out = output(ctx, shape, &contiguous_strides(shape), this.dtype(), || {
+        index_write(ctx, a, alpha, what)
+    })?;
     Ok(vec![out.into()])
+}
+
+fn index_write_in_place(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'_>,
+    alpha: Option<f64>,
+    what: &str,
+) -> Result<Vec<IValue>> {
+    let this = index_write_args(ctx, a)?;
+    write(ctx, this, || index_write(ctx, a, alpha, what))?;
+    Ok(vec![this.clone().into()])
+}
+
+/// `index_add(self, dim, index, source, *, alpha=1)`: out = self, then
+/// out[c with c[dim] = index[i]] += alpha * source[c with c[dim] = i];
+/// contiguous.
+pub(crate) fn index_add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let alpha = a.scalar(4)?;
+    index_write_out(ctx, &a, Some(alpha), "index_add")
+}
+
+/// `index_add_(self, dim, index, source, *, alpha=1)`.
+pub(crate) fn index_add_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let alpha = a.scalar(4)?;
+    index_write_in_place(ctx, &a, Some(alpha), "index_add_")
+}
+
+/// `index_copy(self, dim, index, source)`: out = self with the slices
+/// `index[i]` along `dim` replaced by `source`'s slice `i`; contiguous.
+pub(crate) fn index_copy(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    index_write_out(ctx, &a, None, "index_copy")
+}
+
+/// `index_copy_(self, dim, index, source)`.
+pub(crate) fn index_copy_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    index_write_in_place(ctx, &a, None, "index_copy_")
 }
 
 /// `self`'s elements with the slices `index[i]` along `dim` set to
