@@ -49,7 +49,10 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "add" | "sub" | "mul" | "div" | "maximum" | "minimum" | "clamp_min" | "clamp_max"
         | "pow" => binary::kernel,
         "addcmul" | "addcdiv" | "lerp" => ternary::kernel,
-        "sqrt" | "neg" | "reciprocal" | "sign" | "abs" | "exp" => unary::kernel,
+        "sqrt" | "rsqrt" | "neg" | "reciprocal" | "sign" | "abs" | "exp" | "expm1" | "log"
+        | "log1p" | "sigmoid" | "tanh" | "sin" | "cos" | "floor" | "ceil" | "round" | "trunc" => {
+            unary::kernel
+        }
         "zero" => unary::zero_,
         "copy" => copy::copy_,
         "norm" => norm::norm,

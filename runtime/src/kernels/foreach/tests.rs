@@ -266,3 +266,19 @@ fn the_grad_scaler_unscales_in_place_and_flags_non_finite_values() {
         .contains("inv_scale must be a float tensor.")
     );
 }
+
+#[test]
+fn rounding_keeps_integers_refuses_bool_and_rounds_half_to_even() {
+    let h = tensor(&[4], DType::Float32, &[0.5, 1.5, 2.5, -0.5]);
+    let i = tensor(&[2], DType::Int64, &[3.0, -2.0]);
+    let r = outs("aten._foreach_round.default", vec![list(&[&h, &i])]);
+    assert_eq!(values(&r[0]).1, vec![0.0, 2.0, 2.0, -0.0]);
+    assert_eq!(values(&r[1]), (DType::Int64, vec![3.0, -2.0]));
+    let r = outs("aten._foreach_sigmoid.default", vec![list(&[&i])]);
+    assert_eq!(r[0].dtype(), DType::Float32);
+    let b = tensor(&[1], DType::Bool, &[1.0]);
+    assert!(
+        error("aten._foreach_floor.default", vec![list(&[&b])])
+            .contains("\"floor_vml_cpu\" not implemented for 'Bool'")
+    );
+}

@@ -1,10 +1,14 @@
-//! Unary foreach operators: `sqrt`, `neg`, `reciprocal`, `sign`, `abs`,
-//! `exp` (in place and out of place) and `zero_`.
+//! Unary foreach operators (in place and out of place): `sqrt`, `rsqrt`,
+//! `neg`, `reciprocal`, `sign`, `abs`, `exp`, `expm1`, `log`, `log1p`,
+//! `sigmoid`, `tanh`, `sin`, `cos`, `floor`, `ceil`, `round`, `trunc`; and
+//! `zero_`.
 //!
-//! Dtypes as the single-tensor operators (observed in torch 2.15): `sqrt`,
-//! `reciprocal` and `exp` of an integer or bool element give the default
-//! float dtype (so their in-place forms refuse integer elements); `neg` and
-//! `abs` refuse bool; `sign` keeps every dtype.
+//! Dtypes as the single-tensor operators (observed in torch 2.15): the
+//! transcendental ones of an integer or bool element give the default float
+//! dtype (so their in-place forms refuse integer elements); `neg` and `abs`
+//! refuse bool; `sign` keeps every dtype; the rounding ones keep integer
+//! dtypes (the values are unchanged) and refuse bool. `round` rounds half
+//! to even.
 
 use super::map::apply;
 use super::{ForeachCall, results, self_list};
@@ -23,6 +27,18 @@ enum UnaryOp {
     Sign,
     Abs,
     Exp,
+    Rsqrt,
+    Log,
+    Log1p,
+    Expm1,
+    Sigmoid,
+    Tanh,
+    Sin,
+    Cos,
+    Floor,
+    Ceil,
+    Round,
+    Trunc,
 }
 
 impl UnaryOp {
@@ -34,13 +50,53 @@ impl UnaryOp {
             "sign" => UnaryOp::Sign,
             "abs" => UnaryOp::Abs,
             "exp" => UnaryOp::Exp,
+            "rsqrt" => UnaryOp::Rsqrt,
+            "log" => UnaryOp::Log,
+            "log1p" => UnaryOp::Log1p,
+            "expm1" => UnaryOp::Expm1,
+            "sigmoid" => UnaryOp::Sigmoid,
+            "tanh" => UnaryOp::Tanh,
+            "sin" => UnaryOp::Sin,
+            "cos" => UnaryOp::Cos,
+            "floor" => UnaryOp::Floor,
+            "ceil" => UnaryOp::Ceil,
+            "round" => UnaryOp::Round,
+            "trunc" => UnaryOp::Trunc,
             _ => return None,
         })
     }
 
     /// Whether an integer input gives a floating result.
     fn to_float(self) -> bool {
-        matches!(self, UnaryOp::Sqrt | UnaryOp::Reciprocal | UnaryOp::Exp)
+        !matches!(
+            self,
+            UnaryOp::Neg
+                | UnaryOp::Sign
+                | UnaryOp::Abs
+                | UnaryOp::Floor
+                | UnaryOp::Ceil
+                | UnaryOp::Round
+                | UnaryOp::Trunc
+        )
+    }
+
+    /// The rounding operators (identity on integers, refused on bool).
+    fn rounds(self) -> bool {
+        matches!(
+            self,
+            UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round | UnaryOp::Trunc
+        )
+    }
+
+    /// PyTorch's CPU kernel name in its "not implemented for 'Bool'" error.
+    fn bool_kernel_name(self) -> &'static str {
+        match self {
+            UnaryOp::Abs => "abs_cpu",
+            UnaryOp::Floor => "floor_vml_cpu",
+            UnaryOp::Ceil => "ceil_vml_cpu",
+            UnaryOp::Round => "round_vml_cpu",
+            _ => "trunc_vml_cpu",
+        }
     }
 
     fn apply(self, x: f64) -> f64 {
@@ -52,6 +108,18 @@ impl UnaryOp {
             UnaryOp::Sign => f64::from(u8::from(x > 0.0)) - f64::from(u8::from(x < 0.0)),
             UnaryOp::Abs => x.abs(),
             UnaryOp::Exp => x.exp(),
+            UnaryOp::Rsqrt => 1.0 / x.sqrt(),
+            UnaryOp::Log => x.ln(),
+            UnaryOp::Log1p => x.ln_1p(),
+            UnaryOp::Expm1 => x.exp_m1(),
+            UnaryOp::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+            UnaryOp::Tanh => x.tanh(),
+            UnaryOp::Sin => x.sin(),
+            UnaryOp::Cos => x.cos(),
+            UnaryOp::Floor => x.floor(),
+            UnaryOp::Ceil => x.ceil(),
+            UnaryOp::Round => x.round_ties_even(),
+            UnaryOp::Trunc => x.trunc(),
         }
     }
 }
@@ -65,11 +133,15 @@ fn result_dtype(ctx: &KernelCtx<'_>, op: UnaryOp, dtype: DType) -> Result<DType>
             op: ctx.op.to_owned(),
             message: "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.".into(),
         }),
-        UnaryOp::Abs if dtype == DType::Bool => Err(RuntimeError::UnsupportedDtype {
-            op: ctx.op.to_owned(),
-            arg: "self".into(),
-            dtype: dtype.name().into(),
-        }),
+        _ if dtype == DType::Bool && (op == UnaryOp::Abs || op.rounds()) => {
+            Err(RuntimeError::TypeCast {
+                op: ctx.op.to_owned(),
+                message: format!(
+                    "\"{}\" not implemented for 'Bool'",
+                    op.bool_kernel_name()
+                ),
+            })
+        }
         _ => Ok(dtype),
     }
 }
