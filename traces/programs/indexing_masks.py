@@ -5,8 +5,9 @@ in float32 and float64: `masked_select` with a broadcast mask
 on a non-leaf (IndexPutBackward0 rebased onto the written tensor),
 in-place `scatter_` / `scatter_add_` with autograd, `roll` over the
 flattened tensor and over several dims (RollBackward0), sliding windows
-with `unfold` (UnfoldBackward0 → `unfold_backward`). int64 tensors take
-the same in-place writes without autograd."""
+with `unfold` (UnfoldBackward0 → `unfold_backward`), `index_add` with an
+alpha and `index_copy_` (IndexAddBackward0 / IndexCopyBackward0). int64
+tensors take the same in-place writes without autograd."""
 
 import torch
 
@@ -29,8 +30,12 @@ for dtype in (torch.float32, torch.float64):
     added.scatter_add_(1, torch.tensor([[1], [1], [3], [0]]), src)
     rolled = w.roll(3) + w.roll((1, -2), (0, 1))
     windows = w.unfold(1, 3, 2)                            # [4, 2, 3]
+    pooled = w.index_add(0, torch.tensor([1, 1, 3, 0]), w * src, alpha=0.5)
+    copied = w * 6
+    copied.index_copy_(1, torch.tensor([4, 0]), w[:, 1:3])
     loss = (picked.sum() + (positive * positive).sum() + (filled * filled).sum() + (put * w).sum()
-            + (scattered * scattered).sum() + added.sum() + (rolled * w).sum() + (windows * windows).sum())
+            + (scattered * scattered).sum() + added.sum() + (rolled * w).sum() + (windows * windows).sum() + (pooled * pooled).sum()
+            + (copied * copied).sum())
     loss.backward()
 
 counts = torch.zeros(3, 4, dtype=torch.long)
