@@ -8,7 +8,9 @@ with their *_backward kernels; padding_mode="reflect" in nn.Conv2d pads
 before a convolution without padding. F.interpolate is upsample_nearest2d
 (index doubling, floor(dst * in / out)) or upsample_bilinear2d (half-pixel
 or align_corners sources); nn.AdaptiveMaxPool2d is adaptive_max_pool2d (int64
-indices without grad_fn).
+indices without grad_fn). F.unfold / F.fold are im2col / col2im and
+nn.PixelShuffle / F.pixel_unshuffle are pixel_shuffle / pixel_unshuffle, each
+the other's gradient.
 """
 
 import torch
@@ -54,6 +56,15 @@ amax = nn.AdaptiveMaxPool2d((3, 2))(z)
     + (shrunk * shrunk).sum()
     + (amax * amax).sum()
 ).backward()
+
+# sliding blocks and sub-pixel shuffles
+blocks = F.unfold(x, (2, 3), padding=1, stride=2)
+cols = torch.randn(2, 12, 15, requires_grad=True)
+folded = F.fold(cols, (4, 5), 2, padding=1, stride=(1, 2))
+packed = torch.randn(2, 8, 3, 3, requires_grad=True)
+spread = nn.PixelShuffle(2)(packed)
+unshuffled = F.pixel_unshuffle(spread * 2.0, 2)
+((blocks * blocks).sum() + (folded * folded).sum() + (spread * spread).sum() + unshuffled.sum()).backward()
 
 for dtype in (torch.float64, torch.bfloat16):
     xd = torch.randn(1, 2, 4, 4, dtype=dtype, requires_grad=True)

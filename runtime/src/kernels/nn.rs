@@ -8,6 +8,7 @@
 mod attention;
 mod common;
 mod conv;
+mod fold;
 mod gemm;
 mod loss;
 mod norm;
@@ -29,4 +30,5 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         .or_else(|| attention::lookup(op))
         .or_else(|| pad::lookup(op))
         .or_else(|| upsample::lookup(op))
+        .or_else(|| fold::lookup(op))
 }

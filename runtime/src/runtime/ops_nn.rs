@@ -260,9 +260,9 @@ mod pad_calls {
             self.dispatch_tensor("aten.constant_pad_nd.default", vec![x.into(), pad.into()])
         }
 
-        /// `op(grad, rest..)` for an upsampling's backward operator `op`
-        /// (`rest`: output size, input size, align_corners, scales).
-        pub(crate) fn upsample_backward(
+        /// `op(grad, rest..)`: a backward formula that is one call on the
+        /// gradient (upsampling, block and shuffle operators).
+        pub(crate) fn grad_call(
             &mut self,
             op: &str,
             grad: &Tensor,

@@ -2,6 +2,7 @@
 
 mod attention;
 mod conv;
+mod fold;
 mod loss;
 mod matrix;
 mod norm;
@@ -21,4 +22,5 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         .or_else(|| attention::lookup(op))
         .or_else(|| pad::lookup(op))
         .or_else(|| upsample::lookup(op))
+        .or_else(|| fold::lookup(op))
 }

@@ -2,6 +2,7 @@
 
 pub(crate) mod attention;
 pub(crate) mod conv;
+pub(crate) mod fold;
 pub(crate) mod loss;
 pub(crate) mod norm;
 pub(crate) mod pad;

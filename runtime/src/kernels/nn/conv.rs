@@ -46,7 +46,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
 
 /// The geometry of one convolution, with a 1-d one seen as 2-d (height 1).
 #[derive(Clone, Debug)]
-struct Geometry {
+pub(super) struct Geometry {
     batch: usize,
     c_in: usize,
     h: usize,
@@ -68,6 +68,36 @@ struct Geometry {
 }
 
 impl Geometry {
+    /// The patch geometry of `F.unfold`/`F.fold` on `(batch, channels, h,
+    /// w)` planes: one group, sliding blocks `out` (`[oh, ow]`).
+    pub(super) fn patches(
+        batch: usize,
+        channels: usize,
+        size: [usize; 2],
+        kernel: [usize; 2],
+        window: [[usize; 2]; 3],
+        out: [usize; 2],
+    ) -> Geometry {
+        let [stride, padding, dilation] = window;
+        Geometry {
+            batch,
+            c_in: channels,
+            h: size[0],
+            w: size[1],
+            c_out: 1,
+            kh: kernel[0],
+            kw: kernel[1],
+            oh: out[0],
+            ow: out[1],
+            stride,
+            padding,
+            dilation,
+            groups: 1,
+            spatial: 2,
+            transposed: false,
+        }
+    }
+
     /// Input channels per group.
     fn c_group(&self) -> usize {
         self.c_in / self.groups
@@ -487,7 +517,7 @@ pub(super) fn strides_like(shape: &[i64], channels_last: bool) -> Vec<i64> {
 }
 
 /// im2col of batch element `n`, group `g`: `patch x positions` values.
-fn im2col(x: &[f64], geo: &Geometry, n: usize, g: usize, cols: &mut [f64]) {
+pub(super) fn im2col(x: &[f64], geo: &Geometry, n: usize, g: usize, cols: &mut [f64]) {
     let plane = geo.h * geo.w;
     let base = (n * geo.c_in + g * geo.c_group()) * plane;
     let positions = geo.positions();
@@ -521,7 +551,7 @@ fn fill_patch_row(x: &[f64], geo: &Geometry, plane: usize, i: usize, j: usize, d
 }
 
 /// col2im of batch element `n`, group `g`: adds `cols` back into `dx`.
-fn col2im(cols: &[f64], geo: &Geometry, n: usize, g: usize, dx: &mut [f64]) {
+pub(super) fn col2im(cols: &[f64], geo: &Geometry, n: usize, g: usize, dx: &mut [f64]) {
     let plane = geo.h * geo.w;
     let base = (n * geo.c_in + g * geo.c_group()) * plane;
     let positions = geo.positions();

@@ -37,6 +37,6 @@ impl BackwardFn for UpsampleBackward {
         args.extend(self.align_corners.clone());
         args.extend(self.scales.iter().cloned());
         let op = self.backward_op;
-        one_to_one(ctx, grads, |ctx, g| ctx.rt.upsample_backward(op, &g, args))
+        one_to_one(ctx, grads, |ctx, g| ctx.rt.grad_call(op, &g, args))
     }
 }
