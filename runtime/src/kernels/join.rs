@@ -1,13 +1,11 @@
 //! Joining kernels: `stack`, `cat`.
 //!
 //! `stack(tensors, dim)` inserts a new dimension of size `len(tensors)` at
-//! `dim` and lays the inputs side by side along it. The result is a new,
-//! contiguous tensor: PyTorch suggests the output memory format from the
-//! inputs, which can only differ from contiguous when the result is 4-D or
-//! 5-D (channels-last); such stacks of non-contiguous inputs are refused
-//! rather than guessed. `cat(tensors, dim)` lays the inputs end to end
-//! along an existing dimension; its result is channels-last when every
-//! input is (PyTorch's `suggest_memory_format` agreement), else contiguous.
+//! `dim` and lays the inputs side by side along it; it is laid out as
+//! PyTorch's `cat(tensors, dim).view(...)` lays it out. `cat(tensors, dim)`
+//! lays the inputs end to end along an existing dimension; its result is
+//! channels-last when every input is (PyTorch's `suggest_memory_format`
+//! agreement), else contiguous.
 
 use super::KernelCtx;
 use crate::dispatch::args::Args;
@@ -49,12 +47,6 @@ pub(crate) fn stack(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
             ),
         )
     })?;
-    if matches!(rank, 4 | 5) && tensors.iter().any(|t| !t.is_contiguous()) {
-        return Err(RuntimeError::unsupported(
-            ctx.op,
-            "stacking non-contiguous inputs into a 4-D or 5-D result (memory format suggestion)",
-        ));
-    }
     let count = i64::try_from(tensors.len())
         .map_err(|_| RuntimeError::shape(ctx.op, "too many tensors to stack"))?;
     let mut shape = first.shape().to_vec();
@@ -64,7 +56,7 @@ pub(crate) fn stack(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
     if ctx.has_data() {
         crate::tensor::check_alloc(ctx.op, numel)?;
     }
-    let strides = contiguous_strides(&shape);
+    let strides = stack_strides(tensors, d, &shape);
     let dtype = tensors
         .iter()
         .map(crate::tensor::Tensor::dtype)
@@ -190,6 +182,44 @@ pub(crate) fn cat(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         Ok(values)
     })?;
     Ok(vec![out.into()])
+}
+
+/// The layout of `stack`'s result. PyTorch's `stack` is `cat(tensors,
+/// dim).view(sizes)` when `dim` is an existing dimension, and `cat` of the
+/// inputs unsqueezed at `dim` when it is the new last one; either way the
+/// layout is `cat`'s (observed: stacking two channels-last `[2, 3, 4, 5]`
+/// tensors at dim 0 gives strides `(120, 60, 1, 15, 3)`).
+fn stack_strides(tensors: &[crate::tensor::Tensor], d: usize, shape: &[i64]) -> Vec<i64> {
+    let Some(first) = tensors.first() else {
+        return contiguous_strides(shape);
+    };
+    if d < first.dim() {
+        let mut cat_shape = first.shape().to_vec();
+        cat_shape[d] = cat_shape[d].saturating_mul(tensors.len() as i64);
+        let cat_strides = match output_format(tensors) {
+            Format::Contiguous => contiguous_strides(&cat_shape),
+            Format::ChannelsLast => channels_last_strides(&cat_shape),
+        };
+        return crate::tensor::strides::view_strides(&cat_shape, &cat_strides, shape)
+            .unwrap_or_else(|| contiguous_strides(shape));
+    }
+    // unsqueezed at the end: a trailing size-1 dimension of stride 1
+    let unsqueezed: Vec<(Vec<i64>, Vec<i64>)> = tensors
+        .iter()
+        .map(|t| {
+            let mut s = t.shape().to_vec();
+            let mut st = t.stride().to_vec();
+            s.push(1);
+            st.push(1);
+            (s, st)
+        })
+        .collect();
+    let all_channels_last = unsqueezed.iter().all(|(s, st)| is_channels_last(s, st));
+    if all_channels_last {
+        channels_last_strides(shape)
+    } else {
+        contiguous_strides(shape)
+    }
 }
 
 /// The memory format PyTorch suggests for a tensor (`suggest_memory_format`)
