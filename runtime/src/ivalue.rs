@@ -39,6 +39,10 @@ pub enum IValue {
     IntList(Vec<i64>),
     /// `float[]`.
     FloatList(Vec<f64>),
+    /// `Scalar[]` mixing Python ints and floats (`[1, 2.5]`): each element
+    /// an `Int`, `Float` or `Bool`, so that each keeps its kind (it decides
+    /// type promotion and how the trace records it).
+    ScalarList(Vec<IValue>),
     /// `bool[]`.
     BoolList(Vec<bool>),
     /// `ScalarType`.
@@ -65,6 +69,7 @@ impl IValue {
             IValue::OptionalTensorList(_) => "Tensor?[]",
             IValue::IntList(_) => "int[]",
             IValue::FloatList(_) => "float[]",
+            IValue::ScalarList(_) => "Scalar[]",
             IValue::BoolList(_) => "bool[]",
             IValue::Dtype(_) => "ScalarType",
             IValue::Device(_) => "Device",
@@ -163,10 +168,24 @@ fn list_from_trace(
                 .collect(),
         ));
     }
-    if items
+    let numbers = items
         .iter()
-        .all(|v| matches!(v, Value::Int(_) | Value::Float(_)))
-    {
+        .all(|v| matches!(v, Value::Int(_) | Value::Float(_)));
+    if numbers && items.iter().any(|v| matches!(v, Value::Int(_))) {
+        // Ints among floats: a `Scalar[]` (a `float[]` argument takes it as
+        // floats when bound).
+        return Ok(IValue::ScalarList(
+            items
+                .iter()
+                .map(|v| match v {
+                    Value::Int(i) => IValue::Int(*i),
+                    Value::Float(x) => IValue::Float(*x),
+                    _ => IValue::None,
+                })
+                .collect(),
+        ));
+    }
+    if numbers {
         return Ok(IValue::FloatList(
             items
                 .iter()

@@ -36,7 +36,8 @@ pub fn bind(op: &str, schema: &FunctionSchema, mut values: Vec<IValue>) -> Resul
             })?;
         values.push(default_value(op, &arg.name, &arg.ty, default)?);
     }
-    for (arg, value) in schema.arguments.iter().zip(&values) {
+    for (arg, value) in schema.arguments.iter().zip(values.iter_mut()) {
+        floats_for_float_list(&arg.ty, value);
         if !accepts(&arg.ty, value) {
             return Err(RuntimeError::ArgumentType {
                 op: op.to_owned(),
@@ -47,6 +48,25 @@ pub fn bind(op: &str, schema: &FunctionSchema, mut values: Vec<IValue>) -> Resul
         }
     }
     Ok(values)
+}
+
+/// A `float[]` argument takes a list mixing ints and floats as floats.
+fn floats_for_float_list(ty: &SchemaType, value: &mut IValue) {
+    if let (SchemaType::List { elem, .. }, IValue::ScalarList(items)) =
+        (ty.unwrap_optional(), &*value)
+        && matches!(elem.as_ref(), SchemaType::Float)
+    {
+        let floats = items
+            .iter()
+            .map(|v| match v {
+                IValue::Int(i) => *i as f64,
+                IValue::Float(x) => *x,
+                IValue::Bool(b) => f64::from(u8::from(*b)),
+                _ => 0.0,
+            })
+            .collect();
+        *value = IValue::FloatList(floats);
+    }
 }
 
 /// Whether `value` is acceptable for an argument of type `ty`.
@@ -78,6 +98,7 @@ fn accepts(ty: &SchemaType, value: &IValue) -> bool {
             (SchemaType::Float, IValue::FloatList(_) | IValue::IntList(_)) => true,
             // `Scalar[]` (`_foreach_*.ScalarList`): a list of Python numbers.
             (SchemaType::Scalar, IValue::FloatList(_) | IValue::IntList(_)) => true,
+            (SchemaType::Scalar, IValue::ScalarList(_)) => true,
             (SchemaType::Bool, IValue::BoolList(_)) => true,
             (SchemaType::Tensor, IValue::TensorList(_)) => true,
             (_, IValue::IntList(l)) => l.is_empty(),

@@ -134,8 +134,9 @@ pub(super) fn other_list<'a>(
     Ok(list)
 }
 
-/// A `Scalar[]` argument as wrapped numbers (an int list gives int64
-/// numbers, a float list float64 ones), as long as `self`.
+/// A `Scalar[]` argument as wrapped numbers (ints give int64 numbers,
+/// floats float64 ones, each keeping its own kind in a mixed list), as
+/// long as `self`.
 pub(super) fn scalar_list<'a>(
     ctx: &KernelCtx<'_>,
     a: &Args<'a>,
@@ -150,6 +151,15 @@ pub(super) fn scalar_list<'a>(
         Some(IValue::FloatList(v)) => v
             .iter()
             .map(|&x| Operand::Scalar(x, DType::Float64))
+            .collect(),
+        Some(IValue::ScalarList(v)) => v
+            .iter()
+            .map(|x| match x {
+                IValue::Int(i) => Operand::Scalar(*i as f64, DType::Int64),
+                IValue::Bool(b) => Operand::Scalar(f64::from(u8::from(*b)), DType::Bool),
+                IValue::Float(f) => Operand::Scalar(*f, DType::Float64),
+                _ => Operand::Scalar(0.0, DType::Float64),
+            })
             .collect(),
         _ => {
             return Err(RuntimeError::ArgumentType {

@@ -236,6 +236,16 @@ impl Tracer {
             ),
             IValue::IntList(l) => Value::List(l.iter().map(|&i| Value::Int(i)).collect()),
             IValue::FloatList(l) => Value::List(l.iter().map(|&x| Value::Float(x)).collect()),
+            IValue::ScalarList(l) => Value::List(
+                l.iter()
+                    .map(|v| match v {
+                        IValue::Int(i) => Value::Int(*i),
+                        IValue::Bool(b) => Value::Bool(*b),
+                        IValue::Float(x) => Value::Float(*x),
+                        _ => Value::None,
+                    })
+                    .collect(),
+            ),
             IValue::BoolList(l) => Value::List(l.iter().map(|&b| Value::Bool(b)).collect()),
             IValue::Dtype(d) => Value::Dtype(d.name().to_owned()),
             IValue::Device(d) => Value::Device(d.name()),

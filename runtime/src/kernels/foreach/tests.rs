@@ -282,3 +282,20 @@ fn rounding_keeps_integers_refuses_bool_and_rounds_half_to_even() {
             .contains("\"floor_vml_cpu\" not implemented for 'Bool'")
     );
 }
+
+#[test]
+fn a_mixed_scalar_list_keeps_each_number_kind() {
+    // `torch._foreach_add([int64, int64], [1, 2.5])`: the int keeps the
+    // first element int64, the float makes the second float32.
+    let i = tensor(&[1], DType::Int64, &[3.0]);
+    let j = tensor(&[1], DType::Int64, &[3.0]);
+    let r = outs(
+        "aten._foreach_add.ScalarList",
+        vec![
+            list(&[&i, &j]),
+            IValue::ScalarList(vec![IValue::Int(1), IValue::Float(2.5)]),
+        ],
+    );
+    assert_eq!(values(&r[0]), (DType::Int64, vec![4.0]));
+    assert_eq!(values(&r[1]), (DType::Float32, vec![5.5]));
+}
