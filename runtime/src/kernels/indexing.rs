@@ -57,6 +57,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.index_fill_.int_Scalar" => gather::index_fill_,
         "aten.masked_select.default" => masked::masked_select,
         "aten.masked_scatter.default" => masked::masked_scatter,
+        "aten.nonzero.default" => masked::nonzero,
         "aten.index.Tensor" => advanced::index,
         "aten.index_put.default" => advanced::index_put,
         "aten.index_put_.default" => advanced::index_put_,

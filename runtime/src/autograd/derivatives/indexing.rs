@@ -29,6 +29,7 @@
 //! | `index_fill.int_Scalar`, `index_fill_.int_Scalar` | IndexFillBackward0 | self | dim, index |
 //! | `index_select` | IndexSelectBackward0 | self | self sizes, dim, index |
 //! | `masked_select` | MaskedSelectBackward0 | self | self, mask |
+//! | `nonzero` | not differentiable (int64 coordinates) | | |
 //! | `index.Tensor` | IndexBackward0 | self | self sizes, indices |
 //! | `index_put`, `index_put_` | IndexPutBackward0 | self, values | indices, accumulate, values sizes and options |
 //! | `embedding` | EmbeddingBackward0 | weight | indices, num_weights, padding_idx, scale_grad_by_freq, sparse |
@@ -307,6 +308,7 @@ fn indexing(op: &str) -> Option<Differentiability> {
                 mask: saved(a, 1)?,
             }))
         })),
+        "aten.nonzero.default" => Differentiability::NotDifferentiable,
         "aten.index.Tensor" => D(derivative!("IndexBackward0", &[0], |a, _| {
             Ok(Box::new(IndexBackward0 {
                 self_sizes: tensor(a, 0)?.shape().to_vec(),

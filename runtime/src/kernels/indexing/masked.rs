@@ -1,6 +1,6 @@
 //! Boolean-mask kernels: `masked_select` (the mask's true positions, as a
-//! 1-D tensor) and `masked_scatter` (its gradient's building block: the
-//! mask's true positions filled from a source in order). `self` and `mask`
+//! 1-D tensor), `masked_scatter` (its gradient's building block: the
+//! mask's true positions filled from a source in order) and `nonzero`. `self` and `mask`
 //! broadcast against each other.
 
 use super::coords::broadcast_positions;
@@ -115,5 +115,42 @@ pub(crate) fn masked_scatter(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec
             Ok(values)
         },
     )?;
+    Ok(vec![out.into()])
+}
+
+/// `nonzero(self)`: the coordinates of every nonzero element, one row per
+/// element in row-major order, as int64 `[n, self.dim()]`. Observed in torch
+/// 2.15 on CPU: the result is column-major, strides `(1, n)`.
+pub(crate) fn nonzero(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    if !ctx.has_data() {
+        return Err(RuntimeError::unsupported(
+            ctx.op,
+            "nonzero on a backend without data (the result size depends on the values)",
+        ));
+    }
+    let hits: Vec<usize> = match Elems::read(ctx.op, this)? {
+        Elems::F(v) => v
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| **x != 0.0)
+            .map(|(p, _)| p)
+            .collect(),
+        Elems::I(v) => v
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| **x != 0)
+            .map(|(p, _)| p)
+            .collect(),
+    };
+    let n = hits.len() as i64;
+    let k = this.dim() as i64;
+    let coords: Vec<i64> = hits
+        .iter()
+        .flat_map(|&p| super::coords::unravel(p, this.shape()))
+        .map(|c| c as i64)
+        .collect();
+    let out = output(ctx, &[n, k], &[1, n], DType::Int64, || Ok(Elems::I(coords)))?;
     Ok(vec![out.into()])
 }
