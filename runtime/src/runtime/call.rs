@@ -183,7 +183,7 @@ impl Runtime {
             }
         }
         let outputs = result?;
-        self.apply_perturb_fault(op, &outputs)?;
+        self.apply_perturb_fault(op, &args, &outputs)?;
 
         if plan.has_inplace_or_view_kernel()
             && let Some(this) = args.first().and_then(IValue::as_tensor)
@@ -383,11 +383,17 @@ impl Runtime {
         Ok(with_clone)
     }
 
-    fn apply_perturb_fault(&self, op: &str, outputs: &[IValue]) -> Result<()> {
+    fn apply_perturb_fault(&self, op: &str, args: &[IValue], outputs: &[IValue]) -> Result<()> {
+        // The first output tensor (of a `Tensor[]` result too); an in-place
+        // operator returning nothing (`_foreach_*_`) has its first `self`
+        // tensor perturbed instead.
+        let written = match outputs.first() {
+            Some(v) => v.tensors().into_iter().next(),
+            None => args.first().and_then(|v| v.tensors().into_iter().next()),
+        };
         if let Some((target, delta)) = &self.faults.perturb
             && target == op
-            // A `Tensor[]` result (`_foreach_*`): its first tensor.
-            && let Some(t) = outputs.first().and_then(|v| v.tensors().into_iter().next())
+            && let Some(t) = written
             && t.has_data()
         {
             let values: Vec<f32> = t.read_f32(op)?.into_iter().map(|v| v + delta).collect();
