@@ -17,8 +17,10 @@ pub struct Faults {
     /// Report nodes named `.0` under the name `.1` (e.g. `ReluBackward0` →
     /// `ReluBackward1`). Breaks graph isomorphism by name.
     pub rename_node: Option<(String, String)>,
-    /// Add `.1` to every element of the first output of operator `.0`
-    /// (Python overload name, e.g. `aten.relu.default`) on CPU. Breaks values.
+    /// Add `.1` to every element of the first output tensor of operator `.0`
+    /// (Python overload name, e.g. `aten.relu.default`) on CPU: the first
+    /// tensor of a `Tensor[]` result, or for an in-place operator returning
+    /// nothing (`_foreach_add_`) its first `self` tensor. Breaks values.
     pub perturb: Option<(String, f32)>,
     /// Sum a second gradient into a node's input buffer as `add(new, old)`
     /// instead of PyTorch's `add(old, new)` (the out-of-place sum, which is
