@@ -2,7 +2,8 @@
 //!
 //! Replay does not try to reproduce PyTorch's RNG: it feeds the values
 //! PyTorch recorded. [`RandomSource`] therefore has two sources, consulted in
-//! order: batches handed in with [`RandomSource::provide`] (one batch per
+//! order: batches handed in with [`RandomSource::provide`] or, exact for
+//! integers beyond 2^53, [`RandomSource::provide_i64`] (one batch per
 //! random operator call, first in first out, each exactly as long as that
 //! operator's output), and otherwise a deterministic generator of our own
 //! (xoshiro256** seeded through splitmix64 by `manual_seed`). The generator
@@ -13,10 +14,40 @@ use std::collections::VecDeque;
 
 use crate::error::{Result, RuntimeError};
 
+/// One provided batch: floating values, or exact integers.
+#[derive(Clone, Debug)]
+enum Batch {
+    Float(Vec<f64>),
+    Int(Vec<i64>),
+}
+
+impl Batch {
+    fn len(&self) -> usize {
+        match self {
+            Batch::Float(v) => v.len(),
+            Batch::Int(v) => v.len(),
+        }
+    }
+
+    fn into_f64(self) -> Vec<f64> {
+        match self {
+            Batch::Float(v) => v,
+            Batch::Int(v) => v.into_iter().map(|x| x as f64).collect(),
+        }
+    }
+
+    fn into_i64(self) -> Vec<i64> {
+        match self {
+            Batch::Float(v) => v.into_iter().map(|x| x as i64).collect(),
+            Batch::Int(v) => v,
+        }
+    }
+}
+
 /// Values for random operators.
 #[derive(Clone, Debug)]
 pub(crate) struct RandomSource {
-    provided: VecDeque<Vec<f64>>,
+    provided: VecDeque<Batch>,
     state: [u64; 4],
 }
 
@@ -52,7 +83,12 @@ impl RandomSource {
 
     /// Queues the exact output values of the next random operator.
     pub(crate) fn provide(&mut self, values: Vec<f64>) {
-        self.provided.push_back(values);
+        self.provided.push_back(Batch::Float(values));
+    }
+
+    /// Queues the exact integer output values of the next random operator.
+    pub(crate) fn provide_i64(&mut self, values: Vec<i64>) {
+        self.provided.push_back(Batch::Int(values));
     }
 
     /// Number of queued batches.
@@ -104,23 +140,45 @@ impl RandomSource {
         n: usize,
         generate: impl FnOnce(&mut Self) -> Vec<f64>,
     ) -> Result<Vec<f64>> {
-        if let Some(batch) = self.provided.pop_front() {
-            if batch.len() != n {
-                return Err(RuntimeError::RandomValues {
-                    op: op.to_owned(),
-                    expected: n,
-                    got: batch.len(),
-                });
-            }
-            return Ok(batch);
+        match self.next_batch(op, n)? {
+            Some(batch) => Ok(batch.into_f64()),
+            None => Ok(generate(self)),
         }
-        Ok(generate(self))
+    }
+
+    /// As [`RandomSource::take_batch`] with exact integers.
+    fn take_ints(
+        &mut self,
+        op: &str,
+        n: usize,
+        generate: impl FnOnce(&mut Self) -> Vec<i64>,
+    ) -> Result<Vec<i64>> {
+        match self.next_batch(op, n)? {
+            Some(batch) => Ok(batch.into_i64()),
+            None => Ok(generate(self)),
+        }
+    }
+
+    /// The next provided batch, checked to hold `n` values.
+    fn next_batch(&mut self, op: &str, n: usize) -> Result<Option<Batch>> {
+        match self.provided.pop_front() {
+            Some(batch) if batch.len() != n => Err(RuntimeError::RandomValues {
+                op: op.to_owned(),
+                expected: n,
+                got: batch.len(),
+            }),
+            other => Ok(other),
+        }
     }
 
     /// `n` integers uniform in [low, high).
-    pub(crate) fn integers(&mut self, op: &str, n: usize, low: i64, high: i64) -> Result<Vec<f64>> {
-        let span = (high - low) as f64;
-        self.take(op, n, |s| low as f64 + (s.unit() * span).floor())
+    pub(crate) fn integers(&mut self, op: &str, n: usize, low: i64, high: i64) -> Result<Vec<i64>> {
+        let span = high.wrapping_sub(low) as u64;
+        self.take_ints(op, n, |s| {
+            (0..n)
+                .map(|_| low.wrapping_add((s.next_u64() % span.max(1)) as i64))
+                .collect()
+        })
     }
 
     /// `n` values from Exp(`lambd`) (inverse CDF of a uniform draw).
@@ -139,9 +197,9 @@ impl RandomSource {
     }
 
     /// A random permutation of `0..n` (Fisher-Yates).
-    pub(crate) fn permutation(&mut self, op: &str, n: usize) -> Result<Vec<f64>> {
-        self.take_batch(op, n, |s| {
-            let mut v: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    pub(crate) fn permutation(&mut self, op: &str, n: usize) -> Result<Vec<i64>> {
+        self.take_ints(op, n, |s| {
+            let mut v: Vec<i64> = (0..n as i64).collect();
             for i in (1..n).rev() {
                 let j = ((s.unit() * (i + 1) as f64) as usize).min(i);
                 v.swap(i, j);
@@ -159,14 +217,14 @@ impl RandomSource {
         weights: &[Vec<f64>],
         samples: usize,
         replacement: bool,
-    ) -> Result<Vec<f64>> {
-        self.take_batch(op, weights.len() * samples, |s| {
+    ) -> Result<Vec<i64>> {
+        self.take_ints(op, weights.len() * samples, |s| {
             let mut out = Vec::with_capacity(weights.len() * samples);
             for row in weights {
                 let mut w = row.clone();
                 for _ in 0..samples {
                     let k = s.pick(&w);
-                    out.push(k as f64);
+                    out.push(k as i64);
                     if !replacement && let Some(x) = w.get_mut(k) {
                         *x = 0.0;
                     }
@@ -223,19 +281,21 @@ mod tests {
     fn discrete_draws_stay_in_range() {
         let mut r = RandomSource::seeded(3);
         let ints = r.integers("randint", 50, 2, 5).expect("values");
-        assert!(
-            ints.iter()
-                .all(|&v| (2.0..5.0).contains(&v) && v.fract() == 0.0)
-        );
+        assert!(ints.iter().all(|v| (2..5).contains(v)));
         let mut perm = r.permutation("randperm", 6).expect("values");
-        perm.sort_by(f64::total_cmp);
-        assert_eq!(perm, vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+        perm.sort_unstable();
+        assert_eq!(perm, vec![0, 1, 2, 3, 4, 5]);
         let b = r.bernoulli("bernoulli_", &[0.0, 1.0, 0.0]).expect("values");
         assert_eq!(b, vec![0.0, 1.0, 0.0]);
         let m = r
             .multinomial("multinomial", &[vec![0.0, 1.0, 1.0]], 2, false)
             .expect("values");
-        assert_eq!(m.iter().sum::<f64>(), 3.0);
+        assert_eq!(m.iter().sum::<i64>(), 3);
+        r.provide_i64(vec![i64::MAX]);
+        assert_eq!(
+            r.integers("random_", 1, 0, i64::MAX).expect("values"),
+            vec![i64::MAX]
+        );
     }
 
     #[test]

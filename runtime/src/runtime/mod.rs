@@ -248,8 +248,15 @@ impl Runtime {
     /// call per operator, in order; without queued values random operators
     /// use the runtime's own generator.
     pub fn provide_random_values(&mut self, dtype: &str, data: &[u8]) -> Result<()> {
-        let values = decode_elements("provide_random_values", dtype, data)?;
-        self.random.provide(values);
+        const OP: &str = "provide_random_values";
+        if DType::from_name(dtype)?.is_integral(false) {
+            // Exact: int64 draws (`random_()`) may exceed 2^53.
+            let values = decode_tensor(OP, dtype, data)?.read_i64(OP)?;
+            self.random.provide_i64(values);
+        } else {
+            let values = decode_elements(OP, dtype, data)?;
+            self.random.provide(values);
+        }
         Ok(())
     }
 
@@ -495,16 +502,20 @@ impl Runtime {
 /// Decodes a recorded value's bytes (little-endian, logical order) into
 /// numbers (exact for every dtype but int64 values beyond 2^53).
 fn decode_elements(op: &str, dtype: &str, data: &[u8]) -> Result<Vec<f64>> {
+    decode_tensor(op, dtype, data)?.read_f64(op)
+}
+
+/// A recorded blob as a one-dimensional tensor of its dtype.
+fn decode_tensor(op: &str, dtype: &str, data: &[u8]) -> Result<Tensor> {
     let d = DType::from_name(dtype)?;
-    let t = Tensor::from_le_bytes_storage(
+    Tensor::from_le_bytes_storage(
         op,
         d,
         data,
         &[(data.len() / d.element_size()) as i64],
         &[1],
         0,
-    )?;
-    t.read_f64(op)
+    )
 }
 
 #[cfg(test)]

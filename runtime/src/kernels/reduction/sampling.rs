@@ -21,14 +21,31 @@ use crate::tensor::strides::{contiguous_strides, numel};
 
 /// The values a random kernel writes: drawn by `draw` on a backend with
 /// data, nothing on meta.
-fn draw(
+fn draw<T>(
     ctx: &mut KernelCtx<'_>,
-    draw: impl FnOnce(&mut KernelCtx<'_>) -> Result<Vec<f64>>,
-) -> Result<Vec<f64>> {
+    draw: impl FnOnce(&mut KernelCtx<'_>) -> Result<Vec<T>>,
+) -> Result<Vec<T>> {
     if ctx.has_data() {
         draw(ctx)
     } else {
         Ok(Vec::new())
+    }
+}
+
+/// A new tensor of `dtype` holding integer draws (exact for integer dtypes).
+fn int_output(
+    ctx: &KernelCtx<'_>,
+    shape: &[i64],
+    strides: &[i64],
+    dtype: DType,
+    values: Vec<i64>,
+) -> Result<Tensor> {
+    if dtype.is_integral(true) {
+        ctx.output_i64(shape, strides, dtype, || Ok(values))
+    } else {
+        ctx.output(shape, strides, dtype, || {
+            Ok(values.into_iter().map(|v| v as f64).collect())
+        })
     }
 }
 
@@ -54,7 +71,7 @@ fn integers(
     check_range(ctx, low, high)?;
     let n = numel(shape);
     let values = draw(ctx, |ctx| ctx.random.integers(ctx.op, n, low, high))?;
-    ctx.output(shape, strides, dtype, || Ok(values))
+    int_output(ctx, shape, strides, dtype, values)
 }
 
 /// `randint(high, size, *, dtype=long, layout, device, pin_memory)`.
@@ -112,7 +129,7 @@ pub(crate) fn randperm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
     }
     let dtype = options_dtype(ctx, &a, 1, 2, DType::Int64)?;
     let values = draw(ctx, |ctx| ctx.random.permutation(ctx.op, n as usize))?;
-    Ok(vec![ctx.output(&[n], &[1], dtype, || Ok(values))?.into()])
+    Ok(vec![int_output(ctx, &[n], &[1], dtype, values)?.into()])
 }
 
 /// `rand_like` / `randn_like(self, *, dtype, layout, device, pin_memory, memory_format)`.
@@ -258,8 +275,7 @@ pub(crate) fn multinomial(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IV
     })?;
     let strides = contiguous_strides(&shape);
     Ok(vec![
-        ctx.output(&shape, &strides, DType::Int64, || Ok(values))?
-            .into(),
+        int_output(ctx, &shape, &strides, DType::Int64, values)?.into(),
     ])
 }
 
@@ -287,7 +303,10 @@ fn random_fill(ctx: &mut KernelCtx<'_>, this: &Tensor, low: i64, high: i64) -> R
     check_range(ctx, low, high)?;
     let n = this.numel();
     let values = draw(ctx, |ctx| ctx.random.integers(ctx.op, n, low, high))?;
-    ctx.write(this, || Ok(values))?;
+    if ctx.has_data() {
+        // Integers are written exactly (int64 draws may exceed 2^53).
+        this.write_i64(ctx.op, &values)?;
+    }
     Ok(vec![this.clone().into()])
 }
 
