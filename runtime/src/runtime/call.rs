@@ -453,6 +453,7 @@ fn is_view_node(name: &str) -> bool {
             | "SqueezeBackward0"
             | "SqueezeBackward2"
             | "UnfoldBackward0"
+            | "DiagonalBackward0"
     )
 }
 
