@@ -6,6 +6,7 @@
 //! exact i64 otherwise), and results are contiguous unless noted.
 
 mod advanced;
+mod diag;
 mod elems;
 mod embedding;
 mod gather;
@@ -39,6 +40,10 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.roll.default" => layout::roll,
         "aten.unfold.default" => view::unfold,
         "aten.unfold_backward.default" => layout::unfold_backward,
+        "aten.diagonal.default" => diag::diagonal,
+        "aten.diagonal_copy.default" => diag::diagonal_copy,
+        "aten.diagonal_backward.default" => diag::diagonal_backward,
+        "aten.diag_embed.default" => diag::diag_embed,
         "aten.tril.default" => tri::tril,
         "aten.triu.default" => tri::triu,
         "aten.gather.default" => gather::gather,

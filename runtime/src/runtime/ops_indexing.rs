@@ -303,6 +303,40 @@ impl Runtime {
         )
     }
 
+    /// `aten.diagonal.default(x, offset, dim1, dim2)`.
+    pub(crate) fn diagonal(&mut self, x: &Tensor, spec: (i64, i64, i64)) -> Result<Tensor> {
+        let (offset, dim1, dim2) = spec;
+        self.call1(
+            "aten.diagonal.default",
+            vec![
+                x.into(),
+                IValue::Int(offset),
+                IValue::Int(dim1),
+                IValue::Int(dim2),
+            ],
+        )
+    }
+
+    /// `aten.diagonal_backward.default(grad, input_sizes, offset, dim1, dim2)`.
+    pub(crate) fn diagonal_backward(
+        &mut self,
+        grad: &Tensor,
+        input_sizes: &[i64],
+        spec: (i64, i64, i64),
+    ) -> Result<Tensor> {
+        let (offset, dim1, dim2) = spec;
+        self.call1(
+            "aten.diagonal_backward.default",
+            vec![
+                grad.into(),
+                input_sizes.into(),
+                IValue::Int(offset),
+                IValue::Int(dim1),
+                IValue::Int(dim2),
+            ],
+        )
+    }
+
     /// `aten.flip.default(x, dims)`.
     pub(crate) fn flip(&mut self, x: &Tensor, dims: &[i64]) -> Result<Tensor> {
         self.call1("aten.flip.default", vec![x.into(), dims.into()])

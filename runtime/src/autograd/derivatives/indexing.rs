@@ -19,6 +19,9 @@
 //! | `flip` | FlipBackward0 | self | dims |
 //! | `roll` | RollBackward0 | self | shifts, dims |
 //! | `unfold` | UnfoldBackward0 | self | self sizes, dimension, size, step |
+//! | `diagonal` | DiagonalBackward0 | self | self sizes, offset, dim1, dim2 |
+//! | `diagonal_copy` | DiagonalBackward0_copy | self | as diagonal |
+//! | `diag_embed` | DiagEmbedBackward0 | self | offset, dim1, dim2 |
 //! | `tril` / `triu` | TrilBackward0 / TriuBackward0 | self | diagonal |
 //! | `gather` | GatherBackward0 | self | self sizes, dim, index |
 //! | `scatter.src`, `scatter_.src` | ScatterBackward0 | self, src | dim, index |
@@ -34,16 +37,16 @@
 //! | `index_put`, `index_put_` | IndexPutBackward0 | self, values | indices, accumulate, values sizes and options |
 //! | `embedding` | EmbeddingBackward0 | weight | indices, num_weights, padding_idx, scale_grad_by_freq, sparse |
 //!
-//! `slice_backward`, `unfold_backward`, `masked_scatter`, `embedding_dense_backward` (reached only
+//! `slice_backward`, `unfold_backward`, `diagonal_backward`, `masked_scatter`, `embedding_dense_backward` (reached only
 //! from backward formulas here) have no rows: recording a graph through
 //! them is refused.
 
 use super::{Derivative, Differentiability, arg, derivative, int, int_list, tensor};
 use crate::autograd::functions::indexing::{
-    EmbeddingBackward0, FlipBackward0, GatherBackward0, IndexAddBackward0, IndexBackward0,
-    IndexCopyBackward0, IndexFillBackward0, IndexPutBackward0, IndexSelectBackward0,
-    MaskedSelectBackward0, RollBackward0, SavedIndices, ScatterAddBackward0, ScatterBackward,
-    TriangleBackward, UnfoldBackward0,
+    DiagEmbedBackward0, DiagonalBackward0, EmbeddingBackward0, FlipBackward0, GatherBackward0,
+    IndexAddBackward0, IndexBackward0, IndexCopyBackward0, IndexFillBackward0, IndexPutBackward0,
+    IndexSelectBackward0, MaskedSelectBackward0, RollBackward0, SavedIndices, ScatterAddBackward0,
+    ScatterBackward, TriangleBackward, UnfoldBackward0,
 };
 use crate::autograd::functions::join::{CatBackward0, RepeatBackward0};
 use crate::autograd::functions::shape::{
@@ -211,6 +214,15 @@ fn joins(op: &str) -> Option<Differentiability> {
                 step: int(a, 3),
             }))
         })),
+        "aten.diagonal.default" => D(derivative!("DiagonalBackward0", &[0], diagonal)),
+        "aten.diagonal_copy.default" => D(derivative!("DiagonalBackward0_copy", &[0], diagonal)),
+        "aten.diag_embed.default" => D(derivative!("DiagEmbedBackward0", &[0], |a, _| {
+            Ok(Box::new(DiagEmbedBackward0 {
+                offset: int(a, 1),
+                dim1: int(a, 2),
+                dim2: int(a, 3),
+            }))
+        })),
         "aten.tril.default" => D(derivative!("TrilBackward0", &[0], |a, _| {
             Ok(Box::new(TriangleBackward {
                 op: "aten.tril.default",
@@ -225,6 +237,16 @@ fn joins(op: &str) -> Option<Differentiability> {
         })),
         _ => return None,
     })
+}
+
+/// DiagonalBackward0 / DiagonalBackward0_copy.
+fn diagonal(a: &[IValue], _needs: &[bool]) -> Result<Box<dyn crate::autograd::BackwardFn>> {
+    Ok(Box::new(DiagonalBackward0 {
+        self_sizes: tensor(a, 0)?.shape().to_vec(),
+        offset: int(a, 1),
+        dim1: int(a, 2),
+        dim2: int(a, 3),
+    }))
 }
 
 fn saved(a: &[IValue], i: usize) -> Result<SavedVariable> {

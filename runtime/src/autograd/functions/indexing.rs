@@ -1,5 +1,5 @@
 //! Backward functions of the rearranging and indexing operators: `tril`,
-//! `triu`, `flip`, `roll`, `unfold`, `gather`, `scatter` (`src`, `value`), `scatter_add`,
+//! `triu`, `flip`, `roll`, `unfold`, `diagonal(_copy)`, `diag_embed`, `gather`, `scatter` (`src`, `value`), `scatter_add`,
 //! `index_select`, `index_add`, `index_copy`, `index_fill`, `masked_select`, `index.Tensor`, `index_put`,
 //! `embedding`.
 //!
@@ -92,6 +92,47 @@ impl BackwardFn for UnfoldBackward0 {
         one_to_one(ctx, grads, |ctx, g| {
             ctx.rt.unfold_backward(&g, &self.self_sizes, window)
         })
+    }
+}
+
+/// `diagonal(offset, dim1, dim2)` (DiagonalBackward0) and `diagonal_copy`
+/// (DiagonalBackward0_copy): `diagonal_backward(grad, self_sizes, offset,
+/// dim1, dim2)`, the dims as given.
+pub(crate) struct DiagonalBackward0 {
+    pub(crate) self_sizes: Vec<i64>,
+    pub(crate) offset: i64,
+    pub(crate) dim1: i64,
+    pub(crate) dim2: i64,
+}
+
+impl BackwardFn for DiagonalBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let spec = (self.offset, self.dim1, self.dim2);
+        one_to_one(ctx, grads, |ctx, g| {
+            ctx.rt.diagonal_backward(&g, &self.self_sizes, spec)
+        })
+    }
+}
+
+/// `diag_embed(offset, dim1, dim2)`: `grad.diagonal(offset, dim1, dim2)`.
+pub(crate) struct DiagEmbedBackward0 {
+    pub(crate) offset: i64,
+    pub(crate) dim1: i64,
+    pub(crate) dim2: i64,
+}
+
+impl BackwardFn for DiagEmbedBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let spec = (self.offset, self.dim1, self.dim2);
+        one_to_one(ctx, grads, |ctx, g| ctx.rt.diagonal(&g, spec))
     }
 }
 
