@@ -81,4 +81,5 @@ nn.Dropout2d(0.5)(feature_maps).sum().backward()
 F.dropout(feature_maps * 1, 0.3, training=True, inplace=True).sum().backward()
 alpha = nn.AlphaDropout(0.2)(torch.randn(4, 5))
 integers = [torch.empty(3, dtype=torch.int64).random_(0, 10), torch.empty(3).random_(5), torch.empty(2, dtype=torch.uint8).random_()]
+huge = [torch.empty(3, dtype=torch.int64).random_(), torch.randint(-2**62, 2**62, (3,))]  # beyond 2^53: exact
 waits = torch.empty(3).exponential_(2.0)
