@@ -782,6 +782,9 @@ pub(crate) fn convolution_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resu
 }
 
 #[cfg(test)]
+mod behaviour;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
