@@ -305,6 +305,28 @@ mod tests {
     }
 
     #[test]
+    fn nonzero_is_column_major_and_diag_embed_places_the_diagonal() {
+        let x = ints(&[2, 3], &[0, 1, 2, 3, 0, 0]);
+        let nz = call("aten.nonzero.default", vec![x.into()]).expect("nonzero");
+        assert_eq!((nz.shape(), nz.stride()), (&[3i64, 2][..], &[1i64, 3][..]));
+        assert_eq!(nz.to_i64_vec().expect("values"), vec![0, 1, 0, 2, 1, 0]);
+        let v = floats(&[2], &[5., 7.]);
+        let m =
+            call("aten.diag_embed.default", vec![v.into(), IValue::Int(1)]).expect("diag_embed");
+        assert_eq!(m.shape(), &[3, 3]);
+        assert_eq!(
+            m.to_f64_vec().expect("values"),
+            vec![0., 5., 0., 0., 0., 7., 0., 0., 0.]
+        );
+        let d = call(
+            "aten.diagonal_copy.default",
+            vec![m.into(), IValue::Int(1), IValue::Int(0), IValue::Int(1)],
+        )
+        .expect("diagonal_copy");
+        assert_eq!(d.to_f64_vec().expect("values"), vec![5., 7.]);
+    }
+
+    #[test]
     fn views_share_storage_and_unsafe_view_has_its_own_version() {
         let x = floats(&[2, 3], &[1., 2., 3., 4., 5., 6.]);
         let t = call(
