@@ -9,10 +9,11 @@
 //! * `_foreach_X(...) -> Tensor[]` returns one new tensor per element, as a
 //!   [`IValue::TensorList`] (the trace records it as one list value).
 //! * `_foreach_X_(Tensor(a!)[] self, ...) -> ()` writes each element of
-//!   `self` and returns nothing. Observed in torch 2.15 under the capture's
-//!   dispatch mode: the elements' version counters do not change (the
-//!   operators have no ADInplaceOrView kernel, and the per-element in-place
-//!   calls inside the kernel run below that key).
+//!   `self` and returns nothing. The operators have no ADInplaceOrView
+//!   kernel; the per-element in-place calls inside PyTorch's kernel bump
+//!   each element's version, except under a dispatch mode (the capture),
+//!   whose fallback runs them below that key (observed in torch 2.15; the
+//!   dispatch walk models both).
 //!
 //! One kernel serves each operator group; it reads the base name, the
 //! in-place suffix and the overload (`Scalar`, `List`, `ScalarList`,

@@ -197,6 +197,19 @@ impl Runtime {
                 }
             }
         }
+        // `_foreach_*_`: the kernel's per-element in-place calls bump each
+        // `self` tensor's version, except under a dispatch mode, whose
+        // Python-key fallback runs them below ADInplaceOrView (observed in
+        // torch 2.15: +1 each without a mode, unchanged in captures).
+        if entry.schema.is_inplace()
+            && entry.schema.self_is_list()
+            && entry.dispatch == "CompositeExplicitAutograd"
+            && !self.dispatch_mode_active
+        {
+            for t in args.first().map(IValue::tensors).unwrap_or_default() {
+                t.0.version.bump();
+            }
+        }
         if self.inference_mode {
             mark_inference(&args, &outputs);
         }
