@@ -10,8 +10,9 @@ overloads, int64 and int32), `randperm`, `multinomial`, `rand_like`,
 `randn_like`, `randint_like`, `bernoulli` and the `bernoulli_` that
 `F.dropout` dispatches in training mode (with its backward through the
 mask; also channel, alpha and in-place dropout), `random_`, `exponential_`,
-and the zero gradients of `bernoulli` / `bernoulli_`. A layer built
-on the meta device draws nothing.
+and the zero gradients of `bernoulli` / `bernoulli_`. A small network
+trained one step on the meta device (random init, `randn`, `randint`,
+dropout) draws nothing and records no values.
 """
 
 import torch
@@ -58,8 +59,13 @@ draws = [
 ]
 
 with torch.device("meta"):
-    shadow = nn.Linear(5, 3)
-shadow_out = shadow(torch.empty(2, 5, device="meta"))
+    shadow = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Dropout(0.2), nn.Linear(8, 3))
+    shadow_x = torch.randn(4, 5)
+    shadow_y = torch.randint(0, 3, (4,))
+shadow_out = shadow(shadow_x)
+shadow_loss = shadow_out.var(0).mean() + shadow_out.max(1)[0].sum() + shadow_out.logsumexp(1).mean()
+shadow_loss.backward()
+shadow_pred = shadow_out.argmax(1)
 
 # A draw has zero gradient: BernoulliBackward0 (bernoulli), BernoulliBackward2
 # (bernoulli_ with a float p) and BernoulliBackward1 (bernoulli_ with a
