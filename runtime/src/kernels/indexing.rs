@@ -327,6 +327,35 @@ mod tests {
     }
 
     #[test]
+    fn index_add_checks_the_source_shape() {
+        let x = floats(&[4, 3], &[0.; 12]);
+        let e = call(
+            "aten.index_add.default",
+            vec![
+                x.clone().into(),
+                IValue::Int(0),
+                ints(&[2], &[0, 1]).into(),
+                floats(&[3, 3], &[1.; 9]).into(),
+            ],
+        )
+        .expect_err("count");
+        assert!(
+            message(e).contains("Number of indices (2) should be equal to source.size(dim) (3)")
+        );
+        let e = call(
+            "aten.index_add.default",
+            vec![
+                x.into(),
+                IValue::Int(0),
+                ints(&[2], &[0, 1]).into(),
+                floats(&[2, 5], &[1.; 10]).into(),
+            ],
+        )
+        .expect_err("shape");
+        assert!(message(e).contains("source tensor shape must match self tensor shape"));
+    }
+
+    #[test]
     fn views_share_storage_and_unsafe_view_has_its_own_version() {
         let x = floats(&[2, 3], &[1., 2., 3., 4., 5., 6.]);
         let t = call(

@@ -21,7 +21,7 @@
 //! | `sum.dim_IntList` | SumBackward1 | self | self sizes, dim, keepdim |
 //! | `mse_loss` | MseLossBackward0 | self, target | self, target, reduction |
 //! | `clone` | CloneBackward0 | self | — |
-//! | `_to_copy` | ToCopyBackward0 | self | self device |
+//! | `_to_copy` | ToCopyBackward0 | self | self dtype and device |
 //! | `stack` | StackBackward0 | every tensor of `tensors` | dim, number of tensors |
 //!
 //! Outputs of `detach` and of factories never require grad. Operators with
@@ -268,6 +268,7 @@ fn core(op: &str) -> Option<Differentiability> {
         "aten._to_copy.default" => D(derivative!("ToCopyBackward0", &[0], |a, _| {
             Ok(Box::new(ToCopyBackward0 {
                 self_device: tensor(a, 0)?.device(),
+                self_dtype: tensor(a, 0)?.dtype(),
             }))
         })),
         "aten.stack.default" => D(derivative!("StackBackward0", &[0], |a, _| {

@@ -329,11 +329,37 @@ fn index_write(ctx: &KernelCtx<'_>, a: &Args<'_>, alpha: Option<f64>, what: &str
     Ok(values)
 }
 
-fn index_write_args<'a>(ctx: &KernelCtx<'_>, a: &Args<'a>) -> Result<&'a Tensor> {
+fn index_write_args<'a>(ctx: &KernelCtx<'_>, a: &Args<'a>, what: &str) -> Result<&'a Tensor> {
     let (this, index, source) = (a.tensor(0)?, a.tensor(2)?, a.tensor(3)?);
     ctx.check(this, "self")?;
     ctx.check(index, "index")?;
     ctx.check(source, "source")?;
+    let d = wrap(ctx.op, a.int(1)?, this.dim())?;
+    let size = |t: &Tensor, k: usize| t.shape().get(k).copied().unwrap_or(1);
+    if source.dim() > 0 && size(source, d) != index.numel() as i64 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "{what}(): Number of indices ({}) should be equal to source.size(dim) ({})",
+                index.numel(),
+                size(source, d)
+            ),
+        ));
+    }
+    let mismatch = source.dim() > 0
+        && (source.dim() != this.dim().max(1)
+            || (0..source.dim()).any(|k| k != d && size(source, k) != size(this, k)));
+    if mismatch {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "source tensor shape must match self tensor shape, excluding the specified \
+                 dimension. Got self.shape = {:?} source.shape = {:?}",
+                this.shape(),
+                source.shape()
+            ),
+        ));
+    }
     Ok(this)
 }
 
@@ -343,7 +369,7 @@ fn index_write_out(
     alpha: Option<f64>,
     what: &str,
 ) -> Result<Vec<IValue>> {
-    let this = index_write_args(ctx, a)?;
+    let this = index_write_args(ctx, a, what)?;
     let shape = this.shape();
     let out = output(ctx, shape, &contiguous_strides(shape), this.dtype(), || {
         index_write(ctx, a, alpha, what)
@@ -357,7 +383,7 @@ fn index_write_in_place(
     alpha: Option<f64>,
     what: &str,
 ) -> Result<Vec<IValue>> {
-    let this = index_write_args(ctx, a)?;
+    let this = index_write_args(ctx, a, what)?;
     write(ctx, this, || index_write(ctx, a, alpha, what))?;
     Ok(vec![this.clone().into()])
 }
