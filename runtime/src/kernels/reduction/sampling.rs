@@ -124,7 +124,7 @@ pub(crate) fn randperm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
     if n < 0 {
         return Err(RuntimeError::shape(
             ctx.op,
-            format!("n must be non-negative, got{n}"),
+            format!("Trying to create tensor with negative dimension {n}: [{n}]"),
         ));
     }
     let dtype = options_dtype(ctx, &a, 1, 2, DType::Int64)?;
@@ -172,18 +172,25 @@ fn check_probs(ctx: &KernelCtx<'_>, probs: &[f64]) -> Result<()> {
     Ok(())
 }
 
-/// `bernoulli_.float(self, p=0.5, *, generator=None)`: fills `self` with 0/1.
-pub(crate) fn bernoulli_float_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    let this = a.tensor(0)?;
-    ctx.check(this, "self")?;
-    let p = a.scalar(1)?;
-    a.expect_none(2, "an explicit Generator")?;
+/// PyTorch's check of a float `p` (the message names `bernoulli_` for both
+/// `bernoulli_.float` and `bernoulli.p`, as observed in torch 2.15).
+fn check_p(ctx: &KernelCtx<'_>, p: f64) -> Result<()> {
     if !(0.0..=1.0).contains(&p) {
         return Err(RuntimeError::shape(
             ctx.op,
             format!("bernoulli_ expects p to be in [0, 1], but got p={p}"),
         ));
     }
+    Ok(())
+}
+
+/// `bernoulli_.float(self, p=0.5, *, generator=None)`: fills `self` with 0/1.
+pub(crate) fn bernoulli_float_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    let p = a.scalar(1)?;
+    a.expect_none(2, "an explicit Generator")?;
+    check_p(ctx, p)?;
     let probs = vec![p; this.numel()];
     let values = draw(ctx, |ctx| ctx.random.bernoulli(ctx.op, &probs))?;
     ctx.write(this, || Ok(values))?;
@@ -231,8 +238,8 @@ pub(crate) fn bernoulli_p(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IV
     ctx.check(this, "self")?;
     let p = a.scalar(1)?;
     a.expect_none(2, "an explicit Generator")?;
+    check_p(ctx, p)?;
     let probs = vec![p; this.numel()];
-    check_probs(ctx, &probs[..probs.len().min(1)])?;
     let values = draw(ctx, |ctx| ctx.random.bernoulli(ctx.op, &probs))?;
     let strides = contiguous_strides(this.shape());
     Ok(vec![

@@ -227,3 +227,41 @@ fn random_kernels_on_meta_consume_no_values() {
     assert_eq!(perm.dtype(), DType::Int64);
     assert_eq!(perm.to_i64_vec().expect("v"), vec![1, 0]);
 }
+
+#[test]
+fn random_argument_errors_match_pytorch() {
+    assert!(
+        error("aten.randperm.default", vec![IValue::Int(-1)])
+            .contains("Trying to create tensor with negative dimension -1: [-1]")
+    );
+    let ones = tensor(&[2], DType::Float32, &[1.0, 1.0]);
+    assert!(
+        error(
+            "aten.bernoulli.p",
+            vec![ones.clone().into(), IValue::Float(1.5)]
+        )
+        .contains("bernoulli_ expects p to be in [0, 1], but got p=1.5")
+    );
+    assert!(
+        error(
+            "aten.randint.low",
+            vec![IValue::Int(5), IValue::Int(5), vec![2i64].into()]
+        )
+        .contains("random_ expects 'from' to be less than 'to', but got from=5 >= to=5")
+    );
+    let cube = tensor(&[1, 1, 2], DType::Float32, &[1.0, 1.0]);
+    assert!(
+        error(
+            "aten.multinomial.default",
+            vec![cube.into(), IValue::Int(1)]
+        )
+        .contains("prob_dist must be 1 or 2 dim")
+    );
+    assert!(
+        error(
+            "aten.exponential_.default",
+            vec![ones.into(), IValue::Float(-1.0)]
+        )
+        .contains("exponential_ expects lambda > 0.0, but found lambda=-1")
+    );
+}
