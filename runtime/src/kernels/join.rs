@@ -62,22 +62,22 @@ pub(crate) fn stack(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
         .map(crate::tensor::Tensor::dtype)
         .reduce(crate::tensor::promote::promote_types)
         .unwrap_or(first.dtype());
-    let out = ctx.output(&shape, &strides, dtype, || {
+    let out = super::indexing::output(ctx, &shape, &strides, dtype, || {
         // out[o, i, k] = tensors[i][o, k], with o over the dimensions before
-        // `dim` and k over those after it.
+        // `dim` and k over those after it; exact for integer dtypes.
         let inputs = tensors
             .iter()
-            .map(|t| t.read_f64(ctx.op))
+            .map(|t| super::indexing::Elems::read(ctx.op, t))
             .collect::<Result<Vec<_>>>()?;
         let inner: usize = first.shape()[d..].iter().map(|&s| s as usize).product();
-        let mut values = Vec::with_capacity(numel);
+        let mut values = super::indexing::Elems::empty(dtype, numel);
         for o in 0..numel / (inner * inputs.len()).max(1) {
             for input in &inputs {
                 let start = o * inner;
-                let part = input
-                    .get(start..start + inner)
-                    .ok_or_else(|| RuntimeError::shape(ctx.op, "input smaller than its shape"))?;
-                values.extend_from_slice(part);
+                if start + inner > input.len() {
+                    return Err(RuntimeError::shape(ctx.op, "input smaller than its shape"));
+                }
+                values.extend_from(input, start..start + inner);
             }
         }
         Ok(values)
