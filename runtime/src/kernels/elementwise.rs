@@ -85,6 +85,7 @@ fn arithmetic(op: &str) -> Option<Kernel> {
         "aten.frac.default" => unary::frac,
         "aten.nan_to_num.default" => unary::nan_to_num,
         "aten.fmod.Tensor" | "aten.fmod.Scalar" => arith::fmod,
+        "aten.xlogy.Tensor" | "aten.xlogy.Scalar_Other" | "aten.xlogy.Scalar_Self" => arith::xlogy,
         "aten.sgn_.default" | "aten.sign_.default" => unary::sign_,
         _ => return None,
     })
@@ -126,6 +127,10 @@ fn activations(op: &str) -> Option<Kernel> {
         "aten.mish.default" => activation::mish,
         "aten.mish_.default" => activation::mish_,
         "aten.mish_backward.default" => activation::mish_backward,
+        "aten.log_sigmoid_forward.default" => activation::log_sigmoid_forward,
+        "aten.log_sigmoid_backward.default" => activation::log_sigmoid_backward,
+        "aten.glu.default" => activation::glu,
+        "aten.glu_backward.default" => activation::glu_backward,
         _ => return None,
     })
 }

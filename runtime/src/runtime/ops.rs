@@ -10,6 +10,7 @@ use crate::device::Device;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
 use crate::tensor::options::{Layout, MemoryFormat};
 
 impl Runtime {
@@ -178,11 +179,22 @@ impl Runtime {
         )
     }
 
-    /// `aten._to_copy.default(x, device=device)`.
-    pub(crate) fn copy_to_device(&mut self, x: &Tensor, device: Device) -> Result<Tensor> {
+    /// `x.to(options)` of a gradient: `aten._to_copy.default(x, dtype=dtype,
+    /// layout=strided, device=device)` (PyTorch's `_to_copy_backward`).
+    pub(crate) fn to_options(
+        &mut self,
+        x: &Tensor,
+        dtype: DType,
+        device: Device,
+    ) -> Result<Tensor> {
         self.dispatch1(
             "aten._to_copy.default",
-            vec![x.into(), IValue::None, IValue::None, IValue::Device(device)],
+            vec![
+                x.into(),
+                IValue::Dtype(dtype),
+                IValue::Layout(Layout::Strided),
+                IValue::Device(device),
+            ],
         )
     }
 

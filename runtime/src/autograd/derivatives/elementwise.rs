@@ -13,8 +13,8 @@ use super::{Derivative, Differentiability, arg, derivative, needs, tensor};
 use crate::autograd::BackwardFn;
 use crate::autograd::functions::elementwise::{
     self as f, AddcBackward, ClampBackward0, DivBackward, LerpBackward0, LerpBackward1,
-    MaskedFillBackward1, MinMaxBackward, PowBackward1, RemainderBackward1, RsubBackward0, Unary,
-    WhereBackward0,
+    LogSigmoidBackward0, MaskedFillBackward1, MinMaxBackward, PowBackward1, RemainderBackward1,
+    RsubBackward0, Unary, WhereBackward0, XlogyBackward0,
 };
 use crate::autograd::functions::pointwise::{
     MulBackward0, MulBackward1, NegBackward0, ReluBackward0, SavedOperand, SubBackward0,
@@ -122,6 +122,18 @@ fn arithmetic(op: &str) -> Option<Differentiability> {
                 rounding: "floor",
             }))
         })),
+        "aten.xlogy.Tensor" => D(derivative!("XlogyBackward0", &[0, 1], |a, _| {
+            Ok(Box::new(XlogyBackward0 {
+                self_: SavedVariable::input(tensor(a, 0)?),
+                other: SavedVariable::input(tensor(a, 1)?),
+            }))
+        })),
+        "aten.xlogy.Scalar_Other" => D(derivative!("XlogyBackward2", &[0], |a, _| unary(
+            Unary::input(tensor(a, 0)?, vec![arg(a, 1)], f::xlogy_scalar_other)
+        ))),
+        "aten.xlogy.Scalar_Self" => D(derivative!("XlogyBackward1", &[1], |a, _| unary(
+            Unary::input(tensor(a, 1)?, vec![arg(a, 0)], f::xlogy_scalar_self)
+        ))),
         "aten.fmod.Scalar" => D(derivative!("FmodBackward0", &[0], |_, _| unary(
             Unary::plain(vec![], f::identity)
         ))),
@@ -545,6 +557,24 @@ fn activations(op: &str) -> Option<Differentiability> {
             ];
             unary(Unary::input(tensor(a, 0)?, p, f::elu))
         })),
+        "aten.log_sigmoid_forward.default" => D(derivative!(
+            "LogSigmoidBackward0",
+            &[0],
+            |a, _| {
+                Ok(Box::new(LogSigmoidBackward0 {
+                    self_: SavedVariable::input(tensor(a, 0)?),
+                    buffer: None,
+                }))
+            },
+            outputs = &[true, false]
+        )),
+        "aten.glu.default" => D(derivative!("GluBackward0", &[0], |a, _| act(
+            a,
+            "aten.glu_backward.default",
+            &[1],
+            None,
+            false
+        ))),
         "aten.hardswish.default" => D(derivative!("HardswishBackward0", &[0], |a, _| act(
             a,
             "aten.hardswish_backward.default",

@@ -1136,3 +1136,114 @@ impl BackwardFn for ClampBackward0 {
         }
     }
 }
+
+/// XlogyBackward0 (`xlogy.Tensor(self, other)`): `other` gets
+/// `grad * self / other` first, then `self` gets
+/// `xlogy(grad, other).masked_fill((self == 0) & (other <= 0), 0)`.
+pub(crate) struct XlogyBackward0 {
+    pub(crate) self_: SavedVariable,
+    pub(crate) other: SavedVariable,
+}
+
+impl BackwardFn for XlogyBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = grads.into_iter().next().flatten() else {
+            return Ok(vec![None, None]);
+        };
+        let this = self.self_.unpack(ctx.node)?;
+        let other = self.other.unpack(ctx.node)?;
+        let mut out = vec![None, None];
+        if ctx.needs(1) {
+            let scaled = ctx.rt.mul(&g, (&this).into())?;
+            out[1] = Some(ctx.rt.elementwise().div(&scaled, (&other).into())?);
+        }
+        if ctx.needs(0) {
+            let mut ops = ctx.rt.elementwise();
+            let x = ops.binary("aten.xlogy.Tensor", &g, (&other).into())?;
+            let nonpositive = ops.binary("aten.le.Scalar", &other, IValue::Float(0.0))?;
+            let zero = ops.binary("aten.eq.Scalar", &this, IValue::Float(0.0))?;
+            let both = ops.binary("aten.bitwise_and.Tensor", &zero, nonpositive.into())?;
+            out[0] = Some(ops.masked_fill(&x, &both, IValue::Float(0.0))?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.self_.release();
+        self.other.release();
+    }
+}
+
+/// XlogyBackward2 (`xlogy.Scalar_Other(self, other)`): `xlogy(grad, other)`,
+/// masked to 0 where `self == 0` unless `other > 0`; the saved tensor is
+/// `self`, params: `other`.
+pub(crate) fn xlogy_scalar_other(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    p: &[IValue],
+) -> Result<Tensor> {
+    let other = param(p, 0);
+    let mut ops = ctx.rt.elementwise();
+    let x = ops.binary("aten.xlogy.Scalar_Other", g, other.clone())?;
+    if as_f64(&other).is_some_and(|o| o > 0.0) {
+        return Ok(x);
+    }
+    let zero = ops.binary("aten.eq.Scalar", need(s)?, IValue::Float(0.0))?;
+    ops.masked_fill(&x, &zero, IValue::Float(0.0))
+}
+
+/// XlogyBackward1 (`xlogy.Scalar_Self(self, other)`): `grad * self / other`;
+/// the saved tensor is `other`, params: `self`.
+pub(crate) fn xlogy_scalar_self(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    p: &[IValue],
+) -> Result<Tensor> {
+    let scaled = ctx.rt.mul_scalar(g, param(p, 0))?;
+    ctx.rt.elementwise().div(&scaled, need(s)?.into())
+}
+
+/// LogSigmoidBackward0 (`log_sigmoid_forward`): `log_sigmoid_backward(grad,
+/// self, buffer)`, `buffer` being the forward's second (non-differentiable)
+/// output.
+pub(crate) struct LogSigmoidBackward0 {
+    pub(crate) self_: SavedVariable,
+    pub(crate) buffer: Option<SavedVariable>,
+}
+
+impl BackwardFn for LogSigmoidBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = grads.into_iter().next().flatten() else {
+            return Ok(vec![None]);
+        };
+        let this = self.self_.unpack(ctx.node)?;
+        let buffer = unpack(ctx, &self.buffer)?;
+        Ok(vec![Some(ctx.rt.elementwise().call(
+            "aten.log_sigmoid_backward.default",
+            vec![(&g).into(), (&this).into(), (&buffer).into()],
+        )?)])
+    }
+
+    fn save_outputs(&mut self, outputs: &[Tensor]) {
+        if let Some(buffer) = outputs.get(1) {
+            self.buffer = Some(SavedVariable::input(buffer));
+        }
+    }
+
+    fn release_variables(&mut self) {
+        self.self_.release();
+        if let Some(b) = &mut self.buffer {
+            b.release();
+        }
+    }
+}

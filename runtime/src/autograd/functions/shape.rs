@@ -133,10 +133,13 @@ impl BackwardFn for CloneBackward0 {
     }
 }
 
-/// `_to_copy`: the gradient goes back to the input's device (a no-op when
-/// it is already there; from `meta` it fails, as in PyTorch).
+/// `_to_copy`: the gradient goes back to the input's dtype and device,
+/// `_to_copy(grad, dtype, layout=strided, device)` (observed in torch 2.15:
+/// `x.double()`'s backward passes all three); a no-op when it already has
+/// both; from `meta` it fails, as in PyTorch.
 pub(crate) struct ToCopyBackward0 {
     pub(crate) self_device: Device,
+    pub(crate) self_dtype: crate::tensor::dtype::DType,
 }
 
 impl BackwardFn for ToCopyBackward0 {
@@ -148,10 +151,14 @@ impl BackwardFn for ToCopyBackward0 {
         let Some(g) = single(grads) else {
             return Ok(vec![None]);
         };
-        if g.device() == self.self_device {
+        if g.device() == self.self_device && g.dtype() == self.self_dtype {
             return Ok(vec![Some(g)]);
         }
-        Ok(vec![Some(ctx.rt.copy_to_device(&g, self.self_device)?)])
+        Ok(vec![Some(ctx.rt.to_options(
+            &g,
+            self.self_dtype,
+            self.self_device,
+        )?)])
     }
 }
 

@@ -1,6 +1,7 @@
 //! Activation kernels and their `*_backward` operators: `gelu` (exact and
 //! tanh approximation), `silu`, `sigmoid`, `tanh`, `softplus`, `leaky_relu`,
-//! `hardtanh`, `elu`, `celu`, `hardswish`, `hardsigmoid`, `mish`, and the
+//! `hardtanh`, `elu`, `celu`, `hardswish`, `hardsigmoid`, `mish`,
+//! `log_sigmoid_forward`, `glu`, and the
 //! in-place variants nn modules call (`relu_`,
 //! `gelu_`, `leaky_relu_`, ...).
 //!
@@ -566,6 +567,135 @@ pub(crate) fn celu(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     };
     let t = a.tensor(0)?;
     activation(ctx, t, p.value(wide(t.dtype())))
+}
+
+/// `log_sigmoid_forward(self) -> (output, buffer)`: `buffer = exp(-|x|)`,
+/// `output = min(x, 0) - log1p(buffer)` (PyTorch's CPU kernel; both laid
+/// out like `self`).
+pub(crate) fn log_sigmoid_forward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let t = a.tensor(0)?;
+    require_floating(ctx, t.dtype())?;
+    let w = wide(t.dtype());
+    let buffer_of = opmath!(w, |v: [T]| (-v[0].abs()).exp());
+    let output_of = opmath!(w, |v: [T]| {
+        let z = (-v[0].abs()).exp();
+        v[0].min(0.0) - z.ln_1p()
+    });
+    let output = unary(ctx, t, None, |x| output_of(&[x]))?;
+    let buffer = unary(ctx, t, None, |x| buffer_of(&[x]))?;
+    Ok(vec![output.into(), buffer.into()])
+}
+
+/// `log_sigmoid_backward(grad_output, self, buffer)`: `g * (1 - z / (1 + z))`
+/// for negative `x`, `g * z / (1 + z)` otherwise (`z` the buffer).
+pub(crate) fn log_sigmoid_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let ops = [a.operand(0)?, a.operand(1)?, a.operand(2)?];
+    let dtype = promoted(ctx, &ops[..2]);
+    let f = opmath!(wide(dtype), |v: [T]| {
+        let (g, x, z) = (v[0], v[1], v[2]);
+        let share = z / (1.0 + z);
+        if x < 0.0 {
+            g * (1.0 - share)
+        } else {
+            g * share
+        }
+    });
+    Ok(vec![nary(ctx, &ops, dtype, f)?.into()])
+}
+
+/// The halves of `glu`'s input along `dim`: (wrapped dim, half shape).
+fn glu_halves(ctx: &KernelCtx<'_>, t: &Tensor, dim: i64) -> Result<(usize, Vec<i64>)> {
+    let d = crate::tensor::strides::wrap_dim(dim, t.dim()).ok_or_else(|| {
+        RuntimeError::shape(
+            ctx.op,
+            format!("dimension {dim} out of range for {}-d input", t.dim()),
+        )
+    })?;
+    let n = t.shape()[d];
+    if n % 2 != 0 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!("Halving dimension must be even, but dimension {d} is size {n}"),
+        ));
+    }
+    let mut half = t.shape().to_vec();
+    half[d] = n / 2;
+    Ok((d, half))
+}
+
+/// `glu(self, dim)`: `a * sigmoid(b)` for the halves `a`, `b` of `dim`,
+/// laid out as TensorIterator lays out the two halves.
+pub(crate) fn glu(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let t = a.tensor(0)?;
+    ctx.check(t, "self")?;
+    require_floating(ctx, t.dtype())?;
+    let (d, half) = glu_halves(ctx, t, a.int(1)?)?;
+    let offset = half[d] * t.stride()[d];
+    let first = t.alias_with(half.clone(), t.stride().to_vec(), t.storage_offset());
+    let second = t.alias_with(
+        half.clone(),
+        t.stride().to_vec(),
+        t.storage_offset() + offset,
+    );
+    let f = opmath!(wide(t.dtype()), |v: [T]| v[0] / (1.0 + (-v[1]).exp()));
+    let ops = [Operand::Tensor(&first), Operand::Tensor(&second)];
+    Ok(vec![nary(ctx, &ops, t.dtype(), f)?.into()])
+}
+
+/// `glu_backward(grad_output, self, dim)`: a contiguous gradient of `self`,
+/// `g * sigmoid(b)` over the first half and `g * a * s * (1 - s)` over the
+/// second.
+pub(crate) fn glu_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let (g, t) = (a.tensor(0)?, a.tensor(1)?);
+    ctx.check(g, "grad_output")?;
+    ctx.check(t, "self")?;
+    let (d, half) = glu_halves(ctx, t, a.int(2)?)?;
+    if g.shape() != half.as_slice() {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "grad_output of shape {:?} for halves of shape {half:?}",
+                g.shape()
+            ),
+        ));
+    }
+    let shape = t.shape().to_vec();
+    let strides = crate::tensor::strides::contiguous_strides(&shape);
+    let dtype = promoted(ctx, &[Operand::Tensor(g), Operand::Tensor(t)]);
+    ctx.output(&shape, &strides, dtype, || {
+        let offset = half[d] * t.stride()[d];
+        let first = t.alias_with(half.clone(), t.stride().to_vec(), t.storage_offset());
+        let second = t.alias_with(
+            half.clone(),
+            t.stride().to_vec(),
+            t.storage_offset() + offset,
+        );
+        let (ga, xa, xb) = (
+            g.read_f64(ctx.op)?,
+            first.read_f64(ctx.op)?,
+            second.read_f64(ctx.op)?,
+        );
+        let outer: usize = half[..d].iter().product::<i64>().try_into().unwrap_or(0);
+        let inner: usize = half[d..].iter().product::<i64>().try_into().unwrap_or(0);
+        let mut out = Vec::with_capacity(2 * ga.len());
+        for o in 0..outer {
+            let block = o * inner..(o + 1) * inner;
+            let s: Vec<f64> = xb[block.clone()]
+                .iter()
+                .map(|&b| 1.0 / (1.0 + (-b).exp()))
+                .collect();
+            out.extend(ga[block.clone()].iter().zip(&s).map(|(g, s)| g * s));
+            out.extend(
+                ga[block.clone()]
+                    .iter()
+                    .zip(&xa[block])
+                    .zip(&s)
+                    .map(|((g, a), s)| g * a * s * (1.0 - s)),
+            );
+        }
+        Ok(out)
+    })
+    .map(|t| vec![t.into()])
 }
 
 /// `relu_(self)`: `max(self, 0)` in place, NaN kept.

@@ -1,6 +1,6 @@
 //! Arithmetic kernels beyond `add`/`sub`/`mul`: the Scalar and in-place
 //! overloads of those, true and rounding division, `rsub`, `pow`,
-//! `floor_divide`, `remainder`, `minimum`/`maximum`, `clamp`, `lerp`,
+//! `floor_divide`, `remainder`, `fmod`, `xlogy`, `minimum`/`maximum`, `clamp`, `lerp`,
 //! `addcmul` and `addcdiv`.
 //!
 //! A `Scalar` argument takes part in type promotion as a wrapped Python
@@ -308,6 +308,25 @@ fn fmod_of(ctx: &KernelCtx<'_>, ops: &[Operand<'_>]) -> Result<Tensor> {
 pub(crate) fn fmod(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let ops = [a.operand(0)?, a.operand(1)?];
     one(fmod_of(ctx, &ops)?)
+}
+
+/// `x * log(y)`, 0 where `x` is 0 (NaN where `y` is NaN).
+fn xlogy_value(x: f64, y: f64) -> f64 {
+    if y.is_nan() {
+        f64::NAN
+    } else if x == 0.0 {
+        0.0
+    } else {
+        x * y.ln()
+    }
+}
+
+/// `xlogy.Tensor`, `xlogy.Scalar_Other`, `xlogy.Scalar_Self`: promoted,
+/// integers give the default float dtype.
+pub(crate) fn xlogy(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let ops = [a.operand(0)?, a.operand(1)?];
+    let dtype = to_floating(ctx, promoted(ctx, &ops));
+    one(nary(ctx, &ops, dtype, |v| xlogy_value(v[0], v[1]))?)
 }
 
 // -- pow -----------------------------------------------------------------------
