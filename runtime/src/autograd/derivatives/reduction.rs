@@ -21,8 +21,9 @@
 //! (its result is a number), every factory, and the random operators
 //! without a tensor input or whose result does not depend on it
 //! (`rand_like`, `randn_like`, `randint_like`, `randint`, `randperm`,
-//! `multinomial`). `bernoulli.p` (PyTorch's `NotImplemented` node) has no
-//! row yet.
+//! `multinomial`). `bernoulli.p` (PyTorch's `NotImplemented` node) and the
+//! in-place `random_` / `exponential_` have no row: recording a graph
+//! through them is an unsupported-operation error.
 
 use super::{Derivative, Differentiability, arg, derivative, int, int_list, tensor};
 use crate::autograd::functions::reduction::{
