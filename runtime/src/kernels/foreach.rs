@@ -24,6 +24,7 @@
 mod amp;
 mod binary;
 mod copy;
+mod fused;
 mod map;
 mod norm;
 mod ternary;
@@ -43,6 +44,14 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
     match op {
         "aten._amp_foreach_non_finite_check_and_unscale_.default" => return Some(amp::unscale_),
         "aten._amp_update_scale_.default" => return Some(amp::update_scale_),
+        "aten._fused_sgd_.default" | "aten._fused_sgd_.tensor_lr" => return Some(fused::sgd),
+        "aten._fused_adam_.default"
+        | "aten._fused_adam_.tensor_lr"
+        | "aten._fused_adamw_.default"
+        | "aten._fused_adamw_.tensor_lr" => return Some(fused::adam),
+        "aten._fused_adagrad_.default" | "aten._fused_adagrad_.tensor_lr" => {
+            return Some(fused::adagrad);
+        }
         _ => {}
     }
     let call = ForeachCall::parse(op)?;

@@ -306,3 +306,42 @@ fn a_mixed_scalar_list_keeps_each_number_kind() {
     assert_eq!(values(&r[0]), (DType::Int64, vec![4.0]));
     assert_eq!(values(&r[1]), (DType::Float32, vec![5.5]));
 }
+
+#[test]
+fn a_fused_adam_step_updates_params_and_state_but_not_grads() {
+    // Observed in torch 2.15: p = g = 1, lr 0.1, weight decay 0.1, maximize,
+    // step 1: m = -0.09, v = 0.00081, p = 1.1, the gradient stays 1.
+    let p = tensor(&[2], DType::Float32, &[1.0, 1.0]);
+    let g = tensor(&[2], DType::Float32, &[1.0, 1.0]);
+    let m = tensor(&[2], DType::Float32, &[0.0, 0.0]);
+    let v = tensor(&[2], DType::Float32, &[0.0, 0.0]);
+    let step = tensor(&[], DType::Float32, &[1.0]);
+    let res = call(
+        "aten._fused_adam_.default",
+        vec![
+            list(&[&p]),
+            list(&[&g]),
+            list(&[&m]),
+            list(&[&v]),
+            list(&[]),
+            list(&[&step]),
+            IValue::Float(0.1),
+            IValue::Float(0.9),
+            IValue::Float(0.999),
+            IValue::Float(0.1),
+            IValue::Float(1e-8),
+            IValue::Bool(false),
+            IValue::Bool(true),
+        ],
+    )
+    .expect("call");
+    assert!(res.is_empty());
+    let close = |t: &Tensor, want: f64| {
+        values(t)
+            .1
+            .iter()
+            .all(|x| (x - want).abs() <= 1e-6 * want.abs().max(1.0))
+    };
+    assert!(close(&p, 1.1) && close(&m, -0.09) && close(&v, 0.00081));
+    assert_eq!(values(&g).1, vec![1.0, 1.0]);
+}
