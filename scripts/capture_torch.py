@@ -17,8 +17,8 @@ set to the program) under three observers:
   execution order (the autograd layer).
 
 What PyTorch does not tell an observer is *derived*: the DispatchKeySet and
-the key chain of each call (from `torch._C._dispatch_keys`, the TLS state a
-call would have without the capture, and the dispatch tables), and the
+the key chain of each call (from `torch._C._dispatch_keys`, the TLS state
+the call entered the dispatcher with, and the dispatch tables), and the
 ReadyQueue schedule (simulated with the engine's dependency counting and the
 libstdc++ heap it uses). Derived and observed execution orders are compared;
 a difference aborts the capture with exit status 4 rather than writing a
@@ -296,26 +296,23 @@ class TlsState:
     exclude: Any
 
 
-def measure_tls() -> dict:
-    """The TLS states a call can have without the capture, measured now.
+def entry_tls() -> TlsState:
+    """The TLS state the current call entered the dispatcher with (observed).
 
-    `normal`: plain code. `below_autograd`: what PyTorch's Python bindings of
-    factory functions run under (`torch::` wrappers use
-    AutoDispatchBelowADInplaceOrView). Both also under inference mode.
-    Must run before the capture's dispatch mode is installed.
+    Only valid inside `__torch_dispatch__` of a call that came through the
+    dispatcher. PyTorch's PythonTLSSnapshot key snapshots the local
+    include/exclude sets when a call enters the dispatcher (the outermost
+    entry: calls nested in a C++ composite keep its snapshot, which is the
+    state they are made in), and `_RestorePythonTLSSnapshot` puts that
+    snapshot back; inside the mode itself the Python key's fallback has
+    excluded every key above Python, whoever called. A Python factory
+    binding (`torch.empty`, `torch.ones_like`) enters below ADInplaceOrView
+    (`AutoDispatchBelowADInplaceOrView`: ADInplaceOrView and the autograd
+    keys excluded); a factory that C++ calls (dropout's `empty_like`,
+    batch norm's `empty`) enters with the caller's state.
     """
-
-    def current() -> TlsState:
+    with _C._RestorePythonTLSSnapshot():
         return TlsState(_C._dispatch_tls_local_include_set(), _C._dispatch_tls_local_exclude_set())
-
-    states = {("normal", False): current()}
-    with _C._AutoDispatchBelowADInplaceOrView():
-        states[("below_autograd", False)] = current()
-    with torch.inference_mode():
-        states[("normal", True)] = current()
-        with _C._AutoDispatchBelowADInplaceOrView():
-            states[("below_autograd", True)] = current()
-    return states
 
 
 class DispatchTable:
@@ -349,51 +346,34 @@ class DispatchDeriver:
     dispatcher would have without the capture's Python dispatch mode."""
 
     def __init__(self) -> None:
-        self._tls = measure_tls()
         self._capture_only = _keyset(_DK.Python, _DK.PythonTLSSnapshot, _DK.PreDispatch)
         self._after_backend_select = _C._dispatch_keyset_full_after(_DK.BackendSelect)
         self._tables: dict = {}
         self._cache: dict = {}
-        self._factory: dict = {}
 
-    def derive(self, func: Any, tensor_keys: Any, options: dict, ctx_code: int) -> tuple:
+    def derive(self, func: Any, tensor_keys: Any, options: dict, tls: TlsState) -> tuple:
         """`(keyset names, chain)` for one call.
 
         `tensor_keys` is the union of the dispatch keys of the call's tensor
-        arguments; `options` holds its `dtype`/`layout`/`device` arguments.
+        arguments; `options` holds its `dtype`/`layout`/`device` arguments;
+        `tls` is the state the call entered the dispatcher with
+        (`entry_tls`), from which the capture's own Python keys are removed.
         """
-        below = ctx_code != ftr.CTX_NODE and self.is_python_factory(func)
-        tls = self._tls[("below_autograd" if below else "normal", torch.is_inference_mode_enabled())]
-        ks = ((tensor_keys | tls.include) - tls.exclude) - self._capture_only
+        tls = TlsState(tls.include - self._capture_only, tls.exclude)
+        ks = (tensor_keys | tls.include) - tls.exclude
         device = options.get("device")
-        cache_key = (func, ks.raw_repr(), tensor_keys.raw_repr(), str(device), str(options.get("layout")), below)
+        cache_key = (
+            func,
+            ks.raw_repr(),
+            tensor_keys.raw_repr(),
+            tls.exclude.raw_repr(),
+            str(device),
+            str(options.get("layout")),
+        )
         hit = self._cache.get(cache_key)
         if hit is None:
             hit = (keyset_names(ks), self._walk(func, ks, tensor_keys, options, tls))
             self._cache[cache_key] = hit
-        return hit
-
-    def is_python_factory(self, func: Any) -> bool:
-        """Whether calling this operator from Python goes through a `torch::`
-        factory wrapper (which runs it below autograd and ADInplaceOrView).
-
-        PyTorch's binding generator routes function-variant operators that
-        take a TensorOptions (dtype, layout, device, pin_memory) or whose name
-        ends in `_like` to those wrappers; methods (`new_*`) and private
-        operators called from C++ (`_to_copy`) are not routed.
-        """
-        hit = self._factory.get(func)
-        if hit is None:
-            base = func._schema.name.split("::", 1)[-1]
-            names = {a.name for a in func._schema.arguments}
-            options = all(n in names for n in TENSOR_OPTIONS)
-            hit = (
-                func.namespace == "aten"
-                and (options or base.endswith("_like"))
-                and not base.startswith(("_", "new_"))
-                and hasattr(torch, base)
-            )
-            self._factory[func] = hit
         return hit
 
     def _table(self, func: Any) -> DispatchTable:
@@ -929,13 +909,14 @@ class Recorder:
         wire_args = [[a.name, self.arg_value(named[a.name], a.real_type)] for a in schema.arguments]
         return named, wire_args
 
-    def record_op(self, func: Any, named: dict, wire_args: list, out: Any) -> None:
-        """Records a call that returned; emitted at the next boundary."""
+    def record_op(self, func: Any, named: dict, wire_args: list, out: Any, tls: TlsState) -> None:
+        """Records a call that returned (`tls`: the state it entered the
+        dispatcher with); emitted at the next boundary."""
         schema = func._schema
         keys = _keyset()
         for value in named.values():
             keys = keys | dispatch_keys_of(value)
-        keyset, chain = self.dispatch.derive(func, keys, named, self.ctx[0])
+        keyset, chain = self.dispatch.derive(func, keys, named, tls)
         keep_value = self._keeps_output_value(schema.name.split("::", 1)[-1])
         outputs = [self.out_value(v, keep_value) for v in split_returns(schema, out)]
         if self.ctx[0] == ftr.CTX_TOP_LEVEL:
@@ -1449,8 +1430,9 @@ class CaptureMode(TorchDispatchMode):
         if rec.ctx[0] == ftr.CTX_TOP_LEVEL:
             self._guard(rec.check_state)
         named, wire_args = self._guard(lambda: rec.op_arguments(func, args, kwargs))
+        tls = self._guard(entry_tls)
         out = func(*args, **kwargs)
-        self._guard(lambda: rec.record_op(func, named, wire_args, out))
+        self._guard(lambda: rec.record_op(func, named, wire_args, out, tls))
         return out
 
     def _guard(self, action: Callable) -> Any:

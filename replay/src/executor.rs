@@ -12,6 +12,15 @@
 //! hand-written SGD step) is found by role — "the gradient accumulated into
 //! leaf N" — not by position, so a divergence inside backward cannot derail
 //! the rest of the replay. Random operators get PyTorch's recorded outputs.
+//!
+//! A top-level call enters the runtime's dispatcher as it entered PyTorch's,
+//! which the recorded keyset states: a keyset without ADInplaceOrView and
+//! without Autograd keys was made below them (a Python factory binding such
+//! as `torch.randn`, `torch.tensor`'s `lift_fresh`), any other with the
+//! thread's TLS (every other op, and factories that PyTorch's C++ composites
+//! call at top level: dropout's `empty_like`, batch norm's `empty`). The
+//! runtime's own guess from the operator alone ([`Runtime::call`]) cannot
+//! tell those apart (docs/CAPTURE.md §7).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -287,10 +296,12 @@ impl Replayer<'_> {
         if ft_trace::op_class::is_random(&op.op) {
             self.provide_random(seq, op)?;
         }
-        let outputs = self
-            .runtime
-            .call(&op.op, args)
-            .map_err(|e| unsupported(seq, &op.op, &e))?;
+        let outputs = if entered_below_ad_inplace_or_view(&op.keyset) {
+            self.runtime.call_below_ad_inplace_or_view(&op.op, args)
+        } else {
+            self.runtime.call_from_cpp(&op.op, args)
+        }
+        .map_err(|e| unsupported(seq, &op.op, &e))?;
         let expected: Vec<&TensorRef> = op.outputs.iter().flat_map(|v| v.tensors()).collect();
         let produced: Vec<Tensor> = outputs.into_iter().flat_map(IValue::into_tensors).collect();
         if expected.len() != produced.len() {
@@ -394,6 +405,18 @@ impl Replayer<'_> {
             detail,
         }
     }
+}
+
+/// Whether a recorded top-level call entered the dispatcher below autograd
+/// and ADInplaceOrView: its keyset has neither. The TLS state on entry is
+/// the only way a call's keyset loses those keys (every tensor a program
+/// holds has them outside inference mode, and the normal state includes
+/// ADInplaceOrView); where neither state would give them (inference mode and
+/// inference tensors) both walks are the same.
+fn entered_below_ad_inplace_or_view(keyset: &[String]) -> bool {
+    !keyset
+        .iter()
+        .any(|k| k == "ADInplaceOrView" || k.starts_with("Autograd"))
 }
 
 fn unsupported(seq: u64, what: &str, e: &RuntimeError) -> ReplayError {

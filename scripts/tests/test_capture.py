@@ -873,6 +873,74 @@ def test_factory_and_autograd_chains(captures):
     assert chains["aten.ones_like.default"] == (["BackendSelect", "CPU"], [["BackendSelect", "fallthrough"], ["CPU", "kernel"]])
 
 
+# Runs a program with kernels registered at AutogradCPU and ADInplaceOrView
+# for factory operators (each notes its key and redispatches below it) and a
+# dispatch mode that hands each call the keys its probes saw. The probes sit
+# above the Python key, so the mode changes nothing they see.
+FACTORY_PROBE = r"""
+import json, runpy, sys
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+OPS = sys.argv[2].split(",")
+reached, calls = [], []
+lib = torch.library.Library("aten", "IMPL")
+for name in OPS:
+    base, overload = name.split(".")
+    op = getattr(getattr(torch.ops.aten, base), overload)
+    for key in ("AutogradCPU", "ADInplaceOrView"):
+        below = torch._C._dispatch_keyset_full_after(getattr(torch._C.DispatchKey, key))
+        def probe(ks, *args, _op=op, _key=key, _below=below, **kwargs):
+            reached.append(_key)
+            return _op.redispatch(ks & _below, *args, **kwargs)
+        lib.impl(name.removesuffix(".default"), probe, key, with_keyset=True)
+
+class Calls(TorchDispatchMode):
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if f"{func.__name__}" in OPS or str(func).removeprefix("aten.") in OPS:
+            calls.append([str(func), sorted(reached)])
+        reached.clear()
+        return func(*args, **(kwargs or {}))
+
+with Calls():
+    runpy.run_path(sys.argv[1], run_name="__main__")
+print(json.dumps(calls))
+"""
+FACTORIES = ("empty.memory_format", "empty_like.default", "lift_fresh.default", "scalar_tensor.default",
+             "zeros.default", "ones.default", "ones_like.default", "randn.default")
+
+
+def test_factory_keysets_are_the_keys_pytorch_walks(captures):
+    """CAPTURE.md §7: a factory's recorded keyset has AutogradCPU and
+    ADInplaceOrView exactly when PyTorch's dispatcher walks them: not from a
+    Python binding (`torch.randn`, `torch.tensor`'s `lift_fresh`), but from
+    C++ composites at top level (dropout's `empty_like`, batch norm's
+    `empty`, `where`'s `scalar_tensor`) and in backward formulas — checked
+    against kernels registered at both keys."""
+    import json
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", FACTORY_PROBE, program_path("factory_entries"), ",".join(FACTORIES)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    walked = json.loads(run.stdout.strip().splitlines()[-1])
+    recorded = [
+        [p[0], sorted(k for k in p[1] if k in ("AutogradCPU", "ADInplaceOrView"))]
+        for p in ops(captures.reader("factory_entries"))
+        if p[0].removeprefix("aten.") in FACTORIES
+    ]
+    assert recorded == walked
+    # The program has each kind of entry (so the test would see a regression).
+    kinds = {(op, tuple(keys)) for op, keys in recorded}
+    assert ("aten.lift_fresh.default", ()) in kinds
+    assert ("aten.empty_like.default", ("ADInplaceOrView", "AutogradCPU")) in kinds
+    assert ("aten.empty.memory_format", ("ADInplaceOrView",)) in kinds
+    assert ("aten.empty.memory_format", ()) in kinds
+
+
 # -- endings ------------------------------------------------------------------------------------
 
 

@@ -64,18 +64,50 @@ fn backend_device(key: DispatchKey) -> Result<Device> {
 
 impl Runtime {
     /// Runs operator `op` (Python overload name, `aten.addmm.default`) as the
-    /// program calls it, with positional arguments in schema order (trailing
-    /// arguments may be left out; their defaults are filled in). Returns the
-    /// results in schema order.
+    /// program calls it through PyTorch's Python bindings, with positional
+    /// arguments in schema order (trailing arguments may be left out; their
+    /// defaults are filled in). Returns the results in schema order. Python
+    /// tensor factories run below autograd and ADInplaceOrView
+    /// ([`crate::dispatch::OpEntry::is_python_factory`]); see
+    /// [`Runtime::call_from_cpp`] and [`Runtime::call_below_ad_inplace_or_view`]
+    /// for calls that entered the dispatcher otherwise.
     ///
     /// Fails closed: an operator without a registered schema is
     /// [`RuntimeError::UnknownOp`].
     pub fn call(&mut self, op: &str, args: Vec<IValue>) -> Result<Vec<IValue>> {
+        let below = Registry::builtin()?.get(op)?.is_python_factory();
+        self.call_top_level(op, args, below)
+    }
+
+    /// Runs operator `op` at top level as C++ code calls it: with the
+    /// thread's TLS, whatever the operator. PyTorch's composites call
+    /// factories this way (observed in torch 2.15: dropout's `empty_like`
+    /// walks AutogradCPU and ADInplaceOrView; batch norm's `empty` and
+    /// `where`'s `scalar_tensor` walk ADInplaceOrView), and so does a
+    /// trace whose recorded keyset has ADInplaceOrView or an Autograd key.
+    pub fn call_from_cpp(&mut self, op: &str, args: Vec<IValue>) -> Result<Vec<IValue>> {
+        self.call_top_level(op, args, false)
+    }
+
+    /// Runs operator `op` at top level below autograd and ADInplaceOrView
+    /// (PyTorch's `AutoDispatchBelowADInplaceOrView`), whatever the operator:
+    /// how `torch.tensor(...)` calls `lift_fresh` (observed in torch 2.15),
+    /// and how a trace's call entered whose recorded keyset has neither
+    /// ADInplaceOrView nor an Autograd key.
+    pub fn call_below_ad_inplace_or_view(
+        &mut self,
+        op: &str,
+        args: Vec<IValue>,
+    ) -> Result<Vec<IValue>> {
+        self.call_top_level(op, args, true)
+    }
+
+    fn call_top_level(&mut self, op: &str, args: Vec<IValue>, below: bool) -> Result<Vec<IValue>> {
         let entry = Registry::builtin()?.get(op)?;
         if let Some(t) = &mut self.tracer {
             t.flush_state();
         }
-        let tls = if entry.is_python_factory() {
+        let tls = if below {
             self.tls.below_ad_inplace_or_view()
         } else {
             self.tls

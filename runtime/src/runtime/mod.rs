@@ -10,6 +10,10 @@
 //! * [`Runtime::call`] runs one operator as the *program* calls it (Python
 //!   tensor factories run below autograd, see
 //!   [`crate::dispatch::OpEntry::is_python_factory`]);
+//!   [`Runtime::call_from_cpp`] and [`Runtime::call_below_ad_inplace_or_view`]
+//!   run a top-level call with the TLS state it entered PyTorch's dispatcher
+//!   with when that is not the binding's (a factory a C++ composite calls,
+//!   `torch.tensor`'s `lift_fresh`);
 //! * api methods mirror the api layer of the trace: `manual_seed`,
 //!   `set_grad_mode`, `mark_begin`/`mark_end`, `backward`, `set_grad`,
 //!   `set_requires_grad`, `introduce_tensor`, `introduce_alias`.
