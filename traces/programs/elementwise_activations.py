@@ -1,10 +1,10 @@
 """Activations forward and backward in float32, float64, float16 and
 bfloat16: a small network whose hidden layers go through gelu (exact and
 tanh), silu, sigmoid, tanh, softplus, leaky_relu, elu, celu, selu,
-hardtanh/relu6, hardswish, hardsigmoid, mish and in-place
+hardtanh/relu6, hardswish, hardsigmoid, mish, logsigmoid, glu and in-place
 relu/leaky_relu/elu/sigmoid_/tanh_ as nn modules call them; the smooth and
 rounding unary functions (sin, cos, expm1, exp2, log2, log10, erf, floor,
-ceil, trunc, round, frac, nan_to_num) and fmod in float64."""
+ceil, trunc, round, frac, nan_to_num), fmod and xlogy (kl_div) in float64."""
 
 import torch
 import torch.nn.functional as F
@@ -33,7 +33,10 @@ in_place = (d * 2).sigmoid_() + (d * 3).tanh_()
 pos = d.abs() + 0.5
 unary_math = (d.sin() + d.cos() + d.expm1() + torch.exp2(d) + pos.log2() + pos.log10() + d.erf()
               + (d * 3).floor() + d.ceil() + d.trunc() + (d * 4).round() + d.round(decimals=1)
-              + d.frac() + d.log().nan_to_num() + torch.fmod(d, pos)).sum()
+              + d.frac() + d.log().nan_to_num() + torch.fmod(d, pos) + F.logsigmoid(d)
+              + torch.xlogy(d, pos)).sum() + F.glu(d, 1).sum()
+target = torch.softmax(torch.randn(3, 4, dtype=torch.float64), 1)
+unary_math = unary_math + F.kl_div(F.log_softmax(d, 1), target, reduction="batchmean")
 (loss64 + in_place.sum() + unary_math).backward()
 
 # float16 and bfloat16 keep their dtype through the activations and backward.
