@@ -48,6 +48,10 @@ SCALAR_TOLERANCE = TOLERANCES["float32"]
 
 
 def _close(x: float, y: float, rtol: float, atol: float) -> bool:
+    if x == y:  # also equal infinities, whose difference is NaN
+        return True
+    if math.isinf(x) or math.isinf(y):  # the tolerance would be infinite
+        return False
     if math.isnan(x) or math.isnan(y):
         return math.isnan(x) and math.isnan(y)
     return abs(x - y) <= atol + rtol * abs(y)

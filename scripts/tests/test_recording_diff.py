@@ -6,7 +6,7 @@ import numpy as np
 from conftest import REPO
 
 import ftr
-from recording_diff import first_difference
+from recording_diff import _payload_difference, first_difference
 
 GOLDEN = REPO / "traces" / "mlp_train.torch.ftr"
 
@@ -68,3 +68,15 @@ def test_a_changed_op_differs(tmp_path):
     rewrite(GOLDEN, changed, rename_op=("aten.relu.default", "aten.gelu.default"))
     why = first_difference(str(changed), str(GOLDEN))
     assert why is not None and "aten.gelu.default" in why
+
+
+def test_equal_special_numbers_are_the_same_and_others_differ():
+    """An argument of `inf` (`clamp(max=inf)`, `scalar_tensor(inf)`) or NaN is
+    the same number in both traces; a sign or a finite value is not."""
+    inf, nan = float("inf"), float("nan")
+    assert _payload_difference([["s", [3, inf]]], [["s", [3, inf]]], []) is None
+    assert _payload_difference([3, -inf], [3, -inf], []) is None
+    assert _payload_difference([3, nan], [3, nan], []) is None
+    assert _payload_difference([3, inf], [3, -inf], []) is not None
+    assert _payload_difference([3, inf], [3, 1e308], []) is not None
+    assert _payload_difference([3, nan], [3, 0.0], []) is not None
