@@ -60,6 +60,8 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.index_copy_.default" => gather::index_copy_,
         "aten.index_fill.int_Scalar" => gather::index_fill,
         "aten.index_fill_.int_Scalar" => gather::index_fill_,
+        "aten.index_fill.int_Tensor" => gather::index_fill,
+        "aten.index_fill_.int_Tensor" => gather::index_fill_,
         "aten.masked_select.default" => masked::masked_select,
         "aten.masked_scatter.default" => masked::masked_scatter,
         "aten.nonzero.default" => masked::nonzero,

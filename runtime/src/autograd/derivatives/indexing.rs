@@ -30,6 +30,7 @@
 //! | `index_add`, `index_add_` | IndexAddBackward0 | self, source | dim, index, source sizes, alpha |
 //! | `index_copy`, `index_copy_` | IndexCopyBackward0 | self, source | dim, index, source sizes |
 //! | `index_fill.int_Scalar`, `index_fill_.int_Scalar` | IndexFillBackward0 | self | dim, index |
+//! | `index_fill.int_Tensor`, `index_fill_.int_Tensor` | IndexFillBackward1 | self, value | dim, index (a value that needs a gradient is refused) |
 //! | `index_select` | IndexSelectBackward0 | self | self sizes, dim, index |
 //! | `masked_select` | MaskedSelectBackward0 | self | self, mask |
 //! | `nonzero` | not differentiable (int64 coordinates) | | |
@@ -41,7 +42,7 @@
 //! from backward formulas here) have no rows: recording a graph through
 //! them is refused.
 
-use super::{Derivative, Differentiability, arg, derivative, int, int_list, tensor};
+use super::{Derivative, Differentiability, arg, derivative, int, int_list, needs, tensor};
 use crate::autograd::functions::indexing::{
     DiagEmbedBackward0, DiagonalBackward0, EmbeddingBackward0, FlipBackward0, GatherBackward0,
     IndexAddBackward0, IndexBackward0, IndexCopyBackward0, IndexFillBackward0, IndexPutBackward0,
@@ -321,6 +322,7 @@ fn indexing(op: &str) -> Option<Differentiability> {
                 Ok(Box::new(IndexFillBackward0 {
                     dim: int(a, 1),
                     index: saved(a, 2)?,
+                    value_edge: false,
                 }))
             }))
         }
@@ -331,6 +333,23 @@ fn indexing(op: &str) -> Option<Differentiability> {
             }))
         })),
         "aten.nonzero.default" => Differentiability::NotDifferentiable,
+        "aten.index_fill.int_Tensor" | "aten.index_fill_.int_Tensor" => {
+            D(derivative!("IndexFillBackward1", &[0, 3], |a, n| {
+                if needs(n, 1) {
+                    // The value's gradient sums grad over `_unique(index)`, whose
+                    // unsorted order PyTorch leaves to a hash set.
+                    return Err(RuntimeError::unsupported(
+                        "aten.index_fill.int_Tensor",
+                        "a fill value that requires grad (_unique's hash order)",
+                    ));
+                }
+                Ok(Box::new(IndexFillBackward0 {
+                    dim: int(a, 1),
+                    index: saved(a, 2)?,
+                    value_edge: true,
+                }))
+            }))
+        }
         "aten.index.Tensor" => D(derivative!("IndexBackward0", &[0], |a, _| {
             Ok(Box::new(IndexBackward0 {
                 self_sizes: tensor(a, 0)?.shape().to_vec(),

@@ -204,11 +204,13 @@ impl BackwardFn for ScatterBackward {
     }
 }
 
-/// `index_fill(dim, index, value)` with a Scalar value:
-/// `grad.index_fill(dim, index, 0)`.
+/// `index_fill(dim, index, value)` (IndexFillBackward0 for a Scalar value,
+/// IndexFillBackward1 for a 0-dim tensor one, whose value edge gets no
+/// gradient here): `self` gets `grad.index_fill(dim, index, 0)`.
 pub(crate) struct IndexFillBackward0 {
     pub(crate) dim: i64,
     pub(crate) index: SavedVariable,
+    pub(crate) value_edge: bool,
 }
 
 impl BackwardFn for IndexFillBackward0 {
@@ -218,9 +220,13 @@ impl BackwardFn for IndexFillBackward0 {
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
         let index = self.index.unpack(ctx.node)?;
-        one_to_one(ctx, grads, |ctx, g| {
+        let mut out = one_to_one(ctx, grads, |ctx, g| {
             ctx.rt.index_fill(&g, self.dim, &index, IValue::Int(0))
-        })
+        })?;
+        if self.value_edge {
+            out.push(None);
+        }
+        Ok(out)
     }
 
     fn release_variables(&mut self) {

@@ -448,6 +448,33 @@ fn filled_slices(
     Ok(values)
 }
 
+/// The fill value of `index_fill`: a Scalar (`int_Scalar`) or a 0-dim
+/// tensor (`int_Tensor`).
+fn fill_value(ctx: &KernelCtx<'_>, a: &Args<'_>) -> Result<f64> {
+    match a.values.get(3) {
+        Some(IValue::Tensor(t)) => {
+            ctx.check(t, "value")?;
+            if t.dim() != 0 {
+                return Err(RuntimeError::shape(
+                    ctx.op,
+                    format!(
+                        "index_fill_ only supports a 0-dimensional value tensor, but got tensor with {} dimension(s).",
+                        t.dim()
+                    ),
+                ));
+            }
+            if !ctx.has_data() {
+                return Ok(0.0);
+            }
+            t.read_f64(ctx.op)?
+                .first()
+                .copied()
+                .ok_or_else(|| RuntimeError::shape(ctx.op, "empty value tensor"))
+        }
+        _ => a.scalar(3),
+    }
+}
+
 fn index_fill_args<'a>(
     ctx: &KernelCtx<'_>,
     a: &Args<'a>,
@@ -465,11 +492,11 @@ fn index_fill_args<'a>(
         this,
         wrap(ctx.op, a.int(1)?, this.dim())?,
         index,
-        a.scalar(3)?,
+        fill_value(ctx, a)?,
     ))
 }
 
-/// `index_fill.int_Scalar(self, dim, index, value)`: a copy of `self`
+/// `index_fill.int_Scalar` / `.int_Tensor(self, dim, index, value)`: a copy of `self`
 /// (laid out as `clone` preserves it: observed strides `(1, 4)` for a
 /// transposed input) with the indexed slices along `dim` set to `value`.
 pub(crate) fn index_fill(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
@@ -486,7 +513,7 @@ pub(crate) fn index_fill(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IVa
     Ok(vec![out.into()])
 }
 
-/// `index_fill_.int_Scalar(self, dim, index, value)`.
+/// `index_fill_.int_Scalar` / `.int_Tensor(self, dim, index, value)`.
 pub(crate) fn index_fill_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let (this, d, index, value) = index_fill_args(ctx, &a)?;
     write(ctx, this, || filled_slices(ctx, this, d, index, value))?;
