@@ -98,6 +98,42 @@ impl Geometry {
         }
     }
 
+    /// The 2-d geometry of one depth slice of a 3-d convolution:
+    /// `sizes` are `[c_in, h, w]`, `kernel` `[c_out, kh, kw]`, `out`
+    /// `[oh, ow]`, `window` `[stride, padding, dilation]`.
+    pub(super) fn plane(
+        batch: usize,
+        sizes: [usize; 3],
+        kernel: [usize; 3],
+        out: [usize; 2],
+        window: [[usize; 2]; 3],
+        groups: usize,
+    ) -> Geometry {
+        let [stride, padding, dilation] = window;
+        Geometry {
+            batch,
+            c_in: sizes[0],
+            h: sizes[1],
+            w: sizes[2],
+            c_out: kernel[0],
+            kh: kernel[1],
+            kw: kernel[2],
+            oh: out[0],
+            ow: out[1],
+            stride,
+            padding,
+            dilation,
+            groups,
+            spatial: 2,
+            transposed: false,
+        }
+    }
+
+    /// The output plane size `[oh, ow]`.
+    pub(super) fn oh_ow(&self) -> [usize; 2] {
+        [self.oh, self.ow]
+    }
+
     /// Input channels per group.
     fn c_group(&self) -> usize {
         self.c_in / self.groups
@@ -174,7 +210,7 @@ fn legacy_type(dtype: DType) -> String {
 }
 
 /// An `int[]` argument expanded to `n` entries (a single value repeats).
-fn expand_list(a: &Args<'_>, i: usize, n: usize) -> Result<Vec<i64>> {
+pub(super) fn expand_list(a: &Args<'_>, i: usize, n: usize) -> Result<Vec<i64>> {
     let v = a.int_list(i)?;
     match v.len() {
         1 => Ok(vec![v[0]; n]),
@@ -470,7 +506,12 @@ fn transposed_geometry(
 }
 
 /// The common dtype of input, weight and bias, with PyTorch's messages.
-fn check_dtypes(op: &str, input: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<DType> {
+pub(super) fn check_dtypes(
+    op: &str,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+) -> Result<DType> {
     let mismatch = |what: &str, other: DType| RuntimeError::TypeCast {
         op: op.to_owned(),
         message: format!(
@@ -575,7 +616,12 @@ pub(super) fn col2im(cols: &[f64], geo: &Geometry, n: usize, g: usize, dx: &mut 
 }
 
 /// The forward values (logical NCHW order).
-fn forward_values(geo: &Geometry, x: &[f64], w: &[f64], bias: Option<&[f64]>) -> Vec<f64> {
+pub(super) fn forward_values(
+    geo: &Geometry,
+    x: &[f64],
+    w: &[f64],
+    bias: Option<&[f64]>,
+) -> Vec<f64> {
     let (og, positions, patch) = (geo.o_group(), geo.positions(), geo.patch());
     let mut out = vec![0.0; geo.batch * geo.c_out * positions];
     let mut cols = vec![0.0; patch * positions];
@@ -608,7 +654,7 @@ fn add_bias(out: &mut [f64], bias: &[f64], positions: usize) {
 }
 
 /// Argument `i` as an optional tensor.
-fn opt_tensor<'a>(a: &Args<'a>, i: usize) -> Result<Option<&'a Tensor>> {
+pub(super) fn opt_tensor<'a>(a: &Args<'a>, i: usize) -> Result<Option<&'a Tensor>> {
     match a.values.get(i) {
         None | Some(IValue::None) => Ok(None),
         _ => a.tensor(i).map(Some),
@@ -619,6 +665,9 @@ fn opt_tensor<'a>(a: &Args<'a>, i: usize) -> Result<Option<&'a Tensor>> {
 /// output_padding, groups)`.
 pub(crate) fn convolution(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let (input, weight) = (a.tensor(0)?, a.tensor(1)?);
+    if weight.dim() == 5 {
+        return super::conv3d::convolution(ctx, a);
+    }
     let bias = opt_tensor(&a, 2)?;
     ctx.check(input, "input")?;
     ctx.check(weight, "weight")?;
@@ -648,7 +697,7 @@ pub(crate) fn convolution(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IV
 
 /// The input gradient of the (regular) convolution from `dy`
 /// (`W[group]ᵀ @ dy[n, group]`, scattered back through the patches).
-fn input_grad(geo: &Geometry, dy: &[f64], w: &[f64]) -> Vec<f64> {
+pub(super) fn input_grad(geo: &Geometry, dy: &[f64], w: &[f64]) -> Vec<f64> {
     let (og, positions, patch) = (geo.o_group(), geo.positions(), geo.patch());
     let mut dx = vec![0.0; geo.batch * geo.c_in * geo.h * geo.w];
     let mut cols = vec![0.0; patch * positions];
@@ -667,7 +716,7 @@ fn input_grad(geo: &Geometry, dy: &[f64], w: &[f64]) -> Vec<f64> {
 
 /// The weight gradient of the (regular) convolution of `x` from `dy`
 /// (`Σ_n dy[n, group] @ cols(x[n, group])ᵀ`).
-fn weight_grad(geo: &Geometry, dy: &[f64], x: &[f64]) -> Vec<f64> {
+pub(super) fn weight_grad(geo: &Geometry, dy: &[f64], x: &[f64]) -> Vec<f64> {
     let (og, positions, patch) = (geo.o_group(), geo.positions(), geo.patch());
     let mut dw = vec![0.0; geo.c_out * patch];
     let mut cols = vec![0.0; patch * positions];
@@ -709,7 +758,7 @@ fn backward_values(
 }
 
 /// Argument `i` as a `bool[3]` output mask.
-fn output_mask(a: &Args<'_>, i: usize) -> Result<[bool; 3]> {
+pub(super) fn output_mask(a: &Args<'_>, i: usize) -> Result<[bool; 3]> {
     match a.values.get(i) {
         Some(IValue::BoolList(v)) if v.len() == 3 => Ok([v[0], v[1], v[2]]),
         _ => Err(RuntimeError::shape(a.op, "output_mask must be a bool[3]")),
@@ -721,6 +770,9 @@ fn output_mask(a: &Args<'_>, i: usize) -> Result<[bool; 3]> {
 /// `(grad_input, grad_weight, grad_bias)`, `None` where the mask is false.
 pub(crate) fn convolution_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let (dy, input, weight) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
+    if weight.dim() == 5 {
+        return super::conv3d::convolution_backward(ctx, a);
+    }
     ctx.check(dy, "grad_output")?;
     ctx.check(input, "input")?;
     ctx.check(weight, "weight")?;
