@@ -87,8 +87,27 @@ fn product_shape(op: &str, m1: &Tensor, m2: &Tensor, names: (&str, &str)) -> Res
     Ok(vec![n as i64, m as i64])
 }
 
-/// `out[n×m] = a[n×k] · b[k×m]` on row-major buffers.
+/// Below this many multiply-adds a product runs the plain loop: the blocked
+/// GEMM's packing costs more than it saves on tiny matrices. Measured (best
+/// of nine batches, f64): 4³ loop 0.14 µs vs GEMM 0.30 µs; 8³ about even;
+/// 16³ 2.2 vs 0.35 µs; 64³ 83 vs 11 µs; 256³ 12 ms vs 0.6 ms. Through the
+/// kernel (`cargo run --release -p ft-runtime --example matmul_timing`,
+/// which includes reading operands and writing the result): float32 mm
+/// 64² 99 → 73 µs, 128² 746 → 397 µs, 256² 9.5 → 1.9 ms.
+const BLOCKED_GEMM_MIN_WORK: usize = 1024;
+
+/// `out[n×m] = a[n×k] · b[k×m]` on row-major buffers: `matrixmultiply`'s
+/// blocked f64 GEMM (through `ndarray`'s safe interface) for products large
+/// enough to profit, a plain loop otherwise.
 fn gemm(a: &[f64], b: &[f64], n: usize, k: usize, m: usize) -> Vec<f64> {
+    if n * k * m >= BLOCKED_GEMM_MIN_WORK
+        && let (Ok(av), Ok(bv)) = (
+            ndarray::ArrayView2::from_shape((n, k), a),
+            ndarray::ArrayView2::from_shape((k, m), b),
+        )
+    {
+        return av.dot(&bv).into_iter().collect();
+    }
     let mut out = vec![0f64; n * m];
     for (i, row) in out.chunks_exact_mut(m.max(1)).enumerate().take(n) {
         for p in 0..k {
