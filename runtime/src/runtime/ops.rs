@@ -181,7 +181,7 @@ impl Runtime {
 
     /// `x.to(options)` of a gradient: `aten._to_copy.default(x, dtype=dtype,
     /// layout=strided, device=device)` (PyTorch's `_to_copy_backward`).
-    pub(crate) fn to_options(
+    pub(crate) fn copy_to_options(
         &mut self,
         x: &Tensor,
         dtype: DType,

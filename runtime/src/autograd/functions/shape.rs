@@ -154,7 +154,7 @@ impl BackwardFn for ToCopyBackward0 {
         if g.device() == self.self_device && g.dtype() == self.self_dtype {
             return Ok(vec![Some(g)]);
         }
-        Ok(vec![Some(ctx.rt.to_options(
+        Ok(vec![Some(ctx.rt.copy_to_options(
             &g,
             self.self_dtype,
             self.self_device,
