@@ -1,11 +1,15 @@
-"""3-d convolution forward and backward.
+"""3-d convolution and pooling forward and backward.
 
 nn.Conv3d reaches aten.convolution with 5-d operands (ConvolutionBackward0,
 one convolution_backward with its output mask): anisotropic kernel, stride,
 padding and dilation, groups, no bias, an input without grad, float64.
+F.max_pool3d is max_pool3d_with_indices (indices without grad_fn),
+F.avg_pool3d is avg_pool3d (count_include_pad, divisor_override) and
+nn.AdaptiveAvgPool3d is _adaptive_avg_pool3d (mean for a 1x1x1 output).
 """
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 torch.manual_seed(0)
@@ -20,3 +24,18 @@ grouped(frozen).sum().backward()
 
 xd = torch.randn(1, 1, 3, 3, 3, dtype=torch.float64, requires_grad=True)
 nn.Conv3d(1, 2, 2, padding=1, dtype=torch.float64)(xd).sum().backward()
+
+# pooling
+p = torch.randn(2, 2, 5, 6, 7, requires_grad=True)
+top = F.max_pool3d(p, 3, stride=2, padding=1, ceil_mode=True)
+mean = F.avg_pool3d(p, (2, 3, 2), stride=2, padding=1, count_include_pad=False)
+fixed = F.avg_pool3d(p, 2, ceil_mode=True, divisor_override=3)
+adaptive = nn.AdaptiveAvgPool3d((2, 3, 4))(p)
+(
+    (top * top).sum()
+    + (mean * mean).sum()
+    + fixed.sum()
+    + adaptive.sum()
+    + nn.AdaptiveAvgPool3d(1)(p).sum()
+    + F.max_pool3d(p[0], 2).sum()
+).backward()

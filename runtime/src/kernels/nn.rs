@@ -15,6 +15,7 @@ mod loss;
 mod norm;
 mod pad;
 mod pool;
+mod pool3d;
 mod softmax;
 mod upsample;
 
@@ -32,4 +33,5 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         .or_else(|| pad::lookup(op))
         .or_else(|| upsample::lookup(op))
         .or_else(|| fold::lookup(op))
+        .or_else(|| pool3d::lookup(op))
 }

@@ -7,6 +7,7 @@ mod loss;
 mod matrix;
 mod norm;
 mod pad;
+mod pool3d;
 mod softmax;
 mod upsample;
 
@@ -23,4 +24,5 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         .or_else(|| pad::lookup(op))
         .or_else(|| upsample::lookup(op))
         .or_else(|| fold::lookup(op))
+        .or_else(|| pool3d::lookup(op))
 }

@@ -7,5 +7,6 @@ pub(crate) mod loss;
 pub(crate) mod norm;
 pub(crate) mod pad;
 pub(crate) mod pool;
+pub(crate) mod pool3d;
 pub(crate) mod softmax;
 pub(crate) mod upsample;
