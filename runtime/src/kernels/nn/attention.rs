@@ -207,7 +207,13 @@ pub(crate) fn flash_attention(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Ve
         (Vec::new(), Vec::new())
     };
     let shape = q.shape().to_vec();
-    let strides = output_strides(&shape, &[(q.shape(), q.stride())]);
+    // Observed in torch 2.15: the output is laid out like `empty_like(query)`
+    // — a dense query's strides exactly, size-1 dimensions included.
+    let strides = if q.is_non_overlapping_and_dense() {
+        q.stride().to_vec()
+    } else {
+        output_strides(&shape, &[(q.shape(), q.stride())])
+    };
     let out = ctx.output(&shape, &strides, dtype, || Ok(out_values))?;
     let (h, l) = (d.h as i64, d.l as i64);
     // The logsumexp is kept in the accumulation type (float32 for the
