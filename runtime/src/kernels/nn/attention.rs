@@ -12,8 +12,10 @@
 //! this operator only for 4-d float32 inputs with equal head sizes, no
 //! `attn_mask` and no dropout; float64, float16/bfloat16, a mask, 3-d
 //! inputs or a different value head size take the math path (`bmm`,
-//! `_safe_softmax`, ...). Layouts: `output` is laid out like `query`
-//! (its dimensions ordered by stride); `logsumexp` `(B, H, L)` is stored
+//! `_safe_softmax`, ...); so does dropout (`bernoulli_` on the weights).
+//! Layouts: `output` is laid out like `empty_like(query)` (a dense query's
+//! strides, otherwise its dimensions ordered by stride); `logsumexp`
+//! `(B, H, L)` is stored
 //! `(B, L, H)`; the three gradients are stored `(B, L, H, E)` and viewed
 //! `(B, H, L, E)`.
 
