@@ -18,7 +18,7 @@ def block(x: torch.Tensor, w_qkv: torch.Tensor, mask: torch.Tensor) -> torch.Ten
     b, t, c = x.shape
     qkv = x.reshape(b * t, c) @ w_qkv                  # view + mm
     q, k, v = qkv.view(b, t, 3 * c).split(c, dim=2)    # split.Tensor
-    q = q.reshape(b, t, H, c // H).transpose(1, 2)     # _unsafe_view (split pieces are not viewable)
+    q = q.reshape(b, t, H, c // H).transpose(1, 2)     # view (unobserved: _reshape_alias, CAPTURE.md §9)
     k = k.reshape(b, t, H, c // H).transpose(1, 2)
     v = v.reshape(b, t, H, c // H).permute(0, 2, 1, 3)  # permute
     scores = (q * k).sum(-1, keepdim=True) * mask[:t].unsqueeze(0).unsqueeze(0)[..., :1]
