@@ -1,7 +1,7 @@
-//! Mutation tests of the convolution, pooling and attention corpus: a
-//! deliberately broken kernel or node of this family is caught by
-//! `conv_pool` / `conv_attention` with the right exit code, naming the
-//! operator or node.
+//! Mutation tests of the convolution, pooling, padding, upsampling and
+//! attention corpus: a deliberately broken kernel or node of this family is
+//! caught by `conv_pool` / `conv_attention` / `conv_pad` / `conv_3d` with
+//! the right exit code, naming the operator or node.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -81,4 +81,17 @@ fn a_renamed_convolution_node_is_a_graph_divergence() {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("FAIL graph"), "{out}");
     assert!(out.contains("ConvolutionBackward1"), "{out}");
+}
+
+#[test]
+fn perturbed_upsampling_and_3d_pooling_are_value_failures_naming_the_op() {
+    for (trace, op) in [
+        ("conv_pad.torch.ftr", "aten.upsample_bilinear2d.default"),
+        ("conv_pad.torch.ftr", "aten.reflection_pad2d.default"),
+        ("conv_3d.torch.ftr", "aten.avg_pool3d.default"),
+    ] {
+        let (code, out) = replay_with_fault(trace, &format!("perturb={op}:0.01"));
+        assert_eq!(code, Some(3), "{trace} {op}: {out}");
+        assert!(out.contains(&format!("drift starts at {op}")), "{out}");
+    }
 }
