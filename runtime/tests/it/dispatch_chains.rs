@@ -281,3 +281,31 @@ fn composite_implicit_ops_are_not_events_their_parts_are() {
             .expect("linear")
     );
 }
+
+#[test]
+fn a_top_level_call_enters_as_its_caller_did() {
+    // Observed in torch 2.15 with kernels registered at AutogradCPU and
+    // ADInplaceOrView: `torch.empty_like(x)` reaches neither, dropout's
+    // `empty_like` (C++) both, and `torch.tensor`'s `lift_fresh` neither.
+    let (mut rt, sink) = traced(ValuePolicy::None);
+    let x = tensor(&mut rt, &[2], &[1.0, 2.0], true);
+    rt.call("aten.empty_like.default", vec![(&x).into()])
+        .expect("binding");
+    rt.call_from_cpp("aten.empty_like.default", vec![(&x).into()])
+        .expect("from C++");
+    rt.call_below_ad_inplace_or_view("aten.lift_fresh.default", vec![(&x).into()])
+        .expect("torch.tensor");
+    let sink = sink.borrow();
+    let keysets: Vec<Vec<String>> = ops(sink.events())
+        .iter()
+        .map(|o| o.keyset.clone())
+        .collect();
+    assert_eq!(
+        keysets,
+        vec![
+            vec!["BackendSelect".to_owned(), "CPU".to_owned()],
+            CPU_KEYSET.map(str::to_owned).to_vec(),
+            vec!["BackendSelect".to_owned(), "CPU".to_owned()],
+        ]
+    );
+}
