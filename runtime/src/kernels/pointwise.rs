@@ -145,9 +145,15 @@ fn refuse_bool(ctx: &KernelCtx<'_>, dtype: DType, message: &str) -> Result<()> {
 /// `x + alpha * y` as PyTorch's CPU kernels compute it: one fused
 /// multiply-add, in float for float32/float16/bfloat16 and in double
 /// otherwise (observed in torch 2.15: `torch.add(a, b, alpha=-0.37)` is
-/// bitwise `fma(alpha, b, a)` in float32 and float64).
+/// bitwise `fma(alpha, b, a)` in float32 and float64; for float16 and
+/// bfloat16 `alpha` is first rounded to the tensor's dtype).
 pub(crate) fn axpy(dtype: DType, alpha: f64) -> impl Fn(f64, f64) -> f64 {
     let narrow = matches!(dtype, DType::Float32 | DType::Float16 | DType::BFloat16);
+    let alpha = match dtype {
+        DType::Float16 => half::f16::from_f64(alpha).to_f64(),
+        DType::BFloat16 => half::bf16::from_f64(alpha).to_f64(),
+        _ => alpha,
+    };
     move |x, y| {
         if narrow {
             f64::from((alpha as f32).mul_add(y as f32, x as f32))
