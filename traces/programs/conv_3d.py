@@ -6,6 +6,8 @@ padding and dilation, groups, no bias, an input without grad, float64.
 F.max_pool3d is max_pool3d_with_indices (indices without grad_fn),
 F.avg_pool3d is avg_pool3d (count_include_pad, divisor_override) and
 nn.AdaptiveAvgPool3d is _adaptive_avg_pool3d (mean for a 1x1x1 output).
+F.interpolate on 3-d and 5-d inputs is upsample_nearest1d/3d,
+upsample_linear1d or upsample_trilinear3d.
 """
 
 import torch
@@ -39,3 +41,15 @@ adaptive = nn.AdaptiveAvgPool3d((2, 3, 4))(p)
     + nn.AdaptiveAvgPool3d(1)(p).sum()
     + F.max_pool3d(p[0], 2).sum()
 ).backward()
+
+# 1-d and 3-d upsampling
+signal = torch.randn(2, 3, 5, requires_grad=True)
+volume = torch.randn(1, 2, 3, 4, 5, requires_grad=True)
+resized = [
+    F.interpolate(signal, scale_factor=2, mode="nearest"),
+    F.interpolate(signal, size=9, mode="linear", align_corners=True),
+    F.interpolate(signal, scale_factor=2.5, mode="linear"),
+    F.interpolate(volume, scale_factor=2, mode="nearest"),
+    F.interpolate(volume, size=(4, 6, 7), mode="trilinear"),
+]
+sum((r * r).sum() for r in resized).backward()

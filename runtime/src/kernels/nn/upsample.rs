@@ -1,8 +1,9 @@
-//! 2-d upsampling (`F.interpolate`): `upsample_nearest2d` and
-//! `upsample_bilinear2d` with their backward kernels.
+//! Upsampling (`F.interpolate`): `upsample_nearest{1,2,3}d`,
+//! `upsample_linear1d`, `upsample_bilinear2d`, `upsample_trilinear3d` with
+//! their backward kernels.
 //!
-//! Every output element is a weighted sum of at most four input elements of
-//! its plane; backward adds the output gradient into the same elements with
+//! Every output element is a weighted sum of at most 2^k input elements of
+//! its plane (k spatial axes); backward adds the output gradient into the same elements with
 //! the same weights. Source positions follow PyTorch's CPU kernels: the
 //! scale is `1 / scales_x` when given, else `in / out` (bilinear with
 //! `align_corners`: `(in - 1) / (out - 1)`); nearest reads
@@ -23,10 +24,18 @@ use crate::tensor::dtype::DType;
 /// The kernel of `op` if it is an upsampling operator.
 pub(crate) fn lookup(op: &str) -> Option<Kernel> {
     Some(match op {
-        "aten.upsample_nearest2d.default" => upsample_nearest2d,
-        "aten.upsample_nearest2d_backward.default" => upsample_nearest2d_backward,
-        "aten.upsample_bilinear2d.default" => upsample_bilinear2d,
-        "aten.upsample_bilinear2d_backward.default" => upsample_bilinear2d_backward,
+        "aten.upsample_nearest1d.default"
+        | "aten.upsample_nearest2d.default"
+        | "aten.upsample_nearest3d.default" => upsample_nearest,
+        "aten.upsample_nearest1d_backward.default"
+        | "aten.upsample_nearest2d_backward.default"
+        | "aten.upsample_nearest3d_backward.default" => upsample_nearest_backward,
+        "aten.upsample_linear1d.default"
+        | "aten.upsample_bilinear2d.default"
+        | "aten.upsample_trilinear3d.default" => upsample_linear,
+        "aten.upsample_linear1d_backward.default"
+        | "aten.upsample_bilinear2d_backward.default"
+        | "aten.upsample_trilinear3d_backward.default" => upsample_linear_backward,
         _ => return None,
     })
 }
@@ -99,43 +108,57 @@ impl Axis {
     }
 }
 
-/// The upsampling of one call: planes, the two axes, how to interpolate.
+/// The upsampling of one call: planes, the spatial axes, how to
+/// interpolate.
 struct Upsample {
     planes: usize,
-    axes: [Axis; 2],
+    axes: Vec<Axis>,
     interp: Interp,
     single: bool,
 }
 
 impl Upsample {
+    /// Input elements per plane.
+    fn plane(&self) -> usize {
+        self.axes.iter().map(|a| a.input).product()
+    }
+
     /// For every output element of a plane (row-major), the input offsets
-    /// within the plane and their weights.
+    /// within the plane and their weights (products taken outermost axis
+    /// first, each rounded in the kernel's precision).
     fn taps(&self) -> Vec<Vec<(usize, f64)>> {
-        let [ay, ax] = self.axes;
-        let ys: Vec<_> = (0..ay.output)
-            .map(|d| ay.taps(self.interp, d, self.single))
-            .collect();
-        let xs: Vec<_> = (0..ax.output)
-            .map(|d| ax.taps(self.interp, d, self.single))
-            .collect();
-        let mut out = Vec::with_capacity(ay.output * ax.output);
-        for ty in &ys {
-            for tx in &xs {
-                let mut taps = Vec::with_capacity(ty.len() * tx.len());
-                for &(y, wy) in ty {
-                    for &(x, wx) in tx {
-                        taps.push((y * ax.input + x, prec(wy * wx, self.single)));
-                    }
-                }
-                out.push(taps);
-            }
+        let mut out: Vec<Vec<(usize, f64)>> = vec![vec![(0, 1.0)]];
+        for (k, axis) in self.axes.iter().enumerate() {
+            let per_index: Vec<_> = (0..axis.output)
+                .map(|d| axis.taps(self.interp, d, self.single))
+                .collect();
+            out = out
+                .iter()
+                .flat_map(|prefix| {
+                    per_index.iter().map(move |taps| {
+                        prefix
+                            .iter()
+                            .flat_map(|&(o, w)| {
+                                taps.iter().map(move |&(i, wi)| {
+                                    let weight = if k == 0 {
+                                        wi
+                                    } else {
+                                        prec(w * wi, self.single)
+                                    };
+                                    (o * axis.input + i, weight)
+                                })
+                            })
+                            .collect()
+                    })
+                })
+                .collect();
         }
         out
     }
 
     fn forward(&self, x: &[f64]) -> Vec<f64> {
         let taps = self.taps();
-        let plane = self.axes[0].input * self.axes[1].input;
+        let plane = self.plane();
         let mut out = Vec::with_capacity(self.planes * taps.len());
         for p in x.chunks(plane.max(1)).take(self.planes) {
             for t in &taps {
@@ -151,7 +174,7 @@ impl Upsample {
 
     fn backward(&self, g: &[f64]) -> Vec<f64> {
         let taps = self.taps();
-        let plane = self.axes[0].input * self.axes[1].input;
+        let plane = self.plane();
         let mut dx = vec![0.0; self.planes * plane];
         for (k, &d) in g.iter().enumerate() {
             let (p, o) = (k / taps.len().max(1), k % taps.len().max(1));
@@ -163,6 +186,13 @@ impl Upsample {
         }
         dx
     }
+
+    /// The output shape: `shape`'s batch and channels, then the output sizes.
+    fn output_shape(&self, shape: &[i64]) -> Vec<i64> {
+        let mut out = shape[..2].to_vec();
+        out.extend(self.axes.iter().map(|a| a.output as i64));
+        out
+    }
 }
 
 fn opt_float(a: &Args<'_>, i: usize) -> Option<f64> {
@@ -173,17 +203,8 @@ fn opt_float(a: &Args<'_>, i: usize) -> Option<f64> {
     }
 }
 
-fn sizes2(a: &Args<'_>, i: usize, what: &str) -> Result<[usize; 2]> {
-    match a.int_list(i)?.as_slice() {
-        &[h, w] if h > 0 && w > 0 => Ok([h as usize, w as usize]),
-        other => Err(RuntimeError::shape(
-            a.op,
-            format!("{what} should contain two positive sizes, but got {other:?}"),
-        )),
-    }
-}
-
-/// The plan of a forward call on `x` (4-d `(N, C, H, W)`).
+/// The plan of a call on an input of `shape` (`(N, C, spatial..)`): the
+/// output sizes are argument 1, the scale factors start at `scales_at`.
 fn plan(
     a: &Args<'_>,
     shape: &[i64],
@@ -191,27 +212,34 @@ fn plan(
     interp: Interp,
     scales_at: usize,
 ) -> Result<Upsample> {
-    let [oh, ow] = sizes2(a, 1, "output_size")?;
-    if shape.len() != 4 || shape[2] <= 0 || shape[3] <= 0 {
+    let sizes = a.int_list(1)?;
+    let k = sizes.len();
+    if sizes.iter().any(|&s| s <= 0) {
         return Err(RuntimeError::shape(
             a.op,
-            format!("Non-empty 4D data tensor expected but got a tensor with sizes {shape:?}"),
+            format!(
+                "Input and output sizes should be greater than 0, but got output_size {sizes:?}"
+            ),
+        ));
+    }
+    if shape.len() != k + 2 || shape[2..].iter().any(|&d| d <= 0) {
+        return Err(RuntimeError::shape(
+            a.op,
+            format!(
+                "Non-empty {}D data tensor expected but got a tensor with sizes {shape:?}",
+                k + 2
+            ),
         ));
     }
     Ok(Upsample {
         planes: (shape[0].max(0) * shape[1].max(0)) as usize,
-        axes: [
-            Axis {
-                input: shape[2] as usize,
-                output: oh,
-                scale: opt_float(a, scales_at),
-            },
-            Axis {
-                input: shape[3] as usize,
-                output: ow,
-                scale: opt_float(a, scales_at + 1),
-            },
-        ],
+        axes: (0..k)
+            .map(|d| Axis {
+                input: shape[d + 2] as usize,
+                output: sizes[d] as usize,
+                scale: opt_float(a, scales_at + d),
+            })
+            .collect(),
         interp,
         single: dtype != DType::Float64,
     })
@@ -226,12 +254,7 @@ fn forward(
     let x = a.tensor(0)?;
     ctx.check(x, "self")?;
     let up = plan(a, x.shape(), x.dtype(), interp, scales_at)?;
-    let shape = vec![
-        x.shape()[0],
-        x.shape()[1],
-        up.axes[0].output as i64,
-        up.axes[1].output as i64,
-    ];
+    let shape = up.output_shape(x.shape());
     let out = ctx.output(
         &shape,
         &strides_like(&shape, is_channels_last(x)),
@@ -251,13 +274,8 @@ fn backward(
     ctx.check(g, "grad_output")?;
     let input = a.int_list(2)?;
     let up = plan(a, &input, g.dtype(), interp, scales_at)?;
-    let expected = [
-        input[0],
-        input[1],
-        up.axes[0].output as i64,
-        up.axes[1].output as i64,
-    ];
-    if g.shape() != expected {
+    let expected = up.output_shape(&input);
+    if g.shape() != expected.as_slice() {
         return Err(RuntimeError::shape(
             ctx.op,
             format!(
@@ -275,30 +293,30 @@ fn backward(
     Ok(vec![out.into()])
 }
 
-/// `upsample_nearest2d(self, output_size, scales_h=None, scales_w=None)`.
-pub(crate) fn upsample_nearest2d(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+/// `upsample_nearest{1,2,3}d(self, output_size, scales..)`.
+pub(crate) fn upsample_nearest(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     forward(ctx, &a, Interp::Nearest, 2)
 }
 
-/// `upsample_nearest2d_backward(grad_output, output_size, input_size,
-/// scales_h=None, scales_w=None)`.
-pub(crate) fn upsample_nearest2d_backward(
+/// `upsample_nearest{1,2,3}d_backward(grad_output, output_size, input_size,
+/// scales..)`.
+pub(crate) fn upsample_nearest_backward(
     ctx: &mut KernelCtx<'_>,
     a: Args<'_>,
 ) -> Result<Vec<IValue>> {
     backward(ctx, &a, Interp::Nearest, 3)
 }
 
-/// `upsample_bilinear2d(self, output_size, align_corners, scales_h=None,
-/// scales_w=None)`.
-pub(crate) fn upsample_bilinear2d(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+/// `upsample_linear1d/bilinear2d/trilinear3d(self, output_size, align_corners,
+/// scales..)`: linear interpolation along every axis.
+pub(crate) fn upsample_linear(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let align_corners = a.bool(2)?;
     forward(ctx, &a, Interp::Bilinear { align_corners }, 3)
 }
 
-/// `upsample_bilinear2d_backward(grad_output, output_size, input_size,
-/// align_corners, scales_h=None, scales_w=None)`.
-pub(crate) fn upsample_bilinear2d_backward(
+/// `upsample_linear1d/bilinear2d/trilinear3d_backward(grad_output, output_size,
+/// input_size, align_corners, scales..)`.
+pub(crate) fn upsample_linear_backward(
     ctx: &mut KernelCtx<'_>,
     a: Args<'_>,
 ) -> Result<Vec<IValue>> {

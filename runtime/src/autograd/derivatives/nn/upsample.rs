@@ -1,39 +1,62 @@
-//! Derivative rows of the 2-d upsampling operators.
+//! Derivative rows of the upsampling operators.
 //!
 //! | operator | node | differentiable inputs | saves |
 //! |---|---|---|---|
-//! | `upsample_nearest2d` | UpsampleNearest2DBackward0 | self | output size, self sizes, scales |
-//! | `upsample_bilinear2d` | UpsampleBilinear2DBackward0 | self | output size, self sizes, align_corners, scales |
+//! | `upsample_nearest{1,2,3}d` | UpsampleNearest{1,2,3}DBackward0 | self | output size, self sizes, scales |
+//! | `upsample_linear1d`, `upsample_bilinear2d`, `upsample_trilinear3d` | UpsampleLinear1DBackward0, UpsampleBilinear2DBackward0, UpsampleTrilinear3DBackward0 | self | output size, self sizes, align_corners, scales |
 
-use super::super::{Derivative, Differentiability, arg, derivative, tensor};
+use super::super::{BuildFn, Derivative, Differentiability, arg, derivative, tensor};
+use crate::autograd::BackwardFn;
 use crate::autograd::functions::nn::upsample::UpsampleBackward;
+use crate::error::Result;
+use crate::ivalue::IValue;
+
+/// The node of an upsampling with `k` spatial axes whose backward operator
+/// is `op`; `linear` operators pass `align_corners` before the scales.
+fn node(op: &'static str, a: &[IValue], k: usize, linear: bool) -> Result<Box<dyn BackwardFn>> {
+    let first_scale = if linear { 3 } else { 2 };
+    Ok(Box::new(UpsampleBackward {
+        backward_op: op,
+        output_size: arg(a, 1),
+        self_sizes: tensor(a, 0)?.shape().to_vec(),
+        align_corners: linear.then(|| arg(a, 2)),
+        scales: (first_scale..first_scale + k).map(|i| arg(a, i)).collect(),
+    }))
+}
+
+const NEAREST_1D: BuildFn = |a, _| node("aten.upsample_nearest1d_backward.default", a, 1, false);
+const NEAREST_2D: BuildFn = |a, _| node("aten.upsample_nearest2d_backward.default", a, 2, false);
+const NEAREST_3D: BuildFn = |a, _| node("aten.upsample_nearest3d_backward.default", a, 3, false);
+const LINEAR_1D: BuildFn = |a, _| node("aten.upsample_linear1d_backward.default", a, 1, true);
+const BILINEAR_2D: BuildFn = |a, _| node("aten.upsample_bilinear2d_backward.default", a, 2, true);
+const TRILINEAR_3D: BuildFn = |a, _| node("aten.upsample_trilinear3d_backward.default", a, 3, true);
 
 /// The autograd entry of `op` if it is an upsampling operator.
 pub(in crate::autograd::derivatives) fn lookup(op: &str) -> Option<Differentiability> {
     use Differentiability::Derivative as D;
     Some(match op {
+        "aten.upsample_nearest1d.default" => {
+            D(derivative!("UpsampleNearest1DBackward0", &[0], NEAREST_1D))
+        }
         "aten.upsample_nearest2d.default" => {
-            D(derivative!("UpsampleNearest2DBackward0", &[0], |a, _| {
-                Ok(Box::new(UpsampleBackward {
-                    backward_op: "aten.upsample_nearest2d_backward.default",
-                    output_size: arg(a, 1),
-                    self_sizes: tensor(a, 0)?.shape().to_vec(),
-                    align_corners: None,
-                    scales: [arg(a, 2), arg(a, 3)],
-                }))
-            }))
+            D(derivative!("UpsampleNearest2DBackward0", &[0], NEAREST_2D))
         }
-        "aten.upsample_bilinear2d.default" => {
-            D(derivative!("UpsampleBilinear2DBackward0", &[0], |a, _| {
-                Ok(Box::new(UpsampleBackward {
-                    backward_op: "aten.upsample_bilinear2d_backward.default",
-                    output_size: arg(a, 1),
-                    self_sizes: tensor(a, 0)?.shape().to_vec(),
-                    align_corners: Some(arg(a, 2)),
-                    scales: [arg(a, 3), arg(a, 4)],
-                }))
-            }))
+        "aten.upsample_nearest3d.default" => {
+            D(derivative!("UpsampleNearest3DBackward0", &[0], NEAREST_3D))
         }
+        "aten.upsample_linear1d.default" => {
+            D(derivative!("UpsampleLinear1DBackward0", &[0], LINEAR_1D))
+        }
+        "aten.upsample_bilinear2d.default" => D(derivative!(
+            "UpsampleBilinear2DBackward0",
+            &[0],
+            BILINEAR_2D
+        )),
+        "aten.upsample_trilinear3d.default" => D(derivative!(
+            "UpsampleTrilinear3DBackward0",
+            &[0],
+            TRILINEAR_3D
+        )),
         _ => return None,
     })
 }

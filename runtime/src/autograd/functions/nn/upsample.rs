@@ -1,4 +1,4 @@
-//! Backward of the 2-d upsampling operators: one call of the matching
+//! Backward of the upsampling operators: one call of the matching
 //! `*_backward` operator with the forward's output size, the input's sizes,
 //! (`align_corners`) and the scale factors.
 //!
@@ -6,6 +6,10 @@
 //! |---|---|
 //! | UpsampleNearest2DBackward0 | `upsample_nearest2d_backward(grad, output_size, input_size, scales_h, scales_w)` |
 //! | UpsampleBilinear2DBackward0 | `upsample_bilinear2d_backward(grad, output_size, input_size, align_corners, scales_h, scales_w)` |
+//!
+//! and alike for the 1-d and 3-d variants (UpsampleNearest1DBackward0,
+//! UpsampleNearest3DBackward0, UpsampleLinear1DBackward0,
+//! UpsampleTrilinear3DBackward0).
 
 use super::super::one_to_one;
 use crate::autograd::{BackwardCtx, BackwardFn};
@@ -13,7 +17,8 @@ use crate::error::Result;
 use crate::ivalue::IValue;
 use crate::tensor::Tensor;
 
-/// `upsample_nearest2d` / `upsample_bilinear2d`.
+/// `upsample_nearest{1,2,3}d`, `upsample_linear1d`, `upsample_bilinear2d`,
+/// `upsample_trilinear3d`.
 pub(crate) struct UpsampleBackward {
     pub(crate) backward_op: &'static str,
     pub(crate) output_size: IValue,
@@ -21,7 +26,7 @@ pub(crate) struct UpsampleBackward {
     pub(crate) self_sizes: Vec<i64>,
     /// `align_corners` (bilinear only).
     pub(crate) align_corners: Option<IValue>,
-    pub(crate) scales: [IValue; 2],
+    pub(crate) scales: Vec<IValue>,
 }
 
 impl BackwardFn for UpsampleBackward {
