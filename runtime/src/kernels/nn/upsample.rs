@@ -3,11 +3,11 @@
 //! their backward kernels.
 //!
 //! Every output element is a weighted sum of at most 2^k input elements of
-//! its plane (k spatial axes); backward adds the output gradient into the same elements with
-//! the same weights. Source positions follow PyTorch's CPU kernels: the
-//! scale is `1 / scales_x` when given, else `in / out` (bilinear with
-//! `align_corners`: `(in - 1) / (out - 1)`); nearest reads
-//! `min(floor(dst · scale), in − 1)`; bilinear reads
+//! its plane (k spatial axes); backward adds the output gradient into the
+//! same elements with the same weights. Source positions follow PyTorch's
+//! CPU kernels, per axis: the scale is `1 / scales_x` when given, else
+//! `in / out` (linear with `align_corners`: `(in - 1) / (out - 1)`);
+//! nearest reads `min(floor(dst · scale), in − 1)`; linear reads
 //! `max(scale · (dst + ½) − ½, 0)` (or `scale · dst` with `align_corners`)
 //! and interpolates between its floor and the next element. Positions and
 //! weights are computed in the kernels' precision (float for the reduced
