@@ -11,7 +11,7 @@
 use super::super::Kernel;
 use super::super::KernelCtx;
 use super::super::iter::read_broadcast;
-use super::common::{opt_tensor, round_to};
+use super::common::{is_reduced_float, opt_tensor, round_to};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -235,22 +235,78 @@ fn nll_forward(
         // Observed in torch 2.15: total_weight is 0 for an unreduced batch.
         (out, ctx.output(&[], &[], dtype, || Ok(vec![0.0]))?)
     } else {
-        let mut parts: Option<(Vec<f64>, f64)> = None;
+        let mut total: Option<f64> = None;
         let out = ctx.output(&[], &[], dtype, || {
-            let (losses, total_weight) = compute()?;
-            let sum: f64 = losses.iter().sum();
-            parts = Some((losses, total_weight));
+            let (losses, total_weight) = if g.spatial == 1 && is_reduced_float(dtype) {
+                let ws = class_weights(ctx.op, weight, g.classes)?;
+                let ts = target_classes(ctx.op, target, g.classes, ignore)?;
+                cascade_nll(&x.read_f64(ctx.op)?, &ts, &ws, weight.is_some(), &g, dtype)
+            } else {
+                let (losses, total_weight) = compute()?;
+                (losses.iter().sum(), total_weight)
+            };
+            total = Some(total_weight);
             Ok(vec![match red {
-                Reduction::Mean => sum / total_weight,
-                _ => sum,
+                Reduction::Mean => round_to(dtype, losses / total_weight),
+                _ => losses,
             }])
         })?;
-        let total = ctx.output(&[], &[], dtype, || {
-            Ok(vec![parts.as_ref().map_or(0.0, |p| p.1)])
-        })?;
+        let total = ctx.output(&[], &[], dtype, || Ok(vec![total.unwrap_or(0.0)]))?;
         (out, total)
     };
     Ok(vec![out.into(), total.into()])
+}
+
+/// PyTorch's reduced `nll_loss` sum: `(Σ -w·x, Σ w)` over the counted rows,
+/// accumulated in the input's dtype through eight cascade levels of 16
+/// (after each row whose index is a multiple of `16^(j+1)`, level `j + 1`
+/// absorbs level `j`), then the levels summed in order. Observed
+/// in torch 2.15, bit-exact for float16, bfloat16 and float32 given
+/// PyTorch's inputs. Used for the half dtypes, whose per-step rounding is
+/// large; float32 sums in f64 (its inputs, from `_log_softmax`, are already
+/// an ulp away from PyTorch's vectorised float arithmetic at times, and the
+/// f64 sum reproduced the recorded `loss.item()` of the GPT corpus
+/// program). Without weights the total weight is the count of counted rows.
+fn cascade_nll(
+    xs: &[f64],
+    ts: &[Option<usize>],
+    ws: &[f64],
+    weighted: bool,
+    g: &NllGeometry,
+    dtype: DType,
+) -> (f64, f64) {
+    const LEVELS: usize = 8;
+    const LEVEL_BITS: usize = 4;
+    let r = |v: f64| half_step(dtype, v);
+    let (mut loss, mut weight) = ([0f64; LEVELS], [0f64; LEVELS]);
+    let mut counted = 0usize;
+    for (b, t) in ts.iter().enumerate().take(g.batch) {
+        let Some(c) = *t else { continue };
+        counted += 1;
+        let data = xs[at(g, b, c, 0)];
+        if weighted {
+            loss[0] = r(loss[0] - r(data * ws[c]));
+            weight[0] = r(weight[0] + ws[c]);
+        } else {
+            loss[0] = r(loss[0] - data);
+        }
+        for j in 0..LEVELS - 1 {
+            let mask = 0xF_usize << (j * LEVEL_BITS);
+            if b & mask != 0 {
+                break;
+            }
+            weight[j + 1] = r(weight[j + 1] + weight[j]);
+            loss[j + 1] = r(loss[j + 1] + loss[j]);
+            weight[j] = 0.0;
+            loss[j] = 0.0;
+        }
+    }
+    let total_weight = if weighted {
+        weight.iter().fold(0.0, |acc, w| r(acc + w))
+    } else {
+        counted as f64
+    };
+    (loss.iter().fold(0.0, |acc, l| r(acc + l)), total_weight)
 }
 
 fn nll_backward(
@@ -281,17 +337,20 @@ fn nll_backward(
         } else {
             1.0
         };
+        let r = |v: f64| round_to(x.dtype(), v);
         let mut values = vec![0f64; x.numel()];
         for n in 0..g.batch {
             for s in 0..g.spatial {
                 let i = n * g.spatial + s;
                 if let Some(c) = ts.get(i).copied().flatten() {
+                    // PyTorch divides first, in the input's dtype, then
+                    // scales by the class weight (observed in torch 2.15).
                     let up = if red == Reduction::None && g.batched {
                         gs.get(i).copied().unwrap_or(0.0)
                     } else {
-                        gs.first().copied().unwrap_or(0.0) / scale
+                        r(gs.first().copied().unwrap_or(0.0) / scale)
                     };
-                    values[at(&g, n, c, s)] = -ws[c] * up;
+                    values[at(&g, n, c, s)] = r(-ws[c] * up);
                 }
             }
         }
@@ -321,6 +380,19 @@ pub(crate) fn nll_loss2d_forward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result
 /// `nll_loss2d_backward`: as `nll_loss_backward` per spatial position.
 pub(crate) fn nll_loss2d_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     nll_backward(ctx, &a, nll2d_geometry)
+}
+
+/// One arithmetic step of a loss kernel: rounded to the dtype for float16
+/// and bfloat16, whose CPU kernels compute step by step in the tensor's
+/// dtype; kept in f64 otherwise (float32 results then round once, which
+/// reproduced the recorded `loss.item()` values of the corpus exactly where
+/// per-step float32 rounding did not).
+fn half_step(dtype: DType, v: f64) -> f64 {
+    if is_reduced_float(dtype) {
+        round_to(dtype, v)
+    } else {
+        v
+    }
 }
 
 /// Reduces elementwise losses (unreduced: laid out contiguously like `x`).
@@ -391,7 +463,7 @@ pub(crate) fn binary_cross_entropy(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resu
     let red = reduction(ctx.op, a.int(3)?)?;
     let shape = x.shape().to_vec();
     let dtype = x.dtype();
-    let r = |v: f64| round_to(dtype, v);
+    let r = |v: f64| half_step(dtype, v);
     let out = reduce_losses(ctx, &shape, dtype, red, || {
         let xs = x.read_f64(ctx.op)?;
         let ts = target.read_f64(ctx.op)?;
@@ -435,6 +507,8 @@ pub(crate) fn binary_cross_entropy_backward(
     let red = reduction(ctx.op, a.int(4)?)?;
     let shape = x.shape().to_vec();
     let dtype = x.dtype();
+    // Per-step rounding for every dtype: for float32 too it reproduced the
+    // recorded losses of a GAN trained with BCELoss exactly.
     let r = |v: f64| round_to(dtype, v);
     let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
         let xs = x.read_f64(ctx.op)?;
@@ -484,7 +558,7 @@ pub(crate) fn binary_cross_entropy_with_logits(
     let red = reduction(ctx.op, a.int(4)?)?;
     let shape = x.shape().to_vec();
     let dtype = x.dtype();
-    let r = |v: f64| round_to(dtype, v);
+    let r = |v: f64| half_step(dtype, v);
     let out = reduce_losses(ctx, &shape, dtype, red, || {
         let xs = x.read_f64(ctx.op)?;
         let ts = target.read_f64(ctx.op)?;
