@@ -17,6 +17,8 @@ mod pad;
 mod pool;
 mod pool3d;
 mod softmax;
+#[cfg(test)]
+mod tests;
 mod upsample;
 
 use super::Kernel;
