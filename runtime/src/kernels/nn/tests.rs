@@ -28,7 +28,7 @@ fn first(out: Vec<IValue>) -> Tensor {
 }
 
 fn error(rt: &mut Runtime, op: &str, args: Vec<IValue>) -> String {
-    rt.call(op, args).err().expect("an error").to_string()
+    rt.call(op, args).expect_err("an error").to_string()
 }
 
 #[test]
