@@ -8,6 +8,7 @@
 
 mod activation;
 mod arith;
+mod close;
 mod common;
 mod compare;
 mod unary;
@@ -137,6 +138,7 @@ fn activations(op: &str) -> Option<Kernel> {
 
 fn logic(op: &str) -> Option<Kernel> {
     Some(match op {
+        "aten.allclose.default" => close::allclose,
         "aten.eq.Scalar" | "aten.eq.Tensor" => compare::eq,
         "aten.ne.Scalar" | "aten.ne.Tensor" => compare::ne,
         "aten.gt.Scalar" | "aten.gt.Tensor" => compare::gt,

@@ -20,6 +20,7 @@ mod logic;
 mod sampling;
 mod scalar;
 mod scan;
+mod sorting;
 mod stats;
 
 use super::Kernel;
@@ -51,6 +52,7 @@ fn reductions(op: &str) -> Option<Kernel> {
         "aten.amin.default" => extrema::amin,
         "aten.argmax.default" => extrema::argmax,
         "aten.argmin.default" => extrema::argmin,
+        "aten.topk.default" => sorting::topk,
         "aten.cumsum.default" => scan::cumsum,
         "aten.cumprod.default" => scan::cumprod,
         "aten.all.default" => logic::all,

@@ -33,6 +33,7 @@ mod foreach;
 mod indexing;
 mod nn;
 mod reduction;
+mod selection;
 
 use super::BackwardFn;
 use super::functions::join::StackBackward0;
@@ -165,6 +166,7 @@ pub(crate) fn lookup(op: &str) -> Differentiability {
         .or_else(|| indexing::lookup(op))
         .or_else(|| nn::lookup(op))
         .or_else(|| foreach::lookup(op))
+        .or_else(|| selection::lookup(op))
         .unwrap_or(Differentiability::Missing)
 }
 
