@@ -848,6 +848,11 @@ def test_device_transfer_is_derived_from_the_op(captures):
 def documented_chains() -> set:
     text = (REPO / "docs" / "CAPTURE.md").read_text()
     section = text.split("<!-- corpus-chains:begin -->", 1)[1].split("<!-- corpus-chains:end -->", 1)[0]
+    return table_rows(section)
+
+
+def table_rows(section: str) -> set:
+    """(op, keyset, chain) of each row of a keyset/chain table."""
     rows = set()
     for line in section.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -863,6 +868,15 @@ def recorded_chains(reader: ftr.TraceReader) -> set:
 def test_docs_list_exactly_the_corpus_keysets_and_chains(captures):
     recorded = set().union(*(recorded_chains(captures.reader(name)) for name in CORPUS))
     assert recorded == documented_chains()
+
+
+def test_the_table_generator_prints_what_the_goldens_record():
+    """`scripts/corpus_chains.py --write` keeps the table above in sync."""
+    import corpus_chains
+
+    goldens = corpus_chains.goldens()
+    printed = table_rows(corpus_chains.table(corpus_chains.chains(goldens)))
+    assert printed == set().union(*(recorded_chains(ftr.TraceReader(str(g))) for g in goldens))
 
 
 def test_factory_and_autograd_chains(captures):
