@@ -237,7 +237,7 @@ fn nll_forward(
     } else {
         let mut total: Option<f64> = None;
         let out = ctx.output(&[], &[], dtype, || {
-            let (losses, total_weight) = if g.spatial == 1 && is_reduced_float(dtype) {
+            let (losses, total_weight) = if is_reduced_float(dtype) {
                 let ws = class_weights(ctx.op, weight, g.classes)?;
                 let ts = target_classes(ctx.op, target, g.classes, ignore)?;
                 cascade_nll(&x.read_f64(ctx.op)?, &ts, &ws, weight.is_some(), &g, dtype)
@@ -257,7 +257,8 @@ fn nll_forward(
     Ok(vec![out.into(), total.into()])
 }
 
-/// PyTorch's reduced `nll_loss` sum: `(Σ -w·x, Σ w)` over the counted rows,
+/// PyTorch's reduced `nll_loss` / `nll_loss2d` sum: `(Σ -w·x, Σ w)` over the
+/// counted rows (positions, for `nll_loss2d`, in `(n, h, w)` order),
 /// accumulated in the input's dtype through eight cascade levels of 16
 /// (after each row whose index is a multiple of `16^(j+1)`, level `j + 1`
 /// absorbs level `j`), then the levels summed in order. Observed
@@ -280,10 +281,10 @@ fn cascade_nll(
     let r = |v: f64| half_step(dtype, v);
     let (mut loss, mut weight) = ([0f64; LEVELS], [0f64; LEVELS]);
     let mut counted = 0usize;
-    for (b, t) in ts.iter().enumerate().take(g.batch) {
+    for (b, t) in ts.iter().enumerate().take(g.batch * g.spatial) {
         let Some(c) = *t else { continue };
         counted += 1;
-        let data = xs[at(g, b, c, 0)];
+        let data = xs[at(g, b / g.spatial.max(1), c, b % g.spatial.max(1))];
         if weighted {
             loss[0] = r(loss[0] - r(data * ws[c]));
             weight[0] = r(weight[0] + ws[c]);
