@@ -8,6 +8,8 @@ use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+use crate::tensor::storage::cast_value;
 use crate::tensor::strides::{broadcast_shapes, contiguous_strides, numel};
 
 fn broadcast(op: &str, a: &Tensor, b: &Tensor) -> Result<Vec<i64>> {
@@ -84,7 +86,15 @@ pub(crate) fn mse_loss_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<
     } else {
         2.0
     };
-    let out = ctx.output(&shape, &contiguous_strides(&shape), x.dtype(), || {
+    let dtype = x.dtype();
+    // float16/bfloat16: PyTorch's kernel keeps `self - target`, the norm and
+    // each product in the tensor's dtype (observed in torch 2.15: rounding
+    // after each of the three steps reproduces every element, for both
+    // reductions; one rounding at the end misses about half of them).
+    let reduced = matches!(dtype, DType::Float16 | DType::BFloat16);
+    let round = |v: f64| if reduced { cast_value(dtype, v) } else { v };
+    let norm = round(norm);
+    let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
         let xs = x.read_f64(ctx.op)?;
         let ys = read_broadcast(ctx.op, y, &shape)?;
         let gs = read_broadcast(ctx.op, g, &shape)?;
@@ -92,7 +102,7 @@ pub(crate) fn mse_loss_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<
             .iter()
             .zip(&ys)
             .zip(&gs)
-            .map(|((&p, &q), &d)| norm * (p - q) * d)
+            .map(|((&p, &q), &d)| round(round(round(p - q) * norm) * d))
             .collect())
     })?;
     Ok(vec![out.into()])

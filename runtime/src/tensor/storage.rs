@@ -155,6 +155,24 @@ impl Element for bool {
     }
 }
 
+/// `v` as an element of `dtype` holds it (the cast a kernel's store makes),
+/// back as f64: where a PyTorch CPU kernel keeps an intermediate in the
+/// tensor's dtype, the runtime rounds there with this.
+pub(crate) fn cast_value(dtype: DType, v: f64) -> f64 {
+    match dtype {
+        DType::Float32 => <f32 as Element>::from_f64(v).to_f64(),
+        DType::Float64 => v,
+        DType::Float16 => <f16 as Element>::from_f64(v).to_f64(),
+        DType::BFloat16 => <bf16 as Element>::from_f64(v).to_f64(),
+        DType::Int64 => <i64 as Element>::from_f64(v).to_f64(),
+        DType::Int32 => <i32 as Element>::from_f64(v).to_f64(),
+        DType::Int16 => <i16 as Element>::from_f64(v).to_f64(),
+        DType::Int8 => <i8 as Element>::from_f64(v).to_f64(),
+        DType::UInt8 => <u8 as Element>::from_f64(v).to_f64(),
+        DType::Bool => <bool as Element>::from_f64(v).to_f64(),
+    }
+}
+
 /// Typed element buffer, one variant per dtype.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum StorageData {

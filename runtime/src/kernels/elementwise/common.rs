@@ -238,18 +238,7 @@ pub(crate) fn to_floating(ctx: &KernelCtx<'_>, dtype: DType) -> DType {
 /// `value` rounded to what `dtype` can hold (comparisons compare in the
 /// common dtype: `half_tensor > 0.1` compares with half(0.1)).
 pub(crate) fn round_to(dtype: DType, value: f64) -> f64 {
-    match dtype {
-        DType::Float64 => value,
-        DType::Float32 => f64::from(value as f32),
-        DType::Float16 => half::f16::from_f64(value).to_f64(),
-        DType::BFloat16 => half::bf16::from_f64(value).to_f64(),
-        DType::Bool => f64::from(u8::from(value != 0.0)),
-        DType::Int64 => value.trunc(),
-        DType::Int32 => f64::from(value as i64 as i32),
-        DType::Int16 => f64::from(value as i64 as i16),
-        DType::Int8 => f64::from(value as i64 as i8),
-        DType::UInt8 => f64::from(value as i64 as u8),
-    }
+    crate::tensor::storage::cast_value(dtype, value)
 }
 
 /// PyTorch's "not implemented for 'Long'" refusal of a floating-only kernel.

@@ -7,7 +7,6 @@ use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
-use crate::tensor::storage::round_to_odd_f32;
 
 /// Argument `i` as an optional tensor (`Tensor?`).
 pub(crate) fn opt_tensor<'a>(a: &Args<'a>, i: usize) -> Result<Option<&'a Tensor>> {
@@ -79,11 +78,10 @@ pub(crate) fn require_floating(op: &str, arg: &str, dtype: DType) -> Result<()> 
 /// non-floating dtypes): where a PyTorch CPU kernel stores an intermediate in
 /// the tensor's dtype, the runtime rounds there too.
 pub(crate) fn round_to(dtype: DType, v: f64) -> f64 {
-    match dtype {
-        DType::Float32 => f64::from(v as f32),
-        DType::Float16 => half::f16::from_f32(round_to_odd_f32(v)).to_f64(),
-        DType::BFloat16 => half::bf16::from_f32(round_to_odd_f32(v)).to_f64(),
-        _ => v,
+    if dtype.is_floating() {
+        crate::tensor::storage::cast_value(dtype, v)
+    } else {
+        v
     }
 }
 
