@@ -4,13 +4,18 @@
 //! over each layer are equal too — and values within tolerance.
 //!
 //! `ft-replay`'s checks tolerate and explain differences; this test does not
-//! tolerate any, and names the first event that differs.
+//! tolerate any, and names the first event that differs. One field is a
+//! value and not structure although the format hashes it: the Python number
+//! `Tensor.item()` returns (`_local_scalar_dense`'s output), which PyTorch's
+//! float kernels may round differently from the runtime's like any tensor
+//! value. It is left out of the comparison here and compared within the
+//! tolerance of its tensor's dtype by the values check (`report.exit()`).
 
 use std::path::{Path, PathBuf};
 
 use ft_replay::executor::{ReplayOptions, replay};
 use ft_replay::{Exit, Tolerances, TraceData, diff};
-use ft_trace::ChainState;
+use ft_trace::{ChainState, DispatchEvent, EventBody, Value};
 
 fn golden(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -18,10 +23,29 @@ fn golden(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The event with the number `.item()` returned replaced by `None`.
+fn without_item_value(body: &EventBody) -> EventBody {
+    let mut body = body.clone();
+    if let EventBody::Dispatch(DispatchEvent::Op(op)) = &mut body
+        && op.op == "aten._local_scalar_dense.default"
+    {
+        for out in &mut op.outputs {
+            if matches!(out, Value::Float(_)) {
+                *out = Value::None;
+            }
+        }
+    }
+    body
+}
+
+fn structural_hash(body: &EventBody) -> ft_trace::Digest {
+    without_item_value(body).structural_hash()
+}
+
 fn chains(data: &TraceData) -> ChainState {
     let mut state = ChainState::default();
     for e in &data.events {
-        state.push(usize::from(e.body.code().0), &e.body.structural_hash());
+        state.push(usize::from(e.body.code().0), &structural_hash(&e.body));
     }
     state
 }
@@ -32,8 +56,8 @@ fn assert_identical_stream(name: &str) {
     let ours = run.into_trace_data();
     for (t, o) in torch.events.iter().zip(&ours.events) {
         assert_eq!(
-            t.body.structural_hash(),
-            o.body.structural_hash(),
+            structural_hash(&t.body),
+            structural_hash(&o.body),
             "{name}: event {} differs:\n torch:   {:?}\n runtime: {:?}",
             t.seq,
             t.body,
