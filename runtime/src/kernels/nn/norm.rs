@@ -18,7 +18,7 @@
 
 use super::super::Kernel;
 use super::super::KernelCtx;
-use super::common::{bool_list, is_reduced_float, opt_tensor};
+use super::common::{bool_list, is_reduced_float, opt_tensor, round_to};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -224,6 +224,11 @@ pub(crate) fn native_layer_norm_backward(
         };
         let pshape = p.shape().to_vec();
         let out = ctx.output(&pshape, &contiguous_strides(&pshape), p.dtype(), || {
+            if is_reduced_float(x.dtype()) {
+                let stats = (mean.read_f64(ctx.op)?, rstd.read_f64(ctx.op)?);
+                let (xs, gs) = (x.read_f64(ctx.op)?, g.read_f64(ctx.op)?);
+                return Ok(half_param_grad(&gs, &xs, &stats, len, with_xhat, x.dtype()));
+            }
             let (gs, xhat, _) = terms()?;
             let mut acc = vec![0f64; len];
             for (i, gv) in gs.iter().enumerate() {
@@ -236,6 +241,53 @@ pub(crate) fn native_layer_norm_backward(
     let grad_weight = param_grad(1, weight, true)?;
     let grad_bias = param_grad(2, bias, false)?;
     Ok(vec![grad_input, grad_weight, grad_bias])
+}
+
+/// Layer norm's `grad_weight` (`with_xhat`) or `grad_bias` for a
+/// float16/bfloat16 input as PyTorch's CPU kernel computes it (observed in
+/// torch 2.15, bit-exact): the rows are split into one contiguous chunk per
+/// intra-op thread; each thread adds its rows' terms (`g · (rstd·x -
+/// rstd·mean)` in float32, or `g`) into a buffer of the input's dtype,
+/// rounding after every row; the threads' buffers are summed in float32 and
+/// rounded once. The result therefore depends on PyTorch's thread count,
+/// which a trace does not record: the runtime assumes this machine's
+/// available parallelism (PyTorch's default).
+fn half_param_grad(
+    gs: &[f64],
+    xs: &[f64],
+    (means, rstds): &(Vec<f64>, Vec<f64>),
+    len: usize,
+    with_xhat: bool,
+    dtype: DType,
+) -> Vec<f64> {
+    let f = |v: f64| f64::from(v as f32);
+    let rows = gs.len() / len.max(1);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, rows.max(1));
+    let chunk = rows.div_ceil(threads).max(1);
+    let mut total = vec![0f64; len];
+    for start in (0..rows).step_by(chunk) {
+        let mut buffer = vec![0f64; len];
+        for r in start..(start + chunk).min(rows) {
+            let (a, mean) = (rstds[r], means[r]);
+            let b = f(-a * mean);
+            for (j, acc) in buffer.iter_mut().enumerate() {
+                let i = r * len + j;
+                let term = if with_xhat {
+                    f(gs[i] * f(f(a * xs[i]) + b))
+                } else {
+                    gs[i]
+                };
+                *acc = round_to(dtype, *acc + term);
+            }
+        }
+        total
+            .iter_mut()
+            .zip(&buffer)
+            .for_each(|(t, v)| *t = f(*t + v));
+    }
+    total
 }
 
 /// The rounding of PyTorch's accumulation type: float32 arithmetic for
