@@ -404,3 +404,60 @@ impl BackwardFn for DotBackward0 {
         self.tensor.iter_mut().for_each(SavedVariable::release);
     }
 }
+
+/// `addbmm(self, batch1, batch2, *, beta, alpha)`: edges (self, batch1,
+/// batch2), computed batch1, batch2, self (observed in torch 2.15). The
+/// gradient is broadcast back over the batch as
+/// `expand(unsqueeze(grad, 0), [b, n, m])` for each batch operand.
+pub(crate) struct AddbmmBackward0 {
+    pub(crate) beta: IValue,
+    pub(crate) alpha: IValue,
+    /// Saved when batch2 needs a gradient.
+    pub(crate) batch1: Option<SavedVariable>,
+    /// Saved when batch1 needs a gradient.
+    pub(crate) batch2: Option<SavedVariable>,
+    /// `[batch1.size(0), batch1.size(1), batch2.size(2)]`.
+    pub(crate) batched_sizes: Vec<i64>,
+}
+
+impl AddbmmBackward0 {
+    fn batched_grad(&self, ctx: &mut BackwardCtx<'_>, g: &Tensor) -> Result<Tensor> {
+        let unsqueezed = ctx.rt.unsqueeze(g, 0)?;
+        ctx.rt.expand(&unsqueezed, &self.batched_sizes)
+    }
+}
+
+impl BackwardFn for AddbmmBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None, None]);
+        };
+        let mut out = vec![None, None, None];
+        if ctx.needs(1) {
+            let batch2 = saved(ctx, &self.batch2)?;
+            let expanded = self.batched_grad(ctx, &g)?;
+            let p = batch1_grad(ctx, &expanded, &batch2)?;
+            out[1] = Some(maybe_multiply(ctx, p, &self.alpha)?);
+        }
+        if ctx.needs(2) {
+            let batch1 = saved(ctx, &self.batch1)?;
+            let b1t = ctx.rt.transpose(&batch1, 1, 2)?;
+            let expanded = self.batched_grad(ctx, &g)?;
+            let p = ctx.rt.bmm(&b1t, &expanded)?;
+            out[2] = Some(maybe_multiply(ctx, p, &self.alpha)?);
+        }
+        if ctx.needs(0) {
+            out[0] = Some(maybe_multiply(ctx, g, &self.beta)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.batch1.iter_mut().for_each(SavedVariable::release);
+        self.batch2.iter_mut().for_each(SavedVariable::release);
+    }
+}

@@ -5,13 +5,14 @@
 //! |---|---|---|---|
 //! | `bmm` | BmmBackward0 | self, mat2 | the other operand |
 //! | `baddbmm` | BaddbmmBackward0 | self, batch1, batch2 | batch1/batch2 (as needed), beta, alpha |
+//! | `addbmm` | AddbmmBackward0 | self, batch1, batch2 | batch1/batch2 (as needed), batched sizes, beta, alpha |
 //! | `mv` | MvBackward0 | self, vec | the other operand |
 //! | `addmv` | AddmvBackward0 | self, mat, vec | mat/vec (as needed), beta, alpha |
 //! | `dot` | DotBackward0 | self, tensor | the other operand |
 
 use super::super::{Derivative, Differentiability, arg, derivative, needs, tensor};
 use crate::autograd::functions::linalg::{
-    AddmvBackward0, BaddbmmBackward0, BmmBackward0, DotBackward0, MvBackward0,
+    AddbmmBackward0, AddmvBackward0, BaddbmmBackward0, BmmBackward0, DotBackward0, MvBackward0,
 };
 use crate::autograd::saved::SavedVariable;
 use crate::error::Result;
@@ -42,6 +43,17 @@ pub(in crate::autograd::derivatives) fn lookup(op: &str) -> Option<Differentiabi
                 alpha: arg(a, 4),
                 batch1: save_for(a, n, 1, 2)?,
                 batch2: save_for(a, n, 2, 1)?,
+            }))
+        })),
+        "aten.addbmm.default" => D(derivative!("AddbmmBackward0", &[0, 1, 2], |a, n| {
+            let (b1, b2) = (tensor(a, 1)?.shape(), tensor(a, 2)?.shape());
+            let dim = |s: &[i64], i: usize| s.get(i).copied().unwrap_or(0);
+            Ok(Box::new(AddbmmBackward0 {
+                beta: arg(a, 3),
+                alpha: arg(a, 4),
+                batch1: save_for(a, n, 1, 2)?,
+                batch2: save_for(a, n, 2, 1)?,
+                batched_sizes: vec![dim(b1, 0), dim(b1, 1), dim(b2, 2)],
             }))
         })),
         "aten.mv.default" => D(derivative!("MvBackward0", &[0, 1], |a, n| {
