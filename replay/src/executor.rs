@@ -124,6 +124,7 @@ pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, R
         tensors: HashMap::new(),
         storage_of: HashMap::new(),
         missing_grads: HashMap::new(),
+        pending_clones: Vec::new(),
     };
     for event in &torch.events {
         if replayer.step(event)? == Flow::Stop {
@@ -155,6 +156,8 @@ struct Replayer<'a> {
     storage_of: HashMap<u64, u64>,
     /// PyTorch gradient ids whose leaf got no gradient in the runtime.
     missing_grads: HashMap<u64, u64>,
+    /// Recorded original-`self` clones the next in-place call dispatches.
+    pending_clones: Vec<TensorRef>,
 }
 
 impl Replayer<'_> {
@@ -163,7 +166,13 @@ impl Replayer<'_> {
         match &event.body {
             EventBody::Api(api) => return self.api(seq, api),
             EventBody::Dispatch(DispatchEvent::Op(op)) if op.context == Context::TopLevel => {
-                self.op(seq, op)?;
+                if self.is_original_self_clone(seq, op) {
+                    // The in-place operator that follows dispatches it itself.
+                    self.pending_clones
+                        .extend(op.outputs.iter().flat_map(|v| v.tensors()).cloned());
+                } else {
+                    self.op(seq, op)?;
+                }
             }
             EventBody::Autograd(AutogradEvent::Accumulate(acc)) => {
                 // Role: the tensor PyTorch stored in leaf.grad is, in the runtime,
@@ -318,7 +327,62 @@ impl Replayer<'_> {
         for (t, tensor) in expected.into_iter().zip(produced) {
             self.bind(t, tensor);
         }
+        let clones = self.runtime.take_original_selves();
+        let recorded = std::mem::take(&mut self.pending_clones);
+        for (t, tensor) in recorded.iter().zip(clones) {
+            self.bind(t, tensor);
+        }
         Ok(())
+    }
+
+    /// Whether the top-level `clone` at `seq` is the copy of `self` that
+    /// the next in-place operator's autograd kernel dispatched before its
+    /// own kernel (PyTorch saves the original `self` that way when the
+    /// gradient needs it: `x.mul_(w)` with `w` requiring grad, `clamp_`,
+    /// `abs_`, ...). The capture sees it as a top-level op; it is told apart
+    /// from a program's own `clone` by sequence numbers: the in-place node
+    /// took its number first, so the clone's CloneBackward0 has the next one.
+    fn is_original_self_clone(&self, seq: u64, op: &OpCall) -> bool {
+        if op.op != "aten.clone.default" {
+            return false;
+        }
+        let Some(out) = op.outputs.iter().flat_map(|v| v.tensors()).next() else {
+            return false;
+        };
+        let Some(source) = op
+            .args
+            .first()
+            .and_then(|(_, v)| v.tensors().into_iter().next())
+        else {
+            return false;
+        };
+        let start = self.torch.events.partition_point(|e| e.seq <= seq);
+        let rest = &self.torch.events[start..];
+        let Some(clone_seq_nr) = node_seq_nr_before_next_op(rest, out.id) else {
+            return false;
+        };
+        let Some(next) = rest.iter().position(|e| {
+            matches!(&e.body, EventBody::Dispatch(DispatchEvent::Op(o)) if o.context == Context::TopLevel)
+        }) else {
+            return false;
+        };
+        let EventBody::Dispatch(DispatchEvent::Op(inplace)) = &rest[next].body else {
+            return false;
+        };
+        let is_inplace = inplace
+            .op
+            .split('.')
+            .nth(1)
+            .is_some_and(|name| name.ends_with('_') && !name.starts_with('_'));
+        let same_self = inplace
+            .args
+            .first()
+            .and_then(|(_, v)| v.tensors().into_iter().next())
+            .is_some_and(|t| t.id == source.id);
+        is_inplace
+            && same_self
+            && node_seq_nr_before_next_op(&rest[next + 1..], source.id)
+                .is_some_and(|n| n + 1 == clone_seq_nr)
     }
 
     /// Queues the recorded output of random operator `op` for the runtime.
@@ -405,6 +469,23 @@ impl Replayer<'_> {
             detail,
         }
     }
+}
+
+/// The sequence number of the node recorded for tensor `id` among the
+/// autograd events before the next top-level op of `events`.
+fn node_seq_nr_before_next_op(events: &[Event], id: u64) -> Option<u64> {
+    for e in events {
+        match &e.body {
+            EventBody::Dispatch(DispatchEvent::Op(o)) if o.context == Context::TopLevel => {
+                return None;
+            }
+            EventBody::Autograd(AutogradEvent::Node(n)) if n.tensors.contains(&id) => {
+                return Some(n.seq_nr);
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Whether a recorded top-level call entered the dispatcher below autograd

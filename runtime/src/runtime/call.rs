@@ -103,6 +103,8 @@ impl Runtime {
     }
 
     fn call_top_level(&mut self, op: &str, args: Vec<IValue>, below: bool) -> Result<Vec<IValue>> {
+        // Only the clones of this call are kept for the caller to take.
+        self.original_selves.clear();
         let entry = Registry::builtin()?.get(op)?;
         if let Some(t) = &mut self.tracer {
             t.flush_state();
@@ -423,6 +425,9 @@ impl Runtime {
             .into_iter()
             .next()
             .ok_or_else(|| RuntimeError::unsupported(op, "clone without a result"))?;
+        if let Some(t) = clone.as_tensor() {
+            self.original_selves.push(t.clone());
+        }
         let mut with_clone = args.to_vec();
         with_clone[0] = clone;
         Ok(with_clone)

@@ -78,6 +78,9 @@ pub struct Runtime {
     faults: Faults,
     context: ExecContext,
     default_dtype: DType,
+    /// Clones of `self` that in-place operators dispatched for their
+    /// backward during the last top-level call.
+    original_selves: Vec<Tensor>,
 }
 
 impl Default for Runtime {
@@ -101,7 +104,17 @@ impl Runtime {
             faults: Faults::default(),
             context: ExecContext::TopLevel,
             default_dtype: DType::Float32,
+            original_selves: Vec::new(),
         }
+    }
+
+    /// The `clone(self)` results that in-place operators whose gradient
+    /// needs the original `self` dispatched (at top level, before their own
+    /// kernel) during the last top-level call, oldest first. PyTorch's program never
+    /// names them, but they are tensors of the program's dispatch stream: a
+    /// replayer binds them to the recorded clone outputs.
+    pub fn take_original_selves(&mut self) -> Vec<Tensor> {
+        std::mem::take(&mut self.original_selves)
     }
 
     /// A runtime that records every event into `sink`.
