@@ -2,7 +2,7 @@
 
 Gradients through unary and binary ops with broadcasting, views (transpose,
 narrow, select, expand, unsqueeze), in-place ops on non-leaf tensors
-(mul_, add_, relu_), grads of non-scalar outputs via grad_tensors,
+(mul_, add_, clamp_, mul_ by a tensor that requires grad), grads of non-scalar outputs via grad_tensors,
 accumulation over two backward calls with retain_graph, and requires_grad_
 on a new leaf.
 """
@@ -29,9 +29,11 @@ def test_views_and_inplace():
     b.add_(1.0)
     v = b.t().narrow(0, 1, 3)
     s = v.select(1, 2).unsqueeze(1).expand(3, 4)
-    out = (s * v[:, :4]).relu_()
+    out = (s * v[:, :4]).clamp_(-2.0, 2.0)
+    w = torch.randn(3, 4, requires_grad=True)
+    out.mul_(w)  # the original out is saved for w's gradient
     out.backward(torch.ones_like(out))
-    return a.grad
+    return a.grad, w.grad
 
 
 def test_grad_tensors():
