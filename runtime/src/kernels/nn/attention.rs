@@ -9,10 +9,12 @@
 //! `dK = scale · dSᵀ Q`.
 //!
 //! Observed in torch 2.15 (CPU): `F.scaled_dot_product_attention` reaches
-//! this operator only for 4-d float32 inputs with equal head sizes, no
-//! `attn_mask` and no dropout; float64, float16/bfloat16, a mask, 3-d
-//! inputs or a different value head size take the math path (`bmm`,
-//! `_safe_softmax`, ...); so does dropout (`bernoulli_` on the weights).
+//! this operator for 4-d float32 and float64 inputs with equal head sizes and
+//! no dropout, with or without an `attn_mask` (a bool mask arrives as
+//! `where(mask, 0, -inf)`, broadcast to `(B, H, L, S)` and added to the
+//! scaled scores, in backward too); float16/bfloat16, 3-d inputs or a
+//! different value head size take the math path (`bmm`, `_safe_softmax`,
+//! ...); so does dropout (`bernoulli_` on the weights).
 //! Layouts: `output` is laid out like `empty_like(query)` (a dense query's
 //! strides, otherwise its dimensions ordered by stride); `logsumexp`
 //! `(B, H, L)` is stored
@@ -100,13 +102,10 @@ fn same_dtype(op: &str, ts: &[&Tensor]) -> Result<DType> {
 }
 
 /// The settings shared by forward and backward: `(causal, scale)`, refusing
-/// dropout and a mask (never reached through `F.scaled_dot_product_attention`).
+/// dropout (never reached through `F.scaled_dot_product_attention`).
 fn settings(a: &Args<'_>, dropout_at: usize, e: usize) -> Result<(bool, f64)> {
     if a.scalar(dropout_at)? != 0.0 {
         return Err(RuntimeError::unsupported(a.op, "dropout_p > 0"));
-    }
-    if !matches!(a.values.get(dropout_at + 2), None | Some(IValue::None)) {
-        return Err(RuntimeError::unsupported(a.op, "an attn_mask"));
     }
     let scale = match a.values.get(dropout_at + 3) {
         Some(IValue::Float(s)) => *s,
@@ -116,22 +115,66 @@ fn settings(a: &Args<'_>, dropout_at: usize, e: usize) -> Result<(bool, f64)> {
     Ok((a.bool(dropout_at + 1)?, scale))
 }
 
+/// The additive `attn_mask` (argument `at`) broadcast to `(B, H, L, S)`, in
+/// logical order; `None` without a mask or without data. Observed in torch
+/// 2.15: `F.scaled_dot_product_attention` turns a bool mask into a float one
+/// (`where(mask, 0, -inf)`) before this operator, and the kernel adds the
+/// mask to the scaled scores (`scale · QKᵀ + mask`). A bool mask given
+/// directly is read the same way.
+fn attn_mask(ctx: &KernelCtx<'_>, a: &Args<'_>, at: usize, d: &Dims) -> Result<Option<Vec<f64>>> {
+    let Some(IValue::Tensor(m)) = a.values.get(at) else {
+        return Ok(None);
+    };
+    ctx.check(m, "attn_mask")?;
+    if !ctx.has_data() {
+        return Ok(None);
+    }
+    let shape = [d.b, d.h, d.l, d.s].map(|x| x as i64);
+    let values = crate::kernels::iter::read_broadcast(ctx.op, m, &shape)?;
+    Ok(Some(if m.dtype() == DType::Bool {
+        values
+            .into_iter()
+            .map(|v| if v != 0.0 { 0.0 } else { f64::NEG_INFINITY })
+            .collect()
+    } else {
+        values
+    }))
+}
+
+/// One head's slice of the broadcast mask.
+fn head_mask<'m>(mask: Option<&'m [f64]>, d: &Dims, head: usize) -> Option<&'m [f64]> {
+    let n = d.l * d.s;
+    mask.and_then(|m| m.get(head * n..(head + 1) * n))
+}
+
 /// `(B, H, L, E)` strides of a tensor stored `(B, L, H, E)`.
 fn blhe_strides(d: &Dims, last: usize) -> Vec<i64> {
     let (l, h, e) = (d.l as i64, d.h as i64, last as i64);
     vec![l * h * e, e, h * e, 1]
 }
 
-/// Scaled scores of one head, causal positions masked with -inf.
-fn scores(q: &[f64], k: &[f64], d: &Dims, causal: bool, scale: f64) -> Vec<f64> {
+/// Scaled scores of one head plus its additive mask, causal positions
+/// masked with -inf.
+fn scores_masked(
+    q: &[f64],
+    k: &[f64],
+    d: &Dims,
+    causal: bool,
+    scale: f64,
+    mask: Option<&[f64]>,
+) -> Vec<f64> {
     let mut s = vec![0.0; d.l * d.s];
     gemm_acc(Mat::new(q, d.l, d.e), Mat::t(k, d.e, d.s), &mut s);
     for (i, row) in s.chunks_mut(d.s.max(1)).enumerate() {
         for (j, v) in row.iter_mut().enumerate() {
+            let add = mask
+                .and_then(|m| m.get(i * d.s + j))
+                .copied()
+                .unwrap_or(0.0);
             *v = if causal && j > i {
                 f64::NEG_INFINITY
             } else {
-                *v * scale
+                *v * scale + add
             };
         }
     }
@@ -155,6 +198,7 @@ fn softmax_row(row: &mut [f64]) -> f64 {
 }
 
 /// Output (logical `(B, H, L, E)`) and logsumexp (logical `(B, H, L)`).
+#[cfg(test)]
 fn forward_values(
     q: &[f64],
     k: &[f64],
@@ -163,16 +207,30 @@ fn forward_values(
     causal: bool,
     scale: f64,
 ) -> (Vec<f64>, Vec<f64>) {
+    forward_values_masked(q, k, v, d, causal, scale, None)
+}
+
+/// [`forward_values`] with an additive mask broadcast to `(B, H, L, S)`.
+fn forward_values_masked(
+    q: &[f64],
+    k: &[f64],
+    v: &[f64],
+    d: &Dims,
+    causal: bool,
+    scale: f64,
+    mask: Option<&[f64]>,
+) -> (Vec<f64>, Vec<f64>) {
     let (qn, kn) = (d.l * d.e, d.s * d.e);
     let mut out = vec![0.0; d.heads() * qn];
     let mut lse = Vec::with_capacity(d.heads() * d.l);
     for head in 0..d.heads() {
-        let mut p = scores(
+        let mut p = scores_masked(
             &q[head * qn..(head + 1) * qn],
             &k[head * kn..(head + 1) * kn],
             d,
             causal,
             scale,
+            head_mask(mask, d, head),
         );
         for row in p.chunks_mut(d.s.max(1)).take(d.l) {
             lse.push(softmax_row(row));
@@ -198,13 +256,14 @@ pub(crate) fn flash_attention(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Ve
     let dtype = same_dtype(ctx.op, &[q, k, v])?;
     let d = dims(ctx.op, q, k, v)?;
     let (causal, scale) = settings(&a, 3, d.e)?;
+    let mask = attn_mask(ctx, &a, 5, &d)?;
     let (out_values, lse_values) = if ctx.has_data() {
         let (qv, kv, vv) = (
             q.read_f64(ctx.op)?,
             k.read_f64(ctx.op)?,
             v.read_f64(ctx.op)?,
         );
-        forward_values(&qv, &kv, &vv, &d, causal, scale)
+        forward_values_masked(&qv, &kv, &vv, &d, causal, scale, mask.as_deref())
     } else {
         (Vec::new(), Vec::new())
     };
@@ -244,11 +303,13 @@ struct HeadInputs<'a> {
     out: &'a [f64],
     dout: &'a [f64],
     lse: &'a [f64],
+    /// This head's additive mask `(L, S)`, if any.
+    mask: Option<&'a [f64]>,
 }
 
 fn head_backward(x: &HeadInputs<'_>, d: &Dims, causal: bool, scale: f64) -> HeadGrads {
     // P from the saved logsumexp.
-    let mut p = scores(x.q, x.k, d, causal, scale);
+    let mut p = scores_masked(x.q, x.k, d, causal, scale, x.mask);
     for (row, &m) in p.chunks_mut(d.s.max(1)).zip(x.lse) {
         row.iter_mut()
             .for_each(|s| *s = if m.is_finite() { (*s - m).exp() } else { 0.0 });
@@ -302,6 +363,7 @@ pub(crate) fn flash_attention_backward(
         ));
     }
     let (causal, scale) = settings(&a, 6, d.e)?;
+    let mask = attn_mask(ctx, &a, 8, &d)?;
     let grads = if ctx.has_data() {
         let read = |t: &Tensor| t.read_f64(ctx.op);
         let (qv, kv, vv, ov, gv, lv) = (
@@ -322,6 +384,7 @@ pub(crate) fn flash_attention_backward(
                 out: &ov[head * qn..(head + 1) * qn],
                 dout: &gv[head * qn..(head + 1) * qn],
                 lse: &lv[head * d.l..(head + 1) * d.l],
+                mask: head_mask(mask.as_deref(), &d, head),
             };
             let g = head_backward(&inputs, &d, causal, scale);
             all[0].extend(g.dq);
@@ -373,6 +436,7 @@ mod tests {
                 out: &out,
                 dout: &weights,
                 lse: &lse,
+                mask: None,
             },
             &d,
             true,
