@@ -1,4 +1,4 @@
-"""A float64 multi-head attention block: causal SDPA and the same attention written out (masked_fill, softmax), backward."""
+"""A float64 multi-head attention block: written-out attention (masked_fill, softmax), SDPA with a boolean mask, causal SDPA, SDPA with an additive mask and a scale; one backward."""
 
 import math
 
@@ -28,8 +28,10 @@ class Block(nn.Module):
             att = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))
             att = att.masked_fill(~mask, float("-inf"))
             y = att.softmax(dim=-1) @ v
-        else:
+        elif mask is None:
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         return x + self.out(y.transpose(1, 2).reshape(B, T, D))
 
 
@@ -38,8 +40,10 @@ x = torch.randn(B, T, D, dtype=dt, requires_grad=True)
 causal = torch.ones(T, T, dtype=torch.bool).tril()
 y1 = blk(x, manual=True, mask=causal)
 y2 = blk(x, manual=False, mask=causal)
-print(torch.allclose(y1, y2))
-y3 = F.scaled_dot_product_attention(*(blk.heads(t) for t in blk.qkv(x).chunk(3, -1)), scale=0.3)
-loss = y1.pow(2).mean() + y2.square().mean() + y3.sum()
+y4 = blk(x, manual=False, mask=None)
+print(torch.allclose(y1, y2), torch.allclose(y2, y4))
+bias = torch.randn(B, 1, T, T, dtype=dt)
+y3 = F.scaled_dot_product_attention(*(blk.heads(t) for t in blk.qkv(x).chunk(3, -1)), attn_mask=bias, scale=0.3)
+loss = y1.pow(2).mean() + y2.square().mean() + y3.sum() + y4.abs().mean()
 loss.backward()
 print(x.grad.dtype, blk.qkv.weight.grad.shape)
