@@ -11,6 +11,7 @@ mod arith;
 mod close;
 mod common;
 mod compare;
+mod trig;
 mod unary;
 
 use super::Kernel;
@@ -73,6 +74,12 @@ fn arithmetic(op: &str) -> Option<Kernel> {
         "aten.sgn.default" | "aten.sign.default" => unary::sign,
         "aten.sin.default" => unary::sin,
         "aten.cos.default" => unary::cos,
+        "aten.sinh.default" => trig::sinh,
+        "aten.cosh.default" => trig::cosh,
+        "aten.tan.default" => trig::tan,
+        "aten.atan.default" => trig::atan,
+        "aten.asin.default" => trig::asin,
+        "aten.acos.default" => trig::acos,
         "aten.expm1.default" => unary::expm1,
         "aten.exp2.default" => unary::exp2,
         "aten.log2.default" => unary::log2,

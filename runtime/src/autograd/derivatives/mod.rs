@@ -34,6 +34,7 @@ mod indexing;
 mod nn;
 mod reduction;
 mod selection;
+mod trig;
 
 use super::BackwardFn;
 use super::functions::join::StackBackward0;
@@ -167,6 +168,7 @@ pub(crate) fn lookup(op: &str) -> Differentiability {
         .or_else(|| nn::lookup(op))
         .or_else(|| foreach::lookup(op))
         .or_else(|| selection::lookup(op))
+        .or_else(|| trig::lookup(op))
         .unwrap_or(Differentiability::Missing)
 }
 

@@ -26,6 +26,7 @@ pub(crate) mod pointwise;
 pub(crate) mod reduce;
 pub(crate) mod reduction;
 pub(crate) mod shape;
+pub(crate) mod trig;
 
 use crate::autograd::BackwardCtx;
 use crate::error::Result;

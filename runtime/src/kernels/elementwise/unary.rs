@@ -161,7 +161,7 @@ pub(crate) fn sign_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 }
 
 /// A "floating" unary operator evaluated in the dtype's compute precision.
-fn float_op_prec(
+pub(super) fn float_op_prec(
     ctx: &KernelCtx<'_>,
     a: &Args<'_>,
     f32f: fn(f32) -> f32,

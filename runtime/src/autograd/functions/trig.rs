@@ -1,0 +1,92 @@
+//! Backward formulas of `sinh`, `cosh`, `tan`, `atan`, `asin`, `acos`
+//! (PyTorch's derivatives.yaml, real dtypes: `conj()` is the identity and
+//! dispatches nothing). Each is a [`super::elementwise::UnaryFormula`] for a
+//! [`super::elementwise::Unary`] node.
+
+use crate::autograd::BackwardCtx;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::tensor::Tensor;
+
+/// The saved tensor of a formula.
+fn need(saved: Option<&Tensor>) -> Result<&Tensor> {
+    saved.ok_or_else(|| RuntimeError::autograd("backward formula: saved tensor missing"))
+}
+
+/// SinhBackward0: `grad * self.cosh()`.
+pub(crate) fn sinh(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    let c = ctx.rt.elementwise().unary("aten.cosh.default", need(s)?)?;
+    ctx.rt.mul(g, c.into())
+}
+
+/// CoshBackward0: `grad * self.sinh()`.
+pub(crate) fn cosh(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    let sh = ctx.rt.elementwise().unary("aten.sinh.default", need(s)?)?;
+    ctx.rt.mul(g, sh.into())
+}
+
+/// TanBackward0: `grad * (1 + result.pow(2))`.
+pub(crate) fn tan(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    let sq = ctx.rt.elementwise().pow_scalar(need(s)?, IValue::Int(2))?;
+    let plus = ctx.rt.elementwise().add_scalar(&sq, IValue::Int(1))?;
+    ctx.rt.mul(g, plus.into())
+}
+
+/// AtanBackward0: `grad / (self * self + 1)`.
+pub(crate) fn atan(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    let x = need(s)?;
+    let sq = ctx.rt.mul(x, x.into())?;
+    let plus = ctx.rt.elementwise().add_scalar(&sq, IValue::Int(1))?;
+    ctx.rt.elementwise().div(g, plus.into())
+}
+
+/// `(-self * self + 1).rsqrt()`, shared by asin and acos.
+fn inv_sqrt_one_minus_square(ctx: &mut BackwardCtx<'_>, x: &Tensor) -> Result<Tensor> {
+    let n = ctx.rt.neg(x)?;
+    let sq = ctx.rt.mul(&n, x.into())?;
+    let plus = ctx.rt.elementwise().add_scalar(&sq, IValue::Int(1))?;
+    ctx.rt.elementwise().unary("aten.rsqrt.default", &plus)
+}
+
+/// AsinBackward0: `grad * (-self * self + 1).rsqrt()`.
+pub(crate) fn asin(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    let r = inv_sqrt_one_minus_square(ctx, need(s)?)?;
+    ctx.rt.mul(g, r.into())
+}
+
+/// AcosBackward0: `grad * -((-self * self + 1).rsqrt())`.
+pub(crate) fn acos(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    let r = inv_sqrt_one_minus_square(ctx, need(s)?)?;
+    let n = ctx.rt.neg(&r)?;
+    ctx.rt.mul(g, n.into())
+}
