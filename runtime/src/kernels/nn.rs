@@ -16,6 +16,7 @@ mod norm;
 mod pad;
 mod pool;
 mod pool3d;
+mod smooth_l1;
 mod softmax;
 #[cfg(test)]
 mod tests;
@@ -26,6 +27,7 @@ use super::Kernel;
 /// The kernel of `op` if it belongs to this family.
 pub(crate) fn lookup(op: &str) -> Option<Kernel> {
     softmax::lookup(op)
+        .or_else(|| smooth_l1::lookup(op))
         .or_else(|| loss::lookup(op))
         .or_else(|| norm::lookup(op))
         .or_else(|| super::linalg::lookup(op))

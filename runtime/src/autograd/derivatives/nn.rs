@@ -8,6 +8,7 @@ mod matrix;
 mod norm;
 mod pad;
 mod pool3d;
+mod smooth_l1;
 mod softmax;
 mod upsample;
 
@@ -16,6 +17,7 @@ use super::Differentiability;
 /// The autograd entry of `op` if it belongs to this family.
 pub(super) fn lookup(op: &str) -> Option<Differentiability> {
     softmax::lookup(op)
+        .or_else(|| smooth_l1::lookup(op))
         .or_else(|| loss::lookup(op))
         .or_else(|| norm::lookup(op))
         .or_else(|| matrix::lookup(op))
