@@ -17,6 +17,7 @@ pub(super) mod dims;
 mod extrema;
 mod factories;
 mod logic;
+mod ranges;
 mod sampling;
 mod scalar;
 mod scan;
@@ -80,6 +81,7 @@ fn factory_ops(op: &str) -> Option<Kernel> {
         "aten.scalar_tensor.default" => factories::scalar_tensor,
         "aten.lift_fresh.default" => factories::lift_fresh,
         "aten.eye.default" => factories::eye,
+        "aten.linspace.default" => ranges::linspace,
         "aten.eye.m" => factories::eye_m,
         _ => return None,
     })
