@@ -80,6 +80,7 @@ fn arithmetic(op: &str) -> Option<Kernel> {
         "aten.atan.default" => trig::atan,
         "aten.asin.default" => trig::asin,
         "aten.acos.default" => trig::acos,
+        "aten.atan2.default" => trig::atan2,
         "aten.expm1.default" => unary::expm1,
         "aten.exp2.default" => unary::exp2,
         "aten.log2.default" => unary::log2,

@@ -1,9 +1,10 @@
-//! Backward formulas of `sinh`, `cosh`, `tan`, `atan`, `asin`, `acos`
+//! Backward formulas of `sinh`, `cosh`, `tan`, `atan`, `asin`, `acos`, `atan2`
 //! (PyTorch's derivatives.yaml, real dtypes: `conj()` is the identity and
 //! dispatches nothing). Each is a [`super::elementwise::UnaryFormula`] for a
 //! [`super::elementwise::Unary`] node.
 
-use crate::autograd::BackwardCtx;
+use crate::autograd::saved::SavedVariable;
+use crate::autograd::{BackwardCtx, BackwardFn};
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::tensor::Tensor;
@@ -89,4 +90,52 @@ pub(crate) fn acos(
     let r = inv_sqrt_one_minus_square(ctx, need(s)?)?;
     let n = ctx.rt.neg(&r)?;
     ctx.rt.mul(g, n.into())
+}
+
+/// Atan2Backward0: PyTorch's `atan2_backward` — `recip = (self * self +
+/// other * other).reciprocal()` (0 where the denominator is 0), then `grad * other * recip` for `self` and
+/// `grad * -self * recip` for `other` (broadcast gradients are summed to
+/// each input's shape by the engine).
+pub(crate) struct Atan2Backward0 {
+    pub(crate) self_: SavedVariable,
+    pub(crate) other: SavedVariable,
+}
+
+impl BackwardFn for Atan2Backward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = grads.into_iter().next().flatten() else {
+            return Ok(vec![None, None]);
+        };
+        let this = self.self_.unpack(ctx.node)?;
+        let other = self.other.unpack(ctx.node)?;
+        // Observed in torch 2.15: `other * other` is evaluated first, and a
+        // zero denominator's reciprocal is replaced by 0.
+        let sq_other = ctx.rt.mul(&other, (&other).into())?;
+        let sq_self = ctx.rt.mul(&this, (&this).into())?;
+        let mut ops = ctx.rt.elementwise();
+        let sum = ops.binary("aten.add.Tensor", &sq_self, (&sq_other).into())?;
+        let inv = ops.unary("aten.reciprocal.default", &sum)?;
+        let zero = ops.binary("aten.eq.Scalar", &sum, IValue::Int(0))?;
+        let recip = ops.masked_fill(&inv, &zero, IValue::Int(0))?;
+        let mut out = vec![None, None];
+        if ctx.needs(0) {
+            let t = ctx.rt.mul(&g, (&other).into())?;
+            out[0] = Some(ctx.rt.mul(&t, (&recip).into())?);
+        }
+        if ctx.needs(1) {
+            let n = ctx.rt.neg(&this)?;
+            let t = ctx.rt.mul(&g, n.into())?;
+            out[1] = Some(ctx.rt.mul(&t, (&recip).into())?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.self_.release();
+        self.other.release();
+    }
 }

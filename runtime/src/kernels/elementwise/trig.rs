@@ -1,10 +1,12 @@
 //! Hyperbolic and inverse trigonometric functions and `tan`: `sinh`,
-//! `cosh`, `tan`, `atan`, `asin`, `acos`.
+//! `cosh`, `tan`, `atan`, `asin`, `acos`, and the two-argument `atan2`
+//! (operands promoted and broadcast, integers give the default dtype).
 //!
 //! Like `sin`/`cos`: integer and bool inputs give the default float dtype,
 //! float16/bfloat16 compute in float32, values outside the domain give NaN
 //! (`asin(2.0)`), as observed in torch 2.15.
 
+use super::common::{nary, promoted, to_floating};
 use super::unary::float_op_prec;
 use crate::dispatch::args::Args;
 use crate::error::Result;
@@ -41,4 +43,11 @@ pub(crate) fn asin(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 /// `acos(self)`.
 pub(crate) fn acos(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     float_op_prec(ctx, &a, f32::acos, f64::acos)
+}
+
+/// `atan2(self, other)`.
+pub(crate) fn atan2(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let ops = [a.operand(0)?, a.operand(1)?];
+    let dtype = to_floating(ctx, promoted(ctx, &ops));
+    Ok(vec![nary(ctx, &ops, dtype, |v| v[0].atan2(v[1]))?.into()])
 }
