@@ -3,34 +3,7 @@
 //! `elementwise_arith_logic` or `elementwise_optimizers` with the right exit
 //! code, naming the operator or node.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn golden(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("replay/ has a parent")
-        .join("traces")
-        .join(name)
-}
-
-/// `ft-replay --against traces/<trace> [--inject-fault <fault>]`: exit code
-/// and output.
-fn replay(trace: &str, fault: Option<&str>) -> (Option<i32>, String) {
-    let trace = golden(trace);
-    let mut args = vec!["--against", trace.to_str().expect("utf-8 path")];
-    if let Some(fault) = fault {
-        args.extend(["--inject-fault", fault]);
-    }
-    let out: Output = Command::new(env!("CARGO_BIN_EXE_ft-replay"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run ft-replay");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    (out.status.code(), format!("{stdout}\n{stderr}"))
-}
+use super::support::replay;
 
 #[test]
 fn the_elementwise_goldens_match() {

@@ -3,35 +3,7 @@
 //! caught by `conv_pool` / `conv_attention` / `conv_pad` / `conv_3d` with
 //! the right exit code, naming the operator or node.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn golden(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("replay/ has a parent")
-        .join("traces")
-        .join(name)
-}
-
-/// `ft-replay --against traces/<trace> --inject-fault <fault>`: exit code
-/// and stdout.
-fn replay_with_fault(trace: &str, fault: &str) -> (Option<i32>, String) {
-    let trace = golden(trace);
-    let out: Output = Command::new(env!("CARGO_BIN_EXE_ft-replay"))
-        .args([
-            "--against",
-            trace.to_str().expect("utf-8 path"),
-            "--inject-fault",
-            fault,
-        ])
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run ft-replay");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    (out.status.code(), format!("{stdout}\n{stderr}"))
-}
+use super::support::replay_with_fault;
 
 #[test]
 fn a_perturbed_convolution_is_a_value_failure_naming_the_op() {

@@ -3,33 +3,7 @@
 //! names the operator where the drift starts; a perturbed in-place update
 //! where the updated tensor is next read.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn golden(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("replay/ has a parent")
-        .join("traces")
-        .join(name)
-}
-
-/// `ft-replay --against GOLDEN --inject-fault perturb=OP:DELTA`.
-fn replay_perturbed(name: &str, op: &str, delta: &str) -> (Option<i32>, String) {
-    let trace = golden(name);
-    let out: Output = Command::new(env!("CARGO_BIN_EXE_ft-replay"))
-        .arg("--against")
-        .arg(&trace)
-        .arg("--inject-fault")
-        .arg(format!("perturb={op}:{delta}"))
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run ft-replay");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
+use super::support::replay_perturbed;
 
 #[test]
 fn a_perturbed_foreach_norm_is_caught_by_clip_grad() {

@@ -1,0 +1,12 @@
+//! Mutation tests, one module per operator family: a deliberately broken
+//! kernel or node (`--inject-fault`) must make `ft-replay` fail on the
+//! family's golden traces with the right exit code, naming the operator or
+//! node where the divergence starts.
+
+mod conv;
+mod elementwise;
+mod foreach;
+mod indexing;
+mod nn;
+mod reduction;
+mod support;

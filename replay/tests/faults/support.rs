@@ -1,0 +1,40 @@
+//! Running `ft-replay` on a golden trace, with or without a deliberate fault.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// `traces/<name>` in the repository.
+pub fn golden(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("replay/ has a parent")
+        .join("traces")
+        .join(name)
+}
+
+/// `ft-replay --against traces/<trace> [--inject-fault <fault>]`: the exit
+/// code and everything printed (stdout, then stderr).
+pub fn replay(trace: &str, fault: Option<&str>) -> (Option<i32>, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ft-replay"));
+    command.arg("--against").arg(golden(trace));
+    if let Some(fault) = fault {
+        command.args(["--inject-fault", fault]);
+    }
+    let out = command
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run ft-replay");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    (out.status.code(), format!("{stdout}\n{stderr}"))
+}
+
+/// [`replay`] with `--inject-fault <fault>`.
+pub fn replay_with_fault(trace: &str, fault: &str) -> (Option<i32>, String) {
+    replay(trace, Some(fault))
+}
+
+/// [`replay`] with `--inject-fault perturb=<op>:<delta>`.
+pub fn replay_perturbed(trace: &str, op: &str, delta: &str) -> (Option<i32>, String) {
+    replay(trace, Some(&format!("perturb={op}:{delta}")))
+}
