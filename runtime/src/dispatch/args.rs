@@ -88,12 +88,14 @@ fn accepts(ty: &SchemaType, value: &IValue) -> bool {
         (SchemaType::Layout, IValue::Layout(_)) => true,
         (SchemaType::Device, IValue::Device(_)) => true,
         (SchemaType::MemoryFormat, IValue::MemoryFormat(_)) => true,
+        // A recorded `torch.Generator` (`generator:cpu`): random operators
+        // replay their recorded values, so only its presence matters.
+        (SchemaType::Generator, IValue::Str(s)) => s.starts_with("generator:"),
         (SchemaType::List { elem, .. }, v) => match (elem.as_ref(), v) {
-            (SchemaType::Optional(inner), IValue::TensorList(_) | IValue::OptionalTensorList(_))
-                if matches!(inner.as_ref(), SchemaType::Tensor) =>
-            {
-                true
-            }
+            (
+                SchemaType::Optional(inner),
+                IValue::TensorList(_) | IValue::OptionalTensorList(_),
+            ) if matches!(inner.as_ref(), SchemaType::Tensor) => true,
             (SchemaType::Int | SchemaType::SymInt, IValue::IntList(_) | IValue::Int(_)) => true,
             (SchemaType::Float, IValue::FloatList(_) | IValue::IntList(_)) => true,
             // `Scalar[]` (`_foreach_*.ScalarList`): a list of Python numbers.

@@ -94,6 +94,7 @@ fn random_ops(op: &str) -> Option<Kernel> {
         "aten.randint_like.default" => sampling::randint_like,
         "aten.randint_like.low_dtype" => sampling::randint_like_low,
         "aten.randperm.default" => sampling::randperm,
+        "aten.randperm.generator" => sampling::randperm_generator,
         "aten.rand_like.default" => sampling::rand_like,
         "aten.randn_like.default" => sampling::randn_like,
         "aten.bernoulli_.float" => sampling::bernoulli_float_,

@@ -153,6 +153,17 @@ impl Runtime {
             .fold(DispatchKeySet::EMPTY, |ks, t| {
                 ks.union(DispatchKeySet::for_tensor(t.device(), t.is_inference()))
             });
+        // A CPU `torch.Generator` argument contributes its backend key
+        // (observed in torch 2.15: `randperm.generator` dispatches with
+        // `BackendSelect, CPU`).
+        let tensor_keys = if args
+            .iter()
+            .any(|v| matches!(v, IValue::Str(s) if s == "generator:cpu"))
+        {
+            tensor_keys.with(DispatchKey::CPU)
+        } else {
+            tensor_keys
+        };
         let options_device = entry
             .schema
             .argument_index("device")

@@ -120,6 +120,18 @@ pub(crate) fn randint_like_low(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<V
 
 /// `randperm(n, *, dtype=long, layout, device, pin_memory)`.
 pub(crate) fn randperm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    randperm_impl(ctx, &a, 1)
+}
+
+/// `randperm.generator(n, *, generator, dtype=long, layout, device,
+/// pin_memory)`: a `DataLoader(shuffle=True)`'s sampler draws with its own
+/// generator; the values replay from the recording like every random op.
+pub(crate) fn randperm_generator(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    randperm_impl(ctx, &a, 2)
+}
+
+/// `randperm` with its dtype argument at `dtype_at` (layout follows).
+fn randperm_impl(ctx: &mut KernelCtx<'_>, a: &Args<'_>, dtype_at: usize) -> Result<Vec<IValue>> {
     let n = a.int(0)?;
     if n < 0 {
         return Err(RuntimeError::shape(
@@ -127,7 +139,7 @@ pub(crate) fn randperm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
             format!("Trying to create tensor with negative dimension {n}: [{n}]"),
         ));
     }
-    let dtype = options_dtype(ctx, &a, 1, 2, DType::Int64)?;
+    let dtype = options_dtype(ctx, a, dtype_at, dtype_at + 1, DType::Int64)?;
     let values = draw(ctx, |ctx| ctx.random.permutation(ctx.op, n as usize))?;
     Ok(vec![int_output(ctx, &[n], &[1], dtype, values)?.into()])
 }
