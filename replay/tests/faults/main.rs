@@ -8,5 +8,6 @@ mod elementwise;
 mod foreach;
 mod indexing;
 mod nn;
+mod programs;
 mod reduction;
 mod support;

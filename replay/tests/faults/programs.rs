@@ -3,35 +3,7 @@
 //! broken kernel deep inside an ordinary program is caught with the right
 //! exit code, and the report names the operator where the drift starts.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn golden(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("replay/ has a parent")
-        .join("traces")
-        .join(name)
-}
-
-/// `ft-replay --against traces/<trace> --inject-fault <fault>`: exit code
-/// and output.
-fn replay_with_fault(trace: &str, fault: &str) -> (Option<i32>, String) {
-    let trace = golden(trace);
-    let out: Output = Command::new(env!("CARGO_BIN_EXE_ft-replay"))
-        .args([
-            "--against",
-            trace.to_str().expect("utf-8 path"),
-            "--inject-fault",
-            fault,
-        ])
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run ft-replay");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    (out.status.code(), format!("{stdout}\n{stderr}"))
-}
+use super::support::replay_with_fault;
 
 /// Asserts a value failure whose drift starts at `op`.
 fn assert_drift_at(trace: &str, op: &str) {
@@ -56,4 +28,12 @@ fn a_perturbed_max_pool_in_the_mnist_example_is_named() {
 #[test]
 fn a_perturbed_convolution_backward_in_a_gan_step_is_named() {
     assert_drift_at("dcgan_style.torch.ftr", "aten.convolution_backward.default");
+}
+
+#[test]
+fn a_perturbed_smooth_l1_backward_in_a_regression_is_named() {
+    assert_drift_at(
+        "regression_style.torch.ftr",
+        "aten.smooth_l1_loss_backward.default",
+    );
 }
