@@ -87,13 +87,13 @@ def main() -> int:
     args = parser.parse_args()
     subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "ft-replay"], cwd=REPO, check=True)
     binary = REPO / "target" / "release" / "ft-replay"
-    print(f"{'program':<16} {'pytorch ms':>11} {'replay ms':>10} {'ratio':>7}")
+    print(f"{'program':<20} {'pytorch ms':>11} {'replay ms':>10} {'ratio':>7}")
     for name in args.programs:
         program = REPO / "traces" / "programs" / f"{name}.py"
         golden = REPO / "traces" / f"{name}.torch.ftr"
         theirs, threads = torch_ms(program, args.repeat, args.threads)
         ours = replay_ms(binary, golden, args.repeat)
-        print(f"{name:<16} {theirs:>11.2f} {ours:>10.2f} {ours / theirs:>6.2f}x   (torch threads: {threads})")
+        print(f"{name:<20} {theirs:>11.2f} {ours:>10.2f} {ours / theirs:>6.2f}x   (torch threads: {threads})")
     return 0
 
 
