@@ -117,7 +117,7 @@ impl OpEntry {
             // `_foreach_*_` (a `Tensor(a!)[]` self) have no ADInplaceOrView
             // kernel: observed fallthrough in torch 2.15's dispatch tables.
             // `lift_fresh` (`Tensor(a) self -> Tensor(a)`, what `torch.tensor`
-            // hands its result through) has no ADInplaceOrView kernel:
+            // hands its result through) has no ADInplaceOrView kernel either:
             // observed fallthrough in torch 2.15.
             DispatchKey::ADInplaceOrView
                 if !composite
