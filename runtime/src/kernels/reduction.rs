@@ -50,6 +50,7 @@ fn reductions(op: &str) -> Option<Kernel> {
         "aten.max.dim" => extrema::max_dim,
         "aten.min.dim" => extrema::min_dim,
         "aten.amax.default" => extrema::amax,
+        "aten.aminmax.default" => extrema::aminmax,
         "aten.amin.default" => extrema::amin,
         "aten.argmax.default" => extrema::argmax,
         "aten.argmin.default" => extrema::argmin,

@@ -168,6 +168,28 @@ pub(crate) fn amin(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
     amax_amin(ctx, &a, Which::Min)
 }
 
+/// `aminmax(self, *, dim=None, keepdim=False)`: `(min, max)` over one
+/// dimension, or over every dimension without `dim` (what `F.one_hot`
+/// dispatches to find the number of classes).
+pub(crate) fn aminmax(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let t = a.tensor(0)?;
+    ctx.check(t, "self")?;
+    let keepdim = a.bool(2)?;
+    let r = match a.values.get(1) {
+        Some(IValue::Int(d)) => Reduction::single(ctx.op, t.shape(), *d, keepdim)?,
+        _ => Reduction::new(ctx.op, t.shape(), None, keepdim)?,
+    };
+    if r.group_size() == 0 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity.",
+        ));
+    }
+    let min = reduce_f64(ctx, t, &r, t.dtype(), |g| extremum(Which::Min, g).0)?;
+    let max = reduce_f64(ctx, t, &r, t.dtype(), |g| extremum(Which::Max, g).0)?;
+    Ok(vec![min.into(), max.into()])
+}
+
 /// `argmax`/`argmin(self, dim=None, keepdim=False)`: without `dim` the
 /// position in the flattened input (with `keepdim`, shaped as all-ones).
 fn arg_extremum(ctx: &KernelCtx<'_>, a: &Args<'_>, which: Which) -> Result<Vec<IValue>> {
