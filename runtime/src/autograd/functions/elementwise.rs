@@ -9,8 +9,8 @@
 //! operands of a C++ call are evaluated right to left (observed: `where(self
 //! > min, grad, scalar_tensor(0))` dispatches `scalar_tensor` before `gt`).
 
-use super::maybe_multiply;
 use super::pointwise::SavedOperand;
+use super::{maybe_multiply, single};
 use crate::autograd::saved::SavedVariable;
 use crate::autograd::{BackwardCtx, BackwardFn};
 use crate::error::{Result, RuntimeError};
@@ -84,7 +84,7 @@ impl BackwardFn for Unary {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = grads.into_iter().next().flatten() else {
+        let Some(g) = single(grads) else {
             return Ok(vec![None]);
         };
         let saved = match &self.keep {
@@ -524,7 +524,7 @@ impl BackwardFn for DivBackward {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = grads.into_iter().next().flatten() else {
+        let Some(g) = single(grads) else {
             return Ok(vec![None, None]);
         };
         let mut out = vec![None, None];
@@ -576,7 +576,7 @@ impl BackwardFn for RsubBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = grads.into_iter().next().flatten() else {
+        let Some(g) = single(grads) else {
             return Ok(vec![None, None]);
         };
         let other = ctx.needs(1).then(|| g.clone());
@@ -644,7 +644,7 @@ impl BackwardFn for PowBackward1 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = grads.into_iter().next().flatten() else {
+        let Some(g) = single(grads) else {
             return Ok(vec![None, None]);
         };
         let this = self.self_.unpack(ctx.node)?;
@@ -707,7 +707,7 @@ impl BackwardFn for MinMaxBackward {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = grads.into_iter().next().flatten() else {
+        let Some(g) = single(grads) else {
             return Ok(vec![None, None]);
         };
         let this = self.self_.unpack(ctx.node)?;
@@ -746,7 +746,7 @@ impl BackwardFn for WhereBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = grads.into_iter().next().flatten() else {
+        let Some(g) = single(grads) else {
             return Ok(vec![None, None]);
         };
         let cond = self.condition.unpack(ctx.node)?;
@@ -780,7 +780,7 @@ impl BackwardFn for MaskedFillBackward1 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = grads.into_iter().next().flatten() else {
+        let Some(g) = single(grads) else {
             return Ok(vec![None, None]);
         };
         let mask = self.mask.unpack(ctx.node)?;
@@ -817,7 +817,7 @@ impl BackwardFn for LerpBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = grads.into_iter().next().flatten() else {
+        let Some(g) = single(grads) else {
             return Ok(vec![None, None]);
         };
         let w = as_f64(&self.weight)
@@ -849,7 +849,7 @@ impl BackwardFn for LerpBackward1 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = grads.into_iter().next().flatten() else {
+        let Some(g) = single(grads) else {
             return Ok(vec![None, None, None]);
         };
         let mut out = vec![None, None, None];
@@ -936,7 +936,7 @@ impl BackwardFn for AddcBackward {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = grads.into_iter().next().flatten() else {
+        let Some(g) = single(grads) else {
             return Ok(vec![None, None, None]);
         };
         let mut out = vec![None, None, None];
@@ -977,7 +977,7 @@ impl BackwardFn for RemainderBackward1 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = grads.into_iter().next().flatten() else {
+        let Some(g) = single(grads) else {
             return Ok(vec![None, None]);
         };
         let mut out = vec![None, None];
@@ -1092,7 +1092,7 @@ impl BackwardFn for ClampBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = grads.into_iter().next().flatten() else {
+        let Some(g) = single(grads) else {
             return Ok(vec![None, None, None]);
         };
         let this = self.self_.unpack(ctx.node)?;
@@ -1151,7 +1151,7 @@ impl BackwardFn for XlogyBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = grads.into_iter().next().flatten() else {
+        let Some(g) = single(grads) else {
             return Ok(vec![None, None]);
         };
         let this = self.self_.unpack(ctx.node)?;
@@ -1223,7 +1223,7 @@ impl BackwardFn for LogSigmoidBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = grads.into_iter().next().flatten() else {
+        let Some(g) = single(grads) else {
             return Ok(vec![None]);
         };
         let this = self.self_.unpack(ctx.node)?;

@@ -3,6 +3,7 @@
 //! dispatches nothing). Each is a [`super::elementwise::UnaryFormula`] for a
 //! [`super::elementwise::Unary`] node.
 
+use super::single;
 use crate::autograd::saved::SavedVariable;
 use crate::autograd::{BackwardCtx, BackwardFn};
 use crate::error::{Result, RuntimeError};
@@ -107,7 +108,7 @@ impl BackwardFn for Atan2Backward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = grads.into_iter().next().flatten() else {
+        let Some(g) = single(grads) else {
             return Ok(vec![None, None]);
         };
         let this = self.self_.unpack(ctx.node)?;
