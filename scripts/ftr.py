@@ -43,7 +43,7 @@ import msgpack
 
 MAGIC = b"\x89FTR\r\n\x1a\n"
 VERSION_MAJOR = 1
-VERSION_MINOR = 2  # newest minor this module reads and writes
+VERSION_MINOR = 3  # newest minor this module reads and writes
 # Minor of a file whose events are all of 1.1 kinds or older: writers start
 # with it and raise the header's minor when they append the first event of a
 # newer kind (FORMAT.md §2.1), so programs that use no newer kind record the

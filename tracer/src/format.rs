@@ -26,8 +26,9 @@ use crate::hash::Digest;
 pub const MAGIC: [u8; 8] = [0x89, b'F', b'T', b'R', b'\r', b'\n', 0x1a, b'\n'];
 /// Major version written and read by this build.
 pub const VERSION_MAJOR: u16 = 1;
-/// Newest minor version this build reads and writes (1.2: api `default_dtype`).
-pub const VERSION_MINOR: u16 = 2;
+/// Newest minor version this build reads and writes (1.2: api `default_dtype`;
+/// 1.3: the autograd-completeness kinds of docs/FORMAT.md).
+pub const VERSION_MINOR: u16 = 3;
 /// Minor version of a file whose events are all of 1.1 kinds or older. Files
 /// written before 1.2 existed say 1.1, so recording a program that uses no
 /// newer kind gives the same bytes as before.

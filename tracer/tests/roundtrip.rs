@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ft_trace::format::{self, FLOOR_MINOR, VERSION_MAJOR, VERSION_MINOR};
+use ft_trace::format::{self, FLOOR_MINOR, VERSION_MAJOR};
 use ft_trace::{
     ApiEvent, AutogradEvent, BackwardCall, ChainStep, Context, DispatchEvent, Edge, EventBody,
     FileTraceWriter, MemorySink, NodeCreated, OpCall, QueueEntry, TensorRef, TraceError, TraceMeta,
@@ -391,7 +391,7 @@ fn the_header_minor_is_the_lowest_that_covers_the_events() {
         (
             "new.ftr",
             vec![seed.clone(), dtype.clone(), seed],
-            VERSION_MINOR,
+            2,
         ),
     ] {
         let path = dir.path().join(name);
