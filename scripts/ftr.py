@@ -83,6 +83,8 @@ API_SET_GRAD = 8
 API_PROGRAM_ERROR = 9
 API_RELEASE = 10  # format 1.1
 API_DEFAULT_DTYPE = 11  # format 1.2
+API_GRAD = 12  # format 1.3
+API_GRAD_RESULT = 13  # format 1.3
 # dispatch layer (1)
 DISPATCH_OP = 1
 # autograd layer (2)
@@ -109,6 +111,8 @@ KIND_NAMES = {
     (API, API_PROGRAM_ERROR): "program_error",
     (API, API_RELEASE): "release",
     (API, API_DEFAULT_DTYPE): "default_dtype",
+    (API, API_GRAD): "grad",
+    (API, API_GRAD_RESULT): "grad_result",
     (DISPATCH, DISPATCH_OP): "op",
     (AUTOGRAD, AG_NODE): "node",
     (AUTOGRAD, AG_GRAPH_TASK_BEGIN): "graph_task_begin",
@@ -125,6 +129,8 @@ KIND_NAMES = {
 KIND_MINOR = {
     (API, API_RELEASE): 1,
     (API, API_DEFAULT_DTYPE): 2,
+    (API, API_GRAD): 3,
+    (API, API_GRAD_RESULT): 3,
 }
 
 # value tags (FORMAT.md §3.1)
@@ -471,6 +477,35 @@ def p_release(tid: int) -> list:
 def p_default_dtype(dtype: str) -> list:
     """api kind 11 payload (format 1.2): `[dtype]`, PyTorch's name (`float64`)."""
     return [str(dtype)]
+
+
+def p_grad(
+    roots: Sequence[int],
+    grads: Sequence[Optional[int]],
+    inputs: Sequence[int],
+    retain_graph: bool,
+    create_graph: bool,
+    accumulate: bool,
+    allow_unused: bool,
+) -> list:
+    """api kind 12 payload (format 1.3): `[roots, grads, inputs, retain_graph,
+    create_graph, accumulate, allow_unused]` — `torch.autograd.grad`
+    (`accumulate` false) or `backward(inputs=...)` (true)."""
+    return [
+        [_u64(r) for r in roots],
+        [None if g is None else _u64(g) for g in grads],
+        [_u64(i) for i in inputs],
+        bool(retain_graph),
+        bool(create_graph),
+        bool(accumulate),
+        bool(allow_unused),
+    ]
+
+
+def p_grad_result(grads: Sequence[Optional[list]]) -> list:
+    """api kind 13 payload (format 1.3): `[grads]`, per input of the `grad`
+    event the returned gradient's tensor reference (no value) or nil."""
+    return [[None if g is None else list(g) for g in grads]]
 
 
 def p_op(

@@ -141,6 +141,15 @@ def device_events(f: Fixture) -> None:
     f.emit(ftr.DEVICE, ftr.DEV_GUARD_EXIT, ftr.p_guard("cuda:1"))
 
 
+def grad_events(f: Fixture, t0: list) -> None:
+    """The restricted-backward kinds (format 1.3): `torch.autograd.grad` with
+    an unused input, `backward(inputs=...)`, and the returned gradients."""
+    f.emit(ftr.API, ftr.API_GRAD, ftr.p_grad([0, 2**40], [None, 1], [0, 3, 2**64 - 1], True, False, False, True))
+    f.emit(ftr.API, ftr.API_GRAD_RESULT, ftr.p_grad_result([t0, None, None]))
+    f.emit(ftr.API, ftr.API_GRAD, ftr.p_grad([5], [None], [1], False, True, True, True))
+    f.emit(ftr.API, ftr.API_GRAD_RESULT, ftr.p_grad_result([]))
+
+
 def op(f: Fixture, name: str, args: list, outputs: list, ctx: list, keyset: list | None = None) -> None:
     """One dispatch op with the usual autograd chain."""
     keyset = keyset or ["AutogradCPU", "ADInplaceOrView", "BackendSelect", "CPU"]
@@ -175,6 +184,7 @@ def build(writer: ftr.TraceWriter) -> None:
     d0_again = f.blob_f32([1.0, 2.0, 3.0, 4.0], [2, 2])
     autograd_events(f, ref(5, [2, 2], 4, d0_again))
     device_events(f)
+    grad_events(f, ref(7, [3], 6, None, version=2))
     bulk_ops(f, 600)
     big_blob = f.w.put_blob("uint8", [70000], bytes(i % 251 for i in range(70000)))
     many_dims = [1] * 65536  # array32 header; makes this one event larger than a chunk

@@ -98,7 +98,7 @@ pub enum EventBody {
 }
 
 // ---------------------------------------------------------------------------
-// api layer (0). Next kind: 12.
+// api layer (0). Next kind: 17.
 
 /// api layer events.
 #[derive(Clone, Debug, PartialEq)]
@@ -129,6 +129,11 @@ pub enum ApiEvent {
     /// Kind 11: `torch.get_default_dtype()` changed (`torch.set_default_dtype`).
     /// Format 1.2.
     DefaultDtype(DefaultDtype),
+    /// Kind 12: `torch.autograd.grad` or `backward(inputs=...)`: a backward
+    /// restricted to given inputs (format 1.3).
+    Grad(GradCall),
+    /// Kind 13: the gradients `torch.autograd.grad` returned (format 1.3).
+    GradResult(GradResult),
 }
 
 /// Payload of [`ApiEvent::Tensor`]: `[tensor, alias]`.
@@ -208,6 +213,36 @@ pub struct Release {
 pub struct DefaultDtype {
     /// The new default dtype, PyTorch's name without `torch.` (`float64`).
     pub dtype: String,
+}
+
+/// Payload of [`ApiEvent::Grad`]:
+/// `[roots, grads, inputs, retain_graph, create_graph, accumulate, allow_unused]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GradCall {
+    /// Tensor ids of the outputs the backward starts from.
+    pub roots: Vec<u64>,
+    /// One entry per root: the gradient tensor id, or nil for the implicit
+    /// `ones_like` of a scalar root.
+    pub grads: Vec<Option<u64>>,
+    /// Tensor ids of the inputs the gradients are wanted for, in argument order.
+    pub inputs: Vec<u64>,
+    /// `retain_graph`.
+    pub retain_graph: bool,
+    /// `create_graph`.
+    pub create_graph: bool,
+    /// True for `backward(inputs=...)` (the inputs' gradients accumulate into
+    /// `.grad`), false for `torch.autograd.grad` (they are returned).
+    pub accumulate: bool,
+    /// `allow_unused` (always true for `backward(inputs=...)`).
+    pub allow_unused: bool,
+}
+
+/// Payload of [`ApiEvent::GradResult`]: `[grads]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GradResult {
+    /// One entry per input of the `grad` event: the gradient the engine
+    /// returned, or nil for an input no path reached. No values.
+    pub grads: Vec<Option<TensorRef>>,
 }
 
 /// Payload of [`ApiEvent::ProgramError`]: `[message]`.
@@ -454,6 +489,8 @@ impl EventBody {
                     ApiEvent::ProgramError(_) => 9,
                     ApiEvent::Release(_) => 10,
                     ApiEvent::DefaultDtype(_) => 11,
+                    ApiEvent::Grad(_) => 12,
+                    ApiEvent::GradResult(_) => 13,
                 },
             ),
             EventBody::Dispatch(DispatchEvent::Op(_)) => (1, 1),
@@ -491,6 +528,7 @@ impl EventBody {
         match self {
             EventBody::Api(ApiEvent::Release(_)) => 1,
             EventBody::Api(ApiEvent::DefaultDtype(_)) => 2,
+            EventBody::Api(ApiEvent::Grad(_) | ApiEvent::GradResult(_)) => 3,
             EventBody::Unknown { .. } => crate::format::VERSION_MINOR,
             _ => 0,
         }
@@ -511,6 +549,8 @@ impl EventBody {
                 ApiEvent::ProgramError(_) => "program_error",
                 ApiEvent::Release(_) => "release",
                 ApiEvent::DefaultDtype(_) => "default_dtype",
+                ApiEvent::Grad(_) => "grad",
+                ApiEvent::GradResult(_) => "grad_result",
             },
             EventBody::Dispatch(DispatchEvent::Op(_)) => "op",
             EventBody::Autograd(e) => match e {
@@ -580,6 +620,7 @@ impl EventBody {
                 .chain(op.outputs.iter().flat_map(Value::tensors))
                 .collect(),
             EventBody::Autograd(AutogradEvent::Accumulate(a)) => vec![&a.grad],
+            EventBody::Api(ApiEvent::GradResult(g)) => g.grads.iter().flatten().collect(),
             _ => Vec::new(),
         }
     }
@@ -602,6 +643,8 @@ impl Serialize for PayloadRef<'_> {
                 ApiEvent::ProgramError(p) => p.serialize(s),
                 ApiEvent::Release(p) => p.serialize(s),
                 ApiEvent::DefaultDtype(p) => p.serialize(s),
+                ApiEvent::Grad(p) => p.serialize(s),
+                ApiEvent::GradResult(p) => p.serialize(s),
             },
             EventBody::Dispatch(DispatchEvent::Op(p)) => p.serialize(s),
             EventBody::Autograd(e) => match e {
@@ -691,6 +734,8 @@ impl<'de> Visitor<'de> for EventVisitor {
             (0, 9) => EventBody::Api(ApiEvent::ProgramError(next(s, 3)?)),
             (0, 10) => EventBody::Api(ApiEvent::Release(next(s, 3)?)),
             (0, 11) => EventBody::Api(ApiEvent::DefaultDtype(next(s, 3)?)),
+            (0, 12) => EventBody::Api(ApiEvent::Grad(next(s, 3)?)),
+            (0, 13) => EventBody::Api(ApiEvent::GradResult(next(s, 3)?)),
             (1, 1) => EventBody::Dispatch(DispatchEvent::Op(next(s, 3)?)),
             (2, 1) => EventBody::Autograd(AutogradEvent::Node(next(s, 3)?)),
             (2, 2) => EventBody::Autograd(AutogradEvent::GraphTaskBegin(next(s, 3)?)),
@@ -786,6 +831,18 @@ mod tests {
                 grads: vec![None],
                 retain_graph: false,
                 create_graph: false,
+            })),
+            EventBody::Api(ApiEvent::Grad(GradCall {
+                roots: vec![5, 6],
+                grads: vec![None, Some(7)],
+                inputs: vec![1, 3],
+                retain_graph: true,
+                create_graph: false,
+                accumulate: false,
+                allow_unused: true,
+            })),
+            EventBody::Api(ApiEvent::GradResult(GradResult {
+                grads: vec![Some(sample_tensor(9, None)), None],
             })),
             EventBody::Autograd(AutogradEvent::Node(NodeCreated {
                 node: 2,
