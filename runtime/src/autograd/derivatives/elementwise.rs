@@ -11,6 +11,7 @@
 
 use super::{Derivative, Differentiability, arg, derivative, needs, tensor};
 use crate::autograd::BackwardFn;
+use crate::autograd::functions::double_backward::differentiable as grad_mode;
 use crate::autograd::functions::elementwise::{
     self as f, AddcBackward, ClampBackward0, DivBackward, LerpBackward0, LerpBackward1,
     LogSigmoidBackward0, MaskedFillBackward1, MinMaxBackward, PowBackward1, RemainderBackward1,
@@ -494,12 +495,8 @@ fn activations(op: &str) -> Option<Differentiability> {
             None,
             false
         ))),
-        "aten.silu.default" => D(derivative!("SiluBackward0", &[0], |a, _| act(
-            a,
-            "aten.silu_backward.default",
-            &[],
-            None,
-            false
+        "aten.silu.default" => D(derivative!("SiluBackward0", &[0], |a, _| unary(
+            Unary::input(tensor(a, 0)?, vec![], grad_mode::silu)
         ))),
         "aten.sigmoid.default" | "aten.sigmoid_.default" => D(derivative!(
             "SigmoidBackward0",
@@ -589,12 +586,8 @@ fn activations(op: &str) -> Option<Differentiability> {
             None,
             false
         ))),
-        "aten.mish.default" => D(derivative!("MishBackward0", &[0], |a, _| act(
-            a,
-            "aten.mish_backward.default",
-            &[],
-            None,
-            false
+        "aten.mish.default" => D(derivative!("MishBackward0", &[0], |a, _| unary(
+            Unary::input(tensor(a, 0)?, vec![], grad_mode::mish)
         ))),
         "aten.hardswish_.default" => D(derivative!(
             "HardswishBackward0",
@@ -611,7 +604,7 @@ fn activations(op: &str) -> Option<Differentiability> {
         "aten.mish_.default" => D(derivative!(
             "MishBackward0",
             &[0],
-            |a, _| act(a, "aten.mish_backward.default", &[], None, false),
+            |a, _| unary(Unary::input(tensor(a, 0)?, vec![], grad_mode::mish)),
             original_self = always
         )),
         "aten.gelu_.default" => D(derivative!(
@@ -623,7 +616,7 @@ fn activations(op: &str) -> Option<Differentiability> {
         "aten.silu_.default" => D(derivative!(
             "SiluBackward0",
             &[0],
-            |a, _| act(a, "aten.silu_backward.default", &[], None, false),
+            |a, _| unary(Unary::input(tensor(a, 0)?, vec![], grad_mode::silu)),
             original_self = always
         )),
         "aten.hardtanh_.default" => D(derivative!(

@@ -28,6 +28,7 @@
 //! neither a row nor that property fail with a typed error when a graph
 //! would have to be recorded through them.
 
+mod double_backward;
 mod elementwise;
 mod foreach;
 mod indexing;
@@ -169,6 +170,7 @@ pub(crate) fn lookup(op: &str) -> Differentiability {
         .or_else(|| foreach::lookup(op))
         .or_else(|| selection::lookup(op))
         .or_else(|| trig::lookup(op))
+        .or_else(|| double_backward::lookup(op))
         .unwrap_or(Differentiability::Missing)
 }
 

@@ -1,0 +1,180 @@
+//! Derivative rows of the backward kernels and of `copy_`: what records
+//! history when a backward formula runs with `create_graph=True`.
+//!
+//! | operator | node | differentiable inputs | saves |
+//! |---|---|---|---|
+//! | `tanh_backward` / `sigmoid_backward` | TanhBackwardBackward0 / SigmoidBackwardBackward0 | grad_output, output | output; grad_output when `output` needs a gradient |
+//! | `threshold_backward` / `leaky_relu_backward` / `hardtanh_backward` | ThresholdBackwardBackward0 / LeakyReluBackwardBackward0 / HardtanhBackwardBackward0 | grad_output, self | self when `grad_output` needs a gradient |
+//! | `gelu_backward` / `softplus_backward` | GeluBackwardBackward0 / SoftplusBackwardBackward0 | grad_output, self | self; grad_output when `self` needs a gradient |
+//! | `elu_backward` | EluBackwardBackward0 | grad_output, self_or_result | self_or_result; grad_output when `self_or_result` needs a gradient |
+//! | `_softmax_backward_data` / `_log_softmax_backward_data` | SoftmaxBackwardDataBackward0 / LogSoftmaxBackwardDataBackward0 | grad_output, output | output; grad_output when `output` needs a gradient |
+//! | `mse_loss_backward` | MseLossBackwardBackward0 | grad_output, self, target | as each gradient needs |
+//! | `copy_` | CopyBackwards | self, src | src dtype and device |
+//!
+//! Node names are PyTorch's (`grad_fn.name()`, torch 2.15). A tensor is
+//! saved only when a gradient that reads it is needed, as PyTorch's
+//! generated nodes do.
+
+use super::{Derivative, Differentiability, arg, derivative, int, needs, tensor};
+use crate::autograd::BackwardFn;
+use crate::autograd::functions::double_backward::activation::{
+    Activation, ActivationBackwardBackward,
+};
+use crate::autograd::functions::double_backward::copy::CopyBackwards;
+use crate::autograd::functions::double_backward::loss::MseLossBackwardBackward0;
+use crate::autograd::functions::double_backward::save_if;
+use crate::autograd::functions::double_backward::softmax::SoftmaxBackwardDataBackward;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+
+type Built = Result<Box<dyn BackwardFn>>;
+
+/// The node of an activation's backward kernel `op`, with `x` at `x_pos`.
+fn activation(a: &[IValue], n: &[bool], op: &'static str, x_pos: usize, kind: Activation) -> Built {
+    let second = needs(n, 1) && kind.second_reads_inputs();
+    Ok(Box::new(ActivationBackwardBackward {
+        op,
+        args: a.to_vec(),
+        x_pos,
+        grad_output: save_if(second, tensor(a, 0)?),
+        x: save_if(needs(n, 0) || second, tensor(a, x_pos)?),
+        kind,
+    }))
+}
+
+fn softmax(a: &[IValue], n: &[bool], log: bool) -> Built {
+    let input_dtype = match a.get(3) {
+        Some(IValue::Dtype(d)) => *d,
+        _ => {
+            return Err(RuntimeError::autograd(
+                "derivative: input_dtype of a softmax backward is not a dtype",
+            ));
+        }
+    };
+    Ok(Box::new(SoftmaxBackwardDataBackward {
+        log,
+        dim: int(a, 2),
+        input_dtype,
+        grad_output: save_if(needs(n, 1), tensor(a, 0)?),
+        output: Some(crate::autograd::saved::SavedVariable::input(tensor(a, 1)?)),
+    }))
+}
+
+fn mse(a: &[IValue], n: &[bool]) -> Built {
+    Ok(Box::new(MseLossBackwardBackward0 {
+        reduction: int(a, 3),
+        grad_output: save_if(needs(n, 1) || needs(n, 2), tensor(a, 0)?),
+        self_: save_if(needs(n, 0) || needs(n, 1), tensor(a, 1)?),
+        target: save_if(needs(n, 0) || needs(n, 2), tensor(a, 2)?),
+    }))
+}
+
+/// The autograd entry of `op` if it is a backward kernel or `copy_`.
+pub(super) fn lookup(op: &str) -> Option<Differentiability> {
+    use Differentiability::Derivative as D;
+    Some(match op {
+        "aten.tanh_backward.default" => D(derivative!("TanhBackwardBackward0", &[0, 1], |a, n| {
+            activation(a, n, "aten.tanh_backward.default", 1, Activation::Tanh)
+        })),
+        "aten.sigmoid_backward.default" => {
+            D(derivative!("SigmoidBackwardBackward0", &[0, 1], |a, n| {
+                activation(
+                    a,
+                    n,
+                    "aten.sigmoid_backward.default",
+                    1,
+                    Activation::Sigmoid,
+                )
+            }))
+        }
+        "aten.threshold_backward.default" => D(derivative!(
+            "ThresholdBackwardBackward0",
+            &[0, 1],
+            |a, n| activation(
+                a,
+                n,
+                "aten.threshold_backward.default",
+                1,
+                Activation::PiecewiseLinear
+            )
+        )),
+        "aten.leaky_relu_backward.default" => D(derivative!(
+            "LeakyReluBackwardBackward0",
+            &[0, 1],
+            |a, n| {
+                // The kernel is dispatched again with self_is_result=False.
+                let mut a = a.to_vec();
+                if let Some(slot) = a.get_mut(3) {
+                    *slot = IValue::Bool(false);
+                }
+                activation(
+                    &a,
+                    n,
+                    "aten.leaky_relu_backward.default",
+                    1,
+                    Activation::PiecewiseLinear,
+                )
+            }
+        )),
+        "aten.hardtanh_backward.default" => {
+            D(derivative!("HardtanhBackwardBackward0", &[0, 1], |a, n| {
+                activation(
+                    a,
+                    n,
+                    "aten.hardtanh_backward.default",
+                    1,
+                    Activation::PiecewiseLinear,
+                )
+            }))
+        }
+        "aten.gelu_backward.default" => D(derivative!("GeluBackwardBackward0", &[0, 1], |a, n| {
+            let approximate = arg(a, 2);
+            activation(
+                a,
+                n,
+                "aten.gelu_backward.default",
+                1,
+                Activation::Gelu { approximate },
+            )
+        })),
+        "aten.softplus_backward.default" => {
+            D(derivative!("SoftplusBackwardBackward0", &[0, 1], |a, n| {
+                let kind = Activation::Softplus {
+                    beta: arg(a, 2),
+                    threshold: arg(a, 3),
+                };
+                activation(a, n, "aten.softplus_backward.default", 1, kind)
+            }))
+        }
+        "aten.elu_backward.default" => D(derivative!("EluBackwardBackward0", &[0, 5], |a, n| {
+            let kind = Activation::Elu {
+                alpha: arg(a, 1),
+                scale: arg(a, 2),
+                input_scale: arg(a, 3),
+                is_result: matches!(arg(a, 4), IValue::Bool(true)),
+            };
+            activation(a, n, "aten.elu_backward.default", 5, kind)
+        })),
+        "aten._softmax_backward_data.default" => D(derivative!(
+            "SoftmaxBackwardDataBackward0",
+            &[0, 1],
+            |a, n| softmax(a, n, false)
+        )),
+        "aten._log_softmax_backward_data.default" => D(derivative!(
+            "LogSoftmaxBackwardDataBackward0",
+            &[0, 1],
+            |a, n| softmax(a, n, true)
+        )),
+        "aten.mse_loss_backward.default" => {
+            D(derivative!("MseLossBackwardBackward0", &[0, 1, 2], mse))
+        }
+        "aten.copy_.default" => D(derivative!("CopyBackwards", &[0, 1], |a, _| {
+            let src = tensor(a, 1)?;
+            Ok(Box::new(CopyBackwards {
+                src_dtype: src.dtype(),
+                src_device: src.device(),
+            }))
+        })),
+        _ => return None,
+    })
+}
