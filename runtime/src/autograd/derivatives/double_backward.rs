@@ -9,6 +9,7 @@
 //! | `elu_backward` | EluBackwardBackward0 | grad_output, self_or_result | self_or_result; grad_output when `self_or_result` needs a gradient |
 //! | `_softmax_backward_data` / `_log_softmax_backward_data` | SoftmaxBackwardDataBackward0 / LogSoftmaxBackwardDataBackward0 | grad_output, output | output; grad_output when `output` needs a gradient |
 //! | `mse_loss_backward` | MseLossBackwardBackward0 | grad_output, self, target | as each gradient needs |
+//! | `nll_loss_backward` / `nll_loss2d_backward` | NllLossBackwardBackward0 / NllLoss2DBackwardBackward0 | grad_output, self | — |
 //! | `copy_` | CopyBackwards | self, src | src dtype and device |
 //!
 //! Node names are PyTorch's (`grad_fn.name()`, torch 2.15). A tensor is
@@ -21,7 +22,9 @@ use crate::autograd::functions::double_backward::activation::{
     Activation, ActivationBackwardBackward,
 };
 use crate::autograd::functions::double_backward::copy::CopyBackwards;
-use crate::autograd::functions::double_backward::loss::MseLossBackwardBackward0;
+use crate::autograd::functions::double_backward::loss::{
+    MseLossBackwardBackward0, NllLossBackwardBackward,
+};
 use crate::autograd::functions::double_backward::save_if;
 use crate::autograd::functions::double_backward::softmax::SoftmaxBackwardDataBackward;
 use crate::error::{Result, RuntimeError};
@@ -168,6 +171,16 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         "aten.mse_loss_backward.default" => {
             D(derivative!("MseLossBackwardBackward0", &[0, 1, 2], mse))
         }
+        "aten.nll_loss_backward.default" => {
+            D(derivative!("NllLossBackwardBackward0", &[0, 1], |_, _| Ok(
+                Box::new(NllLossBackwardBackward)
+            )))
+        }
+        "aten.nll_loss2d_backward.default" => D(derivative!(
+            "NllLoss2DBackwardBackward0",
+            &[0, 1],
+            |_, _| Ok(Box::new(NllLossBackwardBackward))
+        )),
         "aten.copy_.default" => D(derivative!("CopyBackwards", &[0, 1], |a, _| {
             let src = tensor(a, 1)?;
             Ok(Box::new(CopyBackwards {

@@ -76,3 +76,34 @@ impl BackwardFn for MseLossBackwardBackward0 {
         release(&mut self.target);
     }
 }
+
+/// `NllLossBackwardBackward0` / `NllLoss2DBackwardBackward0`, the nodes of
+/// `nll_loss_backward` / `nll_loss2d_backward`, edges `[grad_output, self]`
+/// (`target` is not differentiable): the kernel is linear in `grad_output`
+/// and does not depend on `self`'s values, so `self`'s gradient is
+/// `zeros_like(grad)`. `grad_output`'s gradient, the loss of the incoming
+/// gradient, is not implemented: it fails with a typed error.
+pub(crate) struct NllLossBackwardBackward;
+
+impl BackwardFn for NllLossBackwardBackward {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None]);
+        };
+        if ctx.needs(0) {
+            return Err(crate::error::RuntimeError::unsupported(
+                ctx.node.name(),
+                "the gradient of an nll_loss backward with respect to its grad_output",
+            ));
+        }
+        let mut out = vec![None, None];
+        if ctx.needs(1) {
+            out[1] = Some(ctx.rt.elementwise().zeros_like(&g)?);
+        }
+        Ok(out)
+    }
+}
