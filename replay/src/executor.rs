@@ -57,6 +57,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "reverse-ready-queue" => faults.reverse_ready_queue = true,
             None if spec == "fifo-ties" => faults.fifo_ties = true,
             None if spec == "swap-input-buffer-sum" => faults.swap_input_buffer_sum = true,
+            None if spec == "drop-backward-history" => faults.drop_backward_history = true,
             Some(("rename-node", arg)) => {
                 let (old, new) = arg
                     .split_once(':')

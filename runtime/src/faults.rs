@@ -28,6 +28,11 @@ pub struct Faults {
     /// capture). Values do not change — addition commutes — so only the
     /// operands' identities betray it: breaks dataflow.
     pub swap_input_buffer_sum: bool,
+    /// Record no history for the operators a backward formula dispatches,
+    /// even under `create_graph=True`: the gradients of such a backward
+    /// cannot be differentiated again. Breaks every double-backward trace
+    /// (their backward-time nodes are missing).
+    pub drop_backward_history: bool,
 }
 
 impl Faults {

@@ -4,6 +4,7 @@
 //! node where the divergence starts.
 
 mod conv;
+mod double_backward;
 mod elementwise;
 mod foreach;
 mod indexing;

@@ -375,6 +375,11 @@ impl Runtime {
                 if !self.grad_enabled || !needs.iter().any(|&n| n) {
                     return Ok(None);
                 }
+                if self.faults.drop_backward_history
+                    && matches!(self.context, ExecContext::Node(_))
+                {
+                    return Ok(None);
+                }
                 // Only floating outputs are differentiable: an explicit
                 // non-floating `dtype` (`x.long()`, `sum(dtype=torch.int64)`)
                 // records no node and takes no sequence number (observed in

@@ -1,0 +1,46 @@
+//! Mutation tests of double backward: a runtime whose backward-time
+//! operators record no history, or whose double-backward node has another
+//! name, is caught on the `double_backward` golden.
+
+use super::support::replay_with_fault;
+
+#[test]
+fn backward_time_ops_without_history_cannot_run_the_second_backward() {
+    // The gradient of the first backward has no grad_fn, so the program's
+    // second backward cannot run: the replay stops there (exit 5), naming it.
+    let (code, out) = replay_with_fault("double_backward.torch.ftr", "drop-backward-history");
+    assert_eq!(code, Some(5), "{out}");
+    assert!(out.contains("backward() (torch seq 42)"), "{out}");
+    assert!(out.contains("does not require grad"), "{out}");
+}
+
+#[test]
+fn a_renamed_double_backward_node_is_a_graph_divergence() {
+    let (code, out) = replay_with_fault(
+        "double_backward.torch.ftr",
+        "rename-node=TanhBackwardBackward0:TanhBackwardBackward1",
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("FAIL graph"), "{out}");
+    assert!(
+        out.contains("first divergence: [stream changed] expected seq 28"),
+        "{out}"
+    );
+    assert!(
+        out.contains("expected node TanhBackwardBackward0#7"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_perturbed_threshold_backward_inside_a_penalty_is_named() {
+    let (code, out) = replay_with_fault(
+        "double_backward.torch.ftr",
+        "perturb=aten.threshold_backward.default:0.01",
+    );
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("drift starts at aten.threshold_backward.default"),
+        "{out}"
+    );
+}
