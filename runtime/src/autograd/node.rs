@@ -60,6 +60,17 @@ impl InputMetadata {
             device: t.device(),
         }
     }
+
+    /// The placeholder of an output the operator left undefined (PyTorch's
+    /// undefined input metadata): no tensor has an edge to it, so no
+    /// gradient flows into it.
+    pub(crate) fn undefined() -> InputMetadata {
+        InputMetadata {
+            shape: Vec::new(),
+            dtype: DType::Float32,
+            device: Device::Cpu,
+        }
+    }
 }
 
 /// What kind of node this is, for the few places that must know.
@@ -161,8 +172,13 @@ impl NodeBuilder {
 
     /// Completes the node once the forward outputs exist: lets the backward
     /// function save what it needs of all `outputs`, and records the
-    /// metadata of the `differentiable` ones (the node's inputs).
-    pub(crate) fn finish(mut self, outputs: &[Tensor], differentiable: &[Tensor]) -> Arc<Node> {
+    /// metadata of the `differentiable` ones (the node's inputs; an
+    /// undefined one gets a placeholder).
+    pub(crate) fn finish(
+        mut self,
+        outputs: &[Tensor],
+        differentiable: &[Option<Tensor>],
+    ) -> Arc<Node> {
         self.function.save_outputs(outputs);
         Arc::new(Node {
             name: self.name,
@@ -170,7 +186,13 @@ impl NodeBuilder {
             kind: NodeKind::Function,
             forward_op: self.forward_op,
             next_edges: self.next_edges,
-            input_metadata: differentiable.iter().map(InputMetadata::of).collect(),
+            input_metadata: differentiable
+                .iter()
+                .map(|t| {
+                    t.as_ref()
+                        .map_or_else(InputMetadata::undefined, InputMetadata::of)
+                })
+                .collect(),
             function: Mutex::new(self.function),
             trace: IdSlot::new(),
         })

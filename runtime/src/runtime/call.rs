@@ -262,19 +262,26 @@ impl Runtime {
         let out_tensors: Vec<Tensor> = outputs.iter().flat_map(IValue::tensors).cloned().collect();
         // The outputs that get the node as history (PyTorch's
         // `output_differentiability`: max_pool2d_with_indices' indices and
-        // the attention logsumexp have none).
-        let differentiable: Vec<Tensor> = match &builder {
-            Some(b) => out_tensors
-                .iter()
+        // the attention logsumexp have none). An undefined result keeps its
+        // place among them: output numbers count it, as PyTorch's
+        // `set_history` of the flattened results does (observed in torch
+        // 2.15: with `output_mask=[False, True, True]` the weight and bias
+        // gradients of `convolution_backward` are outputs 1 and 2 of
+        // ConvolutionBackwardBackward0).
+        let slots: Vec<Option<Tensor>> = match &builder {
+            Some(b) => output_slots(&outputs)
+                .into_iter()
                 .enumerate()
                 .filter(|(i, _)| b.output_differentiable(*i))
-                .map(|(_, t)| t.clone())
+                .map(|(_, t)| t)
                 .collect(),
             None => Vec::new(),
         };
+        let differentiable: Vec<Tensor> = slots.iter().flatten().cloned().collect();
         let node = builder.map(|b| {
-            let node = b.finish(&out_tensors, &differentiable);
-            for (nr, t) in differentiable.iter().enumerate() {
+            let node = b.finish(&out_tensors, &slots);
+            for (nr, t) in slots.iter().enumerate() {
+                let Some(t) = t else { continue };
                 let mut meta = t.0.autograd.lock();
                 meta.grad_fn = Some(Arc::clone(&node));
                 meta.output_nr = nr as u32;
@@ -375,8 +382,7 @@ impl Runtime {
                 if !self.grad_enabled || !needs.iter().any(|&n| n) {
                     return Ok(None);
                 }
-                if self.faults.drop_backward_history
-                    && matches!(self.context, ExecContext::Node(_))
+                if self.faults.drop_backward_history && matches!(self.context, ExecContext::Node(_))
                 {
                     return Ok(None);
                 }
@@ -494,6 +500,19 @@ fn output_metas(
                 version: out.version(),
                 requires_grad: attached.iter().any(|a| a.same_tensor(out)) || from_arg,
             }
+        })
+        .collect()
+}
+
+/// The results of a call flattened as PyTorch's `flatten_tensor_args` does:
+/// one entry per tensor (each element of a `Tensor[]`), `None` for an
+/// undefined result.
+fn output_slots(outputs: &[IValue]) -> Vec<Option<Tensor>> {
+    outputs
+        .iter()
+        .flat_map(|v| match v {
+            IValue::None => vec![None],
+            other => other.tensors().into_iter().cloned().map(Some).collect(),
         })
         .collect()
 }

@@ -10,23 +10,26 @@
 //! | `_softmax_backward_data` / `_log_softmax_backward_data` | SoftmaxBackwardDataBackward0 / LogSoftmaxBackwardDataBackward0 | grad_output, output | output; grad_output when `output` needs a gradient |
 //! | `mse_loss_backward` | MseLossBackwardBackward0 | grad_output, self, target | as each gradient needs |
 //! | `nll_loss_backward` / `nll_loss2d_backward` | NllLossBackwardBackward0 / NllLoss2DBackwardBackward0 | grad_output, self | — |
+//! | `convolution_backward` | ConvolutionBackwardBackward0 | grad_output, input, weight | all three, the convolution's parameters |
 //! | `copy_` | CopyBackwards | self, src | src dtype and device |
 //!
 //! Node names are PyTorch's (`grad_fn.name()`, torch 2.15). A tensor is
 //! saved only when a gradient that reads it is needed, as PyTorch's
 //! generated nodes do.
 
-use super::{Derivative, Differentiability, arg, derivative, int, needs, tensor};
+use super::{Derivative, Differentiability, arg, derivative, int, int_list, needs, tensor};
 use crate::autograd::BackwardFn;
 use crate::autograd::functions::double_backward::activation::{
     Activation, ActivationBackwardBackward,
 };
+use crate::autograd::functions::double_backward::conv::{ConvParams, ConvolutionBackwardBackward0};
 use crate::autograd::functions::double_backward::copy::CopyBackwards;
 use crate::autograd::functions::double_backward::loss::{
     MseLossBackwardBackward0, NllLossBackwardBackward,
 };
 use crate::autograd::functions::double_backward::save_if;
 use crate::autograd::functions::double_backward::softmax::SoftmaxBackwardDataBackward;
+use crate::autograd::saved::SavedVariable;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 
@@ -59,7 +62,7 @@ fn softmax(a: &[IValue], n: &[bool], log: bool) -> Built {
         dim: int(a, 2),
         input_dtype,
         grad_output: save_if(needs(n, 1), tensor(a, 0)?),
-        output: Some(crate::autograd::saved::SavedVariable::input(tensor(a, 1)?)),
+        output: Some(SavedVariable::input(tensor(a, 1)?)),
     }))
 }
 
@@ -69,6 +72,26 @@ fn mse(a: &[IValue], n: &[bool]) -> Built {
         grad_output: save_if(needs(n, 1) || needs(n, 2), tensor(a, 0)?),
         self_: save_if(needs(n, 0) || needs(n, 1), tensor(a, 1)?),
         target: save_if(needs(n, 0) || needs(n, 2), tensor(a, 2)?),
+    }))
+}
+
+fn convolution(a: &[IValue], _: &[bool]) -> Built {
+    let ints = |i: usize| int_list(a, i).unwrap_or_default();
+    let saved = |i: usize| -> Result<Option<SavedVariable>> {
+        Ok(Some(SavedVariable::input(tensor(a, i)?)))
+    };
+    Ok(Box::new(ConvolutionBackwardBackward0 {
+        params: ConvParams {
+            stride: ints(4),
+            padding: ints(5),
+            dilation: ints(6),
+            transposed: matches!(arg(a, 7), IValue::Bool(true)),
+            output_padding: ints(8),
+            groups: int(a, 9),
+        },
+        grad_output: saved(0)?,
+        input: saved(1)?,
+        weight: saved(2)?,
     }))
 }
 
@@ -180,6 +203,11 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             "NllLoss2DBackwardBackward0",
             &[0, 1],
             |_, _| Ok(Box::new(NllLossBackwardBackward))
+        )),
+        "aten.convolution_backward.default" => D(derivative!(
+            "ConvolutionBackwardBackward0",
+            &[0, 1, 2],
+            convolution
         )),
         "aten.copy_.default" => D(derivative!("CopyBackwards", &[0, 1], |a, _| {
             let src = tensor(a, 1)?;

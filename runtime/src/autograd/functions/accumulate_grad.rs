@@ -76,6 +76,14 @@ impl BackwardFn for AccumulateGrad {
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
         let Some(new_grad) = grads.into_iter().next().flatten() else {
+            // No gradient flowed in (a double-backward node computes none
+            // for this edge): nothing is stored, but an AccumulateGrad that
+            // ran records the leaf's `.grad` if it has one, as the capture
+            // does (observed in torch 2.15: ConvolutionBackwardBackward0
+            // without `ggW` gives the input's AccumulateGrad no gradient).
+            if self.variable.grad().is_some() {
+                ctx.rt.trace_accumulate(ctx.node, &self.variable);
+            }
             return Ok(Vec::new());
         };
         let variable = self.variable.clone();
