@@ -924,6 +924,18 @@ class Recorder:
                 self._mark_reachable(value)
         self._pending = PendingOp(str(func), keyset, chain, wire_args, outputs, self.ctx, schema.is_mutable)
 
+    def record_op_error(self, func: Any, named: dict, wire_args: list, error: BaseException, tls: TlsState) -> None:
+        """Writes the op_error event of a call that raised (format 1.3): the
+        call as `record_op` would record it, the exception instead of
+        outputs. Nothing is pending (the call's boundary flushed it) and
+        nothing follows it: no node, no version bump."""
+        keys = _keyset()
+        for value in named.values():
+            keys = keys | dispatch_keys_of(value)
+        keyset, chain = self.dispatch.derive(func, keys, named, tls)
+        payload = ftr.p_op_error(str(func), keyset, chain, wire_args, format_program_error(error), self.ctx)
+        self.emit(ftr.DISPATCH, ftr.DISPATCH_OP_ERROR, payload)
+
     def _mark_reachable(self, value: Any) -> None:
         if isinstance(value, OutList):
             for v in value.items:
@@ -1229,17 +1241,24 @@ class Recorder:
         info.grad_watch = True
         self.emit(ftr.AUTOGRAD, ftr.AG_ACCUMULATE, ftr.p_accumulate(nid, leaf_id, ref))
 
-    def end_backward(self, completed: bool) -> None:
+    def end_backward(self, completed: bool, error: Optional[BaseException] = None) -> None:
         """After the engine returned (or raised): closes the GraphTask.
 
-        When the program's backward raised, the GraphTask did not end and no
-        graph_task_end is written; the program_error event follows.
+        When the program's backward raised `error`, a graph_task_error takes
+        graph_task_end's place, where the engine stopped: after the pop of
+        the node that raised and the ops it ran (observed in torch 2.15: the
+        version check of a saved tensor raises from the node's apply, after
+        its pre-hook; "element 0 of tensors does not require grad" and
+        "grad can be implicitly created only for scalar outputs" raise before
+        the engine starts, so no graph_task_begin precedes it).
         """
         bw = self.backward
         try:
             self.flush()
             if bw is not None and completed and bw.mismatch is None:
                 self._close_graph_task(bw)
+            elif error is not None and not isinstance(error, CaptureError) and (bw is None or bw.mismatch is None):
+                self.emit(ftr.AUTOGRAD, ftr.AG_GRAPH_TASK_ERROR, ftr.p_graph_task_error(format_program_error(error)))
         finally:
             self.backward = None
             self.ctx = ftr.context(ftr.CTX_TOP_LEVEL)
@@ -1431,7 +1450,14 @@ class CaptureMode(TorchDispatchMode):
             self._guard(rec.check_state)
         named, wire_args = self._guard(lambda: rec.op_arguments(func, args, kwargs))
         tls = self._guard(entry_tls)
-        out = func(*args, **kwargs)
+        try:
+            out = func(*args, **kwargs)
+        except Exception as error:
+            # The kernel raised (a shape error, an index out of range): the
+            # call is an op_error event and the exception goes on to the
+            # program, which may catch it.
+            self._guard(lambda: rec.record_op_error(func, named, wire_args, error, tls))
+            raise
         self._guard(lambda: rec.record_op(func, named, wire_args, out, tls))
         return out
 
@@ -1542,12 +1568,16 @@ class Patches:
             bound.apply_defaults()
             root, grad, keep, create = _backward_arguments(rec, bound.arguments)
             rec.begin_backward(root, grad, keep, create)
-            completed = False
             try:
                 result = original(*args, **kwargs)
-                completed = True
-            finally:
-                rec.end_backward(completed)
+            except BaseException as error:
+                # `error` is unbound when this clause ends; a local holding it
+                # would make a cycle through its traceback (this frame) and
+                # keep the call's tensors alive until a garbage collection,
+                # moving their release events.
+                rec.end_backward(False, error)
+                raise
+            rec.end_backward(True)
             if rec.failure is not None:
                 raise CaptureError(rec.failure)
             return result

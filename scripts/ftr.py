@@ -87,6 +87,7 @@ API_GRAD = 12  # format 1.3
 API_GRAD_RESULT = 13  # format 1.3
 # dispatch layer (1)
 DISPATCH_OP = 1
+DISPATCH_OP_ERROR = 2  # format 1.3
 # autograd layer (2)
 AG_NODE = 1
 AG_GRAPH_TASK_BEGIN = 2
@@ -94,6 +95,7 @@ AG_PUSH = 3
 AG_POP = 4
 AG_ACCUMULATE = 5
 AG_GRAPH_TASK_END = 6
+AG_GRAPH_TASK_ERROR = 9  # format 1.3
 # device layer (3)
 DEV_GUARD_ENTER = 1
 DEV_GUARD_EXIT = 2
@@ -114,12 +116,14 @@ KIND_NAMES = {
     (API, API_GRAD): "grad",
     (API, API_GRAD_RESULT): "grad_result",
     (DISPATCH, DISPATCH_OP): "op",
+    (DISPATCH, DISPATCH_OP_ERROR): "op_error",
     (AUTOGRAD, AG_NODE): "node",
     (AUTOGRAD, AG_GRAPH_TASK_BEGIN): "graph_task_begin",
     (AUTOGRAD, AG_PUSH): "push",
     (AUTOGRAD, AG_POP): "pop",
     (AUTOGRAD, AG_ACCUMULATE): "accumulate",
     (AUTOGRAD, AG_GRAPH_TASK_END): "graph_task_end",
+    (AUTOGRAD, AG_GRAPH_TASK_ERROR): "graph_task_error",
     (DEVICE, DEV_GUARD_ENTER): "guard_enter",
     (DEVICE, DEV_GUARD_EXIT): "guard_exit",
     (DEVICE, DEV_TRANSFER): "transfer",
@@ -131,6 +135,8 @@ KIND_MINOR = {
     (API, API_DEFAULT_DTYPE): 2,
     (API, API_GRAD): 3,
     (API, API_GRAD_RESULT): 3,
+    (DISPATCH, DISPATCH_OP_ERROR): 3,
+    (AUTOGRAD, AG_GRAPH_TASK_ERROR): 3,
 }
 
 # value tags (FORMAT.md §3.1)
@@ -263,6 +269,10 @@ def structural_payload(layer: int, kind: int, payload: list) -> list:
         args = [[name, _strip_value(v)] for name, v in args]
         outputs = [_strip_value(v) for v in outputs]
         return [op, keyset, chain, args, outputs, context]
+    if (layer, kind) == (DISPATCH, DISPATCH_OP_ERROR):
+        op, keyset, chain, args, error, context = payload
+        args = [[name, _strip_value(v)] for name, v in args]
+        return [op, keyset, chain, args, error, context]
     if (layer, kind) == (AUTOGRAD, AG_ACCUMULATE):
         ref = list(payload[2])
         ref[_REF_VALUE] = None
@@ -527,6 +537,26 @@ def p_op(
     ]
 
 
+def p_op_error(
+    op: str,
+    keyset: Sequence[str],
+    chain: Sequence[Sequence[str]],
+    args: Sequence[Sequence[Any]],
+    error: str,
+    ctx: list,
+) -> list:
+    """dispatch kind 2 payload (format 1.3): `[op, keyset, chain, args, error,
+    context]` — a call that raised; `error` is `"Type: message"`."""
+    return [
+        str(op),
+        [str(k) for k in keyset],
+        [[str(k), str(h)] for k, h in chain],
+        [[str(name), value] for name, value in args],
+        str(error),
+        ctx,
+    ]
+
+
 def p_node(
     node: int, name: str, seq_nr: int, next_edges: Sequence[list], tensors: Sequence[int]
 ) -> list:
@@ -555,6 +585,11 @@ def p_graph_task_end(executed: int) -> list:
     """autograd kind 6 payload."""
     return [_u64(executed)]
 
+
+def p_graph_task_error(error: str) -> list:
+    """autograd kind 9 payload (format 1.3): `[error]`, `"Type: message"` —
+    the `backward()` call raised; written in place of graph_task_end."""
+    return [str(error)]
 
 def p_guard(device: str) -> list:
     """device kinds 1 and 2 payload."""

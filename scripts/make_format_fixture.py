@@ -141,6 +141,17 @@ def device_events(f: Fixture) -> None:
     f.emit(ftr.DEVICE, ftr.DEV_GUARD_EXIT, ftr.p_guard("cuda:1"))
 
 
+def error_events(f: Fixture, t0: list) -> None:
+    """The error kinds (format 1.3): an op that raised, a backward that raised."""
+    chain = [["AutogradCPU", "autograd"], ["ADInplaceOrView", "fallthrough"], ["BackendSelect", "fallthrough"], ["CPU", "kernel"]]
+    keyset = ["AutogradCPU", "ADInplaceOrView", "BackendSelect", "CPU"]
+    args = [["self", ftr.v_tensor(t0)], ["mat2", ftr.v_tensor(t0)]]
+    message = "RuntimeError: mm: mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)"
+    f.emit(ftr.DISPATCH, ftr.DISPATCH_OP_ERROR, ftr.p_op_error("aten.mm.default", keyset, chain, args, message, ftr.context(ftr.CTX_TOP_LEVEL)))
+    f.emit(ftr.DISPATCH, ftr.DISPATCH_OP_ERROR, ftr.p_op_error("aten.mul.Tensor", keyset, chain, args, "IndexError: é" * 30, ftr.context(ftr.CTX_NODE, 1)))
+    f.emit(ftr.AUTOGRAD, ftr.AG_GRAPH_TASK_ERROR, ftr.p_graph_task_error("RuntimeError: Trying to backward through the graph a second time"))
+
+
 def grad_events(f: Fixture, t0: list) -> None:
     """The restricted-backward kinds (format 1.3): `torch.autograd.grad` with
     an unused input, `backward(inputs=...)`, and the returned gradients."""
@@ -184,6 +195,7 @@ def build(writer: ftr.TraceWriter) -> None:
     d0_again = f.blob_f32([1.0, 2.0, 3.0, 4.0], [2, 2])
     autograd_events(f, ref(5, [2, 2], 4, d0_again))
     device_events(f)
+    error_events(f, t0)
     grad_events(f, ref(7, [3], 6, None, version=2))
     bulk_ops(f, 600)
     big_blob = f.w.put_blob("uint8", [70000], bytes(i % 251 for i in range(70000)))

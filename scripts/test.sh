@@ -68,7 +68,17 @@ for program in traces/programs/*.py; do
     name=$(basename "$program" .py)
     golden="traces/$name.torch.ftr"
     fresh="$scratch/$name.torch.ftr"
-    "$python" scripts/capture_torch.py "$program" -o "$fresh" --zero-timestamps
+    # A program that raises on purpose says so (`# capture-exit: 3`): its
+    # capture exits 3 with a finished trace ending in program_error.
+    expected=0
+    if grep -qx '# capture-exit: 3' "$program"; then expected=3; fi
+    got=0
+    "$python" scripts/capture_torch.py "$program" -o "$fresh" --zero-timestamps || got=$?
+    if [ "$got" != "$expected" ]; then
+        echo "FAIL $name: capture exited $got, expected $expected"
+        status=1
+        continue
+    fi
     if cmp -s "$fresh" "$golden"; then
         echo "ok   $name: re-capture is byte-identical to $golden"
     elif why=$("$python" scripts/recording_diff.py "$fresh" "$golden"); then

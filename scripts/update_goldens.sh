@@ -13,6 +13,14 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 for program in traces/programs/*.py; do
     name=$(basename "$program" .py)
-    "$venv/bin/python" scripts/capture_torch.py "$program" -o "traces/$name.torch.ftr" --zero-timestamps
+    # A program that raises on purpose (`# capture-exit: 3`) exits 3.
+    expected=0
+    if grep -qx '# capture-exit: 3' "$program"; then expected=3; fi
+    got=0
+    "$venv/bin/python" scripts/capture_torch.py "$program" -o "traces/$name.torch.ftr" --zero-timestamps || got=$?
+    if [ "$got" != "$expected" ]; then
+        echo "capture of $program exited $got, expected $expected" >&2
+        exit 1
+    fi
     echo "wrote traces/$name.torch.ftr"
 done

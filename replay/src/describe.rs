@@ -25,6 +25,21 @@ pub fn describe(event: &Event, view: &TraceView<'_>) -> String {
                 outs.join(", ")
             )
         }
+        EventBody::Dispatch(DispatchEvent::OpError(op)) => {
+            let args: Vec<String> = op
+                .args
+                .iter()
+                .filter(|(_, v)| !v.tensors().is_empty())
+                .map(|(name, v)| format!("{name}={}", short_value(v)))
+                .collect();
+            format!(
+                "{} in {} ({}) raising {}",
+                op.op,
+                context_key(op.context, view),
+                args.join(", "),
+                op.error
+            )
+        }
         EventBody::Autograd(a) => match a {
             AutogradEvent::Node(n) => {
                 let next: Vec<String> = n
@@ -66,6 +81,7 @@ pub fn describe(event: &Event, view: &TraceView<'_>) -> String {
             ),
             AutogradEvent::GraphTaskBegin(g) => format!("graph task begins (depth {})", g.depth),
             AutogradEvent::GraphTaskEnd(e) => format!("graph task ends ({} nodes ran)", e.executed),
+            AutogradEvent::GraphTaskError(e) => format!("backward() raises {}", e.error),
             _ => "autograd event".into(),
         },
         EventBody::Api(api) => match api {

@@ -29,7 +29,7 @@ use std::rc::Rc;
 
 use ft_runtime::{Faults, IValue, Runtime, RuntimeError, Tensor};
 use ft_trace::{
-    ApiEvent, AutogradEvent, Context, DispatchEvent, Event, EventBody, MemorySink, OpCall,
+    ApiEvent, AutogradEvent, Context, DispatchEvent, Event, EventBody, MemorySink, OpCall, OpError,
     TensorRef, TraceMeta, Value, ValuePolicy,
 };
 
@@ -48,6 +48,7 @@ pub struct ReplayOptions {
 /// Parses `--inject-fault` values into runtime faults.
 ///
 /// Accepted: `reverse-ready-queue`, `fifo-ties`, `swap-input-buffer-sum`,
+/// `skip-saved-version-check`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`.
 pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
     let mut faults = Faults::default();
@@ -57,6 +58,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "reverse-ready-queue" => faults.reverse_ready_queue = true,
             None if spec == "fifo-ties" => faults.fifo_ties = true,
             None if spec == "swap-input-buffer-sum" => faults.swap_input_buffer_sum = true,
+            None if spec == "skip-saved-version-check" => faults.skip_saved_version_check = true,
             None if spec == "drop-backward-history" => faults.drop_backward_history = true,
             Some(("rename-node", arg)) => {
                 let (old, new) = arg
@@ -175,6 +177,9 @@ impl Replayer<'_> {
                     self.op(seq, op)?;
                 }
             }
+            EventBody::Dispatch(DispatchEvent::OpError(op)) if op.context == Context::TopLevel => {
+                self.op_error(seq, op)?;
+            }
             EventBody::Autograd(AutogradEvent::Accumulate(acc)) => {
                 // Role: the tensor PyTorch stored in leaf.grad is, in the runtime,
                 // whatever the runtime's backward stored in the same leaf.
@@ -255,9 +260,17 @@ impl Replayer<'_> {
                     .iter()
                     .map(|g| g.map(|g| self.lookup(seq, g)).transpose())
                     .collect::<Result<Vec<_>, _>>()?;
-                self.runtime
-                    .backward(&roots, &grads, b.retain_graph, b.create_graph)
-                    .map_err(|e| unsupported(seq, "backward()", &e))?;
+                let result = self
+                    .runtime
+                    .backward(&roots, &grads, b.retain_graph, b.create_graph);
+                if let Err(e) = result {
+                    // A backward PyTorch also saw raise is part of the program
+                    // (it caught the error, or the trace ends there): the
+                    // runtime's graph_task_error is diffed with PyTorch's.
+                    if e.is_capability_gap() || !self.backward_raised(seq) {
+                        return Err(unsupported(seq, "backward()", &e));
+                    }
+                }
             }
             ApiEvent::GradMode(g) => self.runtime.set_grad_mode(g.grad_enabled, g.inference_mode),
             ApiEvent::ManualSeed(s) => self.runtime.manual_seed(s.seed),
@@ -285,7 +298,10 @@ impl Replayer<'_> {
                     .set_default_dtype(dtype)
                     .map_err(|e| unsupported(seq, "torch.set_default_dtype", &e))?;
             }
-            ApiEvent::ProgramError(_) => return Ok(Flow::Stop),
+            ApiEvent::ProgramError(p) => {
+                self.runtime.program_error(&p.message);
+                return Ok(Flow::Stop);
+            }
             _ => {
                 return Err(ReplayError::Unsupported {
                     what: "api event".into(),
@@ -334,6 +350,57 @@ impl Replayer<'_> {
             self.bind(t, tensor);
         }
         Ok(())
+    }
+
+    /// Re-executes a top-level call that raised in PyTorch (dispatch
+    /// `op_error`). The runtime is expected to raise too; its own op_error
+    /// event (or, when it did not raise, its op event) is diffed with
+    /// PyTorch's. A runtime that lacks the operator fails the replay as
+    /// any unsupported call does.
+    fn op_error(&mut self, seq: u64, op: &OpError) -> Result<(), ReplayError> {
+        let args = op
+            .args
+            .iter()
+            .map(|(_, v)| self.ivalue(seq, v))
+            .collect::<Result<Vec<_>, _>>()?;
+        let result = if entered_below_ad_inplace_or_view(&op.keyset) {
+            self.runtime.call_below_ad_inplace_or_view(&op.op, args)
+        } else {
+            self.runtime.call_from_cpp(&op.op, args)
+        };
+        match result {
+            Err(e) if e.is_capability_gap() => Err(unsupported(seq, &op.op, &e)),
+            // Raised (as PyTorch did), or returned results PyTorch never
+            // produced: nothing to bind either way.
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether PyTorch's `backward()` at `seq` raised: the first
+    /// `graph_task_end` or `graph_task_error` that closes it (FORMAT §3.4)
+    /// is an error.
+    fn backward_raised(&self, seq: u64) -> bool {
+        let start = self.torch.events.partition_point(|e| e.seq <= seq);
+        let mut depth = 0usize;
+        for e in &self.torch.events[start..] {
+            match &e.body {
+                EventBody::Autograd(AutogradEvent::GraphTaskBegin(_)) => depth += 1,
+                EventBody::Autograd(AutogradEvent::GraphTaskEnd(_)) => {
+                    if depth <= 1 {
+                        return false;
+                    }
+                    depth -= 1;
+                }
+                EventBody::Autograd(AutogradEvent::GraphTaskError(_)) => {
+                    if depth <= 1 {
+                        return true;
+                    }
+                    depth -= 1;
+                }
+                _ => {}
+            }
+        }
+        false
     }
 
     /// Whether the top-level `clone` at `seq` is the copy of `self` that

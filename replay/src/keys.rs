@@ -8,8 +8,8 @@
 use std::fmt::Write;
 
 use ft_trace::{
-    ApiEvent, AutogradEvent, Context, DeviceEvent, DispatchEvent, EventBody, OpCall, TensorRef,
-    Value,
+    ApiEvent, AutogradEvent, Context, DeviceEvent, DispatchEvent, EventBody, OpCall, OpError,
+    TensorRef, Value,
 };
 
 use crate::trace_data::TraceView;
@@ -19,6 +19,7 @@ pub fn event_key(body: &EventBody, view: &TraceView<'_>) -> String {
     let mut k = String::with_capacity(96);
     match body {
         EventBody::Dispatch(DispatchEvent::Op(op)) => op_key(op, view, &mut k),
+        EventBody::Dispatch(DispatchEvent::OpError(op)) => op_error_key(op, view, &mut k),
         EventBody::Api(api) => api_key(api, view, &mut k),
         EventBody::Autograd(a) => autograd_key(a, view, &mut k),
         EventBody::Device(d) => match d {
@@ -61,6 +62,27 @@ pub fn op_key(op: &OpCall, view: &TraceView<'_>, k: &mut String) {
         }
         k.push(' ');
     }
+    push(k, format_args!("keys={}", op.keyset.join(",")));
+    k.push_str(" chain=");
+    for step in &op.chain {
+        push(k, format_args!("{}:{},", step.key, step.handler));
+    }
+}
+
+/// The key of a call that raised: as an op's, with the exception where the
+/// results would be, so a call that raised in one run and returned in the
+/// other aligns as one changed event that names both.
+pub fn op_error_key(op: &OpError, view: &TraceView<'_>, k: &mut String) {
+    push(
+        k,
+        format_args!("{} [{}] ", op.op, context_key(op.context, view)),
+    );
+    for (name, value) in &op.args {
+        push(k, format_args!("{name}="));
+        value_key(value, k);
+        k.push(' ');
+    }
+    push(k, format_args!("-> raised {} ", op.error));
     push(k, format_args!("keys={}", op.keyset.join(",")));
     k.push_str(" chain=");
     for step in &op.chain {
@@ -210,6 +232,7 @@ fn autograd_key(a: &AutogradEvent, view: &TraceView<'_>, k: &mut String) {
         AutogradEvent::GraphTaskEnd(e) => {
             push(k, format_args!("graph_task_end executed={}", e.executed))
         }
+        AutogradEvent::GraphTaskError(e) => push(k, format_args!("graph_task_error {}", e.error)),
         _ => k.push_str("autograd ?"),
     }
 }

@@ -63,6 +63,17 @@ impl Usage {
                         producer.insert(t.id, call.op.clone());
                     }
                 }
+                EventBody::Dispatch(DispatchEvent::OpError(call)) => {
+                    // A call that raised still needs the operator.
+                    let entry = usage.ops.entry(call.op.clone()).or_insert(OpUsage {
+                        first_seq: event.seq,
+                        ..OpUsage::default()
+                    });
+                    entry.count += 1;
+                    for t in event.body.tensor_refs() {
+                        entry.dtypes.insert(t.dtype.clone());
+                    }
+                }
                 EventBody::Autograd(AutogradEvent::Node(node))
                     if node.seq_nr != ft_trace::ACCUMULATE_GRAD_SEQ =>
                 {

@@ -70,6 +70,16 @@ pub enum RuntimeError {
         message: String,
     },
 
+    /// An index out of range where PyTorch raises `IndexError`
+    /// (`index.Tensor`, `embedding`, `nll_loss` targets).
+    #[error("`{op}`: {message}")]
+    Index {
+        /// Operator name.
+        op: String,
+        /// PyTorch's message (`index 5 is out of bounds for dimension 0 with size 3`).
+        message: String,
+    },
+
     /// The dtype is known but no kernel implements it for this operator.
     #[error("`{op}`: dtype {dtype} is not supported (argument `{arg}`)")]
     UnsupportedDtype {
@@ -127,24 +137,38 @@ pub enum RuntimeError {
         message: String,
     },
 
-    /// A tensor saved for backward was modified in place before backward ran.
+    /// A tensor saved for backward was modified in place before backward
+    /// ran; the message is PyTorch's (observed in torch 2.15).
     #[error(
         "one of the variables needed for gradient computation has been modified by an inplace \
-         operation: {node} saved a tensor at version {saved}; it is now at version {current}"
+         operation: {tensor}{} is at version {current}; expected version {saved} instead. Hint: \
+         enable anomaly detection to find the operation that failed to compute its gradient, \
+         with torch.autograd.set_detect_anomaly(True, check_nan=False).",
+        .output_of.as_ref().map(|o| format!(", which is {o},")).unwrap_or_default()
     )]
     SavedTensorModified {
         /// Node that saved the tensor.
         node: String,
+        /// The tensor as PyTorch describes it: `[torch.FloatTensor [2, 3]]`.
+        tensor: String,
+        /// `output 0 of Exp`: the tensor's history (the saving node for a
+        /// saved output, the current `grad_fn` for a saved input); `None`
+        /// for a tensor without history.
+        output_of: Option<String>,
         /// Version when saved.
         saved: u64,
         /// Version now.
         current: u64,
     },
 
-    /// Backward reached a node whose saved tensors were already freed.
+    /// Backward reached a node whose saved tensors were already freed
+    /// (PyTorch's message; `node` is not part of it).
     #[error(
-        "trying to backward through the graph a second time (or directly access saved tensors \
-         after they have already been freed) in {node}; pass retain_graph=true the first time"
+        "Trying to backward through the graph a second time (or directly access saved tensors \
+         after they have already been freed). Saved intermediate values of the graph are freed \
+         when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to \
+         backward through the graph a second time or if you need to access saved tensors after \
+         calling backward."
     )]
     GraphFreed {
         /// The node.
@@ -186,6 +210,56 @@ impl RuntimeError {
         RuntimeError::Autograd {
             message: message.into(),
         }
+    }
+
+    pub(crate) fn index(op: &str, message: impl Into<String>) -> RuntimeError {
+        RuntimeError::Index {
+            op: op.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// The Python exception class PyTorch raises for this error.
+    pub fn python_class(&self) -> &'static str {
+        match self {
+            RuntimeError::Index { .. } => "IndexError",
+            RuntimeError::ArgumentType { .. }
+            | RuntimeError::TooManyArguments { .. }
+            | RuntimeError::MissingArgument { .. } => "TypeError",
+            RuntimeError::UnknownName { .. } => "ValueError",
+            RuntimeError::UnknownOp { .. }
+            | RuntimeError::Unsupported { .. }
+            | RuntimeError::UnsupportedDtype { .. } => "NotImplementedError",
+            _ => "RuntimeError",
+        }
+    }
+
+    /// The exception as Python shows it, `"Type: message"` — what an
+    /// `op_error`, `graph_task_error` or `program_error` event records. The
+    /// message is PyTorch's own for the errors it shares with PyTorch
+    /// (shapes, indices, casts, autograd); the operator name is not
+    /// prepended (PyTorch puts it in the message where it does: `mm: ...`).
+    pub fn python_message(&self) -> String {
+        let message = match self {
+            RuntimeError::Shape { message, .. }
+            | RuntimeError::Index { message, .. }
+            | RuntimeError::TypeCast { message, .. }
+            | RuntimeError::Autograd { message } => message.clone(),
+            other => other.to_string(),
+        };
+        format!("{}: {message}", self.python_class())
+    }
+
+    /// Whether the error says the runtime lacks something (an operator, a
+    /// kernel, a dtype) rather than what PyTorch would raise too.
+    pub fn is_capability_gap(&self) -> bool {
+        matches!(
+            self,
+            RuntimeError::UnknownOp { .. }
+                | RuntimeError::Unsupported { .. }
+                | RuntimeError::UnsupportedDtype { .. }
+                | RuntimeError::Schema(_)
+        )
     }
 }
 

@@ -28,6 +28,11 @@ pub struct Faults {
     /// capture). Values do not change — addition commutes — so only the
     /// operands' identities betray it: breaks dataflow.
     pub swap_input_buffer_sum: bool,
+    /// Skip the version check of saved tensors: a tensor modified in place
+    /// after it was saved is used anyway, where PyTorch raises "one of the
+    /// variables needed for gradient computation has been modified by an
+    /// inplace operation". Breaks the error a backward must raise.
+    pub skip_saved_version_check: bool,
     /// Record no history for the operators a backward formula dispatches,
     /// even under `create_graph=True`: the gradients of such a backward
     /// cannot be differentiated again. Breaks every double-backward trace

@@ -31,6 +31,13 @@ def corpus_names() -> list:
     return [f"corpus/{p.stem}" for p in sorted(CORPUS.glob("*.py"))]
 
 
+def expected_capture_status(name: str) -> int:
+    """The capture's exit status a program is written for: 3 for a program
+    that raises on purpose (a line `# capture-exit: 3`), else 0."""
+    source = (REPO / program_path(name)).read_text()
+    return 3 if "# capture-exit: 3" in source.splitlines() else 0
+
+
 def program_path(name: str) -> str:
     """Repo-relative path of a program (as the goldens record it): `corpus/NAME`
     is traces/programs/NAME.py; a bare NAME is the test program of that name,

@@ -253,7 +253,7 @@ pub struct ProgramError {
 }
 
 // ---------------------------------------------------------------------------
-// dispatch layer (1). Next kind: 2.
+// dispatch layer (1). Next kind: 3.
 
 /// dispatch layer events.
 #[derive(Clone, Debug, PartialEq)]
@@ -261,6 +261,8 @@ pub struct ProgramError {
 pub enum DispatchEvent {
     /// Kind 1: one operator call, recorded when it returns.
     Op(OpCall),
+    /// Kind 2: an operator call that raised (format 1.3).
+    OpError(OpError),
 }
 
 /// Where an operator call happened.
@@ -334,6 +336,27 @@ pub struct OpCall {
     pub context: Context,
 }
 
+/// Payload of [`DispatchEvent::OpError`]: `[op, keyset, chain, args, error, context]`.
+///
+/// The call as an [`OpCall`] would record it, without outputs: the operator
+/// raised instead of returning.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OpError {
+    /// ATen overload name (`aten.mm.default`).
+    pub op: String,
+    /// Keys of the computed DispatchKeySet, highest priority first.
+    pub keyset: Vec<String>,
+    /// The keys the call walked, in order.
+    pub chain: Vec<ChainStep>,
+    /// Every schema argument in schema order, defaults filled in: `[name, value]`.
+    pub args: Vec<(String, Value)>,
+    /// The Python exception: `"Type: message"` (`RuntimeError: mm: mat1 and
+    /// mat2 shapes cannot be multiplied (2x3 and 4x5)`).
+    pub error: String,
+    /// Top level, inside backward, or inside a node.
+    pub context: Context,
+}
+
 // ---------------------------------------------------------------------------
 // autograd layer (2). Next kind: 7.
 
@@ -353,6 +376,9 @@ pub enum AutogradEvent {
     Accumulate(Accumulate),
     /// Kind 6: the GraphTask finished.
     GraphTaskEnd(GraphTaskEnd),
+    /// Kind 9: the `backward()` call raised; in place of `graph_task_end`
+    /// (format 1.3).
+    GraphTaskError(GraphTaskError),
 }
 
 /// An edge to the next node: `[node, input_nr]`, node nil for an undefined edge.
@@ -433,6 +459,13 @@ pub struct GraphTaskEnd {
     pub executed: u64,
 }
 
+/// Payload of [`AutogradEvent::GraphTaskError`]: `[error]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GraphTaskError {
+    /// The Python exception `backward()` raised: `"Type: message"`.
+    pub error: String,
+}
+
 // ---------------------------------------------------------------------------
 // device layer (3). Next kind: 4.
 
@@ -494,6 +527,7 @@ impl EventBody {
                 },
             ),
             EventBody::Dispatch(DispatchEvent::Op(_)) => (1, 1),
+            EventBody::Dispatch(DispatchEvent::OpError(_)) => (1, 2),
             EventBody::Autograd(e) => (
                 2,
                 match e {
@@ -503,6 +537,7 @@ impl EventBody {
                     AutogradEvent::Pop(_) => 4,
                     AutogradEvent::Accumulate(_) => 5,
                     AutogradEvent::GraphTaskEnd(_) => 6,
+                    AutogradEvent::GraphTaskError(_) => 9,
                 },
             ),
             EventBody::Device(e) => (
@@ -529,6 +564,8 @@ impl EventBody {
             EventBody::Api(ApiEvent::Release(_)) => 1,
             EventBody::Api(ApiEvent::DefaultDtype(_)) => 2,
             EventBody::Api(ApiEvent::Grad(_) | ApiEvent::GradResult(_)) => 3,
+            EventBody::Dispatch(DispatchEvent::OpError(_))
+            | EventBody::Autograd(AutogradEvent::GraphTaskError(_)) => 3,
             EventBody::Unknown { .. } => crate::format::VERSION_MINOR,
             _ => 0,
         }
@@ -553,6 +590,7 @@ impl EventBody {
                 ApiEvent::GradResult(_) => "grad_result",
             },
             EventBody::Dispatch(DispatchEvent::Op(_)) => "op",
+            EventBody::Dispatch(DispatchEvent::OpError(_)) => "op_error",
             EventBody::Autograd(e) => match e {
                 AutogradEvent::Node(_) => "node",
                 AutogradEvent::GraphTaskBegin(_) => "graph_task_begin",
@@ -560,6 +598,7 @@ impl EventBody {
                 AutogradEvent::Pop(_) => "pop",
                 AutogradEvent::Accumulate(_) => "accumulate",
                 AutogradEvent::GraphTaskEnd(_) => "graph_task_end",
+                AutogradEvent::GraphTaskError(_) => "graph_task_error",
             },
             EventBody::Device(e) => match e {
                 DeviceEvent::GuardEnter(_) => "guard_enter",
@@ -585,6 +624,16 @@ impl EventBody {
                         .map(|(n, v)| (n.clone(), v.structural()))
                         .collect(),
                     outputs: op.outputs.iter().map(Value::structural).collect(),
+                    ..op.clone()
+                }))
+            }
+            EventBody::Dispatch(DispatchEvent::OpError(op)) => {
+                EventBody::Dispatch(DispatchEvent::OpError(OpError {
+                    args: op
+                        .args
+                        .iter()
+                        .map(|(n, v)| (n.clone(), v.structural()))
+                        .collect(),
                     ..op.clone()
                 }))
             }
@@ -619,6 +668,9 @@ impl EventBody {
                 .flat_map(|(_, v)| v.tensors())
                 .chain(op.outputs.iter().flat_map(Value::tensors))
                 .collect(),
+            EventBody::Dispatch(DispatchEvent::OpError(op)) => {
+                op.args.iter().flat_map(|(_, v)| v.tensors()).collect()
+            }
             EventBody::Autograd(AutogradEvent::Accumulate(a)) => vec![&a.grad],
             EventBody::Api(ApiEvent::GradResult(g)) => g.grads.iter().flatten().collect(),
             _ => Vec::new(),
@@ -647,12 +699,14 @@ impl Serialize for PayloadRef<'_> {
                 ApiEvent::GradResult(p) => p.serialize(s),
             },
             EventBody::Dispatch(DispatchEvent::Op(p)) => p.serialize(s),
+            EventBody::Dispatch(DispatchEvent::OpError(p)) => p.serialize(s),
             EventBody::Autograd(e) => match e {
                 AutogradEvent::Node(p) => p.serialize(s),
                 AutogradEvent::GraphTaskBegin(p) => p.serialize(s),
                 AutogradEvent::Push(p) | AutogradEvent::Pop(p) => p.serialize(s),
                 AutogradEvent::Accumulate(p) => p.serialize(s),
                 AutogradEvent::GraphTaskEnd(p) => p.serialize(s),
+                AutogradEvent::GraphTaskError(p) => p.serialize(s),
             },
             EventBody::Device(e) => match e {
                 DeviceEvent::GuardEnter(p) | DeviceEvent::GuardExit(p) => p.serialize(s),
@@ -737,12 +791,14 @@ impl<'de> Visitor<'de> for EventVisitor {
             (0, 12) => EventBody::Api(ApiEvent::Grad(next(s, 3)?)),
             (0, 13) => EventBody::Api(ApiEvent::GradResult(next(s, 3)?)),
             (1, 1) => EventBody::Dispatch(DispatchEvent::Op(next(s, 3)?)),
+            (1, 2) => EventBody::Dispatch(DispatchEvent::OpError(next(s, 3)?)),
             (2, 1) => EventBody::Autograd(AutogradEvent::Node(next(s, 3)?)),
             (2, 2) => EventBody::Autograd(AutogradEvent::GraphTaskBegin(next(s, 3)?)),
             (2, 3) => EventBody::Autograd(AutogradEvent::Push(next(s, 3)?)),
             (2, 4) => EventBody::Autograd(AutogradEvent::Pop(next(s, 3)?)),
             (2, 5) => EventBody::Autograd(AutogradEvent::Accumulate(next(s, 3)?)),
             (2, 6) => EventBody::Autograd(AutogradEvent::GraphTaskEnd(next(s, 3)?)),
+            (2, 9) => EventBody::Autograd(AutogradEvent::GraphTaskError(next(s, 3)?)),
             (3, 1) => EventBody::Device(DeviceEvent::GuardEnter(next(s, 3)?)),
             (3, 2) => EventBody::Device(DeviceEvent::GuardExit(next(s, 3)?)),
             (3, 3) => EventBody::Device(DeviceEvent::Transfer(next(s, 3)?)),

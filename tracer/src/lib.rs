@@ -33,6 +33,7 @@ pub use event::{
     GraphTaskBegin, GraphTaskEnd, Layer, ManualSeed, Mark, NodeCreated, OpCall, ProgramError,
     QueueEntry, Release, SetGrad, SetRequiresGrad, TensorIntro, Transfer,
 };
+pub use event::{GraphTaskError, OpError};
 pub use event::{GradCall, GradResult};
 pub use format::{BlobRecord, TraceIndex, TraceMeta, ValuePolicy};
 pub use hash::{ChainState, Digest, blob_digest};

@@ -29,6 +29,15 @@ impl Serialize for StructuralPayload<'_> {
                 &op.context,
             )
                 .serialize(s),
+            EventBody::Dispatch(DispatchEvent::OpError(op)) => (
+                &op.op,
+                &op.keyset,
+                &op.chain,
+                StructuralArgs(&op.args),
+                &op.error,
+                &op.context,
+            )
+                .serialize(s),
             EventBody::Autograd(AutogradEvent::Accumulate(a)) => {
                 (a.node, a.tensor, StructuralTensor(&a.grad)).serialize(s)
             }

@@ -44,6 +44,11 @@ fn ids(body: &EventBody) -> Vec<(IdKind, u64)> {
                 out.push((IdKind::Node, n));
             }
         }
+        EventBody::Dispatch(DispatchEvent::OpError(op)) => {
+            if let Context::Node(n) = op.context {
+                out.push((IdKind::Node, n));
+            }
+        }
         EventBody::Api(api) => match api {
             ApiEvent::SetRequiresGrad(s) => out.push((IdKind::Tensor, s.tensor)),
             ApiEvent::Release(r) => out.push((IdKind::Tensor, r.tensor)),

@@ -11,8 +11,13 @@ use crate::report::Report;
 use crate::trace_data::{TraceData, TraceView};
 use values::Tolerances;
 
+/// Operator calls, those that returned and those that raised: a call that
+/// raised in one run and returned in the other is one changed call.
 fn is_op(e: &Event) -> bool {
-    matches!(e.body, EventBody::Dispatch(DispatchEvent::Op(_)))
+    matches!(
+        e.body,
+        EventBody::Dispatch(DispatchEvent::Op(_) | DispatchEvent::OpError(_))
+    )
 }
 
 fn is_queue(e: &Event) -> bool {

@@ -31,6 +31,7 @@ use super::BackwardCtx;
 use super::functions::graph_root::GraphRoot;
 use super::node::{Edge, Node, NodeKind};
 use super::ready_queue::LibstdcxxHeap;
+use super::saved;
 use crate::error::{Result, RuntimeError};
 use crate::faults::Faults;
 use crate::runtime::{ExecContext, Runtime};
@@ -153,7 +154,9 @@ pub(crate) fn execute(
 
     let saved_grad_mode = rt.is_grad_enabled();
     rt.set_grad_enabled_internal(create_graph);
+    let check_was_off = saved::set_version_check_off(rt.faults().skip_saved_version_check);
     let outcome = run(rt, &mut task, root, root_inputs);
+    saved::set_version_check_off(check_was_off);
     rt.set_grad_enabled_internal(saved_grad_mode);
     rt.set_context(ExecContext::Backward);
     outcome?;

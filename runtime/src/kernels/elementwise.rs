@@ -14,6 +14,8 @@ mod compare;
 mod trig;
 mod unary;
 
+pub(crate) use common::broadcast_mismatch;
+
 use super::Kernel;
 use super::pointwise;
 

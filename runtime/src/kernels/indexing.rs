@@ -150,6 +150,18 @@ fn index_values(
     }
 }
 
+/// The same error as PyTorch's `IndexError` (`TORCH_CHECK_INDEX`): kernels
+/// whose out-of-range indices PyTorch reports that way (`index.Tensor`,
+/// `index_put_`, `embedding`) convert [`wrap_index`]'s error with it.
+pub(crate) fn as_index_error(e: crate::error::RuntimeError) -> crate::error::RuntimeError {
+    match e {
+        crate::error::RuntimeError::Shape { op, message } => {
+            crate::error::RuntimeError::Index { op, message }
+        }
+        other => other,
+    }
+}
+
 /// `i` wrapped into `0..size`, or PyTorch's out-of-bounds message.
 fn wrap_index(op: &str, i: i64, d: usize, size: i64) -> crate::error::Result<usize> {
     let w = if i < 0 { i + size } else { i };

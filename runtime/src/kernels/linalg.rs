@@ -81,7 +81,12 @@ fn product_shape(op: &str, m1: &Tensor, m2: &Tensor, names: (&str, &str)) -> Res
     if k != k2 {
         return Err(RuntimeError::shape(
             op,
-            format!("mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{m})"),
+            // PyTorch names the operator first (observed in torch 2.15:
+            // `mm: mat1 and mat2 ...`, `addmm: mat1 and mat2 ...`).
+            format!(
+                "{}: mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{m})",
+                op.split('.').nth(1).unwrap_or(op)
+            ),
         ));
     }
     Ok(vec![n as i64, m as i64])

@@ -13,16 +13,8 @@ use crate::tensor::storage::cast_value;
 use crate::tensor::strides::{broadcast_shapes, contiguous_strides, numel};
 
 fn broadcast(op: &str, a: &Tensor, b: &Tensor) -> Result<Vec<i64>> {
-    broadcast_shapes(a.shape(), b.shape()).ok_or_else(|| {
-        RuntimeError::shape(
-            op,
-            format!(
-                "the size of tensor a {:?} must match the size of tensor b {:?}",
-                a.shape(),
-                b.shape()
-            ),
-        )
-    })
+    broadcast_shapes(a.shape(), b.shape())
+        .ok_or_else(|| crate::kernels::elementwise::broadcast_mismatch(op, a.shape(), b.shape()))
 }
 
 fn reduction(op: &str, code: i64) -> Result<i64> {

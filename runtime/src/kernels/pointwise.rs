@@ -33,15 +33,8 @@ fn check_operand(ctx: &KernelCtx<'_>, o: &Operand<'_>, arg: &str) -> Result<()> 
 
 /// The broadcast shape of two operands, with PyTorch's error message.
 pub(crate) fn broadcast(op: &str, a: &Geometry<'_>, b: &Geometry<'_>) -> Result<Vec<i64>> {
-    broadcast_shapes(a.0, b.0).ok_or_else(|| {
-        RuntimeError::shape(
-            op,
-            format!(
-                "the size of tensor a {:?} must match the size of tensor b {:?} at non-singleton dimensions",
-                a.0, b.0
-            ),
-        )
-    })
+    broadcast_shapes(a.0, b.0)
+        .ok_or_else(|| crate::kernels::elementwise::broadcast_mismatch(op, a.0, b.0))
 }
 
 /// `torch.result_type` of the operands under the context's default dtype.

@@ -154,7 +154,7 @@ pub(crate) fn select(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
     let size = this.shape()[d];
     let wrapped = if index < 0 { index + size } else { index };
     if !(0..size).contains(&wrapped) {
-        return Err(RuntimeError::shape(
+        return Err(RuntimeError::index(
             ctx.op,
             format!(
                 "select(): index {index} out of range for tensor of size {:?} at dimension {dim}",

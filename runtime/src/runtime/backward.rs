@@ -10,6 +10,8 @@
 //! 4. The engine runs. The root gradients stay referenced until it returns
 //!    (Python holds them), which matters to AccumulateGrad's "steal the
 //!    gradient when nobody else holds it" rule.
+//! 5. A call that raised — at any step — is closed by `graph_task_error`
+//!    with the exception as Python shows it, in place of `graph_task_end`.
 
 use super::call::gradient_edge;
 use super::{ExecContext, Runtime};
@@ -43,6 +45,11 @@ impl Runtime {
         self.context = ExecContext::Backward;
         let result = self.run_backward(roots, grads.to_vec(), retain_graph, create_graph);
         self.context = ExecContext::TopLevel;
+        // A backward that raised ends with graph_task_error where it stopped
+        // (FORMAT §3.4): before the engine ran, or after the node that raised.
+        if let (Err(e), Some(t)) = (&result, &mut self.tracer) {
+            t.graph_task_error(e.python_message());
+        }
         result
     }
 

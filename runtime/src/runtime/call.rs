@@ -227,7 +227,15 @@ impl Runtime {
                 }));
             }
         }
-        let outputs = result?;
+        let outputs = match result {
+            Ok(outputs) => outputs,
+            Err(e) => {
+                if let Some(metas) = arg_metas {
+                    self.trace_op_error(entry, &plan, &args, metas, &e);
+                }
+                return Err(e);
+            }
+        };
         self.apply_perturb_fault(op, &args, &outputs)?;
 
         if plan.has_inplace_or_view_kernel()
@@ -331,6 +339,45 @@ impl Runtime {
         Ok(outputs)
     }
 
+    /// The op_error event of a call whose kernel raised (the autograd
+    /// kernel's own checks raise above the point PyTorch's capture observes,
+    /// and are not recorded as op errors: `a leaf Variable that requires grad
+    /// is being used in an in-place operation.`).
+    fn trace_op_error(
+        &mut self,
+        entry: &OpEntry,
+        plan: &Plan,
+        args: &[IValue],
+        metas: Vec<ArgMeta>,
+        error: &RuntimeError,
+    ) {
+        let (node_ctx, in_backward) = match &self.context {
+            ExecContext::TopLevel => (None, false),
+            ExecContext::Backward => (None, true),
+            ExecContext::Node(n) => (Some(Arc::clone(n)), true),
+        };
+        let Some(tracer) = &mut self.tracer else {
+            return;
+        };
+        let context = tracer.context_of(node_ctx.as_deref(), in_backward);
+        let names: Vec<String> = entry
+            .schema
+            .arguments
+            .iter()
+            .map(|a| a.name.clone())
+            .collect();
+        tracer.op_error(
+            entry.python_name.as_str(),
+            plan.keyset.names(),
+            plan.chain_names(),
+            &names,
+            args,
+            metas,
+            error.python_message(),
+            context,
+        );
+    }
+
     /// The autograd kernel's work before the backend runs: PyTorch's
     /// `check_inplace`, `compute_requires_grad`, node creation (taking the
     /// sequence number now) and `collect_next_edges`.
@@ -343,9 +390,9 @@ impl Runtime {
             && this.is_leaf()
             && this.requires_grad()
         {
-            return Err(RuntimeError::autograd(format!(
-                "{op}: a leaf Variable that requires grad is being used in an in-place operation"
-            )));
+            return Err(RuntimeError::autograd(
+                "a leaf Variable that requires grad is being used in an in-place operation.",
+            ));
         }
         let any_requires_grad = || {
             args.iter()

@@ -259,6 +259,16 @@ impl Runtime {
         }
     }
 
+    /// The program raised `message` (`"Type: message"`, as Python shows
+    /// the exception) and ends here: the api `program_error` event, the last
+    /// of a recording. State changes not yet written stay unwritten, as in
+    /// a PyTorch capture (nothing follows that would show them).
+    pub fn program_error(&mut self, message: &str) {
+        if let Some(t) = &mut self.tracer {
+            t.program_error(message);
+        }
+    }
+
     /// Queues the exact output values of the next random operator
     /// (`randn`, `uniform_`, ...), as a recorded blob gives them: PyTorch's
     /// dtype name and the elements' little-endian bytes in logical order. One

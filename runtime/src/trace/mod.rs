@@ -37,6 +37,7 @@ use ft_trace::event::{
     DeviceEvent, DispatchEvent, Edge as TraceEdge, GradMode, GraphTaskBegin, GraphTaskEnd,
     NodeCreated, OpCall, QueueEntry, Release, SetGrad, SetRequiresGrad, TensorIntro, Transfer,
 };
+use ft_trace::event::{GraphTaskError, OpError, ProgramError};
 use ft_trace::{Digest, EventBody, EventSink, TensorRef, Value, ValuePolicy};
 
 use crate::autograd::node::{Edge, Node, NodeKind};
@@ -441,6 +442,50 @@ impl Tracer {
         })));
     }
 
+    /// The api `program_error` event.
+    pub(crate) fn program_error(&mut self, message: &str) {
+        self.api(ApiEvent::ProgramError(ProgramError {
+            message: message.to_owned(),
+        }));
+    }
+
+    /// The op_error event of a call whose kernel raised `error` (`"Type:
+    /// message"`): the call as [`Tracer::op`] records it, without outputs.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn op_error(
+        &mut self,
+        op: &str,
+        keyset: Vec<String>,
+        chain: Vec<(&'static str, &'static str)>,
+        arg_names: &[String],
+        args: &[IValue],
+        arg_metas: Vec<ArgMeta>,
+        error: String,
+        context: Context,
+    ) {
+        let mut metas = arg_metas.into_iter();
+        let args = arg_names
+            .iter()
+            .zip(args)
+            .map(|(name, v)| (name.clone(), self.value(v, &mut metas, false)))
+            .collect();
+        let chain = chain
+            .into_iter()
+            .map(|(key, handler)| ChainStep {
+                key: key.to_owned(),
+                handler: handler.to_owned(),
+            })
+            .collect();
+        self.emit(EventBody::Dispatch(DispatchEvent::OpError(OpError {
+            op: op.to_owned(),
+            keyset,
+            chain,
+            args,
+            error,
+            context,
+        })));
+    }
+
     /// The context value for the current execution context.
     pub(crate) fn context_of(&mut self, node: Option<&Node>, in_backward: bool) -> Context {
         match node {
@@ -547,6 +592,13 @@ impl Tracer {
         })));
     }
 
+    /// The `backward()` call raised `error` (`"Type: message"`): written in
+    /// place of `graph_task_end`, where the engine stopped.
+    pub(crate) fn graph_task_error(&mut self, error: String) {
+        self.emit(EventBody::Autograd(AutogradEvent::GraphTaskError(
+            GraphTaskError { error },
+        )));
+    }
     pub(crate) fn graph_task_end(&mut self, executed: u64) {
         self.emit(EventBody::Autograd(AutogradEvent::GraphTaskEnd(
             GraphTaskEnd { executed },

@@ -269,7 +269,7 @@ fn saved_tensor_modified_in_place_is_detected() {
         .backward(std::slice::from_ref(&s), &[None], false, false)
         .expect_err("modified");
     assert!(
-        matches!(&err, RuntimeError::SavedTensorModified { node, saved: 0, current: 1 } if node == "ReluBackward0"),
+        matches!(&err, RuntimeError::SavedTensorModified { node, saved: 0, current: 1, .. } if node == "ReluBackward0"),
         "{err}"
     );
 }

@@ -17,27 +17,35 @@ use crate::tensor::Tensor;
 /// `mul.Tensor(grad, 2)`).
 pub(crate) enum SavedOperand {
     Tensor(SavedVariable),
-    Number(IValue),
+    /// A wrapped number (`x * 2`); `None` once released. PyTorch saves the
+    /// wrapped-number tensor as a SavedVariable, so a second backward
+    /// through it raises too (observed in torch 2.15: `(t * 2).sum()`
+    /// backward twice fails in MulBackward0).
+    Number(Option<IValue>),
 }
 
 impl SavedOperand {
     pub(crate) fn of(value: &IValue) -> SavedOperand {
         match value {
             IValue::Tensor(t) => SavedOperand::Tensor(SavedVariable::input(t)),
-            other => SavedOperand::Number(other.clone()),
+            other => SavedOperand::Number(Some(other.clone())),
         }
     }
 
     pub(crate) fn unpack(&self, ctx: &BackwardCtx<'_>) -> Result<IValue> {
         match self {
             SavedOperand::Tensor(s) => Ok(IValue::Tensor(s.unpack(ctx.node)?)),
-            SavedOperand::Number(v) => Ok(v.clone()),
+            SavedOperand::Number(Some(v)) => Ok(v.clone()),
+            SavedOperand::Number(None) => Err(crate::error::RuntimeError::GraphFreed {
+                node: ctx.node.name().to_owned(),
+            }),
         }
     }
 
     pub(crate) fn release(&mut self) {
-        if let SavedOperand::Tensor(s) = self {
-            s.release();
+        match self {
+            SavedOperand::Tensor(s) => s.release(),
+            SavedOperand::Number(v) => *v = None,
         }
     }
 }

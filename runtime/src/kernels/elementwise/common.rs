@@ -47,13 +47,15 @@ pub(crate) fn broadcast_all(op: &str, operands: &[Operand<'_>]) -> Result<Vec<i6
     let mut shape: Vec<i64> = Vec::new();
     for o in operands {
         let (s, _) = geometry(o);
-        shape = broadcast_shapes(&shape, s).ok_or_else(|| mismatch(op, &shape, s))?;
+        shape = broadcast_shapes(&shape, s).ok_or_else(|| broadcast_mismatch(op, &shape, s))?;
     }
     Ok(shape)
 }
 
-/// PyTorch's broadcast error for the first mismatching dimension.
-fn mismatch(op: &str, a: &[i64], b: &[i64]) -> RuntimeError {
+/// PyTorch's broadcast error (`infer_size`) for the first mismatching
+/// dimension counted from the last: `The size of tensor a (3) must match the
+/// size of tensor b (4) at non-singleton dimension 1`.
+pub(crate) fn broadcast_mismatch(op: &str, a: &[i64], b: &[i64]) -> RuntimeError {
     let n = a.len().max(b.len());
     for k in 0..n {
         let da = a.len().checked_sub(k + 1).map_or(1, |i| a[i]);

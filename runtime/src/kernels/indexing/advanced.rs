@@ -12,7 +12,7 @@
 //! as `clone` does.
 
 use super::coords::{broadcast_positions, ravel, strides, unravel};
-use super::{Elems, output, wrap_index};
+use super::{Elems, as_index_error, output, wrap_index};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -85,7 +85,7 @@ fn expand_indices(
                 for (k, &s) in t.shape().iter().enumerate() {
                     let want = this.shape().get(at + k).copied();
                     if want != Some(s) {
-                        return Err(RuntimeError::shape(
+                        return Err(RuntimeError::index(
                             ctx.op,
                             format!(
                                 "The shape of the mask {:?} at index {k} does not match the \
@@ -213,14 +213,17 @@ fn plan(ctx: &KernelCtx<'_>, this: &Tensor, indices: &[Option<&Tensor>]) -> Resu
                 sc[*k] = rc[r];
             }
         }
-        for &k in &indexed {
+        for (j, &k) in indexed.iter().enumerate() {
             if let Some(e) = &entries[k] {
                 let i = bpos[k]
                     .get(bflat)
                     .and_then(|&q| e.values.get(q))
                     .copied()
                     .unwrap_or(0);
-                sc[k] = wrap_index(ctx.op, i, k, self_shape[k])?;
+                // PyTorch counts the dimension among the indexed ones
+                // (observed in torch 2.15: `x[:, [9]]` of a 3x4 tensor names
+                // "dimension 0 with size 4"), and raises IndexError.
+                sc[k] = wrap_index(ctx.op, i, j, self_shape[k]).map_err(as_index_error)?;
             }
         }
         positions.push(ravel(&sc, &st));

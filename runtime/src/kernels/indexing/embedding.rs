@@ -50,9 +50,9 @@ pub(crate) fn embedding(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IVal
             let mut positions = Vec::with_capacity(indices.numel() * width);
             for i in index_values(ctx, indices, "embedding")? {
                 let row = wrap_index(ctx.op, i, 0, rows)
-                    .map_err(|_| RuntimeError::shape(ctx.op, "index out of range in self"))?;
+                    .map_err(|_| RuntimeError::index(ctx.op, "index out of range in self"))?;
                 if i < 0 {
-                    return Err(RuntimeError::shape(ctx.op, "index out of range in self"));
+                    return Err(RuntimeError::index(ctx.op, "index out of range in self"));
                 }
                 positions.extend((0..width).map(|k| row * width + k));
             }

@@ -29,14 +29,7 @@ fn broadcast_with_mask(
         ));
     }
     broadcast_shapes(this.shape(), mask.shape()).ok_or_else(|| {
-        RuntimeError::shape(
-            ctx.op,
-            format!(
-                "The size of tensor a {:?} must match the size of tensor b {:?} at non-singleton dimensions",
-                this.shape(),
-                mask.shape()
-            ),
-        )
+        crate::kernels::elementwise::broadcast_mismatch(ctx.op, this.shape(), mask.shape())
     })
 }
 

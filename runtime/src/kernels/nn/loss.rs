@@ -179,7 +179,7 @@ fn target_classes(
             } else if (0..classes as i64).contains(&t) {
                 Ok(Some(t as usize))
             } else {
-                Err(RuntimeError::shape(
+                Err(RuntimeError::index(
                     op,
                     format!("Target {t} is out of bounds."),
                 ))

@@ -28,16 +28,8 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
 }
 
 fn broadcast(op: &str, a: &Tensor, b: &Tensor) -> Result<Vec<i64>> {
-    broadcast_shapes(a.shape(), b.shape()).ok_or_else(|| {
-        RuntimeError::shape(
-            op,
-            format!(
-                "The size of tensor a ({:?}) must match the size of tensor b ({:?})",
-                a.shape(),
-                b.shape()
-            ),
-        )
-    })
+    broadcast_shapes(a.shape(), b.shape())
+        .ok_or_else(|| crate::kernels::elementwise::broadcast_mismatch(op, a.shape(), b.shape()))
 }
 
 fn reduction(op: &str, code: i64) -> Result<i64> {
