@@ -9,7 +9,11 @@
 //! | `elu_backward` | EluBackwardBackward0 | grad_output, self_or_result | self_or_result; grad_output when `self_or_result` needs a gradient |
 //! | `_softmax_backward_data` / `_log_softmax_backward_data` | SoftmaxBackwardDataBackward0 / LogSoftmaxBackwardDataBackward0 | grad_output, output | output; grad_output when `output` needs a gradient |
 //! | `mse_loss_backward` | MseLossBackwardBackward0 | grad_output, self, target | as each gradient needs |
-//! | `nll_loss_backward` / `nll_loss2d_backward` | NllLossBackwardBackward0 / NllLoss2DBackwardBackward0 | grad_output, self | — |
+//! | `nll_loss_backward` / `nll_loss2d_backward` | NllLossBackwardBackward0 / NllLoss2DBackwardBackward0 | grad_output, self | target, weight, reduction, ignore_index |
+//! | `hardswish_backward` | HardswishBackwardBackward0 | grad_output, self | self; grad_output when `self` needs a gradient |
+//! | `smooth_l1_loss_backward` | SmoothL1LossBackwardBackward0 | grad_output, self, target | self, target; grad_output when `self` or `target` needs a gradient |
+//! | `max_pool2d_with_indices_backward` | MaxPool2DWithIndicesBackwardBackward0 | grad_output, self | indices when `grad_output` needs a gradient; self's sizes and options |
+//! | `avg_pool2d_backward` | AvgPool2DBackwardBackward0 | grad_output, self | the pooling parameters; self's sizes and options |
 //! | `convolution_backward` | ConvolutionBackwardBackward0 | grad_output, input, weight | all three, the convolution's parameters |
 //! | `copy_` | CopyBackwards | self, src | src dtype and device |
 //!
@@ -25,8 +29,9 @@ use crate::autograd::functions::double_backward::activation::{
 use crate::autograd::functions::double_backward::conv::{ConvParams, ConvolutionBackwardBackward0};
 use crate::autograd::functions::double_backward::copy::CopyBackwards;
 use crate::autograd::functions::double_backward::loss::{
-    MseLossBackwardBackward0, NllLossBackwardBackward,
+    MseLossBackwardBackward0, NllLossBackwardBackward, SmoothL1LossBackwardBackward0,
 };
+use crate::autograd::functions::double_backward::pool::{Pool, PoolBackwardBackward, ZerosLike};
 use crate::autograd::functions::double_backward::save_if;
 use crate::autograd::functions::double_backward::softmax::SoftmaxBackwardDataBackward;
 use crate::autograd::saved::SavedVariable;
@@ -63,6 +68,16 @@ fn softmax(a: &[IValue], n: &[bool], log: bool) -> Built {
         input_dtype,
         grad_output: save_if(needs(n, 1), tensor(a, 0)?),
         output: Some(SavedVariable::input(tensor(a, 1)?)),
+    }))
+}
+
+/// `nll_loss_backward(grad_output, self, target, weight, reduction,
+/// ignore_index, total_weight)`: the forward kernel and its arguments after
+/// the input.
+fn nll(a: &[IValue], forward: &'static str) -> Built {
+    Ok(Box::new(NllLossBackwardBackward {
+        forward,
+        params: (2..=5).map(|i| arg(a, i)).collect(),
     }))
 }
 
@@ -194,15 +209,64 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         "aten.mse_loss_backward.default" => {
             D(derivative!("MseLossBackwardBackward0", &[0, 1, 2], mse))
         }
-        "aten.nll_loss_backward.default" => {
-            D(derivative!("NllLossBackwardBackward0", &[0, 1], |_, _| Ok(
-                Box::new(NllLossBackwardBackward)
-            )))
-        }
+        "aten.nll_loss_backward.default" => D(derivative!(
+            "NllLossBackwardBackward0",
+            &[0, 1],
+            |a, _| nll(a, "aten.nll_loss_forward.default")
+        )),
         "aten.nll_loss2d_backward.default" => D(derivative!(
             "NllLoss2DBackwardBackward0",
             &[0, 1],
-            |_, _| Ok(Box::new(NllLossBackwardBackward))
+            |a, _| nll(a, "aten.nll_loss2d_forward.default")
+        )),
+        "aten.hardswish_backward.default" => D(derivative!(
+            "HardswishBackwardBackward0",
+            &[0, 1],
+            |a, n| activation(
+                a,
+                n,
+                "aten.hardswish_backward.default",
+                1,
+                Activation::Hardswish
+            )
+        )),
+        "aten.smooth_l1_loss_backward.default" => D(derivative!(
+            "SmoothL1LossBackwardBackward0",
+            &[0, 1, 2],
+            |a, n| {
+                let all = n.iter().any(|&b| b);
+                Ok(Box::new(SmoothL1LossBackwardBackward0 {
+                    reduction: int(a, 3),
+                    beta: arg(a, 4),
+                    grad_output: save_if(needs(n, 1) || needs(n, 2), tensor(a, 0)?),
+                    self_: save_if(all, tensor(a, 1)?),
+                    target: save_if(all, tensor(a, 2)?),
+                }))
+            }
+        )),
+        "aten.max_pool2d_with_indices_backward.default" => D(derivative!(
+            "MaxPool2DWithIndicesBackwardBackward0",
+            &[0, 1],
+            |a, n| {
+                Ok(Box::new(PoolBackwardBackward {
+                    pool: Pool::Max {
+                        indices: save_if(needs(n, 0), tensor(a, 7)?),
+                    },
+                    self_zeros: ZerosLike::of(tensor(a, 1)?),
+                }))
+            }
+        )),
+        "aten.avg_pool2d_backward.default" => D(derivative!(
+            "AvgPool2DBackwardBackward0",
+            &[0, 1],
+            |a, _| {
+                Ok(Box::new(PoolBackwardBackward {
+                    pool: Pool::Avg {
+                        params: (2..=7).map(|i| arg(a, i)).collect(),
+                    },
+                    self_zeros: ZerosLike::of(tensor(a, 1)?),
+                }))
+            }
         )),
         "aten.convolution_backward.default" => D(derivative!(
             "ConvolutionBackwardBackward0",

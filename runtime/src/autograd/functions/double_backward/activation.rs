@@ -2,7 +2,8 @@
 //! `TanhBackwardBackward0`, `SigmoidBackwardBackward0`,
 //! `ThresholdBackwardBackward0` (ReLU), `LeakyReluBackwardBackward0`,
 //! `HardtanhBackwardBackward0`, `GeluBackwardBackward0`,
-//! `SoftplusBackwardBackward0`, `EluBackwardBackward0`.
+//! `SoftplusBackwardBackward0`, `EluBackwardBackward0`,
+//! `HardswishBackwardBackward0`.
 //!
 //! Each kernel is `op(grad_output, x, params...)` with `x` the forward's
 //! input or result. Its node has edges `[grad_output, x]`:
@@ -35,6 +36,8 @@ pub(crate) enum Activation {
     Gelu { approximate: IValue },
     /// `softplus_backward(grad_output, self, beta, threshold)`.
     Softplus { beta: IValue, threshold: IValue },
+    /// `hardswish_backward(grad_output, self)`.
+    Hardswish,
     /// `elu_backward(grad_output, alpha, scale, input_scale, is_result,
     /// self_or_result)`.
     Elu {
@@ -101,6 +104,7 @@ impl ActivationBackwardBackward {
             Activation::PiecewiseLinear => ctx.rt.elementwise().zeros_like(g),
             Activation::Gelu { approximate } => gelu(ctx, g, &go, &x, approximate),
             Activation::Softplus { beta, threshold } => softplus(ctx, g, &go, &x, beta, threshold),
+            Activation::Hardswish => hardswish(ctx, g, &go, &x),
             Activation::Elu {
                 is_result: true, ..
             } => Err(RuntimeError::unsupported(
@@ -224,6 +228,25 @@ fn softplus(
     let sb = call(ctx, "aten.sigmoid_backward.default", args)?;
     let masked = ctx.rt.mul(&sb, mask.into())?;
     ctx.rt.mul_scalar(&masked, beta.clone())
+}
+
+/// HardswishBackwardBackward0, `self`: `where(-3 < self & self < 3, grad *
+/// grad_output / 3, zeros({}, self options))`, the zero scalar first and
+/// `self < 3` before `-3 < self` (right to left).
+fn hardswish(ctx: &mut BackwardCtx<'_>, g: &Tensor, go: &Tensor, x: &Tensor) -> Result<Tensor> {
+    let zero = super::pool::ZerosLike {
+        sizes: Vec::new(),
+        dtype: x.dtype(),
+        device: x.device(),
+    }
+    .make(ctx)?;
+    let gg = ctx.rt.mul(g, go.into())?;
+    let mut ops = ctx.rt.elementwise();
+    let third = ops.div_scalar(&gg, IValue::Float(3.0))?;
+    let below = ops.binary("aten.lt.Scalar", x, IValue::Float(3.0))?;
+    let above = ops.binary("aten.gt.Scalar", x, IValue::Float(-3.0))?;
+    let inside = ops.binary("aten.logical_and.default", &above, (&below).into())?;
+    ops.where_(&inside, &third, &zero)
 }
 
 /// `(x < 0).type_as(grad)`: `lt.Scalar` and a `_to_copy` to the gradient's

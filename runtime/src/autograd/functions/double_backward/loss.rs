@@ -1,3 +1,5 @@
+//! Double backward of the loss kernels.
+//!
 //! `MseLossBackwardBackward0`, the node of `mse_loss_backward(grad_output,
 //! self, target, reduction)`, edges `[grad_output, self, target]`:
 //!
@@ -5,6 +7,15 @@
 //! * `self`: `2 * (grad * grad_output)`, divided in place (`div_`) by
 //!   `self.numel()` for the mean;
 //! * `target`: the same with `target.numel()`, negated.
+//!
+//! `SmoothL1LossBackwardBackward0` (`smooth_l1_loss_backward(grad_output,
+//! self, target, reduction, beta)`), same edges:
+//!
+//! * `grad_output`: the kernel again with `grad`;
+//! * `self`: `grad * grad_output * (|self - target| < beta) / beta`, the
+//!   mask cast to the gradient's options, divided in place by
+//!   `self.numel()` for the mean;
+//! * `target`: the same, negated.
 
 use super::super::single;
 use super::{release, unpack};
@@ -79,11 +90,19 @@ impl BackwardFn for MseLossBackwardBackward0 {
 
 /// `NllLossBackwardBackward0` / `NllLoss2DBackwardBackward0`, the nodes of
 /// `nll_loss_backward` / `nll_loss2d_backward`, edges `[grad_output, self]`
-/// (`target` is not differentiable): the kernel is linear in `grad_output`
-/// and does not depend on `self`'s values, so `self`'s gradient is
-/// `zeros_like(grad)`. `grad_output`'s gradient, the loss of the incoming
-/// gradient, is not implemented: it fails with a typed error.
-pub(crate) struct NllLossBackwardBackward;
+/// (`target` is not differentiable). The kernel is linear in `grad_output`
+/// and does not read `self`'s values:
+///
+/// * `grad_output`: the loss of the incoming gradient,
+///   `nll_loss_forward(grad, target, weight, reduction, ignore_index)[0]`
+///   (`nll_loss2d_forward` for the 2-d kernel);
+/// * `self`: `zeros_like(grad)`.
+pub(crate) struct NllLossBackwardBackward {
+    /// `aten.nll_loss_forward.default` or `aten.nll_loss2d_forward.default`.
+    pub(crate) forward: &'static str,
+    /// target, weight, reduction, ignore_index, as the kernel received them.
+    pub(crate) params: Vec<IValue>,
+}
 
 impl BackwardFn for NllLossBackwardBackward {
     fn apply(
@@ -94,16 +113,104 @@ impl BackwardFn for NllLossBackwardBackward {
         let Some(g) = single(grads) else {
             return Ok(vec![None, None]);
         };
-        if ctx.needs(0) {
-            return Err(crate::error::RuntimeError::unsupported(
-                ctx.node.name(),
-                "the gradient of an nll_loss backward with respect to its grad_output",
-            ));
-        }
         let mut out = vec![None, None];
+        if ctx.needs(0) {
+            let mut args = vec![(&g).into()];
+            args.extend(self.params.iter().cloned());
+            out[0] = Some(ctx.rt.elementwise().call(self.forward, args)?);
+        }
         if ctx.needs(1) {
             out[1] = Some(ctx.rt.elementwise().zeros_like(&g)?);
         }
         Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.params.clear();
+    }
+}
+
+/// `smooth_l1_loss_backward(grad_output, self, target, reduction, beta)`.
+pub(crate) struct SmoothL1LossBackwardBackward0 {
+    pub(crate) reduction: i64,
+    pub(crate) beta: IValue,
+    /// Saved when `self` or `target` needs a gradient.
+    pub(crate) grad_output: Option<SavedVariable>,
+    pub(crate) self_: Option<SavedVariable>,
+    pub(crate) target: Option<SavedVariable>,
+}
+
+impl SmoothL1LossBackwardBackward0 {
+    /// PyTorch's `smooth_l1_loss_double_backward(grad * grad_output, self,
+    /// target, reduction, beta)`.
+    fn double(
+        &self,
+        ctx: &mut BackwardCtx<'_>,
+        g: &Tensor,
+        x: &Tensor,
+        y: &Tensor,
+    ) -> Result<Tensor> {
+        let go = unpack(ctx, &self.grad_output)?;
+        let gg = ctx.rt.mul(g, (&go).into())?;
+        let mut ops = ctx.rt.elementwise();
+        let d = ops.sub(x, y)?;
+        let d = ops.unary("aten.abs.default", &d)?;
+        let below = ops.binary("aten.lt.Scalar", &d, self.beta.clone())?;
+        let mask = ctx.rt.copy_to_options(&below, gg.dtype(), gg.device())?;
+        let masked = ctx.rt.mul(&gg, mask.into())?;
+        let scaled = ctx
+            .rt
+            .elementwise()
+            .div_scalar(&masked, self.beta.clone())?;
+        if self.reduction != MEAN {
+            return Ok(scaled);
+        }
+        ctx.rt.elementwise().call(
+            "aten.div_.Scalar",
+            vec![(&scaled).into(), IValue::Int(x.numel() as i64)],
+        )
+    }
+}
+
+impl BackwardFn for SmoothL1LossBackwardBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None, None]);
+        };
+        let x = unpack(ctx, &self.self_)?;
+        let y = unpack(ctx, &self.target)?;
+        let mut out = vec![None, None, None];
+        if ctx.needs(0) {
+            let args = vec![
+                (&g).into(),
+                (&x).into(),
+                (&y).into(),
+                IValue::Int(self.reduction),
+                self.beta.clone(),
+            ];
+            out[0] = Some(
+                ctx.rt
+                    .elementwise()
+                    .call("aten.smooth_l1_loss_backward.default", args)?,
+            );
+        }
+        if ctx.needs(1) {
+            out[1] = Some(self.double(ctx, &g, &x, &y)?);
+        }
+        if ctx.needs(2) {
+            let d = self.double(ctx, &g, &x, &y)?;
+            out[2] = Some(ctx.rt.neg(&d)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        release(&mut self.grad_output);
+        release(&mut self.self_);
+        release(&mut self.target);
     }
 }

@@ -1,0 +1,120 @@
+//! Double backward of the 2-d pooling backward kernels, edges
+//! `[grad_output, self]` (observed in torch 2.15):
+//!
+//! * `MaxPool2DWithIndicesBackwardBackward0`: `grad_output`'s gradient picks
+//!   the incoming gradient at the saved indices — `indices.view(N, C, -1)`,
+//!   `grad.view(N, C, -1)`, `gather(-1)`, `view` to the indices' shape;
+//! * `AvgPool2DBackwardBackward0`: `grad_output`'s gradient is the average
+//!   pooling of the incoming gradient with the forward's parameters;
+//! * `self`'s gradient is zero for both (the kernels are linear in
+//!   `grad_output` and do not read `self`'s values): `zeros(self sizes,
+//!   self options)`, the node keeping only `self`'s geometry.
+
+use super::super::single;
+use super::{call, release, unpack};
+use crate::autograd::saved::SavedVariable;
+use crate::autograd::{BackwardCtx, BackwardFn};
+use crate::device::Device;
+use crate::error::Result;
+use crate::ivalue::IValue;
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+use crate::tensor::options::{Layout, MemoryFormat};
+
+/// Sizes and options of `self`, for its zero gradient.
+#[derive(Clone, Debug)]
+pub(crate) struct ZerosLike {
+    pub(crate) sizes: Vec<i64>,
+    pub(crate) dtype: DType,
+    pub(crate) device: Device,
+}
+
+impl ZerosLike {
+    pub(crate) fn of(t: &Tensor) -> ZerosLike {
+        ZerosLike {
+            sizes: t.shape().to_vec(),
+            dtype: t.dtype(),
+            device: t.device(),
+        }
+    }
+
+    /// `at::zeros(sizes, options)`.
+    pub(crate) fn make(&self, ctx: &mut BackwardCtx<'_>) -> Result<Tensor> {
+        let args = vec![
+            IValue::IntList(self.sizes.clone()),
+            IValue::Dtype(self.dtype),
+            IValue::Layout(Layout::Strided),
+            IValue::Device(self.device),
+        ];
+        call(ctx, "aten.zeros.default", args)
+    }
+}
+
+/// How `grad_output`'s gradient is computed.
+pub(crate) enum Pool {
+    /// Max pooling: the saved indices (when `grad_output` needs a gradient).
+    Max { indices: Option<SavedVariable> },
+    /// Average pooling: `avg_pool2d`'s arguments after the input
+    /// (kernel_size, stride, padding, ceil_mode, count_include_pad,
+    /// divisor_override).
+    Avg { params: Vec<IValue> },
+}
+
+/// `MaxPool2DWithIndicesBackwardBackward0` / `AvgPool2DBackwardBackward0`.
+pub(crate) struct PoolBackwardBackward {
+    pub(crate) pool: Pool,
+    pub(crate) self_zeros: ZerosLike,
+}
+
+impl PoolBackwardBackward {
+    fn grad_output_grad(&self, ctx: &mut BackwardCtx<'_>, g: &Tensor) -> Result<Tensor> {
+        match &self.pool {
+            Pool::Avg { params } => {
+                let mut args = vec![g.into()];
+                args.extend(params.iter().cloned());
+                call(ctx, "aten.avg_pool2d.default", args)
+            }
+            Pool::Max { indices } => {
+                let indices = unpack(ctx, indices)?;
+                let lead = indices.shape().len().saturating_sub(2);
+                let mut size: Vec<i64> = indices.shape()[..lead].to_vec();
+                size.push(-1);
+                let flat_indices = ctx.rt.view(&indices, &size)?;
+                let g = if g.is_contiguous() {
+                    g.clone()
+                } else {
+                    ctx.rt.clone_tensor(g, MemoryFormat::Contiguous)?
+                };
+                let flat = ctx.rt.view(&g, &size)?;
+                let picked = ctx.rt.gather(&flat, -1, &flat_indices)?;
+                ctx.rt.view(&picked, indices.shape())
+            }
+        }
+    }
+}
+
+impl BackwardFn for PoolBackwardBackward {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None]);
+        };
+        let mut out = vec![None, None];
+        if ctx.needs(0) {
+            out[0] = Some(self.grad_output_grad(ctx, &g)?);
+        }
+        if ctx.needs(1) {
+            out[1] = Some(self.self_zeros.make(ctx)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        if let Pool::Max { indices } = &mut self.pool {
+            release(indices);
+        }
+    }
+}
