@@ -102,3 +102,51 @@ def test_pytorch_gives_grad_mode_gradients_their_history():
     assert x.grad is not first
     assert x.grad.grad_fn.name() == "AddBackward0"
     x.grad = None
+
+
+def _node_ops(reader, name: str) -> list:
+    """The op names run in the context of each node called `name`."""
+    names = _ctx_node_names(reader)
+    runs: dict = {}
+    for p in ops(reader):
+        ctx = p[5]
+        if ctx[0] == 2 and names.get(ctx[1]) == name:
+            runs.setdefault(ctx[1], []).append(p[0])
+    return list(runs.values())
+
+
+def test_masked_convolution_backward_results_keep_their_output_numbers(captures):
+    reader = captures.reader("corpus/double_backward_conv")
+    names = _ctx_node_names(reader)
+    events = reader.events
+    for i, e in enumerate(events):
+        if e.name != "op" or e.payload[0] != "aten.convolution_backward.default":
+            continue
+        args = dict((n, v) for n, v in e.payload[3])
+        if args["output_mask"][1][0][1] is not False or e.payload[5][0] != 2:
+            continue
+        node = events[i + 1]
+        if node.name != "node" or node.payload[1] != "ConvolutionBackwardBackward0":
+            continue
+        # The undefined input gradient keeps output number 0: the weight and
+        # bias gradients' CopyBackwards point at outputs 1 and 2.
+        copies = [
+            p for p in events_named(reader, "node") if p[1] == "CopyBackwards" and p[3][1][0] == node.payload[0]
+        ]
+        assert sorted(c[3][1][1] for c in copies) == [1, 2]
+        assert names[node.payload[0]] == "ConvolutionBackwardBackward0"
+        return
+    raise AssertionError("no masked convolution_backward under create_graph")
+
+
+def test_pooling_double_backward_makes_zeros_from_the_inputs_sizes(captures):
+    reader = captures.reader("corpus/double_backward_pool")
+    max_runs = _node_ops(reader, "MaxPool2DWithIndicesBackwardBackward0")
+    assert [
+        "aten.view.default",
+        "aten.view.default",
+        "aten.gather.default",
+        "aten.view.default",
+        "aten.zeros.default",
+    ] in max_runs
+    assert ["aten.avg_pool2d.default", "aten.zeros.default"] in _node_ops(reader, "AvgPool2DBackwardBackward0")
