@@ -6,6 +6,7 @@
 mod conv;
 mod double_backward;
 mod elementwise;
+mod errors;
 mod foreach;
 mod indexing;
 mod nn;

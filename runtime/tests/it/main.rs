@@ -12,6 +12,7 @@
 mod common;
 mod dispatch_chains;
 mod engine_order;
+mod error_events;
 mod errors;
 mod gradients;
 mod mlp;
