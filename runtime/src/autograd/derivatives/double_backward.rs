@@ -14,6 +14,7 @@
 //! | `smooth_l1_loss_backward` | SmoothL1LossBackwardBackward0 | grad_output, self, target | self, target; grad_output when `self` or `target` needs a gradient |
 //! | `max_pool2d_with_indices_backward` | MaxPool2DWithIndicesBackwardBackward0 | grad_output, self | indices when `grad_output` needs a gradient; self's sizes and options |
 //! | `avg_pool2d_backward` | AvgPool2DBackwardBackward0 | grad_output, self | the pooling parameters; self's sizes and options |
+//! | `native_layer_norm_backward` | NativeLayerNormBackwardBackward0 | grad_out, input, mean, rstd, weight, bias | grad_out, input, mean, rstd, weight |
 //! | `convolution_backward` | ConvolutionBackwardBackward0 | grad_output, input, weight | all three, the convolution's parameters |
 //! | `copy_` | CopyBackwards | self, src | src dtype and device |
 //!
@@ -31,6 +32,7 @@ use crate::autograd::functions::double_backward::copy::CopyBackwards;
 use crate::autograd::functions::double_backward::loss::{
     MseLossBackwardBackward0, NllLossBackwardBackward, SmoothL1LossBackwardBackward0,
 };
+use crate::autograd::functions::double_backward::norm::NativeLayerNormBackwardBackward0;
 use crate::autograd::functions::double_backward::pool::{Pool, PoolBackwardBackward, ZerosLike};
 use crate::autograd::functions::double_backward::save_if;
 use crate::autograd::functions::double_backward::softmax::SoftmaxBackwardDataBackward;
@@ -107,6 +109,22 @@ fn convolution(a: &[IValue], _: &[bool]) -> Built {
         grad_output: saved(0)?,
         input: saved(1)?,
         weight: saved(2)?,
+    }))
+}
+
+fn layer_norm(a: &[IValue], _: &[bool]) -> Built {
+    let saved = |i: usize| {
+        a.get(i)
+            .and_then(IValue::as_tensor)
+            .map(SavedVariable::input)
+    };
+    Ok(Box::new(NativeLayerNormBackwardBackward0 {
+        normalized_ndim: int_list(a, 2).map_or(0, |v| v.len()),
+        grad_out: saved(0),
+        input: saved(1),
+        mean: saved(3),
+        rstd: saved(4),
+        weight: saved(5),
     }))
 }
 
@@ -267,6 +285,11 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                     self_zeros: ZerosLike::of(tensor(a, 1)?),
                 }))
             }
+        )),
+        "aten.native_layer_norm_backward.default" => D(derivative!(
+            "NativeLayerNormBackwardBackward0",
+            &[0, 1, 3, 4, 5, 6],
+            layer_norm
         )),
         "aten.convolution_backward.default" => D(derivative!(
             "ConvolutionBackwardBackward0",

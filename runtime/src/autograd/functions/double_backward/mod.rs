@@ -20,6 +20,7 @@ pub(crate) mod conv;
 pub(crate) mod copy;
 pub(crate) mod differentiable;
 pub(crate) mod loss;
+pub(crate) mod norm;
 pub(crate) mod pool;
 pub(crate) mod softmax;
 
