@@ -15,6 +15,7 @@
 //! | `max_pool2d_with_indices_backward` | MaxPool2DWithIndicesBackwardBackward0 | grad_output, self | indices when `grad_output` needs a gradient; self's sizes and options |
 //! | `avg_pool2d_backward` | AvgPool2DBackwardBackward0 | grad_output, self | the pooling parameters; self's sizes and options |
 //! | `native_layer_norm_backward` | NativeLayerNormBackwardBackward0 | grad_out, input, mean, rstd, weight, bias | grad_out, input, mean, rstd, weight |
+//! | `native_batch_norm_backward` | NativeBatchNormBackwardBackward0 | grad_out, input, weight, save_mean, save_invstd | every tensor argument, train, eps |
 //! | `convolution_backward` | ConvolutionBackwardBackward0 | grad_output, input, weight | all three, the convolution's parameters |
 //! | `copy_` | CopyBackwards | self, src | src dtype and device |
 //!
@@ -27,6 +28,7 @@ use crate::autograd::BackwardFn;
 use crate::autograd::functions::double_backward::activation::{
     Activation, ActivationBackwardBackward,
 };
+use crate::autograd::functions::double_backward::batch_norm::NativeBatchNormBackwardBackward0;
 use crate::autograd::functions::double_backward::conv::{ConvParams, ConvolutionBackwardBackward0};
 use crate::autograd::functions::double_backward::copy::CopyBackwards;
 use crate::autograd::functions::double_backward::loss::{
@@ -125,6 +127,25 @@ fn layer_norm(a: &[IValue], _: &[bool]) -> Built {
         mean: saved(3),
         rstd: saved(4),
         weight: saved(5),
+    }))
+}
+
+fn batch_norm(a: &[IValue], _: &[bool]) -> Built {
+    let saved = |i: usize| {
+        a.get(i)
+            .and_then(IValue::as_tensor)
+            .map(SavedVariable::input)
+    };
+    Ok(Box::new(NativeBatchNormBackwardBackward0 {
+        train: matches!(arg(a, 7), IValue::Bool(true)),
+        eps: arg(a, 8),
+        grad_out: saved(0),
+        input: saved(1),
+        weight: saved(2),
+        running_mean: saved(3),
+        running_var: saved(4),
+        save_mean: saved(5),
+        save_invstd: saved(6),
     }))
 }
 
@@ -290,6 +311,11 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             "NativeLayerNormBackwardBackward0",
             &[0, 1, 3, 4, 5, 6],
             layer_norm
+        )),
+        "aten.native_batch_norm_backward.default" => D(derivative!(
+            "NativeBatchNormBackwardBackward0",
+            &[0, 1, 2, 5, 6],
+            batch_norm
         )),
         "aten.convolution_backward.default" => D(derivative!(
             "ConvolutionBackwardBackward0",

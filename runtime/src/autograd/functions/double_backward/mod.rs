@@ -16,6 +16,7 @@
 //! binary operator evaluated right to left.
 
 pub(crate) mod activation;
+pub(crate) mod batch_norm;
 pub(crate) mod conv;
 pub(crate) mod copy;
 pub(crate) mod differentiable;
