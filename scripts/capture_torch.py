@@ -40,6 +40,7 @@ internal inconsistency or an unsupported feature (the trace is left as
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import os
 import platform
@@ -105,6 +106,20 @@ class CaptureError(BaseException):
 
     A `BaseException` so that a program's `except Exception` cannot swallow it.
     """
+
+
+class UnrecordableValue(CaptureError):
+    """A value of a type FORMAT.md §3.1 has no tag for; the op that passed or
+    returned it adds its name and the argument's."""
+
+    def __init__(self, value: Any) -> None:
+        super().__init__(type(value).__name__)
+        self.type_name = type(value).__name__
+
+    def at(self, func: Any, where: str) -> CaptureError:
+        """The one-line refusal naming the op and the argument or result."""
+        hint = " (Tensor.set_ on a storage: memory no recorded operator wrote)" if "Storage" in self.type_name else ""
+        return CaptureError(f"unsupported: {func}: {where} is a {self.type_name}, which a trace cannot hold{hint}")
 
 
 # ---------------------------------------------------------------------------
@@ -678,6 +693,19 @@ class BackwardState:
     mismatch: Optional[str] = None
 
 
+class Unobserved:
+    """`Recorder.unobserved()`: nests; the capture observes again on exit."""
+
+    def __init__(self, rec: "Recorder") -> None:
+        self.rec = rec
+
+    def __enter__(self) -> None:
+        self.rec._unobserved += 1
+
+    def __exit__(self, *exc: Any) -> None:
+        self.rec._unobserved -= 1
+
+
 class Recorder:
     """Turns observations into events, in FORMAT.md §3.6 order."""
 
@@ -703,16 +731,37 @@ class Recorder:
         self.failure: Optional[str] = None
         self.pid = os.getpid()
         self.thread = threading.get_ident()
+        self._unobserved = 0
 
     def owns_process(self) -> bool:
         """False in a forked child (a DataLoader worker): it must not write."""
         return os.getpid() == self.pid
 
     def observing(self) -> bool:
-        """True on the capturing thread of the capturing process. Dispatch
-        modes are per thread, so other threads' ops are not seen; their api
-        calls are not recorded either."""
-        return self.owns_process() and threading.get_ident() == self.thread
+        """True on the capturing thread of the capturing process, outside
+        `unobserved()`. Dispatch modes are per thread: other threads' ops are
+        not seen, so a thread that runs one is refused (`ThreadSentinel`)."""
+        return self.owns_process() and threading.get_ident() == self.thread and not self._unobserved
+
+    def unobserved(self) -> "Unobserved":
+        """Context manager: the capturing thread's calls inside are not
+        events (a tensor rebuilt over memory the program did not compute,
+        introduced with its values when an op first names it)."""
+        return Unobserved(self)
+
+    def foreign_thread(self, thread: Any, what: str) -> None:
+        """Refuses torch work on a thread other than the capturing one: the
+        first such call is the capture's failure, raised on the capturing
+        thread at its next op or `backward()`, or when the program ends (the
+        other thread is left to run, so a program waiting for it does not
+        hang)."""
+        if self.owns_process():
+            self.fail(
+                f"unsupported: thread {thread.name!r} {what}; the capture records the main thread only "
+                "(dispatch modes are per thread): run torch operators, backward() and manual_seed on the "
+                "main thread (call the function directly instead of through threading.Thread or a "
+                "ThreadPoolExecutor; DataLoader worker processes are fine)"
+            )
 
     # -- events -------------------------------------------------------------
 
@@ -828,7 +877,10 @@ class Recorder:
     def check_state(self) -> None:
         """Emits grad_mode, default_dtype, set_requires_grad, set_grad and
         release for changes since the last check (before each top-level op
-        and backward)."""
+        and backward). A failure noted on another thread ends the capture
+        here."""
+        if self.failure is not None:
+            raise CaptureError(self.failure)
         mode = (torch.is_grad_enabled(), torch.is_inference_mode_enabled())
         if mode != self._grad_mode:
             self._grad_mode = mode
@@ -836,8 +888,12 @@ class Recorder:
         self._check_default_dtype()
         live = sorted(((info.tid, t, info) for t, info in self.tensors.items() if info.watch), key=lambda x: x[0])
         for tid, t, info in live:
-            if info.leaf and t.is_leaf and t.requires_grad != info.requires_grad:
-                info.requires_grad = t.requires_grad
+            # A tensor with history that became a leaf was detached in place:
+            # `detach_` changes autograd metadata without redispatching, so
+            # no mode sees it (observed in torch 2.15).
+            detached = not info.leaf and t.is_leaf
+            if (info.leaf or detached) and t.is_leaf and (t.requires_grad != info.requires_grad or detached):
+                info.requires_grad, info.leaf = t.requires_grad, True
                 self.emit(ftr.API, ftr.API_SET_REQUIRES_GRAD, ftr.p_set_requires_grad(tid, t.requires_grad))
         for tid, t, info in live:
             if (info.grad_watch or (info.leaf and info.requires_grad)) and t.is_leaf:
@@ -906,7 +962,12 @@ class Recorder:
         """
         schema = func._schema
         named = bind_arguments(schema, args, kwargs)
-        wire_args = [[a.name, self.arg_value(named[a.name], a.real_type)] for a in schema.arguments]
+        wire_args = []
+        for a in schema.arguments:
+            try:
+                wire_args.append([a.name, self.arg_value(named[a.name], a.real_type)])
+            except UnrecordableValue as e:
+                raise self.fail(str(e.at(func, f"argument {a.name!r}"))) from None
         return named, wire_args
 
     def record_op(self, func: Any, named: dict, wire_args: list, out: Any, tls: TlsState) -> None:
@@ -918,7 +979,10 @@ class Recorder:
             keys = keys | dispatch_keys_of(value)
         keyset, chain = self.dispatch.derive(func, keys, named, tls)
         keep_value = self._keeps_output_value(schema.name.split("::", 1)[-1])
-        outputs = [self.out_value(v, keep_value) for v in split_returns(schema, out)]
+        try:
+            outputs = [self.out_value(v, keep_value) for v in split_returns(schema, out)]
+        except UnrecordableValue as e:
+            raise self.fail(str(e.at(func, "a result"))) from None
         if self.ctx[0] == ftr.CTX_TOP_LEVEL:
             for value in outputs:
                 self._mark_reachable(value)
@@ -1390,7 +1454,7 @@ def scalar_value(value: Any, real_type: Any) -> list:
         return ftr.v_str(value)
     if isinstance(value, torch.Generator):
         return ftr.v_str(f"generator:{value.device}")
-    raise CaptureError(f"unsupported: cannot record a value of type {type(value).__name__}")
+    raise UnrecordableValue(value)
 
 
 def _int_value(value: int, type_name: str) -> list:
@@ -1492,10 +1556,30 @@ class CaptureMode(TorchDispatchMode):
         return out
 
 
+class ThreadSentinel(TorchDispatchMode):
+    """Pushed in every thread the program starts (dispatch modes are per
+    thread, so the capture's own mode is not there): the thread's first
+    operator is the capture's failure (`Recorder.foreign_thread`); the call
+    itself runs on, as does every later one. A thread that never calls an
+    operator (a progress bar's monitor, logging) is not refused."""
+
+    def __init__(self, recorder: Recorder, thread: threading.Thread) -> None:
+        super().__init__()
+        self.rec = recorder
+        self.thread = thread
+        self.reported = False
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if not self.reported:
+            self.reported = True
+            self.rec.foreign_thread(self.thread, f"ran {func}")
+        return func(*args, **(kwargs or {}))
+
+
 class Patches:
     """Wrapped Python entry points for the api layer, undone on exit."""
 
-    def __init__(self, rec: Recorder, on_exit: Callable[[], None]) -> None:
+    def __init__(self, rec: Recorder, on_exit: Callable[[Any], int]) -> None:
         self.rec = rec
         self._on_exit = on_exit
         self._saved: list = []
@@ -1509,6 +1593,8 @@ class Patches:
         self._set(torch.autograd, "backward", self._wrap_backward(torch.autograd.backward))
         self._set(torch.autograd, "grad", self._unsupported("torch.autograd.grad", torch.autograd.grad))
         self._set(os, "_exit", self._wrap_exit(os._exit))
+        self._set(threading.Thread, "_bootstrap_inner", self._wrap_thread(threading.Thread._bootstrap_inner))
+        self._set(torch._utils, "_rebuild_tensor", self._wrap_rebuild(torch._utils._rebuild_tensor))
         self._default_dtype = torch.get_default_dtype()
         return self
 
@@ -1530,6 +1616,8 @@ class Patches:
             result = original(seed)
             if rec.observing():
                 rec.manual_seed(seed)
+            elif threading.get_ident() != rec.thread:
+                rec.foreign_thread(threading.current_thread(), "called torch.manual_seed")
             return result
 
         return manual_seed
@@ -1550,10 +1638,43 @@ class Patches:
 
         def _exit(code):
             if rec.owns_process():
-                on_exit()
+                code = on_exit(code)
             original(code)
 
         return _exit
+
+    def _wrap_thread(self, original: Callable) -> Callable:
+        """Every `threading.Thread` (subclasses overriding `run`, timers,
+        executor workers) starts through `_bootstrap_inner`: it runs under a
+        `ThreadSentinel` in the capturing process."""
+        rec = self.rec
+
+        def _bootstrap_inner(thread):
+            if not rec.owns_process():
+                return original(thread)
+            with ThreadSentinel(rec, thread):
+                return original(thread)
+
+        return _bootstrap_inner
+
+    def _wrap_rebuild(self, original: Callable) -> Callable:
+        """`torch._utils._rebuild_tensor` builds a tensor over an existing
+        storage (`empty` + `set_` on it): a batch arriving from a DataLoader
+        worker process through shared memory, a tensor read by `torch.load`.
+        Its value was not computed by an operator the trace holds, so the
+        two calls are not events; the tensor is introduced (api `tensor`,
+        with its value) when an op first names it. `functools.wraps` keeps
+        the function picklable by name, as multiprocessing sends it."""
+        rec = self.rec
+
+        @functools.wraps(original)
+        def _rebuild_tensor(*args, **kwargs):
+            if not rec.observing():
+                return original(*args, **kwargs)
+            with rec.unobserved():
+                return original(*args, **kwargs)
+
+        return _rebuild_tensor
 
     def _wrap_backward(self, original: Callable) -> Callable:
         import inspect
@@ -1610,16 +1731,76 @@ def _backward_arguments(rec: Recorder, arguments: dict) -> tuple:
 
 @dataclass
 class CaptureResult:
-    """How a capture ended."""
+    """How a capture ended.
+
+    `message`: the failure (status 4) or the program's error (status 3);
+    `ending`: how the program ended when it did not simply return ("the
+    program raised (...)", "... called os._exit(0)"), said in one line;
+    `forked_child`: the program forked and this is the child, which returned
+    from it: it writes nothing and says nothing (`status` is its own).
+    """
 
     status: int
     message: str = ""
+    ending: str = ""
+    forked_child: bool = False
 
 
 def format_program_error(exc: BaseException) -> str:
     """`ExceptionType: message`."""
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def program_ending(error: BaseException) -> str:
+    """How the program ended, for the one line the capture prints."""
+    if isinstance(error, SystemExit) and isinstance(error.code, int):
+        return f"the program exited with status {error.code} (sys.exit)"
+    return f"the program raised ({format_program_error(error)})"
+
+
+def finish_at_os_exit(rec: "Recorder", file_writer: ftr.FileTraceWriter, code: Any, abort: Callable[[], None]) -> CaptureResult:
+    """The program called `os._exit(code)`: it ended there, so the trace is
+    finished as at the end of the program (a nonzero status is a
+    `program_error ["os._exit(code)"]`, as `sys.exit` gives one), unless a
+    capture failure is pending or a `backward()` is running (its GraphTask
+    never ends): then it is left as `.partial`."""
+    ending = f"the program called os._exit({code})"
+    try:
+        if rec.failure is not None:
+            raise CaptureError(rec.failure)
+        if rec.backward is not None:
+            raise rec.fail(f"unsupported: {ending} inside backward() (its GraphTask never ended)")
+        if code != 0:
+            rec.program_error(f"os._exit({code})")
+        rec.flush()
+        file_writer.finish()
+    except CaptureError as e:
+        abort()
+        return CaptureResult(EXIT_INCONSISTENT, str(e))
+    status = EXIT_OK if code == 0 else EXIT_PROGRAM_ERROR
+    return CaptureResult(status, "" if code == 0 else f"os._exit({code})", ending)
+
+
+def child_status(error: Optional[BaseException]) -> int:
+    """Exit status of a forked child that returned from the program, as
+    Python gives it (traceback printed for an exception)."""
+    if error is None:
+        return 0
+    if isinstance(error, SystemExit):
+        return error.code if isinstance(error.code, int) else 1
+    traceback.print_exception(error)
+    return 1
+
+
+def report(result: CaptureResult, out: str) -> None:
+    """The one line on stderr for a capture that did not simply record."""
+    if result.forked_child:
+        return
+    if result.status == EXIT_INCONSISTENT:
+        print(f"capture_torch.py: error: {result.message}", file=sys.stderr, flush=True)
+    elif result.ending:
+        print(f"capture_torch.py: {result.ending}; trace written to {out}", file=sys.stderr, flush=True)
 
 
 def run_program(program: str, argv: list) -> None:
@@ -1652,9 +1833,14 @@ def capture(program: str, out: str, policy: str = "all", timestamps: bool = True
             pass
         file_writer.abort()
 
+    def leave(code: Any) -> int:
+        result = finish_at_os_exit(rec, file_writer, code, abort)
+        report(result, out)
+        return result.status
+
     error: Optional[BaseException] = None
     try:
-        with Patches(rec, abort), CaptureMode(rec), torch.autograd.graph.node_creation_hook(rec.node_created):
+        with Patches(rec, leave), CaptureMode(rec), torch.autograd.graph.node_creation_hook(rec.node_created):
             try:
                 run_program(program, argv or [])
             except SystemExit as e:
@@ -1664,10 +1850,13 @@ def capture(program: str, out: str, policy: str = "all", timestamps: bool = True
                 raise
             except BaseException as e:  # the program raised
                 error = e
+        if not rec.owns_process():
+            return CaptureResult(child_status(error), forked_child=True)
         if rec.failure is not None:
             raise CaptureError(rec.failure)
         if error is not None:
-            traceback.print_exception(error)
+            if not isinstance(error, SystemExit):
+                traceback.print_exception(error)
             rec.program_error(format_program_error(error))
         rec.flush()
         file_writer.finish()
@@ -1675,7 +1864,7 @@ def capture(program: str, out: str, policy: str = "all", timestamps: bool = True
         abort()
         return CaptureResult(EXIT_INCONSISTENT, str(e))
     if error is not None:
-        return CaptureResult(EXIT_PROGRAM_ERROR, format_program_error(error))
+        return CaptureResult(EXIT_PROGRAM_ERROR, format_program_error(error), program_ending(error))
     return CaptureResult(EXIT_OK)
 
 
@@ -1688,7 +1877,8 @@ def parse_args(argv: list) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="capture_torch.py",
         description="Record a PyTorch program as a FrankenTorch trace (.ftr).",
-        epilog="Exit status: 0 recorded; 2 usage error; 3 the program raised (trace finished, "
+        epilog="Exit status: 0 recorded (also a program ending with os._exit(0)); 2 usage error; "
+        "3 the program raised, called sys.exit(n) or os._exit(n) with n not 0 (trace finished, "
         "last event program_error); 4 internal inconsistency or unsupported feature "
         "(trace left as OUT.partial).",
     )
@@ -1711,10 +1901,7 @@ def main(argv: Optional[list] = None) -> int:
     except OSError as e:
         print(f"capture_torch.py: error: cannot write {args.output}: {e.strerror or e}", file=sys.stderr)
         return EXIT_USAGE
-    if result.status == EXIT_INCONSISTENT:
-        print(f"capture_torch.py: error: {result.message}", file=sys.stderr)
-    elif result.status == EXIT_PROGRAM_ERROR:
-        print(f"capture_torch.py: the program raised ({result.message}); trace written to {args.output}", file=sys.stderr)
+    report(result, args.output)
     return result.status
 
 

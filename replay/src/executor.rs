@@ -49,7 +49,7 @@ pub struct ReplayOptions {
 ///
 /// Accepted: `reverse-ready-queue`, `fifo-ties`, `swap-input-buffer-sum`,
 /// `skip-saved-version-check`,
-/// `rename-node=OLD:NEW`, `perturb=OP:DELTA`.
+/// `ignore-grad-mode`, `rename-node=OLD:NEW`, `perturb=OP:DELTA`.
 pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
     let mut faults = Faults::default();
     for spec in specs {
@@ -60,6 +60,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "swap-input-buffer-sum" => faults.swap_input_buffer_sum = true,
             None if spec == "skip-saved-version-check" => faults.skip_saved_version_check = true,
             None if spec == "drop-backward-history" => faults.drop_backward_history = true,
+            None if spec == "ignore-grad-mode" => faults.ignore_grad_mode = true,
             Some(("rename-node", arg)) => {
                 let (old, new) = arg
                     .split_once(':')
@@ -241,13 +242,24 @@ impl Replayer<'_> {
                     )
                 }
                 .map_err(|e| unsupported(seq, "tensor introduction", &e))?;
+                if !intro.alias {
+                    self.runtime.set_introduced_version(&tensor, t.version);
+                }
                 self.bind(t, tensor);
             }
             ApiEvent::SetRequiresGrad(s) => {
                 let t = self.lookup(seq, s.tensor)?;
-                self.runtime
-                    .set_requires_grad(&t, s.requires_grad)
-                    .map_err(|e| unsupported(seq, "requires_grad_", &e))?;
+                // A tensor with history that stops requiring grad was
+                // detached in place (`detach_`, CAPTURE.md §5).
+                if !s.requires_grad && !t.is_leaf() {
+                    self.runtime
+                        .detach_(&t)
+                        .map_err(|e| unsupported(seq, "detach_", &e))?;
+                } else {
+                    self.runtime
+                        .set_requires_grad(&t, s.requires_grad)
+                        .map_err(|e| unsupported(seq, "requires_grad_", &e))?;
+                }
             }
             ApiEvent::Backward(b) => {
                 let roots = b

@@ -38,6 +38,11 @@ pub struct Faults {
     /// cannot be differentiated again. Breaks every double-backward trace
     /// (their backward-time nodes are missing).
     pub drop_backward_history: bool,
+    /// Let the autograd kernel record history whatever the grad mode
+    /// (`no_grad`, `set_grad_enabled(False)`): nodes appear where PyTorch
+    /// makes none. Breaks the graph of every trace that computes with grad
+    /// disabled on tensors that require grad.
+    pub ignore_grad_mode: bool,
 }
 
 impl Faults {

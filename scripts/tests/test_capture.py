@@ -463,7 +463,20 @@ def profiled(name: str, hook=None) -> tuple:
         if e.name.startswith(("aten::", "autograd::")):
             seq = e.sequence_nr - before if e.sequence_nr >= 0 else e.sequence_nr
             seen.append((e.name, seq, e.cpu_parent.name if e.cpu_parent else None))
-    return seen, used
+    return without_rebuilds(seen), used
+
+
+def without_rebuilds(seen: list) -> list:
+    """Leaves out the `empty` + `set_` pairs that rebuild a DataLoader worker's
+    batch: the main process unpickles a batch when it arrives, which depends
+    on the workers' timing (the capture does not record them, CAPTURE.md §5.4)."""
+    out: list = []
+    for event in seen:
+        if event[0] == "aten::set_" and out and out[-1][0] == "aten::empty" and out[-1][2] == event[2]:
+            out.pop()
+            continue
+        out.append(event)
+    return out
 
 
 @pytest.mark.parametrize("name", SHORT_LIVED + CORPUS)
@@ -984,12 +997,11 @@ def test_nonzero_sys_exit_is_a_program_error(captures):
     assert captures.reader("exit_nonzero").events[-1].payload == ["SystemExit: 5"]
 
 
-def test_os_exit_leaves_a_partial_with_every_event(tmp_path):
+def test_os_exit_finishes_the_trace_with_every_event(tmp_path):
     out = tmp_path / "exit.ftr"
     run = run_cli(program_path("os_exit"), "-o", str(out), "--zero-timestamps")
-    assert run.returncode == 7  # os._exit ends the process with the program's status
-    assert not out.exists()
-    reader = ftr.TraceReader(str(out) + ".partial", recover=True)
+    assert run.returncode == 3  # os._exit(7): the program ended with a failure status
+    reader = ftr.TraceReader(str(out))
     assert sum(1 for p in ops(reader) if p[0] == "aten.mul.Tensor") == 50
 
 

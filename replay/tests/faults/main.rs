@@ -8,6 +8,7 @@ mod double_backward;
 mod elementwise;
 mod errors;
 mod foreach;
+mod grad_modes;
 mod indexing;
 mod nn;
 mod programs;

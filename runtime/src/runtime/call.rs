@@ -173,6 +173,9 @@ impl Runtime {
             })
             .unwrap_or(Device::Cpu);
         let plan = Plan::walk(entry, tls.apply(tensor_keys), options_device)?;
+        if self.composite_seen_whole(&plan) {
+            return self.run_composite_seen_whole(entry, &plan, &args);
+        }
         if plan.is_math() {
             return decompose::run(self, entry, &args);
         }
@@ -426,7 +429,8 @@ impl Runtime {
                     .iter()
                     .map(|t| t.is_some_and(Tensor::requires_grad))
                     .collect();
-                if !self.grad_enabled || !needs.iter().any(|&n| n) {
+                let grad_mode = self.grad_enabled || self.faults.ignore_grad_mode;
+                if !grad_mode || !needs.iter().any(|&n| n) {
                     return Ok(None);
                 }
                 if self.faults.drop_backward_history && matches!(self.context, ExecContext::Node(_))
@@ -529,7 +533,7 @@ impl Runtime {
 /// graph is recorded as not requiring grad even though it inherits the flag
 /// from its base right after (PyTorch's dispatch mode sees the tensor before ADInplaceOrView
 /// makes it a differentiable view; the capture records what it sees).
-fn output_metas(
+pub(super) fn output_metas(
     args: &[IValue],
     arg_metas: &[ArgMeta],
     outs: &[Tensor],

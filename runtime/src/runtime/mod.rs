@@ -26,6 +26,7 @@ mod backward;
 mod call;
 mod coverage;
 mod decompose;
+mod observed_composite;
 mod ops;
 mod ops_elementwise;
 mod ops_foreach;
@@ -352,6 +353,31 @@ impl Runtime {
         Ok(())
     }
 
+    /// `Tensor.detach_()`: the tensor drops its history in place and becomes
+    /// a leaf that does not require grad. PyTorch's Autograd kernel for it
+    /// changes the autograd metadata and returns without redispatching
+    /// (observed in torch 2.15: a dispatch mode never sees `detach_`), so a
+    /// trace shows it as a `set_requires_grad [t, false]` on a tensor that
+    /// had a `grad_fn`. A view cannot be detached in place.
+    pub fn detach_(&mut self, tensor: &Tensor) -> Result<()> {
+        if tensor.view_base().is_some() {
+            return Err(RuntimeError::autograd(
+                "Can't detach views in-place. Use detach() instead.",
+            ));
+        }
+        let before = tensor.requires_grad();
+        {
+            let mut meta = tensor.0.autograd.lock();
+            meta.requires_grad = false;
+            meta.grad_fn = None;
+            meta.output_nr = 0;
+        }
+        if let Some(t) = &mut self.tracer {
+            t.queue_set_requires_grad(tensor, before);
+        }
+        Ok(())
+    }
+
     /// A tensor that enters without an observed operator (api `tensor`),
     /// from a recorded value: PyTorch's dtype name (`float32`) and the
     /// elements' little-endian bytes in logical C order (a blob's `data`).
@@ -475,6 +501,14 @@ impl Runtime {
         let t = existing.alias_with(shape.to_vec(), stride.to_vec(), offset);
         t.0.autograd.lock().requires_grad = requires_grad;
         Ok(t)
+    }
+
+    /// Gives a tensor just made by [`Runtime::introduce_tensor`] the version
+    /// its history outside the runtime left it at (a batch a DataLoader
+    /// worker sent is rebuilt with an in-place `set_`: version 1). Counters
+    /// only move forward.
+    pub fn set_introduced_version(&mut self, tensor: &Tensor, version: u64) {
+        tensor.0.version.advance_to(version);
     }
 
     // -- internals shared with autograd ---------------------------------------

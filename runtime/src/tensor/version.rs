@@ -27,4 +27,9 @@ impl VersionCounter {
     pub(crate) fn bump(&self) {
         self.0.fetch_add(1, Ordering::Relaxed);
     }
+
+    /// Moves the counter forward to `version` (never back).
+    pub(crate) fn advance_to(&self, version: u64) {
+        self.0.fetch_max(version, Ordering::Relaxed);
+    }
 }

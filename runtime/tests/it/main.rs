@@ -5,6 +5,8 @@
 //!   the operator sequence torch 2.15 dispatches;
 //! * `gradients` — gradient values with the maths written out;
 //! * `engine_order` — backward schedules observed in torch 2.15;
+//! * `grad_state` — `detach_`, composites seen whole under `inference_mode`,
+//!   introduced versions;
 //! * `dispatch_chains` — keysets and key walks per operator class;
 //! * `tracing` — id assignment, value policies, tracing off, api events;
 //! * `errors` — typed failures.
@@ -14,6 +16,7 @@ mod dispatch_chains;
 mod engine_order;
 mod error_events;
 mod errors;
+mod grad_state;
 mod gradients;
 mod mlp;
 mod tracing;

@@ -330,9 +330,11 @@ fn random_fill(ctx: &mut KernelCtx<'_>, this: &Tensor, low: i64, high: i64) -> R
 }
 
 /// `random_(self, *, generator=None)`: integers in `[0, upper]` for the dtype.
+/// A generator (a DataLoader drawing its workers' base seed from its
+/// shuffling generator) only selects the stream; the values replay from the
+/// recording like every random op.
 pub(crate) fn random_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let this = a.tensor(0)?;
-    a.expect_none(1, "an explicit Generator")?;
     random_fill(ctx, this, 0, random_upper(this.dtype()))
 }
 
