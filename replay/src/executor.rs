@@ -459,10 +459,14 @@ impl Replayer<'_> {
             .first()
             .and_then(|(_, v)| v.tensors().into_iter().next())
             .is_some_and(|t| t.id == source.id);
+        // The in-place op's own node is recorded on `self`; on a view it is
+        // wrapped in the base's CopySlices, which numbers right after it
+        // (op node, clone, CopySlices).
+        let after = &rest[next + 1..];
         is_inplace
             && same_self
-            && node_seq_nr_before_next_op(&rest[next + 1..], source.id)
-                .is_some_and(|n| n + 1 == clone_seq_nr)
+            && (node_seq_nr_before_next_op(after, source.id).is_some_and(|n| n + 1 == clone_seq_nr)
+                || copy_slices_seq_nr_before_next_op(after).is_some_and(|n| n == clone_seq_nr + 1))
     }
 
     /// Queues the recorded output of random operator `op` for the runtime.
@@ -560,6 +564,23 @@ fn node_seq_nr_before_next_op(events: &[Event], id: u64) -> Option<u64> {
                 return None;
             }
             EventBody::Autograd(AutogradEvent::Node(n)) if n.tensors.contains(&id) => {
+                return Some(n.seq_nr);
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The sequence number of the CopySlices node among the autograd events
+/// before the next top-level op of `events` (an in-place op on a view).
+fn copy_slices_seq_nr_before_next_op(events: &[Event]) -> Option<u64> {
+    for e in events {
+        match &e.body {
+            EventBody::Dispatch(DispatchEvent::Op(o)) if o.context == Context::TopLevel => {
+                return None;
+            }
+            EventBody::Autograd(AutogradEvent::Node(n)) if n.name == "CopySlices" => {
                 return Some(n.seq_nr);
             }
             _ => {}

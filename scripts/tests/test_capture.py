@@ -380,7 +380,10 @@ def test_every_node_pytorch_creates_has_a_node_event(captures, name):
     # attached (its autograd kernel numbers the node before the kernel runs).
     failed_calls = len(events_named(captures.reader(name), "op_error"))
     assert len(set(numbers)) == len(numbers) and set(numbers) <= set(range(numbered))
-    assert numbered - len(numbers) <= failed_calls, (numbered, numbers)
+    # The node of an in-place op on a view is wrapped in CopySlices and
+    # attached to no tensor: numbered, never written.
+    wrapped = sum(1 for p in nodes if p[1] == "CopySlices")
+    assert numbered - len(numbers) <= failed_calls + wrapped, (numbered, numbers)
     assert sum(1 for p in nodes if p[1] == "AccumulateGrad") == accumulate_grads
 
 
@@ -399,7 +402,9 @@ def test_an_op_that_creates_a_node_is_followed_by_it(captures, name):
         if not any(ref[7] for ref in outputs):
             continue
         j = i + 1
-        while j < len(events) and events[j].name == "node" and events[j].payload[1] == "AccumulateGrad":
+        # An in-place op on a view names the view with AsStridedBackward0,
+        # after the base's CopySlices (attached to no output of the call).
+        while j < len(events) and events[j].name == "node" and events[j].payload[1] in ("AccumulateGrad", "CopySlices"):
             j += 1
         assert events[j].name == "node", f"seq {e.seq} {e.payload[0]}: no node event follows"
         assert set(events[j].payload[4]) == {ref[0] for ref in outputs if ref[7]}

@@ -1,4 +1,5 @@
-"""Double backward through pooling, hardswish and a smooth L1 loss.
+"""Double backward through pooling, hardswish, a smooth L1 loss, embeddings
+and slices.
 
 A CNN (Conv2d, Hardswish, MaxPool2d, AvgPool2d, Linear) trained two steps on
 a smooth L1 loss plus the squared norm of its input gradient, taken with
@@ -51,3 +52,18 @@ gl = logits.grad
 logits.grad = None
 scale.grad = None
 gl.pow(2).sum().backward()
+
+# Adaptive average pooling, embeddings (with a padding row), slices and
+# selects: their backward kernels' nodes (AdaptiveAvgPool2DBackwardBackward0,
+# EmbeddingDenseBackwardBackward0, SliceBackwardBackward0,
+# SelectBackwardBackward0) in a second backward.
+feat = torch.randn(1, 2, 4, 4, requires_grad=True)
+F.adaptive_avg_pool2d(feat, 2).tanh().sum().backward(create_graph=True)
+feat.grad.pow(2).sum().backward()
+emb = nn.Embedding(5, 3, padding_idx=1)
+tokens = torch.tensor([[0, 1], [3, 1]])
+emb(tokens).tanh().sum().backward(create_graph=True)
+emb.weight.grad.pow(2).sum().backward()
+seq = torch.randn(4, 3, requires_grad=True)
+(seq[1:3].tanh().sum() + seq[:, 2].sigmoid().sum()).backward(create_graph=True)
+seq.grad.pow(2).sum().backward()

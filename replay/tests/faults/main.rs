@@ -14,3 +14,4 @@ mod nn;
 mod programs;
 mod reduction;
 mod support;
+mod views;

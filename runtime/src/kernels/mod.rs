@@ -143,6 +143,7 @@ fn core(op: &str) -> Option<Kernel> {
     Some(match op {
         "aten.t.default" => view::t,
         "aten.view.default" => view::view,
+        "aten.as_strided.default" => view::as_strided,
         "aten.expand.default" => view::expand,
         "aten.detach.default" => view::detach,
         "aten.unsqueeze.default" => view::unsqueeze,

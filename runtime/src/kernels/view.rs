@@ -60,6 +60,52 @@ pub(crate) fn view(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
     ])
 }
 
+/// `as_strided(self, size, stride, storage_offset=None)`: a view of
+/// `self`'s storage with any geometry (the offset defaults to `self`'s). The
+/// geometry must stay inside the storage, as PyTorch's `setStorage` checks.
+pub(crate) fn as_strided(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    let size = a.int_list(1)?;
+    let stride = a.int_list(2)?;
+    let offset = match a.values.get(3) {
+        Some(IValue::Int(o)) => *o,
+        _ => this.storage_offset(),
+    };
+    if size.len() != stride.len() || size.iter().chain(&stride).any(|&v| v < 0) || offset < 0 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!("mismatch in length of strides and shape: {size:?} and {stride:?}"),
+        ));
+    }
+    let needed = if size.contains(&0) {
+        0
+    } else {
+        offset
+            + 1
+            + size
+                .iter()
+                .zip(&stride)
+                .map(|(&n, &s)| (n - 1) * s)
+                .sum::<i64>()
+    };
+    let available = this.0.storage.len() as i64;
+    if needed > available {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "setStorage: sizes {size:?}, strides {stride:?}, storage offset {offset}, and \
+                 itemsize {} requiring a storage size of {} are out of bounds for storage of \
+                 size {}",
+                this.dtype().element_size(),
+                needed as usize * this.dtype().element_size(),
+                available as usize * this.dtype().element_size()
+            ),
+        ));
+    }
+    Ok(vec![this.alias_with(size, stride, offset).into()])
+}
+
 /// `expand(self, size, *, implicit=False)`.
 pub(crate) fn expand(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let this = a.tensor(0)?;

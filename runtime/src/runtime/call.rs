@@ -180,6 +180,14 @@ impl Runtime {
             return decompose::run(self, entry, &args);
         }
 
+        let builder = if plan.has_autograd() {
+            self.autograd_before(entry, &args)?
+        } else {
+            None
+        };
+        // After the autograd kernel's own dispatches (the clone of an
+        // in-place op's original self reaches a dispatch mode before the op,
+        // so a tensor first named by the op is introduced after the clone).
         let arg_metas = self.tracer.as_mut().map(|tracer| {
             tracer.introduce_unseen(args.iter().flat_map(IValue::tensors));
             args.iter()
@@ -187,12 +195,6 @@ impl Runtime {
                 .map(ArgMeta::of)
                 .collect::<Vec<_>>()
         });
-
-        let builder = if plan.has_autograd() {
-            self.autograd_before(entry, &args)?
-        } else {
-            None
-        };
 
         let backend = plan
             .backend()
@@ -299,6 +301,12 @@ impl Runtime {
             }
             node
         });
+        // An in-place op on a view: its node goes into the base's CopySlices.
+        let rebased = match (&node, entry.schema.is_inplace()) {
+            (Some(node), true) => Runtime::inplace_view(&args)
+                .map(|(view, base)| self.rebase_view_history(node, &view, &base)),
+            _ => None,
+        };
 
         if let (Some(tracer), Some(metas)) = (&mut self.tracer, arg_metas) {
             let (node_ctx, in_backward) = match &self.context {
@@ -325,7 +333,14 @@ impl Runtime {
                 out_metas,
                 context,
             );
-            if let Some(node) = &node {
+            if let Some(r) = &rebased {
+                // CopySlices is attached to no output of the call (the
+                // capture reaches it through the view's node).
+                let name = r.copy_slices.name().to_owned();
+                tracer.node(&r.copy_slices, &[], &name);
+                let name = r.view_node.name().to_owned();
+                tracer.node(&r.view_node, std::slice::from_ref(&r.view), &name);
+            } else if let Some(node) = &node {
                 let name = node.name().to_owned();
                 tracer.node(node, &differentiable, &name);
             }
@@ -448,19 +463,8 @@ impl Runtime {
                 {
                     return Ok(None);
                 }
-                if inplace
-                    && args.first().and_then(IValue::as_tensor).is_some_and(|t| {
-                        t.0.autograd
-                            .lock()
-                            .grad_fn
-                            .as_ref()
-                            .is_some_and(|n| is_view_node(n.name()))
-                    })
-                {
-                    return Err(RuntimeError::unsupported(
-                        op,
-                        "an in-place operation on a view that requires grad (CopySlices)",
-                    ));
+                if inplace && let Some((view, base)) = Runtime::inplace_view(args) {
+                    self.check_inplace_on_view(op, &view, &base)?;
                 }
                 let seq_nr = self.next_sequence_nr();
                 let next_edges = inputs
@@ -566,31 +570,6 @@ fn output_slots(outputs: &[IValue]) -> Vec<Option<Tensor>> {
             other => other.tensors().into_iter().cloned().map(Some).collect(),
         })
         .collect()
-}
-
-/// Nodes of view operators (an in-place write through their output would
-/// need CopySlices, which is not implemented).
-fn is_view_node(name: &str) -> bool {
-    matches!(
-        name,
-        "TBackward0"
-            | "ViewBackward0"
-            | "ExpandBackward0"
-            | "UnsqueezeBackward0"
-            | "SqueezeBackward1"
-            | "SelectBackward0"
-            | "TransposeBackward0"
-            | "PermuteBackward0"
-            | "AliasBackward0"
-            | "SliceBackward0"
-            | "SplitBackward0"
-            | "SplitWithSizesBackward0"
-            | "UnbindBackward0"
-            | "SqueezeBackward0"
-            | "SqueezeBackward2"
-            | "UnfoldBackward0"
-            | "DiagonalBackward0"
-    )
 }
 
 /// Outputs allocated in inference mode are inference tensors; views of

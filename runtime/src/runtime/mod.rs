@@ -32,6 +32,7 @@ mod ops_elementwise;
 mod ops_foreach;
 mod ops_indexing;
 mod ops_nn;
+mod views;
 pub(crate) mod ops_reduction;
 
 use std::sync::Arc;

@@ -18,5 +18,6 @@ mod error_events;
 mod errors;
 mod grad_state;
 mod gradients;
+mod inplace_views;
 mod mlp;
 mod tracing;

@@ -14,8 +14,11 @@
 //! | `smooth_l1_loss_backward` | SmoothL1LossBackwardBackward0 | grad_output, self, target | self, target; grad_output when `self` or `target` needs a gradient |
 //! | `max_pool2d_with_indices_backward` | MaxPool2DWithIndicesBackwardBackward0 | grad_output, self | indices when `grad_output` needs a gradient; self's sizes and options |
 //! | `avg_pool2d_backward` | AvgPool2DBackwardBackward0 | grad_output, self | the pooling parameters; self's sizes and options |
+//! | `_adaptive_avg_pool2d_backward` | AdaptiveAvgPool2DBackwardBackward0 | grad_output, self | grad_output's last two sizes; self's sizes and options |
 //! | `native_layer_norm_backward` | NativeLayerNormBackwardBackward0 | grad_out, input, mean, rstd, weight, bias | grad_out, input, mean, rstd, weight |
 //! | `native_batch_norm_backward` | NativeBatchNormBackwardBackward0 | grad_out, input, weight, save_mean, save_invstd | every tensor argument, train, eps |
+//! | `slice_backward` / `select_backward` | SliceBackwardBackward0 / SelectBackwardBackward0 | grad_output | dim, start, end, step / dim, index |
+//! | `embedding_dense_backward` | EmbeddingDenseBackwardBackward0 | grad_output | indices, padding_idx |
 //! | `convolution_backward` | ConvolutionBackwardBackward0 | grad_output, input, weight | all three, the convolution's parameters |
 //! | `copy_` | CopyBackwards | self, src | src dtype and device |
 //!
@@ -37,6 +40,9 @@ use crate::autograd::functions::double_backward::loss::{
 use crate::autograd::functions::double_backward::norm::NativeLayerNormBackwardBackward0;
 use crate::autograd::functions::double_backward::pool::{Pool, PoolBackwardBackward, ZerosLike};
 use crate::autograd::functions::double_backward::save_if;
+use crate::autograd::functions::double_backward::shape::{
+    EmbeddingDenseBackwardBackward0, ViewAgain,
+};
 use crate::autograd::functions::double_backward::softmax::SoftmaxBackwardDataBackward;
 use crate::autograd::saved::SavedVariable;
 use crate::error::{Result, RuntimeError};
@@ -316,6 +322,41 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             "NativeBatchNormBackwardBackward0",
             &[0, 1, 2, 5, 6],
             batch_norm
+        )),
+        "aten.slice_backward.default" => D(derivative!("SliceBackwardBackward0", &[0], |a, _| Ok(
+            Box::new(ViewAgain {
+                op: "aten.slice.Tensor",
+                params: (2..=5).map(|i| arg(a, i)).collect(),
+            })
+        ))),
+        "aten.select_backward.default" => {
+            D(derivative!("SelectBackwardBackward0", &[0], |a, _| Ok(
+                Box::new(ViewAgain {
+                    op: "aten.select.int",
+                    params: (2..=3).map(|i| arg(a, i)).collect(),
+                })
+            )))
+        }
+        "aten.embedding_dense_backward.default" => D(derivative!(
+            "EmbeddingDenseBackwardBackward0",
+            &[0],
+            |a, _| Ok(Box::new(EmbeddingDenseBackwardBackward0 {
+                indices: Some(SavedVariable::input(tensor(a, 1)?)),
+                padding_idx: int(a, 3),
+            }))
+        )),
+        "aten._adaptive_avg_pool2d_backward.default" => D(derivative!(
+            "AdaptiveAvgPool2DBackwardBackward0",
+            &[0, 1],
+            |a, _| {
+                let go = tensor(a, 0)?.shape();
+                Ok(Box::new(PoolBackwardBackward {
+                    pool: Pool::AdaptiveAvg {
+                        output_size: go[go.len().saturating_sub(2)..].to_vec(),
+                    },
+                    self_zeros: ZerosLike::of(tensor(a, 1)?),
+                }))
+            }
         )),
         "aten.convolution_backward.default" => D(derivative!(
             "ConvolutionBackwardBackward0",

@@ -275,6 +275,15 @@ fn math(op: &str) -> Option<Differentiability> {
         "aten.abs.default" => D(derivative!("AbsBackward0", &[0], |a, _| unary(
             Unary::input(tensor(a, 0)?, vec![], f::abs)
         ))),
+        // `self.fill_(value)` / `self.zero_()` overwrite self: its gradient is
+        // `zeros_like(grad)` (FillBackward0 / ZeroBackward0, observed in torch
+        // 2.15 under CopySlices for `x[1] = 0.5`).
+        "aten.fill_.Scalar" => D(derivative!("FillBackward0", &[0], |_, _| unary(
+            Unary::plain(vec![], f::sign)
+        ))),
+        "aten.zero_.default" => D(derivative!("ZeroBackward0", &[0], |_, _| unary(
+            Unary::plain(vec![], f::sign)
+        ))),
         "aten.sign.default" | "aten.sign_.default" => {
             D(derivative!("SignBackward0", &[0], |_, _| unary(
                 Unary::plain(vec![], f::sign)

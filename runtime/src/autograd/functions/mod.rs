@@ -28,6 +28,7 @@ pub(crate) mod reduce;
 pub(crate) mod reduction;
 pub(crate) mod shape;
 pub(crate) mod trig;
+pub(crate) mod views;
 
 use crate::autograd::BackwardCtx;
 use crate::error::Result;

@@ -23,6 +23,7 @@ pub(crate) mod differentiable;
 pub(crate) mod loss;
 pub(crate) mod norm;
 pub(crate) mod pool;
+pub(crate) mod shape;
 pub(crate) mod softmax;
 
 use crate::autograd::BackwardCtx;

@@ -6,6 +6,8 @@
 //!   `grad.view(N, C, -1)`, `gather(-1)`, `view` to the indices' shape;
 //! * `AvgPool2DBackwardBackward0`: `grad_output`'s gradient is the average
 //!   pooling of the incoming gradient with the forward's parameters;
+//! * `AdaptiveAvgPool2DBackwardBackward0`: `_adaptive_avg_pool2d` of the
+//!   incoming gradient to `grad_output`'s last two sizes;
 //! * `self`'s gradient is zero for both (the kernels are linear in
 //!   `grad_output` and do not read `self`'s values): `zeros(self sizes,
 //!   self options)`, the node keeping only `self`'s geometry.
@@ -58,6 +60,8 @@ pub(crate) enum Pool {
     /// (kernel_size, stride, padding, ceil_mode, count_include_pad,
     /// divisor_override).
     Avg { params: Vec<IValue> },
+    /// Adaptive average pooling to `grad_output`'s last two sizes.
+    AdaptiveAvg { output_size: Vec<i64> },
 }
 
 /// `MaxPool2DWithIndicesBackwardBackward0` / `AvgPool2DBackwardBackward0`.
@@ -73,6 +77,10 @@ impl PoolBackwardBackward {
                 let mut args = vec![g.into()];
                 args.extend(params.iter().cloned());
                 call(ctx, "aten.avg_pool2d.default", args)
+            }
+            Pool::AdaptiveAvg { output_size } => {
+                let args = vec![g.into(), IValue::IntList(output_size.clone())];
+                call(ctx, "aten._adaptive_avg_pool2d.default", args)
             }
             Pool::Max { indices } => {
                 let indices = unpack(ctx, indices)?;

@@ -1,0 +1,220 @@
+//! In-place operators on views of tensors that require grad: CopySlices and
+//! the view's regenerated AsStridedBackward0 (PyTorch's `rebase_history` of a
+//! view, observed in torch 2.15).
+//!
+//! An in-place op on a view (`x[:, 0].mul_(2)`, `x.narrow(0, 1, 2).add_(b)`,
+//! `x.view(12).relu_()`, `x[1] = 0.5`) records its own node (MulBackward0,
+//! ...) as usual, but attaches it to no tensor: the base gets a CopySlices
+//! node that wraps it, and the view a fresh AsStridedBackward0 whose edge is
+//! the base's CopySlices. The op's node takes its sequence number first, then
+//! CopySlices, then AsStridedBackward0.
+//!
+//! CopySlices' backward, with `g` the base's gradient:
+//! `result = g.new_empty_strided(base sizes, base strides)`,
+//! `result.copy_(g)`, `slice = result.as_strided(view sizes, view strides,
+//! view offset − base offset)`, `res = fn(slice.clone(contiguous))`,
+//! `slice.copy_(res[0])`; it returns `result` for the base and `res[i]` for
+//! the op's other inputs.
+//!
+//! AsStridedBackward0's (`as_strided_backward` without overlapping
+//! geometries): `storage = g.new_zeros([extent])`, `storage.as_strided(view
+//! geometry).copy_(g)`, the gradient is `storage.as_strided(base geometry)`,
+//! offsets taken relative to the smaller of the two.
+
+use std::sync::Arc;
+
+use super::single;
+use crate::autograd::node::Node;
+use crate::autograd::{BackwardCtx, BackwardFn};
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::tensor::Tensor;
+use crate::tensor::options::MemoryFormat;
+
+/// Sizes, strides and storage offset of a tensor (PyTorch's `TensorGeometry`).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Geometry {
+    pub(crate) sizes: Vec<i64>,
+    pub(crate) strides: Vec<i64>,
+    pub(crate) offset: i64,
+}
+
+impl Geometry {
+    pub(crate) fn of(t: &Tensor) -> Geometry {
+        Geometry {
+            sizes: t.shape().to_vec(),
+            strides: t.stride().to_vec(),
+            offset: t.storage_offset(),
+        }
+    }
+
+    /// Elements of storage the geometry spans from offset 0 (0 when empty).
+    fn extent(&self, offset: i64) -> i64 {
+        if self.sizes.contains(&0) {
+            return 0;
+        }
+        let last: i64 = self
+            .sizes
+            .iter()
+            .zip(&self.strides)
+            .map(|(&n, &s)| (n - 1) * s)
+            .sum();
+        offset + last + 1
+    }
+}
+
+/// Dispatches `op` and returns its single tensor result.
+fn call(ctx: &mut BackwardCtx<'_>, op: &str, args: Vec<IValue>) -> Result<Tensor> {
+    ctx.rt
+        .dispatch(op, args)?
+        .into_iter()
+        .next()
+        .and_then(IValue::into_tensor)
+        .ok_or_else(|| RuntimeError::unsupported(op, "a call without a tensor result"))
+}
+
+fn as_strided(ctx: &mut BackwardCtx<'_>, t: &Tensor, g: &Geometry, offset: i64) -> Result<Tensor> {
+    call(
+        ctx,
+        "aten.as_strided.default",
+        vec![
+            t.into(),
+            IValue::IntList(g.sizes.clone()),
+            IValue::IntList(g.strides.clone()),
+            IValue::Int(offset),
+        ],
+    )
+}
+
+fn copy_(ctx: &mut BackwardCtx<'_>, dst: &Tensor, src: &Tensor) -> Result<()> {
+    ctx.rt.dispatch(
+        "aten.copy_.default",
+        vec![dst.into(), src.into(), IValue::Bool(false)],
+    )?;
+    Ok(())
+}
+
+/// The base's node after an in-place op on one of its views: runs the op's
+/// node `fn_` on the view's slice of the base's gradient.
+pub(crate) struct CopySlices {
+    pub(crate) base: Geometry,
+    pub(crate) view: Geometry,
+    pub(crate) fn_: Arc<Node>,
+}
+
+impl BackwardFn for CopySlices {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let outputs = ctx.node.next_edges.len();
+        let Some(g) = single(grads) else {
+            return Ok(vec![None; outputs]);
+        };
+        let result = call(
+            ctx,
+            "aten.new_empty_strided.default",
+            vec![
+                (&g).into(),
+                IValue::IntList(self.base.sizes.clone()),
+                IValue::IntList(self.base.strides.clone()),
+                IValue::None,
+                IValue::None,
+                IValue::None,
+                IValue::None,
+            ],
+        )?;
+        copy_(ctx, &result, &g)?;
+        let slice = as_strided(
+            ctx,
+            &result,
+            &self.view,
+            self.view.offset - self.base.offset,
+        )?;
+        let clone = call(
+            ctx,
+            "aten.clone.default",
+            vec![
+                (&slice).into(),
+                IValue::MemoryFormat(MemoryFormat::Contiguous),
+            ],
+        )?;
+        let res = {
+            let mut function = self.fn_.function.lock();
+            let mut inner = BackwardCtx {
+                rt: &mut *ctx.rt,
+                node: &self.fn_,
+            };
+            function.apply(&mut inner, vec![Some(clone)])?
+        };
+        let mut out = Vec::with_capacity(outputs);
+        for (i, r) in res.into_iter().enumerate().take(outputs) {
+            if i == 0 {
+                if let Some(r) = &r {
+                    copy_(ctx, &slice, r)?;
+                }
+                out.push(ctx.needs(0).then(|| result.clone()));
+            } else {
+                out.push(r);
+            }
+        }
+        out.resize(outputs, None);
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.fn_.function.lock().release_variables();
+    }
+}
+
+/// The view's node after an in-place op on it: `as_strided_backward` from
+/// the view's geometry back to its base's.
+pub(crate) struct AsStridedBackward0 {
+    /// The base's geometry (`self` of the regenerated `as_strided`).
+    pub(crate) input: Geometry,
+    /// The view's geometry.
+    pub(crate) output: Geometry,
+}
+
+impl BackwardFn for AsStridedBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None]);
+        };
+        if !ctx.needs(0) {
+            return Ok(vec![None]);
+        }
+        let shared = self.input.offset.min(self.output.offset);
+        let input_offset = self.input.offset - shared;
+        let output_offset = self.output.offset - shared;
+        let extent = self
+            .input
+            .extent(input_offset)
+            .max(self.output.extent(output_offset));
+        let storage = call(
+            ctx,
+            "aten.new_zeros.default",
+            vec![
+                (&g).into(),
+                IValue::IntList(vec![extent]),
+                IValue::None,
+                IValue::None,
+                IValue::None,
+                IValue::None,
+            ],
+        )?;
+        let target = as_strided(ctx, &storage, &self.output, output_offset)?;
+        copy_(ctx, &target, &g)?;
+        Ok(vec![Some(as_strided(
+            ctx,
+            &storage,
+            &self.input,
+            input_offset,
+        )?)])
+    }
+}

@@ -1,0 +1,122 @@
+//! PyTorch's `rebase_history` for an in-place operator on a view of a
+//! tensor that requires grad (see `autograd::functions::views`): the op's
+//! node moves into a CopySlices node on the base, and the view gets an
+//! AsStridedBackward0 node whose edge is that CopySlices.
+
+use std::sync::Arc;
+
+use super::Runtime;
+use crate::autograd::functions::views::{AsStridedBackward0, CopySlices, Geometry};
+use crate::autograd::node::{Edge, InputMetadata, Node, NodeKind};
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::tensor::Tensor;
+
+/// The nodes an in-place op on a view attached: CopySlices (the base's new
+/// `grad_fn`) and AsStridedBackward0 (the view's).
+pub(crate) struct RebasedView {
+    pub(crate) copy_slices: Arc<Node>,
+    pub(crate) view_node: Arc<Node>,
+    pub(crate) view: Tensor,
+}
+
+/// Nodes of view operators returning several views: PyTorch refuses an
+/// in-place op on their outputs when grad is recorded.
+fn is_multi_output_view_node(name: &str) -> bool {
+    matches!(
+        name,
+        "SplitBackward0" | "SplitWithSizesBackward0" | "UnbindBackward0"
+    )
+}
+
+impl Runtime {
+    /// `(view, base)` when `args` are those of an in-place op whose `self`
+    /// is a view.
+    pub(crate) fn inplace_view(args: &[IValue]) -> Option<(Tensor, Tensor)> {
+        let this = args.first().and_then(IValue::as_tensor)?;
+        this.view_base().map(|base| (this.clone(), base))
+    }
+
+    /// The autograd kernel's checks of an in-place op on a view, before it
+    /// records anything (observed in torch 2.15: a view of a leaf that
+    /// requires grad raises PyTorch's message; they raise above the
+    /// dispatcher, so a capture records no op).
+    pub(crate) fn check_inplace_on_view(
+        &self,
+        op: &str,
+        view: &Tensor,
+        base: &Tensor,
+    ) -> Result<()> {
+        if base.is_leaf() && base.requires_grad() {
+            return Err(RuntimeError::autograd(
+                "a view of a leaf Variable that requires grad is being used in an in-place \
+                 operation.",
+            ));
+        }
+        let multi = view
+            .0
+            .autograd
+            .lock()
+            .grad_fn
+            .as_ref()
+            .is_some_and(|n| is_multi_output_view_node(n.name()));
+        if multi {
+            return Err(RuntimeError::unsupported(
+                op,
+                "an in-place operation on an output of a view operator returning several views",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Wraps `fn_` (the op's node, just attached to `view`) in a CopySlices
+    /// on `base` and gives `view` a new AsStridedBackward0, each taking the
+    /// next sequence number.
+    pub(crate) fn rebase_view_history(
+        &mut self,
+        fn_: &Arc<Node>,
+        view: &Tensor,
+        base: &Tensor,
+    ) -> RebasedView {
+        let mut edges = vec![super::call::gradient_edge(base)];
+        edges.extend(fn_.next_edges.iter().skip(1).cloned());
+        let copy_slices = Node::new_complete(
+            self.faults.node_name("CopySlices").to_owned(),
+            self.next_sequence_nr(),
+            NodeKind::Function,
+            edges,
+            vec![InputMetadata::of(base)],
+            Box::new(CopySlices {
+                base: Geometry::of(base),
+                view: Geometry::of(view),
+                fn_: Arc::clone(fn_),
+            }),
+        );
+        {
+            let mut meta = base.0.autograd.lock();
+            meta.grad_fn = Some(Arc::clone(&copy_slices));
+            meta.output_nr = 0;
+        }
+        let view_node = Node::new_complete(
+            self.faults.node_name("AsStridedBackward0").to_owned(),
+            self.next_sequence_nr(),
+            NodeKind::Function,
+            vec![Edge::new(Arc::clone(&copy_slices), 0)],
+            vec![InputMetadata::of(view)],
+            Box::new(AsStridedBackward0 {
+                input: Geometry::of(base),
+                output: Geometry::of(view),
+            }),
+        );
+        {
+            let mut meta = view.0.autograd.lock();
+            meta.grad_fn = Some(Arc::clone(&view_node));
+            meta.output_nr = 0;
+        }
+        RebasedView {
+            copy_slices,
+            view_node,
+            view: view.clone(),
+        }
+    }
+}

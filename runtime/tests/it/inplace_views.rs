@@ -1,0 +1,106 @@
+//! In-place operators on views of tensors that require grad: the base's
+//! CopySlices, the view's AsStridedBackward0, their sequence numbers and
+//! gradients (observed in torch 2.15).
+
+use ft_runtime::{IValue, Runtime};
+use ft_trace::event::AutogradEvent;
+use ft_trace::{EventBody, ValuePolicy};
+
+use crate::common::{call1, tensor, traced};
+
+/// `x = a.clone(); x[:, 0].mul_(2)`; returns `(runtime, a, x)`.
+fn scaled_column(rt: &mut Runtime) -> (ft_runtime::Tensor, ft_runtime::Tensor) {
+    let a = tensor(rt, &[2, 2], &[1.0, 2.0, 3.0, 4.0], true);
+    let x = call1(rt, "aten.clone.default", vec![(&a).into()]);
+    let column = call1(
+        rt,
+        "aten.select.int",
+        vec![(&x).into(), IValue::Int(1), IValue::Int(0)],
+    );
+    call1(
+        rt,
+        "aten.mul_.Tensor",
+        vec![(&column).into(), IValue::Int(2)],
+    );
+    (a, x)
+}
+
+#[test]
+fn the_base_gets_copy_slices_and_the_view_as_strided_backward() {
+    let (mut rt, sink) = traced(ValuePolicy::All);
+    let (a, x) = scaled_column(&mut rt);
+    let nodes: Vec<(String, u64, usize)> = sink
+        .borrow()
+        .events()
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Autograd(AutogradEvent::Node(n)) => {
+                Some((n.name.clone(), n.seq_nr, n.tensors.len()))
+            }
+            _ => None,
+        })
+        .collect();
+    let names: Vec<&str> = nodes.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "AccumulateGrad",
+            "CloneBackward0",
+            "SelectBackward0",
+            "CopySlices",
+            "AsStridedBackward0"
+        ]
+    );
+    // MulBackward0 took 2 inside CopySlices and has no event; CopySlices is
+    // attached to no output of the call.
+    assert_eq!(nodes[3].1, 3);
+    assert_eq!(nodes[3].2, 0);
+    assert_eq!(nodes[4].1, 4);
+    let s = call1(&mut rt, "aten.sum.default", vec![(&x).into()]);
+    rt.backward(std::slice::from_ref(&s), &[None], false, false)
+        .expect("backward");
+    let grad = a.grad().expect("grad").to_f32_vec().expect("values");
+    assert_eq!(grad, vec![2.0, 1.0, 2.0, 1.0]);
+}
+
+#[test]
+fn a_view_of_a_leaf_that_requires_grad_cannot_be_modified_in_place() {
+    let mut rt = Runtime::new();
+    let a = tensor(&mut rt, &[2, 2], &[1.0; 4], true);
+    let row = call1(
+        &mut rt,
+        "aten.select.int",
+        vec![(&a).into(), IValue::Int(0), IValue::Int(0)],
+    );
+    let err = rt
+        .call("aten.mul_.Scalar", vec![row.into(), IValue::Float(2.0)])
+        .expect_err("view of a leaf");
+    assert_eq!(
+        err.python_message(),
+        "RuntimeError: a view of a leaf Variable that requires grad is being used in an in-place \
+         operation."
+    );
+}
+
+#[test]
+fn the_modified_view_differentiates_through_as_strided_backward() {
+    let mut rt = Runtime::new();
+    let (a, x) = scaled_column(&mut rt);
+    let flat = call1(
+        &mut rt,
+        "aten.view.default",
+        vec![(&x).into(), IValue::IntList(vec![4])],
+    );
+    call1(&mut rt, "aten.relu_.default", vec![(&flat).into()]);
+    let twice = call1(
+        &mut rt,
+        "aten.mul.Tensor",
+        vec![(&flat).into(), IValue::Int(3)],
+    );
+    let s = call1(&mut rt, "aten.sum.default", vec![twice.into()]);
+    rt.backward(std::slice::from_ref(&s), &[None], false, false)
+        .expect("backward");
+    // d/da of 3 * relu(x) with x = a, column 0 doubled (all positive).
+    let grad = a.grad().expect("grad").to_f32_vec().expect("values");
+    assert_eq!(grad, vec![6.0, 3.0, 6.0, 3.0]);
+}
