@@ -440,6 +440,16 @@ impl Runtime {
                         other => vec![other.and_then(IValue::as_tensor)],
                     })
                     .collect();
+                // PyTorch's fallback node has edges for the tensors that
+                // require grad only.
+                let inputs: Vec<Option<&Tensor>> = if d.fallback {
+                    inputs
+                        .into_iter()
+                        .filter(|t| t.is_some_and(Tensor::requires_grad))
+                        .collect()
+                } else {
+                    inputs
+                };
                 let needs: Vec<bool> = inputs
                     .iter()
                     .map(|t| t.is_some_and(Tensor::requires_grad))
@@ -466,7 +476,13 @@ impl Runtime {
                 if inplace && let Some((view, base)) = Runtime::inplace_view(args) {
                     self.check_inplace_on_view(op, &view, &base)?;
                 }
-                let seq_nr = self.next_sequence_nr();
+                // Observed in torch 2.15: a `NotImplemented` node takes no
+                // sequence number and reports `UINT64_MAX`.
+                let seq_nr = if d.fallback {
+                    ft_trace::ACCUMULATE_GRAD_SEQ
+                } else {
+                    self.next_sequence_nr()
+                };
                 let next_edges = inputs
                     .iter()
                     .map(|t| t.map(gradient_edge).unwrap_or_default())

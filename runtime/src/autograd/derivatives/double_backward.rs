@@ -21,6 +21,7 @@
 //! | `embedding_dense_backward` | EmbeddingDenseBackwardBackward0 | grad_output | indices, padding_idx |
 //! | `convolution_backward` | ConvolutionBackwardBackward0 | grad_output, input, weight | all three, the convolution's parameters |
 //! | `copy_` | CopyBackwards | self, src | src dtype and device |
+//! | `_scaled_dot_product_flash_attention_for_cpu_backward` | NotImplemented (no sequence number; fails when run) | the tensors that require grad | — |
 //!
 //! Node names are PyTorch's (`grad_fn.name()`, torch 2.15). A tensor is
 //! saved only when a gradient that reads it is needed, as PyTorch's
@@ -38,6 +39,7 @@ use crate::autograd::functions::double_backward::loss::{
     MseLossBackwardBackward0, NllLossBackwardBackward, SmoothL1LossBackwardBackward0,
 };
 use crate::autograd::functions::double_backward::norm::NativeLayerNormBackwardBackward0;
+use crate::autograd::functions::double_backward::not_implemented::NotImplemented;
 use crate::autograd::functions::double_backward::pool::{Pool, PoolBackwardBackward, ZerosLike};
 use crate::autograd::functions::double_backward::save_if;
 use crate::autograd::functions::double_backward::shape::{
@@ -357,6 +359,14 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                     self_zeros: ZerosLike::of(tensor(a, 1)?),
                 }))
             }
+        )),
+        "aten._scaled_dot_product_flash_attention_for_cpu_backward.default" => D(derivative!(
+            "NotImplemented",
+            &[0, 1, 2, 3, 4, 5, 8],
+            |_, _| Ok(Box::new(NotImplemented {
+                op: "aten::_scaled_dot_product_flash_attention_for_cpu_backward",
+            })),
+            fallback
         )),
         "aten.convolution_backward.default" => D(derivative!(
             "ConvolutionBackwardBackward0",

@@ -77,6 +77,11 @@ pub(crate) struct Derivative {
     /// dispatches `clone(self)` (PyTorch's `original_self`, recorded with
     /// its own CloneBackward0); `build` then sees the clone as argument 0.
     pub(crate) original_self: fn(&[bool]) -> bool,
+    /// PyTorch's autograd fallback for an operator without a formula: the
+    /// node (`NotImplemented`) gets edges only for the tensors among
+    /// `inputs` that require grad, takes no sequence number (reported as
+    /// `u64::MAX`), and fails when backward reaches it.
+    pub(crate) fallback: bool,
 }
 
 /// `original_self` of operators that never clone.
@@ -126,7 +131,7 @@ pub(super) fn needs(needs: &[bool], i: usize) -> bool {
 /// `&'static Derivative` literal: `derivative!("NameBackward0", &[inputs], build)`,
 /// or with `outputs = &[true, false]` when only some outputs are differentiable,
 /// or with `original_self = |needs| ...` for in-place operators that save a
-/// clone of `self`.
+/// clone of `self`, or `fallback` for PyTorch's `NotImplemented` node.
 macro_rules! derivative {
     ($name:literal, $inputs:expr, $build:expr) => {
         &Derivative {
@@ -135,6 +140,7 @@ macro_rules! derivative {
             build: $build,
             outputs: &[],
             original_self: $crate::autograd::derivatives::never,
+            fallback: false,
         }
     };
     ($name:literal, $inputs:expr, $build:expr, outputs = $outputs:expr) => {
@@ -144,6 +150,7 @@ macro_rules! derivative {
             build: $build,
             outputs: $outputs,
             original_self: $crate::autograd::derivatives::never,
+            fallback: false,
         }
     };
     ($name:literal, $inputs:expr, $build:expr, original_self = $clone:expr) => {
@@ -153,6 +160,17 @@ macro_rules! derivative {
             build: $build,
             outputs: &[],
             original_self: $clone,
+            fallback: false,
+        }
+    };
+    ($name:literal, $inputs:expr, $build:expr, fallback) => {
+        &Derivative {
+            name: $name,
+            inputs: $inputs,
+            build: $build,
+            outputs: &[],
+            original_self: $crate::autograd::derivatives::never,
+            fallback: true,
         }
     };
 }

@@ -22,6 +22,7 @@ pub(crate) mod copy;
 pub(crate) mod differentiable;
 pub(crate) mod loss;
 pub(crate) mod norm;
+pub(crate) mod not_implemented;
 pub(crate) mod pool;
 pub(crate) mod shape;
 pub(crate) mod softmax;
