@@ -20,6 +20,9 @@
 //! | `slice_backward` / `select_backward` | SliceBackwardBackward0 / SelectBackwardBackward0 | grad_output | dim, start, end, step / dim, index |
 //! | `embedding_dense_backward` | EmbeddingDenseBackwardBackward0 | grad_output | indices, padding_idx |
 //! | `convolution_backward` | ConvolutionBackwardBackward0 | grad_output, input, weight | all three, the convolution's parameters |
+//! | `log_sigmoid_backward` | LogSigmoidBackwardBackward0 | grad_output, self | self, buffer; grad_output when `self` needs a gradient |
+//! | `glu_backward` | GluBackwardBackward0 | grad_output, self | self, dim; grad_output when `self` needs a gradient |
+//! | `binary_cross_entropy_backward` | BinaryCrossEntropyBackwardBackward0 | grad_output, self, target | self, target, weight; grad_output when `self` or `target` needs a gradient |
 //! | `copy_` | CopyBackwards | self, src | src dtype and device |
 //! | `_scaled_dot_product_flash_attention_for_cpu_backward` | NotImplemented (no sequence number; fails when run) | the tensors that require grad | — |
 //!
@@ -33,8 +36,10 @@ use crate::autograd::functions::double_backward::activation::{
     Activation, ActivationBackwardBackward,
 };
 use crate::autograd::functions::double_backward::batch_norm::NativeBatchNormBackwardBackward0;
+use crate::autograd::functions::double_backward::bce::BinaryCrossEntropyBackwardBackward0;
 use crate::autograd::functions::double_backward::conv::{ConvParams, ConvolutionBackwardBackward0};
 use crate::autograd::functions::double_backward::copy::CopyBackwards;
+use crate::autograd::functions::double_backward::glu::GluBackwardBackward0;
 use crate::autograd::functions::double_backward::loss::{
     MseLossBackwardBackward0, NllLossBackwardBackward, SmoothL1LossBackwardBackward0,
 };
@@ -55,9 +60,17 @@ type Built = Result<Box<dyn BackwardFn>>;
 /// The node of an activation's backward kernel `op`, with `x` at `x_pos`.
 fn activation(a: &[IValue], n: &[bool], op: &'static str, x_pos: usize, kind: Activation) -> Built {
     let second = needs(n, 1) && kind.second_reads_inputs();
+    // The kernel's other arguments; `grad_output` and `x` are saved (or
+    // not) on their own.
+    let mut args = a.to_vec();
+    for i in [0, x_pos] {
+        if let Some(slot) = args.get_mut(i) {
+            *slot = IValue::None;
+        }
+    }
     Ok(Box::new(ActivationBackwardBackward {
         op,
-        args: a.to_vec(),
+        args,
         x_pos,
         grad_output: save_if(second, tensor(a, 0)?),
         x: save_if(needs(n, 0) || second, tensor(a, x_pos)?),
@@ -367,6 +380,46 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                 op: "aten::_scaled_dot_product_flash_attention_for_cpu_backward",
             })),
             fallback
+        )),
+        "aten.log_sigmoid_backward.default" => D(derivative!(
+            "LogSigmoidBackwardBackward0",
+            &[0, 1],
+            |a, n| activation(
+                a,
+                n,
+                "aten.log_sigmoid_backward.default",
+                1,
+                Activation::LogSigmoid
+            )
+        )),
+        "aten.glu_backward.default" => D(derivative!("GluBackwardBackward0", &[0, 1], |a, n| Ok(
+            Box::new(GluBackwardBackward0 {
+                dim: int(a, 2),
+                grad_output: save_if(needs(n, 1), tensor(a, 0)?),
+                self_: Some(SavedVariable::input(tensor(a, 1)?)),
+            })
+        ))),
+        "aten.binary_cross_entropy_backward.default" => D(derivative!(
+            "BinaryCrossEntropyBackwardBackward0",
+            &[0, 1, 2],
+            |a, n| {
+                let saved = |i: usize| {
+                    a.get(i)
+                        .and_then(IValue::as_tensor)
+                        .map(SavedVariable::input)
+                };
+                Ok(Box::new(BinaryCrossEntropyBackwardBackward0 {
+                    reduction: int(a, 4),
+                    grad_output: if needs(n, 1) || needs(n, 2) {
+                        saved(0)
+                    } else {
+                        None
+                    },
+                    self_: saved(1),
+                    target: saved(2),
+                    weight: saved(3),
+                }))
+            }
         )),
         "aten.convolution_backward.default" => D(derivative!(
             "ConvolutionBackwardBackward0",

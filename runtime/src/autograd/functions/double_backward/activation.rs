@@ -3,7 +3,7 @@
 //! `ThresholdBackwardBackward0` (ReLU), `LeakyReluBackwardBackward0`,
 //! `HardtanhBackwardBackward0`, `GeluBackwardBackward0`,
 //! `SoftplusBackwardBackward0`, `EluBackwardBackward0`,
-//! `HardswishBackwardBackward0`.
+//! `HardswishBackwardBackward0`, `LogSigmoidBackwardBackward0`.
 //!
 //! Each kernel is `op(grad_output, x, params...)` with `x` the forward's
 //! input or result. Its node has edges `[grad_output, x]`:
@@ -38,6 +38,8 @@ pub(crate) enum Activation {
     Softplus { beta: IValue, threshold: IValue },
     /// `hardswish_backward(grad_output, self)`.
     Hardswish,
+    /// `log_sigmoid_backward(grad_output, self, buffer)`.
+    LogSigmoid,
     /// `elu_backward(grad_output, alpha, scale, input_scale, is_result,
     /// self_or_result)`.
     Elu {
@@ -59,8 +61,10 @@ impl Activation {
 pub(crate) struct ActivationBackwardBackward {
     /// The kernel (`aten.tanh_backward.default`).
     pub(crate) op: &'static str,
-    /// The kernel's arguments in schema order (tensors included; they are
-    /// replaced when the kernel is dispatched again).
+    /// The kernel's arguments in schema order, `grad_output` and `x` left
+    /// out (None): they are filled in when the kernel is dispatched again.
+    /// Other tensors (log_sigmoid's `buffer`) are kept until the graph is
+    /// freed.
     pub(crate) args: Vec<IValue>,
     /// Position of `x` in `args` (1, or 5 for `elu_backward`).
     pub(crate) x_pos: usize,
@@ -74,14 +78,7 @@ pub(crate) struct ActivationBackwardBackward {
 impl ActivationBackwardBackward {
     /// The kernel again: `op(grad, x, params...)`.
     fn again(&self, ctx: &mut BackwardCtx<'_>, g: &Tensor, x: &Tensor) -> Result<Tensor> {
-        let mut args: Vec<IValue> = self
-            .args
-            .iter()
-            .map(|a| match a {
-                IValue::Tensor(_) => IValue::None,
-                other => other.clone(),
-            })
-            .collect();
+        let mut args = self.args.clone();
         if let Some(slot) = args.get_mut(0) {
             *slot = g.into();
         }
@@ -105,6 +102,7 @@ impl ActivationBackwardBackward {
             Activation::Gelu { approximate } => gelu(ctx, g, &go, &x, approximate),
             Activation::Softplus { beta, threshold } => softplus(ctx, g, &go, &x, beta, threshold),
             Activation::Hardswish => hardswish(ctx, g, &go, &x),
+            Activation::LogSigmoid => log_sigmoid(ctx, g, &go, &x),
             Activation::Elu {
                 is_result: true, ..
             } => Err(RuntimeError::unsupported(
@@ -158,6 +156,11 @@ impl BackwardFn for ActivationBackwardBackward {
     fn release_variables(&mut self) {
         release(&mut self.grad_output);
         release(&mut self.x);
+        for a in &mut self.args {
+            if matches!(a, IValue::Tensor(_)) {
+                *a = IValue::None;
+            }
+        }
     }
 }
 
@@ -247,6 +250,18 @@ fn hardswish(ctx: &mut BackwardCtx<'_>, g: &Tensor, go: &Tensor, x: &Tensor) -> 
     let above = ops.binary("aten.gt.Scalar", x, IValue::Float(-3.0))?;
     let inside = ops.binary("aten.logical_and.default", &above, (&below).into())?;
     ops.where_(&inside, &third, &zero)
+}
+
+/// LogSigmoidBackwardBackward0, `self`: PyTorch's
+/// `log_sigmoid_double_backward(grad * grad_output, self)`, `z = sigmoid(self)`
+/// then `gg * (z - 1) * z` (`sub.Scalar`).
+fn log_sigmoid(ctx: &mut BackwardCtx<'_>, g: &Tensor, go: &Tensor, x: &Tensor) -> Result<Tensor> {
+    let gg = ctx.rt.mul(g, go.into())?;
+    let mut ops = ctx.rt.elementwise();
+    let z = ops.unary("aten.sigmoid.default", x)?;
+    let zm1 = ops.binary("aten.sub.Scalar", &z, IValue::Int(1))?;
+    let t = ctx.rt.mul(&gg, zm1.into())?;
+    ctx.rt.mul(&t, z.into())
 }
 
 /// `(x < 0).type_as(grad)`: `lt.Scalar` and a `_to_copy` to the gradient's

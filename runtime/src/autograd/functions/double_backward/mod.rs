@@ -17,9 +17,11 @@
 
 pub(crate) mod activation;
 pub(crate) mod batch_norm;
+pub(crate) mod bce;
 pub(crate) mod conv;
 pub(crate) mod copy;
 pub(crate) mod differentiable;
+pub(crate) mod glu;
 pub(crate) mod loss;
 pub(crate) mod norm;
 pub(crate) mod not_implemented;
