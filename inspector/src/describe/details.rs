@@ -70,6 +70,7 @@ pub fn details(data: &TraceData, values: &ValueCache, index: usize) -> Vec<TextL
     match &event.body {
         EventBody::Api(api) => d.api(api),
         EventBody::Dispatch(DispatchEvent::Op(op)) => d.op(op),
+        EventBody::Dispatch(DispatchEvent::OpError(op)) => d.op_error(op),
         EventBody::Autograd(a) => d.autograd(a),
         EventBody::Device(dev) => d.device(dev),
         EventBody::Unknown { .. } => d.lines.push(TextLine::new().with(
@@ -209,6 +210,22 @@ impl Details<'_> {
         }
     }
 
+    /// A call that raised: as an op, the exception in place of outputs.
+    fn op_error(&mut self, op: &ft_trace::OpError) {
+        let call = OpCall {
+            op: op.op.clone(),
+            keyset: op.keyset.clone(),
+            chain: op.chain.clone(),
+            args: op.args.clone(),
+            outputs: Vec::new(),
+            context: op.context,
+        };
+        self.op(&call);
+        self.lines.pop(); // "(none)" under outputs
+        self.lines.pop(); // "outputs"
+        self.text("raised", Part::Warn, op.error.clone());
+    }
+
     fn autograd(&mut self, event: &AutogradEvent) {
         match event {
             AutogradEvent::Node(n) => self.node_created(n),
@@ -230,6 +247,9 @@ impl Details<'_> {
             AutogradEvent::Accumulate(a) => self.accumulate(a),
             AutogradEvent::GraphTaskEnd(g) => {
                 self.text("executed", Part::Plain, format!("{} nodes", g.executed));
+            }
+            AutogradEvent::GraphTaskError(g) => {
+                self.text("raised", Part::Warn, g.error.clone());
             }
             _ => self.text("", Part::Warn, "not known to this build"),
         }

@@ -1,6 +1,6 @@
 //! The one-line summary of each event: what the timeline and `--dump` show.
 
-use ft_trace::event::{ApiEvent, AutogradEvent, DeviceEvent, DispatchEvent, OpCall};
+use ft_trace::event::{ApiEvent, AutogradEvent, DeviceEvent, DispatchEvent, OpCall, OpError};
 use ft_trace::{Event, EventBody, Value};
 
 use super::{
@@ -63,6 +63,7 @@ pub fn summary(data: &TraceData, event: &Event) -> TextLine {
     match &event.body {
         EventBody::Api(api) => api_summary(&mut line, api),
         EventBody::Dispatch(DispatchEvent::Op(op)) => op_summary(&mut line, data, op),
+        EventBody::Dispatch(DispatchEvent::OpError(op)) => op_error_summary(&mut line, data, op),
         EventBody::Autograd(a) => autograd_summary(&mut line, data, a),
         EventBody::Device(d) => device_summary(&mut line, d),
         EventBody::Unknown { layer, kind, .. } => {
@@ -183,6 +184,23 @@ fn op_summary(line: &mut TextLine, data: &TraceData, op: &OpCall) {
         .push(Part::Context, context_label(data, op.context));
 }
 
+/// `aten.mm.default(T0[2,3], T1[4,5]) raised RuntimeError: ... · top`.
+fn op_error_summary(line: &mut TextLine, data: &TraceData, op: &OpError) {
+    let args: Vec<String> = op
+        .args
+        .iter()
+        .flat_map(|(_, v)| v.tensors())
+        .map(compact_tensor)
+        .collect();
+    line.push(Part::Name, op.op.clone())
+        .push(Part::Dim, "(")
+        .push(Part::Tensor, args.join(", "))
+        .push(Part::Dim, ") raised ")
+        .push(Part::Warn, op.error.clone())
+        .push(Part::Dim, " · ")
+        .push(Part::Context, context_label(data, op.context));
+}
+
 fn autograd_summary(line: &mut TextLine, data: &TraceData, event: &AutogradEvent) {
     match event {
         AutogradEvent::Node(n) => {
@@ -231,6 +249,9 @@ fn autograd_summary(line: &mut TextLine, data: &TraceData, event: &AutogradEvent
         }
         AutogradEvent::GraphTaskEnd(g) => {
             line.push(Part::Plain, format!("executed={}", g.executed));
+        }
+        AutogradEvent::GraphTaskError(g) => {
+            line.push(Part::Warn, g.error.clone());
         }
         _ => {
             line.push(Part::Warn, "not known to this build");
