@@ -118,14 +118,17 @@ impl BackwardFn for AddmmBackward0 {
         let Some(g) = single(grads) else {
             return Ok(vec![None, None, None]);
         };
+        // PyTorch unpacks (and version-checks) every saved tensor before
+        // computing anything (observed in torch 2.15: a modified `mat2`
+        // fails the node before its `mat1` gradient is dispatched).
+        let mat1 = ctx.needs(2).then(|| unpack(ctx, &self.mat1)).transpose()?;
+        let mat2 = ctx.needs(1).then(|| unpack(ctx, &self.mat2)).transpose()?;
         let mut out = vec![None, None, None];
-        if ctx.needs(1) {
-            let mat2 = unpack(ctx, &self.mat2)?;
-            out[1] = Some(mat1_grad(ctx, &g, &mat2, &self.mat1_layout, &self.alpha)?);
+        if let Some(mat2) = &mat2 {
+            out[1] = Some(mat1_grad(ctx, &g, mat2, &self.mat1_layout, &self.alpha)?);
         }
-        if ctx.needs(2) {
-            let mat1 = unpack(ctx, &self.mat1)?;
-            out[2] = Some(mat2_grad(ctx, &g, &mat1, &self.mat2_layout, &self.alpha)?);
+        if let Some(mat1) = &mat1 {
+            out[2] = Some(mat2_grad(ctx, &g, mat1, &self.mat2_layout, &self.alpha)?);
         }
         if ctx.needs(0) {
             out[0] = Some(maybe_multiply(ctx, g, &self.beta)?);
@@ -160,15 +163,18 @@ impl BackwardFn for MmBackward0 {
         };
         let one = IValue::Int(1);
         let mut out = vec![None, None];
+        // Every saved tensor is unpacked (and version-checked) first, as
+        // PyTorch's generated node does (observed in torch 2.15: a `mat2`
+        // modified in place fails the node before any op is dispatched).
+        let mat2 = ctx.needs(0).then(|| unpack(ctx, &self.mat2)).transpose()?;
+        let mat1 = ctx.needs(1).then(|| unpack(ctx, &self.self_)).transpose()?;
         // MmBackward0 computes mat2's gradient before self's (observed in
         // torch 2.15).
-        if ctx.needs(1) {
-            let mat1 = unpack(ctx, &self.self_)?;
-            out[1] = Some(mat2_grad(ctx, &g, &mat1, &self.mat2_layout, &one)?);
+        if let Some(mat1) = &mat1 {
+            out[1] = Some(mat2_grad(ctx, &g, mat1, &self.mat2_layout, &one)?);
         }
-        if ctx.needs(0) {
-            let mat2 = unpack(ctx, &self.mat2)?;
-            out[0] = Some(mat1_grad(ctx, &g, &mat2, &self.self_layout, &one)?);
+        if let Some(mat2) = &mat2 {
+            out[0] = Some(mat1_grad(ctx, &g, mat2, &self.self_layout, &one)?);
         }
         Ok(out)
     }
