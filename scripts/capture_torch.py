@@ -715,6 +715,8 @@ class Recorder:
         self._t0 = time.monotonic_ns() if timestamps else None
         self.tensors = WeakIdKeyDictionary()
         self._aliases = WeakIdKeyDictionary()
+        self._rebuilt = WeakIdKeyDictionary()
+        self._partly_introduced: set = set()
         self.storages = StorageTable()
         self.releases = ReleaseTracker()
         self.nodes = NodeTags()
@@ -815,8 +817,15 @@ class Recorder:
             info = self._introduce(t)
         return info.tid
 
+    def rebuilt(self, t: Any) -> None:
+        """`t` was rebuilt over a storage no recorded op wrote (§5.4)."""
+        if isinstance(t, torch.Tensor):
+            self._rebuilt[t] = True
+
     def _introduce(self, t: torch.Tensor) -> TensorInfo:
         sid, new_storage = self.storages.lookup(t)
+        if t in self._rebuilt:
+            self._check_rebuilt(t, sid, new_storage)
         alias = not new_storage
         info = self._new_info(t)
         self.releases.reachable(info.tid)
@@ -824,6 +833,24 @@ class Recorder:
         ref = self._ref_from_parts(info, t, sid, digest)
         self.emit(ftr.API, ftr.API_TENSOR, ftr.p_tensor(ref, alias))
         return info
+
+    def _check_rebuilt(self, t: torch.Tensor, sid: int, new_storage: bool) -> None:
+        """A rebuilt tensor's introduction holds its own elements; a second
+        one on the same storage is an alias, which a replayer builds from the
+        first one's elements. That works when the first covers the whole
+        storage (a collated batch); views of one dataset tensor that a
+        DataLoader worker sends with `batch_size=None` do not, and are
+        refused by name."""
+        if new_storage:
+            if not covers_storage(t):
+                self._partly_introduced.add(sid)
+        elif sid in self._partly_introduced:
+            raise self.fail(
+                f"unsupported: two tensors rebuilt over one storage that no recorded op wrote (a DataLoader "
+                f"worker's or torch.load's), shape {list(t.shape)} at offset {t.storage_offset()}: the trace "
+                "holds only the first one's elements; return copies from the Dataset (`.clone()`) or "
+                "batch them (batch_size)"
+            )
 
     def _ref_from_parts(self, info: TensorInfo, t: torch.Tensor, sid: int, digest: Optional[bytes]) -> list:
         info.requires_grad = t.requires_grad
@@ -1031,7 +1058,7 @@ class Recorder:
             return OutList([self.out_value(v, keep_value) for v in value])
         return scalar_value(value, None)
 
-    def _finish_out(self, value: Any, alive: list, bumped: frozenset = frozenset()) -> list:
+    def _finish_out(self, value: Any, alive: list, bumped: frozenset = frozenset(), view_version: Optional[int] = None) -> list:
         """Wire value of an output once autograd has finished with the call.
 
         `version` is read now (ADInplaceOrView bumps it after the kernel).
@@ -1043,10 +1070,14 @@ class Recorder:
         an in-place op that went through ADInplaceOrView (`bumped`: the ids of
         the op's tensor arguments then) was bumped once after the kernel
         returned (a weight re-initialised with `uniform_` and then replaced
-        by weight tying dies before the boundary).
+        by weight tying dies before the boundary); the output of a view op
+        (`view_version`: its `self`'s version) was given its base's version
+        counter after the kernel returned (observed in torch 2.15: a
+        `detach()` of a parameter dropped at once, as `state_dict()` inside
+        `torch.save` does, shows version 0 to the mode and its base's after).
         """
         if isinstance(value, OutList):
-            return ftr.v_list(self._finish_out(v, alive, bumped) for v in value.items)
+            return ftr.v_list(self._finish_out(v, alive, bumped, view_version) for v in value.items)
         if not isinstance(value, OutTensor):
             return value
         wire = list(value.wire)
@@ -1061,13 +1092,16 @@ class Recorder:
             alive.append(t)
         elif wire[0] in bumped:
             wire[8] += 1
+        elif view_version is not None:
+            wire[8] = view_version
         return ftr.v_tensor(wire)
 
     def _emit_op_event(self, op: PendingOp) -> list:
         """Writes the op event; returns the outputs that are still alive."""
         alive: list = []
         bumped = bumped_tensor_ids(op)
-        op.wire_outputs = [self._finish_out(v, alive, bumped) for v in op.outputs]
+        view_version = view_base_version(op)
+        op.wire_outputs = [self._finish_out(v, alive, bumped, view_version) for v in op.outputs]
         self.emit(ftr.DISPATCH, ftr.DISPATCH_OP, ftr.p_op(op.op, op.keyset, op.chain, op.args, op.wire_outputs, op.ctx))
         return alive
 
@@ -1373,6 +1407,22 @@ def bumped_tensor_ids(op: PendingOp) -> frozenset:
     return frozenset(ids)
 
 
+def covers_storage(t: torch.Tensor) -> bool:
+    """Whether a tensor's elements are exactly its storage's, in order."""
+    return t.storage_offset() == 0 and t.is_contiguous() and t.numel() * t.element_size() == t.untyped_storage().nbytes()
+
+
+def view_base_version(op: PendingOp) -> Optional[int]:
+    """The version of `self` for a view op (a non-mutating op whose chain ran
+    the ADInplaceOrView kernel): its outputs share `self`'s version counter."""
+    if op.mutates or ["ADInplaceOrView", "kernel"] not in op.chain:
+        return None
+    for _, value in op.args:
+        if value[0] == ftr.TAG_TENSOR:
+            return value[1][8]
+    return None
+
+
 def tensor_version(t: torch.Tensor) -> int:
     """`t._version`; 0 for inference tensors, which have no version counter."""
     try:
@@ -1672,7 +1722,9 @@ class Patches:
             if not rec.observing():
                 return original(*args, **kwargs)
             with rec.unobserved():
-                return original(*args, **kwargs)
+                t = original(*args, **kwargs)
+            rec.rebuilt(t)
+            return t
 
         return _rebuild_tensor
 
@@ -1764,8 +1816,13 @@ def finish_at_os_exit(rec: "Recorder", file_writer: ftr.FileTraceWriter, code: A
     finished as at the end of the program (a nonzero status is a
     `program_error ["os._exit(code)"]`, as `sys.exit` gives one), unless a
     capture failure is pending or a `backward()` is running (its GraphTask
-    never ends): then it is left as `.partial`."""
+    never ends) or another thread called it: then it is left as `.partial`."""
     ending = f"the program called os._exit({code})"
+    if threading.get_ident() != rec.thread:
+        # The capturing thread may be in the middle of an event: the file is
+        # left as it is, every chunk written so far readable.
+        name = threading.current_thread().name
+        return CaptureResult(EXIT_INCONSISTENT, f"unsupported: thread {name!r} called os._exit({code}) while the main thread ran; the trace is left unfinished")
     try:
         if rec.failure is not None:
             raise CaptureError(rec.failure)

@@ -247,7 +247,13 @@ impl Runtime {
             && let Some(this) = args.first().and_then(IValue::as_tensor)
         {
             if entry.schema.is_inplace() {
-                this.0.version.bump();
+                // Inference tensors have no version counter (observed in
+                // torch 2.15: an in-place op on one outside inference_mode
+                // runs its kernel, then PyTorch raises above the dispatch
+                // mode, which saw it return; the runtime does not raise).
+                if !this.is_inference() {
+                    this.0.version.bump();
+                }
             } else if entry.schema.is_view() && op != "aten.detach.default" {
                 let base = this.view_base().unwrap_or_else(|| this.clone());
                 for out in outputs.iter().flat_map(IValue::tensors) {

@@ -124,3 +124,31 @@ fn an_introduced_tensor_keeps_the_version_it_arrived_with() {
         .expect("introduction");
     assert_eq!(intro, 1);
 }
+
+#[test]
+fn in_place_ops_leave_an_inference_tensor_at_version_zero() {
+    let mut rt = Runtime::new();
+    rt.set_grad_mode(false, true);
+    let z = call1(
+        &mut rt,
+        "aten.zeros.default",
+        vec![IValue::IntList(vec![3])],
+    );
+    call1(
+        &mut rt,
+        "aten.add_.Scalar",
+        vec![(&z).into(), IValue::Float(1.0)],
+    );
+    assert!(z.is_inference());
+    assert_eq!(z.version(), 0);
+    // Outside inference mode PyTorch raises after the kernel ran; the
+    // version still does not move.
+    rt.set_grad_mode(true, false);
+    call1(
+        &mut rt,
+        "aten.mul_.Scalar",
+        vec![(&z).into(), IValue::Float(2.0)],
+    );
+    assert_eq!(z.version(), 0);
+    assert_eq!(z.to_f32_vec().expect("values"), [2.0, 2.0, 2.0]);
+}

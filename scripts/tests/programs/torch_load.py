@@ -1,11 +1,17 @@
-"""Tensors read back by torch.load (rebuilt over storages no op wrote)."""
+"""A module's state saved with torch.save and read back with torch.load into
+another module: tensors rebuilt over storages no op wrote."""
 import io
 
 import torch
+from torch import nn
 
 torch.manual_seed(0)
+source = nn.Linear(3, 2)
 buf = io.BytesIO()
-torch.save({"w": torch.randn(2, 3), "b": torch.arange(3)}, buf)
+torch.save(source.state_dict(), buf)
 buf.seek(0)
 state = torch.load(buf)
-y = state["w"] * 2 + state["b"]
+target = nn.Linear(3, 2)
+target.load_state_dict(state)
+y = target(torch.ones(1, 3)).sum()
+y.backward()
