@@ -14,6 +14,7 @@
 //! | `smooth_l1_loss_backward` | SmoothL1LossBackwardBackward0 | grad_output, self, target | self, target; grad_output when `self` or `target` needs a gradient |
 //! | `max_pool2d_with_indices_backward` | MaxPool2DWithIndicesBackwardBackward0 | grad_output, self | indices when `grad_output` needs a gradient; self's sizes and options |
 //! | `avg_pool2d_backward` | AvgPool2DBackwardBackward0 | grad_output, self | the pooling parameters; self's sizes and options |
+//! | the 3-d pools, `adaptive_max_pool2d`, reflection/replication pads, upsampling | their `...BackwardBackward0` | grad_output (and self) | the forward's parameters; indices; self's sizes and options |
 //! | `_adaptive_avg_pool2d_backward` | AdaptiveAvgPool2DBackwardBackward0 | grad_output, self | grad_output's last two sizes; self's sizes and options |
 //! | `native_layer_norm_backward` | NativeLayerNormBackwardBackward0 | grad_out, input, mean, rstd, weight, bias | grad_out, input, mean, rstd, weight |
 //! | `native_batch_norm_backward` | NativeBatchNormBackwardBackward0 | grad_out, input, weight, save_mean, save_invstd | every tensor argument, train, eps |
@@ -170,6 +171,45 @@ fn batch_norm(a: &[IValue], _: &[bool]) -> Built {
     }))
 }
 
+/// A max-pool backward kernel: the indices at `indices_pos`, pooled over
+/// `spatial` dims.
+fn max_pool(a: &[IValue], n: &[bool], indices_pos: usize, spatial: usize) -> Built {
+    Ok(Box::new(PoolBackwardBackward {
+        pool: Pool::Max {
+            indices: save_if(needs(n, 0), tensor(a, indices_pos)?),
+            spatial,
+        },
+        self_zeros: Some(ZerosLike::of(tensor(a, 1)?)),
+    }))
+}
+
+/// A kernel `(grad_output, self, params...)` whose double backward is the
+/// forward `op(grad, params at positions)`, `self` getting zeros.
+fn again_with_self(a: &[IValue], op: &'static str, positions: Vec<usize>) -> Built {
+    Ok(Box::new(PoolBackwardBackward {
+        pool: Pool::Forward {
+            op,
+            params: positions.into_iter().map(|i| arg(a, i)).collect(),
+        },
+        self_zeros: Some(ZerosLike::of(tensor(a, 1)?)),
+    }))
+}
+
+/// An upsampling backward kernel `(grad_output, output_size, input_size,
+/// rest...)`: the forward `op(grad, output_size, rest...)`.
+fn upsample(a: &[IValue], op: &'static str) -> Built {
+    let params = a
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i == 1 || *i > 2)
+        .map(|(_, v)| v.clone())
+        .collect();
+    Ok(Box::new(PoolBackwardBackward {
+        pool: Pool::Forward { op, params },
+        self_zeros: None,
+    }))
+}
+
 /// The autograd entry of `op` if it is a backward kernel or `copy_`.
 pub(super) fn lookup(op: &str) -> Option<Differentiability> {
     use Differentiability::Derivative as D;
@@ -311,8 +351,9 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                 Ok(Box::new(PoolBackwardBackward {
                     pool: Pool::Max {
                         indices: save_if(needs(n, 0), tensor(a, 7)?),
+                        spatial: 2,
                     },
-                    self_zeros: ZerosLike::of(tensor(a, 1)?),
+                    self_zeros: Some(ZerosLike::of(tensor(a, 1)?)),
                 }))
             }
         )),
@@ -324,7 +365,7 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                     pool: Pool::Avg {
                         params: (2..=7).map(|i| arg(a, i)).collect(),
                     },
-                    self_zeros: ZerosLike::of(tensor(a, 1)?),
+                    self_zeros: Some(ZerosLike::of(tensor(a, 1)?)),
                 }))
             }
         )),
@@ -366,10 +407,11 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             |a, _| {
                 let go = tensor(a, 0)?.shape();
                 Ok(Box::new(PoolBackwardBackward {
-                    pool: Pool::AdaptiveAvg {
-                        output_size: go[go.len().saturating_sub(2)..].to_vec(),
+                    pool: Pool::Forward {
+                        op: "aten._adaptive_avg_pool2d.default",
+                        params: vec![IValue::IntList(go[go.len().saturating_sub(2)..].to_vec())],
                     },
-                    self_zeros: ZerosLike::of(tensor(a, 1)?),
+                    self_zeros: Some(ZerosLike::of(tensor(a, 1)?)),
                 }))
             }
         )),
@@ -420,6 +462,85 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                     weight: saved(3),
                 }))
             }
+        )),
+        "aten.max_pool3d_with_indices_backward.default" => D(derivative!(
+            "MaxPool3DWithIndicesBackwardBackward0",
+            &[0, 1],
+            |a, n| max_pool(a, n, 7, 3)
+        )),
+        "aten.adaptive_max_pool2d_backward.default" => D(derivative!(
+            "AdaptiveMaxPool2DBackwardBackward0",
+            &[0, 1],
+            |a, n| max_pool(a, n, 2, 2)
+        )),
+        "aten.avg_pool3d_backward.default" => D(derivative!(
+            "AvgPool3DBackwardBackward0",
+            &[0, 1],
+            |a, _| again_with_self(a, "aten.avg_pool3d.default", (2..=7).collect())
+        )),
+        "aten._adaptive_avg_pool3d_backward.default" => D(derivative!(
+            "AdaptiveAvgPool3DBackwardBackward0",
+            &[0, 1],
+            |a, _| {
+                let go = tensor(a, 0)?.shape();
+                Ok(Box::new(PoolBackwardBackward {
+                    pool: Pool::Forward {
+                        op: "aten._adaptive_avg_pool3d.default",
+                        params: vec![IValue::IntList(go[go.len().saturating_sub(3)..].to_vec())],
+                    },
+                    self_zeros: Some(ZerosLike::of(tensor(a, 1)?)),
+                }))
+            }
+        )),
+        "aten.reflection_pad1d_backward.default" => D(derivative!(
+            "ReflectionPad1DBackwardBackward0",
+            &[0, 1],
+            |a, _| again_with_self(a, "aten.reflection_pad1d.default", vec![2])
+        )),
+        "aten.reflection_pad2d_backward.default" => D(derivative!(
+            "ReflectionPad2DBackwardBackward0",
+            &[0, 1],
+            |a, _| again_with_self(a, "aten.reflection_pad2d.default", vec![2])
+        )),
+        "aten.replication_pad1d_backward.default" => D(derivative!(
+            "ReplicationPad1DBackwardBackward0",
+            &[0, 1],
+            |a, _| again_with_self(a, "aten.replication_pad1d.default", vec![2])
+        )),
+        "aten.replication_pad2d_backward.default" => D(derivative!(
+            "ReplicationPad2DBackwardBackward0",
+            &[0, 1],
+            |a, _| again_with_self(a, "aten.replication_pad2d.default", vec![2])
+        )),
+        "aten.upsample_nearest1d_backward.default" => D(derivative!(
+            "UpsampleNearest1DBackwardBackward0",
+            &[0],
+            |a, _| upsample(a, "aten.upsample_nearest1d.default")
+        )),
+        "aten.upsample_nearest2d_backward.default" => D(derivative!(
+            "UpsampleNearest2DBackwardBackward0",
+            &[0],
+            |a, _| upsample(a, "aten.upsample_nearest2d.default")
+        )),
+        "aten.upsample_nearest3d_backward.default" => D(derivative!(
+            "UpsampleNearest3DBackwardBackward0",
+            &[0],
+            |a, _| upsample(a, "aten.upsample_nearest3d.default")
+        )),
+        "aten.upsample_linear1d_backward.default" => D(derivative!(
+            "UpsampleLinear1DBackwardBackward0",
+            &[0],
+            |a, _| upsample(a, "aten.upsample_linear1d.default")
+        )),
+        "aten.upsample_bilinear2d_backward.default" => D(derivative!(
+            "UpsampleBilinear2DBackwardBackward0",
+            &[0],
+            |a, _| upsample(a, "aten.upsample_bilinear2d.default")
+        )),
+        "aten.upsample_trilinear3d_backward.default" => D(derivative!(
+            "UpsampleTrilinear3DBackwardBackward0",
+            &[0],
+            |a, _| upsample(a, "aten.upsample_trilinear3d.default")
         )),
         "aten.convolution_backward.default" => D(derivative!(
             "ConvolutionBackwardBackward0",

@@ -1,5 +1,6 @@
-//! Double backward of the 2-d pooling backward kernels, edges
-//! `[grad_output, self]` (observed in torch 2.15):
+//! Double backward of the pooling, padding and upsampling backward kernels,
+//! edges `[grad_output, self]` (`[grad_output]` for upsampling), observed in
+//! torch 2.15:
 //!
 //! * `MaxPool2DWithIndicesBackwardBackward0`: `grad_output`'s gradient picks
 //!   the incoming gradient at the saved indices — `indices.view(N, C, -1)`,
@@ -8,6 +9,10 @@
 //!   pooling of the incoming gradient with the forward's parameters;
 //! * `AdaptiveAvgPool2DBackwardBackward0`: `_adaptive_avg_pool2d` of the
 //!   incoming gradient to `grad_output`'s last two sizes;
+//! * the 3-d pools, `adaptive_max_pool2d`, the reflection and replication
+//!   pads and the upsampling kernels likewise, as derivatives.yaml states:
+//!   the forward operator on the incoming gradient (max pools: the gather at
+//!   the indices over their spatial dims);
 //! * `self`'s gradient is zero for both (the kernels are linear in
 //!   `grad_output` and do not read `self`'s values): `zeros(self sizes,
 //!   self options)`, the node keeping only `self`'s geometry.
@@ -54,20 +59,31 @@ impl ZerosLike {
 
 /// How `grad_output`'s gradient is computed.
 pub(crate) enum Pool {
-    /// Max pooling: the saved indices (when `grad_output` needs a gradient).
-    Max { indices: Option<SavedVariable> },
+    /// Max pooling over `spatial` dims: the saved indices (when
+    /// `grad_output` needs a gradient).
+    Max {
+        indices: Option<SavedVariable>,
+        spatial: usize,
+    },
+    /// A kernel linear in `grad_output` whose double backward is its
+    /// forward operator on the incoming gradient (`reflection_pad2d`,
+    /// `upsample_nearest2d`, `avg_pool3d`, ...): `op(grad, params...)`.
+    Forward {
+        op: &'static str,
+        params: Vec<IValue>,
+    },
     /// Average pooling: `avg_pool2d`'s arguments after the input
     /// (kernel_size, stride, padding, ceil_mode, count_include_pad,
     /// divisor_override).
     Avg { params: Vec<IValue> },
-    /// Adaptive average pooling to `grad_output`'s last two sizes.
-    AdaptiveAvg { output_size: Vec<i64> },
 }
 
 /// `MaxPool2DWithIndicesBackwardBackward0` / `AvgPool2DBackwardBackward0`.
 pub(crate) struct PoolBackwardBackward {
     pub(crate) pool: Pool,
-    pub(crate) self_zeros: ZerosLike,
+    /// `self`'s geometry when the kernel has a `self` edge (the upsampling
+    /// kernels have none).
+    pub(crate) self_zeros: Option<ZerosLike>,
 }
 
 impl PoolBackwardBackward {
@@ -78,13 +94,14 @@ impl PoolBackwardBackward {
                 args.extend(params.iter().cloned());
                 call(ctx, "aten.avg_pool2d.default", args)
             }
-            Pool::AdaptiveAvg { output_size } => {
-                let args = vec![g.into(), IValue::IntList(output_size.clone())];
-                call(ctx, "aten._adaptive_avg_pool2d.default", args)
+            Pool::Forward { op, params } => {
+                let mut args = vec![g.into()];
+                args.extend(params.iter().cloned());
+                call(ctx, op, args)
             }
-            Pool::Max { indices } => {
+            Pool::Max { indices, spatial } => {
                 let indices = unpack(ctx, indices)?;
-                let lead = indices.shape().len().saturating_sub(2);
+                let lead = indices.shape().len().saturating_sub(*spatial);
                 let mut size: Vec<i64> = indices.shape()[..lead].to_vec();
                 size.push(-1);
                 let flat_indices = ctx.rt.view(&indices, &size)?;
@@ -107,21 +124,24 @@ impl BackwardFn for PoolBackwardBackward {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
+        let edges = if self.self_zeros.is_some() { 2 } else { 1 };
         let Some(g) = single(grads) else {
-            return Ok(vec![None, None]);
+            return Ok(vec![None; edges]);
         };
-        let mut out = vec![None, None];
+        let mut out = vec![None; edges];
         if ctx.needs(0) {
             out[0] = Some(self.grad_output_grad(ctx, &g)?);
         }
-        if ctx.needs(1) {
-            out[1] = Some(self.self_zeros.make(ctx)?);
+        if let Some(zeros) = &self.self_zeros
+            && ctx.needs(1)
+        {
+            out[1] = Some(zeros.make(ctx)?);
         }
         Ok(out)
     }
 
     fn release_variables(&mut self) {
-        if let Pool::Max { indices } = &mut self.pool {
+        if let Pool::Max { indices, .. } = &mut self.pool {
             release(indices);
         }
     }
