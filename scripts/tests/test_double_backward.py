@@ -150,3 +150,18 @@ def test_pooling_double_backward_makes_zeros_from_the_inputs_sizes(captures):
         "aten.zeros.default",
     ] in max_runs
     assert ["aten.avg_pool2d.default", "aten.zeros.default"] in _node_ops(reader, "AvgPool2DBackwardBackward0")
+
+
+def test_an_operator_without_a_formula_records_pytorchs_fallback_node(captures):
+    reader = captures.reader("corpus/double_backward_attention")
+    nodes = events_named(reader, "node")
+    fallback = [p for p in nodes if p[1] == "NotImplemented"]
+    assert len(fallback) == 1
+    node = fallback[0]
+    assert node[2] == 2**64 - 1  # no sequence number
+    assert all(edge[0] is not None for edge in node[3])  # only inputs that require grad
+    # The node takes no number: the numbered nodes around it stay consecutive.
+    numbered = [p[2] for p in nodes if p[2] != 2**64 - 1]
+    assert numbered == list(range(len(numbered)))
+    errors = events_named(reader, "graph_task_error")
+    assert errors and "derivative for aten::_scaled_dot_product_flash_attention_for_cpu_backward" in errors[0][0]
