@@ -62,3 +62,67 @@ fn release(saved: &mut Option<SavedVariable>) {
 pub(crate) fn save_if(keep: bool, t: &Tensor) -> Option<SavedVariable> {
     keep.then(|| SavedVariable::input(t))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ivalue::IValue;
+    use crate::runtime::Runtime;
+    use crate::tensor::Tensor;
+
+    fn call1(rt: &mut Runtime, op: &str, args: Vec<IValue>) -> Tensor {
+        rt.call(op, args).expect("call")[0]
+            .as_tensor()
+            .expect("tensor")
+            .clone()
+    }
+
+    /// `sum(tanh(x)²)` backward with `create_graph`, then the squared
+    /// gradient backward: the gradient has history (CopyBackwards over
+    /// TanhBackwardBackward0) and the second derivative is right.
+    #[test]
+    fn a_gradient_taken_with_create_graph_can_be_differentiated_again() {
+        let mut rt = Runtime::new();
+        let xs = [0.5f32, -1.0, 2.0];
+        let x = rt
+            .introduce_tensor_f32(&[3], &[1], 0, &xs, true)
+            .expect("leaf");
+        let t = call1(&mut rt, "aten.tanh.default", vec![(&x).into()]);
+        let sq = call1(&mut rt, "aten.mul.Tensor", vec![(&t).into(), (&t).into()]);
+        let y = call1(&mut rt, "aten.sum.default", vec![(&sq).into()]);
+        rt.backward(&[y], &[None], true, true)
+            .expect("first backward");
+        let g = x.grad().expect("grad");
+        assert_eq!(g.grad_fn_name().as_deref(), Some("CopyBackwards"));
+        let gg = call1(&mut rt, "aten.mul.Tensor", vec![(&g).into(), (&g).into()]);
+        let z = call1(&mut rt, "aten.sum.default", vec![(&gg).into()]);
+        rt.backward(&[z], &[None], false, false)
+            .expect("second backward");
+        // g = 2 t (1 - t²); dg/dx = 2 (1 - t²)(1 - 3 t²); x.grad = g + 2 g dg/dx.
+        let got = x.grad().expect("grad").to_f32_vec().expect("values");
+        for (v, x0) in got.iter().zip(xs) {
+            let t = f64::from(x0).tanh();
+            let g = 2.0 * t * (1.0 - t * t);
+            let dg = 2.0 * (1.0 - t * t) * (1.0 - 3.0 * t * t);
+            let want = g + 2.0 * g * dg;
+            assert!((f64::from(*v) - want).abs() < 1e-5, "{v} vs {want}");
+        }
+    }
+
+    /// A second `create_graph` backward into a leaf that has a `.grad`
+    /// replaces it with `grad + new` (AddBackward0), out of place.
+    #[test]
+    fn accumulating_with_grad_mode_on_adds_out_of_place() {
+        let mut rt = Runtime::new();
+        let x = rt
+            .introduce_tensor_f32(&[2], &[1], 0, &[1.0, 2.0], true)
+            .expect("leaf");
+        for _ in 0..2 {
+            let sq = call1(&mut rt, "aten.mul.Tensor", vec![(&x).into(), (&x).into()]);
+            let y = call1(&mut rt, "aten.sum.default", vec![(&sq).into()]);
+            rt.backward(&[y], &[None], true, true).expect("backward");
+        }
+        let g = x.grad().expect("grad");
+        assert_eq!(g.grad_fn_name().as_deref(), Some("AddBackward0"));
+        assert_eq!(g.to_f32_vec().expect("values"), vec![4.0, 8.0]);
+    }
+}
