@@ -219,10 +219,18 @@ impl RuntimeError {
         }
     }
 
-    /// The Python exception class PyTorch raises for this error.
+    /// The Python exception class PyTorch raises for this error. A
+    /// dimension out of range is an `IndexError` wherever it is checked
+    /// (observed in torch 2.15: `sum`, `transpose`, `softmax` with a bad
+    /// `dim`).
     pub fn python_class(&self) -> &'static str {
         match self {
             RuntimeError::Index { .. } => "IndexError",
+            RuntimeError::Shape { message, .. }
+                if message.starts_with("Dimension out of range") =>
+            {
+                "IndexError"
+            }
             RuntimeError::ArgumentType { .. }
             | RuntimeError::TooManyArguments { .. }
             | RuntimeError::MissingArgument { .. } => "TypeError",

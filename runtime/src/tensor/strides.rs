@@ -160,8 +160,9 @@ pub fn expand_geometry(
             out_strides[i] = 0;
         } else {
             return Err(format!(
-                "the expanded size of the tensor ({size}) must match the existing size ({have}) \
-                 at non-singleton dimension {i}. Target sizes: {target:?}. Tensor sizes: {shape:?}"
+                "The expanded size of the tensor ({size}) must match the existing size ({have}) \
+                 at non-singleton dimension {i}.  Target sizes: {target:?}.  Tensor sizes: \
+                 {shape:?}"
             ));
         }
     }

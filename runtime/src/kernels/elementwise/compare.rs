@@ -368,7 +368,9 @@ pub(crate) fn masked_fill(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     ctx.check(this, "self")?;
     ctx.check(mask, "mask")?;
     check_mask(ctx, mask)?;
-    let shape = broadcast_all(ctx.op, &[Operand::Tensor(this), Operand::Tensor(mask)])?;
+    // The mask comes first in PyTorch's broadcast error (observed in torch
+    // 2.15: "The size of tensor a (2) ..." for a [2] mask on [2, 3]).
+    let shape = broadcast_all(ctx.op, &[Operand::Tensor(mask), Operand::Tensor(this)])?;
     let value = fill_value(ctx, &a)?;
     let strides = contiguous_strides(&shape);
     let dtype = operand_dtype(&Operand::Tensor(this));

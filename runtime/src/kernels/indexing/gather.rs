@@ -287,7 +287,10 @@ pub(crate) fn index_select(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<I
                     let mut c = unravel(p, &shape);
                     if let Some(slot) = c.get_mut(d) {
                         let i = idx.get(*slot).copied().unwrap_or(-1);
-                        *slot = wrap_index(ctx.op, i, d, size)?;
+                        // PyTorch's IndexError (observed in torch 2.15).
+                        *slot = wrap_index(ctx.op, i, d, size).map_err(|_| {
+                            RuntimeError::index(ctx.op, "index out of range in self")
+                        })?;
                     }
                     Ok(ravel(&c, &st))
                 })
@@ -435,7 +438,7 @@ fn filled_slices(
     let size = shape.get(d).copied().unwrap_or(1);
     let targets = idx
         .iter()
-        .map(|&i| super::wrap_index(ctx.op, i, d, size))
+        .map(|&i| super::wrap_index(ctx.op, i, d, size).map_err(super::as_index_error))
         .collect::<Result<Vec<_>>>()?;
     for p in 0..values.len() {
         let c = unravel(p, shape);

@@ -28,8 +28,17 @@ fn broadcast_with_mask(
             format!("{what}: expected BoolTensor for mask"),
         ));
     }
+    // PyTorch names the mask first out of place and `self` first in place
+    // (observed in torch 2.15: `masked_fill` and `masked_select` of a [2, 3]
+    // tensor with a [2] mask report "tensor a (2)", `masked_fill_` "(3)").
+    let in_place = ctx.op.split('.').nth(1).is_some_and(|n| n.ends_with('_'));
     broadcast_shapes(this.shape(), mask.shape()).ok_or_else(|| {
-        crate::kernels::elementwise::broadcast_mismatch(ctx.op, this.shape(), mask.shape())
+        let (a, b) = if in_place {
+            (this.shape(), mask.shape())
+        } else {
+            (mask.shape(), this.shape())
+        };
+        crate::kernels::elementwise::broadcast_mismatch(ctx.op, a, b)
     })
 }
 
