@@ -25,7 +25,8 @@
 //! | `glu_backward` | GluBackwardBackward0 | grad_output, self | self, dim; grad_output when `self` needs a gradient |
 //! | `binary_cross_entropy_backward` | BinaryCrossEntropyBackwardBackward0 | grad_output, self, target | self, target, weight; grad_output when `self` or `target` needs a gradient |
 //! | `copy_` | CopyBackwards | self, src | src dtype and device |
-//! | `_scaled_dot_product_flash_attention_for_cpu_backward` | NotImplemented (no sequence number; fails when run) | the tensors that require grad | — |
+//! | `sgn` (in AbsBackward0's formula) | SgnBackward0 (recorded; running it is unsupported) | self | — |
+//! | `_scaled_dot_product_flash_attention_for_cpu_backward`, `hardsigmoid_backward` (no formula in PyTorch) | NotImplemented (no sequence number; fails when run) | the tensors that require grad | — |
 //!
 //! Node names are PyTorch's (`grad_fn.name()`, torch 2.15). A tensor is
 //! saved only when a gradient that reads it is needed, as PyTorch's
@@ -45,7 +46,7 @@ use crate::autograd::functions::double_backward::loss::{
     MseLossBackwardBackward0, NllLossBackwardBackward, SmoothL1LossBackwardBackward0,
 };
 use crate::autograd::functions::double_backward::norm::NativeLayerNormBackwardBackward0;
-use crate::autograd::functions::double_backward::not_implemented::NotImplemented;
+use crate::autograd::functions::double_backward::not_implemented::{NotImplemented, SgnBackward0};
 use crate::autograd::functions::double_backward::pool::{Pool, PoolBackwardBackward, ZerosLike};
 use crate::autograd::functions::double_backward::save_if;
 use crate::autograd::functions::double_backward::shape::{
@@ -542,6 +543,17 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             &[0],
             |a, _| upsample(a, "aten.upsample_trilinear3d.default")
         )),
+        "aten.hardsigmoid_backward.default" => D(derivative!(
+            "NotImplemented",
+            &[0, 1],
+            |_, _| Ok(Box::new(NotImplemented {
+                op: "aten::hardsigmoid_backward",
+            })),
+            fallback
+        )),
+        "aten.sgn.default" => D(derivative!("SgnBackward0", &[0], |_, _| Ok(Box::new(
+            SgnBackward0
+        )))),
         "aten.convolution_backward.default" => D(derivative!(
             "ConvolutionBackwardBackward0",
             &[0, 1, 2],
