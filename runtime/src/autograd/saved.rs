@@ -124,7 +124,7 @@ fn describe_tensor(t: &Tensor) -> String {
 /// `ExpBackward0` → `Exp`, `LeakyReluBackward1` → `LeakyRelu1`); nodes
 /// outside the generated ones keep their C++ name
 /// (`torch::autograd::CopySlices`).
-fn forward_name(name: &str) -> String {
+pub(crate) fn forward_name(name: &str) -> String {
     if name == "CopySlices" {
         return "torch::autograd::CopySlices".to_owned();
     }

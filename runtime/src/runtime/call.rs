@@ -480,7 +480,7 @@ impl Runtime {
                     return Ok(None);
                 }
                 if inplace && let Some((view, base)) = Runtime::inplace_view(args) {
-                    self.check_inplace_on_view(op, &view, &base)?;
+                    self.check_inplace_on_view(&view, &base)?;
                 }
                 // Observed in torch 2.15: a `NotImplemented` node takes no
                 // sequence number and reports `UINT64_MAX`.

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::Runtime;
 use crate::autograd::functions::views::{AsStridedBackward0, CopySlices, Geometry};
 use crate::autograd::node::{Edge, InputMetadata, Node, NodeKind};
+use crate::autograd::saved::forward_name;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::tensor::Tensor;
@@ -41,32 +42,30 @@ impl Runtime {
     /// records anything (observed in torch 2.15: a view of a leaf that
     /// requires grad raises PyTorch's message; they raise above the
     /// dispatcher, so a capture records no op).
-    pub(crate) fn check_inplace_on_view(
-        &self,
-        op: &str,
-        view: &Tensor,
-        base: &Tensor,
-    ) -> Result<()> {
+    pub(crate) fn check_inplace_on_view(&self, view: &Tensor, base: &Tensor) -> Result<()> {
         if base.is_leaf() && base.requires_grad() {
             return Err(RuntimeError::autograd(
                 "a view of a leaf Variable that requires grad is being used in an in-place \
                  operation.",
             ));
         }
-        let multi = view
-            .0
-            .autograd
-            .lock()
-            .grad_fn
-            .as_ref()
-            .is_some_and(|n| is_multi_output_view_node(n.name()));
-        if multi {
-            return Err(RuntimeError::unsupported(
-                op,
-                "an in-place operation on an output of a view operator returning several views",
-            ));
-        }
-        Ok(())
+        let (name, nr) = {
+            let meta = view.0.autograd.lock();
+            match &meta.grad_fn {
+                Some(n) if is_multi_output_view_node(n.name()) => {
+                    (n.name().to_owned(), meta.output_nr)
+                }
+                _ => return Ok(()),
+            }
+        };
+        // Observed in torch 2.15 (`x.unbind(0)[0].mul_(2)`, `x.split(2)[0]`).
+        Err(RuntimeError::autograd(format!(
+            "Output {nr} of {} is a view and is being modified inplace. This view is the output \
+             of a function that returns multiple views. Such functions do not allow the output \
+             views to be modified inplace. You should replace the inplace operation by an \
+             out-of-place one.",
+            forward_name(&name)
+        )))
     }
 
     /// Wraps `fn_` (the op's node, just attached to `view`) in a CopySlices

@@ -104,3 +104,29 @@ fn the_modified_view_differentiates_through_as_strided_backward() {
     let grad = a.grad().expect("grad").to_f32_vec().expect("values");
     assert_eq!(grad, vec![6.0, 3.0, 6.0, 3.0]);
 }
+
+#[test]
+fn an_output_of_a_multi_view_operator_cannot_be_modified_in_place() {
+    let mut rt = Runtime::new();
+    let a = tensor(&mut rt, &[4], &[1.0; 4], true);
+    let x = call1(&mut rt, "aten.clone.default", vec![(&a).into()]);
+    let parts = rt
+        .call("aten.split.Tensor", vec![x.into(), IValue::Int(2)])
+        .expect("split")
+        .into_iter()
+        .flat_map(IValue::into_tensors)
+        .collect::<Vec<_>>();
+    let err = rt
+        .call(
+            "aten.mul_.Scalar",
+            vec![(&parts[1]).into(), IValue::Float(2.0)],
+        )
+        .expect_err("multi-output view");
+    assert_eq!(
+        err.python_message(),
+        "RuntimeError: Output 1 of Split is a view and is being modified inplace. This view is \
+         the output of a function that returns multiple views. Such functions do not allow the \
+         output views to be modified inplace. You should replace the inplace operation by an \
+         out-of-place one."
+    );
+}
