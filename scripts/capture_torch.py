@@ -918,7 +918,10 @@ class Recorder:
             # A tensor with history that became a leaf was detached in place:
             # `detach_` changes autograd metadata without redispatching, so
             # no mode sees it (observed in torch 2.15).
-            detached = not info.leaf and t.is_leaf
+            # Views are skipped: `detach_` refuses them, and reading a view's
+            # `is_leaf` regenerates its grad_fn when its base changed in place
+            # (a node and a sequence number an uncaptured run does not make).
+            detached = not info.leaf and not t._is_view() and t.is_leaf
             if (info.leaf or detached) and t.is_leaf and (t.requires_grad != info.requires_grad or detached):
                 info.requires_grad, info.leaf = t.requires_grad, True
                 self.emit(ftr.API, ftr.API_SET_REQUIRES_GRAD, ftr.p_set_requires_grad(tid, t.requires_grad))

@@ -7,7 +7,9 @@ first), `add_` through `unsqueeze` and `select`, `mul_` by a number through
 AsStridedBackward0 runs), `tanh_` on a column slice of a matmul result,
 `x[:, 1] = p` (`copy_`)
 into a buffer that does not require grad, `x[0] = 0.25` (`fill_`),
-`x[2].zero_()`, and a mask assignment on a non-leaf."""
+`x[2].zero_()`, a view taken before its base was modified through another
+view and used after (its history is regenerated), and a mask assignment on
+a non-leaf."""
 
 import torch
 from torch import nn
@@ -31,6 +33,7 @@ for step in range(2):
     y = h.view(18)
     y.relu_()
     g = x @ proj
+    first = g[:, 0]
     g[:, :2].tanh_()
     buf = torch.zeros(3, 4)
     buf[:, 1] = column
@@ -38,7 +41,9 @@ for step in range(2):
     buf[2].zero_()
     z = h[:, :4] * buf
     z[z > 0.5] = 0.0
-    loss = (y * 2).sum() + z.sum() + g.pow(2).sum()
+    # `first` was taken before `g` was modified through another view: its
+    # history is regenerated (AsStridedBackward0) when it is next used.
+    loss = (y * 2).sum() + z.sum() + g.pow(2).sum() + (first * 4).sum()
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()

@@ -95,6 +95,7 @@ impl Runtime {
                     "element {i} of tensors does not require grad and does not have a grad_fn"
                 )));
             }
+            self.refresh_view_history(root);
             edges.push(gradient_edge(root));
         }
         if let Some(t) = &mut self.tracer {

@@ -257,7 +257,9 @@ impl Runtime {
             } else if entry.schema.is_view() && op != "aten.detach.default" {
                 let base = this.view_base().unwrap_or_else(|| this.clone());
                 for out in outputs.iter().flat_map(IValue::tensors) {
-                    out.0.autograd.lock().view_base = Some(base.clone());
+                    let mut meta = out.0.autograd.lock();
+                    meta.view_base = Some(base.clone());
+                    meta.view_version = out.version();
                 }
             }
         }
@@ -489,6 +491,11 @@ impl Runtime {
                 } else {
                     self.next_sequence_nr()
                 };
+                // Collecting the edges reads each input's history: a stale
+                // view's is regenerated now, after the node took its number.
+                for t in inputs.iter().flatten() {
+                    self.refresh_view_history(t);
+                }
                 let next_edges = inputs
                     .iter()
                     .map(|t| t.map(gradient_edge).unwrap_or_default())

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::Runtime;
 use crate::autograd::functions::views::{AsStridedBackward0, CopySlices, Geometry};
-use crate::autograd::node::{Edge, InputMetadata, Node, NodeKind};
+use crate::autograd::node::{InputMetadata, Node, NodeKind};
 use crate::autograd::saved::forward_name;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -68,6 +68,41 @@ impl Runtime {
         )))
     }
 
+    /// Regenerates the history of a view whose base was modified in place
+    /// since the view's history was set, as PyTorch does when the view's
+    /// `grad_fn` is next read (observed in torch 2.15: `v2 = x[1]` then
+    /// `x[0].mul_(2)` then `v2 * 3`: MulBackward0 takes its number, then
+    /// v2's new AsStridedBackward0 the next, its edge the base's CopySlices).
+    /// Views of a base that does not require grad keep no history.
+    pub(crate) fn refresh_view_history(&mut self, t: &Tensor) {
+        let Some(base) = t.view_base() else { return };
+        let stale = t.0.autograd.lock().view_version != t.version();
+        if !stale || !base.requires_grad() {
+            return;
+        }
+        let node = self.as_strided_node(t, &base);
+        let mut meta = t.0.autograd.lock();
+        meta.grad_fn = Some(node);
+        meta.output_nr = 0;
+        meta.view_version = t.version();
+    }
+
+    /// A view's AsStridedBackward0: the next sequence number, one edge to
+    /// the base's gradient edge.
+    fn as_strided_node(&mut self, view: &Tensor, base: &Tensor) -> Arc<Node> {
+        Node::new_complete(
+            self.faults.node_name("AsStridedBackward0").to_owned(),
+            self.next_sequence_nr(),
+            NodeKind::Function,
+            vec![super::call::gradient_edge(base)],
+            vec![InputMetadata::of(view)],
+            Box::new(AsStridedBackward0 {
+                input: Geometry::of(base),
+                output: Geometry::of(view),
+            }),
+        )
+    }
+
     /// Wraps `fn_` (the op's node, just attached to `view`) in a CopySlices
     /// on `base` and gives `view` a new AsStridedBackward0, each taking the
     /// next sequence number.
@@ -96,21 +131,12 @@ impl Runtime {
             meta.grad_fn = Some(Arc::clone(&copy_slices));
             meta.output_nr = 0;
         }
-        let view_node = Node::new_complete(
-            self.faults.node_name("AsStridedBackward0").to_owned(),
-            self.next_sequence_nr(),
-            NodeKind::Function,
-            vec![Edge::new(Arc::clone(&copy_slices), 0)],
-            vec![InputMetadata::of(view)],
-            Box::new(AsStridedBackward0 {
-                input: Geometry::of(base),
-                output: Geometry::of(view),
-            }),
-        );
+        let view_node = self.as_strided_node(view, base);
         {
             let mut meta = view.0.autograd.lock();
             meta.grad_fn = Some(Arc::clone(&view_node));
             meta.output_nr = 0;
+            meta.view_version = view.version();
         }
         RebasedView {
             copy_slices,

@@ -61,6 +61,11 @@ pub(crate) struct AutogradMeta {
     /// Such a view requires grad whenever its base does, even when it was
     /// made under `no_grad` — PyTorch's `DifferentiableViewMeta`.
     pub(crate) view_base: Option<Tensor>,
+    /// For a view: its version when its history was last set. A base
+    /// modified in place since (through another view, or itself) makes the
+    /// history stale; it is regenerated when next used (PyTorch's
+    /// `attr_version`).
+    pub(crate) view_version: u64,
 }
 
 /// The shared state behind a [`Tensor`] handle.

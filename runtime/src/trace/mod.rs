@@ -504,16 +504,22 @@ impl Tracer {
         }
     }
 
-    /// Emits a node event (after the AccumulateGrad nodes its edges newly
-    /// reach, in edge order). `tensors` are the outputs the node is the
-    /// grad_fn of, or the leaf of an AccumulateGrad.
+    /// Emits a node event (after the nodes its edges newly reach, in edge
+    /// order: AccumulateGrad nodes, a view's regenerated history).
+    /// `tensors` are the outputs the node is the grad_fn of, or the leaf of
+    /// an AccumulateGrad.
     pub(crate) fn node(&mut self, node: &Arc<Node>, tensors: &[Tensor], name: &str) {
         for e in &node.next_edges {
             if let Some(next) = &e.function
-                && next.kind() == NodeKind::AccumulateGrad
                 && !self.node_seen(next)
             {
-                let leaf = accumulate_leaf(next);
+                // An AccumulateGrad names its leaf; any other node reached
+                // first through an edge (a view's history regenerated when
+                // the call read it) is attached to no output of the call.
+                let leaf = match next.kind() {
+                    NodeKind::AccumulateGrad => accumulate_leaf(next),
+                    _ => None,
+                };
                 self.node_event(next, &leaf.into_iter().collect::<Vec<_>>(), next.name());
             }
         }

@@ -130,3 +130,54 @@ fn an_output_of_a_multi_view_operator_cannot_be_modified_in_place() {
          out-of-place one."
     );
 }
+
+#[test]
+fn a_view_whose_base_changed_gets_new_history_when_next_used() {
+    let (mut rt, sink) = traced(ValuePolicy::All);
+    let (a, x) = {
+        let a = tensor(&mut rt, &[2, 2], &[1.0, 2.0, 3.0, 4.0], true);
+        let x = call1(&mut rt, "aten.clone.default", vec![(&a).into()]);
+        (a, x)
+    };
+    let row0 = call1(
+        &mut rt,
+        "aten.select.int",
+        vec![(&x).into(), IValue::Int(0), IValue::Int(0)],
+    );
+    let row1 = call1(
+        &mut rt,
+        "aten.select.int",
+        vec![(&x).into(), IValue::Int(0), IValue::Int(1)],
+    );
+    call1(
+        &mut rt,
+        "aten.mul_.Tensor",
+        vec![row0.into(), IValue::Int(2)],
+    );
+    // row1's SelectBackward0 is stale: MulBackward0 takes its number, then
+    // row1's regenerated AsStridedBackward0 the next, written before it.
+    let y = call1(
+        &mut rt,
+        "aten.mul.Tensor",
+        vec![(&row1).into(), IValue::Int(3)],
+    );
+    let nodes: Vec<(String, u64)> = sink
+        .borrow()
+        .events()
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Autograd(AutogradEvent::Node(n)) => Some((n.name.clone(), n.seq_nr)),
+            _ => None,
+        })
+        .collect();
+    let tail: Vec<(&str, u64)> = nodes[nodes.len() - 2..]
+        .iter()
+        .map(|(n, s)| (n.as_str(), *s))
+        .collect();
+    assert_eq!(tail, [("AsStridedBackward0", 7), ("MulBackward0", 6)]);
+    let s = call1(&mut rt, "aten.sum.default", vec![y.into()]);
+    rt.backward(std::slice::from_ref(&s), &[None], false, false)
+        .expect("backward");
+    let grad = a.grad().expect("grad").to_f32_vec().expect("values");
+    assert_eq!(grad, vec![0.0, 0.0, 3.0, 3.0]);
+}
