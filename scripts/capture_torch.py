@@ -1690,7 +1690,9 @@ class Patches:
         rec = self.rec
 
         def _exit(code):
-            if rec.owns_process():
+            # A status that is not an int makes os._exit raise TypeError
+            # and the program go on: nothing ends then.
+            if rec.owns_process() and isinstance(code, int):
                 code = on_exit(code)
             original(code)
 

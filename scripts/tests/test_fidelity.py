@@ -63,6 +63,12 @@ def test_os_exit_on_another_thread_leaves_a_partial_with_exit_4(tmp_path):
     assert not out.exists() and os.path.exists(str(out) + ".partial")
 
 
+def test_os_exit_with_a_bad_status_raises_and_the_program_goes_on(captures):
+    result, _ = captures.get("os_exit_bad_status")
+    assert result.status == capture_torch.EXIT_OK, result.message
+    assert [p[0] for p in ops(captures.reader("os_exit_bad_status"))] == ["aten.ones.default", "aten.add.Tensor"]
+
+
 def test_sys_exit_with_a_status_says_so_in_one_line(tmp_path):
     run, out = capture_cli(tmp_path, "exit_nonzero")
     assert run.returncode == 3
