@@ -1648,6 +1648,7 @@ class Patches:
         self._set(os, "_exit", self._wrap_exit(os._exit))
         self._set(threading.Thread, "_bootstrap_inner", self._wrap_thread(threading.Thread._bootstrap_inner))
         self._set(torch._utils, "_rebuild_tensor", self._wrap_rebuild(torch._utils._rebuild_tensor))
+        self._set(torch.Tensor, "share_memory_", self._refuse_share(torch.Tensor.share_memory_))
         self._default_dtype = torch.get_default_dtype()
         return self
 
@@ -1711,6 +1712,25 @@ class Patches:
                 return original(thread)
 
         return _bootstrap_inner
+
+    def _refuse_share(self, original: Callable) -> Callable:
+        """`Tensor.share_memory_()` (also `nn.Module.share_memory()`) moves a
+        tensor into shared memory (observed in torch 2.15: an
+        `aten.set_.source_Storage` the mode sees) so that other processes
+        write it, as in Hogwild training: their writes would be missing from
+        the trace, so it is refused by name."""
+        rec = self.rec
+
+        @functools.wraps(original)
+        def share_memory_(tensor, *args, **kwargs):
+            if rec.observing():
+                raise rec.fail(
+                    "unsupported: Tensor.share_memory_() (nn.Module.share_memory, Hogwild training): other "
+                    "processes would write the tensor, and a trace holds one process's operators"
+                )
+            return original(tensor, *args, **kwargs)
+
+        return share_memory_
 
     def _wrap_rebuild(self, original: Callable) -> Callable:
         """`torch._utils._rebuild_tensor` builds a tensor over an existing

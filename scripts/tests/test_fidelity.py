@@ -195,6 +195,12 @@ def test_worker_views_of_one_storage_are_refused_by_name(captures):
     assert "shape [3] at offset" in result.message and "`.clone()`" in result.message
 
 
+def test_tensors_shared_with_other_processes_are_refused_by_name(captures):
+    result, _ = captures.get("share_memory")
+    assert result.status == capture_torch.EXIT_INCONSISTENT
+    assert result.message.startswith("unsupported: Tensor.share_memory_() (nn.Module.share_memory, Hogwild training)")
+
+
 def test_the_worker_start_method_does_not_change_the_trace(tmp_path):
     def events(method: str) -> list:
         run, out = capture_cli(tmp_path, "dataloader_spawn", method)

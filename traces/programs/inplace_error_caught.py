@@ -4,8 +4,10 @@ modified in place (`h.mul_(2)` after `tanh` saved `h`), backward raises
 an inplace operation", the program catches it, fixes the code path (an
 out-of-place multiply) and trains on. Then a second backward through a freed
 graph raises "Trying to backward through the graph a second time", caught
-too; a float64 copy checks the message's tensor type. Each failed backward
-ends with a graph_task_error."""
+too; a float64 copy checks the message's tensor type. A gradient of the
+wrong shape and an implicit gradient for a non-scalar output are refused
+before the engine starts. Each failed backward ends with a
+graph_task_error."""
 
 import torch
 from torch import nn
@@ -52,5 +54,13 @@ try:
     e.sum().backward()
 except RuntimeError as err:
     errors.append(str(err)[:40])
+
+# Gradients backward() refuses before the engine starts.
+out = torch.tanh(x @ w1)
+for grad in (torch.ones(4), None):
+    try:
+        out.backward(grad)
+    except RuntimeError as err:
+        errors.append(str(err)[:30])
 
 print(errors, loss.item())

@@ -68,7 +68,7 @@ impl Runtime {
                         return Err(RuntimeError::shape(
                             "backward",
                             format!(
-                                "Mismatch in shape: grad_output[{i}] has a shape of {:?} and output[{i}] has a shape of {:?}",
+                                "Mismatch in shape: grad_output[{i}] has a shape of torch.Size({:?}) and output[{i}] has a shape of torch.Size({:?}).",
                                 g.shape(),
                                 root.shape()
                             ),
