@@ -253,6 +253,10 @@ def dtype_name(dtype: torch.dtype) -> str:
 
 
 def device_name(device: torch.device) -> str:
+import capture_engine  # noqa: E402  (backward(), autograd.grad, beside this script)
+import capture_hooks  # noqa: E402  (backward hooks, beside this script)
+from capture_engine import GRAPH_ROOT, EngineCall  # noqa: E402
+
     """`cpu`, `meta`, `cuda:0`."""
     return str(device)
 
@@ -689,6 +693,7 @@ class BackwardState:
     handles: list = field(default_factory=list)
     position: int = 0
     started: bool = False
+    accumulated: bool = False
     current: Optional[int] = None
     mismatch: Optional[str] = None
 
@@ -758,6 +763,7 @@ class Recorder:
         other thread is left to run, so a program waiting for it does not
         hang)."""
         if self.owns_process():
+        self.hooks = capture_hooks.HookTracker(self)
             self.fail(
                 f"unsupported: thread {thread.name!r} {what}; the capture records the main thread only "
                 "(dispatch modes are per thread): run torch operators, backward() and manual_seed on the "
@@ -926,7 +932,9 @@ class Recorder:
                 info.requires_grad, info.leaf = t.requires_grad, True
                 self.emit(ftr.API, ftr.API_SET_REQUIRES_GRAD, ftr.p_set_requires_grad(tid, t.requires_grad))
         for tid, t, info in live:
-            if (info.grad_watch or (info.leaf and info.requires_grad)) and t.is_leaf:
+            # A non-leaf's `.grad` is read only when it retains it (reading
+            # it otherwise warns); retain_grad's gradients are watched too.
+            if (info.grad_watch or (info.leaf and info.requires_grad)) and (t.is_leaf or t.retains_grad):
                 self._check_grad(tid, t, info)
         del live
         for tid in self.releases.collect(self.storages.alive):
@@ -1141,7 +1149,12 @@ class Recorder:
         through an edge, as FORMAT.md §3.6.2 orders them. A node that belongs
         to no output of the pending op is left to be written when reached.
         """
-        if self._in_node_hook or not self.observing():
+        if not self.observing():
+            return
+        if node_name(fn) != "AccumulateGrad":
+            # GraphRoot's sequence number is derived from this count (§6.2).
+            self._created_nodes += 1
+        if self._in_node_hook:
             return
         self._in_node_hook = True
         try:
@@ -1238,23 +1251,43 @@ class Recorder:
         grad_id = None if grad is None else self.tensor_id(grad)
         self.emit(ftr.API, ftr.API_BACKWARD, ftr.p_backward([root_id], [grad_id], keep, create))
         self.ctx = ftr.context(ftr.CTX_BACKWARD)
-        if root.requires_grad:
-            self.backward = self._plan(root, keep, create)
+        if call.roots and all(t.requires_grad for t in call.roots):
+            self.backward = self._plan(call)
+            self.hooks.mark_retaining(self.backward)
 
-    def _plan(self, root: torch.Tensor, keep: bool, create: bool) -> BackwardState:
-        gradient_edge = torch.autograd.graph.get_gradient_edge(root)
-        root_fn = gradient_edge.node
-        root_nid = self.node_id(root_fn)
-        plan: dict = {}
-        successors: dict = {}
-        handles: list = []
+    def _plan(self, call: EngineCall) -> BackwardState:
+        """Walks the graph below the roots: node events for unseen nodes, a
+        pre-hook on every reachable node. A leaf root without a live
+        AccumulateGrad is left pending (`_root_accumulator`)."""
+        bw = BackwardState(call, GRAPH_ROOT if len(call.roots) > 1 else -2, [], {}, {}, created_at_begin=self._created_nodes)
+        root_fns = []
+        for index, t in enumerate(call.roots):
+            fn = t.grad_fn if t.grad_fn is not None else capture_engine.find_accumulator(self, t)
+            if fn is None:
+                bw.pending_leaves[index] = weakref.ref(t)
+                bw.root_edges.append(None)
+                continue
+            nid = self.node_id(fn)
+            bw.root_edges.append(ftr.edge(nid, t.output_nr if t.grad_fn is not None else 0))
+            root_fns.append(fn)
+        if len(call.roots) == 1 and root_fns:
+            bw.root = bw.root_edges[0][0]
+        for fn in root_fns:
+            self._walk(bw, fn)
+        return bw
+
+    def _walk(self, bw: BackwardState, root_fn: Any) -> None:
+        nid = self.nodes.get(root_fn)
+        if nid in bw.plan:
+            return
+        bw.plan[nid] = self._node_plan(root_fn, nid)
         stack = [root_fn]
         plan[root_nid] = self._node_plan(root_fn, root_nid)
         while stack:
             fn = stack.pop()
             nid = self.nodes.get(fn)
-            successors[nid] = []
-            handles.append(fn.register_prehook(self._prehook(nid)))
+            bw.successors[nid] = []
+            bw.handles.append(fn.register_prehook(self._prehook(nid)))
             for nxt, _ in fn.next_functions:
                 if nxt is None:
                     continue
@@ -1263,12 +1296,65 @@ class Recorder:
                 if nxt_id not in plan:
                     plan[nxt_id] = self._node_plan(nxt, nxt_id)
                     stack.append(nxt)
-        for nid, count in dependency_counts(root_nid, successors).items():
-            plan[nid].deps = count
-        key = {nid: (0, p.seq) for nid, p in plan.items()}
-        steps = simulate_schedule(root_nid, successors, key)
-        edge = ftr.edge(root_nid, gradient_edge.output_nr)
-        return BackwardState(root_nid, edge, keep, create, plan, steps, handles)
+
+    def _root_accumulator(self, fn: Any) -> None:
+        """The engine created the AccumulateGrad of a leaf root (node-creation
+        hook): its node event, its pre-hook, its place among the roots."""
+        bw = self.backward
+        leaf = fn.variable
+        for index, ref in list(bw.pending_leaves.items()):
+            if ref() is not leaf:
+                continue
+            self.flush()
+            del bw.pending_leaves[index]
+            nid = self.node_id(fn)
+            bw.root_edges[index] = ftr.edge(nid, 0)
+            if len(bw.call.roots) == 1:
+                bw.root = nid
+            self._walk(bw, fn)
+
+    def _derive_schedule(self, bw: BackwardState) -> None:
+        """Dependency counts, which nodes run or capture, and the ReadyQueue
+        order, once every root's node is known."""
+        if bw.pending_leaves:
+            index = min(bw.pending_leaves)
+            raise self.fail(
+                f"unsupported: backward from leaf root {index} whose AccumulateGrad the capture cannot reach "
+                "(no tracked graph holds it and the engine did not create one)"
+            )
+        if bw.root == GRAPH_ROOT:
+            bw.successors[GRAPH_ROOT] = [edge[0] for edge in bw.root_edges]
+            bw.plan[GRAPH_ROOT] = NodePlan(GRAPH_ROOT, self._graph_root_seq(bw))
+        for nid, count in dependency_counts(bw.root, bw.successors).items():
+            bw.plan[nid].deps = count
+        key = {nid: (0, p.seq) for nid, p in bw.plan.items()}
+        if bw.call.restricted:
+            outputs = [self._input_node(bw, t) for t in bw.call.inputs]
+            runs, captures = capture_engine.exec_marks(bw.root, bw.successors, outputs, bw.call.accumulate)
+            bw.steps = simulate_schedule(bw.root, bw.successors, key, runs, captures)
+        else:
+            bw.steps = simulate_schedule(bw.root, bw.successors, key)
+
+    def _input_node(self, bw: BackwardState, t: torch.Tensor) -> Optional[int]:
+        """The plan key of an input's node: its `grad_fn`, or for a leaf the
+        AccumulateGrad found below the roots (None: no edge reaches it, so
+        it is PyTorch's fresh `Identity` or a node of another graph)."""
+        if t.grad_fn is not None:
+            nid = self.nodes.get(t.grad_fn)
+            return nid if nid in bw.plan else None
+        for nid, p in bw.plan.items():
+            if p.leaf is not None and p.leaf() is t:
+                return nid
+        return None
+
+    def _graph_root_seq(self, bw: BackwardState) -> int:
+        """GraphRoot's sequence number, derived from the counter: the engine
+        made it last before running (after any `Identity` of an unreachable
+        input), and since then only nodes the creation hook saw took numbers.
+        Observed in torch 2.15: `backward([y, z])` advances the counter by
+        one; at the first node's pre-hook it stands at GraphRoot's + 1."""
+        since = self._created_nodes - bw.created_at_begin
+        return _C._autograd._get_sequence_nr() - 1 - since - self._seq_base
 
     def _node_plan(self, fn: Any, nid: int) -> NodePlan:
         leaf = None
@@ -1291,7 +1377,9 @@ class Recorder:
         self.emit(ftr.AUTOGRAD, kind, ftr.p_queue(nid, 0, p.seq, p.deps))
 
     def node_started(self, nid: int) -> None:
-        """Pre-hook of a node: the engine popped it and is about to run it."""
+        """The engine popped node `nid` and is about to run it: called by
+        its pre-hook, or earlier by the first hook PyTorch runs for it
+        (tensor hooks run before pre-hooks); later calls do nothing."""
         bw = self.backward
         if bw is None or bw.mismatch is not None:
             return
@@ -1318,11 +1406,17 @@ class Recorder:
         bw = self.backward
         nid = bw.current
         if nid is None:
+                self.hooks.retained(nid)
             return
         plan = bw.plan[nid]
-        if plan.leaf is not None:
+        step = bw.steps[bw.position]
+        if step.runs and plan.leaf is not None and not plan.accumulated:
             self._accumulate(nid, plan.leaf())
-        for pushed in bw.steps[bw.position].pushed:
+        if not step.runs:
+            # Seen through its tensor hooks only (no pre-hook): its retain-grad
+            # hooks ran all the same (observed in torch 2.15).
+            self.hooks.retained(nid)
+        for pushed in step.pushed:
             self._queue_event(ftr.AG_PUSH, pushed)
         bw.position += 1
         bw.current = None
@@ -1345,6 +1439,45 @@ class Recorder:
     def end_backward(self, completed: bool, error: Optional[BaseException] = None) -> None:
         """After the engine returned (or raised): closes the GraphTask.
 
+    def _start_graph_task(self, bw: BackwardState) -> None:
+        """The engine began: the schedule is derived now (every root's node
+        exists); GraphRoot's node event, graph_task_begin, the root's push."""
+        bw.started = True
+        self._derive_schedule(bw)
+        if bw.root == GRAPH_ROOT:
+            edges = [ftr.edge(e[0], e[1]) for e in bw.root_edges]
+            nid = self.nodes.assign_id()
+            bw.plan[GRAPH_ROOT].nid = nid
+            self.emit(ftr.AUTOGRAD, ftr.AG_NODE, ftr.p_node(nid, "GraphRoot", bw.plan[GRAPH_ROOT].seq, edges, []))
+        call = bw.call
+        self.emit(ftr.AUTOGRAD, ftr.AG_GRAPH_TASK_BEGIN, ftr.p_graph_task_begin(bw.root_edges, 0, call.keep, call.create))
+        self._queue_event(ftr.AG_PUSH, bw.root)
+
+    def _advance(self, bw: BackwardState, nid: Optional[int]) -> None:
+        """Writes the derived pops before node `nid` (None: the end of the
+        GraphTask): GraphRoot's (it has no pre-hook) with its pushes, and
+        those of nodes that only capture (popped, never run). Any other
+        step before `nid` is a node the engine should have run: mismatch."""
+        while bw.position < len(bw.steps):
+            step = bw.steps[bw.position]
+            if step.node == nid:
+                return
+            if step.runs and step.node != GRAPH_ROOT:
+                break
+            self._queue_event(ftr.AG_POP, step.node)
+            for pushed in step.pushed:
+                self._queue_event(ftr.AG_PUSH, pushed)
+            bw.position += 1
+        if nid is None and bw.position == len(bw.steps):
+            return
+        expected = bw.steps[bw.position].node if bw.position < len(bw.steps) else "nothing"
+        got = "nothing more" if nid is None else f"node {nid}"
+        bw.mismatch = (
+            f"derived ReadyQueue order differs from the observed order at pop {bw.position}: "
+            f"derived node {expected}, engine ran {got}"
+        )
+        self.fail(bw.mismatch)
+
         When the program's backward raised `error`, a graph_task_error takes
         graph_task_end's place, where the engine stopped: after the pop of
         the node that raised and the ops it ran (observed in torch 2.15: the
@@ -1359,6 +1492,28 @@ class Recorder:
             if bw is not None and completed and bw.mismatch is None:
                 self._close_graph_task(bw)
             elif error is not None and not isinstance(error, CaptureError) and (bw is None or bw.mismatch is None):
+    def accumulate_now(self, nid: int) -> None:
+        """AccumulateGrad `nid` stored its gradient and is about to call a
+        post-accumulate-grad hook: its `accumulate` event comes first (the
+        hook may change `.grad`)."""
+        bw = self.backward
+        plan = None if bw is None else bw.plan.get(nid)
+        if plan is None or plan.leaf is None or plan.accumulated:
+            return
+        self.flush()
+        plan.accumulated = True
+        self._accumulate(nid, plan.leaf())
+
+    def guarded(self, action: Callable) -> Any:
+        """Runs capture bookkeeping inside a hook the engine called: a
+        failure is the capture's (exit 4), never the program's."""
+        try:
+            return action()
+        except CaptureError:
+            raise
+        except Exception as e:
+            raise self.fail(f"internal error in the hook observer: {e!r}") from e
+
                 self.emit(ftr.AUTOGRAD, ftr.AG_GRAPH_TASK_ERROR, ftr.p_graph_task_error(format_program_error(error)))
         finally:
             self.backward = None
@@ -1712,6 +1867,7 @@ class Patches:
                 return original(thread)
 
         return _bootstrap_inner
+        capture_hooks.install(self, self.rec)
 
     def _refuse_share(self, original: Callable) -> Callable:
         """`Tensor.share_memory_()` (also `nn.Module.share_memory()`) moves a
@@ -1752,54 +1908,6 @@ class Patches:
             return t
 
         return _rebuild_tensor
-
-    def _wrap_backward(self, original: Callable) -> Callable:
-        import inspect
-
-        signature = inspect.signature(original)
-        rec = self.rec
-
-        def backward(*args, **kwargs):
-            if not rec.observing():
-                return original(*args, **kwargs)
-            bound = signature.bind(*args, **kwargs)
-            bound.apply_defaults()
-            root, grad, keep, create = _backward_arguments(rec, bound.arguments)
-            rec.begin_backward(root, grad, keep, create)
-            try:
-                result = original(*args, **kwargs)
-            except BaseException as error:
-                # `error` is unbound when this clause ends; a local holding it
-                # would make a cycle through its traceback (this frame) and
-                # keep the call's tensors alive until a garbage collection,
-                # moving their release events.
-                rec.end_backward(False, error)
-                raise
-            rec.end_backward(True)
-            if rec.failure is not None:
-                raise CaptureError(rec.failure)
-            return result
-
-        return backward
-
-
-def _backward_arguments(rec: Recorder, arguments: dict) -> tuple:
-    """`(root, grad, retain_graph, create_graph)` of a supported backward call."""
-    if arguments.get("inputs") is not None:
-        raise rec.fail("unsupported: backward(inputs=...) prunes the graph")
-    tensors = arguments["tensors"]
-    roots = (tensors,) if isinstance(tensors, torch.Tensor) else tuple(tensors)
-    if len(roots) != 1 or not isinstance(roots[0], torch.Tensor):
-        raise rec.fail(f"unsupported: backward with {len(roots)} roots (hidden GraphRoot node)")
-    grads = arguments.get("grad_tensors")
-    if grads is None:
-        grads = arguments.get("grad_variables")
-    if isinstance(grads, (list, tuple)):
-        grads = grads[0] if grads else None
-    create = bool(arguments.get("create_graph", False))
-    retain = arguments.get("retain_graph")
-    keep = create if retain is None else bool(retain)
-    return roots[0], grads, keep, create
 
 
 # ---------------------------------------------------------------------------

@@ -85,6 +85,9 @@ API_RELEASE = 10  # format 1.1
 API_DEFAULT_DTYPE = 11  # format 1.2
 API_GRAD = 12  # format 1.3
 API_GRAD_RESULT = 13  # format 1.3
+API_REGISTER_HOOK = 14  # format 1.3
+API_REMOVE_HOOK = 15  # format 1.3
+API_RETAIN_GRAD = 16  # format 1.3
 # dispatch layer (1)
 DISPATCH_OP = 1
 DISPATCH_OP_ERROR = 2  # format 1.3
@@ -95,6 +98,8 @@ AG_PUSH = 3
 AG_POP = 4
 AG_ACCUMULATE = 5
 AG_GRAPH_TASK_END = 6
+AG_HOOK_BEGIN = 7  # format 1.3
+AG_HOOK_END = 8  # format 1.3
 AG_GRAPH_TASK_ERROR = 9  # format 1.3
 # device layer (3)
 DEV_GUARD_ENTER = 1
@@ -115,6 +120,9 @@ KIND_NAMES = {
     (API, API_DEFAULT_DTYPE): "default_dtype",
     (API, API_GRAD): "grad",
     (API, API_GRAD_RESULT): "grad_result",
+    (API, API_REGISTER_HOOK): "register_hook",
+    (API, API_REMOVE_HOOK): "remove_hook",
+    (API, API_RETAIN_GRAD): "retain_grad",
     (DISPATCH, DISPATCH_OP): "op",
     (DISPATCH, DISPATCH_OP_ERROR): "op_error",
     (AUTOGRAD, AG_NODE): "node",
@@ -123,6 +131,8 @@ KIND_NAMES = {
     (AUTOGRAD, AG_POP): "pop",
     (AUTOGRAD, AG_ACCUMULATE): "accumulate",
     (AUTOGRAD, AG_GRAPH_TASK_END): "graph_task_end",
+    (AUTOGRAD, AG_HOOK_BEGIN): "hook_begin",
+    (AUTOGRAD, AG_HOOK_END): "hook_end",
     (AUTOGRAD, AG_GRAPH_TASK_ERROR): "graph_task_error",
     (DEVICE, DEV_GUARD_ENTER): "guard_enter",
     (DEVICE, DEV_GUARD_EXIT): "guard_exit",
@@ -137,6 +147,11 @@ KIND_MINOR = {
     (API, API_GRAD_RESULT): 3,
     (DISPATCH, DISPATCH_OP_ERROR): 3,
     (AUTOGRAD, AG_GRAPH_TASK_ERROR): 3,
+    (API, API_REGISTER_HOOK): 3,
+    (API, API_REMOVE_HOOK): 3,
+    (API, API_RETAIN_GRAD): 3,
+    (AUTOGRAD, AG_HOOK_BEGIN): 3,
+    (AUTOGRAD, AG_HOOK_END): 3,
 }
 
 # value tags (FORMAT.md §3.1)
@@ -489,6 +504,22 @@ def p_default_dtype(dtype: str) -> list:
     return [str(dtype)]
 
 
+def p_register_hook(hook: int, kind: str, tid: int) -> list:
+    """api kind 14 payload (format 1.3): `[hook, kind, tensor]`; `kind` is
+    `tensor` or `post_accumulate_grad`."""
+    return [_u64(hook), str(kind), _u64(tid)]
+
+
+def p_remove_hook(hook: int) -> list:
+    """api kind 15 payload (format 1.3): `[hook]`."""
+    return [_u64(hook)]
+
+
+def p_retain_grad(tid: int) -> list:
+    """api kind 16 payload (format 1.3): `[tensor]`."""
+    return [_u64(tid)]
+
+
 def p_grad(
     roots: Sequence[int],
     grads: Sequence[Optional[int]],
@@ -584,6 +615,18 @@ def p_accumulate(node: int, tid: int, grad_ref: list) -> list:
 def p_graph_task_end(executed: int) -> list:
     """autograd kind 6 payload."""
     return [_u64(executed)]
+
+
+def p_hook_begin(hook: int, node: int, args: Sequence[Optional[list]]) -> list:
+    """autograd kind 7 payload (format 1.3): `[hook, node, args]`, each arg a
+    tensor reference without value or nil."""
+    return [_u64(hook), _u64(node), [None if a is None else a for a in args]]
+
+
+def p_hook_end(hook: int, result: Optional[list]) -> list:
+    """autograd kind 8 payload (format 1.3): `[hook, result]`, the returned
+    gradient's tensor reference (no value) or nil."""
+    return [_u64(hook), result]
 
 
 def p_graph_task_error(error: str) -> list:

@@ -152,6 +152,19 @@ def error_events(f: Fixture, t0: list) -> None:
     f.emit(ftr.AUTOGRAD, ftr.AG_GRAPH_TASK_ERROR, ftr.p_graph_task_error("RuntimeError: Trying to backward through the graph a second time"))
 
 
+def hook_events(f: Fixture, t0: list) -> None:
+    """The hook kinds (format 1.3): registration, removal, retain_grad, and a
+    hook's run with a gradient in and a new one out, then with none."""
+    f.emit(ftr.API, ftr.API_REGISTER_HOOK, ftr.p_register_hook(0, "tensor", 0))
+    f.emit(ftr.API, ftr.API_REGISTER_HOOK, ftr.p_register_hook(2**32, "post_accumulate_grad", 2**64 - 1))
+    f.emit(ftr.API, ftr.API_RETAIN_GRAD, ftr.p_retain_grad(300))
+    f.emit(ftr.AUTOGRAD, ftr.AG_HOOK_BEGIN, ftr.p_hook_begin(0, 7, [t0, None]))
+    f.emit(ftr.AUTOGRAD, ftr.AG_HOOK_END, ftr.p_hook_end(0, t0))
+    f.emit(ftr.AUTOGRAD, ftr.AG_HOOK_BEGIN, ftr.p_hook_begin(2**32, 65536, []))
+    f.emit(ftr.AUTOGRAD, ftr.AG_HOOK_END, ftr.p_hook_end(2**32, None))
+    f.emit(ftr.API, ftr.API_REMOVE_HOOK, ftr.p_remove_hook(0))
+
+
 def grad_events(f: Fixture, t0: list) -> None:
     """The restricted-backward kinds (format 1.3): `torch.autograd.grad` with
     an unused input, `backward(inputs=...)`, and the returned gradients."""
@@ -196,6 +209,7 @@ def build(writer: ftr.TraceWriter) -> None:
     autograd_events(f, ref(5, [2, 2], 4, d0_again))
     device_events(f)
     error_events(f, t0)
+    hook_events(f, ref(6, [2], 5, None, requires_grad=True, version=3))
     grad_events(f, ref(7, [3], 6, None, version=2))
     bulk_ops(f, 600)
     big_blob = f.w.put_blob("uint8", [70000], bytes(i % 251 for i in range(70000)))

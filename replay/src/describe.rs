@@ -82,6 +82,22 @@ pub fn describe(event: &Event, view: &TraceView<'_>) -> String {
             AutogradEvent::GraphTaskBegin(g) => format!("graph task begins (depth {})", g.depth),
             AutogradEvent::GraphTaskEnd(e) => format!("graph task ends ({} nodes ran)", e.executed),
             AutogradEvent::GraphTaskError(e) => format!("backward() raises {}", e.error),
+            AutogradEvent::HookBegin(h) => format!(
+                "hook H{} runs in {} with {:?}",
+                h.hook,
+                view.node_label(h.node),
+                h.args
+                    .iter()
+                    .map(|a| a.as_ref().map(|t| t.id))
+                    .collect::<Vec<_>>()
+            ),
+            AutogradEvent::HookEnd(h) => format!(
+                "hook H{} returns {}",
+                h.hook,
+                h.result
+                    .as_ref()
+                    .map_or_else(|| "None".to_owned(), |t| format!("T{}", t.id))
+            ),
             _ => "autograd event".into(),
         },
         EventBody::Api(api) => match api {
@@ -106,6 +122,24 @@ pub fn describe(event: &Event, view: &TraceView<'_>) -> String {
             ApiEvent::ProgramError(e) => format!("program raised: {}", e.message),
             ApiEvent::Release(r) => format!("program drops T{}", r.tensor),
             ApiEvent::DefaultDtype(d) => format!("torch.set_default_dtype({})", d.dtype),
+            ApiEvent::Grad(g) if g.accumulate => {
+                format!("backward() from {:?} for inputs {:?}", g.roots, g.inputs)
+            }
+            ApiEvent::Grad(g) => {
+                format!("torch.autograd.grad({:?}, {:?})", g.roots, g.inputs)
+            }
+            ApiEvent::GradResult(r) => format!(
+                "torch.autograd.grad returned {:?}",
+                r.grads
+                    .iter()
+                    .map(|g| g.as_ref().map(|t| t.id))
+                    .collect::<Vec<_>>()
+            ),
+            ApiEvent::RegisterHook(h) => {
+                format!("T{}: register {} hook H{}", h.tensor, h.kind, h.hook)
+            }
+            ApiEvent::RemoveHook(h) => format!("hook H{} removed", h.hook),
+            ApiEvent::RetainGrad(r) => format!("T{}.retain_grad()", r.tensor),
             _ => "api event".into(),
         },
         EventBody::Device(d) => match d {

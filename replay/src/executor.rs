@@ -13,6 +13,10 @@
 //! leaf N" — not by position, so a divergence inside backward cannot derail
 //! the rest of the replay. Random operators get PyTorch's recorded outputs.
 //!
+//! The program's backward hooks are registered as runtime hooks that
+//! re-execute, when the runtime calls them, what the recorded hook did
+//! ([`crate::callbacks`]); the main loop steps over those ranges.
+//!
 //! A top-level call enters the runtime's dispatcher as it entered PyTorch's,
 //! which the recorded keyset states: a keyset without ADInplaceOrView and
 //! without Autograd keys was made below them (a Python factory binding such
@@ -33,6 +37,7 @@ use ft_trace::{
     TensorRef, TraceMeta, Value, ValuePolicy,
 };
 
+use crate::callbacks::{Bindings, Callbacks};
 use crate::error::ReplayError;
 use crate::trace_data::TraceData;
 
@@ -49,7 +54,7 @@ pub struct ReplayOptions {
 ///
 /// Accepted: `reverse-ready-queue`, `fifo-ties`, `swap-input-buffer-sum`,
 /// `skip-saved-version-check`,
-/// `ignore-grad-mode`, `rename-node=OLD:NEW`, `perturb=OP:DELTA`.
+/// `skip-hooks`, `ignore-exec-info`, `reverse-hooks`, `ignore-grad-mode`, `rename-node=OLD:NEW`, `perturb=OP:DELTA`.
 pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
     let mut faults = Faults::default();
     for spec in specs {
@@ -61,6 +66,10 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "skip-saved-version-check" => faults.skip_saved_version_check = true,
             None if spec == "drop-backward-history" => faults.drop_backward_history = true,
             None if spec == "ignore-grad-mode" => faults.ignore_grad_mode = true,
+            None if spec == "skip-saved-version-check" => faults.skip_saved_version_check = true,
+            None if spec == "skip-hooks" => faults.skip_hooks = true,
+            None if spec == "ignore-exec-info" => faults.ignore_exec_info = true,
+            None if spec == "reverse-hooks" => faults.reverse_hooks = true,
             Some(("rename-node", arg)) => {
                 let (old, new) = arg
                     .split_once(':')
@@ -130,6 +139,8 @@ pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, R
         missing_grads: HashMap::new(),
         pending_clones: Vec::new(),
     };
+        grad_results: Vec::new(),
+        hooks: ReplayedHooks::default(),
     for event in &torch.events {
         if replayer.step(event)? == Flow::Stop {
             break;
@@ -163,11 +174,40 @@ struct Replayer<'a> {
     /// Recorded original-`self` clones the next in-place call dispatches.
     pending_clones: Vec<TensorRef>,
 }
+    /// What the runtime's last `torch.autograd.grad` returned, until its
+    /// `grad_result` binds it.
+    grad_results: Vec<Option<Tensor>>,
+    /// The program's backward hooks, replayed from their recorded runs.
+    hooks: ReplayedHooks,
+}
+
+/// The replayer's side of the program's hooks.
+#[derive(Default)]
+struct ReplayedHooks {
+    /// Built at the first `register_hook` (a trace without hooks needs none).
+    callbacks: Option<Callbacks>,
+    /// Trace hook id → the runtime's handle.
+    handles: HashMap<u64, ft_runtime::HookHandle>,
+    /// Nesting of `hook_begin` … `hook_end` while the main loop steps over
+    /// the ranges the hooks replayed.
+    depth: usize,
 
 impl Replayer<'_> {
     fn step(&mut self, event: &Event) -> Result<Flow, ReplayError> {
         let seq = event.seq;
         match &event.body {
+        // What a hook did was replayed when the runtime called the hook.
+        match &event.body {
+            EventBody::Autograd(AutogradEvent::HookBegin(_)) => self.hooks.depth += 1,
+            EventBody::Autograd(AutogradEvent::HookEnd(_)) => {
+                self.hooks.depth = self.hooks.depth.saturating_sub(1);
+                return Ok(Flow::Continue);
+            }
+            _ => {}
+        }
+        if self.hooks.depth > 0 {
+            return Ok(Flow::Continue);
+        }
             EventBody::Api(api) => return self.api(seq, api),
             EventBody::Dispatch(DispatchEvent::Op(op)) if op.context == Context::TopLevel => {
                 if self.is_original_self_clone(seq, op) {
@@ -273,8 +313,7 @@ impl Replayer<'_> {
                     .map(|g| g.map(|g| self.lookup(seq, g)).transpose())
                     .collect::<Result<Vec<_>, _>>()?;
                 let result = self
-                    .runtime
-                    .backward(&roots, &grads, b.retain_graph, b.create_graph);
+                    .with_hooks(|rt| rt.backward(&roots, &grads, b.retain_graph, b.create_graph));
                 if let Err(e) = result {
                     // A backward PyTorch also saw raise is part of the program
                     // (it caught the error, or the trace ends there): the
@@ -313,6 +352,18 @@ impl Replayer<'_> {
             ApiEvent::ProgramError(p) => {
                 self.runtime.program_error(&p.message);
                 return Ok(Flow::Stop);
+            ApiEvent::RegisterHook(h) => self.register_hook(seq, h)?,
+            ApiEvent::RemoveHook(h) => {
+                if let Some(handle) = self.hooks.handles.remove(&h.hook) {
+                    self.runtime.remove_hook(handle);
+                }
+            }
+            ApiEvent::RetainGrad(r) => {
+                let t = self.lookup(seq, r.tensor)?;
+                self.runtime
+                    .retain_grad(&t)
+                    .map_err(|e| unsupported(seq, "retain_grad()", &e))?;
+            }
             }
             _ => {
                 return Err(ReplayError::Unsupported {
@@ -367,6 +418,54 @@ impl Replayer<'_> {
     /// Re-executes a top-level call that raised in PyTorch (dispatch
     /// `op_error`). The runtime is expected to raise too; its own op_error
     /// event (or, when it did not raise, its op event) is diffed with
+    /// Registers a hook that replays what the program's hook did each time
+    /// the runtime calls it (see [`crate::callbacks`]).
+    fn register_hook(&mut self, seq: u64, h: &ft_trace::RegisterHook) -> Result<(), ReplayError> {
+        let t = self.lookup(seq, h.tensor)?;
+        let torch = self.torch;
+        let callbacks = self
+            .hooks
+            .callbacks
+            .get_or_insert_with(|| Callbacks::scan(torch));
+        let handle = match h.kind.as_str() {
+            "tensor" => {
+                let hook = callbacks.tensor_hook(h.hook);
+                self.runtime.register_hook(&t, hook)
+            }
+            "post_accumulate_grad" => {
+                let hook = callbacks.post_accumulate_hook(h.hook);
+                self.runtime.register_post_accumulate_grad_hook(&t, hook)
+            }
+            other => {
+                return Err(ReplayError::Unsupported {
+                    what: format!("{other} hook"),
+                    seq,
+                    detail: "this build replays tensor and post_accumulate_grad hooks".into(),
+                });
+            }
+        }
+        .map_err(|e| unsupported(seq, "register_hook", &e))?;
+        self.hooks.handles.insert(h.hook, handle);
+        Ok(())
+    }
+
+    /// Runs `f` (which may run the engine) with the replayer's bindings lent
+    /// to the hooks, and takes them back with what the hooks kept.
+    fn with_hooks<T>(&mut self, f: impl FnOnce(&mut Runtime) -> T) -> T {
+        let Some(callbacks) = &self.hooks.callbacks else {
+            return f(&mut self.runtime);
+        };
+        callbacks.lend(Bindings {
+            tensors: std::mem::take(&mut self.tensors),
+            storage_of: std::mem::take(&mut self.storage_of),
+        });
+        let out = f(&mut self.runtime);
+        let back = callbacks.reclaim();
+        self.tensors = back.tensors;
+        self.storage_of = back.storage_of;
+        out
+    }
+
     /// PyTorch's. A runtime that lacks the operator fails the replay as
     /// any unsupported call does.
     fn op_error(&mut self, seq: u64, op: &OpError) -> Result<(), ReplayError> {

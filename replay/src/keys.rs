@@ -172,6 +172,33 @@ fn api_key(api: &ApiEvent, view: &TraceView<'_>, k: &mut String) {
             }
         }
         ApiEvent::DefaultDtype(d) => push(k, format_args!("default_dtype {}", d.dtype)),
+        ApiEvent::Grad(g) => push(
+            k,
+            format_args!(
+                "grad roots={} implicit_grads={} inputs={} retain={} create={} accumulate={} allow_unused={}",
+                g.roots.len(),
+                g.grads.iter().filter(|g| g.is_none()).count(),
+                g.inputs.len(),
+                g.retain_graph,
+                g.create_graph,
+                g.accumulate,
+                g.allow_unused
+            ),
+        ),
+        ApiEvent::GradResult(r) => {
+            k.push_str("grad_result [");
+            for g in &r.grads {
+                match g {
+                    Some(t) => tensor_key(t, k),
+                    None => k.push_str("None"),
+                }
+                k.push(',');
+            }
+            k.push(']');
+        }
+        ApiEvent::RegisterHook(h) => push(k, format_args!("register_hook H{} {}", h.hook, h.kind)),
+        ApiEvent::RemoveHook(h) => push(k, format_args!("remove_hook H{}", h.hook)),
+        ApiEvent::RetainGrad(_) => k.push_str("retain_grad"),
         _ => k.push_str("api ?"),
     }
 }
@@ -233,6 +260,26 @@ fn autograd_key(a: &AutogradEvent, view: &TraceView<'_>, k: &mut String) {
             push(k, format_args!("graph_task_end executed={}", e.executed))
         }
         AutogradEvent::GraphTaskError(e) => push(k, format_args!("graph_task_error {}", e.error)),
+        AutogradEvent::HookBegin(h) => {
+            push(
+                k,
+                format_args!("hook_begin H{} {} args=", h.hook, view.node_name(h.node)),
+            );
+            for arg in &h.args {
+                match arg {
+                    Some(t) => tensor_key(t, k),
+                    None => k.push_str("None"),
+                }
+                k.push(',');
+            }
+        }
+        AutogradEvent::HookEnd(h) => {
+            push(k, format_args!("hook_end H{} result=", h.hook));
+            match &h.result {
+                Some(t) => tensor_key(t, k),
+                None => k.push_str("None"),
+            }
+        }
         _ => k.push_str("autograd ?"),
     }
 }

@@ -3,6 +3,8 @@
 //!
 //! * [`executor`] replays the api and top-level dispatch events of a PyTorch
 //!   trace on `ft-runtime`, recording the runtime's own stream;
+//! * [`callbacks`] replays what the program's hooks did when the runtime
+//!   calls them in the middle of a backward;
 //! * [`checks`] aligns the two streams and runs the checks (dispatch
 //!   ordering, graph isomorphism, ReadyQueue schedule, dataflow, values);
 //! * [`support`] lists, before replaying, every operator, derivative and
@@ -16,6 +18,7 @@
 //! The binary is a thin shell over [`run`].
 
 pub mod align;
+pub mod callbacks;
 pub mod checks;
 pub mod cli;
 pub mod coverage;

@@ -33,11 +33,18 @@ pub struct Faults {
     /// variables needed for gradient computation has been modified by an
     /// inplace operation". Breaks the error a backward must raise.
     pub skip_saved_version_check: bool,
-    /// Record no history for the operators a backward formula dispatches,
-    /// even under `create_graph=True`: the gradients of such a backward
-    /// cannot be differentiated again. Breaks every double-backward trace
-    /// (their backward-time nodes are missing).
-    pub drop_backward_history: bool,
+    /// Ignore the pruning of a restricted backward (`torch.autograd.grad`,
+    /// `backward(inputs=...)`): run every node reachable from the roots, as
+    /// a plain backward does. Breaks the schedule and the ops of such traces.
+    pub ignore_exec_info: bool,
+    /// Never call the program's backward hooks (tensor hooks, retained
+    /// gradients, post-accumulate-grad hooks). Breaks every trace that
+    /// registered one: their events and operators are missing.
+    pub skip_hooks: bool,
+    /// Call a node's tensor hooks in reverse registration order. Breaks
+    /// every trace with two hooks on one gradient: a hook sees what the
+    /// other made of it.
+    pub reverse_hooks: bool,
     /// Let the autograd kernel record history whatever the grad mode
     /// (`no_grad`, `set_grad_enabled(False)`): nodes appear where PyTorch
     /// makes none. Breaks the graph of every trace that computes with grad

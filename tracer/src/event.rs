@@ -134,6 +134,12 @@ pub enum ApiEvent {
     Grad(GradCall),
     /// Kind 13: the gradients `torch.autograd.grad` returned (format 1.3).
     GradResult(GradResult),
+    /// Kind 14: the program registered a backward hook (format 1.3).
+    RegisterHook(RegisterHook),
+    /// Kind 15: the program removed a hook (`handle.remove()`, format 1.3).
+    RemoveHook(RemoveHook),
+    /// Kind 16: `tensor.retain_grad()` (format 1.3).
+    RetainGrad(RetainGrad),
 }
 
 /// Payload of [`ApiEvent::Tensor`]: `[tensor, alias]`.
@@ -215,6 +221,27 @@ pub struct DefaultDtype {
     pub dtype: String,
 }
 
+/// Payload of [`ApiEvent::RegisterHook`]: `[hook, kind, tensor]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RegisterHook {
+    /// Hook id: dense from 0 in registration order.
+    pub hook: u64,
+    /// `tensor` (`Tensor.register_hook`: runs with the tensor's gradient
+    /// before the node that consumes it) or `post_accumulate_grad`
+    /// (`Tensor.register_post_accumulate_grad_hook`: runs with the leaf after
+    /// its AccumulateGrad stored the gradient).
+    pub kind: String,
+    /// The tensor the hook was registered on.
+    pub tensor: u64,
+}
+
+/// Payload of [`ApiEvent::RemoveHook`]: `[hook]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RemoveHook {
+    /// The hook id of its `register_hook` event.
+    pub hook: u64,
+}
+
 /// Payload of [`ApiEvent::Grad`]:
 /// `[roots, grads, inputs, retain_graph, create_graph, accumulate, allow_unused]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -243,6 +270,13 @@ pub struct GradResult {
     /// One entry per input of the `grad` event: the gradient the engine
     /// returned, or nil for an input no path reached. No values.
     pub grads: Vec<Option<TensorRef>>,
+}
+
+/// Payload of [`ApiEvent::RetainGrad`]: `[tensor]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RetainGrad {
+    /// The tensor whose gradient is kept in `.grad`.
+    pub tensor: u64,
 }
 
 /// Payload of [`ApiEvent::ProgramError`]: `[message]`.
@@ -376,6 +410,10 @@ pub enum AutogradEvent {
     Accumulate(Accumulate),
     /// Kind 6: the GraphTask finished.
     GraphTaskEnd(GraphTaskEnd),
+    /// Kind 7: the engine calls a program's hook (format 1.3).
+    HookBegin(HookBegin),
+    /// Kind 8: the hook returned (format 1.3).
+    HookEnd(HookEnd),
     /// Kind 9: the `backward()` call raised; in place of `graph_task_end`
     /// (format 1.3).
     GraphTaskError(GraphTaskError),
@@ -459,6 +497,29 @@ pub struct GraphTaskEnd {
     pub executed: u64,
 }
 
+/// Payload of [`AutogradEvent::HookBegin`]: `[hook, node, args]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HookBegin {
+    /// The hook id of its `register_hook` event.
+    pub hook: u64,
+    /// The node the engine is running (the tensor's `grad_fn`, or the leaf's
+    /// AccumulateGrad).
+    pub node: u64,
+    /// What the hook receives: the gradient (a tensor hook; nil when none
+    /// flows) or the leaf (a post-accumulate-grad hook). No values.
+    pub args: Vec<Option<TensorRef>>,
+}
+
+/// Payload of [`AutogradEvent::HookEnd`]: `[hook, result]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HookEnd {
+    /// The hook id of its `register_hook` event.
+    pub hook: u64,
+    /// The gradient the hook returned in place of the one it received, or
+    /// nil when it returned None. No value.
+    pub result: Option<TensorRef>,
+}
+
 /// Payload of [`AutogradEvent::GraphTaskError`]: `[error]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GraphTaskError {
@@ -524,6 +585,9 @@ impl EventBody {
                     ApiEvent::DefaultDtype(_) => 11,
                     ApiEvent::Grad(_) => 12,
                     ApiEvent::GradResult(_) => 13,
+                    ApiEvent::RegisterHook(_) => 14,
+                    ApiEvent::RemoveHook(_) => 15,
+                    ApiEvent::RetainGrad(_) => 16,
                 },
             ),
             EventBody::Dispatch(DispatchEvent::Op(_)) => (1, 1),
@@ -537,6 +601,8 @@ impl EventBody {
                     AutogradEvent::Pop(_) => 4,
                     AutogradEvent::Accumulate(_) => 5,
                     AutogradEvent::GraphTaskEnd(_) => 6,
+                    AutogradEvent::HookBegin(_) => 7,
+                    AutogradEvent::HookEnd(_) => 8,
                     AutogradEvent::GraphTaskError(_) => 9,
                 },
             ),
@@ -566,6 +632,10 @@ impl EventBody {
             EventBody::Api(ApiEvent::Grad(_) | ApiEvent::GradResult(_)) => 3,
             EventBody::Dispatch(DispatchEvent::OpError(_))
             | EventBody::Autograd(AutogradEvent::GraphTaskError(_)) => 3,
+            EventBody::Api(
+                ApiEvent::RegisterHook(_) | ApiEvent::RemoveHook(_) | ApiEvent::RetainGrad(_),
+            )
+            | EventBody::Autograd(AutogradEvent::HookBegin(_) | AutogradEvent::HookEnd(_)) => 3,
             EventBody::Unknown { .. } => crate::format::VERSION_MINOR,
             _ => 0,
         }
@@ -588,6 +658,9 @@ impl EventBody {
                 ApiEvent::DefaultDtype(_) => "default_dtype",
                 ApiEvent::Grad(_) => "grad",
                 ApiEvent::GradResult(_) => "grad_result",
+                ApiEvent::RegisterHook(_) => "register_hook",
+                ApiEvent::RemoveHook(_) => "remove_hook",
+                ApiEvent::RetainGrad(_) => "retain_grad",
             },
             EventBody::Dispatch(DispatchEvent::Op(_)) => "op",
             EventBody::Dispatch(DispatchEvent::OpError(_)) => "op_error",
@@ -598,6 +671,8 @@ impl EventBody {
                 AutogradEvent::Pop(_) => "pop",
                 AutogradEvent::Accumulate(_) => "accumulate",
                 AutogradEvent::GraphTaskEnd(_) => "graph_task_end",
+                AutogradEvent::HookBegin(_) => "hook_begin",
+                AutogradEvent::HookEnd(_) => "hook_end",
                 AutogradEvent::GraphTaskError(_) => "graph_task_error",
             },
             EventBody::Device(e) => match e {
@@ -673,6 +748,8 @@ impl EventBody {
             }
             EventBody::Autograd(AutogradEvent::Accumulate(a)) => vec![&a.grad],
             EventBody::Api(ApiEvent::GradResult(g)) => g.grads.iter().flatten().collect(),
+            EventBody::Autograd(AutogradEvent::HookBegin(h)) => h.args.iter().flatten().collect(),
+            EventBody::Autograd(AutogradEvent::HookEnd(h)) => h.result.iter().collect(),
             _ => Vec::new(),
         }
     }
@@ -697,6 +774,9 @@ impl Serialize for PayloadRef<'_> {
                 ApiEvent::DefaultDtype(p) => p.serialize(s),
                 ApiEvent::Grad(p) => p.serialize(s),
                 ApiEvent::GradResult(p) => p.serialize(s),
+                ApiEvent::RegisterHook(p) => p.serialize(s),
+                ApiEvent::RemoveHook(p) => p.serialize(s),
+                ApiEvent::RetainGrad(p) => p.serialize(s),
             },
             EventBody::Dispatch(DispatchEvent::Op(p)) => p.serialize(s),
             EventBody::Dispatch(DispatchEvent::OpError(p)) => p.serialize(s),
@@ -706,6 +786,8 @@ impl Serialize for PayloadRef<'_> {
                 AutogradEvent::Push(p) | AutogradEvent::Pop(p) => p.serialize(s),
                 AutogradEvent::Accumulate(p) => p.serialize(s),
                 AutogradEvent::GraphTaskEnd(p) => p.serialize(s),
+                AutogradEvent::HookBegin(p) => p.serialize(s),
+                AutogradEvent::HookEnd(p) => p.serialize(s),
                 AutogradEvent::GraphTaskError(p) => p.serialize(s),
             },
             EventBody::Device(e) => match e {
@@ -790,6 +872,9 @@ impl<'de> Visitor<'de> for EventVisitor {
             (0, 11) => EventBody::Api(ApiEvent::DefaultDtype(next(s, 3)?)),
             (0, 12) => EventBody::Api(ApiEvent::Grad(next(s, 3)?)),
             (0, 13) => EventBody::Api(ApiEvent::GradResult(next(s, 3)?)),
+            (0, 14) => EventBody::Api(ApiEvent::RegisterHook(next(s, 3)?)),
+            (0, 15) => EventBody::Api(ApiEvent::RemoveHook(next(s, 3)?)),
+            (0, 16) => EventBody::Api(ApiEvent::RetainGrad(next(s, 3)?)),
             (1, 1) => EventBody::Dispatch(DispatchEvent::Op(next(s, 3)?)),
             (1, 2) => EventBody::Dispatch(DispatchEvent::OpError(next(s, 3)?)),
             (2, 1) => EventBody::Autograd(AutogradEvent::Node(next(s, 3)?)),
@@ -798,6 +883,8 @@ impl<'de> Visitor<'de> for EventVisitor {
             (2, 4) => EventBody::Autograd(AutogradEvent::Pop(next(s, 3)?)),
             (2, 5) => EventBody::Autograd(AutogradEvent::Accumulate(next(s, 3)?)),
             (2, 6) => EventBody::Autograd(AutogradEvent::GraphTaskEnd(next(s, 3)?)),
+            (2, 7) => EventBody::Autograd(AutogradEvent::HookBegin(next(s, 3)?)),
+            (2, 8) => EventBody::Autograd(AutogradEvent::HookEnd(next(s, 3)?)),
             (2, 9) => EventBody::Autograd(AutogradEvent::GraphTaskError(next(s, 3)?)),
             (3, 1) => EventBody::Device(DeviceEvent::GuardEnter(next(s, 3)?)),
             (3, 2) => EventBody::Device(DeviceEvent::GuardExit(next(s, 3)?)),

@@ -34,6 +34,7 @@ pub use event::{
     QueueEntry, Release, SetGrad, SetRequiresGrad, TensorIntro, Transfer,
 };
 pub use event::{GraphTaskError, OpError};
+pub use event::{HookBegin, HookEnd, RegisterHook, RemoveHook, RetainGrad};
 pub use event::{GradCall, GradResult};
 pub use format::{BlobRecord, TraceIndex, TraceMeta, ValuePolicy};
 pub use hash::{ChainState, Digest, blob_digest};

@@ -153,6 +153,42 @@ fn api_summary(line: &mut TextLine, api: &ApiEvent) {
         ApiEvent::DefaultDtype(d) => {
             line.push(Part::Plain, format!("dtype={}", d.dtype));
         }
+        ApiEvent::Grad(g) => {
+            let ids = |ids: &[u64]| ids.iter().map(|t| format!("T{t}")).collect::<Vec<_>>();
+            line.push(Part::Plain, "roots=")
+                .push(Part::Tensor, format!("{:?}", ids(&g.roots)))
+                .push(Part::Plain, " inputs=")
+                .push(Part::Tensor, format!("{:?}", ids(&g.inputs)))
+                .push(
+                    Part::Plain,
+                    format!(
+                        " accumulate={} allow_unused={} retain_graph={} create_graph={}",
+                        g.accumulate, g.allow_unused, g.retain_graph, g.create_graph
+                    ),
+                );
+        }
+        ApiEvent::GradResult(r) => {
+            let grads: Vec<String> = r
+                .grads
+                .iter()
+                .map(|g| {
+                    g.as_ref()
+                        .map_or_else(|| "None".to_owned(), |t| format!("T{}", t.id))
+                })
+                .collect();
+            line.push(Part::Tensor, format!("[{}]", grads.join(", ")));
+        }
+        ApiEvent::RegisterHook(h) => {
+            line.push(Part::Name, format!("H{} ", h.hook))
+                .push(Part::Plain, format!("{} hook on ", h.kind))
+                .push(Part::Tensor, format!("T{}", h.tensor));
+        }
+        ApiEvent::RemoveHook(h) => {
+            line.push(Part::Name, format!("H{}", h.hook));
+        }
+        ApiEvent::RetainGrad(r) => {
+            line.push(Part::Tensor, format!("T{}", r.tensor));
+        }
         _ => {
             line.push(Part::Warn, "not known to this build");
         }
@@ -252,6 +288,26 @@ fn autograd_summary(line: &mut TextLine, data: &TraceData, event: &AutogradEvent
         }
         AutogradEvent::GraphTaskError(g) => {
             line.push(Part::Warn, g.error.clone());
+        }
+        AutogradEvent::HookBegin(h) => {
+            let args: Vec<String> = h
+                .args
+                .iter()
+                .map(|a| a.as_ref().map_or_else(|| "None".to_owned(), compact_tensor))
+                .collect();
+            line.push(Part::Name, format!("H{} ", h.hook));
+            push_node(line, data, h.node);
+            line.push(Part::Dim, " receives ")
+                .push(Part::Tensor, args.join(", "));
+        }
+        AutogradEvent::HookEnd(h) => {
+            let result = h
+                .result
+                .as_ref()
+                .map_or_else(|| "None".to_owned(), compact_tensor);
+            line.push(Part::Name, format!("H{}", h.hook))
+                .push(Part::Dim, " returns ")
+                .push(Part::Tensor, result);
         }
         _ => {
             line.push(Part::Warn, "not known to this build");

@@ -60,6 +60,8 @@ fn ids(body: &EventBody) -> Vec<(IdKind, u64)> {
                 out.push((IdKind::Tensor, s.tensor));
                 out.extend(s.grad.map(|g| (IdKind::Tensor, g)));
             }
+            ApiEvent::RegisterHook(h) => out.push((IdKind::Tensor, h.tensor)),
+            ApiEvent::RetainGrad(r) => out.push((IdKind::Tensor, r.tensor)),
             _ => {}
         },
         EventBody::Autograd(a) => match a {

@@ -10,6 +10,7 @@ mod errors;
 mod foreach;
 mod grad_modes;
 mod indexing;
+mod hooks;
 mod nn;
 mod programs;
 mod reduction;

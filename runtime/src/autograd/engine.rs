@@ -229,6 +229,15 @@ fn evaluate_function(rt: &mut Runtime, task: &mut GraphTask, node_task: NodeTask
     validate_outputs(rt, &node.next_edges, &mut outputs)?;
 
     // Successors are pushed after all of this node's work, in edge order
+    let inputs = rt.call_tensor_pre_hooks(&node, inputs)?;
+    // A restricted backward: hand over captured gradients; a node that only
+    // captures runs nothing (PyTorch pops it, then returns).
+    if !task.exec_info.is_empty() {
+        task.exec_info.capture(&node, &inputs, &mut task.captured);
+        if !task.exec_info.needed(&node) {
+            return Ok(());
+        }
+    }
     // (FORMAT §3.6 rule 5). PyTorch pushes inside the loop; nothing pops in
     // between, so the queue ends up identical.
     let mut ready_tasks = Vec::new();

@@ -6,7 +6,9 @@
 //!   that answers "what is the gradient of X"; the formulas live in
 //!   `functions`, one file per family, each next to the maths it implements;
 //! * `ready_queue` — the engine's priority queue with libstdc++ heap order;
-//! * `engine` — GraphTask, dependency counting, the execution loop.
+//! * `engine` — GraphTask, dependency counting, the execution loop;
+//! * `exec_info` — which nodes a restricted backward runs or captures;
+//! * [`hooks`] — backward hooks a program registers, and retained gradients.
 //!
 //! Backward formulas compute with ordinary operator calls through the
 //! runtime, exactly those PyTorch's formulas make, so their dispatches appear
@@ -16,6 +18,7 @@ pub(crate) mod derivatives;
 pub(crate) mod engine;
 pub(crate) mod functions;
 pub mod node;
+pub mod hooks;
 pub(crate) mod ready_queue;
 pub(crate) mod saved;
 

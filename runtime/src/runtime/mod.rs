@@ -16,16 +16,21 @@
 //!   `torch.tensor`'s `lift_fresh`);
 //! * api methods mirror the api layer of the trace: `manual_seed`,
 //!   `set_grad_mode`, `mark_begin`/`mark_end`, `backward`, `set_grad`,
-//!   `set_requires_grad`, `introduce_tensor`, `introduce_alias`.
+//!   `set_requires_grad`, `introduce_tensor`, `introduce_alias`, and the
+//!   hooks (`register_hook`, `register_post_accumulate_grad_hook`,
+//!   `remove_hook`, `retain_grad`).
 //!
 //! Submodules: `call` (executing a dispatch walk), `ops` (typed operator
 //! calls used by backward formulas and the engine), `backward` (the
-//! `backward()` API), `decompose` (CompositeImplicitAutograd kernels).
+//! `backward()` API), `decompose` (CompositeImplicitAutograd kernels),
+//! `hooks` (the hook API and where the engine calls hooks).
 
 mod backward;
 mod call;
 mod coverage;
 mod decompose;
+mod grad;
+mod hooks;
 mod observed_composite;
 mod ops;
 mod ops_elementwise;
@@ -43,6 +48,7 @@ use ft_trace::EventSink;
 use ft_trace::event::{ApiEvent, ManualSeed, Mark};
 
 use crate::autograd::node::{Edge, Node};
+use crate::autograd::hooks::HookRegistry;
 use crate::device::DeviceState;
 use crate::dispatch::registry::Registry;
 use crate::dispatch::schema::FunctionSchema;
@@ -84,6 +90,8 @@ pub struct Runtime {
     /// backward during the last top-level call.
     original_selves: Vec<Tensor>,
 }
+    /// Backward hooks the program registered.
+    hooks: HookRegistry,
 
 impl Default for Runtime {
     fn default() -> Runtime {
@@ -108,6 +116,7 @@ impl Runtime {
             default_dtype: DType::Float32,
             original_selves: Vec::new(),
         }
+            hooks: HookRegistry::default(),
     }
 
     /// The `clone(self)` results that in-place operators whose gradient

@@ -39,6 +39,7 @@ use ft_trace::event::{
 };
 use ft_trace::event::{GraphTaskError, OpError, ProgramError};
 use ft_trace::{Digest, EventBody, EventSink, TensorRef, Value, ValuePolicy};
+use ft_trace::event::{HookBegin, HookEnd, RegisterHook, RemoveHook, RetainGrad};
 
 use crate::autograd::node::{Edge, Node, NodeKind};
 use crate::ivalue::IValue;
@@ -599,6 +600,54 @@ impl Tracer {
     }
 
     /// The `backward()` call raised `error` (`"Type: message"`): written in
+    /// api `register_hook [hook, kind, tensor]`.
+    pub(crate) fn register_hook(&mut self, hook: u64, kind: &str, t: &Tensor) {
+        self.introduce_unseen(std::iter::once(t));
+        let tensor = self.tensor_id(t);
+        self.api(ApiEvent::RegisterHook(RegisterHook {
+            hook,
+            kind: kind.to_owned(),
+            tensor,
+        }));
+    }
+
+    /// api `remove_hook [hook]`.
+    pub(crate) fn remove_hook(&mut self, hook: u64) {
+        self.api(ApiEvent::RemoveHook(RemoveHook { hook }));
+    }
+
+    /// api `retain_grad [tensor]`.
+    pub(crate) fn retain_grad(&mut self, t: &Tensor) {
+        self.introduce_unseen(std::iter::once(t));
+        let tensor = self.tensor_id(t);
+        self.api(ApiEvent::RetainGrad(RetainGrad { tensor }));
+    }
+
+    /// autograd `hook_begin [hook, node, args]` (references without values).
+    pub(crate) fn hook_begin(&mut self, hook: u64, node: &Node, args: &[Option<&Tensor>]) {
+        self.introduce_unseen(args.iter().flatten().copied());
+        let node = self.node_id(node);
+        let args = args
+            .iter()
+            .map(|a| a.map(|t| self.tensor_ref(t, None, false)))
+            .collect();
+        self.emit(EventBody::Autograd(AutogradEvent::HookBegin(HookBegin {
+            hook,
+            node,
+            args,
+        })));
+    }
+
+    /// autograd `hook_end [hook, result]` (a reference without value).
+    pub(crate) fn hook_end(&mut self, hook: u64, result: Option<&Tensor>) {
+        self.introduce_unseen(result);
+        let result = result.map(|t| self.tensor_ref(t, None, false));
+        self.emit(EventBody::Autograd(AutogradEvent::HookEnd(HookEnd {
+            hook,
+            result,
+        })));
+    }
+
     /// place of `graph_task_end`, where the engine stopped.
     pub(crate) fn graph_task_error(&mut self, error: String) {
         self.emit(EventBody::Autograd(AutogradEvent::GraphTaskError(

@@ -7,6 +7,9 @@
 //! * `engine_order` — backward schedules observed in torch 2.15;
 //! * `grad_state` — `detach_`, composites seen whole under `inference_mode`,
 //!   introduced versions;
+//! * `hooks` — backward hooks and retained gradients from a native program;
+//! * `restricted_backward` — `torch.autograd.grad`, `backward(inputs=...)`,
+//!   several roots;
 //! * `dispatch_chains` — keysets and key walks per operator class;
 //! * `tracing` — id assignment, value policies, tracing off, api events;
 //! * `errors` — typed failures.
@@ -18,6 +21,7 @@ mod error_events;
 mod errors;
 mod grad_state;
 mod gradients;
+mod hooks;
 mod inplace_views;
 mod mlp;
 mod tracing;

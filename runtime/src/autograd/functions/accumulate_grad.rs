@@ -121,3 +121,4 @@ impl BackwardFn for AccumulateGrad {
         Ok(Vec::new())
     }
 }
+        ctx.rt.call_post_accumulate_hooks(ctx.node, &variable)?;
