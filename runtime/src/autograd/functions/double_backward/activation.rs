@@ -104,11 +104,17 @@ impl ActivationBackwardBackward {
             Activation::Hardswish => hardswish(ctx, g, &go, &x),
             Activation::LogSigmoid => log_sigmoid(ctx, g, &go, &x),
             Activation::Elu {
-                is_result: true, ..
-            } => Err(RuntimeError::unsupported(
-                self.op,
-                "the double backward of an in-place elu (is_result=True)",
-            )),
+                input_scale,
+                is_result: true,
+                ..
+            } => {
+                // `grad * grad_output * input_scale * (result < 0)`, the
+                // mask first (observed in torch 2.15).
+                let mask = negative_mask(ctx, g, &x)?;
+                let gg = ctx.rt.mul(g, (&go).into())?;
+                let scaled = ctx.rt.mul_scalar(&gg, input_scale.clone())?;
+                ctx.rt.mul(&scaled, mask.into())
+            }
             Activation::Elu {
                 alpha,
                 scale,
@@ -190,11 +196,15 @@ fn gelu(
     x: &Tensor,
     approximate: &IValue,
 ) -> Result<Tensor> {
-    if !matches!(approximate, IValue::Str(s) if s == "none") {
-        return Err(RuntimeError::unsupported(
-            "aten.gelu_backward.default",
-            "the double backward of gelu(approximate='tanh')",
-        ));
+    match approximate {
+        IValue::Str(s) if s == "none" => {}
+        IValue::Str(s) if s == "tanh" => return gelu_tanh(ctx, g, go, x),
+        _ => {
+            return Err(RuntimeError::unsupported(
+                "aten.gelu_backward.default",
+                "the double backward of this gelu approximation",
+            ));
+        }
     }
     let k_beta = std::f64::consts::FRAC_2_SQRT_PI * std::f64::consts::FRAC_1_SQRT_2 * 0.5;
     let sq = ctx.rt.mul(x, x.into())?;
@@ -206,6 +216,57 @@ fn gelu(
     let curvature = ctx.rt.elementwise().sub(&twice, &sq_pdf)?;
     let gg = ctx.rt.mul(g, go.into())?;
     ctx.rt.mul(&gg, curvature.into())
+}
+
+/// `1 / t` or `1 - t` as ATen's scalar-tensor operators compute them:
+/// `empty_like(t)`, `fill_(1)`, then `div_(t)` / `sub_(t)`.
+fn one_op(ctx: &mut BackwardCtx<'_>, op: &str, t: &Tensor) -> Result<Tensor> {
+    let mut ops = ctx.rt.elementwise();
+    let out = ops.empty_like_preserve(t)?;
+    ops.fill_(&out, IValue::Int(1))?;
+    call(ctx, op, vec![(&out).into(), t.into()])
+}
+
+/// GeluBackwardBackward0, `self`, for `approximate='tanh'`: with `u = k (x +
+/// 0.044715 x³)`, `k = √2 · 2/√π · 0.5`, `du = k (0.134145 x² + 1)`, the
+/// second derivative `2 · 0.5 (1 - tanh²u) du + 0.5 x du · 2 sech u (-sech u
+/// tanh u) du + 0.5 x (1 - tanh²u) k 0.26829 x`, times `grad * grad_output`,
+/// in PyTorch's order of calls (observed in torch 2.15).
+fn gelu_tanh(ctx: &mut BackwardCtx<'_>, g: &Tensor, go: &Tensor, x: &Tensor) -> Result<Tensor> {
+    let k_beta = std::f64::consts::SQRT_2 * std::f64::consts::FRAC_2_SQRT_PI * 0.5;
+    let f = |v: f64| IValue::Float(v);
+    let x3 = ctx.rt.elementwise().pow_scalar(x, IValue::Int(3))?;
+    let t = ctx.rt.mul_scalar(&x3, f(0.044715))?;
+    let inner = ctx.rt.add(x, &t)?;
+    let u = ctx.rt.mul_scalar(&inner, f(k_beta))?;
+    let tanh_u = ctx.rt.elementwise().unary("aten.tanh.default", &u)?;
+    let cosh_u = ctx.rt.elementwise().unary("aten.cosh.default", &u)?;
+    let sech = one_op(ctx, "aten.div_.Tensor", &cosh_u)?;
+    let half_x = ctx.rt.mul_scalar(x, f(0.5))?;
+    let t2 = ctx.rt.mul(&tanh_u, (&tanh_u).into())?;
+    let one_m = one_op(ctx, "aten.sub_.Tensor", &t2)?;
+    let a = ctx.rt.mul_scalar(x, f(0.134145))?;
+    let b = ctx.rt.mul(&a, x.into())?;
+    let c = ctx.rt.elementwise().add_scalar(&b, IValue::Int(1))?;
+    let du = ctx.rt.mul_scalar(&c, f(k_beta))?;
+    let d = ctx.rt.mul_scalar(&one_m, f(0.5))?;
+    let left = ctx.rt.mul(&d, (&du).into())?;
+    let nsech = ctx.rt.neg(&sech)?;
+    let e = ctx.rt.mul(&nsech, (&tanh_u).into())?;
+    let twice_sech = ctx.rt.mul_scalar(&sech, IValue::Int(2))?;
+    let dsech2 = ctx.rt.mul(&twice_sech, e.into())?;
+    let dsech2 = ctx.rt.mul(&dsech2, (&du).into())?;
+    let h = ctx.rt.mul(&half_x, (&du).into())?;
+    let mid = ctx.rt.mul(&h, dsech2.into())?;
+    let k = ctx.rt.mul_scalar(x, f(0.26829))?;
+    let k = ctx.rt.mul_scalar(&k, f(k_beta))?;
+    let m = ctx.rt.mul(&half_x, one_m.into())?;
+    let right = ctx.rt.mul(&m, k.into())?;
+    let left = ctx.rt.mul_scalar(&left, IValue::Int(2))?;
+    let sum = ctx.rt.add(&left, &mid)?;
+    let sum = ctx.rt.add(&sum, &right)?;
+    let gg = ctx.rt.mul(g, go.into())?;
+    ctx.rt.mul(&gg, sum.into())
 }
 
 /// SoftplusBackwardBackward0, `self`: `sigmoid_backward(grad * grad_output,
