@@ -1,0 +1,438 @@
+//! Program code that the runtime calls back in the middle of its own work:
+//! re-executes the events a trace recorded for one such call.
+//!
+//! A backward hook is Python code PyTorch's engine ran at a point of its
+//! schedule; the trace brackets what it did between `hook_begin` and
+//! `hook_end` (FORMAT.md §3.4.1). The replayer registers a Rust hook in
+//! place of the program's; when the runtime calls it, the hook replays the
+//! next recorded invocation ([`Invocation`]): it binds what the runtime
+//! hands over to the ids of `hook_begin`'s arguments (by role), re-executes
+//! the operators in between as the program called them (their arguments
+//! resolved by id, random operators fed their recorded outputs, tensors
+//! introduced from their recorded values, marks re-emitted) and returns the
+//! tensor `hook_end` names. The same scheme fits any code the runtime calls
+//! back (a custom `autograd.Function`'s backward, a checkpoint's
+//! recomputation): an event range to run, and a role for its inputs and
+//! result.
+//!
+//! Tensors an invocation creates live only while it runs, as the Python
+//! hook's locals do (what the engine keeps, it holds itself: a gradient an
+//! AccumulateGrad then steals must not be held by the replayer) — except
+//! those a later re-executed event names (the program kept them: a momentum
+//! buffer, a list of gradients), which join the replayer's bindings.
+//!
+//! While the runtime runs a backward, the replayer lends its bindings to
+//! the hooks ([`Callbacks::lend`]) and takes them back afterwards.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::rc::Rc;
+
+use ft_runtime::{IValue, Runtime, RuntimeError, Tensor};
+use ft_trace::{
+    ApiEvent, AutogradEvent, BlobRecord, Context, Digest, DispatchEvent, Event, EventBody,
+    HookBegin, HookEnd, OpCall, TensorRef, Value,
+};
+
+use crate::trace_data::TraceData;
+
+/// One recorded run of a hook: its `hook_begin`, the events in between,
+/// its `hook_end`, and the ids it created that later events name.
+#[derive(Clone, Debug)]
+pub struct Invocation {
+    /// What the hook received.
+    pub begin: HookBegin,
+    /// The events between `hook_begin` and `hook_end`.
+    pub events: Vec<Event>,
+    /// What it returned.
+    pub end: HookEnd,
+    /// Tensor ids bound during the invocation that an event after it names.
+    pub keep: HashSet<u64>,
+}
+
+/// The tensors the replayer holds: PyTorch id → runtime tensor, and each
+/// id's PyTorch storage.
+#[derive(Default)]
+pub struct Bindings {
+    /// PyTorch tensor id → runtime tensor.
+    pub tensors: HashMap<u64, Tensor>,
+    /// PyTorch tensor id → PyTorch storage id.
+    pub storage_of: HashMap<u64, u64>,
+}
+
+/// Shared between the replayer and the hooks it registered.
+struct Shared {
+    /// The replayer's bindings while they are lent.
+    lent: Bindings,
+    /// Values of the blobs the invocations need.
+    blobs: BTreeMap<Digest, BlobRecord>,
+    /// Gradient id → the tensor whose `.grad` it is (every `accumulate`).
+    accumulated: HashMap<u64, u64>,
+}
+
+/// The recorded invocations of every hook of a trace, and the state the
+/// hooks share with the replayer.
+pub struct Callbacks {
+    invocations: HashMap<u64, VecDeque<Invocation>>,
+    shared: Rc<RefCell<Shared>>,
+}
+
+impl Callbacks {
+    /// Collects every hook invocation of `trace` (empty when it has none).
+    pub fn scan(trace: &TraceData) -> Callbacks {
+        let invocations = collect_invocations(&trace.events);
+        let mut blobs = BTreeMap::new();
+        for inv in invocations.values().flatten() {
+            for e in &inv.events {
+                for t in e.body.tensor_refs() {
+                    if let Some(d) = t.value
+                        && let Some(b) = trace.blobs.get(&d)
+                    {
+                        blobs.insert(d, b.clone());
+                    }
+                }
+            }
+        }
+        let accumulated = trace
+            .events
+            .iter()
+            .filter_map(|e| match &e.body {
+                EventBody::Autograd(AutogradEvent::Accumulate(a)) => Some((a.grad.id, a.tensor)),
+                _ => None,
+            })
+            .collect();
+        Callbacks {
+            invocations,
+            shared: Rc::new(RefCell::new(Shared {
+                lent: Bindings::default(),
+                blobs,
+                accumulated,
+            })),
+        }
+    }
+
+    /// The Rust hook that replays hook `hook`'s recorded invocations, one
+    /// per call, in order. A call beyond the recorded ones runs nothing and
+    /// returns None (the diff then reports the extra hook events).
+    pub fn tensor_hook(&mut self, hook: u64) -> ft_runtime::TensorHookFn {
+        let mut queue = self.invocations.remove(&hook).unwrap_or_default();
+        let shared = Rc::clone(&self.shared);
+        Box::new(move |rt: &mut Runtime, received: Option<&Tensor>| {
+            let Some(inv) = queue.pop_front() else {
+                return Ok(None);
+            };
+            let mut shared = shared.borrow_mut();
+            replay_invocation(rt, &mut shared, &inv, &[received.cloned()])
+        })
+    }
+
+    /// A post-accumulate-grad hook replaying hook `hook` (see
+    /// [`Callbacks::tensor_hook`]).
+    pub fn post_accumulate_hook(&mut self, hook: u64) -> ft_runtime::PostAccumulateHookFn {
+        let mut queue = self.invocations.remove(&hook).unwrap_or_default();
+        let shared = Rc::clone(&self.shared);
+        Box::new(move |rt: &mut Runtime, leaf: &Tensor| {
+            let Some(inv) = queue.pop_front() else {
+                return Ok(());
+            };
+            let mut shared = shared.borrow_mut();
+            replay_invocation(rt, &mut shared, &inv, &[Some(leaf.clone())]).map(|_| ())
+        })
+    }
+
+    /// Hands the replayer's bindings to the hooks (before the runtime runs
+    /// a backward).
+    pub fn lend(&self, bindings: Bindings) {
+        self.shared.borrow_mut().lent = bindings;
+    }
+
+    /// Takes the bindings back, with the tensors the hooks kept.
+    pub fn reclaim(&self) -> Bindings {
+        std::mem::take(&mut self.shared.borrow_mut().lent)
+    }
+}
+
+/// Every `hook_begin` … `hook_end` range of `events`, per hook id in order,
+/// with the ids each creates that a later re-executed event names.
+fn collect_invocations(events: &[Event]) -> HashMap<u64, VecDeque<Invocation>> {
+    let mut out: HashMap<u64, VecDeque<Invocation>> = HashMap::new();
+    let last_use = last_uses(events);
+    let mut i = 0;
+    while i < events.len() {
+        let EventBody::Autograd(AutogradEvent::HookBegin(begin)) = &events[i].body else {
+            i += 1;
+            continue;
+        };
+        let Some(len) = events[i + 1..].iter().position(|e| {
+            matches!(&e.body, EventBody::Autograd(AutogradEvent::HookEnd(h)) if h.hook == begin.hook)
+        }) else {
+            break;
+        };
+        let end_index = i + 1 + len;
+        let EventBody::Autograd(AutogradEvent::HookEnd(end)) = &events[end_index].body else {
+            break;
+        };
+        let inner = events[i + 1..end_index].to_vec();
+        let end_seq = events[end_index].seq;
+        let keep = bound_ids(begin, &inner)
+            .into_iter()
+            .filter(|id| last_use.get(id).is_some_and(|&s| s > end_seq))
+            .collect();
+        out.entry(begin.hook).or_default().push_back(Invocation {
+            begin: begin.clone(),
+            events: inner,
+            end: end.clone(),
+            keep,
+        });
+        i = end_index + 1;
+    }
+    out
+}
+
+/// The ids an invocation binds: its arguments and its ops' outputs and
+/// introductions.
+fn bound_ids(begin: &HookBegin, events: &[Event]) -> Vec<u64> {
+    let mut ids: Vec<u64> = begin.args.iter().flatten().map(|t| t.id).collect();
+    for e in events {
+        match &e.body {
+            EventBody::Dispatch(DispatchEvent::Op(op)) => {
+                ids.extend(op.outputs.iter().flat_map(|v| v.tensors()).map(|t| t.id));
+            }
+            EventBody::Api(ApiEvent::Tensor(t)) => ids.push(t.tensor.id),
+            _ => {}
+        }
+    }
+    ids
+}
+
+/// For each tensor id, the last seq of an event a replayer re-executes (or
+/// resolves by id) that names it: top-level ops, api events, and the events
+/// inside hook ranges. The engine's own ops do not count.
+fn last_uses(events: &[Event]) -> HashMap<u64, u64> {
+    let mut last = HashMap::new();
+    let mut depth = 0usize;
+    for e in events {
+        let named: Vec<u64> = match &e.body {
+            EventBody::Autograd(AutogradEvent::HookBegin(_)) => {
+                depth += 1;
+                Vec::new()
+            }
+            EventBody::Autograd(AutogradEvent::HookEnd(h)) => {
+                depth = depth.saturating_sub(1);
+                h.result.iter().map(|t| t.id).collect()
+            }
+            EventBody::Dispatch(DispatchEvent::Op(op))
+                if depth > 0 || op.context == Context::TopLevel =>
+            {
+                op.args
+                    .iter()
+                    .flat_map(|(_, v)| v.tensors())
+                    .map(|t| t.id)
+                    .collect()
+            }
+            EventBody::Api(api) => api_tensor_ids(api),
+            _ => Vec::new(),
+        };
+        for id in named {
+            last.insert(id, e.seq);
+        }
+    }
+    last
+}
+
+/// The tensor ids an api event names.
+fn api_tensor_ids(api: &ApiEvent) -> Vec<u64> {
+    match api {
+        ApiEvent::Backward(b) => b
+            .roots
+            .iter()
+            .chain(b.grads.iter().flatten())
+            .copied()
+            .collect(),
+        ApiEvent::SetGrad(s) => std::iter::once(s.tensor).chain(s.grad).collect(),
+        ApiEvent::SetRequiresGrad(s) => vec![s.tensor],
+        ApiEvent::RegisterHook(h) => vec![h.tensor],
+        ApiEvent::RetainGrad(r) => vec![r.tensor],
+        _ => Vec::new(),
+    }
+}
+
+/// Runs one recorded invocation on the runtime; returns the tensor its
+/// `hook_end` names.
+fn replay_invocation(
+    rt: &mut Runtime,
+    shared: &mut Shared,
+    inv: &Invocation,
+    received: &[Option<Tensor>],
+) -> ft_runtime::Result<Option<Tensor>> {
+    let mut scope = Scope {
+        shared,
+        locals: Bindings::default(),
+    };
+    for (recorded, given) in inv.begin.args.iter().zip(received) {
+        if let (Some(r), Some(t)) = (recorded, given) {
+            scope.bind(r, t.clone());
+        }
+    }
+    for e in &inv.events {
+        scope.step(rt, e)?;
+    }
+    let result = inv
+        .end
+        .result
+        .as_ref()
+        .map(|r| scope.lookup(r.id))
+        .transpose()?;
+    scope.keep(&inv.keep);
+    Ok(result)
+}
+
+/// The bindings visible while an invocation runs.
+struct Scope<'s> {
+    shared: &'s mut Shared,
+    locals: Bindings,
+}
+
+impl Scope<'_> {
+    fn step(&mut self, rt: &mut Runtime, e: &Event) -> ft_runtime::Result<()> {
+        match &e.body {
+            EventBody::Dispatch(DispatchEvent::Op(op)) => self.op(rt, op),
+            EventBody::Api(ApiEvent::Tensor(intro)) => {
+                let t = &intro.tensor;
+                let tensor = if intro.alias {
+                    let base = self.on_storage(t.storage).ok_or_else(|| {
+                        fail(format!("alias T{} of a storage no tensor holds", t.id))
+                    })?;
+                    rt.introduce_alias(&base, &t.shape, &t.stride, t.offset, t.requires_grad)?
+                } else {
+                    let blob = self.blob(t)?;
+                    rt.introduce_tensor(
+                        &t.dtype,
+                        &t.shape,
+                        &t.stride,
+                        t.offset,
+                        &blob.data,
+                        t.requires_grad,
+                    )?
+                };
+                self.bind(t, tensor);
+                Ok(())
+            }
+            EventBody::Api(ApiEvent::MarkBegin(m)) => {
+                rt.mark_begin(&m.name);
+                Ok(())
+            }
+            EventBody::Api(ApiEvent::MarkEnd(m)) => {
+                rt.mark_end(&m.name);
+                Ok(())
+            }
+            EventBody::Api(_) | EventBody::Autograd(AutogradEvent::HookBegin(_)) => {
+                Err(fail(format!(
+                    "seq {}: a hook's {} is not replayable",
+                    e.seq,
+                    e.body.kind_name()
+                )))
+            }
+            // Nodes, transfers: the runtime makes its own.
+            _ => Ok(()),
+        }
+    }
+
+    fn op(&mut self, rt: &mut Runtime, op: &OpCall) -> ft_runtime::Result<()> {
+        let mut args = Vec::with_capacity(op.args.len());
+        for (_, v) in &op.args {
+            args.push(self.ivalue(v)?);
+        }
+        if ft_trace::op_class::is_random(&op.op)
+            && let Some(out) = op.outputs.iter().flat_map(|v| v.tensors()).next()
+            && out.device != "meta"
+        {
+            let blob = self.blob(out)?;
+            rt.provide_random_values(&blob.dtype, &blob.data)?;
+        }
+        let below = crate::executor::entered_below_ad_inplace_or_view(&op.keyset);
+        let outputs = rt.call_in_hook(&op.op, args, below)?;
+        let expected: Vec<&TensorRef> = op.outputs.iter().flat_map(|v| v.tensors()).collect();
+        let produced: Vec<Tensor> = outputs.into_iter().flat_map(IValue::into_tensors).collect();
+        if expected.len() != produced.len() {
+            return Err(fail(format!(
+                "{}: the runtime returned {} tensors where PyTorch returned {}",
+                op.op,
+                produced.len(),
+                expected.len()
+            )));
+        }
+        for (t, tensor) in expected.into_iter().zip(produced) {
+            self.bind(t, tensor);
+        }
+        Ok(())
+    }
+
+    fn ivalue(&self, v: &Value) -> ft_runtime::Result<IValue> {
+        IValue::from_trace_value(v, &mut |t: &TensorRef| self.lookup(t.id))
+    }
+
+    fn blob(&self, t: &TensorRef) -> ft_runtime::Result<BlobRecord> {
+        t.value
+            .and_then(|d| self.shared.blobs.get(&d).cloned())
+            .ok_or_else(|| fail(format!("T{} has no recorded value", t.id)))
+    }
+
+    fn bind(&mut self, t: &TensorRef, tensor: Tensor) {
+        self.locals.storage_of.insert(t.id, t.storage);
+        self.locals.tensors.insert(t.id, tensor);
+    }
+
+    /// A tensor by id: the invocation's own, the replayer's, or a gradient
+    /// the engine stored earlier in this backward (by role: the `.grad` of
+    /// the tensor its `accumulate` names).
+    fn lookup(&self, id: u64) -> ft_runtime::Result<Tensor> {
+        if let Some(t) = self
+            .locals
+            .tensors
+            .get(&id)
+            .or_else(|| self.shared.lent.tensors.get(&id))
+        {
+            return Ok(t.clone());
+        }
+        self.shared
+            .accumulated
+            .get(&id)
+            .and_then(|owner| self.shared.lent.tensors.get(owner))
+            .and_then(Tensor::grad)
+            .ok_or_else(|| fail(format!("tensor T{id} is not bound when the hook needs it")))
+    }
+
+    fn on_storage(&self, storage: u64) -> Option<Tensor> {
+        [&self.locals, &self.shared.lent]
+            .into_iter()
+            .flat_map(|b| {
+                b.tensors
+                    .iter()
+                    .filter(move |(id, _)| b.storage_of.get(id) == Some(&storage))
+            })
+            .min_by_key(|(id, _)| **id)
+            .map(|(_, t)| t.clone())
+    }
+
+    /// Moves the ids in `keep` into the replayer's bindings; the rest die
+    /// with the invocation.
+    fn keep(self, keep: &HashSet<u64>) {
+        let Scope { shared, locals } = self;
+        for (id, tensor) in locals.tensors {
+            if keep.contains(&id) {
+                if let Some(&storage) = locals.storage_of.get(&id) {
+                    shared.lent.storage_of.insert(id, storage);
+                }
+                shared.lent.tensors.insert(id, tensor);
+            }
+        }
+    }
+}
+
+fn fail(what: String) -> RuntimeError {
+    RuntimeError::Unsupported {
+        op: "replayed hook".into(),
+        what,
+    }
+}

@@ -1,0 +1,33 @@
+//! Mutation tests of backward hooks: a runtime that never calls the
+//! program's hooks, or calls a gradient's hooks in the wrong order, is
+//! caught on the hooks corpus.
+
+use super::support::replay_with_fault;
+
+#[test]
+fn skipped_post_accumulate_grad_hooks_are_missing_from_the_run() {
+    let (code, out) = replay_with_fault("hooks_module.torch.ftr", "skip-hooks");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("first divergence: [stream missing]")
+            && out.contains("hook H3 runs in AccumulateGrad"),
+        "{out}"
+    );
+}
+
+#[test]
+fn skipped_retain_grad_hooks_leave_no_gradient_to_read() {
+    let (code, out) = replay_with_fault("hooks_retain_grad.torch.ftr", "skip-hooks");
+    assert_eq!(code, Some(5), "{out}");
+    assert!(out.contains("stored no gradient"), "{out}");
+}
+
+#[test]
+fn hooks_of_one_gradient_in_reverse_order_change_its_dataflow() {
+    let (code, out) = replay_with_fault("hooks_tensor.torch.ftr", "reverse-hooks");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("[dataflow mismatch]") && out.contains("runs in TanhBackward0"),
+        "{out}"
+    );
+}

@@ -1,0 +1,312 @@
+"""Backward hooks for `capture_torch.py`: registration, removal, retain_grad,
+and where the engine ran each hook (FORMAT.md §3.4.1, docs/CAPTURE.md §6.3).
+
+A hook is program code that PyTorch's engine runs in the middle of a
+backward. The capture wraps the program's hook function, so that what it
+dispatches is bracketed by `hook_begin` / `hook_end`, and records the
+registration calls as api events:
+
+* `Tensor.register_hook` → api `register_hook [hook, "tensor", t]`;
+* `Tensor.register_post_accumulate_grad_hook` → `register_hook [hook,
+  "post_accumulate_grad", t]`;
+* `RemovableHandle.remove()` of such a hook (first removal only) →
+  `remove_hook [hook]`;
+* `Tensor.retain_grad()` → `retain_grad [t]`. PyTorch runs its retain-grad
+  hook natively (no program code): its `clone`/`add` are recorded as the
+  node's ops, and once the node's retain-grad hooks ran (at the capture's
+  own pre-hook of the node) an `accumulate [node, t, t.grad]` binds the
+  gradient the program may read.
+
+PyTorch runs a node's tensor hooks and retain-grad hooks before its
+pre-hooks, and the capture learns that the engine popped a node from a
+pre-hook (§6.2): so whichever comes first of a wrapped hook, the capture's
+marker hook (below) and the capture's pre-hook writes the node's `pop`.
+The marker is a tensor hook the capture adds to the non-leaf's node, in a
+hook dict of its own, when the program calls `retain_grad()`; it runs before
+the retain-grad hook (PyTorch runs those after every tensor hook) and only
+starts the node. It is not an event; it changes no gradient (it returns
+None) and leaves the program's tensors' hook dicts alone.
+
+Wrappers hold no strong reference to a tensor: the leaf of a hook is found
+through the backward's plan when the hook runs (the engine holds it).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import OrderedDict
+from typing import Any, Callable, Optional
+
+import torch
+
+import ftr
+
+KIND_TENSOR = "tensor"
+KIND_POST_ACCUMULATE = "post_accumulate_grad"
+
+
+class HookTracker:
+    """Hook ids, the handles that remove them, and the non-leaves that
+    retain their gradient (per node, by output number)."""
+
+    def __init__(self, rec: Any) -> None:
+        self.rec = rec
+        self._next = 0
+        self._handles: "weakref.WeakKeyDictionary[Any, int]" = weakref.WeakKeyDictionary()
+        self._retains: dict = {}
+        self._marked: set = set()
+        # Adds the start marker of a retaining node (set by `install`).
+        self.register_marker: Optional[Callable] = None
+
+    # -- registration -------------------------------------------------------
+
+    def _api_call(self) -> None:
+        """Before a hook api event: the pending op, and at top level the
+        state changes (FORMAT.md §3.6.4: `torch.ones(3, requires_grad=True)`
+        then `register_hook` needs the flag first)."""
+        rec = self.rec
+        rec.flush()
+        if rec.ctx[0] == ftr.CTX_TOP_LEVEL:
+            rec.check_state()
+
+    def registered(self, kind: str, t: torch.Tensor, handle: Any) -> int:
+        """A hook was registered: its id and api event."""
+        rec = self.rec
+        self._api_call()
+        hid = self._next
+        self._next += 1
+        self._handles[handle] = hid
+        rec.emit(ftr.API, ftr.API_REGISTER_HOOK, ftr.p_register_hook(hid, kind, rec.tensor_id(t)))
+        return hid
+
+    def removed(self, handle: Any) -> None:
+        """`handle.remove()`: an event for the first removal of one of ours."""
+        hid = self._handles.pop(handle, None)
+        if hid is not None:
+            self._api_call()
+            self.rec.emit(ftr.API, ftr.API_REMOVE_HOOK, ftr.p_remove_hook(hid))
+
+    def retain_grad(self, t: torch.Tensor) -> Optional[int]:
+        """`t.retain_grad()` succeeded: the api event; for a non-leaf, the
+        node whose retain-grad hooks now include `t` (None for a leaf)."""
+        rec = self.rec
+        self._api_call()
+        tid = rec.tensor_id(t)
+        rec.emit(ftr.API, ftr.API_RETAIN_GRAD, ftr.p_retain_grad(tid))
+        return self.track_retained(t)
+
+    def track_retained(self, t: torch.Tensor) -> Optional[int]:
+        """`t` retains its gradient from now on (the program's `retain_grad()`,
+        or PyTorch's own for a non-leaf input of `backward(inputs=...)`): the
+        node whose retain-grad hooks now include `t`, when new (None for a
+        leaf or a tensor already tracked)."""
+        rec = self.rec
+        if t.grad_fn is None:
+            return None
+        nid = rec.node_id(t.grad_fn)
+        outputs = self._retains.setdefault(nid, {})
+        fresh = t.output_nr not in outputs
+        outputs[t.output_nr] = weakref.ref(t)
+        return nid if fresh else None
+
+    # -- during backward ----------------------------------------------------
+
+    def node_of_leaf(self, leaf: torch.Tensor) -> Optional[int]:
+        """The AccumulateGrad the running backward planned for `leaf`."""
+        bw = self.rec.backward
+        if bw is None:
+            return None
+        for nid, plan in bw.plan.items():
+            if plan.leaf is not None and plan.leaf() is leaf:
+                return nid
+        return None
+
+    def hook_begin(self, hid: int, nid: int, args: list) -> None:
+        """The engine calls hook `hid` while it runs node `nid`."""
+        rec = self.rec
+        rec.flush()
+        rec.node_started(nid)
+        refs = [None if a is None else rec.input_ref(a) for a in args]
+        rec.emit(ftr.AUTOGRAD, ftr.AG_HOOK_BEGIN, ftr.p_hook_begin(hid, nid, refs))
+
+    def hook_end(self, hid: int, result: Any) -> None:
+        """Hook `hid` returned `result` (a tensor replaces the gradient)."""
+        rec = self.rec
+        rec.flush()
+        ref = rec.input_ref(result) if isinstance(result, torch.Tensor) else None
+        rec.emit(ftr.AUTOGRAD, ftr.AG_HOOK_END, ftr.p_hook_end(hid, ref))
+
+    def retained(self, nid: int) -> None:
+        """After node `nid`'s retain-grad hooks ran: `accumulate` for each
+        retaining output whose `.grad` is not the one last recorded."""
+        rec = self.rec
+        rec.flush()
+        for t in sorted(self._retaining(nid), key=lambda t: t.output_nr):
+            if t.grad is None:
+                continue
+            info = rec._info(t)
+            known = None if info is None or info.grad is None else info.grad()
+            if t.grad is not known:
+                rec._accumulate(nid, t)
+
+    def _retaining(self, nid: int) -> list:
+        """The live tracked tensors whose `grad_fn` is node `nid` now: the
+        retain-grad hook follows a tensor to the new `grad_fn` an in-place
+        op gives it (observed in torch 2.15: `y.retain_grad(); y.mul_(3)`
+        retains the gradient of the new `y`)."""
+        out = []
+        for outputs in self._retains.values():
+            for ref in outputs.values():
+                t = ref()
+                if t is not None and t.grad_fn is not None and self.rec.nodes.get(t.grad_fn) == nid:
+                    out.append(t)
+        return out
+
+    def mark_retaining(self, bw: Any) -> None:
+        """Before the engine runs: a node-start marker on each planned node
+        that has a retaining output now (an in-place op may have moved one
+        to a new node since `retain_grad()`)."""
+        for outputs in list(self._retains.values()):
+            for ref in outputs.values():
+                t = ref()
+                fn = None if t is None else t.grad_fn
+                nid = None if fn is None else self.rec.nodes.get(fn)
+                if nid is not None and nid in bw.plan:
+                    self.mark(fn, nid)
+
+    def mark(self, fn: Any, nid: int) -> None:
+        """Puts the node-start marker on node `fn` (once per node)."""
+        if nid not in self._marked:
+            self._marked.add(nid)
+            _install_marker(self.rec, fn, _marker(self.rec, nid))
+
+
+def install(patches: Any, rec: Any) -> None:
+    """Wraps the hook entry points (undone with the other patches)."""
+    tracker = rec.hooks
+    tensor = torch.Tensor
+    tracker.register_marker = lambda t, nid: tracker.mark(t.grad_fn, nid)
+    patches._set(tensor, "register_hook", _wrap_register(rec, tensor.register_hook, KIND_TENSOR))
+    patches._set(
+        tensor,
+        "register_post_accumulate_grad_hook",
+        _wrap_register(rec, tensor.register_post_accumulate_grad_hook, KIND_POST_ACCUMULATE),
+    )
+    patches._set(tensor, "retain_grad", _wrap_retain_grad(rec, tensor.retain_grad))
+    handle_cls = torch.utils.hooks.RemovableHandle
+    patches._set(handle_cls, "remove", _wrap_remove(rec, tracker, handle_cls.remove))
+    for owner, name in UNSUPPORTED_BACKWARD_HOOKS:
+        target = torch.nn.Module if owner == "Module" else torch.nn.modules.module
+        shown = f"Module.{name}" if owner == "Module" else f"torch.nn.modules.module.{name}"
+        patches._set(target, name, _refuse(rec, getattr(target, name), shown))
+
+
+# Module backward hooks run through `BackwardHookFunction`, a custom
+# autograd.Function whose nodes carry node pre-hooks and post-hooks; neither
+# is modelled (FORMAT.md §3.4.1 records tensor and post-accumulate-grad hooks).
+UNSUPPORTED_BACKWARD_HOOKS = (
+    ("Module", "register_full_backward_hook"),
+    ("Module", "register_full_backward_pre_hook"),
+    ("Module", "register_backward_hook"),
+    ("module", "register_module_full_backward_hook"),
+    ("module", "register_module_full_backward_pre_hook"),
+    ("module", "register_module_backward_hook"),
+)
+
+
+def _refuse(rec: Any, original: Callable, name: str) -> Callable:
+    def refuse(*args, **kwargs):
+        if not rec.observing():
+            return original(*args, **kwargs)
+        raise rec.fail(
+            f"unsupported: {name} (module backward hooks run as node hooks of BackwardHookFunctionBackward "
+            "nodes, which the capture does not record; tensor hooks, retain_grad, post-accumulate-grad hooks "
+            "and forward hooks are recorded)"
+        )
+
+    return refuse
+
+
+def _wrap_register(rec: Any, original: Callable, kind: str) -> Callable:
+    def register(self, hook):
+        if not rec.observing():
+            return original(self, hook)
+        cell: list = []
+        leaf = weakref.ref(self) if self.grad_fn is None else None
+        wrapped = _wrap_hook(rec, hook, kind, cell, leaf)
+        handle = original(self, wrapped)
+        hid = rec.hooks.registered(kind, self, handle)
+        nid = None if leaf is not None else rec.node_id(self.grad_fn)
+        cell.extend((hid, nid))
+        return handle
+
+    return register
+
+
+def _wrap_hook(rec: Any, hook: Callable, kind: str, cell: list, leaf: Optional[weakref.ref]) -> Callable:
+    """The program's hook, bracketed by hook_begin/hook_end. The node is the
+    non-leaf's grad_fn (known at registration) or the leaf's AccumulateGrad
+    (found in the backward's plan)."""
+
+    def node_id(arg: Any) -> Optional[int]:
+        if leaf is None:
+            return cell[1]
+        target = leaf()
+        return None if target is None else rec.hooks.node_of_leaf(target)
+
+    def wrapped(arg):
+        nid = node_id(arg) if cell and rec.observing() and rec.backward is not None else None
+        if nid is None:
+            return hook(arg)
+        hid = cell[0]
+        if kind == KIND_POST_ACCUMULATE:
+            rec.accumulate_now(nid)
+        rec.guarded(lambda: rec.hooks.hook_begin(hid, nid, [arg]))
+        result = hook(arg)
+        rec.guarded(lambda: rec.hooks.hook_end(hid, None if kind == KIND_POST_ACCUMULATE else result))
+        return result
+
+    return wrapped
+
+
+def _wrap_retain_grad(rec: Any, original: Callable) -> Callable:
+    def retain_grad(self):
+        result = original(self)
+        if rec.observing():
+            nid = rec.hooks.retain_grad(self)
+            if nid is not None:
+                rec.hooks.register_marker(self, nid)
+        return result
+
+    return retain_grad
+
+
+def _install_marker(rec: Any, fn: Any, marker: Callable) -> None:
+    """Adds `marker` to node `fn`'s tensor hooks through a hook dict of its
+    own (held by the node, carried in by a throwaway empty tensor made
+    unobserved), so the program's tensors and the order of their hook dicts
+    stay untouched."""
+    with rec.unobserved():
+        carrier = torch.empty(0)
+    carrier._backward_hooks = OrderedDict({0: marker})
+    fn._register_hook_dict(carrier)
+
+
+def _marker(rec: Any, nid: int) -> Callable:
+    """A tensor hook that only tells the capture the engine started `nid`."""
+
+    def marker(grad):
+        if rec.observing() and rec.backward is not None:
+            rec.guarded(lambda: (rec.flush(), rec.node_started(nid)))
+        return None
+
+    return marker
+
+
+def _wrap_remove(rec: Any, tracker: HookTracker, original: Callable) -> Callable:
+    def remove(self):
+        original(self)
+        if rec.observing():
+            tracker.removed(self)
+
+    return remove

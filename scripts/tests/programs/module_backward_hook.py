@@ -1,0 +1,8 @@
+"""A module full backward hook: refused by the capture (exit 4)."""
+
+import torch
+import torch.nn as nn
+
+layer = nn.Linear(3, 2)
+layer.register_full_backward_hook(lambda module, grad_input, grad_output: None)
+layer(torch.randn(4, 3, requires_grad=True)).sum().backward()
