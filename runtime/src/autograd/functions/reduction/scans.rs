@@ -123,6 +123,7 @@ impl BackwardFn for CumprodBackward0 {
         let input = self.self_.unpack(ctx.node)?;
         let output = unpack(&self.result, ctx)?;
         let composite = ctx.rt.is_dispatch_mode_active();
+        let grad_mode = ctx.rt.is_grad_enabled();
         let mut ops = ReductionOps(&mut *ctx.rt);
         if g.dtype() != input.dtype() {
             g = ops.cast(&g, input.dtype())?;
@@ -140,6 +141,15 @@ impl BackwardFn for CumprodBackward0 {
             return Err(RuntimeError::unsupported(
                 "CumprodBackward0",
                 "the gradient of cumprod outside a dispatch mode",
+            ));
+        }
+        // Under grad mode (`create_graph=True`) PyTorch takes its O(n²)
+        // differentiable path instead (observed in torch 2.15: `ones`,
+        // `expand`, then per position `slice`, `cumprod`, `prod`...).
+        if grad_mode {
+            return Err(RuntimeError::unsupported(
+                "CumprodBackward0",
+                "the gradient of cumprod under grad mode (create_graph)",
             ));
         }
         let grad = Self::composite(&mut ops, &g, &input, &output, d as i64)?;
