@@ -189,10 +189,12 @@ class LibstdcxxHeap:
 
 @dataclass
 class ScheduleStep:
-    """One ReadyQueue pop and the pushes its completion caused."""
+    """One ReadyQueue pop and the pushes its completion caused; `runs` is
+    false for a node that only captures a gradient (it runs nothing)."""
 
     node: int
     pushed: list
+    runs: bool = True
 
 
 def dependency_counts(root: int, successors: dict) -> dict:
@@ -210,14 +212,19 @@ def dependency_counts(root: int, successors: dict) -> dict:
     return deps
 
 
-def simulate_schedule(root: int, successors: dict, key: dict) -> list:
-    """The engine's execution order for a single-root GraphTask.
+def simulate_schedule(root: int, successors: dict, key: dict, runs: Optional[set] = None, captures: frozenset = frozenset()) -> list:
+    """The engine's execution order for a GraphTask.
 
     `successors[n]` lists n's valid next edges in `next_functions` order
     (an edge reaching the same node twice appears twice); `key[n]` is the
     ReadyQueue ordering key `(depth, sequence_nr)`. Push the root; loop: pop,
     decrement the dependency count of each next edge's node in edge order and
     push it when the count reaches zero.
+
+    A restricted backward (`torch.autograd.grad`, `backward(inputs=...)`)
+    gives the nodes that run and those that capture: a successor that does
+    neither is not pushed (its count still goes down), and a popped node
+    that does not run pushes nothing.
     """
     deps = dependency_counts(root, successors)
     heap = LibstdcxxHeap(lambda a, b: key[a] < key[b])
@@ -225,10 +232,13 @@ def simulate_schedule(root: int, successors: dict, key: dict) -> list:
     steps = []
     while heap:
         node = heap.pop()
+        if runs is not None and node not in runs:
+            steps.append(ScheduleStep(node, [], runs=False))
+            continue
         pushed = []
         for nxt in successors[node]:
             deps[nxt] -= 1
-            if deps[nxt] == 0:
+            if deps[nxt] == 0 and (runs is None or nxt in runs or nxt in captures):
                 heap.push(nxt)
                 pushed.append(nxt)
         steps.append(ScheduleStep(node, pushed))
@@ -243,6 +253,10 @@ from torch.multiprocessing.reductions import StorageWeakRef  # noqa: E402
 from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402
 from torch.utils.weak import WeakIdKeyDictionary  # noqa: E402
 
+import capture_engine  # noqa: E402  (backward(), autograd.grad, beside this script)
+import capture_hooks  # noqa: E402  (backward hooks, beside this script)
+from capture_engine import GRAPH_ROOT, EngineCall  # noqa: E402
+
 _C = torch._C
 _DK = _C.DispatchKey
 
@@ -253,10 +267,6 @@ def dtype_name(dtype: torch.dtype) -> str:
 
 
 def device_name(device: torch.device) -> str:
-import capture_engine  # noqa: E402  (backward(), autograd.grad, beside this script)
-import capture_hooks  # noqa: E402  (backward hooks, beside this script)
-from capture_engine import GRAPH_ROOT, EngineCall  # noqa: E402
-
     """`cpu`, `meta`, `cuda:0`."""
     return str(device)
 
@@ -623,9 +633,14 @@ class NodeTags:
 
     def assign(self, node: Any) -> int:
         """Gives the node the next id."""
+        nid = self.assign_id()
+        node.metadata[self._key] = nid
+        return nid
+
+    def assign_id(self) -> int:
+        """The next id, for a node Python cannot reach (the engine's GraphRoot)."""
         nid = self._next
         self._next += 1
-        node.metadata[self._key] = nid
         return nid
 
 
@@ -678,22 +693,34 @@ class NodePlan:
     seq: int
     deps: int = 0
     leaf: Optional[weakref.ref] = None
+    accumulated: bool = False
 
 
 @dataclass
 class BackwardState:
-    """One running `backward()`."""
+    """One running call into the engine (`backward()`, `autograd.grad`).
 
+    `plan` and `successors` are keyed by node id, the hidden GraphRoot of
+    several roots by `GRAPH_ROOT` (its `NodePlan.nid` becomes its id when
+    its node event is written). The schedule is derived when the GraphTask
+    starts: a leaf root's AccumulateGrad may only appear once the engine
+    created it.
+    """
+
+    call: EngineCall
     root: int
-    root_edge: list
-    keep_graph: bool
-    create_graph: bool
+    root_edges: list
     plan: dict
-    steps: list
+    successors: dict
     handles: list = field(default_factory=list)
+    # root index -> weak reference to a leaf root whose AccumulateGrad the
+    # engine has yet to create
+    pending_leaves: dict = field(default_factory=dict)
+    created_at_begin: int = 0
+    steps: list = field(default_factory=list)
     position: int = 0
     started: bool = False
-    accumulated: bool = False
+    closed: bool = False
     current: Optional[int] = None
     mismatch: Optional[str] = None
 
@@ -730,11 +757,13 @@ class Recorder:
         self._seq_base = _C._autograd._get_sequence_nr()
         self._pending: Optional[PendingOp] = None
         self._in_node_hook = False
+        self._created_nodes = 0
         self._grad_mode = (True, False)
         self._default_dtype = "float32"
         self._marks: list = []
         self.ctx = ftr.context(ftr.CTX_TOP_LEVEL)
         self.backward: Optional[BackwardState] = None
+        self.hooks = capture_hooks.HookTracker(self)
         self.failure: Optional[str] = None
         self.pid = os.getpid()
         self.thread = threading.get_ident()
@@ -763,7 +792,6 @@ class Recorder:
         other thread is left to run, so a program waiting for it does not
         hang)."""
         if self.owns_process():
-        self.hooks = capture_hooks.HookTracker(self)
             self.fail(
                 f"unsupported: thread {thread.name!r} {what}; the capture records the main thread only "
                 "(dispatch modes are per thread): run torch operators, backward() and manual_seed on the "
@@ -1170,7 +1198,12 @@ class Recorder:
 
     def _node_created(self, fn: Any) -> None:
         op = self._pending
-        if op is None or node_name(fn) == "AccumulateGrad" or self.nodes.get(fn) is not None:
+        if node_name(fn) == "AccumulateGrad":
+            # The engine makes the AccumulateGrad of a leaf root that has none.
+            if self.backward is not None and self.backward.pending_leaves:
+                self._root_accumulator(fn)
+            return
+        if op is None or self.nodes.get(fn) is not None:
             return
         outputs = live_tensors(op.outputs)
         if op.mutates and any(t._is_view() for t in outputs):
@@ -1241,15 +1274,21 @@ class Recorder:
 
     # -- autograd layer: backward -------------------------------------------
 
-    def begin_backward(self, root: torch.Tensor, grad: Optional[torch.Tensor], keep: bool, create: bool) -> None:
-        """Emits the api backward event and plans the GraphTask."""
+    def begin_backward(self, call: EngineCall) -> None:
+        """Emits the api event (`backward`, or `grad` for a call naming
+        inputs) and plans the GraphTask."""
         if self.backward is not None:
             raise self.fail("unsupported: backward() inside a running backward (reentrant backward, e.g. checkpointing)")
         self.flush()
         self.check_state()
-        root_id = self.tensor_id(root)
-        grad_id = None if grad is None else self.tensor_id(grad)
-        self.emit(ftr.API, ftr.API_BACKWARD, ftr.p_backward([root_id], [grad_id], keep, create))
+        roots = [self.tensor_id(t) for t in call.roots]
+        grads = [None if g is None else self.tensor_id(g) for g in call.grads]
+        if call.restricted:
+            inputs = [self.tensor_id(t) for t in call.inputs]
+            payload = ftr.p_grad(roots, grads, inputs, call.keep, call.create, call.accumulate, call.allow_unused)
+            self.emit(ftr.API, ftr.API_GRAD, payload)
+        else:
+            self.emit(ftr.API, ftr.API_BACKWARD, ftr.p_backward(roots, grads, call.keep, call.create))
         self.ctx = ftr.context(ftr.CTX_BACKWARD)
         if call.roots and all(t.requires_grad for t in call.roots):
             self.backward = self._plan(call)
@@ -1282,7 +1321,6 @@ class Recorder:
             return
         bw.plan[nid] = self._node_plan(root_fn, nid)
         stack = [root_fn]
-        plan[root_nid] = self._node_plan(root_fn, root_nid)
         while stack:
             fn = stack.pop()
             nid = self.nodes.get(fn)
@@ -1292,9 +1330,9 @@ class Recorder:
                 if nxt is None:
                     continue
                 nxt_id = self.node_id(nxt)
-                successors[nid].append(nxt_id)
-                if nxt_id not in plan:
-                    plan[nxt_id] = self._node_plan(nxt, nxt_id)
+                bw.successors[nid].append(nxt_id)
+                if nxt_id not in bw.plan:
+                    bw.plan[nxt_id] = self._node_plan(nxt, nxt_id)
                     stack.append(nxt)
 
     def _root_accumulator(self, fn: Any) -> None:
@@ -1366,78 +1404,35 @@ class Recorder:
         def hook(grad_outputs: Any) -> None:
             try:
                 self.node_started(nid)
+                self.hooks.retained(nid)
             except BaseException as e:  # never raise through the engine
                 self.fail(f"internal error in the autograd observer: {e!r}")
             return None
 
         return hook
 
-    def _queue_event(self, kind: int, nid: int) -> None:
-        p = self.backward.plan[nid]
-        self.emit(ftr.AUTOGRAD, kind, ftr.p_queue(nid, 0, p.seq, p.deps))
+    def _queue_event(self, kind: int, key: int) -> None:
+        p = self.backward.plan[key]
+        self.emit(ftr.AUTOGRAD, kind, ftr.p_queue(p.nid, 0, p.seq, p.deps))
 
     def node_started(self, nid: int) -> None:
         """The engine popped node `nid` and is about to run it: called by
         its pre-hook, or earlier by the first hook PyTorch runs for it
         (tensor hooks run before pre-hooks); later calls do nothing."""
         bw = self.backward
-        if bw is None or bw.mismatch is not None:
+        if bw is None or bw.mismatch is not None or bw.current == nid or bw.closed:
             return
         self.flush()
         if not bw.started:
-            bw.started = True
-            self.emit(ftr.AUTOGRAD, ftr.AG_GRAPH_TASK_BEGIN, ftr.p_graph_task_begin([bw.root_edge], 0, bw.keep_graph, bw.create_graph))
-            self._queue_event(ftr.AG_PUSH, bw.root)
+            self._start_graph_task(bw)
         else:
             self._finish_node()
-        if bw.position >= len(bw.steps) or bw.steps[bw.position].node != nid:
-            expected = bw.steps[bw.position].node if bw.position < len(bw.steps) else "nothing"
-            bw.mismatch = (
-                f"derived ReadyQueue order differs from the observed order at pop {bw.position}: "
-                f"derived node {expected}, engine ran node {nid}"
-            )
-            self.fail(bw.mismatch)
+        self._advance(bw, nid)
+        if bw.mismatch is not None:
             return
         bw.current = nid
         self._queue_event(ftr.AG_POP, nid)
         self.ctx = ftr.context(ftr.CTX_NODE, nid)
-
-    def _finish_node(self) -> None:
-        bw = self.backward
-        nid = bw.current
-        if nid is None:
-                self.hooks.retained(nid)
-            return
-        plan = bw.plan[nid]
-        step = bw.steps[bw.position]
-        if step.runs and plan.leaf is not None and not plan.accumulated:
-            self._accumulate(nid, plan.leaf())
-        if not step.runs:
-            # Seen through its tensor hooks only (no pre-hook): its retain-grad
-            # hooks ran all the same (observed in torch 2.15).
-            self.hooks.retained(nid)
-        for pushed in step.pushed:
-            self._queue_event(ftr.AG_PUSH, pushed)
-        bw.position += 1
-        bw.current = None
-        self.ctx = ftr.context(ftr.CTX_BACKWARD)
-
-    def _accumulate(self, nid: int, leaf: Optional[torch.Tensor]) -> None:
-        grad = None if leaf is None else leaf.grad
-        if grad is None:
-            return
-        leaf_id = self.tensor_id(leaf)
-        self.tensor_id(grad)
-        digest = self.value_digest(grad) if self.policy == "all" else None
-        ref = self.output_ref(grad, digest)
-        self.releases.reachable(ref[0])
-        info = self._info(leaf)
-        info.grad = weakref.ref(grad)
-        info.grad_watch = True
-        self.emit(ftr.AUTOGRAD, ftr.AG_ACCUMULATE, ftr.p_accumulate(nid, leaf_id, ref))
-
-    def end_backward(self, completed: bool, error: Optional[BaseException] = None) -> None:
-        """After the engine returned (or raised): closes the GraphTask.
 
     def _start_graph_task(self, bw: BackwardState) -> None:
         """The engine began: the schedule is derived now (every root's node
@@ -1478,20 +1473,25 @@ class Recorder:
         )
         self.fail(bw.mismatch)
 
-        When the program's backward raised `error`, a graph_task_error takes
-        graph_task_end's place, where the engine stopped: after the pop of
-        the node that raised and the ops it ran (observed in torch 2.15: the
-        version check of a saved tensor raises from the node's apply, after
-        its pre-hook; "element 0 of tensors does not require grad" and
-        "grad can be implicitly created only for scalar outputs" raise before
-        the engine starts, so no graph_task_begin precedes it).
-        """
+    def _finish_node(self) -> None:
         bw = self.backward
-        try:
-            self.flush()
-            if bw is not None and completed and bw.mismatch is None:
-                self._close_graph_task(bw)
-            elif error is not None and not isinstance(error, CaptureError) and (bw is None or bw.mismatch is None):
+        nid = bw.current
+        if nid is None:
+            return
+        plan = bw.plan[nid]
+        step = bw.steps[bw.position]
+        if step.runs and plan.leaf is not None and not plan.accumulated:
+            self._accumulate(nid, plan.leaf())
+        if not step.runs:
+            # Seen through its tensor hooks only (no pre-hook): its retain-grad
+            # hooks ran all the same (observed in torch 2.15).
+            self.hooks.retained(nid)
+        for pushed in step.pushed:
+            self._queue_event(ftr.AG_PUSH, pushed)
+        bw.position += 1
+        bw.current = None
+        self.ctx = ftr.context(ftr.CTX_BACKWARD)
+
     def accumulate_now(self, nid: int) -> None:
         """AccumulateGrad `nid` stored its gradient and is about to call a
         post-accumulate-grad hook: its `accumulate` event comes first (the
@@ -1514,6 +1514,37 @@ class Recorder:
         except Exception as e:
             raise self.fail(f"internal error in the hook observer: {e!r}") from e
 
+    def _accumulate(self, nid: int, leaf: Optional[torch.Tensor]) -> None:
+        grad = None if leaf is None else leaf.grad
+        if grad is None:
+            return
+        leaf_id = self.tensor_id(leaf)
+        self.tensor_id(grad)
+        digest = self.value_digest(grad) if self.policy == "all" else None
+        ref = self.output_ref(grad, digest)
+        self.releases.reachable(ref[0])
+        info = self._info(leaf)
+        info.grad = weakref.ref(grad)
+        info.grad_watch = True
+        self.emit(ftr.AUTOGRAD, ftr.AG_ACCUMULATE, ftr.p_accumulate(nid, leaf_id, ref))
+
+    def end_backward(self, completed: bool, error: Optional[BaseException] = None) -> None:
+        """After the engine returned (or raised): closes the GraphTask.
+
+        When the program's backward raised `error`, a graph_task_error takes
+        graph_task_end's place, where the engine stopped: after the pop of
+        the node that raised and the ops it ran (observed in torch 2.15: the
+        version check of a saved tensor raises from the node's apply, after
+        its pre-hook; "element 0 of tensors does not require grad" and
+        "grad can be implicitly created only for scalar outputs" raise before
+        the engine starts, so no graph_task_begin precedes it).
+        """
+        bw = self.backward
+        try:
+            self.flush()
+            if bw is not None and completed and bw.mismatch is None and not bw.closed:
+                self._close_graph_task(bw)
+            elif error is not None and not isinstance(error, CaptureError) and (bw is None or (bw.mismatch is None and not bw.closed)):
                 self.emit(ftr.AUTOGRAD, ftr.AG_GRAPH_TASK_ERROR, ftr.p_graph_task_error(format_program_error(error)))
         finally:
             self.backward = None
@@ -1523,13 +1554,49 @@ class Recorder:
         if bw is not None and bw.mismatch is not None:
             raise self.fail(bw.mismatch)
 
+    def engine_returned(self, result: Any) -> None:
+        """The engine call of `backward()` / `autograd.grad` returned: the
+        GraphTask ends here (graph_task_end, then grad_result for
+        `autograd.grad`); what Python runs after it in the same call
+        (`materialize_grads`) is top-level code."""
+        bw = self.backward
+        if bw is None or bw.mismatch is not None or bw.closed:
+            return
+        self.flush()
+        self._close_graph_task(bw)
+        if bw.call.restricted and not bw.call.accumulate and result is not None:
+            self._grad_result(result)
+        self.ctx = ftr.context(ftr.CTX_TOP_LEVEL)
+
     def _close_graph_task(self, bw: BackwardState) -> None:
+        bw.closed = True
         if not bw.started:
-            raise self.fail("the engine ran no node of a graph the capture planned")
+            self._start_graph_task(bw)
         self._finish_node()
-        if bw.position != len(bw.steps):
-            raise self.fail(f"the engine ran {bw.position} nodes; the derived schedule has {len(bw.steps)}")
-        self.emit(ftr.AUTOGRAD, ftr.AG_GRAPH_TASK_END, ftr.p_graph_task_end(bw.position))
+        self._advance(bw, None)
+        if bw.mismatch is not None:
+            raise self.fail(bw.mismatch)
+        executed = sum(1 for step in bw.steps if step.runs)
+        self.emit(ftr.AUTOGRAD, ftr.AG_GRAPH_TASK_END, ftr.p_graph_task_end(executed))
+
+    def _grad_result(self, grads: Any) -> None:
+        """api grad_result: the returned gradients as references (no value);
+        the program holds them, so they are released when they die."""
+        refs = []
+        for g in grads:
+            if g is None:
+                refs.append(None)
+                continue
+            self.tensor_id(g)
+            ref = self.output_ref(g, None)
+            self.releases.reachable(ref[0])
+            refs.append(ref)
+        self.emit(ftr.API, ftr.API_GRAD_RESULT, ftr.p_grad_result(refs))
+
+    def raise_failure(self) -> None:
+        """Raises the capture's failure, if any (after a wrapped call)."""
+        if self.failure is not None:
+            raise CaptureError(self.failure)
 
 
 def live_tensors(outputs: list) -> list:
@@ -1798,9 +1865,9 @@ class Patches:
         seed = self._wrap_seed(torch.manual_seed)
         self._set(torch, "manual_seed", seed)
         self._set(torch.random, "manual_seed", seed)
-        self._set(torch.autograd, "backward", self._wrap_backward(torch.autograd.backward))
-        self._set(torch.autograd, "grad", self._unsupported("torch.autograd.grad", torch.autograd.grad))
+        capture_engine.install(self, self.rec)
         self._set(os, "_exit", self._wrap_exit(os._exit))
+        capture_hooks.install(self, self.rec)
         self._set(threading.Thread, "_bootstrap_inner", self._wrap_thread(threading.Thread._bootstrap_inner))
         self._set(torch._utils, "_rebuild_tensor", self._wrap_rebuild(torch._utils._rebuild_tensor))
         self._set(torch.Tensor, "share_memory_", self._refuse_share(torch.Tensor.share_memory_))
@@ -1831,16 +1898,6 @@ class Patches:
 
         return manual_seed
 
-    def _unsupported(self, what: str, original: Callable) -> Callable:
-        rec = self.rec
-
-        def unsupported(*args, **kwargs):
-            if not rec.observing():
-                return original(*args, **kwargs)
-            raise rec.fail(f"unsupported: {what} (the capture records backward() only)")
-
-        return unsupported
-
     def _wrap_exit(self, original: Callable) -> Callable:
         on_exit = self._on_exit
         rec = self.rec
@@ -1867,7 +1924,6 @@ class Patches:
                 return original(thread)
 
         return _bootstrap_inner
-        capture_hooks.install(self, self.rec)
 
     def _refuse_share(self, original: Callable) -> Callable:
         """`Tensor.share_memory_()` (also `nn.Module.share_memory()`) moves a

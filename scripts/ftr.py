@@ -634,6 +634,7 @@ def p_graph_task_error(error: str) -> list:
     the `backward()` call raised; written in place of graph_task_end."""
     return [str(error)]
 
+
 def p_guard(device: str) -> list:
     """device kinds 1 and 2 payload."""
     return [str(device)]

@@ -41,6 +41,8 @@ use crate::callbacks::{Bindings, Callbacks};
 use crate::error::ReplayError;
 use crate::trace_data::TraceData;
 
+mod grad;
+
 /// Options of a replay.
 #[derive(Clone, Debug, Default)]
 pub struct ReplayOptions {
@@ -63,13 +65,12 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "reverse-ready-queue" => faults.reverse_ready_queue = true,
             None if spec == "fifo-ties" => faults.fifo_ties = true,
             None if spec == "swap-input-buffer-sum" => faults.swap_input_buffer_sum = true,
-            None if spec == "skip-saved-version-check" => faults.skip_saved_version_check = true,
             None if spec == "drop-backward-history" => faults.drop_backward_history = true,
-            None if spec == "ignore-grad-mode" => faults.ignore_grad_mode = true,
             None if spec == "skip-saved-version-check" => faults.skip_saved_version_check = true,
             None if spec == "skip-hooks" => faults.skip_hooks = true,
             None if spec == "ignore-exec-info" => faults.ignore_exec_info = true,
             None if spec == "reverse-hooks" => faults.reverse_hooks = true,
+            None if spec == "ignore-grad-mode" => faults.ignore_grad_mode = true,
             Some(("rename-node", arg)) => {
                 let (old, new) = arg
                     .split_once(':')
@@ -138,9 +139,9 @@ pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, R
         storage_of: HashMap::new(),
         missing_grads: HashMap::new(),
         pending_clones: Vec::new(),
-    };
         grad_results: Vec::new(),
         hooks: ReplayedHooks::default(),
+    };
     for event in &torch.events {
         if replayer.step(event)? == Flow::Stop {
             break;
@@ -173,7 +174,6 @@ struct Replayer<'a> {
     missing_grads: HashMap<u64, u64>,
     /// Recorded original-`self` clones the next in-place call dispatches.
     pending_clones: Vec<TensorRef>,
-}
     /// What the runtime's last `torch.autograd.grad` returned, until its
     /// `grad_result` binds it.
     grad_results: Vec<Option<Tensor>>,
@@ -191,11 +191,11 @@ struct ReplayedHooks {
     /// Nesting of `hook_begin` … `hook_end` while the main loop steps over
     /// the ranges the hooks replayed.
     depth: usize,
+}
 
 impl Replayer<'_> {
     fn step(&mut self, event: &Event) -> Result<Flow, ReplayError> {
         let seq = event.seq;
-        match &event.body {
         // What a hook did was replayed when the runtime called the hook.
         match &event.body {
             EventBody::Autograd(AutogradEvent::HookBegin(_)) => self.hooks.depth += 1,
@@ -208,6 +208,7 @@ impl Replayer<'_> {
         if self.hooks.depth > 0 {
             return Ok(Flow::Continue);
         }
+        match &event.body {
             EventBody::Api(api) => return self.api(seq, api),
             EventBody::Dispatch(DispatchEvent::Op(op)) if op.context == Context::TopLevel => {
                 if self.is_original_self_clone(seq, op) {
@@ -323,6 +324,8 @@ impl Replayer<'_> {
                     }
                 }
             }
+            ApiEvent::Grad(g) => self.grad_call(seq, g)?,
+            ApiEvent::GradResult(r) => self.grad_result(r),
             ApiEvent::GradMode(g) => self.runtime.set_grad_mode(g.grad_enabled, g.inference_mode),
             ApiEvent::ManualSeed(s) => self.runtime.manual_seed(s.seed),
             ApiEvent::MarkBegin(m) => self.runtime.mark_begin(&m.name),
@@ -349,9 +352,6 @@ impl Replayer<'_> {
                     .set_default_dtype(dtype)
                     .map_err(|e| unsupported(seq, "torch.set_default_dtype", &e))?;
             }
-            ApiEvent::ProgramError(p) => {
-                self.runtime.program_error(&p.message);
-                return Ok(Flow::Stop);
             ApiEvent::RegisterHook(h) => self.register_hook(seq, h)?,
             ApiEvent::RemoveHook(h) => {
                 if let Some(handle) = self.hooks.handles.remove(&h.hook) {
@@ -364,6 +364,9 @@ impl Replayer<'_> {
                     .retain_grad(&t)
                     .map_err(|e| unsupported(seq, "retain_grad()", &e))?;
             }
+            ApiEvent::ProgramError(p) => {
+                self.runtime.program_error(&p.message);
+                return Ok(Flow::Stop);
             }
             _ => {
                 return Err(ReplayError::Unsupported {
@@ -415,9 +418,6 @@ impl Replayer<'_> {
         Ok(())
     }
 
-    /// Re-executes a top-level call that raised in PyTorch (dispatch
-    /// `op_error`). The runtime is expected to raise too; its own op_error
-    /// event (or, when it did not raise, its op event) is diffed with
     /// Registers a hook that replays what the program's hook did each time
     /// the runtime calls it (see [`crate::callbacks`]).
     fn register_hook(&mut self, seq: u64, h: &ft_trace::RegisterHook) -> Result<(), ReplayError> {
@@ -466,6 +466,9 @@ impl Replayer<'_> {
         out
     }
 
+    /// Re-executes a top-level call that raised in PyTorch (dispatch
+    /// `op_error`). The runtime is expected to raise too; its own op_error
+    /// event (or, when it did not raise, its op event) is diffed with
     /// PyTorch's. A runtime that lacks the operator fails the replay as
     /// any unsupported call does.
     fn op_error(&mut self, seq: u64, op: &OpError) -> Result<(), ReplayError> {
@@ -694,7 +697,7 @@ fn copy_slices_seq_nr_before_next_op(events: &[Event]) -> Option<u64> {
 /// holds has them outside inference mode, and the normal state includes
 /// ADInplaceOrView); where neither state would give them (inference mode and
 /// inference tensors) both walks are the same.
-fn entered_below_ad_inplace_or_view(keyset: &[String]) -> bool {
+pub(crate) fn entered_below_ad_inplace_or_view(keyset: &[String]) -> bool {
     !keyset
         .iter()
         .any(|k| k == "ADInplaceOrView" || k.starts_with("Autograd"))

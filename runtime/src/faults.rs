@@ -50,6 +50,11 @@ pub struct Faults {
     /// makes none. Breaks the graph of every trace that computes with grad
     /// disabled on tensors that require grad.
     pub ignore_grad_mode: bool,
+    /// Record no history for the operators a backward formula dispatches,
+    /// even under `create_graph=True`: the gradients of such a backward
+    /// cannot be differentiated again. Breaks every double-backward trace
+    /// (their backward-time nodes are missing).
+    pub drop_backward_history: bool,
 }
 
 impl Faults {

@@ -392,7 +392,7 @@ pub struct OpError {
 }
 
 // ---------------------------------------------------------------------------
-// autograd layer (2). Next kind: 7.
+// autograd layer (2). Next kind: 10.
 
 /// autograd layer events.
 #[derive(Clone, Debug, PartialEq)]

@@ -171,6 +171,28 @@ impl Details<'_> {
             ApiEvent::ProgramError(p) => self.text("error", Part::Warn, p.message.clone()),
             ApiEvent::Release(r) => self.text("tensor", Part::Tensor, format!("T{}", r.tensor)),
             ApiEvent::DefaultDtype(d) => self.text("dtype", Part::Plain, d.dtype.clone()),
+            ApiEvent::Grad(g) => {
+                let ids = |ids: &[u64]| {
+                    ids.iter()
+                        .map(|t| format!("T{t}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                self.text("roots", Part::Tensor, ids(&g.roots));
+                self.text("inputs", Part::Tensor, ids(&g.inputs));
+                self.flag("retain", g.retain_graph);
+                self.flag("create", g.create_graph);
+                self.flag("accumulate", g.accumulate);
+                self.flag("allow_unused", g.allow_unused);
+            }
+            ApiEvent::GradResult(r) => {
+                for (i, g) in r.grads.iter().enumerate() {
+                    let grad = g
+                        .as_ref()
+                        .map_or_else(|| "None".to_owned(), |t| format!("T{}", t.id));
+                    self.text(&format!("input {i}"), Part::Tensor, grad);
+                }
+            }
             _ => self.text("", Part::Warn, "not known to this build"),
         }
     }

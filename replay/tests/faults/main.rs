@@ -6,11 +6,12 @@
 mod conv;
 mod double_backward;
 mod elementwise;
+mod engine;
 mod errors;
 mod foreach;
 mod grad_modes;
-mod indexing;
 mod hooks;
+mod indexing;
 mod nn;
 mod programs;
 mod reduction;

@@ -17,6 +17,12 @@
 //!    gradient to its input buffer; finally push, in edge order, the targets
 //!    whose count reached zero.
 //!
+//! A backward restricted to inputs (`torch.autograd.grad`,
+//! `backward(inputs=...)`) runs only the nodes that lead to them
+//! (`exec_info`): successors that neither run nor capture are not pushed,
+//! a node that only captures is popped and hands over its gradient, and
+//! formulas compute only the gradients that are wanted.
+//!
 //! Input buffers add a second gradient in place (`add_`) when they hold the
 //! only reference to a dense buffer, out of place (`add`) otherwise — and
 //! always out of place while a Python dispatch mode is active, because
@@ -28,6 +34,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::BackwardCtx;
+use super::exec_info::{CurrentGuard, ExecInfo};
 use super::functions::graph_root::GraphRoot;
 use super::node::{Edge, Node, NodeKind};
 use super::ready_queue::LibstdcxxHeap;
@@ -81,6 +88,10 @@ struct GraphTask {
     queue: LibstdcxxHeap<NodeTask>,
     pushes: u64,
     executed: u64,
+    /// Which nodes run or capture (empty: all of them).
+    exec_info: Arc<ExecInfo>,
+    /// The gradients captured for `torch.autograd.grad`, one per output edge.
+    captured: Vec<Option<Tensor>>,
 }
 
 impl GraphTask {
@@ -105,14 +116,20 @@ impl GraphTask {
 }
 
 /// Runs backward from `roots` with `grads` (one per root; `None` only where
-/// the caller already validated that none is needed).
+/// the caller already validated that none is needed), restricted to
+/// `outputs` (one edge per input of `torch.autograd.grad` /
+/// `backward(inputs=...)`; empty: a plain backward). Returns the gradients
+/// captured at the output edges (all `None` with `accumulate_grad`, where
+/// the inputs' AccumulateGrads run).
 pub(crate) fn execute(
     rt: &mut Runtime,
     roots: Vec<Edge>,
     mut grads: Vec<Option<Tensor>>,
     keep_graph: bool,
     create_graph: bool,
-) -> Result<()> {
+    outputs: &[Edge],
+    accumulate_grad: bool,
+) -> Result<Vec<Option<Tensor>>> {
     validate_outputs(rt, &roots, &mut grads)?;
 
     let (root, root_inputs) = if roots.len() == 1 {
@@ -140,6 +157,13 @@ pub(crate) fn execute(
     };
 
     let dependencies = GraphTask::compute_dependencies(&root);
+    let exec_info = match outputs {
+        [] => ExecInfo::default(),
+        _ if rt.faults().ignore_exec_info => {
+            ExecInfo::build(&root, outputs, accumulate_grad).running_all()
+        }
+        _ => ExecInfo::build(&root, outputs, accumulate_grad),
+    };
     let mut task = GraphTask {
         depth: 0,
         keep_graph,
@@ -149,19 +173,23 @@ pub(crate) fn execute(
         queue: LibstdcxxHeap::default(),
         pushes: 0,
         executed: 0,
+        exec_info: Arc::new(exec_info),
+        captured: vec![None; outputs.len()],
     };
     rt.trace_graph_task_begin(&roots, task.depth, keep_graph, create_graph);
 
     let saved_grad_mode = rt.is_grad_enabled();
     rt.set_grad_enabled_internal(create_graph);
     let check_was_off = saved::set_version_check_off(rt.faults().skip_saved_version_check);
+    let current = CurrentGuard::enter(Arc::clone(&task.exec_info));
     let outcome = run(rt, &mut task, root, root_inputs);
+    drop(current);
     saved::set_version_check_off(check_was_off);
     rt.set_grad_enabled_internal(saved_grad_mode);
     rt.set_context(ExecContext::Backward);
     outcome?;
     rt.trace_graph_task_end(task.executed);
-    Ok(())
+    Ok(task.captured)
 }
 
 fn push(rt: &mut Runtime, task: &mut GraphTask, node: Arc<Node>, inputs: Vec<Option<Tensor>>) {
@@ -201,6 +229,15 @@ fn run(
 fn evaluate_function(rt: &mut Runtime, task: &mut GraphTask, node_task: NodeTask) -> Result<()> {
     let NodeTask { node, inputs, .. } = node_task;
     rt.set_context(ExecContext::Node(Arc::clone(&node)));
+    let inputs = rt.call_tensor_pre_hooks(&node, inputs)?;
+    // A restricted backward: hand over captured gradients; a node that only
+    // captures runs nothing (PyTorch pops it, then returns).
+    if !task.exec_info.is_empty() {
+        task.exec_info.capture(&node, &inputs, &mut task.captured);
+        if !task.exec_info.needed(&node) {
+            return Ok(());
+        }
+    }
     task.executed += 1;
 
     let mut outputs = {
@@ -209,7 +246,11 @@ fn evaluate_function(rt: &mut Runtime, task: &mut GraphTask, node_task: NodeTask
             rt: &mut *rt,
             node: &node,
         };
-        let outputs = function.apply(&mut ctx, inputs)?;
+        let outputs = if task.exec_info.computes_nothing(&node) {
+            vec![None; node.next_edges.len()]
+        } else {
+            function.apply(&mut ctx, inputs)?
+        };
         if !task.keep_graph {
             function.release_variables();
         }
@@ -229,15 +270,6 @@ fn evaluate_function(rt: &mut Runtime, task: &mut GraphTask, node_task: NodeTask
     validate_outputs(rt, &node.next_edges, &mut outputs)?;
 
     // Successors are pushed after all of this node's work, in edge order
-    let inputs = rt.call_tensor_pre_hooks(&node, inputs)?;
-    // A restricted backward: hand over captured gradients; a node that only
-    // captures runs nothing (PyTorch pops it, then returns).
-    if !task.exec_info.is_empty() {
-        task.exec_info.capture(&node, &inputs, &mut task.captured);
-        if !task.exec_info.needed(&node) {
-            return Ok(());
-        }
-    }
     // (FORMAT §3.6 rule 5). PyTorch pushes inside the loop; nothing pops in
     // between, so the queue ends up identical.
     let mut ready_tasks = Vec::new();
@@ -252,10 +284,13 @@ fn evaluate_function(rt: &mut Runtime, task: &mut GraphTask, node_task: NodeTask
         if ready {
             task.dependencies.remove(&k);
         }
-        let mut buffer = task
-            .not_ready
-            .remove(&k)
-            .unwrap_or_else(|| vec![None; next.num_inputs()]);
+        let mut buffer = match task.not_ready.remove(&k) {
+            Some(buffer) => buffer,
+            // A successor that neither runs nor captures gets no buffer and
+            // is never pushed; its count went down all the same.
+            None if !task.exec_info.should_execute(next) => continue,
+            None => vec![None; next.num_inputs()],
+        };
         if let Some(grad) = output {
             accumulate_input(rt, &mut buffer, edge.input_nr as usize, grad)?;
         }

@@ -16,9 +16,10 @@
 
 pub(crate) mod derivatives;
 pub(crate) mod engine;
+pub(crate) mod exec_info;
 pub(crate) mod functions;
-pub mod node;
 pub mod hooks;
+pub mod node;
 pub(crate) mod ready_queue;
 pub(crate) mod saved;
 
@@ -60,11 +61,13 @@ pub(crate) struct BackwardCtx<'a> {
 }
 
 impl BackwardCtx<'_> {
-    /// Whether next edge `i` wants a gradient (`task_should_compute_output`).
+    /// Whether next edge `i` wants a gradient (`task_should_compute_output`):
+    /// it is valid and, in a restricted backward (`torch.autograd.grad`,
+    /// `backward(inputs=...)`), leads to a node that runs or captures.
     pub(crate) fn needs(&self, i: usize) -> bool {
         self.node
             .next_edges
             .get(i)
-            .is_some_and(node::Edge::is_valid)
+            .is_some_and(exec_info::should_compute_edge)
     }
 }

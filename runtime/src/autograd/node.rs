@@ -37,11 +37,6 @@ impl Edge {
             input_nr,
         }
     }
-
-    /// Whether a gradient flows along this edge.
-    pub(crate) fn is_valid(&self) -> bool {
-        self.function.is_some()
-    }
 }
 
 /// Shape, dtype and device of one node input (a forward output).

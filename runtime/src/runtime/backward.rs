@@ -14,6 +14,7 @@
 //!    with the exception as Python shows it, in place of `graph_task_end`.
 
 use super::call::gradient_edge;
+use super::grad::Restriction;
 use super::{ExecContext, Runtime};
 use crate::autograd::engine;
 use crate::error::{Result, RuntimeError};
@@ -43,7 +44,9 @@ impl Runtime {
             t.backward_call(roots, grads, retain_graph, create_graph);
         }
         self.context = ExecContext::Backward;
-        let result = self.run_backward(roots, grads.to_vec(), retain_graph, create_graph);
+        let result = self
+            .run_backward(roots, grads.to_vec(), retain_graph, create_graph, None)
+            .map(|_| ());
         self.context = ExecContext::TopLevel;
         // A backward that raised ends with graph_task_error where it stopped
         // (FORMAT §3.4): before the engine ran, or after the node that raised.
@@ -53,13 +56,17 @@ impl Runtime {
         result
     }
 
-    fn run_backward(
+    /// Steps 2–4, for `backward()` and (with a `restriction`) for
+    /// `torch.autograd.grad` / `backward(inputs=...)`; returns the gradients
+    /// captured for a restriction's inputs.
+    pub(super) fn run_backward(
         &mut self,
         roots: &[Tensor],
         grads: Vec<Option<Tensor>>,
         retain_graph: bool,
         create_graph: bool,
-    ) -> Result<()> {
+        restriction: Option<&Restriction<'_>>,
+    ) -> Result<Vec<Option<Tensor>>> {
         let mut root_grads = Vec::with_capacity(roots.len());
         for (i, (root, grad)) in roots.iter().zip(grads).enumerate() {
             let g = match grad {
@@ -101,9 +108,21 @@ impl Runtime {
         if let Some(t) = &mut self.tracer {
             t.unseen_accumulators(&edges);
         }
+        let (outputs, accumulate) = match restriction {
+            Some(r) => (self.input_edges(r)?, r.accumulate),
+            None => (Vec::new(), true),
+        };
         // Python keeps its list of gradients alive for the whole call.
         let held = root_grads.clone();
-        let result = engine::execute(self, edges, root_grads, retain_graph, create_graph);
+        let result = engine::execute(
+            self,
+            edges,
+            root_grads,
+            retain_graph,
+            create_graph,
+            &outputs,
+            accumulate,
+        );
         drop(held);
         result
     }

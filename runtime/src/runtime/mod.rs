@@ -43,12 +43,13 @@ pub(crate) mod ops_reduction;
 use std::sync::Arc;
 
 pub use coverage::{BackwardSupport, OpSupport};
+pub use grad::GradRequest;
 
 use ft_trace::EventSink;
 use ft_trace::event::{ApiEvent, ManualSeed, Mark};
 
-use crate::autograd::node::{Edge, Node};
 use crate::autograd::hooks::HookRegistry;
+use crate::autograd::node::{Edge, Node};
 use crate::device::DeviceState;
 use crate::dispatch::registry::Registry;
 use crate::dispatch::schema::FunctionSchema;
@@ -89,9 +90,9 @@ pub struct Runtime {
     /// Clones of `self` that in-place operators dispatched for their
     /// backward during the last top-level call.
     original_selves: Vec<Tensor>,
-}
     /// Backward hooks the program registered.
     hooks: HookRegistry,
+}
 
 impl Default for Runtime {
     fn default() -> Runtime {
@@ -115,8 +116,8 @@ impl Runtime {
             context: ExecContext::TopLevel,
             default_dtype: DType::Float32,
             original_selves: Vec::new(),
-        }
             hooks: HookRegistry::default(),
+        }
     }
 
     /// The `clone(self)` results that in-place operators whose gradient

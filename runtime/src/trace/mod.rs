@@ -27,6 +27,7 @@
 //!
 //! With tracing off the runtime holds no tracer and none of this runs.
 
+pub(crate) mod grad;
 pub(crate) mod slot;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,8 +39,8 @@ use ft_trace::event::{
     NodeCreated, OpCall, QueueEntry, Release, SetGrad, SetRequiresGrad, TensorIntro, Transfer,
 };
 use ft_trace::event::{GraphTaskError, OpError, ProgramError};
-use ft_trace::{Digest, EventBody, EventSink, TensorRef, Value, ValuePolicy};
 use ft_trace::event::{HookBegin, HookEnd, RegisterHook, RemoveHook, RetainGrad};
+use ft_trace::{Digest, EventBody, EventSink, TensorRef, Value, ValuePolicy};
 
 use crate::autograd::node::{Edge, Node, NodeKind};
 use crate::ivalue::IValue;
@@ -599,7 +600,6 @@ impl Tracer {
         })));
     }
 
-    /// The `backward()` call raised `error` (`"Type: message"`): written in
     /// api `register_hook [hook, kind, tensor]`.
     pub(crate) fn register_hook(&mut self, hook: u64, kind: &str, t: &Tensor) {
         self.introduce_unseen(std::iter::once(t));
@@ -648,12 +648,14 @@ impl Tracer {
         })));
     }
 
+    /// The `backward()` call raised `error` (`"Type: message"`): written in
     /// place of `graph_task_end`, where the engine stopped.
     pub(crate) fn graph_task_error(&mut self, error: String) {
         self.emit(EventBody::Autograd(AutogradEvent::GraphTaskError(
             GraphTaskError { error },
         )));
     }
+
     pub(crate) fn graph_task_end(&mut self, executed: u64) {
         self.emit(EventBody::Autograd(AutogradEvent::GraphTaskEnd(
             GraphTaskEnd { executed },

@@ -24,4 +24,5 @@ mod gradients;
 mod hooks;
 mod inplace_views;
 mod mlp;
+mod restricted_backward;
 mod tracing;

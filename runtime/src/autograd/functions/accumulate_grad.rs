@@ -52,6 +52,12 @@ pub(crate) fn grad_accumulator(leaf: &Tensor) -> Arc<Node> {
     node
 }
 
+/// The leaf's AccumulateGrad if a live graph (or anyone) still holds it;
+/// never creates one (PyTorch's `try_get_grad_accumulator`).
+pub(crate) fn live_grad_accumulator(leaf: &Tensor) -> Option<Arc<Node>> {
+    leaf.0.autograd.lock().grad_accumulator.upgrade()
+}
+
 /// PyTorch's `obeys_layout_contract(grad, variable)`.
 fn obeys_layout_contract(grad: &Tensor, variable: &Tensor) -> bool {
     if variable.is_non_overlapping_and_dense() {
@@ -118,7 +124,7 @@ impl BackwardFn for AccumulateGrad {
         }
         drop(new_grad);
         ctx.rt.trace_accumulate(ctx.node, &variable);
+        ctx.rt.call_post_accumulate_hooks(ctx.node, &variable)?;
         Ok(Vec::new())
     }
 }
-        ctx.rt.call_post_accumulate_hooks(ctx.node, &variable)?;
