@@ -44,3 +44,24 @@ fn a_perturbed_threshold_backward_inside_a_penalty_is_named() {
         "{out}"
     );
 }
+
+#[test]
+fn a_gradient_penalty_without_backward_time_history_diverges_at_its_first_node() {
+    // torch.autograd.grad(create_graph=True) returns a gradient the runtime
+    // gave no history: the penalty's graph loses every backward-time node,
+    // so the first formula op that should have recorded one differs.
+    let (code, out) = replay_with_fault("gradient_penalty.torch.ftr", "drop-backward-history");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("FAIL graph"), "{out}");
+    assert!(
+        out.contains("expected aten.t.default in AddmmBackward0"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_hessian_vector_product_without_backward_time_history_cannot_take_its_second_grad() {
+    let (code, out) = replay_with_fault("hessian_vector.torch.ftr", "drop-backward-history");
+    assert_eq!(code, Some(5), "{out}");
+    assert!(out.contains("torch.autograd.grad (torch seq 51)"), "{out}");
+}
