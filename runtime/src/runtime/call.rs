@@ -103,6 +103,11 @@ impl Runtime {
     }
 
     fn call_top_level(&mut self, op: &str, args: Vec<IValue>, below: bool) -> Result<Vec<IValue>> {
+        // While the engine runs a node, only program code it called back (a
+        // hook) calls operators this way: they belong to the node.
+        if matches!(self.context, ExecContext::Node(_)) {
+            return self.call_in_hook(op, args, below);
+        }
         // Only the clones of this call are kept for the caller to take.
         self.original_selves.clear();
         let entry = Registry::builtin()?.get(op)?;

@@ -28,6 +28,30 @@ impl Runtime {
     /// `tensor.register_hook(hook)`: `hook` runs with the tensor's gradient
     /// before the node that consumes it (a non-leaf's `grad_fn`, a leaf's
     /// AccumulateGrad) and may return a gradient that replaces it.
+    ///
+    /// ```
+    /// use ft_runtime::{IValue, Runtime};
+    ///
+    /// let mut rt = Runtime::new();
+    /// let x = rt.introduce_tensor_f32(&[2], &[1], 0, &[1.0, 2.0], true)?;
+    /// // Clip the gradient of x to [-0.5, 0.5] before it is accumulated.
+    /// rt.register_hook(
+    ///     &x,
+    ///     Box::new(|rt, g| {
+    ///         let Some(g) = g else { return Ok(None) };
+    ///         let clipped = rt.call(
+    ///             "aten.clamp.default",
+    ///             vec![g.into(), IValue::Float(-0.5), IValue::Float(0.5)],
+    ///         )?;
+    ///         Ok(clipped.into_iter().next().and_then(IValue::into_tensor))
+    ///     }),
+    /// )?;
+    /// let y = rt.call("aten.sum.default", vec![(&x).into()])?;
+    /// let y = y[0].as_tensor().expect("tensor").clone();
+    /// rt.backward(&[y], &[None], false, false)?;
+    /// assert_eq!(x.grad().expect("grad").to_f32_vec()?, vec![0.5, 0.5]);
+    /// # Ok::<(), ft_runtime::RuntimeError>(())
+    /// ```
     pub fn register_hook(&mut self, tensor: &Tensor, hook: TensorHookFn) -> Result<HookHandle> {
         if !tensor.requires_grad() {
             return Err(RuntimeError::autograd(
@@ -111,6 +135,8 @@ impl Runtime {
     /// calls it: in the context of the node being run, with no state
     /// changes written (they are written before top-level calls only);
     /// `below_ad_inplace_or_view` as for [`Runtime::call_below_ad_inplace_or_view`].
+    /// [`Runtime::call`] and its variants do the same while a node runs, so
+    /// a native hook may use them.
     pub fn call_in_hook(
         &mut self,
         op: &str,

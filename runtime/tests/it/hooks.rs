@@ -184,3 +184,24 @@ fn retain_grad_follows_an_in_place_op_while_tensor_hooks_stay() {
         vec![60.0; 2]
     );
 }
+
+#[test]
+fn a_native_hooks_calls_are_recorded_in_the_nodes_context() {
+    let (mut rt, sink) = traced(ValuePolicy::None);
+    let x = tensor(&mut rt, &[2], &[1.0, 2.0], true);
+    rt.register_hook(&x, Box::new(|rt, g| Ok(g.map(|g| mul_scalar(rt, g, 0.5)))))
+        .expect("hook");
+    let s = sum(&mut rt, &x);
+    rt.backward(&[s], &[None], false, false).expect("backward");
+    let sink = sink.borrow();
+    let ops = ops(sink.events());
+    let in_hook = ops
+        .iter()
+        .find(|o| o.op == "aten.mul.Tensor")
+        .expect("the hook's mul");
+    assert!(matches!(in_hook.context, ft_trace::Context::Node(_)));
+    assert_eq!(
+        x.grad().expect("grad").to_f32_vec().expect("f32"),
+        vec![0.5; 2]
+    );
+}
