@@ -255,6 +255,7 @@ from torch.utils.weak import WeakIdKeyDictionary  # noqa: E402
 
 import capture_engine  # noqa: E402  (backward(), autograd.grad, beside this script)
 import capture_hooks  # noqa: E402  (backward hooks, beside this script)
+import capture_functions  # noqa: E402  (custom autograd.Functions)
 from capture_engine import GRAPH_ROOT, EngineCall  # noqa: E402
 
 _C = torch._C
@@ -764,6 +765,7 @@ class Recorder:
         self.ctx = ftr.context(ftr.CTX_TOP_LEVEL)
         self.backward: Optional[BackwardState] = None
         self.hooks = capture_hooks.HookTracker(self)
+        self.functions = capture_functions.FunctionTracker(self)
         self.failure: Optional[str] = None
         self.pid = os.getpid()
         self.thread = threading.get_ident()
@@ -1122,12 +1124,15 @@ class Recorder:
         wire = list(value.wire)
         t = value.ref()
         if t is not None:
-            if t.grad_fn is not None:
+            # A custom Function's node is attached when `apply` returns: the
+            # operator of its forward returned the tensor without it.
+            hidden = self.functions.hides(t.grad_fn)
+            if t.grad_fn is not None and not hidden:
                 wire[7] = True
             wire[8] = tensor_version(t)
             info = self._info(t)
             if info is not None:
-                info.requires_grad, info.leaf = wire[7], t.is_leaf
+                info.requires_grad, info.leaf = wire[7] or hidden, t.is_leaf
             alive.append(t)
         elif wire[0] in bumped:
             wire[8] += 1
@@ -1203,7 +1208,7 @@ class Recorder:
             if self.backward is not None and self.backward.pending_leaves:
                 self._root_accumulator(fn)
             return
-        if op is None or self.nodes.get(fn) is not None:
+        if op is None or self.nodes.get(fn) is not None or self.functions.hides(fn):
             return
         outputs = live_tensors(op.outputs)
         if op.mutates and any(t._is_view() for t in outputs):
@@ -1231,7 +1236,7 @@ class Recorder:
             if not t.requires_grad:
                 continue
             fn = t.grad_fn
-            if fn is None or self.nodes.get(fn) is not None:
+            if fn is None or self.nodes.get(fn) is not None or self.functions.hides(fn):
                 continue
             key = id(fn)
             if key not in groups:
@@ -1326,6 +1331,7 @@ class Recorder:
             nid = self.nodes.get(fn)
             bw.successors[nid] = []
             bw.handles.append(fn.register_prehook(self._prehook(nid)))
+            self.functions.plan(fn, nid)
             for nxt, _ in fn.next_functions:
                 if nxt is None:
                     continue
@@ -1868,6 +1874,7 @@ class Patches:
         capture_engine.install(self, self.rec)
         self._set(os, "_exit", self._wrap_exit(os._exit))
         capture_hooks.install(self, self.rec)
+        capture_functions.install(self, self.rec)
         self._set(threading.Thread, "_bootstrap_inner", self._wrap_thread(threading.Thread._bootstrap_inner))
         self._set(torch._utils, "_rebuild_tensor", self._wrap_rebuild(torch._utils._rebuild_tensor))
         self._set(torch.Tensor, "share_memory_", self._refuse_share(torch.Tensor.share_memory_))

@@ -88,6 +88,7 @@ API_GRAD_RESULT = 13  # format 1.3
 API_REGISTER_HOOK = 14  # format 1.3
 API_REMOVE_HOOK = 15  # format 1.3
 API_RETAIN_GRAD = 16  # format 1.3
+API_FUNCTION = 17  # format 1.3
 # dispatch layer (1)
 DISPATCH_OP = 1
 DISPATCH_OP_ERROR = 2  # format 1.3
@@ -101,6 +102,7 @@ AG_GRAPH_TASK_END = 6
 AG_HOOK_BEGIN = 7  # format 1.3
 AG_HOOK_END = 8  # format 1.3
 AG_GRAPH_TASK_ERROR = 9  # format 1.3
+AG_NODE_RESULT = 10  # format 1.3
 # device layer (3)
 DEV_GUARD_ENTER = 1
 DEV_GUARD_EXIT = 2
@@ -123,6 +125,7 @@ KIND_NAMES = {
     (API, API_REGISTER_HOOK): "register_hook",
     (API, API_REMOVE_HOOK): "remove_hook",
     (API, API_RETAIN_GRAD): "retain_grad",
+    (API, API_FUNCTION): "function",
     (DISPATCH, DISPATCH_OP): "op",
     (DISPATCH, DISPATCH_OP_ERROR): "op_error",
     (AUTOGRAD, AG_NODE): "node",
@@ -134,6 +137,7 @@ KIND_NAMES = {
     (AUTOGRAD, AG_HOOK_BEGIN): "hook_begin",
     (AUTOGRAD, AG_HOOK_END): "hook_end",
     (AUTOGRAD, AG_GRAPH_TASK_ERROR): "graph_task_error",
+    (AUTOGRAD, AG_NODE_RESULT): "node_result",
     (DEVICE, DEV_GUARD_ENTER): "guard_enter",
     (DEVICE, DEV_GUARD_EXIT): "guard_exit",
     (DEVICE, DEV_TRANSFER): "transfer",
@@ -150,6 +154,8 @@ KIND_MINOR = {
     (API, API_REGISTER_HOOK): 3,
     (API, API_REMOVE_HOOK): 3,
     (API, API_RETAIN_GRAD): 3,
+    (API, API_FUNCTION): 3,
+    (AUTOGRAD, AG_NODE_RESULT): 3,
     (AUTOGRAD, AG_HOOK_BEGIN): 3,
     (AUTOGRAD, AG_HOOK_END): 3,
 }
@@ -520,6 +526,13 @@ def p_retain_grad(tid: int) -> list:
     return [_u64(tid)]
 
 
+def p_function(name: str, inputs: Sequence[int], outputs: Sequence[int]) -> list:
+    """api kind 17 payload (format 1.3): `[name, inputs, outputs]`, a custom
+    autograd.Function applied: its node's name, the ids of its tensor
+    inputs (in argument order) and of the tensors it returned."""
+    return [name, [_u64(i) for i in inputs], [_u64(o) for o in outputs]]
+
+
 def p_grad(
     roots: Sequence[int],
     grads: Sequence[Optional[int]],
@@ -627,6 +640,13 @@ def p_hook_end(hook: int, result: Optional[list]) -> list:
     """autograd kind 8 payload (format 1.3): `[hook, result]`, the returned
     gradient's tensor reference (no value) or nil."""
     return [_u64(hook), result]
+
+
+def p_node_result(node: int, grads: Sequence[Optional[list]], results: Sequence[Optional[list]]) -> list:
+    """autograd kind 10 payload (format 1.3): `[node, grads, results]`, the
+    gradients node `node` (a custom Function's) received and those it
+    returned, each a tensor reference without value or nil."""
+    return [_u64(node), list(grads), list(results)]
 
 
 def p_graph_task_error(error: str) -> list:

@@ -165,6 +165,16 @@ def hook_events(f: Fixture, t0: list) -> None:
     f.emit(ftr.API, ftr.API_REMOVE_HOOK, ftr.p_remove_hook(0))
 
 
+def function_events(f: Fixture, t0: list) -> None:
+    """The custom-Function kinds (format 1.3): an `apply` with two tensor
+    inputs and two outputs, its node's backward with one gradient in and
+    one edge left without a gradient, then one with no inputs."""
+    f.emit(ftr.API, ftr.API_FUNCTION, ftr.p_function("MulAddBackward", [0, 2**40], [8, 9]))
+    f.emit(ftr.AUTOGRAD, ftr.AG_NODE_RESULT, ftr.p_node_result(4, [t0, None], [None, t0]))
+    f.emit(ftr.API, ftr.API_FUNCTION, ftr.p_function("é" * 40, [], []))
+    f.emit(ftr.AUTOGRAD, ftr.AG_NODE_RESULT, ftr.p_node_result(2**33, [], []))
+
+
 def grad_events(f: Fixture, t0: list) -> None:
     """The restricted-backward kinds (format 1.3): `torch.autograd.grad` with
     an unused input, `backward(inputs=...)`, and the returned gradients."""
@@ -211,6 +221,7 @@ def build(writer: ftr.TraceWriter) -> None:
     error_events(f, t0)
     hook_events(f, ref(6, [2], 5, None, requires_grad=True, version=3))
     grad_events(f, ref(7, [3], 6, None, version=2))
+    function_events(f, ref(8, [3], 7, None, requires_grad=True))
     bulk_ops(f, 600)
     big_blob = f.w.put_blob("uint8", [70000], bytes(i % 251 for i in range(70000)))
     many_dims = [1] * 65536  # array32 header; makes this one event larger than a chunk

@@ -55,6 +55,11 @@ pub struct Faults {
     /// cannot be differentiated again. Breaks every double-backward trace
     /// (their backward-time nodes are missing).
     pub drop_backward_history: bool,
+    /// Hand the gradients a custom autograd.Function's backward returned to
+    /// the engine in reverse order. Breaks every trace whose custom Function
+    /// has several differentiable inputs: each gradient flows to the wrong
+    /// edge.
+    pub reverse_function_grads: bool,
 }
 
 impl Faults {

@@ -49,7 +49,7 @@ pub use error::{Result, RuntimeError};
 pub use faults::Faults;
 pub use ivalue::IValue;
 pub use autograd::hooks::{HookHandle, PostAccumulateHookFn, TensorHookFn};
-pub use runtime::{BackwardSupport, GradRequest, OpSupport, Runtime};
+pub use runtime::{BackwardSupport, FunctionBackwardFn, GradRequest, OpSupport, Runtime};
 pub use tensor::Tensor;
 pub use tensor::dtype::DType;
 pub use tensor::options::{Layout, MemoryFormat};

@@ -98,7 +98,7 @@ pub enum EventBody {
 }
 
 // ---------------------------------------------------------------------------
-// api layer (0). Next kind: 17.
+// api layer (0). Next kind: 18.
 
 /// api layer events.
 #[derive(Clone, Debug, PartialEq)]
@@ -140,6 +140,8 @@ pub enum ApiEvent {
     RemoveHook(RemoveHook),
     /// Kind 16: `tensor.retain_grad()` (format 1.3).
     RetainGrad(RetainGrad),
+    /// Kind 17: a custom `autograd.Function` was applied (format 1.3).
+    Function(FunctionApplied),
 }
 
 /// Payload of [`ApiEvent::Tensor`]: `[tensor, alias]`.
@@ -279,6 +281,18 @@ pub struct RetainGrad {
     pub tensor: u64,
 }
 
+/// Payload of [`ApiEvent::Function`]: `[name, inputs, outputs]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FunctionApplied {
+    /// The name of the node the Function creates (`<ClassName>Backward`).
+    pub name: String,
+    /// The tensor arguments of `apply`, in argument order (one next edge
+    /// each).
+    pub inputs: Vec<u64>,
+    /// The tensors `apply` returned, in order.
+    pub outputs: Vec<u64>,
+}
+
 /// Payload of [`ApiEvent::ProgramError`]: `[message]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProgramError {
@@ -392,7 +406,7 @@ pub struct OpError {
 }
 
 // ---------------------------------------------------------------------------
-// autograd layer (2). Next kind: 10.
+// autograd layer (2). Next kind: 11.
 
 /// autograd layer events.
 #[derive(Clone, Debug, PartialEq)]
@@ -417,6 +431,8 @@ pub enum AutogradEvent {
     /// Kind 9: the `backward()` call raised; in place of `graph_task_end`
     /// (format 1.3).
     GraphTaskError(GraphTaskError),
+    /// Kind 10: a custom Function's node returned its gradients (format 1.3).
+    NodeResult(NodeResult),
 }
 
 /// An edge to the next node: `[node, input_nr]`, node nil for an undefined edge.
@@ -520,6 +536,17 @@ pub struct HookEnd {
     pub result: Option<TensorRef>,
 }
 
+/// Payload of [`AutogradEvent::NodeResult`]: `[node, grads, results]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NodeResult {
+    /// The node (a custom Function's) that ran.
+    pub node: u64,
+    /// The gradients it received, one per input (nil: none flowed). No values.
+    pub grads: Vec<Option<TensorRef>>,
+    /// The gradients it returned, one per next edge (nil: none). No values.
+    pub results: Vec<Option<TensorRef>>,
+}
+
 /// Payload of [`AutogradEvent::GraphTaskError`]: `[error]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GraphTaskError {
@@ -588,6 +615,7 @@ impl EventBody {
                     ApiEvent::RegisterHook(_) => 14,
                     ApiEvent::RemoveHook(_) => 15,
                     ApiEvent::RetainGrad(_) => 16,
+                    ApiEvent::Function(_) => 17,
                 },
             ),
             EventBody::Dispatch(DispatchEvent::Op(_)) => (1, 1),
@@ -604,6 +632,7 @@ impl EventBody {
                     AutogradEvent::HookBegin(_) => 7,
                     AutogradEvent::HookEnd(_) => 8,
                     AutogradEvent::GraphTaskError(_) => 9,
+                    AutogradEvent::NodeResult(_) => 10,
                 },
             ),
             EventBody::Device(e) => (
@@ -636,6 +665,8 @@ impl EventBody {
                 ApiEvent::RegisterHook(_) | ApiEvent::RemoveHook(_) | ApiEvent::RetainGrad(_),
             )
             | EventBody::Autograd(AutogradEvent::HookBegin(_) | AutogradEvent::HookEnd(_)) => 3,
+            EventBody::Api(ApiEvent::Function(_))
+            | EventBody::Autograd(AutogradEvent::NodeResult(_)) => 3,
             EventBody::Unknown { .. } => crate::format::VERSION_MINOR,
             _ => 0,
         }
@@ -661,6 +692,7 @@ impl EventBody {
                 ApiEvent::RegisterHook(_) => "register_hook",
                 ApiEvent::RemoveHook(_) => "remove_hook",
                 ApiEvent::RetainGrad(_) => "retain_grad",
+                ApiEvent::Function(_) => "function",
             },
             EventBody::Dispatch(DispatchEvent::Op(_)) => "op",
             EventBody::Dispatch(DispatchEvent::OpError(_)) => "op_error",
@@ -674,6 +706,7 @@ impl EventBody {
                 AutogradEvent::HookBegin(_) => "hook_begin",
                 AutogradEvent::HookEnd(_) => "hook_end",
                 AutogradEvent::GraphTaskError(_) => "graph_task_error",
+                AutogradEvent::NodeResult(_) => "node_result",
             },
             EventBody::Device(e) => match e {
                 DeviceEvent::GuardEnter(_) => "guard_enter",
@@ -750,6 +783,9 @@ impl EventBody {
             EventBody::Api(ApiEvent::GradResult(g)) => g.grads.iter().flatten().collect(),
             EventBody::Autograd(AutogradEvent::HookBegin(h)) => h.args.iter().flatten().collect(),
             EventBody::Autograd(AutogradEvent::HookEnd(h)) => h.result.iter().collect(),
+            EventBody::Autograd(AutogradEvent::NodeResult(r)) => {
+                r.grads.iter().chain(&r.results).flatten().collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -777,6 +813,7 @@ impl Serialize for PayloadRef<'_> {
                 ApiEvent::RegisterHook(p) => p.serialize(s),
                 ApiEvent::RemoveHook(p) => p.serialize(s),
                 ApiEvent::RetainGrad(p) => p.serialize(s),
+                ApiEvent::Function(p) => p.serialize(s),
             },
             EventBody::Dispatch(DispatchEvent::Op(p)) => p.serialize(s),
             EventBody::Dispatch(DispatchEvent::OpError(p)) => p.serialize(s),
@@ -789,6 +826,7 @@ impl Serialize for PayloadRef<'_> {
                 AutogradEvent::HookBegin(p) => p.serialize(s),
                 AutogradEvent::HookEnd(p) => p.serialize(s),
                 AutogradEvent::GraphTaskError(p) => p.serialize(s),
+                AutogradEvent::NodeResult(p) => p.serialize(s),
             },
             EventBody::Device(e) => match e {
                 DeviceEvent::GuardEnter(p) | DeviceEvent::GuardExit(p) => p.serialize(s),
@@ -875,6 +913,7 @@ impl<'de> Visitor<'de> for EventVisitor {
             (0, 14) => EventBody::Api(ApiEvent::RegisterHook(next(s, 3)?)),
             (0, 15) => EventBody::Api(ApiEvent::RemoveHook(next(s, 3)?)),
             (0, 16) => EventBody::Api(ApiEvent::RetainGrad(next(s, 3)?)),
+            (0, 17) => EventBody::Api(ApiEvent::Function(next(s, 3)?)),
             (1, 1) => EventBody::Dispatch(DispatchEvent::Op(next(s, 3)?)),
             (1, 2) => EventBody::Dispatch(DispatchEvent::OpError(next(s, 3)?)),
             (2, 1) => EventBody::Autograd(AutogradEvent::Node(next(s, 3)?)),
@@ -886,6 +925,7 @@ impl<'de> Visitor<'de> for EventVisitor {
             (2, 7) => EventBody::Autograd(AutogradEvent::HookBegin(next(s, 3)?)),
             (2, 8) => EventBody::Autograd(AutogradEvent::HookEnd(next(s, 3)?)),
             (2, 9) => EventBody::Autograd(AutogradEvent::GraphTaskError(next(s, 3)?)),
+            (2, 10) => EventBody::Autograd(AutogradEvent::NodeResult(next(s, 3)?)),
             (3, 1) => EventBody::Device(DeviceEvent::GuardEnter(next(s, 3)?)),
             (3, 2) => EventBody::Device(DeviceEvent::GuardExit(next(s, 3)?)),
             (3, 3) => EventBody::Device(DeviceEvent::Transfer(next(s, 3)?)),

@@ -189,6 +189,18 @@ fn api_summary(line: &mut TextLine, api: &ApiEvent) {
         ApiEvent::RetainGrad(r) => {
             line.push(Part::Tensor, format!("T{}", r.tensor));
         }
+        ApiEvent::Function(f) => {
+            let ids = |ids: &[u64]| {
+                ids.iter()
+                    .map(|i| format!("T{i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            line.push(Part::Name, format!("{} ", f.name))
+                .push(Part::Tensor, format!("({})", ids(&f.inputs)))
+                .push(Part::Dim, " → ")
+                .push(Part::Tensor, ids(&f.outputs));
+        }
         _ => {
             line.push(Part::Warn, "not known to this build");
         }
@@ -308,6 +320,19 @@ fn autograd_summary(line: &mut TextLine, data: &TraceData, event: &AutogradEvent
             line.push(Part::Name, format!("H{}", h.hook))
                 .push(Part::Dim, " returns ")
                 .push(Part::Tensor, result);
+        }
+        AutogradEvent::NodeResult(r) => {
+            let refs = |refs: &[Option<ft_trace::TensorRef>]| {
+                refs.iter()
+                    .map(|a| a.as_ref().map_or_else(|| "None".to_owned(), compact_tensor))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            push_node(line, data, r.node);
+            line.push(Part::Dim, " received ")
+                .push(Part::Tensor, refs(&r.grads))
+                .push(Part::Dim, " returned ")
+                .push(Part::Tensor, refs(&r.results));
         }
         _ => {
             line.push(Part::Warn, "not known to this build");

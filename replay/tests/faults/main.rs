@@ -9,6 +9,7 @@ mod elementwise;
 mod engine;
 mod errors;
 mod foreach;
+mod functions;
 mod grad_modes;
 mod hooks;
 mod indexing;

@@ -14,6 +14,7 @@
 //! runtime, exactly those PyTorch's formulas make, so their dispatches appear
 //! in the trace in the context of the node that made them.
 
+pub(crate) mod custom;
 pub(crate) mod derivatives;
 pub(crate) mod engine;
 pub(crate) mod exec_info;

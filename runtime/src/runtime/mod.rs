@@ -29,6 +29,7 @@ mod backward;
 mod call;
 mod coverage;
 mod decompose;
+mod functions;
 mod grad;
 mod hooks;
 mod observed_composite;
@@ -43,6 +44,7 @@ pub(crate) mod ops_reduction;
 use std::sync::Arc;
 
 pub use coverage::{BackwardSupport, OpSupport};
+pub use functions::FunctionBackwardFn;
 pub use grad::GradRequest;
 
 use ft_trace::EventSink;
@@ -92,6 +94,8 @@ pub struct Runtime {
     original_selves: Vec<Tensor>,
     /// Backward hooks the program registered.
     hooks: HookRegistry,
+    /// Backward functions of the program's custom autograd.Functions.
+    functions: functions::FunctionRegistry,
 }
 
 impl Default for Runtime {
@@ -117,6 +121,7 @@ impl Runtime {
             default_dtype: DType::Float32,
             original_selves: Vec::new(),
             hooks: HookRegistry::default(),
+            functions: functions::FunctionRegistry::default(),
         }
     }
 

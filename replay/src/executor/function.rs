@@ -1,0 +1,48 @@
+//! Replaying a custom `autograd.Function`'s `apply` (api `function`,
+//! FORMAT.md §3.2): its forward's operators were replayed as top-level
+//! calls; the runtime now makes the Function's node, whose backward
+//! re-executes what the program's `backward` dispatched in each recorded
+//! run (see [`crate::callbacks`]).
+
+use ft_trace::{AutogradEvent, EventBody, FunctionApplied};
+
+use super::{Replayer, unsupported};
+use crate::callbacks::Callbacks;
+use crate::error::ReplayError;
+
+impl Replayer<'_> {
+    /// Makes the Function's node on the runtime.
+    pub(super) fn function(&mut self, seq: u64, f: &FunctionApplied) -> Result<(), ReplayError> {
+        let node = self.function_node(seq)?;
+        let inputs = self.lookup_ids(seq, &f.inputs)?;
+        let outputs = self.lookup_ids(seq, &f.outputs)?;
+        let torch = self.torch;
+        let callbacks = self
+            .hooks
+            .callbacks
+            .get_or_insert_with(|| Callbacks::scan(torch));
+        let backward = callbacks.function_backward(node);
+        self.runtime
+            .apply_function(&f.name, &inputs, &outputs, backward)
+            .map_err(|e| unsupported(seq, &format!("{}.apply", f.name), &e))?;
+        Ok(())
+    }
+
+    fn lookup_ids(&self, seq: u64, ids: &[u64]) -> Result<Vec<ft_runtime::Tensor>, ReplayError> {
+        ids.iter().map(|&id| self.lookup(seq, id)).collect()
+    }
+
+    /// The trace id of the node a `function` event made: the node event
+    /// that follows it.
+    fn function_node(&self, seq: u64) -> Result<u64, ReplayError> {
+        self.torch
+            .events
+            .iter()
+            .skip_while(|e| e.seq <= seq)
+            .find_map(|e| match &e.body {
+                EventBody::Autograd(AutogradEvent::Node(n)) => Some(n.node),
+                _ => None,
+            })
+            .ok_or_else(|| self.inconsistent(seq, "a function event without its node".into()))
+    }
+}

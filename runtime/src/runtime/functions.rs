@@ -1,0 +1,126 @@
+//! Custom `autograd.Function`s: `MyFunction.apply(...)` after its forward
+//! ran, and the engine calling the program's backward.
+//!
+//! Observed in torch 2.15: `apply` runs the program's `forward` with grad
+//! mode off (its operators create no node), then, when grad mode is on and
+//! a tensor argument requires grad, attaches one node named
+//! `<ClassName>Backward` to every tensor it returned (by position:
+//! `output_nr`), with one next edge per tensor argument. The node's
+//! sequence number is taken before `forward` runs; `forward` takes none, so
+//! taking it after is the same number. When the engine runs the node, the
+//! program's backward receives the node's gradients and returns one
+//! gradient per next edge; what it dispatches is recorded in the node's
+//! context, then the autograd `node_result` names what it received and
+//! returned.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::call::gradient_edge;
+use super::{ExecContext, Runtime};
+use crate::autograd::custom::CustomFunction;
+use crate::autograd::node::{InputMetadata, Node, NodeKind};
+use crate::error::{Result, RuntimeError};
+use crate::tensor::Tensor;
+
+/// The program's backward of a custom Function: the gradients of the
+/// node's inputs (one per output of `forward`, `None` where none flowed)
+/// → one gradient per tensor argument of `apply`.
+pub type FunctionBackwardFn =
+    Box<dyn FnMut(&mut Runtime, &[Option<Tensor>]) -> Result<Vec<Option<Tensor>>>>;
+
+/// The backward functions of the program's custom Function nodes.
+#[derive(Default)]
+pub(crate) struct FunctionRegistry {
+    next_id: u64,
+    /// Id → the function; `None` while it runs.
+    fns: HashMap<u64, Option<FunctionBackwardFn>>,
+}
+
+impl Runtime {
+    /// `apply` of a custom Function whose forward (already run, grad mode
+    /// off) returned `outputs` from the tensor arguments `inputs`: when grad
+    /// mode is on and an input requires grad, the api `function` event and
+    /// a node `name` attached to the outputs whose backward is `backward`.
+    /// Returns whether a node was made.
+    pub fn apply_function(
+        &mut self,
+        name: &str,
+        inputs: &[Tensor],
+        outputs: &[Tensor],
+        backward: FunctionBackwardFn,
+    ) -> Result<bool> {
+        if !self.grad_enabled || !inputs.iter().any(Tensor::requires_grad) {
+            return Ok(false);
+        }
+        if matches!(self.context, ExecContext::TopLevel)
+            && let Some(t) = &mut self.tracer
+        {
+            t.flush_state();
+        }
+        if let Some(t) = &mut self.tracer {
+            t.function(name, inputs, outputs);
+        }
+        let seq_nr = self.next_sequence_nr();
+        let id = self.functions.insert(backward);
+        let node = Node::new_complete(
+            name.to_owned(),
+            seq_nr,
+            NodeKind::Function,
+            inputs.iter().map(gradient_edge).collect(),
+            outputs.iter().map(InputMetadata::of).collect(),
+            Box::new(CustomFunction { id }),
+        );
+        for (nr, t) in outputs.iter().enumerate() {
+            let mut meta = t.0.autograd.lock();
+            meta.grad_fn = Some(Arc::clone(&node));
+            meta.output_nr = nr as u32;
+        }
+        if let Some(t) = &mut self.tracer {
+            t.node(&node, outputs, name);
+        }
+        Ok(true)
+    }
+
+    /// Runs backward `id` of custom Function node `node` (called by the
+    /// engine), then writes its `node_result`.
+    pub(crate) fn run_function_backward(
+        &mut self,
+        id: u64,
+        node: &Arc<Node>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let mut f = self.functions.take(id).ok_or_else(|| {
+            RuntimeError::autograd(format!("{}: its backward is already running", node.name()))
+        })?;
+        let outcome = f(self, &grads);
+        self.functions.restore(id, f);
+        let mut results = outcome?;
+        if self.faults.reverse_function_grads {
+            results.reverse();
+        }
+        if let Some(t) = &mut self.tracer {
+            t.node_result(node, &grads, &results);
+        }
+        Ok(results)
+    }
+}
+
+impl FunctionRegistry {
+    fn insert(&mut self, f: FunctionBackwardFn) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.fns.insert(id, Some(f));
+        id
+    }
+
+    fn take(&mut self, id: u64) -> Option<FunctionBackwardFn> {
+        self.fns.get_mut(&id).and_then(Option::take)
+    }
+
+    fn restore(&mut self, id: u64, f: FunctionBackwardFn) {
+        if let Some(slot) = self.fns.get_mut(&id) {
+            *slot = Some(f);
+        }
+    }
+}

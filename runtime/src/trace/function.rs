@@ -1,0 +1,48 @@
+//! Events of custom `autograd.Function`s: the api `function` of an
+//! `apply` and the autograd `node_result` of its node's backward
+//! (FORMAT.md §3.2, §3.4).
+
+use ft_trace::event::{ApiEvent, AutogradEvent, EventBody, FunctionApplied, NodeResult};
+
+use super::Tracer;
+use crate::autograd::node::Node;
+use crate::tensor::Tensor;
+
+impl Tracer {
+    /// api `function [name, inputs, outputs]`.
+    pub(crate) fn function(&mut self, name: &str, inputs: &[Tensor], outputs: &[Tensor]) {
+        self.introduce_unseen(inputs.iter().chain(outputs));
+        let inputs = inputs.iter().map(|t| self.tensor_id(t)).collect();
+        let outputs = outputs.iter().map(|t| self.tensor_id(t)).collect();
+        self.api(ApiEvent::Function(FunctionApplied {
+            name: name.to_owned(),
+            inputs,
+            outputs,
+        }));
+    }
+
+    /// autograd `node_result [node, grads, results]` (references without
+    /// values).
+    pub(crate) fn node_result(
+        &mut self,
+        node: &Node,
+        grads: &[Option<Tensor>],
+        results: &[Option<Tensor>],
+    ) {
+        self.introduce_unseen(grads.iter().chain(results).flatten());
+        let node = self.node_id(node);
+        let grads = grads
+            .iter()
+            .map(|g| g.as_ref().map(|t| self.tensor_ref(t, None, false)))
+            .collect();
+        let results = results
+            .iter()
+            .map(|g| g.as_ref().map(|t| self.tensor_ref(t, None, false)))
+            .collect();
+        self.emit(EventBody::Autograd(AutogradEvent::NodeResult(NodeResult {
+            node,
+            grads,
+            results,
+        })));
+    }
+}

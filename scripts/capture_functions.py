@@ -1,0 +1,123 @@
+"""Custom `torch.autograd.Function`s for `capture_torch.py` (FORMAT.md
+§3.2 `function`, §3.4 `node_result`; docs/CAPTURE.md §6.5).
+
+`Function.apply` runs the program's `forward` with grad mode off (observed
+in torch 2.15: `torch.is_grad_enabled()` is False inside `forward`, so its
+operators create no nodes and take no sequence numbers), then attaches a
+`<ClassName>Backward` node (a `BackwardCFunction`) to the tensors it
+returns. Its sequence number is taken before `forward` runs, but since
+`forward` creates no node the number is the one the next node would take.
+Its next edges are those of the tensor arguments only (observed:
+`Scale.apply(x, 2.0)` has one edge).
+
+The capture wraps `apply`: the operators of `forward` are recorded as
+top-level operators, and the node is kept out of the op events of `forward`
+(its outputs get their `grad_fn` only when `apply` returns). After `apply`
+returns: api `function [name, inputs, outputs]`, then the node event.
+
+During backward the engine calls the program's `backward`: its operators
+are recorded in the node's context (after the node's `pop`). A node
+post-hook (registered once per node when a backward first plans it) writes
+`node_result [node, grads, results]`: the gradients the node received and
+those it returned (after PyTorch validated them), which a replayer binds
+by role.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+from torch.autograd.function import BackwardCFunction, Function
+
+import ftr
+
+
+def is_function_node(fn: Any) -> bool:
+    """Whether `fn` is the node of a custom autograd.Function."""
+    return isinstance(fn, BackwardCFunction)
+
+
+class FunctionTracker:
+    """The nesting of `apply` calls and the nodes given a result hook."""
+
+    def __init__(self, rec: Any) -> None:
+        self.rec = rec
+        self.depth = 0
+        self._hooked: set = set()
+
+    def hides(self, fn: Any) -> bool:
+        """While `apply` runs, its node is not written with an op's outputs."""
+        return self.depth > 0 and is_function_node(fn)
+
+    def applied(self, args: tuple, out: Any) -> None:
+        """`apply` returned `out`: the `function` event and the node event."""
+        rec = self.rec
+        outputs = [t for t in _tensors(out)]
+        fn = next((t.grad_fn for t in outputs if is_function_node(t.grad_fn)), None)
+        if fn is None or rec.nodes.get(fn) is not None:
+            return
+        rec.flush()
+        if rec.ctx[0] == ftr.CTX_TOP_LEVEL:
+            rec.check_state()
+        inputs = [rec.tensor_id(a) for a in args if isinstance(a, torch.Tensor)]
+        out_ids = [rec.tensor_id(t) for t in outputs]
+        rec.emit(ftr.API, ftr.API_FUNCTION, ftr.p_function(fn.name(), inputs, out_ids))
+        attached = sorted({(t.output_nr, rec.tensor_id(t)) for t in outputs if t.grad_fn is fn})
+        rec.emit_node(fn, [tid for _, tid in attached])
+
+    def plan(self, fn: Any, nid: int) -> None:
+        """A backward reaches node `fn`: a post-hook that writes its
+        `node_result` (once per node)."""
+        if not is_function_node(fn) or nid in self._hooked:
+            return
+        self._hooked.add(nid)
+        fn.register_hook(self._result_hook(nid))
+
+    def _result_hook(self, nid: int) -> Callable:
+        rec = self.rec
+
+        def hook(grad_inputs: Any, grad_outputs: Any) -> None:
+            if not rec.observing() or rec.backward is None:
+                return None
+
+            def write() -> None:
+                rec.flush()
+                grads = [None if g is None else rec.input_ref(g) for g in grad_outputs]
+                results = [None if g is None else rec.input_ref(g) for g in grad_inputs]
+                rec.emit(ftr.AUTOGRAD, ftr.AG_NODE_RESULT, ftr.p_node_result(nid, grads, results))
+
+            rec.guarded(write)
+            return None
+
+        return hook
+
+
+def _tensors(out: Any) -> list:
+    if isinstance(out, torch.Tensor):
+        return [out]
+    if isinstance(out, (tuple, list)):
+        return [t for t in out if isinstance(t, torch.Tensor)]
+    return []
+
+
+def install(patches: Any, rec: Any) -> None:
+    """Wraps `Function.apply` (undone with the other patches)."""
+    original = Function.__dict__["apply"]
+    tracker = rec.functions
+
+    def apply(cls, *args, **kwargs):
+        bound = original.__get__(None, cls)
+        if not rec.observing():
+            return bound(*args, **kwargs)
+        tracker.depth += 1
+        try:
+            out = bound(*args, **kwargs)
+            rec.guarded(rec.flush)
+        finally:
+            tracker.depth -= 1
+        rec.guarded(lambda: tracker.applied(args, out))
+        return out
+
+    patches._saved.append((Function, "apply", original))
+    setattr(Function, "apply", classmethod(apply))

@@ -1,0 +1,81 @@
+"""Custom autograd.Functions: `apply` as api `function` then its node,
+the program's backward in the node's context closed by `node_result`
+(FORMAT.md §3.4.3)."""
+
+from __future__ import annotations
+
+import torch
+from conftest import events_named
+
+import ftr
+
+
+def _events(captures, name: str) -> list:
+    return captures.reader(name).events
+
+
+def test_function_event_precedes_its_node_and_names_tensor_arguments(captures):
+    events = _events(captures, "corpus/custom_function")
+    functions = [(i, e) for i, e in enumerate(events) if e.name == "function"]
+    assert [e.payload[0] for _, e in functions[:3]] == ["RoundSTEBackward", "ScaleBackward", "MulAddBackward"]
+    for i, e in functions:
+        name, inputs, outputs = e.payload
+        node = events[i + 1]
+        assert node.name == "node" and node.payload[1] == name
+        # One next edge per tensor argument (Scale's float factor has none).
+        assert len(node.payload[3]) == len(inputs)
+        assert node.payload[4] == outputs
+
+
+def test_forward_ops_run_with_grad_mode_off_and_return_tensors_without_history(captures):
+    events = _events(captures, "corpus/custom_function")
+    i = next(i for i, e in enumerate(events) if e.name == "function" and e.payload[0] == "ScaleBackward")
+    outputs = events[i].payload[2]
+    op = next(e for e in reversed(events[:i]) if e.name == "op")
+    assert op.payload[0] == "aten.mul.Tensor" and op.payload[5] == ftr.context(ftr.CTX_TOP_LEVEL)
+    out_ref = op.payload[4][0][1]
+    assert out_ref[0] == outputs[0] and out_ref[7] is False
+    modes = [e.payload for e in events[:i] if e.name == "grad_mode"]
+    assert modes[-2:] == [[False, False], [True, False]]
+
+
+def test_backward_ops_are_in_the_node_context_and_end_with_node_result(captures):
+    events = _events(captures, "corpus/custom_function")
+    results = [(i, e) for i, e in enumerate(events) if e.name == "node_result"]
+    assert len(results) == 9  # three Functions, three steps
+    for i, e in results:
+        nid, grads, returned = e.payload
+        pop = max(j for j in range(i) if events[j].name == "pop" and events[j].payload[0] == nid)
+        for inside in events[pop + 1 : i]:
+            assert inside.name == "op" and inside.payload[5] == ftr.context(ftr.CTX_NODE, nid)
+        node = next(n for n in events if n.name == "node" and n.payload[0] == nid)
+        assert len(returned) == len(node.payload[3])
+        assert all(r is None or r[9] is None for r in grads + returned)
+
+
+def test_no_function_event_without_a_node(captures):
+    reader = captures.reader("corpus/custom_function")
+    names = [p[0] for p in events_named(reader, "function")]
+    # The last apply runs under no_grad: no node, no event.
+    assert names.count("ScaleBackward") == 3
+
+
+def test_apply_is_unwrapped_after_a_capture(captures):
+    captures.reader("corpus/custom_function")
+    # Observed in torch 2.15: `Function.apply` is `_FunctionBase`'s C method.
+    assert not isinstance(torch.autograd.Function.__dict__["apply"], classmethod)
+
+    class Twice(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    x = torch.ones(2, requires_grad=True)
+    y = Twice.apply(x)
+    assert y.grad_fn.name() == "TwiceBackward"
+    y.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
