@@ -37,17 +37,27 @@ use ft_trace::{
 use crate::trace_data::TraceData;
 
 /// One recorded run of a hook: its `hook_begin`, the events in between,
-/// its `hook_end`, and the ids it created that later events name.
+/// how it ended, and the ids it created that later events name.
 #[derive(Clone, Debug)]
 pub struct Invocation {
     /// What the hook received.
     pub begin: HookBegin,
-    /// The events between `hook_begin` and `hook_end`.
+    /// The events between `hook_begin` and its end.
     pub events: Vec<Event>,
-    /// What it returned.
-    pub end: HookEnd,
+    /// How it ended.
+    pub end: HookOutcome,
     /// Tensor ids bound during the invocation that an event after it names.
     pub keep: HashSet<u64>,
+}
+
+/// How a recorded hook run ended.
+#[derive(Clone, Debug)]
+pub enum HookOutcome {
+    /// It returned (`hook_end`).
+    Returned(HookEnd),
+    /// It raised: the `backward()` ended with this `graph_task_error`
+    /// (`"Type: message"`) and no `hook_end`.
+    Raised(String),
 }
 
 /// The tensors the replayer holds: PyTorch id → runtime tensor, and each
@@ -163,14 +173,20 @@ fn collect_invocations(events: &[Event]) -> HashMap<u64, VecDeque<Invocation>> {
             i += 1;
             continue;
         };
-        let Some(len) = events[i + 1..].iter().position(|e| {
-            matches!(&e.body, EventBody::Autograd(AutogradEvent::HookEnd(h)) if h.hook == begin.hook)
+        let Some(len) = events[i + 1..].iter().position(|e| match &e.body {
+            EventBody::Autograd(AutogradEvent::HookEnd(h)) => h.hook == begin.hook,
+            EventBody::Autograd(AutogradEvent::GraphTaskError(_)) => true,
+            _ => false,
         }) else {
             break;
         };
         let end_index = i + 1 + len;
-        let EventBody::Autograd(AutogradEvent::HookEnd(end)) = &events[end_index].body else {
-            break;
+        let end = match &events[end_index].body {
+            EventBody::Autograd(AutogradEvent::HookEnd(end)) => HookOutcome::Returned(end.clone()),
+            EventBody::Autograd(AutogradEvent::GraphTaskError(e)) => {
+                HookOutcome::Raised(e.error.clone())
+            }
+            _ => break,
         };
         let inner = events[i + 1..end_index].to_vec();
         let end_seq = events[end_index].seq;
@@ -181,7 +197,7 @@ fn collect_invocations(events: &[Event]) -> HashMap<u64, VecDeque<Invocation>> {
         out.entry(begin.hook).or_default().push_back(Invocation {
             begin: begin.clone(),
             events: inner,
-            end: end.clone(),
+            end,
             keep,
         });
         i = end_index + 1;
@@ -220,6 +236,11 @@ fn last_uses(events: &[Event]) -> HashMap<u64, u64> {
             EventBody::Autograd(AutogradEvent::HookEnd(h)) => {
                 depth = depth.saturating_sub(1);
                 h.result.iter().map(|t| t.id).collect()
+            }
+            // A hook that raised has no hook_end: its backward ends here.
+            EventBody::Autograd(AutogradEvent::GraphTaskError(_)) => {
+                depth = 0;
+                Vec::new()
             }
             EventBody::Dispatch(DispatchEvent::Op(op))
                 if depth > 0 || op.context == Context::TopLevel =>
@@ -277,8 +298,15 @@ fn replay_invocation(
     for e in &inv.events {
         scope.step(rt, e)?;
     }
-    let result = inv
-        .end
+    let end = match &inv.end {
+        HookOutcome::Returned(end) => end,
+        HookOutcome::Raised(exception) => {
+            return Err(RuntimeError::Raised {
+                exception: exception.clone(),
+            });
+        }
+    };
+    let result = end
         .result
         .as_ref()
         .map(|r| scope.lookup(r.id))

@@ -203,6 +203,8 @@ impl Replayer<'_> {
                 self.hooks.depth = self.hooks.depth.saturating_sub(1);
                 return Ok(Flow::Continue);
             }
+            // A hook that raised has no hook_end: its backward ends here.
+            EventBody::Autograd(AutogradEvent::GraphTaskError(_)) => self.hooks.depth = 0,
             _ => {}
         }
         if self.hooks.depth > 0 {

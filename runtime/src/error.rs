@@ -110,6 +110,14 @@ pub enum RuntimeError {
         name: String,
     },
 
+    /// Program code the runtime called back (a backward hook) raised this
+    /// exception, as Python shows it (`"ValueError: gradient rejected"`).
+    #[error("a hook raised {exception}")]
+    Raised {
+        /// `"Type: message"`.
+        exception: String,
+    },
+
     /// Tensors on different devices met in one operator.
     #[error(
         "`{op}`: expected all tensors to be on the same device, but found {first} and {second}"
@@ -248,6 +256,9 @@ impl RuntimeError {
     /// (shapes, indices, casts, autograd); the operator name is not
     /// prepended (PyTorch puts it in the message where it does: `mm: ...`).
     pub fn python_message(&self) -> String {
+        if let RuntimeError::Raised { exception } = self {
+            return exception.clone();
+        }
         let message = match self {
             RuntimeError::Shape { message, .. }
             | RuntimeError::Index { message, .. }

@@ -21,12 +21,13 @@ def _events(captures, name: str) -> list:
 
 
 def _node_ranges(events: list) -> list:
-    """`(hook_begin, events inside, hook_end)` per hook run."""
+    """`(hook_begin, events inside, hook_end or graph_task_error)` per hook
+    run (a hook that raised ends its backward without a hook_end)."""
     out = []
     for i, e in enumerate(events):
         if e.name != "hook_begin":
             continue
-        end = next(j for j in range(i + 1, len(events)) if events[j].name == "hook_end")
+        end = next(j for j in range(i + 1, len(events)) if events[j].name in ("hook_end", "graph_task_error"))
         out.append((e, events[i + 1 : end], events[end]))
     return out
 
@@ -35,9 +36,10 @@ def test_hook_ops_run_in_the_node_that_called_the_hook(captures):
     events = _events(captures, "corpus/hooks_tensor")
     ranges = _node_ranges(events)
     assert len(ranges) >= 10
+    assert [end.payload for _, _, end in ranges if end.name == "graph_task_error"] == [["ValueError: gradient rejected"]]
     for begin, inside, end in ranges:
         hid, nid, _args = begin.payload
-        assert end.payload[0] == hid
+        assert end.name == "graph_task_error" or end.payload[0] == hid
         for e in inside:
             assert e.name in ("op", "node", "tensor"), e.name
             if e.name == "op":

@@ -1,7 +1,8 @@
 """Tensor.register_hook on leaves and intermediates, as training code uses
 it: a clipping hook and a scaling hook that return new gradients, hooks that
 only read (gradient norms logged and used later), a hook on a leaf used
-twice, several hooks on one tensor with retain_grad, and removal."""
+twice, several hooks on one tensor with retain_grad, removal, and a hook
+that raises (the program catches it)."""
 
 import torch
 import torch.nn as nn
@@ -49,3 +50,18 @@ w.register_hook(lambda g: g / 3.0)
 (w * 2.0 + w * w).sum().backward()
 logged = torch.stack(norms).sum() + torch.stack(seen).sum()
 print(logged.item(), w.grad.tolist())
+
+
+# A hook that raises: backward() raises its exception, the program goes on.
+def reject(g):
+    if g.abs().max() > 1.0:
+        raise ValueError("gradient rejected")
+
+
+v = torch.ones(2, requires_grad=True)
+v.register_hook(reject)
+try:
+    (v * 3.0).sum().backward()
+except ValueError as e:
+    print("caught:", e)
+print(v.grad is None)

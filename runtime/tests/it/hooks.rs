@@ -205,3 +205,28 @@ fn a_native_hooks_calls_are_recorded_in_the_nodes_context() {
         vec![0.5; 2]
     );
 }
+
+#[test]
+fn a_hook_that_raises_ends_the_backward_with_its_exception() {
+    let (mut rt, sink) = traced(ValuePolicy::None);
+    let x = tensor(&mut rt, &[2], &[1.0, 2.0], true);
+    rt.register_hook(
+        &x,
+        Box::new(|_, _| {
+            Err(ft_runtime::RuntimeError::Raised {
+                exception: "ValueError: gradient rejected".into(),
+            })
+        }),
+    )
+    .expect("hook");
+    let s = sum(&mut rt, &x);
+    let err = rt
+        .backward(&[s], &[None], false, false)
+        .expect_err("raises");
+    assert_eq!(err.python_message(), "ValueError: gradient rejected");
+    let sink = sink.borrow();
+    let kinds: Vec<&str> = sink.events().iter().map(|e| e.body.kind_name()).collect();
+    let n = kinds.len();
+    assert_eq!(&kinds[n - 2..], ["hook_begin", "graph_task_error"]);
+    assert!(x.grad().is_none());
+}
