@@ -36,6 +36,8 @@ use ft_trace::{
 
 use crate::trace_data::TraceData;
 
+mod functions;
+
 /// One recorded run of a hook: its `hook_begin`, the events in between,
 /// how it ended, and the ids it created that later events name.
 #[derive(Clone, Debug)]
@@ -84,22 +86,27 @@ struct Shared {
 /// hooks share with the replayer.
 pub struct Callbacks {
     invocations: HashMap<u64, VecDeque<Invocation>>,
+    /// Custom Function node id → its recorded backward runs.
+    runs: HashMap<u64, VecDeque<functions::FunctionRun>>,
     shared: Rc<RefCell<Shared>>,
 }
 
 impl Callbacks {
     /// Collects every hook invocation of `trace` (empty when it has none).
     pub fn scan(trace: &TraceData) -> Callbacks {
-        let invocations = collect_invocations(&trace.events);
+        let in_runs = functions::run_seqs(&trace.events);
+        let last_use = last_uses(&trace.events, &in_runs);
+        let invocations = collect_invocations(&trace.events, &last_use);
+        let runs = functions::collect_runs(&trace.events, &last_use);
         let mut blobs = BTreeMap::new();
-        for inv in invocations.values().flatten() {
-            for e in &inv.events {
-                for t in e.body.tensor_refs() {
-                    if let Some(d) = t.value
-                        && let Some(b) = trace.blobs.get(&d)
-                    {
-                        blobs.insert(d, b.clone());
-                    }
+        let hook_events = invocations.values().flatten().flat_map(|i| &i.events);
+        let run_events = runs.values().flatten().flat_map(|r| &r.events);
+        for e in hook_events.chain(run_events) {
+            for t in e.body.tensor_refs() {
+                if let Some(d) = t.value
+                    && let Some(b) = trace.blobs.get(&d)
+                {
+                    blobs.insert(d, b.clone());
                 }
             }
         }
@@ -113,6 +120,7 @@ impl Callbacks {
             .collect();
         Callbacks {
             invocations,
+            runs,
             shared: Rc::new(RefCell::new(Shared {
                 lent: Bindings::default(),
                 blobs,
@@ -150,6 +158,21 @@ impl Callbacks {
         })
     }
 
+    /// The backward of custom Function node `node` (a trace node id): replays
+    /// its recorded runs, one per call, in order. A call beyond them returns
+    /// no gradient.
+    pub fn function_backward(&mut self, node: u64) -> ft_runtime::FunctionBackwardFn {
+        let mut queue = self.runs.remove(&node).unwrap_or_default();
+        let shared = Rc::clone(&self.shared);
+        Box::new(move |rt: &mut Runtime, received: &[Option<Tensor>]| {
+            let Some(run) = queue.pop_front() else {
+                return Ok(Vec::new());
+            };
+            let mut shared = shared.borrow_mut();
+            functions::replay_run(rt, &mut shared, &run, received)
+        })
+    }
+
     /// Hands the replayer's bindings to the hooks (before the runtime runs
     /// a backward).
     pub fn lend(&self, bindings: Bindings) {
@@ -164,9 +187,11 @@ impl Callbacks {
 
 /// Every `hook_begin` … `hook_end` range of `events`, per hook id in order,
 /// with the ids each creates that a later re-executed event names.
-fn collect_invocations(events: &[Event]) -> HashMap<u64, VecDeque<Invocation>> {
+fn collect_invocations(
+    events: &[Event],
+    last_use: &HashMap<u64, u64>,
+) -> HashMap<u64, VecDeque<Invocation>> {
     let mut out: HashMap<u64, VecDeque<Invocation>> = HashMap::new();
-    let last_use = last_uses(events);
     let mut i = 0;
     while i < events.len() {
         let EventBody::Autograd(AutogradEvent::HookBegin(begin)) = &events[i].body else {
@@ -223,8 +248,9 @@ fn bound_ids(begin: &HookBegin, events: &[Event]) -> Vec<u64> {
 
 /// For each tensor id, the last seq of an event a replayer re-executes (or
 /// resolves by id) that names it: top-level ops, api events, and the events
-/// inside hook ranges. The engine's own ops do not count.
-fn last_uses(events: &[Event]) -> HashMap<u64, u64> {
+/// inside hook ranges and custom Function backwards (`in_runs`). The
+/// engine's own ops do not count.
+fn last_uses(events: &[Event], in_runs: &HashSet<u64>) -> HashMap<u64, u64> {
     let mut last = HashMap::new();
     let mut depth = 0usize;
     for e in events {
@@ -243,7 +269,7 @@ fn last_uses(events: &[Event]) -> HashMap<u64, u64> {
                 Vec::new()
             }
             EventBody::Dispatch(DispatchEvent::Op(op))
-                if depth > 0 || op.context == Context::TopLevel =>
+                if depth > 0 || op.context == Context::TopLevel || in_runs.contains(&e.seq) =>
             {
                 op.args
                     .iter()

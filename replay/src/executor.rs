@@ -41,6 +41,7 @@ use crate::callbacks::{Bindings, Callbacks};
 use crate::error::ReplayError;
 use crate::trace_data::TraceData;
 
+mod function;
 mod grad;
 
 /// Options of a replay.
@@ -56,7 +57,8 @@ pub struct ReplayOptions {
 ///
 /// Accepted: `reverse-ready-queue`, `fifo-ties`, `swap-input-buffer-sum`,
 /// `skip-saved-version-check`,
-/// `skip-hooks`, `ignore-exec-info`, `reverse-hooks`, `ignore-grad-mode`, `rename-node=OLD:NEW`, `perturb=OP:DELTA`.
+/// `skip-hooks`, `ignore-exec-info`, `reverse-hooks`, `ignore-grad-mode`,
+/// `reverse-function-grads`, `rename-node=OLD:NEW`, `perturb=OP:DELTA`.
 pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
     let mut faults = Faults::default();
     for spec in specs {
@@ -71,6 +73,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "ignore-exec-info" => faults.ignore_exec_info = true,
             None if spec == "reverse-hooks" => faults.reverse_hooks = true,
             None if spec == "ignore-grad-mode" => faults.ignore_grad_mode = true,
+            None if spec == "reverse-function-grads" => faults.reverse_function_grads = true,
             Some(("rename-node", arg)) => {
                 let (old, new) = arg
                     .split_once(':')
@@ -355,6 +358,7 @@ impl Replayer<'_> {
                     .map_err(|e| unsupported(seq, "torch.set_default_dtype", &e))?;
             }
             ApiEvent::RegisterHook(h) => self.register_hook(seq, h)?,
+            ApiEvent::Function(f) => self.function(seq, f)?,
             ApiEvent::RemoveHook(h) => {
                 if let Some(handle) = self.hooks.handles.remove(&h.hook) {
                     self.runtime.remove_hook(handle);
