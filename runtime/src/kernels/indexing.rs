@@ -64,6 +64,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.index_fill_.int_Tensor" => gather::index_fill_,
         "aten.masked_select.default" => masked::masked_select,
         "aten.masked_scatter.default" => masked::masked_scatter,
+        "aten.masked_scatter_backward.default" => masked::masked_scatter_backward,
         "aten.nonzero.default" => masked::nonzero,
         "aten.index.Tensor" => advanced::index,
         "aten.index_put.default" => advanced::index_put,

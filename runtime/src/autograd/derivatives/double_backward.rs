@@ -18,6 +18,7 @@
 //! | `_adaptive_avg_pool2d_backward` | AdaptiveAvgPool2DBackwardBackward0 | grad_output, self | grad_output's last two sizes; self's sizes and options |
 //! | `native_layer_norm_backward` | NativeLayerNormBackwardBackward0 | grad_out, input, mean, rstd, weight, bias | grad_out, input, mean, rstd, weight |
 //! | `native_batch_norm_backward` | NativeBatchNormBackwardBackward0 | grad_out, input, weight, save_mean, save_invstd | every tensor argument, train, eps |
+//! | `unfold_backward` / `diagonal_backward` | UnfoldBackwardBackward0 / DiagonalBackwardBackward0 | grad_output | dim, size, step / offset, dim1, dim2 |
 //! | `slice_backward` / `select_backward` | SliceBackwardBackward0 / SelectBackwardBackward0 | grad_output | dim, start, end, step / dim, index |
 //! | `embedding_dense_backward` | EmbeddingDenseBackwardBackward0 | grad_output | indices, padding_idx |
 //! | `convolution_backward` | ConvolutionBackwardBackward0 | grad_output, input, weight | all three, the convolution's parameters |
@@ -25,6 +26,8 @@
 //! | `glu_backward` | GluBackwardBackward0 | grad_output, self | self, dim; grad_output when `self` needs a gradient |
 //! | `binary_cross_entropy_backward` | BinaryCrossEntropyBackwardBackward0 | grad_output, self, target | self, target, weight; grad_output when `self` or `target` needs a gradient |
 //! | `copy_` | CopyBackwards | self, src | src dtype and device |
+//! | `masked_scatter` (in MaskedSelectBackward0's formula) | MaskedScatterBackward0 | self, source | mask, source sizes |
+//! | `masked_scatter_backward` | MaskedScatterBackwardBackward0 (recorded; running it is unsupported) | grad_output | — |
 //! | `sgn` (in AbsBackward0's formula) | SgnBackward0 (recorded; running it is unsupported) | self | — |
 //! | `_scaled_dot_product_flash_attention_for_cpu_backward`, `hardsigmoid_backward` (no formula in PyTorch) | NotImplemented (no sequence number; fails when run) | the tensors that require grad | — |
 //!
@@ -50,7 +53,8 @@ use crate::autograd::functions::double_backward::not_implemented::{NotImplemente
 use crate::autograd::functions::double_backward::pool::{Pool, PoolBackwardBackward, ZerosLike};
 use crate::autograd::functions::double_backward::save_if;
 use crate::autograd::functions::double_backward::shape::{
-    EmbeddingDenseBackwardBackward0, ViewAgain,
+    EmbeddingDenseBackwardBackward0, MaskedScatterBackward0, MaskedScatterBackwardBackward0,
+    ViewAgain,
 };
 use crate::autograd::functions::double_backward::softmax::SoftmaxBackwardDataBackward;
 use crate::autograd::saved::SavedVariable;
@@ -394,6 +398,22 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                 })
             )))
         }
+        "aten.unfold_backward.default" => {
+            D(derivative!("UnfoldBackwardBackward0", &[0], |a, _| Ok(
+                Box::new(ViewAgain {
+                    op: "aten.unfold.default",
+                    params: (2..=4).map(|i| arg(a, i)).collect(),
+                })
+            )))
+        }
+        "aten.diagonal_backward.default" => {
+            D(derivative!("DiagonalBackwardBackward0", &[0], |a, _| Ok(
+                Box::new(ViewAgain {
+                    op: "aten.diagonal.default",
+                    params: (2..=4).map(|i| arg(a, i)).collect(),
+                })
+            )))
+        }
         "aten.embedding_dense_backward.default" => D(derivative!(
             "EmbeddingDenseBackwardBackward0",
             &[0],
@@ -550,6 +570,23 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                 op: "aten::hardsigmoid_backward",
             })),
             fallback
+        )),
+        "aten.masked_scatter.default" => {
+            D(derivative!("MaskedScatterBackward0", &[0, 2], |a, n| Ok(
+                Box::new(MaskedScatterBackward0 {
+                    mask: Some(SavedVariable::input(tensor(a, 1)?)),
+                    source_sizes: if needs(n, 1) {
+                        tensor(a, 2)?.shape().to_vec()
+                    } else {
+                        Vec::new()
+                    },
+                })
+            )))
+        }
+        "aten.masked_scatter_backward.default" => D(derivative!(
+            "MaskedScatterBackwardBackward0",
+            &[0],
+            |_, _| Ok(Box::new(MaskedScatterBackwardBackward0))
         )),
         "aten.sgn.default" => D(derivative!("SgnBackward0", &[0], |_, _| Ok(Box::new(
             SgnBackward0

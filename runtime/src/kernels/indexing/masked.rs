@@ -120,6 +120,41 @@ pub(crate) fn masked_scatter(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec
     Ok(vec![out.into()])
 }
 
+/// `masked_scatter_backward(grad_output, mask, sizes)` (MaskedScatterBackward0's
+/// `source` gradient): the elements of `grad_output` (broadcast with `mask`)
+/// where the mask is true, in row-major order, padded with zeros to the
+/// element count of `sizes` and shaped `sizes` (contiguous).
+pub(crate) fn masked_scatter_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (grad, mask) = (a.tensor(0)?, a.tensor(1)?);
+    let sizes = a.int_list(2)?;
+    let shape = broadcast_with_mask(ctx, grad, mask, "masked_scatter_backward")?;
+    let numel = usize::try_from(sizes.iter().product::<i64>()).unwrap_or(0);
+    let out = output(
+        ctx,
+        &sizes,
+        &contiguous_strides(&sizes),
+        grad.dtype(),
+        || {
+            let from = broadcast_positions(grad.shape(), &shape);
+            let all = Elems::read(ctx.op, grad)?.pick(ctx.op, &from)?;
+            let picked = hits(ctx, mask, &shape)?;
+            if picked.len() > numel {
+                return Err(RuntimeError::shape(
+                    ctx.op,
+                    "masked_scatter_backward: more selected elements than the source has",
+                ));
+            }
+            let mut values = all.pick(ctx.op, &picked)?;
+            let missing = numel - picked.len();
+            if missing > 0 {
+                values.extend_from(&Elems::zeros(grad.dtype(), missing), 0..missing);
+            }
+            Ok(values)
+        },
+    )?;
+    Ok(vec![out.into()])
+}
+
 /// `nonzero(self)`: the coordinates of every nonzero element, one row per
 /// element in row-major order, as int64 `[n, self.dim()]`. Observed in torch
 /// 2.15 on CPU: the result is column-major, strides `(1, n)`.

@@ -100,3 +100,67 @@ impl BackwardFn for EmbeddingDenseBackwardBackward0 {
         release(&mut self.indices);
     }
 }
+
+/// `MaskedScatterBackward0`, the node of `masked_scatter(self, mask,
+/// source)` (masked_select's formula dispatches it under `create_graph`):
+/// `self` gets `grad.masked_fill(mask, 0)`, `source`
+/// `masked_scatter_backward(grad, mask, source sizes)` (observed in torch
+/// 2.15), `self` first.
+pub(crate) struct MaskedScatterBackward0 {
+    pub(crate) mask: Option<SavedVariable>,
+    pub(crate) source_sizes: Vec<i64>,
+}
+
+impl BackwardFn for MaskedScatterBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = super::super::single(grads) else {
+            return Ok(vec![None, None]);
+        };
+        let mask = unpack(ctx, &self.mask)?;
+        let mut out = vec![None, None];
+        if ctx.needs(0) {
+            let args = vec![(&g).into(), (&mask).into(), IValue::Int(0)];
+            out[0] = Some(call(ctx, "aten.masked_fill.Scalar", args)?);
+        }
+        if ctx.needs(1) {
+            let args = vec![
+                (&g).into(),
+                (&mask).into(),
+                IValue::IntList(self.source_sizes.clone()),
+            ];
+            out[1] = Some(call(ctx, "aten.masked_scatter_backward.default", args)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        release(&mut self.mask);
+    }
+}
+
+/// `MaskedScatterBackwardBackward0`, the node of `masked_scatter_backward`
+/// under `create_graph` (edge `[grad_output]`; `mask` is not
+/// differentiable). Its formula (a `masked_scatter` of the incoming
+/// gradient into zeros) is not observed yet: running it is an
+/// unsupported-operation error.
+pub(crate) struct MaskedScatterBackwardBackward0;
+
+impl BackwardFn for MaskedScatterBackwardBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        if grads.iter().all(Option::is_none) {
+            return Ok(vec![None]);
+        }
+        Err(crate::error::RuntimeError::unsupported(
+            ctx.node.name(),
+            "the third derivative of masked_select",
+        ))
+    }
+}
