@@ -806,6 +806,8 @@ def test_only_tensors_the_program_could_reach_are_released(captures, name):
             reachable.add(e.payload[2][0])
         elif e.name == "set_grad" and e.payload[1] is not None:
             reachable.add(e.payload[1])
+        elif e.name == "grad_result":
+            reachable.update(ref[0] for ref in e.payload[0] if ref is not None)
         elif e.name == "release":
             assert e.payload[0] in reachable, f"seq {e.seq}: T{e.payload[0]} was never reachable"
 
