@@ -28,6 +28,7 @@
 //! | `copy_` | CopyBackwards | self, src | src dtype and device |
 //! | `masked_scatter` (in MaskedSelectBackward0's formula) | MaskedScatterBackward0 | self, source | mask, source sizes |
 //! | `masked_scatter_backward` | MaskedScatterBackwardBackward0 (recorded; running it is unsupported) | grad_output | — |
+//! | `as_strided` (in CopySlices' formula) | AsStridedBackward0 | self | self's and the result's geometry |
 //! | `sgn` (in AbsBackward0's formula) | SgnBackward0 (recorded; running it is unsupported) | self | — |
 //! | `_scaled_dot_product_flash_attention_for_cpu_backward`, `hardsigmoid_backward` (no formula in PyTorch) | NotImplemented (no sequence number; fails when run) | the tensors that require grad | — |
 //!
@@ -57,6 +58,7 @@ use crate::autograd::functions::double_backward::shape::{
     ViewAgain,
 };
 use crate::autograd::functions::double_backward::softmax::SoftmaxBackwardDataBackward;
+use crate::autograd::functions::views::{AsStridedBackward0, Geometry};
 use crate::autograd::saved::SavedVariable;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -588,6 +590,23 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             &[0],
             |_, _| Ok(Box::new(MaskedScatterBackwardBackward0))
         )),
+        "aten.as_strided.default" => D(derivative!("AsStridedBackward0", &[0], |a, _| {
+            // CopySlices' formula dispatches `as_strided` on the incoming
+            // gradient; under create_graph it records this node.
+            let this = tensor(a, 0)?;
+            let offset = match a.get(3) {
+                Some(IValue::Int(o)) => *o,
+                _ => this.storage_offset(),
+            };
+            Ok(Box::new(AsStridedBackward0 {
+                input: Geometry::of(this),
+                output: Geometry {
+                    sizes: int_list(a, 1).unwrap_or_default(),
+                    strides: int_list(a, 2).unwrap_or_default(),
+                    offset,
+                },
+            }))
+        })),
         "aten.sgn.default" => D(derivative!("SgnBackward0", &[0], |_, _| Ok(Box::new(
             SgnBackward0
         )))),
