@@ -8,12 +8,14 @@ operators create no nodes and take no sequence numbers), then attaches a
 returns. Its sequence number is taken before `forward` runs, but since
 `forward` creates no node the number is the one the next node would take.
 Its next edges are those of the tensor arguments only (observed:
-`Scale.apply(x, 2.0)` has one edge).
+`Scale.apply(x, 2.0)` has one edge). Every `apply` takes a sequence number,
+even when it attaches no node (grad mode off, no argument requiring grad).
 
 The capture wraps `apply`: the operators of `forward` are recorded as
 top-level operators, and the node is kept out of the op events of `forward`
 (its outputs get their `grad_fn` only when `apply` returns). After `apply`
-returns: api `function [name, inputs, outputs]`, then the node event.
+returns: api `function [name, inputs, outputs]`, then the node event when
+it attached one.
 
 During backward the engine calls the program's `backward`: its operators
 are recorded in the node's context (after the node's `pop`). A node
@@ -45,26 +47,62 @@ class FunctionTracker:
         self.rec = rec
         self.depth = 0
         self._hooked: set = set()
+        # node id -> the grad mode the capture believed written when the
+        # node's program code first changed it
+        self._modes: dict = {}
+        # Set while a node post-hook of a module runs (after `node_result`:
+        # its ops are hook code, bracketed like a tensor hook's).
+        self.hook_running = False
 
     def hides(self, fn: Any) -> bool:
         """While `apply` runs, its node is not written with an op's outputs."""
         return self.depth > 0 and is_function_node(fn)
 
-    def applied(self, args: tuple, out: Any) -> None:
-        """`apply` returned `out`: the `function` event and the node event."""
+    def applied(self, cls: Any, args: tuple, out: Any) -> None:
+        """`apply` returned `out`: the `function` event, then the node event
+        when it attached one. Every `apply` takes a sequence number, node or
+        not (observed in torch 2.15: under `no_grad`, or with no argument
+        that requires grad, the counter still advances by one)."""
         rec = self.rec
-        outputs = [t for t in _tensors(out)]
+        outputs = _tensors(out)
         fn = next((t.grad_fn for t in outputs if is_function_node(t.grad_fn)), None)
-        if fn is None or rec.nodes.get(fn) is not None:
+        if fn is not None and rec.nodes.get(fn) is not None:
             return
         rec.flush()
         if rec.ctx[0] == ftr.CTX_TOP_LEVEL:
             rec.check_state()
         inputs = [rec.tensor_id(a) for a in args if isinstance(a, torch.Tensor)]
         out_ids = [rec.tensor_id(t) for t in outputs]
-        rec.emit(ftr.API, ftr.API_FUNCTION, ftr.p_function(fn.name(), inputs, out_ids))
+        name = fn.name() if fn is not None else f"{cls.__name__}Backward"
+        rec.emit(ftr.API, ftr.API_FUNCTION, ftr.p_function(name, inputs, out_ids))
+        if fn is None:
+            return
         attached = sorted({(t.output_nr, rec.tensor_id(t)) for t in outputs if t.grad_fn is fn})
         rec.emit_node(fn, [tid for _, tid in attached])
+
+    def in_run(self) -> bool:
+        """Whether the engine is running the program's backward of a custom
+        Function node (its ops are program code: state changes before each
+        are written, as before a top-level op)."""
+        rec = self.rec
+        bw = rec.backward
+        return (
+            bw is not None
+            and not self.hook_running
+            and bw.current in self._hooked
+            and rec.ctx == ftr.context(ftr.CTX_NODE, bw.current)
+        )
+
+    def before_program_code(self) -> None:
+        """Before an op or a `backward()` of a running Function's backward:
+        the state changes since the last check are written. The engine
+        restores the node's grad mode afterwards (thread-local state is
+        guarded per node), so what the capture believed written before is
+        restored at `node_result`."""
+        rec = self.rec
+        rec.flush()
+        self._modes.setdefault(rec.backward.current, rec._grad_mode)
+        rec.check_state()
 
     def plan(self, fn: Any, nid: int) -> None:
         """A backward reaches node `fn`: a post-hook that writes its
@@ -86,6 +124,8 @@ class FunctionTracker:
                 grads = [None if g is None else rec.input_ref(g) for g in grad_outputs]
                 results = [None if g is None else rec.input_ref(g) for g in grad_inputs]
                 rec.emit(ftr.AUTOGRAD, ftr.AG_NODE_RESULT, ftr.p_node_result(nid, grads, results))
+                if nid in self._modes:
+                    rec._grad_mode = self._modes.pop(nid)
 
             rec.guarded(write)
             return None
@@ -116,7 +156,7 @@ def install(patches: Any, rec: Any) -> None:
             rec.guarded(rec.flush)
         finally:
             tracker.depth -= 1
-        rec.guarded(lambda: tracker.applied(args, out))
+        rec.guarded(lambda: tracker.applied(cls, args, out))
         return out
 
     patches._saved.append((Function, "apply", original))

@@ -724,6 +724,11 @@ class BackwardState:
     closed: bool = False
     current: Optional[int] = None
     mismatch: Optional[str] = None
+    # reentrant depth: 0, or 1 + the running GraphTask's for a backward()
+    # called while the engine runs a node (a reentrant checkpoint)
+    depth: int = 0
+    # the running GraphTask's state and context, restored when this ends
+    outer: Optional[tuple] = None
 
 
 class Unobserved:
@@ -1041,6 +1046,10 @@ class Recorder:
     def record_op(self, func: Any, named: dict, wire_args: list, out: Any, tls: TlsState) -> None:
         """Records a call that returned (`tls`: the state it entered the
         dispatcher with); emitted at the next boundary."""
+        if self.functions.in_run():
+            # Program code the engine called back: grad mode, requires_grad
+            # and releases are written before its ops (FORMAT.md §3.4.3).
+            self.functions.before_program_code()
         schema = func._schema
         keys = _keyset()
         for value in named.values():
@@ -1282,8 +1291,13 @@ class Recorder:
     def begin_backward(self, call: EngineCall) -> None:
         """Emits the api event (`backward`, or `grad` for a call naming
         inputs) and plans the GraphTask."""
+        outer = None
         if self.backward is not None:
-            raise self.fail("unsupported: backward() inside a running backward (reentrant backward, e.g. checkpointing)")
+            # A backward() called while the engine runs a node (reentrant
+            # checkpointing): a nested GraphTask at depth + 1 (§6.7).
+            outer = (self.backward, self.ctx)
+            if self.functions.in_run():
+                self.functions.before_program_code()
         self.flush()
         self.check_state()
         roots = [self.tensor_id(t) for t in call.roots]
@@ -1297,7 +1311,12 @@ class Recorder:
         self.ctx = ftr.context(ftr.CTX_BACKWARD)
         if call.roots and all(t.requires_grad for t in call.roots):
             self.backward = self._plan(call)
+            if outer is not None:
+                self.backward.depth = outer[0].depth + 1
+                self.backward.outer = outer
             self.hooks.mark_retaining(self.backward)
+        elif outer is not None:
+            raise self.fail("unsupported: a backward() inside a running backward whose roots do not all require grad")
 
     def _plan(self, call: EngineCall) -> BackwardState:
         """Walks the graph below the roots: node events for unseen nodes, a
@@ -1330,7 +1349,7 @@ class Recorder:
             fn = stack.pop()
             nid = self.nodes.get(fn)
             bw.successors[nid] = []
-            bw.handles.append(fn.register_prehook(self._prehook(nid)))
+            bw.handles.append(fn.register_prehook(self._prehook(nid, bw)))
             self.functions.plan(fn, nid)
             for nxt, _ in fn.next_functions:
                 if nxt is None:
@@ -1406,8 +1425,11 @@ class Recorder:
             leaf = weakref.ref(fn.variable)
         return NodePlan(nid, self.node_seq(fn), leaf=leaf)
 
-    def _prehook(self, nid: int) -> Callable:
+    def _prehook(self, nid: int, bw: BackwardState) -> Callable:
         def hook(grad_outputs: Any) -> None:
+            if self.backward is not bw:
+                # A node of an outer GraphTask that a nested one also runs.
+                return None
             try:
                 self.node_started(nid)
                 self.hooks.retained(nid)
@@ -1419,7 +1441,7 @@ class Recorder:
 
     def _queue_event(self, kind: int, key: int) -> None:
         p = self.backward.plan[key]
-        self.emit(ftr.AUTOGRAD, kind, ftr.p_queue(p.nid, 0, p.seq, p.deps))
+        self.emit(ftr.AUTOGRAD, kind, ftr.p_queue(p.nid, self.backward.depth, p.seq, p.deps))
 
     def node_started(self, nid: int) -> None:
         """The engine popped node `nid` and is about to run it: called by
@@ -1451,7 +1473,7 @@ class Recorder:
             bw.plan[GRAPH_ROOT].nid = nid
             self.emit(ftr.AUTOGRAD, ftr.AG_NODE, ftr.p_node(nid, "GraphRoot", bw.plan[GRAPH_ROOT].seq, edges, []))
         call = bw.call
-        self.emit(ftr.AUTOGRAD, ftr.AG_GRAPH_TASK_BEGIN, ftr.p_graph_task_begin(bw.root_edges, 0, call.keep, call.create))
+        self.emit(ftr.AUTOGRAD, ftr.AG_GRAPH_TASK_BEGIN, ftr.p_graph_task_begin(bw.root_edges, bw.depth, call.keep, call.create))
         self._queue_event(ftr.AG_PUSH, bw.root)
 
     def _advance(self, bw: BackwardState, nid: Optional[int]) -> None:
@@ -1553,8 +1575,7 @@ class Recorder:
             elif error is not None and not isinstance(error, CaptureError) and (bw is None or (bw.mismatch is None and not bw.closed)):
                 self.emit(ftr.AUTOGRAD, ftr.AG_GRAPH_TASK_ERROR, ftr.p_graph_task_error(format_program_error(error)))
         finally:
-            self.backward = None
-            self.ctx = ftr.context(ftr.CTX_TOP_LEVEL)
+            self._leave_backward(bw)
             for handle in bw.handles if bw is not None else ():
                 handle.remove()
         if bw is not None and bw.mismatch is not None:
@@ -1572,7 +1593,16 @@ class Recorder:
         self._close_graph_task(bw)
         if bw.call.restricted and not bw.call.accumulate and result is not None:
             self._grad_result(result)
-        self.ctx = ftr.context(ftr.CTX_TOP_LEVEL)
+        self.ctx = ftr.context(ftr.CTX_TOP_LEVEL) if bw.outer is None else bw.outer[1]
+
+    def _leave_backward(self, bw: Optional[BackwardState]) -> None:
+        """The engine call of `bw` is over: back to the GraphTask it ran in
+        (and that one's node context), or to the top level."""
+        if bw is not None and bw.outer is not None:
+            self.backward, self.ctx = bw.outer
+        else:
+            self.backward = None
+            self.ctx = ftr.context(ftr.CTX_TOP_LEVEL)
 
     def _close_graph_task(self, bw: BackwardState) -> None:
         bw.closed = True

@@ -88,6 +88,8 @@ pub struct Callbacks {
     invocations: HashMap<u64, VecDeque<Invocation>>,
     /// Custom Function node id → its recorded backward runs.
     runs: HashMap<u64, VecDeque<functions::FunctionRun>>,
+    /// The seqs of the events inside those runs.
+    in_runs: HashSet<u64>,
     shared: Rc<RefCell<Shared>>,
 }
 
@@ -121,6 +123,7 @@ impl Callbacks {
         Callbacks {
             invocations,
             runs,
+            in_runs,
             shared: Rc::new(RefCell::new(Shared {
                 lent: Bindings::default(),
                 blobs,
@@ -168,9 +171,17 @@ impl Callbacks {
             let Some(run) = queue.pop_front() else {
                 return Ok(Vec::new());
             };
-            let mut shared = shared.borrow_mut();
+            let mut shared = shared.try_borrow_mut().map_err(|_| {
+                fail("a custom Function's backward inside another replayed callback".into())
+            })?;
             functions::replay_run(rt, &mut shared, &run, received)
         })
+    }
+
+    /// Whether event `seq` lies in a custom Function's recorded backward
+    /// (replayed when the runtime runs that node, not by the main loop).
+    pub fn in_run(&self, seq: u64) -> bool {
+        self.in_runs.contains(&seq)
     }
 
     /// Hands the replayer's bindings to the hooks (before the runtime runs

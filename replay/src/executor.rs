@@ -58,7 +58,8 @@ pub struct ReplayOptions {
 /// Accepted: `reverse-ready-queue`, `fifo-ties`, `swap-input-buffer-sum`,
 /// `skip-saved-version-check`,
 /// `skip-hooks`, `ignore-exec-info`, `reverse-hooks`, `ignore-grad-mode`,
-/// `reverse-function-grads`, `rename-node=OLD:NEW`, `perturb=OP:DELTA`.
+/// `reverse-function-grads`, `flat-reentrant-depth`, `rename-node=OLD:NEW`,
+/// `perturb=OP:DELTA`.
 pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
     let mut faults = Faults::default();
     for spec in specs {
@@ -74,6 +75,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "reverse-hooks" => faults.reverse_hooks = true,
             None if spec == "ignore-grad-mode" => faults.ignore_grad_mode = true,
             None if spec == "reverse-function-grads" => faults.reverse_function_grads = true,
+            None if spec == "flat-reentrant-depth" => faults.flat_reentrant_depth = true,
             Some(("rename-node", arg)) => {
                 let (old, new) = arg
                     .split_once(':')
@@ -210,7 +212,7 @@ impl Replayer<'_> {
             EventBody::Autograd(AutogradEvent::GraphTaskError(_)) => self.hooks.depth = 0,
             _ => {}
         }
-        if self.hooks.depth > 0 {
+        if self.hooks.depth > 0 || self.hooks.callbacks.as_ref().is_some_and(|c| c.in_run(seq)) {
             return Ok(Flow::Continue);
         }
         match &event.body {

@@ -60,6 +60,10 @@ pub struct Faults {
     /// has several differentiable inputs: each gradient flows to the wrong
     /// edge.
     pub reverse_function_grads: bool,
+    /// Run a backward called inside a running backward (reentrant
+    /// checkpointing) at depth 0 instead of the running GraphTask's depth
+    /// + 1. Breaks the ReadyQueue keys of every nested GraphTask.
+    pub flat_reentrant_depth: bool,
 }
 
 impl Faults {

@@ -406,7 +406,10 @@ def test_every_node_pytorch_creates_has_a_node_event(captures, name):
     # The node of an in-place op on a view is wrapped in CopySlices and
     # attached to no tensor: numbered, never written.
     wrapped = sum(1 for p in nodes if p[1] == "CopySlices")
-    assert numbered - len(numbers) <= failed_calls + unused_inputs + wrapped, (numbered, numbers)
+    # Every custom Function's apply takes a number, node or not (§3.4.3).
+    events = captures.reader(name).events
+    nodeless = len(events_named(captures.reader(name), "function")) - len(function_nodes(events))
+    assert numbered - len(numbers) <= failed_calls + unused_inputs + wrapped + nodeless, (numbered, numbers)
     assert sum(1 for p in nodes if p[1] == "AccumulateGrad") == accumulate_grads
 
 
@@ -563,6 +566,10 @@ def test_recorded_detaches_are_the_ones_pytorch_runs_without_the_capture(capture
         depth += (e.name == "hook_begin") - (e.name == "hook_end")
         if e.name == "op" and e.payload[0] == "aten.detach.default" and depth:
             in_hook.append(e.payload)
+    # So do those of a custom Function's backward (`detach_variable` of a
+    # reentrant checkpoint).
+    function_ids = function_nodes(reader.events)
+    in_hook += [e.payload for e in reader.events if e.name == "op" and e.payload[0] == "aten.detach.default" and e.payload[5][0] == ftr.CTX_NODE and e.payload[5][1] in function_ids]
     recorded = [p for p in ops(reader) if p[0] == "aten.detach.default"]
     in_accumulate = [p for p in recorded if p[5][0] == ftr.CTX_NODE and node_names[p[5][1]] == "AccumulateGrad" and not any(p is h for h in in_hook)]
     top_level = [p for p in recorded if p[5][0] == ftr.CTX_TOP_LEVEL] + in_hook
@@ -769,15 +776,49 @@ def test_dropped_graphs_are_released_before_their_leafs_next_op(captures):
     assert top[2].seq < released[plus_one] < top[3].seq
 
 
+def function_nodes(events: list) -> set:
+    """Ids of the nodes of custom autograd.Functions (the node event of the
+    `function`'s name among those right after it, FORMAT.md §3.4.3)."""
+    out = set()
+    for i, e in enumerate(events):
+        if e.name != "function":
+            continue
+        for n in events[i + 1 :]:
+            if n.name != "node":
+                break
+            if n.payload[1] == e.payload[0]:
+                out.add(n.payload[0])
+    return out
+
+
+def in_function_runs(events: list) -> set:
+    """Seqs of the events of custom Functions' backwards: from the node's
+    pop to its node_result (program code, with its own state changes)."""
+    nodes = function_nodes(events)
+    seqs, open_runs = set(), []
+    for e in events:
+        if e.name == "pop" and e.payload[0] in nodes:
+            open_runs.append(e.payload[0])
+        elif e.name == "node_result" and open_runs:
+            open_runs.pop()
+        elif open_runs:
+            seqs.add(e.seq)
+    return seqs
+
+
 @pytest.mark.parametrize("name", RELEASE_PROGRAMS)
 def test_no_release_inside_backward(captures, name):
+    """Except before the ops of a custom Function's backward (program code,
+    FORMAT.md §3.4.3)."""
+    events = captures.reader(name).events
+    runs = in_function_runs(events)
     inside = False
-    for e in captures.reader(name).events:
+    for e in events:
         if e.name in ("backward", "grad"):
             inside = True
         elif e.name in ("graph_task_end", "graph_task_error"):
             inside = False
-        assert not (inside and e.name == "release"), f"seq {e.seq}: release inside backward"
+        assert not (inside and e.name == "release" and e.seq not in runs), f"seq {e.seq}: release inside backward"
 
 
 def test_a_death_inside_backward_is_released_after_it(captures):
@@ -818,6 +859,7 @@ def test_state_changes_come_in_order_before_an_op_or_backward(captures, name):
     ascending id (introductions may come between), then a top-level op or
     backward."""
     events = captures.reader(name).events
+    runs = in_function_runs(events)
     run: list = []
     for e in events:
         if e.name in STATE_RANK:
@@ -830,8 +872,10 @@ def test_state_changes_come_in_order_before_an_op_or_backward(captures, name):
             assert keys == sorted(keys) and len(set(keys)) == len(keys), f"seq {run[0].seq}: {[(r.name, r.payload) for r in run]}"
             top_level_call = is_top_level_op(e) or (e.name == "op_error" and e.payload[5][0] == ftr.CTX_TOP_LEVEL)
             # Hook api events (format 1.3) depend on the state too (FORMAT §3.6.4).
-            hook_call = e.name in ("register_hook", "remove_hook", "retain_grad")
-            assert top_level_call or hook_call or e.name in ("backward", "grad"), f"seq {e.seq}: state changes followed by {e.name}"
+            hook_call = e.name in ("register_hook", "remove_hook", "retain_grad", "function")
+            # An op of a custom Function's backward is program code (§3.4.3).
+            run_call = e.name == "op" and e.seq in runs
+            assert top_level_call or hook_call or run_call or e.name in ("backward", "grad"), f"seq {e.seq}: state changes followed by {e.name}"
         run = []
     assert all(r.name != "release" for r in run)  # nothing written at the end
 
@@ -1069,7 +1113,6 @@ def test_sigkill_leaves_a_partial_whose_complete_chunks_decode(tmp_path):
     "name, message",
     [
         ("grad_batched", "unsupported: torch.autograd.grad(is_grads_batched=True)"),
-        ("reentrant_checkpoint", "unsupported: backward() inside a running backward"),
     ],
 )
 def test_unsupported_features_abort_with_exit_4(captures, name, message):

@@ -12,9 +12,9 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use ft_runtime::{Runtime, Tensor};
-use ft_trace::{AutogradEvent, Event, EventBody, TensorRef};
+use ft_trace::{ApiEvent, AutogradEvent, Context, DispatchEvent, Event, EventBody, TensorRef};
 
-use super::{Bindings, Scope, Shared};
+use super::{Bindings, Scope, Shared, fail};
 
 /// One recorded run of a custom Function's backward.
 #[derive(Clone, Debug)]
@@ -28,6 +28,11 @@ pub struct FunctionRun {
     pub results: Vec<Option<TensorRef>>,
     /// Tensor ids bound during the run that an event after it names.
     pub keep: HashSet<u64>,
+    /// Tensor ids bound during the run that no event after it names but
+    /// the program releases later: the runtime's tensors are released when
+    /// the run ends (written at the next state flush, where the capture
+    /// saw them gone), not held — the engine may steal them.
+    pub release: HashSet<u64>,
 }
 
 /// The range of each `node_result`'s run: from after the last `pop` of its
@@ -66,35 +71,62 @@ pub(super) fn collect_runs(
     last_use: &HashMap<u64, u64>,
 ) -> HashMap<u64, VecDeque<FunctionRun>> {
     let mut out: HashMap<u64, VecDeque<FunctionRun>> = HashMap::new();
+    // A tensor the program releases later (a gradient stored in a leaf of
+    // the run and returned by the node) is released when the run ends.
+    let released: HashMap<u64, u64> = events
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Api(ApiEvent::Release(r)) => Some((r.tensor, e.seq)),
+            _ => None,
+        })
+        .collect();
     for (node, start, end) in run_ranges(events) {
         let EventBody::Autograd(AutogradEvent::NodeResult(r)) = &events[end].body else {
             continue;
         };
-        let inner = without_hook_ranges(&events[start..end]);
+        let inner = program_events(node, &events[start..end]);
         let end_seq = events[end].seq;
-        let keep = bound_ids(&r.grads, &inner)
+        let later = |s: Option<&u64>| s.is_some_and(|&s| s > end_seq);
+        let (keep, release) = bound_ids(&r.grads, &inner)
             .into_iter()
-            .filter(|id| last_use.get(id).is_some_and(|&s| s > end_seq))
-            .collect();
+            .filter(|id| later(last_use.get(id)) || later(released.get(id)))
+            .partition(|id| later(last_use.get(id)));
         out.entry(node).or_default().push_back(FunctionRun {
             grads: r.grads.clone(),
             events: inner,
             results: r.results.clone(),
             keep,
+            release,
         });
     }
     out
 }
 
-fn without_hook_ranges(events: &[Event]) -> Vec<Event> {
+/// The events of node `node`'s run that its program code caused: its ops
+/// (context `[2, node]`), the state changes before them, a `backward()` it
+/// called and the `accumulate`s that bind what that backward stored. Hook
+/// ranges replay themselves; the ops of a nested GraphTask's nodes are the
+/// runtime's own.
+fn program_events(node: u64, events: &[Event]) -> Vec<Event> {
     let mut depth = 0usize;
     let mut out = Vec::new();
     for e in events {
-        match &e.body {
-            EventBody::Autograd(AutogradEvent::HookBegin(_)) => depth += 1,
-            EventBody::Autograd(AutogradEvent::HookEnd(_)) => depth = depth.saturating_sub(1),
-            _ if depth == 0 => out.push(e.clone()),
-            _ => {}
+        let keep = match &e.body {
+            EventBody::Autograd(AutogradEvent::HookBegin(_)) => {
+                depth += 1;
+                false
+            }
+            EventBody::Autograd(AutogradEvent::HookEnd(_)) => {
+                depth = depth.saturating_sub(1);
+                false
+            }
+            _ if depth > 0 => false,
+            EventBody::Dispatch(DispatchEvent::Op(op)) => op.context == Context::Node(node),
+            EventBody::Api(_) | EventBody::Autograd(AutogradEvent::Accumulate(_)) => true,
+            _ => false,
+        };
+        if keep {
+            out.push(e.clone());
         }
     }
     out
@@ -103,8 +135,12 @@ fn without_hook_ranges(events: &[Event]) -> Vec<Event> {
 fn bound_ids(grads: &[Option<TensorRef>], events: &[Event]) -> Vec<u64> {
     let mut ids: Vec<u64> = grads.iter().flatten().map(|t| t.id).collect();
     for e in events {
-        if let EventBody::Dispatch(ft_trace::DispatchEvent::Op(op)) = &e.body {
-            ids.extend(op.outputs.iter().flat_map(|v| v.tensors()).map(|t| t.id));
+        match &e.body {
+            EventBody::Dispatch(DispatchEvent::Op(op)) => {
+                ids.extend(op.outputs.iter().flat_map(|v| v.tensors()).map(|t| t.id));
+            }
+            EventBody::Autograd(AutogradEvent::Accumulate(a)) => ids.push(a.grad.id),
+            _ => {}
         }
     }
     ids
@@ -129,13 +165,72 @@ pub(super) fn replay_run(
         }
     }
     for e in &run.events {
-        scope.step(rt, e)?;
+        step(rt, &mut scope, e)?;
     }
     let results = run
         .results
         .iter()
         .map(|r| r.as_ref().map(|r| scope.lookup(r.id)).transpose())
         .collect::<ft_runtime::Result<Vec<_>>>()?;
+    for id in &run.release {
+        if let Some(t) = scope.locals.tensors.get(id) {
+            rt.release(t.clone());
+        }
+    }
     scope.keep(&run.keep);
     Ok(results)
+}
+
+/// Re-executes one event of a run: state changes are applied (and written
+/// before the next op, as PyTorch's capture writes them), a `backward()`
+/// runs a nested GraphTask, an `accumulate` binds the gradient by role.
+fn step(rt: &mut Runtime, scope: &mut Scope<'_>, e: &Event) -> ft_runtime::Result<()> {
+    match &e.body {
+        EventBody::Dispatch(DispatchEvent::Op(_)) => {
+            rt.flush_state();
+            scope.step(rt, e)
+        }
+        EventBody::Api(ApiEvent::GradMode(g)) => {
+            rt.set_grad_mode(g.grad_enabled, g.inference_mode);
+            Ok(())
+        }
+        EventBody::Api(ApiEvent::SetRequiresGrad(s)) => {
+            let t = scope.lookup(s.tensor)?;
+            rt.set_requires_grad(&t, s.requires_grad)
+        }
+        EventBody::Api(ApiEvent::Release(r)) => {
+            // The main loop steps over the run: a tensor of the program's
+            // the run saw die is released here.
+            let t = scope.locals.tensors.remove(&r.tensor);
+            if let Some(t) = t.or_else(|| scope.shared.lent.tensors.remove(&r.tensor)) {
+                rt.release(t);
+            }
+            Ok(())
+        }
+        EventBody::Api(ApiEvent::Backward(b)) => {
+            let roots = b
+                .roots
+                .iter()
+                .map(|&r| scope.lookup(r))
+                .collect::<ft_runtime::Result<Vec<_>>>()?;
+            let grads = b
+                .grads
+                .iter()
+                .map(|g| g.map(|g| scope.lookup(g)).transpose())
+                .collect::<ft_runtime::Result<Vec<_>>>()?;
+            rt.backward(&roots, &grads, b.retain_graph, b.create_graph)
+        }
+        EventBody::Autograd(AutogradEvent::Accumulate(a)) => {
+            let leaf = scope.lookup(a.tensor)?;
+            let grad = leaf.grad().ok_or_else(|| {
+                fail(format!(
+                    "T{} got no gradient from the nested backward",
+                    a.tensor
+                ))
+            })?;
+            scope.bind(&a.grad, grad);
+            Ok(())
+        }
+        _ => scope.step(rt, e),
+    }
 }

@@ -1,5 +1,6 @@
-//! Mutation tests of custom autograd.Functions: a runtime that hands a
-//! Function's gradients to the wrong edges is caught on the corpus.
+//! Mutation tests of custom autograd.Functions and reentrant backward: a
+//! runtime that hands a Function's gradients to the wrong edges, or runs a
+//! nested GraphTask at the wrong depth, is caught on the corpus.
 
 use super::support::replay_with_fault;
 
@@ -9,6 +10,17 @@ fn function_gradients_in_reverse_order_change_the_dataflow() {
     assert_eq!(code, Some(1), "{out}");
     assert!(
         out.contains("first divergence: [dataflow mismatch]") && out.contains("autograd event"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_nested_graph_task_at_depth_zero_is_caught() {
+    let (code, out) = replay_with_fault("checkpoint_reentrant.torch.ftr", "flat-reentrant-depth");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("first divergence: [stream changed]")
+            && out.contains("expected graph task begins (depth 1)"),
         "{out}"
     );
 }

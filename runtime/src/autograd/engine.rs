@@ -38,6 +38,7 @@ use super::exec_info::{CurrentGuard, ExecInfo};
 use super::functions::graph_root::GraphRoot;
 use super::node::{Edge, Node, NodeKind};
 use super::ready_queue::LibstdcxxHeap;
+use super::reentrant::DepthGuard;
 use super::saved;
 use crate::error::{Result, RuntimeError};
 use crate::faults::Faults;
@@ -164,8 +165,13 @@ pub(crate) fn execute(
         }
         _ => ExecInfo::build(&root, outputs, accumulate_grad),
     };
+    let reentrant = DepthGuard::enter();
     let mut task = GraphTask {
-        depth: 0,
+        depth: if rt.faults().flat_reentrant_depth {
+            0
+        } else {
+            reentrant.depth()
+        },
         keep_graph,
         initial: dependencies.clone(),
         dependencies,
@@ -187,6 +193,7 @@ pub(crate) fn execute(
     saved::set_version_check_off(check_was_off);
     rt.set_grad_enabled_internal(saved_grad_mode);
     rt.set_context(ExecContext::Backward);
+    drop(reentrant);
     outcome?;
     rt.trace_graph_task_end(task.executed);
     Ok(task.captured)

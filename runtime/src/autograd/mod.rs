@@ -22,6 +22,7 @@ pub(crate) mod functions;
 pub mod hooks;
 pub mod node;
 pub(crate) mod ready_queue;
+pub(crate) mod reentrant;
 pub(crate) mod saved;
 
 use std::sync::Arc;

@@ -43,11 +43,13 @@ impl Runtime {
             t.flush_state();
             t.backward_call(roots, grads, retain_graph, create_graph);
         }
-        self.context = ExecContext::Backward;
+        // A backward() called while the engine runs a node (reentrant)
+        // returns to that node's context.
+        let caller = std::mem::replace(&mut self.context, ExecContext::Backward);
         let result = self
             .run_backward(roots, grads.to_vec(), retain_graph, create_graph, None)
             .map(|_| ());
-        self.context = ExecContext::TopLevel;
+        self.context = caller;
         // A backward that raised ends with graph_task_error where it stopped
         // (FORMAT §3.4): before the engine ran, or after the node that raised.
         if let (Err(e), Some(t)) = (&result, &mut self.tracer) {

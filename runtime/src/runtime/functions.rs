@@ -7,7 +7,9 @@
 //! `<ClassName>Backward` to every tensor it returned (by position:
 //! `output_nr`), with one next edge per tensor argument. The node's
 //! sequence number is taken before `forward` runs; `forward` takes none, so
-//! taking it after is the same number. When the engine runs the node, the
+//! taking it after is the same number. Every `apply` takes one, node or
+//! not (grad mode off, no argument requiring grad). When the engine runs
+//! the node, the
 //! program's backward receives the node's gradients and returns one
 //! gradient per next edge; what it dispatches is recorded in the node's
 //! context, then the autograd `node_result` names what it received and
@@ -39,10 +41,11 @@ pub(crate) struct FunctionRegistry {
 
 impl Runtime {
     /// `apply` of a custom Function whose forward (already run, grad mode
-    /// off) returned `outputs` from the tensor arguments `inputs`: when grad
-    /// mode is on and an input requires grad, the api `function` event and
-    /// a node `name` attached to the outputs whose backward is `backward`.
-    /// Returns whether a node was made.
+    /// off) returned `outputs` from the tensor arguments `inputs`: the api
+    /// `function` event and a sequence number (taken by every `apply`,
+    /// observed in torch 2.15); when grad mode is on and an input requires
+    /// grad, a node `name` attached to the outputs whose backward is
+    /// `backward`. Returns whether a node was made.
     pub fn apply_function(
         &mut self,
         name: &str,
@@ -50,9 +53,6 @@ impl Runtime {
         outputs: &[Tensor],
         backward: FunctionBackwardFn,
     ) -> Result<bool> {
-        if !self.grad_enabled || !inputs.iter().any(Tensor::requires_grad) {
-            return Ok(false);
-        }
         if matches!(self.context, ExecContext::TopLevel)
             && let Some(t) = &mut self.tracer
         {
@@ -62,6 +62,9 @@ impl Runtime {
             t.function(name, inputs, outputs);
         }
         let seq_nr = self.next_sequence_nr();
+        if !self.grad_enabled || !inputs.iter().any(Tensor::requires_grad) {
+            return Ok(false);
+        }
         let id = self.functions.insert(backward);
         let node = Node::new_complete(
             name.to_owned(),
@@ -93,7 +96,17 @@ impl Runtime {
         let mut f = self.functions.take(id).ok_or_else(|| {
             RuntimeError::autograd(format!("{}: its backward is already running", node.name()))
         })?;
+        // The node runs with the engine's grad mode and leaves it as it found
+        // it, whatever the program's backward set (PyTorch guards each node's
+        // thread-local state); what the trace believes written is restored
+        // with it, as the capture does.
+        let mode = (self.grad_enabled, self.inference_mode, self.tls);
+        let belief = self.tracer.as_ref().map(|t| t.grad_mode_belief());
         let outcome = f(self, &grads);
+        (self.grad_enabled, self.inference_mode, self.tls) = mode;
+        if let (Some(t), Some(b)) = (&mut self.tracer, belief) {
+            t.restore_grad_mode_belief(b);
+        }
         self.functions.restore(id, f);
         let mut results = outcome?;
         if self.faults.reverse_function_grads {
@@ -103,6 +116,17 @@ impl Runtime {
             t.node_result(node, &grads, &results);
         }
         Ok(results)
+    }
+}
+
+impl Runtime {
+    /// Writes the held-back state changes (grad mode, `requires_grad`,
+    /// releases) now, wherever the runtime is: before an operator of program
+    /// code the engine called back, as before a top-level one.
+    pub fn flush_state(&mut self) {
+        if let Some(t) = &mut self.tracer {
+            t.flush_state();
+        }
     }
 }
 

@@ -8,7 +8,22 @@ use super::Tracer;
 use crate::autograd::node::Node;
 use crate::tensor::Tensor;
 
+/// What the tracer believes about grad mode: the change it holds back and
+/// the mode it last wrote.
+pub(crate) type GradModeBelief = (Option<(bool, bool)>, (bool, bool));
+
 impl Tracer {
+    /// The grad mode held back and last written.
+    pub(crate) fn grad_mode_belief(&self) -> GradModeBelief {
+        (self.pending_mode, self.emitted_mode)
+    }
+
+    /// Restores what [`Tracer::grad_mode_belief`] returned (after program
+    /// code the engine called back, whose grad mode the engine undoes).
+    pub(crate) fn restore_grad_mode_belief(&mut self, belief: GradModeBelief) {
+        (self.pending_mode, self.emitted_mode) = belief;
+    }
+
     /// api `function [name, inputs, outputs]`.
     pub(crate) fn function(&mut self, name: &str, inputs: &[Tensor], outputs: &[Tensor]) {
         self.introduce_unseen(inputs.iter().chain(outputs));

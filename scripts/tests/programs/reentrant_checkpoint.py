@@ -1,4 +1,5 @@
-"""Reentrant checkpointing runs a nested backward inside a node: unsupported."""
+"""Reentrant checkpointing runs a nested backward (a GraphTask at depth 1)
+inside the node of its CheckpointFunction."""
 import torch
 from torch.utils.checkpoint import checkpoint
 
