@@ -161,3 +161,21 @@ def install(patches: Any, rec: Any) -> None:
 
     patches._saved.append((Function, "apply", original))
     setattr(Function, "apply", classmethod(apply))
+    hooks_cls = torch.autograd.graph.saved_tensors_hooks
+    patches._set(hooks_cls, "__enter__", _refuse_saved_tensor_hooks(rec, hooks_cls.__enter__))
+
+
+def _refuse_saved_tensor_hooks(rec: Any, original: Callable) -> Callable:
+    """Saved-tensor hooks (`checkpoint(use_reentrant=False)`, `save_on_cpu`)
+    run program code whenever a node unpacks a saved tensor; the trace has
+    no event for that yet, so a replay could not re-execute it."""
+
+    def enter(self):
+        if rec.observing():
+            raise rec.fail(
+                f"unsupported: saved-tensor hooks ({type(self).__name__}: torch.autograd.graph.saved_tensors_hooks, "
+                "as used by checkpoint(use_reentrant=False) and save_on_cpu); checkpoint(use_reentrant=True) is recorded"
+            )
+        return original(self)
+
+    return enter

@@ -7,6 +7,7 @@ from __future__ import annotations
 import torch
 from conftest import events_named
 
+import capture_torch
 import ftr
 
 
@@ -108,3 +109,10 @@ def test_a_backward_inside_a_function_backward_is_a_nested_graph_task(captures):
     pop = max(i for i in range(inner) if events[i].name == "pop")
     modes = [e.payload[0] for e in events[pop:inner] if e.name == "grad_mode"]
     assert modes == [False, True, False]
+
+
+def test_saved_tensor_hooks_are_refused_by_name(captures):
+    result, out = captures.get("nonreentrant_checkpoint")
+    assert result.status == capture_torch.EXIT_INCONSISTENT
+    assert result.message.startswith("unsupported: saved-tensor hooks (_checkpoint_hook")
+    assert not out.exists()
