@@ -46,6 +46,8 @@ class FunctionTracker:
     def __init__(self, rec: Any) -> None:
         self.rec = rec
         self.depth = 0
+        # the arguments of each running `apply`, innermost last
+        self._args: list = []
         self._hooked: set = set()
         # node id -> the grad mode the capture believed written when the
         # node's program code first changed it
@@ -53,6 +55,14 @@ class FunctionTracker:
         # Set while a node post-hook of a module runs (after `node_result`:
         # its ops are hook code, bracketed like a tensor hook's).
         self.hook_running = False
+
+    def dirty(self, t: torch.Tensor) -> bool:
+        """Whether `t`, an output of the running `apply`, is one of its
+        arguments (`ctx.mark_dirty`): `apply` bumped its version once more
+        after the forward's in-place op returned (observed in torch 2.15)."""
+        if not self._args:
+            return False
+        return any(a is t for a in self._args[-1])
 
     def hides(self, fn: Any) -> bool:
         """While `apply` runs, its node is not written with an op's outputs."""
@@ -151,11 +161,13 @@ def install(patches: Any, rec: Any) -> None:
         if not rec.observing():
             return bound(*args, **kwargs)
         tracker.depth += 1
+        tracker._args.append(args)
         try:
             out = bound(*args, **kwargs)
             rec.guarded(rec.flush)
         finally:
             tracker.depth -= 1
+            tracker._args.pop()
         rec.guarded(lambda: tracker.applied(cls, args, out))
         return out
 

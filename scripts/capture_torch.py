@@ -1139,6 +1139,9 @@ class Recorder:
             if t.grad_fn is not None and not hidden:
                 wire[7] = True
             wire[8] = tensor_version(t)
+            if hidden and self.functions.dirty(t):
+                # The op returned it before `apply` bumped a dirty output.
+                wire[8] -= 1
             info = self._info(t)
             if info is not None:
                 info.requires_grad, info.leaf = wire[7] or hidden, t.is_leaf

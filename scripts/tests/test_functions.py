@@ -26,7 +26,9 @@ def test_function_event_precedes_its_node_and_names_tensor_arguments(captures):
         assert node.name == "node" and node.payload[1] == name
         # One next edge per tensor argument (Scale's float factor has none).
         assert len(node.payload[3]) == len(inputs)
-        assert node.payload[4] == outputs
+        # Attached to every output but the one marked non-differentiable.
+        expected = outputs[:1] if name == "ScaleWithArgmaxBackward" else outputs
+        assert node.payload[4] == expected
 
 
 def test_forward_ops_run_with_grad_mode_off_and_return_tensors_without_history(captures):
@@ -44,7 +46,7 @@ def test_forward_ops_run_with_grad_mode_off_and_return_tensors_without_history(c
 def test_backward_ops_are_in_the_node_context_and_end_with_node_result(captures):
     events = _events(captures, "corpus/custom_function")
     results = [(i, e) for i, e in enumerate(events) if e.name == "node_result"]
-    assert len(results) == 9  # three Functions, three steps
+    assert len(results) == 18  # six Functions, three steps
     for i, e in results:
         nid, grads, returned = e.payload
         pop = max(j for j in range(i) if events[j].name == "pop" and events[j].payload[0] == nid)
@@ -116,3 +118,17 @@ def test_saved_tensor_hooks_are_refused_by_name(captures):
     assert result.status == capture_torch.EXIT_INCONSISTENT
     assert result.message.startswith("unsupported: saved-tensor hooks (_checkpoint_hook")
     assert not out.exists()
+
+
+def test_a_dirty_output_is_recorded_at_the_version_its_op_returned(captures):
+    """`x.add_(0.5); ctx.mark_dirty(x)`: `add_` returned version v + 1,
+    `apply` bumps it once more (observed in torch 2.15): the next op sees
+    v + 2."""
+    events = _events(captures, "corpus/custom_function")
+    i = next(i for i, e in enumerate(events) if e.name == "function" and e.payload[0] == "ShiftInplaceBackward")
+    add = next(e for e in reversed(events[:i]) if e.name == "op")
+    assert add.payload[0] == "aten.add_.Tensor"
+    before = add.payload[3][0][1][1][8]
+    assert add.payload[4][0][1][8] == before + 1
+    after = next(e for e in events[i:] if e.name == "op")
+    assert after.payload[3][0][1][1][8] == before + 2

@@ -4,7 +4,7 @@
 //! re-executes what the program's `backward` dispatched in each recorded
 //! run (see [`crate::callbacks`]).
 
-use ft_trace::{AutogradEvent, EventBody, FunctionApplied};
+use ft_trace::{AutogradEvent, EventBody, FunctionApplied, NodeCreated};
 
 use super::{Replayer, unsupported};
 use crate::callbacks::Callbacks;
@@ -15,7 +15,14 @@ impl Replayer<'_> {
     pub(super) fn function(&mut self, seq: u64, f: &FunctionApplied) -> Result<(), ReplayError> {
         // Without a recorded node the runtime is expected to make none; if it
         // does, its backward replays nothing and the diff reports the node.
-        let node = self.function_node(seq, &f.name).unwrap_or(u64::MAX);
+        let recorded = self.function_node(seq, &f.name);
+        // The outputs the recorded node is attached to (all but those marked
+        // non-differentiable).
+        let differentiable: Vec<bool> = match recorded {
+            Some(n) => f.outputs.iter().map(|o| n.tensors.contains(o)).collect(),
+            None => Vec::new(),
+        };
+        let node = recorded.map_or(u64::MAX, |n| n.node);
         let inputs = self.lookup_ids(seq, &f.inputs)?;
         let outputs = self.lookup_ids(seq, &f.outputs)?;
         let torch = self.torch;
@@ -25,7 +32,7 @@ impl Replayer<'_> {
             .get_or_insert_with(|| Callbacks::scan(torch));
         let backward = callbacks.function_backward(node);
         self.runtime
-            .apply_function(&f.name, &inputs, &outputs, backward)
+            .apply_function(&f.name, &inputs, &outputs, &differentiable, backward)
             .map_err(|e| unsupported(seq, &format!("{}.apply", f.name), &e))?;
         Ok(())
     }
@@ -37,7 +44,7 @@ impl Replayer<'_> {
     /// The trace id of the node a `function` event made: the node event
     /// of that name among those right after it (the nodes its edges newly
     /// reach come first); None when `apply` made no node.
-    fn function_node(&self, seq: u64, name: &str) -> Option<u64> {
+    fn function_node(&self, seq: u64, name: &str) -> Option<&NodeCreated> {
         self.torch
             .events
             .iter()
@@ -47,6 +54,5 @@ impl Replayer<'_> {
                 _ => None,
             })
             .find(|n| n.name == name)
-            .map(|n| n.node)
     }
 }

@@ -43,14 +43,18 @@ impl Runtime {
     /// `apply` of a custom Function whose forward (already run, grad mode
     /// off) returned `outputs` from the tensor arguments `inputs`: the api
     /// `function` event and a sequence number (taken by every `apply`,
-    /// observed in torch 2.15); when grad mode is on and an input requires
-    /// grad, a node `name` attached to the outputs whose backward is
-    /// `backward`. Returns whether a node was made.
+    /// observed in torch 2.15); an output that is one of the inputs (marked
+    /// dirty: modified in place) has its version bumped; when grad mode is
+    /// on and an input requires grad, a node `name` whose backward is
+    /// `backward`, attached to the outputs `differentiable` marks (all when
+    /// empty; `ctx.mark_non_differentiable` and integer outputs get none).
+    /// Returns whether a node was made.
     pub fn apply_function(
         &mut self,
         name: &str,
         inputs: &[Tensor],
         outputs: &[Tensor],
+        differentiable: &[bool],
         backward: FunctionBackwardFn,
     ) -> Result<bool> {
         if matches!(self.context, ExecContext::TopLevel)
@@ -62,6 +66,13 @@ impl Runtime {
             t.function(name, inputs, outputs);
         }
         let seq_nr = self.next_sequence_nr();
+        // Observed in torch 2.15: `x.add_(1); ctx.mark_dirty(x); return x`
+        // leaves `x` one version past the `add_`.
+        for out in outputs {
+            if inputs.iter().any(|i| i.same_tensor(out)) {
+                out.0.version.bump();
+            }
+        }
         if !self.grad_enabled || !inputs.iter().any(Tensor::requires_grad) {
             return Ok(false);
         }
@@ -74,13 +85,24 @@ impl Runtime {
             outputs.iter().map(InputMetadata::of).collect(),
             Box::new(CustomFunction { id }),
         );
+        let attached: Vec<Tensor> = outputs
+            .iter()
+            .enumerate()
+            .filter(|(i, t)| {
+                t.dtype().is_floating() && differentiable.get(*i).copied().unwrap_or(true)
+            })
+            .map(|(_, t)| t.clone())
+            .collect();
         for (nr, t) in outputs.iter().enumerate() {
+            if !attached.iter().any(|a| a.same_tensor(t)) {
+                continue;
+            }
             let mut meta = t.0.autograd.lock();
             meta.grad_fn = Some(Arc::clone(&node));
             meta.output_nr = nr as u32;
         }
         if let Some(t) = &mut self.tracer {
-            t.node(&node, outputs, name);
+            t.node(&node, &attached, name);
         }
         Ok(true)
     }
