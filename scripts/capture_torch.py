@@ -256,6 +256,7 @@ from torch.utils.weak import WeakIdKeyDictionary  # noqa: E402
 import capture_engine  # noqa: E402  (backward(), autograd.grad, beside this script)
 import capture_hooks  # noqa: E402  (backward hooks, beside this script)
 import capture_functions  # noqa: E402  (custom autograd.Functions)
+import capture_data  # noqa: E402  (Tensor.data reads and assignments)
 from capture_engine import GRAPH_ROOT, EngineCall  # noqa: E402
 
 _C = torch._C
@@ -1908,6 +1909,7 @@ class Patches:
         self._set(os, "_exit", self._wrap_exit(os._exit))
         capture_hooks.install(self, self.rec)
         capture_functions.install(self, self.rec)
+        capture_data.install(self, self.rec)
         self._set(threading.Thread, "_bootstrap_inner", self._wrap_thread(threading.Thread._bootstrap_inner))
         self._set(torch._utils, "_rebuild_tensor", self._wrap_rebuild(torch._utils._rebuild_tensor))
         self._set(torch.Tensor, "share_memory_", self._refuse_share(torch.Tensor.share_memory_))

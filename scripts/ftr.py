@@ -89,6 +89,7 @@ API_REGISTER_HOOK = 14  # format 1.3
 API_REMOVE_HOOK = 15  # format 1.3
 API_RETAIN_GRAD = 16  # format 1.3
 API_FUNCTION = 17  # format 1.3
+API_DATA = 19  # format 1.3
 # dispatch layer (1)
 DISPATCH_OP = 1
 DISPATCH_OP_ERROR = 2  # format 1.3
@@ -126,6 +127,7 @@ KIND_NAMES = {
     (API, API_REMOVE_HOOK): "remove_hook",
     (API, API_RETAIN_GRAD): "retain_grad",
     (API, API_FUNCTION): "function",
+    (API, API_DATA): "data",
     (DISPATCH, DISPATCH_OP): "op",
     (DISPATCH, DISPATCH_OP_ERROR): "op_error",
     (AUTOGRAD, AG_NODE): "node",
@@ -155,6 +157,7 @@ KIND_MINOR = {
     (API, API_REMOVE_HOOK): 3,
     (API, API_RETAIN_GRAD): 3,
     (API, API_FUNCTION): 3,
+    (API, API_DATA): 3,
     (AUTOGRAD, AG_NODE_RESULT): 3,
     (AUTOGRAD, AG_HOOK_BEGIN): 3,
     (AUTOGRAD, AG_HOOK_END): 3,
@@ -524,6 +527,14 @@ def p_remove_hook(hook: int) -> list:
 def p_retain_grad(tid: int) -> list:
     """api kind 16 payload (format 1.3): `[tensor]`."""
     return [_u64(tid)]
+
+
+def p_data(ref: list, source: int, write: bool) -> list:
+    """api kind 19 payload (format 1.3): `[tensor, source, write]`. Read
+    (`write` false): `tensor` is the new tensor `source.data` returned.
+    Write: `tensor.data = source`, `tensor` referenced after the assignment.
+    The reference carries no value."""
+    return [ref, _u64(source), bool(write)]
 
 
 def p_function(name: str, inputs: Sequence[int], outputs: Sequence[int]) -> list:

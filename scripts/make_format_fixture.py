@@ -175,6 +175,16 @@ def function_events(f: Fixture, t0: list) -> None:
     f.emit(ftr.AUTOGRAD, ftr.AG_NODE_RESULT, ftr.p_node_result(2**33, [], []))
 
 
+def data_events(f: Fixture) -> None:
+    """The `.data` kind (format 1.3): a read (a new tensor at version 0 over
+    the source's storage), then an assignment that changes the tensor's
+    dtype and storage."""
+    read = ftr.tensor_ref(10, "float32", [3], [1], 0, 7, "cpu", False, 0, None)
+    f.emit(ftr.API, ftr.API_DATA, ftr.p_data(read, 8, False))
+    written = ftr.tensor_ref(8, "float64", [3], [1], 0, 2**40, "cpu", True, 2**33, None)
+    f.emit(ftr.API, ftr.API_DATA, ftr.p_data(written, 2**64 - 1, True))
+
+
 def grad_events(f: Fixture, t0: list) -> None:
     """The restricted-backward kinds (format 1.3): `torch.autograd.grad` with
     an unused input, `backward(inputs=...)`, and the returned gradients."""
@@ -222,6 +232,7 @@ def build(writer: ftr.TraceWriter) -> None:
     hook_events(f, ref(6, [2], 5, None, requires_grad=True, version=3))
     grad_events(f, ref(7, [3], 6, None, version=2))
     function_events(f, ref(8, [3], 7, None, requires_grad=True))
+    data_events(f)
     bulk_ops(f, 600)
     big_blob = f.w.put_blob("uint8", [70000], bytes(i % 251 for i in range(70000)))
     many_dims = [1] * 65536  # array32 header; makes this one event larger than a chunk

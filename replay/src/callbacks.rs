@@ -311,6 +311,7 @@ fn api_tensor_ids(api: &ApiEvent) -> Vec<u64> {
         ApiEvent::SetRequiresGrad(s) => vec![s.tensor],
         ApiEvent::RegisterHook(h) => vec![h.tensor],
         ApiEvent::RetainGrad(r) => vec![r.tensor],
+        ApiEvent::Data(d) => vec![d.source],
         _ => Vec::new(),
     }
 }

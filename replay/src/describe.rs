@@ -140,6 +140,8 @@ pub fn describe(event: &Event, view: &TraceView<'_>) -> String {
             }
             ApiEvent::RemoveHook(h) => format!("hook H{} removed", h.hook),
             ApiEvent::RetainGrad(r) => format!("T{}.retain_grad()", r.tensor),
+            ApiEvent::Data(d) if d.write => format!("T{}.data = T{}", d.tensor.id, d.source),
+            ApiEvent::Data(d) => format!("T{} = T{}.data", d.tensor.id, d.source),
             _ => "api event".into(),
         },
         EventBody::Device(d) => match d {

@@ -41,6 +41,7 @@ use crate::callbacks::{Bindings, Callbacks};
 use crate::error::ReplayError;
 use crate::trace_data::TraceData;
 
+mod data;
 mod function;
 mod grad;
 
@@ -75,6 +76,8 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "reverse-hooks" => faults.reverse_hooks = true,
             None if spec == "ignore-grad-mode" => faults.ignore_grad_mode = true,
             None if spec == "reverse-function-grads" => faults.reverse_function_grads = true,
+            None if spec == "shared-data-version" => faults.shared_data_version = true,
+            None if spec == "set-data-keeps-dtype" => faults.set_data_keeps_dtype = true,
             None if spec == "flat-reentrant-depth" => faults.flat_reentrant_depth = true,
             Some(("rename-node", arg)) => {
                 let (old, new) = arg
@@ -361,6 +364,7 @@ impl Replayer<'_> {
             }
             ApiEvent::RegisterHook(h) => self.register_hook(seq, h)?,
             ApiEvent::Function(f) => self.function(seq, f)?,
+            ApiEvent::Data(d) => self.data_access(seq, d)?,
             ApiEvent::RemoveHook(h) => {
                 if let Some(handle) = self.hooks.handles.remove(&h.hook) {
                     self.runtime.remove_hook(handle);

@@ -199,6 +199,10 @@ fn api_key(api: &ApiEvent, view: &TraceView<'_>, k: &mut String) {
         ApiEvent::RegisterHook(h) => push(k, format_args!("register_hook H{} {}", h.hook, h.kind)),
         ApiEvent::RemoveHook(h) => push(k, format_args!("remove_hook H{}", h.hook)),
         ApiEvent::RetainGrad(_) => k.push_str("retain_grad"),
+        ApiEvent::Data(d) => {
+            k.push_str(if d.write { "data_write " } else { "data_read " });
+            tensor_key(&d.tensor, k);
+        }
         _ => k.push_str("api ?"),
     }
 }

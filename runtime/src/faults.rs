@@ -60,6 +60,14 @@ pub struct Faults {
     /// has several differentiable inputs: each gradient flows to the wrong
     /// edge.
     pub reverse_function_grads: bool,
+    /// Give a `tensor.data` read the source's version counter instead of a
+    /// fresh one: in-place writes through `p.data` bump `p`'s version.
+    /// Breaks every trace that writes through `.data`.
+    pub shared_data_version: bool,
+    /// Let `tensor.data = source` keep the tensor's dtype (only storage and
+    /// geometry follow `source`). Breaks `model.double()` and every
+    /// assignment that changes a dtype.
+    pub set_data_keeps_dtype: bool,
     /// Run a backward called inside a running backward (reentrant
     /// checkpointing) at depth 0 instead of the running GraphTask's depth
     /// + 1. Breaks the ReadyQueue keys of every nested GraphTask.

@@ -98,7 +98,7 @@ pub enum EventBody {
 }
 
 // ---------------------------------------------------------------------------
-// api layer (0). Next kind: 18.
+// api layer (0). Next kind: 20.
 
 /// api layer events.
 #[derive(Clone, Debug, PartialEq)]
@@ -142,6 +142,8 @@ pub enum ApiEvent {
     RetainGrad(RetainGrad),
     /// Kind 17: a custom `autograd.Function` was applied (format 1.3).
     Function(FunctionApplied),
+    /// Kind 19: `tensor.data` read or assigned (format 1.3).
+    Data(DataAccess),
 }
 
 /// Payload of [`ApiEvent::Tensor`]: `[tensor, alias]`.
@@ -279,6 +281,21 @@ pub struct GradResult {
 pub struct RetainGrad {
     /// The tensor whose gradient is kept in `.grad`.
     pub tensor: u64,
+}
+
+/// Payload of [`ApiEvent::Data`]: `[tensor, source, write]`. In both
+/// directions `tensor` takes `source`'s storage and geometry.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DataAccess {
+    /// Read (`tensor = source.data`): the new tensor, over `source`'s storage
+    /// and geometry, not requiring grad, with a version counter of its own.
+    /// Write (`tensor.data = source`): the tensor after the assignment; it
+    /// keeps its id, autograd state and version counter. No `value`.
+    pub tensor: TensorRef,
+    /// The tensor whose data was read, or the tensor assigned.
+    pub source: u64,
+    /// False for a read, true for an assignment.
+    pub write: bool,
 }
 
 /// Payload of [`ApiEvent::Function`]: `[name, inputs, outputs]`.
@@ -616,6 +633,7 @@ impl EventBody {
                     ApiEvent::RemoveHook(_) => 15,
                     ApiEvent::RetainGrad(_) => 16,
                     ApiEvent::Function(_) => 17,
+                    ApiEvent::Data(_) => 19,
                 },
             ),
             EventBody::Dispatch(DispatchEvent::Op(_)) => (1, 1),
@@ -667,6 +685,7 @@ impl EventBody {
             | EventBody::Autograd(AutogradEvent::HookBegin(_) | AutogradEvent::HookEnd(_)) => 3,
             EventBody::Api(ApiEvent::Function(_))
             | EventBody::Autograd(AutogradEvent::NodeResult(_)) => 3,
+            EventBody::Api(ApiEvent::Data(_)) => 3,
             EventBody::Unknown { .. } => crate::format::VERSION_MINOR,
             _ => 0,
         }
@@ -693,6 +712,7 @@ impl EventBody {
                 ApiEvent::RemoveHook(_) => "remove_hook",
                 ApiEvent::RetainGrad(_) => "retain_grad",
                 ApiEvent::Function(_) => "function",
+                ApiEvent::Data(_) => "data",
             },
             EventBody::Dispatch(DispatchEvent::Op(_)) => "op",
             EventBody::Dispatch(DispatchEvent::OpError(_)) => "op_error",
@@ -770,6 +790,7 @@ impl EventBody {
     pub fn tensor_refs(&self) -> Vec<&TensorRef> {
         match self {
             EventBody::Api(ApiEvent::Tensor(t)) => vec![&t.tensor],
+            EventBody::Api(ApiEvent::Data(d)) => vec![&d.tensor],
             EventBody::Dispatch(DispatchEvent::Op(op)) => op
                 .args
                 .iter()
@@ -814,6 +835,7 @@ impl Serialize for PayloadRef<'_> {
                 ApiEvent::RemoveHook(p) => p.serialize(s),
                 ApiEvent::RetainGrad(p) => p.serialize(s),
                 ApiEvent::Function(p) => p.serialize(s),
+                ApiEvent::Data(p) => p.serialize(s),
             },
             EventBody::Dispatch(DispatchEvent::Op(p)) => p.serialize(s),
             EventBody::Dispatch(DispatchEvent::OpError(p)) => p.serialize(s),
@@ -914,6 +936,7 @@ impl<'de> Visitor<'de> for EventVisitor {
             (0, 15) => EventBody::Api(ApiEvent::RemoveHook(next(s, 3)?)),
             (0, 16) => EventBody::Api(ApiEvent::RetainGrad(next(s, 3)?)),
             (0, 17) => EventBody::Api(ApiEvent::Function(next(s, 3)?)),
+            (0, 19) => EventBody::Api(ApiEvent::Data(next(s, 3)?)),
             (1, 1) => EventBody::Dispatch(DispatchEvent::Op(next(s, 3)?)),
             (1, 2) => EventBody::Dispatch(DispatchEvent::OpError(next(s, 3)?)),
             (2, 1) => EventBody::Autograd(AutogradEvent::Node(next(s, 3)?)),

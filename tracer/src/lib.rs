@@ -37,6 +37,7 @@ pub use event::{GraphTaskError, OpError};
 pub use event::{HookBegin, HookEnd, RegisterHook, RemoveHook, RetainGrad};
 pub use event::{FunctionApplied, NodeResult};
 pub use event::{GradCall, GradResult};
+pub use event::DataAccess;
 pub use format::{BlobRecord, TraceIndex, TraceMeta, ValuePolicy};
 pub use hash::{ChainState, Digest, blob_digest};
 pub use reader::{Events, TraceReader, Truncation};

@@ -201,6 +201,18 @@ fn api_summary(line: &mut TextLine, api: &ApiEvent) {
                 .push(Part::Dim, " → ")
                 .push(Part::Tensor, ids(&f.outputs));
         }
+        ApiEvent::Data(d) => {
+            let (verb, version) = if d.write {
+                (" data assigned from ", "")
+            } else {
+                (" = data of ", " (own version counter)")
+            };
+            line.push(Part::Tensor, compact_tensor(&d.tensor))
+                .push(Part::Dim, format!(" {}", d.tensor.dtype))
+                .push(Part::Plain, verb)
+                .push(Part::Tensor, format!("T{}", d.source))
+                .push(Part::Dim, format!(" on S{}{version}", d.tensor.storage));
+        }
         _ => {
             line.push(Part::Warn, "not known to this build");
         }

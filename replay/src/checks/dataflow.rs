@@ -62,6 +62,7 @@ fn ids(body: &EventBody) -> Vec<(IdKind, u64)> {
             }
             ApiEvent::RegisterHook(h) => out.push((IdKind::Tensor, h.tensor)),
             ApiEvent::RetainGrad(r) => out.push((IdKind::Tensor, r.tensor)),
+            ApiEvent::Data(d) => out.push((IdKind::Tensor, d.source)),
             _ => {}
         },
         EventBody::Autograd(a) => match a {

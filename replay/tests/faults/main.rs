@@ -17,4 +17,5 @@ mod nn;
 mod programs;
 mod reduction;
 mod support;
+mod tensor_data;
 mod views;

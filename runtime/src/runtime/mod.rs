@@ -28,6 +28,7 @@
 mod backward;
 mod call;
 mod coverage;
+mod data;
 mod decompose;
 mod functions;
 mod grad;

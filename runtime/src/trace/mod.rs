@@ -27,6 +27,7 @@
 //!
 //! With tracing off the runtime holds no tracer and none of this runs.
 
+pub(crate) mod data;
 pub(crate) mod function;
 pub(crate) mod grad;
 pub(crate) mod slot;

@@ -1,0 +1,136 @@
+//! `Tensor.data`: reads and assignments (api `data`, FORMAT.md §3.2 kind 19).
+//!
+//! Observed in torch 2.15: a read `t.data` is a new tensor over `t`'s
+//! storage with `t`'s geometry, not requiring grad, not a view, with a
+//! version counter of its own at 0 — in-place writes through it move
+//! neither `t`'s version nor another read's. An assignment `t.data = s`
+//! gives `t` the storage, dtype and geometry of `s`; `t` keeps its autograd
+//! state (`requires_grad`, `.grad`, `grad_fn`) and its version counter.
+//!
+//! Handles are immutable here, so an assignment returns the tensor's new
+//! handle, which keeps the trace identity of the old one; the caller binds
+//! it in the old one's place (and in any leaf whose `.grad` it is, see
+//! [`Runtime::replace_grad_handle`]).
+
+use std::sync::{Arc, Weak};
+
+use parking_lot::Mutex;
+
+use super::{ExecContext, Runtime};
+use crate::autograd::functions::accumulate_grad::AccumulateGrad;
+use crate::autograd::node::NodeKind;
+use crate::tensor::{AutogradMeta, Tensor, TensorImpl, VersionCounter};
+
+impl Runtime {
+    /// `source.data`: a new tensor over `source`'s storage and geometry,
+    /// detached from autograd, with a fresh version counter.
+    pub fn data(&mut self, source: &Tensor) -> Tensor {
+        let out = Tensor::from_parts(
+            Arc::clone(&source.0.storage),
+            source.0.shape.clone(),
+            source.0.strides.clone(),
+            source.0.offset,
+            source.0.dtype,
+            source.0.device,
+            if self.faults.shared_data_version {
+                source.0.version.clone()
+            } else {
+                VersionCounter::new()
+            },
+        );
+        out.0.autograd.lock().inference = source.is_inference();
+        self.flush_state_before_data();
+        if let Some(t) = &mut self.tracer {
+            t.data(&out, source, false);
+        }
+        out
+    }
+
+    /// `target.data = source`: the handle `target` has from now on — the
+    /// same tensor (trace identity, version counter, autograd state) over
+    /// `source`'s storage, dtype and geometry. As in PyTorch, a new dtype
+    /// or device drops the cached AccumulateGrad node (the next graph makes
+    /// a new one); otherwise a live one is kept, and accumulates into the
+    /// new handle from now on (in PyTorch it holds the same TensorImpl).
+    pub fn set_data(&mut self, target: &Tensor, source: &Tensor) -> Tensor {
+        let same_type = target.0.dtype == source.0.dtype && target.0.device == source.0.device;
+        let autograd = take_autograd(target, same_type);
+        let out = Tensor(Arc::new(TensorImpl {
+            storage: Arc::clone(&source.0.storage),
+            shape: source.0.shape.clone(),
+            strides: source.0.strides.clone(),
+            offset: source.0.offset,
+            dtype: if self.faults.set_data_keeps_dtype {
+                target.0.dtype
+            } else {
+                source.0.dtype
+            },
+            device: source.0.device,
+            version: target.0.version.clone(),
+            autograd: Mutex::new(autograd),
+            trace: Arc::clone(&target.0.trace),
+        }));
+        retarget_accumulator(&out);
+        self.flush_state_before_data();
+        if let Some(t) = &mut self.tracer {
+            t.data(&out, source, true);
+        }
+        out
+    }
+
+    /// Makes `leaf.grad` the handle `grad` (the new handle of the tensor it
+    /// held, after a `.data` assignment to that gradient): the same tensor
+    /// for the trace, so nothing is written.
+    pub fn replace_grad_handle(&mut self, leaf: &Tensor, grad: &Tensor) {
+        let mut meta = leaf.0.autograd.lock();
+        if meta
+            .grad
+            .as_ref()
+            .is_some_and(|g| Arc::ptr_eq(&g.0.trace, &grad.0.trace))
+        {
+            meta.grad = Some(grad.clone());
+        }
+    }
+}
+
+impl Runtime {
+    /// At top level, the state changes held back are written before a
+    /// `data` event (as before the hook api events).
+    fn flush_state_before_data(&mut self) {
+        if matches!(self.context, ExecContext::TopLevel)
+            && let Some(t) = &mut self.tracer
+        {
+            t.flush_state();
+        }
+    }
+}
+
+/// A copy of `target`'s autograd state for its new handle; the cached
+/// AccumulateGrad node only when the type stays.
+fn take_autograd(target: &Tensor, same_type: bool) -> AutogradMeta {
+    let meta = target.0.autograd.lock();
+    AutogradMeta {
+        requires_grad: meta.requires_grad,
+        grad: meta.grad.clone(),
+        grad_fn: meta.grad_fn.clone(),
+        output_nr: meta.output_nr,
+        grad_accumulator: if same_type {
+            meta.grad_accumulator.clone()
+        } else {
+            Weak::new()
+        },
+        inference: meta.inference,
+        view_base: meta.view_base.clone(),
+        view_version: meta.view_version,
+    }
+}
+
+/// Points `leaf`'s live AccumulateGrad node, if any, at this handle.
+fn retarget_accumulator(leaf: &Tensor) {
+    let node = leaf.0.autograd.lock().grad_accumulator.upgrade();
+    if let Some(node) = node.filter(|n| n.kind() == NodeKind::AccumulateGrad) {
+        *node.function.lock() = Box::new(AccumulateGrad {
+            variable: leaf.clone(),
+        });
+    }
+}
