@@ -39,6 +39,7 @@ from typing import Any, Callable, Optional
 
 import torch
 
+import capture_module_hooks
 import ftr
 
 KIND_TENSOR = "tensor"
@@ -69,12 +70,17 @@ class HookTracker:
         if rec.ctx[0] == ftr.CTX_TOP_LEVEL:
             rec.check_state()
 
+    def new_id(self) -> int:
+        """The next hook id (tensor hooks and node hooks share the counter)."""
+        hid = self._next
+        self._next += 1
+        return hid
+
     def registered(self, kind: str, t: torch.Tensor, handle: Any) -> int:
         """A hook was registered: its id and api event."""
         rec = self.rec
         self._api_call()
-        hid = self._next
-        self._next += 1
+        hid = self.new_id()
         self._handles[handle] = hid
         rec.emit(ftr.API, ftr.API_REGISTER_HOOK, ftr.p_register_hook(hid, kind, rec.tensor_id(t)))
         return hid
@@ -195,21 +201,18 @@ def install(patches: Any, rec: Any) -> None:
     patches._set(tensor, "retain_grad", _wrap_retain_grad(rec, tensor.retain_grad))
     handle_cls = torch.utils.hooks.RemovableHandle
     patches._set(handle_cls, "remove", _wrap_remove(rec, tracker, handle_cls.remove))
+    capture_module_hooks.install(patches, rec)
     for owner, name in UNSUPPORTED_BACKWARD_HOOKS:
         target = torch.nn.Module if owner == "Module" else torch.nn.modules.module
         shown = f"Module.{name}" if owner == "Module" else f"torch.nn.modules.module.{name}"
         patches._set(target, name, _refuse(rec, getattr(target, name), shown))
 
 
-# Module backward hooks run through `BackwardHookFunction`, a custom
-# autograd.Function whose nodes carry node pre-hooks and post-hooks; neither
-# is modelled (FORMAT.md §3.4.1 records tensor and post-accumulate-grad hooks).
+# The deprecated module backward hooks are node post-hooks on whatever node
+# made the module's output (`_WrappedHook`), registered outside
+# `BackwardHook`; only the full hooks' nodes are recorded (§3.4.4).
 UNSUPPORTED_BACKWARD_HOOKS = (
-    ("Module", "register_full_backward_hook"),
-    ("Module", "register_full_backward_pre_hook"),
     ("Module", "register_backward_hook"),
-    ("module", "register_module_full_backward_hook"),
-    ("module", "register_module_full_backward_pre_hook"),
     ("module", "register_module_backward_hook"),
 )
 
@@ -219,8 +222,9 @@ def _refuse(rec: Any, original: Callable, name: str) -> Callable:
         if not rec.observing():
             return original(*args, **kwargs)
         raise rec.fail(
-            f"unsupported: {name} (module backward hooks run as node hooks of BackwardHookFunctionBackward "
-            "nodes, which the capture does not record; tensor hooks, retain_grad, post-accumulate-grad hooks "
+            f"unsupported: {name} (the deprecated module backward hook runs as a post-hook of the node that "
+            "made the module's output, which the capture does not record; register_full_backward_hook, "
+            "register_full_backward_pre_hook, tensor hooks, retain_grad, post-accumulate-grad hooks "
             "and forward hooks are recorded)"
         )
 

@@ -89,6 +89,7 @@ API_REGISTER_HOOK = 14  # format 1.3
 API_REMOVE_HOOK = 15  # format 1.3
 API_RETAIN_GRAD = 16  # format 1.3
 API_FUNCTION = 17  # format 1.3
+API_REGISTER_NODE_HOOK = 18  # format 1.3
 API_DATA = 19  # format 1.3
 # dispatch layer (1)
 DISPATCH_OP = 1
@@ -104,6 +105,7 @@ AG_HOOK_BEGIN = 7  # format 1.3
 AG_HOOK_END = 8  # format 1.3
 AG_GRAPH_TASK_ERROR = 9  # format 1.3
 AG_NODE_RESULT = 10  # format 1.3
+AG_HOOK_RESULT = 11  # format 1.3
 # device layer (3)
 DEV_GUARD_ENTER = 1
 DEV_GUARD_EXIT = 2
@@ -127,6 +129,7 @@ KIND_NAMES = {
     (API, API_REMOVE_HOOK): "remove_hook",
     (API, API_RETAIN_GRAD): "retain_grad",
     (API, API_FUNCTION): "function",
+    (API, API_REGISTER_NODE_HOOK): "register_node_hook",
     (API, API_DATA): "data",
     (DISPATCH, DISPATCH_OP): "op",
     (DISPATCH, DISPATCH_OP_ERROR): "op_error",
@@ -140,6 +143,7 @@ KIND_NAMES = {
     (AUTOGRAD, AG_HOOK_END): "hook_end",
     (AUTOGRAD, AG_GRAPH_TASK_ERROR): "graph_task_error",
     (AUTOGRAD, AG_NODE_RESULT): "node_result",
+    (AUTOGRAD, AG_HOOK_RESULT): "hook_result",
     (DEVICE, DEV_GUARD_ENTER): "guard_enter",
     (DEVICE, DEV_GUARD_EXIT): "guard_exit",
     (DEVICE, DEV_TRANSFER): "transfer",
@@ -157,10 +161,12 @@ KIND_MINOR = {
     (API, API_REMOVE_HOOK): 3,
     (API, API_RETAIN_GRAD): 3,
     (API, API_FUNCTION): 3,
-    (API, API_DATA): 3,
     (AUTOGRAD, AG_NODE_RESULT): 3,
     (AUTOGRAD, AG_HOOK_BEGIN): 3,
     (AUTOGRAD, AG_HOOK_END): 3,
+    (API, API_REGISTER_NODE_HOOK): 3,
+    (API, API_DATA): 3,
+    (AUTOGRAD, AG_HOOK_RESULT): 3,
 }
 
 # value tags (FORMAT.md §3.1)
@@ -519,14 +525,10 @@ def p_register_hook(hook: int, kind: str, tid: int) -> list:
     return [_u64(hook), str(kind), _u64(tid)]
 
 
-def p_remove_hook(hook: int) -> list:
-    """api kind 15 payload (format 1.3): `[hook]`."""
-    return [_u64(hook)]
-
-
-def p_retain_grad(tid: int) -> list:
-    """api kind 16 payload (format 1.3): `[tensor]`."""
-    return [_u64(tid)]
+def p_register_node_hook(hook: int, kind: str, node: int) -> list:
+    """api kind 18 payload (format 1.3): `[hook, kind, node]`; `kind` is
+    `post` (a node post-hook, `grad_fn.register_hook`)."""
+    return [_u64(hook), str(kind), _u64(node)]
 
 
 def p_data(ref: list, source: int, write: bool) -> list:
@@ -535,6 +537,16 @@ def p_data(ref: list, source: int, write: bool) -> list:
     Write: `tensor.data = source`, `tensor` referenced after the assignment.
     The reference carries no value."""
     return [ref, _u64(source), bool(write)]
+
+
+def p_remove_hook(hook: int) -> list:
+    """api kind 15 payload (format 1.3): `[hook]`."""
+    return [_u64(hook)]
+
+
+def p_retain_grad(tid: int) -> list:
+    """api kind 16 payload (format 1.3): `[tensor]`."""
+    return [_u64(tid)]
 
 
 def p_function(name: str, inputs: Sequence[int], outputs: Sequence[int]) -> list:
@@ -651,6 +663,13 @@ def p_hook_end(hook: int, result: Optional[list]) -> list:
     """autograd kind 8 payload (format 1.3): `[hook, result]`, the returned
     gradient's tensor reference (no value) or nil."""
     return [_u64(hook), result]
+
+
+def p_hook_result(hook: int, results: Optional[Sequence[Optional[list]]]) -> list:
+    """autograd kind 11 payload (format 1.3): `[hook, results]`, nil when the
+    node hook returned None, else one tensor reference (no value) or nil per
+    result it returned."""
+    return [_u64(hook), None if results is None else list(results)]
 
 
 def p_node_result(node: int, grads: Sequence[Optional[list]], results: Sequence[Optional[list]]) -> list:

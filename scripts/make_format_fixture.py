@@ -154,7 +154,8 @@ def error_events(f: Fixture, t0: list) -> None:
 
 def hook_events(f: Fixture, t0: list) -> None:
     """The hook kinds (format 1.3): registration, removal, retain_grad, and a
-    hook's run with a gradient in and a new one out, then with none."""
+    hook's run with a gradient in and a new one out, then with none; a node
+    hook returning a list, then None."""
     f.emit(ftr.API, ftr.API_REGISTER_HOOK, ftr.p_register_hook(0, "tensor", 0))
     f.emit(ftr.API, ftr.API_REGISTER_HOOK, ftr.p_register_hook(2**32, "post_accumulate_grad", 2**64 - 1))
     f.emit(ftr.API, ftr.API_RETAIN_GRAD, ftr.p_retain_grad(300))
@@ -163,6 +164,12 @@ def hook_events(f: Fixture, t0: list) -> None:
     f.emit(ftr.AUTOGRAD, ftr.AG_HOOK_BEGIN, ftr.p_hook_begin(2**32, 65536, []))
     f.emit(ftr.AUTOGRAD, ftr.AG_HOOK_END, ftr.p_hook_end(2**32, None))
     f.emit(ftr.API, ftr.API_REMOVE_HOOK, ftr.p_remove_hook(0))
+    # a node post-hook: results then received gradients in; a list out, then None
+    f.emit(ftr.API, ftr.API_REGISTER_NODE_HOOK, ftr.p_register_node_hook(1, "post", 2**40))
+    f.emit(ftr.AUTOGRAD, ftr.AG_HOOK_BEGIN, ftr.p_hook_begin(1, 2**40, [t0, None, t0]))
+    f.emit(ftr.AUTOGRAD, ftr.AG_HOOK_RESULT, ftr.p_hook_result(1, [None, t0]))
+    f.emit(ftr.AUTOGRAD, ftr.AG_HOOK_BEGIN, ftr.p_hook_begin(1, 2**40, []))
+    f.emit(ftr.AUTOGRAD, ftr.AG_HOOK_RESULT, ftr.p_hook_result(1, None))
 
 
 def function_events(f: Fixture, t0: list) -> None:

@@ -31,12 +31,13 @@ use std::rc::Rc;
 use ft_runtime::{IValue, Runtime, RuntimeError, Tensor};
 use ft_trace::{
     ApiEvent, AutogradEvent, BlobRecord, Context, Digest, DispatchEvent, Event, EventBody,
-    HookBegin, HookEnd, OpCall, TensorRef, Value,
+    HookBegin, HookEnd, HookResult, OpCall, TensorRef, Value,
 };
 
 use crate::trace_data::TraceData;
 
 mod functions;
+mod node_hooks;
 
 /// One recorded run of a hook: its `hook_begin`, the events in between,
 /// how it ended, and the ids it created that later events name.
@@ -57,6 +58,8 @@ pub struct Invocation {
 pub enum HookOutcome {
     /// It returned (`hook_end`).
     Returned(HookEnd),
+    /// A node hook returned (`hook_result`).
+    Results(HookResult),
     /// It raised: the `backward()` ended with this `graph_task_error`
     /// (`"Type: message"`) and no `hook_end`.
     Raised(String),
@@ -211,6 +214,7 @@ fn collect_invocations(
         };
         let Some(len) = events[i + 1..].iter().position(|e| match &e.body {
             EventBody::Autograd(AutogradEvent::HookEnd(h)) => h.hook == begin.hook,
+            EventBody::Autograd(AutogradEvent::HookResult(h)) => h.hook == begin.hook,
             EventBody::Autograd(AutogradEvent::GraphTaskError(_)) => true,
             _ => false,
         }) else {
@@ -219,6 +223,9 @@ fn collect_invocations(
         let end_index = i + 1 + len;
         let end = match &events[end_index].body {
             EventBody::Autograd(AutogradEvent::HookEnd(end)) => HookOutcome::Returned(end.clone()),
+            EventBody::Autograd(AutogradEvent::HookResult(end)) => {
+                HookOutcome::Results(end.clone())
+            }
             EventBody::Autograd(AutogradEvent::GraphTaskError(e)) => {
                 HookOutcome::Raised(e.error.clone())
             }
@@ -273,6 +280,10 @@ fn last_uses(events: &[Event], in_runs: &HashSet<u64>) -> HashMap<u64, u64> {
             EventBody::Autograd(AutogradEvent::HookEnd(h)) => {
                 depth = depth.saturating_sub(1);
                 h.result.iter().map(|t| t.id).collect()
+            }
+            EventBody::Autograd(AutogradEvent::HookResult(h)) => {
+                depth = depth.saturating_sub(1);
+                h.results.iter().flatten().flatten().map(|t| t.id).collect()
             }
             // A hook that raised has no hook_end: its backward ends here.
             EventBody::Autograd(AutogradEvent::GraphTaskError(_)) => {
@@ -342,6 +353,12 @@ fn replay_invocation(
             return Err(RuntimeError::Raised {
                 exception: exception.clone(),
             });
+        }
+        HookOutcome::Results(_) => {
+            return Err(fail(format!(
+                "hook H{} is a node hook, called as a tensor hook",
+                inv.begin.hook
+            )));
         }
     };
     let result = end

@@ -91,6 +91,19 @@ pub fn describe(event: &Event, view: &TraceView<'_>) -> String {
                     .map(|a| a.as_ref().map(|t| t.id))
                     .collect::<Vec<_>>()
             ),
+            AutogradEvent::HookResult(h) => format!(
+                "hook H{} returns {}",
+                h.hook,
+                h.results.as_ref().map_or_else(
+                    || "None".to_owned(),
+                    |rs| format!(
+                        "{:?}",
+                        rs.iter()
+                            .map(|r| r.as_ref().map(|t| t.id))
+                            .collect::<Vec<_>>()
+                    )
+                )
+            ),
             AutogradEvent::HookEnd(h) => format!(
                 "hook H{} returns {}",
                 h.hook,
@@ -139,6 +152,12 @@ pub fn describe(event: &Event, view: &TraceView<'_>) -> String {
                 format!("T{}: register {} hook H{}", h.tensor, h.kind, h.hook)
             }
             ApiEvent::RemoveHook(h) => format!("hook H{} removed", h.hook),
+            ApiEvent::RegisterNodeHook(h) => format!(
+                "register {} hook H{} on {}",
+                h.kind,
+                h.hook,
+                view.node_label(h.node)
+            ),
             ApiEvent::RetainGrad(r) => format!("T{}.retain_grad()", r.tensor),
             ApiEvent::Data(d) if d.write => format!("T{}.data = T{}", d.tensor.id, d.source),
             ApiEvent::Data(d) => format!("T{} = T{}.data", d.tensor.id, d.source),

@@ -44,6 +44,7 @@ use crate::trace_data::TraceData;
 mod data;
 mod function;
 mod grad;
+mod node_hook;
 
 /// Options of a replay.
 #[derive(Clone, Debug, Default)]
@@ -58,7 +59,8 @@ pub struct ReplayOptions {
 ///
 /// Accepted: `reverse-ready-queue`, `fifo-ties`, `swap-input-buffer-sum`,
 /// `skip-saved-version-check`,
-/// `skip-hooks`, `ignore-exec-info`, `reverse-hooks`, `ignore-grad-mode`,
+/// `skip-hooks`, `ignore-exec-info`, `reverse-hooks`, `drop-node-hook-results`,
+/// `ignore-grad-mode`,
 /// `reverse-function-grads`, `flat-reentrant-depth`, `rename-node=OLD:NEW`,
 /// `perturb=OP:DELTA`.
 pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
@@ -74,11 +76,12 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "skip-hooks" => faults.skip_hooks = true,
             None if spec == "ignore-exec-info" => faults.ignore_exec_info = true,
             None if spec == "reverse-hooks" => faults.reverse_hooks = true,
+            None if spec == "drop-node-hook-results" => faults.drop_node_hook_results = true,
             None if spec == "ignore-grad-mode" => faults.ignore_grad_mode = true,
             None if spec == "reverse-function-grads" => faults.reverse_function_grads = true,
+            None if spec == "flat-reentrant-depth" => faults.flat_reentrant_depth = true,
             None if spec == "shared-data-version" => faults.shared_data_version = true,
             None if spec == "set-data-keeps-dtype" => faults.set_data_keeps_dtype = true,
-            None if spec == "flat-reentrant-depth" => faults.flat_reentrant_depth = true,
             Some(("rename-node", arg)) => {
                 let (old, new) = arg
                     .split_once(':')
@@ -207,7 +210,7 @@ impl Replayer<'_> {
         // What a hook did was replayed when the runtime called the hook.
         match &event.body {
             EventBody::Autograd(AutogradEvent::HookBegin(_)) => self.hooks.depth += 1,
-            EventBody::Autograd(AutogradEvent::HookEnd(_)) => {
+            EventBody::Autograd(AutogradEvent::HookEnd(_) | AutogradEvent::HookResult(_)) => {
                 self.hooks.depth = self.hooks.depth.saturating_sub(1);
                 return Ok(Flow::Continue);
             }
@@ -363,6 +366,7 @@ impl Replayer<'_> {
                     .map_err(|e| unsupported(seq, "torch.set_default_dtype", &e))?;
             }
             ApiEvent::RegisterHook(h) => self.register_hook(seq, h)?,
+            ApiEvent::RegisterNodeHook(h) => self.register_node_hook(seq, h)?,
             ApiEvent::Function(f) => self.function(seq, f)?,
             ApiEvent::Data(d) => self.data_access(seq, d)?,
             ApiEvent::RemoveHook(h) => {

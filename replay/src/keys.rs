@@ -198,6 +198,15 @@ fn api_key(api: &ApiEvent, view: &TraceView<'_>, k: &mut String) {
         }
         ApiEvent::RegisterHook(h) => push(k, format_args!("register_hook H{} {}", h.hook, h.kind)),
         ApiEvent::RemoveHook(h) => push(k, format_args!("remove_hook H{}", h.hook)),
+        ApiEvent::RegisterNodeHook(h) => push(
+            k,
+            format_args!(
+                "register_node_hook H{} {} {}",
+                h.hook,
+                h.kind,
+                view.node_name(h.node)
+            ),
+        ),
         ApiEvent::RetainGrad(_) => k.push_str("retain_grad"),
         ApiEvent::Data(d) => {
             k.push_str(if d.write { "data_write " } else { "data_read " });
@@ -275,6 +284,21 @@ fn autograd_key(a: &AutogradEvent, view: &TraceView<'_>, k: &mut String) {
                     None => k.push_str("None"),
                 }
                 k.push(',');
+            }
+        }
+        AutogradEvent::HookResult(h) => {
+            push(k, format_args!("hook_result H{} results=", h.hook));
+            match &h.results {
+                Some(results) => {
+                    for r in results {
+                        match r {
+                            Some(t) => tensor_key(t, k),
+                            None => k.push_str("None"),
+                        }
+                        k.push(',');
+                    }
+                }
+                None => k.push_str("None"),
             }
         }
         AutogradEvent::HookEnd(h) => {

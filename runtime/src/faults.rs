@@ -45,6 +45,11 @@ pub struct Faults {
     /// every trace with two hooks on one gradient: a hook sees what the
     /// other made of it.
     pub reverse_hooks: bool,
+    /// Call a node's post-hooks but keep the node's own results when a hook
+    /// returns replacements. Breaks every trace whose module backward hook
+    /// (or pre-hook) returns new gradients: the nodes after it consume the
+    /// unhooked ones.
+    pub drop_node_hook_results: bool,
     /// Let the autograd kernel record history whatever the grad mode
     /// (`no_grad`, `set_grad_enabled(False)`): nodes appear where PyTorch
     /// makes none. Breaks the graph of every trace that computes with grad
@@ -60,6 +65,10 @@ pub struct Faults {
     /// has several differentiable inputs: each gradient flows to the wrong
     /// edge.
     pub reverse_function_grads: bool,
+    /// Run a backward called inside a running backward (reentrant
+    /// checkpointing) at depth 0 instead of the running GraphTask's depth
+    /// + 1. Breaks the ReadyQueue keys of every nested GraphTask.
+    pub flat_reentrant_depth: bool,
     /// Give a `tensor.data` read the source's version counter instead of a
     /// fresh one: in-place writes through `p.data` bump `p`'s version.
     /// Breaks every trace that writes through `.data`.
@@ -68,10 +77,6 @@ pub struct Faults {
     /// geometry follow `source`). Breaks `model.double()` and every
     /// assignment that changes a dtype.
     pub set_data_keeps_dtype: bool,
-    /// Run a backward called inside a running backward (reentrant
-    /// checkpointing) at depth 0 instead of the running GraphTask's depth
-    /// + 1. Breaks the ReadyQueue keys of every nested GraphTask.
-    pub flat_reentrant_depth: bool,
 }
 
 impl Faults {

@@ -48,7 +48,7 @@ pub use device::Device;
 pub use error::{Result, RuntimeError};
 pub use faults::Faults;
 pub use ivalue::IValue;
-pub use autograd::hooks::{HookHandle, PostAccumulateHookFn, TensorHookFn};
+pub use autograd::hooks::{HookHandle, NodePostHookFn, PostAccumulateHookFn, TensorHookFn};
 pub use runtime::{BackwardSupport, FunctionBackwardFn, GradRequest, OpSupport, Runtime};
 pub use tensor::Tensor;
 pub use tensor::dtype::DType;

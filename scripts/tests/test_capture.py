@@ -563,7 +563,7 @@ def test_recorded_detaches_are_the_ones_pytorch_runs_without_the_capture(capture
     # post-accumulate-grad hook) count with the top-level ones.
     in_hook, depth = [], 0
     for e in reader.events:
-        depth += (e.name == "hook_begin") - (e.name == "hook_end")
+        depth += (e.name == "hook_begin") - (e.name in ("hook_end", "hook_result"))
         if e.name == "op" and e.payload[0] == "aten.detach.default" and depth:
             in_hook.append(e.payload)
     # So do those of a custom Function's backward (`detach_variable` of a
@@ -872,7 +872,7 @@ def test_state_changes_come_in_order_before_an_op_or_backward(captures, name):
             assert keys == sorted(keys) and len(set(keys)) == len(keys), f"seq {run[0].seq}: {[(r.name, r.payload) for r in run]}"
             top_level_call = is_top_level_op(e) or (e.name == "op_error" and e.payload[5][0] == ftr.CTX_TOP_LEVEL)
             # Hook api events (format 1.3) depend on the state too (FORMAT §3.6.4).
-            hook_call = e.name in ("register_hook", "remove_hook", "retain_grad", "function")
+            hook_call = e.name in ("register_hook", "remove_hook", "retain_grad", "register_node_hook", "function")
             # An op of a custom Function's backward is program code (§3.4.3).
             run_call = e.name == "op" and e.seq in runs
             assert top_level_call or hook_call or run_call or e.name in ("backward", "grad"), f"seq {e.seq}: state changes followed by {e.name}"

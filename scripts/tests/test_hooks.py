@@ -100,7 +100,7 @@ def test_removed_hooks_are_recorded_once(captures):
     assert all(e.payload[0] != removed[0] for e in later if e.name == "hook_begin")
 
 
-def test_module_backward_hooks_are_refused_naming_the_hook(tmp_path):
+def test_deprecated_module_backward_hooks_are_refused_naming_the_hook(tmp_path):
     out = tmp_path / "refused.ftr"
     cwd = os.getcwd()
     os.chdir(REPO)
@@ -109,7 +109,7 @@ def test_module_backward_hooks_are_refused_naming_the_hook(tmp_path):
     finally:
         os.chdir(cwd)
     assert result.status == capture_torch.EXIT_INCONSISTENT
-    assert "Module.register_full_backward_hook" in result.message
+    assert "Module.register_backward_hook" in result.message
 
 
 def _output(run) -> str:

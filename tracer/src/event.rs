@@ -142,6 +142,8 @@ pub enum ApiEvent {
     RetainGrad(RetainGrad),
     /// Kind 17: a custom `autograd.Function` was applied (format 1.3).
     Function(FunctionApplied),
+    /// Kind 18: a hook was registered on a graph node (format 1.3).
+    RegisterNodeHook(RegisterNodeHook),
     /// Kind 19: `tensor.data` read or assigned (format 1.3).
     Data(DataAccess),
 }
@@ -239,6 +241,34 @@ pub struct RegisterHook {
     pub tensor: u64,
 }
 
+/// Payload of [`ApiEvent::Data`]: `[tensor, source, write]`. In both
+/// directions `tensor` takes `source`'s storage and geometry.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DataAccess {
+    /// Read (`tensor = source.data`): the new tensor, over `source`'s storage
+    /// and geometry, not requiring grad, with a version counter of its own.
+    /// Write (`tensor.data = source`): the tensor after the assignment; it
+    /// keeps its id, autograd state and version counter. No `value`.
+    pub tensor: TensorRef,
+    /// The tensor whose data was read, or the tensor assigned.
+    pub source: u64,
+    /// False for a read, true for an assignment.
+    pub write: bool,
+}
+
+/// Payload of [`ApiEvent::RegisterNodeHook`]: `[hook, kind, node]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RegisterNodeHook {
+    /// Hook id, from the same counter as [`RegisterHook::hook`].
+    pub hook: u64,
+    /// `post` (`grad_fn.register_hook`: runs with the node's results and the
+    /// gradients it received after the node's function, and may replace
+    /// the results).
+    pub kind: String,
+    /// The node the hook was registered on.
+    pub node: u64,
+}
+
 /// Payload of [`ApiEvent::RemoveHook`]: `[hook]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RemoveHook {
@@ -281,21 +311,6 @@ pub struct GradResult {
 pub struct RetainGrad {
     /// The tensor whose gradient is kept in `.grad`.
     pub tensor: u64,
-}
-
-/// Payload of [`ApiEvent::Data`]: `[tensor, source, write]`. In both
-/// directions `tensor` takes `source`'s storage and geometry.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DataAccess {
-    /// Read (`tensor = source.data`): the new tensor, over `source`'s storage
-    /// and geometry, not requiring grad, with a version counter of its own.
-    /// Write (`tensor.data = source`): the tensor after the assignment; it
-    /// keeps its id, autograd state and version counter. No `value`.
-    pub tensor: TensorRef,
-    /// The tensor whose data was read, or the tensor assigned.
-    pub source: u64,
-    /// False for a read, true for an assignment.
-    pub write: bool,
 }
 
 /// Payload of [`ApiEvent::Function`]: `[name, inputs, outputs]`.
@@ -423,7 +438,7 @@ pub struct OpError {
 }
 
 // ---------------------------------------------------------------------------
-// autograd layer (2). Next kind: 11.
+// autograd layer (2). Next kind: 12.
 
 /// autograd layer events.
 #[derive(Clone, Debug, PartialEq)]
@@ -450,6 +465,9 @@ pub enum AutogradEvent {
     GraphTaskError(GraphTaskError),
     /// Kind 10: a custom Function's node returned its gradients (format 1.3).
     NodeResult(NodeResult),
+    /// Kind 11: a node hook returned (format 1.3): the end of a hook whose
+    /// result is a list.
+    HookResult(HookResult),
 }
 
 /// An edge to the next node: `[node, input_nr]`, node nil for an undefined edge.
@@ -553,6 +571,17 @@ pub struct HookEnd {
     pub result: Option<TensorRef>,
 }
 
+/// Payload of [`AutogradEvent::HookResult`]: `[hook, results]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HookResult {
+    /// The hook id of its `register_node_hook` event.
+    pub hook: u64,
+    /// What the hook returned: nil for None (the node's results stand), or
+    /// one entry per result it replaces them with (nil: no gradient). No
+    /// values.
+    pub results: Option<Vec<Option<TensorRef>>>,
+}
+
 /// Payload of [`AutogradEvent::NodeResult`]: `[node, grads, results]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NodeResult {
@@ -633,6 +662,7 @@ impl EventBody {
                     ApiEvent::RemoveHook(_) => 15,
                     ApiEvent::RetainGrad(_) => 16,
                     ApiEvent::Function(_) => 17,
+                    ApiEvent::RegisterNodeHook(_) => 18,
                     ApiEvent::Data(_) => 19,
                 },
             ),
@@ -651,6 +681,7 @@ impl EventBody {
                     AutogradEvent::HookEnd(_) => 8,
                     AutogradEvent::GraphTaskError(_) => 9,
                     AutogradEvent::NodeResult(_) => 10,
+                    AutogradEvent::HookResult(_) => 11,
                 },
             ),
             EventBody::Device(e) => (
@@ -686,6 +717,8 @@ impl EventBody {
             EventBody::Api(ApiEvent::Function(_))
             | EventBody::Autograd(AutogradEvent::NodeResult(_)) => 3,
             EventBody::Api(ApiEvent::Data(_)) => 3,
+            EventBody::Api(ApiEvent::RegisterNodeHook(_))
+            | EventBody::Autograd(AutogradEvent::HookResult(_)) => 3,
             EventBody::Unknown { .. } => crate::format::VERSION_MINOR,
             _ => 0,
         }
@@ -712,6 +745,7 @@ impl EventBody {
                 ApiEvent::RemoveHook(_) => "remove_hook",
                 ApiEvent::RetainGrad(_) => "retain_grad",
                 ApiEvent::Function(_) => "function",
+                ApiEvent::RegisterNodeHook(_) => "register_node_hook",
                 ApiEvent::Data(_) => "data",
             },
             EventBody::Dispatch(DispatchEvent::Op(_)) => "op",
@@ -727,6 +761,7 @@ impl EventBody {
                 AutogradEvent::HookEnd(_) => "hook_end",
                 AutogradEvent::GraphTaskError(_) => "graph_task_error",
                 AutogradEvent::NodeResult(_) => "node_result",
+                AutogradEvent::HookResult(_) => "hook_result",
             },
             EventBody::Device(e) => match e {
                 DeviceEvent::GuardEnter(_) => "guard_enter",
@@ -807,6 +842,9 @@ impl EventBody {
             EventBody::Autograd(AutogradEvent::NodeResult(r)) => {
                 r.grads.iter().chain(&r.results).flatten().collect()
             }
+            EventBody::Autograd(AutogradEvent::HookResult(h)) => {
+                h.results.iter().flatten().flatten().collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -835,6 +873,7 @@ impl Serialize for PayloadRef<'_> {
                 ApiEvent::RemoveHook(p) => p.serialize(s),
                 ApiEvent::RetainGrad(p) => p.serialize(s),
                 ApiEvent::Function(p) => p.serialize(s),
+                ApiEvent::RegisterNodeHook(p) => p.serialize(s),
                 ApiEvent::Data(p) => p.serialize(s),
             },
             EventBody::Dispatch(DispatchEvent::Op(p)) => p.serialize(s),
@@ -849,6 +888,7 @@ impl Serialize for PayloadRef<'_> {
                 AutogradEvent::HookEnd(p) => p.serialize(s),
                 AutogradEvent::GraphTaskError(p) => p.serialize(s),
                 AutogradEvent::NodeResult(p) => p.serialize(s),
+                AutogradEvent::HookResult(p) => p.serialize(s),
             },
             EventBody::Device(e) => match e {
                 DeviceEvent::GuardEnter(p) | DeviceEvent::GuardExit(p) => p.serialize(s),
@@ -936,6 +976,7 @@ impl<'de> Visitor<'de> for EventVisitor {
             (0, 15) => EventBody::Api(ApiEvent::RemoveHook(next(s, 3)?)),
             (0, 16) => EventBody::Api(ApiEvent::RetainGrad(next(s, 3)?)),
             (0, 17) => EventBody::Api(ApiEvent::Function(next(s, 3)?)),
+            (0, 18) => EventBody::Api(ApiEvent::RegisterNodeHook(next(s, 3)?)),
             (0, 19) => EventBody::Api(ApiEvent::Data(next(s, 3)?)),
             (1, 1) => EventBody::Dispatch(DispatchEvent::Op(next(s, 3)?)),
             (1, 2) => EventBody::Dispatch(DispatchEvent::OpError(next(s, 3)?)),
@@ -949,6 +990,7 @@ impl<'de> Visitor<'de> for EventVisitor {
             (2, 8) => EventBody::Autograd(AutogradEvent::HookEnd(next(s, 3)?)),
             (2, 9) => EventBody::Autograd(AutogradEvent::GraphTaskError(next(s, 3)?)),
             (2, 10) => EventBody::Autograd(AutogradEvent::NodeResult(next(s, 3)?)),
+            (2, 11) => EventBody::Autograd(AutogradEvent::HookResult(next(s, 3)?)),
             (3, 1) => EventBody::Device(DeviceEvent::GuardEnter(next(s, 3)?)),
             (3, 2) => EventBody::Device(DeviceEvent::GuardExit(next(s, 3)?)),
             (3, 3) => EventBody::Device(DeviceEvent::Transfer(next(s, 3)?)),

@@ -34,7 +34,9 @@ pub use event::{
     QueueEntry, Release, SetGrad, SetRequiresGrad, TensorIntro, Transfer,
 };
 pub use event::{GraphTaskError, OpError};
-pub use event::{HookBegin, HookEnd, RegisterHook, RemoveHook, RetainGrad};
+pub use event::{
+    HookBegin, HookEnd, HookResult, RegisterHook, RegisterNodeHook, RemoveHook, RetainGrad,
+};
 pub use event::{FunctionApplied, NodeResult};
 pub use event::{GradCall, GradResult};
 pub use event::DataAccess;

@@ -186,6 +186,11 @@ fn api_summary(line: &mut TextLine, api: &ApiEvent) {
         ApiEvent::RemoveHook(h) => {
             line.push(Part::Name, format!("H{}", h.hook));
         }
+        ApiEvent::RegisterNodeHook(h) => {
+            line.push(Part::Name, format!("H{} ", h.hook))
+                .push(Part::Plain, format!("{} hook on ", h.kind))
+                .push(Part::Node, format!("N{}", h.node));
+        }
         ApiEvent::RetainGrad(r) => {
             line.push(Part::Tensor, format!("T{}", r.tensor));
         }
@@ -323,6 +328,21 @@ fn autograd_summary(line: &mut TextLine, data: &TraceData, event: &AutogradEvent
             push_node(line, data, h.node);
             line.push(Part::Dim, " receives ")
                 .push(Part::Tensor, args.join(", "));
+        }
+        AutogradEvent::HookResult(h) => {
+            let results = h.results.as_ref().map_or_else(
+                || "None".to_owned(),
+                |rs| {
+                    let parts: Vec<String> = rs
+                        .iter()
+                        .map(|a| a.as_ref().map_or_else(|| "None".to_owned(), compact_tensor))
+                        .collect();
+                    format!("({})", parts.join(", "))
+                },
+            );
+            line.push(Part::Name, format!("H{}", h.hook))
+                .push(Part::Dim, " returns ")
+                .push(Part::Tensor, results);
         }
         AutogradEvent::HookEnd(h) => {
             let result = h

@@ -14,6 +14,7 @@ mod grad_modes;
 mod hooks;
 mod indexing;
 mod nn;
+mod node_hooks;
 mod programs;
 mod reduction;
 mod support;

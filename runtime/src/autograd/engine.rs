@@ -246,6 +246,7 @@ fn evaluate_function(rt: &mut Runtime, task: &mut GraphTask, node_task: NodeTask
         }
     }
     task.executed += 1;
+    let post_hook_inputs = rt.post_hook_inputs(&node, &inputs);
 
     let mut outputs = {
         let mut function = node.function.lock();
@@ -275,6 +276,9 @@ fn evaluate_function(rt: &mut Runtime, task: &mut GraphTask, node_task: NodeTask
         )));
     }
     validate_outputs(rt, &node.next_edges, &mut outputs)?;
+    if let Some(inputs) = post_hook_inputs {
+        outputs = rt.call_node_post_hooks(&node, outputs, &inputs)?;
+    }
 
     // Successors are pushed after all of this node's work, in edge order
     // (FORMAT §3.6 rule 5). PyTorch pushes inside the loop; nothing pops in

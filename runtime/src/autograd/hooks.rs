@@ -43,6 +43,17 @@ pub type TensorHookFn = Box<dyn FnMut(&mut Runtime, Option<&Tensor>) -> Result<O
 /// updated.
 pub type PostAccumulateHookFn = Box<dyn FnMut(&mut Runtime, &Tensor) -> Result<()>>;
 
+/// A node post-hook (`grad_fn.register_hook`): receives the node's results
+/// (one per next edge) and the gradients it received (one per input), and
+/// returns results that replace them, or `None` to keep them.
+pub type NodePostHookFn = Box<
+    dyn FnMut(
+        &mut Runtime,
+        &[Option<Tensor>],
+        &[Option<Tensor>],
+    ) -> Result<Option<Vec<Option<Tensor>>>>,
+>;
+
 /// Handle of a registered hook (`torch.utils.hooks.RemovableHandle`); its id
 /// is the `hook` of the trace's `register_hook` event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -59,6 +70,7 @@ impl HookHandle {
 pub(crate) enum HookFn {
     Tensor(TensorHookFn),
     PostAccumulate(PostAccumulateHookFn),
+    NodePost(NodePostHookFn),
 }
 
 /// The hook dict of one tensor: its hooks in registration order.
@@ -72,6 +84,8 @@ struct NodeHooks {
     node: Weak<Node>,
     /// One dict per non-leaf output, in the order of their first hook.
     dicts: Vec<TensorDict>,
+    /// Node post-hooks, in registration order.
+    post: Vec<u64>,
 }
 
 /// The hooks of one leaf, and the weak key that pins it.
@@ -118,6 +132,7 @@ impl HookRegistry {
             .or_insert_with(|| NodeHooks {
                 node: Arc::downgrade(node),
                 dicts: Vec::new(),
+                post: Vec::new(),
             })
     }
 
@@ -141,6 +156,9 @@ impl HookRegistry {
                     for id in &d.hooks {
                         fns.remove(id);
                     }
+                }
+                for id in &n.post {
+                    fns.remove(id);
                 }
             }
             alive
@@ -189,6 +207,22 @@ impl HookRegistry {
         handle
     }
 
+    /// A post-hook on `node`, called after its function.
+    pub(crate) fn add_node_post_hook(&mut self, node: &Arc<Node>, f: NodePostHookFn) -> HookHandle {
+        self.prune();
+        let handle = self.next_handle(HookFn::NodePost(f));
+        self.node_entry(node).post.push(handle.0);
+        handle
+    }
+
+    /// The post-hooks of `node`, in registration order.
+    pub(crate) fn node_post_hooks(&self, node: &Arc<Node>) -> Vec<u64> {
+        self.nodes
+            .get(&node_key(node))
+            .map(|n| n.post.clone())
+            .unwrap_or_default()
+    }
+
     /// Makes non-leaf `t` retain its gradient (idempotent).
     pub(crate) fn add_retains_grad(&mut self, t: &Tensor) {
         if t.is_leaf() || self.retains_grad(t) {
@@ -212,6 +246,7 @@ impl HookRegistry {
             for d in &mut n.dicts {
                 d.hooks.retain(|&h| h != id);
             }
+            n.post.retain(|&h| h != id);
         }
         for l in self.leaves.values_mut() {
             l.hooks.retain(|&h| h != id);

@@ -33,6 +33,7 @@ mod decompose;
 mod functions;
 mod grad;
 mod hooks;
+mod node_hooks;
 mod observed_composite;
 mod ops;
 mod ops_elementwise;

@@ -19,6 +19,7 @@ mod dispatch_chains;
 mod engine_order;
 mod error_events;
 mod errors;
+mod functions;
 mod grad_state;
 mod gradients;
 mod hooks;
