@@ -95,6 +95,9 @@ class IdWalker:
         where, p = f"seq {e.seq} ({e.name})", e.payload
         if e.name == "tensor":
             self.ref(p[0], where)
+        elif e.name == "data":
+            self.ref(p[0], where)
+            self.see("tensor", p[1], where)
         elif e.name in ("set_requires_grad", "set_grad"):
             self.see("tensor", p[0], where)
             if e.name == "set_grad":
@@ -682,6 +685,8 @@ def tensor_ids_named(e: ftr.Event) -> set:
         return {p[1], p[2][0]}
     if e.name == "transfer":
         return {p[0], p[1]}
+    if e.name == "data":
+        return {p[0][0], p[1]}
     return set()
 
 
@@ -849,6 +854,8 @@ def test_only_tensors_the_program_could_reach_are_released(captures, name):
             reachable.add(e.payload[1])
         elif e.name == "grad_result":
             reachable.update(ref[0] for ref in e.payload[0] if ref is not None)
+        elif e.name == "data" and not e.payload[2]:
+            reachable.add(e.payload[0][0])  # a `.data` read (format 1.3)
         elif e.name == "release":
             assert e.payload[0] in reachable, f"seq {e.seq}: T{e.payload[0]} was never reachable"
 
@@ -872,7 +879,7 @@ def test_state_changes_come_in_order_before_an_op_or_backward(captures, name):
             assert keys == sorted(keys) and len(set(keys)) == len(keys), f"seq {run[0].seq}: {[(r.name, r.payload) for r in run]}"
             top_level_call = is_top_level_op(e) or (e.name == "op_error" and e.payload[5][0] == ftr.CTX_TOP_LEVEL)
             # Hook api events (format 1.3) depend on the state too (FORMAT §3.6.4).
-            hook_call = e.name in ("register_hook", "remove_hook", "retain_grad", "register_node_hook", "function")
+            hook_call = e.name in ("register_hook", "remove_hook", "retain_grad", "register_node_hook", "function", "data")
             # An op of a custom Function's backward is program code (§3.4.3).
             run_call = e.name == "op" and e.seq in runs
             assert top_level_call or hook_call or run_call or e.name in ("backward", "grad"), f"seq {e.seq}: state changes followed by {e.name}"
