@@ -258,6 +258,7 @@ fn bound_ids(begin: &HookBegin, events: &[Event]) -> Vec<u64> {
                 ids.extend(op.outputs.iter().flat_map(|v| v.tensors()).map(|t| t.id));
             }
             EventBody::Api(ApiEvent::Tensor(t)) => ids.push(t.tensor.id),
+            EventBody::Api(ApiEvent::Data(d)) if !d.write => ids.push(d.tensor.id),
             _ => {}
         }
     }
@@ -407,6 +408,16 @@ impl Scope<'_> {
             }
             EventBody::Api(ApiEvent::MarkEnd(m)) => {
                 rt.mark_end(&m.name);
+                Ok(())
+            }
+            EventBody::Api(ApiEvent::Data(d)) => {
+                let source = self.lookup(d.source)?;
+                let tensor = if d.write {
+                    rt.set_data(&self.lookup(d.tensor.id)?, &source)
+                } else {
+                    rt.data(&source)
+                };
+                self.bind(&d.tensor, tensor);
                 Ok(())
             }
             EventBody::Api(_) | EventBody::Autograd(AutogradEvent::HookBegin(_)) => {

@@ -92,3 +92,14 @@ def test_the_capture_changes_nothing_module_hooks_compute(tmp_path):
             assert plain == captured, name
     finally:
         os.chdir(cwd)
+
+
+def test_a_module_hook_that_raises_ends_the_backward_without_hook_result(captures):
+    """The corpus's `reject_large`: its `hook_begin` and ops, then the
+    backward's `graph_task_error` with the hook's exception; no `hook_result`."""
+    events = captures.reader("corpus/hooks_module_backward").events
+    i = next(i for i, e in enumerate(events) if e.name == "graph_task_error")
+    assert events[i].payload[0] == "ValueError: gradient rejected"
+    begin = max(j for j in range(i) if events[j].name == "hook_begin")
+    between = [e.name for e in events[begin + 1 : i]]
+    assert "hook_result" not in between and set(between) == {"op"}

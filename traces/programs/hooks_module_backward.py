@@ -3,7 +3,9 @@
 `grad_input` all None) and one that rescales `grad_input`, a full backward
 pre-hook that clips `grad_output`, hooks on a two-input module, a global
 module hook (on every module, the container too) that is removed after a
-step, a module hook removed after two steps; SGD with momentum."""
+step, a module hook removed after two steps; SGD with momentum. Then a
+hook that raises (the backward ends with its exception, caught) and the
+same step once it is removed."""
 
 import torch
 import torch.nn as nn
@@ -89,3 +91,21 @@ for step in range(3):
         gate_log.remove()
 
 print(torch.stack(norms).sum().item())
+
+
+def reject_large(module, grad_input, grad_output):
+    if grad_output[0].abs().max() > 0.01:
+        raise ValueError("gradient rejected")
+
+
+guard = model.out.register_full_backward_hook(reject_large)
+opt.zero_grad()
+try:
+    (nn.functional.mse_loss(model(x), y) * 10).backward()
+except ValueError as e:
+    print("caught", e)
+guard.remove()
+opt.zero_grad()
+nn.functional.mse_loss(model(x), y).backward()
+opt.step()
+print(model.out.weight.grad.norm().item())

@@ -4,7 +4,7 @@ update (`p.data.add_(p.grad, alpha=-lr)`) and WGAN weight clipping
 (`p.data.clamp_`), a model converted with `model.double()` then trained in
 float64, and an EMA copy of it (`copy.deepcopy`) updated with
 `ema.data.mul_().add_()` and `.data.copy_()`; `vector_to_parameters`
-assigns `param.data`."""
+assigns `param.data`; a gradient hook reads `grad.data`."""
 
 import copy
 
@@ -56,5 +56,7 @@ for pe, p in zip(ema[2].parameters(), net[2].parameters()):
     pe.data.copy_(p.data)
 flat = torch.nn.utils.parameters_to_vector(net.parameters())
 torch.nn.utils.vector_to_parameters(flat * 0.5, net.parameters())
+# a gradient hook that works through `.data` (runs inside the backward)
+net[0].weight.register_hook(lambda g: g.data.clamp(-0.05, 0.05))
 out = (ema(x64) - net(x64)).abs().sum()
 out.backward()
