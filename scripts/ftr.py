@@ -91,6 +91,7 @@ API_RETAIN_GRAD = 16  # format 1.3
 API_FUNCTION = 17  # format 1.3
 API_REGISTER_NODE_HOOK = 18  # format 1.3
 API_DATA = 19  # format 1.3
+API_SAVED_TENSORS_HOOKS = 20  # format 1.3
 # dispatch layer (1)
 DISPATCH_OP = 1
 DISPATCH_OP_ERROR = 2  # format 1.3
@@ -131,6 +132,7 @@ KIND_NAMES = {
     (API, API_FUNCTION): "function",
     (API, API_REGISTER_NODE_HOOK): "register_node_hook",
     (API, API_DATA): "data",
+    (API, API_SAVED_TENSORS_HOOKS): "saved_tensors_hooks",
     (DISPATCH, DISPATCH_OP): "op",
     (DISPATCH, DISPATCH_OP_ERROR): "op_error",
     (AUTOGRAD, AG_NODE): "node",
@@ -166,6 +168,7 @@ KIND_MINOR = {
     (AUTOGRAD, AG_HOOK_END): 3,
     (API, API_REGISTER_NODE_HOOK): 3,
     (API, API_DATA): 3,
+    (API, API_SAVED_TENSORS_HOOKS): 3,
     (AUTOGRAD, AG_HOOK_RESULT): 3,
 }
 
@@ -537,6 +540,13 @@ def p_data(ref: list, source: int, write: bool) -> list:
     Write: `tensor.data = source`, `tensor` referenced after the assignment.
     The reference carries no value."""
     return [ref, _u64(source), bool(write)]
+
+
+def p_saved_tensors_hooks(hook: int, enter: bool) -> list:
+    """api kind 20 payload (format 1.3): `[hook, enter]`. A
+    `saved_tensors_hooks` scope entered (`enter` true) or left; `hook` is
+    the pack/unpack pair's id, from the hook counter."""
+    return [_u64(hook), bool(enter)]
 
 
 def p_remove_hook(hook: int) -> list:

@@ -192,6 +192,13 @@ def data_events(f: Fixture) -> None:
     f.emit(ftr.API, ftr.API_DATA, ftr.p_data(written, 2**64 - 1, True))
 
 
+def saved_tensors_hooks_events(f: Fixture) -> None:
+    """The saved-tensor hooks scope kind (format 1.3): entered, then left,
+    with a hook id past 32 bits."""
+    f.emit(ftr.API, ftr.API_SAVED_TENSORS_HOOKS, ftr.p_saved_tensors_hooks(2**40, True))
+    f.emit(ftr.API, ftr.API_SAVED_TENSORS_HOOKS, ftr.p_saved_tensors_hooks(2**40, False))
+
+
 def grad_events(f: Fixture, t0: list) -> None:
     """The restricted-backward kinds (format 1.3): `torch.autograd.grad` with
     an unused input, `backward(inputs=...)`, and the returned gradients."""
@@ -240,6 +247,7 @@ def build(writer: ftr.TraceWriter) -> None:
     grad_events(f, ref(7, [3], 6, None, version=2))
     function_events(f, ref(8, [3], 7, None, requires_grad=True))
     data_events(f)
+    saved_tensors_hooks_events(f)
     bulk_ops(f, 600)
     big_blob = f.w.put_blob("uint8", [70000], bytes(i % 251 for i in range(70000)))
     many_dims = [1] * 65536  # array32 header; makes this one event larger than a chunk

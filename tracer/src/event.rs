@@ -146,6 +146,8 @@ pub enum ApiEvent {
     RegisterNodeHook(RegisterNodeHook),
     /// Kind 19: `tensor.data` read or assigned (format 1.3).
     Data(DataAccess),
+    /// Kind 20: a saved-tensor hooks scope entered or left (format 1.3).
+    SavedTensorsHooks(SavedTensorsHooks),
 }
 
 /// Payload of [`ApiEvent::Tensor`]: `[tensor, alias]`.
@@ -254,6 +256,19 @@ pub struct DataAccess {
     pub source: u64,
     /// False for a read, true for an assignment.
     pub write: bool,
+}
+
+/// Payload of [`ApiEvent::SavedTensorsHooks`]: `[hook, enter]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedTensorsHooks {
+    /// Hook id of the pack/unpack pair, from the same counter as
+    /// [`RegisterHook::hook`]; the `hook_begin` / `hook_end` of its unpacks
+    /// name it.
+    pub hook: u64,
+    /// True when the scope (`torch.autograd.graph.saved_tensors_hooks`) is
+    /// entered: tensors saved for backward from here on are packed by the
+    /// hook. False when it is left.
+    pub enter: bool,
 }
 
 /// Payload of [`ApiEvent::RegisterNodeHook`]: `[hook, kind, node]`.
@@ -664,6 +679,7 @@ impl EventBody {
                     ApiEvent::Function(_) => 17,
                     ApiEvent::RegisterNodeHook(_) => 18,
                     ApiEvent::Data(_) => 19,
+                    ApiEvent::SavedTensorsHooks(_) => 20,
                 },
             ),
             EventBody::Dispatch(DispatchEvent::Op(_)) => (1, 1),
@@ -716,7 +732,7 @@ impl EventBody {
             | EventBody::Autograd(AutogradEvent::HookBegin(_) | AutogradEvent::HookEnd(_)) => 3,
             EventBody::Api(ApiEvent::Function(_))
             | EventBody::Autograd(AutogradEvent::NodeResult(_)) => 3,
-            EventBody::Api(ApiEvent::Data(_)) => 3,
+            EventBody::Api(ApiEvent::Data(_) | ApiEvent::SavedTensorsHooks(_)) => 3,
             EventBody::Api(ApiEvent::RegisterNodeHook(_))
             | EventBody::Autograd(AutogradEvent::HookResult(_)) => 3,
             EventBody::Unknown { .. } => crate::format::VERSION_MINOR,
@@ -747,6 +763,7 @@ impl EventBody {
                 ApiEvent::Function(_) => "function",
                 ApiEvent::RegisterNodeHook(_) => "register_node_hook",
                 ApiEvent::Data(_) => "data",
+                ApiEvent::SavedTensorsHooks(_) => "saved_tensors_hooks",
             },
             EventBody::Dispatch(DispatchEvent::Op(_)) => "op",
             EventBody::Dispatch(DispatchEvent::OpError(_)) => "op_error",
@@ -875,6 +892,7 @@ impl Serialize for PayloadRef<'_> {
                 ApiEvent::Function(p) => p.serialize(s),
                 ApiEvent::RegisterNodeHook(p) => p.serialize(s),
                 ApiEvent::Data(p) => p.serialize(s),
+                ApiEvent::SavedTensorsHooks(p) => p.serialize(s),
             },
             EventBody::Dispatch(DispatchEvent::Op(p)) => p.serialize(s),
             EventBody::Dispatch(DispatchEvent::OpError(p)) => p.serialize(s),
@@ -978,6 +996,7 @@ impl<'de> Visitor<'de> for EventVisitor {
             (0, 17) => EventBody::Api(ApiEvent::Function(next(s, 3)?)),
             (0, 18) => EventBody::Api(ApiEvent::RegisterNodeHook(next(s, 3)?)),
             (0, 19) => EventBody::Api(ApiEvent::Data(next(s, 3)?)),
+            (0, 20) => EventBody::Api(ApiEvent::SavedTensorsHooks(next(s, 3)?)),
             (1, 1) => EventBody::Dispatch(DispatchEvent::Op(next(s, 3)?)),
             (1, 2) => EventBody::Dispatch(DispatchEvent::OpError(next(s, 3)?)),
             (2, 1) => EventBody::Autograd(AutogradEvent::Node(next(s, 3)?)),
