@@ -134,3 +134,72 @@ fn retarget_accumulator(leaf: &Tensor) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ivalue::IValue;
+    use crate::tensor::dtype::DType;
+
+    fn first(out: Vec<IValue>) -> Tensor {
+        out.into_iter()
+            .next()
+            .and_then(IValue::into_tensor)
+            .expect("a tensor")
+    }
+
+    fn param(rt: &mut Runtime) -> Tensor {
+        rt.introduce_tensor_f32(&[3], &[1], 0, &[1.0, 2.0, 3.0], true)
+            .expect("param")
+    }
+
+    #[test]
+    fn writes_through_a_read_leave_the_source_version_alone() {
+        let mut rt = Runtime::new();
+        let p = param(&mut rt);
+        let d = rt.data(&p);
+        assert!(d.shares_storage(&p) && !d.requires_grad() && d.is_leaf());
+        rt.call("aten.add_.Scalar", vec![(&d).into(), IValue::Float(1.0)])
+            .expect("add_");
+        let again = rt.data(&p);
+        assert_eq!((p.version(), d.version(), again.version()), (0, 1, 0));
+        assert_eq!(p.to_f64_vec().expect("values"), vec![2.0, 3.0, 4.0]);
+    }
+
+    #[test]
+    fn an_assignment_keeps_identity_version_and_grad_and_takes_the_dtype() {
+        let mut rt = Runtime::new();
+        let p = param(&mut rt);
+        let y = first(rt.call("aten.sum.default", vec![(&p).into()]).expect("sum"));
+        rt.backward(std::slice::from_ref(&y), &[None], false, false)
+            .expect("backward");
+        let grad = p.grad().expect("grad");
+        let converted = first(
+            rt.call(
+                "aten._to_copy.default",
+                vec![(&p).into(), IValue::Dtype(DType::Float64)],
+            )
+            .expect("_to_copy"),
+        );
+        let q = rt.set_data(&p, &converted);
+        assert_eq!(q.dtype(), DType::Float64);
+        assert!(q.shares_storage(&converted) && q.requires_grad() && q.is_leaf());
+        assert!(Arc::ptr_eq(&q.0.trace, &p.0.trace));
+        assert_eq!(q.version(), p.version());
+        assert!(q.grad().is_some_and(|g| g.same_tensor(&grad)));
+    }
+
+    #[test]
+    fn a_live_accumulator_of_the_same_type_accumulates_into_the_new_handle() {
+        let mut rt = Runtime::new();
+        let p = param(&mut rt);
+        let y = first(rt.call("aten.sum.default", vec![(&p).into()]).expect("sum"));
+        let replacement = rt
+            .introduce_tensor_f32(&[3], &[1], 0, &[5.0, 5.0, 5.0], false)
+            .expect("replacement");
+        let q = rt.set_data(&p, &replacement);
+        rt.backward(std::slice::from_ref(&y), &[None], false, false)
+            .expect("backward");
+        assert!(q.grad().is_some() && p.grad().is_none());
+    }
+}
