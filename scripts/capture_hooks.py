@@ -202,33 +202,6 @@ def install(patches: Any, rec: Any) -> None:
     handle_cls = torch.utils.hooks.RemovableHandle
     patches._set(handle_cls, "remove", _wrap_remove(rec, tracker, handle_cls.remove))
     capture_module_hooks.install(patches, rec)
-    for owner, name in UNSUPPORTED_BACKWARD_HOOKS:
-        target = torch.nn.Module if owner == "Module" else torch.nn.modules.module
-        shown = f"Module.{name}" if owner == "Module" else f"torch.nn.modules.module.{name}"
-        patches._set(target, name, _refuse(rec, getattr(target, name), shown))
-
-
-# The deprecated module backward hooks are node post-hooks on whatever node
-# made the module's output (`_WrappedHook`), registered outside
-# `BackwardHook`; only the full hooks' nodes are recorded (§3.4.4).
-UNSUPPORTED_BACKWARD_HOOKS = (
-    ("Module", "register_backward_hook"),
-    ("module", "register_module_backward_hook"),
-)
-
-
-def _refuse(rec: Any, original: Callable, name: str) -> Callable:
-    def refuse(*args, **kwargs):
-        if not rec.observing():
-            return original(*args, **kwargs)
-        raise rec.fail(
-            f"unsupported: {name} (the deprecated module backward hook runs as a post-hook of the node that "
-            "made the module's output, which the capture does not record; register_full_backward_hook, "
-            "register_full_backward_pre_hook, tensor hooks, retain_grad, post-accumulate-grad hooks "
-            "and forward hooks are recorded)"
-        )
-
-    return refuse
 
 
 def _wrap_register(rec: Any, original: Callable, kind: str) -> Callable:

@@ -25,6 +25,13 @@ node's `node_result` hook (capture_functions.py) is registered first, so
 the Function's own result is written before the module's hooks change it.
 Removing a module hook only changes what the next forward installs: no
 event.
+
+The deprecated `register_backward_hook` / `register_module_backward_hook`
+are post-hooks of the node that made the module's output, registered by
+`Module._call_impl` through a `_WrappedHook` object: that class is replaced
+by a subclass that notes its instances made during a module call, and
+`_maybe_warn_non_full_backward_hook` (called with that node right after)
+writes their `register_node_hook`; their runs are bracketed alike.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import torch
+import torch.nn.modules.module as module_mod
 from torch.nn.modules._functions import BackwardHookFunction
 from torch.utils.hooks import BackwardHook
 
@@ -49,6 +57,8 @@ class ModuleHookTracker:
         self.setting_up = 0
         # Set while the capture registers a node's result hook itself.
         self.planning = False
+        # Deprecated module hooks wrapped since the last registration point.
+        self.pending: list = []
 
     def registered(self, fn: Any) -> Any:
         """A module's node post-hook is being registered on node `fn`: the
@@ -94,6 +104,50 @@ def install(patches: Any, rec: Any) -> None:
     node_cls = BackwardHookFunction._backward_cls
     original = node_cls.register_hook
     patches._set(node_cls, "register_hook", _wrap_register(rec, tracker, original))
+    patches._set(module_mod, "_WrappedHook", _recorded_wrapped_hook(rec, tracker))
+    warn = torch.nn.Module._maybe_warn_non_full_backward_hook
+    patches._set(torch.nn.Module, "_maybe_warn_non_full_backward_hook", _wrap_deprecated(rec, tracker, warn))
+
+
+def _recorded_wrapped_hook(rec: Any, tracker: ModuleHookTracker) -> type:
+    """`_WrappedHook` (the module's deprecated backward hook, bound to the
+    module) that remembers it was made during a module call, and brackets
+    its run once its registration was written."""
+    base = module_mod._WrappedHook
+
+    class RecordedWrappedHook(base):
+        def __init__(self, hook: Callable, module: Any = None) -> None:
+            super().__init__(hook, module)
+            self.node_hook = None
+            if module is not None and rec.observing():
+                tracker.pending.append(self)
+
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            ids = getattr(self, "node_hook", None)
+            if ids is None or kwargs or len(args) != 2 or not rec.observing() or rec.backward is None:
+                return super().__call__(*args, **kwargs)
+            return _bracketed(rec, tracker, lambda: super(RecordedWrappedHook, self).__call__(*args), ids, args)
+
+    return RecordedWrappedHook
+
+
+def _wrap_deprecated(rec: Any, tracker: ModuleHookTracker, original: Callable) -> Callable:
+    """Observed in torch 2.15: a module call registers its deprecated
+    backward hooks (`register_backward_hook`, the global
+    `register_module_backward_hook`) as post-hooks of its output's
+    `grad_fn`, then calls `_maybe_warn_non_full_backward_hook(inputs,
+    result, grad_fn)`: there each hook wrapped since the last call is
+    written as `register_node_hook` on that node."""
+
+    def warn(self, inputs, result, grad_fn):
+        pending, tracker.pending = tracker.pending, []
+        if rec.observing():
+            for wrapped in pending:
+                if wrapped.with_module and wrapped.module() is self:
+                    wrapped.node_hook = rec.guarded(lambda: tracker.registered(grad_fn))
+        return original(self, inputs, result, grad_fn)
+
+    return warn
 
 
 def _wrap_setup(tracker: ModuleHookTracker, original: Callable) -> Callable:
@@ -125,13 +179,20 @@ def _wrap_hook(rec: Any, tracker: ModuleHookTracker, hook: Callable, hid: int, n
     def wrapped(grad_inputs, grad_outputs):
         if not (rec.observing() and rec.backward is not None):
             return hook(grad_inputs, grad_outputs)
-        rec.guarded(lambda: tracker.begin(hid, nid, grad_inputs, grad_outputs))
-        rec.functions.hook_running = True
-        try:
-            returned = hook(grad_inputs, grad_outputs)
-        finally:
-            rec.functions.hook_running = False
-        rec.guarded(lambda: tracker.end(hid, returned))
-        return returned
+        return _bracketed(rec, tracker, lambda: hook(grad_inputs, grad_outputs), (hid, nid), (grad_inputs, grad_outputs))
 
     return wrapped
+
+
+def _bracketed(rec: Any, tracker: ModuleHookTracker, call: Callable, ids: tuple, args: tuple) -> Any:
+    """Runs a node hook between `hook_begin` and `hook_result`."""
+    hid, nid = ids
+    grad_inputs, grad_outputs = args
+    rec.guarded(lambda: tracker.begin(hid, nid, grad_inputs, grad_outputs))
+    rec.functions.hook_running = True
+    try:
+        returned = call()
+    finally:
+        rec.functions.hook_running = False
+    rec.guarded(lambda: tracker.end(hid, returned))
+    return returned

@@ -24,6 +24,7 @@ sys.path.insert(0, str(SCRIPTS))
 
 import capture_torch  # noqa: E402
 import ftr  # noqa: E402
+import torch  # noqa: E402
 
 
 def corpus_names() -> list:
@@ -76,6 +77,9 @@ class Captures:
             out = self.root / f"{name.replace('/', '-')}-{policy}-{int(timestamps)}{tag}.ftr"
             cwd = os.getcwd()
             os.chdir(REPO)
+            # As in a fresh process: PyTorch's global choice between full and
+            # deprecated module backward hooks outlives the hooks' removal.
+            torch.nn.modules.module._global_is_full_backward_hook = None
             try:
                 result = capture_torch.capture(program_path(name), str(out), policy, timestamps)
             finally:

@@ -100,18 +100,6 @@ def test_removed_hooks_are_recorded_once(captures):
     assert all(e.payload[0] != removed[0] for e in later if e.name == "hook_begin")
 
 
-def test_deprecated_module_backward_hooks_are_refused_naming_the_hook(tmp_path):
-    out = tmp_path / "refused.ftr"
-    cwd = os.getcwd()
-    os.chdir(REPO)
-    try:
-        result = capture_torch.capture(program_path("module_backward_hook"), str(out), "all", False)
-    finally:
-        os.chdir(cwd)
-    assert result.status == capture_torch.EXIT_INCONSISTENT
-    assert "Module.register_backward_hook" in result.message
-
-
 def _output(run) -> str:
     buffer = io.StringIO()
     torch.manual_seed(0)

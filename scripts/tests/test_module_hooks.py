@@ -66,10 +66,20 @@ def test_node_result_comes_before_the_hook_and_the_returned_tuple_is_recorded(ca
         assert returned == ops[0].payload[4][0][1][0]
 
 
-def test_deprecated_hook_is_still_refused(tmp_path):
-    result, _ = _capture(tmp_path, "module_backward_hook")
-    assert result.status == capture_torch.EXIT_INCONSISTENT
-    assert "register_backward_hook" in result.message
+def test_deprecated_hooks_are_node_hooks_of_the_output_node(captures):
+    """`register_backward_hook` and the global `register_module_backward_hook`:
+    one `register_node_hook` per hook on the node that made the module's
+    output (global hooks first, the container's too), right after the
+    module's forward; each run bracketed like a full hook's."""
+    events = captures.reader("module_backward_hook").events
+    nodes = {e.payload[0]: e.payload[1] for e in events if e.name == "node"}
+    on = [nodes[e.payload[2]] for e in events if e.name == "register_node_hook"]
+    first_forward = on[: on.index("AddmmBackward0", 1) + 3]
+    assert first_forward == ["AddmmBackward0", "TanhBackward0", "TanhBackward0", "AddmmBackward0", "AddmmBackward0", "AddmmBackward0"]
+    runs = _runs(events)
+    tanh = [(b, ops, end) for b, ops, end in runs if nodes[b.payload[1]] == "TanhBackward0" and end.payload[1] is not None]
+    assert tanh and all([op.payload[0] for op in ops] == ["aten.mul.Tensor"] for _, ops, _ in tanh)
+    assert "BackwardHookFunctionBackward" not in nodes.values()
 
 
 def _output(run) -> str:
@@ -84,8 +94,11 @@ def test_the_capture_changes_nothing_module_hooks_compute(tmp_path):
     cwd = os.getcwd()
     os.chdir(REPO)
     try:
-        for name in ("corpus/hooks_module_backward", "module_full_hooks"):
+        for name in ("corpus/hooks_module_backward", "module_full_hooks", "module_backward_hook"):
             path = program_path(name)
+            # PyTorch's global choice between full and deprecated module
+            # hooks outlives a program's removal of its hooks.
+            torch.nn.modules.module._global_is_full_backward_hook = None
             plain = _output(lambda: runpy.run_path(path, run_name="__main__"))
             out = tmp_path / f"{name.replace('/', '_')}.ftr"
             captured = _output(lambda: capture_torch.capture(path, str(out), "all", False))

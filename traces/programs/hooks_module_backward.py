@@ -3,7 +3,8 @@
 `grad_input` all None) and one that rescales `grad_input`, a full backward
 pre-hook that clips `grad_output`, hooks on a two-input module, a global
 module hook (on every module, the container too) that is removed after a
-step, a module hook removed after two steps; SGD with momentum. Then a
+step, a module hook removed after two steps, a deprecated
+`register_backward_hook` that halves a bias gradient; SGD with momentum. Then a
 hook that raises (the backward ends with its exception, caught) and the
 same step once it is removed."""
 
@@ -60,6 +61,13 @@ def clip_output_grad(module, grad_output):
     return tuple(g.clamp(-0.05, 0.05) for g in grad_output)
 
 
+def halve_bias_grad(module, grad_input, grad_output):
+    """Deprecated `register_backward_hook`: a post-hook of the module's
+    output node (AddmmBackward0), whose results are (bias, input, weight.t())
+    gradients."""
+    return (grad_input[0] * 0.5,) + tuple(grad_input[1:])
+
+
 global_calls = []
 
 
@@ -75,6 +83,7 @@ model.inp.register_full_backward_hook(log_norms)
 gate_log = model.gate.register_full_backward_hook(log_norms)
 model.act.register_full_backward_hook(rescale_input_grad)
 model.out.register_full_backward_pre_hook(clip_output_grad)
+model.gate_proj.register_backward_hook(halve_bias_grad)
 g_hook = register_module_full_backward_hook(count_global)
 g_pre = register_module_full_backward_pre_hook(global_pre)
 
