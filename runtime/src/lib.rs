@@ -49,7 +49,10 @@ pub use error::{Result, RuntimeError};
 pub use faults::Faults;
 pub use ivalue::IValue;
 pub use autograd::hooks::{HookHandle, NodePostHookFn, PostAccumulateHookFn, TensorHookFn};
-pub use runtime::{BackwardSupport, FunctionBackwardFn, GradRequest, OpSupport, Runtime};
+pub use runtime::{
+    BackwardSupport, FunctionBackwardFn, GradRequest, OpSupport, PackHookFn, Runtime,
+    SavedHooksHandle, UnpackHookFn,
+};
 pub use tensor::Tensor;
 pub use tensor::dtype::DType;
 pub use tensor::options::{Layout, MemoryFormat};

@@ -247,6 +247,7 @@ fn evaluate_function(rt: &mut Runtime, task: &mut GraphTask, node_task: NodeTask
     }
     task.executed += 1;
     let post_hook_inputs = rt.post_hook_inputs(&node, &inputs);
+    rt.unpack_saved(&node)?;
 
     let mut outputs = {
         let mut function = node.function.lock();

@@ -119,6 +119,14 @@ fn leaf_key(t: &Tensor) -> usize {
 }
 
 impl HookRegistry {
+    /// A fresh id from the hook counter, for a hook kept elsewhere (a
+    /// saved-tensor hooks pair).
+    pub(crate) fn reserve_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
     fn next_handle(&mut self, f: HookFn) -> HookHandle {
         let id = self.next_id;
         self.next_id += 1;

@@ -11,8 +11,17 @@
 //! Unpacking checks the version counter: a saved tensor modified in place
 //! since it was saved is an error, and so is unpacking after the graph was
 //! freed (`release_variables` after a backward without `retain_graph`).
+//!
+//! While a saved-tensor hooks scope is active
+//! ([`crate::Runtime::saved_tensors_hooks_enter`]), a saved tensor is
+//! *hooked* instead: it keeps a [`HookedSaved`] slot that the runtime packs
+//! when the saving node is made and fills through the unpack hook before the
+//! node's function runs; unpacking returns what the hook returned.
 
+use std::cell::RefCell;
 use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use super::node::Node;
 use crate::error::{Result, RuntimeError};
@@ -24,29 +33,109 @@ pub(crate) struct SavedVariable {
     data: Option<Tensor>,
     saved_version: u64,
     output_nr: Option<u32>,
+    hooked: Option<HookedSlot>,
+}
+
+/// A tensor saved under a saved-tensor hooks pair.
+pub(crate) struct HookedSaved {
+    /// The pair's hook id.
+    pub(crate) hook: u64,
+    /// The tensor the operator saved, then what the pack hook returned.
+    pub(crate) packed: Tensor,
+    /// What the unpack hook returned, while the saving node runs.
+    pub(crate) unpacked: Option<Tensor>,
+}
+
+/// A hooked saved tensor, shared by its [`SavedVariable`] and the runtime.
+pub(crate) type HookedSlot = Arc<Mutex<HookedSaved>>;
+
+thread_local! {
+    /// The hook ids of the active saved-tensor hooks scopes, innermost last.
+    static SCOPES: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+    /// Hooked slots saved since the runtime last took them.
+    static PENDING: RefCell<Vec<HookedSlot>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Makes hook `id` the innermost saved-tensor hooks scope of this thread.
+pub(crate) fn push_scope(id: u64) {
+    SCOPES.with(|s| s.borrow_mut().push(id));
+}
+
+/// Leaves scope `id` (and any scope entered after it and not left).
+pub(crate) fn pop_scope(id: u64) {
+    SCOPES.with(|s| {
+        let mut s = s.borrow_mut();
+        if let Some(pos) = s.iter().rposition(|&h| h == id) {
+            s.truncate(pos);
+        }
+    });
+}
+
+/// The hooked slots saved since the last call, in saving order.
+pub(crate) fn take_pending() -> Vec<HookedSlot> {
+    PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()))
+}
+
+/// A slot for `t` when a scope is active (registered as pending).
+fn hook_slot(t: &Tensor) -> Option<HookedSlot> {
+    let hook = SCOPES.with(|s| s.borrow().last().copied())?;
+    let slot = Arc::new(Mutex::new(HookedSaved {
+        hook,
+        packed: t.clone(),
+        unpacked: None,
+    }));
+    PENDING.with(|p| p.borrow_mut().push(Arc::clone(&slot)));
+    Some(slot)
 }
 
 impl SavedVariable {
     /// Saves an input (or any tensor that is not an output of the saving node).
     pub(crate) fn input(t: &Tensor) -> SavedVariable {
+        if let Some(slot) = hook_slot(t) {
+            return SavedVariable::hooked(slot, t, None);
+        }
         SavedVariable {
             data: Some(t.clone()),
             saved_version: t.version(),
             output_nr: None,
+            hooked: None,
+        }
+    }
+
+    /// A saved tensor the hooks pair of `slot` keeps.
+    fn hooked(slot: HookedSlot, t: &Tensor, output_nr: Option<u32>) -> SavedVariable {
+        SavedVariable {
+            data: None,
+            saved_version: t.version(),
+            output_nr,
+            hooked: Some(slot),
         }
     }
 
     /// Saves output `output_nr` of the saving node.
     pub(crate) fn output(t: &Tensor, output_nr: u32) -> SavedVariable {
+        let copy = t.saved_output_copy();
+        if let Some(slot) = hook_slot(&copy) {
+            return SavedVariable::hooked(slot, t, Some(output_nr));
+        }
         SavedVariable {
-            data: Some(t.saved_output_copy()),
+            data: Some(copy),
             saved_version: t.version(),
             output_nr: Some(output_nr),
+            hooked: None,
         }
     }
 
     /// The saved tensor, for `node` (the node that saved it).
     pub(crate) fn unpack(&self, node: &Arc<Node>) -> Result<Tensor> {
+        if let Some(slot) = &self.hooked {
+            return slot.lock().unpacked.clone().ok_or_else(|| {
+                RuntimeError::autograd(format!(
+                    "{}: a hooked saved tensor was read before its unpack hook ran",
+                    node.name()
+                ))
+            });
+        }
         let data = self.data.as_ref().ok_or_else(|| RuntimeError::GraphFreed {
             node: node.name().to_owned(),
         })?;
@@ -90,6 +179,7 @@ impl SavedVariable {
     /// Frees the saved tensor.
     pub(crate) fn release(&mut self) {
         self.data = None;
+        self.hooked = None;
     }
 }
 

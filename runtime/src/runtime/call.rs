@@ -190,6 +190,12 @@ impl Runtime {
         } else {
             None
         };
+        // Inputs saved under a saved-tensor hooks scope, taken before the
+        // kernel's inner calls save their own.
+        let mut hooked = match &builder {
+            Some(_) => crate::autograd::saved::take_pending(),
+            None => Vec::new(),
+        };
         // After the autograd kernel's own dispatches (the clone of an
         // in-place op's original self reaches a dispatch mode before the op,
         // so a tensor first named by the op is introduced after the clone).
@@ -314,6 +320,10 @@ impl Runtime {
             }
             node
         });
+        if let Some(node) = &node {
+            hooked.extend(crate::autograd::saved::take_pending());
+            self.pack_saved(node, hooked)?;
+        }
         // An in-place op on a view: its node goes into the base's CopySlices.
         let rebased = match (&node, entry.schema.is_inplace()) {
             (Some(node), true) => Runtime::inplace_view(&args)

@@ -35,6 +35,7 @@ mod grad;
 mod hooks;
 mod node_hooks;
 mod observed_composite;
+mod saved_hooks;
 mod ops;
 mod ops_elementwise;
 mod ops_foreach;
@@ -48,6 +49,7 @@ use std::sync::Arc;
 pub use coverage::{BackwardSupport, OpSupport};
 pub use functions::FunctionBackwardFn;
 pub use grad::GradRequest;
+pub use saved_hooks::{PackHookFn, SavedHooksHandle, UnpackHookFn};
 
 use ft_trace::EventSink;
 use ft_trace::event::{ApiEvent, ManualSeed, Mark};
@@ -98,6 +100,8 @@ pub struct Runtime {
     hooks: HookRegistry,
     /// Backward functions of the program's custom autograd.Functions.
     functions: functions::FunctionRegistry,
+    /// Saved-tensor hooks pairs and the tensors saved under them.
+    saved_hooks: saved_hooks::SavedHooks,
 }
 
 impl Default for Runtime {
@@ -124,6 +128,7 @@ impl Runtime {
             original_selves: Vec::new(),
             hooks: HookRegistry::default(),
             functions: functions::FunctionRegistry::default(),
+            saved_hooks: saved_hooks::SavedHooks::default(),
         }
     }
 

@@ -31,6 +31,7 @@ pub(crate) mod data;
 pub(crate) mod function;
 pub(crate) mod grad;
 pub(crate) mod node_hook;
+pub(crate) mod saved_hooks;
 pub(crate) mod slot;
 
 use std::sync::atomic::{AtomicU64, Ordering};

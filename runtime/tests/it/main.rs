@@ -10,6 +10,7 @@
 //! * `hooks` — backward hooks and retained gradients from a native program;
 //! * `restricted_backward` — `torch.autograd.grad`, `backward(inputs=...)`,
 //!   several roots;
+//! * `saved_hooks` — saved-tensor hooks: pack, unpack before the node, events;
 //! * `dispatch_chains` — keysets and key walks per operator class;
 //! * `tracing` — id assignment, value policies, tracing off, api events;
 //! * `errors` — typed failures.
@@ -26,4 +27,5 @@ mod hooks;
 mod inplace_views;
 mod mlp;
 mod restricted_backward;
+mod saved_hooks;
 mod tracing;
