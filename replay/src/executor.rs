@@ -61,8 +61,8 @@ pub struct ReplayOptions {
 /// `skip-saved-version-check`,
 /// `skip-hooks`, `ignore-exec-info`, `reverse-hooks`, `drop-node-hook-results`,
 /// `ignore-grad-mode`,
-/// `reverse-function-grads`, `flat-reentrant-depth`, `rename-node=OLD:NEW`,
-/// `perturb=OP:DELTA`.
+/// `reverse-function-grads`, `flat-reentrant-depth`, `shared-data-version`,
+/// `set-data-keeps-dtype`, `rename-node=OLD:NEW`, `perturb=OP:DELTA`.
 pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
     let mut faults = Faults::default();
     for spec in specs {
