@@ -96,3 +96,63 @@ impl Runtime {
         Ok(outputs)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ivalue::IValue;
+
+    fn first(out: Vec<IValue>) -> Tensor {
+        out.into_iter()
+            .next()
+            .and_then(IValue::into_tensor)
+            .expect("a tensor result")
+    }
+
+    /// `y = x * 3; y.grad_fn.register_hook(...)`, then `y.sum().backward()`:
+    /// MulBackward0 has two next edges (x's, and none for the number).
+    fn run(hook: NodePostHookFn) -> Result<Vec<f32>> {
+        let mut rt = Runtime::new();
+        let x = rt.introduce_tensor_f32(&[2], &[1], 0, &[1.0, 2.0], true)?;
+        let y = first(rt.call("aten.mul.Tensor", vec![(&x).into(), IValue::Float(3.0)])?);
+        rt.register_node_post_hook(&y, hook)?;
+        let s = first(rt.call("aten.sum.default", vec![(&y).into()])?);
+        rt.backward(&[s], &[None], false, false)?;
+        x.grad().expect("x.grad").to_f32_vec()
+    }
+
+    #[test]
+    fn a_returned_list_replaces_the_nodes_results() -> Result<()> {
+        let grad = run(Box::new(|rt, results, received| {
+            assert_eq!((results.len(), received.len()), (2, 1));
+            assert!(results[1].is_none());
+            let Some(g) = &results[0] else {
+                return Ok(None);
+            };
+            let halved = rt.call("aten.mul.Tensor", vec![g.into(), IValue::Float(0.5)])?;
+            Ok(Some(vec![Some(first(halved)), None]))
+        }))?;
+        assert_eq!(grad, vec![1.5, 1.5]);
+        Ok(())
+    }
+
+    #[test]
+    fn none_keeps_the_results_and_a_wrong_length_is_an_error() -> Result<()> {
+        assert_eq!(run(Box::new(|_, _, _| Ok(None)))?, vec![3.0, 3.0]);
+        let err = run(Box::new(|_, _, _| Ok(Some(vec![None; 3]))))
+            .expect_err("three results for two edges");
+        assert!(err.to_string().contains("returned 3 gradients"), "{err}");
+        Ok(())
+    }
+
+    #[test]
+    fn a_tensor_without_grad_fn_takes_no_node_hook() -> Result<()> {
+        let mut rt = Runtime::new();
+        let x = rt.introduce_tensor_f32(&[1], &[1], 0, &[1.0], true)?;
+        assert!(
+            rt.register_node_post_hook(&x, Box::new(|_, _, _| Ok(None)))
+                .is_err()
+        );
+        Ok(())
+    }
+}
