@@ -27,6 +27,7 @@ by role.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Callable
 
 import torch
@@ -55,6 +56,11 @@ class FunctionTracker:
         # Set while a node post-hook of a module runs (after `node_result`:
         # its ops are hook code, bracketed like a tensor hook's).
         self.hook_running = False
+        # The backward (weakly: holding it would keep its graph's tensors
+        # alive) and node whose node_result is written: what the engine
+        # dispatches in its context afterwards (an input buffer's `add`, a
+        # module's node hook) is not the Function's backward.
+        self._returned: tuple = (lambda: None, None)
 
     def dirty(self, t: torch.Tensor) -> bool:
         """Whether `t`, an output of the running `apply`, is one of its
@@ -99,6 +105,7 @@ class FunctionTracker:
         return (
             bw is not None
             and not self.hook_running
+            and not (self._returned[0]() is bw and self._returned[1] == bw.current)
             and bw.current in self._hooked
             and rec.ctx == ftr.context(ftr.CTX_NODE, bw.current)
         )
@@ -134,6 +141,7 @@ class FunctionTracker:
                 grads = [None if g is None else rec.input_ref(g) for g in grad_outputs]
                 results = [None if g is None else rec.input_ref(g) for g in grad_inputs]
                 rec.emit(ftr.AUTOGRAD, ftr.AG_NODE_RESULT, ftr.p_node_result(nid, grads, results))
+                self._returned = (weakref.ref(rec.backward), nid)
                 if nid in self._modes:
                     rec._grad_mode = self._modes.pop(nid)
 
@@ -173,21 +181,4 @@ def install(patches: Any, rec: Any) -> None:
 
     patches._saved.append((Function, "apply", original))
     setattr(Function, "apply", classmethod(apply))
-    hooks_cls = torch.autograd.graph.saved_tensors_hooks
-    patches._set(hooks_cls, "__enter__", _refuse_saved_tensor_hooks(rec, hooks_cls.__enter__))
 
-
-def _refuse_saved_tensor_hooks(rec: Any, original: Callable) -> Callable:
-    """Saved-tensor hooks (`checkpoint(use_reentrant=False)`, `save_on_cpu`)
-    run program code whenever a node unpacks a saved tensor; the trace has
-    no event for that yet, so a replay could not re-execute it."""
-
-    def enter(self):
-        if rec.observing():
-            raise rec.fail(
-                f"unsupported: saved-tensor hooks ({type(self).__name__}: torch.autograd.graph.saved_tensors_hooks, "
-                "as used by checkpoint(use_reentrant=False) and save_on_cpu); checkpoint(use_reentrant=True) is recorded"
-            )
-        return original(self)
-
-    return enter
