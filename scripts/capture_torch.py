@@ -256,6 +256,7 @@ from torch.utils.weak import WeakIdKeyDictionary  # noqa: E402
 import capture_engine  # noqa: E402  (backward(), autograd.grad, beside this script)
 import capture_hooks  # noqa: E402  (backward hooks, beside this script)
 import capture_functions  # noqa: E402  (custom autograd.Functions)
+import capture_saved_hooks  # noqa: E402  (saved-tensor hooks)
 import capture_data  # noqa: E402  (Tensor.data reads and assignments)
 from capture_engine import GRAPH_ROOT, EngineCall  # noqa: E402
 
@@ -772,6 +773,8 @@ class Recorder:
         self.backward: Optional[BackwardState] = None
         self.hooks = capture_hooks.HookTracker(self)
         self.functions = capture_functions.FunctionTracker(self)
+        # Depth of running saved-tensor unpack hooks (program code).
+        self.unpacking = 0
         self.failure: Optional[str] = None
         self.pid = os.getpid()
         self.thread = threading.get_ident()
@@ -1047,9 +1050,10 @@ class Recorder:
     def record_op(self, func: Any, named: dict, wire_args: list, out: Any, tls: TlsState) -> None:
         """Records a call that returned (`tls`: the state it entered the
         dispatcher with); emitted at the next boundary."""
-        if self.functions.in_run():
+        if self.functions.in_run() or self.unpacking:
             # Program code the engine called back: grad mode, requires_grad
-            # and releases are written before its ops (FORMAT.md §3.4.3).
+            # and releases are written before its ops (FORMAT.md §3.4.3,
+            # §3.4.5).
             self.functions.before_program_code()
         schema = func._schema
         keys = _keyset()
@@ -1909,6 +1913,7 @@ class Patches:
         self._set(os, "_exit", self._wrap_exit(os._exit))
         capture_hooks.install(self, self.rec)
         capture_functions.install(self, self.rec)
+        capture_saved_hooks.install(self, self.rec)
         capture_data.install(self, self.rec)
         self._set(threading.Thread, "_bootstrap_inner", self._wrap_thread(threading.Thread._bootstrap_inner))
         self._set(torch._utils, "_rebuild_tensor", self._wrap_rebuild(torch._utils._rebuild_tensor))

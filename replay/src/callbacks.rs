@@ -83,6 +83,8 @@ struct Shared {
     blobs: BTreeMap<Digest, BlobRecord>,
     /// Gradient id → the tensor whose `.grad` it is (every `accumulate`).
     accumulated: HashMap<u64, u64>,
+    /// Saved-tensor hooks scopes entered and not yet left, by hook id.
+    saved_scopes: HashMap<u64, ft_runtime::SavedHooksHandle>,
 }
 
 /// The recorded invocations of every hook of a trace, and the state the
@@ -131,6 +133,7 @@ impl Callbacks {
                 lent: Bindings::default(),
                 blobs,
                 accumulated,
+                saved_scopes: HashMap::new(),
             })),
         }
     }
@@ -179,6 +182,33 @@ impl Callbacks {
             })?;
             functions::replay_run(rt, &mut shared, &run, received)
         })
+    }
+
+    /// Enters (`enter`) or leaves the saved-tensor hooks scope of pair
+    /// `hook`: the pack keeps the saved tensor, the unpack replays the
+    /// pair's recorded unpacks, one per call, in order (a call beyond them
+    /// returns the saved tensor).
+    pub fn saved_tensors_hooks(&mut self, rt: &mut Runtime, hook: u64, enter: bool) {
+        if !enter {
+            if let Some(handle) = self.shared.borrow_mut().saved_scopes.remove(&hook) {
+                rt.saved_tensors_hooks_exit(handle);
+            }
+            return;
+        }
+        let mut queue = self.invocations.remove(&hook).unwrap_or_default();
+        let shared = Rc::clone(&self.shared);
+        let unpack: ft_runtime::UnpackHookFn = Box::new(move |rt, packed| {
+            let Some(inv) = queue.pop_front() else {
+                return Ok(packed.clone());
+            };
+            let mut shared = shared
+                .try_borrow_mut()
+                .map_err(|_| fail("an unpack hook inside another replayed callback".into()))?;
+            replay_program_code(rt, &mut shared, &inv)?
+                .ok_or_else(|| fail(format!("unpack hook H{hook} returned no tensor")))
+        });
+        let handle = rt.saved_tensors_hooks_enter(Box::new(|_, t| Ok(t.clone())), unpack);
+        self.shared.borrow_mut().saved_scopes.insert(hook, handle);
     }
 
     /// Whether event `seq` lies in a custom Function's recorded backward
@@ -336,9 +366,20 @@ fn replay_invocation(
     inv: &Invocation,
     received: &[Option<Tensor>],
 ) -> ft_runtime::Result<Option<Tensor>> {
+    run_invocation(rt, shared, inv, received, false)
+}
+
+fn run_invocation(
+    rt: &mut Runtime,
+    shared: &mut Shared,
+    inv: &Invocation,
+    received: &[Option<Tensor>],
+    writes_state: bool,
+) -> ft_runtime::Result<Option<Tensor>> {
     let mut scope = Scope {
         shared,
         locals: Bindings::default(),
+        writes_state,
     };
     for (recorded, given) in inv.begin.args.iter().zip(received) {
         if let (Some(r), Some(t)) = (recorded, given) {
@@ -375,12 +416,30 @@ fn replay_invocation(
 struct Scope<'s> {
     shared: &'s mut Shared,
     locals: Bindings,
+    /// The invocation is program code whose state changes were recorded
+    /// (an unpack hook): held-back state is written before each op.
+    writes_state: bool,
+}
+
+/// Replays an unpack hook's invocation (program code: the state changes
+/// recorded in it are written by the runtime before each op).
+fn replay_program_code(
+    rt: &mut Runtime,
+    shared: &mut Shared,
+    inv: &Invocation,
+) -> ft_runtime::Result<Option<Tensor>> {
+    run_invocation(rt, shared, inv, &[], true)
 }
 
 impl Scope<'_> {
     fn step(&mut self, rt: &mut Runtime, e: &Event) -> ft_runtime::Result<()> {
         match &e.body {
-            EventBody::Dispatch(DispatchEvent::Op(op)) => self.op(rt, op),
+            EventBody::Dispatch(DispatchEvent::Op(op)) => {
+                if self.writes_state {
+                    rt.flush_state();
+                }
+                self.op(rt, op)
+            }
             EventBody::Api(ApiEvent::Tensor(intro)) => {
                 let t = &intro.tensor;
                 let tensor = if intro.alias {
@@ -418,6 +477,39 @@ impl Scope<'_> {
                     rt.data(&source)
                 };
                 self.bind(&d.tensor, tensor);
+                Ok(())
+            }
+            EventBody::Api(ApiEvent::GradMode(g)) => {
+                rt.set_grad_mode(g.grad_enabled, g.inference_mode);
+                Ok(())
+            }
+            EventBody::Api(ApiEvent::SetRequiresGrad(s)) => {
+                let t = self.lookup(s.tensor)?;
+                rt.set_requires_grad(&t, s.requires_grad)
+            }
+            // A tensor of the program's that died while the hook ran.
+            EventBody::Api(ApiEvent::Release(r)) => {
+                let t = self.locals.tensors.remove(&r.tensor);
+                if let Some(t) = t.or_else(|| self.shared.lent.tensors.remove(&r.tensor)) {
+                    rt.release(t);
+                }
+                Ok(())
+            }
+            // A scope the hook enters (the checkpoint's recomputation): its
+            // pack keeps the saved tensor; its unpacks are not replayed.
+            EventBody::Api(ApiEvent::SavedTensorsHooks(h)) => {
+                if self.writes_state {
+                    rt.flush_state();
+                }
+                if h.enter {
+                    let handle = rt.saved_tensors_hooks_enter(
+                        Box::new(|_, t| Ok(t.clone())),
+                        Box::new(|_, t| Ok(t.clone())),
+                    );
+                    self.shared.saved_scopes.insert(h.hook, handle);
+                } else if let Some(handle) = self.shared.saved_scopes.remove(&h.hook) {
+                    rt.saved_tensors_hooks_exit(handle);
+                }
                 Ok(())
             }
             EventBody::Api(_) | EventBody::Autograd(AutogradEvent::HookBegin(_)) => {
@@ -512,7 +604,7 @@ impl Scope<'_> {
     /// Moves the ids in `keep` into the replayer's bindings; the rest die
     /// with the invocation.
     fn keep(self, keep: &HashSet<u64>) {
-        let Scope { shared, locals } = self;
+        let Scope { shared, locals, .. } = self;
         for (id, tensor) in locals.tensors {
             if keep.contains(&id) {
                 if let Some(&storage) = locals.storage_of.get(&id) {

@@ -369,6 +369,13 @@ impl Replayer<'_> {
             ApiEvent::RegisterNodeHook(h) => self.register_node_hook(seq, h)?,
             ApiEvent::Function(f) => self.function(seq, f)?,
             ApiEvent::Data(d) => self.data_access(seq, d)?,
+            ApiEvent::SavedTensorsHooks(h) => {
+                let torch = self.torch;
+                self.hooks
+                    .callbacks
+                    .get_or_insert_with(|| Callbacks::scan(torch))
+                    .saved_tensors_hooks(&mut self.runtime, h.hook, h.enter);
+            }
             ApiEvent::RemoveHook(h) => {
                 if let Some(handle) = self.hooks.handles.remove(&h.hook) {
                     self.runtime.remove_hook(handle);

@@ -158,6 +158,7 @@ pub(super) fn replay_run(
     let mut scope = Scope {
         shared,
         locals: Bindings::default(),
+        writes_state: false,
     };
     for (recorded, given) in run.grads.iter().zip(received) {
         if let (Some(r), Some(t)) = (recorded, given) {

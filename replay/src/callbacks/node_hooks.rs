@@ -46,6 +46,7 @@ fn replay(
     let mut scope = Scope {
         shared,
         locals: Bindings::default(),
+        writes_state: false,
     };
     for (recorded, tensor) in inv.begin.args.iter().zip(given) {
         if let (Some(r), Some(t)) = (recorded, tensor) {

@@ -34,6 +34,10 @@ pub(crate) struct SavedVariable {
     saved_version: u64,
     output_nr: Option<u32>,
     hooked: Option<HookedSlot>,
+    /// For a hooked saved input: the history it had (its `grad_fn` edge),
+    /// or whether the leaf required grad.
+    history: Option<(Arc<Node>, u32)>,
+    leaf_requires_grad: bool,
 }
 
 /// A tensor saved under a saved-tensor hooks pair.
@@ -99,17 +103,54 @@ impl SavedVariable {
             saved_version: t.version(),
             output_nr: None,
             hooked: None,
+            history: None,
+            leaf_requires_grad: false,
         }
     }
 
     /// A saved tensor the hooks pair of `slot` keeps.
     fn hooked(slot: HookedSlot, t: &Tensor, output_nr: Option<u32>) -> SavedVariable {
+        let history = if output_nr.is_none() {
+            t.grad_fn_edge()
+        } else {
+            None
+        };
         SavedVariable {
             data: None,
             saved_version: t.version(),
             output_nr,
             hooked: Some(slot),
+            leaf_requires_grad: history.is_none() && t.requires_grad(),
+            history,
         }
+    }
+
+    /// What the unpack hook returned, with the saved tensor's autograd
+    /// state when it has none of its own (observed in torch 2.15: the
+    /// checkpoint's detached recomputed tensors reach the node's formula
+    /// requiring grad): the saving node for an output, the input's history
+    /// or leaf flag otherwise, over the same storage and trace identity.
+    fn rewrap(&self, t: Tensor, node: &Arc<Node>) -> Tensor {
+        let wants = self.output_nr.is_some() || self.history.is_some() || self.leaf_requires_grad;
+        if !wants || t.requires_grad() {
+            return t;
+        }
+        let copy = t.saved_output_copy();
+        {
+            let mut meta = copy.0.autograd.lock();
+            match (self.output_nr, &self.history) {
+                (Some(nr), _) => {
+                    meta.grad_fn = Some(Arc::clone(node));
+                    meta.output_nr = nr;
+                }
+                (None, Some((f, nr))) => {
+                    meta.grad_fn = Some(Arc::clone(f));
+                    meta.output_nr = *nr;
+                }
+                (None, None) => meta.requires_grad = true,
+            }
+        }
+        copy
     }
 
     /// Saves output `output_nr` of the saving node.
@@ -123,18 +164,21 @@ impl SavedVariable {
             saved_version: t.version(),
             output_nr: Some(output_nr),
             hooked: None,
+            history: None,
+            leaf_requires_grad: false,
         }
     }
 
     /// The saved tensor, for `node` (the node that saved it).
     pub(crate) fn unpack(&self, node: &Arc<Node>) -> Result<Tensor> {
         if let Some(slot) = &self.hooked {
-            return slot.lock().unpacked.clone().ok_or_else(|| {
+            let unpacked = slot.lock().unpacked.clone().ok_or_else(|| {
                 RuntimeError::autograd(format!(
                     "{}: a hooked saved tensor was read before its unpack hook ran",
                     node.name()
                 ))
-            });
+            })?;
+            return Ok(self.rewrap(unpacked, node));
         }
         let data = self.data.as_ref().ok_or_else(|| RuntimeError::GraphFreed {
             node: node.name().to_owned(),
@@ -180,6 +224,7 @@ impl SavedVariable {
     pub(crate) fn release(&mut self) {
         self.data = None;
         self.hooked = None;
+        self.history = None;
     }
 }
 

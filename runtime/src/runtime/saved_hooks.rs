@@ -80,6 +80,7 @@ impl Runtime {
             },
         );
         saved::push_scope(id);
+        self.flush_state_before_scope();
         if let Some(t) = &mut self.tracer {
             t.saved_tensors_hooks(id, true);
         }
@@ -90,6 +91,7 @@ impl Runtime {
     /// pair: their nodes still unpack through it.
     pub fn saved_tensors_hooks_exit(&mut self, handle: SavedHooksHandle) {
         saved::pop_scope(handle.0);
+        self.flush_state_before_scope();
         if let Some(t) = &mut self.tracer {
             t.saved_tensors_hooks(handle.0, false);
         }
@@ -123,7 +125,7 @@ impl Runtime {
     }
 
     /// Before `node`'s function: each of its live hooked saved tensors is
-    /// unpacked by its pair, bracketed by `hook_begin [hook, node, [saved]]`
+    /// unpacked by its pair, bracketed by `hook_begin [hook, node, []]`
     /// and `hook_end [hook, result]`.
     pub(crate) fn unpack_saved(&mut self, node: &Arc<Node>) -> Result<()> {
         let slots: Vec<HookedSlot> = match self.saved_hooks.nodes.get(&node_key(node)) {
@@ -137,19 +139,39 @@ impl Runtime {
                 let s = slot.lock();
                 (s.hook, s.packed.clone())
             };
+            let belief = self.tracer.as_ref().map(|t| t.grad_mode_belief());
+            let (grad, inference) = (self.grad_enabled, self.inference_mode);
             if let Some(t) = &mut self.tracer {
-                t.hook_begin(hook, node, &[Some(&packed)]);
+                t.hook_begin(hook, node, &[]);
+                // The unpack is program code: the state it starts in (the
+                // node's grad mode) is written first.
+                t.queue_grad_mode(grad, inference);
+                t.flush_state();
             }
             let result = self.with_pair(hook, |rt, pair| match pair.unpack.as_mut() {
                 Some(unpack) => unpack(rt, &packed),
                 None => Ok(packed.clone()),
             })?;
             if let Some(t) = &mut self.tracer {
+                // What it changed (a `requires_grad_()`), then its result;
+                // the engine undoes its grad mode, so the belief is restored.
+                t.flush_state();
                 t.hook_end(hook, Some(&result));
+                if let Some(b) = belief {
+                    t.restore_grad_mode_belief(b);
+                }
             }
             slot.lock().unpacked = Some(result);
         }
         Ok(())
+    }
+
+    /// At top level, the held-back state changes are written before a scope
+    /// event, as before an operator (FORMAT.md §3.6.4).
+    fn flush_state_before_scope(&mut self) {
+        if matches!(self.context, super::ExecContext::TopLevel) {
+            self.flush_state();
+        }
     }
 
     /// Runs `f` with pair `hook` taken out of the registry (a hook may

@@ -1,0 +1,80 @@
+"""Saved-tensor hooks (`torch.autograd.graph.saved_tensors_hooks`, format
+1.3, FORMAT.md §3.2 kind 20 and §3.4.5).
+
+Entering and leaving a scope writes api `saved_tensors_hooks [hook, enter]`
+(`hook` from the hook counter). The scope's unpack hook is program code the
+engine runs inside a node: each unpack during an observed backward is
+bracketed by `hook_begin [hook, node, []]` and `hook_end [hook, result]`,
+with the ops it dispatched (the non-reentrant checkpoint's recomputation)
+between them, in the node's context."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+
+import ftr
+
+
+def install(patches: Any, rec: Any) -> None:
+    """Wraps `saved_tensors_hooks.__enter__` / `__exit__` (undone with the
+    other patches)."""
+    cls = torch.autograd.graph.saved_tensors_hooks
+    patches._set(cls, "__enter__", _wrap_enter(rec, cls.__enter__))
+    patches._set(cls, "__exit__", _wrap_exit(rec, cls.__exit__))
+
+
+def _scope_event(rec: Any, hid: int, enter: bool) -> None:
+    rec.hooks._api_call()
+    rec.emit(ftr.API, ftr.API_SAVED_TENSORS_HOOKS, ftr.p_saved_tensors_hooks(hid, enter))
+
+
+def _wrap_enter(rec: Any, original: Callable) -> Callable:
+    def enter(self):
+        if rec.observing():
+            hid = rec.hooks.new_id()
+            self._ft_hook_id = hid
+            self.unpack_hook = _wrap_unpack(rec, hid, self.unpack_hook)
+            rec.guarded(lambda: _scope_event(rec, hid, True))
+        return original(self)
+
+    return enter
+
+
+def _wrap_exit(rec: Any, original: Callable) -> Callable:
+    def exit_(self, *args):
+        result = original(self, *args)
+        hid = getattr(self, "_ft_hook_id", None)
+        if hid is not None and rec.observing():
+            rec.guarded(lambda: _scope_event(rec, hid, False))
+        return result
+
+    return exit_
+
+
+def _wrap_unpack(rec: Any, hid: int, unpack: Callable) -> Callable:
+    """The scope's unpack hook, bracketed while the engine runs a node."""
+
+    def wrapped(packed):
+        bw = rec.backward
+        nid = None if bw is None or not rec.observing() else bw.current
+        if nid is None:
+            return unpack(packed)
+        belief = rec._grad_mode
+        rec.guarded(lambda: rec.hooks.hook_begin(hid, nid, []))
+        # Program code: the state it starts in (the node's grad mode) first.
+        rec.guarded(rec.check_state)
+        rec.unpacking += 1
+        try:
+            result = unpack(packed)
+        finally:
+            rec.unpacking -= 1
+        # What it changed (a `requires_grad_()`), then its result; the
+        # engine undoes its grad mode when the node returns.
+        rec.guarded(lambda: (rec.flush(), rec.check_state()))
+        rec.guarded(lambda: rec.hooks.hook_end(hid, result))
+        rec._grad_mode = belief
+        return result
+
+    return wrapped
