@@ -59,7 +59,8 @@ pub struct ReplayOptions {
 ///
 /// Accepted: `reverse-ready-queue`, `fifo-ties`, `swap-input-buffer-sum`,
 /// `skip-saved-version-check`,
-/// `skip-hooks`, `ignore-exec-info`, `reverse-hooks`, `drop-node-hook-results`,
+/// `skip-hooks`, `stale-saved-tensors`,
+/// `ignore-exec-info`, `reverse-hooks`, `drop-node-hook-results`,
 /// `ignore-grad-mode`,
 /// `reverse-function-grads`, `flat-reentrant-depth`, `shared-data-version`,
 /// `set-data-keeps-dtype`, `rename-node=OLD:NEW`, `perturb=OP:DELTA`.
@@ -74,6 +75,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "drop-backward-history" => faults.drop_backward_history = true,
             None if spec == "skip-saved-version-check" => faults.skip_saved_version_check = true,
             None if spec == "skip-hooks" => faults.skip_hooks = true,
+            None if spec == "stale-saved-tensors" => faults.stale_saved_tensors = true,
             None if spec == "ignore-exec-info" => faults.ignore_exec_info = true,
             None if spec == "reverse-hooks" => faults.reverse_hooks = true,
             None if spec == "drop-node-hook-results" => faults.drop_node_hook_results = true,

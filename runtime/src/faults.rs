@@ -41,6 +41,10 @@ pub struct Faults {
     /// gradients, post-accumulate-grad hooks). Breaks every trace that
     /// registered one: their events and operators are missing.
     pub skip_hooks: bool,
+    /// Never call saved-tensor unpack hooks: a node reads its hooked saved
+    /// tensors as they were packed (the non-reentrant checkpoint's stale
+    /// forward tensors, no recomputation). Breaks every trace with one.
+    pub stale_saved_tensors: bool,
     /// Call a node's tensor hooks in reverse registration order. Breaks
     /// every trace with two hooks on one gradient: a hook sees what the
     /// other made of it.

@@ -17,6 +17,7 @@ mod nn;
 mod node_hooks;
 mod programs;
 mod reduction;
+mod saved_hooks;
 mod support;
 mod tensor_data;
 mod views;

@@ -139,6 +139,10 @@ impl Runtime {
                 let s = slot.lock();
                 (s.hook, s.packed.clone())
             };
+            if self.faults.stale_saved_tensors {
+                slot.lock().unpacked = Some(packed);
+                continue;
+            }
             let belief = self.tracer.as_ref().map(|t| t.grad_mode_belief());
             let (grad, inference) = (self.grad_enabled, self.inference_mode);
             if let Some(t) = &mut self.tracer {
