@@ -1,5 +1,5 @@
 """Non-reentrant checkpointing recomputes through saved-tensor hooks when a
-node unpacks a saved tensor: refused by name."""
+node unpacks a saved tensor (recorded: FORMAT.md §3.4.5)."""
 import torch
 from torch.utils.checkpoint import checkpoint
 

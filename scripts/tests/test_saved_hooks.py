@@ -1,0 +1,55 @@
+"""Saved-tensor hooks (format 1.3, FORMAT.md §3.2 kind 20, §3.4.5): the
+non-reentrant checkpoint's scopes and unpacks as the capture writes them."""
+
+from __future__ import annotations
+
+import ftr
+
+
+def _events(captures, name: str) -> list:
+    return list(captures.reader(name).events)
+
+
+def test_each_scope_is_entered_then_left(captures):
+    events = _events(captures, "nonreentrant_checkpoint")
+    scopes = [e.payload for e in events if e.name == "saved_tensors_hooks"]
+    # The checkpoint's scope in forward; the recomputation's inside the unpack.
+    assert [enter for _, enter in scopes] == [True, False, True, False]
+    assert scopes[0][0] == scopes[1][0] and scopes[2][0] == scopes[3][0] != scopes[0][0]
+
+
+def test_the_first_unpack_recomputes_in_the_node_context(captures):
+    events = _events(captures, "nonreentrant_checkpoint")
+    begins = [i for i, e in enumerate(events) if e.name == "hook_begin"]
+    ends = [i for i, e in enumerate(events) if e.name == "hook_end"]
+    assert len(begins) == len(ends) >= 1
+    first, last = begins[0], ends[0]
+    hook, node, args = events[first].payload
+    assert args == []
+    inner = events[first + 1 : last]
+    ops = [e.payload for e in inner if e.name == "op"]
+    # (t * 2).sin() again, with grad mode on, up to the last tensor the
+    # block saved (sin saves its input): the mul and its node, no sin.
+    assert [op[0] for op in ops if op[0] != "aten.detach.default"] == ["aten.mul.Tensor"]
+    assert all(op[5] == ftr.context(ftr.CTX_NODE, node) for op in ops)
+    assert any(e.name == "node" for e in inner)
+    modes = [e.payload[0] for e in inner if e.name == "grad_mode"]
+    assert modes[:2] == [False, True]
+    # The node's formula uses what the unpack returned.
+    result = events[last].payload[1]
+    after = [e.payload for e in events[last + 1 :] if e.name == "op"]
+    used = {v[1][0] for op in after[:1] for _, v in op[3] if v[0] == ftr.TAG_TENSOR}
+    assert result[0] in used
+
+
+def test_unpacks_without_program_code_are_bracketed_too(captures):
+    events = _events(captures, "corpus/checkpoint_nonreentrant")
+    begins = [e for e in events if e.name == "hook_begin"]
+    with_ops = 0
+    for i, e in enumerate(events):
+        if e.name == "hook_begin":
+            j = next(k for k in range(i + 1, len(events)) if events[k].name == "hook_end")
+            with_ops += any(x.name == "op" for x in events[i + 1 : j])
+    # Two blocks, three steps: one recomputation per block and step.
+    assert with_ops == 6
+    assert len(begins) > with_ops
