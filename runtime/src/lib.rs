@@ -44,11 +44,11 @@ pub(crate) mod trace;
 /// runtime traces).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+pub use autograd::hooks::{HookHandle, NodePostHookFn, PostAccumulateHookFn, TensorHookFn};
 pub use device::Device;
 pub use error::{Result, RuntimeError};
 pub use faults::Faults;
 pub use ivalue::IValue;
-pub use autograd::hooks::{HookHandle, NodePostHookFn, PostAccumulateHookFn, TensorHookFn};
 pub use runtime::{
     BackwardSupport, FunctionBackwardFn, GradRequest, OpSupport, PackHookFn, Runtime,
     SavedHooksHandle, UnpackHookFn,

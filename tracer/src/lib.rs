@@ -27,19 +27,19 @@ pub mod value;
 pub mod writer;
 
 pub use error::TraceError;
+pub use event::DataAccess;
 pub use event::{
     ACCUMULATE_GRAD_SEQ, Accumulate, ApiEvent, AutogradEvent, BackwardCall, ChainStep, Context,
     DefaultDtype, DeviceEvent, DeviceGuard, DispatchEvent, Edge, Event, EventBody, GradMode,
     GraphTaskBegin, GraphTaskEnd, Layer, ManualSeed, Mark, NodeCreated, OpCall, ProgramError,
     QueueEntry, Release, SetGrad, SetRequiresGrad, TensorIntro, Transfer,
 };
+pub use event::{FunctionApplied, NodeResult};
+pub use event::{GradCall, GradResult};
 pub use event::{GraphTaskError, OpError};
 pub use event::{
     HookBegin, HookEnd, HookResult, RegisterHook, RegisterNodeHook, RemoveHook, RetainGrad,
 };
-pub use event::{FunctionApplied, NodeResult};
-pub use event::{GradCall, GradResult};
-pub use event::DataAccess;
 pub use format::{BlobRecord, TraceIndex, TraceMeta, ValuePolicy};
 pub use hash::{ChainState, Digest, blob_digest};
 pub use reader::{Events, TraceReader, Truncation};

@@ -388,11 +388,7 @@ fn the_header_minor_is_the_lowest_that_covers_the_events() {
     let dir = tmp();
     for (name, bodies, minor) in [
         ("old.ftr", vec![seed.clone()], FLOOR_MINOR),
-        (
-            "new.ftr",
-            vec![seed.clone(), dtype.clone(), seed],
-            2,
-        ),
+        ("new.ftr", vec![seed.clone(), dtype.clone(), seed], 2),
     ] {
         let path = dir.path().join(name);
         let mut file = FileTraceWriter::create(&path, &meta()).expect("create");

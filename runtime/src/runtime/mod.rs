@@ -35,14 +35,14 @@ mod grad;
 mod hooks;
 mod node_hooks;
 mod observed_composite;
-mod saved_hooks;
 mod ops;
 mod ops_elementwise;
 mod ops_foreach;
 mod ops_indexing;
 mod ops_nn;
-mod views;
 pub(crate) mod ops_reduction;
+mod saved_hooks;
+mod views;
 
 use std::sync::Arc;
 
