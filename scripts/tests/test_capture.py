@@ -799,7 +799,8 @@ def function_nodes(events: list) -> set:
 
 def in_function_runs(events: list) -> set:
     """Seqs of the events of custom Functions' backwards: from the node's
-    pop to its node_result (program code, with its own state changes)."""
+    pop to its node_result (program code, with its own state changes); and
+    those of saved-tensor unpack hooks."""
     nodes = function_nodes(events)
     seqs, open_runs = set(), []
     for e in events:
@@ -809,6 +810,22 @@ def in_function_runs(events: list) -> set:
             open_runs.pop()
         elif open_runs:
             seqs.add(e.seq)
+    return seqs | in_unpack_ranges(events)
+
+
+def in_unpack_ranges(events: list) -> set:
+    """Seqs of the events inside saved-tensor unpack hooks: from
+    `hook_begin` to `hook_end` of a `saved_tensors_hooks` pair (program
+    code, with its own state changes, FORMAT.md §3.4.5); `hook_end` too."""
+    pairs = {e.payload[0] for e in events if e.name == "saved_tensors_hooks"}
+    seqs, open_hook = set(), None
+    for e in events:
+        if e.name == "hook_begin" and e.payload[0] in pairs and open_hook is None:
+            open_hook = e.payload[0]
+        elif open_hook is not None:
+            seqs.add(e.seq)
+            if e.name == "hook_end" and e.payload[0] == open_hook:
+                open_hook = None
     return seqs
 
 
@@ -880,9 +897,9 @@ def test_state_changes_come_in_order_before_an_op_or_backward(captures, name):
             assert keys == sorted(keys) and len(set(keys)) == len(keys), f"seq {run[0].seq}: {[(r.name, r.payload) for r in run]}"
             top_level_call = is_top_level_op(e) or (e.name == "op_error" and e.payload[5][0] == ftr.CTX_TOP_LEVEL)
             # Hook api events (format 1.3) depend on the state too (FORMAT §3.6.4).
-            hook_call = e.name in ("register_hook", "remove_hook", "retain_grad", "register_node_hook", "function", "data")
+            hook_call = e.name in ("register_hook", "remove_hook", "retain_grad", "register_node_hook", "function", "data", "saved_tensors_hooks")
             # An op of a custom Function's backward is program code (§3.4.3).
-            run_call = e.name == "op" and e.seq in runs
+            run_call = e.name in ("op", "saved_tensors_hooks", "hook_end") and e.seq in runs
             assert top_level_call or hook_call or run_call or e.name in ("backward", "grad"), f"seq {e.seq}: state changes followed by {e.name}"
         run = []
     assert all(r.name != "release" for r in run)  # nothing written at the end
