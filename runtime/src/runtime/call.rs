@@ -20,6 +20,7 @@
 
 use std::sync::Arc;
 
+use ft_trace::Context;
 use ft_trace::event::{DeviceEvent, DeviceGuard};
 
 use super::{ExecContext, Runtime, decompose};
@@ -331,19 +332,11 @@ impl Runtime {
             _ => None,
         };
 
-        if let (Some(tracer), Some(metas)) = (&mut self.tracer, arg_metas) {
-            let (node_ctx, in_backward) = match &self.context {
-                ExecContext::TopLevel => (None, false),
-                ExecContext::Backward => (None, true),
-                ExecContext::Node(n) => (Some(Arc::clone(n)), true),
-            };
-            let context = tracer.context_of(node_ctx.as_deref(), in_backward);
-            let names: Vec<String> = entry
-                .schema
-                .arguments
-                .iter()
-                .map(|a| a.name.clone())
-                .collect();
+        if let Some(metas) = arg_metas
+            && let Some(context) = self.traced_context()
+            && let Some(tracer) = &mut self.tracer
+        {
+            let names = argument_names(entry);
             let out_metas = output_metas(&args, &metas, &out_tensors, &differentiable);
             tracer.op(
                 op,
@@ -380,6 +373,18 @@ impl Runtime {
         Ok(outputs)
     }
 
+    /// The context a call dispatched now is recorded in, or `None` when
+    /// nothing is recording.
+    pub(super) fn traced_context(&mut self) -> Option<Context> {
+        let (node_ctx, in_backward) = match &self.context {
+            ExecContext::TopLevel => (None, false),
+            ExecContext::Backward => (None, true),
+            ExecContext::Node(n) => (Some(Arc::clone(n)), true),
+        };
+        let tracer = self.tracer.as_mut()?;
+        Some(tracer.context_of(node_ctx.as_deref(), in_backward))
+    }
+
     /// The op_error event of a call whose kernel raised (the autograd
     /// kernel's own checks raise above the point PyTorch's capture observes,
     /// and are not recorded as op errors: `a leaf Variable that requires grad
@@ -392,21 +397,13 @@ impl Runtime {
         metas: Vec<ArgMeta>,
         error: &RuntimeError,
     ) {
-        let (node_ctx, in_backward) = match &self.context {
-            ExecContext::TopLevel => (None, false),
-            ExecContext::Backward => (None, true),
-            ExecContext::Node(n) => (Some(Arc::clone(n)), true),
+        let Some(context) = self.traced_context() else {
+            return;
         };
         let Some(tracer) = &mut self.tracer else {
             return;
         };
-        let context = tracer.context_of(node_ctx.as_deref(), in_backward);
-        let names: Vec<String> = entry
-            .schema
-            .arguments
-            .iter()
-            .map(|a| a.name.clone())
-            .collect();
+        let names = argument_names(entry);
         tracer.op_error(
             entry.python_name.as_str(),
             plan.keyset.names(),
@@ -628,4 +625,15 @@ fn mark_inference(args: &[IValue], outputs: &[IValue]) {
             out.0.autograd.lock().inference = true;
         }
     }
+}
+
+/// The names of an operator's schema arguments, in schema order (an op
+/// event's `args` are `[name, value]` pairs).
+pub(super) fn argument_names(entry: &OpEntry) -> Vec<String> {
+    entry
+        .schema
+        .arguments
+        .iter()
+        .map(|a| a.name.clone())
+        .collect()
 }

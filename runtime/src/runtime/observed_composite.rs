@@ -13,9 +13,7 @@
 //! the runtime records such a call as one op event and runs the
 //! decomposition without recording its parts.
 
-use std::sync::Arc;
-
-use super::{ExecContext, Runtime, call, decompose};
+use super::{Runtime, call, decompose};
 use crate::dispatch::dispatcher::Plan;
 use crate::dispatch::registry::OpEntry;
 use crate::error::Result;
@@ -63,21 +61,13 @@ impl Runtime {
         metas: Vec<ArgMeta>,
         outputs: &[IValue],
     ) {
-        let (node_ctx, in_backward) = match &self.context {
-            ExecContext::TopLevel => (None, false),
-            ExecContext::Backward => (None, true),
-            ExecContext::Node(n) => (Some(Arc::clone(n)), true),
+        let Some(context) = self.traced_context() else {
+            return;
         };
         let Some(tracer) = &mut self.tracer else {
             return;
         };
-        let context = tracer.context_of(node_ctx.as_deref(), in_backward);
-        let names: Vec<String> = entry
-            .schema
-            .arguments
-            .iter()
-            .map(|a| a.name.clone())
-            .collect();
+        let names = call::argument_names(entry);
         let out_tensors: Vec<Tensor> = outputs.iter().flat_map(IValue::tensors).cloned().collect();
         // No Autograd key ran: no node, no history attached by this call.
         let out_metas = call::output_metas(args, &metas, &out_tensors, &[]);

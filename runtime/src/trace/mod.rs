@@ -431,13 +431,7 @@ impl Tracer {
             .iter()
             .map(|v| self.value(v, &mut out_metas, digests))
             .collect();
-        let chain = chain
-            .into_iter()
-            .map(|(key, handler)| ChainStep {
-                key: key.to_owned(),
-                handler: handler.to_owned(),
-            })
-            .collect();
+        let chain = chain_steps(chain);
         self.emit(EventBody::Dispatch(DispatchEvent::Op(OpCall {
             op: op.to_owned(),
             keyset,
@@ -475,13 +469,7 @@ impl Tracer {
             .zip(args)
             .map(|(name, v)| (name.clone(), self.value(v, &mut metas, false)))
             .collect();
-        let chain = chain
-            .into_iter()
-            .map(|(key, handler)| ChainStep {
-                key: key.to_owned(),
-                handler: handler.to_owned(),
-            })
-            .collect();
+        let chain = chain_steps(chain);
         self.emit(EventBody::Dispatch(DispatchEvent::OpError(OpError {
             op: op.to_owned(),
             keyset,
@@ -687,4 +675,15 @@ impl Tracer {
 fn accumulate_leaf(node: &Node) -> Option<Tensor> {
     let function = node.function.try_lock()?;
     function.leaf()
+}
+
+/// The dispatcher's walk as the event writes it: `[key, handler]` steps.
+fn chain_steps(chain: Vec<(&'static str, &'static str)>) -> Vec<ChainStep> {
+    chain
+        .into_iter()
+        .map(|(key, handler)| ChainStep {
+            key: key.to_owned(),
+            handler: handler.to_owned(),
+        })
+        .collect()
 }
