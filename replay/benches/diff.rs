@@ -5,7 +5,6 @@
 //!
 //! `cargo bench -p ft-replay --bench diff`.
 
-use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -95,7 +94,8 @@ fn run(steps: u64, skip: Option<u64>) -> TraceData {
                 body,
             })
             .collect(),
-        blobs: BTreeMap::new(),
+        blobs: Default::default(),
+        produced: Default::default(),
     }
 }
 

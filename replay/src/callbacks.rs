@@ -113,7 +113,7 @@ impl Callbacks {
                 if let Some(d) = t.value
                     && let Some(b) = trace.blobs.get(&d)
                 {
-                    blobs.insert(d, b.clone());
+                    blobs.insert(d, b.into_owned());
                 }
             }
         }

@@ -28,18 +28,21 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use ft_runtime::{Faults, IValue, Runtime, RuntimeError, Tensor};
 use ft_trace::{
-    ApiEvent, AutogradEvent, Context, DispatchEvent, Event, EventBody, MemorySink, OpCall, OpError,
-    TensorRef, TraceMeta, Value, ValuePolicy,
+    ApiEvent, AutogradEvent, Context, DispatchEvent, Event, EventBody, OpCall, OpError, TensorRef,
+    TraceMeta, Value, ValuePolicy,
 };
 
+use crate::blob_store::BlobStore;
 use crate::callbacks::{Bindings, Callbacks};
+use crate::checks::values::Tolerances;
 use crate::error::ReplayError;
-use crate::trace_data::TraceData;
+use crate::recording::{Judge, Recording};
+use crate::trace_data::{TraceData, value_index};
 
 mod data;
 mod function;
@@ -47,12 +50,35 @@ mod grad;
 mod node_hook;
 
 /// Options of a replay.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ReplayOptions {
     /// Deliberate runtime faults (tests of the checks themselves).
     pub faults: Faults,
     /// Record real timestamps in the runtime's trace.
     pub timestamps: bool,
+    /// Stream the runtime's trace, with every value, to this file.
+    pub out: Option<PathBuf>,
+    /// The tolerances values are judged with as the runtime produces them
+    /// (those of the diff that follows).
+    pub tolerances: Tolerances,
+    /// Bytes of runtime values kept for the diff beyond those judged as
+    /// produced (see [`crate::recording`]).
+    pub value_memory: usize,
+}
+
+/// Default for [`ReplayOptions::value_memory`]: 64 MiB.
+pub const DEFAULT_VALUE_MEMORY: usize = 64 << 20;
+
+impl Default for ReplayOptions {
+    fn default() -> ReplayOptions {
+        ReplayOptions {
+            faults: Faults::default(),
+            timestamps: false,
+            out: None,
+            tolerances: Tolerances::new(None, None),
+            value_memory: DEFAULT_VALUE_MEMORY,
+        }
+    }
 }
 
 /// Parses `--inject-fault` values into runtime faults.
@@ -105,7 +131,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
 
 /// The runtime's recording of a replay.
 pub struct ReplayRun {
-    sink: Rc<RefCell<MemorySink>>,
+    recording: Recording,
     meta: TraceMeta,
 }
 
@@ -115,30 +141,51 @@ impl ReplayRun {
         &self.meta
     }
 
-    /// Writes the runtime's trace to a file.
-    pub fn write(&self, path: &Path) -> Result<(), ReplayError> {
-        self.sink
-            .borrow()
-            .write_file(path, &self.meta)
-            .map(|_| ())
-            .map_err(|e| ReplayError::Output {
-                path: path.display().to_string(),
-                detail: e.to_string(),
-            })
+    /// The runtime's events.
+    pub fn events(&self) -> &[Event] {
+        self.recording.events()
     }
 
-    /// The recording as diffable data.
+    /// The recording as diffable data (moved, not copied).
     pub fn into_trace_data(self) -> TraceData {
-        TraceData::from_sink("FrankenTorch runtime", self.meta, &self.sink.borrow())
+        let (events, retained, produced) = self.recording.into_parts();
+        TraceData {
+            label: "FrankenTorch runtime".into(),
+            meta: self.meta,
+            events,
+            blobs: BlobStore::in_memory(retained.into_iter().collect()),
+            produced,
+        }
     }
 }
 
 /// Replays `torch` on a fresh runtime and returns the runtime's recording.
 pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, ReplayError> {
-    let sink = Rc::new(RefCell::new(MemorySink::new(
-        ValuePolicy::All,
-        options.timestamps,
-    )));
+    // Values are recorded where the diff can compare them: under PyTorch's
+    // own value policy, or every value when the runtime's trace is written.
+    let policy = if options.out.is_some() {
+        ValuePolicy::All
+    } else {
+        ValuePolicy::parse(&torch.meta.value_policy).unwrap_or(ValuePolicy::All)
+    };
+    let meta = TraceMeta {
+        producer: format!("ft-runtime {}", ft_runtime::VERSION),
+        program: torch.meta.program.clone(),
+        value_policy: policy.name().into(),
+        attrs: vec![("replay_of".into(), torch.label.clone())],
+    };
+    let mut recording = Recording::new(policy, options.timestamps, options.value_memory);
+    recording.judge_with(Judge {
+        expected: value_index(&torch.events),
+        blobs: torch.blobs.clone(),
+        tolerances: options.tolerances.clone(),
+    });
+    if let Some(path) = &options.out {
+        recording
+            .stream_to(path, &meta)
+            .map_err(|e| output_error(path, e))?;
+    }
+    let sink = Rc::new(RefCell::new(recording));
     let mut runtime = Runtime::with_sink(Box::new(Rc::clone(&sink)));
     runtime.set_faults(options.faults.clone());
     // PyTorch behaves slightly differently under the capture's dispatch mode
@@ -160,14 +207,29 @@ pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, R
             break;
         }
     }
-    let meta = TraceMeta {
-        producer: format!("ft-runtime {}", ft_runtime::VERSION),
-        program: torch.meta.program.clone(),
-        value_policy: ValuePolicy::All.name().into(),
-        attrs: vec![("replay_of".into(), torch.label.clone())],
-    };
     drop(replayer);
-    Ok(ReplayRun { sink, meta })
+    let mut recording = match Rc::try_unwrap(sink) {
+        Ok(cell) => cell.into_inner(),
+        Err(_) => {
+            return Err(ReplayError::Usage(
+                "the runtime still holds its recording after the replay".into(),
+            ));
+        }
+    };
+    if let Some(path) = &options.out {
+        recording
+            .finish_output()
+            .map_err(|e| output_error(path, e))?;
+    }
+    torch.check_values_readable()?;
+    Ok(ReplayRun { recording, meta })
+}
+
+fn output_error(path: &Path, e: impl std::fmt::Display) -> ReplayError {
+    ReplayError::Output {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -18,6 +18,7 @@
 //! The binary is a thin shell over [`run`].
 
 pub mod align;
+pub mod blob_store;
 pub mod callbacks;
 pub mod checks;
 pub mod cli;
@@ -28,6 +29,7 @@ pub mod executor;
 pub mod junit;
 pub mod keys;
 pub mod perfetto;
+pub mod recording;
 pub mod report;
 pub mod support;
 pub mod trace_data;
@@ -97,16 +99,17 @@ fn run_inner(args: &Args) -> Result<Exit, ReplayError> {
             let options = executor::ReplayOptions {
                 faults: executor::parse_faults(&args.inject_fault)?,
                 timestamps: !args.zero_timestamps,
+                out: args.out.clone(),
+                tolerances: tolerances.clone(),
+                ..executor::ReplayOptions::default()
             };
-            let run = executor::replay(&expected, &options)?;
-            if let Some(out) = &args.out {
-                run.write(out)?;
-            }
-            run.into_trace_data()
+            executor::replay(&expected, &options)?.into_trace_data()
         }
     };
     let replayed = started.elapsed();
     let report = diff(&expected, &actual, &tolerances);
+    expected.check_values_readable()?;
+    actual.check_values_readable()?;
     if args.timings {
         let diffed = started.elapsed();
         eprintln!(

@@ -78,6 +78,10 @@ pub struct ValueSummary {
     pub identical: usize,
     /// Tensors one side has no value for (policy, uninitialised outputs).
     pub skipped: usize,
+    /// Tensors whose runtime value was produced but not kept for this
+    /// comparison (a replay keeps a bounded amount of value bytes; only
+    /// values of events that no longer line up by tensor id need them).
+    pub not_retained: usize,
     /// Largest absolute error seen.
     pub max_abs: f64,
     /// Largest relative error seen.
@@ -181,8 +185,18 @@ impl Report {
         };
         let _ = writeln!(
             out,
-            "{status} values    {} tensors compared ({} bit-identical, {} without values); max abs err {:.3e}, max rel err {:.3e} ({})",
-            v.compared, v.identical, v.skipped, v.max_abs, v.max_rel, v.tolerance
+            "{status} values    {} tensors compared ({} bit-identical, {} without values{}); max abs err {:.3e}, max rel err {:.3e} ({})",
+            v.compared,
+            v.identical,
+            v.skipped,
+            if v.not_retained > 0 {
+                format!(", {} not retained", v.not_retained)
+            } else {
+                String::new()
+            },
+            v.max_abs,
+            v.max_rel,
+            v.tolerance
         );
         for f in v.failures.iter().take(5) {
             let _ = writeln!(

@@ -5,15 +5,17 @@
 //! taken from its in-memory sink. [`TraceView`] adds the lookups the checks
 //! need (node names, the value of a tensor at a version).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
 use ft_trace::{
-    ApiEvent, AutogradEvent, BlobRecord, Digest, DispatchEvent, Event, EventBody, MemorySink,
-    NodeCreated, TraceMeta, TraceReader,
+    ApiEvent, AutogradEvent, Digest, DispatchEvent, Event, EventBody, MemorySink, NodeCreated,
+    TraceMeta, TraceReader,
 };
 
+use crate::blob_store::BlobStore;
 use crate::error::ReplayError;
+use crate::recording::ProducedValues;
 
 /// One recorded run.
 #[derive(Clone, Debug)]
@@ -24,45 +26,81 @@ pub struct TraceData {
     pub meta: TraceMeta,
     /// Every event, by seq.
     pub events: Vec<Event>,
-    /// Every stored value.
-    pub blobs: BTreeMap<Digest, BlobRecord>,
+    /// Its stored values (a file's are read on demand).
+    pub blobs: BlobStore,
+    /// For a replay's recording: values already compared while the runtime
+    /// produced them, and those whose bytes were not kept.
+    pub produced: ProducedValues,
 }
 
 impl TraceData {
-    /// Reads a complete trace file.
+    /// Reads a complete trace file: every event, and the index of its values
+    /// (the values themselves are read when they are needed).
     pub fn load(path: &Path) -> Result<TraceData, ReplayError> {
         let mut reader = TraceReader::open(path)?;
         let events = reader.read_all()?;
-        let mut blobs = BTreeMap::new();
-        for entry in reader.blobs().to_vec() {
-            if let Some(record) = reader.blob(&entry.digest)? {
-                blobs.insert(entry.digest, record);
-            }
-        }
         Ok(TraceData {
             label: path.display().to_string(),
             meta: reader.meta().clone(),
             events,
-            blobs,
+            blobs: BlobStore::from_reader(reader),
+            produced: ProducedValues::default(),
         })
     }
 
-    /// Takes a recording out of an in-memory sink.
+    /// A recording copied out of an in-memory sink.
     pub fn from_sink(label: &str, meta: TraceMeta, sink: &MemorySink) -> TraceData {
         TraceData {
             label: label.to_owned(),
             meta,
             events: sink.events().to_vec(),
-            blobs: sink.blobs().clone(),
+            blobs: BlobStore::in_memory(sink.blobs().clone()),
+            produced: ProducedValues::default(),
         }
     }
 
-    /// The value of a digest as f64s, if stored.
-    pub fn values(&self, digest: &Digest) -> Option<(&BlobRecord, Vec<f64>)> {
+    /// The dtype and elements (as f64s) of the value under a digest, if stored.
+    pub fn values(&self, digest: &Digest) -> Option<(String, Vec<f64>)> {
         let blob = self.blobs.get(digest)?;
         let values = ft_trace::tensor_bytes::to_f64(&blob.dtype, &blob.data)?;
-        Some((blob, values))
+        Some((blob.dtype.clone(), values))
     }
+
+    /// Fails with the first value that could not be read from the file.
+    pub fn check_values_readable(&self) -> Result<(), ReplayError> {
+        match self.blobs.take_error() {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The tensor values an event records, as `(tensor id, version, digest)`:
+/// operator outputs, introduced tensors and accumulated gradients.
+pub fn recorded_values(event: &Event) -> Vec<(u64, u64, Digest)> {
+    let refs: Vec<&ft_trace::TensorRef> = match &event.body {
+        EventBody::Autograd(AutogradEvent::Accumulate(a)) => vec![&a.grad],
+        EventBody::Api(ApiEvent::Tensor(t)) => vec![&t.tensor],
+        EventBody::Dispatch(DispatchEvent::Op(op)) => {
+            op.outputs.iter().flat_map(|v| v.tensors()).collect()
+        }
+        _ => Vec::new(),
+    };
+    refs.into_iter()
+        .filter_map(|t| t.value.map(|d| (t.id, t.version, d)))
+        .collect()
+}
+
+/// `(tensor id, version)` → digest over a whole stream; the last value
+/// recorded for a version wins.
+pub fn value_index(events: &[Event]) -> HashMap<(u64, u64), Digest> {
+    let mut index = HashMap::new();
+    for event in events {
+        for (id, version, digest) in recorded_values(event) {
+            index.insert((id, version), digest);
+        }
+    }
+    index
 }
 
 /// Lookups over one trace.
@@ -84,28 +122,11 @@ impl<'a> TraceView<'a> {
             for t in event.body.tensor_refs() {
                 tensors.entry(t.id).or_insert(t);
             }
-            match &event.body {
-                EventBody::Autograd(AutogradEvent::Node(n)) => {
-                    nodes.insert(n.node, n);
-                }
-                EventBody::Autograd(AutogradEvent::Accumulate(a)) => {
-                    if let Some(d) = a.grad.value {
-                        values.insert((a.grad.id, a.grad.version), d);
-                    }
-                }
-                EventBody::Api(ApiEvent::Tensor(t)) => {
-                    if let Some(d) = t.tensor.value {
-                        values.insert((t.tensor.id, t.tensor.version), d);
-                    }
-                }
-                EventBody::Dispatch(DispatchEvent::Op(op)) => {
-                    for out in op.outputs.iter().flat_map(|v| v.tensors()) {
-                        if let Some(d) = out.value {
-                            values.insert((out.id, out.version), d);
-                        }
-                    }
-                }
-                _ => {}
+            if let EventBody::Autograd(AutogradEvent::Node(n)) = &event.body {
+                nodes.insert(n.node, n);
+            }
+            for (id, version, digest) in recorded_values(event) {
+                values.insert((id, version), digest);
             }
         }
         TraceView {

@@ -127,7 +127,8 @@ impl Builder {
                 attrs: vec![],
             },
             events: self.events,
-            blobs: self.blobs,
+            blobs: ft_replay::blob_store::BlobStore::in_memory(self.blobs),
+            produced: Default::default(),
         }
     }
 }

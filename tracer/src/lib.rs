@@ -43,6 +43,6 @@ pub use event::{
 pub use format::{BlobRecord, TraceIndex, TraceMeta, ValuePolicy};
 pub use hash::{ChainState, Digest, blob_digest};
 pub use reader::{Events, TraceReader, Truncation};
-pub use sink::{EventSink, FileSink, MemorySink};
+pub use sink::{Clock, EventSink, FileSink, MemorySink, ValueKey};
 pub use value::{TensorRef, Value};
 pub use writer::{FileTraceWriter, TraceOutput, TraceSummary, TraceWriter, partial_path};

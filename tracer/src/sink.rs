@@ -26,20 +26,46 @@ pub trait EventSink {
     /// Stores a tensor value (elements in C order, little-endian) and returns its
     /// digest, or `None` when this sink keeps no values.
     fn put_blob(&mut self, dtype: &str, shape: &[i64], data: &[u8]) -> Option<Digest>;
+    /// Stores the value of tensor `tensor` (its stream id) at `version`, as
+    /// [`EventSink::put_blob`] does. The identity lets a sink judge a value
+    /// the moment it is produced (a replay compares it with PyTorch's value
+    /// of the same tensor and keeps only the verdict); the default ignores it.
+    fn put_value(
+        &mut self,
+        tensor: ValueKey,
+        dtype: &str,
+        shape: &[i64],
+        data: &[u8],
+    ) -> Option<Digest> {
+        let _ = tensor;
+        self.put_blob(dtype, shape, data)
+    }
     /// Which values the producer should hand to [`EventSink::put_blob`].
     fn value_policy(&self) -> ValuePolicy;
 }
 
-/// Timestamp source shared by the sinks.
+/// Which tensor a value belongs to: its stream id and version counter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ValueKey {
+    /// The tensor's id in the stream.
+    pub id: u64,
+    /// Its version counter when the value was taken.
+    pub version: u64,
+}
+
+/// Timestamp source of sinks: nanoseconds since the sink was made, or always
+/// 0 when timestamps are off (which makes a recording reproducible).
 #[derive(Clone, Debug)]
-struct Clock(Option<Instant>);
+pub struct Clock(Option<Instant>);
 
 impl Clock {
-    fn new(timestamps: bool) -> Clock {
+    /// A clock started now, or one that always reads 0.
+    pub fn new(timestamps: bool) -> Clock {
         Clock(timestamps.then(Instant::now))
     }
 
-    fn now(&self) -> u64 {
+    /// The timestamp for an event recorded now.
+    pub fn now(&self) -> u64 {
         self.0
             .map(|start| u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX))
             .unwrap_or(0)
@@ -234,6 +260,16 @@ impl<S: EventSink + ?Sized> EventSink for std::rc::Rc<std::cell::RefCell<S>> {
 
     fn put_blob(&mut self, dtype: &str, shape: &[i64], data: &[u8]) -> Option<Digest> {
         self.borrow_mut().put_blob(dtype, shape, data)
+    }
+
+    fn put_value(
+        &mut self,
+        tensor: ValueKey,
+        dtype: &str,
+        shape: &[i64],
+        data: &[u8],
+    ) -> Option<Digest> {
+        self.borrow_mut().put_value(tensor, dtype, shape, data)
     }
 
     fn value_policy(&self) -> ValuePolicy {

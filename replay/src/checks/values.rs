@@ -116,8 +116,14 @@ pub fn errors(expected: &[f64], actual: &[f64], tol: Tolerance) -> Errors {
 /// Outcome of comparing two stored values.
 enum Comparison {
     Identical,
-    Compared { errors: Errors, numel: usize },
+    Compared {
+        errors: Errors,
+        numel: usize,
+    },
     Skipped,
+    /// The runtime's value was produced but its bytes were not kept
+    /// (memory budget of a long replay).
+    NotRetained,
 }
 
 fn compare_digests(
@@ -133,10 +139,23 @@ fn compare_digests(
     if e == a {
         return Comparison::Identical;
     }
-    let (Some((eb, ev)), Some((_, av))) = (expected.data.values(&e), actual.data.values(&a)) else {
+    let produced = &actual.data.produced;
+    if produced.tolerances.as_ref() == Some(tol)
+        && let Some(judged) = produced.judged.get(&(e, a))
+    {
+        return Comparison::Compared {
+            errors: judged.errors,
+            numel: judged.numel,
+        };
+    }
+    if produced.dropped.contains(&a) && !actual.data.blobs.contains(&a) {
+        return Comparison::NotRetained;
+    }
+    let (Some((dtype, ev)), Some((_, av))) = (expected.data.values(&e), actual.data.values(&a))
+    else {
         return Comparison::Skipped;
     };
-    let errors = errors(&ev, &av, tol.for_dtype(&eb.dtype));
+    let errors = errors(&ev, &av, tol.for_dtype(&dtype));
     Comparison::Compared {
         errors,
         numel: ev.len(),
@@ -156,7 +175,7 @@ fn input_agrees(
     match compare_digests(expected, actual, ed, ad, tol) {
         Comparison::Identical => Some(true),
         Comparison::Compared { errors, .. } => Some(errors.bad == 0),
-        Comparison::Skipped => None,
+        Comparison::Skipped | Comparison::NotRetained => None,
     }
 }
 
@@ -208,6 +227,7 @@ pub fn compare(
         for (k, (eo, ao)) in exp_outs.iter().zip(&act_outs).enumerate() {
             match compare_digests(expected, actual, eo.value, ao.value, tol) {
                 Comparison::Skipped => summary.skipped += 1,
+                Comparison::NotRetained => summary.not_retained += 1,
                 Comparison::Identical => {
                     summary.compared += 1;
                     summary.identical += 1;

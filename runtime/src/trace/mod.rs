@@ -44,7 +44,7 @@ use ft_trace::event::{
 };
 use ft_trace::event::{GraphTaskError, OpError, ProgramError};
 use ft_trace::event::{HookBegin, HookEnd, RegisterHook, RemoveHook, RetainGrad};
-use ft_trace::{Digest, EventBody, EventSink, TensorRef, Value, ValuePolicy};
+use ft_trace::{Digest, EventBody, EventSink, TensorRef, Value, ValueKey, ValuePolicy};
 
 use crate::autograd::node::{Edge, Node, NodeKind};
 use crate::ivalue::IValue;
@@ -187,12 +187,13 @@ impl Tracer {
 
     // -- values ---------------------------------------------------------------
 
-    fn digest(&mut self, t: &Tensor) -> Option<Digest> {
+    fn digest(&mut self, t: &Tensor, key: ValueKey) -> Option<Digest> {
         if !t.has_data() {
             return None;
         }
         let bytes = t.le_bytes("trace").ok()?;
-        self.sink.put_blob(t.dtype().name(), t.shape(), &bytes)
+        self.sink
+            .put_value(key, t.dtype().name(), t.shape(), &bytes)
     }
 
     /// A tensor reference; `meta` overrides version/requires_grad (argument
@@ -211,7 +212,17 @@ impl Tracer {
             device: t.device().name(),
             requires_grad: meta.requires_grad,
             version: meta.version,
-            value: if value { self.digest(t) } else { None },
+            value: if value {
+                self.digest(
+                    t,
+                    ValueKey {
+                        id,
+                        version: meta.version,
+                    },
+                )
+            } else {
+                None
+            },
         }
     }
 
