@@ -17,23 +17,27 @@ use crate::trace_data::TraceView;
 /// The key of one event.
 pub fn event_key(body: &EventBody, view: &TraceView<'_>) -> String {
     let mut k = String::with_capacity(96);
+    event_key_into(body, view, &mut k);
+    k
+}
+
+/// Appends the key of one event to `k` (a caller keying many events reuses
+/// one buffer).
+pub fn event_key_into(body: &EventBody, view: &TraceView<'_>, k: &mut String) {
     match body {
-        EventBody::Dispatch(DispatchEvent::Op(op)) => op_key(op, view, &mut k),
-        EventBody::Dispatch(DispatchEvent::OpError(op)) => op_error_key(op, view, &mut k),
-        EventBody::Api(api) => api_key(api, view, &mut k),
-        EventBody::Autograd(a) => autograd_key(a, view, &mut k),
+        EventBody::Dispatch(DispatchEvent::Op(op)) => op_key(op, view, k),
+        EventBody::Dispatch(DispatchEvent::OpError(op)) => op_error_key(op, view, k),
+        EventBody::Api(api) => api_key(api, view, k),
+        EventBody::Autograd(a) => autograd_key(a, view, k),
         EventBody::Device(d) => match d {
-            DeviceEvent::GuardEnter(g) => push(&mut k, format_args!("guard_enter {}", g.device)),
-            DeviceEvent::GuardExit(g) => push(&mut k, format_args!("guard_exit {}", g.device)),
-            DeviceEvent::Transfer(t) => push(&mut k, format_args!("transfer {}->{}", t.from, t.to)),
+            DeviceEvent::GuardEnter(g) => push(k, format_args!("guard_enter {}", g.device)),
+            DeviceEvent::GuardExit(g) => push(k, format_args!("guard_exit {}", g.device)),
+            DeviceEvent::Transfer(t) => push(k, format_args!("transfer {}->{}", t.from, t.to)),
             _ => k.push_str("device ?"),
         },
-        EventBody::Unknown { layer, kind, .. } => {
-            push(&mut k, format_args!("unknown {layer}/{kind}"))
-        }
+        EventBody::Unknown { layer, kind, .. } => push(k, format_args!("unknown {layer}/{kind}")),
         EventBody::Dispatch(_) => k.push_str("dispatch ?"),
     }
-    k
 }
 
 fn push(k: &mut String, args: std::fmt::Arguments<'_>) {

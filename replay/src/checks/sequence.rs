@@ -8,9 +8,20 @@ use ft_trace::Event;
 
 use crate::align::{Aligned, align};
 use crate::describe::describe;
-use crate::keys::event_key;
+use crate::keys::{event_key, event_key_into};
 use crate::report::{CheckResult, Divergence};
 use crate::trace_data::TraceView;
+
+/// An alignment key's fingerprint: the first 128 bits of its BLAKE3 hash.
+/// Streams are aligned on fingerprints (16 bytes an event, however long the
+/// key); the readable key is rebuilt only for an event that diverged.
+type KeyPrint = [u8; 16];
+
+fn fingerprint(key: &str) -> KeyPrint {
+    let mut print = [0u8; 16];
+    print.copy_from_slice(&blake3::hash(key.as_bytes()).as_bytes()[..16]);
+    print
+}
 
 /// A matched pair: indices into the two traces' event vectors.
 pub type MatchedPair = (usize, usize);
@@ -22,13 +33,18 @@ pub fn compare(
     actual: &TraceView<'_>,
     select: impl Fn(&Event) -> bool,
 ) -> (CheckResult, Vec<MatchedPair>) {
-    let pick = |view: &TraceView<'_>| -> (Vec<usize>, Vec<String>) {
+    let pick = |view: &TraceView<'_>| -> (Vec<usize>, Vec<KeyPrint>) {
+        let mut key = String::with_capacity(256);
         view.data
             .events
             .iter()
             .enumerate()
             .filter(|(_, e)| select(e))
-            .map(|(i, e)| (i, event_key(&e.body, view)))
+            .map(|(i, e)| {
+                key.clear();
+                event_key_into(&e.body, view, &mut key);
+                (i, fingerprint(&key))
+            })
             .unzip()
     };
     let (exp_idx, exp_keys) = pick(expected);
@@ -53,18 +69,16 @@ pub fn compare(
     };
     let mut pairs = Vec::new();
     // Missing and extra events with the same key are one reordered event.
-    let mut missing_by_key: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut extra_by_key: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut missing_by_key: HashMap<KeyPrint, Vec<usize>> = HashMap::new();
+    let mut extra_by_key: HashMap<KeyPrint, Vec<usize>> = HashMap::new();
     for a in &alignment {
         match *a {
-            Aligned::Missing { expected: e, .. } => missing_by_key
-                .entry(exp_keys[e].as_str())
-                .or_default()
-                .push(e),
-            Aligned::Extra { actual: x, .. } => extra_by_key
-                .entry(act_keys[x].as_str())
-                .or_default()
-                .push(x),
+            Aligned::Missing { expected: e, .. } => {
+                missing_by_key.entry(exp_keys[e]).or_default().push(e)
+            }
+            Aligned::Extra { actual: x, .. } => {
+                extra_by_key.entry(act_keys[x]).or_default().push(x)
+            }
             _ => {}
         }
     }
@@ -141,7 +155,13 @@ pub fn compare(
                 let act_text = event(actual, &act_idx, x)
                     .map(|ev| describe(ev, actual))
                     .unwrap_or_default();
-                let detail = first_difference(&exp_keys[e], &act_keys[x]);
+                let key_of = |view: &TraceView<'_>, indices: &[usize], at: usize| {
+                    event(view, indices, at)
+                        .map(|ev| event_key(&ev.body, view))
+                        .unwrap_or_default()
+                };
+                let detail =
+                    first_difference(&key_of(expected, &exp_idx, e), &key_of(actual, &act_idx, x));
                 result.divergences.push(Divergence {
                     check: name,
                     kind: "changed",
