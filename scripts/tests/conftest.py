@@ -1,6 +1,6 @@
 """Shared helpers for the capture and format tests.
 
-Captures run in this process through `capture_torch.capture` (fast: torch is
+Captures run in this process through `ft_capture.capture` (fast: torch is
 imported once) unless a test is about the command line or about the process
 dying, which need a subprocess. Each (program, options) pair is captured once
 per session and shared by the tests that read it.
@@ -22,9 +22,10 @@ CORPUS = REPO / "traces" / "programs"
 
 sys.path.insert(0, str(SCRIPTS))
 
-import capture_torch  # noqa: E402
-import ftr  # noqa: E402
 import torch  # noqa: E402
+
+import ft_capture  # noqa: E402
+import ftr  # noqa: E402
 
 
 def corpus_names() -> list:
@@ -81,7 +82,7 @@ class Captures:
             # deprecated module backward hooks outlives the hooks' removal.
             torch.nn.modules.module._global_is_full_backward_hook = None
             try:
-                result = capture_torch.capture(program_path(name), str(out), policy, timestamps)
+                result = ft_capture.capture_program(program_path(name), str(out), policy, timestamps)
             finally:
                 os.chdir(cwd)
             self._done[key] = (result, out)
@@ -90,7 +91,7 @@ class Captures:
     def reader(self, name: str, **kwargs) -> ftr.TraceReader:
         """A strict reader of a successful capture."""
         result, out = self.get(name, **kwargs)
-        assert result.status in (capture_torch.EXIT_OK, capture_torch.EXIT_PROGRAM_ERROR), result.message
+        assert result.status in (ft_capture.EXIT_OK, ft_capture.EXIT_PROGRAM_ERROR), result.message
         return ftr.TraceReader(str(out))
 
 

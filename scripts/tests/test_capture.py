@@ -10,11 +10,11 @@ import signal
 import numpy as np
 import pytest
 import torch
-from conftest import REPO, corpus_names, expected_capture_status, events_named, ops, program_path, run_cli
 
-import capture_torch
+import ft_capture
 import ftr
-from capture_torch import LibstdcxxHeap
+from conftest import REPO, corpus_names, events_named, expected_capture_status, ops, program_path, run_cli
+from ft_capture.schedule import LibstdcxxHeap
 from recording_diff import first_difference
 
 CORPUS = corpus_names()
@@ -52,7 +52,7 @@ def test_command_line_recapture_equals_the_golden(tmp_path):
 
 def test_meta_names_producer_program_and_versions(captures):
     meta = captures.reader("tiny_mlp").meta
-    assert meta.producer == f"capture_torch.py {capture_torch.VERSION}"
+    assert meta.producer == f"capture_torch.py {ft_capture.VERSION}"
     assert meta.program == "traces/programs/tiny_mlp.py"
     assert meta.value_policy == "all"
     assert [k for k, _ in meta.attrs] == ["torch_version", "python_version"]
@@ -161,7 +161,7 @@ def digests_in(e: ftr.Event) -> list:
     elif e.name == "accumulate":
         refs = [e.payload[2]]
     elif e.name == "op":
-        refs = [v[1] for v in capture_torch.flatten_values(e.payload[4]) if v[0] == ftr.TAG_TENSOR]
+        refs = [v[1] for v in ft_capture.flatten_values(e.payload[4]) if v[0] == ftr.TAG_TENSOR]
     return [bytes(r[9]) for r in refs if r[9] is not None]
 
 
@@ -191,7 +191,7 @@ def program_globals(name: str) -> dict:
         return runpy.run_path(str(REPO / program_path(name)), run_name="__main__")
     except Exception:
         # A program written to raise (`# capture-exit: 3`) has run to its end.
-        if expected_capture_status(name) != capture_torch.EXIT_PROGRAM_ERROR:
+        if expected_capture_status(name) != ft_capture.EXIT_PROGRAM_ERROR:
             raise
         return {}
     finally:
@@ -202,9 +202,9 @@ def test_policy_inputs_keeps_introductions_and_random_outputs(captures):
     reader = captures.reader("tiny_mlp", policy="inputs")
     for p in ops(reader):
         base = p[0].split(".")[1]
-        for v in capture_torch.flatten_values(p[4]):
+        for v in ft_capture.flatten_values(p[4]):
             if v[0] == ftr.TAG_TENSOR and v[1][9] is not None:
-                assert base in capture_torch.RANDOM_OPS, p[0]
+                assert base in ft_capture.RANDOM_OPS, p[0]
     assert all(p[2][9] is None for p in events_named(reader, "accumulate"))
     kept = {p[0] for p in ops(reader) if any(v[1][9] for v in p[4] if v[0] == ftr.TAG_TENSOR)}
     assert kept == {"aten.randn.default", "aten.uniform_.default"}
@@ -218,7 +218,7 @@ def test_policy_none_stores_nothing(captures):
 
 def test_uninitialised_outputs_carry_no_value(captures):
     for p in ops(captures.reader("mlp_train")):
-        if p[0].split(".")[1] in capture_torch.EMPTY_OPS:
+        if p[0].split(".")[1] in ft_capture.EMPTY_OPS:
             assert p[4][0][1][9] is None
 
 
@@ -271,7 +271,7 @@ def producers(reader: ftr.TraceReader) -> dict:
     """Tensor id -> payload of the op event that produced it."""
     made = {}
     for p in ops(reader):
-        for v in capture_torch.flatten_values(p[4]):
+        for v in ft_capture.flatten_values(p[4]):
             if v[0] == ftr.TAG_TENSOR:
                 made.setdefault(v[1][0], p)
     return made
@@ -324,7 +324,7 @@ def test_dependency_counts_are_incoming_edges(captures):
 
 
 def test_a_derived_order_that_disagrees_with_the_engine_aborts(tmp_path, monkeypatch):
-    real = capture_torch.simulate_schedule
+    real = ft_capture.simulate_schedule
 
     def wrong(root, successors, key):
         steps = real(root, successors, key)
@@ -332,11 +332,11 @@ def test_a_derived_order_that_disagrees_with_the_engine_aborts(tmp_path, monkeyp
             steps[2], steps[3] = steps[3], steps[2]
         return steps
 
-    monkeypatch.setattr(capture_torch, "simulate_schedule", wrong)
+    monkeypatch.setattr(ft_capture.backward, "simulate_schedule", wrong)
     monkeypatch.chdir(REPO)
     out = tmp_path / "t.ftr"
-    result = capture_torch.capture(program_path("tied_leaves"), str(out), "all", False)
-    assert result.status == capture_torch.EXIT_INCONSISTENT
+    result = ft_capture.capture_program(program_path("tied_leaves"), str(out), "all", False)
+    assert result.status == ft_capture.EXIT_INCONSISTENT
     assert "derived ReadyQueue order differs from the observed order" in result.message
     assert not out.exists() and (tmp_path / "t.ftr.partial").exists()
 
@@ -427,7 +427,7 @@ def test_an_op_that_creates_a_node_is_followed_by_it(captures, name):
             grad_enabled = e.payload[0]
         if e.name != "op" or e.payload[5][0] != ftr.CTX_TOP_LEVEL or not grad_enabled:
             continue
-        outputs = [v[1] for v in capture_torch.flatten_values(e.payload[4]) if v[0] == ftr.TAG_TENSOR]
+        outputs = [v[1] for v in ft_capture.flatten_values(e.payload[4]) if v[0] == ftr.TAG_TENSOR]
         if not any(ref[7] for ref in outputs):
             continue
         j = i + 1
@@ -678,7 +678,7 @@ def tensor_ids_named(e: ftr.Event) -> set:
     if e.name == "grad_result":
         return {ref[0] for ref in p[0] if ref is not None}
     if e.name == "op":
-        values = capture_torch.flatten_values([v for _, v in p[3]] + p[4])
+        values = ft_capture.flatten_values([v for _, v in p[3]] + p[4])
         return {v[1][0] for v in values if v[0] == ftr.TAG_TENSOR}
     if e.name == "node":
         return set(p[4])
@@ -711,7 +711,7 @@ def next_boundary(events: list, after: int) -> int:
 
 
 def top_level_outputs(e: ftr.Event) -> list:
-    return [v[1][0] for v in capture_torch.flatten_values(e.payload[4]) if v[0] == ftr.TAG_TENSOR]
+    return [v[1][0] for v in ft_capture.flatten_values(e.payload[4]) if v[0] == ftr.TAG_TENSOR]
 
 
 def test_discarded_results_are_released_at_the_next_boundary(captures):
@@ -930,7 +930,7 @@ def refs_in(e: ftr.Event) -> list:
     if e.name == "accumulate":
         return [e.payload[2]]
     if e.name == "op":
-        values = capture_torch.flatten_values([v for _, v in e.payload[3]] + e.payload[4])
+        values = ft_capture.flatten_values([v for _, v in e.payload[3]] + e.payload[4])
         return [v[1] for v in values if v[0] == ftr.TAG_TENSOR]
     return []
 
@@ -963,11 +963,11 @@ def test_watching_deaths_changes_nothing_pytorch_does(captures, name, tmp_path, 
         return [(e.layer, e.kind, ftr.structural_payload(e.layer, e.kind, e.payload)) for e in events if e.name != "release"]
 
     with_watch = structure(captures.reader(name).events)
-    monkeypatch.setattr(capture_torch.ReleaseTracker, "watch", lambda self, t, tid: None)
+    monkeypatch.setattr(ft_capture.ReleaseTracker, "watch", lambda self, t, tid: None)
     out = tmp_path / "unwatched.ftr"
     monkeypatch.chdir(REPO)
-    result = capture_torch.capture(program_path(name), str(out), "all", False)
-    assert result.status == capture_torch.EXIT_OK, result.message
+    result = ft_capture.capture_program(program_path(name), str(out), "all", False)
+    assert result.status == ft_capture.EXIT_OK, result.message
     events = ftr.TraceReader(str(out)).events
     assert not any(e.name == "release" for e in events)
     assert structure(events) == with_watch
@@ -1109,7 +1109,7 @@ def test_program_error_finishes_the_trace_with_exit_3(tmp_path):
 
 def test_nonzero_sys_exit_is_a_program_error(captures):
     result, _ = captures.get("exit_nonzero")
-    assert result.status == capture_torch.EXIT_PROGRAM_ERROR
+    assert result.status == ft_capture.EXIT_PROGRAM_ERROR
     assert captures.reader("exit_nonzero").events[-1].payload == ["SystemExit: 5"]
 
 
@@ -1142,7 +1142,7 @@ def test_sigkill_leaves_a_partial_whose_complete_chunks_decode(tmp_path):
 )
 def test_unsupported_features_abort_with_exit_4(captures, name, message):
     result, out = captures.get(name)
-    assert result.status == capture_torch.EXIT_INCONSISTENT
+    assert result.status == ft_capture.EXIT_INCONSISTENT
     assert result.message.startswith(message)
     assert not out.exists() and os.path.exists(str(out) + ".partial")
 
@@ -1165,7 +1165,7 @@ def test_exit_4_prints_one_clear_line(tmp_path):
 def test_usage_errors_exit_2(args, monkeypatch, capsys):
     monkeypatch.chdir(REPO)
     try:
-        status = capture_torch.main(args)
+        status = ft_capture.main(args)
     except SystemExit as e:  # argparse
         status = e.code
     assert status == 2
@@ -1180,7 +1180,7 @@ def test_usage_error_from_the_command_line():
 
 def test_a_forked_child_writes_nothing(captures):
     result, _ = captures.get("fork_child")
-    assert result.status == capture_torch.EXIT_OK, result.message
+    assert result.status == ft_capture.EXIT_OK, result.message
     assert [p[0] for p in ops(captures.reader("fork_child"))] == ["aten.ones.default", "aten.add.Tensor"]
 
 

@@ -6,9 +6,9 @@ right after its op, numbered by the program's sequence counter."""
 from __future__ import annotations
 
 import torch
-from conftest import events_named, ops
 
-import capture_torch
+import ft_capture
+from conftest import events_named, ops
 
 
 def _ctx_node_names(reader) -> dict:
@@ -18,7 +18,7 @@ def _ctx_node_names(reader) -> dict:
 
 def test_the_issue_program_captures_and_copies_the_gradient_with_history(captures):
     result, _ = captures.get("corpus/double_backward")
-    assert result.status == capture_torch.EXIT_OK, result.message
+    assert result.status == ft_capture.EXIT_OK, result.message
     reader = captures.reader("corpus/double_backward")
     names = _ctx_node_names(reader)
     events = reader.events

@@ -9,14 +9,14 @@ import re
 import numpy as np
 import pytest
 import torch
-from conftest import REPO, events_named, program_path, run_cli
-from test_capture import evaluated_nodes_without_capture, program_globals
 
-import capture_engine
-import capture_torch
+import ft_capture
 import ftr
-from capture_engine import exec_marks
-from capture_torch import LibstdcxxHeap, simulate_schedule
+from conftest import REPO, events_named, program_path, run_cli
+from ft_capture import engine as capture_engine
+from ft_capture.engine import exec_marks
+from ft_capture.schedule import LibstdcxxHeap, simulate_schedule
+from test_capture import evaluated_nodes_without_capture, program_globals
 
 ENGINE_PROGRAMS = [
     "autograd_grad",
@@ -76,7 +76,7 @@ def test_pops_are_the_engines_evaluation_order(captures, name):
     """Derived pops (GraphRoot, nodes that only capture) included, the pops
     are what the profiler sees the engine evaluate without the capture."""
     result, _ = captures.get(name)
-    assert result.status == capture_torch.EXIT_OK, result.message
+    assert result.status == ft_capture.EXIT_OK, result.message
     reader = captures.reader(name)
     nodes = {p[0]: p[1] for p in events_named(reader, "node")}
     popped = [nodes[p[0]] for p in events_named(reader, "pop")]
@@ -149,7 +149,7 @@ def blob_values(reader: ftr.TraceReader) -> dict:
     for e in reader.events:
         refs = []
         if e.name == "op":
-            refs = [v[1] for v in capture_torch.flatten_values(e.payload[4]) if v[0] == ftr.TAG_TENSOR]
+            refs = [v[1] for v in ft_capture.flatten_values(e.payload[4]) if v[0] == ftr.TAG_TENSOR]
         elif e.name == "tensor":
             refs = [e.payload[0]]
         for ref in refs:
@@ -208,8 +208,8 @@ def test_a_derived_pruning_that_disagrees_with_the_engine_aborts(tmp_path, monke
     monkeypatch.setattr(capture_engine, "exec_marks", everything_runs)
     monkeypatch.chdir(REPO)
     out = tmp_path / "t.ftr"
-    result = capture_torch.capture(program_path("backward_inputs"), str(out), "all", False)
-    assert result.status == capture_torch.EXIT_INCONSISTENT
+    result = ft_capture.capture_program(program_path("backward_inputs"), str(out), "all", False)
+    assert result.status == ft_capture.EXIT_INCONSISTENT
     assert "derived ReadyQueue order differs from the observed order" in result.message
 
 

@@ -5,9 +5,8 @@ Messages and placement are PyTorch's (observed in torch 2.15)."""
 
 from __future__ import annotations
 
-from conftest import events_named, ftr, run_cli, program_path
-
-import capture_torch
+import ft_capture
+from conftest import events_named, ftr, program_path, run_cli
 
 
 def names(reader: ftr.TraceReader) -> list:
@@ -16,7 +15,7 @@ def names(reader: ftr.TraceReader) -> list:
 
 def test_an_operator_that_raises_is_an_op_error_and_the_program_goes_on(captures):
     result, _ = captures.get("errors_probe")
-    assert result.status == capture_torch.EXIT_OK, result.message
+    assert result.status == ft_capture.EXIT_OK, result.message
     reader = captures.reader("errors_probe")
     errors = events_named(reader, "op_error")
     assert len(errors) == 1
@@ -65,7 +64,7 @@ def test_a_backward_that_raises_ends_with_graph_task_error_after_the_node_that_r
 def test_the_raising_program_still_ends_with_program_error(tmp_path):
     out = tmp_path / "raises.ftr"
     run = run_cli(program_path("raises"), "-o", str(out), "--zero-timestamps")
-    assert run.returncode == capture_torch.EXIT_PROGRAM_ERROR
+    assert run.returncode == ft_capture.EXIT_PROGRAM_ERROR
     reader = ftr.TraceReader(str(out))
     assert reader.events[-1].name == "program_error"
     assert reader.events[-1].payload == ["ValueError: boom"]
@@ -75,10 +74,10 @@ def test_the_raising_program_still_ends_with_program_error(tmp_path):
 def test_a_corpus_program_that_raises_on_purpose_says_so(captures):
     from conftest import expected_capture_status
 
-    assert expected_capture_status("corpus/raises_shape_error") == capture_torch.EXIT_PROGRAM_ERROR
-    assert expected_capture_status("corpus/errors_caught") == capture_torch.EXIT_OK
+    assert expected_capture_status("corpus/raises_shape_error") == ft_capture.EXIT_PROGRAM_ERROR
+    assert expected_capture_status("corpus/errors_caught") == ft_capture.EXIT_OK
     result, _ = captures.get("corpus/raises_shape_error")
-    assert result.status == capture_torch.EXIT_PROGRAM_ERROR
+    assert result.status == ft_capture.EXIT_PROGRAM_ERROR
     reader = captures.reader("corpus/raises_shape_error")
     last_op_error = events_named(reader, "op_error")[-1]
     assert reader.events[-1].payload == [last_op_error[4]]

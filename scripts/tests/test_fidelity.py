@@ -11,11 +11,11 @@ import threading
 
 import pytest
 import torch
-from conftest import events_named, ops, program_path, run_cli
 from torch.utils._python_dispatch import TorchDispatchMode
 
-import capture_torch
+import ft_capture
 import ftr
+from conftest import events_named, ops, program_path, run_cli
 
 # -- endings ------------------------------------------------------------------------------------
 
@@ -65,7 +65,7 @@ def test_os_exit_on_another_thread_leaves_a_partial_with_exit_4(tmp_path):
 
 def test_os_exit_with_a_bad_status_raises_and_the_program_goes_on(captures):
     result, _ = captures.get("os_exit_bad_status")
-    assert result.status == capture_torch.EXIT_OK, result.message
+    assert result.status == ft_capture.EXIT_OK, result.message
     assert [p[0] for p in ops(captures.reader("os_exit_bad_status"))] == ["aten.ones.default", "aten.add.Tensor"]
 
 
@@ -132,7 +132,7 @@ def test_dispatch_modes_are_per_thread():
 )
 def test_torch_work_on_another_thread_is_refused_with_exit_4(captures, name, what):
     result, out = captures.get(name)
-    assert result.status == capture_torch.EXIT_INCONSISTENT
+    assert result.status == ft_capture.EXIT_INCONSISTENT
     assert result.message.startswith(f"unsupported: {what}; the capture records the main thread only")
     assert "call the function directly" in result.message
     assert not out.exists() and os.path.exists(str(out) + ".partial")
@@ -146,7 +146,7 @@ def test_a_thread_refusal_is_one_line(tmp_path):
 
 def test_threads_without_torch_operators_are_not_refused(captures):
     result, _ = captures.get("thread_quiet")
-    assert result.status == capture_torch.EXIT_OK, result.message
+    assert result.status == ft_capture.EXIT_OK, result.message
     reader = captures.reader("thread_quiet")
     assert len(events_named(reader, "backward")) == 3
 
@@ -161,7 +161,7 @@ def test_the_thread_wrapper_is_removed_after_the_capture(captures):
 
 def test_a_value_the_trace_cannot_hold_names_the_op_and_the_argument(captures):
     result, _ = captures.get("set_storage")
-    assert result.status == capture_torch.EXIT_INCONSISTENT
+    assert result.status == ft_capture.EXIT_INCONSISTENT
     assert result.message.startswith(
         "unsupported: aten.set_.source_Storage_storage_offset: argument 'source' is a UntypedStorage, which a trace cannot hold"
     )
@@ -190,14 +190,14 @@ def test_dataloader_worker_batches_are_introduced_with_their_values(captures):
 
 def test_worker_views_of_one_storage_are_refused_by_name(captures):
     result, _ = captures.get("dataloader_views")
-    assert result.status == capture_torch.EXIT_INCONSISTENT
+    assert result.status == ft_capture.EXIT_INCONSISTENT
     assert result.message.startswith("unsupported: two tensors rebuilt over one storage that no recorded op wrote")
     assert "shape [3] at offset" in result.message and "`.clone()`" in result.message
 
 
 def test_tensors_shared_with_other_processes_are_refused_by_name(captures):
     result, _ = captures.get("share_memory")
-    assert result.status == capture_torch.EXIT_INCONSISTENT
+    assert result.status == ft_capture.EXIT_INCONSISTENT
     assert result.message.startswith("unsupported: Tensor.share_memory_() (nn.Module.share_memory, Hogwild training)")
 
 
@@ -289,8 +289,8 @@ def test_the_size_one_leaf_of_the_issue_captures(tmp_path):
     program = tmp_path / "size_one.py"
     program.write_text("import torch\nx = torch.ones(1, requires_grad=True)\n(x * 2).sum().backward()\n")
     out = tmp_path / "size_one.ftr"
-    result = capture_torch.capture(str(program), str(out), "all", False)
-    assert result.status == capture_torch.EXIT_OK, result.message
+    result = ft_capture.capture_program(str(program), str(out), "all", False)
+    assert result.status == ft_capture.EXIT_OK, result.message
     reader = ftr.TraceReader(str(out))
     (accumulate,) = events_named(reader, "accumulate")
     grad = accumulate[2]

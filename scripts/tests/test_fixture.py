@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import REPO
-
 import ftr
 import make_format_fixture
+from conftest import REPO
 
 FIXTURE = REPO / "tracer" / "tests" / "fixtures" / "all_kinds.ftr"
 

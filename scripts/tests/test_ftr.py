@@ -8,9 +8,9 @@ import struct
 
 import blake3
 import pytest
-from conftest import REPO
 
 import ftr
+from conftest import REPO
 
 META = ftr.Meta("doc", "p.py", "all", ())
 

@@ -5,10 +5,10 @@ the program's backward in the node's context closed by `node_result`
 from __future__ import annotations
 
 import torch
-from conftest import events_named
 
-import capture_torch
+import ft_capture
 import ftr
+from conftest import events_named
 
 
 def _events(captures, name: str) -> list:
@@ -116,7 +116,7 @@ def test_a_backward_inside_a_function_backward_is_a_nested_graph_task(captures):
 def test_saved_tensor_hooks_are_recorded(captures):
     # Once refused by name; now recorded (test_saved_hooks.py).
     result, out = captures.get("nonreentrant_checkpoint")
-    assert result.status == capture_torch.EXIT_OK, result.message
+    assert result.status == ft_capture.EXIT_OK, result.message
     assert out.exists()
 
 

@@ -1,4 +1,4 @@
-"""Backward hooks under the capture (scripts/capture_hooks.py): where hook
+"""Backward hooks under the capture (scripts/ft_capture/hooks.py): where hook
 events fall, what retain_grad records, what is refused, and that the capture
 changes nothing PyTorch computes."""
 
@@ -10,10 +10,10 @@ import os
 import runpy
 
 import torch
-from conftest import REPO, program_path
 
-import capture_torch
+import ft_capture
 import ftr
+from conftest import REPO, program_path
 
 
 def _events(captures, name: str) -> list:
@@ -119,7 +119,7 @@ def test_the_capture_changes_nothing_hooks_compute(tmp_path):
             path = program_path(f"corpus/{name}")
             plain = _output(lambda: runpy.run_path(path, run_name="__main__"))
             out = tmp_path / f"{name}.ftr"
-            captured = _output(lambda: capture_torch.capture(path, str(out), "all", False))
+            captured = _output(lambda: ft_capture.capture_program(path, str(out), "all", False))
             assert plain == captured, name
     finally:
         os.chdir(cwd)
@@ -139,7 +139,7 @@ def test_retain_grad_leaves_the_programs_hook_order_alone(captures, tmp_path):
     try:
         path = program_path("hooks_order")
         plain = _output(lambda: runpy.run_path(path, run_name="__main__"))
-        captured = _output(lambda: capture_torch.capture(path, str(tmp_path / "order.ftr"), "all", False))
+        captured = _output(lambda: ft_capture.capture_program(path, str(tmp_path / "order.ftr"), "all", False))
     finally:
         os.chdir(cwd)
     assert plain == captured and plain.split()[0] == "1"

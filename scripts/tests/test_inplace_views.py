@@ -8,6 +8,7 @@ from __future__ import annotations
 import runpy
 
 import torch
+
 from conftest import REPO, events_named, program_path
 
 

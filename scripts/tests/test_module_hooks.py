@@ -1,4 +1,4 @@
-"""Module full backward hooks under the capture (scripts/capture_module_hooks.py):
+"""Module full backward hooks under the capture (scripts/ft_capture/module_hooks.py):
 the node post-hooks of BackwardHookFunctionBackward nodes, where their runs
 fall, what they receive and return, and that the capture changes nothing
 PyTorch computes."""
@@ -11,9 +11,9 @@ import os
 import runpy
 
 import torch
-from conftest import REPO, program_path
 
-import capture_torch
+import ft_capture
+from conftest import REPO, program_path
 
 
 def _capture(tmp_path, name: str):
@@ -21,7 +21,7 @@ def _capture(tmp_path, name: str):
     cwd = os.getcwd()
     os.chdir(REPO)
     try:
-        result = capture_torch.capture(program_path(name), str(out), "all", False)
+        result = ft_capture.capture_program(program_path(name), str(out), "all", False)
     finally:
         os.chdir(cwd)
     return result, out
@@ -101,7 +101,7 @@ def test_the_capture_changes_nothing_module_hooks_compute(tmp_path):
             torch.nn.modules.module._global_is_full_backward_hook = None
             plain = _output(lambda: runpy.run_path(path, run_name="__main__"))
             out = tmp_path / f"{name.replace('/', '_')}.ftr"
-            captured = _output(lambda: capture_torch.capture(path, str(out), "all", False))
+            captured = _output(lambda: ft_capture.capture_program(path, str(out), "all", False))
             assert plain == captured, name
     finally:
         os.chdir(cwd)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 
+import ft_capture
 from conftest import REPO
-
-import capture_torch
 
 
 def rust_list(name: str) -> frozenset:
@@ -22,8 +21,8 @@ def rust_list(name: str) -> frozenset:
 
 
 def test_uninitialized_ops_agree():
-    assert capture_torch.EMPTY_OPS == rust_list("UNINITIALIZED_OPS")
+    assert ft_capture.EMPTY_OPS == rust_list("UNINITIALIZED_OPS")
 
 
 def test_random_ops_agree():
-    assert capture_torch.RANDOM_OPS == rust_list("RANDOM_OPS")
+    assert ft_capture.RANDOM_OPS == rust_list("RANDOM_OPS")

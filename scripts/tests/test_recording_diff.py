@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import REPO
 
 import ftr
+from conftest import REPO
 from recording_diff import _payload_difference, first_difference
 
 GOLDEN = REPO / "traces" / "mlp_train.torch.ftr"

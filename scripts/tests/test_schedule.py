@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from capture_torch import LibstdcxxHeap, dependency_counts, simulate_schedule
+from ft_capture.schedule import LibstdcxxHeap, dependency_counts, simulate_schedule
 
 
 def pop_all(heap: LibstdcxxHeap) -> list:

@@ -1,4 +1,4 @@
-"""`Tensor.data` under the capture (scripts/capture_data.py): reads are new
+"""`Tensor.data` under the capture (scripts/ft_capture/data.py): reads are new
 tensors with their own version counter, assignments keep the tensor's id
 and version, no `.data` shows up as an operator, and the capture changes
 nothing PyTorch computes."""
@@ -10,9 +10,9 @@ import io
 import runpy
 
 import torch
-from conftest import REPO, program_path
 
 import ftr
+from conftest import REPO, program_path
 
 PROBE = "tensor_data_probe"
 

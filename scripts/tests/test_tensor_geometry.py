@@ -1,4 +1,4 @@
-"""Value digests of tensors of any geometry (capture_torch.tensor_bytes).
+"""Value digests of tensors of any geometry (ft_capture.tensor_bytes).
 
 A gradient expanded from a 0-dim tensor to shape [1] has stride 0 but counts
 as contiguous, so `t.contiguous().view(torch.uint8)` used to fail ("must be 1
@@ -13,10 +13,10 @@ import runpy
 import numpy as np
 import pytest
 import torch
-from conftest import REPO, events_named, ops, program_path
 
-import capture_torch
+import ft_capture
 import ftr
+from conftest import REPO, events_named, ops, program_path
 
 NUMPY = {"float32": np.float32, "float64": np.float64, "int64": np.int64, "bool": np.bool_}
 
@@ -51,16 +51,16 @@ def test_tensor_bytes_are_the_logical_c_order_values(name):
     t = geometries()[name]
     want = torch.tensor(t.resolve_conj().tolist(), dtype=t.dtype).reshape(-1)  # rebuilt from Python values
     assert want.numel() == t.numel()
-    assert capture_torch.tensor_bytes(t) == want.view(torch.uint8).numpy().tobytes()
+    assert ft_capture.tensor_bytes(t) == want.view(torch.uint8).numpy().tobytes()
 
 
 def test_size_one_and_stride_zero_tensors_are_captured_with_their_values(captures):
     result, _ = captures.get("odd_geometry")
-    assert result.status == capture_torch.EXIT_OK, result.message
+    assert result.status == ft_capture.EXIT_OK, result.message
     reader = captures.reader("odd_geometry")
     outputs = []
     for p in ops(reader):
-        for v in capture_torch.flatten_values(p[4]):
+        for v in ft_capture.flatten_values(p[4]):
             if v[0] == ftr.TAG_TENSOR and v[1][9] is not None:
                 ref = v[1]
                 value = blob_array(reader, ref[9])

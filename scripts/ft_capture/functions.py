@@ -1,4 +1,4 @@
-"""Custom `torch.autograd.Function`s for `capture_torch.py` (FORMAT.md
+"""Custom `torch.autograd.Function`s for the capture (FORMAT.md
 §3.2 `function`, §3.4 `node_result`; docs/CAPTURE.md §6.5).
 
 `Function.apply` runs the program's `forward` with grad mode off (observed

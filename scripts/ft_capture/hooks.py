@@ -1,4 +1,4 @@
-"""Backward hooks for `capture_torch.py`: registration, removal, retain_grad,
+"""Backward hooks for the capture: registration, removal, retain_grad,
 and where the engine ran each hook (FORMAT.md §3.4.1, docs/CAPTURE.md §6.3).
 
 A hook is program code that PyTorch's engine runs in the middle of a
@@ -39,8 +39,9 @@ from typing import Any, Callable, Optional
 
 import torch
 
-import capture_module_hooks
 import ftr
+
+from . import module_hooks as capture_module_hooks
 
 KIND_TENSOR = "tensor"
 KIND_POST_ACCUMULATE = "post_accumulate_grad"

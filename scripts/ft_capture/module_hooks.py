@@ -1,4 +1,4 @@
-"""Module full backward hooks for `capture_torch.py` (FORMAT.md §3.4.4,
+"""Module full backward hooks for the capture (FORMAT.md §3.4.4,
 docs/CAPTURE.md §6.4).
 
 Observed in torch 2.15: `nn.Module.register_full_backward_hook`,
@@ -21,7 +21,7 @@ wrapped, so each registration writes api `register_node_hook [hook,
 "post", node]` (its node event was written when `apply` returned) and each
 call is bracketed by `hook_begin [hook, node, results + received]` and
 `hook_result [hook, returned]`. Before the module's hook is registered, the
-node's `node_result` hook (capture_functions.py) is registered first, so
+node's `node_result` hook (functions.py) is registered first, so
 the Function's own result is written before the module's hooks change it.
 Removing a module hook only changes what the next forward installs: no
 event.
@@ -113,7 +113,7 @@ def _recorded_wrapped_hook(rec: Any, tracker: ModuleHookTracker) -> type:
     """`_WrappedHook` (the module's deprecated backward hook, bound to the
     module) that remembers it was made during a module call, and brackets
     its run once its registration was written."""
-    base = module_mod._WrappedHook
+    base: Any = module_mod._WrappedHook
 
     class RecordedWrappedHook(base):
         def __init__(self, hook: Callable, module: Any = None) -> None:

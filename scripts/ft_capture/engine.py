@@ -1,4 +1,4 @@
-"""How a program starts PyTorch's autograd engine, for `capture_torch.py`
+"""How a program starts PyTorch's autograd engine, for the capture
 (docs/CAPTURE.md §6.2, FORMAT.md §3.4.2).
 
 Every backward goes through `torch.autograd.graph._engine_run_backward`:

@@ -1,4 +1,4 @@
-"""`Tensor.data` for `capture_torch.py`: reads and assignments as api `data`
+"""`Tensor.data` for the capture: reads and assignments as api `data`
 events (FORMAT.md §3.2 kind 19, docs/CAPTURE.md §5.5).
 
 Observed in torch 2.15:

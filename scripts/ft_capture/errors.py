@@ -1,0 +1,34 @@
+"""Exit statuses, the producer name and the capture's failures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+VERSION = "0.1.0"
+PRODUCER = f"capture_torch.py {VERSION}"
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_PROGRAM_ERROR = 3
+EXIT_INCONSISTENT = 4
+
+
+class CaptureError(BaseException):
+    """The capture cannot produce a correct trace (exit status 4).
+
+    A `BaseException` so that a program's `except Exception` cannot swallow it.
+    """
+
+
+class UnrecordableValue(CaptureError):
+    """A value of a type FORMAT.md §3.1 has no tag for; the op that passed or
+    returned it adds its name and the argument's."""
+
+    def __init__(self, value: Any) -> None:
+        super().__init__(type(value).__name__)
+        self.type_name = type(value).__name__
+
+    def at(self, func: Any, where: str) -> CaptureError:
+        """The one-line refusal naming the op and the argument or result."""
+        hint = " (Tensor.set_ on a storage: memory no recorded operator wrote)" if "Storage" in self.type_name else ""
+        return CaptureError(f"unsupported: {func}: {where} is a {self.type_name}, which a trace cannot hold{hint}")

@@ -1,0 +1,187 @@
+"""The DispatchKeySet and key chain of a call, derived as the dispatcher
+would have computed them without the capture's Python dispatch mode
+(docs/CAPTURE.md §4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import torch
+
+from .errors import CaptureError
+
+_C = torch._C
+_DK = _C.DispatchKey
+
+
+def _keyset(*keys: Any) -> Any:
+    out = _C.DispatchKeySet(_DK.Undefined)
+    for k in keys:
+        out = out | _C.DispatchKeySet(k)
+    return out
+
+
+def keyset_names(ks: Any) -> list:
+    """Key names of a DispatchKeySet, highest priority first."""
+    names: list = []
+    while True:
+        k = ks.highestPriorityTypeId()
+        if k == _DK.Undefined:
+            return names
+        names.append(k.name)
+        ks = ks & _C._dispatch_keyset_full_after(k)
+
+
+@dataclass(frozen=True)
+class TlsState:
+    """A local dispatch-key TLS state: keys forced in and keys excluded."""
+
+    include: Any
+    exclude: Any
+
+
+def entry_tls() -> TlsState:
+    """The TLS state the current call entered the dispatcher with (observed).
+
+    Only valid inside `__torch_dispatch__` of a call that came through the
+    dispatcher. PyTorch's PythonTLSSnapshot key snapshots the local
+    include/exclude sets when a call enters the dispatcher (the outermost
+    entry: calls nested in a C++ composite keep its snapshot, which is the
+    state they are made in), and `_RestorePythonTLSSnapshot` puts that
+    snapshot back; inside the mode itself the Python key's fallback has
+    excluded every key above Python, whoever called. A Python factory
+    binding (`torch.empty`, `torch.ones_like`) enters below ADInplaceOrView
+    (`AutoDispatchBelowADInplaceOrView`: ADInplaceOrView and the autograd
+    keys excluded); a factory that C++ calls (dropout's `empty_like`,
+    batch norm's `empty`) enters with the caller's state.
+    """
+    with _C._RestorePythonTLSSnapshot():
+        return TlsState(_C._dispatch_tls_local_include_set(), _C._dispatch_tls_local_exclude_set())
+
+
+class DispatchTable:
+    """Parsed `torch._C._dispatch_dump_table` of one operator: key -> handler."""
+
+    def __init__(self, qualified_name: str) -> None:
+        self.name = qualified_name
+        self._handlers: dict = {}
+        for line in _C._dispatch_dump_table(qualified_name).splitlines():
+            key, sep, entry = line.partition(": ")
+            if sep:
+                self._handlers[key.strip()] = self._classify(key.strip(), entry)
+
+    @staticmethod
+    def _classify(key: str, entry: str) -> str:
+        if entry.startswith("fallthrough"):
+            return "fallthrough"
+        if entry.endswith("[math kernel]"):
+            return "math"
+        if key.startswith("Autograd") or entry.endswith("[autograd kernel]"):
+            return "autograd"
+        return "kernel"
+
+    def handler(self, key: str) -> Optional[str]:
+        """`autograd`, `fallthrough`, `kernel`, `math`, or None (no entry)."""
+        return self._handlers.get(key)
+
+
+class DispatchDeriver:
+    """Computes the DispatchKeySet and key chain of a call the way the
+    dispatcher would have without the capture's Python dispatch mode."""
+
+    def __init__(self) -> None:
+        self._capture_only = _keyset(_DK.Python, _DK.PythonTLSSnapshot, _DK.PreDispatch)
+        self._after_backend_select = _C._dispatch_keyset_full_after(_DK.BackendSelect)
+        self._tables: dict = {}
+        self._cache: dict = {}
+
+    def derive(self, func: Any, tensor_keys: Any, options: dict, tls: TlsState) -> tuple:
+        """`(keyset names, chain)` for one call.
+
+        `tensor_keys` is the union of the dispatch keys of the call's tensor
+        arguments; `options` holds its `dtype`/`layout`/`device` arguments;
+        `tls` is the state the call entered the dispatcher with
+        (`entry_tls`), from which the capture's own Python keys are removed.
+        """
+        tls = TlsState(tls.include - self._capture_only, tls.exclude)
+        ks = (tensor_keys | tls.include) - tls.exclude
+        device = options.get("device")
+        cache_key = (
+            func,
+            ks.raw_repr(),
+            tensor_keys.raw_repr(),
+            tls.exclude.raw_repr(),
+            str(device),
+            str(options.get("layout")),
+        )
+        hit = self._cache.get(cache_key)
+        if hit is None:
+            hit = (keyset_names(ks), self._walk(func, ks, tensor_keys, options, tls))
+            self._cache[cache_key] = hit
+        return hit
+
+    def _table(self, func: Any) -> DispatchTable:
+        table = self._tables.get(func)
+        if table is None:
+            name = func._schema.name
+            if func._schema.overload_name:
+                name += "." + func._schema.overload_name
+            table = DispatchTable(name)
+            self._tables[func] = table
+        return table
+
+    def _backend_key(self, options: dict) -> Any:
+        layout = options.get("layout")
+        if layout not in (None, torch.strided):
+            raise CaptureError(f"unsupported: factory with layout {layout}")
+        device = options.get("device")
+        dev_type = "cpu" if device is None else torch.device(device).type
+        return getattr(_DK, _C._dispatch_key_for_device(dev_type))
+
+    def _walk(self, func: Any, ks: Any, tensor_keys: Any, options: dict, tls: TlsState) -> list:
+        table = self._table(func)
+        chain: list = []
+        remaining = ks
+        while True:
+            key = remaining.highestPriorityTypeId()
+            if key == _DK.Undefined:
+                raise CaptureError(f"dispatch walk of {func} ran out of keys after {chain}")
+            handler = table.handler(key.name)
+            if handler is None:
+                raise CaptureError(f"no kernel for {key.name} in the dispatch table of {table.name}")
+            chain.append([key.name, handler])
+            if handler == "math" or (handler == "kernel" and self._is_backend(key)):
+                return chain
+            if handler == "kernel" and key == _DK.BackendSelect:
+                # BackendSelect's kernel computes the backend from the call's
+                # TensorOptions (default device cpu) and redispatches below itself.
+                chosen = _keyset(self._backend_key(options)) | tensor_keys
+                remaining = (chosen & self._after_backend_select) - tls.exclude
+            else:
+                remaining = remaining & _C._dispatch_keyset_full_after(key)
+
+    def _is_backend(self, key: Any) -> bool:
+        return self._after_backend_select.has(key) and key != _DK.PythonDispatcher
+
+
+def dispatch_keys_of(value: Any) -> Any:
+    """Union of the dispatch keys of the tensors (and generators) in a value."""
+    if isinstance(value, torch.Tensor):
+        return _C._dispatch_keys(value)
+    if isinstance(value, (list, tuple)):
+        out = _keyset()
+        for v in value:
+            out = out | dispatch_keys_of(v)
+        return out
+    if isinstance(value, torch.Generator):
+        return _keyset(getattr(_DK, _C._dispatch_key_for_device(value.device.type)))
+    return _keyset()
+
+
+def _is_induced(func: Any) -> bool:
+    # Calls that came through the dispatcher reach the mode with
+    # ADInplaceOrView (and much more) excluded by the Python key's fallback;
+    # calls the Python interpreter issues directly (detach for SavedVariable)
+    # do not.
+    return not _C._dispatch_tls_is_dispatch_key_excluded(_DK.ADInplaceOrView)

@@ -1,0 +1,102 @@
+"""The dispatch-layer observers: the capture's `TorchDispatchMode` and the
+sentinel that refuses torch work on other threads."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, Callable
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+import ftr
+
+from .errors import CaptureError
+from .keys import _is_induced, entry_tls
+from .recorder import Recorder
+
+
+class CaptureMode(TorchDispatchMode):
+    """The dispatch-layer observer."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        super().__init__()
+        self.rec = recorder
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        rec = self.rec
+        if not rec.observing():
+            return func(*args, **kwargs)
+        if _is_induced(func):
+            # Not an event, so not a boundary: the detach that saves relu's
+            # output comes after relu returned, before its node's hook call.
+            return self._induced(func, args, kwargs)
+        self._guard(rec.flush)
+        if func.namespace == "profiler":
+            return self._profiler(func, args, kwargs)
+        if rec.ctx[0] == ftr.CTX_TOP_LEVEL:
+            self._guard(rec.check_state)
+        named, wire_args = self._guard(lambda: rec.op_arguments(func, args, kwargs))
+        tls = self._guard(entry_tls)
+        try:
+            out = func(*args, **kwargs)
+        except Exception as error:
+            # The kernel raised (a shape error, an index out of range): the
+            # call is an op_error event and the exception goes on to the
+            # program, which may catch it.
+            self._guard(functools.partial(rec.record_op_error, func, named, wire_args, error, tls))
+            raise
+        self._guard(lambda: rec.record_op(func, named, wire_args, out, tls))
+        return out
+
+    def _guard(self, action: Callable) -> Any:
+        """Runs capture bookkeeping; its own failures end the capture (exit 4)
+        instead of looking like errors of the program."""
+        try:
+            return action()
+        except CaptureError:
+            raise
+        except ftr.TraceError as e:
+            raise self.rec.fail(str(e)) from e
+        except Exception as e:
+            raise self.rec.fail(f"internal error in the capture: {e!r}") from e
+
+    def _induced(self, func, args, kwargs):
+        if func is not torch.ops.aten.detach.default:
+            raise self.rec.fail(f"unexpected observer-induced call of {func}")
+        out = func(*args, **kwargs)
+        self._guard(lambda: self.rec.alias(out, args[0]))
+        return out
+
+    def _profiler(self, func, args, kwargs):
+        out = func(*args, **kwargs)
+        name = func._schema.name
+        if name == "profiler::_record_function_enter_new":
+            self._guard(lambda: self.rec.mark_begin(str(args[0])))
+        elif name == "profiler::_record_function_exit":
+            self._guard(self.rec.mark_end)
+        else:
+            raise self.rec.fail(f"unsupported: profiler operator {func}")
+        return out
+
+
+class ThreadSentinel(TorchDispatchMode):
+    """Pushed in every thread the program starts (dispatch modes are per
+    thread, so the capture's own mode is not there): the thread's first
+    operator is the capture's failure (`Recorder.foreign_thread`); the call
+    itself runs on, as does every later one. A thread that never calls an
+    operator (a progress bar's monitor, logging) is not refused."""
+
+    def __init__(self, recorder: Recorder, thread: threading.Thread) -> None:
+        super().__init__()
+        self.rec = recorder
+        self.thread = thread
+        self.reported = False
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if not self.reported:
+            self.reported = True
+            self.rec.foreign_thread(self.thread, f"ran {func}")
+        return func(*args, **(kwargs or {}))

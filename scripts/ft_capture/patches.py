@@ -1,0 +1,136 @@
+"""Wrapped Python entry points for the api layer, undone on exit."""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from typing import Any, Callable
+
+import torch
+
+from . import data as capture_data
+from . import engine as capture_engine
+from . import functions as capture_functions
+from . import hooks as capture_hooks
+from . import saved_hooks as capture_saved_hooks
+from .observers import ThreadSentinel
+from .recorder import Recorder
+
+
+class Patches:
+    """Wrapped Python entry points for the api layer, undone on exit."""
+
+    def __init__(self, rec: Recorder, on_exit: Callable[[Any], int]) -> None:
+        self.rec = rec
+        self._on_exit = on_exit
+        self._saved: list = []
+
+    def __enter__(self) -> "Patches":
+        import torch.random
+
+        seed = self._wrap_seed(torch.manual_seed)
+        self._set(torch, "manual_seed", seed)
+        self._set(torch.random, "manual_seed", seed)
+        capture_engine.install(self, self.rec)
+        self._set(os, "_exit", self._wrap_exit(os._exit))
+        capture_hooks.install(self, self.rec)
+        capture_functions.install(self, self.rec)
+        capture_saved_hooks.install(self, self.rec)
+        capture_data.install(self, self.rec)
+        self._set(threading.Thread, "_bootstrap_inner", self._wrap_thread(threading.Thread._bootstrap_inner))  # type: ignore[attr-defined]
+        self._set(torch._utils, "_rebuild_tensor", self._wrap_rebuild(torch._utils._rebuild_tensor))
+        self._set(torch.Tensor, "share_memory_", self._refuse_share(torch.Tensor.share_memory_))
+        self._default_dtype = torch.get_default_dtype()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for module, name, original in reversed(self._saved):
+            setattr(module, name, original)
+        # A program may leave another default dtype; the next in-process
+        # capture must start from the one found here.
+        torch.set_default_dtype(self._default_dtype)
+
+    def _set(self, module: Any, name: str, value: Any) -> None:
+        self._saved.append((module, name, getattr(module, name)))
+        setattr(module, name, value)
+
+    def _wrap_seed(self, original: Callable) -> Callable:
+        rec = self.rec
+
+        def manual_seed(seed):
+            result = original(seed)
+            if rec.observing():
+                rec.manual_seed(seed)
+            elif threading.get_ident() != rec.thread:
+                rec.foreign_thread(threading.current_thread(), "called torch.manual_seed")
+            return result
+
+        return manual_seed
+
+    def _wrap_exit(self, original: Callable) -> Callable:
+        on_exit = self._on_exit
+        rec = self.rec
+
+        def _exit(code):
+            # A status that is not an int makes os._exit raise TypeError
+            # and the program go on: nothing ends then.
+            if rec.owns_process() and isinstance(code, int):
+                code = on_exit(code)
+            original(code)
+
+        return _exit
+
+    def _wrap_thread(self, original: Callable) -> Callable:
+        """Every `threading.Thread` (subclasses overriding `run`, timers,
+        executor workers) starts through `_bootstrap_inner`: it runs under a
+        `ThreadSentinel` in the capturing process."""
+        rec = self.rec
+
+        def _bootstrap_inner(thread):
+            if not rec.owns_process():
+                return original(thread)
+            with ThreadSentinel(rec, thread):
+                return original(thread)
+
+        return _bootstrap_inner
+
+    def _refuse_share(self, original: Callable) -> Callable:
+        """`Tensor.share_memory_()` (also `nn.Module.share_memory()`) moves a
+        tensor into shared memory (observed in torch 2.15: an
+        `aten.set_.source_Storage` the mode sees) so that other processes
+        write it, as in Hogwild training: their writes would be missing from
+        the trace, so it is refused by name."""
+        rec = self.rec
+
+        @functools.wraps(original)
+        def share_memory_(tensor, *args, **kwargs):
+            if rec.observing():
+                raise rec.fail(
+                    "unsupported: Tensor.share_memory_() (nn.Module.share_memory, Hogwild training): other "
+                    "processes would write the tensor, and a trace holds one process's operators"
+                )
+            return original(tensor, *args, **kwargs)
+
+        return share_memory_
+
+    def _wrap_rebuild(self, original: Callable) -> Callable:
+        """`torch._utils._rebuild_tensor` builds a tensor over an existing
+        storage (`empty` + `set_` on it): a batch arriving from a DataLoader
+        worker process through shared memory, a tensor read by `torch.load`.
+        Its value was not computed by an operator the trace holds, so the
+        two calls are not events; the tensor is introduced (api `tensor`,
+        with its value) when an op first names it. `functools.wraps` keeps
+        the function picklable by name, as multiprocessing sends it."""
+        rec = self.rec
+
+        @functools.wraps(original)
+        def _rebuild_tensor(*args, **kwargs):
+            if not rec.observing():
+                return original(*args, **kwargs)
+            with rec.unobserved():
+                t = original(*args, **kwargs)
+            rec.rebuilt(t)
+            return t
+
+        return _rebuild_tensor

@@ -1,0 +1,346 @@
+"""The recorder: turns observations into events, in FORMAT.md §3.6 order.
+
+`Recorder` holds the state of one capture (tensor, storage and node
+identities, the pending op, the running backward, the context) and the
+tensor and api-layer parts; the dispatch layer (`ops`), node events
+(`nodes`) and backward (`backward`) are its other parts.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import weakref
+from typing import Any, Callable, Optional
+
+import torch
+from torch.utils.weak import WeakIdKeyDictionary
+
+import ftr
+
+from . import functions as capture_functions
+from . import hooks as capture_hooks
+from .backward import BackwardRecorder, BackwardState
+from .errors import CaptureError
+from .identity import NodeTags, ReleaseTracker, StorageTable, TensorInfo
+from .keys import DispatchDeriver
+from .nodes import NodeRecorder
+from .ops import OpRecorder, PendingOp
+from .values import covers_storage, device_name, dtype_name, tensor_bytes, tensor_version
+
+_C = torch._C
+
+
+class Unobserved:
+    """`Recorder.unobserved()`: nests; the capture observes again on exit."""
+
+    def __init__(self, rec: "Recorder") -> None:
+        self.rec = rec
+
+    def __enter__(self) -> None:
+        self.rec._unobserved += 1
+
+    def __exit__(self, *exc: Any) -> None:
+        self.rec._unobserved -= 1
+
+
+class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
+    """Turns observations into events, in FORMAT.md §3.6 order."""
+
+    def __init__(self, writer: ftr.TraceWriter, policy: str, timestamps: bool) -> None:
+        self.writer = writer
+        self.policy = policy
+        self._t0 = time.monotonic_ns() if timestamps else None
+        self.tensors = WeakIdKeyDictionary()
+        self._aliases = WeakIdKeyDictionary()
+        self._rebuilt = WeakIdKeyDictionary()
+        self._partly_introduced: set = set()
+        self.storages = StorageTable()
+        self.releases = ReleaseTracker()
+        self.nodes = NodeTags()
+        self.dispatch = DispatchDeriver()
+        self._next_tid = 0
+        self._seq_base = _C._autograd._get_sequence_nr()
+        self._pending: Optional[PendingOp] = None
+        self._in_node_hook = False
+        self._created_nodes = 0
+        self._grad_mode = (True, False)
+        self._default_dtype = "float32"
+        self._marks: list = []
+        self.ctx = ftr.context(ftr.CTX_TOP_LEVEL)
+        self.backward: Optional[BackwardState] = None
+        self.hooks = capture_hooks.HookTracker(self)
+        self.functions = capture_functions.FunctionTracker(self)
+        # Depth of running saved-tensor unpack hooks (program code).
+        self.unpacking = 0
+        self.failure: Optional[str] = None
+        self.pid = os.getpid()
+        self.thread = threading.get_ident()
+        self._unobserved = 0
+
+    def owns_process(self) -> bool:
+        """False in a forked child (a DataLoader worker): it must not write."""
+        return os.getpid() == self.pid
+
+    def observing(self) -> bool:
+        """True on the capturing thread of the capturing process, outside
+        `unobserved()`. Dispatch modes are per thread: other threads' ops are
+        not seen, so a thread that runs one is refused (`ThreadSentinel`)."""
+        return self.owns_process() and threading.get_ident() == self.thread and not self._unobserved
+
+    def unobserved(self) -> "Unobserved":
+        """Context manager: the capturing thread's calls inside are not
+        events (a tensor rebuilt over memory the program did not compute,
+        introduced with its values when an op first names it)."""
+        return Unobserved(self)
+
+    def foreign_thread(self, thread: Any, what: str) -> None:
+        """Refuses torch work on a thread other than the capturing one: the
+        first such call is the capture's failure, raised on the capturing
+        thread at its next op or `backward()`, or when the program ends (the
+        other thread is left to run, so a program waiting for it does not
+        hang)."""
+        if self.owns_process():
+            self.fail(
+                f"unsupported: thread {thread.name!r} {what}; the capture records the main thread only "
+                "(dispatch modes are per thread): run torch operators, backward() and manual_seed on the "
+                "main thread (call the function directly instead of through threading.Thread or a "
+                "ThreadPoolExecutor; DataLoader worker processes are fine)"
+            )
+
+    # -- events -------------------------------------------------------------------
+
+    def emit(self, layer: int, kind: int, payload: list) -> None:
+        """Appends one event."""
+        ts = 0 if self._t0 is None else time.monotonic_ns() - self._t0
+        self.writer.append(layer, kind, payload, ts)
+
+    def flush(self) -> None:
+        """Finishes the pending op, if any: its event (unless its node
+        already wrote it), node events not written yet, device transfers."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._emit_op(pending)
+
+    def fail(self, message: str) -> CaptureError:
+        """Remembers the first capture failure and returns it to raise."""
+        if self.failure is None:
+            self.failure = message
+        return CaptureError(self.failure)
+
+    # -- tensors ------------------------------------------------------------------
+
+    def _info(self, t: torch.Tensor) -> Optional[TensorInfo]:
+        info = self.tensors.get(t)
+        if info is None and t in self._aliases:
+            source = self._aliases[t]()
+            if source is not None:
+                source_info = self._info(source)
+                if source_info is not None:
+                    info = TensorInfo(source_info.tid, watch=False)
+                    self._register(t, info)
+        return info
+
+    def _new_info(self, t: torch.Tensor) -> TensorInfo:
+        info = TensorInfo(self._next_tid)
+        self._next_tid += 1
+        self._register(t, info)
+        return info
+
+    def _register(self, t: torch.Tensor, info: TensorInfo) -> None:
+        """`t` is known to the capture as tensor `info.tid` from now on."""
+        self.tensors[t] = info
+        self.releases.watch(t, info.tid)
+
+    def tensor_id(self, t: torch.Tensor) -> int:
+        """Id of a tensor the stream names as an input; introduces it
+        (api `tensor` event) when no recorded operator produced it."""
+        info = self._info(t)
+        if info is None:
+            info = self._introduce(t)
+        return info.tid
+
+    def rebuilt(self, t: Any) -> None:
+        """`t` was rebuilt over a storage no recorded op wrote (§5.4)."""
+        if isinstance(t, torch.Tensor):
+            self._rebuilt[t] = True
+
+    def _introduce(self, t: torch.Tensor) -> TensorInfo:
+        sid, new_storage = self.storages.lookup(t)
+        if t in self._rebuilt:
+            self._check_rebuilt(t, sid, new_storage)
+        alias = not new_storage
+        info = self._new_info(t)
+        self.releases.reachable(info.tid)
+        digest = None if alias or self.policy == "none" else self.value_digest(t)
+        ref = self._ref_from_parts(info, t, sid, digest)
+        self.emit(ftr.API, ftr.API_TENSOR, ftr.p_tensor(ref, alias))
+        return info
+
+    def _check_rebuilt(self, t: torch.Tensor, sid: int, new_storage: bool) -> None:
+        """A rebuilt tensor's introduction holds its own elements; a second
+        one on the same storage is an alias, which a replayer builds from the
+        first one's elements. That works when the first covers the whole
+        storage (a collated batch); views of one dataset tensor that a
+        DataLoader worker sends with `batch_size=None` do not, and are
+        refused by name."""
+        if new_storage:
+            if not covers_storage(t):
+                self._partly_introduced.add(sid)
+        elif sid in self._partly_introduced:
+            raise self.fail(
+                f"unsupported: two tensors rebuilt over one storage that no recorded op wrote (a DataLoader "
+                f"worker's or torch.load's), shape {list(t.shape)} at offset {t.storage_offset()}: the trace "
+                "holds only the first one's elements; return copies from the Dataset (`.clone()`) or "
+                "batch them (batch_size)"
+            )
+
+    def _ref_from_parts(self, info: TensorInfo, t: torch.Tensor, sid: int, digest: Optional[bytes]) -> list:
+        info.requires_grad = t.requires_grad
+        info.leaf = t.is_leaf
+        self.releases.storage(info.tid, sid)
+        return ftr.tensor_ref(
+            info.tid,
+            dtype_name(t.dtype),
+            list(t.shape),
+            list(t.stride()),
+            t.storage_offset(),
+            sid,
+            device_name(t.device),
+            t.requires_grad,
+            tensor_version(t),
+            digest,
+        )
+
+    def input_ref(self, t: torch.Tensor) -> list:
+        """Reference to a tensor as an input (no value digest)."""
+        tid = self.tensor_id(t)
+        info = self._info(t)
+        sid, _ = self.storages.lookup(t)
+        assert info is not None and info.tid == tid
+        return self._ref_from_parts(info, t, sid, None)
+
+    def output_ref(self, t: torch.Tensor, digest: Optional[bytes]) -> list:
+        """Reference to a tensor an operator returned (gets an id if new)."""
+        info = self._info(t)
+        if info is None:
+            info = self._new_info(t)
+        sid, _ = self.storages.lookup(t)
+        return self._ref_from_parts(info, t, sid, digest)
+
+    def value_digest(self, t: torch.Tensor) -> Optional[bytes]:
+        """Stores the tensor's value as a blob; None when it has no data."""
+        if t.device.type == "meta":
+            return None
+        return self.writer.put_blob(dtype_name(t.dtype), list(t.shape), tensor_bytes(t))
+
+    def alias(self, out: torch.Tensor, source: torch.Tensor) -> None:
+        """Makes `out` the same tensor (same id) as `source` (FORMAT §3.6.6)."""
+        info = self._info(source)
+        if info is not None:
+            self._register(out, TensorInfo(info.tid, watch=False))
+        else:
+            self._aliases[out] = weakref.ref(source)
+
+    # -- api layer ----------------------------------------------------------------
+
+    def check_state(self) -> None:
+        """Emits grad_mode, default_dtype, set_requires_grad, set_grad and
+        release for changes since the last check (before each top-level op
+        and backward). A failure noted on another thread ends the capture
+        here."""
+        if self.failure is not None:
+            raise CaptureError(self.failure)
+        mode = (torch.is_grad_enabled(), torch.is_inference_mode_enabled())
+        if mode != self._grad_mode:
+            self._grad_mode = mode
+            self.emit(ftr.API, ftr.API_GRAD_MODE, ftr.p_grad_mode(*mode))
+        self._check_default_dtype()
+        live = sorted(((info.tid, t, info) for t, info in self.tensors.items() if info.watch), key=lambda x: x[0])
+        for tid, t, info in live:
+            # A tensor with history that became a leaf was detached in place:
+            # `detach_` changes autograd metadata without redispatching, so
+            # no mode sees it (observed in torch 2.15).
+            # Views are skipped: `detach_` refuses them, and reading a view's
+            # `is_leaf` regenerates its grad_fn when its base changed in place
+            # (a node and a sequence number an uncaptured run does not make).
+            detached = not info.leaf and not t._is_view() and t.is_leaf
+            if (info.leaf or detached) and t.is_leaf and (t.requires_grad != info.requires_grad or detached):
+                info.requires_grad, info.leaf = t.requires_grad, True
+                self.emit(ftr.API, ftr.API_SET_REQUIRES_GRAD, ftr.p_set_requires_grad(tid, t.requires_grad))
+        for tid, t, info in live:
+            # A non-leaf's `.grad` is read only when it retains it (reading
+            # it otherwise warns); retain_grad's gradients are watched too.
+            if (info.grad_watch or (info.leaf and info.requires_grad)) and (t.is_leaf or t.retains_grad):
+                self._check_grad(tid, t, info)
+        del live
+        for tid in self.releases.collect(self.storages.alive):
+            self.emit(ftr.API, ftr.API_RELEASE, ftr.p_release(tid))
+
+    def _check_default_dtype(self) -> None:
+        """api default_dtype (format 1.2) when `torch.get_default_dtype()`
+        differs from the last one written (initially float32). Polling the
+        state, rather than wrapping `torch.set_default_dtype`, also sees
+        `torch.set_default_tensor_type` and a default set before the
+        capture started; a change undone before the next op is not written,
+        as for grad mode."""
+        dtype = dtype_name(torch.get_default_dtype())
+        if dtype != self._default_dtype:
+            self._default_dtype = dtype
+            self.emit(ftr.API, ftr.API_DEFAULT_DTYPE, ftr.p_default_dtype(dtype))
+
+    def _check_grad(self, tid: int, t: torch.Tensor, info: TensorInfo) -> None:
+        grad = t.grad
+        known = None if info.grad is None else info.grad()
+        # A dead weak reference means the recorded gradient was replaced and freed.
+        unchanged = grad is known and not (info.grad is not None and known is None)
+        if unchanged:
+            return
+        gid = None if grad is None else self.tensor_id(grad)
+        if gid is not None:
+            self.releases.reachable(gid)
+        info.grad = None if grad is None else weakref.ref(grad)
+        info.grad_watch = True
+        self.emit(ftr.API, ftr.API_SET_GRAD, ftr.p_set_grad(tid, gid))
+
+    def manual_seed(self, seed: int) -> None:
+        """api manual_seed, as the generator stores it (mod 2**64)."""
+        self.flush()
+        self.emit(ftr.API, ftr.API_MANUAL_SEED, ftr.p_manual_seed(int(seed) & ftr.U64_MAX))
+
+    def mark_begin(self, name: str) -> None:
+        """A profiler annotation opened (`Optimizer.step#SGD.step`)."""
+        self.flush()
+        self._marks.append(name)
+        self.emit(ftr.API, ftr.API_MARK_BEGIN, ftr.p_mark(name))
+
+    def mark_end(self) -> None:
+        """The innermost profiler annotation closed (they nest: the handle
+        objects PyTorch passes are fresh wrappers, so the stack decides)."""
+        self.flush()
+        if not self._marks:
+            raise self.fail("a profiler annotation closed that the capture never saw open")
+        self.emit(ftr.API, ftr.API_MARK_END, ftr.p_mark(self._marks.pop()))
+
+    def program_error(self, message: str) -> None:
+        """The program raised: the last event."""
+        self.flush()
+        self.emit(ftr.API, ftr.API_PROGRAM_ERROR, ftr.p_program_error(message))
+
+    # -- failures -----------------------------------------------------------------
+
+    def guarded(self, action: Callable) -> Any:
+        """Runs capture bookkeeping inside a hook the engine called: a
+        failure is the capture's (exit 4), never the program's."""
+        try:
+            return action()
+        except CaptureError:
+            raise
+        except Exception as e:
+            raise self.fail(f"internal error in the hook observer: {e!r}") from e
+
+    def raise_failure(self) -> None:
+        """Raises the capture's failure, if any (after a wrapped call)."""
+        if self.failure is not None:
+            raise CaptureError(self.failure)

@@ -1,0 +1,265 @@
+"""Running a program under the capture, and how a capture ends."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import runpy
+import sys
+import threading
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import torch
+
+import ftr
+
+from .errors import EXIT_INCONSISTENT, EXIT_OK, EXIT_PROGRAM_ERROR, PRODUCER, CaptureError
+from .observers import CaptureMode
+from .ops import format_program_error
+from .patches import Patches
+from .recorder import Recorder
+
+
+@dataclass
+class CaptureResult:
+    """How a capture ended.
+
+    `message`: the failure (status 4) or the program's error (status 3);
+    `ending`: how the program ended when it did not simply return ("the
+    program raised (...)", "... called os._exit(0)"), said in one line;
+    `forked_child`: the program forked and this is the child, which returned
+    from it: it writes nothing and says nothing (`status` is its own).
+    """
+
+    status: int
+    message: str = ""
+    ending: str = ""
+    forked_child: bool = False
+
+
+def program_ending(error: BaseException) -> str:
+    """How the program ended, for the one line the capture prints."""
+    if isinstance(error, SystemExit) and isinstance(error.code, int):
+        return f"the program exited with status {error.code} (sys.exit)"
+    return f"the program raised ({format_program_error(error)})"
+
+
+def finish_at_os_exit(rec: "Recorder", file_writer: ftr.FileTraceWriter, code: Any, abort: Callable[[], None]) -> CaptureResult:
+    """The program called `os._exit(code)`: it ended there, so the trace is
+    finished as at the end of the program (a nonzero status is a
+    `program_error ["os._exit(code)"]`, as `sys.exit` gives one), unless a
+    capture failure is pending or a `backward()` is running (its GraphTask
+    never ends) or another thread called it: then it is left as `.partial`."""
+    ending = f"the program called os._exit({code})"
+    if threading.get_ident() != rec.thread:
+        # The capturing thread may be in the middle of an event: the file is
+        # left as it is, every chunk written so far readable.
+        name = threading.current_thread().name
+        return CaptureResult(EXIT_INCONSISTENT, f"unsupported: thread {name!r} called os._exit({code}) while the main thread ran; the trace is left unfinished")
+    try:
+        if rec.failure is not None:
+            raise CaptureError(rec.failure)
+        if rec.backward is not None:
+            raise rec.fail(f"unsupported: {ending} inside backward() (its GraphTask never ended)")
+        if code != 0:
+            rec.program_error(f"os._exit({code})")
+        rec.flush()
+        file_writer.finish()
+    except CaptureError as e:
+        abort()
+        return CaptureResult(EXIT_INCONSISTENT, str(e))
+    status = EXIT_OK if code == 0 else EXIT_PROGRAM_ERROR
+    return CaptureResult(status, "" if code == 0 else f"os._exit({code})", ending)
+
+
+def child_status(error: Optional[BaseException]) -> int:
+    """Exit status of a forked child that returned from the program, as
+    Python gives it (traceback printed for an exception)."""
+    if error is None:
+        return 0
+    if isinstance(error, SystemExit):
+        return error.code if isinstance(error.code, int) else 1
+    traceback.print_exception(error)
+    return 1
+
+
+def report(result: CaptureResult, out: str) -> None:
+    """The one line on stderr for a capture that did not simply record."""
+    if result.forked_child:
+        return
+    if result.status == EXIT_INCONSISTENT:
+        print(f"capture_torch.py: error: {result.message}", file=sys.stderr, flush=True)
+    elif result.ending:
+        print(f"capture_torch.py: {result.ending}; trace written to {out}", file=sys.stderr, flush=True)
+
+
+def run_program(program: str, argv: list) -> None:
+    """Runs the program as `__main__` with its own argv and sys.path[0]."""
+    saved_argv, saved_path0 = sys.argv, sys.path[0]
+    sys.argv = [program] + list(argv)
+    sys.path[0] = os.path.dirname(os.path.abspath(program))
+    try:
+        runpy.run_path(program, run_name="__main__")
+    finally:
+        sys.argv = saved_argv
+        sys.path[0] = saved_path0
+
+
+def capture_program(program: str, out: str, policy: str = "all", timestamps: bool = True, argv: Optional[list] = None) -> CaptureResult:
+    """Records `program` into `out`; the trace is finished unless status is 4."""
+    meta = ftr.Meta(
+        PRODUCER,
+        program,
+        policy,
+        (("torch_version", torch.__version__), ("python_version", platform.python_version())),
+    )
+    file_writer = ftr.FileTraceWriter(out, meta)
+    rec = Recorder(file_writer.writer, policy, timestamps)
+
+    def abort() -> None:
+        try:
+            rec.flush()
+        except BaseException:
+            pass
+        file_writer.abort()
+
+    def leave(code: Any) -> int:
+        result = finish_at_os_exit(rec, file_writer, code, abort)
+        report(result, out)
+        return result.status
+
+    error: Optional[BaseException] = None
+    try:
+        with Patches(rec, leave), CaptureMode(rec), torch.autograd.graph.node_creation_hook(rec.node_created):
+            try:
+                run_program(program, argv or [])
+            except SystemExit as e:
+                if e.code not in (None, 0):
+                    error = e
+            except CaptureError:
+                raise
+            except BaseException as e:  # the program raised
+                error = e
+        if not rec.owns_process():
+            return CaptureResult(child_status(error), forked_child=True)
+        if rec.failure is not None:
+            raise CaptureError(rec.failure)
+        if error is not None:
+            if not isinstance(error, SystemExit):
+                traceback.print_exception(error)
+            rec.program_error(format_program_error(error))
+        rec.flush()
+        file_writer.finish()
+    except CaptureError as e:
+        abort()
+        return CaptureResult(EXIT_INCONSISTENT, str(e))
+    if error is not None:
+        return CaptureResult(EXIT_PROGRAM_ERROR, format_program_error(error), program_ending(error))
+    return CaptureResult(EXIT_OK)
+
+
+class capture:  # lower case: it reads as a function, `with capture(...)`
+    """Records the code inside a `with` block of the running process:
+
+        import ft_capture
+        with ft_capture.capture("out.ftr", values="all"):
+            loss = model(x).sum()
+            loss.backward()
+
+    `values` is the value policy (`all`, `inputs`, `none`);
+    `zero_timestamps` writes ts=0 so that two captures are byte-identical;
+    `program` is the META program name (default: `sys.argv[0]`). Tensors
+    made before the block are introduced (api `tensor`, with their values)
+    when an operator inside first names them. The block runs on the thread
+    that entered it, as a program does under the command line.
+
+    On a normal exit the trace is finished (`result.status` 0). When the
+    block raises, the trace is finished with a last `program_error` event
+    (status 3) and the exception goes on. When the capture itself fails
+    (an unsupported feature, an inconsistency: status 4) the trace is left
+    as `OUT.partial` and `CaptureError` is raised. `result` is the
+    `CaptureResult` once the block has ended.
+    """
+
+    def __init__(self, out: str, values: str = "all", zero_timestamps: bool = False, program: Optional[str] = None) -> None:
+        if values not in ftr.VALUE_POLICIES:
+            raise ValueError(f"values must be one of {', '.join(ftr.VALUE_POLICIES)}, not {values!r}")
+        self.out = os.fspath(out)
+        self.values = values
+        self.timestamps = not zero_timestamps
+        self.program = program if program is not None else (sys.argv[0] or "<python>")
+        self.result: Optional[CaptureResult] = None
+        self._stack: Optional[contextlib.ExitStack] = None
+        self._rec: Optional[Recorder] = None
+        self._file: Optional[ftr.FileTraceWriter] = None
+
+    def __enter__(self) -> "capture":
+        if self._stack is not None:
+            raise RuntimeError("a capture records one block")
+        meta = ftr.Meta(
+            PRODUCER,
+            self.program,
+            self.values,
+            (("torch_version", torch.__version__), ("python_version", platform.python_version())),
+        )
+        file_writer = ftr.FileTraceWriter(self.out, meta)
+        rec = Recorder(file_writer.writer, self.values, self.timestamps)
+        self._file, self._rec = file_writer, rec
+        stack = contextlib.ExitStack()
+        try:
+            stack.enter_context(Patches(rec, self._os_exit))
+            stack.enter_context(CaptureMode(rec))
+            stack.enter_context(torch.autograd.graph.node_creation_hook(rec.node_created))
+        except BaseException:
+            stack.close()
+            file_writer.abort()
+            raise
+        self._stack = stack
+        return self
+
+    def _abort(self) -> None:
+        assert self._rec is not None and self._file is not None
+        try:
+            self._rec.flush()
+        except BaseException:
+            pass
+        self._file.abort()
+
+    def _os_exit(self, code: Any) -> int:
+        assert self._rec is not None and self._file is not None
+        result = finish_at_os_exit(self._rec, self._file, code, self._abort)
+        report(result, self.out)
+        self.result = result
+        return result.status
+
+    def __exit__(self, exc_type: Any, exc: Optional[BaseException], tb: Any) -> None:
+        assert self._stack is not None and self._rec is not None and self._file is not None
+        rec, file_writer = self._rec, self._file
+        self._stack.close()
+        if not rec.owns_process():
+            return
+        error = exc
+        if isinstance(exc, SystemExit) and exc.code in (None, 0):
+            error = None
+        try:
+            if rec.failure is not None:
+                raise CaptureError(rec.failure)
+            if isinstance(exc, CaptureError):
+                raise exc
+            if error is not None:
+                rec.program_error(format_program_error(error))
+            rec.flush()
+            file_writer.finish()
+        except CaptureError as e:
+            self._abort()
+            self.result = CaptureResult(EXIT_INCONSISTENT, str(e))
+            if e is exc:
+                return
+            raise e from exc
+        if error is not None:
+            self.result = CaptureResult(EXIT_PROGRAM_ERROR, format_program_error(error), program_ending(error))
+        else:
+            self.result = CaptureResult(EXIT_OK)
