@@ -52,6 +52,8 @@ step "cargo test"
 cargo test --workspace --locked
 
 step "Python tests"
+"$python" -m ruff check --no-cache scripts
+"$python" -m mypy --config-file scripts/mypy.ini
 FT_PYTHON="$python" "$python" -m pytest -q scripts/tests
 
 if [ "${FT_SKIP_CORPUS:-0}" = 1 ]; then
