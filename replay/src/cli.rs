@@ -68,6 +68,15 @@ pub struct Args {
     #[arg(long)]
     pub atol: Option<f64>,
 
+    /// Anchored replay: run every top-level operator on PyTorch's recorded
+    /// argument values instead of the runtime's own, so each operator's value
+    /// check is local and float drift cannot accumulate over a long run
+    /// (needs a trace captured with --values all). Without it the replay is
+    /// free-running, and a value failure is re-checked anchored to tell a
+    /// wrong operator from amplified drift.
+    #[arg(long, conflicts_with = "ours")]
+    pub anchor: bool,
+
     /// Print how long each phase took (load, replay on the runtime, diff) on stderr.
     #[arg(long)]
     pub timings: bool,

@@ -42,7 +42,7 @@ use crate::callbacks::{Bindings, Callbacks};
 use crate::checks::values::Tolerances;
 use crate::error::ReplayError;
 use crate::recording::{Judge, Recording};
-use crate::trace_data::{TraceData, value_index};
+use crate::trace_data::{TraceData, recorded_values, value_index};
 
 mod data;
 mod function;
@@ -64,6 +64,49 @@ pub struct ReplayOptions {
     /// Bytes of runtime values kept for the diff beyond those judged as
     /// produced (see [`crate::recording`]).
     pub value_memory: usize,
+    /// Anchored replay: before each top-level operator, put PyTorch's
+    /// recorded value of every tensor argument into the runtime's tensor, so
+    /// each operator's value check is local and drift cannot accumulate.
+    pub anchor: bool,
+}
+
+/// How the runtime's values relate to PyTorch's during a replay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReplayMode {
+    /// The runtime computes every value from the program's inputs: drift
+    /// accumulates over the run, as it would in real use.
+    FreeRunning,
+    /// Every top-level operator runs on PyTorch's recorded argument values.
+    Anchored,
+}
+
+impl ReplayMode {
+    /// The mode a replay with these options runs in.
+    pub fn of(options: &ReplayOptions) -> ReplayMode {
+        if options.anchor {
+            ReplayMode::Anchored
+        } else {
+            ReplayMode::FreeRunning
+        }
+    }
+
+    /// The mode a runtime trace records in its `replay_mode` attribute
+    /// (free running when absent).
+    pub fn of_trace(meta: &TraceMeta) -> ReplayMode {
+        match meta.attrs.iter().find(|(k, _)| k == "replay_mode") {
+            Some((_, v)) if v == "anchored" => ReplayMode::Anchored,
+            _ => ReplayMode::FreeRunning,
+        }
+    }
+
+    /// Its name in traces and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReplayMode::FreeRunning => "free-running",
+            ReplayMode::Anchored => "anchored",
+        }
+    }
 }
 
 /// Default for [`ReplayOptions::value_memory`]: 64 MiB.
@@ -77,6 +120,7 @@ impl Default for ReplayOptions {
             out: None,
             tolerances: Tolerances::new(None, None),
             value_memory: DEFAULT_VALUE_MEMORY,
+            anchor: false,
         }
     }
 }
@@ -172,11 +216,16 @@ pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, R
         producer: format!("ft-runtime {}", ft_runtime::VERSION),
         program: torch.meta.program.clone(),
         value_policy: policy.name().into(),
-        attrs: vec![("replay_of".into(), torch.label.clone())],
+        attrs: vec![
+            ("replay_of".into(), torch.label.clone()),
+            ("replay_mode".into(), ReplayMode::of(options).name().into()),
+        ],
     };
+    let expected_values = value_index(&torch.events);
+    let anchors = options.anchor.then(HashMap::new);
     let mut recording = Recording::new(policy, options.timestamps, options.value_memory);
     recording.judge_with(Judge {
-        expected: value_index(&torch.events),
+        expected: expected_values,
         blobs: torch.blobs.clone(),
         tolerances: options.tolerances.clone(),
     });
@@ -201,6 +250,8 @@ pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, R
         pending_clones: Vec::new(),
         grad_results: Vec::new(),
         hooks: ReplayedHooks::default(),
+        anchors,
+        tolerances: options.tolerances.clone(),
     };
     for event in &torch.events {
         if replayer.step(event)? == Flow::Stop {
@@ -254,6 +305,10 @@ struct Replayer<'a> {
     grad_results: Vec<Option<Tensor>>,
     /// The program's backward hooks, replayed from their recorded runs.
     hooks: ReplayedHooks,
+    /// Anchored replay: PyTorch's values by `(tensor id, version)`.
+    anchors: Option<HashMap<(u64, u64), ft_trace::Digest>>,
+    /// The tolerances within which anchoring replaces a runtime value.
+    tolerances: Tolerances,
 }
 
 /// The replayer's side of the program's hooks.
@@ -270,6 +325,24 @@ struct ReplayedHooks {
 
 impl Replayer<'_> {
     fn step(&mut self, event: &Event) -> Result<Flow, ReplayError> {
+        let flow = self.step_event(event)?;
+        if let Some(anchors) = &mut self.anchors {
+            // An argument is anchored to the value PyTorch recorded for it
+            // most recently before the call; `t.data = x` replaces a
+            // tensor's contents without a new version or value.
+            if let EventBody::Api(ApiEvent::Data(d)) = &event.body
+                && d.write
+            {
+                anchors.retain(|&(id, _), _| id != d.tensor.id);
+            }
+            for (id, version, digest) in recorded_values(event) {
+                anchors.insert((id, version), digest);
+            }
+        }
+        Ok(flow)
+    }
+
+    fn step_event(&mut self, event: &Event) -> Result<Flow, ReplayError> {
         let seq = event.seq;
         // What a hook did was replayed when the runtime called the hook.
         match &event.body {
@@ -475,6 +548,7 @@ impl Replayer<'_> {
         if ft_trace::op_class::is_random(&op.op) {
             self.provide_random(seq, op)?;
         }
+        self.anchor_arguments(op);
         let outputs = if entered_below_ad_inplace_or_view(&op.keyset) {
             self.runtime.call_below_ad_inplace_or_view(&op.op, args)
         } else {
@@ -503,6 +577,45 @@ impl Replayer<'_> {
             self.bind(t, tensor);
         }
         Ok(())
+    }
+
+    /// Anchored replay: puts PyTorch's recorded value of each tensor
+    /// argument (at the version the call saw) into the runtime's tensor.
+    ///
+    /// Anchoring removes drift, never substance: the recorded value replaces
+    /// the runtime's only when the two agree within tolerance. A value that
+    /// changed since PyTorch recorded it without a new version (a write
+    /// through an alias with its own version counter) therefore keeps the
+    /// runtime's own value, as does an argument PyTorch recorded no value
+    /// for or one that does not fit the runtime's tensor (the streams
+    /// diverged; the structural checks report that). A runtime value beyond
+    /// tolerance was already reported at the operator that produced it.
+    fn anchor_arguments(&mut self, op: &OpCall) {
+        let Some(anchors) = &self.anchors else {
+            return;
+        };
+        for t in op.args.iter().flat_map(|(_, v)| v.tensors()) {
+            let (Some(digest), Some(tensor)) =
+                (anchors.get(&(t.id, t.version)), self.tensors.get(&t.id))
+            else {
+                continue;
+            };
+            let Some(blob) = self.torch.blobs.get(digest) else {
+                continue;
+            };
+            let (Some(recorded), Ok(own)) = (
+                ft_trace::tensor_bytes::to_f64(&blob.dtype, &blob.data),
+                tensor.to_f64_vec(),
+            ) else {
+                continue;
+            };
+            let tol = self.tolerances.for_dtype(&blob.dtype);
+            if crate::checks::values::errors(&recorded, &own, tol).bad == 0 {
+                let _ = self
+                    .runtime
+                    .overwrite_values(tensor, &blob.dtype, &blob.data);
+            }
+        }
     }
 
     /// Registers a hook that replays what the program's hook did each time

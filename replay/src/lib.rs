@@ -24,6 +24,7 @@ pub mod checks;
 pub mod cli;
 pub mod coverage;
 pub mod describe;
+pub mod drift;
 pub mod error;
 pub mod executor;
 pub mod junit;
@@ -101,30 +102,44 @@ fn run_inner(args: &Args) -> Result<Exit, ReplayError> {
                 timestamps: !args.zero_timestamps,
                 out: args.out.clone(),
                 tolerances: tolerances.clone(),
+                anchor: args.anchor,
                 ..executor::ReplayOptions::default()
             };
             executor::replay(&expected, &options)?.into_trace_data()
         }
     };
     let replayed = started.elapsed();
-    let report = diff(&expected, &actual, &tolerances);
+    let mut report = diff(&expected, &actual, &tolerances);
     expected.check_values_readable()?;
     actual.check_values_readable()?;
-    if args.timings {
-        let diffed = started.elapsed();
-        eprintln!(
-            "timings: load {:.3} ms, replay {:.3} ms, diff {:.3} ms",
-            loaded.as_secs_f64() * 1e3,
-            (replayed - loaded).as_secs_f64() * 1e3,
-            (diffed - replayed).as_secs_f64() * 1e3
-        );
-    }
+    let diffed = started.elapsed();
     if let Some(path) = &args.perfetto {
         let doc = perfetto::to_chrome_trace(&expected, &actual, &report);
         write_file(
             path,
             serde_json::to_string(&doc).map_err(|e| output_error(path, e))?,
         )?;
+    }
+    drop(actual);
+    if args.ours.is_none() && !args.anchor {
+        report.drift_check = recheck_anchored(&expected, &report, args, &tolerances)?;
+        expected.check_values_readable()?;
+    }
+    if args.timings {
+        eprintln!(
+            "timings: load {:.3} ms, replay {:.3} ms, diff {:.3} ms{}",
+            loaded.as_secs_f64() * 1e3,
+            (replayed - loaded).as_secs_f64() * 1e3,
+            (diffed - replayed).as_secs_f64() * 1e3,
+            if report.drift_check.is_some() {
+                format!(
+                    ", anchored re-check {:.3} ms",
+                    (started.elapsed() - diffed).as_secs_f64() * 1e3
+                )
+            } else {
+                String::new()
+            }
+        );
     }
     if let Some(path) = &args.junit {
         write_file(path, junit::to_junit(&report)?)?;
@@ -141,6 +156,32 @@ fn run_inner(args: &Args) -> Result<Exit, ReplayError> {
     };
     print_stdout(&rendered)?;
     Ok(report.exit())
+}
+
+/// A free-running replay that failed on values alone is replayed again
+/// anchored, and the two verdicts explain where the drift comes from
+/// (see [`drift`]). Needs PyTorch's value of every operator's inputs: a trace
+/// captured with `--values all`.
+fn recheck_anchored(
+    expected: &TraceData,
+    report: &Report,
+    args: &Args,
+    tolerances: &Tolerances,
+) -> Result<Option<drift::DriftCheck>, ReplayError> {
+    if report.exit() != Exit::Values || expected.meta.value_policy != "all" {
+        return Ok(None);
+    }
+    let options = executor::ReplayOptions {
+        faults: executor::parse_faults(&args.inject_fault)?,
+        tolerances: tolerances.clone(),
+        anchor: true,
+        ..executor::ReplayOptions::default()
+    };
+    let anchored = executor::replay(expected, &options)?.into_trace_data();
+    Ok(drift::explain(
+        report,
+        &diff(expected, &anchored, tolerances),
+    ))
 }
 
 /// `ft-replay coverage`: per-trace tables (or JSON), or `docs/COVERAGE.md`.

@@ -5,6 +5,8 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
+use crate::drift::DriftCheck;
+
 use crate::error::Exit;
 
 /// One place where the two runs disagree.
@@ -99,6 +101,9 @@ pub struct Report {
     pub expected: String,
     /// Label of the actual (runtime) trace.
     pub actual: String,
+    /// How the actual run was made: `free-running` or `anchored` (every
+    /// top-level operator on PyTorch's recorded inputs).
+    pub mode: &'static str,
     /// The first divergent event, in stream order.
     pub first_divergence: Option<Divergence>,
     /// Dispatch ordering.
@@ -113,6 +118,9 @@ pub struct Report {
     pub stream: CheckResult,
     /// Values.
     pub values: ValueSummary,
+    /// For a free-running value failure: what an anchored replay of the
+    /// same trace says about where drift starts.
+    pub drift_check: Option<DriftCheck>,
 }
 
 impl Report {
@@ -146,6 +154,7 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(out, "expected: {}", self.expected);
         let _ = writeln!(out, "actual:   {}", self.actual);
+        let _ = writeln!(out, "mode:     {}", self.mode);
         for check in [
             &self.dispatch,
             &self.graph,
@@ -222,6 +231,9 @@ impl Report {
                 "drift starts at {} (expected seq {}, actual seq {}): its inputs agree, its output does not",
                 root.op, root.expected_seq, root.actual_seq
             );
+        }
+        if let Some(check) = &self.drift_check {
+            let _ = writeln!(out, "{}", check.to_text());
         }
         if let Some(d) = &self.first_divergence {
             let _ = writeln!(out, "first divergence: {}", divergence_line(d));

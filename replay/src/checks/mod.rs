@@ -60,6 +60,7 @@ pub fn diff(expected: &TraceData, actual: &TraceData, tol: &Tolerances) -> Repor
     Report {
         expected: expected.label.clone(),
         actual: actual.label.clone(),
+        mode: crate::executor::ReplayMode::of_trace(&actual.meta).name(),
         first_divergence,
         dispatch,
         graph,
@@ -67,5 +68,6 @@ pub fn diff(expected: &TraceData, actual: &TraceData, tol: &Tolerances) -> Repor
         dataflow,
         stream,
         values,
+        drift_check: None,
     }
 }

@@ -25,6 +25,7 @@
 //! `backward()` API), `decompose` (CompositeImplicitAutograd kernels),
 //! `hooks` (the hook API and where the engine calls hooks).
 
+mod anchor;
 mod backward;
 mod call;
 mod coverage;
