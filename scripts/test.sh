@@ -96,5 +96,29 @@ for program in traces/programs/*.py; do
         echo "FAIL $name: replay of $golden diverged"
         status=1
     fi
+    if ! target/release/ft-replay --against "$golden" --anchor >"$scratch/anchored.txt"; then
+        cat "$scratch/anchored.txt"
+        echo "FAIL $name: anchored replay of $golden diverged"
+        status=1
+    fi
 done
+
+step "long run: 200 training steps replayed anchored, free-running drift explained"
+long="$scratch/mlp_long.torch.ftr"
+FT_STEPS=200 "$python" scripts/capture_torch.py bench/programs/mlp_long.py -o "$long" --values all
+if ! target/release/ft-replay --against "$long" --anchor; then
+    echo "FAIL mlp_long: the anchored replay of 200 steps did not match"
+    status=1
+fi
+got=0
+target/release/ft-replay --against "$long" >"$scratch/free.txt" || got=$?
+tail -3 "$scratch/free.txt"
+if [ "$got" = 3 ] && ! grep -qE '^(accumulated float drift|drift amplified by a discontinuity) at ' "$scratch/free.txt"; then
+    echo "FAIL mlp_long: free-running value failure without an anchored explanation (or an operator is wrong)"
+    status=1
+elif [ "$got" != 0 ] && [ "$got" != 3 ]; then
+    echo "FAIL mlp_long: free-running replay exited $got"
+    status=1
+fi
+rm -f "$long"
 exit $status
