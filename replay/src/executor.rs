@@ -41,6 +41,7 @@ use crate::blob_store::BlobStore;
 use crate::callbacks::{Bindings, Callbacks};
 use crate::checks::values::Tolerances;
 use crate::error::ReplayError;
+use crate::progress::Progress;
 use crate::recording::{Judge, Recording};
 use crate::trace_data::{TraceData, recorded_values, value_index};
 
@@ -253,11 +254,14 @@ pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, R
         anchors,
         tolerances: options.tolerances.clone(),
     };
+    let mut progress = Progress::new("replaying", torch.events.len() as u64);
     for event in &torch.events {
         if replayer.step(event)? == Flow::Stop {
             break;
         }
+        progress.update(event.seq + 1);
     }
+    drop(progress);
     drop(replayer);
     let mut recording = match Rc::try_unwrap(sink) {
         Ok(cell) => cell.into_inner(),

@@ -30,6 +30,7 @@ pub mod executor;
 pub mod junit;
 pub mod keys;
 pub mod perfetto;
+pub mod progress;
 pub mod recording;
 pub mod report;
 pub mod support;
