@@ -265,8 +265,9 @@ def digest_of(data: bytes) -> bytes:
     return blake3.blake3(data).digest()
 
 
-def blob_digest(dtype: str, shape: Sequence[int], data: bytes) -> bytes:
-    """`blake3(msgpack([dtype, shape]) || data)` (FORMAT.md §2.3)."""
+def blob_digest(dtype: str, shape: Sequence[int], data: Any) -> bytes:
+    """`blake3(msgpack([dtype, shape]) || data)` (FORMAT.md §2.3); `data`
+    is any bytes-like object, hashed in place."""
     hasher = blake3.blake3(packb([dtype, [int(d) for d in shape]]))
     hasher.update(data)
     return hasher.digest()
@@ -742,6 +743,19 @@ def _array_header(count: int) -> bytes:
     return packer.pack_array_header(count)
 
 
+# msgpack positive fixints: layers and kinds are below 128.
+_FIXINTS = [bytes([n]) for n in range(128)]
+
+
+def _bin_header(length: int) -> bytes:
+    """The msgpack header of a `bin` of `length` bytes (the smallest form)."""
+    if length < 1 << 8:
+        return b"\xc4" + struct.pack(">B", length)
+    if length < 1 << 16:
+        return b"\xc5" + struct.pack(">H", length)
+    return b"\xc6" + struct.pack(">I", length)
+
+
 @dataclass(frozen=True)
 class Meta:
     """META chunk: `[producer, program, value_policy, attrs]`."""
@@ -827,30 +841,55 @@ class TraceWriter:
             raise TraceError("cannot write trace: the writer is finished")
         self._raise_minor(KIND_MINOR.get((layer, kind), 0))
         seq = self._next_seq
-        encoded = self._packer.pack([seq, layer, kind, payload, _u64(ts)])
+        # `[seq, layer, kind, payload, ts]` and the structural `[layer, kind,
+        # payload']` are msgpack arrays: header and elements' encodings, so
+        # the payload is packed once when it is its own structural form.
+        pack = self._packer.pack
+        packed_payload = pack(payload)
+        layer_kind = _FIXINTS[layer] + _FIXINTS[kind]
+        encoded = b"\x95" + pack(seq) + layer_kind + packed_payload + pack(_u64(ts))
         if self._pending_count == 0:
             self._pending_first_seq = seq
         self._pending += encoded
         self._pending_count += 1
         self._next_seq += 1
         self._layer_counts[layer] += 1
-        self._chains.push(layer, structural_hash(layer, kind, payload))
+        structural = structural_payload(layer, kind, payload)
+        # Equal when no tensor reference carries a digest (policy none).
+        packed_structural = packed_payload if structural is payload or structural == payload else pack(structural)
+        self._chains.push(layer, digest_of(b"\x93" + layer_kind + packed_structural))
         if len(self._pending) >= EVENT_CHUNK_TARGET:
             self.flush_events()
         return seq
 
-    def put_blob(self, dtype: str, shape: Sequence[int], data: bytes) -> bytes:
+    def put_blob(self, dtype: str, shape: Sequence[int], data: Any) -> bytes:
         """Stores a tensor value once per digest; returns the digest.
 
-        `data` holds the elements in logical C order, little-endian.
+        `data` holds the elements in logical C order, little-endian: any
+        bytes-like object (bytes, a numpy array's buffer), read in place.
         """
         shape = [_i64(d) for d in shape]
-        data = bytes(data)
-        digest = blob_digest(dtype, shape, data)
+        view = memoryview(data).cast("B")
+        digest = blob_digest(dtype, shape, view)
         if digest in self._known_blobs:
             return digest
         offset = self._offset
-        self._write_chunk(CHUNK_BLOB, packb([digest, str(dtype), shape, data]))
+        # The chunk `packb([digest, dtype, shape, data])`, framed, built in
+        # one buffer: the elements are copied once, never re-encoded.
+        head = _array_header(4) + packb(digest) + packb(str(dtype)) + packb(shape) + _bin_header(len(view))
+        length = len(head) + len(view)
+        if length > MAX_CHUNK_PAYLOAD:
+            raise TraceError(
+                f"cannot write trace: chunk of {length} bytes exceeds the "
+                f"{MAX_CHUNK_PAYLOAD} byte limit"
+            )
+        chunk = bytearray(CHUNK_HEADER_LEN + length + CHUNK_HASH_LEN)
+        chunk[:CHUNK_HEADER_LEN] = chunk_header(CHUNK_BLOB, length)
+        chunk[CHUNK_HEADER_LEN:CHUNK_HEADER_LEN + len(head)] = head
+        chunk[CHUNK_HEADER_LEN + len(head):CHUNK_HEADER_LEN + length] = view
+        hasher = blake3.blake3(memoryview(chunk)[:CHUNK_HEADER_LEN + length])
+        chunk[CHUNK_HEADER_LEN + length:] = hasher.digest()
+        self._write_raw(chunk)
         self._known_blobs.add(digest)
         self._blobs.append([digest, offset])
         return digest
@@ -919,7 +958,7 @@ class TraceWriter:
     def _write_chunk(self, kind: int, payload: bytes) -> None:
         self._write_raw(frame_chunk(kind, payload))
 
-    def _write_raw(self, data: bytes) -> None:
+    def _write_raw(self, data: Any) -> None:
         if self._failed:
             raise TraceError("cannot write trace: an earlier write failed")
         view = memoryview(data)

@@ -42,7 +42,7 @@ def main(argv: Optional[list] = None) -> int:
     """CLI entry point; returns the exit status."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        result = capture_program(args.program, args.output, args.values, not args.zero_timestamps, args.program_args)
+        result = capture_program(args.program, args.output, args.values, not args.zero_timestamps, args.program_args, progress=True)
     except OSError as e:
         print(f"capture_torch.py: error: cannot write {args.output}: {e.strerror or e}", file=sys.stderr)
         return EXIT_USAGE

@@ -15,6 +15,57 @@ from torch.multiprocessing.reductions import StorageWeakRef
 from .errors import CaptureError
 
 
+class IdentityMap:
+    """Objects (tensors) to values by identity, an entry dropped when its
+    object dies: `torch.utils.weak.WeakIdKeyDictionary` without the wrapper
+    object that dictionary makes for every lookup. Iteration is in insertion
+    order over a snapshot, so deaths while iterating are harmless."""
+
+    def __init__(self) -> None:
+        self._entries: dict = {}  # id(obj) -> (weakref to obj, value)
+
+    def get(self, obj: Any, default: Any = None) -> Any:
+        """The value of `obj`, or `default`."""
+        entry = self._entries.get(id(obj))
+        if entry is not None and entry[0]() is obj:
+            return entry[1]
+        return default
+
+    def __contains__(self, obj: Any) -> bool:
+        entry = self._entries.get(id(obj))
+        return entry is not None and entry[0]() is obj
+
+    def __getitem__(self, obj: Any) -> Any:
+        entry = self._entries.get(id(obj))
+        if entry is None or entry[0]() is not obj:
+            raise KeyError(obj)
+        return entry[1]
+
+    def __setitem__(self, obj: Any, value: Any) -> None:
+        key = id(obj)
+        entries = self._entries
+
+        def died(ref: weakref.ref) -> None:
+            entry = entries.get(key)
+            if entry is not None and entry[0] is ref:
+                del entries[key]
+
+        entries[key] = (weakref.ref(obj, died), value)
+
+    def items(self) -> list:
+        """`(obj, value)` of the live entries, in insertion order."""
+        out = []
+        for ref, value in list(self._entries.values()):
+            obj = ref()
+            if obj is not None:
+                out.append((obj, value))
+        return out
+
+    def keys(self) -> list:
+        """The live objects, in insertion order."""
+        return [obj for obj, _ in self.items()]
+
+
 @dataclass
 class TensorInfo:
     """What the capture remembers about a live tensor (no strong references)."""

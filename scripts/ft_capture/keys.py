@@ -104,19 +104,19 @@ class DispatchDeriver:
         `tls` is the state the call entered the dispatcher with
         (`entry_tls`), from which the capture's own Python keys are removed.
         """
-        tls = TlsState(tls.include - self._capture_only, tls.exclude)
-        ks = (tensor_keys | tls.include) - tls.exclude
-        device = options.get("device")
+        # The result depends on nothing else: keyed before anything is derived.
         cache_key = (
             func,
-            ks.raw_repr(),
             tensor_keys.raw_repr(),
+            tls.include.raw_repr(),
             tls.exclude.raw_repr(),
-            str(device),
+            str(options.get("device")),
             str(options.get("layout")),
         )
         hit = self._cache.get(cache_key)
         if hit is None:
+            tls = TlsState(tls.include - self._capture_only, tls.exclude)
+            ks = (tensor_keys | tls.include) - tls.exclude
             hit = (keyset_names(ks), self._walk(func, ks, tensor_keys, options, tls))
             self._cache[cache_key] = hit
         return hit
@@ -163,6 +163,20 @@ class DispatchDeriver:
 
     def _is_backend(self, key: Any) -> bool:
         return self._after_backend_select.has(key) and key != _DK.PythonDispatcher
+
+
+_NO_KEYS = _keyset()
+_KEYED_TYPES = (torch.Tensor, list, tuple, torch.Generator)
+
+
+def call_dispatch_keys(named: dict) -> Any:
+    """Union of the dispatch keys of a call's arguments (`dispatch_keys_of`
+    of each; arguments of other types have none)."""
+    keys = _NO_KEYS
+    for value in named.values():
+        if isinstance(value, _KEYED_TYPES):
+            keys = keys | dispatch_keys_of(value)
+    return keys
 
 
 def dispatch_keys_of(value: Any) -> Any:

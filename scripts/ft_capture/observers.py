@@ -24,6 +24,13 @@ class CaptureMode(TorchDispatchMode):
         super().__init__()
         self.rec = recorder
 
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        # TorchDispatchMode wraps a subclass's __torch_dispatch__ in
+        # `torch._disable_dynamo` (two Python frames per operator call); the
+        # capture does not run under torch.compile, so it is called directly.
+        return False
+
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         rec = self.rec
@@ -33,13 +40,22 @@ class CaptureMode(TorchDispatchMode):
             # Not an event, so not a boundary: the detach that saves relu's
             # output comes after relu returned, before its node's hook call.
             return self._induced(func, args, kwargs)
-        self._guard(rec.flush)
         if func.namespace == "profiler":
+            self._guard(rec.flush)
             return self._profiler(func, args, kwargs)
-        if rec.ctx[0] == ftr.CTX_TOP_LEVEL:
-            self._guard(rec.check_state)
-        named, wire_args = self._guard(lambda: rec.op_arguments(func, args, kwargs))
-        tls = self._guard(entry_tls)
+        # Capture bookkeeping (as `_guard` runs it, without a closure per step).
+        try:
+            rec.flush()
+            if rec.ctx[0] == ftr.CTX_TOP_LEVEL:
+                rec.check_state()
+            named, wire_args = rec.op_arguments(func, args, kwargs)
+            tls = entry_tls()
+        except CaptureError:
+            raise
+        except ftr.TraceError as e:
+            raise rec.fail(str(e)) from e
+        except Exception as e:
+            raise rec.fail(f"internal error in the capture: {e!r}") from e
         try:
             out = func(*args, **kwargs)
         except Exception as error:
@@ -48,7 +64,14 @@ class CaptureMode(TorchDispatchMode):
             # program, which may catch it.
             self._guard(functools.partial(rec.record_op_error, func, named, wire_args, error, tls))
             raise
-        self._guard(lambda: rec.record_op(func, named, wire_args, out, tls))
+        try:
+            rec.record_op(func, named, wire_args, out, tls)
+        except CaptureError:
+            raise
+        except ftr.TraceError as e:
+            raise rec.fail(str(e)) from e
+        except Exception as e:
+            raise rec.fail(f"internal error in the capture: {e!r}") from e
         return out
 
     def _guard(self, action: Callable) -> Any:

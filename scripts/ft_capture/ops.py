@@ -12,8 +12,8 @@ import torch
 import ftr
 
 from .errors import UnrecordableValue
-from .keys import TlsState, _keyset, dispatch_keys_of
-from .values import EMPTY_OPS, RANDOM_OPS, bind_arguments, flatten_values, scalar_value, split_returns, tensor_version
+from .keys import TlsState, call_dispatch_keys
+from .values import EMPTY_OPS, RANDOM_OPS, TypeText, flatten_values, op_schema, tensor_version, typed_scalar_value
 
 
 @dataclass
@@ -68,12 +68,12 @@ class OpRecorder:
         Taken before the operator runs: introductions carry the values from
         before it, and argument references its versions from before it.
         """
-        schema = func._schema
-        named = bind_arguments(schema, args, kwargs)
+        schema = op_schema(func)
+        named = schema.bind(args, kwargs)
         wire_args = []
-        for a in schema.arguments:
+        for a in schema.params:
             try:
-                wire_args.append([a.name, self.arg_value(named[a.name], a.real_type)])
+                wire_args.append([a.name, self.arg_value(named[a.name], a.type)])
             except UnrecordableValue as e:
                 raise self.fail(str(e.at(func, f"argument {a.name!r}"))) from None
         return named, wire_args
@@ -86,31 +86,25 @@ class OpRecorder:
             # and releases are written before its ops (FORMAT.md §3.4.3,
             # §3.4.5).
             self.functions.before_program_code()
-        schema = func._schema
-        keys = _keyset()
-        for value in named.values():
-            keys = keys | dispatch_keys_of(value)
-        keyset, chain = self.dispatch.derive(func, keys, named, tls)
-        keep_value = self._keeps_output_value(schema.name.split("::", 1)[-1])
+        schema = op_schema(func)
+        keyset, chain = self.dispatch.derive(func, call_dispatch_keys(named), named, tls)
+        keep_value = self._keeps_output_value(schema.base)
         try:
-            outputs = [self.out_value(v, keep_value) for v in split_returns(schema, out)]
+            outputs = [self.out_value(v, keep_value) for v in schema.split_returns(out)]
         except UnrecordableValue as e:
             raise self.fail(str(e.at(func, "a result"))) from None
         if self.ctx[0] == ftr.CTX_TOP_LEVEL:
             for value in outputs:
                 self._mark_reachable(value)
-        self._pending = PendingOp(str(func), keyset, chain, wire_args, outputs, self.ctx, schema.is_mutable)
+        self._pending = PendingOp(schema.wire_name, keyset, chain, wire_args, outputs, self.ctx, schema.mutable)
 
     def record_op_error(self, func: Any, named: dict, wire_args: list, error: BaseException, tls: TlsState) -> None:
         """Writes the op_error event of a call that raised (format 1.3): the
         call as `record_op` would record it, the exception instead of
         outputs. Nothing is pending (the call's boundary flushed it) and
         nothing follows it: no node, no version bump."""
-        keys = _keyset()
-        for value in named.values():
-            keys = keys | dispatch_keys_of(value)
-        keyset, chain = self.dispatch.derive(func, keys, named, tls)
-        payload = ftr.p_op_error(str(func), keyset, chain, wire_args, format_program_error(error), self.ctx)
+        keyset, chain = self.dispatch.derive(func, call_dispatch_keys(named), named, tls)
+        payload = ftr.p_op_error(op_schema(func).wire_name, keyset, chain, wire_args, format_program_error(error), self.ctx)
         self.emit(ftr.DISPATCH, ftr.DISPATCH_OP_ERROR, payload)
 
     def _mark_reachable(self, value: Any) -> None:
@@ -125,15 +119,14 @@ class OpRecorder:
             return False
         return self.policy == "all" or base in RANDOM_OPS
 
-    def arg_value(self, value: Any, real_type: Any) -> list:
-        """Wire value of an operator argument."""
+    def arg_value(self, value: Any, arg_type: TypeText) -> list:
+        """Wire value of an operator argument of type `arg_type`."""
         if isinstance(value, torch.Tensor):
-            return ftr.v_tensor(self.input_ref(value))
+            return [ftr.TAG_TENSOR, self.input_ref(value)]
         if isinstance(value, (list, tuple)):
-            inner = getattr(real_type, "getElementType", None)
-            elem = inner() if inner is not None else None
-            return ftr.v_list(self.arg_value(v, elem) for v in value)
-        return scalar_value(value, real_type)
+            elem = arg_type.elem()
+            return [ftr.TAG_LIST, [self.arg_value(v, elem) for v in value]]
+        return typed_scalar_value(value, arg_type.text)
 
     def out_value(self, value: Any, keep_value: bool) -> Any:
         """Output value; tensors become `OutTensor`s finished at emission."""
@@ -142,7 +135,7 @@ class OpRecorder:
             return OutTensor(weakref.ref(value), self.output_ref(value, digest))
         if isinstance(value, (list, tuple)):
             return OutList([self.out_value(v, keep_value) for v in value])
-        return scalar_value(value, None)
+        return typed_scalar_value(value, "")
 
     def _finish_out(self, value: Any, alive: list, bumped: frozenset = frozenset(), view_version: Optional[int] = None) -> list:
         """Wire value of an output once autograd has finished with the call.

@@ -15,7 +15,6 @@ import weakref
 from typing import Any, Callable, Optional
 
 import torch
-from torch.utils.weak import WeakIdKeyDictionary
 
 import ftr
 
@@ -23,11 +22,12 @@ from . import functions as capture_functions
 from . import hooks as capture_hooks
 from .backward import BackwardRecorder, BackwardState
 from .errors import CaptureError
-from .identity import NodeTags, ReleaseTracker, StorageTable, TensorInfo
+from .identity import IdentityMap, NodeTags, ReleaseTracker, StorageTable, TensorInfo
 from .keys import DispatchDeriver
 from .nodes import NodeRecorder
 from .ops import OpRecorder, PendingOp
-from .values import covers_storage, device_name, dtype_name, tensor_bytes, tensor_version
+from .progress import EVERY, Progress
+from .values import covers_storage, device_name, dtype_name, tensor_buffer, tensor_version
 
 _C = torch._C
 
@@ -52,9 +52,9 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         self.writer = writer
         self.policy = policy
         self._t0 = time.monotonic_ns() if timestamps else None
-        self.tensors = WeakIdKeyDictionary()
-        self._aliases = WeakIdKeyDictionary()
-        self._rebuilt = WeakIdKeyDictionary()
+        self.tensors = IdentityMap()
+        self._aliases = IdentityMap()
+        self._rebuilt = IdentityMap()
         self._partly_introduced: set = set()
         self.storages = StorageTable()
         self.releases = ReleaseTracker()
@@ -78,6 +78,8 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         self.pid = os.getpid()
         self.thread = threading.get_ident()
         self._unobserved = 0
+        # The progress line on a terminal (`progress.on_terminal`), or None.
+        self.progress: Optional[Progress] = None
 
     def owns_process(self) -> bool:
         """False in a forked child (a DataLoader worker): it must not write."""
@@ -114,7 +116,9 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
     def emit(self, layer: int, kind: int, payload: list) -> None:
         """Appends one event."""
         ts = 0 if self._t0 is None else time.monotonic_ns() - self._t0
-        self.writer.append(layer, kind, payload, ts)
+        seq = self.writer.append(layer, kind, payload, ts)
+        if self.progress is not None and seq % EVERY == 0:
+            self.progress.tick()
 
     def flush(self) -> None:
         """Finishes the pending op, if any: its event (unless its node
@@ -197,10 +201,13 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
             )
 
     def _ref_from_parts(self, info: TensorInfo, t: torch.Tensor, sid: int, digest: Optional[bytes]) -> list:
-        info.requires_grad = t.requires_grad
+        """`ftr.tensor_ref` of `t` (built directly: every field is already
+        of its wire type, and this runs for every tensor of every op)."""
+        requires_grad = t.requires_grad
+        info.requires_grad = requires_grad
         info.leaf = t.is_leaf
         self.releases.storage(info.tid, sid)
-        return ftr.tensor_ref(
+        return [
             info.tid,
             dtype_name(t.dtype),
             list(t.shape),
@@ -208,17 +215,17 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
             t.storage_offset(),
             sid,
             device_name(t.device),
-            t.requires_grad,
+            requires_grad,
             tensor_version(t),
             digest,
-        )
+        ]
 
     def input_ref(self, t: torch.Tensor) -> list:
         """Reference to a tensor as an input (no value digest)."""
-        tid = self.tensor_id(t)
         info = self._info(t)
+        if info is None:
+            info = self._introduce(t)
         sid, _ = self.storages.lookup(t)
-        assert info is not None and info.tid == tid
         return self._ref_from_parts(info, t, sid, None)
 
     def output_ref(self, t: torch.Tensor, digest: Optional[bytes]) -> list:
@@ -233,7 +240,7 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         """Stores the tensor's value as a blob; None when it has no data."""
         if t.device.type == "meta":
             return None
-        return self.writer.put_blob(dtype_name(t.dtype), list(t.shape), tensor_bytes(t))
+        return self.writer.put_blob(dtype_name(t.dtype), list(t.shape), tensor_buffer(t))
 
     def alias(self, out: torch.Tensor, source: torch.Tensor) -> None:
         """Makes `out` the same tensor (same id) as `source` (FORMAT §3.6.6)."""

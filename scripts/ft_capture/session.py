@@ -20,6 +20,7 @@ from .errors import EXIT_INCONSISTENT, EXIT_OK, EXIT_PROGRAM_ERROR, PRODUCER, Ca
 from .observers import CaptureMode
 from .ops import format_program_error
 from .patches import Patches
+from .progress import on_terminal
 from .recorder import Recorder
 
 
@@ -108,8 +109,10 @@ def run_program(program: str, argv: list) -> None:
         sys.path[0] = saved_path0
 
 
-def capture_program(program: str, out: str, policy: str = "all", timestamps: bool = True, argv: Optional[list] = None) -> CaptureResult:
-    """Records `program` into `out`; the trace is finished unless status is 4."""
+def capture_program(program: str, out: str, policy: str = "all", timestamps: bool = True, argv: Optional[list] = None, progress: bool = False) -> CaptureResult:
+    """Records `program` into `out`; the trace is finished unless status is 4.
+    `progress`: show a progress line while it runs long, if stderr is a
+    terminal."""
     meta = ftr.Meta(
         PRODUCER,
         program,
@@ -118,6 +121,8 @@ def capture_program(program: str, out: str, policy: str = "all", timestamps: boo
     )
     file_writer = ftr.FileTraceWriter(out, meta)
     rec = Recorder(file_writer.writer, policy, timestamps)
+    if progress:
+        rec.progress = on_terminal(file_writer.writer)
 
     def abort() -> None:
         try:
@@ -128,21 +133,27 @@ def capture_program(program: str, out: str, policy: str = "all", timestamps: boo
 
     def leave(code: Any) -> int:
         result = finish_at_os_exit(rec, file_writer, code, abort)
+        if rec.progress is not None:
+            rec.progress.clear()
         report(result, out)
         return result.status
 
     error: Optional[BaseException] = None
     try:
-        with Patches(rec, leave), CaptureMode(rec), torch.autograd.graph.node_creation_hook(rec.node_created):
-            try:
-                run_program(program, argv or [])
-            except SystemExit as e:
-                if e.code not in (None, 0):
+        try:
+            with Patches(rec, leave), CaptureMode(rec), torch.autograd.graph.node_creation_hook(rec.node_created):
+                try:
+                    run_program(program, argv or [])
+                except SystemExit as e:
+                    if e.code not in (None, 0):
+                        error = e
+                except CaptureError:
+                    raise
+                except BaseException as e:  # the program raised
                     error = e
-            except CaptureError:
-                raise
-            except BaseException as e:  # the program raised
-                error = e
+        finally:
+            if rec.progress is not None:
+                rec.progress.clear()
         if not rec.owns_process():
             return CaptureResult(child_status(error), forked_child=True)
         if rec.failure is not None:

@@ -3,7 +3,7 @@ bytes, and the operator classes the value policies name."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 import torch
 
@@ -48,33 +48,54 @@ LAYOUT_NAMES = ("strided", "sparse_coo", "sparse_csr", "sparse_csc", "sparse_bsr
 MEMORY_FORMAT_NAMES = ("contiguous_format", "preserve_format", "channels_last", "channels_last_3d")
 
 
+_DTYPE_NAMES: dict = {}
+_DEVICE_NAMES: dict = {}
+
+
 def dtype_name(dtype: torch.dtype) -> str:
     """`torch.float32` -> `float32`."""
-    return str(dtype).removeprefix("torch.")
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = str(dtype).removeprefix("torch.")
+    return name
 
 
 def device_name(device: torch.device) -> str:
     """`cpu`, `meta`, `cuda:0`."""
-    return str(device)
+    name = _DEVICE_NAMES.get(device)
+    if name is None:
+        name = _DEVICE_NAMES[device] = str(device)
+    return name
+
+
+def tensor_buffer(t: torch.Tensor) -> Any:
+    """The elements of `t` in logical C order, in the machine's byte order
+    (FORMAT.md §2.3), as a 1-d byte buffer, whatever its geometry: stride 0
+    (an expanded gradient), size-1 dimensions with any stride, 0-dim,
+    non-contiguous, a storage offset, the conjugate and negative bits.
+
+    A contiguous CPU tensor without those bits is read in place, no copy:
+    its elements as a 1-d stride-1 view of its storage from its offset
+    (`view(-1)` is not that: PyTorch calls a tensor contiguous whatever the
+    strides of its size-1 dimensions, and keeps one of them). Any other
+    tensor is copied into a fresh 1-d CPU buffer first. The buffer aliases
+    the tensor's memory: use it before the program runs on. Runs with
+    dispatch modes disabled and on a detached tensor: no op, no node."""
+    with _C._DisableTorchDispatch():
+        src = t.detach()
+        if src.numel() == 0:
+            return b""
+        if src.device.type == "cpu" and src.layout == torch.strided and src.is_contiguous() and not src.is_conj() and not src.is_neg():
+            flat = src.as_strided((src.numel(),), (1,), src.storage_offset())
+        else:
+            flat = torch.empty(src.numel(), dtype=src.dtype, device="cpu")
+            flat.view(src.shape).copy_(src)
+        return flat.view(torch.uint8).numpy()
 
 
 def tensor_bytes(t: torch.Tensor) -> bytes:
-    """The elements of `t` in logical C order, in the machine's byte order
-    (FORMAT.md §2.3), whatever its geometry: stride 0 (an expanded gradient),
-    size-1 dimensions with any stride, 0-dim, non-contiguous, a storage
-    offset, the conjugate and negative bits. The values are copied into a
-    fresh 1-d CPU buffer (stride 1) and that buffer is read as bytes;
-    `t.contiguous()` is not enough, since PyTorch calls a tensor whose
-    non-size-1 dimensions are dense contiguous even when a size-1 dimension
-    has stride 0, and the byte view needs stride 1. Runs with dispatch modes
-    disabled and on a detached tensor: no op, no node."""
-    with _C._DisableTorchDispatch():
-        src = t.detach()
-        buf = torch.empty(src.numel(), dtype=src.dtype, device="cpu")
-        if buf.numel() == 0:
-            return b""
-        buf.view(src.shape).copy_(src)
-        return buf.view(torch.uint8).numpy().tobytes()
+    """`tensor_buffer(t)` copied into `bytes`."""
+    return bytes(tensor_buffer(t))
 
 
 def node_name(node: Any) -> str:
@@ -93,6 +114,97 @@ def tensor_version(t: torch.Tensor) -> int:
 def covers_storage(t: torch.Tensor) -> bool:
     """Whether a tensor's elements are exactly its storage's, in order."""
     return t.storage_offset() == 0 and t.is_contiguous() and t.numel() * t.element_size() == t.untyped_storage().nbytes()
+
+
+class TypeText:
+    """An argument type as the wire needs it: its text (enum-typed defaults
+    are told by it) and, for a list, its element type's, made once."""
+
+    __slots__ = ("text", "_type", "_elem")
+
+    def __init__(self, real_type: Any) -> None:
+        self._type = real_type
+        self.text = str(real_type) if real_type is not None else ""
+        self._elem: Optional[TypeText] = None
+
+    def elem(self) -> "TypeText":
+        """The element type (text "" when the type has none)."""
+        if self._elem is None:
+            inner = getattr(self._type, "getElementType", None)
+            self._elem = TypeText(inner() if inner is not None else None)
+        return self._elem
+
+
+NO_TYPE = TypeText(None)
+
+
+class Param:
+    """One schema argument, read from the schema once."""
+
+    __slots__ = ("name", "type", "has_default", "default")
+
+    def __init__(self, argument: Any) -> None:
+        self.name = argument.name
+        self.type = TypeText(argument.real_type)
+        self.has_default = argument.has_default_value()
+        self.default = argument.default_value if self.has_default else None
+
+
+class OpSchema:
+    """What the capture reads from an operator's schema, once per operator
+    (the schema's Python objects are made anew on every access)."""
+
+    __slots__ = ("name", "wire_name", "base", "mutable", "returns", "params", "param_names")
+
+    def __init__(self, func: Any) -> None:
+        schema = func._schema
+        self.name = schema.name
+        self.wire_name = str(func)
+        self.base = schema.name.split("::", 1)[-1]
+        self.mutable = schema.is_mutable
+        self.returns = len(schema.returns)
+        self.params = [Param(a) for a in schema.arguments]
+        self.param_names = frozenset(p.name for p in self.params)
+
+    def bind(self, args: tuple, kwargs: dict) -> dict:
+        """`bind_arguments` with the schema read once."""
+        named = {}
+        params = self.params
+        if len(args) > len(params):
+            raise CaptureError(f"{self.name} received {len(args)} positional arguments for {len(params)} parameters")
+        for param, value in zip(params, args):
+            named[param.name] = value
+        for param in params[len(args):]:
+            if param.name in kwargs:
+                named[param.name] = kwargs[param.name]
+            elif param.has_default:
+                named[param.name] = param.default
+            else:
+                named[param.name] = None
+        if kwargs:
+            unknown = set(kwargs) - self.param_names
+            if unknown:
+                raise CaptureError(f"{self.name} received unknown keyword arguments {sorted(unknown)}")
+        return named
+
+    def split_returns(self, out: Any) -> list:
+        """`split_returns` with the schema read once."""
+        if self.returns == 0:
+            return []
+        if self.returns == 1:
+            return [out]
+        return list(out)
+
+
+_SCHEMAS: dict = {}
+
+
+def op_schema(func: Any) -> OpSchema:
+    """The operator's `OpSchema`, read on its first call."""
+    schema = _SCHEMAS.get(func)
+    if schema is None:
+        schema = _SCHEMAS[func] = OpSchema(func)
+    return schema
 
 
 def bind_arguments(schema: Any, args: tuple, kwargs: dict) -> dict:
@@ -134,6 +246,11 @@ def _enum_name(names: tuple, value: int, what: str) -> str:
 
 def scalar_value(value: Any, real_type: Any) -> list:
     """Wire value of a non-tensor argument or result (FORMAT §3.1)."""
+    return typed_scalar_value(value, str(real_type) if real_type is not None else "")
+
+
+def typed_scalar_value(value: Any, type_text: str) -> list:
+    """`scalar_value` with the type's text given (`TypeText.text`)."""
     if value is None:
         return ftr.v_none()
     if isinstance(value, bool):
@@ -147,7 +264,7 @@ def scalar_value(value: Any, real_type: Any) -> list:
     if isinstance(value, torch.device):
         return ftr.v_device(device_name(value))
     if isinstance(value, (int, torch.SymInt)):
-        return _int_value(int(value), str(real_type) if real_type is not None else "")
+        return _int_value(int(value), type_text)
     if isinstance(value, (float, torch.SymFloat)):
         return ftr.v_float(float(value))
     if isinstance(value, str):
