@@ -23,6 +23,23 @@ pub enum TraceError {
         /// The file.
         path: PathBuf,
     },
+    /// The input is not a regular file (a pipe, a device, a directory): a
+    /// trace is read by seeking to its footer index, so it must be a file.
+    #[error("{}: not a regular file ({kind}); save it to a file first", path.display())]
+    NotRegularFile {
+        /// The path given.
+        path: PathBuf,
+        /// What it is instead (`pipe`, `directory`, `character device`, ...).
+        kind: &'static str,
+    },
+    /// The 16-byte file header breaks a rule of its own (FORMAT §2.1).
+    #[error("{}: corrupt header: {detail}", path.display())]
+    CorruptHeader {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
     /// The file was written by a newer, incompatible format version.
     #[error(
         "{}: format version {major}.{minor} is not supported (this build reads {supported}.x); \

@@ -12,6 +12,14 @@
 //!
 //! Reading is chunk at a time: memory is bounded by the largest chunk, not the
 //! file. Every chunk's checksum is verified before its payload is decoded.
+//!
+//! Every byte of a complete trace is covered by a checksum or a validity
+//! rule (FORMAT §2): the header's reserved bytes are zero and its minor
+//! version is the one the events need; the chunks tile the file from the
+//! header to the INDEX chunk, which ends where the trailer begins; the index
+//! agrees with the events (counts, chains) and the chunks it lists; a blob's
+//! content hashes to its digest and its shape fits its data. Only a regular
+//! file is read (a pipe cannot be seeked to its footer).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -44,6 +52,8 @@ pub struct TraceReader {
     version: (u16, u16),
     meta: TraceMeta,
     index: TraceIndex,
+    /// Offset of the INDEX chunk of a complete trace.
+    index_offset: Option<u64>,
     blob_offsets: HashMap<Digest, u64>,
     truncation: Option<Truncation>,
     /// Complete events decoded from the incomplete EVENTS chunk at the end of
@@ -71,8 +81,15 @@ impl TraceReader {
     /// Opens a trace, recovering every complete chunk of a truncated one.
     pub fn recover(path: impl AsRef<Path>) -> Result<TraceReader, TraceError> {
         let path = path.as_ref().to_owned();
+        // Checked before opening: opening a FIFO for reading blocks until a
+        // writer appears.
+        if let Ok(metadata) = std::fs::metadata(&path) {
+            refuse_non_regular(&path, &metadata)?;
+        }
         let file = File::open(&path).map_err(|e| TraceError::io(&path, e))?;
-        let len = file.metadata().map_err(|e| TraceError::io(&path, e))?.len();
+        let metadata = file.metadata().map_err(|e| TraceError::io(&path, e))?;
+        refuse_non_regular(&path, &metadata)?;
+        let len = metadata.len();
         let mut reader = TraceReader {
             path,
             file: BufReader::new(file),
@@ -85,13 +102,17 @@ impl TraceReader {
                 attrs: Vec::new(),
             },
             index: TraceIndex::empty(),
+            index_offset: None,
             blob_offsets: HashMap::new(),
             truncation: None,
             salvaged: Vec::new(),
         };
         reader.read_header()?;
         match reader.read_footer()? {
-            Some(index) => reader.index = index,
+            Some((offset, index)) => {
+                reader.index = index;
+                reader.index_offset = Some(offset);
+            }
             None => reader.scan()?,
         }
         reader.meta = reader.read_meta()?;
@@ -145,6 +166,9 @@ impl TraceReader {
         let mut events = Vec::with_capacity(self.index.event_count as usize);
         let chunks = self.index.chunks.clone();
         let mut chains = ChainState::default();
+        let mut layer_counts = [0u64; 4];
+        let mut needed_minor = format::FLOOR_MINOR;
+        let mut unknown_kinds = false;
         for entry in &chunks {
             for event in self.read_events_chunk(entry)? {
                 if event.seq != events.len() as u64 {
@@ -158,10 +182,13 @@ impl TraceReader {
                         ),
                     });
                 }
-                chains.push(
-                    usize::from(event.body.code().0),
-                    &event.body.structural_hash(),
-                );
+                let layer = usize::from(event.body.code().0);
+                if let Some(c) = layer_counts.get_mut(layer) {
+                    *c += 1;
+                }
+                needed_minor = needed_minor.max(event.body.since_minor());
+                unknown_kinds |= matches!(event.body, crate::event::EventBody::Unknown { .. });
+                chains.push(layer, &event.body.structural_hash());
                 events.push(event);
             }
         }
@@ -170,17 +197,140 @@ impl TraceReader {
                 events.push(event.clone());
             }
         }
-        if self.truncation.is_none() && chains.all != self.index.chain {
-            return Err(TraceError::IndexMismatch {
+        if self.truncation.is_none() {
+            let mismatch = |detail: String| TraceError::IndexMismatch {
                 path: self.path.clone(),
-                detail: format!(
+                detail,
+            };
+            if chains.all != self.index.chain {
+                return Err(mismatch(format!(
                     "chain hash of the events ({}) differs from the footer's ({})",
                     chains.all.short(16),
                     self.index.chain.short(16)
-                ),
-            });
+                )));
+            }
+            if chains.layers != self.index.layer_chains {
+                return Err(mismatch(
+                    "per-layer chain hashes of the events differ from the footer's".into(),
+                ));
+            }
+            if events.len() as u64 != self.index.event_count
+                || layer_counts != self.index.layer_counts
+            {
+                return Err(mismatch(format!(
+                    "the events ({} in all, per layer {:?}) differ from the footer's counts ({}, {:?})",
+                    events.len(),
+                    layer_counts,
+                    self.index.event_count,
+                    self.index.layer_counts
+                )));
+            }
+            self.check_minor(needed_minor, unknown_kinds)?;
+            self.check_layout()?;
         }
         Ok(events)
+    }
+
+    /// FORMAT §2.1: a complete file says the lowest minor that defines every
+    /// event kind in it (never below the floor). A minor newer than this
+    /// build's is only possible with kinds this build does not know.
+    fn check_minor(&self, needed: u16, unknown_kinds: bool) -> Result<(), TraceError> {
+        let minor = self.version.1;
+        let ok = if unknown_kinds {
+            minor >= needed
+        } else {
+            minor == needed
+        };
+        if ok {
+            return Ok(());
+        }
+        Err(TraceError::CorruptHeader {
+            path: self.path.clone(),
+            detail: format!(
+                "minor version {minor} at bytes 10..12, but the events need exactly {needed}{}",
+                if unknown_kinds { " or newer" } else { "" }
+            ),
+        })
+    }
+
+    /// The chunks of a complete trace tile the file from the header to the
+    /// INDEX chunk: META first, the EVENTS and BLOB chunks at the offsets the
+    /// index lists (in order), unknown kinds only with a valid checksum.
+    fn check_layout(&mut self) -> Result<(), TraceError> {
+        let Some(end) = self.index_offset else {
+            return Ok(());
+        };
+        let corrupt = |path: &Path, offset: u64, detail: String| TraceError::CorruptChunk {
+            path: path.to_owned(),
+            offset,
+            detail,
+        };
+        let event_offsets: Vec<u64> = self.index.chunks.iter().map(|c| c.offset).collect();
+        let blob_offsets: Vec<u64> = self.index.blobs.iter().map(|b| b.offset).collect();
+        let mut events = event_offsets.into_iter();
+        let mut blobs = blob_offsets.into_iter();
+        let mut offset = format::HEADER_LEN;
+        while offset < end {
+            let (kind, len) = self.chunk_header_at(offset)?;
+            let total = format::CHUNK_HEADER_LEN + len + format::CHUNK_HASH_LEN;
+            let listed = match kind {
+                chunk_kind::META => offset == format::HEADER_LEN,
+                chunk_kind::EVENTS => events.next() == Some(offset),
+                chunk_kind::BLOB => blobs.next() == Some(offset),
+                chunk_kind::INDEX => false,
+                _ => {
+                    self.read_chunk(offset)?;
+                    true
+                }
+            };
+            if !listed {
+                return Err(corrupt(
+                    &self.path,
+                    offset,
+                    format!("chunk of kind {kind} is not where the footer index places chunks"),
+                ));
+            }
+            if offset == format::HEADER_LEN && kind != chunk_kind::META {
+                return Err(corrupt(
+                    &self.path,
+                    offset,
+                    format!("the first chunk is of kind {kind}, not META"),
+                ));
+            }
+            offset += total;
+        }
+        if offset != end || events.next().is_some() || blobs.next().is_some() {
+            return Err(corrupt(
+                &self.path,
+                offset.min(end),
+                "the chunks do not tile the file up to the footer index".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Kind and payload length of the chunk at `offset` (header checked, not the checksum).
+    fn chunk_header_at(&mut self, offset: u64) -> Result<(u8, u64), TraceError> {
+        let mut header = [0u8; format::CHUNK_HEADER_LEN as usize];
+        if self.len.saturating_sub(offset) < format::CHUNK_HEADER_LEN {
+            return Err(TraceError::CorruptChunk {
+                path: self.path.clone(),
+                offset,
+                detail: "chunk header runs past the end of the file".into(),
+            });
+        }
+        self.read_exact_at(offset, &mut header)?;
+        let len = u64::from(u32::from_le_bytes([
+            header[0], header[1], header[2], header[3],
+        ]));
+        if header[5..] != [0, 0, 0] || len > format::MAX_CHUNK_PAYLOAD {
+            return Err(TraceError::CorruptChunk {
+                path: self.path.clone(),
+                offset,
+                detail: format!("invalid chunk header {header:02x?}"),
+            });
+        }
+        Ok((header[4], len))
     }
 
     /// Iterates over all events one chunk at a time (memory: one chunk).
@@ -241,6 +391,22 @@ impl TraceReader {
                     digest.short(16)
                 ),
             });
+        }
+        let corrupt = |detail: String| TraceError::CorruptChunk {
+            path: self.path.clone(),
+            offset,
+            detail,
+        };
+        if let Err(detail) = check_blob_shape(&record) {
+            return Err(corrupt(detail));
+        }
+        let content = crate::hash::blob_digest(&record.dtype, &record.shape, &record.data);
+        if content != record.digest {
+            return Err(corrupt(format!(
+                "blob content hashes to {}, not to its digest {}",
+                content.short(16),
+                record.digest.short(16)
+            )));
         }
         Ok(Some(record))
     }
@@ -326,12 +492,28 @@ impl TraceReader {
                 supported: format::VERSION_MAJOR,
             });
         }
+        if minor < format::FLOOR_MINOR {
+            return Err(TraceError::CorruptHeader {
+                path: self.path.clone(),
+                detail: format!(
+                    "minor version {minor} at bytes 10..12 is below {}, which every file says at least",
+                    format::FLOOR_MINOR
+                ),
+            });
+        }
+        if header[12..] != [0, 0, 0, 0] {
+            return Err(TraceError::CorruptHeader {
+                path: self.path.clone(),
+                detail: format!("reserved bytes 12..16 are {:02x?}, not zero", &header[12..]),
+            });
+        }
         self.version = (major, minor);
         Ok(())
     }
 
-    /// Reads the trailer and index chunk; `None` when there is no valid trailer.
-    fn read_footer(&mut self) -> Result<Option<TraceIndex>, TraceError> {
+    /// Reads the trailer and index chunk (offset and contents); `None` when
+    /// there is no valid trailer.
+    fn read_footer(&mut self) -> Result<Option<(u64, TraceIndex)>, TraceError> {
         if self.len < format::HEADER_LEN + format::TRAILER_LEN {
             return Ok(None);
         }
@@ -351,8 +533,31 @@ impl TraceReader {
             });
         }
         let payload = self.read_chunk_of_kind(index_offset, chunk_kind::INDEX)?;
+        let index_end =
+            index_offset + format::CHUNK_HEADER_LEN + payload.len() as u64 + format::CHUNK_HASH_LEN;
+        let trailer_start = self.len - format::TRAILER_LEN;
+        if index_end != trailer_start {
+            return Err(TraceError::CorruptChunk {
+                path: self.path.clone(),
+                offset: index_end.min(trailer_start),
+                detail: format!(
+                    "the INDEX chunk ends at offset {index_end} but the trailer starts at {trailer_start}: \
+                     nothing may lie between them"
+                ),
+            });
+        }
         let index: TraceIndex = self.decode(index_offset, &payload, "index")?;
-        Ok(Some(index))
+        if index.meta_offset != format::HEADER_LEN {
+            return Err(TraceError::IndexMismatch {
+                path: self.path.clone(),
+                detail: format!(
+                    "the footer index places META at offset {}; it is always the first chunk, at {}",
+                    index.meta_offset,
+                    format::HEADER_LEN
+                ),
+            });
+        }
+        Ok(Some((index_offset, index)))
     }
 
     fn read_meta(&mut self) -> Result<TraceMeta, TraceError> {
@@ -592,6 +797,72 @@ impl TraceReader {
             .seek(SeekFrom::Start(offset))
             .and_then(|_| self.file.read_exact(buf))
             .map_err(|e| TraceError::io(&self.path, e))
+    }
+}
+
+/// Refuses what is not a regular file, naming what it is.
+fn refuse_non_regular(path: &Path, metadata: &std::fs::Metadata) -> Result<(), TraceError> {
+    let file_type = metadata.file_type();
+    if file_type.is_file() {
+        return Ok(());
+    }
+    let kind = if file_type.is_dir() {
+        "directory"
+    } else {
+        special_file_kind(&file_type)
+    };
+    Err(TraceError::NotRegularFile {
+        path: path.to_owned(),
+        kind,
+    })
+}
+
+#[cfg(unix)]
+fn special_file_kind(file_type: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_fifo() {
+        "pipe"
+    } else if file_type.is_char_device() {
+        "character device"
+    } else if file_type.is_block_device() {
+        "block device"
+    } else if file_type.is_socket() {
+        "socket"
+    } else {
+        "special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_file_kind(_: &std::fs::FileType) -> &'static str {
+    "special file"
+}
+
+/// A blob's shape must describe its data: no negative size, and as many
+/// bytes as its elements take (for a dtype this build does not know the
+/// element size of: a whole number of bytes per element).
+fn check_blob_shape(record: &BlobRecord) -> Result<(), String> {
+    let mut numel: u64 = 1;
+    for &d in &record.shape {
+        let d = u64::try_from(d)
+            .map_err(|_| format!("blob shape {:?} has a negative size", record.shape))?;
+        numel = numel
+            .checked_mul(d)
+            .ok_or_else(|| format!("blob shape {:?} overflows", record.shape))?;
+    }
+    let len = record.data.len() as u64;
+    let fits = match crate::tensor_bytes::element_size(&record.dtype) {
+        Some(size) => numel.checked_mul(size as u64) == Some(len),
+        None if numel == 0 => len == 0,
+        None => len.is_multiple_of(numel),
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(format!(
+            "blob shape {:?} of dtype {} does not fit its {len} bytes of data",
+            record.shape, record.dtype
+        ))
     }
 }
 
