@@ -12,7 +12,8 @@
 //! * [`format`] — container layout (normative spec: `docs/FORMAT.md`);
 //! * [`writer`] / [`reader`] — streaming writer, indexed and recovering reader;
 //! * [`sink`] — the emission interface and in-memory / file sinks;
-//! * [`tensor_bytes`] — converting element buffers to blob bytes and back.
+//! * [`tensor_bytes`] — converting element buffers to blob bytes and back;
+//! * [`text`] — escaping trace strings before they reach a terminal.
 
 pub mod error;
 pub mod event;
@@ -23,6 +24,7 @@ pub mod reader;
 pub mod sink;
 mod structural;
 pub mod tensor_bytes;
+pub mod text;
 pub mod value;
 pub mod writer;
 
