@@ -16,7 +16,7 @@ use ft_trace::{Layer, TraceError};
 
 use crate::app::App;
 use crate::describe::timeline_row;
-use crate::trace::TraceData;
+use crate::trace::{Damage, TraceData};
 use crate::tui;
 use crate::view::{Filter, LayerFilter, TraceView};
 
@@ -36,9 +36,10 @@ pub const EXIT_BAD_TRACE: u8 = 4;
     name = "ft-inspect",
     version,
     after_help = "Keys: press ? inside the inspector.\n\n\
-Exit codes:\n  0  ok (a truncated trace opens, with a warning)\n  \
+Exit codes:\n  0  ok (a truncated trace opens interactively, with a warning)\n  \
 1  terminal failure\n  2  usage error, or no terminal without --dump\n  \
-4  unreadable, corrupt or unsupported-version trace"
+4  unreadable, corrupt or unsupported-version trace; with --dump also a\n     \
+truncated or damaged one (its readable part is printed first)"
 )]
 pub struct Args {
     /// The trace to open.
@@ -103,13 +104,16 @@ pub enum InspectError {
     /// Writing the dump failed.
     #[error("writing the timeline: {0}")]
     Output(#[source] io::Error),
+    /// `--dump` printed what was readable of a truncated or damaged trace.
+    #[error("the trace is {0}")]
+    Damaged(String),
 }
 
 impl InspectError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            InspectError::Trace(_) => EXIT_BAD_TRACE,
+            InspectError::Trace(_) | InspectError::Damaged(_) => EXIT_BAD_TRACE,
             InspectError::Usage(_) => EXIT_USAGE,
             InspectError::Terminal(_) | InspectError::Output(_) => EXIT_FAILURE,
         }
@@ -118,20 +122,32 @@ impl InspectError {
 
 /// Runs `ft-inspect` with parsed arguments.
 pub fn run(args: &Args) -> Result<(), InspectError> {
-    let (data, mut reader) = TraceData::open(&args.trace)?;
+    let (mut data, mut reader) = TraceData::open(&args.trace)?;
     if args.dump {
-        if let Some(damage) = &data.damage {
+        if data.damage.is_none() {
+            // Values are not part of the timeline, but a damaged value is
+            // damage: a dump reads every blob once to say so.
+            data.damage = damaged_blob(&mut reader);
+        }
+        let damage = data.damage.clone();
+        if let Some(damage) = &damage {
             eprintln!(
-                "ft-inspect: warning: {}: {}; {} readable events follow",
+                "ft-inspect: {}: {}; the {} readable events before it follow",
                 data.name,
                 damage.message(),
                 data.events.len()
             );
         }
         let mut out = io::stdout().lock();
-        return match dump(data, &args.filter(), &mut out).and_then(|()| out.flush()) {
-            Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(InspectError::Output(e)),
-            _ => Ok(()),
+        match dump(data, &args.filter(), &mut out).and_then(|()| out.flush()) {
+            Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                return Err(InspectError::Output(e));
+            }
+            _ => {}
+        }
+        return match damage {
+            Some(damage) => Err(InspectError::Damaged(damage.message())),
+            None => Ok(()),
         };
     }
     if !io::stdout().is_terminal() {
@@ -141,6 +157,23 @@ pub fn run(args: &Args) -> Result<(), InspectError> {
     }
     let app = App::new(data).with_filter(args.filter());
     tui::run(app, &mut reader).map_err(InspectError::Terminal)
+}
+
+/// The first blob chunk of the file that does not read back (checksum,
+/// decoding, digest), as damage at its offset.
+fn damaged_blob(reader: &mut ft_trace::TraceReader) -> Option<Damage> {
+    let entries = reader.blobs().to_vec();
+    for entry in entries {
+        if let Err(e) = reader.blob(&entry.digest) {
+            let offset = crate::trace::error_offset(&e).unwrap_or(entry.offset);
+            return Some(Damage {
+                offset,
+                detail: crate::trace::strip_path(&e.to_string(), reader.path()),
+                truncated: false,
+            });
+        }
+    }
+    None
 }
 
 /// Writes the timeline rows that pass `filter`, plain text, one per line.

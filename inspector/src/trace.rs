@@ -239,12 +239,7 @@ fn read_events(reader: &mut TraceReader) -> (Vec<Event>, Option<Damage>) {
                 );
             }
             Err(e) => {
-                let offset = match &e {
-                    TraceError::CorruptChunk { offset, .. } | TraceError::Decode { offset, .. } => {
-                        *offset
-                    }
-                    _ => file_len,
-                };
+                let offset = error_offset(&e).unwrap_or(file_len);
                 let detail = strip_path(&e.to_string(), &path);
                 return (
                     events,
@@ -274,8 +269,18 @@ fn read_events(reader: &mut TraceReader) -> (Vec<Event>, Option<Damage>) {
     (events, damage)
 }
 
+/// The byte offset an error names, if it names one.
+pub(crate) fn error_offset(e: &TraceError) -> Option<u64> {
+    match e {
+        TraceError::CorruptChunk { offset, .. }
+        | TraceError::Decode { offset, .. }
+        | TraceError::Truncated { offset, .. } => Some(*offset),
+        _ => None,
+    }
+}
+
 /// `TraceError` messages start with the path; the header already names the file.
-fn strip_path(message: &str, path: &Path) -> String {
+pub(crate) fn strip_path(message: &str, path: &Path) -> String {
     let prefix = format!("{}: ", path.display());
     message.strip_prefix(&prefix).unwrap_or(message).to_owned()
 }

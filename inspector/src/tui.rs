@@ -3,7 +3,9 @@
 //!
 //! [`ratatui::try_init`] enters raw mode and the alternate screen and installs
 //! a panic hook that restores the terminal before the panic message prints;
-//! [`ratatui::restore`] runs on every normal or error exit. The loop blocks on
+//! [`ratatui::restore`] runs on every normal or error exit, and on SIGTERM,
+//! SIGHUP and SIGINT a watcher thread restores the terminal (cursor shown)
+//! before the process exits with 128 + the signal number, as a shell expects. The loop blocks on
 //! input and redraws only after something happened, so an idle inspector uses
 //! no CPU; ratatui diffs frames, so a redraw writes only changed cells.
 
@@ -11,6 +13,8 @@ use std::io;
 
 use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{self, Event};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::{Handle, Signals};
 
 use crate::app::App;
 use crate::values::BlobSource;
@@ -20,13 +24,34 @@ pub fn run(app: App, blobs: &mut dyn BlobSource) -> io::Result<()> {
     let mut terminal = match ratatui::try_init() {
         Ok(terminal) => terminal,
         Err(e) => {
-            ratatui::restore();
+            restore();
             return Err(e);
         }
     };
+    let signals = restore_on_signals()?;
     let result = event_loop(&mut terminal, app, blobs);
-    ratatui::restore();
+    signals.close();
+    restore();
     result
+}
+
+/// Leaves raw mode and the alternate screen and shows the cursor.
+fn restore() {
+    ratatui::restore();
+    let _ = ratatui::crossterm::execute!(io::stdout(), ratatui::crossterm::cursor::Show);
+}
+
+/// Restores the terminal and exits when the process is asked to stop.
+fn restore_on_signals() -> io::Result<Handle> {
+    let mut signals = Signals::new([SIGTERM, SIGHUP, SIGINT])?;
+    let handle = signals.handle();
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            restore();
+            std::process::exit(128 + signal);
+        }
+    });
+    Ok(handle)
 }
 
 fn event_loop(

@@ -73,18 +73,45 @@ fn dump_honours_layer_and_filter() {
 }
 
 #[test]
-fn dump_of_a_truncated_trace_warns_and_exits_zero() {
+fn dump_of_a_truncated_trace_prints_its_readable_part_and_exits_4() {
     let dir = tempfile::tempdir().expect("tempdir");
     let partial = write_trace(dir.path(), "mul_sum.ftr", Ending::CrashAfter(8));
     let out = ft_inspect(&[arg(&partial), "--dump"]);
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(4));
     assert_eq!(stdout(&out).lines().count(), 9);
     let err = stderr(&out);
     assert!(
-        err.contains("warning: mul_sum.ftr.partial: truncated at offset"),
+        err.starts_with("ft-inspect: mul_sum.ftr.partial: truncated at offset"),
         "{err}"
     );
-    assert_eq!(err.lines().count(), 1);
+    assert_eq!(err.lines().count(), 2, "{err}"); // where, then the verdict
+}
+
+#[test]
+fn dump_of_a_trace_with_a_damaged_value_exits_4_naming_the_chunk() {
+    // Values are not in the timeline, but a dump must not pass damage off
+    // as a good trace: flip a byte inside the last blob chunk's payload.
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../traces/mlp_train.torch.ftr");
+    let reader = ft_trace::TraceReader::open(&golden).expect("golden");
+    let last = reader
+        .blobs()
+        .iter()
+        .map(|b| b.offset)
+        .max()
+        .expect("the golden holds values");
+    let mut bytes = fs::read(&golden).expect("golden trace");
+    let at = usize::try_from(last).expect("offset") + 40;
+    bytes[at] ^= 0x55;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let damaged = dir.path().join("damaged.ftr");
+    fs::write(&damaged, &bytes).expect("write");
+    let out = ft_inspect(&[arg(&damaged), "--dump"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("damaged at offset {last}")), "{err}");
+    // The whole timeline is still printed.
+    let full = ft_inspect(&[arg(&golden), "--dump"]);
+    assert_eq!(stdout(&out), stdout(&full));
 }
 
 #[test]
@@ -176,9 +203,9 @@ fn a_golden_trace_cut_in_half_opens_with_its_readable_part() {
     let full = ft_inspect(&[arg(&golden), "--dump"]);
     assert_eq!(full.status.code(), Some(0), "{}", stderr(&full));
     let out = ft_inspect(&[arg(&cut), "--dump"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     let warning = stderr(&out);
-    assert_eq!(warning.lines().count(), 1, "{warning}");
+    assert_eq!(warning.lines().count(), 2, "{warning}");
     assert!(warning.contains("truncated at offset"), "{warning}");
     // The readable part is a prefix of the full timeline.
     let (part, whole) = (stdout(&out), stdout(&full));
@@ -188,4 +215,31 @@ fn a_golden_trace_cut_in_half_opens_with_its_readable_part() {
         whole.starts_with(&part),
         "readable part is not a prefix of the full trace"
     );
+}
+
+#[test]
+fn a_bad_length_field_is_reported_at_its_chunk_not_at_the_end_of_the_file() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../traces/mlp_train.torch.ftr");
+    let reader = ft_trace::TraceReader::open(&golden).expect("golden");
+    let second = reader
+        .index()
+        .chunks
+        .get(1)
+        .expect("two events chunks")
+        .offset;
+    let mut bytes = fs::read(&golden).expect("golden trace");
+    let at = usize::try_from(second).expect("offset");
+    // The chunk's 4-byte little-endian length now runs past the file.
+    bytes[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let damaged = dir.path().join("length.ftr");
+    fs::write(&damaged, &bytes).expect("write");
+    let out = ft_inspect(&[arg(&damaged), "--dump"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("damaged at offset {second}")),
+        "{err}"
+    );
+    assert!(!err.contains(&format!("offset {}:", bytes.len())), "{err}");
 }
