@@ -133,8 +133,8 @@ pub fn run(args: &Args) -> Result<(), InspectError> {
         if let Some(damage) = &damage {
             eprintln!(
                 "ft-inspect: {}: {}; the {} readable events before it follow",
-                data.name,
-                damage.message(),
+                ft_trace::text::escape_control(&data.name),
+                ft_trace::text::escape_control(&damage.message()),
                 data.events.len()
             );
         }
@@ -182,7 +182,9 @@ pub fn dump(data: TraceData, filter: &Filter, out: &mut dyn Write) -> io::Result
     view.set_filter(filter.clone(), 0);
     for &index in view.visible() {
         let line = timeline_row(&view.data, index, view.columns).plain();
-        writeln!(out, "{}", line.trim_end())?;
+        // Trace strings (exception messages, names) may hold terminal
+        // control sequences: the dump shows them, never sends them.
+        writeln!(out, "{}", ft_trace::text::escape_control(line.trim_end()))?;
     }
     Ok(())
 }

@@ -9,7 +9,10 @@ fn main() -> ExitCode {
     match ft_inspect::run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("ft-inspect: {err}");
+            eprintln!(
+                "ft-inspect: {}",
+                ft_trace::text::escape_control(&err.to_string())
+            );
             ExitCode::from(err.exit_code())
         }
     }

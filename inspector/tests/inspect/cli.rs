@@ -243,3 +243,29 @@ fn a_bad_length_field_is_reported_at_its_chunk_not_at_the_end_of_the_file() {
     );
     assert!(!err.contains(&format!("offset {}:", bytes.len())), "{err}");
 }
+
+#[test]
+fn dump_escapes_terminal_sequences_in_trace_strings() {
+    use ft_trace::event::{ApiEvent, ProgramError};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("hostile.ftr");
+    let mut file =
+        ft_trace::FileTraceWriter::create(&path, &super::support::meta()).expect("create");
+    file.writer()
+        .append(
+            &ft_trace::EventBody::Api(ApiEvent::ProgramError(ProgramError {
+                message: "RuntimeError: \u{1b}]0;pwned\u{7}\u{1b}[2Jboom".into(),
+            })),
+            0,
+        )
+        .expect("append");
+    file.finish().expect("finish");
+    let out = ft_inspect(&[arg(&path), "--dump"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(text.contains("boom"), "{text}");
+}
