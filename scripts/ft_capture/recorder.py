@@ -8,6 +8,7 @@ tensor and api-layer parts; the dispatch layer (`ops`), node events
 
 from __future__ import annotations
 
+import operator
 import os
 import threading
 import time
@@ -30,6 +31,7 @@ from .progress import EVERY, Progress
 from .values import covers_storage, device_name, dtype_name, tensor_buffer, tensor_version
 
 _C = torch._C
+_BY_TID = operator.itemgetter(0)
 
 
 class Unobserved:
@@ -264,7 +266,8 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
             self._grad_mode = mode
             self.emit(ftr.API, ftr.API_GRAD_MODE, ftr.p_grad_mode(*mode))
         self._check_default_dtype()
-        live = sorted(((info.tid, t, info) for t, info in self.tensors.items() if info.watch), key=lambda x: x[0])
+        live = [(info.tid, t, info) for t, info in self.tensors.items() if info.watch]
+        live.sort(key=_BY_TID)
         for tid, t, info in live:
             # A tensor with history that became a leaf was detached in place:
             # `detach_` changes autograd metadata without redispatching, so
