@@ -18,6 +18,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::hash::Digest;
 
+/// The tensors of a value in wire order. Most values hold none or one, which
+/// fit inline: walking a stream's tensors allocates only for long lists.
+pub type Tensors<'a> = smallvec::SmallVec<[&'a TensorRef; 2]>;
+
 /// A reference to a tensor, with the metadata both runtimes must agree on.
 ///
 /// Wire form: `[id, dtype, shape, stride, offset, storage, device,
@@ -107,13 +111,13 @@ impl Value {
     }
 
     /// Every tensor reference inside this value, depth first.
-    pub fn tensors(&self) -> Vec<&TensorRef> {
-        let mut out = Vec::new();
+    pub fn tensors(&self) -> Tensors<'_> {
+        let mut out = Tensors::new();
         self.collect_tensors(&mut out);
         out
     }
 
-    fn collect_tensors<'a>(&'a self, out: &mut Vec<&'a TensorRef>) {
+    fn collect_tensors<'a>(&'a self, out: &mut Tensors<'a>) {
         match self {
             Value::Tensor(t) => out.push(t),
             Value::List(items) => items.iter().for_each(|v| v.collect_tensors(out)),
