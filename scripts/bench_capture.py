@@ -17,13 +17,15 @@ Ratios are against `plain`. The capture's split: `none` is the structure
 values add (copying, hashing and writing every tensor).
 
     python scripts/bench_capture.py [PROGRAM ...] [--steps N] [--repeat N] [--rounds N]
-        [--modes plain,profiler,...] [--profile MODE]
+        [--modes plain,profiler,...] [--baseline SCRIPTS_DIR] [--profile MODE]
 
 Without programs it measures bench/programs/mlp_long.py (`FT_STEPS=N`, the
 per-step time is the run's time divided by N) and the corpus programs
 gpt_decoder and cnn_sgd (whole-program times). `--profile MODE` instead runs
 the first program once under cProfile in that mode and prints the hottest
-functions (cumulative and own time).
+functions (cumulative and own time). `--baseline DIR` also measures the
+capture of another checkout's `scripts` directory (say, the last release's,
+from `git archive`) in the same rounds: modes `none@base`, `all@base`.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def run_debugmode():
 def run_capture():
     try:
         from ft_capture import capture_program
-    except ImportError:  # before the package existed
+    except ImportError:  # a baseline from before the package existed
         from capture_torch import capture as capture_program
     result = capture_program(program, out, policy=mode, timestamps=True)
     if result.status not in (0, 3):
@@ -110,9 +112,12 @@ print(json.dumps({"times": times, "bytes": size}))
 """
 
 
-def run_worker(program: Path, mode: str, repeat: int, steps: int, scratch: str, profile: bool = False) -> dict:
-    env = dict(os.environ, FT_SCRIPTS=str(SCRIPTS), FT_STEPS=str(steps), OMP_NUM_THREADS="1")
+def run_worker(program: Path, mode: str, repeat: int, steps: int, scratch: str, profile: bool = False, baseline: str = "") -> dict:
+    scripts = str(SCRIPTS)
     out = os.path.join(scratch, f"{program.stem}.{mode}.ftr")
+    if mode.endswith("@base"):
+        mode, scripts = mode.removesuffix("@base"), baseline
+    env = dict(os.environ, FT_SCRIPTS=scripts, FT_STEPS=str(steps), OMP_NUM_THREADS="1")
     proc = subprocess.run(
         [sys.executable, "-c", WORKER, str(program), mode, str(repeat), out, "1" if profile else "0"],
         cwd=program.parent,
@@ -134,6 +139,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per worker (default 3)")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds of all modes (default 2)")
     parser.add_argument("--modes", default=",".join(MODES), help="comma-separated subset of " + ",".join(MODES))
+    parser.add_argument("--baseline", help="a scripts directory whose capture is also measured (modes none@base, all@base)")
     parser.add_argument("--profile", choices=MODES, help="cProfile the first program in this mode and stop")
     args = parser.parse_args()
     programs = [p.resolve() for p in args.programs] or DEFAULT_PROGRAMS
@@ -143,6 +149,8 @@ def main() -> int:
             parser.error(f"unknown mode {m}")
     if "plain" not in modes:
         modes.insert(0, "plain")
+    if args.baseline:
+        modes += ["none@base", "all@base"]
     with tempfile.TemporaryDirectory(prefix="ft-bench-capture-") as scratch:
         if args.profile:
             run_worker(programs[0], args.profile, 1, args.steps, scratch, profile=True)
@@ -155,7 +163,7 @@ def main() -> int:
             for r in range(args.rounds):
                 order = modes[r % len(modes):] + modes[: r % len(modes)]
                 for mode in order:
-                    result = run_worker(program, mode, args.repeat, args.steps, scratch)
+                    result = run_worker(program, mode, args.repeat, args.steps, scratch, baseline=args.baseline or "")
                     if result["times"] is not None:
                         times[mode].extend(result["times"])
                     if result.get("bytes") is not None:
@@ -171,6 +179,10 @@ def main() -> int:
                     continue
                 extra = f"  trace {sizes[m] / 1e6:8.2f} MB" if m in sizes else ""
                 print(f"  {m:10s} {median[m] * 1e3:9.2f} ms  {median[m] / base:6.2f}x{extra}")
+            for suffix in ("@base",) if args.baseline else ():
+                if f"none{suffix}" in median and f"all{suffix}" in median:
+                    structure, values = median[f"none{suffix}"] - base, median[f"all{suffix}"] - median[f"none{suffix}"]
+                    print(f"  baseline split: structure {structure / base:.2f}x plain, values {values / base:.2f}x plain")
             if "none" in median and "all" in median:
                 structure = median["none"] - base
                 values = median["all"] - median["none"]
