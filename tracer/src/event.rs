@@ -839,10 +839,10 @@ impl EventBody {
     }
 
     /// Every tensor reference carried by the body (with metadata).
-    pub fn tensor_refs(&self) -> Vec<&TensorRef> {
+    pub fn tensor_refs(&self) -> smallvec::SmallVec<[&TensorRef; 4]> {
         match self {
-            EventBody::Api(ApiEvent::Tensor(t)) => vec![&t.tensor],
-            EventBody::Api(ApiEvent::Data(d)) => vec![&d.tensor],
+            EventBody::Api(ApiEvent::Tensor(t)) => smallvec::smallvec![&t.tensor],
+            EventBody::Api(ApiEvent::Data(d)) => smallvec::smallvec![&d.tensor],
             EventBody::Dispatch(DispatchEvent::Op(op)) => op
                 .args
                 .iter()
@@ -852,7 +852,7 @@ impl EventBody {
             EventBody::Dispatch(DispatchEvent::OpError(op)) => {
                 op.args.iter().flat_map(|(_, v)| v.tensors()).collect()
             }
-            EventBody::Autograd(AutogradEvent::Accumulate(a)) => vec![&a.grad],
+            EventBody::Autograd(AutogradEvent::Accumulate(a)) => smallvec::smallvec![&a.grad],
             EventBody::Api(ApiEvent::GradResult(g)) => g.grads.iter().flatten().collect(),
             EventBody::Autograd(AutogradEvent::HookBegin(h)) => h.args.iter().flatten().collect(),
             EventBody::Autograd(AutogradEvent::HookEnd(h)) => h.result.iter().collect(),
@@ -862,7 +862,7 @@ impl EventBody {
             EventBody::Autograd(AutogradEvent::HookResult(h)) => {
                 h.results.iter().flatten().flatten().collect()
             }
-            _ => Vec::new(),
+            _ => smallvec::SmallVec::new(),
         }
     }
 }
