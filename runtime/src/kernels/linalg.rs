@@ -2,11 +2,12 @@
 //! `addmv` and `dot`.
 //!
 //! Results are contiguous (row-major) whatever the operands' strides, as
-//! PyTorch's CPU kernels produce them. Every dtype multiplies in f64 and
-//! rounds once: float16/bfloat16 products are computed wider than their
-//! storage as PyTorch's CPU kernels do (they accumulate in float32), and
-//! float32 products accumulate more precisely than sgemm, within the
-//! float32 tolerance of the value comparison.
+//! PyTorch's CPU kernels produce them. float32 and float64 `mm`, `addmm`,
+//! `bmm` and `baddbmm` run a blocked GEMM in their own precision straight
+//! from the operands' storage ([`super::matmul`]), as PyTorch's sgemm and
+//! dgemm do. Every other product, and every other dtype, multiplies in f64
+//! and rounds once: float16/bfloat16 products are computed wider than their
+//! storage as PyTorch's CPU kernels do (they accumulate in float32).
 //!
 //! Observed in torch 2.15: matrix operands are not promoted (mixed dtypes
 //! are errors), and `torch.matmul` / `@` never reaches a kernel of its own —
@@ -17,6 +18,7 @@
 //! `_unsafe_view` to the broadcast batch shape.
 
 use super::iter::read_broadcast;
+use super::matmul::{self, Bias};
 use super::{Kernel, KernelCtx};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
@@ -137,6 +139,11 @@ pub(crate) fn mm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     ctx.check(m2, "mat2")?;
     let shape = product_shape(ctx.op, m1, m2, ("self", "mat2"))?;
     let dtype = same_dtype(ctx.op, &[m1, m2])?;
+    if ctx.has_data()
+        && let Some(out) = matmul::product(ctx.op, m1, m2, None, 1.0, &shape)?
+    {
+        return Ok(vec![out.into()]);
+    }
     let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
         matmul_values(ctx.op, m1, m2)
     })?;
@@ -165,6 +172,18 @@ pub(crate) fn addmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
         ));
     }
     let dtype = same_dtype(ctx.op, &[bias, m1, m2])?;
+    if ctx.has_data()
+        && let Some(out) = matmul::product(
+            ctx.op,
+            m1,
+            m2,
+            Some(Bias { tensor: bias, beta }),
+            alpha,
+            &shape,
+        )?
+    {
+        return Ok(vec![out.into()]);
+    }
     let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
         let prod = matmul_values(ctx.op, m1, m2)?;
         let b = if beta == 0.0 {
@@ -298,6 +317,11 @@ pub(crate) fn bmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let g = bmm_geometry(ctx.op, b1, b2)?;
     let dtype = same_scalar_type(ctx.op, &[b1, b2])?;
     let shape = [g.0 as i64, g.1 as i64, g.3 as i64];
+    if ctx.has_data()
+        && let Some(out) = matmul::product(ctx.op, b1, b2, None, 1.0, &shape)?
+    {
+        return Ok(vec![out.into()]);
+    }
     let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
         bmm_values(ctx.op, b1, b2, g)
     })?;
@@ -316,6 +340,18 @@ pub(crate) fn baddbmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
     let dtype = same_scalar_type(ctx.op, &[bias, b1, b2])?;
     let shape = [g.0 as i64, g.1 as i64, g.3 as i64];
     check_bias(ctx.op, bias, &shape)?;
+    if ctx.has_data()
+        && let Some(out) = matmul::product(
+            ctx.op,
+            b1,
+            b2,
+            Some(Bias { tensor: bias, beta }),
+            alpha,
+            &shape,
+        )?
+    {
+        return Ok(vec![out.into()]);
+    }
     let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
         scale_add(
             ctx.op,

@@ -11,6 +11,7 @@
 //! On the `meta` backend the same kernels compute shapes and strides and skip
 //! the elements. Random kernels take their values from [`random::RandomSource`].
 
+mod dense;
 mod elementwise;
 mod factory;
 mod foreach;
@@ -19,6 +20,7 @@ pub(crate) mod iter;
 mod join;
 mod linalg;
 mod loss;
+mod matmul;
 mod nn;
 mod pointwise;
 pub(crate) mod random;

@@ -8,6 +8,7 @@
 //! float32 arithmetic, for integers it is exact below 2^53.
 
 use super::KernelCtx;
+use super::dense;
 use super::iter::{Geometry, operand_values, output_strides};
 use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
@@ -60,6 +61,12 @@ pub(crate) fn binary(
     let dtype = dtype.unwrap_or_else(|| result_type(ctx, &[a, b]));
     // Integer arithmetic wraps in the result's width; computing in f64 and
     // casting back gives the same answer for every value below 2^53.
+    if ctx.has_data()
+        && let Some(out) =
+            dense::pointwise(ctx.op, &[a, b], &shape, &strides, dtype, &|v| f(v[0], v[1]))?
+    {
+        return Ok(out);
+    }
     ctx.output(&shape, &strides, dtype, || {
         let xa = operand_values(ctx.op, a, &shape)?;
         let xb = operand_values(ctx.op, b, &shape)?;
@@ -89,6 +96,11 @@ pub(crate) fn binary_(
             ),
         ));
     }
+    if ctx.has_data()
+        && dense::pointwise_inplace(this, &[Operand::Tensor(this), other], &|v| f(v[0], v[1]))
+    {
+        return Ok(());
+    }
     ctx.write(this, || {
         let x = this.read_f64(ctx.op)?;
         let y = operand_values(ctx.op, other, &shape)?;
@@ -106,7 +118,20 @@ pub(crate) fn unary(
 ) -> Result<Tensor> {
     ctx.check(t, "self")?;
     let strides = output_strides(t.shape(), &[(t.shape(), t.stride())]);
-    ctx.output(t.shape(), &strides, dtype.unwrap_or(t.dtype()), || {
+    let dtype = dtype.unwrap_or(t.dtype());
+    if ctx.has_data()
+        && let Some(out) = dense::pointwise(
+            ctx.op,
+            &[Operand::Tensor(t)],
+            t.shape(),
+            &strides,
+            dtype,
+            &|v| f(v[0]),
+        )?
+    {
+        return Ok(out);
+    }
+    ctx.output(t.shape(), &strides, dtype, || {
         Ok(t.read_f64(ctx.op)?.into_iter().map(f).collect())
     })
 }
@@ -148,12 +173,39 @@ pub(crate) fn axpy(dtype: DType, alpha: f64) -> impl Fn(f64, f64) -> f64 {
         _ => alpha,
     };
     move |x, y| {
-        if narrow {
-            f64::from((alpha as f32).mul_add(y as f32, x as f32))
+        if narrow && alpha == 1.0 {
+            // fma(1, y, x) is x + y rounded once: the float sum
+            f64::from((x as f32) + (y as f32))
+        } else if narrow {
+            f64::from(fma_f32(alpha as f32, y as f32, x as f32))
         } else {
             alpha.mul_add(y, x)
         }
     }
+}
+
+/// `a * b + c` rounded once to f32, bitwise equal to `f32::mul_add`
+/// without a call per element (the CPU may lack an FMA instruction, and
+/// `mul_add` is then a library call): the product is exact in f64, the sum's
+/// rounding error is recovered exactly (TwoSum), and the f64 sum rounded to
+/// odd then rounds to f32 as the exact value would (53 bits ≥ 24 + 2).
+#[inline]
+pub(crate) fn fma_f32(a: f32, b: f32, c: f32) -> f32 {
+    let p = f64::from(a) * f64::from(b);
+    let c = f64::from(c);
+    let s = p + c;
+    if !s.is_finite() {
+        return a.mul_add(b, c as f32);
+    }
+    let bb = s - p;
+    let e = (p - (s - bb)) + (c - bb);
+    // When s is inexact and even, step to its odd neighbour towards the
+    // exact value (branch-free: the parity is random).
+    let bits = s.to_bits();
+    let step = u64::from(e != 0.0) & !bits & 1;
+    let away_from_zero = u64::from((e > 0.0) == (s > 0.0));
+    let odd = bits.wrapping_add(step.wrapping_mul(away_from_zero.wrapping_mul(2).wrapping_sub(1)));
+    f64::from_bits(odd) as f32
 }
 
 /// `add.Tensor(self, other, *, alpha=1)`: `self + alpha * other`.
@@ -224,4 +276,37 @@ pub(crate) fn threshold_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result
         if x <= threshold { 0.0 } else { g }
     })?;
     Ok(vec![out.into()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fma_f32;
+
+    #[test]
+    fn fma_f32_is_bitwise_mul_add() {
+        // xorshift values spanning signs, magnitudes and near-cancellations
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..2_000_000 {
+            let r = next();
+            let a = f32::from_bits((r as u32) & 0xbfff_ffff);
+            let b = f32::from_bits(((r >> 32) as u32) & 0xbfff_ffff);
+            let c = if next() & 1 == 0 {
+                -(a * b) * (1.0 + (next() % 8) as f32 * f32::EPSILON)
+            } else {
+                f32::from_bits(next() as u32 & 0xbfff_ffff)
+            };
+            let (want, got) = (a.mul_add(b, c), fma_f32(a, b, c));
+            assert!(
+                want.to_bits() == got.to_bits() || (want.is_nan() && got.is_nan()),
+                "fma({a:e}, {b:e}, {c:e}) = {want:e}, got {got:e}"
+            );
+        }
+        assert_eq!(fma_f32(-0.05, 0.1, 0.3), (-0.05f32).mul_add(0.1, 0.3));
+    }
 }

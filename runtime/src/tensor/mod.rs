@@ -38,7 +38,8 @@ use crate::device::Device;
 use crate::error::{Result, RuntimeError};
 use crate::trace::slot::IdSlot;
 use dtype::DType;
-use storage::{Storage, StorageData};
+use storage::Storage;
+pub(crate) use storage::StorageData;
 pub(crate) use version::VersionCounter;
 
 /// Autograd state of a tensor (PyTorch's `AutogradMeta`).
@@ -122,6 +123,18 @@ impl Tensor {
         dtype: DType,
         values: &[f64],
     ) -> Result<Tensor> {
+        if strides::is_contiguous(shape, strides) && values.len() == checked_numel(op, shape)? {
+            // Logical order is storage order: convert without a zero fill.
+            return Ok(Tensor::from_parts(
+                Arc::new(Storage::with_data(StorageData::from_f64(dtype, values))),
+                shape.to_vec(),
+                strides.to_vec(),
+                0,
+                dtype,
+                Device::Cpu,
+                VersionCounter::new(),
+            ));
+        }
         let t = Tensor::zeroed(op, shape, strides, dtype)?;
         t.write_f64(op, values)?;
         Ok(t)
@@ -407,7 +420,7 @@ impl Tensor {
     fn read_with<R>(
         &self,
         op: &str,
-        gather: impl FnOnce(&StorageData, strides::StridedOffsets<'_>) -> Option<R>,
+        gather: impl FnOnce(&StorageData, strides::StridedRuns) -> Option<R>,
     ) -> Result<R> {
         check_alloc(op, self.numel())?;
         let data = self
@@ -415,13 +428,58 @@ impl Tensor {
             .storage
             .read()
             .ok_or_else(|| RuntimeError::NoData { op: op.to_owned() })?;
-        gather(&data, StridedOffsets::of(self))
+        gather(&data, self.runs())
             .ok_or_else(|| RuntimeError::shape(op, "tensor geometry exceeds its storage"))
+    }
+
+    /// Runs `f` on the elements of this tensor's storage (read-locked; the
+    /// lock may nest with another operand's on the same storage); `None`
+    /// for a tensor without data.
+    pub(crate) fn with_storage<R>(&self, f: impl FnOnce(&StorageData) -> R) -> Option<R> {
+        self.0.storage.read_nested().map(|data| f(&data))
+    }
+
+    /// This tensor's storage elements, read-locked (the lock may nest with
+    /// another operand's on the same storage); `None` without data.
+    pub(crate) fn read_storage(&self) -> Option<parking_lot::RwLockReadGuard<'_, StorageData>> {
+        self.0.storage.read_nested()
+    }
+
+    /// This tensor's storage elements, write-locked; `None` without data.
+    pub(crate) fn write_storage(&self) -> Option<parking_lot::RwLockWriteGuard<'_, StorageData>> {
+        self.0.storage.write()
+    }
+
+    /// A new contiguous CPU tensor of `shape` over `data` (which holds
+    /// exactly its elements in C order and fixes its dtype).
+    pub(crate) fn from_storage_data(op: &str, shape: &[i64], data: StorageData) -> Result<Tensor> {
+        let numel = checked_numel(op, shape)?;
+        if data.len() != numel {
+            return Err(RuntimeError::shape(
+                op,
+                format!("{} values for shape {shape:?}", data.len()),
+            ));
+        }
+        let dtype = data.dtype();
+        Ok(Tensor::from_parts(
+            Arc::new(Storage::with_data(data)),
+            shape.to_vec(),
+            strides::contiguous_strides(shape),
+            0,
+            dtype,
+            Device::Cpu,
+            VersionCounter::new(),
+        ))
+    }
+
+    /// The storage positions of the elements in logical C order, as runs.
+    fn runs(&self) -> strides::StridedRuns {
+        strides::StridedRuns::new(&self.0.shape, &self.0.strides, self.0.offset)
     }
 
     /// The elements in logical C order as f32 (`op` names the caller in errors).
     pub(crate) fn read_f32(&self, op: &str) -> Result<Vec<f32>> {
-        Ok(self.read_f64(op)?.into_iter().map(|v| v as f32).collect())
+        self.read_with(op, |d, runs| d.gather_f32(runs))
     }
 
     /// The elements in logical C order as f64.
@@ -443,7 +501,7 @@ impl Tensor {
         &self,
         op: &str,
         len: usize,
-        scatter: impl FnOnce(&mut StorageData, strides::StridedOffsets<'_>) -> Option<()>,
+        scatter: impl FnOnce(&mut StorageData, strides::StridedRuns) -> Option<()>,
     ) -> Result<()> {
         if len != self.numel() {
             return Err(RuntimeError::shape(
@@ -455,7 +513,7 @@ impl Tensor {
             // meta tensors have nothing to write
             return Ok(());
         };
-        scatter(&mut data, StridedOffsets::of(self))
+        scatter(&mut data, self.runs())
             .ok_or_else(|| RuntimeError::shape(op, "tensor geometry exceeds its storage"))
     }
 
@@ -523,15 +581,6 @@ pub(crate) fn check_alloc(op: &str, elements: usize) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// Offsets of a tensor's elements in its storage, logical order.
-struct StridedOffsets;
-
-impl StridedOffsets {
-    fn of(t: &Tensor) -> strides::StridedOffsets<'_> {
-        strides::StridedOffsets::new(&t.0.shape, &t.0.strides, t.0.offset)
-    }
 }
 
 #[cfg(test)]

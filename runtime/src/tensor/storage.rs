@@ -16,6 +16,7 @@ use half::{bf16, f16};
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::tensor::dtype::DType;
+use crate::tensor::strides::{Run, StridedRuns};
 use crate::trace::slot::IdSlot;
 
 /// One element type's conversions to and from the kernels' working types.
@@ -216,22 +217,95 @@ macro_rules! with_vec {
     };
 }
 
-fn gather<T: Element, R>(
-    buf: &[T],
-    positions: impl Iterator<Item = usize>,
-    f: impl Fn(T) -> R,
-) -> Option<Vec<R>> {
-    positions.map(|p| buf.get(p).map(|&x| f(x))).collect()
+/// The elements of `run` in `buf`, or `None` when it leaves the buffer.
+fn run_slice<T>(buf: &[T], run: Run) -> Option<&[T]> {
+    let start = usize::try_from(run.start).ok()?;
+    let step = usize::try_from(run.step).ok()?;
+    let span = run.len.checked_sub(1)?.checked_mul(step)?.checked_add(1)?;
+    buf.get(start..start.checked_add(span)?)
+}
+
+/// Calls `f` with each element of `run` (a negative step walks backwards).
+fn for_each_in_run<T: Copy>(buf: &[T], run: Run, mut f: impl FnMut(T)) -> Option<()> {
+    if run.len == 0 {
+        return Some(());
+    }
+    if run.step < 0 {
+        for i in 0..run.len {
+            let p = run
+                .start
+                .checked_add(run.step.checked_mul(i64::try_from(i).ok()?)?)?;
+            f(*buf.get(usize::try_from(p).ok()?)?);
+        }
+        return Some(());
+    }
+    let slice = run_slice(buf, run)?;
+    match run.step {
+        0 => (0..run.len).for_each(|_| f(slice[0])),
+        1 => slice.iter().for_each(|&x| f(x)),
+        s => slice.iter().step_by(s as usize).for_each(|&x| f(x)),
+    }
+    Some(())
+}
+
+fn gather<T: Element, R: Copy>(buf: &[T], runs: StridedRuns, f: impl Fn(T) -> R) -> Option<Vec<R>> {
+    let mut out = Vec::with_capacity(runs.numel());
+    for run in runs {
+        match run.step {
+            1 => out.extend(run_slice(buf, run)?.iter().map(|&x| f(x))),
+            0 if run.len > 0 => {
+                let v = f(*buf.get(usize::try_from(run.start).ok()?)?);
+                out.extend(std::iter::repeat_n(v, run.len));
+            }
+            _ => for_each_in_run(buf, run, |x| out.push(f(x)))?,
+        }
+    }
+    Some(out)
 }
 
 fn scatter<T: Element, V: Copy>(
     buf: &mut [T],
-    positions: impl Iterator<Item = usize>,
+    runs: StridedRuns,
     values: &[V],
     f: impl Fn(V) -> T,
 ) -> Option<()> {
-    for (p, &v) in positions.zip(values) {
-        *buf.get_mut(p)? = f(v);
+    let mut rest = values;
+    for run in runs {
+        if rest.len() < run.len {
+            // fewer values than elements: write those there are
+            let partial = Run {
+                len: rest.len(),
+                ..run
+            };
+            return scatter_run(buf, partial, rest, &f);
+        }
+        let (head, tail) = rest.split_at(run.len);
+        scatter_run(buf, run, head, &f)?;
+        rest = tail;
+    }
+    Some(())
+}
+
+fn scatter_run<T: Element, V: Copy>(
+    buf: &mut [T],
+    run: Run,
+    values: &[V],
+    f: &impl Fn(V) -> T,
+) -> Option<()> {
+    if run.len == 0 {
+        return Some(());
+    }
+    if run.step == 1 {
+        let start = usize::try_from(run.start).ok()?;
+        let dst = buf.get_mut(start..start.checked_add(run.len)?)?;
+        dst.iter_mut().zip(values).for_each(|(d, &v)| *d = f(v));
+        return Some(());
+    }
+    for (i, &v) in values.iter().enumerate() {
+        let p = run
+            .start
+            .checked_add(run.step.checked_mul(i64::try_from(i).ok()?)?)?;
+        *buf.get_mut(usize::try_from(p).ok()?)? = f(v);
     }
     Some(())
 }
@@ -257,6 +331,25 @@ impl StorageData {
         }
     }
 
+    /// `values` cast to `dtype` (C++ `static_cast` from double).
+    pub(crate) fn from_f64(dtype: DType, values: &[f64]) -> StorageData {
+        fn cast<T: Element>(values: &[f64]) -> Vec<T> {
+            values.iter().map(|&v| T::from_f64(v)).collect()
+        }
+        match dtype {
+            DType::Float32 => StorageData::F32(cast(values)),
+            DType::Float64 => StorageData::F64(values.to_vec()),
+            DType::Float16 => StorageData::F16(cast(values)),
+            DType::BFloat16 => StorageData::BF16(cast(values)),
+            DType::Int64 => StorageData::I64(cast(values)),
+            DType::Int32 => StorageData::I32(cast(values)),
+            DType::Int16 => StorageData::I16(cast(values)),
+            DType::Int8 => StorageData::I8(cast(values)),
+            DType::UInt8 => StorageData::U8(cast(values)),
+            DType::Bool => StorageData::Bool(cast(values)),
+        }
+    }
+
     /// Elements of `dtype` decoded from little-endian bytes; `None` when the
     /// length is not a whole number of elements.
     pub(crate) fn from_le_bytes(dtype: DType, bytes: &[u8]) -> Option<StorageData> {
@@ -277,51 +370,69 @@ impl StorageData {
         })
     }
 
+    /// The dtype of the elements.
+    pub(crate) fn dtype(&self) -> DType {
+        match self {
+            StorageData::F32(_) => DType::Float32,
+            StorageData::F64(_) => DType::Float64,
+            StorageData::F16(_) => DType::Float16,
+            StorageData::BF16(_) => DType::BFloat16,
+            StorageData::I64(_) => DType::Int64,
+            StorageData::I32(_) => DType::Int32,
+            StorageData::I16(_) => DType::Int16,
+            StorageData::I8(_) => DType::Int8,
+            StorageData::U8(_) => DType::UInt8,
+            StorageData::Bool(_) => DType::Bool,
+        }
+    }
+
     /// Number of elements.
     pub(crate) fn len(&self) -> usize {
         with_vec!(self, v => v.len())
     }
 
-    /// The elements at `positions` as f64; `None` if one is out of bounds.
-    pub(crate) fn gather_f64(&self, positions: impl Iterator<Item = usize>) -> Option<Vec<f64>> {
-        with_vec!(self, v => gather(v, positions, Element::to_f64))
+    /// The elements at `runs` as f64; `None` if one is out of bounds.
+    pub(crate) fn gather_f64(&self, runs: StridedRuns) -> Option<Vec<f64>> {
+        with_vec!(self, v => gather(v, runs, Element::to_f64))
     }
 
-    /// The elements at `positions` as i64; `None` if one is out of bounds.
-    pub(crate) fn gather_i64(&self, positions: impl Iterator<Item = usize>) -> Option<Vec<i64>> {
-        with_vec!(self, v => gather(v, positions, Element::to_i64))
+    /// The elements at `runs` as f32; `None` if one is out of bounds.
+    pub(crate) fn gather_f32(&self, runs: StridedRuns) -> Option<Vec<f32>> {
+        with_vec!(self, v => gather(v, runs, |x| x.to_f64() as f32))
     }
 
-    /// The little-endian bytes of the elements at `positions`.
-    pub(crate) fn gather_le_bytes(
-        &self,
-        positions: impl Iterator<Item = usize>,
-    ) -> Option<Vec<u8>> {
+    /// The elements at `runs` as i64; `None` if one is out of bounds.
+    pub(crate) fn gather_i64(&self, runs: StridedRuns) -> Option<Vec<i64>> {
+        with_vec!(self, v => gather(v, runs, Element::to_i64))
+    }
+
+    /// The little-endian bytes of the elements at `runs`.
+    pub(crate) fn gather_le_bytes(&self, runs: StridedRuns) -> Option<Vec<u8>> {
         with_vec!(self, v => {
-            let mut out = Vec::new();
-            for p in positions {
-                v.get(p)?.put_le(&mut out);
+            let mut out = Vec::with_capacity(runs.numel() * self.element_size());
+            for run in runs {
+                for_each_in_run(v, run, |x| x.put_le(&mut out))?;
             }
             Some(out)
         })
     }
 
-    /// Writes `values` (cast to this buffer's dtype) at `positions`.
-    pub(crate) fn scatter_f64(
-        &mut self,
-        positions: impl Iterator<Item = usize>,
-        values: &[f64],
-    ) -> Option<()> {
-        with_vec!(self, v => scatter(v, positions, values, Element::from_f64))
+    /// Bytes per element.
+    fn element_size(&self) -> usize {
+        fn size<T: Element>(_: &[T]) -> usize {
+            T::SIZE
+        }
+        with_vec!(self, v => size(v))
     }
 
-    /// Writes integer `values` (cast to this buffer's dtype) at `positions`.
-    pub(crate) fn scatter_i64(
-        &mut self,
-        positions: impl Iterator<Item = usize>,
-        values: &[i64],
-    ) -> Option<()> {
-        with_vec!(self, v => scatter(v, positions, values, Element::from_i64))
+    /// Writes `values` (cast to this buffer's dtype) at `runs`.
+    pub(crate) fn scatter_f64(&mut self, runs: StridedRuns, values: &[f64]) -> Option<()> {
+        with_vec!(self, v => scatter(v, runs, values, Element::from_f64))
+    }
+
+    /// Writes integer `values` (cast to this buffer's dtype) at `runs`.
+    pub(crate) fn scatter_i64(&mut self, runs: StridedRuns, values: &[i64]) -> Option<()> {
+        with_vec!(self, v => scatter(v, runs, values, Element::from_i64))
     }
 }
 
@@ -370,6 +481,12 @@ impl Storage {
         self.data.as_ref().map(RwLock::read)
     }
 
+    /// A read lock that may nest inside another read lock of the same
+    /// storage on this thread (two operands viewing one buffer).
+    pub(crate) fn read_nested(&self) -> Option<RwLockReadGuard<'_, StorageData>> {
+        self.data.as_ref().map(RwLock::read_recursive)
+    }
+
     pub(crate) fn write(&self) -> Option<RwLockWriteGuard<'_, StorageData>> {
         self.data.as_ref().map(RwLock::write)
     }
@@ -378,6 +495,10 @@ impl Storage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn runs(n: i64) -> StridedRuns {
+        StridedRuns::new(&[n], &[1], 0)
+    }
 
     #[test]
     fn casts_follow_cpp_rules() {
@@ -406,8 +527,9 @@ mod tests {
     fn bytes_round_trip_every_dtype() {
         for dtype in DType::ALL {
             let mut data = StorageData::zeros(dtype, 3);
-            data.scatter_f64(0..3, &[1.0, 0.0, 3.0]).expect("in bounds");
-            let bytes = data.gather_le_bytes(0..3).expect("in bounds");
+            data.scatter_f64(runs(3), &[1.0, 0.0, 3.0])
+                .expect("in bounds");
+            let bytes = data.gather_le_bytes(runs(3)).expect("in bounds");
             assert_eq!(bytes.len(), 3 * dtype.element_size());
             let back = StorageData::from_le_bytes(dtype, &bytes).expect("whole elements");
             assert_eq!(back, data, "{dtype}");
@@ -418,7 +540,7 @@ mod tests {
     fn int64_reads_exactly() {
         let big = (1i64 << 60) + 1;
         let mut data = StorageData::zeros(DType::Int64, 1);
-        data.scatter_i64(0..1, &[big]).expect("in bounds");
-        assert_eq!(data.gather_i64(0..1), Some(vec![big]));
+        data.scatter_i64(runs(1), &[big]).expect("in bounds");
+        assert_eq!(data.gather_i64(runs(1)), Some(vec![big]));
     }
 }

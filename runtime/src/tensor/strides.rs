@@ -309,6 +309,100 @@ impl Iterator for StridedOffsets<'_> {
     }
 }
 
+/// One run of a strided tensor's elements: `len` storage positions from
+/// `start`, `step` apart (a step of 0 repeats one element, as broadcasting
+/// does).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run {
+    /// Storage position of the first element.
+    pub start: i64,
+    /// Distance between consecutive elements.
+    pub step: i64,
+    /// Number of elements.
+    pub len: usize,
+}
+
+/// The storage positions of every element of a strided tensor in logical C
+/// order, as runs along its innermost dimension after merging dimensions
+/// that are contiguous with each other (size-1 dimensions are dropped): a
+/// contiguous tensor is one run with step 1, a transposed matrix one run per
+/// row. Kernels read and write a run as a slice, without per-element index
+/// arithmetic.
+#[derive(Clone, Debug)]
+pub struct StridedRuns {
+    /// Outer dimensions (sizes and strides), outermost first.
+    outer: Vec<(i64, i64)>,
+    index: Vec<i64>,
+    next: Option<i64>,
+    step: i64,
+    len: usize,
+    numel: usize,
+}
+
+impl StridedRuns {
+    /// The runs of `(shape, strides)` starting at storage offset `offset`.
+    pub fn new(shape: &[i64], strides: &[i64], offset: i64) -> StridedRuns {
+        let numel = numel(shape);
+        let mut dims: Vec<(i64, i64)> = Vec::with_capacity(shape.len());
+        for (&size, &stride) in shape.iter().zip(strides) {
+            if size == 1 {
+                continue;
+            }
+            match dims.last_mut() {
+                Some(last) if last.1 == stride.saturating_mul(size) => {
+                    *last = (last.0.saturating_mul(size), stride);
+                }
+                _ => dims.push((size, stride)),
+            }
+        }
+        let (len, step) = dims.pop().unwrap_or((1, 0));
+        StridedRuns {
+            index: vec![0; dims.len()],
+            outer: dims,
+            next: (numel > 0).then_some(offset),
+            step,
+            len: usize::try_from(len).unwrap_or(0),
+            numel,
+        }
+    }
+
+    /// Number of elements over all runs.
+    pub fn numel(&self) -> usize {
+        self.numel
+    }
+}
+
+impl Iterator for StridedRuns {
+    type Item = Run;
+
+    fn next(&mut self) -> Option<Run> {
+        let start = self.next?;
+        let mut pos = Some(start);
+        let mut d = self.outer.len();
+        loop {
+            if d == 0 {
+                pos = None;
+                break;
+            }
+            d -= 1;
+            let (size, stride) = self.outer[d];
+            self.index[d] += 1;
+            if self.index[d] < size {
+                pos = pos.map(|p| p + stride);
+                break;
+            }
+            pos = pos.map(|p| p - (size - 1) * stride);
+            self.index[d] = 0;
+        }
+        self.next = pos;
+        Some(Run {
+            start,
+            step: self.step,
+            len: self.len,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,6 +471,34 @@ mod tests {
             StridedOffsets::new(&[3], &[0], 0).collect::<Vec<_>>(),
             vec![0, 0, 0]
         );
+    }
+
+    #[test]
+    fn runs_cover_the_offsets_in_order() {
+        let cases: &[(&[i64], &[i64], i64)] = &[
+            (&[2, 3], &[3, 1], 0),
+            (&[2, 3], &[1, 2], 1),
+            (&[4, 1, 5], &[5, 5, 1], 2),
+            (&[2, 3, 4], &[12, 1, 3], 0),
+            (&[3, 4], &[0, 1], 0),
+            (&[3, 4], &[1, 0], 0),
+            (&[], &[], 4),
+            (&[1, 1], &[7, 9], 3),
+            (&[0, 3], &[3, 1], 0),
+            (&[2, 2, 2], &[8, 4, 1], 1),
+        ];
+        for &(shape, strides, offset) in cases {
+            let runs = StridedRuns::new(shape, strides, offset);
+            assert_eq!(runs.numel(), numel(shape));
+            let from_runs: Vec<usize> = runs
+                .flat_map(|r| (0..r.len as i64).map(move |i| (r.start + i * r.step) as usize))
+                .collect();
+            let expected: Vec<usize> = StridedOffsets::new(shape, strides, offset).collect();
+            assert_eq!(from_runs, expected, "{shape:?} {strides:?} {offset}");
+        }
+        // contiguous: one run; transposed: one run per row
+        assert_eq!(StridedRuns::new(&[4, 8], &[8, 1], 0).count(), 1);
+        assert_eq!(StridedRuns::new(&[4, 8], &[1, 4], 0).count(), 4);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 use crate::dispatch::args::Operand;
 use crate::error::{Result, RuntimeError};
 use crate::kernels::KernelCtx;
+use crate::kernels::dense;
 use crate::kernels::iter::{Geometry, broadcast_view, operand_values, output_strides};
 use crate::kernels::pointwise::result_type;
 use crate::tensor::Tensor;
@@ -106,6 +107,11 @@ pub(crate) fn nary(
     let shape = broadcast_all(ctx.op, operands)?;
     let geometries: Vec<Geometry<'_>> = operands.iter().map(geometry).collect();
     let strides = output_strides(&shape, &geometries);
+    if ctx.has_data()
+        && let Some(out) = dense::pointwise(ctx.op, operands, &shape, &strides, dtype, &f)?
+    {
+        return Ok(out);
+    }
     ctx.output(&shape, &strides, dtype, || {
         let columns = values_f64(ctx.op, operands, &shape)?;
         Ok(apply_columns(&columns, numel(&shape), &f))
@@ -195,6 +201,9 @@ pub(crate) fn nary_(
     f: impl Fn(&[f64]) -> f64,
 ) -> Result<()> {
     check_inplace(ctx, this, operands, computed)?;
+    if ctx.has_data() && dense::pointwise_inplace(this, operands, &f) {
+        return Ok(());
+    }
     ctx.write(this, || {
         let columns = values_f64(ctx.op, operands, this.shape())?;
         Ok(apply_columns(&columns, this.numel(), &f))

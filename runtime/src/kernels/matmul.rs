@@ -1,0 +1,181 @@
+//! Matrix products of float32 and float64 operands computed straight from
+//! their storage: `matrixmultiply`'s blocked GEMM (through `ndarray`'s safe
+//! interface) reads each operand through its own strides — a transposed
+//! weight is not copied — and writes the contiguous result, with no
+//! conversion to a wider type.
+//!
+//! float32 products accumulate in float32 as PyTorch's CPU sgemm (MKL) does,
+//! and `addmm`'s bias enters as GEMM's `beta * C` term, as in PyTorch's
+//! `addmm_impl_cpu_` (the result is filled with the broadcast bias, then
+//! `gemm` runs with `beta`). float64 accumulates in float64. Other dtypes
+//! (float16/bfloat16, which PyTorch accumulates in float32, and integers)
+//! take [`super::linalg`]'s f64 path: the functions here return `None` for
+//! them.
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{ArrayView2, ArrayViewMut2, LinalgScalar, ShapeBuilder};
+
+use super::iter::broadcast_view;
+use crate::error::{Result, RuntimeError};
+use crate::tensor::dtype::DType;
+use crate::tensor::{StorageData, Tensor, check_alloc};
+
+/// Where one matrix of an operand sits in its storage.
+#[derive(Clone, Copy, Debug)]
+struct MatrixLayout {
+    offset: usize,
+    rows: usize,
+    cols: usize,
+    row_stride: usize,
+    col_stride: usize,
+}
+
+impl MatrixLayout {
+    /// The `batch`-th matrix of a 3-D tensor, or the matrix of a 2-D one
+    /// (`batch` 0); `None` for other ranks or negative geometry.
+    fn of(t: &Tensor, batch: usize) -> Option<MatrixLayout> {
+        let (shape, strides) = (t.shape(), t.stride());
+        let (lead, d) = match shape.len() {
+            2 => (0, 0),
+            3 => (usize::try_from(strides[0]).ok()?.checked_mul(batch)?, 1),
+            _ => return None,
+        };
+        Some(MatrixLayout {
+            offset: usize::try_from(t.storage_offset())
+                .ok()?
+                .checked_add(lead)?,
+            rows: usize::try_from(shape[d]).ok()?,
+            cols: usize::try_from(shape[d + 1]).ok()?,
+            row_stride: usize::try_from(strides[d]).ok()?,
+            col_stride: usize::try_from(strides[d + 1]).ok()?,
+        })
+    }
+
+    fn view<'a, T>(&self, buf: &'a [T]) -> Option<ArrayView2<'a, T>> {
+        let shape = (self.rows, self.cols).strides((self.row_stride, self.col_stride));
+        ArrayView2::from_shape(shape, buf.get(self.offset..)?).ok()
+    }
+}
+
+/// A floating element type GEMM runs in.
+trait GemmScalar: LinalgScalar + Default {
+    fn from_f64(v: f64) -> Self;
+    fn slice(data: &StorageData) -> Option<&[Self]>;
+    fn read(op: &str, t: &Tensor) -> Result<Vec<Self>>;
+    fn wrap(values: Vec<Self>) -> StorageData;
+}
+
+impl GemmScalar for f32 {
+    fn from_f64(v: f64) -> f32 {
+        v as f32
+    }
+    fn slice(data: &StorageData) -> Option<&[f32]> {
+        match data {
+            StorageData::F32(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn read(op: &str, t: &Tensor) -> Result<Vec<f32>> {
+        t.read_f32(op)
+    }
+    fn wrap(values: Vec<f32>) -> StorageData {
+        StorageData::F32(values)
+    }
+}
+
+impl GemmScalar for f64 {
+    fn from_f64(v: f64) -> f64 {
+        v
+    }
+    fn slice(data: &StorageData) -> Option<&[f64]> {
+        match data {
+            StorageData::F64(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn read(op: &str, t: &Tensor) -> Result<Vec<f64>> {
+        t.read_f64(op)
+    }
+    fn wrap(values: Vec<f64>) -> StorageData {
+        StorageData::F64(values)
+    }
+}
+
+/// A `beta * self` term of an `add*` product.
+pub(crate) struct Bias<'a> {
+    /// `self`, broadcastable to the result.
+    pub(crate) tensor: &'a Tensor,
+    /// Its factor (`0` ignores it, NaN and inf included).
+    pub(crate) beta: f64,
+}
+
+/// `beta * bias + alpha * Σ_b m1[b] @ m2[b]` per batch entry, for float32 or
+/// float64 operands on CPU: `shape` is the result's (`[n, m]` for 2-D
+/// operands, `[batch, n, m]` for 3-D). `None` when the dtype has no direct
+/// path (the caller computes in f64).
+pub(crate) fn product(
+    op: &str,
+    m1: &Tensor,
+    m2: &Tensor,
+    bias: Option<Bias<'_>>,
+    alpha: f64,
+    shape: &[i64],
+) -> Result<Option<Tensor>> {
+    match m1.dtype() {
+        DType::Float32 => product_in::<f32>(op, m1, m2, bias, alpha, shape),
+        DType::Float64 => product_in::<f64>(op, m1, m2, bias, alpha, shape),
+        _ => Ok(None),
+    }
+}
+
+fn product_in<T: GemmScalar>(
+    op: &str,
+    m1: &Tensor,
+    m2: &Tensor,
+    bias: Option<Bias<'_>>,
+    alpha: f64,
+    shape: &[i64],
+) -> Result<Option<Tensor>> {
+    let numel = crate::tensor::strides::checked_numel(shape)
+        .ok_or_else(|| RuntimeError::shape(op, format!("invalid shape {shape:?}")))?;
+    check_alloc(op, numel)?;
+    let (batches, n, m) = match *shape {
+        [n, m] => (1, n, m),
+        [b, n, m] => (b, n, m),
+        _ => return Ok(None),
+    };
+    let (Ok(batches), Ok(n), Ok(m)) = (
+        usize::try_from(batches),
+        usize::try_from(n),
+        usize::try_from(m),
+    ) else {
+        return Ok(None);
+    };
+    let (mut out, beta) = match bias {
+        Some(b) if b.beta != 0.0 => (
+            T::read(op, &broadcast_view(op, b.tensor, shape)?)?,
+            T::from_f64(b.beta),
+        ),
+        _ => (vec![T::default(); numel], T::zero()),
+    };
+    let alpha = T::from_f64(alpha);
+    let done = m1.with_storage(|a| {
+        m2.with_storage(|b| {
+            let (a, b) = (T::slice(a)?, T::slice(b)?);
+            for (i, c) in out
+                .chunks_exact_mut((n * m).max(1))
+                .enumerate()
+                .take(batches)
+            {
+                let (la, lb) = (MatrixLayout::of(m1, i)?, MatrixLayout::of(m2, i)?);
+                let mut c = ArrayViewMut2::from_shape((n, m), c).ok()?;
+                general_mat_mul(alpha, &la.view(a)?, &lb.view(b)?, beta, &mut c);
+            }
+            Some(())
+        })
+    });
+    if !matches!(done, Some(Some(Some(())))) {
+        return Ok(None);
+    }
+    Tensor::from_storage_data(op, shape, T::wrap(out)).map(Some)
+}
