@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::checks::values::{TOLERANCE_DTYPES, Tolerance, Tolerances};
+
 /// Report format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -30,7 +32,12 @@ pub enum Format {
         2  usage error\n  \
         3  values out of tolerance (structure matched)\n  \
         4  unreadable, corrupt, truncated or unsupported-version input\n  \
-        5  the runtime cannot execute something in the trace (the op is named)"
+        5  the runtime cannot execute something in the trace (the op is named)\n  \
+        6  an output (--out, --junit, --perfetto, stdout) could not be written\n\n\
+        Outputs are refused (exit 2) when they name an input trace or an existing\n\
+        path that is not a regular file (a device, a pipe, a directory). --junit and\n\
+        --perfetto are written atomically; a run that ends without a verdict\n\
+        (exit 2, 4, 5, 6) still writes a failing --junit report naming the error."
 )]
 pub struct Args {
     /// A subcommand (`coverage`); without one, replay and diff.
@@ -60,13 +67,20 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 
-    /// Relative tolerance for every dtype (default: torch.testing.assert_close's per dtype).
-    #[arg(long)]
+    /// Relative tolerance for every dtype (default: torch.testing.assert_close's
+    /// per dtype); finite, >= 0, and only together with --atol.
+    #[arg(long, value_parser = parse_bound, requires = "atol")]
     pub rtol: Option<f64>,
 
-    /// Absolute tolerance for every dtype (default: torch.testing.assert_close's per dtype).
-    #[arg(long)]
+    /// Absolute tolerance for every dtype (default: torch.testing.assert_close's
+    /// per dtype); finite, >= 0, and only together with --rtol.
+    #[arg(long, value_parser = parse_bound, requires = "rtol")]
     pub atol: Option<f64>,
+
+    /// Tolerance for one dtype, ahead of --rtol/--atol and the defaults
+    /// (repeatable): --tol float16=1e-3,1e-5.
+    #[arg(long = "tol", value_name = "DTYPE=RTOL,ATOL", value_parser = parse_dtype_tolerance)]
+    pub tol: Vec<DtypeTolerance>,
 
     /// Anchored replay: run every top-level operator on PyTorch's recorded
     /// argument values instead of the runtime's own, so each operator's value
@@ -89,6 +103,64 @@ pub struct Args {
     /// fifo-ties, swap-input-buffer-sum, rename-node=NAME:NEW, perturb=OP:DELTA.
     #[arg(long, value_name = "FAULT", hide = true)]
     pub inject_fault: Vec<String>,
+}
+
+/// One `--tol DTYPE=RTOL,ATOL`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DtypeTolerance {
+    /// The dtype (`float16`).
+    pub dtype: String,
+    /// Its tolerance.
+    pub tolerance: Tolerance,
+}
+
+/// A tolerance bound: a finite number, not negative.
+fn parse_bound(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a number: {text:?}"))?;
+    if !value.is_finite() || value < 0.0 {
+        return Err(format!("must be a finite number >= 0, not {text}"));
+    }
+    Ok(value)
+}
+
+/// `DTYPE=RTOL,ATOL`, both bounds checked like --rtol's.
+fn parse_dtype_tolerance(text: &str) -> Result<DtypeTolerance, String> {
+    let (dtype, bounds) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected DTYPE=RTOL,ATOL, not {text:?}"))?;
+    if !TOLERANCE_DTYPES.contains(&dtype) {
+        return Err(format!(
+            "unknown dtype {dtype:?} (one of: {})",
+            TOLERANCE_DTYPES.join(", ")
+        ));
+    }
+    let (rtol, atol) = bounds
+        .split_once(',')
+        .ok_or_else(|| format!("expected DTYPE=RTOL,ATOL, not {text:?}"))?;
+    let rtol = parse_bound(rtol).map_err(|e| format!("rtol {e}"))?;
+    let atol = parse_bound(atol).map_err(|e| format!("atol {e}"))?;
+    Ok(DtypeTolerance {
+        dtype: dtype.to_owned(),
+        tolerance: Tolerance { rtol, atol },
+    })
+}
+
+impl Args {
+    /// The tolerances the command line asks for; a dtype given twice to
+    /// --tol is a usage error.
+    pub fn tolerances(&self) -> Result<Tolerances, String> {
+        let mut tolerances = Tolerances::new(self.rtol, self.atol);
+        for t in &self.tol {
+            if tolerances.per_dtype.contains_key(&t.dtype) {
+                return Err(format!("--tol gives {} twice", t.dtype));
+            }
+            tolerances = tolerances.with_dtype(&t.dtype, t.tolerance);
+        }
+        Ok(tolerances)
+    }
 }
 
 /// Subcommands.

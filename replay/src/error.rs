@@ -1,4 +1,6 @@
-//! Errors of replay and diff, each mapped to the exit code users see.
+//! Errors of replay and diff, each mapped to the exit code users see
+//! (0 match, 1 structural, 2 usage, 3 values, 4 bad input, 5 unsupported,
+//! 6 an output could not be written).
 
 use ft_trace::TraceError;
 
@@ -38,7 +40,8 @@ pub enum ReplayError {
     /// The command line asks for something impossible.
     #[error("{0}")]
     Usage(String),
-    /// Writing a report or the runtime's own trace failed.
+    /// Writing a report, the runtime's own trace or stdout failed (exit 6:
+    /// the verdict may be right, but what was asked for is not on disk).
     #[error("cannot write {path}: {detail}")]
     Output {
         /// The file.
@@ -63,6 +66,8 @@ pub enum Exit {
     BadInput = 4,
     /// The runtime cannot execute something in the trace.
     Unsupported = 5,
+    /// An output (`--out`, `--junit`, `--perfetto`, stdout) could not be written.
+    Output = 6,
 }
 
 impl ReplayError {
@@ -71,7 +76,7 @@ impl ReplayError {
         match self {
             ReplayError::Trace(_) | ReplayError::Inconsistent { .. } => Exit::BadInput,
             ReplayError::Unsupported { .. } | ReplayError::Missing(_) => Exit::Unsupported,
-            ReplayError::Output { .. } => Exit::BadInput,
+            ReplayError::Output { .. } => Exit::Output,
             ReplayError::Usage(_) => Exit::Usage,
         }
     }

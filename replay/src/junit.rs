@@ -1,10 +1,15 @@
 //! JUnit XML for CI dashboards: one test case per check (dispatch, graph,
 //! schedule, dataflow, stream, values), failing with the divergences as text.
 //! No timestamps or ids are written, so the file is reproducible.
+//!
+//! A run that ends without a verdict (unreadable input, something the
+//! runtime cannot execute, an output that cannot be written, a usage error)
+//! still has a report: [`failure_junit`] writes one failing test case naming
+//! the error, so CI never reads the previous run's passing report.
 
 use quick_junit::{NonSuccessKind, Report as JunitReport, TestCase, TestCaseStatus, TestSuite};
 
-use crate::error::ReplayError;
+use crate::error::{Exit, ReplayError};
 use crate::report::{CheckResult, Report, divergence_line};
 
 fn case(suite: &str, name: &str, failures: Vec<String>, summary: String) -> TestCase {
@@ -43,7 +48,10 @@ fn check_case(suite: &str, check: &CheckResult) -> TestCase {
 
 /// Renders the verdict as a JUnit XML document.
 pub fn to_junit(report: &Report) -> Result<String, ReplayError> {
-    let suite_name = format!("ft-replay {}", report.expected);
+    let suite_name = format!(
+        "ft-replay {}",
+        ft_trace::text::escape_control(&report.expected)
+    );
     let mut suite = TestSuite::new(suite_name.clone());
     for check in [
         &report.dispatch,
@@ -61,7 +69,7 @@ pub fn to_junit(report: &Report) -> Result<String, ReplayError> {
         .map(|f| {
             format!(
                 "{} output {} (expected seq {}, actual seq {}): max abs {:.3e}, max rel {:.3e}, {} drift",
-                f.op, f.output, f.expected_seq, f.actual_seq, f.max_abs, f.max_rel, f.drift
+                ft_trace::text::escape_control(&f.op), f.output, f.expected_seq, f.actual_seq, f.max_abs, f.max_rel, f.drift
             )
         })
         .collect();
@@ -72,6 +80,45 @@ pub fn to_junit(report: &Report) -> Result<String, ReplayError> {
         v.tolerance
     );
     suite.add_test_case(case(&suite_name, "values", failures, summary));
+    let mut junit = JunitReport::new("ft-replay");
+    junit.add_test_suite(suite);
+    junit.to_string().map_err(|e| ReplayError::Output {
+        path: "junit".into(),
+        detail: e.to_string(),
+    })
+}
+
+/// What an exit code without a verdict means, for the failing test case.
+fn failure_kind(exit: Exit) -> &'static str {
+    match exit {
+        Exit::Usage => "usage error",
+        Exit::BadInput => "bad input",
+        Exit::Unsupported => "unsupported by the runtime",
+        Exit::Output => "output not written",
+        Exit::Match | Exit::Structural | Exit::Values => "error",
+    }
+}
+
+/// A JUnit document for a run that ended with `error` instead of a
+/// verdict: one failing test case, `replay`, whose message is the error.
+pub fn failure_junit(expected: Option<&str>, error: &ReplayError) -> Result<String, ReplayError> {
+    let suite_name = format!("ft-replay {}", expected.unwrap_or("(no trace)"));
+    let mut suite = TestSuite::new(suite_name.clone());
+    let exit = error.exit();
+    let text = ft_trace::text::escape_control_lines(&error.to_string());
+    let first_line = text.lines().next().unwrap_or_default().to_owned();
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+    status
+        .set_message(format!(
+            "exit {} ({}): {first_line}",
+            exit as u8,
+            failure_kind(exit)
+        ))
+        .set_type(failure_kind(exit).to_owned())
+        .set_description(text);
+    let mut case = TestCase::new("replay".to_owned(), status);
+    case.set_classname(suite_name);
+    suite.add_test_case(case);
     let mut junit = JunitReport::new("ft-replay");
     junit.add_test_suite(suite);
     junit.to_string().map_err(|e| ReplayError::Output {

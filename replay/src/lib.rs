@@ -13,7 +13,9 @@
 //!   used, and what this build supports) and generates `docs/COVERAGE.md`;
 //! * [`report`] turns the result into a verdict, text or JSON, and an exit code;
 //!   [`junit`] writes it as JUnit XML for CI dashboards, [`perfetto`] as a
-//!   Chrome trace with both runs and the divergences.
+//!   Chrome trace with both runs and the divergences;
+//! * [`output`] refuses outputs that would destroy an input or something
+//!   that is not a regular file, and writes reports atomically.
 //!
 //! The binary is a thin shell over [`run`].
 
@@ -29,6 +31,7 @@ pub mod error;
 pub mod executor;
 pub mod junit;
 pub mod keys;
+pub mod output;
 pub mod perfetto;
 pub mod progress;
 pub mod recording;
@@ -51,20 +54,50 @@ use cli::{Args, Command, CoverageArgs, Format};
 pub fn run(args: &Args) -> Exit {
     if let Some(Command::Coverage(coverage)) = &args.command {
         return run_coverage(coverage).unwrap_or_else(|e| {
-            eprintln!("ft-replay: error: {e}");
+            print_error(&e);
             e.exit()
         });
     }
-    match run_inner(args) {
+    match output::check_outputs(args).and_then(|()| run_inner(args)) {
         Ok(exit) => exit,
         Err(e) => {
-            eprintln!("ft-replay: error: {e}");
+            print_error(&e);
             if args.format == Format::Json
                 && let Some(missing) = e.missing()
             {
                 print_missing_json(args.against.as_deref(), &missing);
             }
+            if let Some(path) = &args.junit
+                && output::junit_writable(args)
+            {
+                write_failure_junit(path, args, &e);
+            }
             e.exit()
+        }
+    }
+}
+
+/// `ft-replay: error: ...` on stderr, trace strings in it escaped.
+fn print_error(e: &ReplayError) {
+    eprintln!(
+        "ft-replay: error: {}",
+        ft_trace::text::escape_control_lines(&e.to_string())
+    );
+}
+
+/// A run without a verdict replaces `--junit` with a failing report; if even
+/// that cannot be written, the old report is removed (never a stale green).
+fn write_failure_junit(path: &std::path::Path, args: &Args, error: &ReplayError) {
+    let label = args.against.as_deref().map(|p| p.display().to_string());
+    let written = junit::failure_junit(label.as_deref(), error)
+        .and_then(|doc| output::write_atomic(path, doc.as_bytes()));
+    if let Err(e) = written {
+        print_error(&e);
+        if std::fs::remove_file(path).is_ok() {
+            eprintln!(
+                "ft-replay: removed {} so that it cannot report an earlier run",
+                ft_trace::text::escape_control(&path.display().to_string())
+            );
         }
     }
 }
@@ -83,7 +116,7 @@ fn print_missing_json(against: Option<&std::path::Path>, missing: &[support::Mis
 }
 
 fn run_inner(args: &Args) -> Result<Exit, ReplayError> {
-    let tolerances = Tolerances::new(args.rtol, args.atol);
+    let tolerances = args.tolerances().map_err(ReplayError::Usage)?;
     let against = args
         .against
         .as_deref()
@@ -116,10 +149,8 @@ fn run_inner(args: &Args) -> Result<Exit, ReplayError> {
     let diffed = started.elapsed();
     if let Some(path) = &args.perfetto {
         let doc = perfetto::to_chrome_trace(&expected, &actual, &report);
-        write_file(
-            path,
-            serde_json::to_string(&doc).map_err(|e| output_error(path, e))?,
-        )?;
+        let text = serde_json::to_string(&doc).map_err(|e| output_error(path, e))?;
+        output::write_atomic(path, text.as_bytes())?;
     }
     drop(actual);
     if args.ours.is_none() && !args.anchor {
@@ -143,7 +174,7 @@ fn run_inner(args: &Args) -> Result<Exit, ReplayError> {
         );
     }
     if let Some(path) = &args.junit {
-        write_file(path, junit::to_junit(&report)?)?;
+        output::write_atomic(path, junit::to_junit(&report)?.as_bytes())?;
     }
     let rendered = match args.format {
         Format::Json => {
@@ -202,11 +233,13 @@ fn run_coverage(args: &CoverageArgs) -> Result<Exit, ReplayError> {
             let doc = serde_json::json!({ "traces": reports });
             serde_json::to_string_pretty(&doc).map_err(|e| output_error("stdout", e))? + "\n"
         }
-        Format::Text => reports
-            .iter()
-            .map(coverage::TraceCoverage::to_text)
-            .collect::<Vec<_>>()
-            .join("\n"),
+        Format::Text => ft_trace::text::escape_control_lines(
+            &reports
+                .iter()
+                .map(coverage::TraceCoverage::to_text)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
     };
     print_stdout(&rendered)?;
     Ok(if reports.iter().all(|r| r.summary.replayable) {
@@ -230,8 +263,4 @@ fn output_error(path: impl AsRef<std::path::Path>, e: impl std::fmt::Display) ->
         path: path.as_ref().display().to_string(),
         detail: e.to_string(),
     }
-}
-
-fn write_file(path: &std::path::Path, contents: String) -> Result<(), ReplayError> {
-    std::fs::write(path, contents).map_err(|e| output_error(path, e))
 }

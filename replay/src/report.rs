@@ -1,7 +1,13 @@
 //! The verdict of a diff: per-check results, the first divergence, values,
 //! and the exit code they imply; rendered as text or JSON.
+//!
+//! Text shows trace strings (paths, op names, exception messages) through
+//! [`ft_trace::text::escape_control`]: a control sequence in a trace is
+//! printed as escapes, never sent to the terminal. JSON escapes them itself.
 
 use std::fmt::Write;
+
+use ft_trace::text::escape_control;
 
 use serde::Serialize;
 
@@ -152,8 +158,8 @@ impl Report {
             }
         };
         let mut out = String::new();
-        let _ = writeln!(out, "expected: {}", self.expected);
-        let _ = writeln!(out, "actual:   {}", self.actual);
+        let _ = writeln!(out, "expected: {}", escape_control(&self.expected));
+        let _ = writeln!(out, "actual:   {}", escape_control(&self.actual));
         let _ = writeln!(out, "mode:     {}", self.mode);
         for check in [
             &self.dispatch,
@@ -176,7 +182,7 @@ impl Report {
                 let _ = write!(out, " (actual has {})", check.actual);
             }
             if !check.note.is_empty() {
-                let _ = write!(out, "; {}", check.note);
+                let _ = write!(out, "; {}", escape_control(&check.note));
             }
             out.push('\n');
             for d in check.divergences.iter().take(5) {
@@ -205,13 +211,13 @@ impl Report {
             },
             v.max_abs,
             v.max_rel,
-            v.tolerance
+            escape_control(&v.tolerance)
         );
         for f in v.failures.iter().take(5) {
             let _ = writeln!(
                 out,
                 "       {} output {} (expected seq {}, actual seq {}): {} of {} elements out of tolerance, max abs {:.3e}, max rel {:.3e}, {} drift",
-                f.op,
+                escape_control(&f.op),
                 f.output,
                 f.expected_seq,
                 f.actual_seq,
@@ -229,11 +235,13 @@ impl Report {
             let _ = writeln!(
                 out,
                 "drift starts at {} (expected seq {}, actual seq {}): its inputs agree, its output does not",
-                root.op, root.expected_seq, root.actual_seq
+                escape_control(&root.op),
+                root.expected_seq,
+                root.actual_seq
             );
         }
         if let Some(check) = &self.drift_check {
-            let _ = writeln!(out, "{}", check.to_text());
+            let _ = writeln!(out, "{}", escape_control(&check.to_text()));
         }
         if let Some(d) = &self.first_divergence {
             let _ = writeln!(out, "first divergence: {}", divergence_line(d));
@@ -248,7 +256,8 @@ impl Report {
     }
 }
 
-/// `[dispatch missing] expected seq 57 / actual seq 55: …`.
+/// `[dispatch missing] expected seq 57 / actual seq 55: …`, the message's
+/// control characters escaped (it is shown in text and JUnit reports).
 pub fn divergence_line(d: &Divergence) -> String {
     let seq = |s: Option<u64>| s.map_or_else(|| "-".to_owned(), |s| s.to_string());
     format!(
@@ -257,6 +266,6 @@ pub fn divergence_line(d: &Divergence) -> String {
         d.kind,
         seq(d.expected_seq),
         seq(d.actual_seq),
-        d.message
+        escape_control(&d.message)
     )
 }

@@ -21,15 +21,34 @@ pub struct Tolerance {
     pub atol: f64,
 }
 
+/// Dtypes a `--tol` override may name: those whose values are compared.
+pub const TOLERANCE_DTYPES: &[&str] = &[
+    "float64",
+    "float32",
+    "float16",
+    "bfloat16",
+    "complex128",
+    "complex64",
+    "int64",
+    "int32",
+    "int16",
+    "int8",
+    "uint8",
+    "bool",
+];
+
 /// Tolerances per dtype, defaulting to `torch.testing.assert_close`'s.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tolerances {
-    /// When set, used for every dtype.
+    /// When set, used for every dtype without an override.
     pub overall: Option<Tolerance>,
+    /// Per-dtype overrides (`--tol float16=1e-3,1e-5`), ahead of `overall`.
+    pub per_dtype: std::collections::BTreeMap<String, Tolerance>,
 }
 
 impl Tolerances {
-    /// `assert_close` defaults, or one tolerance for all dtypes.
+    /// `assert_close` defaults, or one tolerance for all dtypes. A bound
+    /// given alone leaves the other at 0 (the command line refuses that).
     pub fn new(rtol: Option<f64>, atol: Option<f64>) -> Tolerances {
         let overall = match (rtol, atol) {
             (None, None) => None,
@@ -38,11 +57,24 @@ impl Tolerances {
                 atol: a.unwrap_or(0.0),
             }),
         };
-        Tolerances { overall }
+        Tolerances {
+            overall,
+            per_dtype: Default::default(),
+        }
     }
 
-    /// The tolerance for a dtype.
+    /// These tolerances with `tol` for `dtype` (replacing an earlier override).
+    pub fn with_dtype(mut self, dtype: &str, tol: Tolerance) -> Tolerances {
+        self.per_dtype.insert(dtype.to_owned(), tol);
+        self
+    }
+
+    /// The tolerance for a dtype: its override, else the overall one, else
+    /// `assert_close`'s default.
     pub fn for_dtype(&self, dtype: &str) -> Tolerance {
+        if let Some(&t) = self.per_dtype.get(dtype) {
+            return t;
+        }
         if let Some(t) = self.overall {
             return t;
         }
@@ -58,10 +90,14 @@ impl Tolerances {
 
     /// Description for reports.
     pub fn describe(&self) -> String {
-        match self.overall {
+        let mut text = match self.overall {
             Some(t) => format!("rtol {:e}, atol {:e}", t.rtol, t.atol),
             None => "assert_close defaults: float32 rtol 1.3e-6 atol 1e-5".into(),
+        };
+        for (dtype, t) in &self.per_dtype {
+            text.push_str(&format!("; {dtype} rtol {:e}, atol {:e}", t.rtol, t.atol));
         }
+        text
     }
 }
 

@@ -1,0 +1,217 @@
+//! The files `ft-replay` writes: refused when they would destroy something,
+//! written so that a reader never sees half of one.
+//!
+//! * [`check_outputs`] runs before anything is read or written: an output
+//!   may not be an input (`--against g.ftr --out g.ftr` would make the
+//!   reference the runtime's own trace, and every later replay match), nor
+//!   two outputs one file, nor an existing path that is not a regular file
+//!   (renaming over `/dev/null` as root replaces the device; a FIFO or a
+//!   directory is never a report). `--out`'s `NAME.partial`, which the
+//!   streamed recording writes through, may not be a symlink either.
+//! * [`write_atomic`] writes a report next to its final name, syncs it and
+//!   renames it into place: a full disk leaves the previous file or none,
+//!   never a truncated one.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use ft_trace::partial_path;
+
+use crate::cli::Args;
+use crate::error::ReplayError;
+
+/// An output path and the flag that names it.
+#[derive(Clone, Debug)]
+struct Output {
+    flag: &'static str,
+    path: PathBuf,
+    /// `NAME.partial` is opened and written through directly (not renamed over).
+    written_in_place: bool,
+}
+
+fn outputs(args: &Args) -> Vec<Output> {
+    let mut outputs = Vec::new();
+    if let Some(path) = &args.out {
+        outputs.push(Output {
+            flag: "--out",
+            path: path.clone(),
+            written_in_place: false,
+        });
+        outputs.push(Output {
+            flag: "--out",
+            path: partial_path(path),
+            written_in_place: true,
+        });
+    }
+    for (flag, path) in [("--junit", &args.junit), ("--perfetto", &args.perfetto)] {
+        if let Some(path) = path {
+            outputs.push(Output {
+                flag,
+                path: path.clone(),
+                written_in_place: false,
+            });
+        }
+    }
+    outputs
+}
+
+/// What a non-regular file is, for messages.
+fn kind_of(file_type: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a pipe";
+        }
+        if file_type.is_char_device() || file_type.is_block_device() {
+            return "a device";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+    }
+    if file_type.is_dir() {
+        "a directory"
+    } else if file_type.is_symlink() {
+        "a symlink"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// The same file on disk (device and inode; a path that does not exist is no file).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => same_inode(&a, &b),
+        _ => false,
+    }
+}
+
+#[cfg(unix)]
+fn same_inode(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_inode(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
+    false
+}
+
+/// The path with its directory resolved (symlinks, `..`), for comparing
+/// paths that may not exist yet.
+fn resolved(path: &Path) -> PathBuf {
+    if let Ok(path) = std::fs::canonicalize(path) {
+        return path;
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    match (std::fs::canonicalize(parent), path.file_name()) {
+        (Ok(dir), Some(name)) => dir.join(name),
+        _ => path.to_owned(),
+    }
+}
+
+/// Why this output may not be written, if it may not.
+fn refusal(output: &Output, args: &Args, all: &[Output]) -> Option<String> {
+    let shown = output.path.display();
+    let inputs = [("--against", &args.against), ("OURS", &args.ours)];
+    for (name, input) in inputs {
+        if let Some(input) = input
+            && (same_file(&output.path, input) || resolved(&output.path) == resolved(input))
+        {
+            return Some(format!(
+                "{} {shown} is the input {name} {}; refusing to overwrite a trace being read",
+                output.flag,
+                input.display()
+            ));
+        }
+    }
+    let metadata = if output.written_in_place {
+        std::fs::symlink_metadata(&output.path)
+    } else {
+        std::fs::metadata(&output.path)
+    };
+    if let Ok(metadata) = metadata
+        && !metadata.file_type().is_file()
+    {
+        return Some(format!(
+            "{} {shown} exists and is {}; refusing to replace it (reports go to regular files)",
+            output.flag,
+            kind_of(metadata.file_type())
+        ));
+    }
+    let mine = resolved(&output.path);
+    for other in all {
+        if !std::ptr::eq(other, output) && resolved(&other.path) == mine {
+            return Some(format!(
+                "{} and {} both name {shown}; give each output its own file",
+                output.flag, other.flag
+            ));
+        }
+    }
+    None
+}
+
+/// Refuses outputs that would overwrite an input, replace something that is
+/// not a regular file, or collide with another output (usage error).
+pub fn check_outputs(args: &Args) -> Result<(), ReplayError> {
+    let all = outputs(args);
+    match all.iter().find_map(|o| refusal(o, args, &all)) {
+        Some(reason) => Err(ReplayError::Usage(reason)),
+        None => Ok(()),
+    }
+}
+
+/// Whether `--junit` may be written (it passed [`check_outputs`]'s rules):
+/// a run that failed before its verdict still writes a failing report there.
+pub fn junit_writable(args: &Args) -> bool {
+    let all = outputs(args);
+    all.iter()
+        .filter(|o| o.flag == "--junit")
+        .all(|o| refusal(o, args, &all).is_none())
+}
+
+fn output_error(path: &Path, e: impl std::fmt::Display) -> ReplayError {
+    ReplayError::Output {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    }
+}
+
+/// Writes `contents` to a temporary file in `path`'s directory, syncs it and
+/// renames it over `path`; on failure the temporary file is removed and
+/// `path` is left as it was.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), ReplayError> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| output_error(path, "not a file name"))?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(format!(".{}.tmp", std::process::id()));
+    let temp = dir.join(temp_name);
+    let written = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(output_error(path, e));
+    }
+    // Make the rename itself durable; a failure here loses nothing written.
+    if let Ok(dir) = std::fs::File::open(&dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
