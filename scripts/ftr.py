@@ -1060,6 +1060,29 @@ def _is_event(raw: Any) -> bool:
     )
 
 
+_ELEMENT_SIZES = {
+    "float64": 8, "int64": 8, "complex64": 8, "float32": 4, "int32": 4,
+    "float16": 2, "bfloat16": 2, "int16": 2, "bool": 1, "uint8": 1, "int8": 1,
+}
+
+
+def _blob_shape_problem(dtype: str, shape: Sequence[int], data: bytes) -> Optional[str]:
+    """Why a blob's shape does not fit its data (FORMAT.md §2.3), or None."""
+    if any(d < 0 for d in shape):
+        return f"blob shape {list(shape)} has a negative size"
+    numel = 1
+    for d in shape:
+        numel *= d
+    size = _ELEMENT_SIZES.get(dtype)
+    if size is not None:
+        fits = numel * size == len(data)
+    else:
+        fits = len(data) == 0 if numel == 0 else len(data) % numel == 0
+    if fits:
+        return None
+    return f"blob shape {list(shape)} of dtype {dtype} does not fit its {len(data)} bytes of data"
+
+
 class Blob(NamedTuple):
     """A decoded BLOB chunk."""
 
@@ -1095,6 +1118,7 @@ class TraceReader:
             self._data = f.read()
         self.version = self._read_header()
         self.truncation: Optional[Truncation] = None
+        self._index_offset = 0
         self._events: list = []
         self._blob_offsets: dict = {}
         index = self._read_footer()
@@ -1147,6 +1171,9 @@ class TraceReader:
         d, dtype, shape, data = self._decode(offset, payload, "blob")
         if bytes(d) != bytes(digest):
             raise CorruptChunk(self.path, offset, "blob chunk holds another digest than the index")
+        fits = _blob_shape_problem(dtype, shape, data)
+        if fits is not None:
+            raise CorruptChunk(self.path, offset, fits)
         if blob_digest(dtype, shape, data) != bytes(d):
             raise CorruptChunk(self.path, offset, "blob contents do not match their digest")
         return Blob(bytes(d), dtype, list(shape), bytes(data))
@@ -1186,6 +1213,10 @@ class TraceReader:
                 f"{self.path}: format version {major}.{minor} is not supported "
                 f"(this reader reads {VERSION_MAJOR}.x); re-record the trace or upgrade"
             )
+        if minor < FLOOR_MINOR:
+            raise TraceError(f"{self.path}: corrupt header: minor version {minor} is below {FLOOR_MINOR}")
+        if data[12:16] != b"\0\0\0\0":
+            raise TraceError(f"{self.path}: corrupt header: reserved bytes 12..16 are not zero")
         return (major, minor)
 
     def _read_chunk(self, offset: int) -> tuple:
@@ -1238,7 +1269,16 @@ class TraceReader:
         kind, payload = self._read_chunk(index_offset)
         if kind != CHUNK_INDEX:
             raise CorruptChunk(self.path, index_offset, f"expected chunk kind {CHUNK_INDEX}, found {kind}")
-        return self._decode(index_offset, payload, "index")
+        index_end = index_offset + CHUNK_HEADER_LEN + len(payload) + CHUNK_HASH_LEN
+        if index_end != len(data) - TRAILER_LEN:
+            raise CorruptChunk(
+                self.path, index_end, "bytes between the INDEX chunk and the trailer: nothing may lie between them"
+            )
+        index = self._decode(index_offset, payload, "index")
+        if index[4] != HEADER_LEN:
+            raise IndexMismatch(f"{self.path}: the footer index places META at {index[4]}, not {HEADER_LEN}")
+        self._index_offset = index_offset
+        return index
 
     def _read_meta(self) -> Meta:
         offset = self.index[4]
@@ -1370,4 +1410,59 @@ class TraceReader:
                 f"{self.path}: chain hash of the events ({chains.all.hex()[:16]}) differs from "
                 f"the footer's ({bytes(self.index[2]).hex()[:16]})"
             )
+        layer_counts = [0, 0, 0, 0]
+        for ev in self._events:
+            if 0 <= ev.layer < 4:
+                layer_counts[ev.layer] += 1
+        if (
+            [bytes(c) for c in self.index[3]] != list(chains.layers)
+            or self.index[0] != len(self._events)
+            or list(self.index[1]) != layer_counts
+        ):
+            raise IndexMismatch(f"{self.path}: the events' counts or per-layer chains differ from the footer's")
+        self._check_minor()
+        self._check_layout()
         self.chain_verified = True
+
+    def _check_minor(self) -> None:
+        """A complete file says exactly the lowest minor its event kinds need
+        (FORMAT.md §2.1); with kinds this reader does not know, at least that."""
+        known = [(ev.layer, ev.kind) in KIND_NAMES for ev in self._events]
+        needed = max(
+            [FLOOR_MINOR]
+            + [KIND_MINOR.get((ev.layer, ev.kind), 0) if k else VERSION_MINOR for ev, k in zip(self._events, known)]
+        )
+        minor = self.version[1]
+        if not (minor >= needed if not all(known) else minor == needed):
+            raise TraceError(
+                f"{self.path}: corrupt header: minor version {minor} at bytes 10..12, "
+                f"but the events need exactly {needed}"
+            )
+
+    def _check_layout(self) -> None:
+        """The chunks tile the file from the header to the INDEX chunk, at the
+        offsets the index lists (FORMAT.md §2.2)."""
+        data = self._data
+        events = [c[0] for c in self.index[5]]
+        blobs = [b[1] for b in self.index[6]]
+        offset = HEADER_LEN
+        while offset < self._index_offset:
+            if self._index_offset - offset < CHUNK_HEADER_LEN or data[offset + 5 : offset + 8] != b"\0\0\0":
+                raise CorruptChunk(self.path, offset, "invalid chunk header")
+            length, kind = struct.unpack_from("<IB", data, offset)
+            if kind == CHUNK_META:
+                listed = offset == HEADER_LEN
+            elif kind == CHUNK_EVENTS:
+                listed = bool(events) and events.pop(0) == offset
+            elif kind == CHUNK_BLOB:
+                listed = bool(blobs) and blobs.pop(0) == offset
+            elif kind == CHUNK_INDEX:
+                listed = False
+            else:
+                self._read_chunk(offset)
+                listed = True
+            if not listed or (offset == HEADER_LEN and kind != CHUNK_META):
+                raise CorruptChunk(self.path, offset, f"chunk of kind {kind} is not where the footer index places chunks")
+            offset += CHUNK_HEADER_LEN + length + CHUNK_HASH_LEN
+        if offset != self._index_offset or events or blobs:
+            raise CorruptChunk(self.path, offset, "the chunks do not tile the file up to the footer index")

@@ -250,6 +250,7 @@ def test_writer_refuses_unknown_kinds():
 def test_reader_keeps_events_of_unknown_kinds(tmp_path, monkeypatch):
     # A newer minor version may add kinds: simulate a writer that knows (2, 99).
     monkeypatch.setitem(ftr.KIND_NAMES, (ftr.AUTOGRAD, 99), "from_the_future")
+    monkeypatch.setitem(ftr.KIND_MINOR, (ftr.AUTOGRAD, 99), ftr.VERSION_MINOR + 1)
     path = tmp_path / "future.ftr"
     with ftr.FileTraceWriter(str(path), META) as fw:
         fw.writer.append(ftr.AUTOGRAD, 99, [1, ["x", b"\x00"]], 5)
@@ -259,6 +260,7 @@ def test_reader_keeps_events_of_unknown_kinds(tmp_path, monkeypatch):
     assert [e.name for e in r.events] == ["unknown", "manual_seed"]
     assert r.events[0].payload == [1, ["x", b"\x00"]] and r.events[0].seq == 0
     assert r.chain_verified  # hashed over the payload as written
+    assert r.version == (1, ftr.VERSION_MINOR + 1)
 
 
 # -- damaged and unfinished files ---------------------------------------------------
