@@ -12,7 +12,9 @@ Rounds interleave the modes so that machine noise hits them alike. Modes:
 * `none`, `inputs`, `all`: the FrankenTorch capture (`ft_capture.capture`)
   with that value policy, writing a real trace file.
 
-Ratios are against `plain`. The capture's split: `none` is the structure
+Times are the process's CPU time by default (`--clock cpu`: every mode runs
+on one thread, and CPU time does not grow when other work shares the
+machine), or wall time (`--clock wall`). Ratios are against `plain`. The capture's split: `none` is the structure
 (events, dispatch keys, identities, the schedule); `all - none` is what the
 values add (copying, hashing and writing every tensor).
 
@@ -87,7 +89,7 @@ if mode == "debugmode":
     try:
         from torch.utils._debug_mode import DebugMode  # noqa: F401
     except ImportError:
-        print(json.dumps({"times": None}))
+        print(json.dumps({"times": None, "cpu_times": None}))
         sys.exit(0)
 run = {"plain": run_plain, "profiler": run_profiler, "debugmode": run_debugmode}.get(mode, run_capture)
 run()  # warm-up
@@ -100,15 +102,16 @@ if profile == "1":
     stats = pstats.Stats(prof, stream=sys.stderr)
     stats.sort_stats("cumulative").print_stats(45)
     stats.sort_stats("tottime").print_stats(45)
-    print(json.dumps({"times": None}))
+    print(json.dumps({"times": None, "cpu_times": None}))
     sys.exit(0)
-times = []
+times, cpu_times = [], []
 for _ in range(repeat):
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     run()
+    cpu_times.append(time.process_time() - start_cpu)
     times.append(time.perf_counter() - start)
 size = os.path.getsize(out) if mode in ("none", "inputs", "all") and os.path.exists(out) else None
-print(json.dumps({"times": times, "bytes": size}))
+print(json.dumps({"times": times, "cpu_times": cpu_times, "bytes": size}))
 """
 
 
@@ -139,6 +142,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per worker (default 3)")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds of all modes (default 2)")
     parser.add_argument("--modes", default=",".join(MODES), help="comma-separated subset of " + ",".join(MODES))
+    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu", help="process CPU time (default: robust on a busy machine; one thread) or wall time")
     parser.add_argument("--baseline", help="a scripts directory whose capture is also measured (modes none@base, all@base)")
     parser.add_argument("--profile", choices=MODES, help="cProfile the first program in this mode and stop")
     args = parser.parse_args()
@@ -155,7 +159,7 @@ def main() -> int:
         if args.profile:
             run_worker(programs[0], args.profile, 1, args.steps, scratch, profile=True)
             return 0
-        print(f"torch threads 1; median of {args.rounds} rounds x {args.repeat} runs after a warm-up; ratio = mode / plain")
+        print(f"torch threads 1; {args.clock} time, median of {args.rounds} rounds x {args.repeat} runs after a warm-up; ratio = mode / plain")
         for program in programs:
             stepped = "FT_STEPS" in program.read_text()
             times: dict = {m: [] for m in modes}
@@ -164,8 +168,9 @@ def main() -> int:
                 order = modes[r % len(modes):] + modes[: r % len(modes)]
                 for mode in order:
                     result = run_worker(program, mode, args.repeat, args.steps, scratch, baseline=args.baseline or "")
-                    if result["times"] is not None:
-                        times[mode].extend(result["times"])
+                    measured = result["cpu_times" if args.clock == "cpu" else "times"]
+                    if measured is not None:
+                        times[mode].extend(measured)
                     if result.get("bytes") is not None:
                         sizes[mode] = result["bytes"]
             unit = f"per step ({args.steps} steps)" if stepped else "per run"
