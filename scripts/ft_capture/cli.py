@@ -34,8 +34,24 @@ def parse_args(argv: list) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not os.path.isfile(args.program):
         parser.error(f"program not found: {args.program}")
+    problem = output_problem(args.output, args.program)
+    if problem is not None:
+        parser.error(problem)
     args.program_args = program_args
     return args
+
+
+def output_problem(output: str, program: str) -> Optional[str]:
+    """Why `output` must not be written (None when it may): the trace would
+    replace the program it records, or an existing file that is not a regular
+    file (a device such as /dev/null, a FIFO, a directory; a link to one) —
+    the trace is renamed into place, which would replace the special file."""
+    for target in (output, ftr.partial_path(output)):
+        if os.path.lexists(target) and os.path.exists(program) and os.path.exists(target) and os.path.samefile(target, program):
+            return f"output {target} is the program being recorded"
+        if os.path.lexists(target) and not os.path.isfile(target):
+            return f"output {target} exists and is not a regular file"
+    return None
 
 
 def main(argv: Optional[list] = None) -> int:
