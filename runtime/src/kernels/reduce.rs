@@ -64,10 +64,7 @@ pub(crate) fn sum_dim(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
         })?
     } else {
         ctx.output(&r.out_shape, &strides, dtype, || {
-            Ok(r.groups(&t.read_f64(ctx.op)?)
-                .iter()
-                .map(|g| g.iter().sum())
-                .collect())
+            Ok(r.sums(&t.read_f64(ctx.op)?))
         })?
     };
     Ok(vec![out.into()])

@@ -7,7 +7,7 @@
 //! keeps reduced dimensions with size 1. Results are contiguous.
 
 use crate::error::{Result, RuntimeError};
-use crate::tensor::strides::{contiguous_strides, numel, wrap_dim};
+use crate::tensor::strides::{StridedRuns, contiguous_strides, numel, wrap_dim};
 
 /// The geometry of one reduction.
 #[derive(Clone, Debug)]
@@ -111,6 +111,51 @@ impl Reduction {
             .product()
     }
 
+    /// The f64 sum of each group of [`Reduction::groups`], each accumulated
+    /// in the group's logical order as `groups(values)[g].iter().sum()`
+    /// does, without building the groups: the input is walked once in runs
+    /// whose elements land on consecutive (or one) result elements.
+    pub(crate) fn sums(&self, values: &[f64]) -> Vec<f64> {
+        let kept: Vec<i64> = self
+            .in_shape
+            .iter()
+            .zip(&self.reduce)
+            .map(|(&s, &r)| if r { 1 } else { s })
+            .collect();
+        let target: Vec<i64> = contiguous_strides(&kept)
+            .iter()
+            .zip(&self.reduce)
+            .map(|(&s, &r)| if r { 0 } else { s })
+            .collect();
+        let zero: f64 = std::iter::empty::<f64>().sum();
+        let mut acc = vec![zero; numel(&kept)];
+        let mut rest = values;
+        for run in StridedRuns::new(&self.in_shape, &target, 0) {
+            let (head, tail) = rest.split_at(run.len.min(rest.len()));
+            rest = tail;
+            let Ok(start) = usize::try_from(run.start) else {
+                continue;
+            };
+            if run.step == 0 {
+                if let Some(a) = acc.get_mut(start) {
+                    *a = head.iter().fold(*a, |s, &v| s + v);
+                }
+            } else if run.step == 1
+                && let Some(dst) = acc.get_mut(start..start + head.len())
+            {
+                dst.iter_mut().zip(head).for_each(|(a, &v)| *a += v);
+            } else {
+                for (i, &v) in head.iter().enumerate() {
+                    let p = run.start + run.step * i as i64;
+                    if let Some(a) = usize::try_from(p).ok().and_then(|p| acc.get_mut(p)) {
+                        *a += v;
+                    }
+                }
+            }
+        }
+        acc
+    }
+
     /// The input's elements (logical order) grouped by result element; within
     /// a group, elements keep their logical order (the order PyTorch's
     /// index-returning reductions break ties by).
@@ -152,6 +197,34 @@ impl Reduction {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sums_are_the_groups_summed_in_order() {
+        let cases: &[(&[i64], &[i64])] = &[
+            (&[64, 16], &[0]),
+            (&[64, 16], &[1]),
+            (&[4, 5, 6], &[0, 2]),
+            (&[4, 5, 6], &[1]),
+            (&[3, 1, 4], &[0]),
+            (&[2, 3], &[]),
+            (&[], &[]),
+        ];
+        for &(shape, dims) in cases {
+            let r = Reduction::new("sum", shape, Some(dims), false).expect("reduction");
+            let n = numel(shape);
+            // values whose sums depend on the order (cancellation, ulps)
+            let values: Vec<f64> = (0..n)
+                .map(|i| (i as f64 * 0.37).sin() * 10f64.powi((i % 7) as i32 - 3))
+                .collect();
+            let expected: Vec<f64> = r.groups(&values).iter().map(|g| g.iter().sum()).collect();
+            let got = r.sums(&values);
+            assert_eq!(
+                got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                expected.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "{shape:?} {dims:?}"
+            );
+        }
+    }
 
     #[test]
     fn shapes_and_groups() {
