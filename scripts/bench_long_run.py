@@ -45,10 +45,18 @@ def run_measured(argv: list[str], env: dict[str, str] | None = None) -> tuple[in
 
 
 def event_count(trace: Path) -> int:
-    sys.path.insert(0, str(REPO / "scripts"))
-    import ftr  # noqa: E402  (the repository's reader)
-
-    return int(ftr.TraceReader(str(trace)).event_count)
+    """Events in a trace, read by a separate interpreter: a child's peak RSS
+    counts the memory of the process it was forked from, so this process
+    never holds a trace itself."""
+    code = "import sys, ftr; print(ftr.TraceReader(sys.argv[1]).event_count)"
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(trace)],
+        cwd=REPO / "scripts",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(out.stdout.strip())
 
 
 def main() -> int:
