@@ -59,14 +59,20 @@ fn terminal_after_signal(signal: &str) -> (String, String) {
     (text, format!("{status:?}"))
 }
 
-#[test]
-fn sigterm_restores_the_terminal() {
-    let (text, status) = terminal_after_signal("TERM");
+/// After the last entry into the alternate screen, the terminal was given
+/// back: alternate screen left, cursor shown.
+fn assert_restored(text: &str) {
     let tail = &text[text
         .rfind("\u{1b}[?1049h")
         .expect("entered the alternate screen")..];
     assert!(tail.contains(LEAVE_ALTERNATE_SCREEN), "{tail:?}");
     assert!(tail.contains(SHOW_CURSOR), "{tail:?}");
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let (text, status) = terminal_after_signal("TERM");
+    assert_restored(&text);
     assert!(
         text.contains("COMMAND_EXIT_CODE=\"143\"") || status.contains("143"),
         "{status} {text:?}"
@@ -76,9 +82,5 @@ fn sigterm_restores_the_terminal() {
 #[test]
 fn sighup_restores_the_terminal() {
     let (text, _) = terminal_after_signal("HUP");
-    let tail = &text[text
-        .rfind("\u{1b}[?1049h")
-        .expect("entered the alternate screen")..];
-    assert!(tail.contains(LEAVE_ALTERNATE_SCREEN), "{tail:?}");
-    assert!(tail.contains(SHOW_CURSOR), "{tail:?}");
+    assert_restored(&text);
 }
