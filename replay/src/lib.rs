@@ -85,6 +85,21 @@ fn print_error(e: &ReplayError) {
     );
 }
 
+/// A command line clap refused (a bad value such as `--rtol nan`) is a run
+/// without a verdict too: its `--junit`, when one can be found and written
+/// safely, becomes a failing report, so CI never reads an earlier green.
+pub fn junit_for_refused_command_line(raw: &[std::ffi::OsString], message: &str) {
+    if let Some(path) = output::junit_of_unparsed(raw) {
+        let error = ReplayError::Usage(message.trim().to_owned());
+        let written = junit::failure_junit(None, &error)
+            .and_then(|doc| output::write_atomic(&path, doc.as_bytes()));
+        if let Err(e) = written {
+            print_error(&e);
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
 /// A run without a verdict replaces `--junit` with a failing report; if even
 /// that cannot be written, the old report is removed (never a stale green).
 fn write_failure_junit(path: &std::path::Path, args: &Args, error: &ReplayError) {

@@ -12,6 +12,16 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let args = ft_replay::cli::Args::parse();
-    ExitCode::from(ft_replay::run(&args) as u8)
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    match ft_replay::cli::Args::try_parse() {
+        Ok(args) => ExitCode::from(ft_replay::run(&args) as u8),
+        Err(e) => {
+            // `--help` and `--version` are not refusals.
+            if e.use_stderr() {
+                ft_replay::junit_for_refused_command_line(&raw, &e.to_string());
+            }
+            let _ = e.print();
+            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+        }
+    }
 }

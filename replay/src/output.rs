@@ -215,3 +215,45 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), ReplayError> {
     }
     Ok(())
 }
+
+/// The `--junit` path of a command line that did not parse, if it may be
+/// written: it is given (`--junit PATH` or `--junit=PATH`), exists as nothing
+/// or a regular file, and is no file that another argument names (whatever
+/// that argument meant, it may be an input).
+pub fn junit_of_unparsed(raw: &[std::ffi::OsString]) -> Option<PathBuf> {
+    let mut path = None;
+    let mut junit_at = None;
+    for (i, arg) in raw.iter().enumerate() {
+        if arg == "--junit" {
+            path = raw.get(i + 1).map(PathBuf::from);
+            junit_at = Some(i + 1);
+        } else if let Some(value) = arg.to_str().and_then(|a| a.strip_prefix("--junit=")) {
+            path = Some(PathBuf::from(value));
+            junit_at = Some(i);
+        }
+    }
+    let path = path?;
+    if let Ok(metadata) = std::fs::metadata(&path)
+        && !metadata.file_type().is_file()
+    {
+        return None;
+    }
+    let others = raw
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| Some(i) != junit_at)
+        .flat_map(|(_, a)| {
+            let a = Path::new(a);
+            let value = a
+                .to_str()
+                .and_then(|s| s.split_once('=').map(|(_, v)| PathBuf::from(v)));
+            [Some(a.to_owned()), value]
+        })
+        .flatten();
+    for other in others {
+        if same_file(&path, &other) || resolved(&path) == resolved(&other) {
+            return None;
+        }
+    }
+    Some(path)
+}
