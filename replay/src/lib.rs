@@ -58,6 +58,7 @@ pub fn run(args: &Args) -> Exit {
             e.exit()
         });
     }
+    let earlier_out = output::out_before_run(args);
     match output::check_outputs(args).and_then(|()| run_inner(args)) {
         Ok(exit) => exit,
         Err(e) => {
@@ -71,6 +72,12 @@ pub fn run(args: &Args) -> Exit {
                 && output::junit_writable(args)
             {
                 write_failure_junit(path, args, &e);
+            }
+            if let Some(path) = output::remove_stale_out(args, earlier_out.as_ref()) {
+                eprintln!(
+                    "ft-replay: removed {} (an earlier run's trace; this run has none)",
+                    ft_trace::text::escape_control(&path.display().to_string())
+                );
             }
             e.exit()
         }

@@ -168,10 +168,40 @@ pub fn check_outputs(args: &Args) -> Result<(), ReplayError> {
 /// Whether `--junit` may be written (it passed [`check_outputs`]'s rules):
 /// a run that failed before its verdict still writes a failing report there.
 pub fn junit_writable(args: &Args) -> bool {
+    writable(args, "--junit")
+}
+
+/// Whether every path of `flag` passed [`check_outputs`]'s rules.
+fn writable(args: &Args, flag: &str) -> bool {
     let all = outputs(args);
     all.iter()
-        .filter(|o| o.flag == "--junit")
+        .filter(|o| o.flag == flag)
         .all(|o| refusal(o, args, &all).is_none())
+}
+
+/// A run that failed before its verdict removes the `--out` trace an
+/// earlier run left at the final name (only if `--out` passed the output
+/// rules: it is then a regular file this command may replace), so the name
+/// never holds a trace that is not this run's. Its own `.partial`, if the
+/// replay got that far, stays for inspection.
+pub fn remove_stale_out(args: &Args, earlier: Option<&std::fs::Metadata>) -> Option<PathBuf> {
+    let path = args.out.as_ref()?;
+    let earlier = earlier?;
+    if !writable(args, "--out") {
+        return None;
+    }
+    // A trace this run finished (renamed into place) is not stale.
+    let now = std::fs::metadata(path).ok()?;
+    if !same_inode(earlier, &now) {
+        return None;
+    }
+    std::fs::remove_file(path).ok().map(|()| path.clone())
+}
+
+/// What is at `--out` before the run (to tell an earlier run's trace from
+/// this run's).
+pub fn out_before_run(args: &Args) -> Option<std::fs::Metadata> {
+    std::fs::metadata(args.out.as_ref()?).ok()
 }
 
 fn output_error(path: &Path, e: impl std::fmt::Display) -> ReplayError {

@@ -77,3 +77,45 @@ fn help_is_not_a_refusal() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(fs::read_to_string(&junit).expect("junit"), "earlier");
 }
+
+#[test]
+fn a_failed_run_leaves_no_earlier_trace_at_its_out_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("ours.ftr");
+    let first = ft_replay(&["--against", s(&golden()), "--out", s(&out)]);
+    assert_eq!(first.status.code(), Some(0));
+    assert!(out.exists());
+    // The next run cannot read its input: no verdict, no trace of its own,
+    // and the earlier run's trace must not pass for this run's.
+    let broken = dir.path().join("broken.ftr");
+    let mut bytes = fs::read(golden()).expect("golden");
+    bytes.truncate(bytes.len() / 2);
+    fs::write(&broken, bytes).expect("write");
+    let failed = ft_replay(&["--against", s(&broken), "--out", s(&out)]);
+    assert_eq!(failed.status.code(), Some(4));
+    assert!(!out.exists(), "{}", String::from_utf8_lossy(&failed.stderr));
+}
+
+#[test]
+fn a_trace_this_run_finished_is_kept_when_a_later_output_fails() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("ours.ftr");
+    fs::write(&out, "an earlier run").expect("write");
+    let perfetto = dir.path().join("missing-dir").join("runs.json");
+    let run = ft_replay(&[
+        "--against",
+        s(&golden()),
+        "--out",
+        s(&out),
+        "--perfetto",
+        s(&perfetto),
+    ]);
+    assert_eq!(
+        run.status.code(),
+        Some(6),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let kept = ft_trace::TraceReader::open(&out).expect("this run's complete trace is kept");
+    assert!(kept.event_count() > 0);
+}
