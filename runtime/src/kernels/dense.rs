@@ -12,6 +12,8 @@
 //! functions return `None` (or `false`) when the operands do not qualify,
 //! and the caller takes the general path.
 
+use parking_lot::RwLockReadGuard;
+
 use crate::dispatch::args::Operand;
 use crate::error::Result;
 use crate::tensor::dtype::DType;
@@ -143,14 +145,7 @@ fn pointwise_in<T: DenseFloat>(
 ) -> Result<Option<Tensor>> {
     let n = crate::tensor::strides::numel(shape);
     check_alloc(op, n)?;
-    let guards: Vec<_> = operands
-        .iter()
-        .map(|o| match o {
-            Operand::Tensor(t) if t.dtype() == T::DTYPE => t.read_storage().map(Some),
-            Operand::Tensor(_) => None,
-            Operand::Scalar(..) => Some(None),
-        })
-        .collect();
+    let guards = lock_operands::<T>(operands);
     let mut sources = Vec::with_capacity(operands.len());
     for (o, guard) in operands.iter().zip(&guards) {
         let Some(guard) = guard else {
@@ -190,6 +185,22 @@ fn pointwise_in<T: DenseFloat>(
 }
 
 /// `f` over `n` elements of any operands.
+/// Each operand's storage, read-locked for the kernel: `Some(None)` for a
+/// Python number, `None` for a tensor of another dtype (or one with no
+/// data), which sends the call to the general path.
+fn lock_operands<'a, T: DenseFloat>(
+    operands: &'a [Operand<'_>],
+) -> Vec<Option<Option<RwLockReadGuard<'a, StorageData>>>> {
+    operands
+        .iter()
+        .map(|o| match o {
+            Operand::Tensor(t) if t.dtype() == T::DTYPE => t.read_storage().map(Some),
+            Operand::Tensor(_) => None,
+            Operand::Scalar(..) => Some(None),
+        })
+        .collect()
+}
+
 fn general<T: DenseFloat>(
     sources: &mut [Source<'_, T>],
     f: &impl Fn(&[f64]) -> f64,
@@ -247,14 +258,7 @@ fn inplace_in<T: DenseFloat>(
     f: &impl Fn(&[f64]) -> f64,
 ) -> bool {
     let shape = this.shape();
-    let guards: Vec<_> = others
-        .iter()
-        .map(|o| match o {
-            Operand::Tensor(t) if t.dtype() == T::DTYPE => t.read_storage().map(Some),
-            Operand::Tensor(_) => None,
-            Operand::Scalar(..) => Some(None),
-        })
-        .collect();
+    let guards = lock_operands::<T>(others);
     let mut sources = Vec::with_capacity(others.len());
     for (o, guard) in others.iter().zip(&guards) {
         let Some(guard) = guard else {
