@@ -170,6 +170,68 @@ pub enum Command {
     /// seq) and whether this runtime build supports them (kernel, backward
     /// node), with a summary line. Exit 5 when a trace needs something missing.
     Coverage(CoverageArgs),
+    /// What a trace holds: header, producer, program, value policy, attrs,
+    /// events per layer, chain hash, blobs, whether it is complete (and
+    /// where an incomplete one stops). Exit 4 when it is incomplete or damaged.
+    Info(InfoArgs),
+    /// Checks every byte of each trace: chunk checksums, tiling, the footer
+    /// index's agreement, every blob's digest and shape. Lists every problem
+    /// (file, offset, chunk kind, what is wrong). Exit 0 all sound, 4 any damaged.
+    Verify(VerifyArgs),
+    /// Writes a RaptorQ sidecar FILE.rq that can restore damaged or missing
+    /// parts of the trace (see `repair`). Deterministic: same file and
+    /// overhead, same sidecar.
+    Protect(ProtectArgs),
+    /// Restores a damaged trace from its sidecar FILE.rq, proven by the
+    /// recorded whole-file BLAKE3 and the trace's chain hash; writes
+    /// atomically and leaves the file untouched when it cannot (exit 4).
+    Repair(RepairArgs),
+}
+
+/// Arguments of `ft-replay info`.
+#[derive(Debug, clap::Args)]
+pub struct InfoArgs {
+    /// The trace.
+    #[arg(value_name = "TRACE")]
+    pub trace: PathBuf,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Arguments of `ft-replay verify`.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// Traces to verify.
+    #[arg(required = true, value_name = "TRACE")]
+    pub traces: Vec<PathBuf>,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Arguments of `ft-replay protect`.
+#[derive(Debug, clap::Args)]
+pub struct ProtectArgs {
+    /// The trace to protect (it must verify).
+    #[arg(value_name = "TRACE")]
+    pub trace: PathBuf,
+
+    /// Repair symbols as a percentage of the file's source symbols (1-1000):
+    /// up to that share of the file can be restored.
+    #[arg(long, value_name = "PCT", default_value_t = ft_trace::sidecar::DEFAULT_OVERHEAD,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(ft_trace::sidecar::MAX_OVERHEAD)))]
+    pub overhead: u32,
+}
+
+/// Arguments of `ft-replay repair`.
+#[derive(Debug, clap::Args)]
+pub struct RepairArgs {
+    /// The trace to restore (its sidecar is TRACE.rq).
+    #[arg(value_name = "TRACE")]
+    pub trace: PathBuf,
 }
 
 /// Arguments of `ft-replay coverage`.

@@ -14,6 +14,8 @@
 //! * [`report`] turns the result into a verdict, text or JSON, and an exit code;
 //!   [`junit`] writes it as JUnit XML for CI dashboards, [`perfetto`] as a
 //!   Chrome trace with both runs and the divergences;
+//! * [`evidence`] is `ft-replay info`, `verify`, `protect` and `repair`
+//!   (whole-file checks and RaptorQ sidecars, from `ft_trace`);
 //! * [`output`] refuses outputs that would destroy an input or something
 //!   that is not a regular file, and writes reports atomically.
 //!
@@ -28,6 +30,7 @@ pub mod coverage;
 pub mod describe;
 pub mod drift;
 pub mod error;
+pub mod evidence;
 pub mod executor;
 pub mod junit;
 pub mod keys;
@@ -57,6 +60,9 @@ pub fn run(args: &Args) -> Exit {
             print_error(&e);
             e.exit()
         });
+    }
+    if let Some(command) = &args.command {
+        return evidence::run(command);
     }
     let earlier_out = output::out_before_run(args);
     match output::check_outputs(args).and_then(|()| run_inner(args)) {

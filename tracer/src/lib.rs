@@ -13,7 +13,9 @@
 //! * [`writer`] / [`reader`] — streaming writer, indexed and recovering reader;
 //! * [`sink`] — the emission interface and in-memory / file sinks;
 //! * [`tensor_bytes`] — converting element buffers to blob bytes and back;
-//! * [`text`] — escaping trace strings before they reach a terminal.
+//! * [`text`] — escaping trace strings before they reach a terminal;
+//! * [`verify`] — whole-file verification listing every damaged chunk;
+//! * [`sidecar`] — RaptorQ sidecars (`FILE.rq`): protect a trace, repair it.
 
 pub mod error;
 pub mod event;
@@ -21,11 +23,13 @@ pub mod format;
 pub mod hash;
 pub mod op_class;
 pub mod reader;
+pub mod sidecar;
 pub mod sink;
 mod structural;
 pub mod tensor_bytes;
 pub mod text;
 pub mod value;
+pub mod verify;
 pub mod writer;
 
 pub use error::TraceError;

@@ -841,7 +841,7 @@ fn special_file_kind(_: &std::fs::FileType) -> &'static str {
 /// A blob's shape must describe its data: no negative size, and as many
 /// bytes as its elements take (for a dtype this build does not know the
 /// element size of: a whole number of bytes per element).
-fn check_blob_shape(record: &BlobRecord) -> Result<(), String> {
+pub(crate) fn check_blob_shape(record: &BlobRecord) -> Result<(), String> {
     let mut numel: u64 = 1;
     for &d in &record.shape {
         let d = u64::try_from(d)
