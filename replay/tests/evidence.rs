@@ -145,7 +145,10 @@ fn a_damaged_sidecar_is_refused() {
     let out = ft_replay(&["repair", s(&path)]);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(4), "{stderr}");
-    assert!(stderr.contains("sidecar refused: checksum mismatch"), "{stderr}");
+    assert!(
+        stderr.contains("sidecar refused: checksum mismatch"),
+        "{stderr}"
+    );
     assert_eq!(std::fs::read(&path).expect("read"), damaged);
 }
 
@@ -194,11 +197,15 @@ fn verify_lists_every_damaged_chunk() {
     assert_eq!(out.status.code(), Some(4), "{stdout}");
     let name = s(&path);
     assert!(
-        stdout.contains(&format!("{name}: offset {events_at}: EVENTS: checksum mismatch")),
+        stdout.contains(&format!(
+            "{name}: offset {events_at}: EVENTS: checksum mismatch"
+        )),
         "{stdout}"
     );
     assert!(
-        stdout.contains(&format!("{name}: offset {blob_at}: BLOB: checksum mismatch")),
+        stdout.contains(&format!(
+            "{name}: offset {blob_at}: BLOB: checksum mismatch"
+        )),
         "{stdout}"
     );
     assert!(stdout.contains(&format!("{}: ok", s(&other))), "{stdout}");
@@ -208,7 +215,10 @@ fn verify_lists_every_damaged_chunk() {
     );
     let json = ft_replay(&["verify", "--format", "json", s(&path)]);
     let doc: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
-    assert_eq!(doc["files"][0]["problems"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        doc["files"][0]["problems"].as_array().map(Vec::len),
+        Some(2)
+    );
 }
 
 #[test]
@@ -218,7 +228,11 @@ fn info_on_complete_and_truncated_traces() {
     let out = ft_replay(&["info", s(&path)]);
     let (stdout, _) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    let chain = TraceReader::open(&path).expect("open").index().chain.to_hex();
+    let chain = TraceReader::open(&path)
+        .expect("open")
+        .index()
+        .chain
+        .to_hex();
     for needle in [
         "producer   capture_torch.py",
         "program    traces/programs/mlp_train.py",
@@ -240,7 +254,10 @@ fn info_on_complete_and_truncated_traces() {
     let out = ft_replay(&["info", s(&cut)]);
     let (stdout, _) = text(&out);
     assert_eq!(out.status.code(), Some(4), "{stdout}");
-    assert!(stdout.contains("complete   no: readable up to offset"), "{stdout}");
+    assert!(
+        stdout.contains("complete   no: readable up to offset"),
+        "{stdout}"
+    );
     let json = ft_replay(&["info", "--format", "json", s(&cut)]);
     let doc: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
     assert_eq!(doc["complete"], false);

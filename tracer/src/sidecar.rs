@@ -731,7 +731,7 @@ mod tests {
     #[test]
     fn round_trip_and_repair_within_overhead() {
         let path = Path::new("t.ftr");
-        let original = data(100_000);
+        let original = data(40_000);
         let sidecar = protect(path, &original, Digest::ZERO, 0, 10).expect("ok");
         let bytes = sidecar.to_bytes().expect("ok");
         assert_eq!(Sidecar::from_bytes(path, &bytes).expect("ok"), sidecar);
@@ -739,7 +739,7 @@ mod tests {
         let again = protect(path, &original, Digest::ZERO, 0, 10).expect("ok");
         assert_eq!(again.to_bytes().expect("ok"), bytes);
         let covered = sidecar.repair_symbols();
-        assert_eq!(covered, 40);
+        assert_eq!(covered, 16);
         let mut damaged = original.clone();
         let t = sidecar.layout.symbol_size as usize;
         for s in 0..covered as usize {
@@ -749,7 +749,7 @@ mod tests {
         assert_eq!(fixed, original);
         assert_eq!(stats.lost_symbols, covered);
         // Cut tail.
-        let (fixed, _) = repair(path, &sidecar, &original[..original.len() - 5000])
+        let (fixed, _) = repair(path, &sidecar, &original[..original.len() - 3000])
             .expect("ok")
             .expect("ok");
         assert_eq!(fixed, original);
@@ -759,7 +759,7 @@ mod tests {
     #[test]
     fn beyond_overhead_cannot_repair() {
         let path = Path::new("t.ftr");
-        let original = data(50_000);
+        let original = data(20_000);
         let sidecar = protect(path, &original, Digest::ZERO, 0, 5).expect("ok");
         let covered = sidecar.repair_symbols() as usize;
         let t = sidecar.layout.symbol_size as usize;
