@@ -18,6 +18,7 @@ mod node_hooks;
 mod programs;
 mod reduction;
 mod saved_hooks;
+mod sequence;
 mod support;
 mod tensor_data;
 mod views;

@@ -11,7 +11,8 @@
 //! * `Autograd<Backend>`: an autograd kernel, or `math` for
 //!   CompositeImplicitAutograd operators (which have no other kernel);
 //! * `ADInplaceOrView`: a kernel for in-place operators (`Tensor(a!)`
-//!   self) and views (`-> Tensor(a)`), otherwise a fallthrough;
+//!   self), `out=` variants (a keyword-only `Tensor(a!) out`) and views
+//!   (`-> Tensor(a)`), otherwise a fallthrough;
 //! * `BackendSelect`: a kernel for operators with the TensorOptions group
 //!   (`dtype, layout, device, pin_memory`) except `*_like` and `new_*`,
 //!   otherwise a fallthrough;
@@ -122,6 +123,7 @@ impl OpEntry {
             DispatchKey::ADInplaceOrView
                 if !composite
                     && ((self.schema.is_inplace() && !self.schema.self_is_list())
+                        || self.schema.is_out()
                         || (self.schema.is_view() && self.schema.name != "lift_fresh")) =>
             {
                 Handler::Kernel

@@ -260,6 +260,23 @@ impl FunctionSchema {
                 .is_some_and(|a| a.is_write)
     }
 
+    /// An `out=` variant: a keyword-only argument it writes (`Tensor(a!) out`).
+    pub fn is_out(&self) -> bool {
+        self.arguments
+            .iter()
+            .any(|a| a.kwarg_only && a.alias.as_ref().is_some_and(|a| a.is_write))
+    }
+
+    /// The positions of the `out=` arguments (keyword-only and written).
+    pub fn out_arguments(&self) -> Vec<usize> {
+        self.arguments
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.kwarg_only && a.alias.as_ref().is_some_and(|a| a.is_write))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
     /// Whether the first argument is a tensor list (`_foreach_*` operators).
     pub fn self_is_list(&self) -> bool {
         self.arguments.first().is_some_and(

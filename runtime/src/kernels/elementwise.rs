@@ -46,6 +46,7 @@ fn arithmetic(op: &str) -> Option<Kernel> {
         "aten.pow_.Scalar" | "aten.pow_.Tensor" => arith::pow_,
         "aten.minimum.default" => arith::minimum,
         "aten.maximum.default" => arith::maximum,
+        "aten.maximum.out" | "aten.minimum.out" => arith::max_min_out,
         "aten.clamp.default" | "aten.clamp.Tensor" => arith::clamp,
         "aten.clamp_.default" | "aten.clamp_.Tensor" => arith::clamp_,
         "aten.clamp_min.default" | "aten.clamp_min.Tensor" => arith::clamp_min,

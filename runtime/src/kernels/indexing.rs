@@ -71,6 +71,10 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.index_put_.default" => advanced::index_put_,
         "aten.embedding.default" => embedding::embedding,
         "aten.embedding_dense_backward.default" => embedding::embedding_dense_backward,
+        "aten._embedding_bag.default" | "aten._embedding_bag_forward_only.default" => {
+            embedding::embedding_bag
+        }
+        "aten._embedding_bag_backward.default" => embedding::embedding_bag_backward,
         _ => return None,
     })
 }
@@ -403,5 +407,51 @@ mod tests {
         assert!(u.shares_storage(&x));
         x.0.version.bump();
         assert_eq!((x.version(), u.version()), (1, 0));
+    }
+
+    #[test]
+    fn embedding_bag_bookkeeping_follows_the_cpu_kernel() {
+        // weight rows r = [r, 10 r]; bags [1, 2, 2] and [7, 0, 3, 9] (the
+        // last bag runs to the end of indices).
+        let w: Vec<f64> = (0..10).flat_map(|r| [r as f64, 10.0 * r as f64]).collect();
+        let weight = floats(&[10, 2], &w);
+        let idx = ints(&[7], &[1, 2, 2, 7, 0, 3, 9]);
+        let offsets = ints(&[2], &[0, 3]);
+        let run = |mode: i64, padding_idx: i64| {
+            Runtime::new()
+                .call(
+                    "aten._embedding_bag.default",
+                    vec![
+                        IValue::from(&weight),
+                        IValue::from(&idx),
+                        IValue::from(&offsets),
+                        IValue::Bool(false),
+                        IValue::Int(mode),
+                        IValue::Bool(false),
+                        IValue::None,
+                        IValue::Bool(false),
+                        IValue::Int(padding_idx),
+                    ],
+                )
+                .expect("embedding_bag")
+                .iter()
+                .map(|v| v.as_tensor().expect("tensor").clone())
+                .collect::<Vec<_>>()
+        };
+        // sum on the float32 fast path: no offset2bag, zero bag sizes.
+        let sum = run(0, -1);
+        assert_eq!(sum[0].read_f64("t").expect("out"), vec![5.0, 50.0, 19.0, 190.0]);
+        assert_eq!(sum[1].shape(), &[0]);
+        assert_eq!(sum[2].read_i64("t").expect("sizes"), vec![0, 0]);
+        // mean leaving out padding row 2: bag sizes 1 and 4, copied to max_indices.
+        let mean = run(1, 2);
+        assert_eq!(mean[0].read_f64("t").expect("out"), vec![1.0, 10.0, 4.75, 47.5]);
+        assert_eq!(mean[1].read_i64("t").expect("bags"), vec![0, 0, 0, 1, 1, 1, 1]);
+        assert_eq!(mean[2].read_i64("t").expect("sizes"), vec![1, 4]);
+        assert_eq!(mean[3].read_i64("t").expect("max"), vec![1, 4]);
+        // max: per-column arg-max rows.
+        let max = run(2, -1);
+        assert_eq!(max[0].read_f64("t").expect("out"), vec![2.0, 20.0, 9.0, 90.0]);
+        assert_eq!(max[3].read_i64("t").expect("arg"), vec![2, 2, 9, 9]);
     }
 }

@@ -255,7 +255,16 @@ impl Runtime {
         };
         self.apply_perturb_fault(op, &args, &outputs)?;
 
-        if plan.has_inplace_or_view_kernel()
+        if plan.has_inplace_or_view_kernel() && entry.schema.is_out() {
+            // ADInplaceOrView bumps every `out=` tensor the call wrote.
+            for i in entry.schema.out_arguments() {
+                for t in args.get(i).map(IValue::tensors).unwrap_or_default() {
+                    if !t.is_inference() {
+                        t.0.version.bump();
+                    }
+                }
+            }
+        } else if plan.has_inplace_or_view_kernel()
             && let Some(this) = args.first().and_then(IValue::as_tensor)
         {
             if entry.schema.is_inplace() {

@@ -270,6 +270,13 @@ impl Runtime {
         )
     }
 
+    /// `aten._embedding_bag_backward.default(grad, indices, offsets,
+    /// offset2bag, bag_size, maximum_indices, num_weights,
+    /// scale_grad_by_freq, mode, sparse, per_sample_weights, padding_idx)`.
+    pub(crate) fn embedding_bag_backward(&mut self, args: Vec<IValue>) -> Result<Tensor> {
+        self.call1("aten._embedding_bag_backward.default", args)
+    }
+
     /// `aten.tril.default(x, diagonal)` / `aten.triu.default(x, diagonal)`.
     pub(crate) fn triangle(&mut self, op: &str, x: &Tensor, diagonal: i64) -> Result<Tensor> {
         self.call1(op, vec![x.into(), IValue::Int(diagonal)])

@@ -37,6 +37,7 @@
 //! | `index.Tensor` | IndexBackward0 | self | self sizes, indices |
 //! | `index_put`, `index_put_` | IndexPutBackward0 | self, values | indices, accumulate, values sizes and options |
 //! | `embedding` | EmbeddingBackward0 | weight | indices, num_weights, padding_idx, scale_grad_by_freq, sparse |
+//! | `_embedding_bag` | EmbeddingBagBackward0 | weight, per_sample_weights (its gradient is refused) | indices, offsets, per_sample_weights, the arguments, offset2bag / bag_size / max_indices (outputs 1-3) |
 //!
 //! `slice_backward`, `unfold_backward`, `diagonal_backward`, `masked_scatter`, `embedding_dense_backward` (reached only
 //! from backward formulas here) have no rows: recording a graph through
@@ -44,7 +45,7 @@
 
 use super::{Derivative, Differentiability, arg, derivative, int, int_list, needs, tensor};
 use crate::autograd::functions::indexing::{
-    DiagEmbedBackward0, DiagonalBackward0, EmbeddingBackward0, FlipBackward0, GatherBackward0,
+    DiagEmbedBackward0, DiagonalBackward0, EmbeddingBackward0, EmbeddingBagBackward0, FlipBackward0, GatherBackward0,
     IndexAddBackward0, IndexBackward0, IndexCopyBackward0, IndexFillBackward0, IndexPutBackward0,
     IndexSelectBackward0, MaskedSelectBackward0, RollBackward0, SavedIndices, ScatterAddBackward0,
     ScatterBackward, TriangleBackward, UnfoldBackward0,
@@ -377,6 +378,28 @@ fn indexing(op: &str) -> Option<Differentiability> {
                 sparse: matches!(a.get(4), Some(IValue::Bool(true))),
             }))
         })),
+        "aten._embedding_bag.default" => D(derivative!(
+            "EmbeddingBagBackward0",
+            &[0, 6],
+            |a, _| {
+                let per_sample_weights = match a.get(6) {
+                    Some(IValue::Tensor(t)) => Some(SavedVariable::input(t)),
+                    _ => None,
+                };
+                Ok(Box::new(EmbeddingBagBackward0 {
+                    indices: saved(a, 1)?,
+                    offsets: saved(a, 2)?,
+                    per_sample_weights,
+                    num_weights: tensor(a, 0)?.shape().first().copied().unwrap_or(0),
+                    scale_grad_by_freq: matches!(a.get(3), Some(IValue::Bool(true))),
+                    mode: int(a, 4),
+                    sparse: matches!(a.get(5), Some(IValue::Bool(true))),
+                    padding_idx: int(a, 8),
+                    results: None,
+                }))
+            },
+            outputs = &[true, false, false, false]
+        )),
         _ => return None,
     })
 }

@@ -568,3 +568,100 @@ impl BackwardFn for EmbeddingBackward0 {
         self.indices.release();
     }
 }
+
+/// `_embedding_bag(weight, indices, offsets, scale_grad_by_freq, mode,
+/// sparse, per_sample_weights, include_last_offset, padding_idx)`: the
+/// weight's gradient is one `_embedding_bag_backward` call with the
+/// forward's bookkeeping outputs (`offset2bag`, `bag_size`, `max_indices`).
+pub(crate) struct EmbeddingBagBackward0 {
+    pub(crate) indices: SavedVariable,
+    pub(crate) offsets: SavedVariable,
+    pub(crate) per_sample_weights: Option<SavedVariable>,
+    pub(crate) num_weights: i64,
+    pub(crate) scale_grad_by_freq: bool,
+    pub(crate) mode: i64,
+    pub(crate) sparse: bool,
+    pub(crate) padding_idx: i64,
+    /// Outputs 1..=3 of the forward, saved when it returns.
+    pub(crate) results: Option<[SavedVariable; 3]>,
+}
+
+impl BackwardFn for EmbeddingBagBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        if self.sparse {
+            return Err(RuntimeError::unsupported(
+                "aten._embedding_bag.default",
+                "sparse=True (sparse gradients)",
+            ));
+        }
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None]);
+        };
+        if ctx.needs(1) {
+            return Err(RuntimeError::unsupported(
+                "aten._embedding_bag.default",
+                "a gradient for per_sample_weights (_embedding_bag_per_sample_weights_backward)",
+            ));
+        }
+        if !ctx.needs(0) {
+            return Ok(vec![None, None]);
+        }
+        let Some(results) = &self.results else {
+            return Err(RuntimeError::GraphFreed {
+                node: ctx.node.name().to_owned(),
+            });
+        };
+        let [offset2bag, bag_size, max_indices] = [
+            results[0].unpack(ctx.node)?,
+            results[1].unpack(ctx.node)?,
+            results[2].unpack(ctx.node)?,
+        ];
+        let per_sample = match &self.per_sample_weights {
+            Some(s) => IValue::from(&s.unpack(ctx.node)?),
+            None => IValue::None,
+        };
+        let args = vec![
+            IValue::from(&g),
+            IValue::from(&self.indices.unpack(ctx.node)?),
+            IValue::from(&self.offsets.unpack(ctx.node)?),
+            IValue::from(&offset2bag),
+            IValue::from(&bag_size),
+            IValue::from(&max_indices),
+            IValue::Int(self.num_weights),
+            IValue::Bool(self.scale_grad_by_freq),
+            IValue::Int(self.mode),
+            IValue::Bool(self.sparse),
+            per_sample,
+            IValue::Int(self.padding_idx),
+        ];
+        Ok(vec![Some(ctx.rt.embedding_bag_backward(args)?), None])
+    }
+
+    fn save_outputs(&mut self, outputs: &[Tensor]) {
+        // The bookkeeping outputs have no history: saved like inputs.
+        if let (Some(a), Some(b), Some(c)) = (outputs.get(1), outputs.get(2), outputs.get(3)) {
+            self.results = Some([
+                SavedVariable::input(a),
+                SavedVariable::input(b),
+                SavedVariable::input(c),
+            ]);
+        }
+    }
+
+    fn release_variables(&mut self) {
+        self.indices.release();
+        self.offsets.release();
+        if let Some(s) = &mut self.per_sample_weights {
+            s.release();
+        }
+        if let Some(rs) = &mut self.results {
+            for s in rs {
+                s.release();
+            }
+        }
+    }
+}

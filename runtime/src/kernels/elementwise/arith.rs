@@ -422,6 +422,22 @@ pub(crate) fn maximum(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     one(nary(ctx, &ops, dtype, |v| nan_max(v[0], v[1]))?)
 }
 
+/// `maximum.out(self, other, *, out)` / `minimum.out`: the elementwise
+/// maximum (minimum) written into `out`, which must already have the
+/// broadcast shape (the runtime does not resize an `out=` tensor) and a
+/// dtype the promoted result casts to. NaN propagates as in `maximum`.
+pub(crate) fn max_min_out(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let out = a.tensor(2)?;
+    let ops = [a.operand(0)?, a.operand(1)?];
+    let dtype = promoted(ctx, &ops);
+    if ctx.op.starts_with("aten.maximum") {
+        nary_(ctx, out, &ops, dtype, |v| nan_max(v[0], v[1]))?;
+    } else {
+        nary_(ctx, out, &ops, dtype, |v| nan_min(v[0], v[1]))?;
+    }
+    one(out.clone())
+}
+
 /// `clamp`'s bounds: optional Scalars or optional Tensors at positions 1, 2.
 fn bounds<'a>(a: &Args<'a>) -> Result<(Option<Operand<'a>>, Option<Operand<'a>>)> {
     let get = |i: usize| -> Result<Option<Operand<'a>>> {

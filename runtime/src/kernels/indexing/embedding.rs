@@ -120,3 +120,328 @@ pub(crate) fn embedding_dense_backward(
     )?;
     Ok(vec![out.into()])
 }
+
+/// `_embedding_bag`'s `mode` argument.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BagMode {
+    Sum,
+    Mean,
+    Max,
+}
+
+impl BagMode {
+    fn of(op: &str, mode: i64) -> Result<BagMode> {
+        match mode {
+            0 => Ok(BagMode::Sum),
+            1 => Ok(BagMode::Mean),
+            2 => Ok(BagMode::Max),
+            m => Err(RuntimeError::shape(
+                op,
+                format!("unknown mode for embedding_bag: {m}"),
+            )),
+        }
+    }
+}
+
+/// The bag of every index: bag `b` holds positions `offsets[b]..offsets[b + 1]`,
+/// the last of `num_bags` bags runs to the end of `indices` (observed in torch
+/// 2.15 also with `include_last_offset=True`, whose final offset is ignored).
+fn offset_to_bag(op: &str, offsets: &[i64], num_bags: usize, numel: usize) -> Result<Vec<usize>> {
+    if offsets.first().is_some_and(|&o| o != 0) {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start \
+                 from position 0. However, got {}",
+                offsets[0]
+            ),
+        ));
+    }
+    let mut bags = vec![0usize; numel];
+    for b in 0..num_bags {
+        let start = offsets.get(b).copied().unwrap_or(0).max(0) as usize;
+        let end = if b + 1 < num_bags {
+            offsets.get(b + 1).copied().unwrap_or(0).max(0) as usize
+        } else {
+            numel
+        };
+        if start > end || end > numel {
+            return Err(RuntimeError::shape(
+                op,
+                format!(
+                    "offsets to embedding_bag out of range: bag {b} spans {start}..{end} of {numel} indices"
+                ),
+            ));
+        }
+        for slot in &mut bags[start..end] {
+            *slot = b;
+        }
+    }
+    Ok(bags)
+}
+
+/// `_embedding_bag(weight, indices, offsets, scale_grad_by_freq, mode,
+/// sparse, per_sample_weights, include_last_offset, padding_idx)` (and
+/// `_embedding_bag_forward_only`): per bag, the sum / mean / column-wise max
+/// of the weight rows its indices pick (`padding_idx` rows left out, each row
+/// scaled by its per-sample weight in `sum` mode), and the bookkeeping PyTorch's
+/// CPU kernel returns for the backward, as torch 2.15 fills it:
+///
+/// * `offset2bag` (`[numel]`, each index's bag) — empty in `sum` mode on the
+///   fast path (a float32/float16/bfloat16 weight and no `padding_idx`);
+/// * `bag_size` — the rows counted per bag in `mean` / `max` mode, zeros in
+///   `sum` mode;
+/// * `max_indices` — `[bags, dim]` arg-max rows in `max` mode (0 for an empty
+///   bag), a copy of `bag_size` in `mean` mode, zeros in `sum` mode.
+///
+/// The bookkeeping tensors have the indices' dtype.
+pub(crate) fn embedding_bag(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (weight, indices, offsets) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
+    ctx.check(weight, "weight")?;
+    check_indices(ctx, indices, "embedding_bag")?;
+    check_indices(ctx, offsets, "embedding_bag")?;
+    let mode = BagMode::of(ctx.op, a.int(4)?)?;
+    let per_sample = match a.values.get(6) {
+        None | Some(IValue::None) => None,
+        Some(_) => Some(a.tensor(6)?),
+    };
+    let include_last = a.bool(7)?;
+    let padding_idx = a.int(8)?;
+    if weight.dim() != 2 || indices.dim() != 1 || offsets.dim() != 1 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "expected a 2-D weight and 1-D indices and offsets, got {:?}, {:?}, {:?}",
+                weight.shape(),
+                indices.shape(),
+                offsets.shape()
+            ),
+        ));
+    }
+    if per_sample.is_some() && mode != BagMode::Sum {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            "embedding_bag: per_sample_weights was not None. per_sample_weights is only supported \
+             for mode='sum' (got mode='mean' or 'max'). Please open a feature request on GitHub.",
+        ));
+    }
+    let (rows, width) = (weight.shape()[0], weight.shape()[1].max(0) as usize);
+    let num_bags = (offsets.shape()[0] - i64::from(include_last)).max(0) as usize;
+    let numel = indices.numel();
+    let book = indices.dtype();
+    let fast_sum = mode == BagMode::Sum
+        && padding_idx < 0
+        && matches!(
+            weight.dtype(),
+            DType::Float32 | DType::Float16 | DType::BFloat16
+        );
+    let offset2bag_len = if fast_sum { 0 } else { numel as i64 };
+    let bags_shape = [num_bags as i64];
+    let max_shape = if mode == BagMode::Max {
+        vec![num_bags as i64, width as i64]
+    } else {
+        vec![num_bags as i64]
+    };
+
+    // Everything is computed once, on a backend with data.
+    let computed = if ctx.has_data() {
+        let idx = indices.read_i64(ctx.op)?;
+        let offs = offsets.read_i64(ctx.op)?;
+        let bags = offset_to_bag(ctx.op, &offs, num_bags, numel)?;
+        let w = match Elems::read(ctx.op, weight)? {
+            Elems::F(v) => v,
+            Elems::I(v) => v.into_iter().map(|x| x as f64).collect(),
+        };
+        let psw = per_sample.map(|t| t.read_f64(ctx.op)).transpose()?;
+        let mut out = vec![0f64; num_bags * width];
+        let mut counts = vec![0i64; num_bags];
+        let mut arg = vec![-1i64; num_bags * width];
+        for (i, (&row, &b)) in idx.iter().zip(&bags).enumerate() {
+            let r = wrap_index(ctx.op, row, 0, rows)
+                .map_err(|_| RuntimeError::index(ctx.op, "index out of range in self"))?;
+            if row < 0 {
+                return Err(RuntimeError::index(ctx.op, "index out of range in self"));
+            }
+            if row == padding_idx {
+                continue;
+            }
+            counts[b] += 1;
+            let scale = psw.as_ref().and_then(|p| p.get(i)).copied().unwrap_or(1.0);
+            for k in 0..width {
+                let v = w[r * width + k];
+                let slot = b * width + k;
+                if mode == BagMode::Max {
+                    if arg[slot] < 0 || v > out[slot] {
+                        out[slot] = v;
+                        arg[slot] = row;
+                    }
+                } else {
+                    out[slot] += v * scale;
+                }
+            }
+        }
+        if mode == BagMode::Mean {
+            for (b, &c) in counts.iter().enumerate() {
+                if c > 0 {
+                    for v in &mut out[b * width..(b + 1) * width] {
+                        *v /= c as f64;
+                    }
+                }
+            }
+        }
+        let offset2bag: Vec<i64> = if fast_sum {
+            Vec::new()
+        } else {
+            bags.iter().map(|&b| b as i64).collect()
+        };
+        let bag_size = if mode == BagMode::Sum {
+            vec![0; num_bags]
+        } else {
+            counts
+        };
+        let max_indices = match mode {
+            BagMode::Sum => vec![0; num_bags],
+            BagMode::Mean => bag_size.clone(),
+            BagMode::Max => arg.into_iter().map(|r| r.max(0)).collect(),
+        };
+        Some((out, offset2bag, bag_size, max_indices))
+    } else {
+        None
+    };
+    let (out, offset2bag, bag_size, max_indices) = match computed {
+        Some((o, b, s, m)) => (Some(o), Some(b), Some(s), Some(m)),
+        None => (None, None, None, None),
+    };
+    let out_shape = [num_bags as i64, width as i64];
+    let result = output(
+        ctx,
+        &out_shape,
+        &contiguous_strides(&out_shape),
+        weight.dtype(),
+        || Ok(Elems::F(out.unwrap_or_default())),
+    )?;
+    let ints = |shape: &[i64], v: Option<Vec<i64>>| {
+        output(ctx, shape, &contiguous_strides(shape), book, || {
+            Ok(Elems::I(v.unwrap_or_default()))
+        })
+    };
+    Ok(vec![
+        result.into(),
+        ints(&[offset2bag_len], offset2bag)?.into(),
+        ints(&bags_shape, bag_size)?.into(),
+        ints(&max_shape, max_indices)?.into(),
+    ])
+}
+
+/// `_embedding_bag_backward(grad, indices, offsets, offset2bag, bag_size,
+/// maximum_indices, num_weights, scale_grad_by_freq, mode, sparse,
+/// per_sample_weights, padding_idx)`: the dense `[num_weights, dim]`
+/// gradient of the weight. In `sum` / `mean` mode every non-padding index
+/// adds its bag's gradient row (times its per-sample weight; divided by the
+/// bag's `bag_size` in `mean` mode) to its row; in `max` mode each bag's
+/// gradient goes to the arg-max rows. An empty `offset2bag` (the forward's
+/// fast path) is rebuilt from `offsets`. `scale_grad_by_freq` divides each
+/// row's gradient by the row's number of occurrences.
+pub(crate) fn embedding_bag_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (grad, indices, offsets) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
+    let (offset2bag, bag_size, max_indices) = (a.tensor(3)?, a.tensor(4)?, a.tensor(5)?);
+    ctx.check(grad, "grad")?;
+    check_indices(ctx, indices, "embedding_bag_backward")?;
+    let num_weights = a.int(6)?;
+    let scale = a.bool(7)?;
+    let mode = BagMode::of(ctx.op, a.int(8)?)?;
+    if a.bool(9)? {
+        return Err(RuntimeError::unsupported(
+            ctx.op,
+            "sparse=True (sparse gradients)",
+        ));
+    }
+    let per_sample = match a.values.get(10) {
+        None | Some(IValue::None) => None,
+        Some(_) => Some(a.tensor(10)?),
+    };
+    let padding_idx = a.int(11)?;
+    if grad.dim() != 2 || num_weights < 0 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!("expected a 2-D grad, got {:?}", grad.shape()),
+        ));
+    }
+    let (num_bags, width) = (
+        grad.shape()[0].max(0) as usize,
+        grad.shape()[1].max(0) as usize,
+    );
+    let shape = vec![num_weights, width as i64];
+    let out = output(
+        ctx,
+        &shape,
+        &contiguous_strides(&shape),
+        grad.dtype(),
+        || {
+            let idx = indices.read_i64(ctx.op)?;
+            let g = grad.read_f64(ctx.op)?;
+            let rows = num_weights as usize;
+            let mut values = vec![0f64; rows * width];
+            let mut counts = vec![0usize; rows];
+            for &i in &idx {
+                counts[wrap_index(ctx.op, i, 0, num_weights)?] += 1;
+            }
+            let freq = |r: usize| {
+                if scale {
+                    1.0 / counts[r].max(1) as f64
+                } else {
+                    1.0
+                }
+            };
+            if mode == BagMode::Max {
+                let arg = max_indices.read_i64(ctx.op)?;
+                let sizes = bag_size.read_i64(ctx.op)?;
+                for b in 0..num_bags {
+                    if sizes.get(b).copied().unwrap_or(0) == 0 {
+                        continue;
+                    }
+                    for k in 0..width {
+                        let Some(&row) = arg.get(b * width + k) else {
+                            continue;
+                        };
+                        let r = wrap_index(ctx.op, row, 0, num_weights)?;
+                        values[r * width + k] += g[b * width + k] * freq(r);
+                    }
+                }
+                return Ok(Elems::F(values));
+            }
+            let bags: Vec<usize> = if offset2bag.numel() == 0 {
+                let offs = offsets.read_i64(ctx.op)?;
+                offset_to_bag(ctx.op, &offs, num_bags.min(offs.len()), idx.len())?
+            } else {
+                offset2bag
+                    .read_i64(ctx.op)?
+                    .into_iter()
+                    .map(|b| b.max(0) as usize)
+                    .collect()
+            };
+            let sizes = if mode == BagMode::Mean {
+                bag_size.read_i64(ctx.op)?
+            } else {
+                Vec::new()
+            };
+            let psw = per_sample.map(|t| t.read_f64(ctx.op)).transpose()?;
+            for (i, (&row, &b)) in idx.iter().zip(&bags).enumerate() {
+                if row == padding_idx || b >= num_bags {
+                    continue;
+                }
+                let r = wrap_index(ctx.op, row, 0, num_weights)?;
+                let mut factor =
+                    freq(r) * psw.as_ref().and_then(|p| p.get(i)).copied().unwrap_or(1.0);
+                if mode == BagMode::Mean {
+                    factor /= sizes.get(b).copied().unwrap_or(1).max(1) as f64;
+                }
+                for k in 0..width {
+                    values[r * width + k] += g[b * width + k] * factor;
+                }
+            }
+            Ok(Elems::F(values))
+        },
+    )?;
+    Ok(vec![out.into()])
+}

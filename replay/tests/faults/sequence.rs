@@ -1,0 +1,44 @@
+//! Mutation tests of the sequence-model corpus (embedding bags, `out=`
+//! optimizer updates): a deliberately broken kernel or node of this family
+//! is caught by `embedding_bag_modes` or `lm_tied_schedulers` with the right
+//! exit code, naming the operator or node.
+
+use super::support::{replay_perturbed, replay_with_fault};
+
+fn assert_value_failure_at(trace: &str, op: &str) {
+    let (code, out) = replay_perturbed(trace, op, "0.01");
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.contains(&format!("drift starts at {op}")), "{out}");
+}
+
+#[test]
+fn a_perturbed_embedding_bag_is_a_value_failure_naming_the_op() {
+    assert_value_failure_at(
+        "embedding_bag_modes.torch.ftr",
+        "aten._embedding_bag.default",
+    );
+}
+
+#[test]
+fn a_perturbed_embedding_bag_gradient_is_a_value_failure_naming_the_op() {
+    // _embedding_bag_backward runs inside EmbeddingBagBackward0.
+    assert_value_failure_at(
+        "embedding_bag_modes.torch.ftr",
+        "aten._embedding_bag_backward.default",
+    );
+}
+
+#[test]
+fn a_perturbed_amsgrad_maximum_out_is_a_value_failure_naming_the_op() {
+    assert_value_failure_at("lm_tied_schedulers.torch.ftr", "aten.maximum.out");
+}
+
+#[test]
+fn a_misnamed_embedding_bag_node_is_a_graph_divergence() {
+    let (code, out) = replay_with_fault(
+        "embedding_bag_modes.torch.ftr",
+        "rename-node=EmbeddingBagBackward0:EmbeddingBackward0",
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("EmbeddingBackward0"), "{out}");
+}
