@@ -51,6 +51,24 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test"
 cargo test --workspace --locked
 
+# A bounded fuzz run of the trace reader/verifier and of sidecar repair
+# (fuzz/, outside the workspace). Needs a nightly toolchain and cargo-fuzz
+# (`cargo install cargo-fuzz`); skipped without them. FT_FUZZ_SECONDS per
+# target (default 20; 0 skips).
+fuzz_seconds=${FT_FUZZ_SECONDS:-20}
+if [ "$fuzz_seconds" != 0 ] && cargo +nightly fuzz --version >/dev/null 2>&1; then
+    step "fuzz: reader and repair, ${fuzz_seconds}s each"
+    fuzz_corpus=$(mktemp -d)
+    cp traces/diamond.torch.ftr traces/tiny_mlp.torch.ftr traces/leaf_root.torch.ftr "$fuzz_corpus/"
+    fuzz_tmp=$(mktemp -d)
+    (cd fuzz && TMPDIR="$fuzz_tmp" cargo +nightly fuzz run reader "$fuzz_corpus" -- \
+        -max_total_time="$fuzz_seconds" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=0)
+    (cd fuzz && cargo +nightly fuzz run repair -- -max_total_time="$fuzz_seconds")
+    rm -rf "$fuzz_corpus" "$fuzz_tmp"
+else
+    echo "fuzz: skipped (needs a nightly toolchain and cargo-fuzz, or FT_FUZZ_SECONDS=0)"
+fi
+
 step "Python tests"
 "$python" -m ruff check --no-cache scripts
 "$python" -m mypy --config-file scripts/mypy.ini

@@ -146,7 +146,7 @@ impl Walker {
             header[0], header[1], header[2], header[3],
         ]));
         let kind = header[4];
-        if header[5..] != [0, 0, 0] || len > format::MAX_CHUNK_PAYLOAD || kind == 0 {
+        if header[5..] != [0, 0, 0] || len > format::MAX_CHUNK_PAYLOAD {
             return Ok(Read_::BadHeader(format!(
                 "invalid chunk header {header:02x?}"
             )));
