@@ -11,14 +11,13 @@
 //! why, and the header shows it. Only a file that is not a trace at all, has
 //! the wrong major version, or cannot be read is an error.
 
-use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use ft_trace::event::{ApiEvent, AutogradEvent, DispatchEvent};
+use ft_trace::model::{Lookup, TraceLookups, ValueRecord};
 
-use ft_trace::{
-    ChainState, Context, Digest, Event, EventBody, Layer, TraceError, TraceMeta, TraceReader,
-};
+pub use ft_trace::model::layer_name;
+use ft_trace::{ChainState, Context, Event, EventBody, TraceError, TraceMeta, TraceReader};
 
 /// Why only part of a trace is shown.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,15 +42,6 @@ impl Damage {
     }
 }
 
-/// Where the value of a tensor version was recorded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RecordedValue {
-    /// The blob digest.
-    pub digest: Digest,
-    /// The event that carried it.
-    pub seq: u64,
-}
-
 /// One trace, read into memory, with lookup tables.
 #[derive(Clone, Debug)]
 pub struct TraceData {
@@ -67,14 +57,10 @@ pub struct TraceData {
     pub events: Vec<Event>,
     /// Set when the trace is truncated or damaged.
     pub damage: Option<Damage>,
-    /// Node id → node name, from the node events.
-    nodes: BTreeMap<u64, String>,
-    /// `(tensor id, version)` → where its value was recorded.
-    values: HashMap<(u64, u64), RecordedValue>,
+    /// Node table, tensors, recorded values, counts (shared with replay).
+    lookups: TraceLookups,
     /// Per event: lower-case kind, op / node / mark names, for the text filter.
     search: Vec<String>,
-    /// Events per layer in [`Layer::ALL`] order, and of unknown layers.
-    counts: ([usize; 4], usize),
 }
 
 impl TraceData {
@@ -114,21 +100,7 @@ impl TraceData {
         events: Vec<Event>,
         damage: Option<Damage>,
     ) -> TraceData {
-        let mut nodes = BTreeMap::new();
-        let mut values = HashMap::new();
-        for event in &events {
-            if let EventBody::Autograd(AutogradEvent::Node(n)) = &event.body {
-                nodes.insert(n.node, n.name.clone());
-            }
-            for t in event.body.tensor_refs() {
-                if let Some(digest) = t.value {
-                    values.entry((t.id, t.version)).or_insert(RecordedValue {
-                        digest,
-                        seq: event.seq,
-                    });
-                }
-            }
-        }
+        let lookups = TraceLookups::new(&events);
         let mut data = TraceData {
             name,
             path,
@@ -136,17 +108,9 @@ impl TraceData {
             meta,
             events,
             damage,
-            nodes,
-            values,
+            lookups,
             search: Vec::new(),
-            counts: ([0; 4], 0),
         };
-        for e in &data.events {
-            match e.body.layer() {
-                Some(layer) => data.counts.0[layer as usize] += 1,
-                None => data.counts.1 += 1,
-            }
-        }
         data.search = data
             .events
             .iter()
@@ -155,19 +119,25 @@ impl TraceData {
         data
     }
 
+    /// The events with the lookups over them.
+    pub fn lookup(&self) -> Lookup<'_> {
+        Lookup::new(&self.events, &self.lookups)
+    }
+
     /// The name of node `id`, when its node event is in the trace.
     pub fn node_name(&self, id: u64) -> Option<&str> {
-        self.nodes.get(&id).map(String::as_str)
+        self.lookup().node_name(id)
     }
 
-    /// Where the value of tensor `id` at `version` was recorded, if anywhere.
-    pub fn recorded_value(&self, id: u64, version: u64) -> Option<RecordedValue> {
-        self.values.get(&(id, version)).copied()
+    /// The value tensor `id` held at `version` when event `seq` ran, and
+    /// where it was recorded (see [`ft_trace::model`] for the rule).
+    pub fn value_at(&self, id: u64, version: u64, seq: u64) -> Option<ValueRecord> {
+        self.lookups.value_at(id, version, seq)
     }
 
-    /// Event counts per layer, in [`Layer::ALL`] order, plus unknown layers.
+    /// Event counts per layer, in [`ft_trace::Layer::ALL`] order, plus unknown layers.
     pub fn layer_counts(&self) -> ([usize; 4], usize) {
-        self.counts
+        self.lookups.layer_counts()
     }
 
     /// Lower-case search text of event `index` (kind and names).
@@ -283,11 +253,4 @@ pub(crate) fn error_offset(e: &TraceError) -> Option<u64> {
 pub(crate) fn strip_path(message: &str, path: &Path) -> String {
     let prefix = format!("{}: ", path.display());
     message.strip_prefix(&prefix).unwrap_or(message).to_owned()
-}
-
-/// Short name of a layer number, `layer N` for unknown ones.
-pub fn layer_name(layer: u8) -> String {
-    Layer::from_u8(layer)
-        .map(|l| l.name().to_owned())
-        .unwrap_or_else(|| format!("layer{layer}"))
 }

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use ft_trace::model::{Lookup, TraceLookups};
 use ft_trace::{
     ApiEvent, AutogradEvent, Digest, DispatchEvent, Event, EventBody, MemorySink, NodeCreated,
     TraceMeta, TraceReader,
@@ -103,43 +104,31 @@ pub fn value_index(events: &[Event]) -> HashMap<(u64, u64), Digest> {
     index
 }
 
-/// Lookups over one trace.
+/// Lookups over one trace: the shared tables of [`ft_trace::model`], and the
+/// node names the alignment keys use.
 pub struct TraceView<'a> {
     /// The trace.
     pub data: &'a TraceData,
-    nodes: HashMap<u64, &'a NodeCreated>,
-    values: HashMap<(u64, u64), Digest>,
-    tensors: HashMap<u64, &'a ft_trace::TensorRef>,
+    tables: TraceLookups,
 }
 
 impl<'a> TraceView<'a> {
     /// Indexes a trace.
     pub fn new(data: &'a TraceData) -> TraceView<'a> {
-        let mut nodes = HashMap::new();
-        let mut values = HashMap::new();
-        let mut tensors = HashMap::new();
-        for event in &data.events {
-            for t in event.body.tensor_refs() {
-                tensors.entry(t.id).or_insert(t);
-            }
-            if let EventBody::Autograd(AutogradEvent::Node(n)) = &event.body {
-                nodes.insert(n.node, n);
-            }
-            for (id, version, digest) in recorded_values(event) {
-                values.insert((id, version), digest);
-            }
-        }
         TraceView {
             data,
-            nodes,
-            values,
-            tensors,
+            tables: TraceLookups::new(&data.events),
         }
+    }
+
+    /// The events with the shared lookups, for [`ft_trace::describe`].
+    pub fn lookup(&self) -> Lookup<'_> {
+        Lookup::new(&self.data.events, &self.tables)
     }
 
     /// The node event of a node id.
     pub fn node(&self, id: u64) -> Option<&'a NodeCreated> {
-        self.nodes.get(&id).copied()
+        self.tables.node_in(&self.data.events, id)
     }
 
     /// The node's name, or `node N` when the trace never declared it.
@@ -151,26 +140,25 @@ impl<'a> TraceView<'a> {
 
     /// The first reference to tensor `id` in the stream (its metadata).
     pub fn tensor(&self, id: u64) -> Option<&'a ft_trace::TensorRef> {
-        self.tensors.get(&id).copied()
+        self.tables.tensor_in(&self.data.events, id)
     }
 
     /// A node's name, and for an AccumulateGrad its leaf's dtype and shape:
     /// AccumulateGrads all share one name and one ReadyQueue key, so the leaf
-    /// is what tells two of them apart.
+    /// is what tells two of them apart. (Ids differ between runs, so the
+    /// alignment keys name the leaf by its metadata, never by its id.)
     pub fn node_label(&self, id: u64) -> String {
         let Some(node) = self.node(id) else {
             return format!("node {id}");
         };
-        match node.tensors.first().and_then(|&t| self.tensor(t)) {
-            Some(leaf) if node.name == "AccumulateGrad" => {
-                format!("AccumulateGrad({} {:?})", leaf.dtype, leaf.shape)
-            }
-            _ => node.name.clone(),
+        match self.tables.accumulate_leaf_in(&self.data.events, id) {
+            Some(leaf) => format!("AccumulateGrad({} {:?})", leaf.dtype, leaf.shape),
+            None => node.name.clone(),
         }
     }
 
-    /// The recorded value of tensor `id` at `version`, if any.
-    pub fn value_at(&self, id: u64, version: u64) -> Option<Digest> {
-        self.values.get(&(id, version)).copied()
+    /// The value tensor `id` held at `version` when event `seq` ran.
+    pub fn value_at(&self, id: u64, version: u64, seq: u64) -> Option<Digest> {
+        self.tables.value_at(id, version, seq).map(|r| r.digest)
     }
 }

@@ -313,7 +313,10 @@ fn a_swapped_ready_queue_order_fails_the_schedule() {
     assert_eq!(report.exit(), Exit::Structural);
     assert!(!report.schedule.ok());
     let text = report.to_text(false);
-    assert!(text.contains("ReadyQueue pop"), "{text}");
+    assert!(
+        text.contains("autograd pop N1 MulBackward0 key=(0, 0)"),
+        "{text}"
+    );
 }
 
 #[test]

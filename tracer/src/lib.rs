@@ -8,6 +8,8 @@
 //! * [`event`] — the four layers (api, dispatch, autograd, device) and their kinds;
 //! * [`value`] — operator arguments and tensor references;
 //! * [`hash`] — blob digests, structural hashes, chain hashes;
+//! * [`describe`] — events as text, in the one notation of every report and view;
+//! * [`model`] — lookups over a stream: nodes, tensors, recorded values;
 //! * [`op_class`] — which operators are random or return uninitialised memory;
 //! * [`format`] — container layout (normative spec: `docs/FORMAT.md`);
 //! * [`writer`] / [`reader`] — streaming writer, indexed and recovering reader;
@@ -17,10 +19,12 @@
 //! * [`verify`] — whole-file verification listing every damaged chunk;
 //! * [`sidecar`] — RaptorQ sidecars (`FILE.rq`): protect a trace, repair it.
 
+pub mod describe;
 pub mod error;
 pub mod event;
 pub mod format;
 pub mod hash;
+pub mod model;
 pub mod op_class;
 pub mod reader;
 pub mod sidecar;

@@ -9,6 +9,7 @@ use ft_trace::{ACCUMULATE_GRAD_SEQ, Digest, Edge, EventBody, TensorRef, Value};
 use super::{Part, SHORT_HASH, TextLine, context_label, push_node, py_bool, seq_nr_label, shape};
 use crate::trace::{TraceData, layer_name};
 use crate::values::{Stats, ValueCache, ValueSummary, format_number};
+use ft_trace::describe::node_name;
 
 const LABEL_WIDTH: usize = 10;
 
@@ -31,7 +32,7 @@ pub fn value_digests(data: &TraceData, index: usize) -> Vec<Digest> {
     for t in event.body.tensor_refs() {
         let digest = t
             .value
-            .or_else(|| data.recorded_value(t.id, t.version).map(|r| r.digest));
+            .or_else(|| data.value_at(t.id, t.version, event.seq).map(|r| r.digest));
         if let Some(d) = digest
             && !out.contains(&d)
         {
@@ -65,6 +66,7 @@ pub fn details(data: &TraceData, values: &ValueCache, index: usize) -> Vec<TextL
     let mut d = Details {
         data,
         values,
+        seq: event.seq,
         lines,
     };
     match &event.body {
@@ -87,6 +89,8 @@ pub fn details(data: &TraceData, values: &ValueCache, index: usize) -> Vec<TextL
 struct Details<'a> {
     data: &'a TraceData,
     values: &'a ValueCache,
+    /// The event shown: arguments show the value in force when it ran.
+    seq: u64,
     lines: Vec<TextLine>,
 }
 
@@ -101,7 +105,7 @@ impl Details<'_> {
 
     fn node(&mut self, label: &str, id: u64) {
         let mut line = field(label);
-        push_node(&mut line, self.data, id);
+        push_node(&mut line, &self.data.lookup(), id);
         self.lines.push(line);
     }
 
@@ -115,7 +119,7 @@ impl Details<'_> {
                 Some(n) => {
                     line.push(Part::Node, format!("N{n}"))
                         .push(Part::Dim, format!(" input {}", edge.input_nr));
-                    if let Some(name) = self.data.node_name(n) {
+                    if let Some(name) = node_name(&self.data.lookup(), n) {
                         line.push(Part::Plain, "  ").push(Part::Name, name);
                     }
                 }
@@ -202,7 +206,7 @@ impl Details<'_> {
         self.text(
             "context",
             Part::Context,
-            context_label(self.data, op.context),
+            context_label(&self.data.lookup(), op.context),
         );
         self.text("keyset", Part::Plain, op.keyset.join(", "));
         let mut chain = field("chain");
@@ -378,7 +382,7 @@ impl Details<'_> {
             ));
         let (digest, origin) = match t.value {
             Some(d) => (Some(d), None),
-            None => match self.data.recorded_value(t.id, t.version) {
+            None => match self.data.value_at(t.id, t.version, self.seq) {
                 Some(r) => (Some(r.digest), Some(r.seq)),
                 None => (None, None),
             },

@@ -198,16 +198,17 @@ fn compare_digests(
     }
 }
 
-/// Whether the value of an input agrees between the runs.
+/// Whether the value of an input agrees between the runs, each at the event
+/// (`seqs`) that used it.
 fn input_agrees(
     expected: &TraceView<'_>,
     actual: &TraceView<'_>,
-    e: &TensorRef,
-    a: &TensorRef,
+    (exp_seq, act_seq): (u64, u64),
+    (e, a): (&TensorRef, &TensorRef),
     tol: &Tolerances,
 ) -> Option<bool> {
-    let ed = expected.value_at(e.id, e.version);
-    let ad = actual.value_at(a.id, a.version);
+    let ed = expected.value_at(e.id, e.version, exp_seq);
+    let ad = actual.value_at(a.id, a.version, act_seq);
     match compare_digests(expected, actual, ed, ad, tol) {
         Comparison::Identical => Some(true),
         Comparison::Compared { errors, .. } => Some(errors.bad == 0),
@@ -273,7 +274,13 @@ pub fn compare(
                     summary.max_abs = summary.max_abs.max(errors.max_abs);
                     summary.max_rel = summary.max_rel.max(errors.max_rel);
                     if errors.bad > 0 {
-                        let drift = drift_of(expected, actual, &exp_ins, &act_ins, tol);
+                        let drift = drift_of(
+                            expected,
+                            actual,
+                            (ee.seq, ae.seq),
+                            (&exp_ins, &act_ins),
+                            tol,
+                        );
                         summary.failures.push(ValueFailure {
                             op: name.clone(),
                             output: k,
@@ -294,25 +301,34 @@ pub fn compare(
             EventBody::Dispatch(DispatchEvent::Op(ao)),
         ) = (&ee.body, &ae.body)
         {
-            let drift = || drift_of(expected, actual, &exp_ins, &act_ins, tol);
+            let drift = || {
+                drift_of(
+                    expected,
+                    actual,
+                    (ee.seq, ae.seq),
+                    (&exp_ins, &act_ins),
+                    tol,
+                )
+            };
             compare_numbers(eo, ao, (ee.seq, ae.seq), tol, drift, &mut summary);
         }
     }
     summary
 }
 
-/// `local` when every input agrees, `propagated` when one differs.
+/// `local` when every input agrees, `propagated` when one differs; the
+/// inputs' values are those in force when each run's op (`seqs`) ran.
 fn drift_of(
     expected: &TraceView<'_>,
     actual: &TraceView<'_>,
-    exp_ins: &[&TensorRef],
-    act_ins: &[&TensorRef],
+    seqs: (u64, u64),
+    (exp_ins, act_ins): (&[&TensorRef], &[&TensorRef]),
     tol: &Tolerances,
 ) -> &'static str {
     let agreement: Vec<Option<bool>> = exp_ins
         .iter()
         .zip(act_ins)
-        .map(|(ei, ai)| input_agrees(expected, actual, ei, ai, tol))
+        .map(|(ei, ai)| input_agrees(expected, actual, seqs, (ei, ai), tol))
         .collect();
     if agreement.contains(&Some(false)) {
         "propagated"

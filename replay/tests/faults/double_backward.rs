@@ -27,7 +27,7 @@ fn a_renamed_double_backward_node_is_a_graph_divergence() {
         "{out}"
     );
     assert!(
-        out.contains("expected node TanhBackwardBackward0#7"),
+        out.contains("expected autograd node N7 TanhBackwardBackward0"),
         "{out}"
     );
 }

@@ -19,7 +19,8 @@ fn running_every_node_of_autograd_grad_pushes_an_extra_accumulate_grad() {
     assert_eq!(code, Some(1), "{out}");
     assert!(
         out.contains("first divergence: [schedule extra]")
-            && out.contains("extra ReadyQueue push AccumulateGrad"),
+            && out.contains("extra autograd push N")
+            && out.contains(" AccumulateGrad(T"),
         "{out}"
     );
 }

@@ -1,0 +1,262 @@
+//! The lookups every reader of a stream of events needs: node table, first
+//! reference of each tensor, recorded values, counts per layer.
+//!
+//! Replay's checks and the inspector's views both answer "what is node 7",
+//! "what did tensor 3 look like" and "which value did tensor 3 hold at
+//! version 2 when event 40 ran". [`TraceLookups`] answers them with one set of
+//! rules, built in one pass over the events; [`Lookup`] pairs it with the
+//! events it was built from.
+//!
+//! The value rule: a tensor version's value at event `s` is the one recorded
+//! most recently at or before `s`. A version is usually recorded once, where
+//! it was produced; writes through `.data` change a tensor's elements without
+//! moving its version counter, so a later event may record the same version
+//! again with other contents, and the record in force is the latest one.
+
+use std::collections::HashMap;
+
+use smallvec::SmallVec;
+
+use crate::event::{AutogradEvent, Event, EventBody, Layer, NodeCreated};
+use crate::hash::Digest;
+use crate::value::TensorRef;
+
+/// Where a tensor version's value was recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ValueRecord {
+    /// The event that carried the digest.
+    pub seq: u64,
+    /// The blob digest.
+    pub digest: Digest,
+}
+
+/// Lookup tables over one stream of events (positions, not copies).
+#[derive(Clone, Debug, Default)]
+pub struct TraceLookups {
+    /// Node id → position of its node event.
+    nodes: HashMap<u64, usize>,
+    /// Tensor id → position of the first event that refers to it.
+    tensors: HashMap<u64, usize>,
+    /// `(tensor id, version)` → every record of its value, in stream order.
+    values: HashMap<(u64, u64), SmallVec<[ValueRecord; 1]>>,
+    /// Events per layer in [`Layer::ALL`] order.
+    layer_counts: [usize; 4],
+    /// Events of layers this build does not know.
+    unknown_layers: usize,
+}
+
+impl TraceLookups {
+    /// Builds the tables in one pass over `events`.
+    pub fn new(events: &[Event]) -> TraceLookups {
+        let mut lookups = TraceLookups::default();
+        for (position, event) in events.iter().enumerate() {
+            lookups.add(position, event);
+        }
+        lookups
+    }
+
+    fn add(&mut self, position: usize, event: &Event) {
+        match event.body.layer() {
+            Some(layer) => self.layer_counts[layer as usize] += 1,
+            None => self.unknown_layers += 1,
+        }
+        if let EventBody::Autograd(AutogradEvent::Node(n)) = &event.body {
+            self.nodes.insert(n.node, position);
+        }
+        for t in event.body.tensor_refs() {
+            self.tensors.entry(t.id).or_insert(position);
+            if let Some(digest) = t.value {
+                let records = self.values.entry((t.id, t.version)).or_default();
+                let record = ValueRecord {
+                    seq: event.seq,
+                    digest,
+                };
+                if records.last() != Some(&record) {
+                    records.push(record);
+                }
+            }
+        }
+    }
+
+    /// Every record of the value of tensor `id` at `version`, in stream order.
+    pub fn value_records(&self, id: u64, version: u64) -> &[ValueRecord] {
+        self.values
+            .get(&(id, version))
+            .map(SmallVec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// The value tensor `id` held at `version` when event `seq` ran: the
+    /// record made most recently at or before `seq`.
+    pub fn value_at(&self, id: u64, version: u64, seq: u64) -> Option<ValueRecord> {
+        self.value_records(id, version)
+            .iter()
+            .rev()
+            .find(|r| r.seq <= seq)
+            .copied()
+    }
+
+    /// Events per layer, in [`Layer::ALL`] order, plus those of unknown layers.
+    pub fn layer_counts(&self) -> ([usize; 4], usize) {
+        (self.layer_counts, self.unknown_layers)
+    }
+
+    /// The node event of node `id` in `events` (the events these tables
+    /// were built from).
+    pub fn node_in<'e>(&self, events: &'e [Event], id: u64) -> Option<&'e NodeCreated> {
+        let position = *self.nodes.get(&id)?;
+        match &events.get(position)?.body {
+            EventBody::Autograd(AutogradEvent::Node(n)) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The first reference to tensor `id` in `events` (the events these
+    /// tables were built from).
+    pub fn tensor_in<'e>(&self, events: &'e [Event], id: u64) -> Option<&'e TensorRef> {
+        let position = *self.tensors.get(&id)?;
+        events
+            .get(position)?
+            .body
+            .tensor_refs()
+            .into_iter()
+            .find(|t| t.id == id)
+    }
+
+    /// For an AccumulateGrad node in `events`, the leaf it accumulates into.
+    pub fn accumulate_leaf_in<'e>(&self, events: &'e [Event], id: u64) -> Option<&'e TensorRef> {
+        let node = self.node_in(events, id)?;
+        if node.name != "AccumulateGrad" {
+            return None;
+        }
+        node.tensors
+            .first()
+            .and_then(|&t| self.tensor_in(events, t))
+    }
+
+    /// Ids of every declared node, in no particular order.
+    pub fn node_ids(&self) -> impl Iterator<Item = u64> + '_ {
+        self.nodes.keys().copied()
+    }
+}
+
+/// The tables together with the events they index.
+#[derive(Clone, Copy, Debug)]
+pub struct Lookup<'a> {
+    /// The events, by position (`events[i].seq == i` for a whole trace).
+    pub events: &'a [Event],
+    /// Tables built from exactly these events.
+    pub tables: &'a TraceLookups,
+}
+
+impl<'a> Lookup<'a> {
+    /// Pairs tables with the events they were built from.
+    pub fn new(events: &'a [Event], tables: &'a TraceLookups) -> Lookup<'a> {
+        Lookup { events, tables }
+    }
+
+    /// The node event of node `id`, when the stream declares it.
+    pub fn node(&self, id: u64) -> Option<&'a NodeCreated> {
+        self.tables.node_in(self.events, id)
+    }
+
+    /// The name of node `id`, when the stream declares it.
+    pub fn node_name(&self, id: u64) -> Option<&'a str> {
+        self.node(id).map(|n| n.name.as_str())
+    }
+
+    /// The first reference to tensor `id` in the stream (its metadata).
+    pub fn tensor(&self, id: u64) -> Option<&'a TensorRef> {
+        self.tables.tensor_in(self.events, id)
+    }
+
+    /// For an AccumulateGrad node, the leaf tensor it accumulates into.
+    pub fn accumulate_leaf(&self, id: u64) -> Option<&'a TensorRef> {
+        self.tables.accumulate_leaf_in(self.events, id)
+    }
+
+    /// See [`TraceLookups::value_at`].
+    pub fn value_at(&self, id: u64, version: u64, seq: u64) -> Option<ValueRecord> {
+        self.tables.value_at(id, version, seq)
+    }
+}
+
+/// Short name of a layer number, `layerN` for one this build does not know.
+pub fn layer_name(layer: u8) -> String {
+    Layer::from_u8(layer)
+        .map(|l| l.name().to_owned())
+        .unwrap_or_else(|| format!("layer{layer}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{ApiEvent, DataAccess, TensorIntro};
+
+    fn tensor(id: u64, version: u64, digest: Option<Digest>) -> TensorRef {
+        TensorRef {
+            id,
+            dtype: "float32".into(),
+            shape: vec![2],
+            stride: vec![1],
+            offset: 0,
+            storage: id,
+            device: "cpu".into(),
+            requires_grad: false,
+            version,
+            value: digest,
+        }
+    }
+
+    fn intro(seq: u64, t: TensorRef) -> Event {
+        Event {
+            seq,
+            ts: 0,
+            body: EventBody::Api(ApiEvent::Tensor(TensorIntro {
+                tensor: t,
+                alias: false,
+            })),
+        }
+    }
+
+    fn data_write(seq: u64, t: TensorRef) -> Event {
+        Event {
+            seq,
+            ts: 0,
+            body: EventBody::Api(ApiEvent::Data(DataAccess {
+                tensor: t,
+                source: 9,
+                write: true,
+            })),
+        }
+    }
+
+    #[test]
+    fn the_value_in_force_is_the_latest_record_at_or_before_the_event() {
+        let first = Digest::of(b"first");
+        let second = Digest::of(b"second");
+        let events = vec![
+            intro(0, tensor(3, 0, Some(first))),
+            intro(1, tensor(3, 0, Some(second))),
+        ];
+        let tables = TraceLookups::new(&events);
+        assert_eq!(tables.value_at(3, 0, 0).map(|r| r.digest), Some(first));
+        assert_eq!(tables.value_at(3, 0, 1).map(|r| r.digest), Some(second));
+        assert_eq!(tables.value_at(3, 0, 7).map(|r| r.seq), Some(1));
+        assert_eq!(tables.value_records(3, 0).len(), 2);
+        assert_eq!(tables.value_at(3, 1, 7), None);
+    }
+
+    #[test]
+    fn a_tensor_is_described_by_its_first_reference() {
+        let events = vec![
+            intro(0, tensor(3, 0, None)),
+            data_write(1, tensor(3, 4, None)),
+        ];
+        let tables = TraceLookups::new(&events);
+        let lookup = Lookup::new(&events, &tables);
+        assert_eq!(lookup.tensor(3).map(|t| t.version), Some(0));
+        assert!(lookup.tensor(4).is_none());
+        assert_eq!(tables.layer_counts(), ([2, 0, 0, 0], 0));
+    }
+}
