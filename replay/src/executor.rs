@@ -134,7 +134,8 @@ impl Default for ReplayOptions {
 /// `ignore-exec-info`, `reverse-hooks`, `drop-node-hook-results`,
 /// `ignore-grad-mode`,
 /// `reverse-function-grads`, `flat-reentrant-depth`, `shared-data-version`,
-/// `set-data-keeps-dtype`, `rename-node=OLD:NEW`, `perturb=OP:DELTA`.
+/// `set-data-keeps-dtype`, `inplace-view-rebases`, `contiguous-pool-gradient`,
+/// `rename-node=OLD:NEW`, `perturb=OP:DELTA`.
 pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
     let mut faults = Faults::default();
     for spec in specs {
@@ -155,6 +156,8 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "flat-reentrant-depth" => faults.flat_reentrant_depth = true,
             None if spec == "shared-data-version" => faults.shared_data_version = true,
             None if spec == "set-data-keeps-dtype" => faults.set_data_keeps_dtype = true,
+            None if spec == "contiguous-pool-gradient" => faults.contiguous_pool_gradient = true,
+            None if spec == "inplace-view-rebases" => faults.inplace_view_rebases = true,
             Some(("rename-node", arg)) => {
                 let (old, new) = arg
                     .split_once(':')

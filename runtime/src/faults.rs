@@ -81,6 +81,18 @@ pub struct Faults {
     /// geometry follow `source`). Breaks `model.double()` and every
     /// assignment that changes a dtype.
     pub set_data_keeps_dtype: bool,
+    /// Copy the incoming gradient contiguous before the gather of a max
+    /// unpooling backward (and a max pooling double backward), as
+    /// `grad.contiguous()` would, instead of PyTorch's `grad.reshape(...)`,
+    /// which views an expanded or channels-last gradient as it is. Breaks
+    /// every trace whose unpooled result is reduced by `sum`/`mean`: an
+    /// extra `clone` appears.
+    pub contiguous_pool_gradient: bool,
+    /// Treat an in-place view operator (`transpose_`, `squeeze_`, ...) on a
+    /// view like any in-place operator: its node goes into a CopySlices on
+    /// the base and the view gets an AsStridedBackward0. Breaks the graph of
+    /// every trace with such an op on a view that requires grad.
+    pub inplace_view_rebases: bool,
 }
 
 impl Faults {

@@ -42,3 +42,26 @@ fn a_misnamed_embedding_bag_node_is_a_graph_divergence() {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("EmbeddingBackward0"), "{out}");
 }
+
+#[test]
+fn an_inplace_view_op_rebased_like_a_write_is_a_graph_divergence() {
+    // squeeze_ on a view chains SqueezeBackward4 on the view's history; a
+    // runtime that wraps it in CopySlices records nodes PyTorch never made.
+    let (code, out) = replay_with_fault("inplace_view_ops.torch.ftr", "inplace-view-rebases");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("CopySlices") || out.contains("AsStridedBackward0"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_misnamed_inplace_transpose_node_is_a_graph_divergence() {
+    // batch_first recurrent layers return their output through transpose_.
+    let (code, out) = replay_with_fault(
+        "rnn_batch_first.torch.ftr",
+        "rename-node=TransposeBackward1:TransposeBackward0",
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("TransposeBackward0"), "{out}");
+}

@@ -260,6 +260,23 @@ impl FunctionSchema {
                 .is_some_and(|a| a.is_write)
     }
 
+    /// An in-place view operator (PyTorch's `inplace_view` tag): it changes
+    /// `self`'s geometry, not its elements, so an op on a view keeps the
+    /// view's history chained (no CopySlices on the base).
+    pub fn is_inplace_view(&self) -> bool {
+        self.is_inplace()
+            && matches!(
+                self.name.as_str(),
+                "transpose_"
+                    | "t_"
+                    | "unsqueeze_"
+                    | "squeeze_"
+                    | "swapdims_"
+                    | "swapaxes_"
+                    | "as_strided_"
+            )
+    }
+
     /// An `out=` variant: a keyword-only argument it writes (`Tensor(a!) out`).
     pub fn is_out(&self) -> bool {
         self.arguments

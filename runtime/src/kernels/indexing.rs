@@ -440,18 +440,30 @@ mod tests {
         };
         // sum on the float32 fast path: no offset2bag, zero bag sizes.
         let sum = run(0, -1);
-        assert_eq!(sum[0].read_f64("t").expect("out"), vec![5.0, 50.0, 19.0, 190.0]);
+        assert_eq!(
+            sum[0].read_f64("t").expect("out"),
+            vec![5.0, 50.0, 19.0, 190.0]
+        );
         assert_eq!(sum[1].shape(), &[0]);
         assert_eq!(sum[2].read_i64("t").expect("sizes"), vec![0, 0]);
         // mean leaving out padding row 2: bag sizes 1 and 4, copied to max_indices.
         let mean = run(1, 2);
-        assert_eq!(mean[0].read_f64("t").expect("out"), vec![1.0, 10.0, 4.75, 47.5]);
-        assert_eq!(mean[1].read_i64("t").expect("bags"), vec![0, 0, 0, 1, 1, 1, 1]);
+        assert_eq!(
+            mean[0].read_f64("t").expect("out"),
+            vec![1.0, 10.0, 4.75, 47.5]
+        );
+        assert_eq!(
+            mean[1].read_i64("t").expect("bags"),
+            vec![0, 0, 0, 1, 1, 1, 1]
+        );
         assert_eq!(mean[2].read_i64("t").expect("sizes"), vec![1, 4]);
         assert_eq!(mean[3].read_i64("t").expect("max"), vec![1, 4]);
         // max: per-column arg-max rows.
         let max = run(2, -1);
-        assert_eq!(max[0].read_f64("t").expect("out"), vec![2.0, 20.0, 9.0, 90.0]);
+        assert_eq!(
+            max[0].read_f64("t").expect("out"),
+            vec![2.0, 20.0, 9.0, 90.0]
+        );
         assert_eq!(max[3].read_i64("t").expect("arg"), vec![2, 2, 9, 9]);
     }
 }

@@ -144,6 +144,11 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
 fn core(op: &str) -> Option<Kernel> {
     Some(match op {
         "aten.t.default" => view::t,
+        "aten.transpose_.default"
+        | "aten.t_.default"
+        | "aten.unsqueeze_.default"
+        | "aten.squeeze_.dim"
+        | "aten.squeeze_.default" => view::restride_,
         "aten.view.default" => view::view,
         "aten.as_strided.default" => view::as_strided,
         "aten.expand.default" => view::expand,

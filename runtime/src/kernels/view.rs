@@ -630,3 +630,34 @@ pub(crate) fn unsafe_split(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<I
 pub(crate) fn unsafe_split_with_sizes(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     Ok(unsafe_pieces(split_with_sizes(ctx, a)?))
 }
+
+/// The in-place view operators `transpose_`, `t_`, `unsqueeze_`,
+/// `squeeze_.dim` and `squeeze_`: the geometry of the out-of-place view,
+/// given to `self` itself (same storage, version counter, trace identity;
+/// see [`Tensor::restrided_in_place`]). A leaf that requires grad is refused:
+/// its gradient accumulates into the handle the graph already holds.
+pub(crate) fn restride_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    if this.is_leaf() && this.requires_grad() {
+        return Err(RuntimeError::unsupported(
+            ctx.op,
+            "an in-place view operator on a leaf that requires grad",
+        ));
+    }
+    let view = match ctx.op {
+        "aten.transpose_.default" => transpose(ctx, a)?,
+        "aten.t_.default" => t(ctx, a)?,
+        "aten.unsqueeze_.default" => unsqueeze(ctx, a)?,
+        "aten.squeeze_.dim" => squeeze_dim(ctx, a)?,
+        "aten.squeeze_.default" => squeeze(ctx, a)?,
+        other => return Err(RuntimeError::unsupported(other, "an in-place view kernel")),
+    };
+    let v = view
+        .first()
+        .and_then(IValue::as_tensor)
+        .ok_or_else(|| RuntimeError::unsupported(ctx.op, "a view without a tensor result"))?;
+    Ok(vec![
+        this.restrided_in_place(v.shape().to_vec(), v.stride().to_vec(), v.storage_offset())
+            .into(),
+    ])
+}

@@ -335,7 +335,17 @@ impl Runtime {
             self.pack_saved(node, hooked)?;
         }
         // An in-place op on a view: its node goes into the base's CopySlices.
-        let rebased = match (&node, entry.schema.is_inplace()) {
+        // An in-place view operator changes the view itself: its node
+        // chains on the view's history and the view's history stays current.
+        if entry.schema.is_inplace_view() {
+            for t in &out_tensors {
+                let mut meta = t.0.autograd.lock();
+                meta.view_version = t.version();
+            }
+        }
+        let rebases = entry.schema.is_inplace()
+            && (!entry.schema.is_inplace_view() || self.faults.inplace_view_rebases);
+        let rebased = match (&node, rebases) {
             (Some(node), true) => Runtime::inplace_view(&args)
                 .map(|(view, base)| self.rebase_view_history(node, &view, &base)),
             _ => None,

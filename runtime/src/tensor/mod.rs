@@ -288,6 +288,43 @@ impl Tensor {
         }))
     }
 
+    /// This tensor with new geometry over the same storage, as an in-place
+    /// view operator (`transpose_`, `t_`, `unsqueeze_`, `squeeze_`) leaves
+    /// it: the same storage, version counter, trace identity and autograd
+    /// state. Metadata is immutable, so the operator's result is this new
+    /// handle, which replaces the old one wherever the tensor is named next.
+    pub(crate) fn restrided_in_place(
+        &self,
+        shape: Vec<i64>,
+        strides: Vec<i64>,
+        offset: i64,
+    ) -> Tensor {
+        let inner = &self.0;
+        let meta = inner.autograd.lock();
+        let autograd = AutogradMeta {
+            requires_grad: meta.requires_grad,
+            grad: meta.grad.clone(),
+            grad_fn: meta.grad_fn.clone(),
+            output_nr: meta.output_nr,
+            grad_accumulator: meta.grad_accumulator.clone(),
+            inference: meta.inference,
+            view_base: meta.view_base.clone(),
+            view_version: meta.view_version,
+        };
+        drop(meta);
+        Tensor(Arc::new(TensorImpl {
+            storage: Arc::clone(&inner.storage),
+            shape,
+            strides,
+            offset,
+            dtype: inner.dtype,
+            device: inner.device,
+            version: inner.version.clone(),
+            autograd: Mutex::new(autograd),
+            trace: Arc::clone(&inner.trace),
+        }))
+    }
+
     /// Sizes, outermost first.
     pub fn shape(&self) -> &[i64] {
         &self.0.shape

@@ -14,6 +14,7 @@
 //! | `unbind.int` | UnbindBackward0 | self | self sizes and options, dim |
 //! | `squeeze` | SqueezeBackward0 | self | self sizes |
 //! | `squeeze.dims` | SqueezeBackward2 | self | self sizes, dims |
+//! | `transpose_`, `t_`, `unsqueeze_`, `squeeze_.dim`, `squeeze_` | TransposeBackward1, TBackward1, UnsqueezeBackward1, SqueezeBackward4, SqueezeBackward3 | self | as the out-of-place view |
 //! | `cat` | CatBackward0 | every tensor of `tensors` | dim, every input's sizes |
 //! | `repeat` | RepeatBackward0 | self | repeats, self sizes and options |
 //! | `flip` | FlipBackward0 | self | dims |
@@ -45,15 +46,17 @@
 
 use super::{Derivative, Differentiability, arg, derivative, int, int_list, needs, tensor};
 use crate::autograd::functions::indexing::{
-    DiagEmbedBackward0, DiagonalBackward0, EmbeddingBackward0, EmbeddingBagBackward0, FlipBackward0, GatherBackward0,
-    IndexAddBackward0, IndexBackward0, IndexCopyBackward0, IndexFillBackward0, IndexPutBackward0,
-    IndexSelectBackward0, MaskedSelectBackward0, RollBackward0, SavedIndices, ScatterAddBackward0,
-    ScatterBackward, TriangleBackward, UnfoldBackward0,
+    DiagEmbedBackward0, DiagonalBackward0, EmbeddingBackward0, EmbeddingBagBackward0,
+    FlipBackward0, GatherBackward0, IndexAddBackward0, IndexBackward0, IndexCopyBackward0,
+    IndexFillBackward0, IndexPutBackward0, IndexSelectBackward0, MaskedSelectBackward0,
+    RollBackward0, SavedIndices, ScatterAddBackward0, ScatterBackward, TriangleBackward,
+    UnfoldBackward0,
 };
 use crate::autograd::functions::join::{CatBackward0, RepeatBackward0};
 use crate::autograd::functions::shape::{
     AliasBackward0, PermuteBackward0, SliceBackward0, SplitBackward0, SqueezeBackward0,
-    TransposeBackward0, UnbindBackward0, UnsafeViewBackward0,
+    SqueezeBackward1, TBackward0, TransposeBackward0, UnbindBackward0, UnsafeViewBackward0,
+    UnsqueezeBackward0,
 };
 use crate::autograd::saved::SavedVariable;
 use crate::error::{Result, RuntimeError};
@@ -126,6 +129,34 @@ fn views(op: &str) -> Option<Differentiability> {
             }))
         })),
         "aten.squeeze.default" => D(derivative!("SqueezeBackward0", &[0], |a, _| {
+            Ok(Box::new(SqueezeBackward0 {
+                self_sizes: tensor(a, 0)?.shape().to_vec(),
+                dims: None,
+            }))
+        })),
+        // The in-place view operators: the formulas of their out-of-place
+        // views under their own node names (torch 2.15: TransposeBackward1,
+        // TBackward1, UnsqueezeBackward1, SqueezeBackward4 for `squeeze_.dim`,
+        // SqueezeBackward3 for `squeeze_`).
+        "aten.transpose_.default" => D(derivative!("TransposeBackward1", &[0], |a, _| {
+            Ok(Box::new(TransposeBackward0 {
+                dim0: int(a, 1),
+                dim1: int(a, 2),
+            }))
+        })),
+        "aten.t_.default" => D(derivative!("TBackward1", &[0], |_, _| Ok(Box::new(
+            TBackward0
+        )))),
+        "aten.unsqueeze_.default" => D(derivative!("UnsqueezeBackward1", &[0], |a, _| {
+            Ok(Box::new(UnsqueezeBackward0 { dim: int(a, 1) }))
+        })),
+        "aten.squeeze_.dim" => D(derivative!("SqueezeBackward4", &[0], |a, _| {
+            Ok(Box::new(SqueezeBackward1 {
+                dim: int(a, 1),
+                self_sizes: tensor(a, 0)?.shape().to_vec(),
+            }))
+        })),
+        "aten.squeeze_.default" => D(derivative!("SqueezeBackward3", &[0], |a, _| {
             Ok(Box::new(SqueezeBackward0 {
                 self_sizes: tensor(a, 0)?.shape().to_vec(),
                 dims: None,
