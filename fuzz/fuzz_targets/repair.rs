@@ -1,6 +1,7 @@
 //! Sidecars: any bytes as a sidecar are refused or parsed, never a panic;
-//! and a protected buffer damaged as the input says is either restored
-//! exactly or refused ("cannot repair"), never restored wrongly.
+//! and a protected buffer damaged as the input says (cut, appended to,
+//! bytes changed) is either restored exactly or refused ("cannot repair"),
+//! never restored wrongly.
 #![no_main]
 
 use std::path::Path;
@@ -31,6 +32,10 @@ fuzz_target!(|input: &[u8]| {
         if cut < damaged.len() {
             damaged.truncate(damaged.len() - cut / 8);
         }
+    }
+    if input.len() % 3 == 1 {
+        // Bytes appended past the protected end.
+        damaged.extend_from_slice(&input[..input.len().min(40)]);
     }
     for edit in input.get(2..).unwrap_or(&[]).chunks_exact(3) {
         let at = usize::from(u16::from_le_bytes([edit[0], edit[1]]));

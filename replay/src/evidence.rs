@@ -377,19 +377,32 @@ fn repair(args: &RepairArgs) -> Exit {
         .err()
         .unwrap_or(Exit::Match),
         Ok(RepairOutcome::Repaired(stats)) => {
-            let ranges: Vec<String> = stats
-                .restored
-                .iter()
-                .map(|(a, b)| format!("{a}..{b}"))
-                .collect();
+            let mut what = Vec::new();
+            if stats.lost_symbols > 0 {
+                let ranges: Vec<String> = stats
+                    .restored
+                    .iter()
+                    .map(|(a, b)| format!("{a}..{b}"))
+                    .collect();
+                what.push(format!(
+                    "{} of the {} symbols the sidecar covers were lost, restored bytes {}",
+                    stats.lost_symbols,
+                    stats.covered,
+                    ranges.join(", ")
+                ));
+            }
+            if stats.trailing_removed > 0 {
+                what.push(format!(
+                    "removed {} bytes after the protected end",
+                    stats.trailing_removed
+                ));
+            }
             print(&format!(
-                "{}: repaired in {:.0} ms: {} of {} symbols the sidecar covers were lost, restored bytes {}; \
-                 the file hashes to the recorded BLAKE3 and its chain hash is the recorded one\n",
+                "{}: repaired in {:.0} ms: {}; the file hashes to the recorded BLAKE3 and its chain \
+                 hash is the recorded one\n",
                 shown(&args.trace),
                 started.elapsed().as_secs_f64() * 1e3,
-                stats.lost_symbols,
-                stats.covered,
-                ranges.join(", ")
+                what.join("; ")
             ))
             .err()
             .unwrap_or(Exit::Match)

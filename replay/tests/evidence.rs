@@ -78,7 +78,7 @@ fn damage_up_to_the_overhead_is_repaired_byte_identical() {
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert!(
-        stdout.contains(&format!("{covered} of {covered} symbols")),
+        stdout.contains(&format!("{covered} of the {covered} symbols")),
         "{stdout}"
     );
     assert_eq!(std::fs::read(&path).expect("read"), original);

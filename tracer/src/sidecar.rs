@@ -383,7 +383,12 @@ fn block_bytes(data: &[u8], layout: &Layout, start: u64, k: u64) -> Vec<u8> {
     let from = (start * t) as usize;
     let to = ((start + k) * t) as usize;
     let mut bytes = vec![0u8; to - from];
-    let have = data.len().min(to).saturating_sub(from);
+    // Bytes past the protected length are not the file's: the padding is zeros.
+    let have = data
+        .len()
+        .min(layout.len as usize)
+        .min(to)
+        .saturating_sub(from);
     bytes[..have].copy_from_slice(&data[from..from + have]);
     bytes
 }
@@ -442,6 +447,8 @@ pub struct RepairStats {
     pub covered: u64,
     /// Byte ranges `[start, end)` that were restored, merged.
     pub restored: Vec<(u64, u64)>,
+    /// Bytes past the protected length that were cut off.
+    pub trailing_removed: u64,
 }
 
 /// Restores `damaged` (the file as it is now: any length, missing bytes
@@ -492,6 +499,7 @@ pub fn repair(
         lost_symbols,
         covered,
         restored,
+        trailing_removed: (damaged.len() as u64).saturating_sub(layout.len),
     };
     let over: Vec<String> = lost_per_block
         .iter()
@@ -754,6 +762,12 @@ mod tests {
             .expect("ok");
         assert_eq!(fixed, original);
         assert!(repair(path, &sidecar, &original).expect("ok").is_none());
+        // Appended bytes are cut off.
+        let mut longer = original.clone();
+        longer.extend_from_slice(b"appended");
+        let (fixed, stats) = repair(path, &sidecar, &longer).expect("ok").expect("ok");
+        assert_eq!(fixed, original);
+        assert_eq!((stats.lost_symbols, stats.trailing_removed), (0, 8));
     }
 
     #[test]
