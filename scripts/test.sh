@@ -59,11 +59,22 @@ fuzz_seconds=${FT_FUZZ_SECONDS:-20}
 if [ "$fuzz_seconds" != 0 ] && cargo +nightly fuzz --version >/dev/null 2>&1; then
     step "fuzz: reader and repair, ${fuzz_seconds}s each"
     fuzz_corpus=$(mktemp -d)
-    cp traces/diamond.torch.ftr traces/tiny_mlp.torch.ftr traces/leaf_root.torch.ftr "$fuzz_corpus/"
     fuzz_tmp=$(mktemp -d)
-    (cd fuzz && TMPDIR="$fuzz_tmp" cargo +nightly fuzz run reader "$fuzz_corpus" -- \
-        -max_total_time="$fuzz_seconds" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=0)
-    (cd fuzz && cargo +nightly fuzz run repair -- -max_total_time="$fuzz_seconds")
+    cp traces/diamond.torch.ftr traces/tiny_mlp.torch.ftr traces/leaf_root.torch.ftr "$fuzz_corpus/"
+    fuzz_run() {
+        local name=$1
+        shift
+        if (cd fuzz && TMPDIR="$fuzz_tmp" cargo +nightly fuzz run "$name" "$@") \
+            >"$fuzz_tmp/$name.log" 2>&1; then
+            echo "fuzz $name: $(grep -E '^Done ' "$fuzz_tmp/$name.log" || echo done)"
+        else
+            tail -n 80 "$fuzz_tmp/$name.log"
+            echo "FAIL fuzz $name (the crashing input is under fuzz/artifacts/$name/)"
+            exit 1
+        fi
+    }
+    fuzz_run reader "$fuzz_corpus" -- -max_total_time="$fuzz_seconds" -max_len=65536 -rss_limit_mb=2048
+    fuzz_run repair -- -max_total_time="$fuzz_seconds"
     rm -rf "$fuzz_corpus" "$fuzz_tmp"
 else
     echo "fuzz: skipped (needs a nightly toolchain and cargo-fuzz, or FT_FUZZ_SECONDS=0)"
