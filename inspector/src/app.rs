@@ -10,14 +10,15 @@
 //! event — happens in [`App::fetch_values`], which the event loop calls after
 //! `update` and before drawing.
 //!
-//! Per-trace state lives in [`TraceView`] (module [`crate::view`]) so that a
-//! second trace (the planned `--against` side-by-side view) is one more
-//! `TraceView` next to `primary`, not a rewrite.
+//! Per-trace state lives in [`TraceView`] (module [`crate::view`]); with
+//! `--against`, the two runs aligned live in a [`DiffModel`] shown by the
+//! Diff view. [`View`] says which view is on screen.
 
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 
 use crate::bindings::{Action, Scope, resolve};
+use crate::diff::DiffModel;
 use crate::layout::{Areas, areas};
 use crate::trace::TraceData;
 use crate::values::BlobSource;
@@ -32,6 +33,15 @@ pub enum Focus {
     Details,
 }
 
+/// Which view is on screen (number keys and `Tab` switch).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// 1: the events of one run.
+    Timeline,
+    /// 2: both runs aligned, divergences marked.
+    Diff,
+}
+
 /// The filter being typed after `/`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FilterInput {
@@ -44,8 +54,12 @@ pub struct FilterInput {
 /// The whole application state.
 #[derive(Clone, Debug)]
 pub struct App {
-    /// The trace being inspected.
+    /// The trace being inspected (with `--against`: the actual run).
     pub primary: TraceView,
+    /// The two runs aligned, when a second run is open.
+    pub diff: Option<DiffModel>,
+    /// The view on screen.
+    pub view: View,
     /// Which pane movement keys go to.
     pub focus: Focus,
     /// Whether the key help popup is open.
@@ -66,6 +80,8 @@ impl App {
     pub fn new(data: TraceData) -> App {
         let mut app = App {
             primary: TraceView::new(data),
+            diff: None,
+            view: View::Timeline,
             focus: Focus::Timeline,
             help: false,
             input: None,
@@ -84,16 +100,75 @@ impl App {
         self
     }
 
+    /// Adds the aligned runs and shows the Diff view, the first divergence
+    /// (if any) selected.
+    pub fn with_diff(mut self, mut diff: DiffModel) -> App {
+        let rows = self.diff_rows();
+        if let Some(&first) = diff.divergent_rows().first() {
+            diff.select(first, rows);
+        }
+        self.diff = Some(diff);
+        self.view = View::Diff;
+        self
+    }
+
+    /// Rows of aligned events the Diff view shows.
+    pub fn diff_rows(&self) -> usize {
+        usize::from(self.areas().diff_rows.height.saturating_sub(2))
+    }
+
     /// Records the terminal size.
     pub fn resize(&mut self, width: u16, height: u16) {
         self.size = Rect::new(0, 0, width, height);
         let rows = self.timeline_rows();
         self.primary.scroll_into_view(rows);
+        let diff_rows = self.diff_rows();
+        if let Some(diff) = self.diff.as_mut() {
+            diff.scroll_into_view(diff_rows);
+        }
     }
 
     /// Screen areas for the current size.
     pub fn areas(&self) -> Areas {
         areas(self.size, self.primary.data.damage.is_some())
+    }
+
+    /// Applies a movement or jump to the Diff view; false when the action
+    /// is not one (or no diff is open).
+    fn update_diff(&mut self, action: Action) -> bool {
+        let rows = self.diff_rows();
+        let page = rows.max(1) as isize;
+        let Some(diff) = self.diff.as_mut() else {
+            return false;
+        };
+        match action {
+            Action::Down => diff.move_by(1, rows),
+            Action::Up => diff.move_by(-1, rows),
+            Action::PageDown => diff.move_by(page, rows),
+            Action::PageUp => diff.move_by(-page, rows),
+            Action::First => diff.select(0, rows),
+            Action::Last => diff.select(usize::MAX, rows),
+            Action::NextSame | Action::PrevSame => {
+                if let Err(note) = diff.jump_divergence(action == Action::NextSame, rows) {
+                    self.message = Some(note);
+                }
+            }
+            Action::StartFilter | Action::CycleLayer | Action::SwitchFocus => {
+                self.message = Some("that key works in the timeline (1)".into());
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    fn show(&mut self, view: View) {
+        match view {
+            View::Diff if self.diff.is_none() => {
+                self.message =
+                    Some("no diff: open with --against TORCH.ftr to compare two runs".into());
+            }
+            view => self.view = view,
+        }
     }
 
     /// Rows of events the timeline shows.
@@ -132,6 +207,21 @@ impl App {
     /// Applies one action.
     pub fn update(&mut self, action: Action) {
         self.message = None;
+        match action {
+            Action::ShowTimeline => return self.show(View::Timeline),
+            Action::ShowDiff => return self.show(View::Diff),
+            Action::NextView => {
+                let next = match self.view {
+                    View::Timeline => View::Diff,
+                    View::Diff => View::Timeline,
+                };
+                return self.show(next);
+            }
+            _ => {}
+        }
+        if self.view == View::Diff && self.update_diff(action) {
+            return;
+        }
         let rows = self.timeline_rows();
         let detail_rows = self.details_rows();
         let page = rows.max(1) as isize;
@@ -200,6 +290,7 @@ impl App {
                     self.message = Some(note);
                 }
             }
+            Action::ShowTimeline | Action::ShowDiff | Action::NextView => {}
         }
     }
 

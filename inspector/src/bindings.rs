@@ -52,6 +52,12 @@ pub enum Action {
     NextSame,
     /// Previous event of the same op (or kind) as the selected one.
     PrevSame,
+    /// Show the timeline view.
+    ShowTimeline,
+    /// Show the diff view (when a second run is open).
+    ShowDiff,
+    /// Show the next view.
+    NextView,
 }
 
 impl Action {
@@ -59,7 +65,7 @@ impl Action {
     /// character). [`Action::ordinal`] is an exhaustive `match`, so a new
     /// variant cannot compile until it is listed here too — which is what lets
     /// the completeness test trust this list.
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 21] = [
         Action::Quit,
         Action::ToggleHelp,
         Action::CloseHelp,
@@ -78,6 +84,9 @@ impl Action {
         Action::CycleLayer,
         Action::NextSame,
         Action::PrevSame,
+        Action::ShowTimeline,
+        Action::ShowDiff,
+        Action::NextView,
     ];
 
     /// Position in [`Action::ALL`], ignoring a variant's data.
@@ -101,6 +110,9 @@ impl Action {
             Action::CycleLayer => 15,
             Action::NextSame => 16,
             Action::PrevSame => 17,
+            Action::ShowTimeline => 18,
+            Action::ShowDiff => 19,
+            Action::NextView => 20,
         }
     }
 }
@@ -307,10 +319,34 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         Scope::Browse,
-        &[Code(KeyCode::Tab)],
+        &[Char('f')],
         Action::SwitchFocus,
         "focus",
-        "switch focus between timeline and details",
+        "switch focus between the list and the details",
+        true,
+    ),
+    bind(
+        Scope::Browse,
+        &[Char('1')],
+        Action::ShowTimeline,
+        "timeline",
+        "view 1: the timeline of one run",
+        false,
+    ),
+    bind(
+        Scope::Browse,
+        &[Char('2')],
+        Action::ShowDiff,
+        "diff",
+        "view 2: both runs aligned, divergences marked (needs --against)",
+        false,
+    ),
+    bind(
+        Scope::Browse,
+        &[Code(KeyCode::Tab)],
+        Action::NextView,
+        "view",
+        "next view",
         true,
     ),
     bind(
@@ -333,16 +369,16 @@ pub const BINDINGS: &[Binding] = &[
         Scope::Browse,
         &[Char('n')],
         Action::NextSame,
-        "next same",
-        "next event of the selected op (or kind)",
+        "next",
+        "next event of the selected op or kind (diff: next divergence)",
         true,
     ),
     bind(
         Scope::Browse,
         &[Char('N')],
         Action::PrevSame,
-        "prev same",
-        "previous event of the selected op (or kind)",
+        "prev",
+        "previous event of the selected op or kind (diff: previous divergence)",
         true,
     ),
     bind(

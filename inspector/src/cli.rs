@@ -4,9 +4,16 @@
 //! Exit codes are part of the interface (scripts and CI read them):
 //! [`EXIT_OK`], [`EXIT_USAGE`] (clap's own code for bad arguments, reused for
 //! "no terminal"), [`EXIT_BAD_TRACE`] (unreadable, corrupt or
-//! unsupported-version input — the same code `ft-replay` uses) and
-//! [`EXIT_FAILURE`] for anything else (the terminal went away). A truncated
-//! trace is not an error: it opens, shows its readable part and warns.
+//! unsupported-version input — the same code `ft-replay` uses),
+//! [`EXIT_UNSUPPORTED`] (`--against` alone: the runtime cannot replay the
+//! trace, as `ft-replay` says with the same code) and [`EXIT_FAILURE`] for
+//! anything else (the terminal went away). A truncated trace is not an
+//! error: it opens, shows its readable part and warns.
+//!
+//! `--against TORCH.ftr` opens the Diff view: with a trace, the two files;
+//! alone, PyTorch's trace replayed on the runtime first, as `ft-replay`
+//! does. The verdict is never the inspector's exit code — that is
+//! `ft-replay`'s job; a diff that opens exits 0.
 
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
@@ -14,8 +21,11 @@ use std::path::PathBuf;
 use clap::{Parser, ValueEnum};
 use ft_trace::{Layer, TraceError};
 
+use ft_replay::{ReplayError, Tolerances};
+
 use crate::app::App;
 use crate::describe::timeline_row;
+use crate::diff::DiffModel;
 use crate::trace::{Damage, TraceData};
 use crate::tui;
 use crate::view::{Filter, LayerFilter, TraceView};
@@ -28,6 +38,8 @@ pub const EXIT_FAILURE: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// The trace is unreadable, corrupt, or of an unsupported format version.
 pub const EXIT_BAD_TRACE: u8 = 4;
+/// `--against` alone: the runtime cannot execute something the trace needs.
+pub const EXIT_UNSUPPORTED: u8 = 5;
 
 /// Browse a FrankenTorch trace (.ftr): timeline of api / dispatch / autograd /
 /// device events, every field of the selected event, tensor values.
@@ -36,14 +48,28 @@ pub const EXIT_BAD_TRACE: u8 = 4;
     name = "ft-inspect",
     version,
     after_help = "Keys: press ? inside the inspector.\n\n\
-Exit codes:\n  0  ok (a truncated trace opens interactively, with a warning)\n  \
+Diff: ft-inspect OURS.ftr --against TORCH.ftr, or ft-inspect --against TORCH.ftr\n\
+(replays it on the runtime first); keys 1/2/Tab switch views, n/N jump between\n\
+divergences.\n\n\
+Exit codes:\n  0  ok (a truncated trace opens interactively, with a warning; a diff\n     \
+opens whatever its verdict: ft-replay gives the verdict)\n  \
 1  terminal failure\n  2  usage error, or no terminal without --dump\n  \
 4  unreadable, corrupt or unsupported-version trace; with --dump also a\n     \
-truncated or damaged one (its readable part is printed first)"
+truncated or damaged one (its readable part is printed first)\n  \
+5  --against alone: the runtime cannot replay the trace"
 )]
 pub struct Args {
-    /// The trace to open.
-    pub trace: PathBuf,
+    /// The trace to open (with --against: the actual run, e.g. ours).
+    #[arg(required_unless_present = "against")]
+    pub trace: Option<PathBuf>,
+    /// Compare with this trace (the expected run, PyTorch's): opens the Diff
+    /// view. Without TRACE, replays it on the runtime first.
+    #[arg(long, value_name = "TORCH.ftr")]
+    pub against: Option<PathBuf>,
+    /// With --against alone: replay anchored (every top-level op on
+    /// PyTorch's recorded inputs), so each op's value check is local.
+    #[arg(long, requires = "against")]
+    pub anchor: bool,
     /// Print the timeline as plain text (one event per line) and exit.
     #[arg(long)]
     pub dump: bool,
@@ -107,6 +133,9 @@ pub enum InspectError {
     /// `--dump` printed what was readable of a truncated or damaged trace.
     #[error("the trace is {0}")]
     Damaged(String),
+    /// Loading or replaying the runs of a diff failed.
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
 }
 
 impl InspectError {
@@ -116,13 +145,26 @@ impl InspectError {
             InspectError::Trace(_) | InspectError::Damaged(_) => EXIT_BAD_TRACE,
             InspectError::Usage(_) => EXIT_USAGE,
             InspectError::Terminal(_) | InspectError::Output(_) => EXIT_FAILURE,
+            InspectError::Replay(e) => match e.exit() {
+                ft_replay::Exit::Unsupported => EXIT_UNSUPPORTED,
+                ft_replay::Exit::Usage => EXIT_USAGE,
+                ft_replay::Exit::Output => EXIT_FAILURE,
+                _ => EXIT_BAD_TRACE,
+            },
         }
     }
 }
 
 /// Runs `ft-inspect` with parsed arguments.
 pub fn run(args: &Args) -> Result<(), InspectError> {
-    let (mut data, mut reader) = TraceData::open(&args.trace)?;
+    if let Some(against) = &args.against {
+        return run_diff(args, against);
+    }
+    let path = args
+        .trace
+        .as_ref()
+        .ok_or_else(|| InspectError::Usage("a trace to open is required".to_owned()))?;
+    let (mut data, mut reader) = TraceData::open(path)?;
     if args.dump {
         if data.damage.is_none() {
             // Values are not part of the timeline, but a damaged value is
@@ -157,6 +199,90 @@ pub fn run(args: &Args) -> Result<(), InspectError> {
     }
     let app = App::new(data).with_filter(args.filter());
     tui::run(app, &mut reader).map_err(InspectError::Terminal)
+}
+
+/// `--against`: load (or replay) both runs, diff them with `ft-replay`'s
+/// checks, and show the Diff view or `--dump` it.
+fn run_diff(args: &Args, against: &std::path::Path) -> Result<(), InspectError> {
+    let diff = load_diff(args.trace.as_deref(), against, args.anchor)?;
+    if args.dump {
+        let mut out = io::stdout().lock();
+        return match dump_diff(&diff, &mut out).and_then(|()| out.flush()) {
+            Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(InspectError::Output(e)),
+            _ => Ok(()),
+        };
+    }
+    if !io::stdout().is_terminal() {
+        return Err(InspectError::Usage(
+            "standard output is not a terminal; use --dump for plain text".to_owned(),
+        ));
+    }
+    let (_, mut reader) = TraceData::open(against)?;
+    let app = App::new(diff.expected.clone())
+        .with_filter(args.filter())
+        .with_diff(diff);
+    tui::run(app, &mut reader).map_err(InspectError::Terminal)
+}
+
+/// The Diff model of `ours` (or of PyTorch's trace replayed on the
+/// runtime) against `against`, with default tolerances.
+pub fn load_diff(
+    ours: Option<&std::path::Path>,
+    against: &std::path::Path,
+    anchor: bool,
+) -> Result<DiffModel, InspectError> {
+    let expected = ft_replay::TraceData::load(against)?;
+    let actual = match ours {
+        Some(path) => ft_replay::TraceData::load(path)?,
+        None => {
+            let usage = ft_replay::usage::Usage::of(&expected.events);
+            let missing = ft_replay::support::scan(&usage);
+            if !missing.is_empty() {
+                return Err(ReplayError::Missing(missing).into());
+            }
+            let options = ft_replay::executor::ReplayOptions {
+                anchor,
+                ..ft_replay::executor::ReplayOptions::default()
+            };
+            ft_replay::executor::replay(&expected, &options)?.into_trace_data()
+        }
+    };
+    let (expected_view, _) = TraceData::open(against)?;
+    let actual_view = match ours {
+        Some(path) => TraceData::open(path)?.0,
+        None => TraceData::from_events(
+            actual.label.clone(),
+            PathBuf::from(&actual.label),
+            (1, ft_trace::format::VERSION_MINOR),
+            actual.meta.clone(),
+            actual.events.clone(),
+            None,
+        ),
+    };
+    let model = DiffModel::compare(
+        &expected,
+        &actual,
+        &Tolerances::new(None, None),
+        (expected_view, actual_view),
+    );
+    expected.check_values_readable()?;
+    actual.check_values_readable()?;
+    Ok(model)
+}
+
+/// The Diff view as plain text: the verdict lines, then one line per row
+/// (`mark | expected event | actual event`).
+pub fn dump_diff(diff: &DiffModel, out: &mut dyn Write) -> io::Result<()> {
+    for line in diff.verdict_lines() {
+        writeln!(out, "{}", ft_trace::text::escape_control(&line))?;
+    }
+    for row in &diff.rows {
+        let left = crate::ui::side_text(&diff.expected, row.expected).plain();
+        let right = crate::ui::side_text(&diff.actual, row.actual).plain();
+        let line = format!("{:<18} | {left} | {right}", crate::ui::mark_label(row));
+        writeln!(out, "{}", ft_trace::text::escape_control(line.trim_end()))?;
+    }
+    Ok(())
 }
 
 /// The first blob chunk of the file that does not read back (checksum,

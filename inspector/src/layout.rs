@@ -24,7 +24,16 @@ pub struct Areas {
     pub details: Rect,
     /// One line: key hints, the filter being typed, or a note.
     pub footer: Rect,
+    /// Diff view: the per-check lines and the verdict, as `ft-replay` prints them.
+    pub diff_verdict: Rect,
+    /// Diff view: the aligned rows, with their border.
+    pub diff_rows: Rect,
+    /// Diff view: what the checks say about the selected row, with its border.
+    pub diff_marks: Rect,
 }
+
+/// Lines of the Diff view's verdict block: six checks and the verdict.
+pub const VERDICT_LINES: u16 = 7;
 
 /// Splits `area`; `banner` reserves the warning line.
 pub fn areas(area: Rect, banner: bool) -> Areas {
@@ -41,12 +50,21 @@ pub fn areas(area: Rect, banner: bool) -> Areas {
         Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)])
     };
     let [timeline, details] = split.areas(body);
+    let [diff_verdict, diff_rows, diff_marks] = Layout::vertical([
+        Constraint::Length(VERDICT_LINES),
+        Constraint::Fill(1),
+        Constraint::Length(if area.height >= 40 { 8 } else { 5 }),
+    ])
+    .areas(body);
     Areas {
         header,
         banner: banner_area,
         timeline,
         details,
         footer,
+        diff_verdict,
+        diff_rows,
+        diff_marks,
     }
 }
 

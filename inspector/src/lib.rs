@@ -10,6 +10,7 @@
 //! * [`trace`] — loading a trace (forgiving about truncation) and lookup tables;
 //! * [`values`] — tensor values read from blobs on demand, summarised, cached;
 //! * [`describe`] — events as tagged text, shared by the views and `--dump`;
+//! * [`diff`] — two runs aligned by `ft-replay`'s checks, divergences on their rows;
 //! * [`bindings`] — the one key table: actions, hint bar, help popup;
 //! * [`view`] — one trace as shown: filter, selection, scroll, values read;
 //! * [`app`] — plain-data state and `update(action)`;
@@ -22,6 +23,7 @@ pub mod app;
 pub mod bindings;
 pub mod cli;
 pub mod describe;
+pub mod diff;
 pub mod layout;
 pub mod theme;
 pub mod trace;

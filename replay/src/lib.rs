@@ -45,8 +45,8 @@ pub mod usage;
 
 use std::io::{IsTerminal, Write};
 
-pub use checks::diff;
 pub use checks::values::Tolerances;
+pub use checks::{diff, diff_aligned};
 pub use error::{Exit, ReplayError};
 pub use report::Report;
 pub use trace_data::TraceData;

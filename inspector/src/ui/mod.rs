@@ -7,17 +7,20 @@
 //! [`crate::describe`], so what the screen says is what `--dump` prints.
 
 mod details;
+mod diff;
 mod footer;
 mod header;
 mod help;
 mod timeline;
+
+pub use diff::{mark_label, side_text};
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use crate::app::{App, Focus};
+use crate::app::{App, Focus, View};
 use crate::describe::TextLine;
 use crate::layout::areas;
 use crate::theme;
@@ -28,8 +31,13 @@ impl Widget for &App {
         let regions = areas(area, view.data.damage.is_some());
         header::render(view, regions.header, buf);
         header::render_banner(view, regions.banner, buf);
-        timeline::render(view, self.focus == Focus::Timeline, regions.timeline, buf);
-        details::render(view, self.focus == Focus::Details, regions.details, buf);
+        match (self.view, &self.diff) {
+            (View::Diff, Some(diff)) => diff::render(diff, &regions, buf),
+            _ => {
+                timeline::render(view, self.focus == Focus::Timeline, regions.timeline, buf);
+                details::render(view, self.focus == Focus::Details, regions.details, buf);
+            }
+        }
         footer::render(self, regions.footer, buf);
         if self.help {
             help::render(area, buf);

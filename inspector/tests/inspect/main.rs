@@ -3,6 +3,7 @@
 //! Every trace is written by the test itself with ft-trace's writer.
 
 mod cli;
+mod diff;
 mod render;
 mod state;
 mod support;

@@ -54,7 +54,7 @@ fn details_focused_and_scrolled_80x24() {
     let (mut app, mut reader) = open(&write_trace(dir.path(), "mul_sum.ftr", Ending::Complete));
     app.resize(80, 24);
     type_keys(&mut app, &mut reader, "jj");
-    press(&mut app, &mut reader, KeyCode::Tab);
+    press(&mut app, &mut reader, KeyCode::Char('f'));
     type_keys(&mut app, &mut reader, "jjjjj");
     snapshot!("details_scrolled_80x24", draw(&mut app, 80, 24));
 }

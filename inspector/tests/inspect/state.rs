@@ -226,7 +226,7 @@ fn tab_moves_focus_and_keys_scroll_the_details() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (mut app, mut reader) = open(&write_trace(dir.path(), "t.ftr", Ending::Complete));
     type_keys(&mut app, &mut reader, "jj"); // an op: long details
-    press(&mut app, &mut reader, KeyCode::Tab);
+    press(&mut app, &mut reader, KeyCode::Char('f'));
     assert_eq!(app.focus, Focus::Details);
     type_keys(&mut app, &mut reader, "jj");
     assert_eq!(selected(&app), Some(2), "selection does not move");
@@ -246,7 +246,7 @@ fn tab_moves_focus_and_keys_scroll_the_details() {
     );
     type_keys(&mut app, &mut reader, "g");
     assert_eq!(app.primary.details_scroll(), 0);
-    press(&mut app, &mut reader, KeyCode::Tab);
+    press(&mut app, &mut reader, KeyCode::Char('f'));
     type_keys(&mut app, &mut reader, "j");
     assert_eq!((app.focus, selected(&app)), (Focus::Timeline, Some(3)));
 }

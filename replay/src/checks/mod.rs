@@ -29,6 +29,18 @@ fn is_queue(e: &Event) -> bool {
 
 /// Diffs `actual` (the runtime, or "ours") against `expected` (PyTorch).
 pub fn diff(expected: &TraceData, actual: &TraceData, tol: &Tolerances) -> Report {
+    diff_aligned(expected, actual, tol).0
+}
+
+/// [`diff`], and the alignment it found: `(expected position, actual
+/// position)` of every pair of events the checks matched (ops, ReadyQueue
+/// events and the rest), sorted by expected position. Events in no pair are
+/// missing from, or extra in, the actual run.
+pub fn diff_aligned(
+    expected: &TraceData,
+    actual: &TraceData,
+    tol: &Tolerances,
+) -> (Report, Vec<(usize, usize)>) {
     let ev = TraceView::new(expected);
     let av = TraceView::new(actual);
     let (dispatch, op_pairs) = sequence::compare("dispatch", &ev, &av, is_op);
@@ -40,7 +52,8 @@ pub fn diff(expected: &TraceData, actual: &TraceData, tol: &Tolerances) -> Repor
     let mut all_pairs = op_pairs.clone();
     all_pairs.extend(&queue_pairs);
     all_pairs.extend(&other_pairs);
-    let dataflow = dataflow::compare(&ev, &av, all_pairs);
+    let dataflow = dataflow::compare(&ev, &av, all_pairs.clone());
+    all_pairs.sort_unstable();
 
     let mut value_pairs = op_pairs;
     value_pairs.extend(other_pairs);
@@ -57,7 +70,7 @@ pub fn diff(expected: &TraceData, actual: &TraceData, tol: &Tolerances) -> Repor
         })
         .cloned();
 
-    Report {
+    let report = Report {
         expected: expected.label.clone(),
         actual: actual.label.clone(),
         mode: crate::executor::ReplayMode::of_trace(&actual.meta).name(),
@@ -69,5 +82,6 @@ pub fn diff(expected: &TraceData, actual: &TraceData, tol: &Tolerances) -> Repor
         stream,
         values,
         drift_check: None,
-    }
+    };
+    (report, all_pairs)
 }

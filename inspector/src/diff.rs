@@ -1,0 +1,324 @@
+//! The Diff view's model: two runs aligned row by row, every divergence that
+//! `ft-replay`'s checks found marked on the row where it happens.
+//!
+//! Nothing here compares events itself: [`DiffModel::compare`] runs
+//! [`ft_replay::diff_aligned`] — the same checks, tolerances and verdict as
+//! `ft-replay` — and lays its alignment out as rows. A row pairs an event of
+//! the expected (PyTorch) run with the event of the actual run that the
+//! checks matched to it; an event the checks matched to nothing gets a row
+//! of its own (missing from, or extra in, the actual run), placed where it
+//! happened. Divergences land on their row by sequence number; value
+//! failures say whether the op is where drift starts (`local`: its inputs
+//! agree) or only carries it (`propagated`).
+
+use ft_replay::report::{Divergence, ValueFailure};
+use ft_replay::{Report, Tolerances};
+
+use crate::trace::TraceData;
+
+/// One mark on a row: which check, what kind, and the check's message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowMark {
+    /// `missing`, `extra`, `changed`, `reordered`, `graph`, `schedule`,
+    /// `dataflow`, or `value local` / `value propagated` / `value unknown`.
+    pub label: String,
+    /// The check's one-line message (as `ft-replay` prints it).
+    pub message: String,
+}
+
+/// One aligned row.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DiffRow {
+    /// Position of the expected (PyTorch) event, if the row has one.
+    pub expected: Option<usize>,
+    /// Position of the actual event, if the row has one.
+    pub actual: Option<usize>,
+    /// What the checks found here; empty for a row that agrees.
+    pub marks: Vec<RowMark>,
+}
+
+/// Two runs aligned, with the verdict and the rows that diverge.
+#[derive(Clone, Debug)]
+pub struct DiffModel {
+    /// The expected run (PyTorch's trace).
+    pub expected: TraceData,
+    /// The actual run (the runtime's replay, or a second trace).
+    pub actual: TraceData,
+    /// The verdict, exactly as `ft-replay` computes it.
+    pub report: Report,
+    /// Every row, in the expected run's order.
+    pub rows: Vec<DiffRow>,
+    /// Indices of the rows that carry a mark.
+    divergent: Vec<usize>,
+    /// The selected row.
+    selected: usize,
+    /// First row drawn.
+    offset: usize,
+}
+
+impl DiffModel {
+    /// Diffs `actual` against `expected` with `ft-replay`'s checks and
+    /// aligns the result; `expected_view` / `actual_view` are the same runs
+    /// as the inspector shows them.
+    pub fn compare(
+        expected: &ft_replay::TraceData,
+        actual: &ft_replay::TraceData,
+        tolerances: &Tolerances,
+        (expected_view, actual_view): (TraceData, TraceData),
+    ) -> DiffModel {
+        let (report, pairs) = ft_replay::diff_aligned(expected, actual, tolerances);
+        let rows = align(expected.events.len(), actual.events.len(), &pairs);
+        DiffModel::from_parts(expected_view, actual_view, report, rows)
+    }
+
+    /// Marks `rows` with the report's divergences and value failures.
+    pub fn from_parts(
+        expected: TraceData,
+        actual: TraceData,
+        report: Report,
+        mut rows: Vec<DiffRow>,
+    ) -> DiffModel {
+        let by_expected = position_index(rows.iter().map(|r| r.expected), expected.events.len());
+        let by_actual = position_index(rows.iter().map(|r| r.actual), actual.events.len());
+        let row_of = |exp: Option<u64>, act: Option<u64>, prefer_actual: bool| {
+            let e = exp.and_then(|s| by_expected.get(s as usize).copied().flatten());
+            let a = act.and_then(|s| by_actual.get(s as usize).copied().flatten());
+            if prefer_actual { a.or(e) } else { e.or(a) }
+        };
+        for divergence in report_divergences(&report) {
+            let extra = divergence.kind == "extra";
+            if let Some(row) = row_of(divergence.expected_seq, divergence.actual_seq, extra) {
+                rows[row].marks.push(RowMark {
+                    label: divergence_label(divergence),
+                    message: divergence.message.clone(),
+                });
+            }
+        }
+        for failure in &report.values.failures {
+            if let Some(row) = row_of(Some(failure.expected_seq), Some(failure.actual_seq), false) {
+                rows[row].marks.push(RowMark {
+                    label: format!("value {}", failure.drift),
+                    message: value_message(failure),
+                });
+            }
+        }
+        let divergent = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !r.marks.is_empty())
+            .map(|(i, _)| i)
+            .collect();
+        DiffModel {
+            expected,
+            actual,
+            report,
+            rows,
+            divergent,
+            selected: 0,
+            offset: 0,
+        }
+    }
+
+    /// Rows that carry a mark, in order.
+    pub fn divergent_rows(&self) -> &[usize] {
+        &self.divergent
+    }
+
+    /// The selected row's index.
+    pub fn selected(&self) -> usize {
+        self.selected
+    }
+
+    /// The first row drawn.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// The selected row.
+    pub fn selected_row(&self) -> Option<&DiffRow> {
+        self.rows.get(self.selected)
+    }
+
+    /// Selects row `index` (clamped) and scrolls it into a window of `rows`.
+    pub fn select(&mut self, index: usize, rows: usize) {
+        self.selected = index.min(self.rows.len().saturating_sub(1));
+        self.scroll_into_view(rows);
+    }
+
+    /// Moves the selection by `delta` rows.
+    pub fn move_by(&mut self, delta: isize, rows: usize) {
+        let target = self.selected.saturating_add_signed(delta);
+        self.select(target, rows);
+    }
+
+    /// Selects the next (or previous) row that carries a mark; `Err` says
+    /// why nothing moved.
+    pub fn jump_divergence(&mut self, forward: bool, rows: usize) -> Result<(), String> {
+        let target = if forward {
+            self.divergent.iter().find(|&&r| r > self.selected)
+        } else {
+            self.divergent.iter().rev().find(|&&r| r < self.selected)
+        };
+        match target {
+            Some(&row) => {
+                self.select(row, rows);
+                Ok(())
+            }
+            None if self.divergent.is_empty() => Err("the two runs agree: no divergence".into()),
+            None if forward => Err("no divergence after this row".into()),
+            None => Err("no divergence before this row".into()),
+        }
+    }
+
+    /// Keeps the selection inside a window of `rows` rows.
+    pub fn scroll_into_view(&mut self, rows: usize) {
+        let rows = rows.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + rows {
+            self.offset = self.selected + 1 - rows;
+        }
+    }
+
+    /// The report's check lines (`ok   dispatch  4/4 matched`, `FAIL
+    /// schedule ...`) and its verdict, exactly as `ft-replay` prints them.
+    pub fn verdict_lines(&self) -> Vec<String> {
+        let text = self.report.to_text(false);
+        let mut lines: Vec<String> = text
+            .lines()
+            .filter(|l| l.starts_with("ok ") || l.starts_with("FAIL "))
+            .map(str::to_owned)
+            .collect();
+        if let Some(verdict) = text.lines().rev().find(|l| !l.trim().is_empty()) {
+            lines.push(verdict.to_owned());
+        }
+        lines
+    }
+}
+
+/// Rows for two streams of `expected_len` and `actual_len` events and the
+/// matched `pairs` (sorted by expected position): matched events share a
+/// row; an unmatched expected event gets a row where it happened; an
+/// unmatched actual event gets a row just before the first matched pair that
+/// comes after it in the actual run.
+pub fn align(expected_len: usize, actual_len: usize, pairs: &[(usize, usize)]) -> Vec<DiffRow> {
+    let mut partner = vec![None; expected_len];
+    let mut matched_actual = vec![false; actual_len];
+    for &(e, a) in pairs {
+        if let (Some(slot), Some(seen)) = (partner.get_mut(e), matched_actual.get_mut(a)) {
+            *slot = Some(a);
+            *seen = true;
+        }
+    }
+    let mut rows = Vec::with_capacity(expected_len.max(actual_len));
+    let mut next_actual = 0;
+    let flush_until = |limit: usize, next: &mut usize, rows: &mut Vec<DiffRow>| {
+        while *next < limit.min(actual_len) {
+            if !matched_actual[*next] {
+                rows.push(DiffRow {
+                    expected: None,
+                    actual: Some(*next),
+                    marks: Vec::new(),
+                });
+            }
+            *next += 1;
+        }
+    };
+    for (e, a) in partner.iter().enumerate() {
+        if let Some(a) = *a {
+            flush_until(a, &mut next_actual, &mut rows);
+        }
+        rows.push(DiffRow {
+            expected: Some(e),
+            actual: *a,
+            marks: Vec::new(),
+        });
+    }
+    flush_until(actual_len, &mut next_actual, &mut rows);
+    rows
+}
+
+/// Position → row, for one side.
+fn position_index(
+    positions: impl Iterator<Item = Option<usize>>,
+    len: usize,
+) -> Vec<Option<usize>> {
+    let mut index = vec![None; len];
+    for (row, position) in positions.enumerate() {
+        if let Some(slot) = position.and_then(|p| index.get_mut(p)) {
+            *slot = Some(row);
+        }
+    }
+    index
+}
+
+fn report_divergences(report: &Report) -> impl Iterator<Item = &Divergence> {
+    [
+        &report.dispatch,
+        &report.graph,
+        &report.schedule,
+        &report.dataflow,
+        &report.stream,
+    ]
+    .into_iter()
+    .flat_map(|check| check.divergences.iter())
+}
+
+/// The row label of a divergence: the check for graph, schedule and
+/// dataflow; the kind of difference for the event streams.
+fn divergence_label(d: &Divergence) -> String {
+    match d.check {
+        "graph" | "schedule" | "dataflow" => d.check.to_owned(),
+        _ => d.kind.to_owned(),
+    }
+}
+
+fn value_message(f: &ValueFailure) -> String {
+    format!(
+        "{} output {}: {} of {} elements out of tolerance, max abs err {:.3e}, max rel err {:.3e} ({})",
+        f.op, f.output, f.bad_elements, f.numel, f.max_abs, f.max_rel, f.drift
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sides(rows: &[DiffRow]) -> Vec<(Option<usize>, Option<usize>)> {
+        rows.iter().map(|r| (r.expected, r.actual)).collect()
+    }
+
+    #[test]
+    fn matched_events_share_rows_and_the_rest_stand_where_they_happened() {
+        // expected 0 1 2 3; actual 0 x 1 3' (2 missing, x extra).
+        let rows = align(4, 4, &[(0, 0), (1, 2), (3, 3)]);
+        assert_eq!(
+            sides(&rows),
+            vec![
+                (Some(0), Some(0)),
+                (None, Some(1)),
+                (Some(1), Some(2)),
+                (Some(2), None),
+                (Some(3), Some(3)),
+            ]
+        );
+    }
+
+    #[test]
+    fn trailing_extras_and_reordered_pairs_keep_every_event_once() {
+        // The actual run swapped two events and added two at its end.
+        let rows = align(3, 5, &[(0, 0), (1, 2), (2, 1)]);
+        let mut actual: Vec<usize> = rows.iter().filter_map(|r| r.actual).collect();
+        actual.sort_unstable();
+        assert_eq!(actual, vec![0, 1, 2, 3, 4]);
+        let expected: Vec<usize> = rows.iter().filter_map(|r| r.expected).collect();
+        assert_eq!(expected, vec![0, 1, 2]);
+        assert_eq!(sides(&rows).last(), Some(&(None, Some(4))));
+    }
+
+    #[test]
+    fn out_of_range_pairs_are_ignored() {
+        let rows = align(1, 1, &[(0, 0), (5, 9)]);
+        assert_eq!(sides(&rows), vec![(Some(0), Some(0))]);
+    }
+}

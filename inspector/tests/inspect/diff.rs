@@ -1,0 +1,222 @@
+//! The Diff view: two runs aligned by `ft-replay`'s checks. Each test makes
+//! the actual run by replaying a golden PyTorch trace on the runtime, with a
+//! deliberate fault where the view must point at it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ft_inspect::app::View;
+use ft_inspect::cli::load_diff;
+use ft_inspect::diff::DiffModel;
+use ft_inspect::{App, TraceData};
+use ft_replay::executor::{ReplayOptions, parse_faults, replay};
+use ft_trace::{DispatchEvent, EventBody};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::support::draw;
+
+fn golden(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../traces")
+        .join(name)
+}
+
+/// The runtime's replay of `golden` under `fault`, written to `dir/ours.ftr`.
+fn ours(dir: &Path, golden_name: &str, fault: Option<&str>) -> PathBuf {
+    let torch = ft_replay::TraceData::load(&golden(golden_name)).expect("golden loads");
+    let out = dir.join("ours.ftr");
+    let faults: Vec<String> = fault.into_iter().map(str::to_owned).collect();
+    let options = ReplayOptions {
+        faults: parse_faults(&faults).expect("fault spec"),
+        out: Some(out.clone()),
+        timestamps: false,
+        ..ReplayOptions::default()
+    };
+    replay(&torch, &options).expect("replay runs");
+    out
+}
+
+fn diff_of(golden_name: &str, fault: Option<&str>) -> (tempfile::TempDir, DiffModel) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ours = ours(dir.path(), golden_name, fault);
+    let diff = load_diff(Some(&ours), &golden(golden_name), false).expect("diff loads");
+    (dir, diff)
+}
+
+fn app_of(diff: DiffModel) -> App {
+    App::new(diff.expected.clone()).with_diff(diff)
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.handle_key(&KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn selected_label(app: &App) -> String {
+    let diff = app.diff.as_ref().expect("a diff is open");
+    diff.selected_row()
+        .and_then(|r| r.marks.first())
+        .map(|m| m.label.clone())
+        .unwrap_or_default()
+}
+
+fn selected_op(app: &App) -> Option<String> {
+    let diff = app.diff.as_ref()?;
+    let row = diff.selected_row()?;
+    match &diff.expected.events.get(row.expected?)?.body {
+        EventBody::Dispatch(DispatchEvent::Op(op)) => Some(op.op.clone()),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_perturbed_kernel_opens_on_the_op_where_drift_starts_and_n_walks_its_propagation() {
+    let (_dir, diff) = diff_of(
+        "mlp_train.torch.ftr",
+        Some("perturb=aten.addmm.default:0.01"),
+    );
+    let mut app = app_of(diff);
+    assert_eq!(app.view, View::Diff);
+    assert_eq!(selected_label(&app), "value local");
+    assert_eq!(selected_op(&app).as_deref(), Some("aten.addmm.default"));
+    let first = app.diff.as_ref().map(DiffModel::selected);
+
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(selected_label(&app), "value propagated");
+    key(&mut app, KeyCode::Char('N'));
+    assert_eq!(app.diff.as_ref().map(DiffModel::selected), first);
+    key(&mut app, KeyCode::Char('N'));
+    assert_eq!(
+        app.message.as_deref(),
+        Some("no divergence before this row")
+    );
+
+    key(&mut app, KeyCode::Char('g'));
+    assert_eq!(app.diff.as_ref().map(DiffModel::selected), Some(0));
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.diff.as_ref().map(DiffModel::selected), first);
+}
+
+#[test]
+fn a_changed_ready_queue_order_is_marked_as_a_schedule_divergence() {
+    let (_dir, diff) = diff_of("tied_leaves.torch.ftr", Some("fifo-ties"));
+    assert_eq!(diff.report.exit(), ft_replay::Exit::Structural);
+    let schedule_rows = diff
+        .rows
+        .iter()
+        .filter(|r| r.marks.iter().any(|m| m.label == "schedule"))
+        .count();
+    assert_eq!(schedule_rows, diff.report.schedule.divergences.len());
+    let first = diff
+        .report
+        .first_divergence
+        .clone()
+        .expect("a first divergence");
+    let app = app_of(diff);
+    let row = app
+        .diff
+        .as_ref()
+        .and_then(DiffModel::selected_row)
+        .expect("a selected row");
+    assert!(
+        row.marks.iter().any(|m| m.message == first.message),
+        "the view opens on ft-replay's first divergence: {first:?} vs {row:?}"
+    );
+}
+
+#[test]
+fn an_unchanged_replay_has_no_divergence_and_says_so() {
+    let (_dir, diff) = diff_of("tiny_mlp.torch.ftr", None);
+    assert!(diff.divergent_rows().is_empty());
+    assert!(
+        diff.rows
+            .iter()
+            .all(|r| r.expected.is_some() && r.actual.is_some())
+    );
+    assert_eq!(
+        diff.verdict_lines().last().map(String::as_str),
+        Some("MATCH")
+    );
+    let mut app = app_of(diff);
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(
+        app.message.as_deref(),
+        Some("the two runs agree: no divergence")
+    );
+}
+
+#[test]
+fn number_keys_and_tab_switch_views_and_a_single_trace_has_no_diff() {
+    let (_dir, diff) = diff_of("tiny_mlp.torch.ftr", None);
+    let mut app = app_of(diff);
+    key(&mut app, KeyCode::Char('1'));
+    assert_eq!(app.view, View::Timeline);
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.view, View::Diff);
+    key(&mut app, KeyCode::Char('2'));
+    assert_eq!(app.view, View::Diff);
+
+    let (data, _reader) = TraceData::open(&golden("tiny_mlp.torch.ftr")).expect("opens");
+    let mut single = App::new(data);
+    key(&mut single, KeyCode::Char('2'));
+    assert_eq!(single.view, View::Timeline);
+    assert!(
+        single
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("--against")),
+        "{:?}",
+        single.message
+    );
+}
+
+#[test]
+fn diff_view_80x24() {
+    let (_dir, diff) = diff_of(
+        "mlp_train.torch.ftr",
+        Some("perturb=aten.addmm.default:0.01"),
+    );
+    let mut app = app_of(diff);
+    let terminal = draw(&mut app, 80, 24);
+    insta::assert_snapshot!("diff_perturbed_80x24", terminal.backend());
+}
+
+fn ft_inspect(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ft-inspect"))
+        .args(args)
+        .output()
+        .expect("run ft-inspect")
+}
+
+#[test]
+fn dump_of_a_replayed_diff_prints_the_verdict_and_names_the_op_where_drift_starts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ours = ours(
+        dir.path(),
+        "mlp_train.torch.ftr",
+        Some("perturb=aten.addmm.default:0.01"),
+    );
+    let torch = golden("mlp_train.torch.ftr");
+    let path = |p: &Path| p.to_str().expect("utf-8 path").to_owned();
+    let out = ft_inspect(&[&path(&ours), "--against", &path(&torch), "--dump"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.starts_with("ok   dispatch"), "{text}");
+    assert!(text.contains("VALUES OUT OF TOLERANCE"), "{text}");
+    let first = text
+        .lines()
+        .find(|l| l.starts_with("value "))
+        .expect("a value row");
+    assert!(
+        first.starts_with("value local") && first.contains("aten.addmm.default"),
+        "{first}"
+    );
+
+    let replayed = ft_inspect(&["--against", &path(&torch), "--dump"]);
+    let text = String::from_utf8_lossy(&replayed.stdout);
+    assert_eq!(replayed.status.code(), Some(0), "{text}");
+    assert!(text.lines().any(|l| l == "MATCH"), "{text}");
+
+    let missing = ft_inspect(&["--against", &path(&dir.path().join("nope.ftr")), "--dump"]);
+    assert_eq!(missing.status.code(), Some(4));
+    assert_eq!(ft_inspect(&[]).status.code(), Some(2));
+}
