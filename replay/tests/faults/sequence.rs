@@ -65,3 +65,22 @@ fn a_misnamed_inplace_transpose_node_is_a_graph_divergence() {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("TransposeBackward0"), "{out}");
 }
+
+#[test]
+fn a_perturbed_pack_padded_sequence_is_a_value_failure_naming_the_op() {
+    assert_value_failure_at(
+        "rnn_packed_sequence.torch.ftr",
+        "aten._pack_padded_sequence.default",
+    );
+}
+
+#[test]
+fn a_perturbed_packed_gradient_scatter_is_a_value_failure_naming_the_op() {
+    // PackPaddedSequenceBackward0 copies each step's gradient rows with copy_.
+    let (code, out) = replay_perturbed(
+        "rnn_packed_sequence.torch.ftr",
+        "aten.copy_.default",
+        "0.01",
+    );
+    assert_eq!(code, Some(3), "{out}");
+}

@@ -12,6 +12,7 @@ mod embedding;
 mod gather;
 mod layout;
 mod masked;
+mod packed;
 mod tri;
 
 pub(crate) use elems::{Elems, output};
@@ -75,6 +76,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
             embedding::embedding_bag
         }
         "aten._embedding_bag_backward.default" => embedding::embedding_bag_backward,
+        "aten._pack_padded_sequence.default" => packed::pack_padded_sequence,
         _ => return None,
     })
 }

@@ -38,6 +38,7 @@
 //! | `index.Tensor` | IndexBackward0 | self | self sizes, indices |
 //! | `index_put`, `index_put_` | IndexPutBackward0 | self, values | indices, accumulate, values sizes and options |
 //! | `embedding` | EmbeddingBackward0 | weight | indices, num_weights, padding_idx, scale_grad_by_freq, sparse |
+//! | `_pack_padded_sequence` | PackPaddedSequenceBackward0 | input | input sizes, batch_first, batch_sizes (output 1) |
 //! | `_embedding_bag` | EmbeddingBagBackward0 | weight, per_sample_weights (its gradient is refused) | indices, offsets, per_sample_weights, the arguments, offset2bag / bag_size / max_indices (outputs 1-3) |
 //!
 //! `slice_backward`, `unfold_backward`, `diagonal_backward`, `masked_scatter`, `embedding_dense_backward` (reached only
@@ -49,7 +50,7 @@ use crate::autograd::functions::indexing::{
     DiagEmbedBackward0, DiagonalBackward0, EmbeddingBackward0, EmbeddingBagBackward0,
     FlipBackward0, GatherBackward0, IndexAddBackward0, IndexBackward0, IndexCopyBackward0,
     IndexFillBackward0, IndexPutBackward0, IndexSelectBackward0, MaskedSelectBackward0,
-    RollBackward0, SavedIndices, ScatterAddBackward0, ScatterBackward, TriangleBackward,
+    PackPaddedSequenceBackward0, RollBackward0, SavedIndices, ScatterAddBackward0, ScatterBackward, TriangleBackward,
     UnfoldBackward0,
 };
 use crate::autograd::functions::join::{CatBackward0, RepeatBackward0};
@@ -409,6 +410,18 @@ fn indexing(op: &str) -> Option<Differentiability> {
                 sparse: matches!(a.get(4), Some(IValue::Bool(true))),
             }))
         })),
+        "aten._pack_padded_sequence.default" => D(derivative!(
+            "PackPaddedSequenceBackward0",
+            &[0],
+            |a, _| {
+                Ok(Box::new(PackPaddedSequenceBackward0 {
+                    input_sizes: tensor(a, 0)?.shape().to_vec(),
+                    batch_first: matches!(a.get(2), Some(IValue::Bool(true))),
+                    result1: None,
+                }))
+            },
+            outputs = &[true, false]
+        )),
         "aten._embedding_bag.default" => D(derivative!(
             "EmbeddingBagBackward0",
             &[0, 6],

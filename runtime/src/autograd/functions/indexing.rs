@@ -665,3 +665,70 @@ impl BackwardFn for EmbeddingBagBackward0 {
         }
     }
 }
+
+/// `_pack_padded_sequence(input, lengths, batch_first)`: PyTorch's
+/// `_pack_padded_sequence_backward` (CompositeImplicitAutograd), whose parts
+/// are what dispatches: a zero `[T, B, *]` gradient, then per time step `t`
+/// `copy_` of the step's packed rows into `grad_input[t][:batch_sizes[t]]`,
+/// and a `transpose(0, 1)` back to batch-first.
+pub(crate) struct PackPaddedSequenceBackward0 {
+    pub(crate) input_sizes: Vec<i64>,
+    pub(crate) batch_first: bool,
+    /// The forward's `batch_sizes` (output 1).
+    pub(crate) result1: Option<SavedVariable>,
+}
+
+impl BackwardFn for PackPaddedSequenceBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None]);
+        };
+        if !ctx.needs(0) {
+            return Ok(vec![None]);
+        }
+        let Some(saved) = &self.result1 else {
+            return Err(RuntimeError::GraphFreed {
+                node: ctx.node.name().to_owned(),
+            });
+        };
+        let batch_sizes = saved
+            .unpack(ctx.node)?
+            .read_i64("aten._pack_padded_sequence_backward")?;
+        let mut sizes = self.input_sizes.clone();
+        if self.batch_first && sizes.len() >= 2 {
+            sizes.swap(0, 1);
+        }
+        let grad_input = ctx.rt.zeros_with_options(&sizes, g.dtype(), g.device())?;
+        let mut offset = 0;
+        for (t, &size) in batch_sizes.iter().enumerate() {
+            let step = ctx.rt.select(&grad_input, 0, t as i64)?;
+            let dst = ctx.rt.narrow(&step, 0, 0, size)?;
+            let src = ctx.rt.narrow(&g, 0, offset, size)?;
+            ctx.rt.copy_(&dst, &src)?;
+            offset += size;
+        }
+        let out = if self.batch_first {
+            ctx.rt.transpose(&grad_input, 0, 1)?
+        } else {
+            grad_input
+        };
+        Ok(vec![Some(out)])
+    }
+
+    fn save_outputs(&mut self, outputs: &[Tensor]) {
+        // batch_sizes has no history: saved like an input.
+        if let Some(sizes) = outputs.get(1) {
+            self.result1 = Some(SavedVariable::input(sizes));
+        }
+    }
+
+    fn release_variables(&mut self) {
+        if let Some(s) = &mut self.result1 {
+            s.release();
+        }
+    }
+}
