@@ -48,6 +48,17 @@ cargo fmt --all --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# The inspector's end-to-end test drives the real binary in tmux.
+if ! command -v tmux >/dev/null 2>&1; then
+    step "installing tmux (the inspector's terminal end-to-end test)"
+    if [ "$(id -u)" = 0 ]; then
+        apt-get install -y -qq tmux >/dev/null || { apt-get update -qq && apt-get install -y -qq tmux >/dev/null; }
+    else
+        sudo apt-get install -y -qq tmux >/dev/null || { sudo apt-get update -qq && sudo apt-get install -y -qq tmux >/dev/null; }
+    fi
+fi
+export FT_REQUIRE_TMUX=1
+
 step "cargo test"
 cargo test --workspace --locked
 
