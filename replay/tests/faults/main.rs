@@ -22,3 +22,4 @@ mod sequence;
 mod support;
 mod tensor_data;
 mod views;
+mod vision;

@@ -62,9 +62,34 @@ pub(crate) fn like_strides(
             contiguous_strides(t.shape())
         }),
         Some(MemoryFormat::Contiguous) => Ok(contiguous_strides(t.shape())),
-        Some(other) => Err(RuntimeError::unsupported(
+        Some(format) => format_strides(ctx, t.shape(), format),
+    }
+}
+
+/// Strides of a new tensor of `shape` in `format` (PyTorch's
+/// `empty_tensor_restride`): channels-last formats need a 4-d
+/// (`channels_last`) or 5-d (`channels_last_3d`) shape.
+pub(crate) fn format_strides(
+    ctx: &KernelCtx<'_>,
+    shape: &[i64],
+    format: MemoryFormat,
+) -> Result<Vec<i64>> {
+    let rank = match format {
+        MemoryFormat::ChannelsLast => 4,
+        MemoryFormat::ChannelsLast3d => 5,
+        MemoryFormat::Contiguous => return Ok(contiguous_strides(shape)),
+        MemoryFormat::Preserve => {
+            return Err(RuntimeError::shape(
+                ctx.op,
+                "preserve memory format is unsupported by the contiguous operator",
+            ));
+        }
+    };
+    match crate::tensor::strides::channels_last_strides(shape) {
+        Some(strides) if shape.len() == rank => Ok(strides),
+        _ => Err(RuntimeError::shape(
             ctx.op,
-            format!("memory format {other}"),
+            format!("required rank {rank} tensor to use {format} format"),
         )),
     }
 }
@@ -80,24 +105,15 @@ pub(crate) fn filled(
     ctx.output(shape, strides, dtype, || Ok(vec![value; numel(shape)]))
 }
 
-fn contiguous_format(ctx: &KernelCtx<'_>, format: Option<MemoryFormat>) -> Result<()> {
-    match format {
-        None | Some(MemoryFormat::Contiguous) => Ok(()),
-        Some(other) => Err(RuntimeError::unsupported(
-            ctx.op,
-            format!("memory format {other}"),
-        )),
-    }
-}
-
 /// `empty.memory_format(size, *, dtype, layout, device, pin_memory, memory_format)`.
 pub(crate) fn empty(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let size = size_arg(ctx, &a, 0)?;
     let dtype = options_dtype(ctx, &a, 1, 2, ctx.default_dtype)?;
-    contiguous_format(ctx, a.opt_memory_format(5)?)?;
-    Ok(vec![
-        filled(ctx, &size, &contiguous_strides(&size), dtype, 0.0)?.into(),
-    ])
+    let strides = match a.opt_memory_format(5)? {
+        None => contiguous_strides(&size),
+        Some(format) => format_strides(ctx, &size, format)?,
+    };
+    Ok(vec![filled(ctx, &size, &strides, dtype, 0.0)?.into()])
 }
 
 /// `empty_strided(size, stride, *, dtype, layout, device, pin_memory)`.

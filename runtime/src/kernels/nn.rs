@@ -11,6 +11,7 @@ mod conv;
 mod conv3d;
 mod fold;
 mod gemm;
+mod group_norm;
 mod loss;
 mod norm;
 mod pad;
@@ -20,7 +21,10 @@ mod smooth_l1;
 mod softmax;
 #[cfg(test)]
 mod tests;
+mod unpool;
 mod upsample;
+#[cfg(test)]
+mod vision_tests;
 
 use super::Kernel;
 
@@ -38,4 +42,6 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         .or_else(|| upsample::lookup(op))
         .or_else(|| fold::lookup(op))
         .or_else(|| pool3d::lookup(op))
+        .or_else(|| unpool::lookup(op))
+        .or_else(|| group_norm::lookup(op))
 }

@@ -269,10 +269,13 @@ pub(crate) fn relu(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
 }
 
 /// `threshold_backward(grad_output, self, threshold)`:
-/// `self <= threshold ? 0 : grad_output`.
+/// `self <= threshold ? 0 : grad_output`. PyTorch's TensorIterator takes
+/// `self` before `grad_output`, so `self` decides the result's layout when
+/// the two differ (observed in torch 2.15: a contiguous gradient and a
+/// channels-last `self` give a channels-last result).
 pub(crate) fn threshold_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let threshold = a.scalar(2)?;
-    let out = binary(ctx, a.operand(0)?, a.operand(1)?, None, |g, x| {
+    let out = binary(ctx, a.operand(1)?, a.operand(0)?, None, |x, g| {
         if x <= threshold { 0.0 } else { g }
     })?;
     Ok(vec![out.into()])

@@ -1,9 +1,10 @@
 //! `torch.layout` and `torch.memory_format` values.
 //!
-//! Both appear as operator arguments. Only the strided layout and the
-//! `preserve_format` / `contiguous_format` memory formats are implemented; the
-//! other names parse (so a recorded argument is understood) and kernels reject
-//! them with a typed error.
+//! Both appear as operator arguments. Only the strided layout is
+//! implemented; the other layout names parse (so a recorded argument is
+//! understood) and kernels reject them with a typed error. Every memory
+//! format is implemented by the factories (`clone`, `_to_copy`, `empty`,
+//! `empty_like`, ...): channels-last formats need a 4-d / 5-d shape.
 
 use std::fmt;
 
@@ -59,9 +60,9 @@ pub enum MemoryFormat {
     Preserve,
     /// Row-major.
     Contiguous,
-    /// NHWC (not implemented).
+    /// NHWC (4-d).
     ChannelsLast,
-    /// NDHWC (not implemented).
+    /// NDHWC (5-d).
     ChannelsLast3d,
 }
 

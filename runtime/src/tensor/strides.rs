@@ -35,6 +35,26 @@ pub fn contiguous_strides(shape: &[i64]) -> Vec<i64> {
     strides
 }
 
+/// PyTorch's `get_channels_last_strides_2d` (4-d, NHWC) and
+/// `get_channels_last_strides_3d` (5-d, NDHWC): channels innermost, then the
+/// spatial dimensions from the last, then the batch; plain products of the
+/// sizes (a size-0 dimension zeroes the strides outside it, unlike
+/// [`contiguous_strides`]). `None` for any other rank.
+pub fn channels_last_strides(shape: &[i64]) -> Option<Vec<i64>> {
+    let order: &[usize] = match shape.len() {
+        4 => &[1, 3, 2, 0],
+        5 => &[1, 4, 3, 2, 0],
+        _ => return None,
+    };
+    let mut strides = vec![0i64; shape.len()];
+    let mut next = 1i64;
+    for &d in order {
+        strides[d] = next;
+        next = next.saturating_mul(shape[d]);
+    }
+    Some(strides)
+}
+
 /// PyTorch's `is_contiguous()`: row-major, ignoring size-1 dimensions; empty
 /// tensors are contiguous.
 pub fn is_contiguous(shape: &[i64], strides: &[i64]) -> bool {

@@ -3,6 +3,7 @@
 mod attention;
 mod conv;
 mod fold;
+mod group_norm;
 mod loss;
 mod matrix;
 mod norm;
@@ -10,6 +11,7 @@ mod pad;
 mod pool3d;
 mod smooth_l1;
 mod softmax;
+mod unpool;
 mod upsample;
 
 use super::Differentiability;
@@ -27,4 +29,6 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         .or_else(|| upsample::lookup(op))
         .or_else(|| fold::lookup(op))
         .or_else(|| pool3d::lookup(op))
+        .or_else(|| unpool::lookup(op))
+        .or_else(|| group_norm::lookup(op))
 }

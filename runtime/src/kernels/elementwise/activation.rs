@@ -317,21 +317,20 @@ pub(crate) fn leaky_relu_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 }
 
 /// `leaky_relu_backward(grad_output, self, negative_slope, self_is_result)`.
+/// PyTorch's TensorIterator takes `self` before `grad_output` here (unlike
+/// most activation backwards), so `self` decides the result's layout when
+/// the two differ (observed in torch 2.15: a contiguous gradient and a
+/// channels-last `self` give a channels-last result).
 pub(crate) fn leaky_relu_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let slope = a.scalar(2)?;
     let (g, x) = (a.operand(0)?, a.operand(1)?);
     let (dtype, w) = backward_dtype(ctx, g, x);
-    backward2(
-        ctx,
-        g,
-        x,
-        dtype,
-        opmath!(w, |v: [T]| if v[1] > 0.0 {
-            v[0]
-        } else {
-            v[0] * slope as T
-        }),
-    )
+    let f = opmath!(w, |v: [T]| if v[0] > 0.0 {
+        v[1]
+    } else {
+        v[1] * slope as T
+    });
+    Ok(vec![nary(ctx, &[x, g], dtype, f)?.into()])
 }
 
 fn hardtanh_value(x: f64, lo: f64, hi: f64) -> f64 {

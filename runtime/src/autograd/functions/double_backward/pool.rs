@@ -57,23 +57,6 @@ impl ZerosLike {
     }
 }
 
-/// Whether a 4-d tensor has dense channels-last strides (channel innermost,
-/// then width, height, batch; size-1 dims ignored).
-fn is_channels_last(t: &Tensor) -> bool {
-    let shape = t.shape();
-    if shape.len() != 4 {
-        return false;
-    }
-    let mut next = 1i64;
-    for d in [1usize, 3, 2, 0] {
-        if shape[d] != 1 && t.stride()[d] != next {
-            return false;
-        }
-        next = next.saturating_mul(shape[d]);
-    }
-    true
-}
-
 /// How `grad_output`'s gradient is computed.
 pub(crate) enum Pool {
     /// Max pooling over `spatial` dims: the saved indices (when
@@ -122,27 +105,20 @@ impl PoolBackwardBackward {
                 let mut size: Vec<i64> = indices.shape()[..lead].to_vec();
                 size.push(-1);
                 let flat_indices = ctx.rt.view(&indices, &size)?;
-                // `grad.contiguous(indices.suggest_memory_format())`: a
-                // channels-last gradient of channels-last indices stays as
-                // it is (observed in torch 2.15).
-                let format = if is_channels_last(&indices) && !indices.is_contiguous() {
-                    MemoryFormat::ChannelsLast
+                // `grad.reshape(size)` (observed in torch 2.15): a contiguous
+                // gradient is viewed with the `-1` as it is; any other one is
+                // viewed with it resolved when its strides allow (an
+                // expanded or channels-last gradient: no copy), else copied
+                // contiguous and `_unsafe_view`ed.
+                let copied;
+                let g = if ctx.rt.faults().contiguous_pool_gradient && !g.is_contiguous() {
+                    copied = ctx.rt.clone_tensor(g, MemoryFormat::Contiguous)?;
+                    &copied
                 } else {
-                    MemoryFormat::Contiguous
+                    g
                 };
-                let in_format = match format {
-                    MemoryFormat::ChannelsLast => is_channels_last(g),
-                    _ => g.is_contiguous(),
-                };
-                let g = if in_format {
-                    g.clone()
-                } else {
-                    ctx.rt.clone_tensor(g, format)?
-                };
-                // Observed in torch 2.15: a channels-last gradient is viewed
-                // with the `-1` already resolved, a contiguous one with it.
-                let flat_size: Vec<i64> = if g.is_contiguous() {
-                    size.clone()
+                let flat = if g.is_contiguous() {
+                    ctx.rt.view(g, &size)?
                 } else {
                     let known: i64 = size.iter().filter(|&&d| d != -1).product();
                     let rest = if known == 0 {
@@ -150,11 +126,12 @@ impl PoolBackwardBackward {
                     } else {
                         g.numel() as i64 / known
                     };
-                    size.iter()
+                    let resolved: Vec<i64> = size
+                        .iter()
                         .map(|&d| if d == -1 { rest } else { d })
-                        .collect()
+                        .collect();
+                    ctx.rt.reshape(g, &resolved)?
                 };
-                let flat = ctx.rt.view(&g, &flat_size)?;
                 let picked = ctx.rt.gather(&flat, -1, &flat_indices)?;
                 ctx.rt.view(&picked, indices.shape())
             }

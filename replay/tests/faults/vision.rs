@@ -1,0 +1,54 @@
+//! Mutation tests of the vision corpus (`resnet_tiny`, `norms_groups`,
+//! `resample_shuffle`, `half_precision_cnn`): a deliberately broken group
+//! norm, max unpooling, memory-format or activation-backward behaviour is
+//! caught with the right exit code, naming the operator or node.
+
+use super::support::{replay_perturbed, replay_with_fault};
+
+#[test]
+fn perturbed_group_norm_kernels_are_value_failures_naming_the_op() {
+    for (trace, op) in [
+        ("norms_groups.torch.ftr", "aten.native_group_norm.default"),
+        (
+            "norms_groups.torch.ftr",
+            "aten.native_group_norm_backward.default",
+        ),
+        (
+            "half_precision_cnn.torch.ftr",
+            "aten.native_group_norm.default",
+        ),
+    ] {
+        let (code, out) = replay_perturbed(trace, op, "0.01");
+        assert_eq!(code, Some(3), "{trace} {op}: {out}");
+        assert!(out.contains(&format!("drift starts at {op}")), "{out}");
+    }
+}
+
+#[test]
+fn a_perturbed_max_unpool_is_a_value_failure_naming_the_op() {
+    for op in ["aten.max_unpool2d.default", "aten.max_unpool3d.default"] {
+        let (code, out) = replay_perturbed("resample_shuffle.torch.ftr", op, "0.01");
+        assert_eq!(code, Some(3), "{op}: {out}");
+        assert!(out.contains(&format!("drift starts at {op}")), "{out}");
+    }
+}
+
+#[test]
+fn a_renamed_group_norm_node_is_a_graph_divergence() {
+    let (code, out) = replay_with_fault(
+        "norms_groups.torch.ftr",
+        "rename-node=NativeGroupNormBackward0:NativeGroupNormBackward1",
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("FAIL graph"), "{out}");
+    assert!(out.contains("NativeGroupNormBackward1"), "{out}");
+}
+
+#[test]
+fn a_copied_unpool_gradient_is_an_extra_clone_in_the_unpool_backward() {
+    let (code, out) = replay_with_fault("resample_shuffle.torch.ftr", "contiguous-pool-gradient");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("FAIL dispatch"), "{out}");
+    assert!(out.contains("aten.clone.default"), "{out}");
+    assert!(out.contains("MaxUnpool"), "{out}");
+}

@@ -1,0 +1,310 @@
+//! Group normalisation: `native_group_norm` and its backward.
+//!
+//! `native_group_norm(input, weight, bias, N, C, HxW, group, eps)` ->
+//! `(out, mean, rstd)`: the `(N, C, *)` input is split into `group`
+//! contiguous channel groups per sample; each `(n, g)` block of
+//! `C / group * HxW` elements is normalised by its mean and
+//! `rstd = 1 / sqrt(biased var + eps)`, then scaled by the per-channel
+//! `weight` and shifted by `bias`. `mean` / `rstd` are `(N, group)`.
+//!
+//! Observed in torch 2.15 on CPU: `nn.GroupNorm` dispatches only this
+//! operator; float16/bfloat16 inputs with float32 parameters keep float32
+//! statistics (any other dtype mix is refused: "mixed dtype (CPU): all
+//! inputs must share same datatype."); the output and the input gradient
+//! keep a channels-last input's layout; the backward returns a weight and
+//! bias gradient whenever the mask asks, even without affine parameters.
+
+use super::common::{bool_list, opt_tensor, require_floating};
+use super::conv::{is_channels_last, strides_like};
+use crate::dispatch::args::Args;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::kernels::{Kernel, KernelCtx};
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+
+/// The kernel of `op` if it is a group normalisation operator.
+pub(crate) fn lookup(op: &str) -> Option<Kernel> {
+    Some(match op {
+        "aten.native_group_norm.default" => native_group_norm,
+        "aten.native_group_norm_backward.default" => native_group_norm_backward,
+        _ => return None,
+    })
+}
+
+/// `(N, C, HxW, group)` of a group norm call, checked against the input.
+#[derive(Clone, Copy, Debug)]
+struct Groups {
+    n: usize,
+    c: usize,
+    hxw: usize,
+    group: usize,
+}
+
+impl Groups {
+    /// Channels per group.
+    fn d(&self) -> usize {
+        self.c / self.group
+    }
+
+    /// Elements per `(n, g)` block.
+    fn block(&self) -> usize {
+        self.d() * self.hxw
+    }
+
+    /// Channel of logical element `i` of an `(N, C, *)` buffer.
+    fn channel(&self, i: usize) -> usize {
+        (i / self.hxw.max(1)) % self.c.max(1)
+    }
+
+    /// `(n, g)` block (flat `n * group + g`) of logical element `i`.
+    fn block_of(&self, i: usize) -> usize {
+        i / self.block().max(1)
+    }
+
+    fn parse(op: &str, x: &Tensor, a: &Args<'_>, at: usize) -> Result<Groups> {
+        let geti = |i: usize| -> Result<usize> {
+            let v = a.int(i)?;
+            usize::try_from(v).map_err(|_| {
+                RuntimeError::shape(op, format!("expected a non-negative size, got {v}"))
+            })
+        };
+        let (n, c, hxw, group) = (geti(at)?, geti(at + 1)?, geti(at + 2)?, geti(at + 3)?);
+        if group == 0 || c % group != 0 {
+            return Err(RuntimeError::shape(
+                op,
+                format!(
+                    "Expected number of channels in input to be divisible by num_groups, but got input of shape {:?} and num_groups={group}",
+                    x.shape()
+                ),
+            ));
+        }
+        if n * c * hxw != x.numel() {
+            return Err(RuntimeError::shape(
+                op,
+                format!(
+                    "Expected input of {} elements (N={n}, C={c}, HxW={hxw}), got shape {:?}",
+                    n * c * hxw,
+                    x.shape()
+                ),
+            ));
+        }
+        Ok(Groups { n, c, hxw, group })
+    }
+}
+
+/// Per-channel parameter values (`default` when absent), length-checked.
+fn channel_param(op: &str, p: Option<&Tensor>, c: usize, default: f64) -> Result<Vec<f64>> {
+    match p {
+        Some(t) if t.numel() == c => t.read_f64(op),
+        Some(t) => Err(RuntimeError::shape(
+            op,
+            format!(
+                "Expected weight to be a vector of size equal to the number of channels in input, but got weight of shape {:?} and input of shape [{c}]",
+                t.shape()
+            ),
+        )),
+        None => Ok(vec![default; c]),
+    }
+}
+
+/// dtype of the statistics: float32 for a float16/bfloat16 input with
+/// float32 parameters, else the input's; other mixes are refused.
+fn stats_dtype(op: &str, x: DType, params: [Option<&Tensor>; 2]) -> Result<DType> {
+    let mut dtype = x;
+    for p in params.into_iter().flatten() {
+        match (x, p.dtype()) {
+            (a, b) if a == b => {}
+            (DType::Float16 | DType::BFloat16, DType::Float32) => dtype = DType::Float32,
+            _ => {
+                return Err(RuntimeError::shape(
+                    op,
+                    "mixed dtype (CPU): all inputs must share same datatype.",
+                ));
+            }
+        }
+    }
+    Ok(dtype)
+}
+
+/// `native_group_norm(input, weight, bias, N, C, HxW, group, eps)`.
+pub(crate) fn native_group_norm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let x = a.tensor(0)?;
+    let (weight, bias) = (opt_tensor(&a, 1)?, opt_tensor(&a, 2)?);
+    ctx.check(x, "input")?;
+    require_floating("GroupNormKernelImpl", "input", x.dtype())?;
+    let geo = Groups::parse(ctx.op, x, &a, 3)?;
+    let eps = a.scalar(7)?;
+    let sdtype = stats_dtype(ctx.op, x.dtype(), [weight, bias])?;
+    let shape = x.shape().to_vec();
+    let blocks = geo.n * geo.group;
+    let mut stats: Option<(Vec<f64>, Vec<f64>)> = None;
+    let out = ctx.output(
+        &shape,
+        &strides_like(&shape, is_channels_last(x)),
+        x.dtype(),
+        || {
+            let xs = x.read_f64(ctx.op)?;
+            let w = channel_param(ctx.op, weight, geo.c, 1.0)?;
+            let b = channel_param(ctx.op, bias, geo.c, 0.0)?;
+            let len = geo.block().max(1);
+            let mut means = Vec::with_capacity(blocks);
+            let mut rstds = Vec::with_capacity(blocks);
+            for block in xs.chunks(len).take(blocks) {
+                let mean = block.iter().sum::<f64>() / len as f64;
+                let var = block.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / len as f64;
+                means.push(mean);
+                rstds.push(1.0 / (var.max(0.0) + eps).sqrt());
+            }
+            let out = xs
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let (k, c) = (geo.block_of(i), geo.channel(i));
+                    (v - means[k]) * rstds[k] * w[c] + b[c]
+                })
+                .collect();
+            stats = Some((means, rstds));
+            Ok(out)
+        },
+    )?;
+    let (means, rstds) = stats.unwrap_or_default();
+    let sshape = [geo.n as i64, geo.group as i64];
+    let sstrides = [geo.group as i64, 1];
+    let mean = ctx.output(&sshape, &sstrides, sdtype, || Ok(means))?;
+    let rstd = ctx.output(&sshape, &sstrides, sdtype, || Ok(rstds))?;
+    Ok(vec![out.into(), mean.into(), rstd.into()])
+}
+
+/// The input, the gradient (logical order) and their per-`(n, c)` plane
+/// sums `ds = Σ g x`, `db = Σ g`.
+struct PlaneSums {
+    xs: Vec<f64>,
+    gs: Vec<f64>,
+    ds: Vec<f64>,
+    db: Vec<f64>,
+}
+
+/// `native_group_norm_backward(grad_out, input, mean, rstd, weight, N, C,
+/// HxW, group, output_mask)` -> `(grad_input, grad_weight, grad_bias)`,
+/// `None` where the mask is false. As PyTorch's CPU kernel: with
+/// `ds[n,c] = Σ g x`, `db[n,c] = Σ g` over the plane and, per `(n, g)`
+/// block of `M = C/group · HxW` elements, `ds' = Σ_c ds γ`, `db' = Σ_c db γ`,
+/// `c2 = (db'·mean - ds')·rstd³/M`, `c3 = -c2·mean - db'·rstd/M`:
+/// `grad_input = rstd γ g + c2 x + c3`;
+/// `grad_weight[c] = Σ_n (ds - db·mean)·rstd`, `grad_bias[c] = Σ_n db`.
+pub(crate) fn native_group_norm_backward(
+    ctx: &mut KernelCtx<'_>,
+    a: Args<'_>,
+) -> Result<Vec<IValue>> {
+    let (g, x, mean, rstd) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?, a.tensor(3)?);
+    let weight = opt_tensor(&a, 4)?;
+    ctx.check(g, "grad_out")?;
+    ctx.check(x, "input")?;
+    require_floating("GroupNormBackwardKernelImpl", "input", x.dtype())?;
+    let geo = Groups::parse(ctx.op, x, &a, 5)?;
+    let mask = bool_list(&a, 9)?;
+    let want = |i: usize| mask.get(i).copied().unwrap_or(false);
+    if g.shape() != x.shape() {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "grad_out {:?} must have the input's shape {:?}",
+                g.shape(),
+                x.shape()
+            ),
+        ));
+    }
+    let blocks = geo.n * geo.group;
+    if mean.numel() != blocks || rstd.numel() != blocks {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "mean {:?} and rstd {:?} must hold N * group = {blocks} elements",
+                mean.shape(),
+                rstd.shape()
+            ),
+        ));
+    }
+    // Per (n, c): Σ g x and Σ g over the plane.
+    let sums = || -> Result<PlaneSums> {
+        let (xs, gs) = (x.read_f64(ctx.op)?, g.read_f64(ctx.op)?);
+        let mut ds = vec![0f64; geo.n * geo.c];
+        let mut db = vec![0f64; geo.n * geo.c];
+        for (i, (xv, gv)) in xs.iter().zip(&gs).enumerate() {
+            let nc = i / geo.hxw.max(1);
+            ds[nc] += gv * xv;
+            db[nc] += gv;
+        }
+        Ok(PlaneSums { xs, gs, ds, db })
+    };
+    let grad_input = if want(0) {
+        let shape = x.shape().to_vec();
+        let out = ctx.output(
+            &shape,
+            &strides_like(&shape, is_channels_last(x)),
+            x.dtype(),
+            || {
+                let PlaneSums { xs, gs, ds, db } = sums()?;
+                let (ms, rs) = (mean.read_f64(ctx.op)?, rstd.read_f64(ctx.op)?);
+                let w = channel_param(ctx.op, weight, geo.c, 1.0)?;
+                let d = geo.d();
+                let s = 1.0 / geo.block().max(1) as f64;
+                let mut c2 = vec![0f64; blocks];
+                let mut c3 = vec![0f64; blocks];
+                for k in 0..blocks {
+                    let (n, grp) = (k / geo.group, k % geo.group);
+                    let (mut ds_v, mut db_v) = (0.0, 0.0);
+                    for c in grp * d..(grp + 1) * d {
+                        ds_v += ds[n * geo.c + c] * w[c];
+                        db_v += db[n * geo.c + c] * w[c];
+                    }
+                    let r = rs[k];
+                    c2[k] = (db_v * ms[k] - ds_v) * r * r * r * s;
+                    c3[k] = -c2[k] * ms[k] - db_v * r * s;
+                }
+                Ok(gs
+                    .iter()
+                    .zip(&xs)
+                    .enumerate()
+                    .map(|(i, (gv, xv))| {
+                        let (k, c) = (geo.block_of(i), geo.channel(i));
+                        rs[k] * w[c] * gv + c2[k] * xv + c3[k]
+                    })
+                    .collect())
+            },
+        )?;
+        IValue::from(out)
+    } else {
+        IValue::None
+    };
+    let pdtype = weight.map_or(mean.dtype(), Tensor::dtype);
+    let param_grad = |i: usize, with_stats: bool| -> Result<IValue> {
+        if !want(i) {
+            return Ok(IValue::None);
+        }
+        let c = geo.c as i64;
+        let out = ctx.output(&[c], &[1], pdtype, || {
+            let PlaneSums { ds, db, .. } = sums()?;
+            let (ms, rs) = (mean.read_f64(ctx.op)?, rstd.read_f64(ctx.op)?);
+            let d = geo.d().max(1);
+            let mut acc = vec![0f64; geo.c];
+            for n in 0..geo.n {
+                for (ch, slot) in acc.iter_mut().enumerate() {
+                    let nc = n * geo.c + ch;
+                    let k = n * geo.group + ch / d;
+                    *slot += if with_stats {
+                        (ds[nc] - db[nc] * ms[k]) * rs[k]
+                    } else {
+                        db[nc]
+                    };
+                }
+            }
+            Ok(acc)
+        })?;
+        Ok(out.into())
+    };
+    let grad_weight = param_grad(1, true)?;
+    let grad_bias = param_grad(2, false)?;
+    Ok(vec![grad_input, grad_weight, grad_bias])
+}
