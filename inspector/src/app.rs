@@ -40,6 +40,8 @@ pub enum View {
     Timeline,
     /// 2: both runs aligned, divergences marked.
     Diff,
+    /// 5: producers of the selected event's inputs, consumers of its outputs.
+    OpGraph,
 }
 
 /// The filter being typed after `/`.
@@ -60,6 +62,10 @@ pub struct App {
     pub diff: Option<DiffModel>,
     /// The view on screen.
     pub view: View,
+    /// The selected line of the op graph view.
+    pub link: usize,
+    /// Events selected before each link followed, most recent last.
+    pub history: Vec<usize>,
     /// Which pane movement keys go to.
     pub focus: Focus,
     /// Whether the key help popup is open.
@@ -82,6 +88,8 @@ impl App {
             primary: TraceView::new(data),
             diff: None,
             view: View::Timeline,
+            link: 0,
+            history: Vec::new(),
             focus: Focus::Timeline,
             help: false,
             input: None,
@@ -161,13 +169,70 @@ impl App {
         true
     }
 
+    /// Applies a movement or a follow to the op graph view; false when the
+    /// action is not one.
+    fn update_op_graph(&mut self, action: Action) -> bool {
+        let links = self.links();
+        let last = links.len().saturating_sub(1);
+        match action {
+            Action::Down => self.link = (self.link + 1).min(last),
+            Action::Up => self.link = self.link.saturating_sub(1),
+            Action::First => self.link = 0,
+            Action::Last => self.link = last,
+            Action::Follow => match links.get(self.link).map(|l| l.target) {
+                Some(Some(target)) => self.go_to(target),
+                Some(None) => self.message = Some("that link leads nowhere in this trace".into()),
+                None => self.message = Some("this event has no tensor links".into()),
+            },
+            Action::StartFilter | Action::CycleLayer | Action::SwitchFocus => {
+                self.message = Some("that key works in the timeline (1)".into());
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// The op graph links of the selected event.
+    pub fn links(&self) -> Vec<crate::opgraph::Link> {
+        self.primary
+            .selected_index()
+            .map(|i| crate::opgraph::links(&self.primary.data, i))
+            .unwrap_or_default()
+    }
+
+    /// Selects event `target`, remembering the current one for [`Action::Back`].
+    fn go_to(&mut self, target: usize) {
+        let rows = self.timeline_rows();
+        if let Some(current) = self.primary.selected_index() {
+            self.history.push(current);
+        }
+        self.primary.select_event(target, rows);
+        self.link = 0;
+    }
+
+    fn back(&mut self) {
+        let rows = self.timeline_rows();
+        match self.history.pop() {
+            Some(previous) => {
+                self.primary.select_event(previous, rows);
+                self.link = 0;
+            }
+            None => self.message = Some("nothing to go back to".into()),
+        }
+    }
+
     fn show(&mut self, view: View) {
         match view {
             View::Diff if self.diff.is_none() => {
                 self.message =
                     Some("no diff: open with --against TORCH.ftr to compare two runs".into());
             }
-            view => self.view = view,
+            view => {
+                if view == View::OpGraph && self.view != View::OpGraph {
+                    self.link = 0;
+                }
+                self.view = view;
+            }
         }
     }
 
@@ -210,16 +275,22 @@ impl App {
         match action {
             Action::ShowTimeline => return self.show(View::Timeline),
             Action::ShowDiff => return self.show(View::Diff),
+            Action::ShowOpGraph => return self.show(View::OpGraph),
             Action::NextView => {
-                let next = match self.view {
-                    View::Timeline => View::Diff,
-                    View::Diff => View::Timeline,
+                let next = match (self.view, self.diff.is_some()) {
+                    (View::Timeline, true) => View::Diff,
+                    (View::Timeline, false) | (View::Diff, _) => View::OpGraph,
+                    (View::OpGraph, _) => View::Timeline,
                 };
                 return self.show(next);
             }
+            Action::Back => return self.back(),
             _ => {}
         }
         if self.view == View::Diff && self.update_diff(action) {
+            return;
+        }
+        if self.view == View::OpGraph && self.update_op_graph(action) {
             return;
         }
         let rows = self.timeline_rows();
@@ -290,7 +361,15 @@ impl App {
                     self.message = Some(note);
                 }
             }
-            Action::ShowTimeline | Action::ShowDiff | Action::NextView => {}
+            Action::Follow => {
+                self.link = 0;
+                self.view = View::OpGraph;
+            }
+            Action::ShowTimeline
+            | Action::ShowDiff
+            | Action::NextView
+            | Action::ShowOpGraph
+            | Action::Back => {}
         }
     }
 

@@ -58,6 +58,12 @@ pub enum Action {
     ShowDiff,
     /// Show the next view.
     NextView,
+    /// Show the op graph view of the selected event.
+    ShowOpGraph,
+    /// Follow the selected link (op graph), or open the op graph (timeline).
+    Follow,
+    /// Go back to the event selected before the last followed link.
+    Back,
 }
 
 impl Action {
@@ -65,7 +71,7 @@ impl Action {
     /// character). [`Action::ordinal`] is an exhaustive `match`, so a new
     /// variant cannot compile until it is listed here too — which is what lets
     /// the completeness test trust this list.
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 24] = [
         Action::Quit,
         Action::ToggleHelp,
         Action::CloseHelp,
@@ -87,6 +93,9 @@ impl Action {
         Action::ShowTimeline,
         Action::ShowDiff,
         Action::NextView,
+        Action::ShowOpGraph,
+        Action::Follow,
+        Action::Back,
     ];
 
     /// Position in [`Action::ALL`], ignoring a variant's data.
@@ -113,6 +122,9 @@ impl Action {
             Action::ShowTimeline => 18,
             Action::ShowDiff => 19,
             Action::NextView => 20,
+            Action::ShowOpGraph => 21,
+            Action::Follow => 22,
+            Action::Back => 23,
         }
     }
 }
@@ -339,6 +351,30 @@ pub const BINDINGS: &[Binding] = &[
         Action::ShowDiff,
         "diff",
         "view 2: both runs aligned, divergences marked (needs --against)",
+        false,
+    ),
+    bind(
+        Scope::Browse,
+        &[Char('5')],
+        Action::ShowOpGraph,
+        "op graph",
+        "view 5: where the selected event's inputs come from and its outputs go",
+        false,
+    ),
+    bind(
+        Scope::Browse,
+        &[Code(KeyCode::Enter)],
+        Action::Follow,
+        "follow",
+        "op graph: go to the linked event (timeline: open the op graph)",
+        true,
+    ),
+    bind(
+        Scope::Browse,
+        &[Code(KeyCode::Backspace)],
+        Action::Back,
+        "back",
+        "back to the event before the last link followed",
         false,
     ),
     bind(

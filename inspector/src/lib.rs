@@ -12,6 +12,7 @@
 //! * [`describe`] — events as tagged text, shared by the views and `--dump`;
 //! * [`diff`] — two runs aligned by `ft-replay`'s checks, divergences on their rows;
 //! * [`bindings`] — the one key table: actions, hint bar, help popup;
+//! * [`opgraph`] — producers of an event's inputs and consumers of its outputs;
 //! * [`view`] — one trace as shown: filter, selection, scroll, values read;
 //! * [`app`] — plain-data state and `update(action)`;
 //! * [`layout`], [`theme`], `ui` — geometry, colours, drawing (`impl Widget for &App`);
@@ -25,6 +26,7 @@ pub mod cli;
 pub mod describe;
 pub mod diff;
 pub mod layout;
+pub mod opgraph;
 pub mod theme;
 pub mod trace;
 pub mod tui;

@@ -210,6 +210,22 @@ impl TraceView {
         self.scroll_into_view(rows);
     }
 
+    /// Selects event `index` (a position in `data.events`); a filter that
+    /// hides it is cleared, so following a link always lands on its event.
+    pub(crate) fn select_event(&mut self, index: usize, rows: usize) {
+        if index >= self.data.events.len() {
+            return;
+        }
+        match self.visible.binary_search(&index) {
+            Ok(position) => self.select(position, rows),
+            Err(_) => {
+                self.anchor = index;
+                self.filter = Filter::default();
+                self.refilter(rows);
+            }
+        }
+    }
+
     pub(crate) fn move_by(&mut self, delta: isize, rows: usize) {
         let current = self.selected.unwrap_or(0);
         self.select(current.saturating_add_signed(delta), rows);

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use smallvec::SmallVec;
 
-use crate::event::{AutogradEvent, Event, EventBody, Layer, NodeCreated};
+use crate::event::{ApiEvent, AutogradEvent, DispatchEvent, Event, EventBody, Layer, NodeCreated};
 use crate::hash::Digest;
 use crate::value::TensorRef;
 
@@ -39,6 +39,12 @@ pub struct TraceLookups {
     tensors: HashMap<u64, usize>,
     /// `(tensor id, version)` → every record of its value, in stream order.
     values: HashMap<(u64, u64), SmallVec<[ValueRecord; 1]>>,
+    /// `(tensor id, version)` → position of the event that produced it: the
+    /// op that returned it, or the introduction of a tensor the program made.
+    producers: HashMap<(u64, u64), usize>,
+    /// `(tensor id, version)` → positions of the ops that took it as an
+    /// argument, in stream order.
+    consumers: HashMap<(u64, u64), SmallVec<[usize; 2]>>,
     /// Events per layer in [`Layer::ALL`] order.
     layer_counts: [usize; 4],
     /// Events of layers this build does not know.
@@ -63,6 +69,7 @@ impl TraceLookups {
         if let EventBody::Autograd(AutogradEvent::Node(n)) = &event.body {
             self.nodes.insert(n.node, position);
         }
+        self.add_dataflow(position, &event.body);
         for t in event.body.tensor_refs() {
             self.tensors.entry(t.id).or_insert(position);
             if let Some(digest) = t.value {
@@ -76,6 +83,43 @@ impl TraceLookups {
                 }
             }
         }
+    }
+
+    fn add_dataflow(&mut self, position: usize, body: &EventBody) {
+        let mut produced = |t: &TensorRef| {
+            self.producers.entry((t.id, t.version)).or_insert(position);
+        };
+        match body {
+            EventBody::Dispatch(DispatchEvent::Op(op)) => {
+                op.outputs
+                    .iter()
+                    .flat_map(|v| v.tensors())
+                    .for_each(&mut produced);
+                for t in op.args.iter().flat_map(|(_, v)| v.tensors()) {
+                    let consumers = self.consumers.entry((t.id, t.version)).or_default();
+                    if consumers.last() != Some(&position) {
+                        consumers.push(position);
+                    }
+                }
+            }
+            EventBody::Api(ApiEvent::Tensor(t)) => produced(&t.tensor),
+            _ => {}
+        }
+    }
+
+    /// Position of the event that produced tensor `id` at `version`: the op
+    /// that returned it or the program's introduction of it.
+    pub fn producer(&self, id: u64, version: u64) -> Option<usize> {
+        self.producers.get(&(id, version)).copied()
+    }
+
+    /// Positions of the ops that took tensor `id` at `version` as an
+    /// argument, in stream order.
+    pub fn consumers(&self, id: u64, version: u64) -> &[usize] {
+        self.consumers
+            .get(&(id, version))
+            .map(SmallVec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// Every record of the value of tensor `id` at `version`, in stream order.
@@ -191,7 +235,55 @@ pub fn layer_name(layer: u8) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{ApiEvent, DataAccess, TensorIntro};
+    use crate::event::{Context, DataAccess, OpCall, TensorIntro};
+    use crate::value::Value;
+
+    fn op(seq: u64, args: Vec<TensorRef>, outputs: Vec<TensorRef>) -> Event {
+        Event {
+            seq,
+            ts: 0,
+            body: EventBody::Dispatch(DispatchEvent::Op(OpCall {
+                op: "aten.mul.Tensor".into(),
+                args: args
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, t)| (format!("a{i}"), Value::Tensor(t)))
+                    .collect(),
+                outputs: outputs.into_iter().map(Value::Tensor).collect(),
+                context: Context::TopLevel,
+                keyset: Vec::new(),
+                chain: Vec::new(),
+            })),
+        }
+    }
+
+    #[test]
+    fn producers_and_consumers_follow_tensor_versions() {
+        let events = vec![
+            intro(0, tensor(0, 0, None)),
+            op(
+                1,
+                vec![tensor(0, 0, None), tensor(0, 0, None)],
+                vec![tensor(1, 0, None)],
+            ),
+            // In place: consumes version 0 of T1, produces version 1.
+            op(2, vec![tensor(1, 0, None)], vec![tensor(1, 1, None)]),
+            op(
+                3,
+                vec![tensor(1, 1, None), tensor(0, 0, None)],
+                vec![tensor(2, 0, None)],
+            ),
+        ];
+        let tables = TraceLookups::new(&events);
+        assert_eq!(tables.producer(0, 0), Some(0));
+        assert_eq!(tables.producer(1, 0), Some(1));
+        assert_eq!(tables.producer(1, 1), Some(2));
+        assert_eq!(tables.consumers(0, 0), &[1, 3]);
+        assert_eq!(tables.consumers(1, 0), &[2]);
+        assert_eq!(tables.consumers(1, 1), &[3]);
+        assert!(tables.consumers(2, 0).is_empty());
+        assert_eq!(tables.producer(9, 0), None);
+    }
 
     fn tensor(id: u64, version: u64, digest: Option<Digest>) -> TensorRef {
         TensorRef {

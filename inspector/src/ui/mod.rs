@@ -11,6 +11,7 @@ mod diff;
 mod footer;
 mod header;
 mod help;
+mod opgraph;
 mod timeline;
 
 pub use diff::{mark_label, side_text};
@@ -33,6 +34,10 @@ impl Widget for &App {
         header::render_banner(view, regions.banner, buf);
         match (self.view, &self.diff) {
             (View::Diff, Some(diff)) => diff::render(diff, &regions, buf),
+            (View::OpGraph, _) => {
+                opgraph::render(self, regions.timeline, buf);
+                details::render(view, false, regions.details, buf);
+            }
             _ => {
                 timeline::render(view, self.focus == Focus::Timeline, regions.timeline, buf);
                 details::render(view, self.focus == Focus::Details, regions.details, buf);

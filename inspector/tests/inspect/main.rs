@@ -4,6 +4,7 @@
 
 mod cli;
 mod diff;
+mod opgraph;
 mod render;
 mod state;
 mod support;
