@@ -84,3 +84,18 @@ fn a_perturbed_packed_gradient_scatter_is_a_value_failure_naming_the_op() {
     );
     assert_eq!(code, Some(3), "{out}");
 }
+
+#[test]
+fn a_perturbed_sort_is_a_value_failure_naming_the_op() {
+    assert_value_failure_at("sort_values.torch.ftr", "aten.sort.default");
+    assert_value_failure_at("sort_values.torch.ftr", "aten.sort.stable");
+}
+
+#[test]
+fn a_misnamed_stable_sort_node_is_a_graph_divergence() {
+    let (code, out) = replay_with_fault(
+        "sort_values.torch.ftr",
+        "rename-node=SortBackward1:SortBackward0",
+    );
+    assert_eq!(code, Some(1), "{out}");
+}

@@ -55,6 +55,7 @@ fn reductions(op: &str) -> Option<Kernel> {
         "aten.argmax.default" => extrema::argmax,
         "aten.argmin.default" => extrema::argmin,
         "aten.topk.default" => sorting::topk,
+        "aten.sort.default" | "aten.sort.stable" => sorting::sort,
         "aten.cumsum.default" => scan::cumsum,
         "aten.cumprod.default" => scan::cumprod,
         "aten.all.default" => logic::all,

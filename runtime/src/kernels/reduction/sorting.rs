@@ -1,4 +1,4 @@
-//! Selection along a dimension: `topk`.
+//! Selection along a dimension: `topk`, `sort`.
 //!
 //! Observed in torch 2.15 on CPU: results are contiguous whatever the
 //! input's layout; NaN counts as larger than every number (it comes first
@@ -93,9 +93,80 @@ pub(crate) fn topk(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
     Ok(vec![values.into(), indices.into()])
 }
 
+/// The positions of one row in sorted order, equal values (`-0.0` and
+/// `0.0` included) kept in position order; NaN is larger than every number.
+fn stable_order(row: &[f64], descending_order: bool) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..row.len()).collect();
+    if descending_order {
+        order.sort_by(|&a, &b| descending(row[a], row[b]));
+    } else {
+        order.sort_by(|&a, &b| descending(row[b], row[a]));
+    }
+    order
+}
+
+/// `sort(self, dim=-1, descending=False)` and `sort.stable(self, *, stable,
+/// dim=-1, descending=False) -> (values, indices)`: every row along `dim`
+/// sorted (NaN largest), with the positions the values came from. The order
+/// among equal values is the stable one. `stable=True` asks for it; without
+/// it PyTorch's CPU kernel leaves ties in whatever order its sort leaves
+/// them, which is the stable order for rows of up to 16 elements
+/// (libstdc++'s insertion sort) — longer rows with ties may differ.
+pub(crate) fn sort(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let t = a.tensor(0)?;
+    ctx.check(t, "self")?;
+    let (dim, descending_order) = if ctx.op == "aten.sort.stable" {
+        (a.int(2)?, a.bool(3)?)
+    } else {
+        (a.int(1)?, a.bool(2)?)
+    };
+    let shape = t.shape().to_vec();
+    let d = wrap(ctx.op, dim, shape.len())?;
+    let (outer, size, inner) = if shape.is_empty() {
+        (1, 1, 1)
+    } else {
+        let outer: i64 = shape[..d].iter().product();
+        let inner: i64 = shape[d + 1..].iter().product();
+        (outer as usize, shape[d].max(0) as usize, inner as usize)
+    };
+    let strides = contiguous_strides(&shape);
+    let mut sorted: Vec<(f64, i64)> = Vec::new();
+    if ctx.has_data() {
+        let x = t.read_f64(ctx.op)?;
+        sorted = vec![(0.0, 0); outer * size * inner];
+        let mut row = vec![0.0; size];
+        for o in 0..outer {
+            for i in 0..inner {
+                for (j, r) in row.iter_mut().enumerate() {
+                    *r = x[(o * size + j) * inner + i];
+                }
+                for (j, &p) in stable_order(&row, descending_order).iter().enumerate() {
+                    sorted[(o * size + j) * inner + i] = (row[p], p as i64);
+                }
+            }
+        }
+    }
+    let values = ctx.output(&shape, &strides, t.dtype(), || {
+        Ok(sorted.iter().map(|p| p.0).collect())
+    })?;
+    let indices = ctx.output_i64(&shape, &strides, DType::Int64, || {
+        Ok(sorted.iter().map(|p| p.1).collect())
+    })?;
+    Ok(vec![values.into(), indices.into()])
+}
+
 #[cfg(test)]
 mod tests {
-    use super::select;
+    use super::{select, stable_order};
+
+    #[test]
+    fn sort_keeps_ties_in_place_and_nan_largest() {
+        // torch 2.15: sort([1, nan, -0., 0., 2, nan]) → indices [2, 3, 0, 4, 1, 5];
+        // descending → [1, 5, 4, 0, 2, 3].
+        let row = [1.0, f64::NAN, -0.0, 0.0, 2.0, f64::NAN];
+        assert_eq!(stable_order(&row, false), vec![2, 3, 0, 4, 1, 5]);
+        assert_eq!(stable_order(&row, true), vec![1, 5, 4, 0, 2, 3]);
+    }
 
     #[test]
     fn ties_and_nan_follow_pytorch() {
