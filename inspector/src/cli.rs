@@ -260,13 +260,12 @@ pub fn load_diff(
         ),
     };
     let model = DiffModel::compare(
-        &expected,
-        &actual,
+        expected,
+        actual,
         &Tolerances::new(None, None),
         (expected_view, actual_view),
     );
-    expected.check_values_readable()?;
-    actual.check_values_readable()?;
+    model.check_values_readable()?;
     Ok(model)
 }
 

@@ -13,6 +13,7 @@
 
 use ft_replay::report::{Divergence, ValueFailure};
 use ft_replay::{Report, Tolerances};
+use ft_trace::{AutogradEvent, DispatchEvent, Event, EventBody, TensorRef};
 
 use crate::trace::TraceData;
 
@@ -37,6 +38,44 @@ pub struct DiffRow {
     pub marks: Vec<RowMark>,
 }
 
+/// The element-wise comparison of one output of a row: where the two runs
+/// differ most, measured against the tolerance.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ElementError {
+    /// Which output of the event (0 for an accumulated gradient).
+    pub output: usize,
+    /// The expected run's tensor, `T11[16,8]`.
+    pub tensor: String,
+    /// The element whose error exceeds its tolerance by the most (or, when
+    /// every element is within tolerance, the largest error), as an index
+    /// per dimension.
+    pub worst: Vec<usize>,
+    /// The expected (PyTorch) element there.
+    pub expected: f64,
+    /// The actual element there.
+    pub actual: f64,
+    /// Elements out of tolerance.
+    pub bad: usize,
+    /// Elements compared.
+    pub numel: usize,
+    /// The tolerance at the worst element: `atol + rtol·|expected|`.
+    pub allowed: f64,
+}
+
+/// The values of both runs, kept to compare the selected row element by element.
+#[derive(Clone)]
+struct Runs {
+    expected: ft_replay::TraceData,
+    actual: ft_replay::TraceData,
+    tolerances: Tolerances,
+}
+
+impl std::fmt::Debug for Runs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Runs { .. }")
+    }
+}
+
 /// Two runs aligned, with the verdict and the rows that diverge.
 #[derive(Clone, Debug)]
 pub struct DiffModel {
@@ -54,6 +93,10 @@ pub struct DiffModel {
     selected: usize,
     /// First row drawn.
     offset: usize,
+    /// Both runs' values, when the model was built from them.
+    runs: Option<Runs>,
+    /// The selected row's outputs compared element by element.
+    element_errors: Vec<ElementError>,
 }
 
 impl DiffModel {
@@ -61,14 +104,43 @@ impl DiffModel {
     /// aligns the result; `expected_view` / `actual_view` are the same runs
     /// as the inspector shows them.
     pub fn compare(
-        expected: &ft_replay::TraceData,
-        actual: &ft_replay::TraceData,
+        expected: ft_replay::TraceData,
+        actual: ft_replay::TraceData,
         tolerances: &Tolerances,
         (expected_view, actual_view): (TraceData, TraceData),
     ) -> DiffModel {
-        let (report, pairs) = ft_replay::diff_aligned(expected, actual, tolerances);
+        let (report, pairs) = ft_replay::diff_aligned(&expected, &actual, tolerances);
         let rows = align(expected.events.len(), actual.events.len(), &pairs);
-        DiffModel::from_parts(expected_view, actual_view, report, rows)
+        let mut model = DiffModel::from_parts(expected_view, actual_view, report, rows);
+        model.runs = Some(Runs {
+            expected,
+            actual,
+            tolerances: tolerances.clone(),
+        });
+        model.refresh_element_errors();
+        model
+    }
+
+    /// The first value that could not be read from either run's file.
+    pub fn check_values_readable(&self) -> Result<(), ft_replay::ReplayError> {
+        if let Some(runs) = &self.runs {
+            runs.expected.check_values_readable()?;
+            runs.actual.check_values_readable()?;
+        }
+        Ok(())
+    }
+
+    /// The selected row's outputs compared element by element (empty when
+    /// the row has no pair of outputs with recorded values).
+    pub fn element_errors(&self) -> &[ElementError] {
+        &self.element_errors
+    }
+
+    fn refresh_element_errors(&mut self) {
+        self.element_errors = match (&self.runs, self.rows.get(self.selected)) {
+            (Some(runs), Some(row)) => compare_outputs(runs, (&self.expected, &self.actual), row),
+            _ => Vec::new(),
+        };
     }
 
     /// Marks `rows` with the report's divergences and value failures.
@@ -116,6 +188,8 @@ impl DiffModel {
             divergent,
             selected: 0,
             offset: 0,
+            runs: None,
+            element_errors: Vec::new(),
         }
     }
 
@@ -141,8 +215,13 @@ impl DiffModel {
 
     /// Selects row `index` (clamped) and scrolls it into a window of `rows`.
     pub fn select(&mut self, index: usize, rows: usize) {
-        self.selected = index.min(self.rows.len().saturating_sub(1));
+        let index = index.min(self.rows.len().saturating_sub(1));
+        let changed = index != self.selected;
+        self.selected = index;
         self.scroll_into_view(rows);
+        if changed || self.element_errors.is_empty() {
+            self.refresh_element_errors();
+        }
     }
 
     /// Moves the selection by `delta` rows.
@@ -238,6 +317,106 @@ pub fn align(expected_len: usize, actual_len: usize, pairs: &[(usize, usize)]) -
     rows
 }
 
+/// The output tensors of an event whose values a diff compares.
+fn outputs(event: &Event) -> Vec<&TensorRef> {
+    match &event.body {
+        EventBody::Dispatch(DispatchEvent::Op(op)) => {
+            op.outputs.iter().flat_map(|v| v.tensors()).collect()
+        }
+        EventBody::Autograd(AutogradEvent::Accumulate(a)) => vec![&a.grad],
+        _ => Vec::new(),
+    }
+}
+
+/// Each output pair of `row` whose values both runs recorded, compared
+/// element by element.
+fn compare_outputs(
+    runs: &Runs,
+    views: (&TraceData, &TraceData),
+    row: &DiffRow,
+) -> Vec<ElementError> {
+    let (Some(e), Some(a)) = (row.expected, row.actual) else {
+        return Vec::new();
+    };
+    let (Some(ee), Some(ae)) = (views.0.events.get(e), views.1.events.get(a)) else {
+        return Vec::new();
+    };
+    let digest = |view: &TraceData, t: &TensorRef, seq: u64| {
+        t.value
+            .or_else(|| view.value_at(t.id, t.version, seq).map(|r| r.digest))
+    };
+    outputs(ee)
+        .into_iter()
+        .zip(outputs(ae))
+        .enumerate()
+        .filter_map(|(output, (et, at))| {
+            let ed = digest(views.0, et, ee.seq)?;
+            let ad = digest(views.1, at, ae.seq)?;
+            let (dtype, ev) = runs.expected.values(&ed)?;
+            let (_, av) = runs.actual.values(&ad)?;
+            let tol = runs.tolerances.for_dtype(&dtype);
+            worst_element(&ev, &av, (tol.rtol, tol.atol)).map(|(flat, bad, allowed)| ElementError {
+                output,
+                tensor: ft_trace::describe::compact_tensor(et),
+                worst: unravel(flat, &et.shape),
+                expected: ev[flat],
+                actual: av[flat],
+                bad,
+                numel: ev.len(),
+                allowed,
+            })
+        })
+        .collect()
+}
+
+/// `(flat index of the worst element, elements out of tolerance, tolerance
+/// there)`: the element whose error most exceeds `atol + rtol·|e|`; NaN or
+/// infinite disagreement counts as the largest excess. None for no elements
+/// or mismatched lengths.
+pub fn worst_element(
+    expected: &[f64],
+    actual: &[f64],
+    (rtol, atol): (f64, f64),
+) -> Option<(usize, usize, f64)> {
+    if expected.is_empty() || expected.len() != actual.len() {
+        return None;
+    }
+    let mut worst = (0, f64::NEG_INFINITY);
+    let mut bad = 0;
+    for (i, (&e, &a)) in expected.iter().zip(actual).enumerate() {
+        let allowed = atol + rtol * e.abs();
+        let excess = if e.is_nan() && a.is_nan() || e == a {
+            -allowed
+        } else {
+            let diff = (a - e).abs();
+            if diff.is_nan() || diff.is_infinite() {
+                f64::INFINITY
+            } else {
+                diff - allowed
+            }
+        };
+        if excess > 0.0 {
+            bad += 1;
+        }
+        if excess > worst.1 {
+            worst = (i, excess);
+        }
+    }
+    let allowed = atol + rtol * expected[worst.0].abs();
+    Some((worst.0, bad, allowed))
+}
+
+/// A flat C-order index as one index per dimension of `shape`.
+pub fn unravel(mut flat: usize, shape: &[i64]) -> Vec<usize> {
+    let mut index = vec![0; shape.len()];
+    for (slot, &dim) in index.iter_mut().zip(shape).rev() {
+        let dim = usize::try_from(dim).unwrap_or(0).max(1);
+        *slot = flat % dim;
+        flat /= dim;
+    }
+    index
+}
+
 /// Position → row, for one side.
 fn position_index(
     positions: impl Iterator<Item = Option<usize>>,
@@ -314,6 +493,31 @@ mod tests {
         let expected: Vec<usize> = rows.iter().filter_map(|r| r.expected).collect();
         assert_eq!(expected, vec![0, 1, 2]);
         assert_eq!(sides(&rows).last(), Some(&(None, Some(4))));
+    }
+
+    #[test]
+    fn the_worst_element_is_the_one_furthest_beyond_its_tolerance() {
+        // Element 1 has the largest absolute error, but element 2's is the
+        // furthest beyond its (relative) tolerance.
+        let expected = [1.0, 1000.0, 0.001, 5.0];
+        let actual = [1.0, 1000.5, 0.101, 5.0];
+        let (worst, bad, allowed) =
+            worst_element(&expected, &actual, (1e-3, 1e-5)).expect("compared");
+        assert_eq!(worst, 2);
+        assert_eq!(bad, 1);
+        assert!((allowed - (1e-5 + 1e-6)).abs() < 1e-12);
+        assert_eq!(
+            worst_element(&[f64::NAN], &[1.0], (0.0, 0.0)).map(|w| w.1),
+            Some(1)
+        );
+        assert_eq!(worst_element(&[], &[], (0.0, 0.0)), None);
+        assert_eq!(worst_element(&[1.0], &[1.0, 2.0], (0.0, 0.0)), None);
+    }
+
+    #[test]
+    fn flat_indices_unravel_in_c_order() {
+        assert_eq!(unravel(7, &[2, 3, 2]), vec![1, 0, 1]);
+        assert_eq!(unravel(0, &[]), Vec::<usize>::new());
     }
 
     #[test]

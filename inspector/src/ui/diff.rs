@@ -12,7 +12,7 @@ use ratatui::widgets::{
 };
 
 use crate::describe::{Part, TextLine, summary};
-use crate::diff::{DiffModel, DiffRow};
+use crate::diff::{DiffModel, DiffRow, ElementError};
 use crate::layout::Areas;
 use crate::theme;
 use crate::trace::TraceData;
@@ -124,6 +124,33 @@ fn mark_text(row: &DiffRow) -> Line<'static> {
     }
 }
 
+/// `output 0 T11[16,8] worst [3, 5]: expected 1.234e-1, actual 1.334e-1,
+/// |Δ| 1.000e-2 (allowed 1.016e-5); 128 of 128 out of tolerance`.
+pub fn element_text(e: &ElementError) -> String {
+    let index: Vec<String> = e.worst.iter().map(usize::to_string).collect();
+    format!(
+        "output {} {} worst [{}]: expected {:.6e}, actual {:.6e}, |Δ| {:.3e} (allowed {:.3e}); {} of {} out of tolerance",
+        e.output,
+        e.tensor,
+        index.join(", "),
+        e.expected,
+        e.actual,
+        (e.actual - e.expected).abs(),
+        e.allowed,
+        e.bad,
+        e.numel
+    )
+}
+
+fn element_line(e: &ElementError) -> Line<'static> {
+    let style = if e.bad > 0 {
+        theme::part(Part::Number)
+    } else {
+        theme::hint()
+    };
+    Line::from(Span::styled(element_text(e), style))
+}
+
 fn render_marks(diff: &DiffModel, area: Rect, buf: &mut Buffer) {
     let Some(row) = diff.selected_row() else {
         Block::bordered().render(area, buf);
@@ -142,7 +169,7 @@ fn render_marks(diff: &DiffModel, area: Rect, buf: &mut Buffer) {
         ),
     ]);
     let block = Block::bordered().border_style(theme::border()).title(title);
-    let lines: Vec<Line<'static>> = if row.marks.is_empty() {
+    let mut lines: Vec<Line<'static>> = if row.marks.is_empty() {
         vec![Line::from(Span::styled(
             "the runs agree on this row (n: next divergence)",
             theme::hint(),
@@ -158,6 +185,7 @@ fn render_marks(diff: &DiffModel, area: Rect, buf: &mut Buffer) {
             })
             .collect()
     };
+    lines.extend(diff.element_errors().iter().map(element_line));
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .block(block)

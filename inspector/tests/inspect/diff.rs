@@ -79,6 +79,19 @@ fn a_perturbed_kernel_opens_on_the_op_where_drift_starts_and_n_walks_its_propaga
     assert_eq!(selected_label(&app), "value local");
     assert_eq!(selected_op(&app).as_deref(), Some("aten.addmm.default"));
     let first = app.diff.as_ref().map(DiffModel::selected);
+    // Element by element: every one of the 16×8 outputs is off by the
+    // perturbation, far beyond float32's tolerance.
+    let errors = app
+        .diff
+        .as_ref()
+        .map(|d| d.element_errors().to_vec())
+        .unwrap_or_default();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let e = &errors[0];
+    assert_eq!((e.output, e.bad, e.numel), (0, 128, 128), "{e:?}");
+    assert_eq!(e.worst.len(), 2);
+    assert!(((e.actual - e.expected).abs() - 0.01).abs() < 1e-4, "{e:?}");
+    assert!(e.allowed < 1e-3, "{e:?}");
 
     key(&mut app, KeyCode::Char('n'));
     assert_eq!(selected_label(&app), "value propagated");
@@ -127,6 +140,16 @@ fn a_changed_ready_queue_order_is_marked_as_a_schedule_divergence() {
 fn an_unchanged_replay_has_no_divergence_and_says_so() {
     let (_dir, diff) = diff_of("tiny_mlp.torch.ftr", None);
     assert!(diff.divergent_rows().is_empty());
+    // Matched rows still compare their values: within tolerance, none bad.
+    let mut probe = diff.clone();
+    let compared = (0..probe.rows.len())
+        .filter_map(|row| {
+            probe.select(row, 10);
+            probe.element_errors().first().cloned()
+        })
+        .collect::<Vec<_>>();
+    assert!(!compared.is_empty());
+    assert!(compared.iter().all(|e| e.bad == 0), "{compared:?}");
     assert!(
         diff.rows
             .iter()
