@@ -429,6 +429,18 @@ fn math(op: &str) -> Option<Differentiability> {
         "aten.clamp_max.Tensor" => D(derivative!("ClampMaxBackward1", &[0, 1], |a, _| {
             min_max(a, false)
         })),
+        "aten.clamp_min_.Tensor" => D(derivative!(
+            "ClampMinBackward1",
+            &[0, 1],
+            |a, _| min_max(a, true),
+            original_self = always
+        )),
+        "aten.clamp_max_.Tensor" => D(derivative!(
+            "ClampMaxBackward1",
+            &[0, 1],
+            |a, _| min_max(a, false),
+            original_self = always
+        )),
         "aten.clamp_.default" => D(derivative!(
             "ClampBackward1",
             &[0],
