@@ -1,8 +1,9 @@
 """A bag-of-words classifier over nn.EmbeddingBag in every mode, float32 and float64.
 
 Bags given as flat indices + offsets (an empty bag in the middle), as a 2-D
-batch (no offsets) and with include_last_offset; `sum` with per_sample_weights
-(the float32 fast path leaves offset2bag empty), `mean` with padding_idx,
+batch (no offsets) and with include_last_offset; `sum` with trained
+per_sample_weights (the float32 fast path leaves offset2bag empty;
+`_embedding_bag_per_sample_weights_backward`), `mean` with padding_idx,
 `max`, `mean` with scale_grad_by_freq, `sum` with padding_idx; Adam with
 amsgrad in float32 (torch.maximum(..., out=) per parameter), one SGD step in
 float64, then an eval-mode forward under no_grad (`_embedding_bag_forward_only`).
@@ -26,7 +27,8 @@ for dtype in (torch.float32, torch.float64):
         ]
     )
     head = nn.Linear(DIM, CLASSES, dtype=dtype)
-    params = list(bags.parameters()) + list(head.parameters())
+    psw = torch.rand(7, dtype=dtype, requires_grad=True)
+    params = list(bags.parameters()) + list(head.parameters()) + [psw]
     if dtype == torch.float32:
         opt = torch.optim.Adam(params, lr=0.05, amsgrad=True)
     else:
@@ -34,7 +36,6 @@ for dtype in (torch.float32, torch.float64):
     flat = torch.tensor([1, 2, 2, 7, 0, 3, 9])
     offsets = torch.tensor([0, 3, 3])
     grid = torch.tensor([[1, 0, 4], [5, 5, 2]])
-    psw = torch.rand(7, dtype=dtype)
     y = torch.tensor([0, 2, 1])
     for step in range(2 if dtype == torch.float32 else 1):
         opt.zero_grad()

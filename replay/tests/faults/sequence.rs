@@ -99,3 +99,11 @@ fn a_misnamed_stable_sort_node_is_a_graph_divergence() {
     );
     assert_eq!(code, Some(1), "{out}");
 }
+
+#[test]
+fn a_perturbed_per_sample_weights_gradient_is_a_value_failure_naming_the_op() {
+    assert_value_failure_at(
+        "embedding_bag_modes.torch.ftr",
+        "aten._embedding_bag_per_sample_weights_backward.default",
+    );
+}

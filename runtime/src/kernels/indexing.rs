@@ -76,6 +76,9 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
             embedding::embedding_bag
         }
         "aten._embedding_bag_backward.default" => embedding::embedding_bag_backward,
+        "aten._embedding_bag_per_sample_weights_backward.default" => {
+            embedding::embedding_bag_per_sample_weights_backward
+        }
         "aten._pack_padded_sequence.default" => packed::pack_padded_sequence,
         _ => return None,
     })

@@ -277,6 +277,18 @@ impl Runtime {
         self.call1("aten._embedding_bag_backward.default", args)
     }
 
+    /// `aten._embedding_bag_per_sample_weights_backward.default(grad, weight,
+    /// indices, offsets, offset2bag, mode, padding_idx)`.
+    pub(crate) fn embedding_bag_per_sample_weights_backward(
+        &mut self,
+        args: Vec<IValue>,
+    ) -> Result<Tensor> {
+        self.call1(
+            "aten._embedding_bag_per_sample_weights_backward.default",
+            args,
+        )
+    }
+
     /// `aten.tril.default(x, diagonal)` / `aten.triu.default(x, diagonal)`.
     pub(crate) fn triangle(&mut self, op: &str, x: &Tensor, diagonal: i64) -> Result<Tensor> {
         self.call1(op, vec![x.into(), IValue::Int(diagonal)])

@@ -39,7 +39,7 @@
 //! | `index_put`, `index_put_` | IndexPutBackward0 | self, values | indices, accumulate, values sizes and options |
 //! | `embedding` | EmbeddingBackward0 | weight | indices, num_weights, padding_idx, scale_grad_by_freq, sparse |
 //! | `_pack_padded_sequence` | PackPaddedSequenceBackward0 | input | input sizes, batch_first, batch_sizes (output 1) |
-//! | `_embedding_bag` | EmbeddingBagBackward0 | weight, per_sample_weights (its gradient is refused) | indices, offsets, per_sample_weights, the arguments, offset2bag / bag_size / max_indices (outputs 1-3) |
+//! | `_embedding_bag` | EmbeddingBagBackward0 | weight, per_sample_weights | weight, indices, offsets, per_sample_weights, the arguments, offset2bag / bag_size / max_indices (outputs 1-3) |
 //!
 //! `slice_backward`, `unfold_backward`, `diagonal_backward`, `masked_scatter`, `embedding_dense_backward` (reached only
 //! from backward formulas here) have no rows: recording a graph through
@@ -431,6 +431,7 @@ fn indexing(op: &str) -> Option<Differentiability> {
                     _ => None,
                 };
                 Ok(Box::new(EmbeddingBagBackward0 {
+                    weight: saved(a, 0)?,
                     indices: saved(a, 1)?,
                     offsets: saved(a, 2)?,
                     per_sample_weights,

@@ -572,8 +572,11 @@ impl BackwardFn for EmbeddingBackward0 {
 /// `_embedding_bag(weight, indices, offsets, scale_grad_by_freq, mode,
 /// sparse, per_sample_weights, include_last_offset, padding_idx)`: the
 /// weight's gradient is one `_embedding_bag_backward` call with the
-/// forward's bookkeeping outputs (`offset2bag`, `bag_size`, `max_indices`).
+/// forward's bookkeeping outputs (`offset2bag`, `bag_size`, `max_indices`);
+/// the per-sample weights' gradient (`sum` mode) is one
+/// `_embedding_bag_per_sample_weights_backward` call, dispatched first.
 pub(crate) struct EmbeddingBagBackward0 {
+    pub(crate) weight: SavedVariable,
     pub(crate) indices: SavedVariable,
     pub(crate) offsets: SavedVariable,
     pub(crate) per_sample_weights: Option<SavedVariable>,
@@ -601,15 +604,6 @@ impl BackwardFn for EmbeddingBagBackward0 {
         let Some(g) = single(grads) else {
             return Ok(vec![None, None]);
         };
-        if ctx.needs(1) {
-            return Err(RuntimeError::unsupported(
-                "aten._embedding_bag.default",
-                "a gradient for per_sample_weights (_embedding_bag_per_sample_weights_backward)",
-            ));
-        }
-        if !ctx.needs(0) {
-            return Ok(vec![None, None]);
-        }
         let Some(results) = &self.results else {
             return Err(RuntimeError::GraphFreed {
                 node: ctx.node.name().to_owned(),
@@ -620,25 +614,48 @@ impl BackwardFn for EmbeddingBagBackward0 {
             results[1].unpack(ctx.node)?,
             results[2].unpack(ctx.node)?,
         ];
+        let indices = self.indices.unpack(ctx.node)?;
+        let offsets = self.offsets.unpack(ctx.node)?;
         let per_sample = match &self.per_sample_weights {
-            Some(s) => IValue::from(&s.unpack(ctx.node)?),
-            None => IValue::None,
+            Some(s) => Some(s.unpack(ctx.node)?),
+            None => None,
         };
-        let args = vec![
-            IValue::from(&g),
-            IValue::from(&self.indices.unpack(ctx.node)?),
-            IValue::from(&self.offsets.unpack(ctx.node)?),
-            IValue::from(&offset2bag),
-            IValue::from(&bag_size),
-            IValue::from(&max_indices),
-            IValue::Int(self.num_weights),
-            IValue::Bool(self.scale_grad_by_freq),
-            IValue::Int(self.mode),
-            IValue::Bool(self.sparse),
-            per_sample,
-            IValue::Int(self.padding_idx),
-        ];
-        Ok(vec![Some(ctx.rt.embedding_bag_backward(args)?), None])
+        // The per-sample weights' gradient is computed first (observed in
+        // torch 2.15's dispatch order).
+        let per_sample_grad = if ctx.needs(1) {
+            let weight = self.weight.unpack(ctx.node)?;
+            Some(ctx.rt.embedding_bag_per_sample_weights_backward(vec![
+                IValue::from(&g),
+                IValue::from(&weight),
+                IValue::from(&indices),
+                IValue::from(&offsets),
+                IValue::from(&offset2bag),
+                IValue::Int(self.mode),
+                IValue::Int(self.padding_idx),
+            ])?)
+        } else {
+            None
+        };
+        let weight_grad = if ctx.needs(0) {
+            let args = vec![
+                IValue::from(&g),
+                IValue::from(&indices),
+                IValue::from(&offsets),
+                IValue::from(&offset2bag),
+                IValue::from(&bag_size),
+                IValue::from(&max_indices),
+                IValue::Int(self.num_weights),
+                IValue::Bool(self.scale_grad_by_freq),
+                IValue::Int(self.mode),
+                IValue::Bool(self.sparse),
+                per_sample.as_ref().map_or(IValue::None, IValue::from),
+                IValue::Int(self.padding_idx),
+            ];
+            Some(ctx.rt.embedding_bag_backward(args)?)
+        } else {
+            None
+        };
+        Ok(vec![weight_grad, per_sample_grad])
     }
 
     fn save_outputs(&mut self, outputs: &[Tensor]) {
@@ -653,6 +670,7 @@ impl BackwardFn for EmbeddingBagBackward0 {
     }
 
     fn release_variables(&mut self) {
+        self.weight.release();
         self.indices.release();
         self.offsets.release();
         if let Some(s) = &mut self.per_sample_weights {

@@ -445,3 +445,74 @@ pub(crate) fn embedding_bag_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Re
     )?;
     Ok(vec![out.into()])
 }
+
+/// `_embedding_bag_per_sample_weights_backward(grad, weight, indices,
+/// offsets, offset2bag, mode, padding_idx)`: the gradient of `sum` mode's
+/// per-sample weights, `grad[bag(i)] · weight[indices[i]]` for every index
+/// (0 for `padding_idx`); an empty `offset2bag` (the forward's fast path) is
+/// rebuilt from `offsets`.
+pub(crate) fn embedding_bag_per_sample_weights_backward(
+    ctx: &mut KernelCtx<'_>,
+    a: Args<'_>,
+) -> Result<Vec<IValue>> {
+    let (grad, weight, indices) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
+    let (offsets, offset2bag) = (a.tensor(3)?, a.tensor(4)?);
+    ctx.check(grad, "grad")?;
+    check_indices(ctx, indices, "embedding_bag_per_sample_weights_backward")?;
+    if BagMode::of(ctx.op, a.int(5)?)? != BagMode::Sum {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            "embedding_bag_backward: per_sample_weights only supported for mode='sum'",
+        ));
+    }
+    let padding_idx = a.int(6)?;
+    if grad.dim() != 2 || weight.dim() != 2 || grad.shape()[1] != weight.shape()[1] {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "expected 2-D grad and weight of one width, got {:?} and {:?}",
+                grad.shape(),
+                weight.shape()
+            ),
+        ));
+    }
+    let (num_bags, width) = (
+        grad.shape()[0].max(0) as usize,
+        grad.shape()[1].max(0) as usize,
+    );
+    let rows = weight.shape()[0];
+    let shape = [indices.numel() as i64];
+    let out = output(
+        ctx,
+        &shape,
+        &contiguous_strides(&shape),
+        grad.dtype(),
+        || {
+            let idx = indices.read_i64(ctx.op)?;
+            let g = grad.read_f64(ctx.op)?;
+            let w = weight.read_f64(ctx.op)?;
+            let bags: Vec<usize> = if offset2bag.numel() == 0 {
+                let offs = offsets.read_i64(ctx.op)?;
+                offset_to_bag(ctx.op, &offs, num_bags.min(offs.len()), idx.len())?
+            } else {
+                offset2bag
+                    .read_i64(ctx.op)?
+                    .into_iter()
+                    .map(|b| b.max(0) as usize)
+                    .collect()
+            };
+            let mut values = vec![0f64; idx.len()];
+            for (i, (&row, &b)) in idx.iter().zip(&bags).enumerate() {
+                if row == padding_idx || b >= num_bags {
+                    continue;
+                }
+                let r = wrap_index(ctx.op, row, 0, rows)?;
+                values[i] = (0..width)
+                    .map(|k| g[b * width + k] * w[r * width + k])
+                    .sum();
+            }
+            Ok(Elems::F(values))
+        },
+    )?;
+    Ok(vec![out.into()])
+}
