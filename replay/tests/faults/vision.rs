@@ -1,7 +1,7 @@
-//! Mutation tests of the vision corpus (`resnet_tiny`, `norms_groups`,
-//! `resample_shuffle`, `half_precision_cnn`): a deliberately broken group
-//! norm, max unpooling, memory-format or activation-backward behaviour is
-//! caught with the right exit code, naming the operator or node.
+//! Mutation tests of the vision corpus (`norms_groups`, `resample_shuffle`,
+//! `half_precision_cnn`, `prelu_cnn`): a deliberately broken group norm,
+//! max unpooling or PReLU kernel, node or unpooling gradient is caught with
+//! the right exit code, naming the operator or node.
 
 use super::support::{replay_perturbed, replay_with_fault};
 
@@ -51,4 +51,16 @@ fn a_copied_unpool_gradient_is_an_extra_clone_in_the_unpool_backward() {
     assert!(out.contains("FAIL dispatch"), "{out}");
     assert!(out.contains("aten.clone.default"), "{out}");
     assert!(out.contains("MaxUnpool"), "{out}");
+}
+
+#[test]
+fn perturbed_prelu_kernels_are_value_failures_naming_the_op() {
+    for op in [
+        "aten._prelu_kernel.default",
+        "aten._prelu_kernel_backward.default",
+    ] {
+        let (code, out) = replay_perturbed("prelu_cnn.torch.ftr", op, "0.01");
+        assert_eq!(code, Some(3), "{op}: {out}");
+        assert!(out.contains(&format!("drift starts at {op}")), "{out}");
+    }
 }

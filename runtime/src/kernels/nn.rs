@@ -17,6 +17,7 @@ mod norm;
 mod pad;
 mod pool;
 mod pool3d;
+mod prelu;
 mod smooth_l1;
 mod softmax;
 #[cfg(test)]
@@ -44,4 +45,5 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         .or_else(|| pool3d::lookup(op))
         .or_else(|| unpool::lookup(op))
         .or_else(|| group_norm::lookup(op))
+        .or_else(|| prelu::lookup(op))
 }

@@ -9,6 +9,7 @@ mod matrix;
 mod norm;
 mod pad;
 mod pool3d;
+mod prelu;
 mod smooth_l1;
 mod softmax;
 mod unpool;
@@ -31,4 +32,5 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         .or_else(|| pool3d::lookup(op))
         .or_else(|| unpool::lookup(op))
         .or_else(|| group_norm::lookup(op))
+        .or_else(|| prelu::lookup(op))
 }

@@ -9,6 +9,7 @@ pub(crate) mod norm;
 pub(crate) mod pad;
 pub(crate) mod pool;
 pub(crate) mod pool3d;
+pub(crate) mod prelu;
 pub(crate) mod smooth_l1;
 pub(crate) mod softmax;
 pub(crate) mod upsample;
