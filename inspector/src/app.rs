@@ -14,7 +14,7 @@
 //! `--against`, the two runs aligned live in a [`DiffModel`] shown by the
 //! Diff view. [`View`] says which view is on screen.
 
-use ratatui::crossterm::event::KeyEvent;
+use ratatui::crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 
 use crate::bindings::{Action, Scope, resolve};
@@ -266,6 +266,81 @@ impl App {
                 true
             }
             None => false,
+        }
+    }
+
+    /// Applies a mouse event: the wheel moves the selection (three rows a
+    /// notch), a left click selects the row under the pointer (or focuses
+    /// the pane). False when nothing changed.
+    pub fn handle_mouse(&mut self, mouse: &MouseEvent) -> bool {
+        let step = match mouse.kind {
+            MouseEventKind::ScrollDown => Action::Down,
+            MouseEventKind::ScrollUp => Action::Up,
+            MouseEventKind::Down(MouseButton::Left) => return self.click(mouse.column, mouse.row),
+            _ => return false,
+        };
+        if self.help || self.input.is_some() {
+            return false;
+        }
+        for _ in 0..3 {
+            self.update(step);
+        }
+        true
+    }
+
+    /// Selects what is under the pointer at `(x, y)`.
+    fn click(&mut self, x: u16, y: u16) -> bool {
+        if self.help || self.input.is_some() {
+            return false;
+        }
+        let areas = self.areas();
+        // The row inside `area`'s border under the pointer, if any.
+        let row_in = |area: Rect| {
+            let inside = x > area.x && x + 1 < area.right() && y > area.y && y + 1 < area.bottom();
+            inside.then(|| usize::from(y - area.y - 1))
+        };
+        match self.view {
+            View::Timeline => {
+                if let Some(row) = row_in(areas.timeline) {
+                    let rows = self.timeline_rows();
+                    let position = self.primary.offset() + row;
+                    if position < self.primary.visible().len() {
+                        self.primary.select(position, rows);
+                    }
+                    self.focus = Focus::Timeline;
+                    return true;
+                }
+                if row_in(areas.details).is_some() {
+                    self.focus = Focus::Details;
+                    return true;
+                }
+                false
+            }
+            View::Diff => {
+                let rows = self.diff_rows();
+                match (row_in(areas.diff_rows), self.diff.as_mut()) {
+                    (Some(row), Some(diff)) if diff.offset() + row < diff.rows.len() => {
+                        let target = diff.offset() + row;
+                        diff.select(target, rows);
+                        true
+                    }
+                    _ => false,
+                }
+            }
+            View::OpGraph => {
+                // The first line inside the border is the event itself.
+                let Some(row) = row_in(areas.timeline).and_then(|r| r.checked_sub(1)) else {
+                    return false;
+                };
+                let links = self.links().len();
+                let shown = usize::from(areas.timeline.height.saturating_sub(3));
+                let offset = crate::view::window_offset(0, self.link, links, shown);
+                if offset + row < links {
+                    self.link = offset + row;
+                    return true;
+                }
+                false
+            }
         }
     }
 

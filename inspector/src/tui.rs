@@ -1,5 +1,6 @@
 //! The interactive loop: terminal set-up and restore, draw, read a key,
-//! update. Nothing else.
+//! update. Nothing else. Mouse reporting is on while the inspector runs
+//! (wheel scrolls, a click selects) and off again on every exit.
 //!
 //! [`ratatui::try_init`] enters raw mode and the alternate screen and installs
 //! a panic hook that restores the terminal before the panic message prints;
@@ -28,6 +29,12 @@ pub fn run(app: App, blobs: &mut dyn BlobSource) -> io::Result<()> {
             return Err(e);
         }
     };
+    if let Err(e) =
+        ratatui::crossterm::execute!(io::stdout(), ratatui::crossterm::event::EnableMouseCapture)
+    {
+        restore();
+        return Err(e);
+    }
     let signals = restore_on_signals()?;
     let result = event_loop(&mut terminal, app, blobs);
     signals.close();
@@ -35,8 +42,11 @@ pub fn run(app: App, blobs: &mut dyn BlobSource) -> io::Result<()> {
     result
 }
 
-/// Leaves raw mode and the alternate screen and shows the cursor.
+/// Stops mouse reporting, leaves raw mode and the alternate screen, and
+/// shows the cursor.
 fn restore() {
+    let _ =
+        ratatui::crossterm::execute!(io::stdout(), ratatui::crossterm::event::DisableMouseCapture);
     ratatui::restore();
     let _ = ratatui::crossterm::execute!(io::stdout(), ratatui::crossterm::cursor::Show);
 }
@@ -69,6 +79,7 @@ fn event_loop(
         }
         redraw = match event::read()? {
             Event::Key(key) => app.handle_key(&key),
+            Event::Mouse(mouse) => app.handle_mouse(&mouse),
             Event::Resize(width, height) => {
                 app.resize(width, height);
                 true

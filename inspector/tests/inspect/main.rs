@@ -4,6 +4,7 @@
 
 mod cli;
 mod diff;
+mod mouse;
 mod opgraph;
 mod render;
 mod state;
