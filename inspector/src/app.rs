@@ -40,6 +40,8 @@ pub enum View {
     Timeline,
     /// 2: both runs aligned, divergences marked.
     Diff,
+    /// 4: a GraphTask's gradient graph and its ReadyQueue, step by step.
+    Autograd,
     /// 5: producers of the selected event's inputs, consumers of its outputs.
     OpGraph,
 }
@@ -66,6 +68,12 @@ pub struct App {
     pub link: usize,
     /// Events selected before each link followed, most recent last.
     pub history: Vec<usize>,
+    /// The trace's GraphTasks (autograd view).
+    pub tasks: Vec<crate::autograd::GraphTask>,
+    /// The GraphTask the autograd view shows.
+    pub task: usize,
+    /// The ReadyQueue step it shows.
+    pub step: usize,
     /// Which pane movement keys go to.
     pub focus: Focus,
     /// Whether the key help popup is open.
@@ -84,7 +92,11 @@ impl App {
     /// A fresh state for `data`, sized for an 80×24 terminal until
     /// [`App::resize`] says otherwise.
     pub fn new(data: TraceData) -> App {
+        let tasks = crate::autograd::graph_tasks(&data);
         let mut app = App {
+            tasks,
+            task: 0,
+            step: 0,
             primary: TraceView::new(data),
             diff: None,
             view: View::Timeline,
@@ -190,6 +202,54 @@ impl App {
             _ => return false,
         }
         true
+    }
+
+    /// Applies a step or a task change to the autograd view; false when the
+    /// action is not one.
+    fn update_autograd(&mut self, action: Action) -> bool {
+        let steps = self.queue_steps().len();
+        let last = steps.saturating_sub(1);
+        let page = self.diff_rows().max(1);
+        match action {
+            Action::Down => self.step = (self.step + 1).min(last),
+            Action::Up => self.step = self.step.saturating_sub(1),
+            Action::PageDown => self.step = (self.step + page).min(last),
+            Action::PageUp => self.step = self.step.saturating_sub(page),
+            Action::First => self.step = 0,
+            Action::Last => self.step = last,
+            Action::NextSame | Action::PrevSame => {
+                let forward = action == Action::NextSame;
+                let target = if forward {
+                    (self.task + 1 < self.tasks.len()).then_some(self.task + 1)
+                } else {
+                    self.task.checked_sub(1)
+                };
+                match target {
+                    Some(task) => {
+                        self.task = task;
+                        self.step = 0;
+                    }
+                    None if self.tasks.is_empty() => {
+                        self.message = Some("this trace runs no backward".into());
+                    }
+                    None if forward => self.message = Some("no later GraphTask".into()),
+                    None => self.message = Some("no earlier GraphTask".into()),
+                }
+            }
+            Action::StartFilter | Action::CycleLayer | Action::SwitchFocus | Action::Follow => {
+                self.message = Some("that key works in the timeline (1)".into());
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// The ReadyQueue steps of the GraphTask the autograd view shows.
+    pub fn queue_steps(&self) -> Vec<crate::autograd::QueueStep> {
+        self.tasks
+            .get(self.task)
+            .map(|t| crate::autograd::queue_steps(&self.primary.data, t))
+            .unwrap_or_default()
     }
 
     /// The op graph links of the selected event.
@@ -327,6 +387,7 @@ impl App {
                     _ => false,
                 }
             }
+            View::Autograd => false,
             View::OpGraph => {
                 // The first line inside the border is the event itself.
                 let Some(row) = row_in(areas.timeline).and_then(|r| r.checked_sub(1)) else {
@@ -351,10 +412,12 @@ impl App {
             Action::ShowTimeline => return self.show(View::Timeline),
             Action::ShowDiff => return self.show(View::Diff),
             Action::ShowOpGraph => return self.show(View::OpGraph),
+            Action::ShowAutograd => return self.show(View::Autograd),
             Action::NextView => {
                 let next = match (self.view, self.diff.is_some()) {
                     (View::Timeline, true) => View::Diff,
-                    (View::Timeline, false) | (View::Diff, _) => View::OpGraph,
+                    (View::Timeline, false) | (View::Diff, _) => View::Autograd,
+                    (View::Autograd, _) => View::OpGraph,
                     (View::OpGraph, _) => View::Timeline,
                 };
                 return self.show(next);
@@ -366,6 +429,9 @@ impl App {
             return;
         }
         if self.view == View::OpGraph && self.update_op_graph(action) {
+            return;
+        }
+        if self.view == View::Autograd && self.update_autograd(action) {
             return;
         }
         let rows = self.timeline_rows();
@@ -444,6 +510,7 @@ impl App {
             | Action::ShowDiff
             | Action::NextView
             | Action::ShowOpGraph
+            | Action::ShowAutograd
             | Action::Back => {}
         }
     }

@@ -64,6 +64,8 @@ pub enum Action {
     Follow,
     /// Go back to the event selected before the last followed link.
     Back,
+    /// Show the autograd view (graph and ReadyQueue stepper).
+    ShowAutograd,
 }
 
 impl Action {
@@ -71,7 +73,7 @@ impl Action {
     /// character). [`Action::ordinal`] is an exhaustive `match`, so a new
     /// variant cannot compile until it is listed here too — which is what lets
     /// the completeness test trust this list.
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 25] = [
         Action::Quit,
         Action::ToggleHelp,
         Action::CloseHelp,
@@ -96,6 +98,7 @@ impl Action {
         Action::ShowOpGraph,
         Action::Follow,
         Action::Back,
+        Action::ShowAutograd,
     ];
 
     /// Position in [`Action::ALL`], ignoring a variant's data.
@@ -125,6 +128,7 @@ impl Action {
             Action::ShowOpGraph => 21,
             Action::Follow => 22,
             Action::Back => 23,
+            Action::ShowAutograd => 24,
         }
     }
 }
@@ -355,6 +359,14 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         Scope::Browse,
+        &[Char('4')],
+        Action::ShowAutograd,
+        "autograd",
+        "view 4: a GraphTask's graph and its ReadyQueue, step by step (j/k step, n/N task)",
+        false,
+    ),
+    bind(
+        Scope::Browse,
         &[Char('5')],
         Action::ShowOpGraph,
         "op graph",
@@ -406,7 +418,7 @@ pub const BINDINGS: &[Binding] = &[
         &[Char('n')],
         Action::NextSame,
         "next",
-        "next event of the selected op or kind (diff: next divergence)",
+        "next event of the selected op or kind (diff: next divergence; autograd: next GraphTask)",
         true,
     ),
     bind(
@@ -414,7 +426,7 @@ pub const BINDINGS: &[Binding] = &[
         &[Char('N')],
         Action::PrevSame,
         "prev",
-        "previous event of the selected op or kind (diff: previous divergence)",
+        "previous event of the selected op or kind (diff: previous divergence; autograd: previous GraphTask)",
         true,
     ),
     bind(

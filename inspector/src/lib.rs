@@ -10,6 +10,7 @@
 //! * [`trace`] — loading a trace (forgiving about truncation) and lookup tables;
 //! * [`values`] — tensor values read from blobs on demand, summarised, cached;
 //! * [`describe`] — events as tagged text, shared by the views and `--dump`;
+//! * [`autograd`] — GraphTasks: the gradient graph as a tree, the ReadyQueue step by step;
 //! * [`diff`] — two runs aligned by `ft-replay`'s checks, divergences on their rows;
 //! * [`bindings`] — the one key table: actions, hint bar, help popup;
 //! * [`opgraph`] — producers of an event's inputs and consumers of its outputs;
@@ -21,6 +22,7 @@
 //! The binary is a thin shell over [`cli::run`].
 
 pub mod app;
+pub mod autograd;
 pub mod bindings;
 pub mod cli;
 pub mod describe;

@@ -6,6 +6,7 @@
 //! [`crate::layout`], coloured by [`crate::theme`]. Text comes from
 //! [`crate::describe`], so what the screen says is what `--dump` prints.
 
+mod autograd;
 mod details;
 mod diff;
 mod footer;
@@ -34,6 +35,10 @@ impl Widget for &App {
         header::render_banner(view, regions.banner, buf);
         match (self.view, &self.diff) {
             (View::Diff, Some(diff)) => diff::render(diff, &regions, buf),
+            (View::Autograd, _) => {
+                autograd::render_tree(self, regions.timeline, buf);
+                autograd::render_queue(self, regions.details, buf);
+            }
             (View::OpGraph, _) => {
                 opgraph::render(self, regions.timeline, buf);
                 details::render(view, false, regions.details, buf);

@@ -2,6 +2,7 @@
 //! rendered screens (insta snapshots), the command line, truncated traces.
 //! Every trace is written by the test itself with ft-trace's writer.
 
+mod autograd;
 mod cli;
 mod diff;
 mod mouse;
