@@ -10,7 +10,7 @@
 //! engine pops it — higher `(depth, seq_nr)` first, as a max-heap on that key
 //! (AccumulateGrad's seq_nr is the largest).
 
-use ft_trace::{ACCUMULATE_GRAD_SEQ, AutogradEvent, Edge, EventBody, QueueEntry};
+use ft_trace::{AutogradEvent, Edge, EventBody, QueueEntry};
 
 use crate::trace::TraceData;
 
@@ -124,7 +124,7 @@ pub fn queue_steps(data: &TraceData, task: &GraphTask) -> Vec<QueueStep> {
             queue.remove(i);
         }
         let mut ordered = queue.clone();
-        ordered.sort_by(|a, b| pop_key(b).cmp(&pop_key(a)));
+        ordered.sort_by_key(|q| std::cmp::Reverse(pop_key(q)));
         steps.push(QueueStep {
             position: task.begin + offset,
             push,
@@ -136,15 +136,15 @@ pub fn queue_steps(data: &TraceData, task: &GraphTask) -> Vec<QueueStep> {
 }
 
 /// The max-heap key: deeper GraphTasks first, then higher sequence numbers
-/// (AccumulateGrad's is [`ACCUMULATE_GRAD_SEQ`], the largest).
+/// (AccumulateGrad's is [`ft_trace::ACCUMULATE_GRAD_SEQ`], `u64::MAX`).
 fn pop_key(q: &QueueEntry) -> (u32, u64) {
-    debug_assert!(ACCUMULATE_GRAD_SEQ == u64::MAX);
     (q.depth, q.seq_nr)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ft_trace::ACCUMULATE_GRAD_SEQ;
 
     fn entry(node: u64, seq_nr: u64) -> QueueEntry {
         QueueEntry {
@@ -158,7 +158,7 @@ mod tests {
     #[test]
     fn the_pop_order_is_higher_sequence_numbers_first() {
         let mut q = [entry(1, 3), entry(2, ACCUMULATE_GRAD_SEQ), entry(3, 7)];
-        q.sort_by(|a, b| pop_key(b).cmp(&pop_key(a)));
+        q.sort_by_key(|e| std::cmp::Reverse(pop_key(e)));
         let nodes: Vec<u64> = q.iter().map(|e| e.node).collect();
         assert_eq!(nodes, vec![2, 3, 1]);
     }
