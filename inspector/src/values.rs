@@ -49,6 +49,11 @@ pub struct Stats {
     pub nan: usize,
     /// Count of infinite elements.
     pub inf: usize,
+    /// Population standard deviation of the finite elements, if any.
+    pub std: Option<f64>,
+    /// Counts of the finite elements in [`HISTOGRAM_BINS`] equal-width bins
+    /// from `min` to `max` (all in the first bin when they are equal).
+    pub histogram: Vec<usize>,
     /// The first [`FIRST_ELEMENTS`] elements in C order.
     pub first: Vec<f64>,
 }
@@ -111,17 +116,54 @@ fn stats(dtype: &str, shape: &[i64], elements: &[f64]) -> Stats {
         }
     }
     let some = |v: f64| (finite > 0).then_some(v);
+    let mean = sum / finite.max(1) as f64;
+    let finite_elements = || elements.iter().copied().filter(|x| x.is_finite());
+    let variance = finite_elements()
+        .map(|x| (x - mean) * (x - mean))
+        .sum::<f64>()
+        / finite.max(1) as f64;
+    let mut histogram = vec![0; if finite > 0 { HISTOGRAM_BINS } else { 0 }];
+    let width = (max - min) / HISTOGRAM_BINS as f64;
+    for x in finite_elements() {
+        let bin = if width > 0.0 {
+            (((x - min) / width) as usize).min(HISTOGRAM_BINS - 1)
+        } else {
+            0
+        };
+        histogram[bin] += 1;
+    }
     Stats {
         dtype: dtype.to_owned(),
         shape: shape.to_vec(),
         numel: elements.len(),
         min: some(min),
         max: some(max),
-        mean: some(sum / finite.max(1) as f64),
+        mean: some(mean),
         nan,
         inf,
+        std: some(variance.sqrt()),
+        histogram,
         first: elements.iter().copied().take(FIRST_ELEMENTS).collect(),
     }
+}
+
+/// Bins of [`Stats::histogram`].
+pub const HISTOGRAM_BINS: usize = 16;
+
+/// A histogram as one line of block characters, tallest bin `█`.
+pub fn sparkline(counts: &[usize]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let top = counts.iter().copied().max().unwrap_or(0).max(1);
+    counts
+        .iter()
+        .map(|&c| {
+            if c == 0 {
+                ' '
+            } else {
+                BARS[((c * (BARS.len() - 1)).div_ceil(top)).min(BARS.len() - 1)]
+            }
+        })
+        .collect()
 }
 
 /// Summaries of the values read so far, by digest.
@@ -226,6 +268,22 @@ mod tests {
         assert_eq!((s.min, s.max, s.mean), (Some(-2.0), Some(4.0), Some(1.0)));
         assert_eq!((s.nan, s.inf, s.numel), (1, 1, 5));
         assert_eq!(s.first.len(), 5);
+        // Finite elements -2, 1, 4: std sqrt(6), one in the first, middle
+        // and last bins.
+        assert!((s.std.unwrap_or(0.0) - 6f64.sqrt()).abs() < 1e-12);
+        assert_eq!(s.histogram.iter().sum::<usize>(), 3);
+        assert_eq!((s.histogram[0], s.histogram[HISTOGRAM_BINS - 1]), (1, 1));
+    }
+
+    #[test]
+    fn the_sparkline_scales_to_the_tallest_bin() {
+        assert_eq!(sparkline(&[0, 1, 8, 4]), " ▂█▅");
+        assert_eq!(sparkline(&[]), "");
+        let blob = record(&[3.0, 3.0]);
+        let ValueSummary::Stats(s) = ValueSummary::of_blob(&blob) else {
+            panic!("float32 decodes");
+        };
+        assert_eq!((s.histogram[0], s.std), (2, Some(0.0)));
     }
 
     #[test]

@@ -440,11 +440,22 @@ impl Details<'_> {
             .with(Part::Dim, "  max ")
             .with(Part::Number, num(s.max))
             .with(Part::Dim, "  mean ")
-            .with(Part::Number, num(s.mean));
+            .with(Part::Number, num(s.mean))
+            .with(Part::Dim, "  std ")
+            .with(Part::Number, num(s.std));
         if s.nan > 0 || s.inf > 0 {
             line.push(Part::Warn, format!("  nan {} inf {}", s.nan, s.inf));
         }
         self.lines.push(line);
+        if s.numel > 1 && !s.histogram.is_empty() {
+            self.lines.push(
+                TextLine::new()
+                    .with(Part::Plain, pad)
+                    .with(Part::Dim, "histogram ")
+                    .with(Part::Number, crate::values::sparkline(&s.histogram))
+                    .with(Part::Dim, format!(" {}…{}", num(s.min), num(s.max))),
+            );
+        }
         let mut first: Vec<String> = s.first.iter().map(|&x| format_number(x)).collect();
         if s.numel > s.first.len() {
             first.push("…".to_owned());
