@@ -21,5 +21,6 @@ mod saved_hooks;
 mod sequence;
 mod support;
 mod tensor_data;
+mod training_misc;
 mod views;
 mod vision;

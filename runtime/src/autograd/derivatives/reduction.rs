@@ -149,6 +149,17 @@ fn reductions(op: &str) -> Option<Differentiability> {
                 self_dtype: tensor(a, 0)?.dtype(),
             }))
         })),
+        // norm.ScalarOpt_dim shares linalg_vector_norm's norm_backward
+        // (derivatives.yaml), under its own node name.
+        "aten.norm.ScalarOpt_dim" => D(derivative!("NormBackward1", &[0], |a, _| {
+            Ok(Box::new(LinalgVectorNormBackward0 {
+                self_: SavedVariable::input(tensor(a, 0)?),
+                ord: float(a, 1, 2.0),
+                dim: int_list(a, 2).unwrap_or_default(),
+                keepdim: keepdim(a, 3),
+                result: None,
+            }))
+        })),
         "aten.linalg_vector_norm.default" => {
             D(derivative!("LinalgVectorNormBackward0", &[0], |a, _| {
                 Ok(Box::new(LinalgVectorNormBackward0 {

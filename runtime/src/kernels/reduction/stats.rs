@@ -264,6 +264,33 @@ pub(crate) fn linalg_vector_norm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result
     ])
 }
 
+/// `norm.ScalarOpt_dim(self, p=None, dim, keepdim=False)`: the legacy
+/// `torch.norm` overload `pairwise_distance` calls; PyTorch computes it with
+/// `linalg_vector_norm`'s kernel (`p=None` is 2), the result keeps `self`'s
+/// dtype.
+pub(crate) fn norm_scalaropt_dim(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let t = a.tensor(0)?;
+    ctx.check(t, "self")?;
+    if !t.dtype().is_floating() {
+        return Err(type_error(
+            ctx,
+            format!(
+                "norm(): input dtype should be either floating point or complex. Got {} instead.",
+                t.dtype().scalar_type_name()
+            ),
+        ));
+    }
+    let ord = match a.values.get(1) {
+        None | Some(IValue::None) => 2.0,
+        Some(_) => a.scalar(1)?,
+    };
+    let dims = a.int_list(2)?;
+    let r = Reduction::new(ctx.op, t.shape(), Some(&dims), a.bool(3)?)?;
+    Ok(vec![
+        reduce_f64(ctx, t, &r, t.dtype(), |g| vector_norm(g, ord))?.into(),
+    ])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,8 @@
 //! Backward of `smooth_l1_loss` (SmoothL1LossBackward0): PyTorch's
 //! derivatives.yaml gives `self` the gradient
 //! `smooth_l1_loss_backward(grad, self, target, reduction, beta)` and
-//! `target` the same kernel with the roles swapped.
+//! `target` the same kernel with the roles swapped. HuberLossBackward0
+//! (`huber_loss`) is the same node over `huber_loss_backward` and `delta`.
 
 use crate::autograd::functions::single;
 use crate::autograd::saved::SavedVariable;
@@ -16,6 +17,9 @@ pub(crate) struct SmoothL1LossBackward0 {
     pub(crate) target: SavedVariable,
     pub(crate) reduction: i64,
     pub(crate) beta: f64,
+    /// `aten.smooth_l1_loss_backward.default` or
+    /// `aten.huber_loss_backward.default`.
+    pub(crate) backward_op: &'static str,
 }
 
 impl SmoothL1LossBackward0 {
@@ -28,7 +32,7 @@ impl SmoothL1LossBackward0 {
     ) -> Result<Tensor> {
         ctx.rt
             .dispatch(
-                "aten.smooth_l1_loss_backward.default",
+                self.backward_op,
                 vec![
                     g.into(),
                     a.into(),
@@ -41,7 +45,10 @@ impl SmoothL1LossBackward0 {
             .next()
             .and_then(|v| v.as_tensor().cloned())
             .ok_or_else(|| {
-                crate::error::RuntimeError::autograd("smooth_l1_loss_backward returned no tensor")
+                crate::error::RuntimeError::autograd(format!(
+                    "{} returned no tensor",
+                    self.backward_op
+                ))
             })
     }
 }
