@@ -1,5 +1,6 @@
 //! Mutation tests of the vision corpus (`norms_groups`, `resample_shuffle`,
-//! `half_precision_cnn`, `prelu_cnn`): a deliberately broken group norm,
+//! `half_precision_cnn`, `prelu_cnn`, `upsample_nearest_exact`): a
+//! deliberately broken group norm, nearest-exact upsampling,
 //! max unpooling or PReLU kernel, node or unpooling gradient is caught with
 //! the right exit code, naming the operator or node.
 
@@ -60,6 +61,18 @@ fn perturbed_prelu_kernels_are_value_failures_naming_the_op() {
         "aten._prelu_kernel_backward.default",
     ] {
         let (code, out) = replay_perturbed("prelu_cnn.torch.ftr", op, "0.01");
+        assert_eq!(code, Some(3), "{op}: {out}");
+        assert!(out.contains(&format!("drift starts at {op}")), "{out}");
+    }
+}
+
+#[test]
+fn perturbed_nearest_exact_upsampling_is_a_value_failure_naming_the_op() {
+    for op in [
+        "aten._upsample_nearest_exact2d.default",
+        "aten._upsample_nearest_exact2d_backward.default",
+    ] {
+        let (code, out) = replay_perturbed("upsample_nearest_exact.torch.ftr", op, "0.01");
         assert_eq!(code, Some(3), "{op}: {out}");
         assert!(out.contains(&format!("drift starts at {op}")), "{out}");
     }

@@ -7,7 +7,8 @@
 //! same elements with the same weights. Source positions follow PyTorch's
 //! CPU kernels, per axis: the scale is `1 / scales_x` when given, else
 //! `in / out` (linear with `align_corners`: `(in - 1) / (out - 1)`);
-//! nearest reads `min(floor(dst · scale), in − 1)`; linear reads
+//! nearest reads `min(floor(dst · scale), in − 1)` (nearest-exact:
+//! `min(floor((dst + ½) · scale), in − 1)`); linear reads
 //! `max(scale · (dst + ½) − ½, 0)` (or `scale · dst` with `align_corners`)
 //! and interpolates between its floor and the next element. Positions and
 //! weights are computed in the kernels' precision (float for the reduced
@@ -30,6 +31,12 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.upsample_nearest1d_backward.default"
         | "aten.upsample_nearest2d_backward.default"
         | "aten.upsample_nearest3d_backward.default" => upsample_nearest_backward,
+        "aten._upsample_nearest_exact1d.default"
+        | "aten._upsample_nearest_exact2d.default"
+        | "aten._upsample_nearest_exact3d.default" => upsample_nearest_exact,
+        "aten._upsample_nearest_exact1d_backward.default"
+        | "aten._upsample_nearest_exact2d_backward.default"
+        | "aten._upsample_nearest_exact3d_backward.default" => upsample_nearest_exact_backward,
         "aten.upsample_linear1d.default"
         | "aten.upsample_bilinear2d.default"
         | "aten.upsample_trilinear3d.default" => upsample_linear,
@@ -44,7 +51,11 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
 #[derive(Clone, Copy, Debug)]
 enum Interp {
     Nearest,
-    Bilinear { align_corners: bool },
+    /// `mode="nearest-exact"`: the source pixel whose centre is nearest.
+    NearestExact,
+    Bilinear {
+        align_corners: bool,
+    },
 }
 
 /// One spatial dimension: input and output sizes and the optional scale
@@ -84,6 +95,15 @@ impl Axis {
                     (prec(dst as f64 * self.ratio(single), single).floor() as usize).min(last)
                 };
                 vec![(src, 1.0)]
+            }
+            Interp::NearestExact => {
+                // PyTorch's `nearest_neighbor_exact_compute_source_index`:
+                // `floorf((dst + 0.5) * scale)` with a float scale, the
+                // product taken in double and rounded to float; no shortcut
+                // for equal or doubled sizes.
+                let scale = self.ratio(true);
+                let real = ((dst as f64 + 0.5) * scale) as f32;
+                vec![((real.floor() as usize).min(last), 1.0)]
             }
             Interp::Bilinear { align_corners } => {
                 let real = if align_corners {
@@ -305,6 +325,20 @@ pub(crate) fn upsample_nearest_backward(
     a: Args<'_>,
 ) -> Result<Vec<IValue>> {
     backward(ctx, &a, Interp::Nearest, 3)
+}
+
+/// `_upsample_nearest_exact{1,2,3}d(self, output_size, scales..)`.
+pub(crate) fn upsample_nearest_exact(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    forward(ctx, &a, Interp::NearestExact, 2)
+}
+
+/// `_upsample_nearest_exact{1,2,3}d_backward(grad_output, output_size,
+/// input_size, scales..)`.
+pub(crate) fn upsample_nearest_exact_backward(
+    ctx: &mut KernelCtx<'_>,
+    a: Args<'_>,
+) -> Result<Vec<IValue>> {
+    backward(ctx, &a, Interp::NearestExact, 3)
 }
 
 /// `upsample_linear1d/bilinear2d/trilinear3d(self, output_size, align_corners,

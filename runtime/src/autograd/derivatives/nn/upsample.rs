@@ -3,6 +3,7 @@
 //! | operator | node | differentiable inputs | saves |
 //! |---|---|---|---|
 //! | `upsample_nearest{1,2,3}d` | UpsampleNearest{1,2,3}DBackward0 | self | output size, self sizes, scales |
+//! | `_upsample_nearest_exact{1,2,3}d` | UpsampleNearestExact{1,2,3}DBackward0 | self | output size, self sizes, scales |
 //! | `upsample_linear1d`, `upsample_bilinear2d`, `upsample_trilinear3d` | UpsampleLinear1DBackward0, UpsampleBilinear2DBackward0, UpsampleTrilinear3DBackward0 | self | output size, self sizes, align_corners, scales |
 
 use super::super::{BuildFn, Derivative, Differentiability, arg, derivative, tensor};
@@ -27,6 +28,30 @@ fn node(op: &'static str, a: &[IValue], k: usize, linear: bool) -> Result<Box<dy
 const NEAREST_1D: BuildFn = |a, _| node("aten.upsample_nearest1d_backward.default", a, 1, false);
 const NEAREST_2D: BuildFn = |a, _| node("aten.upsample_nearest2d_backward.default", a, 2, false);
 const NEAREST_3D: BuildFn = |a, _| node("aten.upsample_nearest3d_backward.default", a, 3, false);
+const EXACT_1D: BuildFn = |a, _| {
+    node(
+        "aten._upsample_nearest_exact1d_backward.default",
+        a,
+        1,
+        false,
+    )
+};
+const EXACT_2D: BuildFn = |a, _| {
+    node(
+        "aten._upsample_nearest_exact2d_backward.default",
+        a,
+        2,
+        false,
+    )
+};
+const EXACT_3D: BuildFn = |a, _| {
+    node(
+        "aten._upsample_nearest_exact3d_backward.default",
+        a,
+        3,
+        false,
+    )
+};
 const LINEAR_1D: BuildFn = |a, _| node("aten.upsample_linear1d_backward.default", a, 1, true);
 const BILINEAR_2D: BuildFn = |a, _| node("aten.upsample_bilinear2d_backward.default", a, 2, true);
 const TRILINEAR_3D: BuildFn = |a, _| node("aten.upsample_trilinear3d_backward.default", a, 3, true);
@@ -44,6 +69,21 @@ pub(in crate::autograd::derivatives) fn lookup(op: &str) -> Option<Differentiabi
         "aten.upsample_nearest3d.default" => {
             D(derivative!("UpsampleNearest3DBackward0", &[0], NEAREST_3D))
         }
+        "aten._upsample_nearest_exact1d.default" => D(derivative!(
+            "UpsampleNearestExact1DBackward0",
+            &[0],
+            EXACT_1D
+        )),
+        "aten._upsample_nearest_exact2d.default" => D(derivative!(
+            "UpsampleNearestExact2DBackward0",
+            &[0],
+            EXACT_2D
+        )),
+        "aten._upsample_nearest_exact3d.default" => D(derivative!(
+            "UpsampleNearestExact3DBackward0",
+            &[0],
+            EXACT_3D
+        )),
         "aten.upsample_linear1d.default" => {
             D(derivative!("UpsampleLinear1DBackward0", &[0], LINEAR_1D))
         }
