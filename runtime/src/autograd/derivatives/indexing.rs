@@ -50,8 +50,8 @@ use crate::autograd::functions::indexing::{
     DiagEmbedBackward0, DiagonalBackward0, EmbeddingBackward0, EmbeddingBagBackward0,
     FlipBackward0, GatherBackward0, IndexAddBackward0, IndexBackward0, IndexCopyBackward0,
     IndexFillBackward0, IndexPutBackward0, IndexSelectBackward0, MaskedSelectBackward0,
-    PackPaddedSequenceBackward0, RollBackward0, SavedIndices, ScatterAddBackward0, ScatterBackward, TriangleBackward,
-    UnfoldBackward0,
+    PackPaddedSequenceBackward0, RollBackward0, SavedIndices, ScatterAddBackward0, ScatterBackward,
+    TriangleBackward, UnfoldBackward0,
 };
 use crate::autograd::functions::join::{CatBackward0, RepeatBackward0};
 use crate::autograd::functions::shape::{
