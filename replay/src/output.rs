@@ -12,7 +12,6 @@
 //!   renames it into place: a full disk leaves the previous file or none,
 //!   never a truncated one.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ft_trace::partial_path;
@@ -215,35 +214,7 @@ fn output_error(path: &Path, e: impl std::fmt::Display) -> ReplayError {
 /// renames it over `path`; on failure the temporary file is removed and
 /// `path` is left as it was.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), ReplayError> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| output_error(path, "not a file name"))?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(name);
-    temp_name.push(format!(".{}.tmp", std::process::id()));
-    let temp = dir.join(temp_name);
-    let written = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&temp);
-        return Err(output_error(path, e));
-    }
-    // Make the rename itself durable; a failure here loses nothing written.
-    if let Ok(dir) = std::fs::File::open(&dir) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
+    ft_trace::atomic::write_atomic(path, contents).map_err(|e| output_error(path, e))
 }
 
 /// The `--junit` path of a command line that did not parse, if it may be

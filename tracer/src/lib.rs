@@ -8,6 +8,7 @@
 //! * [`event`] — the four layers (api, dispatch, autograd, device) and their kinds;
 //! * [`value`] — operator arguments and tensor references;
 //! * [`hash`] — blob digests, structural hashes, chain hashes;
+//! * [`atomic`] — writing a file so its name only ever holds a complete file;
 //! * [`describe`] — events as text, in the one notation of every report and view;
 //! * [`model`] — lookups over a stream: nodes, tensors, recorded values;
 //! * [`op_class`] — which operators are random or return uninitialised memory;
@@ -19,6 +20,7 @@
 //! * [`verify`] — whole-file verification listing every damaged chunk;
 //! * [`sidecar`] — RaptorQ sidecars (`FILE.rq`): protect a trace, repair it.
 
+pub mod atomic;
 pub mod describe;
 pub mod error;
 pub mod event;

@@ -22,7 +22,6 @@
 //! these rules before the decoder sees it, so a sidecar that passes its
 //! checksum but was written by something else is refused, not trusted.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use raptorq::{
@@ -573,43 +572,14 @@ pub enum RepairOutcome {
 }
 
 /// Writes `contents` to a temporary file next to `path` and syncs it; the
-/// caller renames it into place or removes it.
+/// caller renames it into place or removes it (see [`crate::atomic`]).
 pub fn write_temp(path: &Path, contents: &[u8]) -> Result<PathBuf, SidecarError> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| SidecarError::Usage(format!("{}: not a file name", path.display())))?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(name);
-    temp_name.push(format!(".{}.tmp", std::process::id()));
-    let temp = dir.join(temp_name);
-    let written = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)?;
-        file.write_all(contents)?;
-        file.sync_all()
-    })();
-    match written {
-        Ok(()) => Ok(temp),
-        Err(e) => {
-            let _ = std::fs::remove_file(&temp);
-            Err(write_error(&temp, e))
-        }
-    }
+    crate::atomic::write_temp(path, contents).map_err(|e| write_error(path, e))
 }
 
 /// Writes `contents` to `path` atomically (temporary file, sync, rename).
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), SidecarError> {
-    let temp = write_temp(path, contents)?;
-    std::fs::rename(&temp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        write_error(path, e)
-    })
+    crate::atomic::write_atomic(path, contents).map_err(|e| write_error(path, e))
 }
 
 /// Refuses to replace something that is not a regular file (a device, a
@@ -704,10 +674,7 @@ pub fn repair_file(path: &Path) -> Result<RepairOutcome, SidecarError> {
     if let Ok(m) = std::fs::metadata(path) {
         let _ = std::fs::set_permissions(&temp, m.permissions());
     }
-    std::fs::rename(&temp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        write_error(path, e)
-    })?;
+    crate::atomic::rename_into_place(&temp, path).map_err(|e| write_error(path, e))?;
     Ok(RepairOutcome::Repaired(stats))
 }
 
