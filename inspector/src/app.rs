@@ -40,6 +40,8 @@ pub enum View {
     Timeline,
     /// 2: both runs aligned, divergences marked.
     Diff,
+    /// 3: per parameter, the gradient error over the training steps.
+    Drift,
     /// 4: a GraphTask's gradient graph and its ReadyQueue, step by step.
     Autograd,
     /// 5: producers of the selected event's inputs, consumers of its outputs.
@@ -74,6 +76,10 @@ pub struct App {
     pub task: usize,
     /// The ReadyQueue step it shows.
     pub step: usize,
+    /// Per-parameter drift, computed when the drift view is first shown.
+    pub drift: Option<Vec<crate::drift::ParameterDrift>>,
+    /// The parameter the drift view selects.
+    pub parameter: usize,
     /// Which pane movement keys go to.
     pub focus: Focus,
     /// Whether the key help popup is open.
@@ -97,6 +103,8 @@ impl App {
             tasks,
             task: 0,
             step: 0,
+            drift: None,
+            parameter: 0,
             primary: TraceView::new(data),
             diff: None,
             view: View::Timeline,
@@ -173,6 +181,17 @@ impl App {
                     self.message = Some(note);
                 }
             }
+            Action::Follow => match diff.selected_row().and_then(|r| r.expected) {
+                Some(event) => {
+                    let rows = self.timeline_rows();
+                    self.primary.select_event(event, rows);
+                    self.link = 0;
+                    self.view = View::OpGraph;
+                }
+                None => {
+                    self.message = Some("this row has no PyTorch event (extra in ours)".into());
+                }
+            },
             Action::StartFilter | Action::CycleLayer | Action::SwitchFocus => {
                 self.message = Some("that key works in the timeline (1)".into());
             }
@@ -244,6 +263,41 @@ impl App {
         true
     }
 
+    /// Moves the drift view's selection, or jumps to where the selected
+    /// parameter's drift starts (in the Diff view); false when the action is
+    /// not one.
+    fn update_drift(&mut self, action: Action) -> bool {
+        let count = self.drift.as_ref().map_or(0, Vec::len);
+        let last = count.saturating_sub(1);
+        match action {
+            Action::Down => self.parameter = (self.parameter + 1).min(last),
+            Action::Up => self.parameter = self.parameter.saturating_sub(1),
+            Action::First => self.parameter = 0,
+            Action::Last => self.parameter = last,
+            Action::Follow => {
+                let rows = self.diff_rows();
+                let target = match (&self.diff, &self.drift) {
+                    (Some(diff), Some(drift)) => drift
+                        .get(self.parameter)
+                        .and_then(|p| crate::drift::drift_start(diff, p)),
+                    _ => None,
+                };
+                match (target, self.diff.as_mut()) {
+                    (Some(row), Some(diff)) => {
+                        diff.select(row, rows);
+                        self.view = View::Diff;
+                    }
+                    _ => self.message = Some("this parameter stays within tolerance".into()),
+                }
+            }
+            Action::StartFilter | Action::CycleLayer | Action::SwitchFocus => {
+                self.message = Some("that key works in the timeline (1)".into());
+            }
+            _ => return false,
+        }
+        true
+    }
+
     /// The ReadyQueue steps of the GraphTask the autograd view shows.
     pub fn queue_steps(&self) -> Vec<crate::autograd::QueueStep> {
         self.tasks
@@ -283,13 +337,16 @@ impl App {
 
     fn show(&mut self, view: View) {
         match view {
-            View::Diff if self.diff.is_none() => {
+            View::Diff | View::Drift if self.diff.is_none() => {
                 self.message =
                     Some("no diff: open with --against TORCH.ftr to compare two runs".into());
             }
             view => {
                 if view == View::OpGraph && self.view != View::OpGraph {
                     self.link = 0;
+                }
+                if view == View::Drift && self.drift.is_none() {
+                    self.drift = self.diff.as_ref().map(crate::drift::parameters);
                 }
                 self.view = view;
             }
@@ -387,7 +444,7 @@ impl App {
                     _ => false,
                 }
             }
-            View::Autograd => false,
+            View::Autograd | View::Drift => false,
             View::OpGraph => {
                 // The first line inside the border is the event itself.
                 let Some(row) = row_in(areas.timeline).and_then(|r| r.checked_sub(1)) else {
@@ -413,10 +470,12 @@ impl App {
             Action::ShowDiff => return self.show(View::Diff),
             Action::ShowOpGraph => return self.show(View::OpGraph),
             Action::ShowAutograd => return self.show(View::Autograd),
+            Action::ShowDrift => return self.show(View::Drift),
             Action::NextView => {
                 let next = match (self.view, self.diff.is_some()) {
                     (View::Timeline, true) => View::Diff,
-                    (View::Timeline, false) | (View::Diff, _) => View::Autograd,
+                    (View::Diff, _) => View::Drift,
+                    (View::Timeline, false) | (View::Drift, _) => View::Autograd,
                     (View::Autograd, _) => View::OpGraph,
                     (View::OpGraph, _) => View::Timeline,
                 };
@@ -432,6 +491,9 @@ impl App {
             return;
         }
         if self.view == View::Autograd && self.update_autograd(action) {
+            return;
+        }
+        if self.view == View::Drift && self.update_drift(action) {
             return;
         }
         let rows = self.timeline_rows();
@@ -511,6 +573,7 @@ impl App {
             | Action::NextView
             | Action::ShowOpGraph
             | Action::ShowAutograd
+            | Action::ShowDrift
             | Action::Back => {}
         }
     }

@@ -66,6 +66,8 @@ pub enum Action {
     Back,
     /// Show the autograd view (graph and ReadyQueue stepper).
     ShowAutograd,
+    /// Show the drift view (per-parameter gradient error over steps).
+    ShowDrift,
 }
 
 impl Action {
@@ -73,7 +75,7 @@ impl Action {
     /// character). [`Action::ordinal`] is an exhaustive `match`, so a new
     /// variant cannot compile until it is listed here too — which is what lets
     /// the completeness test trust this list.
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 26] = [
         Action::Quit,
         Action::ToggleHelp,
         Action::CloseHelp,
@@ -99,6 +101,7 @@ impl Action {
         Action::Follow,
         Action::Back,
         Action::ShowAutograd,
+        Action::ShowDrift,
     ];
 
     /// Position in [`Action::ALL`], ignoring a variant's data.
@@ -129,6 +132,7 @@ impl Action {
             Action::Follow => 22,
             Action::Back => 23,
             Action::ShowAutograd => 24,
+            Action::ShowDrift => 25,
         }
     }
 }
@@ -359,6 +363,14 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         Scope::Browse,
+        &[Char('3')],
+        Action::ShowDrift,
+        "drift",
+        "view 3: per parameter, the gradient error over the steps (needs --against; Enter: where it starts)",
+        false,
+    ),
+    bind(
+        Scope::Browse,
         &[Char('4')],
         Action::ShowAutograd,
         "autograd",
@@ -378,7 +390,7 @@ pub const BINDINGS: &[Binding] = &[
         &[Code(KeyCode::Enter)],
         Action::Follow,
         "follow",
-        "op graph: go to the linked event (timeline: open the op graph)",
+        "op graph: go to the linked event (timeline: open the op graph; drift: where it starts)",
         true,
     ),
     bind(

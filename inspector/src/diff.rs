@@ -136,6 +136,15 @@ impl DiffModel {
         &self.element_errors
     }
 
+    /// Row `row`'s outputs compared element by element (see
+    /// [`DiffModel::element_errors`] for the selected row).
+    pub fn row_errors(&self, row: usize) -> Vec<ElementError> {
+        match (&self.runs, self.rows.get(row)) {
+            (Some(runs), Some(row)) => compare_outputs(runs, (&self.expected, &self.actual), row),
+            _ => Vec::new(),
+        }
+    }
+
     fn refresh_element_errors(&mut self) {
         self.element_errors = match (&self.runs, self.rows.get(self.selected)) {
             (Some(runs), Some(row)) => compare_outputs(runs, (&self.expected, &self.actual), row),

@@ -11,6 +11,7 @@
 //! * [`values`] — tensor values read from blobs on demand, summarised, cached;
 //! * [`describe`] — events as tagged text, shared by the views and `--dump`;
 //! * [`autograd`] — GraphTasks: the gradient graph as a tree, the ReadyQueue step by step;
+//! * [`drift`] — per parameter, the gradient error against the tolerance over steps;
 //! * [`diff`] — two runs aligned by `ft-replay`'s checks, divergences on their rows;
 //! * [`bindings`] — the one key table: actions, hint bar, help popup;
 //! * [`opgraph`] — producers of an event's inputs and consumers of its outputs;
@@ -27,6 +28,7 @@ pub mod bindings;
 pub mod cli;
 pub mod describe;
 pub mod diff;
+pub mod drift;
 pub mod layout;
 pub mod opgraph;
 pub mod theme;

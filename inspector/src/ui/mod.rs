@@ -9,6 +9,7 @@
 mod autograd;
 mod details;
 mod diff;
+mod drift;
 mod footer;
 mod header;
 mod help;
@@ -35,6 +36,7 @@ impl Widget for &App {
         header::render_banner(view, regions.banner, buf);
         match (self.view, &self.diff) {
             (View::Diff, Some(diff)) => diff::render(diff, &regions, buf),
+            (View::Drift, _) => drift::render(self, regions.timeline, regions.details, buf),
             (View::Autograd, _) => {
                 autograd::render_tree(self, regions.timeline, buf);
                 autograd::render_queue(self, regions.details, buf);

@@ -243,3 +243,59 @@ fn dump_of_a_replayed_diff_prints_the_verdict_and_names_the_op_where_drift_start
     assert_eq!(missing.status.code(), Some(4));
     assert_eq!(ft_inspect(&[]).status.code(), Some(2));
 }
+
+#[test]
+fn drift_lists_parameters_by_first_step_out_and_enter_jumps_to_where_drift_starts() {
+    let (_dir, diff) = diff_of(
+        "mlp_train.torch.ftr",
+        Some("perturb=aten.addmm.default:0.01"),
+    );
+    let mut app = app_of(diff);
+    key(&mut app, KeyCode::Char('3'));
+    assert_eq!(app.view, View::Drift);
+    let drift = app.drift.clone().expect("drift computed");
+    assert!(
+        drift.len() >= 4,
+        "mlp_train has two Linear layers: {drift:?}"
+    );
+    let first = &drift[0];
+    assert_eq!(first.first_out(), Some(0), "{first:?}");
+    assert!(first.worst() > 1.0);
+    // Sorted: every parameter out of tolerance before any that is not.
+    let outs: Vec<bool> = drift.iter().map(|p| p.first_out().is_some()).collect();
+    assert!(outs.windows(2).all(|w| w[0] || !w[1]), "{outs:?}");
+
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, View::Diff);
+    assert_eq!(selected_label(&app), "value local");
+    assert_eq!(selected_op(&app).as_deref(), Some("aten.addmm.default"));
+}
+
+#[test]
+fn drift_of_matching_runs_stays_within_tolerance() {
+    let (_dir, diff) = diff_of("tiny_mlp.torch.ftr", None);
+    let mut app = app_of(diff);
+    key(&mut app, KeyCode::Char('3'));
+    let drift = app.drift.clone().expect("drift computed");
+    assert!(!drift.is_empty());
+    assert!(drift.iter().all(|p| p.first_out().is_none()), "{drift:?}");
+    assert!(drift.iter().all(|p| p.worst() <= 1.0), "{drift:?}");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, View::Drift);
+    assert_eq!(
+        app.message.as_deref(),
+        Some("this parameter stays within tolerance")
+    );
+}
+
+#[test]
+fn drift_view_80x24() {
+    let (_dir, diff) = diff_of(
+        "mlp_train.torch.ftr",
+        Some("perturb=aten.addmm.default:0.01"),
+    );
+    let mut app = app_of(diff);
+    key(&mut app, KeyCode::Char('3'));
+    let terminal = draw(&mut app, 80, 24);
+    insta::assert_snapshot!("drift_perturbed_80x24", terminal.backend());
+}
