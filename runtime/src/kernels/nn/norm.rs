@@ -200,7 +200,6 @@ pub(crate) fn native_layer_norm_backward(
             let ms = mean.read_f64(ctx.op)?;
             let rs = rstd.read_f64(ctx.op)?;
             let w = param_values(ctx.op, weight, len, 1.0)?;
-            let acc = accumulator(x.dtype());
             let mut out = Vec::with_capacity(gs.len());
             for r in 0..rows {
                 let span = r * len..(r + 1) * len;
@@ -209,7 +208,7 @@ pub(crate) fn native_layer_norm_backward(
                     &xs[span],
                     &w,
                     (ms[r], rs[r]),
-                    acc,
+                    x.dtype(),
                 ));
             }
             Ok(out)
@@ -305,27 +304,61 @@ fn accumulator(dtype: DType) -> fn(f64) -> f64 {
 /// `c = -b·mean - db·rstd/N`, `dx = rstd·g·w + b·x + c`. Mathematically
 /// `rstd (ĝ - mean(ĝ) - x̂ mean(ĝ x̂))`; the operation order matters when
 /// `b·x` and `c` cancel (observed in torch 2.15 on bfloat16 rows).
+///
+/// For float32 and float64 the compiled kernel contracts three steps into
+/// fused multiply-adds (observed in torch 2.15, bitwise on rows shorter
+/// than a vector register): `db·mean - ds`, `-b·mean - db·rstd/N` and
+/// `b·x + (rstd·g)·w`; its `ds` terms are `(g·x)·w`.
 fn layer_norm_input_grad(
     g: &[f64],
     x: &[f64],
     w: &[f64],
     (mean, rstd): (f64, f64),
-    acc: fn(f64) -> f64,
+    dtype: DType,
 ) -> Vec<f64> {
+    let acc = accumulator(dtype);
+    let fused = matches!(dtype, DType::Float32 | DType::Float64);
+    // `a·b + c` rounded once in the accumulation type.
+    let fma = |a: f64, b: f64, c: f64| match dtype {
+        DType::Float64 => a.mul_add(b, c),
+        _ => f64::from((a as f32).mul_add(b as f32, c as f32)),
+    };
     let (mut ds, mut db) = (0.0, 0.0);
     for ((g, x), w) in g.iter().zip(x).zip(w) {
         let gw = acc(g * w);
-        ds = acc(ds + acc(gw * x));
+        let term = if fused {
+            acc(acc(g * x) * w)
+        } else {
+            acc(gw * x)
+        };
+        ds = acc(ds + term);
         db = acc(db + gw);
     }
     let scale = acc(1.0 / g.len().max(1) as f64);
     let a = rstd;
-    let b = acc(acc(acc(acc(acc(acc(db * mean) - ds) * a) * a) * a) * scale);
-    let c = acc(acc(-b * mean) - acc(acc(db * a) * scale));
+    let diff = if fused {
+        fma(db, mean, -ds)
+    } else {
+        acc(acc(db * mean) - ds)
+    };
+    let b = acc(acc(acc(acc(diff * a) * a) * a) * scale);
+    let db_term = acc(acc(db * a) * scale);
+    let c = if fused {
+        fma(-b, mean, -db_term)
+    } else {
+        acc(acc(-b * mean) - db_term)
+    };
     g.iter()
         .zip(x)
         .zip(w)
-        .map(|((g, x), w)| acc(acc(acc(acc(a * g) * w) + acc(b * x)) + c))
+        .map(|((g, x), w)| {
+            let scaled = acc(acc(a * g) * w);
+            if fused {
+                acc(fma(b, *x, scaled) + c)
+            } else {
+                acc(acc(scaled + acc(b * x)) + c)
+            }
+        })
         .collect()
 }
 
@@ -594,4 +627,21 @@ struct ChannelTerms {
     invstd: Vec<f64>,
     sum_g: Vec<f64>,
     sum_gx: Vec<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DType, layer_norm_input_grad};
+
+    /// A float32 row with a tiny variance, where `b·x` and `c` cancel:
+    /// torch 2.15's values (the unfused order gives -35.62451171875 last).
+    #[test]
+    fn float32_input_grad_uses_the_fused_steps() {
+        let f = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
+        let g = f(&[1.237_916_7, -0.864_635_6, 0.298_960_83]);
+        let x = f(&[0.532_161_1, 0.507_698_2, 0.531_824_3]);
+        let stats = (f64::from(0.523_894_55_f32), f64::from(84.161_575_f32));
+        let dx = layer_norm_input_grad(&g, &x, &[1.0; 3], stats, DType::Float32);
+        assert_eq!(dx, f(&[41.618_408, -5.993_164, -35.624_756]));
+    }
 }
