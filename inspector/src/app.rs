@@ -72,6 +72,8 @@ pub struct App {
     pub history: Vec<usize>,
     /// The trace's GraphTasks (autograd view).
     pub tasks: Vec<crate::autograd::GraphTask>,
+    /// With a diff open: the actual run's GraphTasks, shown beside.
+    pub actual_tasks: Vec<crate::autograd::GraphTask>,
     /// The GraphTask the autograd view shows.
     pub task: usize,
     /// The ReadyQueue step it shows.
@@ -101,6 +103,7 @@ impl App {
         let tasks = crate::autograd::graph_tasks(&data);
         let mut app = App {
             tasks,
+            actual_tasks: Vec::new(),
             task: 0,
             step: 0,
             drift: None,
@@ -135,9 +138,48 @@ impl App {
         if let Some(&first) = diff.divergent_rows().first() {
             diff.select(first, rows);
         }
+        self.actual_tasks = crate::autograd::graph_tasks(&diff.actual);
+        if let Some(seq) = diff
+            .report
+            .schedule
+            .divergences
+            .first()
+            .and_then(|d| d.expected_seq)
+        {
+            self.select_queue_step_at(seq);
+        }
         self.diff = Some(diff);
         self.view = View::Diff;
         self
+    }
+
+    /// Points the autograd view at the GraphTask holding event `seq` and at
+    /// its first push or pop at or after it.
+    fn select_queue_step_at(&mut self, seq: u64) {
+        let Ok(position) = usize::try_from(seq) else {
+            return;
+        };
+        if let Some(task) = self
+            .tasks
+            .iter()
+            .position(|t| t.begin <= position && position <= t.end)
+        {
+            self.task = task;
+            let steps = self.queue_steps();
+            self.step = steps
+                .iter()
+                .position(|s| s.position >= position)
+                .unwrap_or(steps.len().saturating_sub(1));
+        }
+    }
+
+    /// With a diff open, the actual run's ReadyQueue steps of the GraphTask
+    /// at the same index as the one shown.
+    pub fn actual_queue_steps(&self) -> Vec<crate::autograd::QueueStep> {
+        match (&self.diff, self.actual_tasks.get(self.task)) {
+            (Some(diff), Some(task)) => crate::autograd::queue_steps(&diff.actual, task),
+            _ => Vec::new(),
+        }
     }
 
     /// Rows of aligned events the Diff view shows.

@@ -84,9 +84,51 @@ pub(super) fn render_tree(app: &App, area: Rect, buf: &mut Buffer) {
 }
 
 pub(super) fn render_queue(app: &App, area: Rect, buf: &mut Buffer) {
-    let steps = app.queue_steps();
+    if app.diff.is_none() {
+        return render_steps(
+            app,
+            &app.queue_steps(),
+            &app.primary.data,
+            "ReadyQueue",
+            area,
+            buf,
+        );
+    }
+    let [left, right] = ratatui::layout::Layout::horizontal([
+        ratatui::layout::Constraint::Percentage(50),
+        ratatui::layout::Constraint::Percentage(50),
+    ])
+    .areas(area);
+    render_steps(
+        app,
+        &app.queue_steps(),
+        &app.primary.data,
+        "PyTorch",
+        left,
+        buf,
+    );
+    if let Some(diff) = &app.diff {
+        render_steps(
+            app,
+            &app.actual_queue_steps(),
+            &diff.actual,
+            "ours",
+            right,
+            buf,
+        );
+    }
+}
+
+fn render_steps(
+    app: &App,
+    steps: &[crate::autograd::QueueStep],
+    data: &crate::trace::TraceData,
+    title: &str,
+    area: Rect,
+    buf: &mut Buffer,
+) {
     let block = titled(
-        "ReadyQueue",
+        title,
         if steps.is_empty() {
             String::new()
         } else {
@@ -107,7 +149,6 @@ pub(super) fn render_queue(app: &App, area: Rect, buf: &mut Buffer) {
         .render(inner, buf);
         return;
     };
-    let data = &app.primary.data;
     let lookup = data.lookup();
     let entry_line = |label: &str, q: &ft_trace::QueueEntry| {
         let mut line = TextLine::new().with(Part::Kind, label.to_owned());

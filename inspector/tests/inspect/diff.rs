@@ -299,3 +299,32 @@ fn drift_view_80x24() {
     let terminal = draw(&mut app, 80, 24);
     insta::assert_snapshot!("drift_perturbed_80x24", terminal.backend());
 }
+
+#[test]
+fn the_autograd_view_of_a_schedule_divergence_shows_both_queues_where_they_part() {
+    let (_dir, diff) = diff_of("tied_leaves.torch.ftr", Some("fifo-ties"));
+    let first = diff
+        .report
+        .schedule
+        .divergences
+        .first()
+        .and_then(|d| d.expected_seq)
+        .expect("a schedule divergence");
+    let mut app = app_of(diff);
+    key(&mut app, KeyCode::Char('4'));
+    assert_eq!(app.view, View::Autograd);
+    let ours = app.queue_steps();
+    let theirs = app.actual_queue_steps();
+    let step = &ours[app.step];
+    assert!(step.position as u64 >= first, "{} < {first}", step.position);
+    // Up to the divergence both runs agree step by step; there they part.
+    let agree = ours
+        .iter()
+        .zip(&theirs)
+        .take_while(|(e, a)| (e.push, &e.entry) == (a.push, &a.entry))
+        .count();
+    assert!(agree <= app.step, "agree {agree}, shown step {}", app.step);
+    assert!(agree < ours.len().min(theirs.len()));
+    let terminal = draw(&mut app, 100, 30);
+    insta::assert_snapshot!("autograd_schedule_divergence_100x30", terminal.backend());
+}
