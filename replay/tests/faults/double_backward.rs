@@ -54,7 +54,8 @@ fn a_gradient_penalty_without_backward_time_history_diverges_at_its_first_node()
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("FAIL graph"), "{out}");
     assert!(
-        out.contains("expected aten.t.default in AddmmBackward0"),
+        out.contains("expected dispatch op aten.t.default(")
+            && out.contains("· node N18 AddmmBackward0"),
         "{out}"
     );
 }

@@ -31,7 +31,8 @@ fn running_every_node_of_backward_inputs_computes_an_extra_gradient() {
     assert_eq!(code, Some(1), "{out}");
     assert!(
         out.contains("first divergence: [dispatch extra]")
-            && out.contains("extra aten.t.default in AddmmBackward0"),
+            && out.contains("extra dispatch op aten.t.default(")
+            && out.contains("AddmmBackward0"),
         "{out}"
     );
 }

@@ -10,7 +10,7 @@ fn skipped_post_accumulate_grad_hooks_are_missing_from_the_run() {
     assert_eq!(code, Some(1), "{out}");
     assert!(
         out.contains("first divergence: [stream missing]")
-            && out.contains("hook H3 runs in AccumulateGrad"),
+            && out.contains("hook_begin H3 N7 AccumulateGrad(T7[3])"),
         "{out}"
     );
 }
@@ -27,7 +27,7 @@ fn hooks_of_one_gradient_in_reverse_order_change_its_dataflow() {
     let (code, out) = replay_with_fault("hooks_tensor.torch.ftr", "reverse-hooks");
     assert_eq!(code, Some(1), "{out}");
     assert!(
-        out.contains("[dataflow mismatch]") && out.contains("runs in TanhBackward0"),
+        out.contains("[dataflow mismatch]") && out.contains("hook_begin H3 N4 TanhBackward0"),
         "{out}"
     );
 }

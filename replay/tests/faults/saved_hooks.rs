@@ -13,7 +13,7 @@ fn a_node_that_skips_the_unpack_hook_is_caught() {
     // deterministic): the missing unpack, with its recomputation, betrays it.
     assert!(
         out.contains("first divergence: [stream missing]")
-            && out.contains("hook H1 runs in TanhBackward0"),
+            && out.contains("hook_begin H1 N9 TanhBackward0"),
         "{out}"
     );
 }

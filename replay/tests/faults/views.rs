@@ -21,8 +21,14 @@ fn a_renamed_copy_slices_is_caught() {
         .lines()
         .find(|l| l.starts_with("first divergence"))
         .unwrap_or_default();
-    assert!(first.contains("expected node CopySlices"), "{out}");
-    assert!(first.contains("actual node CopySlices2"), "{out}");
+    assert!(
+        first.contains("expected autograd node N7 CopySlices "),
+        "{out}"
+    );
+    assert!(
+        first.contains("actual autograd node N7 CopySlices2"),
+        "{out}"
+    );
 }
 
 #[test]

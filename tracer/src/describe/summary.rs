@@ -276,8 +276,12 @@ fn autograd_summary(line: &mut TextLine, lookup: &Lookup<'_>, event: &AutogradEv
                 .collect();
             line.push(Part::Name, format!("H{} ", h.hook));
             push_node(line, lookup, h.node);
-            line.push(Part::Dim, " receives ")
-                .push(Part::Tensor, args.join(", "));
+            if args.is_empty() {
+                line.push(Part::Dim, " receives nothing");
+            } else {
+                line.push(Part::Dim, " receives ")
+                    .push(Part::Tensor, args.join(", "));
+            }
         }
         AutogradEvent::HookResult(h) => {
             let results = h.results.as_ref().map_or_else(
