@@ -27,4 +27,6 @@ for step in range(2):
     print(f"step {step}: loss {loss.item():.4f}", where[0].tolist())
 
 special = torch.tensor([3.0, float("nan"), -0.0, 0.0, 3.0, -1.0])
-print(torch.sort(special), torch.sort(special, descending=True).indices)
+ascending = torch.sort(special)
+print(ascending.values.tolist(), ascending.indices.tolist(),
+      torch.sort(special, descending=True).indices.tolist())
