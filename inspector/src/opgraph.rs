@@ -5,7 +5,7 @@
 //! version with its own producer and consumers. Producers are the op that
 //! returned the version or the program's introduction of the tensor;
 //! consumers are the ops that took that version as an argument (see
-//! [`ft_trace::model::TraceLookups`]).
+//! [`ft_trace::model::DataflowIndex`]).
 
 use ft_trace::{AutogradEvent, DispatchEvent, EventBody, TensorRef};
 
@@ -38,7 +38,6 @@ pub fn links(data: &TraceData, index: usize) -> Vec<Link> {
     let Some(event) = data.events.get(index) else {
         return Vec::new();
     };
-    let lookup = data.lookup();
     let (inputs, outputs) = tensors_of(&event.body);
     let mut out = Vec::new();
     for (name, t) in inputs {
@@ -46,11 +45,11 @@ pub fn links(data: &TraceData, index: usize) -> Vec<Link> {
         out.push(Link {
             direction: Direction::Producer,
             tensor: label,
-            target: lookup.tables.producer(t.id, t.version),
+            target: data.dataflow().producer(t.id, t.version),
         });
     }
     for t in outputs {
-        let consumers = lookup.tables.consumers(t.id, t.version);
+        let consumers = data.dataflow().consumers(t.id, t.version);
         if consumers.is_empty() {
             out.push(Link {
                 direction: Direction::Consumer,

@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 
 use ft_trace::event::{ApiEvent, AutogradEvent, DispatchEvent};
-use ft_trace::model::{Lookup, TraceLookups, ValueRecord};
+use ft_trace::model::{DataflowIndex, Lookup, TraceLookups, ValueRecord};
 
 pub use ft_trace::model::layer_name;
 use ft_trace::{ChainState, Context, Event, EventBody, TraceError, TraceMeta, TraceReader};
@@ -59,6 +59,8 @@ pub struct TraceData {
     pub damage: Option<Damage>,
     /// Node table, tensors, recorded values, counts (shared with replay).
     lookups: TraceLookups,
+    /// Producers and consumers of each tensor version (the op graph).
+    dataflow: DataflowIndex,
     /// Per event: lower-case kind, op / node / mark names, for the text filter.
     search: Vec<String>,
 }
@@ -101,6 +103,7 @@ impl TraceData {
         damage: Option<Damage>,
     ) -> TraceData {
         let lookups = TraceLookups::new(&events);
+        let dataflow = DataflowIndex::new(&events);
         let mut data = TraceData {
             name,
             path,
@@ -109,6 +112,7 @@ impl TraceData {
             events,
             damage,
             lookups,
+            dataflow,
             search: Vec::new(),
         };
         data.search = data
@@ -122,6 +126,11 @@ impl TraceData {
     /// The events with the lookups over them.
     pub fn lookup(&self) -> Lookup<'_> {
         Lookup::new(&self.events, &self.lookups)
+    }
+
+    /// Producers and consumers of each tensor version.
+    pub fn dataflow(&self) -> &DataflowIndex {
+        &self.dataflow
     }
 
     /// The name of node `id`, when its node event is in the trace.

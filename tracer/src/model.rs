@@ -5,7 +5,8 @@
 //! "what did tensor 3 look like" and "which value did tensor 3 hold at
 //! version 2 when event 40 ran". [`TraceLookups`] answers them with one set of
 //! rules, built in one pass over the events; [`Lookup`] pairs it with the
-//! events it was built from.
+//! events it was built from. [`DataflowIndex`] adds producers and consumers
+//! of each tensor version for the readers that follow dataflow.
 //!
 //! The value rule: a tensor version's value at event `s` is the one recorded
 //! most recently at or before `s`. A version is usually recorded once, where
@@ -39,12 +40,6 @@ pub struct TraceLookups {
     tensors: HashMap<u64, usize>,
     /// `(tensor id, version)` → every record of its value, in stream order.
     values: HashMap<(u64, u64), SmallVec<[ValueRecord; 1]>>,
-    /// `(tensor id, version)` → position of the event that produced it: the
-    /// op that returned it, or the introduction of a tensor the program made.
-    producers: HashMap<(u64, u64), usize>,
-    /// `(tensor id, version)` → positions of the ops that took it as an
-    /// argument, in stream order.
-    consumers: HashMap<(u64, u64), SmallVec<[usize; 2]>>,
     /// Events per layer in [`Layer::ALL`] order.
     layer_counts: [usize; 4],
     /// Events of layers this build does not know.
@@ -69,7 +64,6 @@ impl TraceLookups {
         if let EventBody::Autograd(AutogradEvent::Node(n)) = &event.body {
             self.nodes.insert(n.node, position);
         }
-        self.add_dataflow(position, &event.body);
         for t in event.body.tensor_refs() {
             self.tensors.entry(t.id).or_insert(position);
             if let Some(digest) = t.value {
@@ -83,43 +77,6 @@ impl TraceLookups {
                 }
             }
         }
-    }
-
-    fn add_dataflow(&mut self, position: usize, body: &EventBody) {
-        let mut produced = |t: &TensorRef| {
-            self.producers.entry((t.id, t.version)).or_insert(position);
-        };
-        match body {
-            EventBody::Dispatch(DispatchEvent::Op(op)) => {
-                op.outputs
-                    .iter()
-                    .flat_map(|v| v.tensors())
-                    .for_each(&mut produced);
-                for t in op.args.iter().flat_map(|(_, v)| v.tensors()) {
-                    let consumers = self.consumers.entry((t.id, t.version)).or_default();
-                    if consumers.last() != Some(&position) {
-                        consumers.push(position);
-                    }
-                }
-            }
-            EventBody::Api(ApiEvent::Tensor(t)) => produced(&t.tensor),
-            _ => {}
-        }
-    }
-
-    /// Position of the event that produced tensor `id` at `version`: the op
-    /// that returned it or the program's introduction of it.
-    pub fn producer(&self, id: u64, version: u64) -> Option<usize> {
-        self.producers.get(&(id, version)).copied()
-    }
-
-    /// Positions of the ops that took tensor `id` at `version` as an
-    /// argument, in stream order.
-    pub fn consumers(&self, id: u64, version: u64) -> &[usize] {
-        self.consumers
-            .get(&(id, version))
-            .map(SmallVec::as_slice)
-            .unwrap_or(&[])
     }
 
     /// Every record of the value of tensor `id` at `version`, in stream order.
@@ -181,6 +138,67 @@ impl TraceLookups {
     /// Ids of every declared node, in no particular order.
     pub fn node_ids(&self) -> impl Iterator<Item = u64> + '_ {
         self.nodes.keys().copied()
+    }
+}
+
+/// Which event produced each tensor version and which ops used it: the
+/// inspector's op graph. Kept apart from [`TraceLookups`] so that replay's
+/// checks, which never ask, do not build it.
+#[derive(Clone, Debug, Default)]
+pub struct DataflowIndex {
+    /// `(tensor id, version)` → position of the event that produced it: the
+    /// op that returned it, or the introduction of a tensor the program made.
+    producers: HashMap<(u64, u64), usize>,
+    /// `(tensor id, version)` → positions of the ops that took it as an
+    /// argument, in stream order.
+    consumers: HashMap<(u64, u64), SmallVec<[usize; 2]>>,
+}
+
+impl DataflowIndex {
+    /// Builds the index in one pass over `events`.
+    pub fn new(events: &[Event]) -> DataflowIndex {
+        let mut index = DataflowIndex::default();
+        for (position, event) in events.iter().enumerate() {
+            index.add_dataflow(position, &event.body);
+        }
+        index
+    }
+
+    fn add_dataflow(&mut self, position: usize, body: &EventBody) {
+        let mut produced = |t: &TensorRef| {
+            self.producers.entry((t.id, t.version)).or_insert(position);
+        };
+        match body {
+            EventBody::Dispatch(DispatchEvent::Op(op)) => {
+                op.outputs
+                    .iter()
+                    .flat_map(|v| v.tensors())
+                    .for_each(&mut produced);
+                for t in op.args.iter().flat_map(|(_, v)| v.tensors()) {
+                    let consumers = self.consumers.entry((t.id, t.version)).or_default();
+                    if consumers.last() != Some(&position) {
+                        consumers.push(position);
+                    }
+                }
+            }
+            EventBody::Api(ApiEvent::Tensor(t)) => produced(&t.tensor),
+            _ => {}
+        }
+    }
+
+    /// Position of the event that produced tensor `id` at `version`: the op
+    /// that returned it or the program's introduction of it.
+    pub fn producer(&self, id: u64, version: u64) -> Option<usize> {
+        self.producers.get(&(id, version)).copied()
+    }
+
+    /// Positions of the ops that took tensor `id` at `version` as an
+    /// argument, in stream order.
+    pub fn consumers(&self, id: u64, version: u64) -> &[usize] {
+        self.consumers
+            .get(&(id, version))
+            .map(SmallVec::as_slice)
+            .unwrap_or(&[])
     }
 }
 
@@ -274,7 +292,7 @@ mod tests {
                 vec![tensor(2, 0, None)],
             ),
         ];
-        let tables = TraceLookups::new(&events);
+        let tables = DataflowIndex::new(&events);
         assert_eq!(tables.producer(0, 0), Some(0));
         assert_eq!(tables.producer(1, 0), Some(1));
         assert_eq!(tables.producer(1, 1), Some(2));

@@ -7,13 +7,16 @@ use crate::ivalue::IValue;
 use crate::runtime::Runtime;
 use crate::tensor::Tensor;
 
-fn f32s(rt: &mut Runtime, shape: &[i64], values: &[f32]) -> Tensor {
+/// A contiguous float32 tensor introduced into `rt` (shared with the other
+/// kernel test modules here).
+pub(super) fn f32s(rt: &mut Runtime, shape: &[i64], values: &[f32]) -> Tensor {
     let strides = crate::tensor::strides::contiguous_strides(shape);
     rt.introduce_tensor_f32(shape, &strides, 0, values, false)
         .expect("tensor")
 }
 
-fn i64s(rt: &mut Runtime, shape: &[i64], values: &[i64]) -> Tensor {
+/// A contiguous int64 tensor introduced into `rt`.
+pub(super) fn i64s(rt: &mut Runtime, shape: &[i64], values: &[i64]) -> Tensor {
     let strides = crate::tensor::strides::contiguous_strides(shape);
     let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
     rt.introduce_tensor("int64", shape, &strides, 0, &bytes, false)

@@ -7,18 +7,7 @@ use crate::runtime::Runtime;
 use crate::tensor::Tensor;
 use crate::tensor::options::MemoryFormat;
 
-fn f32s(rt: &mut Runtime, shape: &[i64], values: &[f32]) -> Tensor {
-    let strides = crate::tensor::strides::contiguous_strides(shape);
-    rt.introduce_tensor_f32(shape, &strides, 0, values, false)
-        .expect("tensor")
-}
-
-fn i64s(rt: &mut Runtime, shape: &[i64], values: &[i64]) -> Tensor {
-    let strides = crate::tensor::strides::contiguous_strides(shape);
-    let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-    rt.introduce_tensor("int64", shape, &strides, 0, &bytes, false)
-        .expect("tensor")
-}
+use super::tests::{f32s, i64s};
 
 fn tensors(out: Vec<IValue>) -> Vec<Option<Tensor>> {
     out.into_iter().map(IValue::into_tensor).collect()
