@@ -13,6 +13,7 @@
 //! | [`autograd`] | FT-P2C-004 | nodes, derivatives, ReadyQueue, engine |
 //! | `kernels` | FT-P2C-005 | CPU (and meta) kernels |
 //! | [`device`] | FT-P2C-007 | devices and the device guard |
+//! | [`serialize`] | FT-P2C-006 | state dicts: `torch.save` files and `.ftc` checkpoints |
 //! | [`Runtime`] | — | the facade replay drives |
 //!
 //! ```
@@ -37,6 +38,7 @@ pub mod faults;
 pub mod ivalue;
 pub(crate) mod kernels;
 mod runtime;
+pub mod serialize;
 pub mod tensor;
 pub(crate) mod trace;
 

@@ -594,31 +594,46 @@ pub fn refuse_non_regular_target(path: &Path) -> Result<(), SidecarError> {
     }
 }
 
+/// What a sidecar records about the protected file besides its bytes: for a
+/// trace its chain hash and event count; another kind of file supplies its
+/// own identity (a checkpoint: its content hash and tensor count).
+pub type FileIdentity = (Digest, u64);
+
 /// Protects the trace at `path`: it must read as a complete, sound trace
 /// (the sidecar records its chain hash). Writes `path.rq` atomically and
 /// returns the sidecar.
 pub fn protect_file(path: &Path, overhead: u32) -> Result<(Sidecar, PathBuf), SidecarError> {
-    let mut reader = crate::TraceReader::open(path).map_err(|e| SidecarError::CannotProtect {
-        path: path.to_owned(),
-        detail: format!("not a sound trace: {e}"),
-    })?;
+    protect_file_with(path, overhead, &trace_identity)
+}
+
+/// The identity of a complete, sound trace: its chain hash and event count.
+fn trace_identity(path: &Path) -> Result<FileIdentity, String> {
+    let mut reader =
+        crate::TraceReader::open(path).map_err(|e| format!("not a sound trace: {e}"))?;
     let chain = reader.index().chain;
     let event_count = reader.event_count();
-    reader.read_all().map_err(|e| SidecarError::CannotProtect {
-        path: path.to_owned(),
-        detail: format!("not a sound trace: {e}"),
-    })?;
-    let verification =
-        crate::verify::verify_file(path).map_err(|e| SidecarError::CannotProtect {
-            path: path.to_owned(),
-            detail: e.to_string(),
-        })?;
+    reader
+        .read_all()
+        .map_err(|e| format!("not a sound trace: {e}"))?;
+    let verification = crate::verify::verify_file(path).map_err(|e| e.to_string())?;
     if let Some(problem) = verification.problems.first() {
-        return Err(SidecarError::CannotProtect {
-            path: path.to_owned(),
-            detail: format!("not a sound trace: {}", problem.describe()),
-        });
+        return Err(format!("not a sound trace: {}", problem.describe()));
     }
+    Ok((chain, event_count))
+}
+
+/// Protects any file at `path`: `identify` must accept it (reading it as
+/// whatever it is) and returns the identity the sidecar records in its
+/// `chain` and `event_count` fields. Writes `path.rq` atomically.
+pub fn protect_file_with(
+    path: &Path,
+    overhead: u32,
+    identify: &dyn Fn(&Path) -> Result<FileIdentity, String>,
+) -> Result<(Sidecar, PathBuf), SidecarError> {
+    let (chain, event_count) = identify(path).map_err(|detail| SidecarError::CannotProtect {
+        path: path.to_owned(),
+        detail,
+    })?;
     let data = std::fs::read(path).map_err(|e| io(path, e))?;
     let sidecar = protect(path, &data, chain, event_count, overhead)?;
     let out = sidecar_path(path);
@@ -632,6 +647,22 @@ pub fn protect_file(path: &Path, overhead: u32) -> Result<(Sidecar, PathBuf), Si
 /// hash is the recorded one; only then are they renamed over `path`. On any
 /// failure `path` is untouched.
 pub fn repair_file(path: &Path) -> Result<RepairOutcome, SidecarError> {
+    repair_file_with(path, &|temp: &Path| {
+        let as_trace = |e: crate::TraceError| format!("does not read as a trace: {e}");
+        let mut reader = crate::TraceReader::open(temp).map_err(as_trace)?;
+        reader.read_all().map_err(as_trace)?;
+        Ok((reader.index().chain, reader.event_count()))
+    })
+}
+
+/// Repairs any file at `path` from `path.rq`: the restored bytes must hash
+/// to the recorded whole-file hash, and `identify` must read them and give
+/// the identity the sidecar recorded; only then are they renamed over
+/// `path`. On any failure `path` is untouched.
+pub fn repair_file_with(
+    path: &Path,
+    identify: &dyn Fn(&Path) -> Result<FileIdentity, String>,
+) -> Result<RepairOutcome, SidecarError> {
     let sidecar_file = sidecar_path(path);
     let sidecar = Sidecar::read(&sidecar_file)?;
     refuse_non_regular_target(path)?;
@@ -644,11 +675,7 @@ pub fn repair_file(path: &Path) -> Result<RepairOutcome, SidecarError> {
         return Ok(RepairOutcome::Intact);
     };
     let temp = write_temp(path, &restored)?;
-    let proven = (|| {
-        let mut reader = crate::TraceReader::open(&temp)?;
-        reader.read_all()?;
-        Ok::<_, crate::TraceError>((reader.index().chain, reader.event_count()))
-    })();
+    let proven = identify(&temp);
     let fail = |detail: String| {
         let _ = std::fs::remove_file(&temp);
         SidecarError::CannotRepair {
@@ -666,9 +693,7 @@ pub fn repair_file(path: &Path) -> Result<RepairOutcome, SidecarError> {
             )));
         }
         Err(e) => {
-            return Err(fail(format!(
-                "the restored file does not read as a trace: {e}"
-            )));
+            return Err(fail(format!("the restored file {e}")));
         }
     }
     if let Ok(m) = std::fs::metadata(path) {
