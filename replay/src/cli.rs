@@ -186,6 +186,67 @@ pub enum Command {
     /// recorded whole-file BLAKE3 and the trace's chain hash; writes
     /// atomically and leaves the file untouched when it cannot (exit 4).
     Repair(RepairArgs),
+    /// State-dict checkpoints: `torch.save` files (.pt) and the runtime's
+    /// envelope (.ftc, docs/CHECKPOINT.md): info, convert, protect, repair.
+    #[command(subcommand)]
+    Checkpoint(CheckpointCommand),
+}
+
+/// `ft-replay checkpoint ...`.
+#[derive(Debug, Subcommand)]
+pub enum CheckpointCommand {
+    /// Names, dtypes, shapes, strides and storages of a checkpoint's tensors
+    /// and its content hash (the same for a .pt file and its .ftc
+    /// conversion). Reading a .pt executes nothing: a pickle that names a
+    /// global or opcode torch.load(weights_only=True) would refuse is
+    /// refused (exit 4).
+    Info {
+        /// A .pt (torch.save) or .ftc file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Converts between torch.save files and envelopes, keeping names,
+    /// dtypes, geometry, shared storages and values (deterministic output).
+    Convert {
+        /// A .pt or .ftc file.
+        #[arg(value_name = "INPUT")]
+        input: PathBuf,
+        /// The output; its format follows --to or its extension (.ftc, .pt).
+        #[arg(short, long, value_name = "OUTPUT")]
+        output: PathBuf,
+        /// Output format (default: from the output's extension).
+        #[arg(long, value_enum)]
+        to: Option<CheckpointFormat>,
+    },
+    /// Writes a RaptorQ sidecar FILE.rq for a checkpoint (docs/SIDECAR.md).
+    Protect {
+        /// A .pt or .ftc file (it must read completely).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Repair symbols as a percentage of the file's source symbols.
+        #[arg(long, value_name = "PCT", default_value_t = ft_trace::sidecar::DEFAULT_OVERHEAD,
+              value_parser = clap::value_parser!(u32).range(1..=i64::from(ft_trace::sidecar::MAX_OVERHEAD)))]
+        overhead: u32,
+    },
+    /// Restores a damaged checkpoint from FILE.rq, proven by its BLAKE3 and
+    /// its content hash.
+    Repair {
+        /// The checkpoint (its sidecar is FILE.rq).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+/// A checkpoint file format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CheckpointFormat {
+    /// torch.save zip archive (.pt).
+    Torch,
+    /// The runtime's envelope (.ftc).
+    Ftc,
 }
 
 /// Arguments of `ft-replay info`.

@@ -31,6 +31,7 @@ pub fn run(command: &Command) -> Exit {
         Command::Protect(args) => protect(args),
         Command::Repair(args) => repair(args),
         Command::Coverage(_) => Exit::Usage,
+        Command::Checkpoint(_) => Exit::Usage,
     }
 }
 

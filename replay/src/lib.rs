@@ -16,6 +16,9 @@
 //!   Chrome trace with both runs and the divergences;
 //! * [`evidence`] is `ft-replay info`, `verify`, `protect` and `repair`
 //!   (whole-file checks and RaptorQ sidecars, from `ft_trace`);
+//! * [`checkpoint`] is `ft-replay checkpoint info|convert|protect|repair`
+//!   (state dicts in torch.save files and .ftc envelopes, from
+//!   `ft_runtime::serialize`);
 //! * [`output`] refuses outputs that would destroy an input or something
 //!   that is not a regular file, and writes reports atomically.
 //!
@@ -24,6 +27,7 @@
 pub mod align;
 pub mod blob_store;
 pub mod callbacks;
+pub mod checkpoint;
 pub mod checks;
 pub mod cli;
 pub mod coverage;
@@ -60,6 +64,9 @@ pub fn run(args: &Args) -> Exit {
             print_error(&e);
             e.exit()
         });
+    }
+    if let Some(Command::Checkpoint(checkpoint)) = &args.command {
+        return checkpoint::run(checkpoint);
     }
     if let Some(command) = &args.command {
         return evidence::run(command);

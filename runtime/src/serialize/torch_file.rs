@@ -170,10 +170,7 @@ pub(crate) fn read(bytes: &[u8]) -> Result<StateDict, SerializeError> {
 }
 
 /// `_metadata`: an OrderedDict of module prefix → dict of scalars.
-fn read_metadata(
-    u: &Unpickled,
-    id: Id,
-) -> Result<Metadata, SerializeError> {
+fn read_metadata(u: &Unpickled, id: Id) -> Result<Metadata, SerializeError> {
     let bad = |what: &str| not_state_dict(format!("_metadata: {what}"));
     let Obj::Dict { items, .. } = &u.objs[id] else {
         return Err(bad("not a dict"));
@@ -327,7 +324,12 @@ fn storage_class(dtype: DType) -> &'static str {
 pub(crate) fn write(dict: &StateDict) -> Result<Vec<u8>, SerializeError> {
     let (unique, index) = storages(dict)?;
     let mut w = pickle::Writer::new();
-    w.ordered_dict();
+    // A state dict with `_metadata` is an OrderedDict; a plain dict stays one.
+    if dict.metadata.is_some() {
+        w.ordered_dict();
+    } else {
+        w.empty_dict();
+    }
     pickle::write_items(&mut w, &dict.tensors_indexed(&index), |w, (name, t, s)| {
         w.str(name, false);
         w.global("torch._utils", "_rebuild_tensor_v2");

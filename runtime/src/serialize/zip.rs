@@ -28,8 +28,10 @@ const DESCRIPTOR: u32 = 0x0807_4b50;
 /// Where entry data starts: a multiple of this (PyTorch's `kFieldAlignment`).
 pub(crate) const ALIGNMENT: usize = 64;
 /// General purpose flags PyTorch writes: data descriptor (bit 3) and UTF-8
-/// names (bit 11).
+/// names (bit 11); an empty entry has no descriptor.
 const FLAGS: u16 = 0x0808;
+/// Flags of an empty entry: UTF-8 names only.
+const FLAGS_EMPTY: u16 = 0x0800;
 
 /// CRC-32 (IEEE 802.3, reflected, as zip uses it).
 pub(crate) fn crc32(bytes: &[u8]) -> u32 {
@@ -310,7 +312,7 @@ impl<'a> Archive<'a> {
 #[derive(Default)]
 pub(crate) struct Writer {
     out: Vec<u8>,
-    central: Vec<(String, u32, u64, u64)>,
+    central: Vec<(String, u16, u32, u64, u64)>,
 }
 
 impl Writer {
@@ -321,10 +323,11 @@ impl Writer {
         // Padding: an `FB` extra field of `Z`s so that data is aligned.
         let header = self.out.len() + 30 + name.len() + 4;
         let pad = (ALIGNMENT - header % ALIGNMENT) % ALIGNMENT;
+        let flags = if data.is_empty() { FLAGS_EMPTY } else { FLAGS };
         let o = &mut self.out;
         o.extend_from_slice(&LOCAL.to_le_bytes());
         o.extend_from_slice(&0u16.to_le_bytes()); // version needed
-        o.extend_from_slice(&FLAGS.to_le_bytes());
+        o.extend_from_slice(&flags.to_le_bytes());
         o.extend_from_slice(&[0; 2 + 2 + 2]); // method, time, date
         o.extend_from_slice(&[0; 4 + 4 + 4]); // crc and sizes: in the descriptor
         o.extend_from_slice(&(name.len() as u16).to_le_bytes());
@@ -334,24 +337,27 @@ impl Writer {
         o.extend_from_slice(&(pad as u16).to_le_bytes());
         o.resize(o.len() + pad, b'Z');
         o.extend_from_slice(data);
-        o.extend_from_slice(&DESCRIPTOR.to_le_bytes());
-        o.extend_from_slice(&crc.to_le_bytes());
         let size = data.len() as u64;
-        if size >= 0xffff_ffff {
-            o.extend_from_slice(&size.to_le_bytes());
-            o.extend_from_slice(&size.to_le_bytes());
-        } else {
-            o.extend_from_slice(&(size as u32).to_le_bytes());
-            o.extend_from_slice(&(size as u32).to_le_bytes());
+        if size > 0 {
+            o.extend_from_slice(&DESCRIPTOR.to_le_bytes());
+            o.extend_from_slice(&crc.to_le_bytes());
+            if size >= 0xffff_ffff {
+                o.extend_from_slice(&size.to_le_bytes());
+                o.extend_from_slice(&size.to_le_bytes());
+            } else {
+                o.extend_from_slice(&(size as u32).to_le_bytes());
+                o.extend_from_slice(&(size as u32).to_le_bytes());
+            }
         }
-        self.central.push((name.to_owned(), crc, size, offset));
+        self.central
+            .push((name.to_owned(), flags, crc, size, offset));
     }
 
     /// The central directory and end records; the archive's bytes.
     pub(crate) fn finish(mut self) -> Vec<u8> {
         let cd_start = self.out.len() as u64;
         let o = &mut self.out;
-        for (name, crc, size, offset) in &self.central {
+        for (name, flags, crc, size, offset) in &self.central {
             let big = *size >= 0xffff_ffff || *offset >= 0xffff_ffff;
             let mut extra = Vec::new();
             if big {
@@ -364,7 +370,7 @@ impl Writer {
             let clamp = |v: u64| if big { 0xffff_ffff } else { v as u32 };
             o.extend_from_slice(&CENTRAL.to_le_bytes());
             o.extend_from_slice(&[0; 2 + 2]); // version made by, needed
-            o.extend_from_slice(&FLAGS.to_le_bytes());
+            o.extend_from_slice(&flags.to_le_bytes());
             o.extend_from_slice(&[0; 2 + 2 + 2]); // method, time, date
             o.extend_from_slice(&crc.to_le_bytes());
             o.extend_from_slice(&clamp(*size).to_le_bytes());
