@@ -155,6 +155,18 @@ pub fn torch_to_bytes(dict: &StateDict) -> Result<Vec<u8>, SerializeError> {
     torch_file::write(dict)
 }
 
+/// A zip archive of `entries` (`name`, data) laid out as `torch.save` lays
+/// its records out: for tests and fuzzing, which build archives around
+/// hand-made pickles.
+#[doc(hidden)]
+pub fn torch_archive_bytes(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut z = zip::Writer::default();
+    for (name, data) in entries {
+        z.add(name, data);
+    }
+    z.finish()
+}
+
 /// Reads the state dict saved by `torch.save(model.state_dict(), path)`.
 pub fn load_torch(path: &Path) -> Result<StateDict, SerializeError> {
     torch_from_bytes(&read_file(path)?)
