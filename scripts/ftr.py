@@ -12,7 +12,10 @@ two writers must produce *byte-identical* files. Hence
 * an EVENTS chunk is closed right after the event that makes the pending
   encoded events reach 16 384 bytes, and before the INDEX -- nothing else
   closes one;
-* a blob is written the moment it is first stored and never twice.
+* a blob is written the moment it is first stored and never twice;
+* an EVENTS chunk is stored as one Zstandard frame at level 3 (libzstd 1.5.7,
+  the version both the `zstandard` package and the Rust `zstd-sys` crate
+  bundle: its output is deterministic), every other chunk raw.
 
 The file writer writes every chunk with one unbuffered `write`, so a process
 killed at any point leaves a `NAME.partial` file whose complete chunks a
@@ -37,18 +40,21 @@ from typing import Any, BinaryIO, Iterable, NamedTuple, Optional, Sequence
 
 import blake3
 import msgpack
+import zstandard
 
 # ---------------------------------------------------------------------------
 # Container constants (FORMAT.md §2).
 
 MAGIC = b"\x89FTR\r\n\x1a\n"
-VERSION_MAJOR = 1
-VERSION_MINOR = 3  # newest minor this module reads and writes
-# Minor of a file whose events are all of 1.1 kinds or older: writers start
-# with it and raise the header's minor when they append the first event of a
-# newer kind (FORMAT.md §2.1), so programs that use no newer kind record the
-# same bytes as before 1.2.
-FLOOR_MINOR = 1
+VERSION_MAJOR = 2  # the major this module writes (2.0: EVENTS chunks compressed)
+VERSION_MINOR = 0  # newest minor of VERSION_MAJOR this module reads and writes
+# Writers start with the floor minor and raise the header's minor when they
+# append the first event of a newer kind (FORMAT.md §2.1).
+FLOOR_MINOR = 0
+# The previous major, still read: 1.1 to 1.3, every chunk raw.
+LEGACY_MAJOR = 1
+LEGACY_NEWEST_MINOR = 3
+LEGACY_FLOOR_MINOR = 1
 MINOR_OFFSET = 10
 HEADER_LEN = 16
 CHUNK_HEADER_LEN = 8
@@ -62,6 +68,13 @@ CHUNK_META = 1
 CHUNK_EVENTS = 2
 CHUNK_BLOB = 3
 CHUNK_INDEX = 4
+
+# Chunk payload encodings (byte 5 of a chunk header, FORMAT.md §2.2).
+ENCODING_RAW = 0
+ENCODING_ZSTD = 1
+ZSTD_LEVEL = 3
+_COMPRESSOR = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+_DECOMPRESSOR = zstandard.ZstdDecompressor()
 
 VALUE_POLICIES = ("all", "inputs", "none")
 
@@ -151,8 +164,12 @@ KIND_NAMES = {
     (DEVICE, DEV_TRANSFER): "transfer",
 }
 
-# The minor version that introduced each kind newer than 1.0.
-KIND_MINOR = {
+# The minor of VERSION_MAJOR that introduced each kind newer than its .0
+# (none yet: 2.0 defines every kind).
+KIND_MINOR: dict = {}
+
+# The 1.x minor that introduced each kind newer than 1.0 (reading 1.x files).
+LEGACY_KIND_MINOR = {
     (API, API_RELEASE): 1,
     (API, API_DEFAULT_DTYPE): 2,
     (API, API_GRAD): 3,
@@ -710,27 +727,63 @@ def p_transfer(src: int, dst: int, src_device: str, dst_device: str) -> list:
 # Container framing.
 
 
-def file_header(minor: int = FLOOR_MINOR) -> bytes:
-    """The 16-byte header of version `1.<minor>` (writers start with the floor)."""
-    return MAGIC + struct.pack("<HHI", VERSION_MAJOR, minor, 0)
+def file_header(minor: int = FLOOR_MINOR, major: int = VERSION_MAJOR) -> bytes:
+    """The 16-byte header of version `<major>.<minor>` (writers start with the floor)."""
+    return MAGIC + struct.pack("<HHI", major, minor, 0)
 
 
-def chunk_header(kind: int, length: int) -> bytes:
-    """`u32 LE length | u8 kind | 3 zero bytes`."""
-    return struct.pack("<IB3x", length, kind)
+def chunk_header(kind: int, length: int, encoding: int = ENCODING_RAW) -> bytes:
+    """`u32 LE stored length | u8 kind | u8 encoding | 2 zero bytes`."""
+    return struct.pack("<IBB2x", length, kind, encoding)
 
 
-def frame_chunk(kind: int, payload: bytes) -> bytes:
-    """Header, payload and BLAKE3 of both."""
+def writer_encoding(kind: int) -> int:
+    """How a writer stores a chunk of `kind`: EVENTS compressed, the rest raw."""
+    return ENCODING_ZSTD if kind == CHUNK_EVENTS else ENCODING_RAW
+
+
+def frame_chunk(kind: int, payload: bytes, encoding: int = ENCODING_RAW) -> bytes:
+    """Header, the payload stored with `encoding`, and BLAKE3 of both."""
     if len(payload) > MAX_CHUNK_PAYLOAD:
         raise TraceError(
             f"cannot write trace: chunk of {len(payload)} bytes exceeds the "
             f"{MAX_CHUNK_PAYLOAD} byte limit"
         )
-    header = chunk_header(kind, len(payload))
+    stored = _COMPRESSOR.compress(payload) if encoding == ENCODING_ZSTD else payload
+    header = chunk_header(kind, len(stored), encoding)
     hasher = blake3.blake3(header)
-    hasher.update(payload)
-    return header + payload + hasher.digest()
+    hasher.update(stored)
+    return header + stored + hasher.digest()
+
+
+def decode_stored(encoding: int, stored: bytes) -> bytes:
+    """The msgpack payload of a chunk stored with `encoding`; raises
+    ValueError naming what is wrong with the stored bytes."""
+    if encoding == ENCODING_RAW:
+        return stored
+    if encoding != ENCODING_ZSTD:
+        raise ValueError(f"unknown chunk encoding {encoding}")
+    try:
+        params = zstandard.get_frame_parameters(stored)
+    except zstandard.ZstdError as e:
+        raise ValueError("payload is not a zstd frame") from e
+    size = params.content_size
+    if size == zstandard.CONTENTSIZE_UNKNOWN or size == zstandard.CONTENTSIZE_ERROR:
+        raise ValueError("zstd frame does not declare its content size")
+    if size > MAX_CHUNK_PAYLOAD:
+        raise ValueError(f"zstd frame declares {size} bytes, more than the {MAX_CHUNK_PAYLOAD}-byte chunk limit")
+    try:
+        frame = _DECOMPRESSOR.decompressobj()
+        payload = frame.decompress(stored)
+    except zstandard.ZstdError as e:
+        raise ValueError(f"zstd frame: {e}") from e
+    if not frame.eof:
+        raise ValueError("zstd frame is cut or malformed")
+    if frame.unused_data:
+        raise ValueError(f"{len(frame.unused_data)} bytes follow the zstd frame")
+    if len(payload) != size:
+        raise ValueError(f"zstd frame declares {size} bytes but holds {len(payload)}")
+    return payload
 
 
 def trailer(index_offset: int) -> bytes:
@@ -813,7 +866,7 @@ class TraceWriter:
         self._finished = False
         self._minor = FLOOR_MINOR
         self._packer = msgpack.Packer(use_bin_type=True, use_single_float=False)
-        self._write_raw(file_header())
+        self._write_raw(file_header(FLOOR_MINOR))
         self._write_chunk(CHUNK_META, packb(meta.payload()))
 
     @property
@@ -956,7 +1009,7 @@ class TraceWriter:
         self._minor = needed
 
     def _write_chunk(self, kind: int, payload: bytes) -> None:
-        self._write_raw(frame_chunk(kind, payload))
+        self._write_raw(frame_chunk(kind, payload, writer_encoding(kind)))
 
     def _write_raw(self, data: Any) -> None:
         if self._failed:
@@ -1189,7 +1242,7 @@ class TraceReader:
             except (Truncated, CorruptChunk):
                 break
             out.append((offset, kind))
-            offset += CHUNK_HEADER_LEN + len(payload) + CHUNK_HASH_LEN
+            offset = self._chunk_end(offset)
         return out
 
     # -- internals ----------------------------------------------------------
@@ -1208,13 +1261,14 @@ class TraceReader:
                 self.path, 0, f"file is {len(data)} bytes, shorter than the {HEADER_LEN}-byte header"
             )
         major, minor = struct.unpack_from("<HH", data, 8)
-        if major != VERSION_MAJOR:
+        floors = {VERSION_MAJOR: FLOOR_MINOR, LEGACY_MAJOR: LEGACY_FLOOR_MINOR}
+        if major not in floors:
             raise UnsupportedVersion(
                 f"{self.path}: format version {major}.{minor} is not supported "
-                f"(this reader reads {VERSION_MAJOR}.x); re-record the trace or upgrade"
+                f"(this reader reads {LEGACY_MAJOR}.x and {VERSION_MAJOR}.x); re-record the trace or upgrade"
             )
-        if minor < FLOOR_MINOR:
-            raise TraceError(f"{self.path}: corrupt header: minor version {minor} is below {FLOOR_MINOR}")
+        if minor < floors[major]:
+            raise TraceError(f"{self.path}: corrupt header: minor version {minor} is below {floors[major]}")
         if data[12:16] != b"\0\0\0\0":
             raise TraceError(f"{self.path}: corrupt header: reserved bytes 12..16 are not zero")
         return (major, minor)
@@ -1228,8 +1282,8 @@ class TraceReader:
                 offset,
                 f"{max(remaining, 0)} bytes left where an {CHUNK_HEADER_LEN}-byte chunk header was expected",
             )
-        length, kind = struct.unpack_from("<IB", data, offset)
-        if data[offset + 5 : offset + 8] != b"\0\0\0" or length > MAX_CHUNK_PAYLOAD:
+        length, kind, encoding = struct.unpack_from("<IBB", data, offset)
+        if not self._chunk_header_valid(offset) or length > MAX_CHUNK_PAYLOAD:
             raise CorruptChunk(
                 self.path, offset, f"invalid chunk header {data[offset:offset + 8].hex()}"
             )
@@ -1245,7 +1299,23 @@ class TraceReader:
         hasher.update(payload)
         if hasher.digest() != stored:
             raise CorruptChunk(self.path, offset, f"checksum mismatch in chunk of kind {kind}")
-        return kind, payload
+        try:
+            return kind, decode_stored(encoding, bytes(payload))
+        except ValueError as e:
+            raise CorruptChunk(self.path, offset, f"chunk of kind {kind}: {e}") from e
+
+    def _chunk_header_valid(self, offset: int) -> bool:
+        """Bytes 5..8 of the chunk header at `offset`: an encoding this
+        file's major allows (1.x: raw only), then two zero bytes."""
+        data = self._data
+        encoding = data[offset + 5]
+        allowed = encoding == ENCODING_RAW or (encoding == ENCODING_ZSTD and self.version[0] == VERSION_MAJOR)
+        return allowed and data[offset + 6 : offset + 8] == b"\0\0"
+
+    def _chunk_end(self, offset: int) -> int:
+        """Offset just past the (already verified) chunk at `offset`."""
+        (length,) = struct.unpack_from("<I", self._data, offset)
+        return offset + CHUNK_HEADER_LEN + length + CHUNK_HASH_LEN
 
     def _decode(self, offset: int, payload: bytes, what: str) -> Any:
         try:
@@ -1269,7 +1339,7 @@ class TraceReader:
         kind, payload = self._read_chunk(index_offset)
         if kind != CHUNK_INDEX:
             raise CorruptChunk(self.path, index_offset, f"expected chunk kind {CHUNK_INDEX}, found {kind}")
-        index_end = index_offset + CHUNK_HEADER_LEN + len(payload) + CHUNK_HASH_LEN
+        index_end = self._chunk_end(index_offset)
         if index_end != len(data) - TRAILER_LEN:
             raise CorruptChunk(
                 self.path, index_end, "bytes between the INDEX chunk and the trailer: nothing may lie between them"
@@ -1334,7 +1404,7 @@ class TraceReader:
             except CorruptChunk as e:
                 stop = Truncation(e.offset, f"damaged chunk: {e.detail}")
                 break
-            end = offset + CHUNK_HEADER_LEN + len(payload) + CHUNK_HASH_LEN
+            end = self._chunk_end(offset)
             if kind == CHUNK_EVENTS:
                 try:
                     chunk = self._events_of_chunk(offset, payload)
@@ -1379,7 +1449,13 @@ class TraceReader:
         if len(data) - offset <= CHUNK_HEADER_LEN or data[offset + 4] != CHUNK_EVENTS:
             return []
         unpacker = msgpack.Unpacker(raw=False, use_list=True, strict_map_key=False)
-        unpacker.feed(data[offset + CHUNK_HEADER_LEN :])
+        stored = data[offset + CHUNK_HEADER_LEN :]
+        if data[offset + 5] == ENCODING_ZSTD:
+            try:  # as much of the cut frame as decodes
+                stored = _DECOMPRESSOR.decompressobj().decompress(stored)
+            except zstandard.ZstdError:
+                return []
+        unpacker.feed(stored)
         events: list = []
         try:
             count = unpacker.read_array_header()
@@ -1428,9 +1504,12 @@ class TraceReader:
         """A complete file says exactly the lowest minor its event kinds need
         (FORMAT.md §2.1); with kinds this reader does not know, at least that."""
         known = [(ev.layer, ev.kind) in KIND_NAMES for ev in self._events]
+        if self.version[0] == LEGACY_MAJOR:
+            floor, newest, kind_minor = LEGACY_FLOOR_MINOR, LEGACY_NEWEST_MINOR, LEGACY_KIND_MINOR
+        else:
+            floor, newest, kind_minor = FLOOR_MINOR, VERSION_MINOR, KIND_MINOR
         needed = max(
-            [FLOOR_MINOR]
-            + [KIND_MINOR.get((ev.layer, ev.kind), 0) if k else VERSION_MINOR for ev, k in zip(self._events, known)]
+            [floor] + [kind_minor.get((ev.layer, ev.kind), 0) if k else newest for ev, k in zip(self._events, known)]
         )
         minor = self.version[1]
         if not (minor >= needed if not all(known) else minor == needed):
@@ -1447,7 +1526,7 @@ class TraceReader:
         blobs = [b[1] for b in self.index[6]]
         offset = HEADER_LEN
         while offset < self._index_offset:
-            if self._index_offset - offset < CHUNK_HEADER_LEN or data[offset + 5 : offset + 8] != b"\0\0\0":
+            if self._index_offset - offset < CHUNK_HEADER_LEN or not self._chunk_header_valid(offset):
                 raise CorruptChunk(self.path, offset, "invalid chunk header")
             length, kind = struct.unpack_from("<IB", data, offset)
             if kind == CHUNK_META:

@@ -253,7 +253,10 @@ pub fn load_diff(
         None => TraceData::from_events(
             actual.label.clone(),
             PathBuf::from(&actual.label),
-            (1, ft_trace::format::VERSION_MINOR),
+            (
+                ft_trace::format::VERSION_MAJOR,
+                ft_trace::format::VERSION_MINOR,
+            ),
             actual.meta.clone(),
             actual.events.clone(),
             None,

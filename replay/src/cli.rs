@@ -186,6 +186,11 @@ pub enum Command {
     /// recorded whole-file BLAKE3 and the trace's chain hash; writes
     /// atomically and leaves the file untouched when it cannot (exit 4).
     Repair(RepairArgs),
+    /// Rewrites a trace with this build's writer: a format 1.x trace becomes
+    /// 2.0 (EVENTS chunks compressed, docs/FORMAT.md) with the same events,
+    /// blobs and chain hash, byte-identical to recording it again. The input
+    /// must verify; the output is written atomically and may not be the input.
+    Upgrade(UpgradeArgs),
     /// State-dict checkpoints: `torch.save` files (.pt) and the runtime's
     /// envelope (.ftc, docs/CHECKPOINT.md): info, convert, protect, repair.
     #[command(subcommand)]
@@ -293,6 +298,18 @@ pub struct RepairArgs {
     /// The trace to restore (its sidecar is TRACE.rq).
     #[arg(value_name = "TRACE")]
     pub trace: PathBuf,
+}
+
+/// Arguments of `ft-replay upgrade`.
+#[derive(Debug, clap::Args)]
+pub struct UpgradeArgs {
+    /// The trace to rewrite.
+    #[arg(value_name = "TRACE")]
+    pub trace: PathBuf,
+
+    /// Where to write the rewritten trace.
+    #[arg(short, long, value_name = "OUTPUT")]
+    pub output: PathBuf,
 }
 
 /// Arguments of `ft-replay coverage`.

@@ -1,7 +1,8 @@
-//! `ft-replay info`, `verify`, `protect` and `repair`: what a trace file
-//! holds, whether every byte of it is sound, and RaptorQ sidecars that
-//! restore it (the work is done by [`ft_trace::verify`] and
-//! [`ft_trace::sidecar`]; this module prints and picks exit codes).
+//! `ft-replay info`, `verify`, `protect`, `repair` and `upgrade`: what a
+//! trace file holds, whether every byte of it is sound, RaptorQ sidecars
+//! that restore it, and rewriting it in the current format version (the
+//! work is done by [`ft_trace::verify`], [`ft_trace::sidecar`] and
+//! [`ft_trace::rewrite`]; this module prints and picks exit codes).
 //!
 //! Exit codes follow the replay's: 0 sound / repaired, 2 usage (an output
 //! that is not a regular file), 4 damaged or unreadable input (also a
@@ -20,7 +21,7 @@ use ft_trace::text::escape_control;
 use ft_trace::verify::{Verification, verify_file};
 use ft_trace::{TraceError, TraceReader};
 
-use crate::cli::{Command, Format, InfoArgs, ProtectArgs, RepairArgs, VerifyArgs};
+use crate::cli::{Command, Format, InfoArgs, ProtectArgs, RepairArgs, UpgradeArgs, VerifyArgs};
 use crate::error::Exit;
 
 /// Runs one of the four subcommands.
@@ -30,6 +31,7 @@ pub fn run(command: &Command) -> Exit {
         Command::Verify(args) => verify(args),
         Command::Protect(args) => protect(args),
         Command::Repair(args) => repair(args),
+        Command::Upgrade(args) => upgrade(args),
         Command::Coverage(_) => Exit::Usage,
         Command::Checkpoint(_) => Exit::Usage,
     }
@@ -364,6 +366,62 @@ fn protect(args: &ProtectArgs) -> Exit {
         Err(e) => {
             error(&e.to_string());
             sidecar_exit(&e)
+        }
+    }
+}
+
+fn upgrade(args: &UpgradeArgs) -> Exit {
+    if let Some(reason) = crate::output::output_refusal(
+        "--output",
+        &args.output,
+        false,
+        &[("TRACE", args.trace.as_path())],
+    ) {
+        error(&reason);
+        return Exit::Usage;
+    }
+    match verify_file(&args.trace) {
+        Ok(v) if v.ok() => {}
+        Ok(v) => {
+            let first = v.problems.first().map(|p| p.describe()).unwrap_or_default();
+            error(&format!(
+                "{}: damaged, not rewritten ({} problem(s); first: {first}); see `ft-replay verify`",
+                shown(&args.trace),
+                v.problems.len()
+            ));
+            return Exit::BadInput;
+        }
+        Err(e) => {
+            error(&e.to_string());
+            return Exit::BadInput;
+        }
+    }
+    let before = std::fs::metadata(&args.trace).map(|m| m.len()).unwrap_or(0);
+    let version = TraceReader::open(&args.trace).map(|r| r.version());
+    match ft_trace::rewrite::rewrite_file(&args.trace, &args.output) {
+        Ok(summary) => {
+            let (major, minor) = version.unwrap_or_default();
+            print(&format!(
+                "wrote {}: format {}.{} ({} bytes) from {} ({major}.{minor}, {before} bytes); {} events, chain {}\n",
+                shown(&args.output),
+                ft_trace::format::VERSION_MAJOR,
+                ft_trace::format::VERSION_MINOR,
+                summary.bytes,
+                shown(&args.trace),
+                summary.index.event_count,
+                summary.index.chain.short(16),
+            ))
+            .err()
+            .unwrap_or(Exit::Match)
+        }
+        Err(e) => {
+            error(&e.to_string());
+            // The input verified: what fails now is writing the output.
+            match &e {
+                TraceError::Write(_) => Exit::Output,
+                TraceError::Io { path, .. } if path != &args.trace => Exit::Output,
+                _ => Exit::BadInput,
+            }
         }
     }
 }

@@ -113,35 +113,54 @@ fn resolved(path: &Path) -> PathBuf {
     }
 }
 
-/// Why this output may not be written, if it may not.
-fn refusal(output: &Output, args: &Args, all: &[Output]) -> Option<String> {
-    let shown = output.path.display();
-    let inputs = [("--against", &args.against), ("OURS", &args.ours)];
+/// Why a file output may not be written at `path`, if it may not: it is
+/// one of `inputs` (`(name, path)`, named in the message), or something
+/// other than a regular file exists there (`in_place`: the path itself is
+/// written, so a symlink there is refused too; otherwise it is replaced by a
+/// rename and a symlink's target is what counts).
+pub fn output_refusal(
+    flag: &str,
+    path: &Path,
+    in_place: bool,
+    inputs: &[(&str, &Path)],
+) -> Option<String> {
+    let shown = path.display();
     for (name, input) in inputs {
-        if let Some(input) = input
-            && (same_file(&output.path, input) || resolved(&output.path) == resolved(input))
-        {
+        if same_file(path, input) || resolved(path) == resolved(input) {
             return Some(format!(
-                "{} {shown} is the input {name} {}; refusing to overwrite a trace being read",
-                output.flag,
+                "{flag} {shown} is the input {name} {}; refusing to overwrite a file being read",
                 input.display()
             ));
         }
     }
-    let metadata = if output.written_in_place {
-        std::fs::symlink_metadata(&output.path)
+    let metadata = if in_place {
+        std::fs::symlink_metadata(path)
     } else {
-        std::fs::metadata(&output.path)
+        std::fs::metadata(path)
     };
     if let Ok(metadata) = metadata
         && !metadata.file_type().is_file()
     {
         return Some(format!(
-            "{} {shown} exists and is {}; refusing to replace it (reports go to regular files)",
-            output.flag,
+            "{flag} {shown} exists and is {}; refusing to replace it (outputs go to regular files)",
             kind_of(metadata.file_type())
         ));
     }
+    None
+}
+
+/// Why this output may not be written, if it may not.
+fn refusal(output: &Output, args: &Args, all: &[Output]) -> Option<String> {
+    let inputs: Vec<(&str, &Path)> = [("--against", &args.against), ("OURS", &args.ours)]
+        .into_iter()
+        .filter_map(|(name, input)| input.as_deref().map(|p| (name, p)))
+        .collect();
+    if let Some(reason) =
+        output_refusal(output.flag, &output.path, output.written_in_place, &inputs)
+    {
+        return Some(reason);
+    }
+    let shown = output.path.display();
     let mine = resolved(&output.path);
     for other in all {
         if !std::ptr::eq(other, output) && resolved(&other.path) == mine {

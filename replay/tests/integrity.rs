@@ -414,7 +414,7 @@ fn a_blob_that_does_not_hash_to_its_digest_is_refused_during_replay() {
     let len = u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4")) as usize;
     let mut payload = bytes[at + 8..at + 8 + len].to_vec();
     *payload.last_mut().expect("data") ^= 0x01;
-    let framed = frame_chunk(chunk_kind::BLOB, &payload);
+    let framed = frame_chunk(chunk_kind::BLOB, ft_trace::codec::RAW, &payload);
     bytes[at..at + framed.len()].copy_from_slice(&framed);
     let bad = dir.path().join("bad_blob.ftr");
     std::fs::write(&bad, bytes).expect("write");

@@ -13,7 +13,7 @@ import io
 
 import pytest
 
-from conftest import events_named, ftr, ops
+from conftest import REPO, events_named, ftr, ops
 
 
 def header_minor(path) -> int:
@@ -69,13 +69,16 @@ def test_net_changes_only_and_set_default_tensor_type_is_seen(captures):
     ]
 
 
-def test_header_minor_is_1_2_only_with_a_default_dtype_event(captures):
+def test_header_says_2_0_with_or_without_a_default_dtype_event(captures):
     _, with_event = captures.get("corpus/default_dtype")
     _, without = captures.get("corpus/tiny_mlp")
-    assert header_minor(with_event) == 2
-    assert ftr.TraceReader(str(with_event)).version == (1, 2)
-    assert header_minor(without) == ftr.FLOOR_MINOR == 1
+    assert header_minor(with_event) == header_minor(without) == ftr.FLOOR_MINOR == 0
+    assert ftr.TraceReader(str(with_event)).version == (2, 0)
     assert not events_named(captures.reader("corpus/tiny_mlp"), "default_dtype")
+    # A trace recorded in 1.2 (the minor that added the kind) reads as before.
+    legacy = ftr.TraceReader(str(REPO / "tracer/tests/fixtures/legacy_1_2_default_dtype.ftr"))
+    assert legacy.version == (1, 2)
+    assert [e.payload for e in legacy.events if e.name == "default_dtype"]
 
 
 def test_the_capture_restores_the_default_dtype_it_found(captures):
@@ -88,11 +91,18 @@ def test_the_capture_restores_the_default_dtype_it_found(captures):
     assert [e.payload for e in ftr.TraceReader(str(path)).events if e.name == "default_dtype"] == [["float64"]]
 
 
-def test_writer_raises_the_minor_in_place_and_keeps_appending():
+@pytest.fixture
+def newer_default_dtype(monkeypatch):
+    """Pretends `default_dtype` were added by minor 1 of the current major,
+    to exercise how a writer raises the header's minor."""
+    monkeypatch.setitem(ftr.KIND_MINOR, (ftr.API, ftr.API_DEFAULT_DTYPE), 2)
+
+
+def test_writer_raises_the_minor_in_place_and_keeps_appending(newer_default_dtype):
     out = io.BytesIO()
     w = ftr.TraceWriter(out, ftr.Meta("t", "p", "all", ()))
     w.append(ftr.API, ftr.API_MANUAL_SEED, ftr.p_manual_seed(1))
-    assert w.minor_version == 1
+    assert w.minor_version == 0
     w.append(ftr.API, ftr.API_DEFAULT_DTYPE, ftr.p_default_dtype("float64"))
     assert w.minor_version == 2
     w.append(ftr.API, ftr.API_RELEASE, ftr.p_release(0))
@@ -109,7 +119,7 @@ def test_reading_back_the_event(tmp_path):
     fw.writer.append(ftr.API, ftr.API_DEFAULT_DTYPE, ftr.p_default_dtype("bfloat16"))
     fw.finish()
     reader = ftr.TraceReader(str(path))
-    assert reader.version == (1, 2)
+    assert reader.version == (2, 0)
     assert kinds(reader) == [("default_dtype", ["bfloat16"])]
 
 
@@ -127,7 +137,7 @@ class _AppendOnly(io.RawIOBase):
         return len(b)
 
 
-def test_an_unseekable_stream_cannot_take_a_newer_kind():
+def test_an_unseekable_stream_cannot_take_a_newer_kind(newer_default_dtype):
     w = ftr.TraceWriter(_AppendOnly(), ftr.Meta("t", "p", "all", ()))
     w.append(ftr.API, ftr.API_MANUAL_SEED, ftr.p_manual_seed(1))
     with pytest.raises(ftr.TraceError, match="minor version"):

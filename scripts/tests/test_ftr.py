@@ -116,7 +116,7 @@ def test_tiny_trace_byte_layout_by_hand():
     w.append(ftr.API, ftr.API_GRAD_MODE, ftr.p_grad_mode(False, False), 7)
     w.finish()
     data = out.getvalue()
-    assert data[:16] == b"\x89FTR\r\n\x1a\n\x01\x00\x01\x00\x00\x00\x00\x00"  # 1.1
+    assert data[:16] == b"\x89FTR\r\n\x1a\n\x02\x00\x00\x00\x00\x00\x00\x00"  # 2.0
     meta_payload = bytes([0x94, 0xA1]) + b"p" + bytes([0xA1]) + b"q" + bytes([0xA4]) + b"none" + bytes([0x91, 0x92, 0xA1]) + b"k" + bytes([0xA1]) + b"v"
     meta_header = struct.pack("<IB3x", len(meta_payload), 1)
     assert data[16:24] == meta_header
@@ -125,10 +125,13 @@ def test_tiny_trace_byte_layout_by_hand():
     assert data[after_meta : after_meta + 32] == blake3.blake3(meta_header + meta_payload).digest()
     events_at = after_meta + 32
     # one EVENTS chunk: [[0, 0, 4, [false, false], 7]]
+    # stored as one zstd frame (encoding 1): magic, a one-segment frame
+    # header with content size 9, one raw block of 9 bytes, the payload.
     payload = bytes([0x91, 0x95, 0x00, 0x00, 0x04, 0x92, 0xC2, 0xC2, 0x07])
-    assert data[events_at : events_at + 8] == struct.pack("<IB3x", len(payload), 2)
-    assert data[events_at + 8 : events_at + 8 + len(payload)] == payload
-    index_at = events_at + 8 + len(payload) + 32
+    frame = bytes([0x28, 0xB5, 0x2F, 0xFD, 0x20, 0x09, 0x49, 0x00, 0x00]) + payload
+    assert data[events_at : events_at + 8] == struct.pack("<IBB2x", len(frame), 2, 1)
+    assert data[events_at + 8 : events_at + 8 + len(frame)] == frame
+    index_at = events_at + 8 + len(frame) + 32
     assert data[-16:] == struct.pack("<Q", index_at) + b"FTRINDEX"
     assert data[index_at + 4] == ftr.CHUNK_INDEX
 
@@ -260,7 +263,7 @@ def test_reader_keeps_events_of_unknown_kinds(tmp_path, monkeypatch):
     assert [e.name for e in r.events] == ["unknown", "manual_seed"]
     assert r.events[0].payload == [1, ["x", b"\x00"]] and r.events[0].seq == 0
     assert r.chain_verified  # hashed over the payload as written
-    assert r.version == (1, ftr.VERSION_MINOR + 1)
+    assert r.version == (ftr.VERSION_MAJOR, ftr.VERSION_MINOR + 1)
 
 
 # -- damaged and unfinished files ---------------------------------------------------
@@ -287,7 +290,7 @@ def test_aborted_writer_leaves_a_readable_partial(tmp_path):
     assert r.truncation.detail.startswith("no footer index")
 
 
-@pytest.mark.parametrize("cut_back", [1, 31, 33, 500])
+@pytest.mark.parametrize("cut_back", [1, 31, 33, 100])
 def test_cut_partial_keeps_every_complete_chunk(tmp_path, cut_back):
     partial = write_unfinished(tmp_path, 700)
     data = open(partial, "rb").read()
@@ -311,13 +314,47 @@ def _last_chunk_events(data: bytes) -> int:
     offset, kind = chunk_kinds(data + b"\0" * 16)[-1]
     assert kind == ftr.CHUNK_EVENTS
     length = struct.unpack_from("<I", data, offset)[0]
-    return len(ftr.unpackb(data[offset + 8 : offset + 8 + length]))
+    return len(ftr.unpackb(ftr.decode_stored(data[offset + 5], data[offset + 8 : offset + 8 + length])))
+
+
+def as_legacy_partial(path: str) -> str:
+    """The unfinished 2.0 file at `path` as a 1.1 file would hold it: the
+    same chunks stored raw (how salvage works on raw EVENTS chunks)."""
+    data = open(path, "rb").read()
+    out = bytearray(ftr.file_header(1, ftr.LEGACY_MAJOR))
+    offset = ftr.HEADER_LEN
+    while offset + ftr.CHUNK_HEADER_LEN <= len(data):
+        length, kind, encoding = struct.unpack_from("<IBB", data, offset)
+        end = offset + ftr.CHUNK_HEADER_LEN + length + ftr.CHUNK_HASH_LEN
+        if end > len(data):
+            break
+        out += ftr.frame_chunk(kind, ftr.decode_stored(encoding, data[offset + 8 : offset + 8 + length]))
+        offset = end
+    legacy = path + ".legacy.partial"
+    with open(legacy, "wb") as f:
+        f.write(out)
+    return legacy
+
+
+def test_a_cut_inside_a_compressed_events_chunk_keeps_the_chunks_before_it(tmp_path):
+    """A 2.0 EVENTS chunk is one zstd block: cut inside it, no event of it
+    decodes, and reading stops there with every chunk before it."""
+    partial = write_unfinished(tmp_path, 700)
+    whole = ftr.TraceReader(partial, recover=True)
+    offset, first_seq, _ = whole.chunks[1]
+    data = open(partial, "rb").read()
+    cut = tmp_path / "cut.ftr.partial"
+    cut.write_bytes(data[: offset + 200])
+    r = ftr.TraceReader(str(cut), recover=True)
+    assert r.truncation.offset == offset and r.truncation.salvaged == 0
+    assert r.events == whole.events[:first_seq]
 
 
 def test_a_cut_inside_an_events_chunk_salvages_the_complete_events_before_it(tmp_path):
-    """As ft-trace's reader: the array header, then events one by one from the
-    bytes after the chunk header, kept while they continue the sequence."""
-    partial = write_unfinished(tmp_path, 700)
+    """As ft-trace's reader, in a 1.x file (raw chunks): the array header,
+    then events one by one from the bytes after the chunk header, kept while
+    they continue the sequence."""
+    partial = as_legacy_partial(write_unfinished(tmp_path, 700))
     whole = ftr.TraceReader(partial, recover=True)
     offset, first_seq, count = whole.chunks[1]
     data = open(partial, "rb").read()
@@ -337,8 +374,9 @@ def test_a_cut_inside_an_events_chunk_salvages_the_complete_events_before_it(tmp
 
 
 def test_half_a_golden_trace_recovers_the_events_before_the_cut(tmp_path):
-    """Cut in the middle of the first EVENTS chunk of the golden's second half."""
-    golden = REPO / "traces" / "mlp_train.torch.ftr"
+    """Cut in the middle of the first EVENTS chunk of the second half of a
+    golden recorded in format 1.1 (raw chunks)."""
+    golden = REPO / "tracer" / "tests" / "fixtures" / "legacy_1_1_mlp_train.ftr"
     data = golden.read_bytes()
     whole = ftr.TraceReader(str(golden))
     offset, first_seq, count = next(c for c in whole.chunks if c[0] >= len(data) // 2)
@@ -383,9 +421,9 @@ def test_reader_refuses_other_files_and_versions(tmp_path):
     out, w = new_writer()
     w.finish()
     data = bytearray(out.getvalue())
-    data[8:10] = struct.pack("<H", 2)
+    data[8:10] = struct.pack("<H", 3)
     path.write_bytes(bytes(data))
-    with pytest.raises(ftr.UnsupportedVersion, match=rf"version 2\.{ftr.FLOOR_MINOR} .*reads 1\.x"):
+    with pytest.raises(ftr.UnsupportedVersion, match=rf"version 3\.{ftr.FLOOR_MINOR} .*reads 1\.x and 2\.x"):
         ftr.TraceReader(str(path))
 
 

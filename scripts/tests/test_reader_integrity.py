@@ -57,11 +57,38 @@ def test_reserved_header_bytes_must_be_zero(tmp_path, at):
     refused(tmp_path, bytes(data), "reserved bytes 12..16")
 
 
-@pytest.mark.parametrize("minor,needle", [(0, "below 1"), (2, "need exactly 1"), (0x0101, "need exactly 1")])
-def test_minor_version_must_be_the_one_the_events_need(tmp_path, minor, needle):
+@pytest.mark.parametrize("minor", [1, 3, 0x0101])
+def test_minor_version_must_be_the_one_the_events_need(tmp_path, minor):
     data = bytearray(sample(tmp_path))
+    assert data[8:12] == b"\x02\x00\x00\x00"
+    data[10:12] = struct.pack("<H", minor)
+    refused(tmp_path, bytes(data), "need exactly 0")
+
+
+LEGACY = Path(__file__).resolve().parents[2] / "tracer" / "tests" / "fixtures" / "legacy_1_1_mlp_train.ftr"
+
+
+@pytest.mark.parametrize("minor,needle", [(0, "below 1"), (2, "need exactly 1"), (0x0101, "need exactly 1")])
+def test_a_legacy_minor_version_must_be_the_one_the_events_need(tmp_path, minor, needle):
+    data = bytearray(LEGACY.read_bytes())
+    assert data[8:12] == b"\x01\x00\x01\x00"
     data[10:12] = struct.pack("<H", minor)
     refused(tmp_path, bytes(data), needle)
+
+
+def test_chunk_encodings_are_checked_per_major(tmp_path):
+    data = bytearray(sample(tmp_path))
+    events_at = ftr.TraceReader(str(LEGACY)).chunks[0][0]
+    legacy = bytearray(LEGACY.read_bytes())
+    assert legacy[events_at + 5] == ftr.ENCODING_RAW
+    legacy[events_at + 5] = ftr.ENCODING_ZSTD  # zstd is a 2.x encoding
+    refused(tmp_path, bytes(legacy), "invalid chunk header")
+    path = tmp_path / "s.ftr"
+    path.write_bytes(bytes(data))
+    at = ftr.TraceReader(str(path)).chunks[0][0]
+    assert data[at + 5] == ftr.ENCODING_ZSTD
+    data[at + 5] = 9
+    refused(tmp_path, bytes(data), "invalid chunk header")
 
 
 def test_nothing_may_lie_between_index_and_trailer(tmp_path):

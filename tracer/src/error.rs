@@ -42,8 +42,9 @@ pub enum TraceError {
     },
     /// The file was written by a newer, incompatible format version.
     #[error(
-        "{}: format version {major}.{minor} is not supported (this build reads {supported}.x); \
+        "{}: format version {major}.{minor} is not supported (this build reads {}.x and {supported}.x); \
          upgrade ft-trace or re-record the trace",
+        crate::format::LEGACY_MAJOR,
         path.display()
     )]
     UnsupportedVersion {
@@ -53,7 +54,7 @@ pub enum TraceError {
         major: u16,
         /// Minor version found in the header.
         minor: u16,
-        /// The major version this build reads.
+        /// The newest major version this build reads.
         supported: u16,
     },
     /// The file ends early: the recording crashed or the file was cut.

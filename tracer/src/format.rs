@@ -4,19 +4,21 @@
 //!
 //! ```text
 //! header   16 B   magic 89 46 54 52 0d 0a 1a 0a | major u16 LE | minor u16 LE | 0u32
-//! chunk    8 B    payload length u32 LE | kind u8 | 3 zero bytes
-//!          N B    msgpack payload
-//!          32 B   blake3(chunk header ‖ payload)
+//! chunk    8 B    stored length u32 LE | kind u8 | encoding u8 | 2 zero bytes
+//!          N B    msgpack payload, stored raw or as a zstd frame (crate::codec)
+//!          32 B   blake3(chunk header ‖ stored bytes)
 //! ...      chunks: META first, then EVENTS and BLOB chunks interleaved
 //! INDEX    chunk  footer index (msgpack)
 //! trailer  16 B   offset of the INDEX chunk u64 LE | "FTRINDEX"
 //! ```
 //!
-//! Version rule: readers refuse any other major version; a minor bump may only
-//! add chunk kinds, event kinds or value tags (which readers skip), never
-//! change the shape of an existing record. The header's minor is the lowest
-//! one that covers the file, never below [`FLOOR_MINOR`]: writers start with
-//! it and raise it when they append the first event of a newer kind.
+//! Version rule: this build writes [`VERSION_MAJOR`] and reads it and the
+//! previous major, [`LEGACY_MAJOR`] (1.x: every chunk raw); it refuses any
+//! other. A minor bump may only add chunk kinds, chunk encodings, event kinds
+//! or value tags, never change the shape of an existing record. The header's
+//! minor is the lowest one that covers the file, never below the major's
+//! floor ([`floor_minor`]): writers start with it and raise it when they
+//! append the first event of a newer kind ([`minor_needed`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -24,15 +26,19 @@ use crate::hash::Digest;
 
 /// First 8 bytes of every trace (PNG-style: catches text-mode and 7-bit mangling).
 pub const MAGIC: [u8; 8] = [0x89, b'F', b'T', b'R', b'\r', b'\n', 0x1a, b'\n'];
-/// Major version written and read by this build.
-pub const VERSION_MAJOR: u16 = 1;
-/// Newest minor version this build reads and writes (1.2: api `default_dtype`;
-/// 1.3: the autograd-completeness kinds of docs/FORMAT.md).
-pub const VERSION_MINOR: u16 = 3;
-/// Minor version of a file whose events are all of 1.1 kinds or older. Files
-/// written before 1.2 existed say 1.1, so recording a program that uses no
-/// newer kind gives the same bytes as before.
-pub const FLOOR_MINOR: u16 = 1;
+/// Major version written by this build (2.0: EVENTS chunks compressed).
+pub const VERSION_MAJOR: u16 = 2;
+/// Newest minor version of [`VERSION_MAJOR`] this build reads and writes.
+pub const VERSION_MINOR: u16 = 0;
+/// Minor version a [`VERSION_MAJOR`] writer starts with.
+pub const FLOOR_MINOR: u16 = 0;
+/// The previous major version, still read: 1.1 to 1.3, every chunk raw.
+pub const LEGACY_MAJOR: u16 = 1;
+/// Newest minor of [`LEGACY_MAJOR`] (1.2: api `default_dtype`; 1.3: the
+/// autograd-completeness kinds of docs/FORMAT.md).
+pub const LEGACY_NEWEST_MINOR: u16 = 3;
+/// Lowest minor a [`LEGACY_MAJOR`] file says.
+pub const LEGACY_FLOOR_MINOR: u16 = 1;
 /// Byte offset of the minor version in the header.
 pub const MINOR_OFFSET: u64 = 10;
 /// Length of the file header.
@@ -49,6 +55,58 @@ pub const TRAILER_LEN: u64 = 16;
 pub const MAX_CHUNK_PAYLOAD: u64 = 1 << 30;
 /// Writers close an EVENTS chunk once its encoded events reach this many bytes.
 pub const EVENT_CHUNK_TARGET: usize = 16 * 1024;
+
+/// The lowest minor a file of `major` says, `None` for a major this build
+/// does not read.
+pub fn floor_minor(major: u16) -> Option<u16> {
+    match major {
+        VERSION_MAJOR => Some(FLOOR_MINOR),
+        LEGACY_MAJOR => Some(LEGACY_FLOOR_MINOR),
+        _ => None,
+    }
+}
+
+/// The newest minor of `major` this build knows.
+pub fn newest_minor(major: u16) -> u16 {
+    if major == LEGACY_MAJOR {
+        LEGACY_NEWEST_MINOR
+    } else {
+        VERSION_MINOR
+    }
+}
+
+/// The minor of `major` that defines an event's kind (FORMAT §2.1): in 1.x
+/// the minor that added it, in 2.x 0 for every kind of 2.0. Unknown kinds
+/// count as the newest minor this build knows.
+pub fn minor_needed(major: u16, body: &crate::event::EventBody) -> u16 {
+    if let crate::event::EventBody::Unknown { .. } = body {
+        return newest_minor(major);
+    }
+    if major == LEGACY_MAJOR {
+        body.since_minor()
+    } else {
+        FLOOR_MINOR
+    }
+}
+
+/// Whether chunks of a `major` file may use `encoding` (1.x: raw only).
+pub fn encoding_allowed(major: u16, encoding: u8) -> bool {
+    match encoding {
+        crate::codec::RAW => true,
+        crate::codec::ZSTD => major == VERSION_MAJOR,
+        _ => false,
+    }
+}
+
+/// The encoding a writer of this build stores a chunk of `kind` with:
+/// EVENTS compressed, everything else raw.
+pub fn writer_encoding(kind: u8) -> u8 {
+    if kind == chunk_kind::EVENTS {
+        crate::codec::ZSTD
+    } else {
+        crate::codec::RAW
+    }
+}
 
 /// Chunk kinds. Next kind: 5.
 pub mod chunk_kind {
@@ -187,9 +245,10 @@ impl TraceIndex {
     }
 }
 
-/// Frames a chunk: header, payload, checksum.
-pub fn frame_chunk(kind: u8, payload: &[u8]) -> Vec<u8> {
-    let header = chunk_header(kind, payload.len() as u32);
+/// Frames a chunk: header, stored bytes (already encoded with `encoding`),
+/// checksum.
+pub fn frame_chunk(kind: u8, encoding: u8, payload: &[u8]) -> Vec<u8> {
+    let header = chunk_header(kind, encoding, payload.len() as u32);
     let mut hasher = blake3::Hasher::new();
     hasher.update(&header);
     hasher.update(payload);
@@ -201,9 +260,9 @@ pub fn frame_chunk(kind: u8, payload: &[u8]) -> Vec<u8> {
 }
 
 /// The 8-byte chunk header.
-pub fn chunk_header(kind: u8, len: u32) -> [u8; 8] {
+pub fn chunk_header(kind: u8, encoding: u8, len: u32) -> [u8; 8] {
     let l = len.to_le_bytes();
-    [l[0], l[1], l[2], l[3], kind, 0, 0, 0]
+    [l[0], l[1], l[2], l[3], kind, encoding, 0, 0]
 }
 
 /// The 16-byte file header a writer starts with (minor [`FLOOR_MINOR`]).
@@ -211,11 +270,16 @@ pub fn file_header() -> [u8; 16] {
     file_header_minor(FLOOR_MINOR)
 }
 
-/// The 16-byte file header of version `1.<minor>`.
+/// The 16-byte file header of version `2.<minor>`.
 pub fn file_header_minor(minor: u16) -> [u8; 16] {
+    file_header_version(VERSION_MAJOR, minor)
+}
+
+/// The 16-byte file header of version `<major>.<minor>`.
+pub fn file_header_version(major: u16, minor: u16) -> [u8; 16] {
     let mut h = [0u8; 16];
     h[..8].copy_from_slice(&MAGIC);
-    h[8..10].copy_from_slice(&VERSION_MAJOR.to_le_bytes());
+    h[8..10].copy_from_slice(&major.to_le_bytes());
     h[10..12].copy_from_slice(&minor.to_le_bytes());
     h
 }
@@ -247,9 +311,11 @@ mod tests {
 
     #[test]
     fn chunk_frame_layout() {
-        let framed = frame_chunk(chunk_kind::BLOB, b"abc");
+        let framed = frame_chunk(chunk_kind::BLOB, crate::codec::RAW, b"abc");
         assert_eq!(framed.len(), 8 + 3 + 32);
         assert_eq!(&framed[..8], &[3, 0, 0, 0, 3, 0, 0, 0]);
+        let framed = frame_chunk(chunk_kind::EVENTS, crate::codec::ZSTD, b"abc");
+        assert_eq!(&framed[..8], &[3, 0, 0, 0, 2, 1, 0, 0]);
         assert_eq!(&framed[8..11], b"abc");
         let expected = blake3::hash(&framed[..11]);
         assert_eq!(&framed[11..], expected.as_bytes());

@@ -21,6 +21,7 @@
 //! * [`sidecar`] — RaptorQ sidecars (`FILE.rq`): protect a trace, repair it.
 
 pub mod atomic;
+pub mod codec;
 pub mod describe;
 pub mod error;
 pub mod event;
@@ -29,6 +30,7 @@ pub mod hash;
 pub mod model;
 pub mod op_class;
 pub mod reader;
+pub mod rewrite;
 pub mod sidecar;
 pub mod sink;
 mod structural;

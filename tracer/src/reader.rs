@@ -26,12 +26,21 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use crate::codec;
 use crate::error::TraceError;
 use crate::event::Event;
 use crate::format::{
     self, BlobEntry, BlobRecord, EventChunkEntry, TraceIndex, TraceMeta, chunk_kind,
 };
 use crate::hash::{ChainState, Digest};
+
+/// One chunk read and verified: its kind, its decoded payload, and the
+/// offset just past it.
+struct ReadChunk {
+    kind: u8,
+    payload: Vec<u8>,
+    end: u64,
+}
 
 /// Where and why the readable part of a trace ends.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,7 +176,8 @@ impl TraceReader {
         let chunks = self.index.chunks.clone();
         let mut chains = ChainState::default();
         let mut layer_counts = [0u64; 4];
-        let mut needed_minor = format::FLOOR_MINOR;
+        let major = self.version.0;
+        let mut needed_minor = format::floor_minor(major).unwrap_or(format::FLOOR_MINOR);
         let mut unknown_kinds = false;
         for entry in &chunks {
             for event in self.read_events_chunk(entry)? {
@@ -186,7 +196,7 @@ impl TraceReader {
                 if let Some(c) = layer_counts.get_mut(layer) {
                     *c += 1;
                 }
-                needed_minor = needed_minor.max(event.body.since_minor());
+                needed_minor = needed_minor.max(format::minor_needed(major, &event.body));
                 unknown_kinds |= matches!(event.body, crate::event::EventBody::Unknown { .. });
                 chains.push(layer, &event.body.structural_hash());
                 events.push(event);
@@ -323,7 +333,7 @@ impl TraceReader {
         let len = u64::from(u32::from_le_bytes([
             header[0], header[1], header[2], header[3],
         ]));
-        if header[5..] != [0, 0, 0] || len > format::MAX_CHUNK_PAYLOAD {
+        if !self.chunk_header_valid(&header) || len > format::MAX_CHUNK_PAYLOAD {
             return Err(TraceError::CorruptChunk {
                 path: self.path.clone(),
                 offset,
@@ -484,20 +494,19 @@ impl TraceReader {
         }
         let major = u16::from_le_bytes([header[8], header[9]]);
         let minor = u16::from_le_bytes([header[10], header[11]]);
-        if major != format::VERSION_MAJOR {
+        let Some(floor) = format::floor_minor(major) else {
             return Err(TraceError::UnsupportedVersion {
                 path: self.path.clone(),
                 major,
                 minor,
                 supported: format::VERSION_MAJOR,
             });
-        }
-        if minor < format::FLOOR_MINOR {
+        };
+        if minor < floor {
             return Err(TraceError::CorruptHeader {
                 path: self.path.clone(),
                 detail: format!(
-                    "minor version {minor} at bytes 10..12 is below {}, which every file says at least",
-                    format::FLOOR_MINOR
+                    "minor version {minor} at bytes 10..12 is below {floor}, which every {major}.x file says at least"
                 ),
             });
         }
@@ -532,9 +541,11 @@ impl TraceReader {
                 detail: format!("trailer points at offset {index_offset}, outside the file"),
             });
         }
-        let payload = self.read_chunk_of_kind(index_offset, chunk_kind::INDEX)?;
-        let index_end =
-            index_offset + format::CHUNK_HEADER_LEN + payload.len() as u64 + format::CHUNK_HASH_LEN;
+        let ReadChunk {
+            payload,
+            end: index_end,
+            ..
+        } = self.read_chunk_of_kind_to(index_offset, chunk_kind::INDEX)?;
         let trailer_start = self.len - format::TRAILER_LEN;
         if index_end != trailer_start {
             return Err(TraceError::CorruptChunk {
@@ -579,7 +590,7 @@ impl TraceReader {
                     salvaged: 0,
                 };
             }
-            let (kind, payload) = match self.read_chunk(offset) {
+            let ReadChunk { kind, payload, end } = match self.read_chunk(offset) {
                 Ok(chunk) => chunk,
                 Err(TraceError::Truncated { offset, detail, .. }) => {
                     let salvaged = self.salvage(offset, index.event_count);
@@ -659,10 +670,6 @@ impl TraceReader {
                 chunk_kind::META if offset == format::HEADER_LEN => {}
                 chunk_kind::INDEX => {
                     // An index without its trailer: the write of the trailer was cut.
-                    let end = offset
-                        + format::CHUNK_HEADER_LEN
-                        + payload.len() as u64
-                        + format::CHUNK_HASH_LEN;
                     break Truncation {
                         offset: end,
                         detail: "footer index present but its trailer is missing".into(),
@@ -671,7 +678,7 @@ impl TraceReader {
                 }
                 _ => {} // unknown chunk kinds from newer minor versions are skipped
             }
-            offset += format::CHUNK_HEADER_LEN + payload.len() as u64 + format::CHUNK_HASH_LEN;
+            offset = end;
         };
         if index.chunks.is_empty() && self.first_chunk_kind() != Some(chunk_kind::META) {
             return Err(TraceError::Truncated {
@@ -706,7 +713,8 @@ impl TraceReader {
         if self.read_exact_at(offset, &mut bytes).is_err() || bytes[4] != chunk_kind::EVENTS {
             return 0;
         }
-        let mut payload = &bytes[format::CHUNK_HEADER_LEN as usize..];
+        let decoded = codec::decode_prefix(bytes[5], &bytes[format::CHUNK_HEADER_LEN as usize..]);
+        let mut payload = decoded.as_slice();
         let Ok(count) = rmp::decode::read_array_len(&mut payload) else {
             return 0;
         };
@@ -724,23 +732,34 @@ impl TraceReader {
     }
 
     fn first_chunk_kind(&mut self) -> Option<u8> {
-        self.read_chunk(format::HEADER_LEN).ok().map(|(k, _)| k)
+        self.read_chunk(format::HEADER_LEN).ok().map(|chunk| chunk.kind)
     }
 
     fn read_chunk_of_kind(&mut self, offset: u64, kind: u8) -> Result<Vec<u8>, TraceError> {
-        let (found, payload) = self.read_chunk(offset)?;
-        if found != kind {
+        self.read_chunk_of_kind_to(offset, kind)
+            .map(|chunk| chunk.payload)
+    }
+
+    fn read_chunk_of_kind_to(&mut self, offset: u64, kind: u8) -> Result<ReadChunk, TraceError> {
+        let chunk = self.read_chunk(offset)?;
+        if chunk.kind != kind {
             return Err(TraceError::CorruptChunk {
                 path: self.path.clone(),
                 offset,
-                detail: format!("expected chunk kind {kind}, found {found}"),
+                detail: format!("expected chunk kind {kind}, found {}", chunk.kind),
             });
         }
-        Ok(payload)
+        Ok(chunk)
     }
 
-    /// Reads and verifies one chunk.
-    fn read_chunk(&mut self, offset: u64) -> Result<(u8, Vec<u8>), TraceError> {
+    /// Whether a chunk header's bytes 5..8 are valid in this file: a known
+    /// encoding this major allows, then two zero bytes.
+    fn chunk_header_valid(&self, header: &[u8; format::CHUNK_HEADER_LEN as usize]) -> bool {
+        format::encoding_allowed(self.version.0, header[5]) && header[6..] == [0, 0]
+    }
+
+    /// Reads and verifies one chunk, and decodes its payload.
+    fn read_chunk(&mut self, offset: u64) -> Result<ReadChunk, TraceError> {
         let remaining = self.len.saturating_sub(offset);
         if remaining < format::CHUNK_HEADER_LEN {
             return Err(TraceError::Truncated {
@@ -758,7 +777,7 @@ impl TraceReader {
             header[0], header[1], header[2], header[3],
         ]));
         let kind = header[4];
-        if header[5..] != [0, 0, 0] || len > format::MAX_CHUNK_PAYLOAD {
+        if !self.chunk_header_valid(&header) || len > format::MAX_CHUNK_PAYLOAD {
             return Err(TraceError::CorruptChunk {
                 path: self.path.clone(),
                 offset,
@@ -789,7 +808,17 @@ impl TraceReader {
             });
         }
         body.truncate(hash_start);
-        Ok((kind, body))
+        let payload =
+            codec::decode(header[5], body).map_err(|detail| TraceError::CorruptChunk {
+                path: self.path.clone(),
+                offset,
+                detail: format!("chunk of kind {kind}: {detail}"),
+            })?;
+        Ok(ReadChunk {
+            kind,
+            payload,
+            end: offset + total,
+        })
     }
 
     fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), TraceError> {

@@ -18,6 +18,7 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use crate::codec;
 use crate::error::TraceError;
 use crate::event::{Event, EventBody};
 use crate::format::{self, BlobRecord, TraceIndex, TraceMeta, chunk_kind};
@@ -49,7 +50,7 @@ pub struct ChunkInfo {
     pub offset: u64,
     /// Kind byte.
     pub kind: u8,
-    /// Payload length.
+    /// Length of the stored payload (as on disk, before decoding).
     pub len: u64,
     /// Checksum and contents valid.
     pub ok: bool,
@@ -99,13 +100,20 @@ struct Walker {
     path: PathBuf,
     file: BufReader<File>,
     len: u64,
+    /// The header's major version (which chunk encodings are allowed).
+    major: u16,
     problems: Vec<Problem>,
 }
 
 /// How a chunk read went.
 enum Read_ {
-    /// Header, payload and checksum valid.
-    Good { kind: u8, payload: Vec<u8> },
+    /// Header and checksum valid; `len` bytes stored, decoded to `payload`
+    /// (or a one-line reason the stored bytes do not decode).
+    Good {
+        kind: u8,
+        len: u64,
+        payload: Result<Vec<u8>, String>,
+    },
     /// Header parses, the chunk fits, the checksum fails.
     BadChecksum { kind: u8, len: u64 },
     /// Header does not parse or the chunk runs past `end`.
@@ -146,7 +154,8 @@ impl Walker {
             header[0], header[1], header[2], header[3],
         ]));
         let kind = header[4];
-        if header[5..] != [0, 0, 0] || len > format::MAX_CHUNK_PAYLOAD {
+        let header_valid = format::encoding_allowed(self.major, header[5]) && header[6..] == [0, 0];
+        if !header_valid || len > format::MAX_CHUNK_PAYLOAD {
             return Ok(Read_::BadHeader(format!(
                 "invalid chunk header {header:02x?}"
             )));
@@ -170,7 +179,8 @@ impl Walker {
         body.truncate(split);
         Ok(Read_::Good {
             kind,
-            payload: body,
+            len,
+            payload: codec::decode(header[5], body),
         })
     }
 
@@ -181,7 +191,9 @@ impl Walker {
         while pos + format::CHUNK_HEADER_LEN + format::CHUNK_HASH_LEN <= end {
             let mut header = [0u8; format::CHUNK_HEADER_LEN as usize];
             self.read_at(pos, &mut header)?;
-            let plausible = header[5..] == [0, 0, 0] && (1..=4).contains(&header[4]);
+            let plausible = format::encoding_allowed(self.major, header[5])
+                && header[6..] == [0, 0]
+                && (1..=4).contains(&header[4]);
             if plausible && let Read_::Good { .. } = self.chunk(pos, end)? {
                 return Ok(Some(pos));
             }
@@ -217,6 +229,7 @@ pub fn verify_file(path: &Path) -> Result<Verification, TraceError> {
         path: path.to_owned(),
         file: BufReader::new(file),
         len: metadata.len(),
+        major: format::VERSION_MAJOR,
         problems: Vec::new(),
     };
     let mut result = Verification {
@@ -249,23 +262,25 @@ pub fn verify_file(path: &Path) -> Result<Verification, TraceError> {
     }
     let major = u16::from_le_bytes([header[8], header[9]]);
     let minor = u16::from_le_bytes([header[10], header[11]]);
-    if major != format::VERSION_MAJOR {
+    let Some(floor) = format::floor_minor(major) else {
         w.problem(
             8,
             "header",
             format!(
-                "format version {major}.{minor} is not supported (this build reads {}.x)",
+                "format version {major}.{minor} is not supported (this build reads {}.x and {}.x)",
+                format::LEGACY_MAJOR,
                 format::VERSION_MAJOR
             ),
         );
         result.problems = w.problems;
         return Ok(result);
-    }
-    if minor < format::FLOOR_MINOR {
+    };
+    w.major = major;
+    if minor < floor {
         w.problem(
             10,
             "header",
-            format!("minor version {minor} is below {}", format::FLOOR_MINOR),
+            format!("minor version {minor} is below {floor}"),
         );
     }
     if header[12..] != [0, 0, 0, 0] {
@@ -298,13 +313,16 @@ pub fn verify_file(path: &Path) -> Result<Verification, TraceError> {
                 match w.chunk(index_offset, trailer_start)? {
                     Read_::Good {
                         kind: chunk_kind::INDEX,
+                        len,
                         payload,
                     } => {
                         let end = index_offset
                             + format::CHUNK_HEADER_LEN
-                            + payload.len() as u64
+                            + len
                             + format::CHUNK_HASH_LEN;
-                        match rmp_serde::from_slice::<TraceIndex>(&payload) {
+                        match payload.and_then(|p| {
+                            rmp_serde::from_slice::<TraceIndex>(&p).map_err(|e| e.to_string())
+                        }) {
                             Err(e) => w.problem(
                                 index_offset,
                                 "INDEX",
@@ -376,14 +394,14 @@ pub fn verify_file(path: &Path) -> Result<Verification, TraceError> {
     let mut layer_counts = [0u64; 4];
     let mut next_seq: Option<u64> = Some(0);
     let mut events_intact = true;
-    let mut needed_minor = format::FLOOR_MINOR;
+    let mut needed_minor = floor;
     let mut unknown_kinds = false;
     let mut events_found: Vec<(u64, u64, u64)> = Vec::new(); // offset, first_seq, count
     let mut blobs_found: Vec<(u64, Option<crate::hash::Digest>)> = Vec::new();
     while offset < walk_end {
         let read = w.chunk(offset, walk_end)?;
-        let (kind, payload) = match read {
-            Read_::Good { kind, payload } => (kind, payload),
+        let (kind, len, payload) = match read {
+            Read_::Good { kind, len, payload } => (kind, len, payload),
             Read_::BadChecksum { kind, len } => {
                 w.problem(offset, kind_name(kind), "checksum mismatch");
                 result.chunks.push(ChunkInfo {
@@ -470,7 +488,27 @@ pub fn verify_file(path: &Path) -> Result<Verification, TraceError> {
                 continue;
             }
         };
-        let len = payload.len() as u64;
+        let payload = match payload {
+            Ok(payload) => payload,
+            Err(detail) => {
+                w.problem(offset, kind_name(kind), format!("payload does not decode: {detail}"));
+                if kind == chunk_kind::EVENTS {
+                    events_intact = false;
+                    next_seq = None;
+                    events_found.push((offset, 0, 0));
+                } else if kind == chunk_kind::BLOB {
+                    blobs_found.push((offset, None));
+                }
+                result.chunks.push(ChunkInfo {
+                    offset,
+                    kind,
+                    len,
+                    ok: false,
+                });
+                offset += format::CHUNK_HEADER_LEN + len + format::CHUNK_HASH_LEN;
+                continue;
+            }
+        };
         let mut ok = true;
         if offset == format::HEADER_LEN && kind != chunk_kind::META {
             w.problem(offset, kind_name(kind), "the first chunk is not META");
@@ -521,7 +559,7 @@ pub fn verify_file(path: &Path) -> Result<Verification, TraceError> {
                         if let Some(c) = layer_counts.get_mut(layer) {
                             *c += 1;
                         }
-                        needed_minor = needed_minor.max(event.body.since_minor());
+                        needed_minor = needed_minor.max(format::minor_needed(major, &event.body));
                         unknown_kinds |= matches!(event.body, EventBody::Unknown { .. });
                         chains.push(layer, &event.body.structural_hash());
                     }

@@ -12,6 +12,8 @@
 //! disk; a writer dropped unfinished also writes its pending events, so the
 //! `.partial` file is a readable, truncated trace.
 //!
+//! EVENTS chunks are stored compressed ([`crate::codec`]); everything else raw.
+//!
 //! The header's minor version is the lowest that covers the file (FORMAT
 //! §2.1): a writer starts with [`format::FLOOR_MINOR`] and rewrites the two
 //! header bytes when it appends the first event of a newer kind, which is
@@ -175,7 +177,7 @@ impl<W: TraceOutput> TraceWriter<W> {
     }
 
     fn write_event(&mut self, event: EventRef<'_>) -> Result<(), TraceError> {
-        self.raise_minor(event.body.since_minor())?;
+        self.raise_minor(format::minor_needed(format::VERSION_MAJOR, event.body))?;
         if self.pending_count == 0 {
             self.pending_first_seq = event.seq;
         }
@@ -317,7 +319,13 @@ impl<W: TraceOutput> TraceWriter<W> {
                 format::MAX_CHUNK_PAYLOAD
             )));
         }
-        let framed = format::frame_chunk(kind, payload);
+        let encoding = format::writer_encoding(kind);
+        let framed = if encoding == crate::codec::RAW {
+            format::frame_chunk(kind, encoding, payload)
+        } else {
+            let stored = crate::codec::compress(payload).map_err(TraceError::Write)?;
+            format::frame_chunk(kind, encoding, &stored)
+        };
         self.write_raw(&framed)
     }
 

@@ -91,11 +91,11 @@ proptest! {
         use ft_trace::format::{chunk_kind, file_header, frame_chunk, trailer};
         let dir = tempfile::tempdir().expect("tempdir");
         let mut bytes = file_header().to_vec();
-        bytes.extend(frame_chunk(chunk_kind::META, &[0x94, 0xa1, b'p', 0xa1, b'q', 0xa3, b'a', b'l', b'l', 0x90]));
+        bytes.extend(frame_chunk(chunk_kind::META, ft_trace::codec::RAW, &[0x94, 0xa1, b'p', 0xa1, b'q', 0xa3, b'a', b'l', b'l', 0x90]));
         let mut last_offset = 0;
         for (kind, payload) in &payloads {
             last_offset = bytes.len() as u64;
-            bytes.extend(frame_chunk(*kind, payload));
+            bytes.extend(frame_chunk(*kind, ft_trace::codec::RAW, payload));
         }
         if with_trailer {
             bytes.extend(trailer(last_offset));

@@ -73,7 +73,7 @@ fn with_index(bytes: &[u8], index: &TraceIndex) -> Vec<u8> {
 fn append_index(mut bytes: Vec<u8>, index: &TraceIndex) -> Vec<u8> {
     let at = bytes.len() as u64;
     bytes.extend(frame_chunk(
-        chunk_kind::INDEX,
+        chunk_kind::INDEX, ft_trace::codec::RAW,
         &rmp_serde::to_vec(index).expect("encode"),
     ));
     bytes.extend(format::trailer(at));
@@ -128,17 +128,56 @@ fn reserved_header_bytes_must_be_zero() {
 fn minor_version_must_be_the_one_the_events_need() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut bytes = std::fs::read(sample(dir.path())).expect("read");
-    assert_eq!(&bytes[10..12], &[1, 0], "the sample needs minor 1");
+    assert_eq!(&bytes[8..12], &[2, 0, 0, 0], "the sample is a 2.0 file");
+    for minor in [1u16, 3, 0x0101] {
+        bytes[10..12].copy_from_slice(&minor.to_le_bytes());
+        let path = write(dir.path(), "minor.ftr", &bytes);
+        expect_refused(&path, "need exactly 0");
+    }
+    // A 1.x file: the floor is 1 and a 1.1 file says exactly 1.
+    let legacy = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/legacy_1_1_mlp_train.ftr");
+    let mut bytes = std::fs::read(legacy).expect("read fixture");
+    assert_eq!(&bytes[8..12], &[1, 0, 1, 0], "the fixture is a 1.1 file");
     for (minor, needle) in [
         (0u16, "below 1"),
         (2, "need exactly 1"),
-        (format::VERSION_MINOR, "need exactly 1"),
+        (format::LEGACY_NEWEST_MINOR, "need exactly 1"),
         (0x0101, "need exactly 1"),
     ] {
         bytes[10..12].copy_from_slice(&minor.to_le_bytes());
         let path = write(dir.path(), "minor.ftr", &bytes);
         expect_refused(&path, needle);
     }
+}
+
+/// Byte 5 of a chunk header names its encoding: a 2.0 file may use zstd,
+/// a 1.x file only raw chunks, and no file an unknown encoding.
+#[test]
+fn chunk_encodings_are_checked_per_major() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bytes = std::fs::read(sample(dir.path())).expect("read");
+    let events_at = {
+        let reader = ft_trace::TraceReader::open(&write(dir.path(), "s.ftr", &bytes))
+            .expect("open sample");
+        reader.index().chunks[0].offset as usize
+    };
+    assert_eq!(bytes[events_at + 5], ft_trace::codec::ZSTD, "EVENTS chunks are compressed");
+    let mut unknown = bytes.clone();
+    unknown[events_at + 5] = 7;
+    expect_refused(&write(dir.path(), "enc.ftr", &unknown), "invalid chunk header");
+
+    let legacy = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/legacy_1_1_mlp_train.ftr");
+    let mut bytes = std::fs::read(legacy).expect("read fixture");
+    let events_at = {
+        let reader = ft_trace::TraceReader::open(&write(dir.path(), "l.ftr", &bytes))
+            .expect("open fixture");
+        reader.index().chunks[0].offset as usize
+    };
+    assert_eq!(bytes[events_at + 5], ft_trace::codec::RAW);
+    bytes[events_at + 5] = ft_trace::codec::ZSTD;
+    expect_refused(&write(dir.path(), "l2.ftr", &bytes), "invalid chunk header");
 }
 
 #[test]
@@ -165,7 +204,7 @@ fn chunks_must_tile_the_file_as_the_index_says() {
         data: 9i64.to_le_bytes().to_vec(),
     };
     let chunk = frame_chunk(
-        chunk_kind::BLOB,
+        chunk_kind::BLOB, ft_trace::codec::RAW,
         &rmp_serde::to_vec(&stray).expect("encode"),
     );
     let path = write(
@@ -182,7 +221,7 @@ fn chunks_must_tile_the_file_as_the_index_says() {
     );
     assert!(read_everything(&path).is_err(), "garbage between chunks");
     // A chunk of a kind from a newer minor is skipped when its checksum holds...
-    let unknown = frame_chunk(9, b"\x90");
+    let unknown = frame_chunk(9, ft_trace::codec::RAW, b"\x90");
     let path = write(
         dir.path(),
         "unknown.ftr",
@@ -222,7 +261,7 @@ fn a_blob_must_hash_to_its_digest() {
         rmp_serde::from_slice(&bytes[at + 8..at + 8 + len]).expect("blob decodes");
     record.data[3] ^= 0x40; // 1.0 -> another float; digest left as it was
     let framed = frame_chunk(
-        chunk_kind::BLOB,
+        chunk_kind::BLOB, ft_trace::codec::RAW,
         &rmp_serde::to_vec(&record).expect("encode"),
     );
     assert_eq!(framed.len(), len + 40, "same size, so offsets stay valid");

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ft_trace::{TraceReader, TraceWriter};
+use ft_trace::TraceReader;
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -20,56 +20,7 @@ fn repo_root() -> PathBuf {
 /// Re-writes `path` with the Rust writer, preserving chunk order.
 fn rewrite(path: &Path) -> Vec<u8> {
     let mut reader = TraceReader::open(path).expect("open python-written trace");
-    enum Item {
-        Events { first_seq: u64, count: u64 },
-        Blob(ft_trace::Digest),
-    }
-    let mut items: Vec<(u64, Item)> = reader
-        .index()
-        .chunks
-        .iter()
-        .map(|c| {
-            (
-                c.offset,
-                Item::Events {
-                    first_seq: c.first_seq,
-                    count: c.count,
-                },
-            )
-        })
-        .chain(
-            reader
-                .index()
-                .blobs
-                .iter()
-                .map(|b| (b.offset, Item::Blob(b.digest))),
-        )
-        .collect();
-    items.sort_by_key(|(offset, _)| *offset);
-
-    let meta = reader.meta().clone();
-    let mut writer = TraceWriter::new(Vec::new(), &meta).expect("writer");
-    for (_, item) in items {
-        match item {
-            Item::Blob(digest) => {
-                let blob = reader.blob(&digest).expect("read").expect("blob");
-                let written = writer
-                    .put_blob(&blob.dtype, &blob.shape, &blob.data)
-                    .expect("put_blob");
-                assert_eq!(written, digest, "blob digest recomputed differently");
-            }
-            Item::Events { first_seq, count } => {
-                let events = reader
-                    .read_range(first_seq, count as usize)
-                    .expect("read events");
-                assert_eq!(events.len() as u64, count);
-                for event in &events {
-                    writer.append_event(event).expect("append");
-                }
-            }
-        }
-    }
-    writer.finish().expect("finish").0
+    ft_trace::rewrite::rewrite_to_vec(&mut reader).expect("rewrite")
 }
 
 fn assert_same_bytes(path: &Path) {

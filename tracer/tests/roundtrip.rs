@@ -240,14 +240,36 @@ fn a_trace_cut_in_half_is_refused_strictly_and_recovered_leniently() {
     }
 }
 
+/// A compressed (2.0) EVENTS chunk cut short yields no events: its one
+/// zstd block never completes. Reading stops at the cut chunk with every
+/// event before it.
 #[test]
-fn a_cut_inside_an_events_chunk_salvages_the_complete_events_before_it() {
+fn a_cut_inside_a_compressed_events_chunk_keeps_the_chunks_before_it() {
     let dir = tmp();
     let path = dir.path().join("t.ftr");
     write_trace(&path, 3000);
     let second = TraceReader::open(&path).expect("open").index().chunks[1];
-    let cut_at = second.offset + 5000;
-    let cut_file = cut(&path, cut_at);
+    let cut_file = cut(&path, second.offset + 200);
+
+    let mut reader = TraceReader::recover(&cut_file).expect("recover");
+    let t = reader.truncation().expect("truncated").clone();
+    assert_eq!(t.offset, second.offset, "the cut chunk is where reading stops");
+    assert_eq!(t.salvaged, 0, "{t:?}");
+    let events = reader.read_all().expect("events");
+    assert_eq!(events.len() as u64, second.first_seq);
+}
+
+/// In a 1.x file (raw chunks) the complete events at the start of a cut
+/// EVENTS chunk are salvaged, as before 2.0.
+#[test]
+fn a_cut_inside_a_raw_events_chunk_salvages_the_complete_events_before_it() {
+    let dir = tmp();
+    let legacy = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/legacy_1_1_mlp_train.ftr");
+    let path = dir.path().join("legacy.ftr");
+    std::fs::copy(&legacy, &path).expect("copy fixture");
+    let second = TraceReader::open(&path).expect("open").index().chunks[1];
+    let cut_file = cut(&path, second.offset + 5000);
 
     let mut reader = TraceReader::recover(&cut_file).expect("recover");
     let t = reader.truncation().expect("truncated").clone();
@@ -375,9 +397,10 @@ fn in_memory_writer_produces_a_header_meta_index_and_trailer() {
     assert_eq!(summary.index.layer_counts, [1, 0, 0, 0]);
 }
 
-/// A writer starts at the floor minor (1.1) and raises the header to 1.2 at
-/// the first `default_dtype` event, for file and in-memory sinks alike; the
-/// reader reports the version and decodes the event.
+/// A writer starts at the floor minor (2.0) and stays there for every kind
+/// of 2.0, for file and in-memory sinks alike; the reader reports the
+/// version and decodes the events. A 1.x file says the 1.x minor of its
+/// newest kind (1.2 for `default_dtype`) and reads as before.
 #[test]
 fn the_header_minor_is_the_lowest_that_covers_the_events() {
     use ft_trace::{ApiEvent, DefaultDtype, EventBody, ManualSeed};
@@ -386,9 +409,9 @@ fn the_header_minor_is_the_lowest_that_covers_the_events() {
         dtype: "float64".into(),
     }));
     let dir = tmp();
-    for (name, bodies, minor) in [
-        ("old.ftr", vec![seed.clone()], FLOOR_MINOR),
-        ("new.ftr", vec![seed.clone(), dtype.clone(), seed], 2),
+    for (name, bodies) in [
+        ("old.ftr", vec![seed.clone()]),
+        ("new.ftr", vec![seed.clone(), dtype.clone(), seed]),
     ] {
         let path = dir.path().join(name);
         let mut file = FileTraceWriter::create(&path, &meta()).expect("create");
@@ -397,15 +420,23 @@ fn the_header_minor_is_the_lowest_that_covers_the_events() {
             file.writer().append(body, 0).expect("append");
             memory.append(body, 0).expect("append");
         }
-        assert_eq!(memory.minor_version(), minor);
+        assert_eq!(memory.minor_version(), FLOOR_MINOR);
         file.finish().expect("finish");
         let bytes = std::fs::read(&path).expect("read");
         assert_eq!(bytes, memory.finish().expect("finish").0, "{name}");
-        assert_eq!(u16::from_le_bytes([bytes[10], bytes[11]]), minor, "{name}");
+        assert_eq!(u16::from_le_bytes([bytes[10], bytes[11]]), FLOOR_MINOR, "{name}");
         let mut reader = TraceReader::open(&path).expect("open");
-        assert_eq!(reader.version(), (VERSION_MAJOR, minor));
+        assert_eq!(reader.version(), (VERSION_MAJOR, FLOOR_MINOR));
         let events = reader.read_all().expect("events");
         let decoded: Vec<&EventBody> = events.iter().map(|e| &e.body).collect();
         assert_eq!(decoded, bodies.iter().collect::<Vec<_>>());
     }
+    let legacy = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/legacy_1_2_default_dtype.ftr");
+    let mut reader = TraceReader::open(&legacy).expect("open 1.2");
+    assert_eq!(reader.version(), (format::LEGACY_MAJOR, 2));
+    let events = reader.read_all().expect("events of 1.2");
+    assert!(events.iter().any(|e| e.body == EventBody::Api(ApiEvent::DefaultDtype(DefaultDtype {
+        dtype: "float64".into(),
+    }))));
 }

@@ -90,10 +90,10 @@ fn truncated_trace_from_a_newer_minor_version_with_unknown_kinds_opens() {
     let mut bytes = file_header().to_vec();
     // ["p", "q", "all", []]
     let meta = [0x94, 0xa1, b'p', 0xa1, b'q', 0xa3, b'a', b'l', b'l', 0x90];
-    bytes.extend(frame_chunk(chunk_kind::META, &meta));
+    bytes.extend(frame_chunk(chunk_kind::META, ft_trace::codec::RAW, &meta));
     // [[0, 2, 99, [1, 2], 0]]: one event of an autograd kind this build lacks.
     bytes.extend(frame_chunk(
-        chunk_kind::EVENTS,
+        chunk_kind::EVENTS, ft_trace::codec::RAW,
         &[0x91, 0x95, 0, 2, 99, 0x92, 1, 2, 0],
     ));
     fs::write(&path, &bytes).expect("write");
