@@ -343,6 +343,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<StateDict, SerializeError> {
         }
         dict.metadata = Some(groups);
     }
+    super::check_amplification(&dict)?;
     let hash = content_hash(&dict)?;
     if hash.0 != recorded {
         return Err(bad(

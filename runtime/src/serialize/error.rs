@@ -111,6 +111,20 @@ pub enum SerializeError {
         /// What is wrong.
         detail: String,
     },
+    /// The tensors view far more elements than the file stores (a memory
+    /// bomb: huge stride-0 views over a tiny storage).
+    #[error(
+        "checkpoint refused: its tensors view {elements} elements but the file stores {stored}; \
+         more than {limit} is refused"
+    )]
+    Amplification {
+        /// Elements all tensors view together.
+        elements: u64,
+        /// Elements all storages hold together.
+        stored: u64,
+        /// The bound that was exceeded.
+        limit: u64,
+    },
     /// The unpickled object is not a state dict (a mapping of names to
     /// tensors).
     #[error("not a state dict: {0}")]

@@ -86,6 +86,32 @@ impl From<Vec<(String, Tensor)>> for StateDict {
     }
 }
 
+/// Elements the tensors of a checkpoint may view beyond this many per
+/// stored element (views that share a storage, stride-0 expansions)...
+pub const MAX_VIEW_FACTOR: u64 = 64;
+/// ...plus this many: together they bound what reading a checkpoint's
+/// values (its content hash) can cost, whatever its views claim.
+pub const MAX_VIEW_SLACK: u64 = 1 << 24;
+
+/// Refuses a state dict whose tensors view more elements than
+/// [`MAX_VIEW_FACTOR`] × stored + [`MAX_VIEW_SLACK`].
+pub(crate) fn check_amplification(dict: &StateDict) -> Result<(), SerializeError> {
+    let (unique, _) = torch_file::storages(dict)?;
+    let stored: u64 = unique.iter().map(|s| s.len() as u64).sum();
+    let elements: u64 = dict.tensors.iter().map(|(_, t)| t.numel() as u64).sum();
+    let limit = stored
+        .saturating_mul(MAX_VIEW_FACTOR)
+        .saturating_add(MAX_VIEW_SLACK);
+    if elements > limit {
+        return Err(SerializeError::Amplification {
+            elements,
+            stored,
+            limit,
+        });
+    }
+    Ok(())
+}
+
 /// Which file format a checkpoint's bytes are in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {

@@ -309,3 +309,45 @@ fn sidecar_repairs_a_damaged_checkpoint() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn stride_zero_memory_bombs_are_refused() {
+    // One stored element viewed as 2^30 by a handful of tensors.
+    let data = 1.0f32.to_le_bytes();
+    let mut w = pickle::Writer::new();
+    w.op(b'}');
+    w.mark();
+    for i in 0..4 {
+        w.str(&format!("w{i}"), false);
+        w.global("torch._utils", "_rebuild_tensor_v2");
+        w.mark();
+        w.mark();
+        w.str("storage", true);
+        w.global("torch", "FloatStorage");
+        w.str("0", true);
+        w.str("cpu", true);
+        w.int(1);
+        w.end_tuple();
+        w.op(b'Q');
+        w.int(0);
+        w.int_tuple(&[1 << 30]);
+        w.int_tuple(&[0]);
+        w.bool(false);
+        w.ordered_dict();
+        w.end_tuple();
+        w.reduce();
+    }
+    w.op(b'u');
+    let err = torch_from_bytes(&archive(&w.finish(), &[("data/0", &data)])).expect_err("refused");
+    assert!(
+        matches!(err, SerializeError::Amplification { stored: 1, .. }),
+        "{err}"
+    );
+    // A modest expansion (a bias broadcast) is fine.
+    let t = tensor(DType::Float32, 1, &[1], &[1], 0).alias_with(vec![1000], vec![0], 0);
+    let dict = StateDict::new(vec![("b".into(), t)]);
+    let back = torch_from_bytes(&torch_to_bytes(&dict).expect("w")).expect("r");
+    assert_eq!(back.get("b").expect("b").stride(), &[0]);
+    let back = checkpoint_from_bytes(&checkpoint_to_bytes(&dict).expect("w")).expect("r");
+    assert_eq!(back.get("b").expect("b").shape(), &[1000]);
+}

@@ -166,7 +166,9 @@ pub(crate) fn read(bytes: &[u8]) -> Result<StateDict, SerializeError> {
         None => None,
         Some(&(_, m)) => Some(read_metadata(&unpickled, m)?),
     };
-    Ok(StateDict { tensors, metadata })
+    let dict = StateDict { tensors, metadata };
+    super::check_amplification(&dict)?;
+    Ok(dict)
 }
 
 /// `_metadata`: an OrderedDict of module prefix → dict of scalars.
