@@ -15,6 +15,15 @@ pub enum Format {
     Json,
 }
 
+/// Parity mode (see [`crate::parity`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ParityMode {
+    /// Any deviation fails.
+    Strict,
+    /// Deviations the allowlist names, within their bounds, are allowed.
+    Hardened,
+}
+
 /// Re-executes a PyTorch trace on the FrankenTorch runtime and diffs the two
 /// runs step by step: dispatch ordering, gradient graph, ReadyQueue schedule,
 /// dataflow and values. With OURS given, diffs two recorded traces instead.
@@ -90,6 +99,17 @@ pub struct Args {
     /// wrong operator from amplified drift.
     #[arg(long, conflicts_with = "ours")]
     pub anchor: bool,
+
+    /// Parity mode: `strict` fails on any deviation; `hardened` allows the
+    /// deviations its allowlist names within their bounds (reported as
+    /// allowed). Critical packets (FT-P2C-001..004) allow none in either.
+    #[arg(long, value_enum, default_value_t = ParityMode::Strict)]
+    pub mode: ParityMode,
+
+    /// The hardened-mode allowlist (default:
+    /// artifacts/phase2c/HARDENED_DEVIATION_ALLOWLIST_V1.json).
+    #[arg(long, value_name = "FILE")]
+    pub allowlist: Option<PathBuf>,
 
     /// Print how long each phase took (load, replay on the runtime, diff) on stderr.
     #[arg(long)]

@@ -214,6 +214,7 @@ mod tests {
                 ..ValueSummary::default()
             },
             drift_check: None,
+            parity: Default::default(),
         }
     }
 

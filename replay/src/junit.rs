@@ -1,5 +1,8 @@
 //! JUnit XML for CI dashboards: one test case per check (dispatch, graph,
 //! schedule, dataflow, stream, values), failing with the divergences as text.
+//! In hardened mode a check whose deviations the allowlist allows passes,
+//! and lists them (`allowed ...`) in its system-out; the suite carries the
+//! properties `parity_mode` and `allowed_deviations`.
 //! No timestamps or ids are written, so the file is reproducible.
 //!
 //! A run that ends without a verdict (unreadable input, something the
@@ -28,8 +31,27 @@ fn case(suite: &str, name: &str, failures: Vec<String>, summary: String) -> Test
     case
 }
 
-fn check_case(suite: &str, check: &CheckResult) -> TestCase {
-    let failures: Vec<String> = if check.ok() {
+/// The allowed deviations of one check, as JUnit system-out (hardened
+/// mode: they pass, and say so).
+fn allowed_out(report: &Report, check: &str) -> Option<String> {
+    let lines: Vec<String> = report
+        .parity
+        .lines()
+        .into_iter()
+        .filter(|l| {
+            report
+                .parity
+                .allowed
+                .iter()
+                .chain(&report.parity.over_bound)
+                .any(|a| a.deviation.check == check && l.ends_with(&a.deviation.line))
+        })
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+fn check_case(suite: &str, check: &CheckResult, report: &Report) -> TestCase {
+    let failures: Vec<String> = if report.check_passes(check) {
         Vec::new()
     } else if check.divergences.is_empty() {
         vec![format!("{} of {} matched", check.matched, check.expected)]
@@ -43,7 +65,11 @@ fn check_case(suite: &str, check: &CheckResult) -> TestCase {
         check.expected,
         check.divergences.len()
     );
-    case(suite, check.name, failures, summary)
+    let mut case = case(suite, check.name, failures, summary);
+    if let Some(out) = allowed_out(report, check.name) {
+        case.set_system_out(out);
+    }
+    case
 }
 
 /// Renders the verdict as a JUnit XML document.
@@ -60,13 +86,15 @@ pub fn to_junit(report: &Report) -> Result<String, ReplayError> {
         &report.dataflow,
         &report.stream,
     ] {
-        suite.add_test_case(check_case(&suite_name, check));
+        suite.add_test_case(check_case(&suite_name, check, report));
     }
     let v = &report.values;
     let failures: Vec<String> = v
         .failures
         .iter()
-        .map(|f| {
+        .enumerate()
+        .filter(|&(i, _)| !report.parity.is_allowed("values", i))
+        .map(|(_, f)| {
             format!(
                 "{} output {} (expected seq {}, actual seq {}): max abs {:.3e}, max rel {:.3e}, {} drift",
                 ft_trace::text::escape_control(&f.op), f.output, f.expected_seq, f.actual_seq, f.max_abs, f.max_rel, f.drift
@@ -79,7 +107,18 @@ pub fn to_junit(report: &Report) -> Result<String, ReplayError> {
         v.failures.len(),
         v.tolerance
     );
-    suite.add_test_case(case(&suite_name, "values", failures, summary));
+    let mut values = case(&suite_name, "values", failures, summary);
+    if let Some(out) = allowed_out(report, "values") {
+        values.set_system_out(out);
+    }
+    suite.add_test_case(values);
+    if report.parity.mode == "hardened" {
+        suite.add_property(quick_junit::Property::new("parity_mode", "hardened"));
+        suite.add_property(quick_junit::Property::new(
+            "allowed_deviations",
+            report.parity.allowed.len().to_string(),
+        ));
+    }
     let mut junit = JunitReport::new("ft-replay");
     junit.add_test_suite(suite);
     junit.to_string().map_err(|e| ReplayError::Output {

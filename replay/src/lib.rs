@@ -19,6 +19,10 @@
 //! * [`checkpoint`] is `ft-replay checkpoint info|convert|protect|repair`
 //!   (state dicts in torch.save files and .ftc envelopes, from
 //!   `ft_runtime::serialize`);
+//! * [`mutate`] derives hostile variants of a trace from bytes (the diff
+//!   fuzz target and its regression tests);
+//! * [`parity`] charges each deviation to a Phase-2C packet and applies
+//!   the hardened-mode allowlist (`--mode hardened`);
 //! * [`output`] refuses outputs that would destroy an input or something
 //!   that is not a regular file, and writes reports atomically.
 //!
@@ -38,7 +42,9 @@ pub mod evidence;
 pub mod executor;
 pub mod junit;
 pub mod keys;
+pub mod mutate;
 pub mod output;
+pub mod parity;
 pub mod perfetto;
 pub mod progress;
 pub mod recording;
@@ -150,8 +156,30 @@ fn print_missing_json(against: Option<&std::path::Path>, missing: &[support::Mis
     }
 }
 
+/// The allowlist `--mode hardened` reads: `--allowlist`, or the packet
+/// artifacts' default in the working directory or the source tree this
+/// binary was built from.
+fn allowlist(args: &Args) -> Result<Option<parity::Allowlist>, ReplayError> {
+    match (args.mode, &args.allowlist) {
+        (cli::ParityMode::Strict, Some(_)) => Err(ReplayError::Usage(
+            "--allowlist is read in --mode hardened only".into(),
+        )),
+        (cli::ParityMode::Strict, None) => Ok(None),
+        (cli::ParityMode::Hardened, Some(path)) => parity::Allowlist::load(path).map(Some),
+        (cli::ParityMode::Hardened, None) => {
+            let here = std::path::PathBuf::from(parity::DEFAULT_ALLOWLIST);
+            let built = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join(parity::DEFAULT_ALLOWLIST);
+            let path = if here.is_file() { here } else { built };
+            parity::Allowlist::load(&path).map(Some)
+        }
+    }
+}
+
 fn run_inner(args: &Args) -> Result<Exit, ReplayError> {
     let tolerances = args.tolerances().map_err(ReplayError::Usage)?;
+    let allowlist = allowlist(args)?;
     let against = args
         .against
         .as_deref()
@@ -179,6 +207,9 @@ fn run_inner(args: &Args) -> Result<Exit, ReplayError> {
     };
     let replayed = started.elapsed();
     let mut report = diff(&expected, &actual, &tolerances);
+    if let Some(list) = &allowlist {
+        parity::apply(&mut report, list);
+    }
     expected.check_values_readable()?;
     actual.check_values_readable()?;
     let diffed = started.elapsed();

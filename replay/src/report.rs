@@ -12,6 +12,7 @@ use ft_trace::text::escape_control;
 use serde::Serialize;
 
 use crate::drift::DriftCheck;
+use crate::parity::Parity;
 
 use crate::error::Exit;
 
@@ -127,6 +128,9 @@ pub struct Report {
     /// For a free-running value failure: what an anchored replay of the
     /// same trace says about where drift starts.
     pub drift_check: Option<DriftCheck>,
+    /// The parity mode, every deviation charged to its Phase-2C packet, and
+    /// (hardened) which of them the allowlist allows.
+    pub parity: Parity,
 }
 
 impl Report {
@@ -139,13 +143,26 @@ impl Report {
             &self.dataflow,
             &self.stream,
         ];
-        if structural.iter().any(|c| !c.ok()) {
+        if structural.iter().any(|c| !self.check_passes(c)) {
             Exit::Structural
-        } else if !self.values.failures.is_empty() {
+        } else if !self.values_pass() {
             Exit::Values
         } else {
             Exit::Match
         }
+    }
+
+    /// Whether a check passes: it matched, or (hardened) every divergence
+    /// it found is allowed.
+    pub fn check_passes(&self, check: &CheckResult) -> bool {
+        check.ok()
+            || (!check.divergences.is_empty()
+                && (0..check.divergences.len()).all(|i| self.parity.is_allowed(check.name, i)))
+    }
+
+    /// Whether every value failure is allowed (none in strict mode).
+    pub fn values_pass(&self) -> bool {
+        (0..self.values.failures.len()).all(|i| self.parity.is_allowed("values", i))
     }
 
     /// Human-readable verdict; `colour` adds ANSI colours.
@@ -170,6 +187,8 @@ impl Report {
         ] {
             let status = if check.ok() {
                 paint("32", "ok  ")
+            } else if self.check_passes(check) {
+                paint("33", "ALLOW")
             } else {
                 paint("31", "FAIL")
             };
@@ -195,6 +214,8 @@ impl Report {
         let v = &self.values;
         let status = if v.failures.is_empty() {
             paint("32", "ok  ")
+        } else if self.values_pass() {
+            paint("33", "ALLOW")
         } else {
             paint("31", "FAIL")
         };
@@ -246,7 +267,21 @@ impl Report {
         if let Some(d) = &self.first_divergence {
             let _ = writeln!(out, "first divergence: {}", divergence_line(d));
         }
+        if self.parity.mode == "hardened" {
+            let _ = writeln!(
+                out,
+                "parity:   hardened ({} deviations allowed by {})",
+                self.parity.allowed.len(),
+                escape_control(self.parity.allowlist.as_deref().unwrap_or("-"))
+            );
+            for line in self.parity.lines() {
+                let _ = writeln!(out, "{}", escape_control(&line));
+            }
+        }
         let verdict = match self.exit() {
+            Exit::Match if !self.parity.allowed.is_empty() => {
+                paint("1;33", "MATCH (hardened: deviations allowed)")
+            }
             Exit::Match => paint("1;32", "MATCH"),
             Exit::Values => paint("1;33", "VALUES OUT OF TOLERANCE"),
             _ => paint("1;31", "DIVERGED"),

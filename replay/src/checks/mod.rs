@@ -70,7 +70,7 @@ pub fn diff_aligned(
         })
         .cloned();
 
-    let report = Report {
+    let mut report = Report {
         expected: expected.label.clone(),
         actual: actual.label.clone(),
         mode: crate::executor::ReplayMode::of_trace(&actual.meta).name(),
@@ -82,6 +82,8 @@ pub fn diff_aligned(
         stream,
         values,
         drift_check: None,
+        parity: crate::parity::Parity::default(),
     };
+    report.parity.deviations = crate::parity::classify(&report, &ev, &av);
     (report, all_pairs)
 }
