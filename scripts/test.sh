@@ -62,14 +62,15 @@ export FT_REQUIRE_TMUX=1
 step "cargo test"
 cargo test --workspace --locked
 
-# A bounded fuzz run of the trace reader/verifier, of sidecar repair and
+# A bounded fuzz run of the trace reader/verifier, of sidecar repair, of
+# the checkpoint readers (torch_load) and
 # of the diff on mutated goldens (fuzz/, outside the workspace). Needs a
 # nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`); skipped
 # without them. FT_FUZZ_SECONDS per
 # target (default 20; 0 skips).
 fuzz_seconds=${FT_FUZZ_SECONDS:-20}
 if [ "$fuzz_seconds" != 0 ] && cargo +nightly fuzz --version >/dev/null 2>&1; then
-    step "fuzz: reader, repair and diff, ${fuzz_seconds}s each"
+    step "fuzz: reader, repair, diff and torch_load, ${fuzz_seconds}s each"
     fuzz_corpus=$(mktemp -d)
     fuzz_tmp=$(mktemp -d)
     cp traces/diamond.torch.ftr traces/tiny_mlp.torch.ftr traces/leaf_root.torch.ftr "$fuzz_corpus/"
@@ -88,6 +89,7 @@ if [ "$fuzz_seconds" != 0 ] && cargo +nightly fuzz --version >/dev/null 2>&1; th
     fuzz_run reader "$fuzz_corpus" -- -max_total_time="$fuzz_seconds" -max_len=65536 -rss_limit_mb=2048
     fuzz_run repair -- -max_total_time="$fuzz_seconds"
     fuzz_run diff -- -max_total_time="$fuzz_seconds" -rss_limit_mb=2048
+    fuzz_run torch_load -- -max_total_time="$fuzz_seconds" -max_len=8192 -rss_limit_mb=2048
     rm -rf "$fuzz_corpus" "$fuzz_tmp"
 else
     echo "fuzz: skipped (needs a nightly toolchain and cargo-fuzz, or FT_FUZZ_SECONDS=0)"
