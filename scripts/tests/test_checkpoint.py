@@ -46,9 +46,7 @@ def ft_replay() -> str:
 
 
 def run(binary: str, *args: object) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [binary, *map(str, args)], capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run([binary, *map(str, args)], capture_output=True, text=True, timeout=120)
 
 
 def values(dtype: torch.dtype, n: int) -> torch.Tensor:
@@ -98,6 +96,7 @@ def assert_same(a: dict, b: dict) -> None:
             y.storage_offset(),
         ), k
         assert raw_bytes(x) == raw_bytes(y), k
+
     # Sharing: keys viewing one storage still do, others still do not.
     def groups(d: dict) -> list:
         ptrs = [d[k].untyped_storage().data_ptr() for k in d]
@@ -164,9 +163,7 @@ def test_info_reports_geometry_and_one_hash_for_both_formats(tmp_path: Path, ft_
         infos.append(json.loads(r.stdout))
     assert infos[0]["content_hash"] == infos[1]["content_hash"]
     names = [(t["name"], t["dtype"], t["shape"]) for t in infos[0]["tensors"]]
-    assert names == [
-        (k, str(v.dtype).removeprefix("torch."), list(v.shape)) for k, v in model.state_dict().items()
-    ]
+    assert names == [(k, str(v.dtype).removeprefix("torch."), list(v.shape)) for k, v in model.state_dict().items()]
     assert infos[1]["version"] == "1.0"
     # A damaged envelope is refused (checksum), exit 4.
     data = bytearray(ftc.read_bytes())
@@ -236,6 +233,19 @@ def test_unsupported_dtype_and_damaged_files(tmp_path: Path, ft_replay: str) -> 
     bad.write_bytes(bytes(flipped))
     r = run(ft_replay, "checkpoint", "info", bad)
     assert r.returncode == 4 and "CRC-32" in r.stderr, r.stderr
+
+
+def test_legacy_and_protocol_4_files_are_refused(tmp_path: Path, ft_replay: str) -> None:
+    sd = torch.nn.Linear(2, 2).state_dict()
+    legacy = tmp_path / "legacy.pt"
+    torch.save(sd, legacy, _use_new_zipfile_serialization=False)
+    r = run(ft_replay, "checkpoint", "info", legacy)
+    assert r.returncode == 5 and "legacy torch.save file" in r.stderr, r.stderr
+    # Protocol 4 frames its pickle: refused by name, as weights_only refuses it.
+    p4 = tmp_path / "p4.pt"
+    torch.save(sd, p4, pickle_protocol=4)
+    r = run(ft_replay, "checkpoint", "info", p4)
+    assert r.returncode == 4 and "opcode FRAME (0x95)" in r.stderr, r.stderr
 
 
 def test_convert_usage_errors(tmp_path: Path, ft_replay: str) -> None:

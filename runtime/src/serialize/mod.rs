@@ -112,6 +112,10 @@ pub(crate) fn check_amplification(dict: &StateDict) -> Result<(), SerializeError
     Ok(())
 }
 
+/// How a legacy (pre-1.6) `torch.save` file starts: protocol 2, then
+/// `LONG1` of PyTorch's magic number `0x1950a86a20f9469cfc6c`.
+pub(crate) const LEGACY_MAGIC: &[u8] = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
+
 /// Which file format a checkpoint's bytes are in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -126,7 +130,7 @@ impl Format {
     pub fn sniff(bytes: &[u8]) -> Option<Format> {
         if bytes.starts_with(&envelope::MAGIC) {
             Some(Format::Envelope)
-        } else if bytes.starts_with(b"PK\x03\x04") {
+        } else if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(LEGACY_MAGIC) {
             Some(Format::Torch)
         } else {
             None

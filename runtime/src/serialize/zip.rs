@@ -133,12 +133,15 @@ impl<'a> Archive<'a> {
     /// local header and extent against the file.
     pub(crate) fn parse(bytes: &'a [u8]) -> Result<Archive<'a>, SerializeError> {
         let at = At { bytes };
+        if bytes.starts_with(super::LEGACY_MAGIC) {
+            return Err(SerializeError::LegacyFormat);
+        }
         if bytes.len() < 22 || bytes[..4] != LOCAL.to_le_bytes() {
             return Err(bad(
                 0,
                 format!(
                     "not a zip archive ({} bytes, no local file header at offset 0); \
-                     torch.save writes zip files (legacy tar/pickle checkpoints are not supported)",
+                     torch.save writes zip files",
                     bytes.len()
                 ),
             ));
