@@ -7,8 +7,8 @@
 //! or is not a regular file, or its format cannot be told), 4 unreadable,
 //! damaged, refused (a forbidden global or opcode) or unsupported-version
 //! input, 5 well-formed input this runtime cannot hold (a dtype it lacks, a
-//! global PyTorch allows that is not implemented here, the legacy pre-1.6
-//! file format), 6 an output could not be written.
+//! global PyTorch allows that is not implemented here), 6 an output could
+//! not be written.
 
 use std::path::Path;
 
@@ -46,9 +46,9 @@ type Failure = (Exit, String);
 /// The exit code of a serialization error.
 fn exit_of(e: &SerializeError) -> Exit {
     match e {
-        SerializeError::UnsupportedDtype { .. }
-        | SerializeError::UnsupportedGlobal { .. }
-        | SerializeError::LegacyFormat => Exit::Unsupported,
+        SerializeError::UnsupportedDtype { .. } | SerializeError::UnsupportedGlobal { .. } => {
+            Exit::Unsupported
+        }
         SerializeError::Write { .. } => Exit::Output,
         SerializeError::Sidecar(s) => match s {
             SidecarError::Write { .. } => Exit::Output,

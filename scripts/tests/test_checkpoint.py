@@ -235,12 +235,20 @@ def test_unsupported_dtype_and_damaged_files(tmp_path: Path, ft_replay: str) -> 
     assert r.returncode == 4 and "CRC-32" in r.stderr, r.stderr
 
 
-def test_legacy_and_protocol_4_files_are_refused(tmp_path: Path, ft_replay: str) -> None:
-    sd = torch.nn.Linear(2, 2).state_dict()
+def test_legacy_files_are_read_and_protocol_4_refused(tmp_path: Path, ft_replay: str) -> None:
+    sd = sample_state_dict()
     legacy = tmp_path / "legacy.pt"
     torch.save(sd, legacy, _use_new_zipfile_serialization=False)
-    r = run(ft_replay, "checkpoint", "info", legacy)
-    assert r.returncode == 5 and "legacy torch.save file" in r.stderr, r.stderr
+    back = tmp_path / "back.pt"
+    r = run(ft_replay, "checkpoint", "convert", legacy, "-o", back)
+    assert r.returncode == 0, r.stderr
+    assert_same(sd, torch.load(back, weights_only=True))
+    # Damage past the pickles: the storage records no longer add up.
+    data = legacy.read_bytes()
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(data[:-5])
+    r = run(ft_replay, "checkpoint", "info", cut)
+    assert r.returncode == 4 and "more than the file holds" in r.stderr, r.stderr
     # Protocol 4 frames its pickle: refused by name, as weights_only refuses it.
     p4 = tmp_path / "p4.pt"
     torch.save(sd, p4, pickle_protocol=4)

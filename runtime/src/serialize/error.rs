@@ -129,12 +129,6 @@ pub enum SerializeError {
     /// tensors).
     #[error("not a state dict: {0}")]
     NotStateDict(String),
-    /// A `torch.save` file in the legacy (pre-1.6, not zip) format.
-    #[error(
-        "a legacy torch.save file (the pre-1.6 format, not a zip archive) is not supported; \
-         load it in PyTorch and torch.save it again"
-    )]
-    LegacyFormat,
     /// A dtype this runtime has no storage for (complex, float8, ...).
     #[error("{what}: dtype {name} is not supported by ft-runtime")]
     UnsupportedDtype {

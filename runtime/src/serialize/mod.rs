@@ -177,6 +177,9 @@ pub fn content_hash(dict: &StateDict) -> Result<Digest, SerializeError> {
 
 /// Reads the state dict of a `torch.save` file's bytes.
 pub fn torch_from_bytes(bytes: &[u8]) -> Result<StateDict, SerializeError> {
+    if bytes.starts_with(LEGACY_MAGIC) {
+        return torch_file::read_legacy(bytes);
+    }
     torch_file::read(bytes)
 }
 

@@ -105,6 +105,9 @@ pub(crate) struct Unpickled {
     pub objs: Vec<Obj>,
     /// The object `STOP` returned.
     pub root: Id,
+    /// Bytes read, `STOP` included (the legacy format puts pickles one
+    /// after another).
+    pub len: usize,
 }
 
 /// PyTorch's storage class names, by dtype.
@@ -560,7 +563,12 @@ impl<'a> Reader<'a> {
                 other.map_or("nothing", kind)
             ))),
         };
-        if items.len() != 5 || strs(self, 0, "tag")? != "storage" {
+        // The legacy format adds a sixth item, view metadata, always None
+        // since PyTorch 1.0.
+        let legacy_view = items.get(5).map(|&i| &self.objs[i]);
+        if !(items.len() == 5 || (items.len() == 6 && legacy_view == Some(&Obj::None)))
+            || strs(self, 0, "tag")? != "storage"
+        {
             return Err(self
                 .err("only persistent ids ('storage', class, key, location, numel) are allowed"));
         }
@@ -633,6 +641,7 @@ impl<'a> Reader<'a> {
                     return Ok(Unpickled {
                         objs: self.objs,
                         root,
+                        len: self.pos,
                     });
                 }
                 b'c' => self.global()?,

@@ -68,6 +68,22 @@ pub(crate) fn read(bytes: &[u8]) -> Result<StateDict, SerializeError> {
         },
     };
     let unpickled = pickle::unpickle(archive.data(pkl)?)?;
+    let raw = |key: &str| -> Result<Option<&[u8]>, SerializeError> {
+        record(&format!("data/{key}"))
+            .map(|e| archive.data(e))
+            .transpose()
+    };
+    build(&unpickled, big_endian, &format!("{prefix}/data/"), raw)
+}
+
+/// The state dict an unpickled root describes, its storages' bytes from
+/// `raw(key)` (`where_` names where records live, for errors).
+fn build<'a>(
+    unpickled: &Unpickled,
+    big_endian: bool,
+    where_: &str,
+    raw: impl Fn(&str) -> Result<Option<&'a [u8]>, SerializeError>,
+) -> Result<StateDict, SerializeError> {
     let mut storages: BTreeMap<String, (DType, Arc<Storage>)> = BTreeMap::new();
     let mut load_storage = |id: Id| -> Result<(DType, Arc<Storage>), SerializeError> {
         let Obj::Storage {
@@ -88,22 +104,21 @@ pub(crate) fn read(bytes: &[u8]) -> Result<StateDict, SerializeError> {
             }
             return Ok((*have, Arc::clone(storage)));
         }
-        let entry = record(&format!("data/{key}")).ok_or_else(|| SerializeError::Storage {
+        let raw = raw(key)?.ok_or_else(|| SerializeError::Storage {
             key: key.clone(),
-            detail: format!("no record {prefix}/data/{key} in the archive"),
+            detail: format!("no record {where_}{key} in the file"),
         })?;
         let want = numel.checked_mul(dtype.element_size() as u64);
-        if want != Some(entry.size as u64) {
+        if want != Some(raw.len() as u64) {
             return Err(SerializeError::Storage {
                 key: key.clone(),
                 detail: format!(
                     "declares {numel} {dtype} elements ({} bytes) but its record holds {} bytes",
                     want.map_or_else(|| "too many".to_owned(), |w| w.to_string()),
-                    entry.size
+                    raw.len()
                 ),
             });
         }
-        let raw = archive.data(entry)?;
         let data = if big_endian {
             let size = dtype.element_size();
             let mut swapped = raw.to_vec();
@@ -169,6 +184,105 @@ pub(crate) fn read(bytes: &[u8]) -> Result<StateDict, SerializeError> {
     let dict = StateDict { tensors, metadata };
     super::check_amplification(&dict)?;
     Ok(dict)
+}
+
+/// Reads a legacy (pre-1.6, not zip) `torch.save` file: pickles of the
+/// magic number, the protocol version (1001) and the system info, the
+/// object, the sorted storage keys; then per key its element count (8
+/// bytes) and its elements.
+pub(crate) fn read_legacy(bytes: &[u8]) -> Result<StateDict, SerializeError> {
+    let bad = |offset: usize, detail: String| SerializeError::Pickle {
+        offset: offset as u64,
+        detail: format!("legacy torch.save file: {detail}"),
+    };
+    // The magic number (an int beyond i64) is matched as bytes.
+    let magic_len = super::LEGACY_MAGIC.len();
+    if !bytes.starts_with(super::LEGACY_MAGIC) || bytes.get(magic_len) != Some(&b'.') {
+        return Err(bad(0, "no magic number".into()));
+    }
+    let mut at = magic_len + 1;
+    let mut next = |what: &str| -> Result<(Unpickled, usize), SerializeError> {
+        let start = at;
+        let u = pickle::unpickle(&bytes[start..]).map_err(|e| match e {
+            SerializeError::Pickle { offset, detail } => {
+                bad(start + offset as usize, format!("{what}: {detail}"))
+            }
+            other => other,
+        })?;
+        at += u.len;
+        Ok((u, start))
+    };
+    let (protocol, p_at) = next("protocol version")?;
+    if protocol.objs[protocol.root] != Obj::Int(1001) {
+        return Err(bad(p_at, "protocol version is not 1001".into()));
+    }
+    let (info, i_at) = next("system info")?;
+    let little = match &info.objs[info.root] {
+        Obj::Dict { items, .. } => {
+            items
+                .iter()
+                .find_map(|&(k, v)| match (&info.objs[k], &info.objs[v]) {
+                    (Obj::Str(s), Obj::Bool(b)) if s == "little_endian" => Some(*b),
+                    _ => None,
+                })
+        }
+        _ => None,
+    }
+    .ok_or_else(|| bad(i_at, "system info has no little_endian".into()))?;
+    let (object, _) = next("object")?;
+    let (keys, k_at) = next("storage keys")?;
+    let Obj::List(key_ids) = &keys.objs[keys.root] else {
+        return Err(bad(k_at, "storage keys are not a list".into()));
+    };
+    // Element sizes by key, from the storages the object names.
+    let sizes: BTreeMap<&str, usize> = object
+        .objs
+        .iter()
+        .filter_map(|o| match o {
+            Obj::Storage { key, dtype, .. } => Some((key.as_str(), dtype.element_size())),
+            _ => None,
+        })
+        .collect();
+    let mut records: BTreeMap<String, &[u8]> = BTreeMap::new();
+    for &id in key_ids {
+        let Obj::Str(key) = &keys.objs[id] else {
+            return Err(bad(k_at, "a storage key is not a str".into()));
+        };
+        let size = *sizes
+            .get(key.as_str())
+            .ok_or_else(|| SerializeError::Storage {
+                key: key.clone(),
+                detail: "listed but used by no tensor".into(),
+            })?;
+        let header = bytes
+            .get(at..at + 8)
+            .ok_or_else(|| SerializeError::Storage {
+                key: key.clone(),
+                detail: format!("truncated: its element count at offset {at} is missing"),
+            })?;
+        let mut n = [0u8; 8];
+        n.copy_from_slice(header);
+        let numel = if little {
+            u64::from_le_bytes(n)
+        } else {
+            u64::from_be_bytes(n)
+        };
+        let len = numel
+            .checked_mul(size as u64)
+            .and_then(|l| usize::try_from(l).ok())
+            .filter(|&l| l <= bytes.len() - at - 8)
+            .ok_or_else(|| SerializeError::Storage {
+                key: key.clone(),
+                detail: format!(
+                    "declares {numel} elements at offset {at}, more than the file holds"
+                ),
+            })?;
+        records.insert(key.clone(), &bytes[at + 8..at + 8 + len]);
+        at += 8 + len;
+    }
+    build(&object, !little, "(legacy storage) ", |key| {
+        Ok(records.get(key).copied())
+    })
 }
 
 /// `_metadata`: an OrderedDict of module prefix → dict of scalars.

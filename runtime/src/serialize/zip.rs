@@ -133,9 +133,6 @@ impl<'a> Archive<'a> {
     /// local header and extent against the file.
     pub(crate) fn parse(bytes: &'a [u8]) -> Result<Archive<'a>, SerializeError> {
         let at = At { bytes };
-        if bytes.starts_with(super::LEGACY_MAGIC) {
-            return Err(SerializeError::LegacyFormat);
-        }
         if bytes.len() < 22 || bytes[..4] != LOCAL.to_le_bytes() {
             return Err(bad(
                 0,
