@@ -89,7 +89,14 @@ def main() -> int:
             none, everything, chrome = (os.path.join(scratch, f"{program.stem}.{m}") for m in ("none.ftr", "all.ftr", "json"))
             capture(program, none, "none", env)
             capture(program, everything, "all", env)
-            subprocess.run([sys.executable, "-c", PROFILE, str(program), chrome], cwd=program.parent, env=env, check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [sys.executable, "-c", PROFILE, str(program), chrome],
+                cwd=program.parent,
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             structure = chunk_sizes(none)
             values = chunk_sizes(everything)
             events = structure["events"]

@@ -68,6 +68,7 @@ CHUNK_META = 1
 CHUNK_EVENTS = 2
 CHUNK_BLOB = 3
 CHUNK_INDEX = 4
+CHUNK_STATS = 5
 
 # Chunk payload encodings (byte 5 of a chunk header, FORMAT.md §2.2).
 ENCODING_RAW = 0
@@ -76,7 +77,9 @@ ZSTD_LEVEL = 3
 _COMPRESSOR = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
 _DECOMPRESSOR = zstandard.ZstdDecompressor()
 
-VALUE_POLICIES = ("all", "inputs", "none")
+VALUE_POLICIES = ("all", "inputs", "stats", "none")
+# Elements a STATS record samples (tracer/src/value_stats.rs).
+STATS_SAMPLES = 16
 
 # ---------------------------------------------------------------------------
 # Event model (FORMAT.md §3): layers, kinds, value tags.
@@ -861,6 +864,7 @@ class TraceWriter:
         self._chunks: list = []
         self._blobs: list = []
         self._known_blobs: set = set()
+        self._known_stats: set = set()
         self._meta_offset = HEADER_LEN
         self._failed = False
         self._finished = False
@@ -944,6 +948,20 @@ class TraceWriter:
         chunk[CHUNK_HEADER_LEN + length:] = hasher.digest()
         self._write_raw(chunk)
         self._known_blobs.add(digest)
+        self._blobs.append([digest, offset])
+        return digest
+
+    def put_stats(self, record: list) -> bytes:
+        """Stores a value's STATS record (policy `stats`) unless its digest
+        already has a BLOB or STATS chunk; returns the digest. `record` is
+        `[digest, dtype, shape, nonfinite, min, max, mean, norm, samples]`
+        (see `stats_record`)."""
+        digest = bytes(record[0])
+        if digest in self._known_blobs or digest in self._known_stats:
+            return digest
+        offset = self._offset
+        self._write_chunk(CHUNK_STATS, packb(record))
+        self._known_stats.add(digest)
         self._blobs.append([digest, offset])
         return digest
 
@@ -1214,11 +1232,14 @@ class TraceReader:
         return bytes(self.index[2])
 
     def blob(self, digest: bytes) -> Optional[Blob]:
-        """The value stored under `digest`, or None."""
+        """The value stored under `digest`, or None (also when the trace
+        holds only its STATS record, see `stats`)."""
         offset = self._blob_offsets.get(bytes(digest))
         if offset is None:
             return None
         kind, payload = self._read_chunk(offset)
+        if kind == CHUNK_STATS:
+            return None
         if kind != CHUNK_BLOB:
             raise CorruptChunk(self.path, offset, f"expected chunk kind {CHUNK_BLOB}, found {kind}")
         d, dtype, shape, data = self._decode(offset, payload, "blob")
@@ -1230,6 +1251,20 @@ class TraceReader:
         if blob_digest(dtype, shape, data) != bytes(d):
             raise CorruptChunk(self.path, offset, "blob contents do not match their digest")
         return Blob(bytes(d), dtype, list(shape), bytes(data))
+
+    def stats(self, digest: bytes) -> Optional[list]:
+        """The STATS record of `digest` when the trace holds the value only
+        as statistics; None when it holds its bytes or nothing."""
+        offset = self._blob_offsets.get(bytes(digest))
+        if offset is None:
+            return None
+        kind, payload = self._read_chunk(offset)
+        if kind != CHUNK_STATS:
+            return None
+        record = self._decode(offset, payload, "stats")
+        if bytes(record[0]) != bytes(digest):
+            raise CorruptChunk(self.path, offset, "stats chunk holds another digest than the index")
+        return list(record)
 
     def chunk_kinds(self) -> list:
         """`(offset, kind)` of every complete chunk in file order (scan)."""
@@ -1422,7 +1457,7 @@ class TraceReader:
                     if 0 <= ev.layer < 4:
                         layer_counts[ev.layer] += 1
                 events.extend(chunk)
-            elif kind == CHUNK_BLOB:
+            elif kind in (CHUNK_BLOB, CHUNK_STATS):
                 try:
                     record = self._decode(offset, payload, "blob")
                 except DecodeError as e:
@@ -1533,7 +1568,7 @@ class TraceReader:
                 listed = offset == HEADER_LEN
             elif kind == CHUNK_EVENTS:
                 listed = bool(events) and events.pop(0) == offset
-            elif kind == CHUNK_BLOB:
+            elif kind in (CHUNK_BLOB, CHUNK_STATS):
                 listed = bool(blobs) and blobs.pop(0) == offset
             elif kind == CHUNK_INDEX:
                 listed = False

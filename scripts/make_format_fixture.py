@@ -249,6 +249,14 @@ def build(writer: ftr.TraceWriter) -> None:
     data_events(f)
     saved_tensors_hooks_events(f)
     bulk_ops(f, 600)
+    # Policy `stats`: two STATS records (one with non-finite elements and
+    # no finite one), then a BLOB of the first digest superseding it.
+    stats_data = struct.pack("<4f", 0.5, -2.0, 3.25, 1.0)
+    stats_digest = ftr.blob_digest("float32", [2, 2], stats_data)
+    f.w.put_stats([stats_digest, "float32", [2, 2], 0, -2.0, 3.25, 0.6875, 3.9528470752104741, [[0, 0.5], [1, -2.0], [2, 3.25], [3, 1.0]]])
+    nan_data = struct.pack("<2d", float("nan"), float("-inf"))
+    f.w.put_stats([ftr.blob_digest("float64", [2], nan_data), "float64", [2], 2, None, None, None, None, [[0, float("nan")], [1, float("-inf")]]])
+    f.w.put_blob("float32", [2, 2], stats_data)
     big_blob = f.w.put_blob("uint8", [70000], bytes(i % 251 for i in range(70000)))
     many_dims = [1] * 65536  # array32 header; makes this one event larger than a chunk
     big = ftr.tensor_ref(9999, "uint8", many_dims, many_dims, 0, 9999, "cpu", False, 0, big_blob)

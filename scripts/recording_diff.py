@@ -80,6 +80,23 @@ def _blob_difference(a: ftr.Blob, b: ftr.Blob) -> Optional[str]:
     return f"{a.dtype} value differs beyond tolerance at element {worst}: {xa[worst]!r} vs {xb[worst]!r}"
 
 
+def _stats_difference(a: list, b: list) -> Optional[str]:
+    """Two STATS records (policy `stats`) of values equal within tolerance:
+    same dtype, shape and non-finite count; statistics and samples close."""
+    if (a[1], list(a[2]), a[3]) != (b[1], list(b[2]), b[3]):
+        return f"statistics of {a[1]}{list(a[2])} vs {b[1]}{list(b[2])}"
+    rtol, atol = TOLERANCES.get(a[1], (0.0, 0.0))
+    xa = [v for v in a[4:8]] + [v for _, v in a[8]]
+    xb = [v for v in b[4:8]] + [v for _, v in b[8]]
+    if [v is None for v in xa] != [v is None for v in xb]:
+        return f"statistics of {a[1]}{list(a[2])} differ"
+    fa = np.array([v for v in xa if v is not None], dtype=np.float64)
+    fb = np.array([v for v in xb if v is not None], dtype=np.float64)
+    if fa.shape != fb.shape or not bool(np.isclose(fa, fb, rtol=rtol, atol=atol, equal_nan=True).all()):
+        return f"{a[1]} statistics differ beyond tolerance"
+    return None
+
+
 def _payload_difference(a: Any, b: Any, digests: list) -> Optional[str]:
     """Compares decoded payloads; digest pairs are collected for the blob check."""
     if isinstance(a, (bytes, bytearray)) and isinstance(b, (bytes, bytearray)):
@@ -118,6 +135,13 @@ def first_difference(path_a: str, path_b: str) -> Optional[str]:
             if da == db:
                 continue
             ba, bb = ra.blob(da), rb.blob(db)
+            if ba is None and bb is None:
+                sa, sb = ra.stats(da), rb.stats(db)
+                if sa is not None and sb is not None:
+                    why = _stats_difference(sa, sb)
+                    if why:
+                        return f"seq {x.seq} ({x.name}): {why}"
+                    continue
             if ba is None or bb is None:
                 return f"seq {x.seq} ({x.name}): a value is missing from its trace"
             why = _blob_difference(ba, bb)

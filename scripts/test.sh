@@ -118,8 +118,10 @@ for program in traces/programs/*.py; do
     # capture exits 3 with a finished trace ending in program_error.
     expected=0
     if grep -qx '# capture-exit: 3' "$program"; then expected=3; fi
+    # A program may name its value policy (`# capture-values: stats`).
+    values=$(sed -n 's/^# capture-values: //p' "$program")
     got=0
-    "$python" scripts/capture_torch.py "$program" -o "$fresh" --zero-timestamps || got=$?
+    "$python" scripts/capture_torch.py "$program" -o "$fresh" --zero-timestamps --values "${values:-all}" || got=$?
     if [ "$got" != "$expected" ]; then
         echo "FAIL $name: capture exited $got, expected $expected"
         status=1

@@ -16,8 +16,10 @@ for program in traces/programs/*.py; do
     # A program that raises on purpose (`# capture-exit: 3`) exits 3.
     expected=0
     if grep -qx '# capture-exit: 3' "$program"; then expected=3; fi
+    # A program may name its value policy (`# capture-values: stats`).
+    values=$(sed -n 's/^# capture-values: //p' "$program")
     got=0
-    "$venv/bin/python" scripts/capture_torch.py "$program" -o "traces/$name.torch.ftr" --zero-timestamps || got=$?
+    "$venv/bin/python" scripts/capture_torch.py "$program" -o "traces/$name.torch.ftr" --zero-timestamps --values "${values:-all}" || got=$?
     if [ "$got" != "$expected" ]; then
         echo "capture of $program exited $got, expected $expected" >&2
         exit 1

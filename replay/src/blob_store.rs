@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use ft_trace::{BlobRecord, Digest, TraceError, TraceReader};
+use ft_trace::{BlobRecord, Digest, StatsRecord, TraceError, TraceReader};
 
 /// The values of one trace; cloning shares them.
 #[derive(Clone)]
@@ -48,20 +48,38 @@ impl BlobStore {
     pub fn get(&self, digest: &Digest) -> Option<Cow<'_, BlobRecord>> {
         match &*self.0 {
             Inner::Memory(blobs) => blobs.get(digest).map(Cow::Borrowed),
-            Inner::File { reader, error } => {
-                let read = match reader.lock() {
-                    Ok(mut reader) => reader.blob(digest),
-                    Err(_) => return None,
-                };
-                match read {
-                    Ok(record) => record.map(Cow::Owned),
-                    Err(e) => {
-                        if let Ok(mut slot) = error.lock() {
-                            slot.get_or_insert(e);
-                        }
-                        None
-                    }
+            Inner::File { .. } => self.read(|reader| reader.blob(digest)).map(Cow::Owned),
+        }
+    }
+
+    /// The STATS record stored under `digest` when the trace holds the value
+    /// only as statistics (value policy `stats`).
+    pub fn stats(&self, digest: &Digest) -> Option<StatsRecord> {
+        match &*self.0 {
+            Inner::Memory(_) => None,
+            Inner::File { .. } => self.read(|reader| reader.stats(digest)),
+        }
+    }
+
+    /// Reads from the file; an error is remembered for [`BlobStore::take_error`].
+    fn read<T>(
+        &self,
+        read: impl FnOnce(&mut TraceReader) -> Result<Option<T>, TraceError>,
+    ) -> Option<T> {
+        let Inner::File { reader, error } = &*self.0 else {
+            return None;
+        };
+        let result = match reader.lock() {
+            Ok(mut reader) => read(&mut reader),
+            Err(_) => return None,
+        };
+        match result {
+            Ok(value) => value,
+            Err(e) => {
+                if let Ok(mut slot) = error.lock() {
+                    slot.get_or_insert(e);
                 }
+                None
             }
         }
     }

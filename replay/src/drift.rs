@@ -190,6 +190,7 @@ mod tests {
             max_rel: 1.0,
             bad_elements: 1,
             numel: 16384,
+            stats_checks: None,
             drift,
         }
     }

@@ -38,6 +38,8 @@ pub struct Judged {
     pub errors: Errors,
     /// Elements in PyTorch's value.
     pub numel: usize,
+    /// Checks made when PyTorch's value is known by its statistics.
+    pub stats_checks: Option<usize>,
 }
 
 /// What a replay learned about values while it ran.
@@ -125,7 +127,7 @@ impl Recording {
         (self.events, self.retained, self.produced)
     }
 
-    fn judge(&mut self, key: ValueKey, digest: Digest, dtype: &str, data: &[u8]) {
+    fn judge(&mut self, key: ValueKey, digest: Digest, dtype: &str, shape: &[i64], data: &[u8]) {
         let Some(judge) = &self.judge else { return };
         let Some(&expected) = judge.expected.get(&(key.id, key.version)) else {
             return;
@@ -134,6 +136,23 @@ impl Recording {
             return;
         }
         let Some(blob) = judge.blobs.get(&expected) else {
+            // Policy `stats`: PyTorch's value is known by its statistics.
+            if let Some(stats) = judge.blobs.stats(&expected) {
+                let tol = judge.tolerances.for_dtype(&stats.dtype);
+                let found =
+                    ft_trace::value_stats::judge(&stats, dtype, shape, data, tol.rtol, tol.atol);
+                let numel = stats.shape.iter().product::<i64>().max(0) as usize;
+                let verdict = Judged {
+                    errors: Errors {
+                        max_abs: found.max_abs,
+                        max_rel: found.max_rel,
+                        bad: found.bad,
+                    },
+                    numel,
+                    stats_checks: Some(found.checks),
+                };
+                self.produced.judged.insert((expected, digest), verdict);
+            }
             return;
         };
         let (Some(ev), Some(av)) = (
@@ -145,6 +164,7 @@ impl Recording {
         let verdict = Judged {
             errors: errors(&ev, &av, judge.tolerances.for_dtype(&blob.dtype)),
             numel: ev.len(),
+            stats_checks: None,
         };
         self.produced.judged.insert((expected, digest), verdict);
     }
@@ -214,7 +234,7 @@ impl EventSink for Recording {
         data: &[u8],
     ) -> Option<Digest> {
         let digest = self.put_blob(dtype, shape, data)?;
-        self.judge(tensor, digest, dtype, data);
+        self.judge(tensor, digest, dtype, shape, data);
         Some(digest)
     }
 

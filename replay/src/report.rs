@@ -74,8 +74,30 @@ pub struct ValueFailure {
     pub bad_elements: usize,
     /// Elements compared.
     pub numel: usize,
+    /// When PyTorch's value is known only by its statistics (value policy
+    /// `stats`): the checks made (sampled elements, min/max/mean/norm, the
+    /// non-finite count); `bad_elements` then counts failed checks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stats_checks: Option<usize>,
     /// `local` (inputs agree: a root cause), `propagated` or `unknown`.
     pub drift: &'static str,
+}
+
+impl ValueFailure {
+    /// `3 of 512 elements out of tolerance`, or for a value known by its
+    /// statistics `3 of 21 checks against PyTorch's statistics (512 elements)`.
+    pub fn out_of_tolerance(&self) -> String {
+        match self.stats_checks {
+            Some(checks) => format!(
+                "{} of {checks} checks against PyTorch's statistics out of tolerance ({} elements)",
+                self.bad_elements, self.numel
+            ),
+            None => format!(
+                "{} of {} elements out of tolerance",
+                self.bad_elements, self.numel
+            ),
+        }
+    }
 }
 
 /// Outcome of the value comparison.
@@ -237,13 +259,12 @@ impl Report {
         for f in v.failures.iter().take(5) {
             let _ = writeln!(
                 out,
-                "       {} output {} (expected seq {}, actual seq {}): {} of {} elements out of tolerance, max abs {:.3e}, max rel {:.3e}, {} drift",
+                "       {} output {} (expected seq {}, actual seq {}): {}, max abs {:.3e}, max rel {:.3e}, {} drift",
                 escape_control(&f.op),
                 f.output,
                 f.expected_seq,
                 f.actual_seq,
-                f.bad_elements,
-                f.numel,
+                f.out_of_tolerance(),
                 f.max_abs,
                 f.max_rel,
                 f.drift

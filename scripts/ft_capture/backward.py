@@ -331,7 +331,7 @@ class BackwardRecorder:
             return
         leaf_id = self.tensor_id(leaf)
         self.tensor_id(grad)
-        digest = self.value_digest(grad) if self.policy == "all" else None
+        digest = self.value_digest(grad, full=self.policy == "all") if self.policy in ("all", "stats") else None
         ref = self.output_ref(grad, digest)
         self.releases.reachable(ref[0])
         info = self._info(leaf)

@@ -114,10 +114,15 @@ class OpRecorder:
         elif isinstance(value, OutTensor):
             self.releases.reachable(value.wire[0])
 
-    def _keeps_output_value(self, base: str) -> bool:
+    def _keeps_output_value(self, base: str) -> Optional[str]:
+        """How the outputs' values are kept: "full" (a BLOB), "stats" (a
+        STATS record, policy `stats`) or None. Random outputs are kept in
+        full by every policy that keeps values: replay feeds them back."""
         if self.policy == "none" or base in EMPTY_OPS:
-            return False
-        return self.policy == "all" or base in RANDOM_OPS
+            return None
+        if base in RANDOM_OPS or self.policy == "all":
+            return "full"
+        return "stats" if self.policy == "stats" else None
 
     def arg_value(self, value: Any, arg_type: TypeText) -> list:
         """Wire value of an operator argument of type `arg_type`."""
@@ -128,10 +133,10 @@ class OpRecorder:
             return [ftr.TAG_LIST, [self.arg_value(v, elem) for v in value]]
         return typed_scalar_value(value, arg_type.text)
 
-    def out_value(self, value: Any, keep_value: bool) -> Any:
+    def out_value(self, value: Any, keep_value: Optional[str]) -> Any:
         """Output value; tensors become `OutTensor`s finished at emission."""
         if isinstance(value, torch.Tensor):
-            digest = self.value_digest(value) if keep_value else None
+            digest = self.value_digest(value, full=keep_value == "full") if keep_value else None
             return OutTensor(weakref.ref(value), self.output_ref(value, digest))
         if isinstance(value, (list, tuple)):
             return OutList([self.out_value(v, keep_value) for v in value])

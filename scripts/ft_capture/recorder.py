@@ -28,7 +28,7 @@ from .keys import DispatchDeriver
 from .nodes import NodeRecorder
 from .ops import OpRecorder, PendingOp
 from .progress import EVERY, Progress
-from .values import covers_storage, device_name, dtype_name, tensor_buffer, tensor_version
+from .values import covers_storage, device_name, dtype_name, stats_record, tensor_buffer, tensor_version
 
 _C = torch._C
 _BY_TID = operator.itemgetter(0)
@@ -238,11 +238,18 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         sid, _ = self.storages.lookup(t)
         return self._ref_from_parts(info, t, sid, digest)
 
-    def value_digest(self, t: torch.Tensor) -> Optional[bytes]:
-        """Stores the tensor's value as a blob; None when it has no data."""
+    def value_digest(self, t: torch.Tensor, full: bool = True) -> Optional[bytes]:
+        """Stores the tensor's value as a blob, or with `full` false as a
+        STATS record (policy `stats`; a dtype statistics cannot describe is
+        stored in full); None when it has no data."""
         if t.device.type == "meta":
             return None
-        return self.writer.put_blob(dtype_name(t.dtype), list(t.shape), tensor_buffer(t))
+        dtype, shape, buffer = dtype_name(t.dtype), list(t.shape), tensor_buffer(t)
+        if not full:
+            record = stats_record(t, dtype, shape, buffer)
+            if record is not None:
+                return self.writer.put_stats(record)
+        return self.writer.put_blob(dtype, shape, buffer)
 
     def alias(self, out: torch.Tensor, source: torch.Tensor) -> None:
         """Makes `out` the same tensor (same id) as `source` (FORMAT §3.6.6)."""

@@ -68,6 +68,43 @@ def device_name(device: torch.device) -> str:
     return name
 
 
+# Dtypes a STATS record describes (their elements read as float64).
+_STATS_DTYPES = frozenset(
+    {torch.float64, torch.float32, torch.float16, torch.bfloat16, torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool}
+)
+
+
+def stats_record(t: torch.Tensor, dtype: str, shape: list, buffer: Any) -> Optional[list]:
+    """The STATS record of `t` (FORMAT.md §2.3, policy `stats`):
+    `[digest, dtype, shape, nonfinite, min, max, mean, norm, samples]`, the
+    statistics over its finite elements read as float64 and the elements at
+    `tracer/src/value_stats.rs`'s sample indices; None for a dtype it cannot
+    describe (complex, quantized), which is then stored in full."""
+    if t.dtype not in _STATS_DTYPES:
+        return None
+    with _C._DisableTorchDispatch():
+        x = t.detach().reshape(-1).to(torch.float64)
+        numel = x.numel()
+        finite = torch.isfinite(x)
+        n_finite = int(finite.sum())
+        values = x if n_finite == numel else x[finite]
+        lo: Optional[float]
+        hi: Optional[float]
+        mean: Optional[float]
+        norm: Optional[float]
+        if n_finite:
+            lo, hi = float(values.min()), float(values.max())
+            mean = float(values.sum()) / n_finite
+            norm = float(torch.linalg.vector_norm(values))
+        else:
+            lo = hi = mean = norm = None
+        k = min(numel, ftr.STATS_SAMPLES)
+        indices = [i * numel // k for i in range(k)]
+        picked = x[indices].tolist() if indices else []
+    samples = [[i, float(v)] for i, v in zip(indices, picked)]
+    return [ftr.blob_digest(dtype, shape, buffer), dtype, shape, numel - n_finite, lo, hi, mean, norm, samples]
+
+
 def tensor_buffer(t: torch.Tensor) -> Any:
     """The elements of `t` in logical C order, in the machine's byte order
     (FORMAT.md §2.3), as a 1-d byte buffer, whatever its geometry: stride 0

@@ -40,6 +40,15 @@ def expected_capture_status(name: str) -> int:
     return 3 if "# capture-exit: 3" in source.splitlines() else 0
 
 
+def expected_capture_values(name: str) -> str:
+    """The value policy a program is captured with: a line
+    `# capture-values: POLICY`, else `all` (as scripts/test.sh does)."""
+    for line in (REPO / program_path(name)).read_text().splitlines():
+        if line.startswith("# capture-values: "):
+            return line.removeprefix("# capture-values: ").strip()
+    return "all"
+
+
 def program_path(name: str) -> str:
     """Repo-relative path of a program (as the goldens record it): `corpus/NAME`
     is traces/programs/NAME.py; a bare NAME is the test program of that name,

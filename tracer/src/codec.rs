@@ -108,7 +108,9 @@ mod tests {
 
     #[test]
     fn zstd_round_trip_and_determinism() {
-        let payload: Vec<u8> = (0..20_000u32).flat_map(|i| (i % 97).to_le_bytes()).collect();
+        let payload: Vec<u8> = (0..20_000u32)
+            .flat_map(|i| (i % 97).to_le_bytes())
+            .collect();
         let a = compress(&payload).unwrap();
         let b = compress(&payload).unwrap();
         assert_eq!(a, b);
@@ -122,7 +124,11 @@ mod tests {
         let frame = compress(&payload).unwrap();
         let mut trailing = frame.clone();
         trailing.extend_from_slice(&[0, 1, 2]);
-        assert!(decode(ZSTD, trailing).unwrap_err().contains("follow the zstd frame"));
+        assert!(
+            decode(ZSTD, trailing)
+                .unwrap_err()
+                .contains("follow the zstd frame")
+        );
         let cut = frame[..frame.len() - 2].to_vec();
         assert!(decode(ZSTD, cut).is_err());
         assert_eq!(

@@ -108,7 +108,7 @@ pub fn writer_encoding(kind: u8) -> u8 {
     }
 }
 
-/// Chunk kinds. Next kind: 5.
+/// Chunk kinds. Next kind: 6.
 pub mod chunk_kind {
     /// Trace metadata ([`super::TraceMeta`]); always the first chunk.
     pub const META: u8 = 1;
@@ -118,6 +118,9 @@ pub mod chunk_kind {
     pub const BLOB: u8 = 3;
     /// The footer index ([`super::TraceIndex`]).
     pub const INDEX: u8 = 4;
+    /// Summary statistics of one tensor value ([`super::StatsRecord`],
+    /// value policy `stats`).
+    pub const STATS: u8 = 5;
 }
 
 /// Which tensor values a recording keeps.
@@ -127,6 +130,10 @@ pub enum ValuePolicy {
     All,
     /// Only what replay needs: introduced tensors and outputs of random ops.
     Inputs,
+    /// What `inputs` keeps in full, and for every other value `all` keeps a
+    /// STATS record (digest, min/max/mean/norm, non-finite count, sampled
+    /// elements) instead of its bytes.
+    Stats,
     /// No values.
     None,
 }
@@ -137,8 +144,15 @@ impl ValuePolicy {
         match self {
             ValuePolicy::All => "all",
             ValuePolicy::Inputs => "inputs",
+            ValuePolicy::Stats => "stats",
             ValuePolicy::None => "none",
         }
+    }
+
+    /// Whether a recording under this policy records (in full or as
+    /// statistics) every value `all` keeps.
+    pub fn records_every_value(self) -> bool {
+        matches!(self, ValuePolicy::All | ValuePolicy::Stats)
     }
 
     /// Parses a wire name.
@@ -146,6 +160,7 @@ impl ValuePolicy {
         match name {
             "all" => Some(ValuePolicy::All),
             "inputs" => Some(ValuePolicy::Inputs),
+            "stats" => Some(ValuePolicy::Stats),
             "none" => Some(ValuePolicy::None),
             _ => None,
         }
@@ -188,6 +203,34 @@ pub struct BlobRecord {
     /// Elements in logical C order, little-endian (msgpack bin).
     #[serde(with = "serde_bytes")]
     pub data: Vec<u8>,
+}
+
+/// STATS chunk payload:
+/// `[digest, dtype, shape, nonfinite, min, max, mean, norm, samples]` — what
+/// policy `stats` keeps of a value instead of its bytes (FORMAT §2.3).
+/// Statistics are over the finite elements read as float64; `min`, `max`,
+/// `mean` and `norm` (the 2-norm) are nil when there is none.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatsRecord {
+    /// The digest the value's BLOB would have.
+    pub digest: Digest,
+    /// Dtype name.
+    pub dtype: String,
+    /// Sizes.
+    pub shape: Vec<i64>,
+    /// Elements that are NaN or infinite.
+    pub nonfinite: u64,
+    /// Smallest finite element.
+    pub min: Option<f64>,
+    /// Largest finite element.
+    pub max: Option<f64>,
+    /// Mean of the finite elements.
+    pub mean: Option<f64>,
+    /// 2-norm of the finite elements.
+    pub norm: Option<f64>,
+    /// `[flat index, value]` of the elements at
+    /// [`crate::value_stats::sample_indices`].
+    pub samples: Vec<(u64, f64)>,
 }
 
 /// One EVENTS chunk in the index: `[offset, first_seq, count]`.

@@ -37,6 +37,7 @@ mod structural;
 pub mod tensor_bytes;
 pub mod text;
 pub mod value;
+pub mod value_stats;
 pub mod verify;
 pub mod writer;
 
@@ -54,9 +55,9 @@ pub use event::{GraphTaskError, OpError};
 pub use event::{
     HookBegin, HookEnd, HookResult, RegisterHook, RegisterNodeHook, RemoveHook, RetainGrad,
 };
-pub use format::{BlobRecord, TraceIndex, TraceMeta, ValuePolicy};
+pub use format::{BlobRecord, StatsRecord, TraceIndex, TraceMeta, ValuePolicy};
 pub use hash::{ChainState, Digest, blob_digest};
-pub use reader::{Events, TraceReader, Truncation};
+pub use reader::{Events, TraceReader, Truncation, ValueRecord};
 pub use sink::{Clock, EventSink, FileSink, MemorySink, ValueKey};
 pub use value::{TensorRef, Value};
 pub use writer::{FileTraceWriter, TraceOutput, TraceSummary, TraceWriter, partial_path};

@@ -54,7 +54,7 @@ pub fn is_uninitialized(op: &str) -> bool {
 /// Whether a recording under `policy` stores the outputs of `op`.
 pub fn keeps_output_value(op: &str, policy: ValuePolicy) -> bool {
     match policy {
-        ValuePolicy::All => !is_uninitialized(op),
+        ValuePolicy::All | ValuePolicy::Stats => !is_uninitialized(op),
         ValuePolicy::Inputs => is_random(op),
         ValuePolicy::None => false,
     }

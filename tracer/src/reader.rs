@@ -30,9 +30,18 @@ use crate::codec;
 use crate::error::TraceError;
 use crate::event::Event;
 use crate::format::{
-    self, BlobEntry, BlobRecord, EventChunkEntry, TraceIndex, TraceMeta, chunk_kind,
+    self, BlobEntry, BlobRecord, EventChunkEntry, StatsRecord, TraceIndex, TraceMeta, chunk_kind,
 };
 use crate::hash::{ChainState, Digest};
+
+/// A value as a trace stores it: its bytes, or its statistics.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ValueRecord {
+    /// A BLOB chunk.
+    Blob(BlobRecord),
+    /// A STATS chunk (value policy `stats`).
+    Stats(StatsRecord),
+}
 
 /// One chunk read and verified: its kind, its decoded payload, and the
 /// offset just past it.
@@ -286,7 +295,7 @@ impl TraceReader {
             let listed = match kind {
                 chunk_kind::META => offset == format::HEADER_LEN,
                 chunk_kind::EVENTS => events.next() == Some(offset),
-                chunk_kind::BLOB => blobs.next() == Some(offset),
+                chunk_kind::BLOB | chunk_kind::STATS => blobs.next() == Some(offset),
                 chunk_kind::INDEX => false,
                 _ => {
                     self.read_chunk(offset)?;
@@ -384,12 +393,25 @@ impl TraceReader {
         Ok(out)
     }
 
-    /// The value stored under `digest`, if the trace has it.
+    /// The value stored under `digest`, if the trace holds its bytes (not
+    /// when it holds only a STATS record, see [`TraceReader::stats`]).
     pub fn blob(&mut self, digest: &Digest) -> Result<Option<Blob>, TraceError> {
         let Some(&offset) = self.blob_offsets.get(digest) else {
             return Ok(None);
         };
-        let payload = self.read_chunk_of_kind(offset, chunk_kind::BLOB)?;
+        let chunk = self.read_chunk(offset)?;
+        match chunk.kind {
+            chunk_kind::BLOB => {}
+            chunk_kind::STATS => return Ok(None),
+            found => {
+                return Err(TraceError::CorruptChunk {
+                    path: self.path.clone(),
+                    offset,
+                    detail: format!("expected a BLOB or STATS chunk, found kind {found}"),
+                });
+            }
+        }
+        let payload = chunk.payload;
         let record: BlobRecord = self.decode(offset, &payload, "blob")?;
         if record.digest != *digest {
             return Err(TraceError::CorruptChunk {
@@ -421,7 +443,71 @@ impl TraceReader {
         Ok(Some(record))
     }
 
-    /// Whether the trace holds a blob with this digest.
+    /// The STATS record of `digest`, when the trace holds the value only as
+    /// statistics (policy `stats`); `None` when it holds its bytes or nothing.
+    pub fn stats(&mut self, digest: &Digest) -> Result<Option<StatsRecord>, TraceError> {
+        let Some(&offset) = self.blob_offsets.get(digest) else {
+            return Ok(None);
+        };
+        let chunk = self.read_chunk(offset)?;
+        if chunk.kind != chunk_kind::STATS {
+            return Ok(None);
+        }
+        let record: StatsRecord = self.decode(offset, &chunk.payload, "stats")?;
+        let corrupt = |detail: String| TraceError::CorruptChunk {
+            path: self.path.clone(),
+            offset,
+            detail,
+        };
+        if record.digest != *digest {
+            return Err(corrupt(format!(
+                "stats chunk holds {} but the index says {}",
+                record.digest.short(16),
+                digest.short(16)
+            )));
+        }
+        crate::value_stats::check_record(&record).map_err(corrupt)?;
+        Ok(Some(record))
+    }
+
+    /// The value record an index entry points at, as stored there: a BLOB or
+    /// a STATS chunk (a digest may have both, the STATS one first).
+    pub fn value_record_at(&mut self, entry: &BlobEntry) -> Result<ValueRecord, TraceError> {
+        let chunk = self.read_chunk(entry.offset)?;
+        let record = match chunk.kind {
+            chunk_kind::BLOB => {
+                ValueRecord::Blob(self.decode(entry.offset, &chunk.payload, "blob")?)
+            }
+            chunk_kind::STATS => {
+                ValueRecord::Stats(self.decode(entry.offset, &chunk.payload, "stats")?)
+            }
+            found => {
+                return Err(TraceError::CorruptChunk {
+                    path: self.path.clone(),
+                    offset: entry.offset,
+                    detail: format!("expected a BLOB or STATS chunk, found kind {found}"),
+                });
+            }
+        };
+        let digest = match &record {
+            ValueRecord::Blob(b) => b.digest,
+            ValueRecord::Stats(s) => s.digest,
+        };
+        if digest != entry.digest {
+            return Err(TraceError::CorruptChunk {
+                path: self.path.clone(),
+                offset: entry.offset,
+                detail: format!(
+                    "value chunk holds {} but the index says {}",
+                    digest.short(16),
+                    entry.digest.short(16)
+                ),
+            });
+        }
+        Ok(record)
+    }
+
+    /// Whether the trace holds a value record (BLOB or STATS) with this digest.
     pub fn has_blob(&self, digest: &Digest) -> bool {
         self.blob_offsets.contains_key(digest)
     }
@@ -667,6 +753,19 @@ impl TraceReader {
                         };
                     }
                 },
+                chunk_kind::STATS => match self.decode::<StatsRecord>(offset, &payload, "stats") {
+                    Ok(record) => index.blobs.push(BlobEntry {
+                        digest: record.digest,
+                        offset,
+                    }),
+                    Err(e) => {
+                        break Truncation {
+                            offset,
+                            detail: e.to_string(),
+                            salvaged: 0,
+                        };
+                    }
+                },
                 chunk_kind::META if offset == format::HEADER_LEN => {}
                 chunk_kind::INDEX => {
                     // An index without its trailer: the write of the trailer was cut.
@@ -732,7 +831,9 @@ impl TraceReader {
     }
 
     fn first_chunk_kind(&mut self) -> Option<u8> {
-        self.read_chunk(format::HEADER_LEN).ok().map(|chunk| chunk.kind)
+        self.read_chunk(format::HEADER_LEN)
+            .ok()
+            .map(|chunk| chunk.kind)
     }
 
     fn read_chunk_of_kind(&mut self, offset: u64, kind: u8) -> Result<Vec<u8>, TraceError> {

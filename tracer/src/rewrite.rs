@@ -10,14 +10,14 @@
 use std::path::Path;
 
 use crate::error::TraceError;
-use crate::hash::Digest;
-use crate::reader::TraceReader;
+use crate::format::BlobEntry;
+use crate::reader::{TraceReader, ValueRecord};
 use crate::writer::{FileTraceWriter, TraceOutput, TraceSummary, TraceWriter};
 
 /// One item of a trace in file order.
 enum Item {
     Events { first_seq: u64, count: u64 },
-    Blob(Digest),
+    Value(BlobEntry),
 }
 
 /// The EVENTS chunks and blobs of a complete trace, in file order.
@@ -35,7 +35,7 @@ fn items(reader: &TraceReader) -> Vec<Item> {
                 },
             )
         })
-        .chain(index.blobs.iter().map(|b| (b.offset, Item::Blob(b.digest))))
+        .chain(index.blobs.iter().map(|b| (b.offset, Item::Value(*b))))
         .collect();
     items.sort_by_key(|(offset, _)| *offset);
     items.into_iter().map(|(_, item)| item).collect()
@@ -54,12 +54,14 @@ fn copy_items<W: TraceOutput>(
     }
     for item in items(reader) {
         match item {
-            Item::Blob(digest) => {
-                let blob = reader.blob(&digest)?.ok_or_else(|| {
-                    TraceError::Write(format!("blob {} is listed but missing", digest.short(16)))
-                })?;
-                writer.put_blob(&blob.dtype, &blob.shape, &blob.data)?;
-            }
+            Item::Value(entry) => match reader.value_record_at(&entry)? {
+                ValueRecord::Blob(blob) => {
+                    writer.put_blob(&blob.dtype, &blob.shape, &blob.data)?;
+                }
+                ValueRecord::Stats(stats) => {
+                    writer.put_stats(&stats)?;
+                }
+            },
             Item::Events { first_seq, count } => {
                 for event in &reader.read_range(first_seq, count as usize)? {
                     writer.append_event(event)?;

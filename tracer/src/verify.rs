@@ -91,6 +91,7 @@ pub fn kind_name(kind: u8) -> String {
         chunk_kind::META => "META".into(),
         chunk_kind::EVENTS => "EVENTS".into(),
         chunk_kind::BLOB => "BLOB".into(),
+        chunk_kind::STATS => "STATS".into(),
         chunk_kind::INDEX => "INDEX".into(),
         k => format!("kind {k}"),
     }
@@ -193,7 +194,7 @@ impl Walker {
             self.read_at(pos, &mut header)?;
             let plausible = format::encoding_allowed(self.major, header[5])
                 && header[6..] == [0, 0]
-                && (1..=4).contains(&header[4]);
+                && (1..=5).contains(&header[4]);
             if plausible && let Read_::Good { .. } = self.chunk(pos, end)? {
                 return Ok(Some(pos));
             }
@@ -316,10 +317,8 @@ pub fn verify_file(path: &Path) -> Result<Verification, TraceError> {
                         len,
                         payload,
                     } => {
-                        let end = index_offset
-                            + format::CHUNK_HEADER_LEN
-                            + len
-                            + format::CHUNK_HASH_LEN;
+                        let end =
+                            index_offset + format::CHUNK_HEADER_LEN + len + format::CHUNK_HASH_LEN;
                         match payload.and_then(|p| {
                             rmp_serde::from_slice::<TraceIndex>(&p).map_err(|e| e.to_string())
                         }) {
@@ -414,7 +413,7 @@ pub fn verify_file(path: &Path) -> Result<Verification, TraceError> {
                     events_intact = false;
                     next_seq = None;
                     events_found.push((offset, 0, 0));
-                } else if kind == chunk_kind::BLOB {
+                } else if kind == chunk_kind::BLOB || kind == chunk_kind::STATS {
                     blobs_found.push((offset, None));
                 }
                 let by_length = offset + format::CHUNK_HEADER_LEN + len + format::CHUNK_HASH_LEN;
@@ -491,12 +490,16 @@ pub fn verify_file(path: &Path) -> Result<Verification, TraceError> {
         let payload = match payload {
             Ok(payload) => payload,
             Err(detail) => {
-                w.problem(offset, kind_name(kind), format!("payload does not decode: {detail}"));
+                w.problem(
+                    offset,
+                    kind_name(kind),
+                    format!("payload does not decode: {detail}"),
+                );
                 if kind == chunk_kind::EVENTS {
                     events_intact = false;
                     next_seq = None;
                     events_found.push((offset, 0, 0));
-                } else if kind == chunk_kind::BLOB {
+                } else if kind == chunk_kind::BLOB || kind == chunk_kind::STATS {
                     blobs_found.push((offset, None));
                 }
                 result.chunks.push(ChunkInfo {
@@ -594,6 +597,22 @@ pub fn verify_file(path: &Path) -> Result<Verification, TraceError> {
                     }
                 }
             },
+            chunk_kind::STATS => {
+                match rmp_serde::from_slice::<crate::format::StatsRecord>(&payload) {
+                    Err(e) => {
+                        w.problem(offset, "STATS", format!("payload does not decode: {e}"));
+                        ok = false;
+                        blobs_found.push((offset, None));
+                    }
+                    Ok(record) => {
+                        blobs_found.push((offset, Some(record.digest)));
+                        if let Err(detail) = crate::value_stats::check_record(&record) {
+                            w.problem(offset, "STATS", detail);
+                            ok = false;
+                        }
+                    }
+                }
+            }
             chunk_kind::INDEX => {
                 w.problem(
                     offset,

@@ -28,8 +28,8 @@ use std::path::{Path, PathBuf};
 use crate::error::TraceError;
 use crate::event::{Event, EventBody, EventRef};
 use crate::format::{
-    self, BlobEntry, BlobRecord, EVENT_CHUNK_TARGET, EventChunkEntry, TraceIndex, TraceMeta,
-    chunk_kind,
+    self, BlobEntry, BlobRecord, EVENT_CHUNK_TARGET, EventChunkEntry, StatsRecord, TraceIndex,
+    TraceMeta, chunk_kind,
 };
 use crate::hash::{ChainState, Digest, blob_digest};
 
@@ -115,6 +115,7 @@ pub struct TraceWriter<W: TraceOutput> {
     chunks: Vec<EventChunkEntry>,
     blobs: Vec<BlobEntry>,
     known_blobs: HashSet<Digest>,
+    known_stats: HashSet<Digest>,
     meta_offset: u64,
     failed: bool,
 }
@@ -135,6 +136,7 @@ impl<W: TraceOutput> TraceWriter<W> {
             chunks: Vec::new(),
             blobs: Vec::new(),
             known_blobs: HashSet::new(),
+            known_stats: HashSet::new(),
             meta_offset: format::HEADER_LEN,
             failed: false,
         };
@@ -241,6 +243,22 @@ impl<W: TraceOutput> TraceWriter<W> {
         let offset = self.offset;
         self.write_chunk(chunk_kind::BLOB, &payload)?;
         self.known_blobs.insert(digest);
+        self.blobs.push(BlobEntry { digest, offset });
+        Ok(digest)
+    }
+
+    /// Stores a value's STATS record (policy `stats`) unless its digest
+    /// already has a BLOB or STATS chunk; returns the digest. A BLOB of the
+    /// same digest written later supersedes it (FORMAT §2.3).
+    pub fn put_stats(&mut self, record: &StatsRecord) -> Result<Digest, TraceError> {
+        let digest = record.digest;
+        if self.known_blobs.contains(&digest) || self.known_stats.contains(&digest) {
+            return Ok(digest);
+        }
+        let payload = format::encode(record)?;
+        let offset = self.offset;
+        self.write_chunk(chunk_kind::STATS, &payload)?;
+        self.known_stats.insert(digest);
         self.blobs.push(BlobEntry { digest, offset });
         Ok(digest)
     }

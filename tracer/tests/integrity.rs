@@ -73,7 +73,8 @@ fn with_index(bytes: &[u8], index: &TraceIndex) -> Vec<u8> {
 fn append_index(mut bytes: Vec<u8>, index: &TraceIndex) -> Vec<u8> {
     let at = bytes.len() as u64;
     bytes.extend(frame_chunk(
-        chunk_kind::INDEX, ft_trace::codec::RAW,
+        chunk_kind::INDEX,
+        ft_trace::codec::RAW,
         &rmp_serde::to_vec(index).expect("encode"),
     ));
     bytes.extend(format::trailer(at));
@@ -135,8 +136,8 @@ fn minor_version_must_be_the_one_the_events_need() {
         expect_refused(&path, "need exactly 0");
     }
     // A 1.x file: the floor is 1 and a 1.1 file says exactly 1.
-    let legacy = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/legacy_1_1_mlp_train.ftr");
+    let legacy =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/legacy_1_1_mlp_train.ftr");
     let mut bytes = std::fs::read(legacy).expect("read fixture");
     assert_eq!(&bytes[8..12], &[1, 0, 1, 0], "the fixture is a 1.1 file");
     for (minor, needle) in [
@@ -158,21 +159,28 @@ fn chunk_encodings_are_checked_per_major() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bytes = std::fs::read(sample(dir.path())).expect("read");
     let events_at = {
-        let reader = ft_trace::TraceReader::open(&write(dir.path(), "s.ftr", &bytes))
-            .expect("open sample");
+        let reader =
+            ft_trace::TraceReader::open(&write(dir.path(), "s.ftr", &bytes)).expect("open sample");
         reader.index().chunks[0].offset as usize
     };
-    assert_eq!(bytes[events_at + 5], ft_trace::codec::ZSTD, "EVENTS chunks are compressed");
+    assert_eq!(
+        bytes[events_at + 5],
+        ft_trace::codec::ZSTD,
+        "EVENTS chunks are compressed"
+    );
     let mut unknown = bytes.clone();
     unknown[events_at + 5] = 7;
-    expect_refused(&write(dir.path(), "enc.ftr", &unknown), "invalid chunk header");
+    expect_refused(
+        &write(dir.path(), "enc.ftr", &unknown),
+        "invalid chunk header",
+    );
 
-    let legacy = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/legacy_1_1_mlp_train.ftr");
+    let legacy =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/legacy_1_1_mlp_train.ftr");
     let mut bytes = std::fs::read(legacy).expect("read fixture");
     let events_at = {
-        let reader = ft_trace::TraceReader::open(&write(dir.path(), "l.ftr", &bytes))
-            .expect("open fixture");
+        let reader =
+            ft_trace::TraceReader::open(&write(dir.path(), "l.ftr", &bytes)).expect("open fixture");
         reader.index().chunks[0].offset as usize
     };
     assert_eq!(bytes[events_at + 5], ft_trace::codec::RAW);
@@ -204,7 +212,8 @@ fn chunks_must_tile_the_file_as_the_index_says() {
         data: 9i64.to_le_bytes().to_vec(),
     };
     let chunk = frame_chunk(
-        chunk_kind::BLOB, ft_trace::codec::RAW,
+        chunk_kind::BLOB,
+        ft_trace::codec::RAW,
         &rmp_serde::to_vec(&stray).expect("encode"),
     );
     let path = write(
@@ -261,7 +270,8 @@ fn a_blob_must_hash_to_its_digest() {
         rmp_serde::from_slice(&bytes[at + 8..at + 8 + len]).expect("blob decodes");
     record.data[3] ^= 0x40; // 1.0 -> another float; digest left as it was
     let framed = frame_chunk(
-        chunk_kind::BLOB, ft_trace::codec::RAW,
+        chunk_kind::BLOB,
+        ft_trace::codec::RAW,
         &rmp_serde::to_vec(&record).expect("encode"),
     );
     assert_eq!(framed.len(), len + 40, "same size, so offsets stay valid");

@@ -253,7 +253,10 @@ fn a_cut_inside_a_compressed_events_chunk_keeps_the_chunks_before_it() {
 
     let mut reader = TraceReader::recover(&cut_file).expect("recover");
     let t = reader.truncation().expect("truncated").clone();
-    assert_eq!(t.offset, second.offset, "the cut chunk is where reading stops");
+    assert_eq!(
+        t.offset, second.offset,
+        "the cut chunk is where reading stops"
+    );
     assert_eq!(t.salvaged, 0, "{t:?}");
     let events = reader.read_all().expect("events");
     assert_eq!(events.len() as u64, second.first_seq);
@@ -264,8 +267,8 @@ fn a_cut_inside_a_compressed_events_chunk_keeps_the_chunks_before_it() {
 #[test]
 fn a_cut_inside_a_raw_events_chunk_salvages_the_complete_events_before_it() {
     let dir = tmp();
-    let legacy = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/legacy_1_1_mlp_train.ftr");
+    let legacy =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/legacy_1_1_mlp_train.ftr");
     let path = dir.path().join("legacy.ftr");
     std::fs::copy(&legacy, &path).expect("copy fixture");
     let second = TraceReader::open(&path).expect("open").index().chunks[1];
@@ -424,19 +427,24 @@ fn the_header_minor_is_the_lowest_that_covers_the_events() {
         file.finish().expect("finish");
         let bytes = std::fs::read(&path).expect("read");
         assert_eq!(bytes, memory.finish().expect("finish").0, "{name}");
-        assert_eq!(u16::from_le_bytes([bytes[10], bytes[11]]), FLOOR_MINOR, "{name}");
+        assert_eq!(
+            u16::from_le_bytes([bytes[10], bytes[11]]),
+            FLOOR_MINOR,
+            "{name}"
+        );
         let mut reader = TraceReader::open(&path).expect("open");
         assert_eq!(reader.version(), (VERSION_MAJOR, FLOOR_MINOR));
         let events = reader.read_all().expect("events");
         let decoded: Vec<&EventBody> = events.iter().map(|e| &e.body).collect();
         assert_eq!(decoded, bodies.iter().collect::<Vec<_>>());
     }
-    let legacy = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/legacy_1_2_default_dtype.ftr");
+    let legacy =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/legacy_1_2_default_dtype.ftr");
     let mut reader = TraceReader::open(&legacy).expect("open 1.2");
     assert_eq!(reader.version(), (format::LEGACY_MAJOR, 2));
     let events = reader.read_all().expect("events of 1.2");
-    assert!(events.iter().any(|e| e.body == EventBody::Api(ApiEvent::DefaultDtype(DefaultDtype {
-        dtype: "float64".into(),
-    }))));
+    assert!(events.iter().any(|e| e.body
+        == EventBody::Api(ApiEvent::DefaultDtype(DefaultDtype {
+            dtype: "float64".into(),
+        }))));
 }

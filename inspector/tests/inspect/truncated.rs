@@ -93,7 +93,8 @@ fn truncated_trace_from_a_newer_minor_version_with_unknown_kinds_opens() {
     bytes.extend(frame_chunk(chunk_kind::META, ft_trace::codec::RAW, &meta));
     // [[0, 2, 99, [1, 2], 0]]: one event of an autograd kind this build lacks.
     bytes.extend(frame_chunk(
-        chunk_kind::EVENTS, ft_trace::codec::RAW,
+        chunk_kind::EVENTS,
+        ft_trace::codec::RAW,
         &[0x91, 0x95, 0, 2, 99, 0x92, 1, 2, 0],
     ));
     fs::write(&path, &bytes).expect("write");

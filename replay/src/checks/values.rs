@@ -155,6 +155,8 @@ enum Comparison {
     Compared {
         errors: Errors,
         numel: usize,
+        /// Checks made against PyTorch's statistics (policy `stats`).
+        stats_checks: Option<usize>,
     },
     Skipped,
     /// The runtime's value was produced but its bytes were not kept
@@ -182,6 +184,7 @@ fn compare_digests(
         return Comparison::Compared {
             errors: judged.errors,
             numel: judged.numel,
+            stats_checks: judged.stats_checks,
         };
     }
     if produced.dropped.contains(&a) && !actual.data.blobs.contains(&a) {
@@ -195,6 +198,7 @@ fn compare_digests(
     Comparison::Compared {
         errors,
         numel: ev.len(),
+        stats_checks: None,
     }
 }
 
@@ -269,7 +273,11 @@ pub fn compare(
                     summary.compared += 1;
                     summary.identical += 1;
                 }
-                Comparison::Compared { errors, numel } => {
+                Comparison::Compared {
+                    errors,
+                    numel,
+                    stats_checks,
+                } => {
                     summary.compared += 1;
                     summary.max_abs = summary.max_abs.max(errors.max_abs);
                     summary.max_rel = summary.max_rel.max(errors.max_rel);
@@ -290,6 +298,7 @@ pub fn compare(
                             max_rel: errors.max_rel,
                             bad_elements: errors.bad,
                             numel,
+                            stats_checks,
                             drift,
                         });
                     }
@@ -380,6 +389,7 @@ fn compare_numbers(
                 max_rel: errors.max_rel,
                 bad_elements: errors.bad,
                 numel: 1,
+                stats_checks: None,
                 drift: drift(),
             });
         }

@@ -595,7 +595,7 @@ impl Tracer {
         let Some(grad) = leaf.grad() else { return };
         let node = self.node_id(node);
         let tensor = self.tensor_id(leaf);
-        let grad = self.tensor_ref(&grad, None, self.policy == ValuePolicy::All);
+        let grad = self.tensor_ref(&grad, None, self.policy.records_every_value());
         self.emit(EventBody::Autograd(AutogradEvent::Accumulate(Accumulate {
             node,
             tensor,
