@@ -93,6 +93,14 @@ pub struct Faults {
     /// the base and the view gets an AsStridedBackward0. Breaks the graph of
     /// every trace with such an op on a view that requires grad.
     pub inplace_view_rebases: bool,
+    /// Native programs (`nn`): initialise Linear and Conv2d weights with
+    /// twice `kaiming_uniform_`'s bound. Breaks the `uniform_` arguments of
+    /// every native program's construction.
+    pub wrong_init_bound: bool,
+    /// Native programs (`optim`): Adam and AdamW skip the bias correction
+    /// (`1 - β^t` taken as 1). Breaks the `div` and `addcdiv_` arguments
+    /// and the parameter values of every native Adam step.
+    pub adam_skip_bias_correction: bool,
 }
 
 impl Faults {

@@ -37,6 +37,8 @@ pub mod error;
 pub mod faults;
 pub mod ivalue;
 pub(crate) mod kernels;
+pub mod nn;
+pub mod optim;
 mod runtime;
 pub mod serialize;
 pub mod tensor;

@@ -49,6 +49,8 @@ impl Batch {
 pub(crate) struct RandomSource {
     provided: VecDeque<Batch>,
     state: [u64; 4],
+    /// Refuse to generate: only provided batches may be used.
+    required: bool,
 }
 
 impl Default for RandomSource {
@@ -71,14 +73,22 @@ impl RandomSource {
         RandomSource {
             provided: VecDeque::new(),
             state: [next(), next(), next(), next()],
+            required: false,
         }
     }
 
     /// Reseeds the generator (provided batches are kept).
     pub(crate) fn reseed(&mut self, seed: u64) {
         let provided = std::mem::take(&mut self.provided);
+        let required = self.required;
         *self = RandomSource::seeded(seed);
         self.provided = provided;
+        self.required = required;
+    }
+
+    /// Whether only provided batches may be used.
+    pub(crate) fn set_required(&mut self, required: bool) {
+        self.required = required;
     }
 
     /// Queues the exact output values of the next random operator.
@@ -166,6 +176,13 @@ impl RandomSource {
                 op: op.to_owned(),
                 expected: n,
                 got: batch.len(),
+            }),
+            None if self.required => Err(RuntimeError::Unsupported {
+                op: op.to_owned(),
+                what: format!(
+                    "drawing {n} random values without provided ones (the runtime's generator is \
+                     off: provide PyTorch's recorded values, e.g. with nn::RecordedRandom)"
+                ),
             }),
             other => Ok(other),
         }

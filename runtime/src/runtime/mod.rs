@@ -318,6 +318,15 @@ impl Runtime {
             .provide(values.into_iter().map(f64::from).collect());
     }
 
+    /// When `required`, a random operator without queued values (see
+    /// [`Runtime::provide_random_values`]) fails with
+    /// [`RuntimeError::Unsupported`] instead of drawing from the runtime's
+    /// own generator, whose values are not PyTorch's. Native programs that
+    /// must reproduce a PyTorch run turn this on.
+    pub fn set_random_values_required(&mut self, required: bool) {
+        self.random.set_required(required);
+    }
+
     /// Random value batches queued and not yet used.
     pub fn pending_random_values(&self) -> usize {
         self.random.pending()
@@ -352,6 +361,20 @@ impl Runtime {
     pub fn release(&mut self, tensor: Tensor) {
         if let Some(t) = &mut self.tracer {
             t.queue_release(&tensor);
+        }
+    }
+
+    /// The program drops its reference to `tensor` the way Python drops an
+    /// object: the api `release` is written at the first state flush (before
+    /// a top-level op or `backward()`) after the runtime, too, let go of it
+    /// — at once for a temporary, after the backward that frees the graph
+    /// for a tensor saved by a node, after `zero_grad` for a gradient. What
+    /// a native program (see [`crate::nn`]) calls where a Python program's
+    /// name goes out of scope; [`Runtime::release`] writes the event
+    /// unconditionally, as replay does.
+    pub fn drop_tensor(&mut self, tensor: Tensor) {
+        if let Some(t) = &mut self.tracer {
+            t.queue_release_on_death(tensor);
         }
     }
 

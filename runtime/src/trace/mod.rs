@@ -103,6 +103,11 @@ pub(crate) struct Tracer {
     pending_requires_grad: Vec<PendingRequiresGrad>,
     pending_grads: Vec<PendingGrad>,
     pending_releases: Vec<u64>,
+    /// Tensors the program dropped that the runtime may still hold (saved
+    /// for backward, a `.grad`): released at the first flush that finds them
+    /// dead. Watched through the trace identity, which every carrier of
+    /// the id shares (a saved output's copy too).
+    pending_deaths: Vec<(u64, Weak<slot::IdSlot>)>,
     pending_mode: Option<(bool, bool)>,
     emitted_mode: (bool, bool),
     pending_default_dtype: Option<&'static str>,
@@ -122,6 +127,7 @@ impl Tracer {
             pending_requires_grad: Vec::new(),
             pending_grads: Vec::new(),
             pending_releases: Vec::new(),
+            pending_deaths: Vec::new(),
             pending_mode: None,
             emitted_mode: (true, false),
             pending_default_dtype: None,
@@ -338,6 +344,18 @@ impl Tracer {
         }
     }
 
+    /// Notes that the program dropped `t`, which is released (api
+    /// `release`) at the first flush after its last reference — the
+    /// program's, a saved variable's, a leaf's `.grad` — is gone, as the
+    /// PyTorch capture sees a tensor die. A tensor the stream never named
+    /// has nothing to release.
+    pub(crate) fn queue_release_on_death(&mut self, t: Tensor) {
+        if self.is_seen(&t) {
+            let id = self.tensor_id(&t);
+            self.pending_deaths.push((id, Arc::downgrade(&t.0.trace)));
+        }
+    }
+
     /// Emits held-back state changes (before a top-level op or backward):
     /// grad mode, default dtype, then `set_requires_grad`, `set_grad` and
     /// `release`, each by tensor id.
@@ -386,6 +404,13 @@ impl Tracer {
             self.api(ApiEvent::SetGrad(SetGrad { tensor, grad }));
         }
         let mut released = std::mem::take(&mut self.pending_releases);
+        self.pending_deaths.retain(|(id, weak)| {
+            let dead = weak.strong_count() == 0;
+            if dead && !released.contains(id) {
+                released.push(*id);
+            }
+            !dead
+        });
         released.sort_unstable();
         for tensor in released {
             self.api(ApiEvent::Release(Release { tensor }));

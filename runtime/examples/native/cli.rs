@@ -1,0 +1,51 @@
+//! Command line shared by the native example programs:
+//! `--out FILE --random-from TORCH.ftr [--inject-fault NAME]...`.
+
+use std::path::PathBuf;
+
+use ft_runtime::Faults;
+
+/// The parsed command line.
+pub struct Cli {
+    /// Where the trace goes.
+    pub out: PathBuf,
+    /// The twin's PyTorch trace whose random values the program uses.
+    pub random_from: PathBuf,
+    /// Deliberate faults (mutation tests).
+    pub faults: Faults,
+}
+
+const USAGE: &str = "usage: --out FILE --random-from TORCH.ftr \
+                     [--inject-fault wrong-init-bound|adam-skip-bias-correction]";
+
+impl Cli {
+    /// Parses `std::env::args()`.
+    pub fn parse() -> Result<Cli, String> {
+        let mut out = None;
+        let mut random_from = None;
+        let mut faults = Faults::default();
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            let mut value = |name: &str| {
+                args.next()
+                    .ok_or_else(|| format!("{name} needs a value; {USAGE}"))
+            };
+            match arg.as_str() {
+                "--out" => out = Some(PathBuf::from(value("--out")?)),
+                "--random-from" => random_from = Some(PathBuf::from(value("--random-from")?)),
+                "--inject-fault" => match value("--inject-fault")?.as_str() {
+                    "wrong-init-bound" => faults.wrong_init_bound = true,
+                    "adam-skip-bias-correction" => faults.adam_skip_bias_correction = true,
+                    other => return Err(format!("unknown fault {other:?}; {USAGE}")),
+                },
+                other => return Err(format!("unexpected argument {other:?}; {USAGE}")),
+            }
+        }
+        Ok(Cli {
+            out: out.ok_or_else(|| format!("--out is required; {USAGE}"))?,
+            random_from: random_from
+                .ok_or_else(|| format!("--random-from is required; {USAGE}"))?,
+            faults,
+        })
+    }
+}
