@@ -62,7 +62,7 @@ def event_count(trace: Path) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, nargs="+", default=[20, 200, 1000])
-    parser.add_argument("--values", choices=["inputs", "all"], default="inputs")
+    parser.add_argument("--values", choices=["inputs", "stats", "all"], default="inputs")
     parser.add_argument("--keep", type=Path, help="keep the captures in this directory")
     args = parser.parse_args()
 
