@@ -179,7 +179,7 @@ fn build<'a>(
         .find(|&&(k, _)| matches!(&unpickled.objs[k], Obj::Str(s) if s == "_metadata"))
     {
         None => None,
-        Some(&(_, m)) => Some(read_metadata(&unpickled, m)?),
+        Some(&(_, m)) => Some(read_metadata(unpickled, m)?),
     };
     let dict = StateDict { tensors, metadata };
     super::check_amplification(&dict)?;
