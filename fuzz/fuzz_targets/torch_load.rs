@@ -38,7 +38,10 @@ fuzz_target!(|data: &[u8]| {
     let storage: Vec<u8> = (0..64u8).map(|b| b % 2).collect();
     let archive = serialize::torch_archive_bytes(&[
         ("archive/data.pkl", rest),
-        ("archive/byteorder", if mode == 1 { b"big" } else { b"little" }),
+        (
+            "archive/byteorder",
+            if mode == 1 { b"big" } else { b"little" },
+        ),
         ("archive/data/0", &[]),
         ("archive/data/1", &storage[..24]),
         ("archive/data/2", &storage),
