@@ -234,7 +234,11 @@ impl App {
                     self.message = Some("this row has no PyTorch event (extra in ours)".into());
                 }
             },
-            Action::StartFilter | Action::CycleLayer | Action::SwitchFocus => {
+            Action::StartFilter
+            | Action::CycleLayer
+            | Action::SwitchFocus
+            | Action::ToggleFold
+            | Action::ToggleFoldAll => {
                 self.message = Some("that key works in the timeline (1)".into());
             }
             _ => return false,
@@ -257,7 +261,11 @@ impl App {
                 Some(None) => self.message = Some("that link leads nowhere in this trace".into()),
                 None => self.message = Some("this event has no tensor links".into()),
             },
-            Action::StartFilter | Action::CycleLayer | Action::SwitchFocus => {
+            Action::StartFilter
+            | Action::CycleLayer
+            | Action::SwitchFocus
+            | Action::ToggleFold
+            | Action::ToggleFoldAll => {
                 self.message = Some("that key works in the timeline (1)".into());
             }
             _ => return false,
@@ -297,7 +305,12 @@ impl App {
                     None => self.message = Some("no earlier GraphTask".into()),
                 }
             }
-            Action::StartFilter | Action::CycleLayer | Action::SwitchFocus | Action::Follow => {
+            Action::StartFilter
+            | Action::CycleLayer
+            | Action::SwitchFocus
+            | Action::Follow
+            | Action::ToggleFold
+            | Action::ToggleFoldAll => {
                 self.message = Some("that key works in the timeline (1)".into());
             }
             _ => return false,
@@ -332,7 +345,11 @@ impl App {
                     _ => self.message = Some("this parameter stays within tolerance".into()),
                 }
             }
-            Action::StartFilter | Action::CycleLayer | Action::SwitchFocus => {
+            Action::StartFilter
+            | Action::CycleLayer
+            | Action::SwitchFocus
+            | Action::ToggleFold
+            | Action::ToggleFoldAll => {
                 self.message = Some("that key works in the timeline (1)".into());
             }
             _ => return false,
@@ -610,6 +627,12 @@ impl App {
                 self.link = 0;
                 self.view = View::OpGraph;
             }
+            Action::ToggleFold => {
+                if let Err(note) = view.toggle_fold(rows) {
+                    self.message = Some(note);
+                }
+            }
+            Action::ToggleFoldAll => view.toggle_fold_all(rows),
             Action::ShowTimeline
             | Action::ShowDiff
             | Action::NextView

@@ -68,6 +68,10 @@ pub enum Action {
     ShowAutograd,
     /// Show the drift view (per-parameter gradient error over steps).
     ShowDrift,
+    /// Fold or unfold the selected backward node (or GraphTask).
+    ToggleFold,
+    /// Fold every backward node, or unfold everything.
+    ToggleFoldAll,
 }
 
 impl Action {
@@ -75,7 +79,7 @@ impl Action {
     /// character). [`Action::ordinal`] is an exhaustive `match`, so a new
     /// variant cannot compile until it is listed here too — which is what lets
     /// the completeness test trust this list.
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 28] = [
         Action::Quit,
         Action::ToggleHelp,
         Action::CloseHelp,
@@ -102,6 +106,8 @@ impl Action {
         Action::Back,
         Action::ShowAutograd,
         Action::ShowDrift,
+        Action::ToggleFold,
+        Action::ToggleFoldAll,
     ];
 
     /// Position in [`Action::ALL`], ignoring a variant's data.
@@ -133,6 +139,8 @@ impl Action {
             Action::Back => 23,
             Action::ShowAutograd => 24,
             Action::ShowDrift => 25,
+            Action::ToggleFold => 26,
+            Action::ToggleFoldAll => 27,
         }
     }
 }
@@ -408,6 +416,22 @@ pub const BINDINGS: &[Binding] = &[
         "view",
         "next view",
         true,
+    ),
+    bind(
+        Scope::Browse,
+        &[Char('z')],
+        Action::ToggleFold,
+        "fold",
+        "timeline: fold or unfold the selected backward node (its dispatches, accumulate, pushes) or GraphTask",
+        false,
+    ),
+    bind(
+        Scope::Browse,
+        &[Char('Z')],
+        Action::ToggleFoldAll,
+        "fold all",
+        "timeline: fold every backward node, or unfold everything",
+        false,
     ),
     bind(
         Scope::Browse,

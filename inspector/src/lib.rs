@@ -30,6 +30,7 @@ pub mod describe;
 pub mod diff;
 pub mod drift;
 pub mod layout;
+pub mod nesting;
 pub mod opgraph;
 pub mod theme;
 pub mod trace;

@@ -5,9 +5,12 @@
 //! it. Keeping it separate is what makes a second, aligned trace (the planned
 //! `--against` side-by-side view) one more `TraceView` rather than a rewrite.
 
+use std::collections::BTreeSet;
+
 use ft_trace::{Event, Layer};
 
 use crate::describe::{Columns, TextLine, details, value_digests};
+use crate::nesting::Nesting;
 use crate::trace::TraceData;
 use crate::values::{BlobSource, ValueCache};
 
@@ -96,12 +99,17 @@ pub struct TraceView {
     details_scroll: usize,
     /// Tensor values read so far.
     pub values: ValueCache,
+    /// What ran inside what (backward dispatches under their node).
+    nesting: Nesting,
+    /// Parents whose descendants are hidden.
+    folded: BTreeSet<usize>,
 }
 
 impl TraceView {
     /// A view of every event, the first one selected.
     pub fn new(data: TraceData) -> TraceView {
         let columns = Columns::for_trace(&data);
+        let nesting = Nesting::of(&data.events);
         let mut view = TraceView {
             data,
             columns,
@@ -112,9 +120,71 @@ impl TraceView {
             offset: 0,
             details_scroll: 0,
             values: ValueCache::default(),
+            nesting,
+            folded: BTreeSet::new(),
         };
         view.refilter(0);
         view
+    }
+
+    /// The nesting of the trace's events.
+    pub fn nesting(&self) -> &Nesting {
+        &self.nesting
+    }
+
+    /// Whether `index`'s descendants are hidden.
+    pub fn is_folded(&self, index: usize) -> bool {
+        self.folded.contains(&index)
+    }
+
+    /// Folds the selected parent, or unfolds it when folded; on an event
+    /// nested in a parent, folds that parent and selects it.
+    pub(crate) fn toggle_fold(&mut self, rows: usize) -> Result<(), String> {
+        let Some(index) = self.selected_index() else {
+            return Err("no event selected".to_owned());
+        };
+        if self.nesting.children(index) > 0 {
+            if !self.folded.remove(&index) {
+                self.folded.insert(index);
+            }
+        } else if let Some(parent) = self.nesting.parent(index) {
+            self.folded.insert(parent);
+            self.anchor = parent;
+        } else {
+            return Err("nothing is nested here (only backward events nest)".to_owned());
+        }
+        self.refold(rows);
+        Ok(())
+    }
+
+    /// Folds every backward node (their dispatches hidden, the GraphTasks'
+    /// schedule left), or unfolds everything when something is folded.
+    pub(crate) fn toggle_fold_all(&mut self, rows: usize) {
+        if self.folded.is_empty() {
+            self.folded = self.nesting.node_parents(&self.data.events).collect();
+            // The selection moves to the row that stays.
+            if let Some(index) = self.selected_index()
+                && let Some(parent) = self.nesting.parent(index)
+                && self.folded.contains(&parent)
+            {
+                self.anchor = parent;
+            }
+        } else {
+            self.folded.clear();
+        }
+        self.refold(rows);
+    }
+
+    /// Recomputes the visible rows after a fold, keeping the selection's
+    /// place on screen where it can.
+    fn refold(&mut self, rows: usize) {
+        let offset = self.offset;
+        let selected_row = self.selected.map(|p| p.saturating_sub(offset));
+        self.refilter(rows);
+        if let (Some(position), Some(row)) = (self.selected, selected_row) {
+            self.offset = position.saturating_sub(row);
+            self.scroll_into_view(rows);
+        }
     }
 
     /// The current filter.
@@ -183,6 +253,7 @@ impl TraceView {
             .filter(|(i, e)| {
                 self.filter.layer.admits(e)
                     && (needle.is_empty() || data.search_key(*i).contains(&needle))
+                    && !self.nesting.hidden(*i, &self.folded)
             })
             .map(|(i, _)| i)
             .collect();
@@ -221,6 +292,12 @@ impl TraceView {
             Err(_) => {
                 self.anchor = index;
                 self.filter = Filter::default();
+                // Unfold what hides it.
+                let mut at = self.nesting.parent(index);
+                while let Some(p) = at {
+                    self.folded.remove(&p);
+                    at = self.nesting.parent(p);
+                }
                 self.refilter(rows);
             }
         }

@@ -44,8 +44,8 @@ pub enum TraceError {
     #[error(
         "{}: format version {major}.{minor} is not supported (this build reads {}.x and {supported}.x); \
          upgrade ft-trace or re-record the trace",
-        crate::format::LEGACY_MAJOR,
-        path.display()
+        path.display(),
+        crate::format::LEGACY_MAJOR
     )]
     UnsupportedVersion {
         /// The file.

@@ -212,7 +212,7 @@ mod tests {
     use crate::tensor_bytes::f32_to_bytes;
 
     fn stats_of(values: &[f32]) -> StatsRecord {
-        compute("float32", &[values.len() as i64], &f32_to_bytes(values)).unwrap()
+        compute("float32", &[values.len() as i64], &f32_to_bytes(values)).expect("ok")
     }
 
     #[test]
@@ -234,10 +234,10 @@ mod tests {
         assert_eq!(s.mean, Some(2.0 / 3.0));
         assert_eq!(s.norm, Some(26f64.sqrt()));
         assert_eq!(s.samples.len(), 5);
-        check_record(&s).unwrap();
+        check_record(&s).expect("ok");
         let empty = stats_of(&[f32::NAN]);
         assert_eq!((empty.min, empty.norm), (None, None));
-        check_record(&empty).unwrap();
+        check_record(&empty).expect("ok");
     }
 
     #[test]
@@ -299,7 +299,11 @@ mod tests {
     fn inconsistent_records_are_refused() {
         let mut s = stats_of(&[1.0, 2.0]);
         s.samples.pop();
-        assert!(check_record(&s).unwrap_err().contains("sampled indices"));
+        assert!(
+            check_record(&s)
+                .expect_err("refused")
+                .contains("sampled indices")
+        );
         let mut s = stats_of(&[1.0, 2.0]);
         s.nonfinite = 3;
         assert!(check_record(&s).is_err());

@@ -160,7 +160,7 @@ fn chunk_encodings_are_checked_per_major() {
     let bytes = std::fs::read(sample(dir.path())).expect("read");
     let events_at = {
         let reader =
-            ft_trace::TraceReader::open(&write(dir.path(), "s.ftr", &bytes)).expect("open sample");
+            ft_trace::TraceReader::open(write(dir.path(), "s.ftr", &bytes)).expect("open sample");
         reader.index().chunks[0].offset as usize
     };
     assert_eq!(
@@ -180,7 +180,7 @@ fn chunk_encodings_are_checked_per_major() {
     let mut bytes = std::fs::read(legacy).expect("read fixture");
     let events_at = {
         let reader =
-            ft_trace::TraceReader::open(&write(dir.path(), "l.ftr", &bytes)).expect("open fixture");
+            ft_trace::TraceReader::open(write(dir.path(), "l.ftr", &bytes)).expect("open fixture");
         reader.index().chunks[0].offset as usize
     };
     assert_eq!(bytes[events_at + 5], ft_trace::codec::RAW);

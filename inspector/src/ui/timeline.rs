@@ -9,7 +9,7 @@ use ratatui::widgets::{
     Block, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState, StatefulWidget, Widget,
 };
 
-use crate::describe::timeline_row;
+use crate::describe::{Part, TextLine, timeline_row};
 use crate::theme;
 use crate::view::{LayerFilter, TraceView, window_offset};
 
@@ -33,7 +33,7 @@ pub(super) fn render(view: &TraceView, focused: bool, area: Rect, buf: &mut Buff
     for (row, &index) in visible.iter().skip(offset).take(rows).enumerate() {
         let y = inner.y + row as u16;
         let row_area = Rect::new(inner.x, y, inner.width, 1);
-        super::styled(&timeline_row(&view.data, index, view.columns)).render(row_area, buf);
+        super::styled(&nested_row(view, index)).render(row_area, buf);
         if offset + row == selected {
             buf.set_style(row_area, theme::selected());
         }
@@ -47,6 +47,25 @@ pub(super) fn render(view: &TraceView, focused: bool, area: Rect, buf: &mut Buff
     }
 }
 
+/// The timeline row of event `index`, its summary indented by how deep it is
+/// nested, a parent marked `▾` (or `▸ N` with its N children hidden).
+fn nested_row(view: &TraceView, index: usize) -> TextLine {
+    let mut line = timeline_row(&view.data, index, view.columns);
+    let nesting = view.nesting();
+    let indent = "  ".repeat(usize::from(nesting.depth(index)));
+    let children = nesting.children(index);
+    let marker = match (children, view.is_folded(index)) {
+        (0, _) if indent.is_empty() => return line,
+        (0, _) => format!("{indent}  "),
+        (_, false) => format!("{indent}▾ "),
+        (n, true) => format!("{indent}▸ {n} hidden · "),
+    };
+    // After the seq, layer and kind columns.
+    let at = line.parts.len().min(3);
+    line.parts.insert(at, (Part::Dim, marker));
+    line
+}
+
 fn block(view: &TraceView, focused: bool) -> Block<'static> {
     let filter = view.filter();
     let total = view.data.events.len();
@@ -56,7 +75,7 @@ fn block(view: &TraceView, focused: bool) -> Block<'static> {
         .map_or_else(|| "-".to_owned(), |p| (p + 1).to_string());
     let mut title = vec![Span::styled(" Timeline ", theme::title())];
     title.push(Span::styled(
-        if filter.is_empty() {
+        if shown == total {
             format!("{position}/{total} ")
         } else {
             format!("{position}/{shown} of {total} ")

@@ -145,7 +145,7 @@ fn newer_major_version_exits_4_with_both_versions() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write_trace(dir.path(), "future.ftr", Ending::Complete);
     let mut bytes = fs::read(&path).expect("read");
-    bytes[8] = 2; // major version, u16 LE
+    bytes[8] = 3; // major version, u16 LE
     fs::write(&path, &bytes).expect("write");
     let out = ft_inspect(&[arg(&path), "--dump"]);
     assert_eq!(out.status.code(), Some(4));

@@ -5,6 +5,7 @@
 mod autograd;
 mod cli;
 mod diff;
+mod fold;
 mod mouse;
 mod opgraph;
 mod render;
