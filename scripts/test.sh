@@ -149,6 +149,17 @@ for program in traces/programs/*.py; do
     fi
 done
 
+step "native programs: runtime/examples/native_*.rs against their PyTorch twins"
+cargo build --release --locked -p ft-runtime --example native_mlp --example native_cnn
+for name in native_mlp native_cnn; do
+    golden="traces/$name.torch.ftr"
+    if ! target/release/examples/$name --out "$scratch/$name.native.ftr" --random-from "$golden" \
+        || ! target/release/ft-replay "$scratch/$name.native.ftr" --against "$golden"; then
+        echo "FAIL $name: the native program's trace diverged from $golden"
+        status=1
+    fi
+done
+
 step "long run: 200 training steps replayed anchored, free-running drift explained"
 long="$scratch/mlp_long.torch.ftr"
 FT_STEPS=200 "$python" scripts/capture_torch.py bench/programs/mlp_long.py -o "$long" --values all

@@ -1,9 +1,9 @@
 //! A native FrankenTorch training program: a small CNN (Conv2d,
-//! BatchNorm2d, ReLU, MaxPool2d, Linear) classifying 6x6 images, trained
-//! three steps with AdamW on CrossEntropyLoss, then evaluated without grad
-//! (BatchNorm on its running statistics). Its PyTorch twin is
-//! `traces/programs/native_cnn.py`; with the twin's random values its
-//! trace diffs clean against the twin's:
+//! BatchNorm2d, ReLU, MaxPool2d, Linear) trained three steps with AdamW on
+//! CrossEntropyLoss, then evaluated without grad (the program is
+//! `native/cnn.rs`). Its PyTorch twin is `traces/programs/native_cnn.py`;
+//! with the twin's random values (`--random-from
+//! traces/native_cnn.torch.ftr`) its trace diffs clean against the twin's:
 //!
 //! ```sh
 //! cargo run --release -p ft-runtime --example native_cnn -- \
@@ -13,144 +13,21 @@
 
 #[path = "native/cli.rs"]
 mod cli;
+#[path = "native/cnn.rs"]
+mod cnn;
 
 use std::process::ExitCode;
 
-use ft_runtime::nn::{
-    self, BatchNorm2d, Conv2d, CrossEntropyLoss, Linear, MaxPool2d, Module, NativeTrace,
-    RecordedRandom,
-};
-use ft_runtime::optim::{Adam, AdamOptions};
-use ft_runtime::{DType, IValue, Runtime, Tensor};
+use ft_runtime::nn::{NativeTrace, RecordedRandom};
 
-type AnyResult<T> = Result<T, Box<dyn std::error::Error>>;
-
-/// The twin's `Net`: `fc(flatten(pool(relu(bn(conv(x))))))`.
-struct Net {
-    conv: Conv2d,
-    bn: BatchNorm2d,
-    pool: MaxPool2d,
-    fc: Linear,
-    training: bool,
-}
-
-impl Net {
-    fn new(rt: &mut Runtime) -> ft_runtime::Result<Net> {
-        Ok(Net {
-            conv: Conv2d::new(rt, 2, 3, 3, 1, 1, false)?,
-            bn: BatchNorm2d::new(rt, 3)?,
-            pool: MaxPool2d::new(2),
-            fc: Linear::new(rt, 3 * 3 * 3, 3, true)?,
-            training: true,
-        })
-    }
-}
-
-impl Module for Net {
-    fn type_name(&self) -> &'static str {
-        "Net"
-    }
-
-    fn forward(&self, rt: &mut Runtime, x: &Tensor) -> ft_runtime::Result<Tensor> {
-        let c = self.conv.forward(rt, x)?;
-        let b = self.bn.forward(rt, &c)?;
-        rt.drop_tensor(c);
-        let r = nn::call1(rt, "aten.relu.default", vec![(&b).into()])?;
-        rt.drop_tensor(b);
-        let p = self.pool.forward(rt, &r)?;
-        rt.drop_tensor(r);
-        // `x.flatten(1)`: a view to [N, C*H*W].
-        let n = p.shape()[0];
-        let rest: i64 = p.shape()[1..].iter().product();
-        let flat = nn::call1(
-            rt,
-            "aten.view.default",
-            vec![(&p).into(), vec![n, rest].into()],
-        )?;
-        rt.drop_tensor(p);
-        let out = self.fc.forward(rt, &flat)?;
-        rt.drop_tensor(flat);
-        Ok(out)
-    }
-
-    fn children(&self) -> Vec<(String, &dyn Module)> {
-        vec![
-            ("conv".into(), &self.conv as &dyn Module),
-            ("bn".into(), &self.bn),
-            ("pool".into(), &self.pool),
-            ("fc".into(), &self.fc),
-        ]
-    }
-
-    fn children_mut(&mut self) -> Vec<(String, &mut dyn Module)> {
-        vec![
-            ("conv".into(), &mut self.conv as &mut dyn Module),
-            ("bn".into(), &mut self.bn),
-            ("pool".into(), &mut self.pool),
-            ("fc".into(), &mut self.fc),
-        ]
-    }
-
-    fn is_training(&self) -> bool {
-        self.training
-    }
-
-    fn set_local_training(&mut self, training: bool) {
-        self.training = training;
-    }
-}
-
-fn run() -> AnyResult<()> {
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let cli = cli::Cli::parse()?;
     let random = RecordedRandom::from_trace(&cli.random_from)?;
     let (trace, mut rt) = NativeTrace::create(&cli.out, "runtime/examples/native_cnn.rs")?;
     rt.set_faults(cli.faults);
     random.install(&mut rt)?;
-
-    rt.manual_seed(0);
-    let mut model = Net::new(&mut rt)?;
-    let x = nn::factory(
-        &mut rt,
-        "aten.randn.default",
-        vec![vec![4i64, 2, 6, 6].into()],
-    )?;
-    let y = nn::factory_dtype(
-        &mut rt,
-        "aten.randint.low",
-        vec![IValue::Int(0), IValue::Int(3), vec![4i64].into()],
-        Some(DType::Int64),
-    )?;
-    let mut opt = Adam::new(
-        model.parameters(),
-        AdamOptions {
-            weight_decay: 0.05,
-            ..AdamOptions::adamw(0.01)
-        },
-    );
-    let loss_fn = CrossEntropyLoss::default();
-    let mut last_loss: Option<Tensor> = None;
-    for _step in 0..3 {
-        opt.zero_grad(&mut rt, true)?;
-        let out = model.forward(&mut rt, &x)?;
-        let loss = loss_fn.forward(&mut rt, &out, &y)?;
-        rt.drop_tensor(out);
-        if let Some(old) = last_loss.replace(loss.clone()) {
-            rt.drop_tensor(old);
-        }
-        rt.backward(&[loss], &[None], false, false)?;
-        opt.step(&mut rt)?;
-    }
-    model.eval();
-    rt.set_grad_mode(false, false);
-    let logits = model.forward(&mut rt, &x)?;
-    let pred = nn::call1(
-        &mut rt,
-        "aten.argmax.default",
-        vec![(&logits).into(), IValue::Int(1)],
-    )?;
-    rt.drop_tensor(logits);
-    rt.set_grad_mode(true, false);
-    println!("native_cnn: prediction {:?}", pred.to_i64_vec()?);
+    let pred = cnn::train(&mut rt)?;
+    println!("native_cnn: prediction {:?}", pred);
     trace.finish(rt)?;
     Ok(())
 }

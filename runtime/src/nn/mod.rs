@@ -37,6 +37,8 @@ mod norm;
 mod program;
 mod random;
 mod state;
+#[cfg(test)]
+mod tests;
 
 pub use activation::{Dropout, Gelu, MaxPool2d, Relu, Sigmoid, Tanh};
 pub use container::{ModuleList, Sequential};

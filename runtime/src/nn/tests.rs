@@ -1,0 +1,120 @@
+//! State-dict names and `load_state_dict`'s messages, checked against what
+//! torch 2.15 prints for the same module (probed with
+//! `nn.Sequential(nn.Linear(3, 2), nn.BatchNorm2d(2))`).
+
+use super::*;
+use crate::runtime::Runtime;
+
+fn model(rt: &mut Runtime) -> Sequential {
+    Sequential::new(vec![
+        Box::new(Linear::new(rt, 3, 2, true).expect("linear")),
+        Box::new(BatchNorm2d::new(rt, 2).expect("bn")),
+    ])
+}
+
+fn zeros(rt: &mut Runtime, shape: &[i64]) -> Tensor {
+    factory(rt, "aten.zeros.default", vec![shape.into()]).expect("zeros")
+}
+
+fn names(sd: &[(String, Tensor)]) -> Vec<&str> {
+    sd.iter().map(|(n, _)| n.as_str()).collect()
+}
+
+#[test]
+fn state_dict_keys_are_pytorchs() {
+    let mut rt = Runtime::new();
+    let m = model(&mut rt);
+    assert_eq!(
+        names(&m.state_dict()),
+        [
+            "0.weight",
+            "0.bias",
+            "1.weight",
+            "1.bias",
+            "1.running_mean",
+            "1.running_var",
+            "1.num_batches_tracked"
+        ]
+    );
+    assert_eq!(
+        names(&m.named_parameters()),
+        ["0.weight", "0.bias", "1.weight", "1.bias"]
+    );
+    let list = ModuleList::new(vec![Box::new(m)]);
+    assert_eq!(names(&list.state_dict())[..2], ["0.0.weight", "0.0.bias"]);
+}
+
+#[test]
+fn strict_load_reports_missing_unexpected_and_size_mismatch_like_pytorch() {
+    let mut rt = Runtime::new();
+    let m = model(&mut rt);
+    let mut sd: StateDict = m
+        .state_dict()
+        .into_iter()
+        .filter(|(n, _)| n != "0.bias")
+        .collect();
+    sd[0].1 = zeros(&mut rt, &[4, 3]);
+    sd.push(("extra.w".into(), zeros(&mut rt, &[1])));
+    sd.push(("zzz".into(), zeros(&mut rt, &[1])));
+    let err = m
+        .load_state_dict(&mut rt, &sd, true)
+        .expect_err("strict load must fail");
+    assert_eq!(
+        err.to_string(),
+        "Error(s) in loading state_dict for Sequential:\n\tMissing key(s) in state_dict: \
+         \"0.bias\". \n\tUnexpected key(s) in state_dict: \"extra.w\", \"zzz\". \n\tsize \
+         mismatch for 0.weight: copying a param with shape torch.Size([4, 3]) from checkpoint, \
+         the shape in current model is torch.Size([2, 3])."
+    );
+}
+
+#[test]
+fn non_strict_load_returns_the_incompatible_keys_and_copies_the_rest() {
+    let mut rt = Runtime::new();
+    let m = model(&mut rt);
+    let mut sd: StateDict = m
+        .state_dict()
+        .into_iter()
+        .filter(|(n, _)| n != "0.bias" && n != "1.num_batches_tracked")
+        .collect();
+    let new_weight = zeros(&mut rt, &[2, 3]);
+    sd[0].1 = new_weight;
+    sd.push(("q".into(), zeros(&mut rt, &[1])));
+    let keys = m.load_state_dict(&mut rt, &sd, false).expect("loads");
+    assert_eq!(keys.missing_keys, ["0.bias"]);
+    assert_eq!(keys.unexpected_keys, ["q"]);
+    let w = &m.state_dict()[0].1;
+    assert!(w.to_f32_vec().expect("w").iter().all(|&v| v == 0.0));
+    // A size mismatch fails even when not strict.
+    let bad = vec![("0.weight".to_string(), zeros(&mut rt, &[4, 3]))];
+    let err = m
+        .load_state_dict(&mut rt, &bad, false)
+        .expect_err("mismatch");
+    assert!(
+        err.to_string()
+            .ends_with("the shape in current model is torch.Size([2, 3]).")
+    );
+}
+
+#[test]
+fn random_ops_without_recorded_values_are_refused_when_required() {
+    let mut rt = Runtime::new();
+    rt.set_random_values_required(true);
+    let err = Linear::new(&mut rt, 3, 2, true).err().expect("refused");
+    assert!(err.to_string().contains("without provided ones"), "{err}");
+    rt.provide_random_f32(vec![0.5; 6]);
+    rt.provide_random_f32(vec![0.25; 2]);
+    let l = Linear::new(&mut rt, 3, 2, true).expect("with recorded values");
+    assert_eq!(l.weight.to_f32_vec().expect("w"), [0.5; 6]);
+}
+
+#[test]
+fn train_and_eval_reach_every_submodule() {
+    let mut rt = Runtime::new();
+    let mut m = model(&mut rt);
+    m.eval();
+    assert!(!m.is_training());
+    assert!(m.children().iter().all(|(_, c)| !c.is_training()));
+    m.train(true);
+    assert!(m.children().iter().all(|(_, c)| c.is_training()));
+}
