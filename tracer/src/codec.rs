@@ -46,6 +46,13 @@ pub fn decode(encoding: u8, stored: Vec<u8>) -> Result<Vec<u8>, String> {
     }
 }
 
+thread_local! {
+    /// One decompression context per thread, reused for every chunk (making
+    /// one costs more than decompressing a 16 KiB chunk).
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 fn decompress(stored: &[u8]) -> Result<Vec<u8>, String> {
     let declared = match zstd::zstd_safe::get_frame_content_size(stored) {
         Ok(Some(size)) => size,
@@ -68,8 +75,17 @@ fn decompress(stored: &[u8]) -> Result<Vec<u8>, String> {
         Err(_) => return Err("zstd frame is cut or malformed".into()),
     }
     let capacity = usize::try_from(declared).map_err(|_| "zstd frame too large".to_string())?;
-    let payload =
-        zstd::bulk::decompress(stored, capacity).map_err(|e| format!("zstd frame: {e}"))?;
+    let payload = DECOMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Decompressor::new()?);
+        }
+        match slot.as_mut() {
+            Some(d) => d.decompress(stored, capacity),
+            None => Err(std::io::Error::other("no zstd context")),
+        }
+    });
+    let payload = payload.map_err(|e| format!("zstd frame: {e}"))?;
     if payload.len() != capacity {
         return Err(format!(
             "zstd frame declares {capacity} bytes but holds {}",
