@@ -74,7 +74,12 @@ fn alias_introductions_carry_no_value() {
 
 #[test]
 fn value_policies() {
-    for policy in [ValuePolicy::All, ValuePolicy::Inputs, ValuePolicy::None] {
+    for policy in [
+        ValuePolicy::All,
+        ValuePolicy::Stats,
+        ValuePolicy::Inputs,
+        ValuePolicy::None,
+    ] {
         let (mut rt, sink) = traced(policy);
         crate::mlp::tiny_mlp(&mut rt);
         let sink = sink.borrow();
@@ -82,7 +87,8 @@ fn value_policies() {
             for t in op.outputs.iter().flat_map(|v| v.tensors()) {
                 let base = op.op.split('.').nth(1).unwrap_or_default();
                 let want = match policy {
-                    ValuePolicy::All => {
+                    // Stats records (in full or as statistics) what All does.
+                    ValuePolicy::All | ValuePolicy::Stats => {
                         !base.starts_with("empty") && !base.starts_with("new_empty")
                     }
                     ValuePolicy::Inputs => matches!(base, "randn" | "uniform_"),
@@ -96,7 +102,7 @@ fn value_policies() {
             _ => None,
         });
         for has_value in accumulated {
-            assert_eq!(has_value, policy == ValuePolicy::All);
+            assert_eq!(has_value, policy.records_every_value());
         }
         assert_eq!(sink.blobs().is_empty(), policy == ValuePolicy::None);
     }
