@@ -62,6 +62,14 @@ export FT_REQUIRE_TMUX=1
 step "cargo test"
 cargo test --workspace --locked
 
+# The Phase-2C packet artifacts: files, mandatory fields, gates against the
+# generated reports, freshness against the goldens, sidecars decode. Exit 0
+# only when every packet is READY or listed (with its reason) in
+# artifacts/phase2c/expected_not_ready.json. After re-capturing goldens:
+# cargo run --release -p ft-replay -- parity-report --all
+step "Phase-2C packet artifacts"
+cargo run --release --locked -q -p ft-replay --bin validate_phase2c_artifacts
+
 # A bounded fuzz run of the trace reader/verifier, of sidecar repair, of
 # the checkpoint readers (torch_load) and
 # of the diff on mutated goldens (fuzz/, outside the workspace). Needs a

@@ -215,6 +215,26 @@ pub enum Command {
     /// envelope (.ftc, docs/CHECKPOINT.md): info, convert, protect, repair.
     #[command(subcommand)]
     Checkpoint(CheckpointCommand),
+    /// Generates a Phase-2C packet's parity report (artifacts/phase2c/
+    /// FT-P2C-00X/parity_report.json) by replaying every fixture of its
+    /// manifest, with the report's RaptorQ sidecar and decode proof.
+    ParityReport(ParityReportArgs),
+}
+
+/// Arguments of `ft-replay parity-report`.
+#[derive(Debug, clap::Args)]
+pub struct ParityReportArgs {
+    /// A packet (FT-P2C-001 … FT-P2C-008); repeatable.
+    #[arg(long, value_name = "ID", required_unless_present = "all")]
+    pub packet: Vec<String>,
+
+    /// Every packet.
+    #[arg(long, conflicts_with = "packet")]
+    pub all: bool,
+
+    /// The artifacts directory.
+    #[arg(long, value_name = "DIR", default_value = "artifacts/phase2c")]
+    pub root: PathBuf,
 }
 
 /// `ft-replay checkpoint ...`.

@@ -33,7 +33,7 @@ pub fn run(command: &Command) -> Exit {
         Command::Repair(args) => repair(args),
         Command::Upgrade(args) => upgrade(args),
         Command::Coverage(_) => Exit::Usage,
-        Command::Checkpoint(_) => Exit::Usage,
+        Command::Checkpoint(_) | Command::ParityReport(_) => Exit::Usage,
     }
 }
 

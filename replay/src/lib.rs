@@ -23,6 +23,9 @@
 //!   fuzz target and its regression tests);
 //! * [`parity`] charges each deviation to a Phase-2C packet and applies
 //!   the hardened-mode allowlist (`--mode hardened`);
+//! * [`phase2c`] generates the Phase-2C packets' parity reports
+//!   (`ft-replay parity-report`) and validates the packet artifacts
+//!   (`validate_phase2c_artifacts`);
 //! * [`output`] refuses outputs that would destroy an input or something
 //!   that is not a regular file, and writes reports atomically.
 //!
@@ -46,6 +49,7 @@ pub mod mutate;
 pub mod output;
 pub mod parity;
 pub mod perfetto;
+pub mod phase2c;
 pub mod progress;
 pub mod recording;
 pub mod report;
@@ -73,6 +77,14 @@ pub fn run(args: &Args) -> Exit {
     }
     if let Some(Command::Checkpoint(checkpoint)) = &args.command {
         return checkpoint::run(checkpoint);
+    }
+    if let Some(Command::ParityReport(report)) = &args.command {
+        return phase2c::run_generate(&report.root, &report.packet, report.all)
+            .map(|()| Exit::Match)
+            .unwrap_or_else(|e| {
+                print_error(&e);
+                e.exit()
+            });
     }
     if let Some(command) = &args.command {
         return evidence::run(command);

@@ -112,7 +112,11 @@ fn apply(
                 .get(usize::from(arg) % digests.len().max(1))
                 .copied();
             edit_tensors(&mut events[i], |t| {
-                t.value = if arg.is_multiple_of(7) { None } else { to.or(t.value) }
+                t.value = if arg.is_multiple_of(7) {
+                    None
+                } else {
+                    to.or(t.value)
+                }
             });
         }
         10 => edit_blob(blobs, at, arg),

@@ -290,3 +290,43 @@ fn every_schema_rule_names_the_entry_and_field() {
     assert!(err.to_string().contains(r#"field "schema""#), "{err}");
     assert!(Allowlist::parse("l", "[").is_err());
 }
+
+/// A call whose DispatchKeySet differs (same op, keys reversed) is a
+/// dispatch divergence charged to FT-P2C-002, the critical dispatch-keys
+/// packet: no allowlist can allow it.
+#[test]
+fn a_changed_dispatch_keyset_is_charged_to_ft_p2c_002() {
+    use ft_replay::{Tolerances, TraceData, diff, mutate};
+    let torch = TraceData::load(&golden("mlp_train.torch.ftr")).expect("golden");
+    let at = torch
+        .events
+        .iter()
+        .position(|e| {
+            matches!(&e.body, ft_trace::EventBody::Dispatch(ft_trace::DispatchEvent::Op(o)) if o.keyset.len() > 1)
+        })
+        .expect("an op with two keys");
+    let [lo, hi] = u16::try_from(at).expect("small index").to_le_bytes();
+    // Edit kind 8 with arg 2: reverse the op's keyset.
+    let ours = mutate::mutate(&torch, &[8, lo, hi, 2, 0]);
+    let report = diff(&torch, &ours, &Tolerances::default());
+    assert_eq!(report.exit(), ft_replay::Exit::Structural);
+    let dispatch: Vec<_> = report
+        .parity
+        .deviations
+        .iter()
+        .filter(|d| d.check == "dispatch")
+        .collect();
+    assert!(!dispatch.is_empty(), "{}", report.to_text(false));
+    assert!(
+        dispatch.iter().all(|d| d.packet == "FT-P2C-002"),
+        "{dispatch:?}"
+    );
+    let mut hardened = report.clone();
+    let list = Allowlist::parse(
+        "l",
+        r#"{"schema": "ft-hardened-deviation-allowlist/v1", "entries": []}"#,
+    )
+    .expect("empty list");
+    ft_replay::parity::apply(&mut hardened, &list);
+    assert_eq!(hardened.exit(), ft_replay::Exit::Structural);
+}

@@ -1,0 +1,311 @@
+//! The Phase-2C packet artifacts and their validator: the shipped
+//! artifacts validate; deleting a mandatory field, staling a report (a
+//! golden changes), corrupting a sidecar or failing a gate each turn a
+//! packet NOT_READY with the right reason; `ft-replay parity-report`
+//! regenerates a report byte for byte.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ft_replay::phase2c::{self, packet_reasons, parse_gate_yaml, validate};
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn shipped() -> PathBuf {
+    repo().join("artifacts/phase2c")
+}
+
+/// A scratch repository: `artifacts/phase2c` copied, and the goldens packet
+/// `id`'s report names. Returns (tempdir, its artifacts root).
+fn scratch(id: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("artifacts/phase2c");
+    copy_dir(&shipped(), &root);
+    std::fs::create_dir_all(dir.path().join("traces")).expect("traces dir");
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join(id).join("parity_report.json")).expect("report"),
+    )
+    .expect("report json");
+    for f in report["fixtures"].as_array().expect("fixtures") {
+        if let Some(trace) = f["trace"].as_str() {
+            std::fs::copy(repo().join(trace), dir.path().join(trace)).expect("copy golden");
+        }
+    }
+    (dir, root)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+fn has(reasons: &[String], want: &str) -> bool {
+    reasons.iter().any(|r| r.contains(want))
+}
+
+#[test]
+fn the_shipped_artifacts_validate() {
+    let v = validate(&shipped());
+    assert!(v.passes(), "{}", v.to_text());
+    for id in [
+        "FT-P2C-001",
+        "FT-P2C-002",
+        "FT-P2C-003",
+        "FT-P2C-004",
+        "FT-P2C-005",
+    ] {
+        let p = v.packets.iter().find(|p| p.packet == id).expect("packet");
+        assert!(p.ready(), "{id}: {:?}", p.reasons);
+    }
+}
+
+#[test]
+fn a_fresh_copy_of_a_critical_packet_is_ready() {
+    let (_dir, root) = scratch("FT-P2C-004");
+    assert_eq!(packet_reasons(&root, "FT-P2C-004"), Vec::<String>::new());
+}
+
+#[test]
+fn deleting_a_mandatory_field_makes_the_packet_not_ready() {
+    let (_dir, root) = scratch("FT-P2C-004");
+    let path = root.join("FT-P2C-004/fixture_manifest.json");
+    let mut manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    manifest["packet"]
+        .as_object_mut()
+        .expect("packet object")
+        .remove("error_contract");
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&manifest).expect("json"),
+    )
+    .expect("write");
+    let reasons = packet_reasons(&root, "FT-P2C-004");
+    assert!(
+        has(
+            &reasons,
+            "mandatory field error_contract is missing or empty"
+        ),
+        "{reasons:?}"
+    );
+    let v = validate(&root);
+    assert!(!v.passes());
+    assert!(
+        v.to_text().contains("FT-P2C-004 NOT_READY"),
+        "{}",
+        v.to_text()
+    );
+}
+
+#[test]
+fn a_changed_golden_makes_the_report_stale() {
+    let (dir, root) = scratch("FT-P2C-004");
+    let golden = dir.path().join("traces/diamond.torch.ftr");
+    let mut bytes = std::fs::read(&golden).expect("read golden");
+    bytes.push(0);
+    std::fs::write(&golden, bytes).expect("write golden");
+    let reasons = packet_reasons(&root, "FT-P2C-004");
+    assert!(
+        has(
+            &reasons,
+            "stale report: traces/diamond.torch.ftr has BLAKE3"
+        ),
+        "{reasons:?}"
+    );
+    assert!(
+        has(&reasons, "regenerate: ft-replay parity-report --all"),
+        "{reasons:?}"
+    );
+}
+
+#[test]
+fn a_corrupted_sidecar_does_not_decode() {
+    let (_dir, root) = scratch("FT-P2C-004");
+    let path = root.join("FT-P2C-004/parity_report.raptorq.json");
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    let hex = doc["sidecar_hex"].as_str().expect("hex").to_owned();
+    let mid = hex.len() / 2;
+    let flipped = if &hex[mid..=mid] == "0" { "1" } else { "0" };
+    doc["sidecar_hex"] = Value::String(format!("{}{flipped}{}", &hex[..mid], &hex[mid + 1..]));
+    std::fs::write(&path, serde_json::to_string_pretty(&doc).expect("json")).expect("write");
+    let reasons = packet_reasons(&root, "FT-P2C-004");
+    assert!(has(&reasons, "sidecar does not decode"), "{reasons:?}");
+    assert!(has(&reasons, "checksum mismatch"), "{reasons:?}");
+}
+
+#[test]
+fn a_damaged_report_is_refused_by_its_sidecar_and_proof() {
+    let (_dir, root) = scratch("FT-P2C-004");
+    let path = root.join("FT-P2C-004/parity_report.json");
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, text.replacen("\"MATCH\"", "\"MATCH!\"", 1)).expect("write");
+    let reasons = packet_reasons(&root, "FT-P2C-004");
+    assert!(
+        has(&reasons, "source_blake3 is not the report's BLAKE3"),
+        "{reasons:?}"
+    );
+    assert!(
+        has(&reasons, "the recorded recovery is not the report's BLAKE3"),
+        "{reasons:?}"
+    );
+}
+
+#[test]
+fn a_gate_that_the_report_does_not_meet_fails() {
+    let (_dir, root) = scratch("FT-P2C-004");
+    let path = root.join("FT-P2C-004/parity_gate.yaml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let tightened = text.replace("max_gradient_abs: 1.0e-5", "max_gradient_abs: 0");
+    assert_ne!(text, tightened);
+    std::fs::write(&path, tightened).expect("write");
+    let reasons = packet_reasons(&root, "FT-P2C-004");
+    assert!(
+        has(
+            &reasons,
+            "gate: strict.max_gradient_abs 0e0: accumulated gradients drift"
+        ),
+        "{reasons:?}"
+    );
+    // The gate itself changed since the report: stale as well.
+    assert!(
+        has(&reasons, "stale report: parity_gate.yaml changed"),
+        "{reasons:?}"
+    );
+}
+
+#[test]
+fn a_ready_packet_listed_as_expected_not_ready_fails_the_run() {
+    let (_dir, root) = scratch("FT-P2C-001");
+    let path = root.join("expected_not_ready.json");
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    doc["packets"]
+        .as_array_mut()
+        .expect("list")
+        .push(serde_json::json!({"packet": "FT-P2C-001", "reason": "pretend"}));
+    std::fs::write(&path, doc.to_string()).expect("write");
+    let v = validate(&root);
+    assert!(!v.passes());
+    assert!(
+        v.to_text().contains(
+            "FT-P2C-001 READY (listed in expected_not_ready.json: remove it from the list)"
+        ),
+        "{}",
+        v.to_text()
+    );
+}
+
+#[test]
+fn parity_report_regenerates_a_report_byte_for_byte() {
+    let (_dir, root) = scratch("FT-P2C-007");
+    let dir = root.join("FT-P2C-007");
+    let before: Vec<Vec<u8>> = [
+        "parity_report.json",
+        "parity_report.raptorq.json",
+        "parity_report.decode_proof.json",
+    ]
+    .iter()
+    .map(|f| std::fs::read(dir.join(f)).expect("read"))
+    .collect();
+    for f in [
+        "parity_report.json",
+        "parity_report.raptorq.json",
+        "parity_report.decode_proof.json",
+    ] {
+        std::fs::remove_file(dir.join(f)).expect("remove");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_ft-replay"))
+        .args(["parity-report", "--packet", "FT-P2C-007", "--root"])
+        .arg(&root)
+        .output()
+        .expect("run parity-report");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after: Vec<Vec<u8>> = [
+        "parity_report.json",
+        "parity_report.raptorq.json",
+        "parity_report.decode_proof.json",
+    ]
+    .iter()
+    .map(|f| std::fs::read(dir.join(f)).expect("read"))
+    .collect();
+    assert!(
+        before == after,
+        "regenerated artifacts differ from the shipped ones"
+    );
+    let proof: Value = serde_json::from_slice(&after[2]).expect("proof json");
+    assert_eq!(proof["recovered_equals_source"], true);
+    assert!(
+        !proof["erased_symbols"]
+            .as_array()
+            .expect("erased")
+            .is_empty()
+    );
+}
+
+#[test]
+fn an_unknown_packet_is_a_usage_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ft-replay"))
+        .args(["parity-report", "--packet", "FT-P2C-009", "--root"])
+        .arg(shipped())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown packet"));
+}
+
+#[test]
+fn the_gate_yaml_subset_parses_and_refuses_what_it_cannot_read() {
+    let doc = parse_gate_yaml(
+        "# comment\npacket_id: FT-P2C-004\ncritical: true\nstrict:\n  max_deviations: 0 # inline\n  max_gradient_abs: 1.0e-5\ncoverage:\n  classes:\n    - happy\n    - \"edge\"\n",
+    )
+    .expect("parses");
+    assert_eq!(doc["packet_id"], "FT-P2C-004");
+    assert_eq!(doc["critical"], true);
+    assert_eq!(doc["strict"]["max_deviations"], 0);
+    assert_eq!(doc["strict"]["max_gradient_abs"], 1e-5);
+    assert_eq!(
+        doc["coverage"]["classes"],
+        serde_json::json!(["happy", "edge"])
+    );
+    assert!(
+        parse_gate_yaml("a: 1\na: 2\n")
+            .expect_err("twice")
+            .contains("given twice")
+    );
+    assert!(
+        parse_gate_yaml("a:\n\tb: 1\n")
+            .expect_err("tab")
+            .contains("tabs")
+    );
+    assert!(parse_gate_yaml("a: 1\n   b: 2\n").is_err());
+    assert!(parse_gate_yaml("just text\n").is_err());
+}
+
+#[test]
+fn every_packet_has_its_files_and_fields() {
+    for id in phase2c::PACKET_IDS {
+        for file in phase2c::PACKET_FILES {
+            assert!(shipped().join(id).join(file).is_file(), "{id}/{file}");
+        }
+    }
+    for file in phase2c::CROSS_PACKET_FILES {
+        assert!(shipped().join(file).is_file(), "{file}");
+    }
+}
