@@ -22,13 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def torch_step_us(steps: int) -> float:
     torch.manual_seed(0)
-    model = nn.Sequential(
-        nn.Linear(6, 16), nn.ReLU(), nn.Dropout(0.25), nn.Linear(16, 8), nn.Tanh(), nn.Linear(8, 1)
-    )
+    model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Dropout(0.25), nn.Linear(16, 8), nn.Tanh(), nn.Linear(8, 1))
     x, y = torch.randn(12, 6), torch.randn(12, 1)
-    opt = torch.optim.SGD(
-        model.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3, foreach=False
-    )
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3, foreach=False)
     loss_fn = nn.MSELoss()
 
     def step() -> None:
@@ -58,9 +54,7 @@ def main() -> None:
     binary = ROOT / "target" / "release" / "examples" / "native_mlp_step"
     native, eager = [], []
     for _ in range(args.rounds):
-        out = subprocess.run(
-            [str(binary), "--steps", str(args.steps)], capture_output=True, text=True, check=True
-        )
+        out = subprocess.run([str(binary), "--steps", str(args.steps)], capture_output=True, text=True, check=True)
         native.append(float(out.stdout.strip()))
         eager.append(torch_step_us(args.steps))
     n, e = statistics.median(native), statistics.median(eager)
