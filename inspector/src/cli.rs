@@ -70,6 +70,15 @@ pub struct Args {
     /// PyTorch's recorded inputs), so each op's value check is local.
     #[arg(long, requires = "against")]
     pub anchor: bool,
+    /// With --against: `strict` (any deviation fails) or `hardened` (the
+    /// allowlist's deviations within their bounds are shown as allowed), as
+    /// in ft-replay.
+    #[arg(long, value_enum, default_value_t = ft_replay::cli::ParityMode::Strict, requires = "against")]
+    pub mode: ft_replay::cli::ParityMode,
+    /// The hardened-mode allowlist (default:
+    /// artifacts/phase2c/HARDENED_DEVIATION_ALLOWLIST_V1.json).
+    #[arg(long, value_name = "FILE", requires = "against")]
+    pub allowlist: Option<PathBuf>,
     /// Print the timeline as plain text (one event per line) and exit.
     #[arg(long)]
     pub dump: bool,
@@ -204,7 +213,13 @@ pub fn run(args: &Args) -> Result<(), InspectError> {
 /// `--against`: load (or replay) both runs, diff them with `ft-replay`'s
 /// checks, and show the Diff view or `--dump` it.
 fn run_diff(args: &Args, against: &std::path::Path) -> Result<(), InspectError> {
-    let diff = load_diff(args.trace.as_deref(), against, args.anchor)?;
+    let allowlist = ft_replay::parity::resolve_allowlist(args.mode, args.allowlist.as_deref())?;
+    let diff = load_diff_in_mode(
+        args.trace.as_deref(),
+        against,
+        args.anchor,
+        allowlist.as_ref(),
+    )?;
     if args.dump {
         let mut out = io::stdout().lock();
         return match dump_diff(&diff, &mut out).and_then(|()| out.flush()) {
@@ -230,6 +245,17 @@ pub fn load_diff(
     ours: Option<&std::path::Path>,
     against: &std::path::Path,
     anchor: bool,
+) -> Result<DiffModel, InspectError> {
+    load_diff_in_mode(ours, against, anchor, None)
+}
+
+/// [`load_diff`] in hardened mode when an allowlist is given: deviations it
+/// allows are reported as allowed in the verdict lines.
+pub fn load_diff_in_mode(
+    ours: Option<&std::path::Path>,
+    against: &std::path::Path,
+    anchor: bool,
+    allowlist: Option<&ft_replay::parity::Allowlist>,
 ) -> Result<DiffModel, InspectError> {
     let expected = ft_replay::TraceData::load(against)?;
     let actual = match ours {
@@ -267,6 +293,7 @@ pub fn load_diff(
         actual,
         &Tolerances::new(None, None),
         (expected_view, actual_view),
+        allowlist,
     );
     model.check_values_readable()?;
     Ok(model)

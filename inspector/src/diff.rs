@@ -108,8 +108,12 @@ impl DiffModel {
         actual: ft_replay::TraceData,
         tolerances: &Tolerances,
         (expected_view, actual_view): (TraceData, TraceData),
+        allowlist: Option<&ft_replay::parity::Allowlist>,
     ) -> DiffModel {
-        let (report, pairs) = ft_replay::diff_aligned(&expected, &actual, tolerances);
+        let (mut report, pairs) = ft_replay::diff_aligned(&expected, &actual, tolerances);
+        if let Some(list) = allowlist {
+            ft_replay::parity::apply(&mut report, list);
+        }
         let rows = align(expected.events.len(), actual.events.len(), &pairs);
         let mut model = DiffModel::from_parts(expected_view, actual_view, report, rows);
         model.runs = Some(Runs {
@@ -274,7 +278,11 @@ impl DiffModel {
         let text = self.report.to_text(false);
         let mut lines: Vec<String> = text
             .lines()
-            .filter(|l| l.starts_with("ok ") || l.starts_with("FAIL "))
+            .filter(|l| {
+                ["ok ", "FAIL ", "ALLOW ", "parity:", "allowed ", "refused "]
+                    .iter()
+                    .any(|start| l.starts_with(start))
+            })
             .map(str::to_owned)
             .collect();
         if let Some(verdict) = text.lines().rev().find(|l| !l.trim().is_empty()) {

@@ -172,21 +172,7 @@ fn print_missing_json(against: Option<&std::path::Path>, missing: &[support::Mis
 /// artifacts' default in the working directory or the source tree this
 /// binary was built from.
 fn allowlist(args: &Args) -> Result<Option<parity::Allowlist>, ReplayError> {
-    match (args.mode, &args.allowlist) {
-        (cli::ParityMode::Strict, Some(_)) => Err(ReplayError::Usage(
-            "--allowlist is read in --mode hardened only".into(),
-        )),
-        (cli::ParityMode::Strict, None) => Ok(None),
-        (cli::ParityMode::Hardened, Some(path)) => parity::Allowlist::load(path).map(Some),
-        (cli::ParityMode::Hardened, None) => {
-            let here = std::path::PathBuf::from(parity::DEFAULT_ALLOWLIST);
-            let built = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("..")
-                .join(parity::DEFAULT_ALLOWLIST);
-            let path = if here.is_file() { here } else { built };
-            parity::Allowlist::load(&path).map(Some)
-        }
-    }
+    parity::resolve_allowlist(args.mode, args.allowlist.as_deref())
 }
 
 fn run_inner(args: &Args) -> Result<Exit, ReplayError> {

@@ -491,6 +491,31 @@ impl Parity {
     }
 }
 
+/// The allowlist a `--mode` reads: none in strict mode (where giving one is
+/// a usage error); in hardened mode `path`, or the packet artifacts' default
+/// in the working directory or the source tree this binary was built from.
+pub fn resolve_allowlist(
+    mode: crate::cli::ParityMode,
+    path: Option<&Path>,
+) -> Result<Option<Allowlist>, ReplayError> {
+    use crate::cli::ParityMode;
+    match (mode, path) {
+        (ParityMode::Strict, Some(_)) => Err(ReplayError::Usage(
+            "--allowlist is read in --mode hardened only".into(),
+        )),
+        (ParityMode::Strict, None) => Ok(None),
+        (ParityMode::Hardened, Some(path)) => Allowlist::load(path).map(Some),
+        (ParityMode::Hardened, None) => {
+            let here = std::path::PathBuf::from(DEFAULT_ALLOWLIST);
+            let built = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join(DEFAULT_ALLOWLIST);
+            let path = if here.is_file() { here } else { built };
+            Allowlist::load(&path).map(Some)
+        }
+    }
+}
+
 /// Hardened mode: checks `report`'s deviations against `list`. A value
 /// failure is allowed when an entry covering it holds for one of its
 /// fields; a device divergence when the count of its kind is within an

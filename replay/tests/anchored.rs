@@ -3,26 +3,9 @@
 //! matches, still catch a broken kernel and name it, and the free-running
 //! report must use it to tell a wrong operator from drift.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-fn golden(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../traces")
-        .join(name)
-}
-
-fn ft_replay(args: &[&str]) -> (Option<i32>, String) {
-    let out: Output = Command::new(env!("CARGO_BIN_EXE_ft-replay"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run ft-replay");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
-    )
-}
+use support::{ft_replay, golden};
 
 #[test]
 fn anchored_replays_of_training_programs_match_and_say_so() {

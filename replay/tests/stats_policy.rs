@@ -4,28 +4,11 @@
 //! by the sampled elements and the statistics — and named as where drift
 //! starts.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
+
+use support::{ft_replay, golden};
 
 use ft_trace::{TraceReader, ValueRecord};
-
-fn golden(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../traces")
-        .join(name)
-}
-
-fn ft_replay(args: &[&str]) -> (Option<i32>, String) {
-    let out: Output = Command::new(env!("CARGO_BIN_EXE_ft-replay"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run ft-replay");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
-    )
-}
 
 #[test]
 fn the_stats_golden_keeps_inputs_in_full_and_the_rest_as_statistics() {

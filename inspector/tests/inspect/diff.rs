@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use ft_inspect::app::View;
-use ft_inspect::cli::load_diff;
+use ft_inspect::cli::{load_diff, load_diff_in_mode};
 use ft_inspect::diff::DiffModel;
 use ft_inspect::{App, TraceData};
 use ft_replay::executor::{ReplayOptions, parse_faults, replay};
@@ -327,4 +327,53 @@ fn the_autograd_view_of_a_schedule_divergence_shows_both_queues_where_they_part(
     assert!(agree < ours.len().min(theirs.len()));
     let terminal = draw(&mut app, 100, 30);
     insta::assert_snapshot!("autograd_schedule_divergence_100x30", terminal.backend());
+}
+
+/// Hardened mode (`--mode hardened --allowlist FILE`): a deviation the
+/// allowlist covers within its bound is shown as allowed in the header, as
+/// ft-replay prints it; strict mode fails it.
+#[test]
+fn hardened_mode_shows_an_allowed_deviation_in_the_header() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let torch = ft_replay::TraceData::load(&golden("mlp_train.torch.ftr")).expect("golden loads");
+    let ours = dir.path().join("ours.ftr");
+    let options = ReplayOptions {
+        faults: parse_faults(&["perturb=aten.mse_loss.default:0.1".to_owned()]).expect("fault"),
+        out: Some(ours.clone()),
+        anchor: true,
+        timestamps: false,
+        ..ReplayOptions::default()
+    };
+    replay(&torch, &options).expect("replay runs");
+    let list = dir.path().join("allow.json");
+    std::fs::write(
+        &list,
+        r#"{"schema": "ft-hardened-deviation-allowlist/v1", "entries": [
+            {"id": "loss-offset", "packet": "FT-P2C-005", "op": "aten.mse_loss.default",
+             "field": "max_abs", "bound": 0.2, "reason": "test: a known offset"}]}"#,
+    )
+    .expect("write allowlist");
+    let allowlist = ft_replay::parity::Allowlist::load(&list).expect("allowlist loads");
+    let golden_path = golden("mlp_train.torch.ftr");
+
+    let strict = load_diff_in_mode(Some(&ours), &golden_path, false, None).expect("diff");
+    let strict_lines = strict.verdict_lines().join("\n");
+    assert!(strict_lines.contains("FAIL values"), "{strict_lines}");
+
+    let hardened =
+        load_diff_in_mode(Some(&ours), &golden_path, false, Some(&allowlist)).expect("diff");
+    let lines = hardened.verdict_lines().join("\n");
+    assert!(lines.contains("ALLOW values"), "{lines}");
+    assert!(
+        lines.contains("parity:   hardened (3 deviations allowed"),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("allowed FT-P2C-005 aten.mse_loss.default max_abs"),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("MATCH (hardened: deviations allowed)"),
+        "{lines}"
+    );
 }
