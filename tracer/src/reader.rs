@@ -740,32 +740,25 @@ impl TraceReader {
                     }
                     index.event_count += events.len() as u64;
                 }
-                chunk_kind::BLOB => match self.decode::<BlobRecord>(offset, &payload, "blob") {
-                    Ok(record) => index.blobs.push(BlobEntry {
-                        digest: record.digest,
-                        offset,
-                    }),
-                    Err(e) => {
-                        break Truncation {
-                            offset,
-                            detail: e.to_string(),
-                            salvaged: 0,
-                        };
+                chunk_kind::BLOB | chunk_kind::STATS => {
+                    let digest = if kind == chunk_kind::BLOB {
+                        self.decode::<BlobRecord>(offset, &payload, "blob")
+                            .map(|r| r.digest)
+                    } else {
+                        self.decode::<StatsRecord>(offset, &payload, "stats")
+                            .map(|r| r.digest)
+                    };
+                    match digest {
+                        Ok(digest) => index.blobs.push(BlobEntry { digest, offset }),
+                        Err(e) => {
+                            break Truncation {
+                                offset,
+                                detail: e.to_string(),
+                                salvaged: 0,
+                            };
+                        }
                     }
-                },
-                chunk_kind::STATS => match self.decode::<StatsRecord>(offset, &payload, "stats") {
-                    Ok(record) => index.blobs.push(BlobEntry {
-                        digest: record.digest,
-                        offset,
-                    }),
-                    Err(e) => {
-                        break Truncation {
-                            offset,
-                            detail: e.to_string(),
-                            salvaged: 0,
-                        };
-                    }
-                },
+                }
                 chunk_kind::META if offset == format::HEADER_LEN => {}
                 chunk_kind::INDEX => {
                     // An index without its trailer: the write of the trailer was cut.

@@ -120,7 +120,10 @@ pub struct StatsErrors {
 }
 
 impl StatsErrors {
-    fn check(&mut self, expected: f64, actual: f64, bound: f64) {
+    /// Counts one comparison of `actual` with `expected` (out of tolerance
+    /// when further apart than `bound`): NaN equals NaN, an infinity must be
+    /// matched exactly, the largest absolute and relative errors are kept.
+    pub fn check(&mut self, expected: f64, actual: f64, bound: f64) {
         self.checks += 1;
         if expected.is_nan() && actual.is_nan() {
             return;

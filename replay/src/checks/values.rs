@@ -114,39 +114,22 @@ pub struct Errors {
 
 /// Compares element-wise.
 pub fn errors(expected: &[f64], actual: &[f64], tol: Tolerance) -> Errors {
-    let mut out = Errors::default();
     if expected.len() != actual.len() {
-        out.bad = expected.len().max(actual.len());
-        out.max_abs = f64::INFINITY;
-        out.max_rel = f64::INFINITY;
-        return out;
+        return Errors {
+            max_abs: f64::INFINITY,
+            max_rel: f64::INFINITY,
+            bad: expected.len().max(actual.len()),
+        };
     }
+    let mut found = ft_trace::value_stats::StatsErrors::default();
     for (&e, &a) in expected.iter().zip(actual) {
-        if e.is_nan() && a.is_nan() {
-            continue;
-        }
-        if e.is_infinite() || a.is_infinite() {
-            if e != a {
-                out.bad += 1;
-                out.max_abs = f64::INFINITY;
-            }
-            continue;
-        }
-        let diff = (a - e).abs();
-        if diff.is_nan() {
-            out.bad += 1;
-            out.max_abs = f64::INFINITY;
-            continue;
-        }
-        out.max_abs = out.max_abs.max(diff);
-        if e != 0.0 {
-            out.max_rel = out.max_rel.max(diff / e.abs());
-        }
-        if diff > tol.atol + tol.rtol * e.abs() {
-            out.bad += 1;
-        }
+        found.check(e, a, tol.atol + tol.rtol * e.abs());
     }
-    out
+    Errors {
+        max_abs: found.max_abs,
+        max_rel: found.max_rel,
+        bad: found.bad,
+    }
 }
 
 /// Outcome of comparing two stored values.
