@@ -306,9 +306,14 @@ impl Allowlist {
         }
         match top.get("schema").and_then(|s| s.as_str()) {
             Some(ALLOWLIST_SCHEMA) => {}
-            other => {
+            Some(other) => {
                 return Err(bad(format!(
                     "field \"schema\" is {other:?}, expected {ALLOWLIST_SCHEMA:?}"
+                )));
+            }
+            None => {
+                return Err(bad(format!(
+                    "field \"schema\" is missing or not a string, expected {ALLOWLIST_SCHEMA:?}"
                 )));
             }
         }
