@@ -234,13 +234,6 @@ impl App {
                     self.message = Some("this row has no PyTorch event (extra in ours)".into());
                 }
             },
-            Action::StartFilter
-            | Action::CycleLayer
-            | Action::SwitchFocus
-            | Action::ToggleFold
-            | Action::ToggleFoldAll => {
-                self.message = Some("that key works in the timeline (1)".into());
-            }
             _ => return false,
         }
         true
@@ -261,13 +254,6 @@ impl App {
                 Some(None) => self.message = Some("that link leads nowhere in this trace".into()),
                 None => self.message = Some("this event has no tensor links".into()),
             },
-            Action::StartFilter
-            | Action::CycleLayer
-            | Action::SwitchFocus
-            | Action::ToggleFold
-            | Action::ToggleFoldAll => {
-                self.message = Some("that key works in the timeline (1)".into());
-            }
             _ => return false,
         }
         true
@@ -305,12 +291,7 @@ impl App {
                     None => self.message = Some("no earlier GraphTask".into()),
                 }
             }
-            Action::StartFilter
-            | Action::CycleLayer
-            | Action::SwitchFocus
-            | Action::Follow
-            | Action::ToggleFold
-            | Action::ToggleFoldAll => {
+            Action::Follow => {
                 self.message = Some("that key works in the timeline (1)".into());
             }
             _ => return false,
@@ -344,13 +325,6 @@ impl App {
                     }
                     _ => self.message = Some("this parameter stays within tolerance".into()),
                 }
-            }
-            Action::StartFilter
-            | Action::CycleLayer
-            | Action::SwitchFocus
-            | Action::ToggleFold
-            | Action::ToggleFoldAll => {
-                self.message = Some("that key works in the timeline (1)".into());
             }
             _ => return false,
         }
@@ -542,6 +516,10 @@ impl App {
             }
             Action::Back => return self.back(),
             _ => {}
+        }
+        if self.view != View::Timeline && action.timeline_only() {
+            self.message = Some("that key works in the timeline (1)".into());
+            return;
         }
         if self.view == View::Diff && self.update_diff(action) {
             return;

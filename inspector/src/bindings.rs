@@ -110,6 +110,19 @@ impl Action {
         Action::ToggleFoldAll,
     ];
 
+    /// Whether the action works in the timeline only (filter, layer, focus,
+    /// folding); other views say so instead.
+    pub fn timeline_only(self) -> bool {
+        matches!(
+            self,
+            Action::StartFilter
+                | Action::CycleLayer
+                | Action::SwitchFocus
+                | Action::ToggleFold
+                | Action::ToggleFoldAll
+        )
+    }
+
     /// Position in [`Action::ALL`], ignoring a variant's data.
     pub fn ordinal(self) -> usize {
         match self {
