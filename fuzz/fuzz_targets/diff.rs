@@ -11,7 +11,7 @@
 
 use std::sync::OnceLock;
 
-use ft_replay::{Tolerances, TraceData, diff, junit, mutate};
+use ft_replay::{TraceData, mutate};
 use libfuzzer_sys::fuzz_target;
 
 fn load(name: &str, bytes: &[u8]) -> TraceData {
@@ -38,20 +38,5 @@ fn goldens() -> &'static [TraceData; 2] {
 }
 
 fuzz_target!(|input: &[u8]| {
-    let Some((&head, edits)) = input.split_first() else {
-        return;
-    };
-    let base = &goldens()[usize::from(head & 1)];
-    let half = edits.len() / 2 / mutate::EDIT_LEN * mutate::EDIT_LEN;
-    let (left, right) = edits.split_at(half);
-    let (expected, actual) = match (head >> 1) % 3 {
-        0 => (base.clone(), mutate::mutate(base, edits)),
-        1 => (mutate::mutate(base, edits), base.clone()),
-        _ => (mutate::mutate(base, left), mutate::mutate(base, right)),
-    };
-    let report = diff(&expected, &actual, &Tolerances::default());
-    let _ = report.exit();
-    let _ = report.to_text(false);
-    serde_json::to_string(&report).expect("a report serialises");
-    junit::to_junit(&report).expect("a report renders as JUnit");
+    mutate::exercise_diff(goldens(), input);
 });

@@ -38,6 +38,32 @@ const DTYPES: &[&str] = &[
 /// Node names an edit may give a node.
 const NODE_NAMES: &[&str] = &["AccumulateGrad", "AddmmBackward0", "MulBackward0", ""];
 
+/// What the `diff` fuzz target (and its regression test) does with one
+/// input: `[head]` then edits; bit 0 of `head` picks one of `bases`,
+/// `(head >> 1) % 3` whether the edits apply to the actual side, the
+/// expected side, or half to each. The two traces are diffed and the report
+/// rendered as text, JSON and JUnit; none of it may panic.
+pub fn exercise_diff(bases: &[TraceData], input: &[u8]) {
+    let Some((&head, edits)) = input.split_first() else {
+        return;
+    };
+    let Some(base) = bases.get(usize::from(head & 1)) else {
+        return;
+    };
+    let half = edits.len() / 2 / EDIT_LEN * EDIT_LEN;
+    let (left, right) = edits.split_at(half);
+    let (expected, actual) = match (head >> 1) % 3 {
+        0 => (base.clone(), mutate(base, edits)),
+        1 => (mutate(base, edits), base.clone()),
+        _ => (mutate(base, left), mutate(base, right)),
+    };
+    let report = crate::diff(&expected, &actual, &crate::Tolerances::default());
+    let _ = report.exit();
+    let _ = report.to_text(false);
+    let _ = serde_json::to_string(&report).expect("a report serialises");
+    let _ = crate::junit::to_junit(&report).expect("a report renders as JUnit");
+}
+
 /// A copy of `trace` with the edits `bytes` describe. Its values are copied
 /// into memory (all of them: `trace` should be small), so they can be edited.
 pub fn mutate(trace: &TraceData, bytes: &[u8]) -> TraceData {

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use ft_replay::{Tolerances, TraceData, diff, junit, mutate};
+use ft_replay::{Tolerances, TraceData, diff, mutate};
 use proptest::prelude::*;
 
 fn golden(name: &str) -> TraceData {
@@ -24,25 +24,9 @@ fn goldens() -> &'static [TraceData] {
     G.get_or_init(|| vec![golden("diamond.torch.ftr"), golden("tiny_mlp.torch.ftr")])
 }
 
-/// What the fuzz target does with one input: the first byte picks the
-/// golden and which side(s) the edits apply to, the rest are edits.
+/// What the fuzz target does with one input.
 fn exercise(input: &[u8]) {
-    let Some((&head, edits)) = input.split_first() else {
-        return;
-    };
-    let base = &goldens()[usize::from(head & 1)];
-    let half = edits.len() / 2 / mutate::EDIT_LEN * mutate::EDIT_LEN;
-    let (left, right) = edits.split_at(half);
-    let (expected, actual) = match (head >> 1) % 3 {
-        0 => (base.clone(), mutate::mutate(base, edits)),
-        1 => (mutate::mutate(base, edits), base.clone()),
-        _ => (mutate::mutate(base, left), mutate::mutate(base, right)),
-    };
-    let report = diff(&expected, &actual, &Tolerances::default());
-    let _ = report.exit();
-    let _ = report.to_text(false);
-    let _ = serde_json::to_string(&report).expect("report serialises");
-    let _ = junit::to_junit(&report).expect("junit renders");
+    mutate::exercise_diff(goldens(), input);
 }
 
 #[test]
