@@ -16,28 +16,8 @@ mod cli;
 #[path = "native/cnn.rs"]
 mod cnn;
 
-use std::process::ExitCode;
-
-use ft_runtime::nn::{NativeTrace, RecordedRandom};
-
-fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let cli = cli::Cli::parse()?;
-    let random = RecordedRandom::from_trace(&cli.random_from)?;
-    let (trace, mut rt) = NativeTrace::create(&cli.out, "runtime/examples/native_cnn.rs")?;
-    rt.set_faults(cli.faults);
-    random.install(&mut rt)?;
-    let pred = cnn::train(&mut rt)?;
-    println!("native_cnn: prediction {:?}", pred);
-    trace.finish(rt)?;
-    Ok(())
-}
-
-fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("native_cnn: error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+fn main() -> std::process::ExitCode {
+    cli::run_program("native_cnn", "runtime/examples/native_cnn.rs", |rt| {
+        cnn::train(rt)
+    })
 }

@@ -16,28 +16,8 @@ mod cli;
 #[path = "native/mlp.rs"]
 mod mlp;
 
-use std::process::ExitCode;
-
-use ft_runtime::nn::{NativeTrace, RecordedRandom};
-
-fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let cli = cli::Cli::parse()?;
-    let random = RecordedRandom::from_trace(&cli.random_from)?;
-    let (trace, mut rt) = NativeTrace::create(&cli.out, "runtime/examples/native_mlp.rs")?;
-    rt.set_faults(cli.faults);
-    random.install(&mut rt)?;
-    let pred = mlp::train(&mut rt)?;
-    println!("native_mlp: prediction {:?}", pred.get(..3));
-    trace.finish(rt)?;
-    Ok(())
-}
-
-fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("native_mlp: error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+fn main() -> std::process::ExitCode {
+    cli::run_program("native_mlp", "runtime/examples/native_mlp.rs", |rt| {
+        mlp::train(rt).map(|pred| pred.get(..3).map(<[f32]>::to_vec))
+    })
 }

@@ -49,3 +49,34 @@ impl Cli {
         })
     }
 }
+
+/// Runs a native program as its `main`: parses the command line, makes the
+/// trace at `--out` (naming `source` as the program), installs the twin's
+/// random values, runs `train` (whose result is printed) and finishes the
+/// trace; an error is one line on stderr and exit 1.
+pub fn run_program<T: std::fmt::Debug>(
+    name: &str,
+    source: &str,
+    train: impl FnOnce(&mut ft_runtime::Runtime) -> ft_runtime::Result<T>,
+) -> std::process::ExitCode {
+    let run = || -> Result<T, Box<dyn std::error::Error>> {
+        let cli = Cli::parse()?;
+        let random = ft_runtime::nn::RecordedRandom::from_trace(&cli.random_from)?;
+        let (trace, mut rt) = ft_runtime::nn::NativeTrace::create(&cli.out, source)?;
+        rt.set_faults(cli.faults);
+        random.install(&mut rt)?;
+        let result = train(&mut rt)?;
+        trace.finish(rt)?;
+        Ok(result)
+    };
+    match run() {
+        Ok(result) => {
+            println!("{name}: prediction {result:?}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{name}: error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
