@@ -68,6 +68,8 @@ struct Runs {
     expected: ft_replay::TraceData,
     actual: ft_replay::TraceData,
     tolerances: Tolerances,
+    /// The dtype whose tolerance judges each of PyTorch's values.
+    precision: ft_replay::precision::Precision,
 }
 
 impl std::fmt::Debug for Runs {
@@ -117,6 +119,7 @@ impl DiffModel {
         let rows = align(expected.events.len(), actual.events.len(), &pairs);
         let mut model = DiffModel::from_parts(expected_view, actual_view, report, rows);
         model.runs = Some(Runs {
+            precision: ft_replay::precision::Precision::for_diff(&expected, &actual),
             expected,
             actual,
             tolerances: tolerances.clone(),
@@ -371,7 +374,8 @@ fn compare_outputs(
             let ad = digest(views.1, at, ae.seq)?;
             let (dtype, ev) = runs.expected.values(&ed)?;
             let (_, av) = runs.actual.values(&ad)?;
-            let tol = runs.tolerances.for_dtype(&dtype);
+            let dtype = runs.precision.tolerance_dtype(et.id, et.version, &dtype);
+            let tol = runs.tolerances.for_dtype(dtype);
             worst_element(&ev, &av, (tol.rtol, tol.atol)).map(|(flat, bad, allowed)| ElementError {
                 output,
                 tensor: ft_trace::describe::compact_tensor(et),

@@ -41,6 +41,7 @@ use crate::blob_store::BlobStore;
 use crate::callbacks::{Bindings, Callbacks};
 use crate::checks::values::Tolerances;
 use crate::error::ReplayError;
+use crate::precision::Precision;
 use crate::progress::Progress;
 use crate::recording::{Judge, Recording};
 use crate::trace_data::{TraceData, recorded_values, value_index};
@@ -232,6 +233,10 @@ pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, R
         expected: expected_values,
         blobs: torch.blobs.clone(),
         tolerances: options.tolerances.clone(),
+        precision: match ReplayMode::of(options) {
+            ReplayMode::Anchored => Precision::exact(),
+            ReplayMode::FreeRunning => Precision::from_events(&torch.events),
+        },
     });
     if let Some(path) = &options.out {
         recording

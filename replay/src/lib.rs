@@ -50,6 +50,7 @@ pub mod output;
 pub mod parity;
 pub mod perfetto;
 pub mod phase2c;
+pub mod precision;
 pub mod progress;
 pub mod recording;
 pub mod report;

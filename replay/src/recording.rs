@@ -30,6 +30,7 @@ use ft_trace::{
 
 use crate::blob_store::BlobStore;
 use crate::checks::values::{Errors, Tolerances, errors};
+use crate::precision::Precision;
 
 /// A comparison made while the runtime produced a value.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -62,6 +63,8 @@ pub struct Judge {
     pub blobs: BlobStore,
     /// The diff's tolerances.
     pub tolerances: Tolerances,
+    /// The precision each of PyTorch's values was computed in.
+    pub precision: Precision,
 }
 
 /// The runtime's recording: every event, judged values, recent value bytes.
@@ -138,7 +141,11 @@ impl Recording {
         let Some(blob) = judge.blobs.get(&expected) else {
             // Policy `stats`: PyTorch's value is known by its statistics.
             if let Some(stats) = judge.blobs.stats(&expected) {
-                let tol = judge.tolerances.for_dtype(&stats.dtype);
+                let dtype_of_tolerance =
+                    judge
+                        .precision
+                        .tolerance_dtype(key.id, key.version, &stats.dtype);
+                let tol = judge.tolerances.for_dtype(dtype_of_tolerance);
                 let found =
                     ft_trace::value_stats::judge(&stats, dtype, shape, data, tol.rtol, tol.atol);
                 let numel = stats.shape.iter().product::<i64>().max(0) as usize;
@@ -162,7 +169,15 @@ impl Recording {
             return;
         };
         let verdict = Judged {
-            errors: errors(&ev, &av, judge.tolerances.for_dtype(&blob.dtype)),
+            errors: errors(
+                &ev,
+                &av,
+                judge.tolerances.for_dtype(judge.precision.tolerance_dtype(
+                    key.id,
+                    key.version,
+                    &blob.dtype,
+                )),
+            ),
             numel: ev.len(),
             stats_checks: None,
         };

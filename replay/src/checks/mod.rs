@@ -7,6 +7,7 @@ pub mod values;
 
 use ft_trace::{AutogradEvent, DispatchEvent, Event, EventBody};
 
+use crate::precision::Precision;
 use crate::report::Report;
 use crate::trace_data::{TraceData, TraceView};
 use values::Tolerances;
@@ -57,7 +58,12 @@ pub fn diff_aligned(
 
     let mut value_pairs = op_pairs;
     value_pairs.extend(other_pairs);
-    let values = values::compare(&ev, &av, value_pairs, tol);
+    let precision = Precision::for_diff(expected, actual);
+    let judging = values::Judging {
+        tolerances: tol,
+        precision: &precision,
+    };
+    let values = values::compare(&ev, &av, value_pairs, &judging);
 
     let first_divergence = [&dispatch, &schedule, &stream, &graph, &dataflow]
         .iter()

@@ -9,6 +9,7 @@
 
 use ft_trace::{AutogradEvent, Digest, DispatchEvent, EventBody, OpCall, TensorRef, Value};
 
+use crate::precision::Precision;
 use crate::report::{ValueFailure, ValueSummary};
 use crate::trace_data::TraceView;
 
@@ -132,6 +133,31 @@ pub fn errors(expected: &[f64], actual: &[f64], tol: Tolerance) -> Errors {
     }
 }
 
+/// What judges a value: the tolerances, and the precision each value was
+/// computed in (see [`crate::precision`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Judging<'a> {
+    /// Tolerances per dtype.
+    pub tolerances: &'a Tolerances,
+    /// The dtype whose tolerance applies to each of PyTorch's tensor versions.
+    pub precision: &'a Precision,
+}
+
+impl Judging<'_> {
+    /// The tolerances as reports print them, saying when some values are
+    /// judged by the precision they were computed in.
+    pub fn describe(&self) -> String {
+        let mut text = self.tolerances.describe();
+        let inherited = self.precision.inherited_count();
+        if inherited > 0 {
+            text.push_str(&format!(
+                "; {inherited} values computed from a lower-precision dtype judged at its tolerance"
+            ));
+        }
+        text
+    }
+}
+
 /// Outcome of comparing two stored values.
 enum Comparison {
     Identical,
@@ -152,8 +178,10 @@ fn compare_digests(
     actual: &TraceView<'_>,
     e: Option<Digest>,
     a: Option<Digest>,
-    tol: &Tolerances,
+    judging: &Judging<'_>,
+    at: (u64, u64),
 ) -> Comparison {
+    let tol = judging.tolerances;
     let (Some(e), Some(a)) = (e, a) else {
         return Comparison::Skipped;
     };
@@ -177,7 +205,8 @@ fn compare_digests(
     else {
         return Comparison::Skipped;
     };
-    let errors = errors(&ev, &av, tol.for_dtype(&dtype));
+    let dtype = judging.precision.tolerance_dtype(at.0, at.1, &dtype);
+    let errors = errors(&ev, &av, tol.for_dtype(dtype));
     Comparison::Compared {
         errors,
         numel: ev.len(),
@@ -192,11 +221,11 @@ fn input_agrees(
     actual: &TraceView<'_>,
     (exp_seq, act_seq): (u64, u64),
     (e, a): (&TensorRef, &TensorRef),
-    tol: &Tolerances,
+    judging: &Judging<'_>,
 ) -> Option<bool> {
     let ed = expected.value_at(e.id, e.version, exp_seq);
     let ad = actual.value_at(a.id, a.version, act_seq);
-    match compare_digests(expected, actual, ed, ad, tol) {
+    match compare_digests(expected, actual, ed, ad, judging, (e.id, e.version)) {
         Comparison::Identical => Some(true),
         Comparison::Compared { errors, .. } => Some(errors.bad == 0),
         Comparison::Skipped | Comparison::NotRetained => None,
@@ -208,11 +237,11 @@ pub fn compare(
     expected: &TraceView<'_>,
     actual: &TraceView<'_>,
     mut pairs: Vec<(usize, usize)>,
-    tol: &Tolerances,
+    judging: &Judging<'_>,
 ) -> ValueSummary {
     pairs.sort_unstable();
     let mut summary = ValueSummary {
-        tolerance: tol.describe(),
+        tolerance: judging.describe(),
         ..ValueSummary::default()
     };
     for (e, a) in pairs {
@@ -249,7 +278,8 @@ pub fn compare(
             _ => continue,
         };
         for (k, (eo, ao)) in exp_outs.iter().zip(&act_outs).enumerate() {
-            match compare_digests(expected, actual, eo.value, ao.value, tol) {
+            let at = (eo.id, eo.version);
+            match compare_digests(expected, actual, eo.value, ao.value, judging, at) {
                 Comparison::Skipped => summary.skipped += 1,
                 Comparison::NotRetained => summary.not_retained += 1,
                 Comparison::Identical => {
@@ -270,7 +300,7 @@ pub fn compare(
                             actual,
                             (ee.seq, ae.seq),
                             (&exp_ins, &act_ins),
-                            tol,
+                            judging,
                         );
                         summary.failures.push(ValueFailure {
                             op: name.clone(),
@@ -299,10 +329,10 @@ pub fn compare(
                     actual,
                     (ee.seq, ae.seq),
                     (&exp_ins, &act_ins),
-                    tol,
+                    judging,
                 )
             };
-            compare_numbers(eo, ao, (ee.seq, ae.seq), tol, drift, &mut summary);
+            compare_numbers(eo, ao, (ee.seq, ae.seq), judging, drift, &mut summary);
         }
     }
     summary
@@ -315,12 +345,12 @@ fn drift_of(
     actual: &TraceView<'_>,
     seqs: (u64, u64),
     (exp_ins, act_ins): (&[&TensorRef], &[&TensorRef]),
-    tol: &Tolerances,
+    judging: &Judging<'_>,
 ) -> &'static str {
     let agreement: Vec<Option<bool>> = exp_ins
         .iter()
         .zip(act_ins)
-        .map(|(ei, ai)| input_agrees(expected, actual, seqs, (ei, ai), tol))
+        .map(|(ei, ai)| input_agrees(expected, actual, seqs, (ei, ai), judging))
         .collect();
     if agreement.contains(&Some(false)) {
         "propagated"
@@ -340,7 +370,7 @@ fn compare_numbers(
     eo: &OpCall,
     ao: &OpCall,
     (expected_seq, actual_seq): (u64, u64),
-    tol: &Tolerances,
+    judging: &Judging<'_>,
     drift: impl Fn() -> &'static str,
     summary: &mut ValueSummary,
 ) {
@@ -349,7 +379,9 @@ fn compare_numbers(
         .iter()
         .flat_map(|(_, v)| v.tensors())
         .next()
-        .map_or("float64", |t| t.dtype.as_str());
+        .map_or("float64", |t| {
+            judging.precision.tolerance_dtype(t.id, t.version, &t.dtype)
+        });
     for (k, (ev, av)) in eo.outputs.iter().zip(&ao.outputs).enumerate() {
         let (Value::Float(e), Value::Float(a)) = (ev, av) else {
             continue;
@@ -359,7 +391,7 @@ fn compare_numbers(
             summary.identical += 1;
             continue;
         }
-        let errors = errors(&[*e], &[*a], tol.for_dtype(dtype));
+        let errors = errors(&[*e], &[*a], judging.tolerances.for_dtype(dtype));
         summary.max_abs = summary.max_abs.max(errors.max_abs);
         summary.max_rel = summary.max_rel.max(errors.max_rel);
         if errors.bad > 0 {
