@@ -33,6 +33,7 @@ them with what was written.
 
 from __future__ import annotations
 
+import operator
 import os
 import struct
 from dataclasses import dataclass
@@ -301,33 +302,58 @@ def chain_next(chain: bytes, structural: bytes) -> bytes:
 
 
 def _strip_value(value: list) -> list:
-    """A value `[tag, payload]` with every tensor's digest set to nil."""
+    """A value `[tag, payload]` with every tensor's digest set to nil; the
+    value itself when it carries no digest."""
     tag = value[0]
     if tag == TAG_TENSOR:
+        if value[1][_REF_VALUE] is None:
+            return value
         ref = list(value[1])
         ref[_REF_VALUE] = None
         return [tag, ref]
     if tag == TAG_LIST:
-        return [tag, [_strip_value(v) for v in value[1]]]
+        items = value[1]
+        stripped = [_strip_value(v) for v in items]
+        if all(map(operator.is_, stripped, items)):
+            return value
+        return [tag, stripped]
     return value
 
 
+def _strip_args(args: list) -> list:
+    """Named arguments `[[name, value], ...]` stripped; `args` itself when no
+    value carries a digest."""
+    stripped = [[name, _strip_value(v)] for name, v in args]
+    if all(s[1] is a[1] for s, a in zip(stripped, args)):
+        return args
+    return stripped
+
+
 def structural_payload(layer: int, kind: int, payload: list) -> list:
-    """The payload with every tensor reference's `value` set to nil (§4)."""
-    if (layer, kind) == (API, API_TENSOR):
+    """The payload with every tensor reference's `value` set to nil (§4);
+    the payload itself when no reference carries a value."""
+    if layer == API and kind == API_TENSOR:
+        if payload[0][_REF_VALUE] is None:
+            return payload
         ref = list(payload[0])
         ref[_REF_VALUE] = None
         return [ref, payload[1]]
-    if (layer, kind) == (DISPATCH, DISPATCH_OP):
+    if layer == DISPATCH and kind == DISPATCH_OP:
         op, keyset, chain, args, outputs, context = payload
-        args = [[name, _strip_value(v)] for name, v in args]
-        outputs = [_strip_value(v) for v in outputs]
-        return [op, keyset, chain, args, outputs, context]
-    if (layer, kind) == (DISPATCH, DISPATCH_OP_ERROR):
+        stripped_args = _strip_args(args)
+        stripped_outputs = [_strip_value(v) for v in outputs]
+        if stripped_args is args and all(map(operator.is_, stripped_outputs, outputs)):
+            return payload
+        return [op, keyset, chain, stripped_args, stripped_outputs, context]
+    if layer == DISPATCH and kind == DISPATCH_OP_ERROR:
         op, keyset, chain, args, error, context = payload
-        args = [[name, _strip_value(v)] for name, v in args]
-        return [op, keyset, chain, args, error, context]
-    if (layer, kind) == (AUTOGRAD, AG_ACCUMULATE):
+        stripped_args = _strip_args(args)
+        if stripped_args is args:
+            return payload
+        return [op, keyset, chain, stripped_args, error, context]
+    if layer == AUTOGRAD and kind == AG_ACCUMULATE:
+        if payload[2][_REF_VALUE] is None:
+            return payload
         ref = list(payload[2])
         ref[_REF_VALUE] = None
         return [payload[0], payload[1], ref]
@@ -799,6 +825,10 @@ def _array_header(count: int) -> bytes:
     return packer.pack_array_header(count)
 
 
+# Blobs of at least this many bytes are written in three pieces (framing,
+# the elements in place, the hash) rather than copied into one chunk buffer.
+_BLOB_IN_PLACE = 64 * 1024
+
 # msgpack positive fixints: layers and kinds are below 128.
 _FIXINTS = [bytes([n]) for n in range(128)]
 
@@ -888,8 +918,12 @@ class TraceWriter:
         """Bytes written so far."""
         return self._offset
 
-    def append(self, layer: int, kind: int, payload: list, ts: int = 0) -> int:
-        """Appends an event `[seq, layer, kind, payload, ts]`; returns its seq."""
+    def append(self, layer: int, kind: int, payload: list, ts: int = 0, values: bool = True) -> int:
+        """Appends an event `[seq, layer, kind, payload, ts]`; returns its seq.
+
+        `values=False` promises that no tensor reference in the payload
+        carries a value digest (a capture with policy `none`): the payload
+        is then its own structural form, not searched for digests."""
         if (layer, kind) not in KIND_NAMES:
             raise TraceError(
                 f"cannot write trace: event of unknown kind ({layer}, {kind}) has no known payload"
@@ -904,17 +938,24 @@ class TraceWriter:
         pack = self._packer.pack
         packed_payload = pack(payload)
         layer_kind = _FIXINTS[layer] + _FIXINTS[kind]
-        encoded = b"\x95" + pack(seq) + layer_kind + packed_payload + pack(_u64(ts))
+        if type(ts) is not int or not 0 <= ts <= U64_MAX:
+            ts = _u64(ts)
+        encoded = b"\x95" + pack(seq) + layer_kind + packed_payload + pack(ts)
         if self._pending_count == 0:
             self._pending_first_seq = seq
         self._pending += encoded
         self._pending_count += 1
         self._next_seq += 1
         self._layer_counts[layer] += 1
-        structural = structural_payload(layer, kind, payload)
-        # Equal when no tensor reference carries a digest (policy none).
-        packed_structural = packed_payload if structural is payload or structural == payload else pack(structural)
-        self._chains.push(layer, digest_of(b"\x93" + layer_kind + packed_structural))
+        structural = structural_payload(layer, kind, payload) if values else payload
+        # The same object when no tensor reference carries a digest (policy none).
+        packed_structural = packed_payload if structural is payload else pack(structural)
+        # ChainState.push, inlined: `blake3(chain || structural)` per chain.
+        digest = blake3.blake3(b"\x93" + layer_kind + packed_structural).digest()
+        chains = self._chains
+        chains.all = blake3.blake3(chains.all + digest).digest()
+        if 0 <= layer < len(chains.layers):
+            chains.layers[layer] = blake3.blake3(chains.layers[layer] + digest).digest()
         if len(self._pending) >= EVENT_CHUNK_TARGET:
             self.flush_events()
         return seq
@@ -931,22 +972,26 @@ class TraceWriter:
         if digest in self._known_blobs:
             return digest
         offset = self._offset
-        # The chunk `packb([digest, dtype, shape, data])`, framed, built in
-        # one buffer: the elements are copied once, never re-encoded.
-        head = _array_header(4) + packb(digest) + packb(str(dtype)) + packb(shape) + _bin_header(len(view))
+        # The chunk `packb([digest, dtype, shape, data])`, framed: the
+        # elements are never re-encoded, and a large value is written from
+        # where it lies (no copy into a chunk buffer).
+        pack = self._packer.pack
+        head = b"\x94" + pack(digest) + pack(str(dtype)) + pack(shape) + _bin_header(len(view))
         length = len(head) + len(view)
         if length > MAX_CHUNK_PAYLOAD:
             raise TraceError(
                 f"cannot write trace: chunk of {length} bytes exceeds the "
                 f"{MAX_CHUNK_PAYLOAD} byte limit"
             )
-        chunk = bytearray(CHUNK_HEADER_LEN + length + CHUNK_HASH_LEN)
-        chunk[:CHUNK_HEADER_LEN] = chunk_header(CHUNK_BLOB, length)
-        chunk[CHUNK_HEADER_LEN:CHUNK_HEADER_LEN + len(head)] = head
-        chunk[CHUNK_HEADER_LEN + len(head):CHUNK_HEADER_LEN + length] = view
-        hasher = blake3.blake3(memoryview(chunk)[:CHUNK_HEADER_LEN + length])
-        chunk[CHUNK_HEADER_LEN + length:] = hasher.digest()
-        self._write_raw(chunk)
+        prefix = chunk_header(CHUNK_BLOB, length) + head
+        hasher = blake3.blake3(prefix)
+        hasher.update(view)
+        if len(view) < _BLOB_IN_PLACE:
+            self._write_raw(prefix + view + hasher.digest())
+        else:
+            self._write_raw(prefix)
+            self._write_raw(view)
+            self._write_raw(hasher.digest())
         self._known_blobs.add(digest)
         self._blobs.append([digest, offset])
         return digest

@@ -14,6 +14,9 @@ from torch.multiprocessing.reductions import StorageWeakRef
 
 from .errors import CaptureError
 
+# `StorageWeakRef.expired` without its two Python frames.
+_expired = torch.UntypedStorage._expired
+
 
 class IdentityMap:
     """Objects (tensors) to values by identity, an entry dropped when its
@@ -22,28 +25,29 @@ class IdentityMap:
     order over a snapshot, so deaths while iterating are harmless."""
 
     def __init__(self) -> None:
-        self._entries: dict = {}  # id(obj) -> (weakref to obj, value)
+        # id(obj) -> (weakref to obj, value); read directly by hot paths
+        self.entries: dict = {}
 
     def get(self, obj: Any, default: Any = None) -> Any:
         """The value of `obj`, or `default`."""
-        entry = self._entries.get(id(obj))
+        entry = self.entries.get(id(obj))
         if entry is not None and entry[0]() is obj:
             return entry[1]
         return default
 
     def __contains__(self, obj: Any) -> bool:
-        entry = self._entries.get(id(obj))
+        entry = self.entries.get(id(obj))
         return entry is not None and entry[0]() is obj
 
     def __getitem__(self, obj: Any) -> Any:
-        entry = self._entries.get(id(obj))
+        entry = self.entries.get(id(obj))
         if entry is None or entry[0]() is not obj:
             raise KeyError(obj)
         return entry[1]
 
     def __setitem__(self, obj: Any, value: Any) -> None:
         key = id(obj)
-        entries = self._entries
+        entries = self.entries
 
         def died(ref: weakref.ref) -> None:
             entry = entries.get(key)
@@ -55,7 +59,7 @@ class IdentityMap:
     def items(self) -> list:
         """`(obj, value)` of the live entries, in insertion order."""
         out = []
-        for ref, value in list(self._entries.values()):
+        for ref, value in list(self.entries.values()):
             obj = ref()
             if obj is not None:
                 out.append((obj, value))
@@ -66,7 +70,7 @@ class IdentityMap:
         return [obj for obj, _ in self.items()]
 
 
-@dataclass
+@dataclass(slots=True)
 class TensorInfo:
     """What the capture remembers about a live tensor (no strong references)."""
 
@@ -102,7 +106,7 @@ class StorageTable:
             raise CaptureError(f"unsupported: tensor without a storage ({e})") from e
         addr = storage._cdata
         hit = self._by_addr.get(addr)
-        if hit is not None and not hit[0].expired():
+        if hit is not None and not _expired(hit[0].cdata):
             return hit[1], False
         if hit is not None:
             del self._addr_of[hit[1]]
@@ -121,11 +125,11 @@ class StorageTable:
         if addr is None:
             return False
         ref, _ = self._by_addr[addr]
-        return not ref.expired()
+        return not _expired(ref.cdata)
 
     def _prune(self) -> None:
         self._since_prune = 0
-        for addr in [a for a, (ref, _) in self._by_addr.items() if ref.expired()]:
+        for addr in [a for a, (ref, _) in self._by_addr.items() if _expired(ref.cdata)]:
             del self._addr_of[self._by_addr.pop(addr)[1]]
 
 
@@ -157,7 +161,8 @@ class ReleaseTracker:
         self._refs: dict = {}  # id(weakref) -> weakref: keeps the callbacks alive
         self._deaths: list = []  # tids, one per carrier that died (appended by callbacks)
         self._reachable: set = set()  # live tids the program could reach
-        self._storage_of: dict = {}  # tid -> storage id, while the tid is live or waiting
+        # tid -> storage id, while the tid is live or waiting (read directly by hot paths)
+        self.storage_of: dict = {}
         self._held: dict = {}  # storage id -> tids in _reachable on it
         self._waiting: set = set()  # dead, reachable, storage still pinned
 
@@ -180,13 +185,13 @@ class ReleaseTracker:
         """The program could reach `tid` (alive now): its death is a release."""
         if tid not in self._reachable:
             self._reachable.add(tid)
-            self._hold(self._storage_of.get(tid), 1)
+            self._hold(self.storage_of.get(tid), 1)
 
     def storage(self, tid: int, sid: int) -> None:
         """The storage `tid` was last seen on."""
-        old = self._storage_of.get(tid)
+        old = self.storage_of.get(tid)
         if old != sid:
-            self._storage_of[tid] = sid
+            self.storage_of[tid] = sid
             if tid in self._reachable:
                 self._hold(old, -1)
                 self._hold(sid, 1)
@@ -211,18 +216,18 @@ class ReleaseTracker:
             del self._carriers[tid]
             if tid in self._reachable:
                 self._reachable.discard(tid)
-                self._hold(self._storage_of.get(tid), -1)
+                self._hold(self.storage_of.get(tid), -1)
                 self._waiting.add(tid)
             else:
-                self._storage_of.pop(tid, None)
+                self.storage_of.pop(tid, None)
         ready = []
         for tid in sorted(self._waiting):
-            sid = self._storage_of.get(tid)
+            sid = self.storage_of.get(tid)
             if sid is None or sid in self._held or not storage_alive(sid):
                 ready.append(tid)
         for tid in ready:
             self._waiting.discard(tid)
-            self._storage_of.pop(tid, None)
+            self.storage_of.pop(tid, None)
         return ready
 
 

@@ -4,8 +4,7 @@ would have computed them without the capture's Python dispatch mode
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 import torch
 
@@ -33,8 +32,7 @@ def keyset_names(ks: Any) -> list:
         ks = ks & _C._dispatch_keyset_full_after(k)
 
 
-@dataclass(frozen=True)
-class TlsState:
+class TlsState(NamedTuple):
     """A local dispatch-key TLS state: keys forced in and keys excluded."""
 
     include: Any
@@ -60,16 +58,29 @@ def entry_tls() -> TlsState:
         return TlsState(_C._dispatch_tls_local_include_set(), _C._dispatch_tls_local_exclude_set())
 
 
+# Dispatch table text -> its parsed handlers, and (table text, the rest of
+# `DispatchDeriver.derive`'s key) -> derived (keyset names, chain): what a
+# table says is all a derivation reads of the operator, so both are exact
+# for any later capture in the process that dumps the same table.
+_PARSED: dict = {}
+_DERIVED: dict = {}
+
+
 class DispatchTable:
     """Parsed `torch._C._dispatch_dump_table` of one operator: key -> handler."""
 
     def __init__(self, qualified_name: str) -> None:
         self.name = qualified_name
-        self._handlers: dict = {}
-        for line in _C._dispatch_dump_table(qualified_name).splitlines():
-            key, sep, entry = line.partition(": ")
-            if sep:
-                self._handlers[key.strip()] = self._classify(key.strip(), entry)
+        self.text = _C._dispatch_dump_table(qualified_name)
+        handlers = _PARSED.get(self.text)
+        if handlers is None:
+            handlers = {}
+            for line in self.text.splitlines():
+                key, sep, entry = line.partition(": ")
+                if sep:
+                    handlers[key.strip()] = self._classify(key.strip(), entry)
+            _PARSED[self.text] = handlers
+        self._handlers: dict = handlers
 
     @staticmethod
     def _classify(key: str, entry: str) -> str:
@@ -105,8 +116,10 @@ class DispatchDeriver:
         (`entry_tls`), from which the capture's own Python keys are removed.
         """
         # The result depends on nothing else: keyed before anything is derived.
+        # The operator by id (an `OpOverload` hashes in Python); the entry
+        # holds it, so the id stays its own.
         cache_key = (
-            func,
+            id(func),
             tensor_keys.raw_repr(),
             tls.include.raw_repr(),
             tls.exclude.raw_repr(),
@@ -114,12 +127,16 @@ class DispatchDeriver:
             str(options.get("layout")),
         )
         hit = self._cache.get(cache_key)
-        if hit is None:
-            tls = TlsState(tls.include - self._capture_only, tls.exclude)
-            ks = (tensor_keys | tls.include) - tls.exclude
-            hit = (keyset_names(ks), self._walk(func, ks, tensor_keys, options, tls))
+        if hit is None or hit[0] is not func:
+            derived_key = (self._table(func).text,) + cache_key[1:]
+            derived = _DERIVED.get(derived_key)
+            if derived is None:
+                tls = TlsState(tls.include - self._capture_only, tls.exclude)
+                ks = (tensor_keys | tls.include) - tls.exclude
+                derived = _DERIVED[derived_key] = (keyset_names(ks), self._walk(func, ks, tensor_keys, options, tls))
+            hit = (func, derived)
             self._cache[cache_key] = hit
-        return hit
+        return hit[1]
 
     def _table(self, func: Any) -> DispatchTable:
         table = self._tables.get(func)

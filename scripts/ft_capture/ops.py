@@ -192,7 +192,9 @@ class OpRecorder:
         bumped = bumped_tensor_ids(op)
         view_version = view_base_version(op)
         op.wire_outputs = [self._finish_out(v, alive, bumped, view_version) for v in op.outputs]
-        self.emit(ftr.DISPATCH, ftr.DISPATCH_OP, ftr.p_op(op.op, op.keyset, op.chain, op.args, op.wire_outputs, op.ctx))
+        # `ftr.p_op`'s wire shape, built directly: every field already has
+        # its wire type (names and keys are strings, values wire values).
+        self.emit(ftr.DISPATCH, ftr.DISPATCH_OP, [op.op, op.keyset, op.chain, op.args, op.wire_outputs, op.ctx])
         return alive
 
     def _emit_op(self, op: PendingOp) -> None:
@@ -205,7 +207,9 @@ class OpRecorder:
 
     def _emit_transfers(self, wire_args: list, outputs: Optional[list]) -> None:
         """Device transfers: each output paired with the first tensor argument
-        that lives on another device."""
+        that lives on another device (none while every tensor was on the CPU)."""
+        if self.only_cpu:
+            return
         inputs = [v[1] for v in flatten_values([value for _, value in wire_args]) if v[0] == ftr.TAG_TENSOR]
         for value in flatten_values(outputs or []):
             if value[0] != ftr.TAG_TENSOR:

@@ -28,10 +28,22 @@ from .keys import DispatchDeriver
 from .nodes import NodeRecorder
 from .ops import OpRecorder, PendingOp
 from .progress import EVERY, Progress
-from .values import covers_storage, device_name, dtype_name, stats_record, tensor_buffer, tensor_version
+from .values import DTYPE_NAMES, covers_storage, device_name, dtype_name, stats_record, tensor_buffer
 
 _C = torch._C
 _BY_TID = operator.itemgetter(0)
+
+# Forks of this process so far, counted in each child (`os.fork` runs the
+# at-fork handlers): a recorder made before a fork knows it is in a child
+# without asking the kernel for its pid on every operator.
+_FORKS = [0]
+
+
+def _count_fork() -> None:
+    _FORKS[0] += 1
+
+
+os.register_at_fork(after_in_child=_count_fork)
 
 
 class Unobserved:
@@ -53,13 +65,17 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
     def __init__(self, writer: ftr.TraceWriter, policy: str, timestamps: bool) -> None:
         self.writer = writer
         self.policy = policy
+        # Whether tensor references may carry value digests (`TraceWriter.append`).
+        self._values = policy != "none"
         self._t0 = time.monotonic_ns() if timestamps else None
         self.tensors = IdentityMap()
+        self._tensor_entries = self.tensors.entries
         self._aliases = IdentityMap()
         self._rebuilt = IdentityMap()
         self._partly_introduced: set = set()
         self.storages = StorageTable()
         self.releases = ReleaseTracker()
+        self._storage_of = self.releases.storage_of
         self.nodes = NodeTags()
         self.dispatch = DispatchDeriver()
         self._next_tid = 0
@@ -78,20 +94,24 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         self.unpacking = 0
         self.failure: Optional[str] = None
         self.pid = os.getpid()
+        self._forks = _FORKS[0]
         self.thread = threading.get_ident()
         self._unobserved = 0
+        # Whether every tensor reference so far named the CPU: no op was a
+        # device transfer.
+        self.only_cpu = True
         # The progress line on a terminal (`progress.on_terminal`), or None.
         self.progress: Optional[Progress] = None
 
     def owns_process(self) -> bool:
         """False in a forked child (a DataLoader worker): it must not write."""
-        return os.getpid() == self.pid
+        return _FORKS[0] == self._forks
 
     def observing(self) -> bool:
         """True on the capturing thread of the capturing process, outside
         `unobserved()`. Dispatch modes are per thread: other threads' ops are
         not seen, so a thread that runs one is refused (`ThreadSentinel`)."""
-        return self.owns_process() and threading.get_ident() == self.thread and not self._unobserved
+        return _FORKS[0] == self._forks and threading.get_ident() == self.thread and not self._unobserved
 
     def unobserved(self) -> "Unobserved":
         """Context manager: the capturing thread's calls inside are not
@@ -118,7 +138,7 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
     def emit(self, layer: int, kind: int, payload: list) -> None:
         """Appends one event."""
         ts = 0 if self._t0 is None else time.monotonic_ns() - self._t0
-        seq = self.writer.append(layer, kind, payload, ts)
+        seq = self.writer.append(layer, kind, payload, ts, self._values)
         if self.progress is not None and seq % EVERY == 0:
             self.progress.tick()
 
@@ -138,8 +158,12 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
     # -- tensors ------------------------------------------------------------------
 
     def _info(self, t: torch.Tensor) -> Optional[TensorInfo]:
-        info = self.tensors.get(t)
-        if info is None and t in self._aliases:
+        # `self.tensors.get(t)`, inlined: this runs for every tensor of every op.
+        entry = self._tensor_entries.get(id(t))
+        if entry is not None and entry[0]() is t:
+            return entry[1]
+        info = None
+        if t in self._aliases:
             source = self._aliases[t]()
             if source is not None:
                 source_info = self._info(source)
@@ -208,19 +232,31 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         requires_grad = t.requires_grad
         info.requires_grad = requires_grad
         info.leaf = t.is_leaf
-        self.releases.storage(info.tid, sid)
+        tid = info.tid
+        if self._storage_of.get(tid) != sid:
+            self.releases.storage(tid, sid)
+        try:
+            version = t._version
+        except RuntimeError:  # an inference tensor (`tensor_version`)
+            version = 0
         return [
-            info.tid,
-            dtype_name(t.dtype),
+            tid,
+            DTYPE_NAMES.get(t.dtype) or dtype_name(t.dtype),
             list(t.shape),
             list(t.stride()),
             t.storage_offset(),
             sid,
-            device_name(t.device),
+            "cpu" if t.is_cpu else self._other_device(t),
             requires_grad,
-            tensor_version(t),
+            version,
             digest,
         ]
+
+    def _other_device(self, t: torch.Tensor) -> str:
+        """The device name of a tensor not on the CPU; from now on an op
+        may be a device transfer (`_emit_transfers`)."""
+        self.only_cpu = False
+        return device_name(t.device)
 
     def input_ref(self, t: torch.Tensor) -> list:
         """Reference to a tensor as an input (no value digest)."""
@@ -242,7 +278,7 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         """Stores the tensor's value as a blob, or with `full` false as a
         STATS record (policy `stats`; a dtype statistics cannot describe is
         stored in full); None when it has no data."""
-        if t.device.type == "meta":
+        if t.is_meta:
             return None
         dtype, shape, buffer = dtype_name(t.dtype), list(t.shape), tensor_buffer(t)
         if not full:
@@ -273,25 +309,42 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
             self._grad_mode = mode
             self.emit(ftr.API, ftr.API_GRAD_MODE, ftr.p_grad_mode(*mode))
         self._check_default_dtype()
-        live = [(info.tid, t, info) for t, info in self.tensors.items() if info.watch]
+        # The live watched tensors by id (a snapshot: deaths while reading
+        # are harmless), in one pass: each tensor's requires_grad and leaf
+        # checks, and whether its `.grad` is to be checked after them.
+        live = [(info.tid, t, info) for ref, info in list(self._tensor_entries.values()) if info.watch and (t := ref()) is not None]
         live.sort(key=_BY_TID)
-        for tid, t, info in live:
+        grads = []
+        for entry in live:
+            tid, t, info = entry
             # A tensor with history that became a leaf was detached in place:
             # `detach_` changes autograd metadata without redispatching, so
             # no mode sees it (observed in torch 2.15).
             # Views are skipped: `detach_` refuses them, and reading a view's
             # `is_leaf` regenerates its grad_fn when its base changed in place
             # (a node and a sequence number an uncaptured run does not make).
-            detached = not info.leaf and not t._is_view() and t.is_leaf
-            if (info.leaf or detached) and t.is_leaf and (t.requires_grad != info.requires_grad or detached):
+            if info.leaf:
+                changed = t.is_leaf and t.requires_grad != info.requires_grad
+            else:
+                changed = not t._is_view() and t.is_leaf
+            if changed:
                 info.requires_grad, info.leaf = t.requires_grad, True
                 self.emit(ftr.API, ftr.API_SET_REQUIRES_GRAD, ftr.p_set_requires_grad(tid, t.requires_grad))
-        for tid, t, info in live:
             # A non-leaf's `.grad` is read only when it retains it (reading
             # it otherwise warns); retain_grad's gradients are watched too.
             if (info.grad_watch or (info.leaf and info.requires_grad)) and (t.is_leaf or t.retains_grad):
-                self._check_grad(tid, t, info)
-        del live
+                grads.append(entry)
+        for tid, t, info in grads:
+            known = info.grad
+            grad = t.grad
+            # Unchanged: no gradient then and now, or the same live one.
+            if known is None:
+                if grad is None:
+                    continue
+            elif grad is not None and known() is grad:
+                continue
+            self._check_grad(tid, t, info)
+        del live, grads
         for tid in self.releases.collect(self.storages.alive):
             self.emit(ftr.API, ftr.API_RELEASE, ftr.p_release(tid))
 

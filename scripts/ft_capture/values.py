@@ -48,15 +48,15 @@ LAYOUT_NAMES = ("strided", "sparse_coo", "sparse_csr", "sparse_csc", "sparse_bsr
 MEMORY_FORMAT_NAMES = ("contiguous_format", "preserve_format", "channels_last", "channels_last_3d")
 
 
-_DTYPE_NAMES: dict = {}
+DTYPE_NAMES: dict = {}
 _DEVICE_NAMES: dict = {}
 
 
 def dtype_name(dtype: torch.dtype) -> str:
     """`torch.float32` -> `float32`."""
-    name = _DTYPE_NAMES.get(dtype)
+    name = DTYPE_NAMES.get(dtype)
     if name is None:
-        name = _DTYPE_NAMES[dtype] = str(dtype).removeprefix("torch.")
+        name = DTYPE_NAMES[dtype] = str(dtype).removeprefix("torch.")
     return name
 
 
@@ -191,9 +191,10 @@ class OpSchema:
     """What the capture reads from an operator's schema, once per operator
     (the schema's Python objects are made anew on every access)."""
 
-    __slots__ = ("name", "wire_name", "base", "mutable", "returns", "params", "param_names")
+    __slots__ = ("func", "name", "wire_name", "base", "mutable", "returns", "params", "param_names")
 
     def __init__(self, func: Any) -> None:
+        self.func = func
         schema = func._schema
         self.name = schema.name
         self.wire_name = str(func)
@@ -233,14 +234,16 @@ class OpSchema:
         return list(out)
 
 
+# id(operator) -> OpSchema, which holds the operator (so the id stays its
+# own): an `OpOverload` hashes in Python, an id in C.
 _SCHEMAS: dict = {}
 
 
 def op_schema(func: Any) -> OpSchema:
     """The operator's `OpSchema`, read on its first call."""
-    schema = _SCHEMAS.get(func)
-    if schema is None:
-        schema = _SCHEMAS[func] = OpSchema(func)
+    schema = _SCHEMAS.get(id(func))
+    if schema is None or schema.func is not func:
+        schema = _SCHEMAS[id(func)] = OpSchema(func)
     return schema
 
 
