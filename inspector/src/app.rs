@@ -126,6 +126,13 @@ impl App {
 
     /// Applies a filter (used for `--filter` / `--layer` at start-up).
     pub fn with_filter(mut self, filter: Filter) -> App {
+        if self.primary.is_lazy() && !filter.is_empty() {
+            self.message = Some(format!(
+                "filters are off above {} events: showing every event",
+                crate::lazy::LAZY_THRESHOLD
+            ));
+            return self;
+        }
         let rows = self.timeline_rows();
         self.primary.set_filter(filter, rows);
         self
@@ -454,7 +461,7 @@ impl App {
                 if let Some(row) = row_in(areas.timeline) {
                     let rows = self.timeline_rows();
                     let position = self.primary.offset() + row;
-                    if position < self.primary.visible().len() {
+                    if position < self.primary.shown() {
                         self.primary.select(position, rows);
                     }
                     self.focus = Focus::Timeline;
@@ -498,6 +505,15 @@ impl App {
     /// Applies one action.
     pub fn update(&mut self, action: Action) {
         self.message = None;
+        if self.primary.is_lazy()
+            && let Some(what) = off_when_lazy(action)
+        {
+            self.message = Some(format!(
+                "{what} is off above {} events: timeline and details only",
+                crate::lazy::LAZY_THRESHOLD
+            ));
+            return;
+        }
         match action {
             Action::ShowTimeline => return self.show(View::Timeline),
             Action::ShowDiff => return self.show(View::Diff),
@@ -634,8 +650,40 @@ impl App {
         self.primary.set_filter(filter, rows);
     }
 
+    /// Whether a lazily read trace is still being indexed in the background
+    /// (the event loop then redraws now and then to show progress).
+    pub fn busy(&self) -> bool {
+        self.primary
+            .data
+            .lazy
+            .as_ref()
+            .is_some_and(|l| l.indexing().is_some())
+    }
+
+    /// Takes up what the background index of a lazily read trace found (the
+    /// first damage, shown in the banner).
+    pub fn poll(&mut self) {
+        if self.primary.data.poll_damage() {
+            let (width, height) = (self.size.width, self.size.height);
+            self.resize(width, height);
+        }
+    }
+
     /// Reads the values the selected event shows; call before drawing.
     pub fn fetch_values(&mut self, source: &mut dyn BlobSource) {
         self.primary.fetch_values(source);
+    }
+}
+
+/// What an action needs that a lazily read trace does not have, if anything.
+fn off_when_lazy(action: Action) -> Option<&'static str> {
+    match action {
+        Action::StartFilter => Some("the filter"),
+        Action::CycleLayer => Some("the layer filter"),
+        Action::ToggleFold | Action::ToggleFoldAll => Some("folding"),
+        Action::Follow | Action::ShowOpGraph => Some("the op graph"),
+        Action::ShowAutograd => Some("the autograd view"),
+        Action::NextView => Some("switching views"),
+        _ => None,
     }
 }

@@ -173,7 +173,11 @@ pub fn run(args: &Args) -> Result<(), InspectError> {
         .trace
         .as_ref()
         .ok_or_else(|| InspectError::Usage("a trace to open is required".to_owned()))?;
-    let (mut data, mut reader) = TraceData::open(path)?;
+    let (mut data, mut reader) = if args.dump {
+        TraceData::open(path)?
+    } else {
+        TraceData::open_browsing(path)?
+    };
     if args.dump {
         if data.damage.is_none() {
             // Values are not part of the timeline, but a damaged value is

@@ -8,6 +8,7 @@
 //! The crate follows the state / action / view split:
 //!
 //! * [`trace`] — loading a trace (forgiving about truncation) and lookup tables;
+//! * [`lazy`] — traces too large to read up front: chunks decoded on demand;
 //! * [`values`] — tensor values read from blobs on demand, summarised, cached;
 //! * [`describe`] — events as tagged text, shared by the views and `--dump`;
 //! * [`autograd`] — GraphTasks: the gradient graph as a tree, the ReadyQueue step by step;
@@ -30,6 +31,7 @@ pub mod describe;
 pub mod diff;
 pub mod drift;
 pub mod layout;
+pub mod lazy;
 pub mod nesting;
 pub mod opgraph;
 pub mod theme;

@@ -1,8 +1,12 @@
 //! Loading a trace into memory, plus the lookup tables the views need.
 //!
-//! The inspector reads every event up front (traces are small next to the
-//! memory of a desk machine) but never a tensor value: blobs stay in the file
-//! until an event that names them is selected (see [`crate::values`]).
+//! The inspector reads every event of a trace up front (most traces are
+//! small next to the memory of a desk machine) but never a tensor value:
+//! blobs stay in the file until an event that names them is selected (see
+//! [`crate::values`]). A trace of more than [`crate::lazy::LAZY_THRESHOLD`]
+//! events is read lazily instead ([`TraceData::open_browsing`], module
+//! [`crate::lazy`]): `events` stays empty and [`TraceData::lazy`] serves
+//! the events on screen.
 //!
 //! Loading is forgiving on purpose. A trace without a footer is opened with
 //! [`TraceReader::recover`] and shown up to where it ends; a damaged events
@@ -12,12 +16,15 @@
 //! the wrong major version, or cannot be read is an error.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ft_trace::event::{ApiEvent, AutogradEvent, DispatchEvent};
 use ft_trace::model::{DataflowIndex, Lookup, TraceLookups, ValueRecord};
 
 pub use ft_trace::model::layer_name;
 use ft_trace::{ChainState, Context, Event, EventBody, TraceError, TraceMeta, TraceReader};
+
+use crate::lazy::{CACHE_CHUNKS, LAZY_THRESHOLD, LazyEvents};
 
 /// Why only part of a trace is shown.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,8 +60,11 @@ pub struct TraceData {
     pub version: (u16, u16),
     /// Producer, program, value policy, attributes.
     pub meta: TraceMeta,
-    /// Every readable event, in stream order (`events[i].seq == i`).
+    /// Every readable event, in stream order (`events[i].seq == i`); empty
+    /// for a trace read lazily.
     pub events: Vec<Event>,
+    /// The events of a trace too large to read up front.
+    pub lazy: Option<Arc<LazyEvents>>,
     /// Set when the trace is truncated or damaged.
     pub damage: Option<Damage>,
     /// Node table, tensors, recorded values, counts (shared with replay).
@@ -78,12 +88,8 @@ impl TraceData {
         if damage.is_none() {
             damage = read_damage;
         }
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.display().to_string());
         let data = TraceData::from_events(
-            name,
+            file_name(path),
             path.to_owned(),
             reader.version(),
             reader.meta().clone(),
@@ -91,6 +97,76 @@ impl TraceData {
             damage,
         );
         Ok((data, reader))
+    }
+
+    /// Opens `path` for the interactive view: read whole like
+    /// [`TraceData::open`], or lazily when it holds more than
+    /// [`LAZY_THRESHOLD`] events.
+    pub fn open_browsing(path: &Path) -> Result<(TraceData, TraceReader), TraceError> {
+        let reader = TraceReader::recover(path)?;
+        if reader.event_count() > LAZY_THRESHOLD {
+            TraceData::open_lazy_with(path, reader, CACHE_CHUNKS, true)
+        } else {
+            drop(reader);
+            TraceData::open(path)
+        }
+    }
+
+    /// Opens `path` lazily whatever its size, keeping up to `cache_chunks`
+    /// decoded chunks; the index of related events is built before this
+    /// returns unless `background`.
+    pub fn open_lazy(
+        path: &Path,
+        cache_chunks: usize,
+        background: bool,
+    ) -> Result<(TraceData, TraceReader), TraceError> {
+        let reader = TraceReader::recover(path)?;
+        TraceData::open_lazy_with(path, reader, cache_chunks, background)
+    }
+
+    fn open_lazy_with(
+        path: &Path,
+        reader: TraceReader,
+        cache_chunks: usize,
+        background: bool,
+    ) -> Result<(TraceData, TraceReader), TraceError> {
+        let lazy = LazyEvents::open(path, cache_chunks, background)?;
+        let damage = reader.truncation().map(|t| Damage {
+            offset: t.offset,
+            detail: t.detail.clone(),
+            truncated: true,
+        });
+        let mut data = TraceData::from_events(
+            file_name(path),
+            path.to_owned(),
+            reader.version(),
+            reader.meta().clone(),
+            Vec::new(),
+            damage,
+        );
+        if data.damage.is_none() {
+            data.damage = lazy.found_damage();
+        }
+        data.lazy = Some(Arc::new(lazy));
+        Ok((data, reader))
+    }
+
+    /// Number of readable events (read whole or lazily).
+    pub fn event_count(&self) -> usize {
+        match &self.lazy {
+            Some(lazy) => usize::try_from(lazy.len()).unwrap_or(usize::MAX),
+            None => self.events.len(),
+        }
+    }
+
+    /// Takes up damage the background pass of a lazily read trace found;
+    /// true when the banner changes.
+    pub fn poll_damage(&mut self) -> bool {
+        if self.damage.is_some() {
+            return false;
+        }
+        self.damage = self.lazy.as_ref().and_then(|l| l.found_damage());
+        self.damage.is_some()
     }
 
     /// Builds the lookup tables over events already in memory.
@@ -110,6 +186,7 @@ impl TraceData {
             version,
             meta,
             events,
+            lazy: None,
             damage,
             lookups,
             dataflow,
@@ -146,7 +223,10 @@ impl TraceData {
 
     /// Event counts per layer, in [`ft_trace::Layer::ALL`] order, plus unknown layers.
     pub fn layer_counts(&self) -> ([usize; 4], usize) {
-        self.lookups.layer_counts()
+        match &self.lazy {
+            Some(lazy) => lazy.layer_counts(),
+            None => self.lookups.layer_counts(),
+        }
     }
 
     /// Lower-case search text of event `index` (kind and names).
@@ -186,6 +266,12 @@ impl TraceData {
             _ => kind.to_owned(),
         }
     }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
 }
 
 /// Reads events chunk by chunk (including those a truncated trace's reader

@@ -77,6 +77,13 @@ fn event_loop(
             app.fetch_values(blobs);
             terminal.draw(|frame| frame.render_widget(&app, frame.area()))?;
         }
+        // While a large trace is indexed, redraw now and then for progress.
+        if app.busy() && !event::poll(std::time::Duration::from_millis(250))? {
+            app.poll();
+            redraw = true;
+            continue;
+        }
+        app.poll();
         redraw = match event::read()? {
             Event::Key(key) => app.handle_key(&key),
             Event::Mouse(mouse) => app.handle_mouse(&mouse),

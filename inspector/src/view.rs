@@ -9,7 +9,8 @@ use std::collections::BTreeSet;
 
 use ft_trace::{Event, Layer};
 
-use crate::describe::{Columns, TextLine, details, value_digests};
+use crate::describe::{Columns, Part, TextLine, details, timeline_row, value_digests};
+use crate::lazy::{JUMP_SCAN_LIMIT, Window, window};
 use crate::nesting::Nesting;
 use crate::trace::TraceData;
 use crate::values::{BlobSource, ValueCache};
@@ -85,7 +86,8 @@ pub struct TraceView {
     pub columns: Columns,
     /// Current filter.
     filter: Filter,
-    /// Indices into `data.events` that pass the filter, in order.
+    /// Indices into `data.events` that pass the filter, in order (empty
+    /// for a trace read lazily: every event shows, row `p` is event `p`).
     visible: Vec<usize>,
     /// Position in `visible` of the selected event.
     selected: Option<usize>,
@@ -108,7 +110,15 @@ pub struct TraceView {
 impl TraceView {
     /// A view of every event, the first one selected.
     pub fn new(data: TraceData) -> TraceView {
-        let columns = Columns::for_trace(&data);
+        let columns = match &data.lazy {
+            // The kind column at its widest: the kinds of all events are
+            // not known up front.
+            Some(lazy) => Columns {
+                seq: lazy.len().saturating_sub(1).to_string().len().max(3),
+                kind: 17,
+            },
+            None => Columns::for_trace(&data),
+        };
         let nesting = Nesting::of(&data.events);
         let mut view = TraceView {
             data,
@@ -125,6 +135,87 @@ impl TraceView {
         };
         view.refilter(0);
         view
+    }
+
+    /// Whether the trace is read lazily (see [`crate::lazy`]).
+    pub fn is_lazy(&self) -> bool {
+        self.data.lazy.is_some()
+    }
+
+    /// Number of rows the timeline shows.
+    pub fn shown(&self) -> usize {
+        if self.is_lazy() {
+            self.data.event_count()
+        } else {
+            self.visible.len()
+        }
+    }
+
+    /// The event index shown at row `position`.
+    pub fn index_at(&self, position: usize) -> Option<usize> {
+        if self.is_lazy() {
+            (position < self.data.event_count()).then_some(position)
+        } else {
+            self.visible.get(position).copied()
+        }
+    }
+
+    /// The events of rows `first..first + count` of a lazily read trace and
+    /// those they refer to.
+    fn window(&self, first: usize, count: usize) -> Option<Window> {
+        let lazy = self.data.lazy.as_ref()?;
+        Some(window(
+            lazy,
+            first as u64,
+            count as u64,
+            &self.data.name,
+            self.data.version,
+            &self.data.meta,
+        ))
+    }
+
+    /// The timeline rows from row `offset` on, at most `count`: event index
+    /// and its text (indented by nesting, folded parents marked).
+    pub fn rows(&self, offset: usize, count: usize) -> Vec<(usize, TextLine)> {
+        let end = offset.saturating_add(count).min(self.shown());
+        if offset >= end {
+            return Vec::new();
+        }
+        let Some(window) = self.window(offset, end - offset) else {
+            return self.visible[offset..end]
+                .iter()
+                .map(|&index| (index, self.nested_row(index)))
+                .collect();
+        };
+        (offset..end)
+            .map(|index| {
+                let seq = index as u64;
+                let line = match (window.position(seq), window.unreadable.get(&seq)) {
+                    (Some(position), _) => timeline_row(&window.data, position, self.columns),
+                    (None, damage) => unreadable_row(seq, self.columns, damage),
+                };
+                (index, line)
+            })
+            .collect()
+    }
+
+    /// The timeline row of event `index`, its summary indented by how deep
+    /// it is nested, a parent marked `▾` (or `▸ N` with its N children hidden).
+    fn nested_row(&self, index: usize) -> TextLine {
+        let mut line = timeline_row(&self.data, index, self.columns);
+        let nesting = &self.nesting;
+        let indent = "  ".repeat(usize::from(nesting.depth(index)));
+        let children = nesting.children(index);
+        let marker = match (children, self.is_folded(index)) {
+            (0, _) if indent.is_empty() => return line,
+            (0, _) => format!("{indent}  "),
+            (_, false) => format!("{indent}▾ "),
+            (n, true) => format!("{indent}▸ {n} hidden · "),
+        };
+        // After the seq, layer and kind columns.
+        let at = line.parts.len().min(3);
+        line.parts.insert(at, (Part::Dim, marker));
+        line
     }
 
     /// The nesting of the trace's events.
@@ -204,10 +295,10 @@ impl TraceView {
 
     /// Index in `data.events` of the selected event.
     pub fn selected_index(&self) -> Option<usize> {
-        self.selected.and_then(|p| self.visible.get(p).copied())
+        self.selected.and_then(|p| self.index_at(p))
     }
 
-    /// The selected event.
+    /// The selected event (`None` for a trace read lazily).
     pub fn selected_event(&self) -> Option<&Event> {
         self.selected_index().and_then(|i| self.data.events.get(i))
     }
@@ -229,6 +320,22 @@ impl TraceView {
 
     /// The details of the selected event.
     pub fn details(&self) -> Vec<TextLine> {
+        if self.is_lazy() {
+            let Some(index) = self.selected_index() else {
+                return details(&self.data, &self.values, usize::MAX);
+            };
+            let Some(window) = self.window(index, 1) else {
+                return Vec::new();
+            };
+            return match window.position(index as u64) {
+                Some(position) => details(&window.data, &self.values, position),
+                None => vec![unreadable_row(
+                    index as u64,
+                    self.columns,
+                    window.unreadable.get(&(index as u64)),
+                )],
+            };
+        }
         match self.selected_index() {
             Some(i) => details(&self.data, &self.values, i),
             None => details(&self.data, &self.values, usize::MAX),
@@ -244,6 +351,16 @@ impl TraceView {
 
     fn refilter(&mut self, rows: usize) {
         let anchor = self.anchor;
+        if self.is_lazy() {
+            // Filters are off for a trace read lazily: every event shows.
+            let count = self.shown();
+            self.selected = (count > 0).then(|| anchor.min(count - 1));
+            self.anchor = self.selected.unwrap_or(0);
+            self.offset = 0;
+            self.details_scroll = 0;
+            self.scroll_into_view(rows);
+            return;
+        }
         let needle = self.filter.text.to_lowercase();
         let data = &self.data;
         self.visible = data
@@ -269,22 +386,27 @@ impl TraceView {
     }
 
     pub(crate) fn select(&mut self, position: usize, rows: usize) {
-        if self.visible.is_empty() {
+        let shown = self.shown();
+        if shown == 0 {
             return;
         }
-        let position = position.min(self.visible.len() - 1);
+        let position = position.min(shown - 1);
         if self.selected != Some(position) {
             self.details_scroll = 0;
         }
         self.selected = Some(position);
-        self.anchor = self.visible[position];
+        self.anchor = self.index_at(position).unwrap_or(position);
         self.scroll_into_view(rows);
     }
 
     /// Selects event `index` (a position in `data.events`); a filter that
     /// hides it is cleared, so following a link always lands on its event.
     pub(crate) fn select_event(&mut self, index: usize, rows: usize) {
-        if index >= self.data.events.len() {
+        if index >= self.data.event_count() {
+            return;
+        }
+        if self.is_lazy() {
+            self.select(index, rows);
             return;
         }
         match self.visible.binary_search(&index) {
@@ -309,12 +431,7 @@ impl TraceView {
     }
 
     pub(crate) fn scroll_into_view(&mut self, rows: usize) {
-        self.offset = window_offset(
-            self.offset,
-            self.selected.unwrap_or(0),
-            self.visible.len(),
-            rows,
-        );
+        self.offset = window_offset(self.offset, self.selected.unwrap_or(0), self.shown(), rows);
     }
 
     pub(crate) fn scroll_details(&mut self, delta: isize, rows: usize) {
@@ -325,6 +442,9 @@ impl TraceView {
     /// Selects the next (or previous) visible event with the same op — or,
     /// for other events, the same kind. Err names what was looked for.
     pub(crate) fn jump_same(&mut self, forward: bool, rows: usize) -> Result<(), String> {
+        if self.is_lazy() {
+            return self.jump_same_lazy(forward, rows);
+        }
         let (Some(position), Some(event)) = (self.selected, self.selected_event()) else {
             return Err("no event selected".to_owned());
         };
@@ -351,8 +471,54 @@ impl TraceView {
         }
     }
 
+    /// [`TraceView::jump_same`] over a trace read lazily: reads on from the
+    /// selection, at most [`JUMP_SCAN_LIMIT`] events per key press.
+    fn jump_same_lazy(&mut self, forward: bool, rows: usize) -> Result<(), String> {
+        let (Some(index), Some(lazy)) = (self.selected_index(), self.data.lazy.clone()) else {
+            return Err("no event selected".to_owned());
+        };
+        let event = lazy.event(index as u64).map_err(|d| d.message())?;
+        let key = TraceData::same_key(&event);
+        let what = key.2.unwrap_or(event.body.kind_name()).to_owned();
+        let start = if forward {
+            index as u64 + 1
+        } else if index == 0 {
+            return Err(format!("no earlier {what}"));
+        } else {
+            index as u64 - 1
+        };
+        let found = lazy
+            .scan(start, forward, JUMP_SCAN_LIMIT, |e| {
+                TraceData::same_key(e) == key
+            })
+            .map_err(|d| d.message())?;
+        let end = if forward { lazy.len() } else { 0 };
+        match found {
+            Some(seq) => {
+                self.select(usize::try_from(seq).unwrap_or(usize::MAX), rows);
+                Ok(())
+            }
+            None if start.abs_diff(end) > JUMP_SCAN_LIMIT => Err(format!(
+                "no {} {what} in the next {JUMP_SCAN_LIMIT} events",
+                if forward { "later" } else { "earlier" }
+            )),
+            None if forward => Err(format!("no later {what}")),
+            None => Err(format!("no earlier {what}")),
+        }
+    }
+
     /// Reads (once) the values the selected event's details show.
     pub fn fetch_values(&mut self, source: &mut dyn BlobSource) {
+        if self.is_lazy() {
+            if let Some(index) = self.selected_index()
+                && let Some(window) = self.window(index, 1)
+                && let Some(position) = window.position(index as u64)
+            {
+                let digests = value_digests(&window.data, position);
+                self.values.fill(digests, source);
+            }
+            return;
+        }
         if let Some(index) = self.selected_index() {
             let digests = value_digests(&self.data, index);
             self.values.fill(digests, source);
@@ -371,4 +537,12 @@ pub fn window_offset(offset: usize, selected: usize, len: usize, rows: usize) ->
         offset = selected + 1 - rows;
     }
     offset
+}
+
+/// The row of an event that could not be read, saying why.
+fn unreadable_row(seq: u64, columns: Columns, damage: Option<&crate::trace::Damage>) -> TextLine {
+    let why = damage.map_or_else(|| "not read".to_owned(), |d| d.message());
+    TextLine::new()
+        .with(Part::Seq, format!("{:>w$} ", seq, w = columns.seq))
+        .with(Part::Warn, format!("unreadable: {why}"))
 }

@@ -393,6 +393,23 @@ impl TraceReader {
         Ok(out)
     }
 
+    /// The events of the `chunk`-th EVENTS chunk of the index (checksum and
+    /// count verified): what a reader that keeps only some chunks decoded
+    /// asks for. `Ok(None)` past the last chunk.
+    pub fn read_chunk_events(&mut self, chunk: usize) -> Result<Option<Vec<Event>>, TraceError> {
+        match self.index.chunks.get(chunk).copied() {
+            Some(entry) => self.read_events_chunk(&entry).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Complete events decoded from the incomplete EVENTS chunk at the end of
+    /// a truncated trace (they follow the last indexed chunk; no checksum
+    /// covers them). Empty for a complete trace.
+    pub fn salvaged(&self) -> &[Event] {
+        &self.salvaged
+    }
+
     /// The value stored under `digest`, if the trace holds its bytes (not
     /// when it holds only a STATS record, see [`TraceReader::stats`]).
     pub fn blob(&mut self, digest: &Digest) -> Result<Option<Blob>, TraceError> {

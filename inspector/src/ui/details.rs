@@ -12,8 +12,8 @@ use crate::theme;
 use crate::view::TraceView;
 
 pub(super) fn render(view: &TraceView, focused: bool, area: Rect, buf: &mut Buffer) {
-    let title = match view.selected_event() {
-        Some(event) => format!(" Details #{} ", event.seq),
+    let title = match view.selected_index() {
+        Some(index) => format!(" Details #{index} "),
         None => " Details ".to_owned(),
     };
     let block = Block::bordered()

@@ -17,7 +17,7 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let note_width = note.as_ref().map_or(0, |n| n.chars().count());
     let mut spans: Vec<Span<'static>> = Vec::new();
     if let Some(input) = &app.input {
-        let matches = app.primary.visible().len();
+        let matches = app.primary.shown();
         let noun = if matches == 1 { "match" } else { "matches" };
         spans.push(Span::styled("/", theme::key()));
         spans.push(Span::raw(input.text.clone()));

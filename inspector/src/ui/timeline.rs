@@ -9,7 +9,6 @@ use ratatui::widgets::{
     Block, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState, StatefulWidget, Widget,
 };
 
-use crate::describe::{Part, TextLine, timeline_row};
 use crate::theme;
 use crate::view::{LayerFilter, TraceView, window_offset};
 
@@ -17,9 +16,9 @@ pub(super) fn render(view: &TraceView, focused: bool, area: Rect, buf: &mut Buff
     let block = block(view, focused);
     let inner = block.inner(area);
     block.render(area, buf);
-    let visible = view.visible();
-    if visible.is_empty() {
-        let note = if view.data.events.is_empty() {
+    let shown = view.shown();
+    if shown == 0 {
+        let note = if view.data.event_count() == 0 {
             "this trace holds no readable events"
         } else {
             "no events match the filter"
@@ -29,17 +28,17 @@ pub(super) fn render(view: &TraceView, focused: bool, area: Rect, buf: &mut Buff
     }
     let rows = usize::from(inner.height);
     let selected = view.selected_position().unwrap_or(0);
-    let offset = window_offset(view.offset(), selected, visible.len(), rows);
-    for (row, &index) in visible.iter().skip(offset).take(rows).enumerate() {
+    let offset = window_offset(view.offset(), selected, shown, rows);
+    for (row, (_, line)) in view.rows(offset, rows).iter().enumerate() {
         let y = inner.y + row as u16;
         let row_area = Rect::new(inner.x, y, inner.width, 1);
-        super::styled(&nested_row(view, index)).render(row_area, buf);
+        super::styled(line).render(row_area, buf);
         if offset + row == selected {
             buf.set_style(row_area, theme::selected());
         }
     }
-    if visible.len() > rows {
-        let mut state = ScrollbarState::new(visible.len().saturating_sub(rows)).position(offset);
+    if shown > rows {
+        let mut state = ScrollbarState::new(shown.saturating_sub(rows)).position(offset);
         Scrollbar::new(ScrollbarOrientation::VerticalRight)
             .begin_symbol(None)
             .end_symbol(None)
@@ -47,29 +46,10 @@ pub(super) fn render(view: &TraceView, focused: bool, area: Rect, buf: &mut Buff
     }
 }
 
-/// The timeline row of event `index`, its summary indented by how deep it is
-/// nested, a parent marked `▾` (or `▸ N` with its N children hidden).
-fn nested_row(view: &TraceView, index: usize) -> TextLine {
-    let mut line = timeline_row(&view.data, index, view.columns);
-    let nesting = view.nesting();
-    let indent = "  ".repeat(usize::from(nesting.depth(index)));
-    let children = nesting.children(index);
-    let marker = match (children, view.is_folded(index)) {
-        (0, _) if indent.is_empty() => return line,
-        (0, _) => format!("{indent}  "),
-        (_, false) => format!("{indent}▾ "),
-        (n, true) => format!("{indent}▸ {n} hidden · "),
-    };
-    // After the seq, layer and kind columns.
-    let at = line.parts.len().min(3);
-    line.parts.insert(at, (Part::Dim, marker));
-    line
-}
-
 fn block(view: &TraceView, focused: bool) -> Block<'static> {
     let filter = view.filter();
-    let total = view.data.events.len();
-    let shown = view.visible().len();
+    let total = view.data.event_count();
+    let shown = view.shown();
     let position = view
         .selected_position()
         .map_or_else(|| "-".to_owned(), |p| (p + 1).to_string());
@@ -82,6 +62,16 @@ fn block(view: &TraceView, focused: bool) -> Block<'static> {
         },
         theme::hint(),
     ));
+    if let Some(lazy) = &view.data.lazy {
+        let note = match lazy.indexing() {
+            Some(done) => format!(
+                "large: read on demand · indexing {}% ",
+                done.saturating_mul(100) / lazy.len().max(1)
+            ),
+            None => "large: read on demand ".to_owned(),
+        };
+        title.push(Span::styled(note, theme::hint()));
+    }
     let mut filters = Vec::new();
     if let LayerFilter::Only(layer) = filter.layer {
         filters.push(Span::styled(" layer ", theme::hint()));

@@ -6,6 +6,7 @@ mod autograd;
 mod cli;
 mod diff;
 mod fold;
+mod lazy;
 mod mouse;
 mod opgraph;
 mod render;
