@@ -165,22 +165,77 @@ fn refuse_bool(ctx: &KernelCtx<'_>, dtype: DType, message: &str) -> Result<()> {
 /// otherwise (observed in torch 2.15: `torch.add(a, b, alpha=-0.37)` is
 /// bitwise `fma(alpha, b, a)` in float32 and float64; for float16 and
 /// bfloat16 `alpha` is first rounded to the tensor's dtype).
-pub(crate) fn axpy(dtype: DType, alpha: f64) -> impl Fn(f64, f64) -> f64 {
-    let narrow = matches!(dtype, DType::Float32 | DType::Float16 | DType::BFloat16);
-    let alpha = match dtype {
-        DType::Float16 => half::f16::from_f64(alpha).to_f64(),
-        DType::BFloat16 => half::bf16::from_f64(alpha).to_f64(),
-        _ => alpha,
-    };
-    move |x, y| {
-        if narrow && alpha == 1.0 {
-            // fma(1, y, x) is x + y rounded once: the float sum
-            f64::from((x as f32) + (y as f32))
-        } else if narrow {
-            f64::from(fma_f32(alpha as f32, y as f32, x as f32))
-        } else {
-            alpha.mul_add(y, x)
+///
+/// Each case is its own formula (see [`with_axpy`]) so that a kernel loop
+/// holds no per-element branch and vectorizes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Axpy {
+    /// A narrow dtype with `alpha == 1`: `fma(1, y, x)` is the float sum.
+    FloatSum,
+    /// A narrow dtype on a CPU with an FMA instruction.
+    FloatFma(f32),
+    /// A narrow dtype without one: [`fma_f32`], bitwise the same.
+    FloatSoftwareFma(f32),
+    /// float64 (and the rest): the double fused multiply-add.
+    Double(f64),
+}
+
+impl Axpy {
+    pub(crate) fn new(dtype: DType, alpha: f64) -> Axpy {
+        let alpha = match dtype {
+            DType::Float16 => half::f16::from_f64(alpha).to_f64(),
+            DType::BFloat16 => half::bf16::from_f64(alpha).to_f64(),
+            _ => alpha,
+        };
+        let narrow = matches!(dtype, DType::Float32 | DType::Float16 | DType::BFloat16);
+        match (narrow, alpha == 1.0, has_hardware_fma()) {
+            (false, ..) => Axpy::Double(alpha),
+            (true, true, _) => Axpy::FloatSum,
+            (true, false, true) => Axpy::FloatFma(alpha as f32),
+            (true, false, false) => Axpy::FloatSoftwareFma(alpha as f32),
         }
+    }
+}
+
+/// Evaluates `$body` with `$f` bound to the formula `|x, y| x + alpha * y`
+/// of [`Axpy::new`]`($dtype, $alpha)`: one closure type per case.
+macro_rules! with_axpy {
+    ($dtype:expr, $alpha:expr, |$f:ident| $body:expr) => {
+        match $crate::kernels::pointwise::Axpy::new($dtype, $alpha) {
+            $crate::kernels::pointwise::Axpy::FloatSum => {
+                let $f = |x: f64, y: f64| f64::from((x as f32) + (y as f32));
+                $body
+            }
+            $crate::kernels::pointwise::Axpy::FloatFma(a) => {
+                // one instruction in a loop compiled for FMA (dense.rs), a
+                // correctly rounded library call elsewhere
+                let $f = move |x: f64, y: f64| f64::from(a.mul_add(y as f32, x as f32));
+                $body
+            }
+            $crate::kernels::pointwise::Axpy::FloatSoftwareFma(a) => {
+                let $f = move |x: f64, y: f64| {
+                    f64::from($crate::kernels::pointwise::fma_f32(a, y as f32, x as f32))
+                };
+                $body
+            }
+            $crate::kernels::pointwise::Axpy::Double(a) => {
+                let $f = move |x: f64, y: f64| a.mul_add(y, x);
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_axpy;
+
+/// Whether this CPU computes a fused multiply-add in one instruction.
+fn has_hardware_fma() -> bool {
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    {
+        std::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
+    {
+        false
     }
 }
 
@@ -213,7 +268,7 @@ pub(crate) fn add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let (x, y) = (a.operand(0)?, a.operand(1)?);
     let dtype = result_type(ctx, &[x, y]);
     let alpha = check_alpha(ctx, dtype, &a)?;
-    let out = binary(ctx, x, y, Some(dtype), axpy(dtype, alpha))?;
+    let out = with_axpy!(dtype, alpha, |f| binary(ctx, x, y, Some(dtype), f))?;
     Ok(vec![out.into()])
 }
 
@@ -227,7 +282,7 @@ pub(crate) fn sub(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.",
     )?;
     let alpha = check_alpha(ctx, dtype, &a)?;
-    let out = binary(ctx, x, y, Some(dtype), axpy(dtype, -alpha))?;
+    let out = with_axpy!(dtype, -alpha, |f| binary(ctx, x, y, Some(dtype), f))?;
     Ok(vec![out.into()])
 }
 
@@ -243,7 +298,7 @@ pub(crate) fn add_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
     let other = a.operand(1)?;
     let dtype = result_type(ctx, &[Operand::Tensor(this), other]);
     let alpha = check_alpha(ctx, dtype, &a)?;
-    binary_(ctx, this, other, axpy(dtype, alpha))?;
+    with_axpy!(dtype, alpha, |f| binary_(ctx, this, other, f))?;
     Ok(vec![this.clone().into()])
 }
 

@@ -17,7 +17,7 @@ use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
-use crate::kernels::pointwise::axpy;
+use crate::kernels::pointwise::with_axpy;
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
 
@@ -59,10 +59,13 @@ pub(crate) fn sub_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let dtype = promoted(ctx, &ops);
     refuse_bool_sub(ctx, dtype)?;
     let k = alpha(ctx, &a, 2, dtype)?;
-    nary_(ctx, this, &ops, dtype, {
-        let f = axpy(dtype, -k);
+    with_axpy!(dtype, -k, |f| nary_(
+        ctx,
+        this,
+        &ops,
+        dtype,
         move |v: &[f64]| f(v[0], v[1])
-    })?;
+    ))?;
     one(this.clone())
 }
 
@@ -87,10 +90,12 @@ pub(crate) fn rsub(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let dtype = promoted(ctx, &ops);
     refuse_bool_sub(ctx, dtype)?;
     let k = alpha(ctx, &a, 2, dtype)?;
-    one(nary(ctx, &ops, dtype, {
-        let f = axpy(dtype, -k);
+    one(with_axpy!(dtype, -k, |f| nary(
+        ctx,
+        &ops,
+        dtype,
         move |v: &[f64]| f(v[1], v[0])
-    })?)
+    ))?)
 }
 
 // -- division ----------------------------------------------------------------
