@@ -91,6 +91,50 @@ fn keys(
     Ok(())
 }
 
+/// `/` text Enter, polled as the event loop does (a frame after each slice).
+fn search(
+    term: &mut Term,
+    app: &mut App,
+    reader: &mut ft_trace::TraceReader,
+) -> Result<(), String> {
+    println!("text search (/ … Enter), polled a slice at a time, a frame after each:");
+    for needle in ["mse_loss_backward", "conv2d"] {
+        app.update(Action::First);
+        app.update(Action::StartFilter);
+        for _ in 0..64 {
+            app.update(Action::FilterBackspace);
+        }
+        for c in needle.chars() {
+            app.update(Action::FilterInsert(c));
+        }
+        let start = Instant::now();
+        app.update(Action::FilterApply);
+        let mut worst = Duration::ZERO;
+        let mut slices = 0;
+        while app.searching() && start.elapsed() < Duration::from_secs(3) {
+            let slice = Instant::now();
+            app.poll();
+            app.fetch_values(reader);
+            frame(term, app)?;
+            worst = worst.max(slice.elapsed());
+            slices += 1;
+        }
+        println!(
+            "  \"{needle}\": {} after {:.1} ms, {slices} slices, worst slice + frame {:.3} ms ({})",
+            if app.searching() {
+                "still searching"
+            } else {
+                "done"
+            },
+            ms(start.elapsed()),
+            ms(worst),
+            app.message.clone().unwrap_or_default()
+        );
+        app.update(Action::First);
+    }
+    Ok(())
+}
+
 fn run(path: PathBuf, width: u16, height: u16) -> Result<(), String> {
     let start = Instant::now();
     let (data, mut reader) = TraceData::open_browsing(&path).map_err(|e| e.to_string())?;
@@ -128,6 +172,7 @@ fn run(path: PathBuf, width: u16, height: u16) -> Result<(), String> {
             wait.elapsed().as_secs_f64()
         );
         keys("index built", &mut term, &mut app, &mut reader)?;
+        search(&mut term, &mut app, &mut reader)?;
         println!("decoded chunks held: {}", lazy.cached_chunks());
     }
     let (peak, now) = memory_mb();

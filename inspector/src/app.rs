@@ -57,6 +57,20 @@ pub struct FilterInput {
     previous: String,
 }
 
+/// A text search through a lazily read trace, advanced a slice of time at
+/// a time by [`App::poll`]: it selects the next event whose search text (the
+/// filter's, see [`crate::trace::TraceData::search_key`]) holds the needle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Search {
+    /// Lower-case text looked for.
+    needle: String,
+    /// Next event to look at.
+    next: u64,
+}
+
+/// Events a search step describes at once.
+const SEARCH_BLOCK: u64 = 256;
+
 /// The whole application state.
 #[derive(Clone, Debug)]
 pub struct App {
@@ -92,6 +106,10 @@ pub struct App {
     pub quit: bool,
     /// A one-shot note for the status line (cleared by the next action).
     pub message: Option<String>,
+    /// In a lazily read trace, the text search under way (`/` then Enter).
+    search: Option<Search>,
+    /// The text last searched for (what `/` starts with in a lazily read trace).
+    needle: String,
     /// Terminal size, for page sizes.
     size: Rect,
 }
@@ -118,6 +136,8 @@ impl App {
             input: None,
             quit: false,
             message: None,
+            search: None,
+            needle: String::new(),
             size: Rect::new(0, 0, 80, 24),
         };
         app.resize(80, 24);
@@ -505,6 +525,17 @@ impl App {
     /// Applies one action.
     pub fn update(&mut self, action: Action) {
         self.message = None;
+        self.search = None;
+        if self.primary.is_lazy() {
+            match action {
+                Action::FilterApply => return self.start_search(),
+                Action::FilterCancel => {
+                    self.input = None;
+                    return;
+                }
+                _ => {}
+            }
+        }
         if self.primary.is_lazy()
             && let Some(what) = off_when_lazy(action)
         {
@@ -585,7 +616,11 @@ impl App {
                 Focus::Details => view.scroll_details(isize::MAX, detail_rows),
             },
             Action::StartFilter => {
-                let text = view.filter().text.clone();
+                let text = if view.is_lazy() {
+                    self.needle.clone()
+                } else {
+                    view.filter().text.clone()
+                };
                 self.input = Some(FilterInput {
                     previous: text.clone(),
                     text,
@@ -643,6 +678,10 @@ impl App {
             return;
         };
         edit(&mut input.text);
+        if self.primary.is_lazy() {
+            // A lazily read trace is searched on Enter, not filtered live.
+            return;
+        }
         let filter = Filter {
             text: input.text.clone(),
             ..self.primary.filter().clone()
@@ -660,13 +699,95 @@ impl App {
             .is_some_and(|l| l.indexing().is_some())
     }
 
+    /// Whether a text search through a lazily read trace is under way.
+    pub fn searching(&self) -> bool {
+        self.search.is_some()
+    }
+
     /// Takes up what the background index of a lazily read trace found (the
-    /// first damage, shown in the banner).
+    /// first damage, shown in the banner), and advances a search under way
+    /// by a few milliseconds.
     pub fn poll(&mut self) {
         if self.primary.data.poll_damage() {
             let (width, height) = (self.size.width, self.size.height);
             self.resize(width, height);
         }
+        self.advance_search(std::time::Duration::from_millis(6));
+    }
+
+    /// `/` then Enter in a lazily read trace: looks for the text from the
+    /// event after the selection on.
+    fn start_search(&mut self) {
+        let Some(input) = self.input.take() else {
+            return;
+        };
+        if input.text.is_empty() {
+            return;
+        }
+        let next = self.primary.selected_index().map_or(0, |i| i as u64 + 1);
+        self.needle.clone_from(&input.text);
+        self.search = Some(Search {
+            needle: input.text.to_lowercase(),
+            next,
+        });
+        self.message = Some(format!("searching for \"{}\"…", input.text));
+    }
+
+    /// Looks through events for the search under way for about `budget`;
+    /// selects the first match.
+    fn advance_search(&mut self, budget: std::time::Duration) {
+        let Some(mut search) = self.search.take() else {
+            return;
+        };
+        let Some(lazy) = self.primary.data.lazy.clone() else {
+            return;
+        };
+        if let Some(done) = lazy.indexing() {
+            self.message = Some(format!(
+                "the search starts when the index is built ({}%)",
+                done.saturating_mul(100) / lazy.len().max(1)
+            ));
+            self.search = Some(search);
+            return;
+        }
+        let started = std::time::Instant::now();
+        let data = &self.primary.data;
+        while started.elapsed() < budget {
+            if search.next >= lazy.len() {
+                self.message = Some(format!("no later event matches \"{}\"", search.needle));
+                return;
+            }
+            let window = crate::lazy::window(
+                &lazy,
+                search.next,
+                SEARCH_BLOCK,
+                &data.name,
+                data.version,
+                &data.meta,
+            );
+            let end = (search.next + SEARCH_BLOCK).min(lazy.len());
+            let found = (search.next..end).find(|&seq| {
+                window
+                    .position(seq)
+                    .is_some_and(|p| window.data.search_key(p).contains(&search.needle))
+            });
+            if let Some(seq) = found {
+                let rows = self.timeline_rows();
+                self.primary
+                    .select_event(usize::try_from(seq).unwrap_or(usize::MAX), rows);
+                self.message = Some(format!(
+                    "\"{}\" at #{seq} (/ Enter: the next one)",
+                    search.needle
+                ));
+                return;
+            }
+            search.next = end;
+        }
+        self.message = Some(format!(
+            "searching for \"{}\"… at #{}",
+            search.needle, search.next
+        ));
+        self.search = Some(search);
     }
 
     /// Reads the values the selected event shows; call before drawing.
@@ -678,7 +799,6 @@ impl App {
 /// What an action needs that a lazily read trace does not have, if anything.
 fn off_when_lazy(action: Action) -> Option<&'static str> {
     match action {
-        Action::StartFilter => Some("the filter"),
         Action::CycleLayer => Some("the layer filter"),
         Action::ToggleFold | Action::ToggleFoldAll => Some("folding"),
         Action::Follow | Action::ShowOpGraph => Some("the op graph"),

@@ -19,8 +19,11 @@
 //! out (the banner says the index is being built); a chunk that does not read
 //! shows as an unreadable row, and the pass reports the first damage (or a
 //! chain hash differing from the footer's) in the banner, as a trace read
-//! whole does. Views that need the whole stream at once (filters, nesting,
-//! op graph, autograd, diff) say they are off for traces this large.
+//! whole does. `/` searches instead of filtering: Enter looks on from the
+//! selection, a few milliseconds per turn of the event loop, for the next
+//! event whose search text (the filter's) holds the text. Views that need
+//! the whole stream at once (layer filter, nesting, op graph, autograd,
+//! diff) say they are off for traces this large.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

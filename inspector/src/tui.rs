@@ -77,8 +77,11 @@ fn event_loop(
             app.fetch_values(blobs);
             terminal.draw(|frame| frame.render_widget(&app, frame.area()))?;
         }
-        // While a large trace is indexed, redraw now and then for progress.
-        if app.busy() && !event::poll(std::time::Duration::from_millis(250))? {
+        // While a large trace is indexed or searched, go on between keys
+        // and redraw to show progress.
+        let wait = if app.searching() { 1 } else { 250 };
+        if (app.busy() || app.searching()) && !event::poll(std::time::Duration::from_millis(wait))?
+        {
             app.poll();
             redraw = true;
             continue;

@@ -22,7 +22,12 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         spans.push(Span::styled("/", theme::key()));
         spans.push(Span::raw(input.text.clone()));
         spans.push(Span::styled("▏", theme::key()));
-        spans.push(Span::styled(format!("  {matches} {noun} "), theme::hint()));
+        let note = if app.primary.is_lazy() {
+            "  Enter: search from the selection ".to_owned()
+        } else {
+            format!("  {matches} {noun} ")
+        };
+        spans.push(Span::styled(note, theme::hint()));
     }
     let mut used: usize = spans.iter().map(Span::width).sum();
     let room = width.saturating_sub(note_width);

@@ -123,7 +123,6 @@ fn views_that_need_the_whole_stream_say_they_are_off() {
     let path = golden("gpt_decoder.torch.ftr");
     let (_, (mut lazy, _reader)) = both(&path);
     for action in [
-        Action::StartFilter,
         Action::CycleLayer,
         Action::ToggleFold,
         Action::ToggleFoldAll,
@@ -140,6 +139,51 @@ fn views_that_need_the_whole_stream_say_they_are_off() {
     }
     let screen = format!("{}", draw(&mut lazy, 80, 24).backend());
     assert!(screen.contains("read on demand"), "{screen}");
+}
+
+#[test]
+fn search_in_a_lazily_read_trace_visits_what_the_filter_shows() {
+    let path = golden("gpt_decoder.torch.ftr");
+    // "AccumulateGrad" matches pushes and pops by their node's name.
+    for needle in ["mm", "AccumulateGrad", "mark"] {
+        let ((mut eager, _), (mut lazy, _reader)) = both(&path);
+        eager.update(Action::StartFilter);
+        for c in needle.chars() {
+            eager.update(Action::FilterInsert(c));
+        }
+        eager.update(Action::FilterApply);
+        let expected: Vec<usize> = eager
+            .primary
+            .visible()
+            .iter()
+            .copied()
+            .filter(|&i| i > 0)
+            .collect();
+        assert!(expected.len() > 1, "{needle}");
+
+        let mut found = Vec::new();
+        lazy.update(Action::StartFilter);
+        for c in needle.chars() {
+            lazy.update(Action::FilterInsert(c));
+        }
+        assert_eq!(lazy.primary.shown(), lazy.primary.data.event_count());
+        loop {
+            lazy.update(Action::FilterApply);
+            while lazy.searching() {
+                lazy.poll();
+            }
+            let note = lazy.message.clone().unwrap_or_default();
+            if note.starts_with("no later event matches") {
+                break;
+            }
+            assert!(note.contains(" at #"), "{note}");
+            found.extend(lazy.primary.selected_index());
+            // `/` starts with the text searched last.
+            lazy.update(Action::StartFilter);
+            assert_eq!(lazy.input.as_ref().map(|i| i.text.as_str()), Some(needle));
+        }
+        assert_eq!(found, expected, "{needle}");
+    }
 }
 
 #[test]
