@@ -76,6 +76,60 @@ fn lazy_rows_and_details_match_the_trace_read_whole() {
 }
 
 #[test]
+fn lazy_rows_match_on_every_golden_trace() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../traces");
+    let mut goldens: Vec<PathBuf> = fs::read_dir(&dir)
+        .expect("traces/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "ftr"))
+        .collect();
+    goldens.sort();
+    assert!(goldens.len() > 50, "{}", goldens.len());
+    for path in goldens {
+        let ((eager, _), (lazy, _)) = both(&path);
+        let count = eager.primary.data.events.len();
+        assert_eq!(lazy.primary.shown(), count, "{}", path.display());
+        // A screen at a time: names come from off-screen events.
+        for offset in (0..count).step_by(40) {
+            for (index, line) in lazy.primary.rows(offset, 40) {
+                let whole = timeline_row(&eager.primary.data, index, eager.primary.columns);
+                assert_eq!(line, whole, "{} row {index}", path.display());
+            }
+        }
+        assert_eq!(
+            lazy.primary.data.damage,
+            eager.primary.data.damage,
+            "{}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn empty_recording_read_lazily_says_it_holds_no_events() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("empty.ftr");
+    drop(ft_trace::FileTraceWriter::create(&path, &crate::support::meta()).expect("create"));
+    let partial = ft_trace::partial_path(&path);
+    let (data, mut reader) = TraceData::open_lazy(&partial, 1, false).expect("opens");
+    let mut app = App::new(data);
+    assert!(app.primary.data.damage.is_some());
+    for action in [
+        Action::Down,
+        Action::Last,
+        Action::NextSame,
+        Action::PrevSame,
+    ] {
+        app.update(action);
+        app.fetch_values(&mut reader);
+    }
+    assert_eq!(app.primary.selected_index(), None);
+    let text = format!("{}", draw(&mut app, 80, 24).backend());
+    assert!(text.contains("truncated at offset"), "{text}");
+    assert!(text.contains("no readable events"), "{text}");
+}
+
+#[test]
 fn keys_move_the_same_way_over_a_lazily_read_trace() {
     let path = golden("gpt_decoder.torch.ftr");
     let ((mut eager, mut er), (mut lazy, mut lr)) = both(&path);
