@@ -47,6 +47,7 @@ pub mod junit;
 pub mod keys;
 pub mod mutate;
 pub mod output;
+pub mod parallel;
 pub mod parity;
 pub mod perfetto;
 pub mod phase2c;
@@ -184,10 +185,17 @@ fn run_inner(args: &Args) -> Result<Exit, ReplayError> {
         .as_deref()
         .ok_or_else(|| ReplayError::Usage("--against TORCH.ftr is required".into()))?;
     let started = std::time::Instant::now();
-    let expected = TraceData::load(against)?;
+    let (expected, ours) = match &args.ours {
+        Some(path) => {
+            let (ours, expected) =
+                parallel::both(|| TraceData::load(path), || TraceData::load(against));
+            (expected?, Some(ours?))
+        }
+        None => (TraceData::load(against)?, None),
+    };
     let loaded = started.elapsed();
-    let actual = match &args.ours {
-        Some(path) => TraceData::load(path)?,
+    let actual = match ours {
+        Some(ours) => ours,
         None => {
             let missing = support::scan(&usage::Usage::of(&expected.events));
             if !missing.is_empty() {

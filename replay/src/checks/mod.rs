@@ -7,6 +7,7 @@ pub mod values;
 
 use ft_trace::{AutogradEvent, DispatchEvent, Event, EventBody};
 
+use crate::parallel::both;
 use crate::precision::Precision;
 use crate::report::Report;
 use crate::trace_data::{TraceData, TraceView};
@@ -42,28 +43,42 @@ pub fn diff_aligned(
     actual: &TraceData,
     tol: &Tolerances,
 ) -> (Report, Vec<(usize, usize)>) {
-    let ev = TraceView::new(expected);
-    let av = TraceView::new(actual);
-    let (dispatch, op_pairs) = sequence::compare("dispatch", &ev, &av, is_op);
-    let (schedule, queue_pairs) = sequence::compare("schedule", &ev, &av, is_queue);
-    let (stream, other_pairs) =
-        sequence::compare("stream", &ev, &av, |e| !is_op(e) && !is_queue(e));
-    let graph = graph::compare(&ev, &av);
+    // The checks are independent until the pairs they found are combined:
+    // they run on two threads (the indexes, then the three sequences and the
+    // graph, then dataflow and values).
+    let (ev, av) = both(|| TraceView::new(expected), || TraceView::new(actual));
+    let (((dispatch, op_pairs), graph), ((schedule, queue_pairs), (stream, other_pairs))) = both(
+        || {
+            (
+                sequence::compare("dispatch", &ev, &av, is_op),
+                graph::compare(&ev, &av),
+            )
+        },
+        || {
+            (
+                sequence::compare("schedule", &ev, &av, is_queue),
+                sequence::compare("stream", &ev, &av, |e| !is_op(e) && !is_queue(e)),
+            )
+        },
+    );
 
     let mut all_pairs = op_pairs.clone();
     all_pairs.extend(&queue_pairs);
     all_pairs.extend(&other_pairs);
-    let dataflow = dataflow::compare(&ev, &av, all_pairs.clone());
-    all_pairs.sort_unstable();
-
     let mut value_pairs = op_pairs;
     value_pairs.extend(other_pairs);
-    let precision = Precision::for_diff(expected, actual);
-    let judging = values::Judging {
-        tolerances: tol,
-        precision: &precision,
-    };
-    let values = values::compare(&ev, &av, value_pairs, &judging);
+    let (dataflow, values) = both(
+        || dataflow::compare(&ev, &av, all_pairs.clone()),
+        || {
+            let precision = Precision::for_diff(expected, actual);
+            let judging = values::Judging {
+                tolerances: tol,
+                precision: &precision,
+            };
+            values::compare(&ev, &av, value_pairs, &judging)
+        },
+    );
+    all_pairs.sort_unstable();
 
     let first_divergence = [&dispatch, &schedule, &stream, &graph, &dataflow]
         .iter()
