@@ -10,7 +10,9 @@
 //! AccumulateGrad, the value a tensor version held — comes from [`Related`],
 //! built by one streaming pass in a background thread: the sequence number
 //! of each node's declaration and of each tensor's first reference in
-//! `u32` arrays indexed by id, and the value records. For each frame a
+//! `u32` arrays indexed by id, the value records, and per event its nesting
+//! depth and number of children (the timeline's indentation, see
+//! [`crate::nesting`]). For each frame a
 //! [`Window`] gathers the events on screen plus the few they refer to into a
 //! small [`TraceData`], so rows and details are described by exactly the code
 //! (and give exactly the text) of a trace read whole.
@@ -21,9 +23,9 @@
 //! chain hash differing from the footer's) in the banner, as a trace read
 //! whole does. `/` searches instead of filtering: Enter looks on from the
 //! selection, a few milliseconds per turn of the event loop, for the next
-//! event whose search text (the filter's) holds the text. Views that need
-//! the whole stream at once (layer filter, nesting, op graph, autograd,
-//! diff) say they are off for traces this large.
+//! event whose search text (the filter's) holds the text. What needs the
+//! whole stream at once (layer filter, folding, op graph, autograd, diff)
+//! says it is off for traces this large.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -38,6 +40,7 @@ use ft_trace::{
     TraceMeta, TraceReader,
 };
 
+use crate::nesting::NestingWalk;
 use crate::trace::{Damage, TraceData, error_offset, strip_path};
 
 /// Traces with more events than this are read lazily.
@@ -115,6 +118,10 @@ pub struct Related {
     tensors: SeqMap,
     /// `(tensor id, version)` → every record of its value, in stream order.
     values: HashMap<(u64, u64), Vec<ValueRecord>>,
+    /// Per event: how deep it is nested (see [`crate::nesting`]).
+    depth: Vec<u8>,
+    /// Per event: how many events are nested directly in it.
+    children: Vec<u32>,
 }
 
 impl Related {
@@ -125,10 +132,21 @@ impl Related {
             nodes: SeqMap::new(limit),
             tensors: SeqMap::new(limit),
             values: HashMap::new(),
+            depth: Vec::new(),
+            children: Vec::new(),
         }
     }
 
-    fn add(&mut self, event: &Event) {
+    /// Adds the next event, nested in `parent`.
+    fn add(&mut self, event: &Event, parent: Option<usize>) {
+        let depth = parent
+            .and_then(|p| self.depth.get(p))
+            .map_or(0, |d| d.saturating_add(1));
+        self.depth.push(depth);
+        self.children.push(0);
+        if let Some(count) = parent.and_then(|p| self.children.get_mut(p)) {
+            *count = count.saturating_add(1);
+        }
         if let EventBody::Autograd(AutogradEvent::Node(n)) = &event.body {
             self.nodes.set(n.node, event.seq, false);
         }
@@ -290,6 +308,17 @@ impl LazyEvents {
 
     fn related(&self) -> Option<Arc<Related>> {
         lock(&self.background.related).clone()
+    }
+
+    /// How deep event `index` is nested and how many events nest directly
+    /// in it; `None` until the background pass has indexed the trace.
+    pub fn nesting(&self, index: usize) -> Option<(u8, u32)> {
+        let related = lock(&self.background.related);
+        let related = related.as_ref()?;
+        Some((
+            related.depth.get(index).copied().unwrap_or(0),
+            related.children.get(index).copied().unwrap_or(0),
+        ))
     }
 
     /// Decoded chunks held now (for the benchmark's memory report).
@@ -556,6 +585,7 @@ fn index_pass(path: &Path, expected: u64, state: &Background) {
     let complete = reader.truncation().is_none();
     let file_len = reader.file_len();
     let mut chains = ChainState::default();
+    let mut walk = NestingWalk::default();
     let mut next = 0u64;
     let mut damage = None;
     for read in reader.events() {
@@ -565,7 +595,8 @@ fn index_pass(path: &Path, expected: u64, state: &Background) {
                     usize::from(event.body.code().0),
                     &event.body.structural_hash(),
                 );
-                related.add(&event);
+                let parent = walk.push(&event.body);
+                related.add(&event, parent);
                 next += 1;
                 if next.is_multiple_of(4096) {
                     state.indexed.store(next, Ordering::Relaxed);

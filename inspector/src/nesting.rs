@@ -27,36 +27,50 @@ struct Frame {
     node: Option<usize>,
 }
 
+/// The nesting rule applied one event at a time (a trace read lazily is
+/// nested in one streaming pass, see [`crate::lazy`]).
+#[derive(Default)]
+pub struct NestingWalk {
+    frames: Vec<Frame>,
+    next: usize,
+}
+
+impl NestingWalk {
+    /// The parent of the next event, `body`.
+    pub fn push(&mut self, body: &EventBody) -> Option<usize> {
+        let i = self.next;
+        self.next += 1;
+        let frames = &mut self.frames;
+        let container = frames.last().map(|f| f.node.unwrap_or(f.begin));
+        match body {
+            EventBody::Autograd(AutogradEvent::GraphTaskBegin(_)) => {
+                frames.push(Frame {
+                    begin: i,
+                    node: None,
+                });
+                container
+            }
+            EventBody::Autograd(
+                AutogradEvent::GraphTaskEnd(_) | AutogradEvent::GraphTaskError(_),
+            ) => frames.pop().map(|f| f.begin),
+            EventBody::Autograd(AutogradEvent::Pop(_)) => {
+                let frame = frames.last_mut();
+                let parent = frame.as_ref().map(|f| f.begin);
+                if let Some(frame) = frame {
+                    frame.node = Some(i);
+                }
+                parent
+            }
+            _ => container,
+        }
+    }
+}
+
 impl Nesting {
     /// The nesting of `events`.
     pub fn of(events: &[Event]) -> Nesting {
-        let mut parent = Vec::with_capacity(events.len());
-        let mut frames: Vec<Frame> = Vec::new();
-        for (i, event) in events.iter().enumerate() {
-            let container = frames.last().map(|f| f.node.unwrap_or(f.begin));
-            match &event.body {
-                EventBody::Autograd(AutogradEvent::GraphTaskBegin(_)) => {
-                    parent.push(container);
-                    frames.push(Frame {
-                        begin: i,
-                        node: None,
-                    });
-                }
-                EventBody::Autograd(
-                    AutogradEvent::GraphTaskEnd(_) | AutogradEvent::GraphTaskError(_),
-                ) => {
-                    parent.push(frames.pop().map(|f| f.begin));
-                }
-                EventBody::Autograd(AutogradEvent::Pop(_)) => {
-                    let frame = frames.last_mut();
-                    parent.push(frame.as_ref().map(|f| f.begin));
-                    if let Some(frame) = frame {
-                        frame.node = Some(i);
-                    }
-                }
-                _ => parent.push(container),
-            }
-        }
+        let mut walk = NestingWalk::default();
+        let parent: Vec<Option<usize>> = events.iter().map(|e| walk.push(&e.body)).collect();
         let mut depth = vec![0u8; events.len()];
         let mut children = vec![0u32; events.len()];
         for i in 0..events.len() {

@@ -187,12 +187,18 @@ impl TraceView {
                 .map(|&index| (index, self.nested_row(index)))
                 .collect();
         };
+        let lazy = self.data.lazy.as_ref();
         (offset..end)
             .map(|index| {
                 let seq = index as u64;
                 let line = match (window.position(seq), window.unreadable.get(&seq)) {
                     (Some(position), _) => timeline_row(&window.data, position, self.columns),
                     (None, damage) => unreadable_row(seq, self.columns, damage),
+                };
+                // Nesting shows once the background pass has indexed it.
+                let line = match lazy.and_then(|l| l.nesting(index)) {
+                    Some((depth, children)) => nest(line, depth, children, false),
+                    None => line,
                 };
                 (index, line)
             })
@@ -202,20 +208,12 @@ impl TraceView {
     /// The timeline row of event `index`, its summary indented by how deep
     /// it is nested, a parent marked `▾` (or `▸ N` with its N children hidden).
     fn nested_row(&self, index: usize) -> TextLine {
-        let mut line = timeline_row(&self.data, index, self.columns);
-        let nesting = &self.nesting;
-        let indent = "  ".repeat(usize::from(nesting.depth(index)));
-        let children = nesting.children(index);
-        let marker = match (children, self.is_folded(index)) {
-            (0, _) if indent.is_empty() => return line,
-            (0, _) => format!("{indent}  "),
-            (_, false) => format!("{indent}▾ "),
-            (n, true) => format!("{indent}▸ {n} hidden · "),
-        };
-        // After the seq, layer and kind columns.
-        let at = line.parts.len().min(3);
-        line.parts.insert(at, (Part::Dim, marker));
-        line
+        nest(
+            timeline_row(&self.data, index, self.columns),
+            self.nesting.depth(index),
+            self.nesting.children(index),
+            self.is_folded(index),
+        )
     }
 
     /// The nesting of the trace's events.
@@ -545,4 +543,20 @@ fn unreadable_row(seq: u64, columns: Columns, damage: Option<&crate::trace::Dama
     TextLine::new()
         .with(Part::Seq, format!("{:>w$} ", seq, w = columns.seq))
         .with(Part::Warn, format!("unreadable: {why}"))
+}
+
+/// A timeline row's summary indented by `depth`, a parent marked `▾` (or
+/// `▸ N` with its N children hidden).
+fn nest(mut line: TextLine, depth: u8, children: u32, folded: bool) -> TextLine {
+    let indent = "  ".repeat(usize::from(depth));
+    let marker = match (children, folded) {
+        (0, _) if indent.is_empty() => return line,
+        (0, _) => format!("{indent}  "),
+        (_, false) => format!("{indent}▾ "),
+        (n, true) => format!("{indent}▸ {n} hidden · "),
+    };
+    // After the seq, layer and kind columns.
+    let at = line.parts.len().min(3);
+    line.parts.insert(at, (Part::Dim, marker));
+    line
 }

@@ -5,7 +5,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use ft_inspect::describe::timeline_row;
 use ft_inspect::trace::TraceData;
 use ft_inspect::{Action, App};
 use ft_trace::TraceReader;
@@ -51,10 +50,13 @@ fn lazy_rows_and_details_match_the_trace_read_whole() {
         );
         // Rows, a screen at a time.
         for offset in (0..count).step_by(37) {
-            for (index, line) in lazy.primary.rows(offset, 37) {
-                let whole = timeline_row(&eager.primary.data, index, eager.primary.columns);
-                assert_eq!(line, whole, "{name} row {index}");
-            }
+            // Nested as read whole (nothing folded).
+            let whole = eager.primary.rows(offset, 37);
+            assert_eq!(
+                lazy.primary.rows(offset, 37),
+                whole,
+                "{name} rows from {offset}"
+            );
         }
         // Details of every event, values read.
         for index in 0..count {
@@ -91,10 +93,13 @@ fn lazy_rows_match_on_every_golden_trace() {
         assert_eq!(lazy.primary.shown(), count, "{}", path.display());
         // A screen at a time: names come from off-screen events.
         for offset in (0..count).step_by(40) {
-            for (index, line) in lazy.primary.rows(offset, 40) {
-                let whole = timeline_row(&eager.primary.data, index, eager.primary.columns);
-                assert_eq!(line, whole, "{} row {index}", path.display());
-            }
+            let whole = eager.primary.rows(offset, 40);
+            assert_eq!(
+                lazy.primary.rows(offset, 40),
+                whole,
+                "{} rows from {offset}",
+                path.display()
+            );
         }
         assert_eq!(
             lazy.primary.data.damage,
@@ -250,12 +255,7 @@ fn truncated_trace_read_lazily_shows_its_readable_part_and_the_warning() {
     let ((eager, _), (mut lazy, _reader)) = both(&path);
     assert_eq!(lazy.primary.data.damage, eager.primary.data.damage);
     assert_eq!(lazy.primary.shown(), eager.primary.data.events.len());
-    for (index, line) in lazy.primary.rows(0, 100) {
-        assert_eq!(
-            line,
-            timeline_row(&eager.primary.data, index, eager.primary.columns)
-        );
-    }
+    assert_eq!(lazy.primary.rows(0, 100), eager.primary.rows(0, 100));
     let damage = lazy.primary.data.damage.clone().expect("truncated");
     let screen = format!("{}", draw(&mut lazy, 80, 24).backend());
     assert!(
@@ -277,12 +277,10 @@ fn damaged_chunk_read_lazily_is_an_unreadable_row_and_the_banner_names_it() {
     assert_eq!(lazy.primary.data.damage, eager.primary.data.damage);
     let readable = eager.primary.data.events.len();
     assert_eq!(readable as u64, third.first_seq);
+    let whole = eager.primary.rows(0, readable);
     for (index, line) in lazy.primary.rows(0, 100) {
         if index < readable {
-            assert_eq!(
-                line,
-                timeline_row(&eager.primary.data, index, eager.primary.columns)
-            );
+            assert_eq!((index, line), whole[index]);
         } else if index < (third.first_seq + third.count) as usize {
             assert!(
                 line.plain().contains("unreadable: damaged at offset"),
