@@ -72,8 +72,13 @@ class OpRecorder:
         named = schema.bind(args, kwargs)
         wire_args = []
         for a in schema.params:
+            value = named[a.name]
+            if isinstance(value, torch.Tensor):
+                # `arg_value` of a tensor, without the call.
+                wire_args.append([a.name, [ftr.TAG_TENSOR, self.input_ref(value)]])
+                continue
             try:
-                wire_args.append([a.name, self.arg_value(named[a.name], a.type)])
+                wire_args.append([a.name, self.arg_value(value, a.type)])
             except UnrecordableValue as e:
                 raise self.fail(str(e.at(func, f"argument {a.name!r}"))) from None
         return named, wire_args
@@ -81,7 +86,7 @@ class OpRecorder:
     def record_op(self, func: Any, named: dict, wire_args: list, out: Any, tls: TlsState) -> None:
         """Records a call that returned (`tls`: the state it entered the
         dispatcher with); emitted at the next boundary."""
-        if self.functions.in_run() or self.unpacking:
+        if (self.backward is not None and self.functions.in_run()) or self.unpacking:
             # Program code the engine called back: grad mode, requires_grad
             # and releases are written before its ops (FORMAT.md §3.4.3,
             # §3.4.5).

@@ -310,13 +310,10 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
             self.emit(ftr.API, ftr.API_GRAD_MODE, ftr.p_grad_mode(*mode))
         self._check_default_dtype()
         # The live watched tensors by id (a snapshot: deaths while reading
-        # are harmless), in one pass: each tensor's requires_grad and leaf
-        # checks, and whether its `.grad` is to be checked after them.
+        # are harmless).
         live = [(info.tid, t, info) for ref, info in list(self._tensor_entries.values()) if info.watch and (t := ref()) is not None]
         live.sort(key=_BY_TID)
-        grads = []
-        for entry in live:
-            tid, t, info = entry
+        for tid, t, info in live:
             # A tensor with history that became a leaf was detached in place:
             # `detach_` changes autograd metadata without redispatching, so
             # no mode sees it (observed in torch 2.15).
@@ -330,10 +327,11 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
             if changed:
                 info.requires_grad, info.leaf = t.requires_grad, True
                 self.emit(ftr.API, ftr.API_SET_REQUIRES_GRAD, ftr.p_set_requires_grad(tid, t.requires_grad))
-            # A non-leaf's `.grad` is read only when it retains it (reading
-            # it otherwise warns); retain_grad's gradients are watched too.
-            if (info.grad_watch or (info.leaf and info.requires_grad)) and (t.is_leaf or t.retains_grad):
-                grads.append(entry)
+        # A non-leaf's `.grad` is read only when it retains it (reading it
+        # otherwise warns); retain_grad's gradients are watched too. A second
+        # pass: its `is_leaf` reads come after all of the first's, as the
+        # grad_fn regenerations they may cause.
+        grads = [entry for entry in live if (entry[2].grad_watch or (entry[2].leaf and entry[2].requires_grad)) and (entry[1].is_leaf or entry[1].retains_grad)]
         for tid, t, info in grads:
             known = info.grad
             grad = t.grad

@@ -135,9 +135,16 @@ def tensor_bytes(t: torch.Tensor) -> bytes:
     return bytes(tensor_buffer(t))
 
 
+_NODE_NAMES: dict = {}
+
+
 def node_name(node: Any) -> str:
     """PyTorch's node name without a C++ namespace (`AccumulateGrad`)."""
-    return node.name().rsplit("::", 1)[-1]
+    raw = node.name()
+    name = _NODE_NAMES.get(raw)
+    if name is None:
+        name = _NODE_NAMES[raw] = raw.rsplit("::", 1)[-1]
+    return name
 
 
 def tensor_version(t: torch.Tensor) -> int:
