@@ -797,7 +797,7 @@ impl App {
 }
 
 /// What an action needs that a lazily read trace does not have, if anything.
-fn off_when_lazy(action: Action) -> Option<&'static str> {
+pub(crate) fn off_when_lazy(action: Action) -> Option<&'static str> {
     match action {
         Action::CycleLayer => Some("the layer filter"),
         Action::ToggleFold | Action::ToggleFoldAll => Some("folding"),

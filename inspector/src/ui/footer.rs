@@ -32,7 +32,11 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let mut used: usize = spans.iter().map(Span::width).sum();
     let room = width.saturating_sub(note_width);
     let mode = app.mode();
+    let lazy = app.primary.is_lazy();
     for binding in hints(mode) {
+        if lazy && crate::app::off_when_lazy(binding.action).is_some() {
+            continue;
+        }
         let keys = effective_keys(mode, binding);
         let Some(first) = keys.first() else {
             continue;
