@@ -174,7 +174,7 @@ pub fn run(args: &Args) -> Result<(), InspectError> {
         .as_ref()
         .ok_or_else(|| InspectError::Usage("a trace to open is required".to_owned()))?;
     let (mut data, mut reader) = if args.dump {
-        TraceData::open(path)?
+        TraceData::open_dump(path)?
     } else {
         TraceData::open_browsing(path)?
     };
@@ -190,7 +190,7 @@ pub fn run(args: &Args) -> Result<(), InspectError> {
                 "ft-inspect: {}: {}; the {} readable events before it follow",
                 ft_trace::text::escape_control(&data.name),
                 ft_trace::text::escape_control(&damage.message()),
-                data.events.len()
+                readable(&data)
             );
         }
         let mut out = io::stdout().lock();
@@ -335,8 +335,55 @@ fn damaged_blob(reader: &mut ft_trace::TraceReader) -> Option<Damage> {
     None
 }
 
+/// Events a dump prints: all read, or of a lazily read trace those its
+/// index pass read before the end or the first damage.
+fn readable(data: &TraceData) -> usize {
+    match data.lazy.as_ref().and_then(|l| l.indexed()) {
+        Some((count, _)) => usize::try_from(count).unwrap_or(usize::MAX),
+        None => data.event_count(),
+    }
+}
+
 /// Writes the timeline rows that pass `filter`, plain text, one per line.
+/// A lazily read trace (its index built) streams, a block of events at a time.
 pub fn dump(data: TraceData, filter: &Filter, out: &mut dyn Write) -> io::Result<()> {
+    if let Some(lazy) = data.lazy.clone() {
+        let count = readable(&data);
+        let kind = lazy.indexed().map_or(17, |(_, width)| width);
+        let columns = crate::describe::Columns {
+            seq: count.saturating_sub(1).to_string().len().max(3),
+            kind: kind.clamp(4, 17),
+        };
+        let needle = filter.text.to_lowercase();
+        const BLOCK: usize = 4096;
+        for first in (0..count).step_by(BLOCK) {
+            let block = BLOCK.min(count - first);
+            let window = crate::lazy::window(
+                &lazy,
+                first as u64,
+                block as u64,
+                &data.name,
+                data.version,
+                &data.meta,
+            );
+            for seq in first..first + block {
+                let Some(p) = window.position(seq as u64) else {
+                    continue;
+                };
+                let Some(event) = window.data.events.get(p) else {
+                    continue;
+                };
+                if !filter.layer.admits(event)
+                    || (!needle.is_empty() && !window.data.search_key(p).contains(&needle))
+                {
+                    continue;
+                }
+                let line = timeline_row(&window.data, p, columns).plain();
+                writeln!(out, "{}", ft_trace::text::escape_control(line.trim_end()))?;
+            }
+        }
+        return Ok(());
+    }
     let mut view = TraceView::new(data);
     view.set_filter(filter.clone(), 0);
     for &index in view.visible() {

@@ -25,7 +25,8 @@
 //! selection, a few milliseconds per turn of the event loop, for the next
 //! event whose search text (the filter's) holds the text. What needs the
 //! whole stream at once (layer filter, folding, op graph, autograd, diff)
-//! says it is off for traces this large.
+//! says it is off for traces this large. `--dump` streams such a trace
+//! through windows of a few thousand events ([`crate::cli::dump`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -122,6 +123,8 @@ pub struct Related {
     depth: Vec<u8>,
     /// Per event: how many events are nested directly in it.
     children: Vec<u32>,
+    /// Length of the longest kind name.
+    kind_width: usize,
 }
 
 impl Related {
@@ -134,6 +137,7 @@ impl Related {
             values: HashMap::new(),
             depth: Vec::new(),
             children: Vec::new(),
+            kind_width: 0,
         }
     }
 
@@ -144,6 +148,7 @@ impl Related {
             .map_or(0, |d| d.saturating_add(1));
         self.depth.push(depth);
         self.children.push(0);
+        self.kind_width = self.kind_width.max(event.body.kind_name().len());
         if let Some(count) = parent.and_then(|p| self.children.get_mut(p)) {
             *count = count.saturating_add(1);
         }
@@ -319,6 +324,15 @@ impl LazyEvents {
             related.depth.get(index).copied().unwrap_or(0),
             related.children.get(index).copied().unwrap_or(0),
         ))
+    }
+
+    /// Once the background pass has finished: how many events it read in
+    /// order before the end or the first damage, and the longest kind name
+    /// among them.
+    pub fn indexed(&self) -> Option<(u64, usize)> {
+        let related = lock(&self.background.related);
+        let related = related.as_ref()?;
+        Some((related.depth.len() as u64, related.kind_width))
     }
 
     /// Decoded chunks held now (for the benchmark's memory report).

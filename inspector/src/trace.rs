@@ -112,6 +112,19 @@ impl TraceData {
         }
     }
 
+    /// Opens `path` for `--dump`: read whole like [`TraceData::open`], or,
+    /// when it holds more than [`LAZY_THRESHOLD`] events, lazily with the
+    /// index built before this returns (the dump then streams).
+    pub fn open_dump(path: &Path) -> Result<(TraceData, TraceReader), TraceError> {
+        let reader = TraceReader::recover(path)?;
+        if reader.event_count() > LAZY_THRESHOLD {
+            TraceData::open_lazy_with(path, reader, CACHE_CHUNKS, false)
+        } else {
+            drop(reader);
+            TraceData::open(path)
+        }
+    }
+
     /// Opens `path` lazily whatever its size, keeping up to `cache_chunks`
     /// decoded chunks; the index of related events is built before this
     /// returns unless `background`.

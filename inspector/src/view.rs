@@ -44,7 +44,7 @@ impl LayerFilter {
         }
     }
 
-    fn admits(self, event: &Event) -> bool {
+    pub(crate) fn admits(self, event: &Event) -> bool {
         match self {
             LayerFilter::All => true,
             LayerFilter::Only(layer) => event.body.code().0 == layer as u8,

@@ -110,6 +110,53 @@ fn lazy_rows_match_on_every_golden_trace() {
     }
 }
 
+/// `--dump` of `path` read whole and read lazily (streamed), with `filter`.
+fn dumps(path: &Path, filter: &ft_inspect::Filter) -> (String, String) {
+    let mut whole = Vec::new();
+    let (data, _) = TraceData::open(path).expect("open whole");
+    ft_inspect::cli::dump(data, filter, &mut whole).expect("dump");
+    let mut streamed = Vec::new();
+    let (data, _) = TraceData::open_lazy(path, 2, false).expect("open lazily");
+    ft_inspect::cli::dump(data, filter, &mut streamed).expect("dump");
+    (
+        String::from_utf8(whole).expect("utf-8"),
+        String::from_utf8(streamed).expect("utf-8"),
+    )
+}
+
+#[test]
+fn streamed_dump_prints_what_the_dump_of_the_whole_trace_prints() {
+    use ft_inspect::{Filter, LayerFilter};
+    let filters = [
+        Filter::default(),
+        Filter {
+            text: "AccumulateGrad".into(),
+            layer: LayerFilter::All,
+        },
+        Filter {
+            text: String::new(),
+            layer: LayerFilter::Only(ft_trace::Layer::Autograd),
+        },
+    ];
+    for name in ["gpt_decoder.torch.ftr", "hooks_module_backward.torch.ftr"] {
+        for filter in &filters {
+            let (whole, streamed) = dumps(&golden(name), filter);
+            assert!(!whole.is_empty(), "{name} {filter:?}");
+            assert_eq!(streamed, whole, "{name} {filter:?}");
+        }
+    }
+    // Damaged: both print the events before the damaged chunk.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write_trace(dir.path(), "mul_sum.ftr", Ending::Complete);
+    let third = TraceReader::open(&path).expect("complete").index().chunks[2];
+    let mut bytes = fs::read(&path).expect("read");
+    bytes[third.offset as usize + 12] ^= 0xff;
+    fs::write(&path, &bytes).expect("write");
+    let (whole, streamed) = dumps(&path, &filters[0]);
+    assert_eq!(whole.lines().count() as u64, third.first_seq);
+    assert_eq!(streamed, whole);
+}
+
 #[test]
 fn empty_recording_read_lazily_says_it_holds_no_events() {
     let dir = tempfile::tempdir().expect("tempdir");
