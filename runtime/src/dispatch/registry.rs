@@ -44,6 +44,10 @@ pub const NATIVE_FUNCTIONS: &[(&str, &str)] = &[
         "foreach.yaml",
         include_str!("native_functions/foreach.yaml"),
     ),
+    (
+        "composite.yaml",
+        include_str!("native_functions/composite.yaml"),
+    ),
 ];
 
 /// How a dispatch key handles an operator (the `handler` of a chain step).
