@@ -158,8 +158,9 @@ for program in traces/programs/*.py; do
 done
 
 step "native programs: runtime/examples/native_*.rs against their PyTorch twins"
-cargo build --release --locked -p ft-runtime --example native_mlp --example native_cnn
-for name in native_mlp native_cnn; do
+cargo build --release --locked -p ft-runtime --example native_mlp --example native_cnn \
+    --example native_gpt
+for name in native_mlp native_cnn native_gpt; do
     golden="traces/$name.torch.ftr"
     if ! target/release/examples/$name --out "$scratch/$name.native.ftr" --random-from "$golden" \
         || ! target/release/ft-replay "$scratch/$name.native.ftr" --against "$golden"; then

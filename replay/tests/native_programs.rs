@@ -6,6 +6,8 @@
 
 #[path = "../../runtime/examples/native/cnn.rs"]
 mod cnn;
+#[path = "../../runtime/examples/native/gpt.rs"]
+mod gpt;
 #[path = "../../runtime/examples/native/mlp.rs"]
 mod mlp;
 
@@ -25,10 +27,10 @@ fn golden(name: &str) -> PathBuf {
 
 /// Runs `program` natively with the random values of `traces/<twin>` and
 /// `faults`, and diffs its trace against the twin.
-fn run_against(
+fn run_against<E: std::fmt::Debug>(
     twin: &str,
     faults: Faults,
-    program: impl FnOnce(&mut Runtime) -> ft_runtime::Result<()>,
+    program: impl FnOnce(&mut Runtime) -> Result<(), E>,
 ) -> Report {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("native.ftr");
@@ -52,6 +54,10 @@ fn cnn(rt: &mut Runtime) -> ft_runtime::Result<()> {
     cnn::train(rt).map(|_| ())
 }
 
+fn gpt(rt: &mut Runtime) -> Result<(), ft_runtime::nn::NnError> {
+    gpt::train(rt).map(|_| ())
+}
+
 #[test]
 fn native_mlp_matches_its_pytorch_twin() {
     let report = run_against("native_mlp.torch.ftr", Faults::default(), mlp);
@@ -62,6 +68,29 @@ fn native_mlp_matches_its_pytorch_twin() {
 fn native_cnn_matches_its_pytorch_twin() {
     let report = run_against("native_cnn.torch.ftr", Faults::default(), cnn);
     assert_eq!(report.exit() as i32, 0, "{}", report.to_text(false));
+}
+
+/// Embedding, LayerNorm, Linear over `(batch, time, channels)`, tanh GELU,
+/// Sigmoid, `load_state_dict(other.state_dict())` (its `detach` and `copy_`
+/// calls), AdamW and Adam with L2 decay, `zero_grad(set_to_none=False)`.
+#[test]
+fn native_gpt_matches_its_pytorch_twin() {
+    let report = run_against("native_gpt.torch.ftr", Faults::default(), gpt);
+    assert_eq!(report.exit() as i32, 0, "{}", report.to_text(false));
+}
+
+#[test]
+fn adamw_decay_applied_as_l2_is_a_dispatch_divergence_at_mul_() {
+    let faults = Faults {
+        adamw_decay_as_l2: true,
+        ..Faults::default()
+    };
+    let report = run_against("native_gpt.torch.ftr", faults, gpt);
+    let text = report.to_text(false);
+    assert_eq!(report.exit() as i32, 1, "{text}");
+    let first = report.first_divergence.as_ref().expect("a divergence");
+    assert_eq!(first.check, "dispatch", "{text}");
+    assert!(first.message.contains("aten.mul_.Tensor"), "{text}");
 }
 
 #[test]

@@ -57,7 +57,9 @@ fn run() -> AnyResult<()> {
     let y = model.forward(&mut rt, &x)?;
     serialize::save_torch(output_pt, &StateDict::new(vec![("y".into(), y)]))?;
 
-    let mut state = StateDict::from(model.state_dict());
+    // `model.state_dict()`: detached entries, saved with
+    // `requires_grad=False` as torch.save records them.
+    let mut state = StateDict::from(model.detached_state_dict(&mut rt)?);
     state.metadata = loaded.metadata;
     serialize::save_torch(state_pt, &state)?;
     Ok(())

@@ -101,6 +101,11 @@ pub struct Faults {
     /// (`1 - β^t` taken as 1). Breaks the `div` and `addcdiv_` arguments
     /// and the parameter values of every native Adam step.
     pub adam_skip_bias_correction: bool,
+    /// Native programs (`optim`): AdamW applies its weight decay as Adam's
+    /// L2 term (`grad + wd * p`) instead of decoupled (`p *= 1 - lr * wd`).
+    /// Breaks the dispatch sequence of every native AdamW step with weight
+    /// decay (`add` where `mul_` was).
+    pub adamw_decay_as_l2: bool,
 }
 
 impl Faults {

@@ -320,4 +320,6 @@ def test_pytorch_mlp_state_dict_runs_in_rust_modules_and_back(tmp_path: Path) ->
     assert getattr(state, "_metadata", None) == model.state_dict()._metadata  # type: ignore[attr-defined]
     for k, v in model.state_dict().items():
         assert torch.equal(state[k], v), k
+        # state_dict() detaches: torch.save records requires_grad=False.
+        assert state[k].requires_grad is v.requires_grad is False, k
     assert torch.equal(again(x).detach(), expected)

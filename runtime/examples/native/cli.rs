@@ -15,8 +15,8 @@ pub struct Cli {
     pub faults: Faults,
 }
 
-const USAGE: &str = "usage: --out FILE --random-from TORCH.ftr \
-                     [--inject-fault wrong-init-bound|adam-skip-bias-correction]";
+const USAGE: &str = "usage: --out FILE --random-from TORCH.ftr [--inject-fault \
+                     wrong-init-bound|adam-skip-bias-correction|adamw-decay-as-l2]";
 
 impl Cli {
     /// Parses `std::env::args()`.
@@ -36,6 +36,7 @@ impl Cli {
                 "--inject-fault" => match value("--inject-fault")?.as_str() {
                     "wrong-init-bound" => faults.wrong_init_bound = true,
                     "adam-skip-bias-correction" => faults.adam_skip_bias_correction = true,
+                    "adamw-decay-as-l2" => faults.adamw_decay_as_l2 = true,
                     other => return Err(format!("unknown fault {other:?}; {USAGE}")),
                 },
                 other => return Err(format!("unexpected argument {other:?}; {USAGE}")),
@@ -54,10 +55,10 @@ impl Cli {
 /// trace at `--out` (naming `source` as the program), installs the twin's
 /// random values, runs `train` (whose result is printed) and finishes the
 /// trace; an error is one line on stderr and exit 1.
-pub fn run_program<T: std::fmt::Debug>(
+pub fn run_program<T: std::fmt::Debug, E: Into<Box<dyn std::error::Error>>>(
     name: &str,
     source: &str,
-    train: impl FnOnce(&mut ft_runtime::Runtime) -> ft_runtime::Result<T>,
+    train: impl FnOnce(&mut ft_runtime::Runtime) -> Result<T, E>,
 ) -> std::process::ExitCode {
     let run = || -> Result<T, Box<dyn std::error::Error>> {
         let cli = Cli::parse()?;
@@ -65,7 +66,7 @@ pub fn run_program<T: std::fmt::Debug>(
         let (trace, mut rt) = ft_runtime::nn::NativeTrace::create(&cli.out, source)?;
         rt.set_faults(cli.faults);
         random.install(&mut rt)?;
-        let result = train(&mut rt)?;
+        let result = train(&mut rt).map_err(Into::into)?;
         trace.finish(rt)?;
         Ok(result)
     };

@@ -64,12 +64,60 @@ pointwise!(
     "Sigmoid",
     "aten.sigmoid.default"
 );
-pointwise!(
-    /// `nn.GELU()` (exact, `approximate='none'`): `aten.gelu`.
-    Gelu,
-    "GELU",
-    "aten.gelu.default"
-);
+
+/// `nn.GELU(approximate)`: `aten.gelu`, exact (`'none'`, the default, not
+/// passed) or with the tanh approximation (`approximate='tanh'`).
+pub struct Gelu {
+    /// `approximate='tanh'`.
+    pub tanh: bool,
+    training: bool,
+}
+
+impl Gelu {
+    /// `nn.GELU()`: the exact erf form.
+    pub fn new() -> Gelu {
+        Gelu {
+            tanh: false,
+            training: true,
+        }
+    }
+
+    /// `nn.GELU(approximate='tanh')`.
+    pub fn tanh() -> Gelu {
+        Gelu {
+            tanh: true,
+            training: true,
+        }
+    }
+}
+
+impl Default for Gelu {
+    fn default() -> Gelu {
+        Gelu::new()
+    }
+}
+
+impl Module for Gelu {
+    fn type_name(&self) -> &'static str {
+        "GELU"
+    }
+
+    fn forward(&self, rt: &mut Runtime, input: &Tensor) -> Result<Tensor> {
+        let mut args = vec![input.into()];
+        if self.tanh {
+            args.push(IValue::Str("tanh".into()));
+        }
+        call1(rt, "aten.gelu.default", args)
+    }
+
+    fn is_training(&self) -> bool {
+        self.training
+    }
+
+    fn set_local_training(&mut self, training: bool) {
+        self.training = training;
+    }
+}
 
 /// `nn.Dropout(p)`. In training, PyTorch's CPU dropout is a composite:
 /// `empty_like(x)`, `bernoulli_(1 - p)` (the mask — a random draw),

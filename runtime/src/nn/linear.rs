@@ -1,5 +1,10 @@
-//! `nn.Linear`: `y = x Wᵀ + b`, dispatched as PyTorch's `F.linear` on a
-//! matrix: `t(W)` then `addmm(b, x, Wᵀ)` (`mm` without a bias).
+//! `nn.Linear`: `y = x Wᵀ + b`, dispatched as PyTorch's `F.linear`
+//! composite: on a matrix `t(W)` then `addmm(b, x, Wᵀ)` (`mm` without a
+//! bias); on a contiguous input with more dimensions the leading ones are
+//! flattened into one (observed in torch 2.15): with a bias
+//! `view(x, [n, in])`, `t(W)`, `addmm`, `_unsafe_view(y, [..., out])`
+//! (`_flatten_nd_linear`); without one `matmul(x, Wᵀ)`'s folding — `t(W)`,
+//! `view(x, [n, in])`, `mm`, `_unsafe_view`.
 
 use super::{Module, bias_bound, call1, empty_parameter, kaiming_uniform_bound, uniform_};
 use crate::error::{Result, RuntimeError};
@@ -69,23 +74,83 @@ impl Module for Linear {
     }
 
     fn forward(&self, rt: &mut Runtime, input: &Tensor) -> Result<Tensor> {
-        if input.dim() != 2 {
+        let shape = input.shape().to_vec();
+        if shape.len() == 2 {
+            let wt = transposed_weight(rt, &self.weight)?;
+            let out = match &self.bias {
+                Some(b) => call1(
+                    rt,
+                    "aten.addmm.default",
+                    vec![b.into(), input.into(), IValue::from(&wt)],
+                )?,
+                None => call1(rt, "aten.mm.default", vec![input.into(), IValue::from(&wt)])?,
+            };
+            rt.drop_tensor(wt);
+            return Ok(out);
+        }
+        let Some((&features, leading)) = shape.split_last() else {
             return Err(RuntimeError::unsupported(
                 "nn.Linear",
-                "inputs that are not matrices",
+                "0-dimensional inputs",
+            ));
+        };
+        if leading.len() < 2 || !input.is_contiguous() {
+            return Err(RuntimeError::unsupported(
+                "nn.Linear",
+                "vector or non-contiguous inputs (matmul's other paths)",
             ));
         }
-        let wt = transposed_weight(rt, &self.weight)?;
-        let out = match &self.bias {
+        let rows: i64 = leading.iter().product();
+        let flatten = |rt: &mut Runtime| {
+            call1(
+                rt,
+                "aten.view.default",
+                vec![input.into(), IValue::IntList(vec![rows, features])],
+            )
+        };
+        let (flat, wt) = if self.bias.is_some() {
+            let flat = flatten(rt)?;
+            (flat, transposed_weight(rt, &self.weight)?)
+        } else {
+            let wt = transposed_weight(rt, &self.weight)?;
+            (flatten(rt)?, wt)
+        };
+        let out2d = match &self.bias {
             Some(b) => call1(
                 rt,
                 "aten.addmm.default",
-                vec![b.into(), input.into(), IValue::from(&wt)],
-            )?,
-            None => call1(rt, "aten.mm.default", vec![input.into(), IValue::from(&wt)])?,
+                vec![b.into(), IValue::from(&flat), IValue::from(&wt)],
+            ),
+            None => call1(
+                rt,
+                "aten.mm.default",
+                vec![IValue::from(&flat), IValue::from(&wt)],
+            ),
         };
-        rt.drop_tensor(wt);
-        Ok(out)
+        // Observed in torch 2.15 under `no_grad`: `_flatten_nd_linear`'s
+        // flattened input and `weight.t()` are gone before its
+        // `_unsafe_view`; matmul's live until it returns.
+        let held = if self.bias.is_some() {
+            rt.drop_tensor(flat);
+            rt.drop_tensor(wt);
+            None
+        } else {
+            Some((flat, wt))
+        };
+        let out2d = out2d?;
+        let mut out_shape = leading.to_vec();
+        out_shape.push(out2d.shape().get(1).copied().unwrap_or(0));
+        let out = call1(
+            rt,
+            "aten._unsafe_view.default",
+            vec![IValue::from(&out2d), IValue::IntList(out_shape)],
+        );
+        if let Some((flat, wt)) = held {
+            rt.drop_tensor(flat);
+            rt.drop_tensor(wt);
+        }
+        rt.drop_tensor(out2d);
+        out
     }
 
     fn local_parameters(&self) -> Vec<(&'static str, &Tensor)> {

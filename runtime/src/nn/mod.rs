@@ -139,9 +139,10 @@ pub trait Module {
         out
     }
 
-    /// `state_dict()`: per module (pre-order), its parameters then its
-    /// buffers, under PyTorch's dotted names. The tensors are the module's
-    /// own (not copies), as `state_dict()` returns detached aliases.
+    /// `state_dict(keep_vars=True)`: per module (pre-order), its
+    /// parameters then its buffers, under PyTorch's dotted names. The
+    /// tensors are the module's own (parameters require grad); see
+    /// [`Module::detached_state_dict`] for what `state_dict()` returns.
     fn state_dict(&self) -> StateDict {
         let mut out = owned(self.local_parameters());
         out.extend(owned(self.local_buffers()));
@@ -149,6 +150,22 @@ pub trait Module {
             out.extend(prefixed(&name, child.state_dict()));
         }
         out
+    }
+
+    /// `state_dict()` (`keep_vars=False`): the entries of
+    /// [`Module::state_dict`], each `detach()`ed as `_save_to_state_dict`
+    /// does — one `aten.detach` per entry in state-dict order — so they
+    /// share the module's storage but do not require grad (what
+    /// `torch.save` then records as `requires_grad=False`). The caller
+    /// owns the detached tensors (and drops them).
+    fn detached_state_dict(&self, rt: &mut Runtime) -> Result<StateDict> {
+        self.state_dict()
+            .into_iter()
+            .map(|(name, t)| {
+                let d = call1(rt, "aten.detach.default", vec![(&t).into()])?;
+                Ok((name, d))
+            })
+            .collect()
     }
 
     /// Every module's prefix in pre-order (`""` for this one, `"0"`,

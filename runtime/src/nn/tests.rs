@@ -118,3 +118,45 @@ fn train_and_eval_reach_every_submodule() {
     m.train(true);
     assert!(m.children().iter().all(|(_, c)| c.is_training()));
 }
+
+/// `state_dict()` detaches every entry (one `aten.detach` each): the values
+/// share the module's storage and do not require grad.
+#[test]
+fn detached_state_dict_shares_storage_without_requiring_grad() {
+    let mut rt = Runtime::new();
+    let m = model(&mut rt);
+    let kept = m.state_dict();
+    let detached = m.detached_state_dict(&mut rt).expect("detach");
+    assert_eq!(names(&detached), names(&kept));
+    for ((_, k), (name, d)) in kept.iter().zip(&detached) {
+        assert!(!d.requires_grad(), "{name}");
+        assert_eq!(d.shape(), k.shape(), "{name}");
+        assert!(d.shares_storage(k), "{name}");
+    }
+    assert!(kept[0].1.requires_grad());
+}
+
+/// Linear over `(batch, time, features)` equals Linear over the flattened
+/// rows, with and without a bias; a vector input is refused.
+#[test]
+fn linear_takes_leading_dimensions_like_torch() {
+    let mut rt = Runtime::new();
+    for bias in [true, false] {
+        let l = Linear::new(&mut rt, 3, 2, bias).expect("linear");
+        let x =
+            factory(&mut rt, "aten.randn.default", vec![vec![2i64, 4, 3].into()]).expect("randn");
+        let y = l.forward(&mut rt, &x).expect("3-d forward");
+        assert_eq!(y.shape(), [2, 4, 2]);
+        let rows = call1(
+            &mut rt,
+            "aten.view.default",
+            vec![(&x).into(), vec![8i64, 3].into()],
+        )
+        .expect("view");
+        let y2 = l.forward(&mut rt, &rows).expect("2-d forward");
+        assert_eq!(y.to_f32_vec().expect("y"), y2.to_f32_vec().expect("y2"));
+    }
+    let l = Linear::new(&mut rt, 3, 2, true).expect("linear");
+    let v = zeros(&mut rt, &[3]);
+    assert!(l.forward(&mut rt, &v).is_err());
+}

@@ -147,7 +147,7 @@ impl Adam {
                 let mut g = grad;
                 let mut g_is_temp = false;
                 if o.weight_decay != 0.0 {
-                    if o.decoupled_weight_decay {
+                    if o.decoupled_weight_decay && !rt.faults().adamw_decay_as_l2 {
                         call1(
                             rt,
                             "aten.mul_.Tensor",

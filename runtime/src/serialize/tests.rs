@@ -54,6 +54,7 @@ fn assert_same(a: &StateDict, b: &StateDict) {
         assert_eq!(ta.shape(), tb.shape(), "{na}");
         assert_eq!(ta.stride(), tb.stride(), "{na}");
         assert_eq!(ta.storage_offset(), tb.storage_offset(), "{na}");
+        assert_eq!(ta.requires_grad(), tb.requires_grad(), "{na}");
         assert_eq!(
             ta.le_bytes("t").expect("a"),
             tb.le_bytes("t").expect("b"),
@@ -350,4 +351,30 @@ fn stride_zero_memory_bombs_are_refused() {
     assert_eq!(back.get("b").expect("b").stride(), &[0]);
     let back = checkpoint_from_bytes(&checkpoint_to_bytes(&dict).expect("w")).expect("r");
     assert_eq!(back.get("b").expect("b").shape(), &[1000]);
+}
+
+/// `torch.save(model.state_dict())` records `requires_grad=False` for every
+/// entry (`state_dict()` detaches); a module's detached state dict writes the
+/// same, and `state_dict(keep_vars=True)` keeps the parameters' `True` —
+/// each read back as written, in both formats.
+#[test]
+fn requires_grad_is_written_as_the_state_dict_has_it() {
+    use crate::nn::{Linear, Module};
+    let mut rt = crate::runtime::Runtime::new();
+    let model = Linear::new(&mut rt, 3, 2, true).expect("linear");
+    let detached = StateDict::new(model.detached_state_dict(&mut rt).expect("detach"));
+    let kept = StateDict::new(model.state_dict());
+    for (dict, requires_grad) in [(&detached, false), (&kept, true)] {
+        let from_torch = torch_from_bytes(&torch_to_bytes(dict).expect("save")).expect("load");
+        let from_ftc =
+            checkpoint_from_bytes(&checkpoint_to_bytes(dict).expect("save")).expect("load");
+        for back in [&from_torch, &from_ftc] {
+            assert_same(dict, back);
+            assert!(
+                back.tensors
+                    .iter()
+                    .all(|(_, t)| t.requires_grad() == requires_grad)
+            );
+        }
+    }
 }
