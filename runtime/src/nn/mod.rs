@@ -42,7 +42,7 @@ mod tests;
 
 pub use activation::{Dropout, Gelu, MaxPool2d, Relu, Sigmoid, Tanh};
 pub use container::{ModuleList, Sequential};
-pub use conv::Conv2d;
+pub use conv::{Conv2d, Conv2dOptions};
 pub use embedding::Embedding;
 pub use linear::Linear;
 pub use loss::{CrossEntropyLoss, MseLoss, Reduction};

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::runtime::Runtime;
+use crate::tensor::dtype::DType;
 
 fn model(rt: &mut Runtime) -> Sequential {
     Sequential::new(vec![
@@ -159,4 +160,69 @@ fn linear_takes_leading_dimensions_like_torch() {
     let l = Linear::new(&mut rt, 3, 2, true).expect("linear");
     let v = zeros(&mut rt, &[3]);
     assert!(l.forward(&mut rt, &v).is_err());
+}
+
+/// Conv2d with a rectangular kernel, per-axis stride, padding and dilation
+/// and two groups: the output of `F.conv2d` in torch 2.15 for the same
+/// weight (`arange * 0.1 - 1`), bias `[0.5, -0.5]` and input
+/// (`arange(120).sin()`), and PyTorch's messages for bad groups.
+#[test]
+fn conv2d_with_groups_and_per_axis_geometry_matches_torch() {
+    let mut rt = Runtime::new();
+    let options = Conv2dOptions {
+        kernel_size: [2, 3],
+        stride: [2, 1],
+        padding: [1, 0],
+        dilation: [1, 2],
+        groups: 2,
+        bias: true,
+    };
+    let conv = Conv2d::with_options(&mut rt, 4, 2, options).expect("conv");
+    assert_eq!(conv.weight.shape(), [2, 2, 2, 3]);
+    let filled = |values: Vec<f32>, shape: &[i64]| {
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let strides = crate::tensor::strides::contiguous_strides(shape);
+        Tensor::from_le_bytes_storage("test", DType::Float32, &bytes, shape, &strides, 0)
+            .expect("tensor")
+    };
+    let w: Vec<f32> = (0..24).map(|i| i as f32 * 0.1 - 1.0).collect();
+    let w = filled(w, &[2, 2, 2, 3]);
+    let b = filled(vec![0.5, -0.5], &[2]);
+    let state = vec![("weight".to_string(), w), ("bias".to_string(), b)];
+    conv.load_state_dict(&mut rt, &state, true).expect("load");
+    let x: Vec<f32> = (0..120).map(|i| (i as f32).sin()).collect();
+    let x = filled(x, &[1, 4, 5, 6]);
+    let y = conv.forward(&mut rt, &x).expect("forward");
+    assert_eq!(y.shape(), [1, 2, 3, 2]);
+    let torch = [
+        0.484_534_17,
+        0.303_345_92,
+        0.590_007_54,
+        0.164_044_05,
+        0.821_189_4,
+        0.389_643_16,
+        -0.722_685_87,
+        -0.436_977_57,
+        -1.005_494_7,
+        -0.579_221_07,
+        -1.050_205_2,
+        -0.861_891_03,
+    ];
+    for (got, want) in y.to_f32_vec().expect("y").iter().zip(torch) {
+        assert!((got - want).abs() <= 1e-5, "{got} vs {want}");
+    }
+    for (inp, out, groups, message) in [
+        (3, 2, 2, "in_channels must be divisible by groups"),
+        (4, 3, 2, "out_channels must be divisible by groups"),
+        (4, 2, 0, "groups must be a positive integer"),
+    ] {
+        let options = Conv2dOptions {
+            groups,
+            ..Conv2dOptions::new(3)
+        };
+        let err = Conv2d::with_options(&mut rt, inp, out, options)
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains(message), "{err}");
+    }
 }
