@@ -158,6 +158,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "shared-data-version" => faults.shared_data_version = true,
             None if spec == "set-data-keeps-dtype" => faults.set_data_keeps_dtype = true,
             None if spec == "contiguous-pool-gradient" => faults.contiguous_pool_gradient = true,
+            None if spec == "mha-wrong-scale" => faults.mha_wrong_scale = true,
             None if spec == "inplace-view-rebases" => faults.inplace_view_rebases = true,
             Some(("rename-node", arg)) => {
                 let (old, new) = arg

@@ -88,6 +88,10 @@ pub struct Faults {
     /// every trace whose unpooled result is reduced by `sum`/`mean`: an
     /// extra `clone` appears.
     pub contiguous_pool_gradient: bool,
+    /// Scale the attention scores of the transformer fast paths
+    /// (`_native_multi_head_attention`, `_transformer_encoder_layer_fwd`) by
+    /// `1/dh` instead of `1/√dh`. Breaks their values.
+    pub mha_wrong_scale: bool,
     /// Treat an in-place view operator (`transpose_`, `squeeze_`, ...) on a
     /// view like any in-place operator: its node goes into a CopySlices on
     /// the base and the view gets an AsStridedBackward0. Breaks the graph of

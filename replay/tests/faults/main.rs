@@ -22,5 +22,6 @@ mod sequence;
 mod support;
 mod tensor_data;
 mod training_misc;
+mod transformer_fastpath;
 mod views;
 mod vision;

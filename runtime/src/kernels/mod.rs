@@ -47,6 +47,8 @@ pub(crate) struct KernelCtx<'a> {
     /// `torch.get_default_dtype()`: factories without a dtype and true
     /// division of integers produce it.
     pub(crate) default_dtype: DType,
+    /// The installed test faults (off outside parity tests).
+    pub(crate) faults: &'a crate::faults::Faults,
 }
 
 /// A kernel: bound arguments in, results out (schema order).

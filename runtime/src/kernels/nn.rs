@@ -13,6 +13,7 @@ mod fold;
 mod gemm;
 mod group_norm;
 mod loss;
+mod mha;
 mod norm;
 mod pad;
 mod pool;
@@ -39,6 +40,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         .or_else(|| conv::lookup(op))
         .or_else(|| pool::lookup(op))
         .or_else(|| attention::lookup(op))
+        .or_else(|| mha::lookup(op))
         .or_else(|| pad::lookup(op))
         .or_else(|| upsample::lookup(op))
         .or_else(|| fold::lookup(op))

@@ -226,6 +226,7 @@ impl Runtime {
                 backend,
                 random: &mut self.random,
                 default_dtype: self.default_dtype,
+                faults: &self.faults,
             };
             kernel(
                 &mut ctx,
