@@ -157,15 +157,9 @@ impl Related {
         }
         for t in event.body.tensor_refs() {
             self.tensors.set(t.id, event.seq, true);
-            if let Some(digest) = t.value {
+            if t.value.is_some() {
                 let records = self.values.entry((t.id, t.version)).or_default();
-                let record = ValueRecord {
-                    seq: event.seq,
-                    digest,
-                };
-                if records.last() != Some(&record) {
-                    records.push(record);
-                }
+                ValueRecord::push_to(records, t, event.seq);
             }
         }
     }

@@ -31,6 +31,23 @@ pub struct ValueRecord {
     pub digest: Digest,
 }
 
+impl ValueRecord {
+    /// Appends the record of `t`'s value at `seq` to `records` (the records
+    /// of one tensor version, in stream order), unless `t` carries no digest
+    /// or the last record is the same.
+    pub fn push_to<R: Extend<ValueRecord> + AsRef<[ValueRecord]>>(
+        records: &mut R,
+        t: &crate::TensorRef,
+        seq: u64,
+    ) {
+        let Some(digest) = t.value else { return };
+        let record = ValueRecord { seq, digest };
+        if records.as_ref().last() != Some(&record) {
+            records.extend([record]);
+        }
+    }
+}
+
 /// Lookup tables over one stream of events (positions, not copies).
 #[derive(Clone, Debug, Default)]
 pub struct TraceLookups {
@@ -66,15 +83,9 @@ impl TraceLookups {
         }
         for t in event.body.tensor_refs() {
             self.tensors.entry(t.id).or_insert(position);
-            if let Some(digest) = t.value {
+            if t.value.is_some() {
                 let records = self.values.entry((t.id, t.version)).or_default();
-                let record = ValueRecord {
-                    seq: event.seq,
-                    digest,
-                };
-                if records.last() != Some(&record) {
-                    records.push(record);
-                }
+                ValueRecord::push_to(records, t, event.seq);
             }
         }
     }
