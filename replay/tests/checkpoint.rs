@@ -5,16 +5,13 @@
 //! content hash, and sidecar repair.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use ft_runtime::serialize::torch_archive_bytes;
 
-fn ft_replay(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ft-replay"))
-        .args(args)
-        .output()
-        .expect("run ft-replay")
-}
+mod support;
+
+use support::run as ft_replay;
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

@@ -6,38 +6,9 @@
 //! runtime fault the command line cannot inject yet is driven through the
 //! library the binary wraps (`executor::replay` + `diff`), the same path.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("replay/ has a parent")
-        .to_owned()
-}
-
-fn golden(name: &str) -> PathBuf {
-    repo().join("traces").join(name)
-}
-
-fn ft_replay(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ft-replay"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run ft-replay")
-}
-
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn path_str(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
+use support::{golden, path_str, repo, run as ft_replay, text};
 
 /// Every golden trace in traces/, by file name.
 fn golden_names() -> Vec<String> {

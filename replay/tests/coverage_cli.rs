@@ -3,8 +3,7 @@
 //! and first seq) and `ft-replay coverage` (per trace: operators and dtypes
 //! used, which this build supports, a summary line).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
 use ft_runtime::{BackwardSupport, Runtime};
 use ft_trace::tensor_bytes::f32_to_bytes;
@@ -13,31 +12,9 @@ use ft_trace::{
     NodeCreated, OpCall, TensorIntro, TensorRef, TraceMeta, Value,
 };
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("replay/ has a parent")
-        .to_owned()
-}
+mod support;
 
-fn ft_replay(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ft-replay"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run ft-replay")
-}
-
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn path_str(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
+use support::{path_str, repo, run as ft_replay, text};
 
 /// Builds a small PyTorch-like trace: introduced tensors and top-level ops.
 struct TraceBuilder {

@@ -5,36 +5,13 @@
 //! damaged sidecar is never used.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use ft_trace::TraceReader;
 use ft_trace::sidecar::{Sidecar, sidecar_path};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("replay/ has a parent")
-        .to_owned()
-}
+mod support;
 
-fn ft_replay(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ft-replay"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run ft-replay")
-}
-
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
+use support::{path_str as s, repo, run as ft_replay, text};
 
 /// A copy of a golden in a fresh directory.
 fn golden_copy(dir: &Path, name: &str) -> PathBuf {

@@ -4,17 +4,13 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
+mod support;
+
+use support::run as ft_replay;
 
 fn golden() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../traces/mlp_train.torch.ftr")
-}
-
-fn ft_replay(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ft-replay"))
-        .args(args)
-        .output()
-        .expect("run ft-replay")
 }
 
 fn s(p: &Path) -> &str {
