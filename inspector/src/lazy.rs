@@ -630,15 +630,7 @@ fn index_pass(path: &Path, expected: u64, state: &Background) {
     }
     state.indexed.store(next, Ordering::Relaxed);
     if damage.is_none() && complete && chains.all != footer_chain {
-        damage = Some(Damage {
-            offset: file_len,
-            detail: format!(
-                "chain hash of the events ({}) differs from the footer's ({})",
-                chains.all.short(12),
-                footer_chain.short(12)
-            ),
-            truncated: false,
-        });
+        damage = Some(Damage::chain_mismatch(file_len, &chains.all, &footer_chain));
     }
     finish(related, damage);
 }

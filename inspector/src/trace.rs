@@ -22,7 +22,7 @@ use ft_trace::event::{ApiEvent, AutogradEvent, DispatchEvent};
 use ft_trace::model::{DataflowIndex, Lookup, TraceLookups, ValueRecord};
 
 pub use ft_trace::model::layer_name;
-use ft_trace::{ChainState, Context, Event, EventBody, TraceError, TraceMeta, TraceReader};
+use ft_trace::{ChainState, Context, Digest, Event, EventBody, TraceError, TraceMeta, TraceReader};
 
 use crate::lazy::{CACHE_CHUNKS, LAZY_THRESHOLD, LazyEvents};
 
@@ -38,6 +38,19 @@ pub struct Damage {
 }
 
 impl Damage {
+    /// The events' chain hash is not the footer's: reported at the file's end.
+    pub fn chain_mismatch(file_len: u64, events: &Digest, footer: &Digest) -> Damage {
+        Damage {
+            offset: file_len,
+            detail: format!(
+                "chain hash of the events ({}) differs from the footer's ({})",
+                events.short(12),
+                footer.short(12)
+            ),
+            truncated: false,
+        }
+    }
+
     /// The one-line warning: `truncated at offset N: what was found there`.
     pub fn message(&self) -> String {
         let what = if self.truncated {
@@ -335,15 +348,8 @@ fn read_events(reader: &mut TraceReader) -> (Vec<Event>, Option<Damage>) {
         );
         events.push(event);
     }
-    let damage = (complete && chains.all != footer_chain).then(|| Damage {
-        offset: file_len,
-        detail: format!(
-            "chain hash of the events ({}) differs from the footer's ({})",
-            chains.all.short(12),
-            footer_chain.short(12)
-        ),
-        truncated: false,
-    });
+    let damage = (complete && chains.all != footer_chain)
+        .then(|| Damage::chain_mismatch(file_len, &chains.all, &footer_chain));
     (events, damage)
 }
 

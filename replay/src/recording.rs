@@ -29,7 +29,7 @@ use ft_trace::{
 };
 
 use crate::blob_store::BlobStore;
-use crate::checks::values::{Errors, Tolerances, errors};
+use crate::checks::values::{Errors, Tolerance, Tolerances, errors};
 use crate::precision::Precision;
 
 /// A comparison made while the runtime produced a value.
@@ -53,6 +53,9 @@ pub struct ProducedValues {
     pub judged: HashMap<(Digest, Digest), Judged>,
     /// Digests of runtime values whose bytes were dropped (memory budget).
     pub dropped: HashSet<Digest>,
+    /// The precision rule the verdicts were made with (the diff reuses it
+    /// instead of following PyTorch's dataflow a second time).
+    pub precision: Option<Precision>,
 }
 
 /// PyTorch's values, indexed by tensor, for judging the runtime's as they come.
@@ -65,6 +68,15 @@ pub struct Judge {
     pub tolerances: Tolerances,
     /// The precision each of PyTorch's values was computed in.
     pub precision: Precision,
+}
+
+impl Judge {
+    /// The tolerance for PyTorch's value of tensor version `key`, whose
+    /// dtype is `dtype`, by the precision it was computed in.
+    fn tolerance(&self, key: ValueKey, dtype: &str) -> Tolerance {
+        self.tolerances
+            .for_dtype(self.precision.tolerance_dtype(key.id, key.version, dtype))
+    }
 }
 
 /// The runtime's recording: every event, judged values, recent value bytes.
@@ -103,6 +115,7 @@ impl Recording {
     /// Judges values against PyTorch's as they are produced.
     pub fn judge_with(&mut self, judge: Judge) {
         self.produced.tolerances = Some(judge.tolerances.clone());
+        self.produced.precision = Some(judge.precision.clone());
         self.judge = Some(judge);
     }
 
@@ -141,11 +154,7 @@ impl Recording {
         let Some(blob) = judge.blobs.get(&expected) else {
             // Policy `stats`: PyTorch's value is known by its statistics.
             if let Some(stats) = judge.blobs.stats(&expected) {
-                let dtype_of_tolerance =
-                    judge
-                        .precision
-                        .tolerance_dtype(key.id, key.version, &stats.dtype);
-                let tol = judge.tolerances.for_dtype(dtype_of_tolerance);
+                let tol = judge.tolerance(key, &stats.dtype);
                 let found =
                     ft_trace::value_stats::judge(&stats, dtype, shape, data, tol.rtol, tol.atol);
                 let numel = stats.shape.iter().product::<i64>().max(0) as usize;
@@ -169,15 +178,7 @@ impl Recording {
             return;
         };
         let verdict = Judged {
-            errors: errors(
-                &ev,
-                &av,
-                judge.tolerances.for_dtype(judge.precision.tolerance_dtype(
-                    key.id,
-                    key.version,
-                    &blob.dtype,
-                )),
-            ),
+            errors: errors(&ev, &av, judge.tolerance(key, &blob.dtype)),
             numel: ev.len(),
             stats_checks: None,
         };

@@ -70,10 +70,17 @@ pub fn diff_aligned(
     let (dataflow, values) = both(
         || dataflow::compare(&ev, &av, all_pairs.clone()),
         || {
-            let precision = Precision::for_diff(expected, actual);
+            let computed;
+            let precision = match &actual.produced.precision {
+                Some(judged_with) => judged_with,
+                None => {
+                    computed = Precision::for_diff(expected, actual);
+                    &computed
+                }
+            };
             let judging = values::Judging {
                 tolerances: tol,
-                precision: &precision,
+                precision,
             };
             values::compare(&ev, &av, value_pairs, &judging)
         },

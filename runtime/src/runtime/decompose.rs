@@ -29,16 +29,11 @@ pub(super) fn run(rt: &mut Runtime, entry: &OpEntry, args: &[IValue]) -> Result<
         "aten.nll_loss.default" | "aten.nll_loss_nd.default" => {
             nll_loss(rt, &a, a.tensor(0)?, a.tensor(1)?, a.value(2)?.clone())
         }
-        "aten.layer_norm.default" => first(
-            rt.dispatch(
-                "aten.native_layer_norm.default",
-                a.args[..4.min(a.args.len())]
-                    .iter()
-                    .cloned()
-                    .chain([a.value(4)?.clone()])
-                    .collect(),
-            )?,
-        ),
+        "aten.layer_norm.default" => first(rt.dispatch(
+            "aten.native_layer_norm.default",
+            // (input, normalized_shape, weight, bias, eps)
+            a.args.iter().take(5).cloned().collect(),
+        )?),
         "aten.batch_norm.default" => first(rt.dispatch(
             "aten.native_batch_norm.default",
             a.args.iter().take(8).cloned().collect(),
@@ -564,10 +559,8 @@ fn linear(rt: &mut Runtime, op: &str, args: &[IValue]) -> Result<Vec<IValue>> {
     if input.dim() == 2 {
         return Ok(vec![out.into()]);
     }
+    // the input's leading dimensions (none for a vector), then out_features
     let mut out_shape = shape[..shape.len() - 1].to_vec();
     out_shape.push(weight.shape().first().copied().unwrap_or(1));
-    if input.dim() == 1 {
-        out_shape = vec![weight.shape().first().copied().unwrap_or(1)];
-    }
     reshape(rt, &out, &out_shape)
 }
