@@ -169,20 +169,19 @@ for name in native_mlp native_cnn native_gpt; do
     fi
 done
 
-step "long run: 200 training steps replayed anchored, free-running drift explained"
+step "long run: 200 training steps replayed anchored and free-running"
 long="$scratch/mlp_long.torch.ftr"
 FT_STEPS=200 "$python" scripts/capture_torch.py bench/programs/mlp_long.py -o "$long" --values all
 if ! target/release/ft-replay --against "$long" --anchor; then
     echo "FAIL mlp_long: the anchored replay of 200 steps did not match"
     status=1
 fi
+# Free running, float drift grows over 200 steps; it is accepted (exit 0)
+# only when the anchored re-check finds every operator right.
 got=0
 target/release/ft-replay --against "$long" >"$scratch/free.txt" || got=$?
 tail -3 "$scratch/free.txt"
-if [ "$got" = 3 ] && ! grep -qE '^(accumulated float drift|drift amplified by a discontinuity) at ' "$scratch/free.txt"; then
-    echo "FAIL mlp_long: free-running value failure without an anchored explanation (or an operator is wrong)"
-    status=1
-elif [ "$got" != 0 ] && [ "$got" != 3 ]; then
+if [ "$got" != 0 ]; then
     echo "FAIL mlp_long: free-running replay exited $got"
     status=1
 fi

@@ -292,13 +292,16 @@ pub fn load_diff_in_mode(
             None,
         ),
     };
-    let model = DiffModel::compare(
+    let mut model = DiffModel::compare(
         expected,
         actual,
         &Tolerances::new(None, None),
         (expected_view, actual_view),
         allowlist,
     );
+    if ours.is_none() && !anchor {
+        model.recheck_drift()?;
+    }
     model.check_values_readable()?;
     Ok(model)
 }

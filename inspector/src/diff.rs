@@ -128,6 +128,22 @@ impl DiffModel {
         model
     }
 
+    /// After the inspector's own free-running replay: the anchored re-check
+    /// `ft-replay` makes of a value failure, so the verdict (and accepted
+    /// drift) is the one it prints.
+    pub fn recheck_drift(&mut self) -> Result<(), ft_replay::ReplayError> {
+        if let Some(runs) = &self.runs {
+            ft_replay::recheck_anchored(
+                &runs.expected,
+                &mut self.report,
+                &[],
+                &runs.tolerances,
+                false,
+            )?;
+        }
+        Ok(())
+    }
+
     /// The first value that could not be read from either run's file.
     pub fn check_values_readable(&self) -> Result<(), ft_replay::ReplayError> {
         if let Some(runs) = &self.runs {
@@ -282,12 +298,17 @@ impl DiffModel {
         let mut lines: Vec<String> = text
             .lines()
             .filter(|l| {
-                ["ok ", "FAIL ", "ALLOW ", "parity:", "allowed ", "refused "]
-                    .iter()
-                    .any(|start| l.starts_with(start))
+                [
+                    "ok ", "FAIL ", "ALLOW ", "DRIFT ", "parity:", "allowed ", "refused ",
+                ]
+                .iter()
+                .any(|start| l.starts_with(start))
             })
             .map(str::to_owned)
             .collect();
+        if let Some(check) = &self.report.drift_check {
+            lines.push(check.to_text());
+        }
         if let Some(verdict) = text.lines().rev().find(|l| !l.trim().is_empty()) {
             lines.push(verdict.to_owned());
         }

@@ -100,6 +100,13 @@ pub struct Args {
     #[arg(long, conflicts_with = "ours")]
     pub anchor: bool,
 
+    /// Exit 3 when free-running values drift beyond tolerance even though
+    /// the anchored re-check finds every operator right on PyTorch's inputs
+    /// (by default that drift is reported and the verdict is a match:
+    /// PyTorch differs from itself as much across thread counts).
+    #[arg(long, conflicts_with_all = ["ours", "anchor"])]
+    pub fail_on_drift: bool,
+
     /// Parity mode: `strict` fails on any deviation; `hardened` allows the
     /// deviations its allowlist names within their bounds (reported as
     /// allowed). Critical packets (FT-P2C-001..004) allow none in either.

@@ -93,7 +93,7 @@ pub fn to_junit(report: &Report) -> Result<String, ReplayError> {
         .failures
         .iter()
         .enumerate()
-        .filter(|&(i, _)| !report.parity.is_allowed("values", i))
+        .filter(|&(i, _)| !report.drift_accepted && !report.parity.is_allowed("values", i))
         .map(|(_, f)| {
             format!(
                 "{} output {} (expected seq {}, actual seq {}): max abs {:.3e}, max rel {:.3e}, {} drift",
@@ -110,6 +110,17 @@ pub fn to_junit(report: &Report) -> Result<String, ReplayError> {
     let mut values = case(&suite_name, "values", failures, summary);
     if let Some(out) = allowed_out(report, "values") {
         values.set_system_out(out);
+    }
+    if let Some(check) = report
+        .drift_check
+        .as_ref()
+        .filter(|_| report.drift_accepted)
+    {
+        values.set_system_out(format!(
+            "{} tensors drifted beyond tolerance free-running, accepted: {}",
+            v.failures.len(),
+            ft_trace::text::escape_control(&check.to_text())
+        ));
     }
     suite.add_test_case(values);
     if report.parity.mode == "hardened" {

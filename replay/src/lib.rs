@@ -227,7 +227,13 @@ fn run_inner(args: &Args) -> Result<Exit, ReplayError> {
     }
     drop(actual);
     if args.ours.is_none() && !args.anchor {
-        report.drift_check = recheck_anchored(&expected, &report, args, &tolerances)?;
+        recheck_anchored(
+            &expected,
+            &mut report,
+            &args.inject_fault,
+            &tolerances,
+            args.fail_on_drift,
+        )?;
         expected.check_values_readable()?;
     }
     if args.timings {
@@ -264,29 +270,36 @@ fn run_inner(args: &Args) -> Result<Exit, ReplayError> {
 }
 
 /// A free-running replay that failed on values alone is replayed again
-/// anchored, and the two verdicts explain where the drift comes from
-/// (see [`drift`]). Needs PyTorch's value of every operator's inputs: a trace
-/// captured with `--values all`.
-fn recheck_anchored(
+/// anchored (with the same `--inject-fault` specs), and the two verdicts
+/// explain where the drift comes from (see [`drift`]); the report then
+/// accepts the drift when the explanation covers every failure and
+/// `fail_on_drift` is not set. Needs PyTorch's value of every operator's
+/// inputs: a trace captured with `--values all` (otherwise the report is
+/// left as it is).
+pub fn recheck_anchored(
     expected: &TraceData,
-    report: &Report,
-    args: &Args,
+    report: &mut Report,
+    inject_fault: &[String],
     tolerances: &Tolerances,
-) -> Result<Option<drift::DriftCheck>, ReplayError> {
+    fail_on_drift: bool,
+) -> Result<(), ReplayError> {
     if report.exit() != Exit::Values || expected.meta.value_policy != "all" {
-        return Ok(None);
+        return Ok(());
     }
     let options = executor::ReplayOptions {
-        faults: executor::parse_faults(&args.inject_fault)?,
+        faults: executor::parse_faults(inject_fault)?,
         tolerances: tolerances.clone(),
         anchor: true,
         ..executor::ReplayOptions::default()
     };
     let anchored = executor::replay(expected, &options)?.into_trace_data();
-    Ok(drift::explain(
-        report,
-        &diff(expected, &anchored, tolerances),
-    ))
+    let check = drift::explain(report, &diff(expected, &anchored, tolerances));
+    report.drift_accepted = !fail_on_drift
+        && check
+            .as_ref()
+            .is_some_and(drift::DriftCheck::explains_every_failure);
+    report.drift_check = check;
+    Ok(())
 }
 
 /// `ft-replay coverage`: per-trace tables (or JSON), or `docs/COVERAGE.md`.

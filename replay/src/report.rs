@@ -150,6 +150,11 @@ pub struct Report {
     /// For a free-running value failure: what an anchored replay of the
     /// same trace says about where drift starts.
     pub drift_check: Option<DriftCheck>,
+    /// Whether the value failures are accepted as drift: the anchored
+    /// re-check explains every one of them (see
+    /// [`DriftCheck::explains_every_failure`]) and `--fail-on-drift` was not
+    /// given. The verdict is then a match.
+    pub drift_accepted: bool,
     /// The parity mode, every deviation charged to its Phase-2C packet, and
     /// (hardened) which of them the allowlist allows.
     pub parity: Parity,
@@ -167,7 +172,7 @@ impl Report {
         ];
         if structural.iter().any(|c| !self.check_passes(c)) {
             Exit::Structural
-        } else if !self.values_pass() {
+        } else if !self.values_pass() && !self.drift_accepted {
             Exit::Values
         } else {
             Exit::Match
@@ -236,6 +241,8 @@ impl Report {
         let v = &self.values;
         let status = if v.failures.is_empty() {
             paint("32", "ok  ")
+        } else if self.drift_accepted {
+            paint("33", "DRIFT")
         } else if self.values_pass() {
             paint("33", "ALLOW")
         } else {
@@ -303,6 +310,10 @@ impl Report {
             Exit::Match if !self.parity.allowed.is_empty() => {
                 paint("1;33", "MATCH (hardened: deviations allowed)")
             }
+            Exit::Match if self.drift_accepted => paint(
+                "1;32",
+                "MATCH (free-running values drifted; every operator matches anchored)",
+            ),
             Exit::Match => paint("1;32", "MATCH"),
             Exit::Values => paint("1;33", "VALUES OUT OF TOLERANCE"),
             _ => paint("1;31", "DIVERGED"),

@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::{ft_replay, golden};
+use support::{ft_replay, golden, repo};
 
 #[test]
 fn anchored_replays_of_training_programs_match_and_say_so() {
@@ -96,5 +96,96 @@ fn anchoring_stops_drift_from_accumulating() {
     assert!(
         anchored > 2 * free,
         "anchored {anchored} bit-identical values vs free-running {free}"
+    );
+}
+
+/// A trace whose free-running values drift although every operator is right:
+/// Adam normalises gradients that are zero up to rounding (see the program's
+/// docstring). Re-captured with `python scripts/capture_torch.py
+/// replay/tests/data/adam_rounding_noise.py -o
+/// replay/tests/data/adam_rounding_noise.torch.ftr --zero-timestamps`.
+fn adam_rounding_noise() -> String {
+    repo()
+        .join("replay/tests/data/adam_rounding_noise.torch.ftr")
+        .to_str()
+        .expect("utf-8")
+        .to_owned()
+}
+
+#[test]
+fn drift_every_operator_explains_is_accepted_and_reported() {
+    let trace = adam_rounding_noise();
+    let (code, out) = ft_replay(&["--against", &trace]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("DRIFT values"), "{out}");
+    assert!(
+        out.contains(
+            "accumulated float drift at aten.addcdiv_.default (expected seq 475), where the error first grew beyond tolerance: run on PyTorch's inputs (anchored) it matches, as does every other operator"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.trim_end()
+            .ends_with("MATCH (free-running values drifted; every operator matches anchored)"),
+        "{out}"
+    );
+
+    let (code, json) = ft_replay(&["--against", &trace, "--format", "json"]);
+    assert_eq!(code, Some(0), "{json}");
+    let report: serde_json::Value = serde_json::from_str(&json).expect("json report");
+    assert_eq!(report["drift_accepted"], true);
+    assert_eq!(report["drift_check"]["anchored_failures"], 0);
+    assert!(
+        report["values"]["failures"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty())
+    );
+}
+
+#[test]
+fn fail_on_drift_keeps_drift_a_value_failure() {
+    let trace = adam_rounding_noise();
+    let (code, out) = ft_replay(&["--against", &trace, "--fail-on-drift"]);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.contains("FAIL values"), "{out}");
+    assert!(out.trim_end().ends_with("VALUES OUT OF TOLERANCE"), "{out}");
+}
+
+#[test]
+fn a_wrong_optimizer_kernel_is_not_accepted_as_drift() {
+    // The same drift-prone trace with Adam's update off by 1e-4: anchored,
+    // the update still fails, so nothing is accepted.
+    let trace = adam_rounding_noise();
+    let (code, out) = ft_replay(&[
+        "--against",
+        &trace,
+        "--inject-fault",
+        "perturb=aten.addcdiv_.default:1e-4",
+    ]);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("is wrong: run on PyTorch's inputs (anchored) it still fails"),
+        "{out}"
+    );
+    assert!(out.trim_end().ends_with("VALUES OUT OF TOLERANCE"), "{out}");
+}
+
+#[test]
+fn accepted_drift_passes_in_junit_and_says_why() {
+    let trace = adam_rounding_noise();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let junit = dir.path().join("report.xml");
+    let (code, out) = ft_replay(&[
+        "--against",
+        &trace,
+        "--junit",
+        junit.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    assert!(!xml.contains("<failure"), "{xml}");
+    assert!(
+        xml.contains("tensors drifted beyond tolerance free-running, accepted: accumulated float drift at aten.addcdiv_.default"),
+        "{xml}"
     );
 }

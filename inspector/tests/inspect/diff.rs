@@ -377,3 +377,31 @@ fn hardened_mode_shows_an_allowed_deviation_in_the_header() {
         "{lines}"
     );
 }
+
+#[test]
+fn a_replayed_diff_accepts_drift_as_ft_replay_does() {
+    // Free-running drift the anchored re-check explains (Adam on gradients
+    // that are zero up to rounding): the header carries ft-replay's verdict.
+    let trace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../replay/tests/data/adam_rounding_noise.torch.ftr");
+    let path = trace.to_str().expect("utf-8 path");
+    let out = ft_inspect(&["--against", path, "--dump"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("DRIFT values")),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(
+            |l| l.starts_with("accumulated float drift at aten.addcdiv_.default")
+                && l.ends_with("as does every other operator")
+        ),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l == "MATCH (free-running values drifted; every operator matches anchored)"),
+        "{text}"
+    );
+}

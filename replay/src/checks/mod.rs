@@ -110,6 +110,7 @@ pub fn diff_aligned(
         stream,
         values,
         drift_check: None,
+        drift_accepted: false,
         parity: crate::parity::Parity::default(),
     };
     report.parity.deviations = crate::parity::classify(&report, &ev, &av);
