@@ -65,6 +65,8 @@ fn reductions(op: &str) -> Option<Kernel> {
         "aten.any.dim" => logic::any_dim,
         "aten.all.dims" => logic::all_dims,
         "aten.any.dims" => logic::any_dims,
+        "aten._is_all_true.default" => logic::is_all_true,
+        "aten._is_any_true.default" => logic::is_any_true,
         "aten._local_scalar_dense.default" => scalar::local_scalar_dense,
         _ => return None,
     })

@@ -232,6 +232,8 @@ fn not_differentiable(op: &str) -> Option<Differentiability> {
         "aten.any.dim",
         "aten.all.dims",
         "aten.any.dims",
+        "aten._is_all_true.default",
+        "aten._is_any_true.default",
         "aten._local_scalar_dense.default",
         "aten.arange.default",
         "aten.arange.start",

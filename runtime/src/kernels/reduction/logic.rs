@@ -1,4 +1,6 @@
-//! Logical reductions: `all` and `any` (`.default`, `.dim`, `.dims`).
+//! Logical reductions: `all` and `any` (`.default`, `.dim`, `.dims`), and
+//! `_is_all_true` / `_is_any_true`, the bool-only forms
+//! `torch.distributions` argument validation calls.
 //!
 //! The result is bool, except for uint8 inputs, whose result is uint8
 //! (observed in torch 2.15: `torch.tensor([1, 2], dtype=torch.uint8).all()`
@@ -7,7 +9,7 @@
 use super::dims::Reduction;
 use super::stats::reduce_f64;
 use crate::dispatch::args::Args;
-use crate::error::Result;
+use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
 use crate::tensor::dtype::DType;
@@ -69,4 +71,27 @@ pub(crate) fn all_dims(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
 /// `any.dims(self, dim=None, keepdim=False)`.
 pub(crate) fn any_dims(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     logical(ctx, &a, a.opt_int_list(1)?, false)
+}
+
+/// `_is_all_true(self)`: `all()` of a bool tensor; PyTorch accepts bool only.
+pub(crate) fn is_all_true(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    check_bool(ctx, &a)?;
+    logical(ctx, &a, None, true)
+}
+
+/// `_is_any_true(self)`: `any()` of a bool tensor; PyTorch accepts bool only.
+pub(crate) fn is_any_true(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    check_bool(ctx, &a)?;
+    logical(ctx, &a, None, false)
+}
+
+fn check_bool(ctx: &KernelCtx<'_>, a: &Args<'_>) -> Result<()> {
+    let t = a.tensor(0)?;
+    if t.dtype() != DType::Bool {
+        return Err(RuntimeError::TypeCast {
+            op: ctx.op.to_owned(),
+            message: format!("expected a bool tensor, got {}", t.dtype().name()),
+        });
+    }
+    Ok(())
 }

@@ -135,6 +135,28 @@ fn variance_of_one_element_is_nan_and_integers_are_refused() {
 }
 
 #[test]
+fn is_all_true_and_is_any_true_reduce_bool_tensors_only() {
+    let mixed = tensor(&[3], DType::Bool, &[1.0, 0.0, 1.0]);
+    let truth = |op: &str, t: &Tensor| {
+        let r = out(op, vec![t.clone().into()]);
+        assert_eq!((r.dtype(), r.shape().to_vec()), (DType::Bool, vec![]));
+        r.to_i64_vec().expect("v")
+    };
+    assert_eq!(truth("aten._is_all_true.default", &mixed), vec![0]);
+    assert_eq!(truth("aten._is_any_true.default", &mixed), vec![1]);
+    let ones = tensor(&[2, 2], DType::Bool, &[1.0; 4]);
+    assert_eq!(truth("aten._is_all_true.default", &ones), vec![1]);
+    let empty = tensor(&[0], DType::Bool, &[]);
+    assert_eq!(truth("aten._is_all_true.default", &empty), vec![1]);
+    assert_eq!(truth("aten._is_any_true.default", &empty), vec![0]);
+    let floats = tensor(&[2], DType::Float32, &[1.0, 1.0]);
+    assert!(
+        error("aten._is_all_true.default", vec![floats.into()])
+            .contains("expected a bool tensor, got float32"),
+    );
+}
+
+#[test]
 fn logical_reductions_keep_uint8() {
     let bytes = tensor(&[2], DType::UInt8, &[1.0, 2.0]);
     assert_eq!(
