@@ -159,11 +159,14 @@ impl DriftCheck {
     }
 }
 
-/// The failure drift starts at: the first local one, else the first one.
-fn drift_start(failures: &[ValueFailure]) -> Option<&ValueFailure> {
+/// The failure drift starts at: the first one no input is known to explain
+/// (`local`, or `unknown` when an input has no comparable value — a
+/// parameter re-wrapped from another tensor's storage, say), else the
+/// first one.
+pub(crate) fn drift_start(failures: &[ValueFailure]) -> Option<&ValueFailure> {
     failures
         .iter()
-        .find(|f| f.drift == "local")
+        .find(|f| f.drift != "propagated")
         .or_else(|| failures.first())
 }
 

@@ -280,13 +280,20 @@ impl Report {
         if v.failures.len() > 5 {
             let _ = writeln!(out, "       … {} more", v.failures.len() - 5);
         }
-        if let Some(root) = v.failures.iter().find(|f| f.drift == "local") {
+        if let Some(root) =
+            crate::drift::drift_start(&v.failures).filter(|f| f.drift != "propagated")
+        {
             let _ = writeln!(
                 out,
-                "drift starts at {} (expected seq {}, actual seq {}): its inputs agree, its output does not",
+                "drift starts at {} (expected seq {}, actual seq {}): {}",
                 escape_control(&root.op),
                 root.expected_seq,
-                root.actual_seq
+                root.actual_seq,
+                if root.drift == "local" {
+                    "its inputs agree, its output does not"
+                } else {
+                    "its output differs and no input is known to (not every input has a value to compare)"
+                }
             );
         }
         if let Some(check) = &self.drift_check {

@@ -92,6 +92,11 @@ pub struct Faults {
     /// (`_native_multi_head_attention`, `_transformer_encoder_layer_fwd`) by
     /// `1/dh` instead of `1/√dh`. Breaks their values.
     pub mha_wrong_scale: bool,
+    /// Drop the projection term of `_weight_norm_interface_backward`'s
+    /// `grad_v` (keep only `(g / ‖v‖)·grad_w`, as if `‖v‖` were a
+    /// constant). Breaks the values of every weight-normalised layer's
+    /// gradient.
+    pub weight_norm_no_projection: bool,
     /// Treat an in-place view operator (`transpose_`, `squeeze_`, ...) on a
     /// view like any in-place operator: its node goes into a CopySlices on
     /// the base and the view gets an AsStridedBackward0. Breaks the graph of

@@ -25,3 +25,4 @@ mod training_misc;
 mod transformer_fastpath;
 mod views;
 mod vision;
+mod weight_norm;

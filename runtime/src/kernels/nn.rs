@@ -27,6 +27,7 @@ mod unpool;
 mod upsample;
 #[cfg(test)]
 mod vision_tests;
+mod weight_norm;
 
 use super::Kernel;
 
@@ -48,4 +49,5 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         .or_else(|| unpool::lookup(op))
         .or_else(|| group_norm::lookup(op))
         .or_else(|| prelu::lookup(op))
+        .or_else(|| weight_norm::lookup(op))
 }

@@ -46,6 +46,7 @@ fn reductions(op: &str) -> Option<Kernel> {
         "aten.prod.dim_int" => stats::prod_dim,
         "aten.linalg_vector_norm.default" => stats::linalg_vector_norm,
         "aten.norm.ScalarOpt_dim" => stats::norm_scalaropt_dim,
+        "aten.norm.Scalar" => stats::norm_scalar,
         "aten.max.default" => extrema::max,
         "aten.min.default" => extrema::min,
         "aten.max.dim" => extrema::max_dim,

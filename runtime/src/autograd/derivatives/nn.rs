@@ -14,6 +14,7 @@ mod smooth_l1;
 mod softmax;
 mod unpool;
 mod upsample;
+mod weight_norm;
 
 use super::Differentiability;
 
@@ -33,4 +34,5 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         .or_else(|| unpool::lookup(op))
         .or_else(|| group_norm::lookup(op))
         .or_else(|| prelu::lookup(op))
+        .or_else(|| weight_norm::lookup(op))
 }

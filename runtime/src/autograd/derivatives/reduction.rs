@@ -149,8 +149,19 @@ fn reductions(op: &str) -> Option<Differentiability> {
                 self_dtype: tensor(a, 0)?.dtype(),
             }))
         })),
-        // norm.ScalarOpt_dim shares linalg_vector_norm's norm_backward
-        // (derivatives.yaml), under its own node name.
+        // norm.Scalar and norm.ScalarOpt_dim share linalg_vector_norm's
+        // norm_backward (derivatives.yaml), under their own node names;
+        // norm.Scalar's reduces every dim with keepdim semantics (no
+        // unsqueeze of the gradient).
+        "aten.norm.Scalar" => D(derivative!("NormBackward0", &[0], |a, _| {
+            Ok(Box::new(LinalgVectorNormBackward0 {
+                self_: SavedVariable::input(tensor(a, 0)?),
+                ord: float(a, 1, 2.0),
+                dim: Vec::new(),
+                keepdim: true,
+                result: None,
+            }))
+        })),
         "aten.norm.ScalarOpt_dim" => D(derivative!("NormBackward1", &[0], |a, _| {
             Ok(Box::new(LinalgVectorNormBackward0 {
                 self_: SavedVariable::input(tensor(a, 0)?),

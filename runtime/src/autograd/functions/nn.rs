@@ -13,3 +13,4 @@ pub(crate) mod prelu;
 pub(crate) mod smooth_l1;
 pub(crate) mod softmax;
 pub(crate) mod upsample;
+pub(crate) mod weight_norm;

@@ -291,6 +291,29 @@ pub(crate) fn norm_scalaropt_dim(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result
     ])
 }
 
+/// `norm.Scalar(self, p=2)`: the p-norm of every element.
+pub(crate) fn norm_scalar(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let t = a.tensor(0)?;
+    ctx.check(t, "self")?;
+    if !t.dtype().is_floating() {
+        return Err(type_error(
+            ctx,
+            format!(
+                "norm(): input dtype should be either floating point or complex. Got {} instead.",
+                t.dtype().scalar_type_name()
+            ),
+        ));
+    }
+    let ord = match a.values.get(1) {
+        None | Some(IValue::None) => 2.0,
+        Some(_) => a.scalar(1)?,
+    };
+    let r = Reduction::new(ctx.op, t.shape(), None, false)?;
+    Ok(vec![
+        reduce_f64(ctx, t, &r, t.dtype(), |g| vector_norm(g, ord))?.into(),
+    ])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
