@@ -3,7 +3,10 @@
 //! `empty*` kernels return zero-filled memory (PyTorch's is uninitialised;
 //! traces never record those values). `*_like`, `clone` and `_to_copy` with
 //! `preserve_format` keep the input's strides when it is non-overlapping and
-//! dense and are contiguous otherwise. Random kernels draw from the
+//! dense; otherwise they are dense in the input's dim order (PyTorch's
+//! `infer_dense_strides`: a transposed slice `(96, 4, 24, 1)` gives
+//! `(32, 4, 8, 1)`, observed in torch 2.15; an expanded dim is laid out in
+//! place). Random kernels draw from the
 //! runtime's [`super::random::RandomSource`], so replay can feed PyTorch's
 //! recorded values.
 
@@ -59,7 +62,7 @@ pub(crate) fn like_strides(
         None | Some(MemoryFormat::Preserve) => Ok(if t.is_non_overlapping_and_dense() {
             t.stride().to_vec()
         } else {
-            contiguous_strides(t.shape())
+            super::iter::output_strides(t.shape(), &[(t.shape(), t.stride())])
         }),
         Some(MemoryFormat::Contiguous) => Ok(contiguous_strides(t.shape())),
         Some(format) => format_strides(ctx, t.shape(), format),

@@ -25,6 +25,7 @@ mod grad_state;
 mod gradients;
 mod hooks;
 mod inplace_views;
+mod layouts;
 mod mlp;
 mod restricted_backward;
 mod saved_hooks;
