@@ -136,7 +136,7 @@ impl Default for ReplayOptions {
 /// `ignore-grad-mode`,
 /// `reverse-function-grads`, `flat-reentrant-depth`, `shared-data-version`,
 /// `set-data-keeps-dtype`, `inplace-view-rebases`, `contiguous-pool-gradient`,
-/// `mha-wrong-scale`, `weight-norm-no-projection`,
+/// `mha-wrong-scale`, `weight-norm-no-projection`, `bicubic-wrong-a`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`.
 pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
     let mut faults = Faults::default();
@@ -161,6 +161,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "contiguous-pool-gradient" => faults.contiguous_pool_gradient = true,
             None if spec == "mha-wrong-scale" => faults.mha_wrong_scale = true,
             None if spec == "weight-norm-no-projection" => faults.weight_norm_no_projection = true,
+            None if spec == "bicubic-wrong-a" => faults.bicubic_wrong_a = true,
             None if spec == "inplace-view-rebases" => faults.inplace_view_rebases = true,
             Some(("rename-node", arg)) => {
                 let (old, new) = arg

@@ -97,6 +97,10 @@ pub struct Faults {
     /// constant). Breaks the values of every weight-normalised layer's
     /// gradient.
     pub weight_norm_no_projection: bool,
+    /// Interpolate bicubically with Keys' `A = −0.5` instead of PyTorch's
+    /// `−0.75` (forward and backward). Breaks the values of every
+    /// `upsample_bicubic2d`.
+    pub bicubic_wrong_a: bool,
     /// Treat an in-place view operator (`transpose_`, `squeeze_`, ...) on a
     /// view like any in-place operator: its node goes into a CopySlices on
     /// the base and the view gets an AsStridedBackward0. Breaks the graph of

@@ -77,3 +77,27 @@ fn perturbed_nearest_exact_upsampling_is_a_value_failure_naming_the_op() {
         assert!(out.contains(&format!("drift starts at {op}")), "{out}");
     }
 }
+
+#[test]
+fn bicubic_with_the_wrong_cubic_coefficient_is_caught_and_named() {
+    let (code, out) = replay_with_fault("resample_bicubic.torch.ftr", "bicubic-wrong-a");
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("drift starts at aten.upsample_bicubic2d.default"),
+        "{out}"
+    );
+    assert!(
+        out.contains("run on PyTorch's inputs (anchored) it still fails"),
+        "{out}"
+    );
+    let (code, out) = replay_perturbed(
+        "resample_bicubic.torch.ftr",
+        "aten.upsample_bicubic2d_backward.default",
+        "0.01",
+    );
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("drift starts at aten.upsample_bicubic2d_backward.default"),
+        "{out}"
+    );
+}

@@ -1,6 +1,6 @@
 //! Upsampling (`F.interpolate`): `upsample_nearest{1,2,3}d`,
-//! `upsample_linear1d`, `upsample_bilinear2d`, `upsample_trilinear3d` with
-//! their backward kernels.
+//! `upsample_linear1d`, `upsample_bilinear2d`, `upsample_trilinear3d`,
+//! `upsample_bicubic2d` with their backward kernels.
 //!
 //! Every output element is a weighted sum of at most 2^k input elements of
 //! its plane (k spatial axes); backward adds the output gradient into the
@@ -10,7 +10,10 @@
 //! nearest reads `min(floor(dst · scale), in − 1)` (nearest-exact:
 //! `min(floor((dst + ½) · scale), in − 1)`); linear reads
 //! `max(scale · (dst + ½) − ½, 0)` (or `scale · dst` with `align_corners`)
-//! and interpolates between its floor and the next element. Positions and
+//! and interpolates between its floor and the next element; bicubic reads
+//! `scale · (dst + ½) − ½` unclamped (or `scale · dst`), takes the four
+//! elements around its floor (indices clamped to the edge) with Keys'
+//! cubic convolution weights (`A = −0.75`) of the fraction. Positions and
 //! weights are computed in the kernels' precision (float for the reduced
 //! and single floating types, double for float64), so that boundary cases
 //! round as PyTorch's do.
@@ -43,6 +46,8 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.upsample_linear1d_backward.default"
         | "aten.upsample_bilinear2d_backward.default"
         | "aten.upsample_trilinear3d_backward.default" => upsample_linear_backward,
+        "aten.upsample_bicubic2d.default" => upsample_bicubic,
+        "aten.upsample_bicubic2d_backward.default" => upsample_bicubic_backward,
         _ => return None,
     })
 }
@@ -56,6 +61,37 @@ enum Interp {
     Bilinear {
         align_corners: bool,
     },
+    /// Keys' cubic convolution with coefficient `a`.
+    Bicubic {
+        align_corners: bool,
+        a: f64,
+    },
+}
+
+/// PyTorch's cubic convolution coefficient `A`.
+const CUBIC_A: f64 = -0.75;
+
+/// The bicubic interpolation of a call (`A = −0.5` under the
+/// `bicubic-wrong-a` fault).
+fn bicubic(ctx: &KernelCtx<'_>, align_corners: bool) -> Interp {
+    Interp::Bicubic {
+        align_corners,
+        a: if ctx.faults.bicubic_wrong_a {
+            -0.5
+        } else {
+            CUBIC_A
+        },
+    }
+}
+
+/// Keys' kernel for `|x| ≤ 1`.
+fn cubic_near(x: f64, a: f64) -> f64 {
+    ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0
+}
+
+/// Keys' kernel for `1 < |x| < 2`.
+fn cubic_far(x: f64, a: f64) -> f64 {
+    ((a * x - 5.0 * a) * x + 8.0 * a) * x - 4.0 * a
 }
 
 /// One spatial dimension: input and output sizes and the optional scale
@@ -123,6 +159,36 @@ impl Axis {
                 let lambda0 = prec(1.0 - lambda1, single);
                 let i1 = if i0 < last { i0 + 1 } else { i0 };
                 vec![(i0, lambda0), (i1, lambda1)]
+            }
+            Interp::Bicubic { align_corners, a } => {
+                let real = if align_corners {
+                    let scale = if self.output > 1 {
+                        prec(last as f64 / (self.output - 1) as f64, single)
+                    } else {
+                        0.0
+                    };
+                    prec(scale * dst as f64, single)
+                } else {
+                    let scale = self.ratio(single);
+                    prec(prec(scale * (dst as f64 + 0.5), single) - 0.5, single)
+                };
+                let floor = real.floor();
+                let t = prec(real - floor, single);
+                let weights = [
+                    cubic_far(t + 1.0, a),
+                    cubic_near(t, a),
+                    cubic_near(1.0 - t, a),
+                    cubic_far(2.0 - t, a),
+                ];
+                let base = floor as i64 - 1;
+                weights
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &w)| {
+                        let index = (base + k as i64).clamp(0, last as i64) as usize;
+                        (index, prec(w, single))
+                    })
+                    .collect()
             }
         }
     }
@@ -358,9 +424,69 @@ pub(crate) fn upsample_linear_backward(
     backward(ctx, &a, Interp::Bilinear { align_corners }, 4)
 }
 
+/// `upsample_bicubic2d(self, output_size, align_corners, scales_h,
+/// scales_w)`.
+pub(crate) fn upsample_bicubic(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let interp = bicubic(ctx, a.bool(2)?);
+    forward(ctx, &a, interp, 3)
+}
+
+/// `upsample_bicubic2d_backward(grad_output, output_size, input_size,
+/// align_corners, scales_h, scales_w)`.
+pub(crate) fn upsample_bicubic_backward(
+    ctx: &mut KernelCtx<'_>,
+    a: Args<'_>,
+) -> Result<Vec<IValue>> {
+    let interp = bicubic(ctx, a.bool(3)?);
+    backward(ctx, &a, interp, 4)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bicubic_taps_clamp_at_the_edge_and_sum_to_one() {
+        let axis = Axis {
+            input: 4,
+            output: 8,
+            scale: Some(2.0),
+        };
+        let bicubic = Interp::Bicubic {
+            align_corners: false,
+            a: CUBIC_A,
+        };
+        // dst 0: real = 0.5 * 0.5 - 0.5 = -0.25, floor -1, t = 0.75: taps
+        // -2..1 clamp to 0, 0, 0, 1.
+        let first = axis.taps(bicubic, 0, false);
+        let indices: Vec<usize> = first.iter().map(|&(i, _)| i).collect();
+        assert_eq!(indices, vec![0, 0, 0, 1]);
+        for dst in 0..8 {
+            let sum: f64 = axis.taps(bicubic, dst, false).iter().map(|&(_, w)| w).sum();
+            assert!((sum - 1.0).abs() < 1e-12, "dst {dst}: {sum}");
+        }
+        // An integer position reads its own element with weight 1.
+        let aligned = Axis {
+            input: 4,
+            output: 7,
+            scale: None,
+        };
+        let on_grid = aligned.taps(
+            Interp::Bicubic {
+                align_corners: true,
+                a: CUBIC_A,
+            },
+            2,
+            false,
+        );
+        assert_eq!(on_grid[1], (1, 1.0));
+        assert!(
+            on_grid
+                .iter()
+                .filter(|&&(i, _)| i != 1)
+                .all(|&(_, w)| w.abs() < 1e-12)
+        );
+    }
 
     #[test]
     fn nearest_and_bilinear_sources() {

@@ -5,6 +5,7 @@
 //! | `upsample_nearest{1,2,3}d` | UpsampleNearest{1,2,3}DBackward0 | self | output size, self sizes, scales |
 //! | `_upsample_nearest_exact{1,2,3}d` | UpsampleNearestExact{1,2,3}DBackward0 | self | output size, self sizes, scales |
 //! | `upsample_linear1d`, `upsample_bilinear2d`, `upsample_trilinear3d` | UpsampleLinear1DBackward0, UpsampleBilinear2DBackward0, UpsampleTrilinear3DBackward0 | self | output size, self sizes, align_corners, scales |
+//! | `upsample_bicubic2d` | UpsampleBicubic2DBackward0 | self | output size, self sizes, align_corners, scales |
 
 use super::super::{BuildFn, Derivative, Differentiability, arg, derivative, tensor};
 use crate::autograd::BackwardFn;
@@ -55,6 +56,7 @@ const EXACT_3D: BuildFn = |a, _| {
 const LINEAR_1D: BuildFn = |a, _| node("aten.upsample_linear1d_backward.default", a, 1, true);
 const BILINEAR_2D: BuildFn = |a, _| node("aten.upsample_bilinear2d_backward.default", a, 2, true);
 const TRILINEAR_3D: BuildFn = |a, _| node("aten.upsample_trilinear3d_backward.default", a, 3, true);
+const BICUBIC_2D: BuildFn = |a, _| node("aten.upsample_bicubic2d_backward.default", a, 2, true);
 
 /// The autograd entry of `op` if it is an upsampling operator.
 pub(in crate::autograd::derivatives) fn lookup(op: &str) -> Option<Differentiability> {
@@ -97,6 +99,9 @@ pub(in crate::autograd::derivatives) fn lookup(op: &str) -> Option<Differentiabi
             &[0],
             TRILINEAR_3D
         )),
+        "aten.upsample_bicubic2d.default" => {
+            D(derivative!("UpsampleBicubic2DBackward0", &[0], BICUBIC_2D))
+        }
         _ => return None,
     })
 }
