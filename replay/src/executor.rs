@@ -160,6 +160,8 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "set-data-keeps-dtype" => faults.set_data_keeps_dtype = true,
             None if spec == "contiguous-pool-gradient" => faults.contiguous_pool_gradient = true,
             None if spec == "mha-wrong-scale" => faults.mha_wrong_scale = true,
+            None if spec == "lstm-forget-bias-ignored" => faults.lstm_forget_bias_ignored = true,
+            None if spec == "lstm-cell-grad-dropped" => faults.lstm_cell_grad_dropped = true,
             None if spec == "weight-norm-no-projection" => faults.weight_norm_no_projection = true,
             None if spec == "bicubic-wrong-a" => faults.bicubic_wrong_a = true,
             None if spec == "inplace-view-rebases" => faults.inplace_view_rebases = true,

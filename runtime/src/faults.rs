@@ -92,6 +92,13 @@ pub struct Faults {
     /// (`_native_multi_head_attention`, `_transformer_encoder_layer_fwd`) by
     /// `1/dh` instead of `1/√dh`. Breaks their values.
     pub mha_wrong_scale: bool,
+    /// `mkldnn_rnn_layer` leaves the forget gate's bias out of the
+    /// pre-activation. Breaks every float32 `nn.LSTM`'s values.
+    pub lstm_forget_bias_ignored: bool,
+    /// `mkldnn_rnn_layer_backward` drops the cell-state gradient carried
+    /// from the later step (and `grad_cy`). Breaks every LSTM gradient that
+    /// flows back through time.
+    pub lstm_cell_grad_dropped: bool,
     /// Drop the projection term of `_weight_norm_interface_backward`'s
     /// `grad_v` (keep only `(g / ‖v‖)·grad_w`, as if `‖v‖` were a
     /// constant). Breaks the values of every weight-normalised layer's

@@ -63,7 +63,7 @@ from .errors import (  # noqa: E402
 from .identity import ReleaseTracker  # noqa: E402
 from .schedule import LibstdcxxHeap, ScheduleStep, dependency_counts, simulate_schedule  # noqa: E402
 from .session import CaptureResult, capture, capture_program  # noqa: E402
-from .values import EMPTY_OPS, RANDOM_OPS, flatten_values, tensor_bytes  # noqa: E402
+from .values import EMPTY_OPS, OPAQUE_OUTPUTS, RANDOM_OPS, flatten_values, tensor_bytes  # noqa: E402
 
 __all__ = [
     "EXIT_INCONSISTENT",
@@ -80,6 +80,7 @@ __all__ = [
     "simulate_schedule",
     "ReleaseTracker",
     "EMPTY_OPS",
+    "OPAQUE_OUTPUTS",
     "RANDOM_OPS",
     "flatten_values",
     "tensor_bytes",

@@ -13,7 +13,7 @@ import ftr
 
 from .errors import UnrecordableValue
 from .keys import TlsState, call_dispatch_keys
-from .values import EMPTY_OPS, RANDOM_OPS, TypeText, flatten_values, op_schema, tensor_version, typed_scalar_value
+from .values import EMPTY_OPS, OPAQUE_OUTPUTS, RANDOM_OPS, TypeText, flatten_values, op_schema, tensor_version, typed_scalar_value
 
 
 @dataclass
@@ -95,7 +95,10 @@ class OpRecorder:
         keyset, chain = self.dispatch.derive(func, call_dispatch_keys(named), named, tls)
         keep_value = self._keeps_output_value(schema.base)
         try:
-            outputs = [self.out_value(v, keep_value) for v in schema.split_returns(out)]
+            outputs = [
+                self.out_value(v, None if (schema.base, i) in OPAQUE_OUTPUTS else keep_value)
+                for i, v in enumerate(schema.split_returns(out))
+            ]
         except UnrecordableValue as e:
             raise self.fail(str(e.at(func, "a result"))) from None
         if self.ctx[0] == ftr.CTX_TOP_LEVEL:

@@ -15,6 +15,12 @@ _C = torch._C
 
 # This list and RANDOM_OPS mirror tracer/src/op_class.rs (a test keeps them equal).
 EMPTY_OPS = frozenset({"empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided"})
+# Single outputs that are a kernel's uninitialised scratch, (base name, output
+# index) -> reason: never a value, like EMPTY_OPS' outputs (mirrors
+# OPAQUE_OUTPUTS in tracer/src/op_class.rs).
+OPAQUE_OUTPUTS = {
+    ("mkldnn_rnn_layer", 3): "oneDNN workspace: scratch whose bytes oneDNN leaves partly uninitialised",
+}
 # Operators whose outputs policy `inputs` keeps (replay feeds them back).
 RANDOM_OPS = frozenset(
     {

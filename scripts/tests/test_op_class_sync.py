@@ -26,3 +26,11 @@ def test_uninitialized_ops_agree():
 
 def test_random_ops_agree():
     assert ft_capture.RANDOM_OPS == rust_list("RANDOM_OPS")
+
+
+def test_opaque_outputs_agree():
+    source = (REPO / "tracer" / "src" / "op_class.rs").read_text()
+    match = re.search(r"pub const OPAQUE_OUTPUTS: &\[\(&str, usize, &str\)\] = &\[(.*?)\];", source, re.S)
+    assert match, "OPAQUE_OUTPUTS not found in tracer/src/op_class.rs"
+    rows = re.findall(r'\(\s*"([^"]+)",\s*(\d+),\s*"([^"]+)",?\s*\)', match.group(1))
+    assert {(name, int(i)): reason for name, i, reason in rows} == ft_capture.OPAQUE_OUTPUTS

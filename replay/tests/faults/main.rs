@@ -13,6 +13,7 @@ mod functions;
 mod grad_modes;
 mod hooks;
 mod indexing;
+mod lstm;
 mod nn;
 mod node_hooks;
 mod programs;

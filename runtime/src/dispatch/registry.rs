@@ -35,6 +35,7 @@ pub const NATIVE_FUNCTIONS: &[(&str, &str)] = &[
     ("reduce.yaml", include_str!("native_functions/reduce.yaml")),
     ("shape.yaml", include_str!("native_functions/shape.yaml")),
     ("nn.yaml", include_str!("native_functions/nn.yaml")),
+    ("rnn.yaml", include_str!("native_functions/rnn.yaml")),
     ("linalg.yaml", include_str!("native_functions/linalg.yaml")),
     (
         "factory.yaml",

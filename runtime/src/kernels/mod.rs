@@ -26,6 +26,7 @@ mod pointwise;
 pub(crate) mod random;
 mod reduce;
 mod reduction;
+mod rnn;
 mod view;
 
 use crate::device::Device;
@@ -49,6 +50,9 @@ pub(crate) struct KernelCtx<'a> {
     pub(crate) default_dtype: DType,
     /// The installed test faults (off outside parity tests).
     pub(crate) faults: &'a crate::faults::Faults,
+    /// Grad mode when the kernel runs (`torch.is_grad_enabled()`): a few
+    /// kernels return a different set of results without it.
+    pub(crate) grad_enabled: bool,
 }
 
 /// A kernel: bound arguments in, results out (schema order).
@@ -140,6 +144,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         .or_else(|| reduction::lookup(op))
         .or_else(|| indexing::lookup(op))
         .or_else(|| nn::lookup(op))
+        .or_else(|| rnn::lookup(op))
         .or_else(|| foreach::lookup(op))
 }
 

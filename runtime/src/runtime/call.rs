@@ -227,6 +227,7 @@ impl Runtime {
                 random: &mut self.random,
                 default_dtype: self.default_dtype,
                 faults: &self.faults,
+                grad_enabled: self.grad_enabled,
             };
             kernel(
                 &mut ctx,

@@ -461,11 +461,14 @@ impl Tracer {
             .zip(args)
             .map(|(name, v)| (name.clone(), self.value(v, &mut metas, false)))
             .collect();
-        let digests = ft_trace::op_class::keeps_output_value(op, self.policy);
         let mut out_metas = output_metas.into_iter();
         let outputs = outputs
             .iter()
-            .map(|v| self.value(v, &mut out_metas, digests))
+            .enumerate()
+            .map(|(i, v)| {
+                let digests = ft_trace::op_class::keeps_output_value_at(op, i, self.policy);
+                self.value(v, &mut out_metas, digests)
+            })
             .collect();
         let chain = chain_steps(chain);
         self.emit(EventBody::Dispatch(DispatchEvent::Op(OpCall {

@@ -34,6 +34,7 @@ mod foreach;
 mod indexing;
 mod nn;
 mod reduction;
+mod rnn;
 mod selection;
 mod trig;
 
@@ -185,6 +186,7 @@ pub(crate) fn lookup(op: &str) -> Differentiability {
         .or_else(|| reduction::lookup(op))
         .or_else(|| indexing::lookup(op))
         .or_else(|| nn::lookup(op))
+        .or_else(|| rnn::lookup(op))
         .or_else(|| foreach::lookup(op))
         .or_else(|| selection::lookup(op))
         .or_else(|| trig::lookup(op))

@@ -26,6 +26,7 @@ pub(crate) mod nn;
 pub(crate) mod pointwise;
 pub(crate) mod reduce;
 pub(crate) mod reduction;
+pub(crate) mod rnn;
 pub(crate) mod shape;
 pub(crate) mod trig;
 pub(crate) mod views;
