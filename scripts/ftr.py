@@ -930,7 +930,8 @@ class TraceWriter:
             )
         if self._finished:
             raise TraceError("cannot write trace: the writer is finished")
-        self._raise_minor(KIND_MINOR.get((layer, kind), 0))
+        if KIND_MINOR:
+            self._raise_minor(KIND_MINOR.get((layer, kind), 0))
         seq = self._next_seq
         # `[seq, layer, kind, payload, ts]` and the structural `[layer, kind,
         # payload']` are msgpack arrays: header and elements' encodings, so
@@ -940,23 +941,27 @@ class TraceWriter:
         layer_kind = _FIXINTS[layer] + _FIXINTS[kind]
         if type(ts) is not int or not 0 <= ts <= U64_MAX:
             ts = _u64(ts)
-        encoded = b"\x95" + pack(seq) + layer_kind + packed_payload + pack(ts)
-        if self._pending_count == 0:
+        pending = self._pending
+        if not pending:
             self._pending_first_seq = seq
-        self._pending += encoded
+        pending += b"\x95" + pack(seq) + layer_kind + packed_payload + pack(ts)
         self._pending_count += 1
-        self._next_seq += 1
+        self._next_seq = seq + 1
         self._layer_counts[layer] += 1
-        structural = structural_payload(layer, kind, payload) if values else payload
-        # The same object when no tensor reference carries a digest (policy none).
-        packed_structural = packed_payload if structural is payload else pack(structural)
+        if values:
+            structural = structural_payload(layer, kind, payload)
+            # The same object when no tensor reference carries a digest.
+            packed_structural = packed_payload if structural is payload else pack(structural)
+        else:
+            packed_structural = packed_payload
         # ChainState.push, inlined: `blake3(chain || structural)` per chain.
         digest = blake3.blake3(b"\x93" + layer_kind + packed_structural).digest()
         chains = self._chains
         chains.all = blake3.blake3(chains.all + digest).digest()
-        if 0 <= layer < len(chains.layers):
-            chains.layers[layer] = blake3.blake3(chains.layers[layer] + digest).digest()
-        if len(self._pending) >= EVENT_CHUNK_TARGET:
+        layers = chains.layers
+        if 0 <= layer < len(layers):
+            layers[layer] = blake3.blake3(layers[layer] + digest).digest()
+        if len(pending) >= EVENT_CHUNK_TARGET:
             self.flush_events()
         return seq
 

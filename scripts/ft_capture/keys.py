@@ -4,6 +4,7 @@ would have computed them without the capture's Python dispatch mode
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple, Optional
 
 import torch
@@ -183,7 +184,11 @@ class DispatchDeriver:
 
 
 _NO_KEYS = _keyset()
-_KEYED_TYPES = (torch.Tensor, list, tuple, torch.Generator)
+_KEYED_TYPES = (torch.Tensor, list, tuple)
+# `torch.Generator`'s metaclass overrides `isinstance` in Python (a frame
+# and a global lookup for every value that is not a generator); the plain
+# check, as `type` makes it, is the same for real generators.
+_is_generator = functools.partial(type.__instancecheck__, torch.Generator)
 
 
 def call_dispatch_keys(named: dict) -> Any:
@@ -191,7 +196,7 @@ def call_dispatch_keys(named: dict) -> Any:
     of each; arguments of other types have none)."""
     keys = _NO_KEYS
     for value in named.values():
-        if isinstance(value, _KEYED_TYPES):
+        if isinstance(value, _KEYED_TYPES) or (value is not None and _is_generator(value)):
             keys = keys | dispatch_keys_of(value)
     return keys
 
@@ -201,13 +206,14 @@ def dispatch_keys_of(value: Any) -> Any:
     if isinstance(value, torch.Tensor):
         return _C._dispatch_keys(value)
     if isinstance(value, (list, tuple)):
-        out = _keyset()
+        out = _NO_KEYS
         for v in value:
-            out = out | dispatch_keys_of(v)
+            if isinstance(v, _KEYED_TYPES) or (v is not None and _is_generator(v)):
+                out = out | dispatch_keys_of(v)
         return out
-    if isinstance(value, torch.Generator):
+    if value is not None and _is_generator(value):
         return _keyset(getattr(_DK, _C._dispatch_key_for_device(value.device.type)))
-    return _keyset()
+    return _NO_KEYS
 
 
 def _is_induced(func: Any) -> bool:

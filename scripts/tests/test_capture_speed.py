@@ -131,3 +131,17 @@ def test_a_recorder_knows_a_forked_child_without_its_pid():
     os.close(read)
     os.waitpid(pid, 0)
     assert rec.owns_process()
+
+
+def test_generator_arguments_add_their_device_key_without_isinstance():
+    # `torch.Generator`'s metaclass overrides isinstance in Python; the keys
+    # code checks generators the plain way and must find the same ones.
+    g = torch.Generator()
+    cpu = torch._C.DispatchKeySet(torch._C.DispatchKey.CPU)
+    none = torch._C.DispatchKeySet(torch._C.DispatchKey.Undefined)
+    assert keys._is_generator(g) and not keys._is_generator(0.5) and not keys._is_generator(torch.zeros(1))
+    assert call_dispatch_keys({"size": [2, 3], "generator": g, "p": 0.5}).raw_repr() == cpu.raw_repr()
+    assert call_dispatch_keys({"size": [2, 3], "generator": None, "p": 0.5}).raw_repr() == none.raw_repr()
+    assert keys.dispatch_keys_of([1, g, None]).raw_repr() == cpu.raw_repr()
+    t = torch.zeros(2, device="meta")
+    assert call_dispatch_keys({"self": t, "generator": g}).raw_repr() == (torch._C._dispatch_keys(t) | cpu).raw_repr()
