@@ -27,8 +27,11 @@
 //! batch_first, workspace) -> (grad_input, grad_w_ih, grad_w_hh, grad_b_ih,
 //! grad_b_hh, grad_hx, grad_cx)`: back-propagation through time, every
 //! result defined and contiguous (both bias gradients are the summed gate
-//! gradients). Values are computed in f64; the states of a float32 layer are
-//! rounded to float32 after every step, as oneDNN stores them.
+//! gradients; a bfloat16 layer's gradients are float32, observed in torch
+//! 2.15). Values are computed in f64; after every step the hidden state is
+//! rounded to the layer's dtype and the cell state to float32 (float64
+//! layers keep every bit), as oneDNN stores them. Without biases
+//! (`has_biases=False`) the bias slots are ignored.
 //!
 //! Packed sequences (`batch_sizes` non-empty) and modes other than LSTM (2)
 //! are refused with a typed error.
@@ -39,6 +42,7 @@ use crate::ivalue::IValue;
 use crate::kernels::{Kernel, KernelCtx};
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
+use crate::tensor::storage::cast_value;
 use crate::tensor::strides::contiguous_strides;
 
 /// The kernel of `op` if it is an RNN layer operator.
@@ -108,8 +112,11 @@ struct Layer {
     hx: Vec<f64>,
     cx: Vec<f64>,
     reverse: bool,
-    /// Round states to float32 after every step.
-    f32_states: bool,
+    /// The dtype the hidden state is stored in after every step (the
+    /// input's; float64 keeps every bit).
+    h_dtype: DType,
+    /// The dtype the cell state is stored in (float32 for a bfloat16 layer).
+    c_dtype: DType,
 }
 
 /// The activated gates and states of every step, in step (not time) order.
@@ -211,7 +218,11 @@ fn read_layer(
         hx: a.tensor(5)?.read_f64(op)?,
         cx: a.tensor(6)?.read_f64(op)?,
         reverse,
-        f32_states: a.tensor(0)?.dtype() == DType::Float32,
+        h_dtype: a.tensor(0)?.dtype(),
+        c_dtype: match a.tensor(0)?.dtype() {
+            DType::BFloat16 | DType::Float16 => DType::Float32,
+            other => other,
+        },
     })
 }
 
@@ -225,8 +236,12 @@ impl Layer {
         if self.reverse { self.dims.t - 1 - s } else { s }
     }
 
-    fn round(&self, v: f64) -> f64 {
-        if self.f32_states { v as f32 as f64 } else { v }
+    fn round_h(&self, v: f64) -> f64 {
+        cast_value(self.h_dtype, v)
+    }
+
+    fn round_c(&self, v: f64) -> f64 {
+        cast_value(self.c_dtype, v)
     }
 
     /// `x_t W_ihᵀ + h W_hhᵀ + b` for every batch row: `(B, 4H)`.
@@ -272,9 +287,9 @@ impl Layer {
                     row[hs + k] = fg;
                     row[2 * hs + k] = gg;
                     row[3 * hs + k] = og;
-                    let cn = self.round(fg * c[n * hs + k] + ig * gg);
+                    let cn = self.round_c(fg * c[n * hs + k] + ig * gg);
                     c[n * hs + k] = cn;
-                    h[n * hs + k] = self.round(og * cn.tanh());
+                    h[n * hs + k] = self.round_h(og * cn.tanh());
                 }
             }
             output[t * b * hs..(t + 1) * b * hs].copy_from_slice(&h);
@@ -422,7 +437,12 @@ pub(crate) fn mkldnn_rnn_layer_backward(
     let dims = layer_dims(ctx, &a, a.int(14)?, &batch_sizes)?;
     let has_biases = a.bool(17)?;
     let Dims { t, b, i, h } = dims;
-    let dtype = a.tensor(0)?.dtype();
+    // A bfloat16 layer's gradients come back in float32 (observed in torch
+    // 2.15).
+    let dtype = match a.tensor(0)?.dtype() {
+        DType::BFloat16 => DType::Float32,
+        other => other,
+    };
     let grads_in = [
         opt_tensor(&a, 10)?,
         opt_tensor(&a, 11)?,
@@ -520,7 +540,8 @@ mod tests {
             hx: seq(4, 0.9),
             cx: seq(4, 1.7),
             reverse,
-            f32_states: false,
+            h_dtype: DType::Float64,
+            c_dtype: DType::Float64,
         }
     }
 
