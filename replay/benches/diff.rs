@@ -3,6 +3,11 @@
 //! missing op in the middle, diffed end to end (alignment, graph hashing and
 //! VF2 skip above its limit, dataflow, values by digest).
 //!
+//! The `diff_only_files` group measures what `ft-replay A.ftr --against
+//! B.ftr` does: both recordings written to `.ftr` files first, then loaded
+//! (decoded, chain hashes verified) and diffed, as events of one trace per
+//! second.
+//!
 //! `cargo bench -p ft-replay --bench diff`.
 
 use std::hint::black_box;
@@ -10,8 +15,8 @@ use std::hint::black_box;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ft_replay::{Tolerances, TraceData, diff};
 use ft_trace::{
-    AutogradEvent, ChainStep, Context, DispatchEvent, Edge, Event, EventBody, NodeCreated, OpCall,
-    QueueEntry, TensorRef, TraceMeta, Value,
+    AutogradEvent, ChainStep, Context, DispatchEvent, Edge, Event, EventBody, FileTraceWriter,
+    NodeCreated, OpCall, QueueEntry, TensorRef, TraceMeta, Value,
 };
 
 fn tensor(id: u64) -> TensorRef {
@@ -111,6 +116,35 @@ fn benches(c: &mut Criterion) {
         });
     }
     group.finish();
+
+    let mut group = c.benchmark_group("diff_only_files");
+    group.sample_size(10);
+    let dir = tempfile::tempdir().expect("temporary directory");
+    for steps in [10_000u64, 50_000] {
+        let expected = dir.path().join(format!("expected_{steps}.ftr"));
+        let actual = dir.path().join(format!("actual_{steps}.ftr"));
+        let events = write(&run(steps, None), &expected);
+        write(&run(steps, Some(steps / 2)), &actual);
+        group.throughput(Throughput::Elements(events));
+        group.bench_with_input(BenchmarkId::from_parameter(steps), &steps, |b, _| {
+            b.iter(|| {
+                let e = TraceData::load(&expected).expect("load");
+                let a = TraceData::load(&actual).expect("load");
+                black_box(diff(&e, &a, &Tolerances::new(None, None)).exit())
+            })
+        });
+    }
+    group.finish();
+}
+
+/// Writes `data` as a trace file; returns its number of events.
+fn write(data: &TraceData, path: &std::path::Path) -> u64 {
+    let mut writer = FileTraceWriter::create(path, &data.meta).expect("create trace");
+    for event in &data.events {
+        writer.writer().append_event(event).expect("append");
+    }
+    writer.finish().expect("finish trace");
+    data.events.len() as u64
 }
 
 criterion_group!(diff_benches, benches);

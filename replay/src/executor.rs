@@ -137,6 +137,7 @@ impl Default for ReplayOptions {
 /// `reverse-function-grads`, `flat-reentrant-depth`, `shared-data-version`,
 /// `set-data-keeps-dtype`, `inplace-view-rebases`, `contiguous-pool-gradient`,
 /// `mha-wrong-scale`, `weight-norm-no-projection`, `bicubic-wrong-a`,
+/// `multi-margin-wrong-sign`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`.
 pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
     let mut faults = Faults::default();
@@ -164,6 +165,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "lstm-cell-grad-dropped" => faults.lstm_cell_grad_dropped = true,
             None if spec == "weight-norm-no-projection" => faults.weight_norm_no_projection = true,
             None if spec == "bicubic-wrong-a" => faults.bicubic_wrong_a = true,
+            None if spec == "multi-margin-wrong-sign" => faults.multi_margin_wrong_sign = true,
             None if spec == "inplace-view-rebases" => faults.inplace_view_rebases = true,
             Some(("rename-node", arg)) => {
                 let (old, new) = arg
@@ -238,6 +240,7 @@ pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, R
     recording.judge_with(Judge {
         expected: expected_values,
         blobs: torch.blobs.clone(),
+    recording.reserve(torch.events.len());
         tolerances: options.tolerances.clone(),
         precision: match ReplayMode::of(options) {
             ReplayMode::Anchored => Precision::exact(),

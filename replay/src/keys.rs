@@ -47,12 +47,13 @@ fn push(k: &mut String, args: std::fmt::Arguments<'_>) {
 
 /// The key of an op call.
 pub fn op_key(op: &OpCall, view: &TraceView<'_>, k: &mut String) {
-    push(
-        k,
-        format_args!("{} [{}] ", op.op, context_key(op.context, view)),
-    );
+    k.push_str(&op.op);
+    k.push_str(" [");
+    context_key_into(op.context, view, k);
+    k.push_str("] ");
     for (name, value) in &op.args {
-        push(k, format_args!("{name}="));
+        k.push_str(name);
+        k.push('=');
         value_key(value, k);
         k.push(' ');
     }
@@ -66,10 +67,19 @@ pub fn op_key(op: &OpCall, view: &TraceView<'_>, k: &mut String) {
         }
         k.push(' ');
     }
-    push(k, format_args!("keys={}", op.keyset.join(",")));
+    k.push_str("keys=");
+    for (i, key) in op.keyset.iter().enumerate() {
+        if i > 0 {
+            k.push(',');
+        }
+        k.push_str(key);
+    }
     k.push_str(" chain=");
     for step in &op.chain {
-        push(k, format_args!("{}:{},", step.key, step.handler));
+        k.push_str(&step.key);
+        k.push(':');
+        k.push_str(&step.handler);
+        k.push(',');
     }
 }
 
@@ -77,29 +87,49 @@ pub fn op_key(op: &OpCall, view: &TraceView<'_>, k: &mut String) {
 /// results would be, so a call that raised in one run and returned in the
 /// other aligns as one changed event that names both.
 pub fn op_error_key(op: &OpError, view: &TraceView<'_>, k: &mut String) {
-    push(
-        k,
-        format_args!("{} [{}] ", op.op, context_key(op.context, view)),
-    );
+    k.push_str(&op.op);
+    k.push_str(" [");
+    context_key_into(op.context, view, k);
+    k.push_str("] ");
     for (name, value) in &op.args {
-        push(k, format_args!("{name}="));
+        k.push_str(name);
+        k.push('=');
         value_key(value, k);
         k.push(' ');
     }
     push(k, format_args!("-> raised {} ", op.error));
-    push(k, format_args!("keys={}", op.keyset.join(",")));
+    k.push_str("keys=");
+    for (i, key) in op.keyset.iter().enumerate() {
+        if i > 0 {
+            k.push(',');
+        }
+        k.push_str(key);
+    }
     k.push_str(" chain=");
     for step in &op.chain {
-        push(k, format_args!("{}:{},", step.key, step.handler));
+        k.push_str(&step.key);
+        k.push(':');
+        k.push_str(&step.handler);
+        k.push(',');
     }
 }
 
 /// `top`, `backward` or the running node's name.
 pub fn context_key(context: Context, view: &TraceView<'_>) -> String {
+    let mut k = String::new();
+    context_key_into(context, view, &mut k);
+    k
+}
+
+/// Appends [`context_key`] to `k`.
+fn context_key_into(context: Context, view: &TraceView<'_>, k: &mut String) {
     match context {
-        Context::TopLevel => "top".into(),
-        Context::Backward => "backward".into(),
-        Context::Node(n) => view.node_name(n),
+        Context::TopLevel => k.push_str("top"),
+        Context::Backward => k.push_str("backward"),
+        Context::Node(n) => match view.node(n) {
+            Some(node) => k.push_str(&node.name),
+            None => push(k, format_args!("node {n}")),
+        },
     }
 }
 
@@ -120,21 +150,62 @@ pub fn value_key(value: &Value, k: &mut String) {
     }
 }
 
-/// Tensor metadata without id, storage id or value.
+/// Tensor metadata without id, storage id or value:
+/// `T<dtype [sizes] s[strides] o<offset> device rg<0|1> v<version>>`.
+/// Written piece by piece (every tensor of every event is keyed, and the
+/// formatting machinery was a tenth of a diff); the text is what
+/// `format!("T<{} {:?} s{:?} o{} {} rg{} v{}>", ...)` gives.
 pub fn tensor_key(t: &TensorRef, k: &mut String) {
-    push(
-        k,
-        format_args!(
-            "T<{} {:?} s{:?} o{} {} rg{} v{}>",
-            t.dtype,
-            t.shape,
-            t.stride,
-            t.offset,
-            t.device,
-            u8::from(t.requires_grad),
-            t.version
-        ),
-    );
+    k.push_str("T<");
+    k.push_str(&t.dtype);
+    k.push(' ');
+    push_ints(k, &t.shape);
+    k.push_str(" s");
+    push_ints(k, &t.stride);
+    k.push_str(" o");
+    push_int(k, t.offset);
+    k.push(' ');
+    k.push_str(&t.device);
+    k.push_str(if t.requires_grad { " rg1 v" } else { " rg0 v" });
+    push_uint(k, t.version);
+    k.push('>');
+}
+
+/// `[a, b, c]`, as `{:?}` prints a slice of integers.
+fn push_ints(k: &mut String, values: &[i64]) {
+    k.push('[');
+    for (i, &v) in values.iter().enumerate() {
+        if i > 0 {
+            k.push_str(", ");
+        }
+        push_int(k, v);
+    }
+    k.push(']');
+}
+
+/// A signed integer in decimal, as `{}` prints it.
+fn push_int(k: &mut String, v: i64) {
+    if v < 0 {
+        k.push('-');
+    }
+    push_uint(k, v.unsigned_abs());
+}
+
+/// An unsigned integer in decimal, as `{}` prints it.
+fn push_uint(k: &mut String, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        k.push(char::from(d));
+    }
 }
 
 fn api_key(api: &ApiEvent, view: &TraceView<'_>, k: &mut String) {
@@ -322,5 +393,49 @@ pub fn seq_text(seq_nr: u64) -> String {
         "max".into()
     } else {
         seq_nr.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tensor_key;
+    use ft_trace::TensorRef;
+
+    fn formatted(t: &TensorRef) -> String {
+        format!(
+            "T<{} {:?} s{:?} o{} {} rg{} v{}>",
+            t.dtype,
+            t.shape,
+            t.stride,
+            t.offset,
+            t.device,
+            u8::from(t.requires_grad),
+            t.version
+        )
+    }
+
+    #[test]
+    fn tensor_key_is_the_formatted_text() {
+        let shapes: [&[i64]; 4] = [&[], &[7], &[64, 256], &[0, 1, 10, 1_000_000]];
+        let strides: [&[i64]; 4] = [&[], &[-1], &[256, 1], &[i64::MIN, i64::MAX, 0, -10]];
+        for (i, (shape, stride)) in shapes.iter().zip(strides).enumerate() {
+            for (offset, version) in [(0, 0), (-3, 9), (i64::MIN, u64::MAX), (i64::MAX, 10)] {
+                let t = TensorRef {
+                    id: i as u64,
+                    dtype: "float32".into(),
+                    shape: shape.to_vec(),
+                    stride: stride.to_vec(),
+                    offset,
+                    storage: 1,
+                    device: "cpu".into(),
+                    requires_grad: i % 2 == 0,
+                    version,
+                    value: None,
+                };
+                let mut k = String::new();
+                tensor_key(&t, &mut k);
+                assert_eq!(k, formatted(&t));
+            }
+        }
     }
 }

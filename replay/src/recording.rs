@@ -133,6 +133,13 @@ impl Recording {
         self.out.take().map(FileTraceWriter::finish).transpose()
     }
 
+    /// Makes room for `additional` more events at once: a replay records
+    /// about as many events as PyTorch's trace holds, and a vector grown by
+    /// doubling would hold up to twice that (and both copies while it moves).
+    pub fn reserve(&mut self, additional: usize) {
+        self.events.reserve_exact(additional);
+    }
+
     /// Events recorded so far.
     pub fn events(&self) -> &[Event] {
         &self.events

@@ -108,6 +108,9 @@ pub struct Faults {
     /// `−0.75` (forward and backward). Breaks the values of every
     /// `upsample_bicubic2d`.
     pub bicubic_wrong_a: bool,
+    /// Negate `multi_margin_loss_backward`'s gradient. Breaks the values of
+    /// every multi-class hinge loss's backward.
+    pub multi_margin_wrong_sign: bool,
     /// Treat an in-place view operator (`transpose_`, `squeeze_`, ...) on a
     /// view like any in-place operator: its node goes into a CopySlices on
     /// the base and the view gets an AsStridedBackward0. Breaks the graph of

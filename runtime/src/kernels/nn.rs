@@ -14,6 +14,7 @@ mod gemm;
 mod group_norm;
 mod loss;
 mod mha;
+mod multi_margin;
 mod norm;
 mod pad;
 mod pool;
@@ -21,6 +22,7 @@ mod pool3d;
 mod prelu;
 mod smooth_l1;
 mod softmax;
+mod trilinear;
 #[cfg(test)]
 mod tests;
 mod unpool;
@@ -50,4 +52,6 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         .or_else(|| group_norm::lookup(op))
         .or_else(|| prelu::lookup(op))
         .or_else(|| weight_norm::lookup(op))
+        .or_else(|| trilinear::lookup(op))
+        .or_else(|| multi_margin::lookup(op))
 }

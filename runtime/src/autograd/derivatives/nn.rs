@@ -6,12 +6,14 @@ mod fold;
 mod group_norm;
 mod loss;
 mod matrix;
+mod multi_margin;
 mod norm;
 mod pad;
 mod pool3d;
 mod prelu;
 mod smooth_l1;
 mod softmax;
+mod trilinear;
 mod unpool;
 mod upsample;
 mod weight_norm;
@@ -35,4 +37,6 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         .or_else(|| group_norm::lookup(op))
         .or_else(|| prelu::lookup(op))
         .or_else(|| weight_norm::lookup(op))
+        .or_else(|| trilinear::lookup(op))
+        .or_else(|| multi_margin::lookup(op))
 }
