@@ -237,10 +237,10 @@ pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, R
     let expected_values = value_index(&torch.events);
     let anchors = options.anchor.then(HashMap::new);
     let mut recording = Recording::new(policy, options.timestamps, options.value_memory);
+    recording.reserve(torch.events.len());
     recording.judge_with(Judge {
         expected: expected_values,
         blobs: torch.blobs.clone(),
-    recording.reserve(torch.events.len());
         tolerances: options.tolerances.clone(),
         precision: match ReplayMode::of(options) {
             ReplayMode::Anchored => Precision::exact(),
