@@ -137,7 +137,7 @@ impl Default for ReplayOptions {
 /// `reverse-function-grads`, `flat-reentrant-depth`, `shared-data-version`,
 /// `set-data-keeps-dtype`, `inplace-view-rebases`, `contiguous-pool-gradient`,
 /// `mha-wrong-scale`, `weight-norm-no-projection`, `bicubic-wrong-a`,
-/// `multi-margin-wrong-sign`,
+/// `grid-sample-flipped-align-corners`, `multi-margin-wrong-sign`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`.
 pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
     let mut faults = Faults::default();
@@ -165,6 +165,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "lstm-cell-grad-dropped" => faults.lstm_cell_grad_dropped = true,
             None if spec == "weight-norm-no-projection" => faults.weight_norm_no_projection = true,
             None if spec == "bicubic-wrong-a" => faults.bicubic_wrong_a = true,
+            None if spec == "grid-sample-flipped-align-corners" => {
+                faults.grid_sample_flipped_align_corners = true;
+            }
             None if spec == "multi-margin-wrong-sign" => faults.multi_margin_wrong_sign = true,
             None if spec == "inplace-view-rebases" => faults.inplace_view_rebases = true,
             Some(("rename-node", arg)) => {

@@ -108,6 +108,9 @@ pub struct Faults {
     /// `−0.75` (forward and backward). Breaks the values of every
     /// `upsample_bicubic2d`.
     pub bicubic_wrong_a: bool,
+    /// Unnormalise grid coordinates with the opposite `align_corners` in
+    /// `grid_sampler_2d` and its backward. Breaks every grid sampling.
+    pub grid_sample_flipped_align_corners: bool,
     /// Negate `multi_margin_loss_backward`'s gradient. Breaks the values of
     /// every multi-class hinge loss's backward.
     pub multi_margin_wrong_sign: bool,

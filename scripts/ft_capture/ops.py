@@ -13,7 +13,7 @@ import ftr
 
 from .errors import UnrecordableValue
 from .keys import TlsState, call_dispatch_keys
-from .values import EMPTY_OPS, OPAQUE_OUTPUTS, RANDOM_OPS, TypeText, flatten_values, op_schema, tensor_version, typed_scalar_value
+from .values import EMPTY_OPS, OPAQUE_OUTPUTS, RANDOM_OPS, TypeText, covers_storage, flatten_values, op_schema, tensor_version, typed_scalar_value
 
 
 @dataclass
@@ -57,6 +57,8 @@ class OpRecorder:
     """Recorder part: calls that reach the dispatch mode."""
 
     _pending: Optional[PendingOp]
+    # Storage ids an `empty*` call made (see `_note_uninitialised`).
+    _uninitialised_storages: frozenset = frozenset()
 
     if TYPE_CHECKING:
         # The other parts' state and methods live on `Recorder`.
@@ -94,6 +96,11 @@ class OpRecorder:
         schema = op_schema(func)
         keyset, chain = self.dispatch.derive(func, call_dispatch_keys(named), named, tls)
         keep_value = self._keeps_output_value(schema.base)
+        if self._uninitialised_storages:
+            if schema.mutable:
+                self._note_written(out, named)
+            elif keep_value and self._uninitialised(out):
+                keep_value = None
         try:
             outputs = [
                 self.out_value(v, None if (schema.base, i) in OPAQUE_OUTPUTS else keep_value)
@@ -101,6 +108,8 @@ class OpRecorder:
             ]
         except UnrecordableValue as e:
             raise self.fail(str(e.at(func, "a result"))) from None
+        if schema.base in EMPTY_OPS:
+            self._note_uninitialised(out)
         if self.ctx[0] == ftr.CTX_TOP_LEVEL:
             for value in outputs:
                 self._mark_reachable(value)
@@ -140,6 +149,34 @@ class OpRecorder:
             elem = arg_type.elem()
             return [ftr.TAG_LIST, [self.arg_value(v, elem) for v in value]]
         return typed_scalar_value(value, arg_type.text)
+
+    def _note_uninitialised(self, out: Any) -> None:
+        """Remembers the storages an `empty*` call made: their bytes are
+        whatever the allocator left there, so a view of one (the `select`s
+        of the `empty` base grid in `affine_grid`'s backward) carries no
+        value until something writes the storage and its version moves."""
+        tensors = out if isinstance(out, (list, tuple)) else [out]
+        sids = {self.storages.lookup(t)[0] for t in tensors if isinstance(t, torch.Tensor)}
+        self._uninitialised_storages = self._uninitialised_storages | sids
+
+    def _uninitialised(self, out: Any) -> bool:
+        """Whether the single tensor result `out` of a call that writes
+        nothing views a storage an `empty*` call made and no call has written
+        since. (Versions cannot tell: a view's version counter is its base's
+        only once the dispatch mode has returned.)"""
+        return isinstance(out, torch.Tensor) and self.storages.lookup(out)[0] in self._uninitialised_storages
+
+    def _note_written(self, out: Any, named: dict) -> None:
+        """A mutating call wrote its results (in place, `out=`), or its
+        first tensor argument when it returns none (`_foreach_*_`); a
+        storage counts as written once one write covers all of it (a write
+        into one column of an `empty` grid leaves the others garbage)."""
+        tensors = [t for t in (out if isinstance(out, (list, tuple)) else [out]) if isinstance(t, torch.Tensor)]
+        if not tensors:
+            first = next((v for v in named.values() if isinstance(v, torch.Tensor)), None)
+            tensors = [first] if first is not None else []
+        sids = {self.storages.lookup(t)[0] for t in tensors if covers_storage(t)}
+        self._uninitialised_storages = self._uninitialised_storages - sids
 
     def out_value(self, value: Any, keep_value: Optional[str]) -> Any:
         """Output value; tensors become `OutTensor`s finished at emission."""

@@ -101,3 +101,26 @@ fn bicubic_with_the_wrong_cubic_coefficient_is_caught_and_named() {
         "{out}"
     );
 }
+
+#[test]
+fn grid_sampling_with_flipped_align_corners_is_caught_and_named() {
+    let (code, out) = replay_with_fault(
+        "spatial_transformer.torch.ftr",
+        "grid-sample-flipped-align-corners",
+    );
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("drift starts at aten.grid_sampler_2d.default"),
+        "{out}"
+    );
+    assert!(
+        out.contains("run on PyTorch's inputs (anchored) it still fails"),
+        "{out}"
+    );
+    // (A perturbation of `grid_sampler_2d_backward` would land on its first
+    // output, the input gradient this trace never asks for.)
+    let op = "aten.affine_grid_generator.default";
+    let (code, out) = replay_perturbed("spatial_transformer.torch.ftr", op, "0.01");
+    assert_eq!(code, Some(3), "{op}: {out}");
+    assert!(out.contains(&format!("drift starts at {op}")), "{out}");
+}

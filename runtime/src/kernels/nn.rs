@@ -11,6 +11,7 @@ mod conv;
 mod conv3d;
 mod fold;
 mod gemm;
+mod grid_sample;
 mod group_norm;
 mod loss;
 mod mha;
@@ -52,6 +53,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         .or_else(|| group_norm::lookup(op))
         .or_else(|| prelu::lookup(op))
         .or_else(|| weight_norm::lookup(op))
+        .or_else(|| grid_sample::lookup(op))
         .or_else(|| trilinear::lookup(op))
         .or_else(|| multi_margin::lookup(op))
 }

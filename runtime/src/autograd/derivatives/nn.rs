@@ -3,6 +3,7 @@
 mod attention;
 mod conv;
 mod fold;
+mod grid_sample;
 mod group_norm;
 mod loss;
 mod matrix;
@@ -37,6 +38,7 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         .or_else(|| group_norm::lookup(op))
         .or_else(|| prelu::lookup(op))
         .or_else(|| weight_norm::lookup(op))
+        .or_else(|| grid_sample::lookup(op))
         .or_else(|| trilinear::lookup(op))
         .or_else(|| multi_margin::lookup(op))
 }

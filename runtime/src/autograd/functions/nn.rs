@@ -3,6 +3,7 @@
 pub(crate) mod attention;
 pub(crate) mod conv;
 pub(crate) mod fold;
+pub(crate) mod grid_sample;
 pub(crate) mod group_norm;
 pub(crate) mod loss;
 pub(crate) mod multi_margin;

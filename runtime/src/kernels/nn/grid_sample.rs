@@ -1,0 +1,444 @@
+//! Spatial transformers: `affine_grid_generator` and `grid_sampler_2d` with
+//! its backward.
+//!
+//! `F.affine_grid(theta, (N, C, H, W), align_corners)` dispatches
+//! `affine_grid_generator`: a base grid of `(x, y, 1)` per output pixel —
+//! `x` and `y` from `linspace(-1, 1, steps)`, scaled by `(steps − 1) /
+//! steps` without `align_corners` — multiplied by `thetaᵀ`, giving `(N, H,
+//! W, 2)`. `F.grid_sample(input, grid, mode, padding_mode, align_corners)`
+//! dispatches `grid_sampler_2d(input, grid, interpolation_mode,
+//! padding_mode, align_corners)` (modes 0 bilinear, 1 nearest, 2 bicubic;
+//! padding 0 zeros, 1 border, 2 reflection). Each grid coordinate is
+//! unnormalised to pixels (`(c + 1) / 2 · (size − 1)` with `align_corners`,
+//! else `((c + 1) · size − 1) / 2`), then clipped (border) or reflected
+//! and clipped (reflection); bilinear weighs the four neighbours, nearest
+//! rounds half to even; neighbours outside the input read zero. The
+//! backward `grid_sampler_2d_backward(grad_output, input, grid, modes..,
+//! output_mask)` scatters the gradient into the input (when the mask asks)
+//! and always returns the grid's gradient, the bilinear weights'
+//! derivatives times the unnormalisation's and the padding's. Coordinates
+//! are computed in the input's precision (float for float32), as PyTorch's
+//! CPU kernels do, so that floors and clips fall as theirs. Bicubic grid
+//! sampling and 5-d grids are refused (unsupported).
+
+use super::common::{bool_list, require_floating};
+use crate::dispatch::args::Args;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::kernels::{Kernel, KernelCtx};
+use crate::tensor::dtype::DType;
+use crate::tensor::strides::contiguous_strides;
+
+/// The kernel of `op` if it is a spatial-transformer operator.
+pub(crate) fn lookup(op: &str) -> Option<Kernel> {
+    Some(match op {
+        "aten.affine_grid_generator.default" => affine_grid_generator,
+        "aten.grid_sampler_2d.default" => grid_sampler_2d,
+        "aten.grid_sampler_2d_backward.default" => grid_sampler_2d_backward,
+        _ => return None,
+    })
+}
+
+/// Rounds to float32 when the kernel computes in float.
+fn prec(x: f64, single: bool) -> f64 {
+    if single { x as f32 as f64 } else { x }
+}
+
+/// `linspace(-1, 1, steps)` as PyTorch's CPU kernel computes it (the
+/// second half counted down from the end), scaled by `(steps − 1) / steps`
+/// without `align_corners`.
+pub(crate) fn linspace_from_neg_one(steps: usize, align_corners: bool, single: bool) -> Vec<f64> {
+    let step = prec(2.0 / (steps.max(2) - 1) as f64, single);
+    let halfway = steps / 2;
+    (0..steps)
+        .map(|i| {
+            let v = if i < halfway {
+                prec(-1.0 + prec(step * i as f64, single), single)
+            } else {
+                prec(1.0 - prec(step * (steps - i - 1) as f64, single), single)
+            };
+            if align_corners {
+                v
+            } else {
+                prec(prec(v * (steps - 1) as f64, single) / steps as f64, single)
+            }
+        })
+        .collect()
+}
+
+/// `affine_grid_generator(theta, size, align_corners)` for a 4-d `size`.
+pub(crate) fn affine_grid_generator(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let theta = a.tensor(0)?;
+    ctx.check(theta, "theta")?;
+    require_floating("affine_grid_generator", "theta", theta.dtype())?;
+    let size = a.int_list(1)?;
+    let align_corners = a.bool(2)?;
+    let &[n, _, h, w] = size.as_slice() else {
+        return Err(RuntimeError::unsupported(
+            ctx.op,
+            format!("an affine grid of size {size:?} (only 4-d sizes)"),
+        ));
+    };
+    if theta.shape() != [n, 2, 3] || h <= 1 || w <= 1 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "expected theta of shape [{n}, 2, 3] and a grid of at least 2x2, got theta {:?} and size {size:?}",
+                theta.shape()
+            ),
+        ));
+    }
+    let (n, h, w) = (n as usize, h as usize, w as usize);
+    let single = theta.dtype() != DType::Float64;
+    let shape = [n as i64, h as i64, w as i64, 2];
+    let out = ctx.output(&shape, &contiguous_strides(&shape), theta.dtype(), || {
+        let th = theta.read_f64(ctx.op)?;
+        let xs = linspace_from_neg_one(w, align_corners, single);
+        let ys = linspace_from_neg_one(h, align_corners, single);
+        let mut out = Vec::with_capacity(n * h * w * 2);
+        for b in 0..n {
+            let t = &th[b * 6..b * 6 + 6];
+            // `base (H·W, 3) @ thetaᵀ`, summed in order in the kernel's
+            // precision.
+            let dot = |x: f64, y: f64, row: &[f64]| {
+                let p = |v: f64| prec(v, single);
+                p(p(p(x * row[0]) + p(y * row[1])) + row[2])
+            };
+            for &y in &ys {
+                for &x in &xs {
+                    out.push(dot(x, y, &t[..3]));
+                    out.push(dot(x, y, &t[3..]));
+                }
+            }
+        }
+        Ok(out)
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// How a grid coordinate becomes a pixel position.
+#[derive(Clone, Copy)]
+struct Sampling {
+    nearest: bool,
+    /// 0 zeros, 1 border, 2 reflection.
+    padding: i64,
+    align_corners: bool,
+    single: bool,
+}
+
+impl Sampling {
+    fn of(ctx: &KernelCtx<'_>, a: &Args<'_>, at: usize, single: bool) -> Result<Sampling> {
+        let flip = ctx.faults.grid_sample_flipped_align_corners;
+        let (mode, padding) = (a.int(at)?, a.int(at + 1)?);
+        if !(0..=1).contains(&mode) || !(0..=2).contains(&padding) {
+            return Err(RuntimeError::unsupported(
+                ctx.op,
+                format!(
+                    "grid sampling with interpolation mode {mode} and padding mode {padding} (bilinear and nearest only)"
+                ),
+            ));
+        }
+        Ok(Sampling {
+            nearest: mode == 1,
+            padding,
+            align_corners: a.bool(at + 2)? != flip,
+            single,
+        })
+    }
+
+    /// The pixel position of coordinate `c` along an axis of `size` and the
+    /// derivative of that position with respect to `c`.
+    fn source(&self, c: f64, size: usize) -> (f64, f64) {
+        let p = |x: f64| prec(x, self.single);
+        let size_f = size as f64;
+        let (mut x, mut grad) = if self.align_corners {
+            (
+                p(p(p(c + 1.0) / 2.0) * (size_f - 1.0)),
+                (size_f - 1.0) / 2.0,
+            )
+        } else {
+            (p(p(p(c + 1.0) * size_f - 1.0) / 2.0), size_f / 2.0)
+        };
+        match self.padding {
+            1 => {
+                let (clipped, g) = clip(x, size_f);
+                x = clipped;
+                grad *= g;
+            }
+            2 => {
+                let (reflected, g) = if self.align_corners {
+                    reflect(x, 0.0, 2.0 * (size_f - 1.0), self.single)
+                } else {
+                    reflect(x, -1.0, 2.0 * size_f - 1.0, self.single)
+                };
+                let (clipped, gc) = clip(reflected, size_f);
+                x = clipped;
+                grad *= g * gc;
+            }
+            _ => {}
+        }
+        (x, grad)
+    }
+}
+
+/// `min(size − 1, max(x, 0))` and its derivative.
+fn clip(x: f64, size: f64) -> (f64, f64) {
+    if x <= 0.0 {
+        (0.0, 0.0)
+    } else if x >= size - 1.0 {
+        (size - 1.0, 0.0)
+    } else {
+        (x, 1.0)
+    }
+}
+
+/// PyTorch's `reflect_coordinates` between `twice_low / 2` and
+/// `twice_high / 2`, with its derivative (±1).
+fn reflect(x: f64, twice_low: f64, twice_high: f64, single: bool) -> (f64, f64) {
+    if twice_low == twice_high {
+        return (0.0, 0.0);
+    }
+    let p = |v: f64| prec(v, single);
+    let min = twice_low / 2.0;
+    let span = (twice_high - twice_low) / 2.0;
+    let (mut sign, mut v) = (1.0, p(x - min));
+    if v < 0.0 {
+        sign = -1.0;
+        v = -v;
+    }
+    let extra = p(v % span);
+    let flips = (v / span).floor() as i64;
+    if flips % 2 == 0 {
+        (p(extra + min), sign)
+    } else {
+        (p(span - extra + min), -sign)
+    }
+}
+
+/// Round half to even (`std::nearbyint` in the default rounding mode).
+fn nearest_index(x: f64) -> i64 {
+    let floor = x.floor();
+    if x - floor == 0.5 {
+        let f = floor as i64;
+        if f.rem_euclid(2) == 0 { f } else { f + 1 }
+    } else {
+        x.round() as i64
+    }
+}
+
+/// One output pixel's neighbours: (flat plane offset, weight) of those
+/// inside the input, and the weights' derivatives with respect to the
+/// pixel position `(x, y)` for every neighbour (inside or not).
+struct Taps {
+    /// `(offset, weight, d weight / dx, d weight / dy)`, inside only.
+    inside: Vec<(usize, f64, f64, f64)>,
+}
+
+fn taps(s: &Sampling, x: f64, y: f64, h: usize, w: usize) -> Taps {
+    let inside = |ix: i64, iy: i64| ix >= 0 && iy >= 0 && (ix as usize) < w && (iy as usize) < h;
+    let mut out = Vec::with_capacity(4);
+    if s.nearest {
+        let (ix, iy) = (nearest_index(x), nearest_index(y));
+        if inside(ix, iy) {
+            out.push((iy as usize * w + ix as usize, 1.0, 0.0, 0.0));
+        }
+        return Taps { inside: out };
+    }
+    let p = |v: f64| prec(v, s.single);
+    let (x0, y0) = (x.floor(), y.floor());
+    let (x1, y1) = (x0 + 1.0, y0 + 1.0);
+    // nw, ne, sw, se as PyTorch names them.
+    let corners = [
+        (x0, y0, p(p(x1 - x) * p(y1 - y)), -p(y1 - y), -p(x1 - x)),
+        (x1, y0, p(p(x - x0) * p(y1 - y)), p(y1 - y), -p(x - x0)),
+        (x0, y1, p(p(x1 - x) * p(y - y0)), -p(y - y0), p(x1 - x)),
+        (x1, y1, p(p(x - x0) * p(y - y0)), p(y - y0), p(x - x0)),
+    ];
+    for (cx, cy, weight, dx, dy) in corners {
+        let (ix, iy) = (cx as i64, cy as i64);
+        if inside(ix, iy) {
+            out.push((iy as usize * w + ix as usize, weight, dx, dy));
+        }
+    }
+    Taps { inside: out }
+}
+
+/// The checked geometry of a grid sampling: `(N, C, H, W)` of the input and
+/// `(H_out, W_out)` of the grid.
+fn geometry(op: &str, input: &[i64], grid: &[i64]) -> Result<[usize; 6]> {
+    match (input, grid) {
+        (&[n, c, h, w], &[gn, ho, wo, 2]) if n == gn && h > 0 && w > 0 => Ok([
+            n as usize,
+            c as usize,
+            h as usize,
+            w as usize,
+            ho as usize,
+            wo as usize,
+        ]),
+        _ => Err(RuntimeError::shape(
+            op,
+            format!(
+                "grid_sampler(): expected a 4-D input and a grid of shape (N, H_out, W_out, 2) with the same batch size, got input {input:?} and grid {grid:?}"
+            ),
+        )),
+    }
+}
+
+/// `grid_sampler_2d(input, grid, interpolation_mode, padding_mode,
+/// align_corners)`.
+pub(crate) fn grid_sampler_2d(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (input, grid) = (a.tensor(0)?, a.tensor(1)?);
+    ctx.check(input, "input")?;
+    ctx.check(grid, "grid")?;
+    require_floating("grid_sampler_2d", "input", input.dtype())?;
+    let s = Sampling::of(ctx, &a, 2, input.dtype() != DType::Float64)?;
+    let [n, c, h, w, ho, wo] = geometry(ctx.op, input.shape(), grid.shape())?;
+    let shape = [n as i64, c as i64, ho as i64, wo as i64];
+    let out = ctx.output(&shape, &contiguous_strides(&shape), input.dtype(), || {
+        let (x, g) = (input.read_f64(ctx.op)?, grid.read_f64(ctx.op)?);
+        let mut out = vec![0.0; n * c * ho * wo];
+        for b in 0..n {
+            for pix in 0..ho * wo {
+                let at = (b * ho * wo + pix) * 2;
+                let (px, _) = s.source(g[at], w);
+                let (py, _) = s.source(g[at + 1], h);
+                let t = taps(&s, px, py, h, w);
+                for ch in 0..c {
+                    let plane = &x[(b * c + ch) * h * w..(b * c + ch + 1) * h * w];
+                    out[(b * c + ch) * ho * wo + pix] =
+                        t.inside.iter().map(|&(o, wt, _, _)| plane[o] * wt).sum();
+                }
+            }
+        }
+        Ok(out)
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// `grid_sampler_2d_backward(grad_output, input, grid, interpolation_mode,
+/// padding_mode, align_corners, output_mask)` -> `(grad_input or None,
+/// grad_grid)`.
+pub(crate) fn grid_sampler_2d_backward(
+    ctx: &mut KernelCtx<'_>,
+    a: Args<'_>,
+) -> Result<Vec<IValue>> {
+    let (gout, input, grid) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
+    for (t, name) in [(gout, "grad_output"), (input, "input"), (grid, "grid")] {
+        ctx.check(t, name)?;
+    }
+    let s = Sampling::of(ctx, &a, 3, input.dtype() != DType::Float64)?;
+    let mask = bool_list(&a, 6)?;
+    let [n, c, h, w, ho, wo] = geometry(ctx.op, input.shape(), grid.shape())?;
+    if gout.shape() != [n as i64, c as i64, ho as i64, wo as i64] {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "grad_output of shape {:?} does not match the sampled output",
+                gout.shape()
+            ),
+        ));
+    }
+    // Both gradients from one pass: (grad_input, grad_grid).
+    let compute = || -> Result<(Vec<f64>, Vec<f64>)> {
+        let (x, g, go) = (
+            input.read_f64(ctx.op)?,
+            grid.read_f64(ctx.op)?,
+            gout.read_f64(ctx.op)?,
+        );
+        let mut gin = vec![0.0; n * c * h * w];
+        let mut ggrid = vec![0.0; n * ho * wo * 2];
+        for b in 0..n {
+            for pix in 0..ho * wo {
+                let at = (b * ho * wo + pix) * 2;
+                let (px, gx_mult) = s.source(g[at], w);
+                let (py, gy_mult) = s.source(g[at + 1], h);
+                let t = taps(&s, px, py, h, w);
+                let (mut gx, mut gy) = (0.0, 0.0);
+                for ch in 0..c {
+                    let base = (b * c + ch) * h * w;
+                    let d = go[(b * c + ch) * ho * wo + pix];
+                    for &(o, wt, dx, dy) in &t.inside {
+                        gin[base + o] += wt * d;
+                        gx += x[base + o] * dx * d;
+                        gy += x[base + o] * dy * d;
+                    }
+                }
+                ggrid[at] = gx_mult * gx;
+                ggrid[at + 1] = gy_mult * gy;
+            }
+        }
+        Ok((gin, ggrid))
+    };
+    let grad_input = if mask.first().copied().unwrap_or(false) {
+        let shape = input.shape().to_vec();
+        IValue::Tensor(
+            ctx.output(&shape, &contiguous_strides(&shape), input.dtype(), || {
+                Ok(compute()?.0)
+            })?,
+        )
+    } else {
+        IValue::None
+    };
+    let gshape = grid.shape().to_vec();
+    let grad_grid = ctx.output(&gshape, &contiguous_strides(&gshape), grid.dtype(), || {
+        Ok(compute()?.1)
+    })?;
+    Ok(vec![grad_input, grad_grid.into()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sampling(padding: i64, align_corners: bool) -> Sampling {
+        Sampling {
+            nearest: false,
+            padding,
+            align_corners,
+            single: false,
+        }
+    }
+
+    #[test]
+    fn coordinates_unnormalise_then_clip_or_reflect() {
+        // Without align_corners -1 and 1 are the outer edges of the border
+        // pixels: -0.5 and size - 0.5.
+        assert_eq!(sampling(0, false).source(-1.0, 4), (-0.5, 2.0));
+        assert_eq!(sampling(0, true).source(1.0, 4), (3.0, 1.5));
+        // Border clips with a zero derivative outside.
+        assert_eq!(sampling(1, false).source(-1.0, 4), (0.0, 0.0));
+        // Reflection about -0.5 (twice_low -1): -0.75 -> -0.25 -> clipped 0.
+        let (x, g) = sampling(2, false).source(-1.0 - 0.25 / 2.0, 4);
+        assert_eq!((x, g), (0.0, 0.0));
+        // 4.25 reflects about 3.5 to 2.75, derivative flipped.
+        let (x, g) = sampling(2, false).source(2.0 * 4.25 / 4.0 + 0.25 - 1.0, 4);
+        assert!((x - 2.75).abs() < 1e-12, "{x}");
+        assert_eq!(g, -2.0);
+    }
+
+    #[test]
+    fn nearest_rounds_half_to_even_and_linspace_counts_down_its_second_half() {
+        assert_eq!(
+            [0.5, 1.5, 2.5, -0.5, 2.4].map(nearest_index),
+            [0, 2, 2, 0, 2]
+        );
+        // Counting the second half down from 1 keeps float32 linspace
+        // symmetric (counting up would give 0.33333337 for the third).
+        let xs = linspace_from_neg_one(4, true, true);
+        assert_eq!((xs[0], xs[3]), (-1.0, 1.0));
+        assert_eq!(xs[2], -xs[1]);
+        let shrunk = linspace_from_neg_one(4, false, false);
+        assert!((shrunk[0] + 0.75).abs() < 1e-12 && (shrunk[3] - 0.75).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bilinear_taps_weigh_the_four_neighbours_and_drop_outside_ones() {
+        let s = sampling(0, false);
+        let t = taps(&s, 0.25, 0.5, 2, 2);
+        let weights: Vec<f64> = t.inside.iter().map(|&(_, w, _, _)| w).collect();
+        assert_eq!(weights, vec![0.375, 0.125, 0.375, 0.125]);
+        // Left of the first column: only the two right-hand neighbours.
+        let edge = taps(&s, -0.5, 0.0, 2, 2);
+        assert_eq!(edge.inside.len(), 2);
+    }
+}
