@@ -10,7 +10,10 @@ an AVX-512 Xeon's float32 `addmm` differs from the goldens' machine by up to
 `first_difference(a, b)` therefore accepts two traces when they are
 byte-identical, or when they have the same events in the same order, equal in
 every structural field, with every recorded value (blob or Python float)
-within `torch.testing.assert_close`'s default tolerance for its dtype. It
+within `torch.testing.assert_close`'s default tolerance for its dtype; the
+shape and strides of an opaque output (`OPAQUE_OUTPUTS`: scratch such as
+oneDNN's LSTM workspace, whose size the library chooses for the CPU it runs
+on) and of every later reference to that tensor are not compared. It
 returns None then, and otherwise a one-line description of the first
 difference. `python scripts/recording_diff.py A B` exits 0 or 1 accordingly.
 """
@@ -115,6 +118,31 @@ def _payload_difference(a: Any, b: Any, digests: list) -> Optional[str]:
     return None if a == b and type(a) is type(b) else f"{a!r} vs {b!r}"
 
 
+def _opaque_outputs() -> dict:
+    from ft_capture.values import OPAQUE_OUTPUTS  # torch only when needed
+
+    return OPAQUE_OUTPUTS
+
+
+def _note_opaque(payload: list, ids: set, opaque: dict) -> None:
+    """Adds the tensor ids an op event's opaque outputs get to `ids`."""
+    base = str(payload[0]).split(".")[1] if "." in str(payload[0]) else str(payload[0])
+    for i, out in enumerate(payload[4] if len(payload) > 4 else []):
+        if (base, i) in opaque and isinstance(out, list) and out and out[0] == ftr.TAG_TENSOR:
+            ids.add(out[1][0])
+
+
+def _mask_opaque(value: Any, ids: set) -> Any:
+    """`value` with the shape and strides of references to `ids` blanked."""
+    if isinstance(value, list):
+        if len(value) == 2 and value[0] == ftr.TAG_TENSOR and isinstance(value[1], list) and value[1] and value[1][0] in ids:
+            ref = list(value[1])
+            ref[2], ref[3] = None, None
+            return [value[0], ref]
+        return [_mask_opaque(v, ids) for v in value]
+    return value
+
+
 def first_difference(path_a: str, path_b: str) -> Optional[str]:
     """None when the traces record the same run (see the module doc)."""
     with open(path_a, "rb") as fa, open(path_b, "rb") as fb:
@@ -124,11 +152,20 @@ def first_difference(path_a: str, path_b: str) -> Optional[str]:
     if ra.meta.payload() != rb.meta.payload():
         return "META differs"
     ea, eb = ra.events, rb.events
+    opaque: Optional[dict] = None
+    opaque_ids: set = set()
     for x, y in zip(ea, eb):
         if (x.seq, x.layer, x.kind, x.ts) != (y.seq, y.layer, y.kind, y.ts):
             return f"seq {x.seq}: {x.name} vs seq {y.seq}: {y.name}"
         digests: list = []
-        why = _payload_difference(x.payload, y.payload, digests)
+        xp, yp = x.payload, y.payload
+        if x.name == "op":
+            if opaque is None:
+                opaque = _opaque_outputs()
+            _note_opaque(xp, opaque_ids, opaque)
+        if opaque_ids:
+            xp, yp = _mask_opaque(xp, opaque_ids), _mask_opaque(yp, opaque_ids)
+        why = _payload_difference(xp, yp, digests)
         if why:
             return f"seq {x.seq} ({x.name}): {why}"
         for da, db in digests:
