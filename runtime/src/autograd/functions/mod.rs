@@ -47,6 +47,15 @@ pub(crate) fn single(grads: Vec<Option<Tensor>>) -> Option<Tensor> {
     grads.into_iter().next().flatten()
 }
 
+/// The results of a backward operator that computes every input's gradient
+/// in one call, kept only for the edges that need one.
+pub(crate) fn keep_needed(out: Vec<Option<Tensor>>, needs: &[bool]) -> Vec<Option<Tensor>> {
+    out.into_iter()
+        .zip(needs)
+        .map(|(t, &n)| t.filter(|_| n))
+        .collect()
+}
+
 /// Backward of a one-input, one-output node: `formula(grad)`, or no
 /// gradient when none flowed in.
 pub(crate) fn one_to_one<'a>(

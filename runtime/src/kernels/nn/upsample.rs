@@ -118,6 +118,26 @@ impl Axis {
         }
     }
 
+    /// PyTorch's `area_pixel_compute_source_index` before linear's clamp
+    /// at zero: `scale · dst` with `align_corners` (scale `(in − 1) / (out
+    /// − 1)`), else `scale · (dst + ½) − ½`.
+    fn source(&self, align_corners: bool, dst: usize, single: bool) -> f64 {
+        if align_corners {
+            let scale = if self.output > 1 {
+                prec(
+                    self.input.saturating_sub(1) as f64 / (self.output - 1) as f64,
+                    single,
+                )
+            } else {
+                0.0
+            };
+            prec(scale * dst as f64, single)
+        } else {
+            let scale = self.ratio(single);
+            prec(prec(scale * (dst as f64 + 0.5), single) - 0.5, single)
+        }
+    }
+
     /// The (input index, weight) pairs output index `dst` reads.
     fn taps(&self, interp: Interp, dst: usize, single: bool) -> Vec<(usize, f64)> {
         let last = self.input.saturating_sub(1);
@@ -142,18 +162,8 @@ impl Axis {
                 vec![((real.floor() as usize).min(last), 1.0)]
             }
             Interp::Bilinear { align_corners } => {
-                let real = if align_corners {
-                    let scale = if self.output > 1 {
-                        prec(last as f64 / (self.output - 1) as f64, single)
-                    } else {
-                        0.0
-                    };
-                    prec(scale * dst as f64, single)
-                } else {
-                    let scale = self.ratio(single);
-                    let r = prec(prec(scale * (dst as f64 + 0.5), single) - 0.5, single);
-                    r.max(0.0)
-                };
+                let real = self.source(align_corners, dst, single);
+                let real = if align_corners { real } else { real.max(0.0) };
                 let i0 = (real.floor() as usize).min(last);
                 let lambda1 = prec(real - i0 as f64, single).clamp(0.0, 1.0);
                 let lambda0 = prec(1.0 - lambda1, single);
@@ -161,17 +171,7 @@ impl Axis {
                 vec![(i0, lambda0), (i1, lambda1)]
             }
             Interp::Bicubic { align_corners, a } => {
-                let real = if align_corners {
-                    let scale = if self.output > 1 {
-                        prec(last as f64 / (self.output - 1) as f64, single)
-                    } else {
-                        0.0
-                    };
-                    prec(scale * dst as f64, single)
-                } else {
-                    let scale = self.ratio(single);
-                    prec(prec(scale * (dst as f64 + 0.5), single) - 0.5, single)
-                };
+                let real = self.source(align_corners, dst, single);
                 let floor = real.floor();
                 let t = prec(real - floor, single);
                 let weights = [

@@ -269,30 +269,24 @@ pub(crate) fn linalg_vector_norm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result
 /// `linalg_vector_norm`'s kernel (`p=None` is 2), the result keeps `self`'s
 /// dtype.
 pub(crate) fn norm_scalaropt_dim(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    let t = a.tensor(0)?;
-    ctx.check(t, "self")?;
-    if !t.dtype().is_floating() {
-        return Err(type_error(
-            ctx,
-            format!(
-                "norm(): input dtype should be either floating point or complex. Got {} instead.",
-                t.dtype().scalar_type_name()
-            ),
-        ));
-    }
-    let ord = match a.values.get(1) {
-        None | Some(IValue::None) => 2.0,
-        Some(_) => a.scalar(1)?,
-    };
     let dims = a.int_list(2)?;
-    let r = Reduction::new(ctx.op, t.shape(), Some(&dims), a.bool(3)?)?;
-    Ok(vec![
-        reduce_f64(ctx, t, &r, t.dtype(), |g| vector_norm(g, ord))?.into(),
-    ])
+    let keepdim = a.bool(3)?;
+    p_norm(ctx, &a, Some(&dims), keepdim)
 }
 
 /// `norm.Scalar(self, p=2)`: the p-norm of every element.
 pub(crate) fn norm_scalar(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    p_norm(ctx, &a, None, false)
+}
+
+/// The p-norm (`p` argument 1, `None` is 2) of floating `self` over `dims`
+/// (every dim when `None`), in `self`'s dtype.
+fn p_norm(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'_>,
+    dims: Option<&[i64]>,
+    keepdim: bool,
+) -> Result<Vec<IValue>> {
     let t = a.tensor(0)?;
     ctx.check(t, "self")?;
     if !t.dtype().is_floating() {
@@ -308,7 +302,7 @@ pub(crate) fn norm_scalar(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IV
         None | Some(IValue::None) => 2.0,
         Some(_) => a.scalar(1)?,
     };
-    let r = Reduction::new(ctx.op, t.shape(), None, false)?;
+    let r = Reduction::new(ctx.op, t.shape(), dims, keepdim)?;
     Ok(vec![
         reduce_f64(ctx, t, &r, t.dtype(), |g| vector_norm(g, ord))?.into(),
     ])

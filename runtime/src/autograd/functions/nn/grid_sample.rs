@@ -12,7 +12,7 @@
 //!   `view (N, H·W, 3)`, `transpose(1, 2)`, `grad.view (N, H·W, 2)`, `bmm`
 //!   and `transpose(1, 2)` to theta's `(N, 2, 3)`.
 
-use crate::autograd::functions::single;
+use crate::autograd::functions::{keep_needed, single};
 use crate::autograd::saved::SavedVariable;
 use crate::autograd::{BackwardCtx, BackwardFn};
 use crate::device::Device;
@@ -50,11 +50,7 @@ impl BackwardFn for GridSampler2DBackward0 {
         let out = ctx
             .rt
             .norm_backward("aten.grid_sampler_2d_backward.default", args)?;
-        Ok(out
-            .into_iter()
-            .zip(needs)
-            .map(|(t, n)| t.filter(|_| n))
-            .collect())
+        Ok(keep_needed(out, &needs))
     }
 
     fn release_variables(&mut self) {

@@ -3,7 +3,7 @@
 //! a gradient and hands on the results of the edges that do (both come in
 //! the broadcast shape; the engine reduces the weight's with `sum_to`).
 
-use crate::autograd::functions::single;
+use crate::autograd::functions::{keep_needed, single};
 use crate::autograd::saved::SavedVariable;
 use crate::autograd::{BackwardCtx, BackwardFn};
 use crate::error::Result;
@@ -36,11 +36,7 @@ impl BackwardFn for PreluKernelBackward0 {
         let out = ctx
             .rt
             .norm_backward("aten._prelu_kernel_backward.default", args)?;
-        Ok(out
-            .into_iter()
-            .zip(needs)
-            .map(|(t, n)| t.filter(|_| n))
-            .collect())
+        Ok(keep_needed(out, &needs))
     }
 
     fn release_variables(&mut self) {

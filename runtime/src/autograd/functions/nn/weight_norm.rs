@@ -8,7 +8,7 @@
 //! PyTorch composes a differentiable backward instead, which this runtime
 //! does not implement: the node refuses with an unsupported-operation error.
 
-use crate::autograd::functions::single;
+use crate::autograd::functions::{keep_needed, single};
 use crate::autograd::saved::SavedVariable;
 use crate::autograd::{BackwardCtx, BackwardFn};
 use crate::error::{Result, RuntimeError};
@@ -62,11 +62,7 @@ impl BackwardFn for WeightNormInterfaceBackward0 {
         let out = ctx
             .rt
             .norm_backward("aten._weight_norm_interface_backward.default", args)?;
-        Ok(out
-            .into_iter()
-            .zip(needs)
-            .map(|(t, n)| t.filter(|_| n))
-            .collect())
+        Ok(keep_needed(out, &needs))
     }
 
     fn save_outputs(&mut self, outputs: &[Tensor]) {
