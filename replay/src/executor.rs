@@ -169,6 +169,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.grid_sample_flipped_align_corners = true;
             }
             None if spec == "multi-margin-wrong-sign" => faults.multi_margin_wrong_sign = true,
+            None if spec == "embedding-renorm-no-scale" => faults.embedding_renorm_no_scale = true,
             None if spec == "inplace-view-rebases" => faults.inplace_view_rebases = true,
             Some(("rename-node", arg)) => {
                 let (old, new) = arg

@@ -114,6 +114,10 @@ pub struct Faults {
     /// Negate `multi_margin_loss_backward`'s gradient. Breaks the values of
     /// every multi-class hinge loss's backward.
     pub multi_margin_wrong_sign: bool,
+    /// Leave `embedding_renorm_`'s rows unscaled (as if every row were
+    /// within `max_norm`). Breaks the weights of every
+    /// `nn.Embedding(max_norm=...)` lookup.
+    pub embedding_renorm_no_scale: bool,
     /// Treat an in-place view operator (`transpose_`, `squeeze_`, ...) on a
     /// view like any in-place operator: its node goes into a CopySlices on
     /// the base and the view gets an AsStridedBackward0. Breaks the graph of

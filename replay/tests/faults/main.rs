@@ -7,6 +7,7 @@ mod bilinear_margin;
 mod conv;
 mod double_backward;
 mod elementwise;
+mod embedding_max_norm;
 mod engine;
 mod errors;
 mod foreach;

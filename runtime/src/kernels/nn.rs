@@ -6,9 +6,11 @@
 //! file chains them (adding a group is one `mod` line and one link).
 
 mod attention;
+mod bucketize;
 mod common;
 mod conv;
 mod conv3d;
+mod embedding_renorm;
 mod fold;
 mod gemm;
 mod grid_sample;
@@ -56,4 +58,6 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         .or_else(|| grid_sample::lookup(op))
         .or_else(|| trilinear::lookup(op))
         .or_else(|| multi_margin::lookup(op))
+        .or_else(|| bucketize::lookup(op))
+        .or_else(|| embedding_renorm::lookup(op))
 }

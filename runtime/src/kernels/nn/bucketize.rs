@@ -1,0 +1,192 @@
+//! `bucketize` and `searchsorted`: binary search of values in sorted
+//! boundaries (one kernel in PyTorch).
+//!
+//! For each value `v` the result is the first position whose boundary is
+//! `>= v` (`right=False`, `side="left"`) or `> v` (`right=True`,
+//! `side="right"`); a NaN value lands past the end. `bucketize` takes 1-d
+//! boundaries; `searchsorted` takes a 1-d sequence or one whose leading
+//! dims match the values', optionally read through `sorter`. The result
+//! has the values' shape, contiguous, int64 (int32 with `out_int32`).
+
+use super::common::opt_tensor;
+use crate::dispatch::args::Args;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::kernels::{Kernel, KernelCtx};
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+use crate::tensor::strides::contiguous_strides;
+
+/// The kernel of `op` if it is a bucketing operator.
+pub(crate) fn lookup(op: &str) -> Option<Kernel> {
+    Some(match op {
+        "aten.bucketize.Tensor" => bucketize,
+        "aten.searchsorted.Tensor" => searchsorted,
+        _ => return None,
+    })
+}
+
+/// The first position in `row` (read through `order`) whose boundary is
+/// `>= v` (`> v` when `right`).
+fn position(row: &[f64], order: Option<&[i64]>, v: f64, right: bool) -> i64 {
+    let (mut lo, mut hi) = (0usize, row.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let at = order.map_or(mid, |o| o[mid].max(0) as usize);
+        let b = row.get(at).copied().unwrap_or(f64::NAN);
+        // The boundary is "before" `v` unless it compares greater (or
+        // equal, on the left); a NaN on either side compares neither way.
+        let after = if right {
+            b.partial_cmp(&v) == Some(std::cmp::Ordering::Greater)
+        } else {
+            matches!(
+                b.partial_cmp(&v),
+                Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)
+            )
+        };
+        let before = !after;
+        if before {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo as i64
+}
+
+fn search(
+    ctx: &KernelCtx<'_>,
+    sorted: &Tensor,
+    values: &Tensor,
+    out_int32: bool,
+    right: bool,
+    sorter: Option<&Tensor>,
+) -> Result<Vec<IValue>> {
+    let op = ctx.op;
+    let (sd, vd) = (sorted.shape(), values.shape());
+    let per_row = sd.len() > 1;
+    if per_row && (vd.len() != sd.len() || sd[..sd.len() - 1] != vd[..vd.len() - 1]) {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries tensor and input value tensor must match, but we got boundaries tensor {sd:?} and input value tensor {vd:?}"
+            ),
+        ));
+    }
+    if let Some(s) = sorter
+        && (s.shape() != sd || s.dtype() != DType::Int64)
+    {
+        return Err(RuntimeError::shape(
+            op,
+            "sorter must be a tensor of long dtype and must have the same size as boundaries",
+        ));
+    }
+    if sd.is_empty() {
+        return Err(RuntimeError::shape(
+            op,
+            "boundaries tensor must be 1 dimension or more",
+        ));
+    }
+    let dtype = if out_int32 {
+        DType::Int32
+    } else {
+        DType::Int64
+    };
+    let out = ctx.output_i64(vd, &contiguous_strides(vd), dtype, || {
+        let bs = sorted.read_f64(op)?;
+        let vs = values.read_f64(op)?;
+        let order = sorter.map(|s| s.read_i64(op)).transpose()?;
+        let len = sd.last().copied().unwrap_or(0).max(0) as usize;
+        let inner = vd.last().copied().unwrap_or(1).max(1) as usize;
+        if let Some(o) = &order
+            && o.iter().any(|&i| i < 0 || i as usize >= len)
+        {
+            return Err(RuntimeError::shape(op, "sorter index out of range"));
+        }
+        Ok(vs
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                let r = if per_row { i / inner } else { 0 };
+                let row = &bs[r * len..(r + 1) * len];
+                let ord = order.as_ref().map(|o| &o[r * len..(r + 1) * len]);
+                position(row, ord, v, right)
+            })
+            .collect())
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// `bucketize.Tensor(self, boundaries, *, out_int32=False, right=False)`.
+pub(crate) fn bucketize(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (values, boundaries) = (a.tensor(0)?, a.tensor(1)?);
+    ctx.check(values, "self")?;
+    ctx.check(boundaries, "boundaries")?;
+    if boundaries.dim() != 1 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "boundaries tensor must be 1 dimension, but got dim({})",
+                boundaries.dim()
+            ),
+        ));
+    }
+    search(ctx, boundaries, values, a.bool(2)?, a.bool(3)?, None)
+}
+
+/// `searchsorted.Tensor(sorted_sequence, self, *, out_int32=False,
+/// right=False, side=None, sorter=None)`.
+pub(crate) fn searchsorted(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (sorted, values) = (a.tensor(0)?, a.tensor(1)?);
+    ctx.check(sorted, "sorted_sequence")?;
+    ctx.check(values, "self")?;
+    let right = a.bool(3)?;
+    let side_right = match a.values.get(4) {
+        Some(IValue::Str(s)) if s == "right" => Some(true),
+        Some(IValue::Str(s)) if s == "left" => Some(false),
+        None | Some(IValue::None) => None,
+        Some(other) => {
+            return Err(RuntimeError::shape(
+                ctx.op,
+                format!("side can only be 'left' or 'right' but got {other:?}"),
+            ));
+        }
+    };
+    if side_right == Some(false) && right {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            "side and right can't be set to opposites, got side of left while right was True",
+        ));
+    }
+    let sorter = opt_tensor(&a, 5)?;
+    search(
+        ctx,
+        sorted,
+        values,
+        a.bool(2)?,
+        right || side_right == Some(true),
+        sorter,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::position;
+
+    #[test]
+    fn left_and_right_edges_and_nan_land_where_pytorch_puts_them() {
+        let edges = [0.1, 0.3, 0.6];
+        let left: Vec<i64> = [0.1, 0.2, 0.6, 0.7, f64::NAN]
+            .iter()
+            .map(|&v| position(&edges, None, v, false))
+            .collect();
+        assert_eq!(left, vec![0, 1, 2, 3, 3]);
+        let right: Vec<i64> = [0.1, 0.6, -1.0]
+            .iter()
+            .map(|&v| position(&edges, None, v, true))
+            .collect();
+        assert_eq!(right, vec![1, 3, 0]);
+        // Unsorted [3, 1, 2] read through the sorter [1, 2, 0].
+        assert_eq!(position(&[3.0, 1.0, 2.0], Some(&[1, 2, 0]), 2.5, false), 2);
+    }
+}
