@@ -25,9 +25,9 @@ mod pool3d;
 mod prelu;
 mod smooth_l1;
 mod softmax;
-mod trilinear;
 #[cfg(test)]
 mod tests;
+mod trilinear;
 mod unpool;
 mod upsample;
 #[cfg(test)]
