@@ -32,3 +32,33 @@ class UnrecordableValue(CaptureError):
         """The one-line refusal naming the op and the argument or result."""
         hint = " (Tensor.set_ on a storage: memory no recorded operator wrote)" if "Storage" in self.type_name else ""
         return CaptureError(f"unsupported: {func}: {where} is a {self.type_name}, which a trace cannot hold{hint}")
+
+
+def layout_refusal(func: Any, values: Any) -> "CaptureError | None":
+    """The one-line refusal of a call that passed or returned a tensor
+    without strided storage (sparse, mkldnn, nested), or None.
+
+    Checked only once recording the call has failed: such tensors have no
+    storage to reference or read, so the failure is always there, and the
+    operators that record cleanly pay nothing for the check."""
+    stack = [values]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, (list, tuple)):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        elif _is_tensor(value):
+            layout = "nested" if value.is_nested else str(value.layout).removeprefix("torch.")
+            if layout != "strided":
+                return CaptureError(
+                    f"unsupported: {func} takes or returns a {layout} tensor; a trace holds strided tensors only "
+                    "(use dense tensors: a dense adjacency and `@` instead of torch.sparse)"
+                )
+    return None
+
+
+def _is_tensor(value: Any) -> bool:
+    import torch
+
+    return isinstance(value, torch.Tensor)

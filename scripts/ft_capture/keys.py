@@ -149,10 +149,11 @@ class DispatchDeriver:
             self._tables[func] = table
         return table
 
-    def _backend_key(self, options: dict) -> Any:
+    def _backend_key(self, func: Any, options: dict) -> Any:
         layout = options.get("layout")
         if layout not in (None, torch.strided):
-            raise CaptureError(f"unsupported: factory with layout {layout}")
+            name = str(layout).removeprefix("torch.")
+            raise CaptureError(f"unsupported: {func} makes a {name} tensor; a trace holds strided tensors only")
         device = options.get("device")
         dev_type = "cpu" if device is None else torch.device(device).type
         return getattr(_DK, _C._dispatch_key_for_device(dev_type))
@@ -174,7 +175,7 @@ class DispatchDeriver:
             if handler == "kernel" and key == _DK.BackendSelect:
                 # BackendSelect's kernel computes the backend from the call's
                 # TensorOptions (default device cpu) and redispatches below itself.
-                chosen = _keyset(self._backend_key(options)) | tensor_keys
+                chosen = _keyset(self._backend_key(func, options)) | tensor_keys
                 remaining = (chosen & self._after_backend_select) - tls.exclude
             else:
                 remaining = remaining & _C._dispatch_keyset_full_after(key)

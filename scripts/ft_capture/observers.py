@@ -12,7 +12,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 import ftr
 
-from .errors import CaptureError
+from .errors import CaptureError, layout_refusal
 from .keys import _is_induced, entry_tls
 from .recorder import Recorder
 
@@ -55,7 +55,7 @@ class CaptureMode(TorchDispatchMode):
         except ftr.TraceError as e:
             raise rec.fail(str(e)) from e
         except Exception as e:
-            raise rec.fail(f"internal error in the capture: {e!r}") from e
+            raise self._failure(func, (args, kwargs), e) from e
         try:
             out = func(*args, **kwargs)
         except Exception as error:
@@ -71,8 +71,16 @@ class CaptureMode(TorchDispatchMode):
         except ftr.TraceError as e:
             raise rec.fail(str(e)) from e
         except Exception as e:
-            raise rec.fail(f"internal error in the capture: {e!r}") from e
+            raise self._failure(func, (args, kwargs, out), e) from e
         return out
+
+    def _failure(self, func: Any, values: Any, error: Exception) -> CaptureError:
+        """The capture's failure to record a call: the refusal of a sparse
+        or nested tensor when the call involves one, else an internal error."""
+        refusal = layout_refusal(func, values)
+        if refusal is not None:
+            return self.rec.fail(str(refusal))
+        return self.rec.fail(f"internal error in the capture: {error!r}")
 
     def _guard(self, action: Callable) -> Any:
         """Runs capture bookkeeping; its own failures end the capture (exit 4)
