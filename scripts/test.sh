@@ -159,8 +159,8 @@ done
 
 step "native programs: runtime/examples/native_*.rs against their PyTorch twins"
 cargo build --release --locked -p ft-runtime --example native_mlp --example native_cnn \
-    --example native_gpt
-for name in native_mlp native_cnn native_gpt; do
+    --example native_gpt --example native_finetune
+for name in native_mlp native_cnn native_gpt native_finetune; do
     golden="traces/$name.torch.ftr"
     if ! target/release/examples/$name --out "$scratch/$name.native.ftr" --random-from "$golden" \
         || ! target/release/ft-replay "$scratch/$name.native.ftr" --against "$golden"; then

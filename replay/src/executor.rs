@@ -139,7 +139,10 @@ impl Default for ReplayOptions {
 /// `mha-wrong-scale`, `weight-norm-no-projection`, `bicubic-wrong-a`,
 /// `grid-sample-flipped-align-corners`, `multi-margin-wrong-sign`,
 /// `embedding-renorm-no-scale`,
-/// `rename-node=OLD:NEW`, `perturb=OP:DELTA`.
+/// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
+/// programs' `nn` and `optim` (they change no replayed operator):
+/// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
+/// `nonstrict-load-copies-nothing`.
 pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
     let mut faults = Faults::default();
     for spec in specs {
@@ -172,6 +175,12 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "multi-margin-wrong-sign" => faults.multi_margin_wrong_sign = true,
             None if spec == "embedding-renorm-no-scale" => faults.embedding_renorm_no_scale = true,
             None if spec == "inplace-view-rebases" => faults.inplace_view_rebases = true,
+            None if spec == "wrong-init-bound" => faults.wrong_init_bound = true,
+            None if spec == "adam-skip-bias-correction" => faults.adam_skip_bias_correction = true,
+            None if spec == "adamw-decay-as-l2" => faults.adamw_decay_as_l2 = true,
+            None if spec == "nonstrict-load-copies-nothing" => {
+                faults.nonstrict_load_copies_nothing = true;
+            }
             Some(("rename-node", arg)) => {
                 let (old, new) = arg
                     .split_once(':')

@@ -23,6 +23,9 @@
 //!   fuzz target and its regression tests);
 //! * [`parity`] charges each deviation to a Phase-2C packet and applies
 //!   the hardened-mode allowlist (`--mode hardened`);
+//! * [`native`] runs the native Rust programs (`runtime/examples/native`)
+//!   against their PyTorch twins' random values, for the `native` fixtures
+//!   of [`phase2c`] and the `native_programs` tests;
 //! * [`phase2c`] generates the Phase-2C packets' parity reports
 //!   (`ft-replay parity-report`) and validates the packet artifacts
 //!   (`validate_phase2c_artifacts`);
@@ -46,6 +49,7 @@ pub mod executor;
 pub mod junit;
 pub mod keys;
 pub mod mutate;
+pub mod native;
 pub mod output;
 pub mod parallel;
 pub mod parity;

@@ -8,14 +8,18 @@
 //! what proves it — `parity_report.json`, `parity_report.raptorq.json`,
 //! `parity_report.decode_proof.json` — is only ever generated, by
 //! [`generate`] (`ft-replay parity-report`), which replays every fixture of
-//! the manifest on the runtime. The report holds no timestamp: the same
-//! goldens, manifest, gate and build give the same bytes.
+//! the manifest on the runtime — a `native` fixture runs a native Rust
+//! program ([`crate::native`]) with its PyTorch twin's random values and
+//! diffs its trace against the twin's golden. The report holds no
+//! timestamp: the same goldens, programs, manifest, gate and build give the
+//! same bytes.
 //!
 //! [`validate`] (`validate_phase2c_artifacts`) checks each packet: files,
 //! mandatory fields, the gate parses and holds against the report, the
-//! report is fresh (the BLAKE3 of every golden, of the manifest and of the
-//! gate it recorded equal the files now), and the sidecar decodes the
-//! report from a subset of its symbols. A packet that fails any of these is
+//! report is fresh (the BLAKE3 of every golden, of every native program's
+//! source, of the manifest and of the gate it recorded equal the files
+//! now), and the sidecar decodes the report from a subset of its symbols.
+//! A packet that fails any of these is
 //! NOT_READY with every reason listed; `expected_not_ready.json` lists the
 //! packets known to be NOT_READY and why, and the run passes only when
 //! every other packet is READY and each listed one is NOT_READY still.
@@ -236,8 +240,11 @@ struct Fixture {
     kind: String,
     class: String,
     rows: Vec<String>,
-    /// golden / fault: the trace, relative to the repository root.
+    /// golden / fault: the trace, relative to the repository root;
+    /// native: the PyTorch twin's golden.
     trace: Option<String>,
+    /// native: the program ([`crate::native::PROGRAMS`]).
+    program: Option<String>,
     /// test: the test file and the test's name.
     test: Option<(String, String)>,
     fault: Vec<String>,
@@ -281,6 +288,7 @@ fn fixtures_of(manifest: &Value) -> Result<Vec<Fixture>, String> {
         }
         let fixture = Fixture {
             trace: text("trace"),
+            program: text("program"),
             test: text("test").map(|t| (t, text("name").unwrap_or_default())),
             fault: match f.get("fault") {
                 Some(Value::String(s)) => vec![s.clone()],
@@ -307,9 +315,21 @@ fn fixtures_of(manifest: &Value) -> Result<Vec<Fixture>, String> {
             "golden" if fixture.trace.is_some() => {}
             "fault" if fixture.trace.is_some() && !fixture.fault.is_empty() => {}
             "test" if fixture.test.is_some() => {}
+            "native" if fixture.trace.is_some() && fixture.program.is_some() => {
+                let name = fixture.program.as_deref().unwrap_or_default();
+                if crate::native::program(name).is_none() {
+                    let known: Vec<&str> = crate::native::PROGRAMS.iter().map(|p| p.name).collect();
+                    return Err(format!(
+                        "fixture {}: no native program {name:?} (known: {})",
+                        fixture.id,
+                        known.join(", ")
+                    ));
+                }
+            }
             _ => {
                 return Err(format!(
-                    "fixture {}: kind {:?} needs trace (golden), trace and fault (fault) or test (test)",
+                    "fixture {}: kind {:?} needs trace (golden), trace and fault (fault), test \
+                     (test) or program and trace (native)",
                     fixture.id, fixture.kind
                 ));
             }
@@ -411,10 +431,31 @@ fn run_once(
         }
         Err(e) => return Err(e),
     };
-    let (mut report, pairs) = crate::diff_aligned(expected, &actual, &tolerances);
+    judge(
+        expected,
+        &actual,
+        faults,
+        if anchor { "anchored" } else { "free-running" },
+        allowlist,
+        drift,
+    )
+}
+
+/// The verdict on one run whose trace is `actual` (a replay's, or a
+/// native program's, labelled `label`) against `expected`.
+fn judge(
+    expected: &TraceData,
+    actual: &TraceData,
+    faults: &[String],
+    label: &str,
+    allowlist: &Allowlist,
+    drift: &mut GradDrift,
+) -> Result<(Value, crate::Exit, BTreeMap<String, u64>, usize), ReplayError> {
+    let tolerances = Tolerances::default();
+    let (mut report, pairs) = crate::diff_aligned(expected, actual, &tolerances);
     expected.check_values_readable()?;
     if faults.is_empty() {
-        drift.add(expected, &actual, &pairs);
+        drift.add(expected, actual, &pairs);
     }
     let strict_exit = report.exit();
     let mut packets: BTreeMap<String, u64> = BTreeMap::new();
@@ -427,7 +468,7 @@ fn run_once(
     parity::apply(&mut report, allowlist);
     let allowed = report.parity.allowed.len();
     let run = json!({
-        "run": if anchor { "anchored" } else { "free-running" },
+        "run": label,
         "fault": faults,
         "exit_strict": strict_exit as u8,
         "exit_hardened": report.exit() as u8,
@@ -439,6 +480,37 @@ fn run_once(
         "max_rel": report.values.max_rel,
     });
     Ok((run, strict_exit, packets, allowed))
+}
+
+/// One run of native program `name` with the random values of, and
+/// judged against, the twin golden `expected` (at `twin`).
+fn run_native(
+    name: &str,
+    twin: &Path,
+    expected: &TraceData,
+    faults: &[String],
+    allowlist: &Allowlist,
+    drift: &mut GradDrift,
+) -> Result<(Value, crate::Exit, BTreeMap<String, u64>, usize), ReplayError> {
+    let program =
+        crate::native::program(name).ok_or_else(|| bad(format!("no native program {name:?}")))?;
+    match program.run(twin, executor::parse_faults(faults)?)? {
+        crate::native::NativeRun::Ran(actual) => {
+            judge(expected, &actual, faults, "native", allowlist, drift)
+        }
+        // A program that stops is a verdict (exit 5, as a replay that
+        // cannot execute): a fault may be caught that way.
+        crate::native::NativeRun::Failed(error) => {
+            let exit = crate::Exit::Unsupported;
+            let run = json!({
+                "run": "native",
+                "fault": faults,
+                "exit_strict": exit as u8,
+                "error": ft_trace::text::escape_control_lines(&error),
+            });
+            Ok((run, exit, BTreeMap::new(), 0))
+        }
+    }
 }
 
 /// The repository root (`artifacts/phase2c` is two levels below it).
@@ -495,7 +567,32 @@ pub fn generate(root: &Path, id: &str) -> Result<String, ReplayError> {
             let expected = TraceData::load(&path)?;
             replayed += 1;
             let mut runs = Vec::new();
-            let ok = if f.kind == "golden" {
+            let native = f.program.as_deref().filter(|_| f.kind == "native");
+            if let Some(name) = native {
+                let source = crate::native::program(name)
+                    .map(|p| p.source)
+                    .unwrap_or_default();
+                record["program"] = json!(name);
+                record["program_source"] = json!(source);
+                record["program_blake3"] = json!(blake3_file(&repo.join(source))?);
+            }
+            let ok = if let Some(name) = native {
+                let (run, exit, packets, allowed) =
+                    run_native(name, &path, &expected, &f.fault, &allowlist, &mut drift)?;
+                runs.push(run);
+                if f.fault.is_empty() {
+                    strict_deviations += packets.values().sum::<u64>();
+                    hardened_allowed += allowed as u64;
+                    exit == crate::Exit::Match
+                } else {
+                    record["expect_exit"] = json!(f.expect_exit);
+                    record["expect_packet"] = json!(f.expect_packet);
+                    exit as u8 == f.expect_exit
+                        && f.expect_packet
+                            .as_ref()
+                            .is_none_or(|p| packets.contains_key(p))
+                }
+            } else if f.kind == "golden" {
                 let mut ok = true;
                 for anchor in [false, true] {
                     if anchor && expected.meta.value_policy != "all" {
@@ -523,7 +620,8 @@ pub fn generate(root: &Path, id: &str) -> Result<String, ReplayError> {
             record["runs"] = Value::Array(runs);
             let word = match (f.kind.as_str(), ok) {
                 ("golden", true) => "MATCH",
-                ("fault", true) => "CAUGHT",
+                ("native", true) if f.fault.is_empty() => "MATCH",
+                ("fault" | "native", true) => "CAUGHT",
                 _ => "FAIL",
             };
             if ok {
@@ -884,6 +982,18 @@ fn freshness_reasons(dir: &Path, root: &Path, repo: &Path, report: &Value) -> Ve
         .into_iter()
         .flatten()
     {
+        if let (Some(source), Some(recorded)) = (
+            f.get("program_source").and_then(Value::as_str),
+            f.get("program_blake3").and_then(Value::as_str),
+        ) {
+            match blake3_file(&repo.join(source)) {
+                Ok(now) if now == recorded => {}
+                Ok(_) => reasons.push(format!(
+                    "stale report: the native program {source} changed since it was generated (regenerate: ft-replay parity-report --all)"
+                )),
+                Err(e) => reasons.push(format!("stale report: {e}")),
+            }
+        }
         let (Some(trace), Some(recorded)) = (
             f.get("trace").and_then(Value::as_str),
             f.get("trace_blake3").and_then(Value::as_str),

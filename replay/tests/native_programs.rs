@@ -1,21 +1,14 @@
-//! Native FrankenTorch programs (`runtime/examples/native_*.rs`) against
-//! their PyTorch twins: each program, run on the runtime with its twin's
-//! recorded random values, must leave a trace that diffs clean against the
-//! twin's golden — and a deliberately broken `nn` or `optim` must make the
-//! diff fail naming the operator.
-
-#[path = "../../runtime/examples/native/cnn.rs"]
-mod cnn;
-#[path = "../../runtime/examples/native/gpt.rs"]
-mod gpt;
-#[path = "../../runtime/examples/native/mlp.rs"]
-mod mlp;
+//! Native FrankenTorch programs (`runtime/examples/native_*.rs`, run
+//! through `ft_replay::native`) against their PyTorch twins: each program,
+//! run on the runtime with its twin's recorded random values, must leave a
+//! trace that diffs clean against the twin's golden — and a deliberately
+//! broken `nn` or `optim` must make the diff fail naming the operator.
 
 use std::path::{Path, PathBuf};
 
+use ft_replay::native::{NativeRun, program};
 use ft_replay::{Report, Tolerances, TraceData, diff};
-use ft_runtime::nn::{NativeTrace, RecordedRandom};
-use ft_runtime::{Faults, Runtime};
+use ft_runtime::Faults;
 
 fn golden(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -25,48 +18,29 @@ fn golden(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Runs `program` natively with the random values of `traces/<twin>` and
-/// `faults`, and diffs its trace against the twin.
-fn run_against<E: std::fmt::Debug>(
-    twin: &str,
-    faults: Faults,
-    program: impl FnOnce(&mut Runtime) -> Result<(), E>,
-) -> Report {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = dir.path().join("native.ftr");
-    let torch = golden(twin);
-    let random = RecordedRandom::from_trace(&torch).expect("random values");
-    let (trace, mut rt) = NativeTrace::create(&out, "native").expect("trace");
-    rt.set_faults(faults);
-    random.install(&mut rt).expect("install");
-    program(&mut rt).expect("the native program runs");
-    trace.finish(rt).expect("finish");
+/// Runs native program `name` with the random values of its twin
+/// `traces/<name>.torch.ftr` and `faults`, and diffs its trace against the
+/// twin.
+fn run_against(name: &str, faults: Faults) -> Report {
+    let torch = golden(&format!("{name}.torch.ftr"));
+    let program = program(name).expect("a native program");
+    let actual = match program.run(&torch, faults).expect("the program runs") {
+        NativeRun::Ran(trace) => *trace,
+        NativeRun::Failed(e) => panic!("{name} stopped: {e}"),
+    };
     let expected = TraceData::load(&torch).expect("twin");
-    let actual = TraceData::load(&out).expect("native trace");
     diff(&expected, &actual, &Tolerances::default())
-}
-
-fn mlp(rt: &mut Runtime) -> ft_runtime::Result<()> {
-    mlp::train(rt).map(|_| ())
-}
-
-fn cnn(rt: &mut Runtime) -> ft_runtime::Result<()> {
-    cnn::train(rt).map(|_| ())
-}
-
-fn gpt(rt: &mut Runtime) -> Result<(), ft_runtime::nn::NnError> {
-    gpt::train(rt).map(|_| ())
 }
 
 #[test]
 fn native_mlp_matches_its_pytorch_twin() {
-    let report = run_against("native_mlp.torch.ftr", Faults::default(), mlp);
+    let report = run_against("native_mlp", Faults::default());
     assert_eq!(report.exit() as i32, 0, "{}", report.to_text(false));
 }
 
 #[test]
 fn native_cnn_matches_its_pytorch_twin() {
-    let report = run_against("native_cnn.torch.ftr", Faults::default(), cnn);
+    let report = run_against("native_cnn", Faults::default());
     assert_eq!(report.exit() as i32, 0, "{}", report.to_text(false));
 }
 
@@ -75,7 +49,7 @@ fn native_cnn_matches_its_pytorch_twin() {
 /// calls), AdamW and Adam with L2 decay, `zero_grad(set_to_none=False)`.
 #[test]
 fn native_gpt_matches_its_pytorch_twin() {
-    let report = run_against("native_gpt.torch.ftr", Faults::default(), gpt);
+    let report = run_against("native_gpt", Faults::default());
     assert_eq!(report.exit() as i32, 0, "{}", report.to_text(false));
 }
 
@@ -85,7 +59,7 @@ fn adamw_decay_applied_as_l2_is_a_dispatch_divergence_at_mul_() {
         adamw_decay_as_l2: true,
         ..Faults::default()
     };
-    let report = run_against("native_gpt.torch.ftr", faults, gpt);
+    let report = run_against("native_gpt", faults);
     let text = report.to_text(false);
     assert_eq!(report.exit() as i32, 1, "{text}");
     let first = report.first_divergence.as_ref().expect("a divergence");
@@ -99,7 +73,7 @@ fn a_wrong_linear_init_bound_is_a_dispatch_divergence_at_uniform() {
         wrong_init_bound: true,
         ..Faults::default()
     };
-    let report = run_against("native_mlp.torch.ftr", faults, mlp);
+    let report = run_against("native_mlp", faults);
     let text = report.to_text(false);
     assert_eq!(report.exit() as i32, 1, "{text}");
     let first = report.first_divergence.as_ref().expect("a divergence");
@@ -113,9 +87,37 @@ fn adam_without_bias_correction_is_caught_at_its_div() {
         adam_skip_bias_correction: true,
         ..Faults::default()
     };
-    let report = run_against("native_cnn.torch.ftr", faults, cnn);
+    let report = run_against("native_cnn", faults);
     let text = report.to_text(false);
     assert_ne!(report.exit() as i32, 0, "{text}");
     let first = report.first_divergence.as_ref().expect("a divergence");
     assert!(first.message.contains("aten.div.Tensor"), "{text}");
+}
+
+/// `load_state_dict(strict=False)` of a state dict with unexpected and
+/// missing keys (its `detach` and `copy_` calls), SGD with dampened
+/// momentum and weight decay, Tanh and Dropout in a classifier.
+#[test]
+fn native_finetune_matches_its_pytorch_twin() {
+    let report = run_against("native_finetune", Faults::default());
+    assert_eq!(report.exit() as i32, 0, "{}", report.to_text(false));
+}
+
+/// The load's `no_grad` region then holds no operator, so the runtime
+/// writes no grad-mode switch either: the first divergence is that
+/// missing switch, and the dispatch check names the two missing `copy_`.
+#[test]
+fn a_nonstrict_load_that_copies_nothing_misses_its_copy_calls() {
+    let faults = Faults {
+        nonstrict_load_copies_nothing: true,
+        ..Faults::default()
+    };
+    let report = run_against("native_finetune", faults);
+    let text = report.to_text(false);
+    assert_eq!(report.exit() as i32, 1, "{text}");
+    let missing_copies = text
+        .lines()
+        .filter(|l| l.contains("[dispatch missing]") && l.contains("aten.copy_.default"))
+        .count();
+    assert_eq!(missing_copies, 2, "{text}");
 }

@@ -2,7 +2,8 @@
 //! artifacts validate; deleting a mandatory field, staling a report (a
 //! golden changes), corrupting a sidecar or failing a gate each turn a
 //! packet NOT_READY with the right reason; `ft-replay parity-report`
-//! regenerates a report byte for byte.
+//! regenerates a report byte for byte; native fixtures run their programs
+//! against the twins, and one that diverges fails its packet.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -32,6 +33,11 @@ fn scratch(id: &str) -> (tempfile::TempDir, PathBuf) {
     for f in report["fixtures"].as_array().expect("fixtures") {
         if let Some(trace) = f["trace"].as_str() {
             std::fs::copy(repo().join(trace), dir.path().join(trace)).expect("copy golden");
+        }
+        if let Some(source) = f["program_source"].as_str() {
+            let to = dir.path().join(source);
+            std::fs::create_dir_all(to.parent().expect("a folder")).expect("program dir");
+            std::fs::copy(repo().join(source), to).expect("copy native program");
         }
     }
     (dir, root)
@@ -64,6 +70,7 @@ fn the_shipped_artifacts_validate() {
         "FT-P2C-003",
         "FT-P2C-004",
         "FT-P2C-005",
+        "FT-P2C-008",
     ] {
         let p = v.packets.iter().find(|p| p.packet == id).expect("packet");
         assert!(p.ready(), "{id}: {:?}", p.reasons);
@@ -308,4 +315,127 @@ fn every_packet_has_its_files_and_fields() {
     for file in phase2c::CROSS_PACKET_FILES {
         assert!(shipped().join(file).is_file(), "{file}");
     }
+}
+
+/// Rewrites packet `id`'s manifest in a scratch copy: `edit` gets the
+/// fixture list.
+fn edit_fixtures(root: &Path, id: &str, edit: impl FnOnce(&mut Vec<Value>)) {
+    let path = root.join(id).join("fixture_manifest.json");
+    let mut manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("manifest")).expect("json");
+    edit(manifest["fixtures"].as_array_mut().expect("fixtures"));
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&manifest).expect("json"),
+    )
+    .expect("write");
+}
+
+fn report_of(root: &Path, id: &str) -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(root.join(id).join("parity_report.json")).expect("report"),
+    )
+    .expect("report json")
+}
+
+/// The shipped FT-P2C-008 report runs every native program against its
+/// twin (MATCH) and every native mutation (CAUGHT), recording the
+/// program's source hash.
+#[test]
+fn the_native_fixtures_match_and_their_mutations_are_caught() {
+    let report = report_of(&shipped(), "FT-P2C-008");
+    let native: Vec<&Value> = report["fixtures"]
+        .as_array()
+        .expect("fixtures")
+        .iter()
+        .filter(|f| f["kind"] == "native")
+        .collect();
+    let programs: std::collections::BTreeSet<&str> = native
+        .iter()
+        .filter_map(|f| f["program"].as_str())
+        .collect();
+    for p in ft_replay::native::PROGRAMS {
+        assert!(
+            programs.contains(p.name),
+            "no native fixture runs {}",
+            p.name
+        );
+    }
+    for f in &native {
+        let faulty = !f["runs"][0]["fault"].as_array().expect("fault").is_empty();
+        let want = if faulty { "CAUGHT" } else { "MATCH" };
+        assert_eq!(f["verdict"], want, "{f}");
+        assert_eq!(f["runs"][0]["run"], "native", "{f}");
+        assert!(f["program_blake3"].is_string(), "{f}");
+    }
+}
+
+/// Regenerated from scratch, the native fixtures give the same verdicts:
+/// the programs really run (and their mutations really diverge).
+#[test]
+fn parity_report_runs_the_native_programs() {
+    let (_dir, root) = scratch("FT-P2C-008");
+    edit_fixtures(&root, "FT-P2C-008", |fixtures| {
+        fixtures.retain(|f| f["kind"] == "native");
+    });
+    phase2c::generate(&root, "FT-P2C-008").expect("generate");
+    let report = report_of(&root, "FT-P2C-008");
+    assert_eq!(report["summary"]["failed"], 0, "{report}");
+    let shipped = report_of(&shipped(), "FT-P2C-008");
+    let verdicts = |r: &Value| -> Vec<(String, String)> {
+        r["fixtures"]
+            .as_array()
+            .expect("fixtures")
+            .iter()
+            .filter(|f| f["kind"] == "native")
+            .map(|f| (f["id"].to_string(), f["verdict"].to_string()))
+            .collect()
+    };
+    assert_eq!(verdicts(&report), verdicts(&shipped));
+}
+
+/// A native program whose `nn` or `optim` goes wrong (here AdamW's decay
+/// applied as L2) where the fixture expects its twin's trace: the fixture
+/// FAILs and the packet is NOT_READY.
+#[test]
+fn a_native_fixture_that_diverges_fails_its_packet() {
+    let (_dir, root) = scratch("FT-P2C-008");
+    edit_fixtures(&root, "FT-P2C-008", |fixtures| {
+        fixtures.retain(|f| f["kind"] == "native");
+        for f in fixtures.iter_mut() {
+            if f["id"] == "native_gpt" {
+                f["fault"] = Value::String("adamw-decay-as-l2".into());
+            }
+        }
+    });
+    phase2c::generate(&root, "FT-P2C-008").expect("generate");
+    let report = report_of(&root, "FT-P2C-008");
+    let gpt = report["fixtures"]
+        .as_array()
+        .expect("fixtures")
+        .iter()
+        .find(|f| f["id"] == "native_gpt")
+        .expect("native_gpt");
+    assert_eq!(gpt["verdict"], "FAIL", "{gpt}");
+    assert_eq!(gpt["runs"][0]["exit_strict"], 1, "{gpt}");
+    let reasons = packet_reasons(&root, "FT-P2C-008");
+    assert!(has(&reasons, "strict.all_fixtures_pass"), "{reasons:?}");
+}
+
+/// Editing a native program's source under a report stales the report.
+#[test]
+fn a_changed_native_program_makes_the_report_stale() {
+    let (dir, root) = scratch("FT-P2C-008");
+    let source = dir.path().join("runtime/examples/native/mlp.rs");
+    let mut text = std::fs::read_to_string(&source).expect("program");
+    text.push_str("\n// edited\n");
+    std::fs::write(&source, text).expect("write");
+    let reasons = packet_reasons(&root, "FT-P2C-008");
+    assert!(
+        has(
+            &reasons,
+            "native program runtime/examples/native/mlp.rs changed"
+        ),
+        "{reasons:?}"
+    );
 }

@@ -136,6 +136,11 @@ pub struct Faults {
     /// Breaks the dispatch sequence of every native AdamW step with weight
     /// decay (`add` where `mul_` was).
     pub adamw_decay_as_l2: bool,
+    /// Native programs (`nn`): a non-strict `load_state_dict` whose state
+    /// dict has missing or unexpected keys copies none of the entries that
+    /// do match (as if the mismatch had aborted the load). Breaks the
+    /// `copy_` sequence of every native fine-tuning load.
+    pub nonstrict_load_copies_nothing: bool,
 }
 
 impl Faults {

@@ -16,7 +16,8 @@ pub struct Cli {
 }
 
 const USAGE: &str = "usage: --out FILE --random-from TORCH.ftr [--inject-fault \
-                     wrong-init-bound|adam-skip-bias-correction|adamw-decay-as-l2]";
+                     wrong-init-bound|adam-skip-bias-correction|adamw-decay-as-l2|\
+                     nonstrict-load-copies-nothing]";
 
 impl Cli {
     /// Parses `std::env::args()`.
@@ -37,6 +38,7 @@ impl Cli {
                     "wrong-init-bound" => faults.wrong_init_bound = true,
                     "adam-skip-bias-correction" => faults.adam_skip_bias_correction = true,
                     "adamw-decay-as-l2" => faults.adamw_decay_as_l2 = true,
+                    "nonstrict-load-copies-nothing" => faults.nonstrict_load_copies_nothing = true,
                     other => return Err(format!("unknown fault {other:?}; {USAGE}")),
                 },
                 other => return Err(format!("unexpected argument {other:?}; {USAGE}")),

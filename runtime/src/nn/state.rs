@@ -162,6 +162,12 @@ pub(crate) fn load(
             );
         }
     }
+    if !strict
+        && (!missing.is_empty() || !unexpected.is_empty())
+        && rt.faults().nonstrict_load_copies_nothing
+    {
+        copies.clear();
+    }
     let mode = rt.grad_mode();
     rt.set_grad_mode(false, mode.1);
     let mut result = Ok(());
