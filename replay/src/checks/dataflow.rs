@@ -6,7 +6,7 @@
 //! this check builds a one-to-one correspondence between the two runs' ids and
 //! reports the first place where an id would have to map to two different ids.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use ft_trace::{ApiEvent, AutogradEvent, Context, DeviceEvent, DispatchEvent, EventBody};
 

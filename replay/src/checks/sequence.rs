@@ -2,8 +2,7 @@
 //! transitions, api and bookkeeping events): align by key, then classify what
 //! did not align as missing, extra, changed or reordered.
 
-use std::collections::HashMap;
-
+use foldhash::{HashMap, HashMapExt};
 use ft_trace::Event;
 
 use crate::align::{Aligned, align};
@@ -12,15 +11,27 @@ use crate::keys::{event_key, event_key_into};
 use crate::report::{CheckResult, Divergence};
 use crate::trace_data::TraceView;
 
-/// An alignment key's fingerprint: the first 128 bits of its BLAKE3 hash.
-/// Streams are aligned on fingerprints (16 bytes an event, however long the
-/// key); the readable key is rebuilt only for an event that diverged.
-type KeyPrint = [u8; 16];
+/// An alignment key's id: equal keys of either stream get the same id.
+/// Streams are aligned on ids (one word an event, however long the key);
+/// the readable key is rebuilt only for an event that diverged.
+type KeyId = usize;
 
-fn fingerprint(key: &str) -> KeyPrint {
-    let mut print = [0u8; 16];
-    print.copy_from_slice(&blake3::hash(key.as_bytes()).as_bytes()[..16]);
-    print
+/// Gives each distinct key an id, for both streams of one comparison. Keys
+/// are compared whole, so two different keys never share an id.
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<Box<str>, KeyId>,
+}
+
+impl Interner {
+    fn id(&mut self, key: &str) -> KeyId {
+        if let Some(&id) = self.ids.get(key) {
+            return id;
+        }
+        let id = self.ids.len();
+        self.ids.insert(key.into(), id);
+        id
+    }
 }
 
 /// A matched pair: indices into the two traces' event vectors.
@@ -33,7 +44,8 @@ pub fn compare(
     actual: &TraceView<'_>,
     select: impl Fn(&Event) -> bool,
 ) -> (CheckResult, Vec<MatchedPair>) {
-    let pick = |view: &TraceView<'_>| -> (Vec<usize>, Vec<KeyPrint>) {
+    let mut interner = Interner::default();
+    let mut pick = |view: &TraceView<'_>| -> (Vec<usize>, Vec<KeyId>) {
         let mut key = String::with_capacity(256);
         view.data
             .events
@@ -43,7 +55,7 @@ pub fn compare(
             .map(|(i, e)| {
                 key.clear();
                 event_key_into(&e.body, view, &mut key);
-                (i, fingerprint(&key))
+                (i, interner.id(&key))
             })
             .unzip()
     };
@@ -69,8 +81,8 @@ pub fn compare(
     };
     let mut pairs = Vec::new();
     // Missing and extra events with the same key are one reordered event.
-    let mut missing_by_key: HashMap<KeyPrint, Vec<usize>> = HashMap::new();
-    let mut extra_by_key: HashMap<KeyPrint, Vec<usize>> = HashMap::new();
+    let mut missing_by_key: HashMap<KeyId, Vec<usize>> = HashMap::new();
+    let mut extra_by_key: HashMap<KeyId, Vec<usize>> = HashMap::new();
     for a in &alignment {
         match *a {
             Aligned::Missing { expected: e, .. } => {
