@@ -120,10 +120,16 @@ def test_torch_to_rust_to_torch_is_byte_equal(tmp_path: Path, ft_replay: str) ->
     assert r.returncode == 0, r.stderr
     loaded = torch.load(back, weights_only=True)
     assert_same(sd, loaded)
-    # The Rust writer lays the archive out as torch does: every entry but
-    # torch's random serialization id is the same bytes at the same offset.
-    ours = zipfile.ZipFile(back)
-    theirs = zipfile.ZipFile(original)
+    assert_same_archive(back, original)
+
+
+def assert_same_archive(ours_path: Path, theirs_path: Path) -> None:
+    """The Rust writer lays the archive out as torch does: every entry but
+    torch's random serialization id is the same bytes at the same offset
+    (`theirs_path` must be named archive.pt: torch names the archive's
+    folder after the file, the Rust writer names it `archive`)."""
+    ours = zipfile.ZipFile(ours_path)
+    theirs = zipfile.ZipFile(theirs_path)
     their_entries = [i for i in theirs.infolist() if not i.filename.endswith("serialization_id")]
     assert [i.filename for i in ours.infolist()] == [i.filename for i in their_entries]
     for mine, their in zip(ours.infolist(), their_entries):
@@ -323,3 +329,8 @@ def test_pytorch_mlp_state_dict_runs_in_rust_modules_and_back(tmp_path: Path) ->
         # state_dict() detaches: torch.save records requires_grad=False.
         assert state[k].requires_grad is v.requires_grad is False, k
     assert torch.equal(again(x).detach(), expected)
+    # The file the Rust modules wrote is torch.save(model.state_dict())'s,
+    # byte for byte (the pickle records each entry's requires_grad).
+    (tmp_path / "torch").mkdir()
+    torch.save(model.state_dict(), tmp_path / "torch" / "archive.pt")
+    assert_same_archive(tmp_path / "state.pt", tmp_path / "torch" / "archive.pt")
