@@ -14,7 +14,7 @@
 //! moving its version counter, so a later event may record the same version
 //! again with other contents, and the record in force is the latest one.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use smallvec::SmallVec;
 
