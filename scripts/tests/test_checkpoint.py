@@ -249,12 +249,17 @@ def test_legacy_files_are_read_and_protocol_4_refused(tmp_path: Path, ft_replay:
     r = run(ft_replay, "checkpoint", "convert", legacy, "-o", back)
     assert r.returncode == 0, r.stderr
     assert_same(sd, torch.load(back, weights_only=True))
-    # Damage past the pickles: the storage records no longer add up.
+    # Damage past the pickles: the storage records no longer add up. The
+    # records follow the storage keys' order, and legacy keys are object
+    # addresses, so the last record is the empty tensor's (the cut takes its
+    # element count) or another one (the cut takes its bytes) from run to run.
     data = legacy.read_bytes()
     cut = tmp_path / "cut.pt"
     cut.write_bytes(data[:-5])
     r = run(ft_replay, "checkpoint", "info", cut)
-    assert r.returncode == 4 and "more than the file holds" in r.stderr, r.stderr
+    assert r.returncode == 4, r.stderr
+    truncated = ("more than the file holds", "truncated: its element count at offset")
+    assert any(m in r.stderr for m in truncated), r.stderr
     # Protocol 4 frames its pickle: refused by name, as weights_only refuses it.
     p4 = tmp_path / "p4.pt"
     torch.save(sd, p4, pickle_protocol=4)
