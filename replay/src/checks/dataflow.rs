@@ -31,9 +31,10 @@ impl IdKind {
     }
 }
 
-/// The ids an event mentions, in wire order.
-fn ids(body: &EventBody) -> Vec<(IdKind, u64)> {
-    let mut out = Vec::new();
+/// The ids an event mentions, in wire order, into `out` (cleared first; the
+/// check reuses two buffers for every pair).
+fn ids(body: &EventBody, out: &mut Vec<(IdKind, u64)>) {
+    out.clear();
     for t in body.tensor_refs() {
         out.push((IdKind::Tensor, t.id));
         out.push((IdKind::Storage, t.storage));
@@ -97,7 +98,6 @@ fn ids(body: &EventBody) -> Vec<(IdKind, u64)> {
         }
         _ => {}
     }
-    out
 }
 
 /// Checks id correspondence over `pairs` (event indices, any order).
@@ -107,8 +107,13 @@ pub fn compare(
     mut pairs: Vec<(usize, usize)>,
 ) -> CheckResult {
     pairs.sort_unstable();
-    let mut forward: HashMap<(IdKind, u64), u64> = HashMap::new();
-    let mut backward: HashMap<(IdKind, u64), u64> = HashMap::new();
+    // Sized up front: a long run maps hundreds of thousands of ids, and
+    // growing the tables rehashed them into fresh memory again and again.
+    // A run mentions about as many distinct ids as it has paired events
+    // (each op introduces its outputs' tensors and storages, each node one id).
+    let mut forward: HashMap<(IdKind, u64), u64> = HashMap::with_capacity(pairs.len());
+    let mut backward: HashMap<(IdKind, u64), u64> = HashMap::with_capacity(pairs.len());
+    let (mut exp_ids, mut act_ids) = (Vec::new(), Vec::new());
     let mut result = CheckResult {
         name: "dataflow",
         expected: pairs.len(),
@@ -121,8 +126,8 @@ pub fn compare(
         else {
             continue;
         };
-        let exp_ids = ids(&exp_event.body);
-        let act_ids = ids(&act_event.body);
+        ids(&exp_event.body, &mut exp_ids);
+        ids(&act_event.body, &mut act_ids);
         let mut conflict = None;
         for (&(kind, x), &(_, y)) in exp_ids.iter().zip(&act_ids) {
             let fwd = *forward.entry((kind, x)).or_insert(y);

@@ -62,10 +62,15 @@ pub fn diff_aligned(
         },
     );
 
-    let mut all_pairs = op_pairs.clone();
+    // Each list allocated once at its final size (a long run's pairs are
+    // megabytes, and growing them copied them into fresh memory).
+    let mut all_pairs =
+        Vec::with_capacity(op_pairs.len() + queue_pairs.len() + other_pairs.len());
+    all_pairs.extend(&op_pairs);
     all_pairs.extend(&queue_pairs);
     all_pairs.extend(&other_pairs);
-    let mut value_pairs = op_pairs;
+    let mut value_pairs = Vec::with_capacity(op_pairs.len() + other_pairs.len());
+    value_pairs.extend(op_pairs);
     value_pairs.extend(other_pairs);
     let (dataflow, values) = both(
         || dataflow::compare(&ev, &av, all_pairs.clone()),

@@ -47,17 +47,18 @@ pub fn compare(
     let mut interner = Interner::default();
     let mut pick = |view: &TraceView<'_>| -> (Vec<usize>, Vec<KeyId>) {
         let mut key = String::with_capacity(256);
-        view.data
-            .events
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| select(e))
-            .map(|(i, e)| {
+        let selected = view.data.events.iter().filter(|e| select(e)).count();
+        let mut indices = Vec::with_capacity(selected);
+        let mut ids = Vec::with_capacity(selected);
+        for (i, e) in view.data.events.iter().enumerate() {
+            if select(e) {
                 key.clear();
                 event_key_into(&e.body, view, &mut key);
-                (i, interner.id(&key))
-            })
-            .unzip()
+                indices.push(i);
+                ids.push(interner.id(&key));
+            }
+        }
+        (indices, ids)
     };
     let (exp_idx, exp_keys) = pick(expected);
     let (act_idx, act_keys) = pick(actual);
@@ -79,7 +80,7 @@ pub fn compare(
         actual: act_keys.len(),
         ..CheckResult::default()
     };
-    let mut pairs = Vec::new();
+    let mut pairs = Vec::with_capacity(exp_keys.len().min(act_keys.len()));
     // Missing and extra events with the same key are one reordered event.
     let mut missing_by_key: HashMap<KeyId, Vec<usize>> = HashMap::new();
     let mut extra_by_key: HashMap<KeyId, Vec<usize>> = HashMap::new();
