@@ -64,8 +64,7 @@ pub fn diff_aligned(
 
     // Each list allocated once at its final size (a long run's pairs are
     // megabytes, and growing them copied them into fresh memory).
-    let mut all_pairs =
-        Vec::with_capacity(op_pairs.len() + queue_pairs.len() + other_pairs.len());
+    let mut all_pairs = Vec::with_capacity(op_pairs.len() + queue_pairs.len() + other_pairs.len());
     all_pairs.extend(&op_pairs);
     all_pairs.extend(&queue_pairs);
     all_pairs.extend(&other_pairs);

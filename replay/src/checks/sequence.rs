@@ -2,6 +2,8 @@
 //! transitions, api and bookkeeping events): align by key, then classify what
 //! did not align as missing, extra, changed or reordered.
 
+use std::hash::BuildHasher;
+
 use foldhash::{HashMap, HashMapExt};
 use ft_trace::Event;
 
@@ -17,19 +19,52 @@ use crate::trace_data::TraceView;
 type KeyId = usize;
 
 /// Gives each distinct key an id, for both streams of one comparison. Keys
-/// are compared whole, so two different keys never share an id.
+/// are compared whole, so two different keys never share an id. The keys
+/// are kept end to end in one string (a long run has a distinct key for
+/// most events, as tensor versions grow), found by their hash.
 #[derive(Default)]
 struct Interner {
-    ids: HashMap<Box<str>, KeyId>,
+    /// Every distinct key, in id order, end to end.
+    text: String,
+    /// Where each id's key ends in `text` (it starts where the previous ends).
+    ends: Vec<usize>,
+    /// The newest id of each key hash; `older` chains ids of equal hash.
+    newest: HashMap<u64, KeyId>,
+    older: Vec<Option<KeyId>>,
+    hasher: foldhash::fast::RandomState,
 }
 
 impl Interner {
-    fn id(&mut self, key: &str) -> KeyId {
-        if let Some(&id) = self.ids.get(key) {
-            return id;
+    /// An interner with room for `keys` distinct keys before its tables grow.
+    fn with_capacity(keys: usize) -> Interner {
+        Interner {
+            newest: HashMap::with_capacity(keys),
+            ends: Vec::with_capacity(keys),
+            older: Vec::with_capacity(keys),
+            ..Interner::default()
         }
-        let id = self.ids.len();
-        self.ids.insert(key.into(), id);
+    }
+
+    fn key(&self, id: KeyId) -> &str {
+        let start = if id == 0 { 0 } else { self.ends[id - 1] };
+        &self.text[start..self.ends[id]]
+    }
+
+    fn id(&mut self, key: &str) -> KeyId {
+        let hash = self.hasher.hash_one(key);
+        let newest = self.newest.get(&hash).copied();
+        let mut candidate = newest;
+        while let Some(id) = candidate {
+            if self.key(id) == key {
+                return id;
+            }
+            candidate = self.older[id];
+        }
+        let id = self.ends.len();
+        self.text.push_str(key);
+        self.ends.push(self.text.len());
+        self.older.push(newest);
+        self.newest.insert(hash, id);
         id
     }
 }
@@ -44,7 +79,10 @@ pub fn compare(
     actual: &TraceView<'_>,
     select: impl Fn(&Event) -> bool,
 ) -> (CheckResult, Vec<MatchedPair>) {
-    let mut interner = Interner::default();
+    // Sized for the expected stream's keys: the actual stream's keys are
+    // mostly the same ones.
+    let mut interner =
+        Interner::with_capacity(expected.data.events.iter().filter(|e| select(e)).count());
     let mut pick = |view: &TraceView<'_>| -> (Vec<usize>, Vec<KeyId>) {
         let mut key = String::with_capacity(256);
         let selected = view.data.events.iter().filter(|e| select(e)).count();
