@@ -9,18 +9,21 @@
 //! `dK = scale · dSᵀ Q`.
 //!
 //! Observed in torch 2.15 (CPU): `F.scaled_dot_product_attention` reaches
-//! this operator for 4-d float32 and float64 inputs with equal head sizes and
-//! no dropout, with or without an `attn_mask` (a bool mask arrives as
-//! `where(mask, 0, -inf)`, broadcast to `(B, H, L, S)` and added to the
-//! scaled scores, in backward too); float16/bfloat16, 3-d inputs or a
-//! different value head size take the math path (`bmm`, `_safe_softmax`,
-//! ...); so does dropout (`bernoulli_` on the weights).
+//! this operator for 4-d floating inputs (float32, float64, bfloat16,
+//! float16) with equal head sizes and no dropout, with or without an
+//! `attn_mask` (a bool mask arrives as `where(mask, 0, -inf)`, broadcast to
+//! `(B, H, L, S)` and added to the scaled scores, in backward too); 3-d
+//! inputs or a different value head size take the math path (`bmm`,
+//! `_safe_softmax`, ...); so does dropout (`bernoulli_` on the weights).
+//! The reduced floating types round where the CPU kernel stores in them
+//! (see [`Precision`]); the logsumexp is float32 for them.
 //! Layouts: `output` is laid out like `empty_like(query)` (a dense query's
 //! strides, otherwise its dimensions ordered by stride); `logsumexp`
 //! `(B, H, L)` is stored
 //! `(B, L, H)`; the three gradients are stored `(B, L, H, E)` and viewed
 //! `(B, H, L, E)`.
 
+use super::common::{is_reduced_float, round_to};
 use super::gemm::{Mat, gemm_acc};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
@@ -181,20 +184,46 @@ fn scores_masked(
     s
 }
 
-/// Turns one row of scores into probabilities; returns its logsumexp.
-fn softmax_row(row: &mut [f64]) -> f64 {
-    let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if max == f64::NEG_INFINITY {
-        row.iter_mut().for_each(|v| *v = 0.0);
-        return f64::NEG_INFINITY;
+/// Keys per block of the CPU kernel (its `kv_split_size`): the online
+/// softmax rescales its running sum and output at each block boundary.
+const KV_BLOCK: usize = 512;
+
+/// Query rows per block of the CPU kernel's backward (its `q_split_size`,
+/// chosen by the query length): the gradients are stored in their dtype
+/// after each block's products.
+fn q_block(l: usize) -> usize {
+    if l >= 768 {
+        256
+    } else if l >= 192 {
+        64
+    } else {
+        32
     }
-    let mut sum = 0.0;
-    for v in row.iter_mut() {
-        *v = (*v - max).exp();
-        sum += *v;
+}
+
+/// Where the CPU kernel keeps intermediates in the tensor's dtype. For
+/// bfloat16 and float16 the probabilities multiplied with `V` (forward),
+/// with `dO` and the score gradients multiplied with `K` and `Q` (backward)
+/// are stored in the dtype first; float32 and float64 keep them in the
+/// accumulation type. The gradients themselves are stored in the dtype after
+/// every block (`C = round(C + A·B)`), for every dtype.
+#[derive(Clone, Copy)]
+struct Precision {
+    dtype: DType,
+}
+
+impl Precision {
+    fn intermediate(self, v: f64) -> f64 {
+        if is_reduced_float(self.dtype) {
+            round_to(self.dtype, v)
+        } else {
+            v
+        }
     }
-    row.iter_mut().for_each(|v| *v /= sum);
-    max + sum.ln()
+
+    fn stored(self, v: f64) -> f64 {
+        round_to(self.dtype, v)
+    }
 }
 
 /// Output (logical `(B, H, L, E)`) and logsumexp (logical `(B, H, L)`).
@@ -207,10 +236,19 @@ fn forward_values(
     causal: bool,
     scale: f64,
 ) -> (Vec<f64>, Vec<f64>) {
-    forward_values_masked(q, k, v, d, causal, scale, None)
+    let exact = Precision {
+        dtype: DType::Float64,
+    };
+    forward_values_masked(q, k, v, d, causal, scale, None, exact)
 }
 
-/// [`forward_values`] with an additive mask broadcast to `(B, H, L, S)`.
+/// [`forward_values`] with an additive mask broadcast to `(B, H, L, S)`,
+/// computed as the CPU kernel does: keys in blocks of [`KV_BLOCK`], each
+/// row's running maximum and sum of `exp(s - max)` rescaled at a block
+/// boundary, the unnormalised probabilities (stored per `precision`)
+/// multiplied with `V`, and the row divided by its sum at the end. A row
+/// with every key masked gives zeros and a logsumexp of 0.
+#[allow(clippy::too_many_arguments)]
 fn forward_values_masked(
     q: &[f64],
     k: &[f64],
@@ -219,12 +257,13 @@ fn forward_values_masked(
     causal: bool,
     scale: f64,
     mask: Option<&[f64]>,
+    precision: Precision,
 ) -> (Vec<f64>, Vec<f64>) {
     let (qn, kn) = (d.l * d.e, d.s * d.e);
     let mut out = vec![0.0; d.heads() * qn];
     let mut lse = Vec::with_capacity(d.heads() * d.l);
     for head in 0..d.heads() {
-        let mut p = scores_masked(
+        let scores = scores_masked(
             &q[head * qn..(head + 1) * qn],
             &k[head * kn..(head + 1) * kn],
             d,
@@ -232,15 +271,57 @@ fn forward_values_masked(
             scale,
             head_mask(mask, d, head),
         );
-        for row in p.chunks_mut(d.s.max(1)).take(d.l) {
-            lse.push(softmax_row(row));
-        }
         let vh = &v[head * kn..(head + 1) * kn];
-        gemm_acc(
-            Mat::new(&p, d.l, d.s),
-            Mat::new(vh, d.s, d.e),
-            &mut out[head * qn..(head + 1) * qn],
-        );
+        let oh = &mut out[head * qn..(head + 1) * qn];
+        let mut max = vec![f64::NEG_INFINITY; d.l];
+        let mut sum = vec![0.0; d.l];
+        for start in (0..d.s).step_by(KV_BLOCK) {
+            let w = KV_BLOCK.min(d.s - start);
+            let mut p = vec![0.0; d.l * w];
+            let mut rescale = vec![1.0; d.l];
+            for i in 0..d.l {
+                let row = &scores[i * d.s + start..i * d.s + start + w];
+                let new_max = row.iter().copied().fold(max[i], f64::max);
+                if new_max == f64::NEG_INFINITY {
+                    continue;
+                }
+                let mut block_sum = 0.0;
+                for (pj, &sj) in p[i * w..(i + 1) * w].iter_mut().zip(row) {
+                    let x = (sj - new_max).exp();
+                    block_sum += x;
+                    *pj = precision.intermediate(x);
+                }
+                rescale[i] = (max[i] - new_max).exp();
+                sum[i] = block_sum + rescale[i] * sum[i];
+                max[i] = new_max;
+            }
+            let mut block = vec![0.0; d.l * d.e];
+            gemm_acc(
+                Mat::new(&p, d.l, w),
+                Mat::new(&vh[start * d.e..(start + w) * d.e], w, d.e),
+                &mut block,
+            );
+            for ((o_row, b_row), r) in oh
+                .chunks_mut(d.e.max(1))
+                .zip(block.chunks(d.e.max(1)))
+                .zip(&rescale)
+            {
+                for (o, b) in o_row.iter_mut().zip(b_row) {
+                    *o = *o * r + b;
+                }
+            }
+        }
+        for ((o_row, m), s) in oh.chunks_mut(d.e.max(1)).zip(&mut max).zip(&mut sum) {
+            if *m == f64::NEG_INFINITY {
+                *m = 0.0;
+            }
+            if *s == 0.0 {
+                *s = 1.0;
+            }
+            let reciprocal = 1.0 / *s;
+            o_row.iter_mut().for_each(|o| *o *= reciprocal);
+            lse.push(*m + s.ln());
+        }
     }
     (out, lse)
 }
@@ -263,7 +344,8 @@ pub(crate) fn flash_attention(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Ve
             k.read_f64(ctx.op)?,
             v.read_f64(ctx.op)?,
         );
-        forward_values_masked(&qv, &kv, &vv, &d, causal, scale, mask.as_deref())
+        let precision = Precision { dtype };
+        forward_values_masked(&qv, &kv, &vv, &d, causal, scale, mask.as_deref(), precision)
     } else {
         (Vec::new(), Vec::new())
     };
@@ -307,29 +389,89 @@ struct HeadInputs<'a> {
     mask: Option<&'a [f64]>,
 }
 
-fn head_backward(x: &HeadInputs<'_>, d: &Dims, causal: bool, scale: f64) -> HeadGrads {
-    // P from the saved logsumexp.
+/// One head's gradients as the CPU kernel computes them: `P` recomputed
+/// from the saved logsumexp, then for each block of [`q_block`] query rows
+/// and [`KV_BLOCK`] keys `dV += Pᵀ dO`, `dS = P ∘ (dO Vᵀ − rowsum(dO ∘ out))`,
+/// `dQ += scale · dS K`, `dK += scale · dSᵀ Q`, with `P` and `dS` stored per
+/// `precision` before their products and each gradient stored in the dtype
+/// after each block.
+fn head_backward(
+    x: &HeadInputs<'_>,
+    d: &Dims,
+    causal: bool,
+    scale: f64,
+    precision: Precision,
+) -> HeadGrads {
     let mut p = scores_masked(x.q, x.k, d, causal, scale, x.mask);
     for (row, &m) in p.chunks_mut(d.s.max(1)).zip(x.lse) {
         row.iter_mut()
             .for_each(|s| *s = if m.is_finite() { (*s - m).exp() } else { 0.0 });
     }
+    let dsum: Vec<f64> = (0..d.l)
+        .map(|i| {
+            (0..d.e)
+                .map(|c| x.dout[i * d.e + c] * x.out[i * d.e + c])
+                .sum()
+        })
+        .collect();
+    let mut dq = vec![0.0; d.l * d.e];
+    let mut dk = vec![0.0; d.s * d.e];
     let mut dv = vec![0.0; d.s * d.e];
-    gemm_acc(Mat::t(&p, d.s, d.l), Mat::new(x.dout, d.l, d.e), &mut dv);
-    let mut ds = vec![0.0; d.l * d.s];
-    gemm_acc(Mat::new(x.dout, d.l, d.e), Mat::t(x.v, d.e, d.s), &mut ds);
-    for (i, row) in ds.chunks_mut(d.s.max(1)).enumerate() {
-        let di: f64 = (0..d.e)
-            .map(|c| x.dout[i * d.e + c] * x.out[i * d.e + c])
-            .sum();
-        for (j, g) in row.iter_mut().enumerate() {
-            *g = p[i * d.s + j] * (*g - di) * scale;
+    let store = |acc: &mut [f64], add: &[f64], factor: f64| {
+        for (a, b) in acc.iter_mut().zip(add) {
+            *a = precision.stored(*a + factor * b);
+        }
+    };
+    let rows_block = q_block(d.l);
+    for m in (0..d.l).step_by(rows_block) {
+        let qb = rows_block.min(d.l - m);
+        let keys = if causal { (m + qb).min(d.s) } else { d.s };
+        let (q_rows, dout_rows) = (m * d.e..(m + qb) * d.e, m * d.e..(m + qb) * d.e);
+        for n in (0..keys).step_by(KV_BLOCK) {
+            let w = KV_BLOCK.min(d.s - n);
+            let kv_rows = n * d.e..(n + w) * d.e;
+            let attn: Vec<f64> = (m..m + qb)
+                .flat_map(|i| p[i * d.s + n..i * d.s + n + w].iter().copied())
+                .collect();
+            let attn_stored: Vec<f64> = attn.iter().map(|&a| precision.intermediate(a)).collect();
+            let mut dv_block = vec![0.0; w * d.e];
+            gemm_acc(
+                Mat::t(&attn_stored, w, qb),
+                Mat::new(&x.dout[dout_rows.clone()], qb, d.e),
+                &mut dv_block,
+            );
+            store(&mut dv[kv_rows.clone()], &dv_block, 1.0);
+            let mut ds = vec![0.0; qb * w];
+            gemm_acc(
+                Mat::new(&x.dout[dout_rows.clone()], qb, d.e),
+                Mat::t(&x.v[kv_rows.clone()], d.e, w),
+                &mut ds,
+            );
+            for ((row, a_row), di) in ds
+                .chunks_mut(w.max(1))
+                .zip(attn.chunks(w.max(1)))
+                .zip(&dsum[m..m + qb])
+            {
+                for (g, a) in row.iter_mut().zip(a_row) {
+                    *g = precision.intermediate(a * (*g - di));
+                }
+            }
+            let mut dq_block = vec![0.0; qb * d.e];
+            gemm_acc(
+                Mat::new(&ds, qb, w),
+                Mat::new(&x.k[kv_rows.clone()], w, d.e),
+                &mut dq_block,
+            );
+            store(&mut dq[q_rows.clone()], &dq_block, scale);
+            let mut dk_block = vec![0.0; w * d.e];
+            gemm_acc(
+                Mat::t(&ds, w, qb),
+                Mat::new(&x.q[q_rows.clone()], qb, d.e),
+                &mut dk_block,
+            );
+            store(&mut dk[kv_rows], &dk_block, scale);
         }
     }
-    let mut dq = vec![0.0; d.l * d.e];
-    gemm_acc(Mat::new(&ds, d.l, d.s), Mat::new(x.k, d.s, d.e), &mut dq);
-    let mut dk = vec![0.0; d.s * d.e];
-    gemm_acc(Mat::t(&ds, d.s, d.l), Mat::new(x.q, d.l, d.e), &mut dk);
     HeadGrads { dq, dk, dv }
 }
 
@@ -386,7 +528,7 @@ pub(crate) fn flash_attention_backward(
                 lse: &lv[head * d.l..(head + 1) * d.l],
                 mask: head_mask(mask.as_deref(), &d, head),
             };
-            let g = head_backward(&inputs, &d, causal, scale);
+            let g = head_backward(&inputs, &d, causal, scale, Precision { dtype });
             all[0].extend(g.dq);
             all[1].extend(g.dk);
             all[2].extend(g.dv);
@@ -428,6 +570,9 @@ mod tests {
             out.iter().zip(&weights).map(|(a, b)| a * b).sum()
         };
         let (out, lse) = forward_values(&q, &k, &v, &d, true, 0.6);
+        let exact = Precision {
+            dtype: DType::Float64,
+        };
         let g = head_backward(
             &HeadInputs {
                 q: &q,
@@ -441,6 +586,7 @@ mod tests {
             &d,
             true,
             0.6,
+            exact,
         );
         let eps = 1e-6;
         let check = |which: usize, grad: &[f64]| {
