@@ -67,3 +67,19 @@ fn perturbed_upsampling_and_3d_pooling_are_value_failures_naming_the_op() {
         assert!(out.contains(&format!("drift starts at {op}")), "{out}");
     }
 }
+
+#[test]
+fn a_perturbed_backward_whose_first_gradient_is_undefined_perturbs_the_next() {
+    // half_precision_cnn's only convolution reads the batch, which needs no
+    // gradient: convolution_backward returns (undefined, grad_weight,
+    // grad_bias), and the fault must still change a gradient.
+    let (code, out) = replay_with_fault(
+        "half_precision_cnn.torch.ftr",
+        "perturb=aten.convolution_backward.default:0.01",
+    );
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("drift starts at aten.convolution_backward.default"),
+        "{out}"
+    );
+}

@@ -573,12 +573,14 @@ impl Runtime {
     }
 
     fn apply_perturb_fault(&self, op: &str, args: &[IValue], outputs: &[IValue]) -> Result<()> {
-        // The first output tensor (of a `Tensor[]` result too); an in-place
-        // operator returning nothing (`_foreach_*_`) has its first `self`
-        // tensor perturbed instead.
-        let written = match outputs.first() {
-            Some(v) => v.tensors().into_iter().next(),
-            None => args.first().and_then(|v| v.tensors().into_iter().next()),
+        // The first defined output tensor (of a `Tensor[]` result too; a
+        // backward operator whose first gradient is undefined has its next
+        // one perturbed); an in-place operator returning nothing
+        // (`_foreach_*_`) has its first `self` tensor perturbed instead.
+        let written = if outputs.is_empty() {
+            args.first().and_then(|v| v.tensors().into_iter().next())
+        } else {
+            outputs.iter().flat_map(IValue::tensors).next()
         };
         if let Some((target, delta)) = &self.faults.perturb
             && target == op
