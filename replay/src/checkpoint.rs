@@ -44,7 +44,7 @@ pub fn run(command: &CheckpointCommand) -> Exit {
 type Failure = (Exit, String);
 
 /// The exit code of a serialization error.
-fn exit_of(e: &SerializeError) -> Exit {
+pub(crate) fn exit_of(e: &SerializeError) -> Exit {
     match e {
         SerializeError::UnsupportedDtype { .. } | SerializeError::UnsupportedGlobal { .. } => {
             Exit::Unsupported

@@ -19,6 +19,8 @@
 //! * [`checkpoint`] is `ft-replay checkpoint info|convert|protect|repair`
 //!   (state dicts in torch.save files and .ftc envelopes, from
 //!   `ft_runtime::serialize`);
+//! * [`roundtrip`] reads PyTorch's own `torch.save` files, writes them back
+//!   and compares the bytes (the `checkpoint` fixtures of [`phase2c`]);
 //! * [`mutate`] derives hostile variants of a trace from bytes (the diff
 //!   fuzz target and its regression tests);
 //! * [`parity`] charges each deviation to a Phase-2C packet and applies
@@ -59,6 +61,7 @@ pub mod precision;
 pub mod progress;
 pub mod recording;
 pub mod report;
+pub mod roundtrip;
 pub mod support;
 pub mod trace_data;
 pub mod usage;

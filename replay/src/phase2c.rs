@@ -245,6 +245,10 @@ struct Fixture {
     trace: Option<String>,
     /// native: the program ([`crate::native::PROGRAMS`]).
     program: Option<String>,
+    /// checkpoint: the `torch.save` file, relative to the repository root.
+    file: Option<String>,
+    /// checkpoint: the file must be refused with an error containing this.
+    expect_refusal: Option<String>,
     /// test: the test file and the test's name.
     test: Option<(String, String)>,
     fault: Vec<String>,
@@ -289,6 +293,8 @@ fn fixtures_of(manifest: &Value) -> Result<Vec<Fixture>, String> {
         let fixture = Fixture {
             trace: text("trace"),
             program: text("program"),
+            file: text("file"),
+            expect_refusal: text("expect_refusal"),
             test: text("test").map(|t| (t, text("name").unwrap_or_default())),
             fault: match f.get("fault") {
                 Some(Value::String(s)) => vec![s.clone()],
@@ -326,10 +332,11 @@ fn fixtures_of(manifest: &Value) -> Result<Vec<Fixture>, String> {
                     ));
                 }
             }
+            "checkpoint" if fixture.file.is_some() => {}
             _ => {
                 return Err(format!(
                     "fixture {}: kind {:?} needs trace (golden), trace and fault (fault), test \
-                     (test) or program and trace (native)",
+                     (test), program and trace (native) or file (checkpoint)",
                     fixture.id, fixture.kind
                 ));
             }
@@ -513,6 +520,57 @@ fn run_native(
     }
 }
 
+/// A checkpoint fixture: the round trip of the `torch.save` file `file`
+/// ([`crate::roundtrip`]); passes when the bytes come back identical or,
+/// with `expect_refusal`, when the reader refuses the file with an error
+/// containing it.
+fn run_checkpoint(
+    repo: &Path,
+    file: &str,
+    expect_refusal: Option<&str>,
+) -> Result<(Value, bool), ReplayError> {
+    use crate::roundtrip::{RoundTrip, round_trip};
+    let path = repo.join(file);
+    let bytes =
+        std::fs::read(&path).map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
+    let escape = |t: &str| ft_trace::text::escape_control_lines(t);
+    Ok(match (round_trip(&bytes), expect_refusal) {
+        (
+            RoundTrip::Identical {
+                records,
+                tensors,
+                content_hash,
+            },
+            want,
+        ) => (
+            json!({
+                "run": "round trip",
+                "result": "identical",
+                "records_compared": records,
+                "tensors": tensors,
+                "content_hash": content_hash,
+            }),
+            want.is_none(),
+        ),
+        (RoundTrip::Differs(d), _) => (
+            json!({"run": "round trip", "result": "differs", "difference": escape(&d)}),
+            false,
+        ),
+        (RoundTrip::Refused(e), want) => {
+            let text = e.to_string();
+            (
+                json!({
+                    "run": "round trip",
+                    "result": "refused",
+                    "exit": crate::checkpoint::exit_of(&e) as u8,
+                    "error": escape(&text),
+                }),
+                want.is_some_and(|w| text.contains(w)),
+            )
+        }
+    })
+}
+
 /// The repository root (`artifacts/phase2c` is two levels below it).
 fn repo_of(root: &Path) -> PathBuf {
     root.join("../..")
@@ -556,6 +614,24 @@ pub fn generate(root: &Path, id: &str) -> Result<String, ReplayError> {
             let found = std::fs::read_to_string(&path)
                 .is_ok_and(|text| name.starts_with('(') || text.contains(&format!("fn {name}(")));
             if found { "REFERENCED" } else { "MISSING" }.to_owned()
+        } else if let Some(file) = f.file.as_deref().filter(|_| f.kind == "checkpoint") {
+            replayed += 1;
+            let (run, ok) = run_checkpoint(&repo, file, f.expect_refusal.as_deref())?;
+            record["file"] = json!(file);
+            record["file_blake3"] = json!(blake3_file(&repo.join(file))?);
+            record["expect_refusal"] = json!(f.expect_refusal);
+            record["runs"] = json!([run]);
+            let word = match (ok, f.expect_refusal.is_some()) {
+                (true, false) => "MATCH",
+                (true, true) => "CAUGHT",
+                (false, _) => "FAIL",
+            };
+            if ok {
+                passed += 1;
+            } else {
+                failed += 1;
+            }
+            word.to_owned()
         } else {
             let trace = f.trace.as_deref().unwrap_or_default();
             let path = repo.join(trace);
@@ -982,6 +1058,18 @@ fn freshness_reasons(dir: &Path, root: &Path, repo: &Path, report: &Value) -> Ve
         .into_iter()
         .flatten()
     {
+        if let (Some(file), Some(recorded)) = (
+            f.get("file").and_then(Value::as_str),
+            f.get("file_blake3").and_then(Value::as_str),
+        ) {
+            match blake3_file(&repo.join(file)) {
+                Ok(now) if now == recorded => {}
+                Ok(_) => reasons.push(format!(
+                    "stale report: {file} changed since it was generated (regenerate: ft-replay parity-report --all)"
+                )),
+                Err(e) => reasons.push(format!("stale report: {e}")),
+            }
+        }
         if let (Some(source), Some(recorded)) = (
             f.get("program_source").and_then(Value::as_str),
             f.get("program_blake3").and_then(Value::as_str),

@@ -3,7 +3,8 @@
 //! golden changes), corrupting a sidecar or failing a gate each turn a
 //! packet NOT_READY with the right reason; `ft-replay parity-report`
 //! regenerates a report byte for byte; native fixtures run their programs
-//! against the twins, and one that diverges fails its packet.
+//! against the twins, and one that diverges fails its packet; checkpoint
+//! fixtures round-trip PyTorch's files and fail when a verdict is wrong.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,6 +34,11 @@ fn scratch(id: &str) -> (tempfile::TempDir, PathBuf) {
     for f in report["fixtures"].as_array().expect("fixtures") {
         if let Some(trace) = f["trace"].as_str() {
             std::fs::copy(repo().join(trace), dir.path().join(trace)).expect("copy golden");
+        }
+        if let Some(file) = f["file"].as_str() {
+            let to = dir.path().join(file);
+            std::fs::create_dir_all(to.parent().expect("a folder")).expect("checkpoint dir");
+            std::fs::copy(repo().join(file), to).expect("copy checkpoint file");
         }
         if let Some(source) = f["program_source"].as_str() {
             let to = dir.path().join(source);
@@ -70,6 +76,7 @@ fn the_shipped_artifacts_validate() {
         "FT-P2C-003",
         "FT-P2C-004",
         "FT-P2C-005",
+        "FT-P2C-006",
         "FT-P2C-008",
     ] {
         let p = v.packets.iter().find(|p| p.packet == id).expect("packet");
@@ -438,4 +445,90 @@ fn a_changed_native_program_makes_the_report_stale() {
         ),
         "{reasons:?}"
     );
+}
+
+/// The FT-P2C-006 report round-trips PyTorch's files byte for byte and
+/// refuses the hostile ones.
+#[test]
+fn the_checkpoint_fixtures_round_trip_and_refuse() {
+    let report = report_of(&shipped(), "FT-P2C-006");
+    let verdict = |id: &str| {
+        report["fixtures"]
+            .as_array()
+            .expect("fixtures")
+            .iter()
+            .find(|f| f["id"] == id)
+            .map(|f| (f["verdict"].clone(), f["runs"][0]["result"].clone()))
+            .expect("fixture")
+    };
+    assert_eq!(
+        verdict("mlp_state_dict"),
+        ("MATCH".into(), "identical".into())
+    );
+    assert_eq!(verdict("every_dtype"), ("MATCH".into(), "identical".into()));
+    assert_eq!(verdict("os_system"), ("CAUGHT".into(), "refused".into()));
+    assert_eq!(verdict("truncated"), ("CAUGHT".into(), "refused".into()));
+}
+
+/// Expectations swapped — the hostile file expected to round-trip, the
+/// good one expected to be refused — both fixtures FAIL and the packet is
+/// NOT_READY; a changed file stales the report.
+#[test]
+fn a_checkpoint_fixture_with_the_wrong_outcome_fails_its_packet() {
+    let (dir, root) = scratch("FT-P2C-006");
+    edit_fixtures(&root, "FT-P2C-006", |fixtures| {
+        fixtures.retain(|f| f["kind"] == "checkpoint");
+        for f in fixtures.iter_mut() {
+            if f["id"] == "os_system" {
+                f.as_object_mut().expect("object").remove("expect_refusal");
+            }
+            if f["id"] == "mlp_state_dict" {
+                f["expect_refusal"] = Value::String("posix.system".into());
+            }
+        }
+    });
+    phase2c::generate(&root, "FT-P2C-006").expect("generate");
+    let report = report_of(&root, "FT-P2C-006");
+    assert_eq!(report["summary"]["failed"], 2, "{report}");
+    let reasons = packet_reasons(&root, "FT-P2C-006");
+    assert!(has(&reasons, "strict.all_fixtures_pass"), "{reasons:?}");
+    let file = dir.path().join("traces/checkpoints/every_dtype/archive.pt");
+    let mut bytes = std::fs::read(&file).expect("file");
+    bytes.push(0);
+    std::fs::write(&file, bytes).expect("write");
+    let reasons = packet_reasons(&root, "FT-P2C-006");
+    assert!(
+        has(
+            &reasons,
+            "traces/checkpoints/every_dtype/archive.pt changed"
+        ),
+        "{reasons:?}"
+    );
+}
+
+/// A file whose records the runtime's writer lays out differently (here
+/// `data.pkl` moved behind the storages: still readable) is a difference
+/// naming the first record that differs.
+#[test]
+fn a_layout_the_writer_does_not_reproduce_is_a_difference() {
+    use ft_replay::roundtrip::{RoundTrip, round_trip};
+    use ft_runtime::serialize::{torch_archive_bytes, torch_archive_records};
+    let bytes = std::fs::read(repo().join("traces/checkpoints/mlp_state_dict/archive.pt"))
+        .expect("checkpoint");
+    assert!(matches!(round_trip(&bytes), RoundTrip::Identical { .. }));
+    let mut records = torch_archive_records(&bytes).expect("records");
+    let pkl = records
+        .iter()
+        .position(|r| r.name == "archive/data.pkl")
+        .expect("data.pkl");
+    let moved = records.remove(pkl);
+    records.push(moved);
+    let entries: Vec<(&str, &[u8])> = records
+        .iter()
+        .map(|r| (r.name.as_str(), r.data.as_slice()))
+        .collect();
+    match round_trip(&torch_archive_bytes(&entries)) {
+        RoundTrip::Differs(d) => assert!(d.contains("archive/data.pkl"), "{d}"),
+        other => panic!("expected a difference, got {other:?}"),
+    }
 }

@@ -188,6 +188,35 @@ pub fn torch_to_bytes(dict: &StateDict) -> Result<Vec<u8>, SerializeError> {
     torch_file::write(dict)
 }
 
+/// One stored record of a `torch.save` zip archive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArchiveRecord {
+    /// Full name (`archive/data/0`).
+    pub name: String,
+    /// Offset of its first data byte in the file.
+    pub offset: usize,
+    /// Its data.
+    pub data: Vec<u8>,
+}
+
+/// The records of a `torch.save` file's bytes, in the order of its central
+/// directory (each checked against the bytes present), so two files can be
+/// compared record for record: same names, same data at the same offsets.
+pub fn torch_archive_records(bytes: &[u8]) -> Result<Vec<ArchiveRecord>, SerializeError> {
+    let archive = zip::Archive::parse(bytes)?;
+    archive
+        .entries
+        .iter()
+        .map(|e| {
+            Ok(ArchiveRecord {
+                name: e.name.clone(),
+                offset: e.start,
+                data: archive.data(e)?.to_vec(),
+            })
+        })
+        .collect()
+}
+
 /// A zip archive of `entries` (`name`, data) laid out as `torch.save` lays
 /// its records out: for tests and fuzzing, which build archives around
 /// hand-made pickles.
