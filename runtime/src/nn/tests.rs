@@ -226,3 +226,85 @@ fn conv2d_with_groups_and_per_axis_geometry_matches_torch() {
         assert!(err.to_string().contains(message), "{err}");
     }
 }
+
+/// A module with named children, as `class Net(nn.Module)` with
+/// `self.layers = nn.ModuleList([...])` and `self.bn = nn.BatchNorm2d(...)`.
+struct Net {
+    layers: ModuleList,
+    bn: BatchNorm2d,
+    training: bool,
+}
+
+impl Module for Net {
+    fn type_name(&self) -> &'static str {
+        "Net"
+    }
+
+    fn forward(&self, _rt: &mut Runtime, input: &Tensor) -> crate::error::Result<Tensor> {
+        Ok(input.clone())
+    }
+
+    fn children(&self) -> Vec<(String, &dyn Module)> {
+        vec![
+            ("layers".into(), &self.layers as &dyn Module),
+            ("bn".into(), &self.bn),
+        ]
+    }
+
+    fn children_mut(&mut self) -> Vec<(String, &mut dyn Module)> {
+        vec![
+            ("layers".into(), &mut self.layers as &mut dyn Module),
+            ("bn".into(), &mut self.bn),
+        ]
+    }
+
+    fn is_training(&self) -> bool {
+        self.training
+    }
+
+    fn set_local_training(&mut self, training: bool) {
+        self.training = training;
+    }
+}
+
+/// PyTorch's keys for that `Net` (torch 2.15: `layers.0.weight`,
+/// `layers.1.bias`, `bn.running_mean`, `bn.num_batches_tracked`, ...), and
+/// a strict load of them that names the nested module's missing key.
+#[test]
+fn nested_children_and_module_lists_are_named_as_pytorch_names_them() {
+    let mut rt = Runtime::new();
+    let net = Net {
+        layers: ModuleList::new(vec![
+            Box::new(Linear::new(&mut rt, 3, 4, true).expect("linear")),
+            Box::new(Linear::new(&mut rt, 4, 2, false).expect("linear")),
+        ]),
+        bn: BatchNorm2d::new(&mut rt, 2).expect("bn"),
+        training: true,
+    };
+    let sd = net.state_dict();
+    assert_eq!(
+        names(&sd),
+        [
+            "layers.0.weight",
+            "layers.0.bias",
+            "layers.1.weight",
+            "bn.weight",
+            "bn.bias",
+            "bn.running_mean",
+            "bn.running_var",
+            "bn.num_batches_tracked"
+        ]
+    );
+    let without: Vec<(String, Tensor)> = sd
+        .iter()
+        .filter(|(n, _)| n != "layers.0.bias")
+        .cloned()
+        .collect();
+    let err = net
+        .load_state_dict(&mut rt, &without, true)
+        .expect_err("strict");
+    assert_eq!(
+        err.to_string(),
+        "Error(s) in loading state_dict for Net:\n\tMissing key(s) in state_dict: \"layers.0.bias\". "
+    );
+}
