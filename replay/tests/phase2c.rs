@@ -532,3 +532,35 @@ fn a_layout_the_writer_does_not_reproduce_is_a_difference() {
         other => panic!("expected a difference, got {other:?}"),
     }
 }
+
+/// Regenerated from scratch, the checkpoint fixtures give the shipped
+/// verdicts: the round trips really run on this build's reader and writer.
+#[test]
+fn parity_report_runs_the_checkpoint_round_trips() {
+    let (_dir, root) = scratch("FT-P2C-006");
+    edit_fixtures(&root, "FT-P2C-006", |fixtures| {
+        fixtures.retain(|f| f["kind"] == "checkpoint");
+    });
+    phase2c::generate(&root, "FT-P2C-006").expect("generate");
+    let verdicts = |r: &Value| -> Vec<(String, String, String)> {
+        r["fixtures"]
+            .as_array()
+            .expect("fixtures")
+            .iter()
+            .filter(|f| f["kind"] == "checkpoint")
+            .map(|f| {
+                (
+                    f["id"].to_string(),
+                    f["verdict"].to_string(),
+                    f["runs"][0].to_string(),
+                )
+            })
+            .collect()
+    };
+    let report = report_of(&root, "FT-P2C-006");
+    assert_eq!(report["summary"]["failed"], 0, "{report}");
+    assert_eq!(
+        verdicts(&report),
+        verdicts(&report_of(&shipped(), "FT-P2C-006"))
+    );
+}
