@@ -138,7 +138,7 @@ impl Default for ReplayOptions {
 /// `set-data-keeps-dtype`, `inplace-view-rebases`, `contiguous-pool-gradient`,
 /// `mha-wrong-scale`, `weight-norm-no-projection`, `bicubic-wrong-a`,
 /// `grid-sample-flipped-align-corners`, `multi-margin-wrong-sign`,
-/// `embedding-renorm-no-scale`,
+/// `embedding-renorm-no-scale`, `cdist-inf-norm-as-l1`, `cdist-grad-negated`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -173,6 +173,8 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.grid_sample_flipped_align_corners = true;
             }
             None if spec == "multi-margin-wrong-sign" => faults.multi_margin_wrong_sign = true,
+            None if spec == "cdist-inf-norm-as-l1" => faults.cdist_wrong_inf_norm = true,
+            None if spec == "cdist-grad-negated" => faults.cdist_grad_negated = true,
             None if spec == "embedding-renorm-no-scale" => faults.embedding_renorm_no_scale = true,
             None if spec == "inplace-view-rebases" => faults.inplace_view_rebases = true,
             None if spec == "wrong-init-bound" => faults.wrong_init_bound = true,

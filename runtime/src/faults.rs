@@ -114,6 +114,12 @@ pub struct Faults {
     /// Negate `multi_margin_loss_backward`'s gradient. Breaks the values of
     /// every multi-class hinge loss's backward.
     pub multi_margin_wrong_sign: bool,
+    /// Compute `_cdist_forward`'s `p = ∞` distance as the 1-norm. Breaks
+    /// the values of every Chebyshev `torch.cdist`.
+    pub cdist_wrong_inf_norm: bool,
+    /// Negate `_cdist_backward`'s gradient. Breaks the values of every
+    /// `torch.cdist` backward off the matrix-product path.
+    pub cdist_grad_negated: bool,
     /// Leave `embedding_renorm_`'s rows unscaled (as if every row were
     /// within `max_norm`). Breaks the weights of every
     /// `nn.Embedding(max_norm=...)` lookup.

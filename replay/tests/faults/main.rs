@@ -16,6 +16,7 @@ mod grad_modes;
 mod hooks;
 mod indexing;
 mod lstm;
+mod metric_learning;
 mod nn;
 mod node_hooks;
 mod programs;

@@ -7,6 +7,7 @@
 
 mod attention;
 mod bucketize;
+mod cdist;
 mod common;
 mod conv;
 mod conv3d;
@@ -60,4 +61,5 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         .or_else(|| multi_margin::lookup(op))
         .or_else(|| bucketize::lookup(op))
         .or_else(|| embedding_renorm::lookup(op))
+        .or_else(|| cdist::lookup(op))
 }

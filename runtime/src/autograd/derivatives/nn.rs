@@ -1,6 +1,7 @@
 //! Derivative table rows of the neural-network operators (softmax, losses, normalization, convolution, pooling, attention) and batched matrix products.
 
 mod attention;
+mod cdist;
 mod conv;
 mod fold;
 mod grid_sample;
@@ -41,4 +42,5 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         .or_else(|| grid_sample::lookup(op))
         .or_else(|| trilinear::lookup(op))
         .or_else(|| multi_margin::lookup(op))
+        .or_else(|| cdist::lookup(op))
 }

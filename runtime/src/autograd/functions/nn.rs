@@ -1,6 +1,7 @@
 //! Backward functions of the neural-network operators (softmax, losses, normalization, convolution, pooling, attention) and batched matrix products.
 
 pub(crate) mod attention;
+pub(crate) mod cdist;
 pub(crate) mod conv;
 pub(crate) mod fold;
 pub(crate) mod grid_sample;
