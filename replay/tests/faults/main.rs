@@ -22,6 +22,7 @@ mod node_hooks;
 mod programs;
 mod reduction;
 mod saved_hooks;
+mod seq2seq_lbfgs;
 mod sequence;
 mod support;
 mod tensor_data;

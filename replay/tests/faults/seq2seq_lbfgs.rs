@@ -1,0 +1,63 @@
+//! Mutation tests of the seq2seq transformer (`seq2seq_transformer`) and
+//! the L-BFGS sine predictor (`time_sequence_lbfgs`). Both programs drift
+//! free-running within float32 noise (Adam's and L-BFGS's divisions), so a
+//! broken kernel is named by the anchored replay, which feeds every
+//! operator PyTorch's inputs: mis-scaled attention in the fused encoder
+//! layer the batch-first model's greedy decode runs, and a perturbed `dot`
+//! in L-BFGS's two-loop recursion (which then also flips a line-search
+//! branch: the dispatch diverges at a later `.item()`).
+
+use std::process::Command;
+
+use super::support::{golden, replay_with_fault};
+
+/// `ft-replay --against traces/<trace> --anchor --inject-fault <fault>`.
+fn anchored_with_fault(trace: &str, fault: &str) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ft-replay"))
+        .arg("--against")
+        .arg(golden(trace))
+        .args(["--anchor", "--inject-fault", fault])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run ft-replay");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    (out.status.code(), format!("{stdout}\n{stderr}"))
+}
+
+#[test]
+fn mis_scaled_fused_encoder_attention_is_caught_and_named_anchored() {
+    let trace = "seq2seq_transformer.torch.ftr";
+    let (code, out) = anchored_with_fault(trace, "mha-wrong-scale");
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("drift starts at aten._transformer_encoder_layer_fwd.default"),
+        "{out}"
+    );
+    let (code, out) = replay_with_fault(trace, "mha-wrong-scale");
+    assert_eq!(code, Some(3), "free-running: {out}");
+}
+
+#[test]
+fn a_perturbed_scaled_dot_product_attention_is_named_anchored() {
+    let (code, out) = anchored_with_fault(
+        "seq2seq_transformer.torch.ftr",
+        "perturb=aten._scaled_dot_product_flash_attention_for_cpu.default:0.01",
+    );
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("drift starts at aten._scaled_dot_product_flash_attention_for_cpu.default"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_perturbed_lbfgs_dot_is_named_and_flips_the_line_search() {
+    let (code, out) = anchored_with_fault(
+        "time_sequence_lbfgs.torch.ftr",
+        "perturb=aten.dot.default:0.01",
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("drift starts at aten.dot.default"), "{out}");
+    assert!(out.contains("aten._local_scalar_dense.default"), "{out}");
+}
