@@ -139,6 +139,7 @@ impl Default for ReplayOptions {
 /// `mha-wrong-scale`, `weight-norm-no-projection`, `bicubic-wrong-a`,
 /// `grid-sample-flipped-align-corners`, `multi-margin-wrong-sign`,
 /// `embedding-renorm-no-scale`, `cdist-inf-norm-as-l1`, `cdist-grad-negated`,
+/// `attention-reduced-as-float`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -176,6 +177,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "cdist-inf-norm-as-l1" => faults.cdist_wrong_inf_norm = true,
             None if spec == "cdist-grad-negated" => faults.cdist_grad_negated = true,
             None if spec == "embedding-renorm-no-scale" => faults.embedding_renorm_no_scale = true,
+            None if spec == "attention-reduced-as-float" => {
+                faults.attention_reduced_as_float = true;
+            }
             None if spec == "inplace-view-rebases" => faults.inplace_view_rebases = true,
             None if spec == "wrong-init-bound" => faults.wrong_init_bound = true,
             None if spec == "adam-skip-bias-correction" => faults.adam_skip_bias_correction = true,

@@ -120,6 +120,11 @@ pub struct Faults {
     /// Negate `_cdist_backward`'s gradient. Breaks the values of every
     /// `torch.cdist` backward off the matrix-product path.
     pub cdist_grad_negated: bool,
+    /// Run the bfloat16/float16 flash attention forward as float32 does:
+    /// exact exponentials, probabilities not rounded to the dtype before the
+    /// product with `V`. Breaks the values of reduced-precision attention
+    /// over 16 or more keys.
+    pub attention_reduced_as_float: bool,
     /// Leave `embedding_renorm_`'s rows unscaled (as if every row were
     /// within `max_norm`). Breaks the weights of every
     /// `nn.Embedding(max_norm=...)` lookup.

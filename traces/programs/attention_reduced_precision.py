@@ -4,7 +4,9 @@ A causal self-attention block (LayerNorm, fused QKV projection, SDPA without
 dropout, output projection, residual) in bfloat16 and in float16, two AdamW
 steps each and an eval forward under no_grad: every attention call reaches
 `_scaled_dot_product_flash_attention_for_cpu` and its backward in the reduced
-dtype. Then a float32 call that crosses the kernel's block boundaries (40
+dtype. Sequences of 20 tokens: in each row of scores the first 16 (one
+AVX-512 vector) take ATen's fast exponential, the other 4 the exact one.
+Then a float32 call that crosses the kernel's block boundaries (40
 query rows, 520 keys) with a boolean mask, and a float32 call whose float
 mask hides every key of one row (its output row is zero and its logsumexp 0).
 
@@ -41,7 +43,7 @@ for dtype in (torch.bfloat16, torch.float16):
     block = CausalSelfAttention(width=16, heads=2).to(dtype)
     # float16 cannot hold AdamW's default eps (1e-8 underflows to 0).
     opt = torch.optim.AdamW(block.parameters(), lr=1e-2, eps=1e-4 if dtype == torch.float16 else 1e-8)
-    x = torch.randn(2, 6, 16, dtype=dtype)
+    x = torch.randn(2, 20, 16, dtype=dtype)
     for _ in range(2):
         loss = block(x).float().pow(2).mean()
         opt.zero_grad()

@@ -83,3 +83,19 @@ fn a_perturbed_backward_whose_first_gradient_is_undefined_perturbs_the_next() {
         "{out}"
     );
 }
+
+#[test]
+fn reduced_precision_attention_computed_as_float32_is_a_value_failure() {
+    // bfloat16/float16 flash attention rounds its probabilities to the dtype
+    // and takes ATen's fast exponential on full 16-lane vectors; computing
+    // them as float32 does moves outputs by bfloat16 ulps.
+    let (code, out) = replay_with_fault(
+        "attention_reduced_precision.torch.ftr",
+        "attention-reduced-as-float",
+    );
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("drift starts at aten._scaled_dot_product_flash_attention_for_cpu.default"),
+        "{out}"
+    );
+}

@@ -12,6 +12,7 @@ mod common;
 mod conv;
 mod conv3d;
 mod embedding_renorm;
+mod fast_exp;
 mod fold;
 mod gemm;
 mod grid_sample;

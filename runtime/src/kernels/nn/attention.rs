@@ -24,6 +24,7 @@
 //! `(B, H, L, E)`.
 
 use super::common::{is_reduced_float, round_to};
+use super::fast_exp::row_exp;
 use super::gemm::{Mat, gemm_acc};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
@@ -157,7 +158,8 @@ fn blhe_strides(d: &Dims, last: usize) -> Vec<i64> {
 }
 
 /// Scaled scores of one head plus its additive mask, causal positions
-/// masked with -inf.
+/// masked with -inf. With `single`, each step is rounded to float32 as the
+/// kernel's accumulation type does it (`f32(f32(qk) · f32(scale)) + mask`).
 fn scores_masked(
     q: &[f64],
     k: &[f64],
@@ -165,9 +167,11 @@ fn scores_masked(
     causal: bool,
     scale: f64,
     mask: Option<&[f64]>,
+    single: bool,
 ) -> Vec<f64> {
     let mut s = vec![0.0; d.l * d.s];
     gemm_acc(Mat::new(q, d.l, d.e), Mat::t(k, d.e, d.s), &mut s);
+    let r = |v: f64| if single { f64::from(v as f32) } else { v };
     for (i, row) in s.chunks_mut(d.s.max(1)).enumerate() {
         for (j, v) in row.iter_mut().enumerate() {
             let add = mask
@@ -177,7 +181,7 @@ fn scores_masked(
             *v = if causal && j > i {
                 f64::NEG_INFINITY
             } else {
-                *v * scale + add
+                r(r(r(*v) * r(scale)) + r(add))
             };
         }
     }
@@ -206,15 +210,35 @@ fn q_block(l: usize) -> usize {
 /// with `dO` and the score gradients multiplied with `K` and `Q` (backward)
 /// are stored in the dtype first; float32 and float64 keep them in the
 /// accumulation type. The gradients themselves are stored in the dtype after
-/// every block (`C = round(C + A·B)`), for every dtype.
+/// every block (`C = round(C + A·B)`), for every dtype. For the reduced
+/// types the forward also computes its scores in float32 and its softmax
+/// exponentials with ATen's fast exponential on full vectors
+/// ([`row_exp`]); the backward's exponentials are exact.
 #[derive(Clone, Copy)]
 struct Precision {
     dtype: DType,
 }
 
 impl Precision {
+    /// Whether the kernel works in float32 with the fast exponential: the
+    /// reduced floating types.
+    fn reduced(self) -> bool {
+        is_reduced_float(self.dtype)
+    }
+
+    /// `exp(s − max)` of the element at `index` of a block row of `len`
+    /// scores: float32 with [`row_exp`] for the reduced types, exact
+    /// otherwise.
+    fn softmax_exp(self, s: f64, max: f64, index: usize, len: usize) -> f64 {
+        if self.reduced() {
+            f64::from(row_exp(s as f32 - max as f32, index, len))
+        } else {
+            (s - max).exp()
+        }
+    }
+
     fn intermediate(self, v: f64) -> f64 {
-        if is_reduced_float(self.dtype) {
+        if self.reduced() {
             round_to(self.dtype, v)
         } else {
             v
@@ -270,6 +294,7 @@ fn forward_values_masked(
             causal,
             scale,
             head_mask(mask, d, head),
+            precision.reduced(),
         );
         let vh = &v[head * kn..(head + 1) * kn];
         let oh = &mut out[head * qn..(head + 1) * qn];
@@ -286,8 +311,8 @@ fn forward_values_masked(
                     continue;
                 }
                 let mut block_sum = 0.0;
-                for (pj, &sj) in p[i * w..(i + 1) * w].iter_mut().zip(row) {
-                    let x = (sj - new_max).exp();
+                for (j, (pj, &sj)) in p[i * w..(i + 1) * w].iter_mut().zip(row).enumerate() {
+                    let x = precision.softmax_exp(sj, new_max, j, w);
                     block_sum += x;
                     *pj = precision.intermediate(x);
                 }
@@ -344,7 +369,13 @@ pub(crate) fn flash_attention(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Ve
             k.read_f64(ctx.op)?,
             v.read_f64(ctx.op)?,
         );
-        let precision = Precision { dtype };
+        let precision = Precision {
+            dtype: if ctx.faults.attention_reduced_as_float {
+                DType::Float32
+            } else {
+                dtype
+            },
+        };
         forward_values_masked(&qv, &kv, &vv, &d, causal, scale, mask.as_deref(), precision)
     } else {
         (Vec::new(), Vec::new())
@@ -402,7 +433,7 @@ fn head_backward(
     scale: f64,
     precision: Precision,
 ) -> HeadGrads {
-    let mut p = scores_masked(x.q, x.k, d, causal, scale, x.mask);
+    let mut p = scores_masked(x.q, x.k, d, causal, scale, x.mask, false);
     for (row, &m) in p.chunks_mut(d.s.max(1)).zip(x.lse) {
         row.iter_mut()
             .for_each(|s| *s = if m.is_finite() { (*s - m).exp() } else { 0.0 });
