@@ -139,6 +139,7 @@ impl Default for ReplayOptions {
 /// `mha-wrong-scale`, `weight-norm-no-projection`, `bicubic-wrong-a`,
 /// `grid-sample-flipped-align-corners`, `multi-margin-wrong-sign`,
 /// `embedding-renorm-no-scale`, `cdist-inf-norm-as-l1`, `cdist-grad-negated`,
+/// `pdist-grad-one-sided`,
 /// `attention-reduced-as-float`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
@@ -176,6 +177,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "multi-margin-wrong-sign" => faults.multi_margin_wrong_sign = true,
             None if spec == "cdist-inf-norm-as-l1" => faults.cdist_wrong_inf_norm = true,
             None if spec == "cdist-grad-negated" => faults.cdist_grad_negated = true,
+            None if spec == "pdist-grad-one-sided" => faults.pdist_grad_one_sided = true,
             None if spec == "embedding-renorm-no-scale" => faults.embedding_renorm_no_scale = true,
             None if spec == "attention-reduced-as-float" => {
                 faults.attention_reduced_as_float = true;

@@ -120,6 +120,10 @@ pub struct Faults {
     /// Negate `_cdist_backward`'s gradient. Breaks the values of every
     /// `torch.cdist` backward off the matrix-product path.
     pub cdist_grad_negated: bool,
+    /// `_pdist_backward` adds each pair's term to the first row only (the
+    /// second row's opposite term is dropped). Breaks the values of every
+    /// `F.pdist` backward.
+    pub pdist_grad_one_sided: bool,
     /// Run the bfloat16/float16 flash attention forward as float32 does:
     /// exact exponentials, probabilities not rounded to the dtype before the
     /// product with `V`. Breaks the values of reduced-precision attention

@@ -14,7 +14,10 @@ small batch), a batch that broadcasts (`[2, 6, 6]` against `[1, 3, 6]`,
 the engine summing `_cdist_backward`'s broadcast gradient back),
 `F.pairwise_distance` (p=2 and p=1 with keepdim), `F.cosine_similarity`
 (rows and a broadcast all-pairs matrix) and `F.triplet_margin_loss` with
-`swap=True`. CdistBackward0 runs `_cdist_backward` for each side (the second
+`swap=True`, `F.pdist` over ten rows (p = 1, 2, 3, ∞: `_pdist_forward`,
+PdistBackward0's `_pdist_backward`) and a batched `[2, 16, 6]` cdist on the
+matrix-product path (EuclideanDistBackward0's products are batched
+`matmul`s: `expand`/`view` per operand, `bmm`). CdistBackward0 runs `_cdist_backward` for each side (the second
 on transposed, `clone`d gradient and distances). SGD with momentum, then a
 float64 cdist with its gradients and a `no_grad` nearest-neighbour lookup.
 """
@@ -33,7 +36,8 @@ same = labels[:, None] == labels[None, :]
 
 for step in range(2):
     e = net(x)
-    d = torch.cdist(e, net(x + 0.1 * torch.randn_like(x)))
+    e2 = net(x + 0.1 * torch.randn_like(x))
+    d = torch.cdist(e, e2)
     hardest_pos = (d * same).topk(1, dim=1).values.squeeze(1)
     hardest_neg = (d + same * 1e4).topk(1, dim=1, largest=False).values.squeeze(1)
     loss = F.relu(hardest_pos - hardest_neg + 0.5).mean()
@@ -47,6 +51,10 @@ for step in range(2):
     loss = loss + (1 - F.cosine_similarity(e[:6], e[6:12])).mean()
     loss = loss + F.cosine_similarity(e[:6, None], e[None, 6:12], dim=-1).sum() * 0.001
     loss = loss + F.triplet_margin_loss(e[0:4], e[1:5], e[8:12], margin=1.0, p=2, swap=True)
+    for p in (2.0, 1.0, 3.0, float("inf")):
+        loss = loss + F.pdist(e[:10], p=p).mean() * 0.01
+    groups = torch.cdist(e.view(2, 16, 6), e2.view(2, 16, 6), compute_mode="use_mm_for_euclid_dist")
+    loss = loss + groups.mean() * 0.01
     opt.zero_grad()
     loss.backward()
     opt.step()

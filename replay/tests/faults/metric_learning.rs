@@ -1,8 +1,10 @@
 //! Mutation tests of the pairwise distances (`metric_learning_cdist`): a
 //! Chebyshev distance computed as the 1-norm and a negated
 //! `_cdist_backward` are value failures naming the operator, caught
-//! anchored too; perturbed `_cdist_forward`, `_euclidean_dist` and
-//! `_cdist_backward` kernels are value failures naming the operator.
+//! anchored too, as is a `_pdist_backward` that drops each pair's second
+//! row; perturbed `_cdist_forward`, `_euclidean_dist`, `_cdist_backward`,
+//! `_pdist_forward`, `_pdist_backward` and the batched `bmm` of
+//! EuclideanDistBackward0 are value failures naming the operator.
 
 use super::support::{replay_perturbed, replay_with_fault};
 
@@ -37,11 +39,28 @@ fn a_negated_cdist_backward_is_caught_and_named() {
 }
 
 #[test]
+fn a_one_sided_pdist_backward_is_caught_and_named() {
+    let (code, out) = replay_with_fault(TRACE, "pdist-grad-one-sided");
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("drift starts at aten._pdist_backward.default"),
+        "{out}"
+    );
+    assert!(
+        out.contains("run on PyTorch's inputs (anchored) it still fails"),
+        "{out}"
+    );
+}
+
+#[test]
 fn perturbed_distance_kernels_are_value_failures_naming_the_op() {
     for op in [
         "aten._cdist_forward.default",
         "aten._euclidean_dist.default",
         "aten._cdist_backward.default",
+        "aten._pdist_forward.default",
+        "aten._pdist_backward.default",
+        "aten.bmm.default",
     ] {
         let (code, out) = replay_perturbed(TRACE, op, "0.01");
         assert_eq!(code, Some(3), "{op}: {out}");

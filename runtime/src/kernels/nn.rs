@@ -22,6 +22,7 @@ mod mha;
 mod multi_margin;
 mod norm;
 mod pad;
+mod pdist;
 mod pool;
 mod pool3d;
 mod prelu;
@@ -63,4 +64,5 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         .or_else(|| bucketize::lookup(op))
         .or_else(|| embedding_renorm::lookup(op))
         .or_else(|| cdist::lookup(op))
+        .or_else(|| pdist::lookup(op))
 }

@@ -389,17 +389,19 @@ fn batched_matmul(rt: &mut Runtime, a: &Bound<'_>, x: Tensor, y: Tensor) -> Resu
         .ok_or_else(|| a.refuse("batch dimensions that do not broadcast"))?;
     let count: i64 = batch.iter().product();
     let expand_to = |dims: [i64; 2]| -> Vec<i64> { batch.iter().copied().chain(dims).collect() };
+    // Each operand is expanded and reshaped before the other's (observed
+    // in torch 2.15: `expand`, `view`, `expand`, `view`, `bmm`).
     let xe = one(
         rt,
         "aten.expand.default",
         vec![x.into(), expand_to([n, k]).into()],
     )?;
+    let x3 = reshape_one(rt, &xe, &[count, n, k])?;
     let ye = one(
         rt,
         "aten.expand.default",
         vec![y.into(), expand_to([k, m]).into()],
     )?;
-    let x3 = reshape_one(rt, &xe, &[count, n, k])?;
     let y3 = reshape_one(rt, &ye, &[count, k, m])?;
     let out = one(rt, "aten.bmm.default", vec![x3.into(), y3.into()])?;
     let mut shape = batch.clone();

@@ -11,6 +11,7 @@ mod matrix;
 mod multi_margin;
 mod norm;
 mod pad;
+mod pdist;
 mod pool3d;
 mod prelu;
 mod smooth_l1;
@@ -43,4 +44,5 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         .or_else(|| trilinear::lookup(op))
         .or_else(|| multi_margin::lookup(op))
         .or_else(|| cdist::lookup(op))
+        .or_else(|| pdist::lookup(op))
 }

@@ -10,6 +10,7 @@ pub(crate) mod loss;
 pub(crate) mod multi_margin;
 pub(crate) mod norm;
 pub(crate) mod pad;
+pub(crate) mod pdist;
 pub(crate) mod pool;
 pub(crate) mod pool3d;
 pub(crate) mod prelu;
