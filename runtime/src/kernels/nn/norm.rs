@@ -226,7 +226,15 @@ pub(crate) fn native_layer_norm_backward(
             if is_reduced_float(x.dtype()) {
                 let stats = (mean.read_f64(ctx.op)?, rstd.read_f64(ctx.op)?);
                 let (xs, gs) = (x.read_f64(ctx.op)?, g.read_f64(ctx.op)?);
-                return Ok(half_param_grad(&gs, &xs, &stats, len, with_xhat, x.dtype()));
+                let threads =
+                    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+                let terms = HalfTerms {
+                    gs: &gs,
+                    xs: &xs,
+                    stats: &stats,
+                    len,
+                };
+                return Ok(half_param_grad(&terms, with_xhat, x.dtype(), threads));
             }
             let (gs, xhat, _) = terms()?;
             let mut acc = vec![0f64; len];
@@ -242,6 +250,15 @@ pub(crate) fn native_layer_norm_backward(
     Ok(vec![grad_input, grad_weight, grad_bias])
 }
 
+/// The inputs of [`half_param_grad`]: gradient and input values, each
+/// row's `(mean, rstd)`, the normalised length.
+struct HalfTerms<'a> {
+    gs: &'a [f64],
+    xs: &'a [f64],
+    stats: &'a (Vec<f64>, Vec<f64>),
+    len: usize,
+}
+
 /// Layer norm's `grad_weight` (`with_xhat`) or `grad_bias` for a
 /// float16/bfloat16 input as PyTorch's CPU kernel computes it (observed in
 /// torch 2.15, bit-exact): the rows are split into one contiguous chunk per
@@ -250,20 +267,25 @@ pub(crate) fn native_layer_norm_backward(
 /// rounding after every row; the threads' buffers are summed in float32 and
 /// rounded once. The result therefore depends on PyTorch's thread count,
 /// which a trace does not record: the runtime assumes this machine's
-/// available parallelism (PyTorch's default).
+/// available parallelism (PyTorch's default). Each row's addition is done in
+/// float32 and then rounded to the dtype, as the vectorised kernel converts
+/// the buffer to float32, adds and converts back (rounding the exact sum
+/// straight to bfloat16 differs where the float32 sum lands on a tie).
 fn half_param_grad(
-    gs: &[f64],
-    xs: &[f64],
-    (means, rstds): &(Vec<f64>, Vec<f64>),
-    len: usize,
+    terms: &HalfTerms<'_>,
     with_xhat: bool,
     dtype: DType,
+    threads: usize,
 ) -> Vec<f64> {
+    let HalfTerms {
+        gs,
+        xs,
+        stats: (means, rstds),
+        len,
+    } = *terms;
     let f = |v: f64| f64::from(v as f32);
     let rows = gs.len() / len.max(1);
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .clamp(1, rows.max(1));
+    let threads = threads.clamp(1, rows.max(1));
     let chunk = rows.div_ceil(threads).max(1);
     let mut total = vec![0f64; len];
     for start in (0..rows).step_by(chunk) {
@@ -278,7 +300,7 @@ fn half_param_grad(
                 } else {
                     gs[i]
                 };
-                *acc = round_to(dtype, *acc + term);
+                *acc = round_to(dtype, f(*acc + term));
             }
         }
         total
@@ -631,7 +653,26 @@ struct ChannelTerms {
 
 #[cfg(test)]
 mod tests {
-    use super::{DType, layer_norm_input_grad};
+
+    #[test]
+    fn half_parameter_gradient_adds_in_float32_before_rounding() {
+        // One thread, grad_bias of two rows: 1.0 then 2^-8 + 2^-30. In
+        // float32 the sum is the tie 1 + 2^-8, which bfloat16 rounds to
+        // even (1.0); the exact sum would round up to 1 + 2^-7.
+        let gs = [1.0, 2f64.powi(-8) + 2f64.powi(-30)];
+        let stats = (vec![0.0; 2], vec![1.0; 2]);
+        let terms = HalfTerms {
+            gs: &gs,
+            xs: &[0.0, 0.0],
+            stats: &stats,
+            len: 1,
+        };
+        assert_eq!(
+            half_param_grad(&terms, false, DType::BFloat16, 1),
+            vec![1.0]
+        );
+    }
+    use super::{DType, HalfTerms, half_param_grad, layer_norm_input_grad};
 
     /// A float32 row with a tiny variance, where `b·x` and `c` cancel:
     /// torch 2.15's values (the unfused order gives -35.62451171875 last).
