@@ -101,6 +101,18 @@ pub enum RuntimeError {
         message: String,
     },
 
+    /// A kernel PyTorch compiles for some dtypes only refused this one, as
+    /// PyTorch's CPU kernel refuses it too (`"cdist" not implemented for
+    /// 'Half'`, a NotImplementedError): an error of the program, not a gap
+    /// of the runtime.
+    #[error("`{op}`: {message}")]
+    KernelDtype {
+        /// Operator name.
+        op: String,
+        /// PyTorch's message.
+        message: String,
+    },
+
     /// A dtype, device, layout or memory format name that is not known at all.
     #[error("unknown {kind} `{name}`")]
     UnknownName {
@@ -245,7 +257,8 @@ impl RuntimeError {
             RuntimeError::UnknownName { .. } => "ValueError",
             RuntimeError::UnknownOp { .. }
             | RuntimeError::Unsupported { .. }
-            | RuntimeError::UnsupportedDtype { .. } => "NotImplementedError",
+            | RuntimeError::UnsupportedDtype { .. }
+            | RuntimeError::KernelDtype { .. } => "NotImplementedError",
             _ => "RuntimeError",
         }
     }
@@ -263,6 +276,7 @@ impl RuntimeError {
             RuntimeError::Shape { message, .. }
             | RuntimeError::Index { message, .. }
             | RuntimeError::TypeCast { message, .. }
+            | RuntimeError::KernelDtype { message, .. }
             | RuntimeError::Autograd { message } => message.clone(),
             other => other.to_string(),
         };

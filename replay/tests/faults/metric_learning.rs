@@ -67,3 +67,19 @@ fn perturbed_distance_kernels_are_value_failures_naming_the_op() {
         assert!(out.contains(&format!("drift starts at {op}")), "{out}");
     }
 }
+
+#[test]
+fn float64_distance_faults_are_caught_and_named() {
+    for (fault, op) in [
+        ("cdist-inf-norm-as-l1", "aten._cdist_forward.default"),
+        ("pdist-grad-one-sided", "aten._pdist_backward.default"),
+        ("cdist-grad-negated", "aten._cdist_backward.default"),
+    ] {
+        let (code, out) = replay_with_fault("distance_dtypes.torch.ftr", fault);
+        assert_eq!(code, Some(3), "{fault}: {out}");
+        assert!(
+            out.contains(&format!("drift starts at {op}")),
+            "{fault}: {out}"
+        );
+    }
+}

@@ -191,10 +191,12 @@ fn require_cdist_dtype(op: &str, x1: &Tensor, x2: &Tensor) -> Result<DType> {
     }
     match x1.dtype() {
         DType::Float32 | DType::Float64 => Ok(x1.dtype()),
-        other => Err(RuntimeError::UnsupportedDtype {
+        other => Err(RuntimeError::KernelDtype {
             op: op.to_owned(),
-            arg: "x1".to_owned(),
-            dtype: other.scalar_type_name().to_owned(),
+            message: format!(
+                "\"cdist\" not implemented for '{}'",
+                other.scalar_type_name()
+            ),
         }),
     }
 }

@@ -37,10 +37,12 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
 /// Rows and columns of a valid `self`.
 fn geometry(op: &str, x: &Tensor, contiguity: &str) -> Result<(usize, usize)> {
     if !matches!(x.dtype(), DType::Float32 | DType::Float64) {
-        return Err(RuntimeError::UnsupportedDtype {
-            op: "pdist".to_owned(),
-            arg: "self".to_owned(),
-            dtype: x.dtype().scalar_type_name().to_owned(),
+        return Err(RuntimeError::KernelDtype {
+            op: op.to_owned(),
+            message: format!(
+                "\"pdist\" not implemented for '{}'",
+                x.dtype().scalar_type_name()
+            ),
         });
     }
     let [n, m] = *x.shape() else {
