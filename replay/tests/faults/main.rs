@@ -13,6 +13,7 @@ mod errors;
 mod foreach;
 mod functions;
 mod grad_modes;
+mod graph_conv;
 mod hooks;
 mod indexing;
 mod lstm;
