@@ -7,12 +7,17 @@
 //! `native` fixture kind of `ft-replay parity-report` and the
 //! `native_programs` tests do. The programs' source is compiled into this
 //! crate from the examples' own files, so the fixture runs exactly the code
-//! the examples run.
+//! the examples run (with `native/fit.rs` and `native/classes.rs`, the
+//! training loop and class helpers the programs share).
 
+#[path = "../../runtime/examples/native/classes.rs"]
+mod classes;
 #[path = "../../runtime/examples/native/cnn.rs"]
 mod cnn;
 #[path = "../../runtime/examples/native/finetune.rs"]
 mod finetune;
+#[path = "../../runtime/examples/native/fit.rs"]
+mod fit;
 #[path = "../../runtime/examples/native/gpt.rs"]
 mod gpt;
 #[path = "../../runtime/examples/native/mlp.rs"]

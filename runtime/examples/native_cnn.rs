@@ -11,10 +11,14 @@
 //! target/release/ft-replay /tmp/native_cnn.ftr --against traces/native_cnn.torch.ftr
 //! ```
 
+#[path = "native/classes.rs"]
+mod classes;
 #[path = "native/cli.rs"]
 mod cli;
 #[path = "native/cnn.rs"]
 mod cnn;
+#[path = "native/fit.rs"]
+mod fit;
 
 fn main() -> std::process::ExitCode {
     cli::run_program("native_cnn", "runtime/examples/native_cnn.rs", |rt| {

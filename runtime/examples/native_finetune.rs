@@ -14,10 +14,14 @@
 //! target/release/ft-replay /tmp/native_finetune.ftr --against traces/native_finetune.torch.ftr
 //! ```
 
+#[path = "native/classes.rs"]
+mod classes;
 #[path = "native/cli.rs"]
 mod cli;
 #[path = "native/finetune.rs"]
 mod finetune;
+#[path = "native/fit.rs"]
+mod fit;
 
 fn main() -> std::process::ExitCode {
     cli::run_program(

@@ -13,6 +13,8 @@
 
 #[path = "native/cli.rs"]
 mod cli;
+#[path = "native/fit.rs"]
+mod fit;
 #[path = "native/mlp.rs"]
 mod mlp;
 

@@ -6,7 +6,9 @@
 
 use ft_runtime::nn::{self, BatchNorm2d, Conv2d, CrossEntropyLoss, Linear, MaxPool2d, Module};
 use ft_runtime::optim::{Adam, AdamOptions};
-use ft_runtime::{DType, IValue, Runtime, Tensor};
+use ft_runtime::{Runtime, Tensor};
+
+use super::{classes, fit};
 
 /// The twin's `Net`: `fc(flatten(pool(relu(bn(conv(x))))))`.
 struct Net {
@@ -89,12 +91,7 @@ pub fn train(rt: &mut Runtime) -> ft_runtime::Result<Vec<i64>> {
     rt.manual_seed(0);
     let mut model = Net::new(rt)?;
     let x = nn::factory(rt, "aten.randn.default", vec![vec![4i64, 2, 6, 6].into()])?;
-    let y = nn::factory_dtype(
-        rt,
-        "aten.randint.low",
-        vec![IValue::Int(0), IValue::Int(3), vec![4i64].into()],
-        Some(DType::Int64),
-    )?;
+    let y = classes::labels(rt, 3, 4)?;
     let mut opt = Adam::new(
         model.parameters(),
         AdamOptions {
@@ -103,27 +100,14 @@ pub fn train(rt: &mut Runtime) -> ft_runtime::Result<Vec<i64>> {
         },
     );
     let loss_fn = CrossEntropyLoss::default();
-    let mut last_loss: Option<Tensor> = None;
-    for _step in 0..3 {
-        opt.zero_grad(rt, true)?;
-        let out = model.forward(rt, &x)?;
-        let loss = loss_fn.forward(rt, &out, &y)?;
-        rt.drop_tensor(out);
-        if let Some(old) = last_loss.replace(loss.clone()) {
-            rt.drop_tensor(old);
-        }
-        rt.backward(&[loss], &[None], false, false)?;
-        opt.step(rt)?;
-    }
-    model.eval();
-    rt.set_grad_mode(false, false);
-    let logits = model.forward(rt, &x)?;
-    let pred = nn::call1(
+    let _loss = fit::fit(
         rt,
-        "aten.argmax.default",
-        vec![(&logits).into(), IValue::Int(1)],
+        &model,
+        &mut opt,
+        |rt, out, y| loss_fn.forward(rt, out, y),
+        (&x, &y),
+        3,
     )?;
-    rt.drop_tensor(logits);
-    rt.set_grad_mode(true, false);
+    let pred = fit::evaluate(rt, &mut model, &x, classes::argmax_classes)?;
     pred.to_i64_vec()
 }

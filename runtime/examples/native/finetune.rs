@@ -7,11 +7,13 @@
 //! Tanh and Dropout, and is evaluated without grad. Twin:
 //! `traces/programs/native_finetune.py`.
 
+use ft_runtime::Runtime;
 use ft_runtime::nn::{
     self, CrossEntropyLoss, Dropout, IncompatibleKeys, Linear, Module, NnError, Sequential, Tanh,
 };
 use ft_runtime::optim::{Sgd, SgdOptions};
-use ft_runtime::{DType, IValue, Runtime, Tensor};
+
+use super::{classes, fit};
 
 /// Why the program stopped.
 #[derive(Debug)]
@@ -100,12 +102,7 @@ pub fn train(rt: &mut Runtime) -> Result<Vec<i64>, FinetuneError> {
     let mut model = classifier(rt)?;
     load_backbone(rt, &model, &source)?;
     let x = nn::factory(rt, "aten.randn.default", vec![vec![10i64, 5].into()])?;
-    let y = nn::factory_dtype(
-        rt,
-        "aten.randint.low",
-        vec![IValue::Int(0), IValue::Int(3), vec![10i64].into()],
-        Some(DType::Int64),
-    )?;
+    let y = classes::labels(rt, 3, 10)?;
     let mut opt = Sgd::new(
         model.parameters(),
         SgdOptions {
@@ -116,27 +113,14 @@ pub fn train(rt: &mut Runtime) -> Result<Vec<i64>, FinetuneError> {
         },
     );
     let loss_fn = CrossEntropyLoss::default();
-    let mut last_loss: Option<Tensor> = None;
-    for _step in 0..3 {
-        opt.zero_grad(rt, true)?;
-        let out = model.forward(rt, &x)?;
-        let loss = loss_fn.forward(rt, &out, &y)?;
-        rt.drop_tensor(out);
-        if let Some(old) = last_loss.replace(loss.clone()) {
-            rt.drop_tensor(old);
-        }
-        rt.backward(&[loss], &[None], false, false)?;
-        opt.step(rt)?;
-    }
-    model.eval();
-    rt.set_grad_mode(false, false);
-    let logits = model.forward(rt, &x)?;
-    let pred = nn::call1(
+    let _loss = fit::fit(
         rt,
-        "aten.argmax.default",
-        vec![(&logits).into(), IValue::Int(1)],
+        &model,
+        &mut opt,
+        |rt, out, y| loss_fn.forward(rt, out, y),
+        (&x, &y),
+        3,
     )?;
-    rt.drop_tensor(logits);
-    rt.set_grad_mode(true, false);
+    let pred = fit::evaluate(rt, &mut model, &x, classes::argmax_classes)?;
     Ok(pred.to_i64_vec()?)
 }

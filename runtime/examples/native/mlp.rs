@@ -7,6 +7,8 @@ use ft_runtime::nn::{self, Dropout, Linear, Module, MseLoss, Relu, Sequential, T
 use ft_runtime::optim::{Sgd, SgdOptions};
 use ft_runtime::{Runtime, Tensor};
 
+use super::fit;
+
 /// `torch.randn(*shape)`.
 fn randn(rt: &mut Runtime, shape: &[i64]) -> ft_runtime::Result<Tensor> {
     nn::factory(rt, "aten.randn.default", vec![shape.into()])
@@ -36,21 +38,14 @@ pub fn train(rt: &mut Runtime) -> ft_runtime::Result<Vec<f32>> {
         },
     );
     let loss_fn = MseLoss::default();
-    let mut last_loss: Option<Tensor> = None;
-    for _step in 0..3 {
-        opt.zero_grad(rt, true)?;
-        let out = model.forward(rt, &x)?;
-        let loss = loss_fn.forward(rt, &out, &y)?;
-        rt.drop_tensor(out);
-        if let Some(old) = last_loss.replace(loss.clone()) {
-            rt.drop_tensor(old);
-        }
-        rt.backward(&[loss], &[None], false, false)?;
-        opt.step(rt)?;
-    }
-    model.eval();
-    rt.set_grad_mode(false, false);
-    let pred = model.forward(rt, &x)?;
-    rt.set_grad_mode(true, false);
+    let _loss = fit::fit(
+        rt,
+        &model,
+        &mut opt,
+        |rt, out, y| loss_fn.forward(rt, out, y),
+        (&x, &y),
+        3,
+    )?;
+    let pred = fit::evaluate(rt, &mut model, &x, |_, out| Ok(out))?;
     pred.to_f32_vec()
 }
