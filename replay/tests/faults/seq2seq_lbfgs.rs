@@ -7,28 +7,12 @@
 //! in L-BFGS's two-loop recursion (which then also flips a line-search
 //! branch: the dispatch diverges at a later `.item()`).
 
-use std::process::Command;
-
-use super::support::{golden, replay_with_fault};
-
-/// `ft-replay --against traces/<trace> --anchor --inject-fault <fault>`.
-fn anchored_with_fault(trace: &str, fault: &str) -> (Option<i32>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ft-replay"))
-        .arg("--against")
-        .arg(golden(trace))
-        .args(["--anchor", "--inject-fault", fault])
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run ft-replay");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    (out.status.code(), format!("{stdout}\n{stderr}"))
-}
+use super::support::{replay_anchored_with_fault, replay_with_fault};
 
 #[test]
 fn mis_scaled_fused_encoder_attention_is_caught_and_named_anchored() {
     let trace = "seq2seq_transformer.torch.ftr";
-    let (code, out) = anchored_with_fault(trace, "mha-wrong-scale");
+    let (code, out) = replay_anchored_with_fault(trace, "mha-wrong-scale");
     assert_eq!(code, Some(3), "{out}");
     assert!(
         out.contains("drift starts at aten._transformer_encoder_layer_fwd.default"),
@@ -40,7 +24,7 @@ fn mis_scaled_fused_encoder_attention_is_caught_and_named_anchored() {
 
 #[test]
 fn a_perturbed_scaled_dot_product_attention_is_named_anchored() {
-    let (code, out) = anchored_with_fault(
+    let (code, out) = replay_anchored_with_fault(
         "seq2seq_transformer.torch.ftr",
         "perturb=aten._scaled_dot_product_flash_attention_for_cpu.default:0.01",
     );
@@ -53,7 +37,7 @@ fn a_perturbed_scaled_dot_product_attention_is_named_anchored() {
 
 #[test]
 fn a_perturbed_lbfgs_dot_is_named_and_flips_the_line_search() {
-    let (code, out) = anchored_with_fault(
+    let (code, out) = replay_anchored_with_fault(
         "time_sequence_lbfgs.torch.ftr",
         "perturb=aten.dot.default:0.01",
     );

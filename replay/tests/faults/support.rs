@@ -12,21 +12,28 @@ pub fn golden(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// `ft-replay --against traces/<trace> [--inject-fault <fault>]`: the exit
-/// code and everything printed (stdout, then stderr).
-pub fn replay(trace: &str, fault: Option<&str>) -> (Option<i32>, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ft-replay"));
-    command.arg("--against").arg(golden(trace));
-    if let Some(fault) = fault {
-        command.args(["--inject-fault", fault]);
-    }
-    let out = command
+/// `ft-replay --against traces/<trace> <args>`: the exit code and
+/// everything printed (stdout, then stderr).
+fn run(trace: &str, args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ft-replay"))
+        .arg("--against")
+        .arg(golden(trace))
+        .args(args)
         .env("NO_COLOR", "1")
         .output()
         .expect("run ft-replay");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     (out.status.code(), format!("{stdout}\n{stderr}"))
+}
+
+/// `ft-replay --against traces/<trace> [--inject-fault <fault>]`: the exit
+/// code and everything printed (stdout, then stderr).
+pub fn replay(trace: &str, fault: Option<&str>) -> (Option<i32>, String) {
+    match fault {
+        Some(fault) => run(trace, &["--inject-fault", fault]),
+        None => run(trace, &[]),
+    }
 }
 
 /// [`replay`] with `--inject-fault <fault>`.
@@ -37,4 +44,11 @@ pub fn replay_with_fault(trace: &str, fault: &str) -> (Option<i32>, String) {
 /// [`replay`] with `--inject-fault perturb=<op>:<delta>`.
 pub fn replay_perturbed(trace: &str, op: &str, delta: &str) -> (Option<i32>, String) {
     replay(trace, Some(&format!("perturb={op}:{delta}")))
+}
+
+/// `ft-replay --against traces/<trace> --anchor --inject-fault <fault>`:
+/// the replay that feeds every operator PyTorch's recorded inputs, with a
+/// deliberate fault.
+pub fn replay_anchored_with_fault(trace: &str, fault: &str) -> (Option<i32>, String) {
+    run(trace, &["--anchor", "--inject-fault", fault])
 }
