@@ -100,14 +100,7 @@ pub fn train(rt: &mut Runtime) -> ft_runtime::Result<Vec<i64>> {
         },
     );
     let loss_fn = CrossEntropyLoss::default();
-    let _loss = fit::fit(
-        rt,
-        &model,
-        &mut opt,
-        |rt, out, y| loss_fn.forward(rt, out, y),
-        (&x, &y),
-        3,
-    )?;
+    let _loss = fit::fit(rt, &model, &mut opt, &loss_fn, (&x, &y), 3)?;
     let pred = fit::evaluate(rt, &mut model, &x, classes::argmax_classes)?;
     pred.to_i64_vec()
 }

@@ -113,14 +113,7 @@ pub fn train(rt: &mut Runtime) -> Result<Vec<i64>, FinetuneError> {
         },
     );
     let loss_fn = CrossEntropyLoss::default();
-    let _loss = fit::fit(
-        rt,
-        &model,
-        &mut opt,
-        |rt, out, y| loss_fn.forward(rt, out, y),
-        (&x, &y),
-        3,
-    )?;
+    let _loss = fit::fit(rt, &model, &mut opt, &loss_fn, (&x, &y), 3)?;
     let pred = fit::evaluate(rt, &mut model, &x, classes::argmax_classes)?;
     Ok(pred.to_i64_vec()?)
 }

@@ -5,7 +5,7 @@
 //! Each function dispatches exactly the operators of the Python lines it
 //! names and drops temporaries where Python's names are rebound.
 
-use ft_runtime::nn::Module;
+use ft_runtime::nn::{CrossEntropyLoss, Module, MseLoss};
 use ft_runtime::optim::{Adam, Sgd};
 use ft_runtime::{Runtime, Tensor};
 
@@ -37,6 +37,39 @@ impl Optimizer for Adam {
     }
 }
 
+/// A loss module: `loss_fn(output, target)`.
+pub trait Loss {
+    /// `loss_fn(output, target)`.
+    fn loss(
+        &self,
+        rt: &mut Runtime,
+        output: &Tensor,
+        target: &Tensor,
+    ) -> ft_runtime::Result<Tensor>;
+}
+
+impl Loss for CrossEntropyLoss {
+    fn loss(
+        &self,
+        rt: &mut Runtime,
+        output: &Tensor,
+        target: &Tensor,
+    ) -> ft_runtime::Result<Tensor> {
+        self.forward(rt, output, target)
+    }
+}
+
+impl Loss for MseLoss {
+    fn loss(
+        &self,
+        rt: &mut Runtime,
+        output: &Tensor,
+        target: &Tensor,
+    ) -> ft_runtime::Result<Tensor> {
+        self.forward(rt, output, target)
+    }
+}
+
 /// `for step in range(steps): opt.zero_grad(); loss = loss_fn(model(x), y);
 /// loss.backward(); opt.step()`. Each step's output dies once the loss is
 /// computed and the previous loss when `loss` is rebound; the last loss is
@@ -45,7 +78,7 @@ pub fn fit(
     rt: &mut Runtime,
     model: &dyn Module,
     opt: &mut impl Optimizer,
-    loss_fn: impl Fn(&mut Runtime, &Tensor, &Tensor) -> ft_runtime::Result<Tensor>,
+    loss_fn: &impl Loss,
     (x, y): (&Tensor, &Tensor),
     steps: usize,
 ) -> ft_runtime::Result<Option<Tensor>> {
@@ -53,7 +86,7 @@ pub fn fit(
     for _step in 0..steps {
         opt.zero_grad(rt, true)?;
         let out = model.forward(rt, x)?;
-        let loss = loss_fn(rt, &out, y)?;
+        let loss = loss_fn.loss(rt, &out, y)?;
         rt.drop_tensor(out);
         if let Some(old) = last_loss.replace(loss.clone()) {
             rt.drop_tensor(old);

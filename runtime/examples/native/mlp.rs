@@ -38,14 +38,7 @@ pub fn train(rt: &mut Runtime) -> ft_runtime::Result<Vec<f32>> {
         },
     );
     let loss_fn = MseLoss::default();
-    let _loss = fit::fit(
-        rt,
-        &model,
-        &mut opt,
-        |rt, out, y| loss_fn.forward(rt, out, y),
-        (&x, &y),
-        3,
-    )?;
+    let _loss = fit::fit(rt, &model, &mut opt, &loss_fn, (&x, &y), 3)?;
     let pred = fit::evaluate(rt, &mut model, &x, |_, out| Ok(out))?;
     pred.to_f32_vec()
 }
