@@ -41,6 +41,7 @@ use crate::blob_store::BlobStore;
 use crate::callbacks::{Bindings, Callbacks};
 use crate::checks::values::Tolerances;
 use crate::error::ReplayError;
+use crate::node_anchor::{NodeAnchors, anchor_value};
 use crate::precision::Precision;
 use crate::progress::Progress;
 use crate::recording::{Judge, Recording};
@@ -277,6 +278,12 @@ pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, R
     let sink = Rc::new(RefCell::new(recording));
     let mut runtime = Runtime::with_sink(Box::new(Rc::clone(&sink)));
     runtime.set_faults(options.faults.clone());
+    if options.anchor {
+        runtime.set_node_anchor(Box::new(NodeAnchors::new(
+            torch,
+            options.tolerances.clone(),
+        )));
+    }
     // PyTorch behaves slightly differently under the capture's dispatch mode
     // (it sums a second gradient into an input buffer with `add`, not `add_`);
     // replaying a capture means reproducing PyTorch as it was observed.
@@ -643,20 +650,8 @@ impl Replayer<'_> {
             else {
                 continue;
             };
-            let Some(blob) = self.torch.blobs.get(digest) else {
-                continue;
-            };
-            let (Some(recorded), Ok(own)) = (
-                ft_trace::tensor_bytes::to_f64(&blob.dtype, &blob.data),
-                tensor.to_f64_vec(),
-            ) else {
-                continue;
-            };
-            let tol = self.tolerances.for_dtype(&blob.dtype);
-            if crate::checks::values::errors(&recorded, &own, tol).bad == 0 {
-                let _ = self
-                    .runtime
-                    .overwrite_values(tensor, &blob.dtype, &blob.data);
+            if let Some(blob) = self.torch.blobs.get(digest) {
+                anchor_value(tensor, &blob, &self.tolerances);
             }
         }
     }

@@ -52,6 +52,7 @@ pub mod junit;
 pub mod keys;
 pub mod mutate;
 pub mod native;
+pub mod node_anchor;
 pub mod output;
 pub mod parallel;
 pub mod parity;

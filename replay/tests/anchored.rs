@@ -189,3 +189,15 @@ fn accepted_drift_passes_in_junit_and_says_why() {
         "{xml}"
     );
 }
+
+#[test]
+fn operators_inside_backward_nodes_are_anchored_too() {
+    // gpt_bfloat16's layer norm backward accumulates rows in a bfloat16
+    // buffer: fed the runtime's own gradients (one ulp off PyTorch's) its
+    // grad_weight leaves tolerance, fed PyTorch's it is bit for bit right.
+    let path = golden("gpt_bfloat16.torch.ftr");
+    let (code, out) = ft_replay(&["--against", path.to_str().expect("utf-8"), "--anchor"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("mode:     anchored"), "{out}");
+    assert!(out.trim_end().ends_with("MATCH"), "{out}");
+}

@@ -54,8 +54,8 @@ pub use error::{Result, RuntimeError};
 pub use faults::Faults;
 pub use ivalue::IValue;
 pub use runtime::{
-    BackwardSupport, FunctionBackwardFn, GradRequest, OpSupport, PackHookFn, Runtime,
-    SavedHooksHandle, UnpackHookFn,
+    BackwardSupport, FunctionBackwardFn, GradRequest, NodeAnchor, OpSupport, PackHookFn, Runtime,
+    SavedHooksHandle, UnpackHookFn, overwrite_values,
 };
 pub use tensor::Tensor;
 pub use tensor::dtype::DType;

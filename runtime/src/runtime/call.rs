@@ -214,6 +214,10 @@ impl Runtime {
             .and_then(backend_device)?;
         let kernel =
             kernels::lookup(op).ok_or_else(|| RuntimeError::unsupported(op, "a CPU kernel"))?;
+        if let (ExecContext::Node(_), Some(anchor)) = (&self.context, &mut self.node_anchor) {
+            let inputs: Vec<&Tensor> = args.iter().flat_map(IValue::tensors).collect();
+            anchor.anchor_inputs(op, &inputs);
+        }
         let restore = self.devices.enter(backend);
         if let (Some(t), Some(_)) = (&mut self.tracer, restore) {
             t.device(DeviceEvent::GuardEnter(DeviceGuard {

@@ -47,6 +47,7 @@ mod views;
 
 use std::sync::Arc;
 
+pub use anchor::{NodeAnchor, overwrite_values};
 pub use coverage::{BackwardSupport, OpSupport};
 pub use functions::FunctionBackwardFn;
 pub use grad::GradRequest;
@@ -103,6 +104,9 @@ pub struct Runtime {
     functions: functions::FunctionRegistry,
     /// Saved-tensor hooks pairs and the tensors saved under them.
     saved_hooks: saved_hooks::SavedHooks,
+    /// Anchored replay: puts recorded values into the inputs of operators
+    /// backward nodes run.
+    node_anchor: Option<Box<dyn NodeAnchor>>,
 }
 
 impl Default for Runtime {
@@ -130,6 +134,7 @@ impl Runtime {
             hooks: HookRegistry::default(),
             functions: functions::FunctionRegistry::default(),
             saved_hooks: saved_hooks::SavedHooks::default(),
+            node_anchor: None,
         }
     }
 
