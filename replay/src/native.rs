@@ -46,6 +46,15 @@ fn err<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<(), String> {
     r.map(|_| ()).map_err(|e| e.to_string())
 }
 
+/// The files every native program compiles in besides its own: the shared
+/// training loop and helpers. Editing one changes what every program does,
+/// so a report records their hashes too.
+pub const SHARED_SOURCES: [&str; 3] = [
+    "runtime/examples/native/cli.rs",
+    "runtime/examples/native/fit.rs",
+    "runtime/examples/native/classes.rs",
+];
+
 /// Every native program, by name.
 pub const PROGRAMS: [NativeProgram; 4] = [
     NativeProgram {

@@ -651,6 +651,11 @@ pub fn generate(root: &Path, id: &str) -> Result<String, ReplayError> {
                 record["program"] = json!(name);
                 record["program_source"] = json!(source);
                 record["program_blake3"] = json!(blake3_file(&repo.join(source))?);
+                let shared = crate::native::SHARED_SOURCES
+                    .iter()
+                    .map(|s| Ok(json!({"source": s, "blake3": blake3_file(&repo.join(s))?})))
+                    .collect::<Result<Vec<_>, ReplayError>>()?;
+                record["program_shared"] = json!(shared);
             }
             let ok = if let Some(name) = native {
                 let (run, exit, packets, allowed) =
@@ -1070,10 +1075,20 @@ fn freshness_reasons(dir: &Path, root: &Path, repo: &Path, report: &Value) -> Ve
                 Err(e) => reasons.push(format!("stale report: {e}")),
             }
         }
-        if let (Some(source), Some(recorded)) = (
-            f.get("program_source").and_then(Value::as_str),
-            f.get("program_blake3").and_then(Value::as_str),
-        ) {
+        let shared = f
+            .get("program_shared")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|s| (s.get("source"), s.get("blake3")));
+        let own = std::iter::once((f.get("program_source"), f.get("program_blake3")));
+        for (source, recorded) in own.chain(shared) {
+            let (Some(source), Some(recorded)) = (
+                source.and_then(Value::as_str),
+                recorded.and_then(Value::as_str),
+            ) else {
+                continue;
+            };
             match blake3_file(&repo.join(source)) {
                 Ok(now) if now == recorded => {}
                 Ok(_) => reasons.push(format!(

@@ -40,7 +40,9 @@ fn scratch(id: &str) -> (tempfile::TempDir, PathBuf) {
             std::fs::create_dir_all(to.parent().expect("a folder")).expect("checkpoint dir");
             std::fs::copy(repo().join(file), to).expect("copy checkpoint file");
         }
-        if let Some(source) = f["program_source"].as_str() {
+        let shared = f["program_shared"].as_array().into_iter().flatten();
+        let sources = std::iter::once(&f["program_source"]).chain(shared.map(|s| &s["source"]));
+        for source in sources.filter_map(Value::as_str) {
             let to = dir.path().join(source);
             std::fs::create_dir_all(to.parent().expect("a folder")).expect("program dir");
             std::fs::copy(repo().join(source), to).expect("copy native program");
@@ -442,6 +444,24 @@ fn a_changed_native_program_makes_the_report_stale() {
         has(
             &reasons,
             "native program runtime/examples/native/mlp.rs changed"
+        ),
+        "{reasons:?}"
+    );
+}
+
+/// Editing the training loop the native programs share stales the report.
+#[test]
+fn a_changed_shared_native_source_makes_the_report_stale() {
+    let (dir, root) = scratch("FT-P2C-008");
+    let source = dir.path().join("runtime/examples/native/fit.rs");
+    let mut text = std::fs::read_to_string(&source).expect("shared loop");
+    text.push_str("\n// edited\n");
+    std::fs::write(&source, text).expect("write");
+    let reasons = packet_reasons(&root, "FT-P2C-008");
+    assert!(
+        has(
+            &reasons,
+            "native program runtime/examples/native/fit.rs changed"
         ),
         "{reasons:?}"
     );
