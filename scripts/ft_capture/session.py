@@ -10,7 +10,7 @@ import sys
 import threading
 import traceback
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import torch
 
@@ -97,6 +97,33 @@ def report(result: CaptureResult, out: str) -> None:
         print(f"capture_torch.py: {result.ending}; trace written to {out}", file=sys.stderr, flush=True)
 
 
+@contextlib.contextmanager
+def compile_disabled() -> Iterator[None]:
+    """`torch.compile`d code runs eagerly while it is captured: a capture
+    records eager PyTorch, what the runtime re-implements, and Dynamo would
+    otherwise trace into the capture's own dispatch mode (and take sequence
+    numbers for its graphs). Dynamo's config module costs seconds to import,
+    so until something imports it the switch is the environment variable it
+    reads then (`TORCH_COMPILE_DISABLE`); both are restored afterwards."""
+    key = "TORCH_COMPILE_DISABLE"
+    saved_env = os.environ.get(key)
+    config: Any = sys.modules.get("torch._dynamo.config")
+    saved_disable = getattr(config, "disable", False)
+    os.environ[key] = "1"
+    if config is not None:
+        config.disable = True
+    try:
+        yield
+    finally:
+        if saved_env is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = saved_env
+        config = sys.modules.get("torch._dynamo.config")
+        if config is not None:
+            config.disable = saved_disable
+
+
 def run_program(program: str, argv: list) -> None:
     """Runs the program as `__main__` with its own argv and sys.path[0]."""
     saved_argv, saved_path0 = sys.argv, sys.path[0]
@@ -141,7 +168,7 @@ def capture_program(program: str, out: str, policy: str = "all", timestamps: boo
     error: Optional[BaseException] = None
     try:
         try:
-            with Patches(rec, leave), CaptureMode(rec), torch.autograd.graph.node_creation_hook(rec.node_created):
+            with compile_disabled(), Patches(rec, leave), CaptureMode(rec), torch.autograd.graph.node_creation_hook(rec.node_created):
                 try:
                     run_program(program, argv or [])
                 except SystemExit as e:
@@ -221,6 +248,7 @@ class capture:  # lower case: it reads as a function, `with capture(...)`
         self._file, self._rec = file_writer, rec
         stack = contextlib.ExitStack()
         try:
+            stack.enter_context(compile_disabled())
             stack.enter_context(Patches(rec, self._os_exit))
             stack.enter_context(CaptureMode(rec))
             stack.enter_context(torch.autograd.graph.node_creation_hook(rec.node_created))
