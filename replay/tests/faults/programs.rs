@@ -1,5 +1,5 @@
 //! Mutation tests of the user-style training programs of the corpus
-//! (`nanogpt_style`, `mnist_example_style`, `dcgan_style`): a deliberately
+//! (`nanogpt_style`, `mnist_example_style`, `dcgan_style`, `llama_style`): a deliberately
 //! broken kernel deep inside an ordinary program is caught with the right
 //! exit code, and the report names the operator where the drift starts.
 
@@ -36,4 +36,17 @@ fn a_perturbed_smooth_l1_backward_in_a_regression_is_named() {
         "regression_style.torch.ftr",
         "aten.smooth_l1_loss_backward.default",
     );
+}
+
+#[test]
+fn a_llama_style_decoder_catches_broken_rmsnorm_rotary_and_swiglu_kernels() {
+    // RMSNorm's rsqrt, the rotary embedding's stack of rotated halves and
+    // the SwiGLU gate's silu backward.
+    for op in [
+        "aten.rsqrt.default",
+        "aten.stack.default",
+        "aten.silu_backward.default",
+    ] {
+        assert_drift_at("llama_style.torch.ftr", op);
+    }
 }
