@@ -57,3 +57,28 @@ fn random_operators_on_meta_need_no_recorded_values() {
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("MATCH"), "{out}");
 }
+
+#[test]
+fn a_perturbed_logcumsumexp_is_a_value_failure_naming_the_op() {
+    // The forward scan and the flipped scans inside LogcumsumexpBackward0
+    // share the kernel; the first drift is the forward one.
+    let (code, out) = replay(
+        "logcumsumexp_scan.torch.ftr",
+        Some("perturb=aten.logcumsumexp.default:0.01"),
+    );
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("drift starts at aten.logcumsumexp.default"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_misnamed_logcumsumexp_backward_is_a_graph_divergence() {
+    let (code, out) = replay(
+        "logcumsumexp_scan.torch.ftr",
+        Some("rename-node=LogcumsumexpBackward0:CumsumBackward0"),
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("LogcumsumexpBackward0"), "{out}");
+}

@@ -16,6 +16,7 @@
 pub(super) mod dims;
 mod extrema;
 mod factories;
+mod logcumsumexp;
 mod logic;
 mod ranges;
 mod sampling;
@@ -60,6 +61,7 @@ fn reductions(op: &str) -> Option<Kernel> {
         "aten.sort.default" | "aten.sort.stable" => sorting::sort,
         "aten.cumsum.default" => scan::cumsum,
         "aten.cumprod.default" => scan::cumprod,
+        "aten.logcumsumexp.default" => logcumsumexp::logcumsumexp,
         "aten.all.default" => logic::all,
         "aten.any.default" => logic::any,
         "aten.all.dim" => logic::all_dim,

@@ -328,6 +328,29 @@ impl ReductionOps<'_> {
         )
     }
 
+    /// `aten.logcumsumexp.default(x, dim)`.
+    pub(crate) fn logcumsumexp(&mut self, x: &Tensor, dim: i64) -> Result<Tensor> {
+        self.call(
+            "aten.logcumsumexp.default",
+            vec![x.into(), IValue::Int(dim)],
+        )
+    }
+
+    /// `aten.log.default(x)`.
+    pub(crate) fn log(&mut self, x: &Tensor) -> Result<Tensor> {
+        self.call("aten.log.default", vec![x.into()])
+    }
+
+    /// `aten.gt.Scalar(x, s)`.
+    pub(crate) fn gt_scalar(&mut self, x: &Tensor, s: IValue) -> Result<Tensor> {
+        self.call("aten.gt.Scalar", vec![x.into(), s])
+    }
+
+    /// `aten.lt.Scalar(x, s)`.
+    pub(crate) fn lt_scalar(&mut self, x: &Tensor, s: IValue) -> Result<Tensor> {
+        self.call("aten.lt.Scalar", vec![x.into(), s])
+    }
+
     /// `aten.zeros_like.default(x)`.
     pub(crate) fn zeros_like(&mut self, x: &Tensor) -> Result<Tensor> {
         self.call("aten.zeros_like.default", vec![x.into()])

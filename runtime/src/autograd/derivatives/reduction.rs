@@ -14,6 +14,7 @@
 //! | `prod` / `prod.dim_int` | ProdBackward0 / ProdBackward1 | self, dim, keepdim, result |
 //! | `cumsum` | CumsumBackward0 | dim, self dtype |
 //! | `cumprod` | CumprodBackward0 | self, dim, result |
+//! | `logcumsumexp` | LogcumsumexpBackward0 | self, dim, result |
 //! | `bernoulli` / `bernoulli_.float` / `bernoulli_.Tensor` | BernoulliBackward0 / 2 / 1 | sizes, dtype and device of a tensor `p` |
 //! | `linalg_vector_norm` | LinalgVectorNormBackward0 | self, ord, dim, keepdim, result |
 //!
@@ -28,8 +29,8 @@
 use super::{Derivative, Differentiability, arg, derivative, int, int_list, tensor};
 use crate::autograd::functions::reduction::{
     AmaxBackward, BernoulliBackward, CumprodBackward0, CumsumBackward0, EvenlyDistributeBackward,
-    LinalgVectorNormBackward0, LogsumexpBackward0, MeanBackward0, MeanBackward1, MomentsBackward,
-    ProdBackward, ValueSelectingBackward, mean_count,
+    LinalgVectorNormBackward0, LogcumsumexpBackward0, LogsumexpBackward0, MeanBackward0,
+    MeanBackward1, MomentsBackward, ProdBackward, ValueSelectingBackward, mean_count,
 };
 use crate::autograd::saved::SavedVariable;
 use crate::ivalue::IValue;
@@ -138,6 +139,13 @@ fn reductions(op: &str) -> Option<Differentiability> {
         })),
         "aten.cumprod.default" => D(derivative!("CumprodBackward0", &[0], |a, _| {
             Ok(Box::new(CumprodBackward0 {
+                self_: SavedVariable::input(tensor(a, 0)?),
+                dim: int(a, 1),
+                result: None,
+            }))
+        })),
+        "aten.logcumsumexp.default" => D(derivative!("LogcumsumexpBackward0", &[0], |a, _| {
+            Ok(Box::new(LogcumsumexpBackward0 {
                 self_: SavedVariable::input(tensor(a, 0)?),
                 dim: int(a, 1),
                 result: None,

@@ -1,6 +1,6 @@
 //! Backward functions of the reductions: `mean`, `max`/`min` (both
 //! overloads), `amax`/`amin`, `var`/`std` (with `mean`), `prod`, `cumsum`, `cumprod`,
-//! `linalg_vector_norm`, `logsumexp`; and of `bernoulli` / `bernoulli_` (zero gradients).
+//! `logcumsumexp`, `linalg_vector_norm`, `logsumexp`; and of `bernoulli` / `bernoulli_` (zero gradients).
 //!
 //! Each dispatches the operators PyTorch's formula dispatches, in the order
 //! observed in torch 2.15 under a dispatch mode. Where C++ evaluates the
@@ -12,6 +12,7 @@
 //! and `mean`; the submodules hold the other families of formulas.
 
 mod extrema;
+mod logcumsumexp;
 mod logsumexp;
 mod moments;
 mod norm;
@@ -20,6 +21,7 @@ mod sampling;
 mod scans;
 
 pub(crate) use extrema::{AmaxBackward, EvenlyDistributeBackward, ValueSelectingBackward};
+pub(crate) use logcumsumexp::LogcumsumexpBackward0;
 pub(crate) use logsumexp::LogsumexpBackward0;
 pub(crate) use moments::MomentsBackward;
 pub(crate) use norm::LinalgVectorNormBackward0;
