@@ -431,40 +431,31 @@ fn a_native_fixture_that_diverges_fails_its_packet() {
     assert!(has(&reasons, "strict.all_fixtures_pass"), "{reasons:?}");
 }
 
+/// Appends a comment to `source` (repository-relative) in a scratch copy of
+/// the FT-P2C-008 tree and asserts the report is then stale naming it.
+fn assert_editing_stales_the_native_report(source: &str) {
+    let (dir, root) = scratch("FT-P2C-008");
+    let path = dir.path().join(source);
+    let mut text = std::fs::read_to_string(&path).expect("native source");
+    text.push_str("\n// edited\n");
+    std::fs::write(&path, text).expect("write");
+    let reasons = packet_reasons(&root, "FT-P2C-008");
+    assert!(
+        has(&reasons, &format!("native program {source} changed")),
+        "{reasons:?}"
+    );
+}
+
 /// Editing a native program's source under a report stales the report.
 #[test]
 fn a_changed_native_program_makes_the_report_stale() {
-    let (dir, root) = scratch("FT-P2C-008");
-    let source = dir.path().join("runtime/examples/native/mlp.rs");
-    let mut text = std::fs::read_to_string(&source).expect("program");
-    text.push_str("\n// edited\n");
-    std::fs::write(&source, text).expect("write");
-    let reasons = packet_reasons(&root, "FT-P2C-008");
-    assert!(
-        has(
-            &reasons,
-            "native program runtime/examples/native/mlp.rs changed"
-        ),
-        "{reasons:?}"
-    );
+    assert_editing_stales_the_native_report("runtime/examples/native/mlp.rs");
 }
 
 /// Editing the training loop the native programs share stales the report.
 #[test]
 fn a_changed_shared_native_source_makes_the_report_stale() {
-    let (dir, root) = scratch("FT-P2C-008");
-    let source = dir.path().join("runtime/examples/native/fit.rs");
-    let mut text = std::fs::read_to_string(&source).expect("shared loop");
-    text.push_str("\n// edited\n");
-    std::fs::write(&source, text).expect("write");
-    let reasons = packet_reasons(&root, "FT-P2C-008");
-    assert!(
-        has(
-            &reasons,
-            "native program runtime/examples/native/fit.rs changed"
-        ),
-        "{reasons:?}"
-    );
+    assert_editing_stales_the_native_report("runtime/examples/native/fit.rs");
 }
 
 /// The FT-P2C-006 report round-trips PyTorch's files byte for byte and
