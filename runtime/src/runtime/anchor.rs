@@ -31,11 +31,6 @@ impl Runtime {
     pub fn set_node_anchor(&mut self, anchor: Box<dyn NodeAnchor>) {
         self.node_anchor = Some(anchor);
     }
-
-    /// [`overwrite_values`] on this runtime's tensor.
-    pub fn overwrite_values(&mut self, t: &Tensor, dtype: &str, data: &[u8]) -> Result<()> {
-        overwrite_values(t, dtype, data)
-    }
 }
 
 /// Replaces the elements of `t` (through its strides, so aliases see them)
