@@ -140,7 +140,7 @@ impl Default for ReplayOptions {
 /// `mha-wrong-scale`, `weight-norm-no-projection`, `bicubic-wrong-a`,
 /// `grid-sample-flipped-align-corners`, `multi-margin-wrong-sign`,
 /// `embedding-renorm-no-scale`, `cdist-inf-norm-as-l1`, `cdist-grad-negated`,
-/// `pdist-grad-one-sided`,
+/// `pdist-grad-one-sided`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
 /// `attention-reduced-as-float`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
@@ -179,6 +179,12 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "cdist-inf-norm-as-l1" => faults.cdist_wrong_inf_norm = true,
             None if spec == "cdist-grad-negated" => faults.cdist_grad_negated = true,
             None if spec == "pdist-grad-one-sided" => faults.pdist_grad_one_sided = true,
+            None if spec == "ctc-skip-repeat-transition" => {
+                faults.ctc_skip_repeat_transition = true;
+            }
+            None if spec == "ctc-grad-ignores-zero-infinity" => {
+                faults.ctc_grad_ignores_zero_infinity = true;
+            }
             None if spec == "embedding-renorm-no-scale" => faults.embedding_renorm_no_scale = true,
             None if spec == "attention-reduced-as-float" => {
                 faults.attention_reduced_as_float = true;

@@ -124,6 +124,14 @@ pub struct Faults {
     /// second row's opposite term is dropped). Breaks the values of every
     /// `F.pdist` backward.
     pub pdist_grad_one_sided: bool,
+    /// Let CTC's alpha and beta recursions jump over the blank between two
+    /// equal labels (the `s − 2` transition PyTorch forbids there). Breaks
+    /// the loss and gradient of every CTC target with a repeated label.
+    pub ctc_skip_repeat_transition: bool,
+    /// `_ctc_loss_backward` ignores `zero_infinity`: an impossible sample's
+    /// gradient is computed (NaN) instead of zeroed. Breaks the gradient of
+    /// every `zero_infinity=True` CTC loss with an infinite sample.
+    pub ctc_grad_ignores_zero_infinity: bool,
     /// Run the bfloat16/float16 flash attention forward as float32 does:
     /// exact exponentials, probabilities not rounded to the dtype before the
     /// product with `V`. Breaks the values of reduced-precision attention

@@ -20,6 +20,7 @@ EMPTY_OPS = frozenset({"empty", "empty_like", "empty_strided", "new_empty", "new
 # OPAQUE_OUTPUTS in tracer/src/op_class.rs).
 OPAQUE_OUTPUTS = {
     ("mkldnn_rnn_layer", 3): "oneDNN workspace: scratch whose bytes oneDNN leaves partly uninitialised",
+    ("_ctc_loss", 1): "CTC log_alpha: uninitialised outside each sample's input and target lengths",
 }
 # Operators whose outputs policy `inputs` keeps (replay feeds them back).
 RANDOM_OPS = frozenset(

@@ -237,6 +237,20 @@ def test_opaque_outputs_carry_no_value_and_capture_deterministically(captures):
                 assert (out[1][9] is None) == (i == 3), (i, out)
 
 
+def test_ctc_log_alpha_carries_no_value_and_captures_deterministically(captures):
+    """CTC's `log_alpha` (output 1 of both `_ctc_loss` overloads) is
+    uninitialised outside each sample's lengths: it carries no value, so two
+    captures are byte-identical; the loss keeps its value."""
+    _, first = captures.get("corpus/ctc_speech")
+    _, second = captures.get("corpus/ctc_speech", tag="-again")
+    assert first.read_bytes() == second.read_bytes()
+    calls = [p for p in ops(ftr.TraceReader(str(first))) if p[0].startswith("aten._ctc_loss.")]
+    assert {p[0] for p in calls} == {"aten._ctc_loss.Tensor", "aten._ctc_loss.default"}
+    for p in calls:
+        loss, log_alpha = p[4]
+        assert loss[1][9] is not None and log_alpha[1][9] is None, p
+
+
 # -- the autograd schedule --------------------------------------------------------------
 
 
@@ -319,6 +333,10 @@ def test_pops_match_the_profilers_evaluation_order(captures, name):
     for node, name_seen_unobserved in zip(popped, unobserved):
         if name_seen_unobserved == "ReshapeAliasBackward0":
             assert_reshape_alias_seen_as_view(node, made)
+        elif node[1] == "CtcLossBackward1":
+            # `ctc_loss` with tensor lengths: unobserved, its fast path
+            # converts them to int lists first (§9).
+            assert name_seen_unobserved == "CtcLossBackward0"
         else:
             assert node[1] == name_seen_unobserved
 

@@ -18,11 +18,18 @@ pub const UNINITIALIZED_OPS: &[&str] = &[
 /// Single outputs that are a kernel's uninitialised scratch: `(base name,
 /// output index, reason)`. They never carry a value, like the outputs of
 /// [`UNINITIALIZED_OPS`], and the replay never compares them.
-pub const OPAQUE_OUTPUTS: &[(&str, usize, &str)] = &[(
-    "mkldnn_rnn_layer",
-    3,
-    "oneDNN workspace: scratch whose bytes oneDNN leaves partly uninitialised",
-)];
+pub const OPAQUE_OUTPUTS: &[(&str, usize, &str)] = &[
+    (
+        "mkldnn_rnn_layer",
+        3,
+        "oneDNN workspace: scratch whose bytes oneDNN leaves partly uninitialised",
+    ),
+    (
+        "_ctc_loss",
+        1,
+        "CTC log_alpha: uninitialised outside each sample's input and target lengths",
+    ),
+];
 
 /// Base names of random operators.
 pub const RANDOM_OPS: &[&str] = &[
@@ -99,6 +106,9 @@ mod tests {
         assert!(!is_random("aten.relu.default"));
         assert!(opaque_output("aten.mkldnn_rnn_layer.default", 3).is_some());
         assert!(opaque_output("aten.mkldnn_rnn_layer.default", 0).is_none());
+        assert!(opaque_output("aten._ctc_loss.Tensor", 1).is_some());
+        assert!(opaque_output("aten._ctc_loss.default", 1).is_some());
+        assert!(opaque_output("aten._ctc_loss.default", 0).is_none());
         assert!(!keeps_output_value_at(
             "aten.mkldnn_rnn_layer.default",
             3,

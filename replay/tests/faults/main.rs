@@ -3,8 +3,10 @@
 //! family's golden traces with the right exit code, naming the operator or
 //! node where the divergence starts.
 
+mod autocast;
 mod bilinear_margin;
 mod conv;
+mod ctc;
 mod double_backward;
 mod elementwise;
 mod embedding_max_norm;
@@ -16,6 +18,7 @@ mod grad_modes;
 mod graph_conv;
 mod hooks;
 mod indexing;
+mod linalg;
 mod lstm;
 mod metric_learning;
 mod nn;

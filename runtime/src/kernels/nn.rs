@@ -11,6 +11,7 @@ mod cdist;
 mod common;
 mod conv;
 mod conv3d;
+mod ctc;
 mod embedding_renorm;
 mod fast_exp;
 mod fold;
@@ -61,6 +62,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         .or_else(|| grid_sample::lookup(op))
         .or_else(|| trilinear::lookup(op))
         .or_else(|| multi_margin::lookup(op))
+        .or_else(|| ctc::lookup(op))
         .or_else(|| bucketize::lookup(op))
         .or_else(|| embedding_renorm::lookup(op))
         .or_else(|| cdist::lookup(op))

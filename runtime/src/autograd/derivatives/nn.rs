@@ -3,6 +3,7 @@
 mod attention;
 mod cdist;
 mod conv;
+mod ctc;
 mod fold;
 mod grid_sample;
 mod group_norm;
@@ -45,4 +46,5 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         .or_else(|| multi_margin::lookup(op))
         .or_else(|| cdist::lookup(op))
         .or_else(|| pdist::lookup(op))
+        .or_else(|| ctc::lookup(op))
 }

@@ -3,6 +3,7 @@
 pub(crate) mod attention;
 pub(crate) mod cdist;
 pub(crate) mod conv;
+pub(crate) mod ctc;
 pub(crate) mod fold;
 pub(crate) mod grid_sample;
 pub(crate) mod group_norm;
