@@ -141,7 +141,7 @@ impl Default for ReplayOptions {
 /// `grid-sample-flipped-align-corners`, `multi-margin-wrong-sign`,
 /// `embedding-renorm-no-scale`, `cdist-inf-norm-as-l1`, `cdist-grad-negated`,
 /// `pdist-grad-one-sided`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
-/// `attention-reduced-as-float`,
+/// `attention-reduced-as-float`, `qr-sign-flipped`, `solve-triangular-right-transposed`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -188,6 +188,10 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "embedding-renorm-no-scale" => faults.embedding_renorm_no_scale = true,
             None if spec == "attention-reduced-as-float" => {
                 faults.attention_reduced_as_float = true;
+            }
+            None if spec == "qr-sign-flipped" => faults.qr_sign_flipped = true,
+            None if spec == "solve-triangular-right-transposed" => {
+                faults.solve_triangular_right_transposed = true;
             }
             None if spec == "inplace-view-rebases" => faults.inplace_view_rebases = true,
             None if spec == "wrong-init-bound" => faults.wrong_init_bound = true,

@@ -113,6 +113,18 @@ pub enum RuntimeError {
         message: String,
     },
 
+    /// A linear-algebra routine failed on the values it was given (a matrix
+    /// that is not positive-definite, a singular matrix): PyTorch's
+    /// `torch.linalg.LinAlgError` (class `_LinAlgError`), the program's
+    /// error.
+    #[error("`{op}`: {message}")]
+    LinAlg {
+        /// Operator name.
+        op: String,
+        /// PyTorch's message.
+        message: String,
+    },
+
     /// A dtype, device, layout or memory format name that is not known at all.
     #[error("unknown {kind} `{name}`")]
     UnknownName {
@@ -255,6 +267,7 @@ impl RuntimeError {
             | RuntimeError::TooManyArguments { .. }
             | RuntimeError::MissingArgument { .. } => "TypeError",
             RuntimeError::UnknownName { .. } => "ValueError",
+            RuntimeError::LinAlg { .. } => "_LinAlgError",
             RuntimeError::UnknownOp { .. }
             | RuntimeError::Unsupported { .. }
             | RuntimeError::UnsupportedDtype { .. }
@@ -277,6 +290,7 @@ impl RuntimeError {
             | RuntimeError::Index { message, .. }
             | RuntimeError::TypeCast { message, .. }
             | RuntimeError::KernelDtype { message, .. }
+            | RuntimeError::LinAlg { message, .. }
             | RuntimeError::Autograd { message } => message.clone(),
             other => other.to_string(),
         };

@@ -137,6 +137,15 @@ pub struct Faults {
     /// product with `V`. Breaks the values of reduced-precision attention
     /// over 16 or more keys.
     pub attention_reduced_as_float: bool,
+    /// Factor `linalg_qr` with the opposite Householder sign convention
+    /// (`beta = +sign(alpha)·‖x‖`): every column of Q and row of R is
+    /// negated. Breaks the values of every `torch.linalg.qr`.
+    pub qr_sign_flipped: bool,
+    /// Solve `X·Tᵀ = B` where `linalg_solve_triangular(T, B, left=False)`
+    /// asks for `X·T = B` (the factor left untransposed in the right-side
+    /// solve). Breaks the last step of every Cholesky gradient
+    /// (`cholesky_backward`'s `X·L = gA`) and of every QR gradient.
+    pub solve_triangular_right_transposed: bool,
     /// Leave `embedding_renorm_`'s rows unscaled (as if every row were
     /// within `max_norm`). Breaks the weights of every
     /// `nn.Embedding(max_norm=...)` lookup.

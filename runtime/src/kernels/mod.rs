@@ -11,6 +11,7 @@
 //! On the `meta` backend the same kernels compute shapes and strides and skip
 //! the elements. Random kernels take their values from [`random::RandomSource`].
 
+mod decomp;
 mod dense;
 mod elementwise;
 mod factory;
@@ -146,6 +147,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         .or_else(|| nn::lookup(op))
         .or_else(|| rnn::lookup(op))
         .or_else(|| foreach::lookup(op))
+        .or_else(|| decomp::lookup(op))
 }
 
 fn core(op: &str) -> Option<Kernel> {

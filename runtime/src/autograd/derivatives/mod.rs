@@ -28,6 +28,7 @@
 //! neither a row nor that property fail with a typed error when a graph
 //! would have to be recorded through them.
 
+mod decomp;
 mod double_backward;
 mod elementwise;
 mod foreach;
@@ -191,6 +192,7 @@ pub(crate) fn lookup(op: &str) -> Differentiability {
         .or_else(|| selection::lookup(op))
         .or_else(|| trig::lookup(op))
         .or_else(|| double_backward::lookup(op))
+        .or_else(|| decomp::lookup(op))
         .unwrap_or(Differentiability::Missing)
 }
 

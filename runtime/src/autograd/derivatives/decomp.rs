@@ -1,0 +1,121 @@
+//! Derivative rows of the matrix decompositions and solves
+//! (derivatives.yaml).
+//!
+//! | operator | node | differentiable inputs | differentiable outputs | saves |
+//! |---|---|---|---|---|
+//! | `linalg_qr` | LinalgQrBackward0 | A | Q, R | mode, Q, R |
+//! | `linalg_cholesky_ex` | LinalgCholeskyExBackward0 | self | L | upper, L |
+//! | `linalg_solve_triangular` | LinalgSolveTriangularBackward0 | self, B | result | self, upper, left, unitriangular, result |
+//! | `cholesky_solve` | CholeskySolveBackward0 | self, input2 | result | input2, upper, result |
+//! | `_linalg_solve_ex` | LinalgSolveExBackward0 | A, B | result | left, result, LU, pivots |
+//! | `linalg_inv_ex` | LinalgInvExBackward0 | A | inverse | inverse |
+//! | `_linalg_det` | LinalgDetBackward0 | A | result | A, result, LU, pivots |
+//! | `_linalg_slogdet` | LinalgSlogdetBackward0 | A | sign, logabsdet | A, LU, pivots |
+//!
+//! `linalg_lu_solve` (only called inside these backwards here) has no row:
+//! a graph through it is refused as unsupported.
+
+use super::{Derivative, Differentiability, arg, derivative, tensor};
+use crate::autograd::functions::decomp::{
+    CholeskySolveBackward0, LinalgCholeskyExBackward0, LinalgDetBackward0, LinalgInvExBackward0,
+    LinalgQrBackward0, LinalgSlogdetBackward0, LinalgSolveExBackward0,
+    LinalgSolveTriangularBackward0, flag,
+};
+use crate::autograd::saved::SavedVariable;
+use crate::ivalue::IValue;
+
+/// The autograd entry of `op` if it is a decomposition or solve.
+pub(super) fn lookup(op: &str) -> Option<Differentiability> {
+    use Differentiability::Derivative as D;
+    Some(match op {
+        "aten.linalg_qr.default" => D(derivative!("LinalgQrBackward0", &[0], |a, _| {
+            let mode = match arg(a, 1) {
+                IValue::Str(s) => s,
+                _ => "reduced".to_owned(),
+            };
+            Ok(Box::new(LinalgQrBackward0 {
+                mode,
+                q: None,
+                r: None,
+            }))
+        })),
+        "aten.linalg_cholesky_ex.default" => D(derivative!(
+            "LinalgCholeskyExBackward0",
+            &[0],
+            |a, _| {
+                Ok(Box::new(LinalgCholeskyExBackward0 {
+                    upper: flag(&arg(a, 1), false),
+                    l: None,
+                }))
+            },
+            outputs = &[true, false]
+        )),
+        "aten.linalg_solve_triangular.default" => D(derivative!(
+            "LinalgSolveTriangularBackward0",
+            &[0, 1],
+            |a, _| {
+                Ok(Box::new(LinalgSolveTriangularBackward0 {
+                    a: Some(SavedVariable::input(tensor(a, 0)?)),
+                    upper: flag(&arg(a, 2), false),
+                    left: flag(&arg(a, 3), true),
+                    unitriangular: flag(&arg(a, 4), false),
+                    result: None,
+                }))
+            }
+        )),
+        "aten.cholesky_solve.default" => {
+            D(derivative!("CholeskySolveBackward0", &[0, 1], |a, _| {
+                Ok(Box::new(CholeskySolveBackward0 {
+                    input2: Some(SavedVariable::input(tensor(a, 1)?)),
+                    upper: flag(&arg(a, 2), false),
+                    result: None,
+                }))
+            }))
+        }
+        "aten._linalg_solve_ex.default" => D(derivative!(
+            "LinalgSolveExBackward0",
+            &[0, 1],
+            |a, _| {
+                Ok(Box::new(LinalgSolveExBackward0 {
+                    left: flag(&arg(a, 2), true),
+                    result: None,
+                    lu: None,
+                    pivots: None,
+                }))
+            },
+            outputs = &[true, false, false, false]
+        )),
+        "aten.linalg_inv_ex.default" => D(derivative!(
+            "LinalgInvExBackward0",
+            &[0],
+            |_, _| Ok(Box::new(LinalgInvExBackward0 { inverse: None })),
+            outputs = &[true, false]
+        )),
+        "aten._linalg_det.default" => D(derivative!(
+            "LinalgDetBackward0",
+            &[0],
+            |a, _| {
+                Ok(Box::new(LinalgDetBackward0 {
+                    a: Some(SavedVariable::input(tensor(a, 0)?)),
+                    result: None,
+                    lu: None,
+                    pivots: None,
+                }))
+            },
+            outputs = &[true, false, false]
+        )),
+        "aten._linalg_slogdet.default" => D(derivative!(
+            "LinalgSlogdetBackward0",
+            &[0],
+            |a, _| {
+                Ok(Box::new(LinalgSlogdetBackward0 {
+                    a: Some(SavedVariable::input(tensor(a, 0)?)),
+                    lu: None,
+                    pivots: None,
+                }))
+            },
+            outputs = &[true, true, false, false]
+        )),
+        _ => return None,
+    })
+}

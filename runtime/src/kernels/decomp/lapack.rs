@@ -1,0 +1,525 @@
+//! The unblocked LAPACK routines under `torch.linalg`, on one column-major
+//! f64 matrix at a time: Householder QR (`dgeqr2` with `dlarfg`/`dlarf`,
+//! then `dorg2r`), Cholesky (`dpotf2`), triangular solves (`dtrsm`), LU
+//! with partial pivoting (`dgetf2`) and its solve (`dgetrs`).
+//!
+//! The operation order is the reference routines', so signs follow LAPACK's
+//! conventions (a Householder reflector maps `alpha` to `beta =
+//! −sign(alpha)·‖x‖`, `v[0] = 1`, `tau = (beta − alpha)/beta`; a pivot is
+//! the first row of largest magnitude) and a failed factorization leaves
+//! what the reference routine leaves. Values are computed in f64; the
+//! kernels round once to the tensor's dtype.
+//!
+//! A matrix is `(data, rows)`, element `(i, j)` at `data[i + j·rows]`.
+
+/// The arithmetic the routines run in: the tensor's own precision, as
+/// LAPACK's `s`/`d` routines do.
+pub(crate) trait Real:
+    Copy
+    + PartialOrd
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
+    + std::ops::Neg<Output = Self>
+{
+    const ZERO: Self;
+    const ONE: Self;
+    fn sqrt(self) -> Self;
+    fn abs(self) -> Self;
+    fn is_nan(self) -> bool;
+    fn from_f64(v: f64) -> Self;
+    fn to_f64(self) -> f64;
+}
+
+macro_rules! real {
+    ($t:ty) => {
+        impl Real for $t {
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+            fn sqrt(self) -> Self {
+                <$t>::sqrt(self)
+            }
+            fn abs(self) -> Self {
+                <$t>::abs(self)
+            }
+            fn is_nan(self) -> bool {
+                <$t>::is_nan(self)
+            }
+            #[allow(clippy::cast_possible_truncation)]
+            fn from_f64(v: f64) -> Self {
+                v as $t
+            }
+            fn to_f64(self) -> f64 {
+                f64::from(self)
+            }
+        }
+    };
+}
+real!(f32);
+real!(f64);
+
+/// Runs `f` on `a` in single (`single`) or double precision, writing the
+/// result back.
+fn in_precision<R>(
+    a: &mut [f64],
+    single: bool,
+    f32_f: impl FnOnce(&mut [f32]) -> R,
+    f64_f: impl FnOnce(&mut [f64]) -> R,
+) -> R {
+    if single {
+        let mut v: Vec<f32> = a.iter().map(|&x| f32::from_f64(x)).collect();
+        let r = f32_f(&mut v);
+        a.iter_mut().zip(&v).for_each(|(o, &x)| *o = f64::from(x));
+        r
+    } else {
+        f64_f(a)
+    }
+}
+
+fn widen<T: Real>(v: &[T]) -> Vec<f64> {
+    v.iter().map(|x| x.to_f64()).collect()
+}
+
+fn narrow<T: Real>(v: &[f64]) -> Vec<T> {
+    v.iter().map(|&x| T::from_f64(x)).collect()
+}
+
+/// `dgeqr2`/`sgeqr2`: QR of the `m×n` matrix `a` in place (R on and above
+/// the diagonal, the reflectors' `v` below); returns `tau` (`min(m, n)`).
+pub(crate) fn geqr2(a: &mut [f64], m: usize, n: usize, single: bool) -> Vec<f64> {
+    in_precision(
+        a,
+        single,
+        |v| widen(&geqr2_t(v, m, n)),
+        |v| geqr2_t(v, m, n),
+    )
+}
+
+/// `dorg2r`: the first `cols` columns of `Q = H(0)·…·H(k−1)` (`m×cols`,
+/// `cols ≥ k`) from `geqr2`'s reflectors (`a` is `m×n`, `n ≥ k`).
+pub(crate) fn org2r(a: &[f64], m: usize, tau: &[f64], cols: usize, single: bool) -> Vec<f64> {
+    if single {
+        widen(&org2r_t::<f32>(&narrow(a), m, &narrow(tau), cols))
+    } else {
+        org2r_t(a, m, tau, cols)
+    }
+}
+
+/// `dpotf2`: Cholesky of the `n×n` matrix `a` in place, reading and
+/// writing the lower (`upper = false`) or upper triangle. Returns LAPACK's
+/// `info`: 0, or the order of the first leading minor that is not
+/// positive-definite (its diagonal then holds the non-positive pivot and the
+/// later columns are untouched).
+pub(crate) fn potf2(a: &mut [f64], n: usize, upper: bool, single: bool) -> i64 {
+    in_precision(
+        a,
+        single,
+        |v| potf2_t(v, n, upper),
+        |v| potf2_t(v, n, upper),
+    )
+}
+
+/// Solves `op(T)·X = B` in place for the `n×n` triangular `t` (`lower` or
+/// upper, `unit` diagonal or not; `trans`: `op(T) = Tᵀ`), `b` `n×nrhs`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn trsm_left(
+    t: &[f64],
+    n: usize,
+    lower: bool,
+    trans: bool,
+    unit: bool,
+    b: &mut [f64],
+    nrhs: usize,
+    single: bool,
+) {
+    if single {
+        let tt: Vec<f32> = narrow(t);
+        in_precision(
+            b,
+            true,
+            |v| trsm_left_t(&tt, n, lower, trans, unit, v, nrhs),
+            |_| (),
+        );
+    } else {
+        trsm_left_t(t, n, lower, trans, unit, b, nrhs);
+    }
+}
+
+/// `dgetf2`: LU with partial pivoting of the `m×n` matrix `a` in place
+/// (unit-lower L below the diagonal, U on and above). Returns the 1-based
+/// pivots (`min(m, n)`) and LAPACK's `info` (0, or the first zero pivot's
+/// 1-based index).
+pub(crate) fn getf2(a: &mut [f64], m: usize, n: usize, single: bool) -> (Vec<i64>, i64) {
+    in_precision(a, single, |v| getf2_t(v, m, n), |v| getf2_t(v, m, n))
+}
+
+/// `dgetrs`: solves `A·X = B` (`trans = false`) or `Aᵀ·X = B` in place
+/// from `getf2`'s factors of the `n×n` `A`; `b` is `n×nrhs`.
+pub(crate) fn getrs(
+    lu: &[f64],
+    piv: &[i64],
+    n: usize,
+    trans: bool,
+    b: &mut [f64],
+    nrhs: usize,
+    single: bool,
+) {
+    if single {
+        let l: Vec<f32> = narrow(lu);
+        in_precision(b, true, |v| getrs_t(&l, piv, n, trans, v, nrhs), |_| ());
+    } else {
+        getrs_t(lu, piv, n, trans, b, nrhs);
+    }
+}
+
+/// Element `(i, j)` of a column-major matrix with `ld` rows.
+#[inline]
+fn at(i: usize, j: usize, ld: usize) -> usize {
+    i + j * ld
+}
+
+/// `dlarfg`: the reflector `H = I − tau·v·vᵀ` with `H·[alpha; x] =
+/// [beta; 0]`. Overwrites `x` with `v[1..]` and returns `(beta, tau)`.
+fn larfg<T: Real>(alpha: T, x: &mut [T]) -> (T, T) {
+    let xnorm = nrm2(x);
+    if xnorm == T::ZERO {
+        return (alpha, T::ZERO);
+    }
+    let mag = lapy2(alpha, xnorm);
+    let beta = if alpha >= T::ZERO { -mag } else { mag };
+    let tau = (beta - alpha) / beta;
+    let scale = T::ONE / (alpha - beta);
+    x.iter_mut().for_each(|v| *v = *v * scale);
+    (beta, tau)
+}
+
+/// `dnrm2`: the Euclidean norm (squares summed in order).
+fn nrm2<T: Real>(x: &[T]) -> T {
+    let mut s = T::ZERO;
+    for &v in x {
+        s = s + v * v;
+    }
+    s.sqrt()
+}
+
+/// `dlapy2`: `sqrt(x² + y²)` without needless overflow, LAPACK's formula.
+fn lapy2<T: Real>(x: T, y: T) -> T {
+    let (xa, ya) = (x.abs(), y.abs());
+    let (w, z) = if xa >= ya { (xa, ya) } else { (ya, xa) };
+    if z == T::ZERO || w.is_nan() {
+        return w;
+    }
+    let r = z / w;
+    w * (T::ONE + r * r).sqrt()
+}
+
+/// `dlarf` from the left on rows `r0..m`, columns `c0..c1`: `C −= tau·v·(vᵀC)`
+/// with `v = [1; a[r0+1..m, vcol]]`.
+fn larf_left<T: Real>(
+    a: &mut [T],
+    ld: usize,
+    m: usize,
+    r0: usize,
+    vcol: usize,
+    tau: T,
+    cols: std::ops::Range<usize>,
+) {
+    if tau == T::ZERO {
+        return;
+    }
+    for j in cols {
+        let mut w = a[at(r0, j, ld)];
+        for i in r0 + 1..m {
+            w = w + a[at(i, vcol, ld)] * a[at(i, j, ld)];
+        }
+        let tw = tau * w;
+        a[at(r0, j, ld)] = a[at(r0, j, ld)] - tw;
+        for i in r0 + 1..m {
+            let v = a[at(i, vcol, ld)];
+            a[at(i, j, ld)] = a[at(i, j, ld)] - v * tw;
+        }
+    }
+}
+
+/// `dgeqr2`: QR of the `m×n` matrix `a` in place (R on and above the
+/// diagonal, the reflectors' `v` below); returns `tau` (`min(m, n)`).
+fn geqr2_t<T: Real>(a: &mut [T], m: usize, n: usize) -> Vec<T> {
+    let k = m.min(n);
+    let mut tau = vec![T::ZERO; k];
+    for i in 0..k {
+        let alpha = a[at(i, i, m)];
+        let (beta, t) = larfg(alpha, &mut a[at(i + 1, i, m)..at(0, i + 1, m)]);
+        tau[i] = t;
+        if i + 1 < n {
+            a[at(i, i, m)] = T::ONE;
+            larf_left(a, m, m, i, i, t, i + 1..n);
+        }
+        a[at(i, i, m)] = beta;
+    }
+    tau
+}
+
+/// `dorg2r`: the first `cols` columns of `Q = H(0)·…·H(k−1)` (`m×cols`,
+/// `cols ≥ k`) from `geqr2`'s reflectors (`a` is `m×n`, `n ≥ k`).
+fn org2r_t<T: Real>(a: &[T], m: usize, tau: &[T], cols: usize) -> Vec<T> {
+    let k = tau.len();
+    let mut q = vec![T::ZERO; m * cols];
+    for j in 0..k.min(cols) {
+        for i in j + 1..m {
+            q[at(i, j, m)] = a[at(i, j, m)];
+        }
+    }
+    for j in k..cols {
+        q[at(j, j, m)] = T::ONE;
+    }
+    for i in (0..k).rev() {
+        if i + 1 < cols {
+            q[at(i, i, m)] = T::ONE;
+            larf_left(&mut q, m, m, i, i, tau[i], i + 1..cols);
+        }
+        for r in i + 1..m {
+            q[at(r, i, m)] = q[at(r, i, m)] * -tau[i];
+        }
+        q[at(i, i, m)] = T::ONE - tau[i];
+        for r in 0..i {
+            q[at(r, i, m)] = T::ZERO;
+        }
+    }
+    q
+}
+
+/// `dpotf2`: Cholesky of the `n×n` matrix `a` in place, reading and
+/// writing the lower (`upper = false`) or upper triangle. Returns LAPACK's
+/// `info`: 0, or the order of the first leading minor that is not
+/// positive-definite (its diagonal then holds the non-positive pivot and the
+/// later columns are untouched).
+fn potf2_t<T: Real>(a: &mut [T], n: usize, upper: bool) -> i64 {
+    // Element (i, j) of the factor's working triangle: lower reads (i, j)
+    // with i ≥ j, upper its transpose.
+    let idx = |i: usize, j: usize| if upper { at(j, i, n) } else { at(i, j, n) };
+    for j in 0..n {
+        let mut dot = T::ZERO;
+        for p in 0..j {
+            dot = dot + a[idx(j, p)] * a[idx(j, p)];
+        }
+        let ajj = a[idx(j, j)] - dot;
+        if ajj <= T::ZERO || ajj.is_nan() {
+            a[idx(j, j)] = ajj;
+            return j as i64 + 1;
+        }
+        let ajj = ajj.sqrt();
+        a[idx(j, j)] = ajj;
+        let r = T::ONE / ajj;
+        for i in j + 1..n {
+            let mut s = a[idx(i, j)];
+            for p in 0..j {
+                s = s - a[idx(i, p)] * a[idx(j, p)];
+            }
+            a[idx(i, j)] = s * r;
+        }
+    }
+    0
+}
+
+/// Solves `op(T)·X = B` in place for the `n×n` triangular `t` (`lower` or
+/// upper, `unit` diagonal or not; `trans`: `op(T) = Tᵀ`), `b` `n×nrhs`.
+fn trsm_left_t<T: Real>(
+    t: &[T],
+    n: usize,
+    lower: bool,
+    trans: bool,
+    unit: bool,
+    b: &mut [T],
+    nrhs: usize,
+) {
+    // op(T) is lower triangular iff lower != trans: forward substitution.
+    let elem = |i: usize, j: usize| {
+        if trans {
+            t[at(j, i, n)]
+        } else {
+            t[at(i, j, n)]
+        }
+    };
+    let forward = lower != trans;
+    for c in 0..nrhs {
+        let col = &mut b[c * n..(c + 1) * n];
+        let order: Box<dyn Iterator<Item = usize>> = if forward {
+            Box::new(0..n)
+        } else {
+            Box::new((0..n).rev())
+        };
+        for i in order {
+            let range = if forward { 0..i } else { i + 1..n };
+            let mut s = col[i];
+            for (p, &x) in col.iter().enumerate().take(range.end).skip(range.start) {
+                s = s - elem(i, p) * x;
+            }
+            col[i] = if unit { s } else { s / elem(i, i) };
+        }
+    }
+}
+
+/// `dgetf2`: LU with partial pivoting of the `m×n` matrix `a` in place
+/// (unit-lower L below the diagonal, U on and above). Returns the 1-based
+/// pivots (`min(m, n)`) and LAPACK's `info` (0, or the first zero pivot's
+/// 1-based index).
+fn getf2_t<T: Real>(a: &mut [T], m: usize, n: usize) -> (Vec<i64>, i64) {
+    let k = m.min(n);
+    let mut piv = vec![0i64; k];
+    let mut info = 0;
+    for j in 0..k {
+        let mut p = j;
+        let mut best = a[at(j, j, m)].abs();
+        for i in j + 1..m {
+            let v = a[at(i, j, m)].abs();
+            if v > best || (best.is_nan() && !v.is_nan()) {
+                best = v;
+                p = i;
+            }
+        }
+        piv[j] = p as i64 + 1;
+        if a[at(p, j, m)] != T::ZERO {
+            if p != j {
+                for c in 0..n {
+                    a.swap(at(j, c, m), at(p, c, m));
+                }
+            }
+            let r = T::ONE / a[at(j, j, m)];
+            for i in j + 1..m {
+                a[at(i, j, m)] = a[at(i, j, m)] * r;
+            }
+        } else if info == 0 {
+            info = j as i64 + 1;
+        }
+        for c in j + 1..n {
+            let u = a[at(j, c, m)];
+            if u != T::ZERO {
+                for i in j + 1..m {
+                    a[at(i, c, m)] = a[at(i, c, m)] - a[at(i, j, m)] * u;
+                }
+            }
+        }
+    }
+    (piv, info)
+}
+
+/// `dgetrs`: solves `A·X = B` (`trans = false`) or `Aᵀ·X = B` in place
+/// from `getf2`'s factors of the `n×n` `A`; `b` is `n×nrhs`.
+fn getrs_t<T: Real>(lu: &[T], piv: &[i64], n: usize, trans: bool, b: &mut [T], nrhs: usize) {
+    let swap_rows = |b: &mut [T], i: usize| {
+        let p = usize::try_from(piv[i] - 1)
+            .unwrap_or(i)
+            .min(n.saturating_sub(1));
+        if p != i {
+            for c in 0..nrhs {
+                b.swap(at(i, c, n), at(p, c, n));
+            }
+        }
+    };
+    if !trans {
+        (0..piv.len()).for_each(|i| swap_rows(b, i));
+        trsm_left_t(lu, n, true, false, true, b, nrhs);
+        trsm_left_t(lu, n, false, false, false, b, nrhs);
+    } else {
+        trsm_left_t(lu, n, false, true, false, b, nrhs);
+        trsm_left_t(lu, n, true, true, true, b, nrhs);
+        (0..piv.len()).rev().for_each(|i| swap_rows(b, i));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: &[f64], b: &[f64]) {
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() < 1e-12, "{a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn qr_of_a_3x2_matrix_has_lapacks_signs() {
+        // A = [[3, 1], [4, 2], [0, 5]] (column-major below). LAPACK maps the
+        // first column's alpha = 3 to beta = -5: R[0,0] = -5, and Q's first
+        // column is -A[:,0]/5.
+        let mut a = vec![3.0, 4.0, 0.0, 1.0, 2.0, 5.0];
+        let tau = geqr2(&mut a, 3, 2, false);
+        assert!((a[0] + 5.0).abs() < 1e-12);
+        // R[0,1] = q0·a1 = -(3 + 8)/5.
+        assert!((a[3] + 11.0 / 5.0).abs() < 1e-12);
+        let q = org2r(&a, 3, &tau, 2, false);
+        close(&q[0..3], &[-0.6, -0.8, 0.0]);
+        // Q·R reproduces A.
+        let r = [a[0], 0.0, a[3], a[4]];
+        let mut qr = [0.0; 6];
+        for j in 0..2 {
+            for i in 0..3 {
+                qr[i + 3 * j] = (0..2).map(|p| q[i + 3 * p] * r[p + 2 * j]).sum();
+            }
+        }
+        close(&qr, &[3.0, 4.0, 0.0, 1.0, 2.0, 5.0]);
+    }
+
+    #[test]
+    fn complete_q_is_orthogonal() {
+        let mut a = vec![1.0, 2.0, 3.0, -1.0, 0.5, 2.0];
+        let tau = geqr2(&mut a, 3, 2, false);
+        let q = org2r(&a, 3, &tau, 3, false);
+        for i in 0..3 {
+            for j in 0..3 {
+                let d: f64 = (0..3).map(|p| q[p + 3 * i] * q[p + 3 * j]).sum();
+                assert!((d - f64::from(u8::from(i == j))).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn cholesky_of_a_known_matrix() {
+        // [[4, 2], [2, 5]] = L Lᵀ with L = [[2, 0], [1, 2]].
+        let mut a = vec![4.0, 2.0, 2.0, 5.0];
+        assert_eq!(potf2(&mut a, 2, false, false), 0);
+        assert_eq!((a[0], a[1], a[3]), (2.0, 1.0, 2.0));
+        let mut u = vec![4.0, 2.0, 2.0, 5.0];
+        assert_eq!(potf2(&mut u, 2, true, false), 0);
+        assert_eq!((u[0], u[2], u[3]), (2.0, 1.0, 2.0));
+    }
+
+    #[test]
+    fn cholesky_failure_leaves_the_pivot_and_reports_the_minor() {
+        // [[1, 2], [2, 1]]: the second pivot is 1 - 4 = -3.
+        let mut a = vec![1.0, 2.0, 2.0, 1.0];
+        assert_eq!(potf2(&mut a, 2, false, false), 2);
+        assert_eq!((a[0], a[1], a[3]), (1.0, 2.0, -3.0));
+    }
+
+    #[test]
+    fn lu_pivots_on_the_largest_magnitude_and_solves() {
+        // A = [[1, 2], [3, 4]]: pivot row 2 first.
+        let mut a = vec![1.0, 3.0, 2.0, 4.0];
+        let (piv, info) = getf2(&mut a, 2, 2, false);
+        assert_eq!((piv, info), (vec![2, 2], 0));
+        close(&a, &[3.0, 1.0 / 3.0, 4.0, 2.0 - 4.0 / 3.0]);
+        // A x = [5, 11] has x = [1, 2]; Aᵀ y = [7, 10] has y = [1, 2].
+        let mut b = vec![5.0, 11.0];
+        getrs(&a, &[2, 2], 2, false, &mut b, 1, false);
+        close(&b, &[1.0, 2.0]);
+        let mut c = vec![7.0, 10.0];
+        getrs(&a, &[2, 2], 2, true, &mut c, 1, false);
+        close(&c, &[1.0, 2.0]);
+    }
+
+    #[test]
+    fn triangular_solves_each_side() {
+        // T = [[2, 0], [1, 4]] lower: T x = [2, 9] → x = [1, 2];
+        // Tᵀ y = [4, 8] → y = [1, 2].
+        let t = [2.0, 1.0, 0.0, 4.0];
+        let mut b = vec![2.0, 9.0];
+        trsm_left(&t, 2, true, false, false, &mut b, 1, false);
+        close(&b, &[1.0, 2.0]);
+        let mut c = vec![4.0, 8.0];
+        trsm_left(&t, 2, true, true, false, &mut c, 1, false);
+        close(&c, &[1.0, 2.0]);
+    }
+}

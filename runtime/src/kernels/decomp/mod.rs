@@ -1,0 +1,927 @@
+//! Matrix decompositions and solves under `torch.linalg`: `linalg_qr`,
+//! `linalg_cholesky_ex`, `linalg_solve_triangular`, `cholesky_solve`,
+//! `_linalg_solve_ex`, `linalg_lu_solve`, `linalg_inv_ex`, `_linalg_det`,
+//! `_linalg_slogdet`, and `_linalg_check_errors`, which turns their `info`
+//! into PyTorch's `LinAlgError`.
+//!
+//! Each batch matrix is factored by the reference LAPACK routine PyTorch's
+//! CPU kernels call ([`lapack`]), in f64, and rounded once to the input's
+//! dtype (float32 or float64). Observed in torch 2.15 (CPU): every matrix
+//! result is batch-contiguous with each matrix column-major (strides
+//! `[…, 1, rows]`), as LAPACK writes it; `info` and `pivots` are int32;
+//! `_linalg_det`/`_linalg_slogdet` factor `Aᵀ` when `A` is contiguous
+//! (`det(Aᵀ) = det(A)`, no copy) and `A` otherwise, `_linalg_solve_ex` and
+//! `linalg_inv_ex` factor `A`; `linalg_cholesky_ex` returns the partly
+//! factored matrix (the failing pivot on the diagonal) with the other
+//! triangle zeroed when the input is not positive-definite.
+
+pub(crate) mod lapack;
+
+use crate::dispatch::args::Args;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::kernels::{Kernel, KernelCtx};
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+use crate::tensor::storage::cast_value;
+use crate::tensor::strides::{broadcast_shapes, contiguous_strides};
+
+/// The kernel of `op` if it is a decomposition or solve.
+pub(crate) fn lookup(op: &str) -> Option<Kernel> {
+    Some(match op {
+        "aten.linalg_qr.default" => linalg_qr,
+        "aten.linalg_cholesky_ex.default" => linalg_cholesky_ex,
+        "aten._linalg_check_errors.default" => linalg_check_errors,
+        "aten.linalg_solve_triangular.default" => linalg_solve_triangular,
+        "aten.cholesky_solve.default" => cholesky_solve,
+        "aten._linalg_solve_ex.default" => linalg_solve_ex,
+        "aten.linalg_lu_solve.default" => linalg_lu_solve,
+        "aten.linalg_inv_ex.default" => linalg_inv_ex,
+        "aten._linalg_det.default" => linalg_det,
+        "aten._linalg_slogdet.default" => linalg_slogdet,
+        _ => return None,
+    })
+}
+
+fn size(x: i64) -> usize {
+    usize::try_from(x).unwrap_or(0)
+}
+
+/// A stack of matrices: batch shape, rows, columns.
+#[derive(Clone)]
+struct Stack {
+    batch: Vec<i64>,
+    rows: usize,
+    cols: usize,
+}
+
+impl Stack {
+    fn of(op: &str, t: &Tensor, what: &str) -> Result<Stack> {
+        let s = t.shape();
+        if s.len() < 2 {
+            return Err(RuntimeError::shape(
+                op,
+                format!("{what}: The input tensor A must have at least 2 dimensions."),
+            ));
+        }
+        Ok(Stack {
+            batch: s[..s.len() - 2].to_vec(),
+            rows: size(s[s.len() - 2]),
+            cols: size(s[s.len() - 1]),
+        })
+    }
+
+    fn count(&self) -> usize {
+        self.batch.iter().map(|&d| size(d)).product()
+    }
+
+    fn with(&self, rows: usize, cols: usize) -> Stack {
+        Stack {
+            batch: self.batch.clone(),
+            rows,
+            cols,
+        }
+    }
+
+    fn shape(&self) -> Vec<i64> {
+        let mut s = self.batch.clone();
+        s.extend([self.rows as i64, self.cols as i64]);
+        s
+    }
+
+    /// Batch-contiguous, each matrix column-major.
+    fn f_strides(&self) -> Vec<i64> {
+        let shape = self.shape();
+        let mut st = contiguous_strides(&shape);
+        let n = st.len();
+        st[n - 2] = 1;
+        st[n - 1] = self.rows.max(1) as i64;
+        st
+    }
+}
+
+/// Checks the dtype is float32 or float64 (PyTorch's message otherwise).
+fn float_dtype(op: &str, t: &Tensor, api: &str) -> Result<DType> {
+    match t.dtype() {
+        d @ (DType::Float32 | DType::Float64) => Ok(d),
+        d if d.is_floating() => Err(RuntimeError::KernelDtype {
+            op: op.to_owned(),
+            message: format!("\"{api}\" not implemented for '{}'", d.scalar_type_name()),
+        }),
+        d => Err(RuntimeError::shape(
+            op,
+            format!(
+                "{api}: Expected a floating point or complex tensor as input. Got {}",
+                d.scalar_type_name()
+            ),
+        )),
+    }
+}
+
+fn square(op: &str, s: &Stack, api: &str) -> Result<()> {
+    if s.rows != s.cols {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "{api}: A must be batches of square matrices, but they are {} by {} matrices",
+                s.rows, s.cols
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The matrices of `t` (C order in), each column-major.
+fn matrices(op: &str, t: &Tensor, s: &Stack) -> Result<Vec<Vec<f64>>> {
+    let v = t.read_f64(op)?;
+    let (m, n) = (s.rows, s.cols);
+    Ok((0..s.count())
+        .map(|b| {
+            let base = b * m * n;
+            let mut out = vec![0.0; m * n];
+            for i in 0..m {
+                for j in 0..n {
+                    out[i + j * m] = v[base + i * n + j];
+                }
+            }
+            out
+        })
+        .collect())
+}
+
+/// Column-major matrices back to C order, rounded to `dtype`.
+fn c_order(mats: &[Vec<f64>], m: usize, n: usize, dtype: DType) -> Vec<f64> {
+    let mut out = Vec::with_capacity(mats.len() * m * n);
+    for a in mats {
+        for i in 0..m {
+            for j in 0..n {
+                out.push(cast_value(dtype, a[i + j * m]));
+            }
+        }
+    }
+    out
+}
+
+/// For each index of the broadcast batch `to`, the flat index into `from`.
+fn broadcast_index(from: &[i64], to: &[i64]) -> Vec<usize> {
+    let total: usize = to.iter().map(|&d| size(d)).product();
+    let lead = to.len() - from.len().min(to.len());
+    (0..total)
+        .map(|mut flat| {
+            let (mut src, mut stride) = (0usize, 1usize);
+            for k in (0..to.len()).rev() {
+                let idx = flat % size(to[k]).max(1);
+                flat /= size(to[k]).max(1);
+                if k >= lead {
+                    let d = size(from[k - lead]);
+                    if d > 1 {
+                        src += idx * stride;
+                    }
+                    stride *= d.max(1);
+                }
+            }
+            src
+        })
+        .collect()
+}
+
+fn str_arg<'a>(a: &Args<'a>, i: usize) -> Result<&'a str> {
+    match a.values.get(i) {
+        Some(IValue::Str(s)) => Ok(s),
+        _ => Err(RuntimeError::unsupported(
+            a.op,
+            format!("argument {i} is not a str"),
+        )),
+    }
+}
+
+fn info_tensor(ctx: &KernelCtx<'_>, batch: &[i64], info: Vec<i64>) -> Result<Tensor> {
+    ctx.output_i64(batch, &contiguous_strides(batch), DType::Int32, || Ok(info))
+}
+
+/// `linalg_qr(A, mode='reduced') -> (Q, R)`.
+fn linalg_qr(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let x = a.tensor(0)?;
+    ctx.check(x, "A")?;
+    let mode = str_arg(&a, 1)?;
+    let op = ctx.op;
+    let (compute_q, reduced) = match mode {
+        "reduced" => (true, true),
+        "complete" => (true, false),
+        "r" => (false, true),
+        other => {
+            return Err(RuntimeError::shape(
+                op,
+                format!(
+                    "qr received unrecognized mode '{other}' but expected one of 'reduced' (default), 'r', or 'complete'"
+                ),
+            ));
+        }
+    };
+    let s = Stack::of(op, x, "linalg.qr")?;
+    let dtype = float_dtype(op, x, "linalg.qr")?;
+    let single = dtype == DType::Float32;
+    let (m, n) = (s.rows, s.cols);
+    let k = m.min(n);
+    let qcols = if reduced { k } else { m };
+    let rrows = if reduced { k } else { m };
+    let sign = if ctx.faults.qr_sign_flipped {
+        -1.0
+    } else {
+        1.0
+    };
+    let factors = if ctx.has_data() {
+        matrices(op, x, &s)?
+            .into_iter()
+            .map(|mut a| {
+                let tau = lapack::geqr2(&mut a, m, n, single);
+                let q = compute_q.then(|| lapack::org2r(&a, m, &tau, qcols, single));
+                let mut r = vec![0.0; rrows * n];
+                for j in 0..n {
+                    for i in 0..=j.min(rrows.saturating_sub(1)) {
+                        if i < m {
+                            r[i + j * rrows] = a[i + j * m];
+                        }
+                    }
+                }
+                (q, r)
+            })
+            .collect::<Vec<_>>()
+    } else {
+        Vec::new()
+    };
+    // The fault: the opposite Householder convention (beta = +sign·norm)
+    // negates every reflector's row of R and column of Q.
+    let flip = |v: &mut [f64], rows: usize, cols: usize, col_major_q: bool| {
+        for j in 0..cols {
+            for i in 0..rows {
+                let flip_it = if col_major_q { j < k } else { i < k };
+                if flip_it {
+                    v[i + j * rows] *= sign;
+                }
+            }
+        }
+    };
+    let q = if compute_q {
+        let qs = s.with(m, qcols);
+        ctx.output(&qs.shape(), &qs.f_strides(), dtype, || {
+            let mats: Vec<Vec<f64>> = factors
+                .iter()
+                .map(|(q, _)| {
+                    let mut q = q.clone().unwrap_or_default();
+                    flip(&mut q, m, qcols, true);
+                    q
+                })
+                .collect();
+            Ok(c_order(&mats, m, qcols, dtype))
+        })?
+    } else {
+        ctx.output(&[0], &[1], dtype, || Ok(Vec::new()))?
+    };
+    let rs = s.with(rrows, n);
+    let r = ctx.output(&rs.shape(), &rs.f_strides(), dtype, || {
+        let mats: Vec<Vec<f64>> = factors
+            .iter()
+            .map(|(_, r)| {
+                let mut r = r.clone();
+                flip(&mut r, rrows, n, false);
+                r
+            })
+            .collect();
+        Ok(c_order(&mats, rrows, n, dtype))
+    })?;
+    Ok(vec![q.into(), r.into()])
+}
+
+/// `linalg_cholesky_ex(self, *, upper=False, check_errors=False) -> (L, info)`.
+fn linalg_cholesky_ex(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let x = a.tensor(0)?;
+    ctx.check(x, "self")?;
+    let upper = a.bool(1)?;
+    let check_errors = a.bool(2)?;
+    let op = ctx.op;
+    let s = Stack::of(op, x, "linalg.cholesky")?;
+    square(op, &s, "linalg.cholesky")?;
+    let dtype = float_dtype(op, x, "linalg.cholesky")?;
+    let single = dtype == DType::Float32;
+    let n = s.rows;
+    let mut infos = vec![0i64; s.count()];
+    let mut mats = Vec::new();
+    if ctx.has_data() {
+        for (b, mut m) in matrices(op, x, &s)?.into_iter().enumerate() {
+            infos[b] = lapack::potf2(&mut m, n, upper, single);
+            // tril_/triu_ of the factor.
+            for j in 0..n {
+                for i in 0..n {
+                    if (upper && i > j) || (!upper && i < j) {
+                        m[i + j * n] = 0.0;
+                    }
+                }
+            }
+            mats.push(m);
+        }
+    }
+    if check_errors {
+        check_info(op, &infos, "linalg.cholesky", s.batch.is_empty())?;
+    }
+    let l = ctx.output(&s.shape(), &s.f_strides(), dtype, || {
+        Ok(c_order(&mats, n, n, dtype))
+    })?;
+    let info = info_tensor(ctx, &s.batch, infos)?;
+    Ok(vec![l.into(), info.into()])
+}
+
+/// PyTorch's `_linalg_check_errors`: the `LinAlgError` of the first
+/// nonzero `info` (`is_matrix`: one matrix, no batch element named).
+fn check_info(op: &str, infos: &[i64], api: &str, is_matrix: bool) -> Result<()> {
+    let Some((b, &info)) = infos.iter().enumerate().find(|(_, i)| **i != 0) else {
+        return Ok(());
+    };
+    let head = if is_matrix {
+        api.to_owned()
+    } else {
+        format!("{api}: (Batch element {b})")
+    };
+    let message = if info < 0 {
+        format!(
+            "{head}: Argument {} has illegal value. Most certainly there is a bug in the implementation calling the backend library.",
+            -info
+        )
+    } else if api.contains("inv") {
+        format!(
+            "{head}: The diagonal element {info} is zero, the inversion could not be completed because the input matrix is singular."
+        )
+    } else if api.contains("solve") {
+        format!("{head}: The solver failed because the input matrix is singular.")
+    } else if api.contains("cholesky") {
+        format!(
+            "{head}: The factorization could not be completed because the input is not positive-definite (the leading minor of order {info} is not positive-definite)."
+        )
+    } else {
+        format!("{head}: Unknown error code: {info}.")
+    };
+    Err(RuntimeError::LinAlg {
+        op: op.to_owned(),
+        message,
+    })
+}
+
+/// `_linalg_check_errors(info, api_name, *, is_matrix) -> ()`.
+fn linalg_check_errors(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let info = a.tensor(0)?;
+    let api = str_arg(&a, 1)?;
+    let is_matrix = a.bool(2)?;
+    if ctx.has_data() {
+        let infos = info.read_i64(ctx.op)?;
+        check_info(ctx.op, &infos, api, is_matrix)?;
+    }
+    Ok(Vec::new())
+}
+
+/// Solves each `op(T)·X = B` (left) or `X·op(T) = B` (right) for
+/// triangular `T` (`n×n`), `B` column-major `rows×cols`.
+#[allow(clippy::too_many_arguments)]
+fn tri_solve(
+    single: bool,
+    right_fault: bool,
+    t: &[f64],
+    n: usize,
+    lower: bool,
+    unit: bool,
+    left: bool,
+    b: &[f64],
+    rows: usize,
+    cols: usize,
+) -> Vec<f64> {
+    if left {
+        let mut x = b.to_vec();
+        lapack::trsm_left(t, n, lower, false, unit, &mut x, cols, single);
+        x
+    } else {
+        // X T = B  ⇔  Tᵀ Xᵀ = Bᵀ.
+        let mut bt = vec![0.0; rows * cols];
+        for i in 0..rows {
+            for j in 0..cols {
+                bt[j + i * cols] = b[i + j * rows];
+            }
+        }
+        lapack::trsm_left(t, n, lower, !right_fault, unit, &mut bt, rows, single);
+        let mut x = vec![0.0; rows * cols];
+        for i in 0..rows {
+            for j in 0..cols {
+                x[i + j * rows] = bt[j + i * cols];
+            }
+        }
+        x
+    }
+}
+
+/// Broadcasts the batches of a square `A` stack and a right-hand side.
+struct Pair {
+    batch: Vec<i64>,
+    from_a: Vec<usize>,
+    from_b: Vec<usize>,
+}
+
+fn pair(op: &str, sa: &Stack, sb: &Stack) -> Result<Pair> {
+    let batch = broadcast_shapes(&sa.batch, &sb.batch).ok_or_else(|| {
+        RuntimeError::shape(
+            op,
+            format!(
+                "The size of tensor a ({:?}) must match the size of tensor b ({:?}) at a non-singleton dimension",
+                sa.batch, sb.batch
+            ),
+        )
+    })?;
+    Ok(Pair {
+        from_a: broadcast_index(&sa.batch, &batch),
+        from_b: broadcast_index(&sb.batch, &batch),
+        batch,
+    })
+}
+
+fn same_dtype(op: &str, a: &Tensor, b: &Tensor) -> Result<()> {
+    if a.dtype() != b.dtype() {
+        return Err(RuntimeError::TypeCast {
+            op: op.to_owned(),
+            message: format!(
+                "Expected out tensor to have dtype {}, but got {} instead",
+                a.dtype().scalar_type_name(),
+                b.dtype().scalar_type_name()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// `linalg_solve_triangular(self, B, *, upper, left=True, unitriangular=False)`.
+fn linalg_solve_triangular(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (t, b) = (a.tensor(0)?, a.tensor(1)?);
+    ctx.check(t, "self")?;
+    ctx.check(b, "B")?;
+    let (upper, left, unit) = (a.bool(2)?, a.bool(3)?, a.bool(4)?);
+    let op = ctx.op;
+    let api = "linalg.solve_triangular";
+    let st = Stack::of(op, t, api)?;
+    square(op, &st, api)?;
+    let sb = Stack::of(op, b, api)?;
+    let dtype = float_dtype(op, t, api)?;
+    let single = dtype == DType::Float32;
+    same_dtype(op, t, b)?;
+    let n = st.rows;
+    let (rows, cols) = (sb.rows, sb.cols);
+    if (left && rows != n) || (!left && cols != n) {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "{api}: Incompatible shapes of A and B for the equation {} ({n}x{n} and {rows}x{cols})",
+                if left { "AX = B" } else { "XA = B" }
+            ),
+        ));
+    }
+    let p = pair(op, &st, &sb)?;
+    let right_fault = ctx.faults.solve_triangular_right_transposed;
+    let out = Stack {
+        batch: p.batch.clone(),
+        rows,
+        cols,
+    };
+    let res = ctx.output(&out.shape(), &out.f_strides(), dtype, || {
+        let ta = matrices(op, t, &st)?;
+        let bb = matrices(op, b, &sb)?;
+        let mats: Vec<Vec<f64>> = (0..p.from_a.len())
+            .map(|i| {
+                tri_solve(
+                    single,
+                    right_fault,
+                    &ta[p.from_a[i]],
+                    n,
+                    !upper,
+                    unit,
+                    left,
+                    &bb[p.from_b[i]],
+                    rows,
+                    cols,
+                )
+            })
+            .collect();
+        Ok(c_order(&mats, rows, cols, dtype))
+    })?;
+    Ok(vec![res.into()])
+}
+
+/// `cholesky_solve(self, input2, upper=False)`: `X = (L·Lᵀ)⁻¹·B` (or
+/// `(Uᵀ·U)⁻¹·B`) for `B = self`, the factor `input2`.
+fn cholesky_solve(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (b, l) = (a.tensor(0)?, a.tensor(1)?);
+    ctx.check(b, "self")?;
+    ctx.check(l, "input2")?;
+    let upper = a.bool(2)?;
+    let op = ctx.op;
+    let api = "cholesky_solve";
+    let sl = Stack::of(op, l, api)?;
+    square(op, &sl, api)?;
+    let sb = Stack::of(op, b, api)?;
+    let dtype = float_dtype(op, b, api)?;
+    let single = dtype == DType::Float32;
+    same_dtype(op, b, l)?;
+    let n = sl.rows;
+    if sb.rows != n {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "Incompatible matrix sizes for cholesky_solve: each A matrix is {n} by {n} but each b matrix is {} by {}",
+                sb.rows, sb.cols
+            ),
+        ));
+    }
+    let p = pair(op, &sl, &sb)?;
+    let out = Stack {
+        batch: p.batch.clone(),
+        rows: n,
+        cols: sb.cols,
+    };
+    let res = ctx.output(&out.shape(), &out.f_strides(), dtype, || {
+        let ls = matrices(op, l, &sl)?;
+        let bs = matrices(op, b, &sb)?;
+        let mats: Vec<Vec<f64>> = (0..p.from_a.len())
+            .map(|i| {
+                let f = &ls[p.from_a[i]];
+                let mut x = bs[p.from_b[i]].clone();
+                // lower: L y = b, Lᵀ x = y; upper: Uᵀ y = b, U x = y.
+                lapack::trsm_left(f, n, !upper, upper, false, &mut x, sb.cols, single);
+                lapack::trsm_left(f, n, !upper, !upper, false, &mut x, sb.cols, single);
+                x
+            })
+            .collect();
+        Ok(c_order(&mats, n, sb.cols, dtype))
+    })?;
+    Ok(vec![res.into()])
+}
+
+/// LU factors of a stack: column-major LU, 1-based pivots, info.
+struct Lu {
+    lu: Vec<Vec<f64>>,
+    piv: Vec<Vec<i64>>,
+    info: Vec<i64>,
+}
+
+fn lu_factor(mats: Vec<Vec<f64>>, n: usize, single: bool) -> Lu {
+    let mut lu = Lu {
+        lu: Vec::new(),
+        piv: Vec::new(),
+        info: Vec::new(),
+    };
+    for mut m in mats {
+        let (p, i) = lapack::getf2(&mut m, n, n, single);
+        lu.lu.push(m);
+        lu.piv.push(p);
+        lu.info.push(i);
+    }
+    lu
+}
+
+fn transpose(a: &[f64], n: usize) -> Vec<f64> {
+    (0..n * n).map(|p| a[(p / n) + (p % n) * n]).collect()
+}
+
+/// The LU outputs: LU (column-major stack), pivots `[*, n]` int32.
+fn lu_outputs(ctx: &KernelCtx<'_>, s: &Stack, dtype: DType, lu: &Lu) -> Result<(Tensor, Tensor)> {
+    let n = s.rows;
+    let lu_t = ctx.output(&s.shape(), &s.f_strides(), dtype, || {
+        Ok(c_order(&lu.lu, n, n, dtype))
+    })?;
+    let mut pshape = s.batch.clone();
+    pshape.push(n as i64);
+    let piv = ctx.output_i64(&pshape, &contiguous_strides(&pshape), DType::Int32, || {
+        Ok(lu.piv.iter().flatten().copied().collect())
+    })?;
+    Ok((lu_t, piv))
+}
+
+/// `_linalg_solve_ex(A, B, *, left=True, check_errors=False) -> (result, LU, pivots, info)`.
+fn linalg_solve_ex(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (x, b) = (a.tensor(0)?, a.tensor(1)?);
+    ctx.check(x, "A")?;
+    ctx.check(b, "B")?;
+    let left = a.bool(2)?;
+    let check_errors = a.bool(3)?;
+    let op = ctx.op;
+    let api = "torch.linalg.solve";
+    let sa = Stack::of(op, x, api)?;
+    square(op, &sa, api)?;
+    let dtype = float_dtype(op, x, api)?;
+    let single = dtype == DType::Float32;
+    same_dtype(op, x, b)?;
+    let n = sa.rows;
+    // NumPy's vector case: B is `[*, n]` with A's batch (or 1-D).
+    let vector = b.dim() == 1
+        || (left && b.dim() + 1 == x.dim() && b.shape()[..b.dim() - 1] == sa.batch[..]);
+    let sb = if vector {
+        let mut batch = b.shape().to_vec();
+        let last = batch.pop().unwrap_or(0);
+        Stack {
+            batch,
+            rows: size(last),
+            cols: 1,
+        }
+    } else {
+        Stack::of(op, b, api)?
+    };
+    let (rows, cols) = (sb.rows, sb.cols);
+    if (left && rows != n) || (!left && cols != n) {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "{api}: Incompatible shapes of A and B for the equation {} ({n}x{n} and {rows}x{cols})",
+                if left { "AX = B" } else { "XA = B" }
+            ),
+        ));
+    }
+    let p = pair(op, &sa, &sb)?;
+    let lu = if ctx.has_data() {
+        lu_factor(matrices(op, x, &sa)?, n, single)
+    } else {
+        lu_factor(Vec::new(), n, single)
+    };
+    if check_errors {
+        check_info(op, &lu.info, api, sa.batch.is_empty())?;
+    }
+    let out = Stack {
+        batch: p.batch.clone(),
+        rows,
+        cols,
+    };
+    let (shape, strides) = if vector {
+        let mut s = p.batch.clone();
+        s.push(rows as i64);
+        let st = contiguous_strides(&s);
+        (s, st)
+    } else {
+        (out.shape(), out.f_strides())
+    };
+    let res = ctx.output(&shape, &strides, dtype, || {
+        let bs = if vector {
+            b.read_f64(op)?
+                .chunks(rows.max(1))
+                .map(<[f64]>::to_vec)
+                .collect()
+        } else {
+            matrices(op, b, &sb)?
+        };
+        let mats: Vec<Vec<f64>> = (0..p.from_a.len())
+            .map(|i| {
+                let (f, piv) = (&lu.lu[p.from_a[i]], &lu.piv[p.from_a[i]]);
+                let bm = &bs[p.from_b[i]];
+                if left {
+                    let mut x = bm.clone();
+                    lapack::getrs(f, piv, n, false, &mut x, cols, single);
+                    x
+                } else {
+                    // X A = B ⇔ Aᵀ Xᵀ = Bᵀ.
+                    let mut bt = vec![0.0; rows * cols];
+                    for r in 0..rows {
+                        for c in 0..cols {
+                            bt[c + r * cols] = bm[r + c * rows];
+                        }
+                    }
+                    lapack::getrs(f, piv, n, true, &mut bt, rows, single);
+                    let mut x = vec![0.0; rows * cols];
+                    for r in 0..rows {
+                        for c in 0..cols {
+                            x[r + c * rows] = bt[c + r * cols];
+                        }
+                    }
+                    x
+                }
+            })
+            .collect();
+        Ok(c_order(&mats, rows, cols, dtype))
+    })?;
+    let (lu_t, piv) = lu_outputs(ctx, &sa, dtype, &lu)?;
+    let info = info_tensor(ctx, &sa.batch, lu.info.clone())?;
+    Ok(vec![res.into(), lu_t.into(), piv.into(), info.into()])
+}
+
+/// `linalg_lu_solve(LU, pivots, B, *, left=True, adjoint=False)`.
+fn linalg_lu_solve(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (lu_t, piv_t, b) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
+    ctx.check(lu_t, "LU")?;
+    ctx.check(b, "B")?;
+    let (left, adjoint) = (a.bool(3)?, a.bool(4)?);
+    let op = ctx.op;
+    let api = "linalg.lu_solve";
+    let sl = Stack::of(op, lu_t, api)?;
+    square(op, &sl, api)?;
+    let sb = Stack::of(op, b, api)?;
+    let dtype = float_dtype(op, lu_t, api)?;
+    let single = dtype == DType::Float32;
+    same_dtype(op, lu_t, b)?;
+    let n = sl.rows;
+    let (rows, cols) = (sb.rows, sb.cols);
+    if (left && rows != n) || (!left && cols != n) {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "{api}: Incompatible shapes of A and B for the equation {} ({n}x{n} and {rows}x{cols})",
+                if left { "AX = B" } else { "XA = B" }
+            ),
+        ));
+    }
+    let p = pair(op, &sl, &sb)?;
+    let out = Stack {
+        batch: p.batch.clone(),
+        rows,
+        cols,
+    };
+    let res = ctx.output(&out.shape(), &out.f_strides(), dtype, || {
+        let lus = matrices(op, lu_t, &sl)?;
+        let pivs: Vec<Vec<i64>> = piv_t
+            .read_i64(op)?
+            .chunks(n.max(1))
+            .map(<[i64]>::to_vec)
+            .collect();
+        let bs = matrices(op, b, &sb)?;
+        let mats: Vec<Vec<f64>> = (0..p.from_a.len())
+            .map(|i| {
+                let f = &lus[p.from_a[i]];
+                let piv = pivs.get(p.from_a[i]).cloned().unwrap_or_default();
+                let bm = &bs[p.from_b[i]];
+                if left {
+                    // A X = B (adjoint: Aᵀ X = B).
+                    let mut x = bm.clone();
+                    lapack::getrs(f, &piv, n, adjoint, &mut x, cols, single);
+                    x
+                } else {
+                    // X A = B ⇔ Aᵀ Xᵀ = Bᵀ (adjoint: A Xᵀ = Bᵀ).
+                    let mut bt = vec![0.0; rows * cols];
+                    for r in 0..rows {
+                        for c in 0..cols {
+                            bt[c + r * cols] = bm[r + c * rows];
+                        }
+                    }
+                    lapack::getrs(f, &piv, n, !adjoint, &mut bt, rows, single);
+                    let mut x = vec![0.0; rows * cols];
+                    for r in 0..rows {
+                        for c in 0..cols {
+                            x[r + c * rows] = bt[c + r * cols];
+                        }
+                    }
+                    x
+                }
+            })
+            .collect();
+        Ok(c_order(&mats, rows, cols, dtype))
+    })?;
+    Ok(vec![res.into()])
+}
+
+/// `linalg_inv_ex(A, *, check_errors=False) -> (inverse, info)`: LU of `A`,
+/// then the solve of the identity.
+fn linalg_inv_ex(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let x = a.tensor(0)?;
+    ctx.check(x, "A")?;
+    let check_errors = a.bool(1)?;
+    let op = ctx.op;
+    let api = "linalg.inv";
+    let s = Stack::of(op, x, api)?;
+    square(op, &s, api)?;
+    let dtype = float_dtype(op, x, api)?;
+    let single = dtype == DType::Float32;
+    let n = s.rows;
+    let lu = if ctx.has_data() {
+        lu_factor(matrices(op, x, &s)?, n, single)
+    } else {
+        lu_factor(Vec::new(), n, single)
+    };
+    if check_errors {
+        check_info(op, &lu.info, api, s.batch.is_empty())?;
+    }
+    let inv = ctx.output(&s.shape(), &s.f_strides(), dtype, || {
+        let mats: Vec<Vec<f64>> = lu
+            .lu
+            .iter()
+            .zip(&lu.piv)
+            .map(|(f, piv)| {
+                let mut e = vec![0.0; n * n];
+                (0..n).for_each(|i| e[i + i * n] = 1.0);
+                lapack::getrs(f, piv, n, false, &mut e, n, single);
+                e
+            })
+            .collect();
+        Ok(c_order(&mats, n, n, dtype))
+    })?;
+    let info = info_tensor(ctx, &s.batch, lu.info.clone())?;
+    Ok(vec![inv.into(), info.into()])
+}
+
+/// The LU factors `_linalg_det`/`_linalg_slogdet` use: of `Aᵀ` when `A`
+/// is contiguous, of `A` otherwise.
+fn det_lu(ctx: &KernelCtx<'_>, x: &Tensor, s: &Stack) -> Result<Lu> {
+    let n = s.rows;
+    let single = x.dtype() == DType::Float32;
+    if !ctx.has_data() {
+        return Ok(lu_factor(Vec::new(), n, single));
+    }
+    let mut mats = matrices(ctx.op, x, s)?;
+    if x.is_contiguous() {
+        mats = mats.iter().map(|m| transpose(m, n)).collect();
+    }
+    Ok(lu_factor(mats, n, single))
+}
+
+/// `(-1)^(number of row swaps)`.
+fn perm_sign(piv: &[i64]) -> f64 {
+    let swaps = piv
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| **p != *i as i64 + 1)
+        .count();
+    if swaps % 2 == 0 { 1.0 } else { -1.0 }
+}
+
+/// `_linalg_det(A) -> (result, LU, pivots)`.
+fn linalg_det(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let x = a.tensor(0)?;
+    ctx.check(x, "A")?;
+    let op = ctx.op;
+    let api = "linalg.det";
+    let s = Stack::of(op, x, api)?;
+    square(op, &s, api)?;
+    let dtype = float_dtype(op, x, api)?;
+    let single = dtype == DType::Float32;
+    let n = s.rows;
+    let lu = det_lu(ctx, x, &s)?;
+    let det = ctx.output(&s.batch, &contiguous_strides(&s.batch), dtype, || {
+        Ok(lu
+            .lu
+            .iter()
+            .zip(&lu.piv)
+            .map(|(f, piv)| {
+                // prod(diag(LU)) in the dtype's precision, times det(P).
+                let prod = if single {
+                    f64::from((0..n).fold(1f32, |acc, i| acc * f[i + i * n] as f32))
+                } else {
+                    (0..n).map(|i| f[i + i * n]).product()
+                };
+                cast_value(dtype, perm_sign(piv) * prod)
+            })
+            .collect())
+    })?;
+    let (lu_t, piv) = lu_outputs(ctx, &s, dtype, &lu)?;
+    Ok(vec![det.into(), lu_t.into(), piv.into()])
+}
+
+/// `_linalg_slogdet(A) -> (sign, logabsdet, LU, pivots)`.
+fn linalg_slogdet(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let x = a.tensor(0)?;
+    ctx.check(x, "A")?;
+    let op = ctx.op;
+    let api = "linalg.slogdet";
+    let s = Stack::of(op, x, api)?;
+    square(op, &s, api)?;
+    let dtype = float_dtype(op, x, api)?;
+    let single = dtype == DType::Float32;
+    let n = s.rows;
+    let lu = det_lu(ctx, x, &s)?;
+    let strides = contiguous_strides(&s.batch);
+    let sign = ctx.output(&s.batch, &strides, dtype, || {
+        Ok(lu
+            .lu
+            .iter()
+            .zip(&lu.piv)
+            .map(|(f, piv)| {
+                let sg: f64 = (0..n).map(|i| sgn(f[i + i * n])).product();
+                perm_sign(piv) * sg
+            })
+            .collect())
+    })?;
+    let logabs = ctx.output(&s.batch, &strides, dtype, || {
+        Ok(lu
+            .lu
+            .iter()
+            .map(|f| {
+                // diag.abs().log().sum(-1), each log rounded to the dtype.
+                let logs = (0..n).map(|i| cast_value(dtype, f[i + i * n].abs().ln()));
+                let sum = if single {
+                    f64::from(logs.fold(0f32, |acc, v| acc + v as f32))
+                } else {
+                    logs.sum()
+                };
+                cast_value(dtype, sum)
+            })
+            .collect())
+    })?;
+    let (lu_t, piv) = lu_outputs(ctx, &s, dtype, &lu)?;
+    Ok(vec![sign.into(), logabs.into(), lu_t.into(), piv.into()])
+}
+
+fn sgn(v: f64) -> f64 {
+    if v > 0.0 {
+        1.0
+    } else if v < 0.0 {
+        -1.0
+    } else {
+        0.0
+    }
+}
