@@ -528,6 +528,8 @@ pub(crate) fn ctc_loss(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
         &target_lengths,
         a.int(4)?,
     )?;
+    // The recursion's `log_alpha` is allocated before `ctx.output` sees it.
+    crate::tensor::check_alloc(op, pr.batch * pr.time * pr.states)?;
     let allow_repeat = ctx.faults.ctc_skip_repeat_transition;
     let dtype = log_probs.dtype();
     let computed = match &data {
