@@ -89,6 +89,11 @@ try:
     torch.linalg.cholesky(bad)
 except torch.linalg.LinAlgError as e:
     caught = str(e)
+batch = torch.stack([torch.eye(2), bad])
+try:
+    torch.linalg.cholesky(batch)
+except torch.linalg.LinAlgError as e:
+    caught_batch = str(e)
 
 print(float(nll), mean.squeeze(-1).tolist(), var.tolist(), float(loss), cov.grad.tolist(),
-      S.grad.sum().item(), B.grad.sum().item(), L_bad.tolist(), info.item(), caught)
+      S.grad.sum().item(), B.grad.sum().item(), L_bad.tolist(), info.item(), caught, caught_batch)

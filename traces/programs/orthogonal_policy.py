@@ -11,7 +11,12 @@ vector right-hand sides) with their backward nodes (LinalgInvExBackward0,
 LinalgDetBackward0, LinalgSlogdetBackward0, LinalgSolveExBackward0), and
 `linalg.qr` itself is differentiated in every mode that allows it
 (reduced tall, complete square, a wide matrix, a batch) through
-LinalgQrBackward0; mode='r' returns an empty Q.
+LinalgQrBackward0; mode='r' returns an empty Q. Last, a GAN-style critic
+with `nn.utils.parametrizations.spectral_norm` on both layers: power
+iteration under `no_grad` (`mv`, `linalg_vector_norm`, `clamp_min_`,
+`div.out` from `F.normalize(..., out=)`, the parametrization's
+`set_(original)`), `sigma = vdot(u, W v)` with VdotBackward0, two Adam
+steps, then `eval()`.
 """
 
 import math
@@ -87,5 +92,21 @@ b = torch.randn(2, 4, 3, requires_grad=True)
 qb, rb = torch.linalg.qr(b)
 rb.sum().backward()
 r_only = torch.linalg.qr(torch.randn(4, 3), mode="r")
+
+critic = nn.Sequential(
+    nn.utils.parametrizations.spectral_norm(nn.Linear(6, 8)),
+    nn.LeakyReLU(0.2),
+    nn.utils.parametrizations.spectral_norm(nn.Linear(8, 1)),
+)
+opt_c = torch.optim.Adam(critic.parameters(), lr=1e-3, betas=(0.0, 0.9))
+real, fake = torch.randn(5, 6) + 1.0, torch.randn(5, 6)
+for step in range(2):
+    opt_c.zero_grad()
+    c_loss = torch.relu(1.0 - critic(real)).mean() + torch.relu(1.0 + critic(fake)).mean()
+    c_loss.backward()
+    opt_c.step()
+critic.eval()
+with torch.no_grad():
+    scores = critic(real)
 print(float(loss), float(aux), sign.item(), mix.grad.tolist(), a.grad.tolist(),
-      wa.grad.tolist(), r_only.Q.shape[0])
+      wa.grad.tolist(), r_only.Q.shape[0], scores.squeeze(-1).tolist())

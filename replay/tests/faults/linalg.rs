@@ -4,7 +4,8 @@
 //! right-side triangular solve with the factor left untransposed (the last
 //! step of every Cholesky and QR gradient) are value failures naming the
 //! operator, free-running and anchored; perturbed kernels of the whole
-//! family are value failures naming the operator.
+//! family (and spectral norm's `vdot` and `div.out`) are value failures
+//! naming the operator.
 
 use super::support::{replay_anchored_with_fault, replay_perturbed, replay_with_fault};
 
@@ -61,6 +62,8 @@ fn perturbed_decomposition_kernels_are_value_failures_naming_the_op() {
         (POLICY, "aten._linalg_det.default"),
         (POLICY, "aten._linalg_slogdet.default"),
         (POLICY, "aten.linalg_lu_solve.default"),
+        (POLICY, "aten.vdot.default"),
+        (POLICY, "aten.div.out"),
     ] {
         let (code, out) = replay_perturbed(trace, op, "0.01");
         assert_eq!(code, Some(3), "{op}: {out}");

@@ -34,6 +34,7 @@ fn arithmetic(op: &str) -> Option<Kernel> {
         "aten.sub_.Tensor" | "aten.sub_.Scalar" => arith::sub_,
         "aten.mul_.Tensor" | "aten.mul_.Scalar" => arith::mul_,
         "aten.div.Tensor" | "aten.div.Scalar" => arith::div,
+        "aten.div.out" => arith::div_out,
         "aten.div_.Tensor" | "aten.div_.Scalar" => arith::div_,
         "aten.div.Tensor_mode" | "aten.div.Scalar_mode" => arith::div_mode,
         "aten.div_.Tensor_mode" => arith::div_mode_,

@@ -28,6 +28,7 @@ pub(crate) mod random;
 mod reduce;
 mod reduction;
 mod rnn;
+mod set;
 mod view;
 
 use crate::device::Device;
@@ -148,6 +149,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         .or_else(|| rnn::lookup(op))
         .or_else(|| foreach::lookup(op))
         .or_else(|| decomp::lookup(op))
+        .or_else(|| set::lookup(op))
 }
 
 fn core(op: &str) -> Option<Kernel> {

@@ -12,6 +12,8 @@
 //! | `_linalg_det` | LinalgDetBackward0 | A | result | A, result, LU, pivots |
 //! | `_linalg_slogdet` | LinalgSlogdetBackward0 | A | sign, logabsdet | A, LU, pivots |
 //!
+//! | `vdot` | VdotBackward0 | self, other | the other operand |
+//!
 //! `linalg_lu_solve` (only called inside these backwards here) has no row:
 //! a graph through it is refused as unsupported.
 
@@ -21,6 +23,7 @@ use crate::autograd::functions::decomp::{
     LinalgQrBackward0, LinalgSlogdetBackward0, LinalgSolveExBackward0,
     LinalgSolveTriangularBackward0, flag,
 };
+use crate::autograd::functions::linalg::DotBackward0;
 use crate::autograd::saved::SavedVariable;
 use crate::ivalue::IValue;
 
@@ -116,6 +119,21 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             },
             outputs = &[true, true, false, false]
         )),
+        // Real vectors: `grad.conj() * other` and `grad * self`, DotBackward0's
+        // calls under vdot's node name.
+        "aten.vdot.default" => D(derivative!("VdotBackward0", &[0, 1], |a, n| {
+            let keep = |i: usize, edge: usize| -> crate::error::Result<Option<SavedVariable>> {
+                Ok(if super::needs(n, edge) {
+                    Some(SavedVariable::input(tensor(a, i)?))
+                } else {
+                    None
+                })
+            };
+            Ok(Box::new(DotBackward0 {
+                self_: keep(0, 1)?,
+                tensor: keep(1, 0)?,
+            }))
+        })),
         _ => return None,
     })
 }

@@ -39,6 +39,8 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.linalg_inv_ex.default" => linalg_inv_ex,
         "aten._linalg_det.default" => linalg_det,
         "aten._linalg_slogdet.default" => linalg_slogdet,
+        // Real vectors: `vdot` is `dot` (conjugating the first is a no-op).
+        "aten.vdot.default" => super::linalg::dot,
         _ => return None,
     })
 }

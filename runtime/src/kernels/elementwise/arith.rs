@@ -108,6 +108,18 @@ pub(crate) fn div(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     one(nary(ctx, &ops, dtype, |v| v[0] / v[1])?)
 }
 
+/// `div.out(self, other, *, out)`: true division written into `out`,
+/// which must already have the broadcast shape (the runtime does not
+/// resize an `out=` tensor; `F.normalize(..., out=)` in spectral norm's
+/// power iteration passes one that has).
+pub(crate) fn div_out(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let out = a.tensor(2)?;
+    let ops = [a.operand(0)?, a.operand(1)?];
+    let dtype = to_floating(ctx, promoted(ctx, &ops));
+    nary_(ctx, out, &ops, dtype, |v| v[0] / v[1])?;
+    one(out.clone())
+}
+
 /// `div_.Tensor` / `div_.Scalar`.
 pub(crate) fn div_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let this = a.tensor(0)?;
