@@ -12,7 +12,8 @@ reparameterised gradient, and `covariance_matrix=` (its argument
 validation, `cholesky_ex` plus the info check). Around them: the upper
 factor, a batch of factors, `torch.logdet`, `cholesky_ex` of a matrix that
 is not positive-definite (the returned `info`), and `torch.linalg.cholesky`
-of one raising `LinAlgError`, caught.
+of one raising `LinAlgError`, caught; shape, dtype and singular-matrix errors of
+`cholesky`, `solve_triangular`, `solve` and `inv`, caught.
 """
 
 import math
@@ -94,6 +95,18 @@ try:
     torch.linalg.cholesky(batch)
 except torch.linalg.LinAlgError as e:
     caught_batch = str(e)
+errors = []
+for bad_call in (
+    lambda: torch.linalg.cholesky(torch.randn(3, 4)),
+    lambda: torch.linalg.cholesky(torch.ones(2, 2, dtype=torch.long)),
+    lambda: torch.linalg.solve_triangular(torch.eye(3), torch.randn(4, 2), upper=False),
+    lambda: torch.linalg.solve(torch.zeros(3, 3), torch.randn(3)),
+    lambda: torch.linalg.inv(torch.zeros(2, 3, 3)),
+):
+    try:
+        bad_call()
+    except (RuntimeError, NotImplementedError) as e:
+        errors.append(type(e).__name__)
 
 print(float(nll), mean.squeeze(-1).tolist(), var.tolist(), float(loss), cov.grad.tolist(),
-      S.grad.sum().item(), B.grad.sum().item(), L_bad.tolist(), info.item(), caught, caught_batch)
+      S.grad.sum().item(), B.grad.sum().item(), L_bad.tolist(), info.item(), caught, caught_batch, errors)

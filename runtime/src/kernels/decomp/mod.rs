@@ -110,13 +110,13 @@ fn float_dtype(op: &str, t: &Tensor, api: &str) -> Result<DType> {
             op: op.to_owned(),
             message: format!("\"{api}\" not implemented for '{}'", d.scalar_type_name()),
         }),
-        d => Err(RuntimeError::shape(
-            op,
-            format!(
+        d => Err(RuntimeError::KernelDtype {
+            op: op.to_owned(),
+            message: format!(
                 "{api}: Expected a floating point or complex tensor as input. Got {}",
                 d.scalar_type_name()
             ),
-        )),
+        }),
     }
 }
 
@@ -609,7 +609,7 @@ fn linalg_solve_ex(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
     let left = a.bool(2)?;
     let check_errors = a.bool(3)?;
     let op = ctx.op;
-    let api = "torch.linalg.solve";
+    let api = "linalg.solve";
     let sa = Stack::of(op, x, api)?;
     square(op, &sa, api)?;
     let dtype = float_dtype(op, x, api)?;
@@ -647,7 +647,7 @@ fn linalg_solve_ex(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
         lu_factor(Vec::new(), n, single)
     };
     if check_errors {
-        check_info(op, &lu.info, api, sa.batch.is_empty())?;
+        check_info(op, &lu.info, "torch.linalg.solve", sa.batch.is_empty())?;
     }
     let out = Stack {
         batch: p.batch.clone(),
