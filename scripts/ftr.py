@@ -48,7 +48,7 @@ import zstandard
 
 MAGIC = b"\x89FTR\r\n\x1a\n"
 VERSION_MAJOR = 2  # the major this module writes (2.0: EVENTS chunks compressed)
-VERSION_MINOR = 0  # newest minor of VERSION_MAJOR this module reads and writes
+VERSION_MINOR = 1  # newest minor of VERSION_MAJOR this module reads and writes (2.1: api autocast)
 # Writers start with the floor minor and raise the header's minor when they
 # append the first event of a newer kind (FORMAT.md §2.1).
 FLOOR_MINOR = 0
@@ -109,6 +109,7 @@ API_FUNCTION = 17  # format 1.3
 API_REGISTER_NODE_HOOK = 18  # format 1.3
 API_DATA = 19  # format 1.3
 API_SAVED_TENSORS_HOOKS = 20  # format 1.3
+API_AUTOCAST = 21  # format 2.1
 # dispatch layer (1)
 DISPATCH_OP = 1
 DISPATCH_OP_ERROR = 2  # format 1.3
@@ -150,6 +151,7 @@ KIND_NAMES = {
     (API, API_REGISTER_NODE_HOOK): "register_node_hook",
     (API, API_DATA): "data",
     (API, API_SAVED_TENSORS_HOOKS): "saved_tensors_hooks",
+    (API, API_AUTOCAST): "autocast",
     (DISPATCH, DISPATCH_OP): "op",
     (DISPATCH, DISPATCH_OP_ERROR): "op_error",
     (AUTOGRAD, AG_NODE): "node",
@@ -168,9 +170,8 @@ KIND_NAMES = {
     (DEVICE, DEV_TRANSFER): "transfer",
 }
 
-# The minor of VERSION_MAJOR that introduced each kind newer than its .0
-# (none yet: 2.0 defines every kind).
-KIND_MINOR: dict = {}
+# The minor of VERSION_MAJOR that introduced each kind newer than its .0.
+KIND_MINOR: dict = {(API, API_AUTOCAST): 1}
 
 # The 1.x minor that introduced each kind newer than 1.0 (reading 1.x files).
 LEGACY_KIND_MINOR = {
@@ -191,6 +192,8 @@ LEGACY_KIND_MINOR = {
     (API, API_DATA): 3,
     (API, API_SAVED_TENSORS_HOOKS): 3,
     (AUTOGRAD, AG_HOOK_RESULT): 3,
+    # A 2.x kind counts in a 1.x file as a kind newer than 1.x does.
+    (API, API_AUTOCAST): LEGACY_NEWEST_MINOR,
 }
 
 # value tags (FORMAT.md §3.1)
@@ -567,6 +570,13 @@ def p_release(tid: int) -> list:
 def p_default_dtype(dtype: str) -> list:
     """api kind 11 payload (format 1.2): `[dtype]`, PyTorch's name (`float64`)."""
     return [str(dtype)]
+
+
+def p_autocast(device_type: str, enabled: bool, dtype: str, cache_enabled: bool) -> list:
+    """api kind 21 payload (format 2.1): `[device_type, enabled, dtype,
+    cache_enabled]` — a device type's autocast state (`torch.autocast`);
+    `dtype` is PyTorch's name (`bfloat16`)."""
+    return [str(device_type), bool(enabled), str(dtype), bool(cache_enabled)]
 
 
 def p_register_hook(hook: int, kind: str, tid: int) -> list:

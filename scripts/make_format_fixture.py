@@ -199,6 +199,14 @@ def saved_tensors_hooks_events(f: Fixture) -> None:
     f.emit(ftr.API, ftr.API_SAVED_TENSORS_HOOKS, ftr.p_saved_tensors_hooks(2**40, False))
 
 
+def autocast_events(f: Fixture) -> None:
+    """The autocast state kind (format 2.1): CPU autocast entered in
+    bfloat16, a nested disabled region, float16 without the cache."""
+    f.emit(ftr.API, ftr.API_AUTOCAST, ftr.p_autocast("cpu", True, "bfloat16", True))
+    f.emit(ftr.API, ftr.API_AUTOCAST, ftr.p_autocast("cpu", False, "bfloat16", True))
+    f.emit(ftr.API, ftr.API_AUTOCAST, ftr.p_autocast("cpu", True, "float16", False))
+
+
 def grad_events(f: Fixture, t0: list) -> None:
     """The restricted-backward kinds (format 1.3): `torch.autograd.grad` with
     an unused input, `backward(inputs=...)`, and the returned gradients."""
@@ -248,6 +256,7 @@ def build(writer: ftr.TraceWriter) -> None:
     function_events(f, ref(8, [3], 7, None, requires_grad=True))
     data_events(f)
     saved_tensors_hooks_events(f)
+    autocast_events(f)
     bulk_ops(f, 600)
     # Policy `stats`: two STATS records (one with non-finite elements and
     # no finite one), then a BLOB of the first digest superseding it.

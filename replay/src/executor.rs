@@ -142,6 +142,7 @@ impl Default for ReplayOptions {
 /// `embedding-renorm-no-scale`, `cdist-inf-norm-as-l1`, `cdist-grad-negated`,
 /// `pdist-grad-one-sided`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
 /// `attention-reduced-as-float`, `qr-sign-flipped`, `solve-triangular-right-transposed`,
+/// `autocast-key-dropped`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -194,6 +195,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.solve_triangular_right_transposed = true;
             }
             None if spec == "inplace-view-rebases" => faults.inplace_view_rebases = true,
+            None if spec == "autocast-key-dropped" => faults.autocast_key_dropped = true,
             None if spec == "wrong-init-bound" => faults.wrong_init_bound = true,
             None if spec == "adam-skip-bias-correction" => faults.adam_skip_bias_correction = true,
             None if spec == "adamw-decay-as-l2" => faults.adamw_decay_as_l2 = true,
@@ -561,6 +563,18 @@ impl Replayer<'_> {
                 self.runtime
                     .set_default_dtype(dtype)
                     .map_err(|e| unsupported(seq, "torch.set_default_dtype", &e))?;
+            }
+            ApiEvent::Autocast(a) => {
+                let dtype = ft_runtime::DType::from_name(&a.dtype)
+                    .map_err(|e| unsupported(seq, "torch.autocast", &e))?;
+                let state = ft_runtime::dispatch::autocast::AutocastState {
+                    enabled: a.enabled,
+                    dtype,
+                    cache_enabled: a.cache_enabled,
+                };
+                self.runtime
+                    .set_autocast(&a.device_type, state)
+                    .map_err(|e| unsupported(seq, "torch.autocast", &e))?;
             }
             ApiEvent::RegisterHook(h) => self.register_hook(seq, h)?,
             ApiEvent::RegisterNodeHook(h) => self.register_node_hook(seq, h)?,

@@ -247,6 +247,13 @@ fn api_key(api: &ApiEvent, view: &TraceView<'_>, k: &mut String) {
             }
         }
         ApiEvent::DefaultDtype(d) => push(k, format_args!("default_dtype {}", d.dtype)),
+        ApiEvent::Autocast(a) => push(
+            k,
+            format_args!(
+                "autocast {} enabled={} dtype={} cache={}",
+                a.device_type, a.enabled, a.dtype, a.cache_enabled
+            ),
+        ),
         ApiEvent::Grad(g) => push(
             k,
             format_args!(

@@ -105,6 +105,9 @@ impl Usage {
             EventBody::Api(ApiEvent::DefaultDtype(d)) => {
                 names.insert(d.dtype.as_str());
             }
+            EventBody::Api(ApiEvent::Autocast(a)) if a.enabled => {
+                names.insert(a.dtype.as_str());
+            }
             _ => {}
         }
         for name in names {

@@ -173,6 +173,11 @@ pub struct Faults {
     /// do match (as if the mismatch had aborted the load). Breaks the
     /// `copy_` sequence of every native fine-tuning load.
     pub nonstrict_load_copies_nothing: bool,
+    /// Leave `AutocastCPU` excluded whatever the autocast state, as a
+    /// runtime that ignores `torch.autocast` would: calls on CPU tensors
+    /// inside an autocast region lack the key. Breaks the dispatch of every
+    /// trace recorded under CPU autocast.
+    pub autocast_key_dropped: bool,
 }
 
 impl Faults {

@@ -16,6 +16,8 @@ from .errors import CaptureError, layout_refusal
 from .keys import _is_induced, entry_tls
 from .recorder import Recorder
 
+_AUTOCAST_CPU = torch._C.DispatchKey.AutocastCPU
+
 
 class CaptureMode(TorchDispatchMode):
     """The dispatch-layer observer."""
@@ -46,10 +48,12 @@ class CaptureMode(TorchDispatchMode):
         # Capture bookkeeping (as `_guard` runs it, without a closure per step).
         try:
             rec.flush()
-            if rec.ctx[0] == ftr.CTX_TOP_LEVEL:
-                rec.check_state()
-            named, wire_args = rec.op_arguments(func, args, kwargs)
             tls = entry_tls()
+            if rec.ctx[0] == ftr.CTX_TOP_LEVEL:
+                # Inside the mode AutocastCPU is excluded whatever the
+                # program's state: the entry snapshot has that state.
+                rec.check_state(autocast_cpu=not tls.exclude.has(_AUTOCAST_CPU))
+            named, wire_args = rec.op_arguments(func, args, kwargs)
         except CaptureError:
             raise
         except ftr.TraceError as e:

@@ -59,6 +59,13 @@ class Unobserved:
         self.rec._unobserved -= 1
 
 
+# The initial CPU autocast state of a thread: (enabled, dtype, cache_enabled).
+_AUTOCAST_INITIAL = (False, "bfloat16", True)
+_autocast_enabled = torch.is_autocast_enabled
+_autocast_dtype = torch.get_autocast_dtype
+_autocast_cache_enabled = torch.is_autocast_cache_enabled
+
+
 class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
     """Turns observations into events, in FORMAT.md §3.6 order."""
 
@@ -85,6 +92,9 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         self._created_nodes = 0
         self._grad_mode = (True, False)
         self._default_dtype = "float32"
+        # CPU autocast as last written, and as last read (dtype a torch.dtype).
+        self._autocast = _AUTOCAST_INITIAL
+        self._autocast_read = (False, torch.bfloat16, True)
         self._marks: list = []
         self.ctx = ftr.context(ftr.CTX_TOP_LEVEL)
         self.backward: Optional[BackwardState] = None
@@ -297,11 +307,13 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
 
     # -- api layer ----------------------------------------------------------------
 
-    def check_state(self) -> None:
-        """Emits grad_mode, default_dtype, set_requires_grad, set_grad and
-        release for changes since the last check (before each top-level op
-        and backward). A failure noted on another thread ends the capture
-        here."""
+    def check_state(self, autocast_cpu: Optional[bool] = None) -> None:
+        """Emits grad_mode, default_dtype, autocast, set_requires_grad,
+        set_grad and release for changes since the last check (before each
+        top-level op and backward). `autocast_cpu`: whether CPU autocast is
+        enabled, when the caller knows it better than a read of the thread's
+        state does (inside the dispatch mode, which excludes the key). A
+        failure noted on another thread ends the capture here."""
         if self.failure is not None:
             raise CaptureError(self.failure)
         mode = (torch.is_grad_enabled(), torch.is_inference_mode_enabled())
@@ -309,6 +321,7 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
             self._grad_mode = mode
             self.emit(ftr.API, ftr.API_GRAD_MODE, ftr.p_grad_mode(*mode))
         self._check_default_dtype()
+        self._check_autocast(autocast_cpu)
         # The live watched tensors by id (a snapshot: deaths while reading
         # are harmless).
         live = [(info.tid, t, info) for ref, info in list(self._tensor_entries.values()) if info.watch and (t := ref()) is not None]
@@ -357,6 +370,25 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         if dtype != self._default_dtype:
             self._default_dtype = dtype
             self.emit(ftr.API, ftr.API_DEFAULT_DTYPE, ftr.p_default_dtype(dtype))
+
+    def _check_autocast(self, enabled: Optional[bool]) -> None:
+        """api autocast (format 2.1) when CPU autocast's state (enabled,
+        dtype, cache) differs from the last one written (initially off,
+        bfloat16, cache on). Polled like grad mode, so `torch.autocast` as a
+        context manager or a decorator, `torch.cpu.amp.autocast` and
+        `torch.set_autocast_enabled` are all seen. Enabling CPU autocast
+        takes AutocastCPU out of the excluded keys (CAPTURE.md §4): the keys
+        of every later call on a CPU tensor depend on it."""
+        if enabled is None:
+            enabled = _autocast_enabled("cpu")
+        state = (enabled, _autocast_dtype("cpu"), _autocast_cache_enabled())
+        if state == self._autocast_read:
+            return
+        self._autocast_read = state
+        written = (state[0], dtype_name(state[1]), state[2])
+        if written != self._autocast:
+            self._autocast = written
+            self.emit(ftr.API, ftr.API_AUTOCAST, ftr.p_autocast("cpu", *written))
 
     def _check_grad(self, tid: int, t: torch.Tensor, info: TensorInfo) -> None:
         grad = t.grad

@@ -98,7 +98,7 @@ pub enum EventBody {
 }
 
 // ---------------------------------------------------------------------------
-// api layer (0). Next kind: 20.
+// api layer (0). Next kind: 22.
 
 /// api layer events.
 #[derive(Clone, Debug, PartialEq)]
@@ -148,6 +148,9 @@ pub enum ApiEvent {
     Data(DataAccess),
     /// Kind 20: a saved-tensor hooks scope entered or left (format 1.3).
     SavedTensorsHooks(SavedTensorsHooks),
+    /// Kind 21: a device type's autocast state changed (`torch.autocast`
+    /// entered or left). Format 2.1.
+    Autocast(Autocast),
 }
 
 /// Payload of [`ApiEvent::Tensor`]: `[tensor, alias]`.
@@ -269,6 +272,21 @@ pub struct SavedTensorsHooks {
     /// entered: tensors saved for backward from here on are packed by the
     /// hook. False when it is left.
     pub enter: bool,
+}
+
+/// Payload of [`ApiEvent::Autocast`]: `[device_type, enabled, dtype, cache_enabled]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Autocast {
+    /// The device type whose state this is (`cpu`).
+    pub device_type: String,
+    /// `torch.is_autocast_enabled(device_type)`: while true, operators on
+    /// that device's tensors dispatch through its `Autocast<Backend>` key.
+    pub enabled: bool,
+    /// `torch.get_autocast_dtype(device_type)`, PyTorch's name (`bfloat16`).
+    pub dtype: String,
+    /// `torch.is_autocast_cache_enabled()`: whether casts of leaf
+    /// parameters are cached within the outermost autocast region.
+    pub cache_enabled: bool,
 }
 
 /// Payload of [`ApiEvent::RegisterNodeHook`]: `[hook, kind, node]`.
@@ -680,6 +698,7 @@ impl EventBody {
                     ApiEvent::RegisterNodeHook(_) => 18,
                     ApiEvent::Data(_) => 19,
                     ApiEvent::SavedTensorsHooks(_) => 20,
+                    ApiEvent::Autocast(_) => 21,
                 },
             ),
             EventBody::Dispatch(DispatchEvent::Op(_)) => (1, 1),
@@ -717,10 +736,12 @@ impl EventBody {
         Layer::from_u8(self.code().0)
     }
 
-    /// The format minor version that introduced this kind (0 for the kinds
-    /// of 1.0; unknown kinds count as this build's newest minor).
+    /// The 1.x minor version that introduced this kind (0 for the kinds
+    /// of 1.0; unknown kinds, and kinds added after 1.x, count as this
+    /// build's newest minor).
     pub fn since_minor(&self) -> u16 {
         match self {
+            EventBody::Api(ApiEvent::Autocast(_)) => crate::format::LEGACY_NEWEST_MINOR,
             EventBody::Api(ApiEvent::Release(_)) => 1,
             EventBody::Api(ApiEvent::DefaultDtype(_)) => 2,
             EventBody::Api(ApiEvent::Grad(_) | ApiEvent::GradResult(_)) => 3,
@@ -735,6 +756,16 @@ impl EventBody {
             EventBody::Api(ApiEvent::Data(_) | ApiEvent::SavedTensorsHooks(_)) => 3,
             EventBody::Api(ApiEvent::RegisterNodeHook(_))
             | EventBody::Autograd(AutogradEvent::HookResult(_)) => 3,
+            EventBody::Unknown { .. } => crate::format::VERSION_MINOR,
+            _ => 0,
+        }
+    }
+
+    /// The 2.x minor version that introduced this kind (0 for every kind of
+    /// 2.0; unknown kinds count as this build's newest minor).
+    pub fn since_minor_v2(&self) -> u16 {
+        match self {
+            EventBody::Api(ApiEvent::Autocast(_)) => 1,
             EventBody::Unknown { .. } => crate::format::VERSION_MINOR,
             _ => 0,
         }
@@ -764,6 +795,7 @@ impl EventBody {
                 ApiEvent::RegisterNodeHook(_) => "register_node_hook",
                 ApiEvent::Data(_) => "data",
                 ApiEvent::SavedTensorsHooks(_) => "saved_tensors_hooks",
+                ApiEvent::Autocast(_) => "autocast",
             },
             EventBody::Dispatch(DispatchEvent::Op(_)) => "op",
             EventBody::Dispatch(DispatchEvent::OpError(_)) => "op_error",
@@ -893,6 +925,7 @@ impl Serialize for PayloadRef<'_> {
                 ApiEvent::RegisterNodeHook(p) => p.serialize(s),
                 ApiEvent::Data(p) => p.serialize(s),
                 ApiEvent::SavedTensorsHooks(p) => p.serialize(s),
+                ApiEvent::Autocast(p) => p.serialize(s),
             },
             EventBody::Dispatch(DispatchEvent::Op(p)) => p.serialize(s),
             EventBody::Dispatch(DispatchEvent::OpError(p)) => p.serialize(s),
@@ -997,6 +1030,7 @@ impl<'de> Visitor<'de> for EventVisitor {
             (0, 18) => EventBody::Api(ApiEvent::RegisterNodeHook(next(s, 3)?)),
             (0, 19) => EventBody::Api(ApiEvent::Data(next(s, 3)?)),
             (0, 20) => EventBody::Api(ApiEvent::SavedTensorsHooks(next(s, 3)?)),
+            (0, 21) => EventBody::Api(ApiEvent::Autocast(next(s, 3)?)),
             (1, 1) => EventBody::Dispatch(DispatchEvent::Op(next(s, 3)?)),
             (1, 2) => EventBody::Dispatch(DispatchEvent::OpError(next(s, 3)?)),
             (2, 1) => EventBody::Autograd(AutogradEvent::Node(next(s, 3)?)),

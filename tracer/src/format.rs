@@ -28,8 +28,9 @@ use crate::hash::Digest;
 pub const MAGIC: [u8; 8] = [0x89, b'F', b'T', b'R', b'\r', b'\n', 0x1a, b'\n'];
 /// Major version written by this build (2.0: EVENTS chunks compressed).
 pub const VERSION_MAJOR: u16 = 2;
-/// Newest minor version of [`VERSION_MAJOR`] this build reads and writes.
-pub const VERSION_MINOR: u16 = 0;
+/// Newest minor version of [`VERSION_MAJOR`] this build reads and writes
+/// (2.1: api `autocast`).
+pub const VERSION_MINOR: u16 = 1;
 /// Minor version a [`VERSION_MAJOR`] writer starts with.
 pub const FLOOR_MINOR: u16 = 0;
 /// The previous major version, still read: 1.1 to 1.3, every chunk raw.
@@ -76,7 +77,8 @@ pub fn newest_minor(major: u16) -> u16 {
 }
 
 /// The minor of `major` that defines an event's kind (FORMAT §2.1): in 1.x
-/// the minor that added it, in 2.x 0 for every kind of 2.0. Unknown kinds
+/// the minor that added it, in 2.x 0 for every kind of 2.0 and 1 for api
+/// `autocast` (2.1). Unknown kinds
 /// count as the newest minor this build knows.
 pub fn minor_needed(major: u16, body: &crate::event::EventBody) -> u16 {
     if let crate::event::EventBody::Unknown { .. } = body {
@@ -85,7 +87,7 @@ pub fn minor_needed(major: u16, body: &crate::event::EventBody) -> u16 {
     if major == LEGACY_MAJOR {
         body.since_minor()
     } else {
-        FLOOR_MINOR
+        body.since_minor_v2()
     }
 }
 

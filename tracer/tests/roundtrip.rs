@@ -448,3 +448,52 @@ fn the_header_minor_is_the_lowest_that_covers_the_events() {
             dtype: "float64".into(),
         }))));
 }
+
+/// api `autocast` is a 2.1 kind: a writer raises the header's minor in
+/// place at the first one (file and memory sinks alike), the event reads
+/// back field for field, and a complete file that says 2.0 over it is
+/// refused — while a recording without one still says 2.0.
+#[test]
+fn an_autocast_event_raises_the_minor_to_2_1() {
+    use ft_trace::{ApiEvent, Autocast, EventBody, ManualSeed};
+    let seed = EventBody::Api(ApiEvent::ManualSeed(ManualSeed { seed: 1 }));
+    let autocast = EventBody::Api(ApiEvent::Autocast(Autocast {
+        device_type: "cpu".into(),
+        enabled: true,
+        dtype: "bfloat16".into(),
+        cache_enabled: false,
+    }));
+    let dir = tmp();
+    let path = dir.path().join("autocast.ftr");
+    let mut file = FileTraceWriter::create(&path, &meta()).expect("create");
+    let mut memory = TraceWriter::new(Vec::new(), &meta()).expect("writer");
+    for body in [&seed, &autocast, &seed] {
+        file.writer().append(body, 0).expect("append");
+        memory.append(body, 0).expect("append");
+        let expected = if body == &seed && memory.minor_version() == FLOOR_MINOR {
+            FLOOR_MINOR
+        } else {
+            1
+        };
+        assert_eq!(memory.minor_version(), expected);
+    }
+    file.finish().expect("finish");
+    let bytes = std::fs::read(&path).expect("read");
+    assert_eq!(bytes, memory.finish().expect("finish").0);
+    assert_eq!(u16::from_le_bytes([bytes[10], bytes[11]]), 1);
+    assert_eq!(format::VERSION_MINOR, 1);
+    let mut reader = TraceReader::open(&path).expect("open");
+    assert_eq!(reader.version(), (VERSION_MAJOR, 1));
+    let events = reader.read_all().expect("events");
+    assert_eq!(events[1].body, autocast);
+    assert_eq!(events[1].body.kind_name(), "autocast");
+    assert_eq!(events[1].body.code(), (0, 21));
+
+    let mut lowered = bytes.clone();
+    lowered[10] = 0;
+    let low = dir.path().join("low.ftr");
+    std::fs::write(&low, &lowered).expect("write");
+    let refused = TraceReader::open(&low).and_then(|mut r| r.read_all().map(|_| ()));
+    let message = format!("{}", refused.expect_err("a 2.0 header over a 2.1 kind"));
+    assert!(message.contains("minor"), "{message}");
+}

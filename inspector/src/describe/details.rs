@@ -175,6 +175,12 @@ impl Details<'_> {
             ApiEvent::ProgramError(p) => self.text("error", Part::Warn, p.message.clone()),
             ApiEvent::Release(r) => self.text("tensor", Part::Tensor, format!("T{}", r.tensor)),
             ApiEvent::DefaultDtype(d) => self.text("dtype", Part::Plain, d.dtype.clone()),
+            ApiEvent::Autocast(a) => {
+                self.text("device type", Part::Plain, a.device_type.clone());
+                self.flag("enabled", a.enabled);
+                self.text("dtype", Part::Plain, a.dtype.clone());
+                self.flag("cache", a.cache_enabled);
+            }
             ApiEvent::Grad(g) => {
                 let ids = |ids: &[u64]| {
                     ids.iter()

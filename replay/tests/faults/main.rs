@@ -3,6 +3,7 @@
 //! family's golden traces with the right exit code, naming the operator or
 //! node where the divergence starts.
 
+mod autocast;
 mod bilinear_margin;
 mod conv;
 mod ctc;

@@ -3,6 +3,7 @@
 //!
 //! * [`key`] / [`keyset`] — PyTorch's runtime dispatch keys in priority order;
 //! * [`tls`] — the include/exclude sets and the guards we model;
+//! * [`autocast`] — autocast state and the operators with autocast kernels;
 //! * [`schema`] — `native_functions.yaml` schema parsing;
 //! * [`registry`] — the operator table and per-key handlers;
 //! * [`dispatcher`] — keyset computation and the key walk recorded in traces;
@@ -12,6 +13,7 @@
 //! of a walk) is the runtime's job: see `crate::runtime::call`.
 
 pub(crate) mod args;
+pub mod autocast;
 pub mod dispatcher;
 pub mod key;
 pub mod keyset;

@@ -16,6 +16,8 @@
 //! * `BackendSelect`: a kernel for operators with the TensorOptions group
 //!   (`dtype, layout, device, pin_memory`) except `*_like` and `new_*`,
 //!   otherwise a fallthrough;
+//! * `AutocastCPU`: a kernel for the operators on autocast's lists
+//!   ([`super::autocast::CPU_KERNELS`]), otherwise a fallthrough;
 //! * backend keys (`CPU`, `Meta`): the kernel.
 
 use std::collections::BTreeMap;
@@ -148,6 +150,7 @@ impl OpEntry {
                     Handler::Kernel
                 }
             }
+            k if super::autocast::has_kernel(k, &self.python_name) => Handler::Kernel,
             _ => Handler::Fallthrough,
         }
     }

@@ -10,6 +10,7 @@
 //! |---|---|---|
 //! | default (also under `no_grad`: grad mode is a flag, not a key) | BackendSelect, ADInplaceOrView | all Autocast keys |
 //! | `inference_mode` | BackendSelect | all Autocast keys, all Autograd keys |
+//! | `torch.autocast("cpu")` (any dtype; [`super::autocast`]) | unchanged | − AutocastCPU |
 //! | Python tensor factories (`torch.randn`, `torch.empty`, `torch.ones_like`, …; PyTorch's `AutoDispatchBelowADInplaceOrView`) | unchanged | + all Autograd keys + ADInplaceOrView |
 
 use super::key::DispatchKey;
@@ -43,6 +44,21 @@ impl LocalDispatchKeySet {
         LocalDispatchKeySet {
             included: d.included.without(DispatchKey::ADInplaceOrView),
             excluded: d.excluded.union(DispatchKeySet::autograd()),
+        }
+    }
+
+    /// This state with an autocast key enabled or disabled: enabling
+    /// autocast for a device type takes its `Autocast<Backend>` key out of
+    /// the excluded set (PyTorch's `set_autocast_enabled`).
+    #[must_use]
+    pub fn with_autocast(self, key: DispatchKey, enabled: bool) -> LocalDispatchKeySet {
+        LocalDispatchKeySet {
+            included: self.included,
+            excluded: if enabled {
+                self.excluded.without(key)
+            } else {
+                self.excluded.with(key)
+            },
         }
     }
 
@@ -86,6 +102,30 @@ mod tests {
         assert_eq!(tls.apply(DispatchKeySet::EMPTY).names(), ["BackendSelect"]);
         let ks = tls.apply(DispatchKeySet::for_tensor(Device::Cpu, false));
         assert_eq!(ks.names(), ["BackendSelect", "CPU"]);
+    }
+
+    #[test]
+    fn cpu_autocast_adds_its_key_to_cpu_calls_only() {
+        let tls = LocalDispatchKeySet::default().with_autocast(DispatchKey::AutocastCPU, true);
+        let ks = tls.apply(DispatchKeySet::for_tensor(Device::Cpu, false));
+        assert_eq!(
+            ks.names(),
+            [
+                "AutocastCPU",
+                "AutogradCPU",
+                "ADInplaceOrView",
+                "BackendSelect",
+                "CPU"
+            ]
+        );
+        // A factory without tensor arguments has no autocast key.
+        let below = tls.below_ad_inplace_or_view();
+        assert_eq!(
+            below.apply(DispatchKeySet::EMPTY).names(),
+            ["BackendSelect"]
+        );
+        let off = tls.with_autocast(DispatchKey::AutocastCPU, false);
+        assert_eq!(off, LocalDispatchKeySet::default());
     }
 
     #[test]

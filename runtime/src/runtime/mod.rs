@@ -59,6 +59,8 @@ use ft_trace::event::{ApiEvent, ManualSeed, Mark};
 use crate::autograd::hooks::HookRegistry;
 use crate::autograd::node::{Edge, Node};
 use crate::device::DeviceState;
+use crate::dispatch::autocast::AutocastState;
+use crate::dispatch::key::DispatchKey;
 use crate::dispatch::registry::Registry;
 use crate::dispatch::schema::FunctionSchema;
 use crate::dispatch::tls::LocalDispatchKeySet;
@@ -89,6 +91,8 @@ pub struct Runtime {
     inference_mode: bool,
     dispatch_mode_active: bool,
     tls: LocalDispatchKeySet,
+    /// CPU autocast (`torch.autocast("cpu")`).
+    autocast_cpu: AutocastState,
     next_seq: u64,
     random: RandomSource,
     devices: DeviceState,
@@ -124,6 +128,7 @@ impl Runtime {
             inference_mode: false,
             dispatch_mode_active: false,
             tls: LocalDispatchKeySet::default(),
+            autocast_cpu: AutocastState::default(),
             next_seq: 0,
             random: RandomSource::default(),
             devices: DeviceState::default(),
@@ -222,14 +227,49 @@ impl Runtime {
     pub fn set_grad_mode(&mut self, enabled: bool, inference: bool) {
         self.grad_enabled = enabled && !inference;
         self.inference_mode = inference;
-        self.tls = if inference {
+        self.refresh_tls();
+        if let Some(t) = &mut self.tracer {
+            t.queue_grad_mode(self.grad_enabled, inference);
+        }
+    }
+
+    /// The autocast state of `device_type` (`cpu`; no other device type
+    /// is modelled).
+    pub fn autocast(&self, device_type: &str) -> Result<AutocastState> {
+        match device_type {
+            "cpu" => Ok(self.autocast_cpu),
+            other => Err(autocast_unsupported(other)),
+        }
+    }
+
+    /// Sets a device type's autocast state, as entering or leaving
+    /// `torch.autocast(device_type, dtype=..., enabled=..., cache_enabled=...)`
+    /// does (api `autocast`). While CPU autocast is enabled, calls on CPU
+    /// tensors dispatch through `AutocastCPU`
+    /// ([`crate::dispatch::autocast`]); the casts autocast would make are
+    /// not made (a replay re-executes those PyTorch recorded). Only `cpu`
+    /// is modelled: any other device type is [`RuntimeError::Unsupported`].
+    pub fn set_autocast(&mut self, device_type: &str, state: AutocastState) -> Result<()> {
+        if device_type != "cpu" {
+            return Err(autocast_unsupported(device_type));
+        }
+        self.autocast_cpu = state;
+        self.refresh_tls();
+        if let Some(t) = &mut self.tracer {
+            t.queue_autocast("cpu", state);
+        }
+        Ok(())
+    }
+
+    /// The TLS key sets of the current grad mode and autocast state.
+    fn refresh_tls(&mut self) {
+        let base = if self.inference_mode {
             LocalDispatchKeySet::inference_mode()
         } else {
             LocalDispatchKeySet::default()
         };
-        if let Some(t) = &mut self.tracer {
-            t.queue_grad_mode(self.grad_enabled, inference);
-        }
+        let autocast = self.autocast_cpu.enabled && !self.faults.autocast_key_dropped;
+        self.tls = base.with_autocast(DispatchKey::AutocastCPU, autocast);
     }
 
     pub(crate) fn set_grad_enabled_internal(&mut self, enabled: bool) {
@@ -628,6 +668,13 @@ fn decode_tensor(op: &str, dtype: &str, data: &[u8]) -> Result<Tensor> {
         &[(data.len() / d.element_size()) as i64],
         &[1],
         0,
+    )
+}
+
+fn autocast_unsupported(device_type: &str) -> RuntimeError {
+    RuntimeError::unsupported(
+        "torch.autocast",
+        format!("autocast for device type {device_type:?} (only \"cpu\" is modelled)"),
     )
 }
 

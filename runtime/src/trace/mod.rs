@@ -14,11 +14,12 @@
 //!   tensors and accumulated gradients; `inputs` records introduced tensors
 //!   and outputs of random operators; `none` nothing. Bytes are the elements
 //!   in logical C order, little-endian; meta tensors have no value.
-//! * **State changes** — `grad_mode`, `default_dtype`, `set_requires_grad`
-//!   and `set_grad` are held back and emitted before the next top-level
-//!   operator or `backward()`, as the PyTorch capture's state poll finds
-//!   them: first the grad mode, then the default dtype (each only if it
-//!   differs from the last one emitted; initially grad on, float32), then
+//! * **State changes** — `grad_mode`, `default_dtype`, `autocast`,
+//!   `set_requires_grad` and `set_grad` are held back and emitted before the
+//!   next top-level operator or `backward()`, as the PyTorch capture's state
+//!   poll finds them: first the grad mode, then the default dtype, then CPU
+//!   autocast (each only if it differs from the last one emitted; initially
+//!   grad on, float32, autocast off in bfloat16 with the cache on), then
 //!   `set_requires_grad` by ascending tensor id, then `set_grad` by ascending
 //!   tensor id — each only for a net change since the last flush. A
 //!   `set_requires_grad` on a tensor the stream has not named yet is dropped
@@ -42,11 +43,12 @@ use ft_trace::event::{
     DeviceEvent, DispatchEvent, Edge as TraceEdge, GradMode, GraphTaskBegin, GraphTaskEnd,
     NodeCreated, OpCall, QueueEntry, Release, SetGrad, SetRequiresGrad, TensorIntro, Transfer,
 };
-use ft_trace::event::{GraphTaskError, OpError, ProgramError};
+use ft_trace::event::{Autocast, GraphTaskError, OpError, ProgramError};
 use ft_trace::event::{HookBegin, HookEnd, RegisterHook, RemoveHook, RetainGrad};
 use ft_trace::{Digest, EventBody, EventSink, TensorRef, Value, ValueKey, ValuePolicy};
 
 use crate::autograd::node::{Edge, Node, NodeKind};
+use crate::dispatch::autocast::AutocastState;
 use crate::ivalue::IValue;
 use crate::tensor::{Tensor, TensorImpl};
 
@@ -112,6 +114,8 @@ pub(crate) struct Tracer {
     emitted_mode: (bool, bool),
     pending_default_dtype: Option<&'static str>,
     emitted_default_dtype: &'static str,
+    pending_autocast: Option<(&'static str, AutocastState)>,
+    emitted_autocast: AutocastState,
 }
 
 impl Tracer {
@@ -132,6 +136,8 @@ impl Tracer {
             emitted_mode: (true, false),
             pending_default_dtype: None,
             emitted_default_dtype: "float32",
+            pending_autocast: None,
+            emitted_autocast: AutocastState::default(),
         }
     }
 
@@ -309,6 +315,11 @@ impl Tracer {
         self.pending_default_dtype = Some(dtype);
     }
 
+    /// Notes a device type's autocast state (`torch.autocast`).
+    pub(crate) fn queue_autocast(&mut self, device_type: &'static str, state: AutocastState) {
+        self.pending_autocast = Some((device_type, state));
+    }
+
     /// Notes that `t.grad` is about to change from `before`.
     pub(crate) fn queue_set_grad(&mut self, t: &Tensor, before: Option<&Tensor>) {
         if !self.pending_grads.iter().any(|p| p.tensor.same_tensor(t)) {
@@ -357,7 +368,7 @@ impl Tracer {
     }
 
     /// Emits held-back state changes (before a top-level op or backward):
-    /// grad mode, default dtype, then `set_requires_grad`, `set_grad` and
+    /// grad mode, default dtype, autocast, then `set_requires_grad`, `set_grad` and
     /// `release`, each by tensor id.
     pub(crate) fn flush_state(&mut self) {
         if let Some(mode) = self.pending_mode.take()
@@ -375,6 +386,17 @@ impl Tracer {
             self.emitted_default_dtype = dtype;
             self.api(ApiEvent::DefaultDtype(DefaultDtype {
                 dtype: dtype.to_owned(),
+            }));
+        }
+        if let Some((device_type, state)) = self.pending_autocast.take()
+            && state != self.emitted_autocast
+        {
+            self.emitted_autocast = state;
+            self.api(ApiEvent::Autocast(Autocast {
+                device_type: device_type.to_owned(),
+                enabled: state.enabled,
+                dtype: state.dtype.name().to_owned(),
+                cache_enabled: state.cache_enabled,
             }));
         }
         let mut flags: Vec<(u64, bool)> = Vec::new();

@@ -103,6 +103,18 @@ fn api_summary(line: &mut TextLine, api: &ApiEvent) {
         ApiEvent::DefaultDtype(d) => {
             line.push(Part::Plain, format!("dtype={}", d.dtype));
         }
+        ApiEvent::Autocast(a) => {
+            line.push(
+                Part::Plain,
+                format!(
+                    "device_type={} enabled={} dtype={} cache_enabled={}",
+                    a.device_type,
+                    py_bool(a.enabled),
+                    a.dtype,
+                    py_bool(a.cache_enabled)
+                ),
+            );
+        }
         ApiEvent::Grad(g) => {
             let ids = |ids: &[u64]| ids.iter().map(|t| format!("T{t}")).collect::<Vec<_>>();
             line.push(Part::Plain, "roots=")
