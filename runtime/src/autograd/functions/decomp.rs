@@ -110,6 +110,19 @@ fn lu_solve(
     )
 }
 
+/// PyTorch's formula recomputes the factorization when the backward is
+/// itself recorded (`create_graph=True`); only the first-order branch is
+/// modelled, so a recorded backward through `node` is refused.
+fn first_order_only(ctx: &BackwardCtx<'_>, node: &str) -> Result<()> {
+    if ctx.rt.is_grad_enabled() {
+        return Err(RuntimeError::unsupported(
+            node,
+            "a backward recorded for higher-order gradients (create_graph=True)",
+        ));
+    }
+    Ok(())
+}
+
 /// The saved tensor, or the error of a freed graph.
 fn unpack(saved: &Option<SavedVariable>, ctx: &BackwardCtx<'_>) -> Result<Tensor> {
     match saved {
@@ -457,6 +470,7 @@ impl BackwardFn for LinalgSolveExBackward0 {
         if !need_a && !need_b {
             return Ok(vec![None, None]);
         }
+        first_order_only(ctx, "LinalgSolveExBackward0")?;
         let x = unpack(&self.result, ctx)?;
         let lu = unpack(&self.lu, ctx)?;
         let pivots = unpack(&self.pivots, ctx)?;
@@ -581,6 +595,7 @@ impl BackwardFn for LinalgDetBackward0 {
         let Some(grad) = grads.into_iter().next().flatten() else {
             return Ok(vec![None]);
         };
+        first_order_only(ctx, "LinalgDetBackward0")?;
         let a = unpack(&self.a, ctx)?;
         if a.numel() == 0 {
             return Ok(vec![None]);
@@ -672,6 +687,7 @@ impl BackwardFn for LinalgSlogdetBackward0 {
         let Some(g) = grads.into_iter().nth(1).flatten() else {
             return Ok(vec![None]);
         };
+        first_order_only(ctx, "LinalgSlogdetBackward0")?;
         let a = unpack(&self.a, ctx)?;
         let lu = unpack(&self.lu, ctx)?;
         let pivots = unpack(&self.pivots, ctx)?;
