@@ -927,3 +927,54 @@ fn sgn(v: f64) -> f64 {
         0.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(infos: &[i64], api: &str, is_matrix: bool) -> String {
+        match check_info("aten._linalg_check_errors.default", infos, api, is_matrix) {
+            Err(e) => e.python_message(),
+            Ok(()) => String::new(),
+        }
+    }
+
+    #[test]
+    fn check_errors_raises_pytorchs_linalg_errors() {
+        // Messages as torch 2.15 raises them (class _LinAlgError).
+        assert_eq!(message(&[0], "linalg.cholesky", true), "");
+        assert_eq!(
+            message(&[2], "linalg.cholesky", true),
+            "_LinAlgError: linalg.cholesky: The factorization could not be completed because the input is not positive-definite (the leading minor of order 2 is not positive-definite)."
+        );
+        assert_eq!(
+            message(&[0, 1], "linalg.inv", false),
+            "_LinAlgError: linalg.inv: (Batch element 1): The diagonal element 1 is zero, the inversion could not be completed because the input matrix is singular."
+        );
+        assert_eq!(
+            message(&[3], "torch.linalg.solve", true),
+            "_LinAlgError: torch.linalg.solve: The solver failed because the input matrix is singular."
+        );
+    }
+
+    #[test]
+    fn the_permutation_sign_counts_row_swaps() {
+        // 1-based LAPACK pivots: [1, 2, 3] swaps nothing, [2, 2, 3] once,
+        // [3, 3, 3] twice.
+        assert_eq!(perm_sign(&[1, 2, 3]), 1.0);
+        assert_eq!(perm_sign(&[2, 2, 3]), -1.0);
+        assert_eq!(perm_sign(&[3, 3, 3]), 1.0);
+    }
+
+    #[test]
+    fn column_major_strides_per_batch_matrix() {
+        let s = Stack {
+            batch: vec![3],
+            rows: 4,
+            cols: 2,
+        };
+        assert_eq!(s.f_strides(), vec![8, 1, 4]);
+        assert_eq!(broadcast_index(&[1], &[3]), vec![0, 0, 0]);
+        assert_eq!(broadcast_index(&[3], &[2, 3]), vec![0, 1, 2, 0, 1, 2]);
+    }
+}
