@@ -90,7 +90,7 @@ impl Gen {
             op: name.into(),
             keyset: vec!["CPU".into(), "AutogradCPU".into()],
             chain: Vec::new(),
-            args: args.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            args: args.into_iter().map(|(k, v)| (k.into(), v)).collect(),
             outputs: outputs.into_iter().map(Value::Tensor).collect(),
             context,
         })))

@@ -89,7 +89,7 @@ fn tensors_of(body: &EventBody) -> (Vec<(String, &TensorRef)>, Vec<&TensorRef>) 
 }
 
 /// `(argument name = , tensor)` for every tensor among `args`.
-fn named(args: &[(String, ft_trace::Value)]) -> Vec<(String, &TensorRef)> {
+fn named(args: &[(ft_trace::Name, ft_trace::Value)]) -> Vec<(String, &TensorRef)> {
     args.iter()
         .flat_map(|(name, v)| {
             v.tensors()

@@ -633,7 +633,7 @@ impl Replayer<'_> {
         let produced: Vec<Tensor> = outputs.into_iter().flat_map(IValue::into_tensors).collect();
         if expected.len() != produced.len() {
             return Err(ReplayError::Unsupported {
-                what: op.op.clone(),
+                what: op.op.to_string(),
                 seq,
                 detail: format!(
                     "runtime returned {} tensors where PyTorch returned {}",
@@ -845,7 +845,7 @@ impl Replayer<'_> {
             return Ok(());
         }
         let digest = output.value.ok_or_else(|| ReplayError::Unsupported {
-            what: op.op.clone(),
+            what: op.op.to_string(),
             seq,
             detail: "random op without a recorded output (capture with --values all or inputs)"
                 .into(),
@@ -959,7 +959,7 @@ fn copy_slices_seq_nr_before_next_op(events: &[Event]) -> Option<u64> {
 /// holds has them outside inference mode, and the normal state includes
 /// ADInplaceOrView); where neither state would give them (inference mode and
 /// inference tensors) both walks are the same.
-pub(crate) fn entered_below_ad_inplace_or_view(keyset: &[String]) -> bool {
+pub(crate) fn entered_below_ad_inplace_or_view(keyset: &[ft_trace::Name]) -> bool {
     !keyset
         .iter()
         .any(|k| k == "ADInplaceOrView" || k.starts_with("Autograd"))

@@ -148,7 +148,7 @@ fn apply(
         10 => edit_blob(blobs, at, arg),
         _ => edit_tensors(&mut events[i], |t| {
             t.shape.push(i64::from(arg % 5));
-            t.dtype = DTYPES[usize::from(arg) % DTYPES.len()].to_owned();
+            t.dtype = DTYPES[usize::from(arg) % DTYPES.len()].to_owned().into();
         }),
     }
 }
@@ -186,8 +186,8 @@ fn edit_op(event: &mut Event, arg: u16) {
         _ => return,
     };
     match arg % 3 {
-        0 => op.push_str(".x"),
-        1 => op.clear(),
+        0 => *op = format!("{op}.x").into(),
+        1 => *op = "".into(),
         _ => keyset.reverse(),
     }
 }

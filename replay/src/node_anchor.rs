@@ -60,7 +60,7 @@ impl NodeAnchors {
                         .map(|t| latest.get(&(t.id, t.version)).copied())
                         .collect();
                     calls.push(NodeCall {
-                        op: op.op.clone(),
+                        op: op.op.to_string(),
                         inputs,
                     });
                 }

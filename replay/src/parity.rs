@@ -131,7 +131,7 @@ fn stream_packet(event: &Event) -> (&'static str, Option<String>) {
     }
 }
 
-fn op_of(event: &Event) -> Option<(&str, &[String], &[ft_trace::ChainStep])> {
+fn op_of(event: &Event) -> Option<(&str, &[ft_trace::Name], &[ft_trace::ChainStep])> {
     match &event.body {
         EventBody::Dispatch(DispatchEvent::Op(o)) => Some((&o.op, &o.keyset, &o.chain)),
         EventBody::Dispatch(DispatchEvent::OpError(o)) => Some((&o.op, &o.keyset, &o.chain)),

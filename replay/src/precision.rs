@@ -149,7 +149,7 @@ mod tests {
                 chain: vec![],
                 args: args
                     .into_iter()
-                    .map(|t| ("self".to_string(), Value::Tensor(t)))
+                    .map(|t| ("self".into(), Value::Tensor(t)))
                     .collect(),
                 outputs: outputs.into_iter().map(Value::Tensor).collect(),
                 context: Context::TopLevel,

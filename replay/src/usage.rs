@@ -51,27 +51,27 @@ impl Usage {
             usage.note_dtypes(event);
             match &event.body {
                 EventBody::Dispatch(DispatchEvent::Op(call)) => {
-                    let entry = usage.ops.entry(call.op.clone()).or_insert(OpUsage {
+                    let entry = usage.ops.entry(call.op.to_string()).or_insert(OpUsage {
                         first_seq: event.seq,
                         ..OpUsage::default()
                     });
                     entry.count += 1;
                     for t in event.body.tensor_refs() {
-                        entry.dtypes.insert(t.dtype.clone());
+                        entry.dtypes.insert(t.dtype.to_string());
                     }
                     for t in call.outputs.iter().flat_map(Value::tensors) {
-                        producer.insert(t.id, call.op.clone());
+                        producer.insert(t.id, call.op.to_string());
                     }
                 }
                 EventBody::Dispatch(DispatchEvent::OpError(call)) => {
                     // A call that raised still needs the operator.
-                    let entry = usage.ops.entry(call.op.clone()).or_insert(OpUsage {
+                    let entry = usage.ops.entry(call.op.to_string()).or_insert(OpUsage {
                         first_seq: event.seq,
                         ..OpUsage::default()
                     });
                     entry.count += 1;
                     for t in event.body.tensor_refs() {
-                        entry.dtypes.insert(t.dtype.clone());
+                        entry.dtypes.insert(t.dtype.to_string());
                     }
                 }
                 EventBody::Autograd(AutogradEvent::Node(node))

@@ -80,7 +80,7 @@ impl Builder {
             args: args
                 .into_iter()
                 .enumerate()
-                .map(|(i, t)| (format!("a{i}"), Value::Tensor(t)))
+                .map(|(i, t)| (format!("a{i}").into(), Value::Tensor(t)))
                 .collect(),
             outputs: vec![Value::Tensor(out)],
             context,

@@ -67,7 +67,7 @@ fn output_dtypes(data: &TraceData) -> Vec<String> {
             _ => None,
         })
         .filter_map(Value::as_tensor)
-        .map(|t| t.dtype.clone())
+        .map(|t| t.dtype.to_string())
         .collect()
 }
 

@@ -125,7 +125,7 @@ impl IValue {
             Value::Bool(b) => IValue::Bool(*b),
             Value::Int(i) => IValue::Int(*i),
             Value::Float(x) => IValue::Float(*x),
-            Value::Str(s) => IValue::Str(s.clone()),
+            Value::Str(s) => IValue::Str(s.to_string()),
             Value::Tensor(t) => IValue::Tensor(resolve(t)?),
             Value::Dtype(s) => IValue::Dtype(DType::from_name(s)?),
             Value::Device(s) => IValue::Device(Device::from_name(s)?),

@@ -22,6 +22,7 @@ use serde::ser::SerializeTuple;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::hash::Digest;
+use crate::name::Name;
 use crate::value::{TensorRef, Value};
 
 /// The four layers of the stream.
@@ -427,22 +428,22 @@ impl<'de> Deserialize<'de> for Context {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ChainStep {
     /// Dispatch key name as PyTorch spells it (`AutogradCPU`).
-    pub key: String,
+    pub key: Name,
     /// How the key handled the call.
-    pub handler: String,
+    pub handler: Name,
 }
 
 /// Payload of [`DispatchEvent::Op`]: `[op, keyset, chain, args, outputs, context]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OpCall {
     /// ATen overload name as PyTorch spells it in Python (`aten.addmm.default`).
-    pub op: String,
+    pub op: Name,
     /// Keys of the computed DispatchKeySet, highest priority first.
-    pub keyset: Vec<String>,
+    pub keyset: Vec<Name>,
     /// The keys the call walked, in order.
     pub chain: Vec<ChainStep>,
     /// Every schema argument in schema order, defaults filled in: `[name, value]`.
-    pub args: Vec<(String, Value)>,
+    pub args: Vec<(Name, Value)>,
     /// Results, in schema order (tuples flattened).
     pub outputs: Vec<Value>,
     /// Top level, inside backward, or inside a node.
@@ -456,13 +457,13 @@ pub struct OpCall {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OpError {
     /// ATen overload name (`aten.mm.default`).
-    pub op: String,
+    pub op: Name,
     /// Keys of the computed DispatchKeySet, highest priority first.
-    pub keyset: Vec<String>,
+    pub keyset: Vec<Name>,
     /// The keys the call walked, in order.
     pub chain: Vec<ChainStep>,
     /// Every schema argument in schema order, defaults filled in: `[name, value]`.
-    pub args: Vec<(String, Value)>,
+    pub args: Vec<(Name, Value)>,
     /// The Python exception: `"Type: message"` (`RuntimeError: mm: mat1 and
     /// mat2 shapes cannot be multiplied (2x3 and 4x5)`).
     pub error: String,

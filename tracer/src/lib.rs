@@ -7,6 +7,7 @@
 //!
 //! * [`event`] — the four layers (api, dispatch, autograd, device) and their kinds;
 //! * [`value`] — operator arguments and tensor references;
+//! * [`name`] — the interned strings events repeat (operators, keys, dtypes);
 //! * [`hash`] — blob digests, structural hashes, chain hashes;
 //! * [`atomic`] — writing a file so its name only ever holds a complete file;
 //! * [`describe`] — events as text, in the one notation of every report and view;
@@ -28,6 +29,7 @@ pub mod event;
 pub mod format;
 pub mod hash;
 pub mod model;
+pub mod name;
 pub mod op_class;
 pub mod reader;
 pub mod rewrite;
@@ -57,6 +59,7 @@ pub use event::{
 };
 pub use format::{BlobRecord, StatsRecord, TraceIndex, TraceMeta, ValuePolicy};
 pub use hash::{ChainState, Digest, blob_digest};
+pub use name::Name;
 pub use reader::{Events, TraceReader, Truncation, ValueRecord};
 pub use sink::{Clock, EventSink, FileSink, MemorySink, ValueKey};
 pub use value::{TensorRef, Value};

@@ -276,7 +276,7 @@ mod tests {
                 args: args
                     .into_iter()
                     .enumerate()
-                    .map(|(i, t)| (format!("a{i}"), Value::Tensor(t)))
+                    .map(|(i, t)| (format!("a{i}").into(), Value::Tensor(t)))
                     .collect(),
                 outputs: outputs.into_iter().map(Value::Tensor).collect(),
                 context: Context::TopLevel,

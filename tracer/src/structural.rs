@@ -9,6 +9,7 @@ use serde::ser::{SerializeSeq, SerializeTuple};
 use serde::{Serialize, Serializer};
 
 use crate::event::{ApiEvent, AutogradEvent, DispatchEvent, EventBody, PayloadRef};
+use crate::name::Name;
 use crate::value::{TensorRef, Value};
 
 /// The structural payload of a body.
@@ -90,7 +91,7 @@ impl Serialize for StructuralValues<'_> {
     }
 }
 
-struct StructuralArgs<'a>(&'a [(String, Value)]);
+struct StructuralArgs<'a>(&'a [(Name, Value)]);
 
 impl Serialize for StructuralArgs<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

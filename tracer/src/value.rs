@@ -17,6 +17,7 @@ use serde::ser::SerializeTuple;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::hash::Digest;
+use crate::name::Name;
 
 /// The tensors of a value in wire order. Most values hold none or one, which
 /// fit inline: walking a stream's tensors allocates only for long lists.
@@ -31,7 +32,7 @@ pub struct TensorRef {
     /// Tensor id: dense, in order of first appearance in the stream.
     pub id: u64,
     /// PyTorch's dtype name without the `torch.` prefix (`"float32"`).
-    pub dtype: String,
+    pub dtype: Name,
     /// Sizes, outermost first.
     pub shape: Vec<i64>,
     /// Strides in elements.
@@ -41,7 +42,7 @@ pub struct TensorRef {
     /// Storage id: dense, in order of first appearance; views share it.
     pub storage: u64,
     /// Device string as PyTorch prints it (`"cpu"`, `"meta"`).
-    pub device: String,
+    pub device: Name,
     /// Whether autograd records operations on this tensor.
     pub requires_grad: bool,
     /// The tensor's version counter at the moment of the event.
@@ -78,19 +79,19 @@ pub enum Value {
     /// Tag 3. Always f64 on the wire, as Python writes floats.
     Float(f64),
     /// Tag 4. A string argument (`reduce="mean"`).
-    Str(String),
+    Str(Name),
     /// Tag 5.
     Tensor(TensorRef),
     /// Tag 6. Lists and tuples (`int[]`, `Tensor[]`, multiple results).
     List(Vec<Value>),
     /// Tag 7. A dtype name (`"float32"`).
-    Dtype(String),
+    Dtype(Name),
     /// Tag 8. A device (`"cpu"`, `"meta"`).
-    Device(String),
+    Device(Name),
     /// Tag 9. A layout (`"strided"`).
-    Layout(String),
+    Layout(Name),
     /// Tag 10. A memory format (`"preserve_format"`, `"contiguous_format"`).
-    MemoryFormat(String),
+    MemoryFormat(Name),
 }
 
 impl Value {

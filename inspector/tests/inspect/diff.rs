@@ -63,7 +63,7 @@ fn selected_op(app: &App) -> Option<String> {
     let diff = app.diff.as_ref()?;
     let row = diff.selected_row()?;
     match &diff.expected.events.get(row.expected?)?.body {
-        EventBody::Dispatch(DispatchEvent::Op(op)) => Some(op.op.clone()),
+        EventBody::Dispatch(DispatchEvent::Op(op)) => Some(op.op.to_string()),
         _ => None,
     }
 }

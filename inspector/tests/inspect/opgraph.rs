@@ -30,7 +30,7 @@ fn app_on_first_addmm() -> App {
 
 fn selected_op(app: &App) -> String {
     match app.primary.selected_event().map(|e| &e.body) {
-        Some(ft_trace::EventBody::Dispatch(ft_trace::DispatchEvent::Op(op))) => op.op.clone(),
+        Some(ft_trace::EventBody::Dispatch(ft_trace::DispatchEvent::Op(op))) => op.op.to_string(),
         other => format!("{other:?}"),
     }
 }

@@ -61,7 +61,7 @@ fn op(name: &str, args: Vec<(&str, Value)>, outputs: Vec<Value>, context: Contex
     let autograd = args
         .iter()
         .any(|(_, v)| v.tensors().iter().any(|t| t.requires_grad));
-    let mut keyset = vec!["CPU".to_owned()];
+    let mut keyset = vec![ft_trace::Name::from("CPU")];
     let mut chain = vec![ChainStep {
         key: "CPU".into(),
         handler: "kernel".into(),
@@ -80,7 +80,7 @@ fn op(name: &str, args: Vec<(&str, Value)>, outputs: Vec<Value>, context: Contex
         op: name.into(),
         keyset,
         chain,
-        args: args.into_iter().map(|(n, v)| (n.to_owned(), v)).collect(),
+        args: args.into_iter().map(|(n, v)| (n.into(), v)).collect(),
         outputs,
         context,
     }))

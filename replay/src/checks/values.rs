@@ -259,7 +259,7 @@ pub fn compare(
                 EventBody::Dispatch(DispatchEvent::Op(eo)),
                 EventBody::Dispatch(DispatchEvent::Op(ao)),
             ) => (
-                eo.op.clone(),
+                eo.op.to_string(),
                 eo.outputs.iter().flat_map(|v| v.tensors()).collect(),
                 ao.outputs.iter().flat_map(|v| v.tensors()).collect(),
                 eo.args.iter().flat_map(|(_, v)| v.tensors()).collect(),
@@ -404,7 +404,7 @@ fn compare_numbers(
         summary.max_rel = summary.max_rel.max(errors.max_rel);
         if errors.bad > 0 {
             summary.failures.push(ValueFailure {
-                op: eo.op.clone(),
+                op: eo.op.to_string(),
                 output: k,
                 expected_seq,
                 actual_seq,

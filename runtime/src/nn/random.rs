@@ -78,7 +78,7 @@ impl RecordedRandom {
                     ))
                 })?;
             draws.push(Draw {
-                op: op.op.clone(),
+                op: op.op.to_string(),
                 dtype: blob.dtype,
                 data: blob.data,
             });

@@ -45,7 +45,7 @@ use ft_trace::event::{
 };
 use ft_trace::event::{Autocast, GraphTaskError, OpError, ProgramError};
 use ft_trace::event::{HookBegin, HookEnd, RegisterHook, RemoveHook, RetainGrad};
-use ft_trace::{Digest, EventBody, EventSink, TensorRef, Value, ValueKey, ValuePolicy};
+use ft_trace::{Digest, EventBody, EventSink, Name, TensorRef, Value, ValueKey, ValuePolicy};
 
 use crate::autograd::node::{Edge, Node, NodeKind};
 use crate::dispatch::autocast::AutocastState;
@@ -216,12 +216,12 @@ impl Tracer {
         let meta = meta.unwrap_or_else(|| ArgMeta::of(t));
         TensorRef {
             id,
-            dtype: t.dtype().name().to_owned(),
+            dtype: Name::new(t.dtype().name()),
             shape: t.shape().to_vec(),
             stride: t.stride().to_vec(),
             offset: t.storage_offset(),
             storage,
-            device: t.device().name(),
+            device: Name::from(t.device().name()),
             requires_grad: meta.requires_grad,
             version: meta.version,
             value: if value {
@@ -249,7 +249,7 @@ impl Tracer {
             IValue::Bool(b) => Value::Bool(*b),
             IValue::Int(i) => Value::Int(*i),
             IValue::Float(x) => Value::Float(*x),
-            IValue::Str(s) => Value::Str(s.clone()),
+            IValue::Str(s) => Value::Str(Name::new(s)),
             IValue::Tensor(t) => Value::Tensor(self.tensor_ref(t, metas.next(), digests)),
             IValue::TensorList(ts) => Value::List(
                 ts.iter()
@@ -277,10 +277,10 @@ impl Tracer {
                     .collect(),
             ),
             IValue::BoolList(l) => Value::List(l.iter().map(|&b| Value::Bool(b)).collect()),
-            IValue::Dtype(d) => Value::Dtype(d.name().to_owned()),
-            IValue::Device(d) => Value::Device(d.name()),
-            IValue::Layout(l) => Value::Layout(l.name().to_owned()),
-            IValue::MemoryFormat(m) => Value::MemoryFormat(m.name().to_owned()),
+            IValue::Dtype(d) => Value::Dtype(Name::new(d.name())),
+            IValue::Device(d) => Value::Device(Name::from(d.name())),
+            IValue::Layout(l) => Value::Layout(Name::new(l.name())),
+            IValue::MemoryFormat(m) => Value::MemoryFormat(Name::new(m.name())),
         }
     }
 
@@ -481,7 +481,7 @@ impl Tracer {
         let args = arg_names
             .iter()
             .zip(args)
-            .map(|(name, v)| (name.clone(), self.value(v, &mut metas, false)))
+            .map(|(name, v)| (Name::new(name), self.value(v, &mut metas, false)))
             .collect();
         let mut out_metas = output_metas.into_iter();
         let outputs = outputs
@@ -494,8 +494,8 @@ impl Tracer {
             .collect();
         let chain = chain_steps(chain);
         self.emit(EventBody::Dispatch(DispatchEvent::Op(OpCall {
-            op: op.to_owned(),
-            keyset,
+            op: Name::new(op),
+            keyset: keyset.into_iter().map(Name::from).collect(),
             chain,
             args,
             outputs,
@@ -528,12 +528,12 @@ impl Tracer {
         let args = arg_names
             .iter()
             .zip(args)
-            .map(|(name, v)| (name.clone(), self.value(v, &mut metas, false)))
+            .map(|(name, v)| (Name::new(name), self.value(v, &mut metas, false)))
             .collect();
         let chain = chain_steps(chain);
         self.emit(EventBody::Dispatch(DispatchEvent::OpError(OpError {
-            op: op.to_owned(),
-            keyset,
+            op: Name::new(op),
+            keyset: keyset.into_iter().map(Name::from).collect(),
             chain,
             args,
             error,
@@ -743,8 +743,8 @@ fn chain_steps(chain: Vec<(&'static str, &'static str)>) -> Vec<ChainStep> {
     chain
         .into_iter()
         .map(|(key, handler)| ChainStep {
-            key: key.to_owned(),
-            handler: handler.to_owned(),
+            key: Name::new(key),
+            handler: Name::new(handler),
         })
         .collect()
 }

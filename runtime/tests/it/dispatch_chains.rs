@@ -13,7 +13,7 @@ const CPU_KEYSET: [&str; 4] = ["AutogradCPU", "ADInplaceOrView", "BackendSelect"
 fn chain(op: &OpCall) -> Vec<(String, String)> {
     op.chain
         .iter()
-        .map(|s| (s.key.clone(), s.handler.clone()))
+        .map(|s| (s.key.to_string(), s.handler.to_string()))
         .collect()
 }
 
@@ -270,7 +270,7 @@ fn composite_implicit_ops_are_not_events_their_parts_are() {
     assert_eq!(out.grad_fn_name().as_deref(), Some("AddmmBackward0"));
     let names: Vec<String> = ops(sink.borrow().events())
         .iter()
-        .map(|o| o.op.clone())
+        .map(|o| o.op.to_string())
         .collect();
     assert_eq!(names, ["aten.t.default", "aten.addmm.default"]);
     assert!(
@@ -298,7 +298,7 @@ fn a_top_level_call_enters_as_its_caller_did() {
     let sink = sink.borrow();
     let keysets: Vec<Vec<String>> = ops(sink.events())
         .iter()
-        .map(|o| o.keyset.clone())
+        .map(|o| o.keyset.iter().map(|k| k.to_string()).collect())
         .collect();
     assert_eq!(
         keysets,

@@ -13,7 +13,7 @@ fn backward_ops(events: &[ft_trace::Event]) -> Vec<String> {
     ops(events)
         .into_iter()
         .filter(|o| o.context != ft_trace::event::Context::TopLevel)
-        .map(|o| o.op.clone())
+        .map(|o| o.op.to_string())
         .collect()
 }
 
@@ -278,7 +278,7 @@ fn backward_op_args(events: &[ft_trace::Event]) -> Vec<(String, Vec<u64>)> {
                 .flat_map(|(_, v)| v.tensors())
                 .map(|t| t.id)
                 .collect();
-            (o.op.clone(), ids)
+            (o.op.to_string(), ids)
         })
         .collect()
 }
