@@ -26,6 +26,7 @@ pub mod codec;
 pub mod describe;
 pub mod error;
 pub mod event;
+mod event_bytes;
 pub mod format;
 pub mod hash;
 pub mod model;

@@ -27,6 +27,7 @@ use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use crate::codec;
+use crate::event_bytes;
 use crate::error::TraceError;
 use crate::event::Event;
 use crate::format::{
@@ -189,7 +190,7 @@ impl TraceReader {
         let mut needed_minor = format::floor_minor(major).unwrap_or(format::FLOOR_MINOR);
         let mut unknown_kinds = false;
         for entry in &chunks {
-            for event in self.read_events_chunk(entry)? {
+            for (event, structural) in self.read_events_chunk_hashed(entry)? {
                 if event.seq != events.len() as u64 {
                     return Err(TraceError::Decode {
                         path: self.path.clone(),
@@ -207,7 +208,7 @@ impl TraceReader {
                 }
                 needed_minor = needed_minor.max(format::minor_needed(major, &event.body));
                 unknown_kinds |= matches!(event.body, crate::event::EventBody::Unknown { .. });
-                chains.push(layer, &event.body.structural_hash());
+                chains.push(layer, &structural);
                 events.push(event);
             }
         }
@@ -217,6 +218,18 @@ impl TraceReader {
             }
         }
         if self.truncation.is_none() {
+            if chains.all != self.index.chain || chains.layers != self.index.layer_chains {
+                // Hashes taken from the stored bytes assume the shortest
+                // msgpack forms (`event_bytes`); a file written otherwise is
+                // judged on its events re-encoded, as FORMAT §4 defines.
+                chains = ChainState::default();
+                for event in &events {
+                    chains.push(
+                        usize::from(event.body.code().0),
+                        &event.body.structural_hash(),
+                    );
+                }
+            }
             let mismatch = |detail: String| TraceError::IndexMismatch {
                 path: self.path.clone(),
                 detail,
@@ -373,7 +386,7 @@ impl TraceReader {
         let chunks: Vec<EventChunkEntry> = self.index.chunks[start..].to_vec();
         let mut out = Vec::with_capacity(limit.min(4096));
         for entry in &chunks {
-            for event in self.read_events_chunk(entry)? {
+            for (event, structural) in self.read_events_chunk_hashed(entry)? {
                 if event.seq >= seq {
                     out.push(event);
                     if out.len() >= limit {
@@ -537,22 +550,46 @@ impl TraceReader {
     fn read_events_chunk(&mut self, entry: &EventChunkEntry) -> Result<Vec<Event>, TraceError> {
         let payload = self.read_chunk_of_kind(entry.offset, chunk_kind::EVENTS)?;
         let events: Vec<Event> = self.decode(entry.offset, &payload, "events")?;
-        if events.len() as u64 != entry.count
-            || events.first().map(|e| e.seq) != Some(entry.first_seq)
-        {
-            return Err(TraceError::IndexMismatch {
-                path: self.path.clone(),
-                detail: format!(
-                    "events chunk at offset {} holds {} events from seq {:?}; the index says {} from {}",
-                    entry.offset,
-                    events.len(),
-                    events.first().map(|e| e.seq),
-                    entry.count,
-                    entry.first_seq
-                ),
-            });
+        let first_seq = events.first().map(|e| e.seq);
+        if events.len() as u64 != entry.count || first_seq != Some(entry.first_seq) {
+            return Err(self.chunk_disagrees_with_index(entry, events.len(), first_seq));
         }
         Ok(events)
+    }
+
+    /// [`Self::read_events_chunk`] with each event's structural hash.
+    fn read_events_chunk_hashed(
+        &mut self,
+        entry: &EventChunkEntry,
+    ) -> Result<Vec<(Event, Digest)>, TraceError> {
+        let payload = self.read_chunk_of_kind(entry.offset, chunk_kind::EVENTS)?;
+        let events = event_bytes::decode_with_hashes(&payload).map_err(|detail| {
+            TraceError::Decode {
+                path: self.path.clone(),
+                offset: entry.offset,
+                detail: format!("events payload does not decode: {detail}"),
+            }
+        })?;
+        let first_seq = events.first().map(|(e, _)| e.seq);
+        if events.len() as u64 != entry.count || first_seq != Some(entry.first_seq) {
+            return Err(self.chunk_disagrees_with_index(entry, events.len(), first_seq));
+        }
+        Ok(events)
+    }
+
+    fn chunk_disagrees_with_index(
+        &self,
+        entry: &EventChunkEntry,
+        count: usize,
+        first_seq: Option<u64>,
+    ) -> TraceError {
+        TraceError::IndexMismatch {
+            path: self.path.clone(),
+            detail: format!(
+                "events chunk at offset {} holds {count} events from seq {first_seq:?}; the index says {} from {}",
+                entry.offset, entry.count, entry.first_seq
+            ),
+        }
     }
 
     fn decode<T: serde::de::DeserializeOwned>(

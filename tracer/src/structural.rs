@@ -47,6 +47,23 @@ impl Serialize for StructuralPayload<'_> {
     }
 }
 
+impl EventBody {
+    /// Whether the body's structural form is its payload as written: no
+    /// tensor reference whose value [`StructuralPayload`] would set to nil.
+    pub(crate) fn structural_form_is_payload(&self) -> bool {
+        let none = |v: &Value| v.tensors().iter().all(|t| t.value.is_none());
+        match self {
+            EventBody::Api(ApiEvent::Tensor(t)) => t.tensor.value.is_none(),
+            EventBody::Dispatch(DispatchEvent::Op(op)) => {
+                op.args.iter().all(|(_, v)| none(v)) && op.outputs.iter().all(none)
+            }
+            EventBody::Dispatch(DispatchEvent::OpError(op)) => op.args.iter().all(|(_, v)| none(v)),
+            EventBody::Autograd(AutogradEvent::Accumulate(a)) => a.grad.value.is_none(),
+            _ => true,
+        }
+    }
+}
+
 struct StructuralTensor<'a>(&'a TensorRef);
 
 impl Serialize for StructuralTensor<'_> {

@@ -1,0 +1,228 @@
+//! Decoding an EVENTS payload one event at a time, keeping each event's bytes
+//! for its structural hash.
+//!
+//! A reader checks the footer's chain hashes, which are built from every
+//! event's structural hash: BLAKE3 of `msgpack([layer, kind, payload'])`
+//! (FORMAT §4), `payload'` the payload with tensor value digests set to nil.
+//! An event is stored as `[seq, layer, kind, payload, ts]`, so when its payload
+//! holds no value digest (most events: every event of a `--values none`
+//! trace), the structural form is already in the file: the bytes from `layer`
+//! to the end of `payload`. Hashing them behind a 3-array header gives the
+//! structural hash without encoding the event again, which was a fifth of the
+//! time spent reading a trace.
+//!
+//! The bytes are what a writer wrote, and a writer encodes msgpack in its
+//! shortest form, as both of ours do. A file written otherwise (a 1 stored as
+//! `uint16`) gives other bytes for the same meaning; its chain then differs
+//! from the footer's and the reader recomputes every structural hash from the
+//! decoded events before it calls the file damaged (see
+//! [`crate::reader::TraceReader::read_all`]).
+
+use crate::event::Event;
+use crate::hash::Digest;
+
+/// A msgpack array of 3 elements.
+const FIXARRAY_3: u8 = 0x93;
+/// A msgpack array of 5 elements: an event.
+const FIXARRAY_5: u8 = 0x95;
+
+/// Each event of an EVENTS payload with its structural hash.
+pub(crate) fn decode_with_hashes(payload: &[u8]) -> Result<Vec<(Event, Digest)>, String> {
+    let (count, mut pos) = array_header(payload, 0).ok_or("not an array of events")?;
+    // Every event takes at least 6 bytes: a count beyond that is damage, and
+    // must not size an allocation.
+    let mut out = Vec::with_capacity(count.min(payload.len() / 6));
+    for i in 0..count {
+        let end = skip(payload, pos).ok_or_else(|| format!("event {i} is cut short"))?;
+        let bytes = &payload[pos..end];
+        let event: Event = rmp_serde::from_slice(bytes).map_err(|e| format!("event {i}: {e}"))?;
+        let structural = match structural_span(bytes) {
+            Some(span) if event.body.structural_form_is_payload() => {
+                let mut hasher = blake3::Hasher::new();
+                hasher.update(&[FIXARRAY_3]);
+                hasher.update(span);
+                Digest(*hasher.finalize().as_bytes())
+            }
+            _ => event.body.structural_hash(),
+        };
+        out.push((event, structural));
+        pos = end;
+    }
+    if pos != payload.len() {
+        return Err(format!(
+            "{} bytes after the last of {count} events",
+            payload.len() - pos
+        ));
+    }
+    Ok(out)
+}
+
+/// The bytes of `layer`, `kind` and `payload` inside an event's encoding.
+fn structural_span(event: &[u8]) -> Option<&[u8]> {
+    if event.first() != Some(&FIXARRAY_5) {
+        return None;
+    }
+    let start = skip(event, 1)?;
+    let mut end = start;
+    for _ in 0..3 {
+        end = skip(event, end)?;
+    }
+    event.get(start..end)
+}
+
+/// The element count of the array at `pos` and where its first element starts.
+fn array_header(bytes: &[u8], pos: usize) -> Option<(usize, usize)> {
+    let marker = *bytes.get(pos)?;
+    match marker {
+        0x90..=0x9f => Some((usize::from(marker & 0x0f), pos + 1)),
+        0xdc => Some((be(bytes, pos + 1, 2)?, pos + 3)),
+        0xdd => Some((be(bytes, pos + 1, 4)?, pos + 5)),
+        _ => None,
+    }
+}
+
+/// A big-endian unsigned integer of `width` bytes at `pos`.
+fn be(bytes: &[u8], pos: usize, width: usize) -> Option<usize> {
+    let field = bytes.get(pos..pos.checked_add(width)?)?;
+    Some(
+        field
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b)),
+    )
+}
+
+/// Where the msgpack object starting at `pos` ends. Iterative (a count of
+/// objects still to skip), so hostile nesting cannot exhaust the stack.
+pub(crate) fn skip(bytes: &[u8], mut pos: usize) -> Option<usize> {
+    let mut pending: usize = 1;
+    while pending > 0 {
+        pending -= 1;
+        let marker = *bytes.get(pos)?;
+        pos += 1;
+        // (bytes after the marker, objects that follow it)
+        let (body, children) = match marker {
+            0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => (0, 0),
+            0x80..=0x8f => (0, 2 * usize::from(marker & 0x0f)),
+            0x90..=0x9f => (0, usize::from(marker & 0x0f)),
+            0xa0..=0xbf => (usize::from(marker & 0x1f), 0),
+            0xc4 | 0xd9 => (1 + be(bytes, pos, 1)?, 0),
+            0xc5 | 0xda => (2 + be(bytes, pos, 2)?, 0),
+            0xc6 | 0xdb => (4 + be(bytes, pos, 4)?, 0),
+            0xc7 => (2 + be(bytes, pos, 1)?, 0),
+            0xc8 => (3 + be(bytes, pos, 2)?, 0),
+            0xc9 => (5 + be(bytes, pos, 4)?, 0),
+            0xca => (4, 0),
+            0xcb => (8, 0),
+            0xcc | 0xd0 => (1, 0),
+            0xcd | 0xd1 => (2, 0),
+            0xce | 0xd2 => (4, 0),
+            0xcf | 0xd3 => (8, 0),
+            0xd4 => (2, 0),
+            0xd5 => (3, 0),
+            0xd6 => (5, 0),
+            0xd7 => (9, 0),
+            0xd8 => (17, 0),
+            0xdc => (2, be(bytes, pos, 2)?),
+            0xdd => (4, be(bytes, pos, 4)?),
+            0xde => (2, 2 * be(bytes, pos, 2)?),
+            0xdf => (4, 2 * be(bytes, pos, 4)?),
+            0xc1 => return None,
+        };
+        pos = pos.checked_add(body)?;
+        if pos > bytes.len() {
+            return None;
+        }
+        // Each child takes at least one byte: more than the bytes left is damage.
+        pending = pending.checked_add(children)?;
+        if pending > bytes.len() - pos {
+            return None;
+        }
+    }
+    Some(pos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{ApiEvent, DispatchEvent, EventBody, ManualSeed, OpCall};
+    use crate::value::{TensorRef, Value};
+
+    fn tensor(value: Option<Digest>) -> TensorRef {
+        TensorRef {
+            id: 3,
+            dtype: "float32".into(),
+            shape: vec![2, 300],
+            stride: vec![300, 1],
+            offset: 0,
+            storage: 1,
+            device: "cpu".into(),
+            requires_grad: true,
+            version: 70000,
+            value,
+        }
+    }
+
+    fn events() -> Vec<Event> {
+        let op = |value| {
+            EventBody::Dispatch(DispatchEvent::Op(OpCall {
+                op: "aten.mul.Tensor".into(),
+                keyset: vec!["AutogradCPU".into(), "CPU".into()],
+                chain: Vec::new(),
+                args: vec![
+                    ("self".into(), Value::Tensor(tensor(value))),
+                    ("other".into(), Value::Float(-0.5)),
+                    ("s".into(), Value::Str("x".repeat(300).into())),
+                ],
+                outputs: vec![Value::Tensor(tensor(None))],
+                context: crate::event::Context::Node(u64::MAX),
+            }))
+        };
+        [
+            op(None),
+            op(Some(Digest::of(b"v"))),
+            EventBody::Api(ApiEvent::ManualSeed(ManualSeed { seed: 1 << 40 })),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, body)| Event {
+            seq: i as u64 * 1000,
+            ts: 1 << 33,
+            body,
+        })
+        .collect()
+    }
+
+    #[test]
+    fn hashes_from_the_bytes_equal_hashes_of_the_decoded_events() {
+        let events = events();
+        let payload = rmp_serde::to_vec(&events).expect("encode");
+        let decoded = decode_with_hashes(&payload).expect("decode");
+        assert_eq!(decoded.len(), events.len());
+        for ((event, hash), original) in decoded.iter().zip(&events) {
+            assert_eq!(event, original);
+            assert_eq!(*hash, original.body.structural_hash());
+        }
+    }
+
+    #[test]
+    fn skip_finds_the_end_of_every_object_and_refuses_cut_ones() {
+        let payload = rmp_serde::to_vec(&events()).expect("encode");
+        assert_eq!(skip(&payload, 0), Some(payload.len()));
+        for cut in 0..payload.len() {
+            assert_eq!(skip(&payload[..cut], 0), None, "cut at {cut}");
+        }
+        assert_eq!(skip(&[0xc1], 0), None);
+        // An array claiming more elements than there are bytes.
+        assert_eq!(skip(&[0xdd, 0xff, 0xff, 0xff, 0xff], 0), None);
+    }
+
+    #[test]
+    fn damaged_payloads_are_errors() {
+        let payload = rmp_serde::to_vec(&events()).expect("encode");
+        assert!(decode_with_hashes(&payload[..payload.len() - 1]).is_err());
+        let mut extra = payload.clone();
+        extra.push(0xc0);
+        assert!(decode_with_hashes(&extra).is_err());
+        assert!(decode_with_hashes(&[0xc0]).is_err());
+    }
+}
