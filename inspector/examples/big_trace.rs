@@ -91,7 +91,7 @@ impl Gen {
             keyset: vec!["CPU".into(), "AutogradCPU".into()],
             chain: Vec::new(),
             args: args.into_iter().map(|(k, v)| (k.into(), v)).collect(),
-            outputs: outputs.into_iter().map(Value::Tensor).collect(),
+            outputs: outputs.into_iter().map(Value::from).collect(),
             context,
         })))
     }
@@ -181,14 +181,14 @@ impl Gen {
             let (w, b) = (&params[2 * layer], &params[2 * layer + 1]);
             let out = self.new_tensor(&[BATCH, WIDTHS[layer + 1]], true);
             let args = vec![
-                ("input", Value::Tensor(h.clone())),
+                ("input", Value::Tensor(Box::new(h.clone()))),
                 (
                     "weight",
-                    Value::Tensor(tensor(w.id, &w.shape, true, w.version)),
+                    Value::Tensor(Box::new(tensor(w.id, &w.shape, true, w.version))),
                 ),
                 (
                     "bias",
-                    Value::Tensor(tensor(b.id, &b.shape, true, b.version)),
+                    Value::Tensor(Box::new(tensor(b.id, &b.shape, true, b.version))),
                 ),
             ];
             self.op(
@@ -211,7 +211,7 @@ impl Gen {
             prev = Some(node);
             if layer < 2 {
                 let out = self.new_tensor(&h.shape, true);
-                let args = vec![("self", Value::Tensor(h.clone()))];
+                let args = vec![("self", Value::Tensor(Box::new(h.clone())))];
                 self.op(
                     "aten.relu.default",
                     args,
@@ -232,8 +232,8 @@ impl Gen {
         }
         let loss = self.new_tensor(&[], true);
         let args = vec![
-            ("self", Value::Tensor(h.clone())),
-            ("target", Value::Tensor(y)),
+            ("self", Value::Tensor(Box::new(h.clone()))),
+            ("target", Value::Tensor(Box::new(y))),
             ("reduction", Value::Int(1)),
         ];
         self.op(
@@ -258,7 +258,7 @@ impl Gen {
             create_graph: false,
         })))?;
         let ones = self.new_tensor(&[], false);
-        let args = vec![("self", Value::Tensor(loss))];
+        let args = vec![("self", Value::Tensor(Box::new(loss)))];
         self.op(
             "aten.ones_like.default",
             args,
@@ -315,8 +315,8 @@ impl Gen {
             p.version += 1;
             let after = tensor(p.id, &p.shape, true, p.version);
             let args = vec![
-                ("self", Value::Tensor(before)),
-                ("other", Value::Tensor(grad)),
+                ("self", Value::Tensor(Box::new(before))),
+                ("other", Value::Tensor(Box::new(grad))),
                 ("alpha", Value::Float(-0.01)),
             ];
             self.op("aten.add_.Tensor", args, vec![after], Context::TopLevel)?;

@@ -42,8 +42,8 @@ fn op(name: &str, input: u64, output: u64, context: Context) -> EventBody {
             key: "CPU".into(),
             handler: "kernel".into(),
         }],
-        args: vec![("self".into(), Value::Tensor(tensor(input)))],
-        outputs: vec![Value::Tensor(tensor(output))],
+        args: vec![("self".into(), Value::Tensor(Box::new(tensor(input))))],
+        outputs: vec![Value::Tensor(Box::new(tensor(output)))],
         context,
     }))
 }

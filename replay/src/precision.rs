@@ -149,9 +149,9 @@ mod tests {
                 chain: vec![],
                 args: args
                     .into_iter()
-                    .map(|t| ("self".into(), Value::Tensor(t)))
+                    .map(|t| ("self".into(), Value::Tensor(Box::new(t))))
                     .collect(),
-                outputs: outputs.into_iter().map(Value::Tensor).collect(),
+                outputs: outputs.into_iter().map(Value::from).collect(),
                 context: Context::TopLevel,
             })),
         }

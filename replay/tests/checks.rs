@@ -80,9 +80,9 @@ impl Builder {
             args: args
                 .into_iter()
                 .enumerate()
-                .map(|(i, t)| (format!("a{i}").into(), Value::Tensor(t)))
+                .map(|(i, t)| (format!("a{i}").into(), Value::Tensor(Box::new(t))))
                 .collect(),
-            outputs: vec![Value::Tensor(out)],
+            outputs: vec![Value::Tensor(Box::new(out))],
             context,
         })));
     }

@@ -346,10 +346,10 @@ fn an_op_the_runtime_lacks_is_exit_5_naming_the_op() {
                 handler: "kernel".into(),
             }],
             args: vec![
-                ("self".into(), Value::Tensor(arg.clone())),
-                ("other".into(), Value::Tensor(arg)),
+                ("self".into(), Value::Tensor(Box::new(arg.clone()))),
+                ("other".into(), Value::Tensor(Box::new(arg))),
             ],
-            outputs: vec![Value::Tensor(out)],
+            outputs: vec![Value::Tensor(Box::new(out))],
             context: Context::TopLevel,
         })),
         0,

@@ -44,7 +44,7 @@ fn first_tensor(body: &mut EventBody) -> Option<&mut TensorRef> {
         EventBody::Api(ApiEvent::Tensor(t)) => Some(&mut t.tensor),
         EventBody::Dispatch(DispatchEvent::Op(op)) => {
             op.args.iter_mut().find_map(|(_, v)| match v {
-                Value::Tensor(t) => Some(t),
+                Value::Tensor(t) => Some(&mut **t),
                 _ => None,
             })
         }

@@ -45,13 +45,13 @@ fn op(i: u64) -> EventBody {
             },
         ],
         args: vec![
-            ("self".into(), Value::Tensor(t(i))),
-            ("mat1".into(), Value::Tensor(t(i + 1))),
-            ("mat2".into(), Value::Tensor(t(i + 2))),
+            ("self".into(), Value::Tensor(Box::new(t(i)))),
+            ("mat1".into(), Value::Tensor(Box::new(t(i + 1)))),
+            ("mat2".into(), Value::Tensor(Box::new(t(i + 2)))),
             ("beta".into(), Value::Int(1)),
             ("alpha".into(), Value::Int(1)),
         ],
-        outputs: vec![Value::Tensor(t(i + 3))],
+        outputs: vec![Value::Tensor(Box::new(t(i + 3)))],
         context: Context::TopLevel,
     }))
 }

@@ -1090,8 +1090,11 @@ mod tests {
                 key: "CPU".into(),
                 handler: "kernel".into(),
             }],
-            args: vec![("self".into(), Value::Tensor(sample_tensor(0, digest)))],
-            outputs: vec![Value::Tensor(sample_tensor(1, digest))],
+            args: vec![(
+                "self".into(),
+                Value::Tensor(Box::new(sample_tensor(0, digest))),
+            )],
+            outputs: vec![Value::Tensor(Box::new(sample_tensor(1, digest)))],
             context: Context::Node(3),
         }))
     }

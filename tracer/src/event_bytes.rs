@@ -169,11 +169,11 @@ mod tests {
                 keyset: vec!["AutogradCPU".into(), "CPU".into()],
                 chain: Vec::new(),
                 args: vec![
-                    ("self".into(), Value::Tensor(tensor(value))),
+                    ("self".into(), Value::Tensor(Box::new(tensor(value)))),
                     ("other".into(), Value::Float(-0.5)),
                     ("s".into(), Value::Str("x".repeat(300).into())),
                 ],
-                outputs: vec![Value::Tensor(tensor(None))],
+                outputs: vec![Value::Tensor(Box::new(tensor(None)))],
                 context: crate::event::Context::Node(u64::MAX),
             }))
         };

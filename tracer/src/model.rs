@@ -276,9 +276,9 @@ mod tests {
                 args: args
                     .into_iter()
                     .enumerate()
-                    .map(|(i, t)| (format!("a{i}").into(), Value::Tensor(t)))
+                    .map(|(i, t)| (format!("a{i}").into(), Value::Tensor(Box::new(t))))
                     .collect(),
-                outputs: outputs.into_iter().map(Value::Tensor).collect(),
+                outputs: outputs.into_iter().map(Value::from).collect(),
                 context: Context::TopLevel,
                 keyset: Vec::new(),
                 chain: Vec::new(),

@@ -27,9 +27,9 @@ use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use crate::codec;
-use crate::event_bytes;
 use crate::error::TraceError;
 use crate::event::Event;
+use crate::event_bytes;
 use crate::format::{
     self, BlobEntry, BlobRecord, EventChunkEntry, StatsRecord, TraceIndex, TraceMeta, chunk_kind,
 };
@@ -563,13 +563,12 @@ impl TraceReader {
         entry: &EventChunkEntry,
     ) -> Result<Vec<(Event, Digest)>, TraceError> {
         let payload = self.read_chunk_of_kind(entry.offset, chunk_kind::EVENTS)?;
-        let events = event_bytes::decode_with_hashes(&payload).map_err(|detail| {
-            TraceError::Decode {
+        let events =
+            event_bytes::decode_with_hashes(&payload).map_err(|detail| TraceError::Decode {
                 path: self.path.clone(),
                 offset: entry.offset,
                 detail: format!("events payload does not decode: {detail}"),
-            }
-        })?;
+            })?;
         let first_seq = events.first().map(|(e, _)| e.seq);
         if events.len() as u64 != entry.count || first_seq != Some(entry.first_seq) {
             return Err(self.chunk_disagrees_with_index(entry, events.len(), first_seq));

@@ -81,7 +81,7 @@ pub enum Value {
     /// Tag 4. A string argument (`reduce="mean"`).
     Str(Name),
     /// Tag 5.
-    Tensor(TensorRef),
+    Tensor(Box<TensorRef>),
     /// Tag 6. Lists and tuples (`int[]`, `Tensor[]`, multiple results).
     List(Vec<Value>),
     /// Tag 7. A dtype name (`"float32"`).
@@ -92,6 +92,12 @@ pub enum Value {
     Layout(Name),
     /// Tag 10. A memory format (`"preserve_format"`, `"contiguous_format"`).
     MemoryFormat(Name),
+}
+
+impl From<TensorRef> for Value {
+    fn from(tensor: TensorRef) -> Value {
+        Value::Tensor(Box::new(tensor))
+    }
 }
 
 impl Value {
@@ -129,7 +135,7 @@ impl Value {
     /// The same value with every tensor's value digest removed.
     pub fn structural(&self) -> Value {
         match self {
-            Value::Tensor(t) => Value::Tensor(t.structural()),
+            Value::Tensor(t) => Value::Tensor(Box::new(t.structural())),
             Value::List(items) => Value::List(items.iter().map(Value::structural).collect()),
             other => other.clone(),
         }
@@ -259,8 +265,8 @@ mod tests {
             Value::Int(i64::MAX),
             Value::Float(-0.1),
             Value::Str("mean".into()),
-            Value::Tensor(tensor(3)),
-            Value::List(vec![Value::Int(2), Value::Tensor(tensor(4))]),
+            Value::Tensor(Box::new(tensor(3))),
+            Value::List(vec![Value::Int(2), Value::Tensor(Box::new(tensor(4)))]),
             Value::Dtype("float32".into()),
             Value::Device("meta".into()),
             Value::Layout("strided".into()),
@@ -300,7 +306,7 @@ mod tests {
 
     #[test]
     fn structural_drops_digests_deep() {
-        let v = Value::List(vec![Value::Tensor(tensor(1))]);
+        let v = Value::List(vec![Value::Tensor(Box::new(tensor(1)))]);
         let s = v.structural();
         assert!(s.tensors().iter().all(|t| t.value.is_none()));
         assert_eq!(v.tensors().len(), 1);

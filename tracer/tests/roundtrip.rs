@@ -53,11 +53,11 @@ fn op_event(i: u64, value: Option<ft_trace::Digest>) -> EventBody {
             },
         ],
         args: vec![
-            ("self".into(), Value::Tensor(tensor(i, None))),
+            ("self".into(), Value::Tensor(Box::new(tensor(i, None)))),
             ("beta".into(), Value::Int(1)),
             ("alpha".into(), Value::Float(0.5)),
         ],
-        outputs: vec![Value::Tensor(tensor(i + 1, value))],
+        outputs: vec![Value::Tensor(Box::new(tensor(i + 1, value)))],
         context: if i.is_multiple_of(3) {
             Context::TopLevel
         } else {

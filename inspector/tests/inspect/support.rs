@@ -152,10 +152,15 @@ pub fn write_trace(dir: &Path, name: &str, ending: Ending) -> PathBuf {
         op(
             "aten.mul.Tensor",
             vec![
-                ("self", Value::Tensor(x.clone())),
-                ("other", Value::Tensor(wt.clone())),
+                ("self", Value::Tensor(Box::new(x.clone()))),
+                ("other", Value::Tensor(Box::new(wt.clone()))),
             ],
-            vec![Value::Tensor(tensor(2, &[2, 3], true, Some(xw_val)))],
+            vec![Value::Tensor(Box::new(tensor(
+                2,
+                &[2, 3],
+                true,
+                Some(xw_val),
+            )))],
             Context::TopLevel,
         ),
         node(0, "AccumulateGrad", ACCUMULATE_GRAD_SEQ, vec![], vec![1]),
@@ -169,10 +174,13 @@ pub fn write_trace(dir: &Path, name: &str, ending: Ending) -> PathBuf {
         op(
             "aten.sum.default",
             vec![
-                ("self", Value::Tensor(tensor(2, &[2, 3], true, None))),
+                (
+                    "self",
+                    Value::Tensor(Box::new(tensor(2, &[2, 3], true, None))),
+                ),
                 ("dtype", Value::None),
             ],
-            vec![Value::Tensor(tensor(3, &[], true, Some(y_val)))],
+            vec![Value::Tensor(Box::new(tensor(3, &[], true, Some(y_val))))],
             Context::TopLevel,
         ),
         node(2, "SumBackward0", 1, vec![edge(Some(1))], vec![3]),
@@ -194,8 +202,8 @@ pub fn write_trace(dir: &Path, name: &str, ending: Ending) -> PathBuf {
         })),
         op(
             "aten.ones_like.default",
-            vec![("self", Value::Tensor(tensor(3, &[], true, None)))],
-            vec![Value::Tensor(tensor(4, &[], false, Some(ones)))],
+            vec![("self", Value::Tensor(Box::new(tensor(3, &[], true, None))))],
+            vec![Value::Tensor(Box::new(tensor(4, &[], false, Some(ones))))],
             Context::Backward,
         ),
         EventBody::Autograd(AutogradEvent::GraphTaskBegin(GraphTaskBegin {
@@ -209,11 +217,16 @@ pub fn write_trace(dir: &Path, name: &str, ending: Ending) -> PathBuf {
         op(
             "aten.expand.default",
             vec![
-                ("self", Value::Tensor(tensor(4, &[], false, None))),
+                ("self", Value::Tensor(Box::new(tensor(4, &[], false, None)))),
                 ("size", Value::List(vec![Value::Int(2), Value::Int(3)])),
                 ("implicit", Value::Bool(false)),
             ],
-            vec![Value::Tensor(tensor(5, &[2, 3], false, Some(expanded)))],
+            vec![Value::Tensor(Box::new(tensor(
+                5,
+                &[2, 3],
+                false,
+                Some(expanded),
+            )))],
             Context::Node(2),
         ),
         queue(true, 1, 0, 1),
@@ -221,10 +234,18 @@ pub fn write_trace(dir: &Path, name: &str, ending: Ending) -> PathBuf {
         op(
             "aten.mul.Tensor",
             vec![
-                ("self", Value::Tensor(tensor(5, &[2, 3], false, None))),
-                ("other", Value::Tensor(x.clone())),
+                (
+                    "self",
+                    Value::Tensor(Box::new(tensor(5, &[2, 3], false, None))),
+                ),
+                ("other", Value::Tensor(Box::new(x.clone()))),
             ],
-            vec![Value::Tensor(tensor(6, &[2, 3], false, Some(grad)))],
+            vec![Value::Tensor(Box::new(tensor(
+                6,
+                &[2, 3],
+                false,
+                Some(grad),
+            )))],
             Context::Node(1),
         ),
         queue(true, 0, ACCUMULATE_GRAD_SEQ, 1),
@@ -241,14 +262,17 @@ pub fn write_trace(dir: &Path, name: &str, ending: Ending) -> PathBuf {
         op(
             "aten.add_.Tensor",
             vec![
-                ("self", Value::Tensor(wt.clone())),
-                ("other", Value::Tensor(tensor(6, &[2, 3], false, None))),
+                ("self", Value::Tensor(Box::new(wt.clone()))),
+                (
+                    "other",
+                    Value::Tensor(Box::new(tensor(6, &[2, 3], false, None))),
+                ),
                 ("alpha", Value::Float(-0.1)),
             ],
             vec![Value::Tensor({
                 let mut t = updated.clone();
                 t.value = Some(updated_val);
-                t
+                Box::new(t)
             })],
             Context::TopLevel,
         ),
@@ -258,10 +282,10 @@ pub fn write_trace(dir: &Path, name: &str, ending: Ending) -> PathBuf {
         op(
             "aten._to_copy.default",
             vec![
-                ("self", Value::Tensor(updated)),
+                ("self", Value::Tensor(Box::new(updated))),
                 ("device", Value::Device("meta".into())),
             ],
-            vec![Value::Tensor(moved)],
+            vec![Value::Tensor(Box::new(moved))],
             Context::TopLevel,
         ),
         EventBody::Device(DeviceEvent::Transfer(Transfer {

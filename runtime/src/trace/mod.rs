@@ -250,16 +250,18 @@ impl Tracer {
             IValue::Int(i) => Value::Int(*i),
             IValue::Float(x) => Value::Float(*x),
             IValue::Str(s) => Value::Str(Name::new(s)),
-            IValue::Tensor(t) => Value::Tensor(self.tensor_ref(t, metas.next(), digests)),
+            IValue::Tensor(t) => Value::Tensor(Box::new(self.tensor_ref(t, metas.next(), digests))),
             IValue::TensorList(ts) => Value::List(
                 ts.iter()
-                    .map(|t| Value::Tensor(self.tensor_ref(t, metas.next(), digests)))
+                    .map(|t| Value::Tensor(Box::new(self.tensor_ref(t, metas.next(), digests))))
                     .collect(),
             ),
             IValue::OptionalTensorList(ts) => Value::List(
                 ts.iter()
                     .map(|t| match t {
-                        Some(t) => Value::Tensor(self.tensor_ref(t, metas.next(), digests)),
+                        Some(t) => {
+                            Value::Tensor(Box::new(self.tensor_ref(t, metas.next(), digests)))
+                        }
                         None => Value::None,
                     })
                     .collect(),
