@@ -33,10 +33,11 @@ pub(crate) fn decode_with_hashes(payload: &[u8]) -> Result<Vec<(Event, Digest)>,
     // must not size an allocation.
     let mut out = Vec::with_capacity(count.min(payload.len() / 6));
     for i in 0..count {
-        let end = skip(payload, pos).ok_or_else(|| format!("event {i} is cut short"))?;
+        let (end, span) =
+            event_span(payload, pos).ok_or_else(|| format!("event {i} is cut short"))?;
         let bytes = &payload[pos..end];
         let event: Event = rmp_serde::from_slice(bytes).map_err(|e| format!("event {i}: {e}"))?;
-        let structural = match structural_span(bytes) {
+        let structural = match span.and_then(|(from, to)| payload.get(from..to)) {
             Some(span) if event.body.structural_form_is_payload() => {
                 let mut hasher = blake3::Hasher::new();
                 hasher.update(&[FIXARRAY_3]);
@@ -57,17 +58,18 @@ pub(crate) fn decode_with_hashes(payload: &[u8]) -> Result<Vec<(Event, Digest)>,
     Ok(out)
 }
 
-/// The bytes of `layer`, `kind` and `payload` inside an event's encoding.
-fn structural_span(event: &[u8]) -> Option<&[u8]> {
-    if event.first() != Some(&FIXARRAY_5) {
-        return None;
+/// Where the event at `pos` ends and, when it is stored as a 5-array, where
+/// its `layer`, `kind` and `payload` lie: one pass over its bytes.
+fn event_span(bytes: &[u8], pos: usize) -> Option<(usize, Option<(usize, usize)>)> {
+    if bytes.get(pos) != Some(&FIXARRAY_5) {
+        return Some((skip(bytes, pos)?, None));
     }
-    let start = skip(event, 1)?;
+    let start = skip(bytes, pos + 1)?;
     let mut end = start;
     for _ in 0..3 {
-        end = skip(event, end)?;
+        end = skip(bytes, end)?;
     }
-    event.get(start..end)
+    Some((skip(bytes, end)?, Some((start, end))))
 }
 
 /// The element count of the array at `pos` and where its first element starts.

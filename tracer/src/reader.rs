@@ -386,7 +386,7 @@ impl TraceReader {
         let chunks: Vec<EventChunkEntry> = self.index.chunks[start..].to_vec();
         let mut out = Vec::with_capacity(limit.min(4096));
         for entry in &chunks {
-            for (event, structural) in self.read_events_chunk_hashed(entry)? {
+            for event in self.read_events_chunk(entry)? {
                 if event.seq >= seq {
                     out.push(event);
                     if out.len() >= limit {

@@ -7,6 +7,9 @@
 //! the op itself is wrong — and **propagated** when some input already
 //! differed.
 
+use std::borrow::Cow;
+
+use ft_trace::value::Tensors;
 use ft_trace::{AutogradEvent, Digest, DispatchEvent, EventBody, OpCall, TensorRef, Value};
 
 use crate::precision::Precision;
@@ -248,34 +251,38 @@ pub fn compare(
         let (Some(ee), Some(ae)) = (expected.data.events.get(e), actual.data.events.get(a)) else {
             continue;
         };
-        let (name, exp_outs, act_outs, exp_ins, act_ins): (
-            String,
-            Vec<&TensorRef>,
-            Vec<&TensorRef>,
-            Vec<&TensorRef>,
-            Vec<&TensorRef>,
-        ) = match (&ee.body, &ae.body) {
-            (
-                EventBody::Dispatch(DispatchEvent::Op(eo)),
-                EventBody::Dispatch(DispatchEvent::Op(ao)),
-            ) => (
-                eo.op.to_string(),
-                eo.outputs.iter().flat_map(|v| v.tensors()).collect(),
-                ao.outputs.iter().flat_map(|v| v.tensors()).collect(),
-                eo.args.iter().flat_map(|(_, v)| v.tensors()).collect(),
-                ao.args.iter().flat_map(|(_, v)| v.tensors()).collect(),
-            ),
-            (
-                EventBody::Autograd(AutogradEvent::Accumulate(ea)),
-                EventBody::Autograd(AutogradEvent::Accumulate(aa)),
-            ) => (
-                format!("accumulate into T{}", ea.tensor),
-                vec![&ea.grad],
-                vec![&aa.grad],
-                Vec::new(),
-                Vec::new(),
-            ),
-            _ => continue,
+        let (name, exp_outs, act_outs): (Cow<'_, str>, Tensors<'_>, Tensors<'_>) =
+            match (&ee.body, &ae.body) {
+                (
+                    EventBody::Dispatch(DispatchEvent::Op(eo)),
+                    EventBody::Dispatch(DispatchEvent::Op(ao)),
+                ) => (
+                    Cow::Borrowed(eo.op.as_str()),
+                    eo.outputs.iter().flat_map(|v| v.tensors()).collect(),
+                    ao.outputs.iter().flat_map(|v| v.tensors()).collect(),
+                ),
+                (
+                    EventBody::Autograd(AutogradEvent::Accumulate(ea)),
+                    EventBody::Autograd(AutogradEvent::Accumulate(aa)),
+                ) => (
+                    Cow::Owned(format!("accumulate into T{}", ea.tensor)),
+                    std::iter::once(&ea.grad).collect(),
+                    std::iter::once(&aa.grad).collect(),
+                ),
+                _ => continue,
+            };
+        // The tensor arguments, wanted only to say how a failure drifted.
+        let inputs = || -> (Vec<&TensorRef>, Vec<&TensorRef>) {
+            match (&ee.body, &ae.body) {
+                (
+                    EventBody::Dispatch(DispatchEvent::Op(eo)),
+                    EventBody::Dispatch(DispatchEvent::Op(ao)),
+                ) => (
+                    eo.args.iter().flat_map(|(_, v)| v.tensors()).collect(),
+                    ao.args.iter().flat_map(|(_, v)| v.tensors()).collect(),
+                ),
+                _ => (Vec::new(), Vec::new()),
+            }
         };
         for (k, (eo, ao)) in exp_outs.iter().zip(&act_outs).enumerate() {
             // Opaque scratch (ft_trace::op_class::OPAQUE_OUTPUTS, e.g.
@@ -303,6 +310,7 @@ pub fn compare(
                     summary.max_abs = summary.max_abs.max(errors.max_abs);
                     summary.max_rel = summary.max_rel.max(errors.max_rel);
                     if errors.bad > 0 {
+                        let (exp_ins, act_ins) = inputs();
                         let drift = drift_of(
                             expected,
                             actual,
@@ -311,7 +319,7 @@ pub fn compare(
                             judging,
                         );
                         summary.failures.push(ValueFailure {
-                            op: name.clone(),
+                            op: name.to_string(),
                             output: k,
                             expected_seq: ee.seq,
                             actual_seq: ae.seq,
@@ -332,6 +340,7 @@ pub fn compare(
         ) = (&ee.body, &ae.body)
         {
             let drift = || {
+                let (exp_ins, act_ins) = inputs();
                 drift_of(
                     expected,
                     actual,
