@@ -21,6 +21,78 @@ enum IdKind {
     Node,
 }
 
+/// One direction of the correspondence for one kind of id. Ids are dense
+/// (numbered in order of first appearance), so a table indexed by id holds
+/// them; an id far beyond the stream's size — only a hostile trace has one —
+/// goes to a hash map instead of sizing the table.
+struct IdMap {
+    dense: Vec<u64>,
+    sparse: HashMap<u64, u64>,
+    limit: u64,
+}
+
+/// Marks a free slot of [`IdMap::dense`]. An id mapping to `u64::MAX` itself
+/// is kept in the sparse map.
+const UNSET: u64 = u64::MAX;
+
+impl IdMap {
+    fn new(events: usize) -> IdMap {
+        IdMap {
+            dense: Vec::new(),
+            sparse: HashMap::new(),
+            limit: 4 * events as u64 + 1024,
+        }
+    }
+
+    /// The id `from` corresponds to, recording `to` when it has none yet.
+    fn get_or_insert(&mut self, from: u64, to: u64) -> u64 {
+        if from >= self.limit {
+            return *self.sparse.entry(from).or_insert(to);
+        }
+        let at = from as usize;
+        if at >= self.dense.len() {
+            self.dense.resize((at + 1).next_power_of_two(), UNSET);
+        }
+        if self.dense[at] != UNSET {
+            return self.dense[at];
+        }
+        if let Some(&known) = self.sparse.get(&from) {
+            return known;
+        }
+        if to == UNSET {
+            self.sparse.insert(from, to);
+        } else {
+            self.dense[at] = to;
+        }
+        to
+    }
+}
+
+/// Both directions of the correspondence, per kind of id.
+struct Correspondence {
+    forward: [IdMap; 3],
+    backward: [IdMap; 3],
+}
+
+impl Correspondence {
+    fn new(events: usize) -> Correspondence {
+        Correspondence {
+            forward: std::array::from_fn(|_| IdMap::new(events)),
+            backward: std::array::from_fn(|_| IdMap::new(events)),
+        }
+    }
+
+    /// `(what x maps to, what y maps from)` after recording `x ↔ y` where
+    /// neither had a partner.
+    fn pair(&mut self, kind: IdKind, x: u64, y: u64) -> (u64, u64) {
+        let k = kind as usize;
+        (
+            self.forward[k].get_or_insert(x, y),
+            self.backward[k].get_or_insert(y, x),
+        )
+    }
+}
+
 impl IdKind {
     fn letter(self) -> &'static str {
         match self {
@@ -107,12 +179,7 @@ pub fn compare(
     mut pairs: Vec<(usize, usize)>,
 ) -> CheckResult {
     pairs.sort_unstable();
-    // Sized up front: a long run maps hundreds of thousands of ids, and
-    // growing the tables rehashed them into fresh memory again and again.
-    // A run mentions about as many distinct ids as it has paired events
-    // (each op introduces its outputs' tensors and storages, each node one id).
-    let mut forward: HashMap<(IdKind, u64), u64> = HashMap::with_capacity(pairs.len());
-    let mut backward: HashMap<(IdKind, u64), u64> = HashMap::with_capacity(pairs.len());
+    let mut ids_of = Correspondence::new(expected.data.events.len().max(actual.data.events.len()));
     let (mut exp_ids, mut act_ids) = (Vec::new(), Vec::new());
     let mut result = CheckResult {
         name: "dataflow",
@@ -130,8 +197,7 @@ pub fn compare(
         ids(&act_event.body, &mut act_ids);
         let mut conflict = None;
         for (&(kind, x), &(_, y)) in exp_ids.iter().zip(&act_ids) {
-            let fwd = *forward.entry((kind, x)).or_insert(y);
-            let bwd = *backward.entry((kind, y)).or_insert(x);
+            let (fwd, bwd) = ids_of.pair(kind, x, y);
             if fwd != y || bwd != x {
                 conflict = Some((kind, x, y, fwd, bwd));
                 break;
@@ -161,4 +227,21 @@ pub fn compare(
         }
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_keeps_its_first_partner_in_the_table_and_beyond_it() {
+        let mut map = IdMap::new(10);
+        for from in [0, 3, 1_000_000, u64::MAX] {
+            assert_eq!(map.get_or_insert(from, 7), 7);
+            assert_eq!(map.get_or_insert(from, 8), 7, "id {from}");
+        }
+        assert_eq!(map.get_or_insert(5, UNSET), UNSET);
+        assert_eq!(map.get_or_insert(5, 9), UNSET);
+        assert!(map.dense.len() < 64, "a far id must not size the table");
+    }
 }
