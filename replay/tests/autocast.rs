@@ -86,12 +86,12 @@ fn walks(data: &TraceData) -> Vec<(String, String, Option<String>)> {
         .iter()
         .filter_map(|e| match &e.body {
             EventBody::Dispatch(DispatchEvent::Op(op)) => Some((
-                op.op.clone(),
-                op.keyset.first().cloned().unwrap_or_default(),
+                op.op.to_string(),
+                op.keyset.first().map(|k| k.to_string()).unwrap_or_default(),
                 op.chain
                     .iter()
                     .find(|s| s.key == "AutocastCPU")
-                    .map(|s| s.handler.clone()),
+                    .map(|s| s.handler.to_string()),
             )),
             _ => None,
         })
