@@ -418,13 +418,13 @@ fn getrs_t<T: Real>(lu: &[T], piv: &[i64], n: usize, trans: bool, b: &mut [T], n
         }
     };
     if !trans {
-        (0..piv.len()).for_each(|i| swap_rows(b, i));
+        (0..piv.len().min(n)).for_each(|i| swap_rows(b, i));
         trsm_left_t(lu, n, true, false, true, b, nrhs);
         trsm_left_t(lu, n, false, false, false, b, nrhs);
     } else {
         trsm_left_t(lu, n, false, true, false, b, nrhs);
         trsm_left_t(lu, n, true, true, true, b, nrhs);
-        (0..piv.len()).rev().for_each(|i| swap_rows(b, i));
+        (0..piv.len().min(n)).rev().for_each(|i| swap_rows(b, i));
     }
 }
 

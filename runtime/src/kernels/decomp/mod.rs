@@ -664,9 +664,9 @@ fn linalg_solve_ex(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
     };
     let res = ctx.output(&shape, &strides, dtype, || {
         let bs = if vector {
-            b.read_f64(op)?
-                .chunks(rows.max(1))
-                .map(<[f64]>::to_vec)
+            let v = b.read_f64(op)?;
+            (0..sb.count())
+                .map(|k| v.get(k * rows..(k + 1) * rows).unwrap_or(&[]).to_vec())
                 .collect()
         } else {
             matrices(op, b, &sb)?
@@ -727,6 +727,18 @@ fn linalg_lu_solve(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
             format!(
                 "{api}: Incompatible shapes of A and B for the equation {} ({n}x{n} and {rows}x{cols})",
                 if left { "AX = B" } else { "XA = B" }
+            ),
+        ));
+    }
+    let mut piv_shape = sl.batch.clone();
+    piv_shape.push(n as i64);
+    if piv_t.shape() != piv_shape.as_slice() {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "{api}: Expected pivots of shape {piv_shape:?} for LU of shape {:?}, got {:?}",
+                sl.shape(),
+                piv_t.shape()
             ),
         ));
     }
