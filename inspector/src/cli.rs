@@ -285,7 +285,15 @@ pub fn load_diff_in_mode(
             PathBuf::from(&actual.label),
             (
                 ft_trace::format::VERSION_MAJOR,
-                ft_trace::format::VERSION_MINOR,
+                // The minor a recording of these events would say.
+                actual
+                    .events
+                    .iter()
+                    .map(|e| {
+                        ft_trace::format::minor_needed(ft_trace::format::VERSION_MAJOR, &e.body)
+                    })
+                    .max()
+                    .unwrap_or(ft_trace::format::FLOOR_MINOR),
             ),
             actual.meta.clone(),
             actual.events.clone(),

@@ -401,11 +401,16 @@ fn upgrade(args: &UpgradeArgs) -> Exit {
     match ft_trace::rewrite::rewrite_file(&args.trace, &args.output) {
         Ok(summary) => {
             let (major, minor) = version.unwrap_or_default();
+            // The minor the output says: the lowest that covers its events.
+            let (out_major, out_minor) = TraceReader::open(&args.output)
+                .map(|r| r.version())
+                .unwrap_or((
+                    ft_trace::format::VERSION_MAJOR,
+                    ft_trace::format::FLOOR_MINOR,
+                ));
             print(&format!(
-                "wrote {}: format {}.{} ({} bytes) from {} ({major}.{minor}, {before} bytes); {} events, chain {}\n",
+                "wrote {}: format {out_major}.{out_minor} ({} bytes) from {} ({major}.{minor}, {before} bytes); {} events, chain {}\n",
                 shown(&args.output),
-                ft_trace::format::VERSION_MAJOR,
-                ft_trace::format::VERSION_MINOR,
                 summary.bytes,
                 shown(&args.trace),
                 summary.index.event_count,

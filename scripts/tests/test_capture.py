@@ -692,7 +692,9 @@ def test_optimizer_marks_and_zero_grad(captures):
 # -- releases (FORMAT §3.6.4, CAPTURE §5.1) ---------------------------------------------------
 
 RELEASE_PROGRAMS = SHORT_LIVED + ["requires_grad_changes", "relu_detach", "release_in_backward", "retain_twice"] + CORPUS
-STATE_RANK = {"grad_mode": 0, "set_requires_grad": 1, "set_grad": 2, "release": 3}
+STATE_RANK = {"grad_mode": 0, "default_dtype": 1, "autocast": 2, "set_requires_grad": 3, "set_grad": 4, "release": 5}
+# The state kinds that name a tensor (ordered by its id within the kind).
+PER_TENSOR_STATE = ("set_requires_grad", "set_grad", "release")
 
 
 def tensor_ids_named(e: ftr.Event) -> set:
@@ -913,9 +915,9 @@ def test_only_tensors_the_program_could_reach_are_released(captures, name):
 
 @pytest.mark.parametrize("name", RELEASE_PROGRAMS)
 def test_state_changes_come_in_order_before_an_op_or_backward(captures, name):
-    """grad_mode, then set_requires_grad, set_grad and release, each by
-    ascending id (introductions may come between), then a top-level op or
-    backward."""
+    """grad_mode, default_dtype, autocast, then set_requires_grad, set_grad
+    and release, each by ascending id (introductions may come between), then
+    a top-level op or backward."""
     events = captures.reader(name).events
     runs = in_function_runs(events)
     run: list = []
@@ -926,7 +928,7 @@ def test_state_changes_come_in_order_before_an_op_or_backward(captures, name):
         if e.name == "tensor":
             continue
         if run:
-            keys = [(STATE_RANK[r.name], r.payload[0] if r.name != "grad_mode" else -1) for r in run]
+            keys = [(STATE_RANK[r.name], r.payload[0] if r.name in PER_TENSOR_STATE else -1) for r in run]
             assert keys == sorted(keys) and len(set(keys)) == len(keys), f"seq {run[0].seq}: {[(r.name, r.payload) for r in run]}"
             top_level_call = is_top_level_op(e) or (e.name == "op_error" and e.payload[5][0] == ftr.CTX_TOP_LEVEL)
             # Hook api events (format 1.3) depend on the state too (FORMAT §3.6.4).
