@@ -32,21 +32,24 @@ pub(crate) fn decode_with_hashes(payload: &[u8]) -> Result<Vec<(Event, Digest)>,
     // Every event takes at least 6 bytes: a count beyond that is damage, and
     // must not size an allocation.
     let mut out = Vec::with_capacity(count.min(payload.len() / 6));
+    let mut structural = Vec::with_capacity(512);
     for i in 0..count {
         let (end, span) =
             event_span(payload, pos).ok_or_else(|| format!("event {i} is cut short"))?;
         let bytes = &payload[pos..end];
         let event: Event = rmp_serde::from_slice(bytes).map_err(|e| format!("event {i}: {e}"))?;
-        let structural = match span.and_then(|(from, to)| payload.get(from..to)) {
+        let hash = match span.and_then(|(from, to)| payload.get(from..to)) {
             Some(span) if event.body.structural_form_is_payload() => {
-                let mut hasher = blake3::Hasher::new();
-                hasher.update(&[FIXARRAY_3]);
-                hasher.update(span);
-                Digest(*hasher.finalize().as_bytes())
+                // One contiguous input: BLAKE3's one-shot hash of a short
+                // message is cheaper than a streaming hasher's set-up.
+                structural.clear();
+                structural.push(FIXARRAY_3);
+                structural.extend_from_slice(span);
+                Digest::of(&structural)
             }
             _ => event.body.structural_hash(),
         };
-        out.push((event, structural));
+        out.push((event, hash));
         pos = end;
     }
     if pos != payload.len() {
