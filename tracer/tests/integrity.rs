@@ -345,3 +345,58 @@ fn devices_and_directories_are_refused() {
         "{err}"
     );
 }
+
+/// The five events of [`sample`], each seed written as a full `uint64`
+/// instead of msgpack's shortest form (a positive fixint).
+fn sample_events_long_form(seeds: impl Iterator<Item = u64>) -> Vec<u8> {
+    let mut payload = vec![0x95];
+    for (seq, seed) in seeds.enumerate() {
+        // [seq, layer 0, kind 5 (manual_seed), [seed], ts 0]
+        payload.extend_from_slice(&[0x95, seq as u8, 0x00, 0x05, 0x91, 0xcf]);
+        payload.extend_from_slice(&seed.to_be_bytes());
+        payload.push(0x00);
+    }
+    payload
+}
+
+/// Replaces the EVENTS chunk (the last chunk before the index) with `payload`.
+fn with_events_payload(bytes: &[u8], payload: &[u8]) -> Vec<u8> {
+    let index = index_of(bytes);
+    let events_at = index.chunks[0].offset as usize;
+    let events_len = u32::from_le_bytes(bytes[events_at..events_at + 4].try_into().expect("4"));
+    assert_eq!(
+        events_at + 8 + events_len as usize + 32,
+        index_offset(bytes),
+        "the events chunk is the last before the index"
+    );
+    let mut out = bytes[..events_at].to_vec();
+    out.extend(frame_chunk(
+        chunk_kind::EVENTS,
+        ft_trace::codec::RAW,
+        payload,
+    ));
+    append_index(out, &index)
+}
+
+#[test]
+fn events_stored_in_longer_msgpack_forms_read_by_their_meaning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bytes = std::fs::read(sample(dir.path())).expect("read");
+    let expected = TraceReader::open(sample(dir.path()))
+        .expect("open")
+        .read_all()
+        .expect("read");
+    let long = with_events_payload(&bytes, &sample_events_long_form(0..5));
+    let path = write(dir.path(), "long.ftr", &long);
+    let events = TraceReader::open(&path)
+        .expect("open")
+        .read_all()
+        .expect("the chain covers the events' meaning, not their encoding");
+    assert_eq!(events, expected);
+    // The same encoding with one seed changed is still caught by the chain.
+    let changed = with_events_payload(
+        &bytes,
+        &sample_events_long_form([0, 1, 2, 9, 4].into_iter()),
+    );
+    expect_refused(&write(dir.path(), "changed.ftr", &changed), "chain hash");
+}
