@@ -10,7 +10,8 @@ float32 full-covariance Gaussian fitted by maximum likelihood with
 (batched `solve_triangular` over permuted samples) and `rsample` with the
 reparameterised gradient, and `covariance_matrix=` (its argument
 validation, `cholesky_ex` plus the info check). Around them: the upper
-factor, a batch of factors, `torch.logdet`, `cholesky_ex` of a matrix that
+factor, a batch of factors, a batch of `linalg.solve`s with vector right-hand
+sides, `torch.logdet`, `cholesky_ex` of a matrix that
 is not positive-definite (the returned `info`), and `torch.linalg.cholesky`
 of one raising `LinAlgError`, caught; shape, dtype and singular-matrix errors of
 `cholesky`, `solve_triangular`, `solve` and `inv`, caught.
@@ -84,6 +85,11 @@ Z = torch.linalg.solve_triangular(U, B, upper=True, left=True)
 W = torch.linalg.solve_triangular(U, B.mT, upper=True, left=False)
 (X.sum() + Z.pow(2).sum() + W.sum() + torch.logdet(S).sum()).backward()
 
+# A batch of systems with vector right-hand sides (whitening by solve).
+Ab = (torch.randn(3, 4, 4) + 4.0 * torch.eye(4)).requires_grad_()
+bb = torch.randn(3, 4, requires_grad=True)
+torch.linalg.solve(Ab, bb).pow(2).sum().backward()
+
 bad = torch.tensor([[1.0, 2.0], [2.0, 1.0]])
 L_bad, info = torch.linalg.cholesky_ex(bad)
 try:
@@ -109,4 +115,4 @@ for bad_call in (
         errors.append(type(e).__name__)
 
 print(float(nll), mean.squeeze(-1).tolist(), var.tolist(), float(loss), cov.grad.tolist(),
-      S.grad.sum().item(), B.grad.sum().item(), L_bad.tolist(), info.item(), caught, caught_batch, errors)
+      S.grad.sum().item(), B.grad.sum().item(), bb.grad.tolist(), L_bad.tolist(), info.item(), caught, caught_batch, errors)

@@ -655,9 +655,16 @@ fn linalg_solve_ex(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
         cols,
     };
     let (shape, strides) = if vector {
+        // Observed in torch 2.15: a batched vector result `[*B, n]` is laid
+        // out as the `[*B[..-1], n, B[-1]]` solve it is, transposed back
+        // (strides `[…, 1, B[-1]]`): `(2, 3)` has strides `(1, 2)`.
         let mut s = p.batch.clone();
         s.push(rows as i64);
-        let st = contiguous_strides(&s);
+        let mut st = contiguous_strides(&s);
+        if let [.., last_batch, n_stride] = st.as_mut_slice() {
+            *n_stride = s[s.len() - 2].max(1);
+            *last_batch = 1;
+        }
         (s, st)
     } else {
         (out.shape(), out.f_strides())
