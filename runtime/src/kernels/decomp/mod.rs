@@ -120,6 +120,7 @@ fn float_dtype(op: &str, t: &Tensor, api: &str) -> Result<DType> {
     }
 }
 
+/// Checks the stack holds square matrices (PyTorch's message otherwise).
 fn square(op: &str, s: &Stack, api: &str) -> Result<()> {
     if s.rows != s.cols {
         return Err(RuntimeError::shape(
@@ -127,6 +128,49 @@ fn square(op: &str, s: &Stack, api: &str) -> Result<()> {
             format!(
                 "{api}: A must be batches of square matrices, but they are {} by {} matrices",
                 s.rows, s.cols
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The stack of `t`, checked to be at least 2-D and square.
+fn square_stack(op: &str, t: &Tensor, api: &str) -> Result<Stack> {
+    let s = Stack::of(op, t, api)?;
+    square(op, &s, api)?;
+    Ok(s)
+}
+
+/// The square stack of `t` and its float dtype, checked in that order.
+fn square_float(op: &str, t: &Tensor, api: &str) -> Result<(Stack, DType)> {
+    let s = square_stack(op, t, api)?;
+    let dtype = float_dtype(op, t, api)?;
+    Ok((s, dtype))
+}
+
+/// The float dtype of `t`, then that `other` shares it.
+fn float_pair(op: &str, t: &Tensor, other: &Tensor, api: &str) -> Result<DType> {
+    let dtype = float_dtype(op, t, api)?;
+    same_dtype(op, t, other)?;
+    Ok(dtype)
+}
+
+/// Checks `B` (`rows×cols`) fits `AX = B` (left) or `XA = B` for an `n×n`
+/// `A`.
+fn check_equation(
+    op: &str,
+    api: &str,
+    n: usize,
+    left: bool,
+    rows: usize,
+    cols: usize,
+) -> Result<()> {
+    if (left && rows != n) || (!left && cols != n) {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "{api}: Incompatible shapes of A and B for the equation {} ({n}x{n} and {rows}x{cols})",
+                if left { "AX = B" } else { "XA = B" }
             ),
         ));
     }
@@ -302,9 +346,7 @@ fn linalg_cholesky_ex(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
     let upper = a.bool(1)?;
     let check_errors = a.bool(2)?;
     let op = ctx.op;
-    let s = Stack::of(op, x, "linalg.cholesky")?;
-    square(op, &s, "linalg.cholesky")?;
-    let dtype = float_dtype(op, x, "linalg.cholesky")?;
+    let (s, dtype) = square_float(op, x, "linalg.cholesky")?;
     let single = dtype == DType::Float32;
     let n = s.rows;
     let mut infos = vec![0i64; s.count()];
@@ -401,20 +443,9 @@ fn tri_solve(
         x
     } else {
         // X T = B  ⇔  Tᵀ Xᵀ = Bᵀ.
-        let mut bt = vec![0.0; rows * cols];
-        for i in 0..rows {
-            for j in 0..cols {
-                bt[j + i * cols] = b[i + j * rows];
-            }
-        }
+        let mut bt = transpose_rect(b, rows, cols);
         lapack::trsm_left(t, n, lower, !right_fault, unit, &mut bt, rows, single);
-        let mut x = vec![0.0; rows * cols];
-        for i in 0..rows {
-            for j in 0..cols {
-                x[i + j * rows] = bt[j + i * cols];
-            }
-        }
-        x
+        transpose_rect(&bt, cols, rows)
     }
 }
 
@@ -423,6 +454,17 @@ struct Pair {
     batch: Vec<i64>,
     from_a: Vec<usize>,
     from_b: Vec<usize>,
+}
+
+impl Pair {
+    /// The result stack: the broadcast batch of `rows×cols` matrices.
+    fn out(&self, rows: usize, cols: usize) -> Stack {
+        Stack {
+            batch: self.batch.clone(),
+            rows,
+            cols,
+        }
+    }
 }
 
 fn pair(op: &str, sa: &Stack, sb: &Stack) -> Result<Pair> {
@@ -464,30 +506,16 @@ fn linalg_solve_triangular(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<I
     let (upper, left, unit) = (a.bool(2)?, a.bool(3)?, a.bool(4)?);
     let op = ctx.op;
     let api = "linalg.solve_triangular";
-    let st = Stack::of(op, t, api)?;
-    square(op, &st, api)?;
+    let st = square_stack(op, t, api)?;
     let sb = Stack::of(op, b, api)?;
-    let dtype = float_dtype(op, t, api)?;
+    let dtype = float_pair(op, t, b, api)?;
     let single = dtype == DType::Float32;
-    same_dtype(op, t, b)?;
     let n = st.rows;
     let (rows, cols) = (sb.rows, sb.cols);
-    if (left && rows != n) || (!left && cols != n) {
-        return Err(RuntimeError::shape(
-            op,
-            format!(
-                "{api}: Incompatible shapes of A and B for the equation {} ({n}x{n} and {rows}x{cols})",
-                if left { "AX = B" } else { "XA = B" }
-            ),
-        ));
-    }
+    check_equation(op, api, n, left, rows, cols)?;
     let p = pair(op, &st, &sb)?;
     let right_fault = ctx.faults.solve_triangular_right_transposed;
-    let out = Stack {
-        batch: p.batch.clone(),
-        rows,
-        cols,
-    };
+    let out = p.out(rows, cols);
     let res = ctx.output(&out.shape(), &out.f_strides(), dtype, || {
         let ta = matrices(op, t, &st)?;
         let bb = matrices(op, b, &sb)?;
@@ -521,12 +549,10 @@ fn cholesky_solve(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let upper = a.bool(2)?;
     let op = ctx.op;
     let api = "cholesky_solve";
-    let sl = Stack::of(op, l, api)?;
-    square(op, &sl, api)?;
+    let sl = square_stack(op, l, api)?;
     let sb = Stack::of(op, b, api)?;
-    let dtype = float_dtype(op, b, api)?;
+    let dtype = float_pair(op, b, l, api)?;
     let single = dtype == DType::Float32;
-    same_dtype(op, b, l)?;
     let n = sl.rows;
     if sb.rows != n {
         return Err(RuntimeError::shape(
@@ -538,11 +564,7 @@ fn cholesky_solve(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         ));
     }
     let p = pair(op, &sl, &sb)?;
-    let out = Stack {
-        batch: p.batch.clone(),
-        rows: n,
-        cols: sb.cols,
-    };
+    let out = p.out(n, sb.cols);
     let res = ctx.output(&out.shape(), &out.f_strides(), dtype, || {
         let ls = matrices(op, l, &sl)?;
         let bs = matrices(op, b, &sb)?;
@@ -583,8 +605,56 @@ fn lu_factor(mats: Vec<Vec<f64>>, n: usize, single: bool) -> Lu {
     lu
 }
 
+/// The transpose of a square column-major `n×n` matrix.
 fn transpose(a: &[f64], n: usize) -> Vec<f64> {
     (0..n * n).map(|p| a[(p / n) + (p % n) * n]).collect()
+}
+
+/// The transpose of a column-major `rows×cols` matrix, column-major
+/// `cols×rows`.
+fn transpose_rect(a: &[f64], rows: usize, cols: usize) -> Vec<f64> {
+    let mut t = vec![0.0; rows * cols];
+    for i in 0..rows {
+        for j in 0..cols {
+            t[j + i * cols] = a[i + j * rows];
+        }
+    }
+    t
+}
+
+/// Solves `A X = B` (`left`) or `X A = B` for one LU-factored `A`
+/// (`adjoint`: `Aᵀ` in place of `A`), `B` column-major `rows×cols`.
+#[allow(clippy::too_many_arguments)]
+fn lu_solve_one(
+    f: &[f64],
+    piv: &[i64],
+    n: usize,
+    left: bool,
+    adjoint: bool,
+    b: &[f64],
+    rows: usize,
+    cols: usize,
+    single: bool,
+) -> Vec<f64> {
+    if left {
+        let mut x = b.to_vec();
+        lapack::getrs(f, piv, n, adjoint, &mut x, cols, single);
+        x
+    } else {
+        // X A = B ⇔ Aᵀ Xᵀ = Bᵀ (adjoint: A Xᵀ = Bᵀ).
+        let mut bt = transpose_rect(b, rows, cols);
+        lapack::getrs(f, piv, n, !adjoint, &mut bt, rows, single);
+        transpose_rect(&bt, cols, rows)
+    }
+}
+
+/// The LU factors of `x`'s stack `s` (none without data).
+fn lu_of(ctx: &KernelCtx<'_>, x: &Tensor, s: &Stack, single: bool) -> Result<Lu> {
+    Ok(if ctx.has_data() {
+        lu_factor(matrices(ctx.op, x, s)?, s.rows, single)
+    } else {
+        lu_factor(Vec::new(), s.rows, single)
+    })
 }
 
 /// The LU outputs: LU (column-major stack), pivots `[*, n]` int32.
@@ -610,11 +680,9 @@ fn linalg_solve_ex(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
     let check_errors = a.bool(3)?;
     let op = ctx.op;
     let api = "linalg.solve";
-    let sa = Stack::of(op, x, api)?;
-    square(op, &sa, api)?;
-    let dtype = float_dtype(op, x, api)?;
+    let sa = square_stack(op, x, api)?;
+    let dtype = float_pair(op, x, b, api)?;
     let single = dtype == DType::Float32;
-    same_dtype(op, x, b)?;
     let n = sa.rows;
     // NumPy's vector case: B is `[*, n]` with A's batch (or 1-D).
     let vector = b.dim() == 1
@@ -631,29 +699,13 @@ fn linalg_solve_ex(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
         Stack::of(op, b, api)?
     };
     let (rows, cols) = (sb.rows, sb.cols);
-    if (left && rows != n) || (!left && cols != n) {
-        return Err(RuntimeError::shape(
-            op,
-            format!(
-                "{api}: Incompatible shapes of A and B for the equation {} ({n}x{n} and {rows}x{cols})",
-                if left { "AX = B" } else { "XA = B" }
-            ),
-        ));
-    }
+    check_equation(op, api, n, left, rows, cols)?;
     let p = pair(op, &sa, &sb)?;
-    let lu = if ctx.has_data() {
-        lu_factor(matrices(op, x, &sa)?, n, single)
-    } else {
-        lu_factor(Vec::new(), n, single)
-    };
+    let lu = lu_of(ctx, x, &sa, single)?;
     if check_errors {
         check_info(op, &lu.info, "torch.linalg.solve", sa.batch.is_empty())?;
     }
-    let out = Stack {
-        batch: p.batch.clone(),
-        rows,
-        cols,
-    };
+    let out = p.out(rows, cols);
     let (shape, strides) = if vector {
         // Observed in torch 2.15: a batched vector result `[*B, n]` is laid
         // out as the `[*B[..-1], n, B[-1]]` solve it is, transposed back
@@ -682,27 +734,7 @@ fn linalg_solve_ex(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
             .map(|i| {
                 let (f, piv) = (&lu.lu[p.from_a[i]], &lu.piv[p.from_a[i]]);
                 let bm = &bs[p.from_b[i]];
-                if left {
-                    let mut x = bm.clone();
-                    lapack::getrs(f, piv, n, false, &mut x, cols, single);
-                    x
-                } else {
-                    // X A = B ⇔ Aᵀ Xᵀ = Bᵀ.
-                    let mut bt = vec![0.0; rows * cols];
-                    for r in 0..rows {
-                        for c in 0..cols {
-                            bt[c + r * cols] = bm[r + c * rows];
-                        }
-                    }
-                    lapack::getrs(f, piv, n, true, &mut bt, rows, single);
-                    let mut x = vec![0.0; rows * cols];
-                    for r in 0..rows {
-                        for c in 0..cols {
-                            x[r + c * rows] = bt[c + r * cols];
-                        }
-                    }
-                    x
-                }
+                lu_solve_one(f, piv, n, left, false, bm, rows, cols, single)
             })
             .collect();
         Ok(c_order(&mats, rows, cols, dtype))
@@ -720,23 +752,13 @@ fn linalg_lu_solve(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
     let (left, adjoint) = (a.bool(3)?, a.bool(4)?);
     let op = ctx.op;
     let api = "linalg.lu_solve";
-    let sl = Stack::of(op, lu_t, api)?;
-    square(op, &sl, api)?;
+    let sl = square_stack(op, lu_t, api)?;
     let sb = Stack::of(op, b, api)?;
-    let dtype = float_dtype(op, lu_t, api)?;
+    let dtype = float_pair(op, lu_t, b, api)?;
     let single = dtype == DType::Float32;
-    same_dtype(op, lu_t, b)?;
     let n = sl.rows;
     let (rows, cols) = (sb.rows, sb.cols);
-    if (left && rows != n) || (!left && cols != n) {
-        return Err(RuntimeError::shape(
-            op,
-            format!(
-                "{api}: Incompatible shapes of A and B for the equation {} ({n}x{n} and {rows}x{cols})",
-                if left { "AX = B" } else { "XA = B" }
-            ),
-        ));
-    }
+    check_equation(op, api, n, left, rows, cols)?;
     let mut piv_shape = sl.batch.clone();
     piv_shape.push(n as i64);
     if piv_t.shape() != piv_shape.as_slice() {
@@ -750,11 +772,7 @@ fn linalg_lu_solve(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
         ));
     }
     let p = pair(op, &sl, &sb)?;
-    let out = Stack {
-        batch: p.batch.clone(),
-        rows,
-        cols,
-    };
+    let out = p.out(rows, cols);
     let res = ctx.output(&out.shape(), &out.f_strides(), dtype, || {
         let lus = matrices(op, lu_t, &sl)?;
         let pivs: Vec<Vec<i64>> = piv_t
@@ -768,28 +786,7 @@ fn linalg_lu_solve(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
                 let f = &lus[p.from_a[i]];
                 let piv = pivs.get(p.from_a[i]).cloned().unwrap_or_default();
                 let bm = &bs[p.from_b[i]];
-                if left {
-                    // A X = B (adjoint: Aᵀ X = B).
-                    let mut x = bm.clone();
-                    lapack::getrs(f, &piv, n, adjoint, &mut x, cols, single);
-                    x
-                } else {
-                    // X A = B ⇔ Aᵀ Xᵀ = Bᵀ (adjoint: A Xᵀ = Bᵀ).
-                    let mut bt = vec![0.0; rows * cols];
-                    for r in 0..rows {
-                        for c in 0..cols {
-                            bt[c + r * cols] = bm[r + c * rows];
-                        }
-                    }
-                    lapack::getrs(f, &piv, n, !adjoint, &mut bt, rows, single);
-                    let mut x = vec![0.0; rows * cols];
-                    for r in 0..rows {
-                        for c in 0..cols {
-                            x[r + c * rows] = bt[c + r * cols];
-                        }
-                    }
-                    x
-                }
+                lu_solve_one(f, &piv, n, left, adjoint, bm, rows, cols, single)
             })
             .collect();
         Ok(c_order(&mats, rows, cols, dtype))
@@ -805,16 +802,10 @@ fn linalg_inv_ex(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let check_errors = a.bool(1)?;
     let op = ctx.op;
     let api = "linalg.inv";
-    let s = Stack::of(op, x, api)?;
-    square(op, &s, api)?;
-    let dtype = float_dtype(op, x, api)?;
+    let (s, dtype) = square_float(op, x, api)?;
     let single = dtype == DType::Float32;
     let n = s.rows;
-    let lu = if ctx.has_data() {
-        lu_factor(matrices(op, x, &s)?, n, single)
-    } else {
-        lu_factor(Vec::new(), n, single)
-    };
+    let lu = lu_of(ctx, x, &s, single)?;
     if check_errors {
         check_info(op, &lu.info, api, s.batch.is_empty())?;
     }
@@ -867,9 +858,7 @@ fn linalg_det(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     ctx.check(x, "A")?;
     let op = ctx.op;
     let api = "linalg.det";
-    let s = Stack::of(op, x, api)?;
-    square(op, &s, api)?;
-    let dtype = float_dtype(op, x, api)?;
+    let (s, dtype) = square_float(op, x, api)?;
     let single = dtype == DType::Float32;
     let n = s.rows;
     let lu = det_lu(ctx, x, &s)?;
@@ -899,9 +888,7 @@ fn linalg_slogdet(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     ctx.check(x, "A")?;
     let op = ctx.op;
     let api = "linalg.slogdet";
-    let s = Stack::of(op, x, api)?;
-    square(op, &s, api)?;
-    let dtype = float_dtype(op, x, api)?;
+    let (s, dtype) = square_float(op, x, api)?;
     let single = dtype == DType::Float32;
     let n = s.rows;
     let lu = det_lu(ctx, x, &s)?;
