@@ -64,47 +64,35 @@ trait CtcFloat:
     fn widen(self) -> f64;
 }
 
-impl CtcFloat for f32 {
-    const NEG_INF: f32 = f32::NEG_INFINITY;
-    const INF: f32 = f32::INFINITY;
-    const ZERO: f32 = 0.0;
-    fn exp(self) -> f32 {
-        f32::exp(self)
-    }
-    fn ln(self) -> f32 {
-        f32::ln(self)
-    }
-    fn neg(self) -> f32 {
-        -self
-    }
-    fn read(t: &Tensor, op: &str) -> Result<Vec<f32>> {
-        t.read_f32(op)
-    }
-    fn widen(self) -> f64 {
-        f64::from(self)
-    }
+/// `impl CtcFloat` for a primitive float type, reading tensors with `$read`
+/// and widening with `$widen`.
+macro_rules! impl_ctc_float {
+    ($t:ty, $read:ident, $widen:expr) => {
+        impl CtcFloat for $t {
+            const NEG_INF: $t = <$t>::NEG_INFINITY;
+            const INF: $t = <$t>::INFINITY;
+            const ZERO: $t = 0.0;
+            fn exp(self) -> $t {
+                <$t>::exp(self)
+            }
+            fn ln(self) -> $t {
+                <$t>::ln(self)
+            }
+            fn neg(self) -> $t {
+                -self
+            }
+            fn read(t: &Tensor, op: &str) -> Result<Vec<$t>> {
+                t.$read(op)
+            }
+            fn widen(self) -> f64 {
+                $widen(self)
+            }
+        }
+    };
 }
 
-impl CtcFloat for f64 {
-    const NEG_INF: f64 = f64::NEG_INFINITY;
-    const INF: f64 = f64::INFINITY;
-    const ZERO: f64 = 0.0;
-    fn exp(self) -> f64 {
-        f64::exp(self)
-    }
-    fn ln(self) -> f64 {
-        f64::ln(self)
-    }
-    fn neg(self) -> f64 {
-        -self
-    }
-    fn read(t: &Tensor, op: &str) -> Result<Vec<f64>> {
-        t.read_f64(op)
-    }
-    fn widen(self) -> f64 {
-        self
-    }
-}
+impl_ctc_float!(f32, read_f32, f64::from);
+impl_ctc_float!(f64, read_f64, std::convert::identity);
 
 /// `std::max(a, b)`: `b` only when `a < b`.
 fn cpp_max<F: CtcFloat>(a: F, b: F) -> F {
@@ -498,6 +486,67 @@ fn read_targets(op: &str, targets: &Tensor) -> Result<Vec<i64>> {
     targets.read_i64(op)
 }
 
+/// The targets' labels when the context carries data, `None` when it only
+/// tracks shapes.
+fn labels_if_data(ctx: &KernelCtx<'_>, targets: &Tensor) -> Result<Option<Vec<i64>>> {
+    if ctx.has_data() {
+        Ok(Some(read_targets(ctx.op, targets)?))
+    } else {
+        Ok(None)
+    }
+}
+
+/// The forward recursion in `F`, reading `log_probs` and widening
+/// `(neg_log_likelihood, log_alpha)` to f64.
+fn forward_widened<F: CtcFloat>(
+    pr: &Problem,
+    op: &str,
+    log_probs: &Tensor,
+    labels: &[i64],
+    allow_repeat: bool,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    let (nll, la) = forward(pr, &F::read(log_probs, op)?, labels, allow_repeat);
+    Ok((widen(nll), widen(la)))
+}
+
+/// The tensors `_ctc_loss_backward` reads, besides the targets.
+struct BackwardTensors<'t> {
+    log_probs: &'t Tensor,
+    nll: &'t Tensor,
+    log_alpha: &'t Tensor,
+    grad_out: &'t Tensor,
+}
+
+/// The backward in `F`: reads `log_probs`, `neg_log_likelihood`,
+/// `log_alpha` and `grad` (in that order) and widens the gradient to f64.
+fn backward_widened<F: CtcFloat>(
+    pr: &Problem,
+    op: &str,
+    tensors: &BackwardTensors<'_>,
+    labels: &[i64],
+    zero_infinity: bool,
+    allow_repeat: bool,
+) -> Result<Vec<f64>> {
+    let (lp, nll, la, g) = (
+        F::read(tensors.log_probs, op)?,
+        F::read(tensors.nll, op)?,
+        F::read(tensors.log_alpha, op)?,
+        F::read(tensors.grad_out, op)?,
+    );
+    Ok(widen(backward(
+        pr,
+        &BackwardInputs {
+            lp: &lp,
+            targets: labels,
+            nll: &nll,
+            la: &la,
+            grad_out: &g,
+            zero_infinity,
+            allow_repeat,
+        },
+    )))
+}
+
 /// `_ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0,
 /// zero_infinity=False) -> (neg_log_likelihood, log_alpha)`.
 pub(crate) fn ctc_loss(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
@@ -514,11 +563,7 @@ pub(crate) fn ctc_loss(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
             "log_probs tensor must not be empty",
         ));
     }
-    let data = if ctx.has_data() {
-        Some(read_targets(op, targets)?)
-    } else {
-        None
-    };
+    let data = labels_if_data(ctx, targets)?;
     let pr = problem(
         op,
         log_probs,
@@ -533,14 +578,20 @@ pub(crate) fn ctc_loss(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
     let allow_repeat = ctx.faults.ctc_skip_repeat_transition;
     let dtype = log_probs.dtype();
     let computed = match &data {
-        Some(labels) if dtype == DType::Float32 => {
-            let (nll, la) = forward(&pr, &f32::read(log_probs, op)?, labels, allow_repeat);
-            Some((widen(nll), widen(la)))
-        }
-        Some(labels) => {
-            let (nll, la) = forward(&pr, &f64::read(log_probs, op)?, labels, allow_repeat);
-            Some((widen(nll), widen(la)))
-        }
+        Some(labels) if dtype == DType::Float32 => Some(forward_widened::<f32>(
+            &pr,
+            op,
+            log_probs,
+            labels,
+            allow_repeat,
+        )?),
+        Some(labels) => Some(forward_widened::<f64>(
+            &pr,
+            op,
+            log_probs,
+            labels,
+            allow_repeat,
+        )?),
         None => None,
     };
     let (nll, la) = match computed {
@@ -576,11 +627,7 @@ pub(crate) fn ctc_loss_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<
     let input_lengths = lengths(&a, 3, "input_lengths")?;
     let target_lengths = lengths(&a, 4, "target_lengths")?;
     check_dtype(op, "ctc_loss_backward_cpu", log_probs.dtype())?;
-    let data = if ctx.has_data() {
-        Some(read_targets(op, targets)?)
-    } else {
-        None
-    };
+    let data = labels_if_data(ctx, targets)?;
     // PyTorch trusts the forward's checks; the runtime repeats them so a
     // hand-made call cannot index out of bounds.
     let pr = problem(
@@ -615,45 +662,17 @@ pub(crate) fn ctc_loss_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<
     let dtype = log_probs.dtype();
     let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
         let labels = data.as_deref().unwrap_or_default();
-        Ok(if dtype == DType::Float32 {
-            let (lp, nll, la, g) = (
-                f32::read(log_probs, op)?,
-                f32::read(nll, op)?,
-                f32::read(log_alpha, op)?,
-                f32::read(grad_out, op)?,
-            );
-            widen(backward(
-                &pr,
-                &BackwardInputs {
-                    lp: &lp,
-                    targets: labels,
-                    nll: &nll,
-                    la: &la,
-                    grad_out: &g,
-                    zero_infinity,
-                    allow_repeat,
-                },
-            ))
+        let tensors = BackwardTensors {
+            log_probs,
+            nll,
+            log_alpha,
+            grad_out,
+        };
+        if dtype == DType::Float32 {
+            backward_widened::<f32>(&pr, op, &tensors, labels, zero_infinity, allow_repeat)
         } else {
-            let (lp, nll, la, g) = (
-                f64::read(log_probs, op)?,
-                f64::read(nll, op)?,
-                f64::read(log_alpha, op)?,
-                f64::read(grad_out, op)?,
-            );
-            widen(backward(
-                &pr,
-                &BackwardInputs {
-                    lp: &lp,
-                    targets: labels,
-                    nll: &nll,
-                    la: &la,
-                    grad_out: &g,
-                    zero_infinity,
-                    allow_repeat,
-                },
-            ))
-        })
+            backward_widened::<f64>(&pr, op, &tensors, labels, zero_infinity, allow_repeat)
+        }
     })?;
     Ok(vec![out.into()])
 }

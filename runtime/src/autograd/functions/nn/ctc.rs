@@ -3,6 +3,7 @@
 //! of `_ctc_loss_backward` (the overload matching the forward's) with the
 //! forward's two outputs, the loss and `log_alpha`.
 
+use crate::autograd::functions::reduction::unpack;
 use crate::autograd::functions::single;
 use crate::autograd::saved::SavedVariable;
 use crate::autograd::{BackwardCtx, BackwardFn};
@@ -27,15 +28,6 @@ pub(crate) struct CtcLossBackward {
     /// The loss (output 0) and `log_alpha` (output 1).
     pub(crate) result0: Option<SavedVariable>,
     pub(crate) result1: Option<SavedVariable>,
-}
-
-fn unpack(saved: &Option<SavedVariable>, ctx: &BackwardCtx<'_>) -> Result<Tensor> {
-    match saved {
-        Some(s) => s.unpack(ctx.node),
-        None => Err(RuntimeError::GraphFreed {
-            node: ctx.node.name().to_owned(),
-        }),
-    }
 }
 
 fn lengths(list: &IValue, tensor: &Option<SavedVariable>, ctx: &BackwardCtx<'_>) -> Result<IValue> {
