@@ -15,6 +15,8 @@
 //! and `linalg_solve_backward` with `adjoint = true` (observed in torch
 //! 2.15: `_linalg_solve_ex` factors `A` itself).
 
+use super::reduction::unpack;
+use super::single;
 use crate::autograd::saved::SavedVariable;
 use crate::autograd::{BackwardCtx, BackwardFn};
 use crate::error::{Result, RuntimeError};
@@ -73,6 +75,60 @@ fn tri(rt: &mut Runtime, lower: bool, a: &Tensor, diagonal: i64) -> Result<Tenso
     one(rt, op, vec![a.into(), IValue::Int(diagonal)])
 }
 
+/// `t.diagonal(0, -2, -1)`.
+fn diagonal(rt: &mut Runtime, t: &Tensor) -> Result<Tensor> {
+    one(
+        rt,
+        "aten.diagonal.default",
+        vec![t.into(), IValue::Int(0), IValue::Int(-2), IValue::Int(-1)],
+    )
+}
+
+/// `at::diag_embed(t, 0, -2, -1)`.
+fn diag_embed(rt: &mut Runtime, t: &Tensor) -> Result<Tensor> {
+    one(
+        rt,
+        "aten.diag_embed.default",
+        vec![t.into(), IValue::Int(0), IValue::Int(-2), IValue::Int(-1)],
+    )
+}
+
+/// `t.unsqueeze(-1)`.
+fn unsqueeze_last(rt: &mut Runtime, t: &Tensor) -> Result<Tensor> {
+    one(
+        rt,
+        "aten.unsqueeze.default",
+        vec![t.into(), IValue::Int(-1)],
+    )
+}
+
+/// `-(g·Xᴴ)` for a left solve, `-(Xᴴ·g)` for a right one: the gradient
+/// with respect to `A` of `AX = B` / `XA = B` given `g`, the gradient of
+/// `B`.
+fn minus_side_product(rt: &mut Runtime, left: bool, g: &Tensor, x: &Tensor) -> Result<Tensor> {
+    let xh = mh(rt, x)?;
+    let p = if left {
+        matmul(rt, g, &xh)?
+    } else {
+        matmul(rt, &xh, g)?
+    };
+    neg(rt, &p)
+}
+
+/// `linalg_lu_solve(LU, pivots, d, adjoint = !A.is_contiguous())`: the
+/// determinants' solve with the forward's factors (of `Aᵀ` for a contiguous
+/// `A`).
+fn det_lu_solve(
+    rt: &mut Runtime,
+    a: &Tensor,
+    lu: &Tensor,
+    pivots: &Tensor,
+    d: &Tensor,
+) -> Result<Tensor> {
+    let adjoint = !a.is_contiguous();
+    lu_solve(rt, lu, pivots, d, true, adjoint)
+}
+
 /// `at::linalg_solve_triangular(a, b, upper, left, unitriangular)`.
 fn solve_triangular(
     rt: &mut Runtime,
@@ -123,16 +179,48 @@ fn first_order_only(ctx: &BackwardCtx<'_>, node: &str) -> Result<()> {
     Ok(())
 }
 
-/// The saved tensor, or the error of a freed graph.
-fn unpack(saved: &Option<SavedVariable>, ctx: &BackwardCtx<'_>) -> Result<Tensor> {
-    match saved {
-        Some(s) => s.unpack(ctx.node),
-        None => Err(RuntimeError::GraphFreed {
-            node: ctx.node.name().to_owned(),
-        }),
+/// The saved tensor when `needed`, else `None` (nothing unpacked).
+fn unpack_if(
+    needed: bool,
+    saved: &Option<SavedVariable>,
+    ctx: &BackwardCtx<'_>,
+) -> Result<Option<Tensor>> {
+    if needed {
+        Ok(Some(unpack(saved, ctx)?))
+    } else {
+        Ok(None)
     }
 }
 
+/// The forward's LU factors and pivots, unpacked in that order.
+fn unpack_lu(
+    lu: &Option<SavedVariable>,
+    pivots: &Option<SavedVariable>,
+    ctx: &BackwardCtx<'_>,
+) -> Result<(Tensor, Tensor)> {
+    let lu = unpack(lu, ctx)?;
+    let pivots = unpack(pivots, ctx)?;
+    Ok((lu, pivots))
+}
+
+/// Whether a two-input node's inputs need gradients, `None` when neither
+/// does.
+fn needs_either(ctx: &BackwardCtx<'_>) -> Option<(bool, bool)> {
+    let (need_a, need_b) = (ctx.needs(0), ctx.needs(1));
+    (need_a || need_b).then_some((need_a, need_b))
+}
+
+/// The forward's output `i`, saved as the node's own output.
+fn saved_output(outputs: &[Tensor], i: u32) -> Option<SavedVariable> {
+    outputs.get(i as usize).map(|t| SavedVariable::output(t, i))
+}
+
+/// The forward's output `i`, saved as a plain tensor.
+fn saved_input(outputs: &[Tensor], i: usize) -> Option<SavedVariable> {
+    outputs.get(i).map(SavedVariable::input)
+}
+
+/// Frees every saved tensor in `saved`.
 fn release(saved: &mut [&mut Option<SavedVariable>]) {
     for s in saved.iter_mut() {
         s.iter_mut().for_each(SavedVariable::release);
@@ -202,16 +290,7 @@ impl BackwardFn for LinalgQrBackward0 {
             let x = tri(rt, false, &ga, 0)?;
             let xh = mh(rt, &x)?;
             let ret = add(rt, &x, &xh)?;
-            let diag = one(
-                rt,
-                "aten.diagonal.default",
-                vec![
-                    (&ret).into(),
-                    IValue::Int(0),
-                    IValue::Int(-2),
-                    IValue::Int(-1),
-                ],
-            )?;
+            let diag = diagonal(rt, &ret)?;
             one(
                 rt,
                 "aten.mul_.Scalar",
@@ -275,8 +354,8 @@ impl BackwardFn for LinalgQrBackward0 {
     }
 
     fn save_outputs(&mut self, outputs: &[Tensor]) {
-        self.q = outputs.first().map(|t| SavedVariable::output(t, 0));
-        self.r = outputs.get(1).map(|t| SavedVariable::output(t, 1));
+        self.q = saved_output(outputs, 0);
+        self.r = saved_output(outputs, 1);
     }
 
     fn release_variables(&mut self) {
@@ -296,7 +375,7 @@ impl BackwardFn for LinalgCholeskyExBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(gl) = grads.into_iter().next().flatten() else {
+        let Some(gl) = single(grads) else {
             return Ok(vec![None]);
         };
         let l = unpack(&self.l, ctx)?;
@@ -323,7 +402,7 @@ impl BackwardFn for LinalgCholeskyExBackward0 {
     }
 
     fn save_outputs(&mut self, outputs: &[Tensor]) {
-        self.l = outputs.first().map(|t| SavedVariable::output(t, 0));
+        self.l = saved_output(outputs, 0);
     }
 
     fn release_variables(&mut self) {
@@ -346,31 +425,20 @@ impl BackwardFn for LinalgSolveTriangularBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(grad) = grads.into_iter().next().flatten() else {
+        let Some(grad) = single(grads) else {
             return Ok(vec![None, None]);
         };
-        let (need_a, need_b) = (ctx.needs(0), ctx.needs(1));
-        if !need_a && !need_b {
+        let Some((need_a, need_b)) = needs_either(ctx) else {
             return Ok(vec![None, None]);
-        }
+        };
         let a = unpack(&self.a, ctx)?;
-        let x = if need_a {
-            Some(unpack(&self.result, ctx)?)
-        } else {
-            None
-        };
+        let x = unpack_if(need_a, &self.result, ctx)?;
         let rt = &mut *ctx.rt;
         let ah = mh(rt, &a)?;
         let gb = solve_triangular(rt, &ah, &grad, !self.upper, self.left, self.unitriangular)?;
         let ga = match x {
             Some(x) => {
-                let xh = mh(rt, &x)?;
-                let p = if self.left {
-                    matmul(rt, &gb, &xh)?
-                } else {
-                    matmul(rt, &xh, &gb)?
-                };
-                let p = neg(rt, &p)?;
+                let p = minus_side_product(rt, self.left, &gb, &x)?;
                 let d = i64::from(self.unitriangular);
                 Some(if self.upper {
                     tri(rt, false, &p, d)?
@@ -384,7 +452,7 @@ impl BackwardFn for LinalgSolveTriangularBackward0 {
     }
 
     fn save_outputs(&mut self, outputs: &[Tensor]) {
-        self.result = outputs.first().map(|t| SavedVariable::output(t, 0));
+        self.result = saved_output(outputs, 0);
     }
 
     fn release_variables(&mut self) {
@@ -405,16 +473,12 @@ impl BackwardFn for CholeskySolveBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(grad) = grads.into_iter().next().flatten() else {
+        let Some(grad) = single(grads) else {
             return Ok(vec![None, None]);
         };
         let need_l = ctx.needs(1);
         let l = unpack(&self.input2, ctx)?;
-        let x = if need_l {
-            Some(unpack(&self.result, ctx)?)
-        } else {
-            None
-        };
+        let x = unpack_if(need_l, &self.result, ctx)?;
         let rt = &mut *ctx.rt;
         let gs = one(
             rt,
@@ -440,7 +504,7 @@ impl BackwardFn for CholeskySolveBackward0 {
     }
 
     fn save_outputs(&mut self, outputs: &[Tensor]) {
-        self.result = outputs.first().map(|t| SavedVariable::output(t, 0));
+        self.result = saved_output(outputs, 0);
     }
 
     fn release_variables(&mut self) {
@@ -463,39 +527,24 @@ impl BackwardFn for LinalgSolveExBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(gx) = grads.into_iter().next().flatten() else {
+        let Some(gx) = single(grads) else {
             return Ok(vec![None, None]);
         };
-        let (need_a, need_b) = (ctx.needs(0), ctx.needs(1));
-        if !need_a && !need_b {
+        let Some((need_a, need_b)) = needs_either(ctx) else {
             return Ok(vec![None, None]);
-        }
+        };
         first_order_only(ctx, "LinalgSolveExBackward0")?;
         let x = unpack(&self.result, ctx)?;
-        let lu = unpack(&self.lu, ctx)?;
-        let pivots = unpack(&self.pivots, ctx)?;
+        let (lu, pivots) = unpack_lu(&self.lu, &self.pivots, ctx)?;
         // linalg_solve_is_vector_rhs(LU, X).
         let vector =
             x.dim() == 1 || (lu.dim() == x.dim() + 1 && lu.shape()[..lu.dim() - 1] == *x.shape());
         let rt = &mut *ctx.rt;
-        let unsq = |rt: &mut Runtime, t: &Tensor| {
-            one(
-                rt,
-                "aten.unsqueeze.default",
-                vec![t.into(), IValue::Int(-1)],
-            )
-        };
-        let gx_ = if vector { unsq(rt, &gx)? } else { gx };
+        let gx_ = if vector { unsqueeze_last(rt, &gx)? } else { gx };
         let gb = lu_solve(rt, &lu, &pivots, &gx_, self.left, true)?;
         let ga = if need_a {
-            let x_ = if vector { unsq(rt, &x)? } else { x };
-            let xh = mh(rt, &x_)?;
-            let p = if self.left {
-                matmul(rt, &gb, &xh)?
-            } else {
-                matmul(rt, &xh, &gb)?
-            };
-            Some(neg(rt, &p)?)
+            let x_ = if vector { unsqueeze_last(rt, &x)? } else { x };
+            Some(minus_side_product(rt, self.left, &gb, &x_)?)
         } else {
             None
         };
@@ -512,9 +561,9 @@ impl BackwardFn for LinalgSolveExBackward0 {
     }
 
     fn save_outputs(&mut self, outputs: &[Tensor]) {
-        self.result = outputs.first().map(|t| SavedVariable::output(t, 0));
-        self.lu = outputs.get(1).map(SavedVariable::input);
-        self.pivots = outputs.get(2).map(SavedVariable::input);
+        self.result = saved_output(outputs, 0);
+        self.lu = saved_input(outputs, 1);
+        self.pivots = saved_input(outputs, 2);
     }
 
     fn release_variables(&mut self) {
@@ -533,7 +582,7 @@ impl BackwardFn for LinalgInvExBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(grad) = grads.into_iter().next().flatten() else {
+        let Some(grad) = single(grads) else {
             return Ok(vec![None]);
         };
         let inv = unpack(&self.inverse, ctx)?;
@@ -546,7 +595,7 @@ impl BackwardFn for LinalgInvExBackward0 {
     }
 
     fn save_outputs(&mut self, outputs: &[Tensor]) {
-        self.inverse = outputs.first().map(|t| SavedVariable::output(t, 0));
+        self.inverse = saved_output(outputs, 0);
     }
 
     fn release_variables(&mut self) {
@@ -556,11 +605,7 @@ impl BackwardFn for LinalgInvExBackward0 {
 
 /// `at::diag_embed(g.unsqueeze(-1).expand_as(pivots)).mT()`.
 fn diag_rhs(rt: &mut Runtime, g: &Tensor, pivots: &Tensor) -> Result<Tensor> {
-    let u = one(
-        rt,
-        "aten.unsqueeze.default",
-        vec![g.into(), IValue::Int(-1)],
-    )?;
+    let u = unsqueeze_last(rt, g)?;
     let e = one(
         rt,
         "aten.expand.default",
@@ -570,11 +615,7 @@ fn diag_rhs(rt: &mut Runtime, g: &Tensor, pivots: &Tensor) -> Result<Tensor> {
             false.into(),
         ],
     )?;
-    let d = one(
-        rt,
-        "aten.diag_embed.default",
-        vec![e.into(), IValue::Int(0), IValue::Int(-2), IValue::Int(-1)],
-    )?;
+    let d = diag_embed(rt, &e)?;
     mh(rt, &d)
 }
 
@@ -592,7 +633,7 @@ impl BackwardFn for LinalgDetBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(grad) = grads.into_iter().next().flatten() else {
+        let Some(grad) = single(grads) else {
             return Ok(vec![None]);
         };
         first_order_only(ctx, "LinalgDetBackward0")?;
@@ -601,8 +642,7 @@ impl BackwardFn for LinalgDetBackward0 {
             return Ok(vec![None]);
         }
         let det = unpack(&self.result, ctx)?;
-        let lu = unpack(&self.lu, ctx)?;
-        let pivots = unpack(&self.pivots, ctx)?;
+        let (lu, pivots) = unpack_lu(&self.lu, &self.pivots, ctx)?;
         let default = ctx.rt.default_dtype();
         let rt = &mut *ctx.rt;
         let d_diag = one(rt, "aten.mul.Tensor", vec![grad.into(), det.into()])?;
@@ -613,16 +653,7 @@ impl BackwardFn for LinalgDetBackward0 {
         } else {
             f64::EPSILON
         };
-        let diag = one(
-            rt,
-            "aten.diagonal.default",
-            vec![
-                (&lu).into(),
-                IValue::Int(0),
-                IValue::Int(-2),
-                IValue::Int(-1),
-            ],
-        )?;
+        let diag = diagonal(rt, &lu)?;
         let zero = one(rt, "aten.eq.Scalar", vec![diag.into(), IValue::Float(0.0)])?;
         let device = lu.device();
         let scalar = |rt: &mut Runtime, v: f64| {
@@ -644,20 +675,15 @@ impl BackwardFn for LinalgDetBackward0 {
             "aten.where.self",
             vec![zero.into(), this.into(), other.into()],
         )?;
-        let w = one(
-            rt,
-            "aten.diag_embed.default",
-            vec![w.into(), IValue::Int(0), IValue::Int(-2), IValue::Int(-1)],
-        )?;
+        let w = diag_embed(rt, &w)?;
         let lu_ = add(rt, &lu, &w)?;
-        let adjoint = !a.is_contiguous();
-        Ok(vec![Some(lu_solve(rt, &lu_, &pivots, &d, true, adjoint)?)])
+        Ok(vec![Some(det_lu_solve(rt, &a, &lu_, &pivots, &d)?)])
     }
 
     fn save_outputs(&mut self, outputs: &[Tensor]) {
-        self.result = outputs.first().map(|t| SavedVariable::output(t, 0));
-        self.lu = outputs.get(1).map(SavedVariable::input);
-        self.pivots = outputs.get(2).map(SavedVariable::input);
+        self.result = saved_output(outputs, 0);
+        self.lu = saved_input(outputs, 1);
+        self.pivots = saved_input(outputs, 2);
     }
 
     fn release_variables(&mut self) {
@@ -689,17 +715,15 @@ impl BackwardFn for LinalgSlogdetBackward0 {
         };
         first_order_only(ctx, "LinalgSlogdetBackward0")?;
         let a = unpack(&self.a, ctx)?;
-        let lu = unpack(&self.lu, ctx)?;
-        let pivots = unpack(&self.pivots, ctx)?;
+        let (lu, pivots) = unpack_lu(&self.lu, &self.pivots, ctx)?;
         let rt = &mut *ctx.rt;
         let d = diag_rhs(rt, &g, &pivots)?;
-        let adjoint = !a.is_contiguous();
-        Ok(vec![Some(lu_solve(rt, &lu, &pivots, &d, true, adjoint)?)])
+        Ok(vec![Some(det_lu_solve(rt, &a, &lu, &pivots, &d)?)])
     }
 
     fn save_outputs(&mut self, outputs: &[Tensor]) {
-        self.lu = outputs.get(2).map(SavedVariable::input);
-        self.pivots = outputs.get(3).map(SavedVariable::input);
+        self.lu = saved_input(outputs, 2);
+        self.pivots = saved_input(outputs, 3);
     }
 
     fn release_variables(&mut self) {
