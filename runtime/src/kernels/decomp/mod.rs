@@ -498,6 +498,24 @@ fn same_dtype(op: &str, a: &Tensor, b: &Tensor) -> Result<()> {
     Ok(())
 }
 
+/// The checked operands of `AX = B` (`left`) or `XA = B`.
+struct System {
+    sa: Stack,
+    sb: Stack,
+    dtype: DType,
+}
+
+/// Checks a square `A` and a matrix `B` in PyTorch's order (`A`'s stack and
+/// squareness, `B`'s stack, the float dtype of `A` and `B`'s match, the
+/// equation's shapes).
+fn system(op: &str, api: &str, a: &Tensor, b: &Tensor, left: bool) -> Result<System> {
+    let sa = square_stack(op, a, api)?;
+    let sb = Stack::of(op, b, api)?;
+    let dtype = float_pair(op, a, b, api)?;
+    check_equation(op, api, sa.rows, left, sb.rows, sb.cols)?;
+    Ok(System { sa, sb, dtype })
+}
+
 /// `linalg_solve_triangular(self, B, *, upper, left=True, unitriangular=False)`.
 fn linalg_solve_triangular(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let (t, b) = (a.tensor(0)?, a.tensor(1)?);
@@ -506,13 +524,10 @@ fn linalg_solve_triangular(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<I
     let (upper, left, unit) = (a.bool(2)?, a.bool(3)?, a.bool(4)?);
     let op = ctx.op;
     let api = "linalg.solve_triangular";
-    let st = square_stack(op, t, api)?;
-    let sb = Stack::of(op, b, api)?;
-    let dtype = float_pair(op, t, b, api)?;
+    let System { sa: st, sb, dtype } = system(op, api, t, b, left)?;
     let single = dtype == DType::Float32;
     let n = st.rows;
     let (rows, cols) = (sb.rows, sb.cols);
-    check_equation(op, api, n, left, rows, cols)?;
     let p = pair(op, &st, &sb)?;
     let right_fault = ctx.faults.solve_triangular_right_transposed;
     let out = p.out(rows, cols);
@@ -752,13 +767,10 @@ fn linalg_lu_solve(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
     let (left, adjoint) = (a.bool(3)?, a.bool(4)?);
     let op = ctx.op;
     let api = "linalg.lu_solve";
-    let sl = square_stack(op, lu_t, api)?;
-    let sb = Stack::of(op, b, api)?;
-    let dtype = float_pair(op, lu_t, b, api)?;
+    let System { sa: sl, sb, dtype } = system(op, api, lu_t, b, left)?;
     let single = dtype == DType::Float32;
     let n = sl.rows;
     let (rows, cols) = (sb.rows, sb.cols);
-    check_equation(op, api, n, left, rows, cols)?;
     let mut piv_shape = sl.batch.clone();
     piv_shape.push(n as i64);
     if piv_t.shape() != piv_shape.as_slice() {
@@ -970,6 +982,16 @@ mod tests {
         assert_eq!(perm_sign(&[1, 2, 3]), 1.0);
         assert_eq!(perm_sign(&[2, 2, 3]), -1.0);
         assert_eq!(perm_sign(&[3, 3, 3]), 1.0);
+    }
+
+    #[test]
+    fn rectangular_transpose_round_trips() {
+        // Column-major 2×3 [[1, 2, 3], [4, 5, 6]] → 3×2 [[1, 4], [2, 5], [3, 6]].
+        let a = [1.0, 4.0, 2.0, 5.0, 3.0, 6.0];
+        let t = transpose_rect(&a, 2, 3);
+        assert_eq!(t, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(transpose_rect(&t, 3, 2), a.to_vec());
+        assert_eq!(transpose_rect(&a[..4], 2, 2), transpose(&a[..4], 2));
     }
 
     #[test]
