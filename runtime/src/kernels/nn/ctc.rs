@@ -496,6 +496,29 @@ fn labels_if_data(ctx: &KernelCtx<'_>, targets: &Tensor) -> Result<Option<Vec<i6
     }
 }
 
+/// The labels (when the context carries data), then the validated problem
+/// of `(log_probs, targets)` with the blank at argument `blank_at`.
+fn labels_and_problem(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'_>,
+    (log_probs, targets): (&Tensor, &Tensor),
+    input_lengths: &[i64],
+    target_lengths: &[i64],
+    blank_at: usize,
+) -> Result<(Option<Vec<i64>>, Problem)> {
+    let data = labels_if_data(ctx, targets)?;
+    let pr = problem(
+        ctx.op,
+        log_probs,
+        targets,
+        data.as_deref(),
+        input_lengths,
+        target_lengths,
+        a.int(blank_at)?,
+    )?;
+    Ok((data, pr))
+}
+
 /// The forward recursion in `F`, reading `log_probs` and widening
 /// `(neg_log_likelihood, log_alpha)` to f64.
 fn forward_widened<F: CtcFloat>(
@@ -563,15 +586,13 @@ pub(crate) fn ctc_loss(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
             "log_probs tensor must not be empty",
         ));
     }
-    let data = labels_if_data(ctx, targets)?;
-    let pr = problem(
-        op,
-        log_probs,
-        targets,
-        data.as_deref(),
+    let (data, pr) = labels_and_problem(
+        ctx,
+        &a,
+        (log_probs, targets),
         &input_lengths,
         &target_lengths,
-        a.int(4)?,
+        4,
     )?;
     // The recursion's `log_alpha` is allocated before `ctx.output` sees it.
     crate::tensor::check_alloc(op, pr.batch * pr.time * pr.states)?;
@@ -627,17 +648,15 @@ pub(crate) fn ctc_loss_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<
     let input_lengths = lengths(&a, 3, "input_lengths")?;
     let target_lengths = lengths(&a, 4, "target_lengths")?;
     check_dtype(op, "ctc_loss_backward_cpu", log_probs.dtype())?;
-    let data = labels_if_data(ctx, targets)?;
     // PyTorch trusts the forward's checks; the runtime repeats them so a
     // hand-made call cannot index out of bounds.
-    let pr = problem(
-        op,
-        log_probs,
-        targets,
-        data.as_deref(),
+    let (data, pr) = labels_and_problem(
+        ctx,
+        &a,
+        (log_probs, targets),
         &input_lengths,
         &target_lengths,
-        a.int(7)?,
+        7,
     )?;
     let la_shape = [pr.batch as i64, pr.time as i64, pr.states as i64];
     if log_alpha.shape() != la_shape.as_slice()
