@@ -51,7 +51,9 @@ def test_a_faithful_rewrite_records_the_same_run(tmp_path):
 
 def test_values_moved_within_tolerance_are_the_same_run(tmp_path):
     moved = tmp_path / "moved.ftr"
-    rewrite(GOLDEN, moved, scale_value=1 + 2e-7)
+    # Another CPU's rounding, grown over a run: beyond assert_close's
+    # float32 default (1.3e-6), within the cross-CPU bound.
+    rewrite(GOLDEN, moved, scale_value=1 + 2e-4)
     assert moved.read_bytes() != GOLDEN.read_bytes()
     assert first_difference(str(moved), str(GOLDEN)) is None
 
