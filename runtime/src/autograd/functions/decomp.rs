@@ -16,7 +16,7 @@
 //! 2.15: `_linalg_solve_ex` factors `A` itself).
 
 use super::reduction::unpack;
-use super::single;
+use super::{one_to_one, single};
 use crate::autograd::saved::SavedVariable;
 use crate::autograd::{BackwardCtx, BackwardFn};
 use crate::error::{Result, RuntimeError};
@@ -375,30 +375,28 @@ impl BackwardFn for LinalgCholeskyExBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(gl) = single(grads) else {
-            return Ok(vec![None]);
-        };
-        let l = unpack(&self.l, ctx)?;
-        let rt = &mut *ctx.rt;
-        let (l_, gl_) = if self.upper {
-            let l_ = mh(rt, &l)?;
-            let gl_ = mh(rt, &gl)?;
-            (l_, gl_)
-        } else {
-            (l, gl)
-        };
-        // gA = (L_ᴴ·gL_).tril(); gA = 0.5·(gA + gA.tril(−1)ᴴ).
-        let lh = mh(rt, &l_)?;
-        let ga = matmul(rt, &lh, &gl_)?;
-        let ga = tri(rt, true, &ga, 0)?;
-        let strict = tri(rt, true, &ga, -1)?;
-        let strict = mh(rt, &strict)?;
-        let ga = add(rt, &ga, &strict)?;
-        let ga = one(rt, "aten.mul.Scalar", vec![ga.into(), IValue::Float(0.5)])?;
-        let lh = mh(rt, &l_)?;
-        let ga = solve_triangular(rt, &lh, &ga, true, true, false)?;
-        let ga = solve_triangular(rt, &l_, &ga, false, false, false)?;
-        Ok(vec![Some(ga)])
+        one_to_one(ctx, grads, |ctx, gl| {
+            let l = unpack(&self.l, ctx)?;
+            let rt = &mut *ctx.rt;
+            let (l_, gl_) = if self.upper {
+                let l_ = mh(rt, &l)?;
+                let gl_ = mh(rt, &gl)?;
+                (l_, gl_)
+            } else {
+                (l, gl)
+            };
+            // gA = (L_ᴴ·gL_).tril(); gA = 0.5·(gA + gA.tril(−1)ᴴ).
+            let lh = mh(rt, &l_)?;
+            let ga = matmul(rt, &lh, &gl_)?;
+            let ga = tri(rt, true, &ga, 0)?;
+            let strict = tri(rt, true, &ga, -1)?;
+            let strict = mh(rt, &strict)?;
+            let ga = add(rt, &ga, &strict)?;
+            let ga = one(rt, "aten.mul.Scalar", vec![ga.into(), IValue::Float(0.5)])?;
+            let lh = mh(rt, &l_)?;
+            let ga = solve_triangular(rt, &lh, &ga, true, true, false)?;
+            solve_triangular(rt, &l_, &ga, false, false, false)
+        })
     }
 
     fn save_outputs(&mut self, outputs: &[Tensor]) {
@@ -582,16 +580,15 @@ impl BackwardFn for LinalgInvExBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(grad) = single(grads) else {
-            return Ok(vec![None]);
-        };
-        let inv = unpack(&self.inverse, ctx)?;
-        let rt = &mut *ctx.rt;
-        let ih = mh(rt, &inv)?;
-        let inner = matmul(rt, &grad, &ih)?;
-        let ih = mh(rt, &inv)?;
-        let outer = matmul(rt, &ih, &inner)?;
-        Ok(vec![Some(neg(rt, &outer)?)])
+        one_to_one(ctx, grads, |ctx, grad| {
+            let inv = unpack(&self.inverse, ctx)?;
+            let rt = &mut *ctx.rt;
+            let ih = mh(rt, &inv)?;
+            let inner = matmul(rt, &grad, &ih)?;
+            let ih = mh(rt, &inv)?;
+            let outer = matmul(rt, &ih, &inner)?;
+            neg(rt, &outer)
+        })
     }
 
     fn save_outputs(&mut self, outputs: &[Tensor]) {
