@@ -365,7 +365,7 @@ impl Runtime {
             let out_metas = output_metas(&args, &metas, &out_tensors, &differentiable);
             tracer.op(
                 op,
-                plan.keyset.names(),
+                plan.keyset,
                 plan.chain_names(),
                 &names,
                 &args,
@@ -431,7 +431,7 @@ impl Runtime {
         let names = argument_names(entry);
         tracer.op_error(
             entry.python_name.as_str(),
-            plan.keyset.names(),
+            plan.keyset,
             plan.chain_names(),
             &names,
             args,

@@ -73,7 +73,7 @@ impl Runtime {
         let out_metas = call::output_metas(args, &metas, &out_tensors, &[]);
         tracer.op(
             entry.python_name.as_str(),
-            plan.keyset.names(),
+            plan.keyset,
             plan.chain_names(),
             &names,
             args,

@@ -112,6 +112,31 @@ pub fn storage_span(shape: &[i64], strides: &[i64], offset: i64) -> Option<usize
     offset.checked_add(last)?.checked_add(1)
 }
 
+/// For every index of the broadcast batch `to`, the flat index into the
+/// batch `from` it reads (size-1 and missing leading dimensions repeat).
+pub(crate) fn broadcast_index(from: &[i64], to: &[i64]) -> Vec<usize> {
+    let size = |d: i64| usize::try_from(d).unwrap_or(0);
+    let total: usize = to.iter().map(|&d| size(d)).product();
+    let lead = to.len() - from.len().min(to.len());
+    (0..total)
+        .map(|mut flat| {
+            let (mut src, mut stride) = (0usize, 1usize);
+            for k in (0..to.len()).rev() {
+                let idx = flat % size(to[k]).max(1);
+                flat /= size(to[k]).max(1);
+                if k >= lead {
+                    let d = size(from[k - lead]);
+                    if d > 1 {
+                        src += idx * stride;
+                    }
+                    stride *= d.max(1);
+                }
+            }
+            src
+        })
+        .collect()
+}
+
 /// The broadcast of two shapes, or `None` when they do not broadcast.
 pub fn broadcast_shapes(a: &[i64], b: &[i64]) -> Option<Vec<i64>> {
     let n = a.len().max(b.len());

@@ -49,6 +49,7 @@ use ft_trace::{Digest, EventBody, EventSink, Name, TensorRef, Value, ValueKey, V
 
 use crate::autograd::node::{Edge, Node, NodeKind};
 use crate::dispatch::autocast::AutocastState;
+use crate::dispatch::keyset::DispatchKeySet;
 use crate::ivalue::IValue;
 use crate::tensor::{Tensor, TensorImpl};
 
@@ -470,7 +471,7 @@ impl Tracer {
     pub(crate) fn op(
         &mut self,
         op: &str,
-        keyset: Vec<String>,
+        keyset: DispatchKeySet,
         chain: Vec<(&'static str, &'static str)>,
         arg_names: &[String],
         args: &[IValue],
@@ -497,7 +498,7 @@ impl Tracer {
         let chain = chain_steps(chain);
         self.emit(EventBody::Dispatch(DispatchEvent::Op(OpCall {
             op: Name::new(op),
-            keyset: keyset.into_iter().map(Name::from).collect(),
+            keyset: keyset.iter().map(|k| Name::new(k.name())).collect(),
             chain,
             args,
             outputs,
@@ -518,7 +519,7 @@ impl Tracer {
     pub(crate) fn op_error(
         &mut self,
         op: &str,
-        keyset: Vec<String>,
+        keyset: DispatchKeySet,
         chain: Vec<(&'static str, &'static str)>,
         arg_names: &[String],
         args: &[IValue],
@@ -535,7 +536,7 @@ impl Tracer {
         let chain = chain_steps(chain);
         self.emit(EventBody::Dispatch(DispatchEvent::OpError(OpError {
             op: Name::new(op),
-            keyset: keyset.into_iter().map(Name::from).collect(),
+            keyset: keyset.iter().map(|k| Name::new(k.name())).collect(),
             chain,
             args,
             error,

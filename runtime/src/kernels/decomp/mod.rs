@@ -24,7 +24,7 @@ use crate::kernels::{Kernel, KernelCtx};
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
 use crate::tensor::storage::cast_value;
-use crate::tensor::strides::{broadcast_shapes, contiguous_strides};
+use crate::tensor::strides::{broadcast_index, broadcast_shapes, contiguous_strides};
 
 /// The kernel of `op` if it is a decomposition or solve.
 pub(crate) fn lookup(op: &str) -> Option<Kernel> {
@@ -206,29 +206,6 @@ fn c_order(mats: &[Vec<f64>], m: usize, n: usize, dtype: DType) -> Vec<f64> {
         }
     }
     out
-}
-
-/// For each index of the broadcast batch `to`, the flat index into `from`.
-fn broadcast_index(from: &[i64], to: &[i64]) -> Vec<usize> {
-    let total: usize = to.iter().map(|&d| size(d)).product();
-    let lead = to.len() - from.len().min(to.len());
-    (0..total)
-        .map(|mut flat| {
-            let (mut src, mut stride) = (0usize, 1usize);
-            for k in (0..to.len()).rev() {
-                let idx = flat % size(to[k]).max(1);
-                flat /= size(to[k]).max(1);
-                if k >= lead {
-                    let d = size(from[k - lead]);
-                    if d > 1 {
-                        src += idx * stride;
-                    }
-                    stride *= d.max(1);
-                }
-            }
-            src
-        })
-        .collect()
 }
 
 fn str_arg<'a>(a: &Args<'a>, i: usize) -> Result<&'a str> {

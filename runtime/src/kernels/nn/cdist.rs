@@ -42,7 +42,7 @@ use crate::ivalue::IValue;
 use crate::kernels::{Kernel, KernelCtx};
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
-use crate::tensor::strides::{broadcast_shapes, contiguous_strides};
+use crate::tensor::strides::{broadcast_index, broadcast_shapes, contiguous_strides};
 
 /// The kernel of `op` if it is a pairwise-distance operator.
 pub(crate) fn lookup(op: &str) -> Option<Kernel> {
@@ -79,30 +79,6 @@ impl Pairs {
 
 fn size(x: i64) -> usize {
     usize::try_from(x).unwrap_or(0)
-}
-
-/// For every index of the broadcast batch `to`, the flat index into the
-/// batch `from` it reads (size-1 and missing dimensions repeat).
-fn broadcast_index(from: &[i64], to: &[i64]) -> Vec<usize> {
-    let total: usize = to.iter().map(|&d| size(d)).product();
-    let lead = to.len() - from.len();
-    (0..total)
-        .map(|mut flat| {
-            let (mut src, mut stride) = (0usize, 1usize);
-            for k in (0..to.len()).rev() {
-                let idx = flat % size(to[k]).max(1);
-                flat /= size(to[k]).max(1);
-                if k >= lead {
-                    let d = size(from[k - lead]);
-                    if d > 1 {
-                        src += idx * stride;
-                    }
-                    stride *= d.max(1);
-                }
-            }
-            src
-        })
-        .collect()
 }
 
 /// Validates two `[*, r, c]` operands (PyTorch's cdist checks, in its
