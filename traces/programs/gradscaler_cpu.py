@@ -1,7 +1,7 @@
 """torch.amp.GradScaler("cpu") around a small CNN's SGD steps.
 
-The mixed-precision recipe without autocast (which the runtime does not
-replay yet, docs/CAPTURE.md §10): `scaler.scale(loss).backward()`,
+The scaler's half of the mixed-precision recipe, on its own (autocast
+regions are covered by `autocast_cpu`): `scaler.scale(loss).backward()`,
 `scaler.unscale_(optimizer)` then `clip_grad_norm_` on the unscaled
 gradients, `scaler.step` (skipped when a gradient is not finite) and
 `scaler.update` (`_amp_foreach_non_finite_check_and_unscale_`,
