@@ -1,5 +1,5 @@
-//! Decoding an EVENTS payload one event at a time, keeping each event's bytes
-//! for its structural hash.
+//! Decoding an EVENTS payload one event at a time, with each event's
+//! structural hash.
 //!
 //! A reader checks the footer's chain hashes, which are built from every
 //! event's structural hash: BLAKE3 of `msgpack([layer, kind, payload'])`
@@ -11,14 +11,15 @@
 //! structural hash without encoding the event again, which was a fifth of the
 //! time spent reading a trace.
 //!
-//! The bytes are what a writer wrote, and a writer encodes msgpack in its
-//! shortest form, as both of ours do. A file written otherwise (a 1 stored as
-//! `uint16`) gives other bytes for the same meaning; its chain then differs
-//! from the footer's and the reader recomputes every structural hash from the
-//! decoded events before it calls the file damaged (see
-//! [`crate::reader::TraceReader::read_all`]).
+//! Those bytes are the structural form only when they are what encoding the
+//! event gives: every object in its shortest msgpack form, as both of our
+//! writers write. The event decoder ([`crate::event_decode`]) checks that as
+//! it reads; an event stored otherwise (a 1 stored as `uint16`, a valid file
+//! no writer of ours makes), or left to serde, is encoded again. The hash is
+//! therefore always the one FORMAT §4 defines.
 
 use crate::event::Event;
+use crate::event_decode::{self, DecodeError, EventsError, Problem};
 use crate::hash::Digest;
 
 /// A msgpack array of 3 elements.
@@ -26,8 +27,98 @@ const FIXARRAY_3: u8 = 0x93;
 /// A msgpack array of 5 elements: an event.
 const FIXARRAY_5: u8 = 0x95;
 
-/// Each event of an EVENTS payload with its structural hash.
-pub(crate) fn decode_with_hashes(payload: &[u8]) -> Result<Vec<(Event, Digest)>, String> {
+/// Each event of an EVENTS payload with its structural hash, which always
+/// equals [`crate::event::EventBody::structural_hash`].
+pub(crate) fn decode_with_hashes(payload: &[u8]) -> Result<Vec<(Event, Digest)>, EventsError> {
+    let mut out = Vec::with_capacity(capacity(payload));
+    decode_each(payload, true, |event, hash| out.push((event, hash)))?;
+    Ok(out)
+}
+
+/// Each event of an EVENTS payload, without hashes.
+pub(crate) fn decode(payload: &[u8]) -> Result<Vec<Event>, EventsError> {
+    let mut out = Vec::with_capacity(capacity(payload));
+    decode_each(payload, false, |event, _| out.push(event))?;
+    Ok(out)
+}
+
+/// Room for the events of `payload`: its count, bounded by the bytes (every
+/// event takes at least 6), so a damaged count cannot size an allocation.
+fn capacity(payload: &[u8]) -> usize {
+    array_header(payload, 0).map_or(0, |(count, _)| count.min(payload.len() / 6))
+}
+
+/// Decodes the events of `payload` in order, passing each to `push` with its
+/// structural hash (`Digest::ZERO` when `hashes` is false). Events go through
+/// [`event_decode`]; an event it leaves to serde, or refuses, is decoded by
+/// serde, which has the last word on what decodes.
+fn decode_each(
+    payload: &[u8],
+    hashes: bool,
+    mut push: impl FnMut(Event, Digest),
+) -> Result<(), EventsError> {
+    let (count, mut pos) = array_header(payload, 0).ok_or(EventsError::NotAnArray)?;
+    let mut structural = Vec::with_capacity(512);
+    for i in 0..count {
+        let (event, end, span) = match event_decode::decode_event(payload, pos) {
+            Ok(decoded) => (decoded.event, decoded.end, decoded.structural),
+            Err(error) => {
+                let (event, end) = decode_with_serde(payload, pos, i, error)?;
+                (event, end, None)
+            }
+        };
+        let hash = if !hashes {
+            Digest::ZERO
+        } else if let Some(span) = span.and_then(|(from, to)| payload.get(from..to)) {
+            // One contiguous input: BLAKE3's one-shot hash of a short
+            // message is cheaper than a streaming hasher's set-up.
+            structural.clear();
+            structural.push(FIXARRAY_3);
+            structural.extend_from_slice(span);
+            Digest::of(&structural)
+        } else {
+            event.body.structural_hash()
+        };
+        push(event, hash);
+        pos = end;
+    }
+    if pos != payload.len() {
+        return Err(EventsError::Trailing {
+            bytes: payload.len() - pos,
+            events: count,
+        });
+    }
+    Ok(())
+}
+
+/// The event at `pos` decoded by serde, after the event decoder left it to
+/// serde or refused it. When serde refuses it too, the error is the
+/// decoder's, which names the field, or serde's for a shape the decoder
+/// does not read.
+fn decode_with_serde(
+    payload: &[u8],
+    pos: usize,
+    index: usize,
+    error: DecodeError,
+) -> Result<(Event, usize), EventsError> {
+    let end = skip(payload, pos).ok_or(EventsError::CutShort { event: index })?;
+    match rmp_serde::from_slice::<Event>(&payload[pos..end]) {
+        Ok(event) => Ok((event, end)),
+        Err(e) if error.problem == Problem::Unsupported => Err(EventsError::Serde {
+            event: index,
+            offset: pos,
+            message: e.to_string(),
+        }),
+        Err(_) => Err(EventsError::Event {
+            event: index,
+            error,
+        }),
+    }
+}
+
+/// Each event of an EVENTS payload with its structural hash, every event
+/// decoded by serde: the reference [`decode_with_hashes`] must agree with.
+pub(crate) fn decode_with_hashes_serde(payload: &[u8]) -> Result<Vec<(Event, Digest)>, String> {
     let (count, mut pos) = array_header(payload, 0).ok_or("not an array of events")?;
     // Every event takes at least 6 bytes: a count beyond that is damage, and
     // must not size an allocation.
@@ -40,8 +131,6 @@ pub(crate) fn decode_with_hashes(payload: &[u8]) -> Result<Vec<(Event, Digest)>,
         let event: Event = rmp_serde::from_slice(bytes).map_err(|e| format!("event {i}: {e}"))?;
         let hash = match span.and_then(|(from, to)| payload.get(from..to)) {
             Some(span) if event.body.structural_form_is_payload() => {
-                // One contiguous input: BLAKE3's one-shot hash of a short
-                // message is cheaper than a streaming hasher's set-up.
                 structural.clear();
                 structural.push(FIXARRAY_3);
                 structural.extend_from_slice(span);

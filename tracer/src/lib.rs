@@ -9,6 +9,7 @@
 //! * [`value`] — operator arguments and tensor references;
 //! * [`name`] — the interned strings events repeat (operators, keys, dtypes);
 //! * [`hash`] — blob digests, structural hashes, chain hashes;
+//! * [`event_decode`] — the msgpack decoder written for the event layout;
 //! * [`atomic`] — writing a file so its name only ever holds a complete file;
 //! * [`describe`] — events as text, in the one notation of every report and view;
 //! * [`model`] — lookups over a stream: nodes, tensors, recorded values;
@@ -27,6 +28,7 @@ pub mod describe;
 pub mod error;
 pub mod event;
 mod event_bytes;
+pub mod event_decode;
 pub mod format;
 pub mod hash;
 pub mod model;
@@ -61,7 +63,7 @@ pub use event::{
 pub use format::{BlobRecord, StatsRecord, TraceIndex, TraceMeta, ValuePolicy};
 pub use hash::{ChainState, Digest, blob_digest};
 pub use name::Name;
-pub use reader::{Events, TraceReader, Truncation, ValueRecord};
+pub use reader::{Events, EventsWithHashes, TraceReader, Truncation, ValueRecord};
 pub use sink::{Clock, EventSink, FileSink, MemorySink, ValueKey};
 pub use value::{TensorRef, Value};
 pub use writer::{FileTraceWriter, TraceOutput, TraceSummary, TraceWriter, partial_path};

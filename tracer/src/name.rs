@@ -37,6 +37,32 @@ thread_local! {
         RefCell::new(HashSet::with_hasher(foldhash::fast::FixedState::default()));
 }
 
+/// This thread's table of names.
+pub(crate) type Table = HashSet<Arc<str>, foldhash::fast::FixedState>;
+
+/// Runs `f` with this thread's table borrowed once, for a decoder interning
+/// many names in a row. `f` must make its names with [`intern`], not
+/// [`Name::new`] (which would borrow the table again).
+pub(crate) fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> R {
+    TABLE.with(|table| f(&mut table.borrow_mut()))
+}
+
+/// [`Name::new`] with the table already borrowed.
+pub(crate) fn intern(table: &mut Table, text: &str) -> Name {
+    if text.len() > LONGEST_INTERNED {
+        return Name(Arc::from(text));
+    }
+    if let Some(shared) = table.get(text) {
+        return Name(Arc::clone(shared));
+    }
+    if table.len() >= TABLE_CAP {
+        table.clear();
+    }
+    let shared: Arc<str> = Arc::from(text);
+    table.insert(Arc::clone(&shared));
+    Name(shared)
+}
+
 /// A shared, immutable string.
 #[derive(Clone, PartialOrd, Ord)]
 pub struct Name(Arc<str>);
@@ -48,18 +74,7 @@ impl Name {
         if text.len() > LONGEST_INTERNED {
             return Name(Arc::from(text));
         }
-        TABLE.with(|table| {
-            let mut table = table.borrow_mut();
-            if let Some(shared) = table.get(text) {
-                return Name(Arc::clone(shared));
-            }
-            if table.len() >= TABLE_CAP {
-                table.clear();
-            }
-            let shared: Arc<str> = Arc::from(text);
-            table.insert(Arc::clone(&shared));
-            Name(shared)
-        })
+        with_table(|table| intern(table, text))
     }
 
     /// The text.

@@ -377,6 +377,18 @@ impl TraceReader {
         }
     }
 
+    /// [`Self::events`] with each event's structural hash (FORMAT §4), taken
+    /// from its stored bytes when they allow: for a reader that checks the
+    /// chain hashes itself.
+    pub fn events_with_hashes(&mut self) -> EventsWithHashes<'_> {
+        EventsWithHashes {
+            reader: self,
+            next_chunk: 0,
+            buffer: Vec::new().into_iter(),
+            failed: false,
+        }
+    }
+
     /// Reads the events of the chunk holding `seq` onward, up to `limit` events.
     pub fn read_range(&mut self, seq: u64, limit: usize) -> Result<Vec<Event>, TraceError> {
         let start = self
@@ -412,6 +424,19 @@ impl TraceReader {
     pub fn read_chunk_events(&mut self, chunk: usize) -> Result<Option<Vec<Event>>, TraceError> {
         match self.index.chunks.get(chunk).copied() {
             Some(entry) => self.read_events_chunk(&entry).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The payload of the `chunk`-th EVENTS chunk of the index as stored
+    /// (checksum verified, decompressed), undecoded: for tools and tests
+    /// that decode it themselves ([`crate::event_decode`]). `Ok(None)` past
+    /// the last chunk.
+    pub fn read_chunk_payload(&mut self, chunk: usize) -> Result<Option<Vec<u8>>, TraceError> {
+        match self.index.chunks.get(chunk).copied() {
+            Some(entry) => self
+                .read_chunk_of_kind(entry.offset, chunk_kind::EVENTS)
+                .map(Some),
             None => Ok(None),
         }
     }
@@ -549,7 +574,11 @@ impl TraceReader {
 
     fn read_events_chunk(&mut self, entry: &EventChunkEntry) -> Result<Vec<Event>, TraceError> {
         let payload = self.read_chunk_of_kind(entry.offset, chunk_kind::EVENTS)?;
-        let events: Vec<Event> = self.decode(entry.offset, &payload, "events")?;
+        let events = event_bytes::decode(&payload).map_err(|detail| TraceError::Decode {
+            path: self.path.clone(),
+            offset: entry.offset,
+            detail: format!("events payload does not decode: {detail}"),
+        })?;
         let first_seq = events.first().map(|e| e.seq);
         if events.len() as u64 != entry.count || first_seq != Some(entry.first_seq) {
             return Err(self.chunk_disagrees_with_index(entry, events.len(), first_seq));
@@ -757,9 +786,14 @@ impl TraceReader {
             };
             match kind {
                 chunk_kind::EVENTS => {
-                    let events: Vec<Event> = match self.decode(offset, &payload, "events") {
+                    let events = match event_bytes::decode_with_hashes(&payload) {
                         Ok(events) => events,
-                        Err(e) => {
+                        Err(detail) => {
+                            let e = TraceError::Decode {
+                                path: self.path.clone(),
+                                offset,
+                                detail: format!("events payload does not decode: {detail}"),
+                            };
                             break Truncation {
                                 offset,
                                 detail: e.to_string(),
@@ -767,7 +801,7 @@ impl TraceReader {
                             };
                         }
                     };
-                    if let Some(first) = events.first() {
+                    if let Some((first, _)) = events.first() {
                         if first.seq != index.event_count {
                             break Truncation {
                                 offset,
@@ -784,12 +818,12 @@ impl TraceReader {
                             count: events.len() as u64,
                         });
                     }
-                    for event in &events {
+                    for (event, structural) in &events {
                         let layer = event.body.code().0;
                         if let Some(c) = index.layer_counts.get_mut(usize::from(layer)) {
                             *c += 1;
                         }
-                        chains.push(usize::from(layer), &event.body.structural_hash());
+                        chains.push(usize::from(layer), structural);
                     }
                     index.event_count += events.len() as u64;
                 }
@@ -1071,6 +1105,50 @@ impl Iterator for Events<'_> {
             };
             self.next_chunk += 1;
             match self.reader.read_events_chunk(&entry) {
+                Ok(events) => self.buffer = events.into_iter(),
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
+}
+
+/// Iterator over `(event, structural hash)` in sequence order; see
+/// [`TraceReader::events_with_hashes`].
+pub struct EventsWithHashes<'r> {
+    reader: &'r mut TraceReader,
+    next_chunk: usize,
+    buffer: std::vec::IntoIter<(Event, Digest)>,
+    failed: bool,
+}
+
+impl Iterator for EventsWithHashes<'_> {
+    type Item = Result<(Event, Digest), TraceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(item) = self.buffer.next() {
+                return Some(Ok(item));
+            }
+            if self.failed {
+                return None;
+            }
+            let Some(&entry) = self.reader.index.chunks.get(self.next_chunk) else {
+                if self.next_chunk == self.reader.index.chunks.len() {
+                    self.next_chunk += 1;
+                    let salvaged = self.reader.salvaged.iter();
+                    self.buffer = salvaged
+                        .map(|e| (e.clone(), e.body.structural_hash()))
+                        .collect::<Vec<_>>()
+                        .into_iter();
+                    continue;
+                }
+                return None;
+            };
+            self.next_chunk += 1;
+            match self.reader.read_events_chunk_hashed(&entry) {
                 Ok(events) => self.buffer = events.into_iter(),
                 Err(e) => {
                     self.failed = true;

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use crate::codec;
 use crate::error::TraceError;
-use crate::event::{Event, EventBody};
+use crate::event::EventBody;
 use crate::format::{self, BlobRecord, TraceIndex, TraceMeta, chunk_kind};
 use crate::hash::ChainState;
 
@@ -527,7 +527,7 @@ pub fn verify_file(path: &Path) -> Result<Verification, TraceError> {
                     ok = false;
                 }
             }
-            chunk_kind::EVENTS => match rmp_serde::from_slice::<Vec<Event>>(&payload) {
+            chunk_kind::EVENTS => match crate::event_bytes::decode_with_hashes(&payload) {
                 Err(e) => {
                     w.problem(offset, "EVENTS", format!("payload does not decode: {e}"));
                     ok = false;
@@ -536,13 +536,13 @@ pub fn verify_file(path: &Path) -> Result<Verification, TraceError> {
                     events_found.push((offset, 0, 0));
                 }
                 Ok(events) => {
-                    let first = events.first().map_or(0, |e| e.seq);
+                    let first = events.first().map_or(0, |(e, _)| e.seq);
                     events_found.push((offset, first, events.len() as u64));
                     if events.is_empty() {
                         w.problem(offset, "EVENTS", "an EVENTS chunk with no events");
                         ok = false;
                     }
-                    for (i, event) in events.iter().enumerate() {
+                    for (i, (event, structural)) in events.iter().enumerate() {
                         if let Some(want) = next_seq
                             && event.seq != want
                         {
@@ -564,7 +564,7 @@ pub fn verify_file(path: &Path) -> Result<Verification, TraceError> {
                         }
                         needed_minor = needed_minor.max(format::minor_needed(major, &event.body));
                         unknown_kinds |= matches!(event.body, EventBody::Unknown { .. });
-                        chains.push(layer, &event.body.structural_hash());
+                        chains.push(layer, structural);
                     }
                 }
             },
