@@ -142,7 +142,7 @@ impl Default for ReplayOptions {
 /// `embedding-renorm-no-scale`, `cdist-inf-norm-as-l1`, `cdist-grad-negated`,
 /// `pdist-grad-one-sided`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
 /// `attention-reduced-as-float`, `qr-sign-flipped`, `solve-triangular-right-transposed`,
-/// `autocast-key-dropped`,
+/// `autocast-key-dropped`, `generator-key-dropped`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -196,6 +196,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "inplace-view-rebases" => faults.inplace_view_rebases = true,
             None if spec == "autocast-key-dropped" => faults.autocast_key_dropped = true,
+            None if spec == "generator-key-dropped" => faults.generator_key_dropped = true,
             None if spec == "wrong-init-bound" => faults.wrong_init_bound = true,
             None if spec == "adam-skip-bias-correction" => faults.adam_skip_bias_correction = true,
             None if spec == "adamw-decay-as-l2" => faults.adamw_decay_as_l2 = true,

@@ -178,6 +178,13 @@ pub struct Faults {
     /// inside an autocast region lack the key. Breaks the dispatch of every
     /// trace recorded under CPU autocast.
     pub autocast_key_dropped: bool,
+    /// Leave a `torch.Generator` argument's backend key out of the dispatch
+    /// key set, as a runtime that only looks at tensors would: a seeded
+    /// sampling call (`randn(..., generator=g)`, `randperm` of a shuffling
+    /// `DataLoader`) dispatches with `BackendSelect` alone where PyTorch's
+    /// has `BackendSelect, CPU`. Breaks the dispatch of every trace with an
+    /// explicit generator.
+    pub generator_key_dropped: bool,
 }
 
 impl Faults {

@@ -14,6 +14,7 @@ mod engine;
 mod errors;
 mod foreach;
 mod functions;
+mod generators;
 mod grad_modes;
 mod graph_conv;
 mod hooks;

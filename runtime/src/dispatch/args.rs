@@ -357,10 +357,28 @@ impl<'a> Args<'a> {
     }
 
     /// Fails unless argument `i` is `None` (e.g. an explicit `Generator`).
-    pub(crate) fn expect_none(&self, i: usize, what: &str) -> Result<()> {
+    /// A `Generator?` argument: `None` (the global generator) or a recorded
+    /// `torch.Generator` on the CPU. Replay feeds every random operator the
+    /// values PyTorch recorded, so the generator only names the stream they
+    /// came from; a generator of another device is refused.
+    pub(crate) fn cpu_generator(&self, i: usize) -> Result<()> {
         match self.value(i)? {
             IValue::None => Ok(()),
-            _ => Err(RuntimeError::unsupported(self.op, what)),
+            IValue::Str(s) if s == "generator:cpu" => Ok(()),
+            IValue::Str(s) => Err(RuntimeError::unsupported(
+                self.op,
+                format!(
+                    "a Generator on device {}",
+                    s.strip_prefix("generator:").unwrap_or(s)
+                ),
+            )),
+            other => Err(RuntimeError::unsupported(
+                self.op,
+                format!(
+                    "argument '{}' of kind {other:?} as a Generator",
+                    self.name(i)
+                ),
+            )),
         }
     }
 }

@@ -270,32 +270,54 @@ fn fill(ctx: &KernelCtx<'_>, this: &Tensor, value: f64) -> Result<Vec<IValue>> {
     Ok(vec![this.clone().into()])
 }
 
-/// `randn(size, *, dtype, layout, device, pin_memory)`: N(0, 1).
-pub(crate) fn randn(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    let size = size_arg(ctx, &a, 0)?;
-    let dtype = options_dtype(ctx, &a, 1, 2, ctx.default_dtype)?;
+/// `randn` / `rand(size, *, [generator,] dtype, layout, device,
+/// pin_memory)`: contiguous N(0, 1) or U[0, 1) draws of the default dtype
+/// unless `dtype` says otherwise. A generator (the `.generator` overloads)
+/// must be a CPU one; the values replay from the recording either way.
+fn continuous(
+    ctx: &mut KernelCtx<'_>,
+    a: &Args<'_>,
+    normal: bool,
+    generator: bool,
+) -> Result<Vec<IValue>> {
+    let size = size_arg(ctx, a, 0)?;
+    let dtype_at = if generator {
+        a.cpu_generator(1)?;
+        2
+    } else {
+        1
+    };
+    let dtype = options_dtype(ctx, a, dtype_at, dtype_at + 1, ctx.default_dtype)?;
     let strides = contiguous_strides(&size);
-    let values = if ctx.has_data() {
+    let values = if !ctx.has_data() {
+        None
+    } else if normal {
         Some(ctx.random.normal(ctx.op, numel(&size), 0.0, 1.0)?)
     } else {
-        None
+        Some(ctx.random.uniform(ctx.op, numel(&size), 0.0, 1.0)?)
     };
     let out = ctx.output(&size, &strides, dtype, || Ok(values.unwrap_or_default()))?;
     Ok(vec![out.into()])
 }
 
+/// `randn(size, *, dtype, layout, device, pin_memory)`: N(0, 1).
+pub(crate) fn randn(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    continuous(ctx, &a, true, false)
+}
+
+/// `randn.generator(size, *, generator, dtype, ...)`: N(0, 1).
+pub(crate) fn randn_generator(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    continuous(ctx, &a, true, true)
+}
+
 /// `rand(size, *, dtype, layout, device, pin_memory)`: U[0, 1).
 pub(crate) fn rand(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    let size = size_arg(ctx, &a, 0)?;
-    let dtype = options_dtype(ctx, &a, 1, 2, ctx.default_dtype)?;
-    let strides = contiguous_strides(&size);
-    let values = if ctx.has_data() {
-        Some(ctx.random.uniform(ctx.op, numel(&size), 0.0, 1.0)?)
-    } else {
-        None
-    };
-    let out = ctx.output(&size, &strides, dtype, || Ok(values.unwrap_or_default()))?;
-    Ok(vec![out.into()])
+    continuous(ctx, &a, false, false)
+}
+
+/// `rand.generator(size, *, generator, dtype, ...)`: U[0, 1).
+pub(crate) fn rand_generator(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    continuous(ctx, &a, false, true)
 }
 
 /// `uniform_(self, from=0., to=1., *, generator=None)`.
@@ -303,7 +325,7 @@ pub(crate) fn uniform_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
     let this = a.tensor(0)?;
     ctx.check(this, "self")?;
     let (from, to) = (a.scalar(1)?, a.scalar(2)?);
-    a.expect_none(3, "an explicit Generator")?;
+    a.cpu_generator(3)?;
     if ctx.has_data() {
         let values = ctx.random.uniform(ctx.op, this.numel(), from, to)?;
         this.write_f64(ctx.op, &values)?;
@@ -316,7 +338,7 @@ pub(crate) fn normal_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
     let this = a.tensor(0)?;
     ctx.check(this, "self")?;
     let (mean, std) = (a.scalar(1)?, a.scalar(2)?);
-    a.expect_none(3, "an explicit Generator")?;
+    a.cpu_generator(3)?;
     if ctx.has_data() {
         let values = ctx.random.normal(ctx.op, this.numel(), mean, std)?;
         this.write_f64(ctx.op, &values)?;

@@ -162,9 +162,10 @@ impl Runtime {
         // A CPU `torch.Generator` argument contributes its backend key
         // (observed in torch 2.15: `randperm.generator` dispatches with
         // `BackendSelect, CPU`).
-        let tensor_keys = if args
-            .iter()
-            .any(|v| matches!(v, IValue::Str(s) if s == "generator:cpu"))
+        let tensor_keys = if !self.faults.generator_key_dropped
+            && args
+                .iter()
+                .any(|v| matches!(v, IValue::Str(s) if s == "generator:cpu"))
         {
             tensor_keys.with(DispatchKey::CPU)
         } else {

@@ -323,7 +323,9 @@ fn core(op: &str) -> Option<Differentiability> {
         | "aten.zeros_like.default"
         | "aten.ones_like.default"
         | "aten.randn.default"
-        | "aten.rand.default" => NotDifferentiable,
+        | "aten.randn.generator"
+        | "aten.rand.default"
+        | "aten.rand.generator" => NotDifferentiable,
         _ => return None,
     })
 }

@@ -268,12 +268,18 @@ fn not_differentiable(op: &str) -> Option<Differentiability> {
         "aten.eye.default",
         "aten.eye.m",
         "aten.randint.default",
+        "aten.randint.generator",
         "aten.randint.low",
+        "aten.randint.low_generator",
         "aten.randint_like.default",
+        "aten.randint_like.generator",
         "aten.randint_like.low_dtype",
+        "aten.randint_like.low_generator_dtype",
         "aten.randperm.default",
         "aten.rand_like.default",
+        "aten.rand_like.generator",
         "aten.randn_like.default",
+        "aten.randn_like.generator",
         "aten.multinomial.default",
     ];
     OPS.contains(&op)

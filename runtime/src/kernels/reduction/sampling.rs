@@ -1,7 +1,12 @@
 //! Random operators beyond `randn`/`rand`/`uniform_`/`normal_`: `randint`,
 //! `randperm`, `bernoulli` / `bernoulli_`, `multinomial`, `rand_like`,
 //! `randn_like`, `randint_like`, `random_` (three overloads),
-//! `exponential_`.
+//! `exponential_`, and the `.generator` overloads of the factories.
+//!
+//! Every one accepts an explicit CPU `torch.Generator`: a program that keeps
+//! seeded generators apart from the global one (a `random_split`, a
+//! shuffling `DataLoader`, augmentation or initialisation streams) replays
+//! because the values come from the recording, whichever stream drew them.
 //!
 //! Every draw goes through the runtime's [`crate::kernels::random::RandomSource`]
 //! (replay feeds PyTorch's recorded outputs there). On the meta backend
@@ -74,48 +79,103 @@ fn integers(
     int_output(ctx, shape, strides, dtype, values)
 }
 
-/// `randint(high, size, *, dtype=long, layout, device, pin_memory)`.
-pub(crate) fn randint(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    let high = a.int(0)?;
-    let size = size_arg(ctx, &a, 1)?;
-    let dtype = options_dtype(ctx, &a, 2, 3, DType::Int64)?;
-    let strides = contiguous_strides(&size);
-    Ok(vec![
-        integers(ctx, &size, &strides, dtype, (0, high))?.into(),
-    ])
+/// Where the tensor options of a random factory start: right after its
+/// leading arguments, or one further in a `.generator` overload, whose
+/// generator comes first among the keyword arguments (and is checked here).
+fn options_start(a: &Args<'_>, leading: usize, generator: bool) -> Result<usize> {
+    if generator {
+        a.cpu_generator(leading)?;
+        Ok(leading + 1)
+    } else {
+        Ok(leading)
+    }
 }
 
-/// `randint.low(low, high, size, *, dtype=long, layout, device, pin_memory)`.
-pub(crate) fn randint_low(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    let (low, high) = (a.int(0)?, a.int(1)?);
-    let size = size_arg(ctx, &a, 2)?;
-    let dtype = options_dtype(ctx, &a, 3, 4, DType::Int64)?;
+/// `randint` and `randint.low` (`low` given) with `size` after the bounds:
+/// contiguous integers in `[low, high)`, int64 unless `dtype` says otherwise.
+fn randint_impl(
+    ctx: &mut KernelCtx<'_>,
+    a: &Args<'_>,
+    with_low: bool,
+    generator: bool,
+) -> Result<Vec<IValue>> {
+    let (low, high, size_at) = if with_low {
+        (a.int(0)?, a.int(1)?, 2)
+    } else {
+        (0, a.int(0)?, 1)
+    };
+    let size = size_arg(ctx, a, size_at)?;
+    let dtype_at = options_start(a, size_at + 1, generator)?;
+    let dtype = options_dtype(ctx, a, dtype_at, dtype_at + 1, DType::Int64)?;
     let strides = contiguous_strides(&size);
     Ok(vec![
         integers(ctx, &size, &strides, dtype, (low, high))?.into(),
     ])
 }
 
+/// `randint(high, size, *, dtype=long, layout, device, pin_memory)`.
+pub(crate) fn randint(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    randint_impl(ctx, &a, false, false)
+}
+
+/// `randint.generator(high, size, *, generator, dtype=long, ...)`.
+pub(crate) fn randint_generator(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    randint_impl(ctx, &a, false, true)
+}
+
+/// `randint.low(low, high, size, *, dtype=long, layout, device, pin_memory)`.
+pub(crate) fn randint_low(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    randint_impl(ctx, &a, true, false)
+}
+
+/// `randint.low_generator(low, high, size, *, generator, dtype=long, ...)`.
+pub(crate) fn randint_low_generator(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    randint_impl(ctx, &a, true, true)
+}
+
+/// `randint_like` (`low` given or not) after `self`: integers shaped and laid
+/// out like `self`, of its dtype unless `dtype` says otherwise.
+fn randint_like_impl(
+    ctx: &mut KernelCtx<'_>,
+    a: &Args<'_>,
+    with_low: bool,
+    generator: bool,
+) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    let (low, high, leading) = if with_low {
+        (a.int(1)?, a.int(2)?, 3)
+    } else {
+        (0, a.int(1)?, 2)
+    };
+    let dtype_at = options_start(a, leading, generator)?;
+    let dtype = options_dtype(ctx, a, dtype_at, dtype_at + 1, this.dtype())?;
+    let strides = like_strides(ctx, this, a.opt_memory_format(dtype_at + 4)?)?;
+    Ok(vec![
+        integers(ctx, this.shape(), &strides, dtype, (low, high))?.into(),
+    ])
+}
+
 /// `randint_like(self, high, *, dtype, layout, device, pin_memory, memory_format)`.
 pub(crate) fn randint_like(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    let this = a.tensor(0)?;
-    let high = a.int(1)?;
-    let dtype = options_dtype(ctx, &a, 2, 3, this.dtype())?;
-    let strides = like_strides(ctx, this, a.opt_memory_format(6)?)?;
-    Ok(vec![
-        integers(ctx, this.shape(), &strides, dtype, (0, high))?.into(),
-    ])
+    randint_like_impl(ctx, &a, false, false)
+}
+
+/// `randint_like.generator(self, high, *, generator, dtype, ...)`.
+pub(crate) fn randint_like_generator(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    randint_like_impl(ctx, &a, false, true)
 }
 
 /// `randint_like.low_dtype(self, low, high, *, dtype, layout, device, pin_memory, memory_format)`.
 pub(crate) fn randint_like_low(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    let this = a.tensor(0)?;
-    let (low, high) = (a.int(1)?, a.int(2)?);
-    let dtype = options_dtype(ctx, &a, 3, 4, this.dtype())?;
-    let strides = like_strides(ctx, this, a.opt_memory_format(7)?)?;
-    Ok(vec![
-        integers(ctx, this.shape(), &strides, dtype, (low, high))?.into(),
-    ])
+    randint_like_impl(ctx, &a, true, false)
+}
+
+/// `randint_like.low_generator_dtype(self, low, high, *, generator, dtype, ...)`.
+pub(crate) fn randint_like_low_generator(
+    ctx: &mut KernelCtx<'_>,
+    a: Args<'_>,
+) -> Result<Vec<IValue>> {
+    randint_like_impl(ctx, &a, true, true)
 }
 
 /// `randperm(n, *, dtype=long, layout, device, pin_memory)`.
@@ -127,6 +187,7 @@ pub(crate) fn randperm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
 /// pin_memory)`: a `DataLoader(shuffle=True)`'s sampler draws with its own
 /// generator; the values replay from the recording like every random op.
 pub(crate) fn randperm_generator(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    a.cpu_generator(1)?;
     randperm_impl(ctx, &a, 2)
 }
 
@@ -144,11 +205,18 @@ fn randperm_impl(ctx: &mut KernelCtx<'_>, a: &Args<'_>, dtype_at: usize) -> Resu
     Ok(vec![int_output(ctx, &[n], &[1], dtype, values)?.into()])
 }
 
-/// `rand_like` / `randn_like(self, *, dtype, layout, device, pin_memory, memory_format)`.
-fn continuous_like(ctx: &mut KernelCtx<'_>, a: &Args<'_>, normal: bool) -> Result<Vec<IValue>> {
+/// `rand_like` / `randn_like(self, *, [generator,] dtype, layout, device,
+/// pin_memory, memory_format)`.
+fn continuous_like(
+    ctx: &mut KernelCtx<'_>,
+    a: &Args<'_>,
+    normal: bool,
+    generator: bool,
+) -> Result<Vec<IValue>> {
     let this = a.tensor(0)?;
-    let dtype = options_dtype(ctx, a, 1, 2, this.dtype())?;
-    let strides = like_strides(ctx, this, a.opt_memory_format(5)?)?;
+    let dtype_at = options_start(a, 1, generator)?;
+    let dtype = options_dtype(ctx, a, dtype_at, dtype_at + 1, this.dtype())?;
+    let strides = like_strides(ctx, this, a.opt_memory_format(dtype_at + 4)?)?;
     let n = this.numel();
     let values = draw(ctx, |ctx| {
         if normal {
@@ -165,12 +233,22 @@ fn continuous_like(ctx: &mut KernelCtx<'_>, a: &Args<'_>, normal: bool) -> Resul
 
 /// `rand_like(self, ...)`: U[0, 1).
 pub(crate) fn rand_like(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    continuous_like(ctx, &a, false)
+    continuous_like(ctx, &a, false, false)
+}
+
+/// `rand_like.generator(self, *, generator, ...)`: U[0, 1).
+pub(crate) fn rand_like_generator(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    continuous_like(ctx, &a, false, true)
 }
 
 /// `randn_like(self, ...)`: N(0, 1).
 pub(crate) fn randn_like(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    continuous_like(ctx, &a, true)
+    continuous_like(ctx, &a, true, false)
+}
+
+/// `randn_like.generator(self, *, generator, ...)`: N(0, 1).
+pub(crate) fn randn_like_generator(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    continuous_like(ctx, &a, true, true)
 }
 
 /// PyTorch's check that every probability lies in [0, 1].
@@ -201,7 +279,7 @@ pub(crate) fn bernoulli_float_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<V
     let this = a.tensor(0)?;
     ctx.check(this, "self")?;
     let p = a.scalar(1)?;
-    a.expect_none(2, "an explicit Generator")?;
+    a.cpu_generator(2)?;
     check_p(ctx, p)?;
     let probs = vec![p; this.numel()];
     let values = draw(ctx, |ctx| ctx.random.bernoulli(ctx.op, &probs))?;
@@ -215,7 +293,7 @@ pub(crate) fn bernoulli_tensor_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<
     let p = a.tensor(1)?;
     ctx.check(this, "self")?;
     ctx.check(p, "p")?;
-    a.expect_none(2, "an explicit Generator")?;
+    a.cpu_generator(2)?;
     let values = draw(ctx, |ctx| {
         let probs = read_broadcast(ctx.op, p, this.shape())?;
         check_probs(ctx, &probs)?;
@@ -230,7 +308,7 @@ pub(crate) fn bernoulli_tensor_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<
 pub(crate) fn bernoulli(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let this = a.tensor(0)?;
     ctx.check(this, "self")?;
-    a.expect_none(1, "an explicit Generator")?;
+    a.cpu_generator(1)?;
     let values = draw(ctx, |ctx| {
         let probs = this.read_f64(ctx.op)?;
         check_probs(ctx, &probs)?;
@@ -249,7 +327,7 @@ pub(crate) fn bernoulli_p(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IV
     let this = a.tensor(0)?;
     ctx.check(this, "self")?;
     let p = a.scalar(1)?;
-    a.expect_none(2, "an explicit Generator")?;
+    a.cpu_generator(2)?;
     check_p(ctx, p)?;
     let probs = vec![p; this.numel()];
     let values = draw(ctx, |ctx| ctx.random.bernoulli(ctx.op, &probs))?;
@@ -267,7 +345,7 @@ pub(crate) fn multinomial(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IV
     ctx.check(this, "self")?;
     let samples = a.int(1)?;
     let replacement = a.bool(2)?;
-    a.expect_none(3, "an explicit Generator")?;
+    a.cpu_generator(3)?;
     if !(1..=2).contains(&this.dim()) {
         return Err(RuntimeError::shape(ctx.op, "prob_dist must be 1 or 2 dim"));
     }
@@ -335,6 +413,7 @@ fn random_fill(ctx: &mut KernelCtx<'_>, this: &Tensor, low: i64, high: i64) -> R
 /// recording like every random op.
 pub(crate) fn random_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let this = a.tensor(0)?;
+    a.cpu_generator(1)?;
     random_fill(ctx, this, 0, random_upper(this.dtype()))
 }
 
@@ -347,7 +426,7 @@ pub(crate) fn random_from(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IV
         Some(IValue::Int(to)) => *to,
         _ => random_upper(this.dtype()),
     };
-    a.expect_none(3, "an explicit Generator")?;
+    a.cpu_generator(3)?;
     random_fill(ctx, this, from, to)
 }
 
@@ -355,7 +434,7 @@ pub(crate) fn random_from(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IV
 pub(crate) fn random_to(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let this = a.tensor(0)?;
     let to = a.int(1)?;
-    a.expect_none(2, "an explicit Generator")?;
+    a.cpu_generator(2)?;
     random_fill(ctx, this, 0, to)
 }
 
@@ -365,7 +444,7 @@ pub(crate) fn exponential_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<I
     let this = a.tensor(0)?;
     ctx.check(this, "self")?;
     let lambd = a.scalar(1)?;
-    a.expect_none(2, "an explicit Generator")?;
+    a.cpu_generator(2)?;
     if lambd.is_nan() || lambd <= 0.0 {
         return Err(RuntimeError::shape(
             ctx.op,

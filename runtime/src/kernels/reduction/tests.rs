@@ -287,3 +287,64 @@ fn random_argument_errors_match_pytorch() {
         .contains("exponential_ expects lambda > 0.0, but found lambda=-1")
     );
 }
+
+#[test]
+fn generator_overloads_draw_like_their_plain_forms() {
+    let mut rt = Runtime::new();
+    let cpu = IValue::Str("generator:cpu".into());
+    rt.provide_random_f32(vec![3.0, 4.0]);
+    let r = rt
+        .call(
+            "aten.randint.low_generator",
+            vec![
+                IValue::Int(0),
+                IValue::Int(5),
+                vec![2i64].into(),
+                cpu.clone(),
+            ],
+        )
+        .expect("randint with a generator");
+    let r = r[0].as_tensor().expect("t");
+    assert_eq!(r.dtype(), DType::Int64);
+    assert_eq!(r.to_i64_vec().expect("v"), vec![3, 4]);
+    rt.provide_random_f32(vec![0.25, 0.5, 0.75]);
+    let u = rt
+        .call(
+            "aten.rand.generator",
+            vec![
+                vec![3i64].into(),
+                cpu.clone(),
+                IValue::Dtype(DType::Float64),
+            ],
+        )
+        .expect("rand with a generator");
+    let u = u[0].as_tensor().expect("t");
+    assert_eq!(u.dtype(), DType::Float64);
+    assert_eq!(u.to_f64_vec().expect("v"), vec![0.25, 0.5, 0.75]);
+    let like = rt
+        .call(
+            "aten.randn_like.generator",
+            vec![u.clone().into(), cpu, IValue::Dtype(DType::Float32)],
+        )
+        .expect("randn_like with a generator");
+    assert_eq!(like[0].as_tensor().expect("t").dtype(), DType::Float32);
+}
+
+#[test]
+fn a_generator_of_another_device_is_refused_by_name() {
+    let message = error(
+        "aten.randn.generator",
+        vec![vec![2i64].into(), IValue::Str("generator:cuda".into())],
+    );
+    assert!(message.contains("a Generator on device cuda"), "{message}");
+    let ones = tensor(&[2], DType::Float32, &[1.0, 1.0]);
+    let message = error(
+        "aten.bernoulli_.float",
+        vec![
+            ones.into(),
+            IValue::Float(0.5),
+            IValue::Str("generator:mps".into()),
+        ],
+    );
+    assert!(message.contains("a Generator on device mps"), "{message}");
+}
