@@ -215,7 +215,20 @@ impl<'a> Cursor<'a, '_> {
     }
 
     /// An integer of any msgpack width.
+    #[inline]
     fn int(&mut self, field: &'static str) -> Result<i128> {
+        // Most integers (ids, tags, lengths of small dimensions) are
+        // positive fixints.
+        if let Some(&marker) = self.bytes.get(self.pos)
+            && marker < 0x80
+        {
+            self.pos += 1;
+            return Ok(i128::from(marker));
+        }
+        self.wide_int(field)
+    }
+
+    fn wide_int(&mut self, field: &'static str) -> Result<i128> {
         let at = self.pos;
         let marker = self.marker(field)?;
         if marker < 0x80 {
@@ -337,6 +350,13 @@ impl<'a> Cursor<'a, '_> {
     /// A msgpack string, borrowed.
     fn str(&mut self, field: &'static str) -> Result<&'a str> {
         let at = self.pos;
+        let bytes = self.str_bytes(field)?;
+        std::str::from_utf8(bytes).or_else(|_| self.fail(at, field, Problem::NotUtf8))
+    }
+
+    /// The bytes of a msgpack string, not yet checked for UTF-8.
+    fn str_bytes(&mut self, field: &'static str) -> Result<&'a [u8]> {
+        let at = self.pos;
         let marker = self.marker(field)?;
         let (len, shortest) = match marker {
             0xa0..=0xbf => (u64::from(marker & 0x1f), true),
@@ -366,13 +386,16 @@ impl<'a> Cursor<'a, '_> {
             }
         };
         self.shortest &= shortest;
-        let bytes = self.take(usize::try_from(len).unwrap_or(usize::MAX), at, field)?;
-        std::str::from_utf8(bytes).or_else(|_| self.fail(at, field, Problem::NotUtf8))
+        self.take(usize::try_from(len).unwrap_or(usize::MAX), at, field)
     }
 
     fn name(&mut self, field: &'static str) -> Result<Name> {
-        let text = self.str(field)?;
-        Ok(name::intern(self.names, text))
+        let at = self.pos;
+        let bytes = self.str_bytes(field)?;
+        match name::intern_bytes(self.names, bytes) {
+            Some(name) => Ok(name),
+            None => self.fail(at, field, Problem::NotUtf8),
+        }
     }
 
     fn string(&mut self, field: &'static str) -> Result<String> {

@@ -32,17 +32,28 @@ const TABLE_CAP: usize = 8192;
 /// allocation, as they rarely repeat.
 const LONGEST_INTERNED: usize = 128;
 
+/// Slots of a table's cache of recent names (a power of two).
+const RECENT: usize = 128;
+
 thread_local! {
-    static TABLE: RefCell<HashSet<Arc<str>, foldhash::fast::FixedState>> =
-        RefCell::new(HashSet::with_hasher(foldhash::fast::FixedState::default()));
+    static TABLE: RefCell<Table> = RefCell::new(Table {
+        names: HashSet::with_hasher(foldhash::fast::FixedState::default()),
+        recent: std::array::from_fn(|_| None),
+    });
 }
 
 /// This thread's table of names.
-pub(crate) type Table = HashSet<Arc<str>, foldhash::fast::FixedState>;
+pub(crate) struct Table {
+    names: HashSet<Arc<str>, foldhash::fast::FixedState>,
+    /// The names the event decoder met last, by a hash of a few of their
+    /// bytes: a decoder finds most names here with one comparison of bytes,
+    /// before checking them for UTF-8 or hashing them whole.
+    recent: [Option<Name>; RECENT],
+}
 
 /// Runs `f` with this thread's table borrowed once, for a decoder interning
-/// many names in a row. `f` must make its names with [`intern`], not
-/// [`Name::new`] (which would borrow the table again).
+/// many names in a row. `f` must make its names with [`intern`] or
+/// [`intern_bytes`], not [`Name::new`] (which would borrow the table again).
 pub(crate) fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> R {
     TABLE.with(|table| f(&mut table.borrow_mut()))
 }
@@ -52,15 +63,45 @@ pub(crate) fn intern(table: &mut Table, text: &str) -> Name {
     if text.len() > LONGEST_INTERNED {
         return Name(Arc::from(text));
     }
-    if let Some(shared) = table.get(text) {
+    let names = &mut table.names;
+    if let Some(shared) = names.get(text) {
         return Name(Arc::clone(shared));
     }
-    if table.len() >= TABLE_CAP {
-        table.clear();
+    if names.len() >= TABLE_CAP {
+        names.clear();
     }
     let shared: Arc<str> = Arc::from(text);
-    table.insert(Arc::clone(&shared));
+    names.insert(Arc::clone(&shared));
     Name(shared)
+}
+
+/// The name spelled by `bytes`, or `None` when they are not UTF-8.
+pub(crate) fn intern_bytes(table: &mut Table, bytes: &[u8]) -> Option<Name> {
+    if bytes.len() > LONGEST_INTERNED {
+        return std::str::from_utf8(bytes)
+            .ok()
+            .map(|text| Name(Arc::from(text)));
+    }
+    let slot = recent_slot(bytes);
+    if let Some(name) = &table.recent[slot]
+        && name.0.as_bytes() == bytes
+    {
+        return Some(name.clone());
+    }
+    let name = intern(table, std::str::from_utf8(bytes).ok()?);
+    table.recent[slot] = Some(name.clone());
+    Some(name)
+}
+
+/// A slot of [`Table::recent`] for `bytes`: their length and up to 8 bytes
+/// from each end, mixed.
+fn recent_slot(bytes: &[u8]) -> usize {
+    let word = |part: &[u8]| part.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+    let head = word(&bytes[..bytes.len().min(8)]);
+    let tail = word(&bytes[bytes.len().saturating_sub(8)..]);
+    let mixed =
+        (head ^ tail.rotate_left(29) ^ bytes.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (mixed >> 32) as usize & (RECENT - 1)
 }
 
 /// A shared, immutable string.
@@ -263,6 +304,29 @@ mod tests {
         }
         assert_eq!(first, "first");
         assert_eq!(Name::new("first"), first);
+    }
+
+    #[test]
+    fn names_from_bytes_share_their_text_and_refuse_what_is_not_utf8() {
+        with_table(|table| {
+            let a = intern_bytes(table, b"aten.mm.default").expect("utf-8");
+            let b = intern_bytes(table, b"aten.mm.default").expect("utf-8");
+            assert!(Arc::ptr_eq(&a.0, &b.0));
+            assert_eq!(intern_bytes(table, &[0xff, 0xfe]), None);
+            // Many names through the cache: each comes back as itself.
+            for i in 0..3 * RECENT {
+                let text = format!("key{i}");
+                let name = intern_bytes(table, text.as_bytes()).expect("utf-8");
+                assert_eq!(name, text);
+                assert_eq!(intern_bytes(table, text.as_bytes()).expect("utf-8"), text);
+            }
+            let long = "y".repeat(LONGEST_INTERNED + 1);
+            assert_eq!(intern_bytes(table, long.as_bytes()).expect("utf-8"), long);
+        });
+        assert!(Arc::ptr_eq(
+            &Name::new("aten.mm.default").0,
+            &Name::new("aten.mm.default").0
+        ));
     }
 
     #[test]
