@@ -1,11 +1,14 @@
 //! Throughput of the trace format: encoding + hashing events into a writer,
-//! reading them back through the index, and structural hashing alone.
+//! reading them back through the index, structural hashing alone, and
+//! decoding EVENTS payloads with their hashes through the event decoder and
+//! through serde.
 //!
 //! `cargo bench -p ft-trace`; numbers are events per second on this machine.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ft_trace::event_decode::{decode_events_with_hashes, decode_events_with_hashes_serde};
 use ft_trace::{
     ChainStep, Context, DispatchEvent, EventBody, OpCall, TensorRef, TraceMeta, TraceReader,
     TraceWriter, Value,
@@ -94,6 +97,24 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             let mut r = TraceReader::open(&path).expect("open");
             black_box(r.read_all().expect("read"))
+        })
+    });
+    let mut reader = TraceReader::open(&path).expect("open");
+    let payloads: Vec<Vec<u8>> = (0..)
+        .map_while(|chunk| reader.read_chunk_payload(chunk).expect("chunk"))
+        .collect();
+    group.bench_function("decode events + hashes (event_decode)", |b| {
+        b.iter(|| {
+            for payload in &payloads {
+                black_box(decode_events_with_hashes(payload).expect("decode"));
+            }
+        })
+    });
+    group.bench_function("decode events + hashes (serde)", |b| {
+        b.iter(|| {
+            for payload in &payloads {
+                black_box(decode_events_with_hashes_serde(payload).expect("decode"));
+            }
         })
     });
     group.finish();
