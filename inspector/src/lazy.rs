@@ -596,13 +596,10 @@ fn index_pass(path: &Path, expected: u64, state: &Background) {
     let mut walk = NestingWalk::default();
     let mut next = 0u64;
     let mut damage = None;
-    for read in reader.events() {
+    for read in reader.events_with_hashes() {
         match read {
-            Ok(event) if event.seq == next => {
-                chains.push(
-                    usize::from(event.body.code().0),
-                    &event.body.structural_hash(),
-                );
+            Ok((event, structural)) if event.seq == next => {
+                chains.push(usize::from(event.body.code().0), &structural);
                 let parent = walk.push(&event.body);
                 related.add(&event, parent);
                 next += 1;
@@ -610,7 +607,7 @@ fn index_pass(path: &Path, expected: u64, state: &Background) {
                     state.indexed.store(next, Ordering::Relaxed);
                 }
             }
-            Ok(event) => {
+            Ok((event, _)) => {
                 damage = Some(Damage {
                     offset: file_len,
                     detail: format!("event seq {} where {next} was expected", event.seq),

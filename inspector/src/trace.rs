@@ -311,10 +311,10 @@ fn read_events(reader: &mut TraceReader) -> (Vec<Event>, Option<Damage>) {
     let file_len = reader.file_len();
     let mut events: Vec<Event> = Vec::with_capacity(reader.event_count() as usize);
     let mut chains = ChainState::default();
-    for read in reader.events() {
-        let event = match read {
-            Ok(event) if event.seq == events.len() as u64 => event,
-            Ok(event) => {
+    for read in reader.events_with_hashes() {
+        let (event, structural) = match read {
+            Ok((event, structural)) if event.seq == events.len() as u64 => (event, structural),
+            Ok((event, _)) => {
                 let detail = format!(
                     "event seq {} where {} was expected",
                     event.seq,
@@ -342,10 +342,7 @@ fn read_events(reader: &mut TraceReader) -> (Vec<Event>, Option<Damage>) {
                 );
             }
         };
-        chains.push(
-            usize::from(event.body.code().0),
-            &event.body.structural_hash(),
-        );
+        chains.push(usize::from(event.body.code().0), &structural);
         events.push(event);
     }
     let damage = (complete && chains.all != footer_chain)
