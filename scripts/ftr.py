@@ -1029,6 +1029,11 @@ class TraceWriter:
         """Whether a blob with this digest was already written."""
         return digest in self._known_blobs
 
+    def has_value(self, digest: bytes, full: bool) -> bool:
+        """Whether `put_blob` (`full`) or `put_stats` of a value with this
+        digest would write nothing: its chunk was already written."""
+        return digest in self._known_blobs or (not full and digest in self._known_stats)
+
     def flush_events(self) -> None:
         """Writes out the pending EVENTS chunk, if any."""
         if self._pending_count == 0:

@@ -331,8 +331,9 @@ class BackwardRecorder:
             return
         leaf_id = self.tensor_id(leaf)
         self.tensor_id(grad)
-        digest = self.value_digest(grad, full=self.policy == "all") if self.policy in ("all", "stats") else None
-        ref = self.output_ref(grad, digest)
+        sid, _ = self.storages.lookup(grad)
+        digest = self.value_digest(grad, self.policy == "all", sid) if self.policy in ("all", "stats") else None
+        ref = self.output_ref(grad, digest, sid)
         self.releases.reachable(ref[0])
         info = self._info(leaf)
         info.grad = weakref.ref(grad)

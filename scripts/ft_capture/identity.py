@@ -119,6 +119,13 @@ class StorageTable:
             self._prune()
         return sid, True
 
+    def known_storage(self, storage: torch.UntypedStorage) -> Optional[int]:
+        """The id of a storage if it has one already (none is given)."""
+        hit = self._by_addr.get(storage._cdata)
+        if hit is not None and not _expired(hit[0].cdata):
+            return hit[1]
+        return None
+
     def alive(self, sid: int) -> bool:
         """Whether storage `sid` still exists (something holds its StorageImpl)."""
         addr = self._addr_of.get(sid)

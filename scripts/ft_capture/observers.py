@@ -15,6 +15,7 @@ import ftr
 from .errors import CaptureError, layout_refusal
 from .keys import _is_induced, entry_tls
 from .recorder import Recorder
+from .values import op_schema
 
 _AUTOCAST_CPU = torch._C.DispatchKey.AutocastCPU
 
@@ -37,6 +38,9 @@ class CaptureMode(TorchDispatchMode):
         kwargs = kwargs or {}
         rec = self.rec
         if not rec.observing():
+            if op_schema(func).mutable:
+                # A write the trace does not hold (`DigestCache`).
+                rec.digests.clear()
             return func(*args, **kwargs)
         if _is_induced(func):
             # Not an event, so not a boundary: the detach that saves relu's

@@ -15,6 +15,10 @@ from .errors import UnrecordableValue
 from .keys import TlsState, call_dispatch_keys
 from .values import EMPTY_OPS, OPAQUE_OUTPUTS, RANDOM_OPS, TypeText, covers_storage, flatten_values, op_schema, tensor_version, typed_scalar_value
 
+# Operators whose results may lie on memory that other code writes (a file
+# mapped shared): their storages are never trusted by `DigestCache`.
+FILE_BACKED_OPS = frozenset({"from_file"})
+
 
 @dataclass
 class OutTensor:
@@ -101,6 +105,12 @@ class OpRecorder:
                 self._note_written(out, named)
             elif keep_value and self._uninitialised(out):
                 keep_value = None
+        if self._values:
+            if schema.mutable:
+                self._forget_digests(wire_args)
+                self._reuse_digests = False
+            elif schema.base in FILE_BACKED_OPS:
+                self._reuse_digests = False
         try:
             outputs = [
                 self.out_value(v, None if (schema.base, i) in OPAQUE_OUTPUTS else keep_value)
@@ -108,6 +118,8 @@ class OpRecorder:
             ]
         except UnrecordableValue as e:
             raise self.fail(str(e.at(func, "a result"))) from None
+        finally:
+            self._reuse_digests = True
         if schema.base in EMPTY_OPS:
             self._note_uninitialised(out)
         if self.ctx[0] == ftr.CTX_TOP_LEVEL:
@@ -120,9 +132,24 @@ class OpRecorder:
         call as `record_op` would record it, the exception instead of
         outputs. Nothing is pending (the call's boundary flushed it) and
         nothing follows it: no node, no version bump."""
+        if self._values and op_schema(func).mutable:
+            self._forget_digests(wire_args)  # it may have written part of them
         keyset, chain = self.dispatch.derive(func, call_dispatch_keys(named), named, tls)
         payload = ftr.p_op_error(op_schema(func).wire_name, keyset, chain, wire_args, format_program_error(error), self.ctx)
         self.emit(ftr.DISPATCH, ftr.DISPATCH_OP_ERROR, payload)
+
+    def _forget_digests(self, wire_args: list) -> None:
+        """A mutating call ran: the storages of its tensor arguments may
+        have been written (`DigestCache`)."""
+        written = self.digests.written
+        for _, value in wire_args:
+            tag = value[0]
+            if tag == ftr.TAG_TENSOR:
+                written(value[1][5])
+            elif tag == ftr.TAG_LIST:
+                for item in flatten_values(value[1]):
+                    if item[0] == ftr.TAG_TENSOR:
+                        written(item[1][5])
 
     def _mark_reachable(self, value: Any) -> None:
         if isinstance(value, OutList):
@@ -181,8 +208,16 @@ class OpRecorder:
     def out_value(self, value: Any, keep_value: Optional[str]) -> Any:
         """Output value; tensors become `OutTensor`s finished at emission."""
         if isinstance(value, torch.Tensor):
-            digest = self.value_digest(value, full=keep_value == "full") if keep_value else None
-            return OutTensor(weakref.ref(value), self.output_ref(value, digest))
+            sid, new_storage = self.storages.lookup(value)
+            if self._values:
+                # `DigestCache`: a storage a non-mutating call allocated can
+                # be trusted; a mutating call may write what it returns.
+                if not self._reuse_digests:
+                    self.digests.written(sid)
+                elif new_storage:
+                    self.digests.trust(sid)
+            digest = self.value_digest(value, keep_value == "full", sid) if keep_value else None
+            return OutTensor(weakref.ref(value), self.output_ref(value, digest, sid))
         if isinstance(value, (list, tuple)):
             return OutList([self.out_value(v, keep_value) for v in value])
         return typed_scalar_value(value, "")

@@ -17,6 +17,23 @@ from . import saved_hooks as capture_saved_hooks
 from .observers import ThreadSentinel
 from .recorder import Recorder
 
+# Methods that hand a tensor's or a storage's memory to other code, or write
+# it without an operator (`Patches._wrap_exposing`).
+EXPOSING = (
+    (torch.Tensor, "numpy"),
+    (torch.Tensor, "__dlpack__"),
+    (torch.Tensor, "data_ptr"),
+    (torch.Tensor, "const_data_ptr"),
+    (torch.UntypedStorage, "data_ptr"),
+    (torch.UntypedStorage, "byteswap"),
+    (torch.UntypedStorage, "_byteswap"),
+    (torch.UntypedStorage, "resize_"),
+    (torch.UntypedStorage, "_set_from_file"),
+    (torch.UntypedStorage, "share_memory_"),
+    (torch.UntypedStorage, "_share_fd_cpu_"),
+    (torch.UntypedStorage, "_share_filename_cpu_"),
+)
+
 
 class Patches:
     """Wrapped Python entry points for the api layer, undone on exit."""
@@ -41,6 +58,13 @@ class Patches:
         self._set(threading.Thread, "_bootstrap_inner", self._wrap_thread(threading.Thread._bootstrap_inner))  # type: ignore[attr-defined]
         self._set(torch._utils, "_rebuild_tensor", self._wrap_rebuild(torch._utils._rebuild_tensor))
         self._set(torch.Tensor, "share_memory_", self._refuse_share(torch.Tensor.share_memory_))
+        for owner, name in EXPOSING:
+            self._set(owner, name, self._wrap_exposing(getattr(owner, name)))
+        import torch.utils.dlpack
+
+        for module in (torch, torch.utils.dlpack):
+            if hasattr(module, "to_dlpack"):
+                self._set(module, "to_dlpack", self._wrap_exposing(module.to_dlpack))
         self._default_dtype = torch.get_default_dtype()
         return self
 
@@ -113,6 +137,21 @@ class Patches:
             return original(tensor, *args, **kwargs)
 
         return share_memory_
+
+    def _wrap_exposing(self, original: Callable) -> Callable:
+        """A call that hands a tensor's or a storage's memory to other code
+        (`numpy()`, also behind `np.asarray`; DLPack; `data_ptr()`), which may
+        write it without an operator, or writes a storage itself without one
+        (`byteswap`, reading a file into it): its values are hashed anew
+        every time from then on (`DigestCache`)."""
+        expose = self.rec.expose
+
+        @functools.wraps(original)
+        def exposing(obj, *args, **kwargs):
+            expose(obj)
+            return original(obj, *args, **kwargs)
+
+        return exposing
 
     def _wrap_rebuild(self, original: Callable) -> Callable:
         """`torch._utils._rebuild_tensor` builds a tensor over an existing

@@ -22,6 +22,7 @@ import ftr
 from . import functions as capture_functions
 from . import hooks as capture_hooks
 from .backward import BackwardRecorder, BackwardState
+from .digests import DigestCache
 from .errors import CaptureError
 from .identity import IdentityMap, NodeTags, ReleaseTracker, StorageTable, TensorInfo
 from .keys import DispatchDeriver
@@ -81,6 +82,11 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         self._rebuilt = IdentityMap()
         self._partly_introduced: set = set()
         self.storages = StorageTable()
+        self.digests = DigestCache(self.storages.alive)
+        # Whether `value_digest` may answer from `digests` (not for the
+        # results of a mutating call: it may write storages that none of its
+        # tensor arguments lie on).
+        self._reuse_digests = True
         self.releases = ReleaseTracker()
         self._storage_of = self.releases.storage_of
         self.nodes = NodeTags()
@@ -205,6 +211,22 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         """`t` was rebuilt over a storage no recorded op wrote (§5.4)."""
         if isinstance(t, torch.Tensor):
             self._rebuilt[t] = True
+            # Shared memory another process may still write.
+            self.expose(t)
+
+    def expose(self, obj: Any) -> None:
+        """The program can write the storage of `obj` (a tensor or a
+        storage) without an operator: its values are never reused
+        (`DigestCache`)."""
+        try:
+            storage = obj if isinstance(obj, torch.UntypedStorage) else obj.untyped_storage()
+        except Exception:
+            # No storage to name (a wrapper subclass): forget every digest.
+            self.digests.clear()
+            return
+        sid = self.storages.known_storage(storage)
+        if sid is not None:
+            self.digests.exposed(sid)
 
     def _introduce(self, t: torch.Tensor) -> TensorInfo:
         sid, new_storage = self.storages.lookup(t)
@@ -213,7 +235,7 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         alias = not new_storage
         info = self._new_info(t)
         self.releases.reachable(info.tid)
-        digest = None if alias or self.policy == "none" else self.value_digest(t)
+        digest = None if alias or self.policy == "none" else self.value_digest(t, sid=sid)
         ref = self._ref_from_parts(info, t, sid, digest)
         self.emit(ftr.API, ftr.API_TENSOR, ftr.p_tensor(ref, alias))
         return info
@@ -276,26 +298,44 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         sid, _ = self.storages.lookup(t)
         return self._ref_from_parts(info, t, sid, None)
 
-    def output_ref(self, t: torch.Tensor, digest: Optional[bytes]) -> list:
-        """Reference to a tensor an operator returned (gets an id if new)."""
+    def output_ref(self, t: torch.Tensor, digest: Optional[bytes], sid: Optional[int] = None) -> list:
+        """Reference to a tensor an operator returned (gets an id if new;
+        `sid`: its storage id when the caller has it)."""
         info = self._info(t)
         if info is None:
             info = self._new_info(t)
-        sid, _ = self.storages.lookup(t)
+        if sid is None:
+            sid, _ = self.storages.lookup(t)
         return self._ref_from_parts(info, t, sid, digest)
 
-    def value_digest(self, t: torch.Tensor, full: bool = True) -> Optional[bytes]:
+    def value_digest(self, t: torch.Tensor, full: bool = True, sid: Optional[int] = None) -> Optional[bytes]:
         """Stores the tensor's value as a blob, or with `full` false as a
         STATS record (policy `stats`; a dtype statistics cannot describe is
-        stored in full); None when it has no data."""
+        stored in full); None when it has no data. With its storage id
+        `sid`, a digest of the same elements already stored is reused
+        (`DigestCache`): what is written is the same, its bytes are not
+        read again."""
         if t.is_meta:
             return None
+        key = None
+        if sid is not None and t.is_cpu:
+            key = (t.storage_offset(), t.shape, t.stride(), t.dtype, t.is_conj(), t.is_neg())
+            if self._reuse_digests:
+                digest = self.digests.get(sid, key)
+                if digest is not None and self.writer.has_value(digest, full):
+                    return digest
         dtype, shape, buffer = dtype_name(t.dtype), list(t.shape), tensor_buffer(t)
         if not full:
             record = stats_record(t, dtype, shape, buffer)
             if record is not None:
-                return self.writer.put_stats(record)
-        return self.writer.put_blob(dtype, shape, buffer)
+                digest = self.writer.put_stats(record)
+                if key is not None:
+                    self.digests.put(sid, key, digest)  # type: ignore[arg-type]
+                return digest
+        digest = self.writer.put_blob(dtype, shape, buffer)
+        if key is not None:
+            self.digests.put(sid, key, digest)  # type: ignore[arg-type]
+        return digest
 
     def alias(self, out: torch.Tensor, source: torch.Tensor) -> None:
         """Makes `out` the same tensor (same id) as `source` (FORMAT §3.6.6)."""

@@ -134,7 +134,8 @@ def tensor_buffer(t: torch.Tensor) -> Any:
         else:
             flat = torch.empty(src.numel(), dtype=src.dtype, device="cpu")
             flat.view(src.shape).copy_(src)
-        return flat.view(torch.uint8).numpy()
+        # Not `Tensor.numpy`, which the capture wraps (`Patches._wrap_exposing`).
+        return _C.TensorBase.numpy(flat.view(torch.uint8))
 
 
 def tensor_bytes(t: torch.Tensor) -> bytes:
