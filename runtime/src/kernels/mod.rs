@@ -159,7 +159,8 @@ fn core(op: &str) -> Option<Kernel> {
         | "aten.t_.default"
         | "aten.unsqueeze_.default"
         | "aten.squeeze_.dim"
-        | "aten.squeeze_.default" => view::restride_,
+        | "aten.squeeze_.default"
+        | "aten.squeeze_.dims" => view::restride_,
         "aten.view.default" => view::view,
         "aten.as_strided.default" => view::as_strided,
         "aten.expand.default" => view::expand,

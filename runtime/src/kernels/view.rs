@@ -632,9 +632,10 @@ pub(crate) fn unsafe_split_with_sizes(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> R
 }
 
 /// The in-place view operators `transpose_`, `t_`, `unsqueeze_`,
-/// `squeeze_.dim` and `squeeze_`: the geometry of the out-of-place view,
-/// given to `self` itself (same storage, version counter, trace identity;
-/// see [`Tensor::restrided_in_place`]). A leaf that requires grad is refused:
+/// `squeeze_.dim`, `squeeze_` and `squeeze_.dims` (what vmap's batching
+/// rules dispatch to drop a size-1 batch dimension): the geometry of the
+/// out-of-place view, given to `self` itself (same storage, version
+/// counter, trace identity; see [`Tensor::restrided_in_place`]). A leaf that requires grad is refused:
 /// its gradient accumulates into the handle the graph already holds.
 pub(crate) fn restride_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let this = a.tensor(0)?;
@@ -650,6 +651,7 @@ pub(crate) fn restride_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IVal
         "aten.unsqueeze_.default" => unsqueeze(ctx, a)?,
         "aten.squeeze_.dim" => squeeze_dim(ctx, a)?,
         "aten.squeeze_.default" => squeeze(ctx, a)?,
+        "aten.squeeze_.dims" => squeeze_dims(ctx, a)?,
         other => return Err(RuntimeError::unsupported(other, "an in-place view kernel")),
     };
     let v = view

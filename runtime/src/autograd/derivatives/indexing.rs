@@ -138,7 +138,7 @@ fn views(op: &str) -> Option<Differentiability> {
         // The in-place view operators: the formulas of their out-of-place
         // views under their own node names (torch 2.15: TransposeBackward1,
         // TBackward1, UnsqueezeBackward1, SqueezeBackward4 for `squeeze_.dim`,
-        // SqueezeBackward3 for `squeeze_`).
+        // SqueezeBackward3 for `squeeze_`, SqueezeBackward5 for `squeeze_.dims`).
         "aten.transpose_.default" => D(derivative!("TransposeBackward1", &[0], |a, _| {
             Ok(Box::new(TransposeBackward0 {
                 dim0: int(a, 1),
@@ -161,6 +161,12 @@ fn views(op: &str) -> Option<Differentiability> {
             Ok(Box::new(SqueezeBackward0 {
                 self_sizes: tensor(a, 0)?.shape().to_vec(),
                 dims: None,
+            }))
+        })),
+        "aten.squeeze_.dims" => D(derivative!("SqueezeBackward5", &[0], |a, _| {
+            Ok(Box::new(SqueezeBackward0 {
+                self_sizes: tensor(a, 0)?.shape().to_vec(),
+                dims: Some(int_list(a, 1).unwrap_or_default()),
             }))
         })),
         "aten.squeeze.dims" => D(derivative!("SqueezeBackward2", &[0], |a, _| {
