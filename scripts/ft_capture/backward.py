@@ -207,7 +207,7 @@ class BackwardRecorder:
         Observed in torch 2.15: `backward([y, z])` advances the counter by
         one; at the first node's pre-hook it stands at GraphRoot's + 1."""
         since = self._created_nodes - bw.created_at_begin
-        return _C._autograd._get_sequence_nr() - 1 - since - self._seq_base
+        return self.functorch.seq(_C._autograd._get_sequence_nr() - 1 - since)
 
     def _node_plan(self, fn: Any, nid: int) -> NodePlan:
         leaf = None

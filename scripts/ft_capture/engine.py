@@ -210,6 +210,9 @@ def _wrap_entry(rec: Any, original: Callable, parse: Callable) -> Callable:
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
         call = parse(rec, bound.arguments)
+        if rec.functorch.owns(call.roots, [g for g in call.grads if g is not None] + list(call.inputs or ())):
+            # A torch.func transform's own autograd (docs/CAPTURE.md §6.8).
+            return rec.functorch.run_engine(original, args, kwargs)
         rec.begin_backward(call)
         if call.restricted and call.accumulate:
             _retain_inputs(rec, call.inputs)
@@ -252,10 +255,10 @@ def _wrap_engine(rec: Any, original: Callable) -> Callable:
         except RuntimeError as e:
             # Raised after the GraphTask completed (python_engine.cpp checks
             # the returned gradients): the GraphTask ends, then the error.
-            if rec.observing() and UNUSED_INPUT in str(e):
+            if rec.observing() and not rec.functorch.engine_depth and UNUSED_INPUT in str(e):
                 rec.engine_returned(None)
             raise
-        if rec.observing():
+        if rec.observing() and not rec.functorch.engine_depth:
             rec.engine_returned(result)
         return result
 

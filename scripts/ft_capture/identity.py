@@ -82,6 +82,20 @@ class TensorInfo:
     grad_watch: bool = False
 
 
+def wrapped_refusal(tensor: torch.Tensor) -> str:
+    """The one-line refusal of a torch.func wrapper outside an operator
+    (docs/CAPTURE.md §6.8): a hook, a custom Function or `.grad` of a
+    tensor inside a transform."""
+    functorch = torch._C._functorch
+    kind = "BatchedTensor" if functorch.is_batchedtensor(tensor) else "TensorWrapper"
+    return (
+        f"unsupported: a torch.func transform's {kind} (level {functorch.maybe_get_level(tensor)}) reached the capture "
+        "outside an operator (a hook, a custom autograd.Function, .grad or .data of a tensor inside "
+        "grad/vjp/jacrev/vmap); inside a transform only operators, functional_call and the transform's own "
+        "autograd are recorded"
+    )
+
+
 class StorageTable:
     """Dense storage ids keyed by StorageImpl, with liveness.
 
@@ -103,6 +117,8 @@ class StorageTable:
         try:
             storage = tensor.untyped_storage()
         except (RuntimeError, NotImplementedError) as e:
+            if torch._C._functorch.is_functorch_wrapped_tensor(tensor):
+                raise CaptureError(wrapped_refusal(tensor)) from e
             raise CaptureError(f"unsupported: tensor without a storage ({e})") from e
         addr = storage._cdata
         hit = self._by_addr.get(addr)

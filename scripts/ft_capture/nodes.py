@@ -36,6 +36,9 @@ class NodeRecorder:
         if not self.observing():
             return
         if node_name(fn) != "AccumulateGrad":
+            if self.functorch.active() and self.functorch.wrapper_node(fn, self._attached(fn)):
+                # A torch.func transform's node on its wrappers (§6.8).
+                return
             # GraphRoot's sequence number is derived from this count (§6.2).
             self._created_nodes += 1
         if self._in_node_hook:
@@ -51,6 +54,18 @@ class NodeRecorder:
             raise self.fail(f"internal error in the node-creation observer: {e!r}") from e
         finally:
             self._in_node_hook = False
+
+    def _attached(self, fn: Any) -> bool:
+        """Whether `fn` is the `grad_fn` of an output of the pending op. An
+        in-place op on a view is judged by `requires_grad` (reading a view's
+        `grad_fn` there may deadlock, see `_node_created`)."""
+        op = self._pending
+        if op is None:
+            return False
+        outputs = live_tensors(op.outputs)
+        if op.mutates and any(t._is_view() for t in outputs):
+            return any(t.requires_grad for t in outputs)
+        return any(t.grad_fn is fn for t in outputs)
 
     def _node_created(self, fn: Any) -> None:
         op = self._pending
@@ -126,4 +141,4 @@ class NodeRecorder:
             return raw
         if raw < self._seq_base:
             raise self.fail(f"node {node_name(fn)} was created before the capture started")
-        return raw - self._seq_base
+        return self.functorch.seq(raw)

@@ -12,6 +12,7 @@ import torch
 from . import data as capture_data
 from . import engine as capture_engine
 from . import functions as capture_functions
+from . import functorch as capture_functorch
 from . import hooks as capture_hooks
 from . import saved_hooks as capture_saved_hooks
 from .observers import ThreadSentinel
@@ -55,6 +56,7 @@ class Patches:
         capture_functions.install(self, self.rec)
         capture_saved_hooks.install(self, self.rec)
         capture_data.install(self, self.rec)
+        capture_functorch.install(self, self.rec)
         self._set(threading.Thread, "_bootstrap_inner", self._wrap_thread(threading.Thread._bootstrap_inner))  # type: ignore[attr-defined]
         self._set(torch._utils, "_rebuild_tensor", self._wrap_rebuild(torch._utils._rebuild_tensor))
         self._set(torch.Tensor, "share_memory_", self._refuse_share(torch.Tensor.share_memory_))

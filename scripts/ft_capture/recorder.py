@@ -20,6 +20,7 @@ import torch
 import ftr
 
 from . import functions as capture_functions
+from . import functorch as capture_functorch
 from . import hooks as capture_hooks
 from .backward import BackwardRecorder, BackwardState
 from .digests import DigestCache
@@ -106,6 +107,7 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         self.backward: Optional[BackwardState] = None
         self.hooks = capture_hooks.HookTracker(self)
         self.functions = capture_functions.FunctionTracker(self)
+        self.functorch = capture_functorch.FunctorchTracker(self)
         # Depth of running saved-tensor unpack hooks (program code).
         self.unpacking = 0
         self.failure: Optional[str] = None
