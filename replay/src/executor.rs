@@ -143,6 +143,8 @@ impl Default for ReplayOptions {
 /// `pdist-grad-one-sided`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
 /// `attention-reduced-as-float`, `qr-sign-flipped`, `solve-triangular-right-transposed`,
 /// `autocast-key-dropped`, `generator-key-dropped`,
+/// `bincount-drops-last-bin`, `median-upper-of-two`,
+/// `scatter-amax-gradient-not-split`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -202,6 +204,11 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "adamw-decay-as-l2" => faults.adamw_decay_as_l2 = true,
             None if spec == "nonstrict-load-copies-nothing" => {
                 faults.nonstrict_load_copies_nothing = true;
+            }
+            None if spec == "bincount-drops-last-bin" => faults.bincount_drops_last_bin = true,
+            None if spec == "median-upper-of-two" => faults.median_upper_of_two = true,
+            None if spec == "scatter-amax-gradient-not-split" => {
+                faults.scatter_amax_gradient_not_split = true;
             }
             Some(("rename-node", arg)) => {
                 let (old, new) = arg

@@ -185,6 +185,18 @@ pub struct Faults {
     /// has `BackendSelect, CPU`. Breaks the dispatch of every trace with an
     /// explicit generator.
     pub generator_key_dropped: bool,
+    /// `bincount` leaves the last bin's elements uncounted (the highest
+    /// value's count or weight is lost, the bin stays). Breaks the values of
+    /// every bincount.
+    pub bincount_drops_last_bin: bool,
+    /// `median`/`nanmedian` (all-reduce and `.dim`) take the upper of the
+    /// two middle values of an even count. Breaks the values and indices of
+    /// every even-length median.
+    pub median_upper_of_two: bool,
+    /// ScatterReduceBackward0 and IndexReduceBackward0 give each tied
+    /// `amax`/`amin` contributor the whole gradient instead of an even
+    /// share. Breaks the gradient of every tied scatter/index max or min.
+    pub scatter_amax_gradient_not_split: bool,
 }
 
 impl Faults {

@@ -51,6 +51,10 @@ pub const NATIVE_FUNCTIONS: &[(&str, &str)] = &[
         "composite.yaml",
         include_str!("native_functions/composite.yaml"),
     ),
+    (
+        "statistics.yaml",
+        include_str!("native_functions/statistics.yaml"),
+    ),
 ];
 
 /// How a dispatch key handles an operator (the `handler` of a chain step).

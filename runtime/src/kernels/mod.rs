@@ -29,6 +29,7 @@ mod reduce;
 mod reduction;
 mod rnn;
 mod set;
+mod statistics;
 mod view;
 
 use crate::device::Device;
@@ -150,6 +151,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         .or_else(|| foreach::lookup(op))
         .or_else(|| decomp::lookup(op))
         .or_else(|| set::lookup(op))
+        .or_else(|| statistics::lookup(op))
 }
 
 fn core(op: &str) -> Option<Kernel> {

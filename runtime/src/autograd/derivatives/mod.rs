@@ -37,6 +37,7 @@ mod nn;
 mod reduction;
 mod rnn;
 mod selection;
+mod statistics;
 mod trig;
 
 use super::BackwardFn;
@@ -193,6 +194,7 @@ pub(crate) fn lookup(op: &str) -> Differentiability {
         .or_else(|| trig::lookup(op))
         .or_else(|| double_backward::lookup(op))
         .or_else(|| decomp::lookup(op))
+        .or_else(|| statistics::lookup(op))
         .unwrap_or(Differentiability::Missing)
 }
 

@@ -1,0 +1,57 @@
+//! CPU kernels of the counting operators, the order statistics and the
+//! scatter/index reductions.
+//!
+//! | submodule | operators |
+//! |---|---|
+//! | [`counting`] | `bincount`, `histc`, `_unique2`, `unique_consecutive`, `unique_dim`, `count_nonzero` (both), `tril_indices`/`triu_indices` |
+//! | [`order`] | `kthvalue`, `median`/`nanmedian` (all-reduce and `.dim`), `mode`, `cummax`/`cummin` |
+//! | [`scatter_reduce`] | `scatter_reduce.two`, `index_reduce`, `scatter.reduce`, `scatter.value_reduce` |
+
+mod counting;
+mod order;
+mod scatter_reduce;
+
+use super::Kernel;
+use crate::error::RuntimeError;
+use crate::kernels::KernelCtx;
+use crate::tensor::dtype::DType;
+
+/// The kernel of `op` if it belongs to this family.
+pub(crate) fn lookup(op: &str) -> Option<Kernel> {
+    Some(match op {
+        "aten.bincount.default" => counting::bincount,
+        "aten.histc.default" => counting::histc,
+        "aten._unique2.default" => counting::unique2,
+        "aten.unique_consecutive.default" => counting::unique_consecutive,
+        "aten.unique_dim.default" => counting::unique_dim,
+        "aten.count_nonzero.default" => counting::count_nonzero,
+        "aten.count_nonzero.dim_IntList" => counting::count_nonzero_dims,
+        "aten.tril_indices.default" => counting::tril_indices,
+        "aten.triu_indices.default" => counting::triu_indices,
+        "aten.kthvalue.default" => order::kthvalue,
+        "aten.median.default" => order::median,
+        "aten.nanmedian.default" => order::nanmedian,
+        "aten.median.dim" => order::median_dim,
+        "aten.nanmedian.dim" => order::nanmedian_dim,
+        "aten.mode.default" => order::mode,
+        "aten.cummax.default" => order::cummax,
+        "aten.cummin.default" => order::cummin,
+        "aten.scatter_reduce.two" => scatter_reduce::scatter_reduce_two,
+        "aten.index_reduce.default" => scatter_reduce::index_reduce,
+        "aten.scatter.reduce" => scatter_reduce::scatter_reduce_src,
+        "aten.scatter.value_reduce" => scatter_reduce::scatter_reduce_value,
+        _ => return None,
+    })
+}
+
+/// PyTorch's NotImplementedError of a kernel compiled for fewer dtypes
+/// (`"bincount_cpu" not implemented for 'Float'`).
+fn not_implemented(ctx: &KernelCtx<'_>, kernel: &str, dtype: DType) -> RuntimeError {
+    RuntimeError::KernelDtype {
+        op: ctx.op.to_owned(),
+        message: format!(
+            "\"{kernel}\" not implemented for '{}'",
+            dtype.scalar_type_name()
+        ),
+    }
+}
