@@ -318,18 +318,26 @@ fn math(op: &str) -> Option<Differentiability> {
         "aten.erf.default" => D(derivative!("ErfBackward0", &[0], |a, _| unary(
             Unary::input(tensor(a, 0)?, vec![], f::erf)
         ))),
-        "aten.floor.default" => D(derivative!("FloorBackward0", &[0], |_, _| unary(
-            Unary::plain(vec![], f::sign)
-        ))),
-        "aten.ceil.default" => D(derivative!("CeilBackward0", &[0], |_, _| unary(
-            Unary::plain(vec![], f::sign)
-        ))),
-        "aten.trunc.default" => D(derivative!("TruncBackward0", &[0], |_, _| unary(
-            Unary::plain(vec![], f::sign)
-        ))),
-        "aten.round.default" => D(derivative!("RoundBackward0", &[0], |_, _| unary(
-            Unary::plain(vec![], f::sign)
-        ))),
+        "aten.floor.default" | "aten.floor_.default" => {
+            D(derivative!("FloorBackward0", &[0], |_, _| unary(
+                Unary::plain(vec![], f::sign)
+            )))
+        }
+        "aten.ceil.default" | "aten.ceil_.default" => {
+            D(derivative!("CeilBackward0", &[0], |_, _| unary(
+                Unary::plain(vec![], f::sign)
+            )))
+        }
+        "aten.trunc.default" | "aten.trunc_.default" => {
+            D(derivative!("TruncBackward0", &[0], |_, _| unary(
+                Unary::plain(vec![], f::sign)
+            )))
+        }
+        "aten.round.default" | "aten.round_.default" => {
+            D(derivative!("RoundBackward0", &[0], |_, _| unary(
+                Unary::plain(vec![], f::sign)
+            )))
+        }
         "aten.round.decimals" => D(derivative!("RoundBackward1", &[0], |_, _| unary(
             Unary::plain(vec![], f::sign)
         ))),

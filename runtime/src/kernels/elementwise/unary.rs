@@ -235,6 +235,32 @@ pub(crate) fn trunc(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 pub(crate) fn round(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     rounding(ctx, &a, f64::round_ties_even)
 }
+/// The in-place roundings: integers (and bool) are left as they are.
+fn rounding_(ctx: &KernelCtx<'_>, a: &Args<'_>, f: fn(f64) -> f64) -> Out {
+    let t = a.tensor(0)?;
+    ctx.check(t, "self")?;
+    if !t.dtype().is_integral(true) {
+        write_map(ctx, t, f)?;
+    }
+    Ok(vec![t.clone().into()])
+}
+/// `floor_(self)`.
+pub(crate) fn floor_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    rounding_(ctx, &a, f64::floor)
+}
+/// `ceil_(self)` (what `torch.quantile`'s linear interpolation calls on
+/// its ranks).
+pub(crate) fn ceil_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    rounding_(ctx, &a, f64::ceil)
+}
+/// `trunc_(self)`.
+pub(crate) fn trunc_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    rounding_(ctx, &a, f64::trunc)
+}
+/// `round_(self)`: halves to even (`torch.quantile(interpolation='nearest')`).
+pub(crate) fn round_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    rounding_(ctx, &a, f64::round_ties_even)
+}
 /// `frac(self)`: `self - trunc(self)`.
 pub(crate) fn frac(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let t = a.tensor(0)?;
