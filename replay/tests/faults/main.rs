@@ -13,6 +13,7 @@ mod embedding_max_norm;
 mod engine;
 mod errors;
 mod foreach;
+mod functorch;
 mod functions;
 mod generators;
 mod grad_modes;
