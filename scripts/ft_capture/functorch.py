@@ -34,6 +34,7 @@ transform's own autograd, which runs on the wrappers:
 from __future__ import annotations
 
 import bisect
+import functools
 import sys
 from types import FrameType
 from typing import Any, Callable, Optional
@@ -191,6 +192,24 @@ def install(patches: Any, rec: Any) -> None:
     patches._set(transforms, "_grad_increment_nesting", _grad_increment_nesting)
     patches._set(transforms, "_grad_decrement_nesting", _grad_decrement_nesting)
     patches._set(transforms, "_jvp_increment_nesting", _refuse_forward_mode(rec, transforms._jvp_increment_nesting))
+    # linearize traces `jvp` with make_fx and plain forward AD: refused at
+    # its entry (torch.func re-exports it).
+    refuse_linearize = _refuse_linearize(rec, transforms.linearize)
+    patches._set(transforms, "linearize", refuse_linearize)
+    patches._set(torch.func, "linearize", refuse_linearize)
+
+
+def _refuse_linearize(rec: Any, original: Callable) -> Callable:
+    @functools.wraps(original)
+    def linearize(*args, **kwargs):
+        if rec.observing():
+            raise rec.fail(
+                "unsupported: torch.func.linearize (forward-mode AD): its tangents are dual tensors and "
+                "ZeroTensors, which a trace cannot hold; jacrev and vjp are recorded"
+            )
+        return original(*args, **kwargs)
+
+    return linearize
 
 
 def _refuse_forward_mode(rec: Any, original: Callable) -> Callable:
