@@ -218,18 +218,6 @@ impl TraceReader {
             }
         }
         if self.truncation.is_none() {
-            if chains.all != self.index.chain || chains.layers != self.index.layer_chains {
-                // Hashes taken from the stored bytes assume the shortest
-                // msgpack forms (`event_bytes`); a file written otherwise is
-                // judged on its events re-encoded, as FORMAT §4 defines.
-                chains = ChainState::default();
-                for event in &events {
-                    chains.push(
-                        usize::from(event.body.code().0),
-                        &event.body.structural_hash(),
-                    );
-                }
-            }
             let mismatch = |detail: String| TraceError::IndexMismatch {
                 path: self.path.clone(),
                 detail,
