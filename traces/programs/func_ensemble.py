@@ -1,13 +1,12 @@
 """Model ensembling with `torch.func`: three MLPs' parameters and buffers
-stacked by `stack_module_state`, a meta-device copy of the architecture
-run through `functional_call` under `vmap` over the models (the same
+stacked by `stack_module_state`, the architecture run through
+`functional_call` (the stacked tensors swapped into one member) under
+`vmap` over the models (the same
 minibatch for every model, then one minibatch each), an ordinary
 `backward()` into the stacked parameters through the batched operators and
 SGD steps on them; then each model's gradient again with `vmap(grad(...))`
 over the models, checked against the stacked parameters' `.grad`.
 """
-
-import copy
 
 import torch
 from torch import nn
@@ -18,7 +17,8 @@ torch.manual_seed(0)
 
 members = [nn.Sequential(nn.Linear(5, 12), nn.GELU(), nn.Linear(12, 3)) for _ in range(3)]
 params, buffers = stack_module_state(members)
-skeleton = copy.deepcopy(members[0]).to("meta")
+# functional_call swaps the stacked tensors in: any member serves as the skeleton.
+skeleton = members[0]
 
 
 def run(p, b, x):
