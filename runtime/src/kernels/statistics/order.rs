@@ -458,8 +458,9 @@ mod tests {
 
     #[test]
     fn median_is_the_lower_middle_with_ties_by_position() {
-        // median([3, 1, 2, 1]) → 1 at position 1 (sorted: 1@1, 1@3, 2, 3).
-        assert_eq!(row_median(&[3.0, 1.0, 2.0, 1.0], false, false), (1.0, 1));
+        // torch 2.15: median([3, 1, 2, 1]) → 1 at position 3 (sorted by
+        // value then position: 1@1, 1@3, 2@2, 3@0; slot (4 - 1) / 2 = 1).
+        assert_eq!(row_median(&[3.0, 1.0, 2.0, 1.0], false, false), (1.0, 3));
         // median([2, 2, 2]) → position 1.
         assert_eq!(row_median(&[2.0, 2.0, 2.0], false, false), (2.0, 1));
         // A NaN row gives its first NaN; nanmedian skips NaN.
