@@ -331,7 +331,9 @@ class BackwardRecorder:
             return
         leaf_id = self.tensor_id(leaf)
         self.tensor_id(grad)
-        sid, _ = self.storages.lookup(grad)
+        # A sparse gradient has no storage: its value is read first, as the
+        # refusal expects (`DigestCache` needs the storage id otherwise).
+        sid = self.storages.lookup(grad)[0] if grad.layout == torch.strided else None
         digest = self.value_digest(grad, self.policy == "all", sid) if self.policy in ("all", "stats") else None
         ref = self.output_ref(grad, digest, sid)
         self.releases.reachable(ref[0])

@@ -208,6 +208,11 @@ class OpRecorder:
     def out_value(self, value: Any, keep_value: Optional[str]) -> Any:
         """Output value; tensors become `OutTensor`s finished at emission."""
         if isinstance(value, torch.Tensor):
+            if value.layout != torch.strided:
+                # No storage to name: reading its value first fails with the
+                # refusal of its layout (`layout_refusal`).
+                digest = self.value_digest(value, keep_value == "full") if keep_value else None
+                return OutTensor(weakref.ref(value), self.output_ref(value, digest))
             sid, new_storage = self.storages.lookup(value)
             if self._values:
                 # `DigestCache`: a storage a non-mutating call allocated can
