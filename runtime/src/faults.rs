@@ -120,6 +120,9 @@ pub struct Faults {
     /// Negate `_cdist_backward`'s gradient. Breaks the values of every
     /// `torch.cdist` backward off the matrix-product path.
     pub cdist_grad_negated: bool,
+    /// `digamma` (and `digamma_`, `polygamma(0, x)`) computes `ψ(x + 1)`:
+    /// the recurrence shifted by one. Breaks the values of every digamma.
+    pub digamma_off_by_one_shift: bool,
     /// `_pdist_backward` adds each pair's term to the first row only (the
     /// second row's opposite term is dropped). Breaks the values of every
     /// `F.pdist` backward.

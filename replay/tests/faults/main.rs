@@ -30,6 +30,7 @@ mod reduction;
 mod saved_hooks;
 mod seq2seq_lbfgs;
 mod sequence;
+mod special;
 mod support;
 mod tensor_data;
 mod training_misc;

@@ -52,6 +52,10 @@ pub const NATIVE_FUNCTIONS: &[(&str, &str)] = &[
         include_str!("native_functions/composite.yaml"),
     ),
     (
+        "special.yaml",
+        include_str!("native_functions/special.yaml"),
+    ),
+    (
         "statistics.yaml",
         include_str!("native_functions/statistics.yaml"),
     ),

@@ -11,6 +11,7 @@ mod arith;
 mod close;
 mod common;
 mod compare;
+mod special;
 mod trig;
 mod unary;
 
@@ -24,6 +25,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
     arithmetic(op)
         .or_else(|| activations(op))
         .or_else(|| logic(op))
+        .or_else(|| special::lookup(op))
 }
 
 fn arithmetic(op: &str) -> Option<Kernel> {

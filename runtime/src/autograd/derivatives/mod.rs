@@ -37,6 +37,7 @@ mod nn;
 mod reduction;
 mod rnn;
 mod selection;
+mod special;
 mod statistics;
 mod trig;
 
@@ -192,6 +193,7 @@ pub(crate) fn lookup(op: &str) -> Differentiability {
         .or_else(|| foreach::lookup(op))
         .or_else(|| selection::lookup(op))
         .or_else(|| trig::lookup(op))
+        .or_else(|| special::lookup(op))
         .or_else(|| double_backward::lookup(op))
         .or_else(|| decomp::lookup(op))
         .or_else(|| statistics::lookup(op))

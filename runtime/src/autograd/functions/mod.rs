@@ -29,6 +29,7 @@ pub(crate) mod reduce;
 pub(crate) mod reduction;
 pub(crate) mod rnn;
 pub(crate) mod shape;
+pub(crate) mod special;
 pub(crate) mod statistics;
 pub(crate) mod trig;
 pub(crate) mod views;

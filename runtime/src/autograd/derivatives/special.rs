@@ -1,0 +1,149 @@
+//! Derivative rows of the special functions.
+//!
+//! | operator | node | saves |
+//! |---|---|---|
+//! | `lgamma` / `digamma` / `erfinv` / `i0` / `sinc` / `special_entr` | LgammaBackward0 / DigammaBackward0 / ErfinvBackward0 / I0Backward0 / SincBackward0 / SpecialEntrBackward0 | self |
+//! | `digamma_` | DigammaBackward0 | a clone of the original self |
+//! | `polygamma` | PolygammaBackward0 (edge: self) | n, self |
+//! | `mvlgamma` | MvlgammaBackward0 | self, p |
+//! | `logit` | LogitBackward0 | self, eps |
+//! | `special_i0e` / `special_i1` / `special_i1e` | SpecialI0EBackward0 / SpecialI1Backward0 / SpecialI1EBackward0 | self, result |
+//! | `special_ndtri` | SpecialNdtriBackward0 | result |
+//! | `hypot` | HypotBackward0 (self, other) | self, other, result |
+//! | `logaddexp` / `logaddexp2` / `special_xlog1py` | LogaddexpBackward0 / Logaddexp2Backward0 / SpecialXlog1PyBackward0 | self, other |
+
+use super::{Derivative, Differentiability, arg, derivative, int, tensor};
+use crate::autograd::BackwardFn;
+use crate::autograd::functions::special::{
+    self as f, BinaryBackward, BinaryKind, SpecialBackward, SpecialFormula,
+};
+use crate::autograd::saved::SavedVariable;
+use crate::error::Result;
+use crate::ivalue::IValue;
+
+type Built = Result<Box<dyn BackwardFn>>;
+
+/// A node saving `self` (argument `at`) only.
+fn on_self(a: &[IValue], at: usize, params: Vec<IValue>, formula: SpecialFormula) -> Built {
+    Ok(Box::new(SpecialBackward::new(
+        Some(tensor(a, at)?),
+        false,
+        params,
+        formula,
+    )))
+}
+
+/// A node saving `self` and the result.
+fn on_self_and_result(a: &[IValue], formula: SpecialFormula) -> Built {
+    Ok(Box::new(SpecialBackward::new(
+        Some(tensor(a, 0)?),
+        true,
+        vec![],
+        formula,
+    )))
+}
+
+fn binary(a: &[IValue], kind: BinaryKind) -> Built {
+    Ok(Box::new(BinaryBackward {
+        kind,
+        self_: SavedVariable::input(tensor(a, 0)?),
+        other: SavedVariable::input(tensor(a, 1)?),
+        result: None,
+    }))
+}
+
+fn always(_: &[bool]) -> bool {
+    true
+}
+
+/// The autograd entry of `op` if it is a special function.
+pub(super) fn lookup(op: &str) -> Option<Differentiability> {
+    use Differentiability::Derivative as D;
+    Some(match op {
+        "aten.lgamma.default" => D(derivative!("LgammaBackward0", &[0], |a, _| on_self(
+            a,
+            0,
+            vec![],
+            f::lgamma
+        ))),
+        "aten.digamma.default" => D(derivative!("DigammaBackward0", &[0], |a, _| on_self(
+            a,
+            0,
+            vec![],
+            f::digamma
+        ))),
+        "aten.digamma_.default" => D(derivative!(
+            "DigammaBackward0",
+            &[0],
+            |a, _| on_self(a, 0, vec![], f::digamma),
+            original_self = always
+        )),
+        "aten.polygamma.default" => D(derivative!("PolygammaBackward0", &[1], |a, _| on_self(
+            a,
+            1,
+            vec![IValue::Int(int(a, 0))],
+            f::polygamma
+        ))),
+        "aten.mvlgamma.default" => D(derivative!("MvlgammaBackward0", &[0], |a, _| on_self(
+            a,
+            0,
+            vec![IValue::Int(int(a, 1))],
+            f::mvlgamma
+        ))),
+        "aten.erfinv.default" => D(derivative!("ErfinvBackward0", &[0], |a, _| on_self(
+            a,
+            0,
+            vec![],
+            f::erfinv
+        ))),
+        "aten.i0.default" => D(derivative!("I0Backward0", &[0], |a, _| on_self(
+            a,
+            0,
+            vec![],
+            f::i0
+        ))),
+        "aten.special_i0e.default" => D(derivative!("SpecialI0EBackward0", &[0], |a, _| {
+            on_self_and_result(a, f::i0e)
+        })),
+        "aten.special_i1.default" => D(derivative!("SpecialI1Backward0", &[0], |a, _| {
+            on_self_and_result(a, f::i1)
+        })),
+        "aten.special_i1e.default" => D(derivative!("SpecialI1EBackward0", &[0], |a, _| {
+            on_self_and_result(a, f::i1e)
+        })),
+        "aten.sinc.default" => D(derivative!("SincBackward0", &[0], |a, _| on_self(
+            a,
+            0,
+            vec![],
+            f::sinc
+        ))),
+        "aten.logit.default" => D(derivative!("LogitBackward0", &[0], |a, _| on_self(
+            a,
+            0,
+            vec![arg(a, 1)],
+            f::logit
+        ))),
+        "aten.special_entr.default" => D(derivative!("SpecialEntrBackward0", &[0], |a, _| {
+            on_self(a, 0, vec![], f::entr)
+        })),
+        "aten.special_ndtri.default" => D(derivative!("SpecialNdtriBackward0", &[0], |_, _| Ok(
+            Box::new(SpecialBackward::new(None, true, vec![], f::ndtri))
+        ))),
+        "aten.hypot.default" => D(derivative!("HypotBackward0", &[0, 1], |a, _| binary(
+            a,
+            BinaryKind::Hypot
+        ))),
+        "aten.logaddexp.default" => D(derivative!("LogaddexpBackward0", &[0, 1], |a, _| {
+            binary(a, BinaryKind::Logaddexp)
+        })),
+        "aten.logaddexp2.default" => D(derivative!("Logaddexp2Backward0", &[0, 1], |a, _| {
+            binary(a, BinaryKind::Logaddexp2)
+        })),
+        "aten.special_xlog1py.default" => {
+            D(derivative!("SpecialXlog1PyBackward0", &[0, 1], |a, _| {
+                binary(a, BinaryKind::Xlog1py)
+            }))
+        }
+        _ => return None,
+    })
+}

@@ -1,0 +1,459 @@
+//! The special functions: `lgamma`, `digamma` (and `digamma_`),
+//! `polygamma`, `mvlgamma`, `erfinv`, the modified Bessel functions `i0`,
+//! `special_i0e`, `special_i1`, `special_i1e`, `sinc`, `logit` and
+//! `logit_backward`, `special_entr`, `special_ndtri`, and the binary
+//! `hypot`, `logaddexp`, `logaddexp2`, `special_xlog1py`.
+//!
+//! Integer and bool inputs give the default float dtype (`hypot`,
+//! `logaddexp` and `logaddexp2` refuse them, and `special_ndtri` refuses
+//! float16/bfloat16, as PyTorch's kernels do); float16 and bfloat16 are
+//! computed in float and rounded once. The scalar algorithms are in
+//! [`cephes`].
+
+pub(crate) mod cephes;
+
+use super::common::{nary, promoted, to_floating, wide};
+use super::unary::{float_op_prec, write_map};
+use crate::dispatch::args::{Args, Operand};
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::kernels::{Kernel, KernelCtx};
+use crate::tensor::dtype::DType;
+use crate::tensor::promote::check_inplace_cast;
+
+type Out = Result<Vec<IValue>>;
+
+/// The kernel of `op` if it is one of the special functions.
+pub(crate) fn lookup(op: &str) -> Option<Kernel> {
+    Some(match op {
+        "aten.lgamma.default" => lgamma,
+        "aten.digamma.default" => digamma,
+        "aten.digamma_.default" => digamma_,
+        "aten.polygamma.default" => polygamma,
+        "aten.mvlgamma.default" => mvlgamma,
+        "aten.erfinv.default" => erfinv,
+        "aten.i0.default" => i0,
+        "aten.special_i0e.default" => i0e,
+        "aten.special_i1.default" => i1,
+        "aten.special_i1e.default" => i1e,
+        "aten.sinc.default" => sinc,
+        "aten.logit.default" => logit,
+        "aten.logit_backward.default" => logit_backward,
+        "aten.special_entr.default" => entr,
+        "aten.special_ndtri.default" => ndtri,
+        "aten.hypot.default" => hypot,
+        "aten.logaddexp.default" => logaddexp,
+        "aten.logaddexp2.default" => logaddexp2,
+        "aten.special_xlog1py.default" => xlog1py,
+        _ => return None,
+    })
+}
+
+/// `ψ(x)`, or `ψ(x + 1)` under the `digamma-off-by-one-shift` fault.
+fn digamma_f64(ctx: &KernelCtx<'_>) -> fn(f64) -> f64 {
+    if ctx.faults.digamma_off_by_one_shift {
+        |x| cephes::digamma(x + 1.0)
+    } else {
+        cephes::digamma
+    }
+}
+
+fn digamma_f32(ctx: &KernelCtx<'_>) -> fn(f32) -> f32 {
+    if ctx.faults.digamma_off_by_one_shift {
+        |x| cephes::digamma_f32(x + 1.0)
+    } else {
+        cephes::digamma_f32
+    }
+}
+
+/// `lgamma(self)`.
+fn lgamma(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    float_op_prec(ctx, &a, libm::lgammaf, libm::lgamma)
+}
+
+/// `digamma(self)`.
+fn digamma(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    float_op_prec(ctx, &a, digamma_f32(ctx), digamma_f64(ctx))
+}
+
+/// `digamma_(self)`: the float result must cast back to `self`.
+fn digamma_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let t = a.tensor(0)?;
+    ctx.check(t, "self")?;
+    check_inplace_cast(ctx.op, to_floating(ctx, t.dtype()), t.dtype())?;
+    let (f32f, f64f) = (digamma_f32(ctx), digamma_f64(ctx));
+    let narrow = !wide(t.dtype());
+    write_map(ctx, t, move |x| {
+        if narrow {
+            f64::from(f32f(x as f32))
+        } else {
+            f64f(x)
+        }
+    })?;
+    Ok(vec![t.clone().into()])
+}
+
+/// `polygamma(n, self)`: digamma for `n = 0`, trigamma for 1, the zeta
+/// formula beyond.
+fn polygamma(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let n = a.int(0)?;
+    if n < 0 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            "polygamma(n, x) does not support negative n.",
+        ));
+    }
+    let t = a.tensor(1)?;
+    let dtype = to_floating(ctx, t.dtype());
+    let narrow = !wide(dtype);
+    let (d32, d64) = (digamma_f32(ctx), digamma_f64(ctx));
+    let f = move |x: f64| match (n, narrow) {
+        (0, true) => f64::from(d32(x as f32)),
+        (0, false) => d64(x),
+        (1, true) => f64::from(cephes::trigamma_f32(x as f32)),
+        (1, false) => cephes::trigamma(x),
+        (_, true) => f64::from(cephes::polygamma_f32(n, x as f32)),
+        (_, false) => cephes::polygamma(n, x),
+    };
+    Ok(vec![
+        crate::kernels::pointwise::unary(ctx, t, Some(dtype), f)?.into(),
+    ])
+}
+
+/// `mvlgamma(self, p)`: `sum_{j<p} lgamma(self + (1 - p)/2 + j/2)` plus
+/// `p(p-1)/4 · log π`, as PyTorch's composite computes it (each step
+/// rounded to the dtype: `arange`, `add`, `lgamma_`, `sum(-1)`, `add_`).
+fn mvlgamma(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let t = a.tensor(0)?;
+    let p = a.int(1)?;
+    if p < 1 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            "p has to be greater than or equal to 1",
+        ));
+    }
+    if ctx.has_data() {
+        let bound = 0.5 * (p - 1) as f64;
+        if t.read_f64(ctx.op)?.iter().any(|&x| !(x > bound)) {
+            return Err(RuntimeError::shape(
+                ctx.op,
+                "All elements must be greater than (p-1)/2",
+            ));
+        }
+    }
+    let dtype = to_floating(ctx, t.dtype());
+    let r = move |v: f64| crate::tensor::storage::cast_value(dtype, v);
+    let narrow = !wide(dtype);
+    let offsets: Vec<f64> = (0..p)
+        .map(|j| r(-(p as f64) / 2.0 + 0.5 + 0.5 * j as f64))
+        .collect();
+    let constant = (p * (p - 1)) as f64 * std::f64::consts::PI.ln() / 4.0;
+    let f = move |x: f64| {
+        let mut sum = 0.0;
+        for &o in &offsets {
+            let arg = r(o + x);
+            let lg = if narrow {
+                f64::from(libm::lgammaf(arg as f32))
+            } else {
+                libm::lgamma(arg)
+            };
+            sum = r(sum + r(lg));
+        }
+        r(sum + r(constant))
+    };
+    Ok(vec![
+        crate::kernels::pointwise::unary(ctx, t, Some(dtype), f)?.into(),
+    ])
+}
+
+/// `erfinv(self)`.
+fn erfinv(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    float_op_prec(ctx, &a, cephes::erfinv_f32, cephes::erfinv)
+}
+
+/// `i0(self)`.
+fn i0(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    float_op_prec(ctx, &a, cephes::i0_f32, cephes::i0)
+}
+
+/// `special_i0e(self)`.
+fn i0e(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    float_op_prec(ctx, &a, cephes::i0e_f32, cephes::i0e)
+}
+
+/// `special_i1(self)`.
+fn i1(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    float_op_prec(ctx, &a, cephes::i1_f32, cephes::i1)
+}
+
+/// `special_i1e(self)`.
+fn i1e(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    float_op_prec(ctx, &a, cephes::i1e_f32, cephes::i1e)
+}
+
+/// `sinc(self)`: 1 at 0, else `sin(πx)/(πx)` in the compute precision.
+fn sinc(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    float_op_prec(
+        ctx,
+        &a,
+        |x| {
+            if x == 0.0 {
+                return 1.0;
+            }
+            let p = std::f32::consts::PI * x;
+            p.sin() / p
+        },
+        |x| {
+            if x == 0.0 {
+                return 1.0;
+            }
+            let p = std::f64::consts::PI * x;
+            p.sin() / p
+        },
+    )
+}
+
+/// The optional `eps` of `logit` / `logit_backward`; `None` is negative.
+fn eps_arg(a: &Args<'_>, i: usize) -> Result<f64> {
+    match a.values.get(i) {
+        None | Some(IValue::None) => Ok(-1.0),
+        Some(_) => a.scalar(i),
+    }
+}
+
+macro_rules! logit_fn {
+    ($t:ty, $eps:expr) => {{
+        let eps = $eps as $t;
+        move |x: $t| -> $t {
+            let x = if eps < 0.0 {
+                x
+            } else {
+                let hi = 1.0 - eps;
+                if x < eps {
+                    eps
+                } else if x > hi {
+                    hi
+                } else {
+                    x
+                }
+            };
+            if x == 1.0 {
+                <$t>::INFINITY
+            } else {
+                (x / (1.0 - x)).ln()
+            }
+        }
+    }};
+}
+
+/// `logit` of a float16/bfloat16 value: each step of the formula is
+/// rounded to the dtype (PyTorch's scalar arithmetic on `Half`), `eps`
+/// and `1 - eps` too.
+fn logit_rounded(dtype: DType, eps: f64, x: f64) -> f64 {
+    let r = |v: f32| crate::tensor::storage::cast_value(dtype, f64::from(v)) as f32;
+    let x = x as f32;
+    let x = if eps < 0.0 {
+        x
+    } else {
+        let lo = r(eps as f32);
+        let hi = r(1.0 - lo);
+        x.clamp(lo, hi)
+    };
+    if x == 1.0 {
+        return f64::INFINITY;
+    }
+    f64::from(r(r(x / r(1.0 - x)).ln()))
+}
+
+/// `logit(self, eps=None)`: `log(x / (1 - x))`, `x` clamped to
+/// `[eps, 1 - eps]` when `eps` is given.
+fn logit(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let eps = eps_arg(&a, 1)?;
+    let t = a.tensor(0)?;
+    let dtype = to_floating(ctx, t.dtype());
+    let (f32f, f64f) = (logit_fn!(f32, eps), logit_fn!(f64, eps));
+    let narrow = !wide(dtype);
+    let half = matches!(dtype, DType::Float16 | DType::BFloat16);
+    let f = move |x: f64| {
+        if half {
+            logit_rounded(dtype, eps, x)
+        } else if narrow {
+            f64::from(f32f(x as f32))
+        } else {
+            f64f(x)
+        }
+    };
+    Ok(vec![
+        crate::kernels::pointwise::unary(ctx, t, Some(dtype), f)?.into(),
+    ])
+}
+
+macro_rules! logit_grad_fn {
+    ($t:ty, $eps:expr) => {{
+        let eps = $eps as $t;
+        move |dy: $t, x: $t| -> $t {
+            if eps < 0.0 {
+                if !(0.0..=1.0).contains(&x) {
+                    <$t>::NAN
+                } else if x == 0.0 || x == 1.0 {
+                    dy * <$t>::INFINITY
+                } else {
+                    dy / (x * (1.0 - x))
+                }
+            } else if x < eps || x > 1.0 - eps {
+                0.0
+            } else {
+                dy / (x * (1.0 - x))
+            }
+        }
+    }};
+}
+
+/// `logit_backward(grad_output, self, eps=None)`: `dy / (x (1 - x))`, 0
+/// outside `[eps, 1 - eps]`; without `eps`, NaN outside `[0, 1]`.
+fn logit_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let eps = eps_arg(&a, 2)?;
+    let ops = [a.operand(0)?, a.operand(1)?];
+    let dtype = to_floating(ctx, promoted(ctx, &ops));
+    let (f32f, f64f) = (logit_grad_fn!(f32, eps), logit_grad_fn!(f64, eps));
+    let narrow = !wide(dtype);
+    let out = nary(ctx, &ops, dtype, move |v| {
+        if narrow {
+            f64::from(f32f(v[0] as f32, v[1] as f32))
+        } else {
+            f64f(v[0], v[1])
+        }
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// `special_entr(self)`: `-x ln x` for `x > 0`, 0 at 0, `-inf` below.
+fn entr(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    macro_rules! entr_fn {
+        ($t:ty) => {
+            |x: $t| -> $t {
+                if x.is_nan() {
+                    x
+                } else if x > 0.0 {
+                    -x * x.ln()
+                } else if x == 0.0 {
+                    0.0
+                } else {
+                    <$t>::NEG_INFINITY
+                }
+            }
+        };
+    }
+    float_op_prec(ctx, &a, entr_fn!(f32), entr_fn!(f64))
+}
+
+/// `special_ndtri(self)`: no float16/bfloat16 kernel (observed in torch
+/// 2.15: `"ndtri_cpu" not implemented for 'Half'`).
+fn ndtri(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let dtype = a.tensor(0)?.dtype();
+    if matches!(dtype, DType::Float16 | DType::BFloat16) {
+        return Err(RuntimeError::KernelDtype {
+            op: ctx.op.to_owned(),
+            message: format!(
+                "\"ndtri_cpu\" not implemented for '{}'",
+                dtype.scalar_type_name()
+            ),
+        });
+    }
+    float_op_prec(ctx, &a, cephes::ndtri_f32, cephes::ndtri)
+}
+
+/// A binary operator in the compute precision of its promoted dtype.
+fn binary_prec(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'_>,
+    floating_only: Option<&str>,
+    f32f: fn(f32, f32) -> f32,
+    f64f: fn(f64, f64) -> f64,
+) -> Out {
+    let ops: [Operand<'_>; 2] = [a.operand(0)?, a.operand(1)?];
+    let common = promoted(ctx, &ops);
+    let dtype = match floating_only {
+        Some(kernel) if !common.is_floating() => {
+            return Err(RuntimeError::KernelDtype {
+                op: ctx.op.to_owned(),
+                message: format!(
+                    "\"{kernel}\" not implemented for '{}'",
+                    common.scalar_type_name()
+                ),
+            });
+        }
+        Some(_) => common,
+        None => to_floating(ctx, common),
+    };
+    let narrow = !wide(dtype);
+    let out = nary(ctx, &ops, dtype, move |v| {
+        if narrow {
+            f64::from(f32f(v[0] as f32, v[1] as f32))
+        } else {
+            f64f(v[0], v[1])
+        }
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// `hypot(self, other)`.
+fn hypot(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    binary_prec(ctx, &a, Some("hypot_cpu"), libm::hypotf, f64::hypot)
+}
+
+macro_rules! logaddexp_fn {
+    ($t:ty, $scaled:expr) => {
+        |a: $t, b: $t| -> $t {
+            if a.is_infinite() && a == b {
+                return a;
+            }
+            let m = a.max(b);
+            let scaled: fn($t) -> $t = $scaled;
+            m + scaled(-(a - b).abs())
+        }
+    };
+}
+
+/// `logaddexp(self, other)`: `max + log1p(exp(-|a - b|))`; equal
+/// infinities give themselves.
+fn logaddexp(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    binary_prec(
+        ctx,
+        &a,
+        Some("logaddexp_cpu"),
+        logaddexp_fn!(f32, |d| d.exp().ln_1p()),
+        logaddexp_fn!(f64, |d| d.exp().ln_1p()),
+    )
+}
+
+/// `logaddexp2(self, other)`: `max + log1p(2^-|a - b|) / ln 2`.
+fn logaddexp2(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    binary_prec(
+        ctx,
+        &a,
+        Some("logaddexp2_cpu"),
+        logaddexp_fn!(f32, |d| d.exp2().ln_1p()
+            * (1.0 / std::f64::consts::LN_2) as f32),
+        logaddexp_fn!(f64, |d| d.exp2().ln_1p() * (1.0 / std::f64::consts::LN_2)),
+    )
+}
+
+/// `special_xlog1py(self, other)`: `x · log1p(y)`, 0 where `x == 0` (NaN
+/// `y` propagates).
+fn xlog1py(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    macro_rules! xlog1py_fn {
+        ($t:ty) => {
+            |x: $t, y: $t| -> $t {
+                if y.is_nan() {
+                    <$t>::NAN
+                } else if x == 0.0 {
+                    0.0
+                } else {
+                    x * y.ln_1p()
+                }
+            }
+        };
+    }
+    binary_prec(ctx, &a, None, xlog1py_fn!(f32), xlog1py_fn!(f64))
+}
