@@ -140,7 +140,7 @@ impl Default for ReplayOptions {
 /// `mha-wrong-scale`, `weight-norm-no-projection`, `bicubic-wrong-a`,
 /// `grid-sample-flipped-align-corners`, `multi-margin-wrong-sign`,
 /// `embedding-renorm-no-scale`, `cdist-inf-norm-as-l1`, `cdist-grad-negated`,
-/// `pdist-grad-one-sided`, `digamma-off-by-one-shift`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
+/// `pdist-grad-one-sided`, `cross-sign-flipped`, `digamma-off-by-one-shift`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
 /// `attention-reduced-as-float`, `qr-sign-flipped`, `solve-triangular-right-transposed`,
 /// `autocast-key-dropped`, `generator-key-dropped`,
 /// `bincount-drops-last-bin`, `median-upper-of-two`,
@@ -182,6 +182,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "cdist-inf-norm-as-l1" => faults.cdist_wrong_inf_norm = true,
             None if spec == "cdist-grad-negated" => faults.cdist_grad_negated = true,
             None if spec == "pdist-grad-one-sided" => faults.pdist_grad_one_sided = true,
+            None if spec == "cross-sign-flipped" => faults.cross_sign_flipped = true,
             None if spec == "digamma-off-by-one-shift" => faults.digamma_off_by_one_shift = true,
             None if spec == "ctc-skip-repeat-transition" => {
                 faults.ctc_skip_repeat_transition = true;

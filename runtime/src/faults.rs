@@ -120,6 +120,9 @@ pub struct Faults {
     /// Negate `_cdist_backward`'s gradient. Breaks the values of every
     /// `torch.cdist` backward off the matrix-product path.
     pub cdist_grad_negated: bool,
+    /// `linalg_cross` returns `b × a`. Breaks the values of every cross
+    /// product and of its backward.
+    pub cross_sign_flipped: bool,
     /// `digamma` (and `digamma_`, `polygamma(0, x)`) computes `ψ(x + 1)`:
     /// the recurrence shifted by one. Breaks the values of every digamma.
     pub digamma_off_by_one_shift: bool,

@@ -35,6 +35,7 @@ mod support;
 mod tensor_data;
 mod training_misc;
 mod transformer_fastpath;
+mod utility;
 mod views;
 mod vision;
 mod weight_norm;

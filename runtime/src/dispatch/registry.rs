@@ -56,6 +56,10 @@ pub const NATIVE_FUNCTIONS: &[(&str, &str)] = &[
         include_str!("native_functions/special.yaml"),
     ),
     (
+        "utility.yaml",
+        include_str!("native_functions/utility.yaml"),
+    ),
+    (
         "statistics.yaml",
         include_str!("native_functions/statistics.yaml"),
     ),

@@ -30,6 +30,7 @@ mod reduction;
 mod rnn;
 mod set;
 mod statistics;
+mod utility;
 mod view;
 
 use crate::device::Device;
@@ -38,6 +39,7 @@ use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
+pub(crate) use utility::utility_dims;
 use random::RandomSource;
 
 /// What a kernel may use besides its arguments.
@@ -151,6 +153,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         .or_else(|| foreach::lookup(op))
         .or_else(|| decomp::lookup(op))
         .or_else(|| set::lookup(op))
+        .or_else(|| utility::lookup(op))
         .or_else(|| statistics::lookup(op))
 }
 

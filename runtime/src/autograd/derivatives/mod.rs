@@ -40,6 +40,7 @@ mod selection;
 mod special;
 mod statistics;
 mod trig;
+mod utility;
 
 use super::BackwardFn;
 use super::functions::join::StackBackward0;
@@ -194,6 +195,7 @@ pub(crate) fn lookup(op: &str) -> Differentiability {
         .or_else(|| selection::lookup(op))
         .or_else(|| trig::lookup(op))
         .or_else(|| special::lookup(op))
+        .or_else(|| utility::lookup(op))
         .or_else(|| double_backward::lookup(op))
         .or_else(|| decomp::lookup(op))
         .or_else(|| statistics::lookup(op))

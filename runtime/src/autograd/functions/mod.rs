@@ -32,6 +32,7 @@ pub(crate) mod shape;
 pub(crate) mod special;
 pub(crate) mod statistics;
 pub(crate) mod trig;
+pub(crate) mod utility;
 pub(crate) mod views;
 
 use crate::autograd::BackwardCtx;
