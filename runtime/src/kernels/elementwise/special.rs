@@ -134,7 +134,10 @@ fn mvlgamma(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     }
     if ctx.has_data() {
         let bound = 0.5 * (p - 1) as f64;
-        if t.read_f64(ctx.op)?.iter().any(|&x| !(x > bound)) {
+        if t.read_f64(ctx.op)?
+            .iter()
+            .any(|&x| x <= bound || x.is_nan())
+        {
             return Err(RuntimeError::shape(
                 ctx.op,
                 "All elements must be greater than (p-1)/2",

@@ -11,6 +11,9 @@
 //! `lgamma`, `erf`, `hypot` come from the C library's algorithms (`libm`).
 //! The coefficients are the published Cephes constants.
 
+// The published coefficients are kept digit for digit, as printed.
+#![allow(clippy::excessive_precision)]
+
 use std::f64::consts::PI;
 
 /// Chebyshev series `sum' c[i] T_i(x/2)`, coefficients highest order first.
@@ -646,8 +649,9 @@ mod tests {
 
     #[test]
     fn polygamma_and_trigamma_reference_points() {
-        // ψ'(1) = π²/6, ψ''(1) = -2 ζ(3), ψ'''(1) = π⁴/15.
-        assert!(close(trigamma(1.0), PI * PI / 6.0, 1e-15));
+        // ψ'(1) = π²/6 (ATen's trigamma series is good to ~1e-10 there),
+        // ψ''(1) = -2 ζ(3), ψ'''(1) = π⁴/15.
+        assert!(close(trigamma(1.0), PI * PI / 6.0, 1e-9));
         assert!(close(
             polygamma(2, 1.0),
             -2.0 * 1.202_056_903_159_594_3,
@@ -661,7 +665,7 @@ mod tests {
         ));
         assert!(close(
             f64::from(polygamma_f32(2, 3.5)),
-            -0.098_108_906_113_146_9,
+            -0.108_204_051_641_727_4,
             1e-6
         ));
     }
@@ -692,7 +696,7 @@ mod tests {
         assert!(close(f64::from(i0_f32(3.0)), 4.880_792_585_865_024, 1e-6));
         assert!(close(
             f64::from(i1e_f32(-9.0)),
-            -0.126_414_690_945_637_44,
+            -0.127_224_983_935_891_2,
             1e-6
         ));
     }
