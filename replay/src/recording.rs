@@ -32,6 +32,11 @@ use crate::blob_store::BlobStore;
 use crate::checks::values::{Errors, Tolerance, Tolerances, errors};
 use crate::precision::Precision;
 
+/// Bytes of failed values a recording keeps beyond its budget: enough for
+/// the first failures a report shows, bounded for a run where every value
+/// fails.
+const FAILED_BUDGET: usize = 64 << 20;
+
 /// A comparison made while the runtime produced a value.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Judged {
@@ -90,6 +95,11 @@ pub struct Recording {
     retained_order: VecDeque<Digest>,
     retained_bytes: usize,
     budget: usize,
+    /// Values that failed their judgement as produced, kept outside the
+    /// budget (up to [`FAILED_BUDGET`] bytes) so the diff can still look at
+    /// them (`checks::accumulation` re-judges a matrix product's).
+    failed: HashMap<Digest, BlobRecord>,
+    failed_bytes: usize,
     out: Option<FileTraceWriter>,
     out_error: Option<TraceError>,
 }
@@ -107,6 +117,8 @@ impl Recording {
             retained_order: VecDeque::new(),
             retained_bytes: 0,
             budget,
+            failed: HashMap::new(),
+            failed_bytes: 0,
             out: None,
             out_error: None,
         }
@@ -145,9 +157,32 @@ impl Recording {
         &self.events
     }
 
-    /// Takes the recording apart: events, retained values, value verdicts.
-    pub fn into_parts(self) -> (Vec<Event>, HashMap<Digest, BlobRecord>, ProducedValues) {
+    /// Takes the recording apart: events, retained values (those that failed
+    /// their judgement included), value verdicts.
+    pub fn into_parts(mut self) -> (Vec<Event>, HashMap<Digest, BlobRecord>, ProducedValues) {
+        for (digest, record) in self.failed {
+            self.produced.dropped.remove(&digest);
+            self.retained.entry(digest).or_insert(record);
+        }
         (self.events, self.retained, self.produced)
+    }
+
+    /// Keeps the bytes of a value that failed its judgement, within
+    /// [`FAILED_BUDGET`].
+    fn keep_failed(&mut self, digest: Digest, dtype: &str, shape: &[i64], data: &[u8]) {
+        if self.failed.contains_key(&digest) || self.failed_bytes + data.len() > FAILED_BUDGET {
+            return;
+        }
+        self.failed_bytes += data.len();
+        self.failed.insert(
+            digest,
+            BlobRecord {
+                digest,
+                dtype: dtype.to_owned(),
+                shape: shape.to_vec(),
+                data: data.to_vec(),
+            },
+        );
     }
 
     fn judge(&mut self, key: ValueKey, digest: Digest, dtype: &str, shape: &[i64], data: &[u8]) {
@@ -190,6 +225,9 @@ impl Recording {
             stats_checks: None,
         };
         self.produced.judged.insert((expected, digest), verdict);
+        if verdict.errors.bad > 0 {
+            self.keep_failed(digest, dtype, shape, data);
+        }
     }
 
     fn retain(&mut self, digest: Digest, dtype: &str, shape: &[i64], data: &[u8]) {

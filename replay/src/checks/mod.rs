@@ -1,5 +1,6 @@
 //! The checks of a diff and the function that runs them all.
 
+pub mod accumulation;
 pub mod dataflow;
 pub mod graph;
 pub mod sequence;

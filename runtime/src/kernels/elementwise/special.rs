@@ -147,10 +147,12 @@ fn mvlgamma(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let dtype = to_floating(ctx, t.dtype());
     let r = move |v: f64| crate::tensor::storage::cast_value(dtype, v);
     let narrow = !wide(dtype);
+    // PyTorch materialises `arange` of p elements; so do the offsets.
+    crate::tensor::check_alloc(ctx.op, usize::try_from(p).unwrap_or(usize::MAX))?;
     let offsets: Vec<f64> = (0..p)
         .map(|j| r(-(p as f64) / 2.0 + 0.5 + 0.5 * j as f64))
         .collect();
-    let constant = (p * (p - 1)) as f64 * std::f64::consts::PI.ln() / 4.0;
+    let constant = p as f64 * (p - 1) as f64 * std::f64::consts::PI.ln() / 4.0;
     let f = move |x: f64| {
         let mut sum = 0.0;
         for &o in &offsets {

@@ -1,0 +1,168 @@
+//! The values check's room for another summation order
+//! (`checks::accumulation`): a matrix product whose element cancels may
+//! differ from PyTorch's by more than `assert_close` allows yet within what
+//! two correct summation orders can leave apart — that is no failure, and
+//! neither is a view showing it — while an error beyond that room still
+//! is, naming the operator.
+
+use std::collections::BTreeMap;
+
+use ft_replay::{Exit, Tolerances, TraceData, diff};
+use ft_trace::tensor_bytes::f32_to_bytes;
+use ft_trace::{
+    BlobRecord, ChainStep, Context, DispatchEvent, Event, EventBody, OpCall, TensorRef, TraceMeta,
+    Value, blob_digest,
+};
+
+/// `a · b` cancels: the products sum to 4000.5 in absolute value, the
+/// result is −0.5, so the room of another order (2·γ₆ of float32 times
+/// 4000.5, about 2.9e-3) is far beyond `assert_close`'s 1e-5 there.
+const A: [f32; 4] = [1000.0, -1000.0, 1000.0, -1000.5];
+const B: [f32; 4] = [1.0, 1.0, 1.0, 1.0];
+const PRODUCT: f32 = -0.5;
+
+struct Trace {
+    events: Vec<Event>,
+    blobs: BTreeMap<ft_trace::Digest, BlobRecord>,
+}
+
+impl Trace {
+    fn tensor(&mut self, id: u64, storage: u64, shape: &[i64], values: &[f32]) -> TensorRef {
+        let data = f32_to_bytes(values);
+        let digest = blob_digest("float32", shape, &data);
+        self.blobs.insert(
+            digest,
+            BlobRecord {
+                digest,
+                dtype: "float32".into(),
+                shape: shape.to_vec(),
+                data,
+            },
+        );
+        let mut stride = vec![1i64; shape.len()];
+        for i in (0..shape.len().saturating_sub(1)).rev() {
+            stride[i] = stride[i + 1] * shape[i + 1];
+        }
+        TensorRef {
+            id,
+            dtype: "float32".into(),
+            shape: shape.to_vec(),
+            stride,
+            offset: 0,
+            storage,
+            device: "cpu".into(),
+            requires_grad: false,
+            version: 0,
+            value: Some(digest),
+        }
+    }
+
+    fn op(&mut self, name: &str, args: Vec<(&str, Value)>, out: TensorRef) {
+        let seq = self.events.len() as u64;
+        self.events.push(Event {
+            seq,
+            ts: 0,
+            body: EventBody::Dispatch(DispatchEvent::Op(OpCall {
+                op: name.into(),
+                keyset: vec!["CPU".into()],
+                chain: vec![ChainStep {
+                    key: "CPU".into(),
+                    handler: "kernel".into(),
+                }],
+                args: args.into_iter().map(|(n, v)| (n.into(), v)).collect(),
+                outputs: vec![out.into()],
+                context: Context::TopLevel,
+            })),
+        });
+    }
+}
+
+/// `mm(a [1, 4], b [4, 1])` whose result is off by `error`, then a view of
+/// it as a vector.
+fn product_then_view(error: f32) -> TraceData {
+    let mut t = Trace {
+        events: Vec::new(),
+        blobs: BTreeMap::new(),
+    };
+    let a = t.tensor(0, 0, &[1, 4], &A);
+    let b = t.tensor(1, 1, &[4, 1], &B);
+    let out = t.tensor(2, 2, &[1, 1], &[PRODUCT + error]);
+    t.op(
+        "aten.mm.default",
+        vec![("self", a.into()), ("mat2", b.into())],
+        out.clone(),
+    );
+    let view = t.tensor(3, 2, &[1], &[PRODUCT + error]);
+    t.op(
+        "aten.view.default",
+        vec![
+            ("self", out.into()),
+            ("size", Value::List(vec![Value::Int(1)])),
+        ],
+        view,
+    );
+    TraceData {
+        label: "synthetic".into(),
+        meta: TraceMeta {
+            producer: "test".into(),
+            program: "synthetic".into(),
+            value_policy: "all".into(),
+            attrs: vec![],
+        },
+        events: t.events,
+        blobs: ft_replay::blob_store::BlobStore::in_memory(t.blobs),
+        produced: Default::default(),
+    }
+}
+
+#[test]
+fn a_cancelling_product_within_another_orders_rounding_matches() {
+    let report = diff(
+        &product_then_view(0.0),
+        &product_then_view(1e-3),
+        &Tolerances::new(None, None),
+    );
+    assert_eq!(report.exit(), Exit::Match, "{}", report.to_text(false));
+    // the product and the view that shows it
+    assert_eq!(report.values.reordered, 2, "{}", report.to_text(false));
+    assert!(report.values.max_abs > 9e-4);
+    assert!(
+        report.to_text(false).contains(
+            "2 sums (matrix products, reductions) within the rounding of another summation order"
+        ),
+        "{}",
+        report.to_text(false)
+    );
+}
+
+#[test]
+fn an_error_beyond_that_rounding_still_fails_naming_the_product() {
+    let report = diff(
+        &product_then_view(0.0),
+        &product_then_view(1e-2),
+        &Tolerances::new(None, None),
+    );
+    assert_eq!(report.exit(), Exit::Values, "{}", report.to_text(false));
+    assert_eq!(report.values.reordered, 0);
+    let first = &report.values.failures[0];
+    assert_eq!(first.op, "aten.mm.default");
+    assert_eq!(first.drift, "local");
+}
+
+#[test]
+fn the_room_is_left_out_of_json_until_used() {
+    let same = diff(
+        &product_then_view(0.0),
+        &product_then_view(0.0),
+        &Tolerances::new(None, None),
+    );
+    let json = serde_json::to_value(&same).expect("json");
+    assert!(json["values"].get("reordered").is_none(), "{json}");
+    let reordered = diff(
+        &product_then_view(0.0),
+        &product_then_view(1e-3),
+        &Tolerances::new(None, None),
+    );
+    let json = serde_json::to_value(&reordered).expect("json");
+    assert_eq!(json["values"]["reordered"], 2);
+}
