@@ -47,6 +47,7 @@ use crate::progress::Progress;
 use crate::recording::{Judge, Recording};
 use crate::trace_data::{TraceData, recorded_values, value_index};
 
+mod conj;
 mod data;
 mod function;
 mod grad;
@@ -140,6 +141,7 @@ impl Default for ReplayOptions {
 /// `mha-wrong-scale`, `weight-norm-no-projection`, `bicubic-wrong-a`,
 /// `grid-sample-flipped-align-corners`, `multi-margin-wrong-sign`,
 /// `embedding-renorm-no-scale`, `cdist-inf-norm-as-l1`, `cdist-grad-negated`,
+/// `complex-mul-no-cross-terms`, `mul-backward-conj-dropped`,
 /// `pdist-grad-one-sided`, `cross-sign-flipped`, `digamma-off-by-one-shift`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
 /// `attention-reduced-as-float`, `qr-sign-flipped`, `solve-triangular-right-transposed`,
 /// `autocast-key-dropped`, `generator-key-dropped`,
@@ -181,6 +183,12 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "multi-margin-wrong-sign" => faults.multi_margin_wrong_sign = true,
             None if spec == "cdist-inf-norm-as-l1" => faults.cdist_wrong_inf_norm = true,
             None if spec == "cdist-grad-negated" => faults.cdist_grad_negated = true,
+            None if spec == "complex-mul-no-cross-terms" => {
+                faults.complex_mul_no_cross_terms = true;
+            }
+            None if spec == "mul-backward-conj-dropped" => {
+                faults.mul_backward_conj_dropped = true;
+            }
             None if spec == "pdist-grad-one-sided" => faults.pdist_grad_one_sided = true,
             None if spec == "cross-sign-flipped" => faults.cross_sign_flipped = true,
             None if spec == "digamma-off-by-one-shift" => faults.digamma_off_by_one_shift = true,
@@ -317,6 +325,7 @@ pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, R
         storage_of: HashMap::new(),
         missing_grads: HashMap::new(),
         pending_clones: Vec::new(),
+        conj_sources: HashMap::new(),
         grad_results: Vec::new(),
         hooks: ReplayedHooks::default(),
         anchors,
@@ -372,6 +381,9 @@ struct Replayer<'a> {
     missing_grads: HashMap<u64, u64>,
     /// Recorded original-`self` clones the next in-place call dispatches.
     pending_clones: Vec<TensorRef>,
+    /// The output id of a deferred Conjugate-fallback clone → the id of the
+    /// conjugate tensor it stands for until bound ([`conj`]).
+    conj_sources: HashMap<u64, u64>,
     /// What the runtime's last `torch.autograd.grad` returned, until its
     /// `grad_result` binds it.
     grad_results: Vec<Option<Tensor>>,
@@ -433,7 +445,9 @@ impl Replayer<'_> {
         match &event.body {
             EventBody::Api(api) => return self.api(seq, api),
             EventBody::Dispatch(DispatchEvent::Op(op)) if op.context == Context::TopLevel => {
-                if self.is_original_self_clone(seq, op) {
+                if conj::is_fallback_clone(&self.torch.events, seq, op) {
+                    self.defer_fallback_clone(op);
+                } else if self.is_original_self_clone(seq, op) {
                     // The in-place operator that follows dispatches it itself.
                     self.pending_clones
                         .extend(op.outputs.iter().flat_map(|v| v.tensors()).cloned());
@@ -658,6 +672,7 @@ impl Replayer<'_> {
         let clones = self.runtime.take_original_selves();
         let recorded = std::mem::take(&mut self.pending_clones);
         for (t, tensor) in recorded.iter().zip(clones) {
+            self.conj_sources.remove(&t.id);
             self.bind(t, tensor);
         }
         Ok(())
@@ -906,6 +921,9 @@ impl Replayer<'_> {
     fn lookup(&self, seq: u64, id: u64) -> Result<Tensor, ReplayError> {
         if let Some(t) = self.tensors.get(&id) {
             return Ok(t.clone());
+        }
+        if let Some(&source) = self.conj_sources.get(&id) {
+            return self.lookup(seq, source);
         }
         if let Some(leaf) = self.missing_grads.get(&id) {
             return Err(ReplayError::Unsupported {

@@ -130,8 +130,8 @@ fn op_without_derivative() -> Option<String> {
         .map(|s| s.op)
 }
 
-/// seq: 0 intro, 1 zeta, 2 relu, 3 frobnicate, 4 zeta, 5 intro complex64,
-/// 6 relu of complex64, [7 op without derivative, 8 its node].
+/// seq: 0 intro, 1 zeta, 2 relu, 3 frobnicate, 4 zeta, 5 intro complex32,
+/// 6 relu of complex32, [7 op without derivative, 8 its node].
 fn trace_with_gaps(path: &Path) -> Option<String> {
     let mut b = TraceBuilder::new(path);
     let x = b.intro("float32");
@@ -139,8 +139,8 @@ fn trace_with_gaps(path: &Path) -> Option<String> {
     b.op("aten.relu.default", &x, "float32", false);
     b.op("aten.frobnicate.default", &x, "float32", false);
     b.op("aten.special_zeta.default", &x, "float32", false);
-    let z = b.intro("complex64");
-    b.op("aten.relu.default", &z, "complex64", false);
+    let z = b.intro("complex32");
+    b.op("aten.relu.default", &z, "complex32", false);
     let no_derivative = op_without_derivative();
     if let Some(op) = &no_derivative {
         let y = b.op(op, &x, "float32", true);
@@ -183,7 +183,7 @@ fn every_missing_operator_and_dtype_is_listed_with_count_and_first_seq() {
     }
     let last = lines[lines.len() - 1];
     assert!(
-        last.contains("dtype complex64 (2 events, first torch seq 5)"),
+        last.contains("dtype complex32 (2 events, first torch seq 5)"),
         "{stderr}"
     );
     assert!(
@@ -209,7 +209,7 @@ fn json_carries_every_missing_item() {
     for name in [
         "aten.special_zeta.default",
         "aten.frobnicate.default",
-        "complex64",
+        "complex32",
     ] {
         assert!(names.contains(&name), "{name} not in {names:?}");
     }
@@ -243,7 +243,7 @@ fn coverage_lists_operators_and_dtypes_with_support_and_a_summary() {
     assert!(
         stdout
             .lines()
-            .any(|l| l.contains("complex64") && l.contains("NO")),
+            .any(|l| l.contains("complex32") && l.contains("NO")),
         "{stdout}"
     );
     let summaries: Vec<&str> = stdout

@@ -120,12 +120,19 @@ pub struct Faults {
     /// Negate `_cdist_backward`'s gradient. Breaks the values of every
     /// `torch.cdist` backward off the matrix-product path.
     pub cdist_grad_negated: bool,
-    /// `linalg_cross` returns `b × a`. Breaks the values of every cross
-    /// product and of its backward.
-    pub cross_sign_flipped: bool,
+    /// Multiply complex numbers part by part, `(ac) + (bd)i`, without the
+    /// cross terms. Breaks the values of every complex `mul`.
+    pub complex_mul_no_cross_terms: bool,
+    /// Let MulBackward0 multiply by a complex operand instead of its
+    /// conjugate (no `_conj`, hence no materializing `clone`). Breaks the
+    /// backward of every complex product: its dispatch order and values.
+    pub mul_backward_conj_dropped: bool,
     /// `digamma` (and `digamma_`, `polygamma(0, x)`) computes `ψ(x + 1)`:
     /// the recurrence shifted by one. Breaks the values of every digamma.
     pub digamma_off_by_one_shift: bool,
+    /// `linalg_cross` returns `b × a`. Breaks the values of every cross
+    /// product and of its backward.
+    pub cross_sign_flipped: bool,
     /// `_pdist_backward` adds each pair's term to the first row only (the
     /// second row's opposite term is dropped). Breaks the values of every
     /// `F.pdist` backward.

@@ -22,6 +22,7 @@ pub fn i64_to_bytes(values: &[i64]) -> Vec<u8> {
 /// Size in bytes of one element, for the dtypes blobs may hold.
 pub fn element_size(dtype: &str) -> Option<usize> {
     Some(match dtype {
+        "complex128" => 16,
         "float64" | "int64" | "complex64" => 8,
         "float32" | "int32" => 4,
         "float16" | "bfloat16" | "int16" => 2,
@@ -31,12 +32,18 @@ pub fn element_size(dtype: &str) -> Option<usize> {
 }
 
 /// Decodes blob bytes to f64 for comparison; `None` for an unknown dtype or a
-/// length that is not a whole number of elements.
+/// length that is not a whole number of elements. A complex value decodes
+/// to its interleaved (real, imag) parts.
 pub fn to_f64(dtype: &str, data: &[u8]) -> Option<Vec<f64>> {
     let size = element_size(dtype)?;
     if !data.len().is_multiple_of(size) {
         return None;
     }
+    let (dtype, size) = match dtype {
+        "complex64" => ("float32", 4),
+        "complex128" => ("float64", 8),
+        other => (other, size),
+    };
     let chunks = data.chunks_exact(size);
     let out = match dtype {
         "float32" => chunks
@@ -102,6 +109,17 @@ mod tests {
             Some(vec![1.0, -2.0])
         );
         assert_eq!(to_f64("bfloat16", &[0x80, 0x3f]), Some(vec![1.0]));
+    }
+
+    #[test]
+    fn complex_decodes_to_interleaved_parts() {
+        let c64 = f32_to_bytes(&[1.5, -2.0, 0.25, 3.0]);
+        assert_eq!(element_size("complex64"), Some(8));
+        assert_eq!(to_f64("complex64", &c64), Some(vec![1.5, -2.0, 0.25, 3.0]));
+        let c128 = f64_to_bytes(&[0.5, -1.0]);
+        assert_eq!(element_size("complex128"), Some(16));
+        assert_eq!(to_f64("complex128", &c128), Some(vec![0.5, -1.0]));
+        assert_eq!(to_f64("complex64", &c64[..4]), None);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Value comparison with `torch.testing.assert_close`-style tolerances.
 //!
 //! An element passes when `|actual − expected| ≤ atol + rtol·|expected|`
-//! (NaN equals NaN, infinities must match exactly). Bit-identical blobs are
+//! (NaN equals NaN, infinities must match exactly); for complex values, as
+//! `assert_close` does, `|·|` is the modulus of the complex difference and
+//! of the expected value. Bit-identical blobs are
 //! recognised by digest without decoding. A failing tensor is a **local**
 //! drift when every input of the op producing it agrees within tolerance —
 //! the op itself is wrong — and **propagated** when some input already
@@ -137,6 +139,36 @@ pub fn errors(expected: &[f64], actual: &[f64], tol: Tolerance) -> Errors {
     }
 }
 
+/// Compares values of `dtype`: element-wise, or for a complex dtype
+/// (interleaved parts) by the modulus of each complex difference.
+pub fn errors_of(dtype: &str, expected: &[f64], actual: &[f64], tol: Tolerance) -> Errors {
+    if !matches!(dtype, "complex64" | "complex128") || expected.len() != actual.len() {
+        return errors(expected, actual, tol);
+    }
+    let mut found = ft_trace::value_stats::StatsErrors::default();
+    for (e, a) in expected.chunks_exact(2).zip(actual.chunks_exact(2)) {
+        let (er, ei, ar, ai) = (e[0], e[1], a[0], a[1]);
+        if [er, ei, ar, ai].iter().any(|v| !v.is_finite()) {
+            // NaN and infinity rules part by part
+            found.check(er, ar, tol.atol + tol.rtol * er.abs());
+            found.check(ei, ai, tol.atol + tol.rtol * ei.abs());
+            continue;
+        }
+        let modulus = er.hypot(ei);
+        // the distance as a real difference from a point at `modulus`
+        found.check(
+            modulus,
+            modulus + (ar - er).hypot(ai - ei),
+            tol.atol + tol.rtol * modulus,
+        );
+    }
+    Errors {
+        max_abs: found.max_abs,
+        max_rel: found.max_rel,
+        bad: found.bad,
+    }
+}
+
 /// What judges a value: the tolerances, and the precision each value was
 /// computed in (see [`crate::precision`]).
 #[derive(Clone, Copy, Debug)]
@@ -205,12 +237,12 @@ fn compare_digests(
     if produced.dropped.contains(&a) && !actual.data.blobs.contains(&a) {
         return Comparison::NotRetained;
     }
-    let (Some((dtype, ev)), Some((_, av))) = (expected.data.values(&e), actual.data.values(&a))
+    let (Some((stored, ev)), Some((_, av))) = (expected.data.values(&e), actual.data.values(&a))
     else {
         return Comparison::Skipped;
     };
-    let dtype = judging.precision.tolerance_dtype(at.0, at.1, &dtype);
-    let errors = errors(&ev, &av, tol.for_dtype(dtype));
+    let dtype = judging.precision.tolerance_dtype(at.0, at.1, &stored);
+    let errors = errors_of(&stored, &ev, &av, tol.for_dtype(dtype));
     Comparison::Compared {
         errors,
         numel: ev.len(),

@@ -5,6 +5,7 @@
 
 mod autocast;
 mod bilinear_margin;
+mod complex;
 mod conv;
 mod ctc;
 mod double_backward;

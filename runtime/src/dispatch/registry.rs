@@ -52,6 +52,10 @@ pub const NATIVE_FUNCTIONS: &[(&str, &str)] = &[
         include_str!("native_functions/composite.yaml"),
     ),
     (
+        "complex.yaml",
+        include_str!("native_functions/complex.yaml"),
+    ),
+    (
         "special.yaml",
         include_str!("native_functions/special.yaml"),
     ),

@@ -289,12 +289,19 @@ fn continuous(
     };
     let dtype = options_dtype(ctx, a, dtype_at, dtype_at + 1, ctx.default_dtype)?;
     let strides = contiguous_strides(&size);
+    // A complex tensor draws both parts; `randn`'s have variance 1/2 each.
+    let count = numel(&size) * dtype.parts();
+    let std = if dtype.is_complex() {
+        std::f64::consts::FRAC_1_SQRT_2
+    } else {
+        1.0
+    };
     let values = if !ctx.has_data() {
         None
     } else if normal {
-        Some(ctx.random.normal(ctx.op, numel(&size), 0.0, 1.0)?)
+        Some(ctx.random.normal(ctx.op, count, 0.0, std)?)
     } else {
-        Some(ctx.random.uniform(ctx.op, numel(&size), 0.0, 1.0)?)
+        Some(ctx.random.uniform(ctx.op, count, 0.0, 1.0)?)
     };
     let out = ctx.output(&size, &strides, dtype, || Ok(values.unwrap_or_default()))?;
     Ok(vec![out.into()])

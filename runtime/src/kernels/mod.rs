@@ -11,6 +11,7 @@
 //! On the `meta` backend the same kernels compute shapes and strides and skip
 //! the elements. Random kernels take their values from [`random::RandomSource`].
 
+mod complex;
 mod decomp;
 mod dense;
 mod elementwise;
@@ -39,8 +40,8 @@ use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
-pub(crate) use utility::utility_dims;
 use random::RandomSource;
+pub(crate) use utility::utility_dims;
 
 /// What a kernel may use besides its arguments.
 pub(crate) struct KernelCtx<'a> {
@@ -142,8 +143,15 @@ impl KernelCtx<'_> {
 }
 
 /// The kernel registered for an operator, by Python overload name: the
-/// core table below, then each family's table.
+/// complex kernels (which run the real kernel when no operand is complex),
+/// then [`lookup_real`].
 pub(crate) fn lookup(op: &str) -> Option<Kernel> {
+    complex::lookup(op).or_else(|| lookup_real(op))
+}
+
+/// The kernel for real operands: the core table below, then each family's
+/// table.
+pub(crate) fn lookup_real(op: &str) -> Option<Kernel> {
     core(op)
         .or_else(|| elementwise::lookup(op))
         .or_else(|| reduction::lookup(op))

@@ -51,6 +51,22 @@ pub(crate) fn gradient_edge(t: &Tensor) -> Edge {
     }
 }
 
+/// The keys the tensor arguments contribute (PyTorch's `computeDispatchKeySet`
+/// of the arguments): backend, autocast, ADInplaceOrView and autograd keys,
+/// and Conjugate for a tensor with the conjugate bit.
+fn keys_of_tensors(args: &[IValue]) -> DispatchKeySet {
+    args.iter()
+        .flat_map(IValue::tensors)
+        .fold(DispatchKeySet::EMPTY, |ks, t| {
+            let ks = ks.union(DispatchKeySet::for_tensor(t.device(), t.is_inference()));
+            if t.is_conj() {
+                ks.with(DispatchKey::Conjugate)
+            } else {
+                ks
+            }
+        })
+}
+
 fn backend_device(key: DispatchKey) -> Result<Device> {
     match key {
         DispatchKey::CPU => Ok(Device::Cpu),
@@ -153,12 +169,7 @@ impl Runtime {
         let op = entry.python_name.as_str();
         let args = bind(op, &entry.schema, args)?;
 
-        let tensor_keys = args
-            .iter()
-            .flat_map(IValue::tensors)
-            .fold(DispatchKeySet::EMPTY, |ks, t| {
-                ks.union(DispatchKeySet::for_tensor(t.device(), t.is_inference()))
-            });
+        let tensor_keys = keys_of_tensors(&args);
         // A CPU `torch.Generator` argument contributes its backend key
         // (observed in torch 2.15: `randperm.generator` dispatches with
         // `BackendSelect, CPU`).
@@ -197,6 +208,16 @@ impl Runtime {
         let mut hooked = match &builder {
             Some(_) => crate::autograd::saved::take_pending(),
             None => Vec::new(),
+        };
+        // The Conjugate fallback, below autograd: the call goes on (and is
+        // recorded) with the materialized tensors' keys.
+        let (args, plan) = match self.materialize_conjugates(entry, &args)? {
+            Some(args) => {
+                let keys = tls.apply(keys_of_tensors(&args));
+                let plan = Plan::walk(entry, keys, options_device)?;
+                (args, plan)
+            }
+            None => (args, plan),
         };
         // After the autograd kernel's own dispatches (the clone of an
         // in-place op's original self reaches a dispatch mode before the op,
@@ -515,7 +536,7 @@ impl Runtime {
                 // grad_fn, and the next node's sequence number is unchanged).
                 if let Some(i) = entry.schema.argument_index("dtype")
                     && let Some(IValue::Dtype(d)) = args.get(i)
-                    && !d.is_floating()
+                    && !(d.is_floating() || d.is_complex())
                 {
                     return Ok(None);
                 }

@@ -127,7 +127,9 @@ mod tests {
         let unknown = Runtime::op_support("aten.frobnicate.default");
         assert_eq!(unknown.dispatch, None);
         assert!(!unknown.kernel);
-        assert!(!Runtime::supports_dtype("complex64"));
+        assert!(Runtime::supports_dtype("complex64"));
+        assert!(Runtime::supports_dtype("torch.complex128"));
+        assert!(!Runtime::supports_dtype("complex32"));
         assert!(Runtime::supports_dtype("torch.bfloat16"));
     }
 

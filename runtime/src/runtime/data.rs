@@ -66,6 +66,7 @@ impl Runtime {
                 source.0.dtype
             },
             device: source.0.device,
+            conj: source.0.conj,
             version: target.0.version.clone(),
             autograd: Mutex::new(autograd),
             trace: Arc::clone(&target.0.trace),

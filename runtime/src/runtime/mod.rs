@@ -28,6 +28,7 @@
 mod anchor;
 mod backward;
 mod call;
+mod conj_fallback;
 mod coverage;
 mod data;
 mod decompose;
@@ -433,7 +434,7 @@ impl Runtime {
                 "you can only change requires_grad flags of leaf variables",
             ));
         }
-        if requires_grad && !tensor.dtype().is_floating() {
+        if requires_grad && !(tensor.dtype().is_floating() || tensor.dtype().is_complex()) {
             return Err(RuntimeError::autograd(
                 "only Tensors of floating point dtype can require gradients",
             ));
@@ -501,7 +502,7 @@ impl Runtime {
             RuntimeError::shape(OP, format!("invalid strides {stride:?} / offset {offset}"))
         })?;
         crate::tensor::check_alloc(OP, span)?;
-        if requires_grad && !dtype.is_floating() {
+        if requires_grad && !(dtype.is_floating() || dtype.is_complex()) {
             return Err(RuntimeError::autograd(
                 "only Tensors of floating point dtype can require gradients",
             ));
@@ -585,7 +586,7 @@ impl Runtime {
                 ),
             ));
         }
-        if requires_grad && !existing.dtype().is_floating() {
+        if requires_grad && !(existing.dtype().is_floating() || existing.dtype().is_complex()) {
             return Err(RuntimeError::autograd(
                 "only Tensors of floating point dtype can require gradients",
             ));

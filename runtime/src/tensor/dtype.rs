@@ -2,8 +2,11 @@
 //!
 //! Every dtype here has storage and kernels (see `tensor::storage` for how
 //! elements are read and cast, and [`crate::tensor::promote`] for PyTorch's
-//! type promotion). A dtype name the enum does not know (complex, quantized,
-//! float8) is a typed [`crate::RuntimeError::UnknownName`] at parse time.
+//! type promotion). Complex dtypes are stored as interleaved (real, imag)
+//! pairs of their real dtype (`complex64`: two float32, element size 8), as
+//! PyTorch lays them out. A dtype name the enum does not know (complex32,
+//! quantized, float8) is a typed [`crate::RuntimeError::UnknownName`] at
+//! parse time.
 
 use std::fmt;
 
@@ -33,11 +36,15 @@ pub enum DType {
     UInt8,
     /// `torch.bool`.
     Bool,
+    /// `torch.complex64` (`torch.cfloat`): two float32.
+    Complex64,
+    /// `torch.complex128` (`torch.cdouble`): two float64.
+    Complex128,
 }
 
 impl DType {
     /// Every dtype, in PyTorch's promotion order within each category.
-    pub const ALL: [DType; 10] = [
+    pub const ALL: [DType; 12] = [
         DType::Bool,
         DType::UInt8,
         DType::Int8,
@@ -48,9 +55,11 @@ impl DType {
         DType::BFloat16,
         DType::Float32,
         DType::Float64,
+        DType::Complex64,
+        DType::Complex128,
     ];
 
-    const NAMES: [(DType, &'static str); 10] = [
+    const NAMES: [(DType, &'static str); 12] = [
         (DType::Float32, "float32"),
         (DType::Float64, "float64"),
         (DType::Float16, "float16"),
@@ -61,6 +70,8 @@ impl DType {
         (DType::Int8, "int8"),
         (DType::UInt8, "uint8"),
         (DType::Bool, "bool"),
+        (DType::Complex64, "complex64"),
+        (DType::Complex128, "complex128"),
     ];
 
     /// PyTorch's name (`"float32"`).
@@ -103,13 +114,16 @@ impl DType {
             DType::Int8 => "Char",
             DType::UInt8 => "Byte",
             DType::Bool => "Bool",
+            DType::Complex64 => "ComplexFloat",
+            DType::Complex128 => "ComplexDouble",
         }
     }
 
     /// Bytes per element.
     pub fn element_size(self) -> usize {
         match self {
-            DType::Float64 | DType::Int64 => 8,
+            DType::Complex128 => 16,
+            DType::Float64 | DType::Int64 | DType::Complex64 => 8,
             DType::Float32 | DType::Int32 => 4,
             DType::Float16 | DType::BFloat16 | DType::Int16 => 2,
             DType::Int8 | DType::UInt8 | DType::Bool => 1,
@@ -128,8 +142,40 @@ impl DType {
     pub fn is_integral(self, include_bool: bool) -> bool {
         match self {
             DType::Bool => include_bool,
-            other => !other.is_floating(),
+            other => !other.is_floating() && !other.is_complex(),
         }
+    }
+
+    /// A complex dtype (`torch.is_complex`).
+    pub fn is_complex(self) -> bool {
+        matches!(self, DType::Complex64 | DType::Complex128)
+    }
+
+    /// The real dtype of a complex one's parts (`complex64` → `float32`,
+    /// PyTorch's `toRealValueType`); other dtypes are their own.
+    pub fn to_real(self) -> DType {
+        match self {
+            DType::Complex64 => DType::Float32,
+            DType::Complex128 => DType::Float64,
+            other => other,
+        }
+    }
+
+    /// The complex dtype with parts of this floating dtype (`float32` →
+    /// `complex64`, `float64` → `complex128`; PyTorch's `toComplexType`,
+    /// which has no complex type for float16/bfloat16 on CPU: `None`).
+    pub fn to_complex(self) -> Option<DType> {
+        match self {
+            DType::Float32 | DType::Complex64 => Some(DType::Complex64),
+            DType::Float64 | DType::Complex128 => Some(DType::Complex128),
+            _ => None,
+        }
+    }
+
+    /// Real scalars per element: 2 for complex dtypes (their storage holds
+    /// interleaved parts), 1 otherwise.
+    pub(crate) fn parts(self) -> usize {
+        if self.is_complex() { 2 } else { 1 }
     }
 }
 
@@ -157,8 +203,14 @@ mod tests {
     fn every_dtype_is_supported_and_classified() {
         for d in DType::ALL {
             assert!(d.is_supported());
-            assert_ne!(d.is_floating(), d.is_integral(true), "{d}");
+            let kinds = [d.is_floating(), d.is_integral(true), d.is_complex()];
+            assert_eq!(kinds.iter().filter(|&&k| k).count(), 1, "{d}");
         }
+        assert_eq!(DType::Complex64.element_size(), 8);
+        assert_eq!(DType::Complex128.element_size(), 16);
+        assert_eq!(DType::Complex64.to_real(), DType::Float32);
+        assert_eq!(DType::Float64.to_complex(), Some(DType::Complex128));
+        assert_eq!(DType::Complex128.scalar_type_name(), "ComplexDouble");
         assert!(!DType::Bool.is_integral(false));
         assert_eq!(DType::Int64.scalar_type_name(), "Long");
     }

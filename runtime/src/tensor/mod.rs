@@ -77,6 +77,10 @@ pub(crate) struct TensorImpl {
     pub(crate) offset: i64,
     pub(crate) dtype: DType,
     pub(crate) device: Device,
+    /// PyTorch's conjugate bit (`is_conj()`): the tensor reads as the
+    /// complex conjugate of its storage. Set by `_conj` on a complex
+    /// tensor; views keep it; reads and writes resolve it.
+    pub(crate) conj: bool,
     pub(crate) version: VersionCounter,
     pub(crate) autograd: Mutex<AutogradMeta>,
     /// Trace identity. Shared (not copied) by the copy a node keeps of a saved
@@ -108,6 +112,7 @@ impl Tensor {
             offset,
             dtype,
             device,
+            conj: false,
             version,
             autograd: Mutex::new(AutogradMeta::default()),
             trace: Arc::new(IdSlot::new()),
@@ -123,7 +128,9 @@ impl Tensor {
         dtype: DType,
         values: &[f64],
     ) -> Result<Tensor> {
-        if strides::is_contiguous(shape, strides) && values.len() == checked_numel(op, shape)? {
+        if strides::is_contiguous(shape, strides)
+            && values.len() == checked_numel(op, shape)? * dtype.parts()
+        {
             // Logical order is storage order: convert without a zero fill.
             return Ok(Tensor::from_parts(
                 Arc::new(Storage::with_data(StorageData::from_f64(dtype, values))),
@@ -251,19 +258,42 @@ impl Tensor {
         ))
     }
 
-    /// A new tensor over the same storage and version counter (a view).
+    /// A new tensor over the same storage and version counter (a view);
+    /// it keeps the conjugate bit.
     pub(crate) fn alias_with(&self, shape: Vec<i64>, strides: Vec<i64>, offset: i64) -> Tensor {
-        let t = Tensor::from_parts(
-            Arc::clone(&self.0.storage),
+        self.reinterpreted(self.0.dtype, self.0.conj, shape, strides, offset)
+    }
+
+    /// A view of the same storage and version counter as another dtype
+    /// (`view_as_real`, `view_as_complex`) or with another conjugate bit
+    /// (`_conj`); geometry in elements of `dtype`.
+    pub(crate) fn reinterpreted(
+        &self,
+        dtype: DType,
+        conj: bool,
+        shape: Vec<i64>,
+        strides: Vec<i64>,
+        offset: i64,
+    ) -> Tensor {
+        let t = Tensor(Arc::new(TensorImpl {
+            storage: Arc::clone(&self.0.storage),
             shape,
             strides,
             offset,
-            self.0.dtype,
-            self.0.device,
-            self.0.version.clone(),
-        );
+            dtype,
+            device: self.0.device,
+            conj: conj && dtype.is_complex(),
+            version: self.0.version.clone(),
+            autograd: Mutex::new(AutogradMeta::default()),
+            trace: Arc::new(IdSlot::new()),
+        }));
         t.0.autograd.lock().inference = self.is_inference();
         t
+    }
+
+    /// PyTorch's `is_conj()`.
+    pub fn is_conj(&self) -> bool {
+        self.0.conj
     }
 
     /// A copy of this handle's metadata with no autograd history that keeps
@@ -279,6 +309,7 @@ impl Tensor {
             offset: inner.offset,
             dtype: inner.dtype,
             device: inner.device,
+            conj: inner.conj,
             version: inner.version.clone(),
             autograd: Mutex::new(AutogradMeta {
                 inference: self.is_inference(),
@@ -319,6 +350,7 @@ impl Tensor {
             offset,
             dtype: inner.dtype,
             device: inner.device,
+            conj: inner.conj,
             version: inner.version.clone(),
             autograd: Mutex::new(autograd),
             trace: Arc::clone(&inner.trace),
@@ -509,8 +541,14 @@ impl Tensor {
         ))
     }
 
-    /// The storage positions of the elements in logical C order, as runs.
+    /// The storage positions of the elements in logical C order, as runs;
+    /// for a complex tensor, of its interleaved parts (the real scalars of
+    /// its storage).
     fn runs(&self) -> strides::StridedRuns {
+        if self.0.dtype.is_complex() {
+            let (shape, strides, offset) = complex_parts_geometry(self);
+            return strides::StridedRuns::new(&shape, &strides, offset);
+        }
         strides::StridedRuns::new(&self.0.shape, &self.0.strides, self.0.offset)
     }
 
@@ -519,9 +557,15 @@ impl Tensor {
         self.read_with(op, |d, runs| d.gather_f32(runs))
     }
 
-    /// The elements in logical C order as f64.
+    /// The elements in logical C order as f64; a complex tensor's are its
+    /// interleaved (real, imag) parts, conjugated when its conjugate bit
+    /// is set.
     pub(crate) fn read_f64(&self, op: &str) -> Result<Vec<f64>> {
-        self.read_with(op, |d, pos| d.gather_f64(pos))
+        let mut values = self.read_with(op, |d, pos| d.gather_f64(pos))?;
+        if self.0.conj {
+            values.iter_mut().skip(1).step_by(2).for_each(|v| *v = -*v);
+        }
+        Ok(values)
     }
 
     /// The elements in logical C order as i64.
@@ -529,8 +573,16 @@ impl Tensor {
         self.read_with(op, |d, pos| d.gather_i64(pos))
     }
 
-    /// The elements' little-endian bytes in logical C order (a blob's data).
+    /// The elements' little-endian bytes in logical C order (a blob's
+    /// data; the conjugate bit resolved, as the capture records it).
     pub(crate) fn le_bytes(&self, op: &str) -> Result<Vec<u8>> {
+        if self.0.conj {
+            let values = self.read_f64(op)?;
+            let data = StorageData::from_f64(self.0.dtype, &values);
+            return data
+                .gather_le_bytes(strides::StridedRuns::new(&[values.len() as i64], &[1], 0))
+                .ok_or_else(|| RuntimeError::shape(op, "tensor geometry exceeds its storage"));
+        }
         self.read_with(op, |d, pos| d.gather_le_bytes(pos))
     }
 
@@ -540,7 +592,7 @@ impl Tensor {
         len: usize,
         scatter: impl FnOnce(&mut StorageData, strides::StridedRuns) -> Option<()>,
     ) -> Result<()> {
-        if len != self.numel() {
+        if len != self.numel() * self.0.dtype.parts() {
             return Err(RuntimeError::shape(
                 op,
                 format!("{len} values written into shape {:?}", self.shape()),
@@ -555,8 +607,14 @@ impl Tensor {
     }
 
     /// Writes `values` (logical C order) through this tensor's strides,
-    /// cast to its dtype.
+    /// cast to its dtype. A complex tensor takes interleaved parts, or one
+    /// real value per element (imaginary parts zero: C++'s real → complex
+    /// cast); a conjugate bit is resolved.
     pub(crate) fn write_f64(&self, op: &str, values: &[f64]) -> Result<()> {
+        if self.0.dtype.is_complex() && (values.len() == self.numel() || self.0.conj) {
+            let parts = complex_parts(values, self.numel(), self.0.conj);
+            return self.write_with(op, parts.len(), |d, pos| d.scatter_f64(pos, &parts));
+        }
         self.write_with(op, values.len(), |d, pos| d.scatter_f64(pos, values))
     }
 
@@ -599,6 +657,31 @@ impl fmt::Debug for Tensor {
             self.version()
         )
     }
+}
+
+/// A complex tensor's geometry in real scalars of its storage: a trailing
+/// dimension of 2 parts, strides and offset doubled.
+fn complex_parts_geometry(t: &Tensor) -> (Vec<i64>, Vec<i64>, i64) {
+    let mut shape = t.0.shape.clone();
+    shape.push(2);
+    let mut strides: Vec<i64> = t.0.strides.iter().map(|s| s * 2).collect();
+    strides.push(1);
+    (shape, strides, t.0.offset * 2)
+}
+
+/// Interleaved parts of `numel` complex values given as `values`: the
+/// parts themselves, or real values (imaginary parts zero); conjugated
+/// when `conj`.
+fn complex_parts(values: &[f64], numel: usize, conj: bool) -> Vec<f64> {
+    let mut parts: Vec<f64> = if values.len() == numel {
+        values.iter().flat_map(|&v| [v, 0.0]).collect()
+    } else {
+        values.to_vec()
+    };
+    if conj {
+        parts.iter_mut().skip(1).step_by(2).for_each(|v| *v = -*v);
+    }
+    parts
 }
 
 fn checked_numel(op: &str, shape: &[i64]) -> Result<usize> {

@@ -1,6 +1,6 @@
 //! Type promotion, as `torch.result_type` and `torch.promote_types` define it.
 //!
-//! * Categories order bool < integer < floating. Within floating,
+//! * Categories order bool < integer < floating < complex. Within floating,
 //!   float16 and bfloat16 promote together to float32; within integers,
 //!   uint8 and int8 promote together to int16.
 //! * Operands have three priorities: dimensioned tensors, zero-dim tensors,
@@ -8,8 +8,13 @@
 //!   result when it is of a *higher category*: `int64_tensor * 2.5` is the
 //!   default float dtype, `float16_tensor * 2.5` stays float16,
 //!   `int32_tensor + zero_dim_int64` stays int32.
-//! * A wrapped Python float counts as the default dtype, a Python int as
-//!   int64, a Python bool as bool.
+//! * A complex result keeps the precision of the widest real part:
+//!   float64 + complex64 is complex128, float16 + complex64 is complex64.
+//!   A lower-priority complex operand makes a floating higher group complex
+//!   of its own precision (`float64_tensor * zero_dim_complex64` is complex128).
+//! * A wrapped Python float counts as the default dtype, a Python complex as
+//!   the default dtype's complex type, a Python int as int64, a Python bool
+//!   as bool.
 //! * In-place and `out=` results must be castable from the computed type:
 //!   floating never casts to integer, and nothing but bool casts to bool.
 
@@ -35,6 +40,8 @@ fn rank(d: DType) -> u8 {
         DType::Float16 | DType::BFloat16 => 5,
         DType::Float32 => 6,
         DType::Float64 => 7,
+        DType::Complex64 => 8,
+        DType::Complex128 => 9,
     }
 }
 
@@ -42,6 +49,14 @@ fn rank(d: DType) -> u8 {
 pub(crate) fn promote_types(a: DType, b: DType) -> DType {
     if a == b {
         return a;
+    }
+    if a.is_complex() || b.is_complex() {
+        let parts = promote_types(a.to_real(), b.to_real());
+        return if parts == DType::Float64 {
+            DType::Complex128
+        } else {
+            DType::Complex64
+        };
     }
     match (a, b) {
         (DType::UInt8, DType::Int8) | (DType::Int8, DType::UInt8) => DType::Int16,
@@ -62,7 +77,16 @@ fn combine(higher: Option<DType>, lower: Option<DType>) -> Option<DType> {
         (None, l) => l,
         (h, None) => h,
         (Some(h), Some(l)) => {
-            if h.is_floating() {
+            if h.is_complex() {
+                Some(h)
+            } else if l.is_complex() {
+                // a floating higher group keeps its precision
+                Some(if h.is_floating() {
+                    h.to_complex().unwrap_or(DType::Complex64)
+                } else {
+                    l
+                })
+            } else if h.is_floating() {
                 Some(h)
             } else if h == DType::Bool || l.is_floating() {
                 Some(promote_types(h, l))
@@ -84,7 +108,13 @@ pub(crate) fn result_type(operands: &[PromoteOperand], default: DType) -> Option
             }
             PromoteOperand::Tensor { dtype, .. } => zero_dim = Some(promote_opt(zero_dim, dtype)),
             PromoteOperand::Number(d) => {
-                let d = if d.is_floating() { default } else { d };
+                let d = if d.is_floating() {
+                    default
+                } else if d.is_complex() {
+                    default.to_complex().unwrap_or(DType::Complex64)
+                } else {
+                    d
+                };
                 wrapped = Some(promote_opt(wrapped, d));
             }
         }
@@ -94,7 +124,9 @@ pub(crate) fn result_type(operands: &[PromoteOperand], default: DType) -> Option
 
 /// `torch.can_cast(from, to)`.
 pub(crate) fn can_cast(from: DType, to: DType) -> bool {
-    !(from.is_floating() && to.is_integral(false) || from != DType::Bool && to == DType::Bool)
+    !(from.is_complex() && !to.is_complex()
+        || from.is_floating() && to.is_integral(false)
+        || from != DType::Bool && to == DType::Bool)
 }
 
 /// Fails with PyTorch's message unless a result of type `computed` can be
@@ -137,6 +169,38 @@ mod tests {
         assert_eq!(promote_types(UInt8, Int32), Int32);
         assert_eq!(promote_types(Float32, Float64), Float64);
         assert_eq!(promote_types(Int32, BFloat16), BFloat16);
+        assert_eq!(promote_types(Float32, Complex64), Complex64);
+        assert_eq!(promote_types(Float64, Complex64), Complex128);
+        assert_eq!(promote_types(Complex64, Float16), Complex64);
+        assert_eq!(promote_types(Int64, Complex64), Complex64);
+        assert_eq!(promote_types(Complex128, Float32), Complex128);
+    }
+
+    #[test]
+    fn complex_is_the_highest_category() {
+        // torch.result_type, torch 2.15
+        assert_eq!(
+            result_type(&[t(Float64), z(Complex64)], Float32),
+            Some(Complex128)
+        );
+        assert_eq!(
+            result_type(&[t(Float32), z(Complex128)], Float32),
+            Some(Complex64)
+        );
+        assert_eq!(
+            result_type(&[t(Int64), z(Complex128)], Float32),
+            Some(Complex128)
+        );
+        assert_eq!(
+            result_type(&[t(Complex64), Number(Float64)], Float64),
+            Some(Complex64)
+        );
+        assert_eq!(
+            result_type(&[t(Float32), Number(Complex64)], Float64),
+            Some(Complex64)
+        );
+        assert!(!can_cast(Complex64, Float64));
+        assert!(can_cast(Float64, Complex64));
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! share one storage id in the stream, as FORMAT §3.1 requires.
 //!
 //! Elements are stored in their own dtype ([`StorageData`] has one variant per
-//! dtype). Kernels read them as `f64` (exact for every dtype but int64 values
+//! real dtype; a complex storage is the buffer of its parts' dtype holding
+//! interleaved (real, imag) pairs, so that `view_as_real` is a float view of
+//! the same buffer, as in PyTorch; its length counts real scalars). Kernels read them as `f64` (exact for every dtype but int64 values
 //! beyond 2^53) or as `i64` (exact for every integer dtype) through
 //! [`Element`], and write back with PyTorch's C++ cast rules: floating →
 //! integer truncates toward zero and wraps to the width, anything → bool is
@@ -171,6 +173,9 @@ pub(crate) fn cast_value(dtype: DType, v: f64) -> f64 {
         DType::Int8 => <i8 as Element>::from_f64(v).to_f64(),
         DType::UInt8 => <u8 as Element>::from_f64(v).to_f64(),
         DType::Bool => <bool as Element>::from_f64(v).to_f64(),
+        // a part of a complex value
+        DType::Complex64 => <f32 as Element>::from_f64(v).to_f64(),
+        DType::Complex128 => v,
     }
 }
 
@@ -315,9 +320,12 @@ fn decode<T: Element>(bytes: &[u8]) -> Vec<T> {
 }
 
 impl StorageData {
-    /// `len` zero elements of `dtype`.
+    /// `len` zero elements of `dtype` (for a complex dtype, `2 * len` zero
+    /// parts).
     pub(crate) fn zeros(dtype: DType, len: usize) -> StorageData {
         match dtype {
+            DType::Complex64 => StorageData::F32(vec![0.0; 2 * len]),
+            DType::Complex128 => StorageData::F64(vec![0.0; 2 * len]),
             DType::Float32 => StorageData::F32(vec![0.0; len]),
             DType::Float64 => StorageData::F64(vec![0.0; len]),
             DType::Float16 => StorageData::F16(vec![f16::ZERO; len]),
@@ -331,12 +339,15 @@ impl StorageData {
         }
     }
 
-    /// `values` cast to `dtype` (C++ `static_cast` from double).
+    /// `values` cast to `dtype` (C++ `static_cast` from double); for a
+    /// complex dtype, `values` are the interleaved parts.
     pub(crate) fn from_f64(dtype: DType, values: &[f64]) -> StorageData {
         fn cast<T: Element>(values: &[f64]) -> Vec<T> {
             values.iter().map(|&v| T::from_f64(v)).collect()
         }
         match dtype {
+            DType::Complex64 => StorageData::F32(cast(values)),
+            DType::Complex128 => StorageData::F64(values.to_vec()),
             DType::Float32 => StorageData::F32(cast(values)),
             DType::Float64 => StorageData::F64(values.to_vec()),
             DType::Float16 => StorageData::F16(cast(values)),
@@ -357,7 +368,8 @@ impl StorageData {
             return None;
         }
         Some(match dtype {
-            DType::Float32 => StorageData::F32(decode(bytes)),
+            DType::Float32 | DType::Complex64 => StorageData::F32(decode(bytes)),
+            DType::Complex128 => StorageData::F64(decode(bytes)),
             DType::Float64 => StorageData::F64(decode(bytes)),
             DType::Float16 => StorageData::F16(decode(bytes)),
             DType::BFloat16 => StorageData::BF16(decode(bytes)),
@@ -370,7 +382,7 @@ impl StorageData {
         })
     }
 
-    /// The dtype of the elements.
+    /// The dtype of the elements (of the parts, for a complex storage).
     pub(crate) fn dtype(&self) -> DType {
         match self {
             StorageData::F32(_) => DType::Float32,

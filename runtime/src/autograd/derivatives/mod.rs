@@ -28,6 +28,7 @@
 //! neither a row nor that property fail with a typed error when a graph
 //! would have to be recorded through them.
 
+mod complex;
 mod decomp;
 mod double_backward;
 mod elementwise;
@@ -186,6 +187,7 @@ pub(super) use derivative;
 /// table below, then each family's table.
 pub(crate) fn lookup(op: &str) -> Differentiability {
     core(op)
+        .or_else(|| complex::lookup(op))
         .or_else(|| elementwise::lookup(op))
         .or_else(|| reduction::lookup(op))
         .or_else(|| indexing::lookup(op))

@@ -14,6 +14,7 @@
 //! whenever both gradients are op calls.
 
 pub(crate) mod accumulate_grad;
+pub(crate) mod complex;
 pub(crate) mod decomp;
 pub(crate) mod double_backward;
 pub(crate) mod elementwise;

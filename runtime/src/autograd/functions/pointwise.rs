@@ -101,7 +101,8 @@ impl BackwardFn for SubBackward0 {
     }
 }
 
-/// `mul(self, other)`: d/dself = grad * other, d/dother = grad * self.
+/// `mul(self, other)`: d/dself = grad * other.conj(), d/dother =
+/// grad * self.conj() (`conj` dispatches only for a complex operand).
 pub(crate) struct MulBackward0 {
     /// Saved when `self` needs a gradient.
     pub(crate) other: Option<SavedOperand>,
@@ -125,12 +126,14 @@ impl BackwardFn for MulBackward0 {
             && let Some(this) = &self.self_
         {
             let this = this.unpack(ctx)?;
+            let this = super::complex::conj_operand(ctx.rt, this)?;
             out[1] = Some(ctx.rt.mul(&g, this)?);
         }
         if ctx.needs(0)
             && let Some(other) = &self.other
         {
             let other = other.unpack(ctx)?;
+            let other = super::complex::conj_operand(ctx.rt, other)?;
             out[0] = Some(ctx.rt.mul(&g, other)?);
         }
         Ok(out)

@@ -227,5 +227,7 @@ fn cpp_type_name(d: DType) -> &'static str {
         DType::Int8 => "signed char",
         DType::UInt8 => "unsigned char",
         DType::Bool => "bool",
+        DType::Complex64 => "c10::complex<float>",
+        DType::Complex128 => "c10::complex<double>",
     }
 }

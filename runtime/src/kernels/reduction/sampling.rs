@@ -381,8 +381,8 @@ pub(crate) fn multinomial(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IV
 /// inclusive, integers up to their largest value inclusive).
 fn random_upper(dtype: DType) -> i64 {
     match dtype {
-        DType::Float32 => (1 << 24) + 1,
-        DType::Float64 => (1 << 53) + 1,
+        DType::Float32 | DType::Complex64 => (1 << 24) + 1,
+        DType::Float64 | DType::Complex128 => (1 << 53) + 1,
         DType::Float16 => (1 << 11) + 1,
         DType::BFloat16 => (1 << 8) + 1,
         DType::Int64 => i64::MAX,

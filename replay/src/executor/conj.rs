@@ -1,0 +1,62 @@
+//! Replaying PyTorch's Conjugate fallback: a top-level `clone` of a tensor
+//! with the conjugate bit that the next operator's fallback dispatched
+//! (`z.conj() * w` records `_conj`, `clone`, `mul(clone, w)`).
+//!
+//! The program never called that `clone`: the replayer does not call it
+//! either. It calls the next operator with the conjugate tensor in the
+//! clone's place, the runtime's own fallback dispatches the clone, and the
+//! runtime's clone is bound to the recorded one (as the clones of in-place
+//! operators' original selves are).
+
+use ft_trace::{Context, DispatchEvent, Event, EventBody, OpCall};
+
+use super::Replayer;
+
+/// Whether the top-level `clone` `op` at `seq` is a Conjugate-fallback
+/// materialization: its walk has the Conjugate key and the next top-level
+/// operator (after any further such clones) takes its output as an
+/// argument. A program's own `clone` of a conjugate view used at once by
+/// the next operator is indistinguishable; PyTorch's keeps the bit, so the
+/// replay of that next operator then shows the difference.
+pub(super) fn is_fallback_clone(events: &[Event], seq: u64, op: &OpCall) -> bool {
+    if op.op != "aten.clone.default" || !op.keyset.iter().any(|k| k == "Conjugate") {
+        return false;
+    }
+    let Some(out) = op.outputs.iter().flat_map(|v| v.tensors()).next() else {
+        return false;
+    };
+    let start = events.partition_point(|e| e.seq <= seq);
+    let next = events[start..].iter().find_map(|e| match &e.body {
+        EventBody::Dispatch(DispatchEvent::Op(o))
+            if o.context == Context::TopLevel
+                && !(o.op == "aten.clone.default" && o.keyset.iter().any(|k| k == "Conjugate")) =>
+        {
+            Some(o)
+        }
+        _ => None,
+    });
+    next.is_some_and(|o| {
+        o.args
+            .iter()
+            .flat_map(|(_, v)| v.tensors())
+            .any(|t| t.id == out.id)
+    })
+}
+
+impl Replayer<'_> {
+    /// Defers a fallback clone to the operator that follows: its output
+    /// stands for the cloned (conjugate) tensor until the runtime's own
+    /// clone is bound to it.
+    pub(super) fn defer_fallback_clone(&mut self, op: &OpCall) {
+        let source = op
+            .args
+            .first()
+            .and_then(|(_, v)| v.tensors().into_iter().next());
+        for out in op.outputs.iter().flat_map(|v| v.tensors()) {
+            if let Some(source) = source {
+                self.conj_sources.insert(out.id, source.id);
+            }
+            self.pending_clones.push(out.clone());
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! Mutation tests of the complex family (`rope_complex`, `complex_arith`):
+//! a complex product without its cross terms is a value failure naming
+//! `aten.mul.Tensor`, anchored too; a MulBackward0 that multiplies by the
+//! operand instead of its conjugate skips `_conj` and is a dispatch
+//! divergence at that `_conj`; a perturbed complex `mul` is caught.
+
+use super::support::{replay_perturbed, replay_with_fault};
+
+const ROPE: &str = "rope_complex.torch.ftr";
+const ARITH: &str = "complex_arith.torch.ftr";
+
+#[test]
+fn a_complex_product_without_cross_terms_is_caught_and_named() {
+    for trace in [ROPE, ARITH] {
+        let (code, out) = replay_with_fault(trace, "complex-mul-no-cross-terms");
+        assert_eq!(code, Some(3), "{out}");
+        assert!(out.contains("drift starts at aten.mul.Tensor"), "{out}");
+        assert!(
+            out.contains("run on PyTorch's inputs (anchored) it still fails"),
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn a_mul_backward_without_the_conjugate_is_caught_at_conj() {
+    let (code, out) = replay_with_fault(ARITH, "mul-backward-conj-dropped");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("first divergence: [dispatch changed]")
+            && out.contains("aten._conj.default"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_perturbed_complex_mul_is_caught() {
+    let (code, out) = replay_perturbed(ROPE, "aten.view_as_complex.default", "0.01");
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.contains("aten.view_as_complex.default"), "{out}");
+    let (code, out) = replay_perturbed(ARITH, "aten.mul.Tensor", "0.01");
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.contains("drift starts at aten.mul.Tensor"), "{out}");
+}

@@ -1,0 +1,94 @@
+//! Complex reductions and copies: `sum`, `mean`, `copy_` and `_to_copy`
+//! between real and complex (complex → real keeps the real part, as
+//! PyTorch does after its "discards the imaginary part" warning),
+//! `_conj_physical`.
+
+use super::{KernelCtx, any_complex, real_kernel};
+use crate::dispatch::args::Args;
+use crate::error::Result;
+use crate::ivalue::IValue;
+use crate::kernels::iter::{output_strides, read_broadcast};
+
+/// The real parts of interleaved complex parts.
+fn real_parts(parts: Vec<f64>) -> Vec<f64> {
+    parts.into_iter().step_by(2).collect()
+}
+
+/// The total of a complex tensor's values as parts `[re, im]`.
+fn total(ctx: &KernelCtx<'_>, a: &Args<'_>) -> Result<[f64; 2]> {
+    let t = a.tensor(0)?;
+    ctx.check(t, "self")?;
+    Ok(t.read_f64(ctx.op)?
+        .chunks_exact(2)
+        .fold([0.0, 0.0], |acc, x| [acc[0] + x[0], acc[1] + x[1]]))
+}
+
+/// `sum(self, *, dtype=None)` of a complex tensor.
+pub(crate) fn sum(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if !any_complex(&a) {
+        return real_kernel(ctx, a);
+    }
+    let dtype = a.opt_dtype(1)?.unwrap_or(a.tensor(0)?.dtype());
+    let out = ctx.output(&[], &[], dtype, || Ok(total(ctx, &a)?.to_vec()))?;
+    Ok(vec![out.into()])
+}
+
+/// `mean(self, *, dtype=None)` of a complex tensor.
+pub(crate) fn mean(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if !any_complex(&a) {
+        return real_kernel(ctx, a);
+    }
+    let t = a.tensor(0)?;
+    let dtype = a.opt_dtype(1)?.unwrap_or(t.dtype());
+    let n = t.numel() as f64;
+    let out = ctx.output(&[], &[], dtype, || {
+        let [re, im] = total(ctx, &a)?;
+        Ok(vec![re / n, im / n])
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// `copy_(self, src, non_blocking=False)` with a complex `src` into a real
+/// `self` (the real part); every other case is the real kernel's, which
+/// writes complex parts as they are and real values as real parts.
+pub(crate) fn copy_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (this, src) = (a.tensor(0)?, a.tensor(1)?);
+    if this.dtype().is_complex() || !src.dtype().is_complex() {
+        return real_kernel(ctx, a);
+    }
+    ctx.check(this, "self")?;
+    ctx.write(this, || {
+        Ok(real_parts(read_broadcast(ctx.op, src, this.shape())?))
+    })?;
+    Ok(vec![this.clone().into()])
+}
+
+/// `_to_copy(self, *, dtype, ...)` of a complex tensor to a real dtype (the
+/// real part); every other case is the real kernel's.
+pub(crate) fn to_copy(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    let target = a.opt_dtype(1)?.unwrap_or(this.dtype());
+    if !this.dtype().is_complex() || target.is_complex() || !ctx.has_data() {
+        return real_kernel(ctx, a);
+    }
+    let strides = crate::kernels::factory::like_strides(ctx, this, a.opt_memory_format(6)?)?;
+    let out = ctx.output(this.shape(), &strides, target, || {
+        Ok(real_parts(this.read_f64(ctx.op)?))
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// `_conj_physical(self)`: a new tensor holding the conjugate values.
+pub(crate) fn conj_physical(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let t = a.tensor(0)?;
+    ctx.check(t, "self")?;
+    let strides = output_strides(t.shape(), &[(t.shape(), t.stride())]);
+    let out = ctx.output(t.shape(), &strides, t.dtype(), || {
+        let mut values = t.read_f64(ctx.op)?;
+        if t.dtype().is_complex() {
+            values.iter_mut().skip(1).step_by(2).for_each(|v| *v = -*v);
+        }
+        Ok(values)
+    })?;
+    Ok(vec![out.into()])
+}

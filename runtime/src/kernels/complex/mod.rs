@@ -1,0 +1,92 @@
+//! Complex kernels (`complex64`, `complex128`).
+//!
+//! A complex tensor's storage holds interleaved (real, imag) parts of its
+//! real dtype ([`crate::tensor::dtype::DType::parts`]), so the kernels here
+//! read and write *parts*: `read_f64` of a complex tensor returns `2·numel`
+//! values, conjugated when the tensor's conjugate bit is set.
+//!
+//! [`lookup`] comes before every other kernel table. For an operator that
+//! exists for real dtypes too (`mul`, `add`, `abs`, `sum`, `copy_`, ...) its
+//! kernel takes the complex path only when an operand is complex and
+//! otherwise runs the real kernel ([`super::lookup_real`]), so the real
+//! kernels stay unaware of complex dtypes.
+
+mod arith;
+mod construct;
+mod copy;
+mod views;
+
+use super::{Kernel, KernelCtx};
+use crate::dispatch::args::{Args, Operand};
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+
+/// The kernel for `op` when it has a complex variant or is complex-only.
+pub(crate) fn lookup(op: &str) -> Option<Kernel> {
+    Some(match op {
+        "aten.view_as_real.default" => views::view_as_real,
+        "aten.view_as_complex.default" => views::view_as_complex,
+        "aten._conj.default" => views::conj,
+        "aten._conj_physical.default" => copy::conj_physical,
+        "aten.polar.default" => construct::polar,
+        "aten.complex.default" => construct::complex,
+        "aten.angle.default" => construct::angle,
+        "aten.add.Tensor" => arith::add,
+        "aten.sub.Tensor" => arith::sub,
+        "aten.mul.Tensor" | "aten.mul.Scalar" => arith::mul,
+        "aten.div.Tensor" | "aten.div.Scalar" => arith::div,
+        "aten.neg.default" => arith::neg,
+        "aten.abs.default" => arith::abs,
+        "aten.sgn.default" => arith::sgn,
+        "aten.sum.default" => copy::sum,
+        "aten.mean.default" => copy::mean,
+        "aten.copy_.default" => copy::copy_,
+        "aten._to_copy.default" => copy::to_copy,
+        _ => return None,
+    })
+}
+
+/// Whether any tensor argument is complex.
+fn any_complex(a: &Args<'_>) -> bool {
+    a.values
+        .iter()
+        .flat_map(IValue::tensors)
+        .any(|t| t.dtype().is_complex())
+}
+
+/// Runs the real kernel of the call's operator.
+fn real_kernel(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let kernel = super::lookup_real(ctx.op)
+        .ok_or_else(|| RuntimeError::unsupported(ctx.op, "a CPU kernel"))?;
+    kernel(ctx, a)
+}
+
+/// The operand's elements broadcast to `shape` as interleaved complex
+/// parts (a real operand has zero imaginary parts).
+fn operand_parts(op: &str, operand: Operand<'_>, shape: &[i64]) -> Result<Vec<f64>> {
+    match operand {
+        Operand::Tensor(t) if t.dtype().is_complex() => super::iter::read_broadcast(op, t, shape),
+        Operand::Tensor(t) => Ok(super::iter::read_broadcast(op, t, shape)?
+            .into_iter()
+            .flat_map(|v| [v, 0.0])
+            .collect()),
+        Operand::Scalar(v, _) => Ok([v, 0.0].repeat(crate::tensor::strides::numel(shape))),
+    }
+}
+
+/// Refuses complex tensors on a backend without data handling for them.
+fn check_float_parts(op: &str, t: &Tensor, what: &str) -> Result<()> {
+    match t.dtype() {
+        DType::Float32 | DType::Float64 => Ok(()),
+        other => Err(RuntimeError::TypeCast {
+            op: op.to_owned(),
+            message: format!(
+                "{what} is only supported for float and double tensors, but got a tensor of \
+                 scalar type: {}",
+                other.scalar_type_name()
+            ),
+        }),
+    }
+}

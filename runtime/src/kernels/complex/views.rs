@@ -1,0 +1,110 @@
+//! The dtype-changing views and the conjugate bit: `view_as_real`,
+//! `view_as_complex`, `_conj`.
+//!
+//! All three share their input's storage and version counter. A complex
+//! element is two parts, so `view_as_real` appends a dimension of 2 parts
+//! with stride 1 and doubles the strides and the offset, and
+//! `view_as_complex` undoes that, with PyTorch's checks on the geometry.
+
+use super::{KernelCtx, check_float_parts};
+use crate::dispatch::args::Args;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+
+fn refuse(ctx: &KernelCtx<'_>, message: &str) -> RuntimeError {
+    RuntimeError::shape(ctx.op, message.to_owned())
+}
+
+/// `view_as_real(self)`: the parts of a complex tensor as a real tensor
+/// with a trailing dimension of 2.
+pub(crate) fn view_as_real(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    if !this.dtype().is_complex() {
+        return Err(RuntimeError::TypeCast {
+            op: ctx.op.to_owned(),
+            message: "view_as_real is only supported for complex tensors".into(),
+        });
+    }
+    if this.is_conj() {
+        return Err(refuse(
+            ctx,
+            "view_as_real doesn't work on unresolved conjugated tensors.  To resolve the \
+             conjugate tensor so you can view it as real, use self.resolve_conj(); however, be \
+             warned that the resulting tensor will NOT alias the original.",
+        ));
+    }
+    let mut shape = this.shape().to_vec();
+    shape.push(2);
+    let mut strides: Vec<i64> = this.stride().iter().map(|s| s * 2).collect();
+    strides.push(1);
+    let out = this.reinterpreted(
+        this.dtype().to_real(),
+        false,
+        shape,
+        strides,
+        this.storage_offset() * 2,
+    );
+    Ok(vec![out.into()])
+}
+
+/// `view_as_complex(self)`: a float32/float64 tensor whose last dimension
+/// holds (real, imag) pairs, as a complex tensor.
+pub(crate) fn view_as_complex(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    check_float_parts(ctx.op, this, "view_as_complex")?;
+    let (shape, strides) = (this.shape(), this.stride());
+    let Some((&last, outer)) = shape.split_last() else {
+        return Err(refuse(ctx, "Input tensor must have one or more dimensions"));
+    };
+    if last != 2 {
+        return Err(refuse(ctx, "Tensor must have a last dimension of size 2"));
+    }
+    let (&last_stride, outer_strides) = strides.split_last().unwrap_or((&1, &[]));
+    if last_stride != 1 {
+        return Err(refuse(
+            ctx,
+            "Tensor must have a last dimension with stride 1",
+        ));
+    }
+    if outer_strides.iter().any(|s| s % 2 != 0) {
+        return Err(refuse(
+            ctx,
+            "Tensor must have a stride divisible by 2 for all but last dimension",
+        ));
+    }
+    if this.storage_offset() % 2 != 0 {
+        return Err(refuse(
+            ctx,
+            "Tensor must have a storage_offset divisible by 2",
+        ));
+    }
+    let dtype = this
+        .dtype()
+        .to_complex()
+        .ok_or_else(|| refuse(ctx, "view_as_complex of this dtype"))?;
+    let out = this.reinterpreted(
+        dtype,
+        false,
+        outer.to_vec(),
+        outer_strides.iter().map(|s| s / 2).collect(),
+        this.storage_offset() / 2,
+    );
+    Ok(vec![out.into()])
+}
+
+/// `_conj(self)`: a view with the conjugate bit flipped (a real tensor's
+/// `_conj` is a plain alias).
+pub(crate) fn conj(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    let out = this.reinterpreted(
+        this.dtype(),
+        !this.is_conj(),
+        this.shape().to_vec(),
+        this.stride().to_vec(),
+        this.storage_offset(),
+    );
+    Ok(vec![out.into()])
+}

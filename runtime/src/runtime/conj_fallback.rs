@@ -1,0 +1,85 @@
+//! PyTorch's Conjugate fallback: an operator without conjugate-aware
+//! kernels never sees a tensor whose conjugate bit is set.
+//!
+//! Below autograd (the node saves the conjugate view itself), each tensor
+//! argument with the bit is materialized by `clone`, which is recorded
+//! with the conjugate tensor's keys (its walk passes AutogradCPU) and gets
+//! no node; the runtime dispatches it with grad mode off. Observed in
+//! torch 2.15:
+//! `z.conj() * w` records `_conj(z)`, `clone(conj)`, `mul(clone, w)`, with
+//! MulBackward0's edge on ConjBackward0; MulBackward0 of a complex product
+//! records `_conj(other)`, `clone`, `mul(grad, clone)`.
+//!
+//! Operators the fallback lets through: views (`view`, `expand`,
+//! `select`, `_conj`, ...), `clone`, `copy_`, `_to_copy`, `detach`, the
+//! `*_like` factories, `_conj_physical`. The clones of the last top-level
+//! call are handed to the replayer with the in-place original selves
+//! ([`super::Runtime::take_original_selves`]).
+
+use super::Runtime;
+use crate::dispatch::registry::OpEntry;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+
+/// Operators with conjugate-aware kernels besides views.
+const CONJ_AWARE: &[&str] = &[
+    "aten.clone.default",
+    "aten.copy_.default",
+    "aten._to_copy.default",
+    "aten._conj_physical.default",
+    "aten.empty_like.default",
+    "aten.zeros_like.default",
+    "aten.ones_like.default",
+];
+
+impl Runtime {
+    /// `args` with every conjugate-bit tensor replaced by its materialized
+    /// clone; `None` when nothing is replaced (no such tensor, or `entry`
+    /// is conjugate-aware).
+    pub(super) fn materialize_conjugates(
+        &mut self,
+        entry: &OpEntry,
+        args: &[IValue],
+    ) -> Result<Option<Vec<IValue>>> {
+        let op = entry.python_name.as_str();
+        let has_conj = args.iter().enumerate().any(|(i, v)| {
+            matches!(v, IValue::Tensor(t) if t.is_conj()) && !(i == 0 && entry.schema.is_inplace())
+        });
+        if !has_conj || entry.schema.is_view() || CONJ_AWARE.contains(&op) {
+            return Ok(None);
+        }
+        let grad_enabled = std::mem::replace(&mut self.grad_enabled, false);
+        let out = self.clone_conjugates(entry, args);
+        self.grad_enabled = grad_enabled;
+        out.map(Some)
+    }
+
+    fn clone_conjugates(&mut self, entry: &OpEntry, args: &[IValue]) -> Result<Vec<IValue>> {
+        let op = entry.python_name.as_str();
+        let mut out = Vec::with_capacity(args.len());
+        for (i, value) in args.iter().cloned().enumerate() {
+            let IValue::Tensor(t) = &value else {
+                out.push(value);
+                continue;
+            };
+            if !t.is_conj() {
+                out.push(value);
+                continue;
+            }
+            if i == 0 && entry.schema.is_inplace() {
+                // the kernel writes through the conjugate view, resolving it
+                out.push(value);
+                continue;
+            }
+            let clone = self
+                .dispatch("aten.clone.default", vec![t.into()])?
+                .into_iter()
+                .next()
+                .and_then(IValue::into_tensor)
+                .ok_or_else(|| RuntimeError::unsupported(op, "clone without a result"))?;
+            self.original_selves.push(clone.clone());
+            out.push(IValue::Tensor(clone));
+        }
+        Ok(out)
+    }
+}
