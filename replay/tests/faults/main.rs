@@ -31,6 +31,7 @@ mod reduction;
 mod saved_hooks;
 mod seq2seq_lbfgs;
 mod sequence;
+mod statistics;
 mod special;
 mod support;
 mod tensor_data;

@@ -120,7 +120,7 @@ fn row_median(row: &[f64], skip_nan: bool, upper: bool) -> (f64, i64) {
             .then(i.cmp(&j))
     });
     let mut at = (order.len() - 1) / 2;
-    if upper && order.len() % 2 == 0 {
+    if upper && order.len().is_multiple_of(2) {
         at += 1;
     }
     let p = order[at];
