@@ -438,6 +438,13 @@ fn storage_class(dtype: DType) -> &'static str {
 
 /// The bytes of a `torch.save` file holding `dict`.
 pub(crate) fn write(dict: &StateDict) -> Result<Vec<u8>, SerializeError> {
+    // Complex storages (ComplexFloatStorage) are not written yet.
+    if let Some((name, t)) = dict.tensors.iter().find(|(_, t)| t.dtype().is_complex()) {
+        return Err(SerializeError::Unsaveable {
+            name: name.clone(),
+            detail: format!("{} tensors are not supported by this writer", t.dtype()),
+        });
+    }
     let (unique, index) = storages(dict)?;
     let mut w = pickle::Writer::new();
     // A state dict with `_metadata` is an OrderedDict; a plain dict stays one.

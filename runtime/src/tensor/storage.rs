@@ -537,7 +537,8 @@ mod tests {
 
     #[test]
     fn bytes_round_trip_every_dtype() {
-        for dtype in DType::ALL {
+        // a complex storage is the buffer of its parts (tested with them)
+        for dtype in DType::ALL.into_iter().filter(|d| !d.is_complex()) {
             let mut data = StorageData::zeros(dtype, 3);
             data.scatter_f64(runs(3), &[1.0, 0.0, 3.0])
                 .expect("in bounds");
