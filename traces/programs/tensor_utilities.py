@@ -31,6 +31,8 @@ def step_loss(velocity, inertia, scorer, positions, forces, patches, labels):
     spin = torch.linalg.cross(velocity.t(), forces.t(), dim=0).pow(2).sum()
     cov = inertia @ inertia.t()
     reg = torch.trace(cov) + 0.1 * torch.trace(inertia[:, :2])
+    blocks = torch.block_diag(inertia, scorer[:2, :3], cov[:1])
+    reg = reg + 0.01 * (blocks @ blocks.t()).diagonal().sum()
     views = [torch.rot90(patches, k, [1, 2]) for k in range(4)]
     views.append(torch.rot90(patches, -1, [2, 1]))
     scores = torch.stack([(v * torch.rot90(scorer, 1)).sum(dim=(1, 2)) for v in views])
@@ -63,3 +65,4 @@ print("float64", round(loss64.item(), 6), [round(v, 6) for v in params64[1].grad
 counts = torch.arange(12).reshape(3, 4)
 print(torch.trace(counts).item(), torch.nansum(counts).item(), torch.rot90(counts, 3).tolist())
 print(torch.equal(counts, counts.float()), torch.equal(counts, counts[:2]))
+print(torch.block_diag(counts[:1], torch.tensor(7), torch.ones(2, dtype=torch.float64)).tolist())

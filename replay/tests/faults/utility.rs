@@ -1,6 +1,7 @@
 //! Mutation tests of the tensor utilities (`tensor_utilities`): a cross
 //! product with its sign flipped is a value failure naming `linalg_cross`,
-//! free-running and anchored; perturbed `trace`, `rot90` and `nansum`
+//! free-running and anchored; perturbed `trace`, `rot90`, `nansum` and
+//! `block_diag`
 //! kernels are value failures naming the operator; a misnamed
 //! AminmaxBackward0 is a graph divergence.
 
@@ -27,6 +28,7 @@ fn perturbed_utility_kernels_are_value_failures_naming_the_op() {
         "aten.trace.default",
         "aten.rot90.default",
         "aten.nansum.default",
+        "aten.block_diag.default",
     ] {
         let (code, out) = replay_perturbed(TRACE, op, "0.01");
         assert_eq!(code, Some(3), "{op}: {out}");

@@ -1,4 +1,5 @@
-//! Tensor utilities: `linalg_cross`, `trace`, `rot90`, `equal`, `nansum`.
+//! Tensor utilities: `linalg_cross`, `trace`, `rot90`, `equal`, `nansum`,
+//! `block_diag`.
 //!
 //! Floating results are accumulated in double and rounded once (PyTorch's
 //! CPU accumulate type for float32 and float64); integer and bool sums are
@@ -6,6 +7,7 @@
 //! results are contiguous, `rot90` is a flip (TensorIterator's layout)
 //! followed by a transpose for odd quarter turns.
 
+mod block_diag;
 mod cross;
 mod rot90;
 mod sums;
@@ -26,6 +28,7 @@ pub(crate) fn utility_dims(
 pub(crate) fn lookup(op: &str) -> Option<Kernel> {
     Some(match op {
         "aten.linalg_cross.default" => cross::linalg_cross,
+        "aten.block_diag.default" => block_diag::block_diag,
         "aten.trace.default" => sums::trace,
         "aten.nansum.default" => sums::nansum,
         "aten.equal.default" => sums::equal,

@@ -7,11 +7,13 @@
 //! | `rot90` | Rot90Backward0 | k, dims |
 //! | `nansum` | NansumBackward0 | self, dim, keepdim |
 //! | `aminmax` | AminmaxBackward0 | self, dim, keepdim, min, max |
+//! | `block_diag` | BlockDiagBackward0 (every tensor) | each input's sizes |
 //! | `equal` | — (a bool) | — |
 
 use super::{Derivative, Differentiability, derivative, int, int_list, tensor};
 use crate::autograd::functions::utility::{
-    AminmaxBackward0, LinalgCrossBackward0, NansumBackward0, Rot90Backward0, TraceBackward0,
+    AminmaxBackward0, BlockDiagBackward0, LinalgCrossBackward0, NansumBackward0, Rot90Backward0,
+    TraceBackward0,
 };
 use crate::autograd::saved::SavedVariable;
 use crate::ivalue::IValue;
@@ -63,6 +65,13 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                 min: None,
                 max: None,
             }))
+        })),
+        "aten.block_diag.default" => D(derivative!("BlockDiagBackward0", &[0], |a, _| {
+            let sizes = match a.first() {
+                Some(IValue::TensorList(ts)) => ts.iter().map(|t| t.shape().to_vec()).collect(),
+                _ => Vec::new(),
+            };
+            Ok(Box::new(BlockDiagBackward0 { sizes }))
         })),
         "aten.equal.default" => NotDifferentiable,
         _ => return None,

@@ -326,3 +326,82 @@ impl BackwardFn for AminmaxBackward0 {
         }
     }
 }
+
+/// `block_diag(tensors)` (BlockDiagBackward0): each input's gradient is its
+/// block of `grad`, `slice(0, …)` then `slice(1, …)` (a view back to the
+/// input's shape for 0- and 1-dim inputs; an empty 1-dim input gets an
+/// empty gradient).
+pub(crate) struct BlockDiagBackward0 {
+    pub(crate) sizes: Vec<Vec<i64>>,
+}
+
+impl BackwardFn for BlockDiagBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None; self.sizes.len()]);
+        };
+        let mut out = Vec::with_capacity(self.sizes.len());
+        let (mut r0, mut c0) = (0i64, 0i64);
+        for (i, shape) in self.sizes.iter().enumerate() {
+            if shape[..] == [0] {
+                out.push(Some(call(
+                    ctx,
+                    "aten.zeros.default",
+                    vec![
+                        IValue::IntList(vec![0]),
+                        IValue::Dtype(g.dtype()),
+                        IValue::Layout(Layout::Strided),
+                        IValue::Device(g.device()),
+                    ],
+                )?));
+                continue;
+            }
+            let (r, c) = match shape[..] {
+                [r, c] => (r, c),
+                [n] => (1, n),
+                _ => (1, 1),
+            };
+            if !ctx.needs(i) {
+                out.push(None);
+                r0 += r;
+                c0 += c;
+                continue;
+            }
+            let rows = call(
+                ctx,
+                "aten.slice.Tensor",
+                vec![
+                    (&g).into(),
+                    IValue::Int(0),
+                    IValue::Int(r0),
+                    IValue::Int(r0 + r),
+                ],
+            )?;
+            let mut block = call(
+                ctx,
+                "aten.slice.Tensor",
+                vec![
+                    (&rows).into(),
+                    IValue::Int(1),
+                    IValue::Int(c0),
+                    IValue::Int(c0 + c),
+                ],
+            )?;
+            if shape.len() < 2 {
+                block = call(
+                    ctx,
+                    "aten.view.default",
+                    vec![(&block).into(), IValue::IntList(shape.clone())],
+                )?;
+            }
+            out.push(Some(block));
+            r0 += r;
+            c0 += c;
+        }
+        Ok(out)
+    }
+}
