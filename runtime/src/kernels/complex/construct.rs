@@ -10,12 +10,12 @@ use crate::kernels::pointwise::broadcast;
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
 
+/// Two real operands, the result's shape and strides, and its dtype.
+type Pair<'a> = (&'a Tensor, &'a Tensor, Vec<i64>, Vec<i64>, DType);
+
 /// The two real operands of `polar`/`complex`: float32 or float64 of one
 /// dtype (PyTorch's messages), broadcast; the result's geometry and dtype.
-fn real_pair<'a>(
-    ctx: &KernelCtx<'_>,
-    a: &Args<'a>,
-) -> Result<(&'a Tensor, &'a Tensor, Vec<i64>, Vec<i64>, DType)> {
+fn real_pair<'a>(ctx: &KernelCtx<'_>, a: &Args<'a>) -> Result<Pair<'a>> {
     let (x, y) = (a.tensor(0)?, a.tensor(1)?);
     ctx.check(x, "self")?;
     ctx.check(y, "other")?;
