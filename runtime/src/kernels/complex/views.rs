@@ -108,3 +108,56 @@ pub(crate) fn conj(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
     );
     Ok(vec![out.into()])
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ivalue::IValue;
+    use crate::runtime::Runtime;
+    use crate::tensor::Tensor;
+
+    fn f32s(rt: &mut Runtime, shape: &[i64], values: &[f32]) -> Tensor {
+        let strides = crate::tensor::strides::contiguous_strides(shape);
+        rt.introduce_tensor_f32(shape, &strides, 0, values, false)
+            .expect("tensor")
+    }
+
+    fn call(rt: &mut Runtime, op: &str, t: &Tensor) -> crate::error::Result<Tensor> {
+        let out = rt.call(op, vec![t.into()])?;
+        Ok(out
+            .into_iter()
+            .next()
+            .and_then(IValue::into_tensor)
+            .expect("tensor"))
+    }
+
+    #[test]
+    fn views_round_trip_and_bad_geometry_is_a_typed_error() {
+        let mut rt = Runtime::new();
+        let x = f32s(&mut rt, &[2, 2], &[1.0, 2.0, 3.0, 4.0]);
+        let z = call(&mut rt, "aten.view_as_complex.default", &x).expect("complex");
+        assert_eq!((z.shape(), z.stride()), (&[2][..], &[1][..]));
+        assert!(z.shares_storage(&x));
+        let c = call(&mut rt, "aten._conj.default", &z).expect("conj");
+        assert!(c.is_conj());
+        assert_eq!(c.to_f64_vec().expect("values"), vec![1.0, -2.0, 3.0, -4.0]);
+        let err = call(&mut rt, "aten.view_as_real.default", &c).expect_err("conj view");
+        assert!(
+            err.to_string().contains("unresolved conjugated tensors"),
+            "{err}"
+        );
+        let r = call(&mut rt, "aten.view_as_real.default", &z).expect("real");
+        assert_eq!((r.shape(), r.stride()), (&[2, 2][..], &[2, 1][..]));
+        let y = f32s(&mut rt, &[3], &[1.0, 2.0, 3.0]);
+        let err = call(&mut rt, "aten.view_as_complex.default", &y).expect_err("size 3");
+        assert!(
+            err.to_string().contains("last dimension of size 2"),
+            "{err}"
+        );
+        let t = call(&mut rt, "aten.t.default", &x).expect("t");
+        let err = call(&mut rt, "aten.view_as_complex.default", &t).expect_err("stride");
+        assert!(
+            err.to_string().contains("last dimension with stride 1"),
+            "{err}"
+        );
+    }
+}
