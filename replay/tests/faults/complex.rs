@@ -27,8 +27,7 @@ fn a_mul_backward_without_the_conjugate_is_caught_at_conj() {
     let (code, out) = replay_with_fault(ARITH, "mul-backward-conj-dropped");
     assert_eq!(code, Some(1), "{out}");
     assert!(
-        out.contains("first divergence: [dispatch changed]")
-            && out.contains("aten._conj.default"),
+        out.contains("first divergence: [dispatch changed]") && out.contains("aten._conj.default"),
         "{out}"
     );
 }
