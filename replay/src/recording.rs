@@ -13,7 +13,9 @@
 //!   up to [`ReplayOptions::value_memory`](crate::executor::ReplayOptions)
 //!   bytes, oldest dropped first; a check that needs a dropped value (only
 //!   when the streams diverged and ids no longer line up) counts it as not
-//!   retained rather than guessing.
+//!   retained rather than guessing. Values that failed their judgement get
+//!   a second allowance of the same size, so a failure can be looked at
+//!   again (a sum's room for another summation order) however early it came.
 //! * **Recorded only where the diff compares.** Without `--out` the runtime
 //!   records values under the PyTorch trace's own value policy (a trace of
 //!   inputs only is compared on inputs only); with `--out` every value is
@@ -31,11 +33,6 @@ use ft_trace::{
 use crate::blob_store::BlobStore;
 use crate::checks::values::{Errors, Tolerance, Tolerances, errors};
 use crate::precision::Precision;
-
-/// Bytes of failed values a recording keeps beyond its budget: enough for
-/// the first failures a report shows, bounded for a run where every value
-/// fails.
-const FAILED_BUDGET: usize = 64 << 20;
 
 /// A comparison made while the runtime produced a value.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -95,9 +92,10 @@ pub struct Recording {
     retained_order: VecDeque<Digest>,
     retained_bytes: usize,
     budget: usize,
-    /// Values that failed their judgement as produced, kept outside the
-    /// budget (up to [`FAILED_BUDGET`] bytes) so the diff can still look at
-    /// them (`checks::accumulation` re-judges a matrix product's).
+    /// Values that failed their judgement as produced, kept in a second
+    /// allowance of `budget` bytes, apart from the recent values, so the diff
+    /// can still look at them (`checks::accumulation` re-judges a sum's)
+    /// however long ago they were produced. A budget of 0 keeps none.
     failed: HashMap<Digest, BlobRecord>,
     failed_bytes: usize,
     out: Option<FileTraceWriter>,
@@ -167,10 +165,10 @@ impl Recording {
         (self.events, self.retained, self.produced)
     }
 
-    /// Keeps the bytes of a value that failed its judgement, within
-    /// [`FAILED_BUDGET`].
+    /// Keeps the bytes of a value that failed its judgement, within the
+    /// failed values' own allowance (the budget's size again).
     fn keep_failed(&mut self, digest: Digest, dtype: &str, shape: &[i64], data: &[u8]) {
-        if self.failed.contains_key(&digest) || self.failed_bytes + data.len() > FAILED_BUDGET {
+        if self.failed.contains_key(&digest) || self.failed_bytes + data.len() > self.budget {
             return;
         }
         self.failed_bytes += data.len();
