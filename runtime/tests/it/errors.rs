@@ -147,9 +147,14 @@ fn unsupported_dtypes_and_devices_are_typed_errors() {
         Err(RuntimeError::Autograd { .. })
     ));
     assert!(matches!(
-        rt.introduce_tensor("complex64", &[1], &[1], 0, &[0; 8], false),
+        rt.introduce_tensor("complex32", &[1], &[1], 0, &[0; 4], false),
         Err(RuntimeError::UnknownName { .. })
     ));
+    // complex64 has storage: one element is a pair of float32 parts
+    let z = rt
+        .introduce_tensor("complex64", &[1], &[1], 0, &[0; 8], false)
+        .expect("complex64 tensor");
+    assert_eq!(z.dtype(), DType::Complex64);
     assert!(matches!(
         rt.introduce_tensor("float33", &[1], &[1], 0, &[0; 4], false),
         Err(RuntimeError::UnknownName { .. })
