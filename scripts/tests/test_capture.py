@@ -349,6 +349,14 @@ def assert_reshape_alias_seen_as_view(node: list, made: dict) -> None:
     assert device != "meta" and not is_contiguous(shape, stride), f"{op[0]} of {shape} {stride} on {device}"
 
 
+def quantile_sorts(popped: list) -> list:
+    """The SortBackward0 nodes of `torch.quantile` that only a dispatch
+    mode sees (CAPTURE.md §9): with any mode active, quantile's sort is
+    recorded, a SortBackward0 between its GatherBackward0 and the input;
+    unobserved it is not. They are popped right after that GatherBackward0."""
+    return [node for before, node in zip(popped, popped[1:]) if node[1] == "SortBackward0" and before[1] == "GatherBackward0"]
+
+
 @pytest.mark.parametrize("name", SCHEDULE_PROGRAMS)
 def test_pops_match_the_profilers_evaluation_order(captures, name):
     """An observer without hooks or dispatch mode sees the same execution
@@ -357,6 +365,9 @@ def test_pops_match_the_profilers_evaluation_order(captures, name):
     nodes = {p[0]: p for p in events_named(reader, "node")}
     popped = [nodes[p[0]] for p in events_named(reader, "pop")]
     unobserved = evaluated_nodes_without_capture(name)
+    if len(popped) != len(unobserved):
+        extra = {id(node) for node in quantile_sorts(popped)}
+        popped = [node for node in popped if id(node) not in extra]
     assert len(popped) == len(unobserved)
     made = producers(reader)
     for node, name_seen_unobserved in zip(popped, unobserved):
@@ -480,6 +491,10 @@ def test_every_node_pytorch_creates_has_a_node_event(captures, name):
     # An unused input of torch.autograd.grad may get an Identity node: a
     # number, no event (FORMAT.md §3.4.2).
     unused_inputs = unused_grad_inputs(captures.reader(name).events)
+    # torch.quantile's sort takes a number only under a dispatch mode (§9).
+    if numbers and max(numbers) >= numbered:
+        by_id = {p[0]: p for p in nodes}
+        numbered += len(quantile_sorts([by_id[p[0]] for p in events_named(captures.reader(name), "pop")]))
     assert len(set(numbers)) == len(numbers) and set(numbers) <= set(range(numbered))
     # The node of an in-place op on a view is wrapped in CopySlices and
     # attached to no tensor: numbered, never written.
