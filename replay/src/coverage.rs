@@ -30,7 +30,9 @@ pub struct OpRow {
     pub count: u64,
     /// Sequence number of the first.
     pub first_seq: u64,
-    /// The runtime can execute it (registered, kernel or decomposition).
+    /// The runtime can execute it (registered, kernel or decomposition)
+    /// with the dtypes the trace gives it (a real-only kernel given complex
+    /// tensors cannot).
     pub kernel: bool,
     /// The node the runtime records for it, `not differentiable`, or `missing`.
     pub backward: String,
@@ -100,14 +102,15 @@ impl TraceCoverage {
                 let support = Runtime::op_support(op);
                 let backward_ok =
                     used.nodes.is_empty() || support.backward != BackwardSupport::Missing;
+                let dtypes_ok = used.dtypes.iter().all(|d| support.executable_with(d));
                 OpRow {
                     op: op.clone(),
                     count: used.count,
                     first_seq: used.first_seq,
-                    kernel: support.executable(),
+                    kernel: support.executable() && dtypes_ok,
                     backward: backward_word(&support),
                     torch_nodes: used.nodes.iter().cloned().collect(),
-                    supported: support.executable() && backward_ok,
+                    supported: support.executable() && dtypes_ok && backward_ok,
                 }
             })
             .collect();

@@ -4,7 +4,8 @@
 //!
 //! Checked per trace: every dispatched overload, in any context (the
 //! program's calls and those PyTorch made inside `backward()`), must be
-//! registered with a kernel or a decomposition; every overload PyTorch
+//! registered with a kernel or a decomposition, one that takes complex
+//! operands where the trace gives it complex tensors; every overload PyTorch
 //! recorded a graph node for must have a derivative formula; every dtype
 //! of a tensor or a `dtype=` argument must be one the runtime can hold.
 //! What only execution can reveal (an unsupported argument combination, a
@@ -61,6 +62,18 @@ pub fn scan(usage: &Usage) -> Vec<Missing> {
                 count: used.count,
                 first_seq: used.first_seq,
                 detail,
+            });
+        } else if let Some(dtype) = used
+            .dtypes
+            .iter()
+            .find(|d| !support.executable_with(d.as_str()))
+        {
+            ops.push(Missing {
+                kind: "operator",
+                name: name.clone(),
+                count: used.count,
+                first_seq: used.first_seq,
+                detail: format!("no {dtype} kernel (its kernel is real-only)"),
             });
         } else if support.backward == BackwardSupport::Missing && !used.nodes.is_empty() {
             let nodes: Vec<&str> = used.nodes.iter().map(String::as_str).collect();

@@ -339,3 +339,39 @@ fn a_failure_only_execution_reveals_is_exit_5_with_a_one_item_json_list() {
     assert_eq!(missing[0]["name"], "aten.mm.default");
     assert_eq!(missing[0]["first_seq"], 1);
 }
+
+#[test]
+fn a_real_only_operator_given_complex_tensors_is_missing_and_not_claimed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("complex.ftr");
+    let mut b = TraceBuilder::new(&path);
+    let z = b.intro("complex64");
+    // tanh has only a real kernel; abs has a complex path.
+    b.op("aten.tanh.default", &z, "complex64", false);
+    b.op("aten.abs.default", &z, "float32", false);
+    b.finish();
+    let out = ft_replay(&["--against", path_str(&path)]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(5), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains(
+            "operator aten.tanh.default (1 event, first torch seq 1): no complex64 kernel"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("aten.abs.default"), "{stderr}");
+    let out = ft_replay(&["coverage", "--format", "json", path_str(&path)]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(5), "{stdout}\n{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let ops = doc["traces"][0]["ops"].as_array().expect("ops");
+    let row = |name: &str| {
+        ops.iter()
+            .find(|r| r["op"] == name)
+            .unwrap_or_else(|| panic!("{name} row in {stdout}"))
+    };
+    assert_eq!(row("aten.tanh.default")["supported"], false);
+    assert_eq!(row("aten.tanh.default")["kernel"], false);
+    assert_eq!(row("aten.abs.default")["supported"], true);
+    assert_eq!(doc["traces"][0]["summary"]["replayable"], false);
+}

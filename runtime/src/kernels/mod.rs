@@ -149,6 +149,15 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
     complex::lookup(op).or_else(|| lookup_real(op))
 }
 
+/// Whether `op`'s kernel is right for complex operands: it has a complex
+/// path ([`complex::lookup`]), only moves or fills whole elements, or is a
+/// view (geometry only). Every other kernel computes on a complex tensor's
+/// interleaved parts as if they were elements, so the dispatcher refuses
+/// complex operands for it.
+pub(crate) fn handles_complex(op: &str, schema: &crate::dispatch::schema::FunctionSchema) -> bool {
+    complex::handles(op) || schema.is_view()
+}
+
 /// The kernel for real operands: the core table below, then each family's
 /// table.
 pub(crate) fn lookup_real(op: &str) -> Option<Kernel> {

@@ -51,6 +51,36 @@ pub(crate) fn gradient_edge(t: &Tensor) -> Edge {
     }
 }
 
+/// A complex tensor (or `dtype=` argument) given to an operator whose
+/// kernel has no complex path is refused with [`RuntimeError::UnsupportedDtype`]
+/// naming the operator, the argument and the dtype: a real kernel would
+/// compute on the interleaved parts as if they were elements.
+fn refuse_complex_without_kernel(entry: &OpEntry, args: &[IValue]) -> Result<()> {
+    let op = entry.python_name.as_str();
+    if kernels::handles_complex(op, &entry.schema) {
+        return Ok(());
+    }
+    let complex = args.iter().enumerate().find_map(|(i, v)| {
+        let dtypes: Vec<_> = match v {
+            IValue::Dtype(d) => vec![*d],
+            v => v.tensors().into_iter().map(Tensor::dtype).collect(),
+        };
+        dtypes.into_iter().find(|d| d.is_complex()).map(|d| (i, d))
+    });
+    match complex {
+        None => Ok(()),
+        Some((i, dtype)) => Err(RuntimeError::UnsupportedDtype {
+            op: op.to_owned(),
+            arg: entry
+                .schema
+                .arguments
+                .get(i)
+                .map_or_else(|| format!("#{i}"), |a| a.name.clone()),
+            dtype: dtype.name().to_owned(),
+        }),
+    }
+}
+
 /// The keys the tensor arguments contribute (PyTorch's `computeDispatchKeySet`
 /// of the arguments): backend, autocast, ADInplaceOrView and autograd keys,
 /// and Conjugate for a tensor with the conjugate bit.
@@ -198,6 +228,7 @@ impl Runtime {
             return decompose::run(self, entry, &args);
         }
 
+        refuse_complex_without_kernel(entry, &args)?;
         let builder = if plan.has_autograd() {
             self.autograd_before(entry, &args)?
         } else {

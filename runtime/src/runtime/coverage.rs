@@ -49,12 +49,22 @@ pub struct OpSupport {
     pub composite: bool,
     /// What autograd records for it.
     pub backward: BackwardSupport,
+    /// Its kernel takes complex operands (a complex path, a view, a kernel
+    /// that only moves whole elements) or it runs as its parts; otherwise a
+    /// complex operand is refused.
+    pub complex: bool,
 }
 
 impl OpSupport {
     /// Registered, and either a kernel or a decomposition runs it.
     pub fn executable(&self) -> bool {
         self.dispatch.is_some() && (self.kernel || self.composite)
+    }
+
+    /// Whether it can execute with operands of the dtype `name`
+    /// (`complex64`): executable, and complex-capable for a complex dtype.
+    pub fn executable_with(&self, name: &str) -> bool {
+        self.executable() && (self.complex || !DType::from_name(name).is_ok_and(DType::is_complex))
     }
 
     fn of(op: &str, entry: Option<&OpEntry>) -> OpSupport {
@@ -69,6 +79,9 @@ impl OpSupport {
             kernel: kernels::lookup(op).is_some(),
             composite: entry.is_some_and(OpEntry::is_composite_implicit),
             backward,
+            complex: entry.is_some_and(|e| {
+                e.is_composite_implicit() || kernels::handles_complex(op, &e.schema)
+            }),
         }
     }
 }

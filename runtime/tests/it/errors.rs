@@ -368,3 +368,77 @@ fn huge_sizes_fail_before_allocating() {
     );
     assert_eq!(m.shape(), &[1 << 40]);
 }
+
+/// A complex64 tensor of `values` given as (real, imag) pairs.
+fn complex64(rt: &mut Runtime, shape: &[i64], parts: &[f32]) -> ft_runtime::Tensor {
+    let bytes: Vec<u8> = parts.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let strides = match shape {
+        [_, n] => vec![*n, 1],
+        _ => vec![1],
+    };
+    rt.introduce_tensor("complex64", shape, &strides, 0, &bytes, false)
+        .expect("complex64 tensor")
+}
+
+#[test]
+fn real_only_kernels_refuse_complex_operands_naming_op_and_dtype() {
+    let mut rt = Runtime::new();
+    let z = complex64(&mut rt, &[2], &[1.0, 2.0, 3.0, -4.0]);
+    let m = complex64(&mut rt, &[2, 2], &[1.0, 0.5, 0.0, 1.0, 2.0, 0.0, 1.0, -1.0]);
+    // Real kernels would compute on the parts as if they were elements.
+    for (op, args) in [
+        ("aten.tanh.default", vec![(&z).into()]),
+        ("aten.cumsum.default", vec![(&z).into(), IValue::Int(0)]),
+        (
+            "aten.select_backward.default",
+            vec![
+                (&z).into(),
+                IValue::IntList(vec![2, 2]),
+                IValue::Int(0),
+                IValue::Int(1),
+            ],
+        ),
+        ("aten.uniform_.default", vec![(&z).into()]),
+        (
+            "aten.addmm.default",
+            vec![(&m).into(), (&m).into(), (&m).into()],
+        ),
+    ] {
+        let err = rt.call(op, args).expect_err(op);
+        assert!(
+            matches!(&err, RuntimeError::UnsupportedDtype { op: o, dtype, .. }
+                if o == op && dtype == "complex64"),
+            "{op}: {err}"
+        );
+        assert!(err.is_capability_gap(), "{err}");
+        assert!(err.to_string().contains(op), "{err}");
+        let support = Runtime::op_support(op);
+        assert!(support.executable() && !support.complex, "{op}");
+        assert!(!support.executable_with("complex64") && support.executable_with("float32"));
+    }
+    // A complex `dtype=` argument counts too.
+    let err = rt
+        .call(
+            "aten.arange.default",
+            vec![IValue::Int(3), IValue::Dtype(DType::Complex64)],
+        )
+        .expect_err("arange complex");
+    assert!(
+        matches!(&err, RuntimeError::UnsupportedDtype { arg, .. } if arg == "dtype"),
+        "{err}"
+    );
+    // Complex paths, views and element-moving kernels still run.
+    let a = call1(&mut rt, "aten.abs.default", vec![(&z).into()]);
+    assert_eq!(
+        a.to_f64_vec().expect("abs"),
+        vec![f64::from(5f32.sqrt()), 5.0]
+    );
+    let t = call1(&mut rt, "aten.t.default", vec![(&m).into()]);
+    let c = call1(&mut rt, "aten.clone.default", vec![(&t).into()]);
+    assert_eq!(
+        c.to_f64_vec().expect("clone"),
+        vec![1.0, 0.5, 2.0, 0.0, 0.0, 1.0, 1.0, -1.0]
+    );
+    assert!(Runtime::op_support("aten.abs.default").executable_with("complex64"));
+    assert!(Runtime::op_support("aten.view.default").complex);
+}

@@ -48,6 +48,40 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
     })
 }
 
+/// Real kernels that are right for complex operands as they are: they
+/// copy whole elements (a complex element's two parts travel together),
+/// fill real values (imaginary parts zero) or draw both parts (`randn`'s
+/// with variance 1/2 each). Views are right too (geometry only, see
+/// [`super::handles_complex`]).
+const COMPLEX_READY: &[&str] = &[
+    "aten.clone.default",
+    "aten.lift_fresh.default",
+    "aten.empty.memory_format",
+    "aten.empty_strided.default",
+    "aten.new_empty_strided.default",
+    "aten.empty_like.default",
+    "aten.zeros.default",
+    "aten.ones.default",
+    "aten.zeros_like.default",
+    "aten.ones_like.default",
+    "aten.zero_.default",
+    "aten.fill_.Scalar",
+    "aten.randn.default",
+    "aten.randn.generator",
+    "aten.rand.default",
+    "aten.rand.generator",
+    // complex by construction (`kernels/fft`)
+    "aten._fft_r2c.default",
+    "aten._fft_c2r.default",
+    "aten._fft_c2c.default",
+];
+
+/// Whether `op` has a complex path or a real kernel that is right for
+/// complex operands.
+pub(crate) fn handles(op: &str) -> bool {
+    lookup(op).is_some() || COMPLEX_READY.contains(&op)
+}
+
 /// Whether any tensor argument is complex.
 fn any_complex(a: &Args<'_>) -> bool {
     a.values
