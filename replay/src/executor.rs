@@ -141,7 +141,8 @@ impl Default for ReplayOptions {
 /// `mha-wrong-scale`, `weight-norm-no-projection`, `bicubic-wrong-a`,
 /// `grid-sample-flipped-align-corners`, `multi-margin-wrong-sign`,
 /// `embedding-renorm-no-scale`, `cdist-inf-norm-as-l1`, `cdist-grad-negated`,
-/// `complex-mul-no-cross-terms`, `mul-backward-conj-dropped`,
+/// `complex-mul-no-cross-terms`, `mul-backward-conj-dropped`, `complex-mm-no-conj`,
+/// `complex-div-backward-no-conj`,
 /// `pdist-grad-one-sided`, `cross-sign-flipped`, `digamma-off-by-one-shift`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
 /// `attention-reduced-as-float`, `qr-sign-flipped`, `solve-triangular-right-transposed`,
 /// `autocast-key-dropped`, `generator-key-dropped`,
@@ -188,6 +189,10 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "mul-backward-conj-dropped" => {
                 faults.mul_backward_conj_dropped = true;
+            }
+            None if spec == "complex-mm-no-conj" => faults.complex_mm_no_conj = true,
+            None if spec == "complex-div-backward-no-conj" => {
+                faults.complex_div_backward_no_conj = true;
             }
             None if spec == "pdist-grad-one-sided" => faults.pdist_grad_one_sided = true,
             None if spec == "cross-sign-flipped" => faults.cross_sign_flipped = true,

@@ -127,6 +127,15 @@ pub struct Faults {
     /// conjugate (no `_conj`, hence no materializing `clone`). Breaks the
     /// backward of every complex product: its dispatch order and values.
     pub mul_backward_conj_dropped: bool,
+    /// Complex `mm`/`bmm` read an operand with the conjugate bit as its
+    /// stored values (the conjugate-aware kernel forgets the flag). Breaks
+    /// the values of every complex matrix product of a conjugate view, such
+    /// as MmBackward0's and BmmBackward0's `self.transpose(..).conj()`.
+    pub complex_mm_no_conj: bool,
+    /// DivBackward0 divides by `other` and multiplies by `self / other²`
+    /// instead of their conjugates (no `_conj`, hence no materializing
+    /// `clone`). Breaks the backward of every complex division.
+    pub complex_div_backward_no_conj: bool,
     /// `digamma` (and `digamma_`, `polygamma(0, x)`) computes `ψ(x + 1)`:
     /// the recurrence shifted by one. Breaks the values of every digamma.
     pub digamma_off_by_one_shift: bool,

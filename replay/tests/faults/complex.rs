@@ -3,11 +3,16 @@
 //! `aten.mul.Tensor`, anchored too; a MulBackward0 that multiplies by the
 //! operand instead of its conjugate skips `_conj` and is a dispatch
 //! divergence at that `_conj`; a perturbed complex `mul` is caught.
+//! `complex_spectral`: a complex `bmm`/`mm` that forgets its operand's
+//! conjugate bit is a value failure at BmmBackward0's `bmm`, anchored too;
+//! a DivBackward0 without the conjugates is a dispatch divergence at its
+//! first `_conj`.
 
-use super::support::{replay_perturbed, replay_with_fault};
+use super::support::{replay_anchored_with_fault, replay_perturbed, replay_with_fault};
 
 const ROPE: &str = "rope_complex.torch.ftr";
 const ARITH: &str = "complex_arith.torch.ftr";
+const SPECTRAL: &str = "complex_spectral.torch.ftr";
 
 #[test]
 fn a_complex_product_without_cross_terms_is_caught_and_named() {
@@ -40,4 +45,53 @@ fn a_perturbed_complex_mul_is_caught() {
     let (code, out) = replay_perturbed(ARITH, "aten.mul.Tensor", "0.01");
     assert_eq!(code, Some(3), "{out}");
     assert!(out.contains("drift starts at aten.mul.Tensor"), "{out}");
+}
+
+#[test]
+fn a_complex_matrix_product_forgetting_the_conjugate_bit_is_caught_at_bmm() {
+    let (code, out) = replay_with_fault(SPECTRAL, "complex-mm-no-conj");
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.contains("drift starts at aten.bmm.default"), "{out}");
+    assert!(
+        out.contains("run on PyTorch's inputs (anchored) it still fails"),
+        "{out}"
+    );
+    let (code, out) = replay_anchored_with_fault(SPECTRAL, "complex-mm-no-conj");
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("aten.bmm.default output 0") && out.contains("aten.mm.default output 0"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_div_backward_without_the_conjugates_is_caught_at_conj() {
+    for (code, out) in [
+        replay_with_fault(SPECTRAL, "complex-div-backward-no-conj"),
+        replay_anchored_with_fault(SPECTRAL, "complex-div-backward-no-conj"),
+    ] {
+        assert_eq!(code, Some(1), "{out}");
+        assert!(
+            out.contains("[dispatch missing]")
+                && out.contains("aten._conj.default(T90[4,2,5])")
+                && out.contains("DivBackward0"),
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn perturbed_complex_exp_pow_reciprocal_and_mean_dim_are_caught() {
+    for op in [
+        "aten.exp.default",
+        "aten.pow.Tensor_Scalar",
+        "aten.reciprocal.default",
+        "aten.mean.dim",
+        "aten.sum.dim_IntList",
+        "aten.bmm.default",
+    ] {
+        let (code, out) = replay_perturbed(SPECTRAL, op, "0.01");
+        assert_eq!(code, Some(3), "{op}: {out}");
+        assert!(out.contains(op), "{op}: {out}");
+    }
 }

@@ -12,7 +12,7 @@
 //!
 //! Operators the fallback lets through: views (`view`, `expand`,
 //! `select`, `_conj`, ...), `clone`, `copy_`, `_to_copy`, `detach`, the
-//! `*_like` factories, `_conj_physical`. The clones of the last top-level
+//! `*_like` factories, `_conj_physical`, `mm` and `bmm`. The clones of the last top-level
 //! call are handed to the replayer with the in-place original selves
 //! ([`super::Runtime::take_original_selves`]).
 
@@ -30,6 +30,11 @@ const CONJ_AWARE: &[&str] = &[
     "aten.empty_like.default",
     "aten.zeros_like.default",
     "aten.ones_like.default",
+    // BLAS takes a conjugate flag (observed in torch 2.15: `a.mm(b.conj().t())`
+    // and BmmBackward0's `bmm(self.transpose(1, 2).conj(), grad)` dispatch no
+    // `clone`)
+    "aten.mm.default",
+    "aten.bmm.default",
 ];
 
 impl Runtime {

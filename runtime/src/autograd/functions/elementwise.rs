@@ -206,14 +206,15 @@ pub(crate) fn rsqrt(
     ctx.rt.mul(&half, cube.into())
 }
 
-/// ExpBackward0: `grad * result`.
+/// ExpBackward0: `grad * result.conj()`.
 pub(crate) fn exp(
     ctx: &mut BackwardCtx<'_>,
     g: &Tensor,
     s: Option<&Tensor>,
     _: &[IValue],
 ) -> Result<Tensor> {
-    ctx.rt.mul(g, need(s)?.into())
+    let r = super::complex::conj(ctx.rt, need(s)?)?;
+    ctx.rt.mul(g, r.into())
 }
 
 /// LogBackward0: `grad.div(self)`.
@@ -237,7 +238,7 @@ pub(crate) fn log1p(
     ctx.rt.elementwise().div(g, plus.into())
 }
 
-/// ReciprocalBackward0: `-grad * (result * result)`.
+/// ReciprocalBackward0: `-grad * (result * result).conj()`.
 pub(crate) fn reciprocal(
     ctx: &mut BackwardCtx<'_>,
     g: &Tensor,
@@ -246,6 +247,7 @@ pub(crate) fn reciprocal(
 ) -> Result<Tensor> {
     let r = need(s)?;
     let square = ctx.rt.mul(r, r.into())?;
+    let square = super::complex::conj(ctx.rt, &square)?;
     let n = ctx.rt.neg(g)?;
     ctx.rt.mul(&n, square.into())
 }
@@ -361,7 +363,7 @@ pub(crate) fn nan_to_num(
     ctx.rt.mul(g, mask.into())
 }
 
-/// PowBackward0 (`pow.Tensor_Scalar`): `grad * (e * self.pow(e - 1))` with
+/// PowBackward0 (`pow.Tensor_Scalar`): `grad * (e * self.pow(e - 1)).conj()` with
 /// the exponent as a double (observed: `x ** 2` dispatches `pow(x, 1.0)`
 /// and `mul.Scalar(_, 2.0)`); exponent 0 gives contiguous zeros.
 pub(crate) fn pow_tensor_scalar(
@@ -391,6 +393,7 @@ pub(crate) fn pow_tensor_scalar(
         .elementwise()
         .pow_scalar(this, IValue::Float(e - 1.0))?;
     let scaled = ctx.rt.mul_scalar(&powered, IValue::Float(e))?;
+    let scaled = super::complex::conj(ctx.rt, &scaled)?;
     ctx.rt.mul(g, scaled.into())
 }
 
@@ -539,8 +542,9 @@ impl BackwardFn for DivBackward {
                 };
                 let q = ctx.rt.elementwise().div(this, other.clone())?;
                 let q = ctx.rt.elementwise().div(&q, other)?;
+                let q = div_conj(ctx, q.into())?;
                 let n = ctx.rt.neg(&g)?;
-                ctx.rt.mul(&n, q.into())?
+                ctx.rt.mul(&n, q)?
             });
         }
         if ctx.needs(0) {
@@ -548,6 +552,7 @@ impl BackwardFn for DivBackward {
                 ctx.rt.elementwise().zeros_like_options(&g)?
             } else {
                 let other = saved_operand(ctx, &self.other)?;
+                let other = div_conj(ctx, other)?;
                 ctx.rt.elementwise().div(&g, other)?
             });
         }
@@ -557,6 +562,18 @@ impl BackwardFn for DivBackward {
     fn release_variables(&mut self) {
         self.self_.iter_mut().for_each(SavedOperand::release);
         self.other.iter_mut().for_each(SavedOperand::release);
+    }
+}
+
+/// `v.conj()` in DivBackward0 (`-grad * ((self / other) / other).conj()`,
+/// `grad / other.conj()`); skipped under the
+/// `complex-div-backward-no-conj` fault.
+fn div_conj(ctx: &mut BackwardCtx<'_>, v: IValue) -> Result<IValue> {
+    match v {
+        IValue::Tensor(t) if !ctx.rt.faults().complex_div_backward_no_conj => {
+            Ok(super::complex::conj(ctx.rt, &t)?.into())
+        }
+        other => Ok(other),
     }
 }
 

@@ -16,11 +16,17 @@
 //! | mat1 | `t(mat2)`, `mm(grad, ·)` | `t(grad)`, `mm(mat2, ·)`, `t(·)` |
 //! | mat2 | `t(mat1)`, `mm(·, grad)` | `t(grad)`, `mm(·, mat1)`, `t(·)` |
 //!
+//! A complex operand enters its partner's gradient conjugated (`mat2ᴴ`,
+//! `mat1ᴴ`: `_conj` after the transpose, or before it in the column-major
+//! form, as PyTorch's `mat2.t().conj()` and `mat2.conj().mm(grad.t())`);
+//! `mm` and `bmm` are conjugate-aware, so no `clone` materializes it.
+//!
 //! (Observed in torch 2.15: `nn.Linear`'s weight enters addmm as `w.t()`,
 //! column-major, so its gradient takes the second form. Also observed, with
 //! `beta = 2` so that self's gradient is an op: AddmmBackward0 computes
 //! mat1, mat2, then self; MmBackward0 computes mat2 before self.)
 
+use super::complex::conj;
 use super::{maybe_multiply, single};
 use crate::autograd::saved::SavedVariable;
 use crate::autograd::{BackwardCtx, BackwardFn};
@@ -41,11 +47,13 @@ fn mat1_grad(
     alpha: &IValue,
 ) -> Result<Tensor> {
     let g = if column_major(&mat1_layout.sizes, &mat1_layout.strides) {
+        let m2c = conj(ctx.rt, mat2)?;
         let gt = ctx.rt.t(grad)?;
-        let p = ctx.rt.mm(mat2, &gt)?;
+        let p = ctx.rt.mm(&m2c, &gt)?;
         ctx.rt.t(&p)?
     } else {
         let m2t = ctx.rt.t(mat2)?;
+        let m2t = conj(ctx.rt, &m2t)?;
         ctx.rt.mm(grad, &m2t)?
     };
     maybe_multiply(ctx, g, alpha)
@@ -61,10 +69,12 @@ fn mat2_grad(
 ) -> Result<Tensor> {
     let g = if column_major(&mat2_layout.sizes, &mat2_layout.strides) {
         let gt = ctx.rt.t(grad)?;
-        let p = ctx.rt.mm(&gt, mat1)?;
+        let m1c = conj(ctx.rt, mat1)?;
+        let p = ctx.rt.mm(&gt, &m1c)?;
         ctx.rt.t(&p)?
     } else {
         let m1t = ctx.rt.t(mat1)?;
+        let m1t = conj(ctx.rt, &m1t)?;
         ctx.rt.mm(&m1t, grad)?
     };
     maybe_multiply(ctx, g, alpha)
@@ -195,11 +205,13 @@ fn saved(ctx: &BackwardCtx<'_>, s: &Option<SavedVariable>) -> Result<Tensor> {
 /// d/dbatch2 = batch1ᵀ @ grad (`transpose(batch1, 1, 2)`, `bmm`).
 fn batch1_grad(ctx: &mut BackwardCtx<'_>, g: &Tensor, batch2: &Tensor) -> Result<Tensor> {
     let b2t = ctx.rt.transpose(batch2, 1, 2)?;
+    let b2t = conj(ctx.rt, &b2t)?;
     ctx.rt.bmm(g, &b2t)
 }
 
 fn batch2_grad(ctx: &mut BackwardCtx<'_>, g: &Tensor, batch1: &Tensor) -> Result<Tensor> {
     let b1t = ctx.rt.transpose(batch1, 1, 2)?;
+    let b1t = conj(ctx.rt, &b1t)?;
     ctx.rt.bmm(&b1t, g)
 }
 

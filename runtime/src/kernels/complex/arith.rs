@@ -1,6 +1,7 @@
 //! Complex arithmetic: `add`, `sub`, `mul`, `div` (tensor–tensor and
 //! tensor–scalar, real and complex operands mixed: the real one has a zero
-//! imaginary part), `neg`, `abs` (a real result), `sgn`.
+//! imaginary part), `neg`, `abs` (a real result), `sgn`, `exp`,
+//! `reciprocal`, `pow` by a real exponent.
 //!
 //! Values are computed in f64 from the parts and rounded to the result's
 //! parts once; PyTorch computes complex64 in float32, which agrees within
@@ -123,16 +124,7 @@ pub(crate) fn div(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     if !any_complex(&a) {
         return real_kernel(ctx, a);
     }
-    let out = binary(ctx, a.operand(0)?, a.operand(1)?, |x, y| {
-        if y.1 == 0.0 {
-            return (x.0 / y.0, x.1 / y.0);
-        }
-        let norm = y.0 * y.0 + y.1 * y.1;
-        (
-            (x.0 * y.0 + x.1 * y.1) / norm,
-            (x.1 * y.0 - x.0 * y.1) / norm,
-        )
-    })?;
+    let out = binary(ctx, a.operand(0)?, a.operand(1)?, quotient)?;
     Ok(vec![out.into()])
 }
 
@@ -173,6 +165,76 @@ pub(crate) fn sgn(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     Ok(vec![out.into()])
 }
 
+/// `(a + bi)/(c + di)`; a real divisor divides each part.
+fn quotient(x: C, y: C) -> C {
+    if y.1 == 0.0 {
+        return (x.0 / y.0, x.1 / y.0);
+    }
+    let norm = y.0 * y.0 + y.1 * y.1;
+    (
+        (x.0 * y.0 + x.1 * y.1) / norm,
+        (x.1 * y.0 - x.0 * y.1) / norm,
+    )
+}
+
+/// `exp(self)`: `e^a (cos b + i sin b)`.
+pub(crate) fn exp(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if !any_complex(&a) {
+        return real_kernel(ctx, a);
+    }
+    let t = a.tensor(0)?;
+    let out = unary(ctx, t, t.dtype(), |x| {
+        let m = x.0.exp();
+        [m * x.1.cos(), m * x.1.sin()]
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// `reciprocal(self)`: `1 / z`.
+pub(crate) fn reciprocal(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if !any_complex(&a) {
+        return real_kernel(ctx, a);
+    }
+    let t = a.tensor(0)?;
+    let out = unary(ctx, t, t.dtype(), |x| {
+        let (re, im) = quotient((1.0, 0.0), x);
+        [re, im]
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// `z^e` for a real `e` as PyTorch's CPU kernel computes it: repeated
+/// products for 2, 3 and -2, the reciprocal for -1, otherwise the principal
+/// value `|z|^e (cos eθ + i sin eθ)` (`0^e` is 0 for `e > 0`).
+fn power(x: C, e: f64) -> C {
+    match e {
+        2.0 => product(x, x),
+        3.0 => product(product(x, x), x),
+        -2.0 => quotient((1.0, 0.0), product(x, x)),
+        -1.0 => quotient((1.0, 0.0), x),
+        0.0 => (1.0, 0.0),
+        _ if x == (0.0, 0.0) && e > 0.0 => (0.0, 0.0),
+        _ => {
+            let (r, theta) = (x.0.hypot(x.1).powf(e), angle_of(x) * e);
+            (r * theta.cos(), r * theta.sin())
+        }
+    }
+}
+
+/// `pow.Tensor_Scalar(self, exponent)` of a complex tensor by a real
+/// exponent.
+pub(crate) fn pow(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if !any_complex(&a) || !matches!(a.values.get(1), Some(IValue::Int(_) | IValue::Float(_))) {
+        return real_kernel(ctx, a);
+    }
+    let (t, e) = (a.tensor(0)?, a.scalar(1)?);
+    let out = unary(ctx, t, t.dtype(), |x| {
+        let (re, im) = power(x, e);
+        [re, im]
+    })?;
+    Ok(vec![out.into()])
+}
+
 /// `angle(z)` of complex parts (`atan2(imag, real)`).
 pub(crate) fn angle_of(x: C) -> f64 {
     x.1.atan2(x.0)
@@ -186,5 +248,12 @@ mod tests {
     fn product_has_cross_terms() {
         assert_eq!(product((1.0, 2.0), (3.0, 4.0)), (-5.0, 10.0));
         assert_eq!(angle_of((0.0, 1.0)), std::f64::consts::FRAC_PI_2);
+        // (1 + i)² = 2i; (1 + i)^-1 = (1 - i)/2; i^0.5 = (1 + i)/√2
+        assert_eq!(power((1.0, 1.0), 2.0), (0.0, 2.0));
+        assert_eq!(power((1.0, 1.0), -1.0), (0.5, -0.5));
+        let root = power((0.0, 1.0), 0.5);
+        let h = std::f64::consts::FRAC_1_SQRT_2;
+        assert!((root.0 - h).abs() < 1e-15 && (root.1 - h).abs() < 1e-15);
+        assert_eq!(quotient((1.0, 0.0), (0.0, 2.0)), (0.0, -0.5));
     }
 }

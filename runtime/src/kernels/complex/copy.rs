@@ -1,4 +1,5 @@
-//! Complex reductions and copies: `sum`, `mean`, `copy_` and `_to_copy`
+//! Complex reductions and copies: `sum`, `mean` (whole and over
+//! dimensions), `copy_` and `_to_copy`
 //! between real and complex (complex → real keeps the real part, as
 //! PyTorch does after its "discards the imaginary part" warning),
 //! `_conj_physical`.
@@ -44,6 +45,58 @@ pub(crate) fn mean(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
     let out = ctx.output(&[], &[], dtype, || {
         let [re, im] = total(ctx, &a)?;
         Ok(vec![re / n, im / n])
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// A complex tensor's per-group sums over `dim` (`sum.dim_IntList`,
+/// `mean.dim`): the result's geometry and its parts.
+fn dim_sums(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'_>,
+) -> Result<(crate::kernels::reduction::dims::Reduction, Vec<f64>)> {
+    let t = a.tensor(0)?;
+    ctx.check(t, "self")?;
+    let dims = a.opt_int_list(1)?;
+    let r = crate::kernels::reduction::dims::Reduction::new(
+        ctx.op,
+        t.shape(),
+        dims.as_deref(),
+        a.bool(2)?,
+    )?;
+    if !ctx.has_data() {
+        return Ok((r, Vec::new()));
+    }
+    let parts = t.read_f64(ctx.op)?;
+    let re: Vec<f64> = parts.iter().copied().step_by(2).collect();
+    let im: Vec<f64> = parts.iter().copied().skip(1).step_by(2).collect();
+    let (re, im) = (r.sums(&re), r.sums(&im));
+    let values = re.into_iter().zip(im).flat_map(|(x, y)| [x, y]).collect();
+    Ok((r, values))
+}
+
+/// `sum.dim_IntList(self, dim, keepdim=False, *, dtype=None)` of a complex
+/// tensor.
+pub(crate) fn sum_dim(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if !any_complex(&a) {
+        return real_kernel(ctx, a);
+    }
+    let dtype = a.opt_dtype(3)?.unwrap_or(a.tensor(0)?.dtype());
+    let (r, values) = dim_sums(ctx, &a)?;
+    let out = ctx.output(&r.out_shape, &r.out_strides(), dtype, || Ok(values))?;
+    Ok(vec![out.into()])
+}
+
+/// `mean.dim(self, dim, keepdim=False, *, dtype=None)` of a complex tensor.
+pub(crate) fn mean_dim(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if !any_complex(&a) {
+        return real_kernel(ctx, a);
+    }
+    let dtype = a.opt_dtype(3)?.unwrap_or(a.tensor(0)?.dtype());
+    let (r, values) = dim_sums(ctx, &a)?;
+    let n = r.group_size() as f64;
+    let out = ctx.output(&r.out_shape, &r.out_strides(), dtype, || {
+        Ok(values.into_iter().map(|v| v / n).collect())
     })?;
     Ok(vec![out.into()])
 }

@@ -14,6 +14,7 @@
 mod arith;
 mod construct;
 mod copy;
+mod linalg;
 mod views;
 
 use super::{Kernel, KernelCtx};
@@ -40,6 +41,13 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.neg.default" => arith::neg,
         "aten.abs.default" => arith::abs,
         "aten.sgn.default" => arith::sgn,
+        "aten.exp.default" => arith::exp,
+        "aten.reciprocal.default" => arith::reciprocal,
+        "aten.pow.Tensor_Scalar" => arith::pow,
+        "aten.mm.default" => linalg::mm,
+        "aten.bmm.default" => linalg::bmm,
+        "aten.sum.dim_IntList" => copy::sum_dim,
+        "aten.mean.dim" => copy::mean_dim,
         "aten.sum.default" => copy::sum,
         "aten.mean.default" => copy::mean,
         "aten.copy_.default" => copy::copy_,

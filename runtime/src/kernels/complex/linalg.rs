@@ -1,0 +1,154 @@
+//! Complex matrix products: `mm` and `bmm` (what `torch.matmul`, `@` and
+//! `torch.einsum` reach with complex operands).
+//!
+//! Both are conjugate-aware in PyTorch (the Conjugate fallback lets them
+//! through: BLAS takes a conjugate flag), so an operand may carry the
+//! conjugate bit; its values are read conjugated. Products are summed in
+//! f64 over the parts and rounded once; PyTorch's cgemm/zgemm sums in the
+//! operands' precision in its own order, which the replay's
+//! summation-order room covers.
+
+use super::{KernelCtx, any_complex, real_kernel};
+use crate::dispatch::args::Args;
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::tensor::Tensor;
+use crate::tensor::strides::contiguous_strides;
+
+/// The sizes of `t`, which must have `rank` dimensions.
+fn dims(ctx: &KernelCtx<'_>, t: &Tensor, rank: usize, arg: &str) -> Result<Vec<usize>> {
+    if t.shape().len() != rank {
+        let what = if rank == 2 { "a matrix" } else { "a 3D tensor" };
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "{arg} must be {what}, got {}-D tensor {:?}",
+                t.shape().len(),
+                t.shape()
+            ),
+        ));
+    }
+    Ok(t.shape()
+        .iter()
+        .map(|&s| usize::try_from(s).unwrap_or(0))
+        .collect())
+}
+
+/// Both operands complex of one dtype (PyTorch does not promote matrix
+/// operands).
+fn check_dtypes(ctx: &KernelCtx<'_>, x: &Tensor, y: &Tensor) -> Result<()> {
+    if x.dtype() != y.dtype() {
+        return Err(RuntimeError::TypeCast {
+            op: ctx.op.to_owned(),
+            message: format!(
+                "expected m1 and m2 to have the same dtype, but got: {} != {}",
+                x.dtype().scalar_type_name(),
+                y.dtype().scalar_type_name()
+            ),
+        });
+    }
+    ctx.check(x, "self")?;
+    ctx.check(y, "mat2")
+}
+
+/// An operand's parts in logical order; under the `complex-mm-no-conj`
+/// fault a conjugate-bit operand is read as its stored values.
+fn parts(ctx: &KernelCtx<'_>, t: &Tensor) -> Result<Vec<f64>> {
+    let mut values = t.read_f64(ctx.op)?;
+    if t.is_conj() && ctx.faults.complex_mm_no_conj {
+        values.iter_mut().skip(1).step_by(2).for_each(|v| *v = -*v);
+    }
+    Ok(values)
+}
+
+/// `x (n×k) @ y (k×m)` on interleaved parts.
+fn cgemm(x: &[f64], y: &[f64], n: usize, k: usize, m: usize) -> Vec<f64> {
+    let mut out = vec![0.0; 2 * n * m];
+    for i in 0..n {
+        for j in 0..m {
+            let (mut re, mut im) = (0.0, 0.0);
+            for l in 0..k {
+                let (a, b) = (x[2 * (i * k + l)], x[2 * (i * k + l) + 1]);
+                let (c, d) = (y[2 * (l * m + j)], y[2 * (l * m + j) + 1]);
+                re += a * c - b * d;
+                im += a * d + b * c;
+            }
+            out[2 * (i * m + j)] = re;
+            out[2 * (i * m + j) + 1] = im;
+        }
+    }
+    out
+}
+
+/// `mm(self, mat2)` of complex matrices.
+pub(crate) fn mm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if !any_complex(&a) {
+        return real_kernel(ctx, a);
+    }
+    let (x, y) = (a.tensor(0)?, a.tensor(1)?);
+    check_dtypes(ctx, x, y)?;
+    let (dx, dy) = (dims(ctx, x, 2, "self")?, dims(ctx, y, 2, "mat2")?);
+    if dx[1] != dy[0] {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "mat1 and mat2 shapes cannot be multiplied ({}x{} and {}x{})",
+                dx[0], dx[1], dy[0], dy[1]
+            ),
+        ));
+    }
+    let shape = [x.shape()[0], y.shape()[1]];
+    let out = ctx.output(&shape, &contiguous_strides(&shape), x.dtype(), || {
+        Ok(cgemm(&parts(ctx, x)?, &parts(ctx, y)?, dx[0], dx[1], dy[1]))
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// `bmm(self, mat2)` of complex batches.
+pub(crate) fn bmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if !any_complex(&a) {
+        return real_kernel(ctx, a);
+    }
+    let (x, y) = (a.tensor(0)?, a.tensor(1)?);
+    check_dtypes(ctx, x, y)?;
+    let (dx, dy) = (dims(ctx, x, 3, "batch1")?, dims(ctx, y, 3, "batch2")?);
+    if (dy[0], dy[1]) != (dx[0], dx[2]) {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "Expected size for first two dimensions of batch2 tensor to be: [{}, {}] but got: [{}, {}].",
+                dx[0], dx[2], dy[0], dy[1]
+            ),
+        ));
+    }
+    let (b, n, k, m) = (dx[0], dx[1], dx[2], dy[2]);
+    let shape = [x.shape()[0], x.shape()[1], y.shape()[2]];
+    let out = ctx.output(&shape, &contiguous_strides(&shape), x.dtype(), || {
+        let (px, py) = (parts(ctx, x)?, parts(ctx, y)?);
+        let mut values = Vec::with_capacity(2 * b * n * m);
+        for i in 0..b {
+            values.extend(cgemm(
+                &px[2 * i * n * k..2 * (i + 1) * n * k],
+                &py[2 * i * k * m..2 * (i + 1) * k * m],
+                n,
+                k,
+                m,
+            ));
+        }
+        Ok(values)
+    })?;
+    Ok(vec![out.into()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cgemm;
+
+    #[test]
+    fn complex_products_have_cross_terms() {
+        // [1+2i, 3] @ [[i], [1-i]] = (1+2i)i + 3(1-i) = (-2+i) + (3-3i) = 1-2i
+        let x = [1.0, 2.0, 3.0, 0.0];
+        let y = [0.0, 1.0, 1.0, -1.0];
+        assert_eq!(cgemm(&x, &y, 1, 2, 1), vec![1.0, -2.0]);
+    }
+}
