@@ -208,8 +208,8 @@ pub fn sums_terms(op: &str) -> bool {
 /// Unit roundoff of the arithmetic a product of `dtype` accumulates in.
 fn unit_roundoff(dtype: &str) -> Option<f64> {
     match dtype {
-        "float64" => Some(f64::EPSILON / 2.0),
-        "float32" | "float16" | "bfloat16" => Some(f64::from(f32::EPSILON) / 2.0),
+        "float64" | "complex128" => Some(f64::EPSILON / 2.0),
+        "float32" | "float16" | "bfloat16" | "complex64" => Some(f64::from(f32::EPSILON) / 2.0),
         _ => None,
     }
 }
@@ -340,8 +340,20 @@ pub fn slack(
         }
         _ => return None,
     };
-    let factor = 2.0 * gamma(terms + 2, u);
+    // A complex result's parts are two real sums of products whose terms
+    // are bounded by the moduli: the modulus of its error is within √2
+    // times the real bound (Higham, Accuracy and Stability, §3.6).
+    let complex = if is_complex(&out.dtype) {
+        std::f64::consts::SQRT_2
+    } else {
+        1.0
+    };
+    let factor = complex * 2.0 * gamma(terms + 2, u);
     Some(sum.into_iter().map(|s| factor * s).collect())
+}
+
+fn is_complex(dtype: &str) -> bool {
+    matches!(dtype, "complex64" | "complex128")
 }
 
 /// `γ_n = n·u / (1 − n·u)`, infinite once `n·u` reaches 1.
@@ -384,9 +396,17 @@ fn norm_room(x: &Operand, dims: &[usize], ord: f64, u: f64) -> Option<Vec<f64>> 
     }
 }
 
-/// A tensor's elements as an [`Operand`], when `value` knows them.
+/// A tensor's elements as an [`Operand`], when `value` knows them; a
+/// complex tensor's are the moduli of its elements (the bounds only take
+/// absolute values).
 fn operand_of(t: &TensorRef, value: &impl Fn(&TensorRef) -> Option<Vec<f64>>) -> Option<Operand> {
-    let values = value(t)?;
+    let mut values = value(t)?;
+    if is_complex(&t.dtype) {
+        values = values
+            .chunks_exact(2)
+            .map(|z| z[0].hypot(z[1]))
+            .collect();
+    }
     let shape = t
         .shape
         .iter()
@@ -596,6 +616,30 @@ mod tests {
         let gamma = 4.0 * u / (1.0 - 4.0 * u);
         // |3·−5| + |−4·6| = 39, though the product is −39
         assert_eq!(room, vec![2.0 * gamma * 39.0]);
+    }
+
+    #[test]
+    fn complex_mm_room_takes_moduli_and_root_two() {
+        let c = call(
+            "aten.mm.default",
+            vec![
+                ("self", tref(1, "complex64", &[1, 2])),
+                ("mat2", tref(2, "complex64", &[2, 1])),
+            ],
+            tref(3, "complex64", &[1, 1]),
+        );
+        // [3+4i, -6i] @ [[1], [1+i]]: moduli 5, 6 and 1, √2
+        let values = |t: &TensorRef| match t.id {
+            1 => Some(vec![3.0, 4.0, 0.0, -6.0]),
+            2 => Some(vec![1.0, 0.0, 1.0, 1.0]),
+            _ => None,
+        };
+        let room = slack(&c, 0, values).expect("slack");
+        let u = f64::from(f32::EPSILON) / 2.0;
+        let gamma = 4.0 * u / (1.0 - 4.0 * u);
+        let sum = 5.0 + 6.0 * std::f64::consts::SQRT_2;
+        let want = std::f64::consts::SQRT_2 * 2.0 * gamma * sum;
+        assert!((room[0] - want).abs() < 1e-18, "{room:?} vs {want}");
     }
 
     #[test]

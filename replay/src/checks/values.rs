@@ -444,15 +444,33 @@ fn rejudge(
 ) -> Option<Errors> {
     let (dtype, ev) = expected.data.values(&eo.value?)?;
     let (_, av) = actual.data.values(&ao.value?)?;
-    if ev.len() != room.len() || av.len() != room.len() {
+    // A complex element is two parts, judged by the modulus of its
+    // difference as [`errors_of`] does.
+    let parts = if matches!(dtype.as_str(), "complex64" | "complex128") {
+        2
+    } else {
+        1
+    };
+    if ev.len() != parts * room.len() || av.len() != parts * room.len() {
         return None;
     }
     let tol = judging
         .tolerances
         .for_dtype(judging.precision.tolerance_dtype(eo.id, eo.version, &dtype));
     let mut found = ft_trace::value_stats::StatsErrors::default();
-    for ((&e, &a), r) in ev.iter().zip(&av).zip(room) {
-        found.check(e, a, tol.atol + tol.rtol * e.abs() + r);
+    for ((e, a), r) in ev.chunks_exact(parts).zip(av.chunks_exact(parts)).zip(room) {
+        match (e, a) {
+            (&[er, ei], &[ar, ai]) if [er, ei, ar, ai].iter().all(|v| v.is_finite()) => {
+                let modulus = er.hypot(ei);
+                let within = tol.atol + tol.rtol * modulus + r;
+                found.check(modulus, modulus + (ar - er).hypot(ai - ei), within);
+            }
+            _ => {
+                for (&e, &a) in e.iter().zip(a) {
+                    found.check(e, a, tol.atol + tol.rtol * e.abs() + r);
+                }
+            }
+        }
     }
     Some(Errors {
         max_abs: found.max_abs,
