@@ -136,6 +136,11 @@ pub struct Faults {
     /// instead of their conjugates (no `_conj`, hence no materializing
     /// `clone`). Breaks the backward of every complex division.
     pub complex_div_backward_no_conj: bool,
+    /// A real input's gradient keeps the imaginary part of a complex
+    /// gradient instead of the real part (`handle_r_to_c` selecting part
+    /// 1). Breaks the gradient of every real tensor combined with a complex
+    /// one (`real_gain * z`, `z + real_offset`, `z / real`).
+    pub real_grad_takes_imag: bool,
     /// `digamma` (and `digamma_`, `polygamma(0, x)`) computes `ψ(x + 1)`:
     /// the recurrence shifted by one. Breaks the values of every digamma.
     pub digamma_off_by_one_shift: bool,

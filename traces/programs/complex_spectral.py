@@ -11,6 +11,14 @@ reduced over a dimension (`sum.dim_IntList`, `mean.dim`). The loss is
 real: `abs` and `.real` of the result against a target built with
 `torch.polar`. The weights start from `torch.polar(magnitude, phase)`.
 Three Adam steps on the complex parameters, then a complex `mm`.
+
+Then a layer parameterised by real tensors, as models that keep real and
+imaginary weights apart do: `torch.complex(re, im)` (ComplexBackward0:
+`imag` and `real` of the gradient), a program's own `w.conj().clone()`
+(a plain tensor: the clone resolves the conjugate), and a real gain
+multiplied into, added to, subtracted from and divided into complex
+values: their gradients keep the real part of a complex gradient
+(`handle_r_to_c`: `view_as_real`, `select`). Two SGD steps.
 """
 
 import torch
@@ -46,3 +54,19 @@ with torch.no_grad():
     flat = weight.reshape(I * O, M)
     gram = flat.mm(flat.conj().t())
     print(gram.abs().sum().item(), gram.real.trace().item())
+
+re = torch.nn.Parameter(torch.randn(O, M) * 0.3)
+im = torch.nn.Parameter(torch.randn(O, M) * 0.3)
+gain = torch.nn.Parameter(torch.rand(O, M) + 0.5)
+sgd = torch.optim.SGD([re, im, gain], lr=0.1)
+signal = torch.einsum("bim,iom->bom", x, weight.detach())
+for step in range(2):
+    sgd.zero_grad()
+    w = torch.complex(re, im)
+    kept = w.conj().clone()
+    out = (signal * kept + w * 0.5) * gain + gain
+    out = out / (gain + 1.0)
+    loss = out.abs().mean() + (out - gain).real.pow(2).mean()
+    loss.backward()
+    sgd.step()
+    print(step, kept.is_conj(), loss.item(), gain.grad.abs().sum().item())

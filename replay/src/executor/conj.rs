@@ -8,16 +8,19 @@
 //! runtime's clone is bound to the recorded one (as the clones of in-place
 //! operators' original selves are).
 
-use ft_trace::{Context, DispatchEvent, Event, EventBody, OpCall};
+use ft_trace::{AutogradEvent, Context, DispatchEvent, Event, EventBody, OpCall};
 
 use super::Replayer;
 
 /// Whether the top-level `clone` `op` at `seq` is a Conjugate-fallback
-/// materialization: its walk has the Conjugate key and the next top-level
+/// materialization: its walk has the Conjugate key, it got no graph node
+/// (the fallback runs below autograd; a program's own clone of a conjugate
+/// view that requires grad records CloneBackward0), and the next top-level
 /// operator (after any further such clones) takes its output as an
-/// argument. A program's own `clone` of a conjugate view used at once by
-/// the next operator is indistinguishable; PyTorch's keeps the bit, so the
-/// replay of that next operator then shows the difference.
+/// argument. A program's own `clone` without a node, used at once by the
+/// next operator, is taken for the fallback's; both resolve the conjugate
+/// (observed in torch 2.15: `z.conj().clone().is_conj()` is False), so the
+/// replay computes the same values either way.
 pub(super) fn is_fallback_clone(events: &[Event], seq: u64, op: &OpCall) -> bool {
     if op.op != "aten.clone.default" || !op.keyset.iter().any(|k| k == "Conjugate") {
         return false;
@@ -26,6 +29,15 @@ pub(super) fn is_fallback_clone(events: &[Event], seq: u64, op: &OpCall) -> bool
         return false;
     };
     let start = events.partition_point(|e| e.seq <= seq);
+    let has_node = events[start..]
+        .iter()
+        .take_while(|e| !matches!(e.body, EventBody::Dispatch(_)))
+        .any(|e| {
+            matches!(&e.body, EventBody::Autograd(AutogradEvent::Node(n)) if n.tensors.contains(&out.id))
+        });
+    if has_node {
+        return false;
+    }
     let next = events[start..].iter().find_map(|e| match &e.body {
         EventBody::Dispatch(DispatchEvent::Op(o))
             if o.context == Context::TopLevel

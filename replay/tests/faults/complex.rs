@@ -6,7 +6,8 @@
 //! `complex_spectral`: a complex `bmm`/`mm` that forgets its operand's
 //! conjugate bit is a value failure at BmmBackward0's `bmm`, anchored too;
 //! a DivBackward0 without the conjugates is a dispatch divergence at its
-//! first `_conj`.
+//! first `_conj`; a real input's gradient that keeps the imaginary part
+//! (`handle_r_to_c`) diverges at SubBackward0's `select`.
 
 use super::support::{replay_anchored_with_fault, replay_perturbed, replay_with_fault};
 
@@ -93,5 +94,21 @@ fn perturbed_complex_exp_pow_reciprocal_and_mean_dim_are_caught() {
         let (code, out) = replay_perturbed(SPECTRAL, op, "0.01");
         assert_eq!(code, Some(3), "{op}: {out}");
         assert!(out.contains(op), "{op}: {out}");
+    }
+}
+
+#[test]
+fn a_real_gradient_keeping_the_imaginary_part_is_caught_at_select() {
+    for (code, out) in [
+        replay_with_fault(SPECTRAL, "real-grad-takes-imag"),
+        replay_anchored_with_fault(SPECTRAL, "real-grad-takes-imag"),
+    ] {
+        assert_eq!(code, Some(1), "{out}");
+        assert!(
+            out.contains("first divergence: [dispatch changed]")
+                && out.contains("aten.select.int(T428[4,2,5,2])")
+                && out.contains("SubBackward0"),
+            "{out}"
+        );
     }
 }

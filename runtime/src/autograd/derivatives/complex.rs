@@ -5,14 +5,15 @@
 //! | `view_as_real` | ViewAsRealBackward0 | nothing |
 //! | `view_as_complex` | ViewAsComplexBackward0 | nothing |
 //! | `_conj` | ConjBackward0 | nothing |
+//! | `complex` | ComplexBackward0 | nothing |
 //!
-//! `polar`, `complex` and `angle` have no formula here: PolarBackward0 and
-//! the complex AngleBackward0 multiply by the complex scalar `i`, which a
-//! trace cannot hold (CAPTURE.md), so their backward cannot be captured.
+//! `polar` and `angle` have no formula here: PolarBackward0 and the complex
+//! AngleBackward0 multiply by the complex scalar `i`, which a trace cannot
+//! hold (CAPTURE.md), so their backward cannot be captured.
 
 use super::{Derivative, Differentiability, derivative};
 use crate::autograd::functions::complex::{
-    ConjBackward0, ViewAsComplexBackward0, ViewAsRealBackward0,
+    ComplexBackward0, ConjBackward0, ViewAsComplexBackward0, ViewAsRealBackward0,
 };
 
 pub(super) fn lookup(op: &str) -> Option<Differentiability> {
@@ -26,6 +27,9 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         })),
         "aten._conj.default" => D(derivative!("ConjBackward0", &[0], |_, _| {
             Ok(Box::new(ConjBackward0))
+        })),
+        "aten.complex.default" => D(derivative!("ComplexBackward0", &[0, 1], |_, _| {
+            Ok(Box::new(ComplexBackward0))
         })),
         _ => return None,
     })

@@ -11,6 +11,7 @@
 
 use super::{Derivative, Differentiability, arg, derivative, needs, tensor};
 use crate::autograd::BackwardFn;
+use crate::autograd::functions::complex::real_inputs;
 use crate::autograd::functions::double_backward::differentiable as grad_mode;
 use crate::autograd::functions::elementwise::{
     self as f, AddcBackward, ClampBackward0, DivBackward, LerpBackward0, LerpBackward1,
@@ -60,7 +61,10 @@ fn arithmetic(op: &str) -> Option<Differentiability> {
             unary(Unary::plain(vec![], f::identity))
         })),
         "aten.sub_.Tensor" => D(derivative!("SubBackward0", &[0, 1], |a, _| {
-            Ok(Box::new(SubBackward0 { alpha: arg(a, 2) }))
+            Ok(Box::new(SubBackward0 {
+                alpha: arg(a, 2),
+                real: real_inputs(a),
+            }))
         })),
         "aten.mul_.Tensor" => D(derivative!(
             "MulBackward0",
@@ -69,6 +73,7 @@ fn arithmetic(op: &str) -> Option<Differentiability> {
                 Ok(Box::new(MulBackward0 {
                     other: needs(n, 0).then(|| SavedOperand::of(&arg(a, 1))),
                     self_: needs(n, 1).then(|| SavedOperand::of(&arg(a, 0))),
+                    real: real_inputs(a),
                 }))
             },
             original_self = other_needs
@@ -195,6 +200,7 @@ fn div(a: &[IValue], n: &[bool], rounding: bool) -> Built {
         self_: (needs(n, 1) && !rounding).then(|| SavedOperand::of(&arg(a, 0))),
         other: (any && !rounding).then(|| SavedOperand::of(&arg(a, 1))),
         rounding,
+        real: real_inputs(a),
     }))
 }
 

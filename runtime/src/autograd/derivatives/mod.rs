@@ -44,6 +44,7 @@ mod trig;
 mod utility;
 
 use super::BackwardFn;
+use super::functions::complex::real_inputs;
 use super::functions::join::StackBackward0;
 use super::functions::linalg::{AddmmBackward0, MatrixLayout, MmBackward0};
 use super::functions::loss::MseLossBackward0;
@@ -258,16 +259,23 @@ fn core(op: &str) -> Option<Differentiability> {
         })),
         "aten.add.Tensor" | "aten.add_.Tensor" => {
             D(derivative!("AddBackward0", &[0, 1], |a, _| {
-                Ok(Box::new(AddBackward0 { alpha: arg(a, 2) }))
+                Ok(Box::new(AddBackward0 {
+                    alpha: arg(a, 2),
+                    real: real_inputs(a),
+                }))
             }))
         }
         "aten.sub.Tensor" => D(derivative!("SubBackward0", &[0, 1], |a, _| {
-            Ok(Box::new(SubBackward0 { alpha: arg(a, 2) }))
+            Ok(Box::new(SubBackward0 {
+                alpha: arg(a, 2),
+                real: real_inputs(a),
+            }))
         })),
         "aten.mul.Tensor" => D(derivative!("MulBackward0", &[0, 1], |a, n| {
             Ok(Box::new(MulBackward0 {
                 other: needs(n, 0).then(|| SavedOperand::of(&arg(a, 1))),
                 self_: needs(n, 1).then(|| SavedOperand::of(&arg(a, 0))),
+                real: real_inputs(a),
             }))
         })),
         "aten.mul.Scalar" => D(derivative!("MulBackward1", &[0], |a, _| {

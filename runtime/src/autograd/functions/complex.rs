@@ -1,5 +1,6 @@
 //! Backward of the complex views: ViewAsRealBackward0,
-//! ViewAsComplexBackward0, ConjBackward0; and the conjugation PyTorch's
+//! ViewAsComplexBackward0, ConjBackward0; ComplexBackward0; the real part
+//! a real input's gradient keeps (`handle_r_to_c`); and the conjugation PyTorch's
 //! formulas apply to a complex operand (conjugate Wirtinger calculus:
 //! MulBackward0 of a complex product is `grad * other.conj()`).
 //!
@@ -39,6 +40,74 @@ pub(crate) fn conj_operand(rt: &mut Runtime, v: IValue) -> Result<IValue> {
             Ok(conj(rt, &t)?.into())
         }
         other => Ok(other),
+    }
+}
+
+/// `at::real(t)` (`part` 0) or `at::imag(t)` (`part` 1) of a complex
+/// tensor: `view_as_real` (of `_conj(t)` for a conjugate view) and
+/// `select(dim() - 1, part)`. The imaginary part of a conjugate view is a
+/// negative view in PyTorch, which the runtime lacks.
+pub(crate) fn part(rt: &mut Runtime, t: &Tensor, part: i64) -> Result<Tensor> {
+    let base = if t.is_conj() {
+        if part == 1 {
+            return Err(RuntimeError::unsupported(
+                "aten.imag",
+                "the imaginary part of a conjugate view (a negative view)",
+            ));
+        }
+        call1(rt, "aten._conj.default", vec![t.into()])?
+    } else {
+        t.clone()
+    };
+    let parts = call1(rt, "aten.view_as_real.default", vec![(&base).into()])?;
+    let dim = parts.shape().len() as i64 - 1;
+    call1(
+        rt,
+        "aten.select.int",
+        vec![(&parts).into(), IValue::Int(dim), IValue::Int(part)],
+    )
+}
+
+/// PyTorch's `handle_r_to_c`: the gradient of a real input is the real
+/// part of a complex gradient (`real` says whether the input is real).
+pub(crate) fn handle_r_to_c(rt: &mut Runtime, real: bool, g: Tensor) -> Result<Tensor> {
+    if real && g.dtype().is_complex() {
+        let imag = rt.faults().real_grad_takes_imag;
+        part(rt, &g, i64::from(imag))
+    } else {
+        Ok(g)
+    }
+}
+
+/// Per tensor argument `i` of `args` (the first `N`): whether it is a
+/// real tensor, whose gradient [`handle_r_to_c`] makes real.
+pub(crate) fn real_inputs<const N: usize>(args: &[IValue]) -> [bool; N] {
+    std::array::from_fn(
+        |i| matches!(args.get(i), Some(IValue::Tensor(t)) if !t.dtype().is_complex()),
+    )
+}
+
+/// `complex(real, imag)`: d/dimag = `at::imag(grad)`, d/dreal =
+/// `at::real(grad)` (observed in torch 2.15: imag's first).
+pub(crate) struct ComplexBackward0;
+
+impl BackwardFn for ComplexBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = super::single(grads) else {
+            return Ok(vec![None, None]);
+        };
+        let mut out = vec![None, None];
+        if ctx.needs(1) {
+            out[1] = Some(part(ctx.rt, &g, 1)?);
+        }
+        if ctx.needs(0) {
+            out[0] = Some(part(ctx.rt, &g, 0)?);
+        }
+        Ok(out)
     }
 }
 

@@ -519,6 +519,8 @@ pub(crate) struct DivBackward {
     pub(crate) self_: Option<SavedOperand>,
     pub(crate) other: Option<SavedOperand>,
     pub(crate) rounding: bool,
+    /// Whether self and other are real tensors (`handle_r_to_c`).
+    pub(crate) real: [bool; 2],
 }
 
 impl BackwardFn for DivBackward {
@@ -544,7 +546,8 @@ impl BackwardFn for DivBackward {
                 let q = ctx.rt.elementwise().div(&q, other)?;
                 let q = div_conj(ctx, q.into())?;
                 let n = ctx.rt.neg(&g)?;
-                ctx.rt.mul(&n, q)?
+                let grad = ctx.rt.mul(&n, q)?;
+                super::complex::handle_r_to_c(ctx.rt, self.real[1], grad)?
             });
         }
         if ctx.needs(0) {
@@ -553,7 +556,8 @@ impl BackwardFn for DivBackward {
             } else {
                 let other = saved_operand(ctx, &self.other)?;
                 let other = div_conj(ctx, other)?;
-                ctx.rt.elementwise().div(&g, other)?
+                let grad = ctx.rt.elementwise().div(&g, other)?;
+                super::complex::handle_r_to_c(ctx.rt, self.real[0], grad)?
             });
         }
         Ok(out)

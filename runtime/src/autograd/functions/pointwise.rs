@@ -5,6 +5,7 @@
 //! engine reduces them to the operand's shape afterwards (`sum_to` in
 //! `validate_outputs`), as PyTorch does.
 
+use super::complex::handle_r_to_c;
 use super::{any_defined, maybe_multiply, one_to_one, single};
 use crate::autograd::saved::SavedVariable;
 use crate::autograd::{BackwardCtx, BackwardFn};
@@ -54,6 +55,8 @@ impl SavedOperand {
 /// With alpha = 1 both edges receive the *same* gradient tensor.
 pub(crate) struct AddBackward0 {
     pub(crate) alpha: IValue,
+    /// Whether self and other are real tensors (`handle_r_to_c`).
+    pub(crate) real: [bool; 2],
 }
 
 impl BackwardFn for AddBackward0 {
@@ -65,9 +68,14 @@ impl BackwardFn for AddBackward0 {
         let Some(g) = single(grads) else {
             return Ok(vec![None, None]);
         };
-        let self_grad = ctx.needs(0).then(|| g.clone());
+        let self_grad = if ctx.needs(0) {
+            Some(handle_r_to_c(ctx.rt, self.real[0], g.clone())?)
+        } else {
+            None
+        };
         let other_grad = if ctx.needs(1) {
-            Some(maybe_multiply(ctx, g, &self.alpha)?)
+            let scaled = maybe_multiply(ctx, g, &self.alpha)?;
+            Some(handle_r_to_c(ctx.rt, self.real[1], scaled)?)
         } else {
             None
         };
@@ -79,6 +87,8 @@ impl BackwardFn for AddBackward0 {
 /// (computed as `neg(grad)` then, unless alpha = 1, `mul.Scalar`).
 pub(crate) struct SubBackward0 {
     pub(crate) alpha: IValue,
+    /// Whether self and other are real tensors (`handle_r_to_c`).
+    pub(crate) real: [bool; 2],
 }
 
 impl BackwardFn for SubBackward0 {
@@ -90,10 +100,15 @@ impl BackwardFn for SubBackward0 {
         let Some(g) = single(grads) else {
             return Ok(vec![None, None]);
         };
-        let self_grad = ctx.needs(0).then(|| g.clone());
+        let self_grad = if ctx.needs(0) {
+            Some(handle_r_to_c(ctx.rt, self.real[0], g.clone())?)
+        } else {
+            None
+        };
         let other_grad = if ctx.needs(1) {
             let negated = ctx.rt.neg(&g)?;
-            Some(maybe_multiply(ctx, negated, &self.alpha)?)
+            let scaled = maybe_multiply(ctx, negated, &self.alpha)?;
+            Some(handle_r_to_c(ctx.rt, self.real[1], scaled)?)
         } else {
             None
         };
@@ -108,6 +123,8 @@ pub(crate) struct MulBackward0 {
     pub(crate) other: Option<SavedOperand>,
     /// Saved when `other` needs a gradient.
     pub(crate) self_: Option<SavedOperand>,
+    /// Whether self and other are real tensors (`handle_r_to_c`).
+    pub(crate) real: [bool; 2],
 }
 
 impl BackwardFn for MulBackward0 {
@@ -127,14 +144,16 @@ impl BackwardFn for MulBackward0 {
         {
             let this = this.unpack(ctx)?;
             let this = super::complex::conj_operand(ctx.rt, this)?;
-            out[1] = Some(ctx.rt.mul(&g, this)?);
+            let grad = ctx.rt.mul(&g, this)?;
+            out[1] = Some(handle_r_to_c(ctx.rt, self.real[1], grad)?);
         }
         if ctx.needs(0)
             && let Some(other) = &self.other
         {
             let other = other.unpack(ctx)?;
             let other = super::complex::conj_operand(ctx.rt, other)?;
-            out[0] = Some(ctx.rt.mul(&g, other)?);
+            let grad = ctx.rt.mul(&g, other)?;
+            out[0] = Some(handle_r_to_c(ctx.rt, self.real[0], grad)?);
         }
         Ok(out)
     }
