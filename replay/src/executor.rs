@@ -147,7 +147,8 @@ impl Default for ReplayOptions {
 /// `attention-reduced-as-float`, `qr-sign-flipped`, `solve-triangular-right-transposed`,
 /// `autocast-key-dropped`, `generator-key-dropped`,
 /// `bincount-drops-last-bin`, `median-upper-of-two`,
-/// `scatter-amax-gradient-not-split`,
+/// `scatter-amax-gradient-not-split`, `fft-twiddle-sign`,
+/// `irfft-missing-normalization`, `fft-r2c-backward-no-onesided-fix`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -225,6 +226,13 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "median-upper-of-two" => faults.median_upper_of_two = true,
             None if spec == "scatter-amax-gradient-not-split" => {
                 faults.scatter_amax_gradient_not_split = true;
+            }
+            None if spec == "fft-twiddle-sign" => faults.fft_twiddle_sign = true,
+            None if spec == "irfft-missing-normalization" => {
+                faults.irfft_missing_normalization = true;
+            }
+            None if spec == "fft-r2c-backward-no-onesided-fix" => {
+                faults.fft_r2c_backward_no_onesided_fix = true;
             }
             Some(("rename-node", arg)) => {
                 let (old, new) = arg

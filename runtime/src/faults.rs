@@ -224,6 +224,19 @@ pub struct Faults {
     /// `amax`/`amin` contributor the whole gradient instead of an even
     /// share. Breaks the gradient of every tied scatter/index max or min.
     pub scatter_amax_gradient_not_split: bool,
+    /// Conjugate one twiddle factor (`e^{∓2πi/n}`) of every FFT. Breaks the
+    /// values of every `_fft_r2c`, `_fft_c2r` and `_fft_c2c` longer than 2.
+    pub fft_twiddle_sign: bool,
+    /// `_fft_c2r` ignores its `normalization` (as if it were 0). Breaks the
+    /// values of every `irfft` with the default `norm="backward"` (or
+    /// `"ortho"`) and of every rfft's backward through `irfft`.
+    pub irfft_missing_normalization: bool,
+    /// FftR2CBackward0 of a onesided transform skips the zero-filled second
+    /// half and takes the gradient as `irfft` of the onesided gradient
+    /// (`_fft_c2r`, which mirrors the half by Hermitian symmetry and so
+    /// doubles its inner entries). Breaks the dispatch and the gradient of
+    /// every `rfft`.
+    pub fft_r2c_backward_no_onesided_fix: bool,
 }
 
 impl Faults {

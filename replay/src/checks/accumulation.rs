@@ -205,6 +205,12 @@ pub fn sums_terms(op: &str) -> bool {
     )
 }
 
+/// Whether `op`'s outputs get a summation-order bound: [`sums_terms`] or a
+/// discrete Fourier transform ([`super::spectral_room`]).
+pub fn reorders(op: &str) -> bool {
+    sums_terms(op) || super::spectral_room::is_transform(op)
+}
+
 /// Unit roundoff of the arithmetic a product of `dtype` accumulates in.
 fn unit_roundoff(dtype: &str) -> Option<f64> {
     match dtype {
@@ -236,6 +242,9 @@ pub fn slack(
     k: usize,
     value: impl Fn(&TensorRef) -> Option<Vec<f64>>,
 ) -> Option<Vec<f64>> {
+    if super::spectral_room::is_transform(&call.op) {
+        return super::spectral_room::room(call, k, value);
+    }
     let outs: Vec<&TensorRef> = call.outputs.iter().flat_map(Value::tensors).collect();
     let out = *outs.get(k)?;
     let u = unit_roundoff(&out.dtype)?;

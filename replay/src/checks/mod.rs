@@ -2,6 +2,7 @@
 
 pub mod accumulation;
 pub mod dataflow;
+mod spectral_room;
 pub mod graph;
 pub mod sequence;
 pub mod values;

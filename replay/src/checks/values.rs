@@ -346,7 +346,7 @@ pub fn compare(
                     {
                         // A sum's own room, or that of the sums a view shows
                         // or a copy holds.
-                        let room = if accumulation::sums_terms(&call.op) {
+                        let room = if accumulation::reorders(&call.op) {
                             summation_room(expected, actual, (call, k, ee.seq, ae.seq))
                         } else {
                             let (ins, _) = inputs();

@@ -13,6 +13,7 @@ mod elementwise;
 mod embedding_max_norm;
 mod engine;
 mod errors;
+mod fft;
 mod foreach;
 mod functions;
 mod functorch;

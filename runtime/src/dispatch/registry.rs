@@ -55,6 +55,7 @@ pub const NATIVE_FUNCTIONS: &[(&str, &str)] = &[
         "complex.yaml",
         include_str!("native_functions/complex.yaml"),
     ),
+    ("fft.yaml", include_str!("native_functions/fft.yaml")),
     (
         "special.yaml",
         include_str!("native_functions/special.yaml"),

@@ -15,6 +15,7 @@ mod complex;
 mod decomp;
 mod dense;
 mod elementwise;
+mod fft;
 mod factory;
 mod foreach;
 mod indexing;
@@ -146,7 +147,9 @@ impl KernelCtx<'_> {
 /// complex kernels (which run the real kernel when no operand is complex),
 /// then [`lookup_real`].
 pub(crate) fn lookup(op: &str) -> Option<Kernel> {
-    complex::lookup(op).or_else(|| lookup_real(op))
+    complex::lookup(op)
+        .or_else(|| fft::complex_steps::lookup(op))
+        .or_else(|| lookup_real(op))
 }
 
 /// Whether `op`'s kernel is right for complex operands: it has a complex
@@ -155,7 +158,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
 /// interleaved parts as if they were elements, so the dispatcher refuses
 /// complex operands for it.
 pub(crate) fn handles_complex(op: &str, schema: &crate::dispatch::schema::FunctionSchema) -> bool {
-    complex::handles(op) || schema.is_view()
+    complex::handles(op) || fft::complex_steps::handles(op) || schema.is_view()
 }
 
 /// The kernel for real operands: the core table below, then each family's
@@ -172,6 +175,7 @@ pub(crate) fn lookup_real(op: &str) -> Option<Kernel> {
         .or_else(|| set::lookup(op))
         .or_else(|| utility::lookup(op))
         .or_else(|| statistics::lookup(op))
+        .or_else(|| fft::lookup(op))
 }
 
 fn core(op: &str) -> Option<Kernel> {

@@ -32,6 +32,7 @@ mod complex;
 mod decomp;
 mod double_backward;
 mod elementwise;
+mod fft;
 mod foreach;
 mod indexing;
 mod nn;
@@ -202,6 +203,7 @@ pub(crate) fn lookup(op: &str) -> Differentiability {
         .or_else(|| double_backward::lookup(op))
         .or_else(|| decomp::lookup(op))
         .or_else(|| statistics::lookup(op))
+        .or_else(|| fft::lookup(op))
         .unwrap_or(Differentiability::Missing)
 }
 

@@ -133,7 +133,8 @@ impl BackwardFn for CloneBackward0 {
     }
 }
 
-/// `_to_copy`: the gradient goes back to the input's dtype and device,
+/// `_to_copy`: the gradient goes back to the input's dtype and device
+/// (the real part first when a real input was made complex),
 /// `_to_copy(grad, dtype, layout=strided, device)` (observed in torch 2.15:
 /// `x.double()`'s backward passes all three); a no-op when it already has
 /// both; from `meta` it fails, as in PyTorch.
@@ -148,9 +149,14 @@ impl BackwardFn for ToCopyBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        let Some(g) = single(grads) else {
+        let Some(mut g) = single(grads) else {
             return Ok(vec![None]);
         };
+        if g.dtype().is_complex() && !self.self_dtype.is_complex() {
+            // A real input made complex (`torch.fft.fft2` of a real tensor):
+            // PyTorch's `_to_copy_backward` takes `at::real(grad)` first.
+            g = super::fft::real(ctx.rt, &g)?;
+        }
         if g.device() == self.self_device && g.dtype() == self.self_dtype {
             return Ok(vec![Some(g)]);
         }

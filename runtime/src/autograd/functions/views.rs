@@ -16,10 +16,13 @@
 //! `slice.copy_(res[0])`; it returns `result` for the base and `res[i]` for
 //! the op's other inputs.
 //!
-//! AsStridedBackward0's (`as_strided_backward` without overlapping
-//! geometries): `storage = g.new_zeros([extent])`, `storage.as_strided(view
-//! geometry).copy_(g)`, the gradient is `storage.as_strided(base geometry)`,
-//! offsets taken relative to the smaller of the two.
+//! AsStridedBackward0's (`as_strided_backward` for a base that does not
+//! overlap itself): `storage = g.new_zeros([extent])`, then
+//! `storage.as_strided(view geometry).copy_(g)`, or, when the view overlaps
+//! itself (`torch.stft`'s frames), `storage.index_add_` of the gradient at
+//! the view's storage indices (`arange(extent).as_strided(view)`); the
+//! gradient is `storage.as_strided(base geometry)`, offsets taken relative
+//! to the smaller of the two.
 
 use std::sync::Arc;
 
@@ -208,8 +211,42 @@ impl BackwardFn for AsStridedBackward0 {
                 IValue::None,
             ],
         )?;
-        let target = as_strided(ctx, &storage, &self.output, output_offset)?;
-        copy_(ctx, &target, &g)?;
+        if maybe_overlapping(&self.output) && !maybe_overlapping(&self.input) {
+            // Overlapping windows (`torch.stft`'s frames, `unfold`-style
+            // views): every storage element sums the gradients of all the
+            // view elements that show it, `storage.index_add_(0,
+            // arange(extent).as_strided(view).reshape(-1), grad.reshape(-1))`.
+            let indices = call(
+                ctx,
+                "aten.arange.start",
+                vec![
+                    IValue::Int(0),
+                    IValue::Int(extent),
+                    IValue::Dtype(crate::tensor::dtype::DType::Int64),
+                    IValue::Layout(crate::tensor::options::Layout::Strided),
+                    IValue::Device(g.device()),
+                    IValue::None,
+                ],
+            )?;
+            let out_indices = as_strided(ctx, &indices, &self.output, output_offset)?;
+            // C++ evaluates the arguments right to left: the gradient's
+            // reshape first.
+            let flat_grad = flatten(ctx, &g)?;
+            let flat_indices = flatten(ctx, &out_indices)?;
+            call(
+                ctx,
+                "aten.index_add_.default",
+                vec![
+                    (&storage).into(),
+                    IValue::Int(0),
+                    flat_indices.into(),
+                    flat_grad.into(),
+                ],
+            )?;
+        } else {
+            let target = as_strided(ctx, &storage, &self.output, output_offset)?;
+            copy_(ctx, &target, &g)?;
+        }
         Ok(vec![Some(as_strided(
             ctx,
             &storage,
@@ -217,4 +254,44 @@ impl BackwardFn for AsStridedBackward0 {
             input_offset,
         )?)])
     }
+}
+
+/// `t.reshape(-1)`: a `view` when the strides allow it, else a contiguous
+/// `clone` and `_unsafe_view`.
+fn flatten(ctx: &mut BackwardCtx<'_>, t: &Tensor) -> Result<Tensor> {
+    let flat = crate::tensor::strides::view_strides(t.shape(), t.stride(), &[t.numel() as i64]);
+    let source = if flat.is_some() {
+        t.clone()
+    } else {
+        ctx.rt.clone_tensor(t, MemoryFormat::Contiguous)?
+    };
+    // `view` records the size as given, `_unsafe_view` resolved.
+    let (op, size) = if flat.is_some() {
+        ("aten.view.default", -1)
+    } else {
+        ("aten._unsafe_view.default", t.numel() as i64)
+    };
+    call(ctx, op, vec![source.into(), IValue::IntList(vec![size])])
+}
+
+/// PyTorch's `_maybe_overlapping_memory`: with the dimensions sorted by
+/// stride, some stride does not exceed the span of the smaller ones (size-1
+/// dimensions play no part).
+fn maybe_overlapping(g: &Geometry) -> bool {
+    let mut dims: Vec<(i64, i64)> = g
+        .sizes
+        .iter()
+        .zip(&g.strides)
+        .filter(|(n, _)| **n != 1)
+        .map(|(&n, &s)| (s, n))
+        .collect();
+    dims.sort_by_key(|&(s, _)| s);
+    let mut max_index = 0i64;
+    for (stride, size) in dims {
+        if stride <= max_index {
+            return true;
+        }
+        max_index = max_index.saturating_add(stride.saturating_mul(size - 1));
+    }
+    false
 }
