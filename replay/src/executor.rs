@@ -147,6 +147,7 @@ impl Default for ReplayOptions {
 /// `attention-reduced-as-float`, `qr-sign-flipped`, `solve-triangular-right-transposed`,
 /// `autocast-key-dropped`, `generator-key-dropped`,
 /// `bincount-drops-last-bin`, `median-upper-of-two`,
+/// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
 /// `scatter-amax-gradient-not-split`, `fft-twiddle-sign`,
 /// `irfft-missing-normalization`, `fft-r2c-backward-no-onesided-fix`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
@@ -224,6 +225,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "bincount-drops-last-bin" => faults.bincount_drops_last_bin = true,
             None if spec == "median-upper-of-two" => faults.median_upper_of_two = true,
+            None if spec == "gamma-grad-wrong-series" => faults.gamma_grad_wrong_series = true,
+            None if spec == "dirichlet-grad-sign" => faults.dirichlet_grad_sign = true,
+            None if spec == "renorm-ignores-maxnorm" => faults.renorm_ignores_maxnorm = true,
             None if spec == "scatter-amax-gradient-not-split" => {
                 faults.scatter_amax_gradient_not_split = true;
             }

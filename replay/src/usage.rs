@@ -74,6 +74,15 @@ impl Usage {
                         entry.dtypes.insert(t.dtype.to_string());
                     }
                 }
+                EventBody::Api(ApiEvent::Function(f)) => {
+                    // A custom Function's outputs get its node, not the
+                    // node of the operator that computed them inside its
+                    // forward (under no_grad, as `_Dirichlet` runs
+                    // `_sample_dirichlet`).
+                    for id in &f.outputs {
+                        producer.remove(id);
+                    }
+                }
                 EventBody::Autograd(AutogradEvent::Node(node))
                     if node.seq_nr != ft_trace::ACCUMULATE_GRAD_SEQ =>
                 {

@@ -237,6 +237,19 @@ pub struct Faults {
     /// doubles its inner entries). Breaks the dispatch and the gradient of
     /// every `rfft`.
     pub fft_r2c_backward_no_onesided_fix: bool,
+    /// `_standard_gamma_grad`'s small-sample series sums `(-x)^k / (k!
+    /// (α + k))` where `∂F/∂α` needs `(α + k)²`. Breaks the gradient of
+    /// every Gamma sample below 0.8 (`Gamma.rsample`, `Beta.rsample`,
+    /// `Chi2.rsample`).
+    pub gamma_grad_wrong_series: bool,
+    /// `_dirichlet_grad` near 1 (`x ≥ 0.5`, `τ x (1 - x) < 0.75`) loses
+    /// its minus sign. Breaks the gradient of every Dirichlet or Beta
+    /// sample in that corner.
+    pub dirichlet_grad_sign: bool,
+    /// `renorm` leaves every slice unscaled (as if each were within
+    /// `maxnorm`). Breaks the values of every `torch.renorm` with a slice
+    /// over its bound.
+    pub renorm_ignores_maxnorm: bool,
 }
 
 impl Faults {

@@ -41,6 +41,10 @@ RANDOM_OPS = frozenset(
         "rand_like",
         "randn_like",
         "randint_like",
+        "_standard_gamma",
+        "_sample_dirichlet",
+        "poisson",
+        "binomial",
     }
 )
 # The arguments that make up a TensorOptions in an operator schema.

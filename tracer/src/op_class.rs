@@ -49,6 +49,10 @@ pub const RANDOM_OPS: &[&str] = &[
     "rand_like",
     "randn_like",
     "randint_like",
+    "_standard_gamma",
+    "_sample_dirichlet",
+    "poisson",
+    "binomial",
 ];
 
 /// `aten.uniform_.default` → `uniform_` (every overload shares its base name).
@@ -102,6 +106,10 @@ mod tests {
         assert!(is_random("aten.randint.low"));
         assert!(is_random("aten.randint_like.low_dtype"));
         assert!(is_random("aten.multinomial.default"));
+        assert!(is_random("aten._standard_gamma.default"));
+        assert!(is_random("aten._sample_dirichlet.default"));
+        assert!(is_random("aten.poisson.default"));
+        assert!(is_random("aten.binomial.default"));
         assert!(is_uninitialized("aten.empty.memory_format"));
         assert!(!is_random("aten.relu.default"));
         assert!(opaque_output("aten.mkldnn_rnn_layer.default", 3).is_some());

@@ -8,6 +8,7 @@ mod bilinear_margin;
 mod complex;
 mod conv;
 mod ctc;
+mod distributions;
 mod double_backward;
 mod elementwise;
 mod embedding_max_norm;

@@ -68,6 +68,10 @@ pub const NATIVE_FUNCTIONS: &[(&str, &str)] = &[
         "statistics.yaml",
         include_str!("native_functions/statistics.yaml"),
     ),
+    (
+        "distributions.yaml",
+        include_str!("native_functions/distributions.yaml"),
+    ),
 ];
 
 /// How a dispatch key handles an operator (the `handler` of a chain step).

@@ -273,6 +273,103 @@ impl RandomSource {
     pub(crate) fn normal(&mut self, op: &str, n: usize, mean: f64, std: f64) -> Result<Vec<f64>> {
         self.take(op, n, |s| s.standard_normal() * std + mean)
     }
+
+    /// One Gamma(`alpha`, 1) draw per concentration (Marsaglia and Tsang's
+    /// squeeze, boosted below 1; 0 for a concentration of 0 or less).
+    pub(crate) fn gamma(&mut self, op: &str, alphas: &[f64]) -> Result<Vec<f64>> {
+        self.take_batch(op, alphas.len(), |s| {
+            alphas.iter().map(|&a| s.gamma_one(a)).collect()
+        })
+    }
+
+    /// One Poisson(`rate`) count per rate (Knuth's product of uniforms up
+    /// to 30, a rounded normal beyond).
+    pub(crate) fn poisson(&mut self, op: &str, rates: &[f64]) -> Result<Vec<f64>> {
+        self.take_batch(op, rates.len(), |s| {
+            rates
+                .iter()
+                .map(|&rate| {
+                    if rate >= 30.0 {
+                        (rate + rate.sqrt() * s.standard_normal()).round().max(0.0)
+                    } else {
+                        let limit = (-rate).exp();
+                        let mut k = 0.0;
+                        let mut product = 1.0 - s.unit();
+                        while product > limit {
+                            k += 1.0;
+                            product *= 1.0 - s.unit();
+                        }
+                        k
+                    }
+                })
+                .collect()
+        })
+    }
+
+    /// One Binomial(`count`, `prob`) draw per pair (a Bernoulli trial each
+    /// up to 1000 trials, a rounded normal beyond); a count of 0 or less
+    /// gives 0.
+    pub(crate) fn binomial(&mut self, op: &str, counts: &[f64], probs: &[f64]) -> Result<Vec<f64>> {
+        self.take_batch(op, counts.len(), |s| {
+            counts
+                .iter()
+                .zip(probs)
+                .map(|(&n, &p)| {
+                    let p = p.clamp(0.0, 1.0);
+                    if n.is_nan() || n <= 0.0 {
+                        0.0
+                    } else if n > 1000.0 {
+                        let sd = (n * p * (1.0 - p)).sqrt();
+                        (n * p + sd * s.standard_normal())
+                            .round()
+                            .clamp(0.0, n.floor())
+                    } else {
+                        (0..n as u64).filter(|_| s.unit() < p).count() as f64
+                    }
+                })
+                .collect()
+        })
+    }
+
+    /// Dirichlet draws: Gamma(`alpha`, 1) per concentration, each row of
+    /// `row` concentrations normalised to sum to 1.
+    pub(crate) fn dirichlet(&mut self, op: &str, alphas: &[f64], row: usize) -> Result<Vec<f64>> {
+        self.take_batch(op, alphas.len(), |s| {
+            let mut out: Vec<f64> = alphas.iter().map(|&a| s.gamma_one(a)).collect();
+            for chunk in out.chunks_mut(row.max(1)) {
+                let total: f64 = chunk.iter().sum();
+                for v in chunk.iter_mut() {
+                    *v /= total;
+                }
+            }
+            out
+        })
+    }
+
+    fn gamma_one(&mut self, alpha: f64) -> f64 {
+        if alpha.is_nan() || alpha <= 0.0 {
+            return 0.0;
+        }
+        let (alpha, scale) = if alpha < 1.0 {
+            (alpha + 1.0, (1.0 - self.unit()).powf(1.0 / alpha))
+        } else {
+            (alpha, 1.0)
+        };
+        let d = alpha - 1.0 / 3.0;
+        let c = 1.0 / (9.0 * d).sqrt();
+        loop {
+            let x = self.standard_normal();
+            let v = 1.0 + c * x;
+            if v <= 0.0 {
+                continue;
+            }
+            let v = v * v * v;
+            let u = 1.0 - self.unit();
+            if u.ln() < 0.5 * x * x + d * (1.0 - v + v.ln()) {
+                return (scale * d * v).max(f64::MIN_POSITIVE);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,16 +9,19 @@
 //! | [`scalar`] | `_local_scalar_dense` (`Tensor.item()`) |
 //! | [`factories`] | `arange`, `full`, `full_like`, `new_*`, `scalar_tensor`, `lift_fresh`, `eye` |
 //! | [`sampling`] | `randint`, `randperm`, `bernoulli`, `multinomial`, `rand*_like`, `random_`, `exponential_` |
+//! | [`distributions`] | `_standard_gamma`, `_sample_dirichlet`, `poisson`, `binomial`, `_standard_gamma_grad`, `_dirichlet_grad` ([`reparam`]) |
 //!
 //! `sum` lives in `kernels::reduce`; `zeros`/`ones`/`randn`/`rand`/
 //! `uniform_`/`normal_` in `kernels::factory`.
 
 pub(super) mod dims;
+mod distributions;
 mod extrema;
 mod factories;
 mod logcumsumexp;
 mod logic;
 mod ranges;
+mod reparam;
 mod sampling;
 mod scalar;
 mod scan;
@@ -120,6 +123,12 @@ fn random_ops(op: &str) -> Option<Kernel> {
         "aten.random_.from" => sampling::random_from,
         "aten.random_.to" => sampling::random_to,
         "aten.exponential_.default" => sampling::exponential_,
+        "aten._standard_gamma.default" => distributions::standard_gamma,
+        "aten._sample_dirichlet.default" => distributions::sample_dirichlet,
+        "aten.poisson.default" => distributions::poisson,
+        "aten.binomial.default" => distributions::binomial,
+        "aten._standard_gamma_grad.default" => distributions::standard_gamma_grad_kernel,
+        "aten._dirichlet_grad.default" => distributions::dirichlet_grad_kernel,
         _ => return None,
     })
 }

@@ -1,5 +1,5 @@
 //! Tensor utilities: `linalg_cross`, `trace`, `rot90`, `equal`, `nansum`,
-//! `block_diag`.
+//! `block_diag`, `renorm`.
 //!
 //! Floating results are accumulated in double and rounded once (PyTorch's
 //! CPU accumulate type for float32 and float64); integer and bool sums are
@@ -9,6 +9,7 @@
 
 mod block_diag;
 mod cross;
+mod renorm;
 mod rot90;
 mod sums;
 
@@ -33,6 +34,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.nansum.default" => sums::nansum,
         "aten.equal.default" => sums::equal,
         "aten.rot90.default" => rot90::rot90,
+        "aten.renorm.default" => renorm::renorm,
         _ => return None,
     })
 }

@@ -9,8 +9,18 @@
 //! | `logit` | LogitBackward0 | self, eps |
 //! | `special_i0e` / `special_i1` / `special_i1e` | SpecialI0EBackward0 / SpecialI1Backward0 / SpecialI1EBackward0 | self, result |
 //! | `special_ndtri` | SpecialNdtriBackward0 | result |
+//! | `special_erfcx` / `special_log_ndtr` | SpecialErfcxBackward0 / SpecialLogNdtrBackward0 | self, result |
+//! | `_standard_gamma` | StandardGammaBackward0 | self, result |
+//! | `poisson` | PoissonBackward0 | — (the gradient's geometry is self's) |
+//! | `renorm` | RenormBackward0 | self, p, dim, maxnorm |
 //! | `hypot` | HypotBackward0 (self, other) | self, other, result |
 //! | `logaddexp` / `logaddexp2` / `special_xlog1py` | LogaddexpBackward0 / Logaddexp2Backward0 / SpecialXlog1PyBackward0 | self, other |
+//!
+//! No row (PyTorch records its `NotImplemented` node, or nothing without
+//! grad): `binomial`, `_sample_dirichlet` (the Dirichlet's gradient is
+//! the Python `_Dirichlet` function's), `_standard_gamma_grad`,
+//! `_dirichlet_grad`; recording a graph through them is an
+//! unsupported-operation error.
 
 use super::{Derivative, Differentiability, arg, derivative, int, tensor};
 use crate::autograd::BackwardFn;
@@ -128,6 +138,26 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         })),
         "aten.special_ndtri.default" => D(derivative!("SpecialNdtriBackward0", &[0], |_, _| Ok(
             Box::new(SpecialBackward::new(None, true, vec![], f::ndtri))
+        ))),
+        "aten.special_erfcx.default" => D(derivative!("SpecialErfcxBackward0", &[0], |a, _| {
+            on_self_and_result(a, f::distributions::erfcx)
+        })),
+        "aten.special_log_ndtr.default" => {
+            D(derivative!("SpecialLogNdtrBackward0", &[0], |a, _| {
+                on_self_and_result(a, f::distributions::log_ndtr)
+            }))
+        }
+        "aten._standard_gamma.default" => D(derivative!("StandardGammaBackward0", &[0], |a, _| {
+            on_self_and_result(a, f::distributions::standard_gamma)
+        })),
+        "aten.poisson.default" => D(derivative!("PoissonBackward0", &[0], |_, _| Ok(Box::new(
+            SpecialBackward::new(None, false, vec![], f::distributions::poisson)
+        )))),
+        "aten.renorm.default" => D(derivative!("RenormBackward0", &[0], |a, _| on_self(
+            a,
+            0,
+            vec![arg(a, 1), IValue::Int(int(a, 2)), arg(a, 3)],
+            f::renorm::renorm
         ))),
         "aten.hypot.default" => D(derivative!("HypotBackward0", &[0, 1], |a, _| binary(
             a,

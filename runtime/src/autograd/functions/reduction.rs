@@ -24,7 +24,7 @@ pub(crate) use extrema::{AmaxBackward, EvenlyDistributeBackward, ValueSelectingB
 pub(crate) use logcumsumexp::LogcumsumexpBackward0;
 pub(crate) use logsumexp::LogsumexpBackward0;
 pub(crate) use moments::MomentsBackward;
-pub(crate) use norm::LinalgVectorNormBackward0;
+pub(crate) use norm::{LinalgVectorNormBackward0, norm_backward};
 pub(crate) use products::ProdBackward;
 pub(crate) use sampling::BernoulliBackward;
 pub(crate) use scans::{CumprodBackward0, CumsumBackward0};

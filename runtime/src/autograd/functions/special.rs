@@ -18,9 +18,16 @@
 //!   whose gradients are computed `other` first (alphabetical order, as
 //!   PyTorch's generated code does).
 //!
+//! The formulas of the Gamma-family samplers, `special_erfcx` and
+//! `special_log_ndtr` are in [`distributions`], RenormBackward0's in
+//! [`renorm`]; they share this file's node.
+//!
 //! Where C++ evaluates the operands of one call, the right one is
 //! dispatched first (observed: `grad * self / (other + 1)` dispatches the
 //! `add` before the `mul`).
+
+pub(crate) mod distributions;
+pub(crate) mod renorm;
 
 use super::single;
 use crate::autograd::saved::SavedVariable;

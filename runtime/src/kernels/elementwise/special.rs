@@ -1,16 +1,19 @@
 //! The special functions: `lgamma`, `digamma` (and `digamma_`),
 //! `polygamma`, `mvlgamma`, `erfinv`, the modified Bessel functions `i0`,
 //! `special_i0e`, `special_i1`, `special_i1e`, `sinc`, `logit` and
-//! `logit_backward`, `special_entr`, `special_ndtri`, and the binary
-//! `hypot`, `logaddexp`, `logaddexp2`, `special_xlog1py`.
+//! `logit_backward`, `special_entr`, `special_ndtri`, `special_erfcx`,
+//! `special_log_ndtr`, and the binary `hypot`, `logaddexp`, `logaddexp2`,
+//! `special_xlog1py`.
 //!
 //! Integer and bool inputs give the default float dtype (`hypot`,
 //! `logaddexp` and `logaddexp2` refuse them, and `special_ndtri` refuses
-//! float16/bfloat16, as PyTorch's kernels do); float16 and bfloat16 are
+//! float16/bfloat16, as do `special_erfcx` and `special_log_ndtr`, as
+//! PyTorch's kernels do); float16 and bfloat16 are
 //! computed in float and rounded once. The scalar algorithms are in
 //! [`cephes`].
 
 pub(crate) mod cephes;
+pub(crate) mod erfcx;
 
 use super::common::{nary, promoted, to_floating, wide};
 use super::unary::{float_op_prec, write_map};
@@ -41,6 +44,8 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.logit_backward.default" => logit_backward,
         "aten.special_entr.default" => entr,
         "aten.special_ndtri.default" => ndtri,
+        "aten.special_erfcx.default" => special_erfcx,
+        "aten.special_log_ndtr.default" => special_log_ndtr,
         "aten.hypot.default" => hypot,
         "aten.logaddexp.default" => logaddexp,
         "aten.logaddexp2.default" => logaddexp2,
@@ -352,20 +357,38 @@ fn entr(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     float_op_prec(ctx, &a, entr_fn!(f32), entr_fn!(f64))
 }
 
-/// `special_ndtri(self)`: no float16/bfloat16 kernel (observed in torch
-/// 2.15: `"ndtri_cpu" not implemented for 'Half'`).
-fn ndtri(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+/// Refuses float16/bfloat16, which `kernel` has no instance for.
+fn no_half(ctx: &KernelCtx<'_>, a: &Args<'_>, kernel: &str) -> Result<()> {
     let dtype = a.tensor(0)?.dtype();
     if matches!(dtype, DType::Float16 | DType::BFloat16) {
         return Err(RuntimeError::KernelDtype {
             op: ctx.op.to_owned(),
             message: format!(
-                "\"ndtri_cpu\" not implemented for '{}'",
+                "\"{kernel}\" not implemented for '{}'",
                 dtype.scalar_type_name()
             ),
         });
     }
+    Ok(())
+}
+
+/// `special_ndtri(self)`: no float16/bfloat16 kernel (observed in torch
+/// 2.15: `"ndtri_cpu" not implemented for 'Half'`).
+fn ndtri(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    no_half(ctx, &a, "ndtri_cpu")?;
     float_op_prec(ctx, &a, cephes::ndtri_f32, cephes::ndtri)
+}
+
+/// `special_erfcx(self)`: `exp(x²) erfc(x)` ([`erfcx`]); no float16/bfloat16.
+fn special_erfcx(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    no_half(ctx, &a, "erfcx_cpu")?;
+    float_op_prec(ctx, &a, erfcx::erfcx_f32, erfcx::erfcx)
+}
+
+/// `special_log_ndtr(self)`: `log Φ(x)` ([`erfcx`]); no float16/bfloat16.
+fn special_log_ndtr(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    no_half(ctx, &a, "log_ndtr_cpu")?;
+    float_op_prec(ctx, &a, erfcx::log_ndtr_f32, erfcx::log_ndtr)
 }
 
 /// A binary operator in the compute precision of its promoted dtype.

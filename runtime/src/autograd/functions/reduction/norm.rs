@@ -38,56 +38,69 @@ impl LinalgVectorNormBackward0 {
             grad = unsqueeze_multiple(ops, grad, &self.dim, input.dim())?;
             norm = unsqueeze_multiple(ops, norm, &self.dim, input.dim())?;
         }
-        let p = self.ord;
-        let zero = IValue::Int(0);
-        Ok(Some(if p == 0.0 {
-            return Ok(None);
-        } else if p == 1.0 {
-            let sign = ops.sgn(input)?;
-            ops.mul(&sign, &grad)?
-        } else if p == 2.0 {
-            let scaled = ops.div(input, &norm)?;
-            let is_zero = ops.eq_scalar(&norm, zero.clone())?;
-            let scaled = ops.masked_fill_(&scaled, &is_zero, zero)?;
-            ops.mul(&grad, &scaled)?
-        } else if p.is_infinite() {
-            let abs = ops.abs(input)?;
-            let hit = ops.eq(&abs, &norm)?;
-            let nan = ops.isnan(&abs)?;
-            let mask = ops.logical_or(&hit, &nan)?;
-            let count = ops.sum_dim(&mask, &self.dim, true)?;
-            let share = ops.div(&grad, &count)?;
-            let share = ops.mul(&share, &mask)?;
-            let sign = ops.sgn(input)?;
-            ops.mul(&sign, &share)?
-        } else if p < 1.0 {
+        norm_backward(ops, grad, input, norm, self.ord, &self.dim)
+    }
+}
+
+/// PyTorch's `norm_backward` with the reduced dimensions `dims` kept in
+/// `grad` and `norm` (see [`LinalgVectorNormBackward0`] for the formulas
+/// by order); `None` for the order 0.
+pub(crate) fn norm_backward(
+    ops: &mut ReductionOps<'_>,
+    grad: Tensor,
+    input: &Tensor,
+    norm: Tensor,
+    p: f64,
+    dims: &[i64],
+) -> Result<Option<Tensor>> {
+    let zero = IValue::Int(0);
+    Ok(Some(if p == 0.0 {
+        return Ok(None);
+    } else if p == 1.0 {
+        let sign = ops.sgn(input)?;
+        ops.mul(&sign, &grad)?
+    } else if p == 2.0 {
+        let scaled = ops.div(input, &norm)?;
+        let is_zero = ops.eq_scalar(&norm, zero.clone())?;
+        let scaled = ops.masked_fill_(&scaled, &is_zero, zero)?;
+        ops.mul(&grad, &scaled)?
+    } else if p.is_infinite() {
+        let abs = ops.abs(input)?;
+        let hit = ops.eq(&abs, &norm)?;
+        let nan = ops.isnan(&abs)?;
+        let mask = ops.logical_or(&hit, &nan)?;
+        let count = ops.sum_dim(&mask, dims, true)?;
+        let share = ops.div(&grad, &count)?;
+        let share = ops.mul(&share, &mask)?;
+        let sign = ops.sgn(input)?;
+        ops.mul(&sign, &share)?
+    } else if p < 1.0 {
+        let powed = ops.abs(input)?;
+        let powed = ops.pow_(&powed, p - 1.0)?;
+        let is_zero = ops.eq_scalar(input, zero.clone())?;
+        let powed = ops.masked_fill_(&powed, &is_zero, zero)?;
+        let sign = ops.sgn(input)?;
+        let self_scaled = ops.mul(&sign, &powed)?;
+        let norm_pow = ops.pow(&norm, 1.0 - p)?;
+        let partial = ops.mul(&self_scaled, &grad)?;
+        ops.mul(&partial, &norm_pow)?
+    } else {
+        let self_scaled = if p < 2.0 {
             let powed = ops.abs(input)?;
             let powed = ops.pow_(&powed, p - 1.0)?;
-            let is_zero = ops.eq_scalar(input, zero.clone())?;
-            let powed = ops.masked_fill_(&powed, &is_zero, zero)?;
             let sign = ops.sgn(input)?;
-            let self_scaled = ops.mul(&sign, &powed)?;
-            let norm_pow = ops.pow(&norm, 1.0 - p)?;
-            let partial = ops.mul(&self_scaled, &grad)?;
-            ops.mul(&partial, &norm_pow)?
+            ops.mul(&sign, &powed)?
         } else {
-            let self_scaled = if p < 2.0 {
-                let powed = ops.abs(input)?;
-                let powed = ops.pow_(&powed, p - 1.0)?;
-                let sign = ops.sgn(input)?;
-                ops.mul(&sign, &powed)?
-            } else {
-                let powed = ops.abs(input)?;
-                let powed = ops.pow_(&powed, p - 2.0)?;
-                ops.mul(input, &powed)?
-            };
-            let norm_pow = ops.pow(&norm, p - 1.0)?;
-            let scale = ops.div(&grad, &norm_pow)?;
-            let is_zero = ops.eq_scalar(&norm, zero.clone())?;
-            let scale = ops.masked_fill_(&scale, &is_zero, zero)?;
-            ops.mul(&self_scaled, &scale)?
-        }))
-    }
+            let powed = ops.abs(input)?;
+            let powed = ops.pow_(&powed, p - 2.0)?;
+            ops.mul(input, &powed)?
+        };
+        let norm_pow = ops.pow(&norm, p - 1.0)?;
+        let scale = ops.div(&grad, &norm_pow)?;
+        let is_zero = ops.eq_scalar(&norm, zero.clone())?;
+        let scale = ops.masked_fill_(&scale, &is_zero, zero)?;
+        ops.mul(&self_scaled, &scale)?
+    }))
 }
 
 impl BackwardFn for LinalgVectorNormBackward0 {
