@@ -37,6 +37,7 @@ use ft_trace::{
     TraceMeta, Value, ValuePolicy,
 };
 
+use crate::anchor_book::AnchorBook;
 use crate::blob_store::BlobStore;
 use crate::callbacks::{Bindings, Callbacks};
 use crate::checks::values::Tolerances;
@@ -45,7 +46,7 @@ use crate::node_anchor::{NodeAnchors, anchor_value};
 use crate::precision::Precision;
 use crate::progress::Progress;
 use crate::recording::{Judge, Recording};
-use crate::trace_data::{TraceData, recorded_values, value_index};
+use crate::trace_data::{TraceData, value_index};
 
 mod conj;
 mod data;
@@ -306,7 +307,7 @@ pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, R
         ],
     };
     let expected_values = value_index(&torch.events);
-    let anchors = options.anchor.then(HashMap::new);
+    let anchors = options.anchor.then(AnchorBook::default);
     let mut recording = Recording::new(policy, options.timestamps, options.value_memory);
     recording.reserve(torch.events.len());
     recording.judge_with(Judge {
@@ -327,10 +328,7 @@ pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, R
     let mut runtime = Runtime::with_sink(Box::new(Rc::clone(&sink)));
     runtime.set_faults(options.faults.clone());
     if options.anchor {
-        runtime.set_node_anchor(Box::new(NodeAnchors::new(
-            torch,
-            options.tolerances.clone(),
-        )));
+        runtime.set_node_anchor(Box::new(NodeAnchors::new(torch)));
     }
     // PyTorch behaves slightly differently under the capture's dispatch mode
     // (it sums a second gradient into an input buffer with `add`, not `add_`);
@@ -347,7 +345,6 @@ pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, R
         grad_results: Vec::new(),
         hooks: ReplayedHooks::default(),
         anchors,
-        tolerances: options.tolerances.clone(),
     };
     let mut progress = Progress::new("replaying", torch.events.len() as u64);
     for event in &torch.events {
@@ -408,9 +405,7 @@ struct Replayer<'a> {
     /// The program's backward hooks, replayed from their recorded runs.
     hooks: ReplayedHooks,
     /// Anchored replay: PyTorch's values by `(tensor id, version)`.
-    anchors: Option<HashMap<(u64, u64), ft_trace::Digest>>,
-    /// The tolerances within which anchoring replaces a runtime value.
-    tolerances: Tolerances,
+    anchors: Option<AnchorBook>,
 }
 
 /// The replayer's side of the program's hooks.
@@ -430,16 +425,8 @@ impl Replayer<'_> {
         let flow = self.step_event(event)?;
         if let Some(anchors) = &mut self.anchors {
             // An argument is anchored to the value PyTorch recorded for it
-            // most recently before the call; `t.data = x` replaces a
-            // tensor's contents without a new version or value.
-            if let EventBody::Api(ApiEvent::Data(d)) = &event.body
-                && d.write
-            {
-                anchors.retain(|&(id, _), _| id != d.tensor.id);
-            }
-            for (id, version, digest) in recorded_values(event) {
-                anchors.insert((id, version), digest);
-            }
+            // most recently before the call, while that value is current.
+            anchors.observe(event);
         }
         Ok(flow)
     }
@@ -713,12 +700,12 @@ impl Replayer<'_> {
         };
         for t in op.args.iter().flat_map(|(_, v)| v.tensors()) {
             let (Some(digest), Some(tensor)) =
-                (anchors.get(&(t.id, t.version)), self.tensors.get(&t.id))
+                (anchors.get(t.id, t.version), self.tensors.get(&t.id))
             else {
                 continue;
             };
-            if let Some(blob) = self.torch.blobs.get(digest) {
-                anchor_value(tensor, &blob, &self.tolerances);
+            if let Some(blob) = self.torch.blobs.get(&digest) {
+                anchor_value(tensor, &blob);
             }
         }
     }

@@ -37,6 +37,7 @@
 //! The binary is a thin shell over [`run`].
 
 pub mod align;
+pub mod anchor_book;
 pub mod blob_store;
 pub mod callbacks;
 pub mod checkpoint;

@@ -14,14 +14,12 @@
 //! does not have (the structural checks report it) pairs with nothing and
 //! keeps its own inputs.
 
-use std::collections::HashMap;
-
 use ft_runtime::Tensor;
-use ft_trace::{ApiEvent, BlobRecord, Context, Digest, DispatchEvent, EventBody};
+use ft_trace::{BlobRecord, Context, Digest, DispatchEvent, EventBody};
 
+use crate::anchor_book::AnchorBook;
 use crate::blob_store::BlobStore;
-use crate::checks::values::Tolerances;
-use crate::trace_data::{TraceData, recorded_values};
+use crate::trace_data::TraceData;
 
 /// How many recorded calls ahead a runtime call may find its partner.
 const LOOKAHEAD: usize = 8;
@@ -38,47 +36,36 @@ pub struct NodeAnchors {
     calls: Vec<NodeCall>,
     next: usize,
     blobs: BlobStore,
-    tolerances: Tolerances,
 }
 
 impl NodeAnchors {
     /// The calls inside nodes of `torch`, each argument paired with the value
     /// PyTorch recorded for its `(tensor, version)` most recently before the
     /// call.
-    pub fn new(torch: &TraceData, tolerances: Tolerances) -> NodeAnchors {
-        let mut latest: HashMap<(u64, u64), Digest> = HashMap::new();
+    pub fn new(torch: &TraceData) -> NodeAnchors {
+        let mut book = AnchorBook::default();
         let mut calls = Vec::new();
         for event in &torch.events {
-            match &event.body {
-                EventBody::Dispatch(DispatchEvent::Op(op))
-                    if matches!(op.context, Context::Node(_)) =>
-                {
-                    let inputs = op
-                        .args
-                        .iter()
-                        .flat_map(|(_, v)| v.tensors())
-                        .map(|t| latest.get(&(t.id, t.version)).copied())
-                        .collect();
-                    calls.push(NodeCall {
-                        op: op.op.to_string(),
-                        inputs,
-                    });
-                }
-                // `t.data = x` replaces contents without a new version.
-                EventBody::Api(ApiEvent::Data(d)) if d.write => {
-                    latest.retain(|&(id, _), _| id != d.tensor.id);
-                }
-                _ => {}
+            if let EventBody::Dispatch(DispatchEvent::Op(op)) = &event.body
+                && matches!(op.context, Context::Node(_))
+            {
+                let inputs = op
+                    .args
+                    .iter()
+                    .flat_map(|(_, v)| v.tensors())
+                    .map(|t| book.get(t.id, t.version))
+                    .collect();
+                calls.push(NodeCall {
+                    op: op.op.to_string(),
+                    inputs,
+                });
             }
-            for (id, version, digest) in recorded_values(event) {
-                latest.insert((id, version), digest);
-            }
+            book.observe(event);
         }
         NodeAnchors {
             calls,
             next: 0,
             blobs: torch.blobs.clone(),
-            tolerances,
         }
     }
 }
@@ -96,25 +83,18 @@ impl ft_runtime::NodeAnchor for NodeAnchors {
         }
         for (tensor, digest) in inputs.iter().zip(&call.inputs) {
             if let Some(blob) = digest.as_ref().and_then(|d| self.blobs.get(d)) {
-                anchor_value(tensor, &blob, &self.tolerances);
+                anchor_value(tensor, &blob);
             }
         }
     }
 }
 
-/// Puts PyTorch's recorded value `blob` into the runtime's `tensor` when the
-/// two agree within `tolerances`: anchoring removes drift, never substance.
-/// A value that does not fit the tensor, or differs beyond tolerance, leaves
-/// it as it is (the operator that produced it was already reported).
-pub fn anchor_value(tensor: &Tensor, blob: &BlobRecord, tolerances: &Tolerances) {
-    let (Some(recorded), Ok(own)) = (
-        ft_trace::tensor_bytes::to_f64(&blob.dtype, &blob.data),
-        tensor.to_f64_vec(),
-    ) else {
-        return;
-    };
-    let tol = tolerances.for_dtype(&blob.dtype);
-    if crate::checks::values::errors(&recorded, &own, tol).bad == 0 {
-        let _ = ft_runtime::overwrite_values(tensor, &blob.dtype, &blob.data);
-    }
+/// Puts PyTorch's recorded value `blob` into the runtime's `tensor`, so the
+/// operators that read it run on PyTorch's value: each operator's check is
+/// then local, and a difference (drift, another summation order's rounding,
+/// or a wrong kernel) is reported at the operator that made it, not again
+/// at every operator downstream. A value that does not fit the tensor (the
+/// streams diverged; the structural checks say so) leaves it as it is.
+pub fn anchor_value(tensor: &Tensor, blob: &BlobRecord) {
+    let _ = ft_runtime::overwrite_values(tensor, &blob.dtype, &blob.data);
 }

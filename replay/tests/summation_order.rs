@@ -166,3 +166,153 @@ fn the_room_is_left_out_of_json_until_used() {
     let json = serde_json::to_value(&reordered).expect("json");
     assert_eq!(json["values"]["reordered"], 2);
 }
+
+fn trace_data(t: Trace) -> TraceData {
+    TraceData {
+        label: "synthetic".into(),
+        meta: TraceMeta {
+            producer: "test".into(),
+            program: "synthetic".into(),
+            value_policy: "all".into(),
+            attrs: vec![],
+        },
+        events: t.events,
+        blobs: ft_replay::blob_store::BlobStore::in_memory(t.blobs),
+        produced: Default::default(),
+    }
+}
+
+fn ints(v: &[i64]) -> Value {
+    Value::List(v.iter().map(|&i| Value::Int(i)).collect())
+}
+
+/// The arguments a convolution and its backward share after the tensors.
+fn conv_geometry() -> Vec<(&'static str, Value)> {
+    vec![
+        ("stride", ints(&[1])),
+        ("padding", ints(&[0])),
+        ("dilation", ints(&[1])),
+        ("transposed", Value::Bool(false)),
+        ("output_padding", ints(&[0])),
+        ("groups", Value::Int(1)),
+    ]
+}
+
+/// `conv1d(x [1, 1, 4], w [1, 1, 4])`: one output that sums the cancelling
+/// products of `A` and `B`, off by `error`.
+fn convolution(error: f32) -> TraceData {
+    let mut t = Trace {
+        events: Vec::new(),
+        blobs: BTreeMap::new(),
+    };
+    let x = t.tensor(0, 0, &[1, 1, 4], &A);
+    let w = t.tensor(1, 1, &[1, 1, 4], &B);
+    let out = t.tensor(2, 2, &[1, 1, 1], &[PRODUCT + error]);
+    let mut args = vec![
+        ("input", x.into()),
+        ("weight", w.into()),
+        ("bias", Value::None),
+    ];
+    args.extend(conv_geometry());
+    t.op("aten.convolution.default", args, out);
+    trace_data(t)
+}
+
+/// The weight gradient of a 1x1 convolution over a batch of four, whose
+/// sum over the batch cancels (off by `error`), then AccumulateGrad storing
+/// it as the weight's `.grad`.
+fn weight_gradient_then_accumulate(error: f32) -> TraceData {
+    let mut t = Trace {
+        events: Vec::new(),
+        blobs: BTreeMap::new(),
+    };
+    let grad_output = t.tensor(0, 0, &[4, 1, 1], &B);
+    let x = t.tensor(1, 1, &[4, 1, 1], &A);
+    let w = t.tensor(2, 2, &[1, 1, 1], &[0.25]);
+    let grad_weight = t.tensor(3, 3, &[1, 1, 1], &[PRODUCT + error]);
+    let mut args = vec![
+        ("grad_output", grad_output.into()),
+        ("input", x.into()),
+        ("weight", w.into()),
+        ("bias_sizes", Value::None),
+    ];
+    args.extend(conv_geometry());
+    args.push((
+        "output_mask",
+        Value::List(vec![
+            Value::Bool(false),
+            Value::Bool(true),
+            Value::Bool(false),
+        ]),
+    ));
+    let seq = t.events.len() as u64;
+    t.events.push(Event {
+        seq,
+        ts: 0,
+        body: EventBody::Dispatch(DispatchEvent::Op(OpCall {
+            op: "aten.convolution_backward.default".into(),
+            keyset: vec!["CPU".into()],
+            chain: vec![ChainStep {
+                key: "CPU".into(),
+                handler: "kernel".into(),
+            }],
+            args: args.into_iter().map(|(n, v)| (n.into(), v)).collect(),
+            outputs: vec![Value::None, grad_weight.clone().into(), Value::None],
+            context: Context::Node(0),
+        })),
+    });
+    t.events.push(Event {
+        seq: seq + 1,
+        ts: 0,
+        body: EventBody::Autograd(ft_trace::AutogradEvent::Accumulate(ft_trace::Accumulate {
+            node: 1,
+            tensor: 2,
+            grad: grad_weight,
+        })),
+    });
+    trace_data(t)
+}
+
+#[test]
+fn a_convolution_within_another_orders_rounding_matches() {
+    let report = diff(
+        &convolution(0.0),
+        &convolution(1e-3),
+        &Tolerances::new(None, None),
+    );
+    assert_eq!(report.exit(), Exit::Match, "{}", report.to_text(false));
+    assert_eq!(report.values.reordered, 1, "{}", report.to_text(false));
+}
+
+#[test]
+fn a_convolution_beyond_that_rounding_still_fails_naming_it() {
+    let report = diff(
+        &convolution(0.0),
+        &convolution(1e-2),
+        &Tolerances::new(None, None),
+    );
+    assert_eq!(report.exit(), Exit::Values, "{}", report.to_text(false));
+    assert_eq!(report.values.failures[0].op, "aten.convolution.default");
+}
+
+#[test]
+fn a_weight_gradient_and_the_grad_it_becomes_get_the_batch_sums_room() {
+    let report = diff(
+        &weight_gradient_then_accumulate(0.0),
+        &weight_gradient_then_accumulate(1e-3),
+        &Tolerances::new(None, None),
+    );
+    assert_eq!(report.exit(), Exit::Match, "{}", report.to_text(false));
+    // convolution_backward's weight gradient, and the accumulated `.grad`
+    assert_eq!(report.values.reordered, 2, "{}", report.to_text(false));
+    let beyond = diff(
+        &weight_gradient_then_accumulate(0.0),
+        &weight_gradient_then_accumulate(1e-2),
+        &Tolerances::new(None, None),
+    );
+    assert_eq!(beyond.exit(), Exit::Values, "{}", beyond.to_text(false));
+    assert_eq!(
+        beyond.values.failures[0].op,
+        "aten.convolution_backward.default"
+    );
+}

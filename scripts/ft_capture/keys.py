@@ -165,7 +165,14 @@ class DispatchDeriver:
         while True:
             key = remaining.highestPriorityTypeId()
             if key == _DK.Undefined:
-                raise CaptureError(f"dispatch walk of {func} ran out of keys after {chain}")
+                # Every key fell through (or there was none: an operator
+                # without tensor arguments): the dispatcher calls the kernel
+                # in its table's first slot, the one dumped as `Undefined`.
+                handler = table.handler("Undefined")
+                if handler is None:
+                    raise CaptureError(f"dispatch walk of {func} ran out of keys after {chain}")
+                chain.append(["Undefined", handler])
+                return chain
             handler = table.handler(key.name)
             if handler is None:
                 raise CaptureError(f"no kernel for {key.name} in the dispatch table of {table.name}")

@@ -20,6 +20,25 @@ from .values import op_schema
 _AUTOCAST_CPU = torch._C.DispatchKey.AutocastCPU
 
 
+# Namespaces of PyTorch's own operators: every one of their calls is an event.
+_TORCH_NAMESPACES = frozenset({"aten", "prims", "prim", "profiler"})
+_LIBRARY_QUERIES: dict = {}
+
+
+def is_library_query(func: Any) -> bool:
+    """Whether `func` is another library's operator that takes and returns no
+    tensor (torchvision's `_cuda_version`, which `import torchvision` calls to
+    check its build): it reads the library's build, not the program's state,
+    so the capture runs it without an event (docs/CAPTURE.md §9)."""
+    known = _LIBRARY_QUERIES.get(func)
+    if known is None:
+        schema = func._schema
+        types = [a.type for a in schema.arguments] + [r.type for r in schema.returns]
+        known = func.namespace not in _TORCH_NAMESPACES and not any("Tensor" in str(t) for t in types)
+        _LIBRARY_QUERIES[func] = known
+    return known
+
+
 class CaptureMode(TorchDispatchMode):
     """The dispatch-layer observer."""
 
@@ -49,6 +68,8 @@ class CaptureMode(TorchDispatchMode):
         if func.namespace == "profiler":
             self._guard(rec.flush)
             return self._profiler(func, args, kwargs)
+        if is_library_query(func):
+            return func(*args, **kwargs)
         # Capture bookkeeping (as `_guard` runs it, without a closure per step).
         try:
             rec.flush()

@@ -20,6 +20,9 @@
 //! the inputs' absolute values (`|β|·|C| + |α|·|A|·|B|` for `addmm`), times
 //! `2·γ_{K+2}` (the scaling and the addition of `C` are two more roundings).
 //!
+//! Convolutions and their gradients are sums of products too; their
+//! `Σ|products|` comes from [`super::conv_room`].
+//!
 //! Reductions get the same treatment: `sum` and `mean` the room of a sum of
 //! `K` terms (`2·γ_K·Σ|x|`, divided by `K` for the mean), a 2-norm (also
 //! each of `_foreach_norm`'s, as `clip_grad_norm_` computes them) that of a
@@ -48,6 +51,8 @@ use ft_trace::{OpCall, TensorRef, Value};
 #[derive(Default)]
 pub struct ViewRooms {
     by_tensor: HashMap<(u64, u64), Room>,
+    /// The tensor version whose room was kept last, by storage.
+    by_storage: HashMap<u64, (u64, u64)>,
     bytes: usize,
 }
 
@@ -71,6 +76,7 @@ impl ViewRooms {
             return;
         }
         self.bytes += bytes;
+        self.by_storage.insert(t.storage, (t.id, t.version));
         self.by_tensor.insert(
             (t.id, t.version),
             Room {
@@ -89,6 +95,22 @@ impl ViewRooms {
             .iter()
             .filter(|t| t.storage == out.storage)
             .find_map(|t| self.by_tensor.get(&(t.id, t.version)))?;
+        Self::shown(base, out)
+    }
+
+    /// The room of a gradient an AccumulateGrad node stores: the tensor it
+    /// received (or an alias of it, the same storage), when that tensor's
+    /// room is kept.
+    pub fn of_stored(&self, grad: &TensorRef) -> Option<Vec<f64>> {
+        let base = match self.by_tensor.get(&(grad.id, grad.version)) {
+            Some(room) => room,
+            None => self.by_tensor.get(self.by_storage.get(&grad.storage)?)?,
+        };
+        Self::shown(base, grad)
+    }
+
+    /// The rooms of the storage elements `out` shows, from `base`'s.
+    fn shown(base: &Room, out: &TensorRef) -> Option<Vec<f64>> {
         let mut at_position = HashMap::with_capacity(base.room.len());
         for (i, position) in positions(&base.shape, &base.stride, base.offset)?.enumerate() {
             at_position.insert(position, *base.room.get(i)?);
@@ -202,6 +224,8 @@ pub fn sums_terms(op: &str) -> bool {
             | "aten.mean.dim"
             | "aten.linalg_vector_norm.default"
             | "aten._foreach_norm.Scalar"
+            | "aten.convolution.default"
+            | "aten.convolution_backward.default"
     )
 }
 
@@ -253,6 +277,10 @@ pub fn slack(
         let input = *arg.1.tensors().get(k)?;
         let x = operand_of(input, &value)?;
         return norm_room(&x, &[], scalar(call, "ord")?, u);
+    }
+    if let Some((sum, terms)) = super::conv_room::abs_sum(call, k, &value) {
+        let factor = 2.0 * gamma(terms + 2, u);
+        return Some(sum.into_iter().map(|s| factor * s).collect());
     }
     if k != 0 {
         return None;
@@ -411,10 +439,7 @@ fn norm_room(x: &Operand, dims: &[usize], ord: f64, u: f64) -> Option<Vec<f64>> 
 fn operand_of(t: &TensorRef, value: &impl Fn(&TensorRef) -> Option<Vec<f64>>) -> Option<Operand> {
     let mut values = value(t)?;
     if is_complex(&t.dtype) {
-        values = values
-            .chunks_exact(2)
-            .map(|z| z[0].hypot(z[1]))
-            .collect();
+        values = values.chunks_exact(2).map(|z| z[0].hypot(z[1])).collect();
     }
     let shape = t
         .shape

@@ -1,10 +1,11 @@
 //! The checks of a diff and the function that runs them all.
 
 pub mod accumulation;
+mod conv_room;
 pub mod dataflow;
-mod spectral_room;
 pub mod graph;
 pub mod sequence;
+mod spectral_room;
 pub mod values;
 
 use ft_trace::{AutogradEvent, DispatchEvent, Event, EventBody};

@@ -341,16 +341,22 @@ pub fn compare(
                     stats_checks,
                 } => {
                     summary.compared += 1;
-                    if errors.bad > 0
-                        && let EventBody::Dispatch(DispatchEvent::Op(call)) = &ee.body
-                    {
-                        // A sum's own room, or that of the sums a view shows
-                        // or a copy holds.
-                        let room = if accumulation::reorders(&call.op) {
-                            summation_room(expected, actual, (call, k, ee.seq, ae.seq))
-                        } else {
-                            let (ins, _) = inputs();
-                            rooms.of_view(eo, &ins).or_else(|| rooms.of_copy(call, eo))
+                    if errors.bad > 0 {
+                        // A sum's own room, or that of the sums a view shows,
+                        // a copy holds or a leaf's `.grad` stores.
+                        let room = match &ee.body {
+                            EventBody::Dispatch(DispatchEvent::Op(call)) => {
+                                if accumulation::reorders(&call.op) {
+                                    summation_room(expected, actual, (call, k, ee.seq, ae.seq))
+                                } else {
+                                    let (ins, _) = inputs();
+                                    rooms.of_view(eo, &ins).or_else(|| rooms.of_copy(call, eo))
+                                }
+                            }
+                            EventBody::Autograd(AutogradEvent::Accumulate(_)) => {
+                                rooms.of_stored(eo)
+                            }
+                            _ => None,
                         };
                         if let Some(room) = room
                             && let Some(rejudged) =
