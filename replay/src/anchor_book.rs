@@ -10,8 +10,9 @@
 //! * an operator that writes an argument and does not return it
 //!   (`_foreach_mul_` in `clip_grad_norm_`, any `Tensor(a!)` argument of a
 //!   schema that returns something else) records no value for what it wrote;
-//! * `native_batch_norm` in training updates its running statistics without
-//!   saying so in its schema and without bumping their versions.
+//! * batch norm in training (and instance norm with `use_input_stats`)
+//!   updates its running statistics without saying so in its schema and
+//!   without bumping their versions.
 //!
 //! After such a write the values recorded for the written storage (the
 //! tensor and every view of it) are forgotten until PyTorch records a new
@@ -71,19 +72,27 @@ impl AnchorBook {
     }
 }
 
+/// Operators that update `running_mean` / `running_var` in training (or
+/// with `use_input_stats`) although their schemas do not mark them written.
+const UPDATES_RUNNING_STATS: &[&str] = &[
+    "aten.native_batch_norm.default",
+    "aten.batch_norm.default",
+    "aten._batch_norm_impl_index.default",
+    "aten.instance_norm.default",
+];
+
 /// The ids of the tensors `op` writes through a mutable argument
 /// (`Tensor(a!)`, `Tensor(a!)[]`) by its schema, and the running statistics
-/// of a `native_batch_norm` in training; none for an operator the runtime
-/// does not know.
+/// a batch or instance norm updates; none for an operator the runtime does
+/// not know.
 fn written_arguments(op: &OpCall) -> Vec<u64> {
     let Ok(entry) = ft_runtime::dispatch::Registry::builtin().and_then(|r| r.get(&op.op)) else {
         return Vec::new();
     };
-    let updates_running_stats = op.op.as_str() == "aten.native_batch_norm.default"
-        && op
-            .args
-            .iter()
-            .any(|(n, v)| n.as_str() == "training" && matches!(v, Value::Bool(true)));
+    let updates_running_stats = UPDATES_RUNNING_STATS.contains(&op.op.as_str())
+        && op.args.iter().any(|(n, v)| {
+            matches!(n.as_str(), "training" | "use_input_stats") && matches!(v, Value::Bool(true))
+        });
     let mut ids = Vec::new();
     for (name, value) in &op.args {
         let written = entry
