@@ -37,6 +37,7 @@ mod special;
 mod statistics;
 mod support;
 mod tensor_data;
+mod torchvision;
 mod training_misc;
 mod transformer_fastpath;
 mod utility;
