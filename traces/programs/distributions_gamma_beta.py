@@ -11,7 +11,8 @@ Dirichlet topic mixture (rsample → the `_Dirichlet` function →
 fixed priors; a Student-t likelihood (rsample through Chi2's gammas) and a
 Poisson count term (`poisson` samples) share its decoder. Adam, three
 steps each, then the same latents in float64. Binomial draws make the
-counts of a success-rate model.
+counts of a success-rate model; the samplers also draw from an explicit
+torch.Generator.
 """
 
 import torch
@@ -121,3 +122,15 @@ trials = torch.tensor([10.0, 25.0, 4.0, 0.0])
 rates = torch.sigmoid(torch.randn(4))
 successes = Binomial(trials, probs=rates).sample()
 print(successes.tolist())
+
+# The samplers on a seeded stream of their own (as an environment or
+# augmentation sampler keeps one); a Poisson draw of a rate that requires
+# grad has a zero gradient (PoissonBackward0).
+gen = torch.Generator().manual_seed(7)
+rate = torch.tensor([0.5, 2.0, 7.0], requires_grad=True)
+events = torch.poisson(rate, generator=gen)
+shapes = torch._standard_gamma(rate.detach() + 1.0, generator=gen)
+mixture = torch._sample_dirichlet(torch.full((2, 3), 0.7, dtype=torch.float64), generator=gen)
+draws = torch.binomial(torch.full((3,), 8.0), torch.full((3,), 0.25), generator=gen)
+(events * rate).sum().backward()
+print(rate.grad.tolist(), events.tolist(), draws.tolist(), round(mixture.sum().item(), 6), shapes.shape)
