@@ -120,6 +120,12 @@ pub struct DriftCheck {
     /// Value failures of the anchored replay (0: every operator is right on
     /// PyTorch's inputs).
     pub anchored_failures: usize,
+    /// The first operator that fails anchored, when one does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_anchored_failure: Option<String>,
+    /// Its sequence number in PyTorch's trace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_anchored_failure_seq: Option<u64>,
 }
 
 impl DriftCheck {
@@ -142,7 +148,15 @@ impl DriftCheck {
         };
         let others = match self.anchored_failures {
             0 => ", as does every other operator".to_owned(),
-            n => format!(", but {n} value(s) fail anchored elsewhere"),
+            n => match (
+                &self.first_anchored_failure,
+                self.first_anchored_failure_seq,
+            ) {
+                (Some(op), Some(seq)) => format!(
+                    ", but {n} value(s) fail anchored elsewhere, the first at {op} (expected seq {seq}), which is wrong"
+                ),
+                _ => format!(", but {n} value(s) fail anchored elsewhere"),
+            },
         };
         match self.cause {
             DriftCause::AmplifiedByDiscontinuity => format!(
@@ -201,6 +215,8 @@ pub fn explain(free: &Report, anchored: &Report) -> Option<DriftCheck> {
         first_beyond_tolerance: first.op.clone(),
         first_beyond_tolerance_seq: first.expected_seq,
         anchored_failures: anchored.values.failures.len(),
+        first_anchored_failure: anchored.values.failures.first().map(|f| f.op.clone()),
+        first_anchored_failure_seq: anchored.values.failures.first().map(|f| f.expected_seq),
     })
 }
 
@@ -311,7 +327,7 @@ mod tests {
         assert!(
             partly
                 .to_text()
-                .ends_with("but 1 value(s) fail anchored elsewhere")
+                .ends_with("but 1 value(s) fail anchored elsewhere, the first at aten.mm.default (expected seq 700), which is wrong")
         );
 
         let wrong = explain(
