@@ -4,8 +4,10 @@
 //! broken kernel is named by the anchored replay, which feeds every
 //! operator PyTorch's inputs: mis-scaled attention in the fused encoder
 //! layer the batch-first model's greedy decode runs, and a perturbed `dot`
-//! in L-BFGS's two-loop recursion (which then also flips a line-search
-//! branch: the dispatch diverges at a later `.item()`).
+//! in L-BFGS's two-loop recursion. Free-running, the wrong `dot` also flips
+//! a line-search branch (the dispatch diverges at a later `.item()`);
+//! anchored, the `.item()` reads PyTorch's value, so the stream stays
+//! aligned and every wrong `dot` is reported where it is made.
 
 use super::support::{replay_anchored_with_fault, replay_with_fault};
 
@@ -41,7 +43,17 @@ fn a_perturbed_lbfgs_dot_is_named_and_flips_the_line_search() {
         "time_sequence_lbfgs.torch.ftr",
         "perturb=aten.dot.default:0.01",
     );
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.contains("drift starts at aten.dot.default"), "{out}");
+    let (code, out) = replay_with_fault(
+        "time_sequence_lbfgs.torch.ftr",
+        "perturb=aten.dot.default:0.01",
+    );
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("drift starts at aten.dot.default"), "{out}");
-    assert!(out.contains("aten._local_scalar_dense.default"), "{out}");
+    assert!(
+        out.contains("first divergence: [dispatch changed]")
+            && out.contains("aten._local_scalar_dense.default"),
+        "{out}"
+    );
 }
