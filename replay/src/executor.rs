@@ -151,6 +151,7 @@ impl Default for ReplayOptions {
 /// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
 /// `scatter-amax-gradient-not-split`, `fft-twiddle-sign`,
 /// `irfft-missing-normalization`, `fft-r2c-backward-no-onesided-fix`,
+/// `as-strided-backward-keeps-unit-dims`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -238,6 +239,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "fft-r2c-backward-no-onesided-fix" => {
                 faults.fft_r2c_backward_no_onesided_fix = true;
+            }
+            None if spec == "as-strided-backward-keeps-unit-dims" => {
+                faults.as_strided_backward_keeps_unit_dims = true;
             }
             Some(("rename-node", arg)) => {
                 let (old, new) = arg

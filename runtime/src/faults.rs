@@ -250,6 +250,12 @@ pub struct Faults {
     /// `maxnorm`). Breaks the values of every `torch.renorm` with a slice
     /// over its bound.
     pub renorm_ignores_maxnorm: bool,
+    /// `as_strided_backward` (AsStridedBackward0, AsStridedBackward1) keeps
+    /// the output's size-1 dimensions instead of squeezing them off the
+    /// gradient first. Breaks the dispatch of every such backward whose
+    /// output has a size-1 dimension (`adaptive_avg_pool2d(x, 1)` of a
+    /// channels-last input): `new_zeros` where PyTorch squeezes.
+    pub as_strided_backward_keeps_unit_dims: bool,
 }
 
 impl Faults {

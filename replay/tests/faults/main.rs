@@ -5,6 +5,7 @@
 
 mod autocast;
 mod bilinear_margin;
+mod channels_last;
 mod complex;
 mod conv;
 mod ctc;

@@ -186,7 +186,8 @@ fn core(op: &str) -> Option<Kernel> {
         | "aten.unsqueeze_.default"
         | "aten.squeeze_.dim"
         | "aten.squeeze_.default"
-        | "aten.squeeze_.dims" => view::restride_,
+        | "aten.squeeze_.dims"
+        | "aten.as_strided_.default" => view::restride_,
         "aten.view.default" => view::view,
         "aten.as_strided.default" => view::as_strided,
         "aten.expand.default" => view::expand,

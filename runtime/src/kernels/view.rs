@@ -633,7 +633,9 @@ pub(crate) fn unsafe_split_with_sizes(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> R
 
 /// The in-place view operators `transpose_`, `t_`, `unsqueeze_`,
 /// `squeeze_.dim`, `squeeze_` and `squeeze_.dims` (what vmap's batching
-/// rules dispatch to drop a size-1 batch dimension): the geometry of the
+/// rules dispatch to drop a size-1 batch dimension), and `as_strided_`
+/// (what the adaptive average pooling to 1x1 of a channels-last input
+/// dispatches on its `mean` to give it channels-last strides): the geometry of the
 /// out-of-place view, given to `self` itself (same storage, version
 /// counter, trace identity; see [`Tensor::restrided_in_place`]). A leaf that requires grad is refused:
 /// its gradient accumulates into the handle the graph already holds.
@@ -652,6 +654,7 @@ pub(crate) fn restride_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IVal
         "aten.squeeze_.dim" => squeeze_dim(ctx, a)?,
         "aten.squeeze_.default" => squeeze(ctx, a)?,
         "aten.squeeze_.dims" => squeeze_dims(ctx, a)?,
+        "aten.as_strided_.default" => as_strided(ctx, a)?,
         other => return Err(RuntimeError::unsupported(other, "an in-place view kernel")),
     };
     let v = view

@@ -15,6 +15,7 @@
 //! | `squeeze` | SqueezeBackward0 | self | self sizes |
 //! | `squeeze.dims` | SqueezeBackward2 | self | self sizes, dims |
 //! | `transpose_`, `t_`, `unsqueeze_`, `squeeze_.dim`, `squeeze_` | TransposeBackward1, TBackward1, UnsqueezeBackward1, SqueezeBackward4, SqueezeBackward3 | self | as the out-of-place view |
+//! | `as_strided_` | AsStridedBackward1 | self | self's old geometry, size, stride, storage_offset |
 //! | `cat` | CatBackward0 | every tensor of `tensors` | dim, every input's sizes |
 //! | `repeat` | RepeatBackward0 | self | repeats, self sizes and options |
 //! | `flip` | FlipBackward0 | self | dims |
@@ -59,6 +60,7 @@ use crate::autograd::functions::shape::{
     SqueezeBackward1, TBackward0, TransposeBackward0, UnbindBackward0, UnsafeViewBackward0,
     UnsqueezeBackward0,
 };
+use crate::autograd::functions::views::{AsStridedBackward0, Geometry};
 use crate::autograd::saved::SavedVariable;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -167,6 +169,24 @@ fn views(op: &str) -> Option<Differentiability> {
             Ok(Box::new(SqueezeBackward0 {
                 self_sizes: tensor(a, 0)?.shape().to_vec(),
                 dims: Some(int_list(a, 1).unwrap_or_default()),
+            }))
+        })),
+        // `as_strided_` (adaptive average pooling's 1x1 `mean` of a
+        // channels-last input given channels-last strides): AsStridedBackward1,
+        // `as_strided_backward` from the new geometry back to `self`'s old one.
+        "aten.as_strided_.default" => D(derivative!("AsStridedBackward1", &[0], |a, _| {
+            let this = tensor(a, 0)?;
+            let offset = match a.get(3) {
+                Some(IValue::Int(o)) => *o,
+                _ => this.storage_offset(),
+            };
+            Ok(Box::new(AsStridedBackward0 {
+                input: Geometry::of(this),
+                output: Geometry {
+                    sizes: int_list(a, 1).unwrap_or_default(),
+                    strides: int_list(a, 2).unwrap_or_default(),
+                    offset,
+                },
             }))
         })),
         "aten.squeeze.dims" => D(derivative!("SqueezeBackward2", &[0], |a, _| {

@@ -50,20 +50,6 @@ impl Geometry {
             offset: t.storage_offset(),
         }
     }
-
-    /// Elements of storage the geometry spans from offset 0 (0 when empty).
-    fn extent(&self, offset: i64) -> i64 {
-        if self.sizes.contains(&0) {
-            return 0;
-        }
-        let last: i64 = self
-            .sizes
-            .iter()
-            .zip(&self.strides)
-            .map(|(&n, &s)| (n - 1) * s)
-            .sum();
-        offset + last + 1
-    }
 }
 
 /// Dispatches `op` and returns its single tensor result.
@@ -192,68 +178,176 @@ impl BackwardFn for AsStridedBackward0 {
         if !ctx.needs(0) {
             return Ok(vec![None]);
         }
-        let shared = self.input.offset.min(self.output.offset);
-        let input_offset = self.input.offset - shared;
-        let output_offset = self.output.offset - shared;
-        let extent = self
-            .input
-            .extent(input_offset)
-            .max(self.output.extent(output_offset));
-        let storage = call(
+        Ok(vec![Some(as_strided_backward(
             ctx,
-            "aten.new_zeros.default",
+            g,
+            &self.input,
+            &self.output,
+        )?)])
+    }
+}
+
+/// The kept dimensions of a geometry, sizes and strides, outermost first.
+type Kept = (Vec<i64>, Vec<i64>);
+
+/// PyTorch's `as_strided_backward(grad, input geometry, sizes, strides,
+/// storage_offset)`, the formula of AsStridedBackward0 and (for
+/// `as_strided_`) AsStridedBackward1.
+///
+/// Walking the output's dimensions from the last: one of size 0 makes the
+/// gradient `zeros(input sizes)`, one of size 1 is squeezed away
+/// (`squeeze.dim`), an expanded one (stride 0) summed away
+/// (`sum.dim_IntList`, keepdim false); the input's size-1 dimensions are
+/// dropped alike. `storage = grad.new_zeros([extent])`, the extent the
+/// larger of the two kept geometries' from their shared offset; with
+/// either maybe overlapping itself, `arange(extent)` for the indices. The
+/// gradient is copied into `storage.as_strided(kept output)`, or
+/// `index_add_`ed at the output's storage indices when the output overlaps
+/// itself. The result is `storage.as_strided(input sizes, strides)` with
+/// the input's full geometry. An input that overlaps itself (PyTorch's
+/// `storage.div_(count)`) is refused.
+pub(crate) fn as_strided_backward(
+    ctx: &mut BackwardCtx<'_>,
+    mut g: Tensor,
+    input: &Geometry,
+    output: &Geometry,
+) -> Result<Tensor> {
+    let zeros = |ctx: &mut BackwardCtx<'_>, g: &Tensor| {
+        call(
+            ctx,
+            "aten.zeros.default",
             vec![
-                (&g).into(),
-                IValue::IntList(vec![extent]),
-                IValue::None,
-                IValue::None,
-                IValue::None,
-                IValue::None,
+                IValue::IntList(input.sizes.clone()),
+                IValue::Dtype(g.dtype()),
+                IValue::Layout(crate::tensor::options::Layout::Strided),
+                IValue::Device(g.device()),
             ],
-        )?;
-        if maybe_overlapping(&self.output) && !maybe_overlapping(&self.input) {
-            // Overlapping windows (`torch.stft`'s frames, `unfold`-style
-            // views): every storage element sums the gradients of all the
-            // view elements that show it, `storage.index_add_(0,
-            // arange(extent).as_strided(view).reshape(-1), grad.reshape(-1))`.
-            let indices = call(
+        )
+    };
+    if output.sizes.len() != g.dim() || output.strides.len() != output.sizes.len() {
+        return Err(RuntimeError::autograd(format!(
+            "as_strided_backward: a gradient of {} dimensions for an output geometry of {}",
+            g.dim(),
+            output.sizes.len()
+        )));
+    }
+    let squeeze_units = !ctx.rt.faults().as_strided_backward_keeps_unit_dims;
+    let mut out: Kept = (Vec::new(), Vec::new());
+    for i in (0..output.sizes.len()).rev() {
+        let (size, stride) = (output.sizes[i], output.strides[i]);
+        if size == 0 {
+            return zeros(ctx, &g);
+        } else if size == 1 && squeeze_units {
+            g = call(
                 ctx,
-                "aten.arange.start",
-                vec![
-                    IValue::Int(0),
-                    IValue::Int(extent),
-                    IValue::Dtype(crate::tensor::dtype::DType::Int64),
-                    IValue::Layout(crate::tensor::options::Layout::Strided),
-                    IValue::Device(g.device()),
-                    IValue::None,
-                ],
+                "aten.squeeze.dim",
+                vec![(&g).into(), IValue::Int(i as i64)],
             )?;
-            let out_indices = as_strided(ctx, &indices, &self.output, output_offset)?;
-            // C++ evaluates the arguments right to left: the gradient's
-            // reshape first.
-            let flat_grad = flatten(ctx, &g)?;
-            let flat_indices = flatten(ctx, &out_indices)?;
-            call(
+        } else if stride == 0 {
+            g = call(
                 ctx,
-                "aten.index_add_.default",
+                "aten.sum.dim_IntList",
                 vec![
-                    (&storage).into(),
-                    IValue::Int(0),
-                    flat_indices.into(),
-                    flat_grad.into(),
+                    (&g).into(),
+                    IValue::IntList(vec![i as i64]),
+                    IValue::Bool(false),
                 ],
             )?;
         } else {
-            let target = as_strided(ctx, &storage, &self.output, output_offset)?;
-            copy_(ctx, &target, &g)?;
+            out.0.insert(0, size);
+            out.1.insert(0, stride);
         }
-        Ok(vec![Some(as_strided(
-            ctx,
-            &storage,
-            &self.input,
-            input_offset,
-        )?)])
     }
+    let out_overlap = maybe_overlapping(&out.0, &out.1);
+    let mut inp: Kept = (Vec::new(), Vec::new());
+    for (&size, &stride) in input.sizes.iter().zip(&input.strides).rev() {
+        if size == 0 {
+            return zeros(ctx, &g);
+        } else if size != 1 {
+            inp.0.insert(0, size);
+            inp.1.insert(0, stride);
+        }
+    }
+    if maybe_overlapping(&inp.0, &inp.1) {
+        return Err(RuntimeError::unsupported(
+            "as_strided_backward",
+            "an input geometry that overlaps itself (the gradient divided by each storage \
+             element's multiplicity)",
+        ));
+    }
+    let shared = input.offset.min(output.offset);
+    let input_offset = input.offset - shared;
+    let output_offset = output.offset - shared;
+    let extent = min_storage_size(&inp, input_offset).max(min_storage_size(&out, output_offset));
+    let storage = call(
+        ctx,
+        "aten.new_zeros.default",
+        vec![
+            (&g).into(),
+            IValue::IntList(vec![extent]),
+            IValue::None,
+            IValue::None,
+            IValue::None,
+            IValue::None,
+        ],
+    )?;
+    let kept_output = Geometry {
+        sizes: out.0,
+        strides: out.1,
+        offset: output_offset,
+    };
+    if out_overlap {
+        // Overlapping windows (`torch.stft`'s frames, `unfold`-style
+        // views): every storage element sums the gradients of all the
+        // view elements that show it, `storage.index_add_(0,
+        // arange(extent).as_strided(view).reshape(-1), grad.reshape(-1))`.
+        let indices = call(
+            ctx,
+            "aten.arange.start",
+            vec![
+                IValue::Int(0),
+                IValue::Int(extent),
+                IValue::Dtype(crate::tensor::dtype::DType::Int64),
+                IValue::Layout(crate::tensor::options::Layout::Strided),
+                IValue::Device(g.device()),
+                IValue::None,
+            ],
+        )?;
+        let out_indices = as_strided(ctx, &indices, &kept_output, output_offset)?;
+        // C++ evaluates the arguments right to left: the gradient's
+        // reshape first.
+        let flat_grad = flatten(ctx, &g)?;
+        let flat_indices = flatten(ctx, &out_indices)?;
+        call(
+            ctx,
+            "aten.index_add_.default",
+            vec![
+                (&storage).into(),
+                IValue::Int(0),
+                flat_indices.into(),
+                flat_grad.into(),
+            ],
+        )?;
+    } else {
+        let target = as_strided(ctx, &storage, &kept_output, output_offset)?;
+        copy_(ctx, &target, &g)?;
+    }
+    as_strided(ctx, &storage, input, input_offset)
+}
+
+/// PyTorch's `_min_storage_size`: the elements of storage a geometry needs
+/// from offset 0 (its offset when some size is 0).
+fn min_storage_size((sizes, strides): &Kept, offset: i64) -> i64 {
+    if sizes.contains(&0) {
+        return offset;
+    }
+    offset
+        + 1
+        + sizes
+            .iter()
+            .zip(strides)
+            .map(|(&n, &s)| (n - 1) * s)
+            .sum::<i64>()
 }
 
 /// `t.reshape(-1)`: a `view` when the strides allow it, else a contiguous
@@ -274,17 +368,11 @@ fn flatten(ctx: &mut BackwardCtx<'_>, t: &Tensor) -> Result<Tensor> {
     call(ctx, op, vec![source.into(), IValue::IntList(vec![size])])
 }
 
-/// PyTorch's `_maybe_overlapping_memory`: with the dimensions sorted by
-/// stride, some stride does not exceed the span of the smaller ones (size-1
-/// dimensions play no part).
-fn maybe_overlapping(g: &Geometry) -> bool {
-    let mut dims: Vec<(i64, i64)> = g
-        .sizes
-        .iter()
-        .zip(&g.strides)
-        .filter(|(n, _)| **n != 1)
-        .map(|(&n, &s)| (s, n))
-        .collect();
+/// PyTorch's `_maybe_overlapping_memory` on kept (size-1-free)
+/// dimensions: with the dimensions sorted by stride, some stride does not
+/// exceed the span of the smaller ones.
+fn maybe_overlapping(sizes: &[i64], strides: &[i64]) -> bool {
+    let mut dims: Vec<(i64, i64)> = strides.iter().copied().zip(sizes.iter().copied()).collect();
     dims.sort_by_key(|&(s, _)| s);
     let mut max_index = 0i64;
     for (stride, size) in dims {
