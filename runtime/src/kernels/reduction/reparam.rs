@@ -26,8 +26,9 @@
 //!
 //! The CPU kernels compute in double, except where PyTorch keeps the
 //! element type: for float32 the Beta series, `β`, the boundary test and
-//! the digamma values run in float (its digamma recurrence, too), so those
-//! steps are rounded as PyTorch rounds them. [`Real`] carries that choice.
+//! the digamma values (and the difference of the two in the rational
+//! branch) run in float (its digamma recurrence, too), so those steps are
+//! rounded as PyTorch rounds them. [`Real`] carries that choice.
 
 /// The element type of a kernel: float or double arithmetic.
 pub(crate) trait Real: Copy + PartialOrd {
@@ -456,7 +457,9 @@ pub(crate) fn dirichlet_grad<T: Real>(x: T, alpha: T, total: T, sign_flipped: bo
             q += ua * cubic(&BETA_RATIONAL[1][i][j]);
         }
     }
-    let approx = xw * (digamma_one(total).wide() - digamma_one(alpha).wide()) / bw;
+    // The two digammas are of the element type and so is their difference
+    // (float32's is rounded before it meets the double `x`).
+    let approx = xw * digamma_one(total).sub(digamma_one(alpha)).wide() / bw;
     T::of(p / q * approx)
 }
 
