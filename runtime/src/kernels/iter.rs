@@ -91,6 +91,19 @@ pub(crate) fn output_strides(shape: &[i64], inputs: &[Geometry<'_>]) -> Vec<i64>
     out
 }
 
+/// The strides an input has once TensorIterator casts it to the common
+/// dtype: `to(dtype)` preserves a non-overlapping and dense layout and makes
+/// anything else (an expanded or overlapping view) contiguous. PyTorch's CPU
+/// iterator replaces such an input by its cast copy before it orders the
+/// dimensions, so the copy's layout is the one that decides the result's.
+pub(crate) fn cast_input_strides(shape: &[i64], strides: &[i64]) -> Vec<i64> {
+    if is_non_overlapping_and_dense(shape, strides) {
+        strides.to_vec()
+    } else {
+        contiguous_strides(shape)
+    }
+}
+
 /// An input's strides seen from the broadcast shape: missing leading
 /// dimensions and expanded size-1 dimensions read with stride 0.
 fn broadcast_strides(shape: &[i64], in_shape: &[i64], in_strides: &[i64]) -> Vec<i64> {
@@ -140,6 +153,27 @@ pub(crate) fn operand_values(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cast_input_is_laid_out_as_its_copy() {
+        // An expanded scalar cast to float64 becomes a contiguous copy, which
+        // then decides against the other operand's transposed layout.
+        let shape = [2, 4, 6];
+        let expanded = cast_input_strides(&shape, &[0, 0, 0]);
+        assert_eq!(expanded, vec![24, 6, 1]);
+        let other = [6, 12, 1];
+        assert_eq!(
+            output_strides(&shape, &[(&shape, &expanded), (&shape, &other)]),
+            vec![24, 6, 1]
+        );
+        // Without the cast the transposed operand alone decides.
+        assert_eq!(
+            output_strides(&shape, &[(&shape, &[0, 0, 0]), (&shape, &other)]),
+            vec![6, 12, 1]
+        );
+        // A dense permuted input keeps its layout through the cast.
+        assert_eq!(cast_input_strides(&[3, 2], &[1, 3]), vec![1, 3]);
+    }
 
     #[test]
     fn contiguous_inputs_give_contiguous_output() {

@@ -9,7 +9,7 @@
 
 use super::KernelCtx;
 use super::dense;
-use super::iter::{Geometry, operand_values, output_strides};
+use super::iter::{Geometry, cast_input_strides, operand_values, output_strides};
 use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -57,8 +57,17 @@ pub(crate) fn binary(
     check_operand(ctx, &b, "other")?;
     let (ga, gb) = (geometry(&a), geometry(&b));
     let shape = broadcast(ctx.op, &ga, &gb)?;
-    let strides = output_strides(&shape, &[ga, gb]);
-    let dtype = dtype.unwrap_or_else(|| result_type(ctx, &[a, b]));
+    let common = result_type(ctx, &[a, b]);
+    // An input of another dtype is laid out as the copy the cast makes.
+    let layout = |o: &Operand<'_>, g: Geometry<'_>| match o {
+        Operand::Tensor(t) if t.dtype() != common && !g.0.is_empty() => {
+            cast_input_strides(g.0, g.1)
+        }
+        _ => g.1.to_vec(),
+    };
+    let (sa, sb) = (layout(&a, ga), layout(&b, gb));
+    let strides = output_strides(&shape, &[(ga.0, &sa), (gb.0, &sb)]);
+    let dtype = dtype.unwrap_or(common);
     // Integer arithmetic wraps in the result's width; computing in f64 and
     // casting back gives the same answer for every value below 2^53.
     if ctx.has_data()
