@@ -28,16 +28,35 @@ use crate::trace_data::recorded_values;
 /// The values an anchor may use at the current point of a stream.
 #[derive(Default)]
 pub struct AnchorBook {
-    latest: HashMap<(u64, u64), Digest>,
+    /// PyTorch's value of each tensor version, with the storage it lives
+    /// on and that storage's write generation when it was recorded.
+    latest: HashMap<(u64, u64), Recorded>,
     /// PyTorch's storage of every tensor the stream has shown.
     storage_of: HashMap<u64, u64>,
+    /// Per storage, how many unrecorded writes it has had: a value recorded
+    /// under an older generation is stale (one counter bump per write, not
+    /// a scan of every value).
+    generation: HashMap<u64, u64>,
+}
+
+#[derive(Clone, Copy)]
+struct Recorded {
+    digest: Digest,
+    storage: Option<u64>,
+    generation: u64,
 }
 
 impl AnchorBook {
     /// PyTorch's value of tensor `id` at `version`, if it is known and
     /// current.
     pub fn get(&self, id: u64, version: u64) -> Option<Digest> {
-        self.latest.get(&(id, version)).copied()
+        let recorded = self.latest.get(&(id, version))?;
+        let current = recorded.storage.map_or(0, |s| self.generation_of(s));
+        (current == recorded.generation).then_some(recorded.digest)
+    }
+
+    fn generation_of(&self, storage: u64) -> u64 {
+        self.generation.get(&storage).copied().unwrap_or(0)
     }
 
     /// Takes in what `event` wrote and recorded (call it after the event).
@@ -61,13 +80,20 @@ impl AnchorBook {
                 .collect(),
             _ => HashSet::new(),
         };
-        if !written.is_empty() {
-            let storage_of = &self.storage_of;
-            self.latest
-                .retain(|(id, _), _| storage_of.get(id).is_none_or(|s| !written.contains(s)));
+        for storage in written {
+            *self.generation.entry(storage).or_default() += 1;
         }
         for (id, version, digest) in recorded_values(event) {
-            self.latest.insert((id, version), digest);
+            let storage = self.storage_of.get(&id).copied();
+            let generation = storage.map_or(0, |s| self.generation_of(s));
+            self.latest.insert(
+                (id, version),
+                Recorded {
+                    digest,
+                    storage,
+                    generation,
+                },
+            );
         }
     }
 }
@@ -175,6 +201,17 @@ mod tests {
             vec![],
         ));
         assert_eq!(book.get(1, 0), None);
+        assert_eq!(book.get(2, 0), None);
+        // An in-place op records the value it wrote: that one is current.
+        book.observe(&op(
+            "aten.add_.Tensor",
+            vec![
+                ("self", Value::from(tref(1, 1, 0, None))),
+                ("other", Value::from(tref(3, 3, 0, None))),
+            ],
+            vec![Value::from(tref(1, 1, 1, Some(9)))],
+        ));
+        assert_eq!(book.get(1, 1), Some(Digest([9; 32])));
         assert_eq!(book.get(2, 0), None);
     }
 
