@@ -101,18 +101,7 @@ fn product_then_view(error: f32) -> TraceData {
         ],
         view,
     );
-    TraceData {
-        label: "synthetic".into(),
-        meta: TraceMeta {
-            producer: "test".into(),
-            program: "synthetic".into(),
-            value_policy: "all".into(),
-            attrs: vec![],
-        },
-        events: t.events,
-        blobs: ft_replay::blob_store::BlobStore::in_memory(t.blobs),
-        produced: Default::default(),
-    }
+    trace_data(t)
 }
 
 #[test]

@@ -312,73 +312,57 @@ fn geometry(
     })
 }
 
-/// `Σ|x|·|w|` per narrow-side element: the ordinary convolution's output.
-fn narrow_sum(g: &Geometry, wide: &[f64], w: &[f64]) -> Vec<f64> {
-    let (ws, ns, taps) = (g.wide_size(), g.narrow_size(), g.taps());
-    let mut out = vec![0.0; g.batch * g.groups * g.narrow_channels * ns];
-    g.for_each_tap(|o, k, i| {
-        for n in 0..g.batch {
-            for grp in 0..g.groups {
-                for co in 0..g.narrow_channels {
-                    let oc = grp * g.narrow_channels + co;
-                    let mut acc = 0.0;
-                    for ci in 0..g.wide_channels {
-                        let ic = grp * g.wide_channels + ci;
-                        acc += wide[(n * g.groups * g.wide_channels + ic) * ws + i].abs()
-                            * w[(oc * g.wide_channels + ci) * taps + k].abs();
+/// One product of the ordinary convolution: the flat indices of its wide-side
+/// element, narrow-side element and weight element.
+struct Product {
+    wide: usize,
+    narrow: usize,
+    weight: usize,
+}
+
+impl Geometry {
+    /// Calls `f` for every product the ordinary convolution sums.
+    fn for_each_product(&self, mut f: impl FnMut(Product)) {
+        let (ws, ns, taps) = (self.wide_size(), self.narrow_size(), self.taps());
+        self.for_each_tap(|o, k, i| {
+            for n in 0..self.batch {
+                for grp in 0..self.groups {
+                    for co in 0..self.narrow_channels {
+                        let oc = grp * self.narrow_channels + co;
+                        for ci in 0..self.wide_channels {
+                            let ic = grp * self.wide_channels + ci;
+                            f(Product {
+                                wide: (n * self.groups * self.wide_channels + ic) * ws + i,
+                                narrow: (n * self.groups * self.narrow_channels + oc) * ns + o,
+                                weight: (oc * self.wide_channels + ci) * taps + k,
+                            });
+                        }
                     }
-                    out[(n * g.groups * g.narrow_channels + oc) * ns + o] += acc;
                 }
             }
-        }
-    });
+        });
+    }
+}
+
+/// `Σ|x|·|w|` per narrow-side element: the ordinary convolution's output.
+fn narrow_sum(g: &Geometry, wide: &[f64], w: &[f64]) -> Vec<f64> {
+    let mut out = vec![0.0; g.batch * g.groups * g.narrow_channels * g.narrow_size()];
+    g.for_each_product(|p| out[p.narrow] += wide[p.wide].abs() * w[p.weight].abs());
     out
 }
 
 /// `Σ|g|·|w|` per wide-side element: the ordinary convolution's input
 /// gradient, and a transposed convolution's output.
 fn wide_sum(g: &Geometry, narrow: &[f64], w: &[f64]) -> Vec<f64> {
-    let (ws, ns, taps) = (g.wide_size(), g.narrow_size(), g.taps());
-    let mut out = vec![0.0; g.batch * g.groups * g.wide_channels * ws];
-    g.for_each_tap(|o, k, i| {
-        for n in 0..g.batch {
-            for grp in 0..g.groups {
-                for ci in 0..g.wide_channels {
-                    let ic = grp * g.wide_channels + ci;
-                    let mut acc = 0.0;
-                    for co in 0..g.narrow_channels {
-                        let oc = grp * g.narrow_channels + co;
-                        acc += narrow[(n * g.groups * g.narrow_channels + oc) * ns + o].abs()
-                            * w[(oc * g.wide_channels + ci) * taps + k].abs();
-                    }
-                    out[(n * g.groups * g.wide_channels + ic) * ws + i] += acc;
-                }
-            }
-        }
-    });
+    let mut out = vec![0.0; g.batch * g.groups * g.wide_channels * g.wide_size()];
+    g.for_each_product(|p| out[p.wide] += narrow[p.narrow].abs() * w[p.weight].abs());
     out
 }
 
 /// `Σ|g|·|x|` per weight element: the weight's gradient.
 fn weight_sum(g: &Geometry, wide: &[f64], narrow: &[f64]) -> Vec<f64> {
-    let (ws, ns, taps) = (g.wide_size(), g.narrow_size(), g.taps());
-    let mut out = vec![0.0; g.groups * g.narrow_channels * g.wide_channels * taps];
-    g.for_each_tap(|o, k, i| {
-        for grp in 0..g.groups {
-            for co in 0..g.narrow_channels {
-                let oc = grp * g.narrow_channels + co;
-                for ci in 0..g.wide_channels {
-                    let ic = grp * g.wide_channels + ci;
-                    let mut acc = 0.0;
-                    for n in 0..g.batch {
-                        acc += narrow[(n * g.groups * g.narrow_channels + oc) * ns + o].abs()
-                            * wide[(n * g.groups * g.wide_channels + ic) * ws + i].abs();
-                    }
-                    out[(oc * g.wide_channels + ci) * taps + k] += acc;
-                }
-            }
-        }
-    });
+    let mut out = vec![0.0; g.groups * g.narrow_channels * g.wide_channels * g.taps()];
+    g.for_each_product(|p| out[p.weight] += narrow[p.narrow].abs() * wide[p.wide].abs());
     out
 }
 
