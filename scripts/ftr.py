@@ -48,7 +48,7 @@ import zstandard
 
 MAGIC = b"\x89FTR\r\n\x1a\n"
 VERSION_MAJOR = 2  # the major this module writes (2.0: EVENTS chunks compressed)
-VERSION_MINOR = 1  # newest minor of VERSION_MAJOR this module reads and writes (2.1: api autocast)
+VERSION_MINOR = 2  # newest minor of VERSION_MAJOR this module reads and writes (2.1: api autocast; 2.2: complex values)
 # Writers start with the floor minor and raise the header's minor when they
 # append the first event of a newer kind (FORMAT.md §2.1).
 FLOOR_MINOR = 0
@@ -172,6 +172,9 @@ KIND_NAMES = {
 
 # The minor of VERSION_MAJOR that introduced each kind newer than its .0.
 KIND_MINOR: dict = {(API, API_AUTOCAST): 1}
+# The minor of VERSION_MAJOR that added value tag 11 (a complex number): an
+# operator call holding one needs it (FORMAT.md §2.1).
+COMPLEX_VALUE_MINOR = 2
 
 # The 1.x minor that introduced each kind newer than 1.0 (reading 1.x files).
 LEGACY_KIND_MINOR = {
@@ -208,6 +211,7 @@ TAG_DTYPE = 7
 TAG_DEVICE = 8
 TAG_LAYOUT = 9
 TAG_MEMORY_FORMAT = 10
+TAG_COMPLEX = 11
 
 # dispatch context codes (FORMAT.md §3.3)
 CTX_TOP_LEVEL = 0
@@ -497,6 +501,52 @@ def v_layout(name: str) -> list:
 def v_memory_format(name: str) -> list:
     """Value tag 10 (`preserve_format`)."""
     return [TAG_MEMORY_FORMAT, str(name)]
+
+
+def v_complex(z: complex) -> list:
+    """Value tag 11 (format 2.2): `[re, im]`, both float64 on the wire."""
+    return [TAG_COMPLEX, [float(z.real), float(z.imag)]]
+
+
+def _holds_complex_value(value: list) -> bool:
+    tag = value[0]
+    if tag == TAG_COMPLEX:
+        return True
+    return tag == TAG_LIST and any(_holds_complex_value(v) for v in value[1] if isinstance(v, (list, tuple)) and v)
+
+
+def _complex_value_error(value: Any) -> Optional[str]:
+    """Why a tag-11 value is malformed (one line naming the field), or None."""
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        return None
+    tag, payload = value[0], value[1]
+    if tag == TAG_LIST and isinstance(payload, (list, tuple)):
+        return next((e for e in map(_complex_value_error, payload) if e), None)
+    if tag != TAG_COMPLEX:
+        return None
+    if not isinstance(payload, (list, tuple)) or len(payload) != 2 or not all(type(x) is float for x in payload):
+        return f"value.complex: expected [re, im] as two float64, got {payload!r}"
+    return None
+
+
+def _op_values(layer: int, kind: int, payload: Any) -> list:
+    """The argument and result values of an operator call event, else []."""
+    if layer != DISPATCH or kind not in (DISPATCH_OP, DISPATCH_OP_ERROR) or not isinstance(payload, (list, tuple)):
+        return []
+    args = payload[3] if len(payload) > 3 and isinstance(payload[3], (list, tuple)) else []
+    values = [a[1] for a in args if isinstance(a, (list, tuple)) and len(a) == 2]
+    if kind == DISPATCH_OP and len(payload) > 4 and isinstance(payload[4], (list, tuple)):
+        values.extend(payload[4])
+    return [v for v in values if isinstance(v, (list, tuple)) and len(v) == 2]
+
+
+def event_minor(layer: int, kind: int, payload: Any) -> int:
+    """The minor of VERSION_MAJOR an event needs: its kind's, or
+    COMPLEX_VALUE_MINOR for an operator call holding a complex value."""
+    minor = KIND_MINOR.get((layer, kind), 0)
+    if any(_holds_complex_value(v) for v in _op_values(layer, kind, payload)):
+        minor = max(minor, COMPLEX_VALUE_MINOR)
+    return minor
 
 
 def edge(node: Optional[int], input_nr: int) -> list:
@@ -940,8 +990,8 @@ class TraceWriter:
             )
         if self._finished:
             raise TraceError("cannot write trace: the writer is finished")
-        if KIND_MINOR:
-            self._raise_minor(KIND_MINOR.get((layer, kind), 0))
+        if self._minor < COMPLEX_VALUE_MINOR:
+            self._raise_minor(event_minor(layer, kind, payload))
         seq = self._next_seq
         # `[seq, layer, kind, payload, ts]` and the structural `[layer, kind,
         # payload']` are msgpack arrays: header and elements' encodings, so
@@ -1608,9 +1658,15 @@ class TraceReader:
             floor, newest, kind_minor = LEGACY_FLOOR_MINOR, LEGACY_NEWEST_MINOR, LEGACY_KIND_MINOR
         else:
             floor, newest, kind_minor = FLOOR_MINOR, VERSION_MINOR, KIND_MINOR
-        needed = max(
-            [floor] + [kind_minor.get((ev.layer, ev.kind), 0) if k else newest for ev, k in zip(self._events, known)]
-        )
+        for ev in self._events:
+            problem = next((e for e in map(_complex_value_error, _op_values(ev.layer, ev.kind, ev.payload)) if e), None)
+            if problem:
+                raise TraceError(f"{self.path}: event {ev.seq}: {problem}")
+        if self.version[0] == LEGACY_MAJOR:
+            minors = [kind_minor.get((ev.layer, ev.kind), 0) if k else newest for ev, k in zip(self._events, known)]
+        else:
+            minors = [event_minor(ev.layer, ev.kind, ev.payload) if k else newest for ev, k in zip(self._events, known)]
+        needed = max([floor] + minors)
         minor = self.version[1]
         if not (minor >= needed if not all(known) else minor == needed):
             raise TraceError(

@@ -93,6 +93,7 @@ def every_tag_args(t0: list) -> list:
         ["device", ftr.v_device("meta")],
         ["layout", ftr.v_layout("strided")],
         ["memory_format", ftr.v_memory_format("preserve_format")],
+        ["complex", ftr.v_list([ftr.v_complex(1j), ftr.v_complex(complex(-0.5, float("inf")))])],
     ]
 
 

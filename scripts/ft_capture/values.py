@@ -326,6 +326,8 @@ def typed_scalar_value(value: Any, type_text: str) -> list:
         return _int_value(int(value), type_text)
     if isinstance(value, (float, torch.SymFloat)):
         return ftr.v_float(float(value))
+    if isinstance(value, complex):
+        return ftr.v_complex(value)
     if isinstance(value, str):
         return ftr.v_str(value)
     if isinstance(value, torch.Generator):

@@ -33,7 +33,7 @@ def test_fixture_covers_every_kind_tag_and_layout_rule():
                 collect_tags(v, tags)
             for v in e.payload[4]:
                 collect_tags(v, tags)
-    assert tags == set(range(11))
+    assert tags == set(range(12))
     assert len(reader.chunks) >= 3
     assert any(e.ts > 2**32 for e in events)
     # one value stored twice (introduced tensor, accumulated gradient) is

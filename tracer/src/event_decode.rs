@@ -567,6 +567,13 @@ impl<'a> Cursor<'a, '_> {
             8 => Value::Device(self.name("value")?),
             9 => Value::Layout(self.name("value")?),
             10 => Value::MemoryFormat(self.name("value")?),
+            11 => {
+                self.array_of(2, "value.complex")?;
+                Value::Complex {
+                    re: self.f64("value.complex")?,
+                    im: self.f64("value.complex")?,
+                }
+            }
             other => return self.fail(at, "value.tag", Problem::ValueTag(other)),
         })
     }

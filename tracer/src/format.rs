@@ -29,8 +29,10 @@ pub const MAGIC: [u8; 8] = [0x89, b'F', b'T', b'R', b'\r', b'\n', 0x1a, b'\n'];
 /// Major version written by this build (2.0: EVENTS chunks compressed).
 pub const VERSION_MAJOR: u16 = 2;
 /// Newest minor version of [`VERSION_MAJOR`] this build reads and writes
-/// (2.1: api `autocast`).
-pub const VERSION_MINOR: u16 = 1;
+/// (2.1: api `autocast`; 2.2: complex values, tag 11).
+pub const VERSION_MINOR: u16 = 2;
+/// The 2.x minor that added value tag 11 (a Python complex number).
+pub const COMPLEX_VALUE_MINOR: u16 = 2;
 /// Minor version a [`VERSION_MAJOR`] writer starts with.
 pub const FLOOR_MINOR: u16 = 0;
 /// The previous major version, still read: 1.1 to 1.3, every chunk raw.
@@ -76,18 +78,41 @@ pub fn newest_minor(major: u16) -> u16 {
     }
 }
 
-/// The minor of `major` that defines an event's kind (FORMAT §2.1): in 1.x
-/// the minor that added it, in 2.x 0 for every kind of 2.0 and 1 for api
-/// `autocast` (2.1). Unknown kinds
-/// count as the newest minor this build knows.
+/// The minor of `major` that defines an event (FORMAT §2.1): in 1.x
+/// the minor that added its kind, in 2.x 0 for every kind of 2.0, 1 for api
+/// `autocast` (2.1) and 2 for an operator call holding a complex value (tag
+/// 11, 2.2). Unknown kinds count as the newest minor this build knows.
 pub fn minor_needed(major: u16, body: &crate::event::EventBody) -> u16 {
     if let crate::event::EventBody::Unknown { .. } = body {
         return newest_minor(major);
     }
     if major == LEGACY_MAJOR {
         body.since_minor()
+    } else if holds_complex_value(body) {
+        body.since_minor_v2().max(COMPLEX_VALUE_MINOR)
     } else {
         body.since_minor_v2()
+    }
+}
+
+/// Whether an operator call's arguments or results hold a complex value
+/// (the only events with scalar values).
+fn holds_complex_value(body: &crate::event::EventBody) -> bool {
+    use crate::event::{DispatchEvent, EventBody};
+    use crate::value::Value;
+    fn complex(v: &Value) -> bool {
+        match v {
+            Value::Complex { .. } => true,
+            Value::List(items) => items.iter().any(complex),
+            _ => false,
+        }
+    }
+    match body {
+        EventBody::Dispatch(DispatchEvent::Op(op)) => {
+            op.args.iter().any(|(_, v)| complex(v)) || op.outputs.iter().any(complex)
+        }
+        EventBody::Dispatch(DispatchEvent::OpError(op)) => op.args.iter().any(|(_, v)| complex(v)),
+        _ => false,
     }
 }
 

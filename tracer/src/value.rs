@@ -92,6 +92,14 @@ pub enum Value {
     Layout(Name),
     /// Tag 10. A memory format (`"preserve_format"`, `"contiguous_format"`).
     MemoryFormat(Name),
+    /// Tag 11 (format 2.2). A Python complex number (`1j` in a backward
+    /// formula, `x * (0.5 - 0.25j)`): `[re, im]`, both float64 on the wire.
+    Complex {
+        /// Real part.
+        re: f64,
+        /// Imaginary part.
+        im: f64,
+    },
 }
 
 impl From<TensorRef> for Value {
@@ -114,6 +122,7 @@ impl Value {
             Value::Device(_) => 8,
             Value::Layout(_) => 9,
             Value::MemoryFormat(_) => 10,
+            Value::Complex { .. } => 11,
         }
     }
 
@@ -173,6 +182,33 @@ impl fmt::Display for Value {
             Value::Device(s) => write!(f, "device({s})"),
             Value::Layout(s) => write!(f, "torch.{s}"),
             Value::MemoryFormat(s) => write!(f, "torch.{s}"),
+            // as Python prints a complex: `1j`, `(0.5-0.25j)`
+            Value::Complex { re, im } if *re == 0.0 && re.is_sign_positive() => {
+                write!(f, "{}j", PyFloat(*im))
+            }
+            Value::Complex { re, im } => {
+                let sign = if im.is_sign_negative() { "" } else { "+" };
+                write!(f, "({}{sign}{}j)", PyFloat(*re), PyFloat(*im))
+            }
+        }
+    }
+}
+
+/// A complex number's part as Python prints it inside a complex (`1`, not
+/// `1.0`; `0.25`, `nan`, `inf`).
+struct PyFloat(f64);
+
+impl fmt::Display for PyFloat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let x = self.0;
+        if x.is_nan() {
+            f.write_str("nan")
+        } else if x.is_infinite() {
+            f.write_str(if x > 0.0 { "inf" } else { "-inf" })
+        } else if x.fract() == 0.0 && x.abs() < 1e16 {
+            write!(f, "{x:.0}")
+        } else {
+            write!(f, "{x:?}")
         }
     }
 }
@@ -188,6 +224,7 @@ impl Serialize for Value {
             Value::Float(x) => tuple.serialize_element(x)?,
             Value::Tensor(t) => tuple.serialize_element(t)?,
             Value::List(items) => tuple.serialize_element(items)?,
+            Value::Complex { re, im } => tuple.serialize_element(&[re, im])?,
             Value::Str(s)
             | Value::Dtype(s)
             | Value::Device(s)
@@ -226,6 +263,10 @@ impl<'de> Deserialize<'de> for Value {
                     8 => Value::Device(seq.next_element()?.ok_or_else(missing)?),
                     9 => Value::Layout(seq.next_element()?.ok_or_else(missing)?),
                     10 => Value::MemoryFormat(seq.next_element()?.ok_or_else(missing)?),
+                    11 => {
+                        let [re, im]: [f64; 2] = seq.next_element()?.ok_or_else(missing)?;
+                        Value::Complex { re, im }
+                    }
                     other => {
                         return Err(de::Error::custom(format_args!("unknown value tag {other}")));
                     }
@@ -271,6 +312,11 @@ mod tests {
             Value::Device("meta".into()),
             Value::Layout("strided".into()),
             Value::MemoryFormat("preserve_format".into()),
+            Value::Complex { re: 0.0, im: 1.0 },
+            Value::Complex {
+                re: -0.5,
+                im: f64::INFINITY,
+            },
         ];
         for v in values {
             let bytes = rmp_serde::to_vec(&v).expect("encode");

@@ -376,3 +376,55 @@ fn wide_forms_decode_alike_and_hash_by_encoding() {
         check_agreement(&wide).expect("agree");
     }
 }
+
+/// An operator call with a complex scalar argument (value tag 11).
+fn complex_scalar_call(other: ft_trace::Value) -> Vec<u8> {
+    use ft_trace::{Context, DispatchEvent, EventBody, OpCall, Value};
+    let event = Event {
+        seq: 0,
+        ts: 0,
+        body: EventBody::Dispatch(DispatchEvent::Op(OpCall {
+            op: "aten.mul.Scalar".into(),
+            keyset: vec!["CPU".into()].into(),
+            chain: Vec::<ft_trace::ChainStep>::new().into(),
+            args: vec![("self".into(), Value::Int(2)), ("other".into(), other)],
+            outputs: vec![Value::None],
+            context: Context::TopLevel,
+        })),
+    };
+    rmp_serde::to_vec(&[event]).expect("encode")
+}
+
+#[test]
+fn complex_scalars_decode_alike_and_malformed_ones_name_the_field() {
+    let one_j = ft_trace::Value::Complex { re: 0.0, im: 1.0 };
+    let bytes = complex_scalar_call(one_j.clone());
+    check_agreement(&bytes).expect("both decoders agree");
+    let events = decode_events_with_hashes(&bytes).expect("decodes");
+    let ft_trace::EventBody::Dispatch(ft_trace::DispatchEvent::Op(op)) = &events[0].0.body else {
+        panic!("an operator call");
+    };
+    assert_eq!(op.args[1].1, one_j);
+    assert_eq!(op.args[1].1.to_string(), "1j");
+    let half = ft_trace::Value::Complex { re: 0.5, im: -0.25 };
+    assert_eq!(half.to_string(), "(0.5-0.25j)");
+    // [11, [0.0, 1.0]] is `92 0b 92 cb .. cb ..`: its payload array is the
+    // 0x92 after the tag 0x0b.
+    let tag = bytes
+        .windows(3)
+        .position(|w| w == [0x92, 0x0b, 0x92])
+        .expect("the complex value's bytes");
+    let mut one_part = bytes.clone();
+    one_part[tag + 2] = 0x91;
+    one_part.drain(tag + 12..tag + 21);
+    let mut a_string = bytes.clone();
+    a_string.splice(tag + 2..tag + 21, [0xa2, b'1', b'j']);
+    for damaged in [one_part, a_string] {
+        check_agreement(&damaged).expect("both refuse");
+        let message = decode_events_with_hashes(&damaged)
+            .expect_err("a malformed complex value is refused")
+            .to_string();
+        assert!(message.contains("value.complex"), "{message}");
+        assert_eq!(message.lines().count(), 1, "{message}");
+    }
+}

@@ -481,7 +481,7 @@ fn an_autocast_event_raises_the_minor_to_2_1() {
     let bytes = std::fs::read(&path).expect("read");
     assert_eq!(bytes, memory.finish().expect("finish").0);
     assert_eq!(u16::from_le_bytes([bytes[10], bytes[11]]), 1);
-    assert_eq!(format::VERSION_MINOR, 1);
+    assert!(format::VERSION_MINOR >= 1);
     let mut reader = TraceReader::open(&path).expect("open");
     assert_eq!(reader.version(), (VERSION_MAJOR, 1));
     let events = reader.read_all().expect("events");
@@ -495,5 +495,38 @@ fn an_autocast_event_raises_the_minor_to_2_1() {
     std::fs::write(&low, &lowered).expect("write");
     let refused = TraceReader::open(&low).and_then(|mut r| r.read_all().map(|_| ()));
     let message = format!("{}", refused.expect_err("a 2.0 header over a 2.1 kind"));
+    assert!(message.contains("minor"), "{message}");
+}
+
+#[test]
+fn a_complex_value_raises_the_minor_to_2_2() {
+    let seed = EventBody::Api(ApiEvent::ManualSeed(ft_trace::ManualSeed { seed: 7 }));
+    let mut call = op_event(0, None);
+    if let EventBody::Dispatch(DispatchEvent::Op(op)) = &mut call {
+        op.args[2].1 = Value::Complex { re: 0.0, im: 1.0 };
+    }
+    let dir = tmp();
+    let path = dir.path().join("complex.ftr");
+    let mut file = FileTraceWriter::create(&path, &meta()).expect("create");
+    file.writer().append(&seed, 0).expect("append");
+    assert_eq!(file.writer().minor_version(), FLOOR_MINOR);
+    file.writer().append(&call, 0).expect("append");
+    assert_eq!(file.writer().minor_version(), format::COMPLEX_VALUE_MINOR);
+    file.finish().expect("finish");
+    let bytes = std::fs::read(&path).expect("read");
+    assert_eq!(u16::from_le_bytes([bytes[10], bytes[11]]), 2);
+    let mut reader = TraceReader::open(&path).expect("open");
+    let events = reader.read_all().expect("events");
+    assert_eq!(events[1].body, call);
+
+    let mut lowered = bytes.clone();
+    lowered[10] = 1;
+    let low = dir.path().join("low.ftr");
+    std::fs::write(&low, &lowered).expect("write");
+    let refused = TraceReader::open(&low).and_then(|mut r| r.read_all().map(|_| ()));
+    let message = format!(
+        "{}",
+        refused.expect_err("a 2.1 header over a complex value")
+    );
     assert!(message.contains("minor"), "{message}");
 }
