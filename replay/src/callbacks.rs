@@ -446,7 +446,14 @@ impl Scope<'_> {
                     let base = self.on_storage(t.storage).ok_or_else(|| {
                         fail(format!("alias T{} of a storage no tensor holds", t.id))
                     })?;
-                    rt.introduce_alias(&base, &t.shape, &t.stride, t.offset, t.requires_grad)?
+                    rt.introduce_alias_at_version(
+                        &base,
+                        &t.shape,
+                        &t.stride,
+                        t.offset,
+                        t.requires_grad,
+                        t.version,
+                    )?
                 } else {
                     let blob = self.blob(t)?;
                     rt.introduce_tensor(

@@ -494,12 +494,13 @@ impl Replayer<'_> {
                             format!("alias of storage S{} that no live tensor holds", t.storage),
                         )
                     })?;
-                    self.runtime.introduce_alias(
+                    self.runtime.introduce_alias_at_version(
                         &base,
                         &t.shape,
                         &t.stride,
                         t.offset,
                         t.requires_grad,
+                        t.version,
                     )
                 } else {
                     let digest = t.value.ok_or_else(|| {

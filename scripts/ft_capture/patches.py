@@ -59,6 +59,11 @@ class Patches:
         capture_functorch.install(self, self.rec)
         self._set(threading.Thread, "_bootstrap_inner", self._wrap_thread(threading.Thread._bootstrap_inner))  # type: ignore[attr-defined]
         self._set(torch._utils, "_rebuild_tensor", self._wrap_rebuild(torch._utils._rebuild_tensor))
+        self._set(torch.Tensor, "__deepcopy__", self._wrap_deepcopy(torch.Tensor.__deepcopy__))
+        import torch._VF
+
+        for module in (torch._VF, torch):
+            self._set(module, "_pad_packed_sequence", self._wrap_pad_packed(getattr(module, "_pad_packed_sequence")))
         self._set(torch.Tensor, "share_memory_", self._refuse_share(torch.Tensor.share_memory_))
         for owner, name in EXPOSING:
             self._set(owner, name, self._wrap_exposing(getattr(owner, name)))
@@ -175,3 +180,65 @@ class Patches:
             return t
 
         return _rebuild_tensor
+
+    def _wrap_deepcopy(self, original: Callable) -> Callable:
+        """`copy.deepcopy` of a plain tensor (a module's buffers when the
+        module is copied for an EMA or a target network, the entries of
+        `copy.deepcopy(model.state_dict())`) copies its storage outside the
+        dispatcher (`UntypedStorage.clone`) and then dispatches
+        `new_empty([])` + `aten.set_.source_Storage_storage_offset` onto
+        it: a storage argument a trace cannot hold, and a value no recorded
+        operator computed (observed in torch 2.15). For a dense CPU tensor
+        the copy runs unobserved and the result is introduced (api
+        `tensor`, with its value and version 1) where an operator first
+        names it, as a rebuilt tensor is (§5.4). Parameters copy themselves
+        with `clone` (`Parameter.__deepcopy__`), which is recorded as
+        usual; other tensors take PyTorch's path unchanged."""
+        rec = self.rec
+
+        @functools.wraps(original)
+        def __deepcopy__(tensor, memo):
+            if not rec.observing() or not _plain_cpu_tensor(tensor):
+                return original(tensor, memo)
+            with rec.unobserved():
+                copied = original(tensor, memo)
+            rec.rebuilt(copied)
+            return copied
+
+        return __deepcopy__
+
+    def _wrap_pad_packed(self, original: Callable) -> Callable:
+        """`_pad_packed_sequence` (behind `pad_packed_sequence`) is a
+        composite: its `full`, `slice`s, `copy_`s and `transpose` dispatch
+        and are recorded, but the lengths it returns are an `empty` tensor
+        whose elements the C++ code stores through a pointer (ATen's
+        PackedSequence.cpp), which no operator records. The lengths are
+        therefore handed back as an unobserved copy, introduced (api
+        `tensor`, with its value) where an operator first names them, as a
+        rebuilt tensor is (§5.4); the `empty` is released unused."""
+        rec = self.rec
+
+        @functools.wraps(original)
+        def _pad_packed_sequence(*args, **kwargs):
+            padded, lengths = original(*args, **kwargs)
+            if not rec.observing() or not _plain_cpu_tensor(lengths):
+                return padded, lengths
+            with rec.unobserved():
+                written = lengths.clone()
+            rec.rebuilt(written)
+            return padded, written
+
+        return _pad_packed_sequence
+
+
+def _plain_cpu_tensor(t: Any) -> bool:
+    """A dense CPU tensor of PyTorch's own class (no subclass, no
+    quantized, sparse or nested layout): `Tensor.__deepcopy__` copies its
+    storage."""
+    return (
+        type(t) is torch.Tensor
+        and t.layout == torch.strided
+        and t.device.type == "cpu"
+        and not t.is_quantized
+        and not t.is_nested
+    )

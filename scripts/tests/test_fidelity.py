@@ -176,6 +176,30 @@ def test_tensors_read_by_torch_load_are_introduced_with_their_values(captures):
     assert all(ref[9] is not None for ref in loaded.values())
 
 
+def test_deepcopied_tensors_are_introduced_with_their_values(captures):
+    """`copy.deepcopy` of a plain tensor (BatchNorm buffers of a target
+    network or an EMA model, a `state_dict()` snapshot) copies its storage
+    outside the dispatcher and `set_`s it: the copy runs unobserved and each
+    copied tensor is introduced with its value and version 1 where an op first
+    names it; parameters copy themselves with a recorded `clone`."""
+    reader = captures.reader("corpus/model_copies")
+    names = [p[0] for p in ops(reader)]
+    assert not [n for n in names if n.startswith("aten.set_")]
+    assert "aten.clone.default" in names
+    copies = [ref for ref, alias in events_named(reader, "tensor") if not alias and ref[8] == 1]
+    assert copies and all(ref[9] is not None for ref in copies)
+    assert {tuple(ref[2]) for ref in copies} >= {(16,), ()}  # running statistics, num_batches_tracked
+
+
+def test_pad_packed_sequence_lengths_are_introduced_with_their_values(captures):
+    """`_pad_packed_sequence` stores its lengths through a pointer into an
+    `empty` tensor: the program gets an unobserved copy, introduced with its
+    value (int64, version 0) where `index.Tensor` reorders it."""
+    reader = captures.reader("corpus/model_copies")
+    lengths = [ref for ref, alias in events_named(reader, "tensor") if not alias and ref[1] == "int64" and ref[2] == [4]]
+    assert lengths and all(ref[8] == 0 and ref[9] is not None for ref in lengths)
+
+
 def test_dataloader_worker_batches_are_introduced_with_their_values(captures):
     """Batches arrive from the workers through shared memory: rebuilt with
     `empty` + `set_` (version 1), which are not events; each batch tensor is

@@ -68,9 +68,9 @@ use crate::dispatch::tls::LocalDispatchKeySet;
 use crate::error::{Result, RuntimeError};
 use crate::faults::Faults;
 use crate::kernels::random::RandomSource;
-use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
 use crate::tensor::strides::{checked_numel, storage_span};
+use crate::tensor::{Tensor, VersionCounter};
 use crate::trace::Tracer;
 
 /// Where the runtime is executing, for the `context` of op events.
@@ -596,6 +596,42 @@ impl Runtime {
         Ok(t)
     }
 
+    /// [`Runtime::introduce_alias`] for a trace's alias introduction, which
+    /// records the version PyTorch's tensor had. A tensor made over a
+    /// storage through a path that gave it a counter of its own —
+    /// `nn.Parameter(w.data)` (the old `weight_norm`'s `weight_v`), a
+    /// `detach()` of a `.data` read — starts at that counter's version,
+    /// not at the storage's other tensors': when `existing`'s counter
+    /// stands elsewhere the alias cannot share it and gets its own at
+    /// `version`. When they agree, sharing is kept (the common
+    /// `nn.Parameter(t)` of a live tensor).
+    pub fn introduce_alias_at_version(
+        &mut self,
+        existing: &Tensor,
+        shape: &[i64],
+        stride: &[i64],
+        offset: i64,
+        requires_grad: bool,
+        version: u64,
+    ) -> Result<Tensor> {
+        let alias = self.introduce_alias(existing, shape, stride, offset, requires_grad)?;
+        if alias.0.version.get() == version || alias.0.conj {
+            return Ok(alias);
+        }
+        let own = Tensor::from_parts(
+            Arc::clone(&alias.0.storage),
+            alias.0.shape.clone(),
+            alias.0.strides.clone(),
+            alias.0.offset,
+            alias.0.dtype,
+            alias.0.device,
+            VersionCounter::new(),
+        );
+        own.0.version.advance_to(version);
+        own.0.autograd.lock().requires_grad = requires_grad;
+        Ok(own)
+    }
+
     /// Gives a tensor just made by [`Runtime::introduce_tensor`] the version
     /// its history outside the runtime left it at (a batch a DataLoader
     /// worker sent is rebuilt with an in-place `set_`: version 1). Counters
@@ -740,5 +776,28 @@ mod tests {
         let mut rt = Runtime::with_sink(Box::new(sink));
         let tensors = run_mlp_step(&mut rt);
         assert!(tensors.iter().all(|t| t.0.trace.is_assigned()));
+    }
+
+    #[test]
+    fn an_alias_at_another_version_gets_a_counter_of_its_own() {
+        let mut rt = Runtime::new();
+        let base = rt
+            .introduce_tensor("float32", &[2], &[1], 0, &[0u8; 8], false)
+            .expect("base");
+        base.0.version.bump();
+        // nn.Parameter(w.data): the .data read's counter stood at 0.
+        let own = rt
+            .introduce_alias_at_version(&base, &[2], &[1], 0, true, 0)
+            .expect("own");
+        assert_eq!((own.version(), base.version()), (0, 1));
+        base.0.version.bump();
+        assert_eq!(own.version(), 0);
+        // nn.Parameter(t) of the live tensor: the same counter.
+        let shared = rt
+            .introduce_alias_at_version(&base, &[2], &[1], 0, true, 2)
+            .expect("shared");
+        base.0.version.bump();
+        assert_eq!(shared.version(), 3);
+        assert!(Arc::ptr_eq(&own.0.storage, &base.0.storage));
     }
 }
