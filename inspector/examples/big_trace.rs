@@ -88,8 +88,8 @@ impl Gen {
     ) -> Result<(), TraceError> {
         self.emit(EventBody::Dispatch(DispatchEvent::Op(OpCall {
             op: name.into(),
-            keyset: vec!["CPU".into(), "AutogradCPU".into()],
-            chain: Vec::new(),
+            keyset: vec!["CPU".into(), "AutogradCPU".into()].into(),
+            chain: Vec::new().into(),
             args: args.into_iter().map(|(k, v)| (k.into(), v)).collect(),
             outputs: outputs.into_iter().map(Value::from).collect(),
             context,
@@ -137,7 +137,7 @@ impl Gen {
             ] {
                 let t = self.new_tensor(&shape, true);
                 self.emit(EventBody::Api(ApiEvent::Tensor(TensorIntro {
-                    tensor: t.clone(),
+                    tensor: Box::new(t.clone()),
                     alias: false,
                 })))?;
                 let acc = self.next_node;
@@ -169,7 +169,7 @@ impl Gen {
         let y = self.new_tensor(&[BATCH, WIDTHS[3]], false);
         for t in [&x, &y] {
             self.emit(EventBody::Api(ApiEvent::Tensor(TensorIntro {
-                tensor: t.clone(),
+                tensor: Box::new(t.clone()),
                 alias: false,
             })))?;
         }
@@ -295,7 +295,7 @@ impl Gen {
                         self.emit(EventBody::Autograd(AutogradEvent::Accumulate(Accumulate {
                             node: next,
                             tensor: p.id,
-                            grad,
+                            grad: Box::new(grad),
                         })))?;
                     }
                     None => {

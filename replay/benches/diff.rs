@@ -37,11 +37,12 @@ fn tensor(id: u64) -> TensorRef {
 fn op(name: &str, input: u64, output: u64, context: Context) -> EventBody {
     EventBody::Dispatch(DispatchEvent::Op(OpCall {
         op: name.into(),
-        keyset: vec!["AutogradCPU".into(), "CPU".into()],
+        keyset: vec!["AutogradCPU".into(), "CPU".into()].into(),
         chain: vec![ChainStep {
             key: "CPU".into(),
             handler: "kernel".into(),
-        }],
+        }]
+        .into(),
         args: vec![("self".into(), Value::Tensor(Box::new(tensor(input))))],
         outputs: vec![Value::Tensor(Box::new(tensor(output)))],
         context,

@@ -160,8 +160,8 @@ mod tests {
             ts: 0,
             body: EventBody::Dispatch(DispatchEvent::Op(OpCall {
                 op: Name::from(name),
-                keyset: Vec::new(),
-                chain: Vec::<ChainStep>::new(),
+                keyset: Vec::new().into(),
+                chain: Vec::<ChainStep>::new().into(),
                 args: args.into_iter().map(|(n, v)| (Name::from(n), v)).collect(),
                 outputs,
                 context: Context::TopLevel,
@@ -261,7 +261,7 @@ mod tests {
             seq: 1,
             ts: 0,
             body: EventBody::Api(ApiEvent::Data(DataAccess {
-                tensor: tref(1, 1, 0, None),
+                tensor: Box::new(tref(1, 1, 0, None)),
                 source: 5,
                 write: true,
             })),

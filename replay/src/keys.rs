@@ -75,7 +75,7 @@ pub fn op_key(op: &OpCall, view: &TraceView<'_>, k: &mut String) {
         k.push_str(key);
     }
     k.push_str(" chain=");
-    for step in &op.chain {
+    for step in op.chain.iter() {
         k.push_str(&step.key);
         k.push(':');
         k.push_str(&step.handler);
@@ -106,7 +106,7 @@ pub fn op_error_key(op: &OpError, view: &TraceView<'_>, k: &mut String) {
         k.push_str(key);
     }
     k.push_str(" chain=");
-    for step in &op.chain {
+    for step in op.chain.iter() {
         k.push_str(&step.key);
         k.push(':');
         k.push_str(&step.handler);

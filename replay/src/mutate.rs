@@ -188,7 +188,7 @@ fn edit_op(event: &mut Event, arg: u16) {
     match arg % 3 {
         0 => *op = format!("{op}.x").into(),
         1 => *op = "".into(),
-        _ => keyset.reverse(),
+        _ => *keyset = keyset.iter().rev().cloned().collect(),
     }
 }
 

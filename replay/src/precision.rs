@@ -145,8 +145,8 @@ mod tests {
             ts: 0,
             body: EventBody::Dispatch(DispatchEvent::Op(OpCall {
                 op: name.into(),
-                keyset: vec![],
-                chain: vec![],
+                keyset: vec![].into(),
+                chain: vec![].into(),
                 args: args
                     .into_iter()
                     .map(|t| ("self".into(), Value::Tensor(Box::new(t))))

@@ -66,7 +66,7 @@ impl Builder {
     fn op(&mut self, name: &str, args: Vec<TensorRef>, out: TensorRef, context: Context) {
         self.push(EventBody::Dispatch(DispatchEvent::Op(OpCall {
             op: name.into(),
-            keyset: vec!["AutogradCPU".into(), "CPU".into()],
+            keyset: vec!["AutogradCPU".into(), "CPU".into()].into(),
             chain: vec![
                 ChainStep {
                     key: "AutogradCPU".into(),
@@ -76,7 +76,8 @@ impl Builder {
                     key: "CPU".into(),
                     handler: "kernel".into(),
                 },
-            ],
+            ]
+            .into(),
             args: args
                 .into_iter()
                 .enumerate()
@@ -151,7 +152,7 @@ fn program(dev: Deviation) -> TraceData {
     let mut leaf = b.tensor(0, &[4], Some(&x));
     leaf.requires_grad = true;
     b.push(EventBody::Api(ApiEvent::Tensor(ft_trace::TensorIntro {
-        tensor: leaf.clone(),
+        tensor: Box::new(leaf.clone()),
         alias: false,
     })));
     let mut arg = leaf.clone();
@@ -234,7 +235,7 @@ fn program(dev: Deviation) -> TraceData {
     b.push(EventBody::Autograd(AutogradEvent::Accumulate(Accumulate {
         node: 0,
         tensor: 0,
-        grad,
+        grad: Box::new(grad),
     })));
     b.build("synthetic")
 }

@@ -326,7 +326,7 @@ fn an_op_the_runtime_lacks_is_exit_5_naming_the_op() {
     };
     w.append(
         &EventBody::Api(ApiEvent::Tensor(TensorIntro {
-            tensor: x.clone(),
+            tensor: Box::new(x.clone()),
             alias: false,
         })),
         0,
@@ -340,11 +340,12 @@ fn an_op_the_runtime_lacks_is_exit_5_naming_the_op() {
     w.append(
         &EventBody::Dispatch(DispatchEvent::Op(OpCall {
             op: "aten.special_zeta.default".into(),
-            keyset: vec!["AutogradCPU".into(), "CPU".into()],
+            keyset: vec!["AutogradCPU".into(), "CPU".into()].into(),
             chain: vec![ChainStep {
                 key: "CPU".into(),
                 handler: "kernel".into(),
-            }],
+            }]
+            .into(),
             args: vec![
                 ("self".into(), Value::Tensor(Box::new(arg.clone()))),
                 ("other".into(), Value::Tensor(Box::new(arg))),

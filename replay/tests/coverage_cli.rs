@@ -66,7 +66,7 @@ impl TraceBuilder {
             .writer()
             .append(
                 &EventBody::Api(ApiEvent::Tensor(TensorIntro {
-                    tensor: t.clone(),
+                    tensor: Box::new(t.clone()),
                     alias: false,
                 })),
                 0,
@@ -84,11 +84,12 @@ impl TraceBuilder {
             .append(
                 &EventBody::Dispatch(DispatchEvent::Op(OpCall {
                     op: op.into(),
-                    keyset: vec!["CPU".into()],
+                    keyset: vec!["CPU".into()].into(),
                     chain: vec![ChainStep {
                         key: "CPU".into(),
                         handler: "kernel".into(),
-                    }],
+                    }]
+                    .into(),
                     args: vec![("self".into(), Value::Tensor(Box::new(input.clone())))],
                     outputs: vec![Value::Tensor(Box::new(out.clone()))],
                     context: Context::TopLevel,
@@ -312,11 +313,12 @@ fn a_failure_only_execution_reveals_is_exit_5_with_a_one_item_json_list() {
         .append(
             &EventBody::Dispatch(DispatchEvent::Op(OpCall {
                 op: "aten.mm.default".into(),
-                keyset: vec!["CPU".into()],
+                keyset: vec!["CPU".into()].into(),
                 chain: vec![ChainStep {
                     key: "CPU".into(),
                     handler: "kernel".into(),
-                }],
+                }]
+                .into(),
                 args: vec![
                     ("self".into(), Value::Tensor(Box::new(x.clone()))),
                     ("mat2".into(), Value::Tensor(Box::new(x))),

@@ -64,11 +64,12 @@ impl Trace {
             ts: 0,
             body: EventBody::Dispatch(DispatchEvent::Op(OpCall {
                 op: name.into(),
-                keyset: vec!["CPU".into()],
+                keyset: vec!["CPU".into()].into(),
                 chain: vec![ChainStep {
                     key: "CPU".into(),
                     handler: "kernel".into(),
-                }],
+                }]
+                .into(),
                 args: args.into_iter().map(|(n, v)| (n.into(), v)).collect(),
                 outputs: vec![out.into()],
                 context: Context::TopLevel,
@@ -240,11 +241,12 @@ fn weight_gradient_then_accumulate(error: f32) -> TraceData {
         ts: 0,
         body: EventBody::Dispatch(DispatchEvent::Op(OpCall {
             op: "aten.convolution_backward.default".into(),
-            keyset: vec!["CPU".into()],
+            keyset: vec!["CPU".into()].into(),
             chain: vec![ChainStep {
                 key: "CPU".into(),
                 handler: "kernel".into(),
-            }],
+            }]
+            .into(),
             args: args.into_iter().map(|(n, v)| (n.into(), v)).collect(),
             outputs: vec![Value::None, grad_weight.clone().into(), Value::None],
             context: Context::Node(0),
@@ -256,7 +258,7 @@ fn weight_gradient_then_accumulate(error: f32) -> TraceData {
         body: EventBody::Autograd(ft_trace::AutogradEvent::Accumulate(ft_trace::Accumulate {
             node: 1,
             tensor: 2,
-            grad: grad_weight,
+            grad: Box::new(grad_weight),
         })),
     });
     trace_data(t)

@@ -36,7 +36,8 @@ fn op(i: u64) -> EventBody {
             "ADInplaceOrView".into(),
             "BackendSelect".into(),
             "CPU".into(),
-        ],
+        ]
+        .into(),
         chain: vec![
             ChainStep {
                 key: "AutogradCPU".into(),
@@ -46,7 +47,8 @@ fn op(i: u64) -> EventBody {
                 key: "CPU".into(),
                 handler: "kernel".into(),
             },
-        ],
+        ]
+        .into(),
         args: vec![
             ("self".into(), Value::Tensor(Box::new(t(i)))),
             ("mat1".into(), Value::Tensor(Box::new(t(i + 1)))),

@@ -16,6 +16,7 @@
 //! reader cannot tell which parts are values) and can be written back.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::de::{self, SeqAccess, Visitor};
 use serde::ser::SerializeTuple;
@@ -158,7 +159,7 @@ pub enum ApiEvent {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TensorIntro {
     /// The tensor; `value` is set unless `alias` is true or the policy is `none`.
-    pub tensor: TensorRef,
+    pub tensor: Box<TensorRef>,
     /// True when the tensor's storage already appeared in the stream: the
     /// tensor is a new view of known memory and carries no value of its own.
     pub alias: bool,
@@ -255,7 +256,7 @@ pub struct DataAccess {
     /// and geometry, not requiring grad, with a version counter of its own.
     /// Write (`tensor.data = source`): the tensor after the assignment; it
     /// keeps its id, autograd state and version counter. No `value`.
-    pub tensor: TensorRef,
+    pub tensor: Box<TensorRef>,
     /// The tensor whose data was read, or the tensor assigned.
     pub source: u64,
     /// False for a read, true for an assignment.
@@ -433,15 +434,25 @@ pub struct ChainStep {
     pub handler: Name,
 }
 
+/// A computed DispatchKeySet's keys, highest priority first.
+///
+/// Shared: a run computes a few dozen distinct key sets and repeats them on
+/// every operator, so a reader and the runtime hand out one allocation per
+/// distinct set (`Arc<[Name]>` builds from a `Vec` or an iterator).
+pub type KeySet = Arc<[Name]>;
+
+/// The steps of a dispatcher walk, in order; shared like [`KeySet`].
+pub type Chain = Arc<[ChainStep]>;
+
 /// Payload of [`DispatchEvent::Op`]: `[op, keyset, chain, args, outputs, context]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OpCall {
     /// ATen overload name as PyTorch spells it in Python (`aten.addmm.default`).
     pub op: Name,
     /// Keys of the computed DispatchKeySet, highest priority first.
-    pub keyset: Vec<Name>,
+    pub keyset: KeySet,
     /// The keys the call walked, in order.
-    pub chain: Vec<ChainStep>,
+    pub chain: Chain,
     /// Every schema argument in schema order, defaults filled in: `[name, value]`.
     pub args: Vec<(Name, Value)>,
     /// Results, in schema order (tuples flattened).
@@ -459,9 +470,9 @@ pub struct OpError {
     /// ATen overload name (`aten.mm.default`).
     pub op: Name,
     /// Keys of the computed DispatchKeySet, highest priority first.
-    pub keyset: Vec<Name>,
+    pub keyset: KeySet,
     /// The keys the call walked, in order.
-    pub chain: Vec<ChainStep>,
+    pub chain: Chain,
     /// Every schema argument in schema order, defaults filled in: `[name, value]`.
     pub args: Vec<(Name, Value)>,
     /// The Python exception: `"Type: message"` (`RuntimeError: mm: mat1 and
@@ -572,7 +583,7 @@ pub struct Accumulate {
     /// The leaf.
     pub tensor: u64,
     /// The tensor now stored in the leaf's `.grad`.
-    pub grad: TensorRef,
+    pub grad: Box<TensorRef>,
 }
 
 /// Payload of [`AutogradEvent::GraphTaskEnd`]: `[executed]`.
@@ -602,7 +613,7 @@ pub struct HookEnd {
     pub hook: u64,
     /// The gradient the hook returned in place of the one it received, or
     /// nil when it returned None. No value.
-    pub result: Option<TensorRef>,
+    pub result: Option<Box<TensorRef>>,
 }
 
 /// Payload of [`AutogradEvent::HookResult`]: `[hook, results]`.
@@ -826,7 +837,7 @@ impl EventBody {
     pub fn structural(&self) -> EventBody {
         match self {
             EventBody::Api(ApiEvent::Tensor(t)) => EventBody::Api(ApiEvent::Tensor(TensorIntro {
-                tensor: t.tensor.structural(),
+                tensor: Box::new(t.tensor.structural()),
                 alias: t.alias,
             })),
             EventBody::Dispatch(DispatchEvent::Op(op)) => {
@@ -852,7 +863,7 @@ impl EventBody {
             }
             EventBody::Autograd(AutogradEvent::Accumulate(a)) => {
                 EventBody::Autograd(AutogradEvent::Accumulate(Accumulate {
-                    grad: a.grad.structural(),
+                    grad: Box::new(a.grad.structural()),
                     ..a.clone()
                 }))
             }
@@ -874,8 +885,8 @@ impl EventBody {
     /// Every tensor reference carried by the body (with metadata).
     pub fn tensor_refs(&self) -> smallvec::SmallVec<[&TensorRef; 4]> {
         match self {
-            EventBody::Api(ApiEvent::Tensor(t)) => smallvec::smallvec![&t.tensor],
-            EventBody::Api(ApiEvent::Data(d)) => smallvec::smallvec![&d.tensor],
+            EventBody::Api(ApiEvent::Tensor(t)) => smallvec::smallvec![&*t.tensor],
+            EventBody::Api(ApiEvent::Data(d)) => smallvec::smallvec![&*d.tensor],
             EventBody::Dispatch(DispatchEvent::Op(op)) => op
                 .args
                 .iter()
@@ -885,10 +896,12 @@ impl EventBody {
             EventBody::Dispatch(DispatchEvent::OpError(op)) => {
                 op.args.iter().flat_map(|(_, v)| v.tensors()).collect()
             }
-            EventBody::Autograd(AutogradEvent::Accumulate(a)) => smallvec::smallvec![&a.grad],
+            EventBody::Autograd(AutogradEvent::Accumulate(a)) => smallvec::smallvec![&*a.grad],
             EventBody::Api(ApiEvent::GradResult(g)) => g.grads.iter().flatten().collect(),
             EventBody::Autograd(AutogradEvent::HookBegin(h)) => h.args.iter().flatten().collect(),
-            EventBody::Autograd(AutogradEvent::HookEnd(h)) => h.result.iter().collect(),
+            EventBody::Autograd(AutogradEvent::HookEnd(h)) => {
+                h.result.as_deref().into_iter().collect()
+            }
             EventBody::Autograd(AutogradEvent::NodeResult(r)) => {
                 r.grads.iter().chain(&r.results).flatten().collect()
             }
@@ -1085,11 +1098,12 @@ mod tests {
     fn op(digest: Option<Digest>) -> EventBody {
         EventBody::Dispatch(DispatchEvent::Op(OpCall {
             op: "aten.relu.default".into(),
-            keyset: vec!["AutogradCPU".into(), "CPU".into()],
+            keyset: vec!["AutogradCPU".into(), "CPU".into()].into(),
             chain: vec![ChainStep {
                 key: "CPU".into(),
                 handler: "kernel".into(),
-            }],
+            }]
+            .into(),
             args: vec![(
                 "self".into(),
                 Value::Tensor(Box::new(sample_tensor(0, digest))),

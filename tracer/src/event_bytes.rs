@@ -260,8 +260,8 @@ mod tests {
         let op = |value| {
             EventBody::Dispatch(DispatchEvent::Op(OpCall {
                 op: "aten.mul.Tensor".into(),
-                keyset: vec!["AutogradCPU".into(), "CPU".into()],
-                chain: Vec::new(),
+                keyset: vec!["AutogradCPU".into(), "CPU".into()].into(),
+                chain: Vec::new().into(),
                 args: vec![
                     ("self".into(), Value::Tensor(Box::new(tensor(value)))),
                     ("other".into(), Value::Float(-0.5)),

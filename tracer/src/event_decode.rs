@@ -23,7 +23,9 @@
 //! then exactly what encoding it again gives, and its structural hash can be
 //! taken from them (FORMAT §4, [`crate::event_bytes`]).
 
+use std::cell::RefCell;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::event::{
     Accumulate, ApiEvent, Autocast, AutogradEvent, BackwardCall, ChainStep, Context, DataAccess,
@@ -33,8 +35,10 @@ use crate::event::{
     QueueEntry, RegisterHook, RegisterNodeHook, Release, RemoveHook, RetainGrad, SavedTensorsHooks,
     SetGrad, SetRequiresGrad, TensorIntro, Transfer,
 };
+use crate::event::{Chain, KeySet};
 use crate::hash::Digest;
 use crate::name::{self, Name, Table};
+use crate::shared_seq::{SeqCache, extent_of_strings};
 use crate::value::{TensorRef, Value};
 
 /// Nesting of list values this decoder follows; deeper lists go to serde
@@ -132,35 +136,49 @@ pub(crate) struct Decoded {
     pub(crate) structural: Option<(usize, usize)>,
 }
 
+/// This thread's shared key sets and chains, by their stored bytes.
+#[derive(Default)]
+struct SharedLists {
+    keysets: SeqCache<Name>,
+    chains: SeqCache<ChainStep>,
+}
+
+thread_local! {
+    static SHARED_LISTS: RefCell<SharedLists> = RefCell::new(SharedLists::default());
+}
+
 /// Decodes the event starting at `pos` of `payload`.
 pub(crate) fn decode_event(payload: &[u8], pos: usize) -> Result<Decoded> {
     name::with_table(|names| {
-        let mut c = Cursor {
-            bytes: payload,
-            pos,
-            names,
-            shortest: true,
-            digest: false,
-        };
-        let fixarray_5 = payload.get(pos) == Some(&0x95);
-        c.array_of(5, "event")?;
-        let seq = c.u64("event.seq")?;
-        let start = c.pos;
-        let layer = c.u8("event.layer")?;
-        let kind = c.u8("event.kind")?;
-        let body = c.body(layer, kind)?;
-        let payload_end = c.pos;
-        let ts = c.u64("event.ts")?;
-        // The four kinds whose structural form sets value digests to nil
-        // (`EventBody::structural_form_is_payload`).
-        let digests_dropped =
-            c.digest && matches!((layer, kind), (0, 1) | (1, 1) | (1, 2) | (2, 5));
-        let structural =
-            (fixarray_5 && c.shortest && !digests_dropped).then_some((start, payload_end));
-        Ok(Decoded {
-            event: Event { seq, ts, body },
-            end: c.pos,
-            structural,
+        SHARED_LISTS.with(|lists| {
+            let mut c = Cursor {
+                bytes: payload,
+                pos,
+                names,
+                lists: &mut lists.borrow_mut(),
+                shortest: true,
+                digest: false,
+            };
+            let fixarray_5 = payload.get(pos) == Some(&0x95);
+            c.array_of(5, "event")?;
+            let seq = c.u64("event.seq")?;
+            let start = c.pos;
+            let layer = c.u8("event.layer")?;
+            let kind = c.u8("event.kind")?;
+            let body = c.body(layer, kind)?;
+            let payload_end = c.pos;
+            let ts = c.u64("event.ts")?;
+            // The four kinds whose structural form sets value digests to nil
+            // (`EventBody::structural_form_is_payload`).
+            let digests_dropped =
+                c.digest && matches!((layer, kind), (0, 1) | (1, 1) | (1, 2) | (2, 5));
+            let structural =
+                (fixarray_5 && c.shortest && !digests_dropped).then_some((start, payload_end));
+            Ok(Decoded {
+                event: Event { seq, ts, body },
+                end: c.pos,
+                structural,
+            })
         })
     })
 }
@@ -169,6 +187,7 @@ struct Cursor<'a, 't> {
     bytes: &'a [u8],
     pos: usize,
     names: &'t mut Table,
+    lists: &'t mut SharedLists,
     /// Every object so far was in its shortest msgpack form.
     shortest: bool,
     /// A tensor reference with a value digest was read.
@@ -578,18 +597,53 @@ impl<'a> Cursor<'a, '_> {
         })
     }
 
-    fn keyset(&mut self) -> Result<Vec<Name>> {
-        self.vec("op.keyset", |c| c.name("op.keyset"))
+    fn keyset(&mut self) -> Result<KeySet> {
+        self.shared_list(
+            1,
+            |lists| &mut lists.keysets,
+            |c| c.vec("op.keyset", |c| c.name("op.keyset")),
+        )
     }
 
-    fn chain(&mut self) -> Result<Vec<ChainStep>> {
-        self.vec("op.chain", |c| {
-            c.array_of(2, "op.chain")?;
-            Ok(ChainStep {
-                key: c.name("op.chain.key")?,
-                handler: c.name("op.chain.handler")?,
-            })
-        })
+    fn chain(&mut self) -> Result<Chain> {
+        self.shared_list(
+            2,
+            |lists| &mut lists.chains,
+            |c| {
+                c.vec("op.chain", |c| {
+                    c.array_of(2, "op.chain")?;
+                    Ok(ChainStep {
+                        key: c.name("op.chain.key")?,
+                        handler: c.name("op.chain.handler")?,
+                    })
+                })
+            },
+        )
+    }
+
+    /// A list of strings (`depth` 1) or of arrays of strings (2) that many
+    /// events repeat: found by its stored bytes in `cache` when met before,
+    /// else decoded by `decode` and remembered.
+    fn shared_list<T>(
+        &mut self,
+        depth: usize,
+        cache: fn(&mut SharedLists) -> &mut SeqCache<T>,
+        decode: impl FnOnce(&mut Self) -> Result<Vec<T>>,
+    ) -> Result<Arc<[T]>> {
+        let start = self.pos;
+        let bytes = self.bytes;
+        if let Some(end) = extent_of_strings(bytes, start, depth)
+            && let Some((list, shortest)) = cache(self.lists).get(&bytes[start..end])
+        {
+            self.pos = end;
+            self.shortest &= shortest;
+            return Ok(list);
+        }
+        let shortest_before = std::mem::replace(&mut self.shortest, true);
+        let list: Arc<[T]> = decode(self)?.into();
+        cache(self.lists).insert(&bytes[start..self.pos], &list, self.shortest);
+        self.shortest &= shortest_before;
+        Ok(list)
     }
 
     fn args(&mut self) -> Result<Vec<(Name, Value)>> {
@@ -703,7 +757,7 @@ impl<'a> Cursor<'a, '_> {
                 EventBody::Autograd(AutogradEvent::Accumulate(Accumulate {
                     node: self.u64("accumulate.node")?,
                     tensor: self.u64("accumulate.tensor")?,
-                    grad: self.tensor()?,
+                    grad: Box::new(self.tensor()?),
                 }))
             }
             (2, 6) => {
@@ -724,7 +778,7 @@ impl<'a> Cursor<'a, '_> {
                 self.array_of(2, "hook_end")?;
                 EventBody::Autograd(AutogradEvent::HookEnd(HookEnd {
                     hook: self.u64("hook_end.hook")?,
-                    result: self.option(Self::tensor)?,
+                    result: self.option(|c| c.tensor().map(Box::new))?,
                 }))
             }
             (2, 9) => {
@@ -751,7 +805,7 @@ impl<'a> Cursor<'a, '_> {
             (0, 1) => {
                 self.array_of(2, "tensor_intro")?;
                 EventBody::Api(ApiEvent::Tensor(TensorIntro {
-                    tensor: self.tensor()?,
+                    tensor: Box::new(self.tensor()?),
                     alias: self.bool("tensor_intro.alias")?,
                 }))
             }
@@ -868,7 +922,7 @@ impl<'a> Cursor<'a, '_> {
             (0, 19) => {
                 self.array_of(3, "data")?;
                 EventBody::Api(ApiEvent::Data(DataAccess {
-                    tensor: self.tensor()?,
+                    tensor: Box::new(self.tensor()?),
                     source: self.u64("data.source")?,
                     write: self.bool("data.write")?,
                 }))
@@ -1005,7 +1059,7 @@ mod tests {
             seq: 4,
             ts: 9,
             body: EventBody::Api(ApiEvent::Tensor(TensorIntro {
-                tensor: tensor(),
+                tensor: Box::new(tensor()),
                 alias: false,
             })),
         }
@@ -1105,8 +1159,8 @@ mod tests {
             ts: 0,
             body: EventBody::Dispatch(DispatchEvent::Op(OpCall {
                 op: "aten.cat.default".into(),
-                keyset: vec!["CPU".into()],
-                chain: Vec::new(),
+                keyset: vec!["CPU".into()].into(),
+                chain: Vec::new().into(),
                 args: vec![("tensors".into(), value)],
                 outputs: Vec::new(),
                 context: Context::TopLevel,

@@ -36,6 +36,7 @@ pub mod name;
 pub mod op_class;
 pub mod reader;
 pub mod rewrite;
+mod shared_seq;
 pub mod sidecar;
 pub mod sink;
 mod structural;
@@ -54,6 +55,7 @@ pub use event::{
     GradMode, GraphTaskBegin, GraphTaskEnd, Layer, ManualSeed, Mark, NodeCreated, OpCall,
     ProgramError, QueueEntry, Release, SetGrad, SetRequiresGrad, TensorIntro, Transfer,
 };
+pub use event::{Chain, KeySet};
 pub use event::{FunctionApplied, NodeResult};
 pub use event::{GradCall, GradResult};
 pub use event::{GraphTaskError, OpError};

@@ -280,8 +280,8 @@ mod tests {
                     .collect(),
                 outputs: outputs.into_iter().map(Value::from).collect(),
                 context: Context::TopLevel,
-                keyset: Vec::new(),
-                chain: Vec::new(),
+                keyset: Vec::new().into(),
+                chain: Vec::new().into(),
             })),
         }
     }
@@ -334,7 +334,7 @@ mod tests {
             seq,
             ts: 0,
             body: EventBody::Api(ApiEvent::Tensor(TensorIntro {
-                tensor: t,
+                tensor: Box::new(t),
                 alias: false,
             })),
         }
@@ -345,7 +345,7 @@ mod tests {
             seq,
             ts: 0,
             body: EventBody::Api(ApiEvent::Data(DataAccess {
-                tensor: t,
+                tensor: Box::new(t),
                 source: 9,
                 write: true,
             })),

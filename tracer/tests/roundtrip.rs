@@ -41,7 +41,8 @@ fn op_event(i: u64, value: Option<ft_trace::Digest>) -> EventBody {
             "ADInplaceOrView".into(),
             "BackendSelect".into(),
             "CPU".into(),
-        ],
+        ]
+        .into(),
         chain: vec![
             ChainStep {
                 key: "AutogradCPU".into(),
@@ -51,7 +52,8 @@ fn op_event(i: u64, value: Option<ft_trace::Digest>) -> EventBody {
                 key: "CPU".into(),
                 handler: "kernel".into(),
             },
-        ],
+        ]
+        .into(),
         args: vec![
             ("self".into(), Value::Tensor(Box::new(tensor(i, None)))),
             ("beta".into(), Value::Int(1)),

@@ -78,8 +78,8 @@ fn op(name: &str, args: Vec<(&str, Value)>, outputs: Vec<Value>, context: Contex
     }
     EventBody::Dispatch(DispatchEvent::Op(OpCall {
         op: name.into(),
-        keyset,
-        chain,
+        keyset: keyset.into(),
+        chain: chain.into(),
         args: args.into_iter().map(|(n, v)| (n.into(), v)).collect(),
         outputs,
         context,
@@ -142,11 +142,11 @@ pub fn write_trace(dir: &Path, name: &str, ending: Ending) -> PathBuf {
     let wt = tensor(1, &[2, 3], true, None);
     let mut events: Vec<EventBody> = vec![
         EventBody::Api(ApiEvent::Tensor(TensorIntro {
-            tensor: tensor(0, &[2, 3], false, Some(x_val)),
+            tensor: Box::new(tensor(0, &[2, 3], false, Some(x_val))),
             alias: false,
         })),
         EventBody::Api(ApiEvent::Tensor(TensorIntro {
-            tensor: tensor(1, &[2, 3], true, Some(w_val)),
+            tensor: Box::new(tensor(1, &[2, 3], true, Some(w_val))),
             alias: false,
         })),
         op(
@@ -253,7 +253,7 @@ pub fn write_trace(dir: &Path, name: &str, ending: Ending) -> PathBuf {
         EventBody::Autograd(AutogradEvent::Accumulate(Accumulate {
             node: 0,
             tensor: 1,
-            grad: tensor(6, &[2, 3], false, Some(grad)),
+            grad: Box::new(tensor(6, &[2, 3], false, Some(grad))),
         })),
         EventBody::Autograd(AutogradEvent::GraphTaskEnd(GraphTaskEnd { executed: 3 })),
         EventBody::Api(ApiEvent::MarkBegin(Mark {

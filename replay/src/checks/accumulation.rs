@@ -622,8 +622,8 @@ mod tests {
     fn call(op: &str, args: Vec<(&str, Value)>, out: Value) -> OpCall {
         OpCall {
             op: Name::from(op),
-            keyset: Vec::new(),
-            chain: Vec::new(),
+            keyset: Vec::new().into(),
+            chain: Vec::new().into(),
             args: args.into_iter().map(|(n, v)| (Name::from(n), v)).collect(),
             outputs: vec![out],
             context: ft_trace::Context::TopLevel,

@@ -393,8 +393,8 @@ mod tests {
     fn conv_call(transposed: bool, x: &[i64], w: &[i64], out: &[i64], groups: i64) -> OpCall {
         OpCall {
             op: Name::from("aten.convolution.default"),
-            keyset: Vec::new(),
-            chain: Vec::new(),
+            keyset: Vec::new().into(),
+            chain: Vec::new().into(),
             args: vec![
                 (Name::from("input"), tref(1, x)),
                 (Name::from("weight"), tref(2, w)),

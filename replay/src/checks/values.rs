@@ -300,8 +300,8 @@ pub fn compare(
                     EventBody::Autograd(AutogradEvent::Accumulate(aa)),
                 ) => (
                     Cow::Owned(format!("accumulate into T{}", ea.tensor)),
-                    std::iter::once(&ea.grad).collect(),
-                    std::iter::once(&aa.grad).collect(),
+                    std::iter::once(&*ea.grad).collect(),
+                    std::iter::once(&*aa.grad).collect(),
                 ),
                 _ => continue,
             };

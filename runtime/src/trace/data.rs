@@ -13,7 +13,7 @@ impl Tracer {
     pub(crate) fn data(&mut self, tensor: &Tensor, source: &Tensor, write: bool) {
         self.introduce_unseen(std::iter::once(source));
         let source = self.tensor_id(source);
-        let tensor = self.tensor_ref(tensor, None, false);
+        let tensor = Box::new(self.tensor_ref(tensor, None, false));
         self.api(ApiEvent::Data(DataAccess {
             tensor,
             source,

@@ -35,9 +35,11 @@ pub(crate) mod node_hook;
 pub(crate) mod saved_hooks;
 pub(crate) mod slot;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
+use ft_trace::ValuePolicy;
 use ft_trace::event::{
     Accumulate, ApiEvent, AutogradEvent, BackwardCall, ChainStep, Context, DefaultDtype,
     DeviceEvent, DispatchEvent, Edge as TraceEdge, GradMode, GraphTaskBegin, GraphTaskEnd,
@@ -45,7 +47,7 @@ use ft_trace::event::{
 };
 use ft_trace::event::{Autocast, GraphTaskError, OpError, ProgramError};
 use ft_trace::event::{HookBegin, HookEnd, RegisterHook, RemoveHook, RetainGrad};
-use ft_trace::{Digest, EventBody, EventSink, Name, TensorRef, Value, ValueKey, ValuePolicy};
+use ft_trace::{Chain, Digest, EventBody, EventSink, KeySet, Name, TensorRef, Value, ValueKey};
 
 use crate::autograd::node::{Edge, Node, NodeKind};
 use crate::dispatch::autocast::AutocastState;
@@ -117,6 +119,10 @@ pub(crate) struct Tracer {
     emitted_default_dtype: &'static str,
     pending_autocast: Option<(&'static str, AutocastState)>,
     emitted_autocast: AutocastState,
+    /// The key sets and chains emitted so far, shared by every event that
+    /// repeats one (a run has a few dozen of each).
+    keysets: HashMap<DispatchKeySet, KeySet>,
+    chains: HashMap<Vec<(&'static str, &'static str)>, Chain>,
 }
 
 impl Tracer {
@@ -139,7 +145,27 @@ impl Tracer {
             emitted_default_dtype: "float32",
             pending_autocast: None,
             emitted_autocast: AutocastState::default(),
+            keysets: HashMap::new(),
+            chains: HashMap::new(),
         }
+    }
+
+    /// `keyset`'s names, shared with earlier events that had the same set.
+    fn shared_keyset(&mut self, keyset: DispatchKeySet) -> KeySet {
+        self.keysets
+            .entry(keyset)
+            .or_insert_with(|| keyset.iter().map(|k| Name::new(k.name())).collect())
+            .clone()
+    }
+
+    /// `chain`'s steps, shared with earlier events that walked the same keys.
+    fn shared_chain(&mut self, chain: Vec<(&'static str, &'static str)>) -> Chain {
+        if let Some(steps) = self.chains.get(&chain) {
+            return steps.clone();
+        }
+        let steps = chain_steps(&chain);
+        self.chains.insert(chain, steps.clone());
+        steps
     }
 
     pub(crate) fn sink(&self) -> &dyn EventSink {
@@ -250,6 +276,7 @@ impl Tracer {
             IValue::Bool(b) => Value::Bool(*b),
             IValue::Int(i) => Value::Int(*i),
             IValue::Float(x) => Value::Float(*x),
+            IValue::Complex(re, im) => Value::Complex { re: *re, im: *im },
             IValue::Str(s) => Value::Str(Name::new(s)),
             IValue::Tensor(t) => Value::Tensor(Box::new(self.tensor_ref(t, metas.next(), digests))),
             IValue::TensorList(ts) => Value::List(
@@ -297,7 +324,7 @@ impl Tracer {
             }
             let alias = t.0.storage.trace.get(self.token).is_some();
             let want_value = !alias && self.policy != ValuePolicy::None;
-            let tensor = self.tensor_ref(t, None, want_value);
+            let tensor = Box::new(self.tensor_ref(t, None, want_value));
             self.emit(EventBody::Api(ApiEvent::Tensor(TensorIntro {
                 tensor,
                 alias,
@@ -495,10 +522,11 @@ impl Tracer {
                 self.value(v, &mut out_metas, digests)
             })
             .collect();
-        let chain = chain_steps(chain);
+        let chain = self.shared_chain(chain);
+        let keyset = self.shared_keyset(keyset);
         self.emit(EventBody::Dispatch(DispatchEvent::Op(OpCall {
             op: Name::new(op),
-            keyset: keyset.iter().map(|k| Name::new(k.name())).collect(),
+            keyset,
             chain,
             args,
             outputs,
@@ -533,10 +561,11 @@ impl Tracer {
             .zip(args)
             .map(|(name, v)| (Name::new(name), self.value(v, &mut metas, false)))
             .collect();
-        let chain = chain_steps(chain);
+        let chain = self.shared_chain(chain);
+        let keyset = self.shared_keyset(keyset);
         self.emit(EventBody::Dispatch(DispatchEvent::OpError(OpError {
             op: Name::new(op),
-            keyset: keyset.iter().map(|k| Name::new(k.name())).collect(),
+            keyset,
             chain,
             args,
             error,
@@ -648,7 +677,7 @@ impl Tracer {
         let Some(grad) = leaf.grad() else { return };
         let node = self.node_id(node);
         let tensor = self.tensor_id(leaf);
-        let grad = self.tensor_ref(&grad, None, self.policy.records_every_value());
+        let grad = Box::new(self.tensor_ref(&grad, None, self.policy.records_every_value()));
         self.emit(EventBody::Autograd(AutogradEvent::Accumulate(Accumulate {
             node,
             tensor,
@@ -697,7 +726,7 @@ impl Tracer {
     /// autograd `hook_end [hook, result]` (a reference without value).
     pub(crate) fn hook_end(&mut self, hook: u64, result: Option<&Tensor>) {
         self.introduce_unseen(result);
-        let result = result.map(|t| self.tensor_ref(t, None, false));
+        let result = result.map(|t| Box::new(self.tensor_ref(t, None, false)));
         self.emit(EventBody::Autograd(AutogradEvent::HookEnd(HookEnd {
             hook,
             result,
@@ -742,10 +771,10 @@ fn accumulate_leaf(node: &Node) -> Option<Tensor> {
 }
 
 /// The dispatcher's walk as the event writes it: `[key, handler]` steps.
-fn chain_steps(chain: Vec<(&'static str, &'static str)>) -> Vec<ChainStep> {
+fn chain_steps(chain: &[(&'static str, &'static str)]) -> Chain {
     chain
-        .into_iter()
-        .map(|(key, handler)| ChainStep {
+        .iter()
+        .map(|&(key, handler)| ChainStep {
             key: Name::new(key),
             handler: Name::new(handler),
         })

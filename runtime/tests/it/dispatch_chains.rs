@@ -40,7 +40,7 @@ fn pointwise_walks_autograd_then_falls_through_to_cpu() {
     call1(&mut rt, "aten.relu.default", vec![(&x).into()]);
     let sink = sink.borrow();
     for op in ops(sink.events()) {
-        assert_eq!(op.keyset, CPU_KEYSET);
+        assert_eq!(*op.keyset, CPU_KEYSET);
         assert_eq!(
             chain(op),
             steps(&[
@@ -102,13 +102,13 @@ fn python_factories_run_below_autograd() {
     let sink = sink.borrow();
     let ops = ops(sink.events());
     let randn = find(&ops, "aten.randn.default");
-    assert_eq!(randn.keyset, ["BackendSelect"]);
+    assert_eq!(*randn.keyset, ["BackendSelect"]);
     assert_eq!(
         chain(randn),
         steps(&[("BackendSelect", "kernel"), ("CPU", "kernel")])
     );
     let ones = find(&ops, "aten.ones_like.default");
-    assert_eq!(ones.keyset, ["BackendSelect", "CPU"]);
+    assert_eq!(*ones.keyset, ["BackendSelect", "CPU"]);
     assert_eq!(
         chain(ones),
         steps(&[("BackendSelect", "fallthrough"), ("CPU", "kernel")])
@@ -144,7 +144,7 @@ fn backward_factories_and_accumulation_walk_the_full_chain() {
         "aten.copy_.default",
     ] {
         let op = find(&ops, name);
-        assert_eq!(op.keyset, CPU_KEYSET, "{name}");
+        assert_eq!(*op.keyset, CPU_KEYSET, "{name}");
         assert!(matches!(op.context, Context::Node(_)), "{name}");
         assert_eq!(op.chain[0].handler, "autograd");
     }
@@ -173,8 +173,8 @@ fn inference_mode_drops_the_autograd_keys() {
     let sink = sink.borrow();
     let ops = ops(sink.events());
     // A normal tensor keeps ADInplaceOrView; an inference tensor has neither.
-    assert_eq!(ops[0].keyset, ["ADInplaceOrView", "BackendSelect", "CPU"]);
-    assert_eq!(ops[1].keyset, ["BackendSelect", "CPU"]);
+    assert_eq!(*ops[0].keyset, ["ADInplaceOrView", "BackendSelect", "CPU"]);
+    assert_eq!(*ops[1].keyset, ["BackendSelect", "CPU"]);
     assert_eq!(
         chain(ops[1]),
         steps(&[("BackendSelect", "fallthrough"), ("CPU", "kernel")])
@@ -234,7 +234,7 @@ fn meta_tensors_walk_autograd_meta_and_copies_record_transfers() {
     );
     let mul = find(&ops, "aten.mul.Tensor");
     assert_eq!(
-        mul.keyset,
+        *mul.keyset,
         ["AutogradMeta", "ADInplaceOrView", "BackendSelect", "Meta"]
     );
     // The copy is followed (after its node) by a transfer cpu → meta; cpu

@@ -74,7 +74,7 @@ fn under_inference_mode_a_mode_sees_linear_whole() {
             // Observed in torch 2.15: one `linear`, its parts unseen.
             assert_eq!(names, ["aten.linear.default"]);
             let op = ops(sink.events())[0];
-            assert_eq!(op.keyset, ["ADInplaceOrView", "BackendSelect", "CPU"]);
+            assert_eq!(*op.keyset, ["ADInplaceOrView", "BackendSelect", "CPU"]);
             assert_eq!(
                 op.chain
                     .last()

@@ -313,7 +313,7 @@ fn autograd_summary(line: &mut TextLine, lookup: &Lookup<'_>, event: &AutogradEv
         AutogradEvent::HookEnd(h) => {
             let result = h
                 .result
-                .as_ref()
+                .as_deref()
                 .map_or_else(|| "None".to_owned(), compact_tensor);
             line.push(Part::Name, format!("H{}", h.hook))
                 .push(Part::Dim, " returns ")
