@@ -229,10 +229,13 @@ pub fn sums_terms(op: &str) -> bool {
     )
 }
 
-/// Whether `op`'s outputs get a summation-order bound: [`sums_terms`] or a
-/// discrete Fourier transform ([`super::spectral_room`]).
+/// Whether `op`'s outputs get a summation-order bound: [`sums_terms`], a
+/// discrete Fourier transform ([`super::spectral_room`]) or batch norm and
+/// SiLU's gradient ([`super::norm_room`]).
 pub fn reorders(op: &str) -> bool {
-    sums_terms(op) || super::spectral_room::is_transform(op)
+    sums_terms(op)
+        || super::spectral_room::is_transform(op)
+        || super::norm_room::is_normalisation(op)
 }
 
 /// Unit roundoff of the arithmetic a product of `dtype` accumulates in.
@@ -268,6 +271,9 @@ pub fn slack(
 ) -> Option<Vec<f64>> {
     if super::spectral_room::is_transform(&call.op) {
         return super::spectral_room::room(call, k, value);
+    }
+    if super::norm_room::is_normalisation(&call.op) {
+        return super::norm_room::room(call, k, value);
     }
     let outs: Vec<&TensorRef> = call.outputs.iter().flat_map(Value::tensors).collect();
     let out = *outs.get(k)?;

@@ -4,6 +4,7 @@ pub mod accumulation;
 mod conv_room;
 pub mod dataflow;
 pub mod graph;
+mod norm_room;
 pub mod sequence;
 mod spectral_room;
 pub mod values;

@@ -11,6 +11,7 @@ mod conv;
 mod ctc;
 mod distributions;
 mod double_backward;
+mod efficientnet;
 mod elementwise;
 mod embedding_max_norm;
 mod engine;
