@@ -23,8 +23,8 @@ fn tensor(id: u64) -> TensorRef {
     TensorRef {
         id,
         dtype: "float32".into(),
-        shape: vec![64, 64],
-        stride: vec![64, 1],
+        shape: vec![64, 64].into(),
+        stride: vec![64, 1].into(),
         offset: 0,
         storage: id,
         device: "cpu".into(),

@@ -143,8 +143,8 @@ mod tests {
         TensorRef {
             id,
             dtype: Name::from("float32"),
-            shape: vec![2],
-            stride: vec![1],
+            shape: vec![2].into(),
+            stride: vec![1].into(),
             offset: 0,
             storage,
             device: Name::from("cpu"),

@@ -430,8 +430,8 @@ mod tests {
                 let t = TensorRef {
                     id: i as u64,
                     dtype: "float32".into(),
-                    shape: shape.to_vec(),
-                    stride: stride.to_vec(),
+                    shape: shape.to_vec().into(),
+                    stride: stride.to_vec().into(),
                     offset,
                     storage: 1,
                     device: "cpu".into(),

@@ -147,7 +147,12 @@ fn apply(
         }
         10 => edit_blob(blobs, at, arg),
         _ => edit_tensors(&mut events[i], |t| {
-            t.shape.push(i64::from(arg % 5));
+            t.shape = t
+                .shape
+                .iter()
+                .copied()
+                .chain([i64::from(arg % 5)])
+                .collect();
             t.dtype = DTYPES[usize::from(arg) % DTYPES.len()].to_owned().into();
         }),
     }

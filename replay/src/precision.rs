@@ -128,8 +128,8 @@ mod tests {
         TensorRef {
             id,
             dtype: dtype.into(),
-            shape: vec![4],
-            stride: vec![1],
+            shape: vec![4].into(),
+            stride: vec![1].into(),
             offset: 0,
             storage: id,
             device: "cpu".into(),

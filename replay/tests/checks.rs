@@ -52,8 +52,8 @@ impl Builder {
         TensorRef {
             id,
             dtype: "float32".into(),
-            shape: shape.to_vec(),
-            stride,
+            shape: shape.to_vec().into(),
+            stride: stride.into(),
             offset: 0,
             storage: id,
             device: "cpu".into(),

@@ -315,8 +315,8 @@ fn an_op_the_runtime_lacks_is_exit_5_naming_the_op() {
     let x = TensorRef {
         id: 0,
         dtype: "float32".into(),
-        shape: vec![4],
-        stride: vec![1],
+        shape: vec![4].into(),
+        stride: vec![1].into(),
         offset: 0,
         storage: 0,
         device: "cpu".into(),

@@ -42,8 +42,8 @@ impl TraceBuilder {
         TensorRef {
             id,
             dtype: dtype.into(),
-            shape: vec![4],
-            stride: vec![1],
+            shape: vec![4].into(),
+            stride: vec![1].into(),
             offset: 0,
             storage: id,
             device: "cpu".into(),

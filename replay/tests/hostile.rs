@@ -79,12 +79,12 @@ fn apply(data: &mut TraceData, at: usize, m: &Mutation) {
             if let Some(t) = first_tensor(&mut event.body) {
                 match other {
                     Mutation::Shape(s) => {
-                        if let Some(d) = t.shape.first_mut() {
+                        if let Some(d) = std::sync::Arc::make_mut(&mut t.shape).first_mut() {
                             *d = *s;
                         }
                     }
                     Mutation::Stride(s) => {
-                        if let Some(d) = t.stride.first_mut() {
+                        if let Some(d) = std::sync::Arc::make_mut(&mut t.stride).first_mut() {
                             *d = *s;
                         }
                     }

@@ -46,8 +46,8 @@ impl Trace {
         TensorRef {
             id,
             dtype: "float32".into(),
-            shape: shape.to_vec(),
-            stride,
+            shape: shape.to_vec().into(),
+            stride: stride.into(),
             offset: 0,
             storage,
             device: "cpu".into(),

@@ -20,8 +20,8 @@ fn op(i: u64) -> EventBody {
     let t = |id: u64| TensorRef {
         id,
         dtype: "float32".into(),
-        shape: vec![64, 256],
-        stride: vec![256, 1],
+        shape: vec![64, 256].into(),
+        stride: vec![256, 1].into(),
         offset: 0,
         storage: id,
         device: "cpu".into(),

@@ -1084,8 +1084,8 @@ mod tests {
         TensorRef {
             id,
             dtype: "float32".into(),
-            shape: vec![16, 4],
-            stride: vec![4, 1],
+            shape: vec![16, 4].into(),
+            stride: vec![4, 1].into(),
             offset: 0,
             storage: id,
             device: "cpu".into(),

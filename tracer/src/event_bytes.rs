@@ -245,8 +245,8 @@ mod tests {
         TensorRef {
             id: 3,
             dtype: "float32".into(),
-            shape: vec![2, 300],
-            stride: vec![300, 1],
+            shape: vec![2, 300].into(),
+            stride: vec![300, 1].into(),
             offset: 0,
             storage: 1,
             device: "cpu".into(),

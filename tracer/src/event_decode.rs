@@ -38,7 +38,7 @@ use crate::event::{
 use crate::event::{Chain, KeySet};
 use crate::hash::Digest;
 use crate::name::{self, Name, Table};
-use crate::shared_seq::{SeqCache, extent_of_strings};
+use crate::shared_seq::{SeqCache, extent_of_list};
 use crate::value::{TensorRef, Value};
 
 /// Nesting of list values this decoder follows; deeper lists go to serde
@@ -136,11 +136,13 @@ pub(crate) struct Decoded {
     pub(crate) structural: Option<(usize, usize)>,
 }
 
-/// This thread's shared key sets and chains, by their stored bytes.
+/// This thread's shared key sets, chains, shapes and strides, by their
+/// stored bytes.
 #[derive(Default)]
 struct SharedLists {
     keysets: SeqCache<Name>,
     chains: SeqCache<ChainStep>,
+    dims: SeqCache<i64>,
 }
 
 thread_local! {
@@ -534,8 +536,8 @@ impl<'a> Cursor<'a, '_> {
         let tensor = TensorRef {
             id: self.u64("tensor.id")?,
             dtype: self.name("tensor.dtype")?,
-            shape: self.vec("tensor.shape", |c| c.i64("tensor.shape"))?,
-            stride: self.vec("tensor.stride", |c| c.i64("tensor.stride"))?,
+            shape: self.dims("tensor.shape")?,
+            stride: self.dims("tensor.stride")?,
             offset: self.i64("tensor.offset")?,
             storage: self.u64("tensor.storage")?,
             device: self.name("tensor.device")?,
@@ -621,7 +623,16 @@ impl<'a> Cursor<'a, '_> {
         )
     }
 
-    /// A list of strings (`depth` 1) or of arrays of strings (2) that many
+    /// A shape or strides.
+    fn dims(&mut self, field: &'static str) -> Result<Arc<[i64]>> {
+        self.shared_list(
+            1,
+            |lists| &mut lists.dims,
+            |c| c.vec(field, |c| c.i64(field)),
+        )
+    }
+
+    /// A list of strings or integers (`depth` 1) or of arrays of them (2) that many
     /// events repeat: found by its stored bytes in `cache` when met before,
     /// else decoded by `decode` and remembered.
     fn shared_list<T>(
@@ -632,7 +643,7 @@ impl<'a> Cursor<'a, '_> {
     ) -> Result<Arc<[T]>> {
         let start = self.pos;
         let bytes = self.bytes;
-        if let Some(end) = extent_of_strings(bytes, start, depth)
+        if let Some(end) = extent_of_list(bytes, start, depth)
             && let Some((list, shortest)) = cache(self.lists).get(&bytes[start..end])
         {
             self.pos = end;
@@ -1043,8 +1054,8 @@ mod tests {
         TensorRef {
             id: 3,
             dtype: "float32".into(),
-            shape: vec![2, 300],
-            stride: vec![300, 1],
+            shape: vec![2, 300].into(),
+            stride: vec![300, 1].into(),
             offset: 0,
             storage: 1,
             device: "cpu".into(),

@@ -318,8 +318,8 @@ mod tests {
         TensorRef {
             id,
             dtype: "float32".into(),
-            shape: vec![2],
-            stride: vec![1],
+            shape: vec![2].into(),
+            stride: vec![1].into(),
             offset: 0,
             storage: id,
             device: "cpu".into(),

@@ -1,9 +1,9 @@
-//! Shared key sets and dispatch chains for the event decoder.
+//! Shared key sets, dispatch chains, shapes and strides for the event decoder.
 //!
 //! Every operator event carries its DispatchKeySet and the chain of keys the
-//! dispatcher walked, and a run repeats a few dozen distinct ones on every
-//! operator. Decoding each occurrence into its own vector made them a fifth
-//! of a read trace's memory. [`SeqCache`] maps the stored bytes of such a
+//! dispatcher walked, every tensor reference its shape and strides, and a run
+//! repeats a few dozen distinct ones over and over. Decoding each occurrence
+//! into its own vector made them a third of a read trace's memory. [`SeqCache`] maps the stored bytes of such a
 //! list to one shared [`Arc`] slice: equal bytes decode to equal lists, so a
 //! list met before is found by its bytes without decoding it again.
 
@@ -14,7 +14,7 @@ use std::sync::Arc;
 /// vocabulary of key sets; the cap only matters for hostile input.
 const CAP: usize = 4096;
 
-/// Lists stored longer than this are not kept (no key set is near it).
+/// Lists stored longer than this are not kept (no key set or shape is near it).
 const LONGEST: usize = 1024;
 
 /// One decoded list and whether its bytes were all in shortest msgpack form.
@@ -63,11 +63,11 @@ impl<T> SeqCache<T> {
     }
 }
 
-/// Where the msgpack object at `pos` ends, when it is a string or an array
-/// (nested at most `depth` deep) of strings and arrays; `None` for anything
+/// Where the msgpack object at `pos` ends, when it is a string, an integer
+/// or an array (nested at most `depth` deep) of them; `None` for anything
 /// else or for bytes cut short, which the caller then decodes the long way
 /// (and reports).
-pub(crate) fn extent_of_strings(bytes: &[u8], pos: usize, depth: usize) -> Option<usize> {
+pub(crate) fn extent_of_list(bytes: &[u8], pos: usize, depth: usize) -> Option<usize> {
     let marker = *bytes.get(pos)?;
     let be = |at: usize, n: usize| -> Option<usize> {
         let field = bytes.get(at..at + n)?;
@@ -78,6 +78,11 @@ pub(crate) fn extent_of_strings(bytes: &[u8], pos: usize, depth: usize) -> Optio
         )
     };
     let (header, len, array) = match marker {
+        0x00..=0x7f | 0xe0..=0xff => (1, 0, false),
+        0xcc | 0xd0 => (1, 1, false),
+        0xcd | 0xd1 => (1, 2, false),
+        0xce | 0xd2 => (1, 4, false),
+        0xcf | 0xd3 => (1, 8, false),
         0xa0..=0xbf => (1, usize::from(marker & 0x1f), false),
         0xd9 => (2, be(pos + 1, 1)?, false),
         0xda => (3, be(pos + 1, 2)?, false),
@@ -94,7 +99,7 @@ pub(crate) fn extent_of_strings(bytes: &[u8], pos: usize, depth: usize) -> Optio
     }
     let depth = depth.checked_sub(1)?;
     for _ in 0..len {
-        end = extent_of_strings(bytes, end, depth)?;
+        end = extent_of_list(bytes, end, depth)?;
     }
     Some(end)
 }
@@ -110,6 +115,25 @@ mod tests {
     }
 
     #[test]
+    fn the_extent_of_an_integer_list_is_its_encoded_length() {
+        let ints: Vec<rmpv::Value> = [0i64, 127, -1, -32, -33, 255, 256, 65_536, -70_000]
+            .into_iter()
+            .chain([i64::MIN, i64::MAX])
+            .map(rmpv::Value::from)
+            .collect();
+        let mut bytes = encode(&rmpv::Value::Array(ints));
+        let len = bytes.len();
+        bytes.push(0xc0);
+        assert_eq!(extent_of_list(&bytes, 0, 1), Some(len));
+        assert_eq!(extent_of_list(&bytes[..len - 1], 0, 1), None);
+        // A float is no integer.
+        assert_eq!(
+            extent_of_list(&encode(&rmpv::Value::Array(vec![1.5.into()])), 0, 1),
+            None
+        );
+    }
+
+    #[test]
     fn the_extent_of_nested_string_lists_is_their_encoded_length() {
         let chain = rmpv::Value::Array(vec![
             rmpv::Value::Array(vec!["AutogradCPU".into(), "autograd".into()]),
@@ -118,14 +142,14 @@ mod tests {
         let mut bytes = encode(&chain);
         let len = bytes.len();
         bytes.extend_from_slice(&[0xc0, 0x01]);
-        assert_eq!(extent_of_strings(&bytes, 0, 2), Some(len));
-        // One level too shallow, an integer inside, or bytes cut short: no extent.
-        assert_eq!(extent_of_strings(&bytes, 0, 1), None);
+        assert_eq!(extent_of_list(&bytes, 0, 2), Some(len));
+        // One level too shallow, a nil inside, or bytes cut short: no extent.
+        assert_eq!(extent_of_list(&bytes, 0, 1), None);
         assert_eq!(
-            extent_of_strings(&encode(&rmpv::Value::Array(vec![1.into()])), 0, 2),
+            extent_of_list(&encode(&rmpv::Value::Array(vec![rmpv::Value::Nil])), 0, 2),
             None
         );
-        assert_eq!(extent_of_strings(&bytes[..len - 1], 0, 2), None);
+        assert_eq!(extent_of_list(&bytes[..len - 1], 0, 2), None);
     }
 
     #[test]

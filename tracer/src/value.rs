@@ -11,6 +11,7 @@
 //! `[2, 3]` is a list or a tensor.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::de::{self, SeqAccess, Visitor};
 use serde::ser::SerializeTuple;
@@ -33,10 +34,11 @@ pub struct TensorRef {
     pub id: u64,
     /// PyTorch's dtype name without the `torch.` prefix (`"float32"`).
     pub dtype: Name,
-    /// Sizes, outermost first.
-    pub shape: Vec<i64>,
-    /// Strides in elements.
-    pub stride: Vec<i64>,
+    /// Sizes, outermost first. Shared: a run repeats a few shapes, and a
+    /// reader hands out one allocation per distinct list.
+    pub shape: Arc<[i64]>,
+    /// Strides in elements; shared like `shape`.
+    pub stride: Arc<[i64]>,
     /// Storage offset in elements.
     pub offset: i64,
     /// Storage id: dense, in order of first appearance; views share it.
@@ -286,8 +288,8 @@ mod tests {
         TensorRef {
             id,
             dtype: "float32".into(),
-            shape: vec![2, 3],
-            stride: vec![3, 1],
+            shape: vec![2, 3].into(),
+            stride: vec![3, 1].into(),
             offset: 0,
             storage: id,
             device: "cpu".into(),

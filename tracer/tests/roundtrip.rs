@@ -22,8 +22,8 @@ fn tensor(id: u64, value: Option<ft_trace::Digest>) -> TensorRef {
     TensorRef {
         id,
         dtype: "float32".into(),
-        shape: vec![16, 8],
-        stride: vec![8, 1],
+        shape: vec![16, 8].into(),
+        stride: vec![8, 1].into(),
         offset: 0,
         storage: id,
         device: "cpu".into(),

@@ -46,8 +46,8 @@ fn tensor(id: u64, shape: &[i64], requires_grad: bool, value: Option<Digest>) ->
     TensorRef {
         id,
         dtype: "float32".into(),
-        shape: shape.to_vec(),
-        stride,
+        shape: shape.to_vec().into(),
+        stride: stride.into(),
         offset: 0,
         storage: id,
         device: "cpu".into(),

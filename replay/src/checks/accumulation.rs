@@ -80,8 +80,8 @@ impl ViewRooms {
         self.by_tensor.insert(
             (t.id, t.version),
             Room {
-                stride: t.stride.clone(),
-                shape: t.shape.clone(),
+                stride: t.stride.to_vec(),
+                shape: t.shape.to_vec(),
                 offset: t.offset,
                 room,
             },
@@ -614,8 +614,8 @@ mod tests {
         Value::from(TensorRef {
             id,
             dtype: Name::from(dtype),
-            shape: shape.to_vec(),
-            stride: Vec::new(),
+            shape: shape.to_vec().into(),
+            stride: Vec::new().into(),
             offset: 0,
             storage: id,
             device: Name::from("cpu"),
@@ -815,8 +815,8 @@ mod tests {
         let base = TensorRef {
             id: 1,
             dtype: Name::from("float32"),
-            shape: vec![2, 2],
-            stride: vec![2, 1],
+            shape: vec![2, 2].into(),
+            stride: vec![2, 1].into(),
             offset: 0,
             storage: 7,
             device: Name::from("cpu"),
@@ -829,15 +829,15 @@ mod tests {
         // its transpose: row-major elements at positions 0, 2, 1, 3
         let t = TensorRef {
             id: 2,
-            stride: vec![1, 2],
+            stride: vec![1, 2].into(),
             ..base.clone()
         };
         assert_eq!(rooms.of_view(&t, &[&base]), Some(vec![1.0, 3.0, 2.0, 4.0]));
         // its second row
         let row = TensorRef {
             id: 3,
-            shape: vec![2],
-            stride: vec![1],
+            shape: vec![2].into(),
+            stride: vec![1].into(),
             offset: 2,
             ..base.clone()
         };

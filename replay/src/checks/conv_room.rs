@@ -375,8 +375,8 @@ mod tests {
         Value::from(TensorRef {
             id,
             dtype: Name::from("float32"),
-            shape: shape.to_vec(),
-            stride: Vec::new(),
+            shape: shape.to_vec().into(),
+            stride: Vec::new().into(),
             offset: 0,
             storage: id,
             device: Name::from("cpu"),

@@ -35,7 +35,7 @@ pub(crate) mod node_hook;
 pub(crate) mod saved_hooks;
 pub(crate) mod slot;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
@@ -123,7 +123,13 @@ pub(crate) struct Tracer {
     /// repeats one (a run has a few dozen of each).
     keysets: HashMap<DispatchKeySet, KeySet>,
     chains: HashMap<Vec<(&'static str, &'static str)>, Chain>,
+    /// Shapes and strides, shared the same way; started over at
+    /// [`MAX_SHARED_DIMS`] so a run of ever-new shapes cannot grow it.
+    dims: HashSet<Arc<[i64]>>,
 }
+
+/// Distinct shapes and strides a tracer shares before it starts over.
+const MAX_SHARED_DIMS: usize = 4096;
 
 impl Tracer {
     pub(crate) fn new(sink: Box<dyn EventSink>) -> Tracer {
@@ -147,7 +153,22 @@ impl Tracer {
             emitted_autocast: AutocastState::default(),
             keysets: HashMap::new(),
             chains: HashMap::new(),
+            dims: HashSet::new(),
         }
+    }
+
+    /// `dims` (a shape or strides), shared with earlier references that had
+    /// the same list.
+    fn shared_dims(&mut self, dims: &[i64]) -> Arc<[i64]> {
+        if let Some(shared) = self.dims.get(dims) {
+            return shared.clone();
+        }
+        if self.dims.len() >= MAX_SHARED_DIMS {
+            self.dims.clear();
+        }
+        let shared: Arc<[i64]> = dims.into();
+        self.dims.insert(shared.clone());
+        shared
     }
 
     /// `keyset`'s names, shared with earlier events that had the same set.
@@ -244,8 +265,8 @@ impl Tracer {
         TensorRef {
             id,
             dtype: Name::new(t.dtype().name()),
-            shape: t.shape().to_vec(),
-            stride: t.stride().to_vec(),
+            shape: self.shared_dims(t.shape()),
+            stride: self.shared_dims(t.stride()),
             offset: t.storage_offset(),
             storage,
             device: Name::from(t.device().name()),
