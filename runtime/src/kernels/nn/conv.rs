@@ -542,6 +542,15 @@ pub(super) fn is_channels_last(t: &Tensor) -> bool {
     t.dim() == 4 && !t.is_contiguous() && t.stride() == channels_last_strides(t.shape())
 }
 
+/// Whether a convolution runs channels-last on `t` (input or weight):
+/// PyTorch's `suggest_memory_format`, the strides walk of
+/// `is_channels_last_strides_2d`, which also reads a map of one pixel with
+/// NHWC strides (`(N, C, 1, 1)` at `(C, 1, C, C)`, a ConvNeXt block's
+/// permuted-back output) as channels-last although it is contiguous too.
+fn suggests_channels_last(t: &Tensor) -> bool {
+    t.dim() == 4 && crate::kernels::join::is_channels_last(t.shape(), t.stride())
+}
+
 /// NHWC strides of a 4-d shape.
 fn channels_last_strides(shape: &[i64]) -> Vec<i64> {
     let s = |i: usize| shape[i].max(1);
@@ -677,7 +686,10 @@ pub(crate) fn convolution(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IV
     let dtype = check_dtypes(ctx.op, input, weight, bias)?;
     let geo = geometry(&a, input, weight, bias, 3)?;
     let shape = geo.result_shape();
-    let strides = strides_like(&shape, is_channels_last(input) || is_channels_last(weight));
+    let strides = strides_like(
+        &shape,
+        suggests_channels_last(input) || suggests_channels_last(weight),
+    );
     let out = ctx.output(&shape, &strides, dtype, || {
         let x = input.read_f64(ctx.op)?;
         let w = weight.read_f64(ctx.op)?;
@@ -789,7 +801,7 @@ pub(crate) fn convolution_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resu
         ));
     }
     let mask = output_mask(&a, 10)?;
-    let channels_last = is_channels_last(input) || is_channels_last(weight);
+    let channels_last = suggests_channels_last(input) || suggests_channels_last(weight);
     let values = if ctx.has_data() && (mask[0] || mask[1]) {
         let (g, x, w) = (
             dy.read_f64(ctx.op)?,

@@ -40,6 +40,9 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
 #[derive(Clone, Copy, Debug)]
 struct Planes {
     count: usize,
+    /// The planes of one sample (`size(-3)`), as PyTorch's shape checks
+    /// name them.
+    channels: usize,
     h: usize,
     w: usize,
 }
@@ -73,6 +76,7 @@ fn planes(op: &str, t: &Tensor, name: &str) -> Result<Planes> {
     let count = s[..n - 2].iter().map(|&d| d as usize).product();
     Ok(Planes {
         count,
+        channels: s[n - 3] as usize,
         h: s[n - 2] as usize,
         w: s[n - 1] as usize,
     })
@@ -175,7 +179,7 @@ fn window(
         .map(|i| output_size(size[i], kernel[i], padding[i], stride[i], dilation[i], ceil))
         .collect();
     if out.iter().any(|&o| o < 1) {
-        let c = p.count;
+        let c = p.channels;
         return Err(RuntimeError::shape(
             op,
             format!(
@@ -676,6 +680,7 @@ mod tests {
     fn max_pool_keeps_the_first_maximum_and_nan_wins() {
         let p = Planes {
             count: 1,
+            channels: 1,
             h: 2,
             w: 4,
         };

@@ -237,3 +237,72 @@ fn relu_and_leaky_relu_backward_take_the_layout_of_self() {
         assert_eq!(out.to_f64_vec().expect("values"), expected, "{op}");
     }
 }
+
+/// `aten.convolution` of `x` by a depthwise 3×3 kernel (padding 1).
+fn depthwise(rt: &mut Runtime, x: &Tensor, channels: usize) -> Tensor {
+    let w = f32s(rt, &[channels as i64, 1, 3, 3], &vec![0.5; channels * 9]);
+    let pair = |v| IValue::IntList(vec![v, v]);
+    let args = vec![
+        x.into(),
+        (&w).into(),
+        IValue::None,
+        pair(1),
+        pair(1),
+        pair(1),
+        IValue::Bool(false),
+        pair(0),
+        IValue::Int(channels as i64),
+    ];
+    tensors(
+        rt.call("aten.convolution.default", args)
+            .expect("convolution"),
+    )
+    .remove(0)
+    .expect("a tensor")
+}
+
+#[test]
+fn a_one_pixel_map_with_nhwc_strides_convolves_channels_last() {
+    // A ConvNeXt block's permuted-back (N, C, 1, 1) output has strides
+    // (C, 1, C, C): contiguous, and channels-last by PyTorch's strides
+    // walk, so its depthwise convolution's result is channels-last too
+    // (torch 2.15: stride (3, 1, 3, 3)); a plain contiguous map's is not.
+    let mut rt = Runtime::new();
+    let x = f32s(&mut rt, &[2, 3, 1, 1], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    let x_cl = tensors(
+        rt.call(
+            "aten.clone.default",
+            vec![
+                (&x).into(),
+                IValue::MemoryFormat(MemoryFormat::ChannelsLast),
+            ],
+        )
+        .expect("clone"),
+    )
+    .remove(0)
+    .expect("a tensor");
+    assert_eq!(x_cl.stride(), [3, 1, 3, 3]);
+    let y = depthwise(&mut rt, &x_cl, 3);
+    assert_eq!(y.stride(), [3, 1, 3, 3]);
+    assert_eq!(values(&Some(y)), [0.5, 1.0, 1.5, 2.0, 2.5, 3.0]);
+    assert_eq!(depthwise(&mut rt, &x, 3).stride(), [3, 1, 1, 1]);
+}
+
+#[test]
+fn a_too_small_pooling_input_is_named_by_its_channels() {
+    // PyTorch names the planes of one sample: "(4x3x3)" for a [2, 4, 3, 3]
+    // input, not the 8 planes of the batch.
+    let mut rt = Runtime::new();
+    let x = f32s(&mut rt, &[2, 4, 3, 3], &[0.0; 72]);
+    let err = rt
+        .call(
+            "aten.avg_pool2d.default",
+            vec![(&x).into(), IValue::IntList(vec![5, 5])],
+        )
+        .expect_err("an error")
+        .to_string();
+    assert!(
+        err.contains("Given input size: (4x3x3). Calculated output size: (4x0x0)."),
+        "{err}"
+    );
+}
