@@ -149,6 +149,7 @@ impl Default for ReplayOptions {
 /// `autocast-key-dropped`, `generator-key-dropped`,
 /// `bincount-drops-last-bin`, `median-upper-of-two`,
 /// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
+/// `softshrink-no-shift`,
 /// `scatter-amax-gradient-not-split`, `fft-twiddle-sign`,
 /// `irfft-missing-normalization`, `fft-r2c-backward-no-onesided-fix`,
 /// `as-strided-backward-keeps-unit-dims`,
@@ -230,6 +231,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "gamma-grad-wrong-series" => faults.gamma_grad_wrong_series = true,
             None if spec == "dirichlet-grad-sign" => faults.dirichlet_grad_sign = true,
             None if spec == "renorm-ignores-maxnorm" => faults.renorm_ignores_maxnorm = true,
+            None if spec == "softshrink-no-shift" => faults.softshrink_no_shift = true,
             None if spec == "scatter-amax-gradient-not-split" => {
                 faults.scatter_amax_gradient_not_split = true;
             }

@@ -250,6 +250,10 @@ pub struct Faults {
     /// `maxnorm`). Breaks the values of every `torch.renorm` with a slice
     /// over its bound.
     pub renorm_ignores_maxnorm: bool,
+    /// `softshrink` keeps the elements outside `[-λ, λ]` unshifted (as
+    /// `hardshrink` does). Breaks the values of every `softshrink` with an
+    /// element outside its band.
+    pub softshrink_no_shift: bool,
     /// `as_strided_backward` (AsStridedBackward0, AsStridedBackward1) keeps
     /// the output's size-1 dimensions instead of squeezing them off the
     /// gradient first. Breaks the dispatch of every such backward whose

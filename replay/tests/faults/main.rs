@@ -35,6 +35,7 @@ mod reduction;
 mod saved_hooks;
 mod seq2seq_lbfgs;
 mod sequence;
+mod shrink;
 mod special;
 mod statistics;
 mod support;

@@ -11,6 +11,7 @@ mod arith;
 mod close;
 mod common;
 mod compare;
+mod shrink;
 mod special;
 mod trig;
 mod unary;
@@ -150,6 +151,13 @@ fn activations(op: &str) -> Option<Kernel> {
         "aten.log_sigmoid_backward.default" => activation::log_sigmoid_backward,
         "aten.glu.default" => activation::glu,
         "aten.glu_backward.default" => activation::glu_backward,
+        "aten.hardshrink.default" => shrink::hardshrink,
+        "aten.softshrink.default" => shrink::softshrink,
+        "aten.hardshrink_backward.default" | "aten.softshrink_backward.default" => {
+            shrink::shrink_backward
+        }
+        "aten.threshold.default" => shrink::threshold,
+        "aten.threshold_.default" => shrink::threshold_,
         _ => return None,
     })
 }

@@ -571,6 +571,33 @@ fn activations(op: &str) -> Option<Differentiability> {
             None,
             false
         ))),
+        "aten.hardshrink.default" => D(derivative!("HardshrinkBackward0", &[0], |a, _| act(
+            a,
+            "aten.hardshrink_backward.default",
+            &[1],
+            None,
+            false
+        ))),
+        "aten.softshrink.default" => D(derivative!("SoftshrinkBackward0", &[0], |a, _| act(
+            a,
+            "aten.softshrink_backward.default",
+            &[1],
+            None,
+            false
+        ))),
+        "aten.threshold.default" => D(derivative!("ThresholdBackward0", &[0], |a, _| act(
+            a,
+            "aten.threshold_backward.default",
+            &[1],
+            None,
+            false
+        ))),
+        "aten.threshold_.default" => D(derivative!(
+            "ThresholdBackward1",
+            &[0],
+            |a, _| act(a, "aten.threshold_backward.default", &[1], None, false),
+            original_self = always
+        )),
         "aten.elu.default" => D(derivative!("EluBackward0", &[0], |a, _| elu(a, false))),
         "aten.elu_.default" => D(derivative!("EluBackward1", &[0], |a, _| elu(a, true))),
         "aten.celu.default" => D(derivative!("CeluBackward0", &[0], |a, _| {
