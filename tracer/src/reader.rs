@@ -182,7 +182,10 @@ impl TraceReader {
     /// Reads every event, checking that sequence numbers are dense and, for a
     /// complete trace, that the chain hashes match the footer.
     pub fn read_all(&mut self) -> Result<Vec<Event>, TraceError> {
-        let mut events = Vec::with_capacity(self.index.event_count as usize);
+        // Sized from the index, which a damaged or hostile file may inflate:
+        // a count no allocation can hold leaves the vector to grow instead.
+        let mut events = Vec::new();
+        let _ = events.try_reserve_exact(usize::try_from(self.index.event_count).unwrap_or(0));
         let chunks = self.index.chunks.clone();
         let mut chains = ChainState::default();
         let mut layer_counts = [0u64; 4];

@@ -400,3 +400,24 @@ fn events_stored_in_longer_msgpack_forms_read_by_their_meaning() {
     );
     expect_refused(&write(dir.path(), "changed.ftr", &changed), "chain hash");
 }
+
+#[test]
+fn an_event_count_no_memory_can_hold_is_refused_not_allocated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bytes = std::fs::read(sample(dir.path())).expect("read");
+    for count in [u64::MAX, 1 << 40] {
+        let mut index = index_of(&bytes);
+        index.event_count = count;
+        let path = write(dir.path(), "inflated.ftr", &with_index(&bytes, &index));
+        match TraceReader::open(&path).and_then(|mut r| r.read_all()) {
+            Ok(events) => panic!(
+                "{} events read from an index claiming {count}",
+                events.len()
+            ),
+            Err(e) => assert!(
+                e.to_string().contains(&count.to_string()),
+                "error {e} does not name the claimed count {count}"
+            ),
+        }
+    }
+}
