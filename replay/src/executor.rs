@@ -143,7 +143,8 @@ impl Default for ReplayOptions {
 /// `grid-sample-flipped-align-corners`, `multi-margin-wrong-sign`,
 /// `embedding-renorm-no-scale`, `cdist-inf-norm-as-l1`, `cdist-grad-negated`,
 /// `complex-mul-no-cross-terms`, `mul-backward-conj-dropped`, `complex-mm-no-conj`,
-/// `complex-div-backward-no-conj`, `real-grad-takes-imag`,
+/// `complex-div-backward-no-conj`, `real-grad-takes-imag`, `complex-cat-conjugates`,
+/// `polar-backward-negative-unit`,
 /// `pdist-grad-one-sided`, `cross-sign-flipped`, `digamma-off-by-one-shift`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
 /// `attention-reduced-as-float`, `qr-sign-flipped`, `solve-triangular-right-transposed`,
 /// `autocast-key-dropped`, `generator-key-dropped`,
@@ -200,6 +201,10 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.complex_div_backward_no_conj = true;
             }
             None if spec == "real-grad-takes-imag" => faults.real_grad_takes_imag = true,
+            None if spec == "complex-cat-conjugates" => faults.complex_cat_conjugates = true,
+            None if spec == "polar-backward-negative-unit" => {
+                faults.polar_backward_negative_unit = true;
+            }
             None if spec == "pdist-grad-one-sided" => faults.pdist_grad_one_sided = true,
             None if spec == "cross-sign-flipped" => faults.cross_sign_flipped = true,
             None if spec == "digamma-off-by-one-shift" => faults.digamma_off_by_one_shift = true,

@@ -141,6 +141,14 @@ pub struct Faults {
     /// 1). Breaks the gradient of every real tensor combined with a complex
     /// one (`real_gain * z`, `z + real_offset`, `z / real`).
     pub real_grad_takes_imag: bool,
+    /// `cat` conjugates its complex inputs (the element-moving kernels'
+    /// complex elements keep their real part, the imaginary part is
+    /// negated). Breaks the values of every `cat` of complex tensors.
+    pub complex_cat_conjugates: bool,
+    /// PolarBackward0 multiplies the result by `-1j` instead of `1j` for
+    /// the angle's gradient. Breaks the backward of every `torch.polar`
+    /// whose angle requires grad.
+    pub polar_backward_negative_unit: bool,
     /// `digamma` (and `digamma_`, `polygamma(0, x)`) computes `ψ(x + 1)`:
     /// the recurrence shifted by one. Breaks the values of every digamma.
     pub digamma_off_by_one_shift: bool,

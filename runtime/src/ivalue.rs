@@ -26,6 +26,9 @@ pub enum IValue {
     Int(i64),
     /// `float` (also a wrapped-number tensor argument).
     Float(f64),
+    /// A Python `complex` `(re, im)` given for a `Scalar` or `Tensor`
+    /// argument (PolarBackward0's `result * 1j`; format 2.2 value tag 11).
+    Complex(f64, f64),
     /// `str`.
     Str(String),
     /// A tensor.
@@ -63,6 +66,7 @@ impl IValue {
             IValue::Bool(_) => "bool",
             IValue::Int(_) => "int",
             IValue::Float(_) => "float",
+            IValue::Complex(..) => "complex",
             IValue::Str(_) => "str",
             IValue::Tensor(_) => "Tensor",
             IValue::TensorList(_) => "Tensor[]",
@@ -125,6 +129,7 @@ impl IValue {
             Value::Bool(b) => IValue::Bool(*b),
             Value::Int(i) => IValue::Int(*i),
             Value::Float(x) => IValue::Float(*x),
+            Value::Complex { re, im } => IValue::Complex(*re, *im),
             Value::Str(s) => IValue::Str(s.to_string()),
             Value::Tensor(t) => IValue::Tensor(resolve(t)?),
             Value::Dtype(s) => IValue::Dtype(DType::from_name(s)?),

@@ -7,6 +7,7 @@ mod autocast;
 mod bilinear_margin;
 mod channels_last;
 mod complex;
+mod complex_recon;
 mod conv;
 mod ctc;
 mod distributions;

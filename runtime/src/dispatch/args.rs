@@ -77,13 +77,20 @@ fn accepts(ty: &SchemaType, value: &IValue) -> bool {
         // Python numbers become wrapped-number tensors.
         (
             SchemaType::Tensor,
-            IValue::Tensor(_) | IValue::Int(_) | IValue::Float(_) | IValue::Bool(_),
+            IValue::Tensor(_)
+            | IValue::Int(_)
+            | IValue::Float(_)
+            | IValue::Bool(_)
+            | IValue::Complex(..),
         ) => true,
         (SchemaType::Int | SchemaType::SymInt, IValue::Int(_)) => true,
         (SchemaType::Float, IValue::Float(_) | IValue::Int(_)) => true,
         (SchemaType::Bool, IValue::Bool(_)) => true,
         (SchemaType::Str, IValue::Str(_)) => true,
-        (SchemaType::Scalar, IValue::Int(_) | IValue::Float(_) | IValue::Bool(_)) => true,
+        (
+            SchemaType::Scalar,
+            IValue::Int(_) | IValue::Float(_) | IValue::Bool(_) | IValue::Complex(..),
+        ) => true,
         (SchemaType::ScalarType, IValue::Dtype(_)) => true,
         (SchemaType::Layout, IValue::Layout(_)) => true,
         (SchemaType::Device, IValue::Device(_)) => true,

@@ -68,6 +68,17 @@ impl Plan {
                 _ => {}
             }
         }
+        if keyset.iter().all(|k| !k.is_dense_backend()) && !chain.is_empty() {
+            // No tensor argument and every key fell through: PyTorch's walk
+            // ends at the table's first slot (observed in torch 2.15 for
+            // `_conj` of a Python complex, whose wrapped-number tensor runs
+            // on the CPU).
+            chain.push(Step {
+                key: DispatchKey::Undefined,
+                handler: Handler::Kernel,
+            });
+            return Ok(Plan { keyset, chain });
+        }
         Err(RuntimeError::unsupported(
             &entry.python_name,
             format!("dispatch with keyset {keyset:?}: no kernel handles it"),
@@ -93,11 +104,19 @@ impl Plan {
             .is_some_and(|s| s.handler == Handler::Math)
     }
 
-    /// The backend whose kernel runs.
+    /// The backend whose kernel runs (the CPU for a walk ending at the
+    /// table's first slot: a call on Python numbers alone).
     pub fn backend(&self) -> Option<DispatchKey> {
         self.chain
             .last()
             .map(|s| s.key)
+            .map(|k| {
+                if k == DispatchKey::Undefined {
+                    DispatchKey::CPU
+                } else {
+                    k
+                }
+            })
             .filter(|k| k.is_dense_backend())
     }
 

@@ -53,6 +53,9 @@ dispatch_keys! {
     FuncTorchBatched, BatchedNestedTensor, FuncTorchVmapMode, Batched, VmapMode,
     FuncTorchGradWrapper, DeferredInit, PythonTLSSnapshot, FuncTorchDynamicLayerFrontMode,
     TESTING_ONLY_GenericWrapper, TESTING_ONLY_GenericMode, PreDispatch, PythonDispatcher,
+    // Never in a keyset: the table's first slot, where the walk of a call
+    // whose keys all fall through ends (a Python complex's `_conj`).
+    Undefined,
 }
 
 impl DispatchKey {

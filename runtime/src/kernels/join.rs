@@ -170,7 +170,8 @@ pub(crate) fn cat(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
             .iter()
             .map(|t| {
                 let slab = t.shape()[d] as usize * inner;
-                super::indexing::Elems::read(ctx.op, t).map(|e| (e, slab))
+                let e = super::indexing::Elems::read(ctx.op, t)?;
+                Ok((conjugated_by_fault(ctx, e), slab))
             })
             .collect::<Result<Vec<_>>>()?;
         let mut values = super::indexing::Elems::empty(dtype, numel);
@@ -182,6 +183,18 @@ pub(crate) fn cat(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         Ok(values)
     })?;
     Ok(vec![out.into()])
+}
+
+/// Fault `complex-cat-conjugates`: `cat`'s complex inputs with their
+/// imaginary parts negated.
+fn conjugated_by_fault(ctx: &KernelCtx<'_>, e: super::indexing::Elems) -> super::indexing::Elems {
+    match e {
+        super::indexing::Elems::C(mut v) if ctx.faults.complex_cat_conjugates => {
+            v.iter_mut().skip(1).step_by(2).for_each(|x| *x = -*x);
+            super::indexing::Elems::C(v)
+        }
+        other => other,
+    }
 }
 
 /// The layout of `stack`'s result. PyTorch's `stack` is `cat(tensors,

@@ -255,10 +255,16 @@ pub(crate) fn select_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Ve
         crate::tensor::check_alloc(ctx.op, numel)?;
     }
     let out = ctx.output(&sizes, &contiguous_strides(&sizes), grad.dtype(), || {
+        // a complex element is two parts, moved together
+        let parts = grad.dtype().parts();
         let g = grad.read_f64(ctx.op)?;
-        let inner: usize = sizes[d + 1..].iter().map(|&s| s as usize).product();
+        let inner: usize = parts
+            * sizes[d + 1..]
+                .iter()
+                .map(|&s| s as usize)
+                .product::<usize>();
         let (size, at) = (size as usize, wrapped as usize);
-        let mut values = vec![0f64; numel];
+        let mut values = vec![0f64; numel * parts];
         if inner > 0 {
             for (o, row) in g.chunks_exact(inner).enumerate() {
                 let start = (o * size + at) * inner;

@@ -13,9 +13,12 @@
 //! * `saved_hooks` — saved-tensor hooks: pack, unpack before the node, events;
 //! * `dispatch_chains` — keysets and key walks per operator class;
 //! * `tracing` — id assignment, value policies, tracing off, api events;
-//! * `errors` — typed failures.
+//! * `errors` — typed failures;
+//! * `complex_families` — complex operands through the indexing, selection
+//!   and Python-number paths.
 
 mod common;
+mod complex_families;
 mod dispatch_chains;
 mod engine_order;
 mod error_events;

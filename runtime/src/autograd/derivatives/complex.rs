@@ -6,15 +6,21 @@
 //! | `view_as_complex` | ViewAsComplexBackward0 | nothing |
 //! | `_conj` | ConjBackward0 | nothing |
 //! | `complex` | ComplexBackward0 | nothing |
+//! | `polar` | PolarBackward0 | result |
+//! | `angle` | AngleBackward0 | self |
+//! | `sgn` (complex `self`) | SgnBackward0 | self, result |
 //!
-//! `polar` and `angle` have no formula here: PolarBackward0 and the complex
-//! AngleBackward0 multiply by the complex scalar `i`, which a trace cannot
-//! hold (CAPTURE.md), so their backward cannot be captured.
+//! PolarBackward0 and the complex AngleBackward0 multiply by the Python
+//! complex `1j` (`mul.Scalar`, format 2.2 value tag 11). A real `sgn`'s
+//! SgnBackward0 is the double-backward one (PyTorch's efficient zero tensor).
 
-use super::{Derivative, Differentiability, derivative};
+use super::{Derivative, Differentiability, derivative, tensor};
 use crate::autograd::functions::complex::{
-    ComplexBackward0, ConjBackward0, ViewAsComplexBackward0, ViewAsRealBackward0,
+    AngleBackward0, ComplexBackward0, ComplexSgnBackward0, ConjBackward0, PolarBackward0,
+    ViewAsComplexBackward0, ViewAsRealBackward0,
 };
+use crate::autograd::functions::double_backward::not_implemented::SgnBackward0;
+use crate::autograd::saved::SavedVariable;
 
 pub(super) fn lookup(op: &str) -> Option<Differentiability> {
     use Differentiability::Derivative as D;
@@ -30,6 +36,25 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         })),
         "aten.complex.default" => D(derivative!("ComplexBackward0", &[0, 1], |_, _| {
             Ok(Box::new(ComplexBackward0))
+        })),
+        "aten.polar.default" => D(derivative!("PolarBackward0", &[0, 1], |_, _| {
+            Ok(Box::new(PolarBackward0 { result: None }))
+        })),
+        "aten.angle.default" => D(derivative!("AngleBackward0", &[0], |a, _| {
+            Ok(Box::new(AngleBackward0 {
+                self_: SavedVariable::input(tensor(a, 0)?),
+            }))
+        })),
+        "aten.sgn.default" => D(derivative!("SgnBackward0", &[0], |a, _| {
+            let x = tensor(a, 0)?;
+            if x.dtype().is_complex() {
+                Ok(Box::new(ComplexSgnBackward0 {
+                    self_: SavedVariable::input(x),
+                    result: None,
+                }))
+            } else {
+                Ok(Box::new(SgnBackward0))
+            }
         })),
         _ => return None,
     })

@@ -7,43 +7,26 @@
 //! parts once; PyTorch computes complex64 in float32, which agrees within
 //! `assert_close`'s complex64 tolerance.
 
-use super::{KernelCtx, any_complex, operand_parts, real_kernel};
-use crate::dispatch::args::{Args, Operand};
+use super::{Cx, KernelCtx, any_complex, cx_operand, cx_parts, cx_result_type, real_kernel};
+use crate::dispatch::args::Args;
 use crate::error::Result;
 use crate::ivalue::IValue;
 use crate::kernels::iter::output_strides;
-use crate::kernels::pointwise::{broadcast, result_type};
+use crate::kernels::pointwise::broadcast;
 use crate::tensor::Tensor;
 
 /// One complex value `(re, im)`.
 type C = (f64, f64);
 
-fn geometry<'a>(o: &Operand<'a>) -> (&'a [i64], &'a [i64]) {
-    match o {
-        Operand::Tensor(t) => (t.shape(), t.stride()),
-        Operand::Scalar(..) => (&[], &[]),
-    }
-}
-
 /// A broadcasting binary operator on complex values, typed by promotion.
-fn binary(
-    ctx: &KernelCtx<'_>,
-    a: Operand<'_>,
-    b: Operand<'_>,
-    f: impl Fn(C, C) -> C,
-) -> Result<Tensor> {
-    for (o, name) in [(&a, "self"), (&b, "other")] {
-        if let Operand::Tensor(t) = o {
-            ctx.check(t, name)?;
-        }
-    }
-    let (ga, gb) = (geometry(&a), geometry(&b));
+fn binary(ctx: &KernelCtx<'_>, a: Cx<'_>, b: Cx<'_>, f: impl Fn(C, C) -> C) -> Result<Tensor> {
+    let (ga, gb) = (a.geometry(), b.geometry());
     let shape = broadcast(ctx.op, &ga, &gb)?;
     let strides = output_strides(&shape, &[ga, gb]);
-    let dtype = result_type(ctx, &[a, b]);
+    let dtype = cx_result_type(ctx, &[a, b]);
     ctx.output(&shape, &strides, dtype, || {
-        let xa = operand_parts(ctx.op, a, &shape)?;
-        let xb = operand_parts(ctx.op, b, &shape)?;
+        let xa = cx_parts(ctx.op, a, &shape)?;
+        let xb = cx_parts(ctx.op, b, &shape)?;
         Ok(xa
             .chunks_exact(2)
             .zip(xb.chunks_exact(2))
@@ -80,9 +63,12 @@ pub(crate) fn add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         return real_kernel(ctx, a);
     }
     let alpha = a.scalar(2).unwrap_or(1.0);
-    let out = binary(ctx, a.operand(0)?, a.operand(1)?, |x, y| {
-        (x.0 + alpha * y.0, x.1 + alpha * y.1)
-    })?;
+    let out = binary(
+        ctx,
+        cx_operand(ctx, &a, 0)?,
+        cx_operand(ctx, &a, 1)?,
+        |x, y| (x.0 + alpha * y.0, x.1 + alpha * y.1),
+    )?;
     Ok(vec![out.into()])
 }
 
@@ -92,9 +78,12 @@ pub(crate) fn sub(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         return real_kernel(ctx, a);
     }
     let alpha = a.scalar(2).unwrap_or(1.0);
-    let out = binary(ctx, a.operand(0)?, a.operand(1)?, |x, y| {
-        (x.0 - alpha * y.0, x.1 - alpha * y.1)
-    })?;
+    let out = binary(
+        ctx,
+        cx_operand(ctx, &a, 0)?,
+        cx_operand(ctx, &a, 1)?,
+        |x, y| (x.0 - alpha * y.0, x.1 - alpha * y.1),
+    )?;
     Ok(vec![out.into()])
 }
 
@@ -109,11 +98,19 @@ pub(crate) fn mul(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         return real_kernel(ctx, a);
     }
     let out = if ctx.faults.complex_mul_no_cross_terms {
-        binary(ctx, a.operand(0)?, a.operand(1)?, |x, y| {
-            (x.0 * y.0, x.1 * y.1)
-        })?
+        binary(
+            ctx,
+            cx_operand(ctx, &a, 0)?,
+            cx_operand(ctx, &a, 1)?,
+            |x, y| (x.0 * y.0, x.1 * y.1),
+        )?
     } else {
-        binary(ctx, a.operand(0)?, a.operand(1)?, product)?
+        binary(
+            ctx,
+            cx_operand(ctx, &a, 0)?,
+            cx_operand(ctx, &a, 1)?,
+            product,
+        )?
     };
     Ok(vec![out.into()])
 }
@@ -124,7 +121,12 @@ pub(crate) fn div(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     if !any_complex(&a) {
         return real_kernel(ctx, a);
     }
-    let out = binary(ctx, a.operand(0)?, a.operand(1)?, quotient)?;
+    let out = binary(
+        ctx,
+        cx_operand(ctx, &a, 0)?,
+        cx_operand(ctx, &a, 1)?,
+        quotient,
+    )?;
     Ok(vec![out.into()])
 }
 
@@ -154,12 +156,27 @@ pub(crate) fn sgn(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         return real_kernel(ctx, a);
     }
     let t = a.tensor(0)?;
+    // PyTorch's vectorized kernel: the modulus as `sqrt(re² + im²)` and
+    // each part divided by it, in the parts' own precision (complex64's
+    // squares lose precision near the smallest floats, where `hypot`
+    // would not).
+    let single = t.dtype() == crate::tensor::dtype::DType::Complex64;
     let out = unary(ctx, t, t.dtype(), |x| {
-        let modulus = x.0.hypot(x.1);
-        if modulus == 0.0 {
-            [0.0, 0.0]
+        if single {
+            let (re, im) = (x.0 as f32, x.1 as f32);
+            let modulus = (re * re + im * im).sqrt();
+            if modulus == 0.0 {
+                [0.0, 0.0]
+            } else {
+                [f64::from(re / modulus), f64::from(im / modulus)]
+            }
         } else {
-            [x.0 / modulus, x.1 / modulus]
+            let modulus = (x.0 * x.0 + x.1 * x.1).sqrt();
+            if modulus == 0.0 {
+                [0.0, 0.0]
+            } else {
+                [x.0 / modulus, x.1 / modulus]
+            }
         }
     })?;
     Ok(vec![out.into()])

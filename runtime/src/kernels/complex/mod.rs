@@ -15,6 +15,7 @@ mod arith;
 mod construct;
 mod copy;
 mod linalg;
+mod select;
 mod views;
 
 use super::{Kernel, KernelCtx};
@@ -52,6 +53,11 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.mean.default" => copy::mean,
         "aten.copy_.default" => copy::copy_,
         "aten._to_copy.default" => copy::to_copy,
+        "aten.where.self" => select::where_,
+        "aten.masked_fill.Scalar" | "aten.masked_fill.Tensor" => select::masked_fill,
+        "aten.masked_fill_.Scalar" | "aten.masked_fill_.Tensor" => select::masked_fill_,
+        "aten.eq.Scalar" | "aten.eq.Tensor" | "aten.ne.Scalar" | "aten.ne.Tensor" => select::equal,
+        "aten.scalar_tensor.default" => select::scalar_tensor,
         _ => return None,
     })
 }
@@ -78,6 +84,39 @@ const COMPLEX_READY: &[&str] = &[
     "aten.randn.generator",
     "aten.rand.default",
     "aten.rand.generator",
+    // element-moving kernels built on `indexing::Elems`, whose complex
+    // elements keep both parts together (`kernels/indexing/elems.rs`)
+    "aten.cat.default",
+    "aten.stack.default",
+    "aten.index.Tensor",
+    "aten.index_select.default",
+    "aten.index_put.default",
+    "aten.index_put_.default",
+    "aten.index_add.default",
+    "aten.index_add_.default",
+    "aten.index_copy.default",
+    "aten.index_copy_.default",
+    "aten.gather.default",
+    "aten.scatter.src",
+    "aten.scatter_.src",
+    "aten.scatter_add.default",
+    "aten.scatter_add_.default",
+    "aten.masked_select.default",
+    "aten.masked_scatter.default",
+    "aten.masked_scatter_backward.default",
+    "aten.nonzero.default",
+    "aten.flip.default",
+    "aten.roll.default",
+    "aten.repeat.default",
+    "aten.slice_backward.default",
+    "aten.select_backward.default",
+    "aten.unfold_backward.default",
+    "aten.diagonal_copy.default",
+    "aten.diagonal_backward.default",
+    "aten.diag_embed.default",
+    "aten.tril.default",
+    "aten.triu.default",
+    "aten._unsafe_view.default",
     // complex by construction (`kernels/fft`)
     "aten._fft_r2c.default",
     "aten._fft_c2r.default",
@@ -90,12 +129,67 @@ pub(crate) fn handles(op: &str) -> bool {
     lookup(op).is_some() || COMPLEX_READY.contains(&op)
 }
 
-/// Whether any tensor argument is complex.
+/// Whether any tensor argument is complex, or any argument a Python
+/// complex number.
 fn any_complex(a: &Args<'_>) -> bool {
-    a.values
-        .iter()
-        .flat_map(IValue::tensors)
-        .any(|t| t.dtype().is_complex())
+    a.values.iter().any(|v| matches!(v, IValue::Complex(..)))
+        || a.values
+            .iter()
+            .flat_map(IValue::tensors)
+            .any(|t| t.dtype().is_complex())
+}
+
+/// An operand of a complex kernel: a tensor, or a Python number (real or
+/// complex) with the dtype it promotes as.
+#[derive(Clone, Copy)]
+enum Cx<'a> {
+    Tensor(&'a Tensor),
+    Number([f64; 2], DType),
+}
+
+impl<'a> Cx<'a> {
+    fn geometry(&self) -> (&'a [i64], &'a [i64]) {
+        match self {
+            Cx::Tensor(t) => (t.shape(), t.stride()),
+            Cx::Number(..) => (&[], &[]),
+        }
+    }
+
+    fn promote(&self) -> crate::tensor::promote::PromoteOperand {
+        match self {
+            Cx::Tensor(t) => Operand::Tensor(t).promote(),
+            Cx::Number(_, d) => crate::tensor::promote::PromoteOperand::Number(*d),
+        }
+    }
+}
+
+/// Argument `i` as a complex kernel's operand (a Python complex is a
+/// complex128 number, as PyTorch wraps it).
+fn cx_operand<'a>(ctx: &KernelCtx<'_>, a: &Args<'a>, i: usize) -> Result<Cx<'a>> {
+    if let Some(IValue::Complex(re, im)) = a.values.get(i) {
+        return Ok(Cx::Number([*re, *im], DType::Complex128));
+    }
+    Ok(match a.operand(i)? {
+        Operand::Tensor(t) => {
+            ctx.check(t, if i == 0 { "self" } else { "other" })?;
+            Cx::Tensor(t)
+        }
+        Operand::Scalar(v, d) => Cx::Number([v, 0.0], d),
+    })
+}
+
+/// The operand's elements broadcast to `shape` as interleaved complex parts.
+fn cx_parts(op: &str, operand: Cx<'_>, shape: &[i64]) -> Result<Vec<f64>> {
+    match operand {
+        Cx::Tensor(t) => operand_parts(op, Operand::Tensor(t), shape),
+        Cx::Number(z, _) => Ok(z.repeat(crate::tensor::strides::numel(shape))),
+    }
+}
+
+/// `torch.result_type` of complex kernels' operands.
+fn cx_result_type(ctx: &KernelCtx<'_>, operands: &[Cx<'_>]) -> DType {
+    let promote: Vec<_> = operands.iter().map(Cx::promote).collect();
+    crate::tensor::promote::result_type(&promote, ctx.default_dtype).unwrap_or(ctx.default_dtype)
 }
 
 /// Runs the real kernel of the call's operator.

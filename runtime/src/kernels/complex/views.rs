@@ -10,6 +10,7 @@ use super::{KernelCtx, check_float_parts};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
+use crate::tensor::dtype::DType;
 
 fn refuse(ctx: &KernelCtx<'_>, message: &str) -> RuntimeError {
     RuntimeError::shape(ctx.op, message.to_owned())
@@ -97,6 +98,13 @@ pub(crate) fn view_as_complex(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Ve
 /// `_conj(self)`: a view with the conjugate bit flipped (a real tensor's
 /// `_conj` is a plain alias).
 pub(crate) fn conj(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if let Some(IValue::Complex(re, im)) = a.values.first() {
+        // A Python complex (MulBackward0's `other.conj()` of `x * 1j`): its
+        // wrapped-number tensor, a 0-dim complex128, conjugated.
+        let wrapped = ctx.output(&[], &[], DType::Complex128, || Ok(vec![*re, *im]))?;
+        let out = wrapped.reinterpreted(DType::Complex128, true, Vec::new(), Vec::new(), 0);
+        return Ok(vec![out.into()]);
+    }
     let this = a.tensor(0)?;
     ctx.check(this, "self")?;
     let out = this.reinterpreted(

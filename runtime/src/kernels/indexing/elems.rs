@@ -1,8 +1,11 @@
 //! Dtype-exact element vectors for kernels that move elements around
 //! without arithmetic (joins, gathers, scatters, triangles).
 //!
-//! Floating tensors are read as f64, every other dtype (bool included) as
-//! i64, so int64 values beyond 2^53 survive a `cat` or an `index` exactly.
+//! Floating tensors are read as f64, complex ones as their interleaved
+//! (re, im) parts, every other dtype (bool included) as i64, so int64 values
+//! beyond 2^53 survive a `cat` or an `index` exactly and a complex element's
+//! two parts travel together: every kernel built on [`Elems`] (joins,
+//! gathers, scatters, masks, `where`) moves complex elements as PyTorch does.
 
 use crate::error::{Result, RuntimeError};
 use crate::kernels::KernelCtx;
@@ -16,12 +19,26 @@ pub(crate) enum Elems {
     F(Vec<f64>),
     /// Elements of an integer or bool dtype.
     I(Vec<i64>),
+    /// Elements of a complex dtype: interleaved (re, im) parts, two per
+    /// element.
+    C(Vec<f64>),
+}
+
+/// Element `i` of `v` as complex parts.
+fn parts_of(v: &Elems, i: usize) -> Option<[f64; 2]> {
+    match v {
+        Elems::F(a) => a.get(i).map(|&x| [x, 0.0]),
+        Elems::I(a) => a.get(i).map(|&x| [x as f64, 0.0]),
+        Elems::C(a) => Some([*a.get(2 * i)?, *a.get(2 * i + 1)?]),
+    }
 }
 
 impl Elems {
     /// The elements of `t`, exact for its dtype.
     pub(crate) fn read(op: &str, t: &Tensor) -> Result<Elems> {
-        if t.dtype().is_floating() {
+        if t.dtype().is_complex() {
+            Ok(Elems::C(t.read_f64(op)?))
+        } else if t.dtype().is_floating() {
             Ok(Elems::F(t.read_f64(op)?))
         } else {
             Ok(Elems::I(t.read_i64(op)?))
@@ -36,7 +53,9 @@ impl Elems {
 
     /// Empty elements of the representation `dtype` uses.
     pub(crate) fn empty(dtype: DType, capacity: usize) -> Elems {
-        if dtype.is_floating() {
+        if dtype.is_complex() {
+            Elems::C(Vec::with_capacity(2 * capacity))
+        } else if dtype.is_floating() {
             Elems::F(Vec::with_capacity(capacity))
         } else {
             Elems::I(Vec::with_capacity(capacity))
@@ -45,16 +64,30 @@ impl Elems {
 
     /// `n` zeros in the representation `dtype` uses.
     pub(crate) fn zeros(dtype: DType, n: usize) -> Elems {
-        if dtype.is_floating() {
+        if dtype.is_complex() {
+            Elems::C(vec![0.0; 2 * n])
+        } else if dtype.is_floating() {
             Elems::F(vec![0.0; n])
         } else {
             Elems::I(vec![0; n])
         }
     }
 
-    /// The same values in the representation `dtype` uses.
+    /// The same values in the representation `dtype` uses (a complex value
+    /// cast to a real dtype keeps its real part, as PyTorch's cast does).
     pub(crate) fn cast(self, dtype: DType) -> Elems {
-        match (self, dtype.is_floating()) {
+        if dtype.is_complex() {
+            return match self {
+                Elems::C(v) => Elems::C(v),
+                Elems::F(v) => Elems::C(v.into_iter().flat_map(|x| [x, 0.0]).collect()),
+                Elems::I(v) => Elems::C(v.into_iter().flat_map(|x| [x as f64, 0.0]).collect()),
+            };
+        }
+        let this = match self {
+            Elems::C(v) => Elems::F(v.into_iter().step_by(2).collect()),
+            other => other,
+        };
+        match (this, dtype.is_floating()) {
             (Elems::F(v), false) => Elems::I(v.into_iter().map(|x| x as i64).collect()),
             (Elems::I(v), true) => Elems::F(v.into_iter().map(|x| x as f64).collect()),
             (same, _) => same,
@@ -66,6 +99,7 @@ impl Elems {
         match self {
             Elems::F(v) => v.len(),
             Elems::I(v) => v.len(),
+            Elems::C(v) => v.len() / 2,
         }
     }
 
@@ -84,6 +118,11 @@ impl Elems {
         Ok(match self {
             Elems::F(v) => Elems::F(take(op, v, positions)?),
             Elems::I(v) => Elems::I(take(op, v, positions)?),
+            Elems::C(v) => {
+                let parts: Vec<usize> =
+                    positions.iter().flat_map(|&p| [2 * p, 2 * p + 1]).collect();
+                Elems::C(take(op, v, &parts)?)
+            }
         })
     }
 
@@ -91,6 +130,21 @@ impl Elems {
     /// the part of `range` beyond `other` is ignored).
     pub(crate) fn extend_from(&mut self, other: &Elems, range: std::ops::Range<usize>) {
         match (self, other) {
+            (Elems::C(a), Elems::C(b)) => {
+                a.extend_from_slice(b.get(2 * range.start..2 * range.end).unwrap_or_default());
+            }
+            (Elems::C(a), b) => a.extend(range.filter_map(|i| parts_of(b, i)).flatten()),
+            (a, Elems::C(b)) => {
+                let real = Elems::F(
+                    b.get(2 * range.start..2 * range.end)
+                        .unwrap_or_default()
+                        .iter()
+                        .copied()
+                        .step_by(2)
+                        .collect(),
+                );
+                a.extend_from(&real, 0..real.len());
+            }
             (Elems::F(a), Elems::F(b)) => a.extend_from_slice(b.get(range).unwrap_or_default()),
             (Elems::I(a), Elems::I(b)) => a.extend_from_slice(b.get(range).unwrap_or_default()),
             (Elems::F(a), Elems::I(b)) => {
@@ -105,6 +159,23 @@ impl Elems {
     /// Copies element `from` of `src` to position `to` (`add`: adds it).
     pub(crate) fn put(&mut self, to: usize, src: &Elems, from: usize, add: bool) {
         match (self, src) {
+            (Elems::C(a), b) => {
+                if let (Some(d), Some([re, im])) =
+                    (a.get_mut(2 * to..2 * to + 2), parts_of(b, from))
+                {
+                    if add {
+                        d[0] += re;
+                        d[1] += im;
+                    } else {
+                        d.copy_from_slice(&[re, im]);
+                    }
+                }
+            }
+            (a, Elems::C(_)) => {
+                if let Some([re, _]) = parts_of(src, from) {
+                    a.put(to, &Elems::F(vec![re]), 0, add);
+                }
+            }
             (Elems::F(a), Elems::F(b)) => {
                 if let (Some(d), Some(&s)) = (a.get_mut(to), b.get(from)) {
                     *d = if add { *d + s } else { s };
@@ -145,6 +216,11 @@ impl Elems {
                     *d = 0;
                 }
             }
+            Elems::C(a) => {
+                if let Some(d) = a.get_mut(2 * to..2 * to + 2) {
+                    d.fill(0.0);
+                }
+            }
         }
     }
 }
@@ -158,15 +234,15 @@ pub(crate) fn output(
     dtype: DType,
     values: impl FnOnce() -> Result<Elems>,
 ) -> Result<Tensor> {
-    if dtype.is_floating() {
+    if dtype.is_floating() || dtype.is_complex() {
         ctx.output(shape, strides, dtype, || match values()?.cast(dtype) {
-            Elems::F(v) => Ok(v),
+            Elems::F(v) | Elems::C(v) => Ok(v),
             Elems::I(v) => Ok(v.into_iter().map(|x| x as f64).collect()),
         })
     } else {
         ctx.output_i64(shape, strides, dtype, || match values()?.cast(dtype) {
             Elems::I(v) => Ok(v),
-            Elems::F(v) => Ok(v.into_iter().map(|x| x as i64).collect()),
+            Elems::F(v) | Elems::C(v) => Ok(v.into_iter().map(|x| x as i64).collect()),
         })
     }
 }
@@ -181,7 +257,7 @@ pub(crate) fn write(
         return Ok(());
     }
     match values()?.cast(t.dtype()) {
-        Elems::F(v) => t.write_f64(ctx.op, &v),
+        Elems::F(v) | Elems::C(v) => t.write_f64(ctx.op, &v),
         Elems::I(v) => t.write_i64(ctx.op, &v),
     }
 }

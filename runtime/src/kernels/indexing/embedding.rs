@@ -95,7 +95,7 @@ pub(crate) fn embedding_dense_backward(
         || {
             let idx = index_values(ctx, indices, "embedding_backward")?;
             let g = match Elems::read(ctx.op, grad)? {
-                Elems::F(v) => v,
+                Elems::F(v) | Elems::C(v) => v,
                 Elems::I(v) => v.into_iter().map(|x| x as f64).collect(),
             };
             let width = width as usize;
@@ -249,7 +249,7 @@ pub(crate) fn embedding_bag(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<
         let offs = offsets.read_i64(ctx.op)?;
         let bags = offset_to_bag(ctx.op, &offs, num_bags, numel)?;
         let w = match Elems::read(ctx.op, weight)? {
-            Elems::F(v) => v,
+            Elems::F(v) | Elems::C(v) => v,
             Elems::I(v) => v.into_iter().map(|x| x as f64).collect(),
         };
         let psw = per_sample.map(|t| t.read_f64(ctx.op)).transpose()?;

@@ -311,6 +311,7 @@ fn index_write(ctx: &KernelCtx<'_>, a: &Args<'_>, alpha: Option<f64>, what: &str
     let mut values = Elems::read(ctx.op, this)?;
     let src = match (Elems::read_as(ctx.op, source, this.dtype())?, alpha) {
         (Elems::F(v), Some(k)) if k != 1.0 => Elems::F(v.into_iter().map(|x| x * k).collect()),
+        (Elems::C(v), Some(k)) if k != 1.0 => Elems::C(v.into_iter().map(|x| x * k).collect()),
         (Elems::I(v), Some(k)) if k != 1.0 => {
             Elems::I(v.into_iter().map(|x| x * k as i64).collect())
         }

@@ -180,6 +180,12 @@ pub(crate) fn nonzero(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
             .filter(|(_, x)| **x != 0)
             .map(|(p, _)| p)
             .collect(),
+        Elems::C(v) => v
+            .chunks_exact(2)
+            .enumerate()
+            .filter(|(_, z)| z[0] != 0.0 || z[1] != 0.0)
+            .map(|(p, _)| p)
+            .collect(),
     };
     let n = hits.len() as i64;
     let k = this.dim() as i64;

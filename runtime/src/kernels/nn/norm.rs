@@ -467,23 +467,38 @@ fn batch_norm_forward(
         let xs = x.read_f64(ctx.op)?;
         let w = param_values(ctx.op, weight, channels, 1.0)?;
         let b = param_values(ctx.op, bias, channels, 0.0)?;
+        let element = Element::of(x.dtype());
         let (mean, invstd) = if training {
             let (mean, var) = channel_moments(&xs, &shape, channels, count);
             update_running(ctx, running, &mean, &var, count, momentum)?;
             let invstd: Vec<f64> = var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
-            (mean, invstd)
+            match element {
+                Some(Element::Float) => float_statistics(&xs, &shape, &mean, eps),
+                _ => (mean, invstd),
+            }
         } else {
             let mean = param_values(ctx.op, running_mean, channels, 0.0)?;
             let var = param_values(ctx.op, running_var, channels, 1.0)?;
-            (mean, var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect())
+            let invstd = match element {
+                // `1 / sqrt(var + eps)` in the element type.
+                Some(Element::Float) => var
+                    .iter()
+                    .map(|&v| f64::from(1.0 / (v as f32 + eps as f32).sqrt()))
+                    .collect(),
+                _ => var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect(),
+            };
+            (mean, invstd)
         };
         let ch = channel_of(&shape, channels);
         let out = xs
             .iter()
             .enumerate()
-            .map(|(i, v)| {
+            .map(|(i, &v)| {
                 let c = ch(i);
-                (v - mean[c]) * invstd[c] * w[c] + b[c]
+                match element {
+                    Some(e) => e.affine(v, (mean[c], invstd[c]), (w[c], b[c])),
+                    None => (v - mean[c]) * invstd[c] * w[c] + b[c],
+                }
             })
             .collect();
         stats = Some((mean, invstd));
@@ -499,6 +514,72 @@ fn batch_norm_forward(
     let save_mean = save(mean)?;
     let save_invstd = save(invstd)?;
     Ok(vec![out.into(), save_mean.into(), save_invstd.into()])
+}
+
+/// The element types whose batch norm output follows PyTorch's CPU
+/// arithmetic exactly (float16 and bfloat16 compute in float32 and round
+/// once, which the double computation approximates within their tolerance).
+#[derive(Clone, Copy)]
+enum Element {
+    Float,
+    Double,
+}
+
+impl Element {
+    fn of(dtype: DType) -> Option<Element> {
+        match dtype {
+            DType::Float32 => Some(Element::Float),
+            DType::Float64 => Some(Element::Double),
+            _ => None,
+        }
+    }
+
+    /// One output element as PyTorch's CPU kernel computes it (observed in
+    /// torch 2.15, bitwise over contiguous, channels-last and 1×1 inputs):
+    /// per channel `α = s·w` and `β = b − m·α` (fused), then `x·α + β`
+    /// (fused), in the element type. Mathematically `(x − m)·s·w + b`, but
+    /// not where it cancels or overflows: a channel of near-maximal equal
+    /// values (`x = m`, `s = 1/√eps`) gives `x·α` beyond the range, so
+    /// PyTorch's result is infinite where `(x − m)·s·w + b` is `b`.
+    fn affine(self, x: f64, (mean, invstd): (f64, f64), (w, b): (f64, f64)) -> f64 {
+        match self {
+            Element::Float => {
+                let alpha = invstd as f32 * w as f32;
+                let beta = (-(mean as f32)).mul_add(alpha, b as f32);
+                f64::from((x as f32).mul_add(alpha, beta))
+            }
+            Element::Double => {
+                let alpha = invstd * w;
+                let beta = (-mean).mul_add(alpha, b);
+                x.mul_add(alpha, beta)
+            }
+        }
+    }
+}
+
+/// A float32 batch's saved statistics as PyTorch's CPU kernel computes
+/// them: the mean from a double sum, rounded to float; the variance from
+/// float squares of `x − mean` (with the float mean) summed in double,
+/// rounded to float and divided by the count in float; `1 / √(var + eps)`
+/// in double, rounded to float.
+fn float_statistics(xs: &[f64], shape: &[i64], mean: &[f64], eps: f64) -> (Vec<f64>, Vec<f64>) {
+    let channels = mean.len();
+    let count = xs.len() / channels.max(1);
+    let mean: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
+    let ch = channel_of(shape, channels);
+    let mut var_sum = vec![0f64; channels];
+    for (i, &x) in xs.iter().enumerate() {
+        let d = x as f32 - mean[ch(i)];
+        var_sum[ch(i)] += f64::from(d * d);
+    }
+    let invstd = var_sum
+        .iter()
+        .map(|&v| {
+            let var = v as f32 / count as f32;
+            f64::from((1.0 / (f64::from(var) + eps).sqrt()) as f32)
+        })
+        .collect();
+    (mean.into_iter().map(f64::from).collect(), invstd)
 }
 
 /// Train mode: `running = (1 - momentum) running + momentum * batch`, with

@@ -306,3 +306,123 @@ fn a_too_small_pooling_input_is_named_by_its_channels() {
         "{err}"
     );
 }
+
+/// `native_batch_norm` in training of a float32 `x` (no running
+/// statistics): `(out, save_mean, save_invstd)` as values.
+fn batch_norm_train(rt: &mut Runtime, x: &Tensor, w: &[f32], b: &[f32]) -> Vec<Vec<f64>> {
+    let c = w.len() as i64;
+    let w = f32s(rt, &[c], w);
+    let b = f32s(rt, &[c], b);
+    let args = vec![
+        x.into(),
+        (&w).into(),
+        (&b).into(),
+        IValue::None,
+        IValue::None,
+        IValue::Bool(true),
+        IValue::Float(0.1),
+        IValue::Float(1e-5),
+    ];
+    let out = rt
+        .call("aten.native_batch_norm.default", args)
+        .expect("batch norm");
+    tensors(out).iter().map(values).collect()
+}
+
+fn f64s(v: &[f32]) -> Vec<f64> {
+    v.iter().map(|&x| f64::from(x)).collect()
+}
+
+#[test]
+fn batch_norm_output_and_statistics_are_pytorchs_float_arithmetic() {
+    // torch 2.15's values, bit for bit: x·(s·w) + (b − m·s·w) fused, the
+    // variance from float squares about the float mean.
+    let mut rt = Runtime::new();
+    let xs: [f32; 24] = [
+        -0.521_595_1,
+        2.556_543_6,
+        -0.206_303_18,
+        0.745_982_65,
+        0.136_891_07,
+        -2.494_456_3,
+        0.784_209_1,
+        -0.548_564_9,
+        0.648_878_34,
+        0.131_408_9,
+        2.092_073_4,
+        2.418_468_5,
+        2.056_549_5,
+        1.465_110_8,
+        -3.158_213,
+        -0.602_899_3,
+        4.322_547,
+        1.095_808_1,
+        -0.908_245_9,
+        1.496_600_6,
+        0.402_374_45,
+        3.150_303_6,
+        2.348_011_5,
+        0.951_054_9,
+    ];
+    let x = f32s(&mut rt, &[2, 3, 2, 2], &xs);
+    let out = batch_norm_train(
+        &mut rt,
+        &x,
+        &[-1.447_020_8, 1.194_069_5, 0.546_240_9],
+        &[-2.075_015_3, -0.969_113_2, -2.135_431_5],
+    );
+    let y: [f32; 24] = [
+        -1.387_311_2,
+        -3.989_485_5,
+        -1.653_850_4,
+        -2.458_886_9,
+        -1.190_806_9,
+        -2.863_708,
+        -0.779_269_1,
+        -1.626_591_3,
+        -2.589_601,
+        -2.860_066,
+        -1.835_288_2,
+        -1.664_691_8,
+        -3.566_804_4,
+        -3.066_818_2,
+        0.841_613_4,
+        -1.318_579,
+        1.470_258_7,
+        -0.581_167_4,
+        -1.855_261_4,
+        -0.326_360_23,
+        -2.718_440_8,
+        -1.282_184_6,
+        -1.701_517_5,
+        -2.431_662_8,
+    ];
+    assert_eq!(out[0], f64s(&y));
+    assert_eq!(out[1], f64s(&[0.291_897, 0.485_598_6, 1.517_821_7]));
+    assert_eq!(out[2], f64s(&[0.584_216, 0.532_429_93, 0.956_846_24]));
+}
+
+#[test]
+fn batch_norm_of_near_maximal_equal_values_overflows_as_pytorchs() {
+    // A channel of equal values 3.25e38 (mean 3.25e38, invstd 1/√eps):
+    // x·α overflows and PyTorch's output is inf, not the bias.
+    let mut rt = Runtime::new();
+    let mut xs = [3.25e38_f32; 16];
+    for (n, v) in [[0.5, 0.25, 0.75, 1.0], [0.5, 0.25, 0.75, 1.0]]
+        .iter()
+        .enumerate()
+    {
+        xs[n * 8 + 4..n * 8 + 8].copy_from_slice(v);
+    }
+    let x = f32s(&mut rt, &[2, 2, 2, 2], &xs);
+    let out = batch_norm_train(&mut rt, &x, &[-1.5, 2.0], &[5.0, -0.25]);
+    let row = [-1.144_370_1, -2.933_11, 0.644_369_84, 2.433_109_8];
+    for n in 0..2 {
+        assert!(
+            out[0][n * 8..n * 8 + 4].iter().all(|&v| v == f64::INFINITY),
+            "{out:?}"
+        );
+        assert_eq!(out[0][n * 8 + 4..n * 8 + 8], f64s(&row));
+    }
+    assert_eq!(out[2], f64s(&[316.227_75, 3.577_479_8]));
+}

@@ -1,0 +1,149 @@
+//! Complex operands through the element-moving family (`cat`, `stack`,
+//! `index`, `index_select`, `index_put_`), element selection (`where`,
+//! `masked_fill`, `eq`) and Python complex numbers (`mul.Scalar` by `1j`,
+//! `_conj` of a number): values as PyTorch computes them (torch 2.15).
+
+use ft_runtime::Runtime;
+use ft_runtime::ivalue::IValue;
+
+/// A contiguous complex64 tensor of (real, imag) pairs.
+fn complex64(rt: &mut Runtime, shape: &[i64], parts: &[f32]) -> ft_runtime::Tensor {
+    let bytes: Vec<u8> = parts.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let strides = match shape {
+        [_, n] => vec![*n, 1],
+        _ => vec![1],
+    };
+    rt.introduce_tensor("complex64", shape, &strides, 0, &bytes, false)
+        .expect("complex64 tensor")
+}
+
+fn bools(rt: &mut Runtime, values: &[bool]) -> ft_runtime::Tensor {
+    let bytes: Vec<u8> = values.iter().map(|&b| u8::from(b)).collect();
+    rt.introduce_tensor("bool", &[values.len() as i64], &[1], 0, &bytes, false)
+        .expect("bool tensor")
+}
+
+fn one(rt: &mut Runtime, op: &str, args: Vec<IValue>) -> ft_runtime::Tensor {
+    rt.call(op, args)
+        .expect(op)
+        .into_iter()
+        .next()
+        .and_then(IValue::into_tensor)
+        .expect("a tensor")
+}
+
+fn parts(t: &ft_runtime::Tensor) -> Vec<f64> {
+    t.to_f64_vec().expect("values")
+}
+
+#[test]
+fn element_moving_kernels_keep_both_parts_together() {
+    let mut rt = Runtime::new();
+    // a = [1+2i, 3-4i], b = [5+6i]
+    let a = complex64(&mut rt, &[2], &[1.0, 2.0, 3.0, -4.0]);
+    let b = complex64(&mut rt, &[1], &[5.0, 6.0]);
+    let cat = one(
+        &mut rt,
+        "aten.cat.default",
+        vec![IValue::TensorList(vec![a.clone(), b]), IValue::Int(0)],
+    );
+    assert_eq!(cat.dtype().name(), "complex64");
+    assert_eq!(parts(&cat), [1.0, 2.0, 3.0, -4.0, 5.0, 6.0]);
+    // stack([a, a], 1)[i] = [a[i], a[i]]
+    let stacked = one(
+        &mut rt,
+        "aten.stack.default",
+        vec![
+            IValue::TensorList(vec![a.clone(), a.clone()]),
+            IValue::Int(1),
+        ],
+    );
+    assert_eq!(parts(&stacked), [1.0, 2.0, 1.0, 2.0, 3.0, -4.0, 3.0, -4.0]);
+    let idx = rt
+        .introduce_tensor(
+            "int64",
+            &[2],
+            &[1],
+            0,
+            &[2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            false,
+        )
+        .expect("index");
+    let picked = one(
+        &mut rt,
+        "aten.index_select.default",
+        vec![(&cat).into(), IValue::Int(0), (&idx).into()],
+    );
+    assert_eq!(parts(&picked), [5.0, 6.0, 1.0, 2.0]);
+    let indexed = one(
+        &mut rt,
+        "aten.index.Tensor",
+        vec![(&cat).into(), IValue::TensorList(vec![idx.clone()])],
+    );
+    assert_eq!(parts(&indexed), [5.0, 6.0, 1.0, 2.0]);
+    // cat[idx] = a: cat[2] = 1+2i, cat[0] = 3-4i
+    let put = one(
+        &mut rt,
+        "aten.index_put_.default",
+        vec![
+            (&cat).into(),
+            IValue::TensorList(vec![idx]),
+            (&a).into(),
+            IValue::Bool(false),
+        ],
+    );
+    assert_eq!(parts(&put), [3.0, -4.0, 3.0, -4.0, 1.0, 2.0]);
+}
+
+#[test]
+fn selection_picks_whole_complex_elements() {
+    let mut rt = Runtime::new();
+    let a = complex64(&mut rt, &[2], &[1.0, 2.0, 0.0, 0.0]);
+    let mask = bools(&mut rt, &[true, false]);
+    // where(mask, a, 7): the number becomes 7+0i
+    let w = one(
+        &mut rt,
+        "aten.where.self",
+        vec![(&mask).into(), (&a).into(), IValue::Float(7.0)],
+    );
+    assert_eq!(parts(&w), [1.0, 2.0, 7.0, 0.0]);
+    // masked_fill(a, mask, 0.5 - 0.25j)
+    let filled = one(
+        &mut rt,
+        "aten.masked_fill.Scalar",
+        vec![(&a).into(), (&mask).into(), IValue::Complex(0.5, -0.25)],
+    );
+    assert_eq!(parts(&filled), [0.5, -0.25, 0.0, 0.0]);
+    // a == 0 compares both parts
+    let zero = one(
+        &mut rt,
+        "aten.eq.Scalar",
+        vec![(&a).into(), IValue::Float(0.0)],
+    );
+    assert_eq!(zero.to_i64_vec().expect("bools"), [0, 1]);
+}
+
+#[test]
+fn python_complex_numbers_multiply_and_conjugate() {
+    let mut rt = Runtime::new();
+    // (1+2i) * 1j = -2+1i
+    let a = complex64(&mut rt, &[1], &[1.0, 2.0]);
+    let turned = one(
+        &mut rt,
+        "aten.mul.Scalar",
+        vec![(&a).into(), IValue::Complex(0.0, 1.0)],
+    );
+    assert_eq!(turned.dtype().name(), "complex64");
+    assert_eq!(parts(&turned), [-2.0, 1.0]);
+    // conj(0.5 - 0.25j): a 0-dim complex128 wrapped number, conjugated
+    let c = one(
+        &mut rt,
+        "aten._conj.default",
+        vec![IValue::Complex(0.5, -0.25)],
+    );
+    assert_eq!(
+        (c.dtype().name(), c.shape().len(), c.is_conj()),
+        ("complex128", 0, true)
+    );
+    assert_eq!(parts(&c), [0.5, 0.25]);
+}
