@@ -262,6 +262,13 @@ pub struct Faults {
     /// `hardshrink` does). Breaks the values of every `softshrink` with an
     /// element outside its band.
     pub softshrink_no_shift: bool,
+    /// `soft_margin_loss` takes `log` where PyTorch takes `log1p` of
+    /// `exp(-x·y)`. Breaks the values of every `soft_margin_loss`.
+    pub soft_margin_log_without_1p: bool,
+    /// `multilabel_margin_loss_forward` also hinges each target class
+    /// against the sample's other target classes. Breaks the loss of every
+    /// sample with two or more targets.
+    pub multilabel_margin_counts_targets: bool,
     /// `as_strided_backward` (AsStridedBackward0, AsStridedBackward1) keeps
     /// the output's size-1 dimensions instead of squeezing them off the
     /// gradient first. Breaks the dispatch of every such backward whose

@@ -28,6 +28,7 @@ mod hooks;
 mod indexing;
 mod linalg;
 mod lstm;
+mod margin_losses;
 mod metric_learning;
 mod nn;
 mod node_hooks;

@@ -19,6 +19,7 @@ mod gemm;
 mod grid_sample;
 mod group_norm;
 mod loss;
+mod margin_losses;
 mod mha;
 mod multi_margin;
 mod norm;
@@ -62,6 +63,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         .or_else(|| grid_sample::lookup(op))
         .or_else(|| trilinear::lookup(op))
         .or_else(|| multi_margin::lookup(op))
+        .or_else(|| margin_losses::lookup(op))
         .or_else(|| ctc::lookup(op))
         .or_else(|| bucketize::lookup(op))
         .or_else(|| embedding_renorm::lookup(op))

@@ -8,6 +8,7 @@ mod fold;
 mod grid_sample;
 mod group_norm;
 mod loss;
+mod margin_losses;
 mod matrix;
 mod multi_margin;
 mod norm;
@@ -44,6 +45,7 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         .or_else(|| grid_sample::lookup(op))
         .or_else(|| trilinear::lookup(op))
         .or_else(|| multi_margin::lookup(op))
+        .or_else(|| margin_losses::lookup(op))
         .or_else(|| cdist::lookup(op))
         .or_else(|| pdist::lookup(op))
         .or_else(|| ctc::lookup(op))

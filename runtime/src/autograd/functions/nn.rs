@@ -8,6 +8,7 @@ pub(crate) mod fold;
 pub(crate) mod grid_sample;
 pub(crate) mod group_norm;
 pub(crate) mod loss;
+pub(crate) mod margin_losses;
 pub(crate) mod multi_margin;
 pub(crate) mod norm;
 pub(crate) mod pad;
