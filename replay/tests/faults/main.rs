@@ -48,4 +48,5 @@ mod transformer_fastpath;
 mod utility;
 mod views;
 mod vision;
+mod vision_transformers;
 mod weight_norm;
