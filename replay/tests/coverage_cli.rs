@@ -377,3 +377,38 @@ fn a_real_only_operator_given_complex_tensors_is_missing_and_not_claimed() {
     assert_eq!(row("aten.abs.default")["supported"], true);
     assert_eq!(doc["traces"][0]["summary"]["replayable"], false);
 }
+
+#[test]
+fn another_librarys_operator_is_listed_missing_not_replayed() {
+    // torchvision's roi_align and its backward are `torchvision::` operators
+    // the capture records like ATen's (a detection head's RoIAlign); the
+    // runtime has no kernels for them, so the scan lists them (exit 5)
+    // before anything runs, rather than replaying around them.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("roi.ftr");
+    let mut b = TraceBuilder::new(&path);
+    let x = b.intro("float32");
+    let pooled = b.op("torchvision.roi_align.default", &x, "float32", false);
+    b.op(
+        "torchvision._roi_align_backward.default",
+        &pooled,
+        "float32",
+        false,
+    );
+    b.finish();
+    let out = ft_replay(&["--against", path_str(&path)]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(5), "{stdout}\n{stderr}");
+    assert!(stderr.contains("(nothing was replayed)"), "{stderr}");
+    for (op, seq) in [
+        ("torchvision.roi_align.default", 1),
+        ("torchvision._roi_align_backward.default", 2),
+    ] {
+        assert!(
+            stderr.contains(&format!(
+                "operator {op} (1 event, first torch seq {seq}): not registered in this runtime build"
+            )),
+            "{stderr}"
+        );
+    }
+}
