@@ -154,7 +154,7 @@ impl Default for ReplayOptions {
 /// `multilabel-margin-counts-targets`,
 /// `scatter-amax-gradient-not-split`, `fft-twiddle-sign`,
 /// `irfft-missing-normalization`, `fft-r2c-backward-no-onesided-fix`,
-/// `as-strided-backward-keeps-unit-dims`,
+/// `as-strided-backward-keeps-unit-dims`, `isin-ignores-last-test-element`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -256,6 +256,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "as-strided-backward-keeps-unit-dims" => {
                 faults.as_strided_backward_keeps_unit_dims = true;
+            }
+            None if spec == "isin-ignores-last-test-element" => {
+                faults.isin_ignores_last_test_element = true;
             }
             Some(("rename-node", arg)) => {
                 let (old, new) = arg

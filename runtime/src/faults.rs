@@ -275,6 +275,10 @@ pub struct Faults {
     /// output has a size-1 dimension (`adaptive_avg_pool2d(x, 1)` of a
     /// channels-last input): `new_zeros` where PyTorch squeezes.
     pub as_strided_backward_keeps_unit_dims: bool,
+    /// `isin` never looks at the last test element. Breaks the values of
+    /// every `isin` whose last test element occurs among the elements
+    /// (`generate`'s end-of-sequence check of a sequence that just ended).
+    pub isin_ignores_last_test_element: bool,
 }
 
 impl Faults {

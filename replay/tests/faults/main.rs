@@ -24,6 +24,7 @@ mod functorch;
 mod generators;
 mod grad_modes;
 mod graph_conv;
+mod hf_decoder;
 mod hooks;
 mod indexing;
 mod linalg;

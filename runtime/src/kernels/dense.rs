@@ -190,8 +190,11 @@ fn layout(t: &Tensor, shape: &[i64]) -> Option<(usize, usize)> {
     Some((usize::try_from(t.storage_offset()).ok()?, t.numel()))
 }
 
-/// `f` of the operands, element by element, as a new contiguous tensor of
-/// `dtype` and `shape` (which `strides` must describe contiguously).
+/// `f` of the operands, element by element, as a new tensor of `dtype` and
+/// `shape` with `strides`, which must lay the elements out in C order
+/// (`is_contiguous`: a size-1 dimension's stride is free, and the result
+/// keeps the one TensorIterator gave it, as `[4, 1, 4, 4]` for a
+/// `[2, 4, 1, 1]` sum whose other operand is strided that way).
 pub(crate) fn pointwise(
     op: &str,
     operands: &[Operand<'_>],
@@ -204,8 +207,8 @@ pub(crate) fn pointwise(
         return Ok(None);
     }
     match dtype {
-        DType::Float32 => pointwise_in::<f32>(op, operands, shape, f),
-        DType::Float64 => pointwise_in::<f64>(op, operands, shape, f),
+        DType::Float32 => pointwise_in::<f32>(op, operands, shape, strides, f),
+        DType::Float64 => pointwise_in::<f64>(op, operands, shape, strides, f),
         _ => Ok(None),
     }
 }
@@ -214,6 +217,7 @@ fn pointwise_in<T: DenseFloat>(
     op: &str,
     operands: &[Operand<'_>],
     shape: &[i64],
+    strides: &[i64],
     f: &impl Fn(&[f64]) -> f64,
 ) -> Result<Option<Tensor>> {
     let n = crate::tensor::strides::numel(shape);
@@ -242,7 +246,7 @@ fn pointwise_in<T: DenseFloat>(
     });
     drop(sources);
     drop(guards);
-    Tensor::from_storage_data(op, shape, T::wrap(out)).map(Some)
+    Tensor::from_storage_data_strided(op, shape, strides, T::wrap(out)).map(Some)
 }
 
 /// `f` over `n` elements of any operands.

@@ -11,6 +11,7 @@ mod arith;
 mod close;
 mod common;
 mod compare;
+mod isin;
 mod shrink;
 mod special;
 mod trig;
@@ -187,6 +188,9 @@ fn logic(op: &str) -> Option<Kernel> {
         "aten.bitwise_xor.Tensor" => compare::bitwise_xor,
         "aten.isnan.default" => compare::isnan,
         "aten.isinf.default" => compare::isinf,
+        "aten.isin.Tensor_Tensor" | "aten.isin.Tensor_Scalar" | "aten.isin.Scalar_Tensor" => {
+            isin::isin
+        }
         "aten.where.self" => compare::where_,
         "aten.masked_fill.Scalar" | "aten.masked_fill.Tensor" => compare::masked_fill,
         "aten.masked_fill_.Scalar" | "aten.masked_fill_.Tensor" => compare::masked_fill_,

@@ -522,6 +522,24 @@ impl Tensor {
     /// A new contiguous CPU tensor of `shape` over `data` (which holds
     /// exactly its elements in C order and fixes its dtype).
     pub(crate) fn from_storage_data(op: &str, shape: &[i64], data: StorageData) -> Result<Tensor> {
+        Tensor::from_storage_data_strided(op, shape, &strides::contiguous_strides(shape), data)
+    }
+
+    /// As [`Tensor::from_storage_data`] with `strides` that lay the elements
+    /// out in C order (`is_contiguous`: only a size-1 dimension's stride may
+    /// differ from the contiguous one); other strides are refused.
+    pub(crate) fn from_storage_data_strided(
+        op: &str,
+        shape: &[i64],
+        strides: &[i64],
+        data: StorageData,
+    ) -> Result<Tensor> {
+        if strides.len() != shape.len() || !strides::is_contiguous(shape, strides) {
+            return Err(RuntimeError::shape(
+                op,
+                format!("strides {strides:?} do not lay shape {shape:?} out in C order"),
+            ));
+        }
         let numel = checked_numel(op, shape)?;
         if data.len() != numel {
             return Err(RuntimeError::shape(
@@ -533,7 +551,7 @@ impl Tensor {
         Ok(Tensor::from_parts(
             Arc::new(Storage::with_data(data)),
             shape.to_vec(),
-            strides::contiguous_strides(shape),
+            strides.to_vec(),
             0,
             dtype,
             Device::Cpu,

@@ -164,8 +164,10 @@ pub fn broadcast_shapes(a: &[i64], b: &[i64]) -> Option<Vec<i64>> {
 }
 
 /// Strides that make `(shape, strides)` read as `target` (PyTorch's
-/// `inferExpandGeometry`): new leading dimensions and expanded size-1
-/// dimensions get stride 0; `-1` keeps an existing size.
+/// `inferExpandGeometry`): expanded size-1 dimensions and new leading
+/// dimensions get stride 0, except a new leading dimension of size 1, which
+/// gets the size times the stride of the dimension after it (every stride of
+/// an expanded 0-dim tensor is 0); `-1` keeps an existing size.
 pub fn expand_geometry(
     shape: &[i64],
     strides: &[i64],
@@ -192,7 +194,14 @@ pub fn expand_geometry(
                 ));
             }
             out_shape[i] = want;
-            out_strides[i] = 0;
+            // A new dimension of size 1 strides over everything after it,
+            // as unsqueeze's would; one that broadcasts, and every
+            // dimension of an expanded 0-dim tensor, gets stride 0.
+            out_strides[i] = if want == 1 && !shape.is_empty() {
+                out_shape[i + 1] * out_strides[i + 1]
+            } else {
+                0
+            };
             continue;
         }
         let have = shape[i - lead];
@@ -485,6 +494,15 @@ mod tests {
         let (shape, strides) = expand_geometry(&[1, 4], &[4, 1], &[5, -1]).expect("expand");
         assert_eq!((shape, strides), (vec![5, 4], vec![0, 1]));
         assert!(expand_geometry(&[2], &[1], &[3]).is_err());
+        // torch.arange(32).expand(1, -1).stride() == (32, 1); (1, 2, -1) -> (0, 0, 1)
+        let (_, strides) = expand_geometry(&[32], &[1], &[1, 1, -1]).expect("expand");
+        assert_eq!(strides, vec![32, 32, 1]);
+        let (_, strides) = expand_geometry(&[32], &[1], &[1, 2, -1]).expect("expand");
+        assert_eq!(strides, vec![0, 0, 1]);
+        let (_, strides) = expand_geometry(&[3, 2], &[1, 3], &[1, 3, 2]).expect("expand");
+        assert_eq!(strides, vec![3, 1, 3]);
+        let (_, strides) = expand_geometry(&[], &[], &[1, 1]).expect("expand");
+        assert_eq!(strides, vec![0, 0]);
     }
 
     #[test]

@@ -739,7 +739,10 @@ fn logic(op: &str) -> Option<Differentiability> {
         | "aten.bitwise_or_.Tensor"
         | "aten.bitwise_xor.Tensor"
         | "aten.isnan.default"
-        | "aten.isinf.default" => NotDifferentiable,
+        | "aten.isinf.default"
+        | "aten.isin.Tensor_Tensor"
+        | "aten.isin.Tensor_Scalar"
+        | "aten.isin.Scalar_Tensor" => NotDifferentiable,
         _ => return None,
     })
 }

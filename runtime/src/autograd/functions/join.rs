@@ -39,8 +39,9 @@ impl BackwardFn for StackBackward0 {
 
 /// `cat(tensors, dim)`: input `i` gets `grad.narrow(dim, offset_i,
 /// size_i)` (a `slice.Tensor` along the wrapped `dim`) for every input,
-/// whether it needs a gradient or not (observed in torch 2.15); legacy
-/// 1-D empty inputs get none.
+/// whether it needs a gradient or not (observed in torch 2.15); a legacy
+/// 1-D empty input (shape `[0]`) gets `zeros([0])` of the gradient's dtype
+/// and device instead, and does not count towards the offsets.
 pub(crate) struct CatBackward0 {
     pub(crate) dim: i64,
     pub(crate) sizes: Vec<Vec<i64>>,
@@ -66,6 +67,10 @@ impl BackwardFn for CatBackward0 {
         let mut offset = 0;
         for (slot, sizes) in out.iter_mut().zip(&self.sizes) {
             if legacy_empty(sizes) {
+                // PyTorch's cat_tensors_backward: "If input was empty
+                // tensor, gradInput should be empty tensor", made with
+                // at::zeros({0}, grad.options()).
+                *slot = Some(ctx.rt.zeros_with_options(&[0], g.dtype(), g.device())?);
                 continue;
             }
             let len = sizes.get(d).copied().unwrap_or(0);

@@ -17,6 +17,12 @@
 //! `_safe_softmax`, ...); so does dropout (`bernoulli_` on the weights).
 //! The reduced floating types round where the CPU kernel stores in them
 //! (see [`Precision`]); the logsumexp is float32 for them.
+//! Grouped-query attention (`enable_gqa=True`, key and value with fewer
+//! heads `Hk` dividing the query's `H`) reaches this operator too: query
+//! head `j` reads key/value head `j / (H / Hk)` (`repeat_interleave`'s
+//! grouping), and the backward accumulates the group's query heads into
+//! their shared key and value gradients in head order (observed in torch
+//! 2.15: not the sum of separately computed per-head gradients).
 //! Layouts: `output` is laid out like `empty_like(query)` (a dense query's
 //! strides, otherwise its dimensions ordered by stride); `logsumexp`
 //! `(B, H, L)` is stored
@@ -45,12 +51,13 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
     })
 }
 
-/// Sizes of one attention call: batch, heads, query length, key length,
-/// head size.
+/// Sizes of one attention call: batch, query heads, key/value heads,
+/// query length, key length, head size.
 #[derive(Clone, Copy, Debug)]
 struct Dims {
     b: usize,
     h: usize,
+    hk: usize,
     l: usize,
     s: usize,
     e: usize,
@@ -59,6 +66,12 @@ struct Dims {
 impl Dims {
     fn heads(&self) -> usize {
         self.b * self.h
+    }
+
+    /// The key/value head (over batch and heads) query head `head` reads.
+    fn kv_head(&self, head: usize) -> usize {
+        let group = (self.h / self.hk.max(1)).max(1);
+        (head / self.h.max(1)) * self.hk + (head % self.h.max(1)) / group
     }
 }
 
@@ -72,11 +85,12 @@ fn dims(op: &str, q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Dims> {
             ),
         ));
     }
-    if ks != vs || qs[0] != ks[0] || qs[1] != ks[1] || qs[3] != ks[3] {
+    let grouped = ks[1] > 0 && qs[1] % ks[1] == 0;
+    if ks != vs || qs[0] != ks[0] || !grouped || qs[3] != ks[3] {
         return Err(RuntimeError::shape(
             op,
             format!(
-                "flash attention needs query (B, H, L, E), key and value (B, H, S, E) of one batch, head count and head size; got {qs:?}, {ks:?}, {vs:?}"
+                "flash attention needs query (B, H, L, E), key and value (B, Hk, S, E) of one batch and head size, Hk dividing H; got {qs:?}, {ks:?}, {vs:?}"
             ),
         ));
     }
@@ -84,6 +98,7 @@ fn dims(op: &str, q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Dims> {
     Ok(Dims {
         b: u(qs[0]),
         h: u(qs[1]),
+        hk: u(ks[1]),
         l: u(qs[2]),
         s: u(ks[2]),
         e: u(qs[3]),
@@ -287,16 +302,17 @@ fn forward_values_masked(
     let mut out = vec![0.0; d.heads() * qn];
     let mut lse = Vec::with_capacity(d.heads() * d.l);
     for head in 0..d.heads() {
+        let kvh = d.kv_head(head);
         let scores = scores_masked(
             &q[head * qn..(head + 1) * qn],
-            &k[head * kn..(head + 1) * kn],
+            &k[kvh * kn..(kvh + 1) * kn],
             d,
             causal,
             scale,
             head_mask(mask, d, head),
             precision.reduced(),
         );
-        let vh = &v[head * kn..(head + 1) * kn];
+        let vh = &v[kvh * kn..(kvh + 1) * kn];
         let oh = &mut out[head * qn..(head + 1) * qn];
         let mut max = vec![f64::NEG_INFINITY; d.l];
         let mut sum = vec![0.0; d.l];
@@ -401,11 +417,12 @@ pub(crate) fn flash_attention(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Ve
     Ok(vec![out.into(), lse.into()])
 }
 
-/// Gradients of one head: `(dq, dk, dv)`.
-struct HeadGrads {
-    dq: Vec<f64>,
-    dk: Vec<f64>,
-    dv: Vec<f64>,
+/// Gradients of one query head: `dq`, and the key and value gradients of
+/// its key/value head, which the heads of a group accumulate into in turn.
+struct HeadGrads<'a> {
+    dq: &'a mut [f64],
+    dk: &'a mut [f64],
+    dv: &'a mut [f64],
 }
 
 /// The inputs of one head's backward.
@@ -432,7 +449,8 @@ fn head_backward(
     causal: bool,
     scale: f64,
     precision: Precision,
-) -> HeadGrads {
+    grads: HeadGrads<'_>,
+) {
     let mut p = scores_masked(x.q, x.k, d, causal, scale, x.mask, false);
     for (row, &m) in p.chunks_mut(d.s.max(1)).zip(x.lse) {
         row.iter_mut()
@@ -445,9 +463,7 @@ fn head_backward(
                 .sum()
         })
         .collect();
-    let mut dq = vec![0.0; d.l * d.e];
-    let mut dk = vec![0.0; d.s * d.e];
-    let mut dv = vec![0.0; d.s * d.e];
+    let HeadGrads { dq, dk, dv } = grads;
     let store = |acc: &mut [f64], add: &[f64], factor: f64| {
         for (a, b) in acc.iter_mut().zip(add) {
             *a = precision.stored(*a + factor * b);
@@ -503,7 +519,6 @@ fn head_backward(
             store(&mut dk[kv_rows], &dk_block, scale);
         }
     }
-    HeadGrads { dq, dk, dv }
 }
 
 /// `_scaled_dot_product_flash_attention_for_cpu_backward(grad_out, query,
@@ -548,21 +563,29 @@ pub(crate) fn flash_attention_backward(
             read(lse)?,
         );
         let (qn, kn) = (d.l * d.e, d.s * d.e);
-        let mut all = [Vec::new(), Vec::new(), Vec::new()];
+        let mut all = [
+            vec![0.0; d.heads() * qn],
+            vec![0.0; d.b * d.hk * kn],
+            vec![0.0; d.b * d.hk * kn],
+        ];
         for head in 0..d.heads() {
+            let kvh = d.kv_head(head);
             let inputs = HeadInputs {
                 q: &qv[head * qn..(head + 1) * qn],
-                k: &kv[head * kn..(head + 1) * kn],
-                v: &vv[head * kn..(head + 1) * kn],
+                k: &kv[kvh * kn..(kvh + 1) * kn],
+                v: &vv[kvh * kn..(kvh + 1) * kn],
                 out: &ov[head * qn..(head + 1) * qn],
                 dout: &gv[head * qn..(head + 1) * qn],
                 lse: &lv[head * d.l..(head + 1) * d.l],
                 mask: head_mask(mask.as_deref(), &d, head),
             };
-            let g = head_backward(&inputs, &d, causal, scale, Precision { dtype });
-            all[0].extend(g.dq);
-            all[1].extend(g.dk);
-            all[2].extend(g.dv);
+            let [dq, dk, dv] = &mut all;
+            let grads = HeadGrads {
+                dq: &mut dq[head * qn..(head + 1) * qn],
+                dk: &mut dk[kvh * kn..(kvh + 1) * kn],
+                dv: &mut dv[kvh * kn..(kvh + 1) * kn],
+            };
+            head_backward(&inputs, &d, causal, scale, Precision { dtype }, grads);
         }
         all
     } else {
@@ -570,7 +593,11 @@ pub(crate) fn flash_attention_backward(
     };
     let [dq, dk, dv] = grads;
     let q_strides = blhe_strides(&d, d.e);
-    let kv_dims = Dims { l: d.s, ..d };
+    let kv_dims = Dims {
+        l: d.s,
+        h: d.hk,
+        ..d
+    };
     let kv_strides = blhe_strides(&kv_dims, d.e);
     Ok(vec![
         ctx.output(q.shape(), &q_strides, dtype, || Ok(dq))?.into(),
@@ -588,6 +615,7 @@ mod tests {
         let d = Dims {
             b: 1,
             h: 1,
+            hk: 1,
             l: 3,
             s: 4,
             e: 2,
@@ -604,7 +632,8 @@ mod tests {
         let exact = Precision {
             dtype: DType::Float64,
         };
-        let g = head_backward(
+        let (mut dq, mut dk, mut dv) = (vec![0.0; 6], vec![0.0; 8], vec![0.0; 8]);
+        head_backward(
             &HeadInputs {
                 q: &q,
                 k: &k,
@@ -618,6 +647,11 @@ mod tests {
             true,
             0.6,
             exact,
+            HeadGrads {
+                dq: &mut dq,
+                dk: &mut dk,
+                dv: &mut dv,
+            },
         );
         let eps = 1e-6;
         let check = |which: usize, grad: &[f64]| {
@@ -631,8 +665,8 @@ mod tests {
                 );
             }
         };
-        check(0, &g.dq);
-        check(1, &g.dk);
-        check(2, &g.dv);
+        check(0, &dq);
+        check(1, &dk);
+        check(2, &dv);
     }
 }
