@@ -151,7 +151,7 @@ impl Default for ReplayOptions {
 /// `bincount-drops-last-bin`, `median-upper-of-two`,
 /// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
 /// `softshrink-no-shift`, `soft-margin-log-without-1p`,
-/// `multilabel-margin-counts-targets`,
+/// `multilabel-margin-counts-targets`, `reflection-pad-repeats-edge`,
 /// `scatter-amax-gradient-not-split`, `fft-twiddle-sign`,
 /// `irfft-missing-normalization`, `fft-r2c-backward-no-onesided-fix`,
 /// `as-strided-backward-keeps-unit-dims`, `isin-ignores-last-test-element`,
@@ -243,6 +243,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "multilabel-margin-counts-targets" => {
                 faults.multilabel_margin_counts_targets = true;
+            }
+            None if spec == "reflection-pad-repeats-edge" => {
+                faults.reflection_pad_repeats_edge = true;
             }
             None if spec == "scatter-amax-gradient-not-split" => {
                 faults.scatter_amax_gradient_not_split = true;

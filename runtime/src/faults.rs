@@ -269,6 +269,10 @@ pub struct Faults {
     /// against the sample's other target classes. Breaks the loss of every
     /// sample with two or more targets.
     pub multilabel_margin_counts_targets: bool,
+    /// The reflection paddings mirror with the edge element repeated
+    /// (numpy's `symmetric`). Breaks the values of every
+    /// `reflection_pad{1,2,3}d` and of its backward.
+    pub reflection_pad_repeats_edge: bool,
     /// `as_strided_backward` (AsStridedBackward0, AsStridedBackward1) keeps
     /// the output's size-1 dimensions instead of squeezing them off the
     /// gradient first. Breaks the dispatch of every such backward whose

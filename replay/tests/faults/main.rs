@@ -33,6 +33,7 @@ mod margin_losses;
 mod metric_learning;
 mod nn;
 mod node_hooks;
+mod pad3d;
 mod programs;
 mod reduction;
 mod saved_hooks;

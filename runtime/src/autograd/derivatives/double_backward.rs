@@ -535,6 +535,16 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             &[0, 1],
             |a, _| again_with_self(a, "aten.replication_pad2d.default", vec![2])
         )),
+        "aten.reflection_pad3d_backward.default" => D(derivative!(
+            "ReflectionPad3DBackwardBackward0",
+            &[0, 1],
+            |a, _| again_with_self(a, "aten.reflection_pad3d.default", vec![2])
+        )),
+        "aten.replication_pad3d_backward.default" => D(derivative!(
+            "ReplicationPad3DBackwardBackward0",
+            &[0, 1],
+            |a, _| again_with_self(a, "aten.replication_pad3d.default", vec![2])
+        )),
         "aten.upsample_nearest1d_backward.default" => D(derivative!(
             "UpsampleNearest1DBackwardBackward0",
             &[0],

@@ -1,7 +1,7 @@
 //! Padding: `constant_pad_nd` (what `F.pad(mode="constant")` and a
 //! convolution with `padding="same"` and an even kernel dispatch),
-//! `reflection_pad{1,2}d` and `replication_pad{1,2}d` with their backward
-//! kernels.
+//! `reflection_pad{1,2,3}d` and `replication_pad{1,2,3}d` with their
+//! backward kernels.
 //!
 //! `pad` lists (before, after) pairs starting from the last dimension; a
 //! negative entry crops. Every output element reads at most one input
@@ -23,14 +23,18 @@ use crate::tensor::strides::contiguous_strides;
 pub(crate) fn lookup(op: &str) -> Option<Kernel> {
     Some(match op {
         "aten.constant_pad_nd.default" => constant_pad_nd,
-        "aten.reflection_pad1d.default" | "aten.reflection_pad2d.default" => reflection_pad,
-        "aten.replication_pad1d.default" | "aten.replication_pad2d.default" => replication_pad,
-        "aten.reflection_pad1d_backward.default" | "aten.reflection_pad2d_backward.default" => {
-            reflection_pad_backward
-        }
-        "aten.replication_pad1d_backward.default" | "aten.replication_pad2d_backward.default" => {
-            replication_pad_backward
-        }
+        "aten.reflection_pad1d.default"
+        | "aten.reflection_pad2d.default"
+        | "aten.reflection_pad3d.default" => reflection_pad,
+        "aten.replication_pad1d.default"
+        | "aten.replication_pad2d.default"
+        | "aten.replication_pad3d.default" => replication_pad,
+        "aten.reflection_pad1d_backward.default"
+        | "aten.reflection_pad2d_backward.default"
+        | "aten.reflection_pad3d_backward.default" => reflection_pad_backward,
+        "aten.replication_pad1d_backward.default"
+        | "aten.replication_pad2d_backward.default"
+        | "aten.replication_pad3d_backward.default" => replication_pad_backward,
         _ => return None,
     })
 }
@@ -41,6 +45,9 @@ enum Mode {
     Constant,
     Reflect,
     Replicate,
+    /// Mirrors with the edge repeated (numpy's `symmetric`): not a PyTorch
+    /// mode, the fault `reflection-pad-repeats-edge`.
+    Symmetric,
 }
 
 /// The input index output index `j` of a dimension of `size` reads, with
@@ -55,6 +62,8 @@ fn source(mode: Mode, j: i64, before: i64, size: i64) -> Option<i64> {
         Mode::Reflect if o < 0 => Some(-o),
         Mode::Reflect => Some(2 * (size - 1) - o),
         Mode::Replicate => Some(o.clamp(0, size - 1)),
+        Mode::Symmetric if o < 0 => Some((-o - 1).min(size - 1)),
+        Mode::Symmetric => Some((2 * size - 1 - o).max(0)),
     }
 }
 
@@ -93,7 +102,7 @@ fn plan(op: &str, mode: Mode, shape: &[i64], pad: &[i64]) -> Result<Plan> {
     for (k, pair) in pad.chunks(2).enumerate() {
         let d = shape.len() - 1 - k;
         let (before, after, size) = (pair[0], pair[1], shape[d]);
-        if mode == Mode::Reflect && (before >= size || after >= size) {
+        if matches!(mode, Mode::Reflect | Mode::Symmetric) && (before >= size || after >= size) {
             return Err(RuntimeError::shape(
                 op,
                 format!(
@@ -143,7 +152,13 @@ impl Plan {
 /// against the operator's dimension count.
 fn padding_arg(a: &Args<'_>, i: usize, x: &Tensor) -> Result<Vec<i64>> {
     let pad = a.int_list(i)?;
-    let want = if a.op.contains("pad1d") { 2 } else { 4 };
+    let want = if a.op.contains("pad1d") {
+        2
+    } else if a.op.contains("pad3d") {
+        6
+    } else {
+        4
+    };
     if pad.len() != want {
         return Err(RuntimeError::shape(
             a.op,
@@ -232,28 +247,38 @@ pub(crate) fn constant_pad_nd(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Ve
     Ok(vec![out.into()])
 }
 
-/// `reflection_pad1d/2d(self, padding)`.
+/// The mirror mode of the reflection operators (the edge repeated under
+/// the fault `reflection-pad-repeats-edge`).
+fn reflect(ctx: &KernelCtx<'_>) -> Mode {
+    if ctx.faults.reflection_pad_repeats_edge {
+        Mode::Symmetric
+    } else {
+        Mode::Reflect
+    }
+}
+
+/// `reflection_pad1d/2d/3d(self, padding)`.
 pub(crate) fn reflection_pad(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let x = a.tensor(0)?;
-    let out = pad_forward(ctx, x, Mode::Reflect, &padding_arg(&a, 1, x)?, 0.0)?;
+    let out = pad_forward(ctx, x, reflect(ctx), &padding_arg(&a, 1, x)?, 0.0)?;
     Ok(vec![out.into()])
 }
 
-/// `replication_pad1d/2d(self, padding)`.
+/// `replication_pad1d/2d/3d(self, padding)`.
 pub(crate) fn replication_pad(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let x = a.tensor(0)?;
     let out = pad_forward(ctx, x, Mode::Replicate, &padding_arg(&a, 1, x)?, 0.0)?;
     Ok(vec![out.into()])
 }
 
-/// `reflection_pad1d/2d_backward(grad_output, self, padding)`.
+/// `reflection_pad1d/2d/3d_backward(grad_output, self, padding)`.
 pub(crate) fn reflection_pad_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let x = a.tensor(1)?;
-    let out = pad_backward(ctx, a.tensor(0)?, x, Mode::Reflect, &padding_arg(&a, 2, x)?)?;
+    let out = pad_backward(ctx, a.tensor(0)?, x, reflect(ctx), &padding_arg(&a, 2, x)?)?;
     Ok(vec![out.into()])
 }
 
-/// `replication_pad1d/2d_backward(grad_output, self, padding)`.
+/// `replication_pad1d/2d/3d_backward(grad_output, self, padding)`.
 pub(crate) fn replication_pad_backward(
     ctx: &mut KernelCtx<'_>,
     a: Args<'_>,

@@ -3,8 +3,8 @@
 //! | operator | node | differentiable inputs | saves |
 //! |---|---|---|---|
 //! | `constant_pad_nd` | ConstantPadNdBackward0 | self | pad |
-//! | `reflection_pad1d`, `reflection_pad2d` | ReflectionPad1DBackward0, ReflectionPad2DBackward0 | self | self, padding |
-//! | `replication_pad1d`, `replication_pad2d` | ReplicationPad1DBackward0, ReplicationPad2DBackward0 | self | self, padding |
+//! | `reflection_pad1d`, `reflection_pad2d`, `reflection_pad3d` | ReflectionPad1DBackward0, ReflectionPad2DBackward0, ReflectionPad3DBackward0 | self | self, padding |
+//! | `replication_pad1d`, `replication_pad2d`, `replication_pad3d` | ReplicationPad1DBackward0, ReplicationPad2DBackward0, ReplicationPad3DBackward0 | self | self, padding |
 
 use super::super::{BuildFn, Derivative, Differentiability, derivative, int_list, tensor};
 use crate::autograd::functions::nn::pad::{ConstantPadNdBackward0, PadBackward};
@@ -29,6 +29,8 @@ const REFLECTION_1D: BuildFn = |a, _| pad_node("aten.reflection_pad1d_backward.d
 const REFLECTION_2D: BuildFn = |a, _| pad_node("aten.reflection_pad2d_backward.default", a);
 const REPLICATION_1D: BuildFn = |a, _| pad_node("aten.replication_pad1d_backward.default", a);
 const REPLICATION_2D: BuildFn = |a, _| pad_node("aten.replication_pad2d_backward.default", a);
+const REFLECTION_3D: BuildFn = |a, _| pad_node("aten.reflection_pad3d_backward.default", a);
+const REPLICATION_3D: BuildFn = |a, _| pad_node("aten.replication_pad3d_backward.default", a);
 
 /// The autograd entry of `op` if it is a padding operator.
 pub(in crate::autograd::derivatives) fn lookup(op: &str) -> Option<Differentiability> {
@@ -54,6 +56,14 @@ pub(in crate::autograd::derivatives) fn lookup(op: &str) -> Option<Differentiabi
             "ReplicationPad2DBackward0",
             &[0],
             REPLICATION_2D
+        )),
+        "aten.reflection_pad3d.default" => {
+            D(derivative!("ReflectionPad3DBackward0", &[0], REFLECTION_3D))
+        }
+        "aten.replication_pad3d.default" => D(derivative!(
+            "ReplicationPad3DBackward0",
+            &[0],
+            REPLICATION_3D
         )),
         _ => return None,
     })
