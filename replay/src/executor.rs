@@ -150,7 +150,7 @@ impl Default for ReplayOptions {
 /// `autocast-key-dropped`, `generator-key-dropped`,
 /// `bincount-drops-last-bin`, `median-upper-of-two`,
 /// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
-/// `softshrink-no-shift`, `soft-margin-log-without-1p`,
+/// `softshrink-no-shift`, `fake-quant-rounds-half-away`, `soft-margin-log-without-1p`,
 /// `multilabel-margin-counts-targets`, `reflection-pad-repeats-edge`,
 /// `scatter-amax-gradient-not-split`, `fft-twiddle-sign`,
 /// `irfft-missing-normalization`, `fft-r2c-backward-no-onesided-fix`,
@@ -238,6 +238,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "dirichlet-grad-sign" => faults.dirichlet_grad_sign = true,
             None if spec == "renorm-ignores-maxnorm" => faults.renorm_ignores_maxnorm = true,
             None if spec == "softshrink-no-shift" => faults.softshrink_no_shift = true,
+            None if spec == "fake-quant-rounds-half-away" => {
+                faults.fake_quant_rounds_half_away = true;
+            }
             None if spec == "soft-margin-log-without-1p" => {
                 faults.soft_margin_log_without_1p = true;
             }

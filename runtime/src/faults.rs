@@ -262,6 +262,10 @@ pub struct Faults {
     /// `hardshrink` does). Breaks the values of every `softshrink` with an
     /// element outside its band.
     pub softshrink_no_shift: bool,
+    /// The fake-quantization kernels round ties away from zero where
+    /// `nearbyint` rounds them to even. Breaks every fake-quantized value
+    /// that falls on a tie (`0.25 / 0.1`), and its mask at the range's edge.
+    pub fake_quant_rounds_half_away: bool,
     /// `soft_margin_loss` takes `log` where PyTorch takes `log1p` of
     /// `exp(-x·y)`. Breaks the values of every `soft_margin_loss`.
     pub soft_margin_log_without_1p: bool,

@@ -17,6 +17,7 @@ mod elementwise;
 mod embedding_max_norm;
 mod engine;
 mod errors;
+mod fake_quant;
 mod fft;
 mod foreach;
 mod functions;

@@ -11,6 +11,7 @@ mod arith;
 mod close;
 mod common;
 mod compare;
+mod fake_quantize;
 mod isin;
 mod shrink;
 mod special;
@@ -151,6 +152,15 @@ fn activations(op: &str) -> Option<Kernel> {
         "aten.log_sigmoid_forward.default" => activation::log_sigmoid_forward,
         "aten.log_sigmoid_backward.default" => activation::log_sigmoid_backward,
         "aten.glu.default" => activation::glu,
+        "aten.fake_quantize_per_tensor_affine_cachemask.default" => {
+            fake_quantize::per_tensor_cachemask
+        }
+        "aten._fake_quantize_per_tensor_affine_cachemask_tensor_qparams.default" => {
+            fake_quantize::per_tensor_cachemask_tensor_qparams
+        }
+        "aten.fake_quantize_per_channel_affine_cachemask.default" => {
+            fake_quantize::per_channel_cachemask
+        }
         "aten.glu_backward.default" => activation::glu_backward,
         "aten.hardshrink.default" => shrink::hardshrink,
         "aten.softshrink.default" => shrink::softshrink,

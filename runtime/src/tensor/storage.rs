@@ -100,6 +100,18 @@ pub(crate) fn round_to_odd_f32(v: f64) -> f32 {
     f32::from_bits(truncated.to_bits() | 1)
 }
 
+/// x86's truncating conversion of `v` to a signed integer of `bits + 1`
+/// bits (`cvttsd2si`): toward zero, and `-2^bits` for NaN and for values
+/// outside `[-2^bits, 2^bits)`.
+pub(crate) fn x86_truncate(v: f64, bits: i32) -> i64 {
+    let limit = 2f64.powi(bits);
+    if v.is_nan() || v < -limit || v >= limit {
+        i64::MIN >> (63 - bits)
+    } else {
+        v as i64
+    }
+}
+
 macro_rules! int_element {
     ($t:ty, $size:expr) => {
         impl Element for $t {
@@ -111,9 +123,15 @@ macro_rules! int_element {
                 self as i64
             }
             fn from_f64(v: f64) -> Self {
-                // Truncate toward zero, then wrap to the width (what the CPU
-                // does for C++'s out-of-range casts on x86).
-                (v as i64) as $t
+                // What C++'s casts compile to on x86: int64 converts
+                // directly, narrower types through int32 and then wrap to
+                // their width; NaN and values outside the converted type's
+                // range give its minimum (the "integer indefinite").
+                if $size == 8 {
+                    x86_truncate(v, 63) as $t
+                } else {
+                    (x86_truncate(v, 31) as i32) as $t
+                }
             }
             fn from_i64(v: i64) -> Self {
                 v as $t
@@ -507,6 +525,53 @@ impl Storage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn float_to_integer_casts_follow_x86() {
+        let vals = [
+            1e30,
+            -1e30,
+            f64::NAN,
+            f64::INFINITY,
+            3e9,
+            -300.7,
+            70000.5,
+            -2f64.powi(63) * 1.5,
+        ];
+        let as_i64: Vec<i64> = vals.iter().map(|&v| i64::from_f64(v)).collect();
+        assert_eq!(
+            as_i64,
+            [
+                i64::MIN,
+                i64::MIN,
+                i64::MIN,
+                i64::MIN,
+                3_000_000_000,
+                -300,
+                70000,
+                i64::MIN
+            ]
+        );
+        let as_i32: Vec<i32> = vals.iter().map(|&v| i32::from_f64(v)).collect();
+        assert_eq!(
+            as_i32,
+            [
+                i32::MIN,
+                i32::MIN,
+                i32::MIN,
+                i32::MIN,
+                i32::MIN,
+                -300,
+                70000,
+                i32::MIN
+            ]
+        );
+        // Narrower types wrap what int32 gave: torch 2.15 on x86.
+        let as_i16: Vec<i16> = vals.iter().map(|&v| i16::from_f64(v)).collect();
+        assert_eq!(as_i16, [0, 0, 0, 0, 0, -300, 4464, 0]);
+        let as_u8: Vec<u8> = vals.iter().map(|&v| u8::from_f64(v)).collect();
+        assert_eq!(as_u8, [0, 0, 0, 0, 0, 212, 112, 0]);
+    }
 
     fn runs(n: i64) -> StridedRuns {
         StridedRuns::new(&[n], &[1], 0)

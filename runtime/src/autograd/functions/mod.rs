@@ -18,6 +18,7 @@ pub(crate) mod complex;
 pub(crate) mod decomp;
 pub(crate) mod double_backward;
 pub(crate) mod elementwise;
+pub(crate) mod fake_quantize;
 pub(crate) mod fft;
 pub(crate) mod foreach;
 pub(crate) mod graph_root;
