@@ -13,12 +13,12 @@ use super::{Derivative, Differentiability, arg, derivative, needs, tensor};
 use crate::autograd::BackwardFn;
 use crate::autograd::functions::complex::real_inputs;
 use crate::autograd::functions::double_backward::differentiable as grad_mode;
-use crate::autograd::functions::fake_quantize::CachemaskBackward;
 use crate::autograd::functions::elementwise::{
     self as f, AddcBackward, ClampBackward0, DivBackward, LerpBackward0, LerpBackward1,
     LogSigmoidBackward0, MaskedFillBackward1, MinMaxBackward, PowBackward1, RemainderBackward1,
     RsubBackward0, Unary, WhereBackward0, XlogyBackward0,
 };
+use crate::autograd::functions::fake_quantize::CachemaskBackward;
 use crate::autograd::functions::pointwise::{
     MulBackward0, MulBackward1, NegBackward0, ReluBackward0, SavedOperand, SubBackward0,
 };
@@ -634,14 +634,12 @@ fn activations(op: &str) -> Option<Differentiability> {
             |_, _| Ok(Box::<CachemaskBackward>::default()),
             outputs = &[true, false]
         )),
-        "aten._fake_quantize_per_tensor_affine_cachemask_tensor_qparams.default" => {
-            D(derivative!(
-                "FakeQuantizePerTensorAffineCachemaskTensorQparamsBackward0",
-                &[0],
-                |_, _| Ok(Box::<CachemaskBackward>::default()),
-                outputs = &[true, false]
-            ))
-        }
+        "aten._fake_quantize_per_tensor_affine_cachemask_tensor_qparams.default" => D(derivative!(
+            "FakeQuantizePerTensorAffineCachemaskTensorQparamsBackward0",
+            &[0],
+            |_, _| Ok(Box::<CachemaskBackward>::default()),
+            outputs = &[true, false]
+        )),
         "aten.fake_quantize_per_channel_affine_cachemask.default" => D(derivative!(
             "FakeQuantizePerChannelAffineCachemaskBackward0",
             &[0],
