@@ -508,7 +508,7 @@ def v_complex(z: complex) -> list:
     return [TAG_COMPLEX, [float(z.real), float(z.imag)]]
 
 
-def _holds_complex_value(value: list) -> bool:
+def _holds_complex_value(value: Sequence[Any]) -> bool:
     tag = value[0]
     if tag == TAG_COMPLEX:
         return True
