@@ -428,3 +428,64 @@ fn complex_scalars_decode_alike_and_malformed_ones_name_the_field() {
         assert_eq!(message.lines().count(), 1, "{message}");
     }
 }
+
+/// Reading a trace shares one allocation among the equal key sets, chains,
+/// shapes and strides of its events: what keeps a long run's events small
+/// in memory.
+#[test]
+fn equal_key_sets_chains_and_shapes_share_one_allocation() {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use ft_trace::{DispatchEvent, EventBody};
+
+    let path = root().join("traces/tiny_mlp.torch.ftr");
+    let events = TraceReader::open(&path)
+        .expect("open")
+        .read_all()
+        .expect("events");
+    let mut keysets: HashMap<Vec<String>, Vec<ft_trace::KeySet>> = HashMap::new();
+    let mut chains = HashMap::new();
+    let mut shapes: HashMap<Vec<i64>, Vec<Arc<[i64]>>> = HashMap::new();
+    for event in &events {
+        if let EventBody::Dispatch(DispatchEvent::Op(op)) = &event.body {
+            let names = op.keyset.iter().map(|k| k.to_string()).collect();
+            keysets.entry(names).or_default().push(op.keyset.clone());
+            let steps: Vec<String> = op
+                .chain
+                .iter()
+                .map(|s| format!("{}/{}", s.key, s.handler))
+                .collect();
+            chains
+                .entry(steps)
+                .or_insert_with(Vec::new)
+                .push(op.chain.clone());
+        }
+        for t in event.body.tensor_refs() {
+            shapes
+                .entry(t.shape.to_vec())
+                .or_default()
+                .push(t.shape.clone());
+        }
+    }
+    let repeated = keysets.values().filter(|same| same.len() > 1).count();
+    assert!(repeated > 0, "the trace repeats no key set");
+    for same in keysets.values() {
+        assert!(
+            same.iter().all(|k| Arc::ptr_eq(k, &same[0])),
+            "key sets not shared"
+        );
+    }
+    for same in chains.values() {
+        assert!(
+            same.iter().all(|c| Arc::ptr_eq(c, &same[0])),
+            "chains not shared"
+        );
+    }
+    for same in shapes.values() {
+        assert!(
+            same.iter().all(|s| Arc::ptr_eq(s, &same[0])),
+            "shapes not shared"
+        );
+    }
+}
