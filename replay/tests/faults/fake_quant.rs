@@ -3,7 +3,10 @@
 //! a perturbed float-to-integer copy and misnamed straight-through nodes are
 //! caught and named, free-running and anchored.
 
-use super::support::{replay, replay_anchored_with_fault, replay_perturbed, replay_with_fault};
+use super::support::{
+    assert_perturbed_ops_caught, assert_renamed_nodes_caught, replay, replay_anchored_with_fault,
+    replay_with_fault,
+};
 
 const TRACE: &str = "qat_fake_quant.torch.ftr";
 
@@ -32,32 +35,25 @@ fn rounding_ties_away_from_zero_is_caught_and_named() {
 
 #[test]
 fn perturbed_fake_quant_kernels_are_value_failures_naming_the_op() {
-    for op in [
-        "aten.fake_quantize_per_tensor_affine_cachemask.default",
-        "aten._fake_quantize_per_tensor_affine_cachemask_tensor_qparams.default",
-        "aten.fake_quantize_per_channel_affine_cachemask.default",
-    ] {
-        let (code, out) = replay_perturbed(TRACE, op, "0.01");
-        assert_eq!(code, Some(3), "{op}: {out}");
-        assert!(
-            out.contains(&format!("drift starts at {op}")),
-            "{op}: {out}"
-        );
-        let (code, out) = replay_anchored_with_fault(TRACE, &format!("perturb={op}:0.01"));
-        assert_eq!(code, Some(3), "{op} anchored: {out}");
-        assert!(out.contains(op), "{op} anchored: {out}");
-    }
+    assert_perturbed_ops_caught(
+        TRACE,
+        &[
+            "aten.fake_quantize_per_tensor_affine_cachemask.default",
+            "aten._fake_quantize_per_tensor_affine_cachemask_tensor_qparams.default",
+            "aten.fake_quantize_per_channel_affine_cachemask.default",
+        ],
+        "0.01",
+    );
 }
 
 #[test]
 fn misnamed_straight_through_nodes_are_graph_divergences() {
-    for node in [
-        "FakeQuantizePerTensorAffineCachemaskBackward0",
-        "FakeQuantizePerTensorAffineCachemaskTensorQparamsBackward0",
-        "FakeQuantizePerChannelAffineCachemaskBackward0",
-    ] {
-        let (code, out) = replay_with_fault(TRACE, &format!("rename-node={node}:Renamed"));
-        assert_eq!(code, Some(1), "{node}: {out}");
-        assert!(out.contains(node), "{node}: {out}");
-    }
+    assert_renamed_nodes_caught(
+        TRACE,
+        &[
+            "FakeQuantizePerTensorAffineCachemaskBackward0",
+            "FakeQuantizePerTensorAffineCachemaskTensorQparamsBackward0",
+            "FakeQuantizePerChannelAffineCachemaskBackward0",
+        ],
+    );
 }

@@ -3,7 +3,10 @@
 //! `threshold` and shrink-backward kernels, and misnamed nodes are caught
 //! and named, free-running and anchored.
 
-use super::support::{replay, replay_anchored_with_fault, replay_perturbed, replay_with_fault};
+use super::support::{
+    assert_perturbed_ops_caught, assert_renamed_nodes_caught, replay, replay_anchored_with_fault,
+    replay_with_fault,
+};
 
 const TRACE: &str = "shrink_lista.torch.ftr";
 
@@ -33,35 +36,28 @@ fn an_unshifted_softshrink_is_caught_and_named() {
 
 #[test]
 fn perturbed_shrink_kernels_are_value_failures_naming_the_op() {
-    for op in [
-        "aten.hardshrink.default",
-        "aten.softshrink_backward.default",
-        "aten.hardshrink_backward.default",
-        "aten.threshold.default",
-        "aten.threshold_.default",
-    ] {
-        let (code, out) = replay_perturbed(TRACE, op, "0.01");
-        assert_eq!(code, Some(3), "{op}: {out}");
-        assert!(
-            out.contains(&format!("drift starts at {op}")),
-            "{op}: {out}"
-        );
-        let (code, out) = replay_anchored_with_fault(TRACE, &format!("perturb={op}:0.01"));
-        assert_eq!(code, Some(3), "{op} anchored: {out}");
-        assert!(out.contains(op), "{op} anchored: {out}");
-    }
+    assert_perturbed_ops_caught(
+        TRACE,
+        &[
+            "aten.hardshrink.default",
+            "aten.softshrink_backward.default",
+            "aten.hardshrink_backward.default",
+            "aten.threshold.default",
+            "aten.threshold_.default",
+        ],
+        "0.01",
+    );
 }
 
 #[test]
 fn misnamed_shrink_nodes_are_graph_divergences() {
-    for node in [
-        "SoftshrinkBackward0",
-        "HardshrinkBackward0",
-        "ThresholdBackward0",
-        "ThresholdBackward1",
-    ] {
-        let (code, out) = replay_with_fault(TRACE, &format!("rename-node={node}:Renamed"));
-        assert_eq!(code, Some(1), "{node}: {out}");
-        assert!(out.contains(node), "{node}: {out}");
-    }
+    assert_renamed_nodes_caught(
+        TRACE,
+        &[
+            "SoftshrinkBackward0",
+            "HardshrinkBackward0",
+            "ThresholdBackward0",
+            "ThresholdBackward1",
+        ],
+    );
 }

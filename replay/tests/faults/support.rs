@@ -52,3 +52,30 @@ pub fn replay_perturbed(trace: &str, op: &str, delta: &str) -> (Option<i32>, Str
 pub fn replay_anchored_with_fault(trace: &str, fault: &str) -> (Option<i32>, String) {
     run(trace, &["--anchor", "--inject-fault", fault])
 }
+
+/// Each operator's kernel, perturbed by `delta`, is a value failure named
+/// where it happens: free-running the drift starts at the operator (exit 3),
+/// anchored the operator fails on PyTorch's own inputs (exit 3).
+pub fn assert_perturbed_ops_caught(trace: &str, ops: &[&str], delta: &str) {
+    for op in ops {
+        let (code, out) = replay_perturbed(trace, op, delta);
+        assert_eq!(code, Some(3), "{op}: {out}");
+        assert!(
+            out.contains(&format!("drift starts at {op}")),
+            "{op}: {out}"
+        );
+        let (code, out) = replay_anchored_with_fault(trace, &format!("perturb={op}:{delta}"));
+        assert_eq!(code, Some(3), "{op} anchored: {out}");
+        assert!(out.contains(op), "{op} anchored: {out}");
+    }
+}
+
+/// Each backward node, recorded under another name, is a graph divergence
+/// naming it (exit 1).
+pub fn assert_renamed_nodes_caught(trace: &str, nodes: &[&str]) {
+    for node in nodes {
+        let (code, out) = replay_with_fault(trace, &format!("rename-node={node}:Renamed"));
+        assert_eq!(code, Some(1), "{node}: {out}");
+        assert!(out.contains(node), "{node}: {out}");
+    }
+}
