@@ -6,7 +6,8 @@ the capture records each one whole: `linear` on 3-d inputs, `layer_norm`,
 `dropout` in eval, `scaled_dot_product_attention`, `softmax.int`,
 `log_softmax.int`, `cross_entropy_loss`, `matmul`, `flatten`, `reshape`,
 `conv2d`, `batch_norm`, `max_pool2d`, `adaptive_avg_pool2d`, `chunk`,
-`contiguous`, `to(dtype)`, `type_as`, `view_as`, `expand_as`, `group_norm`.
+`contiguous`, `to(dtype)`, `type_as`, `view_as`, `expand_as`, `group_norm`,
+`item`, and the `resolve_conj` and `resolve_neg` that `tolist()` calls.
 """
 
 import torch
@@ -78,3 +79,8 @@ with torch.inference_mode():
     same = flat.view_as(flat).expand_as(flat)
     out = cnn(img)
     accuracy = (out.argmax(dim=1) == labels).to(torch.float32).mean()
+    # Reading results out, as an evaluation loop reports them: `item()` and
+    # `tolist()` are composites too (`tolist` first resolves the conjugate
+    # and negative bits, the tensor itself when they are unset).
+    print("accuracy", accuracy.item(), "nll", round(nll.item(), 6))
+    print("predictions", out.argmax(dim=1).tolist(), [round(p, 6) for p in probs[0, -1].tolist()])

@@ -28,6 +28,7 @@ mod graph_conv;
 mod hf_decoder;
 mod hooks;
 mod indexing;
+mod inference_composites;
 mod linalg;
 mod lstm;
 mod margin_losses;

@@ -629,7 +629,12 @@ impl Runtime {
         Ok(with_clone)
     }
 
-    fn apply_perturb_fault(&self, op: &str, args: &[IValue], outputs: &[IValue]) -> Result<()> {
+    pub(super) fn apply_perturb_fault(
+        &self,
+        op: &str,
+        args: &[IValue],
+        outputs: &[IValue],
+    ) -> Result<()> {
         // The first defined output tensor (of a `Tensor[]` result too; a
         // backward operator whose first gradient is undefined has its next
         // one perturbed); an in-place operator returning nothing

@@ -64,6 +64,21 @@ pub(super) fn run(rt: &mut Runtime, entry: &OpEntry, args: &[IValue]) -> Result<
         ),
         "aten.chunk.default" => chunk(rt, &a),
         "aten.contiguous.default" => contiguous(rt, &a),
+        // `tolist()` and `numpy()` resolve the conjugate and negative bits
+        // first: the tensor itself when they are unset (the runtime keeps
+        // no negative bit).
+        "aten.resolve_conj.default" => {
+            let x = a.tensor(0)?;
+            if x.is_conj() {
+                return Err(a.refuse("a tensor with its conjugate bit set"));
+            }
+            Ok(vec![x.into()])
+        }
+        "aten.resolve_neg.default" => Ok(vec![a.tensor(0)?.into()]),
+        "aten.item.default" => rt.dispatch(
+            "aten._local_scalar_dense.default",
+            vec![a.tensor(0)?.into()],
+        ),
         "aten.type_as.default" => {
             let dtype = a.tensor(1)?.dtype();
             convert(rt, a.tensor(0)?, dtype, false)

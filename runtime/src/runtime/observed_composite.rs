@@ -47,6 +47,9 @@ impl Runtime {
         let result = decompose::run(self, entry, args);
         self.tracer = tracer;
         let outputs = result?;
+        // `--inject-fault perturb=` reaches a composite seen whole as it
+        // reaches a kernel: its first output tensor is off.
+        self.apply_perturb_fault(entry.python_name.as_str(), args, &outputs)?;
         if let Some(metas) = metas {
             self.trace_composite(entry, plan, args, metas, &outputs);
         }
