@@ -140,3 +140,8 @@ for name, call in refusals.items():
 raw = torch.tensor([1e30, float("nan"), -300.7, 70000.5, 126.9, -3e9])
 for dtype in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
     print("cast", dtype, raw.to(dtype).tolist(), raw.double().to(dtype).tolist())
+# Integer arithmetic that overflows wraps instead (only casts from floating
+# values take the integer indefinite).
+small = torch.tensor([2**30, 2**30 + 5, -(2**31)], dtype=torch.int32)
+print("int32 wraps", (small * 4).tolist(), (small + small).tolist(), (small * 3).tolist())
+print("uint8 wraps", (torch.tensor([100, 200], dtype=torch.uint8) * 3).tolist())

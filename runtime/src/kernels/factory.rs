@@ -19,6 +19,7 @@ use crate::ivalue::IValue;
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
 use crate::tensor::options::{Layout, MemoryFormat};
+use crate::tensor::storage::float_to_integer;
 use crate::tensor::strides::{checked_numel, contiguous_strides, numel, storage_span};
 
 /// The dtype of a TensorOptions group (`dtype` at `dtype_at`, else
@@ -209,8 +210,23 @@ pub(crate) fn copy_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
             op: ctx.op.to_owned(),
         });
     }
-    ctx.write(this, || read_broadcast(ctx.op, src, this.shape()))?;
+    ctx.write(this, || {
+        let values = read_broadcast(ctx.op, src, this.shape())?;
+        Ok(floating_source(src.dtype(), this.dtype(), values))
+    })?;
     Ok(vec![this.clone().into()])
+}
+
+/// Values of a `from` tensor about to be stored as `to`: converted as x86
+/// converts a floating value to an integer when `from` is floating and `to`
+/// an integer dtype ([`float_to_integer`]), unchanged otherwise.
+fn floating_source(from: DType, to: DType, mut values: Vec<f64>) -> Vec<f64> {
+    if from.is_floating() && to.is_integral(false) {
+        for v in &mut values {
+            *v = float_to_integer(to, *v);
+        }
+    }
+    values
 }
 
 /// `_to_copy(self, *, dtype, layout, device, pin_memory, non_blocking, memory_format)`:
@@ -242,7 +258,7 @@ pub(crate) fn to_copy(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
             this.shape(),
             &strides,
             dtype,
-            &this.read_f64(ctx.op)?,
+            &floating_source(this.dtype(), dtype, this.read_f64(ctx.op)?),
         )?,
         other => {
             return Err(RuntimeError::unsupported(

@@ -100,6 +100,19 @@ pub(crate) fn round_to_odd_f32(v: f64) -> f32 {
     f32::from_bits(truncated.to_bits() | 1)
 }
 
+/// A floating value converted to the integer `dtype` as PyTorch's casts
+/// compile on x86 (`_to_copy`, `copy_` from a floating tensor): int64
+/// directly, narrower types through int32 (then wrapped to their width by
+/// [`Element::from_f64`]); NaN and values outside the converted type's range
+/// give its minimum, the "integer indefinite". Other dtypes: `v` unchanged.
+pub(crate) fn float_to_integer(dtype: DType, v: f64) -> f64 {
+    match dtype {
+        DType::Int64 => x86_truncate(v, 63) as f64,
+        DType::Int32 | DType::Int16 | DType::Int8 | DType::UInt8 => x86_truncate(v, 31) as f64,
+        _ => v,
+    }
+}
+
 /// x86's truncating conversion of `v` to a signed integer of `bits + 1`
 /// bits (`cvttsd2si`): toward zero, and `-2^bits` for NaN and for values
 /// outside `[-2^bits, 2^bits)`.
@@ -123,15 +136,12 @@ macro_rules! int_element {
                 self as i64
             }
             fn from_f64(v: f64) -> Self {
-                // What C++'s casts compile to on x86: int64 converts
-                // directly, narrower types through int32 and then wrap to
-                // their width; NaN and values outside the converted type's
-                // range give its minimum (the "integer indefinite").
-                if $size == 8 {
-                    x86_truncate(v, 63) as $t
-                } else {
-                    (x86_truncate(v, 31) as i32) as $t
-                }
+                // Truncate toward zero, then wrap to the width: an integer
+                // result computed in double (int32 arithmetic that
+                // overflows) wraps as the integer arithmetic does. A cast
+                // from a floating dtype goes through [`float_to_integer`]
+                // first.
+                (v as i64) as $t
             }
             fn from_i64(v: i64) -> Self {
                 v as $t
@@ -538,7 +548,10 @@ mod tests {
             70000.5,
             -2f64.powi(63) * 1.5,
         ];
-        let as_i64: Vec<i64> = vals.iter().map(|&v| i64::from_f64(v)).collect();
+        let as_i64: Vec<i64> = vals
+            .iter()
+            .map(|&v| i64::from_f64(float_to_integer(DType::Int64, v)))
+            .collect();
         assert_eq!(
             as_i64,
             [
@@ -552,7 +565,10 @@ mod tests {
                 i64::MIN
             ]
         );
-        let as_i32: Vec<i32> = vals.iter().map(|&v| i32::from_f64(v)).collect();
+        let as_i32: Vec<i32> = vals
+            .iter()
+            .map(|&v| i32::from_f64(float_to_integer(DType::Int32, v)))
+            .collect();
         assert_eq!(
             as_i32,
             [
@@ -567,10 +583,19 @@ mod tests {
             ]
         );
         // Narrower types wrap what int32 gave: torch 2.15 on x86.
-        let as_i16: Vec<i16> = vals.iter().map(|&v| i16::from_f64(v)).collect();
+        let as_i16: Vec<i16> = vals
+            .iter()
+            .map(|&v| i16::from_f64(float_to_integer(DType::Int16, v)))
+            .collect();
         assert_eq!(as_i16, [0, 0, 0, 0, 0, -300, 4464, 0]);
-        let as_u8: Vec<u8> = vals.iter().map(|&v| u8::from_f64(v)).collect();
+        let as_u8: Vec<u8> = vals
+            .iter()
+            .map(|&v| u8::from_f64(float_to_integer(DType::UInt8, v)))
+            .collect();
         assert_eq!(as_u8, [0, 0, 0, 0, 0, 212, 112, 0]);
+        // An integer result computed in double still wraps (int32 overflow).
+        assert_eq!(i32::from_f64(4_294_967_296.0 + 20.0), 20);
+        assert_eq!(u8::from_f64(300.0), 44);
     }
 
     fn runs(n: i64) -> StridedRuns {
