@@ -4,7 +4,10 @@
 //! perturbed forward and backward kernels, and misnamed nodes are caught and
 //! named, free-running and anchored.
 
-use super::support::{replay, replay_anchored_with_fault, replay_perturbed, replay_with_fault};
+use super::support::{
+    assert_renamed_nodes_caught, replay, replay_anchored_with_fault, replay_perturbed,
+    replay_with_fault,
+};
 
 const TRACE: &str = "multilabel_margin.torch.ftr";
 
@@ -59,9 +62,8 @@ fn perturbed_margin_loss_kernels_are_value_failures_naming_the_op() {
 
 #[test]
 fn misnamed_margin_loss_nodes_are_graph_divergences() {
-    for node in ["SoftMarginLossBackward0", "MultilabelMarginLossBackward0"] {
-        let (code, out) = replay_with_fault(TRACE, &format!("rename-node={node}:Renamed"));
-        assert_eq!(code, Some(1), "{node}: {out}");
-        assert!(out.contains(node), "{node}: {out}");
-    }
+    assert_renamed_nodes_caught(
+        TRACE,
+        &["SoftMarginLossBackward0", "MultilabelMarginLossBackward0"],
+    );
 }

@@ -4,7 +4,10 @@
 //! (first and second order) are caught and named, free-running and
 //! anchored.
 
-use super::support::{replay, replay_anchored_with_fault, replay_perturbed, replay_with_fault};
+use super::support::{
+    assert_renamed_nodes_caught, replay, replay_anchored_with_fault, replay_perturbed,
+    replay_with_fault,
+};
 
 const TRACE: &str = "pad3d_volumes.torch.ftr";
 
@@ -48,14 +51,13 @@ fn perturbed_pad3d_kernels_are_value_failures_naming_the_op() {
 
 #[test]
 fn misnamed_pad3d_nodes_are_graph_divergences() {
-    for node in [
-        "ReflectionPad3DBackward0",
-        "ReplicationPad3DBackward0",
-        "ReflectionPad3DBackwardBackward0",
-        "ReplicationPad3DBackwardBackward0",
-    ] {
-        let (code, out) = replay_with_fault(TRACE, &format!("rename-node={node}:Renamed"));
-        assert_eq!(code, Some(1), "{node}: {out}");
-        assert!(out.contains(node), "{node}: {out}");
-    }
+    assert_renamed_nodes_caught(
+        TRACE,
+        &[
+            "ReflectionPad3DBackward0",
+            "ReplicationPad3DBackward0",
+            "ReflectionPad3DBackwardBackward0",
+            "ReplicationPad3DBackwardBackward0",
+        ],
+    );
 }
