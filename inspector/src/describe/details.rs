@@ -203,6 +203,40 @@ impl Details<'_> {
                     self.text(&format!("input {i}"), Part::Tensor, grad);
                 }
             }
+            ApiEvent::RegisterHook(h) => {
+                self.text("hook", Part::Name, format!("H{}", h.hook));
+                self.text("kind", Part::Plain, h.kind.clone());
+                self.text("tensor", Part::Tensor, format!("T{}", h.tensor));
+            }
+            ApiEvent::RegisterNodeHook(h) => {
+                self.text("hook", Part::Name, format!("H{}", h.hook));
+                self.text("kind", Part::Plain, h.kind.clone());
+                self.node("node", h.node);
+            }
+            ApiEvent::RemoveHook(h) => self.text("hook", Part::Name, format!("H{}", h.hook)),
+            ApiEvent::RetainGrad(r) => self.text("tensor", Part::Tensor, format!("T{}", r.tensor)),
+            ApiEvent::Function(f) => {
+                let ids = |ids: &[u64]| {
+                    ids.iter()
+                        .map(|i| format!("T{i}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                self.text("function", Part::Name, f.name.clone());
+                self.text("inputs", Part::Tensor, ids(&f.inputs));
+                self.text("outputs", Part::Tensor, ids(&f.outputs));
+            }
+            ApiEvent::Data(d) => {
+                self.text("tensor", Part::Tensor, format!("T{}", d.tensor.id));
+                self.text("source", Part::Tensor, format!("T{}", d.source));
+                let access = if d.write { "assigned" } else { "read" };
+                self.text("access", Part::Plain, access);
+            }
+            ApiEvent::SavedTensorsHooks(h) => {
+                self.text("hook", Part::Name, format!("H{}", h.hook));
+                let scope = if h.enter { "entered" } else { "left" };
+                self.text("scope", Part::Plain, scope);
+            }
             _ => self.text("", Part::Warn, "not known to this build"),
         }
     }
@@ -283,7 +317,45 @@ impl Details<'_> {
             AutogradEvent::GraphTaskError(g) => {
                 self.text("raised", Part::Warn, g.error.clone());
             }
+            AutogradEvent::HookBegin(h) => {
+                self.text("hook", Part::Name, format!("H{}", h.hook));
+                self.node("node", h.node);
+                self.optional_tensors("receives", &h.args);
+            }
+            AutogradEvent::HookEnd(h) => {
+                self.text("hook", Part::Name, format!("H{}", h.hook));
+                match &h.result {
+                    Some(t) => self.tensor("returns", 0, t),
+                    None => self.text("returns", Part::Plain, "None"),
+                }
+            }
+            AutogradEvent::HookResult(h) => {
+                self.text("hook", Part::Name, format!("H{}", h.hook));
+                match &h.results {
+                    Some(results) => self.optional_tensors("returns", results),
+                    None => self.text("returns", Part::Plain, "None (the node's results stand)"),
+                }
+            }
+            AutogradEvent::NodeResult(r) => {
+                self.node("node", r.node);
+                self.optional_tensors("received", &r.grads);
+                self.optional_tensors("returned", &r.results);
+            }
             _ => self.text("", Part::Warn, "not known to this build"),
+        }
+    }
+
+    /// One line per entry, `label[i]`; a missing entry (no gradient) is `None`.
+    fn optional_tensors(&mut self, label: &str, tensors: &[Option<TensorRef>]) {
+        if tensors.is_empty() {
+            self.text(label, Part::Dim, "(nothing)");
+        }
+        for (i, t) in tensors.iter().enumerate() {
+            let name = format!("{label}[{i}]");
+            match t {
+                Some(t) => self.tensor(&name, 0, t),
+                None => self.arg_line(&name, 0, "None".to_owned()),
+            }
         }
     }
 

@@ -286,3 +286,23 @@ fn details_show_arguments_with_the_value_recorded_where_they_were_produced() {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }
 }
+
+#[test]
+fn every_event_kind_of_the_format_has_details() {
+    // The cross-writer fixture holds one event of every kind FORMAT.md
+    // defines; none may fall through to "not known to this build".
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tracer/tests/fixtures/all_kinds.ftr");
+    let (mut app, mut reader) = open(&fixture);
+    let count = app.primary.visible().len();
+    assert!(count > 20, "the fixture holds every kind");
+    for index in 0..count {
+        assert_eq!(selected(&app), Some(index));
+        let text = details_text(&app);
+        assert!(
+            !text.contains("not known to this build"),
+            "event {index} has no details:\n{text}"
+        );
+        type_keys(&mut app, &mut reader, "j");
+    }
+}

@@ -180,6 +180,11 @@ fn api_summary(line: &mut TextLine, api: &ApiEvent) {
                 .push(Part::Tensor, format!("T{}", d.source))
                 .push(Part::Dim, format!(" on S{}{version}", d.tensor.storage));
         }
+        ApiEvent::SavedTensorsHooks(h) => {
+            let scope = if h.enter { " entered" } else { " left" };
+            line.push(Part::Name, format!("H{}", h.hook))
+                .push(Part::Plain, scope);
+        }
         _ => {
             line.push(Part::Warn, "not known to this build");
         }
