@@ -273,8 +273,8 @@ fn dump_escapes_terminal_sequences_in_trace_strings() {
 #[test]
 fn dump_describes_every_event_kind_of_the_format() {
     // One event of every kind FORMAT.md defines, each with its summary.
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tracer/tests/fixtures/all_kinds.ftr");
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tracer/tests/fixtures/all_kinds.ftr");
     let out = ft_inspect(&[arg(&fixture), "--dump"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);

@@ -185,9 +185,6 @@ fn api_summary(line: &mut TextLine, api: &ApiEvent) {
             line.push(Part::Name, format!("H{}", h.hook))
                 .push(Part::Plain, scope);
         }
-        _ => {
-            line.push(Part::Warn, "not known to this build");
-        }
     }
 }
 
