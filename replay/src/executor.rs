@@ -159,6 +159,7 @@ impl Default for ReplayOptions {
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
 /// `nonstrict-load-copies-nothing`.
+/// `channel-shuffle-inverse`,
 pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
     let mut faults = Faults::default();
     for spec in specs {
@@ -290,6 +291,7 @@ pub struct ReplayRun {
     recording: Recording,
     meta: TraceMeta,
 }
+            None if spec == "channel-shuffle-inverse" => faults.channel_shuffle_inverse = true,
 
 impl ReplayRun {
     /// Metadata for the runtime's trace.

@@ -308,3 +308,7 @@ impl Faults {
         }
     }
 }
+    /// `channel_shuffle` splits the channels into `C / groups` groups
+    /// instead of `groups` (the inverse shuffle). Breaks the values of every
+    /// `channel_shuffle` whose group count is not `sqrt(C)`.
+    pub channel_shuffle_inverse: bool,

@@ -42,6 +42,7 @@ mod saved_hooks;
 mod seq2seq_lbfgs;
 mod sequence;
 mod shrink;
+mod shufflenet;
 mod special;
 mod statistics;
 mod support;

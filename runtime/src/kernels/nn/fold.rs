@@ -10,12 +10,13 @@
 //! accepted as PyTorch does.
 
 use super::conv::{Geometry, col2im as scatter_columns, im2col as gather_columns};
-use super::conv::{is_channels_last, strides_like};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
+use crate::kernels::indexing::{self, Elems};
 use crate::kernels::{Kernel, KernelCtx};
-use crate::tensor::strides::contiguous_strides;
+use crate::tensor::Tensor;
+use crate::tensor::strides::{channels_last_strides, contiguous_strides};
 
 /// The kernel of `op` if it is a block or shuffle operator.
 pub(crate) fn lookup(op: &str) -> Option<Kernel> {
@@ -24,6 +25,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.col2im.default" => col2im,
         "aten.pixel_shuffle.default" => pixel_shuffle,
         "aten.pixel_unshuffle.default" => pixel_unshuffle,
+        "aten.channel_shuffle.default" => channel_shuffle,
         _ => return None,
     })
 }
@@ -193,18 +195,18 @@ pub(crate) fn col2im(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
     Ok(vec![out.into()])
 }
 
-/// Moves elements between `(.., C·r², H, W)` (`packed`) and
-/// `(.., C, H·r, W·r)` (`spread`); `shuffle` goes packed → spread.
-fn shuffle_values(
-    values: &[f64],
+/// Where each element of the result of moving elements between
+/// `(.., C·r², H, W)` (`packed`) and `(.., C, H·r, W·r)` (`spread`) comes
+/// from, in logical order; `shuffle` goes packed → spread.
+fn shuffle_sources(
     lead: usize,
     c: usize,
     h: usize,
     w: usize,
     r: usize,
     shuffle: bool,
-) -> Vec<f64> {
-    let mut out = vec![0.0; values.len()];
+) -> Vec<usize> {
+    let mut out = vec![0; lead * c * r * r * h * w];
     for l in 0..lead {
         for ch in 0..c {
             for i in 0..r {
@@ -218,8 +220,8 @@ fn shuffle_values(
                             } else {
                                 (spread, packed)
                             };
-                            if let (Some(v), Some(o)) = (values.get(src), out.get_mut(dst)) {
-                                *o = *v;
+                            if let Some(o) = out.get_mut(dst) {
+                                *o = src;
                             }
                         }
                     }
@@ -228,6 +230,18 @@ fn shuffle_values(
         }
     }
     out
+}
+
+/// The strides PyTorch gives a result of `shape` made from `x`: the memory
+/// format `x` suggests (`suggest_memory_format`: channels-last for 4-d and
+/// 5-d inputs whose strides walk as NHWC / NDHWC, size-1 dimensions
+/// included), else contiguous.
+fn suggested_strides(x: &Tensor, shape: &[i64]) -> Vec<i64> {
+    if crate::kernels::join::is_channels_last(x.shape(), x.stride()) {
+        channels_last_strides(shape).unwrap_or_else(|| contiguous_strides(shape))
+    } else {
+        contiguous_strides(shape)
+    }
 }
 
 fn shuffle_op(ctx: &KernelCtx<'_>, a: &Args<'_>, shuffle: bool) -> Result<Vec<IValue>> {
@@ -252,7 +266,14 @@ fn shuffle_op(ctx: &KernelCtx<'_>, a: &Args<'_>, shuffle: bool) -> Result<Vec<IV
     if factor <= 0 {
         return Err(RuntimeError::shape(
             ctx.op,
-            format!("{name} expects a positive factor, but got {factor}"),
+            format!(
+                "{name} expects a positive {}, but got {factor}",
+                if shuffle {
+                    "upscale_factor"
+                } else {
+                    "downscale_factor"
+                }
+            ),
         ));
     }
     let r = factor as usize;
@@ -275,35 +296,33 @@ fn shuffle_op(ctx: &KernelCtx<'_>, a: &Args<'_>, shuffle: bool) -> Result<Vec<IV
         shape[n - 1] = (w * r) as i64;
         (c / (r * r), h, w)
     } else {
-        if h % r != 0 || w % r != 0 {
-            return Err(RuntimeError::shape(
-                ctx.op,
-                format!(
-                    "pixel_unshuffle expects height and width to be divisible by downscale_factor, but got {h} x {w} and {r}"
-                ),
-            ));
+        for (what, dim, size) in [("height", -2, h), ("width", -1, w)] {
+            if size % r != 0 {
+                return Err(RuntimeError::shape(
+                    ctx.op,
+                    format!(
+                        "pixel_unshuffle expects {what} to be divisible by downscale_factor, but input.size({dim})={size} is not divisible by {r}"
+                    ),
+                ));
+            }
         }
         shape[n - 3] = (c * r * r) as i64;
         shape[n - 2] = (h / r) as i64;
         shape[n - 1] = (w / r) as i64;
         (c, h / r, w / r)
     };
-    let out = ctx.output(
-        &shape,
-        &strides_like(&shape, is_channels_last(x)),
-        x.dtype(),
-        || {
-            Ok(shuffle_values(
-                &x.read_f64(ctx.op)?,
-                lead,
-                base_c,
-                base_h,
-                base_w,
-                r,
-                shuffle,
-            ))
-        },
-    )?;
+    // The CPU kernels lay out contiguous or channels-last (2-d) results only.
+    if n == 5 && crate::kernels::join::is_channels_last(s, x.stride()) {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            "Unsupported memory format. Supports only ChannelsLast, Contiguous",
+        ));
+    }
+    let strides = suggested_strides(x, &shape);
+    let out = indexing::output(ctx, &shape, &strides, x.dtype(), || {
+        let sources = shuffle_sources(lead, base_c, base_h, base_w, r, shuffle);
+        Elems::read(ctx.op, x)?.pick(ctx.op, &sources)
+    })?;
     Ok(vec![out.into()])
 }
 
@@ -317,18 +336,77 @@ pub(crate) fn pixel_unshuffle(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Ve
     shuffle_op(ctx, &a, false)
 }
 
+/// `channel_shuffle(self, groups)` (ATen's CPU `channel_shuffle`, which
+/// checks its arguments and runs `native_channel_shuffle` below the
+/// dispatcher): channels `(g, C/g)` transposed to `(C/g, g)`, so result
+/// channel `i·g + j` is input channel `j·(C/g) + i`; every dtype, the memory
+/// format the input suggests (channels-last 2-d and 3-d kept). The fault
+/// `channel-shuffle-inverse` shuffles with `C / groups` groups.
+pub(crate) fn channel_shuffle(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let x = a.tensor(0)?;
+    ctx.check(x, "self")?;
+    let groups = a.int(1)?;
+    let s = x.shape();
+    if s.len() <= 2 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!("channel_shuffle expects input with > 2 dims, but got input with sizes {s:?}"),
+        ));
+    }
+    if groups <= 0 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "Number of groups to divide channels in must be positive. Value of groups:{groups}"
+            ),
+        ));
+    }
+    if s[1] % groups != 0 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "Number of channels must be divisible by groups. Got {} channels and {groups} groups.",
+                s[1]
+            ),
+        ));
+    }
+    let (c, mut g) = (s[1] as usize, groups as usize);
+    if ctx.faults.channel_shuffle_inverse {
+        g = c / g;
+    }
+    let per_group = c / g;
+    let batch = s[0] as usize;
+    let inner: usize = s[2..].iter().map(|&d| d as usize).product();
+    let strides = suggested_strides(x, s);
+    let out = indexing::output(ctx, s, &strides, x.dtype(), || {
+        let mut sources = Vec::with_capacity(batch * c * inner);
+        for n in 0..batch {
+            for i in 0..per_group {
+                for j in 0..g {
+                    let base = (n * c + j * per_group + i) * inner;
+                    sources.extend(base..base + inner);
+                }
+            }
+        }
+        Elems::read(ctx.op, x)?.pick(ctx.op, &sources)
+    })?;
+    Ok(vec![out.into()])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn shuffle_and_unshuffle_are_inverse() {
-        // 4 channels of 1x1 become one 2x2 channel.
-        let v = [1.0, 2.0, 3.0, 4.0];
-        assert_eq!(shuffle_values(&v, 1, 1, 1, 1, 2, true), v.to_vec());
-        let x: Vec<f64> = (0..32).map(f64::from).collect();
-        let spread = shuffle_values(&x, 2, 1, 2, 2, 2, true);
-        assert_eq!(spread[..4], [0.0, 4.0, 1.0, 5.0]);
-        assert_eq!(shuffle_values(&spread, 2, 1, 2, 2, 2, false), x);
+        // 4 channels of 1x1 become one 2x2 channel: the identity order.
+        assert_eq!(shuffle_sources(1, 1, 1, 1, 2, true), vec![0, 1, 2, 3]);
+        // Two batches of 4 channels of 2x2: spread row 0 of channel 0 reads
+        // packed channels 0 and 1 alternately.
+        let spread = shuffle_sources(2, 1, 2, 2, 2, true);
+        assert_eq!(spread[..4], [0, 4, 1, 5]);
+        let packed = shuffle_sources(2, 1, 2, 2, 2, false);
+        let round_trip: Vec<usize> = packed.iter().map(|&p| spread[p]).collect();
+        assert_eq!(round_trip, (0..32).collect::<Vec<_>>());
     }
 }

@@ -6,6 +6,7 @@
 //! | `col2im` | Col2ImBackward0 | self | window |
 //! | `pixel_shuffle` | PixelShuffleBackward0 | self | upscale_factor |
 //! | `pixel_unshuffle` | PixelUnshuffleBackward0 | self | downscale_factor |
+//! | `channel_shuffle` | ChannelShuffleBackward0 | self | channels / groups |
 
 use super::super::{Derivative, Differentiability, arg, derivative, tensor};
 use crate::autograd::functions::nn::fold::InverseOpBackward;
@@ -42,6 +43,21 @@ pub(in crate::autograd::derivatives) fn lookup(op: &str) -> Option<Differentiabi
                 Ok(Box::new(InverseOpBackward {
                     op: "aten.pixel_shuffle.default",
                     args: vec![arg(a, 1)],
+                }))
+            }))
+        }
+        "aten.channel_shuffle.default" => {
+            D(derivative!("ChannelShuffleBackward0", &[0], |a, _| {
+                // `channel_shuffle(grad, grad.size(1) / groups)`: the inverse
+                // shuffle; the kernel has checked that groups divides C.
+                let channels = tensor(a, 0)?.shape().get(1).copied().unwrap_or(0);
+                let groups = match arg(a, 1) {
+                    IValue::Int(g) if g > 0 => g,
+                    _ => 1,
+                };
+                Ok(Box::new(InverseOpBackward {
+                    op: "aten.channel_shuffle.default",
+                    args: vec![IValue::Int(channels / groups)],
                 }))
             }))
         }

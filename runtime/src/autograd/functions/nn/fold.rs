@@ -7,6 +7,7 @@
 //! | Col2ImBackward0 | `im2col(grad, kernel_size, dilation, padding, stride)` |
 //! | PixelShuffleBackward0 | `pixel_unshuffle(grad, upscale_factor)` |
 //! | PixelUnshuffleBackward0 | `pixel_shuffle(grad, downscale_factor)` |
+//! | ChannelShuffleBackward0 | `channel_shuffle(grad, grad.size(1) / groups)` |
 
 use super::super::one_to_one;
 use crate::autograd::{BackwardCtx, BackwardFn};
