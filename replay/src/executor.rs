@@ -147,6 +147,8 @@ impl Default for ReplayOptions {
 /// `polar-backward-negative-unit`,
 /// `pdist-grad-one-sided`, `cross-sign-flipped`, `digamma-off-by-one-shift`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
 /// `attention-reduced-as-float`, `qr-sign-flipped`, `solve-triangular-right-transposed`,
+/// `geqrf-drops-last-tau`, `householder-product-reversed`, `ormqr-ignores-transpose`,
+/// `matrix-exp-skips-squaring`, `triangle-inplace-ignores-offset`,
 /// `autocast-key-dropped`, `generator-key-dropped`,
 /// `bincount-drops-last-bin`, `median-upper-of-two`,
 /// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
@@ -221,6 +223,17 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.attention_reduced_as_float = true;
             }
             None if spec == "qr-sign-flipped" => faults.qr_sign_flipped = true,
+            None if spec == "geqrf-drops-last-tau" => faults.geqrf_drops_last_tau = true,
+            None if spec == "householder-product-reversed" => {
+                faults.householder_product_reversed = true;
+            }
+            None if spec == "ormqr-ignores-transpose" => faults.ormqr_ignores_transpose = true,
+            None if spec == "matrix-exp-skips-squaring" => {
+                faults.matrix_exp_skips_squaring = true;
+            }
+            None if spec == "triangle-inplace-ignores-offset" => {
+                faults.triangle_inplace_ignores_offset = true;
+            }
             None if spec == "solve-triangular-right-transposed" => {
                 faults.solve_triangular_right_transposed = true;
             }

@@ -47,6 +47,8 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.diag_embed.default" => diag::diag_embed,
         "aten.tril.default" => tri::tril,
         "aten.triu.default" => tri::triu,
+        "aten.tril_.default" => tri::tril_,
+        "aten.triu_.default" => tri::triu_,
         "aten.gather.default" => gather::gather,
         "aten.scatter.src" => gather::scatter_src,
         "aten.scatter.value" => gather::scatter_value,

@@ -1,17 +1,29 @@
 //! `set_.source_Tensor(self, source)`: point `self` at `source`'s storage
 //! and geometry.
 //!
-//! Only the no-op case is implemented: `self` already is `source` (same
-//! storage, sizes, strides and offset), which is what
-//! `torch.nn.utils.parametrize.register_parametrization` dispatches on the
-//! original weight (`original.set_(original)` under `no_grad`, observed in
-//! torch 2.15 with `parametrizations.spectral_norm`). Re-pointing a tensor
-//! at another storage is refused as unsupported.
+//! `torch.nn.utils.parametrize.register_parametrization` dispatches it on
+//! the original weight under `no_grad`: `original.set_(original)` (a no-op,
+//! observed in torch 2.15 with `parametrizations.spectral_norm`) or
+//! `original.set_(right_inverse(weight))` (`parametrizations.orthogonal`:
+//! `-I` with the trivialization, the reflectors of `geqrf` without it).
+//!
+//! Handles are immutable here, so re-pointing returns `self`'s new handle:
+//! the same tensor (trace identity, version counter, autograd state, a live
+//! AccumulateGrad node retargeted) over `source`'s storage and geometry, as
+//! `Tensor.data` assignment does (`runtime/data.rs`); the executor binds it
+//! in the old one's place. PyTorch requires the dtypes to agree.
 
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::autograd::functions::accumulate_grad::AccumulateGrad;
+use crate::autograd::node::NodeKind;
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::{Kernel, KernelCtx};
+use crate::tensor::{AutogradMeta, Tensor, TensorImpl};
 
 /// The kernel of `op` if it is `set_`.
 pub(crate) fn lookup(op: &str) -> Option<Kernel> {
@@ -28,11 +40,60 @@ fn set_source_tensor(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
         && this.stride() == source.stride()
         && this.storage_offset() == source.storage_offset()
         && this.dtype() == source.dtype();
-    if !same {
+    if same {
+        return Ok(vec![this.clone().into()]);
+    }
+    if this.dtype() != source.dtype() {
+        return Err(RuntimeError::KernelDtype {
+            op: ctx.op.to_owned(),
+            message: format!(
+                "Could not set tensor of type {} to a tensor of type {}",
+                this.dtype().scalar_type_name(),
+                source.dtype().scalar_type_name()
+            ),
+        });
+    }
+    if this.device() != source.device() {
         return Err(RuntimeError::unsupported(
             ctx.op,
-            "set_ onto another tensor's storage (only `t.set_(t)` is implemented)",
+            "set_ onto a tensor of another device",
         ));
     }
-    Ok(vec![this.clone().into()])
+    Ok(vec![reseated(this, source).into()])
+}
+
+/// `this`'s new handle over `source`'s storage and geometry.
+fn reseated(this: &Tensor, source: &Tensor) -> Tensor {
+    let autograd = {
+        let meta = this.0.autograd.lock();
+        AutogradMeta {
+            requires_grad: meta.requires_grad,
+            grad: meta.grad.clone(),
+            grad_fn: meta.grad_fn.clone(),
+            output_nr: meta.output_nr,
+            grad_accumulator: meta.grad_accumulator.clone(),
+            inference: meta.inference,
+            view_base: meta.view_base.clone(),
+            view_version: meta.view_version,
+        }
+    };
+    let out = Tensor(Arc::new(TensorImpl {
+        storage: Arc::clone(&source.0.storage),
+        shape: source.0.shape.clone(),
+        strides: source.0.strides.clone(),
+        offset: source.0.offset,
+        dtype: source.0.dtype,
+        device: source.0.device,
+        conj: source.0.conj,
+        version: this.0.version.clone(),
+        autograd: Mutex::new(autograd),
+        trace: Arc::clone(&this.0.trace),
+    }));
+    let node = out.0.autograd.lock().grad_accumulator.upgrade();
+    if let Some(node) = node.filter(|n| n.kind() == NodeKind::AccumulateGrad) {
+        *node.function.lock() = Box::new(AccumulateGrad {
+            variable: out.clone(),
+        });
+    }
+    out
 }

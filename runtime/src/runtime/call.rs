@@ -671,11 +671,13 @@ pub(super) fn output_metas(
 ) -> Vec<ArgMeta> {
     outs.iter()
         .map(|out| {
+            // An argument's new handle (in-place view operators, `set_`)
+            // is the same tensor: it keeps the trace identity.
             let from_arg = args
                 .iter()
                 .flat_map(IValue::tensors)
                 .zip(arg_metas)
-                .find(|(a, _)| a.same_tensor(out))
+                .find(|(a, _)| a.same_tensor(out) || Arc::ptr_eq(&a.0.trace, &out.0.trace))
                 .is_some_and(|(_, m)| m.requires_grad);
             ArgMeta {
                 version: out.version(),

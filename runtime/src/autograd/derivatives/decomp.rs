@@ -14,6 +14,11 @@
 //!
 //! | `vdot` | VdotBackward0 | self, other | the other operand |
 //!
+//! | `linalg_matrix_exp` | LinalgMatrixExpBackward0 | self | result | self |
+//! | `linalg_householder_product` | LinalgHouseholderProductBackward0 | input, tau | result | input, tau, result |
+//! | `geqrf` | GeqrfBackward0 (not differentiable: fails when run) | self | a, tau | — |
+//! | `ormqr` | OrmqrBackward0 (recorded; refused when run) | self, input2, input3 | result | — |
+//!
 //! `linalg_lu_solve` (only called inside these backwards here) has no row:
 //! a graph through it is refused as unsupported.
 
@@ -24,6 +29,9 @@ use crate::autograd::functions::decomp::{
     LinalgSolveTriangularBackward0, flag,
 };
 use crate::autograd::functions::linalg::DotBackward0;
+use crate::autograd::functions::orthogonal::{
+    GeqrfBackward0, LinalgHouseholderProductBackward0, LinalgMatrixExpBackward0, OrmqrBackward0,
+};
 use crate::autograd::saved::SavedVariable;
 use crate::ivalue::IValue;
 
@@ -31,6 +39,30 @@ use crate::ivalue::IValue;
 pub(super) fn lookup(op: &str) -> Option<Differentiability> {
     use Differentiability::Derivative as D;
     Some(match op {
+        "aten.linalg_matrix_exp.default" => {
+            D(derivative!("LinalgMatrixExpBackward0", &[0], |a, _| {
+                Ok(Box::new(LinalgMatrixExpBackward0 {
+                    self_: Some(SavedVariable::input(tensor(a, 0)?)),
+                }))
+            }))
+        }
+        "aten.linalg_householder_product.default" => D(derivative!(
+            "LinalgHouseholderProductBackward0",
+            &[0, 1],
+            |a, _| {
+                Ok(Box::new(LinalgHouseholderProductBackward0 {
+                    input: Some(SavedVariable::input(tensor(a, 0)?)),
+                    tau: Some(SavedVariable::input(tensor(a, 1)?)),
+                    result: None,
+                }))
+            }
+        )),
+        "aten.geqrf.default" => D(derivative!("GeqrfBackward0", &[0], |_, _| Ok(Box::new(
+            GeqrfBackward0
+        )))),
+        "aten.ormqr.default" => D(derivative!("OrmqrBackward0", &[0, 1, 2], |_, _| Ok(
+            Box::new(OrmqrBackward0)
+        ))),
         "aten.linalg_qr.default" => D(derivative!("LinalgQrBackward0", &[0], |a, _| {
             let mode = match arg(a, 1) {
                 IValue::Str(s) => s,

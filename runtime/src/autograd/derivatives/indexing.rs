@@ -283,18 +283,22 @@ fn joins(op: &str) -> Option<Differentiability> {
                 dim2: int(a, 3),
             }))
         })),
-        "aten.tril.default" => D(derivative!("TrilBackward0", &[0], |a, _| {
-            Ok(Box::new(TriangleBackward {
-                op: "aten.tril.default",
-                diagonal: int(a, 1),
+        "aten.tril.default" | "aten.tril_.default" => {
+            D(derivative!("TrilBackward0", &[0], |a, _| {
+                Ok(Box::new(TriangleBackward {
+                    op: "aten.tril.default",
+                    diagonal: int(a, 1),
+                }))
             }))
-        })),
-        "aten.triu.default" => D(derivative!("TriuBackward0", &[0], |a, _| {
-            Ok(Box::new(TriangleBackward {
-                op: "aten.triu.default",
-                diagonal: int(a, 1),
+        }
+        "aten.triu.default" | "aten.triu_.default" => {
+            D(derivative!("TriuBackward0", &[0], |a, _| {
+                Ok(Box::new(TriangleBackward {
+                    op: "aten.triu.default",
+                    diagonal: int(a, 1),
+                }))
             }))
-        })),
+        }
         _ => return None,
     })
 }

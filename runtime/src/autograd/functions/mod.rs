@@ -27,6 +27,7 @@ pub(crate) mod join;
 pub(crate) mod linalg;
 pub(crate) mod loss;
 pub(crate) mod nn;
+pub(crate) mod orthogonal;
 pub(crate) mod pointwise;
 pub(crate) mod reduce;
 pub(crate) mod reduction;

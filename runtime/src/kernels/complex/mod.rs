@@ -116,6 +116,8 @@ const COMPLEX_READY: &[&str] = &[
     "aten.diag_embed.default",
     "aten.tril.default",
     "aten.triu.default",
+    "aten.tril_.default",
+    "aten.triu_.default",
     "aten._unsafe_view.default",
     // complex by construction (`kernels/fft`)
     "aten._fft_r2c.default",

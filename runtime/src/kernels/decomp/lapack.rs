@@ -1,7 +1,8 @@
 //! The unblocked LAPACK routines under `torch.linalg`, on one column-major
 //! f64 matrix at a time: Householder QR (`dgeqr2` with `dlarfg`/`dlarf`,
 //! then `dorg2r`), Cholesky (`dpotf2`), triangular solves (`dtrsm`), LU
-//! with partial pivoting (`dgetf2`) and its solve (`dgetrs`).
+//! with partial pivoting (`dgetf2`) and its solve (`dgetrs`), and applying
+//! stored reflectors (`dorm2r`).
 //!
 //! The operation order is the reference routines', so signs follow LAPACK's
 //! conventions (a Householder reflector maps `alpha` to `beta =
@@ -103,6 +104,34 @@ pub(crate) fn org2r(a: &[f64], m: usize, tau: &[f64], cols: usize, single: bool)
         widen(&org2r_t::<f32>(&narrow(a), m, &narrow(tau), cols))
     } else {
         org2r_t(a, m, tau, cols)
+    }
+}
+
+/// `dorm2r`: overwrites the `m×n` matrix `c` with `op(Q)·C` (`left`) or
+/// `C·op(Q)` (`op(Q) = Qᵀ` when `trans`), `Q = H(0)·…·H(k−1)` from the
+/// reflectors in the columns of `a` (`lda` rows, `k = tau.len()`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn orm2r(
+    a: &[f64],
+    lda: usize,
+    tau: &[f64],
+    c: &mut [f64],
+    m: usize,
+    n: usize,
+    left: bool,
+    trans: bool,
+    single: bool,
+) {
+    if single {
+        let (av, tv): (Vec<f32>, Vec<f32>) = (narrow(a), narrow(tau));
+        in_precision(
+            c,
+            true,
+            |v| orm2r_t(&av, lda, &tv, v, m, n, left, trans),
+            |_| (),
+        );
+    } else {
+        orm2r_t(a, lda, tau, c, m, n, left, trans);
     }
 }
 
@@ -287,6 +316,66 @@ fn org2r_t<T: Real>(a: &[T], m: usize, tau: &[T], cols: usize) -> Vec<T> {
         }
     }
     q
+}
+
+/// `dorm2r` on one matrix: reflector `i` is `v = [1; a[i+1.., i]]`, applied
+/// to rows `i..m` (left) or columns `i..n` (right) of `c` by `dlarf`
+/// (`w = Cᵀv` then `C += v·(−tau·w)ᵀ` from the left, `w = C·v` then
+/// `C += w·(−tau·v)ᵀ` from the right), first to last when `left == trans`.
+#[allow(clippy::too_many_arguments)]
+fn orm2r_t<T: Real>(
+    a: &[T],
+    lda: usize,
+    tau: &[T],
+    c: &mut [T],
+    m: usize,
+    n: usize,
+    left: bool,
+    trans: bool,
+) {
+    let k = tau.len();
+    let order: Vec<usize> = if left == trans {
+        (0..k).collect()
+    } else {
+        (0..k).rev().collect()
+    };
+    let nq = if left { m } else { n };
+    for i in order {
+        let t = tau[i];
+        if t == T::ZERO {
+            continue;
+        }
+        let v: Vec<T> = (i..nq)
+            .map(|r| if r == i { T::ONE } else { a[at(r, i, lda)] })
+            .collect();
+        if left {
+            for j in 0..n {
+                let mut w = T::ZERO;
+                for (p, &vp) in v.iter().enumerate() {
+                    w = w + c[at(i + p, j, m)] * vp;
+                }
+                let tw = -t * w;
+                for (p, &vp) in v.iter().enumerate() {
+                    let e = &mut c[at(i + p, j, m)];
+                    *e = *e + vp * tw;
+                }
+            }
+        } else {
+            let mut w = vec![T::ZERO; m];
+            for (p, &vp) in v.iter().enumerate() {
+                for (r, wr) in w.iter_mut().enumerate() {
+                    *wr = *wr + vp * c[at(r, i + p, m)];
+                }
+            }
+            for (p, &vp) in v.iter().enumerate() {
+                let tv = -t * vp;
+                for (r, &wr) in w.iter().enumerate() {
+                    let e = &mut c[at(r, i + p, m)];
+                    *e = *e + wr * tv;
+                }
+            }
+        }
+    }
 }
 
 /// `dpotf2`: Cholesky of the `n×n` matrix `a` in place, reading and

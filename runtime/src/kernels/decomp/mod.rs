@@ -15,7 +15,9 @@
 //! factored matrix (the failing pivot on the diagonal) with the other
 //! triangle zeroed when the input is not positive-definite.
 
+mod householder;
 pub(crate) mod lapack;
+mod matrix_exp;
 
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
@@ -39,6 +41,10 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.linalg_inv_ex.default" => linalg_inv_ex,
         "aten._linalg_det.default" => linalg_det,
         "aten._linalg_slogdet.default" => linalg_slogdet,
+        "aten.geqrf.default" => householder::geqrf,
+        "aten.linalg_householder_product.default" => householder::linalg_householder_product,
+        "aten.ormqr.default" => householder::ormqr,
+        "aten.linalg_matrix_exp.default" => matrix_exp::linalg_matrix_exp,
         // Real vectors: `vdot` is `dot` (conjugating the first is a no-op).
         "aten.vdot.default" => super::linalg::dot,
         _ => return None,
