@@ -197,6 +197,11 @@ def install(patches: Any, rec: Any) -> None:
     refuse_linearize = _refuse_linearize(rec, transforms.linearize)
     patches._set(transforms, "linearize", refuse_linearize)
     patches._set(torch.func, "linearize", refuse_linearize)
+    # Plain forward AD (`with torch.autograd.forward_ad.dual_level():`,
+    # `make_dual`): `dual_level.__enter__` calls the module's
+    # `enter_dual_level`, refused there before any dual tensor exists.
+    forward_ad = torch.autograd.forward_ad
+    patches._set(forward_ad, "enter_dual_level", _refuse_dual_level(rec, forward_ad.enter_dual_level))
 
 
 def _refuse_linearize(rec: Any, original: Callable) -> Callable:
@@ -210,6 +215,20 @@ def _refuse_linearize(rec: Any, original: Callable) -> Callable:
         return original(*args, **kwargs)
 
     return linearize
+
+
+def _refuse_dual_level(rec: Any, original: Callable) -> Callable:
+    @functools.wraps(original)
+    def enter_dual_level(*args, **kwargs):
+        if rec.observing():
+            raise rec.fail(
+                "unsupported: torch.autograd.forward_ad (forward-mode AD): its tangents are dual tensors and "
+                "ZeroTensors, which a trace cannot hold; reverse mode (backward, torch.autograd.grad, "
+                "torch.autograd.functional.jvp) is recorded"
+            )
+        return original(*args, **kwargs)
+
+    return enter_dual_level
 
 
 def _refuse_forward_mode(rec: Any, original: Callable) -> Callable:

@@ -49,6 +49,7 @@ def test_nodes_after_a_transform_are_numbered_as_without_it(captures):
         ("func_jacfwd", "torch.func.jacfwd (forward-mode AD; torch.func.hessian is jacfwd of jacrev)"),
         ("func_hessian", "torch.func.jacfwd (forward-mode AD; torch.func.hessian is jacfwd of jacrev)"),
         ("func_linearize", "torch.func.linearize (forward-mode AD)"),
+        ("forward_ad_dual_level", "torch.autograd.forward_ad (forward-mode AD)"),
     ],
 )
 def test_forward_mode_transforms_are_refused_by_name(captures, name, transform):
