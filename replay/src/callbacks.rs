@@ -24,7 +24,7 @@
 //! While the runtime runs a backward, the replayer lends its bindings to
 //! the hooks ([`Callbacks::lend`]) and takes them back afterwards.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::rc::Rc;
 
@@ -85,6 +85,27 @@ struct Shared {
     accumulated: HashMap<u64, u64>,
     /// Saved-tensor hooks scopes entered and not yet left, by hook id.
     saved_scopes: HashMap<u64, ft_runtime::SavedHooksHandle>,
+    /// How many tensors the runtime packed under each saved-tensor hooks
+    /// pair, by hook id (its pack closure counts).
+    packs: HashMap<u64, Rc<Cell<usize>>>,
+    /// The pairs whose unpack is being replayed, innermost last.
+    unpacking: Vec<u64>,
+}
+
+impl Shared {
+    /// A pack that keeps the saved tensor and counts it under `hook`.
+    fn counting_pack(&mut self, hook: u64) -> ft_runtime::PackHookFn {
+        let count = Rc::new(Cell::new(0));
+        self.packs.insert(hook, Rc::clone(&count));
+        Box::new(move |_, t| {
+            count.set(count.get() + 1);
+            Ok(t.clone())
+        })
+    }
+
+    fn packed(&self, hook: u64) -> usize {
+        self.packs.get(&hook).map_or(0, |c| c.get())
+    }
 }
 
 /// The recorded invocations of every hook of a trace, and the state the
@@ -134,6 +155,8 @@ impl Callbacks {
                 blobs,
                 accumulated,
                 saved_scopes: HashMap::new(),
+                packs: HashMap::new(),
+                unpacking: Vec::new(),
             })),
         }
     }
@@ -204,10 +227,13 @@ impl Callbacks {
             let mut shared = shared
                 .try_borrow_mut()
                 .map_err(|_| fail("an unpack hook inside another replayed callback".into()))?;
-            replay_program_code(rt, &mut shared, &inv)?
-                .ok_or_else(|| fail(format!("unpack hook H{hook} returned no tensor")))
+            shared.unpacking.push(hook);
+            let result = replay_program_code(rt, &mut shared, &inv);
+            shared.unpacking.pop();
+            result?.ok_or_else(|| fail(format!("unpack hook H{hook} returned no tensor")))
         });
-        let handle = rt.saved_tensors_hooks_enter(Box::new(|_, t| Ok(t.clone())), unpack);
+        let pack = self.shared.borrow_mut().counting_pack(hook);
+        let handle = rt.saved_tensors_hooks_enter(pack, unpack);
         self.shared.borrow_mut().saved_scopes.insert(hook, handle);
     }
 
@@ -509,13 +535,12 @@ impl Scope<'_> {
                     rt.flush_state();
                 }
                 if h.enter {
-                    let handle = rt.saved_tensors_hooks_enter(
-                        Box::new(|_, t| Ok(t.clone())),
-                        Box::new(|_, t| Ok(t.clone())),
-                    );
+                    let pack = self.shared.counting_pack(h.hook);
+                    let handle = rt.saved_tensors_hooks_enter(pack, Box::new(|_, t| Ok(t.clone())));
                     self.shared.saved_scopes.insert(h.hook, handle);
                 } else if let Some(handle) = self.shared.saved_scopes.remove(&h.hook) {
                     rt.saved_tensors_hooks_exit(handle);
+                    self.number_a_stopped_operator(rt, h.hook);
                 }
                 Ok(())
             }
@@ -528,6 +553,28 @@ impl Scope<'_> {
             }
             // Nodes, transfers: the runtime makes its own.
             _ => Ok(()),
+        }
+    }
+
+    /// After a recomputation scope `inner` that an unpack entered is left:
+    /// when the runtime's recomputation saved fewer tensors than the block
+    /// saved in forward, PyTorch's stopped inside an operator's input
+    /// saving. The non-reentrant checkpoint stops its recomputation by
+    /// raising from the pack hook once it holds as many tensors as forward
+    /// saved; a pack of an *input* runs after autograd numbered the
+    /// operator's node and before the operator ran, so that node took a
+    /// sequence number and was dropped (CAPTURE.md §6.7). The runtime never
+    /// ran that operator (it is not in the trace), so it takes the number
+    /// here. A stop in an output's pack comes after the operator ran: the
+    /// runtime ran it too and the counts agree.
+    fn number_a_stopped_operator(&mut self, rt: &mut Runtime, inner: u64) {
+        let Some(&outer) = self.shared.unpacking.last() else {
+            return;
+        };
+        let recomputed = self.shared.packed(inner);
+        self.shared.packs.remove(&inner);
+        if recomputed < self.shared.packed(outer) {
+            rt.number_a_dropped_node();
         }
     }
 

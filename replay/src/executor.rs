@@ -134,7 +134,8 @@ impl Default for ReplayOptions {
 ///
 /// Accepted: `reverse-ready-queue`, `fifo-ties`, `swap-input-buffer-sum`,
 /// `skip-saved-version-check`,
-/// `skip-hooks`, `stale-saved-tensors`,
+/// `skip-hooks`, `stale-saved-tensors`, `unnumbered-dropped-node`,
+/// `build-order-saved-tensors`,
 /// `ignore-exec-info`, `reverse-hooks`, `drop-node-hook-results`,
 /// `ignore-grad-mode`,
 /// `reverse-function-grads`, `flat-reentrant-depth`, `shared-data-version`,
@@ -176,6 +177,10 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "stale-saved-tensors" => faults.stale_saved_tensors = true,
             None if spec == "ignore-exec-info" => faults.ignore_exec_info = true,
             None if spec == "reverse-hooks" => faults.reverse_hooks = true,
+            None if spec == "unnumbered-dropped-node" => faults.unnumbered_dropped_node = true,
+            None if spec == "build-order-saved-tensors" => {
+                faults.build_order_saved_tensors = true;
+            }
             None if spec == "drop-node-hook-results" => faults.drop_node_hook_results = true,
             None if spec == "ignore-grad-mode" => faults.ignore_grad_mode = true,
             None if spec == "reverse-function-grads" => faults.reverse_function_grads = true,

@@ -45,6 +45,18 @@ pub struct Faults {
     /// tensors as they were packed (the non-reentrant checkpoint's stale
     /// forward tensors, no recomputation). Breaks every trace with one.
     pub stale_saved_tensors: bool,
+    /// Take no sequence number for a node that is dropped before its
+    /// operator runs (the operator a non-reentrant checkpoint's early stop
+    /// interrupts while it saves its inputs). Breaks every trace whose
+    /// checkpointed block ends in an operator that saves an input (a
+    /// Linear): later nodes are numbered one lower than PyTorch's.
+    pub unnumbered_dropped_node: bool,
+    /// Pack a node's hooked saved tensors in the order its function saved
+    /// them rather than PyTorch's (inputs by argument name, then outputs by
+    /// return name). Breaks every trace whose saved-tensor hooks see a node
+    /// that saves several tensors out of that order (`native_layer_norm`
+    /// under a checkpoint): each unpack returns another slot's tensor.
+    pub build_order_saved_tensors: bool,
     /// Call a node's tensor hooks in reverse registration order. Breaks
     /// every trace with two hooks on one gradient: a hook sees what the
     /// other made of it.

@@ -6,6 +6,7 @@
 mod autocast;
 mod bilinear_margin;
 mod channels_last;
+mod checkpoint_early_stop;
 mod complex;
 mod complex_recon;
 mod conv;

@@ -48,6 +48,12 @@ pub(crate) struct HookedSaved {
     pub(crate) packed: Tensor,
     /// What the unpack hook returned, while the saving node runs.
     pub(crate) unpacked: Option<Tensor>,
+    /// For a saved output, its position among the operator's returns.
+    pub(crate) output_nr: Option<u32>,
+    /// Where the saving code's reference pointed: an element of the bound
+    /// arguments when a backward function saved an argument as it was
+    /// handed over (tells `addcmul(h, a, h)`'s `tensor2` from its `self`).
+    saved_from: usize,
 }
 
 /// A hooked saved tensor, shared by its [`SavedVariable`] and the runtime.
@@ -81,21 +87,128 @@ pub(crate) fn take_pending() -> Vec<HookedSlot> {
 }
 
 /// A slot for `t` when a scope is active (registered as pending).
-fn hook_slot(t: &Tensor) -> Option<HookedSlot> {
+fn hook_slot(t: &Tensor, output_nr: Option<u32>) -> Option<HookedSlot> {
     let hook = SCOPES.with(|s| s.borrow().last().copied())?;
     let slot = Arc::new(Mutex::new(HookedSaved {
         hook,
         packed: t.clone(),
         unpacked: None,
+        output_nr,
+        saved_from: std::ptr::from_ref(t) as usize,
     }));
     PENDING.with(|p| p.borrow_mut().push(Arc::clone(&slot)));
     Some(slot)
 }
 
+/// Puts a node's hooked saved inputs in PyTorch's saving order: autograd's
+/// generated code saves an operator's inputs sorted by argument name
+/// (observed in torch 2.15 with a pack hook: `lerp` saves `end`, `self`,
+/// `weight`; `native_layer_norm` `bias`, `input`, `weight`; `bmm` `mat2`,
+/// `self`), a `Tensor[]` argument's elements in list order. The pack and
+/// unpack hooks see that order. Left as saved when a slot holds a tensor
+/// that is not one of the arguments (a derived tensor has no name to sort
+/// by).
+pub(crate) fn order_saved_inputs(
+    slots: &mut [HookedSlot],
+    arguments: &[crate::dispatch::schema::Argument],
+    args: &[crate::ivalue::IValue],
+) {
+    if slots.len() < 2 {
+        return;
+    }
+    let named: Vec<(&str, usize, &Tensor)> = arguments
+        .iter()
+        .zip(args)
+        .flat_map(|(a, v)| {
+            v.tensors()
+                .into_iter()
+                .enumerate()
+                .map(move |(i, t)| (a.name.as_str(), i, t))
+        })
+        .collect();
+    let (from, packed): (Vec<usize>, Vec<Tensor>) = slots
+        .iter()
+        .map(|slot| {
+            let s = slot.lock();
+            (s.saved_from, s.packed.clone())
+        })
+        .unzip();
+    let mut taken = vec![false; named.len()];
+    let mut found: Vec<Option<usize>> = vec![None; slots.len()];
+    // The argument element the saving code referred to, where it did.
+    for (k, &address) in from.iter().enumerate() {
+        let hit = named
+            .iter()
+            .position(|(_, _, t)| std::ptr::from_ref(*t) as usize == address);
+        if let Some(i) = hit
+            && !taken[i]
+            && named[i].2.same_tensor(&packed[k])
+        {
+            taken[i] = true;
+            found[k] = Some(i);
+        }
+    }
+    // Otherwise the last argument that is the same tensor (a saved operand
+    // named twice is rarely the leading `self` that accumulates).
+    for k in 0..slots.len() {
+        if found[k].is_some() {
+            continue;
+        }
+        let hit = (0..named.len())
+            .rev()
+            .find(|&i| !taken[i] && named[i].2.same_tensor(&packed[k]));
+        let Some(i) = hit else { return };
+        taken[i] = true;
+        found[k] = Some(i);
+    }
+    let keys: Vec<(&str, usize)> = found
+        .iter()
+        .flatten()
+        .map(|&i| (named[i].0, named[i].1))
+        .collect();
+    let mut order: Vec<usize> = (0..slots.len()).collect();
+    order.sort_by_key(|&k| keys[k]);
+    let sorted: Vec<HookedSlot> = order.iter().map(|&k| Arc::clone(&slots[k])).collect();
+    slots.clone_from_slice(&sorted);
+}
+
+/// Puts a node's hooked saved outputs in PyTorch's saving order: by return
+/// name (`(output, logsumexp)` saves `logsumexp` first), an unnamed return
+/// `i` of several being `result{i}` (observed in torch 2.15). A result
+/// saved without history (the attention's logsumexp) is found among
+/// `outputs`; left as saved when a slot is none of them.
+pub(crate) fn order_saved_outputs(
+    slots: &mut [HookedSlot],
+    returns: &[crate::dispatch::schema::Return],
+    outputs: &[Tensor],
+) {
+    if slots.len() < 2 {
+        return;
+    }
+    let mut names = Vec::with_capacity(slots.len());
+    for slot in slots.iter() {
+        let s = slot.lock();
+        let nr = s
+            .output_nr
+            .map(|nr| nr as usize)
+            .or_else(|| outputs.iter().position(|t| t.same_tensor(&s.packed)));
+        let Some(nr) = nr else { return };
+        names.push(match returns.get(nr).and_then(|r| r.name.clone()) {
+            Some(name) => name,
+            None if returns.len() == 1 => "result".to_owned(),
+            None => format!("result{nr}"),
+        });
+    }
+    let mut order: Vec<usize> = (0..slots.len()).collect();
+    order.sort_by(|&a, &b| names[a].cmp(&names[b]));
+    let sorted: Vec<HookedSlot> = order.iter().map(|&i| Arc::clone(&slots[i])).collect();
+    slots.clone_from_slice(&sorted);
+}
+
 impl SavedVariable {
     /// Saves an input (or any tensor that is not an output of the saving node).
     pub(crate) fn input(t: &Tensor) -> SavedVariable {
-        if let Some(slot) = hook_slot(t) {
+        if let Some(slot) = hook_slot(t, None) {
             return SavedVariable::hooked(slot, t, None);
         }
         SavedVariable {
@@ -156,7 +269,7 @@ impl SavedVariable {
     /// Saves output `output_nr` of the saving node.
     pub(crate) fn output(t: &Tensor, output_nr: u32) -> SavedVariable {
         let copy = t.saved_output_copy();
-        if let Some(slot) = hook_slot(&copy) {
+        if let Some(slot) = hook_slot(&copy, Some(output_nr)) {
             return SavedVariable::hooked(slot, t, Some(output_nr));
         }
         SavedVariable {

@@ -240,6 +240,9 @@ impl Runtime {
             Some(_) => crate::autograd::saved::take_pending(),
             None => Vec::new(),
         };
+        if !self.faults.build_order_saved_tensors {
+            crate::autograd::saved::order_saved_inputs(&mut hooked, &entry.schema.arguments, &args);
+        }
         // The Conjugate fallback, below autograd: the call goes on (and is
         // recorded) with the materialized tensors' keys.
         let (args, plan) = match self.materialize_conjugates(entry, &args)? {
@@ -390,7 +393,15 @@ impl Runtime {
             node
         });
         if let Some(node) = &node {
-            hooked.extend(crate::autograd::saved::take_pending());
+            let mut outputs = crate::autograd::saved::take_pending();
+            if !self.faults.build_order_saved_tensors {
+                crate::autograd::saved::order_saved_outputs(
+                    &mut outputs,
+                    &entry.schema.returns,
+                    &out_tensors,
+                );
+            }
+            hooked.extend(outputs);
             self.pack_saved(node, hooked)?;
         }
         // An in-place op on a view: its node goes into the base's CopySlices.

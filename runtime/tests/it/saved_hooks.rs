@@ -119,3 +119,119 @@ fn a_retained_graph_unpacks_again() {
     assert_eq!(*calls.borrow(), 2);
     crate::common::assert_close(&values(&x.grad().expect("grad")), &[2.0]);
 }
+
+/// What a pack hook sees, in order: each saved tensor's first element and
+/// rank.
+fn pack_order(rt: &mut Runtime, run: impl FnOnce(&mut Runtime)) -> Vec<(f32, usize)> {
+    let packed = Rc::new(RefCell::new(Vec::new()));
+    let log = Rc::clone(&packed);
+    let scope = rt.saved_tensors_hooks_enter(
+        Box::new(move |_rt, t| {
+            log.borrow_mut().push((
+                values(t).first().copied().unwrap_or(f32::NAN),
+                t.shape().len(),
+            ));
+            Ok(t.clone())
+        }),
+        Box::new(|_rt, t| Ok(t.clone())),
+    );
+    run(rt);
+    rt.saved_tensors_hooks_exit(scope);
+    packed.take()
+}
+
+#[test]
+fn the_pack_hook_sees_inputs_by_argument_name_then_outputs_by_return_name() {
+    // Orders observed in torch 2.15 with a pack hook (autograd's generated
+    // code saves inputs sorted by argument name, then outputs by return
+    // name). Each tensor is tagged by its first element.
+    let (mut rt, _sink) = traced(ValuePolicy::Inputs);
+    let h = tensor(&mut rt, &[2, 4], &[1.0; 8], true);
+    let a = tensor(&mut rt, &[2, 4], &[2.0; 8], true);
+    let w = tensor(&mut rt, &[4], &[3.0; 4], true);
+    let b = tensor(&mut rt, &[4], &[5.0; 4], true);
+
+    let lerp = pack_order(&mut rt, |rt| {
+        call1(
+            rt,
+            "aten.lerp.Tensor",
+            vec![(&h).into(), (&a).into(), (&w).into()],
+        );
+    });
+    assert_eq!(
+        lerp,
+        vec![(2.0, 2), (1.0, 2), (3.0, 1)],
+        "end, self, weight"
+    );
+
+    // `self` and `tensor2` are one tensor; only tensor1 and tensor2 are saved.
+    let addcmul = pack_order(&mut rt, |rt| {
+        call1(
+            rt,
+            "aten.addcmul.default",
+            vec![(&h).into(), (&a).into(), (&h).into()],
+        );
+    });
+    assert_eq!(addcmul, vec![(2.0, 2), (1.0, 2)], "tensor1, tensor2");
+
+    let layer_norm = pack_order(&mut rt, |rt| {
+        rt.call(
+            "aten.native_layer_norm.default",
+            vec![
+                (&h).into(),
+                IValue::IntList(vec![4]),
+                (&w).into(),
+                (&b).into(),
+                IValue::Float(1e-5),
+            ],
+        )
+        .expect("native_layer_norm");
+    });
+    let tags: Vec<f32> = layer_norm.iter().take(3).map(|p| p.0).collect();
+    assert_eq!(tags, vec![5.0, 1.0, 3.0], "bias, input, weight");
+    assert_eq!(layer_norm.len(), 5, "then the mean and rstd results");
+
+    let q = tensor(&mut rt, &[1, 1, 2, 4], &[1.0; 8], true);
+    let k = tensor(&mut rt, &[1, 1, 2, 4], &[2.0; 8], true);
+    let v = tensor(&mut rt, &[1, 1, 2, 4], &[3.0; 8], true);
+    let attention = pack_order(&mut rt, |rt| {
+        rt.call(
+            "aten._scaled_dot_product_flash_attention_for_cpu.default",
+            vec![(&q).into(), (&k).into(), (&v).into()],
+        )
+        .expect("flash attention");
+    });
+    let tags: Vec<f32> = attention.iter().take(3).map(|p| p.0).collect();
+    assert_eq!(tags, vec![2.0, 1.0, 3.0], "key, query, value");
+    let ranks: Vec<usize> = attention.iter().skip(3).map(|p| p.1).collect();
+    assert_eq!(ranks, vec![3, 4], "logsumexp, then output");
+}
+
+#[test]
+fn in_build_order_the_pack_hook_sees_another_order() {
+    // The fault packs in the order the backward function saved: the test
+    // above tells the two apart.
+    let (mut rt, _sink) = traced(ValuePolicy::Inputs);
+    rt.set_faults(ft_runtime::Faults {
+        build_order_saved_tensors: true,
+        ..Default::default()
+    });
+    let h = tensor(&mut rt, &[2, 4], &[1.0; 8], true);
+    let w = tensor(&mut rt, &[4], &[3.0; 4], true);
+    let b = tensor(&mut rt, &[4], &[5.0; 4], true);
+    let layer_norm = pack_order(&mut rt, |rt| {
+        rt.call(
+            "aten.native_layer_norm.default",
+            vec![
+                (&h).into(),
+                IValue::IntList(vec![4]),
+                (&w).into(),
+                (&b).into(),
+                IValue::Float(1e-5),
+            ],
+        )
+        .expect("native_layer_norm");
+    });
+    let tags: Vec<f32> = layer_norm.iter().take(3).map(|p| p.0).collect();
+    assert_ne!(tags, vec![5.0, 1.0, 3.0]);
+}
