@@ -74,12 +74,22 @@ def written(rec: Any, target: torch.Tensor, source: torch.Tensor) -> None:
     rec.emit(ftr.API, ftr.API_DATA, ftr.p_data(ref, rec.tensor_id(source), True))
 
 
+def _uninitialized(t: Any) -> bool:
+    """A lazy module's placeholder parameter or buffer before its first
+    forward (`UninitializedParameter`/`UninitializedBuffer`): it has no
+    storage a trace could name, and `materialize` reads its `.data` device
+    and dtype, then assigns `.data = torch.empty(shape)` and becomes an
+    ordinary Parameter; the capture leaves both unrecorded, and the tensor is
+    introduced at its first use as an alias of the `empty` result's storage."""
+    return isinstance(t, torch.nn.parameter.UninitializedTensorMixin)
+
+
 def _wrap_data(rec: Any, original: Any) -> property:
     getter, setter = original.__get__, original.__set__
     guard = rec.guarded
 
     def get_data(self):
-        if not rec.observing():
+        if not rec.observing() or _uninitialized(self):
             return getter(self)
         # The mode would see PyTorch's detach of the shallow copy (module doc).
         with rec.unobserved():
@@ -88,7 +98,7 @@ def _wrap_data(rec: Any, original: Any) -> property:
         return out
 
     def set_data(self, value):
-        if not rec.observing():
+        if not rec.observing() or _uninitialized(self):
             return setter(self, value)
         guard(lambda: before_write(rec, self, value))
         setter(self, value)
