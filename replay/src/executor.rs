@@ -150,7 +150,7 @@ impl Default for ReplayOptions {
 /// `attention-reduced-as-float`, `qr-sign-flipped`, `solve-triangular-right-transposed`,
 /// `geqrf-drops-last-tau`, `householder-product-reversed`, `ormqr-ignores-transpose`,
 /// `matrix-exp-skips-squaring`, `triangle-inplace-ignores-offset`,
-/// `autocast-key-dropped`, `generator-key-dropped`,
+/// `autocast-key-dropped`, `generator-key-dropped`, `normal-result-default-dtype`,
 /// `bincount-drops-last-bin`, `median-upper-of-two`,
 /// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
 /// `softshrink-no-shift`, `fake-quant-rounds-half-away`, `soft-margin-log-without-1p`,
@@ -245,6 +245,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "inplace-view-rebases" => faults.inplace_view_rebases = true,
             None if spec == "autocast-key-dropped" => faults.autocast_key_dropped = true,
             None if spec == "generator-key-dropped" => faults.generator_key_dropped = true,
+            None if spec == "normal-result-default-dtype" => {
+                faults.normal_result_default_dtype = true;
+            }
             None if spec == "wrong-init-bound" => faults.wrong_init_bound = true,
             None if spec == "adam-skip-bias-correction" => faults.adam_skip_bias_correction = true,
             None if spec == "adamw-decay-as-l2" => faults.adamw_decay_as_l2 = true,

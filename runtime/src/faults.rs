@@ -263,6 +263,10 @@ pub struct Faults {
     /// has `BackendSelect, CPU`. Breaks the dispatch of every trace with an
     /// explicit generator.
     pub generator_key_dropped: bool,
+    /// `normal(float mean, Tensor std)` gives its result the default dtype
+    /// instead of the standard deviation's, as a kernel that treats the
+    /// float mean as a factory would. Breaks every float64 `normal.float_Tensor`.
+    pub normal_result_default_dtype: bool,
     /// `bincount` leaves the last bin's elements uncounted (the highest
     /// value's count or weight is lost, the bin stays). Breaks the values of
     /// every bincount.

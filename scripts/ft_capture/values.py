@@ -27,6 +27,7 @@ RANDOM_OPS = frozenset(
     {
         "uniform_",
         "normal_",
+        "normal",
         "randn",
         "rand",
         "randint",

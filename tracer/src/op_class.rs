@@ -35,6 +35,7 @@ pub const OPAQUE_OUTPUTS: &[(&str, usize, &str)] = &[
 pub const RANDOM_OPS: &[&str] = &[
     "uniform_",
     "normal_",
+    "normal",
     "randn",
     "rand",
     "randint",

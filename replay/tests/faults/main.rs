@@ -23,6 +23,7 @@ mod fft;
 mod foreach;
 mod functions;
 mod functorch;
+mod gaussian_noise;
 mod generators;
 mod grad_modes;
 mod graph_conv;

@@ -274,6 +274,23 @@ impl RandomSource {
         self.take(op, n, |s| s.standard_normal() * std + mean)
     }
 
+    /// One N(`mean`, `std`) draw per element of `means` and `stds` (equal
+    /// lengths): `normal`'s tensor overloads.
+    pub(crate) fn normal_each(
+        &mut self,
+        op: &str,
+        means: &[f64],
+        stds: &[f64],
+    ) -> Result<Vec<f64>> {
+        self.take_batch(op, means.len(), |s| {
+            means
+                .iter()
+                .zip(stds)
+                .map(|(m, sd)| s.standard_normal() * sd + m)
+                .collect()
+        })
+    }
+
     /// One Gamma(`alpha`, 1) draw per concentration (Marsaglia and Tsang's
     /// squeeze, boosted below 1; 0 for a concentration of 0 or less).
     pub(crate) fn gamma(&mut self, op: &str, alphas: &[f64]) -> Result<Vec<f64>> {

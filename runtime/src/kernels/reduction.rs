@@ -8,7 +8,7 @@
 //! | [`logic`] | `all`/`any` |
 //! | [`scalar`] | `_local_scalar_dense` (`Tensor.item()`) |
 //! | [`factories`] | `arange`, `full`, `full_like`, `new_*`, `scalar_tensor`, `lift_fresh`, `eye` |
-//! | [`sampling`] | `randint`, `randperm`, `bernoulli`, `multinomial`, `rand*_like`, `random_`, `exponential_` |
+//! | [`sampling`] | `randint`, `randperm`, `bernoulli`, `multinomial`, `rand*_like`, `random_`, `exponential_`, `normal` (tensor moments and `float_float`) |
 //! | [`distributions`] | `_standard_gamma`, `_sample_dirichlet`, `poisson`, `binomial`, `_standard_gamma_grad`, `_dirichlet_grad` ([`reparam`]) |
 //!
 //! `sum` lives in `kernels::reduce`; `zeros`/`ones`/`randn`/`rand`/
@@ -123,6 +123,10 @@ fn random_ops(op: &str) -> Option<Kernel> {
         "aten.random_.from" => sampling::random_from,
         "aten.random_.to" => sampling::random_to,
         "aten.exponential_.default" => sampling::exponential_,
+        "aten.normal.Tensor_float" => sampling::normal_tensor_float,
+        "aten.normal.float_Tensor" => sampling::normal_float_tensor,
+        "aten.normal.Tensor_Tensor" => sampling::normal_tensor_tensor,
+        "aten.normal.float_float" => sampling::normal_float_float,
         "aten._standard_gamma.default" => distributions::standard_gamma,
         "aten._sample_dirichlet.default" => distributions::sample_dirichlet,
         "aten.poisson.default" => distributions::poisson,

@@ -16,13 +16,14 @@
 //! | `cumprod` | CumprodBackward0 | self, dim, result |
 //! | `logcumsumexp` | LogcumsumexpBackward0 | self, dim, result |
 //! | `bernoulli` / `bernoulli_.float` / `bernoulli_.Tensor` | BernoulliBackward0 / 2 / 1 | sizes, dtype and device of a tensor `p` |
+//! | `normal.Tensor_float` / `normal.float_Tensor` / `normal.Tensor_Tensor` | NormalBackward1 / 2 / 3 | sizes of the tensor `mean` / `std` |
 //! | `linalg_vector_norm` | LinalgVectorNormBackward0 | self, ord, dim, keepdim, result |
 //!
 //! Not differentiable: `argmax`/`argmin`, `all`/`any`, `_local_scalar_dense`
 //! (its result is a number), every factory, and the random operators
 //! without a tensor input or whose result does not depend on it
 //! (`rand_like`, `randn_like`, `randint_like`, `randint`, `randperm`,
-//! `multinomial`). `bernoulli.p` (PyTorch's `NotImplemented` node) and the
+//! `multinomial`, `normal.float_float`). `bernoulli.p` (PyTorch's `NotImplemented` node) and the
 //! in-place `random_` / `exponential_` have no row: recording a graph
 //! through them is an unsupported-operation error.
 
@@ -30,7 +31,8 @@ use super::{Derivative, Differentiability, arg, derivative, int, int_list, tenso
 use crate::autograd::functions::reduction::{
     AmaxBackward, BernoulliBackward, CumprodBackward0, CumsumBackward0, EvenlyDistributeBackward,
     LinalgVectorNormBackward0, LogcumsumexpBackward0, LogsumexpBackward0, MeanBackward0,
-    MeanBackward1, MomentsBackward, ProdBackward, ValueSelectingBackward, mean_count,
+    MeanBackward1, MomentsBackward, NormalBackward, ProdBackward, ValueSelectingBackward,
+    mean_count,
 };
 use crate::autograd::saved::SavedVariable;
 use crate::ivalue::IValue;
@@ -135,6 +137,24 @@ fn reductions(op: &str) -> Option<Differentiability> {
             Ok(Box::new(BernoulliBackward {
                 edges: 2,
                 p: Some((p.shape().to_vec(), p.dtype(), p.device())),
+            }))
+        })),
+        "aten.normal.Tensor_float" => D(derivative!("NormalBackward1", &[0], |a, _| {
+            Ok(Box::new(NormalBackward {
+                sizes: vec![tensor(a, 0)?.shape().to_vec()],
+            }))
+        })),
+        "aten.normal.float_Tensor" => D(derivative!("NormalBackward2", &[1], |a, _| {
+            Ok(Box::new(NormalBackward {
+                sizes: vec![tensor(a, 1)?.shape().to_vec()],
+            }))
+        })),
+        "aten.normal.Tensor_Tensor" => D(derivative!("NormalBackward3", &[0, 1], |a, _| {
+            Ok(Box::new(NormalBackward {
+                sizes: vec![
+                    tensor(a, 0)?.shape().to_vec(),
+                    tensor(a, 1)?.shape().to_vec(),
+                ],
             }))
         })),
         "aten.cumprod.default" => D(derivative!("CumprodBackward0", &[0], |a, _| {
@@ -281,6 +301,7 @@ fn not_differentiable(op: &str) -> Option<Differentiability> {
         "aten.randn_like.default",
         "aten.randn_like.generator",
         "aten.multinomial.default",
+        "aten.normal.float_float",
     ];
     OPS.contains(&op)
         .then_some(Differentiability::NotDifferentiable)

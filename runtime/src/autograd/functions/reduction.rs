@@ -26,7 +26,7 @@ pub(crate) use logsumexp::LogsumexpBackward0;
 pub(crate) use moments::MomentsBackward;
 pub(crate) use norm::{LinalgVectorNormBackward0, norm_backward};
 pub(crate) use products::ProdBackward;
-pub(crate) use sampling::BernoulliBackward;
+pub(crate) use sampling::{BernoulliBackward, NormalBackward};
 pub(crate) use scans::{CumprodBackward0, CumsumBackward0};
 
 use super::single;

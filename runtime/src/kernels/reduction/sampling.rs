@@ -465,3 +465,170 @@ pub(crate) fn exponential_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<I
     ctx.write(this, || Ok(values))?;
     Ok(vec![this.clone().into()])
 }
+
+/// PyTorch's check of a float standard deviation (`CHECK_NORMAL_STD`).
+fn check_normal_std(ctx: &KernelCtx<'_>, std: f64) -> Result<()> {
+    // `!(std >= 0)` so that a NaN is refused as PyTorch's `std >= 0.0` does.
+    if !(std >= 0.0) {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!("normal expects std >= 0.0, but found std {std}"),
+        ));
+    }
+    Ok(())
+}
+
+/// PyTorch's check of a tensor of standard deviations
+/// (`CHECK_NORMAL_TENSOR_STD`): real, every element `>= 0` (an empty
+/// tensor passes; a NaN fails `min().ge(0)`).
+fn check_normal_tensor_std(ctx: &KernelCtx<'_>, std: &Tensor) -> Result<()> {
+    if std.dtype().is_complex() {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            "normal expects standard deviation to be non-complex",
+        ));
+    }
+    if ctx.has_data() && std.read_f64(ctx.op)?.iter().any(|s| !(*s >= 0.0)) {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            "normal expects all elements of std >= 0.0",
+        ));
+    }
+    Ok(())
+}
+
+/// A mean or standard deviation of `normal`: a tensor, or a float.
+enum Moment<'t> {
+    Tensor(&'t Tensor),
+    Float(f64),
+}
+
+impl Moment<'_> {
+    /// The values broadcast to `shape` (a float repeated).
+    fn values(&self, op: &str, shape: &[i64]) -> Result<Vec<f64>> {
+        match self {
+            Moment::Tensor(t) => read_broadcast(op, t, shape),
+            Moment::Float(v) => Ok(vec![*v; numel(shape)]),
+        }
+    }
+}
+
+/// The tensor overloads of `normal` (`normal_out_impl`): a contiguous
+/// result of `like`'s dtype (the mean's, or the standard deviation's when
+/// the mean is a float) shaped as the moments broadcast, drawn as
+/// `N(0, 1) · std + mean` (replay feeds PyTorch's recorded values). A
+/// non-floating result is refused as the CPU kernel refuses it.
+fn normal_moments(
+    ctx: &mut KernelCtx<'_>,
+    mean: Moment<'_>,
+    std: Moment<'_>,
+    like: &Tensor,
+) -> Result<Vec<IValue>> {
+    let shape = match (&mean, &std) {
+        (Moment::Tensor(m), Moment::Tensor(s)) => {
+            crate::tensor::strides::broadcast_shapes(m.shape(), s.shape()).ok_or_else(|| {
+                RuntimeError::shape(ctx.op, broadcast_message(m.shape(), s.shape()))
+            })?
+        }
+        _ => like.shape().to_vec(),
+    };
+    let mut dtype = like.dtype();
+    if ctx.faults.normal_result_default_dtype && matches!(mean, Moment::Float(_)) {
+        dtype = ctx.default_dtype;
+    }
+    if dtype.is_complex() {
+        return Err(RuntimeError::Unsupported {
+            op: ctx.op.to_owned(),
+            what: format!("a {} normal draw", dtype.scalar_type_name()),
+        });
+    }
+    if !dtype.is_floating() {
+        return Err(RuntimeError::KernelDtype {
+            op: ctx.op.to_owned(),
+            message: format!(
+                "\"normal_kernel_cpu\" not implemented for '{}'",
+                dtype.scalar_type_name()
+            ),
+        });
+    }
+    let values = draw(ctx, |ctx| {
+        let (m, s) = (mean.values(ctx.op, &shape)?, std.values(ctx.op, &shape)?);
+        ctx.random.normal_each(ctx.op, &m, &s)
+    })?;
+    let strides = contiguous_strides(&shape);
+    Ok(vec![
+        ctx.output(&shape, &strides, dtype, || Ok(values))?.into(),
+    ])
+}
+
+/// PyTorch's `infer_size` message for shapes that do not broadcast.
+fn broadcast_message(a: &[i64], b: &[i64]) -> String {
+    let ndim = a.len().max(b.len());
+    for i in (0..ndim).rev() {
+        let offset = ndim - 1 - i;
+        let da = a.len().checked_sub(offset + 1).map_or(1, |j| a[j]);
+        let db = b.len().checked_sub(offset + 1).map_or(1, |j| b[j]);
+        if da != db && da != 1 && db != 1 {
+            return format!(
+                "The size of tensor a ({da}) must match the size of tensor b ({db}) at \
+                 non-singleton dimension {i}"
+            );
+        }
+    }
+    format!("shapes {a:?} and {b:?} do not broadcast")
+}
+
+/// `normal.Tensor_float(mean, std=1, *, generator=None)`.
+pub(crate) fn normal_tensor_float(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let mean = a.tensor(0)?;
+    ctx.check(mean, "mean")?;
+    let std = a.scalar(1)?;
+    a.cpu_generator(2)?;
+    check_normal_std(ctx, std)?;
+    normal_moments(ctx, Moment::Tensor(mean), Moment::Float(std), mean)
+}
+
+/// `normal.float_Tensor(mean, std, *, generator=None)`.
+pub(crate) fn normal_float_tensor(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let mean = a.scalar(0)?;
+    let std = a.tensor(1)?;
+    ctx.check(std, "std")?;
+    a.cpu_generator(2)?;
+    check_normal_tensor_std(ctx, std)?;
+    normal_moments(ctx, Moment::Float(mean), Moment::Tensor(std), std)
+}
+
+/// `normal.Tensor_Tensor(mean, std, *, generator=None)`: the result has the
+/// mean's dtype and the broadcast shape of both.
+pub(crate) fn normal_tensor_tensor(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let mean = a.tensor(0)?;
+    let std = a.tensor(1)?;
+    ctx.check(mean, "mean")?;
+    ctx.check(std, "std")?;
+    a.cpu_generator(2)?;
+    check_normal_tensor_std(ctx, std)?;
+    normal_moments(ctx, Moment::Tensor(mean), Moment::Tensor(std), mean)
+}
+
+/// `normal.float_float(mean, std, size, *, generator, dtype, layout, device,
+/// pin_memory)`: a contiguous factory of the default dtype unless `dtype`
+/// says otherwise.
+pub(crate) fn normal_float_float(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (mean, std) = (a.scalar(0)?, a.scalar(1)?);
+    let size = size_arg(ctx, &a, 2)?;
+    a.cpu_generator(3)?;
+    let dtype = options_dtype(ctx, &a, 4, 5, ctx.default_dtype)?;
+    check_normal_std(ctx, std)?;
+    if dtype.is_complex() {
+        return Err(RuntimeError::Unsupported {
+            op: ctx.op.to_owned(),
+            what: format!("a {} normal factory", dtype.scalar_type_name()),
+        });
+    }
+    let n = numel(&size);
+    let values = draw(ctx, |ctx| ctx.random.normal(ctx.op, n, mean, std))?;
+    let strides = contiguous_strides(&size);
+    Ok(vec![
+        ctx.output(&size, &strides, dtype, || Ok(values))?.into(),
+    ])
+}

@@ -348,3 +348,70 @@ fn a_generator_of_another_device_is_refused_by_name() {
     );
     assert!(message.contains("a Generator on device mps"), "{message}");
 }
+
+#[test]
+fn normal_overloads_take_their_moments_shape_and_dtype() {
+    // mean (3, 1) float64 with std (4,) float32: the broadcast shape, the
+    // mean's dtype, contiguous; the recorded draws are the values.
+    let mut rt = Runtime::new();
+    let mean = tensor(&[3, 1], DType::Float64, &[0.0, 1.0, 2.0]);
+    let std = tensor(&[4], DType::Float32, &[1.0, 1.0, 1.0, 1.0]);
+    rt.provide_random_f32((0..12).map(|i| i as f32).collect());
+    let r = rt
+        .call(
+            "aten.normal.Tensor_Tensor",
+            vec![mean.into(), std.clone().into()],
+        )
+        .expect("call");
+    let t = r[0].as_tensor().expect("tensor");
+    assert_eq!((t.shape(), t.dtype()), (&[3i64, 4][..], DType::Float64));
+    assert_eq!(t.stride(), &[4, 1]);
+    assert_eq!(t.read_f64("test").expect("read")[11], 11.0);
+    // A float mean takes the std's dtype and shape.
+    let r = out(
+        "aten.normal.float_Tensor",
+        vec![IValue::Float(1.0), std.into()],
+    );
+    assert_eq!((r.shape(), r.dtype()), (&[4i64][..], DType::Float32));
+    // The factory takes the default dtype unless told.
+    let r = out(
+        "aten.normal.float_float",
+        vec![IValue::Float(0.0), IValue::Float(2.0), vec![2i64, 2].into()],
+    );
+    assert_eq!((r.shape(), r.dtype()), (&[2i64, 2][..], DType::Float32));
+}
+
+#[test]
+fn normal_refuses_as_pytorch_does() {
+    let zeros = tensor(&[2], DType::Float32, &[0.0, 0.0]);
+    assert!(
+        error(
+            "aten.normal.Tensor_float",
+            vec![zeros.clone().into(), IValue::Float(-1.0)]
+        )
+        .contains("normal expects std >= 0.0, but found std -1")
+    );
+    let std = tensor(&[2], DType::Float32, &[1.0, -0.5]);
+    assert!(
+        error(
+            "aten.normal.float_Tensor",
+            vec![IValue::Float(0.0), std.into()]
+        )
+        .contains("normal expects all elements of std >= 0.0")
+    );
+    let four = tensor(&[4], DType::Float32, &[1.0; 4]);
+    assert!(
+        error("aten.normal.Tensor_Tensor", vec![zeros.into(), four.into()]).contains(
+            "The size of tensor a (2) must match the size of tensor b (4) at non-singleton \
+             dimension 0"
+        )
+    );
+    let ints = tensor(&[2], DType::Int64, &[0.0, 1.0]);
+    assert!(
+        error(
+            "aten.normal.Tensor_float",
+            vec![ints.into(), IValue::Float(1.0)]
+        )
+        .contains("\"normal_kernel_cpu\" not implemented for 'Long'")
+    );
+}

@@ -42,3 +42,33 @@ impl BackwardFn for BernoulliBackward {
         Ok(out)
     }
 }
+
+/// `normal.Tensor_float` (NormalBackward1, edge `mean`),
+/// `normal.float_Tensor` (NormalBackward2, edge `std`) and
+/// `normal.Tensor_Tensor` (NormalBackward3, edges `mean`, `std`): a draw
+/// has zero gradient, `at::zeros_symint(input.sym_sizes(), grad.options())`
+/// for each input that needs one, the mean's first (derivatives.yaml order).
+pub(crate) struct NormalBackward {
+    /// The saved sizes of each tensor input, in edge order.
+    pub(crate) sizes: Vec<Vec<i64>>,
+}
+
+impl BackwardFn for NormalBackward {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let edges = self.sizes.len();
+        let Some(g) = single(grads) else {
+            return Ok(vec![None; edges]);
+        };
+        let mut out = vec![None; edges];
+        for (i, sizes) in self.sizes.iter().enumerate() {
+            if ctx.needs(i) {
+                out[i] = Some(ReductionOps(&mut *ctx.rt).zeros(sizes, g.dtype(), g.device())?);
+            }
+        }
+        Ok(out)
+    }
+}
