@@ -151,6 +151,7 @@ impl Default for ReplayOptions {
 /// `geqrf-drops-last-tau`, `householder-product-reversed`, `ormqr-ignores-transpose`,
 /// `matrix-exp-skips-squaring`, `triangle-inplace-ignores-offset`,
 /// `autocast-key-dropped`, `generator-key-dropped`, `normal-result-default-dtype`,
+/// `antialias-cubic-keys-a`,
 /// `bincount-drops-last-bin`, `median-upper-of-two`,
 /// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
 /// `softshrink-no-shift`, `fake-quant-rounds-half-away`, `soft-margin-log-without-1p`,
@@ -248,6 +249,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "normal-result-default-dtype" => {
                 faults.normal_result_default_dtype = true;
             }
+            None if spec == "antialias-cubic-keys-a" => faults.antialias_cubic_keys_a = true,
             None if spec == "wrong-init-bound" => faults.wrong_init_bound = true,
             None if spec == "adam-skip-bias-correction" => faults.adam_skip_bias_correction = true,
             None if spec == "adamw-decay-as-l2" => faults.adamw_decay_as_l2 = true,

@@ -267,6 +267,10 @@ pub struct Faults {
     /// instead of the standard deviation's, as a kernel that treats the
     /// float mean as a factory would. Breaks every float64 `normal.float_Tensor`.
     pub normal_result_default_dtype: bool,
+    /// `_upsample_bicubic2d_aa` weighs with Keys' `A = -0.75` (the plain
+    /// bicubic's) instead of PIL's `A = -0.5`. Breaks the values of every
+    /// antialiased bicubic resize and its backward.
+    pub antialias_cubic_keys_a: bool,
     /// `bincount` leaves the last bin's elements uncounted (the highest
     /// value's count or weight is lost, the bin stays). Breaks the values of
     /// every bincount.

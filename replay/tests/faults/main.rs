@@ -38,6 +38,7 @@ mod metric_learning;
 mod nn;
 mod node_hooks;
 mod pad3d;
+mod resize_antialias;
 mod programs;
 mod reduction;
 mod saved_hooks;

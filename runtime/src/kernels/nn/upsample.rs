@@ -1,6 +1,7 @@
 //! Upsampling (`F.interpolate`): `upsample_nearest{1,2,3}d`,
 //! `upsample_linear1d`, `upsample_bilinear2d`, `upsample_trilinear3d`,
-//! `upsample_bicubic2d` with their backward kernels.
+//! `upsample_bicubic2d` with their backward kernels; the antialiased
+//! `_upsample_bilinear2d_aa` / `_upsample_bicubic2d_aa` are in [`aa`].
 //!
 //! Every output element is a weighted sum of at most 2^k input elements of
 //! its plane (k spatial axes); backward adds the output gradient into the
@@ -17,6 +18,8 @@
 //! weights are computed in the kernels' precision (float for the reduced
 //! and single floating types, double for float64), so that boundary cases
 //! round as PyTorch's do.
+
+mod aa;
 
 use super::conv::{is_channels_last, strides_like};
 use crate::dispatch::args::Args;
@@ -48,7 +51,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         | "aten.upsample_trilinear3d_backward.default" => upsample_linear_backward,
         "aten.upsample_bicubic2d.default" => upsample_bicubic,
         "aten.upsample_bicubic2d_backward.default" => upsample_bicubic_backward,
-        _ => return None,
+        _ => return aa::lookup(op),
     })
 }
 

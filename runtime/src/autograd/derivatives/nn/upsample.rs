@@ -6,6 +6,7 @@
 //! | `_upsample_nearest_exact{1,2,3}d` | UpsampleNearestExact{1,2,3}DBackward0 | self | output size, self sizes, scales |
 //! | `upsample_linear1d`, `upsample_bilinear2d`, `upsample_trilinear3d` | UpsampleLinear1DBackward0, UpsampleBilinear2DBackward0, UpsampleTrilinear3DBackward0 | self | output size, self sizes, align_corners, scales |
 //! | `upsample_bicubic2d` | UpsampleBicubic2DBackward0 | self | output size, self sizes, align_corners, scales |
+//! | `_upsample_bilinear2d_aa`, `_upsample_bicubic2d_aa` | UpsampleBilinear2DAaBackward0, UpsampleBicubic2DAaBackward0 | self | output size, self sizes, align_corners, scales |
 
 use super::super::{BuildFn, Derivative, Differentiability, arg, derivative, tensor};
 use crate::autograd::BackwardFn;
@@ -57,6 +58,10 @@ const LINEAR_1D: BuildFn = |a, _| node("aten.upsample_linear1d_backward.default"
 const BILINEAR_2D: BuildFn = |a, _| node("aten.upsample_bilinear2d_backward.default", a, 2, true);
 const TRILINEAR_3D: BuildFn = |a, _| node("aten.upsample_trilinear3d_backward.default", a, 3, true);
 const BICUBIC_2D: BuildFn = |a, _| node("aten.upsample_bicubic2d_backward.default", a, 2, true);
+const BILINEAR_2D_AA: BuildFn =
+    |a, _| node("aten._upsample_bilinear2d_aa_backward.default", a, 2, true);
+const BICUBIC_2D_AA: BuildFn =
+    |a, _| node("aten._upsample_bicubic2d_aa_backward.default", a, 2, true);
 
 /// The autograd entry of `op` if it is an upsampling operator.
 pub(in crate::autograd::derivatives) fn lookup(op: &str) -> Option<Differentiability> {
@@ -102,6 +107,16 @@ pub(in crate::autograd::derivatives) fn lookup(op: &str) -> Option<Differentiabi
         "aten.upsample_bicubic2d.default" => {
             D(derivative!("UpsampleBicubic2DBackward0", &[0], BICUBIC_2D))
         }
+        "aten._upsample_bilinear2d_aa.default" => D(derivative!(
+            "UpsampleBilinear2DAaBackward0",
+            &[0],
+            BILINEAR_2D_AA
+        )),
+        "aten._upsample_bicubic2d_aa.default" => D(derivative!(
+            "UpsampleBicubic2DAaBackward0",
+            &[0],
+            BICUBIC_2D_AA
+        )),
         _ => return None,
     })
 }
