@@ -148,7 +148,7 @@ impl Default for ReplayOptions {
 /// `polar-backward-negative-unit`,
 /// `pdist-grad-one-sided`, `cross-sign-flipped`, `digamma-off-by-one-shift`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
 /// `attention-reduced-as-float`, `qr-sign-flipped`, `solve-triangular-right-transposed`,
-/// `geqrf-drops-last-tau`, `householder-product-reversed`, `ormqr-ignores-transpose`,
+/// `geqrf-tau-negated`, `householder-product-reversed`, `ormqr-ignores-transpose`,
 /// `matrix-exp-skips-squaring`, `triangle-inplace-ignores-offset`,
 /// `autocast-key-dropped`, `generator-key-dropped`, `normal-result-default-dtype`,
 /// `antialias-cubic-keys-a`,
@@ -229,7 +229,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.attention_reduced_as_float = true;
             }
             None if spec == "qr-sign-flipped" => faults.qr_sign_flipped = true,
-            None if spec == "geqrf-drops-last-tau" => faults.geqrf_drops_last_tau = true,
+            None if spec == "geqrf-tau-negated" => faults.geqrf_tau_negated = true,
             None if spec == "householder-product-reversed" => {
                 faults.householder_product_reversed = true;
             }

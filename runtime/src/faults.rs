@@ -197,11 +197,10 @@ pub struct Faults {
     /// descending order instead of ascending: still an eigendecomposition,
     /// not PyTorch's. Breaks every `torch.linalg.eigh`/`eigvalsh`.
     pub eigh_values_descending: bool,
-    /// `geqrf` reports the last reflector's `tau` as zero (one reflector
-    /// short, as an off-by-one in the reflector count would be). Breaks
-    /// every `torch.geqrf` and the orthogonal parametrization's
-    /// initialisation.
-    pub geqrf_drops_last_tau: bool,
+    /// `geqrf` computes `tau = (alpha − beta)/beta`, the negation of
+    /// LAPACK's `(beta − alpha)/beta`. Breaks every `torch.geqrf` and the
+    /// orthogonal parametrization's initialisation.
+    pub geqrf_tau_negated: bool,
     /// `linalg_householder_product` multiplies the reflectors in the
     /// opposite order (`H(k−1)·…·H(0)`). Breaks every Householder product
     /// of two or more reflectors.

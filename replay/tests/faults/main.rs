@@ -37,6 +37,7 @@ mod margin_losses;
 mod metric_learning;
 mod nn;
 mod node_hooks;
+mod orthogonal;
 mod pad3d;
 mod resize_antialias;
 mod programs;

@@ -61,14 +61,14 @@ pub(super) fn geqrf(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
     let single = dtype == DType::Float32;
     let (m, n) = (s.rows, s.cols);
     let k = m.min(n);
-    let drop_last = ctx.faults.geqrf_drops_last_tau;
+    let negate_tau = ctx.faults.geqrf_tau_negated;
     let factors: Vec<(Vec<f64>, Vec<f64>)> = if ctx.has_data() {
         matrices(op, x, &s)?
             .into_iter()
             .map(|mut mat| {
                 let mut tau = lapack::geqr2(&mut mat, m, n, single);
-                if drop_last && let Some(t) = tau.last_mut() {
-                    *t = 0.0;
+                if negate_tau {
+                    tau.iter_mut().for_each(|t| *t = -*t);
                 }
                 (mat, tau)
             })
