@@ -163,7 +163,7 @@ impl Default for ReplayOptions {
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
 /// `nonstrict-load-copies-nothing`.
-/// `channel-shuffle-inverse`,
+/// `channel-shuffle-inverse`, `rrelu-noise-not-written`,
 pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
     let mut faults = Faults::default();
     for spec in specs {
@@ -315,6 +315,7 @@ pub struct ReplayRun {
     meta: TraceMeta,
 }
             None if spec == "channel-shuffle-inverse" => faults.channel_shuffle_inverse = true,
+            None if spec == "rrelu-noise-not-written" => faults.rrelu_noise_not_written = true,
 
 impl ReplayRun {
     /// Metadata for the runtime's trace.

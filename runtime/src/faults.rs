@@ -362,3 +362,8 @@ impl Faults {
     /// instead of `groups` (the inverse shuffle). Breaks the values of every
     /// `channel_shuffle` whose group count is not `sqrt(C)`.
     pub channel_shuffle_inverse: bool,
+    /// `rrelu_with_noise` in training leaves every `noise` element at 1:
+    /// the drawn slopes reach the result but not the gradient. Breaks the
+    /// values of every training `rrelu_with_noise_backward` with a
+    /// non-positive input.
+    pub rrelu_noise_not_written: bool,

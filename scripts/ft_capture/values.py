@@ -46,6 +46,8 @@ RANDOM_OPS = frozenset(
         "_sample_dirichlet",
         "poisson",
         "binomial",
+        "rrelu_with_noise",
+        "rrelu_with_noise_",
     }
 )
 # The arguments that make up a TensorOptions in an operator schema.

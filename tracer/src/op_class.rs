@@ -54,6 +54,9 @@ pub const RANDOM_OPS: &[&str] = &[
     "_sample_dirichlet",
     "poisson",
     "binomial",
+    // Its result carries the slopes drawn for non-positive elements.
+    "rrelu_with_noise",
+    "rrelu_with_noise_",
 ];
 
 /// `aten.uniform_.default` → `uniform_` (every overload shares its base name).

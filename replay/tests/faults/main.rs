@@ -42,6 +42,7 @@ mod pad3d;
 mod resize_antialias;
 mod programs;
 mod reduction;
+mod rrelu;
 mod saved_hooks;
 mod seq2seq_lbfgs;
 mod sequence;

@@ -28,6 +28,7 @@ mod pdist;
 mod pool;
 mod pool3d;
 mod prelu;
+mod rrelu;
 mod smooth_l1;
 mod softmax;
 #[cfg(test)]
@@ -55,6 +56,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         .or_else(|| pad::lookup(op))
         .or_else(|| upsample::lookup(op))
         .or_else(|| fold::lookup(op))
+        .or_else(|| rrelu::lookup(op))
         .or_else(|| pool3d::lookup(op))
         .or_else(|| unpool::lookup(op))
         .or_else(|| group_norm::lookup(op))
