@@ -164,6 +164,7 @@ impl Default for ReplayOptions {
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
 /// `nonstrict-load-copies-nothing`.
 /// `channel-shuffle-inverse`, `rrelu-noise-not-written`,
+/// `fractional-pool-samples-swapped`,
 pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
     let mut faults = Faults::default();
     for spec in specs {
@@ -316,6 +317,9 @@ pub struct ReplayRun {
 }
             None if spec == "channel-shuffle-inverse" => faults.channel_shuffle_inverse = true,
             None if spec == "rrelu-noise-not-written" => faults.rrelu_noise_not_written = true,
+            None if spec == "fractional-pool-samples-swapped" => {
+                faults.fractional_pool_samples_swapped = true;
+            }
 
 impl ReplayRun {
     /// Metadata for the runtime's trace.

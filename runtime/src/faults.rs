@@ -367,3 +367,8 @@ impl Faults {
     /// values of every training `rrelu_with_noise_backward` with a
     /// non-positive input.
     pub rrelu_noise_not_written: bool,
+    /// `fractional_max_pool2d` reads a plane's height sample for the width
+    /// and its width sample for the height. Breaks the values and indices
+    /// of every 2-d fractional max pooling whose two samples give different
+    /// window starts.
+    pub fractional_pool_samples_swapped: bool,

@@ -21,6 +21,7 @@ mod errors;
 mod fake_quant;
 mod fft;
 mod foreach;
+mod fractional_pool;
 mod functions;
 mod functorch;
 mod gaussian_noise;

@@ -15,6 +15,7 @@ mod ctc;
 mod embedding_renorm;
 mod fast_exp;
 mod fold;
+mod fractional_pool;
 mod gemm;
 mod grid_sample;
 mod group_norm;
@@ -57,6 +58,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         .or_else(|| upsample::lookup(op))
         .or_else(|| fold::lookup(op))
         .or_else(|| rrelu::lookup(op))
+        .or_else(|| fractional_pool::lookup(op))
         .or_else(|| pool3d::lookup(op))
         .or_else(|| unpool::lookup(op))
         .or_else(|| group_norm::lookup(op))

@@ -5,6 +5,7 @@ mod cdist;
 mod conv;
 mod ctc;
 mod fold;
+mod fractional_pool;
 mod grid_sample;
 mod group_norm;
 mod loss;
@@ -38,6 +39,7 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         .or_else(|| upsample::lookup(op))
         .or_else(|| fold::lookup(op))
         .or_else(|| pool3d::lookup(op))
+        .or_else(|| fractional_pool::lookup(op))
         .or_else(|| unpool::lookup(op))
         .or_else(|| group_norm::lookup(op))
         .or_else(|| prelu::lookup(op))
