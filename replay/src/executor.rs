@@ -291,6 +291,11 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "isin-ignores-last-test-element" => {
                 faults.isin_ignores_last_test_element = true;
             }
+            None if spec == "channel-shuffle-inverse" => faults.channel_shuffle_inverse = true,
+            None if spec == "rrelu-noise-not-written" => faults.rrelu_noise_not_written = true,
+            None if spec == "fractional-pool-samples-swapped" => {
+                faults.fractional_pool_samples_swapped = true;
+            }
             Some(("rename-node", arg)) => {
                 let (old, new) = arg
                     .split_once(':')
@@ -315,11 +320,6 @@ pub struct ReplayRun {
     recording: Recording,
     meta: TraceMeta,
 }
-            None if spec == "channel-shuffle-inverse" => faults.channel_shuffle_inverse = true,
-            None if spec == "rrelu-noise-not-written" => faults.rrelu_noise_not_written = true,
-            None if spec == "fractional-pool-samples-swapped" => {
-                faults.fractional_pool_samples_swapped = true;
-            }
 
 impl ReplayRun {
     /// Metadata for the runtime's trace.

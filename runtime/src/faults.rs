@@ -337,6 +337,20 @@ pub struct Faults {
     /// every `isin` whose last test element occurs among the elements
     /// (`generate`'s end-of-sequence check of a sequence that just ended).
     pub isin_ignores_last_test_element: bool,
+    /// `channel_shuffle` splits the channels into `C / groups` groups
+    /// instead of `groups` (the inverse shuffle). Breaks the values of every
+    /// `channel_shuffle` whose group count is not `sqrt(C)`.
+    pub channel_shuffle_inverse: bool,
+    /// `rrelu_with_noise` in training leaves every `noise` element at 1:
+    /// the drawn slopes reach the result but not the gradient. Breaks the
+    /// values of every training `rrelu_with_noise_backward` with a
+    /// non-positive input.
+    pub rrelu_noise_not_written: bool,
+    /// `fractional_max_pool2d` reads a plane's height sample for the width
+    /// and its width sample for the height. Breaks the values and indices
+    /// of every 2-d fractional max pooling whose two samples give different
+    /// window starts.
+    pub fractional_pool_samples_swapped: bool,
 }
 
 impl Faults {
@@ -358,17 +372,3 @@ impl Faults {
         }
     }
 }
-    /// `channel_shuffle` splits the channels into `C / groups` groups
-    /// instead of `groups` (the inverse shuffle). Breaks the values of every
-    /// `channel_shuffle` whose group count is not `sqrt(C)`.
-    pub channel_shuffle_inverse: bool,
-    /// `rrelu_with_noise` in training leaves every `noise` element at 1:
-    /// the drawn slopes reach the result but not the gradient. Breaks the
-    /// values of every training `rrelu_with_noise_backward` with a
-    /// non-positive input.
-    pub rrelu_noise_not_written: bool,
-    /// `fractional_max_pool2d` reads a plane's height sample for the width
-    /// and its width sample for the height. Breaks the values and indices
-    /// of every 2-d fractional max pooling whose two samples give different
-    /// window starts.
-    pub fractional_pool_samples_swapped: bool,
