@@ -31,7 +31,10 @@ fn broken_householder_and_exponential_kernels_are_caught_and_named() {
             "aten.linalg_householder_product.default",
         ),
         ("ormqr-ignores-transpose", "aten.ormqr.default"),
-        ("matrix-exp-skips-squaring", "aten.linalg_matrix_exp.default"),
+        (
+            "matrix-exp-skips-squaring",
+            "aten.linalg_matrix_exp.default",
+        ),
         ("triangle-inplace-ignores-offset", "aten.tril_.default"),
     ] {
         for (code, out) in [
@@ -39,7 +42,10 @@ fn broken_householder_and_exponential_kernels_are_caught_and_named() {
             replay_anchored_with_fault(TRACE, fault),
         ] {
             assert_eq!(code, Some(3), "{fault}: {out}");
-            assert!(out.contains(&format!("drift starts at {op}")), "{fault}: {out}");
+            assert!(
+                out.contains(&format!("drift starts at {op}")),
+                "{fault}: {out}"
+            );
         }
     }
 }

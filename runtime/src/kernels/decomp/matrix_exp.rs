@@ -12,6 +12,10 @@
 //! additions term by term. Results are contiguous; `n = 1` is `exp`, an
 //! empty matrix a copy.
 
+// The thresholds and polynomial coefficients are written as ATen writes
+// them (more digits than an f64 holds; each rounds to the same double).
+#![allow(clippy::excessive_precision)]
+
 use super::{Stack, float_dtype, square};
 use crate::dispatch::args::Args;
 use crate::error::Result;
@@ -275,6 +279,9 @@ fn one_norm(p: Prec, a: &[f64], n: usize) -> f64 {
     best
 }
 
+/// A Taylor approximation of one degree.
+type Approx = fn(Prec, &[f64], usize) -> Vec<f64>;
+
 /// `exp(A)` of one row-major `n×n` matrix (`n ≥ 2`).
 fn mexp(p: Prec, a: &[f64], n: usize, skip_squaring: bool) -> Vec<f64> {
     let th = thetas(p.single());
@@ -299,7 +306,7 @@ fn mexp(p: Prec, a: &[f64], n: usize, skip_squaring: bool) -> Vec<f64> {
         }
         return e;
     }
-    let degree: [fn(Prec, &[f64], usize) -> Vec<f64>; 5] = [t1, t2, t4, t8, t12];
+    let degree: [Approx; 5] = [t1, t2, t4, t8, t12];
     let mut lower = -1.0;
     for (i, f) in degree.iter().enumerate() {
         if lower < norm && norm <= th[i] {
