@@ -7,7 +7,8 @@ cross entropy for three steps, then an eval pass. Then the channels-last
 path (a channels-last model: `channel_shuffle` keeps NHWC strides), a
 sub-pixel upsampling head (`pixel_shuffle`/`pixel_unshuffle` and their
 backward on channels-last maps), a 3-d channel shuffle of a sequence and of
-a channels-last volume, integer and float64 shuffles, and PyTorch's refusals
+a channels-last volume, integer and float64 shuffles, an empty batch (an
+alias of the input), and PyTorch's refusals
 of bad groups and factors."""
 import torch
 from torch import nn
@@ -108,6 +109,8 @@ vol = torch.randn(1, 4, 2, 2, 3).to(memory_format=torch.channels_last_3d)
 print(F.channel_shuffle(vol, 2).stride())
 print(F.channel_shuffle(torch.arange(24).view(1, 6, 4), 2)[0, :, 0].tolist())
 print(F.channel_shuffle(torch.randn(2, 4, 3, dtype=torch.float64), 2).sum().item())
+empty = torch.randn(0, 4, 2)
+print(list(F.channel_shuffle(empty, 2).shape))  # an alias of the empty input
 
 for bad in [(torch.randn(2, 4), 2), (torch.randn(2, 4, 3), 0), (torch.randn(2, 4, 3), 3)]:
     try:

@@ -340,7 +340,8 @@ pub(crate) fn pixel_unshuffle(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Ve
 /// checks its arguments and runs `native_channel_shuffle` below the
 /// dispatcher): channels `(g, C/g)` transposed to `(C/g, g)`, so result
 /// channel `i·g + j` is input channel `j·(C/g) + i`; every dtype, the memory
-/// format the input suggests (channels-last 2-d and 3-d kept). The fault
+/// format the input suggests (channels-last 2-d and 3-d kept); an empty
+/// input comes back as an alias of itself. The fault
 /// `channel-shuffle-inverse` shuffles with `C / groups` groups.
 pub(crate) fn channel_shuffle(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let x = a.tensor(0)?;
@@ -369,6 +370,13 @@ pub(crate) fn channel_shuffle(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Ve
                 s[1]
             ),
         ));
+    }
+    if x.numel() == 0 {
+        // `self.alias()`: an empty input comes back as a view of itself.
+        return Ok(vec![
+            x.alias_with(s.to_vec(), x.stride().to_vec(), x.storage_offset())
+                .into(),
+        ]);
     }
     let (c, mut g) = (s[1] as usize, groups as usize);
     if ctx.faults.channel_shuffle_inverse {
