@@ -1,5 +1,5 @@
 //! 3-d pooling: `max_pool3d_with_indices`, `avg_pool3d`,
-//! `_adaptive_avg_pool3d` and their backward kernels.
+//! `_adaptive_avg_pool3d`, `adaptive_max_pool3d` and their backward kernels.
 //!
 //! Inputs are `(C, D, H, W)` or `(N, C, D, H, W)`; each leading index is a
 //! plane. Every output element reads a window of input offsets within its
@@ -7,8 +7,8 @@
 //! do ([`super::pool`]): max pooling keeps the first maximum and lets NaN
 //! win, its indices are `(z·H + y)·W + x`; average pooling divides by the
 //! padded window, the clipped window or `divisor_override`; adaptive
-//! pooling averages `[floor(o·I/O), ceil((o+1)·I/O))`. Results are
-//! contiguous.
+//! pooling averages (or takes the first maximum of)
+//! `[floor(o·I/O), ceil((o+1)·I/O))`. Results are contiguous.
 
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
@@ -27,6 +27,8 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.avg_pool3d_backward.default" => avg_pool3d_backward,
         "aten._adaptive_avg_pool3d.default" => adaptive_avg_pool3d,
         "aten._adaptive_avg_pool3d_backward.default" => adaptive_avg_pool3d_backward,
+        "aten.adaptive_max_pool3d.default" => adaptive_max_pool3d,
+        "aten.adaptive_max_pool3d_backward.default" => adaptive_max_pool3d_backward,
         _ => return None,
     })
 }
@@ -297,10 +299,26 @@ fn avg_windows(
 }
 
 fn adaptive_windows(planes: usize, size: [usize; 3], out: [usize; 3]) -> Windows {
+    adaptive_windows_ending(planes, size, out, false)
+}
+
+/// [`adaptive_windows`], each window's end rounded down instead of up when
+/// `floor_end` (the `adaptive-max-pool3d-floor-end` fault).
+fn adaptive_windows_ending(
+    planes: usize,
+    size: [usize; 3],
+    out: [usize; 3],
+    floor_end: bool,
+) -> Windows {
     let axes = [0, 1, 2].map(|d| {
         (0..out[d])
             .map(|o| {
-                let (lo, hi) = ((o * size[d]) / out[d], ((o + 1) * size[d]).div_ceil(out[d]));
+                let end = if floor_end {
+                    ((o + 1) * size[d] / out[d]).max(o * size[d] / out[d] + 1)
+                } else {
+                    ((o + 1) * size[d]).div_ceil(out[d])
+                };
+                let (lo, hi) = ((o * size[d]) / out[d], end);
                 ((lo..hi).collect::<Vec<_>>(), lo, (hi - lo) as f64)
             })
             .collect()
@@ -345,6 +363,17 @@ pub(crate) fn max_pool3d_with_indices_backward(
     for (t, name) in [(g, "grad_output"), (x, "self"), (idx, "indices")] {
         ctx.check(t, name)?;
     }
+    scatter_by_indices(ctx, g, x, idx)
+}
+
+/// The gradient of a max pooling: each `grad_output` element added into
+/// its plane of a zeroed, contiguous `self`-shaped tensor at its index.
+fn scatter_by_indices(
+    ctx: &mut KernelCtx<'_>,
+    g: &Tensor,
+    x: &Tensor,
+    idx: &Tensor,
+) -> Result<Vec<IValue>> {
     let (count, size) = planes(ctx.op, x)?;
     let plane: usize = size.iter().product();
     let per = idx
@@ -462,4 +491,70 @@ pub(crate) fn adaptive_avg_pool3d_backward(
         Ok(win.average_backward(&g.read_f64(ctx.op)?))
     })?;
     Ok(vec![dx.into()])
+}
+
+/// PyTorch's input checks of `adaptive_max_pool3d` (rank, then a non-batch
+/// dimension of size 0).
+fn adaptive_max_input(op: &str, x: &Tensor) -> Result<()> {
+    let s = x.shape();
+    if !(s.len() == 4 || s.len() == 5) {
+        return Err(RuntimeError::shape(
+            op,
+            format!("adaptive_max_pool3d(): Expected 4D or 5D tensor, but got: {s:?}"),
+        ));
+    }
+    let first = s.len() - 4;
+    if let Some(d) = (first..s.len()).find(|&d| s[d] == 0) {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "adaptive_max_pool3d(): Expected input to have non-zero size for non-batch \
+                 dimensions, but input has sizes {s:?} with dimension {d} being empty"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `adaptive_max_pool3d(self, output_size)`: `(values, int64 indices)`, the
+/// first maximum of each adaptive window (NaN wins), indices within the
+/// plane, contiguous.
+pub(crate) fn adaptive_max_pool3d(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let x = a.tensor(0)?;
+    ctx.check(x, "self")?;
+    adaptive_max_input(ctx.op, x)?;
+    let (count, size) = planes(ctx.op, x)?;
+    let out = triple(&a, 1, None)?;
+    if out.iter().any(|&o| o < 0) {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "adaptive_max_pool3d(): Expected output_size to be non-negative, but got {out:?}"
+            ),
+        ));
+    }
+    let floor_end = ctx.faults.adaptive_max_pool3d_floor_end;
+    let win = adaptive_windows_ending(count, size, out.map(|o| o as usize), floor_end);
+    let shape = win.out_shape(x);
+    let strides = contiguous_strides(&shape);
+    let (values, indices) = if ctx.has_data() {
+        win.max(&x.read_f64(ctx.op)?)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let values = ctx.output(&shape, &strides, x.dtype(), || Ok(values))?;
+    let indices = ctx.output_i64(&shape, &strides, DType::Int64, || Ok(indices))?;
+    Ok(vec![values.into(), indices.into()])
+}
+
+/// `adaptive_max_pool3d_backward(grad_output, self, indices)`.
+pub(crate) fn adaptive_max_pool3d_backward(
+    ctx: &mut KernelCtx<'_>,
+    a: Args<'_>,
+) -> Result<Vec<IValue>> {
+    let (g, x, idx) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
+    for (t, name) in [(g, "grad_output"), (x, "self"), (idx, "indices")] {
+        ctx.check(t, name)?;
+    }
+    scatter_by_indices(ctx, g, x, idx)
 }

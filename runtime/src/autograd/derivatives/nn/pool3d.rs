@@ -5,6 +5,7 @@
 //! | `max_pool3d_with_indices` | MaxPool3DWithIndicesBackward0 (output 0 only) | self | self, window, indices |
 //! | `avg_pool3d` | AvgPool3DBackward0 | self | self, window, averaging flags |
 //! | `_adaptive_avg_pool3d` | AdaptiveAvgPool3DBackward0 | self | self |
+//! | `adaptive_max_pool3d` | AdaptiveMaxPool3DBackward0 (output 0 only) | self | self, indices |
 
 use super::super::{Derivative, Differentiability, arg, derivative, tensor};
 use crate::autograd::BackwardFn;
@@ -46,6 +47,12 @@ pub(in crate::autograd::derivatives) fn lookup(op: &str) -> Option<Differentiabi
         "aten.avg_pool3d.default" => D(derivative!("AvgPool3DBackward0", &[0], |a, _| {
             node("aten.avg_pool3d_backward.default", a, 1..7, false)
         })),
+        "aten.adaptive_max_pool3d.default" => D(derivative!(
+            "AdaptiveMaxPool3DBackward0",
+            &[0],
+            |a, _| node("aten.adaptive_max_pool3d_backward.default", a, 0..0, true),
+            outputs = &[true, false]
+        )),
         "aten._adaptive_avg_pool3d.default" => {
             D(derivative!("AdaptiveAvgPool3DBackward0", &[0], |a, _| {
                 node("aten._adaptive_avg_pool3d_backward.default", a, 0..0, false)

@@ -7,6 +7,7 @@
 //! | MaxPool3DWithIndicesBackward0 | `max_pool3d_with_indices_backward(grad, self, kernel_size, stride, padding, dilation, ceil_mode, indices)` |
 //! | AvgPool3DBackward0 | `avg_pool3d_backward(grad, self, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)` |
 //! | AdaptiveAvgPool3DBackward0 | `_adaptive_avg_pool3d_backward(grad, self)` |
+//! | AdaptiveMaxPool3DBackward0 | `adaptive_max_pool3d_backward(grad, self, indices)` |
 
 use super::super::one_to_one;
 use crate::autograd::saved::SavedVariable;
