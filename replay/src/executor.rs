@@ -148,10 +148,11 @@ impl Default for ReplayOptions {
 /// `polar-backward-negative-unit`,
 /// `pdist-grad-one-sided`, `cross-sign-flipped`, `digamma-off-by-one-shift`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
 /// `attention-reduced-as-float`, `qr-sign-flipped`, `solve-triangular-right-transposed`,
+/// `svd-u-sign-without-vh`, `eigh-values-descending`,
 /// `geqrf-tau-negated`, `householder-product-reversed`, `ormqr-ignores-transpose`,
 /// `matrix-exp-skips-squaring`, `triangle-inplace-ignores-offset`,
 /// `autocast-key-dropped`, `generator-key-dropped`, `normal-result-default-dtype`,
-/// `antialias-cubic-keys-a`, `adaptive-max-pool3d-floor-end`,
+/// `antialias-cubic-keys-a`,
 /// `bincount-drops-last-bin`, `median-upper-of-two`,
 /// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
 /// `softshrink-no-shift`, `fake-quant-rounds-half-away`, `soft-margin-log-without-1p`,
@@ -230,6 +231,8 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.attention_reduced_as_float = true;
             }
             None if spec == "qr-sign-flipped" => faults.qr_sign_flipped = true,
+            None if spec == "svd-u-sign-without-vh" => faults.svd_u_sign_without_vh = true,
+            None if spec == "eigh-values-descending" => faults.eigh_values_descending = true,
             None if spec == "geqrf-tau-negated" => faults.geqrf_tau_negated = true,
             None if spec == "householder-product-reversed" => {
                 faults.householder_product_reversed = true;
@@ -251,9 +254,6 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.normal_result_default_dtype = true;
             }
             None if spec == "antialias-cubic-keys-a" => faults.antialias_cubic_keys_a = true,
-            None if spec == "adaptive-max-pool3d-floor-end" => {
-                faults.adaptive_max_pool3d_floor_end = true;
-            }
             None if spec == "wrong-init-bound" => faults.wrong_init_bound = true,
             None if spec == "adam-skip-bias-correction" => faults.adam_skip_bias_correction = true,
             None if spec == "adamw-decay-as-l2" => faults.adamw_decay_as_l2 = true,
@@ -713,12 +713,18 @@ impl Replayer<'_> {
             self.provide_random(seq, op)?;
         }
         self.anchor_arguments(op);
+        let gauged = self.provide_gauge_reference(seq, op)?;
         let outputs = if entered_below_ad_inplace_or_view(&op.keyset) {
             self.runtime.call_below_ad_inplace_or_view(&op.op, args)
         } else {
             self.runtime.call_from_cpp(&op.op, args)
+        };
+        if gauged {
+            self.runtime
+                .provide_gauge_reference(&op.op, None)
+                .map_err(|e| unsupported(seq, &op.op, &e))?;
         }
-        .map_err(|e| unsupported(seq, &op.op, &e))?;
+        let outputs = outputs.map_err(|e| unsupported(seq, &op.op, &e))?;
         let expected: Vec<&TensorRef> = op.outputs.iter().flat_map(|v| v.tensors()).collect();
         let produced: Vec<Tensor> = outputs.into_iter().flat_map(IValue::into_tensors).collect();
         if expected.len() != produced.len() {
@@ -922,6 +928,32 @@ impl Replayer<'_> {
             && same_self
             && (node_seq_nr_before_next_op(after, source.id).is_some_and(|n| n + 1 == clone_seq_nr)
                 || copy_slices_seq_nr_before_next_op(after).is_some_and(|n| n == clone_seq_nr + 1))
+    }
+
+    /// Hands the runtime PyTorch's recorded outputs of a spectral
+    /// decomposition (`_linalg_svd`, `_linalg_eigh`) so that its singular or
+    /// eigen vectors take PyTorch's gauge (sign, rotation within a cluster
+    /// of equal values); whether any were given. Without recorded values
+    /// (`--values none`) the runtime keeps its own convention.
+    fn provide_gauge_reference(&mut self, seq: u64, op: &OpCall) -> Result<bool, ReplayError> {
+        if !matches!(op.op.as_str(), "aten._linalg_svd.default" | "aten._linalg_eigh.default") {
+            return Ok(false);
+        }
+        let mut outputs = Vec::new();
+        for t in op.outputs.iter().flat_map(|v| v.tensors()) {
+            let Some(blob) = t.value.and_then(|d| self.torch.blobs.get(&d)) else {
+                return Ok(false);
+            };
+            outputs.push(blob);
+        }
+        let views: Vec<(&str, &[u8])> = outputs
+            .iter()
+            .map(|b| (b.dtype.as_str(), b.data.as_ref()))
+            .collect();
+        self.runtime
+            .provide_gauge_reference(&op.op, Some(&views))
+            .map_err(|e| unsupported(seq, &op.op, &e))?;
+        Ok(true)
     }
 
     /// Queues the recorded output of random operator `op` for the runtime.

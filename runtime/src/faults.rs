@@ -218,6 +218,36 @@ pub struct Faults {
     /// triangle with a nonzero offset, e.g. the `tril_(-1)` ending the
     /// Householder product's backward.
     pub triangle_inplace_ignores_offset: bool,
+    /// Negate the first column of `_linalg_svd`'s `U` without the first
+    /// row of `Vh` (`U·diag(S)·Vh` no longer `A`; no sign choice of the
+    /// pair repairs it). Breaks every `torch.linalg.svd` with singular
+    /// vectors, and everything computed from them.
+    pub svd_u_sign_without_vh: bool,
+    /// Return `_linalg_eigh`'s eigenvalues (with their eigenvectors) in
+    /// descending order instead of ascending: still an eigendecomposition,
+    /// not PyTorch's. Breaks every `torch.linalg.eigh`/`eigvalsh`.
+    pub eigh_values_descending: bool,
+    /// `geqrf` computes `tau = (alpha − beta)/beta`, the negation of
+    /// LAPACK's `(beta − alpha)/beta`. Breaks every `torch.geqrf` and the
+    /// orthogonal parametrization's initialisation.
+    pub geqrf_tau_negated: bool,
+    /// `linalg_householder_product` multiplies the reflectors in the
+    /// opposite order (`H(k−1)·…·H(0)`). Breaks every Householder product
+    /// of two or more reflectors.
+    pub householder_product_reversed: bool,
+    /// `ormqr` applies `Q` where `Qᵀ` is asked and `Qᵀ` where `Q` is.
+    /// Breaks every `torch.ormqr`.
+    pub ormqr_ignores_transpose: bool,
+    /// `linalg_matrix_exp` leaves out the squaring of the scaled degree-18
+    /// approximation (returns `exp(A / 2^s)`). Breaks every matrix
+    /// exponential of a matrix whose 1-norm exceeds the degree-18
+    /// threshold (3.01 in float32, 1.09 in float64).
+    pub matrix_exp_skips_squaring: bool,
+    /// `tril_`/`triu_` keep the main diagonal's triangle whatever their
+    /// `diagonal` argument (as if it were 0). Breaks every in-place
+    /// triangle with a nonzero offset, e.g. the `tril_(-1)` ending the
+    /// Householder product's backward.
+    pub triangle_inplace_ignores_offset: bool,
     /// Solve `X·Tᵀ = B` where `linalg_solve_triangular(T, B, left=False)`
     /// asks for `X·T = B` (the factor left untransposed in the right-side
     /// solve). Breaks the last step of every Cholesky gradient
@@ -270,11 +300,6 @@ pub struct Faults {
     /// bicubic's) instead of PIL's `A = -0.5`. Breaks the values of every
     /// antialiased bicubic resize and its backward.
     pub antialias_cubic_keys_a: bool,
-    /// `adaptive_max_pool3d` ends each adaptive window at
-    /// `floor((o + 1)·I/O)` instead of the ceiling (windows that overlap in
-    /// PyTorch lose their last element). Breaks the values of every adaptive
-    /// 3-d max pooling to a size that does not divide the input.
-    pub adaptive_max_pool3d_floor_end: bool,
     /// `bincount` leaves the last bin's elements uncounted (the highest
     /// value's count or weight is lost, the bin stays). Breaks the values of
     /// every bincount.

@@ -230,12 +230,14 @@ pub fn sums_terms(op: &str) -> bool {
 }
 
 /// Whether `op`'s outputs get a summation-order bound: [`sums_terms`], a
-/// discrete Fourier transform ([`super::spectral_room`]) or batch norm and
-/// SiLU's gradient ([`super::norm_room`]).
+/// discrete Fourier transform ([`super::spectral_room`]), batch norm and
+/// SiLU's gradient ([`super::norm_room`]) or a pseudo-inverse
+/// ([`super::decomp_room`]).
 pub fn reorders(op: &str) -> bool {
     sums_terms(op)
         || super::spectral_room::is_transform(op)
         || super::norm_room::is_normalisation(op)
+        || super::decomp_room::is_pseudo_inverse(op)
 }
 
 /// Unit roundoff of the arithmetic a product of `dtype` accumulates in.
@@ -274,6 +276,9 @@ pub fn slack(
     }
     if super::norm_room::is_normalisation(&call.op) {
         return super::norm_room::room(call, k, value);
+    }
+    if super::decomp_room::is_pseudo_inverse(&call.op) {
+        return super::decomp_room::room(call, k, value);
     }
     let outs: Vec<&TensorRef> = call.outputs.iter().flat_map(Value::tensors).collect();
     let out = *outs.get(k)?;

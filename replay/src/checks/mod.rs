@@ -3,6 +3,7 @@
 pub mod accumulation;
 mod conv_room;
 pub mod dataflow;
+mod decomp_room;
 pub mod graph;
 mod norm_room;
 pub mod sequence;

@@ -44,6 +44,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.diagonal.default" => diag::diagonal,
         "aten.diagonal_copy.default" => diag::diagonal_copy,
         "aten.diagonal_backward.default" => diag::diagonal_backward,
+        "aten.diagonal_scatter.default" => diag::diagonal_scatter,
         "aten.diag_embed.default" => diag::diag_embed,
         "aten.tril.default" => tri::tril,
         "aten.triu.default" => tri::triu,

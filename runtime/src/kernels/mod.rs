@@ -60,6 +60,10 @@ pub(crate) struct KernelCtx<'a> {
     /// Grad mode when the kernel runs (`torch.is_grad_enabled()`): a few
     /// kernels return a different set of results without it.
     pub(crate) grad_enabled: bool,
+    /// PyTorch's recorded outputs of this very call, row-major per output,
+    /// when the replay gave them ([`crate::Runtime::provide_gauge_reference`]):
+    /// the spectral decompositions align their gauge to them.
+    pub(crate) gauge: Option<&'a [Vec<f64>]>,
 }
 
 /// A kernel: bound arguments in, results out (schema order).

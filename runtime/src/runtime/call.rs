@@ -288,6 +288,11 @@ impl Runtime {
                 default_dtype: self.default_dtype,
                 faults: &self.faults,
                 grad_enabled: self.grad_enabled,
+                gauge: self
+                    .gauge_reference
+                    .as_ref()
+                    .filter(|(for_op, _)| for_op == op)
+                    .map(|(_, outputs)| outputs.as_slice()),
             };
             kernel(
                 &mut ctx,

@@ -96,6 +96,9 @@ pub struct Runtime {
     autocast_cpu: AutocastState,
     next_seq: u64,
     random: RandomSource,
+    /// PyTorch's recorded outputs of the next call of an operator, for the
+    /// spectral decompositions' gauge ([`Runtime::provide_gauge_reference`]).
+    gauge_reference: Option<(String, Vec<Vec<f64>>)>,
     devices: DeviceState,
     faults: Faults,
     context: ExecContext,
@@ -132,6 +135,7 @@ impl Runtime {
             autocast_cpu: AutocastState::default(),
             next_seq: 0,
             random: RandomSource::default(),
+            gauge_reference: None,
             devices: DeviceState::default(),
             faults: Faults::default(),
             context: ExecContext::TopLevel,
@@ -355,6 +359,32 @@ impl Runtime {
             let values = decode_elements(OP, dtype, data)?;
             self.random.provide(values);
         }
+        Ok(())
+    }
+
+    /// Hands the runtime PyTorch's recorded outputs of the next call of
+    /// `op` (each as a recorded blob gives it: dtype name, little-endian
+    /// elements in logical order), or clears them (`None`). The spectral
+    /// decompositions (`_linalg_svd`, `_linalg_eigh`) then return, of the
+    /// decompositions equal to their own up to the gauge (a sign per
+    /// singular/eigen vector pair, a rotation within a cluster of equal
+    /// values), the one nearest to PyTorch's; nothing else reads them. The
+    /// replay sets them before each such call it makes and clears them after.
+    pub fn provide_gauge_reference(
+        &mut self,
+        op: &str,
+        outputs: Option<&[(&str, &[u8])]>,
+    ) -> Result<()> {
+        const OP: &str = "provide_gauge_reference";
+        self.gauge_reference = match outputs {
+            None => None,
+            Some(outs) => Some((
+                op.to_owned(),
+                outs.iter()
+                    .map(|(dtype, data)| decode_elements(OP, dtype, data))
+                    .collect::<Result<Vec<_>>>()?,
+            )),
+        };
         Ok(())
     }
 

@@ -11,6 +11,9 @@
 //! | `linalg_inv_ex` | LinalgInvExBackward0 | A | inverse | inverse |
 //! | `_linalg_det` | LinalgDetBackward0 | A | result | A, result, LU, pivots |
 //! | `_linalg_slogdet` | LinalgSlogdetBackward0 | A | sign, logabsdet | A, LU, pivots |
+//! | `_linalg_svd` | LinalgSvdBackward0 | A | U, S, Vh | full_matrices, U, S, Vh |
+//! | `_linalg_eigh` | LinalgEighBackward0 | A | eigenvalues, eigenvectors | eigenvalues, eigenvectors |
+//! | `linalg_pinv.atol_rtol_tensor` | LinalgPinvBackward0 | self | result | self, result |
 //!
 //! | `vdot` | VdotBackward0 | self, other | the other operand |
 //!
@@ -31,6 +34,9 @@ use crate::autograd::functions::decomp::{
 use crate::autograd::functions::linalg::DotBackward0;
 use crate::autograd::functions::orthogonal::{
     GeqrfBackward0, LinalgHouseholderProductBackward0, LinalgMatrixExpBackward0, OrmqrBackward0,
+};
+use crate::autograd::functions::spectral::{
+    LinalgEighBackward0, LinalgPinvBackward0, LinalgSvdBackward0,
 };
 use crate::autograd::saved::SavedVariable;
 use crate::ivalue::IValue;
@@ -151,6 +157,38 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             },
             outputs = &[true, true, false, false]
         )),
+        "aten._linalg_svd.default" => D(derivative!(
+            "LinalgSvdBackward0",
+            &[0],
+            |a, _| {
+                Ok(Box::new(LinalgSvdBackward0 {
+                    full_matrices: flag(&arg(a, 1), false),
+                    u: None,
+                    s: None,
+                    vh: None,
+                }))
+            },
+            outputs = &[true, true, true]
+        )),
+        "aten._linalg_eigh.default" => D(derivative!(
+            "LinalgEighBackward0",
+            &[0],
+            |_, _| {
+                Ok(Box::new(LinalgEighBackward0 {
+                    eigenvalues: None,
+                    eigenvectors: None,
+                }))
+            },
+            outputs = &[true, true]
+        )),
+        "aten.linalg_pinv.atol_rtol_tensor" => {
+            D(derivative!("LinalgPinvBackward0", &[0], |a, _| {
+                Ok(Box::new(LinalgPinvBackward0 {
+                    a: Some(SavedVariable::input(tensor(a, 0)?)),
+                    result: None,
+                }))
+            }))
+        }
         // Real vectors: `grad.conj() * other` and `grad * self`, DotBackward0's
         // calls under vdot's node name.
         "aten.vdot.default" => D(derivative!("VdotBackward0", &[0, 1], |a, n| {

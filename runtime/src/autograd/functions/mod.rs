@@ -34,6 +34,7 @@ pub(crate) mod reduction;
 pub(crate) mod rnn;
 pub(crate) mod shape;
 pub(crate) mod special;
+pub(crate) mod spectral;
 pub(crate) mod statistics;
 pub(crate) mod trig;
 pub(crate) mod utility;

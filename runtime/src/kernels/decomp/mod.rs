@@ -2,7 +2,8 @@
 //! `linalg_cholesky_ex`, `linalg_solve_triangular`, `cholesky_solve`,
 //! `_linalg_solve_ex`, `linalg_lu_solve`, `linalg_inv_ex`, `_linalg_det`,
 //! `_linalg_slogdet`, and `_linalg_check_errors`, which turns their `info`
-//! into PyTorch's `LinAlgError`.
+//! into PyTorch's `LinAlgError`; the spectral decompositions (`_linalg_svd`,
+//! `_linalg_eigh`, `linalg_pinv`) are in [`spectral`].
 //!
 //! Each batch matrix is factored by the reference LAPACK routine PyTorch's
 //! CPU kernels call ([`lapack`]), in f64, and rounded once to the input's
@@ -18,6 +19,7 @@
 mod householder;
 pub(crate) mod lapack;
 mod matrix_exp;
+mod spectral;
 
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
@@ -41,6 +43,9 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.linalg_inv_ex.default" => linalg_inv_ex,
         "aten._linalg_det.default" => linalg_det,
         "aten._linalg_slogdet.default" => linalg_slogdet,
+        "aten._linalg_svd.default" => spectral::linalg_svd,
+        "aten._linalg_eigh.default" => spectral::linalg_eigh,
+        "aten.linalg_pinv.atol_rtol_tensor" => spectral::linalg_pinv,
         "aten.geqrf.default" => householder::geqrf,
         "aten.linalg_householder_product.default" => householder::linalg_householder_product,
         "aten.ormqr.default" => householder::ormqr,

@@ -216,3 +216,50 @@ pub(crate) fn diag_embed(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IVa
     )?;
     Ok(vec![out.into()])
 }
+
+/// `diagonal_scatter(self, src, offset=0, dim1=0, dim2=1)`: a contiguous
+/// copy of `self` whose diagonal holds `src` (what `linalg_eig_backward`
+/// dispatches under a dispatch mode instead of copying into a diagonal).
+pub(crate) fn diagonal_scatter(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    let src = a.tensor(1)?;
+    ctx.check(src, "src")?;
+    let spec = (a.int(2)?, a.int(3)?, a.int(4)?);
+    let (view_shape, positions) = diagonal_positions(ctx.op, this.shape(), spec)?;
+    if src.shape() != view_shape.as_slice() {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "expected src to have a size equal to the slice of self. src size = {:?}, slice size = {view_shape:?}",
+                src.shape()
+            ),
+        ));
+    }
+    if src.dtype() != this.dtype() {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "expected src of dtype {} like self, got {}",
+                this.dtype().scalar_type_name(),
+                src.dtype().scalar_type_name()
+            ),
+        ));
+    }
+    let shape = this.shape().to_vec();
+    let out = output(
+        ctx,
+        &shape,
+        &contiguous_strides(&shape),
+        this.dtype(),
+        || {
+            let mut values = Elems::read(ctx.op, this)?;
+            let s = Elems::read(ctx.op, src)?;
+            for (p, &to) in positions.iter().enumerate() {
+                values.put(to, &s, p, false);
+            }
+            Ok(values)
+        },
+    )?;
+    Ok(vec![out.into()])
+}
