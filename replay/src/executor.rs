@@ -152,7 +152,7 @@ impl Default for ReplayOptions {
 /// `geqrf-tau-negated`, `householder-product-reversed`, `ormqr-ignores-transpose`,
 /// `matrix-exp-skips-squaring`, `triangle-inplace-ignores-offset`,
 /// `autocast-key-dropped`, `generator-key-dropped`, `normal-result-default-dtype`,
-/// `antialias-cubic-keys-a`,
+/// `antialias-cubic-keys-a`, `adaptive-max-pool3d-floor-end`,
 /// `bincount-drops-last-bin`, `median-upper-of-two`,
 /// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
 /// `softshrink-no-shift`, `fake-quant-rounds-half-away`, `soft-margin-log-without-1p`,
@@ -254,6 +254,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.normal_result_default_dtype = true;
             }
             None if spec == "antialias-cubic-keys-a" => faults.antialias_cubic_keys_a = true,
+            None if spec == "adaptive-max-pool3d-floor-end" => {
+                faults.adaptive_max_pool3d_floor_end = true;
+            }
             None if spec == "wrong-init-bound" => faults.wrong_init_bound = true,
             None if spec == "adam-skip-bias-correction" => faults.adam_skip_bias_correction = true,
             None if spec == "adamw-decay-as-l2" => faults.adamw_decay_as_l2 = true,

@@ -300,6 +300,11 @@ pub struct Faults {
     /// bicubic's) instead of PIL's `A = -0.5`. Breaks the values of every
     /// antialiased bicubic resize and its backward.
     pub antialias_cubic_keys_a: bool,
+    /// `adaptive_max_pool3d` ends each adaptive window at
+    /// `floor((o + 1)·I/O)` instead of the ceiling (windows that overlap in
+    /// PyTorch lose their last element). Breaks the values of every adaptive
+    /// 3-d max pooling to a size that does not divide the input.
+    pub adaptive_max_pool3d_floor_end: bool,
     /// `bincount` leaves the last bin's elements uncounted (the highest
     /// value's count or weight is lost, the bin stays). Breaks the values of
     /// every bincount.

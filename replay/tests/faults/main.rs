@@ -57,6 +57,7 @@ mod tensor_data;
 mod torchvision;
 mod training_misc;
 mod transformer_fastpath;
+mod video_pool;
 mod utility;
 mod views;
 mod vision;
