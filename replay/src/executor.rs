@@ -135,7 +135,8 @@ impl Default for ReplayOptions {
 /// Accepted: `reverse-ready-queue`, `fifo-ties`, `swap-input-buffer-sum`,
 /// `skip-saved-version-check`,
 /// `skip-hooks`, `stale-saved-tensors`, `unnumbered-dropped-node`,
-/// `build-order-saved-tensors`,
+/// `build-order-saved-tensors`, `integer-arithmetic-in-double`,
+/// `right-shift-without-sign-fill`,
 /// `ignore-exec-info`, `reverse-hooks`, `drop-node-hook-results`,
 /// `ignore-grad-mode`,
 /// `reverse-function-grads`, `flat-reentrant-depth`, `shared-data-version`,
@@ -160,12 +161,12 @@ impl Default for ReplayOptions {
 /// `scatter-amax-gradient-not-split`, `fft-twiddle-sign`,
 /// `irfft-missing-normalization`, `fft-r2c-backward-no-onesided-fix`,
 /// `as-strided-backward-keeps-unit-dims`, `isin-ignores-last-test-element`,
+/// `channel-shuffle-inverse`, `rrelu-noise-not-written`,
+/// `fractional-pool-samples-swapped`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
 /// `nonstrict-load-copies-nothing`.
-/// `channel-shuffle-inverse`, `rrelu-noise-not-written`,
-/// `fractional-pool-samples-swapped`,
 pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
     let mut faults = Faults::default();
     for spec in specs {
@@ -178,12 +179,18 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "skip-saved-version-check" => faults.skip_saved_version_check = true,
             None if spec == "skip-hooks" => faults.skip_hooks = true,
             None if spec == "stale-saved-tensors" => faults.stale_saved_tensors = true,
-            None if spec == "ignore-exec-info" => faults.ignore_exec_info = true,
-            None if spec == "reverse-hooks" => faults.reverse_hooks = true,
             None if spec == "unnumbered-dropped-node" => faults.unnumbered_dropped_node = true,
             None if spec == "build-order-saved-tensors" => {
                 faults.build_order_saved_tensors = true;
             }
+            None if spec == "integer-arithmetic-in-double" => {
+                faults.integer_arithmetic_in_double = true;
+            }
+            None if spec == "right-shift-without-sign-fill" => {
+                faults.right_shift_without_sign_fill = true;
+            }
+            None if spec == "ignore-exec-info" => faults.ignore_exec_info = true,
+            None if spec == "reverse-hooks" => faults.reverse_hooks = true,
             None if spec == "drop-node-hook-results" => faults.drop_node_hook_results = true,
             None if spec == "ignore-grad-mode" => faults.ignore_grad_mode = true,
             None if spec == "reverse-function-grads" => faults.reverse_function_grads = true,
@@ -939,7 +946,10 @@ impl Replayer<'_> {
     /// of equal values); whether any were given. Without recorded values
     /// (`--values none`) the runtime keeps its own convention.
     fn provide_gauge_reference(&mut self, seq: u64, op: &OpCall) -> Result<bool, ReplayError> {
-        if !matches!(op.op.as_str(), "aten._linalg_svd.default" | "aten._linalg_eigh.default") {
+        if !matches!(
+            op.op.as_str(),
+            "aten._linalg_svd.default" | "aten._linalg_eigh.default"
+        ) {
             return Ok(false);
         }
         let mut outputs = Vec::new();

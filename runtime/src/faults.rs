@@ -57,6 +57,15 @@ pub struct Faults {
     /// that saves several tensors out of that order (`native_layer_norm`
     /// under a checkpoint): each unpack returns another slot's tensor.
     pub build_order_saved_tensors: bool,
+    /// Compute integer `add`, `sub` and `mul` through double and cast back
+    /// (exact only below 2^53). Breaks every trace with int64 arithmetic
+    /// beyond 2^53 or int32 products that wrap from beyond it (hashing,
+    /// index mixing, linear congruential generators).
+    pub integer_arithmetic_in_double: bool,
+    /// Shift right logically (zeros in from the top) instead of filling
+    /// with the sign. Breaks every trace that shifts a negative integer
+    /// right (hash mixing, bit tricks).
+    pub right_shift_without_sign_fill: bool,
     /// Call a node's tensor hooks in reverse registration order. Breaks
     /// every trace with two hooks on one gradient: a hook sees what the
     /// other made of it.
@@ -188,36 +197,6 @@ pub struct Faults {
     /// (`beta = +sign(alpha)·‖x‖`): every column of Q and row of R is
     /// negated. Breaks the values of every `torch.linalg.qr`.
     pub qr_sign_flipped: bool,
-    /// Negate the first column of `_linalg_svd`'s `U` without the first
-    /// row of `Vh` (`U·diag(S)·Vh` no longer `A`; no sign choice of the
-    /// pair repairs it). Breaks every `torch.linalg.svd` with singular
-    /// vectors, and everything computed from them.
-    pub svd_u_sign_without_vh: bool,
-    /// Return `_linalg_eigh`'s eigenvalues (with their eigenvectors) in
-    /// descending order instead of ascending: still an eigendecomposition,
-    /// not PyTorch's. Breaks every `torch.linalg.eigh`/`eigvalsh`.
-    pub eigh_values_descending: bool,
-    /// `geqrf` computes `tau = (alpha − beta)/beta`, the negation of
-    /// LAPACK's `(beta − alpha)/beta`. Breaks every `torch.geqrf` and the
-    /// orthogonal parametrization's initialisation.
-    pub geqrf_tau_negated: bool,
-    /// `linalg_householder_product` multiplies the reflectors in the
-    /// opposite order (`H(k−1)·…·H(0)`). Breaks every Householder product
-    /// of two or more reflectors.
-    pub householder_product_reversed: bool,
-    /// `ormqr` applies `Q` where `Qᵀ` is asked and `Qᵀ` where `Q` is.
-    /// Breaks every `torch.ormqr`.
-    pub ormqr_ignores_transpose: bool,
-    /// `linalg_matrix_exp` leaves out the squaring of the scaled degree-18
-    /// approximation (returns `exp(A / 2^s)`). Breaks every matrix
-    /// exponential of a matrix whose 1-norm exceeds the degree-18
-    /// threshold (3.01 in float32, 1.09 in float64).
-    pub matrix_exp_skips_squaring: bool,
-    /// `tril_`/`triu_` keep the main diagonal's triangle whatever their
-    /// `diagonal` argument (as if it were 0). Breaks every in-place
-    /// triangle with a nonzero offset, e.g. the `tril_(-1)` ending the
-    /// Householder product's backward.
-    pub triangle_inplace_ignores_offset: bool,
     /// Negate the first column of `_linalg_svd`'s `U` without the first
     /// row of `Vh` (`U·diag(S)·Vh` no longer `A`; no sign choice of the
     /// pair repairs it). Breaks every `torch.linalg.svd` with singular

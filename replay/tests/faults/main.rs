@@ -32,6 +32,7 @@ mod hf_decoder;
 mod hooks;
 mod indexing;
 mod inference_composites;
+mod integer_hashing;
 mod linalg;
 mod lstm;
 mod margin_losses;

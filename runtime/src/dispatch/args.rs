@@ -194,7 +194,13 @@ fn scalar_type_at(i: i64) -> Option<DType> {
 pub(crate) enum Operand<'a> {
     Tensor(&'a Tensor),
     Scalar(f64, DType),
+    /// A Python int beyond 2^53, which an f64 cannot hold exactly: an
+    /// int64 number to the integer kernels, its nearest double elsewhere.
+    BigInt(i64),
 }
+
+/// The largest integer magnitude an f64 holds exactly.
+const EXACT_IN_F64: u64 = 1 << 53;
 
 impl Operand<'_> {
     /// How this operand takes part in type promotion.
@@ -206,6 +212,7 @@ impl Operand<'_> {
                 dim: t.dim(),
             },
             Operand::Scalar(_, d) => PromoteOperand::Number(*d),
+            Operand::BigInt(_) => PromoteOperand::Number(DType::Int64),
         }
     }
 }
@@ -277,6 +284,7 @@ impl<'a> Args<'a> {
     pub(crate) fn operand(&self, i: usize) -> Result<Operand<'a>> {
         match self.value(i)? {
             IValue::Tensor(t) => Ok(Operand::Tensor(t)),
+            IValue::Int(v) if v.unsigned_abs() > EXACT_IN_F64 => Ok(Operand::BigInt(*v)),
             IValue::Int(v) => Ok(Operand::Scalar(*v as f64, DType::Int64)),
             IValue::Float(v) => Ok(Operand::Scalar(*v, DType::Float64)),
             IValue::Bool(b) => Ok(Operand::Scalar(f64::from(u8::from(*b)), DType::Bool)),

@@ -230,6 +230,7 @@ fn pointwise_in<T: DenseFloat>(
         };
         sources.push(match (o, guard) {
             (Operand::Scalar(v, _), _) => Source::Scalar(*v),
+            (Operand::BigInt(v), _) => Source::Scalar(*v as f64),
             (Operand::Tensor(t), Some(data)) => {
                 let Some(source) = source(t, shape, T::slice(data)) else {
                     return Ok(None);
@@ -261,7 +262,7 @@ fn lock_operands<'a, T: DenseFloat>(
         .map(|o| match o {
             Operand::Tensor(t) if t.dtype() == T::DTYPE => t.read_storage().map(Some),
             Operand::Tensor(_) => None,
-            Operand::Scalar(..) => Some(None),
+            Operand::Scalar(..) | Operand::BigInt(_) => Some(None),
         })
         .collect()
 }
@@ -332,6 +333,7 @@ fn inplace_in<T: DenseFloat>(
         };
         let s = match (o, guard) {
             (Operand::Scalar(v, _), _) => Some(Source::Scalar(*v)),
+            (Operand::BigInt(v), _) => Some(Source::Scalar(*v as f64)),
             (Operand::Tensor(t), Some(data)) => source(t, shape, T::slice(data)),
             (Operand::Tensor(_), None) => None,
         };

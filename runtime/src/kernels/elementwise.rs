@@ -18,7 +18,7 @@ mod special;
 mod trig;
 mod unary;
 
-pub(crate) use common::broadcast_mismatch;
+pub(crate) use common::{broadcast_mismatch, nary_i64_, operand_i64};
 
 use super::Kernel;
 use super::pointwise;
@@ -191,6 +191,24 @@ fn logic(op: &str) -> Option<Kernel> {
         "aten.logical_not_.default" => compare::logical_not_,
         "aten.bitwise_not.default" => compare::bitwise_not,
         "aten.bitwise_not_.default" => compare::bitwise_not_,
+        "aten.__lshift__.Tensor"
+        | "aten.__lshift__.Scalar"
+        | "aten.bitwise_left_shift.Tensor"
+        | "aten.bitwise_left_shift.Tensor_Scalar"
+        | "aten.bitwise_left_shift.Scalar_Tensor" => compare::left_shift,
+        "aten.__ilshift__.Tensor"
+        | "aten.__ilshift__.Scalar"
+        | "aten.bitwise_left_shift_.Tensor"
+        | "aten.bitwise_left_shift_.Tensor_Scalar" => compare::left_shift_,
+        "aten.__rshift__.Tensor"
+        | "aten.__rshift__.Scalar"
+        | "aten.bitwise_right_shift.Tensor"
+        | "aten.bitwise_right_shift.Tensor_Scalar"
+        | "aten.bitwise_right_shift.Scalar_Tensor" => compare::right_shift,
+        "aten.__irshift__.Tensor"
+        | "aten.__irshift__.Scalar"
+        | "aten.bitwise_right_shift_.Tensor"
+        | "aten.bitwise_right_shift_.Tensor_Scalar" => compare::right_shift_,
         "aten.bitwise_and.Tensor" | "aten.bitwise_and.Scalar" => compare::bitwise_and,
         "aten.bitwise_and_.Tensor" => compare::bitwise_and_,
         "aten.bitwise_or.Tensor" | "aten.bitwise_or.Scalar" => compare::bitwise_or,

@@ -193,6 +193,7 @@ pub(super) fn scalar_list<'a>(
 pub(super) fn scalar_value(o: &Operand<'_>) -> f64 {
     match o {
         Operand::Scalar(v, _) => *v,
+        Operand::BigInt(v) => *v as f64,
         Operand::Tensor(_) => 0.0,
     }
 }

@@ -147,6 +147,7 @@ pub(crate) fn operand_values(
     match operand {
         crate::dispatch::args::Operand::Tensor(t) => read_broadcast(op, t, shape),
         crate::dispatch::args::Operand::Scalar(v, _) => Ok(vec![v; numel(shape)]),
+        crate::dispatch::args::Operand::BigInt(v) => Ok(vec![v as f64; numel(shape)]),
     }
 }
 

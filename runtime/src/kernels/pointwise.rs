@@ -5,10 +5,13 @@
 //! are laid out by [`super::iter::output_strides`] and typed by PyTorch's
 //! promotion ([`crate::tensor::promote`]). Arithmetic runs in f64 and is cast
 //! to the result dtype once: for float32 that is within an ulp of PyTorch's
-//! float32 arithmetic, for integers it is exact below 2^53.
+//! float32 arithmetic. Integer `add`, `sub` and `mul` (and their in-place
+//! forms) take an exact i64 path that wraps in the result's width, as
+//! PyTorch's integer kernels do ([`binary_i64`]).
 
 use super::KernelCtx;
 use super::dense;
+use super::elementwise::{nary_i64_, operand_i64};
 use super::iter::{Geometry, cast_input_strides, operand_values, output_strides};
 use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
@@ -21,14 +24,14 @@ use crate::tensor::strides::broadcast_shapes;
 fn geometry<'a>(o: &Operand<'a>) -> Geometry<'a> {
     match o {
         Operand::Tensor(t) => (t.shape(), t.stride()),
-        Operand::Scalar(..) => (&[], &[]),
+        Operand::Scalar(..) | Operand::BigInt(_) => (&[], &[]),
     }
 }
 
 fn check_operand(ctx: &KernelCtx<'_>, o: &Operand<'_>, arg: &str) -> Result<()> {
     match o {
         Operand::Tensor(t) => ctx.check(t, arg),
-        Operand::Scalar(..) => Ok(()),
+        Operand::Scalar(..) | Operand::BigInt(_) => Ok(()),
     }
 }
 
@@ -68,8 +71,8 @@ pub(crate) fn binary(
     let (sa, sb) = (layout(&a, ga), layout(&b, gb));
     let strides = output_strides(&shape, &[(ga.0, &sa), (gb.0, &sb)]);
     let dtype = dtype.unwrap_or(common);
-    // Integer arithmetic wraps in the result's width; computing in f64 and
-    // casting back gives the same answer for every value below 2^53.
+    // Integer operators that must be exact beyond 2^53 call binary_i64;
+    // the rest compute in f64 and cast back, exact below 2^53.
     if ctx.has_data()
         && let Some(out) =
             dense::pointwise(ctx.op, &[a, b], &shape, &strides, dtype, &|v| f(v[0], v[1]))?
@@ -81,6 +84,39 @@ pub(crate) fn binary(
         let xb = operand_values(ctx.op, b, &shape)?;
         Ok(xa.iter().zip(&xb).map(|(&x, &y)| f(x, y)).collect())
     })
+}
+
+/// [`binary`] over an integer `dtype` (not bool), exactly: `f` gets each
+/// pair of values as i64 and its wrapping result is stored in `dtype`'s
+/// width, as PyTorch's integer kernels compute (int64 sums and products
+/// beyond 2^53, int32 products that wrap). Same layout as [`binary`].
+pub(crate) fn binary_i64(
+    ctx: &KernelCtx<'_>,
+    a: Operand<'_>,
+    b: Operand<'_>,
+    dtype: DType,
+    f: impl Fn(i64, i64) -> i64,
+) -> Result<Tensor> {
+    check_operand(ctx, &a, "self")?;
+    check_operand(ctx, &b, "other")?;
+    let (ga, gb) = (geometry(&a), geometry(&b));
+    let shape = broadcast(ctx.op, &ga, &gb)?;
+    let layout = |o: &Operand<'_>, g: Geometry<'_>| match o {
+        Operand::Tensor(t) if t.dtype() != dtype && !g.0.is_empty() => cast_input_strides(g.0, g.1),
+        _ => g.1.to_vec(),
+    };
+    let (sa, sb) = (layout(&a, ga), layout(&b, gb));
+    let strides = output_strides(&shape, &[(ga.0, &sa), (gb.0, &sb)]);
+    ctx.output_i64(&shape, &strides, dtype, || {
+        let xa = operand_i64(ctx.op, &a, &shape)?;
+        let xb = operand_i64(ctx.op, &b, &shape)?;
+        Ok(xa.iter().zip(&xb).map(|(&x, &y)| f(x, y)).collect())
+    })
+}
+
+/// Whether arithmetic in `dtype` takes the exact integer path.
+pub(crate) fn exact_integers(dtype: DType) -> bool {
+    dtype.is_integral(false)
 }
 
 /// An in-place broadcasting binary operator: `self = f(self, other)`, with
@@ -277,6 +313,11 @@ pub(crate) fn add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let (x, y) = (a.operand(0)?, a.operand(1)?);
     let dtype = result_type(ctx, &[x, y]);
     let alpha = check_alpha(ctx, dtype, &a)?;
+    if exact_integers(dtype) && !ctx.faults.integer_arithmetic_in_double {
+        let k = alpha as i64;
+        let out = binary_i64(ctx, x, y, dtype, |x, y| x.wrapping_add(k.wrapping_mul(y)))?;
+        return Ok(vec![out.into()]);
+    }
     let out = with_axpy!(dtype, alpha, |f| binary(ctx, x, y, Some(dtype), f))?;
     Ok(vec![out.into()])
 }
@@ -291,13 +332,24 @@ pub(crate) fn sub(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.",
     )?;
     let alpha = check_alpha(ctx, dtype, &a)?;
+    if exact_integers(dtype) && !ctx.faults.integer_arithmetic_in_double {
+        let k = alpha as i64;
+        let out = binary_i64(ctx, x, y, dtype, |x, y| x.wrapping_sub(k.wrapping_mul(y)))?;
+        return Ok(vec![out.into()]);
+    }
     let out = with_axpy!(dtype, -alpha, |f| binary(ctx, x, y, Some(dtype), f))?;
     Ok(vec![out.into()])
 }
 
 /// `mul.Tensor(self, other)` and `mul.Scalar(self, other)`.
 pub(crate) fn mul(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    let out = binary(ctx, a.operand(0)?, a.operand(1)?, None, |x, y| x * y)?;
+    let (x, y) = (a.operand(0)?, a.operand(1)?);
+    let dtype = result_type(ctx, &[x, y]);
+    if exact_integers(dtype) && !ctx.faults.integer_arithmetic_in_double {
+        let out = binary_i64(ctx, x, y, dtype, i64::wrapping_mul)?;
+        return Ok(vec![out.into()]);
+    }
+    let out = binary(ctx, x, y, None, |x, y| x * y)?;
     Ok(vec![out.into()])
 }
 
@@ -307,6 +359,14 @@ pub(crate) fn add_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
     let other = a.operand(1)?;
     let dtype = result_type(ctx, &[Operand::Tensor(this), other]);
     let alpha = check_alpha(ctx, dtype, &a)?;
+    if exact_integers(dtype) && !ctx.faults.integer_arithmetic_in_double {
+        let k = alpha as i64;
+        let ops = [Operand::Tensor(this), other];
+        nary_i64_(ctx, this, &ops, dtype, |v| {
+            Ok(v[0].wrapping_add(k.wrapping_mul(v[1])))
+        })?;
+        return Ok(vec![this.clone().into()]);
+    }
     with_axpy!(dtype, alpha, |f| binary_(ctx, this, other, f))?;
     Ok(vec![this.clone().into()])
 }

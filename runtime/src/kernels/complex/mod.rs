@@ -177,6 +177,7 @@ fn cx_operand<'a>(ctx: &KernelCtx<'_>, a: &Args<'a>, i: usize) -> Result<Cx<'a>>
             Cx::Tensor(t)
         }
         Operand::Scalar(v, d) => Cx::Number([v, 0.0], d),
+        Operand::BigInt(v) => Cx::Number([v as f64, 0.0], DType::Int64),
     })
 }
 
@@ -211,6 +212,7 @@ fn operand_parts(op: &str, operand: Operand<'_>, shape: &[i64]) -> Result<Vec<f6
             .flat_map(|v| [v, 0.0])
             .collect()),
         Operand::Scalar(v, _) => Ok([v, 0.0].repeat(crate::tensor::strides::numel(shape))),
+        Operand::BigInt(v) => Ok([v as f64, 0.0].repeat(crate::tensor::strides::numel(shape))),
     }
 }
 

@@ -10,14 +10,14 @@
 //! output type Long").
 
 use super::common::{
-    nary, nary_, nary_i64, operand_dtype, opmath, promoted, require_floating, to_floating, wide,
-    zero_division,
+    nary, nary_, nary_i64, nary_i64_, operand_dtype, opmath, promoted, require_floating,
+    to_floating, wide, zero_division,
 };
 use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
-use crate::kernels::pointwise::with_axpy;
+use crate::kernels::pointwise::{exact_integers, with_axpy};
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
 
@@ -59,6 +59,13 @@ pub(crate) fn sub_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let dtype = promoted(ctx, &ops);
     refuse_bool_sub(ctx, dtype)?;
     let k = alpha(ctx, &a, 2, dtype)?;
+    if exact_integers(dtype) && !ctx.faults.integer_arithmetic_in_double {
+        let k = k as i64;
+        nary_i64_(ctx, this, &ops, dtype, |v| {
+            Ok(v[0].wrapping_sub(k.wrapping_mul(v[1])))
+        })?;
+        return one(this.clone());
+    }
     with_axpy!(dtype, -k, |f| nary_(
         ctx,
         this,
@@ -78,6 +85,8 @@ pub(crate) fn mul_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
         nary_(ctx, this, &ops, dtype, |v| {
             f64::from(u8::from(v[0] != 0.0 && v[1] != 0.0))
         })?;
+    } else if exact_integers(dtype) && !ctx.faults.integer_arithmetic_in_double {
+        nary_i64_(ctx, this, &ops, dtype, |v| Ok(v[0].wrapping_mul(v[1])))?;
     } else {
         nary_(ctx, this, &ops, dtype, |v| v[0] * v[1])?;
     }

@@ -22,7 +22,7 @@ use crate::tensor::strides::{broadcast_shapes, numel};
 pub(crate) fn geometry<'a>(o: &Operand<'a>) -> Geometry<'a> {
     match o {
         Operand::Tensor(t) => (t.shape(), t.stride()),
-        Operand::Scalar(..) => (&[], &[]),
+        Operand::Scalar(..) | Operand::BigInt(_) => (&[], &[]),
     }
 }
 
@@ -31,6 +31,7 @@ pub(crate) fn operand_dtype(o: &Operand<'_>) -> DType {
     match o {
         Operand::Tensor(t) => t.dtype(),
         Operand::Scalar(_, d) => *d,
+        Operand::BigInt(_) => DType::Int64,
     }
 }
 
@@ -91,6 +92,7 @@ pub(crate) fn operand_i64(op: &str, o: &Operand<'_>, shape: &[i64]) -> Result<Ve
     match o {
         Operand::Tensor(t) => broadcast_view(op, t, shape)?.read_i64(op),
         Operand::Scalar(v, _) => Ok(vec![*v as i64; numel(shape)]),
+        Operand::BigInt(v) => Ok(vec![*v; numel(shape)]),
     }
 }
 

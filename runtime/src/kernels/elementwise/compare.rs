@@ -202,6 +202,98 @@ pub(crate) fn bitwise_xor(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     bitwise(ctx, &a, |x, y| x ^ y)
 }
 
+/// Which way a shift goes.
+#[derive(Clone, Copy)]
+enum Shift {
+    Left,
+    Right,
+}
+
+/// The dtype a shift computes in, refusing floating and bool as PyTorch's
+/// CPU kernels do (`"rshift_cpu" not implemented for 'Float'`).
+fn shift_dtype(ctx: &KernelCtx<'_>, ops: &[Operand<'_>], way: Shift) -> Result<DType> {
+    let dtype = promoted(ctx, ops);
+    if dtype.is_integral(false) {
+        return Ok(dtype);
+    }
+    let kernel = match way {
+        Shift::Left => "lshift_cpu",
+        Shift::Right => "rshift_cpu",
+    };
+    Err(RuntimeError::KernelDtype {
+        op: ctx.op.to_owned(),
+        message: format!(
+            "\"{kernel}\" not implemented for '{}'",
+            dtype.scalar_type_name()
+        ),
+    })
+}
+
+/// PyTorch's shift of one value of `dtype` (values held as i64, the
+/// result wrapped into the dtype's width by the store). A left shift by a
+/// count outside `[0, bits)` is 0, otherwise the bits of `a` moved up as
+/// unsigned; a right shift by a count outside `[0, max)` is `a >> max`,
+/// `max` being `bits - 1` for a signed type (the sign fills) and `bits`
+/// for an unsigned one (0).
+fn shift_fn(dtype: DType, way: Shift, no_sign_fill: bool) -> impl Fn(i64, i64) -> i64 {
+    let bits = (dtype.element_size() * 8) as i64;
+    let unsigned = dtype == DType::UInt8 || no_sign_fill;
+    move |a, b| match way {
+        Shift::Left if (0..bits).contains(&b) => ((a as u64) << b) as i64,
+        Shift::Left => 0,
+        Shift::Right => {
+            let max = if unsigned { bits } else { bits - 1 };
+            let count = if (0..max).contains(&b) { b } else { max };
+            // `a` is the value sign-extended (zero-extended for uint8) to
+            // 64 bits: its arithmetic shift is the narrow type's shift.
+            if no_sign_fill {
+                // A logical shift of the narrow type's bits.
+                let mask = if bits == 64 {
+                    u64::MAX
+                } else {
+                    (1u64 << bits) - 1
+                };
+                return (((a as u64) & mask).checked_shr(count as u32).unwrap_or(0)) as i64;
+            }
+            a >> count
+        }
+    }
+}
+
+fn shift(ctx: &KernelCtx<'_>, a: &Args<'_>, way: Shift) -> Out {
+    let ops = [a.operand(0)?, a.operand(1)?];
+    let dtype = shift_dtype(ctx, &ops, way)?;
+    let f = shift_fn(dtype, way, ctx.faults.right_shift_without_sign_fill);
+    let out = nary_i64(ctx, &ops, dtype, |v| Ok(f(v[0], v[1])))?;
+    Ok(vec![out.into()])
+}
+
+fn shift_(ctx: &KernelCtx<'_>, a: &Args<'_>, way: Shift) -> Out {
+    let this = a.tensor(0)?;
+    let ops = [Operand::Tensor(this), a.operand(1)?];
+    let dtype = shift_dtype(ctx, &ops, way)?;
+    let f = shift_fn(dtype, way, ctx.faults.right_shift_without_sign_fill);
+    nary_i64_(ctx, this, &ops, dtype, |v| Ok(f(v[0], v[1])))?;
+    Ok(vec![this.clone().into()])
+}
+
+/// `__lshift__` / `bitwise_left_shift` (every overload): `self << other`.
+pub(crate) fn left_shift(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    shift(ctx, &a, Shift::Left)
+}
+/// `__ilshift__` / `bitwise_left_shift_`.
+pub(crate) fn left_shift_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    shift_(ctx, &a, Shift::Left)
+}
+/// `__rshift__` / `bitwise_right_shift` (every overload): `self >> other`.
+pub(crate) fn right_shift(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    shift(ctx, &a, Shift::Right)
+}
+/// `__irshift__` / `bitwise_right_shift_`.
+pub(crate) fn right_shift_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    shift_(ctx, &a, Shift::Right)
+}
+
 /// `bitwise_not(self)`: `~x` on integers, logical not on bool.
 pub(crate) fn bitwise_not(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let t = a.tensor(0)?;

@@ -40,6 +40,7 @@ pub(crate) fn isin(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
                 t.dtype()
             }
             Operand::Scalar(_, d) => *d,
+            Operand::BigInt(_) => DType::Int64,
         };
         if dtype == DType::Bool || dtype.is_complex() {
             return Err(RuntimeError::TypeCast {
@@ -54,7 +55,7 @@ pub(crate) fn isin(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
     let (assume_unique, invert) = (a.bool(2)?, a.bool(3)?);
     let shape = match &elements {
         Operand::Tensor(t) => t.shape().to_vec(),
-        Operand::Scalar(..) => Vec::new(),
+        Operand::Scalar(..) | Operand::BigInt(_) => Vec::new(),
     };
     let common = promoted(ctx, &[elements, tests]);
     let broken = ctx.faults.isin_ignores_last_test_element;
@@ -88,6 +89,7 @@ fn read_i64(op: &str, o: &Operand<'_>) -> Result<Vec<i64>> {
     match o {
         Operand::Tensor(t) => t.read_i64(op),
         Operand::Scalar(v, _) => Ok(vec![*v as i64]),
+        Operand::BigInt(v) => Ok(vec![*v]),
     }
 }
 
@@ -95,6 +97,7 @@ fn read_f64(op: &str, o: &Operand<'_>) -> Result<Vec<f64>> {
     match o {
         Operand::Tensor(t) => t.read_f64(op),
         Operand::Scalar(v, _) => Ok(vec![*v]),
+        Operand::BigInt(v) => Ok(vec![*v as f64]),
     }
 }
 

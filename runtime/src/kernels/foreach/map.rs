@@ -19,7 +19,7 @@ use crate::tensor::promote;
 fn geometry<'a>(o: &Operand<'a>) -> Geometry<'a> {
     match o {
         Operand::Tensor(t) => (t.shape(), t.stride()),
-        Operand::Scalar(..) => (&[], &[]),
+        Operand::Scalar(..) | Operand::BigInt(_) => (&[], &[]),
     }
 }
 
