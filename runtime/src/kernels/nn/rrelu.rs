@@ -313,16 +313,20 @@ mod tests {
 
     #[test]
     fn slopes_are_recovered_from_products() {
-        // y = x·r in float32 with |x| >= 1 has one r.
-        let (x, r) = (-1.75f32, 0.2345f32);
-        let y = x * r;
-        assert_eq!(
-            recover_slope(f64::from(x), f64::from(y), false, 0.2),
-            f64::from(r)
-        );
+        // y = x·r in float32: the recovered slope gives y again and is r or
+        // its neighbour (two slopes can round to the same product).
+        for (x, r) in [(-1.75f32, 0.2345f32), (-0.3, 0.13), (-7.5, 0.3)] {
+            let y = x * r;
+            let got = recover_slope(f64::from(x), f64::from(y), false, 0.2) as f32;
+            assert_eq!((x * got).to_bits(), y.to_bits());
+            assert!(got == r || got == r.next_up() || got == r.next_down());
+        }
         // float64 likewise.
-        let (x, r) = (-3.25f64, 0.17f64);
-        assert_eq!(recover_slope(x, x * r, true, 0.2), r);
+        for (x, r) in [(-3.25f64, 0.17f64), (-0.01, 0.25)] {
+            let got = recover_slope(x, x * r, true, 0.2);
+            assert_eq!((x * got).to_bits(), (x * r).to_bits());
+            assert!(got == r || got == r.next_up() || got == r.next_down());
+        }
         // A zero input tells nothing: the midpoint.
         assert_eq!(recover_slope(0.0, -0.0, true, 0.25), 0.25);
     }
