@@ -670,6 +670,19 @@ impl Runtime {
         tensor.0.version.advance_to(version);
     }
 
+    /// Takes the next autograd sequence number for a node that is made and
+    /// dropped before its operator runs, as PyTorch's autograd numbers a
+    /// node before saving the operator's inputs: an operator stopped in
+    /// between (a non-reentrant checkpoint ends its recomputation by
+    /// raising from the pack hook of a saved input) leaves no node but
+    /// moves the numbering on. Returns the number taken.
+    pub fn number_a_dropped_node(&mut self) -> u64 {
+        if self.faults.unnumbered_dropped_node {
+            return self.next_seq;
+        }
+        self.next_sequence_nr()
+    }
+
     // -- internals shared with autograd ---------------------------------------
 
     pub(crate) fn next_sequence_nr(&mut self) -> u64 {
@@ -700,19 +713,6 @@ impl Runtime {
         depth: u32,
         keep: bool,
         create: bool,
-    /// Takes the next autograd sequence number for a node that is made and
-    /// dropped before its operator runs, as PyTorch's autograd numbers a
-    /// node before saving the operator's inputs: an operator stopped in
-    /// between (a non-reentrant checkpoint ends its recomputation by
-    /// raising from the pack hook of a saved input) leaves no node but
-    /// moves the numbering on. Returns the number taken.
-    pub fn number_a_dropped_node(&mut self) -> u64 {
-        if self.faults.unnumbered_dropped_node {
-            return self.next_seq;
-        }
-        self.next_sequence_nr()
-    }
-
     ) {
         if let Some(t) = &mut self.tracer {
             t.graph_task_begin(roots, depth, keep, create);
