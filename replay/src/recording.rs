@@ -217,8 +217,9 @@ impl Recording {
         ) else {
             return;
         };
+        let exact = crate::checks::values::exact_int64_errors(&blob.dtype, &blob.data, dtype, data);
         let verdict = Judged {
-            errors: errors(&ev, &av, judge.tolerance(key, &blob.dtype)),
+            errors: exact.unwrap_or_else(|| errors(&ev, &av, judge.tolerance(key, &blob.dtype))),
             numel: ev.len(),
             stats_checks: None,
         };

@@ -169,6 +169,40 @@ pub fn errors_of(dtype: &str, expected: &[f64], actual: &[f64], tol: Tolerance) 
     }
 }
 
+/// Compares two stored int64 values exactly, element by element: an f64
+/// cannot tell int64 values beyond 2^53 apart (`2^60` and `2^60 + 1`), and
+/// integers have no tolerance. `None` for any other dtype pair or when the
+/// byte lengths differ (the f64 comparison then judges).
+pub fn exact_int64_errors(
+    expected_dtype: &str,
+    expected: &[u8],
+    actual_dtype: &str,
+    actual: &[u8],
+) -> Option<Errors> {
+    if expected_dtype != "int64" || actual_dtype != "int64" || expected.len() != actual.len() {
+        return None;
+    }
+    let read = |b: &[u8]| i64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+    let mut found = Errors {
+        max_abs: 0.0,
+        max_rel: 0.0,
+        bad: 0,
+    };
+    for (e, a) in expected.chunks_exact(8).zip(actual.chunks_exact(8)) {
+        let (e, a) = (read(e), read(a));
+        if e == a {
+            continue;
+        }
+        let diff = (i128::from(a) - i128::from(e)).unsigned_abs() as f64;
+        found.bad += 1;
+        found.max_abs = found.max_abs.max(diff);
+        if e != 0 {
+            found.max_rel = found.max_rel.max(diff / e.unsigned_abs() as f64);
+        }
+    }
+    Some(found)
+}
+
 /// What judges a value: the tolerances, and the precision each value was
 /// computed in (see [`crate::precision`]).
 #[derive(Clone, Copy, Debug)]
@@ -242,7 +276,11 @@ fn compare_digests(
         return Comparison::Skipped;
     };
     let dtype = judging.precision.tolerance_dtype(at.0, at.1, &stored);
-    let errors = errors_of(&stored, &ev, &av, tol.for_dtype(dtype));
+    let exact = match (expected.data.blobs.get(&e), actual.data.blobs.get(&a)) {
+        (Some(eb), Some(ab)) => exact_int64_errors(&eb.dtype, &eb.data, &ab.dtype, &ab.data),
+        _ => None,
+    };
+    let errors = exact.unwrap_or_else(|| errors_of(&stored, &ev, &av, tol.for_dtype(dtype)));
     Comparison::Compared {
         errors,
         numel: ev.len(),
@@ -561,6 +599,21 @@ fn compare_numbers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn int64_values_beyond_two_to_the_53_are_compared_exactly() {
+        let bytes = |v: &[i64]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+        let e = bytes(&[1 << 60, -(1 << 62) - 3, 7]);
+        let a = bytes(&[(1 << 60) + 1, -(1 << 62) - 3, 7]);
+        // As doubles the two are equal: the f64 comparison cannot see it.
+        let as_f64 = |b: &[u8]| ft_trace::tensor_bytes::to_f64("int64", b).expect("int64");
+        assert_eq!(as_f64(&e), as_f64(&a));
+        let found = exact_int64_errors("int64", &e, "int64", &a).expect("int64 pair");
+        assert_eq!(found.bad, 1);
+        assert_eq!(found.max_abs, 1.0);
+        assert!(exact_int64_errors("int64", &e, "int64", &e).is_some_and(|f| f.bad == 0));
+        assert!(exact_int64_errors("float64", &e, "float64", &a).is_none());
+    }
 
     #[test]
     fn assert_close_rule() {
