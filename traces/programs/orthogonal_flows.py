@@ -23,7 +23,8 @@ degree-18 threshold (so the exponential is scaled and squared), and a batch
 of matrices whose norms pick every Taylor degree. A least-squares solve
 through `geqrf`, `ormqr` (Q^T b, left and right, transposed or not) and
 `solve_triangular`, and in-place `tril_`/`triu_` masks. Bad shapes are
-caught and reported.
+caught and reported, and so is a backward through `geqrf` (not
+differentiable: GeqrfBackward0 raises NotImplementedError).
 """
 
 import torch
@@ -168,3 +169,11 @@ for bad in (
         bad()
     except RuntimeError as e:
         print("error", str(e).splitlines()[0])
+
+# geqrf is not differentiable: a backward reaching GeqrfBackward0 raises.
+a_req = torch.randn(5, 3, requires_grad=True)
+refl_req, tau_req = torch.geqrf(a_req)
+try:
+    torch.linalg.householder_product(refl_req, tau_req).sum().backward()
+except NotImplementedError as e:
+    print("error", str(e))

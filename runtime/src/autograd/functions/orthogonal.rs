@@ -368,12 +368,14 @@ pub(crate) struct GeqrfBackward0;
 impl BackwardFn for GeqrfBackward0 {
     fn apply(
         &mut self,
-        _: &mut BackwardCtx<'_>,
+        ctx: &mut BackwardCtx<'_>,
         _: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        Err(RuntimeError::autograd(
-            "the derivative for 'geqrf' is not implemented.",
-        ))
+        // PyTorch raises NotImplementedError: an error of the program.
+        Err(RuntimeError::KernelDtype {
+            op: ctx.node.name().to_owned(),
+            message: "the derivative for 'geqrf' is not implemented.".to_owned(),
+        })
     }
 }
 
