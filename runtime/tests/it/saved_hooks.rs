@@ -140,6 +140,28 @@ fn pack_order(rt: &mut Runtime, run: impl FnOnce(&mut Runtime)) -> Vec<(f32, usi
     packed.take()
 }
 
+/// What a pack hook sees of `native_layer_norm(h, [4], w, b)`.
+fn layer_norm_pack_order(
+    rt: &mut Runtime,
+    h: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+) -> Vec<(f32, usize)> {
+    pack_order(rt, |rt| {
+        rt.call(
+            "aten.native_layer_norm.default",
+            vec![
+                h.into(),
+                IValue::IntList(vec![4]),
+                w.into(),
+                b.into(),
+                IValue::Float(1e-5),
+            ],
+        )
+        .expect("native_layer_norm");
+    })
+}
+
 #[test]
 fn the_pack_hook_sees_inputs_by_argument_name_then_outputs_by_return_name() {
     // Orders observed in torch 2.15 with a pack hook (autograd's generated
@@ -174,19 +196,7 @@ fn the_pack_hook_sees_inputs_by_argument_name_then_outputs_by_return_name() {
     });
     assert_eq!(addcmul, vec![(2.0, 2), (1.0, 2)], "tensor1, tensor2");
 
-    let layer_norm = pack_order(&mut rt, |rt| {
-        rt.call(
-            "aten.native_layer_norm.default",
-            vec![
-                (&h).into(),
-                IValue::IntList(vec![4]),
-                (&w).into(),
-                (&b).into(),
-                IValue::Float(1e-5),
-            ],
-        )
-        .expect("native_layer_norm");
-    });
+    let layer_norm = layer_norm_pack_order(&mut rt, &h, &w, &b);
     let tags: Vec<f32> = layer_norm.iter().take(3).map(|p| p.0).collect();
     assert_eq!(tags, vec![5.0, 1.0, 3.0], "bias, input, weight");
     assert_eq!(layer_norm.len(), 5, "then the mean and rstd results");
@@ -219,19 +229,7 @@ fn in_build_order_the_pack_hook_sees_another_order() {
     let h = tensor(&mut rt, &[2, 4], &[1.0; 8], true);
     let w = tensor(&mut rt, &[4], &[3.0; 4], true);
     let b = tensor(&mut rt, &[4], &[5.0; 4], true);
-    let layer_norm = pack_order(&mut rt, |rt| {
-        rt.call(
-            "aten.native_layer_norm.default",
-            vec![
-                (&h).into(),
-                IValue::IntList(vec![4]),
-                (&w).into(),
-                (&b).into(),
-                IValue::Float(1e-5),
-            ],
-        )
-        .expect("native_layer_norm");
-    });
+    let layer_norm = layer_norm_pack_order(&mut rt, &h, &w, &b);
     let tags: Vec<f32> = layer_norm.iter().take(3).map(|p| p.0).collect();
     assert_ne!(tags, vec![5.0, 1.0, 3.0]);
 }
