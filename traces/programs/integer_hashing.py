@@ -67,3 +67,8 @@ for step in range(3):
     loss.backward()
     opt.step()
     print("step", step, round(loss.item(), 6))
+
+# Extrema of int64 values beyond 2^53 (as doubles, neighbours would tie).
+near = torch.tensor([2**60, 2**60 + 1, 2**60 - 1, -(2**62) - 3], dtype=torch.int64)
+print("extrema", near.max().item(), near.min().item(), near.argmax().item(), near.argmin().item())
+print("per row", torch.amax(near.view(2, 2), dim=1).tolist(), near.view(2, 2).max(dim=1).indices.tolist())

@@ -3,11 +3,10 @@
 //!
 //! NaN propagates: a group containing NaN has NaN as its extremum and the
 //! first NaN's position as its index. Ties pick the first position in
-//! logical order (observed in torch 2.15 on CPU). Values compare as f64,
-//! which is exact for every dtype here except int64 beyond 2^53.
+//! logical order (observed in torch 2.15 on CPU). int64 values compare as
+//! i64 (exact beyond 2^53), every other dtype as f64.
 
 use super::dims::Reduction;
-use super::stats::reduce_f64;
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -22,9 +21,26 @@ enum Which {
     Min,
 }
 
+/// A value an extremum compares: f64 (NaN wins) or an exact i64.
+trait Compared: Copy + PartialOrd {
+    fn is_nan(self) -> bool;
+}
+
+impl Compared for f64 {
+    fn is_nan(self) -> bool {
+        f64::is_nan(self)
+    }
+}
+
+impl Compared for i64 {
+    fn is_nan(self) -> bool {
+        false
+    }
+}
+
 impl Which {
     /// Whether `candidate` replaces `best`.
-    fn better(self, candidate: f64, best: f64) -> bool {
+    fn better<T: Compared>(self, candidate: T, best: T) -> bool {
         if best.is_nan() {
             return false;
         }
@@ -44,14 +60,68 @@ impl Which {
 }
 
 /// The extremum of a non-empty group and its first position.
-fn extremum(which: Which, g: &[f64]) -> (f64, usize) {
-    let mut best = (g.first().copied().unwrap_or(f64::NAN), 0);
+fn extremum<T: Compared>(which: Which, g: &[T]) -> Option<(T, usize)> {
+    let mut best = (*g.first()?, 0);
     for (i, &v) in g.iter().enumerate().skip(1) {
         if which.better(v, best.0) {
             best = (v, i);
         }
     }
-    best
+    Some(best)
+}
+
+/// Every group's extremum and its first position: exact for int64.
+enum Best {
+    Float(Vec<(f64, usize)>),
+    Int(Vec<(i64, usize)>),
+}
+
+impl Best {
+    fn of(ctx: &KernelCtx<'_>, t: &Tensor, r: &Reduction, which: Which) -> Result<Best> {
+        fn each<T: Compared>(groups: Vec<Vec<T>>, which: Which, empty: T) -> Vec<(T, usize)> {
+            groups
+                .iter()
+                .map(|g| extremum(which, g).unwrap_or((empty, 0)))
+                .collect()
+        }
+        if !ctx.has_data() {
+            return Ok(Best::Float(Vec::new()));
+        }
+        Ok(if t.dtype() == DType::Int64 {
+            Best::Int(each(r.groups(&t.read_i64(ctx.op)?), which, 0))
+        } else {
+            Best::Float(each(r.groups(&t.read_f64(ctx.op)?), which, f64::NAN))
+        })
+    }
+
+    /// The extrema as a tensor of `t`'s dtype.
+    fn values(&self, ctx: &KernelCtx<'_>, r: &Reduction, t: &Tensor) -> Result<Tensor> {
+        let strides = r.out_strides();
+        match self {
+            Best::Int(best) => ctx.output_i64(&r.out_shape, &strides, t.dtype(), || {
+                Ok(best.iter().map(|b| b.0).collect())
+            }),
+            Best::Float(best) => ctx.output(&r.out_shape, &strides, t.dtype(), || {
+                Ok(best.iter().map(|b| b.0).collect())
+            }),
+        }
+    }
+
+    /// The first positions, int64.
+    fn indices(&self, ctx: &KernelCtx<'_>, r: &Reduction) -> Result<Tensor> {
+        let positions: Vec<i64> = match self {
+            Best::Int(best) => best.iter().map(|b| b.1 as i64).collect(),
+            Best::Float(best) => best.iter().map(|b| b.1 as i64).collect(),
+        };
+        ctx.output_i64(&r.out_shape, &r.out_strides(), DType::Int64, || {
+            Ok(positions)
+        })
+    }
+}
+
+/// The extremum of every group, in `t`'s dtype.
+fn reduce_extremum(ctx: &KernelCtx<'_>, t: &Tensor, r: &Reduction, which: Which) -> Result<Tensor> {
+    Best::of(ctx, t, r, which)?.values(ctx, r, t)
 }
 
 /// PyTorch's error for an all-reduce of an empty tensor.
@@ -71,7 +141,7 @@ fn all_reduce(ctx: &KernelCtx<'_>, a: &Args<'_>, which: Which) -> Result<Vec<IVa
         return Err(empty_all_reduce(ctx, which.name()));
     }
     let r = Reduction::new(ctx.op, t.shape(), None, false)?;
-    let out = reduce_f64(ctx, t, &r, t.dtype(), |g| extremum(which, g).0)?;
+    let out = reduce_extremum(ctx, t, &r, which)?;
     Ok(vec![out.into()])
 }
 
@@ -108,21 +178,9 @@ fn with_indices(ctx: &KernelCtx<'_>, a: &Args<'_>, which: Which) -> Result<Vec<I
     let dim = a.int(1)?;
     let r = Reduction::single(ctx.op, t.shape(), dim, a.bool(2)?)?;
     check_nonempty(ctx, t, &r, which.name(), dim)?;
-    let strides = r.out_strides();
-    let best: Vec<(f64, usize)> = if ctx.has_data() {
-        r.groups(&t.read_f64(ctx.op)?)
-            .iter()
-            .map(|g| extremum(which, g))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let values = ctx.output(&r.out_shape, &strides, t.dtype(), || {
-        Ok(best.iter().map(|b| b.0).collect())
-    })?;
-    let indices = ctx.output_i64(&r.out_shape, &strides, DType::Int64, || {
-        Ok(best.iter().map(|b| b.1 as i64).collect())
-    })?;
+    let best = Best::of(ctx, t, &r, which)?;
+    let values = best.values(ctx, &r, t)?;
+    let indices = best.indices(ctx, &r)?;
     Ok(vec![values.into(), indices.into()])
 }
 
@@ -154,7 +212,7 @@ fn amax_amin(ctx: &KernelCtx<'_>, a: &Args<'_>, which: Which) -> Result<Vec<IVal
             format!("{name}(): Expected reduction dim to have non-zero size."),
         ));
     }
-    let out = reduce_f64(ctx, t, &r, t.dtype(), |g| extremum(which, g).0)?;
+    let out = reduce_extremum(ctx, t, &r, which)?;
     Ok(vec![out.into()])
 }
 
@@ -185,8 +243,8 @@ pub(crate) fn aminmax(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
             "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity.",
         ));
     }
-    let min = reduce_f64(ctx, t, &r, t.dtype(), |g| extremum(Which::Min, g).0)?;
-    let max = reduce_f64(ctx, t, &r, t.dtype(), |g| extremum(Which::Max, g).0)?;
+    let min = reduce_extremum(ctx, t, &r, Which::Min)?;
+    let max = reduce_extremum(ctx, t, &r, Which::Max)?;
     Ok(vec![min.into(), max.into()])
 }
 
@@ -224,12 +282,7 @@ fn arg_extremum(ctx: &KernelCtx<'_>, a: &Args<'_>, which: Which) -> Result<Vec<I
             Reduction::new(ctx.op, t.shape(), None, keepdim)?
         }
     };
-    let out = ctx.output_i64(&r.out_shape, &r.out_strides(), DType::Int64, || {
-        Ok(r.groups(&t.read_f64(ctx.op)?)
-            .iter()
-            .map(|g| extremum(which, g).1 as i64)
-            .collect())
-    })?;
+    let out = Best::of(ctx, t, &r, which)?.indices(ctx, &r)?;
     Ok(vec![out.into()])
 }
 
@@ -249,10 +302,19 @@ mod tests {
 
     #[test]
     fn nan_propagates_and_ties_pick_the_first() {
-        assert_eq!(extremum(Which::Max, &[1.0, 3.0, 3.0]), (3.0, 1));
-        assert_eq!(extremum(Which::Min, &[2.0, 1.0, 1.0]), (1.0, 1));
-        let (v, i) = extremum(Which::Max, &[1.0, f64::NAN, 5.0, f64::NAN]);
+        assert_eq!(extremum(Which::Max, &[1.0, 3.0, 3.0]), Some((3.0, 1)));
+        assert_eq!(extremum(Which::Min, &[2.0, 1.0, 1.0]), Some((1.0, 1)));
+        let (v, i) = extremum(Which::Max, &[1.0, f64::NAN, 5.0, f64::NAN]).expect("non-empty");
         assert!(v.is_nan());
         assert_eq!(i, 1);
+        assert_eq!(extremum::<f64>(Which::Max, &[]), None);
+    }
+
+    #[test]
+    fn int64_beyond_two_to_the_53_compares_exactly() {
+        // As doubles the three are equal and the first would win.
+        let g = [1i64 << 60, (1 << 60) + 1, (1 << 60) - 1];
+        assert_eq!(extremum(Which::Max, &g), Some(((1 << 60) + 1, 1)));
+        assert_eq!(extremum(Which::Min, &g), Some(((1 << 60) - 1, 2)));
     }
 }
