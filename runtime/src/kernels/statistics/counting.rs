@@ -225,8 +225,8 @@ fn nothing(ctx: &KernelCtx<'_>) -> Result<Tensor> {
 /// Unique values of `values` in `order` (positions visited in that order),
 /// merging neighbours that compare equal: the kept values, each position's
 /// group and each group's size.
-fn group_runs(values: &[f64], order: &[usize]) -> (Vec<f64>, Vec<i64>, Vec<i64>) {
-    let mut kept: Vec<f64> = Vec::new();
+fn group_runs<T: Copy + PartialEq>(values: &[T], order: &[usize]) -> (Vec<T>, Vec<i64>, Vec<i64>) {
+    let mut kept: Vec<T> = Vec::new();
     let mut inverse = vec![0i64; values.len()];
     let mut counts: Vec<i64> = Vec::new();
     for &p in order {
@@ -261,14 +261,35 @@ fn unique_outputs(
             "unique on a tensor without data (the result's size depends on the values)",
         ));
     }
-    let values = t.read_f64(ctx.op)?;
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    if sort {
-        order.sort_by(|&i, &j| ascending(values[i], values[j]));
-    }
-    let (kept, inverse, counts) = group_runs(&values, &order);
-    let n = kept.len() as i64;
-    let out = ctx.output(&[n], &[1], t.dtype(), || Ok(kept))?;
+    // int64 as i64: values one apart beyond 2^53 are distinct.
+    let (out, inverse, counts) = if t.dtype() == DType::Int64 {
+        let values = t.read_i64(ctx.op)?;
+        let mut order: Vec<usize> = (0..values.len()).collect();
+        if sort {
+            order.sort_by_key(|&i| values[i]);
+        }
+        let (kept, inverse, counts) = group_runs(&values, &order);
+        let n = kept.len() as i64;
+        (
+            ctx.output_i64(&[n], &[1], t.dtype(), || Ok(kept))?,
+            inverse,
+            counts,
+        )
+    } else {
+        let values = t.read_f64(ctx.op)?;
+        let mut order: Vec<usize> = (0..values.len()).collect();
+        if sort {
+            order.sort_by(|&i, &j| ascending(values[i], values[j]));
+        }
+        let (kept, inverse, counts) = group_runs(&values, &order);
+        let n = kept.len() as i64;
+        (
+            ctx.output(&[n], &[1], t.dtype(), || Ok(kept))?,
+            inverse,
+            counts,
+        )
+    };
+    let n = counts.len() as i64;
     let inverse = if return_inverse {
         let shape = t.shape().to_vec();
         ctx.output_i64(&shape, &contiguous_strides(&shape), DType::Int64, || {
@@ -498,6 +519,17 @@ pub(crate) fn triu_indices(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<I
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unique_keeps_int64_values_one_apart_beyond_two_to_the_53() {
+        let v: [i64; 4] = [(1 << 60) + 1, 1 << 60, (1 << 60) + 1, 3];
+        let mut order: Vec<usize> = (0..v.len()).collect();
+        order.sort_by_key(|&i| v[i]);
+        let (kept, inverse, counts) = group_runs(&v, &order);
+        assert_eq!(kept, vec![3, 1 << 60, (1 << 60) + 1]);
+        assert_eq!(inverse, vec![2, 1, 2, 0]);
+        assert_eq!(counts, vec![1, 1, 2]);
+    }
 
     #[test]
     fn unique_keeps_the_first_of_equal_values_and_every_nan() {
