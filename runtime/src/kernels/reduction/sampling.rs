@@ -468,8 +468,8 @@ pub(crate) fn exponential_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<I
 
 /// PyTorch's check of a float standard deviation (`CHECK_NORMAL_STD`).
 fn check_normal_std(ctx: &KernelCtx<'_>, std: f64) -> Result<()> {
-    // `!(std >= 0)` so that a NaN is refused as PyTorch's `std >= 0.0` does.
-    if !(std >= 0.0) {
+    // A NaN is refused too, as PyTorch's `std >= 0.0` refuses it.
+    if std.is_nan() || std < 0.0 {
         return Err(RuntimeError::shape(
             ctx.op,
             format!("normal expects std >= 0.0, but found std {std}"),
@@ -488,7 +488,7 @@ fn check_normal_tensor_std(ctx: &KernelCtx<'_>, std: &Tensor) -> Result<()> {
             "normal expects standard deviation to be non-complex",
         ));
     }
-    if ctx.has_data() && std.read_f64(ctx.op)?.iter().any(|s| !(*s >= 0.0)) {
+    if ctx.has_data() && std.read_f64(ctx.op)?.iter().any(|s| s.is_nan() || *s < 0.0) {
         return Err(RuntimeError::shape(
             ctx.op,
             "normal expects all elements of std >= 0.0",
