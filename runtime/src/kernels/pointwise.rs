@@ -379,6 +379,10 @@ pub(crate) fn neg(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         t.dtype(),
         "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.",
     )?;
+    if t.dtype().is_integral(false) {
+        let out = super::elementwise::exact_integer_map(ctx, t, i64::wrapping_neg)?;
+        return Ok(vec![out.into()]);
+    }
     Ok(vec![unary(ctx, t, None, |x| -x)?.into()])
 }
 

@@ -434,18 +434,66 @@ fn nan_max(x: f64, y: f64) -> f64 {
     }
 }
 
+/// Which extreme of two values an operator keeps.
+#[derive(Clone, Copy)]
+enum Keep {
+    Min,
+    Max,
+}
+
+impl Keep {
+    fn f64(self, x: f64, y: f64) -> f64 {
+        match self {
+            Keep::Min => nan_min(x, y),
+            Keep::Max => nan_max(x, y),
+        }
+    }
+
+    fn i64(self, x: i64, y: i64) -> i64 {
+        match self {
+            Keep::Min => x.min(y),
+            Keep::Max => x.max(y),
+        }
+    }
+}
+
+/// `minimum`/`maximum`/`clamp_min`/`clamp_max` of two operands into
+/// `dtype`: exact i64 for integers (int64 beyond 2^53), f64 otherwise.
+fn keep_of(ctx: &KernelCtx<'_>, ops: &[Operand<'_>], dtype: DType, keep: Keep) -> Result<Tensor> {
+    if dtype.is_integral(false) {
+        nary_i64(ctx, ops, dtype, |v| Ok(keep.i64(v[0], v[1])))
+    } else {
+        nary(ctx, ops, dtype, |v| keep.f64(v[0], v[1]))
+    }
+}
+
+/// [`keep_of`] written into `out`.
+fn keep_into(
+    ctx: &KernelCtx<'_>,
+    out: &Tensor,
+    ops: &[Operand<'_>],
+    dtype: DType,
+    keep: Keep,
+) -> Result<()> {
+    if dtype.is_integral(false) && out.dtype().is_integral(false) {
+        nary_i64_(ctx, out, ops, dtype, |v| Ok(keep.i64(v[0], v[1])))
+    } else {
+        nary_(ctx, out, ops, dtype, |v| keep.f64(v[0], v[1]))
+    }
+}
+
 /// `minimum(self, other)`: NaN-propagating, promoted.
 pub(crate) fn minimum(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let ops = [a.operand(0)?, a.operand(1)?];
     let dtype = promoted(ctx, &ops);
-    one(nary(ctx, &ops, dtype, |v| nan_min(v[0], v[1]))?)
+    one(keep_of(ctx, &ops, dtype, Keep::Min)?)
 }
 
 /// `maximum(self, other)`: NaN-propagating, promoted.
 pub(crate) fn maximum(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let ops = [a.operand(0)?, a.operand(1)?];
     let dtype = promoted(ctx, &ops);
-    one(nary(ctx, &ops, dtype, |v| nan_max(v[0], v[1]))?)
+    one(keep_of(ctx, &ops, dtype, Keep::Max)?)
 }
 
 /// `maximum.out(self, other, *, out)` / `minimum.out`: the elementwise
@@ -456,11 +504,12 @@ pub(crate) fn max_min_out(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let out = a.tensor(2)?;
     let ops = [a.operand(0)?, a.operand(1)?];
     let dtype = promoted(ctx, &ops);
-    if ctx.op.starts_with("aten.maximum") {
-        nary_(ctx, out, &ops, dtype, |v| nan_max(v[0], v[1]))?;
+    let keep = if ctx.op.starts_with("aten.maximum") {
+        Keep::Max
     } else {
-        nary_(ctx, out, &ops, dtype, |v| nan_min(v[0], v[1]))?;
-    }
+        Keep::Min
+    };
+    keep_into(ctx, out, &ops, dtype, keep)?;
     one(out.clone())
 }
 
@@ -527,9 +576,26 @@ fn clamp_fn(has_lo: bool, has_hi: bool) -> impl Fn(&[f64]) -> f64 {
     }
 }
 
+/// [`clamp_fn`] on exact integers.
+fn clamp_fn_i64(has_lo: bool, has_hi: bool) -> impl Fn(&[i64]) -> Result<i64> {
+    move |v: &[i64]| {
+        let mut y = v[0];
+        if has_lo {
+            y = y.max(v[1]);
+        }
+        if has_hi {
+            y = y.min(v[if has_lo { 2 } else { 1 }]);
+        }
+        Ok(y)
+    }
+}
+
 /// `clamp(self, min, max)` and `clamp.Tensor`.
 pub(crate) fn clamp(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let (ops, dtype, has_lo, has_hi) = clamp_parts(ctx, &a)?;
+    if dtype.is_integral(false) {
+        return one(nary_i64(ctx, &ops, dtype, clamp_fn_i64(has_lo, has_hi))?);
+    }
     one(nary(ctx, &ops, dtype, clamp_fn(has_lo, has_hi))?)
 }
 
@@ -537,7 +603,11 @@ pub(crate) fn clamp(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 pub(crate) fn clamp_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let this = a.tensor(0)?;
     let (ops, dtype, has_lo, has_hi) = clamp_parts(ctx, &a)?;
-    nary_(ctx, this, &ops, dtype, clamp_fn(has_lo, has_hi))?;
+    if dtype.is_integral(false) && this.dtype().is_integral(false) {
+        nary_i64_(ctx, this, &ops, dtype, clamp_fn_i64(has_lo, has_hi))?;
+    } else {
+        nary_(ctx, this, &ops, dtype, clamp_fn(has_lo, has_hi))?;
+    }
     one(this.clone())
 }
 
@@ -545,14 +615,14 @@ pub(crate) fn clamp_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 pub(crate) fn clamp_min(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let ops = [a.operand(0)?, a.operand(1)?];
     let dtype = clamp_dtype(ctx, &ops);
-    one(nary(ctx, &ops, dtype, |v| nan_max(v[0], v[1]))?)
+    one(keep_of(ctx, &ops, dtype, Keep::Max)?)
 }
 
 /// `clamp_max(self, max)` / `clamp_max.Tensor`.
 pub(crate) fn clamp_max(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let ops = [a.operand(0)?, a.operand(1)?];
     let dtype = clamp_dtype(ctx, &ops);
-    one(nary(ctx, &ops, dtype, |v| nan_min(v[0], v[1]))?)
+    one(keep_of(ctx, &ops, dtype, Keep::Min)?)
 }
 
 /// `clamp_min_(self, min)`.
@@ -560,7 +630,7 @@ pub(crate) fn clamp_min_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let this = a.tensor(0)?;
     let ops = [Operand::Tensor(this), a.operand(1)?];
     let dtype = clamp_dtype(ctx, &ops);
-    nary_(ctx, this, &ops, dtype, |v| nan_max(v[0], v[1]))?;
+    keep_into(ctx, this, &ops, dtype, Keep::Max)?;
     one(this.clone())
 }
 
@@ -569,7 +639,7 @@ pub(crate) fn clamp_max_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let this = a.tensor(0)?;
     let ops = [Operand::Tensor(this), a.operand(1)?];
     let dtype = clamp_dtype(ctx, &ops);
-    nary_(ctx, this, &ops, dtype, |v| nan_min(v[0], v[1]))?;
+    keep_into(ctx, this, &ops, dtype, Keep::Min)?;
     one(this.clone())
 }
 

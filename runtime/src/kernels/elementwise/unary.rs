@@ -5,8 +5,8 @@
 //! operators (`floor`, `ceil`, `trunc`, `round` to even, `frac`) and
 //! `nan_to_num`.
 
-use super::common::{opmath, to_floating, wide};
-use crate::dispatch::args::Args;
+use super::common::{nary_i64, nary_i64_, opmath, to_floating, wide};
+use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
@@ -113,7 +113,11 @@ pub(crate) fn neg_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let t = a.tensor(0)?;
     ctx.check(t, "self")?;
     refuse_bool(ctx, t, NEG_BOOL)?;
-    write_map(ctx, t, |x| -x)?;
+    if t.dtype().is_integral(false) {
+        exact_integer_map_(ctx, t, i64::wrapping_neg)?;
+    } else {
+        write_map(ctx, t, |x| -x)?;
+    }
     Ok(vec![t.clone().into()])
 }
 
@@ -122,7 +126,26 @@ pub(crate) fn neg_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 pub(crate) fn abs(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let t = a.tensor(0)?;
     refuse_bool(ctx, t, "\"abs_cpu\" not implemented for 'Bool'")?;
+    if t.dtype().is_integral(false) {
+        return Ok(vec![exact_integer_map(ctx, t, i64::wrapping_abs)?.into()]);
+    }
     Ok(vec![unary(ctx, t, None, f64::abs)?.into()])
+}
+
+/// An integer unary operator in exact i64, wrapping in the dtype's width
+/// (`-(-2^63)` and `abs(-2^63)` are `-2^63`, as in PyTorch).
+pub(crate) fn exact_integer_map(
+    ctx: &KernelCtx<'_>,
+    t: &Tensor,
+    f: impl Fn(i64) -> i64,
+) -> Result<Tensor> {
+    nary_i64(ctx, &[Operand::Tensor(t)], t.dtype(), |v| Ok(f(v[0])))
+}
+
+/// [`exact_integer_map`] in place.
+fn exact_integer_map_(ctx: &KernelCtx<'_>, t: &Tensor, f: impl Fn(i64) -> i64) -> Result<()> {
+    let ops = [Operand::Tensor(t)];
+    nary_i64_(ctx, t, &ops, t.dtype(), |v| Ok(f(v[0])))
 }
 
 /// `abs_(self)`.
@@ -130,7 +153,11 @@ pub(crate) fn abs_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let t = a.tensor(0)?;
     ctx.check(t, "self")?;
     refuse_bool(ctx, t, "\"abs_cpu\" not implemented for 'Bool'")?;
-    write_map(ctx, t, f64::abs)?;
+    if t.dtype().is_integral(false) {
+        exact_integer_map_(ctx, t, i64::wrapping_abs)?;
+    } else {
+        write_map(ctx, t, f64::abs)?;
+    }
     Ok(vec![t.clone().into()])
 }
 
