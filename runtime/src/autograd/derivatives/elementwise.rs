@@ -568,28 +568,24 @@ fn activations(op: &str) -> Option<Differentiability> {
         // rrelu_with_noise_backward(grad, self or result, noise, lower,
         // upper, training, self_is_result); noise is held as the kernel
         // wrote it (PyTorch bumps no version of it).
-        "aten.rrelu_with_noise.default" => D(derivative!(
-            "RreluWithNoiseBackward0",
-            &[0],
-            |a, _| act(
+        "aten.rrelu_with_noise.default" => {
+            D(derivative!("RreluWithNoiseBackward0", &[0], |a, _| act(
                 a,
                 "aten.rrelu_with_noise_backward.default",
                 &[1, 2, 3, 4],
                 Some(IValue::Bool(false)),
                 false
-            )
-        )),
-        "aten.rrelu_with_noise_.default" => D(derivative!(
-            "RreluWithNoiseBackward1",
-            &[0],
-            |a, _| act(
+            )))
+        }
+        "aten.rrelu_with_noise_.default" => {
+            D(derivative!("RreluWithNoiseBackward1", &[0], |a, _| act(
                 a,
                 "aten.rrelu_with_noise_backward.default",
                 &[1, 2, 3, 4],
                 Some(IValue::Bool(true)),
                 true
-            )
-        )),
+            )))
+        }
         "aten.hardtanh.default" => D(derivative!("HardtanhBackward0", &[0], |a, _| act(
             a,
             "aten.hardtanh_backward.default",
