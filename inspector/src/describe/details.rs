@@ -9,7 +9,7 @@ use ft_trace::{ACCUMULATE_GRAD_SEQ, Digest, Edge, EventBody, TensorRef, Value};
 use super::{Part, SHORT_HASH, TextLine, context_label, push_node, py_bool, seq_nr_label, shape};
 use crate::trace::{TraceData, layer_name};
 use crate::values::{Stats, ValueCache, ValueSummary, format_number};
-use ft_trace::describe::node_name;
+use ft_trace::describe::{node_name, tensor_ids};
 
 const LABEL_WIDTH: usize = 10;
 
@@ -216,15 +216,9 @@ impl Details<'_> {
             ApiEvent::RemoveHook(h) => self.text("hook", Part::Name, format!("H{}", h.hook)),
             ApiEvent::RetainGrad(r) => self.text("tensor", Part::Tensor, format!("T{}", r.tensor)),
             ApiEvent::Function(f) => {
-                let ids = |ids: &[u64]| {
-                    ids.iter()
-                        .map(|i| format!("T{i}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
                 self.text("function", Part::Name, f.name.clone());
-                self.text("inputs", Part::Tensor, ids(&f.inputs));
-                self.text("outputs", Part::Tensor, ids(&f.outputs));
+                self.text("inputs", Part::Tensor, tensor_ids(&f.inputs));
+                self.text("outputs", Part::Tensor, tensor_ids(&f.outputs));
             }
             ApiEvent::Data(d) => {
                 self.text("tensor", Part::Tensor, format!("T{}", d.tensor.id));

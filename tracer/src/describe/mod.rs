@@ -100,6 +100,14 @@ pub fn compact_tensor(t: &TensorRef) -> String {
     format!("T{}{}", t.id, shape(&t.shape, ","))
 }
 
+/// Tensor ids as the timeline writes them: `T3, T7`.
+pub fn tensor_ids(ids: &[u64]) -> String {
+    ids.iter()
+        .map(|i| format!("T{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `True` / `False`, as the program wrote it.
 pub fn py_bool(b: bool) -> &'static str {
     if b { "True" } else { "False" }

@@ -157,16 +157,10 @@ fn api_summary(line: &mut TextLine, api: &ApiEvent) {
             line.push(Part::Tensor, format!("T{}", r.tensor));
         }
         ApiEvent::Function(f) => {
-            let ids = |ids: &[u64]| {
-                ids.iter()
-                    .map(|i| format!("T{i}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
             line.push(Part::Name, format!("{} ", f.name))
-                .push(Part::Tensor, format!("({})", ids(&f.inputs)))
+                .push(Part::Tensor, format!("({})", super::tensor_ids(&f.inputs)))
                 .push(Part::Dim, " → ")
-                .push(Part::Tensor, ids(&f.outputs));
+                .push(Part::Tensor, super::tensor_ids(&f.outputs));
         }
         ApiEvent::Data(d) => {
             let (verb, version) = if d.write {
