@@ -72,3 +72,6 @@ for step in range(3):
 near = torch.tensor([2**60, 2**60 + 1, 2**60 - 1, -(2**62) - 3], dtype=torch.int64)
 print("extrema", near.max().item(), near.min().item(), near.argmax().item(), near.argmin().item())
 print("per row", torch.amax(near.view(2, 2), dim=1).tolist(), near.view(2, 2).max(dim=1).indices.tolist())
+print("sorted", near.sort().values.tolist(), near.argsort(descending=True).tolist(), near.topk(2).indices.tolist())
+print("unique", torch.unique(torch.cat([near, near + 1])).tolist())
+print("elementwise", (-near).tolist(), near.abs().tolist(), torch.clamp(near, min=2**60).tolist(), torch.minimum(near, near.flip(0)).tolist())

@@ -20,18 +20,124 @@ use crate::kernels::KernelCtx;
 use crate::tensor::dtype::DType;
 use crate::tensor::strides::contiguous_strides;
 
-/// Orders `a` before `b` when `a` is larger (NaN largest).
-fn descending(a: f64, b: f64) -> Ordering {
-    match (a.is_nan(), b.is_nan()) {
-        (true, true) => Ordering::Equal,
-        (true, false) => Ordering::Less,
-        (false, true) => Ordering::Greater,
-        _ => b.partial_cmp(&a).unwrap_or(Ordering::Equal),
+/// A value sorted: f64 (NaN largest) or an exact i64 (int64 beyond 2^53).
+trait SortKey: Copy + Default {
+    /// Orders `a` before `b` when `a` is larger.
+    fn descending(a: Self, b: Self) -> Ordering;
+}
+
+impl SortKey for f64 {
+    fn descending(a: f64, b: f64) -> Ordering {
+        match (a.is_nan(), b.is_nan()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Less,
+            (false, true) => Ordering::Greater,
+            _ => b.partial_cmp(&a).unwrap_or(Ordering::Equal),
+        }
     }
 }
 
+impl SortKey for i64 {
+    fn descending(a: i64, b: i64) -> Ordering {
+        b.cmp(&a)
+    }
+}
+
+fn descending<T: SortKey>(a: T, b: T) -> Ordering {
+    T::descending(a, b)
+}
+
+/// Each row along the middle axis of `x` (`outer × size × inner`, C
+/// order) put in the order `order_of` gives its positions: the values and
+/// their positions, `keep` per row.
+fn reorder_rows<T: SortKey>(
+    x: &[T],
+    (outer, size, inner): (usize, usize, usize),
+    keep: usize,
+    order_of: impl Fn(&[T]) -> Vec<usize>,
+) -> Vec<(T, i64)> {
+    let mut out = vec![(T::default(), 0); outer * keep * inner];
+    let mut row = vec![T::default(); size];
+    for o in 0..outer {
+        for i in 0..inner {
+            for (j, r) in row.iter_mut().enumerate() {
+                *r = x[(o * size + j) * inner + i];
+            }
+            for (j, &p) in order_of(&row).iter().enumerate().take(keep) {
+                out[(o * keep + j) * inner + i] = (row[p], p as i64);
+            }
+        }
+    }
+    out
+}
+
+/// How a row is reordered.
+#[derive(Clone, Copy)]
+enum Arrange {
+    /// Every element, stably sorted.
+    Sort { descending: bool },
+    /// The `k` largest (or smallest), in result order.
+    Top { k: usize, largest: bool },
+}
+
+impl Arrange {
+    fn keep(self, size: usize) -> usize {
+        match self {
+            Arrange::Sort { .. } => size,
+            Arrange::Top { k, .. } => k,
+        }
+    }
+
+    fn order<T: SortKey>(self, row: &[T]) -> Vec<usize> {
+        match self {
+            Arrange::Sort { descending } => stable_order(row, descending),
+            Arrange::Top { k, largest } => select(row, k, largest),
+        }
+    }
+}
+
+/// Rows of `t` reordered (see [`reorder_rows`]) as the values (`t`'s
+/// dtype, int64 exact) and int64 positions.
+fn reordered_outputs(
+    ctx: &KernelCtx<'_>,
+    t: &crate::tensor::Tensor,
+    dims: (usize, usize, usize),
+    out_shape: &[i64],
+    arrange: Arrange,
+) -> Result<Vec<IValue>> {
+    let keep = arrange.keep(dims.1);
+    let strides = contiguous_strides(out_shape);
+    let (values, indices) = if t.dtype() == DType::Int64 {
+        let picked = if ctx.has_data() {
+            let x = t.read_i64(ctx.op)?;
+            reorder_rows(&x, dims, keep, |r| arrange.order(r))
+        } else {
+            Vec::new()
+        };
+        let indices: Vec<i64> = picked.iter().map(|p| p.1).collect();
+        let values = ctx.output_i64(out_shape, &strides, t.dtype(), || {
+            Ok(picked.iter().map(|p| p.0).collect())
+        })?;
+        (values, indices)
+    } else {
+        let picked = if ctx.has_data() {
+            let x = t.read_f64(ctx.op)?;
+            reorder_rows(&x, dims, keep, |r| arrange.order(r))
+        } else {
+            Vec::new()
+        };
+        let indices: Vec<i64> = picked.iter().map(|p| p.1).collect();
+        let values = ctx.output(out_shape, &strides, t.dtype(), || {
+            Ok(picked.iter().map(|p| p.0).collect())
+        })?;
+        (values, indices)
+    };
+    let indices = ctx.output_i64(out_shape, &strides, DType::Int64, || Ok(indices))?;
+    Ok(vec![values.into(), indices.into()])
+}
+
 /// The positions of the `k` selected elements of one row, in result order.
-fn select(row: &[f64], k: usize, largest: bool) -> Vec<usize> {
+fn select<T: SortKey>(row: &[T], k: usize, largest: bool) -> Vec<usize> {
     let mut order: Vec<usize> = (0..row.len()).collect();
     if largest {
         order.sort_by(|&a, &b| descending(row[a], row[b]));
@@ -66,36 +172,17 @@ pub(crate) fn topk(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
     if let Some(s) = out_shape.get_mut(d) {
         *s = k;
     }
-    let strides = contiguous_strides(&out_shape);
-    let (outer, inner, size, k) = (outer as usize, inner as usize, size as usize, k as usize);
-    let mut picked: Vec<(f64, i64)> = Vec::new();
-    if ctx.has_data() {
-        let x = t.read_f64(ctx.op)?;
-        picked = vec![(0.0, 0); outer * k * inner];
-        let mut row = vec![0.0; size];
-        for o in 0..outer {
-            for i in 0..inner {
-                for (j, r) in row.iter_mut().enumerate() {
-                    *r = x[(o * size + j) * inner + i];
-                }
-                for (j, &p) in select(&row, k, largest).iter().enumerate() {
-                    picked[(o * k + j) * inner + i] = (row[p], p as i64);
-                }
-            }
-        }
-    }
-    let values = ctx.output(&out_shape, &strides, t.dtype(), || {
-        Ok(picked.iter().map(|p| p.0).collect())
-    })?;
-    let indices = ctx.output_i64(&out_shape, &strides, DType::Int64, || {
-        Ok(picked.iter().map(|p| p.1).collect())
-    })?;
-    Ok(vec![values.into(), indices.into()])
+    let dims = (outer as usize, size as usize, inner as usize);
+    let arrange = Arrange::Top {
+        k: k as usize,
+        largest,
+    };
+    reordered_outputs(ctx, t, dims, &out_shape, arrange)
 }
 
 /// The positions of one row in sorted order, equal values (`-0.0` and
 /// `0.0` included) kept in position order; NaN is larger than every number.
-fn stable_order(row: &[f64], descending_order: bool) -> Vec<usize> {
+fn stable_order<T: SortKey>(row: &[T], descending_order: bool) -> Vec<usize> {
     let mut order: Vec<usize> = (0..row.len()).collect();
     if descending_order {
         order.sort_by(|&a, &b| descending(row[a], row[b]));
@@ -129,35 +216,23 @@ pub(crate) fn sort(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
         let inner: i64 = shape[d + 1..].iter().product();
         (outer as usize, shape[d].max(0) as usize, inner as usize)
     };
-    let strides = contiguous_strides(&shape);
-    let mut sorted: Vec<(f64, i64)> = Vec::new();
-    if ctx.has_data() {
-        let x = t.read_f64(ctx.op)?;
-        sorted = vec![(0.0, 0); outer * size * inner];
-        let mut row = vec![0.0; size];
-        for o in 0..outer {
-            for i in 0..inner {
-                for (j, r) in row.iter_mut().enumerate() {
-                    *r = x[(o * size + j) * inner + i];
-                }
-                for (j, &p) in stable_order(&row, descending_order).iter().enumerate() {
-                    sorted[(o * size + j) * inner + i] = (row[p], p as i64);
-                }
-            }
-        }
-    }
-    let values = ctx.output(&shape, &strides, t.dtype(), || {
-        Ok(sorted.iter().map(|p| p.0).collect())
-    })?;
-    let indices = ctx.output_i64(&shape, &strides, DType::Int64, || {
-        Ok(sorted.iter().map(|p| p.1).collect())
-    })?;
-    Ok(vec![values.into(), indices.into()])
+    let arrange = Arrange::Sort {
+        descending: descending_order,
+    };
+    reordered_outputs(ctx, t, (outer, size, inner), &shape, arrange)
 }
 
 #[cfg(test)]
 mod tests {
     use super::{select, stable_order};
+
+    #[test]
+    fn int64_beyond_two_to_the_53_sorts_exactly() {
+        // As doubles the first three tie and would keep their positions.
+        let row: [i64; 4] = [(1 << 60) + 1, 1 << 60, (1 << 60) - 1, -3];
+        assert_eq!(stable_order(&row, false), vec![3, 2, 1, 0]);
+        assert_eq!(select(&row, 2, true), vec![0, 1]);
+    }
 
     #[test]
     fn sort_keeps_ties_in_place_and_nan_largest() {
