@@ -462,6 +462,22 @@ def uses_grad_transforms(name: str) -> bool:
     return "torch.func" in source and any(f"{t}(" in source for t in ("grad", "grad_and_value", "vjp", "jacrev"))
 
 
+def recomputation_scopes(events: list) -> int:
+    """At most how many nodes a non-reentrant checkpoint's early stop
+    dropped: one per recomputation, the saved-tensor hooks scope an unpack
+    enters (payload `[hook, enter]`) between `hook_begin` and `hook_end`
+    (CAPTURE.md §6.7: the stop can fall after a node was numbered)."""
+    count, depth = 0, 0
+    for e in events:
+        if e.name == "hook_begin":
+            depth += 1
+        elif e.name == "hook_end":
+            depth = max(depth - 1, 0)
+        elif e.name == "saved_tensors_hooks" and depth > 0 and e.payload[1]:
+            count += 1
+    return count
+
+
 def unused_grad_inputs(events: list) -> int:
     """At most how many inputs of torch.autograd.grad calls got an Identity:
     those returned as nil, and every input of a call that raised (no
@@ -507,7 +523,9 @@ def test_every_node_pytorch_creates_has_a_node_event(captures, name):
     if uses_grad_transforms(name):
         assert set(numbers) == set(range(len(numbers))) and len(numbers) < numbered
     else:
-        assert numbered - len(numbers) <= failed_calls + unused_inputs + wrapped + nodeless, (numbered, numbers)
+        dropped = recomputation_scopes(events)
+        allowance = failed_calls + unused_inputs + wrapped + nodeless + dropped
+        assert numbered - len(numbers) <= allowance, (numbered, numbers)
     assert sum(1 for p in nodes if p[1] == "AccumulateGrad") == accumulate_grads
 
 
