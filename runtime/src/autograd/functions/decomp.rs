@@ -26,7 +26,7 @@ use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
 
 /// Dispatches `op` and returns its single tensor result.
-fn one(rt: &mut Runtime, op: &str, args: Vec<IValue>) -> Result<Tensor> {
+pub(super) fn one(rt: &mut Runtime, op: &str, args: Vec<IValue>) -> Result<Tensor> {
     rt.dispatch(op, args)?
         .into_iter()
         .next()
@@ -34,7 +34,7 @@ fn one(rt: &mut Runtime, op: &str, args: Vec<IValue>) -> Result<Tensor> {
         .ok_or_else(|| RuntimeError::autograd(format!("{op} returned no tensor")))
 }
 
-fn mh(rt: &mut Runtime, t: &Tensor) -> Result<Tensor> {
+pub(super) fn mh(rt: &mut Runtime, t: &Tensor) -> Result<Tensor> {
     one(
         rt,
         "aten.transpose.int",
@@ -42,7 +42,7 @@ fn mh(rt: &mut Runtime, t: &Tensor) -> Result<Tensor> {
     )
 }
 
-fn matmul(rt: &mut Runtime, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+pub(super) fn matmul(rt: &mut Runtime, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     one(rt, "aten.matmul.default", vec![a.into(), b.into()])
 }
 

@@ -21,26 +21,7 @@ use crate::ivalue::IValue;
 use crate::runtime::Runtime;
 use crate::tensor::Tensor;
 
-/// Dispatches `op` and returns its single tensor result.
-fn one(rt: &mut Runtime, op: &str, args: Vec<IValue>) -> Result<Tensor> {
-    rt.dispatch(op, args)?
-        .into_iter()
-        .next()
-        .and_then(IValue::into_tensor)
-        .ok_or_else(|| RuntimeError::autograd(format!("{op} returned no tensor")))
-}
-
-fn mh(rt: &mut Runtime, t: &Tensor) -> Result<Tensor> {
-    one(
-        rt,
-        "aten.transpose.int",
-        vec![t.into(), IValue::Int(-2), IValue::Int(-1)],
-    )
-}
-
-fn matmul(rt: &mut Runtime, a: &Tensor, b: &Tensor) -> Result<Tensor> {
-    one(rt, "aten.matmul.default", vec![a.into(), b.into()])
-}
+use super::decomp::{matmul, mh, one};
 
 fn binary(rt: &mut Runtime, op: &str, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let mut args = vec![a.into(), b.into()];
