@@ -4,6 +4,7 @@ checked against the order the engine runs nodes in, accumulations
 
 from __future__ import annotations
 
+import gc
 import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional
@@ -88,6 +89,10 @@ class BackwardRecorder:
             if self.functions.in_run():
                 self.functions.before_program_code()
         self.flush()
+        if outer is None:
+            # The capture's collection point (session.collector_pinned):
+            # tensors only a dropped reference cycle held are released here.
+            gc.collect()
         self.check_state()
         roots = [self.tensor_id(t) for t in call.roots]
         grads = [None if g is None else self.tensor_id(g) for g in call.grads]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import platform
 import runpy
@@ -124,6 +125,34 @@ def compile_disabled() -> Iterator[None]:
             config.disable = saved_disable
 
 
+@contextlib.contextmanager
+def collector_pinned() -> Iterator[None]:
+    """Python's cyclic garbage collector runs only where the capture runs
+    it (docs/CAPTURE.md §5.1): a full collection first, so that garbage made
+    before the capture is not freed inside it; automatic collection off
+    while the capture runs; a full collection before each top-level
+    `backward()` (`BackwardRecorder.begin_backward`). Automatic collections
+    follow allocation counts, which depend on everything the process did
+    before (imports, earlier captures), so a tensor held in a reference
+    cycle would be released at a different place in each process. The
+    objects alive at the start are frozen (`gc.freeze`: never scanned) so
+    that each collection walks only what the program made, unless the
+    process froze objects itself. Restored afterwards."""
+    was_enabled = gc.isenabled()
+    gc.collect()
+    freeze = gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if freeze:
+            gc.unfreeze()
+        if was_enabled:
+            gc.enable()
+
+
 def run_program(program: str, argv: list) -> None:
     """Runs the program as `__main__` with its own argv and sys.path[0]."""
     saved_argv, saved_path0 = sys.argv, sys.path[0]
@@ -168,7 +197,7 @@ def capture_program(program: str, out: str, policy: str = "all", timestamps: boo
     error: Optional[BaseException] = None
     try:
         try:
-            with compile_disabled(), Patches(rec, leave), CaptureMode(rec), torch.autograd.graph.node_creation_hook(rec.node_created):
+            with collector_pinned(), compile_disabled(), Patches(rec, leave), CaptureMode(rec), torch.autograd.graph.node_creation_hook(rec.node_created):
                 try:
                     run_program(program, argv or [])
                 except SystemExit as e:
@@ -248,6 +277,7 @@ class capture:  # lower case: it reads as a function, `with capture(...)`
         self._file, self._rec = file_writer, rec
         stack = contextlib.ExitStack()
         try:
+            stack.enter_context(collector_pinned())
             stack.enter_context(compile_disabled())
             stack.enter_context(Patches(rec, self._os_exit))
             stack.enter_context(CaptureMode(rec))

@@ -36,19 +36,8 @@ def test_capturing_twice_gives_identical_bytes_and_the_golden(captures):
     assert first_difference(str(first), str(GOLDEN["tiny_mlp"])) is None
 
 
-# Programs whose parametrizations form reference cycles: when the cyclic
-# collector frees a tensor depends on the interpreter's allocation history,
-# so a capture inside this test process releases one tensor at another
-# point than the command line does (the command-line re-capture in
-# scripts/test.sh is byte-identical). Known gap: the capture does not yet
-# pin the collector.
-GC_TIMED = {"corpus/orthogonal_flows"}
-
-
 @pytest.mark.parametrize("name", CORPUS)
 def test_every_corpus_program_recaptures_to_its_golden(captures, name):
-    if name in GC_TIMED:
-        pytest.xfail("release order depends on the cyclic collector's state in this process")
     result, path = captures.get(name, policy=expected_capture_values(name))
     assert result.status == expected_capture_status(name), result.message
     why = first_difference(str(path), str(GOLDEN[name]))

@@ -1,0 +1,59 @@
+"""The capture pins Python's cyclic garbage collector (scripts/ft_capture/
+session.py `collector_pinned`, docs/CAPTURE.md §5.1): a tensor only a
+dropped reference cycle holds is released at the collection before the next
+top-level backward(), wherever the process's allocation counts stand, so a
+capture records the same bytes in any process."""
+
+from __future__ import annotations
+
+import gc
+import os
+
+import ft_capture
+import ftr
+from conftest import REPO, program_path
+
+PROGRAM = "cycle_release"
+
+
+def capture_after(tmp_path, tag: str, garbage: int) -> bytes:
+    """Captures the program in this process after making `garbage`
+    container objects (kept alive, so the collector's counts stand higher)."""
+    out = tmp_path / f"{tag}.ftr"
+    cwd = os.getcwd()
+    os.chdir(REPO)
+    kept = [[] for _ in range(garbage)]
+    try:
+        result = ft_capture.capture_program(program_path(PROGRAM), str(out), "all", False)
+    finally:
+        os.chdir(cwd)
+        del kept
+    assert result.status == ft_capture.EXIT_OK, result.message
+    return out.read_bytes()
+
+
+def test_a_cycles_tensor_is_released_before_the_next_backward(tmp_path):
+    capture_after(tmp_path, "fresh", 0)
+    events = ftr.TraceReader(str(tmp_path / "fresh.ftr")).events
+    ops = [e.payload for e in events if e.name == "op"]
+    held = ops[2][4][0][1][0]  # randn, randn, mul: the held tensor
+    assert ops[2][0] == "aten.mul.Tensor"
+    names = [e.name for e in events]
+    at = next(i for i, e in enumerate(events) if e.name == "release" and e.payload[0] == held)
+    backward = names.index("backward")
+    last_op = max(i for i, n in enumerate(names[:backward]) if n == "op")
+    # Among the state changes written between the forward's last op and
+    # backward: no automatic collection freed it among the 300 ops before.
+    assert last_op < at < backward, (last_op, at, backward)
+
+def test_allocation_history_changes_nothing(tmp_path):
+    first = capture_after(tmp_path, "fresh", 0)
+    for garbage in (233, 467, 691):
+        assert capture_after(tmp_path, f"after-{garbage}", garbage) == first, garbage
+
+
+def test_the_collector_is_restored(tmp_path):
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    capture_after(tmp_path, "restored", 0)
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
