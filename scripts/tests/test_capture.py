@@ -7,6 +7,7 @@ import os
 import re
 import runpy
 import signal
+from typing import Iterator
 
 import numpy as np
 import pytest
@@ -667,10 +668,14 @@ def test_recorded_detaches_are_the_ones_pytorch_runs_without_the_capture(capture
     `clone(grad).detach()`) calls it, or as the alias introduction of an
     nn.Parameter (whose detach is hidden from dispatch modes) — and the
     capture records no other detach (the ones its own mode induces are
-    dropped)."""
+    dropped). A lazy module's constructor is the one place a Parameter's
+    detach has no introduction: its base class makes an ordinary zero-size
+    `weight` that the lazy constructor replaces by an `UninitializedParameter`
+    before anything can use it (the placeholders themselves are introduced,
+    materialized, at their first use)."""
     from torch.profiler import ProfilerActivity, profile
 
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
+    with profile(activities=[ProfilerActivity.CPU]) as prof, lazy_placeholders() as replaced:
         program_globals(name)
     parents = [e.cpu_parent.name if e.cpu_parent else None for e in prof.events() if e.name == "aten::detach"]
     reader = captures.reader(name)
@@ -693,8 +698,31 @@ def test_recorded_detaches_are_the_ones_pytorch_runs_without_the_capture(capture
     assert len(in_accumulate) + len(top_level) == len(recorded)
     assert parents.count("torch::autograd::AccumulateGrad") == len(in_accumulate)
     aliases = [p for p in events_named(reader, "tensor") if p[1]]
-    assert len(parents) - parents.count("torch::autograd::AccumulateGrad") == len(aliases) + len(top_level)
-    assert len(parents) == len(recorded) + len(aliases)
+    assert len(parents) - parents.count("torch::autograd::AccumulateGrad") == len(aliases) + len(top_level) + len(replaced)
+    assert len(parents) == len(recorded) + len(aliases) + len(replaced)
+
+
+@contextlib.contextmanager
+def lazy_placeholders() -> Iterator[list]:
+    """The Parameters lazy modules' constructors replace by a placeholder
+    before any op can name them (`LazyLinear`: `Linear.__init__(0, 0)` makes
+    `weight` over `torch.empty((0, 0))`, then `self.weight =
+    UninitializedParameter()`), one `(module class, name)` each, seen by a
+    global parameter-registration hook (which runs no operator)."""
+    from torch.nn.modules.module import register_module_parameter_registration_hook
+    from torch.nn.parameter import UninitializedParameter
+
+    replaced: list = []
+
+    def registered(module, name, param):
+        if isinstance(param, UninitializedParameter) and isinstance(module._parameters.get(name), torch.nn.Parameter):
+            replaced.append((type(module).__name__, name))
+
+    handle = register_module_parameter_registration_hook(registered)
+    try:
+        yield replaced
+    finally:
+        handle.remove()
 
 
 def reshape_calls(t: torch.Tensor, shape: tuple) -> tuple:
