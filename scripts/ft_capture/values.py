@@ -3,6 +3,7 @@ bytes, and the operator classes the value policies name."""
 
 from __future__ import annotations
 
+import ctypes
 from typing import Any, Optional
 
 import torch
@@ -141,8 +142,14 @@ def tensor_buffer(t: torch.Tensor) -> Any:
         else:
             flat = torch.empty(src.numel(), dtype=src.dtype, device="cpu")
             flat.view(src.shape).copy_(src)
-        # Not `Tensor.numpy`, which the capture wraps (`Patches._wrap_exposing`).
-        return _C.TensorBase.numpy(flat.view(torch.uint8))
+        # Read by address, not through `numpy()`, which marks the storage
+        # not resizable (a later `resize_` of it, as an observer's
+        # per-channel scale does, would fail), nor `Tensor.const_data_ptr`,
+        # which the capture wraps (`Patches._wrap_exposing`). The buffer
+        # keeps `flat`, and so the memory, alive.
+        buffer = (ctypes.c_ubyte * (flat.numel() * flat.element_size())).from_address(_C.TensorBase.const_data_ptr(flat))
+        buffer.keep = flat
+        return buffer
 
 
 def tensor_bytes(t: torch.Tensor) -> bytes:
