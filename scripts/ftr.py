@@ -48,7 +48,7 @@ import zstandard
 
 MAGIC = b"\x89FTR\r\n\x1a\n"
 VERSION_MAJOR = 2  # the major this module writes (2.0: EVENTS chunks compressed)
-VERSION_MINOR = 2  # newest minor of VERSION_MAJOR this module reads and writes (2.1: api autocast; 2.2: complex values)
+VERSION_MINOR = 3  # newest minor of VERSION_MAJOR this module reads and writes (2.1: api autocast; 2.2: complex values; 2.3: api anomaly_mode)
 # Writers start with the floor minor and raise the header's minor when they
 # append the first event of a newer kind (FORMAT.md §2.1).
 FLOOR_MINOR = 0
@@ -110,6 +110,7 @@ API_REGISTER_NODE_HOOK = 18  # format 1.3
 API_DATA = 19  # format 1.3
 API_SAVED_TENSORS_HOOKS = 20  # format 1.3
 API_AUTOCAST = 21  # format 2.1
+API_ANOMALY_MODE = 22  # format 2.3
 # dispatch layer (1)
 DISPATCH_OP = 1
 DISPATCH_OP_ERROR = 2  # format 1.3
@@ -152,6 +153,7 @@ KIND_NAMES = {
     (API, API_DATA): "data",
     (API, API_SAVED_TENSORS_HOOKS): "saved_tensors_hooks",
     (API, API_AUTOCAST): "autocast",
+    (API, API_ANOMALY_MODE): "anomaly_mode",
     (DISPATCH, DISPATCH_OP): "op",
     (DISPATCH, DISPATCH_OP_ERROR): "op_error",
     (AUTOGRAD, AG_NODE): "node",
@@ -171,7 +173,7 @@ KIND_NAMES = {
 }
 
 # The minor of VERSION_MAJOR that introduced each kind newer than its .0.
-KIND_MINOR: dict = {(API, API_AUTOCAST): 1}
+KIND_MINOR: dict = {(API, API_AUTOCAST): 1, (API, API_ANOMALY_MODE): 3}
 # The minor of VERSION_MAJOR that added value tag 11 (a complex number): an
 # operator call holding one needs it (FORMAT.md §2.1).
 COMPLEX_VALUE_MINOR = 2
@@ -197,6 +199,7 @@ LEGACY_KIND_MINOR = {
     (AUTOGRAD, AG_HOOK_RESULT): 3,
     # A 2.x kind counts in a 1.x file as a kind newer than 1.x does.
     (API, API_AUTOCAST): LEGACY_NEWEST_MINOR,
+    (API, API_ANOMALY_MODE): LEGACY_NEWEST_MINOR,
 }
 
 # value tags (FORMAT.md §3.1)
@@ -540,11 +543,13 @@ def _op_values(layer: int, kind: int, payload: Any) -> list:
     return [v for v in values if isinstance(v, (list, tuple)) and len(v) == 2]
 
 
-def event_minor(layer: int, kind: int, payload: Any) -> int:
+def event_minor(layer: int, kind: int, payload: Any, known: int = 0) -> int:
     """The minor of VERSION_MAJOR an event needs: its kind's, or
-    COMPLEX_VALUE_MINOR for an operator call holding a complex value."""
+    COMPLEX_VALUE_MINOR for an operator call holding a complex value.
+    `known`: a minor the file already says (the values are not searched
+    when it covers a complex value)."""
     minor = KIND_MINOR.get((layer, kind), 0)
-    if any(_holds_complex_value(v) for v in _op_values(layer, kind, payload)):
+    if known < COMPLEX_VALUE_MINOR and any(_holds_complex_value(v) for v in _op_values(layer, kind, payload)):
         minor = max(minor, COMPLEX_VALUE_MINOR)
     return minor
 
@@ -627,6 +632,13 @@ def p_autocast(device_type: str, enabled: bool, dtype: str, cache_enabled: bool)
     cache_enabled]` — a device type's autocast state (`torch.autocast`);
     `dtype` is PyTorch's name (`bfloat16`)."""
     return [str(device_type), bool(enabled), str(dtype), bool(cache_enabled)]
+
+
+def p_anomaly_mode(enabled: bool, check_nan: bool) -> list:
+    """api kind 22 payload (format 2.3): `[enabled, check_nan]` — autograd's
+    anomaly mode (`torch.is_anomaly_enabled()`,
+    `torch.is_anomaly_check_nan_enabled()`)."""
+    return [bool(enabled), bool(check_nan)]
 
 
 def p_register_hook(hook: int, kind: str, tid: int) -> list:
@@ -990,8 +1002,8 @@ class TraceWriter:
             )
         if self._finished:
             raise TraceError("cannot write trace: the writer is finished")
-        if self._minor < COMPLEX_VALUE_MINOR:
-            self._raise_minor(event_minor(layer, kind, payload))
+        if self._minor < VERSION_MINOR:
+            self._raise_minor(event_minor(layer, kind, payload, self._minor))
         seq = self._next_seq
         # `[seq, layer, kind, payload, ts]` and the structural `[layer, kind,
         # payload']` are msgpack arrays: header and elements' encodings, so

@@ -208,6 +208,14 @@ def autocast_events(f: Fixture) -> None:
     f.emit(ftr.API, ftr.API_AUTOCAST, ftr.p_autocast("cpu", True, "float16", False))
 
 
+def anomaly_mode_events(f: Fixture) -> None:
+    """The anomaly-mode state kind (format 2.3): `detect_anomaly()`
+    entered, `check_nan=False`, then left."""
+    f.emit(ftr.API, ftr.API_ANOMALY_MODE, ftr.p_anomaly_mode(True, True))
+    f.emit(ftr.API, ftr.API_ANOMALY_MODE, ftr.p_anomaly_mode(True, False))
+    f.emit(ftr.API, ftr.API_ANOMALY_MODE, ftr.p_anomaly_mode(False, True))
+
+
 def grad_events(f: Fixture, t0: list) -> None:
     """The restricted-backward kinds (format 1.3): `torch.autograd.grad` with
     an unused input, `backward(inputs=...)`, and the returned gradients."""
@@ -258,6 +266,7 @@ def build(writer: ftr.TraceWriter) -> None:
     data_events(f)
     saved_tensors_hooks_events(f)
     autocast_events(f)
+    anomaly_mode_events(f)
     bulk_ops(f, 600)
     # Policy `stats`: two STATS records (one with non-finite elements and
     # no finite one), then a BLOB of the first digest superseding it.

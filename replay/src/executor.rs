@@ -152,7 +152,8 @@ impl Default for ReplayOptions {
 /// `svd-u-sign-without-vh`, `eigh-values-descending`,
 /// `geqrf-tau-negated`, `householder-product-reversed`, `ormqr-ignores-transpose`,
 /// `matrix-exp-skips-squaring`, `triangle-inplace-ignores-offset`,
-/// `autocast-key-dropped`, `generator-key-dropped`, `normal-result-default-dtype`,
+/// `autocast-key-dropped`, `anomaly-check-skipped`, `anomaly-nan-unreported`,
+/// `generator-key-dropped`, `normal-result-default-dtype`,
 /// `antialias-cubic-keys-a`, `adaptive-max-pool3d-floor-end`,
 /// `bincount-drops-last-bin`, `median-upper-of-two`,
 /// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
@@ -256,6 +257,8 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "inplace-view-rebases" => faults.inplace_view_rebases = true,
             None if spec == "autocast-key-dropped" => faults.autocast_key_dropped = true,
+            None if spec == "anomaly-check-skipped" => faults.anomaly_check_skipped = true,
+            None if spec == "anomaly-nan-unreported" => faults.anomaly_nan_unreported = true,
             None if spec == "generator-key-dropped" => faults.generator_key_dropped = true,
             None if spec == "normal-result-default-dtype" => {
                 faults.normal_result_default_dtype = true;
@@ -675,6 +678,13 @@ impl Replayer<'_> {
                 self.runtime
                     .set_autocast(&a.device_type, state)
                     .map_err(|e| unsupported(seq, "torch.autocast", &e))?;
+            }
+            ApiEvent::AnomalyMode(a) => {
+                self.runtime
+                    .set_anomaly_mode(ft_runtime::autograd::anomaly::AnomalyMode {
+                        enabled: a.enabled,
+                        check_nan: a.check_nan,
+                    });
             }
             ApiEvent::RegisterHook(h) => self.register_hook(seq, h)?,
             ApiEvent::RegisterNodeHook(h) => self.register_node_hook(seq, h)?,

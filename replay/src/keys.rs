@@ -254,6 +254,13 @@ fn api_key(api: &ApiEvent, view: &TraceView<'_>, k: &mut String) {
                 a.device_type, a.enabled, a.dtype, a.cache_enabled
             ),
         ),
+        ApiEvent::AnomalyMode(a) => push(
+            k,
+            format_args!(
+                "anomaly_mode enabled={} check_nan={}",
+                a.enabled, a.check_nan
+            ),
+        ),
         ApiEvent::Grad(g) => push(
             k,
             format_args!(

@@ -264,6 +264,16 @@ pub struct Faults {
     /// inside an autocast region lack the key. Breaks the dispatch of every
     /// trace recorded under CPU autocast.
     pub autocast_key_dropped: bool,
+    /// Skip the engine's anomaly-mode NaN check (`isnan`, `_is_any_true`,
+    /// `_local_scalar_dense` after each node), as a runtime that ignores
+    /// `torch.autograd.detect_anomaly()` would. Breaks the dispatch of every
+    /// backward recorded in anomaly mode with `check_nan`.
+    pub anomaly_check_skipped: bool,
+    /// Run the anomaly-mode NaN check but never raise, as an engine that
+    /// drops the check's verdict would: a node that returns NaN passes.
+    /// Breaks every backward recorded as failing with `Function '...'
+    /// returned nan values in its ...th output.`
+    pub anomaly_nan_unreported: bool,
     /// Leave a `torch.Generator` argument's backend key out of the dispatch
     /// key set, as a runtime that only looks at tensors would: a seeded
     /// sampling call (`randn(..., generator=g)`, `randperm` of a shuffling

@@ -66,6 +66,10 @@ _AUTOCAST_INITIAL = (False, "bfloat16", True)
 _autocast_enabled = torch.is_autocast_enabled
 _autocast_dtype = torch.get_autocast_dtype
 _autocast_cache_enabled = torch.is_autocast_cache_enabled
+# Autograd's anomaly mode (global, not per thread): (enabled, check_nan).
+_ANOMALY_INITIAL = (False, True)
+_anomaly_enabled = torch.is_anomaly_enabled
+_anomaly_check_nan = torch.is_anomaly_check_nan_enabled
 
 
 class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
@@ -102,6 +106,8 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         # CPU autocast as last written, and as last read (dtype a torch.dtype).
         self._autocast = _AUTOCAST_INITIAL
         self._autocast_read = (False, torch.bfloat16, True)
+        # Anomaly mode as last written.
+        self._anomaly = _ANOMALY_INITIAL
         self._marks: list = []
         self.ctx = ftr.context(ftr.CTX_TOP_LEVEL)
         self.backward: Optional[BackwardState] = None
@@ -350,7 +356,7 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
     # -- api layer ----------------------------------------------------------------
 
     def check_state(self, autocast_cpu: Optional[bool] = None) -> None:
-        """Emits grad_mode, default_dtype, autocast, set_requires_grad,
+        """Emits grad_mode, default_dtype, autocast, anomaly_mode, set_requires_grad,
         set_grad and release for changes since the last check (before each
         top-level op and backward). `autocast_cpu`: whether CPU autocast is
         enabled, when the caller knows it better than a read of the thread's
@@ -364,6 +370,7 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
             self.emit(ftr.API, ftr.API_GRAD_MODE, ftr.p_grad_mode(*mode))
         self._check_default_dtype()
         self._check_autocast(autocast_cpu)
+        self._check_anomaly()
         # The live watched tensors by id (a snapshot: deaths while reading
         # are harmless).
         live = [(info.tid, t, info) for ref, info in list(self._tensor_entries.values()) if info.watch and (t := ref()) is not None]
@@ -431,6 +438,19 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         if written != self._autocast:
             self._autocast = written
             self.emit(ftr.API, ftr.API_AUTOCAST, ftr.p_autocast("cpu", *written))
+
+    def _check_anomaly(self) -> None:
+        """api anomaly_mode (format 2.3) when autograd's anomaly mode
+        (enabled, check_nan) differs from the last one written (initially
+        off, check_nan on). Polled, so `detect_anomaly()` as a context
+        manager or decorator and `set_detect_anomaly()` as a call or a
+        context manager are all seen. While it is on with check_nan, the
+        engine checks every node's outputs for NaN with operators the
+        trace records (CAPTURE.md §6.9)."""
+        state = (_anomaly_enabled(), _anomaly_check_nan())
+        if state != self._anomaly:
+            self._anomaly = state
+            self.emit(ftr.API, ftr.API_ANOMALY_MODE, ftr.p_anomaly_mode(*state))
 
     def _check_grad(self, tid: int, t: torch.Tensor, info: TensorInfo) -> None:
         grad = t.grad

@@ -100,7 +100,7 @@ pub enum EventBody {
 }
 
 // ---------------------------------------------------------------------------
-// api layer (0). Next kind: 22.
+// api layer (0). Next kind: 23.
 
 /// api layer events.
 #[derive(Clone, Debug, PartialEq)]
@@ -153,6 +153,9 @@ pub enum ApiEvent {
     /// Kind 21: a device type's autocast state changed (`torch.autocast`
     /// entered or left). Format 2.1.
     Autocast(Autocast),
+    /// Kind 22: autograd's anomaly mode changed
+    /// (`torch.autograd.detect_anomaly`, `set_detect_anomaly`). Format 2.3.
+    AnomalyMode(AnomalyMode),
 }
 
 /// Payload of [`ApiEvent::Tensor`]: `[tensor, alias]`.
@@ -289,6 +292,17 @@ pub struct Autocast {
     /// `torch.is_autocast_cache_enabled()`: whether casts of leaf
     /// parameters are cached within the outermost autocast region.
     pub cache_enabled: bool,
+}
+
+/// Payload of [`ApiEvent::AnomalyMode`]: `[enabled, check_nan]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AnomalyMode {
+    /// `torch.is_anomaly_enabled()`.
+    pub enabled: bool,
+    /// `torch.is_anomaly_check_nan_enabled()`: while anomaly mode is
+    /// enabled and this is true, the engine checks every gradient a node
+    /// returns for NaN (`isnan`, `_is_any_true`, `_local_scalar_dense`).
+    pub check_nan: bool,
 }
 
 /// Payload of [`ApiEvent::RegisterNodeHook`]: `[hook, kind, node]`.
@@ -711,6 +725,7 @@ impl EventBody {
                     ApiEvent::Data(_) => 19,
                     ApiEvent::SavedTensorsHooks(_) => 20,
                     ApiEvent::Autocast(_) => 21,
+                    ApiEvent::AnomalyMode(_) => 22,
                 },
             ),
             EventBody::Dispatch(DispatchEvent::Op(_)) => (1, 1),
@@ -753,7 +768,9 @@ impl EventBody {
     /// build's newest minor).
     pub fn since_minor(&self) -> u16 {
         match self {
-            EventBody::Api(ApiEvent::Autocast(_)) => crate::format::LEGACY_NEWEST_MINOR,
+            EventBody::Api(ApiEvent::Autocast(_) | ApiEvent::AnomalyMode(_)) => {
+                crate::format::LEGACY_NEWEST_MINOR
+            }
             EventBody::Api(ApiEvent::Release(_)) => 1,
             EventBody::Api(ApiEvent::DefaultDtype(_)) => 2,
             EventBody::Api(ApiEvent::Grad(_) | ApiEvent::GradResult(_)) => 3,
@@ -778,6 +795,7 @@ impl EventBody {
     pub fn since_minor_v2(&self) -> u16 {
         match self {
             EventBody::Api(ApiEvent::Autocast(_)) => 1,
+            EventBody::Api(ApiEvent::AnomalyMode(_)) => crate::format::ANOMALY_MODE_MINOR,
             EventBody::Unknown { .. } => crate::format::VERSION_MINOR,
             _ => 0,
         }
@@ -808,6 +826,7 @@ impl EventBody {
                 ApiEvent::Data(_) => "data",
                 ApiEvent::SavedTensorsHooks(_) => "saved_tensors_hooks",
                 ApiEvent::Autocast(_) => "autocast",
+                ApiEvent::AnomalyMode(_) => "anomaly_mode",
             },
             EventBody::Dispatch(DispatchEvent::Op(_)) => "op",
             EventBody::Dispatch(DispatchEvent::OpError(_)) => "op_error",
@@ -940,6 +959,7 @@ impl Serialize for PayloadRef<'_> {
                 ApiEvent::Data(p) => p.serialize(s),
                 ApiEvent::SavedTensorsHooks(p) => p.serialize(s),
                 ApiEvent::Autocast(p) => p.serialize(s),
+                ApiEvent::AnomalyMode(p) => p.serialize(s),
             },
             EventBody::Dispatch(DispatchEvent::Op(p)) => p.serialize(s),
             EventBody::Dispatch(DispatchEvent::OpError(p)) => p.serialize(s),
@@ -1045,6 +1065,7 @@ impl<'de> Visitor<'de> for EventVisitor {
             (0, 19) => EventBody::Api(ApiEvent::Data(next(s, 3)?)),
             (0, 20) => EventBody::Api(ApiEvent::SavedTensorsHooks(next(s, 3)?)),
             (0, 21) => EventBody::Api(ApiEvent::Autocast(next(s, 3)?)),
+            (0, 22) => EventBody::Api(ApiEvent::AnomalyMode(next(s, 3)?)),
             (1, 1) => EventBody::Dispatch(DispatchEvent::Op(next(s, 3)?)),
             (1, 2) => EventBody::Dispatch(DispatchEvent::OpError(next(s, 3)?)),
             (2, 1) => EventBody::Autograd(AutogradEvent::Node(next(s, 3)?)),

@@ -28,12 +28,12 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::event::{
-    Accumulate, ApiEvent, Autocast, AutogradEvent, BackwardCall, ChainStep, Context, DataAccess,
-    DefaultDtype, DeviceEvent, DeviceGuard, DispatchEvent, Edge, Event, EventBody, FunctionApplied,
-    GradCall, GradMode, GradResult, GraphTaskBegin, GraphTaskEnd, GraphTaskError, HookBegin,
-    HookEnd, HookResult, ManualSeed, Mark, NodeCreated, NodeResult, OpCall, OpError, ProgramError,
-    QueueEntry, RegisterHook, RegisterNodeHook, Release, RemoveHook, RetainGrad, SavedTensorsHooks,
-    SetGrad, SetRequiresGrad, TensorIntro, Transfer,
+    Accumulate, AnomalyMode, ApiEvent, Autocast, AutogradEvent, BackwardCall, ChainStep, Context,
+    DataAccess, DefaultDtype, DeviceEvent, DeviceGuard, DispatchEvent, Edge, Event, EventBody,
+    FunctionApplied, GradCall, GradMode, GradResult, GraphTaskBegin, GraphTaskEnd, GraphTaskError,
+    HookBegin, HookEnd, HookResult, ManualSeed, Mark, NodeCreated, NodeResult, OpCall, OpError,
+    ProgramError, QueueEntry, RegisterHook, RegisterNodeHook, Release, RemoveHook, RetainGrad,
+    SavedTensorsHooks, SetGrad, SetRequiresGrad, TensorIntro, Transfer,
 };
 use crate::event::{Chain, KeySet};
 use crate::hash::Digest;
@@ -952,6 +952,13 @@ impl<'a> Cursor<'a, '_> {
                     enabled: self.bool("autocast.enabled")?,
                     dtype: self.string("autocast.dtype")?,
                     cache_enabled: self.bool("autocast.cache_enabled")?,
+                }))
+            }
+            (0, 22) => {
+                self.array_of(2, "anomaly_mode")?;
+                EventBody::Api(ApiEvent::AnomalyMode(AnomalyMode {
+                    enabled: self.bool("anomaly_mode.enabled")?,
+                    check_nan: self.bool("anomaly_mode.check_nan")?,
                 }))
             }
             (3, 1) => EventBody::Device(DeviceEvent::GuardEnter(self.device_guard()?)),

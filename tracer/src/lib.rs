@@ -50,10 +50,10 @@ pub mod writer;
 pub use error::TraceError;
 pub use event::DataAccess;
 pub use event::{
-    ACCUMULATE_GRAD_SEQ, Accumulate, ApiEvent, Autocast, AutogradEvent, BackwardCall, ChainStep,
-    Context, DefaultDtype, DeviceEvent, DeviceGuard, DispatchEvent, Edge, Event, EventBody,
-    GradMode, GraphTaskBegin, GraphTaskEnd, Layer, ManualSeed, Mark, NodeCreated, OpCall,
-    ProgramError, QueueEntry, Release, SetGrad, SetRequiresGrad, TensorIntro, Transfer,
+    ACCUMULATE_GRAD_SEQ, Accumulate, AnomalyMode, ApiEvent, Autocast, AutogradEvent, BackwardCall,
+    ChainStep, Context, DefaultDtype, DeviceEvent, DeviceGuard, DispatchEvent, Edge, Event,
+    EventBody, GradMode, GraphTaskBegin, GraphTaskEnd, Layer, ManualSeed, Mark, NodeCreated,
+    OpCall, ProgramError, QueueEntry, Release, SetGrad, SetRequiresGrad, TensorIntro, Transfer,
 };
 pub use event::{Chain, KeySet};
 pub use event::{FunctionApplied, NodeResult};

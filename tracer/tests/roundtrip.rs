@@ -532,3 +532,50 @@ fn a_complex_value_raises_the_minor_to_2_2() {
     );
     assert!(message.contains("minor"), "{message}");
 }
+
+/// api `anomaly_mode` is a 2.3 kind: a writer raises the header's minor to
+/// 3 at the first one (above a complex value's 2), the event reads back
+/// field for field, and a complete file that says 2.2 over it is refused.
+#[test]
+fn an_anomaly_mode_event_raises_the_minor_to_2_3() {
+    use ft_trace::AnomalyMode;
+    let seed = EventBody::Api(ApiEvent::ManualSeed(ft_trace::ManualSeed { seed: 3 }));
+    let mut call = op_event(0, None);
+    if let EventBody::Dispatch(DispatchEvent::Op(op)) = &mut call {
+        op.args[2].1 = Value::Complex { re: 1.0, im: 0.0 };
+    }
+    let anomaly = EventBody::Api(ApiEvent::AnomalyMode(AnomalyMode {
+        enabled: true,
+        check_nan: false,
+    }));
+    let dir = tmp();
+    let path = dir.path().join("anomaly.ftr");
+    let mut file = FileTraceWriter::create(&path, &meta()).expect("create");
+    let mut memory = TraceWriter::new(Vec::new(), &meta()).expect("writer");
+    let expected = [FLOOR_MINOR, format::COMPLEX_VALUE_MINOR, 3, 3];
+    for (body, minor) in [&seed, &call, &anomaly, &seed].into_iter().zip(expected) {
+        file.writer().append(body, 0).expect("append");
+        memory.append(body, 0).expect("append");
+        assert_eq!(memory.minor_version(), minor);
+        assert_eq!(file.writer().minor_version(), minor);
+    }
+    file.finish().expect("finish");
+    let bytes = std::fs::read(&path).expect("read");
+    assert_eq!(bytes, memory.finish().expect("finish").0);
+    assert_eq!(u16::from_le_bytes([bytes[10], bytes[11]]), 3);
+    assert_eq!(format::ANOMALY_MODE_MINOR, 3);
+    let mut reader = TraceReader::open(&path).expect("open");
+    assert_eq!(reader.version(), (VERSION_MAJOR, 3));
+    let events = reader.read_all().expect("events");
+    assert_eq!(events[2].body, anomaly);
+    assert_eq!(events[2].body.kind_name(), "anomaly_mode");
+    assert_eq!(events[2].body.code(), (0, 22));
+
+    let mut lowered = bytes.clone();
+    lowered[10] = 2;
+    let low = dir.path().join("low.ftr");
+    std::fs::write(&low, &lowered).expect("write");
+    let refused = TraceReader::open(&low).and_then(|mut r| r.read_all().map(|_| ()));
+    let message = format!("{}", refused.expect_err("a 2.2 header over a 2.3 kind"));
+    assert!(message.contains("minor"), "{message}");
+}

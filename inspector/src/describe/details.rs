@@ -181,6 +181,10 @@ impl Details<'_> {
                 self.text("dtype", Part::Plain, a.dtype.clone());
                 self.flag("cache", a.cache_enabled);
             }
+            ApiEvent::AnomalyMode(a) => {
+                self.flag("enabled", a.enabled);
+                self.flag("check nan", a.check_nan);
+            }
             ApiEvent::Grad(g) => {
                 let ids = |ids: &[u64]| {
                     ids.iter()

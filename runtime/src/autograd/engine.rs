@@ -12,7 +12,9 @@
 //!    ReadyQueue (libstdc++ heap order on ties); run the node — its formula,
 //!    then `validate_outputs`, which reduces gradients that are broadcast
 //!    versions of the expected shape with `sum_to` (`sum.dim_IntList`
-//!    keepdim + `view`); free its saved tensors unless `keep_graph`; then for
+//!    keepdim + `view`); its post hooks; in anomaly mode the NaN check of
+//!    its outputs ([`super::anomaly`]); free its saved tensors unless
+//!    `keep_graph`; then for
 //!    each next edge in order: decrement the target's count and add the
 //!    gradient to its input buffer; finally push, in edge order, the targets
 //!    whose count reached zero.
@@ -34,6 +36,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::BackwardCtx;
+use super::anomaly;
 use super::exec_info::{CurrentGuard, ExecInfo};
 use super::functions::graph_root::GraphRoot;
 use super::node::{Edge, Node, NodeKind};
@@ -280,6 +283,7 @@ fn evaluate_function(rt: &mut Runtime, task: &mut GraphTask, node_task: NodeTask
     if let Some(inputs) = post_hook_inputs {
         outputs = rt.call_node_post_hooks(&node, outputs, &inputs)?;
     }
+    anomaly::check_outputs(rt, &node, &outputs)?;
 
     // Successors are pushed after all of this node's work, in edge order
     // (FORMAT §3.6 rule 5). PyTorch pushes inside the loop; nothing pops in

@@ -8,12 +8,14 @@
 //! * `ready_queue` — the engine's priority queue with libstdc++ heap order;
 //! * `engine` — GraphTask, dependency counting, the execution loop;
 //! * `exec_info` — which nodes a restricted backward runs or captures;
-//! * [`hooks`] — backward hooks a program registers, and retained gradients.
+//! * [`hooks`] — backward hooks a program registers, and retained gradients;
+//! * [`anomaly`] — anomaly mode and the engine's NaN check of node outputs.
 //!
 //! Backward formulas compute with ordinary operator calls through the
 //! runtime, exactly those PyTorch's formulas make, so their dispatches appear
 //! in the trace in the context of the node that made them.
 
+pub mod anomaly;
 pub(crate) mod custom;
 pub(crate) mod derivatives;
 pub(crate) mod engine;

@@ -57,6 +57,7 @@ pub use saved_hooks::{PackHookFn, SavedHooksHandle, UnpackHookFn};
 use ft_trace::EventSink;
 use ft_trace::event::{ApiEvent, ManualSeed, Mark};
 
+use crate::autograd::anomaly::AnomalyMode;
 use crate::autograd::hooks::HookRegistry;
 use crate::autograd::node::{Edge, Node};
 use crate::device::DeviceState;
@@ -94,6 +95,8 @@ pub struct Runtime {
     tls: LocalDispatchKeySet,
     /// CPU autocast (`torch.autocast("cpu")`).
     autocast_cpu: AutocastState,
+    /// Autograd's anomaly mode (`torch.autograd.detect_anomaly()`).
+    anomaly: AnomalyMode,
     next_seq: u64,
     random: RandomSource,
     /// PyTorch's recorded outputs of the next call of an operator, for the
@@ -133,6 +136,7 @@ impl Runtime {
             dispatch_mode_active: false,
             tls: LocalDispatchKeySet::default(),
             autocast_cpu: AutocastState::default(),
+            anomaly: AnomalyMode::default(),
             next_seq: 0,
             random: RandomSource::default(),
             gauge_reference: None,
@@ -264,6 +268,23 @@ impl Runtime {
             t.queue_autocast("cpu", state);
         }
         Ok(())
+    }
+
+    /// Autograd's anomaly mode (`torch.is_anomaly_enabled()`,
+    /// `torch.is_anomaly_check_nan_enabled()`).
+    pub fn anomaly_mode(&self) -> AnomalyMode {
+        self.anomaly
+    }
+
+    /// Enters or leaves anomaly mode, as `torch.autograd.detect_anomaly()`
+    /// and `torch.autograd.set_detect_anomaly()` do (api `anomaly_mode`).
+    /// While it is enabled with `check_nan`, the engine checks every
+    /// gradient a node returns for NaN ([`crate::autograd::anomaly`]).
+    pub fn set_anomaly_mode(&mut self, mode: AnomalyMode) {
+        self.anomaly = mode;
+        if let Some(t) = &mut self.tracer {
+            t.queue_anomaly_mode(mode);
+        }
     }
 
     /// The TLS key sets of the current grad mode and autocast state.

@@ -14,12 +14,13 @@
 //!   tensors and accumulated gradients; `inputs` records introduced tensors
 //!   and outputs of random operators; `none` nothing. Bytes are the elements
 //!   in logical C order, little-endian; meta tensors have no value.
-//! * **State changes** — `grad_mode`, `default_dtype`, `autocast`,
+//! * **State changes** — `grad_mode`, `default_dtype`, `autocast`, `anomaly_mode`,
 //!   `set_requires_grad` and `set_grad` are held back and emitted before the
 //!   next top-level operator or `backward()`, as the PyTorch capture's state
 //!   poll finds them: first the grad mode, then the default dtype, then CPU
-//!   autocast (each only if it differs from the last one emitted; initially
-//!   grad on, float32, autocast off in bfloat16 with the cache on), then
+//!   autocast, then anomaly mode (each only if it differs from the last one
+//!   emitted; initially grad on, float32, autocast off in bfloat16 with the
+//!   cache on, anomaly mode off with `check_nan` on), then
 //!   `set_requires_grad` by ascending tensor id, then `set_grad` by ascending
 //!   tensor id — each only for a net change since the last flush. A
 //!   `set_requires_grad` on a tensor the stream has not named yet is dropped
@@ -49,6 +50,7 @@ use ft_trace::event::{Autocast, GraphTaskError, OpError, ProgramError};
 use ft_trace::event::{HookBegin, HookEnd, RegisterHook, RemoveHook, RetainGrad};
 use ft_trace::{Chain, Digest, EventBody, EventSink, KeySet, Name, TensorRef, Value, ValueKey};
 
+use crate::autograd::anomaly::AnomalyMode;
 use crate::autograd::node::{Edge, Node, NodeKind};
 use crate::dispatch::autocast::AutocastState;
 use crate::dispatch::keyset::DispatchKeySet;
@@ -119,6 +121,8 @@ pub(crate) struct Tracer {
     emitted_default_dtype: &'static str,
     pending_autocast: Option<(&'static str, AutocastState)>,
     emitted_autocast: AutocastState,
+    pending_anomaly: Option<AnomalyMode>,
+    emitted_anomaly: AnomalyMode,
     /// The key sets and chains emitted so far, shared by every event that
     /// repeats one (a run has a few dozen of each).
     keysets: HashMap<DispatchKeySet, KeySet>,
@@ -151,6 +155,8 @@ impl Tracer {
             emitted_default_dtype: "float32",
             pending_autocast: None,
             emitted_autocast: AutocastState::default(),
+            pending_anomaly: None,
+            emitted_anomaly: AnomalyMode::default(),
             keysets: HashMap::new(),
             chains: HashMap::new(),
             dims: HashSet::new(),
@@ -371,6 +377,11 @@ impl Tracer {
         self.pending_autocast = Some((device_type, state));
     }
 
+    /// Notes autograd's anomaly mode (`torch.autograd.detect_anomaly`).
+    pub(crate) fn queue_anomaly_mode(&mut self, mode: AnomalyMode) {
+        self.pending_anomaly = Some(mode);
+    }
+
     /// Notes that `t.grad` is about to change from `before`.
     pub(crate) fn queue_set_grad(&mut self, t: &Tensor, before: Option<&Tensor>) {
         if !self.pending_grads.iter().any(|p| p.tensor.same_tensor(t)) {
@@ -419,7 +430,7 @@ impl Tracer {
     }
 
     /// Emits held-back state changes (before a top-level op or backward):
-    /// grad mode, default dtype, autocast, then `set_requires_grad`, `set_grad` and
+    /// grad mode, default dtype, autocast, anomaly mode, then `set_requires_grad`, `set_grad` and
     /// `release`, each by tensor id.
     pub(crate) fn flush_state(&mut self) {
         if let Some(mode) = self.pending_mode.take()
@@ -448,6 +459,15 @@ impl Tracer {
                 enabled: state.enabled,
                 dtype: state.dtype.name().to_owned(),
                 cache_enabled: state.cache_enabled,
+            }));
+        }
+        if let Some(mode) = self.pending_anomaly.take()
+            && mode != self.emitted_anomaly
+        {
+            self.emitted_anomaly = mode;
+            self.api(ApiEvent::AnomalyMode(ft_trace::event::AnomalyMode {
+                enabled: mode.enabled,
+                check_nan: mode.check_nan,
             }));
         }
         let mut flags: Vec<(u64, bool)> = Vec::new();

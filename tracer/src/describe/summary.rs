@@ -115,6 +115,16 @@ fn api_summary(line: &mut TextLine, api: &ApiEvent) {
                 ),
             );
         }
+        ApiEvent::AnomalyMode(a) => {
+            line.push(
+                Part::Plain,
+                format!(
+                    "enabled={} check_nan={}",
+                    py_bool(a.enabled),
+                    py_bool(a.check_nan)
+                ),
+            );
+        }
         ApiEvent::Grad(g) => {
             let ids = |ids: &[u64]| ids.iter().map(|t| format!("T{t}")).collect::<Vec<_>>();
             line.push(Part::Plain, "roots=")

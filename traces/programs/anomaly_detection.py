@@ -1,0 +1,97 @@
+"""Debugging a training loop with autograd's anomaly detection.
+
+What people do when a loss turns into NaN: wrap forward and backward in
+`torch.autograd.detect_anomaly()` and let the engine name the backward
+function that produced the NaN. A small metric-learning model (an MLP
+embedding with LayerNorm and GELU, a classification head) trains with Adam:
+
+* two steps with forward and backward inside `detect_anomaly()` (the engine
+  checks every gradient a node returns for NaN);
+* one step inside `detect_anomaly(check_nan=False)` (stack traces only);
+* `torch.autograd.set_detect_anomaly(True)` switched on globally for a step
+  whose loss adds a pairwise-distance penalty computed as
+  `sqrt(((a - b) ** 2).sum(-1))` — the classic NaN: the distance of a point
+  to itself is 0, sqrt's gradient there is inf, and `inf * 0` in the
+  square's gradient is NaN. The program catches the engine's RuntimeError,
+  prints it, drops the step and carries on with a safe distance
+  (`sqrt(x + eps)`), then switches anomaly mode off again.
+"""
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.manual_seed(0)
+
+
+class Embedder(nn.Module):
+    def __init__(self, d_in, d_hidden, d_embed, classes):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Linear(d_in, d_hidden),
+            nn.LayerNorm(d_hidden),
+            nn.GELU(),
+            nn.Linear(d_hidden, d_embed),
+        )
+        self.head = nn.Linear(d_embed, classes)
+
+    def forward(self, x):
+        z = self.body(x)
+        return z, self.head(z)
+
+
+def distances(z, eps=0.0):
+    diff = z.unsqueeze(1) - z.unsqueeze(0)
+    return torch.sqrt((diff**2).sum(-1) + eps)
+
+
+def batch(n=8):
+    x = torch.randn(n, 6)
+    y = torch.randint(0, 3, (n,))
+    return x, y
+
+
+model = Embedder(6, 16, 4, 3)
+opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+
+for step in range(2):
+    x, y = batch()
+    opt.zero_grad()
+    with torch.autograd.detect_anomaly():
+        _, logits = model(x)
+        loss = F.cross_entropy(logits, y)
+        loss.backward()
+    opt.step()
+    print("anomaly step", step, round(loss.item(), 6))
+
+x, y = batch()
+opt.zero_grad()
+with torch.autograd.detect_anomaly(check_nan=False):
+    _, logits = model(x)
+    loss = F.cross_entropy(logits, y)
+    loss.backward()
+opt.step()
+print("stack traces only", round(loss.item(), 6))
+
+torch.autograd.set_detect_anomaly(True)
+x, y = batch()
+opt.zero_grad()
+z, logits = model(x)
+same = (y.unsqueeze(0) == y.unsqueeze(1)).float()
+loss = F.cross_entropy(logits, y) + 0.1 * (same * distances(z)).mean()
+try:
+    loss.backward()
+except RuntimeError as e:
+    print("caught:", e)
+    opt.zero_grad()
+z, logits = model(x)
+loss = F.cross_entropy(logits, y) + 0.1 * (same * distances(z, eps=1e-6)).mean()
+loss.backward()
+opt.step()
+print("safe distance", round(loss.item(), 6))
+torch.autograd.set_detect_anomaly(False)
+
+x, y = batch()
+with torch.no_grad():
+    _, logits = model(x)
+print("accuracy", (logits.argmax(-1) == y).float().mean().item())
