@@ -14,9 +14,11 @@
 //! * `dispatch_chains` — keysets and key walks per operator class;
 //! * `tracing` — id assignment, value policies, tracing off, api events;
 //! * `errors` — typed failures;
+//! * `anomaly` — anomaly mode's NaN check of node outputs and its error;
 //! * `complex_families` — complex operands through the indexing, selection
 //!   and Python-number paths.
 
+mod anomaly;
 mod common;
 mod complex_families;
 mod dispatch_chains;

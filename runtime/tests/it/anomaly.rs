@@ -1,0 +1,101 @@
+//! Autograd's anomaly mode: with `check_nan`, the engine checks every
+//! gradient a node returns (`isnan`, `_is_any_true`, `_local_scalar_dense`
+//! in the node's context, after the node ran) and raises PyTorch's error at
+//! the first NaN (observed in torch 2.15).
+
+use ft_runtime::IValue;
+use ft_runtime::autograd::anomaly::AnomalyMode;
+use ft_trace::event::{ApiEvent, AutogradEvent};
+use ft_trace::{Context, EventBody, Value, ValuePolicy};
+
+use crate::common::{call1, ops, pops, tensor, traced, values};
+
+const CHECK: [&str; 3] = [
+    "aten.isnan.default",
+    "aten._is_any_true.default",
+    "aten._local_scalar_dense.default",
+];
+
+/// `0 * sqrt(x)` summed, `x = [0, 4]`: d/dx = 0 · 1 / (2 sqrt(x)), which
+/// is `0 · inf = NaN` at 0 and 0 at 4. SqrtBackward0's output holds the NaN.
+fn zero_times_sqrt(
+    mode: AnomalyMode,
+) -> (
+    ft_runtime::Result<()>,
+    Vec<ft_trace::Event>,
+    ft_runtime::Tensor,
+) {
+    let (mut rt, sink) = traced(ValuePolicy::All);
+    rt.set_anomaly_mode(mode);
+    let x = tensor(&mut rt, &[2], &[0.0, 4.0], true);
+    let r = call1(&mut rt, "aten.sqrt.default", vec![(&x).into()]);
+    let z = call1(
+        &mut rt,
+        "aten.mul.Tensor",
+        vec![(&r).into(), IValue::Int(0)],
+    );
+    let s = call1(&mut rt, "aten.sum.default", vec![(&z).into()]);
+    let outcome = rt.backward(std::slice::from_ref(&s), &[None], false, false);
+    let events = sink.borrow().events().to_vec();
+    (outcome.map(|_| ()), events, x)
+}
+
+#[test]
+fn a_nan_gradient_ends_the_backward_with_pytorchs_error() {
+    let (outcome, events, x) = zero_times_sqrt(AnomalyMode {
+        enabled: true,
+        check_nan: true,
+    });
+    let message = "RuntimeError: Function 'SqrtBackward0' returned nan values in its 0th output.";
+    assert_eq!(outcome.expect_err("NaN").python_message(), message);
+    assert!(x.grad().is_none(), "AccumulateGrad never ran");
+    assert!(events.iter().any(|e| e.body
+        == EventBody::Api(ApiEvent::AnomalyMode(ft_trace::AnomalyMode {
+            enabled: true,
+            check_nan: true,
+        }))));
+    assert!(events.iter().any(|e| matches!(&e.body,
+        EventBody::Autograd(AutogradEvent::GraphTaskError(g)) if g.error == message)));
+    assert_eq!(
+        pops(&events),
+        ["SumBackward0", "MulBackward0", "SqrtBackward0"]
+    );
+    // Each node's own calls, then the check of its one output.
+    let in_nodes: Vec<&str> = ops(&events)
+        .into_iter()
+        .filter(|op| matches!(op.context, Context::Node(_)))
+        .map(|op| op.op.as_str())
+        .collect();
+    let mut want = vec!["aten.expand.default"];
+    want.extend(CHECK);
+    want.push("aten.mul.Tensor");
+    want.extend(CHECK);
+    want.extend(["aten.mul.Scalar", "aten.div.Tensor"]);
+    want.extend(CHECK);
+    assert_eq!(in_nodes, want);
+    let verdicts: Vec<&Value> = ops(&events)
+        .into_iter()
+        .filter(|op| op.op == CHECK[2])
+        .map(|op| &op.outputs[0])
+        .collect();
+    assert_eq!(
+        verdicts,
+        [&Value::Bool(false), &Value::Bool(false), &Value::Bool(true)]
+    );
+}
+
+#[test]
+fn without_check_nan_the_engine_checks_nothing_and_the_nan_reaches_the_leaf() {
+    let (outcome, events, x) = zero_times_sqrt(AnomalyMode {
+        enabled: true,
+        check_nan: false,
+    });
+    outcome.expect("no check");
+    let grad = values(&x.grad().expect("grad"));
+    assert!(grad[0].is_nan() && grad[1] == 0.0, "{grad:?}");
+    assert!(
+        !ops(&events)
+            .iter()
+            .any(|op| CHECK.contains(&op.op.as_str()))
+    );
+}
