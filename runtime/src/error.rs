@@ -174,9 +174,15 @@ pub enum RuntimeError {
     #[error(
         "one of the variables needed for gradient computation has been modified by an inplace \
          operation: {tensor}{} is at version {current}; expected version {saved} instead. Hint: \
-         enable anomaly detection to find the operation that failed to compute its gradient, \
-         with torch.autograd.set_detect_anomaly(True, check_nan=False).",
-        .output_of.as_ref().map(|o| format!(", which is {o},")).unwrap_or_default()
+         {}",
+        .output_of.as_ref().map(|o| format!(", which is {o},")).unwrap_or_default(),
+        if *.anomaly {
+            "the backtrace further above shows the operation that failed to compute its \
+             gradient. The variable in question was changed in there or anywhere later. Good luck!"
+        } else {
+            "enable anomaly detection to find the operation that failed to compute its \
+             gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False)."
+        }
     )]
     SavedTensorModified {
         /// Node that saved the tensor.
@@ -191,6 +197,9 @@ pub enum RuntimeError {
         saved: u64,
         /// Version now.
         current: u64,
+        /// Whether anomaly mode was on: PyTorch's hint then points at the
+        /// forward stack trace it printed instead of recommending the mode.
+        anomaly: bool,
     },
 
     /// Backward reached a node whose saved tensors were already freed

@@ -14,7 +14,11 @@ embedding with LayerNorm and GELU, a classification head) trains with Adam:
   to itself is 0, sqrt's gradient there is inf, and `inf * 0` in the
   square's gradient is NaN. The program catches the engine's RuntimeError,
   prints it, drops the step and carries on with a safe distance
-  (`sqrt(x + eps)`), then switches anomaly mode off again.
+  (`sqrt(x + eps)`), then switches anomaly mode off again;
+* the in-place error whose message recommends
+  `set_detect_anomaly(True, check_nan=False)`: a residual added in place to
+  a ReLU output ReluBackward0 saved, caught under that mode, where the
+  message's hint points at the forward's stack trace instead.
 """
 
 import torch
@@ -89,6 +93,22 @@ loss = F.cross_entropy(logits, y) + 0.1 * (same * distances(z, eps=1e-6)).mean()
 loss.backward()
 opt.step()
 print("safe distance", round(loss.item(), 6))
+torch.autograd.set_detect_anomaly(False)
+
+# The other error people debug this way: an in-place update of an activation
+# that ReLU saved for its backward. PyTorch's message recommends anomaly
+# mode without the NaN check; under it the hint points at the forward's
+# stack trace instead.
+torch.autograd.set_detect_anomaly(True, check_nan=False)
+w_res = torch.randn(4, 4, requires_grad=True)
+z, _ = model(x)
+a = F.relu(z @ w_res)
+a += z
+try:
+    a.pow(2).mean().backward()
+except RuntimeError as e:
+    print("caught:", e)
+opt.zero_grad()
 torch.autograd.set_detect_anomaly(False)
 
 x, y = batch()

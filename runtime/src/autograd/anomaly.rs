@@ -14,6 +14,11 @@
 //! Undefined outputs are skipped; AccumulateGrad returns none, so it checks
 //! nothing. With `check_nan` off, anomaly mode dispatches nothing more.
 //!
+//! Anomaly mode also rewords one error: a saved tensor modified in place
+//! gets the hint `the backtrace further above shows the operation that
+//! failed to compute its gradient. ... Good luck!` instead of the advice
+//! to enable anomaly detection ([`reword`]).
+//!
 //! The check is its own step of the engine, so the runtime models the
 //! state here and [`check_outputs`] is what the engine calls.
 
@@ -91,6 +96,31 @@ fn check_each(rt: &mut Runtime, node: &Node, outputs: &[Option<Tensor>]) -> Resu
         }
     }
     Ok(())
+}
+
+/// An error a node's function raised, as anomaly mode words it: the
+/// version-check error of a saved tensor modified in place gives another
+/// hint while anomaly mode is enabled (`SavedVariable::unpack`, whatever
+/// `check_nan`; observed in torch 2.15).
+pub(crate) fn reword(error: RuntimeError, mode: AnomalyMode) -> RuntimeError {
+    match error {
+        RuntimeError::SavedTensorModified {
+            node,
+            tensor,
+            output_of,
+            saved,
+            current,
+            ..
+        } => RuntimeError::SavedTensorModified {
+            node,
+            tensor,
+            output_of,
+            saved,
+            current,
+            anomaly: mode.enabled,
+        },
+        other => other,
+    }
 }
 
 fn first_tensor(results: Vec<IValue>, op: &str) -> Result<Tensor> {

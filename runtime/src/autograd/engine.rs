@@ -252,6 +252,7 @@ fn evaluate_function(rt: &mut Runtime, task: &mut GraphTask, node_task: NodeTask
     let post_hook_inputs = rt.post_hook_inputs(&node, &inputs);
     rt.unpack_saved(&node)?;
 
+    let mode = rt.anomaly_mode();
     let mut outputs = {
         let mut function = node.function.lock();
         let mut ctx = BackwardCtx {
@@ -261,7 +262,9 @@ fn evaluate_function(rt: &mut Runtime, task: &mut GraphTask, node_task: NodeTask
         let outputs = if task.exec_info.computes_nothing(&node) {
             vec![None; node.next_edges.len()]
         } else {
-            function.apply(&mut ctx, inputs)?
+            function
+                .apply(&mut ctx, inputs)
+                .map_err(|e| anomaly::reword(e, mode))?
         };
         if !task.keep_graph {
             function.release_variables();

@@ -330,6 +330,7 @@ impl SavedVariable {
             output_of: history.map(|(name, nr)| format!("output {nr} of {}", forward_name(&name))),
             saved: self.saved_version,
             current,
+            anomaly: false,
         }
     }
 

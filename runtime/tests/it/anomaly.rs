@@ -99,3 +99,45 @@ fn without_check_nan_the_engine_checks_nothing_and_the_nan_reaches_the_leaf() {
             .any(|op| CHECK.contains(&op.op.as_str()))
     );
 }
+
+/// `relu(x)` then `+= 1` in place on the output ReluBackward0 saved: the
+/// version-check error's hint depends on anomaly mode (`enabled` alone).
+#[test]
+fn anomaly_mode_rewords_the_hint_of_a_saved_tensor_modified_in_place() {
+    let hint = |mode: AnomalyMode| {
+        let (mut rt, _sink) = traced(ValuePolicy::None);
+        rt.set_anomaly_mode(mode);
+        let x = tensor(&mut rt, &[2], &[1.0, -1.0], true);
+        let r = call1(&mut rt, "aten.relu.default", vec![(&x).into()]);
+        call1(
+            &mut rt,
+            "aten.add_.Scalar",
+            vec![(&r).into(), IValue::Int(1)],
+        );
+        let s = call1(&mut rt, "aten.sum.default", vec![(&r).into()]);
+        let err = rt
+            .backward(std::slice::from_ref(&s), &[None], false, false)
+            .expect_err("modified");
+        let message = err.python_message();
+        let prefix = "RuntimeError: one of the variables needed for gradient computation has \
+                      been modified by an inplace operation: [torch.FloatTensor [2]], which is \
+                      output 0 of Relu, is at version 1; expected version 0 instead. Hint: ";
+        message
+            .strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("{message}"))
+            .to_owned()
+    };
+    let advice = "enable anomaly detection to find the operation that failed to compute its \
+                  gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).";
+    let backtrace = "the backtrace further above shows the operation that failed to compute its \
+                     gradient. The variable in question was changed in there or anywhere later. \
+                     Good luck!";
+    assert_eq!(hint(AnomalyMode::default()), advice);
+    for check_nan in [true, false] {
+        let mode = AnomalyMode {
+            enabled: true,
+            check_nan,
+        };
+        assert_eq!(hint(mode), backtrace);
+    }
+}
