@@ -800,7 +800,7 @@ def test_optimizer_marks_and_zero_grad(captures):
 # -- releases (FORMAT §3.6.4, CAPTURE §5.1) ---------------------------------------------------
 
 RELEASE_PROGRAMS = SHORT_LIVED + ["requires_grad_changes", "relu_detach", "release_in_backward", "retain_twice"] + CORPUS
-STATE_RANK = {"grad_mode": 0, "default_dtype": 1, "autocast": 2, "set_requires_grad": 3, "set_grad": 4, "release": 5}
+STATE_RANK = {"grad_mode": 0, "default_dtype": 1, "autocast": 2, "anomaly_mode": 3, "set_requires_grad": 4, "set_grad": 5, "release": 6}
 # The state kinds that name a tensor (ordered by its id within the kind).
 PER_TENSOR_STATE = ("set_requires_grad", "set_grad", "release")
 
@@ -1023,8 +1023,8 @@ def test_only_tensors_the_program_could_reach_are_released(captures, name):
 
 @pytest.mark.parametrize("name", RELEASE_PROGRAMS)
 def test_state_changes_come_in_order_before_an_op_or_backward(captures, name):
-    """grad_mode, default_dtype, autocast, then set_requires_grad, set_grad
-    and release, each by ascending id (introductions may come between), then
+    """grad_mode, default_dtype, autocast, anomaly_mode, then set_requires_grad,
+    set_grad and release, each by ascending id (introductions may come between), then
     a top-level op or backward."""
     events = captures.reader(name).events
     runs = in_function_runs(events)
