@@ -141,3 +141,51 @@ fn anomaly_mode_rewords_the_hint_of_a_saved_tensor_modified_in_place() {
         assert_eq!(hint(mode), backtrace);
     }
 }
+
+/// The runtime writes anomaly mode as the capture does: a net change only,
+/// before the next top-level call, after grad mode (FORMAT §3.6 rule 4).
+#[test]
+fn the_runtime_writes_each_net_change_before_the_next_call() {
+    let (mut rt, sink) = traced(ValuePolicy::None);
+    let on = AnomalyMode {
+        enabled: true,
+        check_nan: true,
+    };
+    let x = tensor(&mut rt, &[2], &[1.0, 2.0], false);
+    // Entered and left with no call between: nothing to write.
+    rt.set_anomaly_mode(on);
+    rt.set_anomaly_mode(AnomalyMode::default());
+    call1(&mut rt, "aten.neg.default", vec![(&x).into()]);
+    rt.set_grad_mode(false, false);
+    rt.set_anomaly_mode(on);
+    rt.set_anomaly_mode(on);
+    call1(&mut rt, "aten.neg.default", vec![(&x).into()]);
+    rt.set_anomaly_mode(AnomalyMode {
+        enabled: true,
+        check_nan: false,
+    });
+    call1(&mut rt, "aten.neg.default", vec![(&x).into()]);
+    let names: Vec<String> = sink
+        .borrow()
+        .events()
+        .iter()
+        .filter(|e| !matches!(e.body, EventBody::Api(ApiEvent::Tensor(_))))
+        .map(|e| match &e.body {
+            EventBody::Api(ApiEvent::AnomalyMode(a)) => {
+                format!("anomaly_mode {} {}", a.enabled, a.check_nan)
+            }
+            other => other.kind_name().to_owned(),
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "op",
+            "grad_mode",
+            "anomaly_mode true true",
+            "op",
+            "anomaly_mode true false",
+            "op"
+        ]
+    );
+}
