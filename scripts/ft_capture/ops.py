@@ -13,7 +13,7 @@ import ftr
 
 from .errors import UnrecordableValue
 from .keys import TlsState, call_dispatch_keys
-from .values import EMPTY_OPS, OPAQUE_OUTPUTS, RANDOM_OPS, TypeText, covers_storage, flatten_values, op_schema, tensor_version, typed_scalar_value
+from .values import EMPTY_OPS, OPAQUE_OUTPUTS, RANDOM_OPS, TypeText, covers_storage, flatten_values, op_schema, tensor_version, typed_scalar_value, zero_uninitialised
 
 # Operators whose results may lie on memory that other code writes (a file
 # mapped shared): their storages are never trusted by `DigestCache`.
@@ -121,6 +121,7 @@ class OpRecorder:
         finally:
             self._reuse_digests = True
         if schema.base in EMPTY_OPS:
+            zero_uninitialised(out)
             self._note_uninitialised(out)
         if self.ctx[0] == ftr.CTX_TOP_LEVEL:
             for value in outputs:

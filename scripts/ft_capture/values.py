@@ -177,6 +177,29 @@ def tensor_version(t: torch.Tensor) -> int:
         return 0
 
 
+def zero_uninitialised(out: Any) -> None:
+    """Zero-fills the storages an `empty*` call returned, before the program
+    sees them. PyTorch leaves that memory as the allocator found it, so a
+    program that fills such a tensor part by part (`new_empty(n)` then an
+    `index_copy_` per cluster, as `nn.AdaptiveLogSoftmaxWithLoss` does) has
+    values in between that differ from run to run; zeroed, they are the
+    same every time and equal to the runtime's, whose `empty*` kernels
+    return zeros. No correct program reads these bytes before writing them.
+
+    The zeros go through a separate uint8 tensor over the same storage:
+    the result's own version counter does not move, and nothing reaches the
+    dispatch mode or autograd."""
+    tensors = out if isinstance(out, (list, tuple)) else [out]
+    for t in tensors:
+        if not isinstance(t, torch.Tensor) or t.layout != torch.strided or t.device.type != "cpu":
+            continue
+        storage = t.untyped_storage()
+        if storage.nbytes() == 0:
+            continue
+        raw = torch.ops.aten.set_.source_Storage(torch.ops.aten.empty.memory_format([0], dtype=torch.uint8), storage)
+        torch.ops.aten.zero_.default(raw)
+
+
 def covers_storage(t: torch.Tensor) -> bool:
     """Whether a tensor's elements are exactly its storage's, in order."""
     return t.storage_offset() == 0 and t.is_contiguous() and t.numel() * t.element_size() == t.untyped_storage().nbytes()
