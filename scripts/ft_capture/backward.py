@@ -21,6 +21,8 @@ from .schedule import dependency_counts, simulate_schedule
 from .values import node_name
 
 _C = torch._C
+_anomaly_enabled = torch.is_anomaly_enabled
+_anomaly_check_nan = torch.is_anomaly_check_nan_enabled
 
 
 @dataclass
@@ -257,7 +259,19 @@ class BackwardRecorder:
             return
         bw.current = nid
         self._queue_event(ftr.AG_POP, nid)
-        self.ctx = ftr.context(ftr.CTX_NODE, nid)
+        self.ctx = ftr.context(ftr.CTX_NODE, bw.plan[nid].nid)
+
+    def graph_root_checked(self) -> None:
+        """An `isnan` in backward context before any node ran: with several
+        roots, in anomaly mode with check_nan, the engine has popped its
+        hidden GraphRoot (which no hook shows running) and checks the root
+        gradients it returned (observed in torch 2.15; CAPTURE.md §6.9). The
+        GraphTask starts here, with GraphRoot as the running node, so the
+        check is in its context after its pop, where the engine ran it."""
+        bw = self.backward
+        if bw is None or bw.started or bw.root != GRAPH_ROOT or not (_anomaly_enabled() and _anomaly_check_nan()):
+            return
+        self.node_started(GRAPH_ROOT)
 
     def _start_graph_task(self, bw: BackwardState) -> None:
         """The engine began: the schedule is derived now (every root's node

@@ -18,6 +18,7 @@ from .recorder import Recorder
 from .values import op_schema
 
 _AUTOCAST_CPU = torch._C.DispatchKey.AutocastCPU
+_ISNAN = torch.ops.aten.isnan.default
 
 
 # Namespaces of PyTorch's own operators: every one of their calls is an event.
@@ -73,6 +74,9 @@ class CaptureMode(TorchDispatchMode):
         # Capture bookkeeping (as `_guard` runs it, without a closure per step).
         try:
             rec.flush()
+            if func is _ISNAN and rec.ctx[0] == ftr.CTX_BACKWARD:
+                # Maybe anomaly mode's check of GraphRoot's results.
+                rec.graph_root_checked()
             tls = entry_tls()
             if rec.ctx[0] == ftr.CTX_TOP_LEVEL:
                 # Inside the mode AutocastCPU is excluded whatever the

@@ -6,7 +6,8 @@ function that produced the NaN. A small metric-learning model (an MLP
 embedding with LayerNorm and GELU, a classification head) trains with Adam:
 
 * two steps with forward and backward inside `detect_anomaly()` (the engine
-  checks every gradient a node returns for NaN);
+  checks every gradient a node returns for NaN), the second with two roots
+  (the engine's GraphRoot checks the root gradients too);
 * one step inside `detect_anomaly(check_nan=False)` (stack traces only);
 * `torch.autograd.set_detect_anomaly(True)` switched on globally for a step
   whose loss adds a pairwise-distance penalty computed as
@@ -62,9 +63,13 @@ for step in range(2):
     x, y = batch()
     opt.zero_grad()
     with torch.autograd.detect_anomaly():
-        _, logits = model(x)
+        z, logits = model(x)
         loss = F.cross_entropy(logits, y)
-        loss.backward()
+        if step == 0:
+            loss.backward()
+        else:
+            # An embedding-norm penalty as a second root of one backward.
+            torch.autograd.backward([loss, 1e-3 * z.pow(2).sum(-1).mean()])
     opt.step()
     print("anomaly step", step, round(loss.item(), 6))
 

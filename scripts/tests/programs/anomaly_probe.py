@@ -1,5 +1,6 @@
 """Anomaly mode for the capture tests: a backward under `detect_anomaly()`
-(a node with an input that needs no gradient), `torch.autograd.grad` in it,
+(a node with an input that needs no gradient), `torch.autograd.grad` and a
+backward of two roots (the engine's GraphRoot checks both) in it,
 a backward under `check_nan=False`, a caught NaN from sqrt at zero under a
 global `set_detect_anomaly(True)`, then anomaly mode off again."""
 
@@ -13,6 +14,8 @@ with torch.autograd.detect_anomaly():
     loss = F.mse_loss(x @ w, torch.zeros(4, 2))
     loss.backward()
     (gw,) = torch.autograd.grad((x @ w).sum(), [w])
+    h = x @ w
+    torch.autograd.backward([h.sum(), h.mean()])
 print(gw.sum().item())
 with torch.autograd.detect_anomaly(check_nan=False):
     (x @ w).relu().sum().backward()
