@@ -919,9 +919,7 @@ impl Replayer<'_> {
         };
         let start = self.torch.events.partition_point(|e| e.seq <= seq);
         let rest = &self.torch.events[start..];
-        let Some(clone_seq_nr) = node_seq_nr_before_next_op(rest, out.id) else {
-            return false;
-        };
+        let clone_seq_nr = node_seq_nr_before_next_op(rest, out.id);
         let Some(next) = rest.iter().position(|e| {
             matches!(&e.body, EventBody::Dispatch(DispatchEvent::Op(o)) if o.context == Context::TopLevel)
         }) else {
@@ -944,10 +942,22 @@ impl Replayer<'_> {
         // wrapped in the base's CopySlices, which numbers right after it
         // (op node, clone, CopySlices).
         let after = &rest[next + 1..];
-        is_inplace
-            && same_self
-            && (node_seq_nr_before_next_op(after, source.id).is_some_and(|n| n + 1 == clone_seq_nr)
-                || copy_slices_seq_nr_before_next_op(after).is_some_and(|n| n == clone_seq_nr + 1))
+        if !(is_inplace && same_self) {
+            return false;
+        }
+        let Some(clone_seq_nr) = clone_seq_nr else {
+            // A `self` that needs no gradient: its clone records no node,
+            // but the in-place op records one on it when another input
+            // needs a gradient (`x.mul_(w)` with only `w` requiring grad).
+            // The clone is the autograd kernel's when that op, with those
+            // inputs needing gradients, saves the original `self`.
+            return node_before_next_op(after, source.id).is_some_and(|n| {
+                let needs: Vec<bool> = n.next.iter().map(|e| e.node.is_some()).collect();
+                needs.first() == Some(&false) && Runtime::clones_original_self(&inplace.op, &needs)
+            });
+        };
+        node_seq_nr_before_next_op(after, source.id).is_some_and(|n| n + 1 == clone_seq_nr)
+            || copy_slices_seq_nr_before_next_op(after).is_some_and(|n| n == clone_seq_nr + 1)
     }
 
     /// Hands the runtime PyTorch's recorded outputs of a spectral
@@ -1078,6 +1088,23 @@ fn node_seq_nr_before_next_op(events: &[Event], id: u64) -> Option<u64> {
             }
             EventBody::Autograd(AutogradEvent::Node(n)) if n.tensors.contains(&id) => {
                 return Some(n.seq_nr);
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The node recorded on tensor `id` among the autograd events before the
+/// next top-level op of `events`.
+fn node_before_next_op(events: &[Event], id: u64) -> Option<&ft_trace::NodeCreated> {
+    for e in events {
+        match &e.body {
+            EventBody::Dispatch(DispatchEvent::Op(o)) if o.context == Context::TopLevel => {
+                return None;
+            }
+            EventBody::Autograd(AutogradEvent::Node(n)) if n.tensors.contains(&id) => {
+                return Some(n);
             }
             _ => {}
         }

@@ -111,6 +111,18 @@ impl Runtime {
             .unwrap_or_default()
     }
 
+    /// Whether the autograd kernel of the in-place overload `op` dispatches
+    /// `clone(self)` before its kernel (PyTorch's `original_self`) when its
+    /// differentiable inputs need gradients as `needs` says (in the order of
+    /// the node's next edges): `x.mul_(w)` with only `w` requiring grad
+    /// clones `x`; `x.add_(w)` never clones.
+    pub fn clones_original_self(op: &str, needs: &[bool]) -> bool {
+        match derivatives::lookup(op) {
+            Differentiability::Derivative(d) => (d.original_self)(needs),
+            _ => false,
+        }
+    }
+
     /// Whether tensors of the PyTorch dtype `name` (`float32`, `torch.int64`)
     /// can be held and computed on.
     pub fn supports_dtype(name: &str) -> bool {

@@ -141,9 +141,11 @@ fn arithmetic(op: &str) -> Option<Differentiability> {
         "aten.xlogy.Scalar_Self" => D(derivative!("XlogyBackward1", &[1], |a, _| unary(
             Unary::input(tensor(a, 1)?, vec![arg(a, 0)], f::xlogy_scalar_self)
         ))),
-        "aten.fmod.Scalar" => D(derivative!("FmodBackward0", &[0], |_, _| unary(
-            Unary::plain(vec![], f::identity)
-        ))),
+        "aten.fmod.Scalar" | "aten.fmod_.Scalar" => {
+            D(derivative!("FmodBackward0", &[0], |_, _| unary(
+                Unary::plain(vec![], f::identity)
+            )))
+        }
         "aten.fmod.Tensor" => D(derivative!("FmodBackward1", &[0, 1], |a, n| {
             Ok(Box::new(RemainderBackward1 {
                 self_: needs(n, 1).then(|| SavedOperand::of(&arg(a, 0))),
@@ -151,6 +153,18 @@ fn arithmetic(op: &str) -> Option<Differentiability> {
                 rounding: "trunc",
             }))
         })),
+        "aten.fmod_.Tensor" => D(derivative!(
+            "FmodBackward1",
+            &[0, 1],
+            |a, n| {
+                Ok(Box::new(RemainderBackward1 {
+                    self_: needs(n, 1).then(|| SavedOperand::of(&arg(a, 0))),
+                    other: needs(n, 1).then(|| SavedOperand::of(&arg(a, 1))),
+                    rounding: "trunc",
+                }))
+            },
+            original_self = other_needs
+        )),
         "aten.remainder_.Tensor" => D(derivative!(
             "RemainderBackward1",
             &[0, 1],

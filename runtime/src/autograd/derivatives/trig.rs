@@ -5,11 +5,15 @@
 //! | `sinh` / `cosh` / `atan` / `asin` / `acos` | SinhBackward0 / CoshBackward0 / AtanBackward0 / AsinBackward0 / AcosBackward0 | self |
 //! | `tan` | TanBackward0 | result |
 //! | `atan2` | Atan2Backward0 (self, other) | self, other |
+//! | `asinh` / `acosh` / `atanh` | AsinhBackward0 / AcoshBackward0 / AtanhBackward0 | self |
+//! | `sin_` / `cos_` / `sinh_` / `cosh_` / `asin_` / `acos_` / `atan_` | the functional form's node | a clone of the original self |
+//! | `tan_` | TanBackward0 | result |
+//! | `asinh_` / `acosh_` / `atanh_` | AsinhBackward1 / AcoshBackward1 / AtanhBackward1 (not implemented in PyTorch: fails when run with a gradient) | — |
 
 use super::{Derivative, Differentiability, derivative, tensor};
 use crate::autograd::BackwardFn;
-use crate::autograd::functions::elementwise::Unary;
-use crate::autograd::functions::trig::{self as f, Atan2Backward0};
+use crate::autograd::functions::elementwise::{self as e, Unary};
+use crate::autograd::functions::trig::{self as f, Atan2Backward0, InplaceNotImplemented};
 use crate::autograd::saved::SavedVariable;
 use crate::error::Result;
 
@@ -44,6 +48,89 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                 self_: SavedVariable::input(tensor(a, 0)?),
                 other: SavedVariable::input(tensor(a, 1)?),
             }))
+        })),
+        "aten.asinh.default" => D(derivative!("AsinhBackward0", &[0], |a, _| unary(
+            Unary::input(tensor(a, 0)?, vec![], f::asinh)
+        ))),
+        "aten.acosh.default" => D(derivative!("AcoshBackward0", &[0], |a, _| unary(
+            Unary::input(tensor(a, 0)?, vec![], f::acosh)
+        ))),
+        "aten.atanh.default" => D(derivative!("AtanhBackward0", &[0], |a, _| unary(
+            Unary::input(tensor(a, 0)?, vec![], f::atanh)
+        ))),
+        _ => return in_place(op),
+    })
+}
+
+/// `original_self` of the in-place forms whose formula reads `self`.
+fn always(_: &[bool]) -> bool {
+    true
+}
+
+fn not_implemented(function: &'static str) -> Result<Box<dyn BackwardFn>> {
+    Ok(Box::new(InplaceNotImplemented { function }))
+}
+
+/// The in-place forms: the functional form's node on a clone of the
+/// original `self` (observed in torch 2.15: `x.sin_()` dispatches
+/// `clone(x)` before `sin_`, its node SinBackward0), TanBackward0 on the
+/// result, and the not-implemented nodes of the inverse hyperbolics.
+fn in_place(op: &str) -> Option<Differentiability> {
+    use Differentiability::Derivative as D;
+    Some(match op {
+        "aten.sin_.default" => D(derivative!(
+            "SinBackward0",
+            &[0],
+            |a, _| unary(Unary::input(tensor(a, 0)?, vec![], e::sin)),
+            original_self = always
+        )),
+        "aten.cos_.default" => D(derivative!(
+            "CosBackward0",
+            &[0],
+            |a, _| unary(Unary::input(tensor(a, 0)?, vec![], e::cos)),
+            original_self = always
+        )),
+        "aten.tan_.default" => D(derivative!("TanBackward0", &[0], |_, _| unary(
+            Unary::result(vec![], f::tan)
+        ))),
+        "aten.sinh_.default" => D(derivative!(
+            "SinhBackward0",
+            &[0],
+            |a, _| unary(Unary::input(tensor(a, 0)?, vec![], f::sinh)),
+            original_self = always
+        )),
+        "aten.cosh_.default" => D(derivative!(
+            "CoshBackward0",
+            &[0],
+            |a, _| unary(Unary::input(tensor(a, 0)?, vec![], f::cosh)),
+            original_self = always
+        )),
+        "aten.asin_.default" => D(derivative!(
+            "AsinBackward0",
+            &[0],
+            |a, _| unary(Unary::input(tensor(a, 0)?, vec![], f::asin)),
+            original_self = always
+        )),
+        "aten.acos_.default" => D(derivative!(
+            "AcosBackward0",
+            &[0],
+            |a, _| unary(Unary::input(tensor(a, 0)?, vec![], f::acos)),
+            original_self = always
+        )),
+        "aten.atan_.default" => D(derivative!(
+            "AtanBackward0",
+            &[0],
+            |a, _| unary(Unary::input(tensor(a, 0)?, vec![], f::atan)),
+            original_self = always
+        )),
+        "aten.asinh_.default" => D(derivative!("AsinhBackward1", &[0], |_, _| {
+            not_implemented("asinh")
+        })),
+        "aten.acosh_.default" => D(derivative!("AcoshBackward1", &[0], |_, _| {
+            not_implemented("acosh")
+        })),
+        "aten.atanh_.default" => D(derivative!("AtanhBackward1", &[0], |_, _| {
+            not_implemented("atanh")
         })),
         _ => return None,
     })

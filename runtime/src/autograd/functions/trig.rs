@@ -1,4 +1,6 @@
-//! Backward formulas of `sinh`, `cosh`, `tan`, `atan`, `asin`, `acos`, `atan2`
+//! Backward formulas of `sinh`, `cosh`, `tan`, `atan`, `asin`, `acos`, `atan2`,
+//! `asinh`, `acosh`, `atanh` (and the failing nodes of the last three's
+//! in-place forms)
 //! (PyTorch's derivatives.yaml, real dtypes: `conj()` is the identity and
 //! dispatches nothing). Each is a [`super::elementwise::UnaryFormula`] for a
 //! [`super::elementwise::Unary`] node.
@@ -138,5 +140,81 @@ impl BackwardFn for Atan2Backward0 {
     fn release_variables(&mut self) {
         self.self_.release();
         self.other.release();
+    }
+}
+
+/// AsinhBackward0: `grad * (self.pow(2) + 1).rsqrt()`.
+pub(crate) fn asinh(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    let sq = ctx.rt.elementwise().pow_scalar(need(s)?, IValue::Int(2))?;
+    let plus = ctx.rt.elementwise().add_scalar(&sq, IValue::Int(1))?;
+    let r = ctx.rt.elementwise().unary("aten.rsqrt.default", &plus)?;
+    ctx.rt.mul(g, r.into())
+}
+
+/// AcoshBackward0: `grad * (self * self - 1).rsqrt()` (observed in torch
+/// 2.15: `mul(self, self)`, then `sub.Scalar`).
+pub(crate) fn acosh(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    let x = need(s)?;
+    let sq = ctx.rt.mul(x, x.into())?;
+    let minus = ctx.rt.elementwise().sub_scalar(&sq, IValue::Int(1))?;
+    let r = ctx.rt.elementwise().unary("aten.rsqrt.default", &minus)?;
+    ctx.rt.mul(g, r.into())
+}
+
+/// AtanhBackward0: `grad * 1 / (1 - self.pow(2))`, in the order PyTorch's
+/// compiled formula dispatches it (observed in torch 2.15): `pow`, then
+/// `1 - ·` as `empty_like(·).fill_(1).sub_(·)`, then `grad * 1`
+/// (`mul.Scalar`), then `div`.
+pub(crate) fn atanh(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    let mut ops = ctx.rt.elementwise();
+    let sq = ops.pow_scalar(need(s)?, IValue::Int(2))?;
+    let denom = ops.empty_like_preserve(&sq)?;
+    ops.fill_(&denom, IValue::Int(1))?;
+    ops.sub_(&denom, &sq)?;
+    let scaled = ctx.rt.mul_scalar(g, IValue::Int(1))?;
+    ctx.rt.elementwise().div(&scaled, denom.into())
+}
+
+/// AsinhBackward1 / AcoshBackward1 / AtanhBackward1, the nodes of the
+/// in-place `asinh_`, `acosh_`, `atanh_`: PyTorch declares them
+/// `not_implemented("inplace version of ...")`; the node is recorded and
+/// raises NotImplementedError when it runs with a gradient.
+pub(crate) struct InplaceNotImplemented {
+    /// The functional form's name (`atanh`).
+    pub(crate) function: &'static str,
+}
+
+impl BackwardFn for InplaceNotImplemented {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        if grads.iter().all(Option::is_none) {
+            return Ok(vec![None]);
+        }
+        // PyTorch raises NotImplementedError: an error of the program.
+        Err(RuntimeError::KernelDtype {
+            op: ctx.node.name().to_owned(),
+            message: format!(
+                "the derivative for 'inplace version of {}' is not implemented.",
+                self.function
+            ),
+        })
     }
 }

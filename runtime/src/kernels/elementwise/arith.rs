@@ -351,6 +351,17 @@ pub(crate) fn xlogy(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     one(nary(ctx, &ops, dtype, |v| xlogy_value(v[0], v[1]))?)
 }
 
+/// `fmod_.Tensor` / `fmod_.Scalar`: the promoted result must cast back to
+/// `self` (an int64 `self` by a float divisor is refused).
+pub(crate) fn fmod_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    let ops = [Operand::Tensor(this), a.operand(1)?];
+    let result = fmod_of(ctx, &ops)?;
+    write_back(ctx, this, &result)?;
+    one(this.clone())
+}
+
 // -- pow -----------------------------------------------------------------------
 
 /// Integer power with wrapping; negative exponents give 0 except for bases

@@ -207,6 +207,28 @@ pub(super) fn float_op_prec(
     Ok(vec![unary(ctx, t, Some(dtype), f)?.into()])
 }
 
+/// [`float_op_prec`] in place: the float result must cast back to `self`
+/// (an integer `self` is refused, as PyTorch refuses `x.sin_()` on int64).
+pub(super) fn float_op_prec_(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'_>,
+    f32f: fn(f32) -> f32,
+    f64f: fn(f64) -> f64,
+) -> Out {
+    let t = a.tensor(0)?;
+    ctx.check(t, "self")?;
+    check_inplace_cast(ctx.op, to_floating(ctx, t.dtype()), t.dtype())?;
+    let narrow = !wide(t.dtype());
+    write_map(ctx, t, move |x: f64| {
+        if narrow {
+            f64::from(f32f(x as f32))
+        } else {
+            f64f(x)
+        }
+    })?;
+    Ok(vec![t.clone().into()])
+}
+
 /// `sin(self)`.
 pub(crate) fn sin(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     float_op_prec(ctx, &a, f32::sin, f64::sin)
