@@ -282,6 +282,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "fake-quant-rounds-half-away" => {
                 faults.fake_quant_rounds_half_away = true;
             }
+            None if spec == "fused-observer-skips-average" => {
+                faults.fused_observer_skips_average = true;
+            }
             None if spec == "soft-margin-log-without-1p" => {
                 faults.soft_margin_log_without_1p = true;
             }
@@ -760,6 +763,16 @@ impl Replayer<'_> {
         }
         for (t, tensor) in expected.into_iter().zip(produced) {
             self.bind(t, tensor);
+        }
+        // Arguments the kernel resized in place: the same tensors, new handles.
+        for (index, tensor) in self.runtime.take_resized_arguments() {
+            if let Some(t) = op
+                .args
+                .get(index)
+                .and_then(|(_, v)| v.tensors().into_iter().next())
+            {
+                self.bind(t, tensor);
+            }
         }
         let clones = self.runtime.take_original_selves();
         let recorded = std::mem::take(&mut self.pending_clones);

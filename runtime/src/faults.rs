@@ -340,6 +340,11 @@ pub struct Faults {
     /// `nearbyint` rounds them to even. Breaks every fake-quantized value
     /// that falls on a tie (`0.25 / 0.1`), and its mask at the range's edge.
     pub fake_quant_rounds_half_away: bool,
+    /// `_fused_moving_avg_obs_fq_helper`'s observer replaces its running
+    /// minimum and maximum by the batch's instead of moving their average
+    /// (averaging constant 1). Breaks the scale, zero point and output of
+    /// every observed call after an observer's first.
+    pub fused_observer_skips_average: bool,
     /// `soft_margin_loss` takes `log` where PyTorch takes `log1p` of
     /// `exp(-x·y)`. Breaks the values of every `soft_margin_loss`.
     pub soft_margin_log_without_1p: bool,

@@ -12,6 +12,7 @@ mod close;
 mod common;
 mod compare;
 mod fake_quantize;
+mod fused_observer;
 mod isin;
 mod shrink;
 mod special;
@@ -176,6 +177,9 @@ fn activations(op: &str) -> Option<Kernel> {
         }
         "aten.fake_quantize_per_channel_affine_cachemask.default" => {
             fake_quantize::per_channel_cachemask
+        }
+        "aten._fused_moving_avg_obs_fq_helper.default" => {
+            fused_observer::fused_moving_avg_obs_fq_helper
         }
         "aten.glu_backward.default" => activation::glu_backward,
         "aten.hardshrink.default" => shrink::hardshrink,

@@ -64,6 +64,12 @@ pub(crate) struct KernelCtx<'a> {
     /// when the replay gave them ([`crate::Runtime::provide_gauge_reference`]):
     /// the spectral decompositions align their gauge to them.
     pub(crate) gauge: Option<&'a [Vec<f64>]>,
+    /// Arguments the kernel resized in place (`resize_` inside a kernel:
+    /// `_fused_moving_avg_obs_fq_helper`'s per-channel observer state), by
+    /// argument index, with their new handles: the same tensors over new
+    /// storage, which the caller binds in place of the old ones
+    /// ([`crate::Runtime::take_resized_arguments`]).
+    pub(crate) resized: &'a mut Vec<(usize, Tensor)>,
 }
 
 /// A kernel: bound arguments in, results out (schema order).

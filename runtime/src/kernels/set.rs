@@ -63,7 +63,7 @@ fn set_source_tensor(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
 }
 
 /// `this`'s new handle over `source`'s storage and geometry.
-fn reseated(this: &Tensor, source: &Tensor) -> Tensor {
+pub(super) fn reseated(this: &Tensor, source: &Tensor) -> Tensor {
     let autograd = {
         let meta = this.0.autograd.lock();
         AutogradMeta {

@@ -155,8 +155,10 @@ impl Runtime {
         if matches!(self.context, ExecContext::Node(_)) {
             return self.call_in_hook(op, args, below);
         }
-        // Only the clones of this call are kept for the caller to take.
+        // Only the clones of this call are kept for the caller to take, and
+        // only the arguments it resized.
         self.original_selves.clear();
+        self.resized_arguments.clear();
         let entry = Registry::builtin()?.get(op)?;
         if let Some(t) = &mut self.tracer {
             t.flush_state();
@@ -293,6 +295,7 @@ impl Runtime {
                     .as_ref()
                     .filter(|(for_op, _)| for_op == op)
                     .map(|(_, outputs)| outputs.as_slice()),
+                resized: &mut self.resized_arguments,
             };
             kernel(
                 &mut ctx,

@@ -109,6 +109,9 @@ pub struct Runtime {
     /// Clones of `self` that in-place operators dispatched for their
     /// backward during the last top-level call.
     original_selves: Vec<Tensor>,
+    /// Arguments the last top-level call's kernels resized in place, by
+    /// argument index, with their new handles.
+    resized_arguments: Vec<(usize, Tensor)>,
     /// Backward hooks the program registered.
     hooks: HookRegistry,
     /// Backward functions of the program's custom autograd.Functions.
@@ -145,6 +148,7 @@ impl Runtime {
             context: ExecContext::TopLevel,
             default_dtype: DType::Float32,
             original_selves: Vec::new(),
+            resized_arguments: Vec::new(),
             hooks: HookRegistry::default(),
             functions: functions::FunctionRegistry::default(),
             saved_hooks: saved_hooks::SavedHooks::default(),
@@ -159,6 +163,15 @@ impl Runtime {
     /// replayer binds them to the recorded clone outputs.
     pub fn take_original_selves(&mut self) -> Vec<Tensor> {
         std::mem::take(&mut self.original_selves)
+    }
+
+    /// The arguments the last top-level call resized in place (a kernel's
+    /// `resize_`: `_fused_moving_avg_obs_fq_helper`'s per-channel observer
+    /// state on its first call), by argument index: each the same tensor on
+    /// new storage, which a replayer binds in place of the argument's
+    /// handle.
+    pub fn take_resized_arguments(&mut self) -> Vec<(usize, Tensor)> {
+        std::mem::take(&mut self.resized_arguments)
     }
 
     /// A runtime that records every event into `sink`.

@@ -41,6 +41,14 @@ impl IdSlot {
         }
     }
 
+    /// Takes `other`'s id, for an object that replaces `other` under the
+    /// same identity (the larger storage a kernel's `resize_` allocates,
+    /// where PyTorch grows the storage in place).
+    pub(crate) fn assume(&self, other: &IdSlot) {
+        let id = *other.0.lock();
+        *self.0.lock() = id;
+    }
+
     /// Whether any tracer ever named this object (used to prove tracing-off does no work).
     #[cfg(test)]
     pub fn is_assigned(&self) -> bool {

@@ -681,6 +681,13 @@ fn activations(op: &str) -> Option<Differentiability> {
             |_, _| Ok(Box::<CachemaskBackward>::default()),
             outputs = &[true, false]
         )),
+        // derivatives.yaml: `self: fake_quantize_per_tensor_affine_cachemask_backward(grad, mask)`.
+        "aten._fused_moving_avg_obs_fq_helper.default" => D(derivative!(
+            "FusedMovingAvgObsFqHelperBackward0",
+            &[0],
+            |_, _| Ok(Box::<CachemaskBackward>::default()),
+            outputs = &[true, false]
+        )),
         "aten.glu.default" => D(derivative!("GluBackward0", &[0], |a, _| act(
             a,
             "aten.glu_backward.default",

@@ -82,7 +82,7 @@ fn clamp_q(q: f64, qmin: i64, qmax: i64) -> f64 {
 /// Refuses what the kernels do not compute: PyTorch's message for the
 /// dtypes its kernel does not dispatch (`dispatch_name`), and half and
 /// bfloat16, which PyTorch computes and the runtime does not.
-fn check_dtype(ctx: &KernelCtx<'_>, t: &Tensor, dispatch_name: &str) -> Result<()> {
+pub(super) fn check_dtype(ctx: &KernelCtx<'_>, t: &Tensor, dispatch_name: &str) -> Result<()> {
     ctx.check(t, "self")?;
     match t.dtype() {
         DType::Float32 | DType::Float64 => Ok(()),
@@ -102,7 +102,12 @@ fn check_dtype(ctx: &KernelCtx<'_>, t: &Tensor, dispatch_name: &str) -> Result<(
 }
 
 /// PyTorch's checks of the quantization range and an integer zero point.
-fn check_range(ctx: &KernelCtx<'_>, qmin: i64, qmax: i64, zero_points: &[i64]) -> Result<()> {
+pub(super) fn check_range(
+    ctx: &KernelCtx<'_>,
+    qmin: i64,
+    qmax: i64,
+    zero_points: &[i64],
+) -> Result<()> {
     if qmin > qmax {
         // The source's line continuation puts nine spaces in the message.
         return Err(RuntimeError::shape(
@@ -144,7 +149,7 @@ fn per_tensor(
 }
 
 /// Output and mask, laid out as the input (`empty_like`, preserve format).
-fn outputs(ctx: &KernelCtx<'_>, t: &Tensor, values: Vec<(f64, bool)>) -> Out {
+pub(super) fn outputs(ctx: &KernelCtx<'_>, t: &Tensor, values: Vec<(f64, bool)>) -> Out {
     let strides = output_strides(t.shape(), &[(t.shape(), t.stride())]);
     let (out, mask): (Vec<f64>, Vec<f64>) = values
         .into_iter()
@@ -156,7 +161,7 @@ fn outputs(ctx: &KernelCtx<'_>, t: &Tensor, values: Vec<(f64, bool)>) -> Out {
 }
 
 /// The elements of `t` in logical order (empty for a meta tensor).
-fn values(ctx: &KernelCtx<'_>, t: &Tensor) -> Result<Vec<f64>> {
+pub(super) fn values(ctx: &KernelCtx<'_>, t: &Tensor) -> Result<Vec<f64>> {
     if ctx.has_data() {
         t.read_f64(ctx.op)
     } else {
@@ -172,6 +177,17 @@ pub(crate) fn per_tensor_cachemask(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out 
     let scale = a.scalar(1)? as f32;
     let (zp, qmin, qmax) = (a.int(2)?, a.int(3)?, a.int(4)?);
     check_range(ctx, qmin, qmax, &[zp])?;
+    per_tensor_outputs(ctx, t, scale, (zp, qmin, qmax))
+}
+
+/// The per-tensor output and mask of `t` (a float32 or float64 tensor whose
+/// range the caller checked).
+pub(super) fn per_tensor_outputs(
+    ctx: &KernelCtx<'_>,
+    t: &Tensor,
+    scale: f32,
+    (zp, qmin, qmax): (i64, i64, i64),
+) -> Out {
     let float32 = t.dtype() == DType::Float32;
     let round = Rounding::of(ctx);
     let computed = values(ctx, t)?
@@ -220,7 +236,7 @@ pub(crate) fn per_tensor_cachemask_tensor_qparams(ctx: &mut KernelCtx<'_>, a: Ar
 }
 
 /// The names PyTorch's kernels dispatch their dtypes under.
-const TENSOR_KERNEL: &str = "fake_quantize_tensor_cachemask_kernel_type_handling";
+pub(super) const TENSOR_KERNEL: &str = "fake_quantize_tensor_cachemask_kernel_type_handling";
 const CHANNEL_KERNEL: &str = "fake_quantize_channel_cachemask_cpu_type_handling";
 
 /// `fake_quantize_per_channel_affine_cachemask`'s argument checks, in
@@ -299,6 +315,18 @@ pub(crate) fn per_channel_cachemask(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out
     let t = a.tensor(0)?;
     let (scale_t, zp_t) = (a.tensor(1)?, a.tensor(2)?);
     let (axis, qmin, qmax) = (a.int(3)?, a.int(4)?, a.int(5)?);
+    per_channel(ctx, t, (scale_t, zp_t), axis, (qmin, qmax))
+}
+
+/// `fake_quantize_per_channel_affine_cachemask(t, scale, zero_point, axis,
+/// quant_min, quant_max)`: its checks, output and mask.
+pub(super) fn per_channel(
+    ctx: &KernelCtx<'_>,
+    t: &Tensor,
+    (scale_t, zp_t): (&Tensor, &Tensor),
+    axis: i64,
+    (qmin, qmax): (i64, i64),
+) -> Out {
     check_channel_params(ctx, t, scale_t, zp_t, axis, qmin, qmax)?;
     check_dtype(ctx, t, CHANNEL_KERNEL)?;
     let axis = axis as usize;
