@@ -145,11 +145,12 @@ def tensor_buffer(t: torch.Tensor) -> Any:
         # Read by address, not through `numpy()`, which marks the storage
         # not resizable (a later `resize_` of it, as an observer's
         # per-channel scale does, would fail), nor `Tensor.const_data_ptr`,
-        # which the capture wraps (`Patches._wrap_exposing`). The buffer
-        # keeps `flat`, and so the memory, alive.
-        buffer = (ctypes.c_ubyte * (flat.numel() * flat.element_size())).from_address(_C.TensorBase.const_data_ptr(flat))
-        buffer.keep = flat
-        return buffer
+        # which the capture wraps (`Patches._wrap_exposing`). The array
+        # keeps `flat`, and so the memory, alive; the view of it in plain
+        # bytes (format "B", which hashers take) keeps the array.
+        array = (ctypes.c_ubyte * (flat.numel() * flat.element_size())).from_address(_C.TensorBase.const_data_ptr(flat))
+        array.keep = flat
+        return memoryview(array).cast("B")
 
 
 def tensor_bytes(t: torch.Tensor) -> bytes:
