@@ -84,7 +84,8 @@ pub fn newest_minor(major: u16) -> u16 {
 /// The minor of `major` that defines an event (FORMAT §2.1): in 1.x
 /// the minor that added its kind, in 2.x 0 for every kind of 2.0, 1 for api
 /// `autocast` (2.1), 2 for an operator call holding a complex value (tag
-/// 11, 2.2) and 3 for api `anomaly_mode` (2.3). Unknown kinds count as the newest minor this build knows.
+/// 11, 2.2) and 3 for api `anomaly_mode` (2.3). Unknown kinds count as
+/// the newest minor this build knows.
 pub fn minor_needed(major: u16, body: &crate::event::EventBody) -> u16 {
     if let crate::event::EventBody::Unknown { .. } = body {
         return newest_minor(major);

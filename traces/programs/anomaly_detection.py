@@ -19,7 +19,12 @@ embedding with LayerNorm and GELU, a classification head) trains with Adam:
 * the in-place error whose message recommends
   `set_detect_anomaly(True, check_nan=False)`: a residual added in place to
   a ReLU output ReluBackward0 saved, caught under that mode, where the
-  message's hint points at the forward's stack trace instead.
+  message's hint points at the forward's stack trace instead;
+* two WGAN-GP critic steps on the embeddings under `detect_anomaly()`
+  (`autograd.grad(create_graph=True)`, then a backward through the
+  penalty): the nodes the first backward makes record the node it was
+  running and keep it alive, so the loss's graph reuses the critic's
+  AccumulateGrads.
 """
 
 import torch
@@ -115,6 +120,33 @@ except RuntimeError as e:
     print("caught:", e)
 opt.zero_grad()
 torch.autograd.set_detect_anomaly(False)
+
+# A gradient penalty (double backward) under anomaly mode: a critic on the
+# embeddings, WGAN-GP style. The input gradient comes from a graph nothing
+# else holds; anomaly mode keeps it alive through the nodes its backward
+# made, so the loss's graph reuses the critic's AccumulateGrads.
+critic = nn.Sequential(nn.Linear(4, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+opt_c = torch.optim.Adam(critic.parameters(), lr=1e-3, betas=(0.5, 0.9))
+
+
+def critic_step(real, fake):
+    alpha = torch.rand(real.shape[0], 1)
+    mix = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    (g,) = torch.autograd.grad(critic(mix).sum(), [mix], create_graph=True)
+    penalty = (g.norm(2, dim=1) - 1).pow(2).mean()
+    loss = critic(fake).mean() - critic(real).mean() + 10.0 * penalty
+    opt_c.zero_grad()
+    loss.backward()
+    opt_c.step()
+    return loss.item()
+
+
+with torch.autograd.detect_anomaly():
+    for step in range(2):
+        with torch.no_grad():
+            real = model(batch()[0])[0]
+            fake = model(batch()[0])[0] + 0.5
+        print("critic step", step, round(critic_step(real, fake), 6))
 
 x, y = batch()
 with torch.no_grad():

@@ -3,8 +3,10 @@
 //! engine skips the NaN check of node outputs is caught at the first
 //! `isnan` PyTorch ran (NllLossBackward0's, the first node of the first
 //! backward under `detect_anomaly()`), and one whose check never raises is
-//! caught where PyTorch's backward failed on PowBackward0's NaN — both
-//! free-running and anchored.
+//! caught where PyTorch's backward failed on PowBackward0's NaN; nodes
+//! that do not keep the node they were made under alive (anomaly mode's
+//! parent) are caught by the AccumulateGrad a gradient-penalty step makes
+//! anew — all free-running and anchored.
 
 use super::support::{replay, replay_anchored_with_fault, replay_with_fault};
 
@@ -65,4 +67,27 @@ fn an_engine_ignoring_a_nan_is_caught_where_pytorch_raised() {
 fn an_engine_ignoring_a_nan_is_caught_anchored() {
     let (code, out) = replay_anchored_with_fault(TRACE, "anomaly-nan-unreported");
     assert_unreported_nan_is_named(code, &out);
+}
+
+fn assert_dropped_parent_is_caught(code: Option<i32>, out: &str) {
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("DIVERGED"), "{out}");
+    // The penalty step's second graph makes the input layer's weight a new
+    // AccumulateGrad where PyTorch's, kept alive, is reused.
+    assert!(
+        out.contains("extra autograd node") && out.contains("AccumulateGrad"),
+        "{out}"
+    );
+}
+
+#[test]
+fn nodes_that_drop_their_anomaly_parent_are_caught() {
+    let (code, out) = replay_with_fault(TRACE, "anomaly-parent-dropped");
+    assert_dropped_parent_is_caught(code, &out);
+}
+
+#[test]
+fn nodes_that_drop_their_anomaly_parent_are_caught_anchored() {
+    let (code, out) = replay_anchored_with_fault(TRACE, "anomaly-parent-dropped");
+    assert_dropped_parent_is_caught(code, &out);
 }

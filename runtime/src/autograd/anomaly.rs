@@ -22,6 +22,9 @@
 //! The check is its own step of the engine, so the runtime models the
 //! state here and [`check_outputs`] is what the engine calls.
 
+use std::cell::RefCell;
+use std::sync::Arc;
+
 use crate::autograd::node::Node;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -53,6 +56,46 @@ impl AnomalyMode {
     pub fn checks_nan(self) -> bool {
         self.enabled && self.check_nan
     }
+}
+
+thread_local! {
+    /// The node the engine is running, while anomaly mode is enabled.
+    static PARENT: RefCell<Option<Arc<Node>>> = const { RefCell::new(None) };
+}
+
+/// PyTorch's `NodeGuard` in anomaly mode: while the engine runs a node
+/// (its hooks, function, check and the input buffers it feeds), every node
+/// made — the graph of a `create_graph` backward — records it as its
+/// parent and holds it (`AnomalyMetadata::assign_parent` keeps a strong
+/// reference), so the graph a double backward differentiates, with its
+/// AccumulateGrads, lives as long as the graph that backward made
+/// (observed in torch 2.15: a gradient penalty under anomaly mode reuses a
+/// leaf's AccumulateGrad the runtime otherwise makes anew). Outside anomaly
+/// mode nodes record no parent.
+pub(crate) struct ParentGuard {
+    previous: Option<Arc<Node>>,
+}
+
+impl ParentGuard {
+    pub(crate) fn enter(rt: &Runtime, node: &Arc<Node>) -> ParentGuard {
+        let keeps = rt.anomaly_mode().enabled && !rt.faults().anomaly_parent_dropped;
+        let current = keeps.then(|| Arc::clone(node));
+        ParentGuard {
+            previous: PARENT.with(|p| p.replace(current)),
+        }
+    }
+}
+
+impl Drop for ParentGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        PARENT.with(|p| *p.borrow_mut() = previous);
+    }
+}
+
+/// The parent a node made now records (see [`ParentGuard`]).
+pub(crate) fn current_parent() -> Option<Arc<Node>> {
+    PARENT.with(|p| p.borrow().clone())
 }
 
 /// The engine's NaN check of a node's outputs (`evaluate_function`'s

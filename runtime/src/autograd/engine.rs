@@ -232,6 +232,7 @@ fn run(
         };
         let deps = task.initial.get(&key(&next.node)).copied().unwrap_or(0);
         rt.trace_queue(&next.node, next.depth, deps, false);
+        let _parent = anomaly::ParentGuard::enter(rt, &next.node);
         evaluate_function(rt, task, next)?;
     }
 }

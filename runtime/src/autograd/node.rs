@@ -89,6 +89,10 @@ pub struct Node {
     pub(crate) input_metadata: Vec<InputMetadata>,
     pub(crate) function: Mutex<Box<dyn BackwardFn>>,
     pub(crate) trace: IdSlot,
+    /// In anomaly mode, the node the engine was running when this one was
+    /// made (double backward), which this one keeps alive
+    /// ([`super::anomaly`]).
+    _anomaly_parent: Option<Arc<Node>>,
 }
 
 impl Node {
@@ -140,6 +144,7 @@ impl Node {
             input_metadata,
             function: Mutex::new(function),
             trace: IdSlot::new(),
+            _anomaly_parent: super::anomaly::current_parent(),
         })
     }
 }
@@ -190,6 +195,7 @@ impl NodeBuilder {
                 .collect(),
             function: Mutex::new(self.function),
             trace: IdSlot::new(),
+            _anomaly_parent: super::anomaly::current_parent(),
         })
     }
 }
