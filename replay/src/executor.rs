@@ -136,7 +136,7 @@ impl Default for ReplayOptions {
 /// `skip-saved-version-check`,
 /// `skip-hooks`, `stale-saved-tensors`, `unnumbered-dropped-node`,
 /// `build-order-saved-tensors`, `integer-arithmetic-in-double`,
-/// `right-shift-without-sign-fill`,
+/// `right-shift-without-sign-fill`, `take-in-storage-order`, `put-first-write-wins`,
 /// `ignore-exec-info`, `reverse-hooks`, `drop-node-hook-results`,
 /// `ignore-grad-mode`,
 /// `reverse-function-grads`, `flat-reentrant-depth`, `shared-data-version`,
@@ -153,7 +153,6 @@ impl Default for ReplayOptions {
 /// `geqrf-tau-negated`, `householder-product-reversed`, `ormqr-ignores-transpose`,
 /// `matrix-exp-skips-squaring`, `triangle-inplace-ignores-offset`,
 /// `autocast-key-dropped`, `anomaly-check-skipped`, `anomaly-nan-unreported`,
-/// `anomaly-parent-dropped`,
 /// `generator-key-dropped`, `normal-result-default-dtype`,
 /// `antialias-cubic-keys-a`, `adaptive-max-pool3d-floor-end`,
 /// `bincount-drops-last-bin`, `median-upper-of-two`,
@@ -191,6 +190,8 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "right-shift-without-sign-fill" => {
                 faults.right_shift_without_sign_fill = true;
             }
+            None if spec == "take-in-storage-order" => faults.take_in_storage_order = true,
+            None if spec == "put-first-write-wins" => faults.put_first_write_wins = true,
             None if spec == "ignore-exec-info" => faults.ignore_exec_info = true,
             None if spec == "reverse-hooks" => faults.reverse_hooks = true,
             None if spec == "drop-node-hook-results" => faults.drop_node_hook_results = true,
@@ -260,7 +261,6 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "autocast-key-dropped" => faults.autocast_key_dropped = true,
             None if spec == "anomaly-check-skipped" => faults.anomaly_check_skipped = true,
             None if spec == "anomaly-nan-unreported" => faults.anomaly_nan_unreported = true,
-            None if spec == "anomaly-parent-dropped" => faults.anomaly_parent_dropped = true,
             None if spec == "generator-key-dropped" => faults.generator_key_dropped = true,
             None if spec == "normal-result-default-dtype" => {
                 faults.normal_result_default_dtype = true;

@@ -66,6 +66,12 @@ pub struct Faults {
     /// with the sign. Breaks every trace that shifts a negative integer
     /// right (hash mixing, bit tricks).
     pub right_shift_without_sign_fill: bool,
+    /// `take` reads positions in storage order instead of the tensor's
+    /// logical order. Breaks every `take` from a non-contiguous tensor.
+    pub take_in_storage_order: bool,
+    /// `put`/`put_` without `accumulate` keep the first write of a
+    /// repeated position instead of the last. Breaks every such `put`.
+    pub put_first_write_wins: bool,
     /// Call a node's tensor hooks in reverse registration order. Breaks
     /// every trace with two hooks on one gradient: a hook sees what the
     /// other made of it.
@@ -274,12 +280,6 @@ pub struct Faults {
     /// Breaks every backward recorded as failing with `Function '...'
     /// returned nan values in its ...th output.`
     pub anomaly_nan_unreported: bool,
-    /// In anomaly mode, nodes made while the engine runs a node do not
-    /// keep that node alive, as a runtime without anomaly metadata would:
-    /// the graph a double backward differentiates dies with its first
-    /// backward, and the next graph makes a leaf's AccumulateGrad anew
-    /// where PyTorch reuses it.
-    pub anomaly_parent_dropped: bool,
     /// Leave a `torch.Generator` argument's backend key out of the dispatch
     /// key set, as a runtime that only looks at tensors would: a seeded
     /// sampling call (`randn(..., generator=g)`, `randperm` of a shuffling

@@ -58,6 +58,7 @@ mod special;
 mod spectral;
 mod statistics;
 mod support;
+mod take_put;
 mod tensor_data;
 mod torchvision;
 mod training_misc;

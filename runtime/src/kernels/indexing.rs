@@ -13,6 +13,7 @@ mod gather;
 mod layout;
 mod masked;
 mod packed;
+mod take_put;
 mod tri;
 
 pub(crate) use elems::{Elems, output};
@@ -66,6 +67,9 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.index_fill_.int_Scalar" => gather::index_fill_,
         "aten.index_fill.int_Tensor" => gather::index_fill,
         "aten.index_fill_.int_Tensor" => gather::index_fill_,
+        "aten.take.default" => take_put::take,
+        "aten.put_.default" => take_put::put_,
+        "aten.put.default" => take_put::put,
         "aten.masked_select.default" => masked::masked_select,
         "aten.masked_scatter.default" => masked::masked_scatter,
         "aten.masked_scatter_backward.default" => masked::masked_scatter_backward,

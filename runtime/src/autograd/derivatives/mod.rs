@@ -41,6 +41,7 @@ mod rnn;
 mod selection;
 mod special;
 mod statistics;
+mod take_put;
 mod trig;
 mod utility;
 
@@ -193,6 +194,7 @@ pub(crate) fn lookup(op: &str) -> Differentiability {
         .or_else(|| elementwise::lookup(op))
         .or_else(|| reduction::lookup(op))
         .or_else(|| indexing::lookup(op))
+        .or_else(|| take_put::lookup(op))
         .or_else(|| nn::lookup(op))
         .or_else(|| rnn::lookup(op))
         .or_else(|| foreach::lookup(op))

@@ -36,6 +36,7 @@ pub(crate) mod shape;
 pub(crate) mod special;
 pub(crate) mod spectral;
 pub(crate) mod statistics;
+pub(crate) mod take_put;
 pub(crate) mod trig;
 pub(crate) mod utility;
 pub(crate) mod views;
