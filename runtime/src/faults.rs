@@ -280,6 +280,12 @@ pub struct Faults {
     /// Breaks every backward recorded as failing with `Function '...'
     /// returned nan values in its ...th output.`
     pub anomaly_nan_unreported: bool,
+    /// In anomaly mode, nodes made while the engine runs a node do not
+    /// keep that node alive, as a runtime without anomaly metadata would:
+    /// the graph a double backward differentiates dies with its first
+    /// backward, and the next graph makes a leaf's AccumulateGrad anew
+    /// where PyTorch reuses it.
+    pub anomaly_parent_dropped: bool,
     /// Leave a `torch.Generator` argument's backend key out of the dispatch
     /// key set, as a runtime that only looks at tensors would: a seeded
     /// sampling call (`randn(..., generator=g)`, `randperm` of a shuffling
