@@ -164,7 +164,8 @@ impl Default for ReplayOptions {
 /// `irfft-missing-normalization`, `fft-r2c-backward-no-onesided-fix`,
 /// `as-strided-backward-keeps-unit-dims`, `isin-ignores-last-test-element`,
 /// `channel-shuffle-inverse`, `rrelu-noise-not-written`,
-/// `fractional-pool-samples-swapped`,
+/// `fractional-pool-samples-swapped`, `repeat-interleave-reversed`,
+/// `int64-search-through-double`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -318,6 +319,12 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "rrelu-noise-not-written" => faults.rrelu_noise_not_written = true,
             None if spec == "fractional-pool-samples-swapped" => {
                 faults.fractional_pool_samples_swapped = true;
+            }
+            None if spec == "repeat-interleave-reversed" => {
+                faults.repeat_interleave_reversed = true;
+            }
+            None if spec == "int64-search-through-double" => {
+                faults.int64_search_through_double = true;
             }
             Some(("rename-node", arg)) => {
                 let (old, new) = arg

@@ -392,6 +392,15 @@ pub struct Faults {
     /// of every 2-d fractional max pooling whose two samples give different
     /// window starts.
     pub fractional_pool_samples_swapped: bool,
+    /// `repeat_interleave.Tensor` lists the repeated positions from the
+    /// last to the first (same length, reversed). Breaks the values of
+    /// every `repeat_interleave` with a tensor of repeats over two or more
+    /// positions.
+    pub repeat_interleave_reversed: bool,
+    /// `searchsorted`/`bucketize` compare int64 boundaries and values as
+    /// doubles, where values one apart beyond 2^53 are equal. Breaks the
+    /// values of every search among such int64 neighbours.
+    pub int64_search_through_double: bool,
 }
 
 impl Faults {

@@ -36,6 +36,7 @@ mod hooks;
 mod hyperbolic;
 mod indexing;
 mod inference_composites;
+mod int64_segments;
 mod integer_hashing;
 mod linalg;
 mod lstm;

@@ -302,6 +302,16 @@ impl<'a> Args<'a> {
         }
     }
 
+    /// Argument `i` when it is a Python int (a `Scalar` an integer tensor
+    /// takes exactly, int64 beyond 2^53 included); `None` for a float or
+    /// bool.
+    pub(crate) fn exact_int(&self, i: usize) -> Result<Option<i64>> {
+        match self.value(i)? {
+            IValue::Int(v) => Ok(Some(*v)),
+            _ => Ok(None),
+        }
+    }
+
     /// Argument `i` as an int.
     pub(crate) fn int(&self, i: usize) -> Result<i64> {
         match self.value(i)? {

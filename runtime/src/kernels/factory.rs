@@ -11,7 +11,8 @@
 //! recorded values.
 
 use super::KernelCtx;
-use super::iter::read_broadcast;
+use super::indexing::Elems;
+use super::iter::{broadcast_view, read_broadcast};
 use crate::device::Device;
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
@@ -195,8 +196,8 @@ pub(crate) fn clone(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
     let this = a.tensor(0)?;
     ctx.check(this, "self")?;
     let strides = like_strides(ctx, this, a.opt_memory_format(1)?)?;
-    let out = ctx.output(this.shape(), &strides, this.dtype(), || {
-        this.read_f64(ctx.op)
+    let out = super::indexing::output(ctx, this.shape(), &strides, this.dtype(), || {
+        Elems::read(ctx.op, this)
     })?;
     Ok(vec![out.into()])
 }
@@ -209,6 +210,13 @@ pub(crate) fn copy_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
         return Err(RuntimeError::NoData {
             op: ctx.op.to_owned(),
         });
+    }
+    if !src.dtype().is_floating() && !src.dtype().is_complex() && !this.dtype().is_complex() {
+        // integers and bools move exactly (int64 beyond 2^53 included)
+        super::indexing::write(ctx, this, || {
+            Elems::read(ctx.op, &broadcast_view(ctx.op, src, this.shape())?)
+        })?;
+        return Ok(vec![this.clone().into()]);
     }
     ctx.write(this, || {
         let values = read_broadcast(ctx.op, src, this.shape())?;
@@ -277,12 +285,26 @@ pub(crate) fn zero_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
 
 /// `fill_.Scalar(self, value)`.
 pub(crate) fn fill_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if let Some(v) = a.exact_int(1)? {
+        return fill_int(ctx, a.tensor(0)?, v);
+    }
     fill(ctx, a.tensor(0)?, a.scalar(1)?)
 }
 
 fn fill(ctx: &KernelCtx<'_>, this: &Tensor, value: f64) -> Result<Vec<IValue>> {
     ctx.check(this, "self")?;
     ctx.write(this, || Ok(vec![value; this.numel()]))?;
+    Ok(vec![this.clone().into()])
+}
+
+/// `fill_.Scalar` with a Python int: exact in an integer tensor (an int64
+/// beyond 2^53 stays itself), as a double otherwise.
+fn fill_int(ctx: &KernelCtx<'_>, this: &Tensor, value: i64) -> Result<Vec<IValue>> {
+    ctx.check(this, "self")?;
+    if this.dtype().is_floating() || this.dtype().is_complex() {
+        return fill(ctx, this, value as f64);
+    }
+    super::indexing::write(ctx, this, || Ok(Elems::I(vec![value; this.numel()])))?;
     Ok(vec![this.clone().into()])
 }
 

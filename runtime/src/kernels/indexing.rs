@@ -14,9 +14,10 @@ mod layout;
 mod masked;
 mod packed;
 mod take_put;
+mod repeat_interleave;
 mod tri;
 
-pub(crate) use elems::{Elems, output};
+pub(crate) use elems::{Elems, output, write};
 
 use super::{Kernel, join, view};
 
@@ -59,6 +60,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.scatter_.value" => gather::scatter_value_,
         "aten.scatter_add_.default" => gather::scatter_add_,
         "aten.index_select.default" => gather::index_select,
+        "aten.repeat_interleave.Tensor" => repeat_interleave::repeat_interleave,
         "aten.index_add.default" => gather::index_add,
         "aten.index_add_.default" => gather::index_add_,
         "aten.index_copy.default" => gather::index_copy,

@@ -139,6 +139,12 @@ pub(crate) fn mm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     ctx.check(m2, "mat2")?;
     let shape = product_shape(ctx.op, m1, m2, ("self", "mat2"))?;
     let dtype = same_dtype(ctx.op, &[m1, m2])?;
+    if dtype == DType::Int64 {
+        let out = ctx.output_i64(&shape, &contiguous_strides(&shape), dtype, || {
+            int64_matmul(ctx.op, m1, m2)
+        })?;
+        return Ok(vec![out.into()]);
+    }
     if ctx.has_data()
         && let Some(out) = matmul::product(ctx.op, m1, m2, None, 1.0, &shape)?
     {
@@ -148,6 +154,24 @@ pub(crate) fn mm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         matmul_values(ctx.op, m1, m2)
     })?;
     Ok(vec![out.into()])
+}
+
+/// The product of two int64 matrices in exact i64 arithmetic, wrapping as
+/// PyTorch's integer gemm does (products beyond 2^53 stay exact).
+fn int64_matmul(op: &str, m1: &Tensor, m2: &Tensor) -> Result<Vec<i64>> {
+    let (a, b) = (m1.read_i64(op)?, m2.read_i64(op)?);
+    let n = m1.shape().first().copied().unwrap_or(0).max(0) as usize;
+    let k = m1.shape().get(1).copied().unwrap_or(0).max(0) as usize;
+    let m = m2.shape().get(1).copied().unwrap_or(0).max(0) as usize;
+    let mut out = vec![0i64; n * m];
+    for i in 0..n {
+        for j in 0..m {
+            out[i * m + j] = (0..k).fold(0i64, |acc, p| {
+                acc.wrapping_add(a[i * k + p].wrapping_mul(b[p * m + j]))
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// `addmm(self, mat1, mat2, *, beta=1, alpha=1)`:
@@ -515,6 +539,16 @@ pub(crate) fn dot(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
                 y.numel()
             ),
         ));
+    }
+    if x.dtype() == DType::Int64 {
+        // exact, wrapping as PyTorch's integer dot does
+        let out = ctx.output_i64(&[], &[], x.dtype(), || {
+            let (xs, ys) = (x.read_i64(ctx.op)?, y.read_i64(ctx.op)?);
+            Ok(vec![xs.iter().zip(&ys).fold(0i64, |acc, (p, q)| {
+                acc.wrapping_add(p.wrapping_mul(*q))
+            })])
+        })?;
+        return Ok(vec![out.into()]);
     }
     let out = ctx.output(&[], &[], x.dtype(), || {
         let (xs, ys) = (x.read_f64(ctx.op)?, y.read_f64(ctx.op)?);

@@ -395,7 +395,9 @@ fn indexing(op: &str) -> Option<Differentiability> {
                 mask: saved(a, 1)?,
             }))
         })),
-        "aten.nonzero.default" => Differentiability::NotDifferentiable,
+        "aten.nonzero.default" | "aten.repeat_interleave.Tensor" => {
+            Differentiability::NotDifferentiable
+        }
         "aten.index_fill.int_Tensor" | "aten.index_fill_.int_Tensor" => {
             D(derivative!("IndexFillBackward1", &[0, 3], |a, n| {
                 if needs(n, 1) {

@@ -197,9 +197,69 @@ pub(crate) fn bitwise_or(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 pub(crate) fn bitwise_or_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     bitwise_(ctx, &a, |x, y| x | y)
 }
-/// `bitwise_xor.Tensor`.
+/// `bitwise_xor.Tensor` / `.Scalar`.
 pub(crate) fn bitwise_xor(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     bitwise(ctx, &a, |x, y| x ^ y)
+}
+/// `bitwise_xor_.Tensor` / `.Scalar`.
+pub(crate) fn bitwise_xor_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    bitwise_(ctx, &a, |x, y| x ^ y)
+}
+
+/// PyTorch's `calc_gcd`: Euclid on absolute values (wrapping, so
+/// `gcd(i64::MIN, 0)` stays `i64::MIN` as in C++).
+fn calc_gcd(a: i64, b: i64) -> i64 {
+    let (mut a, mut b) = (a.wrapping_abs(), b.wrapping_abs());
+    while a != 0 {
+        let c = a;
+        a = b.wrapping_rem(a);
+        b = c;
+    }
+    b
+}
+
+/// PyTorch's lcm: `|a / gcd * b|`, 0 when the gcd is.
+fn calc_lcm(a: i64, b: i64) -> i64 {
+    let g = calc_gcd(a, b);
+    if g == 0 {
+        0
+    } else {
+        a.wrapping_div(g).wrapping_mul(b).wrapping_abs()
+    }
+}
+
+/// gcd and lcm are integer-only (bool included in the refusal).
+fn refuse_bool(ctx: &KernelCtx<'_>, a: &Args<'_>, kernel: &str) -> Result<()> {
+    let ops = [a.operand(0)?, a.operand(1)?];
+    if promoted(ctx, &ops) == DType::Bool {
+        return Err(RuntimeError::UnsupportedDtype {
+            op: ctx.op.to_owned(),
+            arg: kernel.into(),
+            dtype: DType::Bool.scalar_type_name().into(),
+        });
+    }
+    Ok(())
+}
+
+/// `gcd(self, other)`.
+pub(crate) fn gcd(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    refuse_bool(ctx, &a, "gcd_cpu")?;
+    bitwise(ctx, &a, calc_gcd)
+}
+/// `gcd_(self, other)`.
+pub(crate) fn gcd_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    refuse_bool(ctx, &a, "gcd_cpu")?;
+    bitwise_(ctx, &a, calc_gcd)
+}
+/// `lcm(self, other)`.
+pub(crate) fn lcm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    refuse_bool(ctx, &a, "lcm_cpu")?;
+    bitwise(ctx, &a, calc_lcm)
+}
+/// `lcm_(self, other)`.
+pub(crate) fn lcm_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    refuse_bool(ctx, &a, "lcm_cpu")?;
+    bitwise_(ctx, &a, calc_lcm)
 }
 
 /// Which way a shift goes.
@@ -381,7 +441,41 @@ fn check_mask(ctx: &KernelCtx<'_>, mask: &Tensor) -> Result<()> {
 }
 
 /// The fill value of `masked_fill.Scalar` / `.Tensor` (a 0-dim tensor).
-fn fill_value(ctx: &KernelCtx<'_>, a: &Args<'_>) -> Result<f64> {
+/// A `masked_fill` value: as a double, and exactly when it is an integer
+/// (a Python int or an integer tensor's element; int64 beyond 2^53 fills
+/// an integer tensor exactly).
+#[derive(Clone, Copy)]
+struct FillValue {
+    float: f64,
+    int: Option<i64>,
+}
+
+fn fill_value(ctx: &KernelCtx<'_>, a: &Args<'_>) -> Result<FillValue> {
+    if let Some(v) = a.exact_int(2)? {
+        return Ok(FillValue {
+            float: v as f64,
+            int: Some(v),
+        });
+    }
+    if let Some(IValue::Tensor(v)) = a.values.get(2)
+        && v.dtype().is_integral(true)
+        && v.dim() == 0
+        && ctx.has_data()
+    {
+        ctx.check(v, "value")?;
+        let int = v.read_i64(ctx.op)?.first().copied();
+        return Ok(FillValue {
+            float: fill_value_float(ctx, a)?,
+            int,
+        });
+    }
+    Ok(FillValue {
+        float: fill_value_float(ctx, a)?,
+        int: None,
+    })
+}
+
+fn fill_value_float(ctx: &KernelCtx<'_>, a: &Args<'_>) -> Result<f64> {
     match a.values.get(2) {
         Some(IValue::Tensor(v)) => {
             if v.dim() != 0 {
@@ -407,13 +501,14 @@ fn fill_value(ctx: &KernelCtx<'_>, a: &Args<'_>) -> Result<f64> {
 }
 
 /// Writes `value` where `mask` (broadcast to `this`) is true.
-fn fill_masked(ctx: &KernelCtx<'_>, this: &Tensor, mask: &Tensor, value: f64) -> Result<()> {
+fn fill_masked(ctx: &KernelCtx<'_>, this: &Tensor, mask: &Tensor, fill: FillValue) -> Result<()> {
     if !ctx.has_data() {
         return Ok(());
     }
+    let value = fill.float;
     let m = read_broadcast(ctx.op, mask, this.shape())?;
     if this.dtype().is_integral(true) {
-        let v = value as i64;
+        let v = fill.int.unwrap_or(value as i64);
         let mut x = this.read_i64(ctx.op)?;
         for (x, &m) in x.iter_mut().zip(&m) {
             if m != 0.0 {

@@ -28,19 +28,21 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
 
 /// The first position in `row` (read through `order`) whose boundary is
 /// `>= v` (`> v` when `right`).
-fn position(row: &[f64], order: Option<&[i64]>, v: f64, right: bool) -> i64 {
+/// Compared as f64, or as exact i64 when boundaries and values are both
+/// integers (int64 values one apart beyond 2^53 are distinct).
+fn position<T: PartialOrd + Copy>(row: &[T], order: Option<&[i64]>, v: T, right: bool) -> i64 {
     let (mut lo, mut hi) = (0usize, row.len());
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
         let at = order.map_or(mid, |o| o[mid].max(0) as usize);
-        let b = row.get(at).copied().unwrap_or(f64::NAN);
+        let cmp = row.get(at).and_then(|b| b.partial_cmp(&v));
         // The boundary is "before" `v` unless it compares greater (or
         // equal, on the left); a NaN on either side compares neither way.
         let after = if right {
-            b.partial_cmp(&v) == Some(std::cmp::Ordering::Greater)
+            cmp == Some(std::cmp::Ordering::Greater)
         } else {
             matches!(
-                b.partial_cmp(&v),
+                cmp,
                 Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)
             )
         };
@@ -92,9 +94,10 @@ fn search(
     } else {
         DType::Int64
     };
+    let exact = sorted.dtype().is_integral(true)
+        && values.dtype().is_integral(true)
+        && !ctx.faults.int64_search_through_double;
     let out = ctx.output_i64(vd, &contiguous_strides(vd), dtype, || {
-        let bs = sorted.read_f64(op)?;
-        let vs = values.read_f64(op)?;
         let order = sorter.map(|s| s.read_i64(op)).transpose()?;
         let len = sd.last().copied().unwrap_or(0).max(0) as usize;
         let inner = vd.last().copied().unwrap_or(1).max(1) as usize;
@@ -103,18 +106,37 @@ fn search(
         {
             return Err(RuntimeError::shape(op, "sorter index out of range"));
         }
-        Ok(vs
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| {
-                let r = if per_row { i / inner } else { 0 };
-                let row = &bs[r * len..(r + 1) * len];
-                let ord = order.as_ref().map(|o| &o[r * len..(r + 1) * len]);
-                position(row, ord, v, right)
-            })
-            .collect())
+        let ord = order.as_deref();
+        if exact {
+            let (bs, vs) = (sorted.read_i64(op)?, values.read_i64(op)?);
+            return Ok(positions(&bs, ord, &vs, len, inner, per_row, right));
+        }
+        let (bs, vs) = (sorted.read_f64(op)?, values.read_f64(op)?);
+        Ok(positions(&bs, ord, &vs, len, inner, per_row, right))
     })?;
     Ok(vec![out.into()])
+}
+
+/// The position of every value in its row of boundaries (`len` each;
+/// one row for all values unless `per_row`, then one per `inner` values).
+fn positions<T: PartialOrd + Copy>(
+    bs: &[T],
+    order: Option<&[i64]>,
+    vs: &[T],
+    len: usize,
+    inner: usize,
+    per_row: bool,
+    right: bool,
+) -> Vec<i64> {
+    vs.iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let r = if per_row { i / inner } else { 0 };
+            let row = bs.get(r * len..(r + 1) * len).unwrap_or(&[]);
+            let ord = order.and_then(|o| o.get(r * len..(r + 1) * len));
+            position(row, ord, v, right)
+        })
+        .collect()
 }
 
 /// `bucketize.Tensor(self, boundaries, *, out_int32=False, right=False)`.

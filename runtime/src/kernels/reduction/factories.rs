@@ -86,6 +86,11 @@ fn arange_impl(
             message: "\"arange_cpu\" not implemented for 'Bool'".into(),
         });
     }
+    if let (IValue::Int(s), IValue::Int(e), IValue::Int(st)) = (&s, &e, &st)
+        && dtype.is_integral(false)
+    {
+        return arange_int(ctx, *s, *e, *st, dtype);
+    }
     let scalar = |v: &IValue| match v {
         IValue::Int(i) => *i as f64,
         IValue::Float(x) => *x,
@@ -99,6 +104,56 @@ fn arange_impl(
         Ok((0..n).map(|i| s + st * i as f64).collect())
     })?;
     Ok(vec![out.into()])
+}
+
+/// `arange` of Python ints into an integer dtype, in exact integer
+/// arithmetic as ATen's (its length `(end - start + step - sign(step)) /
+/// step`, its elements `start + i * step`): bounds beyond 2^53 keep their
+/// length and values.
+fn arange_int(
+    ctx: &KernelCtx<'_>,
+    start: i64,
+    end: i64,
+    step: i64,
+    dtype: DType,
+) -> Result<Vec<IValue>> {
+    if step == 0 {
+        return Err(RuntimeError::shape(ctx.op, "step must be nonzero"));
+    }
+    if (step > 0 && end < start) || (step < 0 && end > start) {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            "upper bound and lower bound inconsistent with step sign",
+        ));
+    }
+    let (s, e, st) = (i128::from(start), i128::from(end), i128::from(step));
+    let len = (e - s + st - st.signum()) / st;
+    let n = usize::try_from(len.max(0))
+        .map_err(|_| RuntimeError::shape(ctx.op, "invalid size, possible overflow?"))?;
+    let out = ctx.output_i64(&[n as i64], &[1], dtype, || {
+        Ok((0..n)
+            .map(|i| start.wrapping_add(step.wrapping_mul(i as i64)))
+            .collect())
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// A tensor of `dtype` filled with the `Scalar` argument `i`: a Python int
+/// fills an integer dtype exactly (int64 beyond 2^53 included).
+fn filled_arg(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'_>,
+    i: usize,
+    shape: &[i64],
+    strides: &[i64],
+    dtype: DType,
+) -> Result<crate::tensor::Tensor> {
+    match a.exact_int(i)? {
+        Some(v) if dtype.is_integral(false) => ctx.output_i64(shape, strides, dtype, || {
+            Ok(vec![v; crate::tensor::strides::numel(shape)])
+        }),
+        _ => filled(ctx, shape, strides, dtype, a.scalar(i)?),
+    }
 }
 
 /// `arange(end, *, dtype, layout, device, pin_memory)`.
@@ -119,22 +174,20 @@ pub(crate) fn arange_start_step(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<
 /// `full(size, fill_value, *, dtype, layout, device, pin_memory)`.
 pub(crate) fn full(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let size = size_arg(ctx, &a, 0)?;
-    let value = a.scalar(1)?;
     let fallback = number_dtype(ctx, a.values.get(1));
     let dtype = options_dtype(ctx, &a, 2, 3, fallback)?;
     Ok(vec![
-        filled(ctx, &size, &contiguous_strides(&size), dtype, value)?.into(),
+        filled_arg(ctx, &a, 1, &size, &contiguous_strides(&size), dtype)?.into(),
     ])
 }
 
 /// `full_like(self, fill_value, *, dtype, layout, device, pin_memory, memory_format)`.
 pub(crate) fn full_like(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let this = a.tensor(0)?;
-    let value = a.scalar(1)?;
     let dtype = options_dtype(ctx, &a, 2, 3, this.dtype())?;
     let strides = like_strides(ctx, this, a.opt_memory_format(6)?)?;
     Ok(vec![
-        filled(ctx, this.shape(), &strides, dtype, value)?.into(),
+        filled_arg(ctx, &a, 1, this.shape(), &strides, dtype)?.into(),
     ])
 }
 
@@ -169,10 +222,9 @@ pub(crate) fn new_empty(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IVal
 pub(crate) fn new_full(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let this = a.tensor(0)?;
     let size = size_arg(ctx, &a, 1)?;
-    let value = a.scalar(2)?;
     let dtype = options_dtype(ctx, &a, 3, 4, this.dtype())?;
     Ok(vec![
-        filled(ctx, &size, &contiguous_strides(&size), dtype, value)?.into(),
+        filled_arg(ctx, &a, 2, &size, &contiguous_strides(&size), dtype)?.into(),
     ])
 }
 

@@ -21,6 +21,9 @@
 //!   reproduced (their order under `<` is unspecified).
 //! * `cummax`/`cummin`: a running extremum that moves to every later equal
 //!   value (`>=` / `<=`) and to every NaN, and stays on NaN.
+//!
+//! Every kernel compares int64 rows as i64 ([`Ordered`]): values one apart
+//! beyond 2^53 are distinct, as in PyTorch's integer kernels.
 
 use super::not_implemented;
 use crate::dispatch::args::Args;
@@ -32,18 +35,44 @@ use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
 use crate::tensor::strides::contiguous_strides;
 
+/// An element the order statistics compare: f64 (with NaN) or an exact
+/// i64 (an int64 tensor's elements).
+trait Ordered: Copy + PartialOrd + Default {
+    fn is_nan(self) -> bool;
+    /// The value of a row with no number (nanmedian of all NaN).
+    fn nan() -> Self;
+}
+
+impl Ordered for f64 {
+    fn is_nan(self) -> bool {
+        f64::is_nan(self)
+    }
+    fn nan() -> Self {
+        f64::NAN
+    }
+}
+
+impl Ordered for i64 {
+    fn is_nan(self) -> bool {
+        false
+    }
+    fn nan() -> Self {
+        0
+    }
+}
+
 /// PyTorch's `gt_or_nan(x, y)`: `x > y`, NaN above every number.
-fn gt_or_nan(x: f64, y: f64) -> bool {
+fn gt_or_nan<T: Ordered>(x: T, y: T) -> bool {
     (x.is_nan() && !y.is_nan()) || x > y
 }
 
 /// PyTorch's `quick_select_template(arr, k, gt_or_nan, swap)` on a row and
 /// its positions; afterwards slot `k` holds the k-th smallest.
-fn quick_select(vals: &mut [f64], idx: &mut [i64], k: usize) {
+fn quick_select<T: Ordered>(vals: &mut [T], idx: &mut [i64], k: usize) {
     if vals.is_empty() {
         return;
     }
-    let swap = |v: &mut [f64], ix: &mut [i64], i: usize, j: usize| {
+    let swap = |v: &mut [T], ix: &mut [i64], i: usize, j: usize| {
         v.swap(i, j);
         ix.swap(i, j);
     };
@@ -96,7 +125,7 @@ fn quick_select(vals: &mut [f64], idx: &mut [i64], k: usize) {
 }
 
 /// The k-th smallest (0-based `k`) of a row and its position.
-fn kth(row: &[f64], k: usize) -> (f64, i64) {
+fn kth<T: Ordered>(row: &[T], k: usize) -> (T, i64) {
     let mut vals = row.to_vec();
     let mut idx: Vec<i64> = (0..row.len() as i64).collect();
     quick_select(&mut vals, &mut idx, k);
@@ -104,13 +133,13 @@ fn kth(row: &[f64], k: usize) -> (f64, i64) {
 }
 
 /// The (lower) median of a row and its position; `skip_nan` for nanmedian.
-fn row_median(row: &[f64], skip_nan: bool, upper: bool) -> (f64, i64) {
+fn row_median<T: Ordered>(row: &[T], skip_nan: bool, upper: bool) -> (T, i64) {
     if !skip_nan && let Some(p) = row.iter().position(|v| v.is_nan()) {
         return (row[p], p as i64);
     }
     let mut order: Vec<usize> = (0..row.len()).filter(|&i| !row[i].is_nan()).collect();
     if order.is_empty() {
-        return (f64::NAN, all_nan_position(row.len()));
+        return (T::nan(), all_nan_position(row.len()));
     }
     // `-0.0` and `0.0` are equal to C++'s `<`: ordered by position.
     order.sort_by(|&i, &j| {
@@ -157,11 +186,17 @@ fn all_nan_position(n: usize) -> i64 {
 /// partition) and final insertion sort, so that equal values end in the
 /// same order as PyTorch's. The heap-sort fallback of a too deep recursion
 /// is replaced by a stable sort (never reached by the rows replayed so far).
-fn std_sort(a: &mut [(f64, i64)]) {
-    fn lt(x: &(f64, i64), y: &(f64, i64)) -> bool {
+fn std_sort<T: Ordered>(a: &mut [(T, i64)]) {
+    fn lt<T: Ordered>(x: &(T, i64), y: &(T, i64)) -> bool {
         x.0 < y.0
     }
-    fn move_median_to_first(a: &mut [(f64, i64)], res: usize, x: usize, y: usize, z: usize) {
+    fn move_median_to_first<T: Ordered>(
+        a: &mut [(T, i64)],
+        res: usize,
+        x: usize,
+        y: usize,
+        z: usize,
+    ) {
         let pick = if lt(&a[x], &a[y]) {
             if lt(&a[y], &a[z]) {
                 y
@@ -179,7 +214,12 @@ fn std_sort(a: &mut [(f64, i64)]) {
         };
         a.swap(res, pick);
     }
-    fn unguarded_partition(a: &mut [(f64, i64)], mut f: usize, mut l: usize, p: usize) -> usize {
+    fn unguarded_partition<T: Ordered>(
+        a: &mut [(T, i64)],
+        mut f: usize,
+        mut l: usize,
+        p: usize,
+    ) -> usize {
         loop {
             while lt(&a[f], &a[p]) {
                 f += 1;
@@ -195,7 +235,7 @@ fn std_sort(a: &mut [(f64, i64)]) {
             f += 1;
         }
     }
-    fn introsort_loop(a: &mut [(f64, i64)], f: usize, mut l: usize, mut depth: u32) {
+    fn introsort_loop<T: Ordered>(a: &mut [(T, i64)], f: usize, mut l: usize, mut depth: u32) {
         while l - f > 16 {
             if depth == 0 {
                 a[f..l].sort_by(|x, y| x.0.partial_cmp(&y.0).unwrap_or(std::cmp::Ordering::Equal));
@@ -209,7 +249,7 @@ fn std_sort(a: &mut [(f64, i64)]) {
             l = cut;
         }
     }
-    fn linear_insert(a: &mut [(f64, i64)], i: usize) {
+    fn linear_insert<T: Ordered>(a: &mut [(T, i64)], i: usize) {
         let val = a[i];
         let mut j = i;
         while lt(&val, &a[j - 1]) {
@@ -218,7 +258,7 @@ fn std_sort(a: &mut [(f64, i64)]) {
         }
         a[j] = val;
     }
-    fn insertion_sort(a: &mut [(f64, i64)], f: usize, l: usize) {
+    fn insertion_sort<T: Ordered>(a: &mut [(T, i64)], f: usize, l: usize) {
         for i in f + 1..l {
             if lt(&a[i], &a[f]) {
                 let val = a[i];
@@ -246,10 +286,10 @@ fn std_sort(a: &mut [(f64, i64)]) {
 
 /// The most frequent value of a row (the smallest among equally frequent
 /// ones) and PyTorch's position for it.
-fn row_mode(row: &[f64]) -> (f64, i64) {
-    let mut pairs: Vec<(f64, i64)> = row.iter().copied().zip(0..).collect();
+fn row_mode<T: Ordered>(row: &[T]) -> (T, i64) {
+    let mut pairs: Vec<(T, i64)> = row.iter().copied().zip(0..).collect();
     std_sort(&mut pairs);
-    let (mut best, mut run, mut result) = (0usize, 0usize, (0.0, 0));
+    let (mut best, mut run, mut result) = (0usize, 0usize, (T::default(), 0));
     for i in 0..pairs.len() {
         run += 1;
         if i + 1 == pairs.len() || pairs[i].0 != pairs[i + 1].0 {
@@ -263,6 +303,95 @@ fn row_mode(row: &[f64]) -> (f64, i64) {
     result
 }
 
+/// What a per-row selection picks from a row: a value and its position.
+trait Pick {
+    fn pick<T: Ordered>(&self, row: &[T]) -> (T, i64);
+}
+
+/// `kthvalue`'s pick (0-based `k`).
+struct Kth(usize);
+
+impl Pick for Kth {
+    fn pick<T: Ordered>(&self, row: &[T]) -> (T, i64) {
+        kth(row, self.0)
+    }
+}
+
+/// `median`'s and `nanmedian`'s pick.
+struct Median {
+    skip_nan: bool,
+    upper: bool,
+}
+
+impl Pick for Median {
+    fn pick<T: Ordered>(&self, row: &[T]) -> (T, i64) {
+        row_median(row, self.skip_nan, self.upper)
+    }
+}
+
+/// `mode`'s pick.
+struct Mode;
+
+impl Pick for Mode {
+    fn pick<T: Ordered>(&self, row: &[T]) -> (T, i64) {
+        row_mode(row)
+    }
+}
+
+/// The picks of every group: exact i64 for int64, f64 otherwise.
+enum Picked {
+    Float(Vec<(f64, i64)>),
+    Int(Vec<(i64, i64)>),
+}
+
+impl Picked {
+    fn of(ctx: &KernelCtx<'_>, t: &Tensor, r: &Reduction, pick: &impl Pick) -> Result<Picked> {
+        if !ctx.has_data() {
+            return Ok(Picked::Float(Vec::new()));
+        }
+        Ok(if t.dtype() == DType::Int64 {
+            Picked::Int(
+                r.groups(&t.read_i64(ctx.op)?)
+                    .iter()
+                    .map(|g| pick.pick(g))
+                    .collect(),
+            )
+        } else {
+            Picked::Float(
+                r.groups(&t.read_f64(ctx.op)?)
+                    .iter()
+                    .map(|g| pick.pick(g))
+                    .collect(),
+            )
+        })
+    }
+
+    fn values(
+        &self,
+        ctx: &KernelCtx<'_>,
+        shape: &[i64],
+        strides: &[i64],
+        dtype: DType,
+    ) -> Result<Tensor> {
+        match self {
+            Picked::Int(p) => ctx.output_i64(shape, strides, dtype, || {
+                Ok(p.iter().map(|p| p.0).collect())
+            }),
+            Picked::Float(p) => ctx.output(shape, strides, dtype, || {
+                Ok(p.iter().map(|p| p.0).collect())
+            }),
+        }
+    }
+
+    fn indices(&self, ctx: &KernelCtx<'_>, shape: &[i64], strides: &[i64]) -> Result<Tensor> {
+        let positions: Vec<i64> = match self {
+            Picked::Int(p) => p.iter().map(|p| p.1).collect(),
+            Picked::Float(p) => p.iter().map(|p| p.1).collect(),
+        };
+        ctx.output_i64(shape, strides, DType::Int64, || Ok(positions))
+    }
+}
+
 /// A per-row selection along `dim` with a values and an indices result.
 fn select_along(
     ctx: &KernelCtx<'_>,
@@ -270,7 +399,7 @@ fn select_along(
     dim: i64,
     keepdim: bool,
     name: &str,
-    pick: impl Fn(&[f64]) -> (f64, i64),
+    pick: impl Pick,
 ) -> Result<Vec<IValue>> {
     let r = Reduction::single(ctx.op, t.shape(), dim, keepdim)?;
     if t.dim() > 0 && r.group_size() == 0 {
@@ -281,20 +410,9 @@ fn select_along(
         ));
     }
     let strides = r.out_strides();
-    let picked: Vec<(f64, i64)> = if ctx.has_data() {
-        r.groups(&t.read_f64(ctx.op)?)
-            .iter()
-            .map(|g| pick(g))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let values = ctx.output(&r.out_shape, &strides, t.dtype(), || {
-        Ok(picked.iter().map(|p| p.0).collect())
-    })?;
-    let indices = ctx.output_i64(&r.out_shape, &strides, DType::Int64, || {
-        Ok(picked.iter().map(|p| p.1).collect())
-    })?;
+    let picked = Picked::of(ctx, t, &r, &pick)?;
+    let values = picked.values(ctx, &r.out_shape, &strides, t.dtype())?;
+    let indices = picked.indices(ctx, &r.out_shape, &strides)?;
     Ok(vec![values.into(), indices.into()])
 }
 
@@ -321,7 +439,7 @@ pub(crate) fn kthvalue(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
         ));
     }
     let k = (k.max(1) - 1) as usize;
-    select_along(ctx, t, dim, a.bool(3)?, "kthvalue", |row| kth(row, k))
+    select_along(ctx, t, dim, a.bool(3)?, "kthvalue", Kth(k))
 }
 
 /// The all-element median (`nanmedian` with `skip_nan`).
@@ -330,6 +448,12 @@ fn median_all(ctx: &KernelCtx<'_>, a: &Args<'_>, skip_nan: bool) -> Result<Vec<I
     ctx.check(t, "self")?;
     check_sortable(ctx, t, "median_cpu")?;
     let upper = ctx.faults.median_upper_of_two;
+    if t.dtype() == DType::Int64 && t.numel() > 0 {
+        let out = ctx.output_i64(&[], &[], t.dtype(), || {
+            Ok(vec![row_median(&t.read_i64(ctx.op)?, skip_nan, upper).0])
+        })?;
+        return Ok(vec![out.into()]);
+    }
     let out = ctx.output(&[], &[], t.dtype(), || {
         let values = t.read_f64(ctx.op)?;
         if values.is_empty() {
@@ -356,9 +480,14 @@ fn median_along(ctx: &KernelCtx<'_>, a: &Args<'_>, skip_nan: bool) -> Result<Vec
     check_sortable(ctx, t, "median_out")?;
     let upper = ctx.faults.median_upper_of_two;
     let name = if skip_nan { "nanmedian" } else { "median" };
-    select_along(ctx, t, a.int(1)?, a.bool(2)?, name, |row| {
-        row_median(row, skip_nan, upper)
-    })
+    select_along(
+        ctx,
+        t,
+        a.int(1)?,
+        a.bool(2)?,
+        name,
+        Median { skip_nan, upper },
+    )
 }
 
 /// `median.dim(self, dim, keepdim=False) -> (values, indices)`.
@@ -378,7 +507,7 @@ pub(crate) fn mode(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
     if t.dtype().is_complex() {
         return Err(not_implemented(ctx, "mode_cpu", t.dtype()));
     }
-    select_along(ctx, t, a.int(1)?, a.bool(2)?, "mode", row_mode)
+    select_along(ctx, t, a.int(1)?, a.bool(2)?, "mode", Mode)
 }
 
 /// The running extremum along `dim`: `cummax` (`max`) or `cummin`.
@@ -392,41 +521,46 @@ fn cumulative_extremum(ctx: &KernelCtx<'_>, a: &Args<'_>, max: bool) -> Result<V
     let shape = t.shape().to_vec();
     let d = wrap(ctx.op, a.int(1)?, shape.len())?;
     let strides = contiguous_strides(&shape);
-    let mut scanned: Vec<(f64, i64)> = Vec::new();
-    if ctx.has_data() {
-        let x = t.read_f64(ctx.op)?;
-        let size = shape.get(d).copied().unwrap_or(1).max(0) as usize;
-        let inner: usize = shape
-            .iter()
-            .skip(d + 1)
-            .map(|&s| s.max(0) as usize)
-            .product();
-        let outer = x.len() / (size * inner).max(1);
-        scanned = vec![(0.0, 0); x.len()];
-        let takes = |cur: f64, best: f64| {
-            cur.is_nan() || (!best.is_nan() && if max { cur >= best } else { cur <= best })
-        };
-        for o in 0..outer {
-            for i in 0..inner {
-                let first = o * size * inner + i;
-                let mut best = (x.get(first).copied().unwrap_or(0.0), 0i64);
-                for k in 0..size {
-                    let at = (o * size + k) * inner + i;
-                    if takes(x[at], best.0) {
-                        best = (x[at], k as i64);
-                    }
-                    scanned[at] = best;
+    let size = shape.get(d).copied().unwrap_or(1).max(0) as usize;
+    let inner: usize = shape
+        .iter()
+        .skip(d + 1)
+        .map(|&s| s.max(0) as usize)
+        .product();
+    let scanned = if !ctx.has_data() {
+        Picked::Float(Vec::new())
+    } else if t.dtype() == DType::Int64 {
+        Picked::Int(running_extremum(&t.read_i64(ctx.op)?, size, inner, max))
+    } else {
+        Picked::Float(running_extremum(&t.read_f64(ctx.op)?, size, inner, max))
+    };
+    let values = scanned.values(ctx, &shape, &strides, t.dtype())?;
+    let indices = scanned.indices(ctx, &shape, &strides)?;
+    Ok(vec![values.into(), indices.into()])
+}
+
+/// The running extremum and its position of every line along a dimension
+/// of `size` elements `inner` apart.
+fn running_extremum<T: Ordered>(x: &[T], size: usize, inner: usize, max: bool) -> Vec<(T, i64)> {
+    let outer = x.len() / (size * inner).max(1);
+    let mut scanned = vec![(T::default(), 0); x.len()];
+    let takes = |cur: T, best: T| {
+        cur.is_nan() || (!best.is_nan() && if max { cur >= best } else { cur <= best })
+    };
+    for o in 0..outer {
+        for i in 0..inner {
+            let first = o * size * inner + i;
+            let mut best = (x.get(first).copied().unwrap_or_default(), 0i64);
+            for k in 0..size {
+                let at = (o * size + k) * inner + i;
+                if takes(x[at], best.0) {
+                    best = (x[at], k as i64);
                 }
+                scanned[at] = best;
             }
         }
     }
-    let values = ctx.output(&shape, &strides, t.dtype(), || {
-        Ok(scanned.iter().map(|p| p.0).collect())
-    })?;
-    let indices = ctx.output_i64(&shape, &strides, DType::Int64, || {
-        Ok(scanned.iter().map(|p| p.1).collect())
-    })?;
-    Ok(vec![values.into(), indices.into()])
+    scanned
 }
 
 /// `cummax(self, dim) -> (values, indices)`.

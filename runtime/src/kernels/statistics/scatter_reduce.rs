@@ -132,6 +132,44 @@ fn reduce_routes(
     }
 }
 
+/// [`reduce_routes`] on int64 elements in exact i64 arithmetic, wrapping
+/// as PyTorch's integer kernels do (values beyond 2^53 stay exact).
+fn reduce_routes_i64(
+    values: &mut [i64],
+    src: &[i64],
+    routes: &[Route],
+    reduce: Reduce,
+    include_self: bool,
+) {
+    let mut count = vec![if include_self { 1i64 } else { 0 }; values.len()];
+    if !include_self {
+        let identity = match reduce {
+            Reduce::Sum | Reduce::Mean => 0,
+            Reduce::Prod => 1,
+            Reduce::Amax => i64::MIN,
+            Reduce::Amin => i64::MAX,
+        };
+        for &(to, _) in routes {
+            values[to] = identity;
+        }
+    }
+    for &(to, from) in routes {
+        let (acc, x) = (values[to], src[from]);
+        values[to] = match reduce {
+            Reduce::Sum | Reduce::Mean => acc.wrapping_add(x),
+            Reduce::Prod => acc.wrapping_mul(x),
+            Reduce::Amax => acc.max(x),
+            Reduce::Amin => acc.min(x),
+        };
+        count[to] += 1;
+    }
+    if reduce == Reduce::Mean {
+        for (v, &n) in values.iter_mut().zip(&count) {
+            *v = v.div_euclid(n.max(1));
+        }
+    }
+}
+
 fn int64_index(ctx: &KernelCtx<'_>, index: &Tensor, what: &str) -> Result<()> {
     if index.dtype() != DType::Int64 {
         return Err(RuntimeError::shape(
@@ -242,6 +280,19 @@ fn scatter_reduced(
     check_scatter_shapes(ctx, this, d, index, source.ok())?;
     let shape = this.shape().to_vec();
     let dtype = this.dtype();
+    if dtype == DType::Int64 {
+        let out = ctx.output_i64(&shape, &contiguous_strides(&shape), dtype, || {
+            let mut values = this.read_i64(ctx.op)?;
+            let (src, src_shape) = match source {
+                Ok(s) => (s.read_i64(ctx.op)?, Some(s.shape())),
+                Err(v) => (vec![cast_value(dtype, v) as i64], None),
+            };
+            let routes = scatter_routes(ctx, this, d, index, src_shape)?;
+            reduce_routes_i64(&mut values, &src, &routes, reduce, include_self);
+            Ok(values)
+        })?;
+        return Ok(vec![out.into()]);
+    }
     let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
         let mut values = this.read_f64(ctx.op)?;
         let (src, src_shape) = match source {
