@@ -9,13 +9,22 @@
 //! | `sin_` / `cos_` / `sinh_` / `cosh_` / `asin_` / `acos_` / `atan_` | the functional form's node | a clone of the original self |
 //! | `tan_` | TanBackward0 | result |
 //! | `asinh_` / `acosh_` / `atanh_` | AsinhBackward1 / AcoshBackward1 / AtanhBackward1 (not implemented in PyTorch: fails when run with a gradient) | — |
+//! | `erfc` | ErfcBackward0 | self |
+//! | `copysign.Tensor` / `copysign.Scalar` | CopysignBackward0 (self, other) / CopysignBackward1 | self, result (other's sizes) |
+//! | `fmax` / `fmin` | FmaxBackward0 / FminBackward0 (self, other) | self, other |
+//! | `heaviside` | NotImplemented (PyTorch's autograd fallback: fails when run) | — |
+//! | `signbit`, `isposinf`, `isneginf` | not differentiable | — |
 
 use super::{Derivative, Differentiability, derivative, tensor};
 use crate::autograd::BackwardFn;
+use crate::autograd::functions::double_backward::not_implemented::NotImplemented;
 use crate::autograd::functions::elementwise::{self as e, Unary};
-use crate::autograd::functions::trig::{self as f, Atan2Backward0, InplaceNotImplemented};
+use crate::autograd::functions::trig::{
+    self as f, Atan2Backward0, CopysignBackward, FmaxFminBackward, InplaceNotImplemented,
+};
 use crate::autograd::saved::SavedVariable;
 use crate::error::Result;
+use crate::ivalue::IValue;
 
 fn unary(u: Unary) -> Result<Box<dyn BackwardFn>> {
     Ok(Box::new(u))
@@ -58,8 +67,61 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         "aten.atanh.default" => D(derivative!("AtanhBackward0", &[0], |a, _| unary(
             Unary::input(tensor(a, 0)?, vec![], f::atanh)
         ))),
-        _ => return in_place(op),
+        _ => return in_place(op).or_else(|| ieee(op)),
     })
+}
+
+/// `erfc` and the IEEE sign and extremum helpers.
+fn ieee(op: &str) -> Option<Differentiability> {
+    use Differentiability::{Derivative as D, NotDifferentiable};
+    Some(match op {
+        "aten.erfc.default" => D(derivative!("ErfcBackward0", &[0], |a, _| unary(
+            Unary::input(tensor(a, 0)?, vec![], f::erfc)
+        ))),
+        "aten.copysign.Tensor" => D(derivative!("CopysignBackward0", &[0, 1], |a, _| {
+            let other = tensor(a, 1)?;
+            Ok(Box::new(CopysignBackward {
+                self_: SavedVariable::input(tensor(a, 0)?),
+                result: None,
+                other_sizes: Some(other.shape().to_vec()),
+            }))
+        })),
+        "aten.copysign.Scalar" => D(derivative!("CopysignBackward1", &[0], |a, _| {
+            Ok(Box::new(CopysignBackward {
+                self_: SavedVariable::input(tensor(a, 0)?),
+                result: None,
+                other_sizes: None,
+            }))
+        })),
+        "aten.fmax.default" | "aten.fmin.default" => {
+            let name = if op == "aten.fmax.default" {
+                derivative!("FmaxBackward0", &[0, 1], |a, _| fmax_fmin(a, true))
+            } else {
+                derivative!("FminBackward0", &[0, 1], |a, _| fmax_fmin(a, false))
+            };
+            D(name)
+        }
+        "aten.heaviside.default" => D(derivative!(
+            "NotImplemented",
+            &[0, 1],
+            |_, _| Ok(Box::new(NotImplemented {
+                op: "aten::heaviside"
+            })),
+            fallback
+        )),
+        "aten.signbit.default" | "aten.isposinf.default" | "aten.isneginf.default" => {
+            NotDifferentiable
+        }
+        _ => return None,
+    })
+}
+
+fn fmax_fmin(a: &[IValue], is_max: bool) -> Result<Box<dyn BackwardFn>> {
+    Ok(Box::new(FmaxFminBackward {
+        self_: SavedVariable::input(tensor(a, 0)?),
+        other: SavedVariable::input(tensor(a, 1)?),
+        is_max,
+    }))
 }
 
 /// `original_self` of the in-place forms whose formula reads `self`.

@@ -218,3 +218,164 @@ impl BackwardFn for InplaceNotImplemented {
         })
     }
 }
+
+/// ErfcBackward0: `-2 / sqrt(pi) * exp(-self.pow(2)) * grad` (`pow`, `neg`,
+/// `exp`, `mul.Scalar`, then `mul` with the gradient second).
+pub(crate) fn erfc(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _: &[IValue],
+) -> Result<Tensor> {
+    let sq = ctx.rt.elementwise().pow_scalar(need(s)?, IValue::Int(2))?;
+    let n = ctx.rt.neg(&sq)?;
+    let e = ctx.rt.elementwise().unary("aten.exp.default", &n)?;
+    let scaled = ctx
+        .rt
+        .mul_scalar(&e, IValue::Float(-2.0 / std::f64::consts::PI.sqrt()))?;
+    ctx.rt.mul(&scaled, g.into())
+}
+
+fn unpack(ctx: &BackwardCtx<'_>, saved: &Option<SavedVariable>) -> Result<Tensor> {
+    saved
+        .as_ref()
+        .ok_or_else(|| RuntimeError::GraphFreed {
+            node: ctx.node.name().to_owned(),
+        })?
+        .unpack(ctx.node)
+}
+
+/// CopysignBackward0 (`copysign.Tensor`) / CopysignBackward1
+/// (`copysign.Scalar`): `other` (Tensor form only) gets
+/// `zeros(other.sizes(), grad.options())` first (`pin_memory` unset); `self` gets
+/// `copysign_tensor_self_backward(grad, self, result)`: `result / self`
+/// with its zeros where `self == 0` (`masked_fill_`), times `grad`.
+pub(crate) struct CopysignBackward {
+    pub(crate) self_: SavedVariable,
+    pub(crate) result: Option<SavedVariable>,
+    /// The sizes of `other`, for the Tensor form.
+    pub(crate) other_sizes: Option<Vec<i64>>,
+}
+
+impl BackwardFn for CopysignBackward {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let width = if self.other_sizes.is_some() { 2 } else { 1 };
+        let Some(g) = single(grads) else {
+            return Ok(vec![None; width]);
+        };
+        let mut out = vec![None; width];
+        if let Some(sizes) = &self.other_sizes
+            && ctx.needs(1)
+        {
+            out[1] = Some(ctx.rt.elementwise().call(
+                "aten.zeros.default",
+                vec![
+                    IValue::IntList(sizes.clone()),
+                    IValue::Dtype(g.dtype()),
+                    IValue::Layout(crate::tensor::options::Layout::Strided),
+                    IValue::Device(g.device()),
+                    IValue::None,
+                ],
+            )?);
+        }
+        if ctx.needs(0) {
+            let this = self.self_.unpack(ctx.node)?;
+            let result = unpack(ctx, &self.result)?;
+            let mut ops = ctx.rt.elementwise();
+            let ratio = ops.div(&result, (&this).into())?;
+            let zero = ops.call("aten.eq.Scalar", vec![(&this).into(), IValue::Int(0)])?;
+            ops.call(
+                "aten.masked_fill_.Scalar",
+                vec![(&ratio).into(), (&zero).into(), IValue::Int(0)],
+            )?;
+            out[0] = Some(ctx.rt.mul(&g, (&ratio).into())?);
+        }
+        Ok(out)
+    }
+
+    fn save_outputs(&mut self, outputs: &[Tensor]) {
+        if let Some(out) = outputs.first() {
+            self.result = Some(SavedVariable::output(out, 0));
+        }
+    }
+
+    fn release_variables(&mut self) {
+        self.self_.release();
+        if let Some(r) = &mut self.result {
+            r.release();
+        }
+    }
+}
+
+/// FmaxBackward0 / FminBackward0: `other` first, then `self`; each gets
+/// `where(self == other, grad / 2, grad)` with zeros where it loses: for
+/// fmax, `other` where `(self > other) | other.isnan()` and `self` where
+/// `!((self >= other) | other.isnan())` (fmin: `<`, `<=`), the masks built
+/// before `grad / 2` (observed in torch 2.15).
+pub(crate) struct FmaxFminBackward {
+    pub(crate) self_: SavedVariable,
+    pub(crate) other: SavedVariable,
+    pub(crate) is_max: bool,
+}
+
+impl FmaxFminBackward {
+    fn share(
+        ctx: &mut BackwardCtx<'_>,
+        g: &Tensor,
+        this: &Tensor,
+        other: &Tensor,
+        compare: &str,
+        negate: bool,
+    ) -> Result<Tensor> {
+        let mut ops = ctx.rt.elementwise();
+        let mask = ops.binary(compare, this, other.into())?;
+        let nan = ops.unary("aten.isnan.default", other)?;
+        ops.call(
+            "aten.logical_or_.default",
+            vec![(&mask).into(), (&nan).into()],
+        )?;
+        if negate {
+            ops.call("aten.logical_not_.default", vec![(&mask).into()])?;
+        }
+        let half = ops.div_scalar(g, IValue::Int(2))?;
+        let tie = ops.binary("aten.eq.Tensor", this, other.into())?;
+        let split = ops.where_(&tie, &half, g)?;
+        ops.masked_fill(&split, &mask, IValue::Int(0))
+    }
+}
+
+impl BackwardFn for FmaxFminBackward {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None]);
+        };
+        let this = self.self_.unpack(ctx.node)?;
+        let other = self.other.unpack(ctx.node)?;
+        let (other_loses, self_wins) = if self.is_max {
+            ("aten.gt.Tensor", "aten.ge.Tensor")
+        } else {
+            ("aten.lt.Tensor", "aten.le.Tensor")
+        };
+        let mut out = vec![None, None];
+        if ctx.needs(1) {
+            out[1] = Some(Self::share(ctx, &g, &this, &other, other_loses, false)?);
+        }
+        if ctx.needs(0) {
+            out[0] = Some(Self::share(ctx, &g, &this, &other, self_wins, true)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.self_.release();
+        self.other.release();
+    }
+}

@@ -10,16 +10,22 @@
 //! ulp of glibc's `atanhf` that PyTorch's CPU kernel maps; `atanh(±1)` is
 //! ±inf, `atanh` beyond ±1 and `acosh` below 1 are NaN.
 //!
+//! Also `erfc` and the IEEE sign and extremum helpers: `copysign`, `fmax`,
+//! `fmin` (NaN-ignoring), `heaviside`, `signbit`, `isposinf`, `isneginf`.
+//!
 //! Like `sin`/`cos`: integer and bool inputs give the default float dtype,
 //! float16/bfloat16 compute in float32, values outside the domain give NaN
 //! (`asin(2.0)`), as observed in torch 2.15.
 
-use super::common::{nary, promoted, to_floating};
+use super::common::{nary, nary_i64, promoted, to_floating};
 use super::unary::{float_op_prec, float_op_prec_};
 use crate::dispatch::args::Args;
 use crate::error::Result;
+use crate::error::RuntimeError;
 use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
+use crate::kernels::pointwise::unary;
+use crate::tensor::dtype::DType;
 
 type Out = Result<Vec<IValue>>;
 
@@ -109,6 +115,104 @@ pub(crate) fn atan2(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let ops = [a.operand(0)?, a.operand(1)?];
     let dtype = to_floating(ctx, promoted(ctx, &ops));
     Ok(vec![nary(ctx, &ops, dtype, |v| v[0].atan2(v[1]))?.into()])
+}
+
+// -- erfc and the IEEE sign and extremum helpers ------------------------------
+
+/// `erfc(self)` (`torch.special.erfc`): like `erf`, integers give the
+/// default float dtype, float16/bfloat16 compute in float32.
+pub(crate) fn erfc(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    float_op_prec(ctx, &a, libm::erfcf, libm::erfc)
+}
+
+/// `copysign.Tensor` / `copysign.Scalar`: the magnitude of `self` with the
+/// sign of `other` (-0.0 and NaN signs included), promoted; integers give
+/// the default float dtype.
+pub(crate) fn copysign(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let ops = [a.operand(0)?, a.operand(1)?];
+    let dtype = to_floating(ctx, promoted(ctx, &ops));
+    Ok(vec![
+        nary(ctx, &ops, dtype, |v| v[0].copysign(v[1]))?.into(),
+    ])
+}
+
+/// `fmax` / `fmin`: the larger (smaller) of the two, the other when one is
+/// NaN (NaN only when both are), in the promoted dtype; integers exactly.
+fn extremum(ctx: &KernelCtx<'_>, a: &Args<'_>, max: bool) -> Out {
+    let ops = [a.operand(0)?, a.operand(1)?];
+    let dtype = promoted(ctx, &ops);
+    if dtype.is_integral(true) {
+        let f = if max { i64::max } else { i64::min };
+        return Ok(vec![
+            nary_i64(ctx, &ops, dtype, |v| Ok(f(v[0], v[1])))?.into(),
+        ]);
+    }
+    let f = if max { f64::max } else { f64::min };
+    Ok(vec![nary(ctx, &ops, dtype, |v| f(v[0], v[1]))?.into()])
+}
+
+/// `fmax(self, other)`.
+pub(crate) fn fmax(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    extremum(ctx, &a, true)
+}
+
+/// `fmin(self, other)`.
+pub(crate) fn fmin(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    extremum(ctx, &a, false)
+}
+
+/// `heaviside(self, values)`: `values` where `self` is zero, else
+/// `self > 0` (NaN gives 0). Both operands must have one dtype (observed in
+/// torch 2.15: "heaviside is not yet implemented for tensors with different
+/// dtypes").
+pub(crate) fn heaviside(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let (this, values) = (a.tensor(0)?, a.tensor(1)?);
+    if this.dtype() != values.dtype() {
+        return Err(RuntimeError::TypeCast {
+            op: ctx.op.to_owned(),
+            message: "heaviside is not yet implemented for tensors with different dtypes"
+                .to_owned(),
+        });
+    }
+    let ops = [a.operand(0)?, a.operand(1)?];
+    let step = |v: &[f64]| {
+        if v[0] == 0.0 {
+            v[1]
+        } else if v[0] > 0.0 {
+            1.0
+        } else {
+            0.0
+        }
+    };
+    Ok(vec![nary(ctx, &ops, this.dtype(), step)?.into()])
+}
+
+fn flag(b: bool) -> f64 {
+    if b { 1.0 } else { 0.0 }
+}
+
+/// `signbit(self)`: bool, true for negative values, -0.0 and negative NaNs.
+pub(crate) fn signbit(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let t = a.tensor(0)?;
+    Ok(vec![
+        unary(ctx, t, Some(DType::Bool), |x| flag(x.is_sign_negative()))?.into(),
+    ])
+}
+
+/// `isposinf(self)`: bool.
+pub(crate) fn isposinf(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let t = a.tensor(0)?;
+    Ok(vec![
+        unary(ctx, t, Some(DType::Bool), |x| flag(x == f64::INFINITY))?.into(),
+    ])
+}
+
+/// `isneginf(self)`: bool.
+pub(crate) fn isneginf(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let t = a.tensor(0)?;
+    Ok(vec![
+        unary(ctx, t, Some(DType::Bool), |x| flag(x == f64::NEG_INFINITY))?.into(),
+    ])
 }
 
 #[cfg(test)]
