@@ -238,10 +238,15 @@ fn logic(op: &str) -> Option<Kernel> {
         | "aten.bitwise_right_shift_.Tensor"
         | "aten.bitwise_right_shift_.Tensor_Scalar" => compare::right_shift_,
         "aten.bitwise_and.Tensor" | "aten.bitwise_and.Scalar" => compare::bitwise_and,
-        "aten.bitwise_and_.Tensor" => compare::bitwise_and_,
+        "aten.bitwise_and_.Tensor" | "aten.bitwise_and_.Scalar" => compare::bitwise_and_,
         "aten.bitwise_or.Tensor" | "aten.bitwise_or.Scalar" => compare::bitwise_or,
-        "aten.bitwise_or_.Tensor" => compare::bitwise_or_,
-        "aten.bitwise_xor.Tensor" => compare::bitwise_xor,
+        "aten.bitwise_or_.Tensor" | "aten.bitwise_or_.Scalar" => compare::bitwise_or_,
+        "aten.bitwise_xor.Tensor" | "aten.bitwise_xor.Scalar" => compare::bitwise_xor,
+        "aten.bitwise_xor_.Tensor" | "aten.bitwise_xor_.Scalar" => compare::bitwise_xor_,
+        "aten.gcd.default" => compare::gcd,
+        "aten.gcd_.default" => compare::gcd_,
+        "aten.lcm.default" => compare::lcm,
+        "aten.lcm_.default" => compare::lcm_,
         "aten.isnan.default" => compare::isnan,
         "aten.isinf.default" => compare::isinf,
         "aten.isin.Tensor_Tensor" | "aten.isin.Tensor_Scalar" | "aten.isin.Scalar_Tensor" => {
