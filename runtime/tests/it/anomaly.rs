@@ -189,3 +189,36 @@ fn the_runtime_writes_each_net_change_before_the_next_call() {
         ]
     );
 }
+
+/// The check of a complex gradient: `isnan` of a complex tensor is true
+/// where either part is NaN.
+#[test]
+fn isnan_of_a_complex_tensor_looks_at_both_parts() {
+    let (mut rt, _sink) = traced(ValuePolicy::None);
+    for dtype in [ft_runtime::DType::Complex64, ft_runtime::DType::Complex128] {
+        let parts = tensor(
+            &mut rt,
+            &[3, 2],
+            &[1.0, 2.0, f32::NAN, 0.0, 0.0, f32::NAN],
+            false,
+        );
+        let parts = if dtype == ft_runtime::DType::Complex128 {
+            call1(
+                &mut rt,
+                "aten._to_copy.default",
+                vec![(&parts).into(), IValue::Dtype(ft_runtime::DType::Float64)],
+            )
+        } else {
+            parts
+        };
+        let z = call1(
+            &mut rt,
+            "aten.view_as_complex.default",
+            vec![(&parts).into()],
+        );
+        assert_eq!(z.dtype(), dtype);
+        let mask = call1(&mut rt, "aten.isnan.default", vec![(&z).into()]);
+        assert_eq!(mask.dtype(), ft_runtime::DType::Bool);
+        assert_eq!(values(&mask), [0.0, 1.0, 1.0]);
+    }
+}

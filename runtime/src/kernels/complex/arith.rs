@@ -150,6 +150,19 @@ pub(crate) fn abs(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     Ok(vec![out.into()])
 }
 
+/// `isnan(self)`: true where either part is NaN (anomaly mode's check of
+/// a complex gradient).
+pub(crate) fn isnan(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if !any_complex(&a) {
+        return real_kernel(ctx, a);
+    }
+    let t = a.tensor(0)?;
+    let out = unary(ctx, t, crate::tensor::dtype::DType::Bool, |x| {
+        [f64::from(u8::from(x.0.is_nan() || x.1.is_nan())), 0.0]
+    })?;
+    Ok(vec![out.into()])
+}
+
 /// `sgn(self)`: `z / |z|`, zero where `z` is zero.
 pub(crate) fn sgn(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     if !any_complex(&a) {

@@ -42,6 +42,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.neg.default" => arith::neg,
         "aten.abs.default" => arith::abs,
         "aten.sgn.default" => arith::sgn,
+        "aten.isnan.default" => arith::isnan,
         "aten.exp.default" => arith::exp,
         "aten.reciprocal.default" => arith::reciprocal,
         "aten.pow.Tensor_Scalar" => arith::pow,
