@@ -38,6 +38,7 @@ mod indexing;
 mod inference_composites;
 mod int64_segments;
 mod integer_hashing;
+mod learnable_fake_quant;
 mod linalg;
 mod lstm;
 mod margin_losses;

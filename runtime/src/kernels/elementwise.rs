@@ -14,6 +14,7 @@ mod compare;
 mod fake_quantize;
 mod fused_observer;
 mod isin;
+mod learnable_fake_quantize;
 mod shrink;
 mod special;
 mod trig;
@@ -188,6 +189,12 @@ fn activations(op: &str) -> Option<Kernel> {
         }
         "aten._fused_moving_avg_obs_fq_helper.default" => {
             fused_observer::fused_moving_avg_obs_fq_helper
+        }
+        "aten._fake_quantize_learnable_per_tensor_affine.default" => {
+            learnable_fake_quantize::learnable_per_tensor
+        }
+        "aten._fake_quantize_learnable_per_tensor_affine_backward.default" => {
+            learnable_fake_quantize::learnable_per_tensor_backward
         }
         "aten.glu_backward.default" => activation::glu_backward,
         "aten.hardshrink.default" => shrink::hardshrink,

@@ -18,7 +18,7 @@ use crate::autograd::functions::elementwise::{
     LogSigmoidBackward0, MaskedFillBackward1, MinMaxBackward, PowBackward1, RemainderBackward1,
     RsubBackward0, Unary, WhereBackward0, XlogyBackward0,
 };
-use crate::autograd::functions::fake_quantize::CachemaskBackward;
+use crate::autograd::functions::fake_quantize::{CachemaskBackward, LearnablePerTensorBackward};
 use crate::autograd::functions::pointwise::{
     MulBackward0, MulBackward1, NegBackward0, ReluBackward0, SavedOperand, SubBackward0,
 };
@@ -680,6 +680,19 @@ fn activations(op: &str) -> Option<Differentiability> {
             &[0],
             |_, _| Ok(Box::<CachemaskBackward>::default()),
             outputs = &[true, false]
+        )),
+        // derivatives.yaml: `self, scale, zero_point:
+        // _fake_quantize_learnable_per_tensor_affine_backward(grad, self, scale,
+        // zero_point, quant_min, quant_max, grad_factor)`.
+        "aten._fake_quantize_learnable_per_tensor_affine.default" => D(derivative!(
+            "FakeQuantizeLearnablePerTensorAffineBackward0",
+            &[0, 1, 2],
+            |a, _| Ok(Box::new(LearnablePerTensorBackward {
+                self_: SavedVariable::input(tensor(a, 0)?),
+                scale: SavedVariable::input(tensor(a, 1)?),
+                zero_point: SavedVariable::input(tensor(a, 2)?),
+                params: [arg(a, 3), arg(a, 4), arg(a, 5)],
+            }))
         )),
         // derivatives.yaml: `self: fake_quantize_per_tensor_affine_cachemask_backward(grad, mask)`.
         "aten._fused_moving_avg_obs_fq_helper.default" => D(derivative!(

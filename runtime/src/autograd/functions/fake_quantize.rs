@@ -54,3 +54,46 @@ impl BackwardFn for CachemaskBackward {
         self.mask = None;
     }
 }
+
+/// FakeQuantizeLearnablePerTensorAffineBackward0: one
+/// `_fake_quantize_learnable_per_tensor_affine_backward(grad, self, scale,
+/// zero_point, quant_min, quant_max, grad_factor)` for the three edges
+/// (none without a gradient), the results of those that need one.
+pub(crate) struct LearnablePerTensorBackward {
+    pub(crate) self_: SavedVariable,
+    pub(crate) scale: SavedVariable,
+    pub(crate) zero_point: SavedVariable,
+    /// `quant_min`, `quant_max`, `grad_factor`.
+    pub(crate) params: [crate::ivalue::IValue; 3],
+}
+
+impl BackwardFn for LearnablePerTensorBackward {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None, None]);
+        };
+        let needs = [ctx.needs(0), ctx.needs(1), ctx.needs(2)];
+        let mut args = vec![
+            g.into(),
+            self.self_.unpack(ctx.node)?.into(),
+            self.scale.unpack(ctx.node)?.into(),
+            self.zero_point.unpack(ctx.node)?.into(),
+        ];
+        args.extend(self.params.iter().cloned());
+        let out = ctx.rt.norm_backward(
+            "aten._fake_quantize_learnable_per_tensor_affine_backward.default",
+            args,
+        )?;
+        Ok(super::keep_needed(out, &needs))
+    }
+
+    fn release_variables(&mut self) {
+        self.self_.release();
+        self.scale.release();
+        self.zero_point.release();
+    }
+}
