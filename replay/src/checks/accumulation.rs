@@ -226,6 +226,7 @@ pub fn sums_terms(op: &str) -> bool {
             | "aten._foreach_norm.Scalar"
             | "aten.convolution.default"
             | "aten.convolution_backward.default"
+            | "aten._euclidean_dist.default"
     )
 }
 
@@ -292,6 +293,12 @@ pub fn slack(
     if let Some((sum, terms)) = super::conv_room::abs_sum(call, k, &value) {
         let factor = 2.0 * gamma(terms + 2, u);
         return Some(sum.into_iter().map(|s| factor * s).collect());
+    }
+    if call.op.as_str() == "aten._euclidean_dist.default" {
+        let arg = |name: &str| call.args.iter().find(|(n, _)| n.as_str() == name);
+        let x1 = operand_of(tensor(&arg("x1")?.1)?, &value)?;
+        let x2 = operand_of(tensor(&arg("x2")?.1)?, &value)?;
+        return (k == 0).then(|| euclidean_room(&x1, &x2, u)).flatten();
     }
     if k != 0 {
         return None;
@@ -402,6 +409,51 @@ pub fn slack(
 
 fn is_complex(dtype: &str) -> bool {
     matches!(dtype, "complex64" | "complex128")
+}
+
+/// The room of `_euclidean_dist(x1, x2)` (`torch.cdist`'s matrix-product
+/// path): each distance is `sqrt(clamp_min(s, 0))` with `s = |x|² + |y|² −
+/// 2·x·y` summed by a matrix product of the rows padded with the squared
+/// norms, `M + 2` terms that cancel for near points (a point's distance to
+/// itself). Another summation order moves `s` by at most `e = 2·γ_{M+4}·
+/// (|x|² + |y|² + 2·Σ|x_k·y_k|)` (the norms' own sums included), so the
+/// distance lies in `[sqrt(max(s − e, 0)), sqrt(s + e)]` either way, and
+/// that interval's width is the room: about `sqrt(e)` where `s` is ~0,
+/// `e / d` otherwise. Batched operands `[..., P, M]` and `[..., R, M]`.
+fn euclidean_room(x1: &Operand, x2: &Operand, u: f64) -> Option<Vec<f64>> {
+    let (r1, r2) = (x1.shape.len(), x2.shape.len());
+    let (p, m) = (x1.dim(r1.checked_sub(2)?), x1.dim(r1 - 1));
+    let (r, m2) = (x2.dim(r2.checked_sub(2)?), x2.dim(r2 - 1));
+    if m != m2 {
+        return None;
+    }
+    let batch = x1.values.len().checked_div(p * m).unwrap_or(0);
+    if x2.values.len() != batch * r * m {
+        return None;
+    }
+    let factor = 2.0 * gamma(m + 4, u);
+    let mut room = Vec::with_capacity(batch * p * r);
+    for b in 0..batch {
+        for i in 0..p {
+            let xi = row(x1, (b * p + i) * m, m);
+            for j in 0..r {
+                let yj = row(x2, (b * r + j) * m, m);
+                let (mut s, mut bound) = (0.0, 0.0);
+                for (&a, &c) in xi.iter().zip(yj) {
+                    s += (a - c) * (a - c);
+                    bound += a * a + c * c + 2.0 * (a * c).abs();
+                }
+                let e = factor * bound;
+                room.push((s + e).sqrt() - (s - e).max(0.0).sqrt());
+            }
+        }
+    }
+    Some(room)
+}
+
+/// The `m` values of `x` from `at` (none past its end).
+fn row(x: &Operand, at: usize, m: usize) -> &[f64] {
+    x.values.get(at..at + m).unwrap_or(&[])
 }
 
 /// `γ_n = n·u / (1 − n·u)`, infinite once `n·u` reaches 1.
@@ -661,6 +713,34 @@ mod tests {
         let gamma = 4.0 * u / (1.0 - 4.0 * u);
         // |3·−5| + |−4·6| = 39, though the product is −39
         assert_eq!(room, vec![2.0 * gamma * 39.0]);
+    }
+
+    #[test]
+    fn euclidean_distance_room_is_the_root_of_the_cancelling_sum() {
+        // Two points of three coordinates against themselves and each other.
+        let c = call(
+            "aten._euclidean_dist.default",
+            vec![
+                ("x1", tref(1, "float32", &[2, 3])),
+                ("x2", tref(1, "float32", &[2, 3])),
+            ],
+            tref(3, "float32", &[2, 2]),
+        );
+        let points = vec![1.0, -2.0, 3.0, 1.5, -2.0, 2.0];
+        let values = |t: &TensorRef| (t.id == 1).then(|| points.clone());
+        let room = slack(&c, 0, values).expect("slack");
+        let u = f64::from(f32::EPSILON) / 2.0;
+        let e = 2.0 * (7.0 * u / (1.0 - 7.0 * u)) * (4.0 * 14.0);
+        // a point's distance to itself: s = 0, the room is sqrt(e)
+        assert!((room[0] - e.sqrt()).abs() < 1e-12, "{room:?}");
+        // about 1e-3 of the points' scale (|x| ≈ 3.7): that much a
+        // correct order may leave of a zero distance
+        assert!(room[0] > 1e-3 && room[0] < 1e-2, "{room:?}");
+        // apart (d² = 1.25), the room is about e / d: a last-bit matter
+        assert!(room[1] < 1e-4, "{room:?}");
+        assert_eq!(room[1], room[2]);
+        // a distance off by a tenth is no rounding
+        assert!(room.iter().all(|&r| r < 0.01));
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod channels_last;
 mod checkpoint_early_stop;
 mod complex;
 mod complex_recon;
+mod contrastive_cdist;
 mod conv;
 mod ctc;
 mod distributions;
