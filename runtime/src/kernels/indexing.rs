@@ -13,8 +13,8 @@ mod gather;
 mod layout;
 mod masked;
 mod packed;
-mod take_put;
 mod repeat_interleave;
+mod take_put;
 mod tri;
 
 pub(crate) use elems::{Elems, output, write};

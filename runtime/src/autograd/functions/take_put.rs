@@ -42,7 +42,12 @@ impl BackwardFn for TakeBackward0 {
             call(
                 ctx,
                 "aten.put.default",
-                vec![(&zeros).into(), (&index).into(), g.into(), IValue::Bool(true)],
+                vec![
+                    (&zeros).into(),
+                    (&index).into(),
+                    g.into(),
+                    IValue::Bool(true),
+                ],
             )
         })
     }
@@ -89,7 +94,12 @@ impl BackwardFn for PutBackward0 {
                 Some(call(
                     ctx,
                     "aten.put.default",
-                    vec![(&g).into(), (&index).into(), zeros.into(), IValue::Bool(false)],
+                    vec![
+                        (&g).into(),
+                        (&index).into(),
+                        zeros.into(),
+                        IValue::Bool(false),
+                    ],
                 )?)
             }
         };

@@ -99,7 +99,10 @@ fn put_values(ctx: &KernelCtx<'_>, a: &Args<'_>, this: &Tensor) -> Result<Elems>
             }
         }
         values.put(to, &written, from, accumulate);
-        if accumulate && rounding && let Elems::F(v) = &mut values {
+        if accumulate
+            && rounding
+            && let Elems::F(v) = &mut values
+        {
             // each addition rounds to the dtype, as the serial loop's
             if let Some(x) = v.get_mut(to) {
                 *x = crate::tensor::storage::cast_value(this.dtype(), *x);
