@@ -5,31 +5,17 @@
 //! included: the capture records them over zeros (CAPTURE.md §3.4), as the
 //! runtime's `empty*` kernels return them.
 
-use super::support::{replay_anchored_with_fault, replay_with_fault};
+use super::support::assert_first_value_failure;
 
 const TRACE: &str = "adaptive_softmax_lm.torch.ftr";
 
 /// A perturbed `op` fails the replay at its first call, free-running and
 /// anchored, every element of its output counted (written or not).
 fn assert_caught_at(op: &str, seq: u64, elements: usize) {
-    let fault = format!("perturb={op}:0.01");
-    for (code, out) in [
-        replay_with_fault(TRACE, &fault),
-        replay_anchored_with_fault(TRACE, &fault),
-    ] {
-        assert_eq!(code, Some(3), "{out}");
-        let first_value = out
-            .lines()
-            .skip_while(|l| !l.starts_with("FAIL values"))
-            .nth(1)
-            .unwrap_or_default();
-        assert!(
-            first_value.contains(&format!(
-                "{op} output 0 (expected seq {seq}, actual seq {seq}): {elements} of {elements} elements"
-            )),
-            "{out}"
-        );
-    }
+    let expected = format!(
+        "{op} output 0 (expected seq {seq}, actual seq {seq}): {elements} of {elements} elements"
+    );
+    assert_first_value_failure(TRACE, &format!("perturb={op}:0.01"), &[3], &expected);
 }
 
 #[test]

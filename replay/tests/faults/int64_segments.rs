@@ -2,7 +2,7 @@
 //! `repeat_interleave`, 64-bit fingerprints one apart beyond 2^53 looked up
 //! with `searchsorted`.
 
-use super::support::{replay_anchored_with_fault, replay_with_fault};
+use super::support::{assert_first_value_failure, replay_anchored_with_fault};
 
 const GOLDEN: &str = "int64_segments.torch.ftr";
 
@@ -10,17 +10,8 @@ const GOLDEN: &str = "int64_segments.torch.ftr";
 /// value out of tolerance (where the drift starts) is `op`'s (free-running,
 /// wrong segment ids later also change a printed `item()`: exit 1).
 fn assert_caught_at(fault: &str, op: &str) {
-    for (code, out) in [
-        replay_with_fault(GOLDEN, fault),
-        replay_anchored_with_fault(GOLDEN, fault),
-    ] {
-        assert!(matches!(code, Some(1 | 3)), "{out}");
-        let first_value = out
-            .lines()
-            .skip_while(|l| !l.starts_with("FAIL values"))
-            .nth(1)
-            .unwrap_or_default();
-        assert!(first_value.contains(&format!("{op} output 0")), "{out}");
+    let expected = format!("{op} output 0");
+    for out in assert_first_value_failure(GOLDEN, fault, &[1, 3], &expected) {
         assert!(out.contains(&format!("drift starts at {op}")), "{out}");
     }
 }

@@ -2,23 +2,14 @@
 //! `integer_hashing` golden (64-bit multiplicative hashes, an int64 LCG,
 //! int32 products that wrap).
 
-use super::support::{replay_anchored_with_fault, replay_with_fault};
+use super::support::assert_first_value_failure;
 
 /// The fault fails the replay, and the first value out of tolerance is
 /// `op`'s (a wrong hash later also changes how many values `unique` finds:
 /// a dispatch divergence, exit 1).
 fn assert_caught_at(fault: &str, op: &str) {
-    for (code, out) in [
-        replay_with_fault("integer_hashing.torch.ftr", fault),
-        replay_anchored_with_fault("integer_hashing.torch.ftr", fault),
-    ] {
-        assert!(matches!(code, Some(1 | 3)), "{out}");
-        let first_value = out
-            .lines()
-            .skip_while(|l| !l.starts_with("FAIL values"))
-            .nth(1)
-            .unwrap_or_default();
-        assert!(first_value.contains(&format!("{op} output 0")), "{out}");
+    let expected = format!("{op} output 0");
+    for out in assert_first_value_failure("integer_hashing.torch.ftr", fault, &[1, 3], &expected) {
         assert!(out.contains(&format!("drift starts at {op}")), "{out}");
     }
 }

@@ -53,6 +53,33 @@ pub fn replay_anchored_with_fault(trace: &str, fault: &str) -> (Option<i32>, Str
     run(trace, &["--anchor", "--inject-fault", fault])
 }
 
+/// `fault` fails the replay of `trace` free-running and anchored, each
+/// with an exit code among `codes`, and the first value out of tolerance
+/// each report lists holds `expected` (an operator and its output, with
+/// whatever else the caller pins). Returns both reports, free-running
+/// first, for further checks.
+pub fn assert_first_value_failure(
+    trace: &str,
+    fault: &str,
+    codes: &[i32],
+    expected: &str,
+) -> [String; 2] {
+    [
+        replay_with_fault(trace, fault),
+        replay_anchored_with_fault(trace, fault),
+    ]
+    .map(|(code, out)| {
+        assert!(code.is_some_and(|c| codes.contains(&c)), "{out}");
+        let first_value = out
+            .lines()
+            .skip_while(|l| !l.starts_with("FAIL values"))
+            .nth(1)
+            .unwrap_or_default();
+        assert!(first_value.contains(expected), "{out}");
+        out
+    })
+}
+
 /// Each operator's kernel, perturbed by `delta`, is a value failure named
 /// where it happens: free-running the drift starts at the operator (exit 3),
 /// anchored the operator fails on PyTorch's own inputs (exit 3).

@@ -1,25 +1,14 @@
 //! Mutation tests of `take`/`put`/`put_` (positions in the logical order)
 //! and their nodes on the `flat_index_take_put` golden.
 
-use super::support::{replay_anchored_with_fault, replay_with_fault};
+use super::support::{assert_first_value_failure, replay_anchored_with_fault, replay_with_fault};
 
 const TRACE: &str = "flat_index_take_put.torch.ftr";
 
 /// The fault fails the replay free-running and anchored, the first value
 /// out of tolerance being `op`'s output.
 fn assert_caught_at(fault: &str, op: &str) {
-    for (code, out) in [
-        replay_with_fault(TRACE, fault),
-        replay_anchored_with_fault(TRACE, fault),
-    ] {
-        assert_eq!(code, Some(3), "{out}");
-        let first_value = out
-            .lines()
-            .skip_while(|l| !l.starts_with("FAIL values"))
-            .nth(1)
-            .unwrap_or_default();
-        assert!(first_value.contains(&format!("{op} output 0")), "{out}");
-    }
+    assert_first_value_failure(TRACE, fault, &[3], &format!("{op} output 0"));
 }
 
 #[test]
