@@ -37,7 +37,7 @@ import operator
 import os
 import struct
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Iterable, NamedTuple, Optional, Sequence
+from typing import Any, BinaryIO, Iterable, Iterator, NamedTuple, Optional, Sequence
 
 import blake3
 import msgpack
@@ -48,7 +48,7 @@ import zstandard
 
 MAGIC = b"\x89FTR\r\n\x1a\n"
 VERSION_MAJOR = 2  # the major this module writes (2.0: EVENTS chunks compressed)
-VERSION_MINOR = 3  # newest minor of VERSION_MAJOR this module reads and writes (2.1: api autocast; 2.2: complex values; 2.3: api anomaly_mode)
+VERSION_MINOR = 4  # newest minor of VERSION_MAJOR this module reads and writes (2.1: api autocast; 2.2: complex values; 2.3: api anomaly_mode; 2.4: sparse tensor references)
 # Writers start with the floor minor and raise the header's minor when they
 # append the first event of a newer kind (FORMAT.md §2.1).
 FLOOR_MINOR = 0
@@ -177,6 +177,13 @@ KIND_MINOR: dict = {(API, API_AUTOCAST): 1, (API, API_ANOMALY_MODE): 3}
 # The minor of VERSION_MAJOR that added value tag 11 (a complex number): an
 # operator call holding one needs it (FORMAT.md §2.1).
 COMPLEX_VALUE_MINOR = 2
+# The minor of VERSION_MAJOR that added sparse tensor references (an 11th
+# element, FORMAT.md §3.1): an event holding one needs it.
+SPARSE_TENSOR_MINOR = 4
+SPARSE_COO = "sparse_coo"
+# A sparse reference's layout name as msgpack writes it (a fixstr of 10):
+# a writer looks for sparse references only in payloads that hold it.
+_SPARSE_MARKER = b"\xaa" + SPARSE_COO.encode()
 
 # The 1.x minor that introduced each kind newer than 1.0 (reading 1.x files).
 LEGACY_KIND_MINOR = {
@@ -228,6 +235,8 @@ DIGEST_LEN = 32
 
 # Index of the `value` field in a tensor reference.
 _REF_VALUE = 9
+# Index of a sparse tensor's parts in its reference (format 2.4).
+_REF_SPARSE = 10
 
 
 # ---------------------------------------------------------------------------
@@ -311,16 +320,32 @@ def chain_next(chain: bytes, structural: bytes) -> bytes:
     return hasher.digest()
 
 
+def _strip_ref(ref: list) -> list:
+    """A tensor reference with its digest (and a sparse tensor's parts'
+    digests) set to nil; the reference itself when it carries none."""
+    if len(ref) == 11:
+        parts = ref[_REF_SPARSE]
+        indices, values = _strip_ref(parts[4]), _strip_ref(parts[5])
+        if ref[_REF_VALUE] is None and indices is parts[4] and values is parts[5]:
+            return ref
+        stripped = list(ref)
+        stripped[_REF_VALUE] = None
+        stripped[_REF_SPARSE] = parts[:4] + [indices, values]
+        return stripped
+    if ref[_REF_VALUE] is None:
+        return ref
+    stripped = list(ref)
+    stripped[_REF_VALUE] = None
+    return stripped
+
+
 def _strip_value(value: list) -> list:
     """A value `[tag, payload]` with every tensor's digest set to nil; the
     value itself when it carries no digest."""
     tag = value[0]
     if tag == TAG_TENSOR:
-        if value[1][_REF_VALUE] is None:
-            return value
-        ref = list(value[1])
-        ref[_REF_VALUE] = None
-        return [tag, ref]
+        ref = _strip_ref(value[1])
+        return value if ref is value[1] else [tag, ref]
     if tag == TAG_LIST:
         items = value[1]
         stripped = [_strip_value(v) for v in items]
@@ -343,11 +368,8 @@ def structural_payload(layer: int, kind: int, payload: list) -> list:
     """The payload with every tensor reference's `value` set to nil (§4);
     the payload itself when no reference carries a value."""
     if layer == API and kind == API_TENSOR:
-        if payload[0][_REF_VALUE] is None:
-            return payload
-        ref = list(payload[0])
-        ref[_REF_VALUE] = None
-        return [ref, payload[1]]
+        ref = _strip_ref(payload[0])
+        return payload if ref is payload[0] else [ref, payload[1]]
     if layer == DISPATCH and kind == DISPATCH_OP:
         op, keyset, chain, args, outputs, context = payload
         stripped_args = _strip_args(args)
@@ -362,11 +384,8 @@ def structural_payload(layer: int, kind: int, payload: list) -> list:
             return payload
         return [op, keyset, chain, stripped_args, error, context]
     if layer == AUTOGRAD and kind == AG_ACCUMULATE:
-        if payload[2][_REF_VALUE] is None:
-            return payload
-        ref = list(payload[2])
-        ref[_REF_VALUE] = None
-        return [payload[0], payload[1], ref]
+        ref = _strip_ref(payload[2])
+        return payload if ref is payload[2] else [payload[0], payload[1], ref]
     return payload
 
 
@@ -435,9 +454,12 @@ def tensor_ref(
     requires_grad: bool,
     version: int,
     value: Optional[bytes],
+    sparse: Optional[list] = None,
 ) -> list:
-    """`[id, dtype, shape, stride, offset, storage, device, requires_grad, version, value]`."""
-    return [
+    """`[id, dtype, shape, stride, offset, storage, device, requires_grad, version, value]`,
+    and for a sparse tensor (format 2.4) its parts (`sparse_parts`) as an
+    11th element."""
+    ref = [
         _u64(tid),
         str(dtype),
         [_i64(d) for d in shape],
@@ -449,6 +471,76 @@ def tensor_ref(
         _u64(version),
         _digest(value),
     ]
+    if sparse is not None:
+        ref.append(sparse)
+        problem = sparse_ref_error(ref)
+        if problem:
+            raise ValueError(problem)
+    return ref
+
+
+def sparse_parts(sparse_dim: int, dense_dim: int, coalesced: bool, indices: list, values: list) -> list:
+    """A sparse COO tensor's parts, the 11th element of its reference
+    (format 2.4): `[layout, sparse_dim, dense_dim, coalesced, indices,
+    values]`, `indices` and `values` strided tensor references."""
+    return [SPARSE_COO, _i64(sparse_dim), _i64(dense_dim), bool(coalesced), indices, values]
+
+
+def _is_ref(x: Any) -> bool:
+    return type(x) is list and len(x) in (10, 11) and type(x[0]) is int and type(x[1]) is str
+
+
+def sparse_ref_error(ref: list) -> Optional[str]:
+    """Why a tensor reference's sparse parts do not describe a sparse COO
+    tensor (one line naming the field, as the Rust reader's), or None."""
+    if len(ref) != 11:
+        return None
+    parts = ref[_REF_SPARSE]
+
+    def bad(problem: str) -> str:
+        return f"tensor.sparse: {problem}"
+
+    if type(parts) is not list or len(parts) != 6:
+        return bad(f"expected [layout, sparse_dim, dense_dim, coalesced, indices, values], got {parts!r}")
+    layout, sparse_dim, dense_dim, coalesced, indices, values = parts
+    if layout != SPARSE_COO:
+        return bad(f"layout {layout!r} is not sparse_coo")
+    if type(sparse_dim) is not int or type(dense_dim) is not int or type(coalesced) is not bool:
+        return bad("sparse_dim and dense_dim must be ints, coalesced a bool")
+    if sparse_dim < 0 or dense_dim < 0:
+        return bad(f"sparse_dim {sparse_dim} and dense_dim {dense_dim} must not be negative")
+    if not (_is_ref(indices) and _is_ref(values)) or len(indices) != 10 or len(values) != 10:
+        return bad("indices and values must be strided tensors")
+    if indices[1] != "int64":
+        return bad(f"indices are {indices[1]}, not int64")
+    if len(indices[2]) != 2 or indices[2][0] != sparse_dim:
+        return bad(f"indices of shape {indices[2]} are not [sparse_dim={sparse_dim}, nnz]")
+    nnz = indices[2][1]
+    if values[2][:1] != [nnz] or len(values[2]) != 1 + dense_dim:
+        return bad(f"values of shape {values[2]} are not [nnz={nnz}] and dense_dim={dense_dim} sizes")
+    shape = ref[2]
+    if len(shape) != sparse_dim + dense_dim:
+        return bad(f"a tensor of shape {shape} has not sparse_dim + dense_dim = {sparse_dim + dense_dim} dimensions")
+    if list(shape[sparse_dim:]) != list(values[2][1:]):
+        return bad(f"values of shape {values[2]} do not have the dense sizes of {shape}")
+    if values[1] != ref[1]:
+        return bad(f"values are {values[1]}, the tensor {ref[1]}")
+    if ref[3] or ref[4] != 0 or ref[_REF_VALUE] is not None:
+        return bad("a sparse tensor has no strides, offset 0 and no value of its own")
+    return None
+
+
+def sparse_refs(payload: Any) -> Iterator[list]:
+    """Every sparse tensor reference in an event's payload."""
+    stack = [payload]
+    while stack:
+        x = stack.pop()
+        if type(x) is not list:
+            continue
+        if len(x) == 11 and type(x[0]) is int and type(x[1]) is str:
+            yield x
+        else:
+            stack.extend(x)
 
 
 def v_none() -> list:
@@ -543,12 +635,17 @@ def _op_values(layer: int, kind: int, payload: Any) -> list:
     return [v for v in values if isinstance(v, (list, tuple)) and len(v) == 2]
 
 
-def event_minor(layer: int, kind: int, payload: Any, known: int = 0) -> int:
-    """The minor of VERSION_MAJOR an event needs: its kind's, or
+def event_minor(layer: int, kind: int, payload: Any, known: int = 0, packed: Optional[bytes] = None) -> int:
+    """The minor of VERSION_MAJOR an event needs: its kind's,
+    SPARSE_TENSOR_MINOR for an event holding a sparse tensor reference, or
     COMPLEX_VALUE_MINOR for an operator call holding a complex value.
     `known`: a minor the file already says (the values are not searched
-    when it covers a complex value)."""
+    when it covers a complex value); `packed`: the payload's msgpack bytes,
+    searched for sparse references only when they hold their layout name."""
     minor = KIND_MINOR.get((layer, kind), 0)
+    if known < SPARSE_TENSOR_MINOR and (packed is None or _SPARSE_MARKER in packed):
+        if next(sparse_refs(payload), None) is not None:
+            return max(minor, SPARSE_TENSOR_MINOR)
     if known < COMPLEX_VALUE_MINOR and any(_holds_complex_value(v) for v in _op_values(layer, kind, payload)):
         minor = max(minor, COMPLEX_VALUE_MINOR)
     return minor
@@ -1002,14 +1099,14 @@ class TraceWriter:
             )
         if self._finished:
             raise TraceError("cannot write trace: the writer is finished")
-        if self._minor < VERSION_MINOR:
-            self._raise_minor(event_minor(layer, kind, payload, self._minor))
         seq = self._next_seq
         # `[seq, layer, kind, payload, ts]` and the structural `[layer, kind,
         # payload']` are msgpack arrays: header and elements' encodings, so
         # the payload is packed once when it is its own structural form.
         pack = self._packer.pack
         packed_payload = pack(payload)
+        if self._minor < VERSION_MINOR:
+            self._raise_minor(event_minor(layer, kind, payload, self._minor, packed_payload))
         layer_kind = _FIXINTS[layer] + _FIXINTS[kind]
         if type(ts) is not int or not 0 <= ts <= U64_MAX:
             ts = _u64(ts)
@@ -1672,6 +1769,7 @@ class TraceReader:
             floor, newest, kind_minor = FLOOR_MINOR, VERSION_MINOR, KIND_MINOR
         for ev in self._events:
             problem = next((e for e in map(_complex_value_error, _op_values(ev.layer, ev.kind, ev.payload)) if e), None)
+            problem = problem or next(filter(None, map(sparse_ref_error, sparse_refs(ev.payload))), None)
             if problem:
                 raise TraceError(f"{self.path}: event {ev.seq}: {problem}")
         if self.version[0] == LEGACY_MAJOR:

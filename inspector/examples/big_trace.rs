@@ -49,6 +49,7 @@ fn tensor(id: u64, shape: &[i64], requires_grad: bool, version: u64) -> TensorRe
         requires_grad,
         version,
         value: None,
+        sparse: None,
     }
 }
 

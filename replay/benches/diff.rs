@@ -31,6 +31,7 @@ fn tensor(id: u64) -> TensorRef {
         requires_grad: true,
         version: 0,
         value: None,
+        sparse: None,
     }
 }
 

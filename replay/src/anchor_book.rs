@@ -151,6 +151,7 @@ mod tests {
             requires_grad: false,
             version,
             value: value.map(|b| Digest([b; 32])),
+            sparse: None,
         }
     }
 

@@ -445,6 +445,7 @@ mod tests {
                     requires_grad: i % 2 == 0,
                     version,
                     value: None,
+                    sparse: None,
                 };
                 let mut k = String::new();
                 tensor_key(&t, &mut k);

@@ -136,6 +136,7 @@ mod tests {
             requires_grad: false,
             version: 0,
             value: None,
+            sparse: None,
         }
     }
 

@@ -60,6 +60,7 @@ impl Builder {
             requires_grad: false,
             version: 0,
             value,
+            sparse: None,
         }
     }
 

@@ -323,6 +323,7 @@ fn an_op_the_runtime_lacks_is_exit_5_naming_the_op() {
         requires_grad: false,
         version: 0,
         value: Some(digest),
+        sparse: None,
     };
     w.append(
         &EventBody::Api(ApiEvent::Tensor(TensorIntro {

@@ -50,6 +50,7 @@ impl TraceBuilder {
             requires_grad,
             version: 0,
             value: None,
+            sparse: None,
         }
     }
 

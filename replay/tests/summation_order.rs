@@ -54,6 +54,7 @@ impl Trace {
             requires_grad: false,
             version: 0,
             value: Some(digest),
+            sparse: None,
         }
     }
 

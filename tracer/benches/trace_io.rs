@@ -28,6 +28,7 @@ fn op(i: u64) -> EventBody {
         requires_grad: true,
         version: 0,
         value: None,
+        sparse: None,
     };
     EventBody::Dispatch(DispatchEvent::Op(OpCall {
         op: "aten.addmm.default".into(),

@@ -1113,6 +1113,7 @@ mod tests {
             requires_grad: false,
             version: 0,
             value: digest,
+            sparse: None,
         }
     }
 

@@ -253,6 +253,7 @@ mod tests {
             requires_grad: true,
             version: 70000,
             value,
+            sparse: None,
         }
     }
 

@@ -39,7 +39,7 @@ use crate::event::{Chain, KeySet};
 use crate::hash::Digest;
 use crate::name::{self, Name, Table};
 use crate::shared_seq::{SeqCache, extent_of_list};
-use crate::value::{TensorRef, Value};
+use crate::value::{SparseParts, TensorRef, Value};
 
 /// Nesting of list values this decoder follows; deeper lists go to serde
 /// (whose own limit then applies), so hostile nesting cannot exhaust the stack.
@@ -95,6 +95,8 @@ pub enum Problem {
     ContextWithoutNode,
     /// A valid shape this decoder leaves to serde (see the module docs).
     Unsupported,
+    /// A sparse tensor's parts that do not describe one (format 2.4).
+    Sparse(String),
 }
 
 impl fmt::Display for DecodeError {
@@ -115,6 +117,7 @@ impl fmt::Display for DecodeError {
             Problem::ContextCode(code) => write!(f, "unknown context {code}"),
             Problem::ContextWithoutNode => f.write_str("context 2 (node) without a node id"),
             Problem::Unsupported => f.write_str("a form this decoder leaves to serde"),
+            Problem::Sparse(problem) => f.write_str(problem),
         }
     }
 }
@@ -532,8 +535,25 @@ impl<'a> Cursor<'a, '_> {
     }
 
     fn tensor(&mut self) -> Result<TensorRef> {
-        self.array_of(10, "tensor")?;
-        let tensor = TensorRef {
+        self.tensor_in(true)
+    }
+
+    /// A tensor reference; a sparse one (11 elements, format 2.4) only
+    /// where `sparse_allowed` (not as a sparse tensor's part).
+    fn tensor_in(&mut self, sparse_allowed: bool) -> Result<TensorRef> {
+        let at = self.pos;
+        let len = self.array("tensor")?;
+        if len != 10 && !(len == 11 && sparse_allowed) {
+            return self.fail(
+                at,
+                "tensor",
+                Problem::Length {
+                    expected: 10,
+                    found: len,
+                },
+            );
+        }
+        let mut tensor = TensorRef {
             id: self.u64("tensor.id")?,
             dtype: self.name("tensor.dtype")?,
             shape: self.dims("tensor.shape")?,
@@ -544,8 +564,25 @@ impl<'a> Cursor<'a, '_> {
             requires_grad: self.bool("tensor.requires_grad")?,
             version: self.u64("tensor.version")?,
             value: self.option(|c| c.digest("tensor.value"))?,
+            sparse: None,
         };
         self.digest |= tensor.value.is_some();
+        if len == 11 {
+            let at = self.pos;
+            self.array_of(6, "tensor.sparse")?;
+            let parts = SparseParts {
+                layout: self.name("tensor.sparse.layout")?,
+                sparse_dim: self.i64("tensor.sparse.sparse_dim")?,
+                dense_dim: self.i64("tensor.sparse.dense_dim")?,
+                coalesced: self.bool("tensor.sparse.coalesced")?,
+                indices: self.tensor_in(false)?,
+                values: self.tensor_in(false)?,
+            };
+            if let Some(problem) = parts.problem(&tensor) {
+                return self.fail(at, "tensor.sparse", Problem::Sparse(problem));
+            }
+            tensor.sparse = Some(Box::new(parts));
+        }
         Ok(tensor)
     }
 
@@ -1069,6 +1106,7 @@ mod tests {
             requires_grad: true,
             version: 70000,
             value: None,
+            sparse: None,
         }
     }
 

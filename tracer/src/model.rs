@@ -326,6 +326,7 @@ mod tests {
             requires_grad: false,
             version,
             value: digest,
+            sparse: None,
         }
     }
 

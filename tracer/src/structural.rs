@@ -51,14 +51,14 @@ impl EventBody {
     /// Whether the body's structural form is its payload as written: no
     /// tensor reference whose value [`StructuralPayload`] would set to nil.
     pub(crate) fn structural_form_is_payload(&self) -> bool {
-        let none = |v: &Value| v.tensors().iter().all(|t| t.value.is_none());
+        let none = |v: &Value| v.tensors().iter().all(|t| !t.has_digest());
         match self {
-            EventBody::Api(ApiEvent::Tensor(t)) => t.tensor.value.is_none(),
+            EventBody::Api(ApiEvent::Tensor(t)) => !t.tensor.has_digest(),
             EventBody::Dispatch(DispatchEvent::Op(op)) => {
                 op.args.iter().all(|(_, v)| none(v)) && op.outputs.iter().all(none)
             }
             EventBody::Dispatch(DispatchEvent::OpError(op)) => op.args.iter().all(|(_, v)| none(v)),
-            EventBody::Autograd(AutogradEvent::Accumulate(a)) => a.grad.value.is_none(),
+            EventBody::Autograd(AutogradEvent::Accumulate(a)) => !a.grad.has_digest(),
             _ => true,
         }
     }
@@ -69,7 +69,7 @@ struct StructuralTensor<'a>(&'a TensorRef);
 impl Serialize for StructuralTensor<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let t = self.0;
-        let mut tuple = s.serialize_tuple(10)?;
+        let mut tuple = s.serialize_tuple(if t.sparse.is_some() { 11 } else { 10 })?;
         tuple.serialize_element(&t.id)?;
         tuple.serialize_element(&t.dtype)?;
         tuple.serialize_element(&t.shape)?;
@@ -80,6 +80,16 @@ impl Serialize for StructuralTensor<'_> {
         tuple.serialize_element(&t.requires_grad)?;
         tuple.serialize_element(&t.version)?;
         tuple.serialize_element(&())?;
+        if let Some(p) = &t.sparse {
+            tuple.serialize_element(&(
+                &p.layout,
+                p.sparse_dim,
+                p.dense_dim,
+                p.coalesced,
+                StructuralTensor(&p.indices),
+                StructuralTensor(&p.values),
+            ))?;
+        }
         tuple.end()
     }
 }

@@ -27,8 +27,10 @@ pub type Tensors<'a> = smallvec::SmallVec<[&'a TensorRef; 2]>;
 /// A reference to a tensor, with the metadata both runtimes must agree on.
 ///
 /// Wire form: `[id, dtype, shape, stride, offset, storage, device,
-/// requires_grad, version, value]` (10 elements, in this order).
+/// requires_grad, version, value]` (10 elements, in this order); a sparse
+/// tensor (format 2.4) has an 11th, its [`SparseParts`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "TensorRefWire")]
 pub struct TensorRef {
     /// Tensor id: dense, in order of first appearance in the stream.
     pub id: u64,
@@ -51,6 +53,174 @@ pub struct TensorRef {
     pub version: u64,
     /// Digest of the contents (a blob in the same file), when recorded.
     pub value: Option<Digest>,
+    /// A sparse tensor's layout and parts (format 2.4), `None` for a strided
+    /// tensor, whose reference has 10 elements.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sparse: Option<Box<SparseParts>>,
+}
+
+/// The wire form of a [`TensorRef`] before a sparse tensor's parts are
+/// checked against it.
+#[derive(Deserialize)]
+struct TensorRefWire {
+    id: u64,
+    dtype: Name,
+    shape: Arc<[i64]>,
+    stride: Arc<[i64]>,
+    offset: i64,
+    storage: u64,
+    device: Name,
+    requires_grad: bool,
+    version: u64,
+    value: Option<Digest>,
+    #[serde(default)]
+    sparse: Option<Box<SparseParts>>,
+}
+
+impl TryFrom<TensorRefWire> for TensorRef {
+    type Error = String;
+    fn try_from(w: TensorRefWire) -> Result<TensorRef, String> {
+        let tensor = TensorRef {
+            id: w.id,
+            dtype: w.dtype,
+            shape: w.shape,
+            stride: w.stride,
+            offset: w.offset,
+            storage: w.storage,
+            device: w.device,
+            requires_grad: w.requires_grad,
+            version: w.version,
+            value: w.value,
+            sparse: w.sparse,
+        };
+        if let Some(problem) = tensor.sparse.as_ref().and_then(|p| p.problem(&tensor)) {
+            return Err(format!("tensor.sparse: {problem}"));
+        }
+        Ok(tensor)
+    }
+}
+
+/// What makes a reference a sparse tensor's (format 2.4): `[layout,
+/// sparse_dim, dense_dim, coalesced, indices, values]`, the 11th element of
+/// its reference. `indices` (int64, `[sparse_dim, nnz]`) and `values`
+/// (`[nnz, *dense sizes]`, the tensor's dtype) are strided tensors with ids
+/// of their own. The only layout is `sparse_coo`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "SparseWire")]
+pub struct SparseParts {
+    /// `"sparse_coo"`.
+    pub layout: Name,
+    /// Number of sparse dimensions (the leading ones).
+    pub sparse_dim: i64,
+    /// Number of dense dimensions (the trailing ones).
+    pub dense_dim: i64,
+    /// `is_coalesced()`: indices sorted and unique.
+    pub coalesced: bool,
+    /// The indices, int64 `[sparse_dim, nnz]`.
+    pub indices: TensorRef,
+    /// The values, `[nnz, *shape[sparse_dim..]]`.
+    pub values: TensorRef,
+}
+
+/// The wire form of [`SparseParts`] before its checks.
+#[derive(Deserialize)]
+struct SparseWire(Name, i64, i64, bool, TensorRef, TensorRef);
+
+impl TryFrom<SparseWire> for SparseParts {
+    type Error = String;
+    fn try_from(w: SparseWire) -> Result<SparseParts, String> {
+        let parts = SparseParts {
+            layout: w.0,
+            sparse_dim: w.1,
+            dense_dim: w.2,
+            coalesced: w.3,
+            indices: w.4,
+            values: w.5,
+        };
+        match parts.problem_alone() {
+            Some(p) => Err(format!("tensor.sparse: {p}")),
+            None => Ok(parts),
+        }
+    }
+}
+
+/// The layout name of a sparse COO tensor.
+pub const SPARSE_COO: &str = "sparse_coo";
+
+impl SparseParts {
+    /// Number of specified elements (`_nnz()`): the indices' columns.
+    pub fn nnz(&self) -> i64 {
+        self.indices.shape.get(1).copied().unwrap_or(0)
+    }
+
+    /// What is wrong with the parts on their own (layout, dims, the indices'
+    /// dtype and rank, parts that are sparse themselves), or `None`.
+    pub fn problem_alone(&self) -> Option<String> {
+        if &*self.layout != SPARSE_COO {
+            return Some(format!("layout {:?} is not sparse_coo", &*self.layout));
+        }
+        if self.sparse_dim < 0 || self.dense_dim < 0 {
+            return Some(format!(
+                "sparse_dim {} and dense_dim {} must not be negative",
+                self.sparse_dim, self.dense_dim
+            ));
+        }
+        if self.indices.sparse.is_some() || self.values.sparse.is_some() {
+            return Some("indices and values must be strided tensors".into());
+        }
+        if &*self.indices.dtype != "int64" {
+            return Some(format!("indices are {}, not int64", &*self.indices.dtype));
+        }
+        if self.indices.shape.len() != 2 || self.indices.shape[0] != self.sparse_dim {
+            return Some(format!(
+                "indices of shape {:?} are not [sparse_dim={}, nnz]",
+                self.indices.shape, self.sparse_dim
+            ));
+        }
+        let nnz = self.indices.shape[1];
+        if self.values.shape.first() != Some(&nnz)
+            || self.values.shape.len() as i64 != 1 + self.dense_dim
+        {
+            return Some(format!(
+                "values of shape {:?} are not [nnz={nnz}] and dense_dim={} sizes",
+                self.values.shape, self.dense_dim
+            ));
+        }
+        None
+    }
+
+    /// What is wrong with the parts of `outer`'s reference, or `None`: the
+    /// parts alone, and against the sparse tensor (its rank is sparse_dim +
+    /// dense_dim, its dense sizes and dtype the values', no strides, offset
+    /// 0, no digest of its own).
+    pub fn problem(&self, outer: &TensorRef) -> Option<String> {
+        if let Some(p) = self.problem_alone() {
+            return Some(p);
+        }
+        let rank = self.sparse_dim + self.dense_dim;
+        if outer.shape.len() as i64 != rank {
+            return Some(format!(
+                "a tensor of shape {:?} has not sparse_dim + dense_dim = {rank} dimensions",
+                outer.shape
+            ));
+        }
+        if outer.shape[self.sparse_dim as usize..] != self.values.shape[1..] {
+            return Some(format!(
+                "values of shape {:?} do not have the dense sizes of {:?}",
+                self.values.shape, outer.shape
+            ));
+        }
+        if self.values.dtype != outer.dtype {
+            return Some(format!(
+                "values are {}, the tensor {}",
+                &*self.values.dtype, &*outer.dtype
+            ));
+        }
+        if !outer.stride.is_empty() || outer.offset != 0 || outer.value.is_some() {
+            return Some("a sparse tensor has no strides, offset 0 and no value of its own".into());
+        }
+        None
+    }
 }
 
 impl TensorRef {
@@ -63,8 +233,24 @@ impl TensorRef {
     pub fn structural(&self) -> TensorRef {
         TensorRef {
             value: None,
+            sparse: self.sparse.as_ref().map(|p| {
+                Box::new(SparseParts {
+                    indices: p.indices.structural(),
+                    values: p.values.structural(),
+                    ..(**p).clone()
+                })
+            }),
             ..self.clone()
         }
+    }
+
+    /// Whether the reference or a sparse tensor's parts carry a value digest.
+    pub fn has_digest(&self) -> bool {
+        self.value.is_some()
+            || self
+                .sparse
+                .as_ref()
+                .is_some_and(|p| p.indices.value.is_some() || p.values.value.is_some())
     }
 }
 
@@ -169,7 +355,10 @@ impl fmt::Display for Value {
             Value::Int(i) => write!(f, "{i}"),
             Value::Float(x) => write!(f, "{x:?}"),
             Value::Str(s) => write!(f, "{s:?}"),
-            Value::Tensor(t) => write!(f, "T{}{:?}", t.id, t.shape),
+            Value::Tensor(t) => match &t.sparse {
+                Some(p) => write!(f, "T{}{:?} {}(nnz={})", t.id, t.shape, p.layout, p.nnz()),
+                None => write!(f, "T{}{:?}", t.id, t.shape),
+            },
             Value::List(items) => {
                 f.write_str("[")?;
                 for (i, item) in items.iter().enumerate() {
@@ -296,6 +485,7 @@ mod tests {
             requires_grad: true,
             version: 0,
             value: Some(Digest::of(b"v")),
+            sparse: None,
         }
     }
 

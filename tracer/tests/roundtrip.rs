@@ -30,6 +30,7 @@ fn tensor(id: u64, value: Option<ft_trace::Digest>) -> TensorRef {
         requires_grad: id.is_multiple_of(2),
         version: 0,
         value,
+        sparse: None,
     }
 }
 

@@ -445,6 +445,26 @@ impl Details<'_> {
             head.push(Part::Plain, " requires_grad");
         }
         self.lines.push(head);
+        if let Some(p) = &t.sparse {
+            // a sparse tensor (format 2.4): its values are its parts'
+            self.lines
+                .push(TextLine::new().with(Part::Plain, pad.clone()).with(
+                    Part::Dim,
+                    format!(
+                        "{} sparse_dim {} dense_dim {} nnz {}{} storage S{} version {}",
+                        p.layout,
+                        p.sparse_dim,
+                        p.dense_dim,
+                        p.nnz(),
+                        if p.coalesced { " coalesced" } else { "" },
+                        t.storage,
+                        t.version
+                    ),
+                ));
+            self.tensor("indices", depth + 1, &p.indices);
+            self.tensor("values", depth + 1, &p.values);
+            return;
+        }
         self.lines
             .push(TextLine::new().with(Part::Plain, pad.clone()).with(
                 Part::Dim,

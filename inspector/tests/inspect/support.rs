@@ -54,6 +54,7 @@ fn tensor(id: u64, shape: &[i64], requires_grad: bool, value: Option<Digest>) ->
         requires_grad,
         version: 0,
         value,
+        sparse: None,
     }
 }
 

@@ -679,6 +679,7 @@ mod tests {
             requires_grad: false,
             version: 0,
             value: None,
+            sparse: None,
         })
     }
 
@@ -908,6 +909,7 @@ mod tests {
             requires_grad: false,
             version: 0,
             value: None,
+            sparse: None,
         };
         let mut rooms = ViewRooms::default();
         rooms.keep(&base, vec![1.0, 2.0, 3.0, 4.0]);

@@ -383,6 +383,7 @@ mod tests {
             requires_grad: false,
             version: 0,
             value: None,
+            sparse: None,
         })
     }
 

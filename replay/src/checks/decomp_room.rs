@@ -94,6 +94,7 @@ mod tests {
                 requires_grad: false,
                 version: 0,
                 value: None,
+                sparse: None,
             })
         };
         let call = OpCall {

@@ -289,6 +289,7 @@ impl Tracer {
             } else {
                 None
             },
+            sparse: None,
         }
     }
 
