@@ -69,6 +69,12 @@ pub struct Faults {
     /// `take` reads positions in storage order instead of the tensor's
     /// logical order. Breaks every `take` from a non-contiguous tensor.
     pub take_in_storage_order: bool,
+    /// Sum pooling gradients (max, average and adaptive, 2-d and 3-d) in
+    /// float64 and round once at the end, where PyTorch rounds to the
+    /// gradient's dtype after each division and addition. Breaks a float32
+    /// gradient where overlapping windows or ties send several gradients of
+    /// mixed sign to one input element.
+    pub pool_gradient_in_double: bool,
     /// `put`/`put_` without `accumulate` keep the first write of a
     /// repeated position instead of the last. Breaks every such `put`.
     pub put_first_write_wins: bool,

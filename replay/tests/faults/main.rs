@@ -47,6 +47,7 @@ mod metric_learning;
 mod nn;
 mod node_hooks;
 mod orthogonal;
+mod overlapping_pools;
 mod pad3d;
 mod programs;
 mod reduction;

@@ -28,6 +28,8 @@ mod pad;
 mod pdist;
 mod pool;
 mod pool3d;
+#[cfg(test)]
+mod pool_accumulation_tests;
 mod prelu;
 mod rrelu;
 mod smooth_l1;

@@ -13,6 +13,7 @@
 //! Max pooling keeps the first maximum of a window and lets NaN win; its
 //! indices are flat `h * W + w` offsets into the input plane (int64).
 
+use super::common::round_to;
 use super::conv::{is_channels_last, strides_like};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
@@ -301,7 +302,11 @@ pub(crate) fn max_pool2d_with_indices_backward(
 }
 
 /// The input gradient of a max pooling: each output gradient added to the
-/// input element its index names (plane-relative `h * W + w`).
+/// input element its index names (plane-relative `h * W + w`), in output
+/// order and rounded to the gradient's dtype after each addition, as
+/// PyTorch's CPU kernels accumulate (in every dtype and memory format): a
+/// sum in `f64` rounded once differs where overlapping windows send
+/// gradients of mixed sign to one element.
 fn scatter_by_indices(
     ctx: &KernelCtx<'_>,
     g: &Tensor,
@@ -312,6 +317,7 @@ fn scatter_by_indices(
 ) -> Result<Tensor> {
     ctx.output(x.shape(), &layout(x.shape(), x), g.dtype(), || {
         let (gv, iv) = (g.read_f64(ctx.op)?, idx.read_i64(ctx.op)?);
+        let dtype = step_dtype(ctx, g.dtype());
         let plane = p.h * p.w;
         let per_plane = out[0] * out[1];
         let mut dx = vec![0.0; p.count * plane];
@@ -326,10 +332,23 @@ fn scatter_by_indices(
                         format!("index {i} out of range for a plane of {plane}"),
                     )
                 })?;
-            dx[base + slot] += d;
+            let at = &mut dx[base + slot];
+            *at = round_to(dtype, *at + d);
         }
         Ok(dx)
     })
+}
+
+/// The dtype a pooling gradient is rounded to after each division and
+/// addition: the gradient's own, as PyTorch's CPU kernels accumulate, or
+/// float64 (a sum rounded once, at the end) under the
+/// `pool-gradient-in-double` fault.
+pub(super) fn step_dtype(ctx: &KernelCtx<'_>, dtype: DType) -> DType {
+    if ctx.faults.pool_gradient_in_double {
+        DType::Float64
+    } else {
+        dtype
+    }
 }
 
 // -- average pooling ----------------------------------------------------------
@@ -416,7 +435,9 @@ pub(crate) fn avg_pool2d_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resul
     let avg = avg_settings(&a, 6)?;
     check_grad_shape(ctx.op, g, &pooled_shape(x, win.out))?;
     let out = ctx.output(x.shape(), &layout(x.shape(), x), g.dtype(), || {
-        let gv = g.read_f64(ctx.op)?;
+        // Each output's share, divided and added in the gradient's dtype,
+        // in output order (PyTorch's CPU kernel, every dtype and format).
+        let (gv, dtype) = (g.read_f64(ctx.op)?, step_dtype(ctx, g.dtype()));
         let plane = p.h * p.w;
         let mut dx = vec![0.0; p.count * plane];
         let per_plane = win.out[0] * win.out[1];
@@ -427,10 +448,11 @@ pub(crate) fn avg_pool2d_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resul
             if x0 >= x1 {
                 continue;
             }
+            let share = round_to(dtype, d / divisor);
             for y in y0..y1 {
                 dx[base + y * p.w + x0..base + y * p.w + x1]
                     .iter_mut()
-                    .for_each(|v| *v += d / divisor);
+                    .for_each(|v| *v = round_to(dtype, *v + share));
             }
         }
         Ok(dx)
@@ -554,7 +576,9 @@ pub(crate) fn adaptive_avg_pool2d_backward(
         g.shape()[g.dim() - 1] as usize,
     ];
     let out = ctx.output(x.shape(), &layout(x.shape(), x), g.dtype(), || {
-        let gv = g.read_f64(ctx.op)?;
+        // PyTorch's CPU kernel: `grad / kh / kw`, then added in output
+        // order, every step rounded to the gradient's dtype.
+        let (gv, dtype) = (g.read_f64(ctx.op)?, step_dtype(ctx, g.dtype()));
         let plane = p.h * p.w;
         let per_plane = out_hw[0] * out_hw[1];
         let mut dx = vec![0.0; p.count * plane];
@@ -562,11 +586,12 @@ pub(crate) fn adaptive_avg_pool2d_backward(
             let (base, o) = ((k / per_plane) * plane, k % per_plane);
             let (y0, y1) = adaptive_range(o / out_hw[1], p.h, out_hw[0]);
             let (x0, x1) = adaptive_range(o % out_hw[1], p.w, out_hw[1]);
-            let share = d / ((y1 - y0) * (x1 - x0)) as f64;
+            let by_rows = round_to(dtype, d / (y1 - y0) as f64);
+            let share = round_to(dtype, by_rows / (x1 - x0) as f64);
             for y in y0..y1 {
                 dx[base + y * p.w + x0..base + y * p.w + x1]
                     .iter_mut()
-                    .for_each(|v| *v += share);
+                    .for_each(|v| *v = round_to(dtype, *v + share));
             }
         }
         Ok(dx)

@@ -10,6 +10,8 @@
 //! pooling averages (or takes the first maximum of)
 //! `[floor(o·I/O), ceil((o+1)·I/O))`. Results are contiguous.
 
+use super::common::round_to;
+use super::pool::step_dtype;
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -35,14 +37,15 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
 
 /// The windows of one pooling call: per output element of a plane, the
 /// input offsets it reads, the offset a max starts from, and the divisor of
-/// an average.
+/// an average as the factors its gradient is divided by in turn (an adaptive
+/// window's depth, height and width; a fixed window's one divisor and 1, 1).
 struct Windows {
     planes: usize,
     size: [usize; 3],
     out: [usize; 3],
     taps: Vec<Vec<usize>>,
     first: Vec<usize>,
-    divisors: Vec<f64>,
+    divisors: Vec<[f64; 3]>,
 }
 
 impl Windows {
@@ -85,7 +88,7 @@ impl Windows {
                     }
                     taps.push(t);
                     first.push((z0 * size[1] + y0) * size[2] + x0);
-                    divisors.push(fz * fy * fx);
+                    divisors.push([*fz, *fy, *fx]);
                 }
             }
         }
@@ -121,23 +124,30 @@ impl Windows {
     fn average(&self, x: &[f64]) -> Vec<f64> {
         let mut out = Vec::with_capacity(self.planes * self.taps.len());
         for plane in x.chunks(self.plane().max(1)).take(self.planes) {
-            for (taps, &div) in self.taps.iter().zip(&self.divisors) {
+            for (taps, div) in self.taps.iter().zip(&self.divisors) {
                 let sum: f64 = taps.iter().filter_map(|&t| plane.get(t)).sum();
+                let div: f64 = div.iter().product();
                 out.push(if taps.is_empty() { 0.0 } else { sum / div });
             }
         }
         out
     }
 
-    fn average_backward(&self, g: &[f64]) -> Vec<f64> {
+    /// The input gradient of an average: each output's gradient divided by
+    /// the window's factors in turn, then added to every element it read,
+    /// in output order, each step rounded to `dtype` (PyTorch's CPU kernels).
+    fn average_backward(&self, g: &[f64], dtype: DType) -> Vec<f64> {
         let plane = self.plane();
         let mut dx = vec![0.0; self.planes * plane];
         let per = self.taps.len().max(1);
         for (k, &d) in g.iter().enumerate() {
             let (base, o) = ((k / per) * plane, k % per);
+            let share = self.divisors[o]
+                .iter()
+                .fold(d, |v, &f| if f == 1.0 { v } else { round_to(dtype, v / f) });
             for &t in &self.taps[o] {
                 if let Some(slot) = dx.get_mut(base + t) {
-                    *slot += d / self.divisors[o];
+                    *slot = round_to(dtype, *slot + share);
                 }
             }
         }
@@ -292,8 +302,11 @@ fn avg_windows(
             .collect()
     });
     let mut windows = Windows::from_axes(planes, size, axes);
-    if let Some(d) = divisor {
-        windows.divisors.iter_mut().for_each(|v| *v = d as f64);
+    // A fixed window's gradient is divided once, by the product (or the
+    // override).
+    for v in &mut windows.divisors {
+        let whole = divisor.map_or_else(|| v.iter().product(), |d| d as f64);
+        *v = [whole, 1.0, 1.0];
     }
     windows
 }
@@ -392,6 +405,7 @@ fn scatter_by_indices(
     }
     let out = ctx.output(x.shape(), &contiguous_strides(x.shape()), g.dtype(), || {
         let (gv, iv) = (g.read_f64(ctx.op)?, idx.read_i64(ctx.op)?);
+        let dtype = step_dtype(ctx, g.dtype());
         let mut dx = vec![0.0; count * plane];
         for (k, (&d, &i)) in gv.iter().zip(&iv).enumerate() {
             let slot = usize::try_from(i)
@@ -403,7 +417,8 @@ fn scatter_by_indices(
                         format!("index {i} out of range for a plane of {plane}"),
                     )
                 })?;
-            dx[(k / per) * plane + slot] += d;
+            let at = &mut dx[(k / per) * plane + slot];
+            *at = round_to(dtype, *at + d);
         }
         Ok(dx)
     })?;
@@ -444,7 +459,7 @@ pub(crate) fn avg_pool3d_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resul
         ));
     }
     let out = ctx.output(x.shape(), &contiguous_strides(x.shape()), g.dtype(), || {
-        Ok(win.average_backward(&g.read_f64(ctx.op)?))
+        Ok(win.average_backward(&g.read_f64(ctx.op)?, step_dtype(ctx, g.dtype())))
     })?;
     Ok(vec![out.into()])
 }
@@ -488,7 +503,7 @@ pub(crate) fn adaptive_avg_pool3d_backward(
     let out = [g.shape()[n - 3], g.shape()[n - 2], g.shape()[n - 1]].map(|o| o.max(1) as usize);
     let win = adaptive_windows(count, size, out);
     let dx = ctx.output(x.shape(), &contiguous_strides(x.shape()), g.dtype(), || {
-        Ok(win.average_backward(&g.read_f64(ctx.op)?))
+        Ok(win.average_backward(&g.read_f64(ctx.op)?, step_dtype(ctx, g.dtype())))
     })?;
     Ok(vec![dx.into()])
 }
