@@ -34,6 +34,19 @@ class UnrecordableValue(CaptureError):
         return CaptureError(f"unsupported: {func}: {where} is a {self.type_name}, which a trace cannot hold{hint}")
 
 
+# The switch that lets a capture record sparse COO tensors (format 2.4)
+# before the runtime replays them: `FT_CAPTURE_SPARSE=1`.
+SPARSE_SWITCH = "FT_CAPTURE_SPARSE"
+
+
+def sparse_capture_enabled() -> bool:
+    """Whether sparse COO tensors are recorded (FORMAT.md §3.1) instead of
+    refused."""
+    import os
+
+    return os.environ.get(SPARSE_SWITCH) == "1"
+
+
 def layout_refusal(func: Any, values: Any) -> "CaptureError | None":
     """The one-line refusal of a call that passed or returned a tensor
     without strided storage (sparse, mkldnn, nested), or None.

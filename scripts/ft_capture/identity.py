@@ -72,7 +72,8 @@ class IdentityMap:
 
 @dataclass(slots=True)
 class TensorInfo:
-    """What the capture remembers about a live tensor (no strong references)."""
+    """What the capture remembers about a live tensor (no strong references
+    but a sparse tensor's parts)."""
 
     tid: int
     requires_grad: bool = False
@@ -80,6 +81,9 @@ class TensorInfo:
     watch: bool = True
     grad: Optional[weakref.ref] = None
     grad_watch: bool = False
+    # A sparse COO tensor's indices and values, held while it lives: the
+    # same parts keep their ids (`_indices()` gives the same object then).
+    parts: Optional[tuple] = None
 
 
 def wrapped_refusal(tensor: torch.Tensor) -> str:
@@ -113,7 +117,11 @@ class StorageTable:
         self._since_prune = 0
 
     def lookup(self, tensor: torch.Tensor) -> tuple:
-        """`(storage id, first time seen)` of a tensor's storage."""
+        """`(storage id, first time seen)` of a tensor's storage; a sparse
+        COO tensor's is its values' (FORMAT.md §3.1)."""
+        if tensor.layout == torch.sparse_coo:
+            with torch._C._DisableTorchDispatch(), torch._C._AutoDispatchBelowADInplaceOrView():
+                tensor = tensor._values()
         try:
             storage = tensor.untyped_storage()
         except (RuntimeError, NotImplementedError) as e:

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple, Optional
 
 import torch
 
-from .errors import CaptureError
+from .errors import CaptureError, sparse_capture_enabled
 
 _C = torch._C
 _DK = _C.DispatchKey
@@ -151,6 +151,10 @@ class DispatchDeriver:
 
     def _backend_key(self, func: Any, options: dict) -> Any:
         layout = options.get("layout")
+        device = options.get("device")
+        if layout == torch.sparse_coo and (device is None or torch.device(device).type == "cpu") and sparse_capture_enabled():
+            # a sparse COO factory (`_sparse_coo_tensor_with_dims_and_tensors`)
+            return _DK.SparseCPU
         if layout not in (None, torch.strided):
             name = str(layout).removeprefix("torch.")
             raise CaptureError(f"unsupported: {func} makes a {name} tensor; a trace holds strided tensors only")

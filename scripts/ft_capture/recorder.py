@@ -24,7 +24,7 @@ from . import functorch as capture_functorch
 from . import hooks as capture_hooks
 from .backward import BackwardRecorder, BackwardState
 from .digests import DigestCache
-from .errors import CaptureError
+from .errors import CaptureError, sparse_capture_enabled
 from .identity import IdentityMap, NodeTags, ReleaseTracker, StorageTable, TensorInfo
 from .keys import DispatchDeriver
 from .nodes import NodeRecorder
@@ -34,6 +34,10 @@ from .values import DTYPE_NAMES, covers_storage, device_name, dtype_name, stats_
 
 _C = torch._C
 _BY_TID = operator.itemgetter(0)
+# What `value_digest` gives for a sparse COO tensor: no digest of its own,
+# its parts' stored in full or as STATS records (`_sparse_ref`).
+SPARSE_PARTS_FULL = object()
+SPARSE_PARTS_STATS = object()
 
 # Forks of this process so far, counted in each child (`os.fork` runs the
 # at-fork handlers): a recorder made before a fork knows it is in a child
@@ -78,6 +82,8 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
     def __init__(self, writer: ftr.TraceWriter, policy: str, timestamps: bool) -> None:
         self.writer = writer
         self.policy = policy
+        # Whether sparse COO tensors are recorded, else refused (`_sparse_ref`).
+        self._sparse = sparse_capture_enabled()
         # Whether tensor references may carry value digests (`TraceWriter.append`).
         self._values = policy != "none"
         self._t0 = time.monotonic_ns() if timestamps else None
@@ -266,9 +272,34 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
                 "batch them (batch_size)"
             )
 
-    def _ref_from_parts(self, info: TensorInfo, t: torch.Tensor, sid: int, digest: Optional[bytes]) -> list:
+    def _sparse_ref(self, info: TensorInfo, t: torch.Tensor, sid: int, digest: Any) -> list:
+        """The reference of a sparse COO tensor (format 2.4): its indices and
+        values are strided tensors with ids of their own, which carry the
+        digests (`digest` is `SPARSE_PARTS_*` then) its reference would.
+        Without `FT_CAPTURE_SPARSE=1` it fails, and the call is refused by
+        name (`layout_refusal`)."""
+        if not self._sparse:
+            raise RuntimeError("sparse tensors are not captured")
+        # below autograd: `_indices()` is a view op there, a new alias each call
+        with _C._DisableTorchDispatch(), _C._AutoDispatchBelowADInplaceOrView():
+            indices, values = t._indices(), t._values()
+            dims = (t.sparse_dim(), t.dense_dim(), t.is_coalesced())
+        info.parts = (indices, values)
+        parts = []
+        for part in (indices, values):
+            part_info = self._info(part) or self._new_info(part)
+            part_sid, _ = self.storages.lookup(part)
+            part_digest = None if digest is None else self.value_digest(part, digest is SPARSE_PARTS_FULL, part_sid)
+            parts.append(self._ref_from_parts(part_info, part, part_sid, part_digest))
+        ref = self._ref_from_parts(info, t, sid, None, strided=False)
+        ref.append(ftr.sparse_parts(*dims, parts[0], parts[1]))
+        return ref
+
+    def _ref_from_parts(self, info: TensorInfo, t: torch.Tensor, sid: int, digest: Any, strided: bool = True) -> list:
         """`ftr.tensor_ref` of `t` (built directly: every field is already
         of its wire type, and this runs for every tensor of every op)."""
+        if strided and t.layout == torch.sparse_coo:
+            return self._sparse_ref(info, t, sid, digest)
         requires_grad = t.requires_grad
         info.requires_grad = requires_grad
         info.leaf = t.is_leaf
@@ -283,8 +314,8 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
             tid,
             DTYPE_NAMES.get(t.dtype) or dtype_name(t.dtype),
             list(t.shape),
-            list(t.stride()),
-            t.storage_offset(),
+            list(t.stride()) if strided else [],
+            t.storage_offset() if strided else 0,
             sid,
             "cpu" if t.is_cpu else self._other_device(t),
             requires_grad,
@@ -325,6 +356,9 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         read again."""
         if t.is_meta:
             return None
+        if t.layout == torch.sparse_coo:
+            # its value is its parts': `_ref_from_parts` stores them
+            return SPARSE_PARTS_FULL if full else SPARSE_PARTS_STATS
         key = None
         if sid is not None and t.is_cpu:
             key = (t.storage_offset(), t.shape, t.stride(), t.dtype, t.is_conj(), t.is_neg())

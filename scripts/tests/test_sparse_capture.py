@@ -1,0 +1,90 @@
+"""Sparse COO tensors recorded by the capture under FT_CAPTURE_SPARSE=1
+(format 2.4), before the runtime replays them; refused by name without it."""
+
+from __future__ import annotations
+
+import pytest
+
+import ftr
+from ft_capture import capture_program
+from ft_capture.errors import SPARSE_SWITCH
+
+# What a word2vec-style model does: a sparse embedding trained by SparseAdam
+# (backward makes a sparse gradient; the step coalesces it, masks the
+# moments with it and adds sparse updates into dense tensors), then SGD and
+# Adagrad on sparse gradients and a graph convolution through sparse.mm.
+PROGRAM = """
+import torch, torch.nn as nn
+torch.manual_seed(0)
+emb = nn.Embedding(10, 3, sparse=True)
+opt = torch.optim.SparseAdam(emb.parameters(), lr=0.1)
+for step in range(2):
+    loss = emb(torch.tensor([[1, 2, 1], [4, 2, 9]])).pow(2).sum()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+bag = nn.EmbeddingBag(8, 2, sparse=True, mode="mean")
+sgd, ada = torch.optim.SGD(emb.parameters(), lr=0.1), torch.optim.Adagrad(bag.parameters(), lr=0.1)
+loss = emb(torch.tensor([1, 3, 3])).sum() + bag(torch.tensor([1, 2, 4, 5, 4]), torch.tensor([0, 2])).pow(2).sum()
+loss.backward()
+sgd.step()
+ada.step()
+i = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+adj = torch.sparse_coo_tensor(i, torch.tensor([0.5, 0.5, 0.25, 0.25]), (3, 3)).coalesce()
+x = torch.randn(3, 2, requires_grad=True)
+torch.sparse.mm(adj, x).sum().backward()
+"""
+
+
+def capture(tmp_path, name: str) -> bytes:
+    program = tmp_path / "program.py"
+    program.write_text(PROGRAM)
+    out = tmp_path / f"{name}.ftr"
+    result = capture_program(str(program), str(out), "all", timestamps=False)
+    assert result.status == 0, result
+    return out.read_bytes()
+
+
+def test_without_the_switch_a_sparse_tensor_is_refused_by_name(tmp_path, monkeypatch):
+    monkeypatch.delenv(SPARSE_SWITCH, raising=False)
+    program = tmp_path / "program.py"
+    program.write_text(PROGRAM)
+    result = capture_program(str(program), str(tmp_path / "t.ftr"), "all", timestamps=False)
+    assert result.status == 4
+    assert "aten._sparse_coo_tensor_with_dims_and_tensors.default makes a sparse_coo tensor" in result.message
+
+
+def test_with_the_switch_sparse_tensors_are_recorded_twice_alike(tmp_path, monkeypatch):
+    monkeypatch.setenv(SPARSE_SWITCH, "1")
+    first, second = capture(tmp_path, "a"), capture(tmp_path, "b")
+    assert first == second
+    reader = ftr.TraceReader(str(tmp_path / "a.ftr"))
+    assert reader.version == (2, ftr.SPARSE_TENSOR_MINOR)
+    ops = [e for e in reader.events if e.name == "op"]
+    names = {e.payload[0] for e in ops}
+    for op in ("_sparse_coo_tensor_with_dims_and_tensors", "_coalesce", "sparse_mask", "_values", "_sparse_addmm"):
+        assert f"aten.{op}.default" in names
+    # the capture's own reads of a sparse tensor's parts are not recorded:
+    # AccumulateGrad's calls are PyTorch's (_indices, _values, _indices, clone)
+    first_accumulate = next(e for e in reader.events if e.name == "accumulate")
+    in_node = [e.payload[0] for e in ops if e.seq < first_accumulate.seq and e.payload[5][0] == ftr.CTX_NODE]
+    assert in_node[-4:] == ["aten._indices.default", "aten._values.default", "aten._indices.default", "aten.clone.default"]
+    # a sparse tensor's parts keep their ids: the accumulated gradient is
+    # the clone's output, with the same indices and values
+    clone = next(e for e in reversed(ops) if e.seq < first_accumulate.seq and e.payload[0] == "aten.clone.default")
+    out = clone.payload[4][0][1]
+    grad = first_accumulate.payload[2]
+    assert grad[0] == out[0] and grad[10][4][0] == out[10][4][0] and grad[10][5][0] == out[10][5][0]
+    assert grad[10][:4] == ["sparse_coo", 1, 1, False] and grad[10][4][9] is not None
+    coalesced = next(e for e in ops if e.payload[0] == "aten._coalesce.default").payload[4][0][1]
+    assert coalesced[10][3] is True and coalesced[10][4][2] == [1, 4]
+
+
+@pytest.mark.parametrize("policy", ["stats", "none"])
+def test_other_value_policies_record_sparse_tensors(tmp_path, monkeypatch, policy):
+    monkeypatch.setenv(SPARSE_SWITCH, "1")
+    program = tmp_path / "program.py"
+    program.write_text(PROGRAM)
+    out = tmp_path / "t.ftr"
+    assert capture_program(str(program), str(out), policy, timestamps=False).status == 0
+    assert ftr.TraceReader(str(out)).version == (2, ftr.SPARSE_TENSOR_MINOR)
