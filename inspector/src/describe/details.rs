@@ -564,3 +564,41 @@ impl Details<'_> {
         );
     }
 }
+
+#[cfg(test)]
+mod sparse_tests {
+    use std::path::Path;
+
+    use crate::trace::TraceData;
+    use crate::values::ValueCache;
+
+    /// A sparse tensor's details: layout, dims, nnz and coalesced flag,
+    /// then its indices and values as tensors of their own.
+    #[test]
+    fn a_sparse_gradient_shows_its_parts() {
+        let fixture =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../tracer/tests/fixtures/sparse_coo.ftr");
+        let (data, _) = TraceData::open(&fixture).expect("open the sparse fixture");
+        let index = (0..data.events.len())
+            .find(|&i| data.events[i].body.kind_name() == "accumulate")
+            .expect("the accumulate event");
+        let text: Vec<String> = super::details(&data, &ValueCache::default(), index)
+            .iter()
+            .map(|l| l.plain())
+            .collect();
+        let text = text.join("\n");
+        assert!(
+            text.contains("sparse_coo sparse_dim 1 dense_dim 1 nnz 6 storage S2 version 0"),
+            "{text}"
+        );
+        assert!(
+            text.contains("indices") && text.contains("T1 int64[1, 6]"),
+            "{text}"
+        );
+        assert!(
+            text.contains("values") && text.contains("T2 float32[6, 3]"),
+            "{text}"
+        );
+        assert!(!text.contains("stride [] offset"), "{text}");
+    }
+}

@@ -95,9 +95,13 @@ pub fn shape(dims: &[i64], sep: &str) -> String {
     format!("[{}]", inner.join(sep))
 }
 
-/// `T3[2,3]`: a tensor id with its shape.
+/// `T3[2,3]`: a tensor id with its shape (`T5[10,3] sparse_coo` for a
+/// sparse tensor).
 pub fn compact_tensor(t: &TensorRef) -> String {
-    format!("T{}{}", t.id, shape(&t.shape, ","))
+    match &t.sparse {
+        Some(p) => format!("T{}{} {}", t.id, shape(&t.shape, ","), p.layout),
+        None => format!("T{}{}", t.id, shape(&t.shape, ",")),
+    }
 }
 
 /// Tensor ids as the timeline writes them: `T3, T7`.
