@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 import ftr
+from conftest import REPO, program_path
 from ft_capture import capture_program
 from ft_capture.errors import SPARSE_SWITCH
 
@@ -88,3 +89,28 @@ def test_other_value_policies_record_sparse_tensors(tmp_path, monkeypatch, polic
     out = tmp_path / "t.ftr"
     assert capture_program(str(program), str(out), policy, timestamps=False).status == 0
     assert ftr.TraceReader(str(out)).version == (2, ftr.SPARSE_TENSOR_MINOR)
+
+
+@pytest.mark.parametrize(
+    "name, calls",
+    [
+        ("sparse_recommender", ["_coalesce", "sparse_mask", "_sparse_coo_tensor_with_dims_and_tensors", "add_"]),
+        ("sparse_word2vec", ["_embedding_bag_backward", "_coalesce", "sparse_mask", "add_"]),
+        ("sparse_gcn", ["_coalesce", "_sparse_addmm", "mm", "sparse_mask", "_values"]),
+    ],
+)
+def test_the_sparse_programs_capture_twice_alike(tmp_path, monkeypatch, name, calls):
+    """The programs a sparse corpus will replay (recommender with SparseAdam
+    and Adam, word2vec with SGD and Adagrad, GCN through sparse.mm) capture,
+    byte-identically, with the calls PyTorch makes on sparse tensors."""
+    monkeypatch.setenv(SPARSE_SWITCH, "1")
+    traces = []
+    for run in ("a", "b"):
+        out = tmp_path / f"{run}.ftr"
+        assert capture_program(str(REPO / program_path(name)), str(out), "all", timestamps=False).status == 0
+        traces.append(out.read_bytes())
+    assert traces[0] == traces[1]
+    reader = ftr.TraceReader(str(tmp_path / "a.ftr"))
+    assert reader.version == (2, ftr.SPARSE_TENSOR_MINOR)
+    recorded = {e.payload[0].split(".")[1] for e in reader.events if e.name == "op"}
+    assert set(calls) <= recorded, set(calls) - recorded
