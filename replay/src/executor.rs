@@ -137,6 +137,7 @@ impl Default for ReplayOptions {
 /// `skip-hooks`, `stale-saved-tensors`, `unnumbered-dropped-node`,
 /// `build-order-saved-tensors`, `integer-arithmetic-in-double`,
 /// `right-shift-without-sign-fill`, `take-in-storage-order`, `put-first-write-wins`,
+/// `numbers-as-iterator-inputs`,
 /// `pool-gradient-in-double`,
 /// `ignore-exec-info`, `reverse-hooks`, `drop-node-hook-results`,
 /// `ignore-grad-mode`,
@@ -192,6 +193,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "right-shift-without-sign-fill" => {
                 faults.right_shift_without_sign_fill = true;
+            }
+            None if spec == "numbers-as-iterator-inputs" => {
+                faults.numbers_as_iterator_inputs = true;
             }
             None if spec == "take-in-storage-order" => faults.take_in_storage_order = true,
             None if spec == "pool-gradient-in-double" => faults.pool_gradient_in_double = true,

@@ -66,6 +66,14 @@ pub struct Faults {
     /// with the sign. Breaks every trace that shifts a negative integer
     /// right (hash mixing, bit tricks).
     pub right_shift_without_sign_fill: bool,
+    /// Lay out the results of operators whose numbers are parameters
+    /// (`pow.Tensor_Scalar`, `pow.Scalar`, `clamp`, `clamp_min`,
+    /// `clamp_max`, `lerp.Scalar`) with each number as a 0-dim input, and
+    /// `hardtanh`/`nan_to_num` as TensorIterator would rather than as
+    /// `empty_like(self)`. Breaks the strides of such a result from a
+    /// contiguous `self` with a stray size-1 stride (a Mahalanobis term of
+    /// one vector, `solve_triangular` of shape `[1, d, 1]`).
+    pub numbers_as_iterator_inputs: bool,
     /// `take` reads positions in storage order instead of the tensor's
     /// logical order. Breaks every `take` from a non-contiguous tensor.
     pub take_in_storage_order: bool,

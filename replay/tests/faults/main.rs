@@ -54,6 +54,7 @@ mod reduction;
 mod resize_antialias;
 mod rrelu;
 mod saved_hooks;
+mod science_probes;
 mod seq2seq_lbfgs;
 mod sequence;
 mod shrink;

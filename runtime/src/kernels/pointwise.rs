@@ -181,6 +181,40 @@ pub(crate) fn unary(
     })
 }
 
+/// As [`unary`] into a result made by `empty_like(self)`, as PyTorch's
+/// operators that allocate before running their `_out` kernel do
+/// (`hardtanh`, `nan_to_num`): `self`'s own strides when it is
+/// non-overlapping and dense, where TensorIterator would make a contiguous
+/// `self` with a stray size-1 stride contiguous.
+pub(crate) fn unary_like(
+    ctx: &KernelCtx<'_>,
+    t: &Tensor,
+    f: impl Fn(f64) -> f64,
+) -> Result<Tensor> {
+    ctx.check(t, "self")?;
+    let strides = if ctx.faults.numbers_as_iterator_inputs {
+        output_strides(t.shape(), &[(t.shape(), t.stride())])
+    } else {
+        super::factory::like_strides(ctx, t, None)?
+    };
+    let dtype = t.dtype();
+    if ctx.has_data()
+        && let Some(out) = dense::pointwise(
+            ctx.op,
+            &[Operand::Tensor(t)],
+            t.shape(),
+            &strides,
+            dtype,
+            &|v| f(v[0]),
+        )?
+    {
+        return Ok(out);
+    }
+    ctx.output(t.shape(), &strides, dtype, || {
+        Ok(t.read_f64(ctx.op)?.into_iter().map(f).collect())
+    })
+}
+
 /// PyTorch's check that `alpha` fits the operands' type.
 fn check_alpha(ctx: &KernelCtx<'_>, dtype: DType, alpha: &Args<'_>) -> Result<f64> {
     let value = alpha.scalar(2)?;

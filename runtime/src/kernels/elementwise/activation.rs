@@ -18,7 +18,7 @@ use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
-use crate::kernels::pointwise::unary;
+use crate::kernels::pointwise::{unary, unary_like};
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
 use crate::tensor::promote::check_inplace_cast;
@@ -342,7 +342,7 @@ pub(crate) fn hardtanh(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let (lo, hi) = (a.scalar(1)?, a.scalar(2)?);
     let t = a.tensor(0)?;
     Ok(vec![
-        unary(ctx, t, None, |x| hardtanh_value(x, lo, hi))?.into(),
+        unary_like(ctx, t, |x| hardtanh_value(x, lo, hi))?.into(),
     ])
 }
 

@@ -10,8 +10,8 @@
 //! output type Long").
 
 use super::common::{
-    nary, nary_, nary_i64, nary_i64_, operand_dtype, opmath, promoted, require_floating,
-    to_floating, wide, zero_division,
+    nary, nary_, nary_i64, nary_i64_, nary_i64_params, nary_params, operand_dtype, opmath,
+    promoted, require_floating, to_floating, wide, zero_division,
 };
 use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
@@ -403,16 +403,17 @@ fn pow_of(ctx: &KernelCtx<'_>, ops: &[Operand<'_>]) -> Result<Tensor> {
             });
         }
         if dtype == DType::Bool {
-            return nary(ctx, ops, dtype, |v| if v[1] == 0.0 { 1.0 } else { v[0] });
+            return nary_params(ctx, ops, dtype, |v| if v[1] == 0.0 { 1.0 } else { v[0] });
         }
-        nary_i64(ctx, ops, dtype, |v| Ok(pow_i64(v[0], v[1])))
+        nary_i64_params(ctx, ops, dtype, |v| Ok(pow_i64(v[0], v[1])))
     } else {
-        nary(ctx, ops, dtype, |v| v[0].powf(v[1]))
+        nary_params(ctx, ops, dtype, |v| v[0].powf(v[1]))
     }
 }
 
 /// `pow.Tensor_Scalar`, `pow.Tensor_Tensor` and `pow.Scalar(self, exponent)`
-/// (`self` a number): the promoted dtype of base and exponent.
+/// (`self` a number): the promoted dtype of base and exponent, laid out from
+/// the tensor operands (a number is no input of PyTorch's iterator).
 pub(crate) fn pow(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let ops = [a.operand(0)?, a.operand(1)?];
     one(pow_of(ctx, &ops)?)
@@ -472,9 +473,9 @@ impl Keep {
 /// `dtype`: exact i64 for integers (int64 beyond 2^53), f64 otherwise.
 fn keep_of(ctx: &KernelCtx<'_>, ops: &[Operand<'_>], dtype: DType, keep: Keep) -> Result<Tensor> {
     if dtype.is_integral(false) {
-        nary_i64(ctx, ops, dtype, |v| Ok(keep.i64(v[0], v[1])))
+        nary_i64_params(ctx, ops, dtype, |v| Ok(keep.i64(v[0], v[1])))
     } else {
-        nary(ctx, ops, dtype, |v| keep.f64(v[0], v[1]))
+        nary_params(ctx, ops, dtype, |v| keep.f64(v[0], v[1]))
     }
 }
 
@@ -605,9 +606,14 @@ fn clamp_fn_i64(has_lo: bool, has_hi: bool) -> impl Fn(&[i64]) -> Result<i64> {
 pub(crate) fn clamp(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let (ops, dtype, has_lo, has_hi) = clamp_parts(ctx, &a)?;
     if dtype.is_integral(false) {
-        return one(nary_i64(ctx, &ops, dtype, clamp_fn_i64(has_lo, has_hi))?);
+        return one(nary_i64_params(
+            ctx,
+            &ops,
+            dtype,
+            clamp_fn_i64(has_lo, has_hi),
+        )?);
     }
-    one(nary(ctx, &ops, dtype, clamp_fn(has_lo, has_hi))?)
+    one(nary_params(ctx, &ops, dtype, clamp_fn(has_lo, has_hi))?)
 }
 
 /// `clamp_(self, min, max)` and `clamp_.Tensor`: no promotion in place.
@@ -696,7 +702,7 @@ fn lerp_dtype(ctx: &KernelCtx<'_>, ops: &[Operand<'_>]) -> Result<DType> {
 pub(crate) fn lerp(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let ops = [a.operand(0)?, a.operand(1)?, a.operand(2)?];
     let dtype = lerp_dtype(ctx, &ops)?;
-    one(nary(ctx, &ops, dtype, lerp_formula(dtype))?)
+    one(nary_params(ctx, &ops, dtype, lerp_formula(dtype))?)
 }
 
 /// `lerp_.Scalar` / `lerp_.Tensor`.

@@ -98,17 +98,75 @@ pub(crate) fn operand_i64(op: &str, o: &Operand<'_>, shape: &[i64]) -> Result<Ve
 
 /// A broadcasting operator over any number of operands: `f` gets one value
 /// per operand (in f64) and the result is cast to `dtype`. The layout is
-/// TensorIterator's for these inputs.
+/// TensorIterator's for these inputs, a number among them a 0-dim input (as
+/// PyTorch wraps `add.Scalar`'s or `mul.Tensor`'s number).
 pub(crate) fn nary(
     ctx: &KernelCtx<'_>,
     operands: &[Operand<'_>],
     dtype: DType,
     f: impl Fn(&[f64]) -> f64,
 ) -> Result<Tensor> {
+    nary_laid_out(ctx, operands, Numbers::Inputs, dtype, f)
+}
+
+/// As [`nary`] for an operator whose numbers are parameters, not inputs of
+/// its TensorIterator (`pow.Tensor_Scalar`, `pow.Scalar`, `clamp`,
+/// `clamp_min`, `clamp_max`, `lerp.Scalar`): the result is laid out from the
+/// tensors alone, so a contiguous `self` with a stray size-1 stride gives a
+/// contiguous result where a wrapped number would keep that stride.
+pub(crate) fn nary_params(
+    ctx: &KernelCtx<'_>,
+    operands: &[Operand<'_>],
+    dtype: DType,
+    f: impl Fn(&[f64]) -> f64,
+) -> Result<Tensor> {
+    nary_laid_out(ctx, operands, Numbers::Parameters, dtype, f)
+}
+
+/// Whether an operator's numbers take part in its result's layout.
+#[derive(Clone, Copy)]
+enum Numbers {
+    /// Wrapped into 0-dim inputs (binary operators with a Scalar overload).
+    Inputs,
+    /// Kept out of the TensorIterator (unary operators with parameters).
+    Parameters,
+}
+
+/// The result's strides: TensorIterator's layout over the operands that are
+/// its inputs (every one under the `numbers-as-iterator-inputs` fault).
+fn layout(
+    ctx: &KernelCtx<'_>,
+    shape: &[i64],
+    operands: &[Operand<'_>],
+    numbers: Numbers,
+) -> Vec<i64> {
+    let numbers = if ctx.faults.numbers_as_iterator_inputs {
+        Numbers::Inputs
+    } else {
+        numbers
+    };
+    let geometries: Vec<Geometry<'_>> = operands
+        .iter()
+        .filter(|o| matches!(numbers, Numbers::Inputs) || matches!(o, Operand::Tensor(_)))
+        .map(geometry)
+        .collect();
+    if geometries.is_empty() {
+        let all: Vec<Geometry<'_>> = operands.iter().map(geometry).collect();
+        return output_strides(shape, &all);
+    }
+    output_strides(shape, &geometries)
+}
+
+fn nary_laid_out(
+    ctx: &KernelCtx<'_>,
+    operands: &[Operand<'_>],
+    numbers: Numbers,
+    dtype: DType,
+    f: impl Fn(&[f64]) -> f64,
+) -> Result<Tensor> {
     check_devices(ctx, operands)?;
     let shape = broadcast_all(ctx.op, operands)?;
-    let geometries: Vec<Geometry<'_>> = operands.iter().map(geometry).collect();
-    let strides = output_strides(&shape, &geometries);
+    let strides = layout(ctx, &shape, operands, numbers);
     if ctx.has_data()
         && let Some(out) = dense::pointwise(ctx.op, operands, &shape, &strides, dtype, &f)?
     {
@@ -128,10 +186,29 @@ pub(crate) fn nary_i64(
     dtype: DType,
     f: impl Fn(&[i64]) -> Result<i64>,
 ) -> Result<Tensor> {
+    nary_i64_laid_out(ctx, operands, Numbers::Inputs, dtype, f)
+}
+
+/// [`nary_i64`] laid out as [`nary_params`].
+pub(crate) fn nary_i64_params(
+    ctx: &KernelCtx<'_>,
+    operands: &[Operand<'_>],
+    dtype: DType,
+    f: impl Fn(&[i64]) -> Result<i64>,
+) -> Result<Tensor> {
+    nary_i64_laid_out(ctx, operands, Numbers::Parameters, dtype, f)
+}
+
+fn nary_i64_laid_out(
+    ctx: &KernelCtx<'_>,
+    operands: &[Operand<'_>],
+    numbers: Numbers,
+    dtype: DType,
+    f: impl Fn(&[i64]) -> Result<i64>,
+) -> Result<Tensor> {
     check_devices(ctx, operands)?;
     let shape = broadcast_all(ctx.op, operands)?;
-    let geometries: Vec<Geometry<'_>> = operands.iter().map(geometry).collect();
-    let strides = output_strides(&shape, &geometries);
+    let strides = layout(ctx, &shape, operands, numbers);
     ctx.output_i64(&shape, &strides, dtype, || {
         let columns = operands
             .iter()

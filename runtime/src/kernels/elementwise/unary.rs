@@ -10,7 +10,7 @@ use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
-use crate::kernels::pointwise::unary;
+use crate::kernels::pointwise::{unary, unary_like};
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
 use crate::tensor::promote::check_inplace_cast;
@@ -360,7 +360,7 @@ pub(crate) fn nan_to_num(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let pos = opt(2)?.unwrap_or(big);
     let neg = opt(3)?.unwrap_or(-big);
     Ok(vec![
-        unary(ctx, t, None, |x| {
+        unary_like(ctx, t, |x| {
             if x.is_nan() {
                 nan
             } else if x == f64::INFINITY {

@@ -8,7 +8,9 @@
 //!   are right as they are;
 //! * `mul_.Scalar` (FftC2RBackward0 doubles the mirrored entries in place)
 //!   scales both parts of each complex element by the real scalar here
-//!   ([`mul_scalar_`]); with a real `self` it is the real kernel.
+//!   ([`mul_scalar_`]); with a real `self` it is the real kernel;
+//! * `fft_fftfreq`/`fft_rfftfreq` take a complex `dtype=` only to refuse it
+//!   with PyTorch's message (its `arange` has no complex kernel).
 
 use super::{KernelCtx, RuntimeError};
 use crate::dispatch::args::Args;
@@ -16,7 +18,12 @@ use crate::error::Result;
 use crate::ivalue::IValue;
 
 /// Operators whose real kernel is right for complex operands.
-const WHOLE_ELEMENT: &[&str] = &["aten.new_zeros.default", "aten.transpose_.default"];
+const WHOLE_ELEMENT: &[&str] = &[
+    "aten.new_zeros.default",
+    "aten.transpose_.default",
+    "aten.fft_fftfreq.default",
+    "aten.fft_rfftfreq.default",
+];
 
 /// Whether the FFT formulas' step `op` handles complex operands.
 pub(crate) fn handles(op: &str) -> bool {

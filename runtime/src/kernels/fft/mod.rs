@@ -1,6 +1,7 @@
 //! The spectral operators behind `torch.fft` and `torch.stft`/`istft`:
 //! `_fft_r2c`, `_fft_c2r`, `_fft_c2c` over any dimensions and lengths, and
-//! the `hann_window` factory.
+//! the `hann_window` factory and the `fft_fftfreq`/`fft_rfftfreq` sample
+//! frequencies.
 //!
 //! Each transform reads its input in logical order, runs the 1-D transform
 //! of [`dft`] (double precision) along every transformed dimension, scales
@@ -21,6 +22,7 @@
 
 pub(crate) mod complex_steps;
 pub(crate) mod dft;
+mod freq;
 mod window;
 
 use super::{Kernel, KernelCtx};
@@ -38,6 +40,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten._fft_c2r.default" => fft_c2r,
         "aten._fft_c2c.default" => fft_c2c,
         "aten.hann_window.default" | "aten.hann_window.periodic" => window::hann_window,
+        "aten.fft_fftfreq.default" | "aten.fft_rfftfreq.default" => freq::fftfreq,
         _ => return None,
     })
 }

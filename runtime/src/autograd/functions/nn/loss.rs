@@ -122,7 +122,8 @@ impl BackwardFn for BinaryCrossEntropyBackward0 {
     }
 }
 
-/// BinaryCrossEntropyWithLogitsBackward0: edges (self, target). For self,
+/// BinaryCrossEntropyWithLogitsBackward0: edges (self, target), self's
+/// gradient first. For self,
 /// PyTorch's `binary_cross_entropy_with_logits_backward` formula, observed
 /// in torch 2.15 under a dispatch mode (where every tensor counts as
 /// subclass-like, so each step is out of place):
@@ -191,6 +192,72 @@ impl BinaryCrossEntropyWithLogitsBackward0 {
     }
 }
 
+impl BinaryCrossEntropyWithLogitsBackward0 {
+    /// PyTorch's `binary_cross_entropy_with_logits_target_backward`
+    /// (observed in torch 2.15): with `pos_weight`,
+    /// `log_sigmoid(-self) - log_sigmoid(self) * pos_weight` (each
+    /// `log_sigmoid` a `log_sigmoid_forward`), then `* grad`; without,
+    /// `-self * grad`; `* weight` if given and `div_(target.numel())` for
+    /// the mean. Under a dispatch mode every step is out of place; without
+    /// one `sub_`, `mul_` run in place, as in PyTorch.
+    fn target_grad(&self, ctx: &mut BackwardCtx<'_>, g: &Tensor) -> Result<Tensor> {
+        let x = self.self_.unpack(ctx.node)?;
+        let target = self.target.unpack(ctx.node)?;
+        let rt = &mut *ctx.rt;
+        let in_place = !rt.is_dispatch_mode_active();
+        let step = |rt: &mut Runtime, name: &str, a: Tensor, b: IValue| -> Result<Tensor> {
+            let op = if in_place {
+                format!("aten.{name}_.Tensor")
+            } else {
+                format!("aten.{name}.Tensor")
+            };
+            rt.elementwise().call(&op, vec![a.into(), b])
+        };
+        let log_sigmoid = |rt: &mut Runtime, t: Tensor| -> Result<Tensor> {
+            rt.call("aten.log_sigmoid_forward.default", vec![t.into()])?
+                .into_iter()
+                .next()
+                .and_then(IValue::into_tensor)
+                .ok_or_else(|| {
+                    RuntimeError::unsupported(
+                        "aten.log_sigmoid_forward.default",
+                        "a result without an output tensor",
+                    )
+                })
+        };
+        let mut grad_target = match &self.pos_weight {
+            Some(pw) => {
+                let pw = pw.unpack(ctx.node)?;
+                let neg = rt
+                    .elementwise()
+                    .call("aten.neg.default", vec![x.clone().into()])?;
+                let ls_neg = log_sigmoid(rt, neg)?;
+                let ls = log_sigmoid(rt, x)?;
+                let scaled = step(rt, "mul", ls, pw.into())?;
+                let diff = step(rt, "sub", ls_neg, scaled.into())?;
+                step(rt, "mul", diff, g.clone().into())?
+            }
+            None => {
+                let neg = rt.elementwise().call("aten.neg.default", vec![x.into()])?;
+                rt.elementwise()
+                    .call("aten.mul.Tensor", vec![neg.into(), g.clone().into()])?
+            }
+        };
+        if let Some(w) = &self.weight {
+            let w = w.unpack(ctx.node)?;
+            grad_target = step(rt, "mul", grad_target, w.into())?;
+        }
+        if self.reduction == 1 {
+            let numel = target.numel() as i64;
+            grad_target = rt.elementwise().call(
+                "aten.div_.Scalar",
+                vec![grad_target.into(), IValue::Int(numel)],
+            )?;
+        }
+        Ok(grad_target)
+    }
+}
+
 impl BackwardFn for BinaryCrossEntropyWithLogitsBackward0 {
     fn apply(
         &mut self,
@@ -200,15 +267,12 @@ impl BackwardFn for BinaryCrossEntropyWithLogitsBackward0 {
         let Some(g) = single(grads) else {
             return Ok(vec![None, None]);
         };
-        if ctx.needs(1) {
-            return Err(RuntimeError::unsupported(
-                "aten.binary_cross_entropy_with_logits.default",
-                "a gradient for target",
-            ));
-        }
         let mut out = vec![None, None];
         if ctx.needs(0) {
             out[0] = Some(self.self_grad(ctx, &g)?);
+        }
+        if ctx.needs(1) {
+            out[1] = Some(self.target_grad(ctx, &g)?);
         }
         Ok(out)
     }
