@@ -167,7 +167,8 @@ impl Default for ReplayOptions {
 /// `as-strided-backward-keeps-unit-dims`, `isin-ignores-last-test-element`,
 /// `channel-shuffle-inverse`, `rrelu-noise-not-written`,
 /// `fractional-pool-samples-swapped`, `repeat-interleave-reversed`,
-/// `int64-search-through-double`,
+/// `int64-search-through-double`, `integer-matmul-in-double`,
+/// `integer-index-reduce-in-double`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -331,6 +332,12 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "int64-search-through-double" => {
                 faults.int64_search_through_double = true;
+            }
+            None if spec == "integer-matmul-in-double" => {
+                faults.integer_matmul_in_double = true;
+            }
+            None if spec == "integer-index-reduce-in-double" => {
+                faults.integer_index_reduce_in_double = true;
             }
             Some(("rename-node", arg)) => {
                 let (old, new) = arg

@@ -415,6 +415,15 @@ pub struct Faults {
     /// doubles, where values one apart beyond 2^53 are equal. Breaks the
     /// values of every search among such int64 neighbours.
     pub int64_search_through_double: bool,
+    /// Integer matrix products (`mm`, `addmm`, `bmm`, `baddbmm`, `addbmm`,
+    /// `mv`, `addmv`, `dot`) multiply and accumulate in f64, where products
+    /// and sums beyond 2^53 round. Breaks the values of every integer
+    /// product whose terms or sums pass 2^53.
+    pub integer_matmul_in_double: bool,
+    /// `index_reduce` folds integer elements in f64, where products and
+    /// extrema beyond 2^53 round. Breaks the values of every integer
+    /// `index_reduce` over such values.
+    pub integer_index_reduce_in_double: bool,
 }
 
 impl Faults {

@@ -39,6 +39,7 @@ mod indexing;
 mod inference_composites;
 mod int64_segments;
 mod integer_hashing;
+mod integer_sketches;
 mod learnable_fake_quant;
 mod linalg;
 mod lstm;

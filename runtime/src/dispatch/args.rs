@@ -312,6 +312,41 @@ impl<'a> Args<'a> {
         }
     }
 
+    /// Scalar argument `i` as an element of the integer `dtype` (not bool),
+    /// as PyTorch's `Scalar::to<scalar_t>()` converts a kernel's `alpha`,
+    /// `beta` or `value`: a Python int exactly (int64 beyond 2^53), a float
+    /// truncated toward zero, and PyTorch's error when the value overflows
+    /// the dtype (uint8 also takes the ints -255..-1, which wrap when
+    /// stored).
+    pub(crate) fn int_scalar(&self, op: &str, i: usize, dtype: DType) -> Result<i64> {
+        let (lo, hi, name): (i128, i128, &str) = match dtype {
+            DType::UInt8 => (-255, 255, "uint8_t"),
+            DType::Int8 => (i8::MIN.into(), i8::MAX.into(), "int8_t"),
+            DType::Int16 => (i16::MIN.into(), i16::MAX.into(), "int16_t"),
+            DType::Int32 => (i32::MIN.into(), i32::MAX.into(), "int"),
+            _ => (i64::MIN.into(), i64::MAX.into(), "int64_t"),
+        };
+        let float_lowest = if dtype == DType::UInt8 { 0 } else { lo };
+        let value = match self.value(i)? {
+            IValue::Int(v) => Some(i128::from(*v)),
+            IValue::Bool(b) => Some(i128::from(*b)),
+            // A float must truncate into [lowest, max] (uint8: no negative
+            // floats); NaN and infinities overflow (observed in torch 2.15).
+            IValue::Float(v) if *v >= float_lowest as f64 && *v < hi as f64 + 1.0 => {
+                Some(*v as i128)
+            }
+            IValue::Float(_) => None,
+            _ => return Err(self.wrong(i, "Scalar")),
+        };
+        match value {
+            Some(v) if (lo..=hi).contains(&v) => Ok(v as i64),
+            _ => Err(RuntimeError::shape(
+                op,
+                format!("value cannot be converted to type {name} without overflow"),
+            )),
+        }
+    }
+
     /// Argument `i` as an int.
     pub(crate) fn int(&self, i: usize) -> Result<i64> {
         match self.value(i)? {

@@ -5,9 +5,12 @@
 //! PyTorch's CPU kernels produce them. float32 and float64 `mm`, `addmm`,
 //! `bmm` and `baddbmm` run a blocked GEMM in their own precision straight
 //! from the operands' storage ([`super::matmul`]), as PyTorch's sgemm and
-//! dgemm do. Every other product, and every other dtype, multiplies in f64
-//! and rounds once: float16/bfloat16 products are computed wider than their
-//! storage as PyTorch's CPU kernels do (they accumulate in float32).
+//! dgemm do. Integer products (every width) multiply and accumulate in
+//! wrapping i64 and are stored wrapped to their width, as PyTorch's integer
+//! gemm computes them modulo 2^width ([`int_gemm`]; exact beyond 2^53).
+//! Every other product multiplies in f64 and rounds once: float16/bfloat16
+//! products are computed wider than their storage as PyTorch's CPU kernels
+//! do (they accumulate in float32).
 //!
 //! Observed in torch 2.15: matrix operands are not promoted (mixed dtypes
 //! are errors), and `torch.matmul` / `@` never reaches a kernel of its own —
@@ -17,7 +20,7 @@
 //! `expand`ed and `view`ed/`reshape`d operands (batched), ending with an
 //! `_unsafe_view` to the broadcast batch shape.
 
-use super::iter::read_broadcast;
+use super::iter::{broadcast_view, read_broadcast};
 use super::matmul::{self, Bias};
 use super::{Kernel, KernelCtx};
 use crate::dispatch::args::Args;
@@ -139,9 +142,9 @@ pub(crate) fn mm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     ctx.check(m2, "mat2")?;
     let shape = product_shape(ctx.op, m1, m2, ("self", "mat2"))?;
     let dtype = same_dtype(ctx.op, &[m1, m2])?;
-    if dtype == DType::Int64 {
+    if exact_products(ctx, dtype) {
         let out = ctx.output_i64(&shape, &contiguous_strides(&shape), dtype, || {
-            int64_matmul(ctx.op, m1, m2)
+            int_matmul_values(ctx.op, m1, m2)
         })?;
         return Ok(vec![out.into()]);
     }
@@ -156,22 +159,55 @@ pub(crate) fn mm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     Ok(vec![out.into()])
 }
 
-/// The product of two int64 matrices in exact i64 arithmetic, wrapping as
-/// PyTorch's integer gemm does (products beyond 2^53 stay exact).
-fn int64_matmul(op: &str, m1: &Tensor, m2: &Tensor) -> Result<Vec<i64>> {
-    let (a, b) = (m1.read_i64(op)?, m2.read_i64(op)?);
-    let n = m1.shape().first().copied().unwrap_or(0).max(0) as usize;
-    let k = m1.shape().get(1).copied().unwrap_or(0).max(0) as usize;
-    let m = m2.shape().get(1).copied().unwrap_or(0).max(0) as usize;
+/// Whether products of `dtype` take the exact integer path: every integer
+/// dtype (not bool), unless the `integer-matmul-in-double` fault sends them
+/// through f64 as the runtime once did.
+fn exact_products(ctx: &KernelCtx<'_>, dtype: DType) -> bool {
+    dtype.is_integral(false) && !ctx.faults.integer_matmul_in_double
+}
+
+/// `out[n×m] = a[n×k] · b[k×m]` on row-major integer buffers in wrapping
+/// i64: the integer product modulo 2^64, which stored in a narrower dtype
+/// is its product modulo 2^width, whatever order PyTorch accumulates in.
+fn int_gemm(a: &[i64], b: &[i64], n: usize, k: usize, m: usize) -> Vec<i64> {
     let mut out = vec![0i64; n * m];
-    for i in 0..n {
-        for j in 0..m {
-            out[i * m + j] = (0..k).fold(0i64, |acc, p| {
-                acc.wrapping_add(a[i * k + p].wrapping_mul(b[p * m + j]))
-            });
+    for (i, row) in out.chunks_exact_mut(m.max(1)).enumerate().take(n) {
+        for p in 0..k {
+            let x = a[i * k + p];
+            let brow = &b[p * m..(p + 1) * m];
+            row.iter_mut()
+                .zip(brow)
+                .for_each(|(o, &y)| *o = o.wrapping_add(x.wrapping_mul(y)));
         }
     }
-    Ok(out)
+    out
+}
+
+fn int_matmul_values(op: &str, m1: &Tensor, m2: &Tensor) -> Result<Vec<i64>> {
+    let (n, k) = matrix_dims(op, m1, "mat1")?;
+    let (_, m) = matrix_dims(op, m2, "mat2")?;
+    Ok(int_gemm(&m1.read_i64(op)?, &m2.read_i64(op)?, n, k, m))
+}
+
+/// `beta * self + alpha * product` in wrapping integer arithmetic, `self`
+/// broadcast to `shape` and ignored when `beta == 0`.
+fn int_scale_add(
+    op: &str,
+    bias: &Tensor,
+    shape: &[i64],
+    product: Vec<i64>,
+    beta: i64,
+    alpha: i64,
+) -> Result<Vec<i64>> {
+    if beta == 0 {
+        return Ok(product.into_iter().map(|p| alpha.wrapping_mul(p)).collect());
+    }
+    let b = broadcast_view(op, bias, shape)?.read_i64(op)?;
+    Ok(product
+        .iter()
+        .zip(&b)
+        .map(|(&p, &c)| beta.wrapping_mul(c).wrapping_add(alpha.wrapping_mul(p)))
+        .collect())
 }
 
 /// `addmm(self, mat1, mat2, *, beta=1, alpha=1)`:
@@ -196,6 +232,17 @@ pub(crate) fn addmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
         ));
     }
     let dtype = same_dtype(ctx.op, &[bias, m1, m2])?;
+    if exact_products(ctx, dtype) {
+        let (beta, alpha) = (
+            a.int_scalar(ctx.op, 3, dtype)?,
+            a.int_scalar(ctx.op, 4, dtype)?,
+        );
+        let out = ctx.output_i64(&shape, &contiguous_strides(&shape), dtype, || {
+            let prod = int_matmul_values(ctx.op, m1, m2)?;
+            int_scale_add(ctx.op, bias, &shape, prod, beta, alpha)
+        })?;
+        return Ok(vec![out.into()]);
+    }
     if ctx.has_data()
         && let Some(out) = matmul::product(
             ctx.op,
@@ -296,6 +343,28 @@ fn bmm_values(
     Ok(out)
 }
 
+/// [`bmm_values`] of integer operands, exactly ([`int_gemm`]).
+fn int_bmm_values(
+    op: &str,
+    b1: &Tensor,
+    b2: &Tensor,
+    g: (usize, usize, usize, usize),
+) -> Result<Vec<i64>> {
+    let (b, n, k, m) = g;
+    let (x, y) = (b1.read_i64(op)?, b2.read_i64(op)?);
+    let mut out = Vec::with_capacity(b * n * m);
+    for i in 0..b {
+        out.extend(int_gemm(
+            &x[i * n * k..(i + 1) * n * k],
+            &y[i * k * m..(i + 1) * k * m],
+            n,
+            k,
+            m,
+        ));
+    }
+    Ok(out)
+}
+
 /// `beta * self + alpha * product`, `self` broadcast to `shape` and ignored
 /// when `beta == 0` (so NaN/inf there do not propagate, as in PyTorch).
 fn scale_add(
@@ -341,6 +410,12 @@ pub(crate) fn bmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let g = bmm_geometry(ctx.op, b1, b2)?;
     let dtype = same_scalar_type(ctx.op, &[b1, b2])?;
     let shape = [g.0 as i64, g.1 as i64, g.3 as i64];
+    if exact_products(ctx, dtype) {
+        let out = ctx.output_i64(&shape, &contiguous_strides(&shape), dtype, || {
+            int_bmm_values(ctx.op, b1, b2, g)
+        })?;
+        return Ok(vec![out.into()]);
+    }
     if ctx.has_data()
         && let Some(out) = matmul::product(ctx.op, b1, b2, None, 1.0, &shape)?
     {
@@ -364,6 +439,17 @@ pub(crate) fn baddbmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
     let dtype = same_scalar_type(ctx.op, &[bias, b1, b2])?;
     let shape = [g.0 as i64, g.1 as i64, g.3 as i64];
     check_bias(ctx.op, bias, &shape)?;
+    if exact_products(ctx, dtype) {
+        let (beta, alpha) = (
+            a.int_scalar(ctx.op, 3, dtype)?,
+            a.int_scalar(ctx.op, 4, dtype)?,
+        );
+        let out = ctx.output_i64(&shape, &contiguous_strides(&shape), dtype, || {
+            let prod = int_bmm_values(ctx.op, b1, b2, g)?;
+            int_scale_add(ctx.op, bias, &shape, prod, beta, alpha)
+        })?;
+        return Ok(vec![out.into()]);
+    }
     if ctx.has_data()
         && let Some(out) = matmul::product(
             ctx.op,
@@ -401,6 +487,24 @@ pub(crate) fn addbmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
     let dtype = same_scalar_type(ctx.op, &[bias, b1, b2])?;
     let shape = [g.1 as i64, g.3 as i64];
     check_bias(ctx.op, bias, &shape)?;
+    if exact_products(ctx, dtype) {
+        let (beta, alpha) = (
+            a.int_scalar(ctx.op, 3, dtype)?,
+            a.int_scalar(ctx.op, 4, dtype)?,
+        );
+        let out = ctx.output_i64(&shape, &contiguous_strides(&shape), dtype, || {
+            let per_batch = int_bmm_values(ctx.op, b1, b2, g)?;
+            let mut total = vec![0i64; g.1 * g.3];
+            for chunk in per_batch.chunks_exact((g.1 * g.3).max(1)) {
+                total
+                    .iter_mut()
+                    .zip(chunk)
+                    .for_each(|(t, &v)| *t = t.wrapping_add(v));
+            }
+            int_scale_add(ctx.op, bias, &shape, total, beta, alpha)
+        })?;
+        return Ok(vec![out.into()]);
+    }
     let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
         let per_batch = bmm_values(ctx.op, b1, b2, g)?;
         let mut total = vec![0f64; g.1 * g.3];
@@ -448,6 +552,13 @@ pub(crate) fn mv(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let (n, k) = mv_geometry(ctx.op, mat, vec, None)?;
     let dtype = addmv_dtype(ctx.op, &[mat, mat, vec])?;
     let shape = [n as i64];
+    if exact_products(ctx, dtype) {
+        let out = ctx.output_i64(&shape, &[1], dtype, || {
+            let (x, y) = (mat.read_i64(ctx.op)?, vec.read_i64(ctx.op)?);
+            Ok(int_gemm(&x, &y, n, k, 1))
+        })?;
+        return Ok(vec![out.into()]);
+    }
     let out = ctx.output(&shape, &[1], dtype, || {
         Ok(gemm(
             &mat.read_f64(ctx.op)?,
@@ -496,6 +607,17 @@ pub(crate) fn addmv(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
             ),
         ));
     }
+    if exact_products(ctx, dtype) {
+        let (beta, alpha) = (
+            a.int_scalar(ctx.op, 3, dtype)?,
+            a.int_scalar(ctx.op, 4, dtype)?,
+        );
+        let out = ctx.output_i64(&shape, &[1], dtype, || {
+            let (x, y) = (mat.read_i64(ctx.op)?, vec.read_i64(ctx.op)?);
+            int_scale_add(ctx.op, bias, &shape, int_gemm(&x, &y, n, k, 1), beta, alpha)
+        })?;
+        return Ok(vec![out.into()]);
+    }
     let out = ctx.output(&shape, &[1], dtype, || {
         let p = gemm(&mat.read_f64(ctx.op)?, &vec.read_f64(ctx.op)?, n, k, 1);
         scale_add(ctx.op, bias, &shape, p, beta, alpha)
@@ -540,7 +662,7 @@ pub(crate) fn dot(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
             ),
         ));
     }
-    if x.dtype() == DType::Int64 {
+    if exact_products(ctx, x.dtype()) {
         // exact, wrapping as PyTorch's integer dot does
         let out = ctx.output_i64(&[], &[], x.dtype(), || {
             let (xs, ys) = (x.read_i64(ctx.op)?, y.read_i64(ctx.op)?);
@@ -555,4 +677,19 @@ pub(crate) fn dot(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         Ok(vec![xs.iter().zip(&ys).map(|(p, q)| p * q).sum()])
     })?;
     Ok(vec![out.into()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_products_are_exact_modulo_2_64() {
+        // [2^53 + 1, 1] @ [[2^53 + 1], [-1]]: (2^53 + 1)^2 - 1 wraps.
+        let big = (1i64 << 53) + 1;
+        let out = int_gemm(&[big, 1], &[big, -1], 1, 2, 1);
+        assert_eq!(out, vec![big.wrapping_mul(big).wrapping_sub(1)]);
+        // 2x2 @ 2x1, row-major
+        assert_eq!(int_gemm(&[1, 2, 3, 4], &[5, 6], 2, 2, 1), vec![17, 39]);
+    }
 }

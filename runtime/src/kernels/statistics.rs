@@ -5,7 +5,7 @@
 //! |---|---|
 //! | [`counting`] | `bincount`, `histc`, `_unique2`, `unique_consecutive`, `unique_dim`, `count_nonzero` (both), `tril_indices`/`triu_indices` |
 //! | [`order`] | `kthvalue`, `median`/`nanmedian` (all-reduce and `.dim`), `mode`, `cummax`/`cummin` |
-//! | [`scatter_reduce`] | `scatter_reduce.two`, `index_reduce`, `scatter.reduce`, `scatter.value_reduce` |
+//! | [`scatter_reduce`] | `scatter_reduce.two`, `index_reduce`, `scatter.reduce`, `scatter.value_reduce` and their in-place forms |
 
 mod counting;
 mod order;
@@ -38,8 +38,11 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.cummin.default" => order::cummin,
         "aten.scatter_reduce.two" => scatter_reduce::scatter_reduce_two,
         "aten.index_reduce.default" => scatter_reduce::index_reduce,
+        "aten.index_reduce_.default" => scatter_reduce::index_reduce_,
         "aten.scatter.reduce" => scatter_reduce::scatter_reduce_src,
         "aten.scatter.value_reduce" => scatter_reduce::scatter_reduce_value,
+        "aten.scatter_.reduce" => scatter_reduce::scatter_reduce_src_,
+        "aten.scatter_.value_reduce" => scatter_reduce::scatter_reduce_value_,
         _ => return None,
     })
 }

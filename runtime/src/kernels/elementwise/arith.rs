@@ -741,10 +741,30 @@ fn addcdiv_formula(dtype: DType, value: f64) -> impl Fn(&[f64]) -> f64 {
     opmath!(wide(dtype), |v: [T]| v[0] + value as T * v[1] / v[2])
 }
 
+/// `self + value * t1 * t2` of an integer `dtype`, exactly in wrapping
+/// arithmetic (int64 beyond 2^53), `value` converted as PyTorch's
+/// `Scalar::to<scalar_t>()`; `None` for other dtypes.
+fn addcmul_int(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'_>,
+    dtype: DType,
+) -> Result<Option<impl Fn(&[i64]) -> Result<i64>>> {
+    if !dtype.is_integral(false) {
+        return Ok(None);
+    }
+    let value = a.int_scalar(ctx.op, 3, dtype)?;
+    Ok(Some(move |v: &[i64]| {
+        Ok(v[0].wrapping_add(value.wrapping_mul(v[1]).wrapping_mul(v[2])))
+    }))
+}
+
 /// `addcmul(self, tensor1, tensor2, *, value)`: `self + value * t1 * t2`.
 pub(crate) fn addcmul(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let (ops, value) = addc_parts(&a)?;
     let dtype = promoted(ctx, &ops);
+    if let Some(f) = addcmul_int(ctx, &a, dtype)? {
+        return one(nary_i64(ctx, &ops, dtype, f)?);
+    }
     one(nary(ctx, &ops, dtype, addcmul_formula(dtype, value))?)
 }
 
@@ -753,6 +773,10 @@ pub(crate) fn addcmul_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let this = a.tensor(0)?;
     let (ops, value) = addc_parts(&a)?;
     let dtype = promoted(ctx, &ops);
+    if let Some(f) = addcmul_int(ctx, &a, dtype)? {
+        nary_i64_(ctx, this, &ops, dtype, f)?;
+        return one(this.clone());
+    }
     nary_(ctx, this, &ops, dtype, addcmul_formula(dtype, value))?;
     one(this.clone())
 }

@@ -124,6 +124,9 @@ pub(crate) fn gather(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
 enum Source<'a> {
     Tensor(&'a Tensor),
     Value(f64),
+    /// The value of an integer tensor's scatter, exactly (PyTorch's
+    /// `Scalar::to<scalar_t>()`, overflow refused).
+    Int(i64),
 }
 
 /// `values` (self's elements) after scattering `source` through `index`.
@@ -140,6 +143,7 @@ fn scattered(
     let (src, src_strides) = match source {
         Source::Tensor(s) => (Elems::read(ctx.op, s)?, Some(strides(s.shape()))),
         Source::Value(v) => (Elems::F(vec![*v]).cast(this.dtype()), None),
+        Source::Int(v) => (Elems::I(vec![*v]).cast(this.dtype()), None),
     };
     let st = strides(this.shape());
     let size = this.shape().get(d).copied().unwrap_or(1);
@@ -166,7 +170,12 @@ fn scatter_args<'a>(
     int64_index(ctx, index, "scatter")?;
     let d = wrap(ctx.op, a.int(1)?, this.dim())?;
     let source = if value {
-        Source::Value(a.scalar(3)?)
+        let dtype = this.dtype();
+        if dtype.is_integral(false) {
+            Source::Int(a.int_scalar(ctx.op, 3, dtype)?)
+        } else {
+            Source::Value(a.scalar(3)?)
+        }
     } else {
         let src = a.tensor(3)?;
         ctx.check(src, "src")?;
@@ -184,7 +193,7 @@ fn scatter_args<'a>(
     };
     let src = match &source {
         Source::Tensor(s) => Some(*s),
-        Source::Value(_) => None,
+        Source::Value(_) | Source::Int(_) => None,
     };
     check_index_shape(ctx, this, d, index, src)?;
     Ok((this, d, index, source))

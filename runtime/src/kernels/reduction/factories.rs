@@ -231,9 +231,8 @@ pub(crate) fn new_full(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
 /// `scalar_tensor(s, *, dtype, layout, device, pin_memory)`: a 0-dim
 /// tensor, the default dtype unless `dtype` is given (whatever `s` is).
 pub(crate) fn scalar_tensor(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    let value = a.scalar(0)?;
     let dtype = options_dtype(ctx, &a, 1, 2, ctx.default_dtype)?;
-    Ok(vec![filled(ctx, &[], &[], dtype, value)?.into()])
+    Ok(vec![filled_arg(ctx, &a, 0, &[], &[], dtype)?.into()])
 }
 
 /// `lift_fresh(self)`: `torch.tensor(...)` hands its freshly built tensor

@@ -10,12 +10,16 @@
 //! index's logical order, each step rounded to the dtype; `amax`/`amin`
 //! propagate NaN from either side; `mean` divides the sum by the number of
 //! contributions (plus one for `self`, zero counts read as one), with floor
-//! division for integers. The result is contiguous.
+//! division for integers. The result is contiguous. Integer dtypes fold in
+//! wrapping i64 arithmetic wrapped to their width after every step
+//! ([`reduce_routes_int`]), exact beyond 2^53, and a Python int `value`
+//! is taken exactly.
 
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
+use crate::kernels::indexing::Elems;
 use crate::kernels::reduction::dims::wrap;
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
@@ -132,14 +136,29 @@ fn reduce_routes(
     }
 }
 
-/// [`reduce_routes`] on int64 elements in exact i64 arithmetic, wrapping
-/// as PyTorch's integer kernels do (values beyond 2^53 stay exact).
-fn reduce_routes_i64(
+/// `v` wrapped to the width of the integer `dtype` (C++'s conversion of
+/// the wider result back to `scalar_t`).
+fn wrap_to(dtype: DType, v: i64) -> i64 {
+    match dtype {
+        DType::Int32 => i64::from(v as i32),
+        DType::Int16 => i64::from(v as i16),
+        DType::Int8 => i64::from(v as i8),
+        DType::UInt8 => i64::from(v as u8),
+        _ => v,
+    }
+}
+
+/// [`reduce_routes`] on integer elements (`dtype` not bool) in exact
+/// wrapping arithmetic, each step wrapped to `dtype`'s width as PyTorch's
+/// integer kernels store it (int64 values beyond 2^53 stay exact, int32
+/// products wrap).
+fn reduce_routes_int(
     values: &mut [i64],
     src: &[i64],
     routes: &[Route],
     reduce: Reduce,
     include_self: bool,
+    dtype: DType,
 ) {
     let mut count = vec![if include_self { 1i64 } else { 0 }; values.len()];
     if !include_self {
@@ -155,12 +174,15 @@ fn reduce_routes_i64(
     }
     for &(to, from) in routes {
         let (acc, x) = (values[to], src[from]);
-        values[to] = match reduce {
-            Reduce::Sum | Reduce::Mean => acc.wrapping_add(x),
-            Reduce::Prod => acc.wrapping_mul(x),
-            Reduce::Amax => acc.max(x),
-            Reduce::Amin => acc.min(x),
-        };
+        values[to] = wrap_to(
+            dtype,
+            match reduce {
+                Reduce::Sum | Reduce::Mean => acc.wrapping_add(x),
+                Reduce::Prod => acc.wrapping_mul(x),
+                Reduce::Amax => acc.max(x),
+                Reduce::Amin => acc.min(x),
+            },
+        );
         count[to] += 1;
     }
     if reduce == Reduce::Mean {
@@ -251,11 +273,43 @@ fn check_scatter_shapes(
     Ok(())
 }
 
+/// The scattered value: a double for a floating `self`, the exact
+/// element of an integer one (PyTorch's `Scalar::to<scalar_t>()`).
+#[derive(Clone, Copy, Debug)]
+enum Value {
+    Float(f64),
+    Int(i64),
+}
+
+impl Value {
+    fn of(ctx: &KernelCtx<'_>, a: &Args<'_>, i: usize) -> Result<Value> {
+        let dtype = a.tensor(0)?.dtype();
+        if dtype.is_integral(false) {
+            return Ok(Value::Int(a.int_scalar(ctx.op, i, dtype)?));
+        }
+        Ok(Value::Float(a.scalar(i)?))
+    }
+
+    fn float(self) -> f64 {
+        match self {
+            Value::Float(v) => v,
+            Value::Int(v) => v as f64,
+        }
+    }
+
+    fn int(self, dtype: DType) -> i64 {
+        match self {
+            Value::Int(v) => wrap_to(dtype, v),
+            Value::Float(v) => cast_value(dtype, v) as i64,
+        }
+    }
+}
+
 /// A scatter reduction of `src` (or one value) into a copy of `self`.
 fn scatter_reduced(
     ctx: &KernelCtx<'_>,
     a: &Args<'_>,
-    source: Result<&Tensor, f64>,
+    source: Result<&Tensor, Value>,
     reduce: Reduce,
     include_self: bool,
 ) -> Result<Vec<IValue>> {
@@ -280,15 +334,15 @@ fn scatter_reduced(
     check_scatter_shapes(ctx, this, d, index, source.ok())?;
     let shape = this.shape().to_vec();
     let dtype = this.dtype();
-    if dtype == DType::Int64 {
+    if dtype.is_integral(false) {
         let out = ctx.output_i64(&shape, &contiguous_strides(&shape), dtype, || {
             let mut values = this.read_i64(ctx.op)?;
             let (src, src_shape) = match source {
                 Ok(s) => (s.read_i64(ctx.op)?, Some(s.shape())),
-                Err(v) => (vec![cast_value(dtype, v) as i64], None),
+                Err(v) => (vec![v.int(dtype)], None),
             };
             let routes = scatter_routes(ctx, this, d, index, src_shape)?;
-            reduce_routes_i64(&mut values, &src, &routes, reduce, include_self);
+            reduce_routes_int(&mut values, &src, &routes, reduce, include_self, dtype);
             Ok(values)
         })?;
         return Ok(vec![out.into()]);
@@ -297,7 +351,7 @@ fn scatter_reduced(
         let mut values = this.read_f64(ctx.op)?;
         let (src, src_shape) = match source {
             Ok(s) => (s.read_f64(ctx.op)?, Some(s.shape())),
-            Err(v) => (vec![cast_value(dtype, v)], None),
+            Err(v) => (vec![cast_value(dtype, v.float())], None),
         };
         let routes = scatter_routes(ctx, this, d, index, src_shape)?;
         reduce_routes(&mut values, &src, &routes, reduce, include_self, dtype);
@@ -356,7 +410,38 @@ pub(crate) fn scatter_reduce_src(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result
 /// `scatter.value_reduce(self, dim, index, value, *, reduce)`.
 pub(crate) fn scatter_reduce_value(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let reduce = legacy_reduce(ctx, &a)?;
-    scatter_reduced(ctx, &a, Err(a.scalar(3)?), reduce, true)
+    scatter_reduced(ctx, &a, Err(Value::of(ctx, &a, 3)?), reduce, true)
+}
+
+/// `self` overwritten with the result of an out-of-place kernel (the
+/// in-place overloads `scatter_.reduce`, `scatter_.value_reduce`,
+/// `index_reduce_`).
+fn into_self(
+    ctx: &mut KernelCtx<'_>,
+    a: Args<'_>,
+    kernel: fn(&mut KernelCtx<'_>, Args<'_>) -> Result<Vec<IValue>>,
+) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?.clone();
+    let out = kernel(ctx, a)?;
+    if let Some(IValue::Tensor(result)) = out.first() {
+        crate::kernels::indexing::write(ctx, &this, || Elems::read(ctx.op, result))?;
+    }
+    Ok(vec![this.into()])
+}
+
+/// `scatter_.reduce(self, dim, index, src, *, reduce)`.
+pub(crate) fn scatter_reduce_src_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    into_self(ctx, a, scatter_reduce_src)
+}
+
+/// `scatter_.value_reduce(self, dim, index, value, *, reduce)`.
+pub(crate) fn scatter_reduce_value_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    into_self(ctx, a, scatter_reduce_value)
+}
+
+/// `index_reduce_(self, dim, index, source, reduce, *, include_self=True)`.
+pub(crate) fn index_reduce_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    into_self(ctx, a, index_reduce)
 }
 
 /// `index_reduce(self, dim, index, source, reduce, *, include_self=True)`:
@@ -423,47 +508,72 @@ pub(crate) fn index_reduce(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<I
     }
     let shape = this.shape().to_vec();
     let dtype = this.dtype();
+    if dtype.is_integral(false) && !ctx.faults.integer_index_reduce_in_double {
+        let out = ctx.output_i64(&shape, &contiguous_strides(&shape), dtype, || {
+            let mut values = this.read_i64(ctx.op)?;
+            let src = source.read_i64(ctx.op)?;
+            let routes = index_routes(ctx, this, d, index, source)?;
+            reduce_routes_int(&mut values, &src, &routes, reduce, include_self, dtype);
+            Ok(values)
+        })?;
+        return Ok(vec![out.into()]);
+    }
     let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
         let mut values = this.read_f64(ctx.op)?;
         let src = source.read_f64(ctx.op)?;
-        let idx = index.read_i64(ctx.op)?;
-        let self_strides = contiguous_strides(&shape);
-        let limit = size(this, d);
-        // Slice by slice (PyTorch folds whole slices in index order).
-        let mut routes = Vec::with_capacity(src.len());
-        let src_shape = source.shape();
-        let per_slice: Vec<Vec<usize>> = {
-            let mut slices = vec![Vec::new(); idx.len()];
-            for p in 0..src.len() {
-                let c = coords(p, src_shape);
-                let i = c.get(d).copied().unwrap_or(0);
-                if let Some(s) = slices.get_mut(i) {
-                    s.push(p);
-                }
-            }
-            slices
-        };
-        for (i, positions) in per_slice.iter().enumerate() {
-            let target = idx[i];
-            if !(-limit..limit).contains(&target) {
-                return Err(RuntimeError::index(
-                    ctx.op,
-                    format!("index {target} is out of bounds for dimension {d} with size {limit}"),
-                ));
-            }
-            let target = if target < 0 { target + limit } else { target } as usize;
-            for &p in positions {
-                let mut c = coords(p, src_shape);
-                if let Some(slot) = c.get_mut(d) {
-                    *slot = target;
-                }
-                routes.push((ravel(&c, &self_strides), p));
-            }
-        }
+        let routes = index_routes(ctx, this, d, index, source)?;
         reduce_routes(&mut values, &src, &routes, reduce, include_self, dtype);
         Ok(values)
     })?;
     Ok(vec![out.into()])
+}
+
+/// The routes of `index_reduce` along `d`: source slice `i` goes to self's
+/// slice `index[i]`, slice by slice (PyTorch folds whole slices in index
+/// order).
+fn index_routes(
+    ctx: &KernelCtx<'_>,
+    this: &Tensor,
+    d: usize,
+    index: &Tensor,
+    source: &Tensor,
+) -> Result<Vec<Route>> {
+    let size = |t: &Tensor, k: usize| t.shape().get(k).copied().unwrap_or(1);
+    let numel = source.numel();
+    let idx = index.read_i64(ctx.op)?;
+    let self_strides = contiguous_strides(this.shape());
+    let limit = size(this, d);
+    let mut routes = Vec::with_capacity(numel);
+    let src_shape = source.shape();
+    let per_slice: Vec<Vec<usize>> = {
+        let mut slices = vec![Vec::new(); idx.len()];
+        for p in 0..numel {
+            let c = coords(p, src_shape);
+            let i = c.get(d).copied().unwrap_or(0);
+            if let Some(s) = slices.get_mut(i) {
+                s.push(p);
+            }
+        }
+        slices
+    };
+    for (i, positions) in per_slice.iter().enumerate() {
+        let target = idx[i];
+        if !(-limit..limit).contains(&target) {
+            return Err(RuntimeError::index(
+                ctx.op,
+                format!("index {target} is out of bounds for dimension {d} with size {limit}"),
+            ));
+        }
+        let target = if target < 0 { target + limit } else { target } as usize;
+        for &p in positions {
+            let mut c = coords(p, src_shape);
+            if let Some(slot) = c.get_mut(d) {
+                *slot = target;
+            }
+            routes.push((ravel(&c, &self_strides), p));
+        }
+    }
+    Ok(routes)
 }
 
 #[cfg(test)]
@@ -488,6 +598,27 @@ mod tests {
         assert_eq!(run(Reduce::Amax, true), vec![10.0, 20.0]);
         assert_eq!(run(Reduce::Amax, false), vec![3.0, 2.0]);
         assert_eq!(run(Reduce::Amin, false), vec![1.0, 2.0]);
+    }
+
+    #[test]
+    fn integer_folds_are_exact_and_wrap_in_the_width() {
+        // int64 one apart beyond 2^53: amax tells them apart, prod wraps.
+        let big = (1i64 << 53) + 1;
+        let mut v = vec![0, 0];
+        let routes = [(0, 0), (0, 1), (1, 2)];
+        let src = [big, big - 1, i64::MAX];
+        reduce_routes_int(&mut v, &src, &routes, Reduce::Amax, false, DType::Int64);
+        assert_eq!(v, vec![big, i64::MAX]);
+        let mut v = vec![3, 1];
+        reduce_routes_int(&mut v, &src, &routes, Reduce::Prod, true, DType::Int64);
+        assert_eq!(v[0], 3i64.wrapping_mul(big).wrapping_mul(big - 1));
+        // int32: each step wraps to 32 bits, as the stored element does.
+        let mut v = vec![i64::from(i32::MAX)];
+        reduce_routes_int(&mut v, &[2], &[(0, 0)], Reduce::Sum, true, DType::Int32);
+        assert_eq!(v, vec![i64::from(i32::MAX.wrapping_add(2))]);
+        let mut v = vec![200];
+        reduce_routes_int(&mut v, &[2], &[(0, 0)], Reduce::Prod, true, DType::UInt8);
+        assert_eq!(v, vec![144]);
     }
 
     #[test]
