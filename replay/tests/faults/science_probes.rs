@@ -1,11 +1,12 @@
 //! Mutation tests of what scientific programs needed: result layouts of
 //! operators whose numbers are parameters (`gaussian_mahalanobis`), the
-//! FFT sample frequencies (`spectral_fftfreq`) and the target gradient of
-//! `binary_cross_entropy_with_logits` (`soft_target_bce`).
+//! FFT sample frequencies (`spectral_fftfreq`), the target gradient of
+//! `binary_cross_entropy_with_logits` (`soft_target_bce`) and `xlog1py`
+//! with a number on either side (`robust_xlog1py`).
 
 use std::process::Command;
 
-use super::support::{assert_perturbed_ops_caught, golden};
+use super::support::{assert_perturbed_ops_caught, assert_renamed_nodes_caught, golden};
 
 /// The operators whose dispatch events `ft-replay --format json` reports
 /// changed on `trace` under `fault` (free-running, or anchored), with the
@@ -85,5 +86,21 @@ fn a_perturbed_target_gradient_step_is_caught_and_named() {
         "soft_target_bce.torch.ftr",
         &["aten.log_sigmoid_forward.default"],
         "0.01",
+    );
+}
+
+#[test]
+fn perturbed_xlog1py_number_overloads_and_renamed_nodes_are_caught() {
+    assert_perturbed_ops_caught(
+        "robust_xlog1py.torch.ftr",
+        &[
+            "aten.special_xlog1py.self_scalar",
+            "aten.special_xlog1py.other_scalar",
+        ],
+        "0.01",
+    );
+    assert_renamed_nodes_caught(
+        "robust_xlog1py.torch.ftr",
+        &["SpecialXlog1PyBackward1", "SpecialXlog1PyBackward2"],
     );
 }

@@ -15,6 +15,7 @@
 //! | `renorm` | RenormBackward0 | self, p, dim, maxnorm |
 //! | `hypot` | HypotBackward0 (self, other) | self, other, result |
 //! | `logaddexp` / `logaddexp2` / `special_xlog1py` | LogaddexpBackward0 / Logaddexp2Backward0 / SpecialXlog1PyBackward0 | self, other |
+//! | `special_xlog1py.other_scalar` / `.self_scalar` | SpecialXlog1PyBackward2 (edge: self) / SpecialXlog1PyBackward1 (edge: other) | self, other / other, self |
 //!
 //! No row (PyTorch records its `NotImplemented` node, or nothing without
 //! grad): `binomial`, `_sample_dirichlet` (the Dirichlet's gradient is
@@ -174,6 +175,16 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                 binary(a, BinaryKind::Xlog1py)
             }))
         }
+        "aten.special_xlog1py.other_scalar" => D(derivative!(
+            "SpecialXlog1PyBackward2",
+            &[0],
+            |a, _| on_self(a, 0, vec![arg(a, 1)], f::xlog1py_other_scalar)
+        )),
+        "aten.special_xlog1py.self_scalar" => D(derivative!(
+            "SpecialXlog1PyBackward1",
+            &[1],
+            |a, _| on_self(a, 1, vec![arg(a, 0)], f::xlog1py_self_scalar)
+        )),
         _ => return None,
     })
 }

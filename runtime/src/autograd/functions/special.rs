@@ -161,6 +161,67 @@ fn int_param(params: &[IValue], i: usize) -> i64 {
     }
 }
 
+/// A number parameter as f64 (`None` for anything else).
+fn number(v: Option<&IValue>) -> Option<f64> {
+    match v {
+        Some(IValue::Float(x)) => Some(*x),
+        Some(IValue::Int(x)) => Some(*x as f64),
+        _ => None,
+    }
+}
+
+/// SpecialXlog1PyBackward2 (`special_xlog1py.other_scalar(self, other)`):
+/// `special_xlog1py(grad, other)`, then, unless `other > -1`, masked to 0
+/// where `self == 0` (`eq`, `masked_fill`); saves `self`, params: `other`.
+pub(crate) fn xlog1py_other_scalar(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _result: Option<&Tensor>,
+    p: &[IValue],
+) -> Result<Tensor> {
+    let other = p.first().cloned().unwrap_or(IValue::None);
+    let x = call(
+        ctx,
+        "aten.special_xlog1py.other_scalar",
+        vec![g.into(), other.clone()],
+    )?;
+    if number(Some(&other)).is_some_and(|o| o > -1.0) {
+        return Ok(x);
+    }
+    let zero = call(
+        ctx,
+        "aten.eq.Scalar",
+        vec![need(s)?.into(), IValue::Float(0.0)],
+    )?;
+    call(
+        ctx,
+        "aten.masked_fill.Scalar",
+        vec![(&x).into(), (&zero).into(), IValue::Float(0.0)],
+    )
+}
+
+/// SpecialXlog1PyBackward1 (`special_xlog1py.self_scalar(self, other)`):
+/// `grad * self / (other + 1)`, dispatched as `add.Scalar(other, 1)`,
+/// `mul.Scalar(grad, self)`, `div.Tensor` (observed in torch 2.15); saves
+/// `other`, params: `self`.
+pub(crate) fn xlog1py_self_scalar(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    s: Option<&Tensor>,
+    _result: Option<&Tensor>,
+    p: &[IValue],
+) -> Result<Tensor> {
+    let this = p.first().cloned().unwrap_or(IValue::None);
+    let plus = call(
+        ctx,
+        "aten.add.Scalar",
+        vec![need(s)?.into(), IValue::Int(1)],
+    )?;
+    let scaled = call(ctx, "aten.mul.Scalar", vec![g.into(), this])?;
+    binary_call(ctx, "aten.div.Tensor", &scaled, &plus)
+}
+
 /// LgammaBackward0.
 pub(crate) fn lgamma(
     ctx: &mut BackwardCtx<'_>,

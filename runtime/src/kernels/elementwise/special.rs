@@ -49,7 +49,9 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.hypot.default" => hypot,
         "aten.logaddexp.default" => logaddexp,
         "aten.logaddexp2.default" => logaddexp2,
-        "aten.special_xlog1py.default" => xlog1py,
+        "aten.special_xlog1py.default"
+        | "aten.special_xlog1py.other_scalar"
+        | "aten.special_xlog1py.self_scalar" => xlog1py,
         _ => return None,
     })
 }
@@ -468,7 +470,8 @@ fn logaddexp2(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 }
 
 /// `special_xlog1py(self, other)`: `x · log1p(y)`, 0 where `x == 0` (NaN
-/// `y` propagates).
+/// `y` propagates). The `self_scalar`/`other_scalar` overloads take the
+/// number as a wrapped 0-dim input, as PyTorch's composite kernels do.
 fn xlog1py(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     macro_rules! xlog1py_fn {
         ($t:ty) => {
