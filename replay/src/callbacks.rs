@@ -516,6 +516,20 @@ impl Scope<'_> {
                 rt.set_grad_mode(g.grad_enabled, g.inference_mode);
                 Ok(())
             }
+            // The hook switched anomaly mode (written where the hook ends).
+            EventBody::Api(ApiEvent::AnomalyMode(a)) => {
+                if rt.faults().anomaly_switch_in_hook_ignored {
+                    return Ok(());
+                }
+                rt.set_anomaly_mode(ft_runtime::autograd::anomaly::AnomalyMode {
+                    enabled: a.enabled,
+                    check_nan: a.check_nan,
+                });
+                if !self.writes_state {
+                    rt.flush_anomaly_mode();
+                }
+                Ok(())
+            }
             EventBody::Api(ApiEvent::SetRequiresGrad(s)) => {
                 let t = self.lookup(s.tensor)?;
                 rt.set_requires_grad(&t, s.requires_grad)

@@ -155,6 +155,7 @@ impl Default for ReplayOptions {
 /// `geqrf-tau-negated`, `householder-product-reversed`, `ormqr-ignores-transpose`,
 /// `matrix-exp-skips-squaring`, `triangle-inplace-ignores-offset`,
 /// `autocast-key-dropped`, `anomaly-check-skipped`, `anomaly-nan-unreported`,
+/// `anomaly-switch-in-hook-ignored`, `function-raise-dropped`,
 /// `anomaly-parent-dropped`,
 /// `generator-key-dropped`, `normal-result-default-dtype`,
 /// `antialias-cubic-keys-a`, `adaptive-max-pool3d-floor-end`,
@@ -269,6 +270,10 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "inplace-view-rebases" => faults.inplace_view_rebases = true,
             None if spec == "autocast-key-dropped" => faults.autocast_key_dropped = true,
             None if spec == "anomaly-check-skipped" => faults.anomaly_check_skipped = true,
+            None if spec == "anomaly-switch-in-hook-ignored" => {
+                faults.anomaly_switch_in_hook_ignored = true;
+            }
+            None if spec == "function-raise-dropped" => faults.function_raise_dropped = true,
             None if spec == "anomaly-nan-unreported" => faults.anomaly_nan_unreported = true,
             None if spec == "anomaly-parent-dropped" => faults.anomaly_parent_dropped = true,
             None if spec == "generator-key-dropped" => faults.generator_key_dropped = true,

@@ -289,6 +289,17 @@ pub struct Faults {
     /// `torch.autograd.detect_anomaly()` would. Breaks the dispatch of every
     /// backward recorded in anomaly mode with `check_nan`.
     pub anomaly_check_skipped: bool,
+    /// Ignore an anomaly mode switched by a hook while the engine runs
+    /// (`set_detect_anomaly` inside a tensor or module backward hook), as
+    /// a runtime that reads the mode once per backward would: the later
+    /// nodes' NaN checks are missing (or extra). Breaks every backward
+    /// whose hook switches anomaly mode.
+    pub anomaly_switch_in_hook_ignored: bool,
+    /// Return no gradients from a custom Function's backward that raised
+    /// in PyTorch (a reentrant checkpoint under `torch.autograd.grad`),
+    /// as a replayer that drops the recorded exception would. Breaks every
+    /// backward whose Function refused to run.
+    pub function_raise_dropped: bool,
     /// Run the anomaly-mode NaN check but never raise, as an engine that
     /// drops the check's verdict would: a node that returns NaN passes.
     /// Breaks every backward recorded as failing with `Function '...'

@@ -62,6 +62,9 @@ class BackwardState:
     started: bool = False
     closed: bool = False
     current: Optional[int] = None
+    # the node whose pre-hook last ran: its tensor hooks and retain-grad
+    # hooks are done, a custom Function's backward runs next
+    prehooked: Optional[int] = None
     mismatch: Optional[str] = None
     # reentrant depth: 0, or 1 + the running GraphTask's for a backward()
     # called while the engine runs a node (a reentrant checkpoint)
@@ -230,6 +233,7 @@ class BackwardRecorder:
             try:
                 self.node_started(nid)
                 self.hooks.retained(nid)
+                bw.prehooked = nid
             except BaseException as e:  # never raise through the engine
                 self.fail(f"internal error in the autograd observer: {e!r}")
             return None

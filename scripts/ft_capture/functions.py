@@ -107,6 +107,7 @@ class FunctionTracker:
             and not self.hook_running
             and not (self._returned[0]() is bw and self._returned[1] == bw.current)
             and bw.current in self._hooked
+            and bw.prehooked == bw.current
             and rec.ctx == ftr.context(ftr.CTX_NODE, bw.current)
         )
 
@@ -138,6 +139,7 @@ class FunctionTracker:
 
             def write() -> None:
                 rec.flush()
+                rec._check_anomaly()
                 grads = [None if g is None else rec.input_ref(g) for g in grad_outputs]
                 results = [None if g is None else rec.input_ref(g) for g in grad_inputs]
                 rec.emit(ftr.AUTOGRAD, ftr.AG_NODE_RESULT, ftr.p_node_result(nid, grads, results))

@@ -140,6 +140,9 @@ class HookTracker:
         """Hook `hid` returned `result` (a tensor replaces the gradient)."""
         rec = self.rec
         rec.flush()
+        # Anomaly mode switched by the hook: the engine reads it for the
+        # rest of the backward (CAPTURE.md §6.9).
+        rec._check_anomaly()
         ref = rec.input_ref(result) if isinstance(result, torch.Tensor) else None
         rec.emit(ftr.AUTOGRAD, ftr.AG_HOOK_END, ftr.p_hook_end(hid, ref))
 
@@ -240,7 +243,13 @@ def _wrap_hook(rec: Any, hook: Callable, kind: str, cell: list, leaf: Optional[w
         if kind == KIND_POST_ACCUMULATE:
             rec.accumulate_now(nid)
         rec.guarded(lambda: rec.hooks.hook_begin(hid, nid, [arg]))
-        result = hook(arg)
+        # A hook of a Function node's output is not the Function's
+        # backward: its ops are no program code of the run.
+        running, rec.functions.hook_running = rec.functions.hook_running, True
+        try:
+            result = hook(arg)
+        finally:
+            rec.functions.hook_running = running
         rec.guarded(lambda: rec.hooks.hook_end(hid, None if kind == KIND_POST_ACCUMULATE else result))
         return result
 

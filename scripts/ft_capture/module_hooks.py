@@ -89,6 +89,7 @@ class ModuleHookTracker:
         the node's results)."""
         rec = self.rec
         rec.flush()
+        rec._check_anomaly()
         refs = None
         if returned is not None:
             refs = [rec.input_ref(g) if isinstance(g, torch.Tensor) else None for g in returned]

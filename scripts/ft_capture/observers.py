@@ -82,6 +82,13 @@ class CaptureMode(TorchDispatchMode):
                 # Inside the mode AutocastCPU is excluded whatever the
                 # program's state: the entry snapshot has that state.
                 rec.check_state(autocast_cpu=not tls.exclude.has(_AUTOCAST_CPU))
+            elif rec.backward is not None and rec.functions.in_run():
+                # Program code of a Function's backward: its state changes
+                # are written before its arguments are referenced (the
+                # reference reads `requires_grad` now: a reentrant
+                # checkpoint's detached input set to require grad would
+                # otherwise show as having required it from its `detach`).
+                rec.functions.before_program_code()
             named, wire_args = rec.op_arguments(func, args, kwargs)
         except CaptureError:
             raise

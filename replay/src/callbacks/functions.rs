@@ -33,23 +33,58 @@ pub struct FunctionRun {
     /// the run ends (written at the next state flush, where the capture
     /// saw them gone), not held — the engine may steal them.
     pub release: HashSet<u64>,
+    /// The exception the program's backward raised (`"Type: message"`, the
+    /// backward's `graph_task_error`; no `node_result`): re-raised after
+    /// its events (a reentrant checkpoint under `torch.autograd.grad`).
+    pub raised: Option<String>,
 }
 
 /// The range of each `node_result`'s run: from after the last `pop` of its
-/// node to the `node_result`. Returns (node, start index, end index).
+/// node to the `node_result`; and of each run that raised: from after the
+/// last `pop`, of a custom Function's node, to the `graph_task_error` that
+/// follows it (no hook of the node open). Returns (node, start index, end
+/// index).
 pub(super) fn run_ranges(events: &[Event]) -> Vec<(u64, usize, usize)> {
     let mut last_pop: HashMap<u64, usize> = HashMap::new();
+    // The node a `function` event announced is the next node event of its
+    // name (the AccumulateGrads of its inputs may come first).
+    let mut announced: Option<String> = None;
+    let mut functions: HashSet<u64> = HashSet::new();
+    // The last pop of any node, and whether a hook of it is open.
+    let mut running: Option<(u64, usize)> = None;
+    let mut hooks_open = 0usize;
     let mut out = Vec::new();
     for (i, e) in events.iter().enumerate() {
         match &e.body {
+            EventBody::Api(ApiEvent::Function(f)) => announced = Some(f.name.clone()),
+            EventBody::Autograd(AutogradEvent::Node(n)) if announced.as_ref() == Some(&n.name) => {
+                functions.insert(n.node);
+                announced = None;
+            }
             EventBody::Autograd(AutogradEvent::Pop(p)) => {
                 last_pop.insert(p.node, i);
+                running = Some((p.node, i));
+                hooks_open = 0;
+            }
+            EventBody::Autograd(AutogradEvent::HookBegin(_)) => hooks_open += 1,
+            EventBody::Autograd(AutogradEvent::HookEnd(_) | AutogradEvent::HookResult(_)) => {
+                hooks_open = hooks_open.saturating_sub(1);
             }
             EventBody::Autograd(AutogradEvent::NodeResult(r)) => {
                 if let Some(&start) = last_pop.get(&r.node) {
                     out.push((r.node, start + 1, i));
                 }
+                running = None;
             }
+            EventBody::Autograd(AutogradEvent::GraphTaskError(_)) => {
+                if let Some((node, start)) = running.take()
+                    && hooks_open == 0
+                    && functions.contains(&node)
+                {
+                    out.push((node, start + 1, i));
+                }
+            }
+            EventBody::Autograd(AutogradEvent::GraphTaskEnd(_)) => running = None,
             _ => {}
         }
     }
@@ -81,22 +116,31 @@ pub(super) fn collect_runs(
         })
         .collect();
     for (node, start, end) in run_ranges(events) {
-        let EventBody::Autograd(AutogradEvent::NodeResult(r)) = &events[end].body else {
-            continue;
+        let (grads, results, raised) = match &events[end].body {
+            EventBody::Autograd(AutogradEvent::NodeResult(r)) => {
+                (r.grads.clone(), r.results.clone(), None)
+            }
+            // The gradients it received are not recorded: the events of a
+            // run that raised may not name them.
+            EventBody::Autograd(AutogradEvent::GraphTaskError(g)) => {
+                (Vec::new(), Vec::new(), Some(g.error.clone()))
+            }
+            _ => continue,
         };
         let inner = program_events(node, &events[start..end]);
         let end_seq = events[end].seq;
         let later = |s: Option<&u64>| s.is_some_and(|&s| s > end_seq);
-        let (keep, release) = bound_ids(&r.grads, &inner)
+        let (keep, release) = bound_ids(&grads, &inner)
             .into_iter()
             .filter(|id| later(last_use.get(id)) || later(released.get(id)))
             .partition(|id| later(last_use.get(id)));
         out.entry(node).or_default().push_back(FunctionRun {
-            grads: r.grads.clone(),
+            grads,
             events: inner,
-            results: r.results.clone(),
+            results,
             keep,
             release,
+            raised,
         });
     }
     out
@@ -108,6 +152,17 @@ pub(super) fn collect_runs(
 /// ranges replay themselves; the ops of a nested GraphTask's nodes are the
 /// runtime's own.
 fn program_events(node: u64, events: &[Event]) -> Vec<Event> {
+    // `retain_grad()` on an output of the Function: the engine's hook (not
+    // program code) stores the gradient the node received, an `accumulate`
+    // naming the node itself, after the `clone` (or `add`) that made it:
+    // the runtime's hook makes that op, the `accumulate` binds its result.
+    let retained: HashSet<u64> = events
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Autograd(AutogradEvent::Accumulate(a)) if a.node == node => Some(a.grad.id),
+            _ => None,
+        })
+        .collect();
     let mut depth = 0usize;
     let mut out = Vec::new();
     for e in events {
@@ -121,7 +176,14 @@ fn program_events(node: u64, events: &[Event]) -> Vec<Event> {
                 false
             }
             _ if depth > 0 => false,
-            EventBody::Dispatch(DispatchEvent::Op(op)) => op.context == Context::Node(node),
+            EventBody::Dispatch(DispatchEvent::Op(op)) => {
+                op.context == Context::Node(node)
+                    && !op
+                        .outputs
+                        .iter()
+                        .flat_map(|v| v.tensors())
+                        .any(|t| retained.contains(&t.id))
+            }
             EventBody::Api(_) | EventBody::Autograd(AutogradEvent::Accumulate(_)) => true,
             _ => false,
         };
@@ -168,6 +230,16 @@ pub(super) fn replay_run(
     for e in &run.events {
         step(rt, &mut scope, e)?;
     }
+    if let Some(exception) = &run.raised
+        && !rt.faults().function_raise_dropped
+    {
+        return Err(ft_runtime::RuntimeError::Raised {
+            exception: exception.clone(),
+        });
+    }
+    // An anomaly mode switched after the last op (PyTorch's capture polls
+    // it before `node_result`).
+    rt.flush_anomaly_mode();
     let results = run
         .results
         .iter()
@@ -193,6 +265,14 @@ fn step(rt: &mut Runtime, scope: &mut Scope<'_>, e: &Event) -> ft_runtime::Resul
         }
         EventBody::Api(ApiEvent::GradMode(g)) => {
             rt.set_grad_mode(g.grad_enabled, g.inference_mode);
+            Ok(())
+        }
+        // Written before the next op, or at the end of the run.
+        EventBody::Api(ApiEvent::AnomalyMode(a)) => {
+            rt.set_anomaly_mode(ft_runtime::autograd::anomaly::AnomalyMode {
+                enabled: a.enabled,
+                check_nan: a.check_nan,
+            });
             Ok(())
         }
         EventBody::Api(ApiEvent::SetRequiresGrad(s)) => {

@@ -9,6 +9,7 @@ mod autocast;
 mod bilinear_margin;
 mod channels_last;
 mod checkpoint_early_stop;
+mod checkpoint_hooks_penalty;
 mod complex;
 mod complex_recon;
 mod contrastive_cdist;

@@ -300,6 +300,16 @@ impl Runtime {
         }
     }
 
+    /// Writes a held-back anomaly mode change now, alone: a hook or a
+    /// custom Function's backward switched it while the engine runs (the
+    /// engine reads it for every later node: its NaN checks and the parents
+    /// of nodes made in backward).
+    pub fn flush_anomaly_mode(&mut self) {
+        if let Some(t) = &mut self.tracer {
+            t.flush_anomaly();
+        }
+    }
+
     /// The TLS key sets of the current grad mode and autocast state.
     fn refresh_tls(&mut self) {
         let base = if self.inference_mode {

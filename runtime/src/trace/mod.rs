@@ -430,6 +430,20 @@ impl Tracer {
         }
     }
 
+    /// Emits a held-back anomaly mode change alone (where PyTorch's capture
+    /// polls it inside a backward: a hook's end, a Function's result).
+    pub(crate) fn flush_anomaly(&mut self) {
+        if let Some(mode) = self.pending_anomaly.take()
+            && mode != self.emitted_anomaly
+        {
+            self.emitted_anomaly = mode;
+            self.api(ApiEvent::AnomalyMode(ft_trace::event::AnomalyMode {
+                enabled: mode.enabled,
+                check_nan: mode.check_nan,
+            }));
+        }
+    }
+
     /// Emits held-back state changes (before a top-level op or backward):
     /// grad mode, default dtype, autocast, anomaly mode, then `set_requires_grad`, `set_grad` and
     /// `release`, each by tensor id.
@@ -462,15 +476,7 @@ impl Tracer {
                 cache_enabled: state.cache_enabled,
             }));
         }
-        if let Some(mode) = self.pending_anomaly.take()
-            && mode != self.emitted_anomaly
-        {
-            self.emitted_anomaly = mode;
-            self.api(ApiEvent::AnomalyMode(ft_trace::event::AnomalyMode {
-                enabled: mode.enabled,
-                check_nan: mode.check_nan,
-            }));
-        }
+        self.flush_anomaly();
         let mut flags: Vec<(u64, bool)> = Vec::new();
         for p in std::mem::take(&mut self.pending_requires_grad) {
             if self.is_seen(&p.tensor) && p.tensor.requires_grad() != p.before {
