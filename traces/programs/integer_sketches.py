@@ -134,3 +134,25 @@ print("trace", torch.trace(hashes[:4, :4]).item())
 print("cumsum/cumprod", hashes[:4, 0].cumsum(0).tolist(), (hashes[:4, 1] | 1).cumprod(0).tolist())
 print("sum/prod", hashes.sum(0).tolist(), (hashes[:6] | 1).prod(0).tolist())
 print("ids", tokens[:5].tolist(), lengths.tolist())
+
+# -- values a narrower integer dtype cannot hold are refused ----------------
+small = h32[:2, :2].contiguous()
+refusals = [
+    ("addmm alpha", lambda: torch.addmm(small, small, small, alpha=2**31)),
+    ("baddbmm beta", lambda: torch.baddbmm(u8[:2].reshape(2, 1, 4), u8[:2].reshape(2, 1, 4), u8[:8].reshape(2, 4, 4), beta=256)),
+    ("scatter value", lambda: small.scatter(1, torch.tensor([[0], [1]]), 2**40)),
+    ("scatter value add", lambda: small.scatter(1, torch.tensor([[0], [1]]), -2**31 - 1, reduce="add")),
+    ("addcmul value", lambda: torch.addcmul(i16[:2], i16[:2], i16[:2], value=2**15)),
+    ("full", lambda: torch.full((2,), 2**31, dtype=torch.int32)),
+    ("fill_", lambda: torch.zeros(2, dtype=torch.uint8).fill_(-1.0)),
+    ("fill_ nan", lambda: torch.zeros(2, dtype=torch.int64).fill_(float("nan"))),
+]
+for name, make in refusals:
+    try:
+        make()
+        print(name, "accepted")
+    except RuntimeError as e:
+        print(name, "refused:", e)
+print("accepted edges", torch.full((2,), -1, dtype=torch.uint8).tolist(),
+      torch.addmm(small, small, small, beta=-2**31, alpha=2.9).tolist(),
+      torch.zeros(2, dtype=torch.uint8).fill_(255.9).tolist())

@@ -285,6 +285,11 @@ pub(crate) fn zero_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
 
 /// `fill_.Scalar(self, value)`.
 pub(crate) fn fill_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let dtype = a.tensor(0)?.dtype();
+    if dtype.is_integral(false) {
+        // PyTorch's Scalar::to<scalar_t>(): exact, truncated, or refused
+        return fill_int(ctx, a.tensor(0)?, a.int_scalar(ctx.op, 1, dtype)?);
+    }
     if let Some(v) = a.exact_int(1)? {
         return fill_int(ctx, a.tensor(0)?, v);
     }

@@ -139,7 +139,8 @@ fn arange_int(
 }
 
 /// A tensor of `dtype` filled with the `Scalar` argument `i`: a Python int
-/// fills an integer dtype exactly (int64 beyond 2^53 included).
+/// fills an integer dtype exactly (int64 beyond 2^53 included), a value
+/// the dtype cannot hold is refused as PyTorch refuses it.
 fn filled_arg(
     ctx: &KernelCtx<'_>,
     a: &Args<'_>,
@@ -148,12 +149,14 @@ fn filled_arg(
     strides: &[i64],
     dtype: DType,
 ) -> Result<crate::tensor::Tensor> {
-    match a.exact_int(i)? {
-        Some(v) if dtype.is_integral(false) => ctx.output_i64(shape, strides, dtype, || {
+    if dtype.is_integral(false) {
+        // PyTorch's Scalar::to<scalar_t>(): exact, truncated, or refused
+        let v = a.int_scalar(ctx.op, i, dtype)?;
+        return ctx.output_i64(shape, strides, dtype, || {
             Ok(vec![v; crate::tensor::strides::numel(shape)])
-        }),
-        _ => filled(ctx, shape, strides, dtype, a.scalar(i)?),
+        });
     }
+    filled(ctx, shape, strides, dtype, a.scalar(i)?)
 }
 
 /// `arange(end, *, dtype, layout, device, pin_memory)`.
