@@ -83,6 +83,13 @@ pub struct Faults {
     /// gradient where overlapping windows or ties send several gradients of
     /// mixed sign to one input element.
     pub pool_gradient_in_double: bool,
+    /// A constant pad that only crops (every pad `<= 0`, as
+    /// ConstantPadNdBackward0's is) returns a new contiguous tensor instead
+    /// of PyTorch's narrowed clone, which keeps the input's strides where
+    /// the crop is dense. Breaks the gradient's strides, and every event
+    /// after, of an `F.pad` whose input has size-1 leading dims (batch 1,
+    /// one channel).
+    pub contiguous_pad_crop: bool,
     /// `put`/`put_` without `accumulate` keep the first write of a
     /// repeated position instead of the last. Breaks every such `put`.
     pub put_first_write_wins: bool,

@@ -7,6 +7,7 @@ mod adaptive_softmax;
 mod anomaly;
 mod autocast;
 mod bilinear_margin;
+mod causal_pad;
 mod channels_last;
 mod checkpoint_early_stop;
 mod checkpoint_hooks_penalty;

@@ -15,9 +15,10 @@ use super::conv::{is_channels_last, strides_like};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
+use crate::kernels::iter::output_strides;
 use crate::kernels::{Kernel, KernelCtx};
 use crate::tensor::Tensor;
-use crate::tensor::strides::contiguous_strides;
+use crate::tensor::strides::{contiguous_strides, is_non_overlapping_and_dense};
 
 /// The kernel of `op` if it is a padding operator.
 pub(crate) fn lookup(op: &str) -> Option<Kernel> {
@@ -192,7 +193,12 @@ fn pad_forward(
 ) -> Result<Tensor> {
     ctx.check(x, "self")?;
     let p = plan(ctx.op, mode, x.shape(), pad)?;
-    let strides = strides_like(&p.out_shape, is_channels_last(x));
+    let crop = mode == Mode::Constant && pad.iter().all(|&q| q <= 0);
+    let strides = if crop && !ctx.faults.contiguous_pad_crop {
+        cropped_strides(&p.out_shape, x.stride())
+    } else {
+        strides_like(&p.out_shape, is_channels_last(x))
+    };
     ctx.output(&p.out_shape, &strides, x.dtype(), || {
         let xs = x.read_f64(ctx.op)?;
         Ok(p.sources(x.shape())
@@ -200,6 +206,20 @@ fn pad_forward(
             .map(|s| s.and_then(|i| xs.get(i).copied()).unwrap_or(value))
             .collect())
     })
+}
+
+/// The strides of a constant pad that only crops (every pad `<= 0`, as
+/// ConstantPadNdBackward0's call is): PyTorch narrows the input and clones
+/// the narrowed view in its own format, so the result keeps the input's
+/// strides where the crop is non-overlapping and dense (`[1, 1, 6, 3]` cut
+/// from a contiguous `[1, 1, 7, 3]` has strides `[21, 21, 3, 1]`) and is
+/// dense in the input's dim order otherwise.
+fn cropped_strides(shape: &[i64], input_strides: &[i64]) -> Vec<i64> {
+    if is_non_overlapping_and_dense(shape, input_strides) {
+        input_strides.to_vec()
+    } else {
+        output_strides(shape, &[(shape, input_strides)])
+    }
 }
 
 fn pad_backward(
@@ -297,6 +317,54 @@ pub(crate) fn replication_pad_backward(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_crop_keeps_the_input_strides_only_where_it_is_dense() {
+        // One row cut from a contiguous [1, 1, 7, 3]: dense, strides kept
+        // (size-1 dims' strides included).
+        assert_eq!(
+            cropped_strides(&[1, 1, 6, 3], &[21, 21, 3, 1]),
+            [21, 21, 3, 1]
+        );
+        // Two channels: a gap between the planes, so a dense clone.
+        assert_eq!(
+            cropped_strides(&[1, 2, 6, 3], &[42, 21, 3, 1]),
+            [36, 18, 3, 1]
+        );
+        // Columns cut from a channels-last map: dense in its own dim order.
+        assert_eq!(
+            cropped_strides(&[2, 3, 4, 4], &[75, 1, 15, 3]),
+            [48, 1, 12, 3]
+        );
+    }
+
+    #[test]
+    fn constant_pad_nd_crops_like_a_narrowed_clone() {
+        // ConstantPadNdBackward0 of `F.pad(x, (0, 0, 1, 0))` on a [1, 1, 6, 3]
+        // input: the gradient [1, 1, 7, 3] cropped by one row.
+        let mut rt = crate::runtime::Runtime::new();
+        let g = crate::kernels::nn::tests::f32s(&mut rt, &[1, 1, 7, 3], &[1.0; 21]);
+        let out = rt
+            .call(
+                "aten.constant_pad_nd.default",
+                vec![(&g).into(), IValue::IntList(vec![0, 0, -1, 0])],
+            )
+            .expect("crop");
+        let t = out[0].as_tensor().expect("tensor");
+        assert_eq!(
+            (t.shape(), t.stride()),
+            (&[1, 1, 6, 3][..], &[21, 21, 3, 1][..])
+        );
+        // Padding anywhere gives a new contiguous tensor.
+        let out = rt
+            .call(
+                "aten.constant_pad_nd.default",
+                vec![(&g).into(), IValue::IntList(vec![0, 0, -1, 1])],
+            )
+            .expect("pad");
+        let t = out[0].as_tensor().expect("tensor");
+        assert_eq!(t.stride(), &[21, 21, 3, 1][..]);
+    }
 
     #[test]
     fn sources_per_mode() {
