@@ -47,6 +47,13 @@ def sparse_capture_enabled() -> bool:
     return os.environ.get(SPARSE_SWITCH) == "1"
 
 
+# What to do instead, per layout a trace cannot hold.
+LAYOUT_HINTS = {
+    "sparse_coo": "use dense tensors: a dense adjacency and `@` instead of torch.sparse",
+    "nested": "nn.TransformerEncoder builds one in eval with a padding mask: pass enable_nested_tensor=False",
+}
+
+
 def layout_refusal(func: Any, values: Any) -> "CaptureError | None":
     """The one-line refusal of a call that passed or returned a tensor
     without strided storage (sparse, mkldnn, nested), or None.
@@ -66,7 +73,7 @@ def layout_refusal(func: Any, values: Any) -> "CaptureError | None":
             if layout != "strided":
                 return CaptureError(
                     f"unsupported: {func} takes or returns a {layout} tensor; a trace holds strided tensors only "
-                    "(use dense tensors: a dense adjacency and `@` instead of torch.sparse)"
+                    f"({LAYOUT_HINTS.get(layout, 'use dense tensors')})"
                 )
     return None
 

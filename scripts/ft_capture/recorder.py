@@ -36,8 +36,9 @@ _C = torch._C
 _BY_TID = operator.itemgetter(0)
 # What `value_digest` gives for a sparse COO tensor: no digest of its own,
 # its parts' stored in full or as STATS records (`_sparse_ref`).
-SPARSE_PARTS_FULL = object()
-SPARSE_PARTS_STATS = object()
+# Markers compared by identity, never written (not 32 bytes long).
+SPARSE_PARTS_FULL = b"sparse parts, full"
+SPARSE_PARTS_STATS = b"sparse parts, stats"
 
 # Forks of this process so far, counted in each child (`os.fork` runs the
 # at-fork handlers): a recorder made before a fork knows it is in a child

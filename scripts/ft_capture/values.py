@@ -137,6 +137,11 @@ def tensor_buffer(t: torch.Tensor) -> Any:
         src = t.detach()
         if src.numel() == 0:
             return b""
+        if src._is_zerotensor():
+            # An efficient zero tensor (`_efficientzerotensor`, what
+            # SgnBackward0 returns for a real input) has sizes but no memory
+            # (a null data pointer): its elements are zeros.
+            return bytes(src.numel() * src.element_size())
         if src.device.type == "cpu" and src.layout == torch.strided and src.is_contiguous() and not src.is_conj() and not src.is_neg():
             flat = src.as_strided((src.numel(),), (1,), src.storage_offset())
         else:
@@ -148,7 +153,10 @@ def tensor_buffer(t: torch.Tensor) -> Any:
         # which the capture wraps (`Patches._wrap_exposing`). The array
         # keeps `flat`, and so the memory, alive; the view of it in plain
         # bytes (format "B", which hashers take) keeps the array.
-        array = (ctypes.c_ubyte * (flat.numel() * flat.element_size())).from_address(_C.TensorBase.const_data_ptr(flat))
+        address = _C.TensorBase.const_data_ptr(flat)
+        if not address:
+            raise CaptureError(f"unsupported: a {src.dtype} tensor of size {list(src.shape)} without memory (null data pointer)")
+        array = (ctypes.c_ubyte * (flat.numel() * flat.element_size())).from_address(address)
         array.keep = flat
         return memoryview(array).cast("B")
 
