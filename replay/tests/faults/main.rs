@@ -32,6 +32,7 @@ mod functorch;
 mod fused_observer;
 mod gaussian_noise;
 mod generators;
+mod gnn_inplace_scatter;
 mod grad_modes;
 mod graph_conv;
 mod hf_decoder;

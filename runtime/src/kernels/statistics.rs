@@ -37,6 +37,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.cummax.default" => order::cummax,
         "aten.cummin.default" => order::cummin,
         "aten.scatter_reduce.two" => scatter_reduce::scatter_reduce_two,
+        "aten.scatter_reduce_.two" => scatter_reduce::scatter_reduce_two_,
         "aten.index_reduce.default" => scatter_reduce::index_reduce,
         "aten.index_reduce_.default" => scatter_reduce::index_reduce_,
         "aten.scatter.reduce" => scatter_reduce::scatter_reduce_src,

@@ -8,8 +8,8 @@
 //! | `median.dim` / `nanmedian.dim` | MedianBackward1 / NanmedianBackward1 | self sizes, dim, keepdim, indices |
 //! | `mode` | ModeBackward0 | self sizes, dim, keepdim, indices |
 //! | `cummax` / `cummin` | CummaxBackward0 / CumminBackward0 | self, dim, indices |
-//! | `scatter_reduce.two` | ScatterReduceBackward0 | self, dim, index, src, reduce, include_self, result |
-//! | `index_reduce` | IndexReduceBackward0 | self, dim, index, source, reduce, include_self, result |
+//! | `scatter_reduce.two`, `scatter_reduce_.two` | ScatterReduceBackward0 | self (a clone for the in-place form), dim, index, src, reduce, include_self, result |
+//! | `index_reduce`, `index_reduce_` | IndexReduceBackward0 | self (a clone for the in-place form), dim, index, source, reduce, include_self, result |
 //!
 //! The value-selecting nodes (`kthvalue`, `median.dim`, `mode`) share
 //! `max.dim`'s `value_selecting_reduction_backward` and the all-reduce
@@ -74,6 +74,22 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         "aten.index_reduce.default" => D(derivative!("IndexReduceBackward0", &[0, 3], |a, _| {
             reduce_backward(a, Routing::Index)
         })),
+        // The in-place forms: the same node on a clone of the original
+        // `self`, which the formula reads (observed in torch 2.15: `clone`
+        // is dispatched before `scatter_reduce_` / `index_reduce_` even
+        // when only `src` requires grad).
+        "aten.scatter_reduce_.two" => D(derivative!(
+            "ScatterReduceBackward0",
+            &[0, 3],
+            |a, _| reduce_backward(a, Routing::Scatter),
+            original_self = always
+        )),
+        "aten.index_reduce_.default" => D(derivative!(
+            "IndexReduceBackward0",
+            &[0, 3],
+            |a, _| reduce_backward(a, Routing::Index),
+            original_self = always
+        )),
         "aten.bincount.default"
         | "aten.histc.default"
         | "aten._unique2.default"
@@ -88,6 +104,11 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
 }
 
 type Built = Result<Box<dyn crate::autograd::BackwardFn>>;
+
+/// `original_self` of the in-place reductions: their formula reads `self`.
+fn always(_: &[bool]) -> bool {
+    true
+}
 
 fn value_selecting(a: &[IValue], dim_at: usize, keepdim_at: usize) -> Built {
     Ok(Box::new(ValueSelectingBackward {

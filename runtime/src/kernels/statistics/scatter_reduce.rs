@@ -429,6 +429,11 @@ fn into_self(
     Ok(vec![this.into()])
 }
 
+/// `scatter_reduce_.two(self, dim, index, src, reduce, *, include_self=True)`.
+pub(crate) fn scatter_reduce_two_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    into_self(ctx, a, scatter_reduce_two)
+}
+
 /// `scatter_.reduce(self, dim, index, src, *, reduce)`.
 pub(crate) fn scatter_reduce_src_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     into_self(ctx, a, scatter_reduce_src)
