@@ -328,19 +328,7 @@ fn bmm_values(
     b2: &Tensor,
     g: (usize, usize, usize, usize),
 ) -> Result<Vec<f64>> {
-    let (b, n, k, m) = g;
-    let (x, y) = (b1.read_f64(op)?, b2.read_f64(op)?);
-    let mut out = Vec::with_capacity(b * n * m);
-    for i in 0..b {
-        out.extend(gemm(
-            &x[i * n * k..(i + 1) * n * k],
-            &y[i * k * m..(i + 1) * k * m],
-            n,
-            k,
-            m,
-        ));
-    }
-    Ok(out)
+    Ok(batched(&b1.read_f64(op)?, &b2.read_f64(op)?, g, gemm))
 }
 
 /// [`bmm_values`] of integer operands, exactly ([`int_gemm`]).
@@ -350,11 +338,20 @@ fn int_bmm_values(
     b2: &Tensor,
     g: (usize, usize, usize, usize),
 ) -> Result<Vec<i64>> {
-    let (b, n, k, m) = g;
-    let (x, y) = (b1.read_i64(op)?, b2.read_i64(op)?);
+    Ok(batched(&b1.read_i64(op)?, &b2.read_i64(op)?, g, int_gemm))
+}
+
+/// `product` of each of the `b` pairs of `n x k` and `k x m` matrices in
+/// `x` and `y` (contiguous), concatenated.
+fn batched<T>(
+    x: &[T],
+    y: &[T],
+    (b, n, k, m): (usize, usize, usize, usize),
+    product: impl Fn(&[T], &[T], usize, usize, usize) -> Vec<T>,
+) -> Vec<T> {
     let mut out = Vec::with_capacity(b * n * m);
     for i in 0..b {
-        out.extend(int_gemm(
+        out.extend(product(
             &x[i * n * k..(i + 1) * n * k],
             &y[i * k * m..(i + 1) * k * m],
             n,
@@ -362,7 +359,7 @@ fn int_bmm_values(
             m,
         ));
     }
-    Ok(out)
+    out
 }
 
 /// `beta * self + alpha * product`, `self` broadcast to `shape` and ignored

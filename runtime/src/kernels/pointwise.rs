@@ -163,20 +163,30 @@ pub(crate) fn unary(
 ) -> Result<Tensor> {
     ctx.check(t, "self")?;
     let strides = output_strides(t.shape(), &[(t.shape(), t.stride())]);
-    let dtype = dtype.unwrap_or(t.dtype());
+    unary_into(ctx, t, &strides, dtype.unwrap_or(t.dtype()), f)
+}
+
+/// `f` of each element of `t` into a new tensor of `dtype` at `strides`.
+fn unary_into(
+    ctx: &KernelCtx<'_>,
+    t: &Tensor,
+    strides: &[i64],
+    dtype: DType,
+    f: impl Fn(f64) -> f64,
+) -> Result<Tensor> {
     if ctx.has_data()
         && let Some(out) = dense::pointwise(
             ctx.op,
             &[Operand::Tensor(t)],
             t.shape(),
-            &strides,
+            strides,
             dtype,
             &|v| f(v[0]),
         )?
     {
         return Ok(out);
     }
-    ctx.output(t.shape(), &strides, dtype, || {
+    ctx.output(t.shape(), strides, dtype, || {
         Ok(t.read_f64(ctx.op)?.into_iter().map(f).collect())
     })
 }
@@ -197,22 +207,7 @@ pub(crate) fn unary_like(
     } else {
         super::factory::like_strides(ctx, t, None)?
     };
-    let dtype = t.dtype();
-    if ctx.has_data()
-        && let Some(out) = dense::pointwise(
-            ctx.op,
-            &[Operand::Tensor(t)],
-            t.shape(),
-            &strides,
-            dtype,
-            &|v| f(v[0]),
-        )?
-    {
-        return Ok(out);
-    }
-    ctx.output(t.shape(), &strides, dtype, || {
-        Ok(t.read_f64(ctx.op)?.into_iter().map(f).collect())
-    })
+    unary_into(ctx, t, &strides, t.dtype(), f)
 }
 
 /// PyTorch's check that `alpha` fits the operands' type.

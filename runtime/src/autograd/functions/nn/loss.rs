@@ -8,6 +8,7 @@
 //! target) and calls `binary_cross_entropy_backward(grad, self, target,
 //! weight, reduction)` for self.
 
+use crate::autograd::Node;
 use crate::autograd::functions::{one_to_one, single};
 use crate::autograd::saved::SavedVariable;
 use crate::autograd::{BackwardCtx, BackwardFn};
@@ -15,6 +16,7 @@ use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::runtime::Runtime;
 use crate::tensor::Tensor;
+use std::sync::Arc;
 
 /// NllLossBackward0 (`spatial = false`) and NllLoss2DBackward0.
 pub(crate) struct NllLossBackward {
@@ -146,15 +148,8 @@ impl BinaryCrossEntropyWithLogitsBackward0 {
         let target = self.target.unpack(ctx.node)?;
         let rt = &mut *ctx.rt;
         let in_place = !rt.is_dispatch_mode_active();
-        // `a op b`: out of place under a dispatch mode, else in place on `a`.
-        let step = |rt: &mut Runtime, name: &str, a: Tensor, b: IValue| -> Result<Tensor> {
-            let op = if in_place {
-                format!("aten.{name}_.Tensor")
-            } else {
-                format!("aten.{name}.Tensor")
-            };
-            rt.elementwise().call(&op, vec![a.into(), b])
-        };
+        let apply =
+            |rt: &mut Runtime, name: &str, a: Tensor, b: IValue| step(rt, in_place, name, a, b);
         let mut grad_input = match &self.pos_weight {
             Some(pw) => {
                 let pw = pw.unpack(ctx.node)?;
@@ -162,33 +157,23 @@ impl BinaryCrossEntropyWithLogitsBackward0 {
                 let t1 = rt
                     .elementwise()
                     .call("aten.add.Scalar", vec![t.clone().into(), IValue::Int(1)])?;
-                let log_weight = step(rt, "sub", t1, target.into())?;
+                let log_weight = apply(rt, "sub", t1, target.into())?;
                 let sig = rt
                     .elementwise()
                     .call("aten.sigmoid.default", vec![x.into()])?;
-                let scaled = step(rt, "mul", log_weight, sig.into())?;
-                step(rt, "sub", scaled, t.into())?
+                let scaled = apply(rt, "mul", log_weight, sig.into())?;
+                apply(rt, "sub", scaled, t.into())?
             }
             None => {
                 let sig = rt
                     .elementwise()
                     .call("aten.sigmoid.default", vec![x.into()])?;
-                step(rt, "sub", sig, target.into())?
+                apply(rt, "sub", sig, target.into())?
             }
         };
-        grad_input = step(rt, "mul", grad_input, g.clone().into())?;
-        if let Some(w) = &self.weight {
-            let w = w.unpack(ctx.node)?;
-            grad_input = step(rt, "mul", grad_input, w.into())?;
-        }
-        if self.reduction == 1 {
-            let numel = grad_input.numel() as i64;
-            grad_input = rt.elementwise().call(
-                "aten.div_.Scalar",
-                vec![grad_input.into(), IValue::Int(numel)],
-            )?;
-        }
-        Ok(grad_input)
+        grad_input = apply(rt, "mul", grad_input, g.clone().into())?;
+        let numel = grad_input.numel() as i64;
+        self.weighted_and_reduced(ctx.node, rt, in_place, grad_input, numel)
     }
 }
 
@@ -205,14 +190,8 @@ impl BinaryCrossEntropyWithLogitsBackward0 {
         let target = self.target.unpack(ctx.node)?;
         let rt = &mut *ctx.rt;
         let in_place = !rt.is_dispatch_mode_active();
-        let step = |rt: &mut Runtime, name: &str, a: Tensor, b: IValue| -> Result<Tensor> {
-            let op = if in_place {
-                format!("aten.{name}_.Tensor")
-            } else {
-                format!("aten.{name}.Tensor")
-            };
-            rt.elementwise().call(&op, vec![a.into(), b])
-        };
+        let apply =
+            |rt: &mut Runtime, name: &str, a: Tensor, b: IValue| step(rt, in_place, name, a, b);
         let log_sigmoid = |rt: &mut Runtime, t: Tensor| -> Result<Tensor> {
             rt.call("aten.log_sigmoid_forward.default", vec![t.into()])?
                 .into_iter()
@@ -225,7 +204,7 @@ impl BinaryCrossEntropyWithLogitsBackward0 {
                     )
                 })
         };
-        let mut grad_target = match &self.pos_weight {
+        let grad_target = match &self.pos_weight {
             Some(pw) => {
                 let pw = pw.unpack(ctx.node)?;
                 let neg = rt
@@ -233,9 +212,9 @@ impl BinaryCrossEntropyWithLogitsBackward0 {
                     .call("aten.neg.default", vec![x.clone().into()])?;
                 let ls_neg = log_sigmoid(rt, neg)?;
                 let ls = log_sigmoid(rt, x)?;
-                let scaled = step(rt, "mul", ls, pw.into())?;
-                let diff = step(rt, "sub", ls_neg, scaled.into())?;
-                step(rt, "mul", diff, g.clone().into())?
+                let scaled = apply(rt, "mul", ls, pw.into())?;
+                let diff = apply(rt, "sub", ls_neg, scaled.into())?;
+                apply(rt, "mul", diff, g.clone().into())?
             }
             None => {
                 let neg = rt.elementwise().call("aten.neg.default", vec![x.into()])?;
@@ -243,19 +222,41 @@ impl BinaryCrossEntropyWithLogitsBackward0 {
                     .call("aten.mul.Tensor", vec![neg.into(), g.clone().into()])?
             }
         };
+        self.weighted_and_reduced(ctx.node, rt, in_place, grad_target, target.numel() as i64)
+    }
+
+    /// Both gradients' last steps: `* weight` if given, then
+    /// `div_(numel)` for the mean.
+    fn weighted_and_reduced(
+        &self,
+        node: &Arc<Node>,
+        rt: &mut Runtime,
+        in_place: bool,
+        mut grad: Tensor,
+        numel: i64,
+    ) -> Result<Tensor> {
         if let Some(w) = &self.weight {
-            let w = w.unpack(ctx.node)?;
-            grad_target = step(rt, "mul", grad_target, w.into())?;
+            let w = w.unpack(node)?;
+            grad = step(rt, in_place, "mul", grad, w.into())?;
         }
         if self.reduction == 1 {
-            let numel = target.numel() as i64;
-            grad_target = rt.elementwise().call(
-                "aten.div_.Scalar",
-                vec![grad_target.into(), IValue::Int(numel)],
-            )?;
+            grad = rt
+                .elementwise()
+                .call("aten.div_.Scalar", vec![grad.into(), IValue::Int(numel)])?;
         }
-        Ok(grad_target)
+        Ok(grad)
     }
+}
+
+/// `a op b` (`op` `mul`, `sub`, ...): in place on `a` when `in_place` (no
+/// dispatch mode is active), else out of place.
+fn step(rt: &mut Runtime, in_place: bool, name: &str, a: Tensor, b: IValue) -> Result<Tensor> {
+    let op = if in_place {
+        format!("aten.{name}_.Tensor")
+    } else {
+        format!("aten.{name}.Tensor")
+    };
+    rt.elementwise().call(&op, vec![a.into(), b])
 }
 
 impl BackwardFn for BinaryCrossEntropyWithLogitsBackward0 {
