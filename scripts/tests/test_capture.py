@@ -661,6 +661,10 @@ def test_mode_induced_detaches_are_dropped_and_aliased(captures):
     assert all(node_names[p[5][1]] == "AccumulateGrad" for p in others)
 
 
+# Operators whose CPU kernels call `detach` on their operands internally.
+KERNEL_DETACHES = re.compile(r"aten::_?slow_conv")
+
+
 @pytest.mark.parametrize("name", SHORT_LIVED + CORPUS)
 def test_recorded_detaches_are_the_ones_pytorch_runs_without_the_capture(captures, name):
     """Profiler, no dispatch mode: every detach PyTorch runs is recorded —
@@ -677,7 +681,14 @@ def test_recorded_detaches_are_the_ones_pytorch_runs_without_the_capture(capture
 
     with profile(activities=[ProfilerActivity.CPU]) as prof, lazy_placeholders() as replaced:
         program_globals(name)
-    parents = [e.cpu_parent.name if e.cpu_parent else None for e in prof.events() if e.name == "aten::detach"]
+    # A slow convolution's kernel (thnn_conv2d: float64, dilated or
+    # one-channel convolutions) detaches its operands itself, below the
+    # dispatch mode: part of that operator, not a call the program makes.
+    parents = [
+        e.cpu_parent.name if e.cpu_parent else None
+        for e in prof.events()
+        if e.name == "aten::detach" and not (e.cpu_parent and KERNEL_DETACHES.match(e.cpu_parent.name))
+    ]
     reader = captures.reader(name)
     node_names = {p[0]: p[1] for p in events_named(reader, "node")}
     # The program's own detaches inside a hook (an optimizer stepped by a
@@ -1043,7 +1054,10 @@ def test_state_changes_come_in_order_before_an_op_or_backward(captures, name):
             hook_call = e.name in ("register_hook", "remove_hook", "retain_grad", "register_node_hook", "function", "data", "saved_tensors_hooks")
             # An op of a custom Function's backward is program code (§3.4.3).
             run_call = e.name in ("op", "saved_tensors_hooks", "hook_end") and e.seq in runs
-            assert top_level_call or hook_call or run_call or e.name in ("backward", "grad"), f"seq {e.seq}: state changes followed by {e.name}"
+            # Anomaly mode switched by a hook or a Function's backward is
+            # written before that call's end (CAPTURE.md §6.9).
+            switched_in_call = all(r.name == "anomaly_mode" for r in run) and e.name in ("hook_end", "hook_result", "node_result")
+            assert top_level_call or hook_call or run_call or switched_in_call or e.name in ("backward", "grad"), f"seq {e.seq}: state changes followed by {e.name}"
         run = []
     assert all(r.name != "release" for r in run)  # nothing written at the end
 
