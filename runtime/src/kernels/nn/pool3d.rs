@@ -144,7 +144,7 @@ impl Windows {
             let (base, o) = ((k / per) * plane, k % per);
             let share = self.divisors[o]
                 .iter()
-                .fold(d, |v, &f| if f == 1.0 { v } else { round_to(dtype, v / f) });
+                .fold(d, |v, &f| round_to(dtype, v / f));
             for &t in &self.taps[o] {
                 if let Some(slot) = dx.get_mut(base + t) {
                     *slot = round_to(dtype, *slot + share);
