@@ -31,6 +31,7 @@ mod reduce;
 mod reduction;
 mod rnn;
 mod set;
+pub(crate) mod sparse;
 mod statistics;
 mod utility;
 mod view;

@@ -88,6 +88,7 @@ pub(super) fn reseated(this: &Tensor, source: &Tensor) -> Tensor {
         version: this.0.version.clone(),
         autograd: Mutex::new(autograd),
         trace: Arc::clone(&this.0.trace),
+        sparse: source.0.sparse.clone(),
     }));
     let node = out.0.autograd.lock().grad_accumulator.upgrade();
     if let Some(node) = node.filter(|n| n.kind() == NodeKind::AccumulateGrad) {

@@ -70,6 +70,7 @@ impl Runtime {
             version: target.0.version.clone(),
             autograd: Mutex::new(autograd),
             trace: Arc::clone(&target.0.trace),
+            sparse: source.0.sparse.clone(),
         }));
         retarget_accumulator(&out);
         self.flush_state_before_data();

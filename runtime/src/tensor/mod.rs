@@ -24,6 +24,7 @@
 pub mod dtype;
 pub mod options;
 pub(crate) mod promote;
+pub(crate) mod sparse;
 pub(crate) mod storage;
 pub mod strides;
 mod version;
@@ -87,6 +88,9 @@ pub(crate) struct TensorImpl {
     /// output, so that the tensor unpacked in backward is the same tensor in
     /// the stream (FORMAT §3.6 rule 6).
     pub(crate) trace: Arc<IdSlot>,
+    /// The indices and values of a sparse COO tensor (whose `storage` is its
+    /// values' and whose `strides` are empty); `None` for a strided tensor.
+    pub(crate) sparse: Option<Arc<sparse::SparseCoo>>,
 }
 
 /// A tensor handle. Cloning is cheap and yields the *same* tensor.
@@ -116,6 +120,7 @@ impl Tensor {
             version,
             autograd: Mutex::new(AutogradMeta::default()),
             trace: Arc::new(IdSlot::new()),
+            sparse: None,
         }))
     }
 
@@ -286,6 +291,7 @@ impl Tensor {
             version: self.0.version.clone(),
             autograd: Mutex::new(AutogradMeta::default()),
             trace: Arc::new(IdSlot::new()),
+            sparse: None,
         }));
         t.0.autograd.lock().inference = self.is_inference();
         t
@@ -316,6 +322,7 @@ impl Tensor {
                 ..AutogradMeta::default()
             }),
             trace: Arc::clone(&inner.trace),
+            sparse: inner.sparse.clone(),
         }))
     }
 
@@ -354,6 +361,7 @@ impl Tensor {
             version: inner.version.clone(),
             autograd: Mutex::new(autograd),
             trace: Arc::clone(&inner.trace),
+            sparse: inner.sparse.clone(),
         }))
     }
 

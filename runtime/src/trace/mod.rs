@@ -48,6 +48,7 @@ use ft_trace::event::{
 };
 use ft_trace::event::{Autocast, GraphTaskError, OpError, ProgramError};
 use ft_trace::event::{HookBegin, HookEnd, RegisterHook, RemoveHook, RetainGrad};
+use ft_trace::value::{SPARSE_COO, SparseParts};
 use ft_trace::{Chain, Digest, EventBody, EventSink, KeySet, Name, TensorRef, Value, ValueKey};
 
 use crate::autograd::anomaly::AnomalyMode;
@@ -278,7 +279,9 @@ impl Tracer {
             device: Name::from(t.device().name()),
             requires_grad: meta.requires_grad,
             version: meta.version,
-            value: if value {
+            // A sparse tensor's elements are its parts' (FORMAT §3.1): they
+            // carry the digests, the tensor itself none.
+            value: if value && !t.is_sparse() {
                 self.digest(
                     t,
                     ValueKey {
@@ -289,8 +292,22 @@ impl Tracer {
             } else {
                 None
             },
-            sparse: None,
+            sparse: self.sparse_parts(t, value),
         }
+    }
+
+    /// The parts of a sparse COO tensor's reference, named after the tensor
+    /// itself (so its id comes first, then its indices', then its values').
+    fn sparse_parts(&mut self, t: &Tensor, value: bool) -> Option<Box<SparseParts>> {
+        let parts = t.0.sparse.clone()?;
+        Some(Box::new(SparseParts {
+            layout: Name::new(SPARSE_COO),
+            sparse_dim: parts.sparse_dim as i64,
+            dense_dim: parts.dense_dim as i64,
+            coalesced: parts.is_coalesced(),
+            indices: self.tensor_ref(&parts.indices, None, value),
+            values: self.tensor_ref(&parts.values, None, value),
+        }))
     }
 
     fn value(

@@ -1,0 +1,535 @@
+//! Kernels of the sparse COO layout ([`crate::tensor::sparse`]): coalescing,
+//! adding a sparse tensor into a dense one, and adding two sparse tensors.
+//!
+//! Each follows PyTorch's CPU kernel entry by entry, because float sums
+//! depend on their order:
+//!
+//! * `_coalesce` sorts the entries by their row-major linearised index
+//!   (stably: duplicates keep their order) and sums each run of duplicates
+//!   left to right in the values' dtype, the first copied, each next one
+//!   added; indices and values are new tensors of the input's nnz, narrowed
+//!   to the unique count (so the indices keep the row stride of the input's
+//!   nnz). Fewer than two entries: a copy flagged coalesced.
+//! * `dense.add_(sparse, alpha)` adds the entries one at a time in nnz order
+//!   (an uncoalesced tensor's duplicates one after the other): a hybrid
+//!   tensor's value slices with a fused multiply-add (`alpha * v + d`
+//!   rounded once, BLAS `axpy`), a fully sparse tensor's scalars as
+//!   `d + round(alpha * v)`.
+//! * `sparse + sparse` merges the two entry lists like a sorted merge even
+//!   when they are not coalesced: while both have entries, the heads are
+//!   compared lexicographically, the smaller (the first operand's on a tie
+//!   too) is taken, and equal heads become one entry holding both; into
+//!   zeros, the first operand's slice added with factor 1, the second's with
+//!   `alpha`. The result is coalesced only if both were; its parts have
+//!   room for both operands' entries, narrowed to the merged count.
+//!
+//! Values of other layouts (non-contiguous values or result, which PyTorch
+//! routes through other paths) and dtypes other than float32/float64 are
+//! refused by name rather than computed differently.
+//!
+//! The kernels are not registered with the dispatcher yet (no `SparseCPU`
+//! key): until they are, a trace that calls a sparse operator stops with
+//! exit 5 naming it.
+#![cfg_attr(not(test), allow(dead_code))]
+
+use crate::error::{Result, RuntimeError};
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+use crate::tensor::strides::contiguous_strides;
+
+/// The float element types the sparse kernels compute in.
+trait Elem: Copy + std::ops::Add<Output = Self> + std::ops::Mul<Output = Self> {
+    const ZERO: Self;
+    fn from_f64(x: f64) -> Self;
+    fn to_f64(self) -> f64;
+    fn fma(a: Self, x: Self, y: Self) -> Self;
+    fn read(t: &Tensor, op: &str) -> Result<Vec<Self>>;
+    fn tensor(op: &str, shape: &[i64], values: Vec<Self>) -> Result<Tensor>;
+    fn write(t: &Tensor, op: &str, values: &[Self]) -> Result<()>;
+}
+
+impl Elem for f32 {
+    const ZERO: f32 = 0.0;
+    fn from_f64(x: f64) -> f32 {
+        x as f32
+    }
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+    fn fma(a: f32, x: f32, y: f32) -> f32 {
+        a.mul_add(x, y)
+    }
+    fn read(t: &Tensor, op: &str) -> Result<Vec<f32>> {
+        t.read_f32(op)
+    }
+    fn tensor(op: &str, shape: &[i64], values: Vec<f32>) -> Result<Tensor> {
+        Tensor::from_f32_contiguous(op, shape, values)
+    }
+    fn write(t: &Tensor, op: &str, values: &[f32]) -> Result<()> {
+        t.write_f32(op, values)
+    }
+}
+
+impl Elem for f64 {
+    const ZERO: f64 = 0.0;
+    fn from_f64(x: f64) -> f64 {
+        x
+    }
+    fn to_f64(self) -> f64 {
+        self
+    }
+    fn fma(a: f64, x: f64, y: f64) -> f64 {
+        a.mul_add(x, y)
+    }
+    fn read(t: &Tensor, op: &str) -> Result<Vec<f64>> {
+        t.read_f64(op)
+    }
+    fn tensor(op: &str, shape: &[i64], values: Vec<f64>) -> Result<Tensor> {
+        Tensor::from_f64(
+            op,
+            shape,
+            &contiguous_strides(shape),
+            DType::Float64,
+            &values,
+        )
+    }
+    fn write(t: &Tensor, op: &str, values: &[f64]) -> Result<()> {
+        t.write_f64(op, values)
+    }
+}
+
+/// Fault switches of the sparse kernels (mutation tests).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct SparseFaults {
+    /// `_coalesce` sums duplicates in float64 and rounds once.
+    pub(crate) coalesce_in_f64: bool,
+    /// `_coalesce` sums each run of duplicates right to left.
+    pub(crate) coalesce_reversed: bool,
+}
+
+/// The entries' indices, `[sparse_dim][nnz]`.
+fn index_columns(
+    op: &str,
+    indices: &Tensor,
+    sparse_dim: usize,
+    nnz: usize,
+) -> Result<Vec<Vec<i64>>> {
+    let flat = indices.read_i64(op)?;
+    Ok((0..sparse_dim)
+        .map(|d| flat[d * nnz..(d + 1) * nnz].to_vec())
+        .collect())
+}
+
+/// The new indices tensor `[sparse_dim, room]` narrowed to `used` columns
+/// (strides `[room, 1]`, as PyTorch's `set_nnz_and_narrow` leaves them).
+fn narrowed_indices(op: &str, cols: &[Vec<i64>], room: usize, used: usize) -> Result<Tensor> {
+    let sparse_dim = cols.len();
+    let mut flat = vec![0i64; sparse_dim * room];
+    for (d, col) in cols.iter().enumerate() {
+        flat[d * room..d * room + used].copy_from_slice(&col[..used]);
+    }
+    let full = [sparse_dim as i64, room as i64];
+    let t = Tensor::from_i64(op, &full, &contiguous_strides(&full), DType::Int64, &flat)?;
+    Ok(t.alias_with(
+        vec![sparse_dim as i64, used as i64],
+        vec![room as i64, 1],
+        0,
+    ))
+}
+
+/// The new values tensor `[room, dense...]` narrowed to `used` slices.
+fn narrowed_values<T: Elem>(
+    op: &str,
+    dense_sizes: &[i64],
+    block: usize,
+    data: Vec<T>,
+    room: usize,
+    used: usize,
+) -> Result<Tensor> {
+    let mut full = vec![room as i64];
+    full.extend_from_slice(dense_sizes);
+    let t = T::tensor(op, &full, data)?;
+    let mut shape = full.clone();
+    shape[0] = used as i64;
+    let mut strides = contiguous_strides(&full);
+    if strides.first() == Some(&0) {
+        strides[0] = block as i64;
+    }
+    Ok(t.alias_with(shape, strides, 0))
+}
+
+fn refuse_dtype(op: &str, dtype: DType) -> RuntimeError {
+    RuntimeError::unsupported(op, format!("sparse_coo tensors of dtype {}", dtype.name()))
+}
+
+/// PyTorch's `_coalesce` (CPU).
+pub(crate) fn coalesce(op: &str, t: &Tensor, faults: SparseFaults) -> Result<Tensor> {
+    match t.dtype() {
+        DType::Float32 => coalesce_as::<f32>(op, t, faults),
+        DType::Float64 => coalesce_as::<f64>(op, t, faults),
+        other => Err(refuse_dtype(op, other)),
+    }
+}
+
+fn coalesce_as<T: Elem>(op: &str, t: &Tensor, faults: SparseFaults) -> Result<Tensor> {
+    let parts = t.sparse_parts(op)?;
+    let (sparse_dim, nnz) = (parts.sparse_dim, parts.nnz());
+    let dense_sizes = parts.values.shape()[1..].to_vec();
+    let block: usize = dense_sizes.iter().map(|&d| d.max(0) as usize).product();
+    let cols = index_columns(op, &parts.indices, sparse_dim, nnz)?;
+    let values = T::read(&parts.values, op)?;
+    if nnz < 2 {
+        let indices = narrowed_indices(op, &cols, nnz, nnz)?;
+        let values = narrowed_values(op, &dense_sizes, block, values, nnz, nnz)?;
+        return Tensor::sparse_coo(op, t.shape(), sparse_dim, indices, values, true);
+    }
+    // Row-major linear index of each entry over the sparse sizes.
+    let mut linear = vec![0i64; nnz];
+    for (d, col) in cols.iter().enumerate() {
+        let size = t.shape()[d];
+        for (l, &i) in linear.iter_mut().zip(col) {
+            *l = *l * size + i;
+        }
+    }
+    let mut order: Vec<usize> = (0..nnz).collect();
+    order.sort_by_key(|&k| linear[k]);
+    let mut out_cols = vec![vec![0i64; nnz]; sparse_dim];
+    let mut out = vec![T::ZERO; nnz * block];
+    let mut runs: Vec<Vec<usize>> = Vec::new();
+    let mut prev = None;
+    for &k in &order {
+        if prev == Some(linear[k]) {
+            if let Some(run) = runs.last_mut() {
+                run.push(k);
+            }
+        } else {
+            runs.push(vec![k]);
+        }
+        prev = Some(linear[k]);
+    }
+    for (u, run) in runs.iter().enumerate() {
+        for (d, col) in cols.iter().enumerate() {
+            out_cols[d][u] = col[run[0]];
+        }
+        let slot = &mut out[u * block..(u + 1) * block];
+        if faults.coalesce_in_f64 {
+            for (e, s) in slot.iter_mut().enumerate() {
+                let sum: f64 = run.iter().map(|&k| values[k * block + e].to_f64()).sum();
+                *s = T::from_f64(sum);
+            }
+            continue;
+        }
+        let ordered: Vec<usize> = if faults.coalesce_reversed {
+            run.iter().rev().copied().collect()
+        } else {
+            run.clone()
+        };
+        slot.copy_from_slice(&values[ordered[0] * block..(ordered[0] + 1) * block]);
+        for &k in &ordered[1..] {
+            for (s, &v) in slot.iter_mut().zip(&values[k * block..(k + 1) * block]) {
+                *s = *s + v;
+            }
+        }
+    }
+    let used = runs.len();
+    let indices = narrowed_indices(op, &out_cols, nnz, used)?;
+    let values = narrowed_values(op, &dense_sizes, block, out, nnz, used)?;
+    Tensor::sparse_coo(op, t.shape(), sparse_dim, indices, values, true)
+}
+
+/// PyTorch's `add_out_dense_sparse_cpu` in place: `dense += alpha * sparse`.
+pub(crate) fn add_dense_sparse_(
+    op: &str,
+    dense: &Tensor,
+    sparse: &Tensor,
+    alpha: f64,
+) -> Result<()> {
+    if dense.shape() != sparse.shape() {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "expected 'self' and 'other' to have same size, but self has size {:?} while other has size {:?}",
+                dense.shape(),
+                sparse.shape()
+            ),
+        ));
+    }
+    if dense.dtype() != sparse.dtype() {
+        return Err(RuntimeError::unsupported(
+            op,
+            format!(
+                "a {} dense tensor plus a {} sparse tensor",
+                dense.dtype().name(),
+                sparse.dtype().name()
+            ),
+        ));
+    }
+    match dense.dtype() {
+        DType::Float32 => add_dense_sparse_as::<f32>(op, dense, sparse, alpha),
+        DType::Float64 => add_dense_sparse_as::<f64>(op, dense, sparse, alpha),
+        other => Err(refuse_dtype(op, other)),
+    }
+}
+
+fn add_dense_sparse_as<T: Elem>(
+    op: &str,
+    dense: &Tensor,
+    sparse: &Tensor,
+    alpha: f64,
+) -> Result<()> {
+    let parts = sparse.sparse_parts(op)?;
+    let nnz = parts.nnz();
+    if nnz == 0 {
+        return Ok(());
+    }
+    if !dense.is_contiguous() || !parts.values.is_contiguous() {
+        return Err(RuntimeError::unsupported(
+            op,
+            "adding a sparse tensor into a non-contiguous tensor or from non-contiguous values",
+        ));
+    }
+    let sparse_dim = parts.sparse_dim;
+    let cols = index_columns(op, &parts.indices, sparse_dim, nnz)?;
+    let values = T::read(&parts.values, op)?;
+    let mut out = T::read(dense, op)?;
+    let block = values.len() / nnz;
+    let a = T::from_f64(alpha);
+    let hybrid = parts.dense_dim > 0;
+    let shape = dense.shape();
+    for k in 0..nnz {
+        let mut row = 0usize;
+        for (d, col) in cols.iter().enumerate() {
+            let i = col[k];
+            if i < 0 || i >= shape[d] {
+                return Err(RuntimeError::index(
+                    op,
+                    format!(
+                        "index {i} is out of bounds for dimension {d} with size {}",
+                        shape[d]
+                    ),
+                ));
+            }
+            row = row * shape[d] as usize + i as usize;
+        }
+        let dst = &mut out[row * block..(row + 1) * block];
+        for (y, &x) in dst.iter_mut().zip(&values[k * block..(k + 1) * block]) {
+            *y = if hybrid { T::fma(a, x, *y) } else { *y + a * x };
+        }
+    }
+    T::write(dense, op, &out)
+}
+
+/// PyTorch's `add_out_sparse_cpu` of two sparse tensors: `a + alpha * b`.
+pub(crate) fn add_sparse_sparse(op: &str, a: &Tensor, b: &Tensor, alpha: f64) -> Result<Tensor> {
+    if a.shape() != b.shape() {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "expected sizes of 'self' and 'other' to match, but {:?} != {:?}",
+                a.shape(),
+                b.shape()
+            ),
+        ));
+    }
+    if a.dtype() != b.dtype() {
+        return Err(RuntimeError::unsupported(
+            op,
+            format!(
+                "sparse tensors of dtypes {} and {}",
+                a.dtype().name(),
+                b.dtype().name()
+            ),
+        ));
+    }
+    match a.dtype() {
+        DType::Float32 => add_sparse_sparse_as::<f32>(op, a, b, alpha),
+        DType::Float64 => add_sparse_sparse_as::<f64>(op, a, b, alpha),
+        other => Err(refuse_dtype(op, other)),
+    }
+}
+
+fn add_sparse_sparse_as<T: Elem>(op: &str, t: &Tensor, s: &Tensor, alpha: f64) -> Result<Tensor> {
+    let (tp, sp) = (t.sparse_parts(op)?, s.sparse_parts(op)?);
+    if tp.sparse_dim != sp.sparse_dim {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "expected 'self' and 'other' to have same density, but 'self' has {} sparse dimensions while 'other' has {} sparse dimensions",
+                tp.sparse_dim, sp.sparse_dim
+            ),
+        ));
+    }
+    let (t_nnz, s_nnz) = (tp.nnz(), sp.nnz());
+    if t_nnz == 0 || s_nnz == 0 {
+        return Err(RuntimeError::unsupported(
+            op,
+            "adding a sparse tensor without entries (a copy or a scaled copy)",
+        ));
+    }
+    if !tp.values.is_contiguous() || !sp.values.is_contiguous() {
+        return Err(RuntimeError::unsupported(
+            op,
+            "adding sparse tensors whose values are not contiguous (concatenation)",
+        ));
+    }
+    let sparse_dim = sp.sparse_dim;
+    let t_cols = index_columns(op, &tp.indices, sparse_dim, t_nnz)?;
+    let s_cols = index_columns(op, &sp.indices, sparse_dim, s_nnz)?;
+    let t_vals = T::read(&tp.values, op)?;
+    let s_vals = T::read(&sp.values, op)?;
+    let dense_sizes = sp.values.shape()[1..].to_vec();
+    let block: usize = dense_sizes.iter().map(|&d| d.max(0) as usize).product();
+    let room = t_nnz + s_nnz;
+    let mut cols = vec![vec![0i64; room]; sparse_dim];
+    let mut out = vec![T::ZERO; room * block];
+    let a = T::from_f64(alpha);
+    let one = T::from_f64(1.0);
+    let (mut r, mut ti, mut si) = (0usize, 0usize, 0usize);
+    while ti < t_nnz || si < s_nnz {
+        let cmp = if ti >= t_nnz {
+            std::cmp::Ordering::Less
+        } else if si >= s_nnz {
+            std::cmp::Ordering::Greater
+        } else {
+            // Ordering::Greater: take the first operand's head.
+            (0..sparse_dim)
+                .map(|d| s_cols[d][si].cmp(&t_cols[d][ti]))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        };
+        let slot = r * block..(r + 1) * block;
+        if cmp.is_ge() {
+            for d in 0..sparse_dim {
+                cols[d][r] = t_cols[d][ti];
+            }
+            for (y, &x) in out[slot.clone()]
+                .iter_mut()
+                .zip(&t_vals[ti * block..(ti + 1) * block])
+            {
+                *y = T::fma(one, x, *y);
+            }
+            ti += 1;
+        }
+        if cmp.is_le() {
+            for d in 0..sparse_dim {
+                cols[d][r] = s_cols[d][si];
+            }
+            for (y, &x) in out[slot]
+                .iter_mut()
+                .zip(&s_vals[si * block..(si + 1) * block])
+            {
+                *y = T::fma(a, x, *y);
+            }
+            si += 1;
+        }
+        r += 1;
+    }
+    let coalesced = tp.is_coalesced() && sp.is_coalesced();
+    let indices = narrowed_indices(op, &cols, room, r)?;
+    let values = narrowed_values(op, &dense_sizes, block, out, room, r)?;
+    Tensor::sparse_coo(op, t.shape(), sparse_dim, indices, values, coalesced)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn coo(idx: &[i64], sparse_dim: usize, vals: &[f32], sizes: &[i64], coalesced: bool) -> Tensor {
+        let nnz = idx.len() / sparse_dim;
+        let ishape = [sparse_dim as i64, nnz as i64];
+        let indices = Tensor::from_i64(
+            "t",
+            &ishape,
+            &contiguous_strides(&ishape),
+            DType::Int64,
+            idx,
+        )
+        .expect("sparse kernel");
+        let mut vshape = vec![nnz as i64];
+        vshape.extend_from_slice(&sizes[sparse_dim..]);
+        let values =
+            Tensor::from_f32_contiguous("t", &vshape, vals.to_vec()).expect("sparse kernel");
+        Tensor::sparse_coo("t", sizes, sparse_dim, indices, values, coalesced)
+            .expect("sparse kernel")
+    }
+
+    fn parts(t: &Tensor) -> (Vec<i64>, Vec<f32>, Vec<i64>, bool) {
+        let p = t.sparse_parts("t").expect("sparse kernel");
+        (
+            p.indices.read_i64("t").expect("sparse kernel"),
+            p.values.read_f32("t").expect("sparse kernel"),
+            p.indices.stride().to_vec(),
+            p.is_coalesced(),
+        )
+    }
+
+    #[test]
+    fn coalesce_sorts_and_sums_duplicates_left_to_right_in_f32() {
+        // Row 3 three times: 1 + 1e8 + (-1e8) = 0 in float32 left to right
+        // (1 + 1e8 rounds to 1e8), 1 in float64 or right to left.
+        let t = coo(&[3, 1, 3, 3], 1, &[1.0, 2.0, 1e8, -1e8], &[5], false);
+        let c = coalesce("_coalesce", &t, SparseFaults::default()).expect("sparse kernel");
+        let (i, v, strides, flag) = parts(&c);
+        assert_eq!(i, vec![1, 3]);
+        assert_eq!(v, vec![2.0, 0.0]);
+        assert_eq!(strides, vec![4, 1]);
+        assert!(flag);
+        let f64_sum = SparseFaults {
+            coalesce_in_f64: true,
+            ..SparseFaults::default()
+        };
+        assert_eq!(
+            parts(&coalesce("_coalesce", &t, f64_sum).expect("sparse kernel")).1,
+            vec![2.0, 1.0]
+        );
+        let reversed = SparseFaults {
+            coalesce_reversed: true,
+            ..SparseFaults::default()
+        };
+        assert_eq!(
+            parts(&coalesce("_coalesce", &t, reversed).expect("sparse kernel")).1,
+            vec![2.0, 1.0]
+        );
+    }
+
+    #[test]
+    fn coalesce_linearises_row_major_over_the_sparse_sizes() {
+        // Entries (1,0), (0,2), (0,1) of a [2, 3] tensor with a dense dim of 1.
+        let t = coo(&[1, 0, 0, 0, 2, 1], 2, &[1.0, 2.0, 3.0], &[2, 3, 1], false);
+        let (i, v, _, _) =
+            parts(&coalesce("_coalesce", &t, SparseFaults::default()).expect("sparse kernel"));
+        assert_eq!(i, vec![0, 0, 1, 1, 2, 0]);
+        assert_eq!(v, vec![3.0, 2.0, 1.0]);
+    }
+
+    #[test]
+    fn dense_add_takes_entries_in_nnz_order_with_a_fused_multiply_add() {
+        let dense =
+            Tensor::from_f32_contiguous("t", &[2, 1], vec![1e8, 0.0]).expect("sparse kernel");
+        // Uncoalesced duplicates of row 0: 1e8 + 1 + 1 stays 1e8 one at a time.
+        let s = coo(&[0, 0, 1], 1, &[1.0, 1.0, 0.1], &[2, 1], false);
+        add_dense_sparse_("add_", &dense, &s, 1.0).expect("sparse kernel");
+        let out = dense.read_f32("t").expect("sparse kernel");
+        assert_eq!(out[0], 1e8);
+        // alpha * v + d rounded once.
+        let d = Tensor::from_f32_contiguous("t", &[1, 1], vec![1.0]).expect("sparse kernel");
+        let s = coo(&[0], 1, &[0.1], &[1, 1], true);
+        add_dense_sparse_("add_", &d, &s, -0.3).expect("sparse kernel");
+        assert_eq!(
+            d.read_f32("t").expect("sparse kernel")[0],
+            (-0.3f32).mul_add(0.1, 1.0)
+        );
+    }
+
+    #[test]
+    fn sparse_add_merges_heads_even_when_uncoalesced() {
+        let a = coo(&[3, 1, 3], 1, &[1.0, 2.0, 3.0], &[5, 1], false);
+        let b = coo(&[3, 0], 1, &[10.0, 20.0], &[5, 1], false);
+        let c = add_sparse_sparse("add", &a, &b, 0.5).expect("sparse kernel");
+        let (i, v, strides, flag) = parts(&c);
+        assert_eq!(i, vec![3, 0, 1, 3]);
+        assert_eq!(v, vec![6.0, 10.0, 2.0, 3.0]);
+        assert_eq!(strides, vec![5, 1]);
+        assert!(!flag);
+    }
+}
