@@ -169,7 +169,7 @@ impl Default for ReplayOptions {
 /// `channel-shuffle-inverse`, `rrelu-noise-not-written`,
 /// `fractional-pool-samples-swapped`, `repeat-interleave-reversed`,
 /// `int64-search-through-double`, `integer-matmul-in-double`,
-/// `integer-index-reduce-in-double`,
+/// `integer-index-reduce-in-double`, `out-resize-contiguous`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -344,6 +344,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "integer-index-reduce-in-double" => {
                 faults.integer_index_reduce_in_double = true;
+            }
+            None if spec == "out-resize-contiguous" => {
+                faults.out_resize_contiguous = true;
             }
             Some(("rename-node", arg)) => {
                 let (old, new) = arg

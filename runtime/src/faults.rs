@@ -442,6 +442,12 @@ pub struct Faults {
     /// extrema beyond 2^53 round. Breaks the values of every integer
     /// `index_reduce` over such values.
     pub integer_index_reduce_in_double: bool,
+    /// An `out=` overload resizes its `out` tensor to a contiguous one
+    /// instead of taking the strides the functional kernel computed
+    /// (PyTorch's structured kernels restride a resized `out`). Breaks the
+    /// recorded strides of every resized `out` of a pointwise operator
+    /// over transposed or channels-last inputs.
+    pub out_resize_contiguous: bool,
 }
 
 impl Faults {

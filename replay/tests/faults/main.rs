@@ -53,6 +53,7 @@ mod node_hooks;
 mod orthogonal;
 mod overlapping_pools;
 mod pad3d;
+mod preallocated_out_buffers;
 mod programs;
 mod reduction;
 mod resize_antialias;

@@ -25,6 +25,7 @@ mod linalg;
 mod loss;
 mod matmul;
 mod nn;
+mod out_variant;
 mod pointwise;
 pub(crate) mod random;
 mod reduce;
@@ -187,6 +188,7 @@ pub(crate) fn lookup_real(op: &str) -> Option<Kernel> {
         .or_else(|| utility::lookup(op))
         .or_else(|| statistics::lookup(op))
         .or_else(|| fft::lookup(op))
+        .or_else(|| out_variant::lookup(op))
 }
 
 fn core(op: &str) -> Option<Kernel> {

@@ -10,7 +10,7 @@
 //! | `squeeze.dim` | SqueezeBackward1 | self | dim, self sizes |
 //! | `select.int` | SelectBackward0 | self | self sizes, dim, index |
 //! | `mm` | MmBackward0 | self, mat2 | the other operand and layouts |
-//! | `addmm` | AddmmBackward0 | self, mat1, mat2 | mat1/mat2 (as needed), layouts, beta, alpha |
+//! | `addmm`, `addmm_` | AddmmBackward0 | self, mat1, mat2 | mat1/mat2 (as needed), layouts, beta, alpha |
 //! | `add.Tensor`, `add_.Tensor` | AddBackward0 | self, other | alpha |
 //! | `sub.Tensor` | SubBackward0 | self, other | alpha |
 //! | `mul.Tensor` | MulBackward0 | self, other | the other operand |
@@ -250,17 +250,19 @@ fn core(op: &str) -> Option<Differentiability> {
                 mat2_layout: MatrixLayout::of(mat2),
             }))
         })),
-        "aten.addmm.default" => D(derivative!("AddmmBackward0", &[0, 1, 2], |a, n| {
-            let (mat1, mat2) = (tensor(a, 1)?, tensor(a, 2)?);
-            Ok(Box::new(AddmmBackward0 {
-                beta: arg(a, 3),
-                alpha: arg(a, 4),
-                mat1: needs(n, 2).then(|| SavedVariable::input(mat1)),
-                mat2: needs(n, 1).then(|| SavedVariable::input(mat2)),
-                mat1_layout: MatrixLayout::of(mat1),
-                mat2_layout: MatrixLayout::of(mat2),
+        "aten.addmm.default" | "aten.addmm_.default" => {
+            D(derivative!("AddmmBackward0", &[0, 1, 2], |a, n| {
+                let (mat1, mat2) = (tensor(a, 1)?, tensor(a, 2)?);
+                Ok(Box::new(AddmmBackward0 {
+                    beta: arg(a, 3),
+                    alpha: arg(a, 4),
+                    mat1: needs(n, 2).then(|| SavedVariable::input(mat1)),
+                    mat2: needs(n, 1).then(|| SavedVariable::input(mat2)),
+                    mat1_layout: MatrixLayout::of(mat1),
+                    mat2_layout: MatrixLayout::of(mat2),
+                }))
             }))
-        })),
+        }
         "aten.add.Tensor" | "aten.add_.Tensor" => {
             D(derivative!("AddBackward0", &[0, 1], |a, _| {
                 Ok(Box::new(AddBackward0 {
