@@ -746,7 +746,8 @@ def p_register_hook(hook: int, kind: str, tid: int) -> list:
 
 def p_register_node_hook(hook: int, kind: str, node: int) -> list:
     """api kind 18 payload (format 1.3): `[hook, kind, node]`; `kind` is
-    `post` (a node post-hook, `grad_fn.register_hook`)."""
+    `post` (a node post-hook, `grad_fn.register_hook`) or `hold` (the
+    program holds the node until `remove_hook [hook]`)."""
     return [_u64(hook), str(kind), _u64(node)]
 
 

@@ -134,7 +134,7 @@ impl Default for ReplayOptions {
 ///
 /// Accepted: `reverse-ready-queue`, `fifo-ties`, `swap-input-buffer-sum`,
 /// `skip-saved-version-check`,
-/// `skip-hooks`, `stale-saved-tensors`, `unnumbered-dropped-node`,
+/// `skip-hooks`, `drop-node-holds`, `stale-saved-tensors`, `unnumbered-dropped-node`,
 /// `build-order-saved-tensors`, `integer-arithmetic-in-double`,
 /// `right-shift-without-sign-fill`, `take-in-storage-order`, `put-first-write-wins`,
 /// `numbers-as-iterator-inputs`,
@@ -185,6 +185,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "drop-backward-history" => faults.drop_backward_history = true,
             None if spec == "skip-saved-version-check" => faults.skip_saved_version_check = true,
             None if spec == "skip-hooks" => faults.skip_hooks = true,
+            None if spec == "drop-node-holds" => faults.drop_node_holds = true,
             None if spec == "stale-saved-tensors" => faults.stale_saved_tensors = true,
             None if spec == "unnumbered-dropped-node" => faults.unnumbered_dropped_node = true,
             None if spec == "build-order-saved-tensors" => {

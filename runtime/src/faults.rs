@@ -41,6 +41,12 @@ pub struct Faults {
     /// gradients, post-accumulate-grad hooks). Breaks every trace that
     /// registered one: their events and operators are missing.
     pub skip_hooks: bool,
+    /// Keep no reference for the program's holds on nodes
+    /// (`register_node_hook` kind `hold`: `register_multi_grad_hook`'s
+    /// AccumulateGrads): a held AccumulateGrad dies with its last graph.
+    /// Breaks the graph of every trace whose next forward reused the held
+    /// node (a new AccumulateGrad appears).
+    pub drop_node_holds: bool,
     /// Never call saved-tensor unpack hooks: a node reads its hooked saved
     /// tensors as they were packed (the non-reentrant checkpoint's stale
     /// forward tensors, no recomputation). Breaks every trace with one.

@@ -13,6 +13,7 @@ from . import data as capture_data
 from . import engine as capture_engine
 from . import functions as capture_functions
 from . import functorch as capture_functorch
+from . import held_nodes as capture_held_nodes
 from . import hooks as capture_hooks
 from . import saved_hooks as capture_saved_hooks
 from .observers import ThreadSentinel
@@ -53,6 +54,7 @@ class Patches:
         capture_engine.install(self, self.rec)
         self._set(os, "_exit", self._wrap_exit(os._exit))
         capture_hooks.install(self, self.rec)
+        capture_held_nodes.install(self, self.rec)
         capture_functions.install(self, self.rec)
         capture_saved_hooks.install(self, self.rec)
         capture_data.install(self, self.rec)

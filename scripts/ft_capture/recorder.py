@@ -21,6 +21,7 @@ import ftr
 
 from . import functions as capture_functions
 from . import functorch as capture_functorch
+from . import held_nodes as capture_held_nodes
 from . import hooks as capture_hooks
 from .backward import BackwardRecorder, BackwardState
 from .digests import DigestCache
@@ -119,6 +120,7 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         self.ctx = ftr.context(ftr.CTX_TOP_LEVEL)
         self.backward: Optional[BackwardState] = None
         self.hooks = capture_hooks.HookTracker(self)
+        self.held = capture_held_nodes.HeldNodes(self)
         self.functions = capture_functions.FunctionTracker(self)
         self.functorch = capture_functorch.FunctorchTracker(self)
         # Depth of running saved-tensor unpack hooks (program code).
@@ -392,7 +394,7 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
 
     def check_state(self, autocast_cpu: Optional[bool] = None) -> None:
         """Emits grad_mode, default_dtype, autocast, anomaly_mode, set_requires_grad,
-        set_grad and release for changes since the last check (before each
+        set_grad, release and the end of node holds for changes since the last check (before each
         top-level op and backward). `autocast_cpu`: whether CPU autocast is
         enabled, when the caller knows it better than a read of the thread's
         state does (inside the dispatch mode, which excludes the key). A
@@ -442,6 +444,8 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         del live, grads
         for tid in self.releases.collect(self.storages.alive):
             self.emit(ftr.API, ftr.API_RELEASE, ftr.p_release(tid))
+        # Nodes the program stopped holding (held_nodes.py).
+        self.held.collect()
 
     def _check_default_dtype(self) -> None:
         """api default_dtype (format 1.2) when `torch.get_default_dtype()`

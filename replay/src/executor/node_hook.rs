@@ -1,7 +1,8 @@
 //! Replaying a node hook's registration (api `register_node_hook`,
 //! FORMAT.md §3.4.4): the runtime's node gets a post-hook that replays
 //! what the program's hook did each time the engine calls it (see
-//! [`crate::callbacks`]).
+//! [`crate::callbacks`]), or, for kind `hold`, is held until the hold's
+//! `remove_hook`.
 
 use ft_trace::{AutogradEvent, EventBody, RegisterNodeHook};
 
@@ -17,11 +18,14 @@ impl Replayer<'_> {
         seq: u64,
         h: &RegisterNodeHook,
     ) -> Result<(), ReplayError> {
+        if h.kind == "hold" {
+            return self.hold_node(seq, h);
+        }
         if h.kind != "post" {
             return Err(ReplayError::Unsupported {
                 what: format!("{} node hook", h.kind),
                 seq,
-                detail: "this build replays node post-hooks".into(),
+                detail: "this build replays node post-hooks and holds".into(),
             });
         }
         let tensor = self.node_tensor(seq, h.node)?;
@@ -35,6 +39,20 @@ impl Replayer<'_> {
         let handle = self
             .runtime
             .register_node_post_hook(&t, hook)
+            .map_err(|e| unsupported(seq, "register_node_hook", &e))?;
+        self.hooks.handles.insert(h.hook, handle);
+        Ok(())
+    }
+
+    /// The program holds node `h.node` (kind `hold`): the runtime's node,
+    /// reached through a tensor it is attached to (an AccumulateGrad's
+    /// leaf), is kept alive until the hold's `remove_hook`.
+    fn hold_node(&mut self, seq: u64, h: &RegisterNodeHook) -> Result<(), ReplayError> {
+        let tensor = self.node_tensor(seq, h.node)?;
+        let t = self.lookup(seq, tensor)?;
+        let handle = self
+            .runtime
+            .hold_node(&t)
             .map_err(|e| unsupported(seq, "register_node_hook", &e))?;
         self.hooks.handles.insert(h.hook, handle);
         Ok(())

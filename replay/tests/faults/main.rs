@@ -49,6 +49,7 @@ mod lstm;
 mod margin_losses;
 mod metric_learning;
 mod nn;
+mod node_holds;
 mod node_hooks;
 mod orthogonal;
 mod overlapping_pools;

@@ -23,9 +23,15 @@
 //!    gradient (only when a gradient arrived).
 //!
 //! Hooks are kept in the runtime's [`HookRegistry`], keyed by *weak*
-//! references to the node or leaf they belong to: the registry never keeps
-//! a graph or a tensor alive, and a weak reference pins its allocation, so
-//! a key cannot be confused with a later object at the same address.
+//! references to the node or leaf they belong to: a hook never keeps a graph
+//! or a tensor alive, and a weak reference pins its allocation, so a key
+//! cannot be confused with a later object at the same address.
+//!
+//! The registry also keeps the program's *holds* on nodes ([`HookFn::Hold`]):
+//! a strong reference the program took (`register_multi_grad_hook` keeps the
+//! nodes of its tensors, a leaf's AccumulateGrad included, in its hooks'
+//! closures), which keeps the node, and the leaf's cached AccumulateGrad,
+//! alive until the hold is removed.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
@@ -71,6 +77,11 @@ pub(crate) enum HookFn {
     Tensor(TensorHookFn),
     PostAccumulate(PostAccumulateHookFn),
     NodePost(NodePostHookFn),
+    /// No function: a strong reference the program holds on a node (read
+    /// by no one: it keeps the node alive until the hook is removed).
+    Hold {
+        _node: Arc<Node>,
+    },
 }
 
 /// The hook dict of one tensor: its hooks in registration order.
@@ -221,6 +232,12 @@ impl HookRegistry {
         let handle = self.next_handle(HookFn::NodePost(f));
         self.node_entry(node).post.push(handle.0);
         handle
+    }
+
+    /// A hold on `node`: it lives until the handle is removed.
+    pub(crate) fn add_hold(&mut self, node: Arc<Node>) -> HookHandle {
+        self.prune();
+        self.next_handle(HookFn::Hold { _node: node })
     }
 
     /// The post-hooks of `node`, in registration order.

@@ -215,7 +215,7 @@ impl Runtime {
         }
         let outcome = match &mut f {
             HookFn::Tensor(hook) => hook(self, grad.as_ref()),
-            HookFn::PostAccumulate(_) | HookFn::NodePost(_) => Ok(None),
+            HookFn::PostAccumulate(_) | HookFn::NodePost(_) | HookFn::Hold { .. } => Ok(None),
         };
         self.hooks.restore(id, f);
         let result = outcome?;
@@ -244,7 +244,7 @@ impl Runtime {
             }
             let outcome = match &mut f {
                 HookFn::PostAccumulate(hook) => hook(self, leaf),
-                HookFn::Tensor(_) | HookFn::NodePost(_) => Ok(()),
+                HookFn::Tensor(_) | HookFn::NodePost(_) | HookFn::Hold { .. } => Ok(()),
             };
             self.hooks.restore(id, f);
             outcome?;
