@@ -43,7 +43,6 @@ mod ops_elementwise;
 mod ops_foreach;
 mod ops_indexing;
 mod ops_nn;
-mod ops_sparse;
 pub(crate) mod ops_reduction;
 mod saved_hooks;
 mod views;
