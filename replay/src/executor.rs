@@ -138,7 +138,7 @@ impl Default for ReplayOptions {
 /// `build-order-saved-tensors`, `integer-arithmetic-in-double`,
 /// `right-shift-without-sign-fill`, `take-in-storage-order`, `put-first-write-wins`,
 /// `numbers-as-iterator-inputs`,
-/// `pool-gradient-in-double`, `contiguous-pad-crop`,
+/// `pool-gradient-in-double`, `softmax-grad-in-double`, `contiguous-pad-crop`,
 /// `ignore-exec-info`, `reverse-hooks`, `drop-node-hook-results`,
 /// `ignore-grad-mode`,
 /// `reverse-function-grads`, `flat-reentrant-depth`, `shared-data-version`,
@@ -202,6 +202,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "take-in-storage-order" => faults.take_in_storage_order = true,
             None if spec == "pool-gradient-in-double" => faults.pool_gradient_in_double = true,
+            None if spec == "softmax-grad-in-double" => faults.softmax_grad_in_double = true,
             None if spec == "contiguous-pad-crop" => faults.contiguous_pad_crop = true,
             None if spec == "put-first-write-wins" => faults.put_first_write_wins = true,
             None if spec == "ignore-exec-info" => faults.ignore_exec_info = true,

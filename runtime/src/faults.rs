@@ -89,6 +89,13 @@ pub struct Faults {
     /// gradient where overlapping windows or ties send several gradients of
     /// mixed sign to one input element.
     pub pool_gradient_in_double: bool,
+    /// `_softmax_backward_data` of float32/float64 sums `g·y` in float64
+    /// and rounds once, where PyTorch computes in the dtype (a vectorised
+    /// lane order over the last dimension, a fused multiply-add along any
+    /// other). Breaks gradients where one probability dominates and `g`
+    /// cancels against the sum (a hard Gumbel-softmax's straight-through
+    /// one-hot).
+    pub softmax_grad_in_double: bool,
     /// A constant pad that only crops (every pad `<= 0`, as
     /// ConstantPadNdBackward0's is) returns a new contiguous tensor instead
     /// of PyTorch's narrowed clone, which keeps the input's strides where

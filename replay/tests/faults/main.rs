@@ -79,4 +79,5 @@ mod video_pool;
 mod views;
 mod vision;
 mod vision_transformers;
+mod vqvae_gumbel;
 mod weight_norm;

@@ -34,6 +34,7 @@ mod prelu;
 mod rrelu;
 mod smooth_l1;
 mod softmax;
+mod softmax_grad;
 #[cfg(test)]
 mod tests;
 mod trilinear;

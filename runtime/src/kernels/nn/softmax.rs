@@ -7,7 +7,10 @@
 //! contiguous whatever the input's strides. A 0-dim input is a one-element
 //! row.
 //!
-//! Values compute in f64 and round once, except where PyTorch's CPU kernels
+//! The gradient of `_softmax` computes float32 (and float64 along a
+//! dimension that is not the last) in its own arithmetic, as PyTorch does
+//! (`softmax_grad`). Other values compute in
+//! f64 and round once, except where PyTorch's CPU kernels
 //! keep a float16/bfloat16 intermediate in the tensor's dtype (observed in
 //! torch 2.15, bit-exact over thousands of random rows): `_log_softmax`
 //! over the last dimension stores the row's sum of exponentials and its
@@ -18,6 +21,7 @@
 use super::super::Kernel;
 use super::super::KernelCtx;
 use super::common::{is_reduced_float, require_floating, round_to, split_at_dim, wrap_dim};
+use super::softmax_grad;
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -200,12 +204,32 @@ fn backward(ctx: &KernelCtx<'_>, a: &Args<'_>, f: impl Fn(&mut [f64], &[f64])) -
 
 /// `_softmax_backward_data(grad_output, output, dim, input_dtype)`:
 /// `output * (grad - sum(grad * output, dim))`.
+/// float32, and float64 over a dimension that is not the last, compute in
+/// their own arithmetic, in PyTorch's order (see [`super::softmax_grad`]);
+/// float64 over the last dimension, float16 and bfloat16 in float64 (a sum
+/// left to right), rounded once.
 pub(crate) fn softmax_backward_data(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    let out = backward(ctx, &a, |g, y| {
-        let dot: f64 = g.iter().zip(y).map(|(a, b)| a * b).sum();
-        g.iter_mut()
-            .zip(y)
-            .for_each(|(gi, yi)| *gi = yi * (*gi - dot));
+    let out = a.tensor(1)?;
+    let dtype = match a.values.get(3) {
+        Some(IValue::Dtype(d)) => *d,
+        _ => out.dtype(),
+    };
+    let last = out.dim() > 0 && wrap_dim(ctx.op, a.int(2)?, out.dim())? == out.dim() - 1;
+    let exact = !ctx.faults.softmax_grad_in_double;
+    let out = backward(ctx, &a, |g, y| match dtype {
+        DType::Float32 if exact => {
+            let mut g32: Vec<f32> = g.iter().map(|&v| v as f32).collect();
+            let y32: Vec<f32> = y.iter().map(|&v| v as f32).collect();
+            softmax_grad::row(&mut g32, &y32, last);
+            g.iter_mut().zip(g32).for_each(|(d, v)| *d = f64::from(v));
+        }
+        DType::Float64 if exact && !last => softmax_grad::row(g, y, false),
+        _ => {
+            let dot: f64 = g.iter().zip(y).map(|(a, b)| a * b).sum();
+            g.iter_mut()
+                .zip(y)
+                .for_each(|(gi, yi)| *gi = yi * (*gi - dot));
+        }
     })?;
     Ok(vec![out.into()])
 }
