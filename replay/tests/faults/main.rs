@@ -27,6 +27,7 @@ mod fake_quant;
 mod fft;
 mod foreach;
 mod fractional_pool;
+mod function_setup_context;
 mod functions;
 mod functorch;
 mod fused_observer;
