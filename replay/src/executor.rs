@@ -168,7 +168,7 @@ impl Default for ReplayOptions {
 /// `as-strided-backward-keeps-unit-dims`, `isin-ignores-last-test-element`,
 /// `channel-shuffle-inverse`, `rrelu-noise-not-written`,
 /// `fractional-pool-samples-swapped`, `repeat-interleave-reversed`,
-/// `int64-search-through-double`, `integer-matmul-in-double`,
+/// `int64-search-through-double`, `search-in-double`, `integer-matmul-in-double`,
 /// `integer-index-reduce-in-double`, `out-resize-contiguous`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
@@ -338,6 +338,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "repeat-interleave-reversed" => {
                 faults.repeat_interleave_reversed = true;
             }
+            None if spec == "search-in-double" => faults.search_in_double = true,
             None if spec == "int64-search-through-double" => {
                 faults.int64_search_through_double = true;
             }

@@ -446,6 +446,11 @@ pub struct Faults {
     /// doubles, where values one apart beyond 2^53 are equal. Breaks the
     /// values of every search among such int64 neighbours.
     pub int64_search_through_double: bool,
+    /// `searchsorted`/`bucketize` compare floating boundaries and values
+    /// as doubles instead of in their common dtype. Breaks a Python float
+    /// searched in float32 boundaries where it rounds onto a boundary
+    /// (`0.2` against `float32(0.2)`).
+    pub search_in_double: bool,
     /// Integer matrix products (`mm`, `addmm`, `bmm`, `baddbmm`, `addbmm`,
     /// `mv`, `addmv`, `dot`) multiply and accumulate in f64, where products
     /// and sums beyond 2^53 round. Breaks the values of every integer

@@ -49,6 +49,7 @@ mod linalg;
 mod lstm;
 mod margin_losses;
 mod metric_learning;
+mod nerf_hierarchical;
 mod nn;
 mod node_holds;
 mod node_hooks;

@@ -98,7 +98,11 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         | "aten.count_nonzero.default"
         | "aten.count_nonzero.dim_IntList"
         | "aten.tril_indices.default"
-        | "aten.triu_indices.default" => Differentiability::NotDifferentiable,
+        | "aten.triu_indices.default"
+        | "aten.bucketize.Tensor"
+        | "aten.bucketize.Scalar"
+        | "aten.searchsorted.Tensor"
+        | "aten.searchsorted.Scalar" => Differentiability::NotDifferentiable,
         _ => return None,
     })
 }

@@ -7,11 +7,19 @@
 //! boundaries; `searchsorted` takes a 1-d sequence or one whose leading
 //! dims match the values', optionally read through `sorter`. The result
 //! has the values' shape, contiguous, int64 (int32 with `out_int32`).
+//!
+//! The `.Scalar` overloads search for one number (a 0-dim result). As in
+//! PyTorch, boundaries and values are compared in their common dtype
+//! (`torch.result_type`, the number a wrapped number): a Python float
+//! searched in float32 boundaries is rounded to float32 first, so `0.2`
+//! equals a boundary `float32(0.2)`; a float64 tensor of values against
+//! float32 boundaries compares in float64; integers compare exactly.
 
-use super::common::opt_tensor;
-use crate::dispatch::args::Args;
+use super::common::{opt_tensor, round_to};
+use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
+use crate::kernels::pointwise::result_type;
 use crate::kernels::{Kernel, KernelCtx};
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
@@ -22,6 +30,8 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
     Some(match op {
         "aten.bucketize.Tensor" => bucketize,
         "aten.searchsorted.Tensor" => searchsorted,
+        "aten.bucketize.Scalar" => bucketize_scalar,
+        "aten.searchsorted.Scalar" => searchsorted,
         _ => return None,
     })
 }
@@ -56,16 +66,46 @@ fn position<T: PartialOrd + Copy>(row: &[T], order: Option<&[i64]>, v: T, right:
     lo as i64
 }
 
+/// The values' elements as `f64`, or exactly as `i64`.
+fn needles_f64(op: &str, values: &Operand<'_>) -> Result<Vec<f64>> {
+    match values {
+        Operand::Tensor(t) => t.read_f64(op),
+        Operand::Scalar(v, _) => Ok(vec![*v]),
+        Operand::BigInt(v) => Ok(vec![*v as f64]),
+    }
+}
+
+fn needles_i64(op: &str, values: &Operand<'_>) -> Result<Vec<i64>> {
+    match values {
+        Operand::Tensor(t) => t.read_i64(op),
+        Operand::Scalar(v, _) => Ok(vec![*v as i64]),
+        Operand::BigInt(v) => Ok(vec![*v]),
+    }
+}
+
 fn search(
     ctx: &KernelCtx<'_>,
     sorted: &Tensor,
-    values: &Tensor,
+    values: Operand<'_>,
     out_int32: bool,
     right: bool,
     sorter: Option<&Tensor>,
 ) -> Result<Vec<IValue>> {
     let op = ctx.op;
-    let (sd, vd) = (sorted.shape(), values.shape());
+    let sd = sorted.shape();
+    let vd: &[i64] = match &values {
+        Operand::Tensor(t) => t.shape(),
+        _ => &[],
+    };
+    if !matches!(values, Operand::Tensor(_)) && sd.len() != 1 {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "input value can be a scalar only when boundaries tensor dimension is 1, but we got boundaries tensor dim({}) and input value's dim(0) numel(1)",
+                sd.len()
+            ),
+        ));
+    }
     let per_row = sd.len() > 1;
     if per_row && (vd.len() != sd.len() || sd[..sd.len() - 1] != vd[..vd.len() - 1]) {
         return Err(RuntimeError::shape(
@@ -94,9 +134,9 @@ fn search(
     } else {
         DType::Int64
     };
-    let exact = sorted.dtype().is_integral(true)
-        && values.dtype().is_integral(true)
-        && !ctx.faults.int64_search_through_double;
+    let common = result_type(ctx, &[Operand::Tensor(sorted), values]);
+    let exact = common.is_integral(true) && !ctx.faults.int64_search_through_double;
+    let rounded = common.is_floating() && !ctx.faults.search_in_double;
     let out = ctx.output_i64(vd, &contiguous_strides(vd), dtype, || {
         let order = sorter.map(|s| s.read_i64(op)).transpose()?;
         let len = sd.last().copied().unwrap_or(0).max(0) as usize;
@@ -108,10 +148,15 @@ fn search(
         }
         let ord = order.as_deref();
         if exact {
-            let (bs, vs) = (sorted.read_i64(op)?, values.read_i64(op)?);
+            let (bs, vs) = (sorted.read_i64(op)?, needles_i64(op, &values)?);
             return Ok(positions(&bs, ord, &vs, len, inner, per_row, right));
         }
-        let (bs, vs) = (sorted.read_f64(op)?, values.read_f64(op)?);
+        let (mut bs, mut vs) = (sorted.read_f64(op)?, needles_f64(op, &values)?);
+        if rounded {
+            for v in bs.iter_mut().chain(vs.iter_mut()) {
+                *v = round_to(common, *v);
+            }
+        }
         Ok(positions(&bs, ord, &vs, len, inner, per_row, right))
     })?;
     Ok(vec![out.into()])
@@ -153,15 +198,42 @@ pub(crate) fn bucketize(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IVal
             ),
         ));
     }
-    search(ctx, boundaries, values, a.bool(2)?, a.bool(3)?, None)
+    search(
+        ctx,
+        boundaries,
+        Operand::Tensor(values),
+        a.bool(2)?,
+        a.bool(3)?,
+        None,
+    )
+}
+
+/// `bucketize.Scalar(self, boundaries, *, out_int32=False, right=False)`:
+/// one number, a 0-dim result.
+pub(crate) fn bucketize_scalar(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (value, boundaries) = (a.operand(0)?, a.tensor(1)?);
+    ctx.check(boundaries, "boundaries")?;
+    if boundaries.dim() != 1 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "boundaries tensor must be 1 dimension, but got dim({})",
+                boundaries.dim()
+            ),
+        ));
+    }
+    search(ctx, boundaries, value, a.bool(2)?, a.bool(3)?, None)
 }
 
 /// `searchsorted.Tensor(sorted_sequence, self, *, out_int32=False,
-/// right=False, side=None, sorter=None)`.
+/// right=False, side=None, sorter=None)` and `searchsorted.Scalar` (`self`
+/// a number).
 pub(crate) fn searchsorted(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    let (sorted, values) = (a.tensor(0)?, a.tensor(1)?);
+    let (sorted, values) = (a.tensor(0)?, a.operand(1)?);
     ctx.check(sorted, "sorted_sequence")?;
-    ctx.check(values, "self")?;
+    if let Operand::Tensor(values) = &values {
+        ctx.check(values, "self")?;
+    }
     let right = a.bool(3)?;
     let side_right = match a.values.get(4) {
         Some(IValue::Str(s)) if s == "right" => Some(true),
