@@ -139,6 +139,7 @@ impl Default for ReplayOptions {
 /// `right-shift-without-sign-fill`, `take-in-storage-order`, `put-first-write-wins`,
 /// `numbers-as-iterator-inputs`,
 /// `pool-gradient-in-double`, `softmax-grad-in-double`, `contiguous-pad-crop`,
+/// `layer-norm-exact-moments`,
 /// `ignore-exec-info`, `reverse-hooks`, `drop-node-hook-results`,
 /// `ignore-grad-mode`,
 /// `reverse-function-grads`, `flat-reentrant-depth`, `shared-data-version`,
@@ -202,6 +203,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "take-in-storage-order" => faults.take_in_storage_order = true,
             None if spec == "pool-gradient-in-double" => faults.pool_gradient_in_double = true,
+            None if spec == "layer-norm-exact-moments" => faults.layer_norm_exact_moments = true,
             None if spec == "softmax-grad-in-double" => faults.softmax_grad_in_double = true,
             None if spec == "contiguous-pad-crop" => faults.contiguous_pad_crop = true,
             None if spec == "put-first-write-wins" => faults.put_first_write_wins = true,

@@ -89,6 +89,12 @@ pub struct Faults {
     /// gradient where overlapping windows or ties send several gradients of
     /// mixed sign to one input element.
     pub pool_gradient_in_double: bool,
+    /// Layer norm takes each row's exact mean and variance (float64, two
+    /// passes) instead of PyTorch's vectorised Welford moments in the
+    /// accumulation type. Breaks float32 rows with a large common offset
+    /// (raw features such as years or prices), where PyTorch's variance is
+    /// off by 1e-4 relative and so is every output.
+    pub layer_norm_exact_moments: bool,
     /// `_softmax_backward_data` of float32/float64 sums `g·y` in float64
     /// and rounds once, where PyTorch computes in the dtype (a vectorised
     /// lane order over the last dimension, a fused multiply-add along any

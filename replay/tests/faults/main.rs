@@ -71,6 +71,7 @@ mod special;
 mod spectral;
 mod statistics;
 mod support;
+mod tabular_raw_features;
 mod take_put;
 mod tensor_data;
 mod torchvision;

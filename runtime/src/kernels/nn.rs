@@ -22,6 +22,7 @@ mod group_norm;
 mod loss;
 mod margin_losses;
 mod mha;
+mod moments;
 mod multi_margin;
 mod norm;
 mod pad;

@@ -19,6 +19,7 @@
 use super::super::Kernel;
 use super::super::KernelCtx;
 use super::common::{bool_list, is_reduced_float, opt_tensor, round_to};
+use super::moments::{Lanes, rowwise_moments};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -91,42 +92,71 @@ fn stats_shape(shape: &[i64], k: usize) -> Vec<i64> {
     s
 }
 
-/// Row statistics of a contiguous `(rows, len)` buffer: mean and
-/// `1 / sqrt(biased var + eps)`, in f64 — or, for float16/bfloat16 rows
-/// shorter than one AVX-512 float vector (16), as PyTorch's CPU kernel
-/// computes them there: a sequential Welford update in float32 (observed in
-/// torch 2.15, bit-exact; longer rows are reduced lane-wise, which the f64
-/// result approximates better).
-fn row_stats(x: &[f64], rows: usize, len: usize, eps: f64, dtype: DType) -> (Vec<f64>, Vec<f64>) {
-    let welford = is_reduced_float(dtype) && len < 16;
-    let mut means = Vec::with_capacity(rows);
-    let mut rstds = Vec::with_capacity(rows);
-    for r in 0..rows {
-        let row = &x[r * len..(r + 1) * len];
-        let (mean, rstd) = if welford {
-            welford_f32(row, eps)
-        } else {
-            let mean = row.iter().sum::<f64>() / len as f64;
-            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / len as f64;
-            (mean, 1.0 / (var + eps).sqrt())
-        };
-        means.push(mean);
-        rstds.push(rstd);
+/// One layer norm row as PyTorch's CPU kernel computes it: `(out, mean,
+/// rstd)` with the moments of [`rowwise_moments`] and `rstd = 1 /
+/// sqrt(var + eps)` in the accumulation type. float32 and float64 rows
+/// normalise as `((x − mean)·rstd)·w + b`, the last step fused; float16 and
+/// bfloat16 rows (widened to float32) as `(x·rstd + (−rstd·mean))·w + b`,
+/// both steps fused, then rounded to the dtype by the caller (observed in
+/// torch 2.15, bit for bit).
+fn layer_norm_row(
+    x: &[f64],
+    (w, b): (&[f64], &[f64]),
+    eps: f64,
+    dtype: DType,
+    exact: bool,
+) -> (Vec<f64>, f64, f64) {
+    if exact {
+        return exact_layer_norm_row(x, (w, b), eps);
     }
-    (means, rstds)
+    if dtype == DType::Float64 {
+        let (mean, var) = rowwise_moments(x, Lanes::DOUBLE);
+        let rstd = 1.0 / (var + eps).sqrt();
+        let out = x
+            .iter()
+            .zip(w.iter().zip(b))
+            .map(|(&v, (&w, &b))| ((v - mean) * rstd).mul_add(w, b))
+            .collect();
+        return (out, mean, rstd);
+    }
+    let row: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    let lanes = if is_reduced_float(dtype) {
+        Lanes::REDUCED
+    } else {
+        Lanes::FLOAT
+    };
+    let (mean, var) = rowwise_moments(&row, lanes);
+    let rstd = 1.0 / (var + eps as f32).sqrt();
+    let shift = -rstd * mean;
+    let out = row
+        .iter()
+        .zip(w.iter().zip(b))
+        .map(|(&v, (&w, &b))| {
+            let (w, b) = (w as f32, b as f32);
+            let y = if is_reduced_float(dtype) {
+                v.mul_add(rstd, shift).mul_add(w, b)
+            } else {
+                ((v - mean) * rstd).mul_add(w, b)
+            };
+            f64::from(y)
+        })
+        .collect();
+    (out, f64::from(mean), f64::from(rstd))
 }
 
-/// Mean and `1 / sqrt(var + eps)` of `row` by Welford's update in float32.
-fn welford_f32(row: &[f64], eps: f64) -> (f64, f64) {
-    let (mut mean, mut m2) = (0f32, 0f32);
-    for (k, &v) in row.iter().enumerate() {
-        let v = v as f32;
-        let delta = v - mean;
-        mean += delta / (k + 1) as f32;
-        m2 += delta * (v - mean);
-    }
-    let var = m2 / row.len().max(1) as f32;
-    (f64::from(mean), f64::from(1.0 / (var + eps as f32).sqrt()))
+/// A layer norm row from its exact statistics, `(x − mean)·rstd·w + b` in
+/// float64: the `layer-norm-exact-moments` fault.
+fn exact_layer_norm_row(x: &[f64], (w, b): (&[f64], &[f64]), eps: f64) -> (Vec<f64>, f64, f64) {
+    let len = x.len().max(1) as f64;
+    let mean = x.iter().sum::<f64>() / len;
+    let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / len;
+    let rstd = 1.0 / (var + eps).sqrt();
+    let out = x
+        .iter()
+        .zip(w.iter().zip(b))
+        .map(|(v, (w, b))| (v - mean) * rstd * w + b)
+        .collect();
+    (out, mean, rstd)
 }
 
 /// `native_layer_norm(input, normalized_shape, weight, bias, eps)` ->
@@ -146,12 +176,15 @@ pub(crate) fn native_layer_norm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<
         let xs = x.read_f64(ctx.op)?;
         let w = param_values(ctx.op, weight, len, 1.0)?;
         let b = param_values(ctx.op, bias, len, 0.0)?;
-        let (means, rstds) = row_stats(&xs, rows, len, eps, x.dtype());
+        let exact = ctx.faults.layer_norm_exact_moments;
         let mut out = Vec::with_capacity(xs.len());
+        let (mut means, mut rstds) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
         for r in 0..rows {
-            for j in 0..len {
-                out.push((xs[r * len + j] - means[r]) * rstds[r] * w[j] + b[j]);
-            }
+            let row = &xs[r * len..(r + 1) * len];
+            let (y, mean, rstd) = layer_norm_row(row, (&w, &b), eps, x.dtype(), exact);
+            out.extend(y);
+            means.push(mean);
+            rstds.push(rstd);
         }
         stats = Some((means, rstds));
         Ok(out)
@@ -206,7 +239,7 @@ pub(crate) fn native_layer_norm_backward(
                 out.extend(layer_norm_input_grad(
                     &gs[span.clone()],
                     &xs[span],
-                    &w,
+                    (&w, weight.is_some()),
                     (ms[r], rs[r]),
                     x.dtype(),
                 ));
@@ -223,18 +256,18 @@ pub(crate) fn native_layer_norm_backward(
         };
         let pshape = p.shape().to_vec();
         let out = ctx.output(&pshape, &contiguous_strides(&pshape), p.dtype(), || {
-            if is_reduced_float(x.dtype()) {
+            if x.dtype().is_floating() {
                 let stats = (mean.read_f64(ctx.op)?, rstd.read_f64(ctx.op)?);
                 let (xs, gs) = (x.read_f64(ctx.op)?, g.read_f64(ctx.op)?);
                 let threads =
                     std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-                let terms = HalfTerms {
+                let terms = RowTerms {
                     gs: &gs,
                     xs: &xs,
                     stats: &stats,
                     len,
                 };
-                return Ok(half_param_grad(&terms, with_xhat, x.dtype(), threads));
+                return Ok(param_grad_by_threads(&terms, with_xhat, x.dtype(), threads));
             }
             let (gs, xhat, _) = terms()?;
             let mut acc = vec![0f64; len];
@@ -250,40 +283,45 @@ pub(crate) fn native_layer_norm_backward(
     Ok(vec![grad_input, grad_weight, grad_bias])
 }
 
-/// The inputs of [`half_param_grad`]: gradient and input values, each
-/// row's `(mean, rstd)`, the normalised length.
-struct HalfTerms<'a> {
+/// The inputs of [`param_grad_by_threads`]: gradient and input values,
+/// each row's `(mean, rstd)`, the normalised length.
+struct RowTerms<'a> {
     gs: &'a [f64],
     xs: &'a [f64],
     stats: &'a (Vec<f64>, Vec<f64>),
     len: usize,
 }
 
-/// Layer norm's `grad_weight` (`with_xhat`) or `grad_bias` for a
-/// float16/bfloat16 input as PyTorch's CPU kernel computes it (observed in
-/// torch 2.15, bit-exact): the rows are split into one contiguous chunk per
-/// intra-op thread; each thread adds its rows' terms (`g · (rstd·x -
-/// rstd·mean)` in float32, or `g`) into a buffer of the input's dtype,
-/// rounding after every row; the threads' buffers are summed in float32 and
-/// rounded once. The result therefore depends on PyTorch's thread count,
-/// which a trace does not record: the runtime assumes this machine's
-/// available parallelism (PyTorch's default). Each row's addition is done in
-/// float32 and then rounded to the dtype, as the vectorised kernel converts
-/// the buffer to float32, adds and converts back (rounding the exact sum
-/// straight to bfloat16 differs where the float32 sum lands on a tie).
-fn half_param_grad(
-    terms: &HalfTerms<'_>,
+/// Layer norm's `grad_weight` (`with_xhat`) or `grad_bias` as PyTorch's
+/// CPU kernel computes it (observed in torch 2.15, bit-exact): the rows are
+/// split into one contiguous chunk per intra-op thread; each thread adds
+/// its rows' terms (`g · (rstd·x - rstd·mean)`, or `g`) into a buffer of the
+/// input's dtype; the threads' buffers are summed in the accumulation type
+/// and rounded once. The result therefore depends on PyTorch's thread
+/// count, which a trace does not record: the runtime assumes this machine's
+/// available parallelism (PyTorch's default).
+///
+/// float32 and float64 terms are fused into the buffer:
+/// `buffer + g·(rstd·x + b)` with `b = −rstd·mean`, each `a·b + c` rounded
+/// once as the compiled kernel contracts them. A float16/bfloat16 row's
+/// addition is done in float32 and then rounded to the dtype, as the
+/// vectorised kernel converts the buffer to float32, adds and converts back
+/// (rounding the exact sum straight to bfloat16 differs where the float32
+/// sum lands on a tie).
+fn param_grad_by_threads(
+    terms: &RowTerms<'_>,
     with_xhat: bool,
     dtype: DType,
     threads: usize,
 ) -> Vec<f64> {
-    let HalfTerms {
+    let RowTerms {
         gs,
         xs,
         stats: (means, rstds),
         len,
     } = *terms;
-    let f = |v: f64| f64::from(v as f32);
+    let acc = accumulator(dtype);
+    let fma = fused(dtype);
     let rows = gs.len() / len.max(1);
     let threads = threads.clamp(1, rows.max(1));
     let chunk = rows.div_ceil(threads).max(1);
@@ -291,22 +329,24 @@ fn half_param_grad(
     for start in (0..rows).step_by(chunk) {
         let mut buffer = vec![0f64; len];
         for r in start..(start + chunk).min(rows) {
-            let (a, mean) = (rstds[r], means[r]);
-            let b = f(-a * mean);
-            for (j, acc) in buffer.iter_mut().enumerate() {
+            let a = rstds[r];
+            let b = acc(-a * means[r]);
+            for (j, sum) in buffer.iter_mut().enumerate() {
                 let i = r * len + j;
-                let term = if with_xhat {
-                    f(gs[i] * f(f(a * xs[i]) + b))
-                } else {
-                    gs[i]
+                *sum = match (with_xhat, is_reduced_float(dtype)) {
+                    (true, false) => fma(gs[i], fma(a, xs[i], b), *sum),
+                    (false, false) => acc(*sum + gs[i]),
+                    (true, true) => {
+                        round_to(dtype, acc(*sum + acc(gs[i] * acc(acc(a * xs[i]) + b))))
+                    }
+                    (false, true) => round_to(dtype, acc(*sum + gs[i])),
                 };
-                *acc = round_to(dtype, f(*acc + term));
             }
         }
         total
             .iter_mut()
             .zip(&buffer)
-            .for_each(|(t, v)| *t = f(*t + v));
+            .for_each(|(t, v)| *t = acc(*t + v));
     }
     total
 }
@@ -320,6 +360,46 @@ fn accumulator(dtype: DType) -> fn(f64) -> f64 {
     }
 }
 
+/// `a·b + c` rounded once in `dtype`'s accumulation type.
+fn fused(dtype: DType) -> fn(f64, f64, f64) -> f64 {
+    match dtype {
+        DType::Float64 => |a, b, c| a.mul_add(b, c),
+        _ => |a, b, c| f64::from((a as f32).mul_add(b as f32, c as f32)),
+    }
+}
+
+/// `Σ p_i·q_i` as ATen's vectorised `map*_reduce_all` adds it in float32 or
+/// float64 (`lanes` per vector, 8 or 4 on AVX2): rows shorter than a vector
+/// add their rounded products in order; longer ones keep one partial sum
+/// per lane, adding each rounded product to its lane (the reduction is not
+/// contracted into fused multiply-adds), the ragged last vector into its
+/// leading lanes only; the lanes are then folded — float32 pairwise across
+/// halves (`(l0+l4 + l2+l6) + (l1+l5 + l3+l7)`), float64 in lane order.
+/// Observed in torch 2.15 bit for bit on whole vectors; a ragged tail of
+/// five or more elements does not always agree in the last bit.
+fn lane_sum(p: &[f64], q: &[f64], dtype: DType) -> f64 {
+    let acc = accumulator(dtype);
+    let lanes = if dtype == DType::Float64 { 4 } else { 8 };
+    let n = p.len().min(q.len());
+    if n < lanes {
+        let mut sum = acc(p.first().zip(q.first()).map_or(0.0, |(p, q)| p * q));
+        for i in 1..n {
+            sum = acc(sum + acc(p[i] * q[i]));
+        }
+        return sum;
+    }
+    let mut lane: Vec<f64> = (0..lanes).map(|l| acc(p[l] * q[l])).collect();
+    for i in lanes..n {
+        lane[i % lanes] = acc(lane[i % lanes] + acc(p[i] * q[i]));
+    }
+    if lanes == 8 {
+        let half: Vec<f64> = (0..4).map(|l| acc(lane[l] + lane[l + 4])).collect();
+        acc(acc(half[0] + half[2]) + acc(half[1] + half[3]))
+    } else {
+        lane.iter().skip(1).fold(lane[0], |s, v| acc(s + v))
+    }
+}
+
 /// One row of layer norm's input gradient as PyTorch's CPU kernel computes
 /// it, every step rounded by `acc` (its accumulation type):
 /// `ds = Σ g w x`, `db = Σ g w`, `b = (db·mean - ds)·rstd³/N`,
@@ -327,45 +407,45 @@ fn accumulator(dtype: DType) -> fn(f64) -> f64 {
 /// `rstd (ĝ - mean(ĝ) - x̂ mean(ĝ x̂))`; the operation order matters when
 /// `b·x` and `c` cancel (observed in torch 2.15 on bfloat16 rows).
 ///
-/// For float32 and float64 the compiled kernel contracts three steps into
-/// fused multiply-adds (observed in torch 2.15, bitwise on rows shorter
-/// than a vector register): `db·mean - ds`, `-b·mean - db·rstd/N` and
-/// `b·x + (rstd·g)·w`; its `ds` terms are `(g·x)·w`.
+/// For float32 and float64 the sums are vectorised ([`lane_sum`], terms
+/// `(g·x)·w` and `g·w`) and the compiled kernel contracts three steps into
+/// fused multiply-adds (observed in torch 2.15, bitwise): `db·mean - ds`,
+/// `-b·mean - db·rstd/N` and `b·x + (rstd·g)·w`. Without a weight
+/// (`weighted` false, `w` all ones) `ds` fuses `g·x` into its lanes.
 fn layer_norm_input_grad(
     g: &[f64],
     x: &[f64],
-    w: &[f64],
+    (w, weighted): (&[f64], bool),
     (mean, rstd): (f64, f64),
     dtype: DType,
 ) -> Vec<f64> {
     let acc = accumulator(dtype);
-    let fused = matches!(dtype, DType::Float32 | DType::Float64);
-    // `a·b + c` rounded once in the accumulation type.
-    let fma = |a: f64, b: f64, c: f64| match dtype {
-        DType::Float64 => a.mul_add(b, c),
-        _ => f64::from((a as f32).mul_add(b as f32, c as f32)),
+    let fused_dtype = matches!(dtype, DType::Float32 | DType::Float64);
+    let fma = fused(dtype);
+    let (ds, db) = if fused_dtype && !weighted {
+        (lane_sum(g, x, dtype), lane_sum(g, w, dtype))
+    } else if fused_dtype {
+        let gx: Vec<f64> = g.iter().zip(x).map(|(g, x)| acc(g * x)).collect();
+        (lane_sum(&gx, w, dtype), lane_sum(g, w, dtype))
+    } else {
+        let (mut ds, mut db) = (0.0, 0.0);
+        for ((g, x), w) in g.iter().zip(x).zip(w) {
+            let gw = acc(g * w);
+            ds = acc(ds + acc(gw * x));
+            db = acc(db + gw);
+        }
+        (ds, db)
     };
-    let (mut ds, mut db) = (0.0, 0.0);
-    for ((g, x), w) in g.iter().zip(x).zip(w) {
-        let gw = acc(g * w);
-        let term = if fused {
-            acc(acc(g * x) * w)
-        } else {
-            acc(gw * x)
-        };
-        ds = acc(ds + term);
-        db = acc(db + gw);
-    }
     let scale = acc(1.0 / g.len().max(1) as f64);
     let a = rstd;
-    let diff = if fused {
+    let diff = if fused_dtype {
         fma(db, mean, -ds)
     } else {
         acc(acc(db * mean) - ds)
     };
     let b = acc(acc(acc(acc(diff * a) * a) * a) * scale);
     let db_term = acc(acc(db * a) * scale);
-    let c = if fused {
+    let c = if fused_dtype {
         fma(-b, mean, -db_term)
     } else {
         acc(acc(-b * mean) - db_term)
@@ -375,7 +455,7 @@ fn layer_norm_input_grad(
         .zip(w)
         .map(|((g, x), w)| {
             let scaled = acc(acc(a * g) * w);
-            if fused {
+            if fused_dtype {
                 acc(fma(b, *x, scaled) + c)
             } else {
                 acc(acc(scaled + acc(b * x)) + c)
@@ -742,18 +822,18 @@ mod tests {
         // even (1.0); the exact sum would round up to 1 + 2^-7.
         let gs = [1.0, 2f64.powi(-8) + 2f64.powi(-30)];
         let stats = (vec![0.0; 2], vec![1.0; 2]);
-        let terms = HalfTerms {
+        let terms = RowTerms {
             gs: &gs,
             xs: &[0.0, 0.0],
             stats: &stats,
             len: 1,
         };
         assert_eq!(
-            half_param_grad(&terms, false, DType::BFloat16, 1),
+            param_grad_by_threads(&terms, false, DType::BFloat16, 1),
             vec![1.0]
         );
     }
-    use super::{DType, HalfTerms, half_param_grad, layer_norm_input_grad};
+    use super::{DType, RowTerms, layer_norm_input_grad, param_grad_by_threads};
 
     /// A float32 row with a tiny variance, where `b·x` and `c` cancel:
     /// torch 2.15's values (the unfused order gives -35.62451171875 last).
@@ -763,7 +843,7 @@ mod tests {
         let g = f(&[1.237_916_7, -0.864_635_6, 0.298_960_83]);
         let x = f(&[0.532_161_1, 0.507_698_2, 0.531_824_3]);
         let stats = (f64::from(0.523_894_55_f32), f64::from(84.161_575_f32));
-        let dx = layer_norm_input_grad(&g, &x, &[1.0; 3], stats, DType::Float32);
+        let dx = layer_norm_input_grad(&g, &x, (&[1.0; 3], true), stats, DType::Float32);
         assert_eq!(dx, f(&[41.618_41, -5.993_164, -35.624_756]));
     }
 }
