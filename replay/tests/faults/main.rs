@@ -70,6 +70,7 @@ mod shufflenet;
 mod special;
 mod spectral;
 mod statistics;
+mod stft_waveform;
 mod support;
 mod tabular_raw_features;
 mod take_put;

@@ -120,6 +120,16 @@ const COMPLEX_READY: &[&str] = &[
     "aten.tril_.default",
     "aten.triu_.default",
     "aten._unsafe_view.default",
+    // in-place view operators restride the tensor (geometry only), as
+    // `torch.stft` of one 1-d signal squeezes its complex result with
+    // `squeeze_(0)`
+    "aten.transpose_.default",
+    "aten.t_.default",
+    "aten.unsqueeze_.default",
+    "aten.squeeze_.dim",
+    "aten.squeeze_.default",
+    "aten.squeeze_.dims",
+    "aten.as_strided_.default",
     // complex by construction (`kernels/fft`)
     "aten._fft_r2c.default",
     "aten._fft_c2r.default",
