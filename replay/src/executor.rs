@@ -171,6 +171,7 @@ impl Default for ReplayOptions {
 /// `fractional-pool-samples-swapped`, `repeat-interleave-reversed`,
 /// `int64-search-through-double`, `search-in-double`, `integer-matmul-in-double`,
 /// `integer-index-reduce-in-double`, `out-resize-contiguous`,
+/// `view-dtype-casts`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -352,6 +353,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "out-resize-contiguous" => {
                 faults.out_resize_contiguous = true;
+            }
+            None if spec == "view-dtype-casts" => {
+                faults.view_dtype_casts = true;
             }
             Some(("rename-node", arg)) => {
                 let (old, new) = arg

@@ -472,6 +472,10 @@ pub struct Faults {
     /// recorded strides of every resized `out` of a pointwise operator
     /// over transposed or channels-last inputs.
     pub out_resize_contiguous: bool,
+    /// `view.dtype` between a float and an integer dtype converts the
+    /// values instead of reinterpreting their bit patterns. Breaks every
+    /// bit-level utility that reads a float's representation.
+    pub view_dtype_casts: bool,
 }
 
 impl Faults {

@@ -25,6 +25,7 @@ mod engine;
 mod errors;
 mod fake_quant;
 mod fft;
+mod float_bits_quantiser;
 mod foreach;
 mod fractional_pool;
 mod function_setup_context;

@@ -17,6 +17,7 @@ mod dense;
 mod elementwise;
 mod factory;
 mod fft;
+pub(crate) mod float_bits;
 mod foreach;
 mod indexing;
 pub(crate) mod iter;
@@ -188,6 +189,7 @@ pub(crate) fn lookup_real(op: &str) -> Option<Kernel> {
         .or_else(|| utility::lookup(op))
         .or_else(|| statistics::lookup(op))
         .or_else(|| fft::lookup(op))
+        .or_else(|| float_bits::lookup(op))
         .or_else(|| out_variant::lookup(op))
 }
 

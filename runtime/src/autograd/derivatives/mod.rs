@@ -33,6 +33,7 @@ mod decomp;
 mod double_backward;
 mod elementwise;
 mod fft;
+mod float_bits;
 mod foreach;
 mod indexing;
 mod nn;
@@ -206,6 +207,7 @@ pub(crate) fn lookup(op: &str) -> Differentiability {
         .or_else(|| decomp::lookup(op))
         .or_else(|| statistics::lookup(op))
         .or_else(|| fft::lookup(op))
+        .or_else(|| float_bits::lookup(op))
         .unwrap_or(Differentiability::Missing)
 }
 
