@@ -138,7 +138,8 @@ impl Default for ReplayOptions {
 /// `build-order-saved-tensors`, `integer-arithmetic-in-double`,
 /// `right-shift-without-sign-fill`, `take-in-storage-order`, `put-first-write-wins`,
 /// `numbers-as-iterator-inputs`,
-/// `pool-gradient-in-double`, `softmax-grad-in-double`, `contiguous-pad-crop`,
+/// `pool-gradient-in-double`, `sparse-coalesce-in-f64`, `sparse-coalesce-reversed`,
+/// `softmax-grad-in-double`, `contiguous-pad-crop`,
 /// `layer-norm-exact-moments`,
 /// `ignore-exec-info`, `reverse-hooks`, `drop-node-hook-results`,
 /// `ignore-grad-mode`,
@@ -204,6 +205,8 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "take-in-storage-order" => faults.take_in_storage_order = true,
             None if spec == "pool-gradient-in-double" => faults.pool_gradient_in_double = true,
+            None if spec == "sparse-coalesce-in-f64" => faults.sparse_coalesce_in_f64 = true,
+            None if spec == "sparse-coalesce-reversed" => faults.sparse_coalesce_reversed = true,
             None if spec == "layer-norm-exact-moments" => faults.layer_norm_exact_moments = true,
             None if spec == "softmax-grad-in-double" => faults.softmax_grad_in_double = true,
             None if spec == "contiguous-pad-crop" => faults.contiguous_pad_crop = true,

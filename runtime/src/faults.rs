@@ -476,6 +476,15 @@ pub struct Faults {
     /// values instead of reinterpreting their bit patterns. Breaks every
     /// bit-level utility that reads a float's representation.
     pub view_dtype_casts: bool,
+    /// `_coalesce` sums each run of duplicate entries in float64 and
+    /// rounds once, where PyTorch sums left to right in the values' dtype.
+    /// Breaks the coalesced values wherever duplicates cancel (a sparse
+    /// embedding gradient of a repeated index).
+    pub sparse_coalesce_in_f64: bool,
+    /// `_coalesce` sums each run of duplicate entries right to left (the
+    /// uncoalesced entries' order reversed). Breaks the coalesced values
+    /// wherever three or more duplicates round differently in another order.
+    pub sparse_coalesce_reversed: bool,
 }
 
 impl Faults {

@@ -34,17 +34,19 @@ class UnrecordableValue(CaptureError):
         return CaptureError(f"unsupported: {func}: {where} is a {self.type_name}, which a trace cannot hold{hint}")
 
 
-# The switch that lets a capture record sparse COO tensors (format 2.4)
-# before the runtime replays them: `FT_CAPTURE_SPARSE=1`.
+# The switch that turns off recording sparse COO tensors (format 2.4):
+# `FT_CAPTURE_SPARSE=0` refuses them by name, as captures did before the
+# runtime replayed them (for a trace that must stay readable by format 2.3
+# readers).
 SPARSE_SWITCH = "FT_CAPTURE_SPARSE"
 
 
 def sparse_capture_enabled() -> bool:
     """Whether sparse COO tensors are recorded (FORMAT.md §3.1) instead of
-    refused."""
+    refused: unless `FT_CAPTURE_SPARSE=0`."""
     import os
 
-    return os.environ.get(SPARSE_SWITCH) == "1"
+    return os.environ.get(SPARSE_SWITCH) != "0"
 
 
 # What to do instead, per layout a trace cannot hold.

@@ -279,7 +279,7 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         """The reference of a sparse COO tensor (format 2.4): its indices and
         values are strided tensors with ids of their own, which carry the
         digests (`digest` is `SPARSE_PARTS_*` then) its reference would.
-        Without `FT_CAPTURE_SPARSE=1` it fails, and the call is refused by
+        Under `FT_CAPTURE_SPARSE=0` it fails, and the call is refused by
         name (`layout_refusal`)."""
         if not self._sparse:
             raise RuntimeError("sparse tensors are not captured")

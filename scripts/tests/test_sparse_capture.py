@@ -1,5 +1,5 @@
-"""Sparse COO tensors recorded by the capture under FT_CAPTURE_SPARSE=1
-(format 2.4), before the runtime replays them; refused by name without it."""
+"""Sparse COO tensors recorded by the capture (format 2.4) by default, and
+refused by name under the opt-out FT_CAPTURE_SPARSE=0."""
 
 from __future__ import annotations
 
@@ -46,8 +46,8 @@ def capture(tmp_path, name: str) -> bytes:
     return out.read_bytes()
 
 
-def test_without_the_switch_a_sparse_tensor_is_refused_by_name(tmp_path, monkeypatch):
-    monkeypatch.delenv(SPARSE_SWITCH, raising=False)
+def test_with_the_opt_out_a_sparse_tensor_is_refused_by_name(tmp_path, monkeypatch):
+    monkeypatch.setenv(SPARSE_SWITCH, "0")
     program = tmp_path / "program.py"
     program.write_text(PROGRAM)
     result = capture_program(str(program), str(tmp_path / "t.ftr"), "all", timestamps=False)
@@ -55,8 +55,8 @@ def test_without_the_switch_a_sparse_tensor_is_refused_by_name(tmp_path, monkeyp
     assert "aten._sparse_coo_tensor_with_dims_and_tensors.default makes a sparse_coo tensor" in result.message
 
 
-def test_with_the_switch_sparse_tensors_are_recorded_twice_alike(tmp_path, monkeypatch):
-    monkeypatch.setenv(SPARSE_SWITCH, "1")
+def test_by_default_sparse_tensors_are_recorded_twice_alike(tmp_path, monkeypatch):
+    monkeypatch.delenv(SPARSE_SWITCH, raising=False)
     first, second = capture(tmp_path, "a"), capture(tmp_path, "b")
     assert first == second
     reader = ftr.TraceReader(str(tmp_path / "a.ftr"))

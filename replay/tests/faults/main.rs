@@ -68,6 +68,7 @@ mod seq2seq_lbfgs;
 mod sequence;
 mod shrink;
 mod shufflenet;
+mod sparse_embedding_sgd;
 mod special;
 mod spectral;
 mod statistics;

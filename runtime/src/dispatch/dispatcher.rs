@@ -15,6 +15,8 @@
 //! For example an operator on CPU tensors walks
 //! `AutogradCPU[autograd] → ADInplaceOrView[fallthrough] → BackendSelect[fallthrough] → CPU[kernel]`
 //! and `torch.randn(...)` from Python walks `BackendSelect[kernel] → CPU[kernel]`.
+//! A sparse COO argument contributes `SparseCPU` instead of `CPU`; a walk
+//! that reaches a `SparseCPU` kernel ends there.
 //! PyTorch itself never visits fallthrough keys (it masks them out); the chain
 //! is the derived walk FORMAT §3.3 asks for.
 
@@ -52,10 +54,20 @@ impl Plan {
             chain.push(Step { key, handler });
             match handler {
                 Handler::Math => return Ok(Plan { keyset, chain }),
-                Handler::Kernel if key.is_dense_backend() => return Ok(Plan { keyset, chain }),
+                Handler::Kernel if key.is_dense_backend() || key == DispatchKey::SparseCPU => {
+                    return Ok(Plan { keyset, chain });
+                }
                 Handler::Kernel if key == DispatchKey::BackendSelect => {
                     let from_tensors = keyset.iter().find(|k| k.is_dense_backend());
                     let backend = match from_tensors {
+                        // The sparse factory's BackendSelect kernel reads
+                        // its layout (sparse_coo): the walk goes on at
+                        // SparseCPU.
+                        _ if crate::kernels::sparse_ops::is_sparse_factory(&entry.python_name)
+                            && options_device == Device::Cpu =>
+                        {
+                            DispatchKey::SparseCPU
+                        }
                         Some(k) => k.max(options_device.backend_key()),
                         None => options_device.backend_key(),
                     };
@@ -117,7 +129,7 @@ impl Plan {
                     k
                 }
             })
-            .filter(|k| k.is_dense_backend())
+            .filter(|k| k.is_dense_backend() || *k == DispatchKey::SparseCPU)
     }
 
     /// `[key, handler]` names, as written into op events.

@@ -18,7 +18,9 @@
 //!   otherwise a fallthrough;
 //! * `AutocastCPU`: a kernel for the operators on autocast's lists
 //!   ([`super::autocast::CPU_KERNELS`]), otherwise a fallthrough;
-//! * backend keys (`CPU`, `Meta`): the kernel.
+//! * backend keys (`CPU`, `Meta`): the kernel;
+//! * `SparseCPU`: a kernel for the operators the sparse COO layout has
+//!   ([`crate::kernels::sparse_ops`]), otherwise a fallthrough.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -72,6 +74,7 @@ pub const NATIVE_FUNCTIONS: &[(&str, &str)] = &[
         "distributions.yaml",
         include_str!("native_functions/distributions.yaml"),
     ),
+    ("sparse.yaml", include_str!("native_functions/sparse.yaml")),
 ];
 
 /// How a dispatch key handles an operator (the `handler` of a chain step).
@@ -170,6 +173,9 @@ impl OpEntry {
                 } else {
                     Handler::Kernel
                 }
+            }
+            DispatchKey::SparseCPU if crate::kernels::sparse_ops::has_kernel(&self.python_name) => {
+                Handler::Kernel
             }
             k if super::autocast::has_kernel(k, &self.python_name) => Handler::Kernel,
             _ => Handler::Fallthrough,

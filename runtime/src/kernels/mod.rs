@@ -34,6 +34,7 @@ mod reduction;
 mod rnn;
 mod set;
 pub(crate) mod sparse;
+pub(crate) mod sparse_ops;
 mod statistics;
 mod utility;
 mod view;

@@ -5,8 +5,9 @@
 //! depend on their order:
 //!
 //! * `_coalesce` sorts the entries by their row-major linearised index
-//!   (stably: duplicates keep their order) and sums each run of duplicates
-//!   left to right in the values' dtype, the first copied, each next one
+//!   (PyTorch's unstable CPU sort, libstdc++'s introsort: duplicates keep
+//!   their order only up to 16 entries) and sums each run of duplicates
+//!   left to right in the sorted order in the values' dtype, the first copied, each next one
 //!   added; indices and values are new tensors of the input's nnz, narrowed
 //!   to the unique count (so the indices keep the row stride of the input's
 //!   nnz). Fewer than two entries: a copy flagged coalesced.
@@ -191,8 +192,9 @@ fn coalesce_as<T: Elem>(op: &str, t: &Tensor, faults: SparseFaults) -> Result<Te
             *l = *l * size + i;
         }
     }
-    let mut order: Vec<usize> = (0..nnz).collect();
-    order.sort_by_key(|&k| linear[k]);
+    let order = unstable_sort_order(&linear).ok_or_else(|| {
+        RuntimeError::unsupported(op, "a coalesce whose index sort falls back to heapsort")
+    })?;
     let mut out_cols = vec![vec![0i64; nnz]; sparse_dim];
     let mut out = vec![T::ZERO; nnz * block];
     let mut runs: Vec<Vec<usize>> = Vec::new();
@@ -235,6 +237,115 @@ fn coalesce_as<T: Elem>(op: &str, t: &Tensor, faults: SparseFaults) -> Result<Te
     let indices = narrowed_indices(op, &out_cols, nnz, used)?;
     let values = narrowed_values(op, &dense_sizes, block, out, nnz, used)?;
     Tensor::sparse_coo(op, t.shape(), sparse_dim, indices, values, true)
+}
+
+/// The entry order PyTorch's CPU `sort` of the linear indices gives
+/// (`stable=False`: libstdc++'s `std::sort` over (key, position) pairs
+/// compared by key): an introsort with median-of-three pivots down to runs
+/// of 16, then one insertion sort. Duplicates therefore do not keep their
+/// order once there are more than 16 entries. `None` where the introsort
+/// would exhaust its depth and switch to heapsort (not reproduced).
+fn unstable_sort_order(keys: &[i64]) -> Option<Vec<usize>> {
+    const THRESHOLD: usize = 16;
+    let mut v: Vec<(i64, usize)> = keys.iter().copied().zip(0..).collect();
+    let n = v.len();
+    if n > 1 {
+        let depth = 2 * (usize::BITS - 1 - n.leading_zeros()) as usize;
+        introsort_loop(&mut v, 0, n, depth)?;
+        if n > THRESHOLD {
+            insertion_sort(&mut v, 0, THRESHOLD);
+            for i in THRESHOLD..n {
+                unguarded_linear_insert(&mut v, i);
+            }
+        } else {
+            insertion_sort(&mut v, 0, n);
+        }
+    }
+    Some(v.into_iter().map(|(_, k)| k).collect())
+}
+
+fn introsort_loop(
+    v: &mut [(i64, usize)],
+    first: usize,
+    mut last: usize,
+    mut depth: usize,
+) -> Option<()> {
+    while last - first > 16 {
+        if depth == 0 {
+            return None;
+        }
+        depth -= 1;
+        let mid = first + (last - first) / 2;
+        move_median_to_first(v, first, first + 1, mid, last - 1);
+        let cut = unguarded_partition(v, first + 1, last, first);
+        introsort_loop(v, cut, last, depth)?;
+        last = cut;
+    }
+    Some(())
+}
+
+fn move_median_to_first(v: &mut [(i64, usize)], result: usize, a: usize, b: usize, c: usize) {
+    let (ka, kb, kc) = (v[a].0, v[b].0, v[c].0);
+    let pick = if ka < kb {
+        if kb < kc {
+            b
+        } else if ka < kc {
+            c
+        } else {
+            a
+        }
+    } else if ka < kc {
+        a
+    } else if kb < kc {
+        c
+    } else {
+        b
+    };
+    v.swap(result, pick);
+}
+
+fn unguarded_partition(
+    v: &mut [(i64, usize)],
+    mut first: usize,
+    mut last: usize,
+    pivot: usize,
+) -> usize {
+    let key = v[pivot].0;
+    loop {
+        while v[first].0 < key {
+            first += 1;
+        }
+        last -= 1;
+        while key < v[last].0 {
+            last -= 1;
+        }
+        if first >= last {
+            return first;
+        }
+        v.swap(first, last);
+        first += 1;
+    }
+}
+
+fn insertion_sort(v: &mut [(i64, usize)], first: usize, last: usize) {
+    for i in first + 1..last {
+        if v[i].0 < v[first].0 {
+            let val = v[i];
+            v.copy_within(first..i, first + 1);
+            v[first] = val;
+        } else {
+            unguarded_linear_insert(v, i);
+        }
+    }
+}
+
+fn unguarded_linear_insert(v: &mut [(i64, usize)], mut last: usize) {
+    let val = v[last];
+    while val.0 < v[last - 1].0 {
+        v[last] = v[last - 1];
+        last -= 1;
+    }
+    v[last] = val;
 }
 
 /// PyTorch's `add_out_dense_sparse_cpu` in place: `dense += alpha * sparse`.
@@ -490,6 +601,24 @@ mod tests {
             parts(&coalesce("_coalesce", &t, reversed).expect("sparse kernel")).1,
             vec![2.0, 1.0]
         );
+    }
+
+    #[test]
+    fn coalesce_sums_duplicates_in_the_unstable_sort_order_beyond_16_entries() {
+        // 36 entries, row 0 at positions 3, 17 and 30: torch 2.15 sums them
+        // in the order 3, 30, 17 (1e8 + 1 rounds away, -1e8 then gives 0
+        // for (1e8, -1e8, 1); (1e8, 1, -1e8) gives 1).
+        for (vals, expected) in [([1e8f32, -1e8, 1.0], 0.0f32), ([1e8, 1.0, -1e8], 1.0)] {
+            let mut idx: Vec<i64> = (0..36).map(|k| k % 5 + 1).collect();
+            let mut values = vec![0.5f32; 36];
+            for (&p, &v) in [3usize, 17, 30].iter().zip(&vals) {
+                idx[p] = 0;
+                values[p] = v;
+            }
+            let t = coo(&idx, 1, &values, &[6], false);
+            let c = coalesce("_coalesce", &t, SparseFaults::default()).expect("sparse kernel");
+            assert_eq!(parts(&c).1[0], expected);
+        }
     }
 
     #[test]

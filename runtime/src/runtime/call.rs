@@ -88,7 +88,12 @@ fn keys_of_tensors(args: &[IValue]) -> DispatchKeySet {
     args.iter()
         .flat_map(IValue::tensors)
         .fold(DispatchKeySet::EMPTY, |ks, t| {
-            let ks = ks.union(DispatchKeySet::for_tensor(t.device(), t.is_inference()));
+            let mut keys = DispatchKeySet::for_tensor(t.device(), t.is_inference());
+            if t.is_sparse() && keys.contains(DispatchKey::CPU) {
+                // torch 2.15: SparseCPU, ADInplaceOrView, AutogradCPU, AutocastCPU.
+                keys = keys.without(DispatchKey::CPU).with(DispatchKey::SparseCPU);
+            }
+            let ks = ks.union(keys);
             if t.is_conj() {
                 ks.with(DispatchKey::Conjugate)
             } else {
@@ -99,7 +104,7 @@ fn keys_of_tensors(args: &[IValue]) -> DispatchKeySet {
 
 fn backend_device(key: DispatchKey) -> Result<Device> {
     match key {
-        DispatchKey::CPU => Ok(Device::Cpu),
+        DispatchKey::CPU | DispatchKey::SparseCPU => Ok(Device::Cpu),
         DispatchKey::Meta => Ok(Device::Meta),
         DispatchKey::CUDA => Ok(Device::Cuda(0)),
         other => Err(RuntimeError::unsupported(
@@ -266,12 +271,24 @@ impl Runtime {
                 .collect::<Vec<_>>()
         });
 
-        let backend = plan
+        let backend_key = plan
             .backend()
-            .ok_or_else(|| RuntimeError::unsupported(op, "a walk without a backend kernel"))
-            .and_then(backend_device)?;
-        let kernel =
-            kernels::lookup(op).ok_or_else(|| RuntimeError::unsupported(op, "a CPU kernel"))?;
+            .ok_or_else(|| RuntimeError::unsupported(op, "a walk without a backend kernel"))?;
+        let backend = backend_device(backend_key)?;
+        if backend_key != DispatchKey::SparseCPU
+            && args.iter().flat_map(IValue::tensors).any(Tensor::is_sparse)
+        {
+            return Err(RuntimeError::unsupported(
+                op,
+                "a sparse_coo argument (no SparseCPU kernel)",
+            ));
+        }
+        let kernel = if backend_key == DispatchKey::SparseCPU {
+            kernels::sparse_ops::lookup(op)
+                .ok_or_else(|| RuntimeError::unsupported(op, "a SparseCPU kernel"))?
+        } else {
+            kernels::lookup(op).ok_or_else(|| RuntimeError::unsupported(op, "a CPU kernel"))?
+        };
         if let (ExecContext::Node(_), Some(anchor)) = (&self.context, &mut self.node_anchor) {
             let inputs: Vec<&Tensor> = args.iter().flat_map(IValue::tensors).collect();
             anchor.anchor_inputs(op, &inputs);

@@ -44,6 +44,7 @@ mod ops_foreach;
 mod ops_indexing;
 mod ops_nn;
 pub(crate) mod ops_reduction;
+mod ops_sparse;
 mod saved_hooks;
 mod views;
 

@@ -15,6 +15,8 @@
 //! * no `.grad` yet otherwise → copy it into a tensor with the leaf's
 //!   strides: `new_empty_strided(new_grad, leaf sizes, leaf strides)` then
 //!   `copy_` (or `clone(contiguous)` for a leaf that is not dense);
+//! * no `.grad` yet and a sparse gradient → `clone` after PyTorch's checks
+//!   of its parts (`_indices`, `_values`, `_indices`);
 //! * a `.grad` exists and grad mode is off → `add_` in place;
 //! * a `.grad` exists and grad mode is on (create_graph) → `.grad = grad + new`.
 
@@ -99,6 +101,7 @@ impl BackwardFn for AccumulateGrad {
         let grad_mode = ctx.rt.is_grad_enabled();
         let current = variable.grad();
         let updated = match current {
+            None if new_grad.is_sparse() => Some(ctx.rt.first_sparse_grad(&new_grad, grad_mode)?),
             None => {
                 // Only our handle may reference the gradient for it to be stolen.
                 if !grad_mode

@@ -531,7 +531,8 @@ impl BackwardFn for IndexPutBackward0 {
 /// `embedding(weight, indices, padding_idx, scale_grad_by_freq, sparse)`:
 /// `embedding_backward` (a composite) dispatches
 /// `embedding_dense_backward(grad, indices, num_weights, padding_idx,
-/// scale_grad_by_freq)` for dense gradients.
+/// scale_grad_by_freq)` for dense gradients and builds a sparse COO
+/// gradient for `sparse=True` ([`crate::runtime::Runtime::embedding_sparse_backward`]).
 pub(crate) struct EmbeddingBackward0 {
     pub(crate) indices: SavedVariable,
     pub(crate) num_weights: i64,
@@ -546,13 +547,18 @@ impl BackwardFn for EmbeddingBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        if self.sparse {
-            return Err(RuntimeError::unsupported(
-                "aten.embedding.default",
-                "sparse=True (sparse gradients)",
-            ));
-        }
         let indices = self.indices.unpack(ctx.node)?;
+        if self.sparse {
+            return one_to_one(ctx, grads, |ctx, g| {
+                ctx.rt.embedding_sparse_backward(
+                    &g,
+                    &indices,
+                    self.num_weights,
+                    self.padding_idx,
+                    self.scale_grad_by_freq,
+                )
+            });
+        }
         one_to_one(ctx, grads, |ctx, g| {
             ctx.rt.embedding_dense_backward(
                 &g,

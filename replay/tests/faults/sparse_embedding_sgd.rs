@@ -1,0 +1,54 @@
+//! Mutation tests of the sparse COO `_coalesce` on the
+//! `sparse_embedding_sgd` golden, whose shuffle-consistency push gives the
+//! same words large, exactly opposite gradient entries around the batch's
+//! own: only PyTorch's order (the unstable index sort's, then left to right
+//! in float32) leaves their sums as PyTorch has them. The coalesced
+//! gradient's values are read by `_values`, where the check names them.
+
+use super::support::{replay_anchored_with_fault, replay_with_fault};
+
+const TRACE: &str = "sparse_embedding_sgd.torch.ftr";
+
+fn first_value_failure(out: &str) -> Option<&str> {
+    out.lines()
+        .skip_while(|l| !l.starts_with("FAIL values"))
+        .nth(1)
+}
+
+#[test]
+fn coalesce_in_f64_is_caught_anchored_at_the_coalesced_values() {
+    let (code, out) = replay_anchored_with_fault(TRACE, "sparse-coalesce-in-f64");
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        first_value_failure(&out)
+            .is_some_and(|l| l.contains("aten._values.default output 0 (expected seq 154")),
+        "{out}"
+    );
+}
+
+#[test]
+fn coalesce_in_f64_is_caught_free_running() {
+    let (code, out) = replay_with_fault(TRACE, "sparse-coalesce-in-f64");
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("aten._values.default (expected seq 154) is wrong"),
+        "{out}"
+    );
+}
+
+#[test]
+fn coalesce_in_reversed_order_is_caught_both_ways() {
+    let (code, out) = replay_anchored_with_fault(TRACE, "sparse-coalesce-reversed");
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        first_value_failure(&out)
+            .is_some_and(|l| l.contains("aten._values.default output 0 (expected seq 154")),
+        "{out}"
+    );
+    let (code, out) = replay_with_fault(TRACE, "sparse-coalesce-reversed");
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("aten._values.default (expected seq 154) is wrong"),
+        "{out}"
+    );
+}
