@@ -14,8 +14,9 @@
 //! keep a channels-last input's layout; the backward returns a weight and
 //! bias gradient whenever the mask asks, even without affine parameters.
 
-use super::common::{bool_list, opt_tensor, require_floating};
+use super::common::{bool_list, is_reduced_float, opt_tensor, require_floating, round_to};
 use super::conv::{is_channels_last, strides_like};
+use super::moments::{Lanes, rowwise_moments};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -127,6 +128,42 @@ fn stats_dtype(op: &str, x: DType, params: [Option<&Tensor>; 2]) -> Result<DType
     Ok(dtype)
 }
 
+/// Mean and biased variance of one `(n, g)` block as PyTorch's kernel
+/// computes them ([`rowwise_moments`] in the accumulation type: float64 for
+/// float64 blocks, float32 otherwise).
+fn block_moments(block: &[f64], dtype: DType) -> (f64, f64) {
+    if dtype == DType::Float64 {
+        return rowwise_moments(block, Lanes::DOUBLE);
+    }
+    let row: Vec<f32> = block.iter().map(|&v| v as f32).collect();
+    let lanes = if is_reduced_float(dtype) {
+        Lanes::REDUCED
+    } else {
+        Lanes::FLOAT
+    };
+    let (mean, var) = rowwise_moments(&row, lanes);
+    (f64::from(mean), f64::from(var))
+}
+
+/// One normalised element: with affine parameters `x·scale + bias` where
+/// `scale = rstd·w` and `bias = −scale·mean + b` (each `a·b + c` fused, as
+/// the compiled kernel contracts it), else `(x − mean)·rstd`; in the
+/// statistics' dtype (observed in torch 2.15).
+fn normalise(x: f64, (mean, rstd): (f64, f64), affine: Option<(f64, f64)>, dtype: DType) -> f64 {
+    let fma = |a: f64, b: f64, c: f64| match dtype {
+        DType::Float64 => a.mul_add(b, c),
+        _ => f64::from((a as f32).mul_add(b as f32, c as f32)),
+    };
+    match affine {
+        Some((w, b)) => {
+            let scale = round_to(dtype, rstd * w);
+            let bias = fma(-scale, mean, b);
+            fma(x, scale, bias)
+        }
+        None => round_to(dtype, round_to(dtype, x - mean) * rstd),
+    }
+}
+
 /// `native_group_norm(input, weight, bias, N, C, HxW, group, eps)`.
 pub(crate) fn native_group_norm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let x = a.tensor(0)?;
@@ -151,17 +188,22 @@ pub(crate) fn native_group_norm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<
             let mut means = Vec::with_capacity(blocks);
             let mut rstds = Vec::with_capacity(blocks);
             for block in xs.chunks(len).take(blocks) {
-                let mean = block.iter().sum::<f64>() / len as f64;
-                let var = block.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / len as f64;
+                let (mean, var) = block_moments(block, x.dtype());
                 means.push(mean);
-                rstds.push(1.0 / (var.max(0.0) + eps).sqrt());
+                rstds.push(round_to(sdtype, 1.0 / (var.max(0.0) + eps).sqrt()));
             }
+            let affine = weight.is_some() || bias.is_some();
             let out = xs
                 .iter()
                 .enumerate()
-                .map(|(i, v)| {
+                .map(|(i, &v)| {
                     let (k, c) = (geo.block_of(i), geo.channel(i));
-                    (v - means[k]) * rstds[k] * w[c] + b[c]
+                    normalise(
+                        v,
+                        (means[k], rstds[k]),
+                        affine.then(|| (w[c], b[c])),
+                        sdtype,
+                    )
                 })
                 .collect();
             stats = Some((means, rstds));
@@ -307,4 +349,33 @@ pub(crate) fn native_group_norm_backward(
     let grad_weight = param_grad(1, true)?;
     let grad_bias = param_grad(2, false)?;
     Ok(vec![grad_input, grad_weight, grad_bias])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DType, block_moments, normalise};
+
+    /// One `(n, g)` block of 50 float32 elements around 300 (`300 +
+    /// 0.05·sin(0.7·i)`): torch 2.15's `native_group_norm` mean, rstd and
+    /// the element at index 38 (channel 1, weight −0.5, bias 2), with and
+    /// without affine parameters. Exact statistics give other values.
+    #[test]
+    fn block_statistics_and_outputs_match_torch() {
+        let block: Vec<f64> = (0..50)
+            .map(|i| f64::from((300.0 + 0.05 * (f64::from(i) * 0.7).sin()) as f32))
+            .collect();
+        let (mean, var) = block_moments(&block, DType::Float32);
+        let rstd = f64::from((1.0 / (var + 1e-5).sqrt()) as f32);
+        assert_eq!(mean, 300.002_838_134_765_6);
+        assert_eq!(rstd, 28.446_811_676_025_39);
+        let x = block[38];
+        assert_eq!(
+            normalise(x, (mean, rstd), Some((-0.5, 2.0)), DType::Float32),
+            1.332_736_134_529_113_8
+        );
+        assert_eq!(
+            normalise(x, (mean, rstd), None, DType::Float32),
+            1.334_312_438_964_843_8
+        );
+    }
 }
