@@ -118,7 +118,10 @@ cargo build --release --locked -p ft-replay
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 status=0
-for program in traces/programs/*.py; do
+# One program: re-capture, compare with its golden, replay free-running and
+# anchored. Prints its own report; exits 1 on any failure.
+corpus_one() {
+    local program=$1 name golden fresh expected values got why
     name=$(basename "$program" .py)
     golden="traces/$name.torch.ftr"
     fresh="$scratch/$name.torch.ftr"
@@ -132,8 +135,7 @@ for program in traces/programs/*.py; do
     "$python" scripts/capture_torch.py "$program" -o "$fresh" --zero-timestamps --values "${values:-all}" || got=$?
     if [ "$got" != "$expected" ]; then
         echo "FAIL $name: capture exited $got, expected $expected"
-        status=1
-        continue
+        return 1
     fi
     if cmp -s "$fresh" "$golden"; then
         echo "ok   $name: re-capture is byte-identical to $golden"
@@ -143,18 +145,33 @@ for program in traces/programs/*.py; do
         echo "ok   $name: re-capture records the same run as $golden (values within tolerance)"
     else
         echo "FAIL $name: $why (run scripts/update_goldens.sh if the change is intended)"
-        status=1
-        continue
+        return 1
     fi
+    rm -f "$fresh"
+    local ok=0
     if ! target/release/ft-replay --against "$golden" --out "$scratch/$name.ft.ftr"; then
         echo "FAIL $name: replay of $golden diverged"
-        status=1
+        ok=1
     fi
-    if ! target/release/ft-replay --against "$golden" --anchor >"$scratch/anchored.txt"; then
-        cat "$scratch/anchored.txt"
+    rm -f "$scratch/$name.ft.ftr"
+    if ! target/release/ft-replay --against "$golden" --anchor >"$scratch/$name.anchored.txt"; then
+        cat "$scratch/$name.anchored.txt"
         echo "FAIL $name: anchored replay of $golden diverged"
-        status=1
+        ok=1
     fi
+    return $ok
+}
+# The programs run FT_CORPUS_JOBS at a time (default: one per core); each
+# report is printed whole, in the programs' order.
+export -f corpus_one
+export python scratch
+jobs=${FT_CORPUS_JOBS:-$(nproc)}
+printf '%s\n' traces/programs/*.py | xargs -P "$jobs" -I{} bash -c \
+    'name=$(basename "$1" .py); if corpus_one "$1" >"$scratch/$name.log" 2>&1; then : >"$scratch/$name.ok"; fi' _ {} || true
+for program in traces/programs/*.py; do
+    name=$(basename "$program" .py)
+    cat "$scratch/$name.log" 2>/dev/null || echo "FAIL $name: the corpus run left no report"
+    [ -f "$scratch/$name.ok" ] || status=1
 done
 
 step "native programs: runtime/examples/native_*.rs against their PyTorch twins"
