@@ -11,7 +11,11 @@ entry in nnz order, repeated words one after the other, each a fused
 multiply-add), and the per-step gradient report that coalesces the sparse
 gradient (`is_coalesced`, `_coalesce`: duplicates sorted by row and summed
 left to right in float32) to count the rows touched and take their norms.
-The dense classifier head is trained by its own SGD with momentum. A
+A per-word bias table, also sparse, is trained by Adagrad (its sparse
+step: `coalesce`, `add_` of the squared values into the dense state sum,
+`sparse_mask` of the state by the gradient, `sqrt_`, `add_`, `div`, and
+`add_` of the update). The dense classifier head is trained by its own SGD
+with momentum. A
 heavily weighted shuffle-consistency push (a sentence and a shuffle of it
 must score alike; its value is zero, only its gradient counts) looks both up in the same call, one before and one
 after the batch: each of their words gets large, exactly opposite
@@ -27,8 +31,10 @@ torch.manual_seed(11)
 
 VOCAB, DIM, CLASSES = 12, 4, 2
 table = nn.Embedding(VOCAB, DIM, sparse=True)
+word_bias = nn.Embedding(VOCAB, 1, sparse=True)
 head = nn.Linear(DIM, CLASSES)
 table_opt = torch.optim.SGD(table.parameters(), lr=0.3)
+bias_opt = torch.optim.Adagrad(word_bias.parameters(), lr=0.1)
 head_opt = torch.optim.SGD(head.parameters(), lr=0.1, momentum=0.9)
 # Eight sentences of six words; a small vocabulary, so words repeat within
 # and across sentences.
@@ -45,13 +51,16 @@ for step in range(3):
     # weighted difference's (a straight-through consistency push).
     gap = 1e5 * (scores[0] - scores[-1])
     penalty = gap - gap.detach()
-    loss = nn.functional.cross_entropy(head(bags[1:-1]), target) + penalty
+    logits = head(bags[1:-1]) + word_bias(batch).mean(1)
+    loss = nn.functional.cross_entropy(logits, target) + penalty
     table_opt.zero_grad()
+    bias_opt.zero_grad()
     head_opt.zero_grad()
     loss.backward()
     grad = table.weight.grad.coalesce()
     touched = grad._values().norm(dim=1)
     print(step, round(loss.item(), 6), grad._nnz(), round(touched.max().item(), 6))
     table_opt.step()
+    bias_opt.step()
     head_opt.step()
 print(table.weight[:3].tolist())

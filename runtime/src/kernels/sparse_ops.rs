@@ -10,6 +10,7 @@
 //! | `clone` | contiguous copies of both parts, the same coalesced flag |
 //! | `add_.Tensor` | dense `self` plus a sparse `other` ([`super::sparse::add_dense_sparse_`]) |
 //! | `add.Tensor` | two sparse tensors ([`super::sparse::add_sparse_sparse`]) |
+//! | `sparse_mask` | a dense `self` read at a coalesced mask's entries: a copy of the mask's indices (its strides kept), `self`'s slices at them as contiguous values, coalesced |
 //!
 //! Anything else with a sparse argument has no `SparseCPU` kernel: the
 //! dispatcher reports it unsupported, naming the operator.
@@ -35,6 +36,7 @@ const SPARSE_CPU: &[&str] = &[
     "aten.clone.default",
     "aten.add_.Tensor",
     "aten.add.Tensor",
+    "aten.sparse_mask.default",
 ];
 
 /// Whether `op` has a `SparseCPU` kernel (its handler at that key).
@@ -63,6 +65,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.clone.default" => clone,
         "aten.add_.Tensor" => add_,
         "aten.add.Tensor" => add,
+        "aten.sparse_mask.default" => sparse_mask,
         _ => return None,
     })
 }
@@ -206,4 +209,62 @@ fn add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         other,
         a.scalar(2)?,
     )?)])
+}
+
+fn sparse_mask(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (this, mask) = (a.tensor(0)?, a.tensor(1)?);
+    let parts = mask.sparse_parts(ctx.op)?;
+    if this.is_sparse() || !parts.is_coalesced() || this.shape() != mask.shape() {
+        return Err(RuntimeError::unsupported(
+            ctx.op,
+            "a mask that is not coalesced, a sparse self, or sizes that differ",
+        ));
+    }
+    let nnz = parts.nnz();
+    let sparse_dim = parts.sparse_dim;
+    let flat = parts.indices.read_i64(ctx.op)?;
+    let shape = this.shape();
+    let block: usize = shape[sparse_dim..]
+        .iter()
+        .map(|&d| d.max(0) as usize)
+        .product();
+    let dense = this.read_f64(ctx.op)?;
+    let mut gathered = Vec::with_capacity(nnz * block);
+    for k in 0..nnz {
+        let mut row = 0usize;
+        for d in 0..sparse_dim {
+            let i = flat[d * nnz + k];
+            if i < 0 || i >= shape[d] {
+                return Err(RuntimeError::index(
+                    ctx.op,
+                    format!(
+                        "index {i} is out of bounds for dimension {d} with size {}",
+                        shape[d]
+                    ),
+                ));
+            }
+            row = row * shape[d] as usize + i as usize;
+        }
+        gathered.extend_from_slice(&dense[row * block..(row + 1) * block]);
+    }
+    let mut vshape = vec![nnz as i64];
+    vshape.extend_from_slice(&shape[sparse_dim..]);
+    let values = Tensor::from_f64(
+        ctx.op,
+        &vshape,
+        &contiguous_strides(&vshape),
+        this.dtype(),
+        &gathered,
+    )?;
+    // `mask._indices().clone()`: preserve_format keeps the strides of the
+    // (dense) indices.
+    let indices = Tensor::zeroed(
+        ctx.op,
+        parts.indices.shape(),
+        parts.indices.stride(),
+        crate::tensor::dtype::DType::Int64,
+    )?;
+    indices.write_i64(ctx.op, &flat)?;
+    let out = Tensor::sparse_coo(ctx.op, shape, sparse_dim, indices, values, true)?;
+    Ok(vec![IValue::Tensor(out)])
 }
