@@ -170,7 +170,7 @@ impl Default for ReplayOptions {
 /// `as-strided-backward-keeps-unit-dims`, `isin-ignores-last-test-element`,
 /// `channel-shuffle-inverse`, `rrelu-noise-not-written`,
 /// `fractional-pool-samples-swapped`, `repeat-interleave-reversed`,
-/// `int64-search-through-double`, `search-in-double`, `integer-matmul-in-double`,
+/// `int64-search-through-double`, `search-in-double`, `addr-beta-zero-reads-self`, `integer-matmul-in-double`,
 /// `integer-index-reduce-in-double`, `out-resize-contiguous`,
 /// `view-dtype-casts`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
@@ -345,6 +345,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.repeat_interleave_reversed = true;
             }
             None if spec == "search-in-double" => faults.search_in_double = true,
+            None if spec == "addr-beta-zero-reads-self" => {
+                faults.addr_beta_zero_reads_self = true;
+            }
             None if spec == "int64-search-through-double" => {
                 faults.int64_search_through_double = true;
             }

@@ -457,6 +457,10 @@ pub struct Faults {
     /// searched in float32 boundaries where it rounds onto a boundary
     /// (`0.2` against `float32(0.2)`).
     pub search_in_double: bool,
+    /// `addr` with `beta == 0` still computes `beta * self`, where PyTorch
+    /// ignores `self` (its NaNs and infinities do not propagate). Breaks
+    /// every such `addr` over a `self` holding them.
+    pub addr_beta_zero_reads_self: bool,
     /// Integer matrix products (`mm`, `addmm`, `bmm`, `baddbmm`, `addbmm`,
     /// `mv`, `addmv`, `dot`) multiply and accumulate in f64, where products
     /// and sums beyond 2^53 round. Breaks the values of every integer

@@ -24,6 +24,7 @@ mod embedding_max_norm;
 mod engine;
 mod errors;
 mod fake_quant;
+mod fast_weights_addr;
 mod fft;
 mod float_bits_quantiser;
 mod foreach;

@@ -7,6 +7,7 @@
 //! results are contiguous, `rot90` is a flip (TensorIterator's layout)
 //! followed by a transpose for odd quarter turns.
 
+mod addr;
 mod block_diag;
 mod cross;
 mod renorm;
@@ -35,6 +36,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.equal.default" => sums::equal,
         "aten.rot90.default" => rot90::rot90,
         "aten.renorm.default" => renorm::renorm,
+        "aten.addr.default" => addr::addr,
         _ => return None,
     })
 }

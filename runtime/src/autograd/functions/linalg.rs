@@ -387,6 +387,51 @@ impl BackwardFn for AddmvBackward0 {
     }
 }
 
+/// `addr(self, vec1, vec2, *, beta, alpha)`: edges (self, vec1, vec2),
+/// computed in that order (observed in torch 2.15): `grad * beta`,
+/// `mv(grad, vec2) * alpha`, `mv(grad.t(), vec1) * alpha`, each product by
+/// a scalar skipped when it is 1.
+pub(crate) struct AddrBackward0 {
+    pub(crate) beta: IValue,
+    pub(crate) alpha: IValue,
+    /// Saved when vec2 needs a gradient.
+    pub(crate) vec1: Option<SavedVariable>,
+    /// Saved when vec1 needs a gradient.
+    pub(crate) vec2: Option<SavedVariable>,
+}
+
+impl BackwardFn for AddrBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None, None]);
+        };
+        let mut out = vec![None, None, None];
+        if ctx.needs(0) {
+            out[0] = Some(maybe_multiply(ctx, g.clone(), &self.beta)?);
+        }
+        if ctx.needs(1) {
+            let vec2 = saved(ctx, &self.vec2)?;
+            let p = ctx.rt.mv(&g, &vec2)?;
+            out[1] = Some(maybe_multiply(ctx, p, &self.alpha)?);
+        }
+        if ctx.needs(2) {
+            let vec1 = saved(ctx, &self.vec1)?;
+            let p = mat_t_mv(ctx, &g, &vec1)?;
+            out[2] = Some(maybe_multiply(ctx, p, &self.alpha)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.vec1.iter_mut().for_each(SavedVariable::release);
+        self.vec2.iter_mut().for_each(SavedVariable::release);
+    }
+}
+
 /// `dot(self, tensor)`: d/dself = grad * tensor, d/dtensor = grad * self
 /// (`mul.Tensor` with the 0-dim gradient first), self first.
 pub(crate) struct DotBackward0 {

@@ -9,10 +9,12 @@
 //! | `mv` | MvBackward0 | self, vec | the other operand |
 //! | `addmv` | AddmvBackward0 | self, mat, vec | mat/vec (as needed), beta, alpha |
 //! | `dot` | DotBackward0 | self, tensor | the other operand |
+//! | `addr` | AddrBackward0 | self, vec1, vec2 | vec1/vec2 (as needed), beta, alpha |
 
 use super::super::{Derivative, Differentiability, arg, derivative, needs, tensor};
 use crate::autograd::functions::linalg::{
-    AddbmmBackward0, AddmvBackward0, BaddbmmBackward0, BmmBackward0, DotBackward0, MvBackward0,
+    AddbmmBackward0, AddmvBackward0, AddrBackward0, BaddbmmBackward0, BmmBackward0, DotBackward0,
+    MvBackward0,
 };
 use crate::autograd::saved::SavedVariable;
 use crate::error::Result;
@@ -68,6 +70,14 @@ pub(in crate::autograd::derivatives) fn lookup(op: &str) -> Option<Differentiabi
                 alpha: arg(a, 4),
                 mat: save_for(a, n, 1, 2)?,
                 vec: save_for(a, n, 2, 1)?,
+            }))
+        })),
+        "aten.addr.default" => D(derivative!("AddrBackward0", &[0, 1, 2], |a, n| {
+            Ok(Box::new(AddrBackward0 {
+                beta: arg(a, 3),
+                alpha: arg(a, 4),
+                vec1: save_for(a, n, 1, 2)?,
+                vec2: save_for(a, n, 2, 1)?,
             }))
         })),
         "aten.dot.default" => D(derivative!("DotBackward0", &[0, 1], |a, n| {
