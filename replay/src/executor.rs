@@ -172,7 +172,7 @@ impl Default for ReplayOptions {
 /// `fractional-pool-samples-swapped`, `repeat-interleave-reversed`,
 /// `int64-search-through-double`, `search-in-double`, `addr-beta-zero-reads-self`, `integer-matmul-in-double`,
 /// `integer-index-reduce-in-double`, `out-resize-contiguous`,
-/// `view-dtype-casts`,
+/// `view-dtype-casts`, `scatter-view-grads-swapped`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -362,6 +362,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "view-dtype-casts" => {
                 faults.view_dtype_casts = true;
+            }
+            None if spec == "scatter-view-grads-swapped" => {
+                faults.scatter_view_grads_swapped = true;
             }
             Some(("rename-node", arg)) => {
                 let (old, new) = arg

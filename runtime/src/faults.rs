@@ -480,6 +480,11 @@ pub struct Faults {
     /// values instead of reinterpreting their bit patterns. Breaks every
     /// bit-level utility that reads a float's representation.
     pub view_dtype_casts: bool,
+    /// SelectScatterBackward0 / SliceScatterBackward0 compute the source's
+    /// gradient (the gradient's view) before `self`'s (zeros scattered into
+    /// the gradient), where PyTorch computes `self`'s first. Breaks the
+    /// dispatch order of every backward through a scatter of a view.
+    pub scatter_view_grads_swapped: bool,
     /// `_coalesce` sums each run of duplicate entries in float64 and
     /// rounds once, where PyTorch sums left to right in the values' dtype.
     /// Breaks the coalesced values wherever duplicates cancel (a sparse

@@ -30,6 +30,7 @@ mod float_bits_quantiser;
 mod foreach;
 mod fractional_pool;
 mod function_setup_context;
+mod functional_cache_scatter;
 mod functions;
 mod functorch;
 mod fused_observer;

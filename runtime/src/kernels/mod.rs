@@ -32,6 +32,7 @@ pub(crate) mod random;
 mod reduce;
 mod reduction;
 mod rnn;
+mod scatter_views;
 mod set;
 pub(crate) mod sparse;
 pub(crate) mod sparse_ops;
@@ -191,6 +192,7 @@ pub(crate) fn lookup_real(op: &str) -> Option<Kernel> {
         .or_else(|| statistics::lookup(op))
         .or_else(|| fft::lookup(op))
         .or_else(|| float_bits::lookup(op))
+        .or_else(|| scatter_views::lookup(op))
         .or_else(|| out_variant::lookup(op))
 }
 

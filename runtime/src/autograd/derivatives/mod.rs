@@ -39,6 +39,7 @@ mod indexing;
 mod nn;
 mod reduction;
 mod rnn;
+mod scatter_views;
 mod selection;
 mod special;
 mod statistics;
@@ -208,6 +209,7 @@ pub(crate) fn lookup(op: &str) -> Differentiability {
         .or_else(|| statistics::lookup(op))
         .or_else(|| fft::lookup(op))
         .or_else(|| float_bits::lookup(op))
+        .or_else(|| scatter_views::lookup(op))
         .unwrap_or(Differentiability::Missing)
 }
 

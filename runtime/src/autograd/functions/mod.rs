@@ -32,6 +32,7 @@ pub(crate) mod pointwise;
 pub(crate) mod reduce;
 pub(crate) mod reduction;
 pub(crate) mod rnn;
+pub(crate) mod scatter_views;
 pub(crate) mod shape;
 pub(crate) mod special;
 pub(crate) mod spectral;
