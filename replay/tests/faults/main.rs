@@ -71,6 +71,7 @@ mod sequence;
 mod shrink;
 mod shufflenet;
 mod sparse_embedding_sgd;
+mod sparse_recommender;
 mod special;
 mod spectral;
 mod statistics;

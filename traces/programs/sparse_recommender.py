@@ -1,6 +1,12 @@
 """A recommender trained the way PyTorch's docs suggest for large tables:
 user and item embeddings with sparse=True (their gradients are sparse COO
-tensors) updated by SparseAdam, and a dense scoring MLP updated by Adam."""
+tensors) updated by SparseAdam, and a dense scoring MLP updated by Adam.
+
+Pins SparseAdam's sparse step as torch 2.15 runs it: `coalesce` of each
+gradient, `sparse_mask` of the moments by it, `_values`, the moment updates
+as new sparse tensors (`_sparse_coo_tensor_with_dims_and_tensors`) added
+into the dense moments entry by entry, and the parameter update added the
+same way; two Embeddings' sparse gradients plus a one-column bias table."""
 
 import torch
 import torch.nn as nn
