@@ -140,7 +140,7 @@ impl Default for ReplayOptions {
 /// `numbers-as-iterator-inputs`,
 /// `pool-gradient-in-double`, `sparse-coalesce-in-f64`, `sparse-coalesce-reversed`,
 /// `softmax-grad-in-double`, `contiguous-pad-crop`,
-/// `layer-norm-exact-moments`,
+/// `layer-norm-exact-moments`, `group-norm-exact-statistics`,
 /// `ignore-exec-info`, `reverse-hooks`, `drop-node-hook-results`,
 /// `ignore-grad-mode`,
 /// `reverse-function-grads`, `flat-reentrant-depth`, `shared-data-version`,
@@ -208,6 +208,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "sparse-coalesce-in-f64" => faults.sparse_coalesce_in_f64 = true,
             None if spec == "sparse-coalesce-reversed" => faults.sparse_coalesce_reversed = true,
             None if spec == "layer-norm-exact-moments" => faults.layer_norm_exact_moments = true,
+            None if spec == "group-norm-exact-statistics" => {
+                faults.group_norm_exact_statistics = true;
+            }
             None if spec == "softmax-grad-in-double" => faults.softmax_grad_in_double = true,
             None if spec == "contiguous-pad-crop" => faults.contiguous_pad_crop = true,
             None if spec == "put-first-write-wins" => faults.put_first_write_wins = true,

@@ -95,6 +95,12 @@ pub struct Faults {
     /// (raw features such as years or prices), where PyTorch's variance is
     /// off by 1e-4 relative and so is every output.
     pub layer_norm_exact_moments: bool,
+    /// Group norm computes as the runtime once did: each block's exact
+    /// mean and variance (float64) and the backward's plane sums and chain
+    /// in float64, instead of PyTorch's vectorised Welford moments, lane
+    /// sums and fused steps in the accumulation type. Breaks float32 blocks
+    /// with a large common offset (raw thermal frames in kelvin).
+    pub group_norm_exact_statistics: bool,
     /// `_softmax_backward_data` of float32/float64 sums `g·y` in float64
     /// and rounds once, where PyTorch computes in the dtype (a vectorised
     /// lane order over the last dimension, a fused multiply-add along any

@@ -80,6 +80,7 @@ mod support;
 mod tabular_raw_features;
 mod take_put;
 mod tensor_data;
+mod thermal_groupnorm;
 mod torchvision;
 mod training_misc;
 mod transformer_fastpath;

@@ -17,6 +17,7 @@
 use super::common::{bool_list, is_reduced_float, opt_tensor, require_floating, round_to};
 use super::conv::{is_channels_last, strides_like};
 use super::moments::{Lanes, rowwise_moments};
+use super::norm::{accumulator, fused, lane_sum};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -145,6 +146,15 @@ fn block_moments(block: &[f64], dtype: DType) -> (f64, f64) {
     (f64::from(mean), f64::from(var))
 }
 
+/// A block's exact mean and biased variance, in float64: the
+/// `group-norm-exact-statistics` fault.
+fn exact_moments(block: &[f64]) -> (f64, f64) {
+    let len = block.len().max(1) as f64;
+    let mean = block.iter().sum::<f64>() / len;
+    let var = block.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / len;
+    (mean, var)
+}
+
 /// One normalised element: with affine parameters `x·scale + bias` where
 /// `scale = rstd·w` and `bias = −scale·mean + b` (each `a·b + c` fused, as
 /// the compiled kernel contracts it), else `(x − mean)·rstd`; in the
@@ -187,8 +197,13 @@ pub(crate) fn native_group_norm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<
             let len = geo.block().max(1);
             let mut means = Vec::with_capacity(blocks);
             let mut rstds = Vec::with_capacity(blocks);
+            let exact = ctx.faults.group_norm_exact_statistics;
             for block in xs.chunks(len).take(blocks) {
-                let (mean, var) = block_moments(block, x.dtype());
+                let (mean, var) = if exact {
+                    exact_moments(block)
+                } else {
+                    block_moments(block, x.dtype())
+                };
                 means.push(mean);
                 rstds.push(round_to(sdtype, 1.0 / (var.max(0.0) + eps).sqrt()));
             }
@@ -268,16 +283,31 @@ pub(crate) fn native_group_norm_backward(
             ),
         ));
     }
-    // Per (n, c): Σ g x and Σ g over the plane.
+    // Per (n, c): Σ g x and Σ g over the plane, in the vectorised lane
+    // order of PyTorch's kernel for float32/float64 (f64 otherwise).
+    let dtype = x.dtype();
+    let kernel_order =
+        matches!(dtype, DType::Float32 | DType::Float64) && !ctx.faults.group_norm_exact_statistics;
     let sums = || -> Result<PlaneSums> {
         let (xs, gs) = (x.read_f64(ctx.op)?, g.read_f64(ctx.op)?);
-        let mut ds = vec![0f64; geo.n * geo.c];
-        let mut db = vec![0f64; geo.n * geo.c];
-        for (i, (xv, gv)) in xs.iter().zip(&gs).enumerate() {
-            let nc = i / geo.hxw.max(1);
-            ds[nc] += gv * xv;
-            db[nc] += gv;
-        }
+        let hxw = geo.hxw.max(1);
+        let ones = vec![1.0; hxw];
+        let (ds, db) = if kernel_order {
+            gs.chunks(hxw)
+                .zip(xs.chunks(hxw))
+                .map(|(g, x)| (lane_sum(g, x, dtype), lane_sum(g, &ones, dtype)))
+                .unzip()
+        } else {
+            gs.chunks(hxw)
+                .zip(xs.chunks(hxw))
+                .map(|(g, x)| {
+                    (
+                        g.iter().zip(x).map(|(g, x)| g * x).sum::<f64>(),
+                        g.iter().sum::<f64>(),
+                    )
+                })
+                .unzip()
+        };
         Ok(PlaneSums { xs, gs, ds, db })
     };
     let grad_input = if want(0) {
@@ -292,26 +322,46 @@ pub(crate) fn native_group_norm_backward(
                 let w = channel_param(ctx.op, weight, geo.c, 1.0)?;
                 let d = geo.d();
                 let s = 1.0 / geo.block().max(1) as f64;
+                let exact = kernel_order;
+                let (acc, fma) = (accumulator(dtype), fused(dtype));
+                let s = acc(s);
                 let mut c2 = vec![0f64; blocks];
                 let mut c3 = vec![0f64; blocks];
                 for k in 0..blocks {
                     let (n, grp) = (k / geo.group, k % geo.group);
                     let (mut ds_v, mut db_v) = (0.0, 0.0);
                     for c in grp * d..(grp + 1) * d {
-                        ds_v += ds[n * geo.c + c] * w[c];
-                        db_v += db[n * geo.c + c] * w[c];
+                        let nc = n * geo.c + c;
+                        if exact {
+                            ds_v = fma(ds[nc], w[c], ds_v);
+                            db_v = fma(db[nc], w[c], db_v);
+                        } else {
+                            ds_v += ds[nc] * w[c];
+                            db_v += db[nc] * w[c];
+                        }
                     }
                     let r = rs[k];
-                    c2[k] = (db_v * ms[k] - ds_v) * r * r * r * s;
-                    c3[k] = -c2[k] * ms[k] - db_v * r * s;
+                    if exact {
+                        let diff = fma(db_v, ms[k], -ds_v);
+                        c2[k] = acc(acc(acc(acc(diff * r) * r) * r) * s);
+                        c3[k] = fma(-acc(db_v * r), s, -acc(c2[k] * ms[k]));
+                    } else {
+                        c2[k] = (db_v * ms[k] - ds_v) * r * r * r * s;
+                        c3[k] = -c2[k] * ms[k] - db_v * r * s;
+                    }
                 }
                 Ok(gs
                     .iter()
                     .zip(&xs)
                     .enumerate()
-                    .map(|(i, (gv, xv))| {
+                    .map(|(i, (&gv, &xv))| {
                         let (k, c) = (geo.block_of(i), geo.channel(i));
-                        rs[k] * w[c] * gv + c2[k] * xv + c3[k]
+                        if exact {
+                            let c1 = acc(rs[k] * w[c]);
+                            acc(fma(c1, gv, acc(c2[k] * xv)) + c3[k])
+                        } else {
+                            rs[k] * w[c] * gv + c2[k] * xv + c3[k]
+                        }
                     })
                     .collect())
             },

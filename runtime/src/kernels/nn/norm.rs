@@ -353,7 +353,7 @@ fn param_grad_by_threads(
 
 /// The rounding of PyTorch's accumulation type: float32 arithmetic for
 /// every floating dtype but float64.
-fn accumulator(dtype: DType) -> fn(f64) -> f64 {
+pub(super) fn accumulator(dtype: DType) -> fn(f64) -> f64 {
     match dtype {
         DType::Float64 => |v| v,
         _ => |v| f64::from(v as f32),
@@ -361,7 +361,7 @@ fn accumulator(dtype: DType) -> fn(f64) -> f64 {
 }
 
 /// `a·b + c` rounded once in `dtype`'s accumulation type.
-fn fused(dtype: DType) -> fn(f64, f64, f64) -> f64 {
+pub(super) fn fused(dtype: DType) -> fn(f64, f64, f64) -> f64 {
     match dtype {
         DType::Float64 => |a, b, c| a.mul_add(b, c),
         _ => |a, b, c| f64::from((a as f32).mul_add(b as f32, c as f32)),
@@ -377,7 +377,7 @@ fn fused(dtype: DType) -> fn(f64, f64, f64) -> f64 {
 /// halves (`(l0+l4 + l2+l6) + (l1+l5 + l3+l7)`), float64 in lane order.
 /// Observed in torch 2.15 bit for bit on whole vectors; a ragged tail of
 /// five or more elements does not always agree in the last bit.
-fn lane_sum(p: &[f64], q: &[f64], dtype: DType) -> f64 {
+pub(super) fn lane_sum(p: &[f64], q: &[f64], dtype: DType) -> f64 {
     let acc = accumulator(dtype);
     let lanes = if dtype == DType::Float64 { 4 } else { 8 };
     let n = p.len().min(q.len());
