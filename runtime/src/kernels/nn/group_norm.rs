@@ -330,14 +330,17 @@ pub(crate) fn native_group_norm_backward(
                 for k in 0..blocks {
                     let (n, grp) = (k / geo.group, k % geo.group);
                     let (mut ds_v, mut db_v) = (0.0, 0.0);
-                    for c in grp * d..(grp + 1) * d {
-                        let nc = n * geo.c + c;
+                    let channels = grp * d..(grp + 1) * d;
+                    let planes = n * geo.c + channels.start..n * geo.c + channels.end;
+                    for ((ds_c, db_c), w_c) in
+                        ds[planes.clone()].iter().zip(&db[planes]).zip(&w[channels])
+                    {
                         if exact {
-                            ds_v = fma(ds[nc], w[c], ds_v);
-                            db_v = fma(db[nc], w[c], db_v);
+                            ds_v = fma(*ds_c, *w_c, ds_v);
+                            db_v = fma(*db_c, *w_c, db_v);
                         } else {
-                            ds_v += ds[nc] * w[c];
-                            db_v += db[nc] * w[c];
+                            ds_v += ds_c * w_c;
+                            db_v += db_c * w_c;
                         }
                     }
                     let r = rs[k];

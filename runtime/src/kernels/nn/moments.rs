@@ -194,8 +194,8 @@ mod tests {
         let row = [300.018_22_f32, 300.014_7, 300.001_43];
         let (mean, var) = rowwise_moments(&row, Lanes::FLOAT);
         // torch 2.15: mean 300.011474609375, rstd 126.5688705444336.
-        assert_eq!(mean, 300.011_474_609_375);
-        assert_eq!(1.0 / (var + 1e-5f32).sqrt(), 126.568_870_544_433_6);
+        assert_eq!(mean, 300.011_47);
+        assert_eq!(1.0 / (var + 1e-5f32).sqrt(), 126.568_87);
     }
 
     /// `300 + 0.05·sin(0.7·i)` rounded to float32.
@@ -210,8 +210,8 @@ mod tests {
     #[test]
     fn vectorised_rows_match_torch_bit_for_bit() {
         for (len, mean, rstd) in [
-            (100, 300.000_030_517_578_1_f32, 28.339_384_078_979_492_f32),
-            (1000, 300.000_122_070_312_5, 28.168_413_162_231_445),
+            (100, 300.000_03_f32, 28.339_384_f32),
+            (1000, 300.000_12, 28.168_413),
         ] {
             let (m, var) = rowwise_moments(&offset_row(len), Lanes::FLOAT);
             assert_eq!(m, mean, "mean of {len}");
