@@ -3,7 +3,7 @@
 //!
 //! | operator | kernel |
 //! |---|---|
-//! | `_sparse_coo_tensor_with_dims_and_tensors` | a sparse tensor over shallow copies of the indices and values (new tensors, new version counters, the same storages), coalesced when given so or when it has fewer than two entries |
+//! | `_sparse_coo_tensor_with_dims_and_tensors` | a sparse tensor over shallow copies of the indices and values (new tensors sharing the storages and version counters), coalesced when given so or when it has fewer than two entries |
 //! | `_indices`, `_values` | the parts themselves (the same tensors every time) |
 //! | `is_coalesced`, `sparse_dim`, `dense_dim`, `_nnz` | the layout's flags and sizes |
 //! | `_coalesce` | [`super::sparse::coalesce`] |
@@ -20,8 +20,8 @@ use super::{Kernel, KernelCtx};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
+use crate::tensor::Tensor;
 use crate::tensor::strides::contiguous_strides;
-use crate::tensor::{Tensor, VersionCounter};
 
 /// The operators with a `SparseCPU` kernel.
 const SPARSE_CPU: &[&str] = &[
@@ -70,8 +70,9 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
     })
 }
 
-/// A new tensor over `t`'s storage and geometry with a version counter of
-/// its own (PyTorch's `shallow_copy_and_detach`).
+/// A new tensor over `t`'s storage and geometry sharing its version
+/// counter (PyTorch's `shallow_copy_and_detach` as the sparse constructor
+/// calls it).
 fn shallow_copy(t: &Tensor) -> Tensor {
     Tensor::from_parts(
         std::sync::Arc::clone(&t.0.storage),
@@ -80,7 +81,7 @@ fn shallow_copy(t: &Tensor) -> Tensor {
         t.storage_offset(),
         t.dtype(),
         t.device(),
-        VersionCounter::new(),
+        t.0.version.clone(),
     )
 }
 
