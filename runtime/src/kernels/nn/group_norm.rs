@@ -198,6 +198,13 @@ pub(crate) fn native_group_norm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<
             let mut means = Vec::with_capacity(blocks);
             let mut rstds = Vec::with_capacity(blocks);
             let exact = ctx.faults.group_norm_exact_statistics;
+            // PyTorch's accumulation type: the statistics and the
+            // normalisation are computed in it, rounded to their dtypes
+            // only when stored.
+            let acc_dtype = match x.dtype() {
+                DType::Float64 => DType::Float64,
+                _ => DType::Float32,
+            };
             for block in xs.chunks(len).take(blocks) {
                 let (mean, var) = if exact {
                     exact_moments(block)
@@ -205,7 +212,7 @@ pub(crate) fn native_group_norm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<
                     block_moments(block, x.dtype())
                 };
                 means.push(mean);
-                rstds.push(round_to(sdtype, 1.0 / (var.max(0.0) + eps).sqrt()));
+                rstds.push(round_to(acc_dtype, 1.0 / (var.max(0.0) + eps).sqrt()));
             }
             let affine = weight.is_some() || bias.is_some();
             let out = xs
@@ -217,7 +224,7 @@ pub(crate) fn native_group_norm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<
                         v,
                         (means[k], rstds[k]),
                         affine.then(|| (w[c], b[c])),
-                        sdtype,
+                        acc_dtype,
                     )
                 })
                 .collect();
