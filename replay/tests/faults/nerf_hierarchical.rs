@@ -3,32 +3,19 @@
 //! float in float32 edges, equals the edge `float32(5.3)` only when both
 //! are compared in float32, as PyTorch does.
 
-use super::support::{replay_anchored_with_fault, replay_with_fault};
+use super::support::{assert_anchored_value_failures, replay_with_fault};
 
 const TRACE: &str = "nerf_hierarchical.torch.ftr";
 const FAULT: &str = "search-in-double";
 
 #[test]
 fn searches_compared_in_double_are_caught_anchored_at_the_scalar_overloads() {
-    let (code, out) = replay_anchored_with_fault(TRACE, FAULT);
-    assert_eq!(code, Some(3), "{out}");
-    let failures: Vec<&str> = out
-        .lines()
-        .skip_while(|l| !l.starts_with("FAIL values"))
-        .skip(1)
-        .take_while(|l| l.starts_with("       aten."))
-        .collect();
-    assert!(
-        failures
-            .first()
-            .is_some_and(|l| l.contains("aten.bucketize.Scalar output 0")),
-        "{out}"
-    );
-    assert!(
-        failures
-            .iter()
-            .any(|l| l.contains("aten.searchsorted.Scalar output 0")),
-        "{out}"
+    assert_anchored_value_failures(
+        TRACE,
+        FAULT,
+        "aten.bucketize.Scalar output 0",
+        &["aten.searchsorted.Scalar output 0"],
+        "",
     );
 }
 

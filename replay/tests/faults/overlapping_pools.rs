@@ -3,36 +3,19 @@
 //! `overlapping_pools` golden, whose loss scale of 2**16 makes overlapping
 //! windows' float32 sums depend on it.
 
-use super::support::{replay_anchored_with_fault, replay_with_fault};
+use super::support::{assert_anchored_value_failures, replay_with_fault};
 
 const TRACE: &str = "overlapping_pools.torch.ftr";
 const FAULT: &str = "pool-gradient-in-double";
 
 #[test]
 fn pool_gradients_summed_in_double_are_caught_anchored_at_the_pool() {
-    let (code, out) = replay_anchored_with_fault(TRACE, FAULT);
-    assert_eq!(code, Some(3), "{out}");
-    let failures: Vec<&str> = out
-        .lines()
-        .skip_while(|l| !l.starts_with("FAIL values"))
-        .skip(1)
-        .take_while(|l| l.starts_with("       aten."))
-        .collect();
-    assert!(
-        failures
-            .first()
-            .is_some_and(|l| l.contains("aten.avg_pool3d_backward.default output 0")),
-        "{out}"
-    );
-    assert!(
-        failures
-            .iter()
-            .any(|l| l.contains("aten.max_pool2d_with_indices_backward.default output 0")),
-        "{out}"
-    );
-    assert!(
-        failures.iter().all(|l| l.contains("_backward.default")),
-        "only pooling gradients differ on PyTorch's inputs: {out}"
+    assert_anchored_value_failures(
+        TRACE,
+        FAULT,
+        "aten.avg_pool3d_backward.default output 0",
+        &["aten.max_pool2d_with_indices_backward.default output 0"],
+        "_backward.default",
     );
 }
 

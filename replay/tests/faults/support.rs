@@ -80,6 +80,39 @@ pub fn assert_first_value_failure(
     })
 }
 
+/// The operator lines (`aten.…`) listed under a report's `FAIL values`,
+/// in the report's order.
+pub fn value_failures(out: &str) -> Vec<&str> {
+    out.lines()
+        .skip_while(|l| !l.starts_with("FAIL values"))
+        .skip(1)
+        .take_while(|l| l.starts_with("       aten."))
+        .collect()
+}
+
+/// Anchored, `fault` fails `trace` with exit 3; the first value failure
+/// holds `first`, some failure holds each of `also`, and every failure
+/// holds `only` (the operator family the fault breaks; `""` for any).
+pub fn assert_anchored_value_failures(
+    trace: &str,
+    fault: &str,
+    first: &str,
+    also: &[&str],
+    only: &str,
+) {
+    let (code, out) = replay_anchored_with_fault(trace, fault);
+    assert_eq!(code, Some(3), "{out}");
+    let failures = value_failures(&out);
+    assert!(failures.first().is_some_and(|l| l.contains(first)), "{out}");
+    for op in also {
+        assert!(failures.iter().any(|l| l.contains(op)), "{op}: {out}");
+    }
+    assert!(
+        failures.iter().all(|l| l.contains(only)),
+        "only {only} differs on PyTorch's inputs: {out}"
+    );
+}
+
 /// Each operator's kernel, perturbed by `delta`, is a value failure named
 /// where it happens: free-running the drift starts at the operator (exit 3),
 /// anchored the operator fails on PyTorch's own inputs (exit 3).

@@ -4,38 +4,19 @@
 //! kernel normalising with exact statistics must be caught at the layer
 //! norm it breaks.
 
-use super::support::{replay_anchored_with_fault, replay_with_fault};
+use super::support::{assert_anchored_value_failures, replay_with_fault};
 
 const TRACE: &str = "tabular_raw_features.torch.ftr";
 const FAULT: &str = "layer-norm-exact-moments";
 
 #[test]
 fn exact_moments_are_caught_anchored_at_the_layer_norm() {
-    let (code, out) = replay_anchored_with_fault(TRACE, FAULT);
-    assert_eq!(code, Some(3), "{out}");
-    let failures: Vec<&str> = out
-        .lines()
-        .skip_while(|l| !l.starts_with("FAIL values"))
-        .skip(1)
-        .take_while(|l| l.starts_with("       aten."))
-        .collect();
-    assert!(
-        failures
-            .first()
-            .is_some_and(|l| l.contains("aten.native_layer_norm.default output 0")),
-        "{out}"
-    );
-    assert!(
-        failures
-            .iter()
-            .any(|l| l.contains("aten.native_layer_norm.default output 2")),
-        "the inverse deviation differs as well: {out}"
-    );
-    assert!(
-        failures
-            .iter()
-            .all(|l| l.contains("aten.native_layer_norm.default")),
-        "only the layer norms differ on PyTorch's inputs: {out}"
+    assert_anchored_value_failures(
+        TRACE,
+        FAULT,
+        "aten.native_layer_norm.default output 0",
+        &["aten.native_layer_norm.default output 2"],
+        "aten.native_layer_norm.default",
     );
 }
 
