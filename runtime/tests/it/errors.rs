@@ -13,7 +13,7 @@ fn unknown_operator_fails_closed_and_names_it() {
     assert!(matches!(&err, RuntimeError::UnknownOp { op } if op == "aten.frobnicate.default"));
     assert!(Runtime::schema("aten.addmm.default").is_ok());
     assert!(matches!(
-        Runtime::schema("aten.addmm.out"),
+        Runtime::schema("aten.addbmm.out"),
         Err(RuntimeError::UnknownOp { .. })
     ));
 }
