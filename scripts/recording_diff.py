@@ -19,7 +19,8 @@ apart, and an L-BFGS objective 2e-6 apart after its first line search and
 byte-identical, or when they have the same events in the same order, equal in
 every structural field, with every recorded value (blob or Python float)
 within `CROSS_CPU_TOLERANCES` for its dtype — 0.1% for float32 and
-float64, a few float16 or bfloat16 ulps: room for another CPU's rounding
+float64 and for each part of a complex64 or complex128 value, a few float16
+or bfloat16 ulps: room for another CPU's rounding
 grown over a run, yet far below what a capture that records a wrong or
 stale value produces (and on the goldens' machine the bytes must be equal);
 the
@@ -48,6 +49,9 @@ CROSS_CPU_TOLERANCES = {
     "float64": (1e-3, 1e-3),
     "float16": (2e-2, 2e-3),
     "bfloat16": (1e-1, 2e-2),
+    # A complex value's real and imaginary parts, each as its part dtype.
+    "complex64": (1e-3, 1e-3),
+    "complex128": (1e-3, 1e-3),
 }
 NUMPY_DTYPES = {
     "float32": np.float32,
@@ -59,6 +63,9 @@ NUMPY_DTYPES = {
     "int8": np.int8,
     "uint8": np.uint8,
     "bool": np.bool_,
+    # Stored as interleaved (real, imaginary) parts (FORMAT.md).
+    "complex64": np.float32,
+    "complex128": np.float64,
 }
 # A Python float in an op's arguments or results: float32 is the usual source.
 SCALAR_TOLERANCE = CROSS_CPU_TOLERANCES["float32"]

@@ -6,7 +6,7 @@ import numpy as np
 
 import ftr
 from conftest import REPO
-from recording_diff import _payload_difference, first_difference
+from recording_diff import _blob_difference, _payload_difference, first_difference
 
 GOLDEN = REPO / "traces" / "mlp_train.torch.ftr"
 
@@ -82,6 +82,27 @@ def test_equal_special_numbers_are_the_same_and_others_differ():
     assert _payload_difference([3, inf], [3, -inf], []) is not None
     assert _payload_difference([3, inf], [3, 1e308], []) is not None
     assert _payload_difference([3, nan], [3, 0.0], []) is not None
+
+
+def test_complex_values_compare_part_by_part():
+    """A complex value's real and imaginary parts (stored interleaved) move
+    by another CPU's rounding within the bound of their part dtype; a wrong
+    part differs."""
+    z = np.array([1.5 - 2.0j, -0.25 + 3.0j], dtype=np.complex64)
+
+    def blob(v: np.ndarray) -> ftr.Blob:
+        return ftr.Blob(b"", str(v.dtype), [2], v.tobytes())
+
+    nudged = z.copy()
+    nudged.imag[1] = np.nextafter(np.float32(3.0), np.float32(4.0))
+    assert _blob_difference(blob(nudged), blob(z)) is None
+    wrong = z.copy()
+    wrong.imag[0] = 2.0
+    why = _blob_difference(blob(wrong), blob(z))
+    assert why is not None and "complex64" in why and "beyond tolerance" in why
+    z128 = z.astype(np.complex128)
+    assert _blob_difference(blob(z128 * (1 + 1e-6)), blob(z128)) is None
+    assert _blob_difference(blob(z128.conj()), blob(z128)) is not None
 
 
 def _reshape_refs(value, tid, shape):
