@@ -129,7 +129,9 @@ class DispatchDeriver:
         )
         hit = self._cache.get(cache_key)
         if hit is None or hit[0] is not func:
-            derived_key = (self._table(func).text,) + cache_key[1:]
+            # A sparse COO factory's backend depends on the sparse switch,
+            # which may change between captures in one process.
+            derived_key = (self._table(func).text, sparse_capture_enabled()) + cache_key[1:]
             derived = _DERIVED.get(derived_key)
             if derived is None:
                 tls = TlsState(tls.include - self._capture_only, tls.exclude)

@@ -1299,11 +1299,6 @@ def test_sigkill_leaves_a_partial_whose_complete_chunks_decode(tmp_path):
     "name, message",
     [
         ("grad_batched", "unsupported: torch.autograd.grad(is_grads_batched=True)"),
-        (
-            "sparse_coo_factory",
-            "unsupported: aten._sparse_coo_tensor_with_dims_and_tensors.default makes a sparse_coo tensor",
-        ),
-        ("sparse_to_sparse", "unsupported: aten._to_sparse.default takes or returns a sparse_coo tensor"),
     ],
 )
 def test_unsupported_features_abort_with_exit_4(captures, name, message):

@@ -55,6 +55,32 @@ def test_with_the_opt_out_a_sparse_tensor_is_refused_by_name(tmp_path, monkeypat
     assert "aten._sparse_coo_tensor_with_dims_and_tensors.default makes a sparse_coo tensor" in result.message
 
 
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        (
+            "sparse_coo_factory",
+            "unsupported: aten._sparse_coo_tensor_with_dims_and_tensors.default makes a sparse_coo tensor",
+        ),
+        ("sparse_to_sparse", "unsupported: aten._to_sparse.default takes or returns a sparse_coo tensor"),
+    ],
+)
+def test_with_the_opt_out_sparse_programs_stop_with_exit_4(tmp_path, monkeypatch, name, message):
+    """Under the opt-out, a sparse factory and `to_sparse()` stop the capture
+    (exit 4, a `.partial` trace) naming the operator, in a process that has
+    captured sparse tensors before (the derived dispatch keys depend on the
+    switch)."""
+    monkeypatch.delenv(SPARSE_SWITCH, raising=False)
+    recorded = capture_program(program_path(name), str(tmp_path / "on.ftr"), "all", timestamps=False)
+    assert recorded.status == 0, recorded
+    monkeypatch.setenv(SPARSE_SWITCH, "0")
+    out = tmp_path / "off.ftr"
+    result = capture_program(program_path(name), str(out), "all", timestamps=False)
+    assert result.status == 4
+    assert result.message.startswith(message)
+    assert not out.exists() and (tmp_path / "off.ftr.partial").exists()
+
+
 def test_by_default_sparse_tensors_are_recorded_twice_alike(tmp_path, monkeypatch):
     monkeypatch.delenv(SPARSE_SWITCH, raising=False)
     first, second = capture(tmp_path, "a"), capture(tmp_path, "b")
