@@ -3,17 +3,9 @@
 //! patterns, and wrong `frexp` / `ldexp` / `nextafter` / `rad2deg` values
 //! are named.
 
-use super::support::{replay_anchored_with_fault, replay_with_fault};
+use super::support::{replay_anchored_with_fault, replay_with_fault, value_failures};
 
 const TRACE: &str = "float_bits_quantiser.torch.ftr";
-
-fn value_failures(out: &str) -> Vec<&str> {
-    out.lines()
-        .skip_while(|l| !l.starts_with("FAIL values"))
-        .skip(1)
-        .take_while(|l| l.starts_with("       aten."))
-        .collect()
-}
 
 #[test]
 fn a_view_dtype_that_casts_is_caught_anchored_at_the_view() {

@@ -3,7 +3,7 @@
 //! gradients must be computed in PyTorch's order (`self`'s, then the
 //! source's), and wrong scatters are named.
 
-use super::support::{replay_anchored_with_fault, replay_with_fault};
+use super::support::{replay_anchored_with_fault, replay_with_fault, value_failures};
 
 const TRACE: &str = "functional_cache_scatter.torch.ftr";
 const FAULT: &str = "scatter-view-grads-swapped";
@@ -37,12 +37,7 @@ fn wrong_scatters_are_named_anchored() {
     for op in ["aten.select_scatter.default", "aten.slice_scatter.default"] {
         let (code, out) = replay_anchored_with_fault(TRACE, &format!("perturb={op}:0.5"));
         assert_eq!(code, Some(3), "{op}: {out}");
-        let failures: Vec<&str> = out
-            .lines()
-            .skip_while(|l| !l.starts_with("FAIL values"))
-            .skip(1)
-            .take_while(|l| l.starts_with("       aten."))
-            .collect();
+        let failures = value_failures(&out);
         assert!(
             failures
                 .first()

@@ -3,7 +3,7 @@
 //! a resized `out` must take the strides the functional kernel computed,
 //! and wrong values of `addmm_` / `amax.out` are named.
 
-use super::support::{replay_anchored_with_fault, replay_with_fault};
+use super::support::{replay_anchored_with_fault, replay_with_fault, value_failures};
 
 const TRACE: &str = "preallocated_out_buffers.torch.ftr";
 
@@ -37,12 +37,7 @@ fn wrong_values_of_the_inplace_and_out_forms_are_named_anchored() {
     for op in ["aten.addmm_.default", "aten.amax.out", "aten.mm.out"] {
         let (code, out) = replay_anchored_with_fault(TRACE, &format!("perturb={op}:0.5"));
         assert_eq!(code, Some(3), "{op}: {out}");
-        let failures: Vec<&str> = out
-            .lines()
-            .skip_while(|l| !l.starts_with("FAIL values"))
-            .skip(1)
-            .take_while(|l| l.starts_with("       aten."))
-            .collect();
+        let failures = value_failures(&out);
         assert!(
             failures
                 .first()

@@ -3,7 +3,7 @@
 //! sends a gradient that nearly cancels its sum `sum(g * y)`, so a sum in
 //! float64 rounded once leaves elements far outside float32's tolerance.
 
-use super::support::{assert_first_value_failure, replay_anchored_with_fault};
+use super::support::{assert_first_value_failure, replay_anchored_with_fault, value_failures};
 
 const TRACE: &str = "vqvae_gumbel.torch.ftr";
 const FAULT: &str = "softmax-grad-in-double";
@@ -26,12 +26,7 @@ fn softmax_gradient_summed_in_double_is_caught_both_ways() {
 fn softmax_gradient_summed_in_double_fails_on_pytorchs_inputs() {
     let (code, out) = replay_anchored_with_fault(TRACE, FAULT);
     assert_eq!(code, Some(3), "{out}");
-    let failures: Vec<&str> = out
-        .lines()
-        .skip_while(|l| !l.starts_with("FAIL values"))
-        .skip(1)
-        .take_while(|l| l.starts_with("       aten."))
-        .collect();
+    let failures = value_failures(&out);
     assert!(
         !failures.is_empty()
             && failures
