@@ -216,16 +216,6 @@ pub(crate) fn native_layer_norm_backward(
     ctx.check(x, "input")?;
     let (rows, len) = layer_geometry(ctx.op, x, &normalized)?;
     let shape = x.shape().to_vec();
-    let terms = || -> Result<(Vec<f64>, Vec<f64>, Vec<f64>)> {
-        let xs = x.read_f64(ctx.op)?;
-        let gs = g.read_f64(ctx.op)?;
-        let ms = mean.read_f64(ctx.op)?;
-        let rs = rstd.read_f64(ctx.op)?;
-        let xhat: Vec<f64> = (0..rows * len)
-            .map(|i| (xs[i] - ms[i / len.max(1)]) * rs[i / len.max(1)])
-            .collect();
-        Ok((gs, xhat, rs))
-    };
     let grad_input = if want(0) {
         let out = ctx.output(&shape, &contiguous_strides(&shape), x.dtype(), || {
             let xs = x.read_f64(ctx.op)?;
@@ -256,25 +246,17 @@ pub(crate) fn native_layer_norm_backward(
         };
         let pshape = p.shape().to_vec();
         let out = ctx.output(&pshape, &contiguous_strides(&pshape), p.dtype(), || {
-            if x.dtype().is_floating() {
-                let stats = (mean.read_f64(ctx.op)?, rstd.read_f64(ctx.op)?);
-                let (xs, gs) = (x.read_f64(ctx.op)?, g.read_f64(ctx.op)?);
-                let threads =
-                    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-                let terms = RowTerms {
-                    gs: &gs,
-                    xs: &xs,
-                    stats: &stats,
-                    len,
-                };
-                return Ok(param_grad_by_threads(&terms, with_xhat, x.dtype(), threads));
-            }
-            let (gs, xhat, _) = terms()?;
-            let mut acc = vec![0f64; len];
-            for (i, gv) in gs.iter().enumerate() {
-                acc[i % len] += if with_xhat { gv * xhat[i] } else { *gv };
-            }
-            Ok(acc)
+            let stats = (mean.read_f64(ctx.op)?, rstd.read_f64(ctx.op)?);
+            let (xs, gs) = (x.read_f64(ctx.op)?, g.read_f64(ctx.op)?);
+            let threads =
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+            let terms = RowTerms {
+                gs: &gs,
+                xs: &xs,
+                stats: &stats,
+                len,
+            };
+            Ok(param_grad_by_threads(&terms, with_xhat, x.dtype(), threads))
         })?;
         Ok(out.into())
     };
