@@ -49,6 +49,13 @@ def expected_capture_values(name: str) -> str:
     return "all"
 
 
+def cpu_dependent_values(name: str) -> bool:
+    """Whether a program's values depend on the CPU beyond the cross-CPU
+    tolerance (a line `# cpu-dependent-values: WHY`; see recording_diff.py):
+    its re-capture is compared with its golden up to the values."""
+    return any(line.startswith("# cpu-dependent-values: ") for line in (REPO / program_path(name)).read_text().splitlines())
+
+
 def program_path(name: str) -> str:
     """Repo-relative path of a program (as the goldens record it): `corpus/NAME`
     is traces/programs/NAME.py; a bare NAME is the test program of that name,

@@ -15,7 +15,7 @@ import torch
 
 import ft_capture
 import ftr
-from conftest import REPO, corpus_names, events_named, expected_capture_status, expected_capture_values, ops, program_path, run_cli
+from conftest import REPO, corpus_names, cpu_dependent_values, events_named, expected_capture_status, expected_capture_values, ops, program_path, run_cli
 from ft_capture.schedule import LibstdcxxHeap
 from recording_diff import first_difference
 
@@ -41,7 +41,9 @@ def test_capturing_twice_gives_identical_bytes_and_the_golden(captures):
 def test_every_corpus_program_recaptures_to_its_golden(captures, name):
     result, path = captures.get(name, policy=expected_capture_values(name))
     assert result.status == expected_capture_status(name), result.message
-    why = first_difference(str(path), str(GOLDEN[name]))
+    # A program whose values another CPU moves beyond tolerance is compared up
+    # to its values here; scripts/test.sh replays its re-capture on the runtime.
+    why = first_difference(str(path), str(GOLDEN[name]), values=not cpu_dependent_values(name))
     assert why is None, f"{why} (run scripts/update_goldens.sh if {name} changed on purpose)"
 
 

@@ -145,3 +145,33 @@ def test_an_opaque_outputs_size_may_differ_between_machines(tmp_path):
     hidden = tmp_path / "hidden.ftr"
     _rewrite_output_shape(golden, hidden, "aten.mkldnn_rnn_layer.default", 1)
     assert first_difference(str(hidden), str(golden)) is not None
+
+
+def test_structure_only_ignores_values_but_not_events(tmp_path):
+    moved, changed = tmp_path / "moved.ftr", tmp_path / "changed.ftr"
+    rewrite(GOLDEN, moved, scale_value=1.5)
+    rewrite(GOLDEN, changed, rename_op=("aten.relu.default", "aten.gelu.default"))
+    assert first_difference(str(moved), str(GOLDEN)) is not None
+    assert first_difference(str(moved), str(GOLDEN), values=False) is None
+    why = first_difference(str(changed), str(GOLDEN), values=False)
+    assert why is not None and "aten.gelu.default" in why
+
+
+def test_structure_only_still_compares_a_value_s_dtype_and_shape():
+    a = ftr.Blob(b"", "float32", [2, 2], np.zeros(4, np.float32).tobytes())
+    b = ftr.Blob(b"", "float32", [4], np.ones(4, np.float32).tobytes())
+    assert _blob_difference(a, b, values=False) == "value float32[2, 2] vs float32[4]"
+    assert _blob_difference(a, ftr.Blob(b"", "float32", [2, 2], np.ones(4, np.float32).tobytes()), values=False) is None
+
+
+def test_the_reported_element_is_the_one_beyond_tolerance():
+    """A large value moved within its relative bound is not the one named; the
+    small one moved beyond its absolute bound is (and NaN against a number
+    before both)."""
+    a = ftr.Blob(b"", "float32", [3], np.array([-18800.86, -0.0048, 1.0], np.float32).tobytes())
+    b = ftr.Blob(b"", "float32", [3], np.array([-18802.34, -0.0037, 1.0], np.float32).tobytes())
+    why = _blob_difference(a, b)
+    assert why is not None and "at element 1:" in why, why
+    c = ftr.Blob(b"", "float32", [3], np.array([-18802.34, -0.0037, np.nan], np.float32).tobytes())
+    why = _blob_difference(a, c)
+    assert why is not None and "at element 2:" in why, why

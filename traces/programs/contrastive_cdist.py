@@ -5,6 +5,7 @@ enough (more than 25 rows) that cdist takes its matrix-product path
 root), so each point's distance to itself cancels to a rounding residue;
 Adam steps, then a no-grad k-nearest-neighbour lookup (`topk` of the
 distances, smallest first) and a float64 cdist between two sets."""
+# cpu-dependent-values: a point's distance to itself is exactly 0 on one CPU and a rounding residue of the matrix product on another; cdist's backward divides by it or masks it
 import torch
 from torch import nn
 

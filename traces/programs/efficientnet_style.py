@@ -25,6 +25,7 @@ its scale; an exponential moving average of the weights is kept
 averaged model classifies two images in `eval()` (running statistics)
 under `no_grad`.
 """
+# cpu-dependent-values: BatchNorm over pairs at the 1x1 stage: its gradient cancels to about eps/var of its terms, scaled by 2^16, so an ulp of input becomes a percent
 
 import torch
 import torch.nn.functional as F

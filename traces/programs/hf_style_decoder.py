@@ -19,6 +19,7 @@ AdamW with decay and no-decay groups. Then greedy generation under
 and a banned-token filter (`isin(..., invert=True)` against 24 ids, the
 sorting path, `assume_unique=True`).
 """
+# cpu-dependent-values: AdamW divides each gradient by its own magnitude, so the rounding of a near-zero gradient element moves its weight by a whole step
 
 import math
 

@@ -16,6 +16,7 @@ point to the optimizer for three more steps, and a batch with values beyond
 the range (clamped elements: the scale's edge gradient, the zero point's
 `-scale`) trains a last one.
 """
+# cpu-dependent-values: fake quantization rounds, so an ulp moves an element across a rounding step; the learnable scale's gradient sums those steps and Adam carries them on
 
 import torch
 from torch import nn

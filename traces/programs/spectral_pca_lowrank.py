@@ -22,6 +22,7 @@ through `torch.linalg.pinv` (LinalgPinvBackward0, tall and wide),
 SVD and eigh; the CPU refusal of `driver=` and eigh of a non-square matrix
 are caught. Values are read out with `.tolist()`/`.item()`.
 """
+# cpu-dependent-values: the sign of each singular vector is LAPACK's choice, and CPUs' LAPACK code paths choose differently
 
 import torch
 from torch import nn
