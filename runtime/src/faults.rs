@@ -101,6 +101,10 @@ pub struct Faults {
     /// sums and fused steps in the accumulation type. Breaks float32 blocks
     /// with a large common offset (raw thermal frames in kelvin).
     pub group_norm_exact_statistics: bool,
+    /// `promote_types` answers with the wider of its two dtypes by element
+    /// size, ignoring the category order (int64 with bfloat16 gives int64,
+    /// where PyTorch gives bfloat16). Breaks the dtype a program picks.
+    pub promote_types_by_size: bool,
     /// `_softmax_backward_data` of float32/float64 sums `g·y` in float64
     /// and rounds once, where PyTorch computes in the dtype (a vectorised
     /// lane order over the last dimension, a fused multiply-add along any

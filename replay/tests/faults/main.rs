@@ -18,6 +18,7 @@ mod conv;
 mod ctc;
 mod distributions;
 mod double_backward;
+mod dtype_query_utils;
 mod efficientnet;
 mod elementwise;
 mod embedding_max_norm;

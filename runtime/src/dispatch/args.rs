@@ -172,19 +172,7 @@ fn default_value(op: &str, arg: &str, ty: &SchemaType, default: &DefaultValue) -
 /// The dtype at index `i` of c10's `ScalarType` enum (the dtypes the
 /// runtime has).
 fn scalar_type_at(i: i64) -> Option<DType> {
-    Some(match i {
-        0 => DType::UInt8,
-        1 => DType::Int8,
-        2 => DType::Int16,
-        3 => DType::Int32,
-        4 => DType::Int64,
-        5 => DType::Float16,
-        6 => DType::Float32,
-        7 => DType::Float64,
-        11 => DType::Bool,
-        15 => DType::BFloat16,
-        _ => return None,
-    })
+    DType::from_scalar_type_index(i)
 }
 
 /// A tensor operand of a pointwise operator: a tensor or a wrapped Python

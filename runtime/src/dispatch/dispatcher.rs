@@ -84,10 +84,15 @@ impl Plan {
             // No tensor argument and every key fell through: PyTorch's walk
             // ends at the table's first slot (observed in torch 2.15 for
             // `_conj` of a Python complex, whose wrapped-number tensor runs
-            // on the CPU).
+            // on the CPU), with the composite's decomposition if it has one
+            // (`promote_types`: `Undefined` `math`).
             chain.push(Step {
                 key: DispatchKey::Undefined,
-                handler: Handler::Kernel,
+                handler: if entry.is_composite_implicit() {
+                    Handler::Math
+                } else {
+                    Handler::Kernel
+                },
             });
             return Ok(Plan { keyset, chain });
         }

@@ -23,6 +23,23 @@ pub(super) fn run(rt: &mut Runtime, entry: &OpEntry, args: &[IValue]) -> Result<
     let a = Bound { op, args };
     match op {
         "aten.linear.default" => linear(rt, op, args),
+        "aten.promote_types.default" => {
+            let (x, y) = (a.dtype(0)?, a.dtype(1)?);
+            let promoted = if rt.faults.promote_types_by_size {
+                if y.element_size() > x.element_size() {
+                    y
+                } else {
+                    x
+                }
+            } else {
+                crate::tensor::promote::promote_types(x, y)
+            };
+            Ok(vec![IValue::Int(promoted.scalar_type_index())])
+        }
+        "aten.can_cast.default" => Ok(vec![IValue::Bool(crate::tensor::promote::can_cast(
+            a.dtype(0)?,
+            a.dtype(1)?,
+        ))]),
         "aten.softmax.int" => softmax(rt, &a, "aten._softmax.default"),
         "aten.log_softmax.int" => softmax(rt, &a, "aten._log_softmax.default"),
         "aten.cross_entropy_loss.default" => cross_entropy(rt, &a),
@@ -135,6 +152,13 @@ impl Bound<'_> {
             IValue::Float(x) => Ok(*x),
             IValue::Int(n) => Ok(*n as f64),
             _ => Err(self.refuse(&format!("argument {i} that is not a float"))),
+        }
+    }
+
+    fn dtype(&self, i: usize) -> Result<DType> {
+        match self.value(i)? {
+            IValue::Dtype(d) => Ok(*d),
+            _ => Err(self.refuse(&format!("argument {i} that is not a dtype"))),
         }
     }
 

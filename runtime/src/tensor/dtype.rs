@@ -119,6 +119,34 @@ impl DType {
         }
     }
 
+    /// The dtype's index in c10's `ScalarType` enum (`Float` 6, `Double` 7,
+    /// `Bool` 11, `BFloat16` 15): how a `ScalarType` number is written.
+    pub fn scalar_type_index(self) -> i64 {
+        match self {
+            DType::UInt8 => 0,
+            DType::Int8 => 1,
+            DType::Int16 => 2,
+            DType::Int32 => 3,
+            DType::Int64 => 4,
+            DType::Float16 => 5,
+            DType::Float32 => 6,
+            DType::Float64 => 7,
+            DType::Complex64 => 9,
+            DType::Complex128 => 10,
+            DType::Bool => 11,
+            DType::BFloat16 => 15,
+        }
+    }
+
+    /// The dtype at `index` of c10's `ScalarType` enum; None for the
+    /// indices of dtypes the runtime does not have (quantized, complex32,
+    /// float8).
+    pub fn from_scalar_type_index(index: i64) -> Option<DType> {
+        Self::ALL
+            .into_iter()
+            .find(|d| d.scalar_type_index() == index)
+    }
+
     /// Bytes per element.
     pub fn element_size(self) -> usize {
         match self {
@@ -188,6 +216,23 @@ impl fmt::Display for DType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scalar_type_indices_are_c10s_and_round_trip() {
+        assert_eq!(DType::Float32.scalar_type_index(), 6);
+        assert_eq!(DType::Float64.scalar_type_index(), 7);
+        assert_eq!(DType::Complex64.scalar_type_index(), 9);
+        assert_eq!(DType::Bool.scalar_type_index(), 11);
+        assert_eq!(DType::BFloat16.scalar_type_index(), 15);
+        for d in DType::ALL {
+            assert_eq!(
+                DType::from_scalar_type_index(d.scalar_type_index()),
+                Some(d)
+            );
+        }
+        assert_eq!(DType::from_scalar_type_index(8), None); // complex32
+        assert_eq!(DType::from_scalar_type_index(12), None); // qint8
+    }
 
     #[test]
     fn names_round_trip() {
