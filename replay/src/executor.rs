@@ -173,6 +173,7 @@ impl Default for ReplayOptions {
 /// `int64-search-through-double`, `search-in-double`, `addr-beta-zero-reads-self`, `integer-matmul-in-double`,
 /// `integer-index-reduce-in-double`, `out-resize-contiguous`,
 /// `view-dtype-casts`, `scatter-view-grads-swapped`,
+/// `fill-tensor-saturates`, `pad-backward-sums-in-double`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -369,6 +370,10 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "scatter-view-grads-swapped" => {
                 faults.scatter_view_grads_swapped = true;
+            }
+            None if spec == "fill-tensor-saturates" => faults.fill_tensor_saturates = true,
+            None if spec == "pad-backward-sums-in-double" => {
+                faults.pad_backward_sums_in_double = true;
             }
             Some(("rename-node", arg)) => {
                 let (old, new) = arg

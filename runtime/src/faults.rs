@@ -504,6 +504,17 @@ pub struct Faults {
     /// uncoalesced entries' order reversed). Breaks the coalesced values
     /// wherever three or more duplicates round differently in another order.
     pub sparse_coalesce_reversed: bool,
+    /// `fill_.Tensor` / `fill.Tensor` saturate an integer value to a
+    /// narrower integer dtype's range, where PyTorch stores it as `copy_`
+    /// does (wrapping: `tensor(300)` fills an int8 with 44). Breaks every
+    /// fill of an integer tensor from a value beyond its range.
+    pub fill_tensor_saturates: bool,
+    /// The reflection / replication padding backward kernels sum the
+    /// gradients an input element receives in float64 and round once,
+    /// where PyTorch adds them in the gradient's dtype in output order.
+    /// Breaks float32 (and reduced-precision) pad gradients wherever three
+    /// or more contributions meet (corners, rows near a mirrored edge).
+    pub pad_backward_sums_in_double: bool,
 }
 
 impl Faults {

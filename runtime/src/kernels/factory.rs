@@ -296,6 +296,93 @@ pub(crate) fn fill_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
     fill(ctx, a.tensor(0)?, a.scalar(1)?)
 }
 
+/// `fill.Scalar(self, value)`: a new tensor like `self` (its strides kept
+/// when non-overlapping and dense, as `empty_like`), filled as `fill_`.
+pub(crate) fn fill_scalar(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let out = fill_output(ctx, a.tensor(0)?)?;
+    let values = [out.into(), a.values.get(1).cloned().unwrap_or(IValue::None)];
+    fill_(
+        ctx,
+        Args {
+            values: &values,
+            ..a
+        },
+    )
+}
+
+/// `fill_.Tensor(self, value)`: `value` must be 0-dimensional; its element
+/// is stored as `copy_` stores it (an integer wraps to a narrower integer
+/// dtype, a float truncates to an integer one), not with `fill_.Scalar`'s
+/// overflow check (observed in torch 2.15: an int8 filled with
+/// `tensor(300)` holds 44).
+pub(crate) fn fill_tensor_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    check_fill_value(ctx, a.tensor(1)?)?;
+    if ctx.faults.fill_tensor_saturates {
+        if let Some(filled) = saturating_fill(ctx, a.tensor(0)?, a.tensor(1)?)? {
+            return Ok(filled);
+        }
+    }
+    copy_(ctx, a)
+}
+
+/// The `fill-tensor-saturates` fault: an integer value clamped to an
+/// integer `this`'s range (`None` when either is not an integer).
+fn saturating_fill(
+    ctx: &KernelCtx<'_>,
+    this: &Tensor,
+    value: &Tensor,
+) -> Result<Option<Vec<IValue>>> {
+    let (lo, hi) = match this.dtype() {
+        DType::Int8 => (i64::from(i8::MIN), i64::from(i8::MAX)),
+        DType::UInt8 => (0, i64::from(u8::MAX)),
+        DType::Int16 => (i64::from(i16::MIN), i64::from(i16::MAX)),
+        DType::Int32 => (i64::from(i32::MIN), i64::from(i32::MAX)),
+        DType::Int64 => (i64::MIN, i64::MAX),
+        _ => return Ok(None),
+    };
+    if !value.dtype().is_integral(false) || !ctx.has_data() {
+        return Ok(None);
+    }
+    let v = value.read_i64(ctx.op)?.first().copied().unwrap_or(0);
+    fill_int(ctx, this, v.clamp(lo, hi)).map(Some)
+}
+
+/// `fill.Tensor(self, value)`: a new tensor like `self`, filled as
+/// `fill_.Tensor`.
+pub(crate) fn fill_tensor(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    check_fill_value(ctx, a.tensor(1)?)?;
+    let out = fill_output(ctx, a.tensor(0)?)?;
+    let values = [out.into(), a.tensor(1)?.clone().into()];
+    fill_tensor_(
+        ctx,
+        Args {
+            values: &values,
+            ..a
+        },
+    )
+}
+
+/// A fill's value tensor: 0-dimensional, on the kernel's device.
+pub(crate) fn check_fill_value(ctx: &KernelCtx<'_>, value: &Tensor) -> Result<()> {
+    if value.dim() != 0 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "fill_ only supports 0-dimension value tensor but got tensor with {} dimensions.",
+                value.dim()
+            ),
+        ));
+    }
+    ctx.check(value, "value")
+}
+
+/// The result of a functional fill: `empty_like(self)`.
+pub(crate) fn fill_output(ctx: &KernelCtx<'_>, this: &Tensor) -> Result<Tensor> {
+    ctx.check(this, "self")?;
+    let strides = like_strides(ctx, this, None)?;
+    filled(ctx, this.shape(), &strides, this.dtype(), 0.0)
+}
+
 fn fill(ctx: &KernelCtx<'_>, this: &Tensor, value: f64) -> Result<Vec<IValue>> {
     ctx.check(this, "self")?;
     ctx.write(this, || Ok(vec![value; this.numel()]))?;

@@ -16,7 +16,8 @@
 //! * `errors` — typed failures;
 //! * `anomaly` — anomaly mode's NaN check of node outputs and its error;
 //! * `complex_families` — complex operands through the indexing, selection
-//!   and Python-number paths.
+//!   and Python-number paths;
+//! * `fills` — the fill family's values, conversions, errors and gradients.
 
 mod anomaly;
 mod common;
@@ -25,6 +26,7 @@ mod dispatch_chains;
 mod engine_order;
 mod error_events;
 mod errors;
+mod fills;
 mod functions;
 mod grad_state;
 mod gradients;

@@ -14,9 +14,9 @@ use crate::autograd::BackwardFn;
 use crate::autograd::functions::complex::real_inputs;
 use crate::autograd::functions::double_backward::differentiable as grad_mode;
 use crate::autograd::functions::elementwise::{
-    self as f, AddcBackward, ClampBackward0, DivBackward, LerpBackward0, LerpBackward1,
-    LogSigmoidBackward0, MaskedFillBackward1, MinMaxBackward, PowBackward1, RemainderBackward1,
-    RsubBackward0, Unary, WhereBackward0, XlogyBackward0,
+    self as f, AddcBackward, ClampBackward0, DivBackward, FillBackward1, LerpBackward0,
+    LerpBackward1, LogSigmoidBackward0, MaskedFillBackward1, MinMaxBackward, PowBackward1,
+    RemainderBackward1, RsubBackward0, Unary, WhereBackward0, XlogyBackward0,
 };
 use crate::autograd::functions::fake_quantize::{CachemaskBackward, LearnablePerTensorBackward};
 use crate::autograd::functions::pointwise::{
@@ -296,12 +296,24 @@ fn math(op: &str) -> Option<Differentiability> {
         "aten.abs.default" => D(derivative!("AbsBackward0", &[0], |a, _| unary(
             Unary::input(tensor(a, 0)?, vec![], f::abs)
         ))),
-        // `self.fill_(value)` / `self.zero_()` overwrite self: its gradient is
-        // `zeros_like(grad)` (FillBackward0 / ZeroBackward0, observed in torch
-        // 2.15 under CopySlices for `x[1] = 0.5`).
-        "aten.fill_.Scalar" => D(derivative!("FillBackward0", &[0], |_, _| unary(
+        // `fill` / `fill_` / `zero_` overwrite self: its gradient is
+        // `zeros_like(grad)`. Each fill overload has its own row in
+        // derivatives.yaml, hence its own node (observed in torch 2.15:
+        // fill.Scalar FillBackward0, fill.Tensor FillBackward1, fill_.Scalar
+        // FillBackward2, fill_.Tensor FillBackward3); a value tensor gets
+        // `grad.sum()`.
+        "aten.fill.Scalar" => D(derivative!("FillBackward0", &[0], |_, _| unary(
             Unary::plain(vec![], f::sign)
         ))),
+        "aten.fill_.Scalar" => D(derivative!("FillBackward2", &[0], |_, _| unary(
+            Unary::plain(vec![], f::sign)
+        ))),
+        "aten.fill.Tensor" => D(derivative!("FillBackward1", &[0, 1], |_, _| {
+            Ok(Box::new(FillBackward1))
+        })),
+        "aten.fill_.Tensor" => D(derivative!("FillBackward3", &[0, 1], |_, _| {
+            Ok(Box::new(FillBackward1))
+        })),
         "aten.zero_.default" => D(derivative!("ZeroBackward0", &[0], |_, _| unary(
             Unary::plain(vec![], f::sign)
         ))),

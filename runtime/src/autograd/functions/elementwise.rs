@@ -788,6 +788,31 @@ impl BackwardFn for WhereBackward0 {
     }
 }
 
+/// FillBackward1 / FillBackward3 (`fill.Tensor(self, value)` and
+/// `fill_.Tensor`): `self` gets `zeros_like(grad)`, then `value` gets
+/// `grad.sum()`.
+pub(crate) struct FillBackward1;
+
+impl BackwardFn for FillBackward1 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None]);
+        };
+        let mut out = vec![None, None];
+        if ctx.needs(0) {
+            out[0] = Some(ctx.rt.elementwise().zeros_like(&g)?);
+        }
+        if ctx.needs(1) {
+            out[1] = Some(ctx.rt.sum(&g)?);
+        }
+        Ok(out)
+    }
+}
+
 /// MaskedFillBackward1 (`masked_fill.Tensor(self, mask, value)`): `self`
 /// gets `grad.masked_fill(mask, 0)`, then `value` gets
 /// `where(mask, grad, 0).sum()`.

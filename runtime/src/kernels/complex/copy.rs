@@ -2,13 +2,16 @@
 //! dimensions), `copy_` and `_to_copy`
 //! between real and complex (complex → real keeps the real part, as
 //! PyTorch does after its "discards the imaginary part" warning),
-//! `_conj_physical`.
+//! `_conj_physical`, and fills with a complex value (`fill`, `fill_`).
 
 use super::{KernelCtx, any_complex, real_kernel};
 use crate::dispatch::args::Args;
-use crate::error::Result;
+use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
+use crate::kernels::factory::{check_fill_value, fill_output};
 use crate::kernels::iter::{output_strides, read_broadcast};
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
 
 /// The real parts of interleaved complex parts.
 fn real_parts(parts: Vec<f64>) -> Vec<f64> {
@@ -144,4 +147,77 @@ pub(crate) fn conj_physical(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<
         Ok(values)
     })?;
     Ok(vec![out.into()])
+}
+
+/// `fill_.Scalar(self, value)` / `fill.Scalar`: a Python complex fills a
+/// complex `self` with both parts and is refused for a real one (PyTorch's
+/// `Scalar::to<float>()` "without overflow" error); a real value takes the
+/// real kernel.
+pub(crate) fn fill_scalar(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let &IValue::Complex(re, im) = a.values.get(1).unwrap_or(&IValue::None) else {
+        return real_kernel(ctx, a);
+    };
+    let this = a.tensor(0)?;
+    if !this.dtype().is_complex() {
+        return Err(RuntimeError::TypeCast {
+            op: ctx.op.to_owned(),
+            message: format!(
+                "value cannot be converted to type {} without overflow",
+                cpp_type_name(this.dtype())
+            ),
+        });
+    }
+    let out = functional_target(ctx, &a)?;
+    ctx.write(&out, || {
+        Ok([re, im].into_iter().cycle().take(2 * out.numel()).collect())
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// `fill_.Tensor(self, value)` / `fill.Tensor` with a complex `value` and a
+/// real `self` (the real part, as `copy_` stores it); every other case is
+/// the real kernel's.
+pub(crate) fn fill_tensor(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (this, value) = (a.tensor(0)?, a.tensor(1)?);
+    if this.dtype().is_complex() || !value.dtype().is_complex() {
+        return real_kernel(ctx, a);
+    }
+    check_fill_value(ctx, value)?;
+    let out = functional_target(ctx, &a)?;
+    ctx.write(&out, || {
+        let part = real_parts(read_broadcast(ctx.op, value, &[])?);
+        Ok(vec![part.first().copied().unwrap_or(0.0); out.numel()])
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// What a fill writes: `self` for `fill_`, a new tensor like it for the
+/// functional `fill`.
+fn functional_target(ctx: &KernelCtx<'_>, a: &Args<'_>) -> Result<Tensor> {
+    let this = a.tensor(0)?;
+    if a.op.starts_with("aten.fill_.") {
+        ctx.check(this, "self")?;
+        Ok(this.clone())
+    } else {
+        fill_output(ctx, this)
+    }
+}
+
+/// The C++ element type PyTorch's `Scalar::to<T>()` names in its overflow
+/// error ("value cannot be converted to type float without overflow").
+fn cpp_type_name(dtype: DType) -> &'static str {
+    match dtype {
+        DType::Float32 => "float",
+        DType::Float64 => "double",
+        DType::Float16 => "c10::Half",
+        DType::BFloat16 => "c10::BFloat16",
+        DType::Int64 => "int64_t",
+        DType::Int32 => "int",
+        DType::Int16 => "int16_t",
+        DType::Int8 => "int8_t",
+        DType::UInt8 => "uint8_t",
+        DType::Bool => "bool",
+        DType::Complex64 => "c10::complex<float>",
+        DType::Complex128 => "c10::complex<double>",
+    }
 }

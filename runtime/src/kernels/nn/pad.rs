@@ -9,8 +9,9 @@
 //! the element itself; outside, the constant (no element), the mirror image
 //! without repeating the edge (reflection) or the nearest edge element
 //! (replication). A backward kernel adds each output gradient into the
-//! element it read.
+//! element it read, in the gradient's dtype and the padded output's order.
 
+use super::common::round_to;
 use super::conv::{is_channels_last, strides_like};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
@@ -18,6 +19,7 @@ use crate::ivalue::IValue;
 use crate::kernels::iter::output_strides;
 use crate::kernels::{Kernel, KernelCtx};
 use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
 use crate::tensor::strides::{contiguous_strides, is_non_overlapping_and_dense};
 
 /// The kernel of `op` if it is a padding operator.
@@ -243,12 +245,20 @@ fn pad_backward(
         ));
     }
     let strides = strides_like(x.shape(), is_channels_last(x));
+    // PyTorch's `cpu_padding_backward` adds in the gradient's dtype, each
+    // output element in turn (row-major over the padded shape, in either
+    // memory format): a sum rounds at every step.
+    let dtype = if ctx.faults.pad_backward_sums_in_double {
+        DType::Float64
+    } else {
+        g.dtype()
+    };
     ctx.output(x.shape(), &strides, g.dtype(), || {
         let gs = g.read_f64(ctx.op)?;
         let mut dx = vec![0.0; x.numel()];
         for (src, d) in p.sources(x.shape()).into_iter().zip(gs) {
             if let Some(slot) = src.and_then(|i| dx.get_mut(i)) {
-                *slot += d;
+                *slot = round_to(dtype, *slot + d);
             }
         }
         Ok(dx)
@@ -364,6 +374,64 @@ mod tests {
             .expect("pad");
         let t = out[0].as_tensor().expect("tensor");
         assert_eq!(t.stride(), &[21, 21, 3, 1][..]);
+    }
+
+    /// The backward kernel's float32 result for `grad` over an input of
+    /// `width` elements.
+    fn pad1d_backward(op: &str, grad: &[f32], width: i64, pad: [i64; 2]) -> Vec<f64> {
+        let mut rt = crate::runtime::Runtime::new();
+        let n = grad.len() as i64;
+        let g = rt
+            .introduce_tensor_f32(&[1, 1, n], &[n, n, 1], 0, grad, false)
+            .expect("grad");
+        let x = rt
+            .introduce_tensor_f32(
+                &[1, 1, width],
+                &[width, width, 1],
+                0,
+                &vec![0.0; width as usize],
+                false,
+            )
+            .expect("self");
+        let out = rt
+            .call(
+                op,
+                vec![(&g).into(), (&x).into(), IValue::IntList(pad.to_vec())],
+            )
+            .expect("backward");
+        out[0]
+            .as_tensor()
+            .expect("tensor")
+            .to_f64_vec()
+            .expect("values")
+    }
+
+    #[test]
+    fn backward_sums_round_in_the_gradient_dtype_in_output_order() {
+        let tiny = 2f32.powi(-24);
+        // torch 2.15: reflection_pad1d_backward of [0, 1, 0, 2^-24, 0, 2^-24, 0]
+        // over 3 elements, pad (2, 2): element 1 gets 1 + 2^-24 + 2^-24 added
+        // in float32, 1.0 (float64 would give 1.0000001192092896).
+        assert_eq!(
+            pad1d_backward(
+                "aten.reflection_pad1d_backward.default",
+                &[0.0, 1.0, 0.0, tiny, 0.0, tiny, 0.0],
+                3,
+                [2, 2]
+            ),
+            [0.0, 1.0, 0.0]
+        );
+        // replication_pad1d_backward of [2^-24, 2^-24, 1, 0], pad (2, 0):
+        // element 0 adds the two small ones first, 1.0000001192092896.
+        assert_eq!(
+            pad1d_backward(
+                "aten.replication_pad1d_backward.default",
+                &[tiny, tiny, 1.0, 0.0],
+                2,
+                [2, 0]
+            ),
+            [f64::from(1.0 + 2f32.powi(-23)), 0.0]
+        );
     }
 
     #[test]
