@@ -317,10 +317,10 @@ pub(crate) fn fill_scalar(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IV
 /// `tensor(300)` holds 44).
 pub(crate) fn fill_tensor_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     check_fill_value(ctx, a.tensor(1)?)?;
-    if ctx.faults.fill_tensor_saturates {
-        if let Some(filled) = saturating_fill(ctx, a.tensor(0)?, a.tensor(1)?)? {
-            return Ok(filled);
-        }
+    if ctx.faults.fill_tensor_saturates
+        && let Some(filled) = saturating_fill(ctx, a.tensor(0)?, a.tensor(1)?)?
+    {
+        return Ok(filled);
     }
     copy_(ctx, a)
 }
