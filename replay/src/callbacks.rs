@@ -323,8 +323,8 @@ fn bound_ids(begin: &HookBegin, events: &[Event]) -> Vec<u64> {
 
 /// For each tensor id, the last seq of an event a replayer re-executes (or
 /// resolves by id) that names it: top-level ops, api events, and the events
-/// inside hook ranges and custom Function backwards (`in_runs`). The
-/// engine's own ops do not count.
+/// inside hook ranges and custom Function backwards (`in_runs`), and the
+/// release that ends the program's hold. The engine's own ops do not count.
 fn last_uses(events: &[Event], in_runs: &HashSet<u64>) -> HashMap<u64, u64> {
     let mut last = HashMap::new();
     let mut depth = 0usize;
@@ -356,6 +356,9 @@ fn last_uses(events: &[Event], in_runs: &HashSet<u64>) -> HashMap<u64, u64> {
                     .map(|t| t.id)
                     .collect()
             }
+            // The program held the tensor until here (a gradient a hook
+            // kept, in a list or register_multi_grad_hook's buffer).
+            EventBody::Api(ApiEvent::Release(r)) => vec![r.tensor],
             EventBody::Api(api) => api_tensor_ids(api),
             _ => Vec::new(),
         };

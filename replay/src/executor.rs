@@ -172,7 +172,7 @@ impl Default for ReplayOptions {
 /// `fractional-pool-samples-swapped`, `repeat-interleave-reversed`,
 /// `int64-search-through-double`, `search-in-double`, `addr-beta-zero-reads-self`, `integer-matmul-in-double`,
 /// `integer-index-reduce-in-double`, `out-resize-contiguous`,
-/// `view-dtype-casts`, `scatter-view-grads-swapped`,
+/// `view-dtype-casts`, `scatter-view-grads-swapped`, `steal-held-gradients`,
 /// `fill-tensor-saturates`, `pad-backward-sums-in-double`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
@@ -371,6 +371,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "scatter-view-grads-swapped" => {
                 faults.scatter_view_grads_swapped = true;
             }
+            None if spec == "steal-held-gradients" => faults.steal_held_gradients = true,
             None if spec == "fill-tensor-saturates" => faults.fill_tensor_saturates = true,
             None if spec == "pad-backward-sums-in-double" => {
                 faults.pad_backward_sums_in_double = true;

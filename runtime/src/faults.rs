@@ -495,6 +495,12 @@ pub struct Faults {
     /// the gradient), where PyTorch computes `self`'s first. Breaks the
     /// dispatch order of every backward through a scatter of a view.
     pub scatter_view_grads_swapped: bool,
+    /// AccumulateGrad steals a leaf's first gradient (`.grad = detach(new)`)
+    /// even when someone else still holds it, where PyTorch copies a
+    /// gradient whose `use_count()` exceeds its own reference. Breaks every
+    /// trace whose hooks keep the gradients they receive
+    /// (`register_multi_grad_hook`'s buffer, a list of logged gradients).
+    pub steal_held_gradients: bool,
     /// `_coalesce` sums each run of duplicate entries in float64 and
     /// rounds once, where PyTorch sums left to right in the values' dtype.
     /// Breaks the coalesced values wherever duplicates cancel (a sparse

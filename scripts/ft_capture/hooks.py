@@ -33,6 +33,7 @@ through the backward's plan when the hook runs (the engine holds it).
 
 from __future__ import annotations
 
+import sys
 import weakref
 from collections import OrderedDict
 from typing import Any, Callable, Optional
@@ -146,6 +147,15 @@ class HookTracker:
         ref = rec.input_ref(result) if isinstance(result, torch.Tensor) else None
         rec.emit(ftr.AUTOGRAD, ftr.AG_HOOK_END, ftr.p_hook_end(hid, ref))
 
+    def kept(self, grad: torch.Tensor) -> None:
+        """A tensor hook kept a reference to the gradient it received: the
+        program can reach it, so its death is a release (AccumulateGrad
+        copies a gradient someone else holds rather than stealing it)."""
+        rec = self.rec
+        info = rec._info(grad)
+        if info is not None:
+            rec.releases.reachable(info.tid)
+
     def retained(self, nid: int) -> None:
         """After node `nid`'s retain-grad hooks ran: `accumulate` for each
         retaining output whose `.grad` is not the one last recorded."""
@@ -246,10 +256,19 @@ def _wrap_hook(rec: Any, hook: Callable, kind: str, cell: list, leaf: Optional[w
         # A hook of a Function node's output is not the Function's
         # backward: its ops are no program code of the run.
         running, rec.functions.hook_running = rec.functions.hook_running, True
+        # References to the gradient before the program's hook runs: one
+        # the hook leaves behind (a list of gradients, register_multi_grad_hook's
+        # buffer) makes the program hold the gradient past the hook.
+        held = sys.getrefcount(arg) if kind == KIND_TENSOR and isinstance(arg, torch.Tensor) else None
         try:
             result = hook(arg)
         finally:
             rec.functions.hook_running = running
+        if held is not None:
+            # The hook's last op may still be pending, holding the gradient.
+            rec.guarded(rec.flush)
+            if sys.getrefcount(arg) - (result is arg) > held:
+                rec.guarded(lambda: rec.hooks.kept(arg))
         rec.guarded(lambda: rec.hooks.hook_end(hid, None if kind == KIND_POST_ACCUMULATE else result))
         return result
 

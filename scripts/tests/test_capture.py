@@ -1017,8 +1017,9 @@ def test_a_death_inside_backward_is_released_after_it(captures):
 
 @pytest.mark.parametrize("name", RELEASE_PROGRAMS)
 def test_only_tensors_the_program_could_reach_are_released(captures, name):
-    """Introduced tensors, top-level outputs and gradients stored in a .grad;
-    never what only backward produced and consumed (ones_like, formulas)."""
+    """Introduced tensors, top-level outputs, gradients stored in a .grad and
+    gradients a tensor hook kept; never what only backward produced and
+    consumed (ones_like, formulas)."""
     events = captures.reader(name).events
     reachable = set()
     for e in events:
@@ -1034,6 +1035,9 @@ def test_only_tensors_the_program_could_reach_are_released(captures, name):
             reachable.update(ref[0] for ref in e.payload[0] if ref is not None)
         elif e.name == "data" and not e.payload[2]:
             reachable.add(e.payload[0][0])  # a `.data` read (format 1.3)
+        elif e.name == "hook_begin":
+            # a gradient a tensor hook kept (a list, a multi-grad buffer)
+            reachable.update(ref[0] for ref in e.payload[2] if ref is not None)
         elif e.name == "release":
             assert e.payload[0] in reachable, f"seq {e.seq}: T{e.payload[0]} was never reachable"
 

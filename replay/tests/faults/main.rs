@@ -54,6 +54,7 @@ mod linalg;
 mod lstm;
 mod margin_losses;
 mod metric_learning;
+mod multi_grad_readiness;
 mod nerf_hierarchical;
 mod nn;
 mod node_holds;

@@ -104,10 +104,8 @@ impl BackwardFn for AccumulateGrad {
             None if new_grad.is_sparse() => Some(ctx.rt.first_sparse_grad(&new_grad, grad_mode)?),
             None => {
                 // Only our handle may reference the gradient for it to be stolen.
-                if !grad_mode
-                    && new_grad.use_count() <= 1
-                    && obeys_layout_contract(&new_grad, &variable)
-                {
+                let unshared = new_grad.use_count() <= 1 || ctx.rt.faults().steal_held_gradients;
+                if !grad_mode && unshared && obeys_layout_contract(&new_grad, &variable) {
                     Some(ctx.rt.detach(&new_grad)?)
                 } else if variable.is_non_overlapping_and_dense() {
                     let empty = ctx.rt.new_empty_strided_like(&new_grad, &variable)?;
