@@ -140,7 +140,7 @@ impl Default for ReplayOptions {
 /// `numbers-as-iterator-inputs`,
 /// `pool-gradient-in-double`, `sparse-coalesce-in-f64`, `sparse-coalesce-reversed`,
 /// `softmax-grad-in-double`, `contiguous-pad-crop`,
-/// `layer-norm-exact-moments`, `group-norm-exact-statistics`, `promote-types-by-size`,
+/// `layer-norm-exact-moments`, `group-norm-exact-statistics`, `embedding-grad-rounded-once`, `promote-types-by-size`,
 /// `ignore-exec-info`, `reverse-hooks`, `drop-node-hook-results`,
 /// `ignore-grad-mode`,
 /// `reverse-function-grads`, `flat-reentrant-depth`, `shared-data-version`,
@@ -211,6 +211,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "layer-norm-exact-moments" => faults.layer_norm_exact_moments = true,
             None if spec == "group-norm-exact-statistics" => {
                 faults.group_norm_exact_statistics = true;
+            }
+            None if spec == "embedding-grad-rounded-once" => {
+                faults.embedding_grad_rounded_once = true;
             }
             None if spec == "promote-types-by-size" => faults.promote_types_by_size = true,
             None if spec == "softmax-grad-in-double" => faults.softmax_grad_in_double = true,

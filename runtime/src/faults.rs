@@ -101,6 +101,11 @@ pub struct Faults {
     /// sums and fused steps in the accumulation type. Breaks float32 blocks
     /// with a large common offset (raw thermal frames in kelvin).
     pub group_norm_exact_statistics: bool,
+    /// `embedding_dense_backward` sums every occurrence of a row in float64
+    /// and rounds once, instead of adding them one at a time into a row of
+    /// the gradient's dtype. Breaks bfloat16 token embeddings whose tokens
+    /// repeat within a batch.
+    pub embedding_grad_rounded_once: bool,
     /// `promote_types` answers with the wider of its two dtypes by element
     /// size, ignoring the category order (int64 with bfloat16 gives int64,
     /// where PyTorch gives bfloat16). Breaks the dtype a program picks.

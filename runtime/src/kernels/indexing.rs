@@ -480,4 +480,61 @@ mod tests {
         );
         assert_eq!(max[3].read_i64("t").expect("arg"), vec![2, 2, 9, 9]);
     }
+
+    #[test]
+    fn embedding_gradient_rounds_after_every_occurrence() {
+        // Three occurrences of row 0: 1 + 2^-8 + 2^-8 stays 1 in bfloat16
+        // (each add rounds to even), float16 and float32 keep 1 + 2^-7
+        // (torch 2.15's embedding_dense_backward on these values).
+        let g = [
+            1.0, 3.0, 0.00390625, 0.0078125, 0.00390625, 0.0078125, 0.5, 0.25,
+        ];
+        let idx = ints(&[4], &[0, 0, 0, 2]);
+        let expected = [
+            (DType::BFloat16, [1.0, 3.0]),
+            (DType::Float16, [1.0078125, 3.015625]),
+            (DType::Float32, [1.0078125, 3.015625]),
+        ];
+        for (dtype, row0) in expected {
+            let grad = Tensor::from_f64("g", &[4, 2], &contiguous_strides(&[4, 2]), dtype, &g)
+                .expect("grad");
+            let out = call(
+                "aten.embedding_dense_backward.default",
+                vec![
+                    grad.into(),
+                    idx.clone().into(),
+                    IValue::Int(3),
+                    IValue::Int(-1),
+                    IValue::Bool(false),
+                ],
+            )
+            .expect("backward");
+            assert_eq!(out.dtype(), dtype);
+            let v = out.read_f64("t").expect("values");
+            assert_eq!(v, vec![row0[0], row0[1], 0.0, 0.0, 0.5, 0.25], "{dtype:?}");
+        }
+        // scale_grad_by_freq in bfloat16: the scale 1/3 is bfloat16(1/3) =
+        // 0.333984375 and each scaled occurrence rounds into the row; row 0
+        // is the padding row.
+        let grad = Tensor::from_f64(
+            "g",
+            &[4, 1],
+            &[1, 1],
+            DType::BFloat16,
+            &[1.0, 0.0078125, 0.0078125, 1.0],
+        )
+        .expect("grad");
+        let out = call(
+            "aten.embedding_dense_backward.default",
+            vec![
+                grad.into(),
+                ints(&[4], &[1, 1, 1, 0]).into(),
+                IValue::Int(2),
+                IValue::Int(0),
+                IValue::Bool(true),
+            ],
+        )
+        .expect("backward");
+        assert_eq!(out.read_f64("t").expect("values"), vec![0.0, 0.337890625]);
+    }
 }

@@ -8,6 +8,7 @@ use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
+use crate::tensor::storage::cast_value as round_to;
 use crate::tensor::strides::contiguous_strides;
 
 fn check_indices(ctx: &KernelCtx<'_>, indices: &Tensor, what: &str) -> Result<()> {
@@ -66,7 +67,11 @@ pub(crate) fn embedding(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IVal
 /// padding_idx, scale_grad_by_freq)`: a contiguous `[num_weights, width]`
 /// tensor where row `r` sums the gradient rows of every occurrence of `r`
 /// in `indices` (none for `padding_idx`), each divided by the number of
-/// occurrences when `scale_grad_by_freq`.
+/// occurrences when `scale_grad_by_freq`. As PyTorch's CPU kernel does, the
+/// occurrences are added one at a time in index order into a gradient of the
+/// grad's dtype (`grad_weight[k].add_(grad[i], scale)` with `scale` in that
+/// dtype, each add one fused rounding), so a bfloat16 or float16 row that
+/// several tokens share rounds after every token.
 pub(crate) fn embedding_dense_backward(
     ctx: &mut KernelCtx<'_>,
     a: Args<'_>,
@@ -104,15 +109,26 @@ pub(crate) fn embedding_dense_backward(
                 let row = wrap_index(ctx.op, i, 0, num_weights)?;
                 counts[row] += 1;
             }
+            // the `embedding-grad-rounded-once` fault sums in float64
+            let dtype = if ctx.faults.embedding_grad_rounded_once {
+                DType::Float64
+            } else {
+                grad.dtype()
+            };
             let mut values = vec![0f64; num_weights as usize * width];
             for (n, &i) in idx.iter().enumerate() {
                 if i == padding_idx {
                     continue;
                 }
                 let row = wrap_index(ctx.op, i, 0, num_weights)?;
-                let factor = if scale { 1.0 / counts[row] as f64 } else { 1.0 };
+                let factor = if scale {
+                    round_to(dtype, 1.0 / counts[row] as f64)
+                } else {
+                    1.0
+                };
                 for k in 0..width {
-                    values[row * width + k] += g[n * width + k] * factor;
+                    let slot = &mut values[row * width + k];
+                    *slot = round_to(dtype, *slot + g[n * width + k] * factor);
                 }
             }
             Ok(Elems::F(values))
