@@ -515,6 +515,11 @@ pub struct Faults {
     /// uncoalesced entries' order reversed). Breaks the coalesced values
     /// wherever three or more duplicates round differently in another order.
     pub sparse_coalesce_reversed: bool,
+    /// `_embedding_bag_backward` with `sparse=True` in `mean` mode leaves
+    /// each index's gradient row unscaled, where PyTorch multiplies it by
+    /// `1 / bag_size`. Breaks the sparse gradient's values of every bag of
+    /// two or more indices (its indices stay right).
+    pub sparse_bag_unscaled_mean: bool,
     /// `fill_.Tensor` / `fill.Tensor` saturate an integer value to a
     /// narrower integer dtype's range, where PyTorch stores it as `copy_`
     /// does (wrapping: `tensor(300)` fills an int8 with 44). Breaks every

@@ -306,6 +306,21 @@ fn input_agrees(
     }
 }
 
+/// The tensors whose values are compared: the outputs, then each sparse
+/// COO output's indices (int64, compared exactly) and values (within the
+/// dtype's tolerance), entry by entry in the recorded order. A sparse
+/// tensor's own reference carries no digest (FORMAT §3.1).
+fn with_sparse_parts(outs: Tensors<'_>) -> Tensors<'_> {
+    let mut all = outs.clone();
+    for &t in &outs {
+        if let Some(parts) = &t.sparse {
+            all.push(&parts.indices);
+            all.push(&parts.values);
+        }
+    }
+    all
+}
+
 /// Compares outputs of aligned op events and gradients of aligned accumulate events.
 pub fn compare(
     expected: &TraceView<'_>,
@@ -343,6 +358,7 @@ pub fn compare(
                 ),
                 _ => continue,
             };
+        let (exp_outs, act_outs) = (with_sparse_parts(exp_outs), with_sparse_parts(act_outs));
         // The tensor arguments, wanted only to say how a failure drifted.
         let inputs = || -> (Vec<&TensorRef>, Vec<&TensorRef>) {
             match (&ee.body, &ae.body) {

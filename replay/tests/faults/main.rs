@@ -74,6 +74,7 @@ mod seq2seq_lbfgs;
 mod sequence;
 mod shrink;
 mod shufflenet;
+mod sparse_bag_accumulate;
 mod sparse_embedding_sgd;
 mod sparse_recommender;
 mod special;

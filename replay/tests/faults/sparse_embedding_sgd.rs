@@ -2,8 +2,9 @@
 //! `sparse_embedding_sgd` golden, whose shuffle-consistency push gives the
 //! same words large, exactly opposite gradient entries around the batch's
 //! own: only PyTorch's order (the unstable index sort's, then left to right
-//! in float32) leaves their sums as PyTorch has them. The coalesced
-//! gradient's values are read by `_values`, where the check names them
+//! in float32) leaves their sums as PyTorch has them. The value check
+//! compares a sparse output's parts, so it names `_coalesce`'s values
+//! (output 2, after the sparse tensor and its indices) first
 //! (free-running, the push's gap of rounding noise times 1e5 drifts first;
 //! the anchored re-check names the coalesced values as wrong).
 
@@ -23,7 +24,7 @@ fn coalesce_in_f64_is_caught_anchored_at_the_coalesced_values() {
     assert_eq!(code, Some(3), "{out}");
     assert!(
         first_value_failure(&out)
-            .is_some_and(|l| l.contains("aten._values.default output 0 (expected seq 194")),
+            .is_some_and(|l| l.contains("aten._coalesce.default output 2 (expected seq 193")),
         "{out}"
     );
 }
@@ -33,7 +34,7 @@ fn coalesce_in_f64_is_caught_free_running() {
     let (code, out) = replay_with_fault(TRACE, "sparse-coalesce-in-f64");
     assert_eq!(code, Some(3), "{out}");
     assert!(
-        out.contains("the first at aten._values.default (expected seq 194), which is wrong"),
+        out.contains("the first at aten._coalesce.default (expected seq 193), which is wrong"),
         "{out}"
     );
 }
@@ -44,13 +45,13 @@ fn coalesce_in_reversed_order_is_caught_both_ways() {
     assert_eq!(code, Some(3), "{out}");
     assert!(
         first_value_failure(&out)
-            .is_some_and(|l| l.contains("aten._values.default output 0 (expected seq 194")),
+            .is_some_and(|l| l.contains("aten._coalesce.default output 2 (expected seq 193")),
         "{out}"
     );
     let (code, out) = replay_with_fault(TRACE, "sparse-coalesce-reversed");
     assert_eq!(code, Some(3), "{out}");
     assert!(
-        out.contains("the first at aten._values.default (expected seq 194), which is wrong"),
+        out.contains("the first at aten._coalesce.default (expected seq 193), which is wrong"),
         "{out}"
     );
 }

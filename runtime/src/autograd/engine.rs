@@ -343,12 +343,29 @@ fn accumulate_input(
         *slot = Some(grad);
         return Ok(());
     };
-    let in_place = !rt.is_grad_enabled()
-        && !rt.is_dispatch_mode_active()
-        && old.has_data()
-        && old.is_non_overlapping_and_dense()
-        && old.use_count() == 1
-        && Arc::strong_count(&old.0.storage) == 1;
+    // PyTorch's `can_accumulate_inplace`: a dense, non-overlapping tensor
+    // that nothing else references (nor its storage).
+    let dispatch_mode = rt.is_dispatch_mode_active();
+    let can_accumulate_inplace = |t: &Tensor| {
+        !dispatch_mode
+            && !t.is_sparse()
+            && t.has_data()
+            && t.is_non_overlapping_and_dense()
+            && t.use_count() == 1
+            && Arc::strong_count(&t.0.storage) == 1
+    };
+    let grad_mode = rt.is_grad_enabled();
+    if !grad_mode && old.is_sparse() {
+        // A sparse buffered gradient: the new gradient is the candidate
+        // output (`var.add_(old)` or `var + old`).
+        *slot = Some(if can_accumulate_inplace(&grad) {
+            rt.add_(&grad, &old)?
+        } else {
+            rt.add(&grad, &old)?
+        });
+        return Ok(());
+    }
+    let in_place = !grad_mode && can_accumulate_inplace(&old) && !grad.is_sparse();
     *slot = Some(if in_place {
         rt.add_(&old, &grad)?
     } else if rt.faults().swap_input_buffer_sum {

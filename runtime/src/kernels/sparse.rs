@@ -541,6 +541,320 @@ fn add_sparse_sparse_as<T: Elem>(op: &str, t: &Tensor, s: &Tensor, alpha: f64) -
     Tensor::sparse_coo(op, t.shape(), sparse_dim, indices, values, coalesced)
 }
 
+/// The entries of a 2-D sparse tensor as (row, column) pairs in nnz order
+/// with their scalar values, refusing a hybrid tensor (PyTorch's
+/// `addmm` reads the values as a 1-D accessor).
+fn matrix_entries<T: Elem>(op: &str, s: &Tensor) -> Result<(Vec<i64>, Vec<i64>, Vec<T>)> {
+    let parts = s.sparse_parts(op)?;
+    if parts.sparse_dim != 2 || parts.dense_dim != 0 {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "matrices expected, got {}D tensor with {} sparse and {} dense dimensions",
+                s.dim(),
+                parts.sparse_dim,
+                parts.dense_dim
+            ),
+        ));
+    }
+    let nnz = parts.nnz();
+    let cols = index_columns(op, &parts.indices, 2, nnz)?;
+    let values = T::read(&parts.values, op)?;
+    let mut it = cols.into_iter();
+    let rows = it.next().unwrap_or_default();
+    let columns = it.next().unwrap_or_default();
+    Ok((rows, columns, values))
+}
+
+/// PyTorch's `s_addmm_out_sparse_dense_worker`: `r` (row-major
+/// `[dim_i, dim_k]`, already holding `beta * self`) gets, entry by entry in
+/// nnz order, `(alpha * value) * dense[col, :]` added to row `row` with a
+/// fused multiply-add (BLAS `axpy`), the factor `alpha * value` rounded
+/// first.
+#[allow(clippy::too_many_arguments)]
+fn spmm_accumulate<T: Elem>(
+    op: &str,
+    rows: &[i64],
+    cols: &[i64],
+    values: &[T],
+    dense: &[T],
+    (dim_i, dim_j, dim_k): (usize, usize, usize),
+    alpha: T,
+    r: &mut [T],
+) -> Result<()> {
+    for ((&row, &col), &v) in rows.iter().zip(cols).zip(values) {
+        if col < 0 || col as usize >= dim_j {
+            return Err(RuntimeError::index(
+                op,
+                format!("addmm: index out of column bound: {col} not between 1 and {dim_j}"),
+            ));
+        }
+        if row < 0 || row as usize >= dim_i {
+            return Err(RuntimeError::index(
+                op,
+                format!("addmm: index out of row bound: {row} not between 1 and {dim_i}"),
+            ));
+        }
+        let factor = alpha * v;
+        let (row, col) = (row as usize, col as usize);
+        let src = &dense[col * dim_k..(col + 1) * dim_k];
+        for (y, &x) in r[row * dim_k..(row + 1) * dim_k].iter_mut().zip(src) {
+            *y = T::fma(factor, x, *y);
+        }
+    }
+    Ok(())
+}
+
+/// `self` broadcast to `[rows, cols]` in row-major order (PyTorch's
+/// `expand_size` before `addmm`).
+fn broadcast_matrix<T: Elem>(op: &str, t: &Tensor, rows: usize, cols: usize) -> Result<Vec<T>> {
+    let v = T::read(t, op)?;
+    let shape = t.shape();
+    let (tr, tc) = match *shape {
+        [] => (1, 1),
+        [c] => (1, c.max(0) as usize),
+        [r, c] => (r.max(0) as usize, c.max(0) as usize),
+        _ => (0, 0),
+    };
+    if (tr != rows && tr != 1) || (tc != cols && tc != 1) || shape.len() > 2 {
+        return Err(RuntimeError::shape(
+            op,
+            format!("The expanded size of the tensor ({shape:?}) must match [{rows}, {cols}]"),
+        ));
+    }
+    let mut out = Vec::with_capacity(rows * cols);
+    for i in 0..rows {
+        for j in 0..cols {
+            out.push(v[(if tr == 1 { 0 } else { i }) * tc + if tc == 1 { 0 } else { j }]);
+        }
+    }
+    Ok(out)
+}
+
+/// PyTorch's `addmm` of a sparse `mat1` and a strided `mat2` on the CPU
+/// (`s_addmm_out_sparse_dense_cpu`): a new contiguous `[n, k]` result
+/// holding zeros (`beta == 0`), `self` (`beta == 1`) or `self * beta`,
+/// into which each entry of `mat1` adds, in nnz order (an uncoalesced
+/// tensor's duplicates one after the other), `(alpha * v) * mat2[col, :]`
+/// to row `row` with a fused multiply-add.
+pub(crate) fn addmm_sparse_dense(
+    op: &str,
+    this: Option<&Tensor>,
+    mat1: &Tensor,
+    mat2: &Tensor,
+    beta: f64,
+    alpha: f64,
+) -> Result<Tensor> {
+    if mat2.is_sparse() || mat2.dim() != 2 || mat1.dim() != 2 {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "addmm: 2D sparse mat1 and 2D strided mat2 expected, got {}D and {}D",
+                mat1.dim(),
+                mat2.dim()
+            ),
+        ));
+    }
+    if mat1.shape()[1] != mat2.shape()[0] {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "mat1 and mat2 shapes cannot be multiplied ({}x{} and {}x{})",
+                mat1.shape()[0],
+                mat1.shape()[1],
+                mat2.shape()[0],
+                mat2.shape()[1]
+            ),
+        ));
+    }
+    let dtype = mat2.dtype();
+    if mat1.dtype() != dtype || this.is_some_and(|t| t.dtype() != dtype) {
+        return Err(RuntimeError::unsupported(
+            op,
+            format!(
+                "addmm of a {} sparse matrix and a {} matrix",
+                mat1.dtype().name(),
+                dtype.name()
+            ),
+        ));
+    }
+    match dtype {
+        DType::Float32 => addmm_sparse_dense_as::<f32>(op, this, mat1, mat2, beta, alpha),
+        DType::Float64 => addmm_sparse_dense_as::<f64>(op, this, mat1, mat2, beta, alpha),
+        other => Err(refuse_dtype(op, other)),
+    }
+}
+
+fn addmm_sparse_dense_as<T: Elem>(
+    op: &str,
+    this: Option<&Tensor>,
+    mat1: &Tensor,
+    mat2: &Tensor,
+    beta: f64,
+    alpha: f64,
+) -> Result<Tensor> {
+    let dim_i = mat1.shape()[0].max(0) as usize;
+    let dim_j = mat1.shape()[1].max(0) as usize;
+    let dim_k = mat2.shape()[1].max(0) as usize;
+    let mut r = match this {
+        Some(t) if beta != 0.0 => {
+            let t = broadcast_matrix::<T>(op, t, dim_i, dim_k)?;
+            if beta == 1.0 {
+                t
+            } else {
+                let b = T::from_f64(beta);
+                t.into_iter().map(|x| x * b).collect()
+            }
+        }
+        _ => vec![T::ZERO; dim_i * dim_k],
+    };
+    let (rows, cols, values) = matrix_entries::<T>(op, mat1)?;
+    let dense = T::read(mat2, op)?;
+    spmm_accumulate(
+        op,
+        &rows,
+        &cols,
+        &values,
+        &dense,
+        (dim_i, dim_j, dim_k),
+        T::from_f64(alpha),
+        &mut r,
+    )?;
+    T::tensor(op, &[dim_i as i64, dim_k as i64], r)
+}
+
+/// PyTorch's `_sparse_mm` of a strided `mat1` and a sparse `mat2`:
+/// `_sparse_addmm(zeros.t(), mat2.t(), mat1.t(), 0, 1).t()`, so the
+/// product is accumulated as rows of its transpose (entry `(i, j)` of
+/// `mat2` adds `v * mat1[:, i]` to column `j`, in nnz order) and the
+/// result is column-major (strides `[1, rows]`).
+pub(crate) fn mm_dense_sparse(op: &str, mat1: &Tensor, mat2: &Tensor) -> Result<Tensor> {
+    if mat1.dim() != 2 || mat2.dim() != 2 || mat1.shape()[1] != mat2.shape()[0] {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "mat1 and mat2 shapes cannot be multiplied ({:?} and {:?})",
+                mat1.shape(),
+                mat2.shape()
+            ),
+        ));
+    }
+    if mat1.dtype() != mat2.dtype() {
+        return Err(RuntimeError::unsupported(
+            op,
+            format!(
+                "mm of a {} matrix and a {} sparse matrix",
+                mat1.dtype().name(),
+                mat2.dtype().name()
+            ),
+        ));
+    }
+    match mat1.dtype() {
+        DType::Float32 => mm_dense_sparse_as::<f32>(op, mat1, mat2),
+        DType::Float64 => mm_dense_sparse_as::<f64>(op, mat1, mat2),
+        other => Err(refuse_dtype(op, other)),
+    }
+}
+
+fn mm_dense_sparse_as<T: Elem>(op: &str, mat1: &Tensor, mat2: &Tensor) -> Result<Tensor> {
+    let m = mat1.shape()[0].max(0) as usize;
+    let n = mat1.shape()[1].max(0) as usize;
+    let p = mat2.shape()[1].max(0) as usize;
+    let (rows, cols, values) = matrix_entries::<T>(op, mat2)?;
+    let d = T::read(mat1, op)?;
+    // mat1ᵀ row-major: [n, m].
+    let mut dt = vec![T::ZERO; n * m];
+    for i in 0..m {
+        for j in 0..n {
+            dt[j * m + i] = d[i * n + j];
+        }
+    }
+    let mut r = vec![T::ZERO; p * m];
+    spmm_accumulate(
+        op,
+        &cols,
+        &rows,
+        &values,
+        &dt,
+        (p, n, m),
+        T::from_f64(1.0),
+        &mut r,
+    )?;
+    let t = T::tensor(op, &[p as i64, m as i64], r)?;
+    Ok(t.alias_with(vec![m as i64, p as i64], vec![1, m as i64], 0))
+}
+
+/// PyTorch's `sparse_mask` of a sparse `self` (`sparse_mask_intersection`):
+/// one entry per entry of `mask`, in the mask's order and with a
+/// contiguous copy of its indices; each value is the sum of `self`'s
+/// entries at that index (taken in the order of `self`'s sorted linear
+/// indices, an unstable sort as `_coalesce`'s), zeros where `self` has
+/// none. The result is coalesced when the mask is.
+pub(crate) fn sparse_mask_sparse(op: &str, t: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    match t.dtype() {
+        DType::Float32 => sparse_mask_sparse_as::<f32>(op, t, mask),
+        DType::Float64 => sparse_mask_sparse_as::<f64>(op, t, mask),
+        other => Err(refuse_dtype(op, other)),
+    }
+}
+
+fn sparse_mask_sparse_as<T: Elem>(op: &str, t: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    let (tp, mp) = (t.sparse_parts(op)?, mask.sparse_parts(op)?);
+    if tp.sparse_dim != mp.sparse_dim {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "sparse_mask(): the number of sparse dimensions in `self` ({}) should match that of the `mask` ({})",
+                tp.sparse_dim, mp.sparse_dim
+            ),
+        ));
+    }
+    let sparse_dim = tp.sparse_dim;
+    let (t_nnz, m_nnz) = (tp.nnz(), mp.nnz());
+    let dense_sizes = tp.values.shape()[1..].to_vec();
+    let block: usize = dense_sizes.iter().map(|&d| d.max(0) as usize).product();
+    let linear = |cols: &[Vec<i64>], k: usize| {
+        cols.iter()
+            .enumerate()
+            .fold(0i64, |l, (d, col)| l * t.shape()[d] + col[k])
+    };
+    let t_cols = index_columns(op, &tp.indices, sparse_dim, t_nnz)?;
+    let m_cols = index_columns(op, &mp.indices, sparse_dim, m_nnz)?;
+    let t_vals = T::read(&tp.values, op)?;
+    let t_keys: Vec<i64> = (0..t_nnz).map(|k| linear(&t_cols, k)).collect();
+    let order = unstable_sort_order(&t_keys).ok_or_else(|| {
+        RuntimeError::unsupported(op, "a sparse_mask whose index sort falls back to heapsort")
+    })?;
+    let mut out = vec![T::ZERO; m_nnz * block];
+    for k in 0..m_nnz {
+        let key = linear(&m_cols, k);
+        let start = order.partition_point(|&e| t_keys[e] < key);
+        let slot = &mut out[k * block..(k + 1) * block];
+        let mut first = true;
+        for &e in order[start..].iter().take_while(|&&e| t_keys[e] == key) {
+            let src = &t_vals[e * block..(e + 1) * block];
+            if first {
+                slot.copy_from_slice(src);
+                first = false;
+            } else {
+                for (y, &x) in slot.iter_mut().zip(src) {
+                    *y = *y + x;
+                }
+            }
+        }
+    }
+    let indices = narrowed_indices(op, &m_cols, m_nnz, m_nnz)?;
+    let values = narrowed_values(op, &dense_sizes, block, out, m_nnz, m_nnz)?;
+    Tensor::sparse_coo(
+        op,
+        t.shape(),
+        sparse_dim,
+        indices,
+        values,
+        mp.is_coalesced(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -659,6 +973,68 @@ mod tests {
         assert_eq!(i, vec![3, 0, 1, 3]);
         assert_eq!(v, vec![6.0, 10.0, 2.0, 3.0]);
         assert_eq!(strides, vec![5, 1]);
+        assert!(!flag);
+    }
+    #[test]
+    fn addmm_adds_entries_in_nnz_order_with_a_fused_multiply_add() {
+        // torch 2.15: entries (0,0)=1e8, (0,1)=1, (0,0)=-1e8 times ones
+        // give 0 in nnz order (coalesced first would give 1).
+        let s = coo(&[0, 0, 0, 0, 1, 0], 2, &[1e8, 1.0, -1e8], &[1, 2], false);
+        let ones =
+            Tensor::from_f32_contiguous("t", &[2, 1], vec![1.0, 1.0]).expect("sparse kernel");
+        let r = addmm_sparse_dense("mm", None, &s, &ones, 0.0, 1.0).expect("sparse kernel");
+        assert_eq!(r.read_f32("t").expect("sparse kernel"), vec![0.0]);
+        // torch.sparse.addmm(t, s, x): 0.7313 * 1.6734272 + (-0.97977227)
+        // rounded once is 0.24400505 (0.24400502 unfused).
+        let s = coo(&[0, 0], 2, &[0.7313], &[1, 1], true);
+        let x =
+            Tensor::from_f32_contiguous("t", &[1, 1], vec![1.673_427_2]).expect("sparse kernel");
+        let t =
+            Tensor::from_f32_contiguous("t", &[1, 1], vec![-0.979_772_27]).expect("sparse kernel");
+        let r = addmm_sparse_dense("addmm", Some(&t), &s, &x, 1.0, 1.0).expect("sparse kernel");
+        assert_eq!(r.read_f32("t").expect("sparse kernel"), vec![0.244_005_05]);
+        // beta scales self first; alpha * value is rounded before the fma.
+        let r = addmm_sparse_dense("addmm", Some(&t), &s, &x, 0.5, 0.3).expect("sparse kernel");
+        let factor = 0.3f32 * 0.7313;
+        assert_eq!(
+            r.read_f32("t").expect("sparse kernel"),
+            vec![factor.mul_add(1.673_427_2, -0.979_772_27 * 0.5)]
+        );
+    }
+
+    #[test]
+    fn mm_of_a_dense_and_a_sparse_matrix_is_column_major() {
+        // torch.mm([[1,2,3],[4,5,6]], sparse (0,1)=1, (2,0)=2, (0,1)=3)
+        // = [[6, 4], [12, 16]] with strides (1, 2).
+        let d = Tensor::from_f32_contiguous("t", &[2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+            .expect("sparse kernel");
+        let s = coo(&[0, 2, 0, 1, 0, 1], 2, &[1.0, 2.0, 3.0], &[3, 2], false);
+        let r = mm_dense_sparse("mm", &d, &s).expect("sparse kernel");
+        assert_eq!(r.shape(), &[2, 2]);
+        assert_eq!(r.stride(), &[1, 2]);
+        assert_eq!(
+            r.read_f32("t").expect("sparse kernel"),
+            vec![6.0, 4.0, 12.0, 16.0]
+        );
+    }
+
+    #[test]
+    fn sparse_mask_of_a_sparse_self_follows_the_uncoalesced_mask() {
+        // torch 2.15: self (2,0)=1, (0,1)=2, (2,0)=3, (1,1)=4 masked by
+        // (0,1), (2,2), (0,1), (2,0) gives [2, 0, 2, 4], uncoalesced.
+        let t = coo(
+            &[2, 0, 2, 1, 0, 1, 0, 1],
+            2,
+            &[1.0, 2.0, 3.0, 4.0],
+            &[3, 3],
+            false,
+        );
+        let m = coo(&[0, 2, 0, 2, 1, 2, 1, 0], 2, &[9.0; 4], &[3, 3], false);
+        let r = sparse_mask_sparse("sparse_mask", &t, &m).expect("sparse kernel");
+        let (i, v, strides, flag) = parts(&r);
+        assert_eq!(i, vec![0, 2, 0, 2, 1, 2, 1, 0]);
+        assert_eq!(v, vec![2.0, 0.0, 2.0, 4.0]);
+        assert_eq!(strides, vec![4, 1]);
         assert!(!flag);
     }
 }

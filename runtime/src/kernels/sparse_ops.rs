@@ -8,9 +8,12 @@
 //! | `is_coalesced`, `sparse_dim`, `dense_dim`, `_nnz` | the layout's flags and sizes |
 //! | `_coalesce` | [`super::sparse::coalesce`] |
 //! | `clone` | contiguous copies of both parts, the same coalesced flag |
-//! | `add_.Tensor` | dense `self` plus a sparse `other` ([`super::sparse::add_dense_sparse_`]) |
-//! | `add.Tensor` | two sparse tensors ([`super::sparse::add_sparse_sparse`]) |
-//! | `sparse_mask` | a dense `self` read at a coalesced mask's entries: a copy of the mask's indices (its strides kept), `self`'s slices at them as contiguous values, coalesced |
+//! | `add_.Tensor` | dense `self` plus a sparse `other` ([`super::sparse::add_dense_sparse_`]); a sparse `self` plus a sparse `other`: `self` takes the parts of their sum ([`super::sparse::add_sparse_sparse`]) |
+//! | `add.Tensor` | two sparse tensors ([`super::sparse::add_sparse_sparse`]); a dense `self` plus a sparse `other`: a contiguous copy of `self`, then `add_`; a sparse `self` plus a dense `other` refused with PyTorch's message |
+//! | `sparse_mask` | a dense `self` read at the mask's entries: a copy of the mask's indices (its strides kept), `self`'s slices at them as contiguous values, coalesced when the mask is; a sparse `self`: [`super::sparse::sparse_mask_sparse`] |
+//! | `_sparse_addmm`, `addmm` | `beta * self + alpha * (mat1 @ mat2)` of a sparse `mat1` ([`super::sparse::addmm_sparse_dense`]) |
+//! | `mm` | `_sparse_mm`: sparse `@` strided as `addmm` with `beta = 0`; strided `@` sparse through the transposes ([`super::sparse::mm_dense_sparse`], column-major result) |
+//! | `t`, `transpose.int` | a clone (contiguous parts) whose two index rows are swapped, uncoalesced, sizes swapped |
 //!
 //! Anything else with a sparse argument has no `SparseCPU` kernel: the
 //! dispatcher reports it unsupported, naming the operator.
@@ -37,6 +40,11 @@ const SPARSE_CPU: &[&str] = &[
     "aten.add_.Tensor",
     "aten.add.Tensor",
     "aten.sparse_mask.default",
+    "aten._sparse_addmm.default",
+    "aten.addmm.default",
+    "aten.mm.default",
+    "aten.t.default",
+    "aten.transpose.int",
 ];
 
 /// Whether `op` has a `SparseCPU` kernel (its handler at that key).
@@ -66,6 +74,10 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.add_.Tensor" => add_,
         "aten.add.Tensor" => add,
         "aten.sparse_mask.default" => sparse_mask,
+        "aten._sparse_addmm.default" | "aten.addmm.default" => addmm,
+        "aten.mm.default" => mm,
+        "aten.t.default" => t,
+        "aten.transpose.int" => transpose,
         _ => return None,
     })
 }
@@ -186,11 +198,18 @@ fn clone(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
 
 fn add_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let (this, other) = (a.tensor(0)?, a.tensor(1)?);
-    if this.is_sparse() || !other.is_sparse() {
-        return Err(RuntimeError::unsupported(
+    if this.is_sparse() && !other.is_sparse() {
+        return Err(RuntimeError::shape(
             ctx.op,
-            "in-place addition into a sparse tensor",
+            "add(sparse, dense) is not supported. Use add(dense, sparse) instead.",
         ));
+    }
+    if this.is_sparse() {
+        // `add_out_sparse_cpu` with `out = self`: the merged entry lists
+        // become self's new parts.
+        let sum = sparse::add_sparse_sparse(ctx.op, this, other, a.scalar(2)?)?;
+        this.set_sparse_parts_from(ctx.op, &sum)?;
+        return Ok(vec![IValue::Tensor(this.clone())]);
     }
     sparse::add_dense_sparse_(ctx.op, this, other, a.scalar(2)?)?;
     Ok(vec![IValue::Tensor(this.clone())])
@@ -198,11 +217,18 @@ fn add_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
 
 fn add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let (this, other) = (a.tensor(0)?, a.tensor(1)?);
-    if !this.is_sparse() || !other.is_sparse() {
-        return Err(RuntimeError::unsupported(
+    if this.is_sparse() && !other.is_sparse() {
+        return Err(RuntimeError::shape(
             ctx.op,
-            "out-of-place addition of a dense and a sparse tensor",
+            "add(sparse, dense) is not supported. Use add(dense, sparse) instead.",
         ));
+    }
+    if !this.is_sparse() {
+        // `add_out_dense_sparse_cpu`: the result is a contiguous copy of
+        // the dense operand, then the entries are added into it.
+        let out = contiguous_copy(ctx.op, this)?;
+        sparse::add_dense_sparse_(ctx.op, &out, other, a.scalar(2)?)?;
+        return Ok(vec![IValue::Tensor(out)]);
     }
     Ok(vec![IValue::Tensor(sparse::add_sparse_sparse(
         ctx.op,
@@ -215,11 +241,20 @@ fn add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
 fn sparse_mask(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let (this, mask) = (a.tensor(0)?, a.tensor(1)?);
     let parts = mask.sparse_parts(ctx.op)?;
-    if this.is_sparse() || !parts.is_coalesced() || this.shape() != mask.shape() {
-        return Err(RuntimeError::unsupported(
+    if this.shape() != mask.shape() {
+        return Err(RuntimeError::shape(
             ctx.op,
-            "a mask that is not coalesced, a sparse self, or sizes that differ",
+            format!(
+                "sparse_mask(): operands have incompatible sizes; self has size {:?} but mask has size {:?}",
+                this.shape(),
+                mask.shape()
+            ),
         ));
+    }
+    if this.is_sparse() {
+        return Ok(vec![IValue::Tensor(sparse::sparse_mask_sparse(
+            ctx.op, this, mask,
+        )?)]);
     }
     let nnz = parts.nnz();
     let sparse_dim = parts.sparse_dim;
@@ -266,6 +301,117 @@ fn sparse_mask(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         crate::tensor::dtype::DType::Int64,
     )?;
     indices.write_i64(ctx.op, &flat)?;
-    let out = Tensor::sparse_coo(ctx.op, shape, sparse_dim, indices, values, true)?;
+    let out = Tensor::sparse_coo(
+        ctx.op,
+        shape,
+        sparse_dim,
+        indices,
+        values,
+        parts.is_coalesced(),
+    )?;
     Ok(vec![IValue::Tensor(out)])
+}
+
+fn addmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (this, mat1, mat2) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
+    if this.is_sparse() || !mat1.is_sparse() || mat2.is_sparse() {
+        return Err(RuntimeError::unsupported(
+            ctx.op,
+            "addmm with a sparse self or mat2 (only a sparse mat1 and strided self and mat2)",
+        ));
+    }
+    let out =
+        sparse::addmm_sparse_dense(ctx.op, Some(this), mat1, mat2, a.scalar(3)?, a.scalar(4)?)?;
+    Ok(vec![IValue::Tensor(out)])
+}
+
+fn mm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (mat1, mat2) = (a.tensor(0)?, a.tensor(1)?);
+    let out = match (mat1.is_sparse(), mat2.is_sparse()) {
+        (true, true) => {
+            return Err(RuntimeError::unsupported(
+                ctx.op,
+                "the product of two sparse tensors (_sparse_sparse_matmul)",
+            ));
+        }
+        (true, false) => sparse::addmm_sparse_dense(ctx.op, None, mat1, mat2, 0.0, 1.0)?,
+        _ => sparse::mm_dense_sparse(ctx.op, mat1, mat2)?,
+    };
+    Ok(vec![IValue::Tensor(out)])
+}
+
+fn t(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    let parts = this.sparse_parts(ctx.op)?;
+    if parts.sparse_dim > 2 || parts.dense_dim != 0 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "t() expects a tensor with <= 2 sparse and 0 dense dimensions, but self is {}D sparse and {}D dense",
+                parts.sparse_dim, parts.dense_dim
+            ),
+        ));
+    }
+    let dims = if this.dim() < 2 { (0, 0) } else { (0, 1) };
+    Ok(vec![IValue::Tensor(sparse_transpose(
+        ctx.op, this, dims.0, dims.1,
+    )?)])
+}
+
+fn transpose(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    let rank = this.dim() as i64;
+    let wrap = |d: i64| -> Result<usize> {
+        let w = if d < 0 { d + rank } else { d };
+        if w < 0 || w >= rank.max(1) {
+            return Err(RuntimeError::index(
+                ctx.op,
+                format!(
+                    "Dimension out of range (expected to be in range of [{}, {}], but got {d})",
+                    -rank.max(1),
+                    rank.max(1) - 1
+                ),
+            ));
+        }
+        Ok(w as usize)
+    };
+    let (d0, d1) = (wrap(a.int(1)?)?, wrap(a.int(2)?)?);
+    Ok(vec![IValue::Tensor(sparse_transpose(
+        ctx.op, this, d0, d1,
+    )?)])
+}
+
+/// PyTorch's `transpose` of a sparse tensor: `self.clone()` (contiguous
+/// parts), then `sparse_transpose_`, which swaps the two index rows in
+/// place, marks the result uncoalesced and swaps the sizes. Equal dims
+/// give the clone itself.
+fn sparse_transpose(op: &str, this: &Tensor, d0: usize, d1: usize) -> Result<Tensor> {
+    let parts = this.sparse_parts(op)?;
+    let indices = contiguous_copy(op, &parts.indices)?;
+    let values = contiguous_copy(op, &parts.values)?;
+    if d0 == d1 {
+        return Tensor::sparse_coo(
+            op,
+            this.shape(),
+            parts.sparse_dim,
+            indices,
+            values,
+            parts.is_coalesced(),
+        );
+    }
+    if d0 >= parts.sparse_dim || d1 >= parts.sparse_dim {
+        return Err(RuntimeError::unsupported(
+            op,
+            "transposing a sparse tensor's dense dimensions",
+        ));
+    }
+    let nnz = parts.nnz();
+    let mut flat = indices.read_i64(op)?;
+    for k in 0..nnz {
+        flat.swap(d0 * nnz + k, d1 * nnz + k);
+    }
+    indices.write_i64(op, &flat)?;
+    let mut sizes = this.shape().to_vec();
+    sizes.swap(d0, d1);
+    Tensor::sparse_coo(op, &sizes, parts.sparse_dim, indices, values, false)
 }

@@ -362,7 +362,14 @@ impl Runtime {
                 if !this.is_inference() {
                     this.0.version.bump();
                 }
-            } else if entry.schema.is_view() && op != "aten.detach.default" {
+            } else if entry.schema.is_view()
+                && !matches!(
+                    op,
+                    "aten.detach.default" | "aten._values.default" | "aten._indices.default"
+                )
+            {
+                // A sparse tensor's parts are non-differentiable views
+                // (`make_variable_non_differentiable_view`): no base.
                 let base = this.view_base().unwrap_or_else(|| this.clone());
                 for out in outputs.iter().flat_map(IValue::tensors) {
                     let mut meta = out.0.autograd.lock();
@@ -718,6 +725,7 @@ pub(super) fn output_metas(
             ArgMeta {
                 version: out.version(),
                 requires_grad: attached.iter().any(|a| a.same_tensor(out)) || from_arg,
+                sparse: out.sparse_parts("trace").ok(),
             }
         })
         .collect()

@@ -90,7 +90,9 @@ pub(crate) struct TensorImpl {
     pub(crate) trace: Arc<IdSlot>,
     /// The indices and values of a sparse COO tensor (whose `storage` is its
     /// values' and whose `strides` are empty); `None` for a strided tensor.
-    pub(crate) sparse: Option<Arc<sparse::SparseCoo>>,
+    /// The cell is replaced whole by an in-place operator that gives the
+    /// tensor new parts (`add_` of two sparse tensors).
+    pub(crate) sparse: Option<sparse::SparseCell>,
 }
 
 /// A tensor handle. Cloning is cheap and yields the *same* tensor.

@@ -16,14 +16,19 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 
 use super::{AutogradMeta, Tensor, TensorImpl};
 use crate::error::{Result, RuntimeError};
 use crate::tensor::dtype::DType;
 use crate::trace::slot::IdSlot;
 
+/// A sparse tensor's current parts, shared by the tensors that alias it
+/// (a node's copy of a saved output, `.data`).
+pub(crate) type SparseCell = Arc<RwLock<Arc<SparseCoo>>>;
+
 /// The parts of a sparse COO tensor.
+#[derive(Debug)]
 pub(crate) struct SparseCoo {
     /// Number of leading (sparse) dimensions, indexed by `indices`.
     pub(crate) sparse_dim: usize,
@@ -121,7 +126,7 @@ impl Tensor {
             version: super::VersionCounter::new(),
             autograd: Mutex::new(AutogradMeta::default()),
             trace: Arc::new(IdSlot::new()),
-            sparse: Some(Arc::new(parts)),
+            sparse: Some(Arc::new(RwLock::new(Arc::new(parts)))),
         }));
         t.0.autograd.lock().inference = inference;
         Ok(t)
@@ -133,9 +138,36 @@ impl Tensor {
     }
 
     /// The sparse parts, or an error naming `op` for a strided tensor.
-    pub(crate) fn sparse_parts(&self, op: &str) -> Result<&SparseCoo> {
-        self.0.sparse.as_deref().ok_or_else(|| {
+    pub(crate) fn sparse_parts(&self, op: &str) -> Result<Arc<SparseCoo>> {
+        self.0
+            .sparse
+            .as_ref()
+            .map(|cell| Arc::clone(&cell.read()))
+            .ok_or_else(|| {
+                RuntimeError::unsupported(op, "a strided tensor where a sparse_coo one is expected")
+            })
+    }
+
+    /// Gives this sparse tensor the parts of `other` (PyTorch's
+    /// `set_indices_and_values_unsafe` with `other`'s nnz and coalesced
+    /// flag), as an in-place sparse operator leaves its `self`. The sizes
+    /// must agree.
+    pub(crate) fn set_sparse_parts_from(&self, op: &str, other: &Tensor) -> Result<()> {
+        let new = other.sparse_parts(op)?;
+        let cell = self.0.sparse.as_ref().ok_or_else(|| {
             RuntimeError::unsupported(op, "a strided tensor where a sparse_coo one is expected")
-        })
+        })?;
+        if self.shape() != other.shape() {
+            return Err(RuntimeError::shape(
+                op,
+                format!(
+                    "sparse parts of sizes {:?} for a tensor of sizes {:?}",
+                    other.shape(),
+                    self.shape()
+                ),
+            ));
+        }
+        *cell.write() = new;
+        Ok(())
     }
 }

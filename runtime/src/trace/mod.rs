@@ -62,10 +62,14 @@ use crate::tensor::{Tensor, TensorImpl};
 static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
 
 /// Version and `requires_grad` of a tensor argument before the operator ran.
-#[derive(Clone, Copy, Debug)]
+/// A sparse argument's parts are kept too: an in-place sparse operator
+/// gives its `self` new parts, and the argument is recorded with the parts
+/// it had.
+#[derive(Clone, Debug)]
 pub(crate) struct ArgMeta {
     pub(crate) version: u64,
     pub(crate) requires_grad: bool,
+    pub(crate) sparse: Option<Arc<crate::tensor::sparse::SparseCoo>>,
 }
 
 impl ArgMeta {
@@ -73,6 +77,7 @@ impl ArgMeta {
         ArgMeta {
             version: t.version(),
             requires_grad: t.requires_grad(),
+            sparse: t.sparse_parts("trace").ok(),
         }
     }
 }
@@ -225,9 +230,14 @@ impl Tracer {
             .0
     }
 
-    fn storage_id(&mut self, t: &Tensor) -> u64 {
+    fn storage_id(&mut self, t: &Tensor, sparse: Option<&crate::tensor::sparse::SparseCoo>) -> u64 {
+        // A sparse tensor's storage is its values' (FORMAT §3.1).
+        let storage = match sparse {
+            Some(parts) => Arc::clone(&parts.values.0.storage),
+            None => Arc::clone(&t.0.storage),
+        };
         let next = &mut self.next_storage;
-        t.0.storage
+        storage
             .trace
             .get_or_assign(self.token, || {
                 let id = *next;
@@ -267,8 +277,8 @@ impl Tracer {
     /// snapshots), `value` asks for a digest.
     fn tensor_ref(&mut self, t: &Tensor, meta: Option<ArgMeta>, value: bool) -> TensorRef {
         let id = self.tensor_id(t);
-        let storage = self.storage_id(t);
         let meta = meta.unwrap_or_else(|| ArgMeta::of(t));
+        let storage = self.storage_id(t, meta.sparse.as_deref());
         TensorRef {
             id,
             dtype: Name::new(t.dtype().name()),
@@ -292,14 +302,18 @@ impl Tracer {
             } else {
                 None
             },
-            sparse: self.sparse_parts(t, value),
+            sparse: self.sparse_parts(meta.sparse, value),
         }
     }
 
     /// The parts of a sparse COO tensor's reference, named after the tensor
     /// itself (so its id comes first, then its indices', then its values').
-    fn sparse_parts(&mut self, t: &Tensor, value: bool) -> Option<Box<SparseParts>> {
-        let parts = t.0.sparse.clone()?;
+    fn sparse_parts(
+        &mut self,
+        parts: Option<Arc<crate::tensor::sparse::SparseCoo>>,
+        value: bool,
+    ) -> Option<Box<SparseParts>> {
+        let parts = parts?;
         Some(Box::new(SparseParts {
             layout: Name::new(SPARSE_COO),
             sparse_dim: parts.sparse_dim as i64,

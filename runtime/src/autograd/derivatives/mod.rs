@@ -41,6 +41,7 @@ mod reduction;
 mod rnn;
 mod scatter_views;
 mod selection;
+mod sparse;
 mod special;
 mod statistics;
 mod take_put;
@@ -210,6 +211,7 @@ pub(crate) fn lookup(op: &str) -> Differentiability {
         .or_else(|| fft::lookup(op))
         .or_else(|| float_bits::lookup(op))
         .or_else(|| scatter_views::lookup(op))
+        .or_else(|| sparse::lookup(op))
         .unwrap_or(Differentiability::Missing)
 }
 

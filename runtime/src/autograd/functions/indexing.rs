@@ -601,12 +601,6 @@ impl BackwardFn for EmbeddingBagBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
-        if self.sparse {
-            return Err(RuntimeError::unsupported(
-                "aten._embedding_bag.default",
-                "sparse=True (sparse gradients)",
-            ));
-        }
         let Some(g) = single(grads) else {
             return Ok(vec![None, None]);
         };

@@ -60,7 +60,7 @@ fn mat1_grad(
 }
 
 /// PyTorch's `mm_mat2_backward`.
-fn mat2_grad(
+pub(crate) fn mat2_grad(
     ctx: &mut BackwardCtx<'_>,
     grad: &Tensor,
     mat1: &Tensor,

@@ -34,6 +34,7 @@ pub(crate) mod reduction;
 pub(crate) mod rnn;
 pub(crate) mod scatter_views;
 pub(crate) mod shape;
+pub(crate) mod sparse;
 pub(crate) mod special;
 pub(crate) mod spectral;
 pub(crate) mod statistics;

@@ -1,0 +1,52 @@
+//! Derivative rows of the sparse COO operators.
+//!
+//! | operator | node | differentiable inputs | saves |
+//! |---|---|---|---|
+//! | `_sparse_addmm` | SparseAddmmBackward0 | self, mat1, mat2 | mat1, mat2 (as needed), mat2's layout, beta, alpha |
+//! | `_coalesce` | CoalesceBackward0 | self | — |
+//! | `_sparse_coo_tensor_with_dims_and_tensors` | SparseCooTensorWithDimsAndTensorsBackward0 | values | result |
+//!
+//! `is_coalesced`, `sparse_dim`, `dense_dim`, `_nnz` and `_indices` are
+//! not differentiable.
+
+use super::{Derivative, Differentiability, arg, derivative, needs, tensor};
+use crate::autograd::functions::linalg::MatrixLayout;
+use crate::autograd::functions::sparse::{
+    CoalesceBackward0, SparseAddmmBackward0, SparseCooTensorWithDimsAndTensorsBackward0,
+};
+use crate::autograd::saved::SavedVariable;
+
+/// The autograd entry of `op` if it is one of these operators.
+pub(super) fn lookup(op: &str) -> Option<Differentiability> {
+    use Differentiability::{Derivative as D, NotDifferentiable};
+    Some(match op {
+        "aten.is_coalesced.default"
+        | "aten.sparse_dim.default"
+        | "aten.dense_dim.default"
+        | "aten._nnz.default"
+        | "aten._indices.default" => NotDifferentiable,
+        "aten._sparse_addmm.default" => {
+            D(derivative!("SparseAddmmBackward0", &[0, 1, 2], |a, n| {
+                let (mat1, mat2) = (tensor(a, 1)?, tensor(a, 2)?);
+                Ok(Box::new(SparseAddmmBackward0 {
+                    beta: arg(a, 3),
+                    alpha: arg(a, 4),
+                    mat1: (needs(n, 1) || needs(n, 2)).then(|| SavedVariable::input(mat1)),
+                    mat2: needs(n, 1).then(|| SavedVariable::input(mat2)),
+                    mat2_layout: MatrixLayout::of(mat2),
+                }))
+            }))
+        }
+        "aten._coalesce.default" => D(derivative!("CoalesceBackward0", &[0], |_, _| Ok(Box::new(
+            CoalesceBackward0
+        )))),
+        "aten._sparse_coo_tensor_with_dims_and_tensors.default" => D(derivative!(
+            "SparseCooTensorWithDimsAndTensorsBackward0",
+            &[4],
+            |_, _| Ok(Box::new(
+                SparseCooTensorWithDimsAndTensorsBackward0::default()
+            ))
+        )),
+        _ => return None,
+    })
+}

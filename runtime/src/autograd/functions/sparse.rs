@@ -1,0 +1,161 @@
+//! Backward of the sparse COO operators.
+//!
+//! * SparseAddmmBackward0 (`_sparse_addmm(self, mat1, mat2, beta, alpha)`,
+//!   `mat1` sparse): `mat1`'s gradient is PyTorch's
+//!   `mm_mat1_sparse_backward`, the dense `alpha * grad @ mat2ᵀ` masked to
+//!   the pattern of `mat1.coalesce()` (`is_coalesced`, `_coalesce` when
+//!   not, `t`, `mm`, `mul.Scalar` unless `alpha` is 1, `sparse_mask`);
+//!   `mat2`'s is `mm_mat2_backward` (`alpha * mat1ᵀ @ grad`, the sparse
+//!   transpose times the gradient); `self`'s is `beta * grad`. Computed
+//!   in that order (observed in torch 2.15).
+//! * CoalesceBackward0: the gradient passes through unchanged.
+//! * SparseCooTensorWithDimsAndTensorsBackward0: the values' gradient is
+//!   `grad.sparse_mask(result)._values()`; the indices get none.
+
+use super::linalg::{MatrixLayout, mat2_grad};
+use super::{maybe_multiply, single};
+use crate::autograd::saved::SavedVariable;
+use crate::autograd::{BackwardCtx, BackwardFn};
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::tensor::Tensor;
+
+fn call(ctx: &mut BackwardCtx<'_>, op: &str, args: Vec<IValue>) -> Result<IValue> {
+    ctx.rt
+        .dispatch(op, args)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| RuntimeError::unsupported(op, "a call without a result"))
+}
+
+fn call_tensor(ctx: &mut BackwardCtx<'_>, op: &str, args: Vec<IValue>) -> Result<Tensor> {
+    call(ctx, op, args)?
+        .into_tensor()
+        .ok_or_else(|| RuntimeError::unsupported(op, "a call without a tensor result"))
+}
+
+fn unpack(ctx: &BackwardCtx<'_>, saved: &Option<SavedVariable>) -> Result<Tensor> {
+    saved.as_ref().map_or_else(
+        || {
+            Err(RuntimeError::GraphFreed {
+                node: ctx.node.name().to_owned(),
+            })
+        },
+        |s| s.unpack(ctx.node),
+    )
+}
+
+/// `Tensor::coalesce()`: the tensor itself when `is_coalesced`, otherwise
+/// `_coalesce`.
+fn coalesce(ctx: &mut BackwardCtx<'_>, t: &Tensor) -> Result<Tensor> {
+    let done = call(ctx, "aten.is_coalesced.default", vec![t.into()])?;
+    if matches!(done, IValue::Bool(true)) {
+        return Ok(t.clone());
+    }
+    call_tensor(ctx, "aten._coalesce.default", vec![t.into()])
+}
+
+/// `_sparse_addmm(self, mat1, mat2, *, beta, alpha)` with a sparse `mat1`.
+pub(crate) struct SparseAddmmBackward0 {
+    pub(crate) beta: IValue,
+    pub(crate) alpha: IValue,
+    /// Saved when mat1 or mat2 needs a gradient.
+    pub(crate) mat1: Option<SavedVariable>,
+    /// Saved when mat1 needs a gradient.
+    pub(crate) mat2: Option<SavedVariable>,
+    pub(crate) mat2_layout: MatrixLayout,
+}
+
+impl BackwardFn for SparseAddmmBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None, None]);
+        };
+        let mat1 = (ctx.needs(1) || ctx.needs(2))
+            .then(|| unpack(ctx, &self.mat1))
+            .transpose()?;
+        let mat2 = ctx.needs(1).then(|| unpack(ctx, &self.mat2)).transpose()?;
+        let mut out = vec![None, None, None];
+        if let (Some(mat1), Some(mat2)) = (&mat1, &mat2) {
+            // mm_mat1_sparse_backward.
+            let pattern = coalesce(ctx, mat1)?;
+            let m2t = ctx.rt.t(mat2)?;
+            let dense = ctx.rt.mm(&g, &m2t)?;
+            let dense = maybe_multiply(ctx, dense, &self.alpha)?;
+            out[1] = Some(call_tensor(
+                ctx,
+                "aten.sparse_mask.default",
+                vec![dense.into(), pattern.into()],
+            )?);
+        }
+        if let (true, Some(mat1)) = (ctx.needs(2), &mat1) {
+            out[2] = Some(mat2_grad(ctx, &g, mat1, &self.mat2_layout, &self.alpha)?);
+        }
+        if ctx.needs(0) {
+            out[0] = Some(maybe_multiply(ctx, g, &self.beta)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.mat1.iter_mut().for_each(SavedVariable::release);
+        self.mat2.iter_mut().for_each(SavedVariable::release);
+    }
+}
+
+/// `_coalesce(self)`: `self: grad`.
+pub(crate) struct CoalesceBackward0;
+
+impl BackwardFn for CoalesceBackward0 {
+    fn apply(
+        &mut self,
+        _ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        Ok(vec![single(grads)])
+    }
+}
+
+/// `_sparse_coo_tensor_with_dims_and_tensors(..., indices, values)`:
+/// `values: grad.sparse_mask(result)._values()`.
+#[derive(Default)]
+pub(crate) struct SparseCooTensorWithDimsAndTensorsBackward0 {
+    pub(crate) result: Option<SavedVariable>,
+}
+
+impl BackwardFn for SparseCooTensorWithDimsAndTensorsBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None]);
+        };
+        let result = unpack(ctx, &self.result)?;
+        let masked = call_tensor(
+            ctx,
+            "aten.sparse_mask.default",
+            vec![g.into(), result.into()],
+        )?;
+        Ok(vec![Some(call_tensor(
+            ctx,
+            "aten._values.default",
+            vec![masked.into()],
+        )?)])
+    }
+
+    fn save_outputs(&mut self, outputs: &[Tensor]) {
+        if let Some(result) = outputs.first() {
+            self.result = Some(SavedVariable::output(result, 0));
+        }
+    }
+
+    fn release_variables(&mut self) {
+        self.result.iter_mut().for_each(SavedVariable::release);
+    }
+}
