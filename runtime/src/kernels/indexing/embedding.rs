@@ -366,17 +366,33 @@ pub(crate) fn embedding_bag_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Re
     let num_weights = a.int(6)?;
     let scale = a.bool(7)?;
     let mode = BagMode::of(ctx.op, a.int(8)?)?;
-    if a.bool(9)? {
-        return Err(RuntimeError::unsupported(
-            ctx.op,
-            "sparse=True (sparse gradients)",
-        ));
-    }
     let per_sample = match a.values.get(10) {
         None | Some(IValue::None) => None,
         Some(_) => Some(a.tensor(10)?),
     };
     let padding_idx = a.int(11)?;
+    if a.bool(9)? {
+        let bag = SparseBag {
+            grad,
+            indices,
+            offsets,
+            offset2bag,
+            bag_size,
+            per_sample,
+        };
+        return Ok(vec![
+            embedding_bag_sparse_backward(
+                ctx.op,
+                &bag,
+                num_weights,
+                scale,
+                mode,
+                padding_idx,
+                ctx.faults.sparse_bag_unscaled_mean,
+            )?
+            .into(),
+        ]);
+    }
     if grad.dim() != 2 || num_weights < 0 {
         return Err(RuntimeError::shape(
             ctx.op,
@@ -460,6 +476,148 @@ pub(crate) fn embedding_bag_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Re
         },
     )?;
     Ok(vec![out.into()])
+}
+
+/// The tensors `_embedding_bag_sparse_backward` reads.
+struct SparseBag<'a> {
+    grad: &'a Tensor,
+    indices: &'a Tensor,
+    offsets: &'a Tensor,
+    offset2bag: &'a Tensor,
+    bag_size: &'a Tensor,
+    per_sample: Option<&'a Tensor>,
+}
+
+/// PyTorch's `_embedding_bag_sparse_backward` (`sparse=True`): each index
+/// gets its bag's gradient row (`grad.index_select(0, offset2bag)`, an
+/// empty `offset2bag` rebuilt from `offsets`), times `1 / bag_size` (the
+/// reciprocal rounded in the gradient's dtype) in `mean` mode, times its
+/// per-sample weight in `sum` mode; then `embedding_sparse_backward`:
+/// indices equal to `padding_idx` dropped, and a sparse
+/// `[num_weights, dim]` tensor whose indices are the (int64) indices as
+/// one row (a view of them without a padding_idx) and whose values are
+/// those rows, uncoalesced, one entry per index in order.
+/// `scale_grad_by_freq` is refused with PyTorch's message; `max` mode
+/// cannot have sparse gradients (PyTorch refuses it in the forward).
+fn embedding_bag_sparse_backward(
+    op: &str,
+    bag: &SparseBag<'_>,
+    num_weights: i64,
+    scale: bool,
+    mode: BagMode,
+    padding_idx: i64,
+    unscaled_mean: bool,
+) -> Result<Tensor> {
+    if mode == BagMode::Max {
+        return Err(RuntimeError::shape(
+            op,
+            "max mode does not support sparse weights",
+        ));
+    }
+    if scale {
+        return Err(RuntimeError::shape(
+            op,
+            "embedding_backward: scale_grad_by_freq not supported with sparse gradients",
+        ));
+    }
+    let grad = bag.grad;
+    if grad.dim() != 2 || num_weights < 0 {
+        return Err(RuntimeError::shape(
+            op,
+            format!("expected a 2-D grad, got {:?}", grad.shape()),
+        ));
+    }
+    let dtype = grad.dtype();
+    let round = |x: f64| match dtype {
+        DType::Float32 => f64::from(x as f32),
+        _ => x,
+    };
+    if !matches!(dtype, DType::Float32 | DType::Float64) {
+        return Err(RuntimeError::unsupported(
+            op,
+            format!("sparse gradients of dtype {}", dtype.name()),
+        ));
+    }
+    let (num_bags, width) = (
+        grad.shape()[0].max(0) as usize,
+        grad.shape()[1].max(0) as usize,
+    );
+    let idx = bag.indices.read_i64(op)?;
+    let bags: Vec<usize> = if bag.offset2bag.numel() == 0 {
+        let offs = bag.offsets.read_i64(op)?;
+        offset_to_bag(op, &offs, num_bags.min(offs.len()), idx.len())?
+    } else {
+        bag.offset2bag
+            .read_i64(op)?
+            .into_iter()
+            .map(|b| b.max(0) as usize)
+            .collect()
+    };
+    let sizes = if mode == BagMode::Mean {
+        bag.bag_size.read_i64(op)?
+    } else {
+        Vec::new()
+    };
+    let psw = bag.per_sample.map(|t| t.read_f64(op)).transpose()?;
+    let g = grad.read_f64(op)?;
+    let mut kept = Vec::with_capacity(idx.len());
+    let mut values = Vec::with_capacity(idx.len() * width);
+    for (i, (&row, &b)) in idx.iter().zip(&bags).enumerate() {
+        if b >= num_bags {
+            return Err(RuntimeError::index(
+                op,
+                format!("index {b} is out of bounds for dimension 0 with size {num_bags}"),
+            ));
+        }
+        if padding_idx != -1 && row == padding_idx {
+            continue;
+        }
+        kept.push(row);
+        let inv = (mode == BagMode::Mean && !unscaled_mean)
+            .then(|| round(1.0 / sizes.get(b).copied().unwrap_or(0) as f64));
+        let w = psw.as_ref().and_then(|p| p.get(i)).copied();
+        for k in 0..width {
+            let mut v = g[b * width + k];
+            if let Some(inv) = inv {
+                v = round(v * inv);
+            }
+            if let Some(w) = w {
+                v = round(v * w);
+            }
+            values.push(v);
+        }
+    }
+    let nnz = kept.len() as i64;
+    let index_shape = [1, nnz];
+    // With a padding_idx the indices are always gathered anew
+    // (`indices.index(indices != padding_idx)`).
+    let index = if padding_idx == -1
+        && bag.indices.dtype() == DType::Int64
+        && bag.indices.is_contiguous()
+    {
+        bag.indices.alias_with(
+            index_shape.to_vec(),
+            vec![nnz, 1],
+            bag.indices.storage_offset(),
+        )
+    } else {
+        Tensor::from_i64(
+            op,
+            &index_shape,
+            &contiguous_strides(&index_shape),
+            DType::Int64,
+            &kept,
+        )?
+    };
+    let value_shape = [nnz, width as i64];
+    let values = Tensor::from_f64(
+        op,
+        &value_shape,
+        &contiguous_strides(&value_shape),
+        dtype,
+        &values,
+    )?;
+    Tensor::sparse_coo(op, &[num_weights, width as i64], 1, index, values, nnz < 2)
 }
 
 /// `_embedding_bag_per_sample_weights_backward(grad, weight, indices,
