@@ -59,10 +59,11 @@ pub fn op_key(op: &OpCall, view: &TraceView<'_>, k: &mut String) {
     }
     k.push_str("-> ");
     for value in &op.outputs {
-        // A Python-float result (`Tensor.item()`) is a value: the values
-        // check compares it within tolerance.
+        // A Python-float or complex result (`Tensor.item()`) is a value:
+        // the values check compares it within tolerance.
         match value {
             Value::Float(_) => k.push_str("float"),
+            Value::Complex { .. } => k.push_str("complex"),
             other => value_key(other, k),
         }
         k.push(' ');

@@ -110,6 +110,10 @@ pub struct Faults {
     /// size, ignoring the category order (int64 with bfloat16 gives int64,
     /// where PyTorch gives bfloat16). Breaks the dtype a program picks.
     pub promote_types_by_size: bool,
+    /// `item()` of a complex element returns its conjugate (the conjugate
+    /// bit applied twice). Breaks every complex number read out of a tensor
+    /// with a nonzero imaginary part.
+    pub complex_item_conjugated: bool,
     /// `_softmax_backward_data` of float32/float64 sums `g·y` in float64
     /// and rounds once, where PyTorch computes in the dtype (a vectorised
     /// lane order over the last dimension, a fused multiply-add along any

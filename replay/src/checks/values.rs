@@ -562,8 +562,8 @@ fn drift_of(
     }
 }
 
-/// Compares the Python-float results of an op (`Tensor.item()`'s
-/// `_local_scalar_dense`) within the tolerance of the dtype of the op's
+/// Compares the Python-float and Python-complex results of an op
+/// (`Tensor.item()`'s `_local_scalar_dense`) within the tolerance of the dtype of the op's
 /// first tensor argument: the number is that tensor's element, so it may
 /// differ by the same rounding. (The dispatch key records only that the
 /// result is a float.)
@@ -584,15 +584,32 @@ fn compare_numbers(
             judging.precision.tolerance_dtype(t.id, t.version, &t.dtype)
         });
     for (k, (ev, av)) in eo.outputs.iter().zip(&ao.outputs).enumerate() {
-        let (Value::Float(e), Value::Float(a)) = (ev, av) else {
-            continue;
+        let (e, a): (&[f64], &[f64]) = match (ev, av) {
+            (Value::Float(e), Value::Float(a)) => {
+                (std::slice::from_ref(e), std::slice::from_ref(a))
+            }
+            (Value::Complex { re: er, im: ei }, Value::Complex { re: ar, im: ai }) => {
+                (&[*er, *ei], &[*ar, *ai])
+            }
+            _ => continue,
         };
         summary.compared += 1;
-        if e.to_bits() == a.to_bits() {
+        if e.iter().zip(a).all(|(x, y)| x.to_bits() == y.to_bits()) {
             summary.identical += 1;
             continue;
         }
-        let errors = errors(&[*e], &[*a], judging.tolerances.for_dtype(dtype));
+        // A Python complex (`item()` of a complex tensor) is judged as a
+        // complex element of its tensor's dtype.
+        let errors = if e.len() == 2 {
+            let dtype = match dtype {
+                "float32" => "complex64",
+                "float64" => "complex128",
+                other => other,
+            };
+            errors_of(dtype, e, a, judging.tolerances.for_dtype(dtype))
+        } else {
+            errors(e, a, judging.tolerances.for_dtype(dtype))
+        };
         summary.max_abs = summary.max_abs.max(errors.max_abs);
         summary.max_rel = summary.max_rel.max(errors.max_rel);
         if errors.bad > 0 {

@@ -13,6 +13,7 @@ mod channels_last;
 mod checkpoint_early_stop;
 mod checkpoint_hooks_penalty;
 mod complex;
+mod complex_item_readout;
 mod complex_recon;
 mod contrastive_cdist;
 mod conv;

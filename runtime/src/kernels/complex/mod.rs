@@ -61,6 +61,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.masked_fill_.Scalar" | "aten.masked_fill_.Tensor" => select::masked_fill_,
         "aten.eq.Scalar" | "aten.eq.Tensor" | "aten.ne.Scalar" | "aten.ne.Tensor" => select::equal,
         "aten.scalar_tensor.default" => select::scalar_tensor,
+        "aten._local_scalar_dense.default" => select::local_scalar_dense,
         _ => return None,
     })
 }

@@ -1,6 +1,6 @@
 //! Complex element selection: `where.self`, `masked_fill` (out of place and
-//! in place), `eq`/`ne` against a number, and `scalar_tensor` of a complex
-//! number.
+//! in place), `eq`/`ne` against a number, `scalar_tensor` of a complex
+//! number, and `item()` of a complex element.
 //!
 //! The real kernels of these operators read a complex tensor's interleaved
 //! parts as if they were elements; here a condition or mask picks whole
@@ -186,6 +186,25 @@ pub(crate) fn equal(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
             .collect())
     })?;
     Ok(vec![out.into()])
+}
+
+/// `_local_scalar_dense(self)` (`Tensor.item()`) of a one-element complex
+/// tensor: a Python complex (its conjugate bit resolved); anything else is
+/// the real kernel's, errors included.
+pub(crate) fn local_scalar_dense(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let t = a.tensor(0)?;
+    if !t.dtype().is_complex() || t.numel() != 1 || !ctx.has_data() {
+        return real_kernel(ctx, a);
+    }
+    ctx.check(t, "self")?;
+    match t.read_f64(ctx.op)?[..] {
+        [re, im] if ctx.faults.complex_item_conjugated => Ok(vec![IValue::Complex(re, -im)]),
+        [re, im] => Ok(vec![IValue::Complex(re, im)]),
+        _ => Err(RuntimeError::shape(
+            ctx.op,
+            "a complex element without two parts",
+        )),
+    }
 }
 
 /// `scalar_tensor(s, *, dtype, ...)`: a complex `s` makes a 0-dim complex
