@@ -324,14 +324,18 @@ fn bound_ids(begin: &HookBegin, events: &[Event]) -> Vec<u64> {
 /// For each tensor id, the last seq of an event a replayer re-executes (or
 /// resolves by id) that names it: top-level ops, api events, and the events
 /// inside hook ranges and custom Function backwards (`in_runs`), and the
-/// release that ends the program's hold. The engine's own ops do not count.
+/// release that ends the program's hold on a tensor a hook was handed. The
+/// engine's own ops do not count, nor the release of a tensor no hook saw
+/// (a reentrant checkpoint's input gradient dies after the engine stole it).
 fn last_uses(events: &[Event], in_runs: &HashSet<u64>) -> HashMap<u64, u64> {
     let mut last = HashMap::new();
     let mut depth = 0usize;
+    let mut hooked: HashSet<u64> = HashSet::new();
     for e in events {
         let named: Vec<u64> = match &e.body {
-            EventBody::Autograd(AutogradEvent::HookBegin(_)) => {
+            EventBody::Autograd(AutogradEvent::HookBegin(begin)) => {
                 depth += 1;
+                hooked.extend(begin.args.iter().flatten().map(|t| t.id));
                 Vec::new()
             }
             EventBody::Autograd(AutogradEvent::HookEnd(h)) => {
@@ -358,7 +362,8 @@ fn last_uses(events: &[Event], in_runs: &HashSet<u64>) -> HashMap<u64, u64> {
             }
             // The program held the tensor until here (a gradient a hook
             // kept, in a list or register_multi_grad_hook's buffer).
-            EventBody::Api(ApiEvent::Release(r)) => vec![r.tensor],
+            EventBody::Api(ApiEvent::Release(r)) if hooked.contains(&r.tensor) => vec![r.tensor],
+            EventBody::Api(ApiEvent::Release(_)) => Vec::new(),
             EventBody::Api(api) => api_tensor_ids(api),
             _ => Vec::new(),
         };
