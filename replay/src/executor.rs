@@ -142,7 +142,7 @@ impl Default for ReplayOptions {
 /// `sparse-bag-unscaled-mean`,
 /// `softmax-grad-in-double`, `contiguous-pad-crop`,
 /// `layer-norm-exact-moments`, `group-norm-exact-statistics`, `embedding-grad-rounded-once`, `promote-types-by-size`,
-/// `complex-item-conjugated`,
+/// `complex-item-conjugated`, `reduced-add-rounds-once`,
 /// `ignore-exec-info`, `reverse-hooks`, `drop-node-hook-results`,
 /// `ignore-grad-mode`,
 /// `reverse-function-grads`, `flat-reentrant-depth`, `shared-data-version`,
@@ -220,6 +220,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "promote-types-by-size" => faults.promote_types_by_size = true,
             None if spec == "complex-item-conjugated" => faults.complex_item_conjugated = true,
+            None if spec == "reduced-add-rounds-once" => faults.reduced_add_rounds_once = true,
             None if spec == "softmax-grad-in-double" => faults.softmax_grad_in_double = true,
             None if spec == "contiguous-pad-crop" => faults.contiguous_pad_crop = true,
             None if spec == "put-first-write-wins" => faults.put_first_write_wins = true,

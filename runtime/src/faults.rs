@@ -114,6 +114,11 @@ pub struct Faults {
     /// bit applied twice). Breaks every complex number read out of a tensor
     /// with a nonzero imaginary part.
     pub complex_item_conjugated: bool,
+    /// bfloat16/float16 `add`/`sub` with an `alpha` round every element
+    /// once, where PyTorch's scalar loop (a vector remainder, a transposed
+    /// operand) rounds `alpha·y` before the sum. Breaks bf16 SGD momentum
+    /// updates of parameters whose size is not a multiple of 64.
+    pub reduced_add_rounds_once: bool,
     /// `_softmax_backward_data` of float32/float64 sums `g·y` in float64
     /// and rounds once, where PyTorch computes in the dtype (a vectorised
     /// lane order over the last dimension, a fused multiply-add along any

@@ -30,6 +30,7 @@ mod out_variant;
 mod pointwise;
 pub(crate) mod random;
 mod reduce;
+mod reduced_axpy;
 mod reduction;
 mod rnn;
 mod scatter_views;

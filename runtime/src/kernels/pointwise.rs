@@ -348,6 +348,11 @@ pub(crate) fn add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         return Ok(vec![out.into()]);
     }
     let out = with_axpy!(dtype, alpha, |f| binary(ctx, x, y, Some(dtype), f))?;
+    if let (Operand::Tensor(xt), Operand::Tensor(yt)) = (x, y)
+        && super::reduced_axpy::needs_redo(ctx, dtype, alpha)
+    {
+        super::reduced_axpy::redo_scalar_loop(ctx, &out, (xt, &xt.read_f64(ctx.op)?), yt, alpha)?;
+    }
     Ok(vec![out.into()])
 }
 
@@ -367,6 +372,11 @@ pub(crate) fn sub(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         return Ok(vec![out.into()]);
     }
     let out = with_axpy!(dtype, -alpha, |f| binary(ctx, x, y, Some(dtype), f))?;
+    if let (Operand::Tensor(xt), Operand::Tensor(yt)) = (x, y)
+        && super::reduced_axpy::needs_redo(ctx, dtype, -alpha)
+    {
+        super::reduced_axpy::redo_scalar_loop(ctx, &out, (xt, &xt.read_f64(ctx.op)?), yt, -alpha)?;
+    }
     Ok(vec![out.into()])
 }
 
@@ -396,7 +406,16 @@ pub(crate) fn add_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
         })?;
         return Ok(vec![this.clone().into()]);
     }
+    let before = match other {
+        Operand::Tensor(y) if super::reduced_axpy::needs_redo(ctx, dtype, alpha) => {
+            Some((y, this.read_f64(ctx.op)?))
+        }
+        _ => None,
+    };
     with_axpy!(dtype, alpha, |f| binary_(ctx, this, other, f))?;
+    if let Some((y, xs)) = before {
+        super::reduced_axpy::redo_scalar_loop(ctx, this, (this, &xs), y, alpha)?;
+    }
     Ok(vec![this.clone().into()])
 }
 

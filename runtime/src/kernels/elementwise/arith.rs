@@ -66,6 +66,12 @@ pub(crate) fn sub_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
         })?;
         return one(this.clone());
     }
+    let before = match ops[1] {
+        Operand::Tensor(y) if crate::kernels::reduced_axpy::needs_redo(ctx, dtype, -k) => {
+            Some((y, this.read_f64(ctx.op)?))
+        }
+        _ => None,
+    };
     with_axpy!(dtype, -k, |f| nary_(
         ctx,
         this,
@@ -73,6 +79,9 @@ pub(crate) fn sub_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
         dtype,
         move |v: &[f64]| f(v[0], v[1])
     ))?;
+    if let Some((y, xs)) = before {
+        crate::kernels::reduced_axpy::redo_scalar_loop(ctx, this, (this, &xs), y, -k)?;
+    }
     one(this.clone())
 }
 

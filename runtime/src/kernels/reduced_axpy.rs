@@ -1,0 +1,249 @@
+//! Which elements of a bfloat16 or float16 `add`/`sub` with an `alpha`
+//! PyTorch's CPU kernel rounds twice.
+//!
+//! The kernel computes `self + alpha * other` with `alpha` first rounded to
+//! the dtype. Its vectorised loop converts to float and rounds the result
+//! once; its scalar loop multiplies in the dtype's own arithmetic, so
+//! `alpha * other` is rounded before the sum is: `round(x + round(alpha·y))`.
+//! Which loop an element takes depends on the layout (measured on torch
+//! 2.15, AVX-512, every size from 1 to 139 and up to 100 003, both dtypes):
+//!
+//! - every operand with the same dense layout: the elements in memory order,
+//!   split over the intra-op threads from 32 768 elements on (`parallel_for`,
+//!   `ceil(n / threads)` each); in each part whole groups of 64 (two 32-lane
+//!   vectors), then one more vector of 32 if that many are left, take the
+//!   vectorised loop and the rest the scalar one;
+//! - an operand whose innermost stride is not the output's (a transposed
+//!   `other`): the scalar loop throughout.
+//!
+//! Other layouts (broadcasting, overlapping or sliced operands) keep the
+//! single rounding the rest of the runtime computes.
+
+use crate::error::Result;
+use crate::kernels::KernelCtx;
+use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
+
+/// PyTorch's `internal::GRAIN_SIZE`: below it a loop runs on one thread.
+const GRAIN_SIZE: usize = 32_768;
+/// Elements one unrolled step of the vectorised loop takes (2 × 32 lanes).
+const STEP: usize = 64;
+/// Elements of one vector of the dtype.
+const LANES: usize = 32;
+
+/// Rewrites the elements of `out = x + alpha·y` (bfloat16 or float16, both
+/// operands tensors) that PyTorch's scalar loop computes, from `x`'s values
+/// before the call (`xs`, logical order) and `y`'s. Other dtypes, an `alpha`
+/// of ±1 (its product is exact either way) and unmodelled layouts keep the
+/// single rounding already written.
+pub(crate) fn redo_scalar_loop(
+    ctx: &KernelCtx<'_>,
+    out: &Tensor,
+    (x, xs): (&Tensor, &[f64]),
+    y: &Tensor,
+    alpha: f64,
+) -> Result<()> {
+    let dtype = out.dtype();
+    if !needs_redo(ctx, dtype, alpha) {
+        return Ok(());
+    }
+    let alpha = match dtype {
+        DType::Float16 => half::f16::from_f64(alpha).to_f64(),
+        _ => half::bf16::from_f64(alpha).to_f64(),
+    };
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let Some(elements) = scalar_loop_elements(out, &[x, y], threads) else {
+        return Ok(());
+    };
+    if elements.is_empty() {
+        return Ok(());
+    }
+    let ys = y.read_f64(ctx.op)?;
+    let mut values = out.read_f64(ctx.op)?;
+    for i in elements {
+        if let (Some(v), Some(&xv), Some(&yv)) = (values.get_mut(i), xs.get(i), ys.get(i)) {
+            *v = twice_rounded(dtype, alpha, xv, yv);
+        }
+    }
+    out.write_f64(ctx.op, &values)
+}
+
+/// Whether `x + alpha·y` in `dtype` can round differently in the scalar
+/// loop (and the runtime models it).
+pub(crate) fn needs_redo(ctx: &KernelCtx<'_>, dtype: DType, alpha: f64) -> bool {
+    matches!(dtype, DType::BFloat16 | DType::Float16)
+        && alpha.abs() != 1.0
+        && ctx.has_data()
+        && !ctx.faults.reduced_add_rounds_once
+}
+
+/// `round(x + round(alpha·y))` in `dtype` (bfloat16 or float16; `alpha`
+/// already rounded to it): the scalar loop's result.
+pub(crate) fn twice_rounded(dtype: DType, alpha: f64, x: f64, y: f64) -> f64 {
+    let round = |v: f32| -> f32 {
+        match dtype {
+            DType::Float16 => half::f16::from_f32(v).to_f32(),
+            _ => half::bf16::from_f32(v).to_f32(),
+        }
+    };
+    // The product of two values of 8 (or 11) significant bits is exact in f32.
+    let product = round(alpha as f32 * y as f32);
+    f64::from(round(x as f32 + product))
+}
+
+/// The logical indices of `out`'s elements that the scalar loop computes
+/// for `out = f(inputs…)`, or None when the layout is not one modelled
+/// here (the vectorised rounding then stands for every element).
+pub(crate) fn scalar_loop_elements(
+    out: &Tensor,
+    inputs: &[&Tensor],
+    threads: usize,
+) -> Option<Vec<usize>> {
+    let shape = out.shape();
+    if inputs.iter().any(|t| t.shape() != shape) {
+        return None;
+    }
+    let offsets = dense_offsets(shape, out.stride())?;
+    let n = offsets.len();
+    if inputs.iter().all(|t| t.stride() == out.stride()) {
+        let scalar = scalar_memory_positions(n, threads);
+        return Some(
+            offsets
+                .iter()
+                .enumerate()
+                .filter(|&(_, &offset)| scalar.contains(&offset))
+                .map(|(i, _)| i)
+                .collect(),
+        );
+    }
+    let inner = innermost_dim(shape, out.stride())?;
+    if inputs
+        .iter()
+        .any(|t| t.stride()[inner] != out.stride()[inner])
+    {
+        return Some((0..n).collect());
+    }
+    None
+}
+
+/// The memory positions `[start, end)` of a dense `n`-element loop that the
+/// scalar loop takes, as a range set over the thread parts.
+fn scalar_memory_positions(n: usize, threads: usize) -> RangeSet {
+    let parts = if n >= GRAIN_SIZE { threads.max(1) } else { 1 };
+    let per = n.div_ceil(parts).max(1);
+    let mut ranges = Vec::new();
+    let mut lo = 0;
+    while lo < n {
+        let hi = (lo + per).min(n);
+        let mut vectorised_end = lo + (hi - lo) / STEP * STEP;
+        if hi - vectorised_end >= LANES {
+            vectorised_end += LANES;
+        }
+        ranges.push((vectorised_end, hi));
+        lo = hi;
+    }
+    RangeSet(ranges)
+}
+
+/// Half-open ranges of memory positions.
+struct RangeSet(Vec<(usize, usize)>);
+
+impl RangeSet {
+    fn contains(&self, position: &usize) -> bool {
+        self.0.iter().any(|&(lo, hi)| (lo..hi).contains(position))
+    }
+}
+
+/// Each logical element's memory position, when `strides` lay `shape` out
+/// densely (a permutation of contiguous strides); None otherwise.
+fn dense_offsets(shape: &[i64], strides: &[i64]) -> Option<Vec<usize>> {
+    let mut dims: Vec<usize> = (0..shape.len()).filter(|&d| shape[d] != 1).collect();
+    dims.sort_by_key(|&d| strides[d]);
+    let mut expected = 1i64;
+    for &d in &dims {
+        if strides[d] != expected {
+            return None;
+        }
+        expected = expected.checked_mul(shape[d])?;
+    }
+    let n = usize::try_from(shape.iter().product::<i64>()).ok()?;
+    let mut offsets = Vec::with_capacity(n);
+    let mut index = vec![0i64; shape.len()];
+    for _ in 0..n {
+        let offset: i64 = index.iter().zip(strides).map(|(i, s)| i * s).sum();
+        offsets.push(usize::try_from(offset).ok()?);
+        for d in (0..shape.len()).rev() {
+            index[d] += 1;
+            if index[d] < shape[d] {
+                break;
+            }
+            index[d] = 0;
+        }
+    }
+    Some(offsets)
+}
+
+/// The dimension of stride 1 (size above 1) of a dense layout.
+fn innermost_dim(shape: &[i64], strides: &[i64]) -> Option<usize> {
+    (0..shape.len()).find(|&d| shape[d] > 1 && strides[d] == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn positions(n: usize, threads: usize) -> Vec<usize> {
+        let set = scalar_memory_positions(n, threads);
+        (0..n).filter(|p| set.contains(p)).collect()
+    }
+
+    #[test]
+    fn whole_steps_then_one_vector_then_the_scalar_loop() {
+        assert_eq!(positions(31, 2), (0..31).collect::<Vec<_>>());
+        assert_eq!(positions(63, 2), (32..63).collect::<Vec<_>>());
+        assert_eq!(positions(64, 2), Vec::<usize>::new());
+        assert_eq!(positions(100, 2), (96..100).collect::<Vec<_>>());
+        assert_eq!(positions(200, 2), (192..200).collect::<Vec<_>>());
+        // from GRAIN_SIZE on, each thread's part has its own remainder
+        let big = positions(70_001, 2);
+        assert_eq!(big.first(), Some(&34_976));
+        assert!(big.contains(&35_000) && !big.contains(&35_001));
+        assert_eq!(big.last(), Some(&70_000));
+    }
+
+    #[test]
+    fn twice_rounded_matches_torch() {
+        // torch 2.15: a = bf16(0.5390625), b = bf16(-1.2109375), alpha bf16(-0.0123)
+        let alpha = half::bf16::from_f64(-0.0123).to_f64();
+        let scalar = twice_rounded(DType::BFloat16, alpha, 0.5390625, -1.2109375);
+        let product = half::bf16::from_f64(alpha * -1.2109375).to_f64();
+        assert_eq!(scalar, half::bf16::from_f64(0.5390625 + product).to_f64());
+    }
+
+    #[test]
+    fn a_transposed_operand_takes_the_scalar_loop_everywhere() {
+        let tensor = |shape: &[i64], strides: &[i64]| {
+            Tensor::zeroed("test", shape, strides, DType::BFloat16).expect("tensor")
+        };
+        let a = tensor(&[3, 100], &[100, 1]);
+        let bt = tensor(&[100, 3], &[3, 1]).alias_with(vec![3, 100], vec![1, 3], 0);
+        assert_eq!(
+            scalar_loop_elements(&a, &[&a, &bt], 2),
+            Some((0..300).collect())
+        );
+        // one dense layout: the remainder of 300 after 4 steps and a vector
+        assert_eq!(
+            scalar_loop_elements(&a, &[&a, &a], 2),
+            Some((288..300).collect())
+        );
+        // both transposed alike: memory order decides
+        let at = tensor(&[100, 3], &[3, 1]).alias_with(vec![3, 100], vec![1, 3], 0);
+        let expected: Vec<usize> = (0..300)
+            .filter(|i| (i % 100) * 3 + i / 100 >= 288)
+            .collect();
+        assert_eq!(scalar_loop_elements(&at, &[&at, &at], 2), Some(expected));
+        // broadcasting is not modelled
+        let row = tensor(&[1, 100], &[100, 1]);
+        assert_eq!(scalar_loop_elements(&a, &[&a, &row], 2), None);
+    }
+}
