@@ -9,9 +9,9 @@
 //! `ft-replay`'s checks tolerate and explain differences; this test does not
 //! tolerate any, and names the first event that differs. One field is a
 //! value and not structure although the format hashes it: the Python number
-//! `Tensor.item()` returns (`_local_scalar_dense`'s output), which PyTorch's
-//! float kernels may round differently from the runtime's like any tensor
-//! value. It is left out of the comparison here and compared within the
+//! (float or complex) `Tensor.item()` returns (`_local_scalar_dense`'s
+//! output), which PyTorch's float kernels may round differently from the
+//! runtime's like any tensor value. It is left out of the comparison here and compared within the
 //! tolerance of its tensor's dtype by the values check (`report.exit()`).
 
 use std::path::{Path, PathBuf};
@@ -26,14 +26,15 @@ fn golden(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The event with the number `.item()` returned replaced by `None`.
+/// The event with the number `.item()` returned (a float or a complex)
+/// replaced by `None`.
 fn without_item_value(body: &EventBody) -> EventBody {
     let mut body = body.clone();
     if let EventBody::Dispatch(DispatchEvent::Op(op)) = &mut body
         && op.op == "aten._local_scalar_dense.default"
     {
         for out in &mut op.outputs {
-            if matches!(out, Value::Float(_)) {
+            if matches!(out, Value::Float(_) | Value::Complex { .. }) {
                 *out = Value::None;
             }
         }
