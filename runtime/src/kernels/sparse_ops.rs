@@ -292,12 +292,18 @@ fn sparse_mask(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         this.dtype(),
         &gathered,
     )?;
-    // `mask._indices().clone()`: preserve_format keeps the strides of the
-    // (dense) indices.
+    // `mask._indices().clone()`: preserve_format keeps the strides of dense
+    // indices; a coalesced mask's indices narrowed from longer ones (stride
+    // [44, 1] for 40 entries) are not dense and clone contiguous.
+    let index_strides = if parts.indices.is_non_overlapping_and_dense() {
+        parts.indices.stride().to_vec()
+    } else {
+        contiguous_strides(parts.indices.shape())
+    };
     let indices = Tensor::zeroed(
         ctx.op,
         parts.indices.shape(),
-        parts.indices.stride(),
+        &index_strides,
         crate::tensor::dtype::DType::Int64,
     )?;
     indices.write_i64(ctx.op, &flat)?;
