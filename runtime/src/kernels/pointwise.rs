@@ -349,9 +349,9 @@ pub(crate) fn add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     }
     let out = with_axpy!(dtype, alpha, |f| binary(ctx, x, y, Some(dtype), f))?;
     if let (Operand::Tensor(xt), Operand::Tensor(yt)) = (x, y)
-        && super::reduced_axpy::needs_redo(ctx, dtype, alpha)
+        && let Some(plan) = super::reduced_axpy::scalar_loop(ctx, dtype, alpha, &out, xt, yt)
     {
-        super::reduced_axpy::redo_scalar_loop(ctx, &out, (xt, &xt.read_f64(ctx.op)?), yt, alpha)?;
+        plan.redo(ctx, &out, &xt.read_f64(ctx.op)?, yt)?;
     }
     Ok(vec![out.into()])
 }
@@ -373,9 +373,9 @@ pub(crate) fn sub(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     }
     let out = with_axpy!(dtype, -alpha, |f| binary(ctx, x, y, Some(dtype), f))?;
     if let (Operand::Tensor(xt), Operand::Tensor(yt)) = (x, y)
-        && super::reduced_axpy::needs_redo(ctx, dtype, -alpha)
+        && let Some(plan) = super::reduced_axpy::scalar_loop(ctx, dtype, -alpha, &out, xt, yt)
     {
-        super::reduced_axpy::redo_scalar_loop(ctx, &out, (xt, &xt.read_f64(ctx.op)?), yt, -alpha)?;
+        plan.redo(ctx, &out, &xt.read_f64(ctx.op)?, yt)?;
     }
     Ok(vec![out.into()])
 }
@@ -406,15 +406,16 @@ pub(crate) fn add_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
         })?;
         return Ok(vec![this.clone().into()]);
     }
+    // `self` is overwritten: its values are read first, if any are redone.
     let before = match other {
-        Operand::Tensor(y) if super::reduced_axpy::needs_redo(ctx, dtype, alpha) => {
-            Some((y, this.read_f64(ctx.op)?))
-        }
+        Operand::Tensor(y) => super::reduced_axpy::scalar_loop(ctx, dtype, alpha, this, this, y)
+            .map(|plan| Ok::<_, RuntimeError>((plan, y, this.read_f64(ctx.op)?)))
+            .transpose()?,
         _ => None,
     };
     with_axpy!(dtype, alpha, |f| binary_(ctx, this, other, f))?;
-    if let Some((y, xs)) = before {
-        super::reduced_axpy::redo_scalar_loop(ctx, this, (this, &xs), y, alpha)?;
+    if let Some((plan, y, xs)) = before {
+        plan.redo(ctx, this, &xs, y)?;
     }
     Ok(vec![this.clone().into()])
 }

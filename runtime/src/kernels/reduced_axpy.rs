@@ -31,50 +31,65 @@ const STEP: usize = 64;
 /// Elements of one vector of the dtype.
 const LANES: usize = 32;
 
-/// Rewrites the elements of `out = x + alpha·y` (bfloat16 or float16, both
-/// operands tensors) that PyTorch's scalar loop computes, from `x`'s values
-/// before the call (`xs`, logical order) and `y`'s. Other dtypes, an `alpha`
-/// of ±1 (its product is exact either way) and unmodelled layouts keep the
-/// single rounding already written.
-pub(crate) fn redo_scalar_loop(
-    ctx: &KernelCtx<'_>,
-    out: &Tensor,
-    (x, xs): (&Tensor, &[f64]),
-    y: &Tensor,
+/// The elements of `out = x + alpha·y` PyTorch's scalar loop computes,
+/// with the `alpha` it multiplies by there.
+pub(crate) struct ScalarLoop {
+    elements: Vec<usize>,
     alpha: f64,
-) -> Result<()> {
-    let dtype = out.dtype();
-    if !needs_redo(ctx, dtype, alpha) {
-        return Ok(());
+}
+
+/// Which elements of `out = x + alpha·y` (both operands tensors, computed in
+/// `dtype`) to redo as the scalar loop rounds them: None for other dtypes, an `alpha` of ±1
+/// (its product is exact either way), unmodelled layouts, and layouts whose
+/// elements all take the vectorised loop, so a caller reads nothing more.
+pub(crate) fn scalar_loop(
+    ctx: &KernelCtx<'_>,
+    dtype: DType,
+    alpha: f64,
+    out: &Tensor,
+    x: &Tensor,
+    y: &Tensor,
+) -> Option<ScalarLoop> {
+    if !matches!(dtype, DType::BFloat16 | DType::Float16)
+        || out.dtype() != dtype
+        || alpha.abs() == 1.0
+        || !ctx.has_data()
+        || ctx.faults.reduced_add_rounds_once
+    {
+        return None;
+    }
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let elements = scalar_loop_elements(out, &[x, y], threads)?;
+    if elements.is_empty() {
+        return None;
     }
     let alpha = match dtype {
         DType::Float16 => half::f16::from_f64(alpha).to_f64(),
         _ => half::bf16::from_f64(alpha).to_f64(),
     };
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let Some(elements) = scalar_loop_elements(out, &[x, y], threads) else {
-        return Ok(());
-    };
-    if elements.is_empty() {
-        return Ok(());
-    }
-    let ys = y.read_f64(ctx.op)?;
-    let mut values = out.read_f64(ctx.op)?;
-    for i in elements {
-        if let (Some(v), Some(&xv), Some(&yv)) = (values.get_mut(i), xs.get(i), ys.get(i)) {
-            *v = twice_rounded(dtype, alpha, xv, yv);
-        }
-    }
-    out.write_f64(ctx.op, &values)
+    Some(ScalarLoop { elements, alpha })
 }
 
-/// Whether `x + alpha·y` in `dtype` can round differently in the scalar
-/// loop (and the runtime models it).
-pub(crate) fn needs_redo(ctx: &KernelCtx<'_>, dtype: DType, alpha: f64) -> bool {
-    matches!(dtype, DType::BFloat16 | DType::Float16)
-        && alpha.abs() != 1.0
-        && ctx.has_data()
-        && !ctx.faults.reduced_add_rounds_once
+impl ScalarLoop {
+    /// Rewrites the planned elements of `out` from `x`'s values before the
+    /// call (`xs`, logical order) and `y`'s.
+    pub(crate) fn redo(
+        &self,
+        ctx: &KernelCtx<'_>,
+        out: &Tensor,
+        xs: &[f64],
+        y: &Tensor,
+    ) -> Result<()> {
+        let dtype = out.dtype();
+        let ys = y.read_f64(ctx.op)?;
+        let mut values = out.read_f64(ctx.op)?;
+        for &i in &self.elements {
+            if let (Some(v), Some(&xv), Some(&yv)) = (values.get_mut(i), xs.get(i), ys.get(i)) {
+                *v = twice_rounded(dtype, self.alpha, xv, yv);
+            }
+        }
+        out.write_f64(ctx.op, &values)
+    }
 }
 
 /// `round(x + round(alpha·y))` in `dtype` (bfloat16 or float16; `alpha`

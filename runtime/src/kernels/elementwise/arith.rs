@@ -67,8 +67,10 @@ pub(crate) fn sub_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
         return one(this.clone());
     }
     let before = match ops[1] {
-        Operand::Tensor(y) if crate::kernels::reduced_axpy::needs_redo(ctx, dtype, -k) => {
-            Some((y, this.read_f64(ctx.op)?))
+        Operand::Tensor(y) => {
+            crate::kernels::reduced_axpy::scalar_loop(ctx, dtype, -k, this, this, y)
+                .map(|plan| Ok::<_, RuntimeError>((plan, y, this.read_f64(ctx.op)?)))
+                .transpose()?
         }
         _ => None,
     };
@@ -79,8 +81,8 @@ pub(crate) fn sub_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
         dtype,
         move |v: &[f64]| f(v[0], v[1])
     ))?;
-    if let Some((y, xs)) = before {
-        crate::kernels::reduced_axpy::redo_scalar_loop(ctx, this, (this, &xs), y, -k)?;
+    if let Some((plan, y, xs)) = before {
+        plan.redo(ctx, this, &xs, y)?;
     }
     one(this.clone())
 }
