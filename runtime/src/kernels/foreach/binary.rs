@@ -200,7 +200,24 @@ fn element(
             "Integers to negative integer powers are not allowed.",
         ));
     }
-    apply(ctx, inplace, x, &[y], computed, |v| {
+    // `add`/`sub` with an `alpha` run the single-tensor kernel, whose scalar
+    // loop rounds `alpha * other` to a bfloat16/float16 before the sum
+    // (`reduced_axpy`); in place, `self` is read before it is overwritten.
+    let axpy = match (op, y) {
+        (BinaryOp::Add | BinaryOp::Sub, Operand::Tensor(yt)) => {
+            Some((if op == BinaryOp::Sub { -alpha } else { alpha }, yt))
+        }
+        _ => None,
+    };
+    let before = match axpy {
+        Some((k, yt)) if inplace => {
+            crate::kernels::reduced_axpy::scalar_loop(ctx, computed, k, x, x, yt)
+                .map(|plan| Ok::<_, RuntimeError>((plan, x.read_f64(ctx.op)?)))
+                .transpose()?
+        }
+        _ => None,
+    };
+    let out = apply(ctx, inplace, x, &[y], computed, |v| {
         let (a, b) = (v[0], v[1]);
         match op {
             BinaryOp::Add => a + alpha * b,
@@ -211,7 +228,18 @@ fn element(
             BinaryOp::Minimum => nan_or(a, b, f64::min),
             BinaryOp::Pow => pow(a, b),
         }
-    })
+    })?;
+    if let Some((k, yt)) = axpy {
+        if let Some((plan, xs)) = before {
+            plan.redo(ctx, &out, &xs, yt)?;
+        } else if !inplace
+            && let Some(plan) =
+                crate::kernels::reduced_axpy::scalar_loop(ctx, computed, k, &out, x, yt)
+        {
+            plan.redo(ctx, &out, &x.read_f64(ctx.op)?, yt)?;
+        }
+    }
+    Ok(out)
 }
 
 /// The single-tensor operator's computed dtype for `x op y`.

@@ -345,3 +345,28 @@ fn a_fused_adam_step_updates_params_and_state_but_not_grads() {
     assert!(close(&p, 1.1) && close(&m, -0.09) && close(&v, 0.00081));
     assert_eq!(values(&g).1, vec![1.0, 1.0]);
 }
+
+#[test]
+fn reduced_add_with_an_alpha_rounds_as_the_single_tensor_scalar_loop() {
+    // torch 2.15: bf16 -0.07666015625 + (-0.1)·0.73046875 is -0.150390625
+    // (the product rounded to bf16 first), not the once-rounded
+    // -0.1494140625; in place and out of place, add and sub alike.
+    let x = tensor(&[1], DType::BFloat16, &[-0.07666015625]);
+    let y = tensor(&[1], DType::BFloat16, &[0.73046875]);
+    let added = outs(
+        "aten._foreach_add.List",
+        vec![list(&[&x]), list(&[&y]), IValue::Float(-0.1)],
+    );
+    assert_eq!(values(&added[0]).1, vec![-0.150390625]);
+    let subbed = outs(
+        "aten._foreach_sub.List",
+        vec![list(&[&x]), list(&[&y]), IValue::Float(0.1)],
+    );
+    assert_eq!(values(&subbed[0]).1, vec![-0.150390625]);
+    call(
+        "aten._foreach_add_.List",
+        vec![list(&[&x]), list(&[&y]), IValue::Float(-0.1)],
+    )
+    .expect("call");
+    assert_eq!(values(&x).1, vec![-0.150390625]);
+}
