@@ -139,7 +139,7 @@ impl Default for ReplayOptions {
 /// `right-shift-without-sign-fill`, `take-in-storage-order`, `put-first-write-wins`,
 /// `numbers-as-iterator-inputs`,
 /// `pool-gradient-in-double`, `sparse-coalesce-in-f64`, `sparse-coalesce-reversed`,
-/// `sparse-bag-unscaled-mean`,
+/// `sparse-bag-unscaled-mean`, `sparse-to-dense-overwrites`,
 /// `softmax-grad-in-double`, `contiguous-pad-crop`,
 /// `layer-norm-exact-moments`, `group-norm-exact-statistics`, `embedding-grad-rounded-once`, `promote-types-by-size`,
 /// `complex-item-conjugated`, `reduced-add-rounds-once`,
@@ -211,6 +211,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "sparse-coalesce-in-f64" => faults.sparse_coalesce_in_f64 = true,
             None if spec == "sparse-coalesce-reversed" => faults.sparse_coalesce_reversed = true,
             None if spec == "sparse-bag-unscaled-mean" => faults.sparse_bag_unscaled_mean = true,
+            None if spec == "sparse-to-dense-overwrites" => {
+                faults.sparse_to_dense_overwrites = true
+            }
             None if spec == "layer-norm-exact-moments" => faults.layer_norm_exact_moments = true,
             None if spec == "group-norm-exact-statistics" => {
                 faults.group_norm_exact_statistics = true;

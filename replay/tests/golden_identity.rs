@@ -27,11 +27,12 @@ fn golden(name: &str) -> PathBuf {
 }
 
 /// The event with the number `.item()` returned (a float or a complex)
-/// replaced by `None`.
+/// replaced by `None`: `_local_scalar_dense`'s, or `item`'s where the
+/// composite is seen whole (under `inference_mode`).
 fn without_item_value(body: &EventBody) -> EventBody {
     let mut body = body.clone();
     if let EventBody::Dispatch(DispatchEvent::Op(op)) = &mut body
-        && op.op == "aten._local_scalar_dense.default"
+        && (op.op == "aten._local_scalar_dense.default" || op.op == "aten.item.default")
     {
         for out in &mut op.outputs {
             if matches!(out, Value::Float(_) | Value::Complex { .. }) {

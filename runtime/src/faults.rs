@@ -529,6 +529,11 @@ pub struct Faults {
     /// `1 / bag_size`. Breaks the sparse gradient's values of every bag of
     /// two or more indices (its indices stay right).
     pub sparse_bag_unscaled_mean: bool,
+    /// `_to_dense` writes each entry of the sparse tensor into the zeros
+    /// instead of adding it, where PyTorch's `sparse_to_dense` is
+    /// `zeros.add_(self)`. Breaks the dense result wherever an uncoalesced
+    /// tensor holds duplicate entries (only the last one is kept).
+    pub sparse_to_dense_overwrites: bool,
     /// `fill_.Tensor` / `fill.Tensor` saturate an integer value to a
     /// narrower integer dtype's range, where PyTorch stores it as `copy_`
     /// does (wrapping: `tensor(300)` fills an int8 with 44). Breaks every

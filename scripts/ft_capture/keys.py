@@ -10,6 +10,7 @@ from typing import Any, NamedTuple, Optional
 import torch
 
 from .errors import CaptureError, sparse_capture_enabled
+from .python_kernels import entered_state
 
 _C = torch._C
 _DK = _C.DispatchKey
@@ -53,10 +54,25 @@ def entry_tls() -> TlsState:
     binding (`torch.empty`, `torch.ones_like`) enters below ADInplaceOrView
     (`AutoDispatchBelowADInplaceOrView`: ADInplaceOrView and the autograd
     keys excluded); a factory that C++ calls (dropout's `empty_like`,
-    batch norm's `empty`) enters with the caller's state.
+    batch norm's `empty`) enters with the caller's state. A call made inside
+    a Python kernel at PythonTLSSnapshot (`to_dense`'s) has no snapshot of
+    its own: it takes the state that kernel was entered with.
     """
     with _C._RestorePythonTLSSnapshot():
-        return TlsState(_C._dispatch_tls_local_include_set(), _C._dispatch_tls_local_exclude_set())
+        state = TlsState(_C._dispatch_tls_local_include_set(), _C._dispatch_tls_local_exclude_set())
+    if state.exclude.has(_DK.PythonTLSSnapshot):
+        # Made inside a Python kernel at PythonTLSSnapshot: no snapshot was
+        # taken on the way in; the one read here is from below the call's
+        # own autograd kernel (python_kernels.py).
+        entered = entered_state()
+        if entered is None:
+            raise CaptureError(
+                "unsupported: a call made inside a Python kernel registered at PythonTLSSnapshot "
+                f"(registered for {', '.join(_C._dispatch_get_registrations_for_dispatch_key('PythonTLSSnapshot'))}) "
+                "the capture does not know; its keyset cannot be derived"
+            )
+        return TlsState(*entered)
+    return state
 
 
 # Dispatch table text -> its parsed handlers, and (table text, the rest of

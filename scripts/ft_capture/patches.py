@@ -17,6 +17,7 @@ from . import held_nodes as capture_held_nodes
 from . import hooks as capture_hooks
 from . import saved_hooks as capture_saved_hooks
 from .observers import ThreadSentinel
+from .python_kernels import PythonKernels
 from .recorder import Recorder
 
 # Methods that hand a tensor's or a storage's memory to other code, or write
@@ -44,6 +45,7 @@ class Patches:
         self.rec = rec
         self._on_exit = on_exit
         self._saved: list = []
+        self._python_kernels = PythonKernels()
 
     def __enter__(self) -> "Patches":
         import torch.random
@@ -59,6 +61,7 @@ class Patches:
         capture_saved_hooks.install(self, self.rec)
         capture_data.install(self, self.rec)
         capture_functorch.install(self, self.rec)
+        self._python_kernels.__enter__()
         self._set(threading.Thread, "_bootstrap_inner", self._wrap_thread(threading.Thread._bootstrap_inner))  # type: ignore[attr-defined]
         self._set(torch._utils, "_rebuild_tensor", self._wrap_rebuild(torch._utils._rebuild_tensor))
         self._set(torch.Tensor, "__deepcopy__", self._wrap_deepcopy(torch.Tensor.__deepcopy__))
@@ -78,6 +81,7 @@ class Patches:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self._python_kernels.__exit__(*exc)
         for module, name, original in reversed(self._saved):
             setattr(module, name, original)
         # A program may leave another default dtype; the next in-process

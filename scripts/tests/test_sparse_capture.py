@@ -140,3 +140,93 @@ def test_the_sparse_programs_capture_twice_alike(tmp_path, monkeypatch, name, ca
     assert reader.version == (2, ftr.SPARSE_TENSOR_MINOR)
     recorded = {e.payload[0].split(".")[1] for e in reader.events if e.name == "op"}
     assert set(calls) <= recorded, set(calls) - recorded
+
+
+# `to_dense` of a sparse tensor whose values require grad, in grad mode
+# and in inference mode.
+TO_DENSE = """
+import torch
+torch.manual_seed(0)
+i = torch.tensor([[0, 1, 2, 1], [1, 2, 0, 1]])
+w = torch.randn(4, requires_grad=True)
+dense = torch.sparse_coo_tensor(i, w, (3, 3)).to_dense()
+(dense @ torch.randn(3, 2)).sum().backward()
+with torch.no_grad():
+    s = torch.sparse_coo_tensor(i, w, (3, 3))
+with torch.inference_mode():
+    s.to_dense()
+"""
+
+_GRAD_WALK = (
+    ["AutogradCPU", "ADInplaceOrView", "BackendSelect", "SparseCPU"],
+    [["AutogradCPU", "autograd"], ["ADInplaceOrView", "fallthrough"], ["BackendSelect", "fallthrough"], ["SparseCPU", "kernel"]],
+)
+
+
+def test_to_dense_records_the_walk_pytorch_takes_unobserved(tmp_path, monkeypatch):
+    """torch 2.15's Python kernel for `to_dense` at PythonTLSSnapshot (a key
+    only a dispatch mode activates) takes no TLS snapshot; the capture
+    derives `_to_dense`'s keyset from the state its caller entered with, as
+    the dispatcher does without the capture: the autograd kernel runs (the
+    profiler of an unobserved run shows `aten::_to_dense` numbered like its
+    ToDenseBackward0), and in inference mode `to_dense` itself is seen whole,
+    decomposing at SparseCPU."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    monkeypatch.delenv(SPARSE_SWITCH, raising=False)
+    program = tmp_path / "program.py"
+    program.write_text(TO_DENSE)
+    out = tmp_path / "t.ftr"
+    assert capture_program(str(program), str(out), "all", timestamps=False).status == 0
+    ops = [e for e in ftr.TraceReader(str(out)).events if e.name == "op"]
+    walks = [(e.payload[0], e.payload[1], e.payload[2]) for e in ops if "to_dense" in e.payload[0]]
+    assert walks == [
+        ("aten._to_dense.default", *_GRAD_WALK),
+        (
+            "aten.to_dense.default",
+            ["ADInplaceOrView", "BackendSelect", "SparseCPU"],
+            [["ADInplaceOrView", "fallthrough"], ["BackendSelect", "fallthrough"], ["SparseCPU", "math"]],
+        ),
+    ]
+    # Unobserved: `_to_dense` runs inside `to_dense` and through autograd.
+    i = torch.tensor([[0, 1], [1, 0]])
+    w = torch.randn(2, requires_grad=True)
+    s = torch.sparse_coo_tensor(i, w, (2, 2))
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        s.to_dense()
+    names = [(e.name, e.sequence_nr) for e in sorted(prof.events(), key=lambda e: e.time_range.start)]
+    top = [n for n in names if n[0] in ("aten::to_dense", "aten::_to_dense")]
+    assert [n for n, _ in top] == ["aten::to_dense", "aten::_to_dense"]
+    assert top[1][1] >= 0, "the autograd kernel numbers the node"
+
+
+def test_after_a_capture_to_dense_has_pytorchs_python_kernel_again(tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.delenv(SPARSE_SWITCH, raising=False)
+    before = torch._C._dispatch_dump_table("aten::to_dense")
+    program = tmp_path / "program.py"
+    program.write_text(TO_DENSE)
+    assert capture_program(str(program), str(tmp_path / "t.ftr"), "all", timestamps=False).status == 0
+    assert torch._C._dispatch_dump_table("aten::to_dense") == before
+    assert "aten/to_dense/PythonTLSSnapshot" in torch.library._impls
+
+
+def test_a_python_kernel_at_python_tls_snapshot_the_capture_does_not_know_is_refused(tmp_path):
+    """Calls made inside another operator's Python kernel at PythonTLSSnapshot
+    have no snapshot of their own: the capture stops naming the key."""
+    import torch
+
+    def kernel(x):
+        with torch._C._ExcludeDispatchKeyGuard(torch._C.DispatchKeySet(torch._C.DispatchKey.PythonTLSSnapshot)):
+            return torch.ops.aten.logit.default(x)
+
+    program = tmp_path / "program.py"
+    program.write_text("import torch\ntorch.logit(torch.rand(3, requires_grad=True))\n")
+    with torch.library._scoped_library("aten", "IMPL") as lib:
+        lib.impl("logit", kernel, "PythonTLSSnapshot")
+        result = capture_program(str(program), str(tmp_path / "t.ftr"), "all", timestamps=False)
+    assert result.status == 4
+    assert "Python kernel registered at PythonTLSSnapshot" in result.message
+    assert "aten::logit" in result.message

@@ -79,6 +79,7 @@ mod shrink;
 mod shufflenet;
 mod sparse_bag_accumulate;
 mod sparse_embedding_sgd;
+mod sparse_gat_dense_adjacency;
 mod sparse_recommender;
 mod special;
 mod spectral;

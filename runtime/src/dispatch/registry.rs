@@ -174,6 +174,9 @@ impl OpEntry {
                     Handler::Kernel
                 }
             }
+            // A composite fills every backend slot of PyTorch's table,
+            // the sparse ones too (`to_dense`'s SparseCPU: math).
+            DispatchKey::SparseCPU if composite => Handler::Math,
             DispatchKey::SparseCPU if crate::kernels::sparse_ops::has_kernel(&self.python_name) => {
                 Handler::Kernel
             }

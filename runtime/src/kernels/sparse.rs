@@ -28,10 +28,10 @@
 //! routes through other paths) and dtypes other than float32/float64 are
 //! refused by name rather than computed differently.
 //!
-//! The kernels are not registered with the dispatcher yet (no `SparseCPU`
-//! key): until they are, a trace that calls a sparse operator stops with
-//! exit 5 naming it.
-#![cfg_attr(not(test), allow(dead_code))]
+//! They are the bodies of the `SparseCPU` kernels registered with the
+//! dispatcher ([`super::sparse_ops`]); an operator given a sparse tensor
+//! that has no `SparseCPU` kernel there stops a replay with exit 5 naming
+//! it.
 
 use crate::error::{Result, RuntimeError};
 use crate::tensor::Tensor;
@@ -428,6 +428,29 @@ fn add_dense_sparse_as<T: Elem>(
         }
     }
     T::write(dense, op, &out)
+}
+
+/// The `sparse-to-dense-overwrites` fault: each entry is written into
+/// `dense` instead of added (an uncoalesced tensor's last duplicate wins).
+pub(crate) fn write_dense_sparse_(op: &str, dense: &Tensor, sparse: &Tensor) -> Result<()> {
+    let parts = sparse.sparse_parts(op)?;
+    let nnz = parts.nnz();
+    if nnz == 0 {
+        return Ok(());
+    }
+    let cols = index_columns(op, &parts.indices, parts.sparse_dim, nnz)?;
+    let values = parts.values.read_f64(op)?;
+    let mut out = dense.read_f64(op)?;
+    let block = values.len() / nnz;
+    let shape = dense.shape();
+    for k in 0..nnz {
+        let mut row = 0usize;
+        for (d, col) in cols.iter().enumerate() {
+            row = row * shape[d].max(0) as usize + col[k].max(0) as usize;
+        }
+        out[row * block..(row + 1) * block].copy_from_slice(&values[k * block..(k + 1) * block]);
+    }
+    dense.write_f64(op, &out)
 }
 
 /// PyTorch's `add_out_sparse_cpu` of two sparse tensors: `a + alpha * b`.

@@ -14,6 +14,7 @@
 //! | `_sparse_addmm`, `addmm` | `beta * self + alpha * (mat1 @ mat2)` of a sparse `mat1` ([`super::sparse::addmm_sparse_dense`]) |
 //! | `mm` | `_sparse_mm`: sparse `@` strided as `addmm` with `beta = 0`; strided `@` sparse through the transposes ([`super::sparse::mm_dense_sparse`], column-major result) |
 //! | `t`, `transpose.int` | a clone (contiguous parts) whose two index rows are swapped, uncoalesced, sizes swapped |
+//! | `_to_dense` | `sparse_to_dense`: contiguous zeros of `self`'s sizes and dtype, then `add_(self)` ([`super::sparse::add_dense_sparse_`]: the entries in nnz order, duplicates summed one after the other); a `dtype` refused with PyTorch's message |
 //!
 //! Anything else with a sparse argument has no `SparseCPU` kernel: the
 //! dispatcher reports it unsupported, naming the operator.
@@ -45,6 +46,7 @@ const SPARSE_CPU: &[&str] = &[
     "aten.mm.default",
     "aten.t.default",
     "aten.transpose.int",
+    "aten._to_dense.default",
 ];
 
 /// Whether `op` has a `SparseCPU` kernel (its handler at that key).
@@ -78,6 +80,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.mm.default" => mm,
         "aten.t.default" => t,
         "aten.transpose.int" => transpose,
+        "aten._to_dense.default" => to_dense,
         _ => return None,
     })
 }
@@ -385,6 +388,30 @@ fn transpose(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     Ok(vec![IValue::Tensor(sparse_transpose(
         ctx.op, this, d0, d1,
     )?)])
+}
+
+/// PyTorch's `sparse_to_dense`: `zeros(self.sizes()).add_(self)`.
+fn to_dense(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    this.sparse_parts(ctx.op)?;
+    if !matches!(a.values.get(1), None | Some(IValue::None)) {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            "dtype argument is not supported by sparse_to_dense",
+        ));
+    }
+    let out = Tensor::zeroed(
+        ctx.op,
+        this.shape(),
+        &contiguous_strides(this.shape()),
+        this.dtype(),
+    )?;
+    if ctx.faults.sparse_to_dense_overwrites {
+        sparse::write_dense_sparse_(ctx.op, &out, this)?;
+    } else {
+        sparse::add_dense_sparse_(ctx.op, &out, this, 1.0)?;
+    }
+    Ok(vec![IValue::Tensor(out)])
 }
 
 /// PyTorch's `transpose` of a sparse tensor: `self.clone()` (contiguous

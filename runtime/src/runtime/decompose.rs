@@ -113,6 +113,37 @@ pub(super) fn run(rt: &mut Runtime, entry: &OpEntry, args: &[IValue]) -> Result<
             }
             convert(rt, a.tensor(0)?, *dtype, copy)
         }
+        "aten.to_dense.default" => {
+            // A sparse tensor: `_to_dense`; a strided one: itself, or
+            // `to(dtype)`.
+            let x = a.tensor(0)?;
+            if x.is_sparse() {
+                return rt.dispatch(
+                    "aten._to_dense.default",
+                    vec![x.into(), a.value(1)?.clone(), a.value(2)?.clone()],
+                );
+            }
+            match a.value(1)? {
+                IValue::None => Ok(vec![x.into()]),
+                _ => convert(rt, x, a.dtype(1)?, false),
+            }
+        }
+        "aten.to_dense_backward.default" => {
+            let (grad, input) = (a.tensor(0)?, a.tensor(1)?);
+            if !input.is_sparse() {
+                return Ok(vec![grad.into()]);
+            }
+            let masked_grad = a.value(2)?.clone();
+            Ok(vec![
+                crate::autograd::functions::sparse::to_dense_backward(
+                    rt,
+                    grad,
+                    input,
+                    &masked_grad,
+                )?
+                .into(),
+            ])
+        }
         _ => Err(RuntimeError::unsupported(op, "a decomposition")),
     }
 }

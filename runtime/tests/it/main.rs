@@ -17,7 +17,8 @@
 //! * `anomaly` — anomaly mode's NaN check of node outputs and its error;
 //! * `complex_families` — complex operands through the indexing, selection
 //!   and Python-number paths;
-//! * `fills` — the fill family's values, conversions, errors and gradients.
+//! * `fills` — the fill family's values, conversions, errors and gradients;
+//! * `sparse_dense` — a sparse COO tensor made dense and its gradient.
 
 mod anomaly;
 mod common;
@@ -36,4 +37,5 @@ mod layouts;
 mod mlp;
 mod restricted_backward;
 mod saved_hooks;
+mod sparse_dense;
 mod tracing;

@@ -5,6 +5,7 @@
 //! | `_sparse_addmm` | SparseAddmmBackward0 | self, mat1, mat2 | mat1, mat2 (as needed), mat2's layout, beta, alpha |
 //! | `_coalesce` | CoalesceBackward0 | self | — |
 //! | `_sparse_coo_tensor_with_dims_and_tensors` | SparseCooTensorWithDimsAndTensorsBackward0 | values | result |
+//! | `_to_dense` | ToDenseBackward0 | self | self, masked_grad |
 //!
 //! `is_coalesced`, `sparse_dim`, `dense_dim`, `_nnz` and `_indices` are
 //! not differentiable.
@@ -13,6 +14,7 @@ use super::{Derivative, Differentiability, arg, derivative, needs, tensor};
 use crate::autograd::functions::linalg::MatrixLayout;
 use crate::autograd::functions::sparse::{
     CoalesceBackward0, SparseAddmmBackward0, SparseCooTensorWithDimsAndTensorsBackward0,
+    ToDenseBackward0,
 };
 use crate::autograd::saved::SavedVariable;
 
@@ -47,6 +49,12 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                 SparseCooTensorWithDimsAndTensorsBackward0::default()
             ))
         )),
+        "aten._to_dense.default" => D(derivative!("ToDenseBackward0", &[0], |a, _| {
+            Ok(Box::new(ToDenseBackward0 {
+                input: Some(SavedVariable::input(tensor(a, 0)?)),
+                masked_grad: arg(a, 2),
+            }))
+        })),
         _ => return None,
     })
 }

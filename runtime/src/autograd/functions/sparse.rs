@@ -11,6 +11,11 @@
 //! * CoalesceBackward0: the gradient passes through unchanged.
 //! * SparseCooTensorWithDimsAndTensorsBackward0: the values' gradient is
 //!   `grad.sparse_mask(result)._values()`; the indices get none.
+//! * ToDenseBackward0 (`_to_dense(self, dtype, masked_grad)`, `self`
+//!   sparse): `to_dense_backward(grad, self, masked_grad)`, a composite
+//!   whose parts are dispatched: `grad.sparse_mask(self.coalesce())` when
+//!   `masked_grad` is true or None, `grad.to_sparse(self.sparse_dim())`
+//!   (`_to_sparse.sparse_dim`) when it is false.
 
 use super::linalg::{MatrixLayout, mat2_grad};
 use super::{maybe_multiply, single};
@@ -158,4 +163,87 @@ impl BackwardFn for SparseCooTensorWithDimsAndTensorsBackward0 {
     fn release_variables(&mut self) {
         self.result.iter_mut().for_each(SavedVariable::release);
     }
+}
+
+/// `_to_dense(self, dtype, masked_grad)`:
+/// `self: to_dense_backward(grad, self, masked_grad)`.
+pub(crate) struct ToDenseBackward0 {
+    pub(crate) input: Option<SavedVariable>,
+    pub(crate) masked_grad: IValue,
+}
+
+impl BackwardFn for ToDenseBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None]);
+        };
+        let input = unpack(ctx, &self.input)?;
+        Ok(vec![Some(to_dense_backward(
+            ctx.rt,
+            &g,
+            &input,
+            &self.masked_grad,
+        )?)])
+    }
+
+    fn release_variables(&mut self) {
+        self.input.iter_mut().for_each(SavedVariable::release);
+    }
+}
+
+/// PyTorch's `to_dense_backward(grad, input, masked_grad)` for a sparse COO
+/// `input` (the composite's parts, dispatched).
+pub(crate) fn to_dense_backward(
+    rt: &mut crate::runtime::Runtime,
+    grad: &Tensor,
+    input: &Tensor,
+    masked_grad: &IValue,
+) -> Result<Tensor> {
+    const OP: &str = "aten.to_dense_backward.default";
+    let parts = input.sparse_parts(OP)?;
+    let first = |outputs: Vec<IValue>, op: &str| {
+        outputs
+            .into_iter()
+            .next()
+            .ok_or_else(|| RuntimeError::unsupported(op, "a call without a result"))
+    };
+    if matches!(masked_grad, IValue::Bool(false)) {
+        let sparse_dim = parts.sparse_dim as i64;
+        return first(
+            rt.dispatch(
+                "aten._to_sparse.sparse_dim",
+                vec![grad.into(), IValue::Int(sparse_dim)],
+            )?,
+            "aten._to_sparse.sparse_dim",
+        )?
+        .into_tensor()
+        .ok_or_else(|| RuntimeError::unsupported(OP, "a call without a tensor result"));
+    }
+    let done = first(
+        rt.dispatch("aten.is_coalesced.default", vec![input.into()])?,
+        "aten.is_coalesced.default",
+    )?;
+    let pattern = if matches!(done, IValue::Bool(true)) {
+        input.clone()
+    } else {
+        first(
+            rt.dispatch("aten._coalesce.default", vec![input.into()])?,
+            "aten._coalesce.default",
+        )?
+        .into_tensor()
+        .ok_or_else(|| RuntimeError::unsupported(OP, "a call without a tensor result"))?
+    };
+    first(
+        rt.dispatch(
+            "aten.sparse_mask.default",
+            vec![grad.into(), pattern.into()],
+        )?,
+        "aten.sparse_mask.default",
+    )?
+    .into_tensor()
+    .ok_or_else(|| RuntimeError::unsupported(OP, "a call without a tensor result"))
 }
