@@ -176,6 +176,7 @@ impl Default for ReplayOptions {
 /// `integer-index-reduce-in-double`, `out-resize-contiguous`,
 /// `view-dtype-casts`, `scatter-view-grads-swapped`, `steal-held-gradients`,
 /// `fill-tensor-saturates`, `pad-backward-sums-in-double`,
+/// `dist-ignores-p`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -387,6 +388,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "pad-backward-sums-in-double" => {
                 faults.pad_backward_sums_in_double = true;
             }
+            None if spec == "dist-ignores-p" => faults.dist_ignores_p = true,
             Some(("rename-node", arg)) => {
                 let (old, new) = arg
                     .split_once(':')

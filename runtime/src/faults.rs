@@ -545,6 +545,9 @@ pub struct Faults {
     /// Breaks float32 (and reduced-precision) pad gradients wherever three
     /// or more contributions meet (corners, rows near a mirrored edge).
     pub pad_backward_sums_in_double: bool,
+    /// `dist` takes the 2-norm of the difference whatever its `p`.
+    /// Breaks every `torch.dist` with `p` other than 2.
+    pub dist_ignores_p: bool,
 }
 
 impl Faults {

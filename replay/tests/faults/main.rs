@@ -68,6 +68,7 @@ mod overlapping_pools;
 mod pad3d;
 mod preallocated_out_buffers;
 mod programs;
+mod prototype_dist_metric;
 mod reduction;
 mod resize_antialias;
 mod rrelu;

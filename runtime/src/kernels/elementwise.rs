@@ -9,7 +9,7 @@
 mod activation;
 mod arith;
 mod close;
-mod common;
+pub(super) mod common;
 mod compare;
 mod fake_quantize;
 mod fused_observer;

@@ -2,7 +2,7 @@
 //!
 //! | submodule | operators |
 //! |---|---|
-//! | [`stats`] | `mean`, `var`/`std`/`var_mean`/`std_mean` (`.correction`), `prod`, `linalg_vector_norm`, `logsumexp` |
+//! | [`stats`] | `mean`, `var`/`std`/`var_mean`/`std_mean` (`.correction`), `prod`, `linalg_vector_norm`, `logsumexp`, `dist` |
 //! | [`extrema`] | `max`/`min` (all-reduce and `.dim`), `amax`/`amin`, `argmax`/`argmin` |
 //! | [`scan`] | `cumsum`, `cumprod` |
 //! | [`logic`] | `all`/`any` |
@@ -51,6 +51,7 @@ fn reductions(op: &str) -> Option<Kernel> {
         "aten.linalg_vector_norm.default" => stats::linalg_vector_norm,
         "aten.norm.ScalarOpt_dim" => stats::norm_scalaropt_dim,
         "aten.norm.Scalar" => stats::norm_scalar,
+        "aten.dist.default" => stats::dist,
         "aten.max.default" => extrema::max,
         "aten.min.default" => extrema::min,
         "aten.max.dim" => extrema::max_dim,

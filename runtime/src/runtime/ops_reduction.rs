@@ -76,6 +76,11 @@ impl ReductionOps<'_> {
         self.call("aten.sub.Tensor", vec![a.into(), b.into()])
     }
 
+    /// `aten.neg.default(x)`.
+    pub(crate) fn neg(&mut self, x: &Tensor) -> Result<Tensor> {
+        self.call("aten.neg.default", vec![x.into()])
+    }
+
     /// `aten.eq.Tensor(a, b)`.
     pub(crate) fn eq(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         self.call("aten.eq.Tensor", vec![a.into(), b.into()])

@@ -18,6 +18,7 @@
 //! * `complex_families` — complex operands through the indexing, selection
 //!   and Python-number paths;
 //! * `fills` — the fill family's values, conversions, errors and gradients;
+//! * `linalg_families` — `dist`: values and gradients against torch 2.15;
 //! * `sparse_dense` — a sparse COO tensor made dense and its gradient.
 
 mod anomaly;
@@ -34,6 +35,7 @@ mod gradients;
 mod hooks;
 mod inplace_views;
 mod layouts;
+mod linalg_families;
 mod mlp;
 mod restricted_backward;
 mod saved_hooks;

@@ -18,6 +18,7 @@
 //! | `bernoulli` / `bernoulli_.float` / `bernoulli_.Tensor` | BernoulliBackward0 / 2 / 1 | sizes, dtype and device of a tensor `p` |
 //! | `normal.Tensor_float` / `normal.float_Tensor` / `normal.Tensor_Tensor` | NormalBackward1 / 2 / 3 | sizes of the tensor `mean` / `std` |
 //! | `linalg_vector_norm` | LinalgVectorNormBackward0 | self, ord, dim, keepdim, result |
+//! | `dist` | DistBackward0 | self, other, p, result |
 //!
 //! Not differentiable: `argmax`/`argmin`, `all`/`any`, `_local_scalar_dense`
 //! (its result is a number), every factory, and the random operators
@@ -29,10 +30,10 @@
 
 use super::{Derivative, Differentiability, arg, derivative, int, int_list, tensor};
 use crate::autograd::functions::reduction::{
-    AmaxBackward, BernoulliBackward, CumprodBackward0, CumsumBackward0, EvenlyDistributeBackward,
-    LinalgVectorNormBackward0, LogcumsumexpBackward0, LogsumexpBackward0, MeanBackward0,
-    MeanBackward1, MomentsBackward, NormalBackward, ProdBackward, ValueSelectingBackward,
-    mean_count,
+    AmaxBackward, BernoulliBackward, CumprodBackward0, CumsumBackward0, DistBackward0,
+    EvenlyDistributeBackward, LinalgVectorNormBackward0, LogcumsumexpBackward0, LogsumexpBackward0,
+    MeanBackward0, MeanBackward1, MomentsBackward, NormalBackward, ProdBackward,
+    ValueSelectingBackward, mean_count,
 };
 use crate::autograd::saved::SavedVariable;
 use crate::ivalue::IValue;
@@ -196,6 +197,14 @@ fn reductions(op: &str) -> Option<Differentiability> {
                 ord: float(a, 1, 2.0),
                 dim: int_list(a, 2).unwrap_or_default(),
                 keepdim: keepdim(a, 3),
+                result: None,
+            }))
+        })),
+        "aten.dist.default" => D(derivative!("DistBackward0", &[0, 1], |a, _| {
+            Ok(Box::new(DistBackward0 {
+                self_: SavedVariable::input(tensor(a, 0)?),
+                other: SavedVariable::input(tensor(a, 1)?),
+                p: float(a, 2, 2.0),
                 result: None,
             }))
         })),

@@ -1,6 +1,6 @@
 //! Backward functions of the reductions: `mean`, `max`/`min` (both
 //! overloads), `amax`/`amin`, `var`/`std` (with `mean`), `prod`, `cumsum`, `cumprod`,
-//! `logcumsumexp`, `linalg_vector_norm`, `logsumexp`; and of `bernoulli` / `bernoulli_` (zero gradients).
+//! `logcumsumexp`, `linalg_vector_norm`, `dist`, `logsumexp`; and of `bernoulli` / `bernoulli_` (zero gradients).
 //!
 //! Each dispatches the operators PyTorch's formula dispatches, in the order
 //! observed in torch 2.15 under a dispatch mode. Where C++ evaluates the
@@ -24,7 +24,7 @@ pub(crate) use extrema::{AmaxBackward, EvenlyDistributeBackward, ValueSelectingB
 pub(crate) use logcumsumexp::LogcumsumexpBackward0;
 pub(crate) use logsumexp::LogsumexpBackward0;
 pub(crate) use moments::MomentsBackward;
-pub(crate) use norm::{LinalgVectorNormBackward0, norm_backward};
+pub(crate) use norm::{DistBackward0, LinalgVectorNormBackward0, norm_backward};
 pub(crate) use products::ProdBackward;
 pub(crate) use sampling::{BernoulliBackward, NormalBackward};
 pub(crate) use scans::{CumprodBackward0, CumsumBackward0};

@@ -1,17 +1,19 @@
 //! Statistical reductions: `mean`, `var`/`std`/`var_mean`/`std_mean`
-//! (`.correction`), `prod`, `linalg_vector_norm`, `logsumexp`.
+//! (`.correction`), `prod`, `linalg_vector_norm`, `logsumexp`, `dist`.
 //!
 //! Values are accumulated in f64 and rounded once to the result dtype; for
 //! float32 that is within the value comparison's tolerance of PyTorch's
 //! cascaded float32 (or, for float16/bfloat16, float32) accumulation.
 
 use super::dims::Reduction;
-use crate::dispatch::args::Args;
+use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
+use crate::kernels::elementwise::common::{broadcast_all, promoted, values_f64};
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
+use crate::tensor::storage::cast_value;
 
 /// Reduces `t` group by group with `f` into a new contiguous tensor of `dtype`.
 pub(crate) fn reduce_f64(
@@ -306,6 +308,41 @@ fn p_norm(
     Ok(vec![
         reduce_f64(ctx, t, &r, t.dtype(), |g| vector_norm(g, ord))?.into(),
     ])
+}
+
+/// `dist(self, other, p=2)`: PyTorch's `at::norm(self - other, p)`, the
+/// broadcast difference rounded to the promoted dtype, then its p-norm.
+pub(crate) fn dist(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (x, y) = (a.tensor(0)?, a.tensor(1)?);
+    ctx.check(x, "self")?;
+    ctx.check(y, "other")?;
+    let p = if ctx.faults.dist_ignores_p {
+        2.0
+    } else {
+        a.scalar(2)?
+    };
+    let operands = [Operand::Tensor(x), Operand::Tensor(y)];
+    let shape = broadcast_all(ctx.op, &operands)?;
+    let dtype = promoted(ctx, &operands);
+    if !dtype.is_floating() {
+        return Err(type_error(
+            ctx,
+            format!(
+                "norm(): input dtype should be either floating point or complex. Got {} instead.",
+                dtype.scalar_type_name()
+            ),
+        ));
+    }
+    ctx.output(&[], &[], dtype, || {
+        let columns = values_f64(ctx.op, &operands, &shape)?;
+        let diff: Vec<f64> = columns[0]
+            .iter()
+            .zip(&columns[1])
+            .map(|(u, v)| cast_value(dtype, u - v))
+            .collect();
+        Ok(vec![vector_norm(&diff, p)])
+    })
+    .map(|t| vec![t.into()])
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Backward of `linalg_vector_norm` (LinalgVectorNormBackward0).
+//! Backward of `linalg_vector_norm` (LinalgVectorNormBackward0) and of
+//! `dist` (DistBackward0).
 
 use super::{release, single, unpack, unsqueeze_multiple};
 use crate::autograd::saved::SavedVariable;
@@ -124,6 +125,59 @@ impl BackwardFn for LinalgVectorNormBackward0 {
 
     fn release_variables(&mut self) {
         self.self_.release();
+        release(&mut self.result);
+    }
+}
+
+/// `dist(self, other, p)` (derivatives.yaml): `other` gets
+/// `-norm_backward(grad, self - other, p, result)`, then `self` gets
+/// `norm_backward(grad, self - other, p, result)`, each recomputing the
+/// difference (observed in torch 2.15: `other`'s formula runs first). The
+/// engine sums each gradient back to its input's shape.
+pub(crate) struct DistBackward0 {
+    pub(crate) self_: SavedVariable,
+    pub(crate) other: SavedVariable,
+    pub(crate) p: f64,
+    pub(crate) result: Option<SavedVariable>,
+}
+
+impl BackwardFn for DistBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None]);
+        };
+        let (want_self, want_other) = (ctx.needs(0), ctx.needs(1));
+        let x = self.self_.unpack(ctx.node)?;
+        let y = self.other.unpack(ctx.node)?;
+        let norm = unpack(&self.result, ctx)?;
+        let mut ops = ReductionOps(&mut *ctx.rt);
+        let side = |ops: &mut ReductionOps<'_>| -> Result<Option<Tensor>> {
+            let diff = ops.sub(&x, &y)?;
+            norm_backward(ops, g.clone(), &diff, norm.clone(), self.p, &[])
+        };
+        let other = if want_other {
+            match side(&mut ops)? {
+                Some(t) => Some(ops.neg(&t)?),
+                None => None,
+            }
+        } else {
+            None
+        };
+        let this = if want_self { side(&mut ops)? } else { None };
+        Ok(vec![this, other])
+    }
+
+    fn save_outputs(&mut self, outputs: &[Tensor]) {
+        self.result = outputs.first().map(|r| SavedVariable::output(r, 0));
+    }
+
+    fn release_variables(&mut self) {
+        self.self_.release();
+        self.other.release();
         release(&mut self.result);
     }
 }
