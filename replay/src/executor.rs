@@ -139,7 +139,7 @@ impl Default for ReplayOptions {
 /// `right-shift-without-sign-fill`, `take-in-storage-order`, `put-first-write-wins`,
 /// `numbers-as-iterator-inputs`,
 /// `pool-gradient-in-double`, `sparse-coalesce-in-f64`, `sparse-coalesce-reversed`,
-/// `sparse-bag-unscaled-mean`, `sparse-to-dense-overwrites`,
+/// `sparse-bag-unscaled-mean`, `sparse-to-dense-overwrites`, `values-grad-uncoalesced`,
 /// `softmax-grad-in-double`, `contiguous-pad-crop`,
 /// `layer-norm-exact-moments`, `group-norm-exact-statistics`, `embedding-grad-rounded-once`, `promote-types-by-size`,
 /// `complex-item-conjugated`, `reduced-add-rounds-once`,
@@ -215,6 +215,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "sparse-to-dense-overwrites" => {
                 faults.sparse_to_dense_overwrites = true
             }
+            None if spec == "values-grad-uncoalesced" => faults.values_grad_uncoalesced = true,
             None if spec == "layer-norm-exact-moments" => faults.layer_norm_exact_moments = true,
             None if spec == "group-norm-exact-statistics" => {
                 faults.group_norm_exact_statistics = true;

@@ -534,6 +534,11 @@ pub struct Faults {
     /// `zeros.add_(self)`. Breaks the dense result wherever an uncoalesced
     /// tensor holds duplicate entries (only the last one is kept).
     pub sparse_to_dense_overwrites: bool,
+    /// ValuesBackward0 builds the gradient's sparse tensor without
+    /// flagging it coalesced, where PyTorch's `values_backward` passes
+    /// `is_coalesced=True` (its indices are the coalesced tensor's).
+    /// Breaks every `values()` gradient of two or more entries.
+    pub values_grad_uncoalesced: bool,
     /// `fill_.Tensor` / `fill.Tensor` saturate an integer value to a
     /// narrower integer dtype's range, where PyTorch stores it as `copy_`
     /// does (wrapping: `tensor(300)` fills an int8 with 44). Breaks every

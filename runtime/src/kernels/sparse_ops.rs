@@ -5,6 +5,7 @@
 //! |---|---|
 //! | `_sparse_coo_tensor_with_dims_and_tensors` | a sparse tensor over shallow copies of the indices and values (new tensors sharing the storages and version counters), coalesced when given so or when it has fewer than two entries |
 //! | `_indices`, `_values` | the parts themselves (the same tensors every time) |
+//! | `indices`, `values` | of a coalesced tensor only (PyTorch's message otherwise): a new tensor over the part's storage and geometry (`alias`) |
 //! | `is_coalesced`, `sparse_dim`, `dense_dim`, `_nnz` | the layout's flags and sizes |
 //! | `_coalesce` | [`super::sparse::coalesce`] |
 //! | `clone` | contiguous copies of both parts, the same coalesced flag |
@@ -32,6 +33,8 @@ const SPARSE_CPU: &[&str] = &[
     "aten._sparse_coo_tensor_with_dims_and_tensors.default",
     "aten._indices.default",
     "aten._values.default",
+    "aten.indices.default",
+    "aten.values.default",
     "aten.is_coalesced.default",
     "aten.sparse_dim.default",
     "aten.dense_dim.default",
@@ -67,6 +70,8 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten._sparse_coo_tensor_with_dims_and_tensors.default" => with_dims_and_tensors,
         "aten._indices.default" => indices,
         "aten._values.default" => values,
+        "aten.indices.default" => coalesced_indices,
+        "aten.values.default" => coalesced_values,
         "aten.is_coalesced.default" => is_coalesced,
         "aten.sparse_dim.default" => sparse_dim,
         "aten.dense_dim.default" => dense_dim,
@@ -151,6 +156,30 @@ fn indices(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
 fn values(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let parts = a.tensor(0)?.sparse_parts(ctx.op)?;
     Ok(vec![IValue::Tensor(parts.values.clone())])
+}
+
+/// `indices()`: an alias of a coalesced tensor's indices.
+fn coalesced_indices(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let parts = a.tensor(0)?.sparse_parts(ctx.op)?;
+    if !parts.is_coalesced() {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            "Cannot get indices on an uncoalesced tensor, please call .coalesce() first",
+        ));
+    }
+    Ok(vec![IValue::Tensor(shallow_copy(&parts.indices))])
+}
+
+/// `values()`: an alias of a coalesced tensor's values.
+fn coalesced_values(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let parts = a.tensor(0)?.sparse_parts(ctx.op)?;
+    if !parts.is_coalesced() {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            "Cannot get values on an uncoalesced tensor, please call .coalesce() first",
+        ));
+    }
+    Ok(vec![IValue::Tensor(shallow_copy(&parts.values))])
 }
 
 fn is_coalesced(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {

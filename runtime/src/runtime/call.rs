@@ -365,7 +365,10 @@ impl Runtime {
             } else if entry.schema.is_view()
                 && !matches!(
                     op,
-                    "aten.detach.default" | "aten._values.default" | "aten._indices.default"
+                    "aten.detach.default"
+                        | "aten._values.default"
+                        | "aten._indices.default"
+                        | "aten.indices.default"
                 )
             {
                 // A sparse tensor's parts are non-differentiable views

@@ -15,6 +15,17 @@ use ft_runtime::{DType, Device, IValue, Layout, Runtime, Tensor};
 use crate::common::{assert_close, call1, tensor, values};
 
 fn sparse(rt: &mut Runtime, idx: &[i64], sparse_dim: i64, vals: &Tensor, size: &[i64]) -> Tensor {
+    sparse_flagged(rt, idx, sparse_dim, vals, size, IValue::None)
+}
+
+fn sparse_flagged(
+    rt: &mut Runtime,
+    idx: &[i64],
+    sparse_dim: i64,
+    vals: &Tensor,
+    size: &[i64],
+    coalesced: IValue,
+) -> Tensor {
     let nnz = idx.len() as i64 / sparse_dim;
     let bytes: Vec<u8> = idx.iter().flat_map(|v| v.to_le_bytes()).collect();
     let indices = rt
@@ -34,7 +45,7 @@ fn sparse(rt: &mut Runtime, idx: &[i64], sparse_dim: i64, vals: &Tensor, size: &
             IValue::Layout(Layout::SparseCoo),
             IValue::Device(Device::Cpu),
             IValue::None,
-            IValue::None,
+            coalesced,
         ],
     )
 }
@@ -99,6 +110,42 @@ fn to_dense_refuses_a_dtype_with_pytorchs_message() {
     assert!(
         err.to_string()
             .contains("dtype argument is not supported by sparse_to_dense"),
+        "{err}"
+    );
+}
+
+#[test]
+fn values_of_a_coalesced_tensor_pass_the_gradient_back_as_values() {
+    // c = torch.sparse_coo_tensor([[0, 1, 2], [1, 2, 0]], w, (3, 3), is_coalesced=True)
+    // (c.values() * torch.tensor([1., 2., 3.])).sum().backward()  # w.grad == [1, 2, 3]
+    // torch.sparse_coo_tensor([[1, 0]], torch.ones(2), (2,)).values()  # raises
+    let mut rt = Runtime::new();
+    let w = tensor(&mut rt, &[3], &[0.5, -1.0, 2.0], true);
+    let c = sparse_flagged(
+        &mut rt,
+        &[0, 1, 2, 1, 2, 0],
+        2,
+        &w,
+        &[3, 3],
+        IValue::Bool(true),
+    );
+    let v = call1(&mut rt, "aten.values.default", vec![c.into()]);
+    assert_close(&values(&v), &[0.5, -1.0, 2.0]);
+    let k = tensor(&mut rt, &[3], &[1., 2., 3.], false);
+    let prod = call1(&mut rt, "aten.mul.Tensor", vec![v.into(), k.into()]);
+    let loss = call1(&mut rt, "aten.sum.default", vec![prod.into(), IValue::None]);
+    rt.backward(std::slice::from_ref(&loss), &[None], false, false)
+        .expect("backward");
+    assert_close(&values(&w.grad().expect("w grad")), &[1.0, 2.0, 3.0]);
+
+    let ones = tensor(&mut rt, &[2], &[1.0, 1.0], false);
+    let u = sparse(&mut rt, &[1, 0], 1, &ones, &[2]);
+    let err = rt
+        .call("aten.values.default", vec![u.into()])
+        .expect_err("uncoalesced");
+    assert!(
+        err.to_string()
+            .contains("Cannot get values on an uncoalesced tensor"),
         "{err}"
     );
 }

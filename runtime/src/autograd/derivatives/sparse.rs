@@ -6,15 +6,16 @@
 //! | `_coalesce` | CoalesceBackward0 | self | — |
 //! | `_sparse_coo_tensor_with_dims_and_tensors` | SparseCooTensorWithDimsAndTensorsBackward0 | values | result |
 //! | `_to_dense` | ToDenseBackward0 | self | self, masked_grad |
+//! | `values` | ValuesBackward0 | self | self |
 //!
-//! `is_coalesced`, `sparse_dim`, `dense_dim`, `_nnz` and `_indices` are
-//! not differentiable.
+//! `is_coalesced`, `sparse_dim`, `dense_dim`, `_nnz`, `_indices`,
+//! `_values` and `indices` are not differentiable.
 
 use super::{Derivative, Differentiability, arg, derivative, needs, tensor};
 use crate::autograd::functions::linalg::MatrixLayout;
 use crate::autograd::functions::sparse::{
     CoalesceBackward0, SparseAddmmBackward0, SparseCooTensorWithDimsAndTensorsBackward0,
-    ToDenseBackward0,
+    ToDenseBackward0, ValuesBackward0,
 };
 use crate::autograd::saved::SavedVariable;
 
@@ -26,7 +27,14 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         | "aten.sparse_dim.default"
         | "aten.dense_dim.default"
         | "aten._nnz.default"
-        | "aten._indices.default" => NotDifferentiable,
+        | "aten._indices.default"
+        | "aten._values.default"
+        | "aten.indices.default" => NotDifferentiable,
+        "aten.values.default" => D(derivative!("ValuesBackward0", &[0], |a, _| {
+            Ok(Box::new(ValuesBackward0 {
+                this: Some(SavedVariable::input(tensor(a, 0)?)),
+            }))
+        })),
         "aten._sparse_addmm.default" => {
             D(derivative!("SparseAddmmBackward0", &[0, 1, 2], |a, n| {
                 let (mat1, mat2) = (tensor(a, 1)?, tensor(a, 2)?);

@@ -16,6 +16,10 @@
 //!   whose parts are dispatched: `grad.sparse_mask(self.coalesce())` when
 //!   `masked_grad` is true or None, `grad.to_sparse(self.sparse_dim())`
 //!   (`_to_sparse.sparse_dim`) when it is false.
+//! * ValuesBackward0 (`values()` of a coalesced tensor): `values_backward`,
+//!   a coalesced tensor of `self`'s sizes over `self.indices()` whose values
+//!   are the gradient (`indices`, `_sparse_coo_tensor_with_dims_and_tensors`
+//!   with `is_coalesced=True`).
 
 use super::linalg::{MatrixLayout, mat2_grad};
 use super::{maybe_multiply, single};
@@ -246,4 +250,50 @@ pub(crate) fn to_dense_backward(
     )?
     .into_tensor()
     .ok_or_else(|| RuntimeError::unsupported(OP, "a call without a tensor result"))
+}
+
+/// `values(self)`: `self: values_backward(grad, self)`.
+pub(crate) struct ValuesBackward0 {
+    pub(crate) this: Option<SavedVariable>,
+}
+
+impl BackwardFn for ValuesBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None]);
+        };
+        let this = unpack(ctx, &self.this)?;
+        let parts = this.sparse_parts("aten.values.default")?;
+        let (sparse_dim, dense_dim) = (parts.sparse_dim as i64, parts.dense_dim as i64);
+        let indices = call_tensor(ctx, "aten.indices.default", vec![this.clone().into()])?;
+        let grad = call_tensor(
+            ctx,
+            "aten._sparse_coo_tensor_with_dims_and_tensors.default",
+            vec![
+                IValue::Int(sparse_dim),
+                IValue::Int(dense_dim),
+                this.shape().into(),
+                indices.into(),
+                g.into(),
+                IValue::Dtype(this.dtype()),
+                IValue::Layout(crate::tensor::options::Layout::SparseCoo),
+                IValue::Device(this.device()),
+                IValue::None,
+                if ctx.rt.faults().values_grad_uncoalesced {
+                    IValue::None
+                } else {
+                    IValue::Bool(true)
+                },
+            ],
+        )?;
+        Ok(vec![Some(grad)])
+    }
+
+    fn release_variables(&mut self) {
+        self.this.iter_mut().for_each(SavedVariable::release);
+    }
 }
