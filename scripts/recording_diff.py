@@ -37,6 +37,8 @@ singular vector) turns an ulp into a different value. Their programs say so
 with a line `# cpu-dependent-values: WHY`; `first_difference(a, b,
 values=False)` (`--structure-only`) then compares everything but the values:
 the events, their order and structural fields, each value's dtype and shape.
+META must be the same but for the capturing machine's attributes
+(`MACHINE_ATTRS`: the CPU capability and thread count, CAPTURE.md §5.2.1).
 scripts/test.sh replays such a re-capture on the runtime instead, anchored,
 so this CPU's values are still checked.
 """
@@ -186,6 +188,18 @@ def _mask_opaque(value: Any, ids: set) -> Any:
     return value
 
 
+# META attributes that describe the capturing machine, not the run: a
+# re-capture elsewhere may record other ones (its values then show what they
+# change).
+MACHINE_ATTRS = ("cpu_capability", "intra_op_threads")
+
+
+def _program_meta(meta: "ftr.Meta") -> list:
+    """META's wire form without the machine's attributes."""
+    producer, program, policy, attrs = meta.payload()
+    return [producer, program, policy, [kv for kv in attrs if kv[0] not in MACHINE_ATTRS]]
+
+
 def first_difference(path_a: str, path_b: str, values: bool = True) -> Optional[str]:
     """None when the traces record the same run (see the module doc); without
     `values`, when they record the same run up to the values themselves."""
@@ -193,7 +207,7 @@ def first_difference(path_a: str, path_b: str, values: bool = True) -> Optional[
         if fa.read() == fb.read():
             return None
     ra, rb = ftr.TraceReader(path_a), ftr.TraceReader(path_b)
-    if ra.meta.payload() != rb.meta.payload():
+    if _program_meta(ra.meta) != _program_meta(rb.meta):
         return "META differs"
     ea, eb = ra.events, rb.events
     opaque: Optional[dict] = None

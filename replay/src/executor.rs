@@ -31,10 +31,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use ft_runtime::{Faults, IValue, Runtime, RuntimeError, Tensor};
+use ft_runtime::{CpuProfile, Faults, IValue, Runtime, RuntimeError, Tensor};
 use ft_trace::{
     ApiEvent, AutogradEvent, Context, DispatchEvent, Event, EventBody, OpCall, OpError, TensorRef,
-    TraceMeta, Value, ValuePolicy,
+    TraceError, TraceMeta, Value, ValuePolicy,
 };
 
 use crate::anchor_book::AnchorBook;
@@ -439,6 +439,18 @@ impl ReplayRun {
     }
 }
 
+/// The CPU a trace was recorded on, from its META attributes (this
+/// machine's for what they leave out); a malformed one is a corrupt META.
+pub fn cpu_profile_of(torch: &TraceData) -> Result<CpuProfile, ReplayError> {
+    CpuProfile::from_attrs(&torch.meta.attrs).map_err(|e| {
+        ReplayError::Trace(TraceError::Decode {
+            path: torch.label.clone().into(),
+            offset: ft_trace::format::HEADER_LEN,
+            detail: e.to_string(),
+        })
+    })
+}
+
 /// Replays `torch` on a fresh runtime and returns the runtime's recording.
 pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, ReplayError> {
     // Values are recorded where the diff can compare them: under PyTorch's
@@ -485,6 +497,8 @@ pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, R
     // (it sums a second gradient into an input buffer with `add`, not `add_`);
     // replaying a capture means reproducing PyTorch as it was observed.
     runtime.set_dispatch_mode_active(torch.meta.producer.starts_with("capture_torch.py"));
+    // Kernels whose rounding depends on the CPU reproduce the capture's.
+    runtime.set_cpu_profile(cpu_profile_of(torch)?);
     let mut replayer = Replayer {
         torch,
         runtime,

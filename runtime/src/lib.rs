@@ -31,6 +31,7 @@
 //! ```
 
 pub mod autograd;
+pub mod cpu;
 pub mod device;
 pub mod dispatch;
 pub mod error;
@@ -49,6 +50,7 @@ pub(crate) mod trace;
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub use autograd::hooks::{HookHandle, NodePostHookFn, PostAccumulateHookFn, TensorHookFn};
+pub use cpu::CpuProfile;
 pub use device::Device;
 pub use error::{Result, RuntimeError};
 pub use faults::Faults;

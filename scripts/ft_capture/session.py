@@ -165,16 +165,43 @@ def run_program(program: str, argv: list) -> None:
         sys.path[0] = saved_path0
 
 
+def trace_meta(program: str, policy: str) -> ftr.Meta:
+    """The META of a capture: versions, and the CPU facts some kernels'
+    rounding depends on (the vector width of the kernels PyTorch selected,
+    and its intra-op thread count), which a replay reproduces."""
+    return ftr.Meta(
+        PRODUCER,
+        program,
+        policy,
+        (
+            ("torch_version", torch.__version__),
+            ("python_version", platform.python_version()),
+            ("cpu_capability", torch.backends.cpu.get_cpu_capability()),
+            ("intra_op_threads", str(torch.get_num_threads())),
+        ),
+    )
+
+
+def warn_if_threads_changed(meta: ftr.Meta) -> None:
+    """A program that changes torch's intra-op thread count after META was
+    written leaves a trace whose later kernels may have rounded as that
+    count splits them; say so, since a replay reproduces META's count."""
+    recorded = meta.attr("intra_op_threads")
+    now = str(torch.get_num_threads())
+    if recorded is not None and recorded != now:
+        print(
+            f"capture: warning: the program changed torch's intra-op threads from {recorded} to {now}; "
+            f"a replay splits thread-dependent kernels (layer norm's weight gradient, bfloat16/float16 "
+            f"additions of 32768 elements or more) over {recorded}",
+            file=sys.stderr,
+        )
+
+
 def capture_program(program: str, out: str, policy: str = "all", timestamps: bool = True, argv: Optional[list] = None, progress: bool = False) -> CaptureResult:
     """Records `program` into `out`; the trace is finished unless status is 4.
     `progress`: show a progress line while it runs long, if stderr is a
     terminal."""
-    meta = ftr.Meta(
-        PRODUCER,
-        program,
-        policy,
-        (("torch_version", torch.__version__), ("python_version", platform.python_version())),
-    )
+    meta = trace_meta(program, policy)
     file_writer = ftr.FileTraceWriter(out, meta)
     rec = Recorder(file_writer.writer, policy, timestamps)
     if progress:
@@ -220,6 +247,7 @@ def capture_program(program: str, out: str, policy: str = "all", timestamps: boo
             rec.program_error(format_program_error(error))
         rec.flush()
         file_writer.finish()
+        warn_if_threads_changed(meta)
     except CaptureError as e:
         abort()
         return CaptureResult(EXIT_INCONSISTENT, str(e))
@@ -262,16 +290,12 @@ class capture:  # lower case: it reads as a function, `with capture(...)`
         self._stack: Optional[contextlib.ExitStack] = None
         self._rec: Optional[Recorder] = None
         self._file: Optional[ftr.FileTraceWriter] = None
+        self._meta: Optional[ftr.Meta] = None
 
     def __enter__(self) -> "capture":
         if self._stack is not None:
             raise RuntimeError("a capture records one block")
-        meta = ftr.Meta(
-            PRODUCER,
-            self.program,
-            self.values,
-            (("torch_version", torch.__version__), ("python_version", platform.python_version())),
-        )
+        meta = self._meta = trace_meta(self.program, self.values)
         file_writer = ftr.FileTraceWriter(self.out, meta)
         rec = Recorder(file_writer.writer, self.values, self.timestamps)
         self._file, self._rec = file_writer, rec
@@ -322,6 +346,8 @@ class capture:  # lower case: it reads as a function, `with capture(...)`
                 rec.program_error(format_program_error(error))
             rec.flush()
             file_writer.finish()
+            if self._meta is not None:
+                warn_if_threads_changed(self._meta)
         except CaptureError as e:
             self._abort()
             self.result = CaptureResult(EXIT_INCONSISTENT, str(e))

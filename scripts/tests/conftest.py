@@ -140,3 +140,13 @@ def default_dtype_is_left_alone():
     after = torch.get_default_dtype()
     torch.set_default_dtype(before)
     assert after == before, f"the test left the default dtype {after} (found {before})"
+
+
+@pytest.fixture(scope="session")
+def ft_replay() -> str:
+    """The ft-replay binary: $FT_REPLAY, else a debug build of this tree."""
+    given = os.environ.get("FT_REPLAY")
+    if given:
+        return given
+    subprocess.run(["cargo", "build", "-q", "-p", "ft-replay"], cwd=REPO, check=True, timeout=1800)
+    return str(REPO / "target" / "debug" / "ft-replay")

@@ -23,16 +23,6 @@ from checkpoint_samples import sample_state_dict
 from conftest import REPO
 
 
-@pytest.fixture(scope="module")
-def ft_replay() -> str:
-    """The ft-replay binary: $FT_REPLAY, else a debug build of this tree."""
-    given = os.environ.get("FT_REPLAY")
-    if given:
-        return given
-    subprocess.run(["cargo", "build", "-q", "-p", "ft-replay"], cwd=REPO, check=True, timeout=1800)
-    return str(REPO / "target" / "debug" / "ft-replay")
-
-
 def run(binary: str, *args: object) -> subprocess.CompletedProcess:
     return subprocess.run([binary, *map(str, args)], capture_output=True, text=True, timeout=120)
 

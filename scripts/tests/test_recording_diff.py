@@ -11,14 +11,18 @@ from recording_diff import _blob_difference, _payload_difference, first_differen
 GOLDEN = REPO / "traces" / "mlp_train.torch.ftr"
 
 
-def rewrite(src, dst, scale_value=None, rename_op=None) -> None:
+def rewrite(src, dst, scale_value=None, rename_op=None, attrs=None) -> None:
     """Copies trace `src` to `dst` event by event; the first float32 blob of
-    more than one element is multiplied by `scale_value`, and the first op
-    named `rename_op[0]` is renamed to `rename_op[1]`."""
+    more than one element is multiplied by `scale_value`, the first op
+    named `rename_op[0]` is renamed to `rename_op[1]`, and META's attributes
+    are replaced by `attrs`."""
     reader = ftr.TraceReader(str(src))
     renamed = scaled = False
     replaced: dict = {}
-    with ftr.FileTraceWriter(str(dst), reader.meta) as out:
+    meta = reader.meta
+    if attrs is not None:
+        meta = ftr.Meta(meta.producer, meta.program, meta.value_policy, tuple(attrs))
+    with ftr.FileTraceWriter(str(dst), meta) as out:
         for digest, _ in reader.blob_entries:
             blob = reader.blob(bytes(digest))
             data = blob.data
@@ -63,6 +67,19 @@ def test_values_beyond_tolerance_differ(tmp_path):
     rewrite(GOLDEN, moved, scale_value=1.01)
     why = first_difference(str(moved), str(GOLDEN))
     assert why is not None and "beyond tolerance" in why
+
+
+def test_the_capturing_machine_is_not_the_run(tmp_path):
+    """Another machine's CPU capability and thread count leave the run the
+    same (its values show what they change); other attributes do not."""
+    attrs = list(ftr.TraceReader(str(GOLDEN)).meta.attrs)
+    other_machine = tmp_path / "other_machine.ftr"
+    rewrite(GOLDEN, other_machine, attrs=[*attrs, ("cpu_capability", "AVX2"), ("intra_op_threads", "8")])
+    assert other_machine.read_bytes() != GOLDEN.read_bytes()
+    assert first_difference(str(other_machine), str(GOLDEN)) is None
+    other_torch = tmp_path / "other_torch.ftr"
+    rewrite(GOLDEN, other_torch, attrs=[(k, "0.0" if k == "torch_version" else v) for k, v in attrs])
+    assert first_difference(str(other_torch), str(GOLDEN)) == "META differs"
 
 
 def test_a_changed_op_differs(tmp_path):

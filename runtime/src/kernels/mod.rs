@@ -63,6 +63,8 @@ pub(crate) struct KernelCtx<'a> {
     pub(crate) default_dtype: DType,
     /// The installed test faults (off outside parity tests).
     pub(crate) faults: &'a crate::faults::Faults,
+    /// The CPU whose PyTorch is reproduced (its kernel set, intra-op threads).
+    pub(crate) cpu: &'a crate::cpu::CpuProfile,
     /// Grad mode when the kernel runs (`torch.is_grad_enabled()`): a few
     /// kernels return a different set of results without it.
     pub(crate) grad_enabled: bool,

@@ -119,6 +119,7 @@ fn run_functional(
         random: &mut *ctx.random,
         default_dtype: ctx.default_dtype,
         faults: ctx.faults,
+        cpu: ctx.cpu,
         grad_enabled: ctx.grad_enabled,
         gauge: None,
         resized: &mut *ctx.resized,

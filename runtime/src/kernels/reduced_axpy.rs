@@ -5,9 +5,13 @@
 //! the dtype. Its vectorised loop converts to float and rounds the result
 //! once; its scalar loop multiplies in the dtype's own arithmetic, so
 //! `alpha * other` is rounded before the sum is: `round(x + round(alpha·y))`.
-//! Which loop an element takes depends on the layout (measured on torch
-//! 2.15, AVX-512, every size from 1 to 139 and up to 100 003, both dtypes):
+//! Which loop an element takes depends on the layout, the intra-op threads
+//! and the kernels PyTorch selected ([`CpuProfile`]; measured on torch 2.15
+//! with its AVX-512, AVX2 and DEFAULT kernels — the first two alike — every
+//! size from 1 to 299 and up to 100 003, both dtypes):
 //!
+//! - the `DEFAULT` build (no vector instructions): every element rounds
+//!   twice;
 //! - every operand with the same dense layout: the elements in memory order,
 //!   split over the intra-op threads from 32 768 elements on (`parallel_for`,
 //!   `ceil(n / threads)` each); in each part whole groups of 64 (two 32-lane
@@ -19,6 +23,7 @@
 //! Other layouts (broadcasting, overlapping or sliced operands) keep the
 //! single rounding the rest of the runtime computes.
 
+use crate::cpu::CpuProfile;
 use crate::error::Result;
 use crate::kernels::KernelCtx;
 use crate::tensor::Tensor;
@@ -58,8 +63,7 @@ pub(crate) fn scalar_loop(
     {
         return None;
     }
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let elements = scalar_loop_elements(out, &[x, y], threads)?;
+    let elements = scalar_loop_elements(out, &[x, y], ctx.cpu)?;
     if elements.is_empty() {
         return None;
     }
@@ -112,16 +116,20 @@ pub(crate) fn twice_rounded(dtype: DType, alpha: f64, x: f64, y: f64) -> f64 {
 pub(crate) fn scalar_loop_elements(
     out: &Tensor,
     inputs: &[&Tensor],
-    threads: usize,
+    cpu: &CpuProfile,
 ) -> Option<Vec<usize>> {
     let shape = out.shape();
     if inputs.iter().any(|t| t.shape() != shape) {
         return None;
     }
+    if !cpu.vectorised() {
+        let n = usize::try_from(shape.iter().product::<i64>()).ok()?;
+        return Some((0..n).collect());
+    }
     let offsets = dense_offsets(shape, out.stride())?;
     let n = offsets.len();
     if inputs.iter().all(|t| t.stride() == out.stride()) {
-        let scalar = scalar_memory_positions(n, threads);
+        let scalar = scalar_memory_positions(n, cpu.threads());
         return Some(
             offsets
                 .iter()
@@ -212,6 +220,45 @@ mod tests {
         (0..n).filter(|p| set.contains(p)).collect()
     }
 
+    fn cpu(capability: &str, threads: &str) -> CpuProfile {
+        let attrs = [
+            ("cpu_capability".to_string(), capability.to_string()),
+            ("intra_op_threads".to_string(), threads.to_string()),
+        ];
+        CpuProfile::from_attrs(&attrs).expect("valid profile")
+    }
+
+    #[test]
+    fn without_vector_kernels_every_element_rounds_twice() {
+        let a = Tensor::zeroed("test", &[100], &[1], DType::BFloat16).expect("tensor");
+        assert_eq!(
+            scalar_loop_elements(&a, &[&a, &a], &cpu("DEFAULT", "2")),
+            Some((0..100).collect())
+        );
+        assert_eq!(
+            scalar_loop_elements(&a, &[&a, &a], &cpu("AVX2", "2")),
+            Some((96..100).collect())
+        );
+    }
+
+    #[test]
+    fn the_thread_count_moves_the_remainders() {
+        // 64 031 elements: one part leaves 31 at the end, two parts of
+        // 32 016 and 32 015 leave 16 and 15.
+        assert_eq!(positions(64_031, 1), (64_000..64_031).collect::<Vec<_>>());
+        let two: Vec<usize> = (32_000..32_016).chain(64_016..64_031).collect();
+        assert_eq!(positions(64_031, 2), two);
+        let a = Tensor::zeroed("test", &[64_031], &[1], DType::BFloat16).expect("tensor");
+        assert_eq!(
+            scalar_loop_elements(&a, &[&a, &a], &cpu("AVX512", "1")),
+            Some((64_000..64_031).collect())
+        );
+        assert_eq!(
+            scalar_loop_elements(&a, &[&a, &a], &cpu("AVX512", "2")),
+            Some(two)
+        );
+    }
+
     #[test]
     fn whole_steps_then_one_vector_then_the_scalar_loop() {
         assert_eq!(positions(31, 2), (0..31).collect::<Vec<_>>());
@@ -243,12 +290,12 @@ mod tests {
         let a = tensor(&[3, 100], &[100, 1]);
         let bt = tensor(&[100, 3], &[3, 1]).alias_with(vec![3, 100], vec![1, 3], 0);
         assert_eq!(
-            scalar_loop_elements(&a, &[&a, &bt], 2),
+            scalar_loop_elements(&a, &[&a, &bt], &cpu("AVX512", "2")),
             Some((0..300).collect())
         );
         // one dense layout: the remainder of 300 after 4 steps and a vector
         assert_eq!(
-            scalar_loop_elements(&a, &[&a, &a], 2),
+            scalar_loop_elements(&a, &[&a, &a], &cpu("AVX512", "2")),
             Some((288..300).collect())
         );
         // both transposed alike: memory order decides
@@ -256,9 +303,15 @@ mod tests {
         let expected: Vec<usize> = (0..300)
             .filter(|i| (i % 100) * 3 + i / 100 >= 288)
             .collect();
-        assert_eq!(scalar_loop_elements(&at, &[&at, &at], 2), Some(expected));
+        assert_eq!(
+            scalar_loop_elements(&at, &[&at, &at], &cpu("AVX512", "2")),
+            Some(expected)
+        );
         // broadcasting is not modelled
         let row = tensor(&[1, 100], &[100, 1]);
-        assert_eq!(scalar_loop_elements(&a, &[&a, &row], 2), None);
+        assert_eq!(
+            scalar_loop_elements(&a, &[&a, &row], &cpu("AVX512", "2")),
+            None
+        );
     }
 }

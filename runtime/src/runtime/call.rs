@@ -306,6 +306,7 @@ impl Runtime {
                 random: &mut self.random,
                 default_dtype: self.default_dtype,
                 faults: &self.faults,
+                cpu: &self.cpu,
                 grad_enabled: self.grad_enabled,
                 gauge: self
                     .gauge_reference

@@ -62,6 +62,7 @@ use ft_trace::event::{ApiEvent, ManualSeed, Mark};
 use crate::autograd::anomaly::AnomalyMode;
 use crate::autograd::hooks::HookRegistry;
 use crate::autograd::node::{Edge, Node};
+use crate::cpu::CpuProfile;
 use crate::device::DeviceState;
 use crate::dispatch::autocast::AutocastState;
 use crate::dispatch::key::DispatchKey;
@@ -106,6 +107,8 @@ pub struct Runtime {
     gauge_reference: Option<(String, Vec<Vec<f64>>)>,
     devices: DeviceState,
     faults: Faults,
+    /// The CPU whose PyTorch kernels' rounding is reproduced.
+    cpu: CpuProfile,
     context: ExecContext,
     default_dtype: DType,
     /// Clones of `self` that in-place operators dispatched for their
@@ -147,6 +150,7 @@ impl Runtime {
             gauge_reference: None,
             devices: DeviceState::default(),
             faults: Faults::default(),
+            cpu: CpuProfile::this_machine(),
             context: ExecContext::TopLevel,
             default_dtype: DType::Float32,
             original_selves: Vec::new(),
@@ -219,6 +223,17 @@ impl Runtime {
     /// The installed test faults.
     pub fn faults(&self) -> &Faults {
         &self.faults
+    }
+
+    /// Reproduces the kernels of PyTorch on `cpu` (by default this
+    /// machine's: see [`CpuProfile`]).
+    pub fn set_cpu_profile(&mut self, cpu: CpuProfile) {
+        self.cpu = cpu;
+    }
+
+    /// The CPU whose kernels are reproduced.
+    pub fn cpu_profile(&self) -> &CpuProfile {
+        &self.cpu
     }
 
     /// Models PyTorch's `dispatch_mode_enabled()`: whether a Python

@@ -248,8 +248,7 @@ pub(crate) fn native_layer_norm_backward(
         let out = ctx.output(&pshape, &contiguous_strides(&pshape), p.dtype(), || {
             let stats = (mean.read_f64(ctx.op)?, rstd.read_f64(ctx.op)?);
             let (xs, gs) = (x.read_f64(ctx.op)?, g.read_f64(ctx.op)?);
-            let threads =
-                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+            let threads = ctx.cpu.threads();
             let terms = RowTerms {
                 gs: &gs,
                 xs: &xs,
@@ -280,8 +279,8 @@ struct RowTerms<'a> {
 /// its rows' terms (`g · (rstd·x - rstd·mean)`, or `g`) into a buffer of the
 /// input's dtype; the threads' buffers are summed in the accumulation type
 /// and rounded once. The result therefore depends on PyTorch's thread
-/// count, which a trace does not record: the runtime assumes this machine's
-/// available parallelism (PyTorch's default).
+/// count, which the runtime takes from its [`crate::cpu::CpuProfile`] (the
+/// trace's, or this machine's available parallelism, PyTorch's default).
 ///
 /// float32 and float64 terms are fused into the buffer:
 /// `buffer + g·(rstd·x + b)` with `b = −rstd·mean`, each `a·b + c` rounded

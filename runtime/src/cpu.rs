@@ -1,0 +1,172 @@
+//! The CPU whose PyTorch the runtime reproduces, as far as a kernel's
+//! rounding depends on it.
+//!
+//! A few CPU kernels of PyTorch give results that depend on the machine that
+//! ran them, not only on their inputs: whether a bfloat16/float16 `add` with
+//! an `alpha` rounds the product before the sum follows the kernels PyTorch
+//! selected (`torch.backends.cpu.get_cpu_capability()`: its vectorised AVX2
+//! and AVX-512 kernels round it for most elements once, the `DEFAULT` build's
+//! for every element twice), and how a loop is cut into parts (the same
+//! `add` from 32 768 elements on, layer norm's weight gradient) follows the
+//! intra-op thread count (`torch.get_num_threads()`). The capture records
+//! both in its META attributes; a replay takes them from there, and from this
+//! machine when a trace does not hold them (PyTorch's defaults here).
+
+use std::num::NonZeroUsize;
+
+/// META attribute holding `torch.backends.cpu.get_cpu_capability()`.
+pub const CAPABILITY_ATTR: &str = "cpu_capability";
+/// META attribute holding `torch.get_num_threads()` at the capture's start.
+pub const THREADS_ATTR: &str = "intra_op_threads";
+
+/// What a kernel's rounding may depend on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CpuProfile {
+    /// PyTorch's name of its kernels' instruction set (`AVX512`, `AVX2`,
+    /// `DEFAULT`, ...).
+    pub capability: String,
+    /// Threads an intra-op parallel loop is split over.
+    pub intra_op_threads: NonZeroUsize,
+}
+
+/// A META attribute of the CPU profile that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("META attribute {key} is {value:?}: {expected}")]
+pub struct CpuProfileError {
+    /// The attribute.
+    pub key: &'static str,
+    /// Its value.
+    pub value: String,
+    /// What it should be.
+    pub expected: &'static str,
+}
+
+impl CpuProfile {
+    /// PyTorch's defaults on this machine: as many intra-op threads as the
+    /// machine offers, AVX-512 kernels where the CPU has the instructions
+    /// PyTorch requires for them.
+    pub fn this_machine() -> CpuProfile {
+        CpuProfile {
+            capability: this_machine_capability().into(),
+            intra_op_threads: std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN),
+        }
+    }
+
+    /// The profile a trace's META attributes describe; what they leave out
+    /// is this machine's.
+    pub fn from_attrs(attrs: &[(String, String)]) -> Result<CpuProfile, CpuProfileError> {
+        let mut profile = CpuProfile::this_machine();
+        let find = |key: &str| attrs.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+        if let Some(capability) = find(CAPABILITY_ATTR) {
+            if capability.is_empty() || !capability.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Err(CpuProfileError {
+                    key: CAPABILITY_ATTR,
+                    value: capability.clone(),
+                    expected: "expected a capability name such as AVX512, AVX2 or DEFAULT",
+                });
+            }
+            profile.capability = capability.clone();
+        }
+        if let Some(threads) = find(THREADS_ATTR) {
+            profile.intra_op_threads =
+                threads
+                    .parse::<NonZeroUsize>()
+                    .map_err(|_| CpuProfileError {
+                        key: THREADS_ATTR,
+                        value: threads.clone(),
+                        expected: "expected a positive integer",
+                    })?;
+        }
+        Ok(profile)
+    }
+
+    /// Whether PyTorch ran vectorised kernels: every capability but
+    /// `DEFAULT` (measured for AVX2 and AVX-512, which round alike where
+    /// the runtime models them; others are taken to do the same).
+    pub fn vectorised(&self) -> bool {
+        self.capability != "DEFAULT"
+    }
+
+    /// Threads as a count.
+    pub fn threads(&self) -> usize {
+        self.intra_op_threads.get()
+    }
+}
+
+impl Default for CpuProfile {
+    fn default() -> CpuProfile {
+        CpuProfile::this_machine()
+    }
+}
+
+/// The capability PyTorch would pick on this CPU (its AVX-512 kernels need
+/// the F, BW, VL and DQ extensions; AVX2 kernels AVX2 and FMA).
+fn this_machine_capability() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+        {
+            return "AVX512";
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            return "AVX2";
+        }
+    }
+    "DEFAULT"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn attributes_override_this_machine() {
+        let profile = CpuProfile::from_attrs(&attrs(&[
+            ("cpu_capability", "AVX2"),
+            ("intra_op_threads", "3"),
+        ]))
+        .expect("valid");
+        assert_eq!(profile.capability, "AVX2");
+        assert_eq!(profile.threads(), 3);
+        assert!(profile.vectorised());
+        let scalar =
+            CpuProfile::from_attrs(&attrs(&[("cpu_capability", "DEFAULT")])).expect("valid");
+        assert!(!scalar.vectorised());
+    }
+
+    #[test]
+    fn a_trace_without_them_gets_this_machine() {
+        assert_eq!(
+            CpuProfile::from_attrs(&attrs(&[("torch_version", "2.15.0")])).expect("valid"),
+            CpuProfile::this_machine()
+        );
+    }
+
+    #[test]
+    fn malformed_attributes_are_named() {
+        for bad in ["0", "-1", "two", ""] {
+            let err =
+                CpuProfile::from_attrs(&attrs(&[("intra_op_threads", bad)])).expect_err("refused");
+            assert_eq!(err.key, "intra_op_threads");
+            assert!(err.to_string().contains("positive integer"), "{err}");
+        }
+        let err =
+            CpuProfile::from_attrs(&attrs(&[("cpu_capability", "AVX 2")])).expect_err("refused");
+        assert!(
+            err.to_string()
+                .starts_with("META attribute cpu_capability is \"AVX 2\""),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,112 @@
+"""The capturing CPU in META, and replays that reproduce it.
+
+Some of PyTorch's CPU kernels round as the machine makes them: layer norm's
+weight gradient sums per intra-op thread, and a bfloat16/float16 `add` with
+an alpha rounds the product before the sum in its scalar loop, which takes
+the remainder of each thread's part on AVX2 and AVX-512 and every element
+without vector kernels. The capture records `cpu_capability` and
+`intra_op_threads` in META; a replay reproduces them. Each program is
+captured in a subprocess under another thread count or kernel set than this
+machine's default (`OMP_NUM_THREADS`, `ATEN_CPU_CAPABILITY`) and replayed
+anchored with zero tolerance for the dtype of those results: bit for bit. The same trace with its META
+attribute changed must fail, so the attribute is what the replay used.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import ftr
+from conftest import REPO, SCRIPTS, program_path
+
+# The dtypes each program's CPU-dependent results have, judged bit for bit
+# (its other values, e.g. float32 `sin` under other vector kernels, keep
+# their tolerance).
+EXACT = {
+    "layer_norm_rows": ["--tol", "float32=0,0"],
+    "bf16_large_updates": ["--tol", "bfloat16=0,0", "--tol", "float16=0,0"],
+}
+
+
+def capture(tmp_path, name: str, **env: str):
+    out = tmp_path / f"{name}.ftr"
+    run = subprocess.run(
+        [sys.executable, str(SCRIPTS / "capture_torch.py"), program_path(name), "-o", str(out), "--zero-timestamps"],
+        cwd=REPO,
+        env=dict(os.environ, **env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    return out, run
+
+
+def with_attr(src, dst, key: str, value: str):
+    """`src` rewritten with META attribute `key` set to `value`."""
+    reader = ftr.TraceReader(str(src))
+    meta = reader.meta
+    attrs = tuple((k, value if k == key else v) for k, v in meta.attrs)
+    with ftr.FileTraceWriter(str(dst), ftr.Meta(meta.producer, meta.program, meta.value_policy, attrs)) as out:
+        for digest, _ in reader.blob_entries:
+            blob = reader.blob(bytes(digest))
+            out.writer.put_blob(blob.dtype, blob.shape, blob.data)
+        for event in reader.events:
+            out.writer.append(event.layer, event.kind, event.payload, event.ts)
+    return dst
+
+
+def replay(ft_replay: str, trace, name: str) -> subprocess.CompletedProcess:
+    argv = [ft_replay, "--against", str(trace), "--anchor", *EXACT[name]]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=600)
+
+
+def test_meta_records_the_capturing_cpu(captures):
+    meta = captures.reader("tiny_mlp").meta
+    assert meta.attr("cpu_capability") == torch.backends.cpu.get_cpu_capability()
+    assert meta.attr("intra_op_threads") == str(torch.get_num_threads())
+
+
+@pytest.mark.parametrize(
+    ("name", "env", "attr", "forged"),
+    [
+        ("layer_norm_rows", {"OMP_NUM_THREADS": "1"}, "intra_op_threads", "2"),
+        ("layer_norm_rows", {}, "intra_op_threads", "1"),
+        ("bf16_large_updates", {"OMP_NUM_THREADS": "1"}, "intra_op_threads", "2"),
+        ("bf16_large_updates", {"ATEN_CPU_CAPABILITY": "default"}, "cpu_capability", "AVX2"),
+        ("bf16_large_updates", {"ATEN_CPU_CAPABILITY": "avx2"}, "cpu_capability", "DEFAULT"),
+    ],
+)
+def test_a_replay_reproduces_the_capturing_cpu(ft_replay, tmp_path, name, env, attr, forged):
+    trace, _ = capture(tmp_path, name, **env)
+    meta = ftr.TraceReader(str(trace)).meta
+    if "OMP_NUM_THREADS" in env:
+        assert meta.attr("intra_op_threads") == env["OMP_NUM_THREADS"]
+    if "ATEN_CPU_CAPABILITY" in env:
+        assert meta.attr("cpu_capability") == env["ATEN_CPU_CAPABILITY"].upper()
+    exact = replay(ft_replay, trace, name)
+    assert exact.returncode == 0, exact.stdout + exact.stderr
+    lying = replay(ft_replay, with_attr(trace, tmp_path / "forged.ftr", attr, forged), name)
+    assert lying.returncode == 3, lying.stdout + lying.stderr
+    assert "out of tolerance" in lying.stdout
+
+
+def test_a_malformed_attribute_is_refused_in_one_line(ft_replay, tmp_path):
+    trace, _ = capture(tmp_path, "layer_norm_rows")
+    bad = with_attr(trace, tmp_path / "bad.ftr", "intra_op_threads", "many")
+    run = subprocess.run([ft_replay, "--against", str(bad)], capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0 and run.returncode != 3
+    line = run.stderr.strip()
+    assert "\n" not in line, line
+    assert "offset 16" in line and 'intra_op_threads is "many"' in line, line
+
+
+def test_a_program_changing_the_thread_count_is_warned_about(tmp_path):
+    _, run = capture(tmp_path, "changes_threads")
+    assert "changed torch's intra-op threads from" in run.stderr
+    assert "to 1" in run.stderr
