@@ -119,6 +119,12 @@ pub struct Faults {
     /// operand) rounds `alpha·y` before the sum. Breaks bf16 SGD momentum
     /// updates of parameters whose size is not a multiple of 64.
     pub reduced_add_rounds_once: bool,
+    /// bfloat16/float16 `mm`/`addmm` on PyTorch's own GEMM loops multiply
+    /// in float64 and round once, instead of summing in float32 in the
+    /// order (and with the fused multiply-adds) of the loop the operands'
+    /// layout selects. Breaks bf16 products whose terms cancel (features
+    /// on very different scales).
+    pub reduced_matmul_in_double: bool,
     /// `_softmax_backward_data` of float32/float64 sums `g·y` in float64
     /// and rounds once, where PyTorch computes in the dtype (a vectorised
     /// lane order over the last dimension, a fused multiply-add along any

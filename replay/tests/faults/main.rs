@@ -6,6 +6,7 @@
 mod adaptive_softmax;
 mod anomaly;
 mod autocast;
+mod bf16_linear_cancellation;
 mod bf16_regressor_foreach;
 mod bf16_sgd_momentum;
 mod bf16_token_embedding;

@@ -8,9 +8,11 @@
 //! dgemm do. Integer products (every width) multiply and accumulate in
 //! wrapping i64 and are stored wrapped to their width, as PyTorch's integer
 //! gemm computes them modulo 2^width ([`int_gemm`]; exact beyond 2^53).
+//! float16/bfloat16 `mm` and `addmm` small enough for PyTorch's own GEMM
+//! loops sum in float32 in those loops' order ([`super::reduced_gemm`]).
 //! Every other product multiplies in f64 and rounds once: float16/bfloat16
-//! products are computed wider than their storage as PyTorch's CPU kernels
-//! do (they accumulate in float32).
+//! products oneDNN takes (and batched ones) are computed wider than their
+//! storage as PyTorch's CPU kernels do (they accumulate in float32).
 //!
 //! Observed in torch 2.15: matrix operands are not promoted (mixed dtypes
 //! are errors), and `torch.matmul` / `@` never reaches a kernel of its own —
@@ -22,6 +24,7 @@
 
 use super::iter::{broadcast_view, read_broadcast};
 use super::matmul::{self, Bias};
+use super::reduced_gemm;
 use super::{Kernel, KernelCtx};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
@@ -149,6 +152,12 @@ pub(crate) fn mm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         return Ok(vec![out.into()]);
     }
     if ctx.has_data()
+        && !ctx.faults.reduced_matmul_in_double
+        && let Some(out) = reduced_gemm::product(ctx.op, m1, m2, None, 1.0, &shape)?
+    {
+        return Ok(vec![out.into()]);
+    }
+    if ctx.has_data()
         && let Some(out) = matmul::product(ctx.op, m1, m2, None, 1.0, &shape)?
     {
         return Ok(vec![out.into()]);
@@ -241,6 +250,19 @@ pub(crate) fn addmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
             let prod = int_matmul_values(ctx.op, m1, m2)?;
             int_scale_add(ctx.op, bias, &shape, prod, beta, alpha)
         })?;
+        return Ok(vec![out.into()]);
+    }
+    if ctx.has_data()
+        && !ctx.faults.reduced_matmul_in_double
+        && let Some(out) = reduced_gemm::product(
+            ctx.op,
+            m1,
+            m2,
+            Some(Bias { tensor: bias, beta }),
+            alpha,
+            &shape,
+        )?
+    {
         return Ok(vec![out.into()]);
     }
     if ctx.has_data()

@@ -31,6 +31,7 @@ mod pointwise;
 pub(crate) mod random;
 mod reduce;
 mod reduced_axpy;
+mod reduced_gemm;
 mod reduction;
 mod rnn;
 mod scatter_views;
