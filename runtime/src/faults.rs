@@ -139,6 +139,12 @@ pub struct Faults {
     /// after, of an `F.pad` whose input has size-1 leading dims (batch 1,
     /// one channel).
     pub contiguous_pad_crop: bool,
+    /// `topk` and unstable `sort` keep equal values in position order and
+    /// `topk(sorted=False)` returns the sorted order, where PyTorch's CPU
+    /// kernels leave what libstdc++'s `nth_element`/`partial_sort`/`sort`
+    /// leave. Breaks every unsorted top-k of more than a few elements and
+    /// every top-k or sort whose ties' positions reach a result.
+    pub topk_position_order: bool,
     /// `put`/`put_` without `accumulate` keep the first write of a
     /// repeated position instead of the last. Breaks every such `put`.
     pub put_first_write_wins: bool,

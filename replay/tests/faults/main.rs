@@ -94,6 +94,7 @@ mod tabular_raw_features;
 mod take_put;
 mod tensor_data;
 mod thermal_groupnorm;
+mod topk_ties;
 mod torchvision;
 mod training_misc;
 mod transformer_fastpath;
