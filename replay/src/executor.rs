@@ -140,6 +140,7 @@ impl Default for ReplayOptions {
 /// `numbers-as-iterator-inputs`,
 /// `pool-gradient-in-double`, `sparse-coalesce-in-f64`, `sparse-coalesce-reversed`,
 /// `sparse-bag-unscaled-mean`, `sparse-to-dense-overwrites`, `values-grad-uncoalesced`,
+/// `sparse-add-empty-ignores-alpha`,
 /// `softmax-grad-in-double`, `contiguous-pad-crop`,
 /// `layer-norm-exact-moments`, `group-norm-exact-statistics`, `embedding-grad-rounded-once`, `promote-types-by-size`,
 /// `complex-item-conjugated`, `reduced-add-rounds-once`, `reduced-matmul-in-double`,
@@ -217,6 +218,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.sparse_to_dense_overwrites = true
             }
             None if spec == "values-grad-uncoalesced" => faults.values_grad_uncoalesced = true,
+            None if spec == "sparse-add-empty-ignores-alpha" => {
+                faults.sparse_add_empty_ignores_alpha = true
+            }
             None if spec == "layer-norm-exact-moments" => faults.layer_norm_exact_moments = true,
             None if spec == "group-norm-exact-statistics" => {
                 faults.group_norm_exact_statistics = true;

@@ -551,6 +551,11 @@ pub struct Faults {
     /// `is_coalesced=True` (its indices are the coalesced tensor's).
     /// Breaks every `values()` gradient of two or more entries.
     pub values_grad_uncoalesced: bool,
+    /// `self + alpha * other` of sparse tensors where `self` has no
+    /// entries copies `other` without scaling it by `alpha`, where
+    /// PyTorch's `add_out_sparse_cpu` multiplies its values by `alpha`.
+    /// Breaks every such sum with an alpha other than 1.
+    pub sparse_add_empty_ignores_alpha: bool,
     /// `fill_.Tensor` / `fill.Tensor` saturate an integer value to a
     /// narrower integer dtype's range, where PyTorch stores it as `copy_`
     /// does (wrapping: `tensor(300)` fills an int8 with 44). Breaks every

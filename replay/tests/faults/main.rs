@@ -84,6 +84,7 @@ mod sparse_embedding_sgd;
 mod sparse_gat_dense_adjacency;
 mod sparse_structure_l1_values;
 mod sparse_recommender;
+mod sparse_streaming_edges;
 mod special;
 mod spectral;
 mod statistics;

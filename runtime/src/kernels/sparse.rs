@@ -22,7 +22,10 @@
 //!   too) is taken, and equal heads become one entry holding both; into
 //!   zeros, the first operand's slice added with factor 1, the second's with
 //!   `alpha`. The result is coalesced only if both were; its parts have
-//!   room for both operands' entries, narrowed to the merged count.
+//!   room for both operands' entries, narrowed to the merged count. When
+//!   `other` has no entries the result copies `self`'s parts (strides kept
+//!   when dense) and flag; when `self` has none, `other`'s indices are
+//!   copied contiguous and its values scaled by `alpha`, with its flag.
 //!
 //! Values of other layouts (non-contiguous values or result, which PyTorch
 //! routes through other paths) and dtypes other than float32/float64 are
@@ -453,6 +456,50 @@ pub(crate) fn write_dense_sparse_(op: &str, dense: &Tensor, sparse: &Tensor) -> 
     dense.write_f64(op, &out)
 }
 
+/// A copy of an index tensor with contiguous strides.
+fn contiguous_i64(op: &str, t: &Tensor) -> Result<Tensor> {
+    let flat = t.read_i64(op)?;
+    Tensor::from_i64(
+        op,
+        t.shape(),
+        &contiguous_strides(t.shape()),
+        DType::Int64,
+        &flat,
+    )
+}
+
+/// Element types a part of a sparse tensor is copied as.
+trait Part: Sized {
+    fn copy(op: &str, t: &Tensor, strides: &[i64]) -> Result<Tensor>;
+}
+
+impl Part for i64 {
+    fn copy(op: &str, t: &Tensor, strides: &[i64]) -> Result<Tensor> {
+        let out = Tensor::zeroed(op, t.shape(), strides, DType::Int64)?;
+        out.write_i64(op, &t.read_i64(op)?)?;
+        Ok(out)
+    }
+}
+
+impl<T: Elem> Part for T {
+    fn copy(op: &str, t: &Tensor, strides: &[i64]) -> Result<Tensor> {
+        let out = Tensor::zeroed(op, t.shape(), strides, t.dtype())?;
+        T::write(&out, op, &T::read(t, op)?)?;
+        Ok(out)
+    }
+}
+
+/// `t.to(copy=True)` with preserve_format: a dense tensor's strides are
+/// kept, any other is copied contiguous.
+fn copy_preserving<P: Part>(op: &str, t: &Tensor) -> Result<Tensor> {
+    let strides = if t.is_non_overlapping_and_dense() {
+        t.stride().to_vec()
+    } else {
+        contiguous_strides(t.shape())
+    };
+    P::copy(op, t, &strides)
+}
+
 /// PyTorch's `add_out_sparse_cpu` of two sparse tensors: `a + alpha * b`.
 pub(crate) fn add_sparse_sparse(op: &str, a: &Tensor, b: &Tensor, alpha: f64) -> Result<Tensor> {
     if a.shape() != b.shape() {
@@ -494,11 +541,38 @@ fn add_sparse_sparse_as<T: Elem>(op: &str, t: &Tensor, s: &Tensor, alpha: f64) -
         ));
     }
     let (t_nnz, s_nnz) = (tp.nnz(), sp.nnz());
-    if t_nnz == 0 || s_nnz == 0 {
-        return Err(RuntimeError::unsupported(
+    if s_nnz == 0 {
+        // `copy_sparse_to_sparse_(r, t)`: copies of t's parts
+        // (`to(copy=True)`, preserve_format), t's coalesced flag.
+        let indices = copy_preserving::<i64>(op, &tp.indices)?;
+        let values = copy_preserving::<T>(op, &tp.values)?;
+        return Tensor::sparse_coo(
             op,
-            "adding a sparse tensor without entries (a copy or a scaled copy)",
-        ));
+            t.shape(),
+            tp.sparse_dim,
+            indices,
+            values,
+            tp.is_coalesced(),
+        );
+    }
+    if t_nnz == 0 {
+        // `mul_out_sparse_scalar(r, s, alpha)`: s's indices copied into
+        // contiguous ones, its values times alpha, s's coalesced flag.
+        let indices = contiguous_i64(op, &sp.indices)?;
+        let a = T::from_f64(alpha);
+        let scaled: Vec<T> = T::read(&sp.values, op)?
+            .into_iter()
+            .map(|v| v * a)
+            .collect();
+        let values = T::tensor(op, sp.values.shape(), scaled)?;
+        return Tensor::sparse_coo(
+            op,
+            s.shape(),
+            sp.sparse_dim,
+            indices,
+            values,
+            sp.is_coalesced(),
+        );
     }
     if !tp.values.is_contiguous() || !sp.values.is_contiguous() {
         return Err(RuntimeError::unsupported(
@@ -1059,5 +1133,36 @@ mod tests {
         assert_eq!(v, vec![2.0, 0.0, 2.0, 4.0]);
         assert_eq!(strides, vec![4, 1]);
         assert!(!flag);
+    }
+
+    #[test]
+    fn adding_a_sparse_tensor_without_entries_copies_or_scales_the_other() {
+        // torch 2.15, 2-d sparse (3, 3), e without entries:
+        //   s + e: s's parts copied, indices (4, 1), uncoalesced;
+        //   c + e (c = s.coalesce(), indices narrowed: stride (4, 1) for 3
+        //   entries): indices copied contiguous (3, 1), coalesced;
+        //   torch.add(e, c, alpha=2.5): c's values times 2.5, coalesced.
+        let s = coo(
+            &[0, 1, 2, 1, 1, 2, 0, 2],
+            2,
+            &[0.5, 1.0, -2.0, 0.25],
+            &[3, 3],
+            false,
+        );
+        let e = coo(&[], 2, &[], &[3, 3], true);
+        let r = add_sparse_sparse("add", &s, &e, 1.0).expect("sparse kernel");
+        assert_eq!(parts(&r), parts(&s));
+        let c = coalesce("_coalesce", &s, SparseFaults::default()).expect("sparse kernel");
+        assert_eq!(parts(&c).2, vec![4, 1]);
+        let (i, v, strides, flag) = parts(&add_sparse_sparse("add", &c, &e, 1.0).expect("add"));
+        assert_eq!(i, vec![0, 1, 2, 1, 2, 0]);
+        assert_eq!(v, vec![0.5, 1.25, -2.0]);
+        assert_eq!(strides, vec![3, 1]);
+        assert!(flag);
+        let (i, v, strides, flag) = parts(&add_sparse_sparse("add", &e, &c, 2.5).expect("add"));
+        assert_eq!(i, vec![0, 1, 2, 1, 2, 0]);
+        assert_eq!(v, vec![1.25, 3.125, -5.0]);
+        assert_eq!(strides, vec![3, 1]);
+        assert!(flag);
     }
 }

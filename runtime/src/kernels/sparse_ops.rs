@@ -10,7 +10,7 @@
 //! | `_coalesce` | [`super::sparse::coalesce`] |
 //! | `clone` | contiguous copies of both parts, the same coalesced flag |
 //! | `add_.Tensor` | dense `self` plus a sparse `other` ([`super::sparse::add_dense_sparse_`]); a sparse `self` plus a sparse `other`: `self` takes the parts of their sum ([`super::sparse::add_sparse_sparse`]) |
-//! | `add.Tensor` | two sparse tensors ([`super::sparse::add_sparse_sparse`]); a dense `self` plus a sparse `other`: a contiguous copy of `self`, then `add_`; a sparse `self` plus a dense `other` refused with PyTorch's message |
+//! | `add.Tensor` | two sparse tensors ([`super::sparse::add_sparse_sparse`]; one without entries: a copy of the other, or `other`'s values times alpha); a dense `self` plus a sparse `other`: a contiguous copy of `self`, then `add_`; a sparse `self` plus a dense `other` refused with PyTorch's message |
 //! | `sparse_mask` | a dense `self` read at the mask's entries: a copy of the mask's indices (its strides kept), `self`'s slices at them as contiguous values, coalesced when the mask is; a sparse `self`: [`super::sparse::sparse_mask_sparse`] |
 //! | `_sparse_addmm`, `addmm` | `beta * self + alpha * (mat1 @ mat2)` of a sparse `mat1` ([`super::sparse::addmm_sparse_dense`]) |
 //! | `mm` | `_sparse_mm`: sparse `@` strided as `addmm` with `beta = 0`; strided `@` sparse through the transposes ([`super::sparse::mm_dense_sparse`], column-major result) |
@@ -262,11 +262,12 @@ fn add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         sparse::add_dense_sparse_(ctx.op, &out, other, a.scalar(2)?)?;
         return Ok(vec![IValue::Tensor(out)]);
     }
+    let mut alpha = a.scalar(2)?;
+    if ctx.faults.sparse_add_empty_ignores_alpha && this.sparse_parts(ctx.op)?.nnz() == 0 {
+        alpha = 1.0;
+    }
     Ok(vec![IValue::Tensor(sparse::add_sparse_sparse(
-        ctx.op,
-        this,
-        other,
-        a.scalar(2)?,
+        ctx.op, this, other, alpha,
     )?)])
 }
 
