@@ -145,6 +145,11 @@ pub struct Faults {
     /// leave. Breaks every unsorted top-k of more than a few elements and
     /// every top-k or sort whose ties' positions reach a result.
     pub topk_position_order: bool,
+    /// Window functions ignore `periodic` and return the symmetric window
+    /// (`N = window_length`). Breaks every periodic window (the default of
+    /// `hann_window`, `hamming_window`, `blackman_window`,
+    /// `bartlett_window` and `kaiser_window`).
+    pub symmetric_windows: bool,
     /// `put`/`put_` without `accumulate` keep the first write of a
     /// repeated position instead of the last. Breaks every such `put`.
     pub put_first_write_wins: bool,

@@ -87,6 +87,7 @@ mod sparse_recommender;
 mod sparse_streaming_edges;
 mod special;
 mod spectral;
+mod speech_windows;
 mod statistics;
 mod stft_waveform;
 mod style_transfer_pads;

@@ -16,7 +16,7 @@ mod fused_observer;
 mod isin;
 mod learnable_fake_quantize;
 mod shrink;
-mod special;
+pub(super) mod special;
 mod trig;
 mod unary;
 

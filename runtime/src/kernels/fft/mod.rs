@@ -39,7 +39,19 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten._fft_r2c.default" => fft_r2c,
         "aten._fft_c2r.default" => fft_c2r,
         "aten._fft_c2c.default" => fft_c2c,
-        "aten.hann_window.default" | "aten.hann_window.periodic" => window::hann_window,
+        "aten.hann_window.default"
+        | "aten.hann_window.periodic"
+        | "aten.hamming_window.default"
+        | "aten.hamming_window.periodic"
+        | "aten.hamming_window.periodic_alpha"
+        | "aten.hamming_window.periodic_alpha_beta"
+        | "aten.blackman_window.default"
+        | "aten.blackman_window.periodic"
+        | "aten.bartlett_window.default"
+        | "aten.bartlett_window.periodic"
+        | "aten.kaiser_window.default"
+        | "aten.kaiser_window.periodic"
+        | "aten.kaiser_window.beta" => window::window,
         "aten.fft_fftfreq.default" | "aten.fft_rfftfreq.default" => freq::fftfreq,
         _ => return None,
     })
