@@ -153,7 +153,8 @@ pub(crate) fn mm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     }
     if ctx.has_data()
         && !ctx.faults.reduced_matmul_in_double
-        && let Some(out) = reduced_gemm::product(ctx.op, m1, m2, None, 1.0, &shape)?
+        && let Some(out) =
+            reduced_gemm::product(ctx.op, (m1, m2), None, 1.0, &shape, ctx.cpu.vectorised())?
     {
         return Ok(vec![out.into()]);
     }
@@ -256,11 +257,11 @@ pub(crate) fn addmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
         && !ctx.faults.reduced_matmul_in_double
         && let Some(out) = reduced_gemm::product(
             ctx.op,
-            m1,
-            m2,
+            (m1, m2),
             Some(Bias { tensor: bias, beta }),
             alpha,
             &shape,
+            ctx.cpu.vectorised(),
         )?
     {
         return Ok(vec![out.into()]);

@@ -29,6 +29,11 @@
 //!   `beta == 1`, zeros when 0) accumulates `fma(a, b·alpha, acc)` over `l`
 //!   in order.
 //!
+//! Without vector kernels (`ATEN_CPU_CAPABILITY=default`, measured too)
+//! the same loops fold a register's lanes in order (`((l0 + l1) + l2)…`)
+//! and nothing is fused: `beta·c + alpha·dot` and `acc + a·(b·alpha)`
+//! round each product.
+//!
 //! Products above `16³` multiply-adds with a non-zero `alpha` run oneDNN's
 //! matmul instead (its blocked kernels sum even and odd `k` in separate
 //! chains over blocks of 20 or 32; not modelled): [`product`] declines them.
@@ -89,13 +94,14 @@ pub(crate) fn plan((rows, cols, k): (i64, i64, i64), s1: [i64; 2], s2: [i64; 2])
 /// `beta * bias + alpha * (m1 @ m2)` for 2-D bfloat16/float16 operands on
 /// the GEMM loops PyTorch's CPU runs; `None` for other dtypes or ranks,
 /// empty products and the products oneDNN takes (the caller's path).
+/// `vectorised`: PyTorch ran its vector kernels ([`crate::cpu::CpuProfile`]).
 pub(crate) fn product(
     op: &str,
-    m1: &Tensor,
-    m2: &Tensor,
+    (m1, m2): (&Tensor, &Tensor),
     bias: Option<Bias<'_>>,
     alpha: f64,
     shape: &[i64],
+    vectorised: bool,
 ) -> Result<Option<Tensor>> {
     let dtype = m1.dtype();
     if !matches!(dtype, DType::BFloat16 | DType::Float16) || m2.dtype() != dtype {
@@ -135,6 +141,7 @@ pub(crate) fn product(
         k: kk,
         cols: c,
         alpha: alpha as f32,
+        vectorised,
     };
     let mut out = vec![0f32; r * c];
     for (e, o) in out.iter_mut().enumerate() {
@@ -142,8 +149,8 @@ pub(crate) fn product(
         let bias = acc.as_ref().and_then(|v| v.get(e).copied());
         *o = match kernel {
             Loop::Accumulate => g.accumulate(i, j, bias.map(|v| (v, beta)), swapped),
-            Loop::Interleaved => finish(g.alpha, g.interleaved(i, j), bias.map(|v| (v, beta))),
-            Loop::VectorDot => finish(g.alpha, g.vector_dot(i, j), bias.map(|v| (v, beta))),
+            Loop::Interleaved => g.finish(g.interleaved(i, j), bias.map(|v| (v, beta))),
+            Loop::VectorDot => g.finish(g.vector_dot(i, j), bias.map(|v| (v, beta))),
         };
     }
     let data = match dtype {
@@ -153,15 +160,6 @@ pub(crate) fn product(
     Tensor::from_storage_data(op, shape, data).map(Some)
 }
 
-/// `beta * c + alpha * dot` as the loops write it: one fused multiply-add
-/// (the compiler contracts it), `alpha * dot` alone when `beta == 0`.
-fn finish(alpha: f32, dot: f32, bias: Option<(f32, f32)>) -> f32 {
-    match bias {
-        Some((c, beta)) => beta.mul_add(c, alpha * dot),
-        None => alpha * dot,
-    }
-}
-
 /// Row-major float copies of `m1 [rows, k]` and `m2 [k, cols]`.
 struct Gemm<'a> {
     a: &'a [f32],
@@ -169,9 +167,22 @@ struct Gemm<'a> {
     k: usize,
     cols: usize,
     alpha: f32,
+    /// Vector kernels: lanes folded as a tree, multiply-adds fused.
+    vectorised: bool,
 }
 
 impl Gemm<'_> {
+    /// `beta * c + alpha * dot` as the loops write it (`alpha * dot` alone
+    /// when `beta == 0`): one fused multiply-add in the vector build (the
+    /// compiler contracts it), two roundings without.
+    fn finish(&self, dot: f32, bias: Option<(f32, f32)>) -> f32 {
+        match bias {
+            Some((c, beta)) if self.vectorised => beta.mul_add(c, self.alpha * dot),
+            Some((c, beta)) => beta * c + self.alpha * dot,
+            None => self.alpha * dot,
+        }
+    }
+
     fn m1(&self, i: usize, l: usize) -> f32 {
         self.a.get(i * self.k + l).copied().unwrap_or(0.0)
     }
@@ -224,7 +235,7 @@ impl Gemm<'_> {
                 sums[q].iter_mut().zip(upper).for_each(|(x, y)| *x += y);
             }
         }
-        let mut total = fold_lanes(sums[0]);
+        let mut total = fold_lanes(sums[0], self.vectorised);
         let vectors = self.k / HALF_VECTOR * HALF_VECTOR;
         let mut tail = [0f32; LANES];
         for base in (aligned..vectors).step_by(HALF_VECTOR) {
@@ -234,7 +245,7 @@ impl Gemm<'_> {
                 }
             }
         }
-        total += fold_lanes(tail);
+        total += fold_lanes(tail, self.vectorised);
         for l in vectors..self.k {
             total += self.p(i, j, l);
         }
@@ -256,15 +267,24 @@ impl Gemm<'_> {
             } else {
                 (self.m2(l, j), self.m1(i, l))
             };
-            acc = other.mul_add(scaled * self.alpha, acc);
+            let val = scaled * self.alpha;
+            acc = if self.vectorised {
+                other.mul_add(val, acc)
+            } else {
+                acc + other * val
+            };
         }
         acc
     }
 }
 
-/// `vec_reduce_all` of one 8-lane register: lanes `l + l^4`, then `l^2`,
-/// then `l^1`; lane 0's value.
-fn fold_lanes(mut v: [f32; 8]) -> f32 {
+/// `vec_reduce_all` of one 8-lane register: with vector kernels lanes
+/// `l + l^4`, then `l^2`, then `l^1` (lane 0's value); without, the lanes
+/// in order.
+fn fold_lanes(mut v: [f32; 8], vectorised: bool) -> f32 {
+    if !vectorised {
+        return v.iter().skip(1).fold(v[0], |acc, &x| acc + x);
+    }
     for step in [4, 2, 1] {
         let prev = v;
         for (l, x) in v.iter_mut().enumerate() {
@@ -311,6 +331,7 @@ mod tests {
             k: 16,
             cols: 1,
             alpha: 1.0,
+            vectorised: true,
         };
         // (s0 + s1) cancels before s2 = 1 joins
         assert_eq!(g.interleaved(0, 0), 1.0);
@@ -327,6 +348,8 @@ mod tests {
     fn folding_pairs_lanes_four_then_two_then_one_apart() {
         let v = [1e8f32, 1.0, 1.0, 1.0, -1e8, 0.0, 0.0, 0.0];
         // (1e8 + -1e8) + (1 + 0) + ((1 + 0) + (1 + 0))
-        assert_eq!(fold_lanes(v), 3.0);
+        assert_eq!(fold_lanes(v, true), 3.0);
+        // in order: 1e8 + 1 + 1 + 1 is 1e8 in float, minus 1e8
+        assert_eq!(fold_lanes(v, false), 0.0);
     }
 }
