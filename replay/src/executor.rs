@@ -180,6 +180,7 @@ impl Default for ReplayOptions {
 /// `view-dtype-casts`, `scatter-view-grads-swapped`, `steal-held-gradients`,
 /// `fill-tensor-saturates`, `pad-backward-sums-in-double`,
 /// `dist-ignores-p`,
+/// `lstsq-solution-unpermuted`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -399,6 +400,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.pad_backward_sums_in_double = true;
             }
             None if spec == "dist-ignores-p" => faults.dist_ignores_p = true,
+            None if spec == "lstsq-solution-unpermuted" => {
+                faults.lstsq_solution_unpermuted = true;
+            }
             Some(("rename-node", arg)) => {
                 let (old, new) = arg
                     .split_once(':')

@@ -575,6 +575,10 @@ pub struct Faults {
     /// `dist` takes the 2-norm of the difference whatever its `p`.
     /// Breaks every `torch.dist` with `p` other than 2.
     pub dist_ignores_p: bool,
+    /// `linalg_lstsq`'s `gelsy` leaves the solution's rows in the
+    /// column-pivoted order (`P` not applied). Breaks every default-driver
+    /// least-squares solve whose QR pivots a column.
+    pub lstsq_solution_unpermuted: bool,
 }
 
 impl Faults {

@@ -57,6 +57,7 @@ mod integer_sketches;
 mod learnable_fake_quant;
 mod linalg;
 mod lstm;
+mod lstsq_ridge_readout;
 mod margin_losses;
 mod metric_learning;
 mod multi_grad_readiness;

@@ -83,3 +83,110 @@ fn dist_of_equal_tensors_has_a_zero_gradient() {
     backward_scalar(&mut rt, &d);
     assert_close(&values(&x.grad().expect("grad")), &[0.0, 0.0]);
 }
+
+fn lstsq(
+    rt: &mut Runtime,
+    a: &ft_runtime::Tensor,
+    b: &ft_runtime::Tensor,
+    driver: &str,
+) -> Vec<ft_runtime::Tensor> {
+    rt.call(
+        "aten.linalg_lstsq.default",
+        vec![
+            a.into(),
+            b.into(),
+            IValue::None,
+            IValue::Str(driver.to_owned()),
+        ],
+    )
+    .expect("linalg_lstsq")
+    .into_iter()
+    .filter_map(IValue::into_tensor)
+    .collect()
+}
+
+#[test]
+fn lstsq_solutions_residuals_and_gradients() {
+    // A (3×2) full rank, B (3×2): X = A⁺B; Σ X's gradient:
+    // ∂/∂B = A⁺ᵀ·1, ∂/∂A = pinv_backward(1·Bᵀ, A⁺, A).
+    let a_vals = [1.0, 2.0, 3.0, -1.0, 0.5, 0.0];
+    let b_vals = [1.0, 0.0, 2.0, 1.0, -1.0, 3.0];
+    let mut rt = Runtime::new();
+    let a = tensor(&mut rt, &[3, 2], &a_vals, true);
+    let b = tensor(&mut rt, &[3, 2], &b_vals, true);
+    let out = lstsq(&mut rt, &a, &b, "gelsy");
+    assert_close(
+        &values(&out[0]),
+        &[0.646_766_2, 0.427_860_7, 0.129_353_28, -0.114_427_78],
+    );
+    assert_eq!(out[2].to_i64_vec().expect("rank"), vec![2]);
+    assert_eq!(out[1].shape(), &[0]);
+    let s = call1(&mut rt, "aten.sum.default", vec![(&out[0]).into()]);
+    backward_scalar(&mut rt, &s);
+    assert_close(
+        &values(&a.grad().expect("A grad")),
+        &[
+            -0.621_965,
+            -0.031_855_87,
+            -0.169_302_97,
+            -0.048_785_925,
+            0.110_492_36,
+            0.326_576,
+        ],
+    );
+    assert_close(
+        &values(&b.grad().expect("B grad")),
+        &[
+            0.567_164_2,
+            0.567_164_2,
+            0.134_328_45,
+            0.134_328_45,
+            0.059_701_5,
+            0.059_701_5,
+        ],
+    );
+
+    // gels: residuals ‖AX − B‖² per column, with their own gradient
+    // ∂/∂A = 2·(R·diag(g))·Xᵀ, ∂/∂B = −2·R·diag(g), R = AX − B.
+    let mut rt = Runtime::new();
+    let a = tensor(&mut rt, &[3, 2], &a_vals, true);
+    let b = tensor(&mut rt, &[3, 2], &b_vals, true);
+    let out = lstsq(&mut rt, &a, &b, "gels");
+    assert_close(&values(&out[1]), &[1.796_02, 7.960_199]);
+    let s = call1(&mut rt, "aten.sum.default", vec![(&out[1]).into()]);
+    backward_scalar(&mut rt, &s);
+    assert_close(
+        &values(&a.grad().expect("A grad")),
+        &[
+            0.048_018_96,
+            -0.069_998_26,
+            0.096_037_3,
+            -0.139_996_5,
+            -0.672_260_8,
+            0.979_975_4,
+        ],
+    );
+    assert_close(
+        &values(&b.grad().expect("B grad")),
+        &[
+            0.189_054_49,
+            -0.398_010_4,
+            0.378_109_46,
+            -0.796_02,
+            -2.646_766,
+            5.572_139,
+        ],
+    );
+
+    // gelsd: the singular values and rank; an underdetermined system's
+    // minimum-norm solution x = aᵀ(a·aᵀ)⁻¹·6 = [3, 6, 9]/7.
+    let mut rt = Runtime::new();
+    let a = tensor(&mut rt, &[3, 2], &a_vals, false);
+    let b = tensor(&mut rt, &[3, 2], &b_vals, false);
+    let out = lstsq(&mut rt, &a, &b, "gelsd");
+    assert_close(&values(&out[3]), &[3.230_174, 2.194_533]);
+    let u = tensor(&mut rt, &[1, 3], &[1.0, 2.0, 3.0], false);
+    let t = tensor(&mut rt, &[1, 1], &[6.0], false);
+    let out = lstsq(&mut rt, &u, &t, "gelsy");
+    assert_close(&values(&out[0]), &[0.428_571_46, 0.857_142_9, 1.285_714_4]);
+}

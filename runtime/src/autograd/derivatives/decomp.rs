@@ -14,6 +14,7 @@
 //! | `_linalg_svd` | LinalgSvdBackward0 | A | U, S, Vh | full_matrices, U, S, Vh |
 //! | `_linalg_eigh` | LinalgEighBackward0 | A | eigenvalues, eigenvectors | eigenvalues, eigenvectors |
 //! | `linalg_pinv.atol_rtol_tensor` | LinalgPinvBackward0 | self | result | self, result |
+//! | `linalg_lstsq` | LinalgLstsqBackward0 | self, b | solution, residuals | b, self, solution |
 //!
 //! | `vdot` | VdotBackward0 | self, other | the other operand |
 //!
@@ -36,7 +37,7 @@ use crate::autograd::functions::orthogonal::{
     GeqrfBackward0, LinalgHouseholderProductBackward0, LinalgMatrixExpBackward0, OrmqrBackward0,
 };
 use crate::autograd::functions::spectral::{
-    LinalgEighBackward0, LinalgPinvBackward0, LinalgSvdBackward0,
+    LinalgEighBackward0, LinalgLstsqBackward0, LinalgPinvBackward0, LinalgSvdBackward0,
 };
 use crate::autograd::saved::SavedVariable;
 use crate::ivalue::IValue;
@@ -189,6 +190,18 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                 }))
             }))
         }
+        "aten.linalg_lstsq.default" => D(derivative!(
+            "LinalgLstsqBackward0",
+            &[0, 1],
+            |a, _| {
+                Ok(Box::new(LinalgLstsqBackward0 {
+                    a: Some(SavedVariable::input(tensor(a, 0)?)),
+                    b: Some(SavedVariable::input(tensor(a, 1)?)),
+                    solution: None,
+                }))
+            },
+            outputs = &[true, true, false, false]
+        )),
         // Real vectors: `grad.conj() * other` and `grad * self`, DotBackward0's
         // calls under vdot's node name.
         "aten.vdot.default" => D(derivative!("VdotBackward0", &[0, 1], |a, n| {

@@ -346,6 +346,47 @@ impl BackwardFn for LinalgEighBackward0 {
     }
 }
 
+/// PyTorch's `pinv_backward(grad, pinvA, A)` (real matrices), its calls in
+/// torch 2.15's order.
+fn pinv_backward(rt: &mut Runtime, grad: &Tensor, pinv: &Tensor, a: &Tensor) -> Result<Tensor> {
+    let (m, n) = (dim_from_end(a, 2), dim_from_end(a, 1));
+    let pinvh = mh(rt, pinv)?;
+    let gradh = mh(rt, grad)?;
+    Ok(if m <= n {
+        // −(P·K)ᴴ + K·Pᴴ − (A·P)·(K·Pᴴ) + (Pᴴ·P)·(Gᴴ − K·A), K = Gᴴ·P.
+        let k = matmul(rt, &gradh, pinv)?;
+        let kpinvh = matmul(rt, &k, &pinvh)?;
+        let pp = matmul(rt, &pinvh, pinv)?;
+        let ka = matmul(rt, &k, a)?;
+        let d = sub(rt, &gradh, &ka)?;
+        let last = matmul(rt, &pp, &d)?;
+        let ap = matmul(rt, a, pinv)?;
+        let third = matmul(rt, &ap, &kpinvh)?;
+        let pk = matmul(rt, pinv, &k)?;
+        let pkh = mh(rt, &pk)?;
+        let first = one(rt, "aten.neg.default", vec![pkh.into()])?;
+        let s = add(rt, &first, &kpinvh)?;
+        let s = sub(rt, &s, &third)?;
+        add(rt, &s, &last)?
+    } else {
+        // −(K·P)ᴴ + (Gᴴ − A·K)·P·Pᴴ + Pᴴ·K − (Pᴴ·K)·P·A, K = P·Gᴴ.
+        let k = matmul(rt, pinv, &gradh)?;
+        let pinvhk = matmul(rt, &pinvh, &k)?;
+        let z = matmul(rt, &pinvhk, pinv)?;
+        let last = matmul(rt, &z, a)?;
+        let ak = matmul(rt, a, &k)?;
+        let d = sub(rt, &gradh, &ak)?;
+        let y = matmul(rt, &d, pinv)?;
+        let second = matmul(rt, &y, &pinvh)?;
+        let kp = matmul(rt, &k, pinv)?;
+        let kph = mh(rt, &kp)?;
+        let first = one(rt, "aten.neg.default", vec![kph.into()])?;
+        let s = add(rt, &first, &second)?;
+        let s = add(rt, &s, &pinvhk)?;
+        sub(rt, &s, &last)?
+    })
+}
+
 /// LinalgPinvBackward0 (`pinv_backward(grad, result, self)`).
 pub(crate) struct LinalgPinvBackward0 {
     pub(crate) a: Option<SavedVariable>,
@@ -364,43 +405,7 @@ impl BackwardFn for LinalgPinvBackward0 {
         first_order_only(ctx, "LinalgPinvBackward0")?;
         let a = unpack(&self.a, ctx)?;
         let pinv = unpack(&self.result, ctx)?;
-        let rt = &mut *ctx.rt;
-        let (m, n) = (dim_from_end(&a, 2), dim_from_end(&a, 1));
-        let pinvh = mh(rt, &pinv)?;
-        let gradh = mh(rt, &grad)?;
-        let ga = if m <= n {
-            // −(P·K)ᴴ + K·Pᴴ − (A·P)·(K·Pᴴ) + (Pᴴ·P)·(Gᴴ − K·A), K = Gᴴ·P.
-            let k = matmul(rt, &gradh, &pinv)?;
-            let kpinvh = matmul(rt, &k, &pinvh)?;
-            let pp = matmul(rt, &pinvh, &pinv)?;
-            let ka = matmul(rt, &k, &a)?;
-            let d = sub(rt, &gradh, &ka)?;
-            let last = matmul(rt, &pp, &d)?;
-            let ap = matmul(rt, &a, &pinv)?;
-            let third = matmul(rt, &ap, &kpinvh)?;
-            let pk = matmul(rt, &pinv, &k)?;
-            let pkh = mh(rt, &pk)?;
-            let first = one(rt, "aten.neg.default", vec![pkh.into()])?;
-            let s = add(rt, &first, &kpinvh)?;
-            let s = sub(rt, &s, &third)?;
-            add(rt, &s, &last)?
-        } else {
-            // −(K·P)ᴴ + (Gᴴ − A·K)·P·Pᴴ + Pᴴ·K − (Pᴴ·K)·P·A, K = P·Gᴴ.
-            let k = matmul(rt, &pinv, &gradh)?;
-            let pinvhk = matmul(rt, &pinvh, &k)?;
-            let z = matmul(rt, &pinvhk, &pinv)?;
-            let last = matmul(rt, &z, &a)?;
-            let ak = matmul(rt, &a, &k)?;
-            let d = sub(rt, &gradh, &ak)?;
-            let y = matmul(rt, &d, &pinv)?;
-            let second = matmul(rt, &y, &pinvh)?;
-            let kp = matmul(rt, &k, &pinv)?;
-            let kph = mh(rt, &kp)?;
-            let first = one(rt, "aten.neg.default", vec![kph.into()])?;
-            let s = add(rt, &first, &second)?;
-            let s = add(rt, &s, &pinvhk)?;
-            sub(rt, &s, &last)?
-        };
+        let ga = pinv_backward(&mut *ctx.rt, &grad, &pinv, &a)?;
         Ok(vec![Some(ga)])
     }
 
@@ -410,5 +415,107 @@ impl BackwardFn for LinalgPinvBackward0 {
 
     fn release_variables(&mut self) {
         release(&mut [&mut self.a, &mut self.result]);
+    }
+}
+
+/// LinalgLstsqBackward0 (`linalg_lstsq_backward(gX, gL, self, b,
+/// solution)`, `gX` the solution's gradient, `gL` the residuals'). In the
+/// vector case (`b` is `[*, m]` with `A` `[*, m, n]`, or 1-D) `B` then
+/// `gX` are unsqueezed at −1. With `gX`: `pinvA = linalg_pinv(A)`; `A`
+/// gets `pinv_backward(gX·Bᴴ, pinvA, A)`, `B` gets `pinvAᴴ·gX`. With a
+/// non-empty `gL`: `R = A·X − B` (`X` unsqueezed in the vector case), `g =
+/// gL.unsqueeze(−2)`; `A` adds `(g·R)·Xᴴ·2`, `B` adds `(g·−2)·R`. `B`'s
+/// terms are squeezed back at −1 in the vector case.
+pub(crate) struct LinalgLstsqBackward0 {
+    pub(crate) a: Option<SavedVariable>,
+    pub(crate) b: Option<SavedVariable>,
+    pub(crate) solution: Option<SavedVariable>,
+}
+
+impl BackwardFn for LinalgLstsqBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let (want_a, want_b) = (ctx.needs(0), ctx.needs(1));
+        let mut grads = grads.into_iter();
+        let gx = grads.next().flatten();
+        let gl = grads.next().flatten().filter(|g| g.numel() > 0);
+        if (gx.is_none() && gl.is_none()) || (!want_a && !want_b) {
+            return Ok(vec![None, None]);
+        }
+        first_order_only(ctx, "LinalgLstsqBackward0")?;
+        let a = unpack(&self.a, ctx)?;
+        let b = unpack(&self.b, ctx)?;
+        let rt = &mut *ctx.rt;
+        let vector =
+            b.dim() == 1 || (a.dim() == b.dim() + 1 && b.shape() == &a.shape()[..a.dim() - 1]);
+        let to_matrix = |rt: &mut Runtime, t: Tensor| -> Result<Tensor> {
+            if vector { unsqueeze(rt, &t, -1) } else { Ok(t) }
+        };
+        let to_vector = |rt: &mut Runtime, t: Tensor| -> Result<Tensor> {
+            if vector {
+                one(rt, "aten.squeeze.dim", vec![t.into(), IValue::Int(-1)])
+            } else {
+                Ok(t)
+            }
+        };
+        let b = to_matrix(rt, b)?;
+        let (mut ga, mut gb) = (None, None);
+        if let Some(gx) = gx {
+            let gx = to_matrix(rt, gx)?;
+            let pinv = one(
+                rt,
+                "aten.linalg_pinv.atol_rtol_tensor",
+                vec![(&a).into(), IValue::None, IValue::None, IValue::Bool(false)],
+            )?;
+            if want_a {
+                let bh = mh(rt, &b)?;
+                let pg = matmul(rt, &gx, &bh)?;
+                ga = Some(pinv_backward(rt, &pg, &pinv, &a)?);
+            }
+            if want_b {
+                let ph = mh(rt, &pinv)?;
+                let g = matmul(rt, &ph, &gx)?;
+                gb = Some(to_vector(rt, g)?);
+            }
+        }
+        if let Some(gl) = gl {
+            let x = unpack(&self.solution, ctx)?;
+            let rt = &mut *ctx.rt;
+            let x = to_matrix(rt, x)?;
+            let ax = matmul(rt, &a, &x)?;
+            let r = sub(rt, &ax, &b)?;
+            let g = unsqueeze(rt, &gl, -2)?;
+            if want_a {
+                let gr = mul(rt, &g, &r)?;
+                let xh = mh(rt, &x)?;
+                let t = matmul(rt, &gr, &xh)?;
+                let t = one(rt, "aten.mul.Scalar", vec![t.into(), IValue::Int(2)])?;
+                ga = Some(match ga {
+                    Some(prev) => add(rt, &prev, &t)?,
+                    None => t,
+                });
+            }
+            if want_b {
+                let g2 = one(rt, "aten.mul.Scalar", vec![g.into(), IValue::Int(-2)])?;
+                let t = mul(rt, &g2, &r)?;
+                let t = to_vector(rt, t)?;
+                gb = Some(match gb {
+                    Some(prev) => add(rt, &prev, &t)?,
+                    None => t,
+                });
+            }
+        }
+        Ok(vec![ga, gb])
+    }
+
+    fn save_outputs(&mut self, outputs: &[Tensor]) {
+        self.solution = outputs.first().map(|t| SavedVariable::output(t, 0));
+    }
+
+    fn release_variables(&mut self) {
+        release(&mut [&mut self.b, &mut self.a, &mut self.solution]);
     }
 }

@@ -1,8 +1,9 @@
 //! The unblocked LAPACK routines under `torch.linalg`, on one column-major
 //! f64 matrix at a time: Householder QR (`dgeqr2` with `dlarfg`/`dlarf`,
 //! then `dorg2r`), Cholesky (`dpotf2`), triangular solves (`dtrsm`), LU
-//! with partial pivoting (`dgetf2`) and its solve (`dgetrs`), and applying
-//! stored reflectors (`dorm2r`).
+//! with partial pivoting (`dgetf2`) and its solve (`dgetrs`), applying
+//! stored reflectors (`dorm2r`), and QR with column pivoting (`dgeqp3`'s
+//! unblocked `dlaqp2`).
 //!
 //! The operation order is the reference routines', so signs follow LAPACK's
 //! conventions (a Householder reflector maps `alpha` to `beta =
@@ -200,6 +201,88 @@ pub(crate) fn getrs(
     } else {
         getrs_t(lu, piv, n, trans, b, nrhs);
     }
+}
+
+/// `dgeqp3` (unblocked, `dlaqp2`): QR with column pivoting of the `m×n`
+/// matrix `a` in place (R on and above the diagonal, the reflectors below).
+/// Returns `tau` (`min(m, n)`) and the permutation: column `j` of `A·P` is
+/// column `perm[j]` of `A`.
+pub(crate) fn geqp3(a: &mut [f64], m: usize, n: usize, single: bool) -> (Vec<f64>, Vec<usize>) {
+    in_precision(
+        a,
+        single,
+        |v| {
+            let (tau, perm) = geqp3_t(v, m, n);
+            (widen(&tau), perm)
+        },
+        |v| geqp3_t(v, m, n),
+    )
+}
+
+fn geqp3_t<T: Real>(a: &mut [T], m: usize, n: usize) -> (Vec<T>, Vec<usize>) {
+    let k = m.min(n);
+    let mut tau = vec![T::ZERO; k];
+    let mut perm: Vec<usize> = (0..n).collect();
+    // dgeqp3's initial column norms: vn1 (partial, updated), vn2 (exact, at
+    // the last recomputation).
+    let mut vn1: Vec<T> = (0..n).map(|j| nrm2(&a[at(0, j, m)..at(m, j, m)])).collect();
+    let mut vn2 = vn1.clone();
+    // tol3z = sqrt(eps) of the working precision.
+    let eps = T::from_f64(if std::mem::size_of::<T>() == 4 {
+        f64::from(f32::EPSILON) / 2.0
+    } else {
+        f64::EPSILON / 2.0
+    });
+    let tol3z = eps.sqrt();
+    for i in 0..k {
+        // idamax: the first column of largest partial norm.
+        let mut pvt = i;
+        for j in i + 1..n {
+            if vn1[j].abs() > vn1[pvt].abs() {
+                pvt = j;
+            }
+        }
+        if pvt != i {
+            for r in 0..m {
+                a.swap(at(r, pvt, m), at(r, i, m));
+            }
+            perm.swap(pvt, i);
+            vn1[pvt] = vn1[i];
+            vn2[pvt] = vn2[i];
+        }
+        let alpha = a[at(i, i, m)];
+        let (beta, t) = larfg(alpha, &mut a[at(i + 1, i, m)..at(0, i + 1, m)]);
+        tau[i] = t;
+        if i + 1 < n {
+            a[at(i, i, m)] = T::ONE;
+            larf_left(a, m, m, i, i, t, i + 1..n);
+        }
+        a[at(i, i, m)] = beta;
+        for j in i + 1..n {
+            if vn1[j] == T::ZERO {
+                continue;
+            }
+            let ratio = a[at(i, j, m)].abs() / vn1[j];
+            let mut temp = T::ONE - ratio * ratio;
+            if temp < T::ZERO {
+                temp = T::ZERO;
+            }
+            let q = vn1[j] / vn2[j];
+            let temp2 = temp * q * q;
+            if temp2 <= tol3z {
+                if i + 1 < m {
+                    vn1[j] = nrm2(&a[at(i + 1, j, m)..at(m, j, m)]);
+                    vn2[j] = vn1[j];
+                } else {
+                    vn1[j] = T::ZERO;
+                    vn2[j] = T::ZERO;
+                }
+            } else {
+                vn1[j] = vn1[j] * temp.sqrt();
+            }
+        }
+    }
+    (tau, perm)
 }
 
 /// Element `(i, j)` of a column-major matrix with `ld` rows.

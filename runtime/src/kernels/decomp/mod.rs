@@ -3,7 +3,8 @@
 //! `_linalg_solve_ex`, `linalg_lu_solve`, `linalg_inv_ex`, `_linalg_det`,
 //! `_linalg_slogdet`, and `_linalg_check_errors`, which turns their `info`
 //! into PyTorch's `LinAlgError`; the spectral decompositions (`_linalg_svd`,
-//! `_linalg_eigh`, `linalg_pinv`) are in [`spectral`].
+//! `_linalg_eigh`, `linalg_pinv`) are in [`spectral`], least squares
+//! (`linalg_lstsq`) in [`lstsq`].
 //!
 //! Each batch matrix is factored by the reference LAPACK routine PyTorch's
 //! CPU kernels call ([`lapack`]), in f64, and rounded once to the input's
@@ -18,6 +19,7 @@
 
 mod householder;
 pub(crate) mod lapack;
+mod lstsq;
 mod matrix_exp;
 mod spectral;
 
@@ -47,6 +49,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.linalg_householder_product.default" => householder::linalg_householder_product,
         "aten.ormqr.default" => householder::ormqr,
         "aten.linalg_matrix_exp.default" => matrix_exp::linalg_matrix_exp,
+        "aten.linalg_lstsq.default" => lstsq::linalg_lstsq,
         "aten._linalg_svd.default" => spectral::linalg_svd,
         "aten._linalg_eigh.default" => spectral::linalg_eigh,
         "aten.linalg_pinv.atol_rtol_tensor" => spectral::linalg_pinv,

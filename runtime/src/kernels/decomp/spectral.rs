@@ -44,14 +44,14 @@ use crate::tensor::strides::contiguous_strides;
 /// An SVD of one `m×n` matrix: `U` column-major `m×ucols`, `S`
 /// (descending), `V` column-major `n×vcols` (the columns of `V`, i.e.
 /// `Vh`'s rows).
-struct Svd {
-    u: Vec<f64>,
-    s: Vec<f64>,
-    v: Vec<f64>,
+pub(super) struct Svd {
+    pub(super) u: Vec<f64>,
+    pub(super) s: Vec<f64>,
+    pub(super) v: Vec<f64>,
 }
 
 /// The unit roundoff of a dtype's arithmetic.
-fn unit_roundoff(dtype: DType) -> f64 {
+pub(super) fn unit_roundoff(dtype: DType) -> f64 {
     if dtype == DType::Float32 {
         f64::from(f32::EPSILON) / 2.0
     } else {
@@ -160,7 +160,7 @@ fn complete(q: &[f64], m: usize, cols: usize) -> Vec<f64> {
 
 /// The SVD of the column-major `m×n` matrix `a`, `U` with `ucols` columns
 /// and `V` with `vcols` (`min(m, n)`, or `m`/`n` for full matrices).
-fn svd(a: &[f64], m: usize, n: usize, full: bool) -> Svd {
+pub(super) fn svd(a: &[f64], m: usize, n: usize, full: bool) -> Svd {
     let k = m.min(n);
     let mut r = if m >= n {
         jacobi_tall(a, m, n)
