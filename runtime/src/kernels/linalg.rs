@@ -437,6 +437,12 @@ pub(crate) fn bmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         return Ok(vec![out.into()]);
     }
     if ctx.has_data()
+        && !ctx.faults.reduced_matmul_in_double
+        && let Some(out) = reduced_gemm::batched(ctx.op, (b1, b2), &shape, ctx.cpu.vectorised())?
+    {
+        return Ok(vec![out.into()]);
+    }
+    if ctx.has_data()
         && let Some(out) = matmul::product(ctx.op, b1, b2, None, 1.0, &shape)?
     {
         return Ok(vec![out.into()]);
