@@ -119,7 +119,7 @@ pub struct Faults {
     /// operand) rounds `alpha·y` before the sum. Breaks bf16 SGD momentum
     /// updates of parameters whose size is not a multiple of 64.
     pub reduced_add_rounds_once: bool,
-    /// bfloat16/float16 `mm`/`addmm` on PyTorch's own GEMM loops multiply
+    /// bfloat16/float16 `mm`/`addmm`/`bmm` on PyTorch's own loops multiply
     /// in float64 and round once, instead of summing in float32 in the
     /// order (and with the fused multiply-adds) of the loop the operands'
     /// layout selects. Breaks bf16 products whose terms cancel (features
