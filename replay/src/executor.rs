@@ -140,7 +140,7 @@ impl Default for ReplayOptions {
 /// `numbers-as-iterator-inputs`,
 /// `pool-gradient-in-double`, `sparse-coalesce-in-f64`, `sparse-coalesce-reversed`,
 /// `sparse-bag-unscaled-mean`, `sparse-to-dense-overwrites`, `values-grad-uncoalesced`,
-/// `sparse-add-empty-ignores-alpha`,
+/// `sparse-add-empty-ignores-alpha`, `sparse-mask-keeps-index-strides`,
 /// `softmax-grad-in-double`, `contiguous-pad-crop`,
 /// `layer-norm-exact-moments`, `group-norm-exact-statistics`, `embedding-grad-rounded-once`, `promote-types-by-size`,
 /// `complex-item-conjugated`, `reduced-add-rounds-once`, `reduced-matmul-in-double`,
@@ -222,6 +222,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "values-grad-uncoalesced" => faults.values_grad_uncoalesced = true,
             None if spec == "sparse-add-empty-ignores-alpha" => {
                 faults.sparse_add_empty_ignores_alpha = true
+            }
+            None if spec == "sparse-mask-keeps-index-strides" => {
+                faults.sparse_mask_keeps_index_strides = true
             }
             None if spec == "layer-norm-exact-moments" => faults.layer_norm_exact_moments = true,
             None if spec == "group-norm-exact-statistics" => {

@@ -155,8 +155,34 @@ pub fn value_key(value: &Value, k: &mut String) {
 /// `T<dtype [sizes] s[strides] o<offset> device rg<0|1> v<version>>`.
 /// Written piece by piece (every tensor of every event is keyed, and the
 /// formatting machinery was a tenth of a diff); the text is what
-/// `format!("T<{} {:?} s{:?} o{} {} rg{} v{}>", ...)` gives.
+/// `format!("T<{} {:?} s{:?} o{} {} rg{} v{}>", ...)` gives. A sparse
+/// tensor's key goes on with its layout and its parts' geometry:
+/// ` coo sd<sparse_dim> dd<dense_dim> c<0|1> i[sizes] s[strides] o<offset>
+/// v[sizes] s[strides] o<offset>`, so a sparse result whose indices or
+/// values PyTorch lays out otherwise (strides, room left by a narrowed
+/// part, the coalesced flag) is a changed dispatch.
 pub fn tensor_key(t: &TensorRef, k: &mut String) {
+    strided_key(t, k);
+    if let Some(parts) = &t.sparse {
+        k.pop();
+        k.push_str(" coo sd");
+        push_int(k, parts.sparse_dim);
+        k.push_str(" dd");
+        push_int(k, parts.dense_dim);
+        k.push_str(if parts.coalesced { " c1" } else { " c0" });
+        for (tag, part) in [(" i", &parts.indices), (" v", &parts.values)] {
+            k.push_str(tag);
+            push_ints(k, &part.shape);
+            k.push_str(" s");
+            push_ints(k, &part.stride);
+            k.push_str(" o");
+            push_int(k, part.offset);
+        }
+        k.push('>');
+    }
+}
+
+fn strided_key(t: &TensorRef, k: &mut String) {
     k.push_str("T<");
     k.push_str(&t.dtype);
     k.push(' ');
@@ -427,6 +453,38 @@ mod tests {
             u8::from(t.requires_grad),
             t.version
         )
+    }
+
+    #[test]
+    fn a_sparse_tensor_key_holds_its_parts_geometry() {
+        let part = |id: u64, dtype: &str, shape: Vec<i64>, stride: Vec<i64>| TensorRef {
+            id,
+            dtype: dtype.into(),
+            shape: shape.into(),
+            stride: stride.into(),
+            offset: 0,
+            storage: id,
+            device: "cpu".into(),
+            requires_grad: false,
+            version: 0,
+            value: None,
+            sparse: None,
+        };
+        let mut t = part(1, "float32", vec![3, 3], vec![]);
+        t.sparse = Some(Box::new(ft_trace::value::SparseParts {
+            layout: "sparse_coo".into(),
+            sparse_dim: 2,
+            dense_dim: 0,
+            coalesced: true,
+            indices: part(2, "int64", vec![2, 3], vec![4, 1]),
+            values: part(3, "float32", vec![3], vec![1]),
+        }));
+        let mut k = String::new();
+        tensor_key(&t, &mut k);
+        assert_eq!(
+            k,
+            "T<float32 [3, 3] s[] o0 cpu rg0 v0 coo sd2 dd0 c1 i[2, 3] s[4, 1] o0 v[3] s[1] o0>"
+        );
     }
 
     #[test]

@@ -561,6 +561,12 @@ pub struct Faults {
     /// PyTorch's `add_out_sparse_cpu` multiplies its values by `alpha`.
     /// Breaks every such sum with an alpha other than 1.
     pub sparse_add_empty_ignores_alpha: bool,
+    /// `sparse_mask` of a dense `self` keeps the mask's index strides even
+    /// when those indices are narrowed from longer ones (not dense), where
+    /// PyTorch's `clone` (preserve_format) makes them contiguous. Breaks
+    /// only the geometry of the result's indices (its values are right):
+    /// every mask by a coalesced tensor that had duplicates.
+    pub sparse_mask_keeps_index_strides: bool,
     /// `fill_.Tensor` / `fill.Tensor` saturate an integer value to a
     /// narrower integer dtype's range, where PyTorch stores it as `copy_`
     /// does (wrapping: `tensor(300)` fills an int8 with 44). Breaks every

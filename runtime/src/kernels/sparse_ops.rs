@@ -328,7 +328,9 @@ fn sparse_mask(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     // `mask._indices().clone()`: preserve_format keeps the strides of dense
     // indices; a coalesced mask's indices narrowed from longer ones (stride
     // [44, 1] for 40 entries) are not dense and clone contiguous.
-    let index_strides = if parts.indices.is_non_overlapping_and_dense() {
+    let index_strides = if parts.indices.is_non_overlapping_and_dense()
+        || ctx.faults.sparse_mask_keeps_index_strides
+    {
         parts.indices.stride().to_vec()
     } else {
         contiguous_strides(parts.indices.shape())
