@@ -150,6 +150,11 @@ pub struct Faults {
     /// `hann_window`, `hamming_window`, `blackman_window`,
     /// `bartlett_window` and `kaiser_window`).
     pub symmetric_windows: bool,
+    /// `nll_loss2d_forward`/`nll_loss2d_backward` accept a Byte target as
+    /// `nll_loss_forward` does, where PyTorch's 2-d kernels raise "expected
+    /// scalar type Long but found Byte". Breaks every trace whose
+    /// segmentation loss on uint8 masks raises.
+    pub nll2d_accepts_byte: bool,
     /// `put`/`put_` without `accumulate` keep the first write of a
     /// repeated position instead of the last. Breaks every such `put`.
     pub put_first_write_wins: bool,

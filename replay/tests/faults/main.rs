@@ -102,6 +102,7 @@ mod topk_ties;
 mod torchvision;
 mod training_misc;
 mod transformer_fastpath;
+mod uint8_mask_targets;
 mod utility;
 mod video_pool;
 mod views;

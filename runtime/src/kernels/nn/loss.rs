@@ -146,6 +146,31 @@ fn nll2d_geometry(op: &str, x: &Tensor, target: &Tensor) -> Result<NllGeometry> 
     }
 }
 
+/// PyTorch's 2-d kernels read the target as int64 after every other
+/// check: a Byte target, which `nll_loss_forward` accepts, raises there
+/// ("expected scalar type Long but found Byte") once the geometry and the
+/// class weights' count have passed.
+fn check_2d_target_long(
+    ctx: &KernelCtx<'_>,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    classes: usize,
+) -> Result<()> {
+    if !ctx.op.starts_with("aten.nll_loss2d")
+        || target.dtype() != DType::UInt8
+        || ctx.faults.nll2d_accepts_byte
+    {
+        return Ok(());
+    }
+    if ctx.has_data() {
+        class_weights(ctx.op, weight, classes)?;
+    }
+    Err(RuntimeError::TypeCast {
+        op: ctx.op.to_owned(),
+        message: "expected scalar type Long but found Byte".to_owned(),
+    })
+}
+
 /// Class weights (all 1 without a weight tensor), checking their count.
 fn class_weights(op: &str, weight: Option<&Tensor>, classes: usize) -> Result<Vec<f64>> {
     let Some(w) = weight else {
@@ -205,6 +230,7 @@ fn nll_forward(
     let red = reduction(ctx.op, a.int(3)?)?;
     let ignore = a.int(4)?;
     let g = geometry(ctx.op, x, target)?;
+    check_2d_target_long(ctx, target, weight, g.classes)?;
     // One pass computes both results; the closures below each take their part.
     let compute = || -> Result<(Vec<f64>, f64)> {
         let xs = x.read_f64(ctx.op)?;
@@ -324,6 +350,7 @@ fn nll_backward(
     let red = reduction(ctx.op, a.int(4)?)?;
     let ignore = a.int(5)?;
     let g = geometry(ctx.op, x, target)?;
+    check_2d_target_long(ctx, target, weight, g.classes)?;
     let shape = x.shape().to_vec();
     let out = ctx.output(&shape, &contiguous_strides(&shape), x.dtype(), || {
         let ws = class_weights(ctx.op, weight, g.classes)?;
