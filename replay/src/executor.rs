@@ -181,6 +181,7 @@ impl Default for ReplayOptions {
 /// `fill-tensor-saturates`, `pad-backward-sums-in-double`,
 /// `dist-ignores-p`,
 /// `lstsq-solution-unpermuted`,
+/// `cholesky-inverse-transposed-product`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -406,6 +407,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "dist-ignores-p" => faults.dist_ignores_p = true,
             None if spec == "lstsq-solution-unpermuted" => {
                 faults.lstsq_solution_unpermuted = true;
+            }
+            None if spec == "cholesky-inverse-transposed-product" => {
+                faults.cholesky_inverse_transposed_product = true;
             }
             Some(("rename-node", arg)) => {
                 let (old, new) = arg

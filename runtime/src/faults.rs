@@ -590,6 +590,10 @@ pub struct Faults {
     /// column-pivoted order (`P` not applied). Breaks every default-driver
     /// least-squares solve whose QR pivots a column.
     pub lstsq_solution_unpermuted: bool,
+    /// `cholesky_inverse` treats a lower factor as an upper one (and
+    /// back): `(Lᵀ·L)⁻¹` where PyTorch computes `(L·Lᵀ)⁻¹`. Breaks every
+    /// `torch.cholesky_inverse` of a non-diagonal factor.
+    pub cholesky_inverse_transposed_product: bool,
 }
 
 impl Faults {

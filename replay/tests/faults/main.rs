@@ -11,6 +11,7 @@ mod bf16_regressor_foreach;
 mod bf16_sgd_momentum;
 mod bf16_token_embedding;
 mod bilinear_margin;
+mod cholesky_inverse_gp;
 mod causal_pad;
 mod channels_last;
 mod checkpoint_early_stop;

@@ -190,3 +190,30 @@ fn lstsq_solutions_residuals_and_gradients() {
     let out = lstsq(&mut rt, &u, &t, "gelsy");
     assert_close(&values(&out[0]), &[0.428_571_46, 0.857_142_9, 1.285_714_4]);
 }
+
+#[test]
+fn cholesky_inverse_and_its_gradient() {
+    // L = [[2, 0], [1, 1]]: (L·Lᵀ)⁻¹ = [[0.5, −0.5], [−0.5, 1]]; for
+    // y = Σ W ⊙ (L·Lᵀ)⁻¹: ∂y/∂L = −(K⁻¹·(W + Wᵀ)·K⁻¹)·L (not masked to the
+    // triangle). The upper factor U = Lᵀ gives the same inverse and
+    // −U·(K⁻¹·(W + Wᵀ)·K⁻¹).
+    let w_vals = [1.0, 2.0, 0.0, 3.0];
+    for (upper, f, want) in [
+        (false, [2.0, 0.0, 1.0, 1.0], [0.0, 2.0, -0.5, -4.5]),
+        (true, [2.0, 1.0, 0.0, 1.0], [0.0, -0.5, 2.0, -4.5]),
+    ] {
+        let mut rt = Runtime::new();
+        let l = tensor(&mut rt, &[2, 2], &f, true);
+        let w = tensor(&mut rt, &[2, 2], &w_vals, false);
+        let p = call1(
+            &mut rt,
+            "aten.cholesky_inverse.default",
+            vec![(&l).into(), IValue::Bool(upper)],
+        );
+        assert_close(&values(&p), &[0.5, -0.5, -0.5, 1.0]);
+        let wp = call1(&mut rt, "aten.mul.Tensor", vec![p.into(), w.into()]);
+        let y = call1(&mut rt, "aten.sum.default", vec![wp.into()]);
+        backward_scalar(&mut rt, &y);
+        assert_close(&values(&l.grad().expect("grad")), &want);
+    }
+}

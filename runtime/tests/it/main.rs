@@ -18,7 +18,7 @@
 //! * `complex_families` — complex operands through the indexing, selection
 //!   and Python-number paths;
 //! * `fills` — the fill family's values, conversions, errors and gradients;
-//! * `linalg_families` — `dist`, `linalg_lstsq`: values and gradients against torch 2.15;
+//! * `linalg_families` — `dist`, `linalg_lstsq`, `cholesky_inverse`: values and gradients against torch 2.15;
 //! * `sparse_dense` — a sparse COO tensor made dense and its gradient.
 
 mod anomaly;

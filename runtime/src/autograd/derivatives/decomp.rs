@@ -7,6 +7,7 @@
 //! | `linalg_cholesky_ex` | LinalgCholeskyExBackward0 | self | L | upper, L |
 //! | `linalg_solve_triangular` | LinalgSolveTriangularBackward0 | self, B | result | self, upper, left, unitriangular, result |
 //! | `cholesky_solve` | CholeskySolveBackward0 | self, input2 | result | input2, upper, result |
+//! | `cholesky_inverse` | CholeskyInverseBackward0 | self | result | self, upper, result |
 //! | `_linalg_solve_ex` | LinalgSolveExBackward0 | A, B | result | left, result, LU, pivots |
 //! | `linalg_inv_ex` | LinalgInvExBackward0 | A | inverse | inverse |
 //! | `_linalg_det` | LinalgDetBackward0 | A | result | A, result, LU, pivots |
@@ -28,9 +29,9 @@
 
 use super::{Derivative, Differentiability, arg, derivative, tensor};
 use crate::autograd::functions::decomp::{
-    CholeskySolveBackward0, LinalgCholeskyExBackward0, LinalgDetBackward0, LinalgInvExBackward0,
-    LinalgQrBackward0, LinalgSlogdetBackward0, LinalgSolveExBackward0,
-    LinalgSolveTriangularBackward0, flag,
+    CholeskyInverseBackward0, CholeskySolveBackward0, LinalgCholeskyExBackward0,
+    LinalgDetBackward0, LinalgInvExBackward0, LinalgQrBackward0, LinalgSlogdetBackward0,
+    LinalgSolveExBackward0, LinalgSolveTriangularBackward0, flag,
 };
 use crate::autograd::functions::linalg::DotBackward0;
 use crate::autograd::functions::orthogonal::{
@@ -110,6 +111,15 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                 Ok(Box::new(CholeskySolveBackward0 {
                     input2: Some(SavedVariable::input(tensor(a, 1)?)),
                     upper: flag(&arg(a, 2), false),
+                    result: None,
+                }))
+            }))
+        }
+        "aten.cholesky_inverse.default" => {
+            D(derivative!("CholeskyInverseBackward0", &[0], |a, _| {
+                Ok(Box::new(CholeskyInverseBackward0 {
+                    a: Some(SavedVariable::input(tensor(a, 0)?)),
+                    upper: flag(&arg(a, 1), false),
                     result: None,
                 }))
             }))

@@ -732,3 +732,45 @@ impl BackwardFn for LinalgSlogdetBackward0 {
 pub(crate) fn flag(v: &IValue, default: bool) -> bool {
     bool_of(v, default)
 }
+
+/// CholeskyInverseBackward0 (`cholesky_inverse_backward(grad, self, upper,
+/// result)`): `C = grad + gradᴴ`, `C = inverse·(C·inverse)`, then
+/// `−(C·L)` for a lower factor, `−(U·C)` for an upper one.
+pub(crate) struct CholeskyInverseBackward0 {
+    pub(crate) a: Option<SavedVariable>,
+    pub(crate) upper: bool,
+    pub(crate) result: Option<SavedVariable>,
+}
+
+impl BackwardFn for CholeskyInverseBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(grad) = single(grads) else {
+            return Ok(vec![None]);
+        };
+        let l = unpack(&self.a, ctx)?;
+        let inverse = unpack(&self.result, ctx)?;
+        let rt = &mut *ctx.rt;
+        let gh = mh(rt, &grad)?;
+        let common = add(rt, &grad, &gh)?;
+        let right = matmul(rt, &common, &inverse)?;
+        let common = matmul(rt, &inverse, &right)?;
+        let p = if self.upper {
+            matmul(rt, &l, &common)?
+        } else {
+            matmul(rt, &common, &l)?
+        };
+        Ok(vec![Some(neg(rt, &p)?)])
+    }
+
+    fn save_outputs(&mut self, outputs: &[Tensor]) {
+        self.result = outputs.first().map(|t| SavedVariable::output(t, 0));
+    }
+
+    fn release_variables(&mut self) {
+        release(&mut [&mut self.a, &mut self.result]);
+    }
+}

@@ -4,7 +4,8 @@
 //! `_linalg_slogdet`, and `_linalg_check_errors`, which turns their `info`
 //! into PyTorch's `LinAlgError`; the spectral decompositions (`_linalg_svd`,
 //! `_linalg_eigh`, `linalg_pinv`) are in [`spectral`], least squares
-//! (`linalg_lstsq`) in [`lstsq`].
+//! (`linalg_lstsq`) in [`lstsq`], `cholesky_inverse` in
+//! [`cholesky_inverse`].
 //!
 //! Each batch matrix is factored by the reference LAPACK routine PyTorch's
 //! CPU kernels call ([`lapack`]), in f64, and rounded once to the input's
@@ -17,6 +18,7 @@
 //! factored matrix (the failing pivot on the diagonal) with the other
 //! triangle zeroed when the input is not positive-definite.
 
+mod cholesky_inverse;
 mod householder;
 pub(crate) mod lapack;
 mod lstsq;
@@ -50,6 +52,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.ormqr.default" => householder::ormqr,
         "aten.linalg_matrix_exp.default" => matrix_exp::linalg_matrix_exp,
         "aten.linalg_lstsq.default" => lstsq::linalg_lstsq,
+        "aten.cholesky_inverse.default" => cholesky_inverse::cholesky_inverse,
         "aten._linalg_svd.default" => spectral::linalg_svd,
         "aten._linalg_eigh.default" => spectral::linalg_eigh,
         "aten.linalg_pinv.atol_rtol_tensor" => spectral::linalg_pinv,
