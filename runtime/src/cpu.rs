@@ -13,6 +13,7 @@
 //! machine when a trace does not hold them (PyTorch's defaults here).
 
 use std::num::NonZeroUsize;
+use std::sync::OnceLock;
 
 /// META attribute holding `torch.backends.cpu.get_cpu_capability()`.
 pub const CAPABILITY_ATTR: &str = "cpu_capability";
@@ -44,12 +45,16 @@ pub struct CpuProfileError {
 impl CpuProfile {
     /// PyTorch's defaults on this machine: as many intra-op threads as the
     /// machine offers, AVX-512 kernels where the CPU has the instructions
-    /// PyTorch requires for them.
+    /// PyTorch requires for them. Found once per process (the thread count
+    /// reads the scheduler's affinity and cgroup quota), as PyTorch does.
     pub fn this_machine() -> CpuProfile {
-        CpuProfile {
-            capability: this_machine_capability().into(),
-            intra_op_threads: std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN),
-        }
+        static THIS_MACHINE: OnceLock<CpuProfile> = OnceLock::new();
+        THIS_MACHINE
+            .get_or_init(|| CpuProfile {
+                capability: this_machine_capability().into(),
+                intra_op_threads: std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN),
+            })
+            .clone()
     }
 
     /// The profile a trace's META attributes describe; what they leave out

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -150,3 +151,38 @@ def ft_replay() -> str:
         return given
     subprocess.run(["cargo", "build", "-q", "-p", "ft-replay"], cwd=REPO, check=True, timeout=1800)
     return str(REPO / "target" / "debug" / "ft-replay")
+
+
+def rewrite(src, dst, scale_value=None, rename_op=None, attrs=None) -> None:
+    """A test's forged trace: copies trace `src` to `dst` event by event; the first float32 blob of
+    more than one element is multiplied by `scale_value`, the first op
+    named `rename_op[0]` is renamed to `rename_op[1]`, and META's attributes
+    are replaced by `attrs`."""
+    reader = ftr.TraceReader(str(src))
+    renamed = scaled = False
+    replaced: dict = {}
+    meta = reader.meta
+    if attrs is not None:
+        meta = ftr.Meta(meta.producer, meta.program, meta.value_policy, tuple(attrs))
+    with ftr.FileTraceWriter(str(dst), meta) as out:
+        for digest, _ in reader.blob_entries:
+            blob = reader.blob(bytes(digest))
+            data = blob.data
+            if scale_value is not None and not scaled and blob.dtype == "float32" and len(data) > 4:
+                data = (np.frombuffer(data, dtype=np.float32) * np.float32(scale_value)).tobytes()
+                scaled = True
+            replaced[bytes(digest)] = out.writer.put_blob(blob.dtype, blob.shape, data)
+        for event in reader.events:
+            payload = _swap_digests(event.payload, replaced)
+            if rename_op and not renamed and event.name == "op" and payload[0] == rename_op[0]:
+                payload = [rename_op[1], *payload[1:]]
+                renamed = True
+            out.writer.append(event.layer, event.kind, payload, event.ts)
+
+
+def _swap_digests(value, replaced):
+    if isinstance(value, (bytes, bytearray)):
+        return replaced.get(bytes(value), bytes(value))
+    if isinstance(value, list):
+        return [_swap_digests(v, replaced) for v in value]
+    return value

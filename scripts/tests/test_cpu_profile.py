@@ -22,7 +22,7 @@ import pytest
 import torch
 
 import ftr
-from conftest import REPO, SCRIPTS, program_path
+from conftest import REPO, SCRIPTS, program_path, rewrite
 
 # The dtypes each program's CPU-dependent results have, judged bit for bit
 # (its other values, e.g. float32 `sin` under other vector kernels, keep
@@ -49,15 +49,8 @@ def capture(tmp_path, name: str, **env: str):
 
 def with_attr(src, dst, key: str, value: str):
     """`src` rewritten with META attribute `key` set to `value`."""
-    reader = ftr.TraceReader(str(src))
-    meta = reader.meta
-    attrs = tuple((k, value if k == key else v) for k, v in meta.attrs)
-    with ftr.FileTraceWriter(str(dst), ftr.Meta(meta.producer, meta.program, meta.value_policy, attrs)) as out:
-        for digest, _ in reader.blob_entries:
-            blob = reader.blob(bytes(digest))
-            out.writer.put_blob(blob.dtype, blob.shape, blob.data)
-        for event in reader.events:
-            out.writer.append(event.layer, event.kind, event.payload, event.ts)
+    attrs = [(k, value if k == key else v) for k, v in ftr.TraceReader(str(src)).meta.attrs]
+    rewrite(src, dst, attrs=attrs)
     return dst
 
 

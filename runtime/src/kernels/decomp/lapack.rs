@@ -250,14 +250,7 @@ fn geqp3_t<T: Real>(a: &mut [T], m: usize, n: usize) -> (Vec<T>, Vec<usize>) {
             vn1[pvt] = vn1[i];
             vn2[pvt] = vn2[i];
         }
-        let alpha = a[at(i, i, m)];
-        let (beta, t) = larfg(alpha, &mut a[at(i + 1, i, m)..at(0, i + 1, m)]);
-        tau[i] = t;
-        if i + 1 < n {
-            a[at(i, i, m)] = T::ONE;
-            larf_left(a, m, m, i, i, t, i + 1..n);
-        }
-        a[at(i, i, m)] = beta;
+        tau[i] = reflect_column(a, m, n, i);
         for j in i + 1..n {
             if vn1[j] == T::ZERO {
                 continue;
@@ -354,22 +347,25 @@ fn larf_left<T: Real>(
     }
 }
 
+/// Step `i` of `dgeqr2` (and of `dlaqp2` after its pivot): the reflector
+/// `dlarfg` makes of column `i` below the diagonal, applied (`dlarf`) to the
+/// columns right of it; `beta` is left on the diagonal, `v` below it.
+/// Returns the reflector's `tau`.
+fn reflect_column<T: Real>(a: &mut [T], m: usize, n: usize, i: usize) -> T {
+    let alpha = a[at(i, i, m)];
+    let (beta, tau) = larfg(alpha, &mut a[at(i + 1, i, m)..at(0, i + 1, m)]);
+    if i + 1 < n {
+        a[at(i, i, m)] = T::ONE;
+        larf_left(a, m, m, i, i, tau, i + 1..n);
+    }
+    a[at(i, i, m)] = beta;
+    tau
+}
+
 /// `dgeqr2`: QR of the `m×n` matrix `a` in place (R on and above the
 /// diagonal, the reflectors' `v` below); returns `tau` (`min(m, n)`).
 fn geqr2_t<T: Real>(a: &mut [T], m: usize, n: usize) -> Vec<T> {
-    let k = m.min(n);
-    let mut tau = vec![T::ZERO; k];
-    for i in 0..k {
-        let alpha = a[at(i, i, m)];
-        let (beta, t) = larfg(alpha, &mut a[at(i + 1, i, m)..at(0, i + 1, m)]);
-        tau[i] = t;
-        if i + 1 < n {
-            a[at(i, i, m)] = T::ONE;
-            larf_left(a, m, m, i, i, t, i + 1..n);
-        }
-        a[at(i, i, m)] = beta;
-    }
-    tau
+    (0..m.min(n)).map(|i| reflect_column(a, m, n, i)).collect()
 }
 
 /// `dorg2r`: the first `cols` columns of `Q = H(0)·…·H(k−1)` (`m×cols`,

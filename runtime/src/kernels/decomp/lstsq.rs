@@ -163,11 +163,17 @@ pub(super) fn linalg_lstsq(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<I
         } else {
             matrices(op, b, &sb)?
         };
-        let unpermuted = ctx.faults.lstsq_solution_unpermuted;
+        let system = System {
+            m,
+            n,
+            k,
+            ld,
+            rcond,
+            single,
+            unpermuted: ctx.faults.lstsq_solution_unpermuted,
+        };
         for (ia, ib) in from_a.iter().zip(&from_b) {
-            solved.push(solve(
-                driver, &am[*ia], &bm[*ib], m, n, k, rcond, single, ld, unpermuted,
-            ));
+            solved.push(solve(driver, &am[*ia], &bm[*ib], &system));
         }
     }
     // The solution: rows 0..n of each max(m, n)×k buffer.
@@ -252,27 +258,42 @@ pub(super) fn linalg_lstsq(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<I
     ])
 }
 
-/// Solves one `m×n` system for the `m×k` right-hand side `b` (column-major).
-#[allow(clippy::too_many_arguments)]
-fn solve(
-    driver: Driver,
-    a: &[f64],
-    b: &[f64],
+/// The geometry and settings every system of one `linalg_lstsq` call shares.
+struct System {
+    /// Rows of A (and of B).
     m: usize,
+    /// Columns of A (rows of the solution).
     n: usize,
+    /// Right-hand sides.
     k: usize,
-    rcond: f64,
-    single: bool,
+    /// Rows of each column of the solution buffer, `max(m, n)`.
     ld: usize,
+    /// The relative threshold for the rank (gelsy, gelsd, gelss).
+    rcond: f64,
+    /// Whether LAPACK's single-precision routine runs (float32).
+    single: bool,
+    /// The `lstsq-solution-unpermuted` test fault.
     unpermuted: bool,
-) -> Solved {
+}
+
+/// Solves one `m×n` system for the `m×k` right-hand side `b` (column-major).
+fn solve(driver: Driver, a: &[f64], b: &[f64], system: &System) -> Solved {
+    let &System {
+        m,
+        n,
+        k,
+        ld,
+        rcond,
+        single,
+        ..
+    } = system;
     let mut buf = vec![0.0; ld * k];
     for c in 0..k {
         buf[c * ld..c * ld + m].copy_from_slice(&b[c * m..(c + 1) * m]);
     }
     match driver {
         Driver::Gels => {
-            gels(a, &mut buf, m, n, k, single, ld);
+            gels(a, &mut buf, system);
             // Σ over rows n..m of (QᵀB)², in the working precision.
             let residuals = (0..k)
                 .map(|c| {
@@ -296,7 +317,7 @@ fn solve(
             }
         }
         Driver::Gelsy => {
-            let rank = gelsy(a, &mut buf, m, n, k, rcond, single, ld, unpermuted);
+            let rank = gelsy(a, &mut buf, system);
             Solved {
                 buf,
                 rank,
@@ -346,7 +367,15 @@ fn solve(
 
 /// `dgels`: the QR solve (`m ≥ n`) or the minimum-norm solve through the
 /// QR of `Aᵀ` (`m < n`) into the `ld×k` buffer.
-fn gels(a: &[f64], buf: &mut [f64], m: usize, n: usize, k: usize, single: bool, ld: usize) {
+fn gels(a: &[f64], buf: &mut [f64], system: &System) {
+    let &System {
+        m,
+        n,
+        k,
+        ld,
+        single,
+        ..
+    } = system;
     if m >= n {
         let mut f = a.to_vec();
         let tau = lapack::geqr2(&mut f, m, n, single);
@@ -383,18 +412,16 @@ fn min_norm(wt: &[f64], n: usize, r: usize, c: &[f64], k: usize, single: bool) -
 }
 
 /// `dgelsy` into the `ld×k` buffer; returns the numerical rank.
-#[allow(clippy::too_many_arguments)]
-fn gelsy(
-    a: &[f64],
-    buf: &mut [f64],
-    m: usize,
-    n: usize,
-    k: usize,
-    rcond: f64,
-    single: bool,
-    ld: usize,
-    unpermuted: bool,
-) -> i64 {
+fn gelsy(a: &[f64], buf: &mut [f64], system: &System) -> i64 {
+    let &System {
+        m,
+        n,
+        k,
+        ld,
+        rcond,
+        single,
+        unpermuted,
+    } = system;
     let mn = m.min(n);
     let mut f = a.to_vec();
     let (tau, perm) = lapack::geqp3(&mut f, m, n, single);
@@ -500,7 +527,16 @@ mod tests {
         // x₁ + 2x₂ = b over rows [1, 1] is b/5·[1, 2] = [0.2, 0.4] for b = 1.
         let a = [1.0, 1.0, 2.0, 2.0];
         let mut buf = vec![1.0, 1.0];
-        let rank = gelsy(&a, &mut buf, 2, 2, 1, 1e-7, false, 2, false);
+        let system = System {
+            m: 2,
+            n: 2,
+            k: 1,
+            ld: 2,
+            rcond: 1e-7,
+            single: false,
+            unpermuted: false,
+        };
+        let rank = gelsy(&a, &mut buf, &system);
         assert_eq!(rank, 1);
         assert!(
             (buf[0] - 0.2).abs() < 1e-12 && (buf[1] - 0.4).abs() < 1e-12,
