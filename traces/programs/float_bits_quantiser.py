@@ -13,6 +13,7 @@ towards infinity, the quantisation error in ULPs accumulated with
 (padded to a fixed size), and the same in float64 with `view(torch.int64)`
 and `rad2deg`.
 """
+# cpu-dependent-values: the regressor's matrix products round their last bit differently on different CPUs (MKL), and the program reads float bits as int32 and int64 (`view(torch.int32)`, `nextafter`), which compare exactly
 
 import torch
 import torch.nn as nn

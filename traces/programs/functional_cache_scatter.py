@@ -13,6 +13,7 @@ size scattered into the gradient, then the gradient's view). Trained
 three Adam steps in float32, then one float64 step with a negative index
 and an open-ended slice.
 """
+# cpu-dependent-values: a matrix product's last-bit rounding differs between CPUs, and Adam divides each gradient by its own magnitude, so a near-zero gradient element moves its weight by a whole step
 
 import torch
 from torch import nn

@@ -23,6 +23,7 @@ gradient entries around the batch's own, so the coalesced sums (and the
 table's entry-by-entry update) cancel in float32 as PyTorch's order
 leaves them.
 """
+# cpu-dependent-values: the matrix-vector product rounds its last bit differently on different CPUs, and the shuffle-consistency push subtracts two nearly equal scores, exactly 0 on one CPU and a rounding residue on another
 
 import torch
 from torch import nn

@@ -12,6 +12,7 @@ and of the target) and the L1 of log magnitudes. Then a batch of two
 signals through the same loss (no squeeze) and an evaluation under
 `no_grad`.
 """
+# cpu-dependent-values: the convolutions round their last bit differently on different CPUs, and the spectral loss's FFTs and its overlap-add backward carry that into Adam's steps beyond elementwise tolerance
 
 import torch
 import torch.nn as nn

@@ -13,6 +13,7 @@ backward adds every padded output gradient into the input element it read, in
 the gradient's dtype and the padded output's row-major order (PyTorch's
 cpu_padding_backward), so a corner element's float32 sum rounds at each step.
 """
+# cpu-dependent-values: the Gram matrices' batched products round their last bit differently on different CPUs, and the style loss's gradients of 10^3-10^4 cancel in convolution_backward to elements of 10^-3
 
 import torch
 from torch import nn
