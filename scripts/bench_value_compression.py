@@ -10,6 +10,12 @@ compressed to raw bytes of every stored value for:
   same size: the tensor's previous version, the previous output of the same
   operator and output index, or the previous value on the same storage
   (what a format could reference without storing it twice);
+* that, with every value that is a strided view of an earlier stored value
+  on the same storage (a transposed weight, the heads split out of a fused
+  projection, a slice) counted as a reference to it instead of its bytes:
+  the view's element `i` is the earlier C-contiguous value's element
+  `offset + Σ iₖ·strideₖ` (what `torch.save` does for views, which share
+  their storage);
 
 and, for float32 values, the ratio of each byte plane alone: the three
 mantissa planes bound what any per-value coder can reach.
@@ -64,7 +70,48 @@ def stored_values(reader: ftr.TraceReader) -> Iterator[tuple]:
             seen.add(digest)
             blob = reader.blob(digest)
             if blob is not None:
-                yield blob, ref[0], role + (tuple(ref[2]),), ref[5]
+                yield blob, ref[0], role + (tuple(ref[2]),), ref[5], ref
+
+
+# What a view record would hold instead of the bytes: a digest, the base's
+# digest, an offset and the strides (msgpack, rounded up).
+VIEW_RECORD_BYTES = 96
+
+
+def c_strides(shape: list) -> list:
+    strides, step = [], 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= max(size, 1)
+    return strides[::-1]
+
+
+class ViewBases:
+    """The latest stored value of each storage that is C-contiguous, and the
+    test whether a new value is a strided view of it."""
+
+    def __init__(self) -> None:
+        self.bases: dict = {}
+
+    def is_view(self, ref: list, data: bytes, width: int) -> bool:
+        dtype, shape, strides, offset, storage = ref[1], ref[2], ref[3], ref[4], ref[5]
+        if not shape or any(size == 0 for size in shape):
+            return False
+        if list(strides) == c_strides(shape):
+            self.bases[storage] = (dtype, offset, data)
+            return False
+        base = self.bases.get(storage)
+        if base is None or base[0] != dtype or width not in (1, 2, 4, 8):
+            return False
+        index = np.full((), offset - base[1], dtype=np.int64)
+        for size, stride in zip(shape, strides):
+            index = index[..., None] + np.arange(size, dtype=np.int64) * stride
+        elements = len(base[2]) // width
+        if index.min() < 0 or index.max() >= elements:
+            return False
+        kind = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}[width]
+        gathered = np.frombuffer(base[2], kind)[index.reshape(-1)]
+        return gathered.tobytes() == data
 
 
 def shuffled(data: bytes, width: int) -> bytes:
@@ -74,11 +121,12 @@ def shuffled(data: bytes, width: int) -> bytes:
 def measure(path: str) -> dict:
     reader = ftr.TraceReader(path)
     zstd = zstandard.ZstdCompressor(level=3)
-    totals = {"raw": 0, "zstd": 0, "shuffle": 0, "reference": 0}
+    totals = {"raw": 0, "zstd": 0, "shuffle": 0, "reference": 0, "views": 0, "views_only": 0}
+    views = ViewBases()
     planes = [0, 0, 0, 0]
     float32_elements = 0
     earlier: dict = {}
-    for blob, tensor, role, storage in stored_values(reader):
+    for blob, tensor, role, storage, tensor_ref in stored_values(reader):
         data = blob.data
         width = _WIDTHS.get(blob.dtype, 1)
         if len(data) % width:
@@ -95,6 +143,12 @@ def measure(path: str) -> dict:
                 best = min(best, len(zstd.compress(shuffled(xor, width))))
             earlier[key] = data
         totals["reference"] += best
+        if views.is_view(tensor_ref, data, width):
+            totals["views"] += VIEW_RECORD_BYTES
+            totals["views_only"] += VIEW_RECORD_BYTES
+        else:
+            totals["views"] += best
+            totals["views_only"] += len(data)
         if blob.dtype == "float32" and len(data) % 4 == 0:
             grid = np.frombuffer(data, np.uint8).reshape(-1, 4)
             float32_elements += grid.shape[0]
@@ -125,6 +179,8 @@ def main() -> int:
     print(f"  zstd                         {totals['zstd'] / raw:.3f}")
     print(f"  byte shuffle + zstd          {totals['shuffle'] / raw:.3f}")
     print(f"  + XOR with an earlier value  {totals['reference'] / raw:.3f}")
+    print(f"  + views of earlier values    {totals['views'] / raw:.3f}")
+    print(f"views of earlier values alone  {totals['views_only'] / raw:.3f}  (every other value raw)")
     elements = result["float32_elements"]
     if elements:
         ratios = [size / elements for size in result["planes"]]
