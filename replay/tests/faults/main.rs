@@ -12,6 +12,7 @@ mod bf16_sgd_momentum;
 mod bf16_token_embedding;
 mod bilinear_margin;
 mod causal_pad;
+mod celu;
 mod channels_last;
 mod checkpoint_early_stop;
 mod checkpoint_hooks_penalty;

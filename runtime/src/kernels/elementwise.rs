@@ -166,6 +166,7 @@ fn activations(op: &str) -> Option<Kernel> {
         "aten.elu_.default" => activation::elu_,
         "aten.elu_backward.default" => activation::elu_backward,
         "aten.celu.default" => activation::celu,
+        "aten.celu_.default" => activation::celu_,
         "aten.hardswish.default" => activation::hardswish,
         "aten.hardswish_.default" => activation::hardswish_,
         "aten.hardswish_backward.default" => activation::hardswish_backward,

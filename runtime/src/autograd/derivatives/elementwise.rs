@@ -544,6 +544,31 @@ fn elu(a: &[IValue], is_result: bool) -> Built {
     }
 }
 
+/// `celu`'s backward: `elu_backward(grad, alpha, 1, 1 / alpha, is_result,
+/// self_or_result)`, where PyTorch's formula takes the reciprocal of `alpha`
+/// rounded to float (`1.0 / alpha.toFloat()`), not of the double `alpha`
+/// the forward used.
+fn celu(a: &[IValue], is_result: bool) -> Built {
+    let alpha = arg(a, 1);
+    let as_float = match alpha {
+        IValue::Int(i) => i as f32,
+        IValue::Float(x) => x as f32,
+        IValue::Bool(b) => f32::from(u8::from(b)),
+        _ => 1.0,
+    };
+    let p = vec![
+        alpha,
+        IValue::Int(1),
+        IValue::Float(1.0 / f64::from(as_float)),
+        IValue::Bool(is_result),
+    ];
+    if is_result {
+        unary(Unary::result(p, f::elu))
+    } else {
+        unary(Unary::input(tensor(a, 0)?, p, f::elu))
+    }
+}
+
 fn activations(op: &str) -> Option<Differentiability> {
     use Differentiability::Derivative as D;
     Some(match op {
@@ -648,22 +673,8 @@ fn activations(op: &str) -> Option<Differentiability> {
         )),
         "aten.elu.default" => D(derivative!("EluBackward0", &[0], |a, _| elu(a, false))),
         "aten.elu_.default" => D(derivative!("EluBackward1", &[0], |a, _| elu(a, true))),
-        "aten.celu.default" => D(derivative!("CeluBackward0", &[0], |a, _| {
-            // elu_backward(grad, alpha, 1, 1 / alpha, false, self)
-            let alpha = arg(a, 1);
-            let inverse = match alpha {
-                IValue::Int(i) => 1.0 / i as f64,
-                IValue::Float(x) => 1.0 / x,
-                _ => 1.0,
-            };
-            let p = vec![
-                alpha,
-                IValue::Int(1),
-                IValue::Float(inverse),
-                IValue::Bool(false),
-            ];
-            unary(Unary::input(tensor(a, 0)?, p, f::elu))
-        })),
+        "aten.celu.default" => D(derivative!("CeluBackward0", &[0], |a, _| celu(a, false))),
+        "aten.celu_.default" => D(derivative!("CeluBackward1", &[0], |a, _| celu(a, true))),
         "aten.log_sigmoid_forward.default" => D(derivative!(
             "LogSigmoidBackward0",
             &[0],

@@ -558,14 +558,34 @@ pub(crate) fn mish_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 
 /// `celu(self, alpha)`: `max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`.
 pub(crate) fn celu(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let p = celu_params(ctx, &a)?;
+    let t = a.tensor(0)?;
+    activation(ctx, t, p.value(wide(t.dtype())))
+}
+
+/// `celu_(self, alpha)`: `celu` in place.
+pub(crate) fn celu_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let p = celu_params(ctx, &a)?;
+    let t = a.tensor(0)?;
+    activation_(ctx, t, p.value(wide(t.dtype())))
+}
+
+/// `celu` is `elu` with `scale = 1` and `input_scale = 1 / alpha` (the
+/// reciprocal in double precision); a zero `alpha` is refused as PyTorch
+/// refuses it.
+fn celu_params(ctx: &KernelCtx<'_>, a: &Args<'_>) -> Result<Elu> {
     let alpha = a.scalar(1)?;
-    let p = Elu {
+    if alpha == 0.0 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            "ZeroDivisionError: alpha cannot be 0 for CELU",
+        ));
+    }
+    Ok(Elu {
         alpha,
         scale: 1.0,
         input_scale: 1.0 / alpha,
-    };
-    let t = a.tensor(0)?;
-    activation(ctx, t, p.value(wide(t.dtype())))
+    })
 }
 
 /// `log_sigmoid_forward(self) -> (output, buffer)`: `buffer = exp(-|x|)`,
