@@ -533,11 +533,16 @@ pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, R
         anchors,
     };
     let mut progress = Progress::new("replaying", torch.events.len() as u64);
+    let mut stopped = false;
     for event in &torch.events {
         if replayer.step(event)? == Flow::Stop {
+            stopped = true;
             break;
         }
         progress.update(event.seq + 1);
+    }
+    if !stopped {
+        replayer.runtime.end_program();
     }
     drop(progress);
     drop(replayer);
@@ -822,6 +827,7 @@ impl Replayer<'_> {
                     .map_err(|e| unsupported(seq, "retain_grad()", &e))?;
             }
             ApiEvent::ProgramError(p) => {
+                self.runtime.end_program();
                 self.runtime.program_error(&p.message);
                 return Ok(Flow::Stop);
             }

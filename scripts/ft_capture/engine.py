@@ -46,6 +46,8 @@ class EngineCall:
     # False only for torch.autograd.grad: the inputs' gradients are returned.
     accumulate: bool = True
     allow_unused: bool = True
+    # torch.autograd.grad(is_grads_batched=True): the engine under vmap.
+    batched: bool = False
 
     @property
     def restricted(self) -> bool:
@@ -137,8 +139,6 @@ def backward_call(rec: Any, arguments: dict) -> EngineCall:
 
 def grad_call(rec: Any, arguments: dict) -> EngineCall:
     """The bound arguments of `torch.autograd.grad`."""
-    if arguments.get("is_grads_batched"):
-        raise rec.fail("unsupported: torch.autograd.grad(is_grads_batched=True) (vmap over the engine)")
     roots = _tensors(arguments["outputs"], "torch.autograd.grad outputs", rec)
     create = bool(arguments.get("create_graph", False))
     allow_unused = arguments.get("allow_unused")
@@ -152,6 +152,7 @@ def grad_call(rec: Any, arguments: dict) -> EngineCall:
         create=create,
         accumulate=False,
         allow_unused=bool(allow_unused),
+        batched=bool(arguments.get("is_grads_batched", False)),
     )
 
 
@@ -213,6 +214,10 @@ def _wrap_entry(rec: Any, original: Callable, parse: Callable) -> Callable:
         if rec.functorch.owns(call.roots, [g for g in call.grads if g is not None] + list(call.inputs or ())):
             # A torch.func transform's own autograd (docs/CAPTURE.md §6.8).
             return rec.functorch.run_engine(original, args, kwargs)
+        if call.batched:
+            # The engine under vmap: its batched operators, as a
+            # transform's engine call (docs/CAPTURE.md §6.8).
+            return rec.functorch.run_engine(original, args, kwargs, batched=True)
         rec.begin_backward(call)
         if call.restricted and call.accumulate:
             _retain_inputs(rec, call.inputs)

@@ -26,6 +26,12 @@ transform's own autograd, which runs on the wrappers:
   (`FunctorchTracker.seq`), except those of ordinary nodes made inside (a
   transform over tensors that also require grad outside it), so that the
   trace numbers nodes as a runtime that never made the wrapper graph does.
+* `torch.autograd.grad(is_grads_batched=True)` (`jacobian(...,
+  vectorize=True)`) runs the engine over an ordinary graph under the
+  legacy vmap: the engine wrapper passes it through the same way
+  (`run_engine(batched=True)`), its batching rules' operators become
+  top-level ops. An input of one that the program could not reach (a
+  backward's intermediate: `hessian(..., vectorize=True)`) is refused.
 * Forward-mode AD (`jvp`, `jacfwd`, `hessian`, `linearize`) is refused by
   name: its tangents travel as dual tensors and `ZeroTensor`s, which a trace
   cannot hold.
@@ -72,6 +78,9 @@ class FunctorchTracker:
         self.depth = 0
         # Depth of running engine calls of a transform (passed through).
         self.engine_depth = 0
+        # Depth of running `torch.autograd.grad(is_grads_batched=True)`
+        # calls (passed through the same way).
+        self.batched_depth = 0
         # Closed regions [start, end) of raw sequence numbers, ascending and
         # disjoint, with the count of raw numbers in the regions before each.
         self._starts: list = []
@@ -137,7 +146,7 @@ class FunctorchTracker:
     def owns(self, roots: list, others: list) -> bool:
         """Whether an engine call is a transform's: its outputs are
         wrappers. Ordinary roots with wrapped gradients or inputs (the
-        engine under `vmap`, as `is_grads_batched` runs it) are refused."""
+        engine under `torch.func.vmap`) are refused."""
         wrapped_roots = [is_wrapped(t) for t in roots]
         if any(wrapped_roots):
             if not all(wrapped_roots):
@@ -151,21 +160,40 @@ class FunctorchTracker:
                 )
         return False
 
-    def run_engine(self, original: Callable, args: tuple, kwargs: dict) -> Any:
-        """A transform's `torch.autograd.grad`: no api event, no GraphTask;
-        the operators its nodes dispatch are top-level ops. It is a region:
-        the numbers it takes (its nodes under `create_graph`, a GraphRoot,
-        an `Identity`) are left out, except those of ordinary nodes."""
+    def run_engine(self, original: Callable, args: tuple, kwargs: dict, batched: bool = False) -> Any:
+        """A transform's `torch.autograd.grad`, or one with
+        `is_grads_batched=True` (`batched`: the engine under the legacy
+        vmap, over an ordinary graph): no api event, no GraphTask; the
+        operators its nodes dispatch are top-level ops. It is a region: the
+        numbers it takes (its nodes under `create_graph`, a GraphRoot, an
+        `Identity`) are left out, except those of ordinary nodes."""
         rec = self.rec
         rec.flush()
         rec.check_state()
         self.enter()
         self.engine_depth += 1
+        self.batched_depth += batched
         try:
             return original(*args, **kwargs)
         finally:
+            self.batched_depth -= batched
             self.engine_depth -= 1
             self.leave()
+
+    def check_batched_input(self, tid: int) -> None:
+        """Inside a batched engine call, an operator's input must be a
+        tensor the program could reach (a replayer re-executes the batched
+        operators at top level and finds their inputs by id): a saved
+        tensor a backward made (`hessian(..., vectorize=True)`, whose
+        batched engine runs over the graph its inner `create_graph`
+        backward built) is an intermediate no replayer can name."""
+        if tid not in self.rec.releases.reachable_ids():
+            raise self.rec.fail(
+                "unsupported: torch.autograd.grad(is_grads_batched=True) over a graph a backward built "
+                "(create_graph=True; hessian(..., vectorize=True)): its batched operators read tensors "
+                "only that backward made, which a replayer cannot name; is_grads_batched over a forward's "
+                "graph (jacobian(..., vectorize=True)) is recorded"
+            )
 
 
 def install(patches: Any, rec: Any) -> None:

@@ -58,6 +58,8 @@ class HookTracker:
         self._handles: "weakref.WeakKeyDictionary[Any, int]" = weakref.WeakKeyDictionary()
         self._retains: dict = {}
         self._marked: set = set()
+        # Ids of gradients a tensor hook kept a reference to.
+        self._kept: set = set()
         # Adds the start marker of a retaining node (set by `install`).
         self.register_marker: Optional[Callable] = None
 
@@ -155,6 +157,19 @@ class HookTracker:
         info = rec._info(grad)
         if info is not None:
             rec.releases.reachable(info.tid)
+            self._kept.add(info.tid)
+
+    def release_kept(self) -> None:
+        """At the program's end: `release` for each gradient a hook kept
+        that is still held (or died with the program's globals), so that a
+        replayer holds it through the backwards after the hook, as the
+        program did (FORMAT.md §3.6.4: AccumulateGrad copies it instead of
+        stealing it). Other tensors alive at the end are not released: no
+        later event depends on them."""
+        rec = self.rec
+        rec.flush()
+        for tid in rec.releases.outlive(self._kept):
+            rec.emit(ftr.API, ftr.API_RELEASE, ftr.p_release(tid))
 
     def retained(self, nid: int) -> None:
         """After node `nid`'s retain-grad hooks ran: `accumulate` for each

@@ -235,6 +235,21 @@ class ReleaseTracker:
             else:
                 del self._held[sid]
 
+    def reachable_ids(self) -> set:
+        """Live ids the program could reach (read-only)."""
+        return self._reachable
+
+    def outlive(self, tids: set) -> list:
+        """Of `tids`, those not released yet, ascending: at the program's end
+        they are released (alive or not); forgets them."""
+        ready = sorted(tid for tid in tids if tid in self._reachable or tid in self._waiting)
+        for tid in ready:
+            if tid in self._reachable:
+                self._reachable.discard(tid)
+                self._hold(self.storage_of.get(tid), -1)
+            self._waiting.discard(tid)
+        return ready
+
     def collect(self, storage_alive: Callable[[int], bool]) -> list:
         """Ids to release now, ascending; forgets them."""
         deaths = self._deaths[:]

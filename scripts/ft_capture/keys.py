@@ -114,12 +114,29 @@ class DispatchTable:
         return self._handlers.get(key)
 
 
+def _vmap_mode_keys() -> Any:
+    """The keys the legacy vmap's `_vmapmode_increment_nesting` adds to
+    the TLS include set (`VmapMode`, which `DispatchKey` does not name)."""
+    before = _C._dispatch_tls_local_include_set()
+    _C._vmapmode_increment_nesting()
+    try:
+        during = _C._dispatch_tls_local_include_set()
+    finally:
+        _C._vmapmode_decrement_nesting()
+    return during - before
+
+
 class DispatchDeriver:
     """Computes the DispatchKeySet and key chain of a call the way the
     dispatcher would have without the capture's Python dispatch mode."""
 
     def __init__(self) -> None:
-        self._capture_only = _keyset(_DK.Python, _DK.PythonTLSSnapshot, _DK.PreDispatch)
+        # The capture's own keys, and the legacy vmap's `VmapMode` (a
+        # fallthrough for every operator that is not random) that
+        # `torch.autograd.grad(is_grads_batched=True)` puts in the TLS
+        # around its engine call: the batched operators are derived as
+        # plain calls, as functorch's are (docs/CAPTURE.md §6.8).
+        self._capture_only = _keyset(_DK.Python, _DK.PythonTLSSnapshot, _DK.PreDispatch) | _vmap_mode_keys()
         self._after_backend_select = _C._dispatch_keyset_full_after(_DK.BackendSelect)
         self._tables: dict = {}
         self._cache: dict = {}

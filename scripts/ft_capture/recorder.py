@@ -337,6 +337,8 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         info = self._info(t)
         if info is None:
             info = self._introduce(t)
+        elif self.functorch.batched_depth:
+            self.functorch.check_batched_input(info.tid)
         sid, _ = self.storages.lookup(t)
         return self._ref_from_parts(info, t, sid, None)
 

@@ -80,3 +80,33 @@ def test_a_refused_transform_prints_one_line(tmp_path):
 def test_vmap_of_grad_records_the_batching_rules_operators(captures):
     names = [p[0] for p in ops(captures.reader("corpus/func_per_sample_grads"))]
     assert "aten.bmm.default" in names and "aten.squeeze_.dims" in names
+
+
+def test_the_engine_under_the_legacy_vmap_is_top_level_ops(captures):
+    # is_grads_batched=True: no api event, no GraphTask; the batched
+    # backward's operators (tanh_backward's per-row fallback loop, stack) are
+    # top-level ops, derived as plain calls (no VmapMode in their keysets),
+    # run with grad mode off as the engine ran them.
+    reader = captures.reader("grad_batched_forward")
+    names = [e.name for e in reader.events]
+    assert not {"grad", "backward", "graph_task_begin", "grad_result"} & set(names)
+    op_events = events_named(reader, "op")
+    assert all(p[5] == ftr.context(ftr.CTX_TOP_LEVEL) for p in op_events)
+    op_names = [p[0] for p in op_events]
+    assert op_names.count("aten.tanh_backward.default") == 3
+    assert "aten.stack.default" in op_names
+    assert all("VmapMode" not in p[1] for p in op_events)
+    assert [p[0] for p in events_named(reader, "grad_mode")] == [False, True]
+    # The graph built after the call is numbered as without it: tanh 0,
+    # mul 1, then the new mul and sum.
+    seqs = [p[2] for p in events_named(reader, "node") if p[1] != "AccumulateGrad"]
+    assert seqs == [0, 1, 2, 3]
+
+
+def test_the_engine_under_the_legacy_vmap_over_a_backwards_graph_is_refused(captures):
+    result, out = captures.get("grad_batched")
+    assert result.status == ft_capture.EXIT_INCONSISTENT
+    assert result.message.startswith(
+        "unsupported: torch.autograd.grad(is_grads_batched=True) over a graph a backward built (create_graph=True; hessian(..., vectorize=True))"
+    ), result.message
+    assert not out.exists()

@@ -143,3 +143,21 @@ def test_retain_grad_leaves_the_programs_hook_order_alone(captures, tmp_path):
     finally:
         os.chdir(cwd)
     assert plain == captured and plain.split()[0] == "1"
+
+
+def test_gradients_a_hook_kept_are_released_when_the_program_ends(captures):
+    # Nothing follows the last backward, yet the gradients the hook still
+    # holds are released at the end (a replayer holds them until then, so
+    # AccumulateGrad copies rather than steals them); the gradient the other
+    # hook only looked at was never reachable.
+    events = _events(captures, "hook_kept_to_the_end")
+    begins = [e.payload for e in events if e.name == "hook_begin"]
+    assert len(begins) == 4
+    kept = [args[0][0] for hid, _nid, args in begins if hid == 0]
+    looked_at = [args[0][0] for hid, _nid, args in begins if hid == 1]
+    last_task_end = max(i for i, e in enumerate(events) if e.name == "graph_task_end")
+    tail = events[last_task_end + 1 :]
+    assert [e.name for e in tail] == ["release"] * len(kept)
+    assert [e.payload[0] for e in tail] == sorted(kept)
+    released = {e.payload[0] for e in events if e.name == "release"}
+    assert not released & set(looked_at)

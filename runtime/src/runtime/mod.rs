@@ -501,6 +501,15 @@ impl Runtime {
         }
     }
 
+    /// The program ended: the releases it made after its last operator
+    /// (the gradients a hook kept to the end) are written, and nothing else
+    /// that is pending (PyTorch's trace ends without them).
+    pub fn end_program(&mut self) {
+        if let Some(t) = &mut self.tracer {
+            t.flush_releases();
+        }
+    }
+
     /// The program drops its reference to `tensor` the way Python drops an
     /// object: the api `release` is written at the first state flush (before
     /// a top-level op or `backward()`) after the runtime, too, let go of it

@@ -534,6 +534,12 @@ impl Tracer {
             let grad = grad.as_ref().map(|g| self.tensor_id(g));
             self.api(ApiEvent::SetGrad(SetGrad { tensor, grad }));
         }
+        self.flush_releases();
+    }
+
+    /// The `release` events due now (part of [`Tracer::flush_state`]); alone
+    /// at the program's end, where nothing else is pending.
+    pub(crate) fn flush_releases(&mut self) {
         let mut released = std::mem::take(&mut self.pending_releases);
         self.pending_deaths.retain(|(id, weak)| {
             let dead = weak.strong_count() == 0;
