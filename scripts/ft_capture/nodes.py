@@ -35,6 +35,15 @@ class NodeRecorder:
         """
         if not self.observing():
             return
+        if node_name(fn) == "DifferentiableGraphBackward":
+            # Optimised TorchScript, switched back on by the program
+            # (`torch.jit.optimized_execution(True)`): see
+            # `torchscript_unoptimised`.
+            raise self.fail(
+                "unsupported: a TorchScript function ran optimised (DifferentiableGraphBackward): its operators "
+                "run without autograd and its gradient is TorchScript's symbolic formula; leave "
+                "torch.jit.optimized_execution off while capturing"
+            )
         if node_name(fn) != "AccumulateGrad":
             if self.functorch.active() and self.functorch.wrapper_node(fn, self._attached(fn)):
                 # A torch.func transform's node on its wrappers (§6.8).

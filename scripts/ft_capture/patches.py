@@ -70,6 +70,8 @@ class Patches:
         for module in (torch._VF, torch):
             self._set(module, "_pad_packed_sequence", self._wrap_pad_packed(getattr(module, "_pad_packed_sequence")))
         self._set(torch.Tensor, "share_memory_", self._refuse_share(torch.Tensor.share_memory_))
+        for name in ("trace", "trace_module"):
+            self._set(torch.jit, name, self._refuse_jit_trace(getattr(torch.jit, name)))
         for owner, name in EXPOSING:
             self._set(owner, name, self._wrap_exposing(getattr(owner, name)))
         import torch.utils.dlpack
@@ -150,6 +152,28 @@ class Patches:
             return original(tensor, *args, **kwargs)
 
         return share_memory_
+
+    def _refuse_jit_trace(self, original: Callable) -> Callable:
+        """`torch.jit.trace` records, into the graph it builds, every call
+        made while it runs the function, the capture's own reads of sizes
+        and values among them (observed in torch 2.15: a traced size read
+        as a 0-dim tensor, then an internal assert of the tracer, or a
+        traced graph that keeps a freed autograd graph): refused by name. A
+        module traced before the capture starts, and `torch.jit.script`, run
+        under the capture (`torchscript_unoptimised`)."""
+        rec = self.rec
+
+        @functools.wraps(original)
+        def trace(*args, **kwargs):
+            if rec.observing():
+                raise rec.fail(
+                    f"unsupported: torch.jit.{original.__name__} while capturing: the tracer would record the "
+                    "capture's own reads into its graph; trace the module before the capture starts "
+                    "(ft_capture.capture as a library) or capture the eager module"
+                )
+            return original(*args, **kwargs)
+
+        return trace
 
     def _wrap_exposing(self, original: Callable) -> Callable:
         """A call that hands a tensor's or a storage's memory to other code

@@ -66,7 +66,6 @@ def finish_at_os_exit(rec: "Recorder", file_writer: ftr.FileTraceWriter, code: A
             raise CaptureError(rec.failure)
         if rec.backward is not None:
             raise rec.fail(f"unsupported: {ending} inside backward() (its GraphTask never ended)")
-        rec.hooks.release_kept()
         if code != 0:
             rec.program_error(f"os._exit({code})")
         rec.flush()
@@ -97,6 +96,23 @@ def report(result: CaptureResult, out: str) -> None:
         print(f"capture_torch.py: error: {result.message}", file=sys.stderr, flush=True)
     elif result.ending:
         print(f"capture_torch.py: {result.ending}; trace written to {out}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def torchscript_unoptimised() -> Iterator[None]:
+    """TorchScript functions run in the graph interpreter without graph
+    optimisation while they are captured (`torch.jit.optimized_execution`
+    off): every operator then dispatches through autograd as in eager mode,
+    where optimised execution would, from a function's second or third
+    call, run a differentiable subgraph under one `DifferentiableGraphBackward`
+    node whose operators autograd never sees and whose gradient is
+    TorchScript's own symbolic formula. The setting is restored afterwards."""
+    saved = torch._C._get_graph_executor_optimize()
+    torch._C._set_graph_executor_optimize(False)
+    try:
+        yield
+    finally:
+        torch._C._set_graph_executor_optimize(saved)
 
 
 @contextlib.contextmanager
@@ -225,7 +241,7 @@ def capture_program(program: str, out: str, policy: str = "all", timestamps: boo
     error: Optional[BaseException] = None
     try:
         try:
-            with collector_pinned(), compile_disabled(), Patches(rec, leave), CaptureMode(rec), torch.autograd.graph.node_creation_hook(rec.node_created):
+            with collector_pinned(), compile_disabled(), torchscript_unoptimised(), Patches(rec, leave), CaptureMode(rec), torch.autograd.graph.node_creation_hook(rec.node_created):
                 try:
                     run_program(program, argv or [])
                 except SystemExit as e:
@@ -242,7 +258,6 @@ def capture_program(program: str, out: str, policy: str = "all", timestamps: boo
             return CaptureResult(child_status(error), forked_child=True)
         if rec.failure is not None:
             raise CaptureError(rec.failure)
-        rec.hooks.release_kept()
         if error is not None:
             if not isinstance(error, SystemExit):
                 traceback.print_exception(error)
@@ -305,6 +320,7 @@ class capture:  # lower case: it reads as a function, `with capture(...)`
         try:
             stack.enter_context(collector_pinned())
             stack.enter_context(compile_disabled())
+            stack.enter_context(torchscript_unoptimised())
             stack.enter_context(Patches(rec, self._os_exit))
             stack.enter_context(CaptureMode(rec))
             stack.enter_context(torch.autograd.graph.node_creation_hook(rec.node_created))
@@ -344,7 +360,6 @@ class capture:  # lower case: it reads as a function, `with capture(...)`
                 raise CaptureError(rec.failure)
             if isinstance(exc, CaptureError):
                 raise exc
-            rec.hooks.release_kept()
             if error is not None:
                 rec.program_error(format_program_error(error))
             rec.flush()
