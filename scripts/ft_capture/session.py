@@ -66,6 +66,7 @@ def finish_at_os_exit(rec: "Recorder", file_writer: ftr.FileTraceWriter, code: A
             raise CaptureError(rec.failure)
         if rec.backward is not None:
             raise rec.fail(f"unsupported: {ending} inside backward() (its GraphTask never ended)")
+        rec.hooks.release_kept()
         if code != 0:
             rec.program_error(f"os._exit({code})")
         rec.flush()
@@ -258,6 +259,7 @@ def capture_program(program: str, out: str, policy: str = "all", timestamps: boo
             return CaptureResult(child_status(error), forked_child=True)
         if rec.failure is not None:
             raise CaptureError(rec.failure)
+        rec.hooks.release_kept()
         if error is not None:
             if not isinstance(error, SystemExit):
                 traceback.print_exception(error)
@@ -360,6 +362,7 @@ class capture:  # lower case: it reads as a function, `with capture(...)`
                 raise CaptureError(rec.failure)
             if isinstance(exc, CaptureError):
                 raise exc
+            rec.hooks.release_kept()
             if error is not None:
                 rec.program_error(format_program_error(error))
             rec.flush()
