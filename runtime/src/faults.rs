@@ -125,6 +125,12 @@ pub struct Faults {
     /// layout selects. Breaks bf16 products whose terms cancel (features
     /// on very different scales).
     pub reduced_matmul_in_double: bool,
+    /// bfloat16/float16 `mv`/`addmv` and `dot` sum their products in
+    /// order (gemv's generic loop) where PyTorch's fast path (a unit-stride
+    /// vector, `alpha == 1`) and `dot` run the vectorised 8-lane
+    /// `dot_with_fp32_arith`. Breaks bf16 matrix-vector products whose
+    /// terms cancel.
+    pub reduced_mv_in_order: bool,
     /// `_softmax_backward_data` of float32/float64 sums `g·y` in float64
     /// and rounds once, where PyTorch computes in the dtype (a vectorised
     /// lane order over the last dimension, a fused multiply-add along any

@@ -10,6 +10,7 @@ mod bf16_linear_cancellation;
 mod bf16_regressor_foreach;
 mod bf16_sgd_momentum;
 mod bf16_token_embedding;
+mod bf16_vector_attention;
 mod bilinear_margin;
 mod causal_pad;
 mod celu;

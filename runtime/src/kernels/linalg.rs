@@ -8,11 +8,12 @@
 //! dgemm do. Integer products (every width) multiply and accumulate in
 //! wrapping i64 and are stored wrapped to their width, as PyTorch's integer
 //! gemm computes them modulo 2^width ([`int_gemm`]; exact beyond 2^53).
-//! float16/bfloat16 `mm` and `addmm` small enough for PyTorch's own GEMM
-//! loops sum in float32 in those loops' order ([`super::reduced_gemm`]).
-//! Every other product multiplies in f64 and rounds once: float16/bfloat16
-//! products oneDNN takes (and batched ones) are computed wider than their
-//! storage as PyTorch's CPU kernels do (they accumulate in float32).
+//! float16/bfloat16 `mm`, `addmm`, `bmm`, `baddbmm`, `addbmm`, `mv`,
+//! `addmv` and `dot` small enough for PyTorch's own loops (not oneDNN) sum
+//! in float32 in those loops' order ([`super::reduced_gemm`]). Every other
+//! product multiplies in f64 and rounds once: float16/bfloat16 products
+//! oneDNN takes are computed wider than their storage as PyTorch's CPU
+//! kernels do (they accumulate in float32).
 //!
 //! Observed in torch 2.15: matrix operands are not promoted (mixed dtypes
 //! are errors), and `torch.matmul` / `@` never reaches a kernel of its own —
@@ -438,7 +439,8 @@ pub(crate) fn bmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     }
     if ctx.has_data()
         && !ctx.faults.reduced_matmul_in_double
-        && let Some(out) = reduced_gemm::batched(ctx.op, (b1, b2), &shape, ctx.cpu.vectorised())?
+        && let Some(out) =
+            reduced_gemm::batched(ctx.op, (b1, b2), None, 1.0, &shape, ctx.cpu.vectorised())?
     {
         return Ok(vec![out.into()]);
     }
@@ -474,6 +476,19 @@ pub(crate) fn baddbmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
             let prod = int_bmm_values(ctx.op, b1, b2, g)?;
             int_scale_add(ctx.op, bias, &shape, prod, beta, alpha)
         })?;
+        return Ok(vec![out.into()]);
+    }
+    if ctx.has_data()
+        && !ctx.faults.reduced_matmul_in_double
+        && let Some(out) = reduced_gemm::batched(
+            ctx.op,
+            (b1, b2),
+            Some(Bias { tensor: bias, beta }),
+            alpha,
+            &shape,
+            ctx.cpu.vectorised(),
+        )?
+    {
         return Ok(vec![out.into()]);
     }
     if ctx.has_data()
@@ -531,6 +546,19 @@ pub(crate) fn addbmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
         })?;
         return Ok(vec![out.into()]);
     }
+    if ctx.has_data()
+        && !ctx.faults.reduced_matmul_in_double
+        && let Some(out) = reduced_gemm::accumulated(
+            ctx.op,
+            (b1, b2),
+            Bias { tensor: bias, beta },
+            alpha,
+            &shape,
+            ctx.cpu.vectorised(),
+        )?
+    {
+        return Ok(vec![out.into()]);
+    }
     let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
         let per_batch = bmm_values(ctx.op, b1, b2, g)?;
         let mut total = vec![0f64; g.1 * g.3];
@@ -583,6 +611,19 @@ pub(crate) fn mv(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
             let (x, y) = (mat.read_i64(ctx.op)?, vec.read_i64(ctx.op)?);
             Ok(int_gemm(&x, &y, n, k, 1))
         })?;
+        return Ok(vec![out.into()]);
+    }
+    if ctx.has_data()
+        && !ctx.faults.reduced_matmul_in_double
+        && let Some(out) = reduced_gemm::gemv(
+            ctx.op,
+            (mat, vec),
+            None,
+            1.0,
+            ctx.cpu.vectorised(),
+            ctx.faults.reduced_mv_in_order,
+        )?
+    {
         return Ok(vec![out.into()]);
     }
     let out = ctx.output(&shape, &[1], dtype, || {
@@ -644,6 +685,19 @@ pub(crate) fn addmv(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
         })?;
         return Ok(vec![out.into()]);
     }
+    if ctx.has_data()
+        && !ctx.faults.reduced_matmul_in_double
+        && let Some(out) = reduced_gemm::gemv(
+            ctx.op,
+            (mat, vec),
+            Some(Bias { tensor: bias, beta }),
+            alpha,
+            ctx.cpu.vectorised(),
+            ctx.faults.reduced_mv_in_order,
+        )?
+    {
+        return Ok(vec![out.into()]);
+    }
     let out = ctx.output(&shape, &[1], dtype, || {
         let p = gemm(&mat.read_f64(ctx.op)?, &vec.read_f64(ctx.op)?, n, k, 1);
         scale_add(ctx.op, bias, &shape, p, beta, alpha)
@@ -696,6 +750,17 @@ pub(crate) fn dot(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
                 acc.wrapping_add(p.wrapping_mul(*q))
             })])
         })?;
+        return Ok(vec![out.into()]);
+    }
+    if ctx.has_data()
+        && !ctx.faults.reduced_matmul_in_double
+        && let Some(out) = reduced_gemm::dot(
+            ctx.op,
+            (x, y),
+            ctx.cpu.vectorised(),
+            ctx.faults.reduced_mv_in_order,
+        )?
+    {
         return Ok(vec![out.into()]);
     }
     let out = ctx.output(&[], &[], x.dtype(), || {
