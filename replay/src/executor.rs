@@ -158,6 +158,7 @@ impl Default for ReplayOptions {
 /// `polar-backward-negative-unit`,
 /// `pdist-grad-one-sided`, `cross-sign-flipped`, `digamma-off-by-one-shift`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
 /// `attention-reduced-as-float`, `qr-sign-flipped`, `solve-triangular-right-transposed`,
+/// `lu-pivot-without-max`,
 /// `svd-u-sign-without-vh`, `eigh-values-descending`,
 /// `geqrf-tau-negated`, `householder-product-reversed`, `ormqr-ignores-transpose`,
 /// `matrix-exp-skips-squaring`, `triangle-inplace-ignores-offset`,
@@ -294,6 +295,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.attention_reduced_as_float = true;
             }
             None if spec == "qr-sign-flipped" => faults.qr_sign_flipped = true,
+            None if spec == "lu-pivot-without-max" => faults.lu_pivot_without_max = true,
             None if spec == "svd-u-sign-without-vh" => faults.svd_u_sign_without_vh = true,
             None if spec == "eigh-values-descending" => faults.eigh_values_descending = true,
             None if spec == "geqrf-tau-negated" => faults.geqrf_tau_negated = true,

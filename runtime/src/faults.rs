@@ -295,6 +295,12 @@ pub struct Faults {
     /// (`beta = +sign(alpha)·‖x‖`): every column of Q and row of R is
     /// negated. Breaks the values of every `torch.linalg.qr`.
     pub qr_sign_flipped: bool,
+    /// Pick each LU pivot as the first nonzero element of its column instead
+    /// of LAPACK's first of largest magnitude: still a factorization
+    /// `P·L·U` of `A`, with other pivots, factors and rounding. Breaks every
+    /// LU (`linalg.lu_factor`, `linalg.lu`, `solve`, `inv`, `det`) of a
+    /// matrix whose first column does not lead with its largest element.
+    pub lu_pivot_without_max: bool,
     /// Negate the first column of `_linalg_svd`'s `U` without the first
     /// row of `Vh` (`U·diag(S)·Vh` no longer `A`; no sign choice of the
     /// pair repairs it). Breaks every `torch.linalg.svd` with singular

@@ -63,6 +63,7 @@ mod learnable_fake_quant;
 mod linalg;
 mod lstm;
 mod lstsq_ridge_readout;
+mod lu_factor_flow;
 mod margin_losses;
 mod metric_learning;
 mod multi_grad_readiness;

@@ -404,7 +404,7 @@ fn matmul(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
             one(rt, "aten.squeeze.dim", vec![out.into(), 0i64.into()])?
         }
         (2, 2) => one(rt, "aten.mm.default", vec![x.into(), y.into()])?,
-        (n, 1 | 2) if n >= 3 => {
+        (n, 1 | 2) if n >= 3 && should_fold(&x, &y) => {
             // fold the leading dimensions into rows
             let shape = x.shape().to_vec();
             let k = shape[n - 1];
@@ -432,6 +432,19 @@ fn matmul(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
         _ => batched_matmul(rt, a, x, y)?,
     };
     Ok(vec![out.into()])
+}
+
+/// PyTorch's `should_fold` for a batch of rows `x` (≥ 3-d) times a matrix
+/// or vector `y`: fold into one `mm` when `y` requires grad (the copy of a
+/// reshape is cheaper than a large gradient in `bmm`'s backward), when `x`
+/// is empty, or when `x`'s leading dimensions merge into rows without a
+/// copy; otherwise `bmm` over the broadcast batch.
+fn should_fold(x: &Tensor, y: &Tensor) -> bool {
+    if y.requires_grad() || x.numel() == 0 {
+        return true;
+    }
+    let (shape, strides) = (x.shape(), x.stride());
+    (0..shape.len() - 2).all(|i| strides[i] == strides[i + 1] * shape[i + 1])
 }
 
 /// `matmul` with a batch on either side: both operands broadcast to one

@@ -12,6 +12,10 @@
 //! | `linalg_inv_ex` | LinalgInvExBackward0 | A | inverse | inverse |
 //! | `_linalg_det` | LinalgDetBackward0 | A | result | A, result, LU, pivots |
 //! | `_linalg_slogdet` | LinalgSlogdetBackward0 | A | sign, logabsdet | A, LU, pivots |
+//! | `linalg_lu_factor_ex` | LinalgLuFactorExBackward0 | A | LU | pivot, LU, pivots |
+//! | `linalg_lu` | LinalgLuBackward0 | A | L, U | pivot, P, L, U |
+//! | `lu_unpack` | LuUnpackBackward0 | LU_data | L, U | LU_data's sizes |
+//! | `linalg_lu_solve` | LinalgLuSolveBackward0 | LU, B | result | LU, pivots, left, adjoint, result |
 //! | `_linalg_svd` | LinalgSvdBackward0 | A | U, S, Vh | full_matrices, U, S, Vh |
 //! | `_linalg_eigh` | LinalgEighBackward0 | A | eigenvalues, eigenvectors | eigenvalues, eigenvectors |
 //! | `linalg_pinv.atol_rtol_tensor` | LinalgPinvBackward0 | self | result | self, result |
@@ -24,9 +28,6 @@
 //! | `geqrf` | GeqrfBackward0 (not differentiable: fails when run) | self | a, tau | — |
 //! | `ormqr` | OrmqrBackward0 (recorded; refused when run) | self, input2, input3 | result | — |
 //!
-//! `linalg_lu_solve` (only called inside these backwards here) has no row:
-//! a graph through it is refused as unsupported.
-
 use super::{Derivative, Differentiability, arg, derivative, tensor};
 use crate::autograd::functions::decomp::{
     CholeskyInverseBackward0, CholeskySolveBackward0, LinalgCholeskyExBackward0,
@@ -34,6 +35,9 @@ use crate::autograd::functions::decomp::{
     LinalgSolveExBackward0, LinalgSolveTriangularBackward0, flag,
 };
 use crate::autograd::functions::linalg::DotBackward0;
+use crate::autograd::functions::lu::{
+    LinalgLuBackward0, LinalgLuFactorExBackward0, LinalgLuSolveBackward0, LuUnpackBackward0,
+};
 use crate::autograd::functions::orthogonal::{
     GeqrfBackward0, LinalgHouseholderProductBackward0, LinalgMatrixExpBackward0, OrmqrBackward0,
 };
@@ -168,6 +172,55 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             },
             outputs = &[true, true, false, false]
         )),
+        "aten.linalg_lu_factor_ex.default" => D(derivative!(
+            "LinalgLuFactorExBackward0",
+            &[0],
+            |a, _| {
+                Ok(Box::new(LinalgLuFactorExBackward0 {
+                    pivot: flag(&arg(a, 1), true),
+                    lu: None,
+                    pivots: None,
+                }))
+            },
+            outputs = &[true, false, false]
+        )),
+        "aten.linalg_lu.default" => D(derivative!(
+            "LinalgLuBackward0",
+            &[0],
+            |a, _| {
+                Ok(Box::new(LinalgLuBackward0 {
+                    pivot: flag(&arg(a, 1), true),
+                    p: None,
+                    l: None,
+                    u: None,
+                }))
+            },
+            outputs = &[false, true, true]
+        )),
+        "aten.lu_unpack.default" => D(derivative!(
+            "LuUnpackBackward0",
+            &[0],
+            |a, _| {
+                let lu = tensor(a, 0)?;
+                let size = |i: usize| lu.shape().get(lu.dim().wrapping_sub(i)).copied();
+                Ok(Box::new(LuUnpackBackward0 {
+                    m: size(2).unwrap_or(0),
+                    n: size(1).unwrap_or(0),
+                }))
+            },
+            outputs = &[false, true, true]
+        )),
+        "aten.linalg_lu_solve.default" => {
+            D(derivative!("LinalgLuSolveBackward0", &[0, 2], |a, _| {
+                Ok(Box::new(LinalgLuSolveBackward0 {
+                    left: flag(&arg(a, 3), true),
+                    adjoint: flag(&arg(a, 4), false),
+                    lu: Some(SavedVariable::input(tensor(a, 0)?)),
+                    pivots: Some(SavedVariable::input(tensor(a, 1)?)),
+                    result: None,
+                }))
+            }))
+        }
         "aten._linalg_svd.default" => D(derivative!(
             "LinalgSvdBackward0",
             &[0],

@@ -46,7 +46,7 @@ pub(super) fn matmul(rt: &mut Runtime, a: &Tensor, b: &Tensor) -> Result<Tensor>
     one(rt, "aten.matmul.default", vec![a.into(), b.into()])
 }
 
-fn add(rt: &mut Runtime, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+pub(super) fn add(rt: &mut Runtime, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     one(
         rt,
         "aten.add.Tensor",
@@ -54,7 +54,7 @@ fn add(rt: &mut Runtime, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     )
 }
 
-fn sub(rt: &mut Runtime, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+pub(super) fn sub(rt: &mut Runtime, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     one(
         rt,
         "aten.sub.Tensor",
@@ -62,11 +62,11 @@ fn sub(rt: &mut Runtime, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     )
 }
 
-fn neg(rt: &mut Runtime, a: &Tensor) -> Result<Tensor> {
+pub(super) fn neg(rt: &mut Runtime, a: &Tensor) -> Result<Tensor> {
     one(rt, "aten.neg.default", vec![a.into()])
 }
 
-fn tri(rt: &mut Runtime, lower: bool, a: &Tensor, diagonal: i64) -> Result<Tensor> {
+pub(super) fn tri(rt: &mut Runtime, lower: bool, a: &Tensor, diagonal: i64) -> Result<Tensor> {
     let op = if lower {
         "aten.tril.default"
     } else {
@@ -130,7 +130,7 @@ fn det_lu_solve(
 }
 
 /// `at::linalg_solve_triangular(a, b, upper, left, unitriangular)`.
-fn solve_triangular(
+pub(super) fn solve_triangular(
     rt: &mut Runtime,
     a: &Tensor,
     b: &Tensor,
@@ -145,7 +145,7 @@ fn solve_triangular(
     )
 }
 
-fn lu_solve(
+pub(super) fn lu_solve(
     rt: &mut Runtime,
     lu: &Tensor,
     pivots: &Tensor,
@@ -211,17 +211,17 @@ fn needs_either(ctx: &BackwardCtx<'_>) -> Option<(bool, bool)> {
 }
 
 /// The forward's output `i`, saved as the node's own output.
-fn saved_output(outputs: &[Tensor], i: u32) -> Option<SavedVariable> {
+pub(super) fn saved_output(outputs: &[Tensor], i: u32) -> Option<SavedVariable> {
     outputs.get(i as usize).map(|t| SavedVariable::output(t, i))
 }
 
 /// The forward's output `i`, saved as a plain tensor.
-fn saved_input(outputs: &[Tensor], i: usize) -> Option<SavedVariable> {
+pub(super) fn saved_input(outputs: &[Tensor], i: usize) -> Option<SavedVariable> {
     outputs.get(i).map(SavedVariable::input)
 }
 
 /// Frees every saved tensor in `saved`.
-fn release(saved: &mut [&mut Option<SavedVariable>]) {
+pub(super) fn release(saved: &mut [&mut Option<SavedVariable>]) {
     for s in saved.iter_mut() {
         s.iter_mut().for_each(SavedVariable::release);
     }

@@ -26,6 +26,7 @@ pub(crate) mod indexing;
 pub(crate) mod join;
 pub(crate) mod linalg;
 pub(crate) mod loss;
+pub(crate) mod lu;
 pub(crate) mod nn;
 pub(crate) mod orthogonal;
 pub(crate) mod pointwise;

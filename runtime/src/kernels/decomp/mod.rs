@@ -2,10 +2,16 @@
 //! `linalg_cholesky_ex`, `linalg_solve_triangular`, `cholesky_solve`,
 //! `_linalg_solve_ex`, `linalg_lu_solve`, `linalg_inv_ex`, `_linalg_det`,
 //! `_linalg_slogdet`, and `_linalg_check_errors`, which turns their `info`
-//! into PyTorch's `LinAlgError`; the spectral decompositions (`_linalg_svd`,
-//! `_linalg_eigh`, `linalg_pinv`) are in [`spectral`], least squares
-//! (`linalg_lstsq`) in [`lstsq`], `cholesky_inverse` in
-//! [`cholesky_inverse`].
+//! into PyTorch's `LinAlgError`; the LU factorization as an operator
+//! (`linalg_lu_factor_ex`, `linalg_lu`, `lu_unpack`) is in [`lu`], the
+//! spectral decompositions (`_linalg_svd`, `_linalg_eigh`, `linalg_pinv`)
+//! in [`spectral`], least squares (`linalg_lstsq`) in [`lstsq`],
+//! `cholesky_inverse` in [`cholesky_inverse`].
+//!
+//! One LU factorization ([`lu_factor`], LAPACK's `getf2` as MKL rounds it)
+//! serves every operator that factors: solve, inverse, determinants and
+//! the `lu` operators. A right-hand `linalg_lu_solve` (`left=False`) comes
+//! back row-major, the transpose of the left solve it is.
 //!
 //! Each batch matrix is factored by the reference LAPACK routine PyTorch's
 //! CPU kernels call ([`lapack`]), in f64, and rounded once to the input's
@@ -22,6 +28,7 @@ mod cholesky_inverse;
 mod householder;
 pub(crate) mod lapack;
 mod lstsq;
+mod lu;
 mod matrix_exp;
 mod spectral;
 
@@ -44,6 +51,9 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.cholesky_solve.default" => cholesky_solve,
         "aten._linalg_solve_ex.default" => linalg_solve_ex,
         "aten.linalg_lu_solve.default" => linalg_lu_solve,
+        "aten.linalg_lu_factor_ex.default" => lu::linalg_lu_factor_ex,
+        "aten.linalg_lu.default" => lu::linalg_lu,
+        "aten.lu_unpack.default" => lu::lu_unpack,
         "aten.linalg_inv_ex.default" => linalg_inv_ex,
         "aten._linalg_det.default" => linalg_det,
         "aten._linalg_slogdet.default" => linalg_slogdet,
@@ -391,6 +401,14 @@ fn check_info(op: &str, infos: &[i64], api: &str, is_matrix: bool) -> Result<()>
         )
     } else if api.contains("solve") {
         format!("{head}: The solver failed because the input matrix is singular.")
+    } else if api.contains("lu_factor") {
+        // A plain RuntimeError (TORCH_CHECK), not a LinAlgError.
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "{head}: U[{info},{info}] is zero and using it on lu_solve would result in a division by zero. If you still want to perform the factorization, consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)"
+            ),
+        ));
     } else if api.contains("cholesky") {
         format!(
             "{head}: The factorization could not be completed because the input is not positive-definite (the leading minor of order {info} is not positive-definite)."
@@ -599,15 +617,23 @@ struct Lu {
     info: Vec<i64>,
 }
 
-fn lu_factor(mats: Vec<Vec<f64>>, n: usize, single: bool) -> Lu {
+/// `getf2` of each `m×n` matrix of a stack (`pivoting`: LAPACK's, or the
+/// fault's).
+fn lu_factor(
+    mats: Vec<Vec<f64>>,
+    m: usize,
+    n: usize,
+    single: bool,
+    pivoting: lapack::Pivoting,
+) -> Lu {
     let mut lu = Lu {
         lu: Vec::new(),
         piv: Vec::new(),
         info: Vec::new(),
     };
-    for mut m in mats {
-        let (p, i) = lapack::getf2(&mut m, n, n, single);
-        lu.lu.push(m);
+    for mut a in mats {
+        let (p, i) = lapack::getf2(&mut a, m, n, single, pivoting);
+        lu.lu.push(a);
         lu.piv.push(p);
         lu.info.push(i);
     }
@@ -657,12 +683,28 @@ fn lu_solve_one(
     }
 }
 
+/// The pivoting every LU factorization uses: LAPACK's partial pivoting,
+/// unless the fault `lu-pivot-without-max` is set.
+fn pivoting(ctx: &KernelCtx<'_>) -> lapack::Pivoting {
+    if ctx.faults.lu_pivot_without_max {
+        lapack::Pivoting::FirstNonzero
+    } else {
+        lapack::Pivoting::Partial
+    }
+}
+
 /// The LU factors of `x`'s stack `s` (none without data).
 fn lu_of(ctx: &KernelCtx<'_>, x: &Tensor, s: &Stack, single: bool) -> Result<Lu> {
     Ok(if ctx.has_data() {
-        lu_factor(matrices(ctx.op, x, s)?, s.rows, single)
+        lu_factor(
+            matrices(ctx.op, x, s)?,
+            s.rows,
+            s.cols,
+            single,
+            pivoting(ctx),
+        )
     } else {
-        lu_factor(Vec::new(), s.rows, single)
+        lu_factor(Vec::new(), s.rows, s.cols, single, pivoting(ctx))
     })
 }
 
@@ -779,7 +821,14 @@ fn linalg_lu_solve(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
     }
     let p = pair(op, &sl, &sb)?;
     let out = p.out(rows, cols);
-    let res = ctx.output(&out.shape(), &out.f_strides(), dtype, || {
+    // Observed in torch 2.15: a right solve is the transpose of a left one
+    // and comes back row-major (`[2, 3]` → strides `[3, 1]`).
+    let strides = if left {
+        out.f_strides()
+    } else {
+        contiguous_strides(&out.shape())
+    };
+    let res = ctx.output(&out.shape(), &strides, dtype, || {
         let lus = matrices(op, lu_t, &sl)?;
         let pivs: Vec<Vec<i64>> = piv_t
             .read_i64(op)?
@@ -839,13 +888,13 @@ fn det_lu(ctx: &KernelCtx<'_>, x: &Tensor, s: &Stack) -> Result<Lu> {
     let n = s.rows;
     let single = x.dtype() == DType::Float32;
     if !ctx.has_data() {
-        return Ok(lu_factor(Vec::new(), n, single));
+        return Ok(lu_factor(Vec::new(), n, n, single, pivoting(ctx)));
     }
     let mut mats = matrices(ctx.op, x, s)?;
     if x.is_contiguous() {
         mats = mats.iter().map(|m| transpose(m, n)).collect();
     }
-    Ok(lu_factor(mats, n, single))
+    Ok(lu_factor(mats, n, n, single, pivoting(ctx)))
 }
 
 /// `(-1)^(number of row swaps)`.
@@ -962,6 +1011,10 @@ mod tests {
         assert_eq!(
             message(&[0, 1], "linalg.inv", false),
             "_LinAlgError: linalg.inv: (Batch element 1): The diagonal element 1 is zero, the inversion could not be completed because the input matrix is singular."
+        );
+        assert_eq!(
+            message(&[0, 0, 2], "torch.linalg.lu_factor", false),
+            "RuntimeError: torch.linalg.lu_factor: (Batch element 2): U[2,2] is zero and using it on lu_solve would result in a division by zero. If you still want to perform the factorization, consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)"
         );
         assert_eq!(
             message(&[3], "torch.linalg.solve", true),
