@@ -170,6 +170,7 @@ impl Default for ReplayOptions {
 /// `bincount-drops-last-bin`, `median-upper-of-two`,
 /// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
 /// `softshrink-no-shift`, `fake-quant-rounds-half-away`, `soft-margin-log-without-1p`,
+/// `conv-transpose3d-drops-output-padding`,
 /// `multilabel-margin-counts-targets`, `reflection-pad-repeats-edge`,
 /// `scatter-amax-gradient-not-split`, `fft-twiddle-sign`,
 /// `irfft-missing-normalization`, `fft-r2c-backward-no-onesided-fix`,
@@ -355,6 +356,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "reflection-pad-repeats-edge" => {
                 faults.reflection_pad_repeats_edge = true;
+            }
+            None if spec == "conv-transpose3d-drops-output-padding" => {
+                faults.conv_transpose3d_drops_output_padding = true;
             }
             None if spec == "scatter-amax-gradient-not-split" => {
                 faults.scatter_amax_gradient_not_split = true;

@@ -477,6 +477,12 @@ pub struct Faults {
     /// (numpy's `symmetric`). Breaks the values of every
     /// `reflection_pad{1,2,3}d` and of its backward.
     pub reflection_pad_repeats_edge: bool,
+    /// A transposed 3-d convolution computes the output it would have
+    /// without `output_padding` and pads it with the bias: the trailing
+    /// `output_padding` planes lose the contributions that reach them
+    /// (`padding > 0`). Breaks every `nn.ConvTranspose3d` with
+    /// `output_padding` and padding.
+    pub conv_transpose3d_drops_output_padding: bool,
     /// `as_strided_backward` (AsStridedBackward0, AsStridedBackward1) keeps
     /// the output's size-1 dimensions instead of squeezing them off the
     /// gradient first. Breaks the dispatch of every such backward whose

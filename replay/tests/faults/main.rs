@@ -110,6 +110,7 @@ mod torchvision;
 mod training_misc;
 mod transformer_fastpath;
 mod uint8_mask_targets;
+mod unet3d_segmentation;
 mod utility;
 mod video_pool;
 mod views;

@@ -209,16 +209,35 @@ fn legacy_type(dtype: DType) -> String {
     format!("torch.{}Tensor", dtype.scalar_type_name())
 }
 
-/// An `int[]` argument expanded to `n` entries (a single value repeats).
+/// An `int[]` argument expanded to `n` entries (a single value repeats),
+/// with PyTorch's message naming it by its position (stride, padding,
+/// dilation, transposed, output_padding from `convolution`'s argument 3,
+/// `convolution_backward`'s 4).
 pub(super) fn expand_list(a: &Args<'_>, i: usize, n: usize) -> Result<Vec<i64>> {
     let v = a.int_list(i)?;
     match v.len() {
         1 => Ok(vec![v[0]; n]),
         len if len == n => Ok(v),
-        len => Err(RuntimeError::shape(
-            a.op,
-            format!("expected {n} values for argument {i}, got {len}"),
-        )),
+        _ => {
+            // convolution's stride is argument 3, convolution_backward's 4.
+            let first = if a.op.contains("backward") { 4 } else { 3 };
+            let name = [
+                "stride",
+                "padding",
+                "dilation",
+                "transposed",
+                "output_padding",
+            ]
+            .get(i.wrapping_sub(first))
+            .copied()
+            .unwrap_or("argument");
+            Err(RuntimeError::shape(
+                a.op,
+                format!(
+                    "expected {name} to be a single integer value or a list of {n} values to match the convolution dimensions, but got {name}={v:?}"
+                ),
+            ))
+        }
     }
 }
 
@@ -294,6 +313,10 @@ fn geometry(
             op,
             format!("a {}-d convolution", ndim.saturating_sub(2)),
         ));
+    }
+    // PyTorch expands the lists to the weight's spatial rank first.
+    for i in [0, 1, 2, 4] {
+        expand_list(a, first + i, ndim - 2)?;
     }
     if input.dim() != ndim {
         return Err(RuntimeError::shape(
