@@ -5,6 +5,7 @@ would have computed them without the capture's Python dispatch mode
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any, NamedTuple, Optional
 
 import torch
@@ -41,6 +42,17 @@ class TlsState(NamedTuple):
     exclude: Any
 
 
+class _HandlerCalls(threading.local):
+    """Depth of calls a program's dispatch-mode handler makes itself
+    (`saved_hooks._wrap_clone_before_mutate`): while positive, a call
+    reaching the capture entered the dispatcher inside that handler."""
+
+    depth = 0
+
+
+mode_handler_calls = _HandlerCalls()
+
+
 def entry_tls() -> TlsState:
     """The TLS state the current call entered the dispatcher with (observed).
 
@@ -58,6 +70,11 @@ def entry_tls() -> TlsState:
     a Python kernel at PythonTLSSnapshot (`to_dense`'s) has no snapshot of
     its own: it takes the state that kernel was entered with.
     """
+    if mode_handler_calls.depth > 0:
+        # Made inside another mode's handler: no snapshot of its own (the
+        # one restored is the handled call's); it entered with the state
+        # the handler runs in, every key above Python excluded.
+        return TlsState(_C._dispatch_tls_local_include_set(), _C._dispatch_tls_local_exclude_set())
     with _C._RestorePythonTLSSnapshot():
         state = TlsState(_C._dispatch_tls_local_include_set(), _C._dispatch_tls_local_exclude_set())
     if state.exclude.has(_DK.PythonTLSSnapshot):

@@ -16,6 +16,8 @@ import torch
 
 import ftr
 
+from . import keys
+
 
 def install(patches: Any, rec: Any) -> None:
     """Wraps `saved_tensors_hooks.__enter__` / `__exit__` (undone with the
@@ -23,6 +25,49 @@ def install(patches: Any, rec: Any) -> None:
     cls = torch.autograd.graph.saved_tensors_hooks
     patches._set(cls, "__enter__", _wrap_enter(rec, cls.__enter__))
     patches._set(cls, "__exit__", _wrap_exit(rec, cls.__exit__))
+    mode = getattr(torch.autograd.graph, "_CloneArgBeforeMutateMode", None)
+    if mode is not None:
+        patches._set(mode, "__torch_dispatch__", _wrap_clone_before_mutate(mode.__torch_dispatch__))
+
+
+class _Forwarded:
+    """The operator `allow_mutation_on_saved_tensors`' mode handles, as its
+    handler sees it: reading the schema is reading the operator's; calling
+    it (the mutation, forwarded to the next mode) ends the stretch of new
+    calls the handler makes itself (`keys.mode_handler_calls`)."""
+
+    def __init__(self, func: Any) -> None:
+        self._func = func
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._func, name)
+
+    def __call__(self, *args, **kwargs):
+        keys.mode_handler_calls.depth -= 1
+        try:
+            return self._func(*args, **kwargs)
+        finally:
+            keys.mode_handler_calls.depth += 1
+
+
+def _wrap_clone_before_mutate(original: Callable) -> Callable:
+    """`torch.autograd.graph.allow_mutation_on_saved_tensors()` pushes a
+    dispatch mode above the capture's whose handler clones a saved tensor
+    before an in-place operator writes it (observed in torch 2.15:
+    `ctx.original[handle].clone()`, then the mutation forwarded with
+    `func(*args)`). The clone is a new call made inside the handler, where
+    the Python key's fallback has excluded every key above Python: it runs
+    without autograd (no node, an output that does not require grad). The
+    mutation itself entered the dispatcher with the program's state."""
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        keys.mode_handler_calls.depth += 1
+        try:
+            return original(self, _Forwarded(func), types, args, kwargs)
+        finally:
+            keys.mode_handler_calls.depth -= 1
+
+    return __torch_dispatch__
 
 
 def _scope_event(rec: Any, hid: int, enter: bool) -> None:

@@ -53,3 +53,25 @@ def test_unpacks_without_program_code_are_bracketed_too(captures):
     # Two blocks, three steps: one recomputation per block and step.
     assert with_ops == 6
     assert len(begins) > with_ops
+
+
+def test_a_clone_before_a_mutation_on_a_saved_tensor_runs_below_autograd(captures):
+    # allow_mutation_on_saved_tensors: its mode clones the saved `a` inside
+    # its handler (no Autograd key, no node); the mutation itself goes
+    # through autograd; the unpack hook returns the clone, which
+    # SavedVariable detaches in the node (PyTorch runs that detach without
+    # the capture too).
+    events = _events(captures, "mutation_on_saved")
+    ops = [(i, e.payload) for i, e in enumerate(events) if e.name == "op"]
+    clones = [(i, p) for i, p in ops if p[0] == "aten.clone.default"]
+    assert len(clones) == 1
+    i, clone = clones[0]
+    assert clone[1] == ["BackendSelect", "CPU"]
+    assert events[i + 1].name == "op" and events[i + 1].payload[0] == "aten.mul_.Tensor"
+    assert "AutogradCPU" in events[i + 1].payload[1]
+    nodes = [e.payload[1] for e in events if e.name == "node"]
+    assert "CloneBackward0" not in nodes
+    backward_ops = [p[0] for _, p in ops if p[5][0] == ftr.CTX_NODE]
+    assert "aten.detach.default" in backward_ops[: backward_ops.index("aten.cos.default")]
+    hook_ends = [e.payload for e in events if e.name == "hook_end"]
+    assert [r[0] for _, r in hook_ends] == [clone[4][0][1][0]]
