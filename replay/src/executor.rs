@@ -184,6 +184,7 @@ impl Default for ReplayOptions {
 /// `dist-ignores-p`,
 /// `lstsq-solution-unpermuted`,
 /// `cholesky-inverse-transposed-product`,
+/// `eye-out-shifted-diagonal`, `detach-flags-coalesced`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -418,6 +419,10 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "cholesky-inverse-transposed-product" => {
                 faults.cholesky_inverse_transposed_product = true;
             }
+            None if spec == "eye-out-shifted-diagonal" => {
+                faults.eye_out_shifted_diagonal = true;
+            }
+            None if spec == "detach-flags-coalesced" => faults.detach_flags_coalesced = true,
             Some(("rename-node", arg)) => {
                 let (old, new) = arg
                     .split_once(':')

@@ -612,6 +612,15 @@ pub struct Faults {
     /// back): `(Lᵀ·L)⁻¹` where PyTorch computes `(L·Lᵀ)⁻¹`. Breaks every
     /// `torch.cholesky_inverse` of a non-diagonal factor.
     pub cholesky_inverse_transposed_product: bool,
+    /// `eye.out` / `eye.m_out` write their ones one column right of the
+    /// diagonal. Breaks every `nn.init.eye_` and `torch.eye(..., out=)`.
+    pub eye_out_shifted_diagonal: bool,
+    /// The runtime's trace writes only the net `requires_grad` change of a
+    /// tensor detached in place, as for a leaf, where PyTorch's capture
+    /// writes `[t, false]` and then `[t, true]` when the program flagged it
+    /// again. Breaks every `t.detach_().requires_grad_()`: both
+    /// `set_requires_grad` events are missing from the runtime's stream.
+    pub detach_flags_coalesced: bool,
 }
 
 impl Faults {

@@ -426,6 +426,11 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
             else:
                 changed = not t._is_view() and t.is_leaf
             if changed:
+                if not info.leaf and t.requires_grad:
+                    # Detached in place, then made to require grad again
+                    # (`t.detach_().requires_grad_()`): two state changes,
+                    # both written, so the replay detaches before it flags.
+                    self.emit(ftr.API, ftr.API_SET_REQUIRES_GRAD, ftr.p_set_requires_grad(tid, False))
                 info.requires_grad, info.leaf = t.requires_grad, True
                 self.emit(ftr.API, ftr.API_SET_REQUIRES_GRAD, ftr.p_set_requires_grad(tid, t.requires_grad))
         # A non-leaf's `.grad` is read only when it retains it (reading it

@@ -287,6 +287,22 @@ def test_detach_in_place_is_a_set_requires_grad_false_before_the_next_op(capture
     assert events[mul_ + 1][0] != "node"
 
 
+def test_detach_in_place_then_requires_grad_writes_false_then_true(captures):
+    """`h.detach_().requires_grad_()` between two ops: the poll sees a leaf
+    that requires grad where a tensor with history was, and writes both
+    changes, so a replayer detaches `h` before flagging it (a flag alone
+    would leave its grad_fn)."""
+    reader = captures.reader("detach_in_place_regrad")
+    events = [(e.name, e.payload) for e in reader.events]
+    mul = next(i for i, (name, p) in enumerate(events) if name == "op" and p[0] == "aten.mul.Tensor")
+    h = events[mul][1][4][0][1][0]
+    flags = [p for name, p in events if name == "set_requires_grad" and p[0] == h]
+    assert flags == [[h, False], [h, True]]
+    # h * h records a new AccumulateGrad (h's), not an edge into x * 2.
+    nodes = [p[1] for name, p in events if name == "node"]
+    assert nodes == ["AccumulateGrad", "MulBackward0", "AccumulateGrad", "MulBackward0", "SumBackward0"]
+
+
 def test_under_inference_mode_a_mode_sees_composites_whole():
     """Observed in torch 2.15: with the Autograd keys excluded, `linear`
     reaches the Python key undecomposed; with grad mode off (`no_grad`) it

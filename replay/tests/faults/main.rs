@@ -58,6 +58,7 @@ mod inference_composites;
 mod int64_segments;
 mod integer_hashing;
 mod integer_sketches;
+mod irnn_identity_saliency;
 mod jacobian_vectorized;
 mod learnable_fake_quant;
 mod linalg;

@@ -190,6 +190,18 @@ fn into_out(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     Ok(returned)
 }
 
+/// Writes an out= kernel's own `result` into `out` (argument `index`) as
+/// the generic `out=` kernels do: through `out`'s strides when the shapes
+/// agree, else into `out` resized to `result`'s geometry.
+pub(crate) fn write_result(
+    ctx: &mut KernelCtx<'_>,
+    index: usize,
+    out: &Tensor,
+    result: &Tensor,
+) -> Result<Tensor> {
+    write_out(ctx, index, out, result)
+}
+
 /// Writes `result` into `out` (argument `index`): through `out`'s strides
 /// when the shapes agree, else into `out` resized to `result`'s geometry
 /// (the handle the caller binds in the old one's place).

@@ -95,6 +95,8 @@ fn factory_ops(op: &str) -> Option<Kernel> {
         "aten.eye.default" => factories::eye,
         "aten.linspace.default" => ranges::linspace,
         "aten.eye.m" => factories::eye_m,
+        "aten.eye.out" => factories::eye_out,
+        "aten.eye.m_out" => factories::eye_m_out,
         _ => return None,
     })
 }

@@ -551,7 +551,9 @@ impl Runtime {
     /// changes the autograd metadata and returns without redispatching
     /// (observed in torch 2.15: a dispatch mode never sees `detach_`), so a
     /// trace shows it as a `set_requires_grad [t, false]` on a tensor that
-    /// had a `grad_fn`. A view cannot be detached in place.
+    /// had a `grad_fn` (followed by `[t, true]` when the program flags it
+    /// again before the next op: `t.detach_().requires_grad_()`). A view
+    /// cannot be detached in place.
     pub fn detach_(&mut self, tensor: &Tensor) -> Result<()> {
         if tensor.view_base().is_some() {
             return Err(RuntimeError::autograd(
@@ -559,6 +561,7 @@ impl Runtime {
             ));
         }
         let before = tensor.requires_grad();
+        let had_history = !tensor.is_leaf();
         {
             let mut meta = tensor.0.autograd.lock();
             meta.requires_grad = false;
@@ -566,7 +569,13 @@ impl Runtime {
             meta.output_nr = 0;
         }
         if let Some(t) = &mut self.tracer {
-            t.queue_set_requires_grad(tensor, before);
+            // Fault `detach-flags-coalesced`: only the net flag change is
+            // written, as for a leaf.
+            if had_history && !self.faults.detach_flags_coalesced {
+                t.queue_detach(tensor);
+            } else {
+                t.queue_set_requires_grad(tensor, before);
+            }
         }
         Ok(())
     }

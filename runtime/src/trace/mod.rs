@@ -87,6 +87,9 @@ impl ArgMeta {
 struct PendingRequiresGrad {
     tensor: Tensor,
     before: bool,
+    /// Detached in place (`detach_`) since the last flush: its history is
+    /// gone whatever its flag is now.
+    detached: bool,
 }
 
 /// A leaf whose `.grad` was replaced since the last flush, with (the
@@ -434,7 +437,27 @@ impl Tracer {
             self.pending_requires_grad.push(PendingRequiresGrad {
                 tensor: t.clone(),
                 before,
+                detached: false,
             });
+        }
+    }
+
+    /// Notes that `t` (which had history and required grad) was detached
+    /// in place: the next flush writes `set_requires_grad [t, false]`, and
+    /// `[t, true]` after it when the program flagged it again by then
+    /// (`t.detach_().requires_grad_()`), as PyTorch's capture does.
+    pub(crate) fn queue_detach(&mut self, t: &Tensor) {
+        match self
+            .pending_requires_grad
+            .iter_mut()
+            .find(|p| p.tensor.same_tensor(t))
+        {
+            Some(p) => p.detached = true,
+            None => self.pending_requires_grad.push(PendingRequiresGrad {
+                tensor: t.clone(),
+                before: true,
+                detached: true,
+            }),
         }
     }
 
@@ -510,11 +533,21 @@ impl Tracer {
         self.flush_anomaly();
         let mut flags: Vec<(u64, bool)> = Vec::new();
         for p in std::mem::take(&mut self.pending_requires_grad) {
-            if self.is_seen(&p.tensor) && p.tensor.requires_grad() != p.before {
-                flags.push((self.tensor_id(&p.tensor), p.tensor.requires_grad()));
+            if !self.is_seen(&p.tensor) {
+                continue;
+            }
+            let now = p.tensor.requires_grad();
+            if p.detached {
+                flags.push((self.tensor_id(&p.tensor), false));
+                if now {
+                    flags.push((self.tensor_id(&p.tensor), true));
+                }
+            } else if now != p.before {
+                flags.push((self.tensor_id(&p.tensor), now));
             }
         }
-        flags.sort_unstable_by_key(|&(id, _)| id);
+        // By tensor; a detached tensor's `false` stays before its `true`.
+        flags.sort_by_key(|&(id, _)| id);
         for (tensor, requires_grad) in flags {
             self.api(ApiEvent::SetRequiresGrad(SetRequiresGrad {
                 tensor,

@@ -191,6 +191,46 @@ fn state_changes_are_flushed_before_the_next_op_by_tensor_id() {
     );
 }
 
+/// `detach_` of a tensor with history writes `set_requires_grad [t, false]`;
+/// flagged again before the next op (`t.detach_().requires_grad_()`), it
+/// writes `[t, true]` after it, as PyTorch's capture does. A leaf detached
+/// and flagged again changed nothing and writes nothing.
+#[test]
+fn in_place_detach_then_requires_grad_writes_both_flags() {
+    let (mut rt, sink) = traced(ValuePolicy::None);
+    let a = tensor(&mut rt, &[2], &[1.0, 2.0], true);
+    let h = call1(
+        &mut rt,
+        "aten.mul.Scalar",
+        vec![(&a).into(), IValue::Float(3.0)],
+    );
+    let k = call1(
+        &mut rt,
+        "aten.mul.Scalar",
+        vec![(&a).into(), IValue::Float(2.0)],
+    );
+    rt.detach_(&h).expect("detach_");
+    rt.set_requires_grad(&h, true).expect("flag");
+    rt.detach_(&k).expect("detach_");
+    rt.detach_(&a).expect("detach_ of a leaf");
+    rt.set_requires_grad(&a, true).expect("flag");
+    let s = call1(&mut rt, "aten.sum.default", vec![(&h).into()]);
+    assert!(h.is_leaf() && h.requires_grad() && !k.requires_grad());
+    assert!(s.grad_fn_name().is_some());
+    let sink = sink.borrow();
+    let flags: Vec<String> = sink
+        .events()
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Api(ApiEvent::SetRequiresGrad(s)) => {
+                Some(format!("{} {}", s.tensor, s.requires_grad))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(flags, ["1 false", "1 true", "2 false"]);
+}
+
 #[test]
 fn renamed_node_fault_is_visible() {
     let (mut rt, sink) = traced(ValuePolicy::None);

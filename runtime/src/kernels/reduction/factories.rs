@@ -14,6 +14,7 @@ use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
 use crate::kernels::factory::{filled, like_strides, options_dtype, size_arg};
+use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
 use crate::tensor::strides::contiguous_strides;
 
@@ -246,13 +247,9 @@ pub(crate) fn lift_fresh(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IVa
     Ok(vec![this.clone().into()])
 }
 
-fn eye_impl(
-    ctx: &KernelCtx<'_>,
-    a: &Args<'_>,
-    n: i64,
-    m: i64,
-    options: usize,
-) -> Result<Vec<IValue>> {
+/// The `n` x `m` identity of `dtype`, contiguous; negative sizes are
+/// refused with PyTorch's message.
+fn eye_tensor(ctx: &KernelCtx<'_>, n: i64, m: i64, dtype: DType) -> Result<Tensor> {
     for (name, v) in [("n", n), ("m", m)] {
         if v < 0 {
             return Err(RuntimeError::shape(
@@ -261,14 +258,55 @@ fn eye_impl(
             ));
         }
     }
-    let dtype = options_dtype(ctx, a, options, options + 1, ctx.default_dtype)?;
     let shape = [n, m];
-    let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
+    // Fault `eye-out-shifted-diagonal`: the ones one column to the right.
+    let shift = i64::from(ctx.faults.eye_out_shifted_diagonal && ctx.op.ends_with("out"));
+    ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
         Ok((0..n * m)
-            .map(|i| f64::from(u8::from(i / m.max(1) == i % m.max(1))))
+            .map(|i| f64::from(u8::from(i / m.max(1) + shift == i % m.max(1))))
             .collect())
-    })?;
-    Ok(vec![out.into()])
+    })
+}
+
+fn eye_impl(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'_>,
+    n: i64,
+    m: i64,
+    options: usize,
+) -> Result<Vec<IValue>> {
+    let dtype = options_dtype(ctx, a, options, options + 1, ctx.default_dtype)?;
+    Ok(vec![eye_tensor(ctx, n, m, dtype)?.into()])
+}
+
+/// `eye.out` / `eye.m_out` (what `nn.init.eye_` and `torch.eye(n,
+/// out=buf)` call): the identity in `out`'s dtype, written as PyTorch's
+/// `eye_out_cpu` does: `out` resized to `[n, m]` when its shape differs
+/// (contiguous, same storage), otherwise zeroed and given its ones through
+/// its own strides (a transposed buffer stays transposed).
+fn eye_into(
+    ctx: &mut KernelCtx<'_>,
+    a: &Args<'_>,
+    n: i64,
+    m: i64,
+    index: usize,
+) -> Result<Vec<IValue>> {
+    let out = a.tensor(index)?;
+    ctx.check(out, "out")?;
+    let result = eye_tensor(ctx, n, m, out.dtype())?;
+    let written = crate::kernels::out_variant::write_result(ctx, index, out, &result)?;
+    Ok(vec![written.into()])
+}
+
+/// `eye.out(n, *, out)`.
+pub(crate) fn eye_out(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let n = a.int(0)?;
+    eye_into(ctx, &a, n, n, 1)
+}
+
+/// `eye.m_out(n, m, *, out)`.
+pub(crate) fn eye_m_out(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    eye_into(ctx, &a, a.int(0)?, a.int(1)?, 2)
 }
 
 /// `eye(n, *, dtype, layout, device, pin_memory)`.

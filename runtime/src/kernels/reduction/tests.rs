@@ -222,6 +222,52 @@ fn factories_infer_dtypes_from_their_numbers() {
     );
 }
 
+/// `eye.out` / `eye.m_out` (`nn.init.eye_`): the identity in `out`'s
+/// dtype, through `out`'s strides when it has the shape, else `out`
+/// resized to a contiguous `[n, m]`; negative sizes refused.
+#[test]
+fn eye_out_writes_through_strides_or_resizes() {
+    let mut rt = Runtime::new();
+    let cols = tensor(&[4, 2], DType::Float32, &[9.0; 8]);
+    let t = rt
+        .call("aten.t.default", vec![cols.into()])
+        .expect("t")
+        .remove(0)
+        .into_tensor()
+        .expect("t");
+    let written = rt
+        .call(
+            "aten.eye.m_out",
+            vec![IValue::Int(2), IValue::Int(4), t.clone().into()],
+        )
+        .expect("eye.m_out")
+        .remove(0)
+        .into_tensor()
+        .expect("out");
+    assert_eq!(written.stride(), &[1, 2]);
+    assert!(written.same_tensor(&t));
+    assert_eq!(
+        written.to_f64_vec().expect("v"),
+        vec![1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+    );
+    let ints = tensor(&[1], DType::Int64, &[5.0]);
+    let resized = rt
+        .call("aten.eye.out", vec![IValue::Int(2), ints.into()])
+        .expect("eye.out")
+        .remove(0)
+        .into_tensor()
+        .expect("out");
+    assert_eq!(resized.shape(), &[2, 2]);
+    assert_eq!(resized.stride(), &[2, 1]);
+    assert_eq!(resized.dtype(), DType::Int64);
+    assert_eq!(resized.to_f64_vec().expect("v"), vec![1.0, 0.0, 0.0, 1.0]);
+    let buf = tensor(&[2, 2], DType::Float32, &[0.0; 4]);
+    assert!(
+        error("aten.eye.out", vec![IValue::Int(-1), buf.into()])
+            .contains("n must be greater or equal to 0, got -1")
+    );
+}
+
 #[test]
 fn random_kernels_on_meta_consume_no_values() {
     let mut rt = Runtime::new();
