@@ -17,6 +17,7 @@ import ft_capture
 import ftr
 from conftest import REPO, corpus_names, cpu_dependent_values, events_named, expected_capture_status, expected_capture_values, ops, program_path, run_cli
 from ft_capture.schedule import LibstdcxxHeap
+from ft_capture.session import torchscript_unoptimised
 from recording_diff import first_difference
 
 CORPUS = corpus_names()
@@ -193,10 +194,14 @@ def test_accumulated_gradients_are_pytorchs(captures):
 def program_globals(name: str) -> dict:
     """Runs a program without the capture and returns its globals. Like the
     capture, it puts back the default dtype the program may change
-    (`logreg_float64` leaves float64), so later tests start from float32."""
+    (`logreg_float64` leaves float64), so later tests start from float32,
+    and runs TorchScript unoptimised, as the capture does
+    (`torchscript_unoptimised`: optimised, its ops would run under a
+    `DifferentiableGraphBackward` the capture never sees)."""
     saved = torch.get_default_dtype()
     try:
-        return runpy.run_path(str(REPO / program_path(name)), run_name="__main__")
+        with torchscript_unoptimised():
+            return runpy.run_path(str(REPO / program_path(name)), run_name="__main__")
     except Exception:
         # A program written to raise (`# capture-exit: 3`) has run to its end.
         if expected_capture_status(name) != ft_capture.EXIT_PROGRAM_ERROR:
