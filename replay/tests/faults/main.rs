@@ -52,6 +52,7 @@ mod graph_conv;
 mod hf_decoder;
 mod hooks;
 mod hooks_kept_gradients;
+mod householder_partial_rotation;
 mod hyperbolic;
 mod indexing;
 mod inference_composites;

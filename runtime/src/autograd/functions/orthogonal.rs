@@ -317,7 +317,8 @@ impl BackwardFn for LinalgHouseholderProductBackward0 {
                     IValue::Dtype(input_.dtype()),
                     IValue::Layout(crate::tensor::options::Layout::Strided),
                     IValue::Device(input_.device()),
-                    IValue::Bool(false),
+                    // `input.options()` carries no pinned-memory choice
+                    IValue::None,
                 ],
             )?);
         }
