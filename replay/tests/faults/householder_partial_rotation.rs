@@ -11,11 +11,7 @@ const TRACE: &str = "householder_partial_rotation.torch.ftr";
 
 #[test]
 fn a_perturbed_householder_product_is_caught_and_named() {
-    assert_perturbed_ops_caught(
-        TRACE,
-        &["aten.linalg_householder_product.default"],
-        "0.01",
-    );
+    assert_perturbed_ops_caught(TRACE, &["aten.linalg_householder_product.default"], "0.01");
 }
 
 #[test]
