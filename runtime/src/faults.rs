@@ -131,6 +131,14 @@ pub struct Faults {
     /// `dot_with_fp32_arith`. Breaks bf16 matrix-vector products whose
     /// terms cancel.
     pub reduced_mv_in_order: bool,
+    /// float32/float64 `sum`, `sum.dim_IntList`, `mean` and `mean.dim`
+    /// keep their partial sums in float64 and round once, where PyTorch
+    /// sums in the dtype in its cascade kernel's order (8 float32 or 4
+    /// float64 lanes, four-way interleaved rows, partials cascaded over four
+    /// levels, per thread from 32 768 elements). Breaks sums whose terms
+    /// cancel and sums that overflow the dtype only on the way (PyTorch
+    /// gives inf).
+    pub sum_in_double: bool,
     /// `_softmax_backward_data` of float32/float64 sums `g·y` in float64
     /// and rounds once, where PyTorch computes in the dtype (a vectorised
     /// lane order over the last dimension, a fused multiply-add along any

@@ -52,7 +52,7 @@ fn the_products_match_bit_for_bit() {
     let (code, out) = replay_failing_on_drift(None);
     assert_eq!(code, Some(0), "{out}");
     assert!(
-        out.contains("102 tensors compared (100 bit-identical"),
+        out.contains("102 tensors compared (102 bit-identical"),
         "{out}"
     );
 }

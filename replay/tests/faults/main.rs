@@ -101,6 +101,7 @@ mod speech_windows;
 mod statistics;
 mod stft_waveform;
 mod style_transfer_pads;
+mod sum_in_double;
 mod support;
 mod tabular_raw_features;
 mod take_put;

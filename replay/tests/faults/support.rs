@@ -114,14 +114,18 @@ pub fn assert_anchored_value_failures(
 }
 
 /// Each operator's kernel, perturbed by `delta`, is a value failure named
-/// where it happens: free-running the drift starts at the operator (exit 3),
-/// anchored the operator fails on PyTorch's own inputs (exit 3).
+/// where it happens: free-running the drift starts at the operator, or,
+/// where float drift of the golden's own grows beyond tolerance earlier
+/// (amplified rounding, right anchored), the anchored re-check names the
+/// operator as the first that is wrong (exit 3); anchored the operator
+/// fails on PyTorch's own inputs (exit 3).
 pub fn assert_perturbed_ops_caught(trace: &str, ops: &[&str], delta: &str) {
     for op in ops {
         let (code, out) = replay_perturbed(trace, op, delta);
         assert_eq!(code, Some(3), "{op}: {out}");
         assert!(
-            out.contains(&format!("drift starts at {op}")),
+            out.contains(&format!("drift starts at {op}"))
+                || out.contains(&format!("fail anchored elsewhere, the first at {op} (")),
             "{op}: {out}"
         );
         let (code, out) = replay_anchored_with_fault(trace, &format!("perturb={op}:{delta}"));

@@ -1,9 +1,12 @@
 //! Statistical reductions: `mean`, `var`/`std`/`var_mean`/`std_mean`
 //! (`.correction`), `prod`, `linalg_vector_norm`, `logsumexp`, `dist`.
 //!
-//! Values are accumulated in f64 and rounded once to the result dtype; for
-//! float32 that is within the value comparison's tolerance of PyTorch's
-//! cascaded float32 (or, for float16/bfloat16, float32) accumulation.
+//! `mean` of float32/float64 in the layouts `sum` models is PyTorch's CPU
+//! sum (`crate::kernels::reduce`'s cascade, in the dtype) divided in the
+//! dtype, bit for bit. Other values are accumulated in f64 and rounded once
+//! to the result dtype; for float32 that is within the value comparison's
+//! tolerance of PyTorch's cascaded float32 (or, for float16/bfloat16,
+//! float32) accumulation.
 
 use super::dims::Reduction;
 use crate::dispatch::args::{Args, Operand};
@@ -11,6 +14,7 @@ use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
 use crate::kernels::elementwise::common::{broadcast_all, promoted, values_f64};
+use crate::kernels::reduce::{cascade_layout, cascade_means};
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
 use crate::tensor::storage::cast_value;
@@ -67,7 +71,7 @@ pub(crate) fn mean(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
     ctx.check(t, "self")?;
     let dtype = mean_dtype(ctx, t.dtype(), a.opt_dtype(1)?)?;
     let r = Reduction::new(ctx.op, t.shape(), None, false)?;
-    Ok(vec![reduce_f64(ctx, t, &r, dtype, mean_of)?.into()])
+    Ok(vec![mean_reduce(ctx, t, &r, dtype)?.into()])
 }
 
 /// `mean.dim(self, dim, keepdim=False, *, dtype=None)`.
@@ -77,7 +81,27 @@ pub(crate) fn mean_dim(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
     let dtype = mean_dtype(ctx, t.dtype(), a.opt_dtype(3)?)?;
     let dims = a.opt_int_list(1)?;
     let r = Reduction::new(ctx.op, t.shape(), dims.as_deref(), a.bool(2)?)?;
-    Ok(vec![reduce_f64(ctx, t, &r, dtype, mean_of)?.into()])
+    Ok(vec![mean_reduce(ctx, t, &r, dtype)?.into()])
+}
+
+/// The mean of each group: as PyTorch's CPU kernel orders it (its cascade
+/// sum in the dtype, divided in the dtype) where [`cascade_layout`] models
+/// the layout, else summed in f64 and rounded once.
+fn mean_reduce(ctx: &KernelCtx<'_>, t: &Tensor, r: &Reduction, dtype: DType) -> Result<Tensor> {
+    let Some(layout) = cascade_layout(ctx, t, dtype, &r.reduce) else {
+        return reduce_f64(ctx, t, r, dtype, mean_of);
+    };
+    let threads = ctx.cpu.threads();
+    let count = r.group_size();
+    ctx.output(&r.out_shape, &r.out_strides(), dtype, || {
+        Ok(cascade_means(
+            &t.read_f64(ctx.op)?,
+            dtype,
+            layout,
+            threads,
+            count,
+        ))
+    })
 }
 
 /// The `correction` argument of `var`/`std` (absent: 1, Bessel's).
