@@ -20,6 +20,7 @@ use super::decomp::{
     add, lu_solve, matmul, mh, neg, one, release, saved_input, saved_output, solve_triangular, sub,
     tri,
 };
+use super::orthogonal::zeros_like;
 use super::reduction::unpack;
 use crate::autograd::saved::SavedVariable;
 use crate::autograd::{BackwardCtx, BackwardFn};
@@ -48,21 +49,6 @@ fn cat(rt: &mut Runtime, parts: Vec<Tensor>, dim: i64) -> Result<Tensor> {
         rt,
         "aten.cat.default",
         vec![IValue::TensorList(parts), IValue::Int(dim)],
-    )
-}
-
-fn zeros_like(rt: &mut Runtime, t: &Tensor) -> Result<Tensor> {
-    one(
-        rt,
-        "aten.zeros_like.default",
-        vec![
-            t.into(),
-            IValue::None,
-            IValue::None,
-            IValue::None,
-            IValue::None,
-            IValue::None,
-        ],
     )
 }
 

@@ -69,7 +69,7 @@ fn sub_(rt: &mut Runtime, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     )
 }
 
-fn zeros_like(rt: &mut Runtime, t: &Tensor) -> Result<Tensor> {
+pub(super) fn zeros_like(rt: &mut Runtime, t: &Tensor) -> Result<Tensor> {
     one(
         rt,
         "aten.zeros_like.default",
