@@ -418,6 +418,11 @@ pub struct Faults {
     /// bicubic's) instead of PIL's `A = -0.5`. Breaks the values of every
     /// antialiased bicubic resize and its backward.
     pub antialias_cubic_keys_a: bool,
+    /// uint8 bilinear and bicubic resampling drops the rounding bias
+    /// `2^(p−1)` before the shift (truncates instead of rounding). Breaks
+    /// the bytes of every uint8 image resize (`upsample_bilinear2d`,
+    /// `upsample_bicubic2d` and their antialiased forms).
+    pub resample_u8_truncates: bool,
     /// `adaptive_max_pool3d` ends each adaptive window at
     /// `floor((o + 1)·I/O)` instead of the ceiling (windows that overlap in
     /// PyTorch lose their last element). Breaks the values of every adaptive

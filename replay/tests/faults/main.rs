@@ -112,6 +112,7 @@ mod torchscript;
 mod torchvision;
 mod training_misc;
 mod transformer_fastpath;
+mod uint8_image_resize;
 mod uint8_mask_targets;
 mod unet3d_segmentation;
 mod utility;

@@ -17,9 +17,11 @@
 //! cubic convolution weights (`A = −0.75`) of the fraction. Positions and
 //! weights are computed in the kernels' precision (float for the reduced
 //! and single floating types, double for float64), so that boundary cases
-//! round as PyTorch's do.
+//! round as PyTorch's do. Bilinear and bicubic resampling of uint8 images
+//! is integer arithmetic of its own ([`uint8`]).
 
 mod aa;
+mod uint8;
 
 use super::conv::{is_channels_last, strides_like};
 use crate::dispatch::args::Args;
@@ -276,6 +278,39 @@ impl Upsample {
         dx
     }
 
+    /// The integer resample of a uint8 input: bilinear and bicubic of
+    /// images (`upsample_bilinear2d`, `upsample_bicubic2d`) as PyTorch's
+    /// uint8 kernel computes them; linear and trilinear are refused as
+    /// PyTorch refuses them (`"compute_indices_weights_linear" not
+    /// implemented for 'Byte'`); nearest copies bytes (`None`).
+    fn bytes(&self, ctx: &KernelCtx<'_>) -> Result<Option<uint8::ByteResample>> {
+        let (filter, align_corners) = match self.interp {
+            Interp::Nearest | Interp::NearestExact => return Ok(None),
+            Interp::Bilinear { align_corners } => (aa::Filter::Triangle, align_corners),
+            Interp::Bicubic { align_corners, a } => (aa::Filter::Cubic { a }, align_corners),
+        };
+        if self.axes.len() != 2 {
+            return Err(RuntimeError::KernelDtype {
+                op: ctx.op.to_owned(),
+                message: "\"compute_indices_weights_linear\" not implemented for 'Byte'".into(),
+            });
+        }
+        let axis = |k: usize| uint8::ByteAxis {
+            input: self.axes[k].input,
+            output: self.axes[k].output,
+            scale: self.axes[k].scale,
+        };
+        Ok(Some(uint8::ByteResample {
+            planes: self.planes,
+            height: axis(0),
+            width: axis(1),
+            filter,
+            align_corners,
+            antialias: false,
+            truncate: ctx.faults.resample_u8_truncates,
+        }))
+    }
+
     /// The output shape: `shape`'s batch and channels, then the output sizes.
     fn output_shape(&self, shape: &[i64]) -> Vec<i64> {
         let mut out = shape[..2].to_vec();
@@ -343,12 +378,26 @@ fn forward(
     let x = a.tensor(0)?;
     ctx.check(x, "self")?;
     let up = plan(a, x.shape(), x.dtype(), interp, scales_at)?;
+    let bytes = if x.dtype() == DType::UInt8 {
+        up.bytes(ctx)?
+    } else {
+        None
+    };
+    if let Some(b) = &bytes {
+        b.check_supported(ctx.op, x.shape()[1])?;
+    }
     let shape = up.output_shape(x.shape());
     let out = ctx.output(
         &shape,
         &strides_like(&shape, is_channels_last(x)),
         x.dtype(),
-        || Ok(up.forward(&x.read_f64(ctx.op)?)),
+        || {
+            let values = x.read_f64(ctx.op)?;
+            Ok(match &bytes {
+                Some(b) => b.forward(&values),
+                None => up.forward(&values),
+            })
+        },
     )?;
     Ok(vec![out.into()])
 }

@@ -14,9 +14,11 @@
 //! (`separable_upsample_generic_Nd_kernel_impl`); the backward adds
 //! `grad · wy · wx` into a zeroed input gradient in output order
 //! (`cpu_upsample_genNd_backward_aa`). Every step rounds in the kernel's
-//! precision (float for float32).
+//! precision (float for float32). A uint8 image resamples in integers
+//! (`uint8.rs`) over the same geometry.
 
 use super::super::conv::{is_channels_last, strides_like};
+use super::uint8::{ByteAxis, ByteResample};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -37,7 +39,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
 /// The separable filter: PyTorch's `HelperInterpLinear` or
 /// `HelperInterpCubic` antialias filter.
 #[derive(Clone, Copy, Debug)]
-enum Filter {
+pub(super) enum Filter {
     Triangle,
     /// Keys' cubic convolution with coefficient `a` (−½).
     Cubic {
@@ -47,7 +49,7 @@ enum Filter {
 
 impl Filter {
     /// `interp_size`: the taps of the filter at scale 1.
-    fn interp_size(self) -> f64 {
+    pub(super) fn interp_size(self) -> f64 {
         match self {
             Filter::Triangle => 2.0,
             Filter::Cubic { .. } => 4.0,
@@ -55,7 +57,7 @@ impl Filter {
     }
 
     /// `aa_filter(x)` in the kernel's precision.
-    fn eval(self, x: f64, single: bool) -> f64 {
+    pub(super) fn eval(self, x: f64, single: bool) -> f64 {
         let p = |v: f64| prec(v, single);
         let x = x.abs();
         match self {
@@ -98,6 +100,15 @@ struct Axis {
 }
 
 impl Axis {
+    /// The same axis for the uint8 kernel.
+    fn bytes(self) -> ByteAxis {
+        ByteAxis {
+            input: self.input,
+            output: self.output,
+            scale: self.scale,
+        }
+    }
+
     /// `area_pixel_compute_scale`.
     fn scale(&self, align_corners: bool, single: bool) -> f64 {
         if align_corners {
@@ -289,12 +300,13 @@ fn plan(
     }
     let single = match dtype {
         DType::Float32 => true,
-        DType::Float64 => false,
+        // uint8 resamples in integers (`uint8.rs`); the geometry is shared.
+        DType::Float64 | DType::UInt8 => false,
         other => {
             return Err(RuntimeError::Unsupported {
                 op: ctx.op.to_owned(),
                 what: format!(
-                    "antialiased resampling of {} (the runtime has float32 and float64)",
+                    "antialiased resampling of {} (the runtime has float32, float64 and uint8)",
                     other.scalar_type_name()
                 ),
             });
@@ -336,11 +348,29 @@ fn forward(ctx: &mut KernelCtx<'_>, a: &Args<'_>, filter: Filter) -> Result<Vec<
         r.height.output as i64,
         r.width.output as i64,
     ];
+    let bytes = (x.dtype() == DType::UInt8).then(|| ByteResample {
+        planes: r.planes,
+        height: r.height.bytes(),
+        width: r.width.bytes(),
+        filter: r.filter,
+        align_corners: r.align_corners,
+        antialias: true,
+        truncate: ctx.faults.resample_u8_truncates,
+    });
+    if let Some(b) = &bytes {
+        b.check_supported(ctx.op, x.shape()[1])?;
+    }
     let out = ctx.output(
         &shape,
         &strides_like(&shape, is_channels_last(x)),
         x.dtype(),
-        || Ok(r.forward(&x.read_f64(ctx.op)?)),
+        || {
+            let values = x.read_f64(ctx.op)?;
+            Ok(match &bytes {
+                Some(b) => b.forward(&values),
+                None => r.forward(&values),
+            })
+        },
     )?;
     Ok(vec![out.into()])
 }
@@ -348,6 +378,16 @@ fn forward(ctx: &mut KernelCtx<'_>, a: &Args<'_>, filter: Filter) -> Result<Vec<
 fn backward(ctx: &mut KernelCtx<'_>, a: &Args<'_>, filter: Filter) -> Result<Vec<IValue>> {
     let g = a.tensor(0)?;
     ctx.check(g, "grad_output")?;
+    if g.dtype() == DType::UInt8 {
+        let name = match filter {
+            Filter::Triangle => "upsample_bilinear2d_aa_backward_cpu",
+            Filter::Cubic { .. } => "upsample_bicubic2d_aa_backward_cpu",
+        };
+        return Err(RuntimeError::KernelDtype {
+            op: ctx.op.to_owned(),
+            message: format!("\"{name}\" not implemented for 'Byte'"),
+        });
+    }
     let input = a.int_list(2)?;
     let r = plan(ctx, a, &input, g.dtype(), filter, 3)?;
     let expected = [
