@@ -9,8 +9,10 @@ program run under `torch.profiler.profile` (CPU activity). It prints:
   file: header, chunks, checksums, index), what its EVENTS payloads take
   before compression (format 1.x stored them so), and the profiler's JSON
   bytes per event of ours (and per JSON event);
-* values: with `--values all`, the bytes of the tensor values (BLOB data)
-  and the whole file next to them.
+* values: with `--values all`, the bytes of the tensor values (every
+  stored value's elements, a VIEW's gathered ones included), how many of
+  them BLOB chunks hold (the rest are VIEWs of those: format 2.5), and the
+  whole file next to them.
 
     python scripts/bench_trace_size.py [PROGRAM ...] [--steps N]
 """
@@ -60,7 +62,7 @@ def capture(program: Path, out: str, policy: str, env: dict) -> None:
 def chunk_sizes(path: str) -> dict:
     """Stored and decoded bytes per chunk kind, and the event count."""
     data = Path(path).read_bytes()
-    sizes = {"events_stored": 0, "events_raw": 0, "blob_data": 0, "events": 0}
+    sizes = {"events_stored": 0, "events_raw": 0, "blob_data": 0, "value_data": 0, "views": 0, "events": 0}
     offset = ftr.HEADER_LEN
     end = len(data) - ftr.TRAILER_LEN
     while offset < end:
@@ -73,6 +75,14 @@ def chunk_sizes(path: str) -> dict:
             sizes["events"] += len(ftr.unpackb(payload))
         elif kind == ftr.CHUNK_BLOB:
             sizes["blob_data"] += len(ftr.unpackb(payload)[3])
+            sizes["value_data"] += len(ftr.unpackb(payload)[3])
+        elif kind == ftr.CHUNK_VIEW:
+            _, dtype, shape, _, _, _ = ftr.unpackb(payload)
+            numel = 1
+            for d in shape:
+                numel *= d
+            sizes["value_data"] += numel * ftr._VIEW_ELEMENT_SIZES[dtype]
+            sizes["views"] += 1
         offset += ftr.CHUNK_HEADER_LEN + length + ftr.CHUNK_HASH_LEN
     return sizes
 
@@ -116,9 +126,11 @@ def main() -> int:
                 f"  ({json_events} JSON events, {json_bytes / max(json_events, 1):.1f} B each);"
                 f" trace/JSON = {file_none / json_bytes:.3f}"
             )
+            data = max(values["value_data"], 1)
             print(
-                f"  values (--values all):     {values['blob_data'] / 1e6:8.2f} MB of tensor data,"
-                f" file {file_all / 1e6:8.2f} MB ({file_all / max(values['blob_data'], 1):.3f}x the data)"
+                f"  values (--values all):     {values['value_data'] / 1e6:8.2f} MB of tensor data,"
+                f" file {file_all / 1e6:8.2f} MB ({file_all / data:.3f}x the data;"
+                f" {values['views']} values stored as VIEWs, BLOBs hold {values['blob_data'] / data:.3f} of the data)"
             )
     return 0
 

@@ -12,7 +12,11 @@ two writers must produce *byte-identical* files. Hence
 * an EVENTS chunk is closed right after the event that makes the pending
   encoded events reach 16 384 bytes, and before the INDEX -- nothing else
   closes one;
-* a blob is written the moment it is first stored and never twice;
+* a value is held until the first event that names it is appended and
+  written right before it, never twice: as a VIEW of its storage's latest
+  stored value when the reference shows it to be a strided view of it and
+  the bytes written confirm it, else as a BLOB (FORMAT.md §2.3, the rule
+  `tracer/src/view.rs` follows too);
 * an EVENTS chunk is stored as one Zstandard frame at level 3 (libzstd 1.5.7,
   the version both the `zstandard` package and the Rust `zstd-sys` crate
   bundle: its output is deterministic), every other chunk raw.
@@ -48,7 +52,8 @@ import zstandard
 
 MAGIC = b"\x89FTR\r\n\x1a\n"
 VERSION_MAJOR = 2  # the major this module writes (2.0: EVENTS chunks compressed)
-VERSION_MINOR = 4  # newest minor of VERSION_MAJOR this module reads and writes (2.1: api autocast; 2.2: complex values; 2.3: api anomaly_mode; 2.4: sparse tensor references)
+VERSION_MINOR = 5  # newest minor of VERSION_MAJOR this module reads and writes (2.1: api autocast; 2.2: complex values; 2.3: api anomaly_mode; 2.4: sparse tensor references; 2.5: VIEW chunks)
+VIEW_MINOR = 5  # the 2.x minor that added VIEW chunks
 # Writers start with the floor minor and raise the header's minor when they
 # append the first event of a newer kind (FORMAT.md §2.1).
 FLOOR_MINOR = 0
@@ -70,6 +75,9 @@ CHUNK_EVENTS = 2
 CHUNK_BLOB = 3
 CHUNK_INDEX = 4
 CHUNK_STATS = 5
+CHUNK_VIEW = 6  # format 2.5: a value stored as a strided view of an earlier BLOB
+# A value of fewer bytes is always a BLOB (tracer/src/view.rs VIEW_MIN_BYTES).
+VIEW_MIN_BYTES = 128
 
 # Chunk payload encodings (byte 5 of a chunk header, FORMAT.md §2.2).
 ENCODING_RAW = 0
@@ -392,6 +400,127 @@ def structural_payload(layer: int, kind: int, payload: list) -> list:
 def structural_hash(layer: int, kind: int, payload: list) -> bytes:
     """`BLAKE3(msgpack([layer, kind, payload']))`: seq, ts and values excluded."""
     return digest_of(packb([layer, kind, structural_payload(layer, kind, payload)]))
+
+
+def _refs_with_parts(ref: list, out: list) -> None:
+    out.append(ref)
+    if len(ref) == 11:
+        parts = ref[_REF_SPARSE]
+        out.append(parts[4])
+        out.append(parts[5])
+
+
+def _value_refs_of(value: list, out: list) -> None:
+    tag = value[0]
+    if tag == TAG_TENSOR:
+        _refs_with_parts(value[1], out)
+    elif tag == TAG_LIST:
+        for v in value[1]:
+            _value_refs_of(v, out)
+
+
+def value_refs(layer: int, kind: int, payload: list) -> list:
+    """The tensor references that may carry a value digest, in wire order
+    (§3.1): an introduced tensor, an operator call's arguments then results,
+    an accumulated gradient; a sparse tensor's indices and values right
+    after it (`tracer/src/view.rs` `value_refs`)."""
+    out: list = []
+    if layer == API and kind == API_TENSOR:
+        _refs_with_parts(payload[0], out)
+    elif layer == DISPATCH and kind == DISPATCH_OP:
+        for _, v in payload[3]:
+            _value_refs_of(v, out)
+        for v in payload[4]:
+            _value_refs_of(v, out)
+    elif layer == DISPATCH and kind == DISPATCH_OP_ERROR:
+        for _, v in payload[3]:
+            _value_refs_of(v, out)
+    elif layer == AUTOGRAD and kind == AG_ACCUMULATE:
+        _refs_with_parts(payload[2], out)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# VIEW records (§2.3, format 2.5): a value stored as a strided view of an
+# earlier BLOB of its storage. Mirrors tracer/src/view.rs.
+
+_VIEW_ELEMENT_SIZES = {
+    "float64": 8, "int64": 8, "complex64": 8, "float32": 4, "int32": 4,
+    "float16": 2, "bfloat16": 2, "int16": 2, "bool": 1, "uint8": 1, "int8": 1,
+}
+
+
+def is_c_contiguous(shape: Sequence[int], stride: Sequence[int]) -> bool:
+    """Whether strides are a C-contiguous tensor's (a dimension of size 1
+    may have any stride; a tensor without elements is contiguous)."""
+    if len(shape) != len(stride):
+        return False
+    if 0 in shape:
+        return True
+    expected = 1
+    for size, step in zip(reversed(shape), reversed(stride)):
+        if size != 1 and step != expected:
+            return False
+        expected *= size
+    return True
+
+
+def element_span(shape: Sequence[int], stride: Sequence[int], offset: int) -> Optional[tuple]:
+    """Lowest and highest flat index a view reads; None without elements."""
+    if len(shape) != len(stride) or any(d <= 0 for d in shape):
+        return None
+    low = high = offset
+    for size, step in zip(shape, stride):
+        reach = (size - 1) * step
+        if reach < 0:
+            low += reach
+        else:
+            high += reach
+    return low, high
+
+
+def gather(base: Any, elem: int, shape: Sequence[int], stride: Sequence[int], offset: int) -> Optional[bytes]:
+    """A view's elements gathered from `base` (C order, `elem` bytes each);
+    None when an element lies outside it."""
+    import numpy as np  # noqa: PLC0415 - only views need it
+
+    if len(shape) != len(stride) or any(d < 0 for d in shape) or elem not in (1, 2, 4, 8):
+        return None
+    if 0 in shape:
+        return b""
+    span = element_span(shape, stride, offset)
+    numel = len(base) // elem
+    if span is None or span[0] < 0 or span[1] >= numel:
+        return None
+    flat = np.frombuffer(base, dtype=f"<u{elem}", count=numel)
+    # From the element at index zero; every element read lies in `base`
+    # (checked above), negative strides included.
+    view = np.lib.stride_tricks.as_strided(
+        flat[offset:], shape=tuple(shape), strides=tuple(s * elem for s in stride), writeable=False
+    )
+    return view.tobytes()
+
+
+def resolve_view(view: list, base_dtype: str, base_data: bytes) -> tuple:
+    """A VIEW record's value `(data, None)` gathered from its base BLOB, or
+    `(None, why)` when the pair is corrupt (`tracer/src/view.rs` `resolve`)."""
+    digest, dtype, shape, _base, offset, stride = view
+    elem = _VIEW_ELEMENT_SIZES.get(dtype)
+    if elem is None:
+        return None, f"view of dtype {dtype} (not one a view may hold)"
+    if len(shape) != len(stride) or any(d < 0 for d in shape):
+        return None, f"view shape {list(shape)} and strides {list(stride)} do not describe a tensor"
+    if base_dtype != dtype:
+        return None, f"view of dtype {dtype} over a {base_dtype} base"
+    data = gather(base_data, elem, shape, stride, offset)
+    if data is None:
+        return None, (
+            f"view (offset {offset}, strides {list(stride)}, shape {list(shape)}) reads outside "
+            f"its base's {len(base_data) // elem} elements"
+        )
+    if blob_digest(dtype, shape, data) != bytes(digest):
+        return None, "view contents do not match their digest"
+    return data, None
 
 
 class ChainState:
@@ -1065,6 +1194,11 @@ class TraceWriter:
         self._blobs: list = []
         self._known_blobs: set = set()
         self._known_stats: set = set()
+        # Values handed over and not yet written, in hand-over order:
+        # digest -> (dtype, shape, data).
+        self._held: dict = {}
+        # Storage id -> its base (§2.3): (digest, dtype, offset, shape, numel, data_at).
+        self._bases: dict = {}
         self._meta_offset = HEADER_LEN
         self._failed = False
         self._finished = False
@@ -1108,6 +1242,8 @@ class TraceWriter:
         packed_payload = pack(payload)
         if self._minor < VERSION_MINOR:
             self._raise_minor(event_minor(layer, kind, payload, self._minor, packed_payload))
+        if self._held:
+            self._write_values_named_by(layer, kind, payload)
         layer_kind = _FIXINTS[layer] + _FIXINTS[kind]
         if type(ts) is not int or not 0 <= ts <= U64_MAX:
             ts = _u64(ts)
@@ -1139,20 +1275,51 @@ class TraceWriter:
         """Stores a tensor value once per digest; returns the digest.
 
         `data` holds the elements in logical C order, little-endian: any
-        bytes-like object (bytes, a numpy array's buffer), read in place.
+        bytes-like object (bytes, a numpy array's buffer), copied. The value
+        is written when the first event naming it is appended, as a BLOB or
+        as a VIEW of an earlier value (§2.3); one no event names is written
+        as a BLOB by `finish`.
         """
         shape = [_i64(d) for d in shape]
         view = memoryview(data).cast("B")
         digest = blob_digest(dtype, shape, view)
         if digest in self._known_blobs:
             return digest
+        self._known_blobs.add(digest)
+        self._held[digest] = (str(dtype), shape, bytes(view))
+        return digest
+
+    def _write_values_named_by(self, layer: int, kind: int, payload: list) -> None:
+        """Writes the held values the event names, in the order it names
+        them: each as a VIEW when its first reference shows it to be one."""
+        held = self._held
+        for ref in value_refs(layer, kind, payload):
+            digest = ref[_REF_VALUE]
+            if digest is None:
+                continue
+            value = held.pop(bytes(digest), None)
+            if value is None:
+                continue
+            self._write_value(bytes(digest), value, ref)
+            if not held:
+                return
+
+    def _write_value(self, digest: bytes, value: tuple, ref: Optional[list]) -> None:
+        dtype, shape, data = value
         offset = self._offset
+        if ref is not None:
+            record = self._view_of(digest, dtype, shape, data, ref)
+            if record is not None:
+                self._raise_minor(VIEW_MINOR)
+                self._write_chunk(CHUNK_VIEW, packb(record))
+                self._blobs.append([digest, offset])
+                return
         # The chunk `packb([digest, dtype, shape, data])`, framed: the
         # elements are never re-encoded, and a large value is written from
         # where it lies (no copy into a chunk buffer).
         pack = self._packer.pack
-        head = b"\x94" + pack(digest) + pack(str(dtype)) + pack(shape) + _bin_header(len(view))
-        length = len(head) + len(view)
+        head = b"\x94" + pack(digest) + pack(dtype) + pack(shape) + _bin_header(len(data))
+        length = len(head) + len(data)
         if length > MAX_CHUNK_PAYLOAD:
             raise TraceError(
                 f"cannot write trace: chunk of {length} bytes exceeds the "
@@ -1160,16 +1327,59 @@ class TraceWriter:
             )
         prefix = chunk_header(CHUNK_BLOB, length) + head
         hasher = blake3.blake3(prefix)
-        hasher.update(view)
-        if len(view) < _BLOB_IN_PLACE:
-            self._write_raw(prefix + view + hasher.digest())
+        hasher.update(data)
+        if len(data) < _BLOB_IN_PLACE:
+            self._write_raw(prefix + data + hasher.digest())
         else:
             self._write_raw(prefix)
-            self._write_raw(view)
+            self._write_raw(data)
             self._write_raw(hasher.digest())
-        self._known_blobs.add(digest)
         self._blobs.append([digest, offset])
-        return digest
+        if ref is not None and len(ref) == 10 and is_c_contiguous(ref[2], ref[3]):
+            numel = 1
+            for d in ref[2]:
+                numel *= d
+            data_at = offset + CHUNK_HEADER_LEN + len(head)
+            self._bases[ref[5]] = (digest, dtype, ref[4], list(ref[2]), numel, data_at)
+
+    def _view_of(self, digest: bytes, dtype: str, shape: list, data: bytes, ref: list) -> Optional[list]:
+        """The VIEW record of a value when its reference shows it to be a
+        strided view of its storage's base (`tracer/src/view.rs`
+        `ViewPlanner::candidate`), confirmed against the base's bytes."""
+        if len(data) < VIEW_MIN_BYTES or len(ref) != 10 or list(ref[2]) != shape:
+            return None
+        base = self._bases.get(ref[5])
+        if base is None:
+            return None
+        elem = _VIEW_ELEMENT_SIZES.get(dtype)
+        base_digest, base_dtype, base_offset, base_shape, numel, data_at = base
+        if elem is None or base_dtype != dtype or ref[1] != dtype:
+            return None
+        offset = ref[4] - base_offset
+        stride = list(ref[3])
+        if offset == 0 and base_shape == shape and is_c_contiguous(shape, stride):
+            return None  # the base's own place and shape: the base's digest
+        span = element_span(shape, stride, offset)
+        if span is None or span[0] < 0 or span[1] >= numel:
+            return None
+        low, high = span
+        window = self._read_back(data_at + low * elem, (high - low + 1) * elem)
+        if gather(window, elem, shape, stride, offset - low) != data:
+            return None
+        return [digest, dtype, shape, base_digest, offset, stride]
+
+    def _read_back(self, at: int, length: int) -> bytes:
+        """Bytes already written at `at` (a VIEW's base)."""
+        out = self._out
+        try:
+            getbuffer = getattr(out, "getbuffer", None)
+            if getbuffer is not None:
+                return bytes(getbuffer()[at : at + length])
+            out.flush()
+            return os.pread(out.fileno(), length, at)
+        except (OSError, ValueError, AttributeError) as e:
+            self._failed = True
+            raise TraceError(f"cannot write trace: reading back a value at offset {at}: {e}") from e
 
     def put_stats(self, record: list) -> bytes:
         """Stores a value's STATS record (policy `stats`) unless its digest
@@ -1186,7 +1396,7 @@ class TraceWriter:
         return digest
 
     def has_blob(self, digest: bytes) -> bool:
-        """Whether a blob with this digest was already written."""
+        """Whether a blob with this digest was already handed over."""
         return digest in self._known_blobs
 
     def has_value(self, digest: bytes, full: bool) -> bool:
@@ -1218,7 +1428,11 @@ class TraceWriter:
         ]
 
     def finish(self) -> list:
-        """Flushes pending events, writes INDEX and trailer; returns the index."""
+        """Writes the values no event named, flushes pending events, writes
+        INDEX and trailer; returns the index."""
+        held, self._held = self._held, {}
+        for digest, value in held.items():
+            self._write_value(digest, value, None)
         self.flush_events()
         index = self.index_payload()
         index_offset = self._offset
@@ -1287,7 +1501,8 @@ class FileTraceWriter:
     def __init__(self, path: str, meta: Meta) -> None:
         self.path = os.fspath(path)
         self.partial = partial_path(self.path)
-        self._file = open(self.partial, "wb", buffering=0)
+        # Readable too: a VIEW is confirmed against its base's bytes, read back.
+        self._file = open(self.partial, "w+b", buffering=0)
         try:
             self.writer = TraceWriter(self._file, meta)
         except BaseException:
@@ -1465,10 +1680,15 @@ class TraceReader:
         kind, payload = self._read_chunk(offset)
         if kind == CHUNK_STATS:
             return None
+        if kind == CHUNK_VIEW:
+            return self._gathered_view(offset, payload, bytes(digest))
         if kind != CHUNK_BLOB:
             raise CorruptChunk(self.path, offset, f"expected chunk kind {CHUNK_BLOB}, found {kind}")
+        return self._checked_blob(offset, payload, bytes(digest))
+
+    def _checked_blob(self, offset: int, payload: bytes, digest: bytes) -> Blob:
         d, dtype, shape, data = self._decode(offset, payload, "blob")
-        if bytes(d) != bytes(digest):
+        if bytes(d) != digest:
             raise CorruptChunk(self.path, offset, "blob chunk holds another digest than the index")
         fits = _blob_shape_problem(dtype, shape, data)
         if fits is not None:
@@ -1476,6 +1696,25 @@ class TraceReader:
         if blob_digest(dtype, shape, data) != bytes(d):
             raise CorruptChunk(self.path, offset, "blob contents do not match their digest")
         return Blob(bytes(d), dtype, list(shape), bytes(data))
+
+    def _gathered_view(self, offset: int, payload: bytes, digest: bytes) -> Blob:
+        """A VIEW chunk's value (§2.3), gathered from the earlier BLOB it names."""
+        view = self._decode(offset, payload, "view")
+        if not isinstance(view, list) or len(view) != 6:
+            raise CorruptChunk(self.path, offset, "view payload is not [digest, dtype, shape, base, offset, stride]")
+        if bytes(view[0]) != digest:
+            raise CorruptChunk(self.path, offset, "view chunk holds another digest than the index")
+        base_offset = self._blob_offsets.get(bytes(view[3]))
+        if base_offset is None or base_offset >= offset:
+            raise CorruptChunk(self.path, offset, f"view's base {bytes(view[3]).hex()[:16]} is not an earlier BLOB")
+        kind, base_payload = self._read_chunk(base_offset)
+        if kind != CHUNK_BLOB:
+            raise CorruptChunk(self.path, offset, f"view's base is a chunk of kind {kind}, not a BLOB")
+        base = self._checked_blob(base_offset, base_payload, bytes(view[3]))
+        data, problem = resolve_view(view, base.dtype, base.data)
+        if data is None:
+            raise CorruptChunk(self.path, offset, problem)
+        return Blob(digest, view[1], list(view[2]), data)
 
     def stats(self, digest: bytes) -> Optional[list]:
         """The STATS record of `digest` when the trace holds the value only
@@ -1490,6 +1729,14 @@ class TraceReader:
         if bytes(record[0]) != bytes(digest):
             raise CorruptChunk(self.path, offset, "stats chunk holds another digest than the index")
         return list(record)
+
+    def stats_at(self, offset: int) -> list:
+        """The STATS record of the chunk at `offset` (an index entry's), also
+        when a BLOB of the same digest supersedes it."""
+        kind, payload = self._read_chunk(offset)
+        if kind != CHUNK_STATS:
+            raise CorruptChunk(self.path, offset, f"expected chunk kind {CHUNK_STATS}, found {kind}")
+        return list(self._decode(offset, payload, "stats"))
 
     def chunk_kinds(self) -> list:
         """`(offset, kind)` of every complete chunk in file order (scan)."""
@@ -1682,7 +1929,7 @@ class TraceReader:
                     if 0 <= ev.layer < 4:
                         layer_counts[ev.layer] += 1
                 events.extend(chunk)
-            elif kind in (CHUNK_BLOB, CHUNK_STATS):
+            elif kind in (CHUNK_BLOB, CHUNK_STATS, CHUNK_VIEW):
                 try:
                     record = self._decode(offset, payload, "blob")
                 except DecodeError as e:
@@ -1756,8 +2003,9 @@ class TraceReader:
             or list(self.index[1]) != layer_counts
         ):
             raise IndexMismatch(f"{self.path}: the events' counts or per-layer chains differ from the footer's")
-        self._check_minor()
+        self._holds_views = False
         self._check_layout()
+        self._check_minor()
         self.chain_verified = True
 
     def _check_minor(self) -> None:
@@ -1778,6 +2026,8 @@ class TraceReader:
         else:
             minors = [event_minor(ev.layer, ev.kind, ev.payload) if k else newest for ev, k in zip(self._events, known)]
         needed = max([floor] + minors)
+        if self._holds_views and self.version[0] == VERSION_MAJOR:
+            needed = max(needed, VIEW_MINOR)
         minor = self.version[1]
         if not (minor >= needed if not all(known) else minor == needed):
             raise TraceError(
@@ -1800,8 +2050,9 @@ class TraceReader:
                 listed = offset == HEADER_LEN
             elif kind == CHUNK_EVENTS:
                 listed = bool(events) and events.pop(0) == offset
-            elif kind in (CHUNK_BLOB, CHUNK_STATS):
+            elif kind in (CHUNK_BLOB, CHUNK_STATS, CHUNK_VIEW):
                 listed = bool(blobs) and blobs.pop(0) == offset
+                self._holds_views = self._holds_views or kind == CHUNK_VIEW
             elif kind == CHUNK_INDEX:
                 listed = False
             else:

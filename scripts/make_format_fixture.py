@@ -247,6 +247,35 @@ def bulk_ops(f: Fixture, count: int) -> None:
         op(f, "aten.mul.Tensor", args, [ftr.v_tensor(out)], ctx)
 
 
+def view_events(f: Fixture) -> None:
+    """Values that are strided views of their storage's latest value (VIEW
+    chunks, 2.5): a transpose, a row slice, an int64 reshape, and values
+    that must stay BLOBs (a transpose of a value the file does not hold,
+    a view under 128 bytes)."""
+    base = [i * 0.5 - 3.0 for i in range(128)]
+    d_base = f.blob_f32(base, [16, 8])
+    w = ftr.tensor_ref(700, "float32", [16, 8], [8, 1], 0, 700, "cpu", True, 0, d_base)
+    op(f, "aten.randn.default", [["size", ftr.v_list([ftr.v_int(16), ftr.v_int(8)])]], [ftr.v_tensor(w)], ftr.context(ftr.CTX_TOP_LEVEL))
+    arg = ftr.v_tensor(ftr.tensor_ref(700, "float32", [16, 8], [8, 1], 0, 700, "cpu", True, 0, None))
+    transposed = [base[i * 8 + j] for j in range(8) for i in range(16)]
+    t = ftr.tensor_ref(701, "float32", [8, 16], [1, 8], 0, 700, "cpu", True, 0, f.blob_f32(transposed, [8, 16]))
+    op(f, "aten.t.default", [["self", arg]], [ftr.v_tensor(t)], ftr.context(ftr.CTX_TOP_LEVEL))
+    rows = ftr.tensor_ref(702, "float32", [8, 8], [8, 1], 16, 700, "cpu", True, 0, f.blob_f32(base[16:80], [8, 8]))
+    small = ftr.tensor_ref(703, "float32", [2, 2], [1, 8], 0, 700, "cpu", True, 0, f.blob_f32([base[0], base[8], base[1], base[9]], [2, 2]))
+    op(f, "aten.split.Tensor", [["self", arg], ["split_size", ftr.v_int(8)]], [ftr.v_list([ftr.v_tensor(rows), ftr.v_tensor(small)])], ftr.context(ftr.CTX_TOP_LEVEL))
+    changed = [base[i * 8 + j] + 1.0 for j in range(8) for i in range(16)]
+    stale = ftr.tensor_ref(704, "float32", [8, 16], [1, 8], 0, 700, "cpu", True, 1, f.blob_f32(changed, [8, 16]))
+    op(f, "aten.t.default", [["self", arg]], [ftr.v_tensor(stale)], ftr.context(ftr.CTX_TOP_LEVEL))
+    ints = struct.pack("<32q", *range(-16, 16))
+    d_ints = f.w.put_blob("int64", [4, 8], ints)
+    i = ftr.tensor_ref(705, "int64", [4, 8], [8, 1], 0, 705, "cpu", False, 0, d_ints)
+    op(f, "aten.arange.default", [["end", ftr.v_int(32)]], [ftr.v_tensor(i)], ftr.context(ftr.CTX_TOP_LEVEL))
+    flat = ftr.tensor_ref(706, "int64", [32], [1], 0, 705, "cpu", False, 0, f.w.put_blob("int64", [32], ints))
+    grad = ftr.tensor_ref(707, "int64", [8, 4], [1, 8], 0, 705, "cpu", False, 0, f.w.put_blob("int64", [8, 4], struct.pack("<32q", *[b * 8 + a - 16 for a in range(8) for b in range(4)])))
+    op(f, "aten.view.default", [["self", ftr.v_tensor(i)]], [ftr.v_tensor(flat)], ftr.context(ftr.CTX_TOP_LEVEL))
+    f.emit(ftr.AUTOGRAD, ftr.AG_ACCUMULATE, ftr.p_accumulate(7, 705, grad))
+
+
 def build(writer: ftr.TraceWriter) -> None:
     """All the fixture's events and blobs, in writing order."""
     f = Fixture(writer)
@@ -280,6 +309,7 @@ def build(writer: ftr.TraceWriter) -> None:
     many_dims = [1] * 65536  # array32 header; makes this one event larger than a chunk
     big = ftr.tensor_ref(9999, "uint8", many_dims, many_dims, 0, 9999, "cpu", False, 0, big_blob)
     op(f, "aten.view.default", [["size", ftr.v_list([ftr.v_int(70000)])]], [ftr.v_tensor(big)], ftr.context(ftr.CTX_NODE, 1))
+    view_events(f)
     bulk_ops(f, 300)
     f.emit(ftr.API, ftr.API_PROGRAM_ERROR, ftr.p_program_error("RuntimeError: the fixture ends here"))
 

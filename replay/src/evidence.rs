@@ -124,7 +124,7 @@ fn gather_info(path: &Path) -> Result<Info, TraceError> {
     let blob_bytes = verification
         .chunks
         .iter()
-        .filter(|c| c.kind == chunk_kind::BLOB)
+        .filter(|c| matches!(c.kind, chunk_kind::BLOB | chunk_kind::VIEW))
         .map(|c| c.total())
         .sum();
     let names = ["api", "dispatch", "autograd", "device"];

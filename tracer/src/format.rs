@@ -30,14 +30,17 @@ pub const MAGIC: [u8; 8] = [0x89, b'F', b'T', b'R', b'\r', b'\n', 0x1a, b'\n'];
 pub const VERSION_MAJOR: u16 = 2;
 /// Newest minor version of [`VERSION_MAJOR`] this build reads and writes
 /// (2.1: api `autocast`; 2.2: complex values, tag 11; 2.3: api
-/// `anomaly_mode`; 2.4: sparse tensor references).
-pub const VERSION_MINOR: u16 = 4;
+/// `anomaly_mode`; 2.4: sparse tensor references; 2.5: VIEW chunks).
+pub const VERSION_MINOR: u16 = 5;
 /// The 2.x minor that added value tag 11 (a Python complex number).
 pub const COMPLEX_VALUE_MINOR: u16 = 2;
 /// The 2.x minor that added api `anomaly_mode` (autograd's anomaly mode).
 pub const ANOMALY_MODE_MINOR: u16 = 3;
 /// The 2.x minor that added sparse tensor references (an 11th element).
 pub const SPARSE_TENSOR_MINOR: u16 = 4;
+/// The 2.x minor that added VIEW chunks (a value stored as a strided view
+/// of an earlier BLOB).
+pub const VIEW_MINOR: u16 = 5;
 /// Minor version a [`VERSION_MAJOR`] writer starts with.
 pub const FLOOR_MINOR: u16 = 0;
 /// The previous major version, still read: 1.1 to 1.3, every chunk raw.
@@ -144,7 +147,7 @@ pub fn writer_encoding(kind: u8) -> u8 {
     }
 }
 
-/// Chunk kinds. Next kind: 6.
+/// Chunk kinds. Next kind: 7.
 pub mod chunk_kind {
     /// Trace metadata ([`super::TraceMeta`]); always the first chunk.
     pub const META: u8 = 1;
@@ -157,6 +160,9 @@ pub mod chunk_kind {
     /// Summary statistics of one tensor value ([`super::StatsRecord`],
     /// value policy `stats`).
     pub const STATS: u8 = 5;
+    /// One tensor value stored as a strided view of an earlier BLOB
+    /// ([`super::ViewRecord`], format 2.5).
+    pub const VIEW: u8 = 6;
 }
 
 /// Which tensor values a recording keeps.
@@ -239,6 +245,26 @@ pub struct BlobRecord {
     /// Elements in logical C order, little-endian (msgpack bin).
     #[serde(with = "serde_bytes")]
     pub data: Vec<u8>,
+}
+
+/// VIEW chunk payload (2.5): `[digest, dtype, shape, base, offset, stride]`
+/// — a value whose element at index `(i₀, …)` is element
+/// `offset + Σ iₖ·strideₖ` (a flat C-order index) of the BLOB `base`
+/// (FORMAT §2.3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewRecord {
+    /// The digest its BLOB would have.
+    pub digest: Digest,
+    /// Dtype name, the base's.
+    pub dtype: String,
+    /// Sizes.
+    pub shape: Vec<i64>,
+    /// Digest of the BLOB whose elements it reads.
+    pub base: Digest,
+    /// Flat index into the base of the element at index zero.
+    pub offset: i64,
+    /// Strides in elements of the base, one per dimension.
+    pub stride: Vec<i64>,
 }
 
 /// STATS chunk payload:

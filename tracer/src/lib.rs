@@ -20,6 +20,7 @@
 //! * [`tensor_bytes`] — converting element buffers to blob bytes and back;
 //! * [`text`] — escaping trace strings before they reach a terminal;
 //! * [`verify`] — whole-file verification listing every damaged chunk;
+//! * [`view`] — values stored as strided views of an earlier value (VIEW chunks);
 //! * [`sidecar`] — RaptorQ sidecars (`FILE.rq`): protect a trace, repair it.
 
 pub mod atomic;
@@ -45,6 +46,7 @@ pub mod text;
 pub mod value;
 pub mod value_stats;
 pub mod verify;
+pub mod view;
 pub mod writer;
 
 pub use error::TraceError;
@@ -62,7 +64,7 @@ pub use event::{GraphTaskError, OpError};
 pub use event::{
     HookBegin, HookEnd, HookResult, RegisterHook, RegisterNodeHook, RemoveHook, RetainGrad,
 };
-pub use format::{BlobRecord, StatsRecord, TraceIndex, TraceMeta, ValuePolicy};
+pub use format::{BlobRecord, StatsRecord, TraceIndex, TraceMeta, ValuePolicy, ViewRecord};
 pub use hash::{ChainState, Digest, blob_digest};
 pub use name::Name;
 pub use reader::{Events, EventsWithHashes, TraceReader, Truncation, ValueRecord};

@@ -31,7 +31,8 @@ use crate::error::TraceError;
 use crate::event::Event;
 use crate::event_bytes;
 use crate::format::{
-    self, BlobEntry, BlobRecord, EventChunkEntry, StatsRecord, TraceIndex, TraceMeta, chunk_kind,
+    self, BlobEntry, BlobRecord, EventChunkEntry, StatsRecord, TraceIndex, TraceMeta, ViewRecord,
+    chunk_kind,
 };
 use crate::hash::{ChainState, Digest};
 
@@ -248,8 +249,12 @@ impl TraceReader {
                     self.index.layer_counts
                 )));
             }
+            let mut views = false;
+            self.check_layout(&mut views)?;
+            if views && major == format::VERSION_MAJOR {
+                needed_minor = needed_minor.max(format::VIEW_MINOR);
+            }
             self.check_minor(needed_minor, unknown_kinds)?;
-            self.check_layout()?;
         }
         Ok(events)
     }
@@ -279,7 +284,8 @@ impl TraceReader {
     /// The chunks of a complete trace tile the file from the header to the
     /// INDEX chunk: META first, the EVENTS and BLOB chunks at the offsets the
     /// index lists (in order), unknown kinds only with a valid checksum.
-    fn check_layout(&mut self) -> Result<(), TraceError> {
+    /// Sets `views` when the file holds a VIEW chunk.
+    fn check_layout(&mut self, views: &mut bool) -> Result<(), TraceError> {
         let Some(end) = self.index_offset else {
             return Ok(());
         };
@@ -300,6 +306,10 @@ impl TraceReader {
                 chunk_kind::META => offset == format::HEADER_LEN,
                 chunk_kind::EVENTS => events.next() == Some(offset),
                 chunk_kind::BLOB | chunk_kind::STATS => blobs.next() == Some(offset),
+                chunk_kind::VIEW => {
+                    *views = true;
+                    blobs.next() == Some(offset)
+                }
                 chunk_kind::INDEX => false,
                 _ => {
                     self.read_chunk(offset)?;
@@ -440,44 +450,47 @@ impl TraceReader {
     }
 
     /// The value stored under `digest`, if the trace holds its bytes (not
-    /// when it holds only a STATS record, see [`TraceReader::stats`]).
+    /// when it holds only a STATS record, see [`TraceReader::stats`]); a
+    /// VIEW is gathered from its base.
     pub fn blob(&mut self, digest: &Digest) -> Result<Option<Blob>, TraceError> {
         let Some(&offset) = self.blob_offsets.get(digest) else {
             return Ok(None);
         };
         let chunk = self.read_chunk(offset)?;
         match chunk.kind {
-            chunk_kind::BLOB => {}
-            chunk_kind::STATS => return Ok(None),
-            found => {
-                return Err(TraceError::CorruptChunk {
-                    path: self.path.clone(),
-                    offset,
-                    detail: format!("expected a BLOB or STATS chunk, found kind {found}"),
-                });
-            }
-        }
-        let payload = chunk.payload;
-        let record: BlobRecord = self.decode(offset, &payload, "blob")?;
-        if record.digest != *digest {
-            return Err(TraceError::CorruptChunk {
+            chunk_kind::BLOB => self.checked_blob(offset, &chunk.payload, digest).map(Some),
+            chunk_kind::VIEW => self.gathered_view(offset, &chunk.payload, digest).map(Some),
+            chunk_kind::STATS => Ok(None),
+            found => Err(TraceError::CorruptChunk {
                 path: self.path.clone(),
                 offset,
-                detail: format!(
-                    "blob chunk holds {} but the index says {}",
-                    record.digest.short(16),
-                    digest.short(16)
-                ),
-            });
+                detail: format!("expected a BLOB, VIEW or STATS chunk, found kind {found}"),
+            }),
         }
+    }
+
+    /// A BLOB chunk's record, checked: the digest the index gave, a shape
+    /// that fits the data, content that hashes to the digest.
+    fn checked_blob(
+        &self,
+        offset: u64,
+        payload: &[u8],
+        digest: &Digest,
+    ) -> Result<BlobRecord, TraceError> {
+        let record: BlobRecord = self.decode(offset, payload, "blob")?;
         let corrupt = |detail: String| TraceError::CorruptChunk {
             path: self.path.clone(),
             offset,
             detail,
         };
-        if let Err(detail) = check_blob_shape(&record) {
-            return Err(corrupt(detail));
+        if record.digest != *digest {
+            return Err(corrupt(format!(
+                "blob chunk holds {} but the index says {}",
+                record.digest.short(16),
+                digest.short(16)
+            )));
         }
+        check_blob_shape(&record).map_err(corrupt)?;
         let content = crate::hash::blob_digest(&record.dtype, &record.shape, &record.data);
         if content != record.digest {
             return Err(corrupt(format!(
@@ -486,7 +499,64 @@ impl TraceReader {
                 record.digest.short(16)
             )));
         }
-        Ok(Some(record))
+        Ok(record)
+    }
+
+    /// A VIEW chunk's value (FORMAT §2.3): its elements gathered from the
+    /// BLOB it names, which must come earlier in the file; the result must
+    /// hash to the view's digest.
+    fn gathered_view(
+        &mut self,
+        offset: u64,
+        payload: &[u8],
+        digest: &Digest,
+    ) -> Result<BlobRecord, TraceError> {
+        let view: ViewRecord = self.decode(offset, payload, "view")?;
+        let corrupt = |path: &Path, detail: String| TraceError::CorruptChunk {
+            path: path.to_owned(),
+            offset,
+            detail,
+        };
+        if view.digest != *digest {
+            return Err(corrupt(
+                &self.path,
+                format!(
+                    "view chunk holds {} but the index says {}",
+                    view.digest.short(16),
+                    digest.short(16)
+                ),
+            ));
+        }
+        let base_offset = self.blob_offsets.get(&view.base).copied();
+        let base = match base_offset {
+            Some(at) if at < offset => {
+                let chunk = self.read_chunk(at)?;
+                if chunk.kind != chunk_kind::BLOB {
+                    return Err(corrupt(
+                        &self.path,
+                        format!(
+                            "view's base {} is a chunk of kind {}, not a BLOB",
+                            view.base.short(16),
+                            chunk.kind
+                        ),
+                    ));
+                }
+                self.checked_blob(at, &chunk.payload, &view.base)?
+            }
+            _ => {
+                return Err(corrupt(
+                    &self.path,
+                    format!("view's base {} is not an earlier BLOB", view.base.short(16)),
+                ));
+            }
+        };
+        let data = crate::view::resolve(&view, &base).map_err(|d| corrupt(&self.path, d))?;
+        Ok(BlobRecord {
+            digest: view.digest,
+            dtype: view.dtype,
+            shape: view.shape,
+            data,
+        })
     }
 
     /// The STATS record of `digest`, when the trace holds the value only as
@@ -524,6 +594,11 @@ impl TraceReader {
             chunk_kind::BLOB => {
                 ValueRecord::Blob(self.decode(entry.offset, &chunk.payload, "blob")?)
             }
+            chunk_kind::VIEW => ValueRecord::Blob(self.gathered_view(
+                entry.offset,
+                &chunk.payload,
+                &entry.digest,
+            )?),
             chunk_kind::STATS => {
                 ValueRecord::Stats(self.decode(entry.offset, &chunk.payload, "stats")?)
             }
@@ -531,7 +606,7 @@ impl TraceReader {
                 return Err(TraceError::CorruptChunk {
                     path: self.path.clone(),
                     offset: entry.offset,
-                    detail: format!("expected a BLOB or STATS chunk, found kind {found}"),
+                    detail: format!("expected a BLOB, VIEW or STATS chunk, found kind {found}"),
                 });
             }
         };
@@ -818,9 +893,12 @@ impl TraceReader {
                     }
                     index.event_count += events.len() as u64;
                 }
-                chunk_kind::BLOB | chunk_kind::STATS => {
+                chunk_kind::BLOB | chunk_kind::STATS | chunk_kind::VIEW => {
                     let digest = if kind == chunk_kind::BLOB {
                         self.decode::<BlobRecord>(offset, &payload, "blob")
+                            .map(|r| r.digest)
+                    } else if kind == chunk_kind::VIEW {
+                        self.decode::<ViewRecord>(offset, &payload, "view")
                             .map(|r| r.digest)
                     } else {
                         self.decode::<StatsRecord>(offset, &payload, "stats")

@@ -85,6 +85,42 @@ impl Verification {
     }
 }
 
+/// Whether a chunk of this kind holds one value (listed in the index's blobs).
+fn is_value_kind(kind: u8) -> bool {
+    matches!(
+        kind,
+        chunk_kind::BLOB | chunk_kind::STATS | chunk_kind::VIEW
+    )
+}
+
+/// Why a VIEW chunk is corrupt: its base is not an earlier BLOB, or its
+/// elements gathered from the base do not make its value.
+fn view_problem(
+    w: &mut Walker,
+    view: &crate::format::ViewRecord,
+    blobs: &std::collections::HashMap<crate::hash::Digest, u64>,
+    end: u64,
+) -> Result<Option<String>, TraceError> {
+    let Some(&at) = blobs.get(&view.base) else {
+        return Ok(Some(format!(
+            "its base {} is not an earlier BLOB",
+            view.base.short(16)
+        )));
+    };
+    let Read_::Good {
+        payload: Ok(payload),
+        ..
+    } = w.chunk(at, end)?
+    else {
+        return Ok(Some(format!("its base {} is damaged", view.base.short(16))));
+    };
+    let base = match rmp_serde::from_slice::<BlobRecord>(&payload) {
+        Ok(base) => base,
+        Err(e) => return Ok(Some(format!("its base does not decode: {e}"))),
+    };
+    Ok(crate::view::resolve(view, &base).err())
+}
+
 /// Name of a chunk kind for messages.
 pub fn kind_name(kind: u8) -> String {
     match kind {
@@ -92,6 +128,7 @@ pub fn kind_name(kind: u8) -> String {
         chunk_kind::EVENTS => "EVENTS".into(),
         chunk_kind::BLOB => "BLOB".into(),
         chunk_kind::STATS => "STATS".into(),
+        chunk_kind::VIEW => "VIEW".into(),
         chunk_kind::INDEX => "INDEX".into(),
         k => format!("kind {k}"),
     }
@@ -397,6 +434,11 @@ pub fn verify_file(path: &Path) -> Result<Verification, TraceError> {
     let mut unknown_kinds = false;
     let mut events_found: Vec<(u64, u64, u64)> = Vec::new(); // offset, first_seq, count
     let mut blobs_found: Vec<(u64, Option<crate::hash::Digest>)> = Vec::new();
+    // BLOBs read so far (a VIEW's base must be one of them) and whether a
+    // VIEW was met (the file then says minor 5 or newer).
+    let mut intact_blobs: std::collections::HashMap<crate::hash::Digest, u64> =
+        std::collections::HashMap::new();
+    let mut views_found = false;
     while offset < walk_end {
         let read = w.chunk(offset, walk_end)?;
         let (kind, len, payload) = match read {
@@ -413,7 +455,7 @@ pub fn verify_file(path: &Path) -> Result<Verification, TraceError> {
                     events_intact = false;
                     next_seq = None;
                     events_found.push((offset, 0, 0));
-                } else if kind == chunk_kind::BLOB || kind == chunk_kind::STATS {
+                } else if is_value_kind(kind) {
                     blobs_found.push((offset, None));
                 }
                 let by_length = offset + format::CHUNK_HEADER_LEN + len + format::CHUNK_HASH_LEN;
@@ -499,7 +541,7 @@ pub fn verify_file(path: &Path) -> Result<Verification, TraceError> {
                     events_intact = false;
                     next_seq = None;
                     events_found.push((offset, 0, 0));
-                } else if kind == chunk_kind::BLOB || kind == chunk_kind::STATS {
+                } else if is_value_kind(kind) {
                     blobs_found.push((offset, None));
                 }
                 result.chunks.push(ChunkInfo {
@@ -576,6 +618,7 @@ pub fn verify_file(path: &Path) -> Result<Verification, TraceError> {
                 }
                 Ok(record) => {
                     blobs_found.push((offset, Some(record.digest)));
+                    intact_blobs.insert(record.digest, offset);
                     if let Err(detail) = crate::reader::check_blob_shape(&record) {
                         w.problem(offset, "BLOB", detail);
                         ok = false;
@@ -597,6 +640,24 @@ pub fn verify_file(path: &Path) -> Result<Verification, TraceError> {
                     }
                 }
             },
+            chunk_kind::VIEW => {
+                match rmp_serde::from_slice::<crate::format::ViewRecord>(&payload) {
+                    Err(e) => {
+                        w.problem(offset, "VIEW", format!("payload does not decode: {e}"));
+                        ok = false;
+                        blobs_found.push((offset, None));
+                    }
+                    Ok(view) => {
+                        blobs_found.push((offset, Some(view.digest)));
+                        views_found = true;
+                        if let Some(detail) = view_problem(&mut w, &view, &intact_blobs, walk_end)?
+                        {
+                            w.problem(offset, "VIEW", detail);
+                            ok = false;
+                        }
+                    }
+                }
+            }
             chunk_kind::STATS => {
                 match rmp_serde::from_slice::<crate::format::StatsRecord>(&payload) {
                     Err(e) => {
@@ -718,6 +779,9 @@ pub fn verify_file(path: &Path) -> Result<Verification, TraceError> {
                         index.chain.short(16)
                     ),
                 );
+            }
+            if views_found && major == format::VERSION_MAJOR {
+                needed_minor = needed_minor.max(format::VIEW_MINOR);
             }
             let fits = if unknown_kinds {
                 minor >= needed_minor

@@ -1,10 +1,15 @@
 //! Streaming `.ftr` writer with bounded memory.
 //!
 //! Events are encoded as they arrive into one pending EVENTS chunk, which is
-//! written out as soon as it reaches [`EVENT_CHUNK_TARGET`] bytes; blobs are
-//! written the moment they are first seen, so a blob always precedes the first
-//! event chunk that refers to it and a crashed recording keeps every value its
-//! surviving events need. Memory held: one pending chunk plus the index.
+//! written out as soon as it reaches [`EVENT_CHUNK_TARGET`] bytes. A value
+//! handed to [`TraceWriter::put_blob`] is held until the first event that
+//! names it is appended and written just before that event, as a BLOB or,
+//! when that reference shows it to be a strided view of its storage's
+//! latest value, as a VIEW ([`crate::view`]); so a value always precedes the
+//! first event chunk that refers to it and a crashed recording keeps every
+//! value its surviving events need. Memory held: one pending chunk, the
+//! values handed over for events not yet appended, the index and one small
+//! record per storage.
 //!
 //! [`FileTraceWriter`] writes to `NAME.partial` and renames to `NAME` only in
 //! [`FileTraceWriter::finish`]. Each complete EVENTS chunk is flushed to the
@@ -22,16 +27,18 @@
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{BufWriter, Cursor, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Cursor, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::TraceError;
 use crate::event::{Event, EventBody, EventRef};
 use crate::format::{
     self, BlobEntry, BlobRecord, EVENT_CHUNK_TARGET, EventChunkEntry, StatsRecord, TraceIndex,
-    TraceMeta, chunk_kind,
+    TraceMeta, ViewRecord, chunk_kind,
 };
 use crate::hash::{ChainState, Digest, blob_digest};
+use crate::value::TensorRef;
+use crate::view::ViewPlanner;
 
 /// What a finished trace contains.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,9 +55,43 @@ pub trait TraceOutput: Write {
     /// Overwrites `bytes.len()` bytes at `offset` (already written) and
     /// leaves the sink positioned at its end.
     fn rewrite_at(&mut self, offset: u64, bytes: &[u8]) -> std::io::Result<()>;
+
+    /// Reads back `len` bytes written at `offset` (a VIEW's base) and
+    /// leaves the sink positioned at its end.
+    fn read_back(&mut self, offset: u64, len: usize) -> std::io::Result<Vec<u8>>;
+}
+
+/// The bytes `offset..offset + len` of an in-memory sink.
+fn slice_back(bytes: &[u8], offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+    usize::try_from(offset)
+        .ok()
+        .and_then(|start| bytes.get(start..start.checked_add(len)?))
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "read back of {len} bytes at {offset} past the end ({})",
+                    bytes.len()
+                ),
+            )
+        })
+}
+
+/// Seeks back, reads, seeks to the end.
+fn seek_read<S: Read + Seek>(sink: &mut S, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+    let mut bytes = vec![0u8; len];
+    sink.seek(SeekFrom::Start(offset))?;
+    sink.read_exact(&mut bytes)?;
+    sink.seek(SeekFrom::End(0))?;
+    Ok(bytes)
 }
 
 impl TraceOutput for Vec<u8> {
+    fn read_back(&mut self, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+        slice_back(self, offset, len)
+    }
+
     fn rewrite_at(&mut self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
         let start = usize::try_from(offset).unwrap_or(usize::MAX);
         let end = start.saturating_add(bytes.len());
@@ -81,11 +122,20 @@ impl TraceOutput for File {
     fn rewrite_at(&mut self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
         seek_rewrite(self, offset, bytes)
     }
+
+    fn read_back(&mut self, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+        seek_read(self, offset, len)
+    }
 }
 
-impl<W: Write + Seek> TraceOutput for BufWriter<W> {
+impl<W: Write + Read + Seek> TraceOutput for BufWriter<W> {
     fn rewrite_at(&mut self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
         seek_rewrite(self, offset, bytes)
+    }
+
+    fn read_back(&mut self, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+        self.flush()?;
+        seek_read(self.get_mut(), offset, len)
     }
 }
 
@@ -93,11 +143,19 @@ impl TraceOutput for Cursor<Vec<u8>> {
     fn rewrite_at(&mut self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
         seek_rewrite(self, offset, bytes)
     }
+
+    fn read_back(&mut self, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+        slice_back(self.get_ref(), offset, len)
+    }
 }
 
 impl<T: TraceOutput + ?Sized> TraceOutput for &mut T {
     fn rewrite_at(&mut self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
         (**self).rewrite_at(offset, bytes)
+    }
+
+    fn read_back(&mut self, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+        (**self).read_back(offset, len)
     }
 }
 
@@ -116,6 +174,9 @@ pub struct TraceWriter<W: TraceOutput> {
     blobs: Vec<BlobEntry>,
     known_blobs: HashSet<Digest>,
     known_stats: HashSet<Digest>,
+    /// Values handed over and not yet written, in hand-over order.
+    held: Vec<BlobRecord>,
+    views: ViewPlanner,
     meta_offset: u64,
     failed: bool,
 }
@@ -137,6 +198,8 @@ impl<W: TraceOutput> TraceWriter<W> {
             blobs: Vec::new(),
             known_blobs: HashSet::new(),
             known_stats: HashSet::new(),
+            held: Vec::new(),
+            views: ViewPlanner::default(),
             meta_offset: format::HEADER_LEN,
             failed: false,
         };
@@ -180,6 +243,9 @@ impl<W: TraceOutput> TraceWriter<W> {
 
     fn write_event(&mut self, event: EventRef<'_>) -> Result<(), TraceError> {
         self.raise_minor(format::minor_needed(format::VERSION_MAJOR, event.body))?;
+        if !self.held.is_empty() {
+            self.write_values_named_by(event.body)?;
+        }
         if self.pending_count == 0 {
             self.pending_first_seq = event.seq;
         }
@@ -222,7 +288,10 @@ impl<W: TraceOutput> TraceWriter<W> {
 
     /// Stores a tensor value (once per digest) and returns its digest.
     ///
-    /// `data` holds the elements in logical C order, little-endian.
+    /// `data` holds the elements in logical C order, little-endian. The
+    /// value is written when the first event naming it is appended (as a
+    /// BLOB, or as a VIEW of an earlier value); one that no event names is
+    /// written as a BLOB by [`TraceWriter::finish`].
     pub fn put_blob(
         &mut self,
         dtype: &str,
@@ -233,18 +302,95 @@ impl<W: TraceOutput> TraceWriter<W> {
         if self.known_blobs.contains(&digest) {
             return Ok(digest);
         }
-        let record = BlobRecord {
+        self.known_blobs.insert(digest);
+        self.held.push(BlobRecord {
             digest,
             dtype: dtype.to_owned(),
             shape: shape.to_vec(),
             data: data.to_vec(),
-        };
-        let payload = format::encode(&record)?;
+        });
+        Ok(digest)
+    }
+
+    /// Writes the held values the event names, in the order it names them
+    /// (FORMAT §2.3): each as a VIEW when its first reference shows it to be
+    /// one, else as a BLOB.
+    fn write_values_named_by(&mut self, body: &EventBody) -> Result<(), TraceError> {
+        for tensor in crate::view::value_refs(body) {
+            let Some(digest) = tensor.value else {
+                continue;
+            };
+            let Some(at) = self.held.iter().position(|h| h.digest == digest) else {
+                continue;
+            };
+            let value = self.held.remove(at);
+            self.write_value(value, Some(tensor))?;
+            if self.held.is_empty() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes one value, placed by the reference that first names it.
+    fn write_value(
+        &mut self,
+        value: BlobRecord,
+        tensor: Option<&TensorRef>,
+    ) -> Result<(), TraceError> {
+        if let Some(tensor) = tensor
+            && let Some(view) = self.view_of(&value, tensor)?
+        {
+            self.raise_minor(format::VIEW_MINOR)?;
+            let payload = format::encode(&view)?;
+            let offset = self.offset;
+            self.write_chunk(chunk_kind::VIEW, &payload)?;
+            self.blobs.push(BlobEntry {
+                digest: value.digest,
+                offset,
+            });
+            return Ok(());
+        }
+        let payload = format::encode(&value)?;
         let offset = self.offset;
         self.write_chunk(chunk_kind::BLOB, &payload)?;
-        self.known_blobs.insert(digest);
-        self.blobs.push(BlobEntry { digest, offset });
-        Ok(digest)
+        self.blobs.push(BlobEntry {
+            digest: value.digest,
+            offset,
+        });
+        if let Some(tensor) = tensor {
+            // The data is the payload's tail (msgpack `bin` last).
+            let data_at =
+                offset + format::CHUNK_HEADER_LEN + (payload.len() - value.data.len()) as u64;
+            self.views
+                .blob_written(tensor, value.digest, &value.dtype, data_at);
+        }
+        Ok(())
+    }
+
+    /// The VIEW record of `value` when `tensor` shows it to be a view of its
+    /// storage's base (read back from the sink to confirm).
+    fn view_of(
+        &mut self,
+        value: &BlobRecord,
+        tensor: &TensorRef,
+    ) -> Result<Option<ViewRecord>, TraceError> {
+        let Some(candidate) = self.views.candidate(
+            tensor,
+            value.digest,
+            &value.dtype,
+            &value.shape,
+            value.data.len(),
+        ) else {
+            return Ok(None);
+        };
+        let span = self
+            .out
+            .read_back(candidate.at, candidate.len)
+            .map_err(|e| {
+                TraceError::Write(format!("reading back a value at {}: {e}", candidate.at))
+            })?;
+        Ok(candidate.confirm(&span, &value.data))
     }
 
     /// Stores a value's STATS record (policy `stats`) unless its digest
@@ -263,7 +409,7 @@ impl<W: TraceOutput> TraceWriter<W> {
         Ok(digest)
     }
 
-    /// Whether a blob with this digest was already written.
+    /// Whether a blob with this digest was already handed over.
     pub fn has_blob(&self, digest: &Digest) -> bool {
         self.known_blobs.contains(digest)
     }
@@ -296,6 +442,9 @@ impl<W: TraceOutput> TraceWriter<W> {
 
     /// Flushes pending events, writes the index and trailer; returns the sink.
     pub fn finish(mut self) -> Result<(W, TraceSummary), TraceError> {
+        for value in std::mem::take(&mut self.held) {
+            self.write_value(value, None)?;
+        }
         self.flush_events()?;
         let index = TraceIndex {
             event_count: self.next_seq,
@@ -381,7 +530,14 @@ impl FileTraceWriter {
     /// Creates `path.partial` and writes the header and META chunk.
     pub fn create(path: &Path, meta: &TraceMeta) -> Result<FileTraceWriter, TraceError> {
         let partial = partial_path(path);
-        let file = File::create(&partial).map_err(|e| TraceError::io(&partial, e))?;
+        // Readable too: a VIEW is confirmed against its base's bytes, read back.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&partial)
+            .map_err(|e| TraceError::io(&partial, e))?;
         let inner = TraceWriter::new(BufWriter::new(file), meta)?;
         Ok(FileTraceWriter {
             inner: Some(inner),
