@@ -116,6 +116,9 @@ pub struct Callbacks {
     runs: HashMap<u64, VecDeque<functions::FunctionRun>>,
     /// The seqs of the events inside those runs.
     in_runs: HashSet<u64>,
+    /// Saved-tensor hooks pairs whose unpacks ran under a program dispatch
+    /// mode ([`under_dispatch_mode`]).
+    mode_pairs: HashSet<u64>,
     shared: Rc<RefCell<Shared>>,
 }
 
@@ -147,6 +150,7 @@ impl Callbacks {
             })
             .collect();
         Callbacks {
+            mode_pairs: under_dispatch_mode(&trace.events),
             invocations,
             runs,
             in_runs,
@@ -234,6 +238,9 @@ impl Callbacks {
         });
         let pack = self.shared.borrow_mut().counting_pack(hook);
         let handle = rt.saved_tensors_hooks_enter(pack, unpack);
+        if self.mode_pairs.contains(&hook) {
+            rt.saved_tensors_hooks_under_dispatch_mode(handle);
+        }
         self.shared.borrow_mut().saved_scopes.insert(hook, handle);
     }
 
@@ -372,6 +379,32 @@ fn last_uses(events: &[Event], in_runs: &HashSet<u64>) -> HashMap<u64, u64> {
         }
     }
     last
+}
+
+/// The saved-tensor hooks pairs whose unpacks ran under a program dispatch
+/// mode (`allow_mutation_on_saved_tensors()`). The trace has no event for
+/// the mode; PyTorch's saved variable shows it: with a mode active, the
+/// shallow copy that gives an unpacked tensor the saved one's autograd state
+/// is a `detach` of the tensor the unpack returned, dispatched right after
+/// its `hook_end` (the runtime applies PyTorch's rule for which unpacks
+/// make one, `Runtime::saved_tensors_hooks_under_dispatch_mode`).
+fn under_dispatch_mode(events: &[Event]) -> HashSet<u64> {
+    events
+        .windows(2)
+        .filter_map(|pair| match (&pair[0].body, &pair[1].body) {
+            (
+                EventBody::Autograd(AutogradEvent::HookEnd(end)),
+                EventBody::Dispatch(DispatchEvent::Op(op)),
+            ) if op.op.as_ref() == "aten.detach.default"
+                && end.result.as_ref().is_some_and(
+                    |r| matches!(op.args.first(), Some((_, Value::Tensor(t))) if t.id == r.id),
+                ) =>
+            {
+                Some(end.hook)
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// The tensor ids an api event names.

@@ -134,7 +134,8 @@ impl Default for ReplayOptions {
 ///
 /// Accepted: `reverse-ready-queue`, `fifo-ties`, `swap-input-buffer-sum`,
 /// `skip-saved-version-check`,
-/// `skip-hooks`, `drop-node-holds`, `stale-saved-tensors`, `unnumbered-dropped-node`,
+/// `skip-hooks`, `drop-node-holds`, `stale-saved-tensors`, `unpack-without-detach`,
+/// `unnumbered-dropped-node`,
 /// `build-order-saved-tensors`, `integer-arithmetic-in-double`,
 /// `right-shift-without-sign-fill`, `take-in-storage-order`, `put-first-write-wins`,
 /// `numbers-as-iterator-inputs`,
@@ -203,6 +204,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "skip-hooks" => faults.skip_hooks = true,
             None if spec == "drop-node-holds" => faults.drop_node_holds = true,
             None if spec == "stale-saved-tensors" => faults.stale_saved_tensors = true,
+            None if spec == "unpack-without-detach" => faults.unpack_without_detach = true,
             None if spec == "unnumbered-dropped-node" => faults.unnumbered_dropped_node = true,
             None if spec == "build-order-saved-tensors" => {
                 faults.build_order_saved_tensors = true;

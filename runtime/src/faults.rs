@@ -51,6 +51,12 @@ pub struct Faults {
     /// tensors as they were packed (the non-reentrant checkpoint's stale
     /// forward tensors, no recomputation). Breaks every trace with one.
     pub stale_saved_tensors: bool,
+    /// Dispatch no `detach` of what an unpack hook returned when the scope
+    /// runs under a program dispatch mode (`allow_mutation_on_saved_tensors`):
+    /// the node uses the hook's tensor itself. Breaks every trace with such
+    /// a scope whose unpacked tensor has history or requires grad: the
+    /// `detach` in the node is missing.
+    pub unpack_without_detach: bool,
     /// Take no sequence number for a node that is dropped before its
     /// operator runs (the operator a non-reentrant checkpoint's early stop
     /// interrupts while it saves its inputs). Breaks every trace whose

@@ -231,6 +231,11 @@ def install(patches: Any, rec: Any) -> None:
     handle_cls = torch.utils.hooks.RemovableHandle
     patches._set(handle_cls, "remove", _wrap_remove(rec, tracker, handle_cls.remove))
     capture_module_hooks.install(patches, rec)
+    # Node hooks: `grad_fn.register_hook` / `register_prehook` are methods of
+    # immutable C types, but both call this Python helper with the hook.
+    mixin = torch.autograd.function._HookMixin
+    patches._saved.append((mixin, "_register_hook", mixin.__dict__["_register_hook"]))
+    mixin._register_hook = staticmethod(_wrap_node_hook_registration(rec, mixin._register_hook))
 
 
 def _wrap_register(rec: Any, original: Callable, kind: str) -> Callable:
@@ -288,6 +293,43 @@ def _wrap_hook(rec: Any, hook: Callable, kind: str, cell: list, leaf: Optional[w
         return result
 
     return wrapped
+
+
+def _wrap_node_hook_registration(rec: Any, original: Callable) -> Callable:
+    """`grad_fn.register_prehook(fn)` and `grad_fn.register_hook(fn)` on any
+    node (observed in torch 2.15: the C++ method hands the hook to
+    `torch.autograd.function._HookMixin._register_hook`, which puts it in
+    the node's hook dict; nothing there says which node, or pre or post).
+    The program's hook is stored behind a check: the engine calls a node
+    pre-hook with one argument (the gradients the node received) and a
+    post-hook with two. A program's pre-hook is refused when the engine
+    calls it, before it runs: the capture does not record it (its ops would
+    land in the context of the node that ran before, ahead of this node's
+    `pop`), and a replay would run without it. Post-hooks run as before
+    (their limits: CAPTURE.md §6.4). The capture's own hooks are stored
+    as they are."""
+
+    def _register_hook(backward_hooks, hook):
+        if not rec.observing() or str(getattr(hook, "__module__", "")).startswith("ft_capture"):
+            return original(backward_hooks, hook)
+        return original(backward_hooks, _refusing_pre_hook(rec, hook))
+
+    return _register_hook
+
+
+def _refusing_pre_hook(rec: Any, hook: Callable) -> Callable:
+    def node_hook(*args):
+        if len(args) == 1 and rec.observing():
+            name = getattr(hook, "__qualname__", type(hook).__name__)
+            raise rec.fail(
+                f"unsupported: a node pre-hook ({name}, registered with grad_fn.register_prehook) ran in "
+                "backward: the capture does not record node pre-hooks, so a replay would run without it; "
+                "use Tensor.register_hook on the node's output tensor instead (it runs just before the node's pre-hooks, "
+                "with that output's gradient, and is recorded)"
+            )
+        return hook(*args)
+
+    return node_hook
 
 
 def _wrap_retain_grad(rec: Any, original: Callable) -> Callable:

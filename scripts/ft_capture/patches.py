@@ -70,6 +70,7 @@ class Patches:
         for module in (torch._VF, torch):
             self._set(module, "_pad_packed_sequence", self._wrap_pad_packed(getattr(module, "_pad_packed_sequence")))
         self._set(torch.Tensor, "share_memory_", self._refuse_share(torch.Tensor.share_memory_))
+        self._set(torch._C, "_increment_version", self._refuse_increment_version(torch._C._increment_version))
         for name in ("trace", "trace_module"):
             self._set(torch.jit, name, self._refuse_jit_trace(getattr(torch.jit, name)))
         for owner, name in EXPOSING:
@@ -152,6 +153,33 @@ class Patches:
             return original(tensor, *args, **kwargs)
 
         return share_memory_
+
+    def _refuse_increment_version(self, original: Callable) -> Callable:
+        """`torch.autograd.graph.increment_version(t)` (which calls
+        `torch._C._increment_version`) bumps the version counter of `t`
+        without an operator, so that a tensor saved for backward and
+        written behind PyTorch's back fails the saved-tensor check at
+        backward ("modified by an inplace operation"). A trace has no event
+        for it: a replay would run that backward without the error.
+        Refused by name, unless it bumps nothing (only inference tensors,
+        which have no version counter)."""
+        rec = self.rec
+
+        @functools.wraps(original)
+        def _increment_version(tensors, *args, **kwargs):
+            if not rec.observing():
+                return original(tensors, *args, **kwargs)
+            items = (tensors,) if isinstance(tensors, torch.Tensor) else tuple(tensors)
+            if any(isinstance(t, torch.Tensor) and not t.is_inference() for t in items):
+                raise rec.fail(
+                    "unsupported: torch.autograd.graph.increment_version bumps a version counter without an "
+                    "operator, which a trace cannot hold (a replay would miss the saved-tensor check it arms: "
+                    "'modified by an inplace operation' at backward); write the tensor with an in-place "
+                    "operator instead"
+                )
+            return original(items, *args, **kwargs)
+
+        return _increment_version
 
     def _refuse_jit_trace(self, original: Callable) -> Callable:
         """`torch.jit.trace` records, into the graph it builds, every call

@@ -4,6 +4,7 @@
 //! node where the divergence starts.
 
 mod adaptive_softmax;
+mod allow_mutation_saved;
 mod anomaly;
 mod autocast;
 mod bf16_linear_cancellation;

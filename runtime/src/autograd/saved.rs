@@ -50,6 +50,9 @@ pub(crate) struct HookedSaved {
     pub(crate) unpacked: Option<Tensor>,
     /// For a saved output, its position among the operator's returns.
     pub(crate) output_nr: Option<u32>,
+    /// The autograd state the saved tensor gives back to what the unpack
+    /// returned.
+    pub(crate) state: SavedState,
     /// Where the saving code's reference pointed: an element of the bound
     /// arguments when a backward function saved an argument as it was
     /// handed over (tells `addcmul(h, a, h)`'s `tensor2` from its `self`).
@@ -59,11 +62,85 @@ pub(crate) struct HookedSaved {
 /// A hooked saved tensor, shared by its [`SavedVariable`] and the runtime.
 pub(crate) type HookedSlot = Arc<Mutex<HookedSaved>>;
 
+/// The autograd state a saved tensor had, which PyTorch's saved variable
+/// gives to the tensor an unpack hook returned.
+#[derive(Clone)]
+pub(crate) enum SavedState {
+    /// Output `nr` of the saving node.
+    Output(u32),
+    /// An input with history: its `grad_fn` edge.
+    History(Arc<Node>, u32),
+    /// A leaf that requires grad.
+    Leaf,
+    /// An input without history that requires no grad.
+    Plain,
+}
+
+impl SavedState {
+    /// Whether there is state to give (PyTorch rebuilds the unpacked tensor
+    /// then, or when it requires grad itself).
+    pub(crate) fn is_plain(&self) -> bool {
+        matches!(self, SavedState::Plain)
+    }
+
+    /// Gives `t` this state in place; `node` is the saving node.
+    fn give(&self, t: &Tensor, node: &Arc<Node>) {
+        let mut meta = t.0.autograd.lock();
+        match self {
+            SavedState::Output(nr) => {
+                meta.grad_fn = Some(Arc::clone(node));
+                meta.output_nr = *nr;
+            }
+            SavedState::History(f, nr) => {
+                meta.grad_fn = Some(Arc::clone(f));
+                meta.output_nr = *nr;
+            }
+            SavedState::Leaf => meta.requires_grad = true,
+            SavedState::Plain => {}
+        }
+    }
+}
+
 thread_local! {
     /// The hook ids of the active saved-tensor hooks scopes, innermost last.
     static SCOPES: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
     /// Hooked slots saved since the runtime last took them.
     static PENDING: RefCell<Vec<HookedSlot>> = const { RefCell::new(Vec::new()) };
+}
+
+thread_local! {
+    /// The state the next `detach`'s output takes
+    /// ([`expect_unpack_detach`]).
+    static UNPACK_DETACH: RefCell<Option<(SavedState, Arc<Node>)>> = const { RefCell::new(None) };
+}
+
+/// The next `aten.detach.default` call is the one PyTorch's saved variable
+/// makes of an unpacked tensor under a dispatch mode: its output takes
+/// `state` (of `node`'s saved tensor) in place, before its op event is
+/// written, as PyTorch's `make_variable` gives the shallow copy its
+/// history before the mode's event is finished (the recorded output
+/// requires grad).
+pub(crate) fn expect_unpack_detach(state: SavedState, node: &Arc<Node>) {
+    UNPACK_DETACH.with(|d| *d.borrow_mut() = Some((state, Arc::clone(node))));
+}
+
+/// Called with the outputs of every `aten.detach.default`: gives the
+/// first one the state [`expect_unpack_detach`] left, if any. True when
+/// that state is a history (a saved output or a saved input with a
+/// `grad_fn`): the op's event then shows the output requiring grad, as
+/// the capture reads it once `make_variable` set its `grad_fn`. A leaf's
+/// flag is set as quietly (observed in torch 2.15: the output is recorded
+/// not requiring grad; the capture's next state check, when one runs while
+/// the node still holds it, writes its `set_requires_grad`, which the
+/// runtime does not reproduce).
+pub(crate) fn give_unpack_detach_state(outputs: &[Tensor]) -> bool {
+    if let Some((state, node)) = UNPACK_DETACH.with(|d| d.borrow_mut().take())
+        && let Some(t) = outputs.first()
+    {
+        state.give(t, &node);
+        return matches!(state, SavedState::Output(_) | SavedState::History(..));
+    }
+    false
 }
 
 /// Makes hook `id` the innermost saved-tensor hooks scope of this thread.
@@ -94,6 +171,12 @@ fn hook_slot(t: &Tensor, output_nr: Option<u32>) -> Option<HookedSlot> {
         packed: t.clone(),
         unpacked: None,
         output_nr,
+        state: match (output_nr, t.grad_fn_edge()) {
+            (Some(nr), _) => SavedState::Output(nr),
+            (None, Some((f, nr))) => SavedState::History(f, nr),
+            (None, None) if t.requires_grad() => SavedState::Leaf,
+            (None, None) => SavedState::Plain,
+        },
         saved_from: std::ptr::from_ref(t) as usize,
     }));
     PENDING.with(|p| p.borrow_mut().push(Arc::clone(&slot)));

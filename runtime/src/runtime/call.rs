@@ -400,6 +400,11 @@ impl Runtime {
         }
 
         let out_tensors: Vec<Tensor> = outputs.iter().flat_map(IValue::tensors).cloned().collect();
+        // The `detach` a saved variable makes of an unpacked tensor under a
+        // program dispatch mode: its output has the saved tensor's state
+        // before the event is written (`Runtime::saved_tensors_hooks_under_dispatch_mode`).
+        let unpack_rewrapped = op == "aten.detach.default"
+            && crate::autograd::saved::give_unpack_detach_state(&out_tensors);
         // The outputs that get the node as history (PyTorch's
         // `output_differentiability`: max_pool2d_with_indices' indices and
         // the attention logsumexp have none). An undefined result keeps its
@@ -462,7 +467,12 @@ impl Runtime {
             && let Some(tracer) = &mut self.tracer
         {
             let names = argument_names(entry);
-            let out_metas = output_metas(&args, &metas, &out_tensors, &differentiable);
+            let mut out_metas = output_metas(&args, &metas, &out_tensors, &differentiable);
+            if unpack_rewrapped {
+                for (meta, t) in out_metas.iter_mut().zip(&out_tensors) {
+                    meta.requires_grad = t.requires_grad();
+                }
+            }
             tracer.op(
                 op,
                 plan.keyset,

@@ -19,6 +19,7 @@ use super::Runtime;
 use crate::autograd::node::Node;
 use crate::autograd::saved::{self, HookedSaved, HookedSlot};
 use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
 use crate::tensor::Tensor;
 
 /// A pack hook: receives the tensor an operator saves, returns what the
@@ -45,6 +46,9 @@ impl SavedHooksHandle {
 struct Pair {
     pack: Option<PackHookFn>,
     unpack: Option<UnpackHookFn>,
+    /// A program dispatch mode is on the stack while the pair's unpacks run
+    /// ([`Runtime::saved_tensors_hooks_under_dispatch_mode`]).
+    dispatch_mode: bool,
 }
 
 /// The runtime's saved-tensor hooks: the pairs by id and, per node that
@@ -77,6 +81,7 @@ impl Runtime {
             Pair {
                 pack: Some(pack),
                 unpack: Some(unpack),
+                dispatch_mode: false,
             },
         );
         saved::push_scope(id);
@@ -85,6 +90,24 @@ impl Runtime {
             t.saved_tensors_hooks(id, true);
         }
         SavedHooksHandle(id)
+    }
+
+    /// Says that the program's unpacks of pair `handle` run under a
+    /// dispatch mode of its own (`allow_mutation_on_saved_tensors()` enters
+    /// its scope together with `_CloneArgBeforeMutateMode`). PyTorch's
+    /// saved variable gives the tensor an unpack returned the saved
+    /// tensor's autograd state through a shallow copy, unless the saved
+    /// tensor had none (an input without history that does not require
+    /// grad) and the returned one requires no grad; while a dispatch mode
+    /// is active that copy is a `detach` the mode sees (observed in torch
+    /// 2.15, also without the capture: `aten.detach.default` after the
+    /// unpack in the node, none for a saved `x` that requires no grad).
+    /// The runtime then dispatches that `detach` right after the unpack's
+    /// `hook_end`, and the node's function reads its result.
+    pub fn saved_tensors_hooks_under_dispatch_mode(&mut self, handle: SavedHooksHandle) {
+        if let Some(pair) = self.saved_hooks.pairs.get_mut(&handle.0) {
+            pair.dispatch_mode = true;
+        }
     }
 
     /// Leaves the scope `handle` entered. Tensors saved under it keep their
@@ -135,9 +158,9 @@ impl Runtime {
             _ => return Ok(()),
         };
         for slot in slots {
-            let (hook, packed) = {
+            let (hook, packed, state) = {
                 let s = slot.lock();
-                (s.hook, s.packed.clone())
+                (s.hook, s.packed.clone(), s.state.clone())
             };
             if self.faults.stale_saved_tensors {
                 slot.lock().unpacked = Some(packed);
@@ -165,6 +188,24 @@ impl Runtime {
                     t.restore_grad_mode_belief(b);
                 }
             }
+            let under_mode = self
+                .saved_hooks
+                .pairs
+                .get(&hook)
+                .is_some_and(|p| p.dispatch_mode);
+            let result = if under_mode
+                && (!state.is_plain() || result.requires_grad())
+                && !self.faults.unpack_without_detach
+            {
+                saved::expect_unpack_detach(state, node);
+                self.call("aten.detach.default", vec![IValue::from(&result)])?
+                    .into_iter()
+                    .next()
+                    .and_then(IValue::into_tensor)
+                    .ok_or_else(|| RuntimeError::autograd("detach returned no tensor"))?
+            } else {
+                result
+            };
             slot.lock().unpacked = Some(result);
         }
         Ok(())

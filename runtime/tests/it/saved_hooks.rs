@@ -233,3 +233,70 @@ fn in_build_order_the_pack_hook_sees_another_order() {
     let tags: Vec<f32> = layer_norm.iter().take(3).map(|p| p.0).collect();
     assert_ne!(tags, vec![5.0, 1.0, 3.0]);
 }
+
+/// The `detach` ops written right after an unpack's `hook_end`, with
+/// whether their output requires grad.
+fn unpack_detaches(rt_events: &[ft_trace::Event]) -> Vec<bool> {
+    rt_events
+        .windows(2)
+        .filter_map(|pair| match (&pair[0].body, &pair[1].body) {
+            (
+                EventBody::Autograd(AutogradEvent::HookEnd(_)),
+                EventBody::Dispatch(ft_trace::DispatchEvent::Op(op)),
+            ) if op.op.as_ref() == "aten.detach.default" => match op.outputs.first() {
+                Some(ft_trace::Value::Tensor(t)) => Some(t.requires_grad),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+/// `x * w` (saves `x`: no history, no grad), `exp(w)` (saves its result)
+/// and `cos(w)` (saves the leaf `w`), summed and run backward under a
+/// pass-through pair; `mode`: the pair's unpacks run under a program
+/// dispatch mode. Returns the unpack detaches and `w.grad`.
+fn unpack_under_mode(mode: bool) -> (Vec<bool>, Vec<f32>) {
+    let (mut rt, sink) = traced(ValuePolicy::None);
+    let w = tensor(&mut rt, &[2], &[0.5, 1.0], true);
+    let x = tensor(&mut rt, &[2], &[2.0, 3.0], false);
+    let scope = rt.saved_tensors_hooks_enter(
+        Box::new(|_, t| Ok(t.clone())),
+        Box::new(|_, t| Ok(t.clone())),
+    );
+    if mode {
+        rt.saved_tensors_hooks_under_dispatch_mode(scope);
+    }
+    let p = call1(&mut rt, "aten.mul.Tensor", vec![(&x).into(), (&w).into()]);
+    let e = call1(&mut rt, "aten.exp.default", vec![(&w).into()]);
+    let c = call1(&mut rt, "aten.cos.default", vec![(&w).into()]);
+    let pe = call1(&mut rt, "aten.add.Tensor", vec![(&p).into(), (&e).into()]);
+    let all = call1(&mut rt, "aten.add.Tensor", vec![(&pe).into(), (&c).into()]);
+    let s = call1(&mut rt, "aten.sum.default", vec![(&all).into()]);
+    rt.backward(&[s], &[None], false, false).expect("backward");
+    rt.saved_tensors_hooks_exit(scope);
+    let grad = values(&w.grad().expect("w.grad"));
+    let detaches = unpack_detaches(sink.borrow().events());
+    (detaches, grad)
+}
+
+#[test]
+fn under_a_dispatch_mode_an_unpack_is_detached_unless_nothing_needs_its_history() {
+    // Observed in torch 2.15 under allow_mutation_on_saved_tensors: a
+    // `detach` after the unpack of exp's result (the node as history: it
+    // requires grad in the event) and of the leaf `w` (flag set after the
+    // event), none for `x`.
+    let (detaches, grad) = unpack_under_mode(true);
+    let mut sorted = detaches.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, vec![false, true], "{detaches:?}");
+    let (plain, plain_grad) = unpack_under_mode(false);
+    assert!(plain.is_empty(), "{plain:?}");
+    // The same gradient either way: x + exp(w) - sin(w).
+    assert_eq!(grad, plain_grad);
+    let want: Vec<f32> = [(2.0f32, 0.5f32), (3.0, 1.0)]
+        .iter()
+        .map(|&(x, w)| x + w.exp() - w.sin())
+        .collect();
+    crate::common::assert_close(&grad, &want);
+}
