@@ -4,7 +4,6 @@ checked against the order the engine runs nodes in, accumulations
 
 from __future__ import annotations
 
-import gc
 import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional
@@ -14,6 +13,7 @@ import torch
 import ftr
 
 from . import engine as capture_engine
+from .collector import collection_point
 from .engine import GRAPH_ROOT, EngineCall
 from .errors import CaptureError
 from .ops import format_program_error
@@ -95,9 +95,9 @@ class BackwardRecorder:
                 self.functions.before_program_code()
         self.flush()
         if outer is None:
-            # The capture's collection point (session.collector_pinned):
+            # The capture's collection point (collector.collector_pinned):
             # tensors only a dropped reference cycle held are released here.
-            gc.collect()
+            collection_point()
         self.check_state()
         roots = [self.tensor_id(t) for t in call.roots]
         grads = [None if g is None else self.tensor_id(g) for g in call.grads]

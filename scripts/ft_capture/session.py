@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import platform
 import runpy
@@ -17,6 +16,7 @@ import torch
 
 import ftr
 
+from .collector import collector_pinned
 from .errors import EXIT_INCONSISTENT, EXIT_OK, EXIT_PROGRAM_ERROR, PRODUCER, CaptureError
 from .observers import CaptureMode
 from .ops import format_program_error
@@ -141,34 +141,6 @@ def compile_disabled() -> Iterator[None]:
         config = sys.modules.get("torch._dynamo.config")
         if config is not None:
             config.disable = saved_disable
-
-
-@contextlib.contextmanager
-def collector_pinned() -> Iterator[None]:
-    """Python's cyclic garbage collector runs only where the capture runs
-    it (docs/CAPTURE.md §5.1): a full collection first, so that garbage made
-    before the capture is not freed inside it; automatic collection off
-    while the capture runs; a full collection before each top-level
-    `backward()` (`BackwardRecorder.begin_backward`). Automatic collections
-    follow allocation counts, which depend on everything the process did
-    before (imports, earlier captures), so a tensor held in a reference
-    cycle would be released at a different place in each process. The
-    objects alive at the start are frozen (`gc.freeze`: never scanned) so
-    that each collection walks only what the program made, unless the
-    process froze objects itself. Restored afterwards."""
-    was_enabled = gc.isenabled()
-    gc.collect()
-    freeze = gc.get_freeze_count() == 0
-    if freeze:
-        gc.freeze()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if freeze:
-            gc.unfreeze()
-        if was_enabled:
-            gc.enable()
 
 
 def run_program(program: str, argv: list) -> None:

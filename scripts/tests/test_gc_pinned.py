@@ -1,5 +1,5 @@
 """The capture pins Python's cyclic garbage collector (scripts/ft_capture/
-session.py `collector_pinned`, docs/CAPTURE.md §5.1): a tensor only a
+collector.py `collector_pinned`, docs/CAPTURE.md §5.1): a tensor only a
 dropped reference cycle holds is released at the collection before the next
 top-level backward(), wherever the process's allocation counts stand, so a
 capture records the same bytes in any process."""
@@ -57,3 +57,27 @@ def test_the_collector_is_restored(tmp_path):
     frozen = gc.get_freeze_count()
     capture_after(tmp_path, "restored", 0)
     assert gc.isenabled() and gc.get_freeze_count() == frozen
+
+
+def test_each_steps_cycle_is_released_before_the_next_backward_but_the_first(tmp_path):
+    """Step k's cycle is garbage from step k + 1 on and dies at the
+    collection before backward k + 1; step 0's survived the first
+    collection, which froze it with the model (released only when the
+    capture ends, so never in the trace)."""
+    out = tmp_path / "steps.ftr"
+    cwd = os.getcwd()
+    os.chdir(REPO)
+    try:
+        result = ft_capture.capture_program(program_path("cycle_release_steps"), str(out), "none", False)
+    finally:
+        os.chdir(cwd)
+    assert result.status == ft_capture.EXIT_OK, result.message
+    events = ftr.TraceReader(str(out)).events
+    held = [e.payload[4][0][1][0] for e in events if e.name == "op" and e.payload[0] == "aten.full.default"]
+    backwards = [i for i, e in enumerate(events) if e.name == "backward"]
+    released = {e.payload[0]: i for i, e in enumerate(events) if e.name == "release"}
+    assert len(held) == 4 and len(backwards) == 4
+    assert held[0] not in released
+    for step in (1, 2):
+        assert backwards[step] < released[held[step]] < backwards[step + 1], step
+    assert held[3] not in released
