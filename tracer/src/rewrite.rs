@@ -5,7 +5,9 @@
 //! is byte-identical to recording the program again; the chain hash proves
 //! that nothing but the encoding changed.
 //!
-//! Memory: one EVENTS chunk's events or one blob at a time.
+//! Memory: one EVENTS chunk's events, and the values stored before it that
+//! its events name (the writer holds a value until the event that names it,
+//! FORMAT §2.3).
 
 use std::path::Path;
 
