@@ -1730,6 +1730,12 @@ class TraceReader:
             raise CorruptChunk(self.path, offset, "stats chunk holds another digest than the index")
         return list(record)
 
+    @property
+    def holds_views(self) -> bool:
+        """Whether a value is stored as a VIEW chunk (the file then says
+        minor 5 or newer, §2.1)."""
+        return any(kind == CHUNK_VIEW for _, kind in self.chunk_kinds())
+
     def stats_at(self, offset: int) -> list:
         """The STATS record of the chunk at `offset` (an index entry's), also
         when a BLOB of the same digest supersedes it."""
