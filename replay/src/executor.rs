@@ -181,7 +181,8 @@ impl Default for ReplayOptions {
 /// `fractional-pool-samples-swapped`, `repeat-interleave-reversed`,
 /// `int64-search-through-double`, `search-in-double`, `addr-beta-zero-reads-self`, `integer-matmul-in-double`,
 /// `integer-index-reduce-in-double`, `out-resize-contiguous`,
-/// `view-dtype-casts`, `scatter-view-grads-swapped`, `steal-held-gradients`,
+/// `view-dtype-casts`, `scatter-view-grads-swapped`, `narrow-copy-shifted`,
+/// `zero-tensor-sum-materialized`, `steal-held-gradients`,
 /// `fill-tensor-saturates`, `pad-backward-sums-in-double`,
 /// `dist-ignores-p`,
 /// `lstsq-solution-unpermuted`,
@@ -411,6 +412,10 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "scatter-view-grads-swapped" => {
                 faults.scatter_view_grads_swapped = true;
+            }
+            None if spec == "narrow-copy-shifted" => faults.narrow_copy_shifted = true,
+            None if spec == "zero-tensor-sum-materialized" => {
+                faults.zero_tensor_sum_materialized = true;
             }
             None if spec == "steal-held-gradients" => faults.steal_held_gradients = true,
             None if spec == "fill-tensor-saturates" => faults.fill_tensor_saturates = true,

@@ -640,6 +640,18 @@ pub struct Faults {
     /// again. Breaks every `t.detach_().requires_grad_()`: both
     /// `set_requires_grad` events are missing from the runtime's stream.
     pub detach_flags_coalesced: bool,
+    /// `narrow_copy` copies the window that starts one row after `start`
+    /// (when one fits), where PyTorch copies `start..start + length`. Breaks
+    /// every `Tensor.narrow_copy` that does not end at the dimension's end:
+    /// the right shape, the wrong rows.
+    pub narrow_copy_shifted: bool,
+    /// The engine sums a gradient with an efficient zero tensor (real
+    /// `sgn`'s gradient) as two ordinary tensors, one `add.Tensor`, where
+    /// PyTorch runs the ZeroTensor kernel of `add` (`to(meta)` of both,
+    /// `prims.add`, `_to_copy(expand(...))`). Values do not change; breaks
+    /// the dispatch order of every backward where such a zero meets another
+    /// gradient.
+    pub zero_tensor_sum_materialized: bool,
 }
 
 impl Faults {

@@ -343,6 +343,13 @@ fn accumulate_input(
         *slot = Some(grad);
         return Ok(());
     };
+    if (old.is_zero_tensor() || grad.is_zero_tensor()) && !rt.faults().zero_tensor_sum_materialized
+    {
+        // The ZeroTensor kernel of `add`, whichever operand is the zero.
+        *slot =
+            Some(crate::autograd::functions::zero_tensor::add_with_zero_tensor(rt, &old, &grad)?);
+        return Ok(());
+    }
     // PyTorch's `can_accumulate_inplace`: a dense, non-overlapping tensor
     // that nothing else references (nor its storage).
     let dispatch_mode = rt.is_dispatch_mode_active();

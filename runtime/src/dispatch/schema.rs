@@ -182,6 +182,9 @@ pub struct Return {
 /// A parsed operator schema.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FunctionSchema {
+    /// Operator namespace: `aten`, or `prims` for the primitives a
+    /// Python meta kernel decomposes into (`prims::add`).
+    pub namespace: String,
     /// Base name (`sum`).
     pub name: String,
     /// Overload name (`dim_IntList`), empty for the default overload.
@@ -193,14 +196,18 @@ pub struct FunctionSchema {
 }
 
 impl FunctionSchema {
-    /// Parses one `func:` string (an optional `aten::` namespace is accepted).
+    /// Parses one `func:` string (an optional `aten::` namespace is
+    /// accepted; `prims::` names a primitive).
     pub fn parse(text: &str) -> Result<FunctionSchema, SchemaError> {
         let err = |reason: &str| SchemaError {
             schema: text.to_owned(),
             reason: reason.to_owned(),
         };
         let s = text.trim();
-        let s = s.strip_prefix("aten::").unwrap_or(s);
+        let (namespace, s) = match s.strip_prefix("prims::") {
+            Some(rest) => ("prims", rest),
+            None => ("aten", s.strip_prefix("aten::").unwrap_or(s)),
+        };
         let open = s.find('(').ok_or_else(|| err("missing `(`"))?;
         let decl = s[..open].trim();
         let (name, overload_name) = match decl.split_once('.') {
@@ -232,6 +239,7 @@ impl FunctionSchema {
         }
         let returns = parse_returns(returns_text).map_err(|r| err(&r))?;
         Ok(FunctionSchema {
+            namespace: namespace.to_owned(),
             name: name.to_owned(),
             overload_name: overload_name.to_owned(),
             arguments,
@@ -247,7 +255,7 @@ impl FunctionSchema {
         } else {
             &self.overload_name
         };
-        format!("aten.{}.{}", self.name, overload)
+        format!("{}.{}.{}", self.namespace, self.name, overload)
     }
 
     /// An in-place operator: name ends in `_` and it writes its first argument.
@@ -324,6 +332,9 @@ impl FunctionSchema {
 
 impl fmt::Display for FunctionSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.namespace != "aten" {
+            write!(f, "{}::", self.namespace)?;
+        }
         f.write_str(&self.name)?;
         if !self.overload_name.is_empty() {
             write!(f, ".{}", self.overload_name)?;
@@ -583,6 +594,16 @@ mod tests {
 
         let t = FunctionSchema::parse("aten::t(Tensor(a) self) -> Tensor(a)").expect("parse");
         assert!(t.is_view() && !t.is_inplace());
+        assert_eq!(t.python_name(), "aten.t.default");
+
+        let prims_add = FunctionSchema::parse("prims::add(Tensor self, Tensor other) -> Tensor")
+            .expect("parse");
+        assert_eq!(prims_add.python_name(), "prims.add.default");
+        assert!(
+            prims_add
+                .to_string()
+                .starts_with("prims::add(Tensor self, Tensor other)")
+        );
 
         let split = FunctionSchema::parse(
             "split.Tensor(Tensor(a -> *) self, SymInt split_size, int dim=0) -> Tensor(a)[]",

@@ -25,6 +25,7 @@ mod join;
 mod linalg;
 mod loss;
 mod matmul;
+mod narrow_copy;
 mod nn;
 mod out_variant;
 mod pointwise;
@@ -41,6 +42,7 @@ pub(crate) mod sparse_ops;
 mod statistics;
 mod utility;
 mod view;
+mod zero_tensor;
 
 use crate::device::Device;
 use crate::dispatch::args::Args;
@@ -197,6 +199,7 @@ pub(crate) fn lookup_real(op: &str) -> Option<Kernel> {
         .or_else(|| fft::lookup(op))
         .or_else(|| float_bits::lookup(op))
         .or_else(|| scatter_views::lookup(op))
+        .or_else(|| zero_tensor::lookup(op))
         .or_else(|| out_variant::lookup(op))
 }
 
@@ -218,6 +221,7 @@ fn core(op: &str) -> Option<Kernel> {
         "aten.squeeze.dim" => view::squeeze_dim,
         "aten.select.int" => view::select,
         "aten.select_backward.default" => view::select_backward,
+        "aten.narrow_copy.default" => narrow_copy::narrow_copy,
         "aten.stack.default" => join::stack,
         "aten.mm.default" => linalg::mm,
         "aten.addmm.default" => linalg::addmm,

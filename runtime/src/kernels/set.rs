@@ -75,6 +75,7 @@ pub(super) fn reseated(this: &Tensor, source: &Tensor) -> Tensor {
             inference: meta.inference,
             view_base: meta.view_base.clone(),
             view_version: meta.view_version,
+            zero_tensor: false,
         }
     };
     let out = Tensor(Arc::new(TensorImpl {

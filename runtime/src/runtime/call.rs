@@ -83,8 +83,9 @@ fn refuse_complex_without_kernel(entry: &OpEntry, args: &[IValue]) -> Result<()>
 
 /// The keys the tensor arguments contribute (PyTorch's `computeDispatchKeySet`
 /// of the arguments): backend, autocast, ADInplaceOrView and autograd keys,
-/// and Conjugate for a tensor with the conjugate bit.
-fn keys_of_tensors(args: &[IValue]) -> DispatchKeySet {
+/// Conjugate for a tensor with the conjugate bit, ZeroTensor for an
+/// efficient zero tensor.
+pub(super) fn keys_of_tensors(args: &[IValue]) -> DispatchKeySet {
     args.iter()
         .flat_map(IValue::tensors)
         .fold(DispatchKeySet::EMPTY, |ks, t| {
@@ -93,12 +94,14 @@ fn keys_of_tensors(args: &[IValue]) -> DispatchKeySet {
                 // torch 2.15: SparseCPU, ADInplaceOrView, AutogradCPU, AutocastCPU.
                 keys = keys.without(DispatchKey::CPU).with(DispatchKey::SparseCPU);
             }
-            let ks = ks.union(keys);
+            let mut ks = ks.union(keys);
             if t.is_conj() {
-                ks.with(DispatchKey::Conjugate)
-            } else {
-                ks
+                ks = ks.with(DispatchKey::Conjugate);
             }
+            if t.is_zero_tensor() {
+                ks = ks.with(DispatchKey::ZeroTensor);
+            }
+            ks
         })
 }
 

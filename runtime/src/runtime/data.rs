@@ -124,6 +124,7 @@ fn take_autograd(target: &Tensor, same_type: bool) -> AutogradMeta {
         inference: meta.inference,
         view_base: meta.view_base.clone(),
         view_version: meta.view_version,
+        zero_tensor: false,
     }
 }
 

@@ -14,8 +14,10 @@
 //! decomposition without recording its parts.
 
 use super::{Runtime, call, decompose};
+use crate::device::Device;
+use crate::dispatch::args::bind;
 use crate::dispatch::dispatcher::Plan;
-use crate::dispatch::registry::OpEntry;
+use crate::dispatch::registry::{OpEntry, Registry};
 use crate::error::Result;
 use crate::ivalue::IValue;
 use crate::tensor::Tensor;
@@ -43,15 +45,56 @@ impl Runtime {
                 .map(ArgMeta::of)
                 .collect::<Vec<_>>()
         });
+        // Neither recorded nor anchored: the mode saw no parts, so none of
+        // PyTorch's calls inside a node pairs with them.
         let tracer = self.tracer.take();
+        let anchor = self.node_anchor.take();
         let result = decompose::run(self, entry, args);
         self.tracer = tracer;
+        self.node_anchor = anchor;
         let outputs = result?;
         // `--inject-fault perturb=` reaches a composite seen whole as it
         // reaches a kernel: its first output tensor is off.
         self.apply_perturb_fault(entry.python_name.as_str(), args, &outputs)?;
         if let Some(metas) = metas {
             self.trace_composite(entry, plan, args, metas, &outputs);
+        }
+        Ok(outputs)
+    }
+
+    /// Runs composite `op` the way PyTorch's ZeroTensor `add` calls
+    /// `Tensor::to` from C++ (observed in torch 2.15): the mode sees the
+    /// composite whole, its walk stopping at the Autograd key's `math`
+    /// handler, not its parts; an output on another device than its input
+    /// is then recorded as a transfer.
+    pub(crate) fn call_composite_whole(
+        &mut self,
+        op: &str,
+        args: Vec<IValue>,
+    ) -> Result<Vec<IValue>> {
+        let entry = Registry::builtin()?.get(op)?;
+        let args = bind(op, &entry.schema, args)?;
+        let options_device = entry
+            .schema
+            .argument_index("device")
+            .and_then(|i| match args.get(i) {
+                Some(IValue::Device(d)) => Some(*d),
+                _ => None,
+            })
+            .unwrap_or(Device::Cpu);
+        let keys = self.tls.apply(call::keys_of_tensors(&args));
+        let plan = Plan::walk(entry, keys, options_device)?;
+        let outputs = self.run_composite_seen_whole(entry, &plan, &args)?;
+        if let Some(tracer) = &mut self.tracer {
+            for dst in outputs.iter().flat_map(IValue::tensors) {
+                let src = args
+                    .iter()
+                    .flat_map(IValue::tensors)
+                    .find(|a| a.device() != dst.device());
+                if let Some(src) = src {
+                    tracer.transfer(src, dst);
+                }
+            }
         }
         Ok(outputs)
     }

@@ -68,6 +68,12 @@ pub(crate) struct AutogradMeta {
     /// history stale; it is regenerated when next used (PyTorch's
     /// `attr_version`).
     pub(crate) view_version: u64,
+    /// PyTorch's efficient zero tensor (`_efficientzerotensor`, the
+    /// `ZeroTensor` dispatch key): reads as zeros. The runtime stores the
+    /// zeros; the flag adds the key to calls that take the tensor and routes
+    /// the engine's sum of gradients through PyTorch's ZeroTensor `add`
+    /// ([`crate::autograd::functions::zero_tensor`]). Views keep it.
+    pub(crate) zero_tensor: bool,
 }
 
 /// The shared state behind a [`Tensor`] handle.
@@ -295,13 +301,22 @@ impl Tensor {
             trace: Arc::new(IdSlot::new()),
             sparse: None,
         }));
-        t.0.autograd.lock().inference = self.is_inference();
+        {
+            let mut meta = t.0.autograd.lock();
+            meta.inference = self.is_inference();
+            meta.zero_tensor = self.is_zero_tensor();
+        }
         t
     }
 
     /// PyTorch's `is_conj()`.
     pub fn is_conj(&self) -> bool {
         self.0.conj
+    }
+
+    /// PyTorch's `_is_zerotensor()`.
+    pub fn is_zero_tensor(&self) -> bool {
+        self.0.autograd.lock().zero_tensor
     }
 
     /// A copy of this handle's metadata with no autograd history that keeps
@@ -350,6 +365,7 @@ impl Tensor {
             inference: meta.inference,
             view_base: meta.view_base.clone(),
             view_version: meta.view_version,
+            zero_tensor: meta.zero_tensor,
         };
         drop(meta);
         Tensor(Arc::new(TensorImpl {

@@ -12,14 +12,15 @@
 //!
 //! PolarBackward0 and the complex AngleBackward0 multiply by the Python
 //! complex `1j` (`mul.Scalar`, format 2.2 value tag 11). A real `sgn`'s
-//! SgnBackward0 is the double-backward one (PyTorch's efficient zero tensor).
+//! SgnBackward0 returns PyTorch's efficient zero tensor
+//! (`functions::zero_tensor`).
 
 use super::{Derivative, Differentiability, derivative, tensor};
 use crate::autograd::functions::complex::{
     AngleBackward0, ComplexBackward0, ComplexSgnBackward0, ConjBackward0, PolarBackward0,
     ViewAsComplexBackward0, ViewAsRealBackward0,
 };
-use crate::autograd::functions::double_backward::not_implemented::SgnBackward0;
+use crate::autograd::functions::zero_tensor::SgnBackward0;
 use crate::autograd::saved::SavedVariable;
 
 pub(super) fn lookup(op: &str) -> Option<Differentiability> {
@@ -53,7 +54,7 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                     result: None,
                 }))
             } else {
-                Ok(Box::new(SgnBackward0))
+                Ok(Box::new(SgnBackward0::of(x)))
             }
         })),
         _ => return None,

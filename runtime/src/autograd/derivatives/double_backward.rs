@@ -29,7 +29,7 @@
 //! | `masked_scatter` (in MaskedSelectBackward0's formula) | MaskedScatterBackward0 | self, source | mask, source sizes |
 //! | `masked_scatter_backward` | MaskedScatterBackwardBackward0 (recorded; running it is unsupported) | grad_output | — |
 //! | `as_strided` (in CopySlices' formula) | AsStridedBackward0 | self | self's and the result's geometry |
-//! | `sgn` (in AbsBackward0's formula) | SgnBackward0 (recorded; running it is unsupported) | self | — |
+//! | `sgn` (in AbsBackward0's formula) | SgnBackward0 (an efficient zero tensor, `functions::zero_tensor`) | self | self sizes and options |
 //! | `_scaled_dot_product_flash_attention_for_cpu_backward`, `hardsigmoid_backward` (no formula in PyTorch) | NotImplemented (no sequence number; fails when run) | the tensors that require grad | — |
 //!
 //! Node names are PyTorch's (`grad_fn.name()`, torch 2.15). A tensor is
@@ -50,7 +50,7 @@ use crate::autograd::functions::double_backward::loss::{
     MseLossBackwardBackward0, NllLossBackwardBackward, SmoothL1LossBackwardBackward0,
 };
 use crate::autograd::functions::double_backward::norm::NativeLayerNormBackwardBackward0;
-use crate::autograd::functions::double_backward::not_implemented::{NotImplemented, SgnBackward0};
+use crate::autograd::functions::double_backward::not_implemented::NotImplemented;
 use crate::autograd::functions::double_backward::pool::{Pool, PoolBackwardBackward, ZerosLike};
 use crate::autograd::functions::double_backward::save_if;
 use crate::autograd::functions::double_backward::shape::{
@@ -59,6 +59,7 @@ use crate::autograd::functions::double_backward::shape::{
 };
 use crate::autograd::functions::double_backward::softmax::SoftmaxBackwardDataBackward;
 use crate::autograd::functions::views::{AsStridedBackward0, Geometry};
+use crate::autograd::functions::zero_tensor::SgnBackward0;
 use crate::autograd::saved::SavedVariable;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -617,8 +618,8 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                 },
             }))
         })),
-        "aten.sgn.default" => D(derivative!("SgnBackward0", &[0], |_, _| Ok(Box::new(
-            SgnBackward0
+        "aten.sgn.default" => D(derivative!("SgnBackward0", &[0], |a, _| Ok(Box::new(
+            SgnBackward0::of(tensor(a, 0)?)
         )))),
         "aten.convolution_backward.default" => D(derivative!(
             "ConvolutionBackwardBackward0",

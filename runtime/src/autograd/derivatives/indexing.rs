@@ -7,6 +7,7 @@
 //! | `_unsafe_view` | UnsafeViewBackward0 | self | self sizes |
 //! | `alias` | AliasBackward0 | self | — |
 //! | `slice.Tensor` | SliceBackward0 | self | self sizes, dim, start, end, step |
+//! | `narrow_copy` | NarrowCopyBackward0 | self | self sizes, dim, start, length (`slice_backward` from `start` to `start + length`, step 1) |
 //! | `split.Tensor` | SplitBackward0 | self | self sizes and options, dim, piece lengths |
 //! | `split_with_sizes` | SplitWithSizesBackward0 | self | as split |
 //! | `unsafe_split.Tensor` | UnsafeSplitBackward0 | self | as split |
@@ -106,6 +107,16 @@ fn views(op: &str) -> Option<Differentiability> {
                 start: opt_int(a, 2),
                 end: opt_int(a, 3),
                 step: int(a, 4),
+            }))
+        })),
+        "aten.narrow_copy.default" => D(derivative!("NarrowCopyBackward0", &[0], |a, _| {
+            let start = int(a, 2);
+            Ok(Box::new(SliceBackward0 {
+                self_sizes: tensor(a, 0)?.shape().to_vec(),
+                dim: int(a, 1),
+                start: Some(start),
+                end: Some(start.saturating_add(int(a, 3))),
+                step: 1,
             }))
         })),
         "aten.split.Tensor" => D(derivative!("SplitBackward0", &[0], |a, _| split(a, None))),

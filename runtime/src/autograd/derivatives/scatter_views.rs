@@ -1,9 +1,11 @@
-//! Derivative rows of `select_scatter` and `slice_scatter`.
+//! Derivative rows of `select_scatter`, `slice_scatter` and
+//! `diagonal_scatter`.
 //!
 //! | operator | node | differentiable inputs | saves |
 //! |---|---|---|---|
 //! | `select_scatter` | SelectScatterBackward0 | self, src | dim, index, src sizes and options |
 //! | `slice_scatter` | SliceScatterBackward0 | self, src | dim, start, end, step, src sizes and options |
+//! | `diagonal_scatter` | DiagonalScatterBackward0 | self, src | offset, dim1, dim2, src sizes and options |
 
 use super::{Derivative, Differentiability, arg, derivative, tensor};
 use crate::autograd::functions::scatter_views::ScatterViewBackward;
@@ -36,6 +38,19 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                 src_device: src.device(),
             }))
         })),
+        "aten.diagonal_scatter.default" => {
+            D(derivative!("DiagonalScatterBackward0", &[0, 1], |a, _| {
+                let src = tensor(a, 1)?;
+                Ok(Box::new(ScatterViewBackward {
+                    scatter_op: "aten.diagonal_scatter.default",
+                    view_op: "aten.diagonal.default",
+                    view_args: vec![arg(a, 2), arg(a, 3), arg(a, 4)],
+                    src_sizes: src.shape().to_vec(),
+                    src_dtype: src.dtype(),
+                    src_device: src.device(),
+                }))
+            }))
+        }
         _ => return None,
     })
 }

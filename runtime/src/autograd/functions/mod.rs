@@ -20,6 +20,7 @@ pub(crate) mod double_backward;
 pub(crate) mod elementwise;
 pub(crate) mod fake_quantize;
 pub(crate) mod fft;
+pub(crate) mod float_bits;
 pub(crate) mod foreach;
 pub(crate) mod graph_root;
 pub(crate) mod indexing;
@@ -43,6 +44,7 @@ pub(crate) mod take_put;
 pub(crate) mod trig;
 pub(crate) mod utility;
 pub(crate) mod views;
+pub(crate) mod zero_tensor;
 
 use crate::autograd::BackwardCtx;
 use crate::error::Result;

@@ -1,8 +1,9 @@
-//! SelectScatterBackward0 and SliceScatterBackward0: the gradient of
-//! `self` is the gradient with the scattered view zeroed
-//! (`zeros(src sizes)` scattered in, the same `*_scatter` call), the
-//! gradient of `src` is the gradient's view (`select.int` /
-//! `slice.Tensor`), in that order, as torch 2.15 dispatches them.
+//! SelectScatterBackward0, SliceScatterBackward0 and
+//! DiagonalScatterBackward0: the gradient of `self` is the gradient with
+//! the scattered view zeroed (`zeros(src sizes)` scattered in, the same
+//! `*_scatter` call), the gradient of `src` is the gradient's view
+//! (`select.int` / `slice.Tensor` / `diagonal`), in that order, as torch
+//! 2.15 dispatches them.
 
 use super::single;
 use crate::autograd::{BackwardCtx, BackwardFn};
@@ -20,7 +21,7 @@ pub(crate) struct ScatterViewBackward {
     /// The view operator (`aten.select.int`).
     pub(crate) view_op: &'static str,
     /// The view's arguments after the tensor (dim, index / dim, start,
-    /// end, step).
+    /// end, step / offset, dim1, dim2).
     pub(crate) view_args: Vec<IValue>,
     /// `src`'s sizes, dtype and device.
     pub(crate) src_sizes: Vec<i64>,

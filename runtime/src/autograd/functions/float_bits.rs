@@ -1,0 +1,81 @@
+//! LdexpBackward0, the node of `ldexp(self, other) = self · 2^other`:
+//!
+//! * d/d other = `self · 2^other · ln 2`, written from the result as
+//!   `grad * result * M_LN2` (`mul.Tensor` then `mul.Scalar`);
+//! * d/d self = `2^other`: `grad * pow(2.0, other)` (`pow.Scalar`, which
+//!   for an integer exponent gives the default float dtype).
+//!
+//! `other`'s gradient is computed first (alphabetical order, as PyTorch's
+//! generated code does; observed in torch 2.15). An integer exponent never
+//! needs one: its edge is empty.
+
+use super::single;
+use crate::autograd::saved::SavedVariable;
+use crate::autograd::{BackwardCtx, BackwardFn};
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::tensor::Tensor;
+
+/// The backward of `ldexp.Tensor`.
+pub(crate) struct LdexpBackward0 {
+    /// The exponent, for `self`'s gradient.
+    pub(crate) other: SavedVariable,
+    /// Whether the result is saved (only when `other` needs a gradient).
+    pub(crate) wants_result: bool,
+    pub(crate) result: Option<SavedVariable>,
+}
+
+fn call(ctx: &mut BackwardCtx<'_>, op: &str, args: Vec<IValue>) -> Result<Tensor> {
+    ctx.rt.elementwise().call(op, args)
+}
+
+impl BackwardFn for LdexpBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None]);
+        };
+        let mut out = vec![None, None];
+        if ctx.needs(1) {
+            let result = self
+                .result
+                .as_ref()
+                .ok_or_else(|| RuntimeError::GraphFreed {
+                    node: ctx.node.name().to_owned(),
+                })?
+                .unpack(ctx.node)?;
+            let scaled = call(ctx, "aten.mul.Tensor", vec![(&g).into(), (&result).into()])?;
+            out[1] = Some(call(
+                ctx,
+                "aten.mul.Scalar",
+                vec![scaled.into(), IValue::Float(std::f64::consts::LN_2)],
+            )?);
+        }
+        if ctx.needs(0) {
+            let other = self.other.unpack(ctx.node)?;
+            let power = call(
+                ctx,
+                "aten.pow.Scalar",
+                vec![IValue::Float(2.0), (&other).into()],
+            )?;
+            out[0] = Some(call(ctx, "aten.mul.Tensor", vec![g.into(), power.into()])?);
+        }
+        Ok(out)
+    }
+
+    fn save_outputs(&mut self, outputs: &[Tensor]) {
+        if self.wants_result {
+            self.result = outputs.first().map(|r| SavedVariable::output(r, 0));
+        }
+    }
+
+    fn release_variables(&mut self) {
+        self.other.release();
+        if let Some(r) = &mut self.result {
+            r.release();
+        }
+    }
+}
