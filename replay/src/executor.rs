@@ -168,7 +168,8 @@ impl Default for ReplayOptions {
 /// `anomaly-switch-in-hook-ignored`, `function-raise-dropped`,
 /// `anomaly-parent-dropped`,
 /// `generator-key-dropped`, `normal-result-default-dtype`,
-/// `antialias-cubic-keys-a`, `resample-u8-truncates`, `adaptive-max-pool3d-floor-end`,
+/// `antialias-cubic-keys-a`, `resample-u8-truncates`, `grid-sample-cubic-keys-half`,
+/// `adaptive-max-pool3d-floor-end`,
 /// `bincount-drops-last-bin`, `median-upper-of-two`,
 /// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
 /// `softshrink-no-shift`, `fake-quant-rounds-half-away`, `soft-margin-log-without-1p`,
@@ -334,6 +335,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "antialias-cubic-keys-a" => faults.antialias_cubic_keys_a = true,
             None if spec == "resample-u8-truncates" => faults.resample_u8_truncates = true,
+            None if spec == "grid-sample-cubic-keys-half" => {
+                faults.grid_sample_cubic_keys_half = true;
+            }
             None if spec == "adaptive-max-pool3d-floor-end" => {
                 faults.adaptive_max_pool3d_floor_end = true;
             }

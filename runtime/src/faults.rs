@@ -244,6 +244,10 @@ pub struct Faults {
     /// Unnormalise grid coordinates with the opposite `align_corners` in
     /// `grid_sampler_2d` and its backward. Breaks every grid sampling.
     pub grid_sample_flipped_align_corners: bool,
+    /// Bicubic `grid_sampler_2d` (and its backward) weighs with Keys'
+    /// `A = -0.5` instead of PyTorch's `A = -0.75`. Breaks the values of
+    /// every bicubic grid sampling and its gradients.
+    pub grid_sample_cubic_keys_half: bool,
     /// Negate `multi_margin_loss_backward`'s gradient. Breaks the values of
     /// every multi-class hinge loss's backward.
     pub multi_margin_wrong_sign: bool,

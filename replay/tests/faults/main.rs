@@ -12,6 +12,7 @@ mod bf16_regressor_foreach;
 mod bf16_sgd_momentum;
 mod bf16_token_embedding;
 mod bf16_vector_attention;
+mod bicubic_warp_registration;
 mod bilinear_margin;
 mod causal_pad;
 mod celu;

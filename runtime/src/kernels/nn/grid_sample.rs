@@ -18,8 +18,13 @@
 //! and always returns the grid's gradient, the bilinear weights'
 //! derivatives times the unnormalisation's and the padding's. Coordinates
 //! are computed in the input's precision (float for float32), as PyTorch's
-//! CPU kernels do, so that floors and clips fall as theirs. Bicubic grid
-//! sampling and 5-d grids are refused (unsupported).
+//! CPU kernels do, so that floors and clips fall as theirs. Bicubic
+//! sampling (mode 2) unnormalises the coordinate only, weighs the 4 × 4
+//! pixels around it with Keys' cubic (`A = −¾`), pads each tap's integer
+//! coordinate on its own (border clips, reflection reflects then clips)
+//! and reads zero outside; its grid gradient is the weights' derivatives
+//! times the unnormalisation's (no padding factor). 5-d grids are refused
+//! (unsupported).
 
 use super::common::{bool_list, require_floating};
 use crate::dispatch::args::Args;
@@ -120,6 +125,12 @@ pub(crate) fn affine_grid_generator(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Res
 #[derive(Clone, Copy)]
 struct Sampling {
     nearest: bool,
+    /// Mode 2: Keys' cubic convolution (`A = −¾`) over the 4 × 4 pixels
+    /// around the position, each tap's coordinate padded on its own.
+    bicubic: bool,
+    /// Keys' coefficient: −¾, or −½ under the `grid-sample-cubic-keys-half`
+    /// fault.
+    cubic_a: f64,
     /// 0 zeros, 1 border, 2 reflection.
     padding: i64,
     align_corners: bool,
@@ -130,16 +141,22 @@ impl Sampling {
     fn of(ctx: &KernelCtx<'_>, a: &Args<'_>, at: usize, single: bool) -> Result<Sampling> {
         let flip = ctx.faults.grid_sample_flipped_align_corners;
         let (mode, padding) = (a.int(at)?, a.int(at + 1)?);
-        if !(0..=1).contains(&mode) || !(0..=2).contains(&padding) {
+        if !(0..=2).contains(&mode) || !(0..=2).contains(&padding) {
             return Err(RuntimeError::unsupported(
                 ctx.op,
                 format!(
-                    "grid sampling with interpolation mode {mode} and padding mode {padding} (bilinear and nearest only)"
+                    "grid sampling with interpolation mode {mode} and padding mode {padding} (bilinear, nearest and bicubic only)"
                 ),
             ));
         }
         Ok(Sampling {
             nearest: mode == 1,
+            bicubic: mode == 2,
+            cubic_a: if ctx.faults.grid_sample_cubic_keys_half {
+                -0.5
+            } else {
+                -0.75
+            },
             padding,
             align_corners: a.bool(at + 2)? != flip,
             single,
@@ -147,7 +164,10 @@ impl Sampling {
     }
 
     /// The pixel position of coordinate `c` along an axis of `size` and the
-    /// derivative of that position with respect to `c`.
+    /// derivative of that position with respect to `c`. Bicubic sampling
+    /// only unnormalises here: it pads each tap's coordinate instead
+    /// ([`Sampling::pad`]), and the grid's gradient carries no padding
+    /// factor.
     fn source(&self, c: f64, size: usize) -> (f64, f64) {
         let p = |x: f64| prec(x, self.single);
         let size_f = size as f64;
@@ -159,6 +179,9 @@ impl Sampling {
         } else {
             (p(p(p(c + 1.0) * size_f - 1.0) / 2.0), size_f / 2.0)
         };
+        if self.bicubic {
+            return (x, grad);
+        }
         match self.padding {
             1 => {
                 let (clipped, g) = clip(x, size_f);
@@ -179,6 +202,49 @@ impl Sampling {
         }
         (x, grad)
     }
+}
+
+impl Sampling {
+    /// PyTorch's `compute_coordinates`: a bicubic tap's integer coordinate
+    /// clipped (border) or reflected and clipped (reflection), then
+    /// truncated to an index.
+    fn pad(&self, x: f64, size: usize) -> i64 {
+        let size_f = size as f64;
+        let padded = match self.padding {
+            1 => clip(x, size_f).0,
+            2 => {
+                let (reflected, _) = if self.align_corners {
+                    reflect(x, 0.0, 2.0 * (size_f - 1.0), self.single)
+                } else {
+                    reflect(x, -1.0, 2.0 * size_f - 1.0, self.single)
+                };
+                clip(reflected, size_f).0
+            }
+            _ => x,
+        };
+        padded as i64
+    }
+}
+
+/// Keys' cubic convolution weights (coefficient `a`, −¾) of the four taps around a
+/// fraction `t` (`get_cubic_upsample_coefficients`) and their derivatives
+/// with respect to `t` (the negation of `get_cubic_coefficients_grad`).
+fn cubic_weights(t: f64, a: f64, single: bool) -> ([f64; 4], [f64; 4]) {
+    let p = |v: f64| prec(v, single);
+    let near = |x: f64| p(p(p(p(p(a + 2.0) * x) - (a + 3.0)) * x) * x + 1.0);
+    let far = |x: f64| p(p(p(p(p(a * x) - 5.0 * a) * x) + 8.0 * a) * x - 4.0 * a);
+    let w = [far(p(t + 1.0)), near(t), near(p(1.0 - t)), far(p(2.0 - t))];
+    let x0 = p(-1.0 - t);
+    let x1 = -t;
+    let x2 = p(1.0 - t);
+    let x3 = p(2.0 - t);
+    let g = [
+        p(p(p(-3.0 * a * x0) - 10.0 * a) * x0) - 8.0 * a,
+        p(p(-3.0 * (a + 2.0) * x1) - 2.0 * (a + 3.0)) * x1,
+        p(p(3.0 * (a + 2.0) * x2) - 2.0 * (a + 3.0)) * x2,
+        p(p(p(3.0 * a * x3) - 10.0 * a) * x3) + 8.0 * a,
+    ];
+    (w, g.map(|v| -p(v)))
 }
 
 /// `min(size − 1, max(x, 0))` and its derivative.
@@ -237,6 +303,26 @@ struct Taps {
 fn taps(s: &Sampling, x: f64, y: f64, h: usize, w: usize) -> Taps {
     let inside = |ix: i64, iy: i64| ix >= 0 && iy >= 0 && (ix as usize) < w && (iy as usize) < h;
     let mut out = Vec::with_capacity(4);
+    if s.bicubic {
+        let (x0, y0) = (x.floor(), y.floor());
+        let (wx, gx) = cubic_weights(prec(x - x0, s.single), s.cubic_a, s.single);
+        let (wy, gy) = cubic_weights(prec(y - y0, s.single), s.cubic_a, s.single);
+        for j in 0..4 {
+            let iy = s.pad(y0 - 1.0 + j as f64, h);
+            for i in 0..4 {
+                let ix = s.pad(x0 - 1.0 + i as f64, w);
+                if inside(ix, iy) {
+                    out.push((
+                        iy as usize * w + ix as usize,
+                        prec(wx[i] * wy[j], s.single),
+                        gx[i] * wy[j],
+                        wx[i] * gy[j],
+                    ));
+                }
+            }
+        }
+        return Taps { inside: out };
+    }
     if s.nearest {
         let (ix, iy) = (nearest_index(x), nearest_index(y));
         if inside(ix, iy) {
@@ -393,6 +479,8 @@ mod tests {
     fn sampling(padding: i64, align_corners: bool) -> Sampling {
         Sampling {
             nearest: false,
+            bicubic: false,
+            cubic_a: -0.75,
             padding,
             align_corners,
             single: false,
@@ -429,6 +517,40 @@ mod tests {
         assert_eq!(xs[2], -xs[1]);
         let shrunk = linspace_from_neg_one(4, false, false);
         assert!((shrunk[0] + 0.75).abs() < 1e-12 && (shrunk[3] - 0.75).abs() < 1e-12);
+    }
+
+    #[test]
+    fn cubic_weights_sum_to_one_and_their_derivatives_to_zero() {
+        // t = ½: Keys' A = −¾ gives −0.09375, 0.59375, 0.59375, −0.09375.
+        let (w, g) = cubic_weights(0.5, -0.75, false);
+        assert_eq!(w, [-0.09375, 0.59375, 0.59375, -0.09375]);
+        assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        // Symmetric about ½: d/dt of the outer pair cancel, of the inner too.
+        assert!(g.iter().sum::<f64>().abs() < 1e-12, "{g:?}");
+        // t = 0: the tap at the position has weight 1, its slope 0.
+        let (w0, g0) = cubic_weights(0.0, -0.75, false);
+        assert_eq!(w0, [0.0, 1.0, 0.0, 0.0]);
+        assert_eq!(g0[1], 0.0);
+    }
+
+    #[test]
+    fn bicubic_taps_pad_each_coordinate_on_its_own() {
+        // Border padding at the top-left corner of a 3 × 3 input: the 16
+        // taps fold onto the pixels they clip to, all inside.
+        let s = Sampling {
+            bicubic: true,
+            ..sampling(1, false)
+        };
+        let t = taps(&s, 0.25, 0.25, 3, 3);
+        assert_eq!(t.inside.len(), 16);
+        let total: f64 = t.inside.iter().map(|&(_, w, _, _)| w).sum();
+        assert!((total - 1.0).abs() < 1e-12);
+        // Zero padding drops the taps left of and above the input.
+        let z = Sampling {
+            bicubic: true,
+            ..sampling(0, false)
+        };
+        assert_eq!(taps(&z, 0.25, 0.25, 3, 3).inside.len(), 9);
     }
 
     #[test]
