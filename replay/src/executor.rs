@@ -152,7 +152,7 @@ impl Default for ReplayOptions {
 /// `ignore-grad-mode`,
 /// `reverse-function-grads`, `flat-reentrant-depth`, `shared-data-version`,
 /// `set-data-keeps-dtype`, `inplace-view-rebases`, `contiguous-pool-gradient`,
-/// `mha-wrong-scale`, `weight-norm-no-projection`, `bicubic-wrong-a`,
+/// `mha-wrong-scale`, `lstm-reduced-state-unrounded`, `weight-norm-no-projection`, `bicubic-wrong-a`,
 /// `grid-sample-flipped-align-corners`, `multi-margin-wrong-sign`,
 /// `embedding-renorm-no-scale`, `cdist-inf-norm-as-l1`, `cdist-grad-negated`,
 /// `complex-mul-no-cross-terms`, `mul-backward-conj-dropped`, `complex-mm-no-conj`,
@@ -170,7 +170,7 @@ impl Default for ReplayOptions {
 /// `generator-key-dropped`, `normal-result-default-dtype`,
 /// `antialias-cubic-keys-a`, `resample-u8-truncates`, `grid-sample-cubic-keys-half`,
 /// `adaptive-max-pool3d-floor-end`,
-/// `bincount-drops-last-bin`, `histogram-last-edge-open`, `median-upper-of-two`,
+/// `bincount-drops-last-bin`, `median-upper-of-two`,
 /// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
 /// `softshrink-no-shift`, `fake-quant-rounds-half-away`, `soft-margin-log-without-1p`,
 /// `conv-transpose3d-drops-output-padding`,
@@ -266,6 +266,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "mha-wrong-scale" => faults.mha_wrong_scale = true,
             None if spec == "lstm-forget-bias-ignored" => faults.lstm_forget_bias_ignored = true,
             None if spec == "lstm-cell-grad-dropped" => faults.lstm_cell_grad_dropped = true,
+            None if spec == "lstm-reduced-state-unrounded" => {
+                faults.lstm_reduced_state_unrounded = true;
+            }
             None if spec == "weight-norm-no-projection" => faults.weight_norm_no_projection = true,
             None if spec == "bicubic-wrong-a" => faults.bicubic_wrong_a = true,
             None if spec == "grid-sample-flipped-align-corners" => {
@@ -348,7 +351,6 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.nonstrict_load_copies_nothing = true;
             }
             None if spec == "bincount-drops-last-bin" => faults.bincount_drops_last_bin = true,
-            None if spec == "histogram-last-edge-open" => faults.histogram_last_edge_open = true,
             None if spec == "median-upper-of-two" => faults.median_upper_of_two = true,
             None if spec == "gamma-grad-wrong-series" => faults.gamma_grad_wrong_series = true,
             None if spec == "dirichlet-grad-sign" => faults.dirichlet_grad_sign = true,

@@ -232,6 +232,11 @@ pub struct Faults {
     /// from the later step (and `grad_cy`). Breaks every LSTM gradient that
     /// flows back through time.
     pub lstm_cell_grad_dropped: bool,
+    /// A bfloat16 `mkldnn_rnn_layer` carries its cell state from step to
+    /// step in float32 and its backward reads float32 gates and gate
+    /// gradients, where oneDNN stores them in bfloat16. Breaks the values
+    /// of every bfloat16 `nn.LSTM` longer than one step.
+    pub lstm_reduced_state_unrounded: bool,
     /// Drop the projection term of `_weight_norm_interface_backward`'s
     /// `grad_v` (keep only `(g / ‖v‖)·grad_w`, as if `‖v‖` were a
     /// constant). Breaks the values of every weight-normalised layer's
@@ -442,11 +447,6 @@ pub struct Faults {
     /// value's count or weight is lost, the bin stays). Breaks the values of
     /// every bincount.
     pub bincount_drops_last_bin: bool,
-    /// The histogram kernel (`histogram`, `histogramdd`) leaves the last
-    /// bin open on the right: a coordinate on the last edge is not counted.
-    /// Breaks the values of every histogram whose range comes from the data
-    /// (its maximum lies on that edge).
-    pub histogram_last_edge_open: bool,
     /// `median`/`nanmedian` (all-reduce and `.dim`) take the upper of the
     /// two middle values of an even count. Breaks the values and indices of
     /// every even-length median.

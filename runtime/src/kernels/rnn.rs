@@ -28,10 +28,21 @@
 //! grad_b_hh, grad_hx, grad_cx)`: back-propagation through time, every
 //! result defined and contiguous (both bias gradients are the summed gate
 //! gradients; a bfloat16 layer's gradients are float32, observed in torch
-//! 2.15). Values are computed in f64; after every step the hidden state is
-//! rounded to the layer's dtype and the cell state to float32 (float64
-//! layers keep every bit), as oneDNN stores them. Without biases
-//! (`has_biases=False`) the bias slots are ignored.
+//! 2.15). Without biases (`has_biases=False`) the bias slots are ignored.
+//!
+//! Rounding, as ATen and oneDNN store the values (a bfloat16 layer measured
+//! bit for bit against torch 2.15, forward and backward, both directions):
+//! the bias oneDNN sees is `b_ih + b_hh` added in the bias dtype; the gate
+//! pre-activations and the new cell state are computed in float32 (float64
+//! for a float64 layer) and the hidden state `σ(o)·tanh(c')` is taken from
+//! that unrounded cell state; then both states are stored in the layer's
+//! dtype, which is what the next step reads. The backward reads the
+//! activated gates and the states as the workspace holds them (in the
+//! layer's dtype), rounds each step's gate gradients to the layer's dtype
+//! before they enter the weight, input and bias gradients and the hidden
+//! state's gradient, and carries the state gradients unrounded. Values are
+//! computed in f64 in between, so a float32 layer agrees to float32 rounding
+//! (its sums run in another order than oneDNN's kernels).
 //!
 //! Packed sequences (`batch_sizes` non-empty) and modes other than LSTM (2)
 //! are refused with a typed error.
@@ -54,11 +65,17 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
     })
 }
 
-/// oneDNN's `get_good_ld` for f32: a leading dimension rounded up to 16
-/// elements (64 bytes), plus 16 more when it is a multiple of 256.
-fn good_ld(dim: usize) -> usize {
-    let ld = dim.div_ceil(16) * 16;
-    if ld.is_multiple_of(256) { ld + 16 } else { ld }
+/// oneDNN's `get_good_ld`: a leading dimension of `elem`-byte elements
+/// rounded up to 64 bytes, plus 64 bytes more when it is a multiple of 256
+/// elements.
+fn good_ld(dim: usize, elem: usize) -> usize {
+    let step = 64 / elem;
+    let ld = dim.div_ceil(step) * step;
+    if ld.is_multiple_of(256) {
+        ld + step
+    } else {
+        ld
+    }
 }
 
 /// A region rounded up to whole 4096-byte pages.
@@ -67,18 +84,31 @@ fn page(bytes: usize) -> usize {
 }
 
 /// Size in bytes of the workspace torch 2.15 returns for one LSTM layer call
-/// of `steps` × `batch` with input size `input` and hidden size `hidden`:
-/// the gates `T·B·ld(4H)` floats, three state regions
-/// `2·(T+1)·B·ld(max(I, H))`, one `T·B·ld(H)` and two `2·(T+1)·B·H`, each
-/// page-aligned.
-pub(crate) fn workspace_bytes(steps: usize, batch: usize, input: usize, hidden: usize) -> usize {
-    let f = 4;
+/// of `steps` × `batch` with input size `input` and hidden size `hidden`,
+/// the sum of page-aligned regions: the gates `T·B·ld(4H)`, three state
+/// regions `2·(T+1)·B·ld(max(I, H))`, one `T·B·ld(H)` and two
+/// `2·(T+1)·B·H`. A float32 layer stores every region in float32. A
+/// bfloat16 layer stores the gates, the first state region, the `T·B·ld(H)`
+/// region and one `2·(T+1)·B·H` region in bfloat16 (leading dimensions
+/// rounded for 2-byte elements) and the other three in float32 (fitted to
+/// 250 random calls without a miss).
+pub(crate) fn workspace_bytes(
+    steps: usize,
+    batch: usize,
+    input: usize,
+    hidden: usize,
+    dtype: DType,
+) -> usize {
     let (t, b) = (steps, batch);
-    let wide = good_ld(input.max(hidden));
-    page(t * b * good_ld(4 * hidden) * f)
-        + 3 * page(2 * (t + 1) * b * wide * f)
-        + page(t * b * good_ld(hidden) * f)
-        + 2 * page(2 * (t + 1) * b * hidden * f)
+    let w = input.max(hidden);
+    // Element sizes of the regions stored in the layer's dtype.
+    let r = if dtype == DType::BFloat16 { 2 } else { 4 };
+    page(t * b * good_ld(4 * hidden, r) * r)
+        + page(2 * (t + 1) * b * good_ld(w, r) * r)
+        + 2 * page(2 * (t + 1) * b * good_ld(w, 4) * 4)
+        + page(t * b * good_ld(hidden, r) * r)
+        + page(2 * (t + 1) * b * hidden * r)
+        + page(2 * (t + 1) * b * hidden * 4)
 }
 
 fn usize_of(x: i64) -> usize {
@@ -112,11 +142,16 @@ struct Layer {
     hx: Vec<f64>,
     cx: Vec<f64>,
     reverse: bool,
-    /// The dtype the hidden state is stored in after every step (the
-    /// input's; float64 keeps every bit).
-    h_dtype: DType,
-    /// The dtype the cell state is stored in (float32 for a bfloat16 layer).
-    c_dtype: DType,
+    /// The layer's dtype (the input's): both states after every step, the
+    /// workspace's gates and the backward's gate gradients are rounded to
+    /// it (float64 keeps every bit).
+    dtype: DType,
+    /// The dtype the gates and the new cell state are computed in: float32
+    /// for a bfloat16 or float16 layer, else the layer's dtype.
+    compute: DType,
+    /// The fault `lstm_reduced_state_unrounded`: a reduced-precision layer
+    /// carries its cell state and workspace in float32.
+    state_unrounded: bool,
 }
 
 /// The activated gates and states of every step, in step (not time) order.
@@ -208,7 +243,13 @@ fn read_layer(
                 *acc += v;
             }
         }
+        // ATen hands oneDNN `b_ih + b_hh`, one add in the bias dtype.
+        let dtype = a.tensor(3)?.dtype();
+        for v in &mut bias {
+            *v = cast_value(dtype, *v);
+        }
     }
+    let dtype = a.tensor(0)?.dtype();
     Ok(Layer {
         dims,
         x: a.tensor(0)?.read_f64(op)?,
@@ -218,11 +259,12 @@ fn read_layer(
         hx: a.tensor(5)?.read_f64(op)?,
         cx: a.tensor(6)?.read_f64(op)?,
         reverse,
-        h_dtype: a.tensor(0)?.dtype(),
-        c_dtype: match a.tensor(0)?.dtype() {
+        dtype,
+        compute: match dtype {
             DType::BFloat16 | DType::Float16 => DType::Float32,
             other => other,
         },
+        state_unrounded: ctx.faults.lstm_reduced_state_unrounded,
     })
 }
 
@@ -236,12 +278,25 @@ impl Layer {
         if self.reverse { self.dims.t - 1 - s } else { s }
     }
 
-    fn round_h(&self, v: f64) -> f64 {
-        cast_value(self.h_dtype, v)
+    /// A value as the layer stores it (states, workspace gates, gate
+    /// gradients).
+    fn stored(&self, v: f64) -> f64 {
+        cast_value(self.dtype, v)
     }
 
-    fn round_c(&self, v: f64) -> f64 {
-        cast_value(self.c_dtype, v)
+    /// A value as the layer computes it (gate pre-activations, new cell
+    /// state).
+    fn computed(&self, v: f64) -> f64 {
+        cast_value(self.compute, v)
+    }
+
+    /// The cell state as the next step (and the backward) reads it.
+    fn stored_cell(&self, v: f64) -> f64 {
+        if self.state_unrounded {
+            self.computed(v)
+        } else {
+            self.stored(v)
+        }
     }
 
     /// `x_t W_ihᵀ + h W_hhᵀ + b` for every batch row: `(B, 4H)`.
@@ -257,7 +312,7 @@ impl Layer {
                 let wh = &self.w_hh[j * hs..(j + 1) * hs];
                 let s: f64 = xr.iter().zip(wi).map(|(a, w)| a * w).sum::<f64>()
                     + hr.iter().zip(wh).map(|(a, w)| a * w).sum::<f64>();
-                *slot = s + self.bias[j];
+                *slot = self.computed(s + self.bias[j]);
             }
         }
         out
@@ -283,13 +338,22 @@ impl Layer {
                     }
                     let (ig, fg) = (sigmoid(row[k]), sigmoid(row[hs + k]));
                     let (gg, og) = (row[2 * hs + k].tanh(), sigmoid(row[3 * hs + k]));
-                    row[k] = ig;
-                    row[hs + k] = fg;
-                    row[2 * hs + k] = gg;
-                    row[3 * hs + k] = og;
-                    let cn = self.round_c(fg * c[n * hs + k] + ig * gg);
-                    c[n * hs + k] = cn;
-                    h[n * hs + k] = self.round_h(og * cn.tanh());
+                    let cn = self.computed(fg * c[n * hs + k] + ig * gg);
+                    c[n * hs + k] = self.stored_cell(cn);
+                    h[n * hs + k] = self.stored(og * cn.tanh());
+                    // The workspace keeps the activated gates in the
+                    // layer's dtype.
+                    let ws = |v: f64| {
+                        if self.state_unrounded {
+                            v
+                        } else {
+                            self.stored(v)
+                        }
+                    };
+                    row[k] = ws(ig);
+                    row[hs + k] = ws(fg);
+                    row[2 * hs + k] = ws(gg);
+                    row[3 * hs + k] = ws(og);
                 }
             }
             output[t * b * hs..(t + 1) * b * hs].copy_from_slice(&h);
@@ -329,7 +393,7 @@ pub(crate) fn mkldnn_rnn_layer(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<V
     let hy = ctx.output(&sshape, &contiguous_strides(&sshape), dtype, || Ok(hy))?;
     let cy = ctx.output(&sshape, &contiguous_strides(&sshape), dtype, || Ok(cy))?;
     let workspace = if ctx.grad_enabled {
-        let n = workspace_bytes(t, b, i, h) as i64;
+        let n = workspace_bytes(t, b, i, h, dtype) as i64;
         IValue::Tensor(ctx.output_i64(&[n], &[1], DType::UInt8, || Ok(vec![0; n as usize]))?)
     } else {
         IValue::None
@@ -396,6 +460,12 @@ fn backward(
                 d[2 * hs + k] = dcv * ig * (1.0 - gg * gg);
                 d[3 * hs + k] = dhv * tc * og * (1.0 - og);
                 dc_prev[at] = dcv * fg;
+            }
+        }
+        if !layer.state_unrounded {
+            // The gate gradients enter the products in the layer's dtype.
+            for v in &mut dgates {
+                *v = layer.stored(*v);
             }
         }
         let mut dh_prev = vec![0.0; b * hs];
@@ -515,7 +585,25 @@ mod tests {
             ((7, 5, 64, 100), 61 * 4096),
             ((35, 64, 200, 128), 5395 * 4096),
         ] {
-            assert_eq!(workspace_bytes(t, b, i, h), bytes, "{:?}", (t, b, i, h));
+            let got = workspace_bytes(t, b, i, h, DType::Float32);
+            assert_eq!(got, bytes, "{:?}", (t, b, i, h));
+        }
+    }
+
+    #[test]
+    fn bfloat16_workspace_sizes_match_torch() {
+        // (T, B, I, H) -> bytes of a bfloat16 layer, observed in torch 2.15.
+        for ((t, b, i, h), bytes) in [
+            ((8, 3, 8, 12), 28672),
+            ((36, 19, 134, 138), 4251648),
+            ((40, 20, 85, 118), 4239360),
+            ((37, 18, 52, 130), 4030464),
+            ((2, 14, 26, 48), 86016),
+            ((19, 4, 86, 129), 483328),
+            ((28, 17, 49, 78), 1699840),
+        ] {
+            let got = workspace_bytes(t, b, i, h, DType::BFloat16);
+            assert_eq!(got, bytes, "{:?}", (t, b, i, h));
         }
     }
 
@@ -540,9 +628,34 @@ mod tests {
             hx: seq(4, 0.9),
             cx: seq(4, 1.7),
             reverse,
-            h_dtype: DType::Float64,
-            c_dtype: DType::Float64,
+            dtype: DType::Float64,
+            compute: DType::Float64,
+            state_unrounded: false,
         }
+    }
+
+    #[test]
+    fn a_bfloat16_layer_stores_its_states_and_gates_in_bfloat16() {
+        let mut l = layer(false);
+        l.dtype = DType::BFloat16;
+        l.compute = DType::Float32;
+        let f = l.forward(false);
+        let bf16 = |v: &f64| cast_value(DType::BFloat16, *v) == *v;
+        assert!(f.cells.iter().flatten().all(bf16));
+        assert!(f.gates.iter().flatten().all(bf16));
+        assert!(f.output.iter().all(bf16) && f.cy.iter().all(bf16));
+        // h = σ(o)·tanh(c) takes the float32 cell state, not the stored one:
+        // the first step's h differs from σ(o)·tanh(stored c) somewhere.
+        let mut unrounded = layer(false);
+        unrounded.dtype = DType::BFloat16;
+        unrounded.compute = DType::Float32;
+        unrounded.state_unrounded = true;
+        let g = unrounded.forward(false);
+        assert!(g.cells.iter().flatten().any(|v| !bf16(v)));
+        // The backward runs on the bfloat16 workspace.
+        let grads = [Some(vec![1.0; 12]), None, None];
+        let out = backward(&l, &f, grads, false);
+        assert!(out[3].iter().all(|v| v.is_finite()));
     }
 
     /// `Σ output·wo + hy·wh + cy·wc` for fixed weights.
