@@ -170,7 +170,7 @@ impl Default for ReplayOptions {
 /// `generator-key-dropped`, `normal-result-default-dtype`,
 /// `antialias-cubic-keys-a`, `resample-u8-truncates`, `grid-sample-cubic-keys-half`,
 /// `adaptive-max-pool3d-floor-end`,
-/// `bincount-drops-last-bin`, `median-upper-of-two`,
+/// `bincount-drops-last-bin`, `histogram-last-edge-open`, `median-upper-of-two`,
 /// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
 /// `softshrink-no-shift`, `fake-quant-rounds-half-away`, `soft-margin-log-without-1p`,
 /// `conv-transpose3d-drops-output-padding`,
@@ -351,6 +351,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.nonstrict_load_copies_nothing = true;
             }
             None if spec == "bincount-drops-last-bin" => faults.bincount_drops_last_bin = true,
+            None if spec == "histogram-last-edge-open" => faults.histogram_last_edge_open = true,
             None if spec == "median-upper-of-two" => faults.median_upper_of_two = true,
             None if spec == "gamma-grad-wrong-series" => faults.gamma_grad_wrong_series = true,
             None if spec == "dirichlet-grad-sign" => faults.dirichlet_grad_sign = true,

@@ -447,6 +447,11 @@ pub struct Faults {
     /// value's count or weight is lost, the bin stays). Breaks the values of
     /// every bincount.
     pub bincount_drops_last_bin: bool,
+    /// The histogram kernel (`histogram`, `histogramdd`) leaves the last
+    /// bin open on the right: a coordinate on the last edge is not counted.
+    /// Breaks the values of every histogram whose range comes from the data
+    /// (its maximum lies on that edge).
+    pub histogram_last_edge_open: bool,
     /// `median`/`nanmedian` (all-reduce and `.dim`) take the upper of the
     /// two middle values of an even count. Breaks the values and indices of
     /// every even-length median.

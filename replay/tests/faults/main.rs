@@ -53,6 +53,7 @@ mod gnn_inplace_scatter;
 mod grad_modes;
 mod graph_conv;
 mod hf_decoder;
+mod histogram_calibration;
 mod hooks;
 mod hooks_kept_gradients;
 mod householder_partial_rotation;

@@ -21,6 +21,7 @@ mod trig;
 mod unary;
 
 pub(crate) use common::{broadcast_mismatch, nary_i64_, operand_i64};
+pub(crate) use shrink::cpp_general;
 pub(crate) use unary::exact_integer_map;
 
 use super::Kernel;

@@ -28,6 +28,8 @@ mod scan;
 mod sorting;
 mod stats;
 
+pub(crate) use ranges::values as linspace_values;
+
 use super::Kernel;
 
 /// The kernel of `op` if it belongs to this family.

@@ -17,8 +17,12 @@
 //! derivatives.yaml uses the same helpers). Indices are never
 //! differentiable; the counting operators (`bincount`, `histc`, the
 //! uniques, `count_nonzero`, `tril_indices`/`triu_indices`) record no node.
+//! The histogram operators have no formula: PyTorch's autograd fallback
+//! records its `NotImplemented` node (no sequence number) on both outputs
+//! when the input or the weight requires grad.
 
 use super::{Derivative, Differentiability, derivative, int, tensor};
+use crate::autograd::functions::double_backward::not_implemented::NotImplemented;
 use crate::autograd::functions::reduction::{EvenlyDistributeBackward, ValueSelectingBackward};
 use crate::autograd::functions::statistics::{CummaxminBackward, ReduceBackward, Routing};
 use crate::autograd::saved::SavedVariable;
@@ -89,6 +93,38 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             &[0, 3],
             |a, _| reduce_backward(a, Routing::Index),
             original_self = always
+        )),
+        "aten.histogram.bin_ct" => D(derivative!(
+            "NotImplemented",
+            &[0, 3],
+            |_, _| Ok(Box::new(NotImplemented {
+                op: "aten::histogram.bin_ct"
+            })),
+            fallback
+        )),
+        "aten.histogram.bins_tensor" => D(derivative!(
+            "NotImplemented",
+            &[0, 1, 2],
+            |_, _| Ok(Box::new(NotImplemented {
+                op: "aten::histogram.bins_tensor"
+            })),
+            fallback
+        )),
+        "aten._histogramdd_bin_edges.default" => D(derivative!(
+            "NotImplemented",
+            &[0, 3],
+            |_, _| Ok(Box::new(NotImplemented {
+                op: "aten::_histogramdd_bin_edges"
+            })),
+            fallback
+        )),
+        "aten._histogramdd_from_bin_cts.default" => D(derivative!(
+            "NotImplemented",
+            &[0, 3],
+            |_, _| Ok(Box::new(NotImplemented {
+                op: "aten::_histogramdd_from_bin_cts"
+            })),
+            fallback
         )),
         "aten.bincount.default"
         | "aten.histc.default"

@@ -75,7 +75,7 @@ fn dtype_max(dtype: DType) -> (f64, &'static str) {
 
 /// `value` as C++'s `operator<<` prints a double: six significant digits,
 /// trailing zeros dropped, an exponent outside `[-5, 6)`.
-fn cpp_general(value: f64) -> String {
+pub(crate) fn cpp_general(value: f64) -> String {
     if value == 0.0 || !value.is_finite() {
         return if value.is_nan() {
             "nan".into()

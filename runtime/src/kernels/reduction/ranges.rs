@@ -7,6 +7,10 @@
 //! from `end` (`end - step·(steps - 1 - i)`), so both end points are exact
 //! (`linspace(0, 1, 7)` in float32 has `0.6666666269…` at index 4); one step
 //! gives `[start]`, zero steps an empty tensor; integer results truncate.
+//! For float32 and float64 the compiler fuses each `start + step·i` (and
+//! `end - step·k`) into one fused multiply-add, rounded once: measured bit
+//! for bit on 33 to 200 steps (`linspace(0.1, 0.9, 17)` in float32 has
+//! `0.449999988…` at index 7, two roundings give `0.449999958…`).
 
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
@@ -16,15 +20,41 @@ use crate::kernels::factory::options_dtype;
 use crate::tensor::dtype::DType;
 
 /// The values of `linspace` in f64 (float32 and reduced floats step in
-/// float32 arithmetic, as PyTorch's element type does).
-fn values(dtype: DType, start: f64, end: f64, steps: usize) -> Vec<f64> {
+/// float32 arithmetic, as PyTorch's element type does; float32 and float64
+/// with fused multiply-adds).
+pub(crate) fn values(dtype: DType, start: f64, end: f64, steps: usize) -> Vec<f64> {
     if steps == 1 {
         return vec![start];
     }
     let half = steps / 2;
     let last = steps as f64 - 1.0;
     match dtype {
-        DType::Float32 | DType::Float16 | DType::BFloat16 => {
+        DType::Float32 => {
+            let (s, e) = (start as f32, end as f32);
+            let step = (e - s) / last as f32;
+            (0..steps)
+                .map(|i| {
+                    f64::from(if i < half {
+                        step.mul_add(i as f32, s)
+                    } else {
+                        (-step).mul_add((steps - 1 - i) as f32, e)
+                    })
+                })
+                .collect()
+        }
+        DType::Float64 => {
+            let step = (end - start) / last;
+            (0..steps)
+                .map(|i| {
+                    if i < half {
+                        step.mul_add(i as f64, start)
+                    } else {
+                        (-step).mul_add((steps - 1 - i) as f64, end)
+                    }
+                })
+                .collect()
+        }
+        DType::Float16 | DType::BFloat16 => {
             let (s, e) = (start as f32, end as f32);
             let step = (e - s) / last as f32;
             (0..steps)
@@ -85,5 +115,13 @@ mod tests {
             values(DType::Float64, -1.0, 1.0, 5),
             vec![-1.0, -0.5, 0.0, 0.5, 1.0]
         );
+    }
+
+    #[test]
+    fn fused_multiply_add_as_pytorch() {
+        // torch.linspace(0.1, 0.9, 17)[7] in float32: one rounding of
+        // 0.1f + step·7 (two roundings give 0.44999995827674866).
+        assert_eq!(values(DType::Float32, 0.1, 0.9, 17)[7], 0.44999998807907104);
+        assert_eq!(values(DType::Float32, 0.1, 0.9, 17)[8], 0.5);
     }
 }
