@@ -733,12 +733,14 @@ def test_recorded_detaches_are_the_ones_pytorch_runs_without_the_capture(capture
     in_hook += [e.payload for e in reader.events if e.name == "op" and e.payload[0] == "aten.detach.default" and e.payload[5][0] == ftr.CTX_NODE and e.payload[5][1] in function_ids]
     # So do the saved variable's under a program dispatch mode
     # (`allow_mutation_on_saved_tensors`): a detach of what an unpack
-    # returned, right after its `hook_end` (CAPTURE.md §6.7).
+    # returned, right after its `hook_end` (CAPTURE.md §6.7) — not
+    # AccumulateGrad's detach of what a tensor hook returned.
     events = reader.events
     in_hook += [
         e.payload
         for end, e in zip(events, events[1:])
         if end.name == "hook_end" and end.payload[1] is not None and e.name == "op" and e.payload[0] == "aten.detach.default" and e.payload[3][0][1][1][0] == end.payload[1][0]
+        and not (e.payload[5][0] == ftr.CTX_NODE and node_names.get(e.payload[5][1]) == "AccumulateGrad")
     ]
     recorded = [p for p in ops(reader) if p[0] == "aten.detach.default"]
     in_accumulate = [p for p in recorded if p[5][0] == ftr.CTX_NODE and node_names[p[5][1]] == "AccumulateGrad" and not any(p is h for h in in_hook)]
@@ -1217,7 +1219,8 @@ def table_rows(section: str) -> set:
     rows = set()
     for line in section.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) >= 3 and cells[0].startswith("`aten."):
+        # an operator name in any namespace (`aten.`, `prims.`, a library's)
+        if len(cells) >= 3 and re.fullmatch(r"`[A-Za-z_]\w*\.[^`\s]+`", cells[0]):
             rows.add((cells[0].strip("`"), cells[1], cells[2]))
     return rows
 
