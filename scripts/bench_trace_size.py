@@ -81,7 +81,7 @@ def chunk_sizes(path: str) -> dict:
             numel = 1
             for d in shape:
                 numel *= d
-            sizes["value_data"] += numel * ftr._VIEW_ELEMENT_SIZES[dtype]
+            sizes["value_data"] += numel * ftr._ELEMENT_SIZES[dtype]
             sizes["views"] += 1
         offset += ftr.CHUNK_HEADER_LEN + length + ftr.CHUNK_HASH_LEN
     return sizes

@@ -444,10 +444,6 @@ def value_refs(layer: int, kind: int, payload: list) -> list:
 # VIEW records (§2.3, format 2.5): a value stored as a strided view of an
 # earlier BLOB of its storage. Mirrors tracer/src/view.rs.
 
-_VIEW_ELEMENT_SIZES = {
-    "float64": 8, "int64": 8, "complex64": 8, "float32": 4, "int32": 4,
-    "float16": 2, "bfloat16": 2, "int16": 2, "bool": 1, "uint8": 1, "int8": 1,
-}
 
 
 def is_c_contiguous(shape: Sequence[int], stride: Sequence[int]) -> bool:
@@ -505,7 +501,7 @@ def resolve_view(view: list, base_dtype: str, base_data: bytes) -> tuple:
     """A VIEW record's value `(data, None)` gathered from its base BLOB, or
     `(None, why)` when the pair is corrupt (`tracer/src/view.rs` `resolve`)."""
     digest, dtype, shape, _base, offset, stride = view
-    elem = _VIEW_ELEMENT_SIZES.get(dtype)
+    elem = _ELEMENT_SIZES.get(dtype)
     if elem is None:
         return None, f"view of dtype {dtype} (not one a view may hold)"
     if len(shape) != len(stride) or any(d < 0 for d in shape):
@@ -1351,7 +1347,7 @@ class TraceWriter:
         base = self._bases.get(ref[5])
         if base is None:
             return None
-        elem = _VIEW_ELEMENT_SIZES.get(dtype)
+        elem = _ELEMENT_SIZES.get(dtype)
         base_digest, base_dtype, base_offset, base_shape, numel, data_at = base
         if elem is None or base_dtype != dtype or ref[1] != dtype:
             return None
