@@ -138,7 +138,7 @@ impl Default for ReplayOptions {
 /// `unnumbered-dropped-node`,
 /// `build-order-saved-tensors`, `integer-arithmetic-in-double`,
 /// `right-shift-without-sign-fill`, `take-in-storage-order`, `put-first-write-wins`,
-/// `numbers-as-iterator-inputs`,
+/// `numbers-as-iterator-inputs`, `numbers-in-double`,
 /// `pool-gradient-in-double`, `sparse-coalesce-in-f64`, `sparse-coalesce-reversed`,
 /// `sparse-bag-unscaled-mean`, `sparse-to-dense-overwrites`, `values-grad-uncoalesced`,
 /// `sparse-add-empty-ignores-alpha`, `sparse-mask-keeps-index-strides`,
@@ -220,6 +220,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "numbers-as-iterator-inputs" => {
                 faults.numbers_as_iterator_inputs = true;
             }
+            None if spec == "numbers-in-double" => faults.numbers_in_double = true,
             None if spec == "take-in-storage-order" => faults.take_in_storage_order = true,
             None if spec == "pool-gradient-in-double" => faults.pool_gradient_in_double = true,
             None if spec == "sparse-coalesce-in-f64" => faults.sparse_coalesce_in_f64 = true,

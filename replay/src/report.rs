@@ -5,6 +5,7 @@
 //! [`ft_trace::text::escape_control`]: a control sequence in a trace is
 //! printed as escapes, never sent to the terminal. JSON escapes them itself.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use ft_trace::text::escape_control;
@@ -100,6 +101,46 @@ impl ValueFailure {
     }
 }
 
+/// How far one operator's outputs were from PyTorch's, over every tensor
+/// of it that was compared and not bit-identical.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct InexactOp {
+    /// Output tensors that differed in at least one bit.
+    pub tensors: usize,
+    /// Largest absolute error among them.
+    pub max_abs: f64,
+    /// Largest relative error among them.
+    pub max_rel: f64,
+    /// The expected (PyTorch) event of the first of them.
+    pub first_seq: u64,
+}
+
+impl ValueSummary {
+    /// Counts one compared output of `op` that was not bit-identical.
+    pub fn note_inexact(&mut self, op: &str, expected_seq: u64, max_abs: f64, max_rel: f64) {
+        let entry = self.inexact.entry(op.to_owned()).or_insert(InexactOp {
+            first_seq: expected_seq,
+            ..InexactOp::default()
+        });
+        entry.tensors += 1;
+        entry.max_abs = entry.max_abs.max(max_abs);
+        entry.max_rel = entry.max_rel.max(max_rel);
+    }
+
+    /// The operators with the most inexact tensors, most first (ties by
+    /// name), at most `limit`.
+    pub fn most_inexact(&self, limit: usize) -> Vec<(&str, InexactOp)> {
+        let mut ops: Vec<(&str, InexactOp)> = self
+            .inexact
+            .iter()
+            .map(|(op, e)| (op.as_str(), *e))
+            .collect();
+        ops.sort_by(|a, b| b.1.tensors.cmp(&a.1.tensors).then_with(|| a.0.cmp(b.0)));
+        ops.truncate(limit);
+        ops
+    }
+}
+
 /// Serde's test for a count left out of JSON reports while it is zero.
 #[allow(clippy::trivially_copy_pass_by_ref)]
 fn is_zero(n: &usize) -> bool {
@@ -128,6 +169,12 @@ pub struct ValueSummary {
     pub max_abs: f64,
     /// Largest relative error seen.
     pub max_rel: f64,
+    /// Per operator, the compared tensors that were not bit-identical
+    /// (within tolerance or not). In an anchored replay every operator ran
+    /// on PyTorch's own inputs, so this lists the kernels that round
+    /// differently from PyTorch's; free-running, drift adds to it.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub inexact: BTreeMap<String, InexactOp>,
     /// Out-of-tolerance tensors in stream order.
     pub failures: Vec<ValueFailure>,
     /// The tolerance used, as text.
@@ -282,6 +329,33 @@ impl Report {
                 String::new()
             }
         );
+        if self.mode == "anchored" && !v.inexact.is_empty() {
+            let listed: Vec<String> = v
+                .most_inexact(5)
+                .iter()
+                .map(|(op, e)| {
+                    format!(
+                        "{} ×{} (max rel {:.1e}, first seq {})",
+                        escape_control(op),
+                        e.tensors,
+                        e.max_rel,
+                        e.first_seq
+                    )
+                })
+                .collect();
+            let more = v.inexact.len().saturating_sub(listed.len());
+            let _ = writeln!(
+                out,
+                "       not bit-identical on PyTorch's inputs: {} operator(s): {}{}",
+                v.inexact.len(),
+                listed.join(", "),
+                if more > 0 {
+                    format!(", … {more} more")
+                } else {
+                    String::new()
+                }
+            );
+        }
         for f in v.failures.iter().take(5) {
             let _ = writeln!(
                 out,

@@ -86,6 +86,11 @@ pub struct Faults {
     /// contiguous `self` with a stray size-1 stride (a Mahalanobis term of
     /// one vector, `solve_triangular` of shape `[1, d, 1]`).
     pub numbers_as_iterator_inputs: bool,
+    /// Compute a float32 elementwise operator with its Python numbers (and
+    /// float64 / int64 operands) in float64 instead of casting them to
+    /// float32 first, as PyTorch's TensorIterator does (numbers_in_double).
+    /// Puts `x * 0.9` an ulp off PyTorch's for a sixth of the elements.
+    pub numbers_in_double: bool,
     /// `take` reads positions in storage order instead of the tensor's
     /// logical order. Breaks every `take` from a non-contiguous tensor.
     pub take_in_storage_order: bool,

@@ -425,6 +425,7 @@ pub fn compare(
                     }
                     summary.max_abs = summary.max_abs.max(errors.max_abs);
                     summary.max_rel = summary.max_rel.max(errors.max_rel);
+                    summary.note_inexact(&name, ee.seq, errors.max_abs, errors.max_rel);
                     if errors.bad > 0 {
                         let (exp_ins, act_ins) = inputs();
                         let drift = drift_of(

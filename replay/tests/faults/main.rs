@@ -78,6 +78,7 @@ mod nerf_hierarchical;
 mod nn;
 mod node_holds;
 mod node_hooks;
+mod numbers_in_double;
 mod orthogonal;
 mod overlapping_pools;
 mod pad3d;

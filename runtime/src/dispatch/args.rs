@@ -203,6 +203,46 @@ impl Operand<'_> {
             Operand::BigInt(_) => PromoteOperand::Number(DType::Int64),
         }
     }
+
+    /// This operand as a kernel computing in `computed` reads it. PyTorch's
+    /// TensorIterator casts every input to the common dtype before the
+    /// kernel runs, so in a float32 computation a Python number is a
+    /// float32 number (`x * 0.9` multiplies by `0.9f`, not by the double
+    /// and then rounds). Half and bfloat16 kernels keep some numbers in
+    /// float32 and round others to the element type, operator by operator
+    /// (see the foreach kernels); they are left to their kernels.
+    pub(crate) fn computed_in(self, computed: DType) -> Self {
+        match (self, computed) {
+            (Operand::Scalar(v, d), DType::Float32) => Operand::Scalar(f64::from(v as f32), d),
+            (Operand::BigInt(v), DType::Float32) => {
+                Operand::Scalar(f64::from(v as f32), DType::Int64)
+            }
+            _ => self,
+        }
+    }
+
+    /// Whether this operand's values change when cast to float32: a Python
+    /// number, or a tensor of a dtype float32 does not hold exactly
+    /// (float64, and integers beyond 2^24).
+    pub(crate) fn rounds_to_float32(&self) -> bool {
+        match self {
+            Operand::Tensor(t) => matches!(t.dtype(), DType::Float64 | DType::Int64 | DType::Int32),
+            Operand::Scalar(..) | Operand::BigInt(_) => true,
+        }
+    }
+}
+
+/// Rounds the value columns of the operands float32 does not hold exactly,
+/// as TensorIterator's cast to a float32 common dtype does (`columns[i]`
+/// holds `operands[i]`'s values).
+pub(crate) fn round_columns_to_float32(operands: &[Operand<'_>], columns: &mut [Vec<f64>]) {
+    for (o, column) in operands.iter().zip(columns.iter_mut()) {
+        if o.rounds_to_float32() {
+            for v in column.iter_mut() {
+                *v = f64::from(*v as f32);
+            }
+        }
+    }
 }
 
 /// Typed access to bound arguments.

@@ -3,16 +3,18 @@
 //!
 //! Operands broadcast; a Python number operand is a wrapped scalar. Results
 //! are laid out by [`super::iter::output_strides`] and typed by PyTorch's
-//! promotion ([`crate::tensor::promote`]). Arithmetic runs in f64 and is cast
-//! to the result dtype once: for float32 that is within an ulp of PyTorch's
-//! float32 arithmetic. Integer `add`, `sub` and `mul` (and their in-place
+//! promotion ([`crate::tensor::promote`]). Each operand is first cast to the
+//! common dtype (a Python number in a float32 computation is a float32
+//! number); arithmetic then runs in f64 and is cast to the result dtype
+//! once, which for float32 `+ - * /` of float32 operands is PyTorch's
+//! correctly rounded float32 result. Integer `add`, `sub` and `mul` (and their in-place
 //! forms) take an exact i64 path that wraps in the result's width, as
 //! PyTorch's integer kernels do ([`binary_i64`]).
 
 use super::KernelCtx;
 use super::dense;
-use super::elementwise::{nary_i64_, operand_i64};
-use super::iter::{Geometry, cast_input_strides, operand_values, output_strides};
+use super::elementwise::{computed_operands, computed_values, nary_i64_, operand_i64};
+use super::iter::{Geometry, cast_input_strides, output_strides};
 use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -72,17 +74,23 @@ pub(crate) fn binary(
     let strides = output_strides(&shape, &[(ga.0, &sa), (gb.0, &sb)]);
     let dtype = dtype.unwrap_or(common);
     // Integer operators that must be exact beyond 2^53 call binary_i64;
-    // the rest compute in f64 and cast back, exact below 2^53.
+    // the rest compute in f64 and cast back, exact below 2^53, each operand
+    // first cast to the common dtype as TensorIterator does.
+    let operands = computed_operands(ctx, &[a, b], common);
     if ctx.has_data()
-        && let Some(out) =
-            dense::pointwise(ctx.op, &[a, b], &shape, &strides, dtype, &|v| f(v[0], v[1]))?
+        && let Some(out) = dense::pointwise(ctx.op, &operands, &shape, &strides, dtype, &|v| {
+            f(v[0], v[1])
+        })?
     {
         return Ok(out);
     }
     ctx.output(&shape, &strides, dtype, || {
-        let xa = operand_values(ctx.op, a, &shape)?;
-        let xb = operand_values(ctx.op, b, &shape)?;
-        Ok(xa.iter().zip(&xb).map(|(&x, &y)| f(x, y)).collect())
+        let columns = computed_values(ctx, &operands, &shape, common)?;
+        Ok(columns[0]
+            .iter()
+            .zip(&columns[1])
+            .map(|(&x, &y)| f(x, y))
+            .collect())
     })
 }
 
@@ -141,15 +149,17 @@ pub(crate) fn binary_(
             ),
         ));
     }
-    if ctx.has_data()
-        && dense::pointwise_inplace(this, &[Operand::Tensor(this), other], &|v| f(v[0], v[1]))
-    {
+    let operands = computed_operands(ctx, &[Operand::Tensor(this), other], computed);
+    if ctx.has_data() && dense::pointwise_inplace(this, &operands, &|v| f(v[0], v[1])) {
         return Ok(());
     }
     ctx.write(this, || {
-        let x = this.read_f64(ctx.op)?;
-        let y = operand_values(ctx.op, other, &shape)?;
-        Ok(x.iter().zip(&y).map(|(&x, &y)| f(x, y)).collect())
+        let columns = computed_values(ctx, &operands, &shape, computed)?;
+        Ok(columns[0]
+            .iter()
+            .zip(&columns[1])
+            .map(|(&x, &y)| f(x, y))
+            .collect())
     })
 }
 

@@ -29,6 +29,7 @@ mod engine_order;
 mod error_events;
 mod errors;
 mod fills;
+mod float32_numbers;
 mod functions;
 mod grad_state;
 mod gradients;

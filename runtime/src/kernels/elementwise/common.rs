@@ -7,7 +7,7 @@
 //! exact beyond 2^53 or that divide integers (`floor_divide`, `remainder`,
 //! rounding `div`, bitwise operators) use the i64 path.
 
-use crate::dispatch::args::Operand;
+use crate::dispatch::args::{Operand, round_columns_to_float32};
 use crate::error::{Result, RuntimeError};
 use crate::kernels::KernelCtx;
 use crate::kernels::dense;
@@ -85,6 +85,35 @@ pub(crate) fn values_f64(
         .iter()
         .map(|o| operand_values(op, *o, shape))
         .collect()
+}
+
+/// The operands as a kernel computing in `computed` reads them
+/// ([`Operand::computed_in`]; unchanged under the `numbers-in-double`
+/// fault).
+pub(crate) fn computed_operands<'a>(
+    ctx: &KernelCtx<'_>,
+    operands: &[Operand<'a>],
+    computed: DType,
+) -> Vec<Operand<'a>> {
+    if ctx.faults.numbers_in_double {
+        return operands.to_vec();
+    }
+    operands.iter().map(|o| o.computed_in(computed)).collect()
+}
+
+/// [`values_f64`], each tensor of a wider dtype than a float32
+/// computation rounded to float32 as TensorIterator's cast does.
+pub(crate) fn computed_values(
+    ctx: &KernelCtx<'_>,
+    operands: &[Operand<'_>],
+    shape: &[i64],
+    computed: DType,
+) -> Result<Vec<Vec<f64>>> {
+    let mut columns = values_f64(ctx.op, operands, shape)?;
+    if computed == DType::Float32 && !ctx.faults.numbers_in_double {
+        round_columns_to_float32(operands, &mut columns);
+    }
+    Ok(columns)
 }
 
 /// An operand's exact integer values broadcast to `shape`.
@@ -167,13 +196,14 @@ fn nary_laid_out(
     check_devices(ctx, operands)?;
     let shape = broadcast_all(ctx.op, operands)?;
     let strides = layout(ctx, &shape, operands, numbers);
+    let operands = &computed_operands(ctx, operands, dtype);
     if ctx.has_data()
         && let Some(out) = dense::pointwise(ctx.op, operands, &shape, &strides, dtype, &f)?
     {
         return Ok(out);
     }
     ctx.output(&shape, &strides, dtype, || {
-        let columns = values_f64(ctx.op, operands, &shape)?;
+        let columns = computed_values(ctx, operands, &shape, dtype)?;
         Ok(apply_columns(&columns, numel(&shape), &f))
     })
 }
@@ -280,11 +310,12 @@ pub(crate) fn nary_(
     f: impl Fn(&[f64]) -> f64,
 ) -> Result<()> {
     check_inplace(ctx, this, operands, computed)?;
+    let operands = &computed_operands(ctx, operands, computed);
     if ctx.has_data() && dense::pointwise_inplace(this, operands, &f) {
         return Ok(());
     }
     ctx.write(this, || {
-        let columns = values_f64(ctx.op, operands, this.shape())?;
+        let columns = computed_values(ctx, operands, this.shape(), computed)?;
         Ok(apply_columns(&columns, this.numel(), &f))
     })
 }
