@@ -168,6 +168,7 @@ impl Default for ReplayOptions {
 /// `anomaly-switch-in-hook-ignored`, `function-raise-dropped`,
 /// `anomaly-parent-dropped`,
 /// `generator-key-dropped`, `normal-result-default-dtype`,
+/// `like-device-ignored`, `scatter-0d-index-at-origin` (tutorial-like-device),
 /// `antialias-cubic-keys-a`, `resample-u8-truncates`, `grid-sample-cubic-keys-half`,
 /// `adaptive-max-pool3d-floor-end`,
 /// `bincount-drops-last-bin`, `histogram-last-edge-open`, `median-upper-of-two`,
@@ -334,6 +335,11 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "anomaly-nan-unreported" => faults.anomaly_nan_unreported = true,
             None if spec == "anomaly-parent-dropped" => faults.anomaly_parent_dropped = true,
             None if spec == "generator-key-dropped" => faults.generator_key_dropped = true,
+            // tutorial-like-device, tutorial-scatter-0d
+            None if spec == "like-device-ignored" => faults.like_device_ignored = true,
+            None if spec == "scatter-0d-index-at-origin" => {
+                faults.scatter_0d_index_at_origin = true;
+            }
             None if spec == "normal-result-default-dtype" => {
                 faults.normal_result_default_dtype = true;
             }
@@ -720,6 +726,15 @@ impl Replayer<'_> {
                         t.requires_grad,
                         t.version,
                     )
+                } else if t.value.is_none() && t.device.as_str() == "meta" {
+                    // A meta tensor has no value to record (tutorial-like-device).
+                    self.runtime.introduce_meta_tensor(
+                        &t.dtype,
+                        &t.shape,
+                        &t.stride,
+                        t.offset,
+                        t.requires_grad,
+                    )
                 } else {
                     let digest = t.value.ok_or_else(|| {
                         self.inconsistent(
@@ -908,7 +923,21 @@ impl Replayer<'_> {
                 ),
             });
         }
-        for (t, tensor) in expected.into_iter().zip(produced) {
+        for (k, (t, tensor)) in expected.into_iter().zip(produced).enumerate() {
+            // A result on another device than PyTorch's is no drift: every
+            // later operator reading it fails or skips its data, so it is
+            // named here, at the operator that placed it (tutorial-like-device).
+            let device = tensor.device().name();
+            if device != t.device.as_str() {
+                return Err(ReplayError::Unsupported {
+                    what: op.op.to_string(),
+                    seq,
+                    detail: format!(
+                        "runtime's output {k} is on {device} where PyTorch's is on {}",
+                        t.device
+                    ),
+                });
+            }
             self.bind(t, tensor);
         }
         // Arguments the kernel resized in place: the same tensors, new handles.

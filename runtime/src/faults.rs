@@ -671,6 +671,17 @@ pub struct Faults {
     /// the dispatch order of every backward where such a zero meets another
     /// gradient.
     pub zero_tensor_sum_materialized: bool,
+    /// A `*_like` / `new_*` factory's TensorOptions `device` is ignored and
+    /// the result lands on the backend its tensor argument selected
+    /// (tutorial-like-device): `empty_like(meta_t, device="cpu")` stays on
+    /// meta. Breaks every `Module.to_empty(device="cpu")` of a module built
+    /// on meta: the first CPU operator reading a parameter finds meta.
+    pub like_device_ignored: bool,
+    /// `gather` / `scatter` / `scatter_reduce` with a 0-dim index read or
+    /// write coordinate 0 along `dim` instead of the index's value
+    /// (tutorial-scatter-0d): `zeros(10).scatter_(0, tensor(3), 1)` sets
+    /// element 0. Breaks every one-hot target built that way.
+    pub scatter_0d_index_at_origin: bool,
 }
 
 impl Faults {

@@ -119,6 +119,8 @@ mod torchscript;
 mod torchvision;
 mod training_misc;
 mod transformer_fastpath;
+mod tutorial_like_device;
+mod tutorial_scatter_0d;
 mod uint8_image_resize;
 mod uint8_mask_targets;
 mod unet3d_segmentation;

@@ -482,3 +482,45 @@ pub(crate) fn normal_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
     }
     Ok(vec![this.clone().into()])
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::device::Device;
+    use crate::ivalue::IValue;
+    use crate::runtime::Runtime;
+    use crate::tensor::Tensor;
+    use crate::tensor::dtype::DType;
+
+    fn like(op: &str, this: &Tensor, device: Device) -> Tensor {
+        let mut args = vec![this.clone().into()];
+        if op == "aten.full_like.default" {
+            args.push(IValue::Float(0.5));
+        }
+        args.extend([IValue::None, IValue::None, IValue::Device(device)]);
+        let out = Runtime::new().call(op, args).expect(op);
+        out[0].as_tensor().expect("tensor").clone()
+    }
+
+    #[test]
+    fn a_like_factory_puts_its_result_on_the_options_device() {
+        // `empty_like(meta_t, device="cpu")` is a CPU tensor (what
+        // `Module.to_empty(device="cpu")` calls), and back.
+        let meta = Tensor::meta("t", &[2, 3], &[3, 1], DType::Float32).expect("meta");
+        for op in [
+            "aten.empty_like.default",
+            "aten.zeros_like.default",
+            "aten.ones_like.default",
+            "aten.full_like.default",
+        ] {
+            let out = like(op, &meta, Device::Cpu);
+            assert_eq!(out.device(), Device::Cpu, "{op}");
+            assert_eq!(out.shape(), &[2, 3]);
+        }
+        let cpu = like("aten.full_like.default", &meta, Device::Cpu);
+        assert_eq!(cpu.to_f64_vec().expect("values"), vec![0.5; 6]);
+        assert_eq!(
+            like("aten.zeros_like.default", &cpu, Device::Meta).device(),
+            Device::Meta
+        );
+    }
+}

@@ -537,4 +537,76 @@ mod tests {
         .expect("backward");
         assert_eq!(out.read_f64("t").expect("values"), vec![0.0, 0.337890625]);
     }
+
+    #[test]
+    fn a_0d_index_names_its_coordinate_along_dim() {
+        // PyTorch's ensure_nonempty_dim: a 0-dim index is a one-element
+        // vector, so zeros(5).scatter_(0, tensor(3), 1.) sets element 3.
+        let label = || ints(&[], &[3]);
+        let out = call(
+            "aten.scatter_.value",
+            vec![
+                floats(&[5], &[0.0; 5]).into(),
+                IValue::Int(0),
+                label().into(),
+                IValue::Float(1.0),
+            ],
+        )
+        .expect("scatter_");
+        assert_eq!(
+            out.read_f64("t").expect("values"),
+            vec![0.0, 0.0, 0.0, 1.0, 0.0]
+        );
+        let out = call(
+            "aten.scatter_add.default",
+            vec![
+                floats(&[5], &[1.0; 5]).into(),
+                IValue::Int(0),
+                label().into(),
+                floats(&[], &[2.0]).into(),
+            ],
+        )
+        .expect("scatter_add");
+        assert_eq!(
+            out.read_f64("t").expect("values"),
+            vec![1.0, 1.0, 1.0, 3.0, 1.0]
+        );
+        let out = call(
+            "aten.gather.default",
+            vec![
+                floats(&[5], &[0.0, 1.0, 2.0, 3.0, 4.0]).into(),
+                IValue::Int(0),
+                label().into(),
+            ],
+        )
+        .expect("gather");
+        assert!(out.shape().is_empty());
+        assert_eq!(out.read_f64("t").expect("values"), vec![3.0]);
+        let out = call(
+            "aten.scatter_reduce.two",
+            vec![
+                floats(&[5], &[0.0; 5]).into(),
+                IValue::Int(0),
+                label().into(),
+                floats(&[], &[7.0]).into(),
+                IValue::Str("amax".into()),
+            ],
+        )
+        .expect("scatter_reduce");
+        assert_eq!(
+            out.read_f64("t").expect("values"),
+            vec![0.0, 0.0, 0.0, 7.0, 0.0]
+        );
+        let err = call(
+            "aten.scatter_.value",
+            vec![
+                floats(&[5], &[0.0; 5]).into(),
+                IValue::Int(0),
+                ints(&[], &[5]).into(),
+                IValue::Float(1.0),
+            ],
+        )
+        .expect_err("out of range");
+        assert!(message(err).contains("index 5 is out of bounds for dimension 0 with size 5"));
+    }
 }

@@ -222,14 +222,14 @@ impl Runtime {
         } else {
             tensor_keys
         };
-        let options_device = entry
+        let given_device = entry
             .schema
             .argument_index("device")
             .and_then(|i| match args.get(i) {
                 Some(IValue::Device(d)) => Some(*d),
                 _ => None,
-            })
-            .unwrap_or(Device::Cpu);
+            });
+        let options_device = given_device.unwrap_or(Device::Cpu);
         let plan = Plan::walk(entry, tls.apply(tensor_keys), options_device)?;
         if self.composite_seen_whole(&plan) {
             return self.run_composite_seen_whole(entry, &plan, &args);
@@ -278,6 +278,16 @@ impl Runtime {
             .backend()
             .ok_or_else(|| RuntimeError::unsupported(op, "a walk without a backend kernel"))?;
         let backend = backend_device(backend_key)?;
+        // A TensorOptions `device` names the result's device whatever the
+        // backend the tensor arguments selected: PyTorch's `*_like` and
+        // `new_*` factories build their result with `at::empty` on that
+        // device (`empty_like(meta_t, device="cpu")` is a CPU tensor, what
+        // `Module.to_empty(device="cpu")` calls on a module built on meta).
+        let kernel_backend = if self.faults.like_device_ignored {
+            backend
+        } else {
+            given_device.unwrap_or(backend)
+        };
         if backend_key != DispatchKey::SparseCPU
             && args.iter().flat_map(IValue::tensors).any(Tensor::is_sparse)
         {
@@ -305,7 +315,7 @@ impl Runtime {
         let result = {
             let mut ctx = KernelCtx {
                 op,
-                backend,
+                backend: kernel_backend,
                 random: &mut self.random,
                 default_dtype: self.default_dtype,
                 faults: &self.faults,

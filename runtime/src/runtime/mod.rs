@@ -637,6 +637,40 @@ impl Runtime {
         Ok(t)
     }
 
+    /// A meta tensor that enters without an observed operator (api
+    /// `tensor` of a tensor on `meta`, which has no value): what
+    /// `torch.tensor(0)` under `torch.device("meta")` gives (a BatchNorm's
+    /// `num_batches_tracked` built on meta, then `lift_fresh`).
+    pub fn introduce_meta_tensor(
+        &mut self,
+        dtype: &str,
+        shape: &[i64],
+        stride: &[i64],
+        offset: i64,
+        requires_grad: bool,
+    ) -> Result<Tensor> {
+        const OP: &str = "introduce_tensor";
+        let dtype = DType::from_name(dtype)?;
+        if stride.len() != shape.len() {
+            return Err(RuntimeError::shape(
+                OP,
+                format!("strides {stride:?} for shape {shape:?}"),
+            ));
+        }
+        let span = storage_span(shape, stride, offset).ok_or_else(|| {
+            RuntimeError::shape(OP, format!("invalid strides {stride:?} / offset {offset}"))
+        })?;
+        if requires_grad && !(dtype.is_floating() || dtype.is_complex()) {
+            return Err(RuntimeError::autograd(
+                "only Tensors of floating point dtype can require gradients",
+            ));
+        }
+        let base = Tensor::meta(OP, &[span as i64], &[1], dtype)?;
+        let t = base.alias_with(shape.to_vec(), stride.to_vec(), offset);
+        t.0.autograd.lock().requires_grad = requires_grad;
+        Ok(t)
+    }
+
     /// [`Runtime::introduce_tensor`] for float32 elements given as numbers.
     pub fn introduce_tensor_f32(
         &mut self,

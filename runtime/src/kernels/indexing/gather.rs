@@ -83,6 +83,18 @@ fn check_index_shape(
     Ok(())
 }
 
+/// `shape`, or `[1]` for a 0-dim tensor: gather and scatter take a 0-dim
+/// `self`, `index` or `src` as a 1-element vector (PyTorch's
+/// `ensure_nonempty_dim`), so a 0-dim index still names a coordinate
+/// along `dim`.
+fn nonempty<'a>(ctx: &KernelCtx<'_>, shape: &'a [i64]) -> &'a [i64] {
+    if shape.is_empty() && !ctx.faults.scatter_0d_index_at_origin {
+        &[1]
+    } else {
+        shape
+    }
+}
+
 /// `gather(self, dim, index, *, sparse_grad=False)`.
 pub(crate) fn gather(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let (this, index) = (a.tensor(0)?, a.tensor(2)?);
@@ -107,7 +119,7 @@ pub(crate) fn gather(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
                 .iter()
                 .enumerate()
                 .map(|(p, &i)| {
-                    let mut c = unravel(p, &shape);
+                    let mut c = unravel(p, nonempty(ctx, &shape));
                     if let Some(slot) = c.get_mut(d) {
                         *slot = wrap_index(ctx.op, i, d, size)?;
                     }
@@ -148,7 +160,7 @@ fn scattered(
     let st = strides(this.shape());
     let size = this.shape().get(d).copied().unwrap_or(1);
     for (p, &i) in idx.iter().enumerate() {
-        let mut c = unravel(p, index.shape());
+        let mut c = unravel(p, nonempty(ctx, index.shape()));
         let from = src_strides.as_ref().map_or(0, |s| ravel(&c, s));
         if let Some(slot) = c.get_mut(d) {
             *slot = wrap_index(ctx.op, i, d, size)?;

@@ -218,7 +218,15 @@ fn scatter_routes(
     idx.iter()
         .enumerate()
         .map(|(p, &i)| {
-            let mut c = coords(p, index.shape());
+            // A 0-dim index is a 1-element vector (PyTorch's
+            // `ensure_nonempty_dim`): its coordinate along `d` is its value.
+            let index_shape: &[i64] = if index.dim() == 0 && !ctx.faults.scatter_0d_index_at_origin
+            {
+                &[1]
+            } else {
+                index.shape()
+            };
+            let mut c = coords(p, index_shape);
             let from = src_strides.as_ref().map_or(0, |s| ravel(&c, s));
             if !(0..size).contains(&i) {
                 return Err(RuntimeError::shape(
