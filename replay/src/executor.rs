@@ -138,7 +138,8 @@ impl Default for ReplayOptions {
 /// `unnumbered-dropped-node`,
 /// `build-order-saved-tensors`, `integer-arithmetic-in-double`,
 /// `right-shift-without-sign-fill`, `take-in-storage-order`, `put-first-write-wins`,
-/// `numbers-as-iterator-inputs`, `numbers-in-double`,
+/// `numbers-as-iterator-inputs`, `numbers-in-double`, `tanh-backward-unfused`,
+/// `mse-backward-rounded-once`,
 /// `pool-gradient-in-double`, `sparse-coalesce-in-f64`, `sparse-coalesce-reversed`,
 /// `sparse-bag-unscaled-mean`, `sparse-to-dense-overwrites`, `values-grad-uncoalesced`,
 /// `sparse-add-empty-ignores-alpha`, `sparse-mask-keeps-index-strides`,
@@ -222,6 +223,10 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.numbers_as_iterator_inputs = true;
             }
             None if spec == "numbers-in-double" => faults.numbers_in_double = true,
+            None if spec == "tanh-backward-unfused" => faults.tanh_backward_unfused = true,
+            None if spec == "mse-backward-rounded-once" => {
+                faults.mse_backward_rounded_once = true;
+            }
             None if spec == "take-in-storage-order" => faults.take_in_storage_order = true,
             None if spec == "pool-gradient-in-double" => faults.pool_gradient_in_double = true,
             None if spec == "sparse-coalesce-in-f64" => faults.sparse_coalesce_in_f64 = true,

@@ -91,6 +91,16 @@ pub struct Faults {
     /// float32 first, as PyTorch's TensorIterator does (numbers_in_double).
     /// Puts `x * 0.9` an ulp off PyTorch's for a sixth of the elements.
     pub numbers_in_double: bool,
+    /// `tanh_backward` rounds `y * y` before subtracting it from one, where
+    /// PyTorch's kernel fuses `1 - y * y` into one rounding
+    /// (tanh_backward_unfused). Puts a quarter of a float32 tanh's input
+    /// gradients an ulp off.
+    pub tanh_backward_unfused: bool,
+    /// `mse_loss_backward` computes `norm * (self - target) * grad` in f64
+    /// and rounds once, where PyTorch's float32 kernel rounds after each
+    /// step (mse_backward_rounded_once). Puts about a third of the input
+    /// gradients of a float32 MSE loss an ulp off.
+    pub mse_backward_rounded_once: bool,
     /// `take` reads positions in storage order instead of the tensor's
     /// logical order. Breaks every `take` from a non-contiguous tensor.
     pub take_in_storage_order: bool,

@@ -88,6 +88,7 @@ mod programs;
 mod prototype_dist_metric;
 mod reduction;
 mod resize_antialias;
+mod rounding_order;
 mod rrelu;
 mod saved_hooks;
 mod science_probes;

@@ -1,9 +1,11 @@
 //! `mse_loss` and `mse_loss_backward`.
 //!
-//! Reduction codes are PyTorch's: 0 none, 1 mean, 2 sum.
+//! Reduction codes are PyTorch's: 0 none, 1 mean, 2 sum. Both round as
+//! PyTorch's float kernels do, step by step in the dtype.
 
 use super::KernelCtx;
 use super::iter::{output_strides, read_broadcast};
+use super::reduce::{Layout, cascade_means, cascade_sums};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -28,7 +30,10 @@ fn reduction(op: &str, code: i64) -> Result<i64> {
     }
 }
 
-/// `mse_loss(self, target, reduction=1)`.
+/// `mse_loss(self, target, reduction=1)`: PyTorch's kernel squares each
+/// difference in the dtype (`diff * diff`, two roundings), then reduces
+/// the squares as `mean()` / `sum()` do: float32 and float64 in their
+/// cascade order (`reduce::cascade_means`), other dtypes in f64.
 pub(crate) fn mse_loss(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let (x, y) = (a.tensor(0)?, a.tensor(1)?);
     ctx.check(x, "self")?;
@@ -36,28 +41,42 @@ pub(crate) fn mse_loss(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
     let reduction = reduction(ctx.op, a.int(2)?)?;
     let shape = broadcast(ctx.op, x, y)?;
     let dtype = crate::tensor::promote::promote_types(x.dtype(), y.dtype());
+    let stepwise = matches!(dtype, DType::Float32 | DType::Float64) && !ctx.faults.sum_in_double;
+    let round = |v: f64| if stepwise { cast_value(dtype, v) } else { v };
     let squares = || -> Result<Vec<f64>> {
         let xs = read_broadcast(ctx.op, x, &shape)?;
         let ys = read_broadcast(ctx.op, y, &shape)?;
         Ok(xs
             .iter()
             .zip(&ys)
-            .map(|(&p, &q)| (p - q) * (p - q))
+            .map(|(&p, &q)| {
+                let d = round(p - q);
+                round(d * d)
+            })
             .collect())
     };
     let out = if reduction == 0 {
         let strides = output_strides(&shape, &[(x.shape(), x.stride()), (y.shape(), y.stride())]);
         ctx.output(&shape, &strides, dtype, squares)?
     } else {
+        // The squares tensor is laid out as `self` and `target` are; its
+        // cascade order is its memory order, the logical order when both
+        // are contiguous.
+        let cascade = stepwise
+            && x.is_contiguous()
+            && y.is_contiguous()
+            && x.shape() == y.shape()
+            && !shape.contains(&0);
+        let threads = ctx.cpu.threads();
         ctx.output(&[], &[], dtype, || {
             let sq = squares()?;
-            let total: f64 = sq.iter().sum();
-            let value = if reduction == 1 {
-                total / sq.len().max(1) as f64
-            } else {
-                total
-            };
-            Ok(vec![value])
+            let n = sq.len().max(1);
+            Ok(match (cascade, reduction) {
+                (true, 1) => cascade_means(&sq, dtype, Layout::Full, threads, n),
+                (true, _) => cascade_sums(&sq, dtype, Layout::Full, threads),
+                (false, 1) => vec![sq.iter().sum::<f64>() / n as f64],
+                (false, _) => vec![sq.iter().sum()],
+            })
         })?
     };
     Ok(vec![out.into()])
@@ -79,12 +98,14 @@ pub(crate) fn mse_loss_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<
         2.0
     };
     let dtype = x.dtype();
-    // float16/bfloat16: PyTorch's kernel keeps `self - target`, the norm and
-    // each product in the tensor's dtype (observed in torch 2.15: rounding
-    // after each of the three steps reproduces every element, for both
-    // reductions; one rounding at the end misses about half of them).
-    let reduced = matches!(dtype, DType::Float16 | DType::BFloat16);
-    let round = |v: f64| if reduced { cast_value(dtype, v) } else { v };
+    // PyTorch's kernel keeps `self - target`, the norm and each product in
+    // the tensor's dtype, `(norm * diff) * grad` (observed in torch 2.15 on
+    // float32, float16 and bfloat16: rounding after each of the three steps
+    // reproduces every element, for both reductions; one rounding at the
+    // end misses a third to a half of them).
+    let stepwise = matches!(dtype, DType::Float32 | DType::Float16 | DType::BFloat16)
+        && !ctx.faults.mse_backward_rounded_once;
+    let round = |v: f64| if stepwise { cast_value(dtype, v) } else { v };
     let norm = round(norm);
     let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
         let xs = x.read_f64(ctx.op)?;

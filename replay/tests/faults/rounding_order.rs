@@ -1,0 +1,61 @@
+//! Mutation tests of where PyTorch's float kernels round, on the
+//! `autograd_grad` golden (a Tanh MLP under an MSE loss, differentiated by
+//! `torch.autograd.grad`). An anchored replay runs every operator on
+//! PyTorch's own inputs and lists the operators whose outputs are not
+//! bit-identical (`values.inexact`): `tanh_backward` (`1 - y * y` fused
+//! into one rounding) and `mse_loss` / `mse_loss_backward` (each step
+//! rounded to float32) are not among them; rounding elsewhere (faults
+//! `tanh-backward-unfused`, `mse-backward-rounded-once`) puts them there,
+//! an ulp off, within tolerance.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use super::support::golden;
+
+const TRACE: &str = "autograd_grad.torch.ftr";
+
+fn inexact_anchored(fault: Option<&str>) -> Value {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ft-replay"));
+    cmd.arg("--against")
+        .arg(golden(TRACE))
+        .args(["--anchor", "--format", "json"]);
+    if let Some(fault) = fault {
+        cmd.args(["--inject-fault", fault]);
+    }
+    let out = cmd.output().expect("run ft-replay");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json report");
+    report["values"]["inexact"].clone()
+}
+
+const FUSED: &str = "aten.tanh_backward.default";
+const MSE: [&str; 2] = ["aten.mse_loss.default", "aten.mse_loss_backward.default"];
+
+#[test]
+fn tanh_and_mse_gradients_are_bit_identical_on_pytorch_inputs() {
+    let inexact = inexact_anchored(None);
+    for op in std::iter::once(FUSED).chain(MSE) {
+        assert!(inexact.get(op).is_none(), "{op}: {inexact}");
+    }
+}
+
+#[test]
+fn an_unfused_tanh_backward_is_listed_inexact() {
+    let inexact = inexact_anchored(Some("tanh-backward-unfused"));
+    assert_eq!(inexact[FUSED]["tensors"], 5, "{inexact}");
+    assert_eq!(inexact[FUSED]["first_seq"], 56, "{inexact}");
+}
+
+#[test]
+fn an_mse_gradient_rounded_once_is_listed_inexact() {
+    let inexact = inexact_anchored(Some("mse-backward-rounded-once"));
+    assert_eq!(inexact[MSE[1]]["tensors"], 3, "{inexact}");
+    assert_eq!(inexact[MSE[1]]["first_seq"], 49, "{inexact}");
+}
