@@ -170,6 +170,7 @@ impl Default for ReplayOptions {
 /// `anomaly-parent-dropped`,
 /// `generator-key-dropped`, `normal-result-default-dtype`,
 /// `like-device-ignored`, `scatter-0d-index-at-origin` (tutorial-like-device),
+/// `complex-inplace-drops-imag` (tutorial-complex-inplace),
 /// `antialias-cubic-keys-a`, `resample-u8-truncates`, `grid-sample-cubic-keys-half`,
 /// `adaptive-max-pool3d-floor-end`,
 /// `bincount-drops-last-bin`, `histogram-last-edge-open`, `median-upper-of-two`,
@@ -342,6 +343,10 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "generator-key-dropped" => faults.generator_key_dropped = true,
             // tutorial-like-device, tutorial-scatter-0d
             None if spec == "like-device-ignored" => faults.like_device_ignored = true,
+            // tutorial-complex-inplace
+            None if spec == "complex-inplace-drops-imag" => {
+                faults.complex_inplace_drops_imag = true;
+            }
             None if spec == "scatter-0d-index-at-origin" => {
                 faults.scatter_0d_index_at_origin = true;
             }

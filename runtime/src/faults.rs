@@ -681,6 +681,11 @@ pub struct Faults {
     /// the dispatch order of every backward where such a zero meets another
     /// gradient.
     pub zero_tensor_sum_materialized: bool,
+    /// A complex in-place `add_`/`sub_`/`mul_`/`div_` writes only the real
+    /// parts of its result back (tutorial-complex-inplace), as a kernel
+    /// that stores a complex result through a real view would. Breaks
+    /// every complex parameter updated in place (`w -= lr * w.grad`).
+    pub complex_inplace_drops_imag: bool,
     /// A `*_like` / `new_*` factory's TensorOptions `device` is ignored and
     /// the result lands on the backend its tensor argument selected
     /// (tutorial-like-device): `empty_like(meta_t, device="cpu")` stays on

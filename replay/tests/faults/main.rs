@@ -120,6 +120,7 @@ mod torchscript;
 mod torchvision;
 mod training_misc;
 mod transformer_fastpath;
+mod tutorial_complex_inplace;
 mod tutorial_like_device;
 mod tutorial_scatter_0d;
 mod uint8_image_resize;

@@ -9,7 +9,7 @@
 
 use super::{Cx, KernelCtx, any_complex, cx_operand, cx_parts, cx_result_type, real_kernel};
 use crate::dispatch::args::Args;
-use crate::error::Result;
+use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::iter::output_strides;
 use crate::kernels::pointwise::broadcast;
@@ -85,6 +85,75 @@ pub(crate) fn sub(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         |x, y| (x.0 - alpha * y.0, x.1 - alpha * y.1),
     )?;
     Ok(vec![out.into()])
+}
+
+/// The in-place form of a complex binary kernel (`w -= lr * w.grad` of a
+/// complex parameter): the out-of-place kernel's result, which must keep
+/// `self`'s shape, written back into `self`'s elements. A real `self` with
+/// a complex operand is refused as PyTorch refuses it (the complex result
+/// type cannot be cast to a real output).
+fn in_place(
+    ctx: &mut KernelCtx<'_>,
+    a: Args<'_>,
+    out_of_place: fn(&mut KernelCtx<'_>, Args<'_>) -> Result<Vec<IValue>>,
+) -> Result<Vec<IValue>> {
+    if !any_complex(&a) {
+        return real_kernel(ctx, a);
+    }
+    let this = a.tensor(0)?.clone();
+    let out = out_of_place(ctx, a)?;
+    let out = out
+        .first()
+        .and_then(IValue::as_tensor)
+        .ok_or_else(|| RuntimeError::unsupported(ctx.op, "a complex result"))?;
+    if !this.dtype().is_complex() {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "result type {} can't be cast to the desired output type {}",
+                out.dtype().scalar_type_name(),
+                this.dtype().scalar_type_name()
+            ),
+        ));
+    }
+    if out.shape() != this.shape() {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "output with shape {:?} doesn't match the broadcast shape {:?}",
+                this.shape(),
+                out.shape()
+            ),
+        ));
+    }
+    if ctx.faults.complex_inplace_drops_imag {
+        let parts = out.read_f64(ctx.op)?;
+        let real: Vec<f64> = parts.iter().step_by(2).copied().collect();
+        ctx.write(&this, || Ok(real))?;
+    } else {
+        ctx.write(&this, || out.read_f64(ctx.op))?;
+    }
+    Ok(vec![this.into()])
+}
+
+/// `add_.Tensor(self, other, *, alpha=1)`, `add_.Scalar`.
+pub(crate) fn add_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    in_place(ctx, a, add)
+}
+
+/// `sub_.Tensor(self, other, *, alpha=1)`, `sub_.Scalar`.
+pub(crate) fn sub_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    in_place(ctx, a, sub)
+}
+
+/// `mul_.Tensor(self, other)`, `mul_.Scalar`.
+pub(crate) fn mul_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    in_place(ctx, a, mul)
+}
+
+/// `div_.Tensor(self, other)`, `div_.Scalar`.
+pub(crate) fn div_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    in_place(ctx, a, div)
 }
 
 /// `(a + bi)(c + di) = (ac − bd) + (ad + bc)i`.
@@ -285,5 +354,45 @@ mod tests {
         let h = std::f64::consts::FRAC_1_SQRT_2;
         assert!((root.0 - h).abs() < 1e-15 && (root.1 - h).abs() < 1e-15);
         assert_eq!(quotient((1.0, 0.0), (0.0, 2.0)), (0.0, -0.5));
+    }
+
+    #[test]
+    fn in_place_complex_arithmetic_writes_both_parts_into_self() {
+        use crate::runtime::Runtime;
+        let mut rt = Runtime::new();
+        let complex = |rt: &mut Runtime, parts: &[f32]| {
+            let x = rt
+                .introduce_tensor_f32(&[parts.len() as i64 / 2, 2], &[2, 1], 0, parts, false)
+                .expect("tensor");
+            let z = rt
+                .call("aten.view_as_complex.default", vec![x.into()])
+                .expect("complex");
+            z[0].as_tensor().expect("tensor").clone()
+        };
+        // w -= lr * g: (1 + 2i) - (0.5 - 1i) = 0.5 + 3i
+        let w = complex(&mut rt, &[1.0, 2.0, -1.0, 0.0]);
+        let g = complex(&mut rt, &[0.5, -1.0, 1.0, 1.0]);
+        let out = rt
+            .call("aten.sub_.Tensor", vec![w.clone().into(), g.clone().into()])
+            .expect("sub_");
+        assert!(out[0].as_tensor().expect("self").shares_storage(&w));
+        assert_eq!(w.to_f64_vec().expect("values"), vec![0.5, 3.0, -2.0, -1.0]);
+        // (0.5 + 3i)(0.5 - 1i) = 3.25 + 1i; (-2 - i)(1 + i) = -1 - 3i
+        rt.call("aten.mul_.Tensor", vec![w.clone().into(), g.clone().into()])
+            .expect("mul_");
+        assert_eq!(w.to_f64_vec().expect("values"), vec![3.25, 1.0, -1.0, -3.0]);
+        // a complex operand into a real self is refused, as PyTorch does
+        let real = rt
+            .introduce_tensor_f32(&[2], &[1], 0, &[0.0, 0.0], false)
+            .expect("tensor");
+        let err = rt
+            .call("aten.add_.Tensor", vec![real.into(), g.into()])
+            .expect_err("complex into real");
+        assert!(
+            err.to_string().contains(
+                "result type ComplexFloat can't be cast to the desired output type Float"
+            ),
+            "{err}"
+        );
     }
 }
