@@ -467,6 +467,11 @@ pub struct Faults {
     /// Breaks the values of every histogram whose range comes from the data
     /// (its maximum lies on that edge).
     pub histogram_last_edge_open: bool,
+    /// The trapezoid rule over sample points (`trapezoid.x`, `trapz.x`,
+    /// `cumulative_trapezoid.x`, seen whole under `inference_mode`) does
+    /// not halve the summed `(y[i] + y[i+1]) * dx` (trapezoid-skips-half).
+    /// Doubles every AUROC an evaluation loop integrates that way.
+    pub trapezoid_skips_half: bool,
     /// `median`/`nanmedian` (all-reduce and `.dim`) take the upper of the
     /// two middle values of an even count. Breaks the values and indices of
     /// every even-length median.
