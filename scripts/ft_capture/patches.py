@@ -71,6 +71,9 @@ class Patches:
             self._set(module, "_pad_packed_sequence", self._wrap_pad_packed(getattr(module, "_pad_packed_sequence")))
         self._set(torch.Tensor, "share_memory_", self._refuse_share(torch.Tensor.share_memory_))
         self._set(torch._C, "_increment_version", self._refuse_increment_version(torch._C._increment_version))
+        saved_tensor = torch._C._autograd.SavedTensor
+        self._set(saved_tensor, "register_hooks", self._refuse_saved_tensor_hooks(saved_tensor.register_hooks))
+        self._set(torch._C._functions, "UndefinedGrad", self._refuse_undefined_grad(torch._C._functions.UndefinedGrad))
         for name in ("trace", "trace_module"):
             self._set(torch.jit, name, self._refuse_jit_trace(getattr(torch.jit, name)))
         for owner, name in EXPOSING:
@@ -180,6 +183,47 @@ class Patches:
             return original(items, *args, **kwargs)
 
         return _increment_version
+
+    def _refuse_saved_tensor_hooks(self, original: Callable) -> Callable:
+        """`grad_fn._raw_saved_X.register_hooks(pack, unpack)` puts hooks on
+        one saved tensor (the autograd saved-tensors tutorial): the node
+        then unpacks what the program's hook returned, which no event
+        records (observed in torch 2.15: the replayed node reads the
+        original tensor and diverges in dataflow). Refused by name; the
+        scoped `torch.autograd.graph.saved_tensors_hooks` is recorded."""
+        rec = self.rec
+
+        @functools.wraps(original)
+        def register_hooks(saved, *args, **kwargs):
+            if rec.observing():
+                raise rec.fail(
+                    "unsupported: hooks on one saved tensor (grad_fn._raw_saved_*.register_hooks): what the "
+                    "node unpacks comes from the program's hook, which a trace cannot hold; register them for "
+                    "a region with torch.autograd.graph.saved_tensors_hooks instead"
+                )
+            return original(saved, *args, **kwargs)
+
+        return register_hooks
+
+    def _refuse_undefined_grad(self, original: Any) -> Callable:
+        """`torch._C._functions.UndefinedGrad()(t)` (what `gradcheck` and
+        `gradgradcheck` call with the default `check_undefined_grad=True`)
+        wraps `t` in an UndefinedGradBackward node without an operator: the
+        node takes a sequence number and its outputs enter the graph
+        unseen (observed in torch 2.15: every later node's `seq_nr` is one
+        higher than a replay gives it). Refused by name."""
+        rec = self.rec
+
+        def UndefinedGrad(*args, **kwargs):
+            if rec.observing():
+                raise rec.fail(
+                    "unsupported: torch._C._functions.UndefinedGrad (gradcheck/gradgradcheck's undefined-gradient "
+                    "check) makes an autograd node without an operator, which a trace cannot hold; pass "
+                    "check_undefined_grad=False"
+                )
+            return original(*args, **kwargs)
+
+        return UndefinedGrad
 
     def _refuse_jit_trace(self, original: Callable) -> Callable:
         """`torch.jit.trace` records, into the graph it builds, every call

@@ -150,3 +150,37 @@ def test_the_capture_changes_nothing_node_hooks_compute(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == repr(want.tolist())
+
+
+ONE_SAVED_TENSOR_HOOKED = """\
+import torch
+x = torch.randn(5, requires_grad=True)
+y = x.pow(2)
+y.grad_fn._raw_saved_self.register_hooks(lambda t: t.detach().clone(), lambda t: t)
+y.sum().backward()
+"""
+
+GRADCHECK = """\
+import torch
+x = torch.tensor([0.5, -0.7], dtype=torch.double, requires_grad=True)
+print(torch.autograd.gradcheck(torch.sin, x{options}))
+"""
+
+
+def test_hooks_on_one_saved_tensor_are_refused(tmp_path):
+    # The node would unpack the hook's clone, which no event records.
+    result, _ = capture(tmp_path, "raw_saved_hooks", ONE_SAVED_TENSOR_HOOKED)
+    assert result.returncode == 4, result.stderr
+    assert "unsupported: hooks on one saved tensor" in last_line(result)
+
+
+def test_gradcheck_is_refused_at_its_undefined_grad_check_and_records_without_it(tmp_path):
+    # UndefinedGrad makes a node (a sequence number) without an operator.
+    result, _ = capture(tmp_path, "gradcheck", GRADCHECK.format(options=""))
+    assert result.returncode == 4, result.stderr
+    assert "unsupported: torch._C._functions.UndefinedGrad" in last_line(result)
+    assert "check_undefined_grad=False" in last_line(result)
+    result, out = capture(tmp_path, "gradcheck_defined", GRADCHECK.format(options=", check_undefined_grad=False"))
+    assert result.returncode == 0, result.stderr
+    assert "True" in result.stdout
+    assert any(p[1] == "SinBackward0" for p in events_named(ftr.TraceReader(str(out)), "node"))
