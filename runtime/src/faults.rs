@@ -101,6 +101,11 @@ pub struct Faults {
     /// step (mse_backward_rounded_once). Puts about a third of the input
     /// gradients of a float32 MSE loss an ulp off.
     pub mse_backward_rounded_once: bool,
+    /// `pow(x, 3)`, `pow(x, -2)` and `pow(x, -0.5)` use the general power
+    /// where PyTorch's kernel multiplies, divides and takes a square root
+    /// (pow_by_general_power). Puts a quarter of the elements of a cubed
+    /// float32 tensor (the tanh-approximated GELU's `x ** 3`) an ulp off.
+    pub pow_by_general_power: bool,
     /// `take` reads positions in storage order instead of the tensor's
     /// logical order. Breaks every `take` from a non-contiguous tensor.
     pub take_in_storage_order: bool,

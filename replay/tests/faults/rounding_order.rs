@@ -6,7 +6,10 @@
 //! into one rounding) and `mse_loss` / `mse_loss_backward` (each step
 //! rounded to float32) are not among them; rounding elsewhere (faults
 //! `tanh-backward-unfused`, `mse-backward-rounded-once`) puts them there,
-//! an ulp off, within tolerance.
+//! an ulp off, within tolerance. Likewise on `mingpt_style`, whose GELU
+//! cubes its input with `torch.pow(x, 3.0)`: PyTorch's kernel multiplies
+//! `x * x * x`; the general power (fault `pow-by-general-power`) is an ulp
+//! off.
 
 use std::process::Command;
 
@@ -17,9 +20,13 @@ use super::support::golden;
 const TRACE: &str = "autograd_grad.torch.ftr";
 
 fn inexact_anchored(fault: Option<&str>) -> Value {
+    inexact_anchored_on(TRACE, fault)
+}
+
+fn inexact_anchored_on(trace: &str, fault: Option<&str>) -> Value {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ft-replay"));
     cmd.arg("--against")
-        .arg(golden(TRACE))
+        .arg(golden(trace))
         .args(["--anchor", "--format", "json"]);
     if let Some(fault) = fault {
         cmd.args(["--inject-fault", fault]);
@@ -58,4 +65,15 @@ fn an_mse_gradient_rounded_once_is_listed_inexact() {
     let inexact = inexact_anchored(Some("mse-backward-rounded-once"));
     assert_eq!(inexact[MSE[1]]["tensors"], 3, "{inexact}");
     assert_eq!(inexact[MSE[1]]["first_seq"], 49, "{inexact}");
+}
+
+const POW: &str = "aten.pow.Tensor_Scalar";
+
+#[test]
+fn a_cube_is_a_product_bit_for_bit() {
+    let exact = inexact_anchored_on("mingpt_style.torch.ftr", None);
+    assert!(exact.get(POW).is_none(), "{exact}");
+    let general = inexact_anchored_on("mingpt_style.torch.ftr", Some("pow-by-general-power"));
+    assert_eq!(general[POW]["tensors"], 1, "{general}");
+    assert_eq!(general[POW]["first_seq"], 269, "{general}");
 }

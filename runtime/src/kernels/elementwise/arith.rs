@@ -417,8 +417,66 @@ fn pow_of(ctx: &KernelCtx<'_>, ops: &[Operand<'_>]) -> Result<Tensor> {
             return nary_params(ctx, ops, dtype, |v| if v[1] == 0.0 { 1.0 } else { v[0] });
         }
         nary_i64_params(ctx, ops, dtype, |v| Ok(pow_i64(v[0], v[1])))
+    } else if let (Some(steps), false) = (
+        ProductPower::of(dtype, ops),
+        ctx.faults.pow_by_general_power,
+    ) {
+        nary_params(ctx, ops, dtype, move |v| steps.apply(v[0]))
     } else {
         nary_params(ctx, ops, dtype, |v| v[0].powf(v[1]))
+    }
+}
+
+/// A float32/float64 power by a number that PyTorch's `pow(Tensor, Scalar)`
+/// kernel computes with products and a square root instead of its general
+/// power (observed in torch 2.15: `x*x*x` for 3, `1/(x*x)` for -2 and
+/// `1/sqrt(x)` for -0.5 reproduce every element, each step rounded to the
+/// dtype; the general power misses a quarter of them). 2 and -1 are one
+/// correctly rounded step either way.
+#[derive(Clone, Copy)]
+enum ProductPower {
+    Cube(DType),
+    InverseSquare(DType),
+    InverseRoot(DType),
+}
+
+impl ProductPower {
+    fn of(dtype: DType, ops: &[Operand<'_>]) -> Option<ProductPower> {
+        let (Operand::Tensor(_), Operand::Scalar(e, _)) = (ops.first()?, ops.get(1)?) else {
+            return None;
+        };
+        if !matches!(dtype, DType::Float32 | DType::Float64) {
+            return None;
+        }
+        match *e {
+            3.0 => Some(ProductPower::Cube(dtype)),
+            -2.0 => Some(ProductPower::InverseSquare(dtype)),
+            -0.5 => Some(ProductPower::InverseRoot(dtype)),
+            _ => None,
+        }
+    }
+
+    /// `x` to the power, each product, quotient and root rounded to the
+    /// dtype (exact in f64 before that rounding, or rounded once more
+    /// harmlessly: 53 bits hold a float32 product and round its quotients
+    /// and roots correctly).
+    fn apply(self, x: f64) -> f64 {
+        let (dtype, value) = match self {
+            ProductPower::Cube(d) => (d, round_as(d, round_as(d, x * x) * x)),
+            ProductPower::InverseSquare(d) => (d, 1.0 / round_as(d, x * x)),
+            ProductPower::InverseRoot(d) => (d, 1.0 / round_as(d, x.sqrt())),
+        };
+        round_as(dtype, value)
+    }
+}
+
+/// `v` rounded to float32 for a float32 computation (float64 computes in
+/// f64 already).
+fn round_as(dtype: DType, v: f64) -> f64 {
+    if dtype == DType::Float32 {
+        f64::from(v as f32)
+    } else {
+        v
     }
 }
 
