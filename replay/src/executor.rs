@@ -139,7 +139,7 @@ impl Default for ReplayOptions {
 /// `build-order-saved-tensors`, `integer-arithmetic-in-double`,
 /// `right-shift-without-sign-fill`, `take-in-storage-order`, `put-first-write-wins`,
 /// `numbers-as-iterator-inputs`, `numbers-in-double`, `tanh-backward-unfused`,
-/// `mse-backward-rounded-once`, `pow-by-general-power`,
+/// `mse-backward-rounded-once`, `pow-by-general-power`, `complex-mul-in-double`,
 /// `pool-gradient-in-double`, `sparse-coalesce-in-f64`, `sparse-coalesce-reversed`,
 /// `sparse-bag-unscaled-mean`, `sparse-to-dense-overwrites`, `values-grad-uncoalesced`,
 /// `sparse-add-empty-ignores-alpha`, `sparse-mask-keeps-index-strides`,
@@ -229,6 +229,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.mse_backward_rounded_once = true;
             }
             None if spec == "pow-by-general-power" => faults.pow_by_general_power = true,
+            None if spec == "complex-mul-in-double" => faults.complex_mul_in_double = true,
             None if spec == "take-in-storage-order" => faults.take_in_storage_order = true,
             None if spec == "pool-gradient-in-double" => faults.pool_gradient_in_double = true,
             None if spec == "sparse-coalesce-in-f64" => faults.sparse_coalesce_in_f64 = true,

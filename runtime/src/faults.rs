@@ -106,6 +106,10 @@ pub struct Faults {
     /// (pow_by_general_power). Puts a quarter of the elements of a cubed
     /// float32 tensor (the tanh-approximated GELU's `x ** 3`) an ulp off.
     pub pow_by_general_power: bool,
+    /// A complex64 product computes its parts in f64 and rounds each once,
+    /// where PyTorch's kernel rounds each partial product to float32 first
+    /// (complex_mul_in_double). Puts a third of the parts an ulp off.
+    pub complex_mul_in_double: bool,
     /// `take` reads positions in storage order instead of the tensor's
     /// logical order. Breaks every `take` from a non-contiguous tensor.
     pub take_in_storage_order: bool,

@@ -9,7 +9,8 @@
 //! an ulp off, within tolerance. Likewise on `mingpt_style`, whose GELU
 //! cubes its input with `torch.pow(x, 3.0)`: PyTorch's kernel multiplies
 //! `x * x * x`; the general power (fault `pow-by-general-power`) is an ulp
-//! off.
+//! off. And on `complex_mri_recon`, whose complex64 products round each
+//! partial product to float32 (fault `complex-mul-in-double` does not).
 
 use std::process::Command;
 
@@ -76,4 +77,15 @@ fn a_cube_is_a_product_bit_for_bit() {
     let general = inexact_anchored_on("mingpt_style.torch.ftr", Some("pow-by-general-power"));
     assert_eq!(general[POW]["tensors"], 1, "{general}");
     assert_eq!(general[POW]["first_seq"], 269, "{general}");
+}
+
+const MUL: &str = "aten.mul.Tensor";
+
+#[test]
+fn complex64_products_round_each_partial_product() {
+    let exact = inexact_anchored_on("complex_mri_recon.torch.ftr", None);
+    assert!(exact.get(MUL).is_none(), "{exact}");
+    let wide = inexact_anchored_on("complex_mri_recon.torch.ftr", Some("complex-mul-in-double"));
+    assert_eq!(wide[MUL]["tensors"], 35, "{wide}");
+    assert_eq!(wide[MUL]["first_seq"], 204, "{wide}");
 }
