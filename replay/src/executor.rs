@@ -158,7 +158,7 @@ impl Default for ReplayOptions {
 /// `embedding-renorm-no-scale`, `cdist-inf-norm-as-l1`, `cdist-grad-negated`,
 /// `complex-mul-no-cross-terms`, `mul-backward-conj-dropped`, `complex-mm-no-conj`,
 /// `complex-div-backward-no-conj`, `real-grad-takes-imag`, `complex-cat-conjugates`,
-/// `polar-backward-negative-unit`, `trapezoid-skips-half`,
+/// `polar-backward-negative-unit`, `trapezoid-skips-half`, `pad-reflect-as-replicate`,
 /// `pdist-grad-one-sided`, `cross-sign-flipped`, `digamma-off-by-one-shift`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
 /// `attention-reduced-as-float`, `qr-sign-flipped`, `solve-triangular-right-transposed`,
 /// `lu-pivot-without-max`,
@@ -299,6 +299,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "real-grad-takes-imag" => faults.real_grad_takes_imag = true,
             None if spec == "trapezoid-skips-half" => faults.trapezoid_skips_half = true,
+            None if spec == "pad-reflect-as-replicate" => faults.pad_reflect_as_replicate = true,
             None if spec == "complex-cat-conjugates" => faults.complex_cat_conjugates = true,
             None if spec == "polar-backward-negative-unit" => {
                 faults.polar_backward_negative_unit = true;

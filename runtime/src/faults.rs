@@ -481,6 +481,10 @@ pub struct Faults {
     /// not halve the summed `(y[i] + y[i+1]) * dx` (trapezoid-skips-half).
     /// Doubles every AUROC an evaluation loop integrates that way.
     pub trapezoid_skips_half: bool,
+    /// `F.pad(mode="reflect")` seen whole under `inference_mode` runs the
+    /// replication kernel (pad-reflect-as-replicate): edge values repeated
+    /// instead of mirrored.
+    pub pad_reflect_as_replicate: bool,
     /// `median`/`nanmedian` (all-reduce and `.dim`) take the upper of the
     /// two middle values of an even count. Breaks the values and indices of
     /// every even-length median.

@@ -47,8 +47,17 @@ fn perturbed_composites_are_value_failures_naming_them() {
             "aten.pairwise_distance.default",
             "aten.where.ScalarOther",
             "aten.square.default",
-            "aten.diff.default",
         ],
         "0.5",
     );
+    // A perturbed `diff` also changes the count of flips in a bool mask
+    // that `item()` reads out: free-running, that call's result differs too.
+    let op = "aten.diff.default";
+    let fault = format!("perturb={op}:0.5");
+    let (code, out) = replay_with_fault(TRACE, &fault);
+    assert!(matches!(code, Some(1 | 3)), "{out}");
+    assert!(out.contains(&format!("drift starts at {op}")), "{out}");
+    let (code, out) = replay_anchored_with_fault(TRACE, &fault);
+    assert!(matches!(code, Some(1 | 3)), "anchored: {out}");
+    assert!(out.contains(op), "anchored: {out}");
 }

@@ -60,6 +60,7 @@ mod householder_partial_rotation;
 mod hyperbolic;
 mod indexing;
 mod inference_composites;
+mod inference_eval_conv1d;
 mod inference_eval_metrics;
 mod int64_segments;
 mod integer_hashing;

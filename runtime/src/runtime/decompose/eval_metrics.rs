@@ -77,6 +77,14 @@ pub(super) fn run(rt: &mut Runtime, a: &Bound<'_>) -> Option<Result<Vec<IValue>>
         "aten.kl_div.default" => kl_div(rt, a),
         "aten.cosine_similarity.default" => cosine_similarity(rt, a),
         "aten.pairwise_distance.default" => pairwise_distance(rt, a),
+        "aten.pad.default" => pad(rt, a),
+        "aten.max_pool1d.default" => pool1d(rt, a, "aten.max_pool2d_with_indices.default"),
+        "aten.max_pool1d_with_indices.default" => {
+            pool1d(rt, a, "aten.max_pool2d_with_indices.default")
+        }
+        "aten.avg_pool1d.default" => pool1d(rt, a, "aten.avg_pool2d.default"),
+        "aten.adaptive_avg_pool1d.default" => pool1d(rt, a, "aten.adaptive_avg_pool2d.default"),
+        "aten.adaptive_max_pool1d.default" => pool1d(rt, a, "aten.adaptive_max_pool2d.default"),
         _ => return None,
     };
     Some(out)
@@ -719,6 +727,128 @@ fn pairwise_distance(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
             keepdim.into(),
         ],
     )?)
+}
+
+/// `pad(self, pad, mode, value)`: `constant_pad_nd` (value 0 when none
+/// given); `reflect` / `replicate` through the `reflection_pad{1,2,3}d` /
+/// `replication_pad{1,2,3}d` kernel of the padded dimensions' count, which
+/// take no value. `circular` is refused.
+fn pad(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
+    let x = a.tensor(0)?;
+    let widths = a.ints(1)?;
+    let mode = match a.value(2)? {
+        IValue::Str(m) => m.clone(),
+        _ => return Err(a.refuse("a mode that is not a string")),
+    };
+    let value = a.value(3)?.clone();
+    if mode == "constant" {
+        let value = match value {
+            IValue::None => IValue::Float(0.0),
+            v => v,
+        };
+        return rt.dispatch(
+            "aten.constant_pad_nd.default",
+            vec![x.into(), widths.into(), value],
+        );
+    }
+    if !matches!(value, IValue::None) {
+        return Err(RuntimeError::unsupported(
+            a.op,
+            format!("Padding mode \"{mode}\" doesn't take in value argument"),
+        ));
+    }
+    if widths.len() % 2 != 0 || widths.is_empty() || widths.len() > 6 {
+        return Err(a.refuse("a padding length that is not 2, 4 or 6"));
+    }
+    let n = widths.len() / 2;
+    if x.dim() != n + 1 && x.dim() != n + 2 {
+        return Err(a.refuse(&format!("{n}-d {mode} padding of a {}-d input", x.dim())));
+    }
+    let mut kind = match mode.as_str() {
+        "reflect" => "reflection",
+        "replicate" => "replication",
+        _ => return Err(a.refuse(&format!("padding mode {mode:?}"))),
+    };
+    if rt.faults.pad_reflect_as_replicate && kind == "reflection" {
+        kind = "replication";
+    }
+    rt.dispatch(
+        &format!("aten.{kind}_pad{n}d.default"),
+        vec![x.into(), widths.into()],
+    )
+}
+
+/// The 1-d poolings: the 2-d operator over `self.unsqueeze(-2)` with a
+/// height of one (kernel 1, stride 1, padding 0, dilation 1; an adaptive
+/// output height of 1), every result squeezed back at -2 (`max_pool1d`
+/// keeps the values only).
+fn pool1d(rt: &mut Runtime, a: &Bound<'_>, op2d: &str) -> Result<Vec<IValue>> {
+    let x = a.tensor(0)?;
+    if x.dim() != 2 && x.dim() != 3 {
+        return Err(a.refuse(&format!("a {}-d input (2-d or 3-d expected)", x.dim())));
+    }
+    let one_more = |v: Vec<i64>, lead: i64| -> Vec<i64> {
+        let mut out = vec![lead];
+        out.extend(v);
+        out
+    };
+    let rows = one(
+        rt,
+        "aten.unsqueeze.default",
+        vec![x.into(), IValue::Int(-2)],
+    )?;
+    let args: Vec<IValue> = match a.op {
+        "aten.adaptive_avg_pool1d.default" | "aten.adaptive_max_pool1d.default" => {
+            vec![rows.into(), one_more(a.ints(1)?, 1).into()]
+        }
+        "aten.avg_pool1d.default" => {
+            let kernel = a.ints(1)?;
+            let stride = match a.ints(2)? {
+                s if s.is_empty() => kernel.clone(),
+                s => s,
+            };
+            vec![
+                rows.into(),
+                one_more(kernel, 1).into(),
+                one_more(stride, 1).into(),
+                one_more(a.ints(3)?, 0).into(),
+                a.flag(4)?.into(),
+                a.flag(5)?.into(),
+            ]
+        }
+        _ => {
+            let kernel = a.ints(1)?;
+            let stride = match a.ints(2)? {
+                s if s.is_empty() => kernel.clone(),
+                s => s,
+            };
+            vec![
+                rows.into(),
+                one_more(kernel, 1).into(),
+                one_more(stride, 1).into(),
+                one_more(a.ints(3)?, 0).into(),
+                one_more(a.ints(4)?, 1).into(),
+                a.flag(5)?.into(),
+            ]
+        }
+    };
+    let outs = rt.dispatch(op2d, args)?;
+    let keep = if a.op == "aten.max_pool1d.default" {
+        1
+    } else {
+        outs.len()
+    };
+    let mut squeezed = Vec::with_capacity(keep);
+    for out in outs.into_iter().take(keep) {
+        let t = out
+            .into_tensor()
+            .ok_or_else(|| a.refuse("a pooling without a tensor result"))?;
+        squeezed.push(
+            rt.dispatch("aten.squeeze.dim", vec![t.into(), IValue::Int(-2)])?
+                .remove(0),
+        );
+    }
+    Ok(squeezed)
 }
 
 #[cfg(test)]
