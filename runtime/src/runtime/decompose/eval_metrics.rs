@@ -958,4 +958,66 @@ mod tests {
         let xor = call("aten.__xor__.Scalar", vec![(&p).into(), IValue::Bool(true)]);
         assert_eq!(values(&xor), (DType::Bool, vec![0.0, 0.0, 1.0]));
     }
+
+    fn row(values: &[f64]) -> Tensor {
+        let shape = [1, values.len() as i64];
+        Tensor::from_f64(
+            "test",
+            &shape,
+            &contiguous_strides(&shape),
+            DType::Float32,
+            values,
+        )
+        .expect("tensor")
+    }
+
+    fn ints(v: &[i64]) -> IValue {
+        IValue::IntList(v.to_vec())
+    }
+
+    #[test]
+    fn pads_and_one_dimensional_poolings_of_an_unbatched_row() {
+        let x = row(&[1.0, 3.0, 2.0, 5.0]);
+        let pad = |mode: &str, widths: &[i64], value: IValue| {
+            let r = call(
+                "aten.pad.default",
+                vec![(&x).into(), ints(widths), IValue::Str(mode.into()), value],
+            );
+            values(&r).1
+        };
+        assert_eq!(
+            pad("reflect", &[2, 1], IValue::None),
+            vec![2.0, 3.0, 1.0, 3.0, 2.0, 5.0, 2.0]
+        );
+        assert_eq!(
+            pad("replicate", &[1, 1], IValue::None),
+            vec![1.0, 1.0, 3.0, 2.0, 5.0, 5.0]
+        );
+        assert_eq!(
+            pad("constant", &[1, 0], IValue::Float(-1.0)),
+            vec![-1.0, 1.0, 3.0, 2.0, 5.0]
+        );
+        let r = call("aten.max_pool1d.default", vec![(&x).into(), ints(&[2])]);
+        assert_eq!(
+            (r.shape().to_vec(), values(&r).1),
+            (vec![1, 2], vec![3.0, 5.0])
+        );
+        let r = call(
+            "aten.avg_pool1d.default",
+            vec![
+                (&x).into(),
+                ints(&[3]),
+                ints(&[1]),
+                ints(&[1]),
+                IValue::Bool(false),
+                IValue::Bool(false),
+            ],
+        );
+        assert_eq!(values(&r).1, vec![2.0, 2.0, f64::from(10.0f32 / 3.0), 3.5]);
+        let r = call(
+            "aten.adaptive_avg_pool1d.default",
+            vec![(&x).into(), ints(&[3])],
+        );
+        assert_eq!(values(&r).1, vec![2.0, 2.5, 3.5]);
+    }
 }
