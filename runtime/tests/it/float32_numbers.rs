@@ -25,6 +25,9 @@ fn inputs() -> Vec<f32> {
         .collect()
 }
 
+/// An operator and the float32 arithmetic it must equal.
+type Case = (&'static str, fn(f32, f32) -> f32);
+
 fn bits(v: &[f32]) -> Vec<u32> {
     v.iter().map(|x| x.to_bits()).collect()
 }
@@ -40,7 +43,7 @@ fn python_numbers_are_float32_numbers_in_float32_arithmetic() {
     let (x, xs) = input(&mut rt);
     let number = 0.222_222_222_222_222_2_f64;
     let n32 = number as f32;
-    let cases: [(&str, fn(f32, f32) -> f32); 4] = [
+    let cases: [Case; 4] = [
         ("aten.mul.Tensor", |a, b| a * b),
         ("aten.div.Tensor", |a, b| a / b),
         ("aten.add.Tensor", |a, b| a + b),
@@ -73,10 +76,11 @@ fn python_numbers_are_float32_numbers_in_float32_arithmetic() {
 fn in_place_operators_read_their_number_as_float32() {
     let mut rt = Runtime::new();
     let number = 0.9_f64;
-    for (op, f) in [
-        ("aten.mul_.Tensor", (|a, b| a * b) as fn(f32, f32) -> f32),
+    let cases: [Case; 2] = [
+        ("aten.mul_.Tensor", |a, b| a * b),
         ("aten.div_.Tensor", |a, b| a / b),
-    ] {
+    ];
+    for (op, f) in cases {
         let (x, xs) = input(&mut rt);
         call1(&mut rt, op, vec![(&x).into(), IValue::Float(number)]);
         let want: Vec<f32> = xs.iter().map(|&a| f(a, number as f32)).collect();
