@@ -638,7 +638,7 @@ impl Scope<'_> {
         for (_, v) in &op.args {
             args.push(self.ivalue(v)?);
         }
-        if ft_trace::op_class::is_random(&op.op)
+        if (ft_trace::op_class::is_random(&op.op) || ft_trace::op_class::is_external_input(&op.op))
             && let Some(out) = op.outputs.iter().flat_map(|v| v.tensors()).next()
             && out.device != "meta"
         {

@@ -173,7 +173,7 @@ impl Default for ReplayOptions {
 /// `complex-inplace-drops-imag` (tutorial-complex-inplace),
 /// `antialias-cubic-keys-a`, `resample-u8-truncates`, `grid-sample-cubic-keys-half`,
 /// `adaptive-max-pool3d-floor-end`,
-/// `bincount-drops-last-bin`, `histogram-last-edge-open`, `median-upper-of-two`,
+/// `bincount-drops-last-bin`, `histogram-last-edge-open`, `median-upper-of-two`, `png-paeth-as-up`,
 /// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
 /// `softshrink-no-shift`, `fake-quant-rounds-half-away`, `soft-margin-log-without-1p`,
 /// `conv-transpose3d-drops-output-padding`,
@@ -372,6 +372,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.nonstrict_load_copies_nothing = true;
             }
             None if spec == "bincount-drops-last-bin" => faults.bincount_drops_last_bin = true,
+            None if spec == "png-paeth-as-up" => faults.png_paeth_as_up = true,
             None if spec == "histogram-last-edge-open" => faults.histogram_last_edge_open = true,
             None if spec == "median-upper-of-two" => faults.median_upper_of_two = true,
             None if spec == "gamma-grad-wrong-series" => faults.gamma_grad_wrong_series = true,
@@ -908,7 +909,7 @@ impl Replayer<'_> {
             .iter()
             .map(|(_, v)| self.ivalue(seq, v))
             .collect::<Result<Vec<_>, _>>()?;
-        if ft_trace::op_class::is_random(&op.op) {
+        if ft_trace::op_class::is_random(&op.op) || ft_trace::op_class::is_external_input(&op.op) {
             self.provide_random(seq, op)?;
         }
         self.anchor_arguments(op);

@@ -715,6 +715,11 @@ pub struct Faults {
     /// (tutorial-scatter-0d): `zeros(10).scatter_(0, tensor(3), 1)` sets
     /// element 0. Breaks every one-hot target built that way.
     pub scatter_0d_index_at_origin: bool,
+    /// The PNG decoder (`image.decode_png` / `decode_image`) undoes the
+    /// Paeth scanline filter as Up (adds the byte above instead of the
+    /// Paeth predictor). Breaks the pixels of every PNG whose encoder
+    /// chose Paeth for a row (zlib-based writers often do).
+    pub png_paeth_as_up: bool,
 }
 
 impl Faults {

@@ -70,6 +70,14 @@ pub fn is_random(op: &str) -> bool {
     RANDOM_OPS.contains(&base_name(op))
 }
 
+/// Whether `op` (a full overload name) returns data from outside the process:
+/// torchvision's `image.read_file` gives a file's bytes. Replay feeds its
+/// recorded output back, as for a random operator (the file is the
+/// recording machine's).
+pub fn is_external_input(op: &str) -> bool {
+    op == "image.read_file.default"
+}
+
 /// Whether `op`'s outputs are uninitialised memory.
 pub fn is_uninitialized(op: &str) -> bool {
     UNINITIALIZED_OPS.contains(&base_name(op))

@@ -84,6 +84,7 @@ mod numbers_in_double;
 mod orthogonal;
 mod overlapping_pools;
 mod pad3d;
+mod png_image_folder;
 mod pow2_scaled_covariance_head;
 mod preallocated_out_buffers;
 mod programs;

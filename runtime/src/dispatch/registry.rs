@@ -75,6 +75,7 @@ pub const NATIVE_FUNCTIONS: &[(&str, &str)] = &[
         include_str!("native_functions/distributions.yaml"),
     ),
     ("sparse.yaml", include_str!("native_functions/sparse.yaml")),
+    ("image.yaml", include_str!("native_functions/image.yaml")),
 ];
 
 /// How a dispatch key handles an operator (the `handler` of a chain step).

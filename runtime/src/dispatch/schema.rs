@@ -204,9 +204,13 @@ impl FunctionSchema {
             reason: reason.to_owned(),
         };
         let s = text.trim();
-        let (namespace, s) = match s.strip_prefix("prims::") {
-            Some(rest) => ("prims", rest),
-            None => ("aten", s.strip_prefix("aten::").unwrap_or(s)),
+        let (namespace, s) = if let Some(rest) = s.strip_prefix("prims::") {
+            ("prims", rest)
+        } else if let Some(rest) = s.strip_prefix("image::") {
+            // torchvision's image I/O operators (`torch.ops.image`).
+            ("image", rest)
+        } else {
+            ("aten", s.strip_prefix("aten::").unwrap_or(s))
         };
         let open = s.find('(').ok_or_else(|| err("missing `(`"))?;
         let decl = s[..open].trim();

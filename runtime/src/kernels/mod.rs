@@ -19,6 +19,7 @@ mod factory;
 mod fft;
 pub(crate) mod float_bits;
 mod foreach;
+mod image;
 mod indexing;
 pub(crate) mod iter;
 mod join;
@@ -195,6 +196,7 @@ pub(crate) fn lookup_real(op: &str) -> Option<Kernel> {
         .or_else(|| decomp::lookup(op))
         .or_else(|| set::lookup(op))
         .or_else(|| utility::lookup(op))
+        .or_else(|| image::lookup(op))
         .or_else(|| statistics::lookup(op))
         .or_else(|| fft::lookup(op))
         .or_else(|| float_bits::lookup(op))

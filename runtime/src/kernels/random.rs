@@ -101,6 +101,13 @@ impl RandomSource {
         self.provided.push_back(Batch::Int(values));
     }
 
+    /// The next provided batch whatever its length, as integers: an
+    /// operator that reads outside the process (`image.read_file`) takes
+    /// the bytes PyTorch read from here.
+    pub(crate) fn next_provided_ints(&mut self) -> Option<Vec<i64>> {
+        self.provided.pop_front().map(Batch::into_i64)
+    }
+
     /// Number of queued batches.
     pub(crate) fn pending(&self) -> usize {
         self.provided.len()
