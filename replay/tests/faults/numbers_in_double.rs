@@ -8,28 +8,16 @@
 //! off, which zero tolerance fails at the product and the report's list of
 //! operators that are not bit-identical names.
 
-use std::process::Command;
-
-use super::support::golden;
+use super::support::run;
 
 const TRACE: &str = "custom_function.torch.ftr";
 
 fn replay_exactly(fault: Option<&str>) -> (Option<i32>, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ft-replay"));
-    cmd.arg("--against")
-        .arg(golden(TRACE))
-        .args(["--anchor", "--rtol", "0", "--atol", "0"])
-        .env("NO_COLOR", "1");
+    let mut args = vec!["--anchor", "--rtol", "0", "--atol", "0"];
     if let Some(fault) = fault {
-        cmd.args(["--inject-fault", fault]);
+        args.extend(["--inject-fault", fault]);
     }
-    let out = cmd.output().expect("run ft-replay");
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code(), text)
+    run(TRACE, &args)
 }
 
 #[test]

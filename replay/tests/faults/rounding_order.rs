@@ -68,24 +68,34 @@ fn an_mse_gradient_rounded_once_is_listed_inexact() {
     assert_eq!(inexact[MSE[1]]["first_seq"], 49, "{inexact}");
 }
 
-const POW: &str = "aten.pow.Tensor_Scalar";
+/// `op` is bit-identical anchored on `trace`, and under `fault` listed
+/// inexact with `tensors` tensors from PyTorch's event `first_seq` on.
+fn exact_unless(trace: &str, op: &str, fault: &str, tensors: u64, first_seq: u64) {
+    let exact = inexact_anchored_on(trace, None);
+    assert!(exact.get(op).is_none(), "{op}: {exact}");
+    let faulty = inexact_anchored_on(trace, Some(fault));
+    assert_eq!(faulty[op]["tensors"], tensors, "{fault}: {faulty}");
+    assert_eq!(faulty[op]["first_seq"], first_seq, "{fault}: {faulty}");
+}
 
 #[test]
 fn a_cube_is_a_product_bit_for_bit() {
-    let exact = inexact_anchored_on("mingpt_style.torch.ftr", None);
-    assert!(exact.get(POW).is_none(), "{exact}");
-    let general = inexact_anchored_on("mingpt_style.torch.ftr", Some("pow-by-general-power"));
-    assert_eq!(general[POW]["tensors"], 1, "{general}");
-    assert_eq!(general[POW]["first_seq"], 269, "{general}");
+    exact_unless(
+        "mingpt_style.torch.ftr",
+        "aten.pow.Tensor_Scalar",
+        "pow-by-general-power",
+        1,
+        269,
+    );
 }
-
-const MUL: &str = "aten.mul.Tensor";
 
 #[test]
 fn complex64_products_round_each_partial_product() {
-    let exact = inexact_anchored_on("complex_mri_recon.torch.ftr", None);
-    assert!(exact.get(MUL).is_none(), "{exact}");
-    let wide = inexact_anchored_on("complex_mri_recon.torch.ftr", Some("complex-mul-in-double"));
-    assert_eq!(wide[MUL]["tensors"], 35, "{wide}");
-    assert_eq!(wide[MUL]["first_seq"], 204, "{wide}");
+    exact_unless(
+        "complex_mri_recon.torch.ftr",
+        "aten.mul.Tensor",
+        "complex-mul-in-double",
+        35,
+        204,
+    );
 }

@@ -14,7 +14,7 @@ pub fn golden(name: &str) -> PathBuf {
 
 /// `ft-replay --against traces/<trace> <args>`: the exit code and
 /// everything printed (stdout, then stderr).
-fn run(trace: &str, args: &[&str]) -> (Option<i32>, String) {
+pub fn run(trace: &str, args: &[&str]) -> (Option<i32>, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_ft-replay"))
         .arg("--against")
         .arg(golden(trace))
