@@ -329,6 +329,24 @@ impl Report {
                 String::new()
             }
         );
+        for f in v.failures.iter().take(5) {
+            let _ = writeln!(
+                out,
+                "       {} output {} (expected seq {}, actual seq {}): {}, max abs {:.3e}, max rel {:.3e}, {} drift",
+                escape_control(&f.op),
+                f.output,
+                f.expected_seq,
+                f.actual_seq,
+                f.out_of_tolerance(),
+                f.max_abs,
+                f.max_rel,
+                f.drift
+            );
+        }
+        if v.failures.len() > 5 {
+            let _ = writeln!(out, "       … {} more", v.failures.len() - 5);
+        }
+        // After the failures, which tools read right below the values line.
         if self.mode == "anchored" && !v.inexact.is_empty() {
             let listed: Vec<String> = v
                 .most_inexact(5)
@@ -355,23 +373,6 @@ impl Report {
                     String::new()
                 }
             );
-        }
-        for f in v.failures.iter().take(5) {
-            let _ = writeln!(
-                out,
-                "       {} output {} (expected seq {}, actual seq {}): {}, max abs {:.3e}, max rel {:.3e}, {} drift",
-                escape_control(&f.op),
-                f.output,
-                f.expected_seq,
-                f.actual_seq,
-                f.out_of_tolerance(),
-                f.max_abs,
-                f.max_rel,
-                f.drift
-            );
-        }
-        if v.failures.len() > 5 {
-            let _ = writeln!(out, "       … {} more", v.failures.len() - 5);
         }
         if let Some(root) =
             crate::drift::drift_start(&v.failures).filter(|f| f.drift != "propagated")
