@@ -3,9 +3,7 @@
 //! run as replication is caught at the first `pad`, free-running and
 //! anchored; perturbed decompositions are value failures naming them.
 
-use super::support::{
-    assert_perturbed_ops_caught, replay, replay_anchored_with_fault, replay_with_fault,
-};
+use super::support::{assert_drift_starts_at_both_ways, assert_perturbed_ops_caught, replay};
 
 const TRACE: &str = "inference_eval_conv1d.torch.ftr";
 
@@ -18,14 +16,7 @@ fn the_corpus_program_matches() {
 
 #[test]
 fn reflection_run_as_replication_is_caught_at_the_first_pad() {
-    let op = "aten.pad.default";
-    for (code, out) in [
-        replay_with_fault(TRACE, "pad-reflect-as-replicate"),
-        replay_anchored_with_fault(TRACE, "pad-reflect-as-replicate"),
-    ] {
-        assert_eq!(code, Some(3), "{out}");
-        assert!(out.contains(&format!("drift starts at {op}")), "{out}");
-    }
+    assert_drift_starts_at_both_ways(TRACE, "pad-reflect-as-replicate", "aten.pad.default");
 }
 
 #[test]

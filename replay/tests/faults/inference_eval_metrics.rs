@@ -6,7 +6,8 @@
 //! failures naming them.
 
 use super::support::{
-    assert_perturbed_ops_caught, replay, replay_anchored_with_fault, replay_with_fault,
+    assert_drift_starts_at_both_ways, assert_perturbed_ops_caught, replay,
+    replay_anchored_with_fault, replay_with_fault,
 };
 
 const TRACE: &str = "inference_eval_metrics.torch.ftr";
@@ -20,16 +21,7 @@ fn the_corpus_program_matches() {
 
 #[test]
 fn a_trapezoid_rule_without_the_half_is_caught_at_the_auroc() {
-    let op = "aten.trapezoid.x";
-    let (code, out) = replay_with_fault(TRACE, "trapezoid-skips-half");
-    assert_eq!(code, Some(3), "{out}");
-    assert!(out.contains(&format!("drift starts at {op}")), "{out}");
-    let (code, out) = replay_anchored_with_fault(TRACE, "trapezoid-skips-half");
-    assert_eq!(code, Some(3), "anchored: {out}");
-    assert!(
-        out.contains(&format!("drift starts at {op}")),
-        "anchored: {out}"
-    );
+    assert_drift_starts_at_both_ways(TRACE, "trapezoid-skips-half", "aten.trapezoid.x");
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! first `image.decode_image` of a file whose writer chose Paeth,
 //! free-running and anchored.
 
-use super::support::{replay, replay_anchored_with_fault, replay_with_fault};
+use super::support::{assert_drift_starts_at_both_ways, replay};
 
 const TRACE: &str = "png_image_folder.torch.ftr";
 
@@ -16,14 +16,5 @@ fn the_corpus_program_matches() {
 
 #[test]
 fn paeth_undone_as_up_is_caught_at_the_first_decode() {
-    let op = "image.decode_image.default";
-    let (code, out) = replay_with_fault(TRACE, "png-paeth-as-up");
-    assert_eq!(code, Some(3), "{out}");
-    assert!(out.contains(&format!("drift starts at {op}")), "{out}");
-    let (code, out) = replay_anchored_with_fault(TRACE, "png-paeth-as-up");
-    assert_eq!(code, Some(3), "anchored: {out}");
-    assert!(
-        out.contains(&format!("drift starts at {op}")),
-        "anchored: {out}"
-    );
+    assert_drift_starts_at_both_ways(TRACE, "png-paeth-as-up", "image.decode_image.default");
 }

@@ -113,6 +113,18 @@ pub fn assert_anchored_value_failures(
     );
 }
 
+/// `fault` fails `trace` on values (exit 3) free-running and anchored,
+/// the drift starting at `op` both ways.
+pub fn assert_drift_starts_at_both_ways(trace: &str, fault: &str, op: &str) {
+    for (code, out) in [
+        replay_with_fault(trace, fault),
+        replay_anchored_with_fault(trace, fault),
+    ] {
+        assert_eq!(code, Some(3), "{out}");
+        assert!(out.contains(&format!("drift starts at {op}")), "{out}");
+    }
+}
+
 /// Each operator's kernel, perturbed by `delta`, is a value failure named
 /// where it happens: free-running the drift starts at the operator, or,
 /// where float drift of the golden's own grows beyond tolerance earlier
