@@ -687,7 +687,7 @@ def test_mode_induced_detaches_are_dropped_and_aliased(captures):
 KERNEL_DETACHES = re.compile(r"aten::_?slow_conv")
 
 
-@pytest.mark.parametrize("name", SHORT_LIVED + CORPUS)
+@pytest.mark.parametrize("name", SHORT_LIVED + ["printed_tensors"] + CORPUS)
 def test_recorded_detaches_are_the_ones_pytorch_runs_without_the_capture(captures, name):
     """Profiler, no dispatch mode: every detach PyTorch runs is recorded —
     in AccumulateGrad, at top level where the program (or an optimizer's
@@ -701,7 +701,7 @@ def test_recorded_detaches_are_the_ones_pytorch_runs_without_the_capture(capture
     materialized, at their first use)."""
     from torch.profiler import ProfilerActivity, profile
 
-    with profile(activities=[ProfilerActivity.CPU]) as prof, lazy_placeholders() as replaced:
+    with profile(activities=[ProfilerActivity.CPU]) as prof, lazy_placeholders() as replaced, tensor_formatting_marked():
         program_globals(name)
     # A slow convolution's kernel (thnn_conv2d: float64, dilated or
     # one-channel convolutions) detaches its operands itself, below the
@@ -716,6 +716,7 @@ def test_recorded_detaches_are_the_ones_pytorch_runs_without_the_capture(capture
         if e.name == "aten::detach"
         and not (e.cpu_parent and KERNEL_DETACHES.match(e.cpu_parent.name))
         and not (e.cpu_parent and e.cpu_parent.name == "PythonDispatchMode" and _inside_detach(e.cpu_parent))
+        and not _inside(e, TENSOR_FORMATTING)
     ]
     reader = captures.reader(name)
     node_names = {p[0]: p[1] for p in events_named(reader, "node")}
@@ -754,12 +755,42 @@ def test_recorded_detaches_are_the_ones_pytorch_runs_without_the_capture(capture
 
 def _inside_detach(event: Any) -> bool:
     """Whether a profiler event runs inside an `aten::detach`."""
+    return _inside(event, "aten::detach")
+
+
+def _inside(event: Any, range_name: str) -> bool:
+    """Whether a profiler event runs inside a range of that name."""
     parent = event.cpu_parent
     while parent is not None:
-        if parent.name == "aten::detach":
+        if parent.name == range_name:
             return True
         parent = parent.cpu_parent
     return False
+
+
+TENSOR_FORMATTING = "ft.tensor_formatting"
+
+
+@contextlib.contextmanager
+def tensor_formatting_marked() -> Iterator[None]:
+    """Marks formatting a tensor as text (`print(t)`, `str(t)`, `repr(t)`)
+    with a profiler range. PyTorch formats a tensor with every dispatch mode
+    disabled, so the operators it runs to do so (a `detach`, the min/max that
+    choose the number format) are invisible to any mode and to the capture,
+    by PyTorch's design, while the profiler still sees them."""
+    import torch._tensor_str as tensor_str
+
+    original = tensor_str._str
+
+    def marked(*args: Any, **kwargs: Any) -> str:
+        with torch.profiler.record_function(TENSOR_FORMATTING):
+            return original(*args, **kwargs)
+
+    tensor_str._str = marked
+    try:
+        yield
+    finally:
+        tensor_str._str = original
 
 
 @contextlib.contextmanager
@@ -1416,3 +1447,24 @@ def test_a_dead_in_place_result_records_the_bumped_version(captures):
     (_, out_ref) = uniform[0][4][0]
     assert out_ref[0] == self_ref[0]
     assert out_ref[8] == self_ref[8] + 1
+
+
+def test_printing_tensors_records_nothing(captures, tmp_path):
+    """PyTorch formats a tensor with every dispatch mode disabled
+    (`torch._tensor_str._str`), so a program that prints its tensors is
+    captured as the same program without the prints: the same events, in the
+    same order, with the same values. The profiler does see the formatting's
+    operators: `test_recorded_detaches_are_the_ones_pytorch_runs_without_the_capture`
+    leaves out the detaches inside it."""
+    source = (REPO / program_path("printed_tensors")).read_text()
+    silent_source, prints = re.subn(r"^( *)print\(.*\)$", r"\1pass", source, flags=re.MULTILINE)
+    assert prints == 7
+    silent = tmp_path / "printed_tensors_silent.py"
+    silent.write_text(silent_source)
+    printed = captures.reader("printed_tensors")
+    out = tmp_path / "silent.ftr"
+    result = ft_capture.capture_program(str(silent), str(out), "all", False)
+    assert result.status == ft_capture.EXIT_OK, result.message
+    quiet = ftr.TraceReader(str(out))
+    assert [(e.name, e.payload) for e in printed.events] == [(e.name, e.payload) for e in quiet.events]
+    assert [d for d, _ in printed.blob_entries] == [d for d, _ in quiet.blob_entries]
