@@ -21,23 +21,30 @@ _FREEZE_AT_NEXT_COLLECTION = [False]
 @contextlib.contextmanager
 def collector_pinned() -> Iterator[None]:
     """Python's cyclic garbage collector runs only where the capture runs
-    it (docs/CAPTURE.md §5.1): a full collection first, so that garbage made
-    before the capture is not freed inside it; automatic collection off
-    while the capture runs; a full collection before each top-level
-    `backward()` (`collection_point`). Automatic collections
-    follow allocation counts, which depend on everything the process did
-    before (imports, earlier captures), so a tensor held in a reference
-    cycle would be released at a different place in each process. The
-    objects alive at the start are frozen (`gc.freeze`: never scanned), and
-    so are those that survive the first collection point (the model, the
-    optimizer, what the first step made PyTorch create lazily), so that each
-    collection walks only what the program made since, unless the process
-    froze objects itself. Restored afterwards."""
+    it (docs/CAPTURE.md §5.1): automatic collection off while the capture
+    runs, a full collection before each top-level `backward()`
+    (`collection_point`). Automatic collections follow allocation counts,
+    which depend on everything the process did before (imports, earlier
+    captures), so a tensor held in a reference cycle would be released at a
+    different place in each process.
+
+    Every object the process holds at the start, garbage included, is
+    frozen (`gc.freeze`: never scanned), so garbage made before the capture
+    is not freed inside it; it goes back to the collector when the capture
+    ends. Freezing costs nothing, where a full collection walked every
+    object of the process (a quarter of a second with PyTorch imported and
+    a model built, more than a short capture's own work). What survives
+    the first collection point (the model, the optimizer, what the first
+    step made PyTorch create lazily) is frozen too, so that each later
+    collection walks only what the program made since. A process that
+    froze objects itself keeps its freeze: then the start collects once
+    instead, and nothing more is frozen. Restored afterwards."""
     was_enabled = gc.isenabled()
-    gc.collect()
     freeze = gc.get_freeze_count() == 0
     if freeze:
         gc.freeze()
+    else:
+        gc.collect()
     _FREEZE_AT_NEXT_COLLECTION[0] = freeze
     gc.disable()
     try:

@@ -81,3 +81,30 @@ def test_each_steps_cycle_is_released_before_the_next_backward_but_the_first(tmp
     for step in (1, 2):
         assert backwards[step] < released[held[step]] < backwards[step + 1], step
     assert held[3] not in released
+
+
+class _RunsAnOperatorWhenCollected:
+    """Cyclic garbage whose finaliser runs a PyTorch operator."""
+
+    def __init__(self, ran: list) -> None:
+        self.me = self
+        self.ran = ran
+
+    def __del__(self) -> None:
+        import torch
+
+        self.ran.append(torch.ones(1).item())
+
+
+def test_garbage_made_before_the_capture_is_not_freed_inside_it(tmp_path):
+    """Garbage the process made before the capture is frozen with everything
+    else alive then, never collected inside the capture (its finaliser's
+    operator would be recorded in the middle of the program, at the first
+    collection point) and collectable again afterwards."""
+    ran: list = []
+    _RunsAnOperatorWhenCollected(ran)
+    first = capture_after(tmp_path, "with-garbage", 0)
+    assert ran == []
+    gc.collect()
+    assert ran == [1.0]
+    assert first == capture_after(tmp_path, "without-garbage", 0)
