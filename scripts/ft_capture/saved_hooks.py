@@ -80,6 +80,7 @@ def _wrap_enter(rec: Any, original: Callable) -> Callable:
         if rec.observing():
             hid = rec.hooks.new_id()
             self._ft_hook_id = hid
+            self.pack_hook = _wrap_pack(rec, self.pack_hook)
             self.unpack_hook = _wrap_unpack(rec, hid, self.unpack_hook)
             rec.guarded(lambda: _scope_event(rec, hid, True))
         return original(self)
@@ -96,6 +97,46 @@ def _wrap_exit(rec: Any, original: Callable) -> Callable:
         return result
 
     return exit_
+
+
+def _wrap_pack(rec: Any, pack: Callable) -> Callable:
+    """The scope's pack hook, after the pending op is finished.
+
+    Autograd packs an operator's saved outputs after it attached their
+    `grad_fn`, so the op is finished here: its outputs, their
+    `requires_grad` and its node are what the program sees. Without this
+    an op whose pack raises (the non-reentrant checkpoint's early stop in
+    `native_layer_norm`'s statistics, which need no `detach` that would
+    finish it) is finished only after its outputs died, and the trace
+    would show output 0 without grad and no node. Observed in torch 2.15:
+    a pack hook raising on `native_layer_norm`'s `mean` leaves output 0
+    with NativeLayerNormBackward0."""
+
+    return _Pack(rec, pack)
+
+
+class _Pack:
+    """A pack hook finishing the pending op first; every attribute is the
+    hook's own (the checkpoint keeps its user hooks on its pack function)."""
+
+    def __init__(self, rec: Any, pack: Callable) -> None:
+        object.__setattr__(self, "_ft_rec", rec)
+        object.__setattr__(self, "_ft_pack", pack)
+
+    def __call__(self, tensor: Any) -> Any:
+        rec = self._ft_rec
+        if rec.observing():
+            rec.guarded(rec.flush)
+        return self._ft_pack(tensor)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ft_pack, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._ft_pack, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(self._ft_pack, name)
 
 
 def _wrap_unpack(rec: Any, hid: int, unpack: Callable) -> Callable:

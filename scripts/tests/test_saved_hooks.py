@@ -75,3 +75,20 @@ def test_a_clone_before_a_mutation_on_a_saved_tensor_runs_below_autograd(capture
     assert "aten.detach.default" in backward_ops[: backward_ops.index("aten.cos.default")]
     hook_ends = [e.payload for e in events if e.name == "hook_end"]
     assert [r[0] for _, r in hook_ends] == [clone[4][0][1][0]]
+
+
+def test_an_early_stop_in_an_output_pack_keeps_the_ops_node(captures):
+    # The recomputed layer norm's output got its grad_fn before the pack of
+    # its statistics raised: the trace shows it requiring grad, then its
+    # node, inside the recomputation scope.
+    events = _events(captures, "checkpoint_stop_in_output_pack")
+    begin = next(i for i, e in enumerate(events) if e.name == "hook_begin")
+    end = next(i for i, e in enumerate(events) if e.name == "hook_end")
+    inner = events[begin + 1 : end]
+    k = next(i for i, e in enumerate(inner) if e.name == "op" and e.payload[0] == "aten.native_layer_norm.default")
+    outputs = [v[1] for v in inner[k].payload[4]]
+    assert [ref[7] for ref in outputs] == [True, False, False]
+    node = inner[k + 1]
+    assert node.name == "node" and node.payload[1] == "NativeLayerNormBackward0"
+    assert node.payload[4] == [outputs[0][0]]
+    assert inner[k + 2].name == "saved_tensors_hooks" and inner[k + 2].payload[1] is False
