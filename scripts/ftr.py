@@ -192,6 +192,10 @@ SPARSE_COO = "sparse_coo"
 # A sparse reference's layout name as msgpack writes it (a fixstr of 10):
 # a writer looks for sparse references only in payloads that hold it.
 _SPARSE_MARKER = b"\xaa" + SPARSE_COO.encode()
+# A complex value `[11, [re, im]]` as msgpack writes it: a 2-array, the
+# fixint tag, a 2-array, a float64. A writer searches an operator call's
+# values for complex ones only in payloads that hold these bytes.
+_COMPLEX_MARKER = b"\x92\x0b\x92\xcb"
 
 # The 1.x minor that introduced each kind newer than 1.0 (reading 1.x files).
 LEGACY_KIND_MINOR = {
@@ -766,12 +770,13 @@ def event_minor(layer: int, kind: int, payload: Any, known: int = 0, packed: Opt
     COMPLEX_VALUE_MINOR for an operator call holding a complex value.
     `known`: a minor the file already says (the values are not searched
     when it covers a complex value); `packed`: the payload's msgpack bytes,
-    searched for sparse references only when they hold their layout name."""
+    searched for sparse references only when they hold their layout name
+    and for complex values only when they hold a complex value's bytes."""
     minor = KIND_MINOR.get((layer, kind), 0)
     if known < SPARSE_TENSOR_MINOR and (packed is None or _SPARSE_MARKER in packed):
         if next(sparse_refs(payload), None) is not None:
             return max(minor, SPARSE_TENSOR_MINOR)
-    if known < COMPLEX_VALUE_MINOR and any(_holds_complex_value(v) for v in _op_values(layer, kind, payload)):
+    if known < COMPLEX_VALUE_MINOR and (packed is None or _COMPLEX_MARKER in packed) and any(_holds_complex_value(v) for v in _op_values(layer, kind, payload)):
         minor = max(minor, COMPLEX_VALUE_MINOR)
     return minor
 
