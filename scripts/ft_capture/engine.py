@@ -19,6 +19,7 @@ input's node of `torch.autograd.grad` *captures* the input's gradient.
 
 from __future__ import annotations
 
+import collections.abc
 import inspect
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
@@ -202,6 +203,19 @@ def install(patches: Any, rec: Any) -> None:
     patches._set(autograd, "_engine_run_backward", _wrap_engine(rec, autograd._engine_run_backward))
 
 
+def _materialise_iterators(arguments: dict) -> bool:
+    """Turns one-shot iterators among the tensor arguments (`inputs=
+    model.parameters()`, a generator of roots) into tuples, in place, so
+    that reading them for the trace leaves them for the call; whether any
+    was."""
+    changed = False
+    for name, value in arguments.items():
+        if isinstance(value, collections.abc.Iterator) and not isinstance(value, torch.Tensor):
+            arguments[name] = tuple(value)
+            changed = True
+    return changed
+
+
 def _wrap_entry(rec: Any, original: Callable, parse: Callable) -> Callable:
     signature = inspect.signature(original)
 
@@ -209,6 +223,9 @@ def _wrap_entry(rec: Any, original: Callable, parse: Callable) -> Callable:
         if not rec.observing():
             return original(*args, **kwargs)
         bound = signature.bind(*args, **kwargs)
+        if _materialise_iterators(bound.arguments):
+            # The call reads what the capture read, not a spent iterator.
+            args, kwargs = bound.args, bound.kwargs
         bound.apply_defaults()
         call = parse(rec, bound.arguments)
         if rec.functorch.owns(call.roots, [g for g in call.grads if g is not None] + list(call.inputs or ())):

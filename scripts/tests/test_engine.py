@@ -224,3 +224,17 @@ def test_a_capture_only_node_still_runs_its_retain_grad_hook(captures):
     assert names[pop.payload[0]] == "MulBackward0" and pop.name == "pop"
     assert clone.payload[0] == "aten.clone.default" and clone.payload[5] == ftr.context(ftr.CTX_NODE, pop.payload[0])
     assert acc.name == "accumulate" and acc.payload[0] == pop.payload[0]
+
+
+def test_iterator_arguments_are_read_for_the_trace_and_left_for_the_call(captures):
+    # `inputs=model.parameters()`: a generator the capture reads once; the
+    # call gets a tuple of the same tensors, so it neither raises (`inputs`
+    # empty) nor differs from the program run without the capture.
+    result, _ = captures.get("grad_of_generators")
+    assert result.status == 0, result.message
+    reader = captures.reader("grad_of_generators")
+    # Two grad calls, then backward(inputs=...): an engine call that
+    # accumulates into its two inputs.
+    calls = events_named(reader, "grad")
+    assert [(len(p[2]), p[5]) for p in calls] == [(2, False), (2, False), (2, True)]
+    assert [len(p[0]) for p in events_named(reader, "grad_result")] == [2, 2]
