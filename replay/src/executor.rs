@@ -142,7 +142,7 @@ impl Default for ReplayOptions {
 /// `mse-backward-rounded-once`, `pow-by-general-power`, `complex-mul-in-double`,
 /// `pool-gradient-in-double`, `sparse-coalesce-in-f64`, `sparse-coalesce-reversed`,
 /// `sparse-bag-unscaled-mean`, `sparse-to-dense-overwrites`, `values-grad-uncoalesced`,
-/// `sparse-add-empty-ignores-alpha`, `sparse-mask-keeps-index-strides`,
+/// `sparse-add-empty-ignores-alpha`, `sparse-mask-keeps-index-strides`, `sparse-clone-contiguous`,
 /// `softmax-grad-in-double`, `contiguous-pad-crop`,
 /// `layer-norm-exact-moments`, `group-norm-exact-statistics`, `embedding-grad-rounded-once`, `promote-types-by-size`,
 /// `complex-item-conjugated`, `reduced-add-rounds-once`, `reduced-matmul-in-double`, `reduced-mv-in-order`,
@@ -245,6 +245,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "sparse-mask-keeps-index-strides" => {
                 faults.sparse_mask_keeps_index_strides = true
             }
+            None if spec == "sparse-clone-contiguous" => faults.sparse_clone_contiguous = true,
             None if spec == "layer-norm-exact-moments" => faults.layer_norm_exact_moments = true,
             None if spec == "group-norm-exact-statistics" => {
                 faults.group_norm_exact_statistics = true;

@@ -656,6 +656,13 @@ pub struct Faults {
     /// only the geometry of the result's indices (its values are right):
     /// every mask by a coalesced tensor that had duplicates.
     pub sparse_mask_keeps_index_strides: bool,
+    /// `clone` of a sparse tensor copies its parts contiguous, where
+    /// PyTorch's `to(copy=True)` of each part (preserve format) keeps a
+    /// dense part's strides. Breaks only the geometry of the clone's
+    /// indices: every clone of a sum of sparse gradients whose merge
+    /// dropped entries (indices `[1, n]` with the row stride of the room,
+    /// word2vec's `sparse=True` output embedding).
+    pub sparse_clone_contiguous: bool,
     /// `fill_.Tensor` / `fill.Tensor` saturate an integer value to a
     /// narrower integer dtype's range, where PyTorch stores it as `copy_`
     /// does (wrapping: `tensor(300)` fills an int8 with 44). Breaks every

@@ -136,3 +136,4 @@ mod vision;
 mod vision_transformers;
 mod vqvae_gumbel;
 mod weight_norm;
+mod word2vec_sgns;

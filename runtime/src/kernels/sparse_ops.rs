@@ -8,7 +8,7 @@
 //! | `indices`, `values` | of a coalesced tensor only (PyTorch's message otherwise): a new tensor over the part's storage and geometry (`alias`) |
 //! | `is_coalesced`, `sparse_dim`, `dense_dim`, `_nnz` | the layout's flags and sizes |
 //! | `_coalesce` | [`super::sparse::coalesce`] |
-//! | `clone` | contiguous copies of both parts, the same coalesced flag |
+//! | `clone` | copies of both parts in the preserve format (dense parts keep their strides: narrowed indices their row stride), the same coalesced flag |
 //! | `add_.Tensor` | dense `self` plus a sparse `other` ([`super::sparse::add_dense_sparse_`]); a sparse `self` plus a sparse `other`: `self` takes the parts of their sum ([`super::sparse::add_sparse_sparse`]) |
 //! | `add.Tensor` | two sparse tensors ([`super::sparse::add_sparse_sparse`]; one without entries: a copy of the other, or `other`'s values times alpha); a dense `self` plus a sparse `other`: a contiguous copy of `self`, then `add_`; a sparse `self` plus a dense `other` refused with PyTorch's message |
 //! | `sparse_mask` | a dense `self` read at the mask's entries: a copy of the mask's indices (its strides kept), `self`'s slices at them as contiguous values, coalesced when the mask is; a sparse `self`: [`super::sparse::sparse_mask_sparse`] |
@@ -117,6 +117,37 @@ fn contiguous_copy(op: &str, t: &Tensor) -> Result<Tensor> {
     )
 }
 
+/// A copy of a part as `to(copy=True)` makes it under the preserve memory
+/// format (`clone` of a sparse tensor copies its parts that way): a
+/// non-overlapping and dense part keeps its strides (PyTorch's
+/// `empty_like` copies them, so indices `[1, n]` narrowed from `[1, room]`
+/// keep the row stride `room`, a size-1 dimension's stride being free);
+/// any other part is copied contiguous.
+fn preserving_copy(op: &str, t: &Tensor, fault: bool) -> Result<Tensor> {
+    let shape = t.shape();
+    let strides = t.stride();
+    if fault || !t.is_non_overlapping_and_dense() || strides == contiguous_strides(shape).as_slice()
+    {
+        return contiguous_copy(op, t);
+    }
+    let size = t.dtype().element_size();
+    let logical = t.le_bytes(op)?;
+    let mut storage = vec![0u8; logical.len()];
+    let mut index = vec![0i64; shape.len()];
+    for chunk in logical.chunks_exact(size) {
+        let at = index.iter().zip(strides).map(|(i, s)| i * s).sum::<i64>() as usize * size;
+        storage[at..at + size].copy_from_slice(chunk);
+        for d in (0..shape.len()).rev() {
+            index[d] += 1;
+            if index[d] < shape[d] {
+                break;
+            }
+            index[d] = 0;
+        }
+    }
+    Tensor::from_le_bytes_storage(op, t.dtype(), &storage, shape, strides, 0)
+}
+
 fn with_dims_and_tensors(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let sparse_dim = usize::try_from(a.int(0)?)
         .map_err(|_| RuntimeError::shape(ctx.op, "sparse_dim must be non-negative"))?;
@@ -221,8 +252,8 @@ fn clone(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         ctx.op,
         t.shape(),
         parts.sparse_dim,
-        contiguous_copy(ctx.op, &parts.indices)?,
-        contiguous_copy(ctx.op, &parts.values)?,
+        preserving_copy(ctx.op, &parts.indices, ctx.faults.sparse_clone_contiguous)?,
+        preserving_copy(ctx.op, &parts.values, ctx.faults.sparse_clone_contiguous)?,
         parts.is_coalesced(),
     )?;
     Ok(vec![IValue::Tensor(out)])
@@ -479,4 +510,41 @@ fn sparse_transpose(op: &str, this: &Tensor, d0: usize, d1: usize) -> Result<Ten
     let mut sizes = this.shape().to_vec();
     sizes.swap(d0, d1);
     Tensor::sparse_coo(op, &sizes, parts.sparse_dim, indices, values, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tensor::dtype::DType;
+
+    fn int64_storage(values: &[i64], shape: &[i64], strides: &[i64]) -> Tensor {
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        Tensor::from_le_bytes_storage("t", DType::Int64, &bytes, shape, strides, 0).expect("tensor")
+    }
+
+    #[test]
+    fn a_clone_keeps_the_row_stride_of_narrowed_one_row_indices() {
+        // indices [1, 3] narrowed from room for 4: dense (a size-1
+        // dimension's stride is free), so the clone keeps [4, 1].
+        let narrowed = int64_storage(&[5, 2, 7], &[1, 3], &[4, 1]);
+        let copy = preserving_copy("t", &narrowed, false).expect("copy");
+        assert_eq!(copy.stride(), &[4, 1]);
+        assert_eq!(copy.to_i64_vec().expect("read"), vec![5, 2, 7]);
+        let faulty = preserving_copy("t", &narrowed, true).expect("copy");
+        assert_eq!(faulty.stride(), &[3, 1]);
+    }
+
+    #[test]
+    fn a_clone_keeps_a_permuted_dense_layout_and_makes_gaps_contiguous() {
+        // [2, 3] stored column-major: dense, kept, elements in logical order.
+        let columns = int64_storage(&[0, 3, 1, 4, 2, 5], &[2, 3], &[1, 2]);
+        let copy = preserving_copy("t", &columns, false).expect("copy");
+        assert_eq!(copy.stride(), &[1, 2]);
+        assert_eq!(copy.to_i64_vec().expect("read"), vec![0, 1, 2, 3, 4, 5]);
+        // two rows of 3 narrowed from rows of 4: not dense, contiguous.
+        let gaps = int64_storage(&[1, 2, 3, 0, 4, 5, 6], &[2, 3], &[4, 1]);
+        let copy = preserving_copy("t", &gaps, false).expect("copy");
+        assert_eq!(copy.stride(), &[3, 1]);
+        assert_eq!(copy.to_i64_vec().expect("read"), vec![1, 2, 3, 4, 5, 6]);
+    }
 }
