@@ -485,6 +485,15 @@ pub struct Faults {
     /// replication kernel (pad-reflect-as-replicate): edge values repeated
     /// instead of mirrored.
     pub pad_reflect_as_replicate: bool,
+    /// `cross_entropy(label_smoothing=...)` seen whole under
+    /// `inference_mode` drops the uniform term (label-smoothing-drops-uniform):
+    /// the loss is `(1 - ls) * nll` alone, as if every smoothed target put
+    /// nothing on the other classes.
+    pub label_smoothing_drops_uniform_term: bool,
+    /// `quantile`/`nanquantile` seen whole under `inference_mode` round the
+    /// upper neighbour's rank down (quantile-rounds-above-down): `linear`
+    /// and `midpoint` collapse to the lower neighbour between ranks.
+    pub quantile_rounds_above_down: bool,
     /// `median`/`nanmedian` (all-reduce and `.dim`) take the upper of the
     /// two middle values of an even count. Breaks the values and indices of
     /// every even-length median.

@@ -62,6 +62,7 @@ mod indexing;
 mod inference_composites;
 mod inference_eval_conv1d;
 mod inference_eval_metrics;
+mod inference_eval_report;
 mod int64_segments;
 mod integer_hashing;
 mod integer_sketches;

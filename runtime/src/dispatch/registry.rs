@@ -151,10 +151,13 @@ impl OpEntry {
             // kernel: observed fallthrough in torch 2.15's dispatch tables.
             // `lift_fresh` (`Tensor(a) self -> Tensor(a)`, what `torch.tensor`
             // hands its result through) has no ADInplaceOrView kernel either:
-            // observed fallthrough in torch 2.15.
+            // observed fallthrough in torch 2.15. `detach_` neither (its
+            // autograd kernel is VariableTypeManual's and stops there).
             DispatchKey::ADInplaceOrView
                 if !composite
-                    && ((self.schema.is_inplace() && !self.schema.self_is_list())
+                    && ((self.schema.is_inplace()
+                        && !self.schema.self_is_list()
+                        && self.schema.name != "detach_")
                         || self.schema.is_out()
                         || (self.schema.is_view() && self.schema.name != "lift_fresh")) =>
             {

@@ -219,6 +219,7 @@ fn core(op: &str) -> Option<Kernel> {
         "aten.as_strided.default" => view::as_strided,
         "aten.expand.default" => view::expand,
         "aten.detach.default" => view::detach,
+        "aten.detach_.default" => view::detach_,
         "aten.unsqueeze.default" => view::unsqueeze,
         "aten.squeeze.dim" => view::squeeze_dim,
         "aten.select.int" => view::select,

@@ -132,6 +132,16 @@ pub(crate) fn detach(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
     Ok(vec![same_view(this).into()])
 }
 
+/// `detach_(self)`: `self` itself. Its autograd kernel does the work
+/// (dropping `grad_fn` and `requires_grad`) and never redispatches, so only
+/// under `inference_mode` (`torch.tensor(...)` inside it, `t.detach_()`)
+/// does the call reach this kernel, on a tensor with no autograd state.
+pub(crate) fn detach_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    Ok(vec![this.clone().into()])
+}
+
 /// `unsqueeze(self, dim)`.
 pub(crate) fn unsqueeze(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let this = a.tensor(0)?;

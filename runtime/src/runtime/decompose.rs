@@ -9,6 +9,7 @@
 //! view of it or a new tensor.
 
 mod eval_metrics;
+mod inference_eval;
 
 use super::Runtime;
 use crate::dispatch::registry::OpEntry;
@@ -44,10 +45,23 @@ pub(super) fn run(rt: &mut Runtime, entry: &OpEntry, args: &[IValue]) -> Result<
         ))]),
         "aten.softmax.int" => softmax(rt, &a, "aten._softmax.default"),
         "aten.log_softmax.int" => softmax(rt, &a, "aten._log_softmax.default"),
-        "aten.cross_entropy_loss.default" => cross_entropy(rt, &a),
-        "aten.nll_loss.default" | "aten.nll_loss_nd.default" => {
-            nll_loss(rt, &a, a.tensor(0)?, a.tensor(1)?, a.value(2)?.clone())
-        }
+        "aten.cross_entropy_loss.default" => inference_eval::cross_entropy(rt, &a),
+        "aten.nll_loss.default" => nll_loss(
+            rt,
+            &a,
+            a.tensor(0)?,
+            a.tensor(1)?,
+            a.value(2)?.clone(),
+            false,
+        ),
+        "aten.nll_loss_nd.default" => nll_loss(
+            rt,
+            &a,
+            a.tensor(0)?,
+            a.tensor(1)?,
+            a.value(2)?.clone(),
+            true,
+        ),
         "aten.layer_norm.default" => first(rt.dispatch(
             "aten.native_layer_norm.default",
             // (input, normalized_shape, weight, bias, eps)
@@ -147,7 +161,7 @@ pub(super) fn run(rt: &mut Runtime, entry: &OpEntry, args: &[IValue]) -> Result<
                 .into(),
             ])
         }
-        _ => match eval_metrics::run(rt, &a) {
+        _ => match eval_metrics::run(rt, &a).or_else(|| inference_eval::run(rt, &a)) {
             Some(out) => out,
             None => Err(RuntimeError::unsupported(op, "a decomposition")),
         },
@@ -254,33 +268,43 @@ fn softmax(rt: &mut Runtime, a: &Bound<'_>, kernel: &str) -> Result<Vec<IValue>>
     rt.dispatch(kernel, vec![x.into(), a.int(1)?.into(), false.into()])
 }
 
-/// `cross_entropy_loss` with class-index targets and no label smoothing:
-/// `log_softmax` over the class dimension, then `nll_loss_nd`.
-fn cross_entropy(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
-    let (x, target) = (a.tensor(0)?, a.tensor(1)?);
-    if target.dtype().is_floating() || a.float(5)? != 0.0 {
-        return Err(a.refuse("probability targets or label smoothing"));
-    }
-    let class_dim = i64::from(x.dim() != 1);
-    let lsm = one(
-        rt,
-        "aten._log_softmax.default",
-        vec![x.into(), class_dim.into(), false.into()],
-    )?;
-    nll_loss(rt, a, &lsm, target, a.value(2)?.clone())
-}
-
-/// `nll_loss_nd`: the 1-d/2-d kernel, or the 2-d spatial one for images.
+/// `nll_loss` (the 1-d/2-d kernel, or the 2-d spatial one for images) and
+/// `nll_loss_nd` (`nd`), which also takes `(N, C, d1, ...)` of 3 or more
+/// than 4 dimensions: both made contiguous, viewed as `(N, C, 1, -1)` and
+/// `(N, 1, -1)` for the 2-d kernel, an unreduced loss viewed back to
+/// `(N, d1, ...)`.
 fn nll_loss(
     rt: &mut Runtime,
     a: &Bound<'_>,
     x: &Tensor,
     target: &Tensor,
     weight: IValue,
+    nd: bool,
 ) -> Result<Vec<IValue>> {
+    let (reduction, ignore_index) = (a.int(3)?, a.int(4)?);
+    // PyTorch raises these as ValueError; the runtime has no such class
+    // for an operator's own check, so they surface as RuntimeError.
+    let value_error = |message: String| RuntimeError::Shape {
+        op: a.op.to_owned(),
+        message,
+    };
+    if nd && x.dim() < 1 {
+        return Err(value_error(format!(
+            "Expected 1 or more dimensions (got {})",
+            x.dim()
+        )));
+    }
+    if nd && x.dim() != 1 && x.shape().first() != target.shape().first() {
+        return Err(value_error(format!(
+            "Expected input batch_size ({}) to match target batch_size ({}).",
+            x.shape().first().copied().unwrap_or(0),
+            target.shape().first().copied().unwrap_or(0)
+        )));
+    }
     let kernel = match x.dim() {
         1 | 2 => "aten.nll_loss_forward.default",
         4 => "aten.nll_loss2d_forward.default",
+        d if nd && d >= 3 => return nll_loss_spatial(rt, a, x, target, weight),
         _ => return Err(a.refuse("inputs that are not 1-d, 2-d or 4-d")),
     };
     first(rt.dispatch(
@@ -289,10 +313,85 @@ fn nll_loss(
             x.into(),
             target.into(),
             weight,
-            a.int(3)?.into(),
-            a.int(4)?.into(),
+            reduction.into(),
+            ignore_index.into(),
         ],
     )?)
+}
+
+/// `nll_loss_nd` of a 3-d or more-than-4-d input through `nll_loss2d`.
+fn nll_loss_spatial(
+    rt: &mut Runtime,
+    a: &Bound<'_>,
+    x: &Tensor,
+    target: &Tensor,
+    weight: IValue,
+) -> Result<Vec<IValue>> {
+    let (reduction, ignore_index) = (a.int(3)?, a.int(4)?);
+    let shape = x.shape();
+    let (n, c) = (shape[0], shape[1]);
+    let mut out_size = vec![n];
+    out_size.extend_from_slice(&shape[2..]);
+    if target.shape().get(1..) != Some(&shape[2..]) {
+        return Err(RuntimeError::Shape {
+            op: a.op.to_owned(),
+            message: format!(
+                "Expected target size {out_size:?}, got {:?}",
+                target.shape()
+            ),
+        });
+    }
+    let contiguous = |rt: &mut Runtime, t: &Tensor| -> Result<Tensor> {
+        if t.is_contiguous() {
+            return Ok(t.clone());
+        }
+        one(
+            rt,
+            "aten.clone.default",
+            vec![t.into(), IValue::MemoryFormat(MemoryFormat::Contiguous)],
+        )
+    };
+    let input = contiguous(rt, x)?;
+    let target = contiguous(rt, target)?;
+    let (input_shape, target_shape) = if input.numel() > 0 {
+        (vec![n, c, 1, -1], vec![n, 1, -1])
+    } else {
+        (vec![n, c, 0, 0], vec![n, 0, 0])
+    };
+    let target_shape = if target.numel() > 0 {
+        vec![n, 1, -1]
+    } else {
+        target_shape
+    };
+    let input = one(
+        rt,
+        "aten.view.default",
+        vec![input.into(), input_shape.into()],
+    )?;
+    let target = one(
+        rt,
+        "aten.view.default",
+        vec![target.into(), target_shape.into()],
+    )?;
+    let out = first(rt.dispatch(
+        "aten.nll_loss2d_forward.default",
+        vec![
+            input.into(),
+            target.into(),
+            weight,
+            reduction.into(),
+            ignore_index.into(),
+        ],
+    )?)?;
+    if reduction != 0 {
+        return Ok(out);
+    }
+    let out = out
+        .into_iter()
+        .next()
+        .and_then(IValue::into_tensor)
+        .ok_or_else(|| a.refuse("nll_loss2d without a tensor result"))?;
+    rt.dispatch("aten.view.default", vec![out.into(), out_size.into()])
 }
 
 /// `group_norm`: `native_group_norm` over `(N, C, H*W)`.

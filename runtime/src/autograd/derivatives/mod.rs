@@ -342,6 +342,7 @@ fn core(op: &str) -> Option<Differentiability> {
             }))
         })),
         "aten.detach.default"
+        | "aten.detach_.default"
         | "aten.empty.memory_format"
         | "aten.empty_strided.default"
         | "aten.empty_like.default"

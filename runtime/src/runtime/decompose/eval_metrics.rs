@@ -731,8 +731,10 @@ fn pairwise_distance(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
 
 /// `pad(self, pad, mode, value)`: `constant_pad_nd` (value 0 when none
 /// given); `reflect` / `replicate` through the `reflection_pad{1,2,3}d` /
-/// `replication_pad{1,2,3}d` kernel of the padded dimensions' count, which
-/// take no value. `circular` is refused.
+/// `replication_pad{1,2,3}d` kernel of the padded dimensions' count and
+/// `circular` through `_pad_circular`, which take no value but 0, for an
+/// input with one or two unpadded leading dimensions (PyTorch's checks and
+/// messages).
 fn pad(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
     let x = a.tensor(0)?;
     let widths = a.ints(1)?;
@@ -741,6 +743,20 @@ fn pad(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
         _ => return Err(a.refuse("a mode that is not a string")),
     };
     let value = a.value(3)?.clone();
+    let torch_error = |message: String| RuntimeError::Shape {
+        op: a.op.to_owned(),
+        message,
+    };
+    if !widths.len().is_multiple_of(2) {
+        return Err(torch_error("Padding length must be divisible by 2".into()));
+    }
+    if widths.len() > x.dim() * 2 {
+        return Err(torch_error(format!(
+            "Padding length should be less than or equal to two times the input dimension but got padding length {} and input of dimension {}",
+            widths.len(),
+            x.dim()
+        )));
+    }
     if mode == "constant" {
         let value = match value {
             IValue::None => IValue::Float(0.0),
@@ -751,22 +767,26 @@ fn pad(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
             vec![x.into(), widths.into(), value],
         );
     }
-    if !matches!(value, IValue::None) {
-        return Err(RuntimeError::unsupported(
-            a.op,
-            format!("Padding mode \"{mode}\" doesn't take in value argument"),
-        ));
-    }
-    if widths.len() % 2 != 0 || widths.is_empty() || widths.len() > 6 {
-        return Err(a.refuse("a padding length that is not 2, 4 or 6"));
+    if !matches!(value, IValue::None) && a.float(3)? != 0.0 {
+        return Err(torch_error(format!(
+            "Padding mode \"{mode}\" doesn't take in value argument"
+        )));
     }
     let n = widths.len() / 2;
-    if x.dim() != n + 1 && x.dim() != n + 2 {
-        return Err(a.refuse(&format!("{n}-d {mode} padding of a {}-d input", x.dim())));
+    if n == 0 || n > 3 || (x.dim() != n + 1 && x.dim() != n + 2) {
+        return Err(RuntimeError::unsupported(
+            a.op,
+            format!(
+                "Padding size {} is not supported for {}D input tensor.",
+                widths.len(),
+                x.dim()
+            ),
+        ));
     }
     let mut kind = match mode.as_str() {
         "reflect" => "reflection",
         "replicate" => "replication",
+        "circular" => return super::inference_eval::pad_circular(rt, a, x, &widths),
         _ => return Err(a.refuse(&format!("padding mode {mode:?}"))),
     };
     if rt.faults.pad_reflect_as_replicate && kind == "reflection" {
