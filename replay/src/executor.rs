@@ -136,7 +136,8 @@ impl Default for ReplayOptions {
 /// `skip-saved-version-check`,
 /// `skip-hooks`, `drop-node-holds`, `stale-saved-tensors`, `unpack-without-detach`,
 /// `unnumbered-dropped-node`,
-/// `build-order-saved-tensors`, `integer-arithmetic-in-double`,
+/// `build-order-saved-tensors`, `integer-arithmetic-in-double`, `integer-numbers-unwrapped`,
+/// `complex-log-atan`,
 /// `right-shift-without-sign-fill`, `take-in-storage-order`, `put-first-write-wins`,
 /// `numbers-as-iterator-inputs`, `numbers-in-double`, `tanh-backward-unfused`,
 /// `mse-backward-rounded-once`, `pow-by-general-power`, `complex-mul-in-double`,
@@ -218,6 +219,10 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "integer-arithmetic-in-double" => {
                 faults.integer_arithmetic_in_double = true;
             }
+            None if spec == "integer-numbers-unwrapped" => {
+                faults.integer_numbers_unwrapped = true;
+            }
+            None if spec == "complex-log-atan" => faults.complex_log_atan = true,
             None if spec == "right-shift-without-sign-fill" => {
                 faults.right_shift_without_sign_fill = true;
             }

@@ -736,6 +736,18 @@ pub struct Faults {
     /// Paeth predictor). Breaks the pixels of every PNG whose encoder
     /// chose Paeth for a row (zlib-based writers often do).
     pub png_paeth_as_up: bool,
+    /// Integer kernels computed in i64 (`floor_divide`, `remainder`,
+    /// `fmod`, `div` with a rounding mode, bitwise and shift operators)
+    /// read a Python number or a wider 0-dim operand at its own value
+    /// instead of converting it to the operator's integer dtype first
+    /// (integer-numbers-unwrapped). Breaks `uint8_tensor // -7` (PyTorch
+    /// divides by 249) and `uint8_tensor % torch.tensor(300)` (by 44).
+    pub integer_numbers_unwrapped: bool,
+    /// Complex `log` takes the angle as `atan(im / re)` instead of
+    /// `atan2(im, re)` (complex-log-atan): wrong by pi for every value
+    /// with a negative real part (a reflection coefficient of a load below
+    /// the reference impedance).
+    pub complex_log_atan: bool,
 }
 
 impl Faults {

@@ -236,7 +236,7 @@ fn check_alpha(ctx: &KernelCtx<'_>, dtype: DType, alpha: &Args<'_>) -> Result<f6
 
 fn refuse_bool(ctx: &KernelCtx<'_>, dtype: DType, message: &str) -> Result<()> {
     if dtype == DType::Bool {
-        return Err(RuntimeError::TypeCast {
+        return Err(RuntimeError::KernelDtype {
             op: ctx.op.to_owned(),
             message: message.to_owned(),
         });
@@ -370,11 +370,7 @@ pub(crate) fn add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
 pub(crate) fn sub(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let (x, y) = (a.operand(0)?, a.operand(1)?);
     let dtype = result_type(ctx, &[x, y]);
-    refuse_bool(
-        ctx,
-        dtype,
-        "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.",
-    )?;
+    super::elementwise::common::sub_check(ctx.op, &[x, y])?;
     let alpha = check_alpha(ctx, dtype, &a)?;
     if exact_integers(dtype) && !ctx.faults.integer_arithmetic_in_double {
         let k = alpha as i64;

@@ -1,7 +1,8 @@
 //! Complex arithmetic: `add`, `sub`, `mul`, `div` (tensor–tensor and
 //! tensor–scalar, real and complex operands mixed: the real one has a zero
-//! imaginary part), `neg`, `abs` (a real result), `sgn`, `exp`,
-//! `reciprocal`, `pow` by a real exponent.
+//! imaginary part), `rsub`, `neg`, `abs` (a real result), `sgn`, `exp`,
+//! `reciprocal`, `pow` by a real exponent or a tensor, `sqrt`, `log`,
+//! `tanh`, `sigmoid`, `prod`.
 //!
 //! Values are computed in f64 from the parts and rounded to the result's
 //! parts once; PyTorch computes complex64 in float32, which agrees within
@@ -73,17 +74,45 @@ pub(crate) fn add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     Ok(vec![out.into()])
 }
 
+/// PyTorch's refusal of a bool operand in a subtraction, for complex
+/// kernels (a Python complex is never bool).
+fn sub_check(ctx: &KernelCtx<'_>, a: &Args<'_>) -> Result<()> {
+    let operands: Vec<_> = (0..2)
+        .filter(|&i| !matches!(a.values.get(i), Some(IValue::Complex(..))))
+        .map(|i| a.operand(i))
+        .collect::<Result<_>>()?;
+    crate::kernels::elementwise::common::sub_check(ctx.op, &operands)
+}
+
 /// `sub.Tensor(self, other, *, alpha=1)`.
 pub(crate) fn sub(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     if !any_complex(&a) {
         return real_kernel(ctx, a);
     }
+    sub_check(ctx, &a)?;
     let alpha = a.scalar(2).unwrap_or(1.0);
     let out = binary(
         ctx,
         cx_operand(ctx, &a, 0)?,
         cx_operand(ctx, &a, 1)?,
         |x, y| (x.0 - alpha * y.0, x.1 - alpha * y.1),
+    )?;
+    Ok(vec![out.into()])
+}
+
+/// `rsub.Tensor(self, other, *, alpha=1)` / `rsub.Scalar`: `other - alpha
+/// * self` (`1j - z`, `(1 + 2j) - t` of a real tensor).
+pub(crate) fn rsub(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if !any_complex(&a) {
+        return real_kernel(ctx, a);
+    }
+    sub_check(ctx, &a)?;
+    let alpha = a.scalar(2).unwrap_or(1.0);
+    let out = binary(
+        ctx,
+        cx_operand(ctx, &a, 0)?,
+        cx_operand(ctx, &a, 1)?,
+        |x, y| (y.0 - alpha * x.0, y.1 - alpha * x.1),
     )?;
     Ok(vec![out.into()])
 }
@@ -359,6 +388,132 @@ pub(crate) fn angle_of(x: C) -> f64 {
     x.1.atan2(x.0)
 }
 
+/// The principal square root, computed without cancellation: the larger
+/// part from `sqrt((|z| + |re|) / 2)`, the other by division (C99's
+/// `csqrt` branch cut: the sign of the imaginary part follows `im`).
+pub(crate) fn sqrt_of(x: C) -> C {
+    let (re, im) = x;
+    if re == 0.0 && im == 0.0 {
+        return (0.0, im);
+    }
+    if im.is_infinite() {
+        return (f64::INFINITY, im);
+    }
+    let t = ((re.abs() + re.hypot(im)) / 2.0).sqrt();
+    if re >= 0.0 {
+        (t, im / (2.0 * t))
+    } else {
+        (im.abs() / (2.0 * t), t.copysign(im))
+    }
+}
+
+/// The principal logarithm `ln|z| + i arg z`.
+pub(crate) fn log_of(x: C) -> C {
+    (x.0.hypot(x.1).ln(), angle_of(x))
+}
+
+/// `exp` of complex parts.
+fn exp_of(x: C) -> C {
+    let m = x.0.exp();
+    (m * x.1.cos(), m * x.1.sin())
+}
+
+/// `tanh(a + bi) = (sinh 2a + i sin 2b) / (cosh 2a + cos 2b)`, with the
+/// large-`|a|` limit `±1 + 0i` where `cosh` overflows.
+pub(crate) fn tanh_of(x: C) -> C {
+    let (a, b) = x;
+    if a.abs() > 354.0 {
+        return (1.0f64.copysign(a), 0.0f64.copysign((2.0 * b).sin()));
+    }
+    let d = (2.0 * a).cosh() + (2.0 * b).cos();
+    ((2.0 * a).sinh() / d, (2.0 * b).sin() / d)
+}
+
+/// A complex unary kernel of the same dtype, or the real kernel for a real
+/// tensor.
+fn complex_unary(ctx: &mut KernelCtx<'_>, a: Args<'_>, f: fn(C) -> C) -> Result<Vec<IValue>> {
+    if !any_complex(&a) {
+        return real_kernel(ctx, a);
+    }
+    let t = a.tensor(0)?;
+    let out = unary(ctx, t, t.dtype(), |x| {
+        let (re, im) = f(x);
+        [re, im]
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// `sqrt(self)` of a complex tensor (PyTorch: `std::sqrt`, C's `csqrt`).
+pub(crate) fn sqrt(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    complex_unary(ctx, a, sqrt_of)
+}
+
+/// `log(self)` of a complex tensor.
+pub(crate) fn log(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if ctx.faults.complex_log_atan {
+        // the angle by `atan(im / re)`: off by pi left of the imaginary axis
+        return complex_unary(ctx, a, |x| (x.0.hypot(x.1).ln(), (x.1 / x.0).atan()));
+    }
+    complex_unary(ctx, a, log_of)
+}
+
+/// `tanh(self)` of a complex tensor.
+pub(crate) fn tanh(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    complex_unary(ctx, a, tanh_of)
+}
+
+/// `sigmoid(self)` of a complex tensor: `1 / (1 + exp(-z))`, as PyTorch's
+/// kernel writes it.
+pub(crate) fn sigmoid(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    complex_unary(ctx, a, |x| {
+        let e = exp_of((-x.0, -x.1));
+        quotient((1.0, 0.0), (1.0 + e.0, e.1))
+    })
+}
+
+/// `z^w` of complex values: `exp(w log z)`, 0 for `z = 0` (C++'s
+/// `std::pow` of two complex numbers).
+pub(crate) fn power_of(z: C, w: C) -> C {
+    if z == (0.0, 0.0) {
+        return (0.0, 0.0);
+    }
+    let l = log_of(z);
+    exp_of(product(w, l))
+}
+
+/// `pow.Tensor_Tensor(self, exponent)` with a complex operand.
+pub(crate) fn pow_tensor(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if !any_complex(&a) {
+        return real_kernel(ctx, a);
+    }
+    let out = binary(
+        ctx,
+        cx_operand(ctx, &a, 0)?,
+        cx_operand(ctx, &a, 1)?,
+        power_of,
+    )?;
+    Ok(vec![out.into()])
+}
+
+/// `prod(self, *, dtype=None)` of a complex tensor: the elements
+/// multiplied in order.
+pub(crate) fn prod(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if !any_complex(&a) {
+        return real_kernel(ctx, a);
+    }
+    let t = a.tensor(0)?;
+    ctx.check(t, "self")?;
+    let dtype = a.opt_dtype(1)?.unwrap_or(t.dtype());
+    let out = ctx.output(&[], &[], dtype, || {
+        let p = t
+            .read_f64(ctx.op)?
+            .chunks_exact(2)
+            .fold((1.0, 0.0), |acc, x| product(acc, (x[0], x[1])));
+        Ok(vec![p.0, p.1])
+    })?;
+    Ok(vec![out.into()])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,6 +529,68 @@ mod tests {
         let h = std::f64::consts::FRAC_1_SQRT_2;
         assert!((root.0 - h).abs() < 1e-15 && (root.1 - h).abs() < 1e-15);
         assert_eq!(quotient((1.0, 0.0), (0.0, 2.0)), (0.0, -0.5));
+    }
+
+    fn close(got: C, want: C) -> bool {
+        let near = |g: f64, w: f64| (g - w).abs() <= 1e-12 * w.abs().max(1.0);
+        near(got.0, want.0) && near(got.1, want.1)
+    }
+
+    #[test]
+    fn transcendental_functions_agree_with_torch() {
+        // Measured in torch 2.15 (complex128).
+        let z = [(3.0, 4.0), (-4.0, 0.0), (-1.0, -1e-3), (0.5, -2.0)];
+        type Case = (fn(C) -> C, [C; 4]);
+        let cases: [Case; 3] = [
+            (
+                sqrt_of,
+                [
+                    (2.0, 1.0),
+                    (0.0, 2.0),
+                    (0.0004999999375000273, -1.000000124999961),
+                    (1.1317139242778693, -0.8836155308755134),
+                ],
+            ),
+            (
+                log_of,
+                [
+                    (1.6094379124341003, 0.9272952180016122),
+                    (1.3862943611198906, std::f64::consts::PI),
+                    (4.999997500001667e-07, -3.1405926539231266),
+                    (0.7234594914681627, -1.3258176636680326),
+                ],
+            ),
+            (
+                tanh_of,
+                [
+                    (1.000709536067233, 0.0049082580674960595),
+                    (-0.999329299739067, 0.0),
+                    (-0.761594475805797, -0.000419974238009533),
+                    (1.3212865837711916, 0.8508781211449378),
+                ],
+            ),
+        ];
+        for (f, want) in cases {
+            for (x, w) in z.iter().zip(want) {
+                assert!(close(f(*x), w), "{x:?}: {:?} vs {w:?}", f(*x));
+            }
+        }
+        assert_eq!(tanh_of((400.0, 1.0)), (1.0, 0.0));
+        let w = [(0.5, 1.0), (2.0, 0.0), (0.0, 1.0), (-1.5, 0.25)];
+        let want = [
+            (-0.4258943477518252, 0.7753703444218834),
+            (15.999999999999998, -3.9188697572715295e-15),
+            (23.117563514339956, 1.1558775977783914e-05),
+            (-0.26525572391094804, 0.3887274982604668),
+        ];
+        for ((x, e), w) in z.iter().zip(w).zip(want) {
+            let got = power_of(*x, e);
+            assert!(
+                (got.0 - w.0).abs() < 1e-12 * 16.0 && (got.1 - w.1).abs() < 1e-12 * 16.0,
+                "{x:?}^{e:?}: {got:?} vs {w:?}"
+            );
+        }
+        assert_eq!(power_of((0.0, 0.0), (2.0, 1.0)), (0.0, 0.0));
     }
 
     #[test]

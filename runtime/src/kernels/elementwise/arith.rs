@@ -27,16 +27,6 @@ fn one(t: Tensor) -> Out {
     Ok(vec![t.into()])
 }
 
-fn refuse_bool_sub(ctx: &KernelCtx<'_>, dtype: DType) -> Result<()> {
-    if dtype == DType::Bool {
-        return Err(RuntimeError::TypeCast {
-            op: ctx.op.to_owned(),
-            message: "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.".into(),
-        });
-    }
-    Ok(())
-}
-
 /// `alpha`, refusing a float alpha for integral operands as PyTorch does.
 fn alpha(ctx: &KernelCtx<'_>, a: &Args<'_>, i: usize, dtype: DType) -> Result<f64> {
     if dtype.is_integral(true) && matches!(a.values.get(i), Some(IValue::Float(_))) {
@@ -57,7 +47,7 @@ pub(crate) fn sub_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let this = a.tensor(0)?;
     let ops = [Operand::Tensor(this), a.operand(1)?];
     let dtype = promoted(ctx, &ops);
-    refuse_bool_sub(ctx, dtype)?;
+    super::common::sub_check(ctx.op, &ops)?;
     let k = alpha(ctx, &a, 2, dtype)?;
     if exact_integers(dtype) && !ctx.faults.integer_arithmetic_in_double {
         let k = k as i64;
@@ -108,7 +98,7 @@ pub(crate) fn mul_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 pub(crate) fn rsub(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let ops = [a.operand(0)?, a.operand(1)?];
     let dtype = promoted(ctx, &ops);
-    refuse_bool_sub(ctx, dtype)?;
+    super::common::sub_check(ctx.op, &ops)?;
     let k = alpha(ctx, &a, 2, dtype)?;
     one(with_axpy!(dtype, -k, |f| nary(
         ctx,
@@ -445,7 +435,7 @@ impl ProductPower {
         let (Operand::Tensor(_), Operand::Scalar(e, _)) = (ops.first()?, ops.get(1)?) else {
             return None;
         };
-        if !matches!(dtype, DType::Float32 | DType::Float64) {
+        if !matches!(dtype, DType::Float32 | DType::Float64 | DType::BFloat16) {
             return None;
         }
         match *e {
@@ -464,6 +454,11 @@ impl ProductPower {
         let (dtype, value) = match self {
             ProductPower::Cube(d) => (d, round_as(d, round_as(d, x * x) * x)),
             ProductPower::InverseSquare(d) => (d, 1.0 / round_as(d, x * x)),
+            // bfloat16: `1 / sqrt(x)` in float, rounded to bfloat16 once
+            ProductPower::InverseRoot(DType::BFloat16) => {
+                let root = f64::from(x.sqrt() as f32);
+                (DType::BFloat16, 1.0 / root)
+            }
             ProductPower::InverseRoot(d) => (d, 1.0 / round_as(d, x.sqrt())),
         };
         round_as(dtype, value)
@@ -471,12 +466,17 @@ impl ProductPower {
 }
 
 /// `v` rounded to float32 for a float32 computation (float64 computes in
-/// f64 already).
+/// f64 already); for bfloat16, rounded to float32 and then to bfloat16, as
+/// each `BFloat16` operation of PyTorch's kernel computes in float and
+/// stores a bfloat16 (observed in torch 2.15 on 4096 elements: bfloat16
+/// `x ** 3` is `(x * x) * x` and `x ** -2` is `1 / (x * x)` with every step
+/// rounded to bfloat16, a quarter of the elements one ulp from the
+/// correctly rounded power; float16 computes the power once in float).
 fn round_as(dtype: DType, v: f64) -> f64 {
-    if dtype == DType::Float32 {
-        f64::from(v as f32)
-    } else {
-        v
+    match dtype {
+        DType::Float32 => f64::from(v as f32),
+        DType::BFloat16 => super::common::round_to(DType::BFloat16, f64::from(v as f32)),
+        _ => v,
     }
 }
 
@@ -887,6 +887,135 @@ mod tests {
         assert_eq!(pow_i64(2, 10), 1024);
         assert_eq!(pow_i64(-1, -3), -1);
         assert_eq!(pow_i64(5, -1), 0);
+    }
+
+    fn int_tensor(dtype: DType, values: &[f64]) -> Tensor {
+        let shape = [values.len() as i64];
+        Tensor::from_f64(
+            "test",
+            &shape,
+            &crate::tensor::strides::contiguous_strides(&shape),
+            dtype,
+            values,
+        )
+        .expect("tensor")
+    }
+
+    fn run(op: &str, args: Vec<IValue>) -> Result<Vec<IValue>> {
+        crate::runtime::Runtime::new().call(op, args)
+    }
+
+    fn values(op: &str, args: Vec<IValue>) -> (DType, Vec<i64>) {
+        let t = run(op, args)
+            .expect("call")
+            .into_iter()
+            .next()
+            .and_then(IValue::into_tensor)
+            .expect("a tensor");
+        (t.dtype(), t.read_i64("test").expect("values"))
+    }
+
+    #[test]
+    fn integer_division_casts_numbers_to_the_tensor_dtype() {
+        // Measured in torch 2.15: uint8 [10, 200] // -7 is [0, 0] (-7 is
+        // 249), % -7 and fmod by -7 leave [10, 200]; % tensor(300) divides
+        // by 44 and stays uint8.
+        let u = || int_tensor(DType::UInt8, &[10.0, 200.0]).into();
+        let by = |op: &str, other: IValue| values(op, vec![u(), other]);
+        assert_eq!(
+            by("aten.floor_divide.Scalar", IValue::Int(-7)),
+            (DType::UInt8, vec![0, 0])
+        );
+        assert_eq!(
+            by("aten.remainder.Scalar", IValue::Int(-7)),
+            (DType::UInt8, vec![10, 200])
+        );
+        assert_eq!(
+            by("aten.fmod.Scalar", IValue::Int(-7)),
+            (DType::UInt8, vec![10, 200])
+        );
+        let wide = Tensor::from_f64("test", &[], &[], DType::Int64, &[300.0]).expect("0-dim");
+        assert_eq!(
+            by("aten.remainder.Tensor", wide.into()),
+            (DType::UInt8, vec![10, 24])
+        );
+        // int8 keeps Python's floor semantics once the number fits.
+        let s = int_tensor(DType::Int8, &[-128.0, -7.0, 7.0]);
+        assert_eq!(
+            values(
+                "aten.floor_divide.Scalar",
+                vec![s.clone().into(), IValue::Int(-3)]
+            ),
+            (DType::Int8, vec![42, 2, -3])
+        );
+        assert_eq!(
+            values("aten.remainder.Scalar", vec![s.into(), IValue::Int(-3)]),
+            (DType::Int8, vec![-2, -1, -2])
+        );
+    }
+
+    #[test]
+    fn bool_subtraction_and_integer_mean_are_not_implemented_errors() {
+        // torch 2.15 raises NotImplementedError for both.
+        let b = int_tensor(DType::Bool, &[1.0, 0.0]);
+        let err = run("aten.sub.Tensor", vec![b.clone().into(), b.clone().into()])
+            .expect_err("bool - bool");
+        assert_eq!(err.python_class(), "NotImplementedError");
+        // one bool operand: another message, whatever the result type
+        for (op, args) in [
+            ("aten.rsub.Scalar", vec![b.clone().into(), IValue::Int(1)]),
+            (
+                "aten.sub.Tensor",
+                vec![
+                    int_tensor(DType::Int64, &[1.0, 2.0]).into(),
+                    b.clone().into(),
+                ],
+            ),
+            (
+                "aten.sub.Scalar",
+                vec![
+                    int_tensor(DType::Float32, &[1.0, 2.0]).into(),
+                    IValue::Bool(true),
+                ],
+            ),
+        ] {
+            let err = run(op, args).expect_err("a bool operand");
+            assert_eq!(err.python_class(), "NotImplementedError");
+            assert!(
+                err.python_message()
+                    .contains("with a bool tensor is not supported")
+            );
+        }
+        let err = run("aten.neg.default", vec![b.into()]).expect_err("-bool");
+        assert_eq!(err.python_class(), "NotImplementedError");
+        let i = int_tensor(DType::Int64, &[1.0, 2.0]);
+        let err = run("aten.mean.default", vec![i.clone().into()]).expect_err("mean of ints");
+        assert_eq!(err.python_class(), "NotImplementedError");
+        let err = run("aten.var.correction", vec![i.into()]).expect_err("var of ints");
+        assert_eq!(err.python_class(), "NotImplementedError");
+    }
+
+    #[test]
+    fn bfloat16_cube_and_inverse_square_round_each_product() {
+        // Measured in torch 2.15: bfloat16 1.0390625 ** 3 is 1.1171875 (the
+        // correctly rounded cube is 1.125); 1.0234375 ** -2 is 0.95703125
+        // (correctly rounded: 0.953125).
+        assert_eq!(
+            ProductPower::Cube(DType::BFloat16).apply(1.0390625),
+            1.1171875
+        );
+        assert_eq!(
+            ProductPower::Cube(DType::BFloat16).apply(1.078125),
+            1.2578125
+        );
+        assert_eq!(
+            ProductPower::InverseSquare(DType::BFloat16).apply(1.0234375),
+            0.95703125
+        );
+        assert_eq!(
+            ProductPower::InverseSquare(DType::BFloat16).apply(1.0625),
+            0.890625
+        );
     }
 
     #[test]

@@ -125,6 +125,43 @@ pub(crate) fn operand_i64(op: &str, o: &Operand<'_>, shape: &[i64]) -> Result<Ve
     }
 }
 
+/// [`operand_i64`] cast to the integer dtype the operator computes in, as
+/// TensorIterator casts every input to the common dtype before the kernel
+/// sees it: a number or a wider 0-dim tensor wraps to that width (observed
+/// in torch 2.15: `uint8_tensor // -3` divides by 253, `% -3` by 253 and
+/// `fmod(.., -3)` by 253). Numbers that are parameters of the kernel
+/// (`pow`'s exponent, `clamp`'s bounds) keep their value; a bool result
+/// (a comparison) keeps the operands' values.
+fn operand_i64_as(
+    ctx: &KernelCtx<'_>,
+    o: &Operand<'_>,
+    shape: &[i64],
+    numbers: Numbers,
+    dtype: DType,
+) -> Result<Vec<i64>> {
+    let mut values = operand_i64(ctx.op, o, shape)?;
+    let is_param = numbers == Numbers::Parameters && !matches!(o, Operand::Tensor(_));
+    if !is_param && !ctx.faults.integer_numbers_unwrapped {
+        for v in &mut values {
+            *v = wrap_to_width(dtype, *v);
+        }
+    }
+    Ok(values)
+}
+
+/// `v` converted to the integer `dtype` the way C++ converts a wider
+/// integer (two's complement truncation); int64 and non-integer dtypes
+/// leave it alone.
+fn wrap_to_width(dtype: DType, v: i64) -> i64 {
+    match dtype {
+        DType::Int32 => i64::from(v as i32),
+        DType::Int16 => i64::from(v as i16),
+        DType::Int8 => i64::from(v as i8),
+        DType::UInt8 => i64::from(v as u8),
+        _ => v,
+    }
+}
+
 /// A broadcasting operator over any number of operands: `f` gets one value
 /// per operand (in f64) and the result is cast to `dtype`. The layout is
 /// TensorIterator's for these inputs, a number among them a 0-dim input (as
@@ -153,7 +190,7 @@ pub(crate) fn nary_params(
 }
 
 /// Whether an operator's numbers take part in its result's layout.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Numbers {
     /// Wrapped into 0-dim inputs (binary operators with a Scalar overload).
     Inputs,
@@ -242,7 +279,7 @@ fn nary_i64_laid_out(
     ctx.output_i64(&shape, &strides, dtype, || {
         let columns = operands
             .iter()
-            .map(|o| operand_i64(ctx.op, o, &shape))
+            .map(|o| operand_i64_as(ctx, o, &shape, numbers, dtype))
             .collect::<Result<Vec<_>>>()?;
         apply_columns_i64(&columns, numel(&shape), &f)
     })
@@ -334,7 +371,7 @@ pub(crate) fn nary_i64_(
     }
     let columns = operands
         .iter()
-        .map(|o| operand_i64(ctx.op, o, this.shape()))
+        .map(|o| operand_i64_as(ctx, o, this.shape(), Numbers::Inputs, computed))
         .collect::<Result<Vec<_>>>()?;
     let values = apply_columns_i64(&columns, this.numel(), &f)?;
     this.write_i64(ctx.op, &values)
@@ -373,6 +410,36 @@ pub(crate) fn require_floating(ctx: &KernelCtx<'_>, dtype: DType) -> Result<()> 
             dtype: dtype.scalar_type_name().into(),
         })
     }
+}
+
+/// PyTorch's check before any subtraction (`sub`, `sub_`, `rsub`,
+/// `_foreach_sub`, complex or real): two bool operands are refused with
+/// one message, one bool operand (a bool tensor, or a Python bool, which
+/// PyTorch wraps as a bool 0-dim tensor) with another, whatever the result
+/// type would be (observed in torch 2.15: `1 - mask`, `x - True` and
+/// `int_tensor - mask` raise; NotImplementedError).
+pub(crate) fn sub_check(op: &str, operands: &[Operand<'_>]) -> Result<()> {
+    let bools = operands
+        .iter()
+        .filter(|o| match o {
+            Operand::Tensor(t) => t.dtype() == DType::Bool,
+            Operand::Scalar(_, d) => *d == DType::Bool,
+            Operand::BigInt(_) => false,
+        })
+        .count();
+    let message = match bools {
+        0 => return Ok(()),
+        1 => {
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        }
+        _ => {
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead."
+        }
+    };
+    Err(RuntimeError::KernelDtype {
+        op: op.to_owned(),
+        message: message.into(),
+    })
 }
 
 /// The integer division by zero PyTorch reports as `ZeroDivisionError`.

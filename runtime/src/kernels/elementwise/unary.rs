@@ -98,7 +98,9 @@ pub(crate) fn reciprocal_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 
 fn refuse_bool(ctx: &KernelCtx<'_>, t: &Tensor, message: &str) -> Result<()> {
     if t.dtype() == DType::Bool {
-        return Err(RuntimeError::TypeCast {
+        // A NotImplementedError in torch 2.15, like every dtype its kernel
+        // is not compiled for.
+        return Err(RuntimeError::KernelDtype {
             op: ctx.op.to_owned(),
             message: message.to_owned(),
         });

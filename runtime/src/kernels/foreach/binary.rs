@@ -245,13 +245,12 @@ fn element(
 /// The single-tensor operator's computed dtype for `x op y`.
 fn computed_dtype(ctx: &KernelCtx<'_>, op: BinaryOp, x: &Tensor, y: Operand<'_>) -> Result<DType> {
     let promoted = result_type(ctx, &[Operand::Tensor(x), y]);
+    if op == BinaryOp::Sub {
+        crate::kernels::elementwise::common::sub_check(ctx.op, &[Operand::Tensor(x), y])?;
+    }
     match op {
         // True division of integers (and bools) gives the default dtype.
         BinaryOp::Div if promoted.is_integral(true) => Ok(ctx.default_dtype),
-        BinaryOp::Sub if promoted == DType::Bool => Err(RuntimeError::TypeCast {
-            op: ctx.op.to_owned(),
-            message: "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.".into(),
-        }),
         _ => Ok(promoted),
     }
 }

@@ -129,12 +129,12 @@ impl UnaryOp {
 fn result_dtype(ctx: &KernelCtx<'_>, op: UnaryOp, dtype: DType) -> Result<DType> {
     match op {
         _ if op.to_float() && dtype.is_integral(true) => Ok(ctx.default_dtype),
-        UnaryOp::Neg if dtype == DType::Bool => Err(RuntimeError::TypeCast {
+        UnaryOp::Neg if dtype == DType::Bool => Err(RuntimeError::KernelDtype {
             op: ctx.op.to_owned(),
             message: "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.".into(),
         }),
         _ if dtype == DType::Bool && (op == UnaryOp::Abs || op.rounds()) => {
-            Err(RuntimeError::TypeCast {
+            Err(RuntimeError::KernelDtype {
                 op: ctx.op.to_owned(),
                 message: format!(
                     "\"{}\" not implemented for 'Bool'",

@@ -82,7 +82,7 @@ fn arange_impl(
     };
     let dtype = options_dtype(ctx, a, options, options + 1, fallback)?;
     if dtype == DType::Bool {
-        return Err(RuntimeError::TypeCast {
+        return Err(RuntimeError::KernelDtype {
             op: ctx.op.to_owned(),
             message: "\"arange_cpu\" not implemented for 'Bool'".into(),
         });

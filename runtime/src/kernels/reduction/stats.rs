@@ -34,7 +34,9 @@ pub(crate) fn reduce_f64(
 }
 
 fn type_error(ctx: &KernelCtx<'_>, message: String) -> RuntimeError {
-    RuntimeError::TypeCast {
+    // Observed in torch 2.15: every one of these dtype refusals (mean, std
+    // and var, norms) is a NotImplementedError.
+    RuntimeError::KernelDtype {
         op: ctx.op.to_owned(),
         message,
     }
