@@ -154,6 +154,7 @@ impl Default for ReplayOptions {
 /// `ignore-grad-mode`,
 /// `reverse-function-grads`, `flat-reentrant-depth`, `shared-data-version`,
 /// `set-data-keeps-dtype`, `inplace-view-rebases`, `contiguous-pool-gradient`,
+/// `rms-norm-rounds-before-weight`,
 /// `mha-wrong-scale`, `lstm-reduced-state-unrounded`, `weight-norm-no-projection`, `bicubic-wrong-a`,
 /// `grid-sample-flipped-align-corners`, `multi-margin-wrong-sign`,
 /// `embedding-renorm-no-scale`, `cdist-inf-norm-as-l1`, `cdist-grad-negated`,
@@ -280,6 +281,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "shared-data-version" => faults.shared_data_version = true,
             None if spec == "set-data-keeps-dtype" => faults.set_data_keeps_dtype = true,
             None if spec == "contiguous-pool-gradient" => faults.contiguous_pool_gradient = true,
+            None if spec == "rms-norm-rounds-before-weight" => {
+                faults.rms_norm_rounds_before_weight = true;
+            }
             None if spec == "mha-wrong-scale" => faults.mha_wrong_scale = true,
             None if spec == "lstm-forget-bias-ignored" => faults.lstm_forget_bias_ignored = true,
             None if spec == "lstm-cell-grad-dropped" => faults.lstm_cell_grad_dropped = true,

@@ -619,6 +619,12 @@ pub struct Faults {
     /// values instead of reinterpreting their bit patterns. Breaks every
     /// bit-level utility that reads a float's representation.
     pub view_dtype_casts: bool,
+    /// `rms_norm` seen whole under `inference_mode` rounds its normalised
+    /// result to the input's dtype before multiplying by the weight, where
+    /// ATen multiplies in the op-math dtype (float32) and rounds once
+    /// (rms-norm-rounds-before-weight). Breaks bfloat16 and float16 norms
+    /// with a weight.
+    pub rms_norm_rounds_before_weight: bool,
     /// SelectScatterBackward0 / SliceScatterBackward0 compute the source's
     /// gradient (the gradient's view) before `self`'s (zeros scattered into
     /// the gradient), where PyTorch computes `self`'s first. Breaks the

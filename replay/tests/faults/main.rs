@@ -72,6 +72,7 @@ mod jacobian_vectorized;
 mod learnable_fake_quant;
 mod linalg;
 mod lista_sparse_coding;
+mod llama_inference_gqa;
 mod lstm;
 mod lstsq_ridge_readout;
 mod lu_factor_flow;

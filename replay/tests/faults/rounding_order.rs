@@ -70,7 +70,7 @@ fn an_mse_gradient_rounded_once_is_listed_inexact() {
 
 /// `op` is bit-identical anchored on `trace`, and under `fault` listed
 /// inexact with `tensors` tensors from PyTorch's event `first_seq` on.
-fn exact_unless(trace: &str, op: &str, fault: &str, tensors: u64, first_seq: u64) {
+pub(super) fn exact_unless(trace: &str, op: &str, fault: &str, tensors: u64, first_seq: u64) {
     let exact = inexact_anchored_on(trace, None);
     assert!(exact.get(op).is_none(), "{op}: {exact}");
     let faulty = inexact_anchored_on(trace, Some(fault));

@@ -116,6 +116,7 @@ pub(super) fn run(rt: &mut Runtime, entry: &OpEntry, args: &[IValue]) -> Result<
             let dtype = a.tensor(1)?.dtype();
             convert(rt, a.tensor(0)?, dtype, false)
         }
+        "aten.rms_norm.default" => rms_norm(rt, &a),
         "aten.to.dtype" => {
             let IValue::Dtype(dtype) = a.value(1)? else {
                 return Err(a.refuse("a dtype that is not a ScalarType"));
@@ -428,10 +429,13 @@ fn dropout(a: &Bound<'_>) -> Result<Vec<IValue>> {
     Err(a.refuse("dropout in training seen whole (its random mask is not recorded)"))
 }
 
-/// `scaled_dot_product_attention` without dropout: the CPU flash kernel.
+/// `scaled_dot_product_attention` without dropout: the CPU flash kernel,
+/// which takes fewer key/value heads than query heads itself
+/// (`enable_gqa=True`: PyTorch's CPU flash kernel supports grouped-query
+/// attention and checks the head counts).
 fn attention(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
-    if a.float(4)? != 0.0 || a.flag(7)? {
-        return Err(a.refuse("dropout or grouped-query attention"));
+    if a.float(4)? != 0.0 {
+        return Err(a.refuse("dropout"));
     }
     first(rt.dispatch(
         "aten._scaled_dot_product_flash_attention_for_cpu.default",
@@ -784,4 +788,62 @@ fn linear(rt: &mut Runtime, op: &str, args: &[IValue]) -> Result<Vec<IValue>> {
     let mut out_shape = shape[..shape.len() - 1].to_vec();
     out_shape.push(weight.shape().first().copied().unwrap_or(1));
     reshape(rt, &out, &out_shape)
+}
+
+/// `rms_norm`: ATen's composite, computed in the input's op-math dtype
+/// (float32 for float16 and bfloat16): `x * rsqrt(mean(x^2) + eps)` over
+/// the trailing `normalized_shape` dimensions (kept), times `weight` when
+/// given, converted back to the input's dtype at the end. `eps` defaults to
+/// the op-math dtype's machine epsilon and is rounded to float32 when that
+/// dtype is float32, as ATen's `float eps_val`.
+fn rms_norm(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
+    let x = a.tensor(0)?;
+    let normalized = a.ints(1)?.len();
+    if normalized > x.dim() {
+        return Err(a.refuse("a normalized_shape longer than the input's shape"));
+    }
+    let opmath = match x.dtype() {
+        DType::Float16 | DType::BFloat16 => DType::Float32,
+        DType::Float32 | DType::Float64 => x.dtype(),
+        other => return Err(a.refuse(&format!("a {other:?} input"))),
+    };
+    let eps = match a.value(3)? {
+        IValue::None if opmath == DType::Float64 => f64::EPSILON,
+        IValue::None => f64::from(f32::EPSILON),
+        _ => a.float(3)?,
+    };
+    let eps = if opmath == DType::Float32 {
+        f64::from(eps as f32)
+    } else {
+        eps
+    };
+    let upcast = match convert(rt, x, opmath, false)?.into_iter().next() {
+        Some(IValue::Tensor(t)) => t,
+        _ => return Err(a.refuse("an input its op-math conversion did not return")),
+    };
+    let rank = x.dim() as i64;
+    let dims: Vec<i64> = (1..=normalized as i64).map(|i| rank - i).collect();
+    let squares = one(
+        rt,
+        "aten.pow.Tensor_Scalar",
+        vec![(&upcast).into(), 2i64.into()],
+    )?;
+    let mean = one(
+        rt,
+        "aten.mean.dim",
+        vec![squares.into(), IValue::IntList(dims), true.into()],
+    )?;
+    let shifted = one(rt, "aten.add_.Scalar", vec![mean.into(), eps.into()])?;
+    let scale = one(rt, "aten.rsqrt.default", vec![shifted.into()])?;
+    let mut out = one(rt, "aten.mul.Tensor", vec![upcast.into(), scale.into()])?;
+    if let IValue::Tensor(weight) = a.value(2)? {
+        if rt.faults.rms_norm_rounds_before_weight {
+            let rounded = convert(rt, &out, x.dtype(), false)?;
+            let mut args = rounded;
+            args.push(weight.into());
+            return rt.dispatch("aten.mul.Tensor", args);
+        }
+        out = one(rt, "aten.mul.Tensor", vec![out.into(), weight.into()])?;
+    }
+    convert(rt, &out, x.dtype(), false)
 }
