@@ -357,6 +357,7 @@ pub(crate) fn add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         let out = binary_i64(ctx, x, y, dtype, |x, y| x.wrapping_add(k.wrapping_mul(y)))?;
         return Ok(vec![out.into()]);
     }
+    let y = reduced_addend(dtype, alpha, y);
     let out = with_axpy!(dtype, alpha, |f| binary(ctx, x, y, Some(dtype), f))?;
     if let (Operand::Tensor(xt), Operand::Tensor(yt)) = (x, y)
         && let Some(plan) = super::reduced_axpy::scalar_loop(ctx, dtype, alpha, &out, xt, yt)
@@ -364,6 +365,27 @@ pub(crate) fn add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         plan.redo(ctx, &out, &xt.read_f64(ctx.op)?, yt)?;
     }
     Ok(vec![out.into()])
+}
+
+/// A Python number added to or subtracted from a float16/bfloat16 tensor
+/// (`x + 1e-3`, `x - 0.5`, `1 - x`, `x.add_(0.1)`) as PyTorch's kernel
+/// takes it: rounded to the tensor's dtype first, then added in float
+/// (observed in torch 2.15 on 4096 elements of both dtypes: every element
+/// agrees with `float(x) + float(half(s))` rounded, up to a third of them
+/// disagree with the float32 number). `mul` and `div` keep the number in
+/// float32 and are not routed here; an `alpha` other than 1 keeps the
+/// number as it was.
+pub(crate) fn reduced_addend<'a>(dtype: DType, alpha: f64, o: Operand<'a>) -> Operand<'a> {
+    match o {
+        Operand::Scalar(v, d)
+            if matches!(dtype, DType::Float16 | DType::BFloat16)
+                && alpha.abs() == 1.0
+                && d != DType::Bool =>
+        {
+            Operand::Scalar(super::elementwise::common::round_to(dtype, v), d)
+        }
+        _ => o,
+    }
 }
 
 /// `sub.Tensor(self, other, *, alpha=1)`: `self - alpha * other`.
@@ -377,6 +399,7 @@ pub(crate) fn sub(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         let out = binary_i64(ctx, x, y, dtype, |x, y| x.wrapping_sub(k.wrapping_mul(y)))?;
         return Ok(vec![out.into()]);
     }
+    let y = reduced_addend(dtype, alpha, y);
     let out = with_axpy!(dtype, -alpha, |f| binary(ctx, x, y, Some(dtype), f))?;
     if let (Operand::Tensor(xt), Operand::Tensor(yt)) = (x, y)
         && let Some(plan) = super::reduced_axpy::scalar_loop(ctx, dtype, -alpha, &out, xt, yt)
@@ -419,6 +442,7 @@ pub(crate) fn add_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
             .transpose()?,
         _ => None,
     };
+    let other = reduced_addend(dtype, alpha, other);
     with_axpy!(dtype, alpha, |f| binary_(ctx, this, other, f))?;
     if let Some((plan, y, xs)) = before {
         plan.redo(ctx, this, &xs, y)?;

@@ -64,6 +64,10 @@ pub(crate) fn sub_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
         }
         _ => None,
     };
+    let ops = [
+        ops[0],
+        crate::kernels::pointwise::reduced_addend(dtype, k, ops[1]),
+    ];
     with_axpy!(dtype, -k, |f| nary_(
         ctx,
         this,
@@ -100,6 +104,10 @@ pub(crate) fn rsub(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let dtype = promoted(ctx, &ops);
     super::common::sub_check(ctx.op, &ops)?;
     let k = alpha(ctx, &a, 2, dtype)?;
+    let ops = [
+        ops[0],
+        crate::kernels::pointwise::reduced_addend(dtype, k, ops[1]),
+    ];
     one(with_axpy!(dtype, -k, |f| nary(
         ctx,
         &ops,
@@ -952,6 +960,31 @@ mod tests {
             values("aten.remainder.Scalar", vec![s.into(), IValue::Int(-3)]),
             (DType::Int8, vec![-2, -1, -2])
         );
+    }
+
+    fn f64_values(op: &str, args: Vec<IValue>) -> Vec<f64> {
+        run(op, args)
+            .expect("call")
+            .into_iter()
+            .next()
+            .and_then(IValue::into_tensor)
+            .expect("a tensor")
+            .read_f64("test")
+            .expect("values")
+    }
+
+    #[test]
+    fn a_number_added_to_half_is_rounded_to_half_first() {
+        // Measured in torch 2.15: half(-0.0012235641479492188) + 0.001 is
+        // -0.0002231597900390625 (0.001 taken as half(0.001)); the exact
+        // sum rounds to -0.00022351741790771484.
+        let x = || int_tensor(DType::Float16, &[-0.0012235641479492188]).into();
+        let sum = f64_values("aten.add.Tensor", vec![x(), IValue::Float(0.001)]);
+        assert_eq!(sum, vec![-0.0002231597900390625]);
+        let diff = f64_values("aten.sub.Tensor", vec![x(), IValue::Float(-0.001)]);
+        assert_eq!(diff, vec![-0.0002231597900390625]);
+        let r = f64_values("aten.rsub.Scalar", vec![x(), IValue::Float(-0.001)]);
+        assert_eq!(r, vec![0.0002231597900390625]);
     }
 
     #[test]
