@@ -137,7 +137,7 @@ impl Default for ReplayOptions {
 /// `skip-hooks`, `drop-node-holds`, `stale-saved-tensors`, `unpack-without-detach`,
 /// `unnumbered-dropped-node`,
 /// `build-order-saved-tensors`, `integer-arithmetic-in-double`, `integer-numbers-unwrapped`,
-/// `complex-log-atan`,
+/// `complex-log-atan`, `reduced-addend-unrounded`,
 /// `right-shift-without-sign-fill`, `take-in-storage-order`, `put-first-write-wins`,
 /// `numbers-as-iterator-inputs`, `numbers-in-double`, `tanh-backward-unfused`,
 /// `mse-backward-rounded-once`, `pow-by-general-power`, `complex-mul-in-double`,
@@ -224,6 +224,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.integer_numbers_unwrapped = true;
             }
             None if spec == "complex-log-atan" => faults.complex_log_atan = true,
+            None if spec == "reduced-addend-unrounded" => faults.reduced_addend_unrounded = true,
             None if spec == "right-shift-without-sign-fill" => {
                 faults.right_shift_without_sign_fill = true;
             }

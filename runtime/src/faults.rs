@@ -754,6 +754,12 @@ pub struct Faults {
     /// with a negative real part (a reflection coefficient of a load below
     /// the reference impedance).
     pub complex_log_atan: bool,
+    /// A Python number added to or subtracted from a float16/bfloat16
+    /// tensor is used at float precision instead of rounded to the dtype
+    /// first (reduced-addend-unrounded). Breaks `x + 0.1` in bfloat16
+    /// wherever 0.1's bfloat16 rounding (0.10009765625) moves the sum to
+    /// the next value.
+    pub reduced_addend_unrounded: bool,
 }
 
 impl Faults {

@@ -9,6 +9,7 @@ mod anomaly;
 mod autocast;
 mod bf16_linear_cancellation;
 mod bf16_lstm;
+mod bf16_newgelu_rmsnorm;
 mod bf16_regressor_foreach;
 mod bf16_sgd_momentum;
 mod bf16_token_embedding;

@@ -357,7 +357,7 @@ pub(crate) fn add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         let out = binary_i64(ctx, x, y, dtype, |x, y| x.wrapping_add(k.wrapping_mul(y)))?;
         return Ok(vec![out.into()]);
     }
-    let y = reduced_addend(dtype, alpha, y);
+    let y = reduced_addend(ctx, dtype, alpha, y);
     let out = with_axpy!(dtype, alpha, |f| binary(ctx, x, y, Some(dtype), f))?;
     if let (Operand::Tensor(xt), Operand::Tensor(yt)) = (x, y)
         && let Some(plan) = super::reduced_axpy::scalar_loop(ctx, dtype, alpha, &out, xt, yt)
@@ -375,10 +375,16 @@ pub(crate) fn add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
 /// disagree with the float32 number). `mul` and `div` keep the number in
 /// float32 and are not routed here; an `alpha` other than 1 keeps the
 /// number as it was.
-pub(crate) fn reduced_addend<'a>(dtype: DType, alpha: f64, o: Operand<'a>) -> Operand<'a> {
+pub(crate) fn reduced_addend<'a>(
+    ctx: &KernelCtx<'_>,
+    dtype: DType,
+    alpha: f64,
+    o: Operand<'a>,
+) -> Operand<'a> {
     match o {
         Operand::Scalar(v, d)
-            if matches!(dtype, DType::Float16 | DType::BFloat16)
+            if !ctx.faults.reduced_addend_unrounded
+                && matches!(dtype, DType::Float16 | DType::BFloat16)
                 && alpha.abs() == 1.0
                 && d != DType::Bool =>
         {
@@ -399,7 +405,7 @@ pub(crate) fn sub(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         let out = binary_i64(ctx, x, y, dtype, |x, y| x.wrapping_sub(k.wrapping_mul(y)))?;
         return Ok(vec![out.into()]);
     }
-    let y = reduced_addend(dtype, alpha, y);
+    let y = reduced_addend(ctx, dtype, alpha, y);
     let out = with_axpy!(dtype, -alpha, |f| binary(ctx, x, y, Some(dtype), f))?;
     if let (Operand::Tensor(xt), Operand::Tensor(yt)) = (x, y)
         && let Some(plan) = super::reduced_axpy::scalar_loop(ctx, dtype, -alpha, &out, xt, yt)
@@ -442,7 +448,7 @@ pub(crate) fn add_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
             .transpose()?,
         _ => None,
     };
-    let other = reduced_addend(dtype, alpha, other);
+    let other = reduced_addend(ctx, dtype, alpha, other);
     with_axpy!(dtype, alpha, |f| binary_(ctx, this, other, f))?;
     if let Some((plan, y, xs)) = before {
         plan.redo(ctx, this, &xs, y)?;

@@ -66,7 +66,7 @@ pub(crate) fn sub_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     };
     let ops = [
         ops[0],
-        crate::kernels::pointwise::reduced_addend(dtype, k, ops[1]),
+        crate::kernels::pointwise::reduced_addend(ctx, dtype, k, ops[1]),
     ];
     with_axpy!(dtype, -k, |f| nary_(
         ctx,
@@ -106,7 +106,7 @@ pub(crate) fn rsub(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let k = alpha(ctx, &a, 2, dtype)?;
     let ops = [
         ops[0],
-        crate::kernels::pointwise::reduced_addend(dtype, k, ops[1]),
+        crate::kernels::pointwise::reduced_addend(ctx, dtype, k, ops[1]),
     ];
     one(with_axpy!(dtype, -k, |f| nary(
         ctx,
