@@ -14,6 +14,8 @@ inference mode the way a training script's `validate()` does:
 * the loss distribution's `torch.quantile` / `nanquantile` in every
   interpolation mode, over all values and along a dimension (`keepdim`,
   tensor and float `q`), with padding positions set to NaN;
+* targets written in place before the mode and reshaped in it (the view a
+  composite returns there has a version counter of its own);
 * thresholds built with `torch.tensor(...)` inside the mode (its
   `detach_`), a calibration error whose bins are skipped with
   `if mask.any():`, a confusion matrix's `diag` and `.T`;
@@ -57,8 +59,7 @@ for _ in range(3):
 
 net.eval()
 xv, yv = torch.randn(5, 3, T), torch.randint(0, C, (5, T))
-yv[0, :3] = -100
-flat = yv.reshape(-1)
+yv[0, :3] = -100  # padding positions, written in place (version 1)
 weight = torch.tensor([1.0, 2.0, 0.5, 1.5])
 report = []
 with torch.inference_mode():
@@ -67,6 +68,7 @@ with torch.inference_mode():
     token_nll = F.cross_entropy(logits, yv, reduction="none")  # (N, T)
     ppl = torch.exp(F.cross_entropy(logits, yv))
     rows = logits.transpose(1, 2).reshape(-1, C)
+    flat = yv.reshape(-1)  # a view with a version counter of its own
     keep = flat.clamp(min=0)
     smoothed = [
         F.cross_entropy(rows, flat, label_smoothing=0.1),

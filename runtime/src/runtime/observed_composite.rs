@@ -52,7 +52,7 @@ impl Runtime {
         let result = decompose::run(self, entry, args);
         self.tracer = tracer;
         self.node_anchor = anchor;
-        let outputs = result?;
+        let outputs = own_versions(args, result?);
         // `--inject-fault perturb=` reaches a composite seen whole as it
         // reaches a kernel: its first output tensor is off.
         self.apply_perturb_fault(entry.python_name.as_str(), args, &outputs)?;
@@ -128,5 +128,93 @@ impl Runtime {
             out_metas,
             context,
         );
+    }
+}
+
+/// A composite seen whole runs its parts below ADInplaceOrView, so a view of
+/// an input it returns shares no version counter with that input: its own
+/// counter starts at 0 (observed in torch 2.15 under `inference_mode`:
+/// after `y[0] = 1`, `y.reshape(-1)`, `y.flatten()` and `y.T` are at
+/// version 0 while `y.view(-1)` is at 1). An input returned itself keeps
+/// its counter, and so do the pieces of `chunk`, which PyTorch's
+/// ADInplaceOrView kernel for it makes views of the input.
+fn own_versions(args: &[IValue], outputs: Vec<IValue>) -> Vec<IValue> {
+    let inputs: Vec<&Tensor> = args.iter().flat_map(IValue::tensors).collect();
+    let own = |t: Tensor| -> Tensor {
+        let view_of_input = !t.is_sparse()
+            && inputs
+                .iter()
+                .any(|i| !i.same_tensor(&t) && i.shares_version_with(&t));
+        if view_of_input {
+            t.with_own_version()
+        } else {
+            t
+        }
+    };
+    outputs
+        .into_iter()
+        .map(|v| match v {
+            IValue::Tensor(t) => IValue::Tensor(own(t)),
+            other => other,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ivalue::IValue;
+    use crate::runtime::Runtime;
+    use crate::tensor::Tensor;
+    use crate::tensor::dtype::DType;
+    use crate::tensor::strides::contiguous_strides;
+
+    /// Under `inference_mode`, after an in-place write to a normal tensor,
+    /// its `reshape` (a view the composite returns) is at version 0 while
+    /// `flatten` of a 1-d tensor (the input itself) keeps version 1, as in
+    /// torch 2.15.
+    #[test]
+    fn views_returned_by_composites_seen_whole_have_their_own_counter() {
+        let shape = [2, 3];
+        let y = Tensor::from_f64(
+            "y",
+            &shape,
+            &contiguous_strides(&shape),
+            DType::Float32,
+            &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        )
+        .expect("tensor");
+        let mut rt = Runtime::new();
+        rt.set_dispatch_mode_active(true);
+        rt.call("aten.add_.Scalar", vec![(&y).into(), IValue::Int(1)])
+            .expect("add_");
+        assert_eq!(y.version(), 1);
+        rt.set_grad_mode(false, true);
+        let out = |rt: &mut Runtime, op: &str, args: Vec<IValue>| -> Tensor {
+            rt.call(op, args)
+                .expect("call")
+                .into_iter()
+                .next()
+                .and_then(IValue::into_tensor)
+                .expect("a tensor")
+        };
+        let r = out(
+            &mut rt,
+            "aten.reshape.default",
+            vec![(&y).into(), IValue::IntList(vec![-1])],
+        );
+        assert_eq!((r.shape().to_vec(), r.version()), (vec![6], 0));
+        let row = out(
+            &mut rt,
+            "aten.select.int",
+            vec![(&y).into(), IValue::Int(0), IValue::Int(0)],
+        );
+        assert_eq!(row.version(), 1);
+        let same = out(
+            &mut rt,
+            "aten.flatten.using_ints",
+            vec![(&row).into(), IValue::Int(0), IValue::Int(-1)],
+        );
+        assert!(same.same_tensor(&row));
+        assert_eq!(same.version(), 1);
     }
 }

@@ -309,6 +309,37 @@ impl Tensor {
         t
     }
 
+    /// Whether this tensor and `other` share one version counter (one is a
+    /// view or alias of the other, or both of one base).
+    pub(crate) fn shares_version_with(&self, other: &Tensor) -> bool {
+        self.0.version.same(&other.0.version)
+    }
+
+    /// The same storage and geometry as a new tensor whose version counter
+    /// is its own, at 0: what a view made below ADInplaceOrView is in
+    /// PyTorch (no `as_view`, so nothing shares the base's counter).
+    pub(crate) fn with_own_version(&self) -> Tensor {
+        let t = Tensor(Arc::new(TensorImpl {
+            storage: Arc::clone(&self.0.storage),
+            shape: self.0.shape.clone(),
+            strides: self.0.strides.clone(),
+            offset: self.0.offset,
+            dtype: self.0.dtype,
+            device: self.0.device,
+            conj: self.0.conj,
+            version: VersionCounter::new(),
+            autograd: Mutex::new(AutogradMeta::default()),
+            trace: Arc::new(IdSlot::new()),
+            sparse: None,
+        }));
+        {
+            let mut meta = t.0.autograd.lock();
+            meta.inference = self.is_inference();
+            meta.zero_tensor = self.is_zero_tensor();
+        }
+        t
+    }
+
     /// PyTorch's `is_conj()`.
     pub fn is_conj(&self) -> bool {
         self.0.conj

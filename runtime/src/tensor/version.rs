@@ -28,6 +28,11 @@ impl VersionCounter {
         self.0.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Whether `other` is this very counter (a view of the same base).
+    pub(crate) fn same(&self, other: &VersionCounter) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     /// Moves the counter forward to `version` (never back).
     pub(crate) fn advance_to(&self, version: u64) {
         self.0.fetch_max(version, Ordering::Relaxed);
