@@ -5,16 +5,15 @@
 //! `histogramdd` kernels are value failures naming them.
 
 use super::support::{
-    assert_perturbed_ops_caught, replay, replay_anchored_with_fault, replay_with_fault,
+    assert_perturbed_ops_caught, assert_replays_to_match, replay_anchored_with_fault,
+    replay_with_fault,
 };
 
 const TRACE: &str = "histogram_calibration.torch.ftr";
 
 #[test]
 fn the_corpus_program_matches() {
-    let (code, out) = replay(TRACE, None);
-    assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("MATCH"), "{out}");
+    assert_replays_to_match(TRACE);
 }
 
 #[test]

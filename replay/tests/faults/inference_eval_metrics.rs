@@ -6,7 +6,7 @@
 //! failures naming them.
 
 use super::support::{
-    assert_drift_starts_at_both_ways, assert_perturbed_ops_caught, replay,
+    assert_drift_starts_at_both_ways, assert_perturbed_ops_caught, assert_replays_to_match,
     replay_anchored_with_fault, replay_with_fault,
 };
 
@@ -14,9 +14,7 @@ const TRACE: &str = "inference_eval_metrics.torch.ftr";
 
 #[test]
 fn the_corpus_program_matches() {
-    let (code, out) = replay(TRACE, None);
-    assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("MATCH"), "{out}");
+    assert_replays_to_match(TRACE);
 }
 
 #[test]

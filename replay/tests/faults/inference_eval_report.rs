@@ -5,15 +5,15 @@
 //! free-running and anchored; perturbed decompositions of the other
 //! composites the report meets whole are value failures naming them.
 
-use super::support::{assert_drift_starts_at_both_ways, assert_perturbed_ops_caught, replay};
+use super::support::{
+    assert_drift_starts_at_both_ways, assert_perturbed_ops_caught, assert_replays_to_match,
+};
 
 const TRACE: &str = "inference_eval_report.torch.ftr";
 
 #[test]
 fn the_corpus_program_matches() {
-    let (code, out) = replay(TRACE, None);
-    assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("MATCH"), "{out}");
+    assert_replays_to_match(TRACE);
 }
 
 #[test]

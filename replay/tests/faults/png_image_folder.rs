@@ -3,15 +3,13 @@
 //! first `image.decode_image` of a file whose writer chose Paeth,
 //! free-running and anchored.
 
-use super::support::{assert_drift_starts_at_both_ways, replay};
+use super::support::{assert_drift_starts_at_both_ways, assert_replays_to_match};
 
 const TRACE: &str = "png_image_folder.torch.ftr";
 
 #[test]
 fn the_corpus_program_matches() {
-    let (code, out) = replay(TRACE, None);
-    assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("MATCH"), "{out}");
+    assert_replays_to_match(TRACE);
 }
 
 #[test]

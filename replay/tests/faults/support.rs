@@ -36,6 +36,13 @@ pub fn replay(trace: &str, fault: Option<&str>) -> (Option<i32>, String) {
     }
 }
 
+/// The golden replays to MATCH (exit 0) without a fault.
+pub fn assert_replays_to_match(trace: &str) {
+    let (code, out) = replay(trace, None);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("MATCH"), "{out}");
+}
+
 /// [`replay`] with `--inject-fault <fault>`.
 pub fn replay_with_fault(trace: &str, fault: &str) -> (Option<i32>, String) {
     replay(trace, Some(fault))
