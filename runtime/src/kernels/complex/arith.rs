@@ -20,6 +20,17 @@ use crate::tensor::dtype::DType;
 /// One complex value `(re, im)`.
 type C = (f64, f64);
 
+/// [`binary`] over the call's first two operands (tensors or Python
+/// numbers), as the kernel's result list.
+fn binary_of_operands(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'_>,
+    f: impl Fn(C, C) -> C,
+) -> Result<Vec<IValue>> {
+    let out = binary(ctx, cx_operand(ctx, a, 0)?, cx_operand(ctx, a, 1)?, f)?;
+    Ok(vec![out.into()])
+}
+
 /// A broadcasting binary operator on complex values, typed by promotion.
 fn binary(ctx: &KernelCtx<'_>, a: Cx<'_>, b: Cx<'_>, f: impl Fn(C, C) -> C) -> Result<Tensor> {
     let (ga, gb) = (a.geometry(), b.geometry());
@@ -65,13 +76,7 @@ pub(crate) fn add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         return real_kernel(ctx, a);
     }
     let alpha = a.scalar(2).unwrap_or(1.0);
-    let out = binary(
-        ctx,
-        cx_operand(ctx, &a, 0)?,
-        cx_operand(ctx, &a, 1)?,
-        |x, y| (x.0 + alpha * y.0, x.1 + alpha * y.1),
-    )?;
-    Ok(vec![out.into()])
+    binary_of_operands(ctx, &a, |x, y| (x.0 + alpha * y.0, x.1 + alpha * y.1))
 }
 
 /// PyTorch's refusal of a bool operand in a subtraction, for complex
@@ -91,13 +96,7 @@ pub(crate) fn sub(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     }
     sub_check(ctx, &a)?;
     let alpha = a.scalar(2).unwrap_or(1.0);
-    let out = binary(
-        ctx,
-        cx_operand(ctx, &a, 0)?,
-        cx_operand(ctx, &a, 1)?,
-        |x, y| (x.0 - alpha * y.0, x.1 - alpha * y.1),
-    )?;
-    Ok(vec![out.into()])
+    binary_of_operands(ctx, &a, |x, y| (x.0 - alpha * y.0, x.1 - alpha * y.1))
 }
 
 /// `rsub.Tensor(self, other, *, alpha=1)` / `rsub.Scalar`: `other - alpha
@@ -108,13 +107,7 @@ pub(crate) fn rsub(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
     }
     sub_check(ctx, &a)?;
     let alpha = a.scalar(2).unwrap_or(1.0);
-    let out = binary(
-        ctx,
-        cx_operand(ctx, &a, 0)?,
-        cx_operand(ctx, &a, 1)?,
-        |x, y| (y.0 - alpha * x.0, y.1 - alpha * x.1),
-    )?;
-    Ok(vec![out.into()])
+    binary_of_operands(ctx, &a, |x, y| (y.0 - alpha * x.0, y.1 - alpha * x.1))
 }
 
 /// The in-place form of a complex binary kernel (`w -= lr * w.grad` of a
@@ -239,13 +232,7 @@ pub(crate) fn div(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     if !any_complex(&a) {
         return real_kernel(ctx, a);
     }
-    let out = binary(
-        ctx,
-        cx_operand(ctx, &a, 0)?,
-        cx_operand(ctx, &a, 1)?,
-        quotient,
-    )?;
-    Ok(vec![out.into()])
+    binary_of_operands(ctx, &a, quotient)
 }
 
 /// `neg(self)`.
@@ -486,13 +473,7 @@ pub(crate) fn pow_tensor(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IVa
     if !any_complex(&a) {
         return real_kernel(ctx, a);
     }
-    let out = binary(
-        ctx,
-        cx_operand(ctx, &a, 0)?,
-        cx_operand(ctx, &a, 1)?,
-        power_of,
-    )?;
-    Ok(vec![out.into()])
+    binary_of_operands(ctx, &a, power_of)
 }
 
 /// `prod(self, *, dtype=None)` of a complex tensor: the elements
