@@ -271,7 +271,12 @@ def _retain_inputs(rec: Any, inputs: list) -> None:
 
 
 def _wrap_engine(rec: Any, original: Callable) -> Callable:
+    marks = rec.state_marks
+
     def _engine_run_backward(*args, **kwargs):
+        # The engine changes gradients from C++: state checks read every
+        # tensor while it runs and once after (state_marks.py).
+        marks.engine_depth += 1
         try:
             result = original(*args, **kwargs)
         except RuntimeError as e:
@@ -280,6 +285,9 @@ def _wrap_engine(rec: Any, original: Callable) -> Callable:
             if rec.observing() and not rec.functorch.engine_depth and UNUSED_INPUT in str(e):
                 rec.engine_returned(None)
             raise
+        finally:
+            marks.engine_depth -= 1
+            marks.everything = True
         if rec.observing() and not rec.functorch.engine_depth:
             rec.engine_returned(result)
         return result

@@ -81,6 +81,7 @@ class CaptureMode(TorchDispatchMode):
             if rec.ctx[0] == ftr.CTX_TOP_LEVEL:
                 # Inside the mode AutocastCPU is excluded whatever the
                 # program's state: the entry snapshot has that state.
+                rec.state_marks.mark_arguments(args, kwargs)
                 rec.check_state(autocast_cpu=not tls.exclude.has(_AUTOCAST_CPU))
             elif rec.backward is not None and rec.functions.in_run():
                 # Program code of a Function's backward: its state changes

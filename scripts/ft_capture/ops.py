@@ -265,6 +265,9 @@ class OpRecorder:
             info = self._info(t)
             if info is not None:
                 info.requires_grad, info.leaf = wire[7] or hidden, t.is_leaf
+            # The next state check reads it: a flag set after the kernel
+            # returned (`requires_grad=True` of a factory) is written there.
+            self.state_marks.mark(t)
             alive.append(t)
         elif wire[0] in bumped:
             wire[8] += 1

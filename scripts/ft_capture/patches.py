@@ -16,6 +16,7 @@ from . import functorch as capture_functorch
 from . import held_nodes as capture_held_nodes
 from . import hooks as capture_hooks
 from . import saved_hooks as capture_saved_hooks
+from . import state_marks as capture_state_marks
 from .observers import ThreadSentinel
 from .python_kernels import PythonKernels
 from .recorder import Recorder
@@ -60,6 +61,7 @@ class Patches:
         capture_functions.install(self, self.rec)
         capture_saved_hooks.install(self, self.rec)
         capture_data.install(self, self.rec)
+        capture_state_marks.install(self, self.rec.state_marks)
         capture_functorch.install(self, self.rec)
         self._python_kernels.__enter__()
         self._set(threading.Thread, "_bootstrap_inner", self._wrap_thread(threading.Thread._bootstrap_inner))  # type: ignore[attr-defined]

@@ -31,6 +31,7 @@ from .keys import DispatchDeriver
 from .nodes import NodeRecorder
 from .ops import OpRecorder, PendingOp
 from .progress import EVERY, Progress
+from .state_marks import StateMarks
 from .values import DTYPE_NAMES, covers_storage, device_name, dtype_name, stats_record, tensor_buffer
 
 _C = torch._C
@@ -91,6 +92,8 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         self._t0 = time.monotonic_ns() if timestamps else None
         self.tensors = IdentityMap()
         self._tensor_entries = self.tensors.entries
+        # The tensors whose autograd state the next check reads (state_marks.py).
+        self.state_marks = StateMarks()
         self._aliases = IdentityMap()
         self._rebuilt = IdentityMap()
         self._partly_introduced: set = set()
@@ -252,6 +255,7 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         alias = not new_storage
         info = self._new_info(t)
         self.releases.reachable(info.tid)
+        self.state_marks.mark(t)
         digest = None if alias or self.policy == "none" else self.value_digest(t, sid=sid)
         ref = self._ref_from_parts(info, t, sid, digest)
         self.emit(ftr.API, ftr.API_TENSOR, ftr.p_tensor(ref, alias))
@@ -411,8 +415,17 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         self._check_autocast(autocast_cpu)
         self._check_anomaly()
         # The live watched tensors by id (a snapshot: deaths while reading
-        # are harmless).
-        live = [(info.tid, t, info) for ref, info in list(self._tensor_entries.values()) if info.watch and (t := ref()) is not None]
+        # are harmless): every one, or those whose state may have changed
+        # since the last check (`StateMarks`; reading more writes the same).
+        marks = self.state_marks
+        if marks.read_all():
+            entries = list(self._tensor_entries.values())
+        else:
+            known = self._tensor_entries
+            entries = [entry for key in marks.ids if (entry := known.get(key)) is not None]
+        marks.checked()
+        live = [(info.tid, t, info) for ref, info in entries if info.watch and (t := ref()) is not None]
+        marks.reads += len(live)
         live.sort(key=_BY_TID)
         for tid, t, info in live:
             # A tensor with history that became a leaf was detached in place:
