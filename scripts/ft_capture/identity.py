@@ -266,11 +266,13 @@ class ReleaseTracker:
                 self._waiting.add(tid)
             else:
                 self.storage_of.pop(tid, None)
-        ready = []
-        for tid in sorted(self._waiting):
-            sid = self.storage_of.get(tid)
-            if sid is None or sid in self._held or not storage_alive(sid):
-                ready.append(tid)
+        if not self._waiting:
+            return []
+        storage_of, held = self.storage_of, self._held
+        # Most waiting ids stay waiting (a saved activation's storage lives
+        # until its graph is freed): only the ready ones are sorted.
+        ready = [tid for tid in self._waiting if (sid := storage_of.get(tid)) is None or sid in held or not storage_alive(sid)]
+        ready.sort()
         for tid in ready:
             self._waiting.discard(tid)
             self.storage_of.pop(tid, None)
