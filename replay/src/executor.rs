@@ -177,6 +177,7 @@ impl Default for ReplayOptions {
 /// `antialias-cubic-keys-a`, `resample-u8-truncates`, `grid-sample-cubic-keys-half`,
 /// `adaptive-max-pool3d-floor-end`,
 /// `bincount-drops-last-bin`, `histogram-last-edge-open`, `median-upper-of-two`, `png-paeth-as-up`,
+/// `roi-align-half-pixel`,
 /// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
 /// `softshrink-no-shift`, `fake-quant-rounds-half-away`, `soft-margin-log-without-1p`,
 /// `conv-transpose3d-drops-output-padding`,
@@ -391,6 +392,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "bincount-drops-last-bin" => faults.bincount_drops_last_bin = true,
             None if spec == "png-paeth-as-up" => faults.png_paeth_as_up = true,
+            None if spec == "roi-align-half-pixel" => faults.roi_align_sample_half_pixel = true,
             None if spec == "histogram-last-edge-open" => faults.histogram_last_edge_open = true,
             None if spec == "median-upper-of-two" => faults.median_upper_of_two = true,
             None if spec == "gamma-grad-wrong-series" => faults.gamma_grad_wrong_series = true,

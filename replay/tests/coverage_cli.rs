@@ -381,17 +381,18 @@ fn a_real_only_operator_given_complex_tensors_is_missing_and_not_claimed() {
 
 #[test]
 fn another_librarys_operator_is_listed_missing_not_replayed() {
-    // torchvision's roi_align and its backward are `torchvision::` operators
-    // the capture records like ATen's (a detection head's RoIAlign); the
-    // runtime has no kernels for them, so the scan lists them (exit 5)
+    // torchvision's ps_roi_align and its backward are `torchvision::`
+    // operators the capture records like ATen's (an R-FCN head's
+    // position-sensitive RoIAlign); the runtime has no kernels for them
+    // (it has nms, roi_align and roi_pool), so the scan lists them (exit 5)
     // before anything runs, rather than replaying around them.
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("roi.ftr");
+    let path = dir.path().join("ps_roi.ftr");
     let mut b = TraceBuilder::new(&path);
     let x = b.intro("float32");
-    let pooled = b.op("torchvision.roi_align.default", &x, "float32", false);
+    let pooled = b.op("torchvision.ps_roi_align.default", &x, "float32", false);
     b.op(
-        "torchvision._roi_align_backward.default",
+        "torchvision._ps_roi_align_backward.default",
         &pooled,
         "float32",
         false,
@@ -402,8 +403,8 @@ fn another_librarys_operator_is_listed_missing_not_replayed() {
     assert_eq!(out.status.code(), Some(5), "{stdout}\n{stderr}");
     assert!(stderr.contains("(nothing was replayed)"), "{stderr}");
     for (op, seq) in [
-        ("torchvision.roi_align.default", 1),
-        ("torchvision._roi_align_backward.default", 2),
+        ("torchvision.ps_roi_align.default", 1),
+        ("torchvision._ps_roi_align_backward.default", 2),
     ] {
         assert!(
             stderr.contains(&format!(

@@ -742,6 +742,11 @@ pub struct Faults {
     /// Paeth predictor). Breaks the pixels of every PNG whose encoder
     /// chose Paeth for a row (zlib-based writers often do).
     pub png_paeth_as_up: bool,
+    /// torchvision's RoIAlign (`torchvision.roi_align` and its backward)
+    /// shifts its boxes by half a pixel the wrong way round: by -0.5 when
+    /// `aligned=False` and not at all when `aligned=True`
+    /// (roi-align-half-pixel). Moves every sampling point by half a pixel.
+    pub roi_align_sample_half_pixel: bool,
     /// Integer kernels computed in i64 (`floor_divide`, `remainder`,
     /// `fmod`, `div` with a rounding mode, bitwise and shift operators)
     /// read a Python number or a wider 0-dim operand at its own value

@@ -76,6 +76,10 @@ pub const NATIVE_FUNCTIONS: &[(&str, &str)] = &[
     ),
     ("sparse.yaml", include_str!("native_functions/sparse.yaml")),
     ("image.yaml", include_str!("native_functions/image.yaml")),
+    (
+        "torchvision.yaml",
+        include_str!("native_functions/torchvision.yaml"),
+    ),
 ];
 
 /// How a dispatch key handles an operator (the `handler` of a chain step).

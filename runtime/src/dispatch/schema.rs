@@ -209,6 +209,9 @@ impl FunctionSchema {
         } else if let Some(rest) = s.strip_prefix("image::") {
             // torchvision's image I/O operators (`torch.ops.image`).
             ("image", rest)
+        } else if let Some(rest) = s.strip_prefix("torchvision::") {
+            // torchvision's detection operators (`torch.ops.torchvision`).
+            ("torchvision", rest)
         } else {
             ("aten", s.strip_prefix("aten::").unwrap_or(s))
         };

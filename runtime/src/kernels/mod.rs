@@ -14,6 +14,7 @@
 mod complex;
 mod decomp;
 mod dense;
+mod detection;
 mod elementwise;
 mod factory;
 mod fft;
@@ -197,6 +198,7 @@ pub(crate) fn lookup_real(op: &str) -> Option<Kernel> {
         .or_else(|| set::lookup(op))
         .or_else(|| utility::lookup(op))
         .or_else(|| image::lookup(op))
+        .or_else(|| detection::lookup(op))
         .or_else(|| statistics::lookup(op))
         .or_else(|| fft::lookup(op))
         .or_else(|| float_bits::lookup(op))

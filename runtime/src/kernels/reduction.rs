@@ -29,6 +29,7 @@ mod sorting;
 mod stats;
 
 pub(crate) use ranges::values as linspace_values;
+pub(crate) use sorting::descending_stable_order;
 
 use super::Kernel;
 

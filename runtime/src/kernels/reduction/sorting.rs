@@ -195,6 +195,13 @@ fn std_sort_order<T: SortKey>(row: &[T], descending_order: bool) -> Vec<usize> {
     queue.iter().map(|p| p.1).collect()
 }
 
+/// The positions of `row` in the order `sort(row, stable=True,
+/// descending=True)` leaves them: NaN first, ties in position order. The
+/// order a kernel sorting internally (torchvision's `nms`) sees.
+pub(crate) fn descending_stable_order(row: &[f64]) -> Vec<usize> {
+    stable_order(row, true)
+}
+
 /// `topk(self, k, dim=-1, largest=True, sorted=True) -> (values, indices)`.
 pub(crate) fn topk(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let t = a.tensor(0)?;
