@@ -249,6 +249,11 @@ pub struct Faults {
     /// (`_native_multi_head_attention`, `_transformer_encoder_layer_fwd`) by
     /// `1/dh` instead of `1/√dh`. Breaks their values.
     pub mha_wrong_scale: bool,
+    /// `_nested_tensor_from_mask_left_aligned` only asks that each row's
+    /// valid positions be contiguous, wherever they start
+    /// (nested-mask-gaps-only), so a left-padded row `[F, T, T]` passes as
+    /// left-aligned. Breaks the answer for every left-padded batch.
+    pub nested_mask_gaps_only: bool,
     /// `mkldnn_rnn_layer` leaves the forget gate's bias out of the
     /// pre-activation. Breaks every float32 `nn.LSTM`'s values.
     pub lstm_forget_bias_ignored: bool,

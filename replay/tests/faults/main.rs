@@ -128,6 +128,7 @@ mod torchscript;
 mod torchvision;
 mod training_misc;
 mod transformer_fastpath;
+mod transformer_left_padded;
 mod transmission_line_sweep;
 mod tutorial_complex_inplace;
 mod tutorial_like_device;

@@ -31,6 +31,15 @@
 //! and ReLU otherwise.
 //!
 //! Values are computed in f64 and rounded once to the inputs' dtype.
+//!
+//! `_nested_tensor_from_mask_left_aligned(t, mask)` is the question
+//! `nn.TransformerEncoder` asks in `eval()` under `no_grad` before it packs
+//! a padded batch into a nested tensor: is every row of the boolean
+//! `(N, L)` keep-mask a run of `True` followed only by `False`? PyTorch
+//! answers it by comparing each row's count of `True` with the position of
+//! its first `False` (the row's length when it has none); a left-padded
+//! row, or one with a gap, answers no, and the encoder then runs each
+//! layer's fused kernel on the padded batch with the mask.
 
 use super::gemm::{Mat, gemm_acc};
 use crate::dispatch::args::Args;
@@ -45,6 +54,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
     Some(match op {
         "aten._native_multi_head_attention.default" => native_multi_head_attention,
         "aten._transformer_encoder_layer_fwd.default" => transformer_encoder_layer_fwd,
+        "aten._nested_tensor_from_mask_left_aligned.default" => nested_mask_left_aligned,
         _ => return None,
     })
 }
@@ -413,6 +423,79 @@ fn layer_norm(x: &[f64], d: usize, w: &[f64], bias: &[f64], eps: f64) -> Vec<f64
     y
 }
 
+/// Whether each row of `mask` (the rows of an `(N, L)` keep-mask, logical
+/// order) is a prefix of `True`s: its count of `True` equals the index of
+/// its first `False` (`L` when it has none). `gaps_only` is the
+/// `nested-mask-gaps-only` fault: it only asks that a row's `True`s be
+/// contiguous, wherever they start, so a left-padded row passes.
+fn mask_rows_left_aligned(mask: &[i64], l: usize, gaps_only: bool) -> bool {
+    if l == 0 {
+        return true;
+    }
+    mask.chunks(l).all(|row| {
+        let count = row.iter().filter(|&&v| v != 0).count();
+        let start = if gaps_only {
+            row.iter().position(|&v| v != 0).unwrap_or(0)
+        } else {
+            0
+        };
+        let first_false = row[start..]
+            .iter()
+            .position(|&v| v == 0)
+            .map_or(l, |i| start + i);
+        count == first_false - start
+    })
+}
+
+/// `_nested_tensor_from_mask_left_aligned(t, mask) -> bool`: checks the
+/// arguments as PyTorch does (a Bool mask, 2-D, a 3-D `t` of the mask's
+/// `(N, L)`; an empty `L` fails where PyTorch selects column `L - 1`), then
+/// whether every row of `mask` is left-aligned without gaps.
+pub(crate) fn nested_mask_left_aligned(
+    ctx: &mut KernelCtx<'_>,
+    a: Args<'_>,
+) -> Result<Vec<IValue>> {
+    let (t, mask) = (a.tensor(0)?, a.tensor(1)?);
+    ctx.check(t, "t")?;
+    ctx.check(mask, "mask")?;
+    let op = ctx.op;
+    if mask.dtype() != crate::tensor::dtype::DType::Bool {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "Expected mask to be of ScalarType Bool, but got {} instead.",
+                mask.dtype().scalar_type_name()
+            ),
+        ));
+    }
+    check_shape(op, mask.shape().len() == 2, || {
+        "Padding mask should be 2D".to_owned()
+    })?;
+    check_shape(op, t.shape().len() == 3, || {
+        "Input should be a 3D tensor, N * L * D".to_owned()
+    })?;
+    let (n, l) = (t.shape()[0], t.shape()[1]);
+    check_shape(op, mask.shape() == [n, l], || {
+        "Mask size should match input size".to_owned()
+    })?;
+    if l == 0 && n > 0 {
+        return Err(RuntimeError::index(
+            op,
+            format!("select(): index -1 out of range for tensor of size [{n}, 0] at dimension 1"),
+        ));
+    }
+    if !ctx.has_data() {
+        return Err(RuntimeError::NoData { op: op.to_owned() });
+    }
+    let values = mask.read_i64(op)?;
+    let gaps_only = ctx.faults.nested_mask_gaps_only;
+    Ok(vec![IValue::Bool(mask_rows_left_aligned(
+        &values,
+        usize_of(l),
+        gaps_only,
+    ))])
+}
+
 /// `_transformer_encoder_layer_fwd(src, embed_dim, num_heads, qkv_weight,
 /// qkv_bias, proj_weight, proj_bias, use_gelu, norm_first, eps,
 /// norm_weight_1, norm_bias_1, norm_weight_2, norm_bias_2, ffn_weight_1,
@@ -532,6 +615,26 @@ mod tests {
             proj_w: f(d * d, 0.23),
             proj_b: f(d, 0.07),
         }
+    }
+
+    #[test]
+    fn left_aligned_masks_are_valid_prefixes_per_row() {
+        // Rows of L = 3 (1 = keep): right padding, all kept and all padded
+        // are left-aligned; left padding and a gap are not (torch 2.15).
+        for (row, want) in [
+            ([1, 1, 0], true),
+            ([1, 1, 1], true),
+            ([0, 0, 0], true),
+            ([0, 1, 1], false),
+            ([1, 0, 1], false),
+        ] {
+            assert_eq!(mask_rows_left_aligned(&row, 3, false), want, "{row:?}");
+        }
+        assert!(!mask_rows_left_aligned(&[1, 1, 0, 0, 1, 1], 3, false));
+        assert!(mask_rows_left_aligned(&[], 3, false));
+        // The fault accepts contiguous rows wherever they start.
+        assert!(mask_rows_left_aligned(&[0, 1, 1], 3, true));
+        assert!(!mask_rows_left_aligned(&[1, 0, 1], 3, true));
     }
 
     #[test]
