@@ -181,6 +181,7 @@ impl Default for ReplayOptions {
 /// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
 /// `softshrink-no-shift`, `fake-quant-rounds-half-away`, `soft-margin-log-without-1p`,
 /// `conv-transpose3d-drops-output-padding`,
+/// `batch-norm-grad-like-output`,
 /// `multilabel-margin-counts-targets`, `reflection-pad-repeats-edge`,
 /// `scatter-amax-gradient-not-split`, `fft-twiddle-sign`,
 /// `irfft-missing-normalization`, `fft-r2c-backward-no-onesided-fix`,
@@ -393,6 +394,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "bincount-drops-last-bin" => faults.bincount_drops_last_bin = true,
             None if spec == "png-paeth-as-up" => faults.png_paeth_as_up = true,
+            None if spec == "batch-norm-grad-like-output" => {
+                faults.batch_norm_grad_like_output = true;
+            }
             None if spec == "roi-align-half-pixel" => faults.roi_align_sample_half_pixel = true,
             None if spec == "histogram-last-edge-open" => faults.histogram_last_edge_open = true,
             None if spec == "median-upper-of-two" => faults.median_upper_of_two = true,

@@ -770,6 +770,13 @@ pub struct Faults {
     /// wherever 0.1's bfloat16 rounding (0.10009765625) moves the sum to
     /// the next value.
     pub reduced_addend_unrounded: bool,
+    /// `native_batch_norm_backward` lays `grad_input` out as the forward
+    /// lays its output out, whatever `grad_out`'s strides
+    /// (batch-norm-grad-like-output): contiguous for an `(N, C, 1, 1)` map
+    /// with NHWC strides where PyTorch, given a contiguous `grad_out`,
+    /// allocates NHWC. Breaks the strides of every channels-last network's
+    /// BatchNorm gradient on a 1x1 map.
+    pub batch_norm_grad_like_output: bool,
 }
 
 impl Faults {

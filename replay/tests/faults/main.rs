@@ -96,6 +96,7 @@ mod programs;
 mod prototype_dist_metric;
 mod reduction;
 mod resize_antialias;
+mod resnet_channels_last;
 mod rounding_order;
 mod rrelu;
 mod saved_hooks;

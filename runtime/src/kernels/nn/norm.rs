@@ -25,7 +25,7 @@ use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
-use crate::tensor::strides::{contiguous_strides, numel};
+use crate::tensor::strides::{channels_last_strides, contiguous_strides, numel};
 
 /// The kernel of `op` if it is a normalisation operator.
 pub(super) fn lookup(op: &str) -> Option<Kernel> {
@@ -445,17 +445,67 @@ fn layer_norm_input_grad(
         .collect()
 }
 
-/// Layout of a batch norm result: channels-last when the input is, else
-/// contiguous (PyTorch's `suggest_memory_format`).
+/// Layout of a batch norm forward result, as PyTorch's CPU kernel allocates
+/// it: contiguous when the input is (size-1 dimensions ignored, so an
+/// `(N, C, 1, 1)` map with NHWC strides counts), else the memory format the
+/// input suggests (`suggest_memory_format`: channels-last for a 4-d or 5-d
+/// input whose strides walk reads so, dense or not).
 fn batch_norm_strides(x: &Tensor) -> Vec<i64> {
     let shape = x.shape();
-    if let &[_, c, h, w] = shape {
-        let cl = vec![h * w * c, 1, w * c, c];
-        if x.stride() == cl.as_slice() && !x.is_contiguous() {
-            return cl;
+    match channels_last_strides(shape) {
+        Some(cl) if !x.is_contiguous() && suggests_channels_last(x) => cl,
+        _ => contiguous_strides(shape),
+    }
+}
+
+/// Layout of `native_batch_norm_backward`'s `grad_input`. PyTorch's CPU
+/// kernel takes its packed path when the input and `grad_out` are both
+/// dense in one of the two formats and suggest the same one; it then
+/// allocates like the input, contiguous first (an `(N, C, 1, 1)` input with
+/// NHWC strides gives contiguous strides). Otherwise it allocates in the
+/// format the input suggests (that input with a contiguous `grad_out` gives
+/// NHWC strides), as ResNet's last stage on a 1x1 map trained
+/// channels-last records.
+fn batch_norm_grad_input_strides(g: &Tensor, x: &Tensor) -> Vec<i64> {
+    let shape = x.shape();
+    let dense = |t: &Tensor| t.is_contiguous() || is_channels_last_contiguous(t);
+    let packed = dense(x) && dense(g) && suggests_channels_last(x) == suggests_channels_last(g);
+    let channels_last = if packed {
+        !x.is_contiguous()
+    } else {
+        suggests_channels_last(x)
+    };
+    match channels_last_strides(shape) {
+        Some(cl) if channels_last => cl,
+        _ => contiguous_strides(shape),
+    }
+}
+
+/// PyTorch's `suggest_memory_format() != Contiguous` for a strided tensor.
+fn suggests_channels_last(t: &Tensor) -> bool {
+    crate::kernels::join::is_channels_last(t.shape(), t.stride())
+}
+
+/// PyTorch's `is_contiguous(ChannelsLast)` (4-d) or
+/// `is_contiguous(ChannelsLast3d)` (5-d): NHWC/NDHWC strides, size-1
+/// dimensions ignored.
+fn is_channels_last_contiguous(t: &Tensor) -> bool {
+    let order: &[usize] = match t.dim() {
+        4 => &[1, 3, 2, 0],
+        5 => &[1, 4, 3, 2, 0],
+        _ => return false,
+    };
+    let (shape, stride) = (t.shape(), t.stride());
+    let mut expected = 1i64;
+    for &d in order {
+        if shape[d] != 1 {
+            if stride[d] != expected {
+                return false;
+            }
+            expected = expected.saturating_mul(shape[d]);
         }
     }
-    contiguous_strides(shape)
+    true
 }
 
 /// `(channels, per-channel count)` of a batch norm input `(N, C, *)`.
@@ -747,7 +797,12 @@ pub(crate) fn native_batch_norm_backward(
         })
     };
     let grad_input = if want(0) {
-        let out = ctx.output(&shape, &batch_norm_strides(x), x.dtype(), || {
+        let strides = if ctx.faults.batch_norm_grad_like_output {
+            batch_norm_strides(x)
+        } else {
+            batch_norm_grad_input_strides(g, x)
+        };
+        let out = ctx.output(&shape, &strides, x.dtype(), || {
             let t = terms()?;
             let w = param_values(ctx.op, weight, channels, 1.0)?;
             let n = count as f64;

@@ -426,3 +426,126 @@ fn batch_norm_of_near_maximal_equal_values_overflows_as_pytorchs() {
     }
     assert_eq!(out[2], f64s(&[316.227_75, 3.577_479_8]));
 }
+
+/// A float32 view of `shape` at `strides` over a fresh buffer of ramp values.
+fn strided(rt: &mut Runtime, shape: &[i64], strides: &[i64]) -> Tensor {
+    let span: i64 = shape
+        .iter()
+        .zip(strides)
+        .map(|(n, s)| (n - 1) * s)
+        .sum::<i64>()
+        + 1;
+    let ramp: Vec<f32> = (0..span).map(|i| (i % 7) as f32 - 3.0).collect();
+    let base = f32s(rt, &[span], &ramp);
+    let args = vec![
+        (&base).into(),
+        IValue::IntList(shape.to_vec()),
+        IValue::IntList(strides.to_vec()),
+        IValue::Int(0),
+    ];
+    tensors(
+        rt.call("aten.as_strided.default", args)
+            .expect("as_strided"),
+    )
+    .remove(0)
+    .expect("a tensor")
+}
+
+/// Strides of `native_batch_norm`'s output and of
+/// `native_batch_norm_backward`'s `grad_input` (training) for an input and
+/// a `grad_out` laid out as given.
+fn batch_norm_layouts(
+    rt: &mut Runtime,
+    shape: &[i64],
+    x: &[i64],
+    g: &[i64],
+) -> (Vec<i64>, Vec<i64>) {
+    let c = shape[1];
+    let x = strided(rt, shape, x);
+    let g = strided(rt, shape, g);
+    let w = f32s(rt, &[c], &vec![1.5; c as usize]);
+    let b = f32s(rt, &[c], &vec![0.5; c as usize]);
+    let fwd = tensors(
+        rt.call(
+            "aten.native_batch_norm.default",
+            vec![
+                (&x).into(),
+                (&w).into(),
+                (&b).into(),
+                IValue::None,
+                IValue::None,
+                IValue::Bool(true),
+                IValue::Float(0.1),
+                IValue::Float(1e-5),
+            ],
+        )
+        .expect("batch norm"),
+    );
+    let out = fwd[0].clone().expect("output");
+    let args = vec![
+        (&g).into(),
+        (&x).into(),
+        (&w).into(),
+        IValue::None,
+        IValue::None,
+        fwd[1].as_ref().expect("mean").into(),
+        fwd[2].as_ref().expect("invstd").into(),
+        IValue::Bool(true),
+        IValue::Float(1e-5),
+        IValue::BoolList(vec![true, true, true]),
+    ];
+    let grads = tensors(
+        rt.call("aten.native_batch_norm_backward.default", args)
+            .expect("batch norm backward"),
+    );
+    let gi = grads[0].clone().expect("grad_input");
+    (out.stride().to_vec(), gi.stride().to_vec())
+}
+
+#[test]
+fn batch_norm_layouts_follow_pytorchs_memory_format_choice() {
+    // Each row observed in torch 2.15: shape, input strides, grad_out
+    // strides, then the output's and grad_input's strides.
+    let mut rt = Runtime::new();
+    type Row = (
+        &'static [i64],
+        &'static [i64],
+        &'static [i64],
+        &'static [i64],
+        &'static [i64],
+    );
+    #[rustfmt::skip]
+    let rows: &[Row] = &[
+        // ResNet's last stage trained channels-last: a 1x1 map with NHWC
+        // strides is contiguous too. With a contiguous grad_out the two
+        // suggest different formats and grad_input follows the input's
+        // suggestion (NHWC); with the same strides it is allocated
+        // contiguous first.
+        (&[2, 4, 1, 1], &[4, 1, 4, 4], &[4, 1, 1, 1], &[4, 1, 1, 1], &[4, 1, 4, 4]),
+        (&[2, 4, 1, 1], &[4, 1, 4, 4], &[4, 1, 4, 4], &[4, 1, 1, 1], &[4, 1, 1, 1]),
+        (&[2, 4, 1, 1], &[4, 1, 1, 1], &[4, 1, 1, 1], &[4, 1, 1, 1], &[4, 1, 1, 1]),
+        // channels-last maps, either grad_out
+        (&[2, 4, 2, 2], &[16, 1, 8, 4], &[16, 4, 2, 1], &[16, 1, 8, 4], &[16, 1, 8, 4]),
+        (&[2, 4, 2, 2], &[16, 1, 8, 4], &[16, 1, 8, 4], &[16, 1, 8, 4], &[16, 1, 8, 4]),
+        // one channel: NHWC strides are contiguous
+        (&[2, 1, 2, 2], &[4, 1, 2, 1], &[4, 1, 2, 1], &[4, 4, 2, 1], &[4, 4, 2, 1]),
+        (&[2, 1, 2, 2], &[4, 1, 2, 1], &[4, 4, 2, 1], &[4, 4, 2, 1], &[4, 1, 2, 1]),
+        // not dense: a channels-last map sliced (every other column, the
+        // top-left pixel) stays channels-last; a sliced NCHW one does not
+        (&[2, 4, 4, 2], &[64, 1, 16, 8], &[32, 8, 2, 1], &[32, 1, 8, 4], &[32, 1, 8, 4]),
+        (&[2, 4, 1, 1], &[64, 1, 16, 4], &[4, 1, 1, 1], &[4, 1, 4, 4], &[4, 1, 4, 4]),
+        (&[2, 4, 1, 1], &[64, 16, 4, 1], &[4, 1, 1, 1], &[4, 1, 1, 1], &[4, 1, 1, 1]),
+        // 3-d: always contiguous; 5-d: NDHWC like 4-d
+        (&[2, 4, 5], &[20, 1, 4], &[20, 1, 4], &[20, 5, 1], &[20, 5, 1]),
+        (&[2, 4, 2, 2, 2], &[32, 1, 16, 8, 4], &[32, 8, 4, 2, 1], &[32, 1, 16, 8, 4], &[32, 1, 16, 8, 4]),
+        (&[2, 4, 1, 1, 1], &[4, 1, 4, 4, 4], &[4, 1, 1, 1, 1], &[4, 1, 1, 1, 1], &[4, 1, 4, 4, 4]),
+    ];
+    for &(shape, x, g, out, gi) in rows {
+        let got = batch_norm_layouts(&mut rt, shape, x, g);
+        assert_eq!(
+            got,
+            (out.to_vec(), gi.to_vec()),
+            "{shape:?} x {x:?} grad_out {g:?}"
+        );
+    }
+}
