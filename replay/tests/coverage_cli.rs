@@ -381,18 +381,18 @@ fn a_real_only_operator_given_complex_tensors_is_missing_and_not_claimed() {
 
 #[test]
 fn another_librarys_operator_is_listed_missing_not_replayed() {
-    // torchvision's ps_roi_align and its backward are `torchvision::`
-    // operators the capture records like ATen's (an R-FCN head's
-    // position-sensitive RoIAlign); the runtime has no kernels for them
-    // (it has nms, roi_align and roi_pool), so the scan lists them (exit 5)
-    // before anything runs, rather than replaying around them.
+    // torchvision's deform_conv2d and its backward are `torchvision::`
+    // operators the capture records like ATen's (a deformable convolution
+    // in a detection backbone); the runtime has no kernels for them (it has
+    // nms and the RoI poolings), so the scan lists them (exit 5) before
+    // anything runs, rather than replaying around them.
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("ps_roi.ftr");
+    let path = dir.path().join("deform.ftr");
     let mut b = TraceBuilder::new(&path);
     let x = b.intro("float32");
-    let pooled = b.op("torchvision.ps_roi_align.default", &x, "float32", false);
+    let pooled = b.op("torchvision.deform_conv2d.default", &x, "float32", false);
     b.op(
-        "torchvision._ps_roi_align_backward.default",
+        "torchvision._deform_conv2d_backward.default",
         &pooled,
         "float32",
         false,
@@ -403,8 +403,8 @@ fn another_librarys_operator_is_listed_missing_not_replayed() {
     assert_eq!(out.status.code(), Some(5), "{stdout}\n{stderr}");
     assert!(stderr.contains("(nothing was replayed)"), "{stderr}");
     for (op, seq) in [
-        ("torchvision.ps_roi_align.default", 1),
-        ("torchvision._ps_roi_align_backward.default", 2),
+        ("torchvision.deform_conv2d.default", 1),
+        ("torchvision._deform_conv2d_backward.default", 2),
     ] {
         assert!(
             stderr.contains(&format!(

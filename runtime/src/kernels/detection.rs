@@ -2,7 +2,8 @@
 //! compiled extension `torchvision.ops` calls): `nms`, `roi_align`,
 //! `roi_pool` and the backward operators torchvision's Python autograd
 //! registration calls (`_roi_align_backward`, `_roi_pool_backward`), as its
-//! CPU kernels compute them (torchvision 0.29).
+//! CPU kernels compute them (torchvision 0.29); the position-sensitive
+//! variants (`ps_roi_align`, `ps_roi_pool`) are in [`position_sensitive`].
 //!
 //! The arithmetic runs in the input's dtype (float32 or float64), step by
 //! step in the kernels' order, so results are bit-identical:
@@ -43,6 +44,8 @@ use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
 use crate::tensor::strides::contiguous_strides;
 
+mod position_sensitive;
+
 /// The kernel of `op` if it is one of torchvision's detection operators.
 pub(crate) fn lookup(op: &str) -> Option<Kernel> {
     Some(match op {
@@ -51,6 +54,10 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "torchvision._roi_align_backward.default" => roi_align_backward,
         "torchvision.roi_pool.default" => roi_pool,
         "torchvision._roi_pool_backward.default" => roi_pool_backward,
+        "torchvision.ps_roi_align.default" => position_sensitive::ps_roi_align,
+        "torchvision._ps_roi_align_backward.default" => position_sensitive::ps_roi_align_backward,
+        "torchvision.ps_roi_pool.default" => position_sensitive::ps_roi_pool,
+        "torchvision._ps_roi_pool_backward.default" => position_sensitive::ps_roi_pool_backward,
         _ => return None,
     })
 }

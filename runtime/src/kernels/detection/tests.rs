@@ -251,3 +251,53 @@ fn bad_inputs_are_refused_as_torchvision_refuses_them() {
         "RuntimeError: Tensor rois should have shape as Tensor[K, 5]"
     );
 }
+
+#[test]
+fn position_sensitive_pooling_matches_torchvision() {
+    // A 1×4×4×5 map (`sin(0.37 i)`) pooled 2×2 into one output channel:
+    // bin (ph, pw) reads input channel 2 ph + pw. The point box at (1, 1)
+    // has no RoIAlign sample (ceil(0 / 2) = 0 points): 0 / 0 is NaN there.
+    #[rustfmt::skip]
+    const PS_ALIGN: [u32; 4] = [0x3f265022, 0xbe073964, 0xbe6ce5c2, 0x3f21390c];
+    #[rustfmt::skip]
+    const PS_POOL: [u32; 8] = [0x3f6100ec, 0xbf2b9014, 0xbe24e20d, 0x3f79c71c, 0x3f4bebb7, 0xbe46a3cf, 0xbf777a31, 0xbf2766a7];
+    #[rustfmt::skip]
+    const MAP4: [f32; 80] = [0.0, 0.36161545, 0.6742879, 0.89569867, 0.99588084, 0.9612752, 0.7965655, 0.5240442, 0.18059623, -0.18729459, -0.5298362, -0.80066687, -0.96313095, -0.99523985, -0.89264756, -0.6692397, -0.3552535, 0.006814602, 0.36796036, 0.6793048, 0.89870816, 0.99647564, 0.9593747, 0.792427, 0.5182281, 0.17388949, -0.19398426, -0.53560317, -0.80473125, -0.96494204, -0.99455255, -0.8895551, -0.6641606, -0.34887516, 0.013628887, 0.37428832, 0.68428963, 0.901676, 0.9970241, 0.9574298, 0.78825194, 0.51238793, 0.16717467, -0.20066491, -0.54134625, -0.8087574, -0.96670824, -0.99381924, -0.8864213, -0.6590499, -0.34248063, 0.020443494, 0.3805989, 0.6892437, 0.9046014, 0.99752635, 0.95544016, 0.7840403, 0.50652313, 0.16045208, -0.20733717, -0.5470626, -0.8127472, -0.96842927, -0.99303955, -0.88324594, -0.6539101, -0.3360693, 0.027255243, 0.38689268, 0.6941644, 0.90748554, 0.99798214, 0.9534067, 0.7797916, 0.5006365, 0.15372111, -0.21399795, -0.5527551, -0.8166981];
+    let mut rt = Runtime::new();
+    let x = f32s(&mut rt, &[1, 4, 4, 5], &MAP4);
+    let rois = f32s(
+        &mut rt,
+        &[2, 5],
+        &[0.0, 0.3, 0.6, 3.7, 2.9, 0.0, 1.0, 1.0, 1.0, 1.0],
+    );
+    let args = |extra: Option<i64>| {
+        let mut v = vec![
+            (&x).into(),
+            (&rois).into(),
+            IValue::Float(1.0),
+            IValue::Int(2),
+            IValue::Int(2),
+        ];
+        v.extend(extra.map(IValue::Int));
+        v
+    };
+    let out = rt
+        .call("torchvision.ps_roi_align.default", args(Some(-1)))
+        .expect("ps_roi_align");
+    let got = bits(&out[0]);
+    assert_eq!(&got[..4], PS_ALIGN);
+    assert!(
+        got[4..].iter().all(|&b| f32::from_bits(b).is_nan()),
+        "{got:x?}"
+    );
+    let mapping = out[1]
+        .as_tensor()
+        .expect("mapping")
+        .to_f64_vec()
+        .expect("values");
+    assert_eq!(mapping, [0.0, 1.0, 2.0, 3.0, 0.0, 1.0, 2.0, 3.0]);
+    let out = rt
+        .call("torchvision.ps_roi_pool.default", args(None))
+        .expect("ps_roi_pool");
+    assert_eq!(bits(&out[0]), PS_POOL);
+}
