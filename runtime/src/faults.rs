@@ -249,6 +249,10 @@ pub struct Faults {
     /// (`_native_multi_head_attention`, `_transformer_encoder_layer_fwd`) by
     /// `1/dh` instead of `1/√dh`. Breaks their values.
     pub mha_wrong_scale: bool,
+    /// `unflatten.int` seen whole under `inference_mode` returns a
+    /// contiguous copy (unflatten-copies) instead of a view of its input.
+    /// Breaks the aliasing of every unflatten's result.
+    pub unflatten_copies: bool,
     /// `_nested_tensor_from_mask_left_aligned` only asks that each row's
     /// valid positions be contiguous, wherever they start
     /// (nested-mask-gaps-only), so a left-padded row `[F, T, T]` passes as

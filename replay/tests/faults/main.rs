@@ -129,6 +129,7 @@ mod torchscript;
 mod torchvision;
 mod training_misc;
 mod transformer_fastpath;
+mod transformer_inference_decode;
 mod transformer_left_padded;
 mod transmission_line_sweep;
 mod tutorial_complex_inplace;

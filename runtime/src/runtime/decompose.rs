@@ -83,6 +83,7 @@ pub(super) fn run(rt: &mut Runtime, entry: &OpEntry, args: &[IValue]) -> Result<
         "aten.adaptive_avg_pool2d.default" => adaptive_avg_pool2d(rt, &a),
         "aten.matmul.default" => matmul(rt, &a),
         "aten.flatten.using_ints" => flatten(rt, &a),
+        "aten.unflatten.int" => unflatten(rt, &a),
         "aten.reshape.default" => {
             let x = a.tensor(0)?;
             reshape(rt, x, &a.ints(1)?)
@@ -651,6 +652,55 @@ fn flatten(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
         .chain(shape[end + 1..].iter().copied())
         .collect();
     reshape(rt, x, &new)
+}
+
+/// `unflatten.int`: dimension `dim` split into `sizes` (one `-1` inferred
+/// from the dimension's size), always a `view` as PyTorch's
+/// `unflatten_impl` takes one (a layout no view can give fails there).
+/// The `unflatten-copies` fault returns a contiguous copy instead.
+fn unflatten(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
+    let x = a.tensor(0)?;
+    if x.dim() == 0 {
+        return Err(a.refuse("a 0-d tensor"));
+    }
+    let dim = wrap_dim(a, a.int(1)?, x.dim())?;
+    let mut sizes = a.ints(2)?;
+    if sizes.is_empty() {
+        return Err(RuntimeError::shape(
+            a.op,
+            "unflatten: sizes must be non-empty",
+        ));
+    }
+    let n = x.shape()[dim];
+    let inferred = infer_size(&sizes, usize::try_from(n).unwrap_or(0)).map_err(|e| {
+        if e.contains("only one dimension") {
+            RuntimeError::shape(a.op, e)
+        } else {
+            RuntimeError::shape(
+                a.op,
+                format!(
+                    "unflatten: Provided sizes {sizes:?} don't multiply up to the size of dim {dim} ({n}) in the input tensor"
+                ),
+            )
+        }
+    })?;
+    sizes = inferred;
+    let shape = x.shape();
+    let new: Vec<i64> = shape[..dim]
+        .iter()
+        .copied()
+        .chain(sizes)
+        .chain(shape[dim + 1..].iter().copied())
+        .collect();
+    if rt.faults.unflatten_copies {
+        let copy = one(
+            rt,
+            "aten.clone.default",
+            vec![x.into(), IValue::MemoryFormat(MemoryFormat::Contiguous)],
+        )?;
+        return rt.dispatch("aten._unsafe_view.default", vec![copy.into(), new.into()]);
+    }
+    rt.dispatch("aten.view.default", vec![x.into(), new.into()])
 }
 
 /// `reshape`: a view when the strides allow one, else a contiguous copy
