@@ -162,6 +162,7 @@ impl Default for ReplayOptions {
 /// `complex-div-backward-no-conj`, `real-grad-takes-imag`, `complex-cat-conjugates`,
 /// `polar-backward-negative-unit`, `trapezoid-skips-half`, `pad-reflect-as-replicate`,
 /// `label-smoothing-drops-uniform`, `quantile-rounds-above-down`,
+/// `margin-ranking-drops-margin`,
 /// `pdist-grad-one-sided`, `cross-sign-flipped`, `digamma-off-by-one-shift`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
 /// `attention-reduced-as-float`, `qr-sign-flipped`, `solve-triangular-right-transposed`,
 /// `lu-pivot-without-max`,
@@ -316,6 +317,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "real-grad-takes-imag" => faults.real_grad_takes_imag = true,
             None if spec == "trapezoid-skips-half" => faults.trapezoid_skips_half = true,
             None if spec == "pad-reflect-as-replicate" => faults.pad_reflect_as_replicate = true,
+            None if spec == "margin-ranking-drops-margin" => {
+                faults.margin_ranking_drops_margin = true;
+            }
             None if spec == "label-smoothing-drops-uniform" => {
                 faults.label_smoothing_drops_uniform_term = true;
             }

@@ -499,6 +499,10 @@ pub struct Faults {
     /// the loss is `(1 - ls) * nll` alone, as if every smoothed target put
     /// nothing on the other classes.
     pub label_smoothing_drops_uniform_term: bool,
+    /// `margin_ranking_loss` seen whole under `inference_mode` drops the
+    /// margin (margin-ranking-drops-margin): `(-y * (x1 - x2)).clamp_min(0)`.
+    /// Breaks every ranking loss with a nonzero margin.
+    pub margin_ranking_drops_margin: bool,
     /// `quantile`/`nanquantile` seen whole under `inference_mode` round the
     /// upper neighbour's rank down (quantile-rounds-above-down): `linear`
     /// and `midpoint` collapse to the lower neighbour between ranks.

@@ -8,6 +8,7 @@
 //! values, shapes, strides, and whether the result is the input itself, a
 //! view of it or a new tensor.
 
+mod eval_embedding;
 mod eval_metrics;
 mod inference_eval;
 
@@ -163,7 +164,10 @@ pub(super) fn run(rt: &mut Runtime, entry: &OpEntry, args: &[IValue]) -> Result<
                 .into(),
             ])
         }
-        _ => match eval_metrics::run(rt, &a).or_else(|| inference_eval::run(rt, &a)) {
+        _ => match eval_metrics::run(rt, &a)
+            .or_else(|| inference_eval::run(rt, &a))
+            .or_else(|| eval_embedding::run(rt, &a))
+        {
             Some(out) => out,
             None => Err(RuntimeError::unsupported(op, "a decomposition")),
         },
