@@ -16,7 +16,7 @@
 //!   rounded in float32, `roundf`) to `size`, as torchvision does.
 
 use super::{
-    AlignBox, Map, Real, batch_index, c_int, given_map, pooled, read, sample, size, wide_dtype,
+    Map, Real, align_box, batch_index, c_int, given_map, pooled, read, sample, size, wide_dtype,
 };
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
@@ -64,37 +64,6 @@ fn forward_map(
     Ok((map, map.channels / bins))
 }
 
-/// A box as position-sensitive RoIAlign reads it (always aligned).
-fn ps_box<T: Real>(
-    ctx: &KernelCtx<'_>,
-    roi: &[T],
-    map: &Map,
-    scale: T,
-    ratio: i64,
-) -> Result<AlignBox<T>> {
-    let half = T::of(0.5);
-    let start_w = roi[1] * scale - half;
-    let start_h = roi[2] * scale - half;
-    let roi_w = (roi[3] * scale - half) - start_w;
-    let roi_h = (roi[4] * scale - half) - start_h;
-    let ph = T::of_int(map.pooled_height as i64);
-    let pw = T::of_int(map.pooled_width as i64);
-    let (grid_h, grid_w) = if ratio > 0 {
-        (ratio, ratio)
-    } else {
-        (c_int((roi_h / ph).ceil()), c_int((roi_w / pw).ceil()))
-    };
-    Ok(AlignBox {
-        batch: batch_index(ctx, roi[0], map.batch)?,
-        start_h,
-        start_w,
-        bin_h: roi_h / ph,
-        bin_w: roi_w / pw,
-        grid_h,
-        grid_w,
-    })
-}
-
 fn ps_align_values<T: Real>(
     ctx: &KernelCtx<'_>,
     input: &[T],
@@ -105,7 +74,8 @@ fn ps_align_values<T: Real>(
     let scale = T::of(scale);
     let mut out = Vec::with_capacity(rois.len() / 5 * c_out * map.bins());
     for roi in rois.chunks_exact(5) {
-        let b = ps_box(ctx, roi, map, scale, ratio)?;
+        // Position-sensitive RoIAlign always samples aligned boxes.
+        let b = align_box(ctx, roi, map, scale, ratio, true)?;
         let count = T::of_int(b.grid_h * b.grid_w);
         for c in 0..c_out {
             for ph in 0..map.pooled_height {
@@ -335,7 +305,7 @@ fn ps_align_grad<T: Real>(
         let pw = index % map.pooled_width;
         let ph = (index / map.pooled_width) % map.pooled_height;
         let n = index / map.bins() / c_out;
-        let b = ps_box(ctx, &rois[n * 5..n * 5 + 5], map, scale, ratio)?;
+        let b = align_box(ctx, &rois[n * 5..n * 5 + 5], map, scale, ratio, true)?;
         let count = T::of_int(b.grid_h * b.grid_w);
         let base = (b.batch * map.channels + mapping[index]) * map.plane();
         for iy in 0..b.grid_h {
