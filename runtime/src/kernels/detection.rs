@@ -195,6 +195,26 @@ fn size(t: &Tensor, d: usize) -> Result<usize> {
     Ok(t.shape()[d].max(0) as usize)
 }
 
+/// torchvision's check that `rois` is `[K, 5]` (each kernel words its
+/// message its own way).
+fn rois_have_five_columns(ctx: &KernelCtx<'_>, rois: &Tensor, message: &str) -> Result<()> {
+    if size(rois, 1)? != 5 {
+        return Err(RuntimeError::shape(ctx.op, message));
+    }
+    Ok(())
+}
+
+/// torchvision's check that `t` (argument `name`) has the dtype of `rois`.
+fn same_type_as_rois(ctx: &KernelCtx<'_>, t: &Tensor, name: &str, rois: &Tensor) -> Result<()> {
+    if t.dtype() != rois.dtype() {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!("{name} should have the same type as rois"),
+        ));
+    }
+    Ok(())
+}
+
 /// The elements of `t` in C order, in `T`.
 fn read<T: Real>(ctx: &KernelCtx<'_>, t: &Tensor) -> Result<Vec<T>> {
     Ok(t.read_f64(ctx.op)?.into_iter().map(T::of).collect())
@@ -458,18 +478,8 @@ fn roi_align(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let rois = a.tensor(1)?;
     ctx.check(x, "input")?;
     ctx.check(rois, "rois")?;
-    if size(rois, 1)? != 5 {
-        return Err(RuntimeError::shape(
-            ctx.op,
-            "rois must have shape as Tensor[K, 5]",
-        ));
-    }
-    if x.dtype() != rois.dtype() {
-        return Err(RuntimeError::shape(
-            ctx.op,
-            "input should have the same type as rois",
-        ));
-    }
+    rois_have_five_columns(ctx, rois, "rois must have shape as Tensor[K, 5]")?;
+    same_type_as_rois(ctx, x, "input", rois)?;
     let map = input_map(ctx, x, &a)?;
     let p = AlignArgs {
         scale: a.scalar(2)?,
@@ -545,12 +555,7 @@ fn roi_align_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
     let rois = a.tensor(1)?;
     ctx.check(grad, "grad")?;
     ctx.check(rois, "rois")?;
-    if grad.dtype() != rois.dtype() {
-        return Err(RuntimeError::shape(
-            ctx.op,
-            "grad should have the same type as rois",
-        ));
-    }
+    same_type_as_rois(ctx, grad, "grad", rois)?;
     let map = given_map(ctx, &a, 5, 3)?;
     let p = AlignArgs {
         scale: a.scalar(2)?,
@@ -659,18 +664,8 @@ fn roi_pool(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let rois = a.tensor(1)?;
     ctx.check(x, "input")?;
     ctx.check(rois, "rois")?;
-    if size(rois, 1)? != 5 {
-        return Err(RuntimeError::shape(
-            ctx.op,
-            "Tensor rois should have shape as Tensor[K, 5]",
-        ));
-    }
-    if x.dtype() != rois.dtype() {
-        return Err(RuntimeError::shape(
-            ctx.op,
-            "input should have the same type as rois",
-        ));
-    }
+    rois_have_five_columns(ctx, rois, "Tensor rois should have shape as Tensor[K, 5]")?;
+    same_type_as_rois(ctx, x, "input", rois)?;
     let n_rois = size(rois, 0)?;
     let map = input_map(ctx, x, &a)?;
     let scale = a.scalar(2)?;
@@ -700,18 +695,8 @@ fn roi_pool_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
     ctx.check(grad, "grad")?;
     ctx.check(rois, "rois")?;
     ctx.check(argmax, "argmax")?;
-    if size(rois, 1)? != 5 {
-        return Err(RuntimeError::shape(
-            ctx.op,
-            "Tensor rois should have shape as Tensor[K, 5]",
-        ));
-    }
-    if grad.dtype() != rois.dtype() {
-        return Err(RuntimeError::shape(
-            ctx.op,
-            "grad should have the same type as rois",
-        ));
-    }
+    rois_have_five_columns(ctx, rois, "Tensor rois should have shape as Tensor[K, 5]")?;
+    same_type_as_rois(ctx, grad, "grad", rois)?;
     let map = given_map(ctx, &a, 6, 4)?;
     let shape = map.input_shape();
     let n_rois = size(rois, 0)?;

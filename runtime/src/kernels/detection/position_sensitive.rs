@@ -16,7 +16,8 @@
 //!   rounded in float32, `roundf`) to `size`, as torchvision does.
 
 use super::{
-    Map, Real, align_box, batch_index, c_int, given_map, pooled, read, sample, size, wide_dtype,
+    Map, Real, align_box, batch_index, c_int, given_map, pooled, read, rois_have_five_columns,
+    same_type_as_rois, sample, size, wide_dtype,
 };
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
@@ -34,18 +35,8 @@ fn forward_map(
     rois: &Tensor,
     a: &Args<'_>,
 ) -> Result<(Map, usize)> {
-    if size(rois, 1)? != 5 {
-        return Err(RuntimeError::shape(
-            ctx.op,
-            "Tensor rois should have shape as Tensor[K, 5]",
-        ));
-    }
-    if x.dtype() != rois.dtype() {
-        return Err(RuntimeError::shape(
-            ctx.op,
-            "input should have the same type as rois",
-        ));
-    }
+    rois_have_five_columns(ctx, rois, "Tensor rois should have shape as Tensor[K, 5]")?;
+    same_type_as_rois(ctx, x, "input", rois)?;
     let map = Map {
         channels: size(x, 1)?,
         height: size(x, 2)?,
@@ -243,12 +234,7 @@ fn backward_map(ctx: &KernelCtx<'_>, a: &Args<'_>, first: usize) -> Result<(Map,
     ctx.check(grad, "grad")?;
     ctx.check(rois, "rois")?;
     ctx.check(mapping, "channel_mapping")?;
-    if grad.dtype() != rois.dtype() {
-        return Err(RuntimeError::shape(
-            ctx.op,
-            "grad should have the same type as rois",
-        ));
-    }
+    same_type_as_rois(ctx, grad, "grad", rois)?;
     let map = given_map(ctx, a, first, 4)?;
     let bins = map.bins();
     let c_out = map.channels.checked_div(bins).unwrap_or(0);
