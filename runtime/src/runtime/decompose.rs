@@ -11,6 +11,7 @@
 mod eval_embedding;
 mod eval_metrics;
 mod inference_eval;
+mod eval_rnn;
 
 use super::Runtime;
 use crate::dispatch::registry::OpEntry;
@@ -169,6 +170,7 @@ pub(super) fn run(rt: &mut Runtime, entry: &OpEntry, args: &[IValue]) -> Result<
             .or_else(|| eval_embedding::run(rt, &a))
         {
             Some(out) => out,
+            .or_else(|| eval_rnn::run(rt, &a))
             None => Err(RuntimeError::unsupported(op, "a decomposition")),
         },
     }
