@@ -178,7 +178,7 @@ impl Default for ReplayOptions {
 /// `antialias-cubic-keys-a`, `resample-u8-truncates`, `grid-sample-cubic-keys-half`,
 /// `adaptive-max-pool3d-floor-end`,
 /// `bincount-drops-last-bin`, `histogram-last-edge-open`, `median-upper-of-two`, `png-paeth-as-up`,
-/// `roi-align-half-pixel`,
+/// `roi-align-half-pixel`, `deform-conv-bilinear-swapped`,
 /// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
 /// `softshrink-no-shift`, `fake-quant-rounds-half-away`, `soft-margin-log-without-1p`,
 /// `conv-transpose3d-drops-output-padding`,
@@ -410,6 +410,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "renorm-ignores-maxnorm" => faults.renorm_ignores_maxnorm = true,
             None if spec == "softshrink-no-shift" => faults.softshrink_no_shift = true,
             None if spec == "fake-quant-rounds-half-away" => {
+            None if spec == "deform-conv-bilinear-swapped" => {
+                faults.deform_conv_bilinear_swapped = true;
+            }
                 faults.fake_quant_rounds_half_away = true;
             }
             None if spec == "fused-observer-skips-average" => {

@@ -381,30 +381,25 @@ fn a_real_only_operator_given_complex_tensors_is_missing_and_not_claimed() {
 
 #[test]
 fn another_librarys_operator_is_listed_missing_not_replayed() {
-    // torchvision's deform_conv2d and its backward are `torchvision::`
-    // operators the capture records like ATen's (a deformable convolution
-    // in a detection backbone); the runtime has no kernels for them (it has
-    // nms and the RoI poolings), so the scan lists them (exit 5) before
+    // torchvision's qroi_align (RoIAlign on a quantized map) and
+    // `_cuda_version` are `torchvision::` operators the capture records
+    // like ATen's; the runtime has no kernels for them (it has nms, the RoI
+    // poolings and deform_conv2d), so the scan lists them (exit 5) before
     // anything runs, rather than replaying around them.
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("deform.ftr");
+    let path = dir.path().join("qroi.ftr");
     let mut b = TraceBuilder::new(&path);
     let x = b.intro("float32");
-    let pooled = b.op("torchvision.deform_conv2d.default", &x, "float32", false);
-    b.op(
-        "torchvision._deform_conv2d_backward.default",
-        &pooled,
-        "float32",
-        false,
-    );
+    let pooled = b.op("torchvision.qroi_align.default", &x, "float32", false);
+    b.op("torchvision._cuda_version.default", &pooled, "float32", false);
     b.finish();
     let out = ft_replay(&["--against", path_str(&path)]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(5), "{stdout}\n{stderr}");
     assert!(stderr.contains("(nothing was replayed)"), "{stderr}");
     for (op, seq) in [
-        ("torchvision.deform_conv2d.default", 1),
-        ("torchvision._deform_conv2d_backward.default", 2),
+        ("torchvision.qroi_align.default", 1),
+        ("torchvision._cuda_version.default", 2),
     ] {
         assert!(
             stderr.contains(&format!(

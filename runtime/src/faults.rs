@@ -776,6 +776,11 @@ pub struct Faults {
     /// tensor is used at float precision instead of rounded to the dtype
     /// first (reduced-addend-unrounded). Breaks `x + 0.1` in bfloat16
     /// wherever 0.1's bfloat16 rounding (0.10009765625) moves the sum to
+    /// torchvision's deformable convolution (`torchvision.deform_conv2d`
+    /// and its backward) blends each sampled point's four pixels with the
+    /// low and high bilinear weights swapped (deform-conv-bilinear-swapped):
+    /// every fractional sample reads the far corners' share.
+    pub deform_conv_bilinear_swapped: bool,
     /// the next value.
     pub reduced_addend_unrounded: bool,
     /// `native_batch_norm_backward` lays `grad_input` out as the forward

@@ -29,6 +29,7 @@ mod complex_recon;
 mod contrastive_cdist;
 mod conv;
 mod ctc;
+mod deformable_conv_head;
 mod detection_roi_heads;
 mod distributions;
 mod double_backward;

@@ -3,7 +3,8 @@
 //! `roi_pool` and the backward operators torchvision's Python autograd
 //! registration calls (`_roi_align_backward`, `_roi_pool_backward`), as its
 //! CPU kernels compute them (torchvision 0.29); the position-sensitive
-//! variants (`ps_roi_align`, `ps_roi_pool`) are in [`position_sensitive`].
+//! variants (`ps_roi_align`, `ps_roi_pool`) are in [`position_sensitive`],
+//! the deformable convolution (`deform_conv2d`) in [`deform_conv`].
 //!
 //! The arithmetic runs in the input's dtype (float32 or float64), step by
 //! step in the kernels' order, so results are bit-identical:
@@ -44,6 +45,7 @@ use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
 use crate::tensor::strides::contiguous_strides;
 
+mod deform_conv;
 mod position_sensitive;
 
 /// The kernel of `op` if it is one of torchvision's detection operators.
@@ -58,6 +60,8 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "torchvision._ps_roi_align_backward.default" => position_sensitive::ps_roi_align_backward,
         "torchvision.ps_roi_pool.default" => position_sensitive::ps_roi_pool,
         "torchvision._ps_roi_pool_backward.default" => position_sensitive::ps_roi_pool_backward,
+        "torchvision.deform_conv2d.default" => deform_conv::deform_conv2d,
+        "torchvision._deform_conv2d_backward.default" => deform_conv::deform_conv2d_backward,
         _ => return None,
     })
 }
