@@ -162,7 +162,7 @@ impl Default for ReplayOptions {
 /// `complex-div-backward-no-conj`, `real-grad-takes-imag`, `complex-cat-conjugates`,
 /// `polar-backward-negative-unit`, `trapezoid-skips-half`, `pad-reflect-as-replicate`,
 /// `label-smoothing-drops-uniform`, `quantile-rounds-above-down`,
-/// `margin-ranking-drops-margin`,
+/// `margin-ranking-drops-margin`, `ctc-loss-keeps-infinity`,
 /// `pdist-grad-one-sided`, `cross-sign-flipped`, `digamma-off-by-one-shift`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
 /// `attention-reduced-as-float`, `qr-sign-flipped`, `solve-triangular-right-transposed`,
 /// `lu-pivot-without-max`,
@@ -325,6 +325,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "quantile-rounds-above-down" => {
                 faults.quantile_rounds_above_down = true
+            None if spec == "ctc-loss-keeps-infinity" => faults.ctc_loss_keeps_infinity = true,
             }
             None if spec == "complex-cat-conjugates" => faults.complex_cat_conjugates = true,
             None if spec == "polar-backward-negative-unit" => {

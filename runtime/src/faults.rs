@@ -514,6 +514,11 @@ pub struct Faults {
     /// ScatterReduceBackward0 and IndexReduceBackward0 give each tied
     /// `amax`/`amin` contributor the whole gradient instead of an even
     /// share. Breaks the gradient of every tied scatter/index max or min.
+    /// `ctc_loss(zero_infinity=True)` seen whole under `inference_mode`
+    /// keeps the infinite loss of an impossible alignment
+    /// (ctc-loss-keeps-infinity): the `where` that replaces it by zero is
+    /// skipped, so every mean or sum over such a sample is `inf`.
+    pub ctc_loss_keeps_infinity: bool,
     pub scatter_amax_gradient_not_split: bool,
     /// Conjugate one twiddle factor (`e^{∓2πi/n}`) of every FFT. Breaks the
     /// values of every `_fft_r2c`, `_fft_c2r` and `_fft_c2c` longer than 2.

@@ -10,8 +10,9 @@
 
 mod eval_embedding;
 mod eval_metrics;
-mod inference_eval;
 mod eval_rnn;
+mod eval_sequence;
+mod inference_eval;
 
 use super::Runtime;
 use crate::dispatch::registry::OpEntry;
@@ -167,10 +168,11 @@ pub(super) fn run(rt: &mut Runtime, entry: &OpEntry, args: &[IValue]) -> Result<
         }
         _ => match eval_metrics::run(rt, &a)
             .or_else(|| inference_eval::run(rt, &a))
+            .or_else(|| eval_sequence::run(rt, &a))
             .or_else(|| eval_embedding::run(rt, &a))
+            .or_else(|| eval_rnn::run(rt, &a))
         {
             Some(out) => out,
-            .or_else(|| eval_rnn::run(rt, &a))
             None => Err(RuntimeError::unsupported(op, "a decomposition")),
         },
     }

@@ -210,7 +210,9 @@ fn offset_to_bag(op: &str, offsets: &[i64], num_bags: usize, numel: usize) -> Re
 /// * `max_indices` — `[bags, dim]` arg-max rows in `max` mode (0 for an empty
 ///   bag), a copy of `bag_size` in `mean` mode, zeros in `sum` mode.
 ///
-/// The bookkeeping tensors have the indices' dtype.
+/// The bookkeeping tensors have the indices' dtype, promoted with the
+/// offsets' (int32 indices with int64 offsets give int64, as PyTorch
+/// promotes both before the kernel runs).
 pub(crate) fn embedding_bag(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let (weight, indices, offsets) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
     ctx.check(weight, "weight")?;
@@ -244,7 +246,7 @@ pub(crate) fn embedding_bag(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<
     let (rows, width) = (weight.shape()[0], weight.shape()[1].max(0) as usize);
     let num_bags = (offsets.shape()[0] - i64::from(include_last)).max(0) as usize;
     let numel = indices.numel();
-    let book = indices.dtype();
+    let book = crate::tensor::promote::promote_types(indices.dtype(), offsets.dtype());
     let fast_sum = mode == BagMode::Sum
         && padding_idx < 0
         && matches!(
@@ -252,11 +254,19 @@ pub(crate) fn embedding_bag(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<
             DType::Float32 | DType::Float16 | DType::BFloat16
         );
     let offset2bag_len = if fast_sum { 0 } else { numel as i64 };
-    let bags_shape = [num_bags as i64];
+    // `_embedding_bag_forward_only` in `sum` mode sizes its (zero)
+    // `bag_size` and `max_indices` by the offsets, the final offset of
+    // `include_last_offset=True` included (observed in torch 2.15).
+    let sum_book = if mode == BagMode::Sum && ctx.op == "aten._embedding_bag_forward_only.default" {
+        offsets.shape()[0].max(0) as usize
+    } else {
+        num_bags
+    };
+    let bags_shape = [sum_book as i64];
     let max_shape = if mode == BagMode::Max {
         vec![num_bags as i64, width as i64]
     } else {
-        vec![num_bags as i64]
+        bags_shape.to_vec()
     };
 
     // Everything is computed once, on a backend with data.
@@ -311,12 +321,12 @@ pub(crate) fn embedding_bag(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<
             bags.iter().map(|&b| b as i64).collect()
         };
         let bag_size = if mode == BagMode::Sum {
-            vec![0; num_bags]
+            vec![0; sum_book]
         } else {
             counts
         };
         let max_indices = match mode {
-            BagMode::Sum => vec![0; num_bags],
+            BagMode::Sum => vec![0; sum_book],
             BagMode::Mean => bag_size.clone(),
             BagMode::Max => arg.into_iter().map(|r| r.max(0)).collect(),
         };

@@ -12,6 +12,7 @@
 //! message.
 
 use super::{Bound, one, reshape_one};
+use crate::dispatch::key::DispatchKey;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::runtime::Runtime;
@@ -47,7 +48,8 @@ pub(super) fn run(rt: &mut Runtime, a: &Bound<'_>) -> Option<Result<Vec<IValue>>
         "aten.linalg_norm.default" => linalg_norm(rt, a, false),
         "aten.linalg_norm.ord_str" => linalg_norm(rt, a, true),
         "aten.cartesian_prod.default" => cartesian_prod(rt, a),
-        "aten.mH.default" => adjoint(rt, a, "tensor.mH"),
+        "aten.mH.default" | "aten.mH.a" => adjoint(rt, a, "tensor.mH"),
+        "aten.matrix_H.default" | "aten.matrix_H.a" => matrix_h(rt, a),
         "aten.adjoint.default" => adjoint(rt, a, "tensor.adjoint()"),
         _ => return None,
     };
@@ -157,11 +159,14 @@ fn label_of(s: usize) -> char {
     }
 }
 
-/// `einsum(equation, tensors)` without a path: ATen's parse, diagonals for
+/// `einsum(equation, tensors, path)`: ATen's parse, diagonals for
 /// repeated labels, operands unsqueezed and permuted to the output labels
-/// followed by the contraction labels, then contracted left to right by
+/// followed by the contraction labels, then contracted pairwise by
 /// `sumproduct_pair` (`bmm` of permuted views), summed or viewed at the
-/// end.
+/// end. Without a path the first two operands are contracted and the
+/// product goes first; a contraction `path` (the pairs opt_einsum plans,
+/// positions in the current operand list) names each pair, whose product
+/// goes last.
 fn einsum(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
     let IValue::Str(equation) = a.value(0)? else {
         return Err(a.refuse("an equation that is not a string"));
@@ -169,9 +174,11 @@ fn einsum(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
     let IValue::TensorList(operands) = a.value(1)? else {
         return Err(a.refuse("operands that are not a tensor list"));
     };
-    if !matches!(a.value(2)?, IValue::None) {
-        return Err(a.refuse("a contraction path"));
-    }
+    let path = match a.value(2)? {
+        IValue::None => None,
+        IValue::IntList(p) => Some(p.clone()),
+        _ => return Err(a.refuse("a contraction path that is not an int list")),
+    };
     if operands.is_empty() {
         return Err(fail(a, "einsum(): must provide at least one operand"));
     }
@@ -449,8 +456,30 @@ fn einsum(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
         ops.push_back(permute(rt, &op, &permutation)?);
     }
 
+    let mut steps = path.as_deref().unwrap_or(&[]).chunks(2);
     while ops.len() > 1 {
-        let (Some(mut x), Some(mut y)) = (ops.pop_front(), ops.pop_front()) else {
+        let (i, j) = match (&path, steps.next()) {
+            (None, _) => (0, 1),
+            (Some(_), Some(&[p, q])) => {
+                let (i, j) = (p.min(q), p.max(q));
+                if i == j || i < 0 || j >= ops.len() as i64 {
+                    return Err(fail(
+                        a,
+                        format!(
+                            "einsum(): invalid contraction ({i}, {j}){}",
+                            if i == j {
+                                " cannot contract an operand with itself"
+                            } else {
+                                " operand index is out of bounds"
+                            }
+                        ),
+                    ));
+                }
+                (i as usize, j as usize)
+            }
+            (Some(_), _) => return Err(a.refuse("a contraction path with too few pairs")),
+        };
+        let (Some(mut y), Some(mut x)) = (ops.remove(j), ops.remove(i)) else {
             break;
         };
         let mut sum_dims = Vec::new();
@@ -480,7 +509,11 @@ fn einsum(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
             y = sum_keep(rt, &y, &y_sum, true)?;
         }
         let product = sumproduct_pair(rt, a, &x, &y, &sum_dims)?;
-        ops.push_front(product);
+        if path.is_some() {
+            ops.push_back(product);
+        } else {
+            ops.push_front(product);
+        }
     }
     let Some(result) = ops.pop_front() else {
         return Err(a.refuse("no operand left"));
@@ -959,11 +992,6 @@ fn cov(
             None => aw.clone(),
         });
     }
-    if n == 1 && fweights.is_some() != aweights.is_some() {
-        // ATen zeroes the input in place here; refused rather than
-        // writing the caller's tensor.
-        return Err(a.refuse("one observation with one kind of weights"));
-    }
     let long = |rt: &mut Runtime, v: i64| {
         one(
             rt,
@@ -1007,8 +1035,36 @@ fn cov(
         // PyTorch warns ("degrees of freedom is <= 0") and divides by zero.
         norm_factor = unary(rt, "aten.zeros_like.default", &norm_factor)?;
     }
-    let mean = unsqueeze(rt, &avg, 1)?;
-    let centred = binary(rt, "aten.sub.Tensor", &input, &mean)?;
+    let centred = if n == 1 && fweights.is_some() != aweights.is_some() {
+        // One observation and one kind of weights: the weighted mean is the
+        // observation, so ATen zeroes the input in place (the caller's
+        // tensor, which a 1-d input's view shares) instead of subtracting,
+        // then converts an integral one to float32 as the subtraction would.
+        // The write runs below ADInplaceOrView, as the composite's parts do
+        // under a dispatch mode: the caller's version counter stays put
+        // (observed in torch 2.15).
+        let mut tls = rt.tls;
+        tls.excluded = tls.excluded.with(DispatchKey::ADInplaceOrView);
+        let zeroed = rt
+            .dispatch_with_tls("aten.zero_.default", vec![(&input).into()], tls)?
+            .into_iter()
+            .next()
+            .and_then(IValue::into_tensor)
+            .ok_or_else(|| a.refuse("zero_ without a tensor result"))?;
+        if zeroed.dtype().is_floating() {
+            zeroed
+        } else {
+            binary(
+                rt,
+                "aten._to_copy.default",
+                &zeroed,
+                IValue::Dtype(DType::Float32),
+            )?
+        }
+    } else {
+        let mean = unsqueeze(rt, &avg, 1)?;
+        binary(rt, "aten.sub.Tensor", &input, &mean)?
+    };
     let right = match &w {
         Some(w) => binary(rt, "aten.mul.Tensor", &centred, w)?,
         None => centred.clone(),
@@ -1325,6 +1381,23 @@ fn adjoint(rt: &mut Runtime, a: &Bound<'_>, name: &str) -> Result<Vec<IValue>> {
         return rt.dispatch("aten._conj.default", vec![t.into()]);
     }
     Ok(vec![t.into()])
+}
+
+/// `.H` (`matrix_H`): a matrix's `mH`; a 0-d tensor's `conj()` (the
+/// tensor itself unless complex); any other rank refused as PyTorch does.
+fn matrix_h(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
+    let x = a.tensor(0)?;
+    match x.dim() {
+        2 => adjoint(rt, a, "tensor.H"),
+        0 if x.dtype().is_complex() => rt.dispatch("aten._conj.default", vec![x.into()]),
+        0 => Ok(vec![x.into()]),
+        n => Err(fail(
+            a,
+            format!(
+                "tensor.H is only supported on matrices (2-D tensors). Got {n}-D tensor. For batches of matrices, consider using tensor.mH"
+            ),
+        )),
+    }
 }
 
 #[cfg(test)]
