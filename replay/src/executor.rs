@@ -153,6 +153,7 @@ impl Default for ReplayOptions {
 /// `ignore-exec-info`, `reverse-hooks`, `drop-node-hook-results`,
 /// `ignore-grad-mode`,
 /// `reverse-function-grads`, `flat-reentrant-depth`, `shared-data-version`,
+/// `rnn-eval-gate-order`,
 /// `set-data-keeps-dtype`, `inplace-view-rebases`, `contiguous-pool-gradient`,
 /// `rms-norm-rounds-before-weight`,
 /// `mha-wrong-scale`, `unflatten-copies`, `nested-mask-gaps-only`, `lstm-reduced-state-unrounded`, `weight-norm-no-projection`, `bicubic-wrong-a`,
@@ -299,6 +300,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "weight-norm-no-projection" => faults.weight_norm_no_projection = true,
             None if spec == "bicubic-wrong-a" => faults.bicubic_wrong_a = true,
             None if spec == "grid-sample-flipped-align-corners" => {
+            None if spec == "rnn-eval-gate-order" => faults.rnn_eval_gate_order = true,
                 faults.grid_sample_flipped_align_corners = true;
             }
             None if spec == "multi-margin-wrong-sign" => faults.multi_margin_wrong_sign = true,

@@ -270,6 +270,12 @@ pub struct Faults {
     /// gradients, where oneDNN stores them in bfloat16. Breaks the values
     /// of every bfloat16 `nn.LSTM` longer than one step.
     pub lstm_reduced_state_unrounded: bool,
+    /// The LSTM cell decomposition a composite seen whole runs under
+    /// `inference_mode` (rnn-eval-gate-order) takes the input gate from the
+    /// forget gate's columns and the forget gate from the input gate's.
+    /// Breaks every packed, float64 or projected `nn.LSTM` and every
+    /// `nn.LSTMCell` evaluated in inference mode.
+    pub rnn_eval_gate_order: bool,
     /// Drop the projection term of `_weight_norm_interface_backward`'s
     /// `grad_v` (keep only `(g / ‖v‖)·grad_w`, as if `‖v‖` were a
     /// constant). Breaks the values of every weight-normalised layer's

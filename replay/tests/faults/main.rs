@@ -100,6 +100,7 @@ mod reduction;
 mod resize_antialias;
 mod resnet_channels_last;
 mod rounding_order;
+mod rnn_inference_eval;
 mod rrelu;
 mod saved_hooks;
 mod science_probes;

@@ -302,8 +302,13 @@ fn cell(
             let xi = input_proj(rt)?;
             let gates = add_(rt, &gates, &xi)?;
             let g = chunk(rt, a, &gates, 4)?;
-            let ingate = unary(rt, "aten.sigmoid_.default", &g[0])?;
-            let forget = unary(rt, "aten.sigmoid_.default", &g[1])?;
+            let (i, f) = if rt.faults.rnn_eval_gate_order {
+                (1, 0)
+            } else {
+                (0, 1)
+            };
+            let ingate = unary(rt, "aten.sigmoid_.default", &g[i])?;
+            let forget = unary(rt, "aten.sigmoid_.default", &g[f])?;
             let cellgate = unary(rt, "aten.tanh_.default", &g[2])?;
             let outgate = unary(rt, "aten.sigmoid_.default", &g[3])?;
             let fc = mul(rt, &forget, c)?;
