@@ -67,6 +67,7 @@ mod inference_composites;
 mod inference_eval_conv1d;
 mod inference_eval_embedding;
 mod inference_eval_metrics;
+mod inference_eval_sequence;
 mod inference_eval_report;
 mod int64_segments;
 mod integer_hashing;
