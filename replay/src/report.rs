@@ -165,6 +165,11 @@ pub struct ValueSummary {
     /// (`checks::accumulation`), so not failures.
     #[serde(skip_serializing_if = "is_zero")]
     pub reordered: usize,
+    /// Of those, sums where one side overflowed to ±inf or NaN and the
+    /// other did not, their terms' magnitudes adding up past the
+    /// accumulation's range (`checks::accumulation::rooms_of_sums`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub overflowed: usize,
     /// Largest absolute error seen.
     pub max_abs: f64,
     /// Largest relative error seen.
@@ -322,8 +327,16 @@ impl Report {
             escape_control(&v.tolerance),
             if v.reordered > 0 {
                 format!(
-                    "; {} sums (matrix products, reductions) within the rounding of another summation order",
-                    v.reordered
+                    "; {} sums (matrix products, reductions) within the rounding of another summation order{}",
+                    v.reordered,
+                    if v.overflowed > 0 {
+                        format!(
+                            ", {} of them overflowing to inf or NaN in one order only (terms past the dtype's range)",
+                            v.overflowed
+                        )
+                    } else {
+                        String::new()
+                    }
                 )
             } else {
                 String::new()

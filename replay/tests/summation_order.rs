@@ -308,3 +308,79 @@ fn a_weight_gradient_and_the_grad_it_becomes_get_the_batch_sums_room() {
         "aten.convolution_backward.default"
     );
 }
+
+/// `mm(a [1, 3], b [3, 1])` summing `3e38 + 3e38 - 3e38`: the exact sum is
+/// 3e38, but float32 left to right overflows at the first addition and
+/// stays infinite. `result` is what the kernel returned.
+fn overflowing_product(a: [f32; 3], result: f32) -> TraceData {
+    let mut t = Trace {
+        events: Vec::new(),
+        blobs: BTreeMap::new(),
+    };
+    let a = t.tensor(0, 0, &[1, 3], &a);
+    let b = t.tensor(1, 1, &[3, 1], &[1.0, 1.0, 1.0]);
+    let out = t.tensor(2, 2, &[1, 1], &[result]);
+    t.op(
+        "aten.mm.default",
+        vec![("self", a.into()), ("mat2", b.into())],
+        out,
+    );
+    trace_data(t)
+}
+
+const PAST_RANGE: [f32; 3] = [3e38, 3e38, -3e38];
+
+#[test]
+fn a_sum_whose_terms_pass_the_range_may_overflow_in_one_order_only() {
+    let tol = Tolerances::new(None, None);
+    // PyTorch's order overflowed, the runtime's did not, and the reverse;
+    // an infinity of the other sign joining gives NaN.
+    for (expected, actual) in [
+        (f32::INFINITY, 3e38),
+        (3e38, f32::INFINITY),
+        (f32::NAN, 3e38),
+    ] {
+        let report = diff(
+            &overflowing_product(PAST_RANGE, expected),
+            &overflowing_product(PAST_RANGE, actual),
+            &tol,
+        );
+        let text = report.to_text(false);
+        assert_eq!(report.exit(), Exit::Match, "{expected} vs {actual}: {text}");
+        assert_eq!(report.values.overflowed, 1, "{text}");
+        assert!(
+            text.contains("1 of them overflowing to inf or NaN in one order only"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn two_finite_results_of_a_sum_past_the_range_are_still_held_to_its_rounding() {
+    // Both finite: no order overflowed, and two correct orders lie within
+    // 2·γ₅·Σ|terms| (about 5e32 here) of each other; 1e38 apart is a
+    // wrong kernel.
+    let report = diff(
+        &overflowing_product(PAST_RANGE, 3e38),
+        &overflowing_product(PAST_RANGE, 2e38),
+        &Tolerances::new(None, None),
+    );
+    assert_eq!(report.exit(), Exit::Values, "{}", report.to_text(false));
+    assert_eq!(report.values.failures[0].op, "aten.mm.default");
+    assert_eq!(report.values.overflowed, 0);
+}
+
+#[test]
+fn an_infinity_from_terms_within_the_range_is_a_failure() {
+    // Σ|terms| = 2e38 + 3e37 + 3e37 stays below float32's largest finite
+    // number: no order can overflow, so an infinite result is wrong.
+    let within = [2e38, 3e37, -3e37];
+    let report = diff(
+        &overflowing_product(within, 2e38),
+        &overflowing_product(within, f32::INFINITY),
+        &Tolerances::new(None, None),
+    );
+    assert_eq!(report.exit(), Exit::Values, "{}", report.to_text(false));
+    assert_eq!(report.values.overflowed, 0);
+    assert_eq!(report.values.failures[0].op, "aten.mm.default");
+}

@@ -291,8 +291,7 @@ pub fn slack(
         return norm_room(&x, &[], scalar(call, "ord")?, u);
     }
     if let Some((sum, terms)) = super::conv_room::abs_sum(call, k, &value) {
-        let factor = 2.0 * gamma(terms + 2, u);
-        return Some(sum.into_iter().map(|s| factor * s).collect());
+        return Some(rooms_of_sums(sum, terms, 1.0, u));
     }
     if call.op.as_str() == "aten._euclidean_dist.default" {
         let arg = |name: &str| call.args.iter().find(|(n, _)| n.as_str() == name);
@@ -382,9 +381,12 @@ pub fn slack(
             let x = operand("self")?;
             let dims = reduced_dims(&x, arg("dim"))?;
             let count: usize = dims.iter().map(|&d| x.dim(d)).product();
-            let mut sum = abs_reduce(&x, &dims, false);
+            let sum = abs_reduce(&x, &dims, false);
             if call.op.as_str().starts_with("aten.mean") && count > 0 {
-                sum.iter_mut().for_each(|s| *s /= count as f64);
+                // The mean divides the sum, and its room, by the count;
+                // whether the sum may overflow is the sum's own question.
+                let scale = complex_scale(&out.dtype) / count as f64;
+                return Some(rooms_of_sums(sum, count, scale, u));
             }
             (sum, count)
         }
@@ -398,13 +400,64 @@ pub fn slack(
     // A complex result's parts are two real sums of products whose terms
     // are bounded by the moduli: the modulus of its error is within √2
     // times the real bound (Higham, Accuracy and Stability, §3.6).
-    let complex = if is_complex(&out.dtype) {
+    Some(rooms_of_sums(sum, terms, complex_scale(&out.dtype), u))
+}
+
+/// `√2` for a complex result, whose error's modulus is within √2 times the
+/// real bound, else 1.
+fn complex_scale(dtype: &str) -> f64 {
+    if is_complex(dtype) {
         std::f64::consts::SQRT_2
     } else {
         1.0
-    };
-    let factor = complex * 2.0 * gamma(terms + 2, u);
-    Some(sum.into_iter().map(|s| factor * s).collect())
+    }
+}
+
+/// The room of each sum of `terms` terms whose absolute values add up to
+/// `abs_sums` (before `scale`, a mean's `1 / count` or a complex result's
+/// `√2`): `scale · 2·γ_{terms+2} · Σ|terms|`, negated where `Σ|terms|`
+/// reaches the largest finite number of the accumulation (`u`'s type): see
+/// [`may_overflow`].
+pub fn rooms_of_sums(abs_sums: Vec<f64>, terms: usize, scale: f64, u: f64) -> Vec<f64> {
+    let growth = gamma(terms + 2, u);
+    let factor = scale * 2.0 * growth;
+    let largest = largest_finite(u);
+    abs_sums
+        .into_iter()
+        .map(|s| {
+            let room = factor * s;
+            if s * (1.0 + growth) >= largest {
+                -room
+            } else {
+                room
+            }
+        })
+        .collect()
+}
+
+/// Whether a room from [`rooms_of_sums`] (or a view's copy of one) belongs
+/// to a sum that may overflow: its terms' magnitudes add up past the
+/// accumulation's range. There a partial sum of some order may overflow,
+/// and an overflowed partial sum stays infinite, or turns NaN when an
+/// infinity of the other sign joins it, whatever follows; another order of
+/// the same correct terms stays finite. One kernel's ±inf or NaN against
+/// the other's finite (or differently non-finite) result is then what
+/// float arithmetic gives either way, and is excused; two finite results
+/// are still held to the room's magnitude. (An untrained network's
+/// evaluation gets there: near-initial running statistics scale
+/// activations towards 1e38 after one optimizer step.) Below the range no
+/// partial sum of any order can overflow.
+pub fn may_overflow(room: f64) -> bool {
+    room < 0.0
+}
+
+/// The largest finite number of the arithmetic whose unit roundoff is `u`.
+fn largest_finite(u: f64) -> f64 {
+    if u <= f64::EPSILON {
+        f64::MAX
+    } else {
+        f64::from(f32::MAX)
+    }
 }
 
 fn is_complex(dtype: &str) -> bool {
@@ -894,6 +947,25 @@ mod tests {
             tref(2, "float32", &[]),
         );
         assert!(slack(&inf, 0, values).is_none());
+    }
+
+    #[test]
+    fn sums_past_the_range_are_marked_as_possibly_overflowing() {
+        let u32_ = f64::from(f32::EPSILON) / 2.0;
+        let big = f64::from(f32::MAX);
+        let rooms = rooms_of_sums(vec![1.0, big, big / 2.0], 4, 1.0, u32_);
+        assert!(!may_overflow(rooms[0]) && rooms[0] > 0.0);
+        assert!(may_overflow(rooms[1]));
+        // the magnitude is still the bound two finite results are held to
+        assert_eq!(rooms[1].abs(), 2.0 * gamma(6, u32_) * big);
+        assert!(!may_overflow(rooms[2]));
+        // a mean divides the room, not the sum that may overflow
+        let mean = rooms_of_sums(vec![big], 4, 0.25, u32_);
+        assert!(may_overflow(mean[0]));
+        // float64 accumulation has float64's range
+        let u64_ = f64::EPSILON / 2.0;
+        assert!(!may_overflow(rooms_of_sums(vec![big], 4, 1.0, u64_)[0]));
+        assert!(may_overflow(rooms_of_sums(vec![f64::MAX], 4, 1.0, u64_)[0]));
     }
 
     #[test]

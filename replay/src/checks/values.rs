@@ -413,11 +413,14 @@ pub fn compare(
                             _ => None,
                         };
                         if let Some(room) = room
-                            && let Some(rejudged) =
+                            && let Some((rejudged, overflowed)) =
                                 rejudge(expected, actual, (eo, ao), &room, judging)
                         {
                             if rejudged.bad == 0 {
                                 summary.reordered += 1;
+                                if overflowed > 0 {
+                                    summary.overflowed += 1;
+                                }
                                 rooms.keep(eo, room);
                             }
                             errors = rejudged;
@@ -494,7 +497,8 @@ fn summation_room(
 }
 
 /// The errors of an output judged with `room` per element on top of the
-/// dtype's tolerance; `None` when either output's elements are not at hand
+/// dtype's tolerance, and how many elements were excused as a sum one
+/// order may overflow ([`accumulation::may_overflow`]); `None` when either output's elements are not at hand
 /// (the runtime's bytes dropped from a long replay's budget).
 fn rejudge(
     expected: &TraceView<'_>,
@@ -502,7 +506,7 @@ fn rejudge(
     (eo, ao): (&TensorRef, &TensorRef),
     room: &[f64],
     judging: &Judging<'_>,
-) -> Option<Errors> {
+) -> Option<(Errors, usize)> {
     let (dtype, ev) = expected.data.values(&eo.value?)?;
     let (_, av) = actual.data.values(&ao.value?)?;
     // A complex element is two parts, judged by the modulus of its
@@ -519,7 +523,18 @@ fn rejudge(
         .tolerances
         .for_dtype(judging.precision.tolerance_dtype(eo.id, eo.version, &dtype));
     let mut found = ft_trace::value_stats::StatsErrors::default();
+    let mut overflowed = 0;
     for ((e, a), r) in ev.chunks_exact(parts).zip(av.chunks_exact(parts)).zip(room) {
+        // A sum some order may overflow: a non-finite result on either
+        // side is excused, finite ones are held to the room.
+        let nonfinite = e.iter().chain(a).any(|v| !v.is_finite());
+        if accumulation::may_overflow(*r) && nonfinite {
+            if e.iter().zip(a).any(|(x, y)| x != y && !(x.is_nan() && y.is_nan())) {
+                overflowed += 1;
+            }
+            continue;
+        }
+        let r = &r.abs();
         match (e, a) {
             (&[er, ei], &[ar, ai]) if [er, ei, ar, ai].iter().all(|v| v.is_finite()) => {
                 let modulus = er.hypot(ei);
@@ -533,11 +548,14 @@ fn rejudge(
             }
         }
     }
-    Some(Errors {
-        max_abs: found.max_abs,
-        max_rel: found.max_rel,
-        bad: found.bad,
-    })
+    Some((
+        Errors {
+            max_abs: found.max_abs,
+            max_rel: found.max_rel,
+            bad: found.bad,
+        },
+        overflowed,
+    ))
 }
 
 /// `local` when every input agrees, `propagated` when one differs; the
