@@ -178,6 +178,7 @@ impl Default for ReplayOptions {
 /// `complex-inplace-drops-imag` (tutorial-complex-inplace),
 /// `antialias-cubic-keys-a`, `resample-u8-truncates`, `grid-sample-cubic-keys-half`,
 /// `adaptive-max-pool3d-floor-end`,
+/// `grid-sample-3d-yz-swapped`,
 /// `bincount-drops-last-bin`, `histogram-last-edge-open`, `median-upper-of-two`, `png-paeth-as-up`,
 /// `roi-align-half-pixel`, `deform-conv-bilinear-swapped`,
 /// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
@@ -393,6 +394,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "adaptive-max-pool3d-floor-end" => {
                 faults.adaptive_max_pool3d_floor_end = true;
+            None if spec == "grid-sample-3d-yz-swapped" => faults.grid_sample_3d_yz_swapped = true,
             }
             None if spec == "wrong-init-bound" => faults.wrong_init_bound = true,
             None if spec == "adam-skip-bias-correction" => faults.adam_skip_bias_correction = true,

@@ -288,6 +288,11 @@ pub struct Faults {
     /// Unnormalise grid coordinates with the opposite `align_corners` in
     /// `grid_sampler_2d` and its backward. Breaks every grid sampling.
     pub grid_sample_flipped_align_corners: bool,
+    /// Trilinear `grid_sampler_3d` (and its backward) picks each corner's
+    /// y distance by its z index and its z distance by its y index
+    /// (grid-sample-3d-yz-swapped). Breaks the values of every volumetric
+    /// grid sampling.
+    pub grid_sample_3d_yz_swapped: bool,
     /// Bicubic `grid_sampler_2d` (and its backward) weighs with Keys'
     /// `A = -0.5` instead of PyTorch's `A = -0.75`. Breaks the values of
     /// every bicubic grid sampling and its gradients.

@@ -147,6 +147,7 @@ mod video_pool;
 mod views;
 mod vision;
 mod vision_transformers;
+mod volume_registration_warp;
 mod vqvae_gumbel;
 mod weight_norm;
 mod word2vec_sgns;

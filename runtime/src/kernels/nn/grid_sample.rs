@@ -24,7 +24,11 @@
 //! coordinate on its own (border clips, reflection reflects then clips)
 //! and reads zero outside; its grid gradient is the weights' derivatives
 //! times the unnormalisation's (no padding factor). 5-d grids are refused
-//! (unsupported).
+//! (unsupported). 5-d inputs are sampled by `grid_sampler_3d` ([`volume`]);
+//! a 5-d `size` makes a `(N, D, H, W, 3)` grid from `(x, y, z, 1)` and a
+//! `(N, 3, 4)` theta.
+
+mod volume;
 
 use super::common::{bool_list, require_floating};
 use crate::dispatch::args::Args;
@@ -40,6 +44,8 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.affine_grid_generator.default" => affine_grid_generator,
         "aten.grid_sampler_2d.default" => grid_sampler_2d,
         "aten.grid_sampler_2d_backward.default" => grid_sampler_2d_backward,
+        "aten.grid_sampler_3d.default" => volume::grid_sampler_3d,
+        "aten.grid_sampler_3d_backward.default" => volume::grid_sampler_3d_backward,
         _ => return None,
     })
 }
@@ -71,48 +77,83 @@ pub(crate) fn linspace_from_neg_one(steps: usize, align_corners: bool, single: b
         .collect()
 }
 
-/// `affine_grid_generator(theta, size, align_corners)` for a 4-d `size`.
+/// `affine_grid_generator(theta, size, align_corners)` for a 4-d `size`
+/// `(N, C, H, W)` (theta `(N, 2, 3)`, grid `(N, H, W, 2)`) or a 5-d one
+/// `(N, C, D, H, W)` (theta `(N, 3, 4)`, grid `(N, D, H, W, 3)`).
 pub(crate) fn affine_grid_generator(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let theta = a.tensor(0)?;
     ctx.check(theta, "theta")?;
     require_floating("affine_grid_generator", "theta", theta.dtype())?;
     let size = a.int_list(1)?;
     let align_corners = a.bool(2)?;
-    let &[n, _, h, w] = size.as_slice() else {
-        return Err(RuntimeError::unsupported(
-            ctx.op,
-            format!("an affine grid of size {size:?} (only 4-d sizes)"),
-        ));
+    // (N, D, H, W) with D = 1 for a 4-d size, and the grid's coordinates.
+    let (n, d, h, w, coords) = match *size.as_slice() {
+        [n, _, h, w] => (n, 1, h, w, 2),
+        [n, _, d, h, w] => (n, d, h, w, 3),
+        _ => {
+            return Err(RuntimeError::unsupported(
+                ctx.op,
+                format!("an affine grid of size {size:?} (only 4-d and 5-d sizes)"),
+            ));
+        }
     };
-    if theta.shape() != [n, 2, 3] || h <= 1 || w <= 1 {
+    let spatial_ok = h > 1 && w > 1 && (coords == 2 || d > 1);
+    if theta.shape() != [n, coords, coords + 1] || !spatial_ok {
         return Err(RuntimeError::shape(
             ctx.op,
             format!(
-                "expected theta of shape [{n}, 2, 3] and a grid of at least 2x2, got theta {:?} and size {size:?}",
+                "expected theta of shape [{n}, {coords}, {}] and a grid of at least 2 along each spatial axis, got theta {:?} and size {size:?}",
+                coords + 1,
                 theta.shape()
             ),
         ));
     }
-    let (n, h, w) = (n as usize, h as usize, w as usize);
+    let (n, d, h, w, coords) = (
+        n as usize,
+        d as usize,
+        h as usize,
+        w as usize,
+        coords as usize,
+    );
     let single = theta.dtype() != DType::Float64;
-    let shape = [n as i64, h as i64, w as i64, 2];
+    let mut shape = vec![n as i64];
+    if coords == 3 {
+        shape.push(d as i64);
+    }
+    shape.extend([h as i64, w as i64, coords as i64]);
     let out = ctx.output(&shape, &contiguous_strides(&shape), theta.dtype(), || {
         let th = theta.read_f64(ctx.op)?;
         let xs = linspace_from_neg_one(w, align_corners, single);
         let ys = linspace_from_neg_one(h, align_corners, single);
-        let mut out = Vec::with_capacity(n * h * w * 2);
+        // A 4-d grid has no z: its base row is (x, y, 1).
+        let zs = if coords == 3 {
+            linspace_from_neg_one(d, align_corners, single)
+        } else {
+            vec![0.0]
+        };
+        let row_len = coords + 1;
+        let mut out = Vec::with_capacity(n * d * h * w * coords);
         for b in 0..n {
-            let t = &th[b * 6..b * 6 + 6];
-            // `base (H·W, 3) @ thetaᵀ`, summed in order in the kernel's
-            // precision.
-            let dot = |x: f64, y: f64, row: &[f64]| {
+            let t = &th[b * coords * row_len..(b + 1) * coords * row_len];
+            // `base (D·H·W, coords + 1) @ thetaᵀ`, summed in order in the
+            // kernel's precision.
+            let dot = |base: &[f64], row: &[f64]| {
                 let p = |v: f64| prec(v, single);
-                p(p(p(x * row[0]) + p(y * row[1])) + row[2])
+                let last = row_len - 1;
+                let mut acc = p(base[0] * row[0]);
+                for k in 1..last {
+                    acc = p(acc + p(base[k] * row[k]));
+                }
+                p(acc + row[last])
             };
-            for &y in &ys {
-                for &x in &xs {
-                    out.push(dot(x, y, &t[..3]));
-                    out.push(dot(x, y, &t[3..]));
+            for &z in &zs {
+                for &y in &ys {
+                    for &x in &xs {
+                        let base: &[f64] = if coords == 3 { &[x, y, z] } else { &[x, y] };
+                        for r in 0..coords {
+                            out.push(dot(base, &t[r * row_len..(r + 1) * row_len]));
+                        }
+                    }
                 }
             }
         }

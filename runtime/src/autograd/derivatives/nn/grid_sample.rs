@@ -4,6 +4,7 @@
 //! |---|---|---|---|
 //! | `affine_grid_generator` | AffineGridGeneratorBackward0 | theta | size, align_corners |
 //! | `grid_sampler_2d` | GridSampler2DBackward0 | input, grid | input, grid, interpolation_mode, padding_mode, align_corners |
+//! | `grid_sampler_3d` | GridSampler3DBackward0 | input, grid | input, grid, interpolation_mode, padding_mode, align_corners |
 
 use super::super::{Derivative, Differentiability, arg, derivative, tensor};
 use crate::autograd::functions::nn::grid_sample::{
@@ -30,6 +31,17 @@ pub(in crate::autograd::derivatives) fn lookup(op: &str) -> Option<Differentiabi
         "aten.grid_sampler_2d.default" => {
             D(derivative!("GridSampler2DBackward0", &[0, 1], |a, _| {
                 Ok(Box::new(GridSampler2DBackward0 {
+                    backward_op: "aten.grid_sampler_2d_backward.default",
+                    input: SavedVariable::input(tensor(a, 0)?),
+                    grid: SavedVariable::input(tensor(a, 1)?),
+                    modes: [arg(a, 2), arg(a, 3), arg(a, 4)],
+                }))
+            }))
+        }
+        "aten.grid_sampler_3d.default" => {
+            D(derivative!("GridSampler3DBackward0", &[0, 1], |a, _| {
+                Ok(Box::new(GridSampler2DBackward0 {
+                    backward_op: "aten.grid_sampler_3d_backward.default",
                     input: SavedVariable::input(tensor(a, 0)?),
                     grid: SavedVariable::input(tensor(a, 1)?),
                     modes: [arg(a, 2), arg(a, 3), arg(a, 4)],

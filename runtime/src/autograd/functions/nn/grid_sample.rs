@@ -2,7 +2,8 @@
 //!
 //! * GridSampler2DBackward0 calls `grid_sampler_2d_backward(grad, input,
 //!   grid, interpolation_mode, padding_mode, align_corners, output_mask)`
-//!   once, the mask naming which of input and grid need a gradient.
+//!   once, the mask naming which of input and grid need a gradient;
+//!   GridSampler3DBackward0 likewise `grid_sampler_3d_backward`.
 //! * AffineGridGeneratorBackward0 runs PyTorch's composite
 //!   `affine_grid_generator_backward(grad, size, align_corners)` operator by
 //!   operator (observed in torch 2.15): `empty (N, H, W, 3)`; per column
@@ -10,7 +11,9 @@
 //!   `align_corners`: `mul(steps − 1)`, `div(steps)`) copied in, the `y`
 //!   column after `unsqueeze_(-1)`, the third `fill_(1)`; then
 //!   `view (N, H·W, 3)`, `transpose(1, 2)`, `grad.view (N, H·W, 2)`, `bmm`
-//!   and `transpose(1, 2)` to theta's `(N, 2, 3)`.
+//!   and `transpose(1, 2)` to theta's `(N, 2, 3)`. A 5-d size `(N, C, D, H,
+//!   W)` builds `(N, D, H, W, 4)`: x, y (one `unsqueeze_`), z (two), ones,
+//!   then `(N, D·H·W, 4)` against the gradient's `(N, D·H·W, 3)`.
 
 use crate::autograd::functions::{keep_needed, single};
 use crate::autograd::saved::SavedVariable;
@@ -22,8 +25,10 @@ use crate::runtime::Runtime;
 use crate::tensor::Tensor;
 use crate::tensor::options::Layout;
 
-/// GridSampler2DBackward0.
+/// GridSampler2DBackward0 and GridSampler3DBackward0.
 pub(crate) struct GridSampler2DBackward0 {
+    /// `aten.grid_sampler_2d_backward.default` or its 3-d form.
+    pub(crate) backward_op: &'static str,
     pub(crate) input: SavedVariable,
     pub(crate) grid: SavedVariable,
     /// `interpolation_mode`, `padding_mode`, `align_corners`.
@@ -47,9 +52,7 @@ impl BackwardFn for GridSampler2DBackward0 {
         ];
         args.extend(self.modes.iter().cloned());
         args.push(IValue::BoolList(needs.to_vec()));
-        let out = ctx
-            .rt
-            .norm_backward("aten.grid_sampler_2d_backward.default", args)?;
+        let out = ctx.rt.norm_backward(self.backward_op, args)?;
         Ok(keep_needed(out, &needs))
     }
 
@@ -119,18 +122,27 @@ impl BackwardFn for AffineGridGeneratorBackward0 {
         let Some(grad) = single(grads) else {
             return Ok(vec![None]);
         };
-        let &[n, _, h, w] = self.size.as_slice() else {
-            return Err(RuntimeError::unsupported(
-                "aten.affine_grid_generator.default",
-                "the backward of a 5-d affine grid",
-            ));
+        let (n, d, h, w, coords) = match *self.size.as_slice() {
+            [n, _, h, w] => (n, 1, h, w, 2),
+            [n, _, d, h, w] => (n, d, h, w, 3),
+            _ => {
+                return Err(RuntimeError::unsupported(
+                    "aten.affine_grid_generator.default",
+                    format!("the backward of an affine grid of size {:?}", self.size),
+                ));
+            }
         };
         let rt = &mut *ctx.rt;
+        let mut base_shape = vec![n];
+        if coords == 3 {
+            base_shape.push(d);
+        }
+        base_shape.extend([h, w, coords + 1]);
         let base = call(
             rt,
             "aten.empty.memory_format",
             vec![
-                IValue::IntList(vec![n, h, w, 3]),
+                IValue::IntList(base_shape),
                 IValue::Dtype(grad.dtype()),
                 IValue::Layout(Layout::Strided),
                 IValue::Device(Device::Cpu),
@@ -152,23 +164,30 @@ impl BackwardFn for AffineGridGeneratorBackward0 {
                 vec![dst.into(), src.into(), IValue::Bool(false)],
             )
         };
-        let xs_dst = select(rt, 0)?;
-        let xs = linspace_from_neg_one(rt, &grad, w, self.align_corners)?;
-        copy(rt, xs_dst, xs)?;
-        let ys_dst = select(rt, 1)?;
-        let ys = linspace_from_neg_one(rt, &grad, h, self.align_corners)?;
-        let ys = call(
-            rt,
-            "aten.unsqueeze_.default",
-            vec![ys.into(), IValue::Int(-1)],
-        )?;
-        copy(rt, ys_dst, ys)?;
-        let ones = select(rt, 2)?;
+        // Column k holds the linspace of the k-th axis from the last,
+        // unsqueezed k times to broadcast along the faster axes.
+        let steps = [w, h, d];
+        for k in 0..coords {
+            let dst = select(rt, k)?;
+            let mut line = linspace_from_neg_one(rt, &grad, steps[k as usize], self.align_corners)?;
+            for _ in 0..k {
+                line = call(
+                    rt,
+                    "aten.unsqueeze_.default",
+                    vec![line.into(), IValue::Int(-1)],
+                )?;
+            }
+            copy(rt, dst, line)?;
+        }
+        let ones = select(rt, coords)?;
         call(rt, "aten.fill_.Scalar", vec![ones.into(), IValue::Int(1)])?;
         let flat = call(
             rt,
             "aten.view.default",
-            vec![base.clone().into(), IValue::IntList(vec![n, h * w, 3])],
+            vec![
+                base.clone().into(),
+                IValue::IntList(vec![n, d * h * w, coords + 1]),
+            ],
         )?;
         let flat_t = call(
             rt,
@@ -178,7 +197,7 @@ impl BackwardFn for AffineGridGeneratorBackward0 {
         let g = call(
             rt,
             "aten.view.default",
-            vec![grad.into(), IValue::IntList(vec![n, h * w, 2])],
+            vec![grad.into(), IValue::IntList(vec![n, d * h * w, coords])],
         )?;
         let prod = call(rt, "aten.bmm.default", vec![flat_t.into(), g.into()])?;
         let theta = call(
