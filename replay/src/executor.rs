@@ -138,6 +138,7 @@ impl Default for ReplayOptions {
 /// `unnumbered-dropped-node`,
 /// `build-order-saved-tensors`, `integer-arithmetic-in-double`, `integer-numbers-unwrapped`,
 /// `complex-log-atan`, `reduced-addend-unrounded`,
+/// `cumprod-grad-reads-result`,
 /// `right-shift-without-sign-fill`, `take-in-storage-order`, `put-first-write-wins`,
 /// `numbers-as-iterator-inputs`, `numbers-in-double`, `tanh-backward-unfused`,
 /// `mse-backward-rounded-once`, `pow-by-general-power`, `complex-mul-in-double`,
@@ -229,6 +230,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.integer_numbers_unwrapped = true;
             }
             None if spec == "complex-log-atan" => faults.complex_log_atan = true,
+            None if spec == "cumprod-grad-reads-result" => faults.cumprod_grad_reads_result = true,
             None if spec == "reduced-addend-unrounded" => faults.reduced_addend_unrounded = true,
             None if spec == "right-shift-without-sign-fill" => {
                 faults.right_shift_without_sign_fill = true;

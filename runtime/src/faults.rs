@@ -793,6 +793,11 @@ pub struct Faults {
     /// first (reduced-addend-unrounded). Breaks `x + 0.1` in bfloat16
     /// wherever 0.1's bfloat16 rounding (0.10009765625) moves the sum to
     /// torchvision's deformable convolution (`torchvision.deform_conv2d`
+    /// CumprodBackward0 reads its result where its input is saved, as an
+    /// in-place `cumprod_` without its original_self clone would
+    /// (cumprod-grad-reads-result). Breaks the values of every cumprod's
+    /// gradient.
+    pub cumprod_grad_reads_result: bool,
     /// and its backward) blends each sampled point's four pixels with the
     /// low and high bilinear weights swapped (deform-conv-bilinear-swapped):
     /// every fractional sample reads the far corners' share.

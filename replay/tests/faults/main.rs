@@ -69,6 +69,7 @@ mod inference_eval_embedding;
 mod inference_eval_metrics;
 mod inference_eval_sequence;
 mod inference_eval_report;
+mod inplace_scans_stick_breaking;
 mod int64_segments;
 mod integer_hashing;
 mod integer_sketches;

@@ -165,6 +165,20 @@ fn reductions(op: &str) -> Option<Differentiability> {
                 result: None,
             }))
         })),
+        // In place, PyTorch clones `self` first (original_self) and saves
+        // the clone with the result.
+        "aten.cumprod_.default" => D(derivative!(
+            "CumprodBackward0",
+            &[0],
+            |a, _| {
+                Ok(Box::new(CumprodBackward0 {
+                    self_: SavedVariable::input(tensor(a, 0)?),
+                    dim: int(a, 1),
+                    result: None,
+                }))
+            },
+            original_self = |_| true
+        )),
         "aten.logcumsumexp.default" => D(derivative!("LogcumsumexpBackward0", &[0], |a, _| {
             Ok(Box::new(LogcumsumexpBackward0 {
                 self_: SavedVariable::input(tensor(a, 0)?),
@@ -172,12 +186,14 @@ fn reductions(op: &str) -> Option<Differentiability> {
                 result: None,
             }))
         })),
-        "aten.cumsum.default" => D(derivative!("CumsumBackward0", &[0], |a, _| {
-            Ok(Box::new(CumsumBackward0 {
-                dim: int(a, 1),
-                self_dtype: tensor(a, 0)?.dtype(),
+        "aten.cumsum.default" | "aten.cumsum_.default" => {
+            D(derivative!("CumsumBackward0", &[0], |a, _| {
+                Ok(Box::new(CumsumBackward0 {
+                    dim: int(a, 1),
+                    self_dtype: tensor(a, 0)?.dtype(),
+                }))
             }))
-        })),
+        }
         // norm.Scalar and norm.ScalarOpt_dim share linalg_vector_norm's
         // norm_backward (derivatives.yaml), under their own node names;
         // norm.Scalar's reduces every dim with keepdim semantics (no

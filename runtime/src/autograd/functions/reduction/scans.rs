@@ -120,8 +120,14 @@ impl BackwardFn for CumprodBackward0 {
         let Some(mut g) = single(grads) else {
             return Ok(vec![None]);
         };
-        let input = self.self_.unpack(ctx.node)?;
         let output = unpack(&self.result, ctx)?;
+        // The fault reads the result where the input is saved, as an
+        // in-place cumprod_ that kept no original_self would.
+        let input = if ctx.rt.faults().cumprod_grad_reads_result {
+            output.clone()
+        } else {
+            self.self_.unpack(ctx.node)?
+        };
         let composite = ctx.rt.is_dispatch_mode_active();
         let grad_mode = ctx.rt.is_grad_enabled();
         let mut ops = ReductionOps(&mut *ctx.rt);
