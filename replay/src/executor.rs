@@ -138,7 +138,6 @@ impl Default for ReplayOptions {
 /// `unnumbered-dropped-node`,
 /// `build-order-saved-tensors`, `integer-arithmetic-in-double`, `integer-numbers-unwrapped`,
 /// `complex-log-atan`, `reduced-addend-unrounded`,
-/// `cumprod-grad-reads-result`,
 /// `right-shift-without-sign-fill`, `take-in-storage-order`, `put-first-write-wins`,
 /// `numbers-as-iterator-inputs`, `numbers-in-double`, `tanh-backward-unfused`,
 /// `mse-backward-rounded-once`, `pow-by-general-power`, `complex-mul-in-double`,
@@ -153,8 +152,8 @@ impl Default for ReplayOptions {
 /// `symmetric-windows`, `nll2d-accepts-byte`,
 /// `ignore-exec-info`, `reverse-hooks`, `drop-node-hook-results`,
 /// `ignore-grad-mode`,
-/// `reverse-function-grads`, `flat-reentrant-depth`, `shared-data-version`,
 /// `rnn-eval-gate-order`,
+/// `reverse-function-grads`, `flat-reentrant-depth`, `shared-data-version`,
 /// `set-data-keeps-dtype`, `inplace-view-rebases`, `contiguous-pool-gradient`,
 /// `rms-norm-rounds-before-weight`,
 /// `mha-wrong-scale`, `unflatten-copies`, `nested-mask-gaps-only`, `lstm-reduced-state-unrounded`, `weight-norm-no-projection`, `bicubic-wrong-a`,
@@ -179,7 +178,6 @@ impl Default for ReplayOptions {
 /// `complex-inplace-drops-imag` (tutorial-complex-inplace),
 /// `antialias-cubic-keys-a`, `resample-u8-truncates`, `grid-sample-cubic-keys-half`,
 /// `adaptive-max-pool3d-floor-end`,
-/// `grid-sample-3d-yz-swapped`,
 /// `bincount-drops-last-bin`, `histogram-last-edge-open`, `median-upper-of-two`, `png-paeth-as-up`,
 /// `roi-align-half-pixel`, `deform-conv-bilinear-swapped`,
 /// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
@@ -230,7 +228,6 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.integer_numbers_unwrapped = true;
             }
             None if spec == "complex-log-atan" => faults.complex_log_atan = true,
-            None if spec == "cumprod-grad-reads-result" => faults.cumprod_grad_reads_result = true,
             None if spec == "reduced-addend-unrounded" => faults.reduced_addend_unrounded = true,
             None if spec == "right-shift-without-sign-fill" => {
                 faults.right_shift_without_sign_fill = true;
@@ -300,10 +297,10 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "lstm-reduced-state-unrounded" => {
                 faults.lstm_reduced_state_unrounded = true;
             }
+            None if spec == "rnn-eval-gate-order" => faults.rnn_eval_gate_order = true,
             None if spec == "weight-norm-no-projection" => faults.weight_norm_no_projection = true,
             None if spec == "bicubic-wrong-a" => faults.bicubic_wrong_a = true,
             None if spec == "grid-sample-flipped-align-corners" => {
-            None if spec == "rnn-eval-gate-order" => faults.rnn_eval_gate_order = true,
                 faults.grid_sample_flipped_align_corners = true;
             }
             None if spec == "multi-margin-wrong-sign" => faults.multi_margin_wrong_sign = true,
@@ -325,12 +322,12 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "margin-ranking-drops-margin" => {
                 faults.margin_ranking_drops_margin = true;
             }
+            None if spec == "ctc-loss-keeps-infinity" => faults.ctc_loss_keeps_infinity = true,
             None if spec == "label-smoothing-drops-uniform" => {
                 faults.label_smoothing_drops_uniform_term = true;
             }
             None if spec == "quantile-rounds-above-down" => {
                 faults.quantile_rounds_above_down = true
-            None if spec == "ctc-loss-keeps-infinity" => faults.ctc_loss_keeps_infinity = true,
             }
             None if spec == "complex-cat-conjugates" => faults.complex_cat_conjugates = true,
             None if spec == "polar-backward-negative-unit" => {
@@ -396,7 +393,6 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "adaptive-max-pool3d-floor-end" => {
                 faults.adaptive_max_pool3d_floor_end = true;
-            None if spec == "grid-sample-3d-yz-swapped" => faults.grid_sample_3d_yz_swapped = true,
             }
             None if spec == "wrong-init-bound" => faults.wrong_init_bound = true,
             None if spec == "adam-skip-bias-correction" => faults.adam_skip_bias_correction = true,
@@ -410,6 +406,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.batch_norm_grad_like_output = true;
             }
             None if spec == "roi-align-half-pixel" => faults.roi_align_sample_half_pixel = true,
+            None if spec == "deform-conv-bilinear-swapped" => {
+                faults.deform_conv_bilinear_swapped = true;
+            }
             None if spec == "histogram-last-edge-open" => faults.histogram_last_edge_open = true,
             None if spec == "median-upper-of-two" => faults.median_upper_of_two = true,
             None if spec == "gamma-grad-wrong-series" => faults.gamma_grad_wrong_series = true,
@@ -417,9 +416,6 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "renorm-ignores-maxnorm" => faults.renorm_ignores_maxnorm = true,
             None if spec == "softshrink-no-shift" => faults.softshrink_no_shift = true,
             None if spec == "fake-quant-rounds-half-away" => {
-            None if spec == "deform-conv-bilinear-swapped" => {
-                faults.deform_conv_bilinear_swapped = true;
-            }
                 faults.fake_quant_rounds_half_away = true;
             }
             None if spec == "fused-observer-skips-average" => {
