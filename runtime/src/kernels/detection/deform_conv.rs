@@ -24,22 +24,22 @@
 //!   after block, `grad · columnsᵀ` per group; the bias gradient is the
 //!   output gradient summed over batch and pixels.
 //!
-//! The products (PyTorch `addmm_` on MKL) are modelled as one fused
-//! multiply-add chain per element over the reduction index in order, which
-//! is what MKL's sgemm/dgemm computed on the measured shapes (torch 2.15,
-//! x86-64 AVX-512); a weight gradient accumulated over several blocks adds
-//! each block's chain to the running value in float32 and continues the
-//! chain from it in float64, as measured. MKL picks other kernels for some
-//! shapes (very few rows, long reductions), where results differ by an ulp
-//! or so.
+//! The products (PyTorch `addmm_` on MKL) are modelled as one chain per
+//! element over the reduction index in order, as MKL's sgemm/dgemm computed
+//! them on the measured shapes (torch 2.15, x86-64 AVX-512): fused
+//! multiply-adds, except in the result's last `rows % 4` rows (a partial
+//! block of four) and, in float64, its columns past the last multiple of
+//! 12, which MKL sums unfused; a weight gradient accumulated over several
+//! blocks adds each block's chain to the running value in float32 and
+//! continues the chain from it in float64. MKL picks other kernels for
+//! some shapes (float32 weight gradients with a partial row block, long
+//! reductions), where results differ by an ulp or so.
 
 use super::{Real, c_int, not_implemented, read, size, wide_dtype};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::pointwise::fma_f32;
-use crate::kernels::reduce::cascade_layout;
-use crate::kernels::reduction::dims::Reduction;
 use crate::kernels::{KernelCtx, reduce};
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
@@ -56,6 +56,10 @@ trait Float: Real {
     /// Whether `addmm_` into a non-zero result continues the chain from the
     /// result (float64) instead of adding the chain's sum to it (float32).
     const CHAIN_FROM_RESULT: bool;
+    /// The result's columns come in blocks of this many (MKL's vector
+    /// width in this dtype); those past the last whole block are summed
+    /// without fusing. `None`: no such tail.
+    const COLUMN_BLOCK: Option<usize>;
 }
 
 impl Float for f32 {
@@ -66,6 +70,7 @@ impl Float for f32 {
         f32::abs(self)
     }
     const CHAIN_FROM_RESULT: bool = false;
+    const COLUMN_BLOCK: Option<usize> = None;
 }
 
 impl Float for f64 {
@@ -76,6 +81,7 @@ impl Float for f64 {
         f64::abs(self)
     }
     const CHAIN_FROM_RESULT: bool = true;
+    const COLUMN_BLOCK: Option<usize> = Some(12);
 }
 
 /// The sizes and parameters of one deformable convolution.
@@ -118,7 +124,10 @@ impl Geometry {
     /// `2..=min(batch / 2, 32)`, else 1.
     fn parallel(&self) -> usize {
         let limit = (self.batch / 2).min(MAX_PARALLEL_IMGS);
-        (2..=limit).rev().find(|k| self.batch % k == 0).unwrap_or(1)
+        (2..=limit)
+            .rev()
+            .find(|&k| self.batch.is_multiple_of(k))
+            .unwrap_or(1)
     }
 
     /// Where tap `(i, j)` of output pixel `s` samples, before its offset.
@@ -239,19 +248,29 @@ fn coordinate_weight<T: Float>(plane: &[T], g: &Geometry, y: T, x: T, along_y: b
 }
 
 /// `c[r, k] (+)= Σ_l a(r, l)·b(l, k)` for an `m × n` row-major `c`, one
-/// fused chain per element over `l` in order (see the module docs).
+/// chain per element over `l` in order, fused but for the last `m % 4` rows
+/// and, in float64, the columns past the last multiple of 12 (see the
+/// module docs).
 fn gemm<T: Float>(
     (m, n, depth): (usize, usize, usize),
     a: impl Fn(usize, usize) -> T,
     b: impl Fn(usize, usize) -> T,
     c: &mut [T],
 ) {
+    let fused_rows = m - m % 4;
+    let fused_columns = T::COLUMN_BLOCK.map_or(n, |b| n - n % b);
     for r in 0..m {
         for k in 0..n {
             let cell = &mut c[r * n + k];
             let mut acc = if T::CHAIN_FROM_RESULT { *cell } else { T::ZERO };
-            for l in 0..depth {
-                acc = T::fma(a(r, l), b(l, k), acc);
+            if r < fused_rows && k < fused_columns {
+                for l in 0..depth {
+                    acc = T::fma(a(r, l), b(l, k), acc);
+                }
+            } else {
+                for l in 0..depth {
+                    acc = acc + a(r, l) * b(l, k);
+                }
             }
             *cell = if T::CHAIN_FROM_RESULT {
                 acc
@@ -666,6 +685,29 @@ fn backward_values<T: Float>(
     })
 }
 
+/// `grad.sum([0, 2, 3])` as PyTorch's CPU sum orders it (measured): each
+/// image's plane of each channel summed as a contiguous row (the cascade
+/// of [`reduce::cascade_sums`]), then the images' row sums added in batch
+/// order from zero, in the dtype.
+fn bias_gradient(grad: &[f64], g: &Geometry, dtype: DType, threads: usize) -> Vec<f64> {
+    let layout = reduce::Layout::Inner { len: g.pixels() };
+    let rows = reduce::cascade_sums(grad, dtype, layout, threads);
+    let mut sums = vec![0.0f64; g.out_channels];
+    for image in rows.chunks_exact(g.out_channels.max(1)) {
+        for (acc, &v) in sums.iter_mut().zip(image) {
+            *acc = if dtype == DType::Float32 {
+                f64::from(*acc as f32 + v as f32)
+            } else {
+                *acc + v
+            };
+        }
+    }
+    sums
+}
+
+/// Which of the [`Gradients`] an output takes.
+type Pick = fn(&mut Gradients) -> &mut Vec<f64>;
+
 /// `torchvision::_deform_conv2d_backward(Tensor grad, Tensor input, Tensor
 /// weight, Tensor offset, Tensor mask, Tensor bias, SymInt stride_h, SymInt
 /// stride_w, SymInt pad_h, SymInt pad_w, SymInt dilation_h, SymInt
@@ -706,14 +748,14 @@ pub(super) fn deform_conv2d_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Re
     } else {
         Some(backward_values::<f32>(ctx, &c, grad)?)
     };
-    let mut take = |pick: fn(&mut Gradients) -> &mut Vec<f64>, numel: usize| {
+    let mut take = |pick: Pick, numel: usize| {
         grads
             .as_mut()
             .map(|gr| std::mem::take(pick(gr)))
             .unwrap_or_else(|| vec![0.0; numel])
     };
     let mut outputs = Vec::with_capacity(5);
-    let pieces: [(&Tensor, fn(&mut Gradients) -> &mut Vec<f64>); 4] = [
+    let pieces: [(&Tensor, Pick); 4] = [
         (c.input, |gr| &mut gr.input),
         (c.weight, |gr| &mut gr.weight),
         (c.offset, |gr| &mut gr.offset),
@@ -726,17 +768,14 @@ pub(super) fn deform_conv2d_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Re
         outputs.push(out.into());
     }
     // Bias: `ones_like(bias) * grad.sum([0, 2, 3])`.
-    let r = Reduction::new(ctx.op, grad.shape(), Some(&[0, 2, 3]), false)?;
-    let layout = cascade_layout(ctx, grad, dtype, &r.reduce);
     let threads = ctx.cpu.threads();
     let shape = c.bias.shape().to_vec();
     let bias = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
-        let values = grad.read_f64(ctx.op)?;
-        Ok(match layout {
-            Some(layout) => reduce::cascade_sums(&values, dtype, layout, threads),
-            None => r.sums(&values),
-        })
+        Ok(bias_gradient(&grad.read_f64(ctx.op)?, &g, dtype, threads))
     })?;
     outputs.push(bias.into());
     Ok(outputs)
 }
+
+#[cfg(test)]
+mod tests;
