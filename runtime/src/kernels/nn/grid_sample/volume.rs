@@ -290,9 +290,8 @@ mod tests {
 
     #[test]
     fn corners_outside_the_volume_are_dropped() {
-        // Left of the first column and below the first slice: the four
-        // corners with x = 0 and z = 0 remain... only x = 0 ones (ix = -0.5
-        // gives x0 = -1, x1 = 0), z between 0 and 1.
+        // Half a voxel left of the first column (x0 = -1, x1 = 0): only the
+        // four corners with x = 0 are inside.
         let t = corners(&trilinear(), [-0.5, 0.0, 0.5], [2, 2, 2], false);
         assert_eq!(t.len(), 4);
         assert!(t.iter().all(|c| c.offset % 2 == 0));
