@@ -514,6 +514,11 @@ pub struct Faults {
     /// margin (margin-ranking-drops-margin): `(-y * (x1 - x2)).clamp_min(0)`.
     /// Breaks every ranking loss with a nonzero margin.
     pub margin_ranking_drops_margin: bool,
+    /// `ctc_loss(zero_infinity=True)` seen whole under `inference_mode`
+    /// keeps the infinite loss of an impossible alignment
+    /// (ctc-loss-keeps-infinity): the `where` that replaces it by zero is
+    /// skipped, so every mean or sum over such a sample is `inf`.
+    pub ctc_loss_keeps_infinity: bool,
     /// `quantile`/`nanquantile` seen whole under `inference_mode` round the
     /// upper neighbour's rank down (quantile-rounds-above-down): `linear`
     /// and `midpoint` collapse to the lower neighbour between ranks.
@@ -525,11 +530,6 @@ pub struct Faults {
     /// ScatterReduceBackward0 and IndexReduceBackward0 give each tied
     /// `amax`/`amin` contributor the whole gradient instead of an even
     /// share. Breaks the gradient of every tied scatter/index max or min.
-    /// `ctc_loss(zero_infinity=True)` seen whole under `inference_mode`
-    /// keeps the infinite loss of an impossible alignment
-    /// (ctc-loss-keeps-infinity): the `where` that replaces it by zero is
-    /// skipped, so every mean or sum over such a sample is `inf`.
-    pub ctc_loss_keeps_infinity: bool,
     pub scatter_amax_gradient_not_split: bool,
     /// Conjugate one twiddle factor (`e^{∓2πi/n}`) of every FFT. Breaks the
     /// values of every `_fft_r2c`, `_fft_c2r` and `_fft_c2c` longer than 2.
@@ -776,6 +776,11 @@ pub struct Faults {
     /// `aligned=False` and not at all when `aligned=True`
     /// (roi-align-half-pixel). Moves every sampling point by half a pixel.
     pub roi_align_sample_half_pixel: bool,
+    /// torchvision's deformable convolution (`torchvision.deform_conv2d`
+    /// and its backward) blends each sampled point's four pixels with the
+    /// low and high bilinear weights swapped (deform-conv-bilinear-swapped):
+    /// every fractional sample reads the far corners' share.
+    pub deform_conv_bilinear_swapped: bool,
     /// Integer kernels computed in i64 (`floor_divide`, `remainder`,
     /// `fmod`, `div` with a rounding mode, bitwise and shift operators)
     /// read a Python number or a wider 0-dim operand at its own value
@@ -788,20 +793,15 @@ pub struct Faults {
     /// with a negative real part (a reflection coefficient of a load below
     /// the reference impedance).
     pub complex_log_atan: bool,
-    /// A Python number added to or subtracted from a float16/bfloat16
-    /// tensor is used at float precision instead of rounded to the dtype
-    /// first (reduced-addend-unrounded). Breaks `x + 0.1` in bfloat16
-    /// wherever 0.1's bfloat16 rounding (0.10009765625) moves the sum to
-    /// torchvision's deformable convolution (`torchvision.deform_conv2d`
     /// CumprodBackward0 reads its result where its input is saved, as an
     /// in-place `cumprod_` without its original_self clone would
     /// (cumprod-grad-reads-result). Breaks the values of every cumprod's
     /// gradient.
     pub cumprod_grad_reads_result: bool,
-    /// and its backward) blends each sampled point's four pixels with the
-    /// low and high bilinear weights swapped (deform-conv-bilinear-swapped):
-    /// every fractional sample reads the far corners' share.
-    pub deform_conv_bilinear_swapped: bool,
+    /// A Python number added to or subtracted from a float16/bfloat16
+    /// tensor is used at float precision instead of rounded to the dtype
+    /// first (reduced-addend-unrounded). Breaks `x + 0.1` in bfloat16
+    /// wherever 0.1's bfloat16 rounding (0.10009765625) moves the sum to
     /// the next value.
     pub reduced_addend_unrounded: bool,
     /// `native_batch_norm_backward` lays `grad_input` out as the forward
