@@ -201,3 +201,130 @@ fn embedding_bag(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
         ],
     )
 }
+
+#[cfg(test)]
+mod tests {
+    //! The composites run whole, as under `inference_mode` with a dispatch
+    //! mode active. Expected values observed in torch 2.15.
+
+    use crate::ivalue::IValue;
+    use crate::runtime::Runtime;
+    use crate::tensor::Tensor;
+    use crate::tensor::dtype::DType;
+    use crate::tensor::strides::contiguous_strides;
+
+    fn tensor(shape: &[i64], dtype: DType, values: &[f64]) -> Tensor {
+        Tensor::from_f64("test", shape, &contiguous_strides(shape), dtype, values).expect("tensor")
+    }
+
+    fn call(op: &str, args: Vec<IValue>) -> Vec<Tensor> {
+        let mut rt = Runtime::new();
+        rt.set_dispatch_mode_active(true);
+        rt.set_grad_mode(false, true);
+        rt.call(op, args)
+            .expect("call")
+            .into_iter()
+            .filter_map(IValue::into_tensor)
+            .collect()
+    }
+
+    /// `(T=2, N=1, C=3)` log-probabilities, `log_softmax` of
+    /// `[[-1, -0.5, -2], [-0.25, -1.5, -0.75]]` in float64.
+    fn log_probs() -> Tensor {
+        tensor(
+            &[2, 1, 3],
+            DType::Float64,
+            &[
+                -1.1041306257247925,
+                -0.6041306257247925,
+                -2.104130744934082,
+                -0.6381815671920776,
+                -1.8881815671920776,
+                -1.1381815671920776,
+            ],
+        )
+    }
+
+    fn ctc(input_length: i64, target_length: i64, reduction: i64, zero_infinity: bool) -> Tensor {
+        let targets = tensor(&[1, 2], DType::Int64, &[1.0, 2.0]);
+        call(
+            "aten.ctc_loss.IntList",
+            vec![
+                log_probs().into(),
+                targets.into(),
+                IValue::IntList(vec![input_length]),
+                IValue::IntList(vec![target_length]),
+                IValue::Int(0),
+                IValue::Int(reduction),
+                IValue::Bool(zero_infinity),
+            ],
+        )
+        .remove(0)
+    }
+
+    fn value(t: &Tensor) -> f64 {
+        t.to_f64_vec().expect("values")[0]
+    }
+
+    /// `mean` divides by the target length clamped to 1; an impossible
+    /// alignment is `inf` unless `zero_infinity` zeroes it.
+    #[test]
+    fn ctc_loss_mean_divides_by_clamped_lengths_and_zero_infinity_zeroes() {
+        let nll = 1.7423121929168701;
+        assert_eq!(value(&ctc(2, 2, 0, false)), nll);
+        assert_eq!(value(&ctc(2, 2, 1, false)), nll / 2.0);
+        assert_eq!(value(&ctc(2, 0, 1, false)), nll);
+        assert_eq!(value(&ctc(1, 2, 0, false)), f64::INFINITY);
+        assert_eq!(value(&ctc(1, 2, 1, true)), 0.0);
+    }
+
+    /// An unbatched `(T, C)` input's unreduced loss is 0-d.
+    #[test]
+    fn unbatched_ctc_loss_is_squeezed() {
+        let lp = log_probs();
+        let lp = tensor(&[2, 3], DType::Float64, &lp.to_f64_vec().expect("values"));
+        let out = call(
+            "aten.ctc_loss.Tensor",
+            vec![
+                lp.into(),
+                tensor(&[2], DType::Int64, &[1.0, 2.0]).into(),
+                tensor(&[], DType::Int64, &[2.0]).into(),
+                tensor(&[], DType::Int64, &[2.0]).into(),
+                IValue::Int(0),
+                IValue::Int(0),
+                IValue::Bool(false),
+            ],
+        );
+        assert!(out[0].shape().is_empty());
+        assert_eq!(value(&out[0]), 1.7423121929168701);
+    }
+
+    /// `_embedding_bag_forward_only` in sum mode sizes `bag_size` and
+    /// `max_indices` by the offsets, the last offset included.
+    #[test]
+    fn forward_only_sum_bookkeeping_follows_the_offsets() {
+        let weight = tensor(&[3, 2], DType::Float32, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let out = call(
+            "aten.embedding_bag.padding_idx",
+            vec![
+                weight.into(),
+                tensor(&[4], DType::Int32, &[0.0, 2.0, 1.0, 1.0]).into(),
+                tensor(&[3], DType::Int64, &[0.0, 1.0, 4.0]).into(),
+                IValue::Bool(false),
+                IValue::Int(0),
+                IValue::Bool(false),
+                IValue::None,
+                IValue::Bool(true),
+                IValue::None,
+            ],
+        );
+        assert_eq!(
+            out[0].to_f64_vec().expect("values"),
+            vec![1.0, 2.0, 11.0, 14.0]
+        );
+        assert_eq!(out[2].shape(), &[3]);
+        assert_eq!(out[3].shape(), &[3]);
+        // int32 indices with int64 offsets: int64 bookkeeping
+        assert_eq!(out[2].dtype(), DType::Int64);
+    }
+}
