@@ -138,6 +138,7 @@ impl Default for ReplayOptions {
 /// `unnumbered-dropped-node`,
 /// `build-order-saved-tensors`, `integer-arithmetic-in-double`, `integer-numbers-unwrapped`,
 /// `complex-log-atan`, `reduced-addend-unrounded`,
+/// `cumprod-grad-reads-result`,
 /// `right-shift-without-sign-fill`, `take-in-storage-order`, `put-first-write-wins`,
 /// `numbers-as-iterator-inputs`, `numbers-in-double`, `tanh-backward-unfused`,
 /// `mse-backward-rounded-once`, `pow-by-general-power`, `complex-mul-in-double`,
@@ -177,6 +178,7 @@ impl Default for ReplayOptions {
 /// `like-device-ignored`, `scatter-0d-index-at-origin` (tutorial-like-device),
 /// `complex-inplace-drops-imag` (tutorial-complex-inplace),
 /// `antialias-cubic-keys-a`, `resample-u8-truncates`, `grid-sample-cubic-keys-half`,
+/// `grid-sample-3d-yz-swapped`,
 /// `adaptive-max-pool3d-floor-end`,
 /// `bincount-drops-last-bin`, `histogram-last-edge-open`, `median-upper-of-two`, `png-paeth-as-up`,
 /// `roi-align-half-pixel`, `deform-conv-bilinear-swapped`,
@@ -228,6 +230,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.integer_numbers_unwrapped = true;
             }
             None if spec == "complex-log-atan" => faults.complex_log_atan = true,
+            None if spec == "cumprod-grad-reads-result" => faults.cumprod_grad_reads_result = true,
             None if spec == "reduced-addend-unrounded" => faults.reduced_addend_unrounded = true,
             None if spec == "right-shift-without-sign-fill" => {
                 faults.right_shift_without_sign_fill = true;
@@ -391,6 +394,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "grid-sample-cubic-keys-half" => {
                 faults.grid_sample_cubic_keys_half = true;
             }
+            None if spec == "grid-sample-3d-yz-swapped" => faults.grid_sample_3d_yz_swapped = true,
             None if spec == "adaptive-max-pool3d-floor-end" => {
                 faults.adaptive_max_pool3d_floor_end = true;
             }

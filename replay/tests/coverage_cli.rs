@@ -391,7 +391,12 @@ fn another_librarys_operator_is_listed_missing_not_replayed() {
     let mut b = TraceBuilder::new(&path);
     let x = b.intro("float32");
     let pooled = b.op("torchvision.qroi_align.default", &x, "float32", false);
-    b.op("torchvision._cuda_version.default", &pooled, "float32", false);
+    b.op(
+        "torchvision._cuda_version.default",
+        &pooled,
+        "float32",
+        false,
+    );
     b.finish();
     let out = ft_replay(&["--against", path_str(&path)]);
     let (stdout, stderr) = text(&out);

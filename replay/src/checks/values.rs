@@ -529,7 +529,10 @@ fn rejudge(
         // side is excused, finite ones are held to the room.
         let nonfinite = e.iter().chain(a).any(|v| !v.is_finite());
         if accumulation::may_overflow(*r) && nonfinite {
-            if e.iter().zip(a).any(|(x, y)| x != y && !(x.is_nan() && y.is_nan())) {
+            if e.iter()
+                .zip(a)
+                .any(|(x, y)| x != y && !(x.is_nan() && y.is_nan()))
+            {
                 overflowed += 1;
             }
             continue;

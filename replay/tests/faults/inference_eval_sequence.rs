@@ -21,11 +21,7 @@ fn the_corpus_program_matches() {
 
 #[test]
 fn a_ctc_loss_keeping_an_infinite_loss_under_zero_infinity_is_caught_at_the_first() {
-    assert_drift_starts_at_both_ways(
-        TRACE,
-        "ctc-loss-keeps-infinity",
-        "aten.ctc_loss.Tensor",
-    );
+    assert_drift_starts_at_both_ways(TRACE, "ctc-loss-keeps-infinity", "aten.ctc_loss.Tensor");
 }
 
 #[test]
