@@ -99,7 +99,7 @@ fn corners(s: &Sampling, pos: [f64; 3], dims: [usize; 3], yz_swapped: bool) -> V
     let wz = [p(z0 + 1.0 - iz), p(iz - z0)];
     for dz in 0..2 {
         for dy in 0..2 {
-            for dx in 0..2 {
+            for (dx, &wdx) in wx.iter().enumerate() {
                 let (cx, cy, cz) = (
                     x0 as i64 + dx as i64,
                     y0 as i64 + dy as i64,
@@ -111,9 +111,9 @@ fn corners(s: &Sampling, pos: [f64; 3], dims: [usize; 3], yz_swapped: bool) -> V
                 // The fault reads the y distance with the z corner index and
                 // the z distance with the y one.
                 let (a, b, c) = if yz_swapped {
-                    (wx[dx], wy[dz], wz[dy])
+                    (wdx, wy[dz], wz[dy])
                 } else {
-                    (wx[dx], wy[dy], wz[dz])
+                    (wdx, wy[dy], wz[dz])
                 };
                 let sign = |far: usize| if far == 1 { 1.0 } else { -1.0 };
                 out.push(Corner {
