@@ -253,6 +253,11 @@ pub struct Faults {
     /// contiguous copy (unflatten-copies) instead of a view of its input.
     /// Breaks the aliasing of every unflatten's result.
     pub unflatten_copies: bool,
+    /// `Tensor.to` seen whole under `inference_mode` (to-always-copies)
+    /// returns a `_to_copy` even when nothing changes, instead of the input
+    /// itself. Breaks the aliasing of every `x.to(device)` in an
+    /// evaluation loop.
+    pub to_always_copies: bool,
     /// `_nested_tensor_from_mask_left_aligned` only asks that each row's
     /// valid positions be contiguous, wherever they start
     /// (nested-mask-gaps-only), so a left-padded row `[F, T, T]` passes as

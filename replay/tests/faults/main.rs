@@ -39,6 +39,7 @@ mod elementwise;
 mod embedding_max_norm;
 mod engine;
 mod errors;
+mod eval_loop_to_device;
 mod fake_quant;
 mod fast_weights_addr;
 mod fft;

@@ -12,10 +12,10 @@
 //!   CompositeImplicitAutograd operators (which have no other kernel);
 //! * `ADInplaceOrView`: a kernel for in-place operators (`Tensor(a!)`
 //!   self), `out=` variants (a keyword-only `Tensor(a!) out`) and views
-//!   (`-> Tensor(a)`), otherwise a fallthrough;
+//!   (`-> Tensor(a)`) that are not composites, otherwise a fallthrough;
 //! * `BackendSelect`: a kernel for operators with the TensorOptions group
 //!   (`dtype, layout, device, pin_memory`) except `*_like` and `new_*`,
-//!   otherwise a fallthrough;
+//!   composites included, otherwise a fallthrough;
 //! * `AutocastCPU`: a kernel for the operators on autocast's lists
 //!   ([`super::autocast::CPU_KERNELS`]), otherwise a fallthrough;
 //! * backend keys (`CPU`, `Meta`): the kernel;
@@ -167,9 +167,11 @@ impl OpEntry {
             {
                 Handler::Kernel
             }
+            // Composites are no exception: `to.dtype_layout` and the sparse
+            // constructors (CompositeImplicitAutograd) have BackendSelect
+            // kernels in torch 2.15, seen when inference_mode shows them whole.
             DispatchKey::BackendSelect
-                if !composite
-                    && self.schema.has_tensor_options()
+                if self.schema.has_tensor_options()
                     && !self.schema.name.ends_with("_like")
                     && !self.schema.name.starts_with("new_") =>
             {
@@ -362,6 +364,8 @@ mod tests {
             ("aten.mul.Scalar", [A, F, F, K]),
             ("aten.clone.default", [A, F, F, K]),
             ("aten.linear.default", [M, F, F, M]),
+            ("aten.to.dtype_layout", [M, F, K, M]),
+            ("aten.to.dtype", [M, F, F, M]),
             ("aten.zeros_like.default", [A, F, F, K]),
             ("aten.empty_like.default", [A, F, F, K]),
             ("aten.unsqueeze.default", [A, K, F, K]),

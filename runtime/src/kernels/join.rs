@@ -248,7 +248,7 @@ enum Format {
 /// channel dimension, then the spatial dimensions from the last, then the
 /// batch, strides never decrease (ambiguous size-1 cases fall back to
 /// contiguous).
-pub(super) fn is_channels_last(shape: &[i64], strides: &[i64]) -> bool {
+pub(crate) fn is_channels_last(shape: &[i64], strides: &[i64]) -> bool {
     let order: &[usize] = match shape.len() {
         4 => &[1, 3, 2, 0],
         5 => &[1, 4, 3, 2, 0],

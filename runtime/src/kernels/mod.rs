@@ -23,7 +23,7 @@ mod foreach;
 mod image;
 mod indexing;
 pub(crate) mod iter;
-mod join;
+pub(crate) mod join;
 mod linalg;
 mod loss;
 mod matmul;

@@ -8,6 +8,7 @@
 //! values, shapes, strides, and whether the result is the input itself, a
 //! view of it or a new tensor.
 
+mod conversion;
 mod eval_embedding;
 mod eval_metrics;
 mod eval_rnn;
@@ -121,20 +122,9 @@ pub(super) fn run(rt: &mut Runtime, entry: &OpEntry, args: &[IValue]) -> Result<
             convert(rt, a.tensor(0)?, dtype, false)
         }
         "aten.rms_norm.default" => rms_norm(rt, &a),
-        "aten.to.dtype" => {
-            let IValue::Dtype(dtype) = a.value(1)? else {
-                return Err(a.refuse("a dtype that is not a ScalarType"));
-            };
-            let copy = matches!(a.value(3)?, IValue::Bool(true));
-            if !matches!(
-                a.value(4)?,
-                IValue::None | IValue::MemoryFormat(MemoryFormat::Preserve)
-            ) {
-                return Err(a.refuse("a memory_format"));
-            }
-            convert(rt, a.tensor(0)?, *dtype, copy)
+        "aten.to.dtype_layout" | "aten.to.dtype" | "aten.to.device" | "aten.to.other" => {
+            conversion::to(rt, &a)
         }
-        "aten.to.dtype_layout" => to_dtype_layout(rt, &a),
         "aten.to_dense.default" => {
             // A sparse tensor: `_to_dense`; a strided one: itself, or
             // `to(dtype)`.
@@ -777,37 +767,6 @@ fn convert(rt: &mut Runtime, x: &Tensor, dtype: DType, copy: bool) -> Result<Vec
         "aten._to_copy.default",
         vec![x.into(), IValue::Dtype(dtype)],
     )
-}
-
-/// `to.dtype_layout(self, *, dtype, layout, device, pin_memory,
-/// non_blocking, copy, memory_format)`: `self` itself when nothing changes
-/// and no copy is asked for, else one `_to_copy` with the options as given.
-fn to_dtype_layout(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
-    let x = a.tensor(0)?;
-    let same_dtype = match a.value(1)? {
-        IValue::None => true,
-        IValue::Dtype(d) => *d == x.dtype(),
-        _ => return Err(a.refuse("a dtype that is not a ScalarType")),
-    };
-    let same_device = match a.value(3)? {
-        IValue::None => true,
-        IValue::Device(d) => *d == x.device(),
-        _ => return Err(a.refuse("a device that is not a Device")),
-    };
-    let strided = matches!(
-        a.value(2)?,
-        IValue::None | IValue::Layout(crate::tensor::options::Layout::Strided)
-    );
-    let preserve = matches!(
-        a.value(7)?,
-        IValue::None | IValue::MemoryFormat(MemoryFormat::Preserve)
-    );
-    if same_dtype && same_device && strided && preserve && !a.flag(6)? {
-        return Ok(vec![x.into()]);
-    }
-    let mut args = vec![x.into()];
-    args.extend([1, 2, 3, 4, 5, 7].iter().map(|&i| a.args[i].clone()));
-    rt.dispatch("aten._to_copy.default", args)
 }
 
 /// `linear(input, weight, bias)`: for a matrix input with a bias,
