@@ -258,6 +258,11 @@ pub struct Faults {
     /// itself. Breaks the aliasing of every `x.to(device)` in an
     /// evaluation loop.
     pub to_always_copies: bool,
+    /// `sparse_coo_tensor` without a size, seen whole under
+    /// `inference_mode` (sparse-size-past-end), makes each sparse
+    /// dimension two more than its largest index instead of one. Breaks
+    /// the shape of every sparse tensor whose size is inferred.
+    pub sparse_size_past_end: bool,
     /// `_nested_tensor_from_mask_left_aligned` only asks that each row's
     /// valid positions be contiguous, wherever they start
     /// (nested-mask-gaps-only), so a left-padded row `[F, T, T]` passes as

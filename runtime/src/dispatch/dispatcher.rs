@@ -25,6 +25,8 @@ use super::keyset::DispatchKeySet;
 use super::registry::{Handler, OpEntry};
 use crate::device::Device;
 use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::tensor::options::Layout;
 
 /// One step of the walk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +35,31 @@ pub struct Step {
     pub key: DispatchKey,
     /// How it handled the call.
     pub handler: Handler,
+}
+
+/// The backend a call's TensorOptions name (its `device` and `layout`
+/// arguments), which a BackendSelect kernel combines with the tensors'.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OptionsBackend {
+    /// The `device` argument, when the call gives one.
+    pub device: Option<Device>,
+    /// Whether the `layout` argument is `sparse_coo`.
+    pub sparse: bool,
+}
+
+impl OptionsBackend {
+    /// What a call's bound `args` name: its `device` and `layout` arguments
+    /// where the schema has them.
+    pub fn of(entry: &OpEntry, args: &[IValue]) -> OptionsBackend {
+        let argument = |name: &str| entry.schema.argument_index(name).and_then(|i| args.get(i));
+        OptionsBackend {
+            device: match argument("device") {
+                Some(IValue::Device(d)) => Some(*d),
+                _ => None,
+            },
+            sparse: matches!(argument("layout"), Some(IValue::Layout(Layout::SparseCoo))),
+        }
+    }
 }
 
 /// The keyset of a call and the walk through it.
@@ -45,9 +72,9 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Walks `keyset` for `entry`. `options_device` is the backend named by
-    /// the call's `device` argument (used after a BackendSelect kernel).
-    pub fn walk(entry: &OpEntry, keyset: DispatchKeySet, options_device: Device) -> Result<Plan> {
+    /// Walks `keyset` for `entry`. `options` is the backend the call's
+    /// TensorOptions name (used after a BackendSelect kernel).
+    pub fn walk(entry: &OpEntry, keyset: DispatchKeySet, options: OptionsBackend) -> Result<Plan> {
         let mut chain = Vec::new();
         for key in keyset.iter() {
             let handler = entry.handler(key);
@@ -59,17 +86,14 @@ impl Plan {
                 }
                 Handler::Kernel if key == DispatchKey::BackendSelect => {
                     let from_tensors = keyset.iter().find(|k| k.is_dense_backend());
+                    let device = options.device.unwrap_or(Device::Cpu);
                     let backend = match from_tensors {
-                        // The sparse factory's BackendSelect kernel reads
-                        // its layout (sparse_coo): the walk goes on at
-                        // SparseCPU.
-                        _ if crate::kernels::sparse_ops::is_sparse_factory(&entry.python_name)
-                            && options_device == Device::Cpu =>
-                        {
-                            DispatchKey::SparseCPU
-                        }
-                        Some(k) => k.max(options_device.backend_key()),
-                        None => options_device.backend_key(),
+                        // A sparse_coo layout option outranks the dense
+                        // tensors' backend: the walk goes on at SparseCPU
+                        // (the sparse constructors, composites included).
+                        _ if options.sparse && device == Device::Cpu => DispatchKey::SparseCPU,
+                        Some(k) => k.max(device.backend_key()),
+                        None => device.backend_key(),
                     };
                     chain.push(Step {
                         key: backend,
@@ -154,7 +178,11 @@ mod tests {
 
     fn walk(op: &str, tensors: DispatchKeySet, tls: LocalDispatchKeySet, device: Device) -> Plan {
         let entry = Registry::builtin().and_then(|r| r.get(op)).expect("op");
-        Plan::walk(entry, tls.apply(tensors), device).expect("walk")
+        let options = OptionsBackend {
+            device: Some(device),
+            sparse: false,
+        };
+        Plan::walk(entry, tls.apply(tensors), options).expect("walk")
     }
 
     fn cpu() -> DispatchKeySet {

@@ -57,13 +57,6 @@ pub(crate) fn has_kernel(op: &str) -> bool {
     SPARSE_CPU.contains(&op)
 }
 
-/// Whether `op` makes a sparse tensor from strided arguments: its
-/// BackendSelect kernel continues at `SparseCPU`, as PyTorch's does for a
-/// `layout=torch.sparse_coo` factory.
-pub(crate) fn is_sparse_factory(op: &str) -> bool {
-    op == "aten._sparse_coo_tensor_with_dims_and_tensors.default"
-}
-
 /// The `SparseCPU` kernel of `op`.
 pub(crate) fn lookup(op: &str) -> Option<Kernel> {
     Some(match op {

@@ -29,7 +29,7 @@ use crate::autograd::functions::accumulate_grad::grad_accumulator;
 use crate::autograd::node::{Edge, NodeBuilder};
 use crate::device::Device;
 use crate::dispatch::args::{Args, bind};
-use crate::dispatch::dispatcher::Plan;
+use crate::dispatch::dispatcher::{OptionsBackend, Plan};
 use crate::dispatch::key::DispatchKey;
 use crate::dispatch::keyset::DispatchKeySet;
 use crate::dispatch::registry::{OpEntry, Registry};
@@ -222,15 +222,8 @@ impl Runtime {
         } else {
             tensor_keys
         };
-        let given_device = entry
-            .schema
-            .argument_index("device")
-            .and_then(|i| match args.get(i) {
-                Some(IValue::Device(d)) => Some(*d),
-                _ => None,
-            });
-        let options_device = given_device.unwrap_or(Device::Cpu);
-        let plan = Plan::walk(entry, tls.apply(tensor_keys), options_device)?;
+        let options = OptionsBackend::of(entry, &args);
+        let plan = Plan::walk(entry, tls.apply(tensor_keys), options)?;
         if self.composite_seen_whole(&plan) {
             return self.run_composite_seen_whole(entry, &plan, &args);
         }
@@ -258,7 +251,7 @@ impl Runtime {
         let (args, plan) = match self.materialize_conjugates(entry, &args)? {
             Some(args) => {
                 let keys = tls.apply(keys_of_tensors(&args));
-                let plan = Plan::walk(entry, keys, options_device)?;
+                let plan = Plan::walk(entry, keys, options)?;
                 (args, plan)
             }
             None => (args, plan),
@@ -286,7 +279,7 @@ impl Runtime {
         let kernel_backend = if self.faults.like_device_ignored {
             backend
         } else {
-            given_device.unwrap_or(backend)
+            options.device.unwrap_or(backend)
         };
         if backend_key != DispatchKey::SparseCPU
             && args.iter().flat_map(IValue::tensors).any(Tensor::is_sparse)

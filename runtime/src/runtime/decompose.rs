@@ -13,6 +13,7 @@ mod eval_embedding;
 mod eval_metrics;
 mod eval_rnn;
 mod eval_sequence;
+mod eval_sparse;
 mod inference_eval;
 
 use super::Runtime;
@@ -161,6 +162,7 @@ pub(super) fn run(rt: &mut Runtime, entry: &OpEntry, args: &[IValue]) -> Result<
             .or_else(|| eval_sequence::run(rt, &a))
             .or_else(|| eval_embedding::run(rt, &a))
             .or_else(|| eval_rnn::run(rt, &a))
+            .or_else(|| eval_sparse::run(rt, &a))
         {
             Some(out) => out,
             None => Err(RuntimeError::unsupported(op, "a decomposition")),

@@ -14,9 +14,8 @@
 //! decomposition without recording its parts.
 
 use super::{Runtime, call, decompose};
-use crate::device::Device;
 use crate::dispatch::args::bind;
-use crate::dispatch::dispatcher::Plan;
+use crate::dispatch::dispatcher::{OptionsBackend, Plan};
 use crate::dispatch::registry::{OpEntry, Registry};
 use crate::error::Result;
 use crate::ivalue::IValue;
@@ -74,16 +73,9 @@ impl Runtime {
     ) -> Result<Vec<IValue>> {
         let entry = Registry::builtin()?.get(op)?;
         let args = bind(op, &entry.schema, args)?;
-        let options_device = entry
-            .schema
-            .argument_index("device")
-            .and_then(|i| match args.get(i) {
-                Some(IValue::Device(d)) => Some(*d),
-                _ => None,
-            })
-            .unwrap_or(Device::Cpu);
+        let options = OptionsBackend::of(entry, &args);
         let keys = self.tls.apply(call::keys_of_tensors(&args));
-        let plan = Plan::walk(entry, keys, options_device)?;
+        let plan = Plan::walk(entry, keys, options)?;
         let outputs = self.run_composite_seen_whole(entry, &plan, &args)?;
         if let Some(tracer) = &mut self.tracer {
             for dst in outputs.iter().flat_map(IValue::tensors) {

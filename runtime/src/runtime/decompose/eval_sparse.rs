@@ -1,0 +1,327 @@
+//! Sparse COO composites seen whole under `inference_mode`: building a
+//! sparse tensor from indices and values (with its size given or inferred
+//! from the largest index), `coalesce`, `torch.sparse.mm` (`_sparse_mm`)
+//! and the full `torch.sparse.sum` (`_sparse_sum`). Each runs the parts
+//! ATen's composite runs — what a dispatch mode records of them outside
+//! inference mode — unrecorded.
+
+use super::{Bound, one};
+use crate::error::{Result, RuntimeError};
+use crate::ivalue::IValue;
+use crate::runtime::Runtime;
+use crate::tensor::Tensor;
+use crate::tensor::options::Layout;
+
+/// The operators this module decomposes.
+pub(super) fn run(rt: &mut Runtime, a: &Bound<'_>) -> Option<Result<Vec<IValue>>> {
+    Some(match a.op {
+        "aten.sparse_coo_tensor.indices_size" => coo_tensor(rt, a, true),
+        "aten.sparse_coo_tensor.indices" => coo_tensor(rt, a, false),
+        "aten.coalesce.default" => coalesce(rt, a),
+        "aten._sparse_mm.default" => sparse_mm(rt, a),
+        "aten._sparse_sum.default" => sparse_sum(rt, a, None),
+        "aten._sparse_sum.dtype" => a.value(1).cloned().and_then(|d| sparse_sum(rt, a, Some(d))),
+        _ => return None,
+    })
+}
+
+/// `sparse_coo_tensor(indices, values[, size], *, dtype, layout, device,
+/// pin_memory, is_coalesced)`: `_sparse_coo_tensor_with_dims_and_tensors`
+/// over the indices and values themselves (a 0-d value expanded to one
+/// entry), `sparse_dim` the indices' rows and `dense_dim` the values'
+/// trailing dimensions. Without a size, each sparse dimension is one more
+/// than its largest index (`min`/`max` over the entries; a negative index
+/// is an error) and zero without entries; the dense ones are the values'.
+/// The Python binding has already converted `values` to `dtype` and the
+/// indices to int64 on the device (`to.device` calls of their own).
+fn coo_tensor(rt: &mut Runtime, a: &Bound<'_>, sized: bool) -> Result<Vec<IValue>> {
+    let (indices, values) = (a.tensor(0)?, a.tensor(1)?);
+    let options = if sized { 3 } else { 2 };
+    if let IValue::Layout(layout) = a.value(options + 1)?
+        && *layout != Layout::SparseCoo
+    {
+        return Err(RuntimeError::shape(
+            a.op,
+            format!("expected sparse layout, but got layout {}", layout.name()),
+        ));
+    }
+    if let IValue::Dtype(dtype) = a.value(options)?
+        && *dtype != values.dtype()
+    {
+        return Err(a.refuse("a dtype other than the values' (the Python binding converts them)"));
+    }
+    if indices.dim() != 2 {
+        return Err(RuntimeError::shape(
+            a.op,
+            format!(
+                "indices must be sparse_dim x nnz, but got: {:?}",
+                indices.shape()
+            ),
+        ));
+    }
+    let values = if values.dim() == 0 {
+        one(
+            rt,
+            "aten.expand.default",
+            vec![values.into(), IValue::IntList(vec![1])],
+        )?
+    } else {
+        values.clone()
+    };
+    let sparse_dim = indices.shape()[0];
+    let dense_dim = values.dim() as i64 - 1;
+    let size = if sized {
+        a.ints(2)?
+    } else {
+        inferred_size(rt, a, indices, &values)?
+    };
+    rt.dispatch(
+        "aten._sparse_coo_tensor_with_dims_and_tensors.default",
+        vec![
+            IValue::Int(sparse_dim),
+            IValue::Int(dense_dim),
+            IValue::IntList(size),
+            indices.into(),
+            values.clone().into(),
+            IValue::Dtype(values.dtype()),
+            IValue::Layout(Layout::SparseCoo),
+            IValue::Device(values.device()),
+            IValue::None,
+            a.value(options + 4)?.clone(),
+        ],
+    )
+}
+
+/// The size `sparse_coo_tensor` infers: per sparse dimension one more than
+/// the largest index (zero without entries), then the values' dense sizes.
+fn inferred_size(
+    rt: &mut Runtime,
+    a: &Bound<'_>,
+    indices: &Tensor,
+    values: &Tensor,
+) -> Result<Vec<i64>> {
+    let sparse_dim = usize::try_from(indices.shape()[0]).unwrap_or(0);
+    let mut size = vec![0; sparse_dim];
+    if indices.numel() > 0 {
+        let lowest = extreme(rt, "aten.min.dim", indices)?;
+        if let Some((dim, index)) = lowest.iter().enumerate().find(|(_, i)| **i < 0) {
+            return Err(RuntimeError::shape(
+                a.op,
+                format!("found negative index {index} for dim {dim}"),
+            ));
+        }
+        let highest = extreme(rt, "aten.max.dim", indices)?;
+        let past_end = if rt.faults.sparse_size_past_end { 2 } else { 1 };
+        for (slot, index) in size.iter_mut().zip(highest) {
+            *slot = index + past_end;
+        }
+    }
+    size.extend_from_slice(values.shape().get(1..).unwrap_or(&[]));
+    Ok(size)
+}
+
+/// `min.dim` / `max.dim` of the indices over their entries (dim 1).
+fn extreme(rt: &mut Runtime, op: &str, indices: &Tensor) -> Result<Vec<i64>> {
+    one(rt, op, vec![indices.into(), IValue::Int(1)])?.to_i64_vec()
+}
+
+/// `coalesce`: the tensor itself when already coalesced, else `_coalesce`.
+fn coalesce(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
+    let x = a.tensor(0)?;
+    if is_coalesced(rt, a, x)? {
+        return Ok(vec![x.into()]);
+    }
+    rt.dispatch("aten._coalesce.default", vec![x.into()])
+}
+
+fn is_coalesced(rt: &mut Runtime, a: &Bound<'_>, x: &Tensor) -> Result<bool> {
+    match rt
+        .dispatch("aten.is_coalesced.default", vec![x.into()])?
+        .first()
+    {
+        Some(IValue::Bool(b)) => Ok(*b),
+        _ => Err(a.refuse("an is_coalesced without a bool result")),
+    }
+}
+
+/// `_sparse_mm(sparse, dense)` (`torch.sparse.mm`): a zero result of the
+/// dense operand's options, `[sparse.size(-2), dense.size(-1)]`, then
+/// `_sparse_addmm(zeros, sparse, dense, beta=0)`. A strided first operand
+/// (ATen transposes all three) and two sparse ones (`_sparse_sparse_matmul`)
+/// are refused.
+fn sparse_mm(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
+    let (sparse, dense) = (a.tensor(0)?, a.tensor(1)?);
+    if !sparse.is_sparse() {
+        return Err(a.refuse("a strided first operand"));
+    }
+    if dense.is_sparse() {
+        return Err(a.refuse("two sparse operands (_sparse_sparse_matmul)"));
+    }
+    let rows = sparse.shape().iter().rev().nth(1).copied().unwrap_or(1);
+    let cols = dense.shape().last().copied().unwrap_or(1);
+    let zeros = one(
+        rt,
+        "aten.zeros.default",
+        vec![
+            IValue::IntList(vec![rows, cols]),
+            IValue::Dtype(dense.dtype()),
+            IValue::Layout(Layout::Strided),
+            IValue::Device(dense.device()),
+        ],
+    )?;
+    rt.dispatch(
+        "aten._sparse_addmm.default",
+        vec![
+            zeros.into(),
+            sparse.into(),
+            dense.into(),
+            IValue::Int(0),
+            IValue::Int(1),
+        ],
+    )
+}
+
+/// `_sparse_sum(self[, dtype])` (`torch.sparse.sum` over every dimension):
+/// the coalesced tensor's values summed (`sum`, with the dtype when given),
+/// so duplicate entries are added first, as ATen does.
+fn sparse_sum(rt: &mut Runtime, a: &Bound<'_>, dtype: Option<IValue>) -> Result<Vec<IValue>> {
+    let x = a.tensor(0)?;
+    if !x.is_sparse() {
+        return Err(a.refuse("a strided tensor"));
+    }
+    let coalesced = if is_coalesced(rt, a, x)? {
+        x.clone()
+    } else {
+        one(rt, "aten._coalesce.default", vec![x.into()])?
+    };
+    let values = one(rt, "aten.values.default", vec![coalesced.into()])?;
+    let mut args = vec![values.into()];
+    args.extend(dtype);
+    rt.dispatch("aten.sum.default", args)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The composites run whole, as under `inference_mode` with a dispatch
+    //! mode active. Expected values observed in torch 2.15.
+
+    use crate::ivalue::IValue;
+    use crate::runtime::Runtime;
+    use crate::tensor::Tensor;
+    use crate::tensor::dtype::DType;
+    use crate::tensor::strides::contiguous_strides;
+
+    fn tensor(shape: &[i64], dtype: DType, values: &[f64]) -> Tensor {
+        Tensor::from_f64("test", shape, &contiguous_strides(shape), dtype, values).expect("tensor")
+    }
+
+    fn call(rt: &mut Runtime, op: &str, args: Vec<IValue>) -> crate::error::Result<Tensor> {
+        rt.call(op, args).map(|out| {
+            out.into_iter()
+                .next()
+                .and_then(IValue::into_tensor)
+                .expect("a tensor result")
+        })
+    }
+
+    fn runtime() -> Runtime {
+        let mut rt = Runtime::new();
+        rt.set_dispatch_mode_active(true);
+        rt
+    }
+
+    fn indices() -> Tensor {
+        tensor(&[2, 4], DType::Int64, &[0., 1., 2., 2., 1., 0., 2., 0.])
+    }
+
+    #[test]
+    fn size_is_inferred_from_the_largest_index_and_the_dense_sizes() {
+        let mut rt = runtime();
+        let values = tensor(&[4, 2], DType::Float32, &[1., 2., 3., 4., 5., 6., 7., 8.]);
+        let x = call(
+            &mut rt,
+            "aten.sparse_coo_tensor.indices",
+            vec![(&indices()).into(), (&values).into()],
+        )
+        .expect("built");
+        assert!(x.is_sparse());
+        assert_eq!(x.shape(), &[3, 3, 2]);
+        let dense = call(&mut rt, "aten.to_dense.default", vec![(&x).into()]).expect("dense");
+        let d = dense.to_f64_vec().expect("values");
+        // (0, 1) holds [1, 2]; (2, 0) holds [7, 8]
+        assert_eq!(&d[2..4], &[1., 2.]);
+        assert_eq!(&d[12..14], &[7., 8.]);
+    }
+
+    #[test]
+    fn a_negative_index_is_pytorchs_error() {
+        let mut rt = runtime();
+        let bad = tensor(&[1, 2], DType::Int64, &[0., -1.]);
+        let values = tensor(&[2], DType::Float32, &[1., 2.]);
+        let err = call(
+            &mut rt,
+            "aten.sparse_coo_tensor.indices",
+            vec![(&bad).into(), (&values).into()],
+        )
+        .expect_err("negative index");
+        assert_eq!(
+            err.python_message(),
+            "RuntimeError: found negative index -1 for dim 0"
+        );
+    }
+
+    #[test]
+    fn coalesce_adds_duplicates_once_and_then_returns_itself() {
+        let mut rt = runtime();
+        let values = tensor(&[4], DType::Float32, &[1., 2., 3., 4.]);
+        let x = call(
+            &mut rt,
+            "aten.sparse_coo_tensor.indices_size",
+            vec![
+                (&indices()).into(),
+                (&values).into(),
+                IValue::IntList(vec![3, 3]),
+            ],
+        )
+        .expect("built");
+        let c = call(&mut rt, "aten.coalesce.default", vec![(&x).into()]).expect("coalesced");
+        assert!(!c.same_tensor(&x));
+        let again = call(&mut rt, "aten.coalesce.default", vec![(&c).into()]).expect("again");
+        assert!(again.same_tensor(&c));
+        let total = call(&mut rt, "aten._sparse_sum.default", vec![(&x).into()]).expect("sum");
+        assert_eq!(total.to_f64_vec().expect("sum"), vec![10.]);
+        let as_double = call(
+            &mut rt,
+            "aten._sparse_sum.dtype",
+            vec![(&x).into(), IValue::Dtype(DType::Float64)],
+        )
+        .expect("sum");
+        assert_eq!(as_double.dtype(), DType::Float64);
+    }
+
+    #[test]
+    fn sparse_mm_is_the_product_with_the_dense_operand() {
+        let mut rt = runtime();
+        let values = tensor(&[4], DType::Float32, &[1., 2., 3., 4.]);
+        let x = call(
+            &mut rt,
+            "aten.sparse_coo_tensor.indices_size",
+            vec![
+                (&indices()).into(),
+                (&values).into(),
+                IValue::IntList(vec![3, 3]),
+            ],
+        )
+        .expect("built");
+        let dense = tensor(&[3, 1], DType::Float32, &[1., 10., 100.]);
+        let y = call(
+            &mut rt,
+            "aten._sparse_mm.default",
+            vec![(&x).into(), (&dense).into()],
+        )
+        .expect("product");
+        // rows: 0 → 1·10; 1 → 2·1; 2 → 3·100 + 4·1
+        assert_eq!(y.to_f64_vec().expect("values"), vec![10., 2., 304.]);
+        assert_eq!(y.stride(), &[1, 1]);
+    }
+}
