@@ -15,6 +15,8 @@ mod eval_rnn;
 mod eval_sequence;
 mod eval_sparse;
 mod inference_eval;
+#[cfg(test)]
+mod test_support;
 
 use super::Runtime;
 use crate::dispatch::registry::OpEntry;

@@ -148,173 +148,105 @@ mod tests {
     //! Which calls alias and which copy, as torch 2.15 decides under
     //! `inference_mode` (`to_will_alias`).
 
+    use super::super::test_support::{call, tensor};
     use crate::device::Device;
     use crate::ivalue::IValue;
-    use crate::runtime::Runtime;
     use crate::tensor::Tensor;
     use crate::tensor::dtype::DType;
     use crate::tensor::options::MemoryFormat;
-    use crate::tensor::strides::contiguous_strides;
 
-    fn tensor(shape: &[i64], dtype: DType) -> Tensor {
-        let n = shape.iter().product::<i64>() as usize;
+    fn input(shape: &[i64], dtype: DType) -> Tensor {
+        let n = shape.iter().product::<i64>();
         let values: Vec<f64> = (0..n).map(|i| i as f64 * 0.5).collect();
-        Tensor::from_f64("test", shape, &contiguous_strides(shape), dtype, &values).expect("tensor")
+        tensor(shape, dtype, &values)
     }
 
-    fn to(op: &str, args: Vec<IValue>) -> Tensor {
-        let mut rt = Runtime::new();
-        rt.set_dispatch_mode_active(true);
-        rt.call(op, args)
-            .expect("call")
-            .into_iter()
-            .next()
-            .and_then(IValue::into_tensor)
-            .expect("a tensor result")
+    /// `to.dtype_layout(x, device=…, memory_format=…)`.
+    fn to_options(x: &Tensor, device: Option<Device>, format: Option<MemoryFormat>) -> Tensor {
+        let none = IValue::None;
+        let no = IValue::Bool(false);
+        call(
+            "aten.to.dtype_layout",
+            vec![
+                x.into(),
+                none.clone(),
+                none.clone(),
+                device.map_or(IValue::None, IValue::Device),
+                none,
+                no.clone(),
+                no,
+                format.map_or(IValue::None, IValue::MemoryFormat),
+            ],
+        )
     }
 
-    fn same(a: &Tensor, b: &Tensor) -> bool {
-        a.same_tensor(b)
+    /// `to.device(x, device, dtype, copy=…)`.
+    fn to_device(x: &Tensor, dtype: DType, copy: bool) -> Tensor {
+        call(
+            "aten.to.device",
+            vec![
+                x.into(),
+                IValue::Device(Device::Cpu),
+                IValue::Dtype(dtype),
+                IValue::Bool(false),
+                IValue::Bool(copy),
+                IValue::None,
+            ],
+        )
+    }
+
+    /// `to.other(x, other)`.
+    fn to_other(x: &Tensor, other: &Tensor) -> Tensor {
+        let no = IValue::Bool(false);
+        call(
+            "aten.to.other",
+            vec![x.into(), other.into(), no.clone(), no, IValue::None],
+        )
     }
 
     #[test]
     fn nothing_changed_is_the_input_itself() {
-        let x = tensor(&[2, 3], DType::Float32);
-        let cpu = IValue::Device(Device::Cpu);
-        let f32 = IValue::Dtype(DType::Float32);
-        let no = IValue::Bool(false);
-        let preserve = IValue::None;
-        let by_device = to(
-            "aten.to.dtype_layout",
-            vec![
-                (&x).into(),
-                IValue::None,
-                IValue::None,
-                cpu.clone(),
-                IValue::None,
-                no.clone(),
-                no.clone(),
-                preserve.clone(),
-            ],
-        );
-        assert!(same(&by_device, &x));
-        let by_both = to(
-            "aten.to.device",
-            vec![
-                (&x).into(),
-                cpu.clone(),
-                f32.clone(),
-                no.clone(),
-                no.clone(),
-                preserve.clone(),
-            ],
-        );
-        assert!(same(&by_both, &x));
-        let by_other = to(
-            "aten.to.other",
-            vec![
-                (&x).into(),
-                (&tensor(&[1], DType::Float32)).into(),
-                no.clone(),
-                no.clone(),
-                preserve.clone(),
-            ],
-        );
-        assert!(same(&by_other, &x));
-        let contiguous = to(
-            "aten.to.dtype_layout",
-            vec![
-                (&x).into(),
-                IValue::None,
-                IValue::None,
-                IValue::None,
-                IValue::None,
-                no.clone(),
-                no,
-                IValue::MemoryFormat(MemoryFormat::Contiguous),
-            ],
-        );
-        assert!(same(&contiguous, &x));
+        let x = input(&[2, 3], DType::Float32);
+        assert!(to_options(&x, Some(Device::Cpu), None).same_tensor(&x));
+        assert!(to_device(&x, DType::Float32, false).same_tensor(&x));
+        assert!(to_other(&x, &input(&[1], DType::Float32)).same_tensor(&x));
+        let contiguous = Some(MemoryFormat::Contiguous);
+        assert!(to_options(&x, None, contiguous).same_tensor(&x));
     }
 
     #[test]
     fn a_change_or_copy_is_a_new_tensor() {
-        let x = tensor(&[2, 3], DType::Float32);
-        let cpu = IValue::Device(Device::Cpu);
-        let no = IValue::Bool(false);
-        let doubled = to(
-            "aten.to.device",
-            vec![
-                (&x).into(),
-                cpu,
-                IValue::Dtype(DType::Float64),
-                no.clone(),
-                no.clone(),
-                IValue::None,
-            ],
-        );
-        assert!(!same(&doubled, &x));
+        let x = input(&[2, 3], DType::Float32);
+        let doubled = to_device(&x, DType::Float64, false);
+        assert!(!doubled.same_tensor(&x));
         assert_eq!(doubled.dtype(), DType::Float64);
         assert_eq!(
             doubled.to_f64_vec().expect("values"),
             x.to_f64_vec().expect("values")
         );
-        let copied = to(
+        assert!(!to_device(&x, DType::Float32, true).same_tensor(&x));
+        let copied = call(
             "aten.to.dtype",
             vec![
                 (&x).into(),
                 IValue::Dtype(DType::Float32),
-                no.clone(),
+                IValue::Bool(false),
                 IValue::Bool(true),
                 IValue::None,
             ],
         );
-        assert!(!same(&copied, &x));
-        let as_other = to(
-            "aten.to.other",
-            vec![
-                (&x).into(),
-                (&tensor(&[1], DType::Int64)).into(),
-                no.clone(),
-                no,
-                IValue::None,
-            ],
-        );
+        assert!(!copied.same_tensor(&x));
+        let as_other = to_other(&x, &input(&[1], DType::Int64));
         assert_eq!(as_other.dtype(), DType::Int64);
     }
 
     #[test]
     fn a_memory_format_the_input_lacks_is_a_copy_in_that_format() {
-        let x = tensor(&[1, 3, 2, 2], DType::Float32);
-        let no = IValue::Bool(false);
-        let nhwc = to(
-            "aten.to.dtype_layout",
-            vec![
-                (&x).into(),
-                IValue::None,
-                IValue::None,
-                IValue::None,
-                IValue::None,
-                no.clone(),
-                no.clone(),
-                IValue::MemoryFormat(MemoryFormat::ChannelsLast),
-            ],
-        );
-        assert!(!same(&nhwc, &x));
+        let x = input(&[1, 3, 2, 2], DType::Float32);
+        let channels_last = Some(MemoryFormat::ChannelsLast);
+        let nhwc = to_options(&x, None, channels_last);
+        assert!(!nhwc.same_tensor(&x));
         assert_eq!(nhwc.stride(), &[12, 1, 6, 3]);
-        let again = to(
-            "aten.to.dtype_layout",
-            vec![
-                (&nhwc).into(),
-                IValue::None,
-                IValue::None,
-                IValue::None,
-                IValue::None,
-                no.clone(),
-                no,
-                IValue::MemoryFormat(MemoryFormat::ChannelsLast),
-            ],
-        );
-        assert!(same(&again, &nhwc));
+        assert!(to_options(&nhwc, None, channels_last).same_tensor(&nhwc));
     }
 }

@@ -876,27 +876,13 @@ mod tests {
     //! The composites run whole, as under `inference_mode` with a dispatch
     //! mode active. Expected values observed in torch 2.15.
 
+    use super::super::test_support::call;
     use crate::ivalue::IValue;
-    use crate::runtime::Runtime;
     use crate::tensor::Tensor;
     use crate::tensor::dtype::DType;
-    use crate::tensor::strides::contiguous_strides;
 
     fn tensor(dtype: DType, values: &[f64]) -> Tensor {
-        let shape = [values.len() as i64];
-        Tensor::from_f64("test", &shape, &contiguous_strides(&shape), dtype, values)
-            .expect("tensor")
-    }
-
-    fn call(op: &str, args: Vec<IValue>) -> Tensor {
-        let mut rt = Runtime::new();
-        rt.set_dispatch_mode_active(true);
-        rt.call(op, args)
-            .expect("call")
-            .into_iter()
-            .next()
-            .and_then(IValue::into_tensor)
-            .expect("a tensor result")
+        super::super::test_support::tensor(&[values.len() as i64], dtype, values)
     }
 
     fn values(t: &Tensor) -> (DType, Vec<f64>) {
@@ -980,15 +966,7 @@ mod tests {
     }
 
     fn row(values: &[f64]) -> Tensor {
-        let shape = [1, values.len() as i64];
-        Tensor::from_f64(
-            "test",
-            &shape,
-            &contiguous_strides(&shape),
-            DType::Float32,
-            values,
-        )
-        .expect("tensor")
+        super::super::test_support::tensor(&[1, values.len() as i64], DType::Float32, values)
     }
 
     fn ints(v: &[i64]) -> IValue {

@@ -205,33 +205,32 @@ mod tests {
     //! The composites run whole, as under `inference_mode` with a dispatch
     //! mode active. Expected values observed in torch 2.15.
 
+    use super::super::test_support::{runtime, tensor, try_call_on};
     use crate::ivalue::IValue;
     use crate::runtime::Runtime;
     use crate::tensor::Tensor;
     use crate::tensor::dtype::DType;
-    use crate::tensor::strides::contiguous_strides;
 
-    fn tensor(shape: &[i64], dtype: DType, values: &[f64]) -> Tensor {
-        Tensor::from_f64("test", shape, &contiguous_strides(shape), dtype, values).expect("tensor")
-    }
-
-    fn call(rt: &mut Runtime, op: &str, args: Vec<IValue>) -> crate::error::Result<Tensor> {
-        rt.call(op, args).map(|out| {
-            out.into_iter()
-                .next()
-                .and_then(IValue::into_tensor)
-                .expect("a tensor result")
-        })
-    }
-
-    fn runtime() -> Runtime {
-        let mut rt = Runtime::new();
-        rt.set_dispatch_mode_active(true);
-        rt
+    fn call(rt: &mut Runtime, op: &str, args: Vec<IValue>) -> Tensor {
+        try_call_on(rt, op, args).expect("call")
     }
 
     fn indices() -> Tensor {
         tensor(&[2, 4], DType::Int64, &[0., 1., 2., 2., 1., 0., 2., 0.])
+    }
+
+    /// A 3×3 sparse tensor of four entries, two of them at (2, 0).
+    fn with_duplicates(rt: &mut Runtime) -> Tensor {
+        let values = tensor(&[4], DType::Float32, &[1., 2., 3., 4.]);
+        call(
+            rt,
+            "aten.sparse_coo_tensor.indices_size",
+            vec![
+                (&indices()).into(),
+                (&values).into(),
+                IValue::IntList(vec![3, 3]),
+            ],
+        )
     }
 
     #[test]
@@ -242,11 +241,10 @@ mod tests {
             &mut rt,
             "aten.sparse_coo_tensor.indices",
             vec![(&indices()).into(), (&values).into()],
-        )
-        .expect("built");
+        );
         assert!(x.is_sparse());
         assert_eq!(x.shape(), &[3, 3, 2]);
-        let dense = call(&mut rt, "aten.to_dense.default", vec![(&x).into()]).expect("dense");
+        let dense = call(&mut rt, "aten.to_dense.default", vec![(&x).into()]);
         let d = dense.to_f64_vec().expect("values");
         // (0, 1) holds [1, 2]; (2, 0) holds [7, 8]
         assert_eq!(&d[2..4], &[1., 2.]);
@@ -255,11 +253,10 @@ mod tests {
 
     #[test]
     fn a_negative_index_is_pytorchs_error() {
-        let mut rt = runtime();
         let bad = tensor(&[1, 2], DType::Int64, &[0., -1.]);
         let values = tensor(&[2], DType::Float32, &[1., 2.]);
-        let err = call(
-            &mut rt,
+        let err = try_call_on(
+            &mut runtime(),
             "aten.sparse_coo_tensor.indices",
             vec![(&bad).into(), (&values).into()],
         )
@@ -273,53 +270,31 @@ mod tests {
     #[test]
     fn coalesce_adds_duplicates_once_and_then_returns_itself() {
         let mut rt = runtime();
-        let values = tensor(&[4], DType::Float32, &[1., 2., 3., 4.]);
-        let x = call(
-            &mut rt,
-            "aten.sparse_coo_tensor.indices_size",
-            vec![
-                (&indices()).into(),
-                (&values).into(),
-                IValue::IntList(vec![3, 3]),
-            ],
-        )
-        .expect("built");
-        let c = call(&mut rt, "aten.coalesce.default", vec![(&x).into()]).expect("coalesced");
+        let x = with_duplicates(&mut rt);
+        let c = call(&mut rt, "aten.coalesce.default", vec![(&x).into()]);
         assert!(!c.same_tensor(&x));
-        let again = call(&mut rt, "aten.coalesce.default", vec![(&c).into()]).expect("again");
+        let again = call(&mut rt, "aten.coalesce.default", vec![(&c).into()]);
         assert!(again.same_tensor(&c));
-        let total = call(&mut rt, "aten._sparse_sum.default", vec![(&x).into()]).expect("sum");
+        let total = call(&mut rt, "aten._sparse_sum.default", vec![(&x).into()]);
         assert_eq!(total.to_f64_vec().expect("sum"), vec![10.]);
         let as_double = call(
             &mut rt,
             "aten._sparse_sum.dtype",
             vec![(&x).into(), IValue::Dtype(DType::Float64)],
-        )
-        .expect("sum");
+        );
         assert_eq!(as_double.dtype(), DType::Float64);
     }
 
     #[test]
     fn sparse_mm_is_the_product_with_the_dense_operand() {
         let mut rt = runtime();
-        let values = tensor(&[4], DType::Float32, &[1., 2., 3., 4.]);
-        let x = call(
-            &mut rt,
-            "aten.sparse_coo_tensor.indices_size",
-            vec![
-                (&indices()).into(),
-                (&values).into(),
-                IValue::IntList(vec![3, 3]),
-            ],
-        )
-        .expect("built");
+        let x = with_duplicates(&mut rt);
         let dense = tensor(&[3, 1], DType::Float32, &[1., 10., 100.]);
         let y = call(
             &mut rt,
             "aten._sparse_mm.default",
             vec![(&x).into(), (&dense).into()],
-        )
-        .expect("product");
+        );
         // rows: 0 → 1·10; 1 → 2·1; 2 → 3·100 + 4·1
         assert_eq!(y.to_f64_vec().expect("values"), vec![10., 2., 304.]);
         assert_eq!(y.stride(), &[1, 1]);

@@ -978,26 +978,10 @@ mod tests {
     //! The composites run whole, as under `inference_mode` with a dispatch
     //! mode active. Expected values observed in torch 2.15.
 
+    use super::super::test_support::{call, tensor};
     use crate::ivalue::IValue;
-    use crate::runtime::Runtime;
     use crate::tensor::Tensor;
     use crate::tensor::dtype::DType;
-    use crate::tensor::strides::contiguous_strides;
-
-    fn tensor(shape: &[i64], dtype: DType, values: &[f64]) -> Tensor {
-        Tensor::from_f64("test", shape, &contiguous_strides(shape), dtype, values).expect("tensor")
-    }
-
-    fn call(op: &str, args: Vec<IValue>) -> Tensor {
-        let mut rt = Runtime::new();
-        rt.set_dispatch_mode_active(true);
-        rt.call(op, args)
-            .expect("call")
-            .into_iter()
-            .next()
-            .and_then(IValue::into_tensor)
-            .expect("a tensor result")
-    }
 
     fn f32s(t: &Tensor) -> Vec<f32> {
         t.to_f64_vec()
