@@ -360,17 +360,17 @@ fn bilinear(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
             ),
         ));
     }
-    if let Some(b) = &bias {
-        if b.dim() == 0 || size(b, 0) != size(w, 0) {
-            return Err(fail(
-                a,
-                format!(
-                    "bilinear(): bias size does not match weight size: got {} but expected {}",
-                    b.shape().first().copied().unwrap_or(1),
-                    size(w, 0)
-                ),
-            ));
-        }
+    if let Some(b) = &bias
+        && (b.dim() == 0 || size(b, 0) != size(w, 0))
+    {
+        return Err(fail(
+            a,
+            format!(
+                "bilinear(): bias size does not match weight size: got {} but expected {}",
+                b.shape().first().copied().unwrap_or(1),
+                size(w, 0)
+            ),
+        ));
     }
     let mut out_size = x1.shape().to_vec();
     if let Some(last) = out_size.last_mut() {
