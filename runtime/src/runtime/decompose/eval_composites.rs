@@ -1259,4 +1259,41 @@ mod tests {
             "{err}"
         );
     }
+
+    #[test]
+    fn instance_norm_updating_running_statistics_is_refused() {
+        let x = tensor(&[1, 2, 2], DType::Float32, &[1.0, 2.0, 3.0, 5.0]);
+        let mean = tensor(&[2], DType::Float32, &[0.0, 0.0]);
+        let var = tensor(&[2], DType::Float32, &[1.0, 1.0]);
+        let err = run(
+            "aten.instance_norm.default",
+            vec![
+                x.into(),
+                IValue::None,
+                IValue::None,
+                mean.into(),
+                var.into(),
+                IValue::Bool(true),
+                IValue::Float(0.1),
+                IValue::Float(1e-5),
+                IValue::Bool(false),
+            ],
+        )
+        .expect_err("refused");
+        assert!(err.to_string().contains("running_mean"), "{err}");
+    }
+
+    #[test]
+    fn solve_from_the_right_is_row_major() {
+        let a = tensor(&[2, 2], DType::Float32, &[2.0, 0.0, 0.0, 4.0]);
+        let b = tensor(&[3, 2], DType::Float32, &[2.0, 4.0, 4.0, 8.0, 6.0, 12.0]);
+        let out = call(
+            "aten.linalg_solve.default",
+            vec![a.into(), b.into(), IValue::Bool(false)],
+        )
+        .remove(0);
+        assert_eq!(out.shape(), &[3, 2]);
+        assert_eq!(out.stride(), &[2, 1]);
+        assert_eq!(values(&out), vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0]);
+    }
 }
