@@ -164,7 +164,7 @@ impl Default for ReplayOptions {
 /// `complex-div-backward-no-conj`, `real-grad-takes-imag`, `complex-cat-conjugates`,
 /// `polar-backward-negative-unit`, `trapezoid-skips-half`, `pad-reflect-as-replicate`,
 /// `label-smoothing-drops-uniform`, `quantile-rounds-above-down`,
-/// `margin-ranking-drops-margin`, `ctc-loss-keeps-infinity`,
+/// `margin-ranking-drops-margin`, `ctc-loss-keeps-infinity`, `kron-factors-swapped`,
 /// `pdist-grad-one-sided`, `cross-sign-flipped`, `digamma-off-by-one-shift`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
 /// `attention-reduced-as-float`, `qr-sign-flipped`, `solve-triangular-right-transposed`,
 /// `lu-pivot-without-max`,
@@ -328,6 +328,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.margin_ranking_drops_margin = true;
             }
             None if spec == "ctc-loss-keeps-infinity" => faults.ctc_loss_keeps_infinity = true,
+            None if spec == "kron-factors-swapped" => faults.kron_factors_swapped = true,
             None if spec == "label-smoothing-drops-uniform" => {
                 faults.label_smoothing_drops_uniform_term = true;
             }

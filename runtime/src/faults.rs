@@ -524,6 +524,11 @@ pub struct Faults {
     /// margin (margin-ranking-drops-margin): `(-y * (x1 - x2)).clamp_min(0)`.
     /// Breaks every ranking loss with a nonzero margin.
     pub margin_ranking_drops_margin: bool,
+    /// `kron` seen whole under `inference_mode` takes its factors the
+    /// other way round (kron-factors-swapped): `kron(other, self)`, the
+    /// blocks of `other` scaled by `self`'s entries. Breaks every `kron`
+    /// of two different factors.
+    pub kron_factors_swapped: bool,
     /// `ctc_loss(zero_infinity=True)` seen whole under `inference_mode`
     /// keeps the infinite loss of an impossible alignment
     /// (ctc-loss-keeps-infinity): the `where` that replaces it by zero is

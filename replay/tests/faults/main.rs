@@ -65,6 +65,7 @@ mod householder_partial_rotation;
 mod hyperbolic;
 mod indexing;
 mod inference_composites;
+mod inference_eval_composites;
 mod inference_eval_conv1d;
 mod inference_eval_embedding;
 mod inference_eval_metrics;

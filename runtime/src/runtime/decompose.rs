@@ -9,6 +9,7 @@
 //! view of it or a new tensor.
 
 mod conversion;
+mod eval_composites;
 mod eval_embedding;
 mod eval_metrics;
 mod eval_rnn;
@@ -79,7 +80,6 @@ pub(super) fn run(rt: &mut Runtime, entry: &OpEntry, args: &[IValue]) -> Result<
             a.args.iter().take(8).cloned().collect(),
         )?),
         "aten.group_norm.default" => group_norm(rt, &a),
-        "aten.dropout.default" => dropout(&a),
         "aten.scaled_dot_product_attention.default" => attention(rt, &a),
         "aten.conv1d.default" => convolution(rt, &a, 1),
         "aten.conv2d.default" => convolution(rt, &a, 2),
@@ -165,6 +165,7 @@ pub(super) fn run(rt: &mut Runtime, entry: &OpEntry, args: &[IValue]) -> Result<
             .or_else(|| eval_embedding::run(rt, &a))
             .or_else(|| eval_rnn::run(rt, &a))
             .or_else(|| eval_sparse::run(rt, &a))
+            .or_else(|| eval_composites::run(rt, &a))
         {
             Some(out) => out,
             None => Err(RuntimeError::unsupported(op, "a decomposition")),
@@ -419,17 +420,6 @@ fn group_norm(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
             a.float(4)?.into(),
         ],
     )?)
-}
-
-/// `dropout` outside training (or with `p == 0`) returns its input itself;
-/// in training its CPU decomposition draws a Bernoulli mask the trace does
-/// not record, so that is refused.
-fn dropout(a: &Bound<'_>) -> Result<Vec<IValue>> {
-    let x = a.tensor(0)?;
-    if !a.flag(2)? || a.float(1)? == 0.0 || x.numel() == 0 {
-        return Ok(vec![x.into()]);
-    }
-    Err(a.refuse("dropout in training seen whole (its random mask is not recorded)"))
 }
 
 /// `scaled_dot_product_attention` without dropout: the CPU flash kernel,

@@ -769,8 +769,15 @@ fn linalg_solve_ex(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
             *last_batch = 1;
         }
         (s, st)
-    } else {
+    } else if left {
         (out.shape(), out.f_strides())
+    } else {
+        // `left=False` solves the transposed system and transposes its
+        // column-major result back: row-major (torch 2.15, `X A = B` with
+        // `B` of `(2, 4)` gives strides `(4, 1)`).
+        let shape = out.shape();
+        let strides = contiguous_strides(&shape);
+        (shape, strides)
     };
     let res = ctx.output(&shape, &strides, dtype, || {
         let bs = if vector {
