@@ -258,6 +258,11 @@ pub struct Faults {
     /// itself. Breaks the aliasing of every `x.to(device)` in an
     /// evaluation loop.
     pub to_always_copies: bool,
+    /// `torch.max(a, b)` seen whole under `inference_mode`
+    /// (max-other-as-minimum): the `max.other` alias runs `minimum` instead
+    /// of `maximum`. Breaks the values of every elementwise `torch.max` of
+    /// two tensors in an evaluation loop.
+    pub max_other_as_minimum: bool,
     /// `_nested_tensor_from_mask_left_aligned` only asks that each row's
     /// valid positions be contiguous, wherever they start
     /// (nested-mask-gaps-only), so a left-padded row `[F, T, T]` passes as

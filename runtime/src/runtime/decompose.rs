@@ -9,6 +9,7 @@
 //! view of it or a new tensor.
 
 mod conversion;
+mod eval_aliases;
 mod eval_embedding;
 mod eval_metrics;
 mod eval_rnn;
@@ -161,6 +162,7 @@ pub(super) fn run(rt: &mut Runtime, entry: &OpEntry, args: &[IValue]) -> Result<
             .or_else(|| eval_sequence::run(rt, &a))
             .or_else(|| eval_embedding::run(rt, &a))
             .or_else(|| eval_rnn::run(rt, &a))
+            .or_else(|| eval_aliases::run(rt, &a))
         {
             Some(out) => out,
             None => Err(RuntimeError::unsupported(op, "a decomposition")),
