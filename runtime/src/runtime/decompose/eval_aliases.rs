@@ -125,7 +125,9 @@ fn shallow_copy_compatible(a: &Bound<'_>) -> Result<Vec<IValue>> {
 }
 
 /// `nanmean(self, dim, keepdim, dtype)`: `nansum` divided by the count of
-/// non-NaN elements, `(self != self).logical_not_().sum(dim, keepdim)`.
+/// non-NaN elements, `(d != d).logical_not_().sum(dim, keepdim)` of
+/// `d = self.detach()` (ATen's order: detach, ne, logical_not_, sum,
+/// nansum, div).
 fn nanmean(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
     let x = a.tensor(0)?;
     if !(x.dtype().is_floating() || x.dtype().is_complex()) {
@@ -142,7 +144,12 @@ fn nanmean(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
         a.value(2)?.clone(),
         a.value(3)?.clone(),
     );
-    let isnan = one(rt, "aten.ne.Tensor", vec![x.into(), x.into()])?;
+    let detached = one(rt, "aten.detach.default", vec![x.into()])?;
+    let isnan = one(
+        rt,
+        "aten.ne.Tensor",
+        vec![(&detached).into(), (&detached).into()],
+    )?;
     let kept = one(rt, "aten.logical_not_.default", vec![isnan.into()])?;
     let factor = one(
         rt,
