@@ -18,9 +18,10 @@ ops do:
 * the one-argument `torch.where(mask)` (`nonzero(as_tuple=True)`),
   `nanmean` over per-class APs with empty classes as NaN, `float_power`
   (tensor and Python-number bases), `torch.cross` without a dimension;
-* `narrow` and `chunk` of a normal tensor made before inference mode
-  (both have ADInplaceOrView kernels in PyTorch, so their key chains start
-  `ADInplaceOrView:kernel`), `narrow` with a tensor start;
+* `narrow` and `chunk` of a normal tensor standardized in place before
+  inference mode (both have ADInplaceOrView kernels in PyTorch, so their
+  key chains start `ADInplaceOrView:kernel` and their results share the
+  input's version counter), `narrow` with a tensor start;
 * an export check: `model.half()`, `model.to(torch.bfloat16)` and back to
   float32 in inference mode. Each parameter's `.data` assignment asks
   `_has_compatible_shallow_copy_type` through the dispatcher (an op event
@@ -77,6 +78,7 @@ for step in range(2):
 
 model.eval()
 features = torch.randn(10, FEATURES)  # a normal tensor, made before inference mode
+features.sub_(features.mean(0)).div_(features.std(0))  # standardized in place: version 2
 ground_truth = torch.tensor([[0.1, 0.1, 0.5, 0.6], [0.4, 0.3, 0.9, 0.8], [0.0, 0.5, 0.3, 1.0]])
 gt_labels = torch.tensor([0, 2, 2])
 with torch.inference_mode():
