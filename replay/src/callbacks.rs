@@ -546,7 +546,7 @@ impl Scope<'_> {
             EventBody::Api(ApiEvent::Data(d)) => {
                 let source = self.lookup(d.source)?;
                 let tensor = if d.write {
-                    rt.set_data(&self.lookup(d.tensor.id)?, &source)
+                    rt.set_data(&self.lookup(d.tensor.id)?, &source)?
                 } else {
                     rt.data(&source)
                 };

@@ -157,7 +157,7 @@ impl Default for ReplayOptions {
 /// `reverse-function-grads`, `flat-reentrant-depth`, `shared-data-version`,
 /// `set-data-keeps-dtype`, `inplace-view-rebases`, `contiguous-pool-gradient`,
 /// `rms-norm-rounds-before-weight`,
-/// `mha-wrong-scale`, `unflatten-copies`, `to-always-copies`, `sparse-size-past-end`, `nested-mask-gaps-only`, `lstm-reduced-state-unrounded`, `weight-norm-no-projection`, `bicubic-wrong-a`,
+/// `mha-wrong-scale`, `unflatten-copies`, `to-always-copies`, `sparse-size-past-end`, `max-other-as-minimum`, `nested-mask-gaps-only`, `lstm-reduced-state-unrounded`, `weight-norm-no-projection`, `bicubic-wrong-a`,
 /// `grid-sample-flipped-align-corners`, `multi-margin-wrong-sign`,
 /// `embedding-renorm-no-scale`, `cdist-inf-norm-as-l1`, `cdist-grad-negated`,
 /// `complex-mul-no-cross-terms`, `mul-backward-conj-dropped`, `complex-mm-no-conj`,
@@ -296,6 +296,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "unflatten-copies" => faults.unflatten_copies = true,
             None if spec == "to-always-copies" => faults.to_always_copies = true,
             None if spec == "sparse-size-past-end" => faults.sparse_size_past_end = true,
+            None if spec == "max-other-as-minimum" => faults.max_other_as_minimum = true,
             None if spec == "nested-mask-gaps-only" => faults.nested_mask_gaps_only = true,
             None if spec == "lstm-forget-bias-ignored" => faults.lstm_forget_bias_ignored = true,
             None if spec == "lstm-cell-grad-dropped" => faults.lstm_cell_grad_dropped = true,
@@ -736,7 +737,9 @@ impl Replayer<'_> {
         match &event.body {
             EventBody::Api(api) => return self.api(seq, api),
             EventBody::Dispatch(DispatchEvent::Op(op)) if op.context == Context::TopLevel => {
-                if conj::is_fallback_clone(&self.torch.events, seq, op) {
+                if data::is_assignment_check(&self.torch.events, seq, op) {
+                    // The runtime's `set_data` made this call.
+                } else if conj::is_fallback_clone(&self.torch.events, seq, op) {
                     self.defer_fallback_clone(op);
                 } else if self.is_original_self_clone(seq, op) {
                     // The in-place operator that follows dispatches it itself.

@@ -263,6 +263,11 @@ pub struct Faults {
     /// dimension two more than its largest index instead of one. Breaks
     /// the shape of every sparse tensor whose size is inferred.
     pub sparse_size_past_end: bool,
+    /// `torch.max(a, b)` seen whole under `inference_mode`
+    /// (max-other-as-minimum): the `max.other` alias runs `minimum` instead
+    /// of `maximum`. Breaks the values of every elementwise `torch.max` of
+    /// two tensors in an evaluation loop.
+    pub max_other_as_minimum: bool,
     /// `_nested_tensor_from_mask_left_aligned` only asks that each row's
     /// valid positions be contiguous, wherever they start
     /// (nested-mask-gaps-only), so a left-padded row `[F, T, T]` passes as

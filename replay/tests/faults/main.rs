@@ -40,6 +40,7 @@ mod embedding_max_norm;
 mod engine;
 mod errors;
 mod eval_loop_to_device;
+mod eval_postprocess_aliases;
 mod fake_quant;
 mod fast_weights_addr;
 mod fft;

@@ -167,6 +167,19 @@ impl OpEntry {
             {
                 Handler::Kernel
             }
+            // Two composites are the exception: `chunk` and `narrow` have
+            // ADInplaceOrView kernels in torch 2.15 (their pieces are views
+            // of the input), seen in the chain when inference_mode shows
+            // them whole on a normal tensor.
+            DispatchKey::ADInplaceOrView
+                if composite
+                    && matches!(
+                        self.python_name.as_str(),
+                        "aten.chunk.default" | "aten.narrow.default"
+                    ) =>
+            {
+                Handler::Kernel
+            }
             // Composites are no exception: `to.dtype_layout` and the sparse
             // constructors (CompositeImplicitAutograd) have BackendSelect
             // kernels in torch 2.15, seen when inference_mode shows them whole.
@@ -366,6 +379,10 @@ mod tests {
             ("aten.linear.default", [M, F, F, M]),
             ("aten.to.dtype_layout", [M, F, K, M]),
             ("aten.to.dtype", [M, F, F, M]),
+            ("aten.chunk.default", [M, K, F, M]),
+            ("aten.narrow.default", [M, K, F, M]),
+            ("aten.narrow.Tensor", [M, F, F, M]),
+            ("aten.max.other", [M, F, F, M]),
             ("aten.zeros_like.default", [A, F, F, K]),
             ("aten.empty_like.default", [A, F, F, K]),
             ("aten.unsqueeze.default", [A, K, F, K]),

@@ -16,10 +16,17 @@ use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
 
-use super::{ExecContext, Runtime};
+use super::{ExecContext, Runtime, call};
 use crate::autograd::functions::accumulate_grad::AccumulateGrad;
 use crate::autograd::node::NodeKind;
+use crate::dispatch::dispatcher::{OptionsBackend, Plan};
+use crate::dispatch::registry::Registry;
+use crate::error::Result;
+use crate::ivalue::IValue;
 use crate::tensor::{AutogradMeta, Tensor, TensorImpl, VersionCounter};
+
+/// The check a `.data` assignment makes through the dispatcher.
+const SHALLOW_COPY_CHECK: &str = "aten._has_compatible_shallow_copy_type.default";
 
 impl Runtime {
     /// `source.data`: a new tensor over `source`'s storage and geometry,
@@ -52,7 +59,15 @@ impl Runtime {
     /// or device drops the cached AccumulateGrad node (the next graph makes
     /// a new one); otherwise a live one is kept, and accumulates into the
     /// new handle from now on (in PyTorch it holds the same TensorImpl).
-    pub fn set_data(&mut self, target: &Tensor, source: &Tensor) -> Tensor {
+    ///
+    /// PyTorch's assignment first asks the dispatcher whether `source` may
+    /// be shallow-copied into `target` (`_has_compatible_shallow_copy_type`);
+    /// where a dispatch mode sees that composite whole (inside
+    /// `inference_mode`: `model.half()`, `model.to(dtype)` in an evaluation
+    /// loop) it is one more op event, on `target` as it was before the
+    /// assignment, which the capture writes after the `data` event (the op
+    /// is still pending when the assignment is recorded).
+    pub fn set_data(&mut self, target: &Tensor, source: &Tensor) -> Result<Tensor> {
         let same_type = target.0.dtype == source.0.dtype && target.0.device == source.0.device;
         let autograd = take_autograd(target, same_type);
         let out = Tensor(Arc::new(TensorImpl {
@@ -72,12 +87,36 @@ impl Runtime {
             trace: Arc::clone(&target.0.trace),
             sparse: source.0.sparse.clone(),
         }));
+        // The assignment copies the source's dispatch keys: a parameter
+        // given an inference tensor's data (`model.half()` inside
+        // `inference_mode`) is an inference tensor from then on (observed
+        // in torch 2.15: `p.is_inference()` is True, and its walks have no
+        // ADInplaceOrView or Autograd key), and a normal one's makes it
+        // normal again.
+        out.0.autograd.lock().inference = source.is_inference();
         retarget_accumulator(&out);
         self.flush_state_before_data();
         if let Some(t) = &mut self.tracer {
             t.data(&out, source, true);
         }
-        out
+        self.shallow_copy_check_seen_whole(target, source)?;
+        Ok(out)
+    }
+
+    /// The `_has_compatible_shallow_copy_type(target, source)` call of a
+    /// `.data` assignment, recorded when a dispatch mode sees it whole.
+    fn shallow_copy_check_seen_whole(&mut self, target: &Tensor, source: &Tensor) -> Result<()> {
+        if !self.dispatch_mode_active || self.tracer.is_none() {
+            return Ok(());
+        }
+        let entry = Registry::builtin()?.get(SHALLOW_COPY_CHECK)?;
+        let args = [IValue::from(target), IValue::from(source)];
+        let keys = self.tls.apply(call::keys_of_tensors(&args));
+        let plan = Plan::walk(entry, keys, OptionsBackend::of(entry, &args))?;
+        if self.composite_seen_whole(&plan) {
+            self.run_composite_seen_whole(entry, &plan, &args)?;
+        }
+        Ok(())
     }
 
     /// Makes `leaf.grad` the handle `grad` (the new handle of the tensor it
@@ -184,7 +223,7 @@ mod tests {
             )
             .expect("_to_copy"),
         );
-        let q = rt.set_data(&p, &converted);
+        let q = rt.set_data(&p, &converted).expect("set_data");
         assert_eq!(q.dtype(), DType::Float64);
         assert!(q.shares_storage(&converted) && q.requires_grad() && q.is_leaf());
         assert!(Arc::ptr_eq(&q.0.trace, &p.0.trace));
@@ -200,7 +239,7 @@ mod tests {
         let replacement = rt
             .introduce_tensor_f32(&[3], &[1], 0, &[5.0, 5.0, 5.0], false)
             .expect("replacement");
-        let q = rt.set_data(&p, &replacement);
+        let q = rt.set_data(&p, &replacement).expect("set_data");
         rt.backward(std::slice::from_ref(&y), &[None], false, false)
             .expect("backward");
         assert!(q.grad().is_some() && p.grad().is_none());

@@ -9,6 +9,7 @@
 //! view of it or a new tensor.
 
 mod conversion;
+mod eval_aliases;
 mod eval_composites;
 mod eval_embedding;
 mod eval_metrics;
@@ -166,6 +167,7 @@ pub(super) fn run(rt: &mut Runtime, entry: &OpEntry, args: &[IValue]) -> Result<
             .or_else(|| eval_rnn::run(rt, &a))
             .or_else(|| eval_sparse::run(rt, &a))
             .or_else(|| eval_composites::run(rt, &a))
+            .or_else(|| eval_aliases::run(rt, &a))
         {
             Some(out) => out,
             None => Err(RuntimeError::unsupported(op, "a decomposition")),

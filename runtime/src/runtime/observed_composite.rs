@@ -51,7 +51,13 @@ impl Runtime {
         let result = decompose::run(self, entry, args);
         self.tracer = tracer;
         self.node_anchor = anchor;
-        let outputs = own_versions(args, result?);
+        // `chunk` and `narrow` have ADInplaceOrView kernels: their pieces
+        // are views of the input sharing its version counter.
+        let outputs = if plan.has_inplace_or_view_kernel() {
+            result?
+        } else {
+            own_versions(args, result?)
+        };
         // `--inject-fault perturb=` reaches a composite seen whole as it
         // reaches a kernel: its first output tensor is off.
         self.apply_perturb_fault(entry.python_name.as_str(), args, &outputs)?;
@@ -128,8 +134,10 @@ impl Runtime {
 /// counter starts at 0 (observed in torch 2.15 under `inference_mode`:
 /// after `y[0] = 1`, `y.reshape(-1)`, `y.flatten()` and `y.T` are at
 /// version 0 while `y.view(-1)` is at 1). An input returned itself keeps
-/// its counter, and so do the pieces of `chunk`, which PyTorch's
-/// ADInplaceOrView kernel for it makes views of the input.
+/// its counter, and so do the pieces of `chunk` and the slice `narrow`
+/// returns, which PyTorch's ADInplaceOrView kernels for them make views of
+/// the input (observed in torch 2.15: on a normal tensor at version 1,
+/// `x.narrow(0, 1, 2)` is recorded at version 1, `x.reshape(-1)` at 0).
 fn own_versions(args: &[IValue], outputs: Vec<IValue>) -> Vec<IValue> {
     let inputs: Vec<&Tensor> = args.iter().flat_map(IValue::tensors).collect();
     let own = |t: Tensor| -> Tensor {
