@@ -250,6 +250,28 @@ fn one(rt: &mut Runtime, op: &str, args: Vec<IValue>) -> Result<Tensor> {
         .ok_or_else(|| RuntimeError::unsupported(op, "a call without a tensor result"))
 }
 
+/// PyTorch raised `RuntimeError(message)` inside the composite.
+fn fail(a: &Bound<'_>, message: impl Into<String>) -> RuntimeError {
+    RuntimeError::shape(a.op, message)
+}
+
+/// `maybe_wrap_dim`: a 0-d tensor takes dimensions -1 and 0; out of range
+/// is PyTorch's error (an `IndexError` in Python).
+fn wrap(a: &Bound<'_>, dim: i64, rank: usize) -> Result<usize> {
+    let n = rank.max(1) as i64;
+    if dim < -n || dim >= n {
+        return Err(fail(
+            a,
+            format!(
+                "Dimension out of range (expected to be in range of [{}, {}], but got {dim})",
+                -n,
+                n - 1
+            ),
+        ));
+    }
+    Ok(if dim < 0 { dim + n } else { dim } as usize)
+}
+
 /// A dimension index, negative ones counted from the end.
 fn wrap_dim(a: &Bound<'_>, dim: i64, rank: usize) -> Result<usize> {
     let rank = rank.max(1) as i64;

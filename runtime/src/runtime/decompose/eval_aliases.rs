@@ -16,7 +16,7 @@
 //! (in-place aliases return `self`). The others run the operators ATen's
 //! CompositeImplicitAutograd kernel runs (torch 2.15), in its order.
 
-use super::{Bound, convert, one};
+use super::{Bound, convert, fail, one};
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::runtime::Runtime;
@@ -237,14 +237,6 @@ fn cross(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
         "aten.linalg_cross.default",
         vec![x.into(), y.into(), IValue::Int(dim)],
     )
-}
-
-/// PyTorch raised `RuntimeError(message)`.
-fn fail(a: &Bound<'_>, message: String) -> RuntimeError {
-    RuntimeError::Shape {
-        op: a.op.to_owned(),
-        message,
-    }
 }
 
 /// `narrow(self, dim, start, length)`: `slice(dim, start, start + length)`

@@ -11,7 +11,7 @@
 //! entering as wrapped scalars, and refuses bad input with PyTorch's
 //! message.
 
-use super::{Bound, one, reshape_one};
+use super::{Bound, fail, one, reshape_one, wrap};
 use crate::dispatch::key::DispatchKey;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -54,30 +54,6 @@ pub(super) fn run(rt: &mut Runtime, a: &Bound<'_>) -> Option<Result<Vec<IValue>>
         _ => return None,
     };
     Some(out)
-}
-
-/// PyTorch raised `RuntimeError(message)`.
-fn fail(a: &Bound<'_>, message: impl Into<String>) -> RuntimeError {
-    RuntimeError::Shape {
-        op: a.op.to_owned(),
-        message: message.into(),
-    }
-}
-
-/// `maybe_wrap_dim` without the 0-d allowance (the caller checked ranks).
-fn wrap(a: &Bound<'_>, dim: i64, rank: usize) -> Result<usize> {
-    let n = rank.max(1) as i64;
-    if dim < -n || dim >= n {
-        return Err(fail(
-            a,
-            format!(
-                "Dimension out of range (expected to be in range of [{}, {}], but got {dim})",
-                -n,
-                n - 1
-            ),
-        ));
-    }
-    Ok(if dim < 0 { dim + n } else { dim } as usize)
 }
 
 fn unary(rt: &mut Runtime, op: &str, x: &Tensor) -> Result<Tensor> {

@@ -9,8 +9,8 @@
 //! outside inference mode), Python numbers entering as wrapped scalars, and
 //! refuses bad input with PyTorch's message.
 
-use super::{Bound, broadcast_shapes, first, one, reshape_one};
-use crate::error::{Result, RuntimeError};
+use super::{Bound, broadcast_shapes, fail, first, one, reshape_one, wrap};
+use crate::error::Result;
 use crate::ivalue::IValue;
 use crate::runtime::Runtime;
 use crate::tensor::Tensor;
@@ -37,31 +37,6 @@ pub(super) fn run(rt: &mut Runtime, a: &Bound<'_>) -> Option<Result<Vec<IValue>>
         _ => return None,
     };
     Some(out)
-}
-
-/// PyTorch raised `RuntimeError(message)`.
-fn fail(a: &Bound<'_>, message: impl Into<String>) -> RuntimeError {
-    RuntimeError::Shape {
-        op: a.op.to_owned(),
-        message: message.into(),
-    }
-}
-
-/// `maybe_wrap_dim`: a 0-d tensor takes dimensions -1 and 0; out of range
-/// is PyTorch's `IndexError`.
-fn wrap(a: &Bound<'_>, dim: i64, rank: usize) -> Result<usize> {
-    let n = rank.max(1) as i64;
-    if dim < -n || dim >= n {
-        return Err(fail(
-            a,
-            format!(
-                "Dimension out of range (expected to be in range of [{}, {}], but got {dim})",
-                -n,
-                n - 1
-            ),
-        ));
-    }
-    Ok(if dim < 0 { dim + n } else { dim } as usize)
 }
 
 fn to_dtype(rt: &mut Runtime, x: &Tensor, dtype: DType) -> Result<Tensor> {
