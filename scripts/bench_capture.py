@@ -9,6 +9,9 @@ Rounds interleave the modes so that machine noise hits them alike. Modes:
 * `profiler`: under `torch.profiler.profile` (CPU activity);
 * `debugmode`: under `torch.utils._debug_mode.DebugMode` (records every
   ATen call as a string; skipped when this torch has none);
+* `floor`: under a dispatch mode that only calls each operator again: what
+  any capture built on a Python dispatch mode pays before it records
+  anything (the capture's `none` minus `floor` is the recorder's own work);
 * `none`, `inputs`, `all`: the FrankenTorch capture (`ft_capture.capture`)
   with that value policy, writing a real trace file.
 
@@ -48,7 +51,7 @@ DEFAULT_PROGRAMS = [
     REPO / "traces/programs/gpt_decoder.py",
     REPO / "traces/programs/cnn_sgd.py",
 ]
-MODES = ("plain", "profiler", "debugmode", "none", "inputs", "all")
+MODES = ("plain", "profiler", "debugmode", "floor", "none", "inputs", "all")
 CAPTURE_MODES = ("none", "inputs", "all")
 
 # Runs in a fresh interpreter: argv = program, mode, repeat, out, profile.
@@ -75,6 +78,17 @@ def run_debugmode():
         runpy.run_path(program, run_name="__main__")
 
 
+def run_floor():
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Floor(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            return func(*args, **(kwargs or {}))
+
+    with Floor():
+        runpy.run_path(program, run_name="__main__")
+
+
 def run_capture():
     try:
         from ft_capture import capture_program
@@ -91,7 +105,7 @@ if mode == "debugmode":
     except ImportError:
         print(json.dumps({"times": None, "cpu_times": None}))
         sys.exit(0)
-run = {"plain": run_plain, "profiler": run_profiler, "debugmode": run_debugmode}.get(mode, run_capture)
+run = {"plain": run_plain, "profiler": run_profiler, "debugmode": run_debugmode, "floor": run_floor}.get(mode, run_capture)
 run()  # warm-up
 if profile == "1":
     import cProfile, pstats
@@ -188,6 +202,12 @@ def main() -> int:
                 if f"none{suffix}" in median and f"all{suffix}" in median:
                     structure, values = median[f"none{suffix}"] - base, median[f"all{suffix}"] - median[f"none{suffix}"]
                     print(f"  baseline split: structure {structure / base:.2f}x plain, values {values / base:.2f}x plain")
+            if "floor" in median and "none" in median:
+                floor, recorder = median["floor"] - base, median["none"] - median["floor"]
+                print(
+                    f"  structure = dispatch-mode floor {floor / base:.2f}x plain"
+                    f" + the recorder's own work {recorder / base:.2f}x plain"
+                )
             if "none" in median and "all" in median:
                 structure = median["none"] - base
                 values = median["all"] - median["none"]

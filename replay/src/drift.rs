@@ -262,6 +262,7 @@ mod tests {
             drift_check: None,
             drift_accepted: false,
             parity: Default::default(),
+            halted: None,
         }
     }
 

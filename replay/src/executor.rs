@@ -530,6 +530,20 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
 pub struct ReplayRun {
     recording: Recording,
     meta: TraceMeta,
+    halt: Option<Halt>,
+}
+
+/// Where a replay stopped because the runtime could not execute one of
+/// PyTorch's events (a kernel it lacks, or an error PyTorch did not raise).
+/// The recording then ends where that event began: everything the runtime
+/// ran before it, nothing of it.
+#[derive(Debug)]
+pub struct Halt {
+    /// The seq of the event the runtime could not execute (a top-level
+    /// event: the operators a `backward()` runs belong to it).
+    pub seq: u64,
+    /// Why.
+    pub error: ReplayError,
 }
 
 impl ReplayRun {
@@ -541,6 +555,11 @@ impl ReplayRun {
     /// The runtime's events.
     pub fn events(&self) -> &[Event] {
         self.recording.events()
+    }
+
+    /// Where the replay stopped early, taken out of the run.
+    pub fn take_halt(&mut self) -> Option<Halt> {
+        self.halt.take()
     }
 
     /// The recording as diffable data (moved, not copied).
@@ -568,8 +587,26 @@ pub fn cpu_profile_of(torch: &TraceData) -> Result<CpuProfile, ReplayError> {
     })
 }
 
-/// Replays `torch` on a fresh runtime and returns the runtime's recording.
+/// Replays `torch` on a fresh runtime and returns the runtime's recording;
+/// an event the runtime cannot execute is the error.
 pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, ReplayError> {
+    let mut run = replay_until_halt(torch, options)?;
+    match run.take_halt() {
+        Some(halt) => Err(halt.error),
+        None => Ok(run),
+    }
+}
+
+/// Replays `torch` on a fresh runtime; an event the runtime cannot execute
+/// ends the replay there with a [`Halt`], and the recording of what ran
+/// before it is kept (a divergence before the halt is the better verdict:
+/// an error the runtime raises is often the symptom of an earlier
+/// difference). A trace that cannot be read or is inconsistent is still
+/// the error.
+pub fn replay_until_halt(
+    torch: &TraceData,
+    options: &ReplayOptions,
+) -> Result<ReplayRun, ReplayError> {
     // Values are recorded where the diff can compare them: under PyTorch's
     // own value policy, or every value when the runtime's trace is written.
     let policy = if options.out.is_some() {
@@ -630,14 +667,30 @@ pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, R
     };
     let mut progress = Progress::new("replaying", torch.events.len() as u64);
     let mut stopped = false;
+    let mut halt = None;
     for event in &torch.events {
-        if replayer.step(event)? == Flow::Stop {
-            stopped = true;
-            break;
+        let recorded = sink.borrow().events().len();
+        match replayer.step(event) {
+            Ok(Flow::Continue) => {}
+            Ok(Flow::Stop) => {
+                stopped = true;
+                break;
+            }
+            Err(error @ ReplayError::Unsupported { .. }) => {
+                halt = Some((
+                    recorded,
+                    Halt {
+                        seq: event.seq,
+                        error,
+                    },
+                ));
+                break;
+            }
+            Err(e) => return Err(e),
         }
         progress.update(event.seq + 1);
     }
-    if !stopped {
+    if !stopped && halt.is_none() {
         replayer.runtime.end_program();
     }
     drop(progress);
@@ -656,7 +709,15 @@ pub fn replay(torch: &TraceData, options: &ReplayOptions) -> Result<ReplayRun, R
             .map_err(|e| output_error(path, e))?;
     }
     torch.check_values_readable()?;
-    Ok(ReplayRun { recording, meta })
+    let halt = halt.map(|(recorded, halt)| {
+        recording.truncate_events(recorded);
+        halt
+    });
+    Ok(ReplayRun {
+        recording,
+        meta,
+        halt,
+    })
 }
 
 fn output_error(path: &Path, e: impl std::fmt::Display) -> ReplayError {

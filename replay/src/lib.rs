@@ -49,6 +49,7 @@ pub mod drift;
 pub mod error;
 pub mod evidence;
 pub mod executor;
+pub mod halt;
 pub mod junit;
 pub mod keys;
 pub mod mutate;
@@ -203,8 +204,8 @@ fn run_inner(args: &Args) -> Result<Exit, ReplayError> {
         None => (TraceData::load(against)?, None),
     };
     let loaded = started.elapsed();
-    let actual = match ours {
-        Some(ours) => ours,
+    let (actual, halt) = match ours {
+        Some(ours) => (ours, None),
         None => {
             let missing = support::scan(&usage::Usage::of(&expected.events));
             if !missing.is_empty() {
@@ -218,11 +219,23 @@ fn run_inner(args: &Args) -> Result<Exit, ReplayError> {
                 anchor: args.anchor,
                 ..executor::ReplayOptions::default()
             };
-            executor::replay(&expected, &options)?.into_trace_data()
+            let mut run = executor::replay_until_halt(&expected, &options)?;
+            let halt = run.take_halt();
+            (run.into_trace_data(), halt)
         }
     };
     let replayed = started.elapsed();
-    let mut report = diff(&expected, &actual, &tolerances);
+    // A replay that halted is judged on what it ran (see [`halt`]).
+    let (mut report, expected, halt) = match halt {
+        None => (diff(&expected, &actual, &tolerances), expected, None),
+        Some(h) => match halt::judge_before(&expected, &actual, h.seq, &tolerances) {
+            Some((report, before)) => {
+                dispose(expected);
+                (report, before, Some(h))
+            }
+            None => return Err(h.error),
+        },
+    };
     if let Some(list) = &allowlist {
         parity::apply(&mut report, list);
     }
@@ -244,6 +257,16 @@ fn run_inner(args: &Args) -> Result<Exit, ReplayError> {
             args.fail_on_drift,
         )?;
         expected.check_values_readable()?;
+    }
+    if let Some(halt) = halt {
+        // Nothing went differently before it: the halt is the verdict.
+        if report.exit() == Exit::Match {
+            return Err(halt.error);
+        }
+        report.halted = Some(report::Halted {
+            expected_seq: halt.seq,
+            error: halt.error.to_string(),
+        });
     }
     if args.timings {
         eprintln!(

@@ -155,6 +155,12 @@ impl Recording {
         &self.events
     }
 
+    /// Forgets every event after the first `len` (values already judged
+    /// stay judged: the diff only looks up the events it is given).
+    pub fn truncate_events(&mut self, len: usize) {
+        self.events.truncate(len);
+    }
+
     /// Takes the recording apart: events, retained values (those that failed
     /// their judgement included), value verdicts.
     pub fn into_parts(mut self) -> (Vec<Event>, HashMap<Digest, BlobRecord>, ProducedValues) {

@@ -221,6 +221,21 @@ pub struct Report {
     /// The parity mode, every deviation charged to its Phase-2C packet, and
     /// (hardened) which of them the allowlist allows.
     pub parity: Parity,
+    /// Where the replay stopped early (an event the runtime could not
+    /// execute); the checks then compared what ran before it, and this
+    /// report exists because they found a divergence there first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub halted: Option<Halted>,
+}
+
+/// An event the runtime could not execute, after the divergence a report
+/// names first.
+#[derive(Clone, Debug, Serialize)]
+pub struct Halted {
+    /// The event's seq in the expected (PyTorch) trace.
+    pub expected_seq: u64,
+    /// The runtime's error, in one line.
+    pub error: String,
 }
 
 impl Report {
@@ -408,6 +423,14 @@ impl Report {
         }
         if let Some(d) = &self.first_divergence {
             let _ = writeln!(out, "first divergence: {}", divergence_line(d));
+        }
+        if let Some(h) = &self.halted {
+            let _ = writeln!(
+                out,
+                "then stopped: the runtime could not execute expected seq {} (checked up to there): {}",
+                h.expected_seq,
+                escape_control(&h.error)
+            );
         }
         if self.parity.mode == "hardened" {
             let _ = writeln!(

@@ -60,6 +60,23 @@ impl TraceData {
         }
     }
 
+    /// The trace's events before `seq` (a copy; the values are shared): what
+    /// a replay that halted at event `seq` should have recorded.
+    pub fn before(&self, seq: u64) -> TraceData {
+        TraceData {
+            label: self.label.clone(),
+            meta: self.meta.clone(),
+            events: self
+                .events
+                .iter()
+                .take_while(|e| e.seq < seq)
+                .cloned()
+                .collect(),
+            blobs: self.blobs.clone(),
+            produced: self.produced.clone(),
+        }
+    }
+
     /// The dtype and elements (as f64s) of the value under a digest, if stored.
     pub fn values(&self, digest: &Digest) -> Option<(String, Vec<f64>)> {
         let blob = self.blobs.get(digest)?;

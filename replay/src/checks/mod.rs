@@ -121,6 +121,7 @@ pub fn diff_aligned(
         drift_check: None,
         drift_accepted: false,
         parity: crate::parity::Parity::default(),
+        halted: None,
     };
     report.parity.deviations = crate::parity::classify(&report, &ev, &av);
     (report, all_pairs)

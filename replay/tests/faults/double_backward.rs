@@ -7,11 +7,24 @@ use super::support::replay_with_fault;
 #[test]
 fn backward_time_ops_without_history_cannot_run_the_second_backward() {
     // The gradient of the first backward has no grad_fn, so the program's
-    // second backward cannot run: the replay stops there (exit 5), naming it.
+    // second backward cannot run and the replay stops there. The verdict is
+    // the cause, before it: the first backward-time operator whose result
+    // does not require grad (exit 1); the halt follows, named.
     let (code, out) = replay_with_fault("double_backward.torch.ftr", "drop-backward-history");
-    assert_eq!(code, Some(5), "{out}");
-    assert!(out.contains("backward() (torch seq 42)"), "{out}");
-    assert!(out.contains("does not require grad"), "{out}");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("first divergence: [dispatch changed] expected seq 19")
+            && out.contains("aten.pow.Tensor_Scalar(T1[3])")
+            && out.contains("`rg1 v0> keys=")
+            && out.contains("`rg0 v0> keys="),
+        "{out}"
+    );
+    assert!(
+        out.contains("then stopped: the runtime could not execute expected seq 42")
+            && out.contains("backward() (torch seq 42)")
+            && out.contains("does not require grad"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -63,6 +76,14 @@ fn a_gradient_penalty_without_backward_time_history_diverges_at_its_first_node()
 #[test]
 fn a_hessian_vector_product_without_backward_time_history_cannot_take_its_second_grad() {
     let (code, out) = replay_with_fault("hessian_vector.torch.ftr", "drop-backward-history");
-    assert_eq!(code, Some(5), "{out}");
-    assert!(out.contains("torch.autograd.grad (torch seq 51)"), "{out}");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("first divergence: [dispatch changed] expected seq 22")
+            && out.contains("aten.mul.Tensor(T7[4], T3[4])"),
+        "{out}"
+    );
+    assert!(
+        out.contains("then stopped:") && out.contains("torch.autograd.grad (torch seq 51)"),
+        "{out}"
+    );
 }
