@@ -201,6 +201,7 @@ impl Default for ReplayOptions {
 /// `lstsq-solution-unpermuted`,
 /// `cholesky-inverse-transposed-product`,
 /// `eye-out-shifted-diagonal`, `detach-flags-coalesced`,
+/// `cauchy-accepts-zero-sigma`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -507,6 +508,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.eye_out_shifted_diagonal = true;
             }
             None if spec == "detach-flags-coalesced" => faults.detach_flags_coalesced = true,
+            None if spec == "cauchy-accepts-zero-sigma" => faults.cauchy_accepts_zero_sigma = true,
             Some(("rename-node", arg)) => {
                 let (old, new) = arg
                     .split_once(':')

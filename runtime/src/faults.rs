@@ -758,6 +758,10 @@ pub struct Faults {
     /// again. Breaks every `t.detach_().requires_grad_()`: both
     /// `set_requires_grad` events are missing from the runtime's stream.
     pub detach_flags_coalesced: bool,
+    /// `cauchy_` draws with any `sigma`, where PyTorch refuses one that is
+    /// not positive (`cauchy_ expects sigma > 0.0`). Breaks every program
+    /// that relies on the refusal: the runtime runs what PyTorch raised.
+    pub cauchy_accepts_zero_sigma: bool,
     /// `narrow_copy` copies the window that starts one row after `start`
     /// (when one fits), where PyTorch copies `start..start + length`. Breaks
     /// every `Tensor.narrow_copy` that does not end at the dimension's end:

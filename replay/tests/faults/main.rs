@@ -101,6 +101,7 @@ mod pow2_scaled_covariance_head;
 mod preallocated_out_buffers;
 mod programs;
 mod prototype_dist_metric;
+mod random_draws;
 mod reduction;
 mod resize_antialias;
 mod resnet_channels_last;

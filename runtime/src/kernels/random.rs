@@ -210,6 +210,38 @@ impl RandomSource {
         self.take(op, n, |s| -(1.0 - s.unit()).ln() / lambd)
     }
 
+    /// `n` values from Cauchy(`median`, `sigma`) (inverse CDF).
+    pub(crate) fn cauchy(
+        &mut self,
+        op: &str,
+        n: usize,
+        median: f64,
+        sigma: f64,
+    ) -> Result<Vec<f64>> {
+        self.take(op, n, |s| {
+            median + sigma * (std::f64::consts::PI * (s.unit() - 0.5)).tan()
+        })
+    }
+
+    /// `n` values whose logarithms are N(`mean`, `std`²).
+    pub(crate) fn log_normal(
+        &mut self,
+        op: &str,
+        n: usize,
+        mean: f64,
+        std: f64,
+    ) -> Result<Vec<f64>> {
+        self.take(op, n, |s| (s.standard_normal() * std + mean).exp())
+    }
+
+    /// `n` trial counts up to a first success of probability `p` (inverse
+    /// CDF of a uniform draw in (0, 1]).
+    pub(crate) fn geometric(&mut self, op: &str, n: usize, p: f64) -> Result<Vec<f64>> {
+        self.take(op, n, |s| {
+            ((1.0 - s.unit()).ln() / (-p).ln_1p()).ceil().max(1.0)
+        })
+    }
+
     /// One 0/1 draw per probability in `probs`.
     pub(crate) fn bernoulli(&mut self, op: &str, probs: &[f64]) -> Result<Vec<f64>> {
         self.take_batch(op, probs.len(), |s| {

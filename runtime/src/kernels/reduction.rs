@@ -16,6 +16,7 @@
 
 pub(super) mod dims;
 mod distributions;
+mod draws;
 mod extrema;
 mod factories;
 mod logcumsumexp;
@@ -129,6 +130,9 @@ fn random_ops(op: &str) -> Option<Kernel> {
         "aten.random_.from" => sampling::random_from,
         "aten.random_.to" => sampling::random_to,
         "aten.exponential_.default" => sampling::exponential_,
+        "aten.cauchy_.default" => draws::cauchy_,
+        "aten.log_normal_.default" => draws::log_normal_,
+        "aten.geometric_.default" => draws::geometric_,
         "aten.normal.Tensor_float" => sampling::normal_tensor_float,
         "aten.normal.float_Tensor" => sampling::normal_float_tensor,
         "aten.normal.Tensor_Tensor" => sampling::normal_tensor_tensor,

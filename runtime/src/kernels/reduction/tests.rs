@@ -461,3 +461,70 @@ fn normal_refuses_as_pytorch_does() {
         .contains("\"normal_kernel_cpu\" not implemented for 'Long'")
     );
 }
+
+#[test]
+fn in_place_draws_check_as_pytorch_and_fill_their_support() {
+    let floats = || tensor(&[64], DType::Float32, &[0.0; 64]);
+    let ints = |dtype| tensor(&[64], dtype, &[0.0; 64]);
+    for (op, args, message) in [
+        (
+            "aten.cauchy_.default",
+            vec![floats().into(), IValue::Float(0.0), IValue::Float(0.0)],
+            "cauchy_ expects sigma > 0.0, but found sigma=0",
+        ),
+        (
+            "aten.cauchy_.default",
+            vec![ints(DType::Int16).into()],
+            "dtype must be a floating point but you specified short int",
+        ),
+        (
+            "aten.log_normal_.default",
+            vec![floats().into(), IValue::Float(1.0), IValue::Float(f64::NAN)],
+            "log_normal_ expects std > 0.0, but found std=nan",
+        ),
+        (
+            "aten.log_normal_.default",
+            vec![ints(DType::Int32).into()],
+            "\"log_normal_cpu\" not implemented for 'Int'",
+        ),
+        (
+            "aten.geometric_.default",
+            vec![floats().into(), IValue::Float(0.0)],
+            "geometric_ expects p to be in (0, 1), but got p=0",
+        ),
+        (
+            "aten.geometric_.default",
+            vec![ints(DType::Bool).into(), IValue::Float(0.5)],
+            "\"geometric_cpu\" not implemented for 'Bool'",
+        ),
+    ] {
+        let got = error(op, args);
+        assert!(got.contains(message), "{op}: {got}");
+    }
+    // Without recorded values the runtime's own generator fills the
+    // distribution's support: trial counts >= 1 (integers too), positive
+    // log-normal values, finite Cauchy values around the median.
+    let counts = out(
+        "aten.geometric_.default",
+        vec![ints(DType::Int64).into(), IValue::Float(0.3)],
+    );
+    let counts = counts.to_f64_vec().expect("counts");
+    assert!(
+        counts.iter().all(|&k| k >= 1.0 && k.fract() == 0.0),
+        "{counts:?}"
+    );
+    assert!(counts.iter().any(|&k| k > 1.0), "{counts:?}");
+    let positive = out(
+        "aten.log_normal_.default",
+        vec![floats().into(), IValue::Float(0.0), IValue::Float(0.5)],
+    );
+    assert!(positive.to_f64_vec().expect("v").iter().all(|&v| v > 0.0));
+    let heavy = out(
+        "aten.cauchy_.default",
+        vec![floats().into(), IValue::Float(2.0), IValue::Float(0.5)],
+    );
+    let mut heavy = heavy.to_f64_vec().expect("v");
+    assert!(heavy.iter().all(|v| v.is_finite()));
+    heavy.sort_by(f64::total_cmp);
+    assert!((heavy[32] - 2.0).abs() < 1.0, "median {}", heavy[32]);
+}
