@@ -163,6 +163,7 @@ impl Default for ReplayOptions {
 /// `complex-mul-no-cross-terms`, `mul-backward-conj-dropped`, `complex-mm-no-conj`,
 /// `complex-div-backward-no-conj`, `real-grad-takes-imag`, `complex-cat-conjugates`,
 /// `polar-backward-negative-unit`, `trapezoid-skips-half`, `pad-reflect-as-replicate`,
+/// `same-padding-extra-before`,
 /// `label-smoothing-drops-uniform`, `quantile-rounds-above-down`,
 /// `margin-ranking-drops-margin`, `ctc-loss-keeps-infinity`, `kron-factors-swapped`,
 /// `pdist-grad-one-sided`, `cross-sign-flipped`, `digamma-off-by-one-shift`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
@@ -326,6 +327,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "real-grad-takes-imag" => faults.real_grad_takes_imag = true,
             None if spec == "trapezoid-skips-half" => faults.trapezoid_skips_half = true,
             None if spec == "pad-reflect-as-replicate" => faults.pad_reflect_as_replicate = true,
+            None if spec == "same-padding-extra-before" => faults.same_padding_extra_before = true,
             None if spec == "margin-ranking-drops-margin" => {
                 faults.margin_ranking_drops_margin = true;
             }

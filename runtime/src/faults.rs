@@ -520,6 +520,10 @@ pub struct Faults {
     /// replication kernel (pad-reflect-as-replicate): edge values repeated
     /// instead of mirrored.
     pub pad_reflect_as_replicate: bool,
+    /// `convN(padding='same')` seen whole under `inference_mode` pads an odd
+    /// total's extra element before the input instead of after it
+    /// (same-padding-extra-before): the output shifted by one position.
+    pub same_padding_extra_before: bool,
     /// `cross_entropy(label_smoothing=...)` seen whole under
     /// `inference_mode` drops the uniform term (label-smoothing-drops-uniform):
     /// the loss is `(1 - ls) * nll` alone, as if every smoothed target put

@@ -69,6 +69,7 @@ mod inference_composites;
 mod inference_eval_composites;
 mod inference_eval_conv1d;
 mod inference_eval_embedding;
+mod inference_eval_layers;
 mod inference_eval_metrics;
 mod inference_eval_report;
 mod inference_eval_sequence;

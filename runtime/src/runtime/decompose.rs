@@ -12,6 +12,7 @@ mod conversion;
 mod eval_aliases;
 mod eval_composites;
 mod eval_embedding;
+mod eval_layers;
 mod eval_metrics;
 mod eval_rnn;
 mod eval_sequence;
@@ -168,6 +169,7 @@ pub(super) fn run(rt: &mut Runtime, entry: &OpEntry, args: &[IValue]) -> Result<
             .or_else(|| eval_sparse::run(rt, &a))
             .or_else(|| eval_composites::run(rt, &a))
             .or_else(|| eval_aliases::run(rt, &a))
+            .or_else(|| eval_layers::run(rt, &a))
         {
             Some(out) => out,
             None => Err(RuntimeError::unsupported(op, "a decomposition")),
