@@ -16,6 +16,7 @@ mod eval_metrics;
 mod eval_rnn;
 mod eval_sequence;
 mod eval_sparse;
+mod eval_spectral;
 mod inference_eval;
 #[cfg(test)]
 mod test_support;
@@ -166,6 +167,7 @@ pub(super) fn run(rt: &mut Runtime, entry: &OpEntry, args: &[IValue]) -> Result<
             .or_else(|| eval_embedding::run(rt, &a))
             .or_else(|| eval_rnn::run(rt, &a))
             .or_else(|| eval_sparse::run(rt, &a))
+            .or_else(|| eval_spectral::run(rt, &a))
             .or_else(|| eval_composites::run(rt, &a))
             .or_else(|| eval_aliases::run(rt, &a))
         {
