@@ -1220,7 +1220,7 @@ fn matrix_norm(
         }
         IValue::Str(s) if s == "nuc" => {
             return Ok(vec![
-                singular_norm(rt, x, &d, keepdim, "aten.sum.dim_IntList")?.into(),
+                singular_norm(rt, x, &d, keepdim, nuclear_reduction(rt))?.into(),
             ]);
         }
         IValue::Str(s) => {
@@ -1297,6 +1297,15 @@ fn linalg_matrix_norm(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
     };
     let dtype = a.args.get(4).cloned().unwrap_or(IValue::None);
     matrix_norm(rt, a, x, &ord, &dims, keepdim, &dtype)
+}
+
+/// The reduction of the singular values that gives the nuclear norm.
+fn nuclear_reduction(rt: &Runtime) -> &'static str {
+    if rt.faults.matrix_norm_nuc_as_spectral {
+        "aten.amax.default"
+    } else {
+        "aten.sum.dim_IntList"
+    }
 }
 
 /// A matrix norm of the singular values (`"nuc"`: their sum; 2 / -2:

@@ -111,7 +111,11 @@ fn padded_window(
     if win_length == n_fft {
         return Ok(window.cloned());
     }
-    let left = (n_fft - win_length) / 2;
+    let left = if rt.faults.stft_window_unshifted {
+        0
+    } else {
+        (n_fft - win_length) / 2
+    };
     let base = match window {
         Some(w) => w.clone(),
         None => one(
