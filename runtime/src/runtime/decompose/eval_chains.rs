@@ -256,3 +256,65 @@ fn combinations(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
         vec![x.into(), IValue::TensorList(vec![idx])],
     )
 }
+
+#[cfg(test)]
+mod tests {
+    //! The chains and combinations run whole, as under `inference_mode`
+    //! with a dispatch mode active. Expected values observed in torch 2.15.
+
+    use super::super::test_support::{call, tensor};
+    use super::chain_order;
+    use crate::ivalue::IValue;
+    use crate::tensor::dtype::DType;
+
+    fn ones(shape: &[i64]) -> crate::tensor::Tensor {
+        let n = shape.iter().product::<i64>() as usize;
+        tensor(shape, DType::Float32, &vec![1.0; n])
+    }
+
+    #[test]
+    fn chain_order_splits_at_the_cheapest_point() {
+        // [3,4] [4,5] [5,2] [2,3]: ((A (B C)) D), as torch runs it.
+        let mats = [ones(&[3, 4]), ones(&[4, 5]), ones(&[5, 2]), ones(&[2, 3])];
+        let split = chain_order(&mats);
+        assert_eq!(split[0][3], 2);
+        assert_eq!(split[0][2], 0);
+    }
+
+    #[test]
+    fn multi_dot_drops_the_dimensions_of_vector_ends() {
+        let v = tensor(&[4], DType::Float32, &[1.0, 2.0, 3.0, 4.0]);
+        let m = tensor(
+            &[4, 2],
+            DType::Float32,
+            &[1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 2.0, -1.0],
+        );
+        let w = tensor(&[2], DType::Float32, &[1.0, 2.0]);
+        let out = call(
+            "aten.linalg_multi_dot.default",
+            vec![IValue::TensorList(vec![v, m, w])],
+        );
+        // v·m = [12, 1]; ·w = 14.
+        assert_eq!(out.shape(), &[] as &[i64]);
+        assert_eq!(out.to_f64_vec().expect("values"), vec![14.0]);
+    }
+
+    #[test]
+    fn combinations_are_row_major_increasing_tuples() {
+        let x = tensor(&[3], DType::Float32, &[10.0, 20.0, 30.0]);
+        let out = call("aten.combinations.default", vec![x.clone().into()]);
+        assert_eq!(out.shape(), &[3, 2]);
+        assert_eq!(out.stride(), &[2, 1]);
+        assert_eq!(
+            out.to_f64_vec().expect("values"),
+            vec![10.0, 20.0, 10.0, 30.0, 20.0, 30.0]
+        );
+        let out = call(
+            "aten.combinations.default",
+            vec![x.clone().into(), IValue::Int(2), IValue::Bool(true)],
+        );
+        assert_eq!(out.shape(), &[6, 2]);
+        let out = call("aten.combinations.default", vec![x.into(), IValue::Int(0)]);
+        assert_eq!(out.shape(), &[0]);
+    }
+}

@@ -1263,9 +1263,9 @@ fn matrix_norm(
     } else {
         "aten.amin.default"
     };
-    return Ok(vec![
+    Ok(vec![
         one(rt, op, vec![v.into(), vec![d[1]].into(), keepdim.into()])?.into(),
-    ]);
+    ])
 }
 
 /// `linalg_matrix_norm` (a numeric or a string order).

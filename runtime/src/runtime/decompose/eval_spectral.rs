@@ -488,3 +488,114 @@ fn istft(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
     }
     Ok(vec![y.into()])
 }
+
+#[cfg(test)]
+mod tests {
+    //! `stft`/`istft` run whole, as under `inference_mode` with a dispatch
+    //! mode active. Expected values observed in torch 2.15.
+
+    use super::super::test_support::{call, runtime, tensor, try_call_on};
+    use crate::ivalue::IValue;
+    use crate::tensor::dtype::DType;
+
+    fn signal() -> Vec<f64> {
+        (0..16).map(|i| ((i as f64) * 0.7).sin()).collect()
+    }
+
+    fn hann(n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos())
+            .collect()
+    }
+
+    #[test]
+    fn stft_center_frames_and_transposes_like_torch() {
+        // torch.stft(x, 8, hop_length=2, window=hann(8), return_complex=True)
+        // of a [2, 16] signal, centred (reflect): [2, 5, 9] with strides
+        // (45, 1, 5); a 1-d signal squeezed to [5, 9]; not centred [5, 5].
+        let mut both = signal();
+        both.extend(signal().iter().map(|v| -v));
+        let x = tensor(&[2, 16], DType::Float32, &both);
+        let w = tensor(&[8], DType::Float32, &hann(8));
+        let args = |x: IValue, center: bool| {
+            vec![
+                x,
+                IValue::Int(8),
+                IValue::Int(2),
+                IValue::None,
+                w.clone().into(),
+                IValue::Bool(center),
+                IValue::Str("reflect".into()),
+                IValue::Bool(false),
+                IValue::None,
+                IValue::Bool(true),
+            ]
+        };
+        let out = call("aten.stft.center", args(x.clone().into(), true));
+        assert_eq!(out.shape(), &[2, 5, 9]);
+        assert_eq!(out.stride(), &[45, 1, 5]);
+        let one_d = tensor(&[16], DType::Float32, &signal());
+        let out = call("aten.stft.center", args(one_d.clone().into(), true));
+        assert_eq!(out.shape(), &[5, 9]);
+        let out = call("aten.stft.center", args(one_d.into(), false));
+        assert_eq!(out.shape(), &[5, 5]);
+    }
+
+    #[test]
+    fn istft_inverts_stft() {
+        let x = tensor(&[16], DType::Float32, &signal());
+        let w = tensor(&[8], DType::Float32, &hann(8));
+        let spec = call(
+            "aten.stft.center",
+            vec![
+                x.into(),
+                IValue::Int(8),
+                IValue::Int(2),
+                IValue::None,
+                w.clone().into(),
+                IValue::Bool(true),
+                IValue::Str("constant".into()),
+                IValue::Bool(true),
+                IValue::None,
+                IValue::Bool(true),
+            ],
+        );
+        let back = call(
+            "aten.istft.default",
+            vec![
+                spec.into(),
+                IValue::Int(8),
+                IValue::Int(2),
+                IValue::None,
+                w.into(),
+                IValue::Bool(true),
+                IValue::Bool(true),
+                IValue::None,
+                IValue::Int(18),
+            ],
+        );
+        assert_eq!(back.shape(), &[18]);
+        let got = back.to_f64_vec().expect("values");
+        for (g, e) in got.iter().zip(signal()) {
+            assert!((g - e).abs() < 1e-5, "{g} vs {e}");
+        }
+        // Beyond the signal: the zero padding `center` added, recovered.
+        assert!(got[16..].iter().all(|g| g.abs() < 1e-5), "{got:?}");
+    }
+
+    #[test]
+    fn a_real_stft_without_return_complex_is_pytorchs_error() {
+        let x = tensor(&[16], DType::Float32, &signal());
+        let e = try_call_on(
+            &mut runtime(),
+            "aten.stft.default",
+            vec![x.into(), IValue::Int(8)],
+        )
+        .expect_err("error")
+        .to_string();
+        assert!(
+            e.contains("stft requires the return_complex parameter"),
+            "{e}"
+        );
+    }
+}
