@@ -166,6 +166,7 @@ impl Default for ReplayOptions {
 /// `same-padding-extra-before`,
 /// `label-smoothing-drops-uniform`, `quantile-rounds-above-down`,
 /// `margin-ranking-drops-margin`, `ctc-loss-keeps-infinity`, `kron-factors-swapped`,
+/// `matrix-norm-nuc-as-spectral`, `stft-window-unshifted`,
 /// `pdist-grad-one-sided`, `cross-sign-flipped`, `digamma-off-by-one-shift`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
 /// `attention-reduced-as-float`, `qr-sign-flipped`, `solve-triangular-right-transposed`,
 /// `lu-pivot-without-max`,
@@ -333,6 +334,10 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "ctc-loss-keeps-infinity" => faults.ctc_loss_keeps_infinity = true,
             None if spec == "kron-factors-swapped" => faults.kron_factors_swapped = true,
+            None if spec == "matrix-norm-nuc-as-spectral" => {
+                faults.matrix_norm_nuc_as_spectral = true;
+            }
+            None if spec == "stft-window-unshifted" => faults.stft_window_unshifted = true,
             None if spec == "label-smoothing-drops-uniform" => {
                 faults.label_smoothing_drops_uniform_term = true;
             }

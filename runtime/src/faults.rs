@@ -538,6 +538,16 @@ pub struct Faults {
     /// blocks of `other` scaled by `self`'s entries. Breaks every `kron`
     /// of two different factors.
     pub kron_factors_swapped: bool,
+    /// `linalg.matrix_norm(ord="nuc")` seen whole under `inference_mode`
+    /// takes the largest singular value instead of their sum
+    /// (matrix-norm-nuc-as-spectral). Breaks every nuclear norm of a
+    /// matrix of rank above one.
+    pub matrix_norm_nuc_as_spectral: bool,
+    /// `stft`/`istft` seen whole under `inference_mode` pad a window
+    /// shorter than `n_fft` on the right only (stft-window-unshifted)
+    /// instead of centring it. Breaks every transform with
+    /// `win_length < n_fft`.
+    pub stft_window_unshifted: bool,
     /// `ctc_loss(zero_infinity=True)` seen whole under `inference_mode`
     /// keeps the infinite loss of an impossible alignment
     /// (ctc-loss-keeps-infinity): the `where` that replaces it by zero is

@@ -10,6 +10,7 @@
 
 mod conversion;
 mod eval_aliases;
+mod eval_chains;
 mod eval_composites;
 mod eval_embedding;
 mod eval_layers;
@@ -17,6 +18,7 @@ mod eval_metrics;
 mod eval_rnn;
 mod eval_sequence;
 mod eval_sparse;
+mod eval_spectral;
 mod inference_eval;
 #[cfg(test)]
 mod test_support;
@@ -167,6 +169,8 @@ pub(super) fn run(rt: &mut Runtime, entry: &OpEntry, args: &[IValue]) -> Result<
             .or_else(|| eval_embedding::run(rt, &a))
             .or_else(|| eval_rnn::run(rt, &a))
             .or_else(|| eval_sparse::run(rt, &a))
+            .or_else(|| eval_spectral::run(rt, &a))
+            .or_else(|| eval_chains::run(rt, &a))
             .or_else(|| eval_composites::run(rt, &a))
             .or_else(|| eval_aliases::run(rt, &a))
             .or_else(|| eval_layers::run(rt, &a))

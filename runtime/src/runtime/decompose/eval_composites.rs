@@ -515,9 +515,14 @@ fn meshgrid(rt: &mut Runtime, a: &Bound<'_>, indexing: &str) -> Result<Vec<IValu
     if tensors.is_empty() {
         return Err(fail(a, "meshgrid expects a non-empty TensorList"));
     }
-    if tensors.iter().any(|t| t.dim() > 1) {
-        return Err(a.refuse(
-            "a tensor of more than one dimension (torch.meshgrid: Expected 0D or 1D tensor in the tensor list)",
+    // PyTorch's own error (its message goes on to print the tensor).
+    if let Some(t) = tensors.iter().find(|t| t.dim() > 1) {
+        return Err(fail(
+            a,
+            format!(
+                "torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got a tensor of shape {:?}",
+                t.shape()
+            ),
         ));
     }
     if tensors.iter().any(|t| t.dtype() != tensors[0].dtype()) {

@@ -47,6 +47,9 @@ pub(super) fn run(rt: &mut Runtime, a: &Bound<'_>) -> Option<Result<Vec<IValue>>
         "aten.atleast_3d.Sequence" => atleast_all(rt, a, 3),
         "aten.linalg_norm.default" => linalg_norm(rt, a, false),
         "aten.linalg_norm.ord_str" => linalg_norm(rt, a, true),
+        "aten.linalg_matrix_norm.default" | "aten.linalg_matrix_norm.str_ord" => {
+            linalg_matrix_norm(rt, a)
+        }
         "aten.cartesian_prod.default" => cartesian_prod(rt, a),
         "aten.mH.default" | "aten.mH.a" => adjoint(rt, a, "tensor.mH"),
         "aten.matrix_H.default" | "aten.matrix_H.a" => matrix_h(rt, a),
@@ -1156,79 +1159,7 @@ fn linalg_norm(rt: &mut Runtime, a: &Bound<'_>, ord_str: bool) -> Result<Vec<IVa
     };
     if ord_str || matrix {
         let dims = dim.unwrap_or_else(|| vec![0, 1]);
-        if x.dim() < 2 {
-            return Err(fail(
-                a,
-                "linalg.matrix_norm: The input tensor A must have at least 2 dimensions.",
-            ));
-        }
-        let mut d: Vec<i64> = dims
-            .iter()
-            .map(|&v| wrap(a, v, x.dim()).map(|u| u as i64))
-            .collect::<Result<_>>()?;
-        if d[0] == d[1] {
-            return Err(fail(
-                a,
-                format!(
-                    "linalg.matrix_norm: dims must be different. Got ({}, {})",
-                    dims[0], dims[1]
-                ),
-            ));
-        }
-        let order = match &ord {
-            IValue::Str(s) if s == "fro" => {
-                return Ok(vec![
-                    vector_norm(rt, x, IValue::Int(2), d.into(), keepdim)?.into(),
-                ]);
-            }
-            IValue::Str(s) if s == "nuc" => {
-                return Ok(vec![
-                    singular_norm(rt, x, &d, keepdim, "aten.sum.dim_IntList")?.into(),
-                ]);
-            }
-            IValue::Str(s) => {
-                return Err(fail(
-                    a,
-                    format!("linalg.matrix_norm: Order {s} not supported."),
-                ));
-            }
-            IValue::Int(v) => *v as f64,
-            IValue::Float(v) => *v,
-            _ => return Err(a.refuse("an order that is not a number")),
-        };
-        let abs = order.abs();
-        if abs == 2.0 {
-            let op = if order > 0.0 {
-                "aten.amax.default"
-            } else {
-                "aten.amin.default"
-            };
-            return Ok(vec![singular_norm(rt, x, &d, keepdim, op)?.into()]);
-        }
-        if abs != 1.0 && abs != f64::INFINITY {
-            return Err(fail(
-                a,
-                format!(
-                    "linalg.matrix_norm: Order {} not supported.",
-                    fmt_order(order)
-                ),
-            ));
-        }
-        if abs == f64::INFINITY {
-            d.swap(0, 1);
-        }
-        if !keepdim && d[0] < d[1] {
-            d[1] -= 1;
-        }
-        let v = vector_norm(rt, x, IValue::Float(1.0), vec![d[0]].into(), keepdim)?;
-        let op = if order > 0.0 {
-            "aten.amax.default"
-        } else {
-            "aten.amin.default"
-        };
-        return Ok(vec![
-            one(rt, op, vec![v.into(), vec![d[1]].into(), keepdim.into()])?.into(),
-        ]);
+        return matrix_norm(rt, a, x, &ord, &dims, keepdim, &dtype);
     }
     let ord = match ord {
         IValue::None => IValue::Float(2.0),
@@ -1239,6 +1170,142 @@ fn linalg_norm(rt: &mut Runtime, a: &Bound<'_>, ord_str: bool) -> Result<Vec<IVa
         None => IValue::None,
     };
     Ok(vec![vector_norm(rt, x, ord, dim, keepdim)?.into()])
+}
+
+/// `linalg.matrix_norm(A, ord, dim, keepdim, dtype)` (also what
+/// `linalg.norm` runs for a matrix order): orders 1, -1, inf, -inf are a
+/// vector 1-norm along one dimension then `amax`/`amin` along the other;
+/// `"fro"` the vector 2-norm over both; 2, -2 and `"nuc"` reduce the
+/// singular values.
+fn matrix_norm(
+    rt: &mut Runtime,
+    a: &Bound<'_>,
+    x: &Tensor,
+    ord: &IValue,
+    dims: &[i64],
+    keepdim: bool,
+    dtype: &IValue,
+) -> Result<Vec<IValue>> {
+    let vector_norm = |rt: &mut Runtime, x: &Tensor, ord: IValue, dim: IValue, keepdim: bool| {
+        one(
+            rt,
+            "aten.linalg_vector_norm.default",
+            vec![x.into(), ord, dim, keepdim.into(), dtype.clone()],
+        )
+    };
+    if x.dim() < 2 {
+        return Err(fail(
+            a,
+            "linalg.matrix_norm: The input tensor A must have at least 2 dimensions.",
+        ));
+    }
+    let mut d: Vec<i64> = dims
+        .iter()
+        .map(|&v| wrap(a, v, x.dim()).map(|u| u as i64))
+        .collect::<Result<_>>()?;
+    if d[0] == d[1] {
+        return Err(fail(
+            a,
+            format!(
+                "linalg.matrix_norm: dims must be different. Got ({}, {})",
+                dims[0], dims[1]
+            ),
+        ));
+    }
+    let order = match ord {
+        IValue::Str(s) if s == "fro" => {
+            return Ok(vec![
+                vector_norm(rt, x, IValue::Int(2), d.into(), keepdim)?.into(),
+            ]);
+        }
+        IValue::Str(s) if s == "nuc" => {
+            return Ok(vec![
+                singular_norm(rt, x, &d, keepdim, nuclear_reduction(rt))?.into(),
+            ]);
+        }
+        IValue::Str(s) => {
+            return Err(fail(
+                a,
+                format!("linalg.matrix_norm: Order {s} not supported."),
+            ));
+        }
+        IValue::Int(v) => *v as f64,
+        IValue::Float(v) => *v,
+        _ => return Err(a.refuse("an order that is not a number")),
+    };
+    let abs = order.abs();
+    if abs == 2.0 {
+        let op = if order > 0.0 {
+            "aten.amax.default"
+        } else {
+            "aten.amin.default"
+        };
+        return Ok(vec![singular_norm(rt, x, &d, keepdim, op)?.into()]);
+    }
+    if abs != 1.0 && abs != f64::INFINITY {
+        return Err(fail(
+            a,
+            format!(
+                "linalg.matrix_norm: Order {} not supported.",
+                fmt_order(order)
+            ),
+        ));
+    }
+    if abs == f64::INFINITY {
+        d.swap(0, 1);
+    }
+    if !keepdim && d[0] < d[1] {
+        d[1] -= 1;
+    }
+    let v = vector_norm(rt, x, IValue::Float(1.0), vec![d[0]].into(), keepdim)?;
+    let op = if order > 0.0 {
+        "aten.amax.default"
+    } else {
+        "aten.amin.default"
+    };
+    Ok(vec![
+        one(rt, op, vec![v.into(), vec![d[1]].into(), keepdim.into()])?.into(),
+    ])
+}
+
+/// `linalg_matrix_norm` (a numeric or a string order).
+fn linalg_matrix_norm(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
+    let x = a.tensor(0)?;
+    let ord = match a.args.get(1) {
+        None => IValue::Str("fro".to_owned()),
+        Some(o) => o.clone(),
+    };
+    let dims = match a.args.get(2) {
+        None => vec![-2, -1],
+        Some(_) => a.ints(2)?,
+    };
+    if dims.len() != 2 {
+        return Err(fail(
+            a,
+            format!(
+                "linalg.matrix_norm: dim must be a 2-tuple. Got {}",
+                dims.iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+        ));
+    }
+    let keepdim = match a.args.get(3) {
+        None => false,
+        Some(_) => a.flag(3)?,
+    };
+    let dtype = a.args.get(4).cloned().unwrap_or(IValue::None);
+    matrix_norm(rt, a, x, &ord, &dims, keepdim, &dtype)
+}
+
+/// The reduction of the singular values that gives the nuclear norm.
+fn nuclear_reduction(rt: &Runtime) -> &'static str {
+    if rt.faults.matrix_norm_nuc_as_spectral {
+        "aten.amax.default"
+    } else {
+        "aten.sum.dim_IntList"
+    }
 }
 
 /// A matrix norm of the singular values (`"nuc"`: their sum; 2 / -2:
