@@ -29,7 +29,7 @@ use crate::tensor::strides::contiguous_strides;
 type Out = Result<Vec<IValue>>;
 
 /// PyTorch's refusal of a dtype its kernel has no instance for.
-fn refuse_dtype(ctx: &KernelCtx<'_>, kernel: &str, dtype: DType) -> RuntimeError {
+pub(super) fn refuse_dtype(ctx: &KernelCtx<'_>, kernel: &str, dtype: DType) -> RuntimeError {
     RuntimeError::KernelDtype {
         op: ctx.op.to_owned(),
         message: format!(

@@ -11,6 +11,7 @@
 //! (a NaN fails it) and fills integer tensors too, bool excepted. A NaN
 //! `median` or `mean` is accepted, as PyTorch accepts it.
 
+use super::distributions::refuse_dtype;
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -59,7 +60,7 @@ pub(crate) fn log_normal_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
         ));
     }
     if !this.dtype().is_floating() {
-        return Err(no_instance(ctx, "log_normal_cpu", this.dtype()));
+        return Err(refuse_dtype(ctx, "log_normal_cpu", this.dtype()));
     }
     let n = this.numel();
     fill(ctx, this, |ctx| ctx.random.log_normal(ctx.op, n, mean, std))
@@ -82,7 +83,7 @@ pub(crate) fn geometric_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
         ));
     }
     if this.dtype() == DType::Bool {
-        return Err(no_instance(ctx, "geometric_cpu", this.dtype()));
+        return Err(refuse_dtype(ctx, "geometric_cpu", this.dtype()));
     }
     let n = this.numel();
     fill(ctx, this, |ctx| ctx.random.geometric(ctx.op, n, p))
@@ -128,17 +129,6 @@ fn continuous_only(ctx: &KernelCtx<'_>, name: &str, dtype: DType) -> RuntimeErro
         op: ctx.op.to_owned(),
         message: format!(
             "{name} distribution is a continuous probability distribution. dtype must be a floating point but you specified {element}"
-        ),
-    }
-}
-
-/// PyTorch's refusal of a dtype its kernel has no instance for.
-fn no_instance(ctx: &KernelCtx<'_>, kernel: &str, dtype: DType) -> RuntimeError {
-    RuntimeError::KernelDtype {
-        op: ctx.op.to_owned(),
-        message: format!(
-            "\"{kernel}\" not implemented for '{}'",
-            dtype.scalar_type_name()
         ),
     }
 }
