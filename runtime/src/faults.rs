@@ -678,6 +678,11 @@ pub struct Faults {
     /// recorded strides of every resized `out` of a pointwise operator
     /// over transposed or channels-last inputs.
     pub out_resize_contiguous: bool,
+    /// A sum or product `out=` overload without `dtype` accumulates in its
+    /// input's dtype and casts into `out`, where PyTorch accumulates in
+    /// `out`'s dtype (`torch.sum(x_f32, 0, out=acc_f64)` adds in float64).
+    /// Breaks the values of every widening reduction into `out`.
+    pub out_reduction_in_input_dtype: bool,
     /// `view.dtype` between a float and an integer dtype converts the
     /// values instead of reinterpreting their bit patterns. Breaks every
     /// bit-level utility that reads a float's representation.

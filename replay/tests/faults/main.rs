@@ -97,6 +97,7 @@ mod node_holds;
 mod node_hooks;
 mod numbers_in_double;
 mod orthogonal;
+mod out_buffers_sweep;
 mod overlapping_pools;
 mod pad3d;
 mod png_image_folder;

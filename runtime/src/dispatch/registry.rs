@@ -80,6 +80,7 @@ pub const NATIVE_FUNCTIONS: &[(&str, &str)] = &[
         "torchvision.yaml",
         include_str!("native_functions/torchvision.yaml"),
     ),
+    ("out.yaml", include_str!("native_functions/out.yaml")),
 ];
 
 /// How a dispatch key handles an operator (the `handler` of a chain step).

@@ -164,19 +164,58 @@ fn functional_of<'r>(registry: &'r Registry, out: &FunctionSchema) -> Option<&'r
     })
 }
 
+/// Sums and products whose `out=` overload takes its accumulation dtype
+/// from `out` when `dtype` is not given (PyTorch's `get_dtype_from_result`):
+/// `torch.sum(x_f32, 0, out=o_f64)` adds in float64, where the generic
+/// write would round a float32 sum. Other operators compute in their own
+/// dtype and cast into `out`.
+const DTYPE_FROM_OUT: &[&str] = &["sum", "nansum", "mean", "prod", "cumsum", "cumprod"];
+
+/// Sets the functional's missing `dtype` to `out`'s for [`DTYPE_FROM_OUT`].
+/// `mean` of an integer or bool tensor still fails as PyTorch's does
+/// ("could not infer output dtype"): its check reads the input, not `out`.
+fn accumulate_in_out_dtype(functional: &OpEntry, values: &mut [IValue], out: &Tensor) {
+    let name = functional.schema.name.as_str();
+    if !DTYPE_FROM_OUT.contains(&name) {
+        return;
+    }
+    let integral_input = values
+        .first()
+        .and_then(IValue::as_tensor)
+        .is_some_and(|t| t.dtype().is_integral(true));
+    if name == "mean" && integral_input {
+        return;
+    }
+    let dtype = functional
+        .schema
+        .arguments
+        .iter()
+        .position(|arg| arg.name == "dtype");
+    if let Some(slot) = dtype.and_then(|i| values.get_mut(i))
+        && matches!(slot, IValue::None)
+    {
+        *slot = IValue::Dtype(out.dtype());
+    }
+}
+
 /// Runs the functional kernel and writes each result into its `out`.
 fn into_out(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let registry = Registry::builtin()?;
     let functional = functional_of(registry, a.schema)
         .ok_or_else(|| RuntimeError::unsupported(ctx.op, "a functional kernel to write out="))?;
     let outs = a.schema.out_arguments();
-    let values: Vec<IValue> = a
+    let mut values: Vec<IValue> = a
         .values
         .iter()
         .enumerate()
         .filter(|(i, _)| !outs.contains(i))
         .map(|(_, v)| v.clone())
         .collect();
+    if let [index] = outs[..]
+        && !ctx.faults.out_reduction_in_input_dtype
+    {
+        accumulate_in_out_dtype(functional, &mut values, a.tensor(index)?);
+    }
     let results = run_functional(ctx, functional, &values)?;
     let mut returned = Vec::with_capacity(outs.len());
     for (&index, result) in outs.iter().zip(&results) {
@@ -266,6 +305,8 @@ fn copy_into(ctx: &mut KernelCtx<'_>, dst: &Tensor, src: &Tensor) -> Result<()> 
 
 #[cfg(test)]
 mod tests {
+    use super::functional_of;
+    use crate::dispatch::registry::Registry;
     use crate::ivalue::IValue;
     use crate::runtime::Runtime;
     use crate::tensor::Tensor;
@@ -379,6 +420,82 @@ mod tests {
             vec![14.5, 20.5, 30.5, 44.5]
         );
         assert_eq!(this.version(), 1);
+    }
+
+    #[test]
+    fn every_out_overload_without_a_kernel_of_its_own_finds_its_functional() {
+        // out.yaml holds `out=` overloads that rely on the generic kernel: an
+        // entry whose functional overload is missing, or has other argument
+        // names or types, would be registered and still not run.
+        let registry = Registry::builtin().expect("registry");
+        let text = crate::dispatch::registry::NATIVE_FUNCTIONS
+            .iter()
+            .find(|(file, _)| *file == "out.yaml")
+            .map(|(_, text)| *text)
+            .expect("out.yaml");
+        let mut checked = 0;
+        let mut missing = Vec::new();
+        for line in text.lines() {
+            let Some(decl) = line.strip_prefix("- func: ") else {
+                continue;
+            };
+            let name = decl.split('(').next().expect("a name");
+            let (base, overload) = name.split_once('.').unwrap_or((name, "default"));
+            let op = format!("aten.{base}.{overload}");
+            let entry = registry.get(&op).expect("registered");
+            if functional_of(registry, &entry.schema).is_none() {
+                missing.push(op);
+            }
+            checked += 1;
+        }
+        assert!(checked > 400, "{checked} entries");
+        assert!(missing.is_empty(), "no functional kernel for {missing:?}");
+    }
+
+    #[test]
+    fn a_sum_into_a_wider_out_accumulates_in_outs_dtype() {
+        // 2^24 + 1 + 1: float32 rounds each partial sum back to 2^24, float64
+        // keeps both ones.
+        let x = dense(&[3], DType::Float32, &[16_777_216.0, 1.0, 1.0]);
+        let call = |faults: crate::faults::Faults| {
+            let out = dense(&[], DType::Float64, &[0.0]);
+            let mut rt = Runtime::new();
+            rt.set_faults(faults);
+            rt.call(
+                "aten.sum.IntList_out",
+                vec![
+                    x.clone().into(),
+                    IValue::IntList(vec![0]),
+                    IValue::Bool(false),
+                    IValue::None,
+                    out.clone().into(),
+                ],
+            )
+            .expect("sum.IntList_out");
+            out.to_f64_vec().expect("values")
+        };
+        assert_eq!(call(Default::default()), vec![16_777_218.0]);
+        let fault = crate::faults::Faults {
+            out_reduction_in_input_dtype: true,
+            ..Default::default()
+        };
+        assert_eq!(call(fault), vec![16_777_216.0]);
+    }
+
+    #[test]
+    fn a_mean_of_integers_into_a_float_out_still_fails_as_pytorch_does() {
+        let x = dense(&[3], DType::Int64, &[1.0, 2.0, 4.0]);
+        let out = dense(&[], DType::Float32, &[0.0]);
+        let err = Runtime::new()
+            .call(
+                "aten.mean.dtype_out",
+                vec![x.into(), IValue::None, out.into()],
+            )
+            .expect_err("mean of int64");
+        assert!(
+            err.to_string().contains("could not infer output dtype"),
+            "{err}"
+        );
     }
 
     #[test]
