@@ -196,7 +196,7 @@ impl Default for ReplayOptions {
 /// `fractional-pool-samples-swapped`, `repeat-interleave-reversed`,
 /// `int64-search-through-double`, `search-in-double`, `addr-beta-zero-reads-self`, `integer-matmul-in-double`,
 /// `integer-index-reduce-in-double`, `out-resize-contiguous`,
-/// `out-reduction-in-input-dtype`,
+/// `out-reduction-in-input-dtype`, `reduced-batch-norm-exact-stats`,
 /// `view-dtype-casts`, `scatter-view-grads-swapped`, `narrow-copy-shifted`,
 /// `zero-tensor-sum-materialized`, `steal-held-gradients`,
 /// `fill-tensor-saturates`, `pad-backward-sums-in-double`,
@@ -492,6 +492,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "out-reduction-in-input-dtype" => {
                 faults.out_reduction_in_input_dtype = true;
+            }
+            None if spec == "reduced-batch-norm-exact-stats" => {
+                faults.reduced_batch_norm_exact_stats = true;
             }
             None if spec == "view-dtype-casts" => {
                 faults.view_dtype_casts = true;

@@ -683,6 +683,11 @@ pub struct Faults {
     /// `out`'s dtype (`torch.sum(x_f32, 0, out=acc_f64)` adds in float64).
     /// Breaks the values of every widening reduction into `out`.
     pub out_reduction_in_input_dtype: bool,
+    /// A float16 / bfloat16 batch norm in training keeps its batch mean
+    /// and variance unrounded, where PyTorch rounds them to the statistics'
+    /// dtype before normalising. Breaks the outputs of every channel whose
+    /// mean is large against its spread.
+    pub reduced_batch_norm_exact_stats: bool,
     /// `view.dtype` between a float and an integer dtype converts the
     /// values instead of reinterpreting their bit patterns. Breaks every
     /// bit-level utility that reads a float's representation.

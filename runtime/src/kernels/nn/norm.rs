@@ -579,9 +579,16 @@ fn batch_norm_forward(
         let w = param_values(ctx.op, weight, channels, 1.0)?;
         let b = param_values(ctx.op, bias, channels, 0.0)?;
         let element = Element::of(x.dtype());
-        let (mean, invstd) = if training {
+        let reduced = is_reduced_float(x.dtype()) && !ctx.faults.reduced_batch_norm_exact_stats;
+        let (mean, invstd) = if training && reduced {
+            let stats = reduced_statistics(&xs, &shape, channels, sdtype, eps);
+            update_running(ctx, running, &stats.mean, &stats.unbiased_var, momentum)?;
+            (stats.mean, stats.invstd)
+        } else if training {
             let (mean, var) = channel_moments(&xs, &shape, channels, count);
-            update_running(ctx, running, &mean, &var, count, momentum)?;
+            let unbiased = count as f64 / (count.max(2) - 1) as f64;
+            let unbiased_var: Vec<f64> = var.iter().map(|v| v * unbiased).collect();
+            update_running(ctx, running, &mean, &unbiased_var, momentum)?;
             let invstd: Vec<f64> = var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
             match element {
                 Some(Element::Float) => float_statistics(&xs, &shape, &mean, eps),
@@ -608,6 +615,9 @@ fn batch_norm_forward(
                 let c = ch(i);
                 match element {
                     Some(e) => e.affine(v, (mean[c], invstd[c]), (w[c], b[c])),
+                    None if training && reduced => {
+                        Element::Float.affine(v, (mean[c], invstd[c]), (w[c], b[c]))
+                    }
                     None => (v - mean[c]) * invstd[c] * w[c] + b[c],
                 }
             })
@@ -693,14 +703,65 @@ fn float_statistics(xs: &[f64], shape: &[i64], mean: &[f64], eps: f64) -> (Vec<f
     (mean.into_iter().map(f64::from).collect(), invstd)
 }
 
+/// A float16 or bfloat16 batch's statistics as PyTorch's CPU kernel
+/// computes them (torch 2.15): sums in float32; the mean rounded to the
+/// statistics' dtype `sdtype` (the input's, or float32 when the parameters
+/// are float32) and the variance's sum of squares, taken about the float32
+/// mean, too. The biased and unbiased variances divide that rounded sum by
+/// the count in `sdtype`'s arithmetic (a reduced float divided by an integer
+/// rounds the integer and the quotient); `1 / √(var + eps)` in double,
+/// rounded to float32, then to `sdtype`. The output is then
+/// `x·α + β` in float32 with `α = invstd·w` and `β = b − mean·α` from the
+/// rounded statistics, so a channel whose mean is large against its spread
+/// carries the mean's rounding into every element.
+struct ReducedStatistics {
+    mean: Vec<f64>,
+    invstd: Vec<f64>,
+    unbiased_var: Vec<f64>,
+}
+
+fn reduced_statistics(
+    xs: &[f64],
+    shape: &[i64],
+    channels: usize,
+    sdtype: DType,
+    eps: f64,
+) -> ReducedStatistics {
+    let single = |v: f64| f64::from(v as f32);
+    let stat = |v: f64| round_to(sdtype, single(v));
+    let count = xs.len() / channels.max(1);
+    // `param / n`: a reduced float divided by an integer converts the
+    // integer to the reduced type first; float32 divides as is.
+    let per = |sum: f64, n: usize| stat(sum / round_to(sdtype, n as f64));
+    let ch = channel_of(shape, channels);
+    let mut sum = vec![0f64; channels];
+    for (i, &x) in xs.iter().enumerate() {
+        sum[ch(i)] += x;
+    }
+    let mean32: Vec<f64> = sum.iter().map(|&s| single(s / count as f64)).collect();
+    let mut squares = vec![0f64; channels];
+    for (i, &x) in xs.iter().enumerate() {
+        let d = single(x - mean32[ch(i)]);
+        squares[ch(i)] += single(d * d);
+    }
+    let var_sum: Vec<f64> = squares.iter().map(|&q| stat(q)).collect();
+    ReducedStatistics {
+        mean: mean32.iter().map(|&m| round_to(sdtype, m)).collect(),
+        invstd: var_sum
+            .iter()
+            .map(|&q| stat(1.0 / (per(q, count) + eps).sqrt()))
+            .collect(),
+        unbiased_var: var_sum.iter().map(|&q| per(q, count.max(2) - 1)).collect(),
+    }
+}
+
 /// Train mode: `running = (1 - momentum) running + momentum * batch`, with
-/// the unbiased variance for `running_var`.
+/// the batch's unbiased variance for `running_var`.
 fn update_running(
     ctx: &KernelCtx<'_>,
     running: (Option<&Tensor>, Option<&Tensor>),
     mean: &[f64],
-    var: &[f64],
-    count: usize,
+    unbiased_var: &[f64],
     momentum: f64,
 ) -> Result<()> {
     let blend = |t: &Tensor, batch: Vec<f64>| -> Result<()> {
@@ -717,8 +778,7 @@ fn update_running(
         blend(rm, mean.to_vec())?;
     }
     if let Some(rv) = running.1 {
-        let unbiased = count as f64 / (count.max(2) - 1) as f64;
-        blend(rv, var.iter().map(|v| v * unbiased).collect())?;
+        blend(rv, unbiased_var.to_vec())?;
     }
     Ok(())
 }
