@@ -365,6 +365,45 @@ mod tests {
     }
 
     #[test]
+    fn softmax_and_sum_overloads_with_a_dtype_run_their_kernels() {
+        let mut rt = runtime();
+        let x = with_duplicates(&mut rt);
+        let soft = call(
+            &mut rt,
+            "aten._sparse_softmax.int",
+            vec![(&x).into(), IValue::Int(-1), IValue::Dtype(DType::Float32)],
+        );
+        assert!(soft.is_sparse());
+        // Row 2 holds (2,0) = 3 + 4 and (2,2) = 3: softmax over its entries.
+        let rows = call(
+            &mut rt,
+            "aten._sparse_sum.dim_dtype",
+            vec![
+                (&soft).into(),
+                IValue::IntList(vec![1]),
+                IValue::Dtype(DType::Float32),
+            ],
+        );
+        let dense = call(&mut rt, "aten.to_dense.default", vec![(&rows).into()]);
+        for total in dense.to_f64_vec().expect("sums") {
+            assert!((total - 1.0).abs() < 1e-6);
+        }
+        let log = call(
+            &mut rt,
+            "aten._sparse_log_softmax.int",
+            vec![(&x).into(), IValue::Int(0), IValue::None],
+        );
+        assert!(log.is_sparse());
+        let err = try_call_on(
+            &mut rt,
+            "aten._sparse_softmax.int",
+            vec![(&x).into(), IValue::Int(1), IValue::Dtype(DType::Float64)],
+        )
+        .expect_err("conversion");
+        assert!(err.is_capability_gap());
+    }
+
+    #[test]
     fn sparse_mm_of_a_strided_first_operand_is_column_major() {
         // torch 2.15: [[1, 10, 100]] @ the sample = [[302, 1, 0]] with
         // strides (1, 1) for one row; two rows give strides (1, 2).
