@@ -145,6 +145,7 @@ impl Default for ReplayOptions {
 /// `pool-gradient-in-double`, `sparse-coalesce-in-f64`, `sparse-coalesce-reversed`,
 /// `sparse-bag-unscaled-mean`, `sparse-to-dense-overwrites`, `values-grad-uncoalesced`,
 /// `sparse-add-empty-ignores-alpha`, `sparse-mask-keeps-index-strides`, `sparse-clone-contiguous`,
+/// `sparse-softmax-wrong-dim`, `sparse-sum-backward-drops-index`,
 /// `softmax-grad-in-double`, `contiguous-pad-crop`,
 /// `layer-norm-exact-moments`, `group-norm-exact-statistics`, `embedding-grad-rounded-once`, `promote-types-by-size`,
 /// `complex-item-conjugated`, `reduced-add-rounds-once`, `reduced-matmul-in-double`, `reduced-mv-in-order`,
@@ -265,6 +266,10 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.sparse_mask_keeps_index_strides = true
             }
             None if spec == "sparse-clone-contiguous" => faults.sparse_clone_contiguous = true,
+            None if spec == "sparse-softmax-wrong-dim" => faults.sparse_softmax_wrong_dim = true,
+            None if spec == "sparse-sum-backward-drops-index" => {
+                faults.sparse_sum_backward_drops_index = true
+            }
             None if spec == "layer-norm-exact-moments" => faults.layer_norm_exact_moments = true,
             None if spec == "group-norm-exact-statistics" => {
                 faults.group_norm_exact_statistics = true;

@@ -751,6 +751,15 @@ pub struct Faults {
     /// dropped entries (indices `[1, n]` with the row stride of the room,
     /// word2vec's `sparse=True` output embedding).
     pub sparse_clone_contiguous: bool,
+    /// `_sparse_softmax` / `_sparse_log_softmax` normalise each entry
+    /// over the next sparse dimension instead of `dim` (rows for columns).
+    /// Breaks the values of every sparse softmax of a 2-D tensor whose
+    /// rows and columns group the entries differently.
+    pub sparse_softmax_wrong_dim: bool,
+    /// `_sparse_sum_backward` leaves the first entry whose position the
+    /// gradient holds at zero, as if its index were not matched. Breaks
+    /// every sparse sum gradient over a summed sparse dimension.
+    pub sparse_sum_backward_drops_index: bool,
     /// `fill_.Tensor` / `fill.Tensor` saturate an integer value to a
     /// narrower integer dtype's range, where PyTorch stores it as `copy_`
     /// does (wrapping: `tensor(300)` fills an int8 with 44). Breaks every

@@ -123,6 +123,7 @@ mod sparse_bag_accumulate;
 mod sparse_embedding_sgd;
 mod sparse_gat_dense_adjacency;
 mod sparse_gcn_inference;
+mod sparse_graph_attention;
 mod sparse_part_geometry;
 mod sparse_recommender;
 mod sparse_streaming_edges;

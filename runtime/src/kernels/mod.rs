@@ -41,6 +41,8 @@ mod scatter_views;
 mod set;
 pub(crate) mod sparse;
 pub(crate) mod sparse_ops;
+pub(crate) mod sparse_softmax;
+pub(crate) mod sparse_sum;
 mod statistics;
 mod utility;
 mod view;

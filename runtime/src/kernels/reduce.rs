@@ -102,7 +102,7 @@ pub(crate) enum Layout {
 /// flagged in `reduce`, or `None` where PyTorch's order is not modelled
 /// (strided inputs, reduced dimensions on both sides of a kept one, empty
 /// tensors, a reduction over size-1 dimensions only).
-fn layout(shape: &[i64], reduce: &[bool]) -> Option<Layout> {
+pub(crate) fn layout(shape: &[i64], reduce: &[bool]) -> Option<Layout> {
     let dims: Vec<(usize, bool)> = shape
         .iter()
         .zip(reduce)

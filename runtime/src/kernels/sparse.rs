@@ -42,7 +42,9 @@ use crate::tensor::dtype::DType;
 use crate::tensor::strides::contiguous_strides;
 
 /// The float element types the sparse kernels compute in.
-trait Elem: Copy + std::ops::Add<Output = Self> + std::ops::Mul<Output = Self> {
+pub(super) trait Elem:
+    Copy + std::ops::Add<Output = Self> + std::ops::Mul<Output = Self>
+{
     const ZERO: Self;
     fn from_f64(x: f64) -> Self;
     fn to_f64(self) -> f64;
@@ -112,7 +114,7 @@ pub(crate) struct SparseFaults {
 }
 
 /// The entries' indices, `[sparse_dim][nnz]`.
-fn index_columns(
+pub(super) fn index_columns(
     op: &str,
     indices: &Tensor,
     sparse_dim: usize,
@@ -126,7 +128,12 @@ fn index_columns(
 
 /// The new indices tensor `[sparse_dim, room]` narrowed to `used` columns
 /// (strides `[room, 1]`, as PyTorch's `set_nnz_and_narrow` leaves them).
-fn narrowed_indices(op: &str, cols: &[Vec<i64>], room: usize, used: usize) -> Result<Tensor> {
+pub(super) fn narrowed_indices(
+    op: &str,
+    cols: &[Vec<i64>],
+    room: usize,
+    used: usize,
+) -> Result<Tensor> {
     let sparse_dim = cols.len();
     let mut flat = vec![0i64; sparse_dim * room];
     for (d, col) in cols.iter().enumerate() {
@@ -142,7 +149,7 @@ fn narrowed_indices(op: &str, cols: &[Vec<i64>], room: usize, used: usize) -> Re
 }
 
 /// The new values tensor `[room, dense...]` narrowed to `used` slices.
-fn narrowed_values<T: Elem>(
+pub(super) fn narrowed_values<T: Elem>(
     op: &str,
     dense_sizes: &[i64],
     block: usize,
@@ -457,7 +464,7 @@ pub(crate) fn write_dense_sparse_(op: &str, dense: &Tensor, sparse: &Tensor) -> 
 }
 
 /// A copy of an index tensor with contiguous strides.
-fn contiguous_i64(op: &str, t: &Tensor) -> Result<Tensor> {
+pub(super) fn contiguous_i64(op: &str, t: &Tensor) -> Result<Tensor> {
     let flat = t.read_i64(op)?;
     Tensor::from_i64(
         op,

@@ -15,12 +15,16 @@
 //! | `_sparse_addmm`, `addmm` | `beta * self + alpha * (mat1 @ mat2)` of a sparse `mat1` ([`super::sparse::addmm_sparse_dense`]) |
 //! | `mm` | `_sparse_mm`: sparse `@` strided as `addmm` with `beta = 0`; strided `@` sparse through the transposes ([`super::sparse::mm_dense_sparse`], column-major result) |
 //! | `t`, `transpose.int` | a clone (contiguous parts) whose two index rows are swapped, uncoalesced, sizes swapped |
+//! | `_sparse_softmax`, `_sparse_log_softmax` and their `_backward_data` | over the specified entries of each slice along a sparse `dim` ([`super::sparse_softmax`]) |
+//! | `_sparse_sum.dim`, `_sparse_sum_backward` | a sum over some dimensions, sparse unless every sparse one is summed, and its gradient ([`super::sparse_sum`]) |
 //! | `_to_dense` | `sparse_to_dense`: contiguous zeros of `self`'s sizes and dtype, then `add_(self)` ([`super::sparse::add_dense_sparse_`]: the entries in nnz order, duplicates summed one after the other); a `dtype` refused with PyTorch's message |
 //!
 //! Anything else with a sparse argument has no `SparseCPU` kernel: the
 //! dispatcher reports it unsupported, naming the operator.
 
 use super::sparse::{self, SparseFaults};
+use super::sparse_softmax::{self, Kind};
+use super::sparse_sum;
 use super::{Kernel, KernelCtx};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
@@ -50,6 +54,12 @@ const SPARSE_CPU: &[&str] = &[
     "aten.t.default",
     "aten.transpose.int",
     "aten._to_dense.default",
+    "aten._sparse_softmax.default",
+    "aten._sparse_log_softmax.default",
+    "aten._sparse_softmax_backward_data.default",
+    "aten._sparse_log_softmax_backward_data.default",
+    "aten._sparse_sum.dim",
+    "aten._sparse_sum_backward.default",
 ];
 
 /// Whether `op` has a `SparseCPU` kernel (its handler at that key).
@@ -79,6 +89,12 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.t.default" => t,
         "aten.transpose.int" => transpose,
         "aten._to_dense.default" => to_dense,
+        "aten._sparse_softmax.default" => softmax,
+        "aten._sparse_log_softmax.default" => log_softmax,
+        "aten._sparse_softmax_backward_data.default" => softmax_backward,
+        "aten._sparse_log_softmax_backward_data.default" => log_softmax_backward,
+        "aten._sparse_sum.dim" => sum_dim,
+        "aten._sparse_sum_backward.default" => sum_backward,
         _ => return None,
     })
 }
@@ -503,6 +519,67 @@ fn sparse_transpose(op: &str, this: &Tensor, d0: usize, d1: usize) -> Result<Ten
     let mut sizes = this.shape().to_vec();
     sizes.swap(d0, d1);
     Tensor::sparse_coo(op, &sizes, parts.sparse_dim, indices, values, false)
+}
+
+fn softmax_kind(ctx: &mut KernelCtx<'_>, a: Args<'_>, kind: Kind) -> Result<Vec<IValue>> {
+    let out = sparse_softmax::softmax(
+        ctx.op,
+        a.tensor(0)?,
+        a.int(1)?,
+        a.bool(2)?,
+        kind,
+        ctx.faults.sparse_softmax_wrong_dim,
+    )?;
+    Ok(vec![IValue::Tensor(out)])
+}
+
+fn softmax(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    softmax_kind(ctx, a, Kind::Softmax)
+}
+
+fn log_softmax(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    softmax_kind(ctx, a, Kind::LogSoftmax)
+}
+
+/// `_sparse_(log_)softmax_backward_data(grad_output, output, dim, self)`:
+/// `self` only names the input's dtype, which the sparse kernel ignores.
+fn backward_kind(ctx: &mut KernelCtx<'_>, a: Args<'_>, kind: Kind) -> Result<Vec<IValue>> {
+    let out = sparse_softmax::backward(ctx.op, a.tensor(0)?, a.tensor(1)?, a.int(2)?, kind)?;
+    Ok(vec![IValue::Tensor(out)])
+}
+
+fn softmax_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    backward_kind(ctx, a, Kind::Softmax)
+}
+
+fn log_softmax_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    backward_kind(ctx, a, Kind::LogSoftmax)
+}
+
+fn sum_dim(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let faults = SparseFaults {
+        coalesce_in_f64: ctx.faults.sparse_coalesce_in_f64,
+        coalesce_reversed: ctx.faults.sparse_coalesce_reversed,
+    };
+    let out = sparse_sum::sum_dim(
+        ctx.op,
+        a.tensor(0)?,
+        &a.int_list(1)?,
+        ctx.cpu.threads(),
+        faults,
+    )?;
+    Ok(vec![IValue::Tensor(out)])
+}
+
+fn sum_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let out = sparse_sum::sum_backward(
+        ctx.op,
+        a.tensor(0)?,
+        a.tensor(1)?,
+        &a.int_list(2)?,
+        ctx.faults.sparse_sum_backward_drops_index,
+    )?;
+    Ok(vec![IValue::Tensor(out)])
 }
 
 #[cfg(test)]

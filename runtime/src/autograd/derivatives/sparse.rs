@@ -7,16 +7,30 @@
 //! | `_sparse_coo_tensor_with_dims_and_tensors` | SparseCooTensorWithDimsAndTensorsBackward0 | values | result |
 //! | `_to_dense` | ToDenseBackward0 | self | self, masked_grad |
 //! | `values` | ValuesBackward0 | self | self |
+//! | `_sparse_softmax` | SparseSoftmaxBackward0 | self | self, result, dim |
+//! | `_sparse_log_softmax` | SparseLogSoftmaxBackward0 | self | self, result, dim |
+//! | `_sparse_sum.dim` | SparseSumBackward0 | self | self, dim |
 //!
 //! `is_coalesced`, `sparse_dim`, `dense_dim`, `_nnz`, `_indices`,
 //! `_values` and `indices` are not differentiable.
 
-use super::{Derivative, Differentiability, arg, derivative, needs, tensor};
+use super::{Derivative, Differentiability, arg, derivative, int, int_list, needs, tensor};
 use crate::autograd::functions::linalg::MatrixLayout;
 use crate::autograd::functions::sparse::{
     CoalesceBackward0, SparseAddmmBackward0, SparseCooTensorWithDimsAndTensorsBackward0,
-    ToDenseBackward0, ValuesBackward0,
+    SparseSoftmaxBackward, SparseSumBackward0, ToDenseBackward0, ValuesBackward0,
 };
+use crate::error::Result;
+use crate::ivalue::IValue;
+
+fn softmax(a: &[IValue], log: bool) -> Result<Box<dyn crate::autograd::BackwardFn>> {
+    Ok(Box::new(SparseSoftmaxBackward {
+        log,
+        dim: int(a, 1),
+        input: Some(SavedVariable::input(tensor(a, 0)?)),
+        result: None,
+    }))
+}
 use crate::autograd::saved::SavedVariable;
 
 /// The autograd entry of `op` if it is one of these operators.
@@ -61,6 +75,20 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             Ok(Box::new(ToDenseBackward0 {
                 input: Some(SavedVariable::input(tensor(a, 0)?)),
                 masked_grad: arg(a, 2),
+            }))
+        })),
+        "aten._sparse_softmax.default" => D(derivative!("SparseSoftmaxBackward0", &[0], |a, _| {
+            softmax(a, false)
+        })),
+        "aten._sparse_log_softmax.default" => {
+            D(derivative!("SparseLogSoftmaxBackward0", &[0], |a, _| {
+                softmax(a, true)
+            }))
+        }
+        "aten._sparse_sum.dim" => D(derivative!("SparseSumBackward0", &[0], |a, _| {
+            Ok(Box::new(SparseSumBackward0 {
+                dim: int_list(a, 1).unwrap_or_default(),
+                input: Some(SavedVariable::input(tensor(a, 0)?)),
             }))
         })),
         _ => return None,

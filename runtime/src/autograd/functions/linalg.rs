@@ -67,7 +67,10 @@ pub(crate) fn mat2_grad(
     mat2_layout: &MatrixLayout,
     alpha: &IValue,
 ) -> Result<Tensor> {
-    let g = if column_major(&mat2_layout.sizes, &mat2_layout.strides) {
+    // The column-major shortcut is for strided operands only: a sparse
+    // `mat1` (SparseAddmmBackward0) takes the general `mat1ᵀ @ grad`.
+    let strided = !mat1.is_sparse() && !grad.is_sparse();
+    let g = if strided && column_major(&mat2_layout.sizes, &mat2_layout.strides) {
         let gt = ctx.rt.t(grad)?;
         let m1c = conj(ctx.rt, mat1)?;
         let p = ctx.rt.mm(&gt, &m1c)?;

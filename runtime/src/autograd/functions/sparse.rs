@@ -20,6 +20,12 @@
 //!   a coalesced tensor of `self`'s sizes over `self.indices()` whose values
 //!   are the gradient (`indices`, `_sparse_coo_tensor_with_dims_and_tensors`
 //!   with `is_coalesced=True`).
+//! * SparseSoftmaxBackward0 / SparseLogSoftmaxBackward0
+//!   (`_sparse_softmax(self, dim, half_to_float)`, and log): one call of
+//!   `_sparse_softmax_backward_data(grad, result, dim, self)` (or the log
+//!   kernel) with the saved result and input.
+//! * SparseSumBackward0 (`_sparse_sum.dim(self, dim)`): one call of
+//!   `_sparse_sum_backward(grad, self, dim)`.
 
 use super::linalg::{MatrixLayout, mat2_grad};
 use super::{maybe_multiply, single};
@@ -295,5 +301,78 @@ impl BackwardFn for ValuesBackward0 {
 
     fn release_variables(&mut self) {
         self.this.iter_mut().for_each(SavedVariable::release);
+    }
+}
+
+/// `_sparse_softmax(self, dim, half_to_float)` (`log = false`) and
+/// `_sparse_log_softmax(...)` (`log = true`):
+/// `self: _sparse_(log_)softmax_backward_data(grad, result, dim, self)`.
+pub(crate) struct SparseSoftmaxBackward {
+    pub(crate) log: bool,
+    pub(crate) dim: i64,
+    pub(crate) input: Option<SavedVariable>,
+    pub(crate) result: Option<SavedVariable>,
+}
+
+impl BackwardFn for SparseSoftmaxBackward {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None]);
+        };
+        let input = unpack(ctx, &self.input)?;
+        let result = unpack(ctx, &self.result)?;
+        let op = if self.log {
+            "aten._sparse_log_softmax_backward_data.default"
+        } else {
+            "aten._sparse_softmax_backward_data.default"
+        };
+        Ok(vec![Some(call_tensor(
+            ctx,
+            op,
+            vec![g.into(), result.into(), IValue::Int(self.dim), input.into()],
+        )?)])
+    }
+
+    fn save_outputs(&mut self, outputs: &[Tensor]) {
+        if let Some(result) = outputs.first() {
+            self.result = Some(SavedVariable::output(result, 0));
+        }
+    }
+
+    fn release_variables(&mut self) {
+        self.input.iter_mut().for_each(SavedVariable::release);
+        self.result.iter_mut().for_each(SavedVariable::release);
+    }
+}
+
+/// `_sparse_sum.dim(self, dim)`: `self: _sparse_sum_backward(grad, self, dim)`.
+pub(crate) struct SparseSumBackward0 {
+    pub(crate) dim: Vec<i64>,
+    pub(crate) input: Option<SavedVariable>,
+}
+
+impl BackwardFn for SparseSumBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None]);
+        };
+        let input = unpack(ctx, &self.input)?;
+        Ok(vec![Some(call_tensor(
+            ctx,
+            "aten._sparse_sum_backward.default",
+            vec![g.into(), input.into(), IValue::IntList(self.dim.clone())],
+        )?)])
+    }
+
+    fn release_variables(&mut self) {
+        self.input.iter_mut().for_each(SavedVariable::release);
     }
 }

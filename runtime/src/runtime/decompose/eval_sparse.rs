@@ -1,7 +1,11 @@
 //! Sparse COO composites seen whole under `inference_mode`: building a
 //! sparse tensor from indices and values (with its size given or inferred
-//! from the largest index), `coalesce`, `torch.sparse.mm` (`_sparse_mm`)
-//! and the full `torch.sparse.sum` (`_sparse_sum`). Each runs the parts
+//! from the largest index), `coalesce`, `torch.sparse.mm` (`_sparse_mm`,
+//! either operand sparse)
+//! the full `torch.sparse.sum` (`_sparse_sum`), `torch.sparse.sum` over
+//! some dims with a dtype (`_sparse_sum.dim_dtype`) and
+//! `torch.sparse.softmax` / `log_softmax` (`_sparse_softmax.int`,
+//! `_sparse_log_softmax.int`). Each runs the parts
 //! ATen's composite runs — what a dispatch mode records of them outside
 //! inference mode — unrecorded.
 
@@ -21,6 +25,9 @@ pub(super) fn run(rt: &mut Runtime, a: &Bound<'_>) -> Option<Result<Vec<IValue>>
         "aten._sparse_mm.default" => sparse_mm(rt, a),
         "aten._sparse_sum.default" => sparse_sum(rt, a, None),
         "aten._sparse_sum.dtype" => a.value(1).cloned().and_then(|d| sparse_sum(rt, a, Some(d))),
+        "aten._sparse_sum.dim_dtype" => sparse_sum_dim_dtype(rt, a),
+        "aten._sparse_softmax.int" => softmax_int(rt, a, "aten._sparse_softmax.default"),
+        "aten._sparse_log_softmax.int" => softmax_int(rt, a, "aten._sparse_log_softmax.default"),
         _ => return None,
     })
 }
@@ -144,41 +151,65 @@ fn is_coalesced(rt: &mut Runtime, a: &Bound<'_>, x: &Tensor) -> Result<bool> {
     }
 }
 
-/// `_sparse_mm(sparse, dense)` (`torch.sparse.mm`): a zero result of the
-/// dense operand's options, `[sparse.size(-2), dense.size(-1)]`, then
-/// `_sparse_addmm(zeros, sparse, dense, beta=0)`. A strided first operand
-/// (ATen transposes all three) and two sparse ones (`_sparse_sparse_matmul`)
-/// are refused.
+/// `_sparse_mm(mat1, mat2)` (`torch.sparse.mm`). A sparse `mat1`: a zero
+/// result of the dense operand's options, `[mat1.size(-2),
+/// mat2.size(-1)]`, then `_sparse_addmm(zeros, mat1, mat2, beta=0)`. A
+/// strided `mat1` times a sparse `mat2`: the same through the transposes,
+/// `_sparse_addmm(zeros.t(), mat2.t(), mat1.t(), beta=0).t()` with zeros of
+/// `mat1`'s options (a column-major result). Two sparse operands
+/// (`_sparse_sparse_matmul`) are refused.
 fn sparse_mm(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
-    let (sparse, dense) = (a.tensor(0)?, a.tensor(1)?);
-    if !sparse.is_sparse() {
-        return Err(a.refuse("a strided first operand"));
-    }
-    if dense.is_sparse() {
+    let (mat1, mat2) = (a.tensor(0)?, a.tensor(1)?);
+    if mat1.is_sparse() && mat2.is_sparse() {
         return Err(a.refuse("two sparse operands (_sparse_sparse_matmul)"));
     }
-    let rows = sparse.shape().iter().rev().nth(1).copied().unwrap_or(1);
-    let cols = dense.shape().last().copied().unwrap_or(1);
+    let rows = mat1.shape().iter().rev().nth(1).copied().unwrap_or(1);
+    let cols = mat2.shape().last().copied().unwrap_or(1);
+    let like = if mat1.is_sparse() { mat2 } else { mat1 };
     let zeros = one(
         rt,
         "aten.zeros.default",
         vec![
             IValue::IntList(vec![rows, cols]),
-            IValue::Dtype(dense.dtype()),
+            IValue::Dtype(like.dtype()),
             IValue::Layout(Layout::Strided),
-            IValue::Device(dense.device()),
+            IValue::Device(like.device()),
         ],
     )?;
-    rt.dispatch(
+    if mat1.is_sparse() {
+        return rt.dispatch(
+            "aten._sparse_addmm.default",
+            vec![
+                zeros.into(),
+                mat1.into(),
+                mat2.into(),
+                IValue::Int(0),
+                IValue::Int(1),
+            ],
+        );
+    }
+    let swap = |rt: &mut Runtime, t: &Tensor| {
+        one(
+            rt,
+            "aten.transpose.int",
+            vec![t.into(), IValue::Int(-2), IValue::Int(-1)],
+        )
+    };
+    let zeros_t = swap(rt, &zeros)?;
+    let mat2_t = swap(rt, mat2)?;
+    let mat1_t = swap(rt, mat1)?;
+    let product = one(
+        rt,
         "aten._sparse_addmm.default",
         vec![
-            zeros.into(),
-            sparse.into(),
-            dense.into(),
+            zeros_t.into(),
+            mat2_t.into(),
+            mat1_t.into(),
             IValue::Int(0),
             IValue::Int(1),
         ],
-    )
+    )?;
+    Ok(vec![swap(rt, &product)?.into()])
 }
 
 /// `_sparse_sum(self[, dtype])` (`torch.sparse.sum` over every dimension):
@@ -198,6 +229,39 @@ fn sparse_sum(rt: &mut Runtime, a: &Bound<'_>, dtype: Option<IValue>) -> Result<
     let mut args = vec![values.into()];
     args.extend(dtype);
     rt.dispatch("aten.sum.default", args)
+}
+
+/// `self.to(dtype)` as the sparse composites convert: `self` itself when
+/// it already has the dtype; a conversion (`_to_copy` of a sparse tensor)
+/// is refused.
+fn same_dtype(a: &Bound<'_>, x: &Tensor, dtype: &IValue) -> Result<()> {
+    match dtype {
+        IValue::None => Ok(()),
+        IValue::Dtype(d) if *d == x.dtype() => Ok(()),
+        _ => Err(a.refuse("a sparse tensor converted to another dtype")),
+    }
+}
+
+/// `_sparse_sum.dim_dtype(self, dim, *, dtype)`:
+/// `_sparse_sum.dim(self.to(dtype), dim)`.
+fn sparse_sum_dim_dtype(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
+    let x = a.tensor(0)?;
+    same_dtype(a, x, a.value(2)?)?;
+    rt.dispatch(
+        "aten._sparse_sum.dim",
+        vec![x.into(), IValue::IntList(a.ints(1)?)],
+    )
+}
+
+/// `_sparse_softmax.int(self, dim, dtype)` (and log):
+/// `_sparse_softmax(self.to(dtype), dim, half_to_float=False)` on CPU.
+fn softmax_int(rt: &mut Runtime, a: &Bound<'_>, kernel: &str) -> Result<Vec<IValue>> {
+    let x = a.tensor(0)?;
+    same_dtype(a, x, a.value(2)?)?;
+    rt.dispatch(
+        kernel,
+        vec![x.into(), a.value(1)?.clone(), IValue::Bool(false)],
+    )
 }
 
 #[cfg(test)]
@@ -298,5 +362,71 @@ mod tests {
         // rows: 0 → 1·10; 1 → 2·1; 2 → 3·100 + 4·1
         assert_eq!(y.to_f64_vec().expect("values"), vec![10., 2., 304.]);
         assert_eq!(y.stride(), &[1, 1]);
+    }
+
+    #[test]
+    fn softmax_and_sum_overloads_with_a_dtype_run_their_kernels() {
+        let mut rt = runtime();
+        let x = with_duplicates(&mut rt);
+        let soft = call(
+            &mut rt,
+            "aten._sparse_softmax.int",
+            vec![(&x).into(), IValue::Int(-1), IValue::Dtype(DType::Float32)],
+        );
+        assert!(soft.is_sparse());
+        // Row 2 holds (2,0) = 3 + 4 and (2,2) = 3: softmax over its entries.
+        let rows = call(
+            &mut rt,
+            "aten._sparse_sum.dim_dtype",
+            vec![
+                (&soft).into(),
+                IValue::IntList(vec![1]),
+                IValue::Dtype(DType::Float32),
+            ],
+        );
+        let dense = call(&mut rt, "aten.to_dense.default", vec![(&rows).into()]);
+        for total in dense.to_f64_vec().expect("sums") {
+            assert!((total - 1.0).abs() < 1e-6);
+        }
+        let log = call(
+            &mut rt,
+            "aten._sparse_log_softmax.int",
+            vec![(&x).into(), IValue::Int(0), IValue::None],
+        );
+        assert!(log.is_sparse());
+        let err = try_call_on(
+            &mut rt,
+            "aten._sparse_softmax.int",
+            vec![(&x).into(), IValue::Int(1), IValue::Dtype(DType::Float64)],
+        )
+        .expect_err("conversion");
+        assert!(err.is_capability_gap());
+    }
+
+    #[test]
+    fn sparse_mm_of_a_strided_first_operand_is_column_major() {
+        // torch 2.15: [[1, 10, 100]] @ the sample = [[302, 1, 0]] with
+        // strides (1, 1) for one row; two rows give strides (1, 2).
+        let mut rt = runtime();
+        let x = with_duplicates(&mut rt);
+        let dense = tensor(&[2, 3], DType::Float32, &[1., 10., 100., 0., 1., 0.]);
+        let y = call(
+            &mut rt,
+            "aten._sparse_mm.default",
+            vec![(&dense).into(), (&x).into()],
+        );
+        // (0,1)=1, (1,0)=2, (2,2)=3, (2,0)=4
+        assert_eq!(
+            y.to_f64_vec().expect("values"),
+            vec![20. + 400., 1., 300., 2., 0., 0.]
+        );
+        assert_eq!(y.stride(), &[1, 2]);
+        let err = try_call_on(
+            &mut rt,
+            "aten._sparse_mm.default",
+            vec![(&x).into(), (&x).into()],
+        )
+        .expect_err("sparse @ sparse");
+        assert!(err.is_capability_gap());
     }
 }
