@@ -12,6 +12,7 @@ mod conversion;
 mod eval_aliases;
 mod eval_chains;
 mod eval_composites;
+mod eval_dropout;
 mod eval_embedding;
 mod eval_fft;
 mod eval_layers;
