@@ -459,8 +459,8 @@ fn hfftn(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
 }
 
 /// `fft_ihfftn` (and `ihfft2`): a one-sided `_fft_r2c` over the last
-/// dimension; alone, its conjugate view; else `_conj_physical` and a
-/// forward `_fft_c2c` over the others.
+/// dimension; alone, its conjugate view; else `_conj_physical` and an
+/// inverse `_fft_c2c` over the others.
 fn ihfftn(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
     let x = a.tensor(0)?;
     let (dims, shape) = shape_and_dims(a, x)?;
@@ -491,7 +491,7 @@ fn ihfftn(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
             tmp.into(),
             list(leading),
             IValue::Int(norm),
-            IValue::Bool(true),
+            IValue::Bool(false),
         ],
     )
 }
