@@ -167,6 +167,7 @@ impl Default for ReplayOptions {
 /// `same-padding-extra-before`,
 /// `label-smoothing-drops-uniform`, `quantile-rounds-above-down`,
 /// `margin-ranking-drops-margin`, `ctc-loss-keeps-infinity`, `kron-factors-swapped`,
+/// `fft-norm-wrong-side`, `complex-pad-drops-imag`, `dropout-mask-inverted`,
 /// `matrix-norm-nuc-as-spectral`, `stft-window-unshifted`,
 /// `pdist-grad-one-sided`, `cross-sign-flipped`, `digamma-off-by-one-shift`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
 /// `attention-reduced-as-float`, `qr-sign-flipped`, `solve-triangular-right-transposed`,
@@ -340,6 +341,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "ctc-loss-keeps-infinity" => faults.ctc_loss_keeps_infinity = true,
             None if spec == "kron-factors-swapped" => faults.kron_factors_swapped = true,
+            None if spec == "fft-norm-wrong-side" => faults.fft_norm_wrong_side = true,
+            None if spec == "complex-pad-drops-imag" => faults.complex_pad_drops_imag = true,
+            None if spec == "dropout-mask-inverted" => faults.dropout_mask_inverted = true,
             None if spec == "matrix-norm-nuc-as-spectral" => {
                 faults.matrix_norm_nuc_as_spectral = true;
             }

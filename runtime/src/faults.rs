@@ -538,6 +538,20 @@ pub struct Faults {
     /// blocks of `other` scaled by `self`'s entries. Breaks every `kron`
     /// of two different factors.
     pub kron_factors_swapped: bool,
+    /// A `torch.fft` transform seen whole under `inference_mode` applies
+    /// the normalisation NumPy's `norm` names for the other direction
+    /// (fft-norm-wrong-side): `"backward"` scales the forward transform by
+    /// `1/n` and leaves the inverse unscaled, `"forward"` the other way
+    /// round. Breaks every such transform whose `norm` is not `"ortho"`.
+    pub fft_norm_wrong_side: bool,
+    /// `constant_pad_nd` of a complex tensor copies only the real parts
+    /// (complex-pad-drops-imag): every copied element's imaginary part
+    /// becomes zero. Breaks every complex pad, e.g. `fft.ifftn(x, s=...)`.
+    pub complex_pad_drops_imag: bool,
+    /// The dropout family seen whole under `inference_mode` in training
+    /// mode keeps the elements PyTorch dropped and drops the ones it kept
+    /// (dropout-mask-inverted). Breaks every Monte-Carlo dropout pass.
+    pub dropout_mask_inverted: bool,
     /// `linalg.matrix_norm(ord="nuc")` seen whole under `inference_mode`
     /// takes the largest singular value instead of their sum
     /// (matrix-norm-nuc-as-spectral). Breaks every nuclear norm of a

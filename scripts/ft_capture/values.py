@@ -52,6 +52,17 @@ RANDOM_OPS = frozenset(
         "binomial",
         "rrelu_with_noise",
         "rrelu_with_noise_",
+        # The dropout family and rrelu seen whole (inside inference_mode): their
+        # results carry the masks and slopes drawn inside the composite.
+        "dropout_",
+        "alpha_dropout",
+        "alpha_dropout_",
+        "feature_dropout",
+        "feature_dropout_",
+        "feature_alpha_dropout",
+        "feature_alpha_dropout_",
+        "rrelu",
+        "rrelu_",
     }
 )
 # The arguments that make up a TensorOptions in an operator schema.

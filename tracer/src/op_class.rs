@@ -60,6 +60,17 @@ pub const RANDOM_OPS: &[&str] = &[
     // Its result carries the slopes drawn for non-positive elements.
     "rrelu_with_noise",
     "rrelu_with_noise_",
+    // The dropout family and rrelu seen whole (inside inference_mode): their
+    // results carry the masks and slopes drawn inside the composite.
+    "dropout_",
+    "alpha_dropout",
+    "alpha_dropout_",
+    "feature_dropout",
+    "feature_dropout_",
+    "feature_alpha_dropout",
+    "feature_alpha_dropout_",
+    "rrelu",
+    "rrelu_",
 ];
 
 /// `aten.uniform_.default` → `uniform_` (every overload shares its base name).

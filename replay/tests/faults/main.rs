@@ -76,6 +76,8 @@ mod inference_eval_layers;
 mod inference_eval_metrics;
 mod inference_eval_report;
 mod inference_eval_sequence;
+mod inference_eval_spectral;
+mod inference_mc_dropout;
 mod inplace_scans_stick_breaking;
 mod int64_segments;
 mod integer_hashing;

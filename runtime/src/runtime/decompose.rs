@@ -12,7 +12,9 @@ mod conversion;
 mod eval_aliases;
 mod eval_chains;
 mod eval_composites;
+mod eval_dropout;
 mod eval_embedding;
+mod eval_fft;
 mod eval_layers;
 mod eval_metrics;
 mod eval_rnn;
@@ -170,6 +172,7 @@ pub(super) fn run(rt: &mut Runtime, entry: &OpEntry, args: &[IValue]) -> Result<
             .or_else(|| eval_rnn::run(rt, &a))
             .or_else(|| eval_sparse::run(rt, &a))
             .or_else(|| eval_spectral::run(rt, &a))
+            .or_else(|| eval_fft::run(rt, &a))
             .or_else(|| eval_chains::run(rt, &a))
             .or_else(|| eval_composites::run(rt, &a))
             .or_else(|| eval_aliases::run(rt, &a))

@@ -37,6 +37,11 @@ impl Runtime {
         plan: &Plan,
         args: &[IValue],
     ) -> Result<Vec<IValue>> {
+        // The Conjugate fallback comes first (observed in torch 2.15: a
+        // conjugate view given to `fft_hfft` is cloned, the clone recorded,
+        // before the mode sees the composite); views pass through.
+        let materialized = self.materialize_conjugates(entry, args)?;
+        let args = materialized.as_deref().unwrap_or(args);
         let metas = self.tracer.as_mut().map(|tracer| {
             tracer.introduce_unseen(args.iter().flat_map(IValue::tensors));
             args.iter()

@@ -133,6 +133,8 @@ const COMPLEX_READY: &[&str] = &[
     "aten.tril_.default",
     "aten.triu_.default",
     "aten._unsafe_view.default",
+    // copies whole elements, pads with a complex constant (`kernels/nn/pad.rs`)
+    "aten.constant_pad_nd.default",
     // in-place view operators restride the tensor (geometry only), as
     // `torch.stft` of one 1-d signal squeezes its complex result with
     // `squeeze_(0)`

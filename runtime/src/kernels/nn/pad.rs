@@ -265,16 +265,49 @@ fn pad_backward(
     })
 }
 
-/// `constant_pad_nd(self, pad, value=0)`.
+/// `constant_pad_nd(self, pad, value=0)`. A complex input keeps both
+/// parts of every element it copies; the padding is `value` with a zero
+/// imaginary part (or a Python complex `value`'s two parts).
 pub(crate) fn constant_pad_nd(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    let out = pad_forward(
-        ctx,
-        a.tensor(0)?,
-        Mode::Constant,
-        &a.int_list(1)?,
-        a.scalar(2)?,
-    )?;
+    let x = a.tensor(0)?;
+    let pad = a.int_list(1)?;
+    if x.dtype().is_complex() {
+        let value = match a.values.get(2) {
+            Some(IValue::Complex(re, im)) => [*re, *im],
+            None => [0.0, 0.0],
+            _ => [a.scalar(2)?, 0.0],
+        };
+        return Ok(vec![pad_complex(ctx, x, &pad, value)?.into()]);
+    }
+    let out = pad_forward(ctx, x, Mode::Constant, &pad, a.scalar(2)?)?;
     Ok(vec![out.into()])
+}
+
+/// A constant pad of a complex tensor: each output element's two parts
+/// read together from the input's (conjugate-resolved) parts. The fault
+/// `complex-pad-drops-imag` zeroes the imaginary parts it copies.
+fn pad_complex(ctx: &KernelCtx<'_>, x: &Tensor, pad: &[i64], value: [f64; 2]) -> Result<Tensor> {
+    ctx.check(x, "self")?;
+    let p = plan(ctx.op, Mode::Constant, x.shape(), pad)?;
+    let crop = pad.iter().all(|&q| q <= 0);
+    let strides = if crop && !ctx.faults.contiguous_pad_crop {
+        cropped_strides(&p.out_shape, x.stride())
+    } else {
+        strides_like(&p.out_shape, is_channels_last(x))
+    };
+    let drop_imag = ctx.faults.complex_pad_drops_imag;
+    ctx.output(&p.out_shape, &strides, x.dtype(), || {
+        let parts = x.read_f64(ctx.op)?;
+        let mut out = Vec::with_capacity(2 * p.out_shape.iter().product::<i64>().max(0) as usize);
+        for s in p.sources(x.shape()) {
+            let element = s
+                .and_then(|i| Some([*parts.get(2 * i)?, *parts.get(2 * i + 1)?]))
+                .map(|[re, im]| [re, if drop_imag { 0.0 } else { im }])
+                .unwrap_or(value);
+            out.extend(element);
+        }
+        Ok(out)
+    })
 }
 
 /// The mirror mode of the reflection operators (the edge repeated under

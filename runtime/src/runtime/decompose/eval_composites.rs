@@ -55,7 +55,7 @@ pub(super) fn run(rt: &mut Runtime, a: &Bound<'_>) -> Option<Result<Vec<IValue>>
         | "aten.feature_dropout.default"
         | "aten.feature_dropout_.default"
         | "aten.feature_alpha_dropout.default"
-        | "aten.feature_alpha_dropout_.default" => dropout(rt, a),
+        | "aten.feature_alpha_dropout_.default" => super::eval_dropout::dropout(rt, a),
         "aten.meshgrid.default" => meshgrid(rt, a, "ij"),
         "aten.meshgrid.indexing" => match a.value(1) {
             Ok(IValue::Str(indexing)) => meshgrid(rt, a, &indexing.clone()),
@@ -471,37 +471,6 @@ fn ndtr(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
     let erf = one(rt, "aten.erf.default", vec![scaled.into()])?;
     let shifted = one(rt, "aten.add.Scalar", vec![erf.into(), IValue::Int(1)])?;
     rt.dispatch("aten.mul.Scalar", vec![shifted.into(), IValue::Float(0.5)])
-}
-
-/// The dropout family seen whole: out of `[0, 1]` refused with PyTorch's
-/// message; in evaluation, at `p = 0` or on an empty tensor the input
-/// itself (the in-place forms too); at `p = 1` in training the input
-/// times zero (in place for the in-place forms); in training with
-/// `0 < p < 1` refused, since the mask the composite draws is never
-/// recorded.
-fn dropout(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
-    let x = a.tensor(0)?;
-    let (p, train) = (a.float(1)?, a.flag(2)?);
-    if !(0.0..=1.0).contains(&p) {
-        return Err(fail(
-            a,
-            format!("dropout probability has to be between 0 and 1, but got {p}"),
-        ));
-    }
-    if p == 0.0 || !train || x.numel() == 0 {
-        return Ok(vec![x.into()]);
-    }
-    if p == 1.0 {
-        let op = if a.op.ends_with("_.default") {
-            "aten.mul_.Tensor"
-        } else {
-            "aten.mul.Tensor"
-        };
-        return rt.dispatch(op, vec![x.into(), IValue::Int(0)]);
-    }
-    Err(a.refuse(
-        "dropout in training seen whole (0 < p < 1: the random mask drawn inside the composite is not recorded)",
-    ))
 }
 
 // -- grids and splits -----------------------------------------------------------
@@ -1215,14 +1184,8 @@ mod tests {
     }
 
     #[test]
-    fn dropout_in_training_is_refused_and_in_evaluation_is_the_input() {
+    fn dropout_in_evaluation_is_the_input() {
         let x = tensor(&[2], DType::Float32, &[1.0, 2.0]);
-        let err = run(
-            "aten.alpha_dropout.default",
-            vec![(&x).into(), IValue::Float(0.5), IValue::Bool(true)],
-        )
-        .expect_err("refused");
-        assert!(err.to_string().contains("not recorded"), "{err}");
         let out = call(
             "aten.feature_alpha_dropout_.default",
             vec![(&x).into(), IValue::Float(0.5), IValue::Bool(false)],
