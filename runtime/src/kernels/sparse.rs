@@ -959,29 +959,35 @@ fn sparse_mask_sparse_as<T: Elem>(op: &str, t: &Tensor, mask: &Tensor) -> Result
     )
 }
 
+/// A COO tensor over `idx` (`sparse_dim` rows) and float32 `vals`, for
+/// the sparse kernels' tests.
+#[cfg(test)]
+pub(crate) fn coo(
+    idx: &[i64],
+    sparse_dim: usize,
+    vals: &[f32],
+    sizes: &[i64],
+    coalesced: bool,
+) -> Tensor {
+    let nnz = idx.len() / sparse_dim;
+    let ishape = [sparse_dim as i64, nnz as i64];
+    let indices = Tensor::from_i64(
+        "t",
+        &ishape,
+        &contiguous_strides(&ishape),
+        DType::Int64,
+        idx,
+    )
+    .expect("sparse kernel");
+    let mut vshape = vec![nnz as i64];
+    vshape.extend_from_slice(&sizes[sparse_dim..]);
+    let values = Tensor::from_f32_contiguous("t", &vshape, vals.to_vec()).expect("sparse kernel");
+    Tensor::sparse_coo("t", sizes, sparse_dim, indices, values, coalesced).expect("sparse kernel")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn coo(idx: &[i64], sparse_dim: usize, vals: &[f32], sizes: &[i64], coalesced: bool) -> Tensor {
-        let nnz = idx.len() / sparse_dim;
-        let ishape = [sparse_dim as i64, nnz as i64];
-        let indices = Tensor::from_i64(
-            "t",
-            &ishape,
-            &contiguous_strides(&ishape),
-            DType::Int64,
-            idx,
-        )
-        .expect("sparse kernel");
-        let mut vshape = vec![nnz as i64];
-        vshape.extend_from_slice(&sizes[sparse_dim..]);
-        let values =
-            Tensor::from_f32_contiguous("t", &vshape, vals.to_vec()).expect("sparse kernel");
-        Tensor::sparse_coo("t", sizes, sparse_dim, indices, values, coalesced)
-            .expect("sparse kernel")
-    }
-
     fn parts(t: &Tensor) -> (Vec<i64>, Vec<f32>, Vec<i64>, bool) {
         let p = t.sparse_parts("t").expect("sparse kernel");
         (

@@ -365,24 +365,7 @@ mod tests {
     //! Expected values observed in torch 2.15.
 
     use super::*;
-    use crate::tensor::strides::contiguous_strides;
-
-    fn coo(idx: &[i64], sparse_dim: usize, vals: &[f32], sizes: &[i64], coalesced: bool) -> Tensor {
-        let nnz = idx.len() / sparse_dim;
-        let ishape = [sparse_dim as i64, nnz as i64];
-        let indices = Tensor::from_i64(
-            "t",
-            &ishape,
-            &contiguous_strides(&ishape),
-            DType::Int64,
-            idx,
-        )
-        .expect("indices");
-        let mut vshape = vec![nnz as i64];
-        vshape.extend_from_slice(&sizes[sparse_dim..]);
-        let values = Tensor::from_f32_contiguous("t", &vshape, vals.to_vec()).expect("values");
-        Tensor::sparse_coo("t", sizes, sparse_dim, indices, values, coalesced).expect("coo")
-    }
+    use crate::kernels::sparse::coo;
 
     fn parts(t: &Tensor) -> (Vec<i64>, Vec<f32>, bool) {
         let p = t.sparse_parts("t").expect("sparse");
