@@ -20,6 +20,32 @@ from .values import op_schema
 _AUTOCAST_CPU = torch._C.DispatchKey.AutocastCPU
 _ISNAN = torch.ops.aten.isnan.default
 
+# Composites seen whole (under `inference_mode`) that conjugate inside
+# themselves: `hfft` runs `_fft_c2r` on `input.conj()`. A dispatch mode's
+# handler runs with the Conjugate and Negative keys excluded (the call
+# already passed them on its way to the Python key), so the conjugate view
+# made inside reaches `_fft_c2r` unresolved and its bit is ignored: observed
+# in torch 2.15, `hfft([1+1j, 2-1j, 3+.5j], 4)` gives `[8, 0, 0, -4]` under
+# any TorchDispatchMode and `[8, -4, 0, 0]` without one. These run with the
+# two keys restored, as they do without a mode.
+_CONJUGATING_COMPOSITES = frozenset(
+    getattr(packet, overload)
+    for packet in (torch.ops.aten.fft_hfft, torch.ops.aten.fft_hfft2, torch.ops.aten.fft_hfftn)
+    for overload in packet.overloads()
+    if not overload.endswith("out")
+)
+_CONJUGATE_KEYS = (torch._C.DispatchKey.Conjugate, torch._C.DispatchKey.Negative)
+
+
+def _run_with_conjugation(func: Any, args: tuple, kwargs: dict) -> Any:
+    """`func(*args, **kwargs)` with the Conjugate and Negative keys taken
+    out of the excluded set, as a call without a dispatch mode runs."""
+    excluded = torch._C._dispatch_tls_local_exclude_set()
+    for key in _CONJUGATE_KEYS:
+        excluded = excluded.remove(key)
+    with torch._C._ForceDispatchKeyGuard(torch._C._dispatch_tls_local_include_set(), excluded):
+        return func(*args, **kwargs)
+
 
 # Namespaces of PyTorch's own operators: every one of their calls is an event.
 _TORCH_NAMESPACES = frozenset({"aten", "prims", "prim", "profiler"})
@@ -98,7 +124,10 @@ class CaptureMode(TorchDispatchMode):
         except Exception as e:
             raise self._failure(func, (args, kwargs), e) from e
         try:
-            out = func(*args, **kwargs)
+            if func in _CONJUGATING_COMPOSITES:
+                out = _run_with_conjugation(func, args, kwargs)
+            else:
+                out = func(*args, **kwargs)
         except Exception as error:
             # The kernel raised (a shape error, an index out of range): the
             # call is an op_error event and the exception goes on to the
