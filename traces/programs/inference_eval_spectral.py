@@ -114,3 +114,11 @@ with torch.inference_mode():
     im = torch.fft.fft(sig, norm="forward").imag
     cp = torch.nn.functional.pad(torch.fft.fft(sig), (1, 2), value=0.0)
 print('signal',float(snr.mean()), float(err), padded.shape, padc.shape, power.shape, float(ph.sum()), float(re.sum()), float(im.sum()), cp.shape)
+with torch.inference_mode():
+    # Hermitian-symmetric spectra back to real signals: hfft transforms the
+    # conjugate of its input.
+    half_spec = torch.fft.rfft(sig, norm="forward")
+    herm = torch.fft.hfft(half_spec, n=32)
+    herm2 = torch.fft.hfft2(torch.randn(3, 5, dtype=torch.cfloat), s=(3, 8))
+    hermn = torch.fft.hfftn(torch.randn(2, 3, 4, dtype=torch.cfloat), dim=(0, 2), norm="ortho")
+print('hermitian', float(herm.sum()), float(herm2.abs().sum()), float(hermn.sum()), herm2.shape, hermn.shape)
