@@ -214,6 +214,16 @@ impl Bound<'_> {
         }
     }
 
+    /// An optional int; an argument the caller left out is its schema
+    /// default, `None`.
+    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        match self.args.get(i) {
+            None | Some(IValue::None) => Ok(None),
+            Some(IValue::Int(n)) => Ok(Some(*n)),
+            _ => Err(self.refuse(&format!("argument {i} that is not an int"))),
+        }
+    }
+
     fn float(&self, i: usize) -> Result<f64> {
         match self.value(i)? {
             IValue::Float(x) => Ok(*x),

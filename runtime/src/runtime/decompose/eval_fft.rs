@@ -156,14 +156,6 @@ fn conj(rt: &mut Runtime, x: Tensor) -> Result<Tensor> {
     one(rt, "aten._conj.default", vec![x.into()])
 }
 
-fn opt_n(a: &Bound<'_>, i: usize) -> Result<Option<i64>> {
-    match a.value(i)? {
-        IValue::None => Ok(None),
-        IValue::Int(n) => Ok(Some(*n)),
-        _ => Err(a.refuse(&format!("argument {i} that is not an int"))),
-    }
-}
-
 fn check_points(a: &Bound<'_>, n: i64) -> Result<()> {
     if n < 1 {
         return Err(fail(
@@ -182,7 +174,7 @@ fn list(ds: &[usize]) -> IValue {
 /// norm)`.
 fn one_dim(rt: &mut Runtime, a: &Bound<'_>, kind: Kind, forward: bool) -> Result<Vec<IValue>> {
     let x = a.tensor(0)?;
-    let n = opt_n(a, 1)?;
+    let n = a.opt_int(1)?;
     let norm_arg = a.value(3)?.clone();
     let name =
         a.op.trim_start_matches("aten.fft_")
@@ -193,7 +185,7 @@ fn one_dim(rt: &mut Runtime, a: &Bound<'_>, kind: Kind, forward: bool) -> Result
             let d = wrap(a, a.int(2)?, x.dim())?;
             let n = n.unwrap_or(x.shape().get(d).copied().unwrap_or(1));
             check_points(a, n)?;
-            let input = match opt_n(a, 1)? {
+            let input = match a.opt_int(1)? {
                 Some(_) => resize(rt, x.clone(), &[d], &[n])?,
                 None => x.clone(),
             };
@@ -222,7 +214,7 @@ fn one_dim(rt: &mut Runtime, a: &Bound<'_>, kind: Kind, forward: bool) -> Result
             let d = wrap(a, a.int(2)?, input.dim())?;
             let n = n.unwrap_or(input.shape().get(d).copied().unwrap_or(1));
             check_points(a, n)?;
-            let input = match opt_n(a, 1)? {
+            let input = match a.opt_int(1)? {
                 Some(_) => resize(rt, input, &[d], &[n])?,
                 None => input,
             };
@@ -246,7 +238,7 @@ fn one_dim(rt: &mut Runtime, a: &Bound<'_>, kind: Kind, forward: bool) -> Result
             let have = input.shape().get(d).copied().unwrap_or(1);
             let n = n.unwrap_or(2 * (have - 1));
             check_points(a, n)?;
-            let mut input = match opt_n(a, 1)? {
+            let mut input = match a.opt_int(1)? {
                 Some(_) => resize(rt, input, &[d], &[n / 2 + 1])?,
                 None => input,
             };

@@ -41,14 +41,6 @@ struct StftArgs {
 
 // Arguments the caller left out take their schema default (`None`).
 
-fn opt_int(a: &Bound<'_>, i: usize) -> Result<Option<i64>> {
-    match a.args.get(i) {
-        None | Some(IValue::None) => Ok(None),
-        Some(IValue::Int(n)) => Ok(Some(*n)),
-        _ => Err(a.refuse(&format!("argument {i} that is not an int"))),
-    }
-}
-
 fn opt_bool(a: &Bound<'_>, i: usize) -> Result<Option<bool>> {
     match a.args.get(i) {
         None | Some(IValue::None) => Ok(None),
@@ -89,8 +81,8 @@ fn stft_args(a: &Bound<'_>, with_center: bool) -> Result<StftArgs> {
     }
     Ok(StftArgs {
         n_fft: a.int(1)?,
-        hop: opt_int(a, 2)?,
-        win_length: opt_int(a, 3)?,
+        hop: a.opt_int(2)?,
+        win_length: a.opt_int(3)?,
         window: opt_tensor(a, 4)?,
         center,
         normalized: opt_bool(a, 5 + shift)?.unwrap_or(false),
@@ -287,13 +279,13 @@ fn center_pad(rt: &mut Runtime, x: &Tensor, p: i64, mode: &str) -> Result<Tensor
 fn istft(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
     let x = a.tensor(0)?.clone();
     let n_fft = a.int(1)?;
-    let hop = opt_int(a, 2)?.unwrap_or(n_fft >> 2);
-    let win_length = opt_int(a, 3)?.unwrap_or(n_fft);
+    let hop = a.opt_int(2)?.unwrap_or(n_fft >> 2);
+    let win_length = a.opt_int(3)?.unwrap_or(n_fft);
     let window = opt_tensor(a, 4)?;
     let center = opt_bool(a, 5)?.unwrap_or(true);
     let normalized = opt_bool(a, 6)?.unwrap_or(false);
     let onesided = opt_bool(a, 7)?;
-    let length = opt_int(a, 8)?;
+    let length = a.opt_int(8)?;
     let return_complex = opt_bool(a, 9)?.unwrap_or(false);
     if !x.dtype().is_complex() {
         return Err(fail(
