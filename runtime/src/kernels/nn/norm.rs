@@ -528,6 +528,17 @@ fn channel_of(shape: &[i64], channels: usize) -> impl Fn(usize) -> usize {
     move |i| (i / inner.max(1)) % channels.max(1)
 }
 
+/// Per-channel mean of a logical-order buffer (summed in double).
+fn channel_means(xs: &[f64], shape: &[i64], channels: usize, count: usize) -> Vec<f64> {
+    let ch = channel_of(shape, channels);
+    let mut mean = vec![0f64; channels];
+    for (i, v) in xs.iter().enumerate() {
+        mean[ch(i)] += v;
+    }
+    mean.iter_mut().for_each(|m| *m /= count as f64);
+    mean
+}
+
 /// Per-channel mean and biased variance of a logical-order buffer.
 fn channel_moments(
     xs: &[f64],
@@ -536,11 +547,7 @@ fn channel_moments(
     count: usize,
 ) -> (Vec<f64>, Vec<f64>) {
     let ch = channel_of(shape, channels);
-    let mut mean = vec![0f64; channels];
-    for (i, v) in xs.iter().enumerate() {
-        mean[ch(i)] += v;
-    }
-    mean.iter_mut().for_each(|m| *m /= count as f64);
+    let mean = channel_means(xs, shape, channels, count);
     let mut var = vec![0f64; channels];
     for (i, v) in xs.iter().enumerate() {
         let d = v - mean[ch(i)];
@@ -734,11 +741,10 @@ fn reduced_statistics(
     // integer to the reduced type first; float32 divides as is.
     let per = |sum: f64, n: usize| stat(sum / round_to(sdtype, n as f64));
     let ch = channel_of(shape, channels);
-    let mut sum = vec![0f64; channels];
-    for (i, &x) in xs.iter().enumerate() {
-        sum[ch(i)] += x;
-    }
-    let mean32: Vec<f64> = sum.iter().map(|&s| single(s / count as f64)).collect();
+    let mean32: Vec<f64> = channel_means(xs, shape, channels, count)
+        .into_iter()
+        .map(single)
+        .collect();
     let mut squares = vec![0f64; channels];
     for (i, &x) in xs.iter().enumerate() {
         let d = single(x - mean32[ch(i)]);
