@@ -702,6 +702,12 @@ pub struct Faults {
     /// dtype before normalising. Breaks the outputs of every channel whose
     /// mean is large against its spread.
     pub reduced_batch_norm_exact_stats: bool,
+    /// A training batch norm blends its running statistics in double and
+    /// rounds once, where PyTorch computes in the statistics' own type
+    /// (float32 products and sums round to float, bfloat16 ones to
+    /// bfloat16). Breaks `running_mean`/`running_var`
+    /// by an ulp, and every evaluation that normalises with them.
+    pub running_stats_blend_in_double: bool,
     /// `view.dtype` between a float and an integer dtype converts the
     /// values instead of reinterpreting their bit patterns. Breaks every
     /// bit-level utility that reads a float's representation.

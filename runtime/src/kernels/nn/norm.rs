@@ -12,12 +12,17 @@
 //! `running_var` in place inside the kernel, without a version bump (the
 //! schema has no `(a!)`); `running_var` takes the unbiased batch variance.
 //!
-//! Statistics are float32 when a float16/bfloat16 input comes with float32
-//! parameters (mixed precision), else the input's dtype. Layer norm results
+//! Saved statistics are float32 when a float16/bfloat16 input comes with
+//! float32 parameters (mixed precision), else the input's dtype; how each
+//! type computes them and the running statistics is in `batch_stats`. Layer norm results
 //! are contiguous; batch norm results keep a channels-last input's layout.
 
 use super::super::Kernel;
 use super::super::KernelCtx;
+use super::batch_stats::{
+    BatchStatistics, RunningBlend, channel_of, double_statistics, float_statistics,
+    reduced_statistics,
+};
 use super::common::{bool_list, is_reduced_float, opt_tensor, round_to};
 use super::moments::{Lanes, rowwise_moments};
 use crate::dispatch::args::Args;
@@ -522,41 +527,6 @@ fn channel_geometry(op: &str, x: &Tensor) -> Result<(usize, usize)> {
     }
 }
 
-/// Channel index of each element of a logical-order `(N, C, *)` buffer.
-fn channel_of(shape: &[i64], channels: usize) -> impl Fn(usize) -> usize {
-    let inner: usize = shape.iter().skip(2).map(|&d| d.max(0) as usize).product();
-    move |i| (i / inner.max(1)) % channels.max(1)
-}
-
-/// Per-channel mean of a logical-order buffer (summed in double).
-fn channel_means(xs: &[f64], shape: &[i64], channels: usize, count: usize) -> Vec<f64> {
-    let ch = channel_of(shape, channels);
-    let mut mean = vec![0f64; channels];
-    for (i, v) in xs.iter().enumerate() {
-        mean[ch(i)] += v;
-    }
-    mean.iter_mut().for_each(|m| *m /= count as f64);
-    mean
-}
-
-/// Per-channel mean and biased variance of a logical-order buffer.
-fn channel_moments(
-    xs: &[f64],
-    shape: &[i64],
-    channels: usize,
-    count: usize,
-) -> (Vec<f64>, Vec<f64>) {
-    let ch = channel_of(shape, channels);
-    let mean = channel_means(xs, shape, channels, count);
-    let mut var = vec![0f64; channels];
-    for (i, v) in xs.iter().enumerate() {
-        let d = v - mean[ch(i)];
-        var[ch(i)] += d * d;
-    }
-    var.iter_mut().for_each(|v| *v /= count as f64);
-    (mean, var)
-}
-
 /// The batch norm forward shared by the three overloads.
 #[allow(clippy::too_many_arguments)]
 fn batch_norm_forward(
@@ -586,20 +556,23 @@ fn batch_norm_forward(
         let w = param_values(ctx.op, weight, channels, 1.0)?;
         let b = param_values(ctx.op, bias, channels, 0.0)?;
         let element = Element::of(x.dtype());
-        let reduced = is_reduced_float(x.dtype()) && !ctx.faults.reduced_batch_norm_exact_stats;
-        let (mean, invstd) = if training && reduced {
-            let stats = reduced_statistics(&xs, &shape, channels, sdtype, eps);
-            update_running(ctx, running, &stats.mean, &stats.unbiased_var, momentum)?;
-            (stats.mean, stats.invstd)
-        } else if training {
-            let (mean, var) = channel_moments(&xs, &shape, channels, count);
-            let unbiased = count as f64 / (count.max(2) - 1) as f64;
-            let unbiased_var: Vec<f64> = var.iter().map(|v| v * unbiased).collect();
-            update_running(ctx, running, &mean, &unbiased_var, momentum)?;
-            let invstd: Vec<f64> = var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
-            match element {
-                Some(Element::Float) => float_statistics(&xs, &shape, &mean, eps),
-                _ => (mean, invstd),
+        let exact_reduced = ctx.faults.reduced_batch_norm_exact_stats;
+        let (mean, invstd) = if training {
+            let stats = match x.dtype() {
+                DType::Float64 => double_statistics(&xs, &shape, channels, eps),
+                DType::Float32 => float_statistics(&xs, &shape, channels, eps),
+                _ if exact_reduced => double_statistics(&xs, &shape, channels, eps),
+                // float16 parameters take float32 statistics, rounded.
+                DType::Float16 => reduced_statistics(&xs, &shape, channels, DType::Float32, eps),
+                _ => reduced_statistics(&xs, &shape, channels, sdtype, eps),
+            };
+            update_running(ctx, running, &stats, count, momentum)?;
+            if exact_reduced {
+                (stats.mean, stats.invstd)
+            } else {
+                // The output normalises with the statistics as saved.
+                let saved = |v: Vec<f64>| v.into_iter().map(|s| round_to(sdtype, s)).collect();
+                (saved(stats.mean), saved(stats.invstd))
             }
         } else {
             let mean = param_values(ctx.op, running_mean, channels, 0.0)?;
@@ -622,7 +595,7 @@ fn batch_norm_forward(
                 let c = ch(i);
                 match element {
                     Some(e) => e.affine(v, (mean[c], invstd[c]), (w[c], b[c])),
-                    None if training && reduced => {
+                    None if training && !exact_reduced => {
                         Element::Float.affine(v, (mean[c], invstd[c]), (w[c], b[c]))
                     }
                     None => (v - mean[c]) * invstd[c] * w[c] + b[c],
@@ -644,9 +617,10 @@ fn batch_norm_forward(
     Ok(vec![out.into(), save_mean.into(), save_invstd.into()])
 }
 
-/// The element types whose batch norm output follows PyTorch's CPU
-/// arithmetic exactly (float16 and bfloat16 compute in float32 and round
-/// once, which the double computation approximates within their tolerance).
+/// The arithmetic of a batch norm output element: float32's (which
+/// float16 and bfloat16 inputs also use in training, from their saved
+/// statistics) or double's. In evaluation a reduced input is normalised in
+/// double and rounded once, within its tolerance.
 #[derive(Clone, Copy)]
 enum Element {
     Float,
@@ -685,106 +659,39 @@ impl Element {
     }
 }
 
-/// A float32 batch's saved statistics as PyTorch's CPU kernel computes
-/// them: the mean from a double sum, rounded to float; the variance from
-/// float squares of `x − mean` (with the float mean) summed in double,
-/// rounded to float and divided by the count in float; `1 / √(var + eps)`
-/// in double, rounded to float.
-fn float_statistics(xs: &[f64], shape: &[i64], mean: &[f64], eps: f64) -> (Vec<f64>, Vec<f64>) {
-    let channels = mean.len();
-    let count = xs.len() / channels.max(1);
-    let mean: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
-    let ch = channel_of(shape, channels);
-    let mut var_sum = vec![0f64; channels];
-    for (i, &x) in xs.iter().enumerate() {
-        let d = x as f32 - mean[ch(i)];
-        var_sum[ch(i)] += f64::from(d * d);
-    }
-    let invstd = var_sum
-        .iter()
-        .map(|&v| {
-            let var = v as f32 / count as f32;
-            f64::from((1.0 / (f64::from(var) + eps).sqrt()) as f32)
-        })
-        .collect();
-    (mean.into_iter().map(f64::from).collect(), invstd)
-}
-
-/// A float16 or bfloat16 batch's statistics as PyTorch's CPU kernel
-/// computes them (torch 2.15): sums in float32; the mean rounded to the
-/// statistics' dtype `sdtype` (the input's, or float32 when the parameters
-/// are float32) and the variance's sum of squares, taken about the float32
-/// mean, too. The biased and unbiased variances divide that rounded sum by
-/// the count in `sdtype`'s arithmetic (a reduced float divided by an integer
-/// rounds the integer and the quotient); `1 / √(var + eps)` in double,
-/// rounded to float32, then to `sdtype`. The output is then
-/// `x·α + β` in float32 with `α = invstd·w` and `β = b − mean·α` from the
-/// rounded statistics, so a channel whose mean is large against its spread
-/// carries the mean's rounding into every element.
-struct ReducedStatistics {
-    mean: Vec<f64>,
-    invstd: Vec<f64>,
-    unbiased_var: Vec<f64>,
-}
-
-fn reduced_statistics(
-    xs: &[f64],
-    shape: &[i64],
-    channels: usize,
-    sdtype: DType,
-    eps: f64,
-) -> ReducedStatistics {
-    let single = |v: f64| f64::from(v as f32);
-    let stat = |v: f64| round_to(sdtype, single(v));
-    let count = xs.len() / channels.max(1);
-    // `param / n`: a reduced float divided by an integer converts the
-    // integer to the reduced type first; float32 divides as is.
-    let per = |sum: f64, n: usize| stat(sum / round_to(sdtype, n as f64));
-    let ch = channel_of(shape, channels);
-    let mean32: Vec<f64> = channel_means(xs, shape, channels, count)
-        .into_iter()
-        .map(single)
-        .collect();
-    let mut squares = vec![0f64; channels];
-    for (i, &x) in xs.iter().enumerate() {
-        let d = single(x - mean32[ch(i)]);
-        squares[ch(i)] += single(d * d);
-    }
-    let var_sum: Vec<f64> = squares.iter().map(|&q| stat(q)).collect();
-    ReducedStatistics {
-        mean: mean32.iter().map(|&m| round_to(sdtype, m)).collect(),
-        invstd: var_sum
-            .iter()
-            .map(|&q| stat(1.0 / (per(q, count) + eps).sqrt()))
-            .collect(),
-        unbiased_var: var_sum.iter().map(|&q| per(q, count.max(2) - 1)).collect(),
-    }
-}
-
-/// Train mode: `running = (1 - momentum) running + momentum * batch`, with
-/// the batch's unbiased variance for `running_var`.
+/// Train mode: the running statistics after the batch, in the arithmetic
+/// of the batch's statistics ([`RunningBlend`]), written in their dtype.
 fn update_running(
     ctx: &KernelCtx<'_>,
-    running: (Option<&Tensor>, Option<&Tensor>),
-    mean: &[f64],
-    unbiased_var: &[f64],
+    (running_mean, running_var): (Option<&Tensor>, Option<&Tensor>),
+    stats: &BatchStatistics,
+    count: usize,
     momentum: f64,
 ) -> Result<()> {
-    let blend = |t: &Tensor, batch: Vec<f64>| -> Result<()> {
+    let blend = if ctx.faults.running_stats_blend_in_double {
+        RunningBlend::new(DType::Float64, DType::Float64)
+    } else {
+        stats.blend
+    };
+    if let Some(t) = running_mean {
         let old = t.read_f64(ctx.op)?;
         ctx.write(t, || {
             Ok(old
                 .iter()
-                .zip(&batch)
-                .map(|(o, b)| (1.0 - momentum) * o + momentum * b)
+                .zip(&stats.mean)
+                .map(|(&o, &b)| blend.mean(momentum, o, b))
                 .collect())
-        })
-    };
-    if let Some(rm) = running.0 {
-        blend(rm, mean.to_vec())?;
+        })?;
     }
-    if let Some(rv) = running.1 {
-        blend(rv, unbiased_var.to_vec())?;
+    if let Some(t) = running_var {
+        let old = t.read_f64(ctx.op)?;
+        ctx.write(t, || {
+            Ok(old
+                .iter()
+                .zip(&stats.var_sum)
+                .map(|(&o, &q)| blend.var(momentum, o, q, count))
+                .collect())
+        })?;
     }
     Ok(())
 }
