@@ -199,7 +199,7 @@ impl Default for ReplayOptions {
 /// `int64-search-through-double`, `search-in-double`, `addr-beta-zero-reads-self`, `integer-matmul-in-double`,
 /// `integer-index-reduce-in-double`, `out-resize-contiguous`,
 /// `out-reduction-in-input-dtype`, `reduced-batch-norm-exact-stats`,
-/// `running-stats-blend-in-double`,
+/// `running-stats-blend-in-double`, `composite-out-uncounted-write`,
 /// `view-dtype-casts`, `scatter-view-grads-swapped`, `narrow-copy-shifted`,
 /// `zero-tensor-sum-materialized`, `steal-held-gradients`,
 /// `fill-tensor-saturates`, `pad-backward-sums-in-double`,
@@ -508,6 +508,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "running-stats-blend-in-double" => {
                 faults.running_stats_blend_in_double = true;
+            }
+            None if spec == "composite-out-uncounted-write" => {
+                faults.composite_out_uncounted_write = true;
             }
             None if spec == "view-dtype-casts" => {
                 faults.view_dtype_casts = true;

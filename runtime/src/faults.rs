@@ -708,6 +708,11 @@ pub struct Faults {
     /// bfloat16). Breaks `running_mean`/`running_var`
     /// by an ulp, and every evaluation that normalises with them.
     pub running_stats_blend_in_double: bool,
+    /// A composite's `out=` overload seen whole (`matmul.out` under
+    /// `inference_mode`) leaves the write uncounted where PyTorch's
+    /// ADInplaceOrView kernel bumps `out`'s version. Breaks the version of
+    /// every buffer `torch.matmul(..., out=)` fills there.
+    pub composite_out_uncounted_write: bool,
     /// `view.dtype` between a float and an integer dtype converts the
     /// values instead of reinterpreting their bit patterns. Breaks every
     /// bit-level utility that reads a float's representation.

@@ -13,8 +13,10 @@ are not registered themselves, and prints them with the `dispatch:` line
 PyTorch's own dispatch table gives them (`torch._C._dispatch_has_kernel_for_dispatch_key`):
 
 * a CompositeImplicitAutograd `out=` overload is skipped: PyTorch decomposes
-  it, so a trace shows its parts, not it (and under `inference_mode` it
-  would need a decomposition of its own);
+  it, so a trace shows its parts, not it; under `inference_mode` it is seen
+  whole, and `--composite` lists those whose functional overload is a
+  registered composite instead (`composite_out.yaml`, run by
+  `runtime/decompose/composite_out.rs`);
 * an overload whose `out` is a list of tensors (`_foreach_*.out`) is
   skipped: the generic kernel writes single tensors.
 
@@ -72,9 +74,11 @@ def functional_of(packet, schema, known: set):
     return None
 
 
-def dispatch_line(qualified: str) -> str | None:
+def dispatch_line(qualified: str, composite: bool) -> str | None:
     """The `dispatch:` line for the overload, or None to skip it."""
     if has_kernel(qualified, "CompositeImplicitAutograd"):
+        return "CompositeImplicitAutograd" if composite else None
+    if composite:
         return None
     if has_kernel(qualified, "CompositeExplicitAutograd"):
         return "CompositeExplicitAutograd"
@@ -85,7 +89,7 @@ def dispatch_line(qualified: str) -> str | None:
     return None
 
 
-def candidates() -> list:
+def candidates(composite: bool) -> list:
     known = registered()
     found = []
     for name in dir(torch.ops.aten):
@@ -104,7 +108,7 @@ def candidates() -> list:
             if functional is None:
                 continue
             qualified = schema.name + (f".{schema.overload_name}" if schema.overload_name else "")
-            line = dispatch_line(qualified)
+            line = dispatch_line(qualified, composite)
             if line is not None:
                 found.append((str(schema).removeprefix("aten::"), line, functional))
     return sorted(found)
@@ -113,8 +117,11 @@ def candidates() -> list:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--yaml", action="store_true", help="print native_functions entries")
+    parser.add_argument(
+        "--composite", action="store_true", help="CompositeImplicitAutograd out= overloads instead"
+    )
     args = parser.parse_args()
-    found = candidates()
+    found = candidates(args.composite)
     for schema, line, (name, overload) in found:
         if args.yaml:
             print(f"- func: {schema}\n  dispatch: {line}")

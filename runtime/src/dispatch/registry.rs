@@ -81,6 +81,10 @@ pub const NATIVE_FUNCTIONS: &[(&str, &str)] = &[
         include_str!("native_functions/torchvision.yaml"),
     ),
     ("out.yaml", include_str!("native_functions/out.yaml")),
+    (
+        "composite_out.yaml",
+        include_str!("native_functions/composite_out.yaml"),
+    ),
 ];
 
 /// How a dispatch key handles an operator (the `handler` of a chain step).
@@ -168,15 +172,16 @@ impl OpEntry {
             {
                 Handler::Kernel
             }
-            // Two composites are the exception: `chunk` and `narrow` have
+            // Three composites are the exception: `chunk` and `narrow` have
             // ADInplaceOrView kernels in torch 2.15 (their pieces are views
             // of the input), seen in the chain when inference_mode shows
-            // them whole on a normal tensor.
+            // them whole on a normal tensor; so has `matmul.out`, alone of
+            // the composites' `out=` overloads.
             DispatchKey::ADInplaceOrView
                 if composite
                     && matches!(
                         self.python_name.as_str(),
-                        "aten.chunk.default" | "aten.narrow.default"
+                        "aten.chunk.default" | "aten.narrow.default" | "aten.matmul.out"
                     ) =>
             {
                 Handler::Kernel

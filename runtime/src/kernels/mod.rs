@@ -29,7 +29,7 @@ mod loss;
 mod matmul;
 mod narrow_copy;
 mod nn;
-mod out_variant;
+pub(crate) mod out_variant;
 mod pointwise;
 pub(crate) mod random;
 mod reduce;

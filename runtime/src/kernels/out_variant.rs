@@ -138,6 +138,16 @@ fn run_functional(
 /// base name, neither in-place nor `out=`, the same argument names and
 /// types once the `out` tensors are left out, and a kernel of its own.
 fn functional_of<'r>(registry: &'r Registry, out: &FunctionSchema) -> Option<&'r OpEntry> {
+    functional_overload(registry, out, |e| super::lookup(&e.python_name).is_some())
+}
+
+/// The functional overload of `out=` schema `out` (see [`functional_of`])
+/// among the registered operators `usable` accepts.
+pub(crate) fn functional_overload<'r>(
+    registry: &'r Registry,
+    out: &FunctionSchema,
+    usable: impl Fn(&OpEntry) -> bool,
+) -> Option<&'r OpEntry> {
     if !out.is_out() {
         return None;
     }
@@ -160,7 +170,7 @@ fn functional_of<'r>(registry: &'r Registry, out: &FunctionSchema) -> Option<&'r
                 .iter()
                 .zip(&inputs)
                 .all(|(f, o)| f.name == o.name && f.ty == o.ty)
-            && super::lookup(&e.python_name).is_some()
+            && usable(e)
     })
 }
 
@@ -275,11 +285,16 @@ fn write_out(
         copy_into(ctx, &fresh, result)?;
         fresh
     };
-    // PyTorch resizes the storage in place: the same storage in the stream.
-    resized.0.storage.trace.assume(&out.0.storage.trace);
-    let handle = super::set::reseated(out, &resized);
+    let handle = reseat(out, &resized);
     ctx.resized.push((index, handle.clone()));
     Ok(handle)
+}
+
+/// `out`'s new handle over `resized` (its values and geometry): PyTorch
+/// resizes `out`'s storage in place, so the stream keeps one storage.
+pub(crate) fn reseat(out: &Tensor, resized: &Tensor) -> Tensor {
+    resized.0.storage.trace.assume(&out.0.storage.trace);
+    super::set::reseated(out, resized)
 }
 
 /// `dst.copy_(src)` for tensors of one shape (exact for integers).

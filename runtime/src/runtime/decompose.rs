@@ -8,6 +8,7 @@
 //! values, shapes, strides, and whether the result is the input itself, a
 //! view of it or a new tensor.
 
+mod composite_out;
 mod conversion;
 mod eval_aliases;
 mod eval_chains;
@@ -166,6 +167,7 @@ pub(super) fn run(rt: &mut Runtime, entry: &OpEntry, args: &[IValue]) -> Result<
             ])
         }
         _ => match eval_metrics::run(rt, &a)
+            .or_else(|| composite_out::run(rt, entry, args))
             .or_else(|| inference_eval::run(rt, &a))
             .or_else(|| eval_sequence::run(rt, &a))
             .or_else(|| eval_embedding::run(rt, &a))

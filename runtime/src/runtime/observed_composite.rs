@@ -146,10 +146,12 @@ impl Runtime {
 fn own_versions(args: &[IValue], outputs: Vec<IValue>) -> Vec<IValue> {
     let inputs: Vec<&Tensor> = args.iter().flat_map(IValue::tensors).collect();
     let own = |t: Tensor| -> Tensor {
+        // An `out=` argument resized in place comes back as its new handle
+        // (`reseat`), the same tensor to the trace.
         let view_of_input = !t.is_sparse()
-            && inputs
-                .iter()
-                .any(|i| !i.same_tensor(&t) && i.shares_version_with(&t));
+            && inputs.iter().any(|i| {
+                !i.same_tensor(&t) && !i.same_trace_identity(&t) && i.shares_version_with(&t)
+            });
         if view_of_input {
             t.with_own_version()
         } else {

@@ -507,6 +507,13 @@ impl Tensor {
         Arc::ptr_eq(&self.0, &other.0)
     }
 
+    /// Whether both are handles of one tensor in the event stream: the same
+    /// handle, or one reseated onto new storage in the other's place (an
+    /// `out=` argument resized, `set_`).
+    pub fn same_trace_identity(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.0.trace, &other.0.trace)
+    }
+
     /// Whether both tensors view the same storage.
     pub fn shares_storage(&self, other: &Tensor) -> bool {
         Arc::ptr_eq(&self.0.storage, &other.0.storage)
