@@ -199,6 +199,7 @@ impl Default for ReplayOptions {
 /// `int64-search-through-double`, `search-in-double`, `addr-beta-zero-reads-self`, `integer-matmul-in-double`,
 /// `integer-index-reduce-in-double`, `out-resize-contiguous`,
 /// `out-reduction-in-input-dtype`, `reduced-batch-norm-exact-stats`,
+/// `half-conv-float-accumulation`,
 /// `view-dtype-casts`, `scatter-view-grads-swapped`, `narrow-copy-shifted`,
 /// `zero-tensor-sum-materialized`, `steal-held-gradients`,
 /// `fill-tensor-saturates`, `pad-backward-sums-in-double`,
@@ -504,6 +505,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "reduced-batch-norm-exact-stats" => {
                 faults.reduced_batch_norm_exact_stats = true;
+            }
+            None if spec == "half-conv-float-accumulation" => {
+                faults.half_conv_float_accumulation = true;
             }
             None if spec == "view-dtype-casts" => {
                 faults.view_dtype_casts = true;
