@@ -884,7 +884,7 @@ pub(crate) fn convolution_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resu
                 let g = dy.read_f64(ctx.op)?;
                 let positions = geo.result_positions().max(1);
                 if plan.is_some() {
-                    return Ok(float16::bias_grad(&g, channels, positions));
+                    return Ok(float16::bias_grad(&geo, &g, channels, positions));
                 }
                 let mut db = vec![0.0; channels];
                 for (chunk, i) in g.chunks(positions).zip(0..) {

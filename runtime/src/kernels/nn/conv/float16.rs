@@ -27,9 +27,13 @@
 //!   inside when channels-last.
 //!
 //! - bias gradient: one float32 sum per channel over the batch and the
-//!   output positions in order (sample-major), rounded once. On a
-//!   `(2, 6, 9, 9)` gradient this gives channel 0 `5.2578`, where the exact
-//!   sum rounds to `5.2617` and `grad_output.sum([0, 2, 3])` differs too.
+//!   output positions in order (sample-major), rounded once.
+//!
+//! - a dilated convolution runs `SlowDilated2d`: the same forward, weight
+//!   and input gradients (measured over batches 1 to 8), but its bias
+//!   gradient adds each sample's rounded float32 sum into a float16
+//!   accumulator: on a `(2, 6, 9, 9)` gradient channel 0 comes out
+//!   `5.2578` where one float32 sum over the batch rounds to `5.2617`.
 //!
 //! Groups run one convolution per group on contiguous copies of the input
 //! and the group's weight, so a grouped convolution always takes the
@@ -218,12 +222,20 @@ fn scatter(cols: &[f32], geo: &Geometry, (n, g): (usize, usize), plan: Plan, dx:
 }
 
 /// The float16 bias gradient of `dy` (logical `(N, channels, positions)`):
-/// per channel one float32 sum over samples and positions in order.
-pub(crate) fn bias_grad(dy: &[f64], channels: usize, positions: usize) -> Vec<f64> {
+/// per channel one float32 sum over samples and positions in order
+/// (`Slow2d`), or with a dilation (`SlowDilated2d`) one float32 sum per
+/// sample, rounded, and added into a float16 accumulator.
+pub(crate) fn bias_grad(geo: &Geometry, dy: &[f64], channels: usize, positions: usize) -> Vec<f64> {
+    let per_sample = geo.dilation != [1, 1];
     let mut db = vec![0f32; channels];
     for (chunk, i) in dy.chunks(positions.max(1)).zip(0..) {
         if let Some(d) = db.get_mut(i % channels.max(1)) {
-            *d = chunk.iter().fold(*d, |s, &v| s + v as f32);
+            *d = if per_sample {
+                let s = chunk.iter().fold(0f32, |s, &v| s + v as f32);
+                round(*d + round(s))
+            } else {
+                chunk.iter().fold(*d, |s, &v| s + v as f32)
+            };
         }
     }
     db.into_iter().map(|v| f64::from(round(v))).collect()
