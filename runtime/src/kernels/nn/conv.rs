@@ -968,7 +968,7 @@ mod tests {
         let w: Vec<f64> = (0..9).map(|v| (v as f64 * 0.5).sin()).collect();
         let dy: Vec<f64> = (0..g.positions()).map(|v| v as f64 * 0.1 - 0.3).collect();
         let y = forward_values(&g, &x, &w, None);
-        let (dx, dw) = backward_values(&g, &dy, &x, &w, [true, true]);
+        let (dx, dw) = backward_values(&g, (&dy, &x, &w), [true, true], None);
         let lhs: f64 = y.iter().zip(&dy).map(|(a, b)| a * b).sum();
         let rhs: f64 = x.iter().zip(&dx).map(|(a, b)| a * b).sum();
         let rhs_w: f64 = w.iter().zip(&dw).map(|(a, b)| a * b).sum();
@@ -1012,7 +1012,7 @@ mod tests {
         assert_eq!(input_grad(&geo, &x, &w), want);
         // Its input gradient is the regular convolution of the output gradient.
         let dy: Vec<f64> = (0..out).map(|v| v as f64 - 2.0).collect();
-        let (dx, dw) = backward_values(&geo, &dy, &x, &w, [true, true]);
+        let (dx, dw) = backward_values(&geo, (&dy, &x, &w), [true, true], None);
         let lhs: f64 = want.iter().zip(&dy).map(|(a, b)| a * b).sum();
         let rhs: f64 = x.iter().zip(&dx).map(|(a, b)| a * b).sum();
         let rhs_w: f64 = w.iter().zip(&dw).map(|(a, b)| a * b).sum();

@@ -240,3 +240,100 @@ pub(crate) fn bias_grad(geo: &Geometry, dy: &[f64], channels: usize, positions: 
     }
     db.into_iter().map(|v| f64::from(round(v))).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 1-d convolution (height 1) of `batch` samples, one group.
+    fn conv1d(
+        batch: usize,
+        (c_in, w): (usize, usize),
+        (c_out, k): (usize, usize),
+        dilation: usize,
+    ) -> Geometry {
+        Geometry {
+            batch,
+            c_in,
+            h: 1,
+            w,
+            c_out,
+            kh: 1,
+            kw: k,
+            oh: 1,
+            ow: w - dilation * (k - 1),
+            stride: [1, 1],
+            padding: [0, 0],
+            dilation: [1, dilation],
+            groups: 1,
+            spatial: 1,
+            transposed: false,
+        }
+    }
+
+    const CONTIGUOUS: Plan = Plan {
+        channels_last: false,
+        vectorised: true,
+    };
+
+    #[test]
+    fn the_weight_gradient_is_rounded_after_every_sample() {
+        // torch 2.15: convolution_backward of a (2, 1, 3) float16 input
+        // around 6.5 through a kernel of 2; one rounding of the exact sum
+        // would give 7.83203125 for the second tap.
+        let geo = conv1d(2, (1, 3), (1, 2), 1);
+        let x = [
+            7.296875, 7.10546875, 7.453125, 5.54296875, 5.703125, 7.91796875,
+        ];
+        let dy = [-0.20166015625, 1.0673828125, 0.32470703125, -0.068359375];
+        assert_eq!(
+            weight_grad(&geo, &dy, &x, CONTIGUOUS),
+            vec![7.5234375, 7.8359375]
+        );
+    }
+
+    #[test]
+    fn the_input_gradient_rounds_each_col2im_addition() {
+        // torch 2.15: the middle input gets two taps, each rounded to
+        // float16 before their sum is; one rounding would give -0.222900390625.
+        let geo = conv1d(1, (1, 3), (2, 2), 1);
+        let w = [
+            1.2158203125,
+            -0.8115234375,
+            -0.884765625,
+            -0.006992340087890625,
+        ];
+        let dy = [-1.76953125, -1.169921875, -0.25927734375, 0.269287109375];
+        assert_eq!(
+            input_grad(&geo, &dy, &w, CONTIGUOUS),
+            vec![-1.921875, -0.2236328125, 0.94775390625]
+        );
+    }
+
+    #[test]
+    fn a_dilated_bias_gradient_accumulates_samples_in_float16() {
+        // torch 2.15 (SlowDilated2d): 8.2890625; one float32 sum over the
+        // batch, as an undilated convolution takes it, rounds to 8.296875.
+        let dy = [
+            4.55078125,
+            12.1484375,
+            0.57080078125,
+            -9.0703125,
+            9.6484375,
+            -9.5546875,
+        ];
+        let dilated = conv1d(2, (1, 5), (1, 2), 2);
+        assert_eq!(bias_grad(&dilated, &dy, 1, 3), vec![8.2890625]);
+        let plain = conv1d(2, (1, 4), (1, 2), 1);
+        assert_eq!(bias_grad(&plain, &dy, 1, 3), vec![8.296875]);
+    }
+
+    #[test]
+    fn the_forward_adds_the_bias_to_the_float_dot_and_rounds_once() {
+        // 2048 + 1 + 1 in float16 steps would stay 2048; the float dot
+        // holds 2050, a float16 value.
+        let geo = conv1d(1, (1, 2), (1, 2), 1);
+        let out = forward(&geo, &[1.0, 1.0], &[1.0, 1.0], Some(&[2048.0]), CONTIGUOUS);
+        assert_eq!(out, vec![2050.0]);
+    }
+}
