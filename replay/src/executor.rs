@@ -200,6 +200,7 @@ impl Default for ReplayOptions {
 /// `integer-index-reduce-in-double`, `out-resize-contiguous`,
 /// `out-reduction-in-input-dtype`, `reduced-batch-norm-exact-stats`,
 /// `running-stats-blend-in-double`, `composite-out-uncounted-write`,
+/// `half-conv-float-accumulation`,
 /// `view-dtype-casts`, `scatter-view-grads-swapped`, `narrow-copy-shifted`,
 /// `zero-tensor-sum-materialized`, `steal-held-gradients`,
 /// `fill-tensor-saturates`, `pad-backward-sums-in-double`,
@@ -511,6 +512,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "composite-out-uncounted-write" => {
                 faults.composite_out_uncounted_write = true;
+            }
+            None if spec == "half-conv-float-accumulation" => {
+                faults.half_conv_float_accumulation = true;
             }
             None if spec == "view-dtype-casts" => {
                 faults.view_dtype_casts = true;

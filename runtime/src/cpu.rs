@@ -28,6 +28,12 @@ pub struct CpuProfile {
     pub capability: String,
     /// Threads an intra-op parallel loop is split over.
     pub intra_op_threads: NonZeroUsize,
+    /// PyTorch ran float16 convolutions on oneDNN (a CPU with float16
+    /// instructions), which round each result once, rather than on its
+    /// `Slow2d` loops (one float16 rounding per batch sample's GEMM). Taken
+    /// for traces that record no CPU profile: their float16 convolutions
+    /// were all rounded once. This machine and profiled traces: `Slow2d`.
+    pub float16_conv_onednn: bool,
 }
 
 /// A META attribute of the CPU profile that does not parse.
@@ -53,6 +59,7 @@ impl CpuProfile {
             .get_or_init(|| CpuProfile {
                 capability: this_machine_capability().into(),
                 intra_op_threads: std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN),
+                float16_conv_onednn: false,
             })
             .clone()
     }
@@ -62,6 +69,8 @@ impl CpuProfile {
     pub fn from_attrs(attrs: &[(String, String)]) -> Result<CpuProfile, CpuProfileError> {
         let mut profile = CpuProfile::this_machine();
         let find = |key: &str| attrs.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+        profile.float16_conv_onednn =
+            find(CAPABILITY_ATTR).is_none() && find(THREADS_ATTR).is_none();
         if let Some(capability) = find(CAPABILITY_ATTR) {
             if capability.is_empty() || !capability.bytes().all(|b| b.is_ascii_alphanumeric()) {
                 return Err(CpuProfileError {
@@ -152,10 +161,13 @@ mod tests {
 
     #[test]
     fn a_trace_without_them_gets_this_machine() {
-        assert_eq!(
-            CpuProfile::from_attrs(&attrs(&[("torch_version", "2.15.0")])).expect("valid"),
-            CpuProfile::this_machine()
-        );
+        let profile =
+            CpuProfile::from_attrs(&attrs(&[("torch_version", "2.15.0")])).expect("valid");
+        let this = CpuProfile::this_machine();
+        assert_eq!(profile.capability, this.capability);
+        assert_eq!(profile.intra_op_threads, this.intra_op_threads);
+        // and float16 convolutions rounded once, as their captures' were
+        assert!(profile.float16_conv_onednn && !this.float16_conv_onednn);
     }
 
     #[test]

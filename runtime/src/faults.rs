@@ -713,6 +713,12 @@ pub struct Faults {
     /// ADInplaceOrView kernel bumps `out`'s version. Breaks the version of
     /// every buffer `torch.matmul(..., out=)` fills there.
     pub composite_out_uncounted_write: bool,
+    /// A float16 convolution sums each output and gradient in f64 and
+    /// rounds once, where PyTorch's CPU (`Slow2d`) runs float32 GEMMs per
+    /// batch sample and rounds each to float16 (the weight gradient once
+    /// per sample, the input gradient at every col2im addition). Breaks
+    /// float16 weight gradients of batches larger than one.
+    pub half_conv_float_accumulation: bool,
     /// `view.dtype` between a float and an integer dtype converts the
     /// values instead of reinterpreting their bit patterns. Breaks every
     /// bit-level utility that reads a float's representation.

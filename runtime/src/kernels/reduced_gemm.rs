@@ -484,17 +484,7 @@ impl Gemm<'_> {
 
     /// `cpublas::sum` with four partial sums.
     fn interleaved(&self, i: usize, j: usize) -> f32 {
-        let mut s = [0f32; 4];
-        let whole = self.k / 4 * 4;
-        for l in (0..whole).step_by(4) {
-            for (q, part) in s.iter_mut().enumerate() {
-                *part += self.p(i, j, l + q);
-            }
-        }
-        for l in whole..self.k {
-            s[0] += self.p(i, j, l);
-        }
-        ((s[0] + s[1]) + s[2]) + s[3]
+        interleaved_sum(self.k, |l| self.p(i, j, l))
     }
 
     /// `dot_with_fp32_arith` with 8-lane float vectors.
@@ -526,6 +516,23 @@ impl Gemm<'_> {
         }
         acc
     }
+}
+
+/// `cpublas::sum` of `len` products `p(l)` with four partial float sums:
+/// element `l` into sum `l % 4`, the last `len % 4` into sum 0, then
+/// `((s0 + s1) + s2) + s3`.
+pub(crate) fn interleaved_sum(len: usize, p: impl Fn(usize) -> f32) -> f32 {
+    let mut s = [0f32; 4];
+    let whole = len / 4 * 4;
+    for l in (0..whole).step_by(4) {
+        for (q, part) in s.iter_mut().enumerate() {
+            *part += p(l + q);
+        }
+    }
+    for l in whole..len {
+        s[0] += p(l);
+    }
+    ((s[0] + s[1]) + s[2]) + s[3]
 }
 
 /// The widest float register modelled (AVX-512's 16 lanes).
@@ -561,7 +568,7 @@ fn fold_lanes(v: &mut [f32], vectorised: bool) -> f32 {
 /// low half, then the high half), folded and added; then the rest one by
 /// one. Products of two bfloat16/float16 values are exact in float, so the
 /// loop's fused multiply-adds round like a sum of products.
-fn dot_with_fp32_arith(
+pub(crate) fn dot_with_fp32_arith(
     len: usize,
     p: impl Fn(usize) -> f32,
     lanes: usize,

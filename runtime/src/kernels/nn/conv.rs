@@ -713,11 +713,14 @@ pub(crate) fn convolution(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IV
         &shape,
         suggests_channels_last(input) || suggests_channels_last(weight),
     );
+    let plan = float16_plan(ctx, dtype, &geo, input, weight);
     let out = ctx.output(&shape, &strides, dtype, || {
         let x = input.read_f64(ctx.op)?;
         let w = weight.read_f64(ctx.op)?;
         let b = bias.map(|b| b.read_f64(ctx.op)).transpose()?;
-        if geo.transposed {
+        if let Some(plan) = plan {
+            Ok(float16::forward(&geo, &x, &w, b.as_deref(), plan))
+        } else if geo.transposed {
             let mut y = input_grad(&geo, &x, &w);
             if let Some(b) = b {
                 add_bias(&mut y, &b, geo.result_positions());
@@ -767,16 +770,40 @@ pub(super) fn weight_grad(geo: &Geometry, dy: &[f64], x: &[f64]) -> Vec<f64> {
     dw
 }
 
+/// The float16 loops' plan for a regular float16 convolution (PyTorch's
+/// `Slow2d` arithmetic, [`float16`]); `None` for other dtypes, transposed
+/// convolutions, a CPU whose PyTorch runs float16 convolutions on oneDNN
+/// (one rounding, as in f64) and under the `half-conv-float-accumulation`
+/// fault.
+fn float16_plan(
+    ctx: &KernelCtx<'_>,
+    dtype: DType,
+    geo: &Geometry,
+    input: &Tensor,
+    weight: &Tensor,
+) -> Option<float16::Plan> {
+    let exact = dtype == DType::Float16 && !geo.transposed && !ctx.cpu.float16_conv_onednn;
+    (exact && !ctx.faults.half_conv_float_accumulation).then(|| {
+        let channels_last = suggests_channels_last(input) || suggests_channels_last(weight);
+        float16::Plan::new(geo, channels_last, ctx.cpu.vectorised())
+    })
+}
+
 /// Input and weight gradients of the operator (each when asked) from its
-/// output gradient `dy` and its input `x`.
+/// output gradient `dy` and its input `x`, on the float16 loops when
+/// `plan` is given.
 fn backward_values(
     geo: &Geometry,
-    dy: &[f64],
-    x: &[f64],
-    w: &[f64],
+    (dy, x, w): (&[f64], &[f64], &[f64]),
     mask: [bool; 2],
+    plan: Option<float16::Plan>,
 ) -> (Vec<f64>, Vec<f64>) {
-    let (dx, dw) = if geo.transposed {
+    let (dx, dw) = if let Some(plan) = plan {
+        (
+            mask[0].then(|| float16::input_grad(geo, dy, w, plan)),
+            mask[1].then(|| float16::weight_grad(geo, dy, x, plan)),
+        )
+    } else if geo.transposed {
         // The transposed operator's input is the regular convolution's
         // output: its gradient is the regular forward of `dy`.
         (
@@ -825,13 +852,14 @@ pub(crate) fn convolution_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resu
     }
     let mask = output_mask(&a, 10)?;
     let channels_last = suggests_channels_last(input) || suggests_channels_last(weight);
+    let plan = float16_plan(ctx, dtype, &geo, input, weight);
     let values = if ctx.has_data() && (mask[0] || mask[1]) {
         let (g, x, w) = (
             dy.read_f64(ctx.op)?,
             input.read_f64(ctx.op)?,
             weight.read_f64(ctx.op)?,
         );
-        backward_values(&geo, &g, &x, &w, [mask[0], mask[1]])
+        backward_values(&geo, (&g, &x, &w), [mask[0], mask[1]], plan)
     } else {
         (Vec::new(), Vec::new())
     };
@@ -855,6 +883,9 @@ pub(crate) fn convolution_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resu
             .output(&[channels as i64], &[1], dtype, || {
                 let g = dy.read_f64(ctx.op)?;
                 let positions = geo.result_positions().max(1);
+                if plan.is_some() {
+                    return Ok(float16::bias_grad(&geo, &g, channels, positions));
+                }
                 let mut db = vec![0.0; channels];
                 for (chunk, i) in g.chunks(positions).zip(0..) {
                     if let Some(d) = db.get_mut(i % channels.max(1)) {
@@ -870,6 +901,7 @@ pub(crate) fn convolution_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resu
 
 #[cfg(test)]
 mod behaviour;
+mod float16;
 
 #[cfg(test)]
 mod tests {
@@ -936,7 +968,7 @@ mod tests {
         let w: Vec<f64> = (0..9).map(|v| (v as f64 * 0.5).sin()).collect();
         let dy: Vec<f64> = (0..g.positions()).map(|v| v as f64 * 0.1 - 0.3).collect();
         let y = forward_values(&g, &x, &w, None);
-        let (dx, dw) = backward_values(&g, &dy, &x, &w, [true, true]);
+        let (dx, dw) = backward_values(&g, (&dy, &x, &w), [true, true], None);
         let lhs: f64 = y.iter().zip(&dy).map(|(a, b)| a * b).sum();
         let rhs: f64 = x.iter().zip(&dx).map(|(a, b)| a * b).sum();
         let rhs_w: f64 = w.iter().zip(&dw).map(|(a, b)| a * b).sum();
@@ -980,7 +1012,7 @@ mod tests {
         assert_eq!(input_grad(&geo, &x, &w), want);
         // Its input gradient is the regular convolution of the output gradient.
         let dy: Vec<f64> = (0..out).map(|v| v as f64 - 2.0).collect();
-        let (dx, dw) = backward_values(&geo, &dy, &x, &w, [true, true]);
+        let (dx, dw) = backward_values(&geo, (&dy, &x, &w), [true, true], None);
         let lhs: f64 = want.iter().zip(&dy).map(|(a, b)| a * b).sum();
         let rhs: f64 = x.iter().zip(&dx).map(|(a, b)| a * b).sum();
         let rhs_w: f64 = w.iter().zip(&dw).map(|(a, b)| a * b).sum();
