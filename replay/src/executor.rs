@@ -147,7 +147,8 @@ impl Default for ReplayOptions {
 /// `sparse-add-empty-ignores-alpha`, `sparse-mask-keeps-index-strides`, `sparse-clone-contiguous`,
 /// `sparse-softmax-wrong-dim`, `sparse-sum-backward-drops-index`,
 /// `softmax-grad-in-double`, `contiguous-pad-crop`,
-/// `layer-norm-exact-moments`, `group-norm-exact-statistics`, `embedding-grad-rounded-once`, `promote-types-by-size`,
+/// `layer-norm-exact-moments`, `group-norm-exact-statistics`, `nan-clamped-to-zero`,
+/// `embedding-grad-rounded-once`, `promote-types-by-size`,
 /// `complex-item-conjugated`, `reduced-add-rounds-once`, `reduced-matmul-in-double`, `reduced-mv-in-order`,
 /// `sum-in-double`,
 /// `topk-position-order`,
@@ -277,6 +278,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "group-norm-exact-statistics" => {
                 faults.group_norm_exact_statistics = true;
             }
+            None if spec == "nan-clamped-to-zero" => faults.nan_clamped_to_zero = true,
             None if spec == "embedding-grad-rounded-once" => {
                 faults.embedding_grad_rounded_once = true;
             }

@@ -131,6 +131,12 @@ pub struct Faults {
     /// sums and fused steps in the accumulation type. Breaks float32 blocks
     /// with a large common offset (raw thermal frames in kelvin).
     pub group_norm_exact_statistics: bool,
+    /// The clamps at zero of a group norm's variance, of the matrix-product
+    /// squared distance of `_euclidean_dist` and of the fast-path
+    /// transformer's ReLU drop NaN (`f64::max`), where PyTorch keeps it:
+    /// a NaN reading then yields a finite `rstd` (`1/sqrt(eps)`) and zero
+    /// distances instead of NaN.
+    pub nan_clamped_to_zero: bool,
     /// `embedding_dense_backward` sums every occurrence of a row in float64
     /// and rounds once, instead of adding them one at a time into a row of
     /// the gradient's dtype. Breaks bfloat16 token embeddings whose tokens

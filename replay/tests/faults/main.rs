@@ -97,6 +97,7 @@ mod lu_factor_flow;
 mod margin_losses;
 mod metric_learning;
 mod multi_grad_readiness;
+mod nan_batch_skip;
 mod nerf_hierarchical;
 mod nn;
 mod node_holds;

@@ -35,7 +35,7 @@
 //! form's float32 cancellation, which PyTorch's matrix product leaves in
 //! distances of nearly equal rows, is not reproduced).
 
-use super::common::round_to;
+use super::common::{round_to, zero_clamp};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -342,6 +342,7 @@ pub(crate) fn euclidean_dist(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec
             });
         }
     }
+    let clamp = zero_clamp(ctx.faults.nan_clamped_to_zero);
     let dtype = x1.dtype();
     let pr = pairs(op, x1, x2, true)?;
     let shape = pr.out_shape();
@@ -357,7 +358,7 @@ pub(crate) fn euclidean_dist(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec
                 for j in 0..pr.r2 {
                     let v = &z[j * pr.c..(j + 1) * pr.c];
                     let dot: f64 = u.iter().zip(v).map(|(x, y)| x * y).sum();
-                    out.push((sq(u) - 2.0 * dot + sq(v)).max(0.0).sqrt());
+                    out.push(clamp(sq(u) - 2.0 * dot + sq(v), 0.0).sqrt());
                 }
             }
         }
@@ -504,5 +505,20 @@ mod tests {
         };
         assert!(call(&mut rt, -1.0, 0).contains("cdist only supports non-negative p values"));
         assert!(call(&mut rt, 2.0, 3).contains("possible modes: 0, 1, 2, but was: 3"));
+    }
+    /// A NaN coordinate makes its row of the matrix-product distances NaN:
+    /// torch 2.15's `_euclidean_dist([[0, nan], [1, 2]], [[1, 1]])` is
+    /// `[[nan], [1]]`, the clamp at zero keeping NaN.
+    #[test]
+    fn expanded_form_keeps_nan() {
+        let mut rt = Runtime::new();
+        let x1 = crate::kernels::nn::tests::f32s(&mut rt, &[2, 2], &[0.0, f32::NAN, 1.0, 2.0]);
+        let x2 = crate::kernels::nn::tests::f32s(&mut rt, &[1, 2], &[1.0, 1.0]);
+        let e = rt
+            .call("aten._euclidean_dist.default", vec![x1.into(), x2.into()])
+            .expect("euclidean");
+        let got = values(&e[0]);
+        assert!(got[0].is_nan(), "{got:?}");
+        assert_eq!(got[1], 1.0);
     }
 }

@@ -89,3 +89,33 @@ pub(crate) fn round_to(dtype: DType, v: f64) -> f64 {
 pub(crate) fn is_reduced_float(dtype: DType) -> bool {
     matches!(dtype, DType::Float16 | DType::BFloat16)
 }
+
+/// `max(v, lo)` with a NaN `v` kept: PyTorch's CPU kernels clamp a variance
+/// or a squared distance from below with a comparison that lets NaN through
+/// (`clamp_min(NaN, 0)` is NaN), whereas `f64::max` would return `lo`.
+pub(crate) fn clamp_min_keep_nan(v: f64, lo: f64) -> f64 {
+    if v.is_nan() { v } else { v.max(lo) }
+}
+
+/// The clamp-from-below a kernel uses: [`clamp_min_keep_nan`], or with the
+/// `nan_clamped_to_zero` fault `f64::max`, which drops NaN.
+pub(crate) fn zero_clamp(nan_dropped: bool) -> fn(f64, f64) -> f64 {
+    if nan_dropped {
+        f64::max
+    } else {
+        clamp_min_keep_nan
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clamp_min_keep_nan;
+
+    #[test]
+    fn clamp_min_keeps_nan_and_clamps_numbers() {
+        assert!(clamp_min_keep_nan(f64::NAN, 0.0).is_nan());
+        assert_eq!(clamp_min_keep_nan(-2.5e-8, 0.0), 0.0);
+        assert_eq!(clamp_min_keep_nan(3.0, 0.0), 3.0);
+        assert_eq!(clamp_min_keep_nan(f64::NEG_INFINITY, 0.0), 0.0);
+    }
+}

@@ -14,7 +14,9 @@
 //! keep a channels-last input's layout; the backward returns a weight and
 //! bias gradient whenever the mask asks, even without affine parameters.
 
-use super::common::{bool_list, is_reduced_float, opt_tensor, require_floating, round_to};
+use super::common::{
+    bool_list, is_reduced_float, opt_tensor, require_floating, round_to, zero_clamp,
+};
 use super::conv::{is_channels_last, strides_like};
 use super::moments::{Lanes, rowwise_moments};
 use super::norm::{accumulator, fused, lane_sum};
@@ -198,6 +200,7 @@ pub(crate) fn native_group_norm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<
             let mut means = Vec::with_capacity(blocks);
             let mut rstds = Vec::with_capacity(blocks);
             let exact = ctx.faults.group_norm_exact_statistics;
+            let clamp = zero_clamp(ctx.faults.nan_clamped_to_zero);
             // PyTorch's accumulation type: the statistics and the
             // normalisation are computed in it, rounded to their dtypes
             // only when stored.
@@ -212,7 +215,7 @@ pub(crate) fn native_group_norm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<
                     block_moments(block, x.dtype())
                 };
                 means.push(mean);
-                rstds.push(round_to(acc_dtype, 1.0 / (var.max(0.0) + eps).sqrt()));
+                rstds.push(round_to(acc_dtype, 1.0 / (clamp(var, 0.0) + eps).sqrt()));
             }
             let affine = weight.is_some() || bias.is_some();
             let out = xs

@@ -41,6 +41,7 @@
 //! row, or one with a gap, answers no, and the encoder then runs each
 //! layer's fused kernel on the padded batch with the mask.
 
+use super::common::zero_clamp;
 use super::gemm::{Mat, gemm_acc};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
@@ -569,6 +570,7 @@ pub(crate) fn transformer_encoder_layer_fwd(
             let rows = dims.b * dims.t;
             let hidden = usize_of(hidden);
             let wrong_scale = ctx.faults.mha_wrong_scale;
+            let relu = zero_clamp(ctx.faults.nan_clamped_to_zero);
             let attend =
                 |inp: &[f64]| attention([inp, inp, inp], &dims, &w, mask.as_deref(), wrong_scale).0;
             let add = |a: Vec<f64>, b: &[f64]| -> Vec<f64> {
@@ -580,7 +582,7 @@ pub(crate) fn transformer_encoder_layer_fwd(
                     *v = if use_gelu {
                         0.5 * *v * (1.0 + libm::erf(*v / std::f64::consts::SQRT_2))
                     } else {
-                        v.max(0.0)
+                        relu(*v, 0.0)
                     };
                 }
                 linear(&hid, rows, &f2w, &f2b, width)

@@ -35,6 +35,40 @@ fn group_norm_args(x: &Tensor, w: &Tensor, b: &Tensor, group: i64) -> Vec<IValue
     ]
 }
 
+/// A NaN element makes its own group's mean and rstd NaN (torch 2.15
+/// keeps NaN through the variance's clamp at zero, so rstd is not
+/// `1/sqrt(eps)`); the other group of the sample stays finite.
+#[test]
+fn group_norm_keeps_a_nan_in_its_own_group() {
+    let mut rt = Runtime::new();
+    let x = f32s(
+        &mut rt,
+        &[1, 4, 2],
+        &[1.0, f32::NAN, 3.0, 4.0, 1.0, 2.0, 3.0, 5.0],
+    );
+    let w = f32s(&mut rt, &[4], &[1.0; 4]);
+    let b = f32s(&mut rt, &[4], &[0.0; 4]);
+    let out = tensors(
+        rt.call(
+            "aten.native_group_norm.default",
+            group_norm_args(&x, &w, &b, 2),
+        )
+        .expect("group norm"),
+    );
+    let (y, mean, rstd) = (values(&out[0]), values(&out[1]), values(&out[2]));
+    assert!(y[..4].iter().all(|v| v.is_nan()), "{y:?}");
+    let finite = [
+        -1.183_215_856_552_124,
+        -0.507_092_475_891_113_3,
+        0.169_030_904_769_897_46,
+        1.521_277_666_091_919,
+    ];
+    assert!(close(&y[4..], &finite), "{y:?}");
+    assert!(mean[0].is_nan() && rstd[0].is_nan(), "{mean:?} {rstd:?}");
+    assert_eq!(mean[1], 2.75);
+    assert!(close(&rstd[1..], &[0.676_123_380_661_010_7]), "{rstd:?}");
+}
+
 #[test]
 fn group_norm_normalises_each_sample_group_and_returns_n_by_group_stats() {
     let mut rt = Runtime::new();
