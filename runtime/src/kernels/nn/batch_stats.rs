@@ -53,6 +53,21 @@ pub(super) fn channel_means(xs: &[f64], shape: &[i64], channels: usize, count: u
     mean
 }
 
+/// Per channel, the double sum of `square(x, mean)` over its elements.
+fn squared_deviations(
+    xs: &[f64],
+    shape: &[i64],
+    mean: &[f64],
+    square: impl Fn(f64, f64) -> f64,
+) -> Vec<f64> {
+    let ch = channel_of(shape, mean.len());
+    let mut sums = vec![0f64; mean.len()];
+    for (i, &x) in xs.iter().enumerate() {
+        sums[ch(i)] += square(x, mean[ch(i)]);
+    }
+    sums
+}
+
 /// A float64 batch: mean, sum of squares and `1 / √(var + eps)` in double.
 pub(super) fn double_statistics(
     xs: &[f64],
@@ -61,13 +76,8 @@ pub(super) fn double_statistics(
     eps: f64,
 ) -> BatchStatistics {
     let count = xs.len() / channels.max(1);
-    let ch = channel_of(shape, channels);
     let mean = channel_means(xs, shape, channels, count);
-    let mut var_sum = vec![0f64; channels];
-    for (i, v) in xs.iter().enumerate() {
-        let d = v - mean[ch(i)];
-        var_sum[ch(i)] += d * d;
-    }
+    let var_sum = squared_deviations(xs, shape, &mean, |x, m| (x - m) * (x - m));
     let invstd = var_sum
         .iter()
         .map(|q| 1.0 / (q / count as f64 + eps).sqrt())
@@ -91,16 +101,14 @@ pub(super) fn float_statistics(
     eps: f64,
 ) -> BatchStatistics {
     let count = xs.len() / channels.max(1);
-    let mean: Vec<f32> = channel_means(xs, shape, channels, count)
+    let mean: Vec<f64> = channel_means(xs, shape, channels, count)
         .into_iter()
-        .map(|m| m as f32)
+        .map(|m| f64::from(m as f32))
         .collect();
-    let ch = channel_of(shape, channels);
-    let mut squares = vec![0f64; channels];
-    for (i, &x) in xs.iter().enumerate() {
-        let d = x as f32 - mean[ch(i)];
-        squares[ch(i)] += f64::from(d * d);
-    }
+    let squares = squared_deviations(xs, shape, &mean, |x, m| {
+        let d = x as f32 - m as f32;
+        f64::from(d * d)
+    });
     let var_sum: Vec<f64> = squares.iter().map(|&q| f64::from(q as f32)).collect();
     let invstd = var_sum
         .iter()
@@ -110,7 +118,7 @@ pub(super) fn float_statistics(
         })
         .collect();
     BatchStatistics {
-        mean: mean.into_iter().map(f64::from).collect(),
+        mean,
         invstd,
         var_sum,
         blend: RunningBlend::new(DType::Float32, DType::Float64),
@@ -135,16 +143,14 @@ pub(super) fn reduced_statistics(
     let single = |v: f64| f64::from(v as f32);
     let stat = |v: f64| round_to(sdtype, single(v));
     let count = xs.len() / channels.max(1);
-    let ch = channel_of(shape, channels);
     let mean32: Vec<f64> = channel_means(xs, shape, channels, count)
         .into_iter()
         .map(single)
         .collect();
-    let mut squares = vec![0f64; channels];
-    for (i, &x) in xs.iter().enumerate() {
-        let d = single(x - mean32[ch(i)]);
-        squares[ch(i)] += single(d * d);
-    }
+    let squares = squared_deviations(xs, shape, &mean32, |x, m| {
+        let d = single(x - m);
+        single(d * d)
+    });
     let blend = RunningBlend::new(sdtype, DType::Float32);
     let var_sum: Vec<f64> = squares.iter().map(|&q| stat(q)).collect();
     BatchStatistics {
