@@ -201,7 +201,7 @@ impl Default for ReplayOptions {
 /// `integer-index-reduce-in-double`, `out-resize-contiguous`,
 /// `out-reduction-in-input-dtype`, `reduced-batch-norm-exact-stats`,
 /// `running-stats-blend-in-double`, `composite-out-uncounted-write`,
-/// `half-conv-float-accumulation`,
+/// `half-conv-float-accumulation`, `half-conv-scatter-in-double`,
 /// `view-dtype-casts`, `scatter-view-grads-swapped`, `narrow-copy-shifted`,
 /// `zero-tensor-sum-materialized`, `steal-held-gradients`,
 /// `fill-tensor-saturates`, `pad-backward-sums-in-double`,
@@ -517,6 +517,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "half-conv-float-accumulation" => {
                 faults.half_conv_float_accumulation = true;
+            }
+            None if spec == "half-conv-scatter-in-double" => {
+                faults.half_conv_scatter_in_double = true;
             }
             None if spec == "view-dtype-casts" => {
                 faults.view_dtype_casts = true;

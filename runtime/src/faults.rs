@@ -725,6 +725,12 @@ pub struct Faults {
     /// per sample, the input gradient at every col2im addition). Breaks
     /// float16 weight gradients of batches larger than one.
     pub half_conv_float_accumulation: bool,
+    /// A float16 transposed convolution sums its columns in f64 and rounds
+    /// once, instead of storing the columns as float16 and adding them into
+    /// the plane one float16 addition at a time (then the bias) as
+    /// PyTorch's `slow_conv_transpose2d` does. Breaks overlapping taps (a
+    /// 4-wide kernel at stride 2).
+    pub half_conv_scatter_in_double: bool,
     /// `view.dtype` between a float and an integer dtype converts the
     /// values instead of reinterpreting their bit patterns. Breaks every
     /// bit-level utility that reads a float's representation.

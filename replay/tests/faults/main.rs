@@ -60,6 +60,7 @@ mod generators;
 mod gnn_inplace_scatter;
 mod grad_modes;
 mod graph_conv;
+mod half_conv_decoder;
 mod half_conv_training;
 mod hf_decoder;
 mod histogram_calibration;

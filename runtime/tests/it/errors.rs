@@ -12,8 +12,10 @@ fn unknown_operator_fails_closed_and_names_it() {
         .expect_err("unknown op");
     assert!(matches!(&err, RuntimeError::UnknownOp { op } if op == "aten.frobnicate.default"));
     assert!(Runtime::schema("aten.addmm.default").is_ok());
+    // A real PyTorch operator this runtime does not register (sparse @
+    // sparse) fails the same way.
     assert!(matches!(
-        Runtime::schema("aten.matmul.out"),
+        Runtime::schema("aten._sparse_sparse_matmul.default"),
         Err(RuntimeError::UnknownOp { .. })
     ));
 }

@@ -720,6 +720,12 @@ pub(crate) fn convolution(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IV
         let b = bias.map(|b| b.read_f64(ctx.op)).transpose()?;
         if let Some(plan) = plan {
             Ok(float16::forward(&geo, &x, &w, b.as_deref(), plan))
+        } else if let Some(plan) = transposed_float16_plan(ctx, dtype, &geo, input, weight) {
+            let mut y = float16::input_grad(&geo, &x, &w, plan);
+            if let Some(b) = b {
+                float16::add_bias(&mut y, &b, geo.result_positions());
+            }
+            Ok(y)
         } else if geo.transposed {
             let mut y = input_grad(&geo, &x, &w);
             if let Some(b) = b {
@@ -787,6 +793,27 @@ fn float16_plan(
         let channels_last = suggests_channels_last(input) || suggests_channels_last(weight);
         float16::Plan::new(geo, channels_last, ctx.cpu.vectorised())
     })
+}
+
+/// The float16 loops' plan for a transposed float16 convolution's forward:
+/// PyTorch's `slow_conv_transpose2d` computes it as the regular
+/// convolution's input gradient (float16 columns `Wᵀ @ x`, scattered into
+/// the plane with a rounding per addition), then adds the bias with one
+/// more float16 addition. Measured in torch 2.15 for contiguous inputs
+/// (kernels 2 to 4, strides 1 and 2, groups, 1-d), bit-exact; `None` for
+/// other dtypes and layouts, a CPU with float16 oneDNN kernels and under
+/// the `half-conv-scatter-in-double` fault.
+fn transposed_float16_plan(
+    ctx: &KernelCtx<'_>,
+    dtype: DType,
+    geo: &Geometry,
+    input: &Tensor,
+    weight: &Tensor,
+) -> Option<float16::Plan> {
+    let contiguous = !suggests_channels_last(input) && !suggests_channels_last(weight);
+    let exact = dtype == DType::Float16 && geo.transposed && contiguous;
+    (exact && !ctx.cpu.float16_conv_onednn && !ctx.faults.half_conv_scatter_in_double)
+        .then(|| float16::Plan::new(geo, false, ctx.cpu.vectorised()))
 }
 
 /// Input and weight gradients of the operator (each when asked) from its
@@ -902,6 +929,8 @@ pub(crate) fn convolution_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resu
 #[cfg(test)]
 mod behaviour;
 mod float16;
+#[cfg(test)]
+mod float16_calls;
 
 #[cfg(test)]
 mod tests {

@@ -189,6 +189,18 @@ pub(crate) fn input_grad(geo: &Geometry, dy: &[f64], w: &[f64], plan: Plan) -> V
     dx.into_iter().map(f64::from).collect()
 }
 
+/// Adds each channel's float16 bias to its plane of `positions` values,
+/// one float16 addition per value (a transposed convolution's bias).
+pub(crate) fn add_bias(out: &mut [f64], bias: &[f64], positions: usize) {
+    let channels = bias.len().max(1);
+    for (plane, c) in out.chunks_mut(positions.max(1)).zip(0..) {
+        let b = bias.get(c % channels).copied().unwrap_or(0.0) as f32;
+        plane
+            .iter_mut()
+            .for_each(|v| *v = f64::from(round(*v as f32 + b)));
+    }
+}
+
 /// col2im with a float16 rounding after every addition, in the order of
 /// the plan's loop.
 fn scatter(cols: &[f32], geo: &Geometry, (n, g): (usize, usize), plan: Plan, dx: &mut [f32]) {
