@@ -279,6 +279,11 @@ pub struct Faults {
     /// (nested-mask-gaps-only), so a left-padded row `[F, T, T]` passes as
     /// left-aligned. Breaks the answer for every left-padded batch.
     pub nested_mask_gaps_only: bool,
+    /// A nested tensor's encoder layer lets each component's queries attend
+    /// to the zero rows it is padded with (nested-attends-padding), where
+    /// PyTorch's nested softmax sees the component's own keys only. Breaks
+    /// every component shorter than the longest one.
+    pub nested_attends_padding: bool,
     /// `mkldnn_rnn_layer` leaves the forget gate's bias out of the
     /// pre-activation. Breaks every float32 `nn.LSTM`'s values.
     pub lstm_forget_bias_ignored: bool,

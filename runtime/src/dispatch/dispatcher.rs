@@ -81,7 +81,7 @@ impl Plan {
             chain.push(Step { key, handler });
             match handler {
                 Handler::Math => return Ok(Plan { keyset, chain }),
-                Handler::Kernel if key.is_dense_backend() || key == DispatchKey::SparseCPU => {
+                Handler::Kernel if key.is_dense_backend() || key.is_layout_backend() => {
                     return Ok(Plan { keyset, chain });
                 }
                 Handler::Kernel if key == DispatchKey::BackendSelect => {
@@ -158,7 +158,7 @@ impl Plan {
                     k
                 }
             })
-            .filter(|k| k.is_dense_backend() || *k == DispatchKey::SparseCPU)
+            .filter(|k| k.is_dense_backend() || k.is_layout_backend())
     }
 
     /// `[key, handler]` names, as written into op events.

@@ -88,6 +88,12 @@ impl DispatchKey {
     pub fn is_dense_backend(self) -> bool {
         self <= DispatchKey::Meta
     }
+
+    /// A CPU backend key of another layout (`SparseCPU`, `NestedTensorCPU`):
+    /// a walk that reaches its kernel ends there, as at a dense backend.
+    pub fn is_layout_backend(self) -> bool {
+        matches!(self, DispatchKey::SparseCPU | DispatchKey::NestedTensorCPU)
+    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,10 @@
 //!   ([`super::autocast::CPU_KERNELS`]), otherwise a fallthrough;
 //! * backend keys (`CPU`, `Meta`): the kernel;
 //! * `SparseCPU`: a kernel for the operators the sparse COO layout has
-//!   ([`crate::kernels::sparse_ops`]), otherwise a fallthrough.
+//!   ([`crate::kernels::sparse_ops`]), otherwise a fallthrough;
+//! * `NestedTensorCPU`: a kernel for the operators the runtime has for
+//!   nested tensors ([`crate::kernels::nested_ops`]), otherwise a
+//!   fallthrough.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -75,6 +78,7 @@ pub const NATIVE_FUNCTIONS: &[(&str, &str)] = &[
         include_str!("native_functions/distributions.yaml"),
     ),
     ("sparse.yaml", include_str!("native_functions/sparse.yaml")),
+    ("nested.yaml", include_str!("native_functions/nested.yaml")),
     ("image.yaml", include_str!("native_functions/image.yaml")),
     (
         "torchvision.yaml",
@@ -207,6 +211,11 @@ impl OpEntry {
             // the sparse ones too (`to_dense`'s SparseCPU: math).
             DispatchKey::SparseCPU if composite => Handler::Math,
             DispatchKey::SparseCPU if crate::kernels::sparse_ops::has_kernel(&self.python_name) => {
+                Handler::Kernel
+            }
+            DispatchKey::NestedTensorCPU
+                if crate::kernels::nested_ops::has_kernel(&self.python_name) =>
+            {
                 Handler::Kernel
             }
             k if super::autocast::has_kernel(k, &self.python_name) => Handler::Kernel,

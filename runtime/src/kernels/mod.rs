@@ -28,6 +28,7 @@ mod linalg;
 mod loss;
 mod matmul;
 mod narrow_copy;
+pub(crate) mod nested_ops;
 mod nn;
 pub(crate) mod out_variant;
 mod pointwise;
@@ -207,6 +208,7 @@ pub(crate) fn lookup_real(op: &str) -> Option<Kernel> {
         .or_else(|| scatter_views::lookup(op))
         .or_else(|| zero_tensor::lookup(op))
         .or_else(|| out_variant::lookup(op))
+        .or_else(|| nested_ops::cpu_lookup(op))
 }
 
 fn core(op: &str) -> Option<Kernel> {
@@ -284,6 +286,7 @@ mod tests {
             assert!(
                 super::lookup(name).is_some()
                     || super::sparse_ops::lookup(name).is_some()
+                    || super::nested_ops::lookup(name).is_some()
                     || entry.is_composite_implicit(),
                 "{name} has no kernel"
             );

@@ -22,7 +22,7 @@ mod grid_sample;
 mod group_norm;
 mod loss;
 mod margin_losses;
-mod mha;
+pub(crate) mod mha;
 mod moments;
 mod multi_margin;
 mod norm;

@@ -90,6 +90,7 @@ pub(super) fn reseated(this: &Tensor, source: &Tensor) -> Tensor {
         autograd: Mutex::new(autograd),
         trace: Arc::clone(&this.0.trace),
         sparse: source.0.sparse.clone(),
+        nested: source.0.nested.clone(),
     }));
     let node = out.0.autograd.lock().grad_accumulator.upgrade();
     if let Some(node) = node.filter(|n| n.kind() == NodeKind::AccumulateGrad) {

@@ -94,6 +94,16 @@ pub(super) fn keys_of_tensors(args: &[IValue]) -> DispatchKeySet {
                 // torch 2.15: SparseCPU, ADInplaceOrView, AutogradCPU, AutocastCPU.
                 keys = keys.without(DispatchKey::CPU).with(DispatchKey::SparseCPU);
             }
+            if t.is_nested() && keys.contains(DispatchKey::CPU) {
+                // torch 2.15: NestedTensorCPU, ADInplaceOrView, AutogradCPU,
+                // AutogradNestedTensor, AutocastCPU.
+                keys = keys
+                    .without(DispatchKey::CPU)
+                    .with(DispatchKey::NestedTensorCPU);
+                if keys.contains(DispatchKey::AutogradCPU) {
+                    keys = keys.with(DispatchKey::AutogradNestedTensor);
+                }
+            }
             let mut ks = ks.union(keys);
             if t.is_conj() {
                 ks = ks.with(DispatchKey::Conjugate);
@@ -107,7 +117,7 @@ pub(super) fn keys_of_tensors(args: &[IValue]) -> DispatchKeySet {
 
 fn backend_device(key: DispatchKey) -> Result<Device> {
     match key {
-        DispatchKey::CPU | DispatchKey::SparseCPU => Ok(Device::Cpu),
+        DispatchKey::CPU | DispatchKey::SparseCPU | DispatchKey::NestedTensorCPU => Ok(Device::Cpu),
         DispatchKey::Meta => Ok(Device::Meta),
         DispatchKey::CUDA => Ok(Device::Cuda(0)),
         other => Err(RuntimeError::unsupported(
@@ -289,9 +299,20 @@ impl Runtime {
                 "a sparse_coo argument (no SparseCPU kernel)",
             ));
         }
+        if backend_key != DispatchKey::NestedTensorCPU
+            && args.iter().flat_map(IValue::tensors).any(Tensor::is_nested)
+        {
+            return Err(RuntimeError::unsupported(
+                op,
+                "a nested argument (no NestedTensorCPU kernel)",
+            ));
+        }
         let kernel = if backend_key == DispatchKey::SparseCPU {
             kernels::sparse_ops::lookup(op)
                 .ok_or_else(|| RuntimeError::unsupported(op, "a SparseCPU kernel"))?
+        } else if backend_key == DispatchKey::NestedTensorCPU {
+            kernels::nested_ops::lookup(op)
+                .ok_or_else(|| RuntimeError::unsupported(op, "a NestedTensorCPU kernel"))?
         } else {
             kernels::lookup(op).ok_or_else(|| RuntimeError::unsupported(op, "a CPU kernel"))?
         };

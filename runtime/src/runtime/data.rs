@@ -86,6 +86,7 @@ impl Runtime {
             autograd: Mutex::new(autograd),
             trace: Arc::clone(&target.0.trace),
             sparse: source.0.sparse.clone(),
+            nested: source.0.nested.clone(),
         }));
         // The assignment copies the source's dispatch keys: a parameter
         // given an inference tensor's data (`model.half()` inside

@@ -22,6 +22,7 @@
 //! the storage contents, the version counter and the autograd metadata.
 
 pub mod dtype;
+pub(crate) mod nested;
 pub mod options;
 pub(crate) mod promote;
 pub(crate) mod sparse;
@@ -99,6 +100,9 @@ pub(crate) struct TensorImpl {
     /// The cell is replaced whole by an in-place operator that gives the
     /// tensor new parts (`add_` of two sparse tensors).
     pub(crate) sparse: Option<sparse::SparseCell>,
+    /// The components of a nested tensor (whose `storage` is its buffer's
+    /// and whose `strides` are empty); `None` for a strided tensor.
+    pub(crate) nested: Option<Arc<nested::NestedLayout>>,
 }
 
 /// A tensor handle. Cloning is cheap and yields the *same* tensor.
@@ -129,6 +133,7 @@ impl Tensor {
             autograd: Mutex::new(AutogradMeta::default()),
             trace: Arc::new(IdSlot::new()),
             sparse: None,
+            nested: None,
         }))
     }
 
@@ -300,6 +305,7 @@ impl Tensor {
             autograd: Mutex::new(AutogradMeta::default()),
             trace: Arc::new(IdSlot::new()),
             sparse: None,
+            nested: None,
         }));
         {
             let mut meta = t.0.autograd.lock();
@@ -331,6 +337,7 @@ impl Tensor {
             autograd: Mutex::new(AutogradMeta::default()),
             trace: Arc::new(IdSlot::new()),
             sparse: None,
+            nested: None,
         }));
         {
             let mut meta = t.0.autograd.lock();
@@ -371,6 +378,7 @@ impl Tensor {
             }),
             trace: Arc::clone(&inner.trace),
             sparse: inner.sparse.clone(),
+            nested: inner.nested.clone(),
         }))
     }
 
@@ -411,6 +419,7 @@ impl Tensor {
             autograd: Mutex::new(autograd),
             trace: Arc::clone(&inner.trace),
             sparse: inner.sparse.clone(),
+            nested: inner.nested.clone(),
         }))
     }
 

@@ -127,6 +127,7 @@ impl Tensor {
             autograd: Mutex::new(AutogradMeta::default()),
             trace: Arc::new(IdSlot::new()),
             sparse: Some(Arc::new(RwLock::new(Arc::new(parts)))),
+            nested: None,
         }));
         t.0.autograd.lock().inference = inference;
         Ok(t)

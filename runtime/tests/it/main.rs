@@ -38,6 +38,7 @@ mod inplace_views;
 mod layouts;
 mod linalg_families;
 mod mlp;
+mod nested_encoder;
 mod restricted_backward;
 mod saved_hooks;
 mod sparse_dense;

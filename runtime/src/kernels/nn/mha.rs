@@ -323,7 +323,7 @@ fn average_heads(probs: &[f64], dims: &Dims) -> Vec<f64> {
         .collect()
 }
 
-fn opt_tensor<'a>(a: &Args<'a>, i: usize) -> Option<&'a Tensor> {
+pub(crate) fn opt_tensor<'a>(a: &Args<'a>, i: usize) -> Option<&'a Tensor> {
     match a.values.get(i) {
         Some(IValue::Tensor(t)) => Some(t),
         _ => None,
@@ -506,6 +506,25 @@ pub(crate) fn transformer_encoder_layer_fwd(
     a: Args<'_>,
 ) -> Result<Vec<IValue>> {
     let src = a.tensor(0)?;
+    let values = encoder_layer_values(ctx, &a, src, opt_tensor(&a, 18), opt_int(&a, 19))?;
+    let shape = src.shape().to_vec();
+    let out = ctx.output(&shape, &contiguous_strides(&shape), src.dtype(), || {
+        Ok(values)
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// The values of `_transformer_encoder_layer_fwd` (its arguments `a`) over
+/// the dense `(B, T, D)` batch `src` with `mask` of `mask_type`, in logical
+/// order; empty when the kernel runs without data. The nested kernel
+/// (`kernels::nested_ops`) calls it on its padded batch.
+pub(crate) fn encoder_layer_values(
+    ctx: &mut KernelCtx<'_>,
+    a: &Args<'_>,
+    src: &Tensor,
+    mask: Option<&Tensor>,
+    mask_type: Option<i64>,
+) -> Result<Vec<f64>> {
     let ws = [a.tensor(3)?, a.tensor(4)?, a.tensor(5)?, a.tensor(6)?];
     let norms = [a.tensor(10)?, a.tensor(11)?, a.tensor(12)?, a.tensor(13)?];
     let ffn = [a.tensor(14)?, a.tensor(15)?, a.tensor(16)?, a.tensor(17)?];
@@ -550,8 +569,8 @@ pub(crate) fn transformer_encoder_layer_fwd(
             ),
         });
     }
-    let mask = read_mask(ctx, opt_tensor(&a, 18), opt_int(&a, 19), &dims)?;
-    let values = if ctx.has_data() {
+    let mask = read_mask(ctx, mask, mask_type, &dims)?;
+    Ok(if ctx.has_data() {
         let op = ctx.op;
         let x = src.read_f64(op)?;
         if x.is_empty() {
@@ -597,12 +616,7 @@ pub(crate) fn transformer_encoder_layer_fwd(
         }
     } else {
         Vec::new()
-    };
-    let shape = src.shape().to_vec();
-    let out = ctx.output(&shape, &contiguous_strides(&shape), src.dtype(), || {
-        Ok(values)
-    })?;
-    Ok(vec![out.into()])
+    })
 }
 
 #[cfg(test)]
