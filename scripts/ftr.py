@@ -761,15 +761,10 @@ def nested_ref_error(ref: list) -> Optional[str]:
         return bad(f"a buffer of shape {buffer[2]} and stride {buffer[3]} is not 1-D contiguous (stride [1])")
     length = buffer[2][0]
     for i, (row, steps, offset) in enumerate(zip(sizes, strides, offsets)):
-        if 0 in row:
-            continue
-        low = high = offset
-        for d, step in zip(row, steps):
-            reach = (d - 1) * step
-            if reach < 0:
-                low += reach
-            else:
-                high += reach
+        span = element_span(row, steps, offset)
+        if span is None:
+            continue  # an empty component
+        low, high = span
         if low < 0 or high >= length:
             return bad(f"component {i} (sizes {row}, strides {steps}, offset {offset}) reaches elements {low}..={high} of a buffer of {length}")
     shape = ref[2]

@@ -448,7 +448,7 @@ impl NestedParts {
                 self.buffer.shape, self.buffer.stride
             ));
         }
-        let len = i128::from(self.buffer.shape[0]);
+        let len = self.buffer.shape[0];
         for (i, ((sizes, strides), &offset)) in self
             .sizes
             .iter()
@@ -459,21 +459,15 @@ impl NestedParts {
             if sizes.contains(&0) {
                 continue;
             }
-            let (mut low, mut high) = (i128::from(offset), i128::from(offset));
-            for (&d, &s) in sizes.iter().zip(strides) {
-                let reach = i128::from(d - 1) * i128::from(s);
-                if reach < 0 {
-                    low += reach;
-                } else {
-                    high += reach;
-                }
-            }
-            if low < 0 || high >= len {
-                return Some(format!(
-                    "component {i} (sizes {sizes:?}, strides {strides:?}, offset {offset}) \
-                     reaches elements {low}..={high} of a buffer of {len}"
-                ));
-            }
+            let reach = match crate::view::element_span(sizes, strides, offset) {
+                Some((low, high)) if low >= 0 && high < len => continue,
+                Some((low, high)) => format!("elements {low}..={high}"),
+                None => "past the int64 range".to_owned(),
+            };
+            return Some(format!(
+                "component {i} (sizes {sizes:?}, strides {strides:?}, offset {offset}) \
+                 reaches {reach} of a buffer of {len}"
+            ));
         }
         None
     }
