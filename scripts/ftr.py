@@ -52,7 +52,7 @@ import zstandard
 
 MAGIC = b"\x89FTR\r\n\x1a\n"
 VERSION_MAJOR = 2  # the major this module writes (2.0: EVENTS chunks compressed)
-VERSION_MINOR = 5  # newest minor of VERSION_MAJOR this module reads and writes (2.1: api autocast; 2.2: complex values; 2.3: api anomaly_mode; 2.4: sparse tensor references; 2.5: VIEW chunks)
+VERSION_MINOR = 6  # newest minor of VERSION_MAJOR this module reads and writes (2.1: api autocast; 2.2: complex values; 2.3: api anomaly_mode; 2.4: sparse tensor references; 2.5: VIEW chunks; 2.6: nested tensor references)
 VIEW_MINOR = 5  # the 2.x minor that added VIEW chunks
 # Writers start with the floor minor and raise the header's minor when they
 # append the first event of a newer kind (FORMAT.md §2.1).
@@ -192,6 +192,12 @@ SPARSE_COO = "sparse_coo"
 # A sparse reference's layout name as msgpack writes it (a fixstr of 10):
 # a writer looks for sparse references only in payloads that hold it.
 _SPARSE_MARKER = b"\xaa" + SPARSE_COO.encode()
+# The minor of VERSION_MAJOR that added nested tensor references (an 11th
+# element of layout "nested", FORMAT.md §3.1): an event holding one needs it.
+NESTED_TENSOR_MINOR = 6
+NESTED = "nested"
+# A nested reference's layout name as msgpack writes it (a fixstr of 6).
+_NESTED_MARKER = b"\xa6" + NESTED.encode()
 # A complex value `[11, [re, im]]` as msgpack writes it: a 2-array, the
 # fixint tag, a 2-array, a float64. A writer searches an operator call's
 # values for complex ones only in payloads that hold these bytes.
@@ -247,8 +253,10 @@ DIGEST_LEN = 32
 
 # Index of the `value` field in a tensor reference.
 _REF_VALUE = 9
-# Index of a sparse tensor's parts in its reference (format 2.4).
+# Index of a sparse tensor's parts in its reference (format 2.4), and of a
+# nested tensor's (format 2.6).
 _REF_SPARSE = 10
+_REF_NESTED = 10
 
 
 # ---------------------------------------------------------------------------
@@ -334,7 +342,17 @@ def chain_next(chain: bytes, structural: bytes) -> bytes:
 
 def _strip_ref(ref: list) -> list:
     """A tensor reference with its digest (and a sparse tensor's parts'
-    digests) set to nil; the reference itself when it carries none."""
+    digests, a nested tensor's buffer's) set to nil; the reference itself
+    when it carries none."""
+    if len(ref) == 11 and _is_nested_parts(ref[_REF_NESTED]):
+        parts = ref[_REF_NESTED]
+        buffer = _strip_ref(parts[4])
+        if ref[_REF_VALUE] is None and buffer is parts[4]:
+            return ref
+        stripped = list(ref)
+        stripped[_REF_VALUE] = None
+        stripped[_REF_NESTED] = parts[:4] + [buffer]
+        return stripped
     if len(ref) == 11:
         parts = ref[_REF_SPARSE]
         indices, values = _strip_ref(parts[4]), _strip_ref(parts[5])
@@ -408,7 +426,9 @@ def structural_hash(layer: int, kind: int, payload: list) -> bytes:
 
 def _refs_with_parts(ref: list, out: list) -> None:
     out.append(ref)
-    if len(ref) == 11:
+    if len(ref) == 11 and _is_nested_parts(ref[_REF_NESTED]):
+        out.append(ref[_REF_NESTED][4])
+    elif len(ref) == 11:
         parts = ref[_REF_SPARSE]
         out.append(parts[4])
         out.append(parts[5])
@@ -427,7 +447,8 @@ def value_refs(layer: int, kind: int, payload: list) -> list:
     """The tensor references that may carry a value digest, in wire order
     (§3.1): an introduced tensor, an operator call's arguments then results,
     an accumulated gradient; a sparse tensor's indices and values right
-    after it (`tracer/src/view.rs` `value_refs`)."""
+    after it, a nested tensor's buffer right after it (`tracer/src/view.rs`
+    `value_refs`)."""
     out: list = []
     if layer == API and kind == API_TENSOR:
         _refs_with_parts(payload[0], out)
@@ -584,10 +605,12 @@ def tensor_ref(
     version: int,
     value: Optional[bytes],
     sparse: Optional[list] = None,
+    nested: Optional[list] = None,
 ) -> list:
     """`[id, dtype, shape, stride, offset, storage, device, requires_grad, version, value]`,
     and for a sparse tensor (format 2.4) its parts (`sparse_parts`) as an
-    11th element."""
+    11th element, for a nested tensor (format 2.6) its parts
+    (`nested_parts`)."""
     ref = [
         _u64(tid),
         str(dtype),
@@ -600,9 +623,16 @@ def tensor_ref(
         _u64(version),
         _digest(value),
     ]
+    if sparse is not None and nested is not None:
+        raise ValueError("a tensor is not both sparse and nested")
     if sparse is not None:
         ref.append(sparse)
         problem = sparse_ref_error(ref)
+        if problem:
+            raise ValueError(problem)
+    if nested is not None:
+        ref.append(nested)
+        problem = nested_ref_error(ref)
         if problem:
             raise ValueError(problem)
     return ref
@@ -622,7 +652,7 @@ def _is_ref(x: Any) -> bool:
 def sparse_ref_error(ref: list) -> Optional[str]:
     """Why a tensor reference's sparse parts do not describe a sparse COO
     tensor (one line naming the field, as the Rust reader's), or None."""
-    if len(ref) != 11:
+    if len(ref) != 11 or _is_nested_parts(ref[_REF_SPARSE]):
         return None
     parts = ref[_REF_SPARSE]
 
@@ -659,8 +689,101 @@ def sparse_ref_error(ref: list) -> Optional[str]:
     return None
 
 
-def sparse_refs(payload: Any) -> Iterator[list]:
-    """Every sparse tensor reference in an event's payload."""
+def nested_parts(sizes: Sequence[Sequence[int]], strides: Sequence[Sequence[int]], offsets: Sequence[int], buffer: list) -> list:
+    """A nested tensor's parts, the 11th element of its reference (format
+    2.6): `[layout, sizes, strides, offsets, buffer]`; `sizes` and `strides`
+    one row of k ints per component (`_nested_tensor_size()`,
+    `_nested_tensor_strides()`), `offsets` one int per component
+    (`_nested_tensor_storage_offsets()`), `buffer` the strided reference of
+    the 1-D contiguous buffer."""
+    return [
+        NESTED,
+        [[_i64(d) for d in row] for row in sizes],
+        [[_i64(d) for d in row] for row in strides],
+        [_i64(o) for o in offsets],
+        buffer,
+    ]
+
+
+def _is_nested_parts(parts: Any) -> bool:
+    """Whether a reference's 11th element is read as a nested tensor's
+    parts: five elements, or the layout "nested" (else a sparse tensor's)."""
+    return type(parts) is list and (len(parts) == 5 or (len(parts) > 0 and parts[0] == NESTED))
+
+
+def nested_opt_sizes(sizes: Sequence[Sequence[int]]) -> Optional[list]:
+    """The shape of the nested tensor of components `sizes`, PyTorch's
+    `opt_sizes`: `[n, d1, ..., dk]`, `di` the first component's size of dim
+    i when it is 0 or every component has it, else -1; None when n = 0."""
+    if not sizes:
+        return None
+    first = list(sizes[0])
+    shape = [len(sizes)]
+    for i, d in enumerate(first):
+        regular = d == 0 or all(len(row) > i and row[i] == d for row in sizes)
+        shape.append(d if regular else -1)
+    return shape
+
+
+def nested_ref_error(ref: list) -> Optional[str]:
+    """Why a tensor reference's nested parts do not describe a nested
+    tensor (one line naming the field, as the Rust reader's), or None."""
+    if len(ref) != 11 or not _is_nested_parts(ref[_REF_NESTED]):
+        return None
+    parts = ref[_REF_NESTED]
+
+    def bad(problem: str) -> str:
+        return f"tensor.nested: {problem}"
+
+    if len(parts) != 5:
+        return bad(f"expected [layout, sizes, strides, offsets, buffer], got {len(parts)} elements")
+    layout, sizes, strides, offsets, buffer = parts
+    if layout != NESTED:
+        return bad(f"layout {layout!r} is not nested")
+    rows = (sizes, strides)
+    if not all(type(r) is list and all(type(row) is list and all(type(d) is int for d in row) for row in r) for r in rows):
+        return bad("sizes and strides must be arrays of arrays of ints")
+    if type(offsets) is not list or not all(type(o) is int for o in offsets):
+        return bad("offsets must be an array of ints")
+    n = len(sizes)
+    if len(strides) != n or len(offsets) != n:
+        return bad(f"sizes, strides and offsets have {n}, {len(strides)} and {len(offsets)} entries, not one per component")
+    k = len(sizes[0]) if sizes else 0
+    for i, (row, steps) in enumerate(zip(sizes, strides)):
+        if len(row) != k or len(steps) != k:
+            return bad(f"component {i} has sizes {row} and strides {steps}, not k={k} of each")
+    for i, (row, offset) in enumerate(zip(sizes, offsets)):
+        if offset < 0 or any(d < 0 for d in row):
+            return bad(f"component {i} has sizes {row} and offset {offset}: negative")
+    if not _is_ref(buffer) or len(buffer) != 10:
+        return bad("the buffer must be a strided tensor")
+    if len(buffer[2]) != 1 or list(buffer[3]) != [1]:
+        return bad(f"a buffer of shape {buffer[2]} and stride {buffer[3]} is not 1-D contiguous (stride [1])")
+    length = buffer[2][0]
+    for i, (row, steps, offset) in enumerate(zip(sizes, strides, offsets)):
+        span = element_span(row, steps, offset)
+        if span is None:
+            continue  # an empty component
+        low, high = span
+        if low < 0 or high >= length:
+            return bad(f"component {i} (sizes {row}, strides {steps}, offset {offset}) reaches elements {low}..={high} of a buffer of {length}")
+    shape = ref[2]
+    if shape[:1] != [n] or (n > 0 and len(shape) != k + 1):
+        return bad(f"a tensor of shape {shape} is not [n={n}] and k={k if n > 0 else '?'} sizes")
+    expected = nested_opt_sizes(sizes)
+    if expected is not None and list(shape) != expected:
+        return bad(f"shape {shape} disagrees with the components' sizes, which give {expected} (-1: irregular)")
+    if expected is None and any(d < -1 for d in shape[1:]):
+        return bad(f"shape {shape} has a size below -1")
+    if buffer[1] != ref[1]:
+        return bad(f"the buffer is {buffer[1]}, the tensor {ref[1]}")
+    if ref[3] or ref[4] != 0 or ref[_REF_VALUE] is not None:
+        return bad("a nested tensor has no strides, offset 0 and no value of its own")
+    return None
+
+
+def _parts_refs(payload: Any) -> Iterator[list]:
+    """Every tensor reference with an 11th element in an event's payload."""
     stack = [payload]
     while stack:
         x = stack.pop()
@@ -670,6 +793,16 @@ def sparse_refs(payload: Any) -> Iterator[list]:
             yield x
         else:
             stack.extend(x)
+
+
+def sparse_refs(payload: Any) -> Iterator[list]:
+    """Every sparse tensor reference in an event's payload."""
+    return (x for x in _parts_refs(payload) if not _is_nested_parts(x[_REF_SPARSE]))
+
+
+def nested_refs(payload: Any) -> Iterator[list]:
+    """Every nested tensor reference in an event's payload."""
+    return (x for x in _parts_refs(payload) if _is_nested_parts(x[_REF_NESTED]))
 
 
 def v_none() -> list:
@@ -766,6 +899,7 @@ def _op_values(layer: int, kind: int, payload: Any) -> list:
 
 def event_minor(layer: int, kind: int, payload: Any, known: int = 0, packed: Optional[bytes] = None) -> int:
     """The minor of VERSION_MAJOR an event needs: its kind's,
+    NESTED_TENSOR_MINOR for an event holding a nested tensor reference,
     SPARSE_TENSOR_MINOR for an event holding a sparse tensor reference, or
     COMPLEX_VALUE_MINOR for an operator call holding a complex value.
     `known`: a minor the file already says (the values are not searched
@@ -773,6 +907,9 @@ def event_minor(layer: int, kind: int, payload: Any, known: int = 0, packed: Opt
     searched for sparse references only when they hold their layout name
     and for complex values only when they hold a complex value's bytes."""
     minor = KIND_MINOR.get((layer, kind), 0)
+    if known < NESTED_TENSOR_MINOR and (packed is None or _NESTED_MARKER in packed):
+        if next(nested_refs(payload), None) is not None:
+            return max(minor, NESTED_TENSOR_MINOR)
     if known < SPARSE_TENSOR_MINOR and (packed is None or _SPARSE_MARKER in packed):
         if next(sparse_refs(payload), None) is not None:
             return max(minor, SPARSE_TENSOR_MINOR)
@@ -2026,6 +2163,7 @@ class TraceReader:
         for ev in self._events:
             problem = next((e for e in map(_complex_value_error, _op_values(ev.layer, ev.kind, ev.payload)) if e), None)
             problem = problem or next(filter(None, map(sparse_ref_error, sparse_refs(ev.payload))), None)
+            problem = problem or next(filter(None, map(nested_ref_error, nested_refs(ev.payload))), None)
             if problem:
                 raise TraceError(f"{self.path}: event {ev.seq}: {problem}")
         if self.version[0] == LEGACY_MAJOR:

@@ -50,6 +50,7 @@ fn tensor(id: u64, shape: &[i64], requires_grad: bool, version: u64) -> TensorRe
         version,
         value: None,
         sparse: None,
+        nested: None,
     }
 }
 

@@ -32,6 +32,7 @@ fn tensor(id: u64) -> TensorRef {
         version: 0,
         value: None,
         sparse: None,
+        nested: None,
     }
 }
 

@@ -152,6 +152,7 @@ mod tests {
             version,
             value: value.map(|b| Digest([b; 32])),
             sparse: None,
+            nested: None,
         }
     }
 

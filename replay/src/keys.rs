@@ -469,6 +469,7 @@ mod tests {
             version: 0,
             value: None,
             sparse: None,
+            nested: None,
         };
         let mut t = part(1, "float32", vec![3, 3], vec![]);
         t.sparse = Some(Box::new(ft_trace::value::SparseParts {
@@ -505,6 +506,7 @@ mod tests {
                     version,
                     value: None,
                     sparse: None,
+                    nested: None,
                 };
                 let mut k = String::new();
                 tensor_key(&t, &mut k);

@@ -137,6 +137,7 @@ mod tests {
             version: 0,
             value: None,
             sparse: None,
+            nested: None,
         }
     }
 

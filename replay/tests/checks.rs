@@ -61,6 +61,7 @@ impl Builder {
             version: 0,
             value,
             sparse: None,
+            nested: None,
         }
     }
 

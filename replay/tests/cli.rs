@@ -324,6 +324,7 @@ fn an_op_the_runtime_lacks_is_exit_5_naming_the_op() {
         version: 0,
         value: Some(digest),
         sparse: None,
+        nested: None,
     };
     w.append(
         &EventBody::Api(ApiEvent::Tensor(TensorIntro {

@@ -51,6 +51,7 @@ impl TraceBuilder {
             version: 0,
             value: None,
             sparse: None,
+            nested: None,
         }
     }
 

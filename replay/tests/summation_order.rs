@@ -55,6 +55,7 @@ impl Trace {
             version: 0,
             value: Some(digest),
             sparse: None,
+            nested: None,
         }
     }
 

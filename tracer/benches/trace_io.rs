@@ -29,6 +29,7 @@ fn op(i: u64) -> EventBody {
         version: 0,
         value: None,
         sparse: None,
+        nested: None,
     };
     EventBody::Dispatch(DispatchEvent::Op(OpCall {
         op: "aten.addmm.default".into(),

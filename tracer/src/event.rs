@@ -1114,6 +1114,7 @@ mod tests {
             version: 0,
             value: digest,
             sparse: None,
+            nested: None,
         }
     }
 

@@ -254,6 +254,7 @@ mod tests {
             version: 70000,
             value,
             sparse: None,
+            nested: None,
         }
     }
 

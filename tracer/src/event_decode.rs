@@ -39,7 +39,7 @@ use crate::event::{Chain, KeySet};
 use crate::hash::Digest;
 use crate::name::{self, Name, Table};
 use crate::shared_seq::{SeqCache, extent_of_list};
-use crate::value::{SparseParts, TensorRef, Value};
+use crate::value::{NESTED, NestedParts, SparseParts, TensorRef, Value};
 
 /// Nesting of list values this decoder follows; deeper lists go to serde
 /// (whose own limit then applies), so hostile nesting cannot exhaust the stack.
@@ -97,6 +97,8 @@ pub enum Problem {
     Unsupported,
     /// A sparse tensor's parts that do not describe one (format 2.4).
     Sparse(String),
+    /// A nested tensor's parts that do not describe one (format 2.6).
+    Nested(String),
 }
 
 impl fmt::Display for DecodeError {
@@ -117,7 +119,7 @@ impl fmt::Display for DecodeError {
             Problem::ContextCode(code) => write!(f, "unknown context {code}"),
             Problem::ContextWithoutNode => f.write_str("context 2 (node) without a node id"),
             Problem::Unsupported => f.write_str("a form this decoder leaves to serde"),
-            Problem::Sparse(problem) => f.write_str(problem),
+            Problem::Sparse(problem) | Problem::Nested(problem) => f.write_str(problem),
         }
     }
 }
@@ -565,9 +567,28 @@ impl<'a> Cursor<'a, '_> {
             version: self.u64("tensor.version")?,
             value: self.option(|c| c.digest("tensor.value"))?,
             sparse: None,
+            nested: None,
         };
         self.digest |= tensor.value.is_some();
-        if len == 11 {
+        if len == 11 && self.nested_parts_ahead()? {
+            let at = self.pos;
+            let found = self.array("tensor.nested")?;
+            if found != 5 {
+                let problem = Problem::Length { expected: 5, found };
+                return self.fail(at, "tensor.nested", problem);
+            }
+            let parts = NestedParts {
+                layout: self.name("tensor.nested.layout")?,
+                sizes: self.vec("tensor.nested.sizes", |c| c.i64s("tensor.nested.sizes"))?,
+                strides: self.vec("tensor.nested.strides", |c| c.i64s("tensor.nested.strides"))?,
+                offsets: self.i64s("tensor.nested.offsets")?,
+                buffer: self.tensor_in(false)?,
+            };
+            if let Some(problem) = parts.problem(&tensor) {
+                return self.fail(at, "tensor.nested", Problem::Nested(problem));
+            }
+            tensor.nested = Some(Box::new(parts));
+        } else if len == 11 {
             let at = self.pos;
             self.array_of(6, "tensor.sparse")?;
             let parts = SparseParts {
@@ -584,6 +605,24 @@ impl<'a> Cursor<'a, '_> {
             tensor.sparse = Some(Box::new(parts));
         }
         Ok(tensor)
+    }
+
+    /// Whether the parts ahead (a tensor reference's 11th element) are a
+    /// nested tensor's: five elements or the layout `nested` (format 2.6).
+    /// Anything else is read as a sparse tensor's parts.
+    fn nested_parts_ahead(&mut self) -> Result<bool> {
+        let at = self.pos;
+        let shortest = self.shortest;
+        let len = self.array("tensor.sparse")?;
+        let nested = len == 5
+            || (len > 0 && self.name("tensor.sparse.layout").ok().as_deref() == Some(NESTED));
+        self.pos = at;
+        self.shortest = shortest;
+        Ok(nested)
+    }
+
+    fn i64s(&mut self, field: &'static str) -> Result<Vec<i64>> {
+        self.vec(field, |c| c.i64(field))
     }
 
     fn optional_tensors(&mut self, field: &'static str) -> Result<Vec<Option<TensorRef>>> {
@@ -1107,6 +1146,7 @@ mod tests {
             version: 70000,
             value: None,
             sparse: None,
+            nested: None,
         }
     }
 

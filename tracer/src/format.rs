@@ -30,8 +30,9 @@ pub const MAGIC: [u8; 8] = [0x89, b'F', b'T', b'R', b'\r', b'\n', 0x1a, b'\n'];
 pub const VERSION_MAJOR: u16 = 2;
 /// Newest minor version of [`VERSION_MAJOR`] this build reads and writes
 /// (2.1: api `autocast`; 2.2: complex values, tag 11; 2.3: api
-/// `anomaly_mode`; 2.4: sparse tensor references; 2.5: VIEW chunks).
-pub const VERSION_MINOR: u16 = 5;
+/// `anomaly_mode`; 2.4: sparse tensor references; 2.5: VIEW chunks; 2.6:
+/// nested tensor references).
+pub const VERSION_MINOR: u16 = 6;
 /// The 2.x minor that added value tag 11 (a Python complex number).
 pub const COMPLEX_VALUE_MINOR: u16 = 2;
 /// The 2.x minor that added api `anomaly_mode` (autograd's anomaly mode).
@@ -41,6 +42,9 @@ pub const SPARSE_TENSOR_MINOR: u16 = 4;
 /// The 2.x minor that added VIEW chunks (a value stored as a strided view
 /// of an earlier BLOB).
 pub const VIEW_MINOR: u16 = 5;
+/// The 2.x minor that added nested tensor references (an 11th element of
+/// layout `nested`).
+pub const NESTED_TENSOR_MINOR: u16 = 6;
 /// Minor version a [`VERSION_MAJOR`] writer starts with.
 pub const FLOOR_MINOR: u16 = 0;
 /// The previous major version, still read: 1.1 to 1.3, every chunk raw.
@@ -89,8 +93,9 @@ pub fn newest_minor(major: u16) -> u16 {
 /// The minor of `major` that defines an event (FORMAT §2.1): in 1.x
 /// the minor that added its kind, in 2.x 0 for every kind of 2.0, 1 for api
 /// `autocast` (2.1), 2 for an operator call holding a complex value (tag
-/// 11, 2.2), 3 for api `anomaly_mode` (2.3) and 4 for an event holding a
-/// sparse tensor reference (2.4). Unknown kinds count as
+/// 11, 2.2), 3 for api `anomaly_mode` (2.3), 4 for an event holding a
+/// sparse tensor reference (2.4) and 6 for one holding a nested tensor
+/// reference (2.6). Unknown kinds count as
 /// the newest minor this build knows.
 pub fn minor_needed(major: u16, body: &crate::event::EventBody) -> u16 {
     if let crate::event::EventBody::Unknown { .. } = body {
@@ -98,6 +103,8 @@ pub fn minor_needed(major: u16, body: &crate::event::EventBody) -> u16 {
     }
     if major == LEGACY_MAJOR {
         body.since_minor()
+    } else if body.tensor_refs().iter().any(|t| t.nested.is_some()) {
+        body.since_minor_v2().max(NESTED_TENSOR_MINOR)
     } else if body.tensor_refs().iter().any(|t| t.sparse.is_some()) {
         body.since_minor_v2().max(SPARSE_TENSOR_MINOR)
     } else if holds_complex_value(body) {

@@ -327,6 +327,7 @@ mod tests {
             version,
             value: digest,
             sparse: None,
+            nested: None,
         }
     }
 

@@ -69,7 +69,8 @@ struct StructuralTensor<'a>(&'a TensorRef);
 impl Serialize for StructuralTensor<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let t = self.0;
-        let mut tuple = s.serialize_tuple(if t.sparse.is_some() { 11 } else { 10 })?;
+        let parts = t.sparse.is_some() || t.nested.is_some();
+        let mut tuple = s.serialize_tuple(if parts { 11 } else { 10 })?;
         tuple.serialize_element(&t.id)?;
         tuple.serialize_element(&t.dtype)?;
         tuple.serialize_element(&t.shape)?;
@@ -88,6 +89,15 @@ impl Serialize for StructuralTensor<'_> {
                 p.coalesced,
                 StructuralTensor(&p.indices),
                 StructuralTensor(&p.values),
+            ))?;
+        }
+        if let Some(p) = &t.nested {
+            tuple.serialize_element(&(
+                &p.layout,
+                &p.sizes,
+                &p.strides,
+                &p.offsets,
+                StructuralTensor(&p.buffer),
             ))?;
         }
         tuple.end()

@@ -28,7 +28,9 @@ pub type Tensors<'a> = smallvec::SmallVec<[&'a TensorRef; 2]>;
 ///
 /// Wire form: `[id, dtype, shape, stride, offset, storage, device,
 /// requires_grad, version, value]` (10 elements, in this order); a sparse
-/// tensor (format 2.4) has an 11th, its [`SparseParts`].
+/// tensor (format 2.4) has an 11th, its [`SparseParts`], and so has a nested
+/// tensor (format 2.6), its [`NestedParts`]. The parts' first element, their
+/// layout, tells the two apart.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "TensorRefWire")]
 pub struct TensorRef {
@@ -57,6 +59,10 @@ pub struct TensorRef {
     /// tensor, whose reference has 10 elements.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sparse: Option<Box<SparseParts>>,
+    /// A nested tensor's component geometry and buffer (format 2.6), `None`
+    /// for any other tensor. At most one of `sparse` and `nested` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nested: Option<Box<NestedParts>>,
 }
 
 /// The wire form of a [`TensorRef`] before a sparse tensor's parts are
@@ -74,7 +80,73 @@ struct TensorRefWire {
     version: u64,
     value: Option<Digest>,
     #[serde(default)]
-    sparse: Option<Box<SparseParts>>,
+    parts: Option<PartsWire>,
+}
+
+/// The 11th element of a tensor reference: a sparse tensor's parts or a
+/// nested tensor's, told apart by their layout (their first element).
+enum PartsWire {
+    Sparse(Box<SparseParts>),
+    Nested(Box<NestedParts>),
+}
+
+impl<'de> Deserialize<'de> for PartsWire {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<PartsWire, D::Error> {
+        struct PartsVisitor;
+        impl<'de> Visitor<'de> for PartsVisitor {
+            type Value = PartsWire;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sparse or nested tensor's parts")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<PartsWire, A::Error> {
+                let len = seq.size_hint();
+                let layout: Name = seq
+                    .next_element()?
+                    .ok_or_else(|| de::Error::custom("tensor.sparse: empty parts"))?;
+                if &*layout == NESTED || len == Some(5) {
+                    if len.is_some_and(|n| n != 5) {
+                        return Err(de::Error::custom(format!(
+                            "tensor.nested: expected [layout, sizes, strides, offsets, buffer], \
+                             found {} elements",
+                            len.map_or_else(|| "?".to_owned(), |n| n.to_string())
+                        )));
+                    }
+                    let missing = || de::Error::custom("tensor.nested: parts cut short");
+                    let parts = NestedParts {
+                        layout,
+                        sizes: seq.next_element()?.ok_or_else(missing)?,
+                        strides: seq.next_element()?.ok_or_else(missing)?,
+                        offsets: seq.next_element()?.ok_or_else(missing)?,
+                        buffer: seq.next_element()?.ok_or_else(missing)?,
+                    };
+                    return match parts.problem_alone() {
+                        Some(p) => Err(de::Error::custom(format!("tensor.nested: {p}"))),
+                        None => Ok(PartsWire::Nested(Box::new(parts))),
+                    };
+                }
+                if len.is_some_and(|n| n != 6) {
+                    return Err(de::Error::custom(format!(
+                        "tensor.sparse: expected [layout, sparse_dim, dense_dim, coalesced, \
+                         indices, values], found {} elements",
+                        len.map_or_else(|| "?".to_owned(), |n| n.to_string())
+                    )));
+                }
+                let missing = || de::Error::custom("tensor.sparse: parts cut short");
+                let wire = SparseWire(
+                    layout,
+                    seq.next_element()?.ok_or_else(missing)?,
+                    seq.next_element()?.ok_or_else(missing)?,
+                    seq.next_element()?.ok_or_else(missing)?,
+                    seq.next_element()?.ok_or_else(missing)?,
+                    seq.next_element()?.ok_or_else(missing)?,
+                );
+                SparseParts::try_from(wire)
+                    .map(|p| PartsWire::Sparse(Box::new(p)))
+                    .map_err(de::Error::custom)
+            }
+        }
+        d.deserialize_seq(PartsVisitor)
+    }
 }
 
 impl TryFrom<TensorRefWire> for TensorRef {
@@ -91,12 +163,26 @@ impl TryFrom<TensorRefWire> for TensorRef {
             requires_grad: w.requires_grad,
             version: w.version,
             value: w.value,
-            sparse: w.sparse,
+            sparse: None,
+            nested: None,
         };
-        if let Some(problem) = tensor.sparse.as_ref().and_then(|p| p.problem(&tensor)) {
-            return Err(format!("tensor.sparse: {problem}"));
+        match w.parts {
+            None => Ok(tensor),
+            Some(PartsWire::Sparse(parts)) => match parts.problem(&tensor) {
+                Some(problem) => Err(format!("tensor.sparse: {problem}")),
+                None => Ok(TensorRef {
+                    sparse: Some(parts),
+                    ..tensor
+                }),
+            },
+            Some(PartsWire::Nested(parts)) => match parts.problem(&tensor) {
+                Some(problem) => Err(format!("tensor.nested: {problem}")),
+                None => Ok(TensorRef {
+                    nested: Some(parts),
+                    ..tensor
+                }),
+            },
         }
-        Ok(tensor)
     }
 }
 
@@ -223,6 +309,217 @@ impl SparseParts {
     }
 }
 
+/// The layout name of a nested tensor (format 2.6).
+pub const NESTED: &str = "nested";
+
+/// What makes a reference a strided nested tensor's (format 2.6, PyTorch's
+/// `NestedTensorImpl`): `[layout, sizes, strides, offsets, buffer]`, the
+/// 11th element of its reference. Component `i` is the strided tensor of
+/// sizes `sizes[i]` and strides `strides[i]` (in elements) starting at
+/// element `offsets[i]` of `buffer`, a 1-D contiguous tensor of the nested
+/// tensor's dtype with an id of its own. Every component has the same rank
+/// `k`; the nested tensor's shape is `[n, d1, ..., dk]`, `di` the common
+/// size of dim `i` or -1 where the components differ (PyTorch's
+/// `opt_sizes`: the first component's size when it is 0).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "NestedWire")]
+pub struct NestedParts {
+    /// `"nested"`.
+    pub layout: Name,
+    /// Each component's sizes (`_nested_tensor_size()`, n rows of k).
+    pub sizes: Vec<Vec<i64>>,
+    /// Each component's strides in buffer elements
+    /// (`_nested_tensor_strides()`, n rows of k).
+    pub strides: Vec<Vec<i64>>,
+    /// Each component's first element in the buffer
+    /// (`_nested_tensor_storage_offsets()`, n entries).
+    pub offsets: Vec<i64>,
+    /// The contiguous 1-D buffer holding every component's elements.
+    pub buffer: TensorRef,
+}
+
+/// The wire form of [`NestedParts`] before its checks.
+#[derive(Deserialize)]
+struct NestedWire(Name, Vec<Vec<i64>>, Vec<Vec<i64>>, Vec<i64>, TensorRef);
+
+impl TryFrom<NestedWire> for NestedParts {
+    type Error = String;
+    fn try_from(w: NestedWire) -> Result<NestedParts, String> {
+        let parts = NestedParts {
+            layout: w.0,
+            sizes: w.1,
+            strides: w.2,
+            offsets: w.3,
+            buffer: w.4,
+        };
+        match parts.problem_alone() {
+            Some(p) => Err(format!("tensor.nested: {p}")),
+            None => Ok(parts),
+        }
+    }
+}
+
+impl NestedParts {
+    /// The parts of `n = sizes.len()` components laid out in `buffer`.
+    pub fn new(
+        sizes: Vec<Vec<i64>>,
+        strides: Vec<Vec<i64>>,
+        offsets: Vec<i64>,
+        buffer: TensorRef,
+    ) -> NestedParts {
+        NestedParts {
+            layout: NESTED.into(),
+            sizes,
+            strides,
+            offsets,
+            buffer,
+        }
+    }
+
+    /// Number of components (`nt.size(0)`).
+    pub fn components(&self) -> usize {
+        self.sizes.len()
+    }
+
+    /// Number of elements of component `i` (0 for an empty one).
+    ///
+    /// # Panics
+    /// When `i` is not below [`NestedParts::components`].
+    pub fn component_numel(&self, i: usize) -> u64 {
+        self.sizes[i].iter().map(|&d| d.max(0) as u64).product()
+    }
+
+    /// The rank `k` every component has (`None` without components).
+    pub fn component_rank(&self) -> Option<usize> {
+        self.sizes.first().map(Vec::len)
+    }
+
+    /// The shape of the nested tensor these parts describe, PyTorch's
+    /// `opt_sizes`: `[n, d1, ..., dk]`, `di` the first component's size of
+    /// dim `i` when it is 0 or every component has it, else -1; `None`
+    /// without components (then `k` is the reference's to say).
+    pub fn opt_sizes(&self) -> Option<Vec<i64>> {
+        let first = self.sizes.first()?;
+        let mut shape = Vec::with_capacity(first.len() + 1);
+        shape.push(self.sizes.len() as i64);
+        for (i, &d) in first.iter().enumerate() {
+            let regular = d == 0 || self.sizes.iter().all(|s| s.get(i) == Some(&d));
+            shape.push(if regular { d } else { -1 });
+        }
+        Some(shape)
+    }
+
+    /// What is wrong with the parts on their own (layout, the entries'
+    /// counts and ranks, negative sizes or offsets, the buffer's form, a
+    /// component reaching outside the buffer), or `None`.
+    pub fn problem_alone(&self) -> Option<String> {
+        if &*self.layout != NESTED {
+            return Some(format!("layout {:?} is not nested", &*self.layout));
+        }
+        let n = self.sizes.len();
+        if self.strides.len() != n || self.offsets.len() != n {
+            return Some(format!(
+                "sizes, strides and offsets have {n}, {} and {} entries, not one per component",
+                self.strides.len(),
+                self.offsets.len()
+            ));
+        }
+        let k = self.sizes.first().map_or(0, Vec::len);
+        for (i, (sizes, strides)) in self.sizes.iter().zip(&self.strides).enumerate() {
+            if sizes.len() != k || strides.len() != k {
+                return Some(format!(
+                    "component {i} has sizes {sizes:?} and strides {strides:?}, not k={k} of each"
+                ));
+            }
+        }
+        for (i, (sizes, &offset)) in self.sizes.iter().zip(&self.offsets).enumerate() {
+            if offset < 0 || sizes.iter().any(|&d| d < 0) {
+                return Some(format!(
+                    "component {i} has sizes {sizes:?} and offset {offset}: negative"
+                ));
+            }
+        }
+        if self.buffer.sparse.is_some() || self.buffer.nested.is_some() {
+            return Some("the buffer must be a strided tensor".into());
+        }
+        if self.buffer.shape.len() != 1 || *self.buffer.stride != [1] {
+            return Some(format!(
+                "a buffer of shape {:?} and stride {:?} is not 1-D contiguous (stride [1])",
+                self.buffer.shape, self.buffer.stride
+            ));
+        }
+        let len = self.buffer.shape[0];
+        for (i, ((sizes, strides), &offset)) in self
+            .sizes
+            .iter()
+            .zip(&self.strides)
+            .zip(&self.offsets)
+            .enumerate()
+        {
+            if sizes.contains(&0) {
+                continue;
+            }
+            let reach = match crate::view::element_span(sizes, strides, offset) {
+                Some((low, high)) if low >= 0 && high < len => continue,
+                Some((low, high)) => format!("elements {low}..={high}"),
+                None => "past the int64 range".to_owned(),
+            };
+            return Some(format!(
+                "component {i} (sizes {sizes:?}, strides {strides:?}, offset {offset}) \
+                 reaches {reach} of a buffer of {len}"
+            ));
+        }
+        None
+    }
+
+    /// What is wrong with the parts of `outer`'s reference, or `None`: the
+    /// parts alone, and against the nested tensor (its shape `[n, ...]` of
+    /// rank k+1 with the components' regular sizes and -1 at irregular
+    /// dims, its dtype the buffer's, no strides, offset 0, no digest of its
+    /// own, not sparse too).
+    pub fn problem(&self, outer: &TensorRef) -> Option<String> {
+        if let Some(p) = self.problem_alone() {
+            return Some(p);
+        }
+        let n = self.sizes.len() as i64;
+        let k = self.component_rank();
+        let rank_ok = k.is_none_or(|k| outer.shape.len() == k + 1);
+        if outer.shape.first() != Some(&n) || !rank_ok {
+            return Some(format!(
+                "a tensor of shape {:?} is not [n={n}] and k={} sizes",
+                outer.shape,
+                k.map_or_else(|| "?".to_owned(), |k| k.to_string())
+            ));
+        }
+        match self.opt_sizes() {
+            Some(expected) if *outer.shape != *expected => {
+                return Some(format!(
+                    "shape {:?} disagrees with the components' sizes, which give {expected:?} \
+                     (-1: irregular)",
+                    outer.shape
+                ));
+            }
+            None if outer.shape[1..].iter().any(|&d| d < -1) => {
+                return Some(format!("shape {:?} has a size below -1", outer.shape));
+            }
+            _ => {}
+        }
+        if self.buffer.dtype != outer.dtype {
+            return Some(format!(
+                "the buffer is {}, the tensor {}",
+                &*self.buffer.dtype, &*outer.dtype
+            ));
+        }
+        if !outer.stride.is_empty() || outer.offset != 0 || outer.value.is_some() {
+            return Some("a nested tensor has no strides, offset 0 and no value of its own".into());
+        }
+        if outer.sparse.is_some() {
+            return Some("a tensor is not both sparse and nested".into());
+        }
+        None
+    }
+}
+
 impl TensorRef {
     /// Number of elements.
     pub fn numel(&self) -> u64 {
@@ -240,17 +537,28 @@ impl TensorRef {
                     ..(**p).clone()
                 })
             }),
+            nested: self.nested.as_ref().map(|p| {
+                Box::new(NestedParts {
+                    buffer: p.buffer.structural(),
+                    ..(**p).clone()
+                })
+            }),
             ..self.clone()
         }
     }
 
-    /// Whether the reference or a sparse tensor's parts carry a value digest.
+    /// Whether the reference, a sparse tensor's parts or a nested tensor's
+    /// buffer carry a value digest.
     pub fn has_digest(&self) -> bool {
         self.value.is_some()
             || self
                 .sparse
                 .as_ref()
                 .is_some_and(|p| p.indices.value.is_some() || p.values.value.is_some())
+            || self
+                .nested
+                .as_ref()
+                .is_some_and(|p| p.buffer.value.is_some())
     }
 }
 
@@ -355,9 +663,10 @@ impl fmt::Display for Value {
             Value::Int(i) => write!(f, "{i}"),
             Value::Float(x) => write!(f, "{x:?}"),
             Value::Str(s) => write!(f, "{s:?}"),
-            Value::Tensor(t) => match &t.sparse {
-                Some(p) => write!(f, "T{}{:?} {}(nnz={})", t.id, t.shape, p.layout, p.nnz()),
-                None => write!(f, "T{}{:?}", t.id, t.shape),
+            Value::Tensor(t) => match (&t.sparse, &t.nested) {
+                (Some(p), _) => write!(f, "T{}{:?} {}(nnz={})", t.id, t.shape, p.layout, p.nnz()),
+                (None, Some(p)) => write!(f, "T{}{:?} nested(n={})", t.id, t.shape, p.components()),
+                (None, None) => write!(f, "T{}{:?}", t.id, t.shape),
             },
             Value::List(items) => {
                 f.write_str("[")?;
@@ -486,6 +795,7 @@ mod tests {
             version: 0,
             value: Some(Digest::of(b"v")),
             sparse: None,
+            nested: None,
         }
     }
 

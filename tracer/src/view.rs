@@ -206,7 +206,11 @@ impl ViewPlanner {
         shape: &[i64],
         data_len: usize,
     ) -> Option<ViewCandidate> {
-        if data_len < VIEW_MIN_BYTES || tensor.sparse.is_some() || *tensor.shape != *shape {
+        if data_len < VIEW_MIN_BYTES
+            || tensor.sparse.is_some()
+            || tensor.nested.is_some()
+            || *tensor.shape != *shape
+        {
             return None;
         }
         let base = self.bases.get(&tensor.storage)?;
@@ -246,7 +250,10 @@ impl ViewPlanner {
     /// offset `data_at`): it becomes its storage's base when the reference
     /// is C-contiguous.
     pub fn blob_written(&mut self, tensor: &TensorRef, digest: Digest, dtype: &str, data_at: u64) {
-        if tensor.sparse.is_some() || !is_c_contiguous(&tensor.shape, &tensor.stride) {
+        if tensor.sparse.is_some()
+            || tensor.nested.is_some()
+            || !is_c_contiguous(&tensor.shape, &tensor.stride)
+        {
             return;
         }
         let Some(numel) = tensor.shape.iter().try_fold(1i64, |n, &d| n.checked_mul(d)) else {
@@ -269,7 +276,7 @@ impl ViewPlanner {
 /// The tensor references that may carry a value digest, in wire order
 /// (FORMAT §3.1): an introduced tensor, an operator call's arguments then
 /// results, an accumulated gradient; a sparse tensor's indices and values
-/// right after it.
+/// right after it, a nested tensor's buffer right after it.
 pub fn value_refs(body: &crate::event::EventBody) -> Vec<&TensorRef> {
     use crate::event::{ApiEvent, AutogradEvent, DispatchEvent, EventBody};
     fn with_parts<'a>(t: &'a TensorRef, out: &mut Vec<&'a TensorRef>) {
@@ -277,6 +284,9 @@ pub fn value_refs(body: &crate::event::EventBody) -> Vec<&TensorRef> {
         if let Some(parts) = &t.sparse {
             out.push(&parts.indices);
             out.push(&parts.values);
+        }
+        if let Some(parts) = &t.nested {
+            out.push(&parts.buffer);
         }
     }
     fn of_value<'a>(v: &'a crate::value::Value, out: &mut Vec<&'a TensorRef>) {

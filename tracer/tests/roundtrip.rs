@@ -31,6 +31,7 @@ fn tensor(id: u64, value: Option<ft_trace::Digest>) -> TensorRef {
         version: 0,
         value,
         sparse: None,
+        nested: None,
     }
 }
 

@@ -41,6 +41,7 @@ fn strided(id: u64, dtype: &str, shape: &[i64]) -> TensorRef {
         version: 0,
         value: None,
         sparse: None,
+        nested: None,
     }
 }
 

@@ -39,6 +39,7 @@ fn reference(id: u64, shape: &[i64], stride: &[i64], offset: i64, value: Digest)
         version: 0,
         value: Some(value),
         sparse: None,
+        nested: None,
     }
 }
 

@@ -465,6 +465,23 @@ impl Details<'_> {
             self.tensor("values", depth + 1, &p.values);
             return;
         }
+        if let Some(p) = &t.nested {
+            // a nested tensor (format 2.6): its value is its buffer's
+            self.lines
+                .push(TextLine::new().with(Part::Plain, pad.clone()).with(
+                    Part::Dim,
+                    format!(
+                        "{} n {} sizes {} storage S{} version {}",
+                        p.layout,
+                        p.components(),
+                        nested_sizes(&p.sizes),
+                        t.storage,
+                        t.version
+                    ),
+                ));
+            self.tensor("buffer", depth + 1, &p.buffer);
+            return;
+        }
         self.lines
             .push(TextLine::new().with(Part::Plain, pad.clone()).with(
                 Part::Dim,
@@ -562,6 +579,71 @@ impl Details<'_> {
                 .with(Part::Dim, "first ")
                 .with(Part::Number, format!("[{}]", first.join(", "))),
         );
+    }
+}
+
+/// The components' sizes of a nested tensor, `[3, 8] [5, 8] …`: the first
+/// [`NESTED_SIZES_SHOWN`], then how many more.
+fn nested_sizes(sizes: &[Vec<i64>]) -> String {
+    let mut text: Vec<String> = sizes
+        .iter()
+        .take(NESTED_SIZES_SHOWN)
+        .map(|s| shape(s, ", "))
+        .collect();
+    if sizes.len() > NESTED_SIZES_SHOWN {
+        text.push(format!("… {} more", sizes.len() - NESTED_SIZES_SHOWN));
+    }
+    if text.is_empty() {
+        "none".to_owned()
+    } else {
+        text.join(" ")
+    }
+}
+
+/// How many components' sizes a nested tensor's details list.
+const NESTED_SIZES_SHOWN: usize = 8;
+
+#[cfg(test)]
+mod nested_tests {
+    use std::path::Path;
+
+    use crate::trace::TraceData;
+    use crate::values::ValueCache;
+
+    /// A nested tensor's details: layout, components and their sizes, then
+    /// its buffer as a tensor of its own; long size lists are cut.
+    #[test]
+    fn a_nested_tensor_shows_its_components_and_buffer() {
+        let fixture =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../tracer/tests/fixtures/nested.ftr");
+        let (data, _) = TraceData::open(&fixture).expect("open the nested fixture");
+        let index = (0..data.events.len())
+            .find(|&i| {
+                matches!(&data.events[i].body,
+                    ft_trace::EventBody::Dispatch(ft_trace::DispatchEvent::Op(op))
+                        if &*op.op == "aten._nested_tensor_from_mask.default")
+            })
+            .expect("the _nested_tensor_from_mask event");
+        let text: Vec<String> = super::details(&data, &ValueCache::default(), index)
+            .iter()
+            .map(|l| l.plain())
+            .collect();
+        let text = text.join("\n");
+        assert!(
+            text.contains("nested n 3 sizes [3, 8] [5, 8] [0, 8] storage S2 version 0"),
+            "{text}"
+        );
+        assert!(
+            text.contains("buffer") && text.contains("T3 float32[64] cpu"),
+            "{text}"
+        );
+        assert!(!text.contains("stride [] offset"), "{text}");
+        let many: Vec<Vec<i64>> = (0..10).map(|i| vec![i, 8]).collect();
+        assert_eq!(
+            super::nested_sizes(&many),
+            "[0, 8] [1, 8] [2, 8] [3, 8] [4, 8] [5, 8] [6, 8] [7, 8] … 2 more"
+        );
+        assert_eq!(super::nested_sizes(&[]), "none");
     }
 }
 

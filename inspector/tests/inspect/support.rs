@@ -55,6 +55,7 @@ fn tensor(id: u64, shape: &[i64], requires_grad: bool, value: Option<Digest>) ->
         version: 0,
         value,
         sparse: None,
+        nested: None,
     }
 }
 

@@ -733,6 +733,7 @@ mod tests {
             version: 0,
             value: None,
             sparse: None,
+            nested: None,
         })
     }
 
@@ -982,6 +983,7 @@ mod tests {
             version: 0,
             value: None,
             sparse: None,
+            nested: None,
         };
         let mut rooms = ViewRooms::default();
         rooms.keep(&base, vec![1.0, 2.0, 3.0, 4.0]);

@@ -384,6 +384,7 @@ mod tests {
             version: 0,
             value: None,
             sparse: None,
+            nested: None,
         })
     }
 

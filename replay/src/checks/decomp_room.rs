@@ -95,6 +95,7 @@ mod tests {
                 version: 0,
                 value: None,
                 sparse: None,
+                nested: None,
             })
         };
         let call = OpCall {

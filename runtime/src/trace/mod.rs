@@ -306,6 +306,7 @@ impl Tracer {
                 None
             },
             sparse: self.sparse_parts(meta.sparse, value),
+            nested: None,
         }
     }
 

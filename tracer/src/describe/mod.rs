@@ -96,11 +96,12 @@ pub fn shape(dims: &[i64], sep: &str) -> String {
 }
 
 /// `T3[2,3]`: a tensor id with its shape (`T5[10,3] sparse_coo` for a
-/// sparse tensor).
+/// sparse tensor, `T6[3,-1,8] nested` for a nested one).
 pub fn compact_tensor(t: &TensorRef) -> String {
-    match &t.sparse {
-        Some(p) => format!("T{}{} {}", t.id, shape(&t.shape, ","), p.layout),
-        None => format!("T{}{}", t.id, shape(&t.shape, ",")),
+    match (&t.sparse, &t.nested) {
+        (Some(p), _) => format!("T{}{} {}", t.id, shape(&t.shape, ","), p.layout),
+        (None, Some(p)) => format!("T{}{} {}", t.id, shape(&t.shape, ","), p.layout),
+        (None, None) => format!("T{}{}", t.id, shape(&t.shape, ",")),
     }
 }
 
