@@ -1139,13 +1139,19 @@ impl Replayer<'_> {
             return;
         };
         for t in op.args.iter().flat_map(|(_, v)| v.tensors()) {
-            let (Some(digest), Some(tensor)) =
-                (anchors.get(t.id, t.version), self.tensors.get(&t.id))
-            else {
+            let Some(tensor) = self.tensors.get(&t.id) else {
+                continue;
+            };
+            // A nested argument's value is its buffer's.
+            let (recorded, tensor) = match (&t.nested, tensor.nested_buffer()) {
+                (Some(parts), Some(buffer)) => (&parts.buffer, buffer),
+                _ => (t, tensor.clone()),
+            };
+            let Some(digest) = anchors.get(recorded.id, recorded.version) else {
                 continue;
             };
             if let Some(blob) = self.torch.blobs.get(&digest) {
-                anchor_value(tensor, &blob);
+                anchor_value(&tensor, &blob);
             }
         }
     }

@@ -160,7 +160,10 @@ pub fn value_key(value: &Value, k: &mut String) {
 /// ` coo sd<sparse_dim> dd<dense_dim> c<0|1> i[sizes] s[strides] o<offset>
 /// v[sizes] s[strides] o<offset>`, so a sparse result whose indices or
 /// values PyTorch lays out otherwise (strides, room left by a narrowed
-/// part, the coalesced flag) is a changed dispatch.
+/// part, the coalesced flag) is a changed dispatch. A nested tensor's key
+/// goes on with its components: ` nested z[[sizes], ...] s[[strides], ...]
+/// o[offsets] b[buffer size]`, so a component of another length or layout
+/// is a changed dispatch.
 pub fn tensor_key(t: &TensorRef, k: &mut String) {
     strided_key(t, k);
     if let Some(parts) = &t.sparse {
@@ -180,6 +183,30 @@ pub fn tensor_key(t: &TensorRef, k: &mut String) {
         }
         k.push('>');
     }
+    if let Some(parts) = &t.nested {
+        k.pop();
+        k.push_str(" nested z");
+        push_rows(k, &parts.sizes);
+        k.push_str(" s");
+        push_rows(k, &parts.strides);
+        k.push_str(" o");
+        push_ints(k, &parts.offsets);
+        k.push_str(" b");
+        push_ints(k, &parts.buffer.shape);
+        k.push('>');
+    }
+}
+
+/// `[[a, b], [c, d]]`.
+fn push_rows(k: &mut String, rows: &[Vec<i64>]) {
+    k.push('[');
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            k.push_str(", ");
+        }
+        push_ints(k, row);
+    }
+    k.push(']');
 }
 
 fn strided_key(t: &TensorRef, k: &mut String) {

@@ -104,7 +104,10 @@ pub fn recorded_values(event: &Event) -> Vec<(u64, u64, Digest)> {
         }
         _ => Vec::new(),
     };
+    // A nested output's value is its buffer's (FORMAT §3.1), which an
+    // anchored replay puts into the runtime's buffer.
     refs.into_iter()
+        .flat_map(|t| std::iter::once(t).chain(t.nested.as_ref().map(|parts| &parts.buffer)))
         .filter_map(|t| t.value.map(|d| (t.id, t.version, d)))
         .collect()
 }

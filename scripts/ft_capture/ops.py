@@ -209,7 +209,7 @@ class OpRecorder:
     def out_value(self, value: Any, keep_value: Optional[str]) -> Any:
         """Output value; tensors become `OutTensor`s finished at emission."""
         if isinstance(value, torch.Tensor):
-            if value.layout != torch.strided:
+            if value.layout != torch.strided or value.is_nested:
                 # No storage to name: reading its value first fails with the
                 # refusal of its layout (`layout_refusal`).
                 digest = self.value_digest(value, keep_value == "full") if keep_value else None

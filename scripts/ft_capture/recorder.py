@@ -41,6 +41,9 @@ _BY_TID = operator.itemgetter(0)
 # Markers compared by identity, never written (not 32 bytes long).
 SPARSE_PARTS_FULL = b"sparse parts, full"
 SPARSE_PARTS_STATS = b"sparse parts, stats"
+# Likewise for a nested tensor: its buffer's (`_nested_ref`).
+NESTED_BUFFER_FULL = b"nested buffer, full"
+NESTED_BUFFER_STATS = b"nested buffer, stats"
 
 # Forks of this process so far, counted in each child (`os.fork` runs the
 # at-fork handlers): a recorder made before a fork knows it is in a child
@@ -77,6 +80,19 @@ _autocast_cache_enabled = torch.is_autocast_cache_enabled
 _ANOMALY_INITIAL = (False, True)
 _anomaly_enabled = torch.is_anomaly_enabled
 _anomaly_check_nan = torch.is_anomaly_check_nan_enabled
+
+
+def nested_shape(t: torch.Tensor) -> list:
+    """A nested tensor's `shape` field (format 2.6), as PyTorch answers
+    `size(i)`: its number of components, then each component dimension's
+    size, or -1 where PyTorch calls the dimension irregular."""
+    shape = [t.size(0)]
+    for i in range(1, t.dim()):
+        try:
+            shape.append(t.size(i))
+        except RuntimeError:  # "Given dimension i is irregular and does not have a size."
+            shape.append(-1)
+    return shape
 
 
 class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
@@ -302,11 +318,37 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         ref.append(ftr.sparse_parts(*dims, parts[0], parts[1]))
         return ref
 
-    def _ref_from_parts(self, info: TensorInfo, t: torch.Tensor, sid: int, digest: Any, strided: bool = True) -> list:
+    def _nested_ref(self, info: TensorInfo, t: torch.Tensor, sid: int, digest: Any) -> list:
+        """The reference of a nested tensor (format 2.6): its components'
+        sizes, strides and offsets into its buffer, a 1-D strided tensor with
+        an id of its own (held by the nested tensor's TensorInfo, as
+        `values()` makes a new view each call), which carries the digest
+        (`digest` is `NESTED_BUFFER_*` then) its reference would."""
+        if info.parts is None:
+            with _C._DisableTorchDispatch(), _C._AutoDispatchBelowADInplaceOrView():
+                info.parts = (t.values(),)
+        buffer = info.parts[0]
+        with _C._DisableTorchDispatch():
+            sizes = t._nested_tensor_size().tolist()
+            strides = t._nested_tensor_strides().tolist()
+            offsets = t._nested_tensor_storage_offsets().tolist()
+        part_info = self._info(buffer) or self._new_info(buffer)
+        part_sid, _ = self.storages.lookup(buffer)
+        part_digest = None if digest is None else self.value_digest(buffer, digest is NESTED_BUFFER_FULL, part_sid)
+        parts = ftr.nested_parts(sizes, strides, offsets, self._ref_from_parts(part_info, buffer, part_sid, part_digest))
+        ref = self._ref_from_parts(info, t, sid, None, strided=False, shape=nested_shape(t))
+        ref.append(parts)
+        return ref
+
+    def _ref_from_parts(
+        self, info: TensorInfo, t: torch.Tensor, sid: int, digest: Any, strided: bool = True, shape: Any = None
+    ) -> list:
         """`ftr.tensor_ref` of `t` (built directly: every field is already
         of its wire type, and this runs for every tensor of every op)."""
         if strided and t.layout == torch.sparse_coo:
             return self._sparse_ref(info, t, sid, digest)
+        if strided and t.is_nested:
+            return self._nested_ref(info, t, sid, digest)
         requires_grad = t.requires_grad
         info.requires_grad = requires_grad
         info.leaf = t.is_leaf
@@ -320,7 +362,7 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         return [
             tid,
             DTYPE_NAMES.get(t.dtype) or dtype_name(t.dtype),
-            list(t.shape),
+            list(t.shape) if shape is None else shape,
             list(t.stride()) if strided else [],
             t.storage_offset() if strided else 0,
             sid,
@@ -368,6 +410,8 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         if t.layout == torch.sparse_coo:
             # its value is its parts': `_ref_from_parts` stores them
             return SPARSE_PARTS_FULL if full else SPARSE_PARTS_STATS
+        if t.is_nested:
+            return NESTED_BUFFER_FULL if full else NESTED_BUFFER_STATS
         key = None
         if sid is not None and t.is_cpu:
             key = (t.storage_offset(), t.shape, t.stride(), t.dtype, t.is_conj(), t.is_neg())

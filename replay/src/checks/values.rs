@@ -308,14 +308,18 @@ fn input_agrees(
 
 /// The tensors whose values are compared: the outputs, then each sparse
 /// COO output's indices (int64, compared exactly) and values (within the
-/// dtype's tolerance), entry by entry in the recorded order. A sparse
-/// tensor's own reference carries no digest (FORMAT §3.1).
+/// dtype's tolerance), entry by entry in the recorded order, and each
+/// nested output's buffer. A sparse or nested tensor's own reference
+/// carries no digest (FORMAT §3.1).
 fn with_sparse_parts(outs: Tensors<'_>) -> Tensors<'_> {
     let mut all = outs.clone();
     for &t in &outs {
         if let Some(parts) = &t.sparse {
             all.push(&parts.indices);
             all.push(&parts.values);
+        }
+        if let Some(parts) = &t.nested {
+            all.push(&parts.buffer);
         }
     }
     all

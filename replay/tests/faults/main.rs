@@ -154,6 +154,7 @@ mod training_misc;
 mod transformer_fastpath;
 mod transformer_inference_decode;
 mod transformer_left_padded;
+mod transformer_nested;
 mod transmission_line_sweep;
 mod tutorial_complex_inplace;
 mod tutorial_like_device;

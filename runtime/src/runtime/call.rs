@@ -728,9 +728,11 @@ impl Runtime {
         } else {
             outputs.iter().flat_map(IValue::tensors).next()
         };
+        // A nested tensor's elements are its buffer's.
+        let written = written.map(|t| t.nested_buffer().unwrap_or_else(|| t.clone()));
         if let Some((target, delta)) = &self.faults.perturb
             && target == op
-            && let Some(t) = written
+            && let Some(t) = &written
             && t.has_data()
         {
             let values: Vec<f32> = t.read_f32(op)?.into_iter().map(|v| v + delta).collect();

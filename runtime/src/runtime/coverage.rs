@@ -76,7 +76,9 @@ impl OpSupport {
         OpSupport {
             op: op.to_owned(),
             dispatch: entry.map(|e| e.dispatch.clone()),
-            kernel: kernels::lookup(op).is_some() || kernels::sparse_ops::lookup(op).is_some(),
+            kernel: kernels::lookup(op).is_some()
+                || kernels::sparse_ops::lookup(op).is_some()
+                || kernels::nested_ops::lookup(op).is_some(),
             composite: entry.is_some_and(OpEntry::is_composite_implicit),
             backward,
             complex: entry.is_some_and(|e| {

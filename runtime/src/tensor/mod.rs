@@ -564,6 +564,7 @@ impl Tensor {
         op: &str,
         gather: impl FnOnce(&StorageData, strides::StridedRuns) -> Option<R>,
     ) -> Result<R> {
+        self.refuse_nested(op)?;
         check_alloc(op, self.numel())?;
         let data = self
             .0
@@ -572,6 +573,19 @@ impl Tensor {
             .ok_or_else(|| RuntimeError::NoData { op: op.to_owned() })?;
         gather(&data, self.runs())
             .ok_or_else(|| RuntimeError::shape(op, "tensor geometry exceeds its storage"))
+    }
+
+    /// A nested tensor's elements are its components' (read through
+    /// [`Tensor::nested_components_f64`] or its buffer): reading or writing
+    /// it as one strided tensor fails, naming `op`.
+    fn refuse_nested(&self, op: &str) -> Result<()> {
+        if self.is_nested() {
+            return Err(RuntimeError::unsupported(
+                op,
+                "a nested tensor where a strided one is expected",
+            ));
+        }
+        Ok(())
     }
 
     /// Runs `f` on the elements of this tensor's storage (read-locked; the
@@ -683,6 +697,7 @@ impl Tensor {
         len: usize,
         scatter: impl FnOnce(&mut StorageData, strides::StridedRuns) -> Option<()>,
     ) -> Result<()> {
+        self.refuse_nested(op)?;
         if len != self.numel() * self.0.dtype.parts() {
             return Err(RuntimeError::shape(
                 op,

@@ -45,13 +45,16 @@ impl NestedLayout {
     }
 
     /// PyTorch's `opt_sizes`: `n`, then each component dimension's common
-    /// size or -1.
+    /// size or -1; a dimension whose first component's size is 0 answers 0
+    /// (torch 2.15's `size(i)`, whatever the other components have).
     pub(crate) fn opt_sizes(&self) -> Vec<i64> {
         let mut shape = vec![self.len() as i64];
-        for d in 0..self.component_dim() {
-            let first = self.sizes.first().map(|row| row[d]);
-            let regular = self.sizes.iter().all(|row| Some(row[d]) == first);
-            shape.push(if regular { first.unwrap_or(-1) } else { -1 });
+        let Some(first) = self.sizes.first() else {
+            return shape;
+        };
+        for (d, &size) in first.iter().enumerate() {
+            let regular = size == 0 || self.sizes.iter().all(|row| row[d] == size);
+            shape.push(if regular { size } else { -1 });
         }
         shape
     }
@@ -196,6 +199,9 @@ mod tests {
         let t = Tensor::nested_packed("test", buffer(10), vec![vec![1, 2], vec![4, 2]])
             .expect("nested");
         assert_eq!(t.shape(), [2, -1, 2]);
+        let empty_first =
+            Tensor::nested_packed("test", buffer(6), vec![vec![0, 2], vec![3, 2]]).expect("nested");
+        assert_eq!(empty_first.shape(), [2, 0, 2]);
         let layout = t.nested_layout("test").expect("layout");
         assert_eq!(layout.offsets, [0, 2]);
         assert_eq!(layout.max_sizes(), [4, 2]);

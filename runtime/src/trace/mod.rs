@@ -48,7 +48,7 @@ use ft_trace::event::{
 };
 use ft_trace::event::{Autocast, GraphTaskError, OpError, ProgramError};
 use ft_trace::event::{HookBegin, HookEnd, RegisterHook, RemoveHook, RetainGrad};
-use ft_trace::value::{SPARSE_COO, SparseParts};
+use ft_trace::value::{NestedParts, SPARSE_COO, SparseParts};
 use ft_trace::{Chain, Digest, EventBody, EventSink, KeySet, Name, TensorRef, Value, ValueKey};
 
 use crate::autograd::anomaly::AnomalyMode;
@@ -294,7 +294,7 @@ impl Tracer {
             version: meta.version,
             // A sparse tensor's elements are its parts' (FORMAT §3.1): they
             // carry the digests, the tensor itself none.
-            value: if value && !t.is_sparse() {
+            value: if value && !t.is_sparse() && !t.is_nested() {
                 self.digest(
                     t,
                     ValueKey {
@@ -306,7 +306,7 @@ impl Tracer {
                 None
             },
             sparse: self.sparse_parts(meta.sparse, value),
-            nested: None,
+            nested: self.nested_parts(t, value),
         }
     }
 
@@ -326,6 +326,20 @@ impl Tracer {
             indices: self.tensor_ref(&parts.indices, None, value),
             values: self.tensor_ref(&parts.values, None, value),
         }))
+    }
+
+    /// The parts of a nested tensor's reference, named after the tensor
+    /// itself (so its id comes first, then its buffer's); the buffer carries
+    /// the digest (FORMAT §3.1).
+    fn nested_parts(&mut self, t: &Tensor, value: bool) -> Option<Box<NestedParts>> {
+        let layout = t.0.nested.clone()?;
+        let buffer = self.tensor_ref(&layout.buffer, None, value);
+        Some(Box::new(NestedParts::new(
+            layout.sizes.clone(),
+            layout.strides.clone(),
+            layout.offsets.clone(),
+            buffer,
+        )))
     }
 
     fn value(
