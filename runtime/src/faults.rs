@@ -843,6 +843,15 @@ pub struct Faults {
     /// not positive (`cauchy_ expects sigma > 0.0`). Breaks every program
     /// that relies on the refusal: the runtime runs what PyTorch raised.
     pub cauchy_accepts_zero_sigma: bool,
+    /// `logspace` takes its exponents from the end points as given, where
+    /// ATen first holds them in the element type (an integer dtype
+    /// truncates them). Breaks integer `logspace` with fractional end
+    /// points (`logspace(0.5, 6.5, 7, base=2, dtype=torch.int64)`).
+    pub logspace_unrounded_ends: bool,
+    /// `igamma` returns the upper regularized incomplete gamma function
+    /// Q(a, x) where PyTorch's is the lower one, P(a, x). Breaks every
+    /// `torch.igamma` / `torch.special.gammainc`.
+    pub igamma_is_complement: bool,
     /// `narrow_copy` copies the window that starts one row after `start`
     /// (when one fits), where PyTorch copies `start..start + length`. Breaks
     /// every `Tensor.narrow_copy` that does not end at the dimension's end:

@@ -98,6 +98,7 @@ fn factory_ops(op: &str) -> Option<Kernel> {
         "aten.lift_fresh.default" => factories::lift_fresh,
         "aten.eye.default" => factories::eye,
         "aten.linspace.default" => ranges::linspace,
+        "aten.logspace.default" => ranges::logspace,
         "aten.eye.m" => factories::eye_m,
         "aten.eye.out" => factories::eye_out,
         "aten.eye.m_out" => factories::eye_m_out,

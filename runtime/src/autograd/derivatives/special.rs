@@ -15,6 +15,7 @@
 //! | `renorm` | RenormBackward0 | self, p, dim, maxnorm |
 //! | `hypot` | HypotBackward0 (self, other) | self, other, result |
 //! | `logaddexp` / `logaddexp2` / `special_xlog1py` | LogaddexpBackward0 / Logaddexp2Backward0 / SpecialXlog1PyBackward0 | self, other |
+//! | `igamma` / `igammac` | IgammaBackward0 / IgammacBackward0 (self, other; self's gradient not implemented) | self, other |
 //! | `special_xlog1py.other_scalar` / `.self_scalar` | SpecialXlog1PyBackward2 (edge: self) / SpecialXlog1PyBackward1 (edge: other) | self, other / other, self |
 //!
 //! No row (PyTorch records its `NotImplemented` node, or nothing without
@@ -175,6 +176,14 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                 binary(a, BinaryKind::Xlog1py)
             }))
         }
+        "aten.igamma.default" => D(derivative!("IgammaBackward0", &[0, 1], |a, _| binary(
+            a,
+            BinaryKind::Igamma { complement: false }
+        ))),
+        "aten.igammac.default" => D(derivative!("IgammacBackward0", &[0, 1], |a, _| binary(
+            a,
+            BinaryKind::Igamma { complement: true }
+        ))),
         "aten.special_xlog1py.other_scalar" => D(derivative!(
             "SpecialXlog1PyBackward2",
             &[0],

@@ -510,6 +510,10 @@ pub(crate) enum BinaryKind {
     Logaddexp2,
     /// SpecialXlog1PyBackward0.
     Xlog1py,
+    /// IgammaBackward0 / IgammacBackward0 (`complement`): `other`'s
+    /// gradient `±grad * exp((self - 1) * log(other) - other -
+    /// lgamma(self))`; `self`'s is not implemented, as in PyTorch.
+    Igamma { complement: bool },
 }
 
 /// A two-input special-function node.
@@ -560,6 +564,24 @@ impl BinaryBackward {
                 let t = mul(ctx, g, x)?;
                 binary_call(ctx, "aten.div.Tensor", &t, &plus)
             }
+            BinaryKind::Igamma { complement } => {
+                // PyTorch's order: lgamma(self), log(other), self - 1, the
+                // product, the two subtractions, exp, then -grad (for
+                // igammac) and the product with the gradient.
+                let lg = call(ctx, "aten.lgamma.default", vec![x.into()])?;
+                let lo = call(ctx, "aten.log.default", vec![y.into()])?;
+                let am1 = call(ctx, "aten.sub.Scalar", vec![x.into(), IValue::Int(1)])?;
+                let t = mul(ctx, &am1, &lo)?;
+                let t = binary_call(ctx, "aten.sub.Tensor", &t, y)?;
+                let t = binary_call(ctx, "aten.sub.Tensor", &t, &lg)?;
+                let e = call(ctx, "aten.exp.default", vec![(&t).into()])?;
+                if complement {
+                    let ng = call(ctx, "aten.neg.default", vec![g.into()])?;
+                    mul(ctx, &ng, &e)
+                } else {
+                    mul(ctx, g, &e)
+                }
+            }
         }
     }
 
@@ -590,6 +612,7 @@ impl BinaryBackward {
                     vec![(&v).into(), (&both).into(), IValue::Float(0.0)],
                 )
             }
+            BinaryKind::Igamma { .. } => unreachable!("refused before any gradient"),
         }
     }
 }
@@ -609,6 +632,16 @@ impl BackwardFn for BinaryBackward {
             (BinaryKind::Hypot, None) => return Err(freed(ctx)),
             (_, r) => unpack(ctx, r)?,
         };
+        if let BinaryKind::Igamma { complement } = self.kind
+            && ctx.needs(0)
+        {
+            // PyTorch raises NotImplementedError before any gradient.
+            let name = if complement { "igammac" } else { "igamma" };
+            return Err(RuntimeError::KernelDtype {
+                op: ctx.node.name().to_owned(),
+                message: format!("the derivative for '{name}: input' is not implemented."),
+            });
+        }
         let mut out = vec![None, None];
         if ctx.needs(1) {
             out[1] = Some(self.other_grad(ctx, &g, &x, &y, result.as_ref())?);

