@@ -159,7 +159,7 @@ impl Default for ReplayOptions {
 /// `reverse-function-grads`, `flat-reentrant-depth`, `shared-data-version`,
 /// `set-data-keeps-dtype`, `inplace-view-rebases`, `contiguous-pool-gradient`,
 /// `rms-norm-rounds-before-weight`,
-/// `mha-wrong-scale`, `unflatten-copies`, `to-always-copies`, `sparse-size-past-end`, `max-other-as-minimum`, `nested-mask-gaps-only`, `nested-attends-padding`, `lstm-reduced-state-unrounded`, `weight-norm-no-projection`, `bicubic-wrong-a`,
+/// `mha-wrong-scale`, `unflatten-copies`, `to-always-copies`, `sparse-size-past-end`, `max-other-as-minimum`, `nested-mask-gaps-only`, `nested-attends-padding`, `attention-rounds-once`, `lstm-reduced-state-unrounded`, `weight-norm-no-projection`, `bicubic-wrong-a`,
 /// `grid-sample-flipped-align-corners`, `multi-margin-wrong-sign`,
 /// `embedding-renorm-no-scale`, `cdist-inf-norm-as-l1`, `cdist-grad-negated`,
 /// `complex-mul-no-cross-terms`, `mul-backward-conj-dropped`, `complex-mm-no-conj`,
@@ -313,6 +313,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "max-other-as-minimum" => faults.max_other_as_minimum = true,
             None if spec == "nested-mask-gaps-only" => faults.nested_mask_gaps_only = true,
             None if spec == "nested-attends-padding" => faults.nested_attends_padding = true,
+            None if spec == "attention-rounds-once" => faults.attention_rounds_once = true,
             None if spec == "lstm-forget-bias-ignored" => faults.lstm_forget_bias_ignored = true,
             None if spec == "lstm-cell-grad-dropped" => faults.lstm_cell_grad_dropped = true,
             None if spec == "lstm-reduced-state-unrounded" => {

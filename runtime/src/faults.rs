@@ -284,6 +284,11 @@ pub struct Faults {
     /// PyTorch's nested softmax sees the component's own keys only. Breaks
     /// every component shorter than the longest one.
     pub nested_attends_padding: bool,
+    /// The fused attention and encoder layer (`_native_multi_head_attention`,
+    /// `_transformer_encoder_layer_fwd`) compute in double and round once
+    /// (attention-rounds-once), where ATen rounds every stage to the
+    /// inputs' dtype. Breaks bfloat16 and float16 layers.
+    pub attention_rounds_once: bool,
     /// `mkldnn_rnn_layer` leaves the forget gate's bias out of the
     /// pre-activation. Breaks every float32 `nn.LSTM`'s values.
     pub lstm_forget_bias_ignored: bool,

@@ -17,7 +17,7 @@
 //! with zeros, runs the dense layer ([`super::nn::mha`]) with that key
 //! padding mask, and keeps each component's rows.
 
-use super::nn::mha::{encoder_layer_values, opt_tensor};
+use super::nn::mha::{KeyMask, encoder_layer_values, opt_tensor};
 use super::{Kernel, KernelCtx};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
@@ -168,7 +168,14 @@ fn encoder_layer(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         })
         .collect();
     let mask = ctx.output(&[n, t], &[t, 1], DType::Bool, || Ok(masked))?;
-    let dense = encoder_layer_values(ctx, &a, &padded, Some(&mask), Some(1))?;
+    let dense = encoder_layer_values(
+        ctx,
+        &a,
+        &padded,
+        Some(&mask),
+        Some(1),
+        KeyMask::NestedComponents,
+    )?;
     let mut packed = Vec::new();
     if !dense.is_empty() {
         for (b, &len) in lengths.iter().enumerate() {

@@ -30,7 +30,10 @@
 //! `FFN(x) = act(x W1ᵀ + b1) W2ᵀ + b2`, `act` exact GELU when `use_gelu`
 //! and ReLU otherwise.
 //!
-//! Values are computed in f64 and rounded once to the inputs' dtype.
+//! Values are computed in f64 and rounded to the inputs' dtype wherever
+//! ATen stores an intermediate in a tensor (each projection, the scores,
+//! the softmax, each residual sum and norm): for bfloat16 and float16
+//! layers that is what makes the result PyTorch's.
 //!
 //! `_nested_tensor_from_mask_left_aligned(t, mask)` is the question
 //! `nn.TransformerEncoder` asks in `eval()` under `no_grad` before it packs
@@ -41,13 +44,14 @@
 //! row, or one with a gap, answers no, and the encoder then runs each
 //! layer's fused kernel on the padded batch with the mask.
 
-use super::common::zero_clamp;
+use super::common::{is_reduced_float, round_to, zero_clamp};
 use super::gemm::{Mat, gemm_acc};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::{Kernel, KernelCtx};
 use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
 use crate::tensor::strides::contiguous_strides;
 
 /// The kernel of `op` if it is a transformer fast-path operator.
@@ -251,64 +255,138 @@ fn masked_softmax_row(row: &mut [f64], masked: Option<&[bool]>) {
     row.iter_mut().for_each(|v| *v *= inv);
 }
 
+/// The dtype the attention's and the layer's stages round to: the inputs'
+/// own, or float64 (no rounding until the result) under the
+/// `attention-rounds-once` fault.
+fn stage_dtype(ctx: &KernelCtx<'_>, dtype: DType) -> DType {
+    if ctx.faults.attention_rounds_once {
+        DType::Float64
+    } else {
+        dtype
+    }
+}
+
+/// One row of ATen's masked softmax (`_masked_softmax`, its scalar loop)
+/// in float16 or bfloat16: `x - max` over the kept positions and its `exp`
+/// each rounded to `dtype`, a float sum of those, its reciprocal rounded to
+/// `dtype`, then each term times it. Measured in torch 2.15: bit-exact for
+/// both dtypes (a float computation rounded once matches 62%). A row whose
+/// every position is masked comes out NaN.
+fn reduced_masked_softmax_row(row: &mut [f64], masked: &[bool], dtype: DType) {
+    let kept = |j: usize| !masked.get(j).copied().unwrap_or(false);
+    let max = row
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| kept(*j))
+        .map(|(_, v)| *v)
+        .fold(
+            f64::NEG_INFINITY,
+            |a, v| if v.is_nan() { v } else { a.max(v) },
+        );
+    let mut sum = 0f32;
+    for (j, v) in row.iter_mut().enumerate() {
+        *v = if kept(j) {
+            round_to(dtype, round_to(dtype, *v - max).exp())
+        } else {
+            0.0
+        };
+        sum += *v as f32;
+    }
+    let inv = round_to(dtype, f64::from(1.0 / sum));
+    row.iter_mut().for_each(|v| *v = round_to(dtype, *v * inv));
+}
+
+/// How the attention's softmax leaves out masked keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KeyMask {
+    /// ATen's `_masked_softmax` over a dense batch and its mask.
+    Masked,
+    /// A nested batch padded for the attention: each component's softmax
+    /// runs over its own keys as a plain softmax does
+    /// (`_nested_tensor_softmax_with_shape`), the padding masked out.
+    NestedComponents,
+}
+
 /// The attention of `(B, T, D)` inputs: `(output (B, T, D), P (B, h, T, T))`.
+/// Each stage's result is rounded to `dtype`, as ATen stores it in a tensor
+/// of that dtype (identity for float64): the packed projection without its
+/// bias; `q + bq`, then times `1/√dh` (itself in `dtype`); `k + bk`;
+/// `v + bv`; the scores; the softmax; `P v`; the output projection with its
+/// bias. Measured in torch 2.15: bit-exact for bfloat16 and float16 layers.
 /// `wrong_scale` divides the scores by `dh` instead of `√dh` (a fault).
 fn attention(
     x: [&[f64]; 3],
     dims: &Dims,
     w: &Weights,
     mask: Option<&[bool]>,
+    key_mask: KeyMask,
     wrong_scale: bool,
+    dtype: DType,
 ) -> (Vec<f64>, Vec<f64>) {
     let Dims { b, t, d, h } = *dims;
     let dh = dims.dh();
     let rows = b * t;
-    // Each input through its third of the packed projection.
+    let round = |v: &mut [f64]| v.iter_mut().for_each(|x| *x = round_to(dtype, *x));
+    let scale = round_to(
+        dtype,
+        if wrong_scale {
+            1.0 / dh.max(1) as f64
+        } else {
+            1.0 / (dh.max(1) as f64).sqrt()
+        },
+    );
+    // Each input through its third of the packed projection, then its bias
+    // (and the query's scale), a rounding after each.
     let proj = |i: usize| {
-        linear(
-            x[i],
-            rows,
-            &w.qkv_w[i * d * d..(i + 1) * d * d],
-            &w.qkv_b[i * d..(i + 1) * d],
-            d,
-        )
+        let mut y = vec![0.0; rows * d];
+        let weight = &w.qkv_w[i * d * d..(i + 1) * d * d];
+        gemm_acc(Mat::new(x[i], rows, d), Mat::t(weight, d, d), &mut y);
+        round(&mut y);
+        let bias = &w.qkv_b[i * d..(i + 1) * d];
+        for (j, v) in y.iter_mut().enumerate() {
+            *v = round_to(dtype, *v + bias[j % d]);
+            if i == 0 {
+                *v = round_to(dtype, *v * scale);
+            }
+        }
+        y
     };
     let (q, k, v) = (proj(0), proj(1), proj(2));
-    let scale = if wrong_scale {
-        1.0 / dh.max(1) as f64
-    } else {
-        1.0 / (dh.max(1) as f64).sqrt()
-    };
     // Head `hd` of batch `bi` as a contiguous (T, dh) block.
-    let head = |src: &[f64], bi: usize, hd: usize, mul: f64| -> Vec<f64> {
+    let head = |src: &[f64], bi: usize, hd: usize| -> Vec<f64> {
         (0..t * dh)
-            .map(|i| src[(bi * t + i / dh) * d + hd * dh + i % dh] * mul)
+            .map(|i| src[(bi * t + i / dh) * d + hd * dh + i % dh])
             .collect()
     };
     let mut probs = vec![0.0; b * h * t * t];
     let mut ctx = vec![0.0; rows * d];
     for bi in 0..b {
         for hd in 0..h {
-            let (qh, kh, vh) = (
-                head(&q, bi, hd, scale),
-                head(&k, bi, hd, 1.0),
-                head(&v, bi, hd, 1.0),
-            );
+            let (qh, kh, vh) = (head(&q, bi, hd), head(&k, bi, hd), head(&v, bi, hd));
             let at = (bi * h + hd) * t * t;
             let p = &mut probs[at..at + t * t];
             gemm_acc(Mat::new(&qh, t, dh), Mat::t(&kh, dh, t), p);
+            round(p);
             for (i, row) in p.chunks_mut(t.max(1)).enumerate() {
-                let m = mask.map(|m| &m[at + i * t..at + (i + 1) * t]);
-                masked_softmax_row(row, m);
+                match mask.map(|m| &m[at + i * t..at + (i + 1) * t]) {
+                    Some(m) if key_mask == KeyMask::Masked && is_reduced_float(dtype) => {
+                        reduced_masked_softmax_row(row, m, dtype)
+                    }
+                    m => masked_softmax_row(row, m),
+                }
             }
+            round(p);
             let mut o = vec![0.0; t * dh];
             gemm_acc(Mat::new(p, t, t), Mat::new(&vh, t, dh), &mut o);
+            round(&mut o);
             for (i, val) in o.into_iter().enumerate() {
                 ctx[(bi * t + i / dh) * d + hd * dh + i % dh] = val;
             }
         }
     }
-    (linear(&ctx, rows, &w.proj_w, &w.proj_b, d), probs)
+    let mut out = linear(&ctx, rows, &w.proj_w, &w.proj_b, d);
+    round(&mut out);
+    (out, probs)
 }
 
 /// The mean over heads of `P` `(B, h, T, T)`: `(B, T, T)`.
@@ -384,7 +462,17 @@ pub(crate) fn native_multi_head_attention(
             v.read_f64(ctx.op)?,
         );
         let wrong_scale = ctx.faults.mha_wrong_scale;
-        attention([&qv, &kv, &vv], &dims, &w, mask.as_deref(), wrong_scale)
+        let masked = mask.as_deref();
+        let stages = stage_dtype(ctx, dtype);
+        attention(
+            [&qv, &kv, &vv],
+            &dims,
+            &w,
+            masked,
+            KeyMask::Masked,
+            wrong_scale,
+            stages,
+        )
     } else {
         (vec![0.0; q.numel()], Vec::new())
     };
@@ -506,7 +594,8 @@ pub(crate) fn transformer_encoder_layer_fwd(
     a: Args<'_>,
 ) -> Result<Vec<IValue>> {
     let src = a.tensor(0)?;
-    let values = encoder_layer_values(ctx, &a, src, opt_tensor(&a, 18), opt_int(&a, 19))?;
+    let mask = opt_tensor(&a, 18);
+    let values = encoder_layer_values(ctx, &a, src, mask, opt_int(&a, 19), KeyMask::Masked)?;
     let shape = src.shape().to_vec();
     let out = ctx.output(&shape, &contiguous_strides(&shape), src.dtype(), || {
         Ok(values)
@@ -517,13 +606,15 @@ pub(crate) fn transformer_encoder_layer_fwd(
 /// The values of `_transformer_encoder_layer_fwd` (its arguments `a`) over
 /// the dense `(B, T, D)` batch `src` with `mask` of `mask_type`, in logical
 /// order; empty when the kernel runs without data. The nested kernel
-/// (`kernels::nested_ops`) calls it on its padded batch.
+/// (`kernels::nested_ops`) calls it on its padded batch, its padding masked
+/// as [`KeyMask::NestedComponents`].
 pub(crate) fn encoder_layer_values(
     ctx: &mut KernelCtx<'_>,
     a: &Args<'_>,
     src: &Tensor,
     mask: Option<&Tensor>,
     mask_type: Option<i64>,
+    key_mask: KeyMask,
 ) -> Result<Vec<f64>> {
     let ws = [a.tensor(3)?, a.tensor(4)?, a.tensor(5)?, a.tensor(6)?];
     let norms = [a.tensor(10)?, a.tensor(11)?, a.tensor(12)?, a.tensor(13)?];
@@ -590,13 +681,36 @@ pub(crate) fn encoder_layer_values(
             let hidden = usize_of(hidden);
             let wrong_scale = ctx.faults.mha_wrong_scale;
             let relu = zero_clamp(ctx.faults.nan_clamped_to_zero);
-            let attend =
-                |inp: &[f64]| attention([inp, inp, inp], &dims, &w, mask.as_deref(), wrong_scale).0;
-            let add = |a: Vec<f64>, b: &[f64]| -> Vec<f64> {
-                a.into_iter().zip(b).map(|(a, b)| a + b).collect()
+            // Every stage rounds to the layer's dtype, as ATen's
+            // `transformer_encoder_layer_forward` stores each in a tensor:
+            // the attention's (see `attention`), the residual sums, the
+            // norms, each feed-forward product (its bias inside) and the
+            // activation applied to the rounded first product.
+            let dtype = stage_dtype(ctx, src.dtype());
+            let rounded = |mut v: Vec<f64>| -> Vec<f64> {
+                v.iter_mut().for_each(|x| *x = round_to(dtype, *x));
+                v
             };
+            let attend = |inp: &[f64]| {
+                let masked = mask.as_deref();
+                attention(
+                    [inp, inp, inp],
+                    &dims,
+                    &w,
+                    masked,
+                    key_mask,
+                    wrong_scale,
+                    dtype,
+                )
+                .0
+            };
+            let add = |a: Vec<f64>, b: &[f64]| -> Vec<f64> {
+                rounded(a.into_iter().zip(b).map(|(a, b)| a + b).collect())
+            };
+            let norm =
+                |inp: &[f64], w: &[f64], b: &[f64]| rounded(layer_norm(inp, width, w, b, eps));
             let feed_forward = |inp: &[f64]| {
-                let mut hid = linear(inp, rows, &f1w, &f1b, hidden);
+                let mut hid = rounded(linear(inp, rows, &f1w, &f1b, hidden));
                 for v in &mut hid {
                     *v = if use_gelu {
                         0.5 * *v * (1.0 + libm::erf(*v / std::f64::consts::SQRT_2))
@@ -604,14 +718,14 @@ pub(crate) fn encoder_layer_values(
                         relu(*v, 0.0)
                     };
                 }
-                linear(&hid, rows, &f2w, &f2b, width)
+                rounded(linear(&rounded(hid), rows, &f2w, &f2b, width))
             };
             if norm_first {
-                let x1 = add(attend(&layer_norm(&x, width, &n1w, &n1b, eps)), &x);
-                add(feed_forward(&layer_norm(&x1, width, &n2w, &n2b, eps)), &x1)
+                let x1 = add(attend(&norm(&x, &n1w, &n1b)), &x);
+                add(feed_forward(&norm(&x1, &n2w, &n2b)), &x1)
             } else {
-                let x1 = layer_norm(&add(attend(&x), &x), width, &n1w, &n1b, eps);
-                layer_norm(&add(feed_forward(&x1), &x1), width, &n2w, &n2b, eps)
+                let x1 = norm(&add(attend(&x), &x), &n1w, &n1b);
+                norm(&add(feed_forward(&x1), &x1), &n2w, &n2b)
             }
         }
     } else {
@@ -664,7 +778,15 @@ mod tests {
         };
         let w = weights(2);
         let x = [0.3, -0.8];
-        let (out, probs) = attention([&x, &x, &x], &dims, &w, None, false);
+        let (out, probs) = attention(
+            [&x, &x, &x],
+            &dims,
+            &w,
+            None,
+            KeyMask::Masked,
+            false,
+            DType::Float64,
+        );
         assert_eq!(probs, vec![1.0]);
         let v = linear(&x, 1, &w.qkv_w[8..12], &w.qkv_b[4..6], 2);
         let want = linear(&v, 1, &w.proj_w, &w.proj_b, 2);
