@@ -17,7 +17,7 @@
 //! with zeros, runs the dense layer ([`super::nn::mha`]) with that key
 //! padding mask, and keeps each component's rows.
 
-use super::nn::mha::{KeyMask, encoder_layer_values, opt_tensor};
+use super::nn::mha::{KeyMask, check_padded_batch_mask, encoder_layer_values, opt_tensor};
 use super::{Kernel, KernelCtx};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
@@ -65,35 +65,8 @@ fn from_mask(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         None | Some(IValue::None) => true,
         Some(_) => a.bool(2)?,
     };
-    ctx.check(t, "t")?;
-    ctx.check(mask, "mask")?;
-    let op = ctx.op;
-    if mask.dtype() != DType::Bool {
-        return Err(shape_error(
-            op,
-            format!(
-                "Expected mask to be of ScalarType Bool, but got {} instead.",
-                mask.dtype().scalar_type_name()
-            ),
-        ));
-    }
-    if mask.dim() != 2 {
-        return Err(shape_error(op, "Padding mask should be 2D"));
-    }
-    if t.dim() != 3 {
-        return Err(shape_error(op, "Input should be a 3D tensor, N * L * D"));
-    }
-    let (n, l, d) = (t.shape()[0], t.shape()[1], t.shape()[2]);
-    if mask.shape() != [n, l] {
-        return Err(shape_error(op, "Mask size should match input size"));
-    }
-    if l == 0 && n > 0 {
-        // the sizes are the last column of the mask's cumulative sum
-        return Err(RuntimeError::index(
-            op,
-            format!("select(): index -1 out of range for tensor of size [{n}, 0] at dimension 1"),
-        ));
-    }
+    let (_, l) = check_padded_batch_mask(ctx, t, mask)?;
+    let (op, d) = (ctx.op, t.shape()[2]);
     if !ctx.has_data() {
         return Err(RuntimeError::NoData { op: op.to_owned() });
     }

@@ -536,19 +536,18 @@ fn mask_rows_left_aligned(mask: &[i64], l: usize, gaps_only: bool) -> bool {
     })
 }
 
-/// `_nested_tensor_from_mask_left_aligned(t, mask) -> bool`: checks the
-/// arguments as PyTorch does (a Bool mask, 2-D, a 3-D `t` of the mask's
-/// `(N, L)`; an empty `L` fails where PyTorch selects column `L - 1`), then
-/// whether every row of `mask` is left-aligned without gaps.
-pub(crate) fn nested_mask_left_aligned(
-    ctx: &mut KernelCtx<'_>,
-    a: Args<'_>,
-) -> Result<Vec<IValue>> {
-    let (t, mask) = (a.tensor(0)?, a.tensor(1)?);
+/// Checks a padded batch `t` `(N, L, D)` and its boolean keep-mask
+/// `(N, L)` as ATen's nested-from-mask kernels do, with their messages (an
+/// empty `L` fails where ATen selects column `L - 1`); gives `(N, L)`.
+pub(crate) fn check_padded_batch_mask(
+    ctx: &KernelCtx<'_>,
+    t: &Tensor,
+    mask: &Tensor,
+) -> Result<(i64, i64)> {
     ctx.check(t, "t")?;
     ctx.check(mask, "mask")?;
     let op = ctx.op;
-    if mask.dtype() != crate::tensor::dtype::DType::Bool {
+    if mask.dtype() != DType::Bool {
         return Err(RuntimeError::shape(
             op,
             format!(
@@ -573,6 +572,20 @@ pub(crate) fn nested_mask_left_aligned(
             format!("select(): index -1 out of range for tensor of size [{n}, 0] at dimension 1"),
         ));
     }
+    Ok((n, l))
+}
+
+/// `_nested_tensor_from_mask_left_aligned(t, mask) -> bool`: checks the
+/// arguments as PyTorch does (a Bool mask, 2-D, a 3-D `t` of the mask's
+/// `(N, L)`; an empty `L` fails where PyTorch selects column `L - 1`), then
+/// whether every row of `mask` is left-aligned without gaps.
+pub(crate) fn nested_mask_left_aligned(
+    ctx: &mut KernelCtx<'_>,
+    a: Args<'_>,
+) -> Result<Vec<IValue>> {
+    let (t, mask) = (a.tensor(0)?, a.tensor(1)?);
+    let l = check_padded_batch_mask(ctx, t, mask)?.1;
+    let op = ctx.op;
     if !ctx.has_data() {
         return Err(RuntimeError::NoData { op: op.to_owned() });
     }
