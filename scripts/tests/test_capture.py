@@ -88,10 +88,11 @@ class IdWalker:
     def ref(self, ref: list, where: str) -> None:
         self.see("tensor", ref[0], where)
         self.see("storage", ref[5], where)
-        # a sparse tensor's parts (format 2.4) come right after it
+        # a sparse tensor's parts (format 2.4), a nested tensor's buffer
+        # (2.6), come right after it
         if len(ref) > 10 and ref[10] is not None:
-            self.ref(ref[10][4], where)
-            self.ref(ref[10][5], where)
+            for part in ref[10][4:]:
+                self.ref(part, where)
 
     def value(self, value: list, where: str) -> None:
         if value[0] == ftr.TAG_TENSOR:
