@@ -3,46 +3,18 @@
 //! trip, a file says minor 4 only when it holds one, and a malformed
 //! reference is refused with one line naming the field and its offset.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ft_trace::format::{SPARSE_TENSOR_MINOR, VERSION_MAJOR};
 use ft_trace::value::SparseParts;
-use ft_trace::{
-    ApiEvent, AutogradEvent, EventBody, FileTraceWriter, TensorRef, TraceMeta, TraceReader,
-};
+use ft_trace::{AutogradEvent, EventBody, TensorRef, TraceReader};
+
+mod layout_refs;
+
+use layout_refs::{intro, read_error, strided, write};
 
 fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sparse_coo.ftr")
-}
-
-fn meta() -> TraceMeta {
-    TraceMeta {
-        producer: "sparse-test".into(),
-        program: "synthetic".into(),
-        value_policy: "all".into(),
-        attrs: vec![],
-    }
-}
-
-fn strided(id: u64, dtype: &str, shape: &[i64]) -> TensorRef {
-    let mut stride = vec![1i64; shape.len()];
-    for d in (0..shape.len().saturating_sub(1)).rev() {
-        stride[d] = stride[d + 1] * shape[d + 1].max(1);
-    }
-    TensorRef {
-        id,
-        dtype: dtype.into(),
-        shape: shape.to_vec().into(),
-        stride: stride.into(),
-        offset: 0,
-        storage: id,
-        device: "cpu".into(),
-        requires_grad: false,
-        version: 0,
-        value: None,
-        sparse: None,
-        nested: None,
-    }
+    layout_refs::fixture("sparse_coo.ftr")
 }
 
 /// A `[10, 3]` float32 sparse tensor of `nnz` rows.
@@ -58,30 +30,6 @@ fn sparse(id: u64, nnz: i64) -> TensorRef {
             values: strided(id + 2, "float32", &[nnz, 3]),
         })),
         ..strided(id, "float32", &[10, 3])
-    }
-}
-
-fn intro(tensor: TensorRef) -> EventBody {
-    EventBody::Api(ApiEvent::Tensor(ft_trace::TensorIntro {
-        tensor: Box::new(tensor),
-        alias: false,
-    }))
-}
-
-fn write(dir: &Path, events: &[EventBody]) -> PathBuf {
-    let path = dir.join("t.ftr");
-    let mut w = FileTraceWriter::create(&path, &meta()).expect("create");
-    for (i, e) in events.iter().enumerate() {
-        w.writer().append(e, i as u64).expect("append");
-    }
-    w.finish().expect("finish");
-    path
-}
-
-fn read_error(path: &Path) -> String {
-    match TraceReader::open(path).and_then(|mut r| r.read_all()) {
-        Ok(_) => panic!("{} was read", path.display()),
-        Err(e) => e.to_string(),
     }
 }
 
