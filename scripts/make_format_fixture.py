@@ -27,6 +27,7 @@ import argparse
 import os
 import struct
 import sys
+from typing import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -314,26 +315,40 @@ def build(writer: ftr.TraceWriter) -> None:
     f.emit(ftr.API, ftr.API_PROGRAM_ERROR, ftr.p_program_error("RuntimeError: the fixture ends here"))
 
 
-def write(path: str) -> list:
-    """Writes the fixture to `path`; returns its index."""
+def write_fixture(path: str, meta: ftr.Meta, build_events: Callable[[ftr.TraceWriter], None]) -> list:
+    """Writes a fixture of `meta` whose events `build_events` emits to
+    `path` (left `.partial` if it fails); returns its index."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fw = ftr.FileTraceWriter(path, META)
+    fw = ftr.FileTraceWriter(path, meta)
     try:
-        build(fw.writer)
+        build_events(fw.writer)
     except BaseException:
         fw.abort()
         raise
     return fw.finish()
 
 
+def fixture_cli(doc: str, default_path: str, write_to: Callable[[str], list], chunks: bool = False) -> int:
+    """A fixture script's command line: `-o PATH` (default `default_path`),
+    then a summary of what `write_to` wrote (its EVENTS chunks too with
+    `chunks`)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("-o", "--output", default=default_path, help="where to write (default: %(default)s)")
+    args = parser.parse_args()
+    index = write_to(args.output)
+    counted = f", {len(index[5])} events chunks" if chunks else ""
+    print(f"{args.output}: {index[0]} events{counted}, {len(index[6])} blobs")
+    return 0
+
+
+def write(path: str) -> list:
+    """Writes the fixture to `path`; returns its index."""
+    return write_fixture(path, META, build)
+
+
 def main() -> int:
     """CLI: write the fixture (default: tracer/tests/fixtures/all_kinds.ftr)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-o", "--output", default=DEFAULT_PATH, help="where to write (default: %(default)s)")
-    args = parser.parse_args()
-    index = write(args.output)
-    print(f"{args.output}: {index[0]} events, {len(index[5])} events chunks, {len(index[6])} blobs")
-    return 0
+    return fixture_cli(__doc__ or "", DEFAULT_PATH, write, chunks=True)
 
 
 if __name__ == "__main__":

@@ -16,14 +16,13 @@ Regenerate with `python scripts/make_nested_fixture.py`.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import ftr  # noqa: E402
-from make_format_fixture import Fixture, op, ref  # noqa: E402
+from make_format_fixture import Fixture, fixture_cli, op, ref, write_fixture  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_PATH = os.path.join(REPO, "tracer", "tests", "fixtures", "nested.ftr")
@@ -110,24 +109,12 @@ def build(writer: ftr.TraceWriter) -> None:
 
 def write(path: str) -> list:
     """Writes the fixture to `path`; returns its index."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fw = ftr.FileTraceWriter(path, META)
-    try:
-        build(fw.writer)
-    except BaseException:
-        fw.abort()
-        raise
-    return fw.finish()
+    return write_fixture(path, META, build)
 
 
 def main() -> int:
     """CLI: write the fixture (default: tracer/tests/fixtures/nested.ftr)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-o", "--output", default=DEFAULT_PATH, help="where to write (default: %(default)s)")
-    args = parser.parse_args()
-    index = write(args.output)
-    print(f"{args.output}: {index[0]} events, {len(index[6])} blobs")
-    return 0
+    return fixture_cli(__doc__ or "", DEFAULT_PATH, write)
 
 
 if __name__ == "__main__":
