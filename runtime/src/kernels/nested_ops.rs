@@ -156,11 +156,7 @@ fn encoder_layer(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
             packed.extend_from_slice(&dense[start..start + len as usize * row]);
         }
     }
-    let total: i64 = layout
-        .sizes
-        .iter()
-        .map(|row| row.iter().product::<i64>())
-        .sum();
+    let total = layout.numel();
     let buffer = ctx.output(&[total], &[1], src.dtype(), || Ok(packed))?;
     let sizes = layout.sizes.clone();
     Ok(vec![Tensor::nested_packed(op, buffer, sizes)?.into()])
@@ -183,31 +179,13 @@ fn to_padded_tensor(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
     let layout = src.nested_layout(op)?;
     let padding = a.scalar(1)?;
     let output_size = a.opt_int_list(2)?;
-    let contiguous = layout
-        .sizes
-        .iter()
-        .zip(&layout.strides)
-        .all(|(sizes, strides)| contiguous_strides(sizes) == *strides)
-        && layout
-            .sizes
-            .iter()
-            .scan(0i64, |next, sizes| {
-                let at = *next;
-                *next += sizes.iter().product::<i64>();
-                Some(at)
-            })
-            .eq(layout.offsets.iter().copied());
-    if !contiguous {
+    if !layout.is_packed() {
         return Err(shape_error(
             op,
             "for now to_padded_tensor only supports contiguous nested tensor",
         ));
     }
-    let total: i64 = layout
-        .sizes
-        .iter()
-        .map(|row| row.iter().product::<i64>())
-        .sum();
+    let total = layout.numel();
     if layout.len() > 0 && total == 0 {
         return Err(shape_error(
             op,

@@ -59,6 +59,22 @@ impl NestedLayout {
         shape
     }
 
+    /// Whether the components are contiguous and packed one after another
+    /// from the buffer's start (what ATen's `nested_tensor_impl_is_contiguous`
+    /// asks).
+    pub(crate) fn is_packed(&self) -> bool {
+        let (strides, offsets, _) = packed_geometry(&self.sizes);
+        strides == self.strides && offsets == self.offsets
+    }
+
+    /// Number of elements of all the components.
+    pub(crate) fn numel(&self) -> i64 {
+        self.sizes
+            .iter()
+            .map(|row| row.iter().product::<i64>())
+            .sum()
+    }
+
     /// The largest size of each component dimension (the padded shape's
     /// trailing dims, as `to_padded_tensor` without an output size pads).
     pub(crate) fn max_sizes(&self) -> Vec<i64> {
@@ -73,26 +89,22 @@ impl Tensor {
     /// after another in `buffer` (a 1-D contiguous tensor of exactly their
     /// elements): what `_nested_from_padded` and the nested kernels build.
     pub(crate) fn nested_packed(op: &str, buffer: Tensor, sizes: Vec<Vec<i64>>) -> Result<Tensor> {
-        let mut offsets = Vec::with_capacity(sizes.len());
-        let mut strides = Vec::with_capacity(sizes.len());
-        let mut next = 0i64;
         let rank = sizes.first().map_or(0, Vec::len);
-        for row in &sizes {
-            if row.len() != rank || row.iter().any(|&s| s < 0) {
-                return Err(RuntimeError::shape(
-                    op,
-                    format!("nested components of sizes {sizes:?} are not of one rank"),
-                ));
-            }
-            offsets.push(next);
-            strides.push(contiguous_strides(row));
-            next += row.iter().product::<i64>();
+        if sizes
+            .iter()
+            .any(|row| row.len() != rank || row.iter().any(|&s| s < 0))
+        {
+            return Err(RuntimeError::shape(
+                op,
+                format!("nested components of sizes {sizes:?} are not of one rank"),
+            ));
         }
-        if buffer.shape() != [next] {
+        let (strides, offsets, total) = packed_geometry(&sizes);
+        if buffer.shape() != [total] {
             return Err(RuntimeError::shape(
                 op,
                 format!(
-                    "a buffer of shape {:?} for nested components of {next} elements",
+                    "a buffer of shape {:?} for nested components of {total} elements",
                     buffer.shape()
                 ),
             ));
@@ -151,37 +163,38 @@ impl Tensor {
         })
     }
 
-    /// Each component's elements in logical order, as f64.
+    /// Each component's elements in logical order, as f64 (read as a
+    /// view of the buffer through the component's geometry).
     pub(crate) fn nested_components_f64(&self, op: &str) -> Result<Vec<Vec<f64>>> {
         let layout = self.nested_layout(op)?;
-        let buffer = layout.buffer.read_f64(op)?;
+        let base = layout.buffer.storage_offset();
         (0..layout.len())
             .map(|i| {
-                let (sizes, strides) = (&layout.sizes[i], &layout.strides[i]);
-                let numel: i64 = sizes.iter().product();
-                let mut out = Vec::with_capacity(numel.max(0) as usize);
-                for linear in 0..numel {
-                    let mut rest = linear;
-                    let mut at = layout.offsets[i];
-                    for (&size, &stride) in sizes.iter().zip(strides).rev() {
-                        at += (rest % size) * stride;
-                        rest /= size;
-                    }
-                    let value = usize::try_from(at)
-                        .ok()
-                        .and_then(|at| buffer.get(at))
-                        .ok_or_else(|| {
-                            RuntimeError::shape(
-                                op,
-                                format!("nested component {i} reads past its buffer"),
-                            )
-                        })?;
-                    out.push(*value);
-                }
-                Ok(out)
+                let component = layout.buffer.alias_with(
+                    layout.sizes[i].clone(),
+                    layout.strides[i].clone(),
+                    base + layout.offsets[i],
+                );
+                component.read_f64(op)
             })
             .collect()
     }
+}
+
+/// Contiguous strides and packed offsets of components of `sizes` laid out
+/// one after another, and their total number of elements.
+fn packed_geometry(sizes: &[Vec<i64>]) -> (Vec<Vec<i64>>, Vec<i64>, i64) {
+    let mut next = 0i64;
+    let offsets = sizes
+        .iter()
+        .map(|row| {
+            let at = next;
+            next += row.iter().product::<i64>();
+            at
+        })
+        .collect();
+    let strides = sizes.iter().map(|row| contiguous_strides(row)).collect();
+    (strides, offsets, next)
 }
 
 #[cfg(test)]
