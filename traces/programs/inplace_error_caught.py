@@ -4,7 +4,8 @@ modified in place (`h.mul_(2)` after `tanh` saved `h`), backward raises
 an inplace operation", the program catches it, fixes the code path (an
 out-of-place multiply) and trains on. Then a second backward through a freed
 graph raises "Trying to backward through the graph a second time", caught
-too; a float64 copy checks the message's tensor type. A gradient of the
+too; a float64 copy checks the message's tensor type, and a saved view whose
+base was written through another view checks the history it names. A gradient of the
 wrong shape and an implicit gradient for a non-scalar output are refused
 before the engine starts. Each failed backward ends with a
 graph_task_error."""
@@ -54,6 +55,20 @@ try:
     e.sum().backward()
 except RuntimeError as err:
     errors.append(str(err)[:40])
+
+# A saved input that is a view whose base was then written through another
+# view: the message names the view's history as PyTorch regenerates it while
+# describing the tensor (AsStrided, taking the next sequence number then),
+# and the view trains on through that history.
+base = (x @ w1) * 1
+window = base[:, 1:]
+s = torch.sin(window)  # sin saved the view
+base[:, :2].mul_(2)
+try:
+    s.sum().backward()
+except RuntimeError as err:
+    errors.append(str(err)[95:170])
+(window * 3).sum().backward()
 
 # Gradients backward() refuses before the engine starts.
 out = torch.tanh(x @ w1)

@@ -263,9 +263,12 @@ fn evaluate_function(rt: &mut Runtime, task: &mut GraphTask, node_task: NodeTask
         let outputs = if task.exec_info.computes_nothing(&node) {
             vec![None; node.next_edges.len()]
         } else {
-            function
-                .apply(&mut ctx, inputs)
-                .map_err(|e| anomaly::reword(e, mode))?
+            function.apply(&mut ctx, inputs).map_err(|e| {
+                for view in saved::take_views_to_regenerate() {
+                    rt.refresh_view_history(&view);
+                }
+                anomaly::reword(e, mode)
+            })?
         };
         if !task.keep_graph {
             function.release_variables();

@@ -75,11 +75,10 @@ impl Runtime {
     /// v2's new AsStridedBackward0 the next, its edge the base's CopySlices).
     /// Views of a base that does not require grad keep no history.
     pub(crate) fn refresh_view_history(&mut self, t: &Tensor) {
-        let Some(base) = t.view_base() else { return };
-        let stale = t.0.autograd.lock().view_version != t.version();
-        if !stale || !base.requires_grad() {
+        if !t.has_stale_view_history() {
             return;
         }
+        let Some(base) = t.view_base() else { return };
         let node = self.as_strided_node(t, &base);
         let mut meta = t.0.autograd.lock();
         meta.grad_fn = Some(node);

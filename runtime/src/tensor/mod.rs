@@ -486,6 +486,17 @@ impl Tensor {
         self.0.autograd.lock().view_base.clone()
     }
 
+    /// Whether this is a view of a base that requires grad, written in place
+    /// since the view's history was set: PyTorch regenerates such a view's
+    /// `grad_fn` (an AsStridedBackward0) the next time it is read.
+    pub(crate) fn has_stale_view_history(&self) -> bool {
+        let meta = self.0.autograd.lock();
+        let Some(base) = &meta.view_base else {
+            return false;
+        };
+        meta.view_version != self.version() && base.requires_grad()
+    }
+
     /// Whether the tensor is a leaf (has no `grad_fn`).
     pub fn is_leaf(&self) -> bool {
         self.0.autograd.lock().grad_fn.is_none()
