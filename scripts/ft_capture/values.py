@@ -146,9 +146,15 @@ def tensor_buffer(t: torch.Tensor) -> Any:
     strides of its size-1 dimensions, and keeps one of them). Any other
     tensor is copied into a fresh 1-d CPU buffer first. The buffer aliases
     the tensor's memory: use it before the program runs on. Runs with
-    dispatch modes disabled and on a detached tensor: no op, no node."""
+    dispatch modes disabled and on a detached tensor: no op, no node.
+
+    A quantized tensor's elements are its integer representation
+    (`int_repr()`, the same geometry in the integer type of its element
+    size), whatever its scheme: per-channel ones cannot be restrided."""
     with _C._DisableTorchDispatch():
         src = t.detach()
+        if src.is_quantized:
+            src = src.int_repr()
         if src.numel() == 0:
             return b""
         if src._is_zerotensor():

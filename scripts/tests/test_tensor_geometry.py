@@ -98,3 +98,25 @@ def test_capturing_odd_geometry_twice_gives_identical_bytes(captures):
     _, first = captures.get("odd_geometry")
     _, second = captures.get("odd_geometry", tag="-again")
     assert first.read_bytes() == second.read_bytes()
+
+
+def quantized() -> dict:
+    x = torch.linspace(-1.0, 1.0, 24).reshape(4, 6)
+    per_channel = torch.quantize_per_channel(x, torch.tensor([0.01, 0.02, 0.03, 0.04]), torch.tensor([0, 1, -2, 3]), 0, torch.qint8)
+    return {
+        "per tensor quint8": torch.quantize_per_tensor(x, 0.05, 3, torch.quint8),
+        "per tensor qint32, transposed": torch.quantize_per_tensor(x, 0.001, 0, torch.qint32).t(),
+        "per channel qint8": per_channel,
+        "per channel qint8, sliced": per_channel[1:, ::2],
+    }
+
+
+@pytest.mark.filterwarnings("ignore:torch.quantize_per_tensor")
+@pytest.mark.parametrize("name", list(quantized()))
+def test_a_quantized_tensor_reads_as_its_integer_representation(name):
+    # A per-channel quantized tensor cannot be restrided (PyTorch refuses
+    # "Setting strides is possible only on uniformly quantized tensor"),
+    # which once failed its capture as an internal error.
+    t = quantized()[name]
+    want = t.int_repr().contiguous().reshape(-1)
+    assert ft_capture.tensor_bytes(t) == want.view(torch.uint8).numpy().tobytes()
