@@ -302,34 +302,63 @@ def _wrap_node_hook_registration(rec: Any, original: Callable) -> Callable:
     the node's hook dict; nothing there says which node, or pre or post).
     The program's hook is stored behind a check: the engine calls a node
     pre-hook with one argument (the gradients the node received) and a
-    post-hook with two. A program's pre-hook is refused when the engine
-    calls it, before it runs: the capture does not record it (its ops would
-    land in the context of the node that ran before, ahead of this node's
-    `pop`), and a replay would run without it. Post-hooks run as before
-    (their limits: CAPTURE.md §6.4). The capture's own hooks are stored
-    as they are."""
+    post-hook with two. Neither is recorded, so a replay runs without it.
+    A program's pre-hook is refused when the engine calls it, before it
+    runs (its ops would land in the context of the node that ran before,
+    ahead of this node's `pop`). A post-hook runs, and is refused after it
+    returns if it ran an operator or replaced the node's results: the
+    replay would miss both and blame the runtime. One that only looks
+    (stores the gradients, counts calls) records as before. The capture's
+    own hooks are stored as they are, and so are the hooks of modules it
+    records (CAPTURE.md §6.4)."""
 
     def _register_hook(backward_hooks, hook):
         if not rec.observing() or str(getattr(hook, "__module__", "")).startswith("ft_capture"):
             return original(backward_hooks, hook)
-        return original(backward_hooks, _refusing_pre_hook(rec, hook))
+        return original(backward_hooks, _checked_node_hook(rec, hook))
 
     return _register_hook
 
 
-def _refusing_pre_hook(rec: Any, hook: Callable) -> Callable:
+def _checked_node_hook(rec: Any, hook: Callable) -> Callable:
+    name = getattr(hook, "__qualname__", type(hook).__name__)
+
     def node_hook(*args):
-        if len(args) == 1 and rec.observing():
-            name = getattr(hook, "__qualname__", type(hook).__name__)
+        # A module's deprecated backward hook is a node post-hook the
+        # capture records (`module_hooks`): it knows its node once the
+        # module call that registered it has returned.
+        if not rec.observing() or getattr(hook, "node_hook", None) is not None:
+            return hook(*args)
+        if len(args) == 1:
             raise rec.fail(
                 f"unsupported: a node pre-hook ({name}, registered with grad_fn.register_prehook) ran in "
                 "backward: the capture does not record node pre-hooks, so a replay would run without it; "
                 "use Tensor.register_hook on the node's output tensor instead (it runs just before the node's pre-hooks, "
                 "with that output's gradient, and is recorded)"
             )
-        return hook(*args)
+        before = rec.activity()
+        result = hook(*args)
+        ran_ops = rec.activity() != before
+        replaced = result is not None and not _same_tensors(result, args[0])
+        if ran_ops or replaced:
+            what = "ran operators" if ran_ops else "replaced the node's gradients"
+            raise rec.fail(
+                f"unsupported: a node post-hook ({name}, registered with grad_fn.register_hook) {what} in backward: "
+                "the capture does not record hooks a program registers on nodes, so a replay would run without it; "
+                "use Tensor.register_hook on the node's inputs, or a module's register_full_backward_hook, "
+                "which are recorded"
+            )
+        return result
 
     return node_hook
+
+
+def _same_tensors(result: Any, grad_inputs: Any) -> bool:
+    """Whether a post-hook's returned tuple is the node's own results, each
+    the very same object (or None where the node gave None)."""
+    if not isinstance(result, (tuple, list)) or len(result) != len(grad_inputs):
+        return False
+    return all(r is g for r, g in zip(result, grad_inputs))
 
 
 def _wrap_retain_grad(rec: Any, original: Callable) -> Callable:

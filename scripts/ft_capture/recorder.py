@@ -201,6 +201,11 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         if pending is not None:
             self._emit_op(pending)
 
+    def activity(self) -> tuple:
+        """A mark that changes when an operator is recorded (written, or
+        pending): compare two to tell whether code in between ran any."""
+        return (self.writer.next_seq, id(self._pending))
+
     def fail(self, message: str) -> CaptureError:
         """Remembers the first capture failure and returns it to raise."""
         if self.failure is None:

@@ -1,11 +1,12 @@
 """Autograd features a trace cannot hold are refused, never recorded
 silently wrong (exit 4, one line naming them; CAPTURE.md §10):
 `torch.autograd.graph.increment_version`, which arms the saved-tensor
-version check without an operator, and node pre-hooks
-(`grad_fn.register_prehook`), whose run the capture does not record. What
-they leave alone still records: `increment_version` of inference tensors
-only (no version counter), a pre-hook registered and removed before
-backward, and node post-hooks (unchanged, CAPTURE.md §6.4)."""
+version check without an operator, node pre-hooks
+(`grad_fn.register_prehook`), whose run the capture does not record, and
+node post-hooks (`grad_fn.register_hook`) that run operators or replace the
+node's gradients. What they leave alone still records: `increment_version`
+of inference tensors only (no version counter), a pre-hook registered and
+removed before backward, and post-hooks that only look (CAPTURE.md §6.4)."""
 
 from __future__ import annotations
 
@@ -127,29 +128,41 @@ def test_a_removed_pre_hook_and_post_hooks_still_record(tmp_path):
     assert len(events_named(ftr.TraceReader(str(out)), "graph_task_end")) == 1
 
 
-def test_the_capture_changes_nothing_node_hooks_compute(tmp_path):
-    # A post-hook's results replace the node's, under the capture's check
-    # as without it (in process: the capture's patches are undone after).
-    def run() -> torch.Tensor:
-        x = torch.linspace(-1, 1, 4, requires_grad=True)
-        y = (x * 2).sin()
-        y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: (grad_inputs[0] * 5,))
-        y.sum().backward()
-        return x.grad
+POST_HOOK = """\
+import torch
+x = torch.linspace(-1, 1, 4, requires_grad=True)
+y = (x * 2).sin()
+seen = []
+y.grad_fn.register_hook({hook})
+y.sum().backward()
+print(len(seen), repr(x.grad.tolist()))
+"""
 
-    want = run()
-    result, _ = capture(
-        tmp_path,
-        "posthook_values",
-        "import torch\n"
-        "x = torch.linspace(-1, 1, 4, requires_grad=True)\n"
-        "y = (x * 2).sin()\n"
-        "y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: (grad_inputs[0] * 5,))\n"
-        "y.sum().backward()\n"
-        "print(repr(x.grad.tolist()))\n",
-    )
+
+def test_a_node_post_hook_that_replaces_gradients_is_refused(tmp_path):
+    # Its results would replace the node's in PyTorch's run and not in the
+    # replay, which would then blame the runtime.
+    result, _ = capture(tmp_path, "posthook_replaces", POST_HOOK.format(hook="lambda gi, go: go"))
+    assert result.returncode == 4, result.stderr
+    line = last_line(result)
+    assert "unsupported: a node post-hook (<lambda>, registered with grad_fn.register_hook) replaced" in line, line
+
+
+def test_a_node_post_hook_that_runs_operators_is_refused(tmp_path):
+    result, _ = capture(tmp_path, "posthook_ops", POST_HOOK.format(hook="lambda gi, go: seen.append(go[0].norm())"))
+    assert result.returncode == 4, result.stderr
+    assert "node post-hook (<lambda>, registered with grad_fn.register_hook) ran operators" in last_line(result)
+
+
+def test_a_node_post_hook_that_only_looks_records_and_computes_the_same(tmp_path):
+    # Storing the gradients, or returning them as they are, runs no operator:
+    # the capture records, and the program computes what it does without it.
+    hook = "lambda gi, go: seen.append(gi) or gi"
+    result, out = capture(tmp_path, "posthook_looks", POST_HOOK.format(hook=hook))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == repr(want.tolist())
+    plain = subprocess.run([sys.executable, "-c", POST_HOOK.format(hook=hook)], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == plain.stdout.strip() == "1 " + repr((torch.cos(torch.linspace(-1, 1, 4) * 2) * 2).tolist())
+    assert len(events_named(ftr.TraceReader(str(out)), "graph_task_end")) == 1
 
 
 ONE_SAVED_TENSOR_HOOKED = """\
