@@ -30,7 +30,14 @@ class UnrecordableValue(CaptureError):
 
     def at(self, func: Any, where: str) -> CaptureError:
         """The one-line refusal naming the op and the argument or result."""
-        hint = " (Tensor.set_ on a storage: memory no recorded operator wrote)" if "Storage" in self.type_name else ""
+        hint = ""
+        if "Storage" in self.type_name:
+            hint = " (Tensor.set_ on a storage: memory no recorded operator wrote)"
+        elif str(func).startswith("c10d."):
+            hint = (
+                " (torch.distributed collectives are not recorded: capture a single-process run, "
+                "without init_process_group and DistributedDataParallel)"
+            )
         return CaptureError(f"unsupported: {func}: {where} is a {self.type_name}, which a trace cannot hold{hint}")
 
 

@@ -336,3 +336,11 @@ def test_the_size_one_leaf_of_the_issue_captures(tmp_path):
     grad = accumulate[2]
     assert grad[2] == [1] and grad[9] is not None
     assert reader.blob(bytes(grad[9])).data == torch.tensor([2.0]).numpy().tobytes()
+
+
+def test_a_distributed_collective_is_refused_with_what_to_do_instead(tmp_path):
+    run, _ = capture_cli(tmp_path, "distributed_collective")
+    assert run.returncode == 4, run.stderr
+    line = run.stderr.strip().splitlines()[-1]
+    assert line.startswith("capture_torch.py: error: unsupported: c10d.allreduce_.default: argument "), line
+    assert "is a ScriptObject, which a trace cannot hold (torch.distributed collectives are not recorded: " in line, line
