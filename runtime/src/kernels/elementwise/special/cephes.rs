@@ -313,6 +313,17 @@ const ZETA_A: [f64; 12] = [
 
 /// The Hurwitz zeta function `ζ(x, q)` (Cephes; double precision).
 pub(crate) fn zeta(x: f64, q: f64) -> f64 {
+    zeta_from(x, q, q.powf(-x))
+}
+
+/// [`zeta`] of float32 inputs: accumulated in double, but its first term
+/// `q^-x` is the float power (PyTorch's `pow` of two floats), widened.
+pub(crate) fn zeta_f32(x: f32, q: f32) -> f32 {
+    zeta_from(f64::from(x), f64::from(q), f64::from(q.powf(-x))) as f32
+}
+
+/// [`zeta`] with its first term `q^-x` given.
+fn zeta_from(x: f64, q: f64, first: f64) -> f64 {
     const MACHEP: f64 = 1.110_223_024_625_156_540_42E-16;
     if x == 1.0 {
         return f64::INFINITY;
@@ -328,7 +339,7 @@ pub(crate) fn zeta(x: f64, q: f64) -> f64 {
             return f64::NAN;
         }
     }
-    let mut s = q.powf(-x);
+    let mut s = first;
     let mut a = q;
     let mut b = 0.0;
     let mut i = 0;

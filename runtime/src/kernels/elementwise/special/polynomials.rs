@@ -1,0 +1,353 @@
+//! The classical orthogonal polynomials of `torch.special`, evaluated at
+//! `x` for an integer degree `n`: Chebyshev `T`, `U`, `V`, `W` and their
+//! shifted forms on `[0, 1]`, the physicists' and probabilists' Hermite
+//! `H` / `He`, Laguerre `L` and Legendre `P`.
+//!
+//! The degree arrives as a value of the input's floating dtype and is
+//! truncated to a 64-bit integer the way x86-64 converts (NaN, `±∞` and
+//! out-of-range values become the most negative integer); a negative
+//! degree gives 0. Each polynomial is its three-term recurrence in the
+//! input's precision, with ATen's special cases: the closed values at the
+//! interval's ends, and for Chebyshev polynomials of high degree inside
+//! the interval the trigonometric forms (`cos(n·acos x)`, ...). The
+//! recurrences stop early once a value is NaN; Hermite polynomials beyond
+//! degree 128 (float32) or 512 (float64) are NaN.
+
+use super::real::Real;
+
+/// The degree of a polynomial, truncated as x86-64's `cvttsd2si` does.
+pub(crate) fn degree(n: f64) -> i64 {
+    // 2⁶³, the first value that does not fit.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if n.is_nan() || n >= LIMIT || n < -LIMIT {
+        i64::MIN
+    } else {
+        n as i64
+    }
+}
+
+/// `n + 1` and `2n + 1` as the kernels compute them (two's complement).
+fn succ(n: i64) -> i64 {
+    n.wrapping_add(1)
+}
+
+fn odd(n: i64) -> i64 {
+    n.wrapping_add(n).wrapping_add(1)
+}
+
+/// `±v` with the sign of `(−1)ⁿ`.
+fn alternate<T: Real>(n: i64, v: T) -> T {
+    if n % 2 == 0 { v } else { -v }
+}
+
+/// `r_k = 2y r_{k−1} − r_{k−2}` from `r_0 = 1`, `r_1 = first` up to
+/// degree `n` (`n ≥ 2`), stopping at a NaN; `two_y` is `2y` as each
+/// polynomial rounds it.
+fn chebyshev_recurrence<T: Real>(two_y: T, first: T, n: i64) -> T {
+    let (mut p, mut q) = (T::c(1.0), first);
+    let mut r = first;
+    let mut k = 2;
+    while k <= n && !q.is_nan() {
+        r = two_y * q - p;
+        p = q;
+        q = r;
+        k += 1;
+    }
+    r
+}
+
+/// The Chebyshev polynomials' value at a point of degree `n ≥ 0`, once
+/// the end-point and trigonometric cases are handled: 1 at degree 0, `first`
+/// at degree 1, the recurrence beyond.
+fn chebyshev_tail<T: Real>(two_y: T, first: T, n: i64) -> T {
+    match n {
+        0 => T::c(1.0),
+        1 => first,
+        _ => chebyshev_recurrence(two_y, first, n),
+    }
+}
+
+/// The Chebyshev polynomial of the first kind `Tₙ(x)`.
+pub(crate) fn chebyshev_t<T: Real>(x: T, n: i64) -> T {
+    if n < 0 {
+        return T::c(0.0);
+    }
+    if x.abs() == T::c(1.0) {
+        return if x > T::c(0.0) { T::c(1.0) } else { alternate(n, T::c(1.0)) };
+    }
+    if n > 6 && x.abs() < T::c(1.0) {
+        return (T::int(n) * x.acos()).cos();
+    }
+    chebyshev_tail(x + x, x, n)
+}
+
+/// `Tₙ(x)` by its recurrence alone (the `chebyshev-plain-recurrence`
+/// fault's deliberately different branch).
+pub(crate) fn chebyshev_t_by_recurrence<T: Real>(x: T, n: i64) -> T {
+    if n < 0 {
+        return T::c(0.0);
+    }
+    chebyshev_tail(x + x, x, n)
+}
+
+/// The Chebyshev polynomial of the second kind `Uₙ(x)`.
+pub(crate) fn chebyshev_u<T: Real>(x: T, n: i64) -> T {
+    if n < 0 {
+        return T::c(0.0);
+    }
+    if x.abs() == T::c(1.0) {
+        let v = T::int(succ(n));
+        return if x > T::c(0.0) { v } else { alternate(n, v) };
+    }
+    if n > 8 && x.abs() < T::c(1.0) {
+        return u_trig(x, n);
+    }
+    chebyshev_tail(x + x, x + x, n)
+}
+
+/// `Uₙ(y) = sin((n+1)θ)/sin θ`, `θ = acos y`; where `sin θ` is 0,
+/// `(n+1) cos((n+1)θ)/y`.
+fn u_trig<T: Real>(y: T, n: i64) -> T {
+    let theta = y.acos();
+    let m = T::int(succ(n));
+    if theta.sin() != T::c(0.0) {
+        return (m * theta).sin() / theta.sin();
+    }
+    m * (m * theta).cos() / y
+}
+
+/// The Chebyshev polynomial of the third kind `Vₙ(x)`.
+pub(crate) fn chebyshev_v<T: Real>(x: T, n: i64) -> T {
+    if n < 0 {
+        return T::c(0.0);
+    }
+    if x.abs() == T::c(1.0) {
+        return if x > T::c(0.0) {
+            T::c(1.0)
+        } else {
+            alternate(n, T::int(odd(n)))
+        };
+    }
+    if n > 8 && x.abs() < T::c(1.0) {
+        return v_trig(x, n);
+    }
+    chebyshev_tail(x + x, x + x - T::c(1.0), n)
+}
+
+/// `Vₙ(y) = cos((n+½)θ)/cos(θ/2)`; where `sin(θ/2)` is 1, `±(2n+1)`.
+fn v_trig<T: Real>(y: T, n: i64) -> T {
+    let theta = y.acos();
+    if (theta / T::c(2.0)).sin() != T::c(1.0) {
+        return ((T::int(n) + T::c(0.5)) * theta).cos() / (theta / T::c(2.0)).cos();
+    }
+    alternate(n, T::int(odd(n)))
+}
+
+/// The Chebyshev polynomial of the fourth kind `Wₙ(x)`.
+pub(crate) fn chebyshev_w<T: Real>(x: T, n: i64) -> T {
+    if n < 0 {
+        return T::c(0.0);
+    }
+    if x.abs() == T::c(1.0) {
+        return if x > T::c(0.0) {
+            T::int(odd(n))
+        } else {
+            alternate(n, T::c(1.0))
+        };
+    }
+    if n > 8 && x.abs() < T::c(1.0) {
+        return w_trig(x, n);
+    }
+    chebyshev_tail(x + x, x + x + T::c(1.0), n)
+}
+
+/// `Wₙ(y) = sin((n+½)θ)/sin(θ/2)`; where `cos(θ/2)` is 1, `2n+1` for
+/// positive `y`, else `(−1)ⁿ`.
+fn w_trig<T: Real>(y: T, n: i64) -> T {
+    let theta = y.acos();
+    if (theta / T::c(2.0)).cos() != T::c(1.0) {
+        return ((T::int(n) + T::c(0.5)) * theta).sin() / (theta / T::c(2.0)).sin();
+    }
+    if y > T::c(0.0) {
+        T::int(odd(n))
+    } else {
+        alternate(n, T::c(1.0))
+    }
+}
+
+/// The shifted Chebyshev polynomial `T*ₙ(x) = Tₙ(2x − 1)`.
+pub(crate) fn shifted_chebyshev_t<T: Real>(x: T, n: i64) -> T {
+    if n < 0 {
+        return T::c(0.0);
+    }
+    if x == T::c(1.0) {
+        return T::c(1.0);
+    }
+    if x == T::c(0.0) {
+        return alternate(n, T::c(1.0));
+    }
+    let y = x + x - T::c(1.0);
+    if n > 6 && y.abs() < T::c(1.0) {
+        return (T::int(n) * y.acos()).cos();
+    }
+    chebyshev_tail(y + y, y, n)
+}
+
+/// `U*ₙ(x) = Uₙ(2x − 1)`.
+pub(crate) fn shifted_chebyshev_u<T: Real>(x: T, n: i64) -> T {
+    if n < 0 {
+        return T::c(0.0);
+    }
+    if x == T::c(1.0) {
+        return T::int(succ(n));
+    }
+    if x == T::c(0.0) {
+        return alternate(n, T::int(succ(n)));
+    }
+    let y = x + x - T::c(1.0);
+    if n > 6 && y.abs() < T::c(1.0) {
+        return u_trig(y, n);
+    }
+    chebyshev_tail(y + y, y + y, n)
+}
+
+/// `V*ₙ(x) = Vₙ(2x − 1)`.
+pub(crate) fn shifted_chebyshev_v<T: Real>(x: T, n: i64) -> T {
+    if n < 0 {
+        return T::c(0.0);
+    }
+    if x == T::c(1.0) {
+        return T::c(1.0);
+    }
+    if x == T::c(0.0) {
+        return alternate(n, T::int(odd(n)));
+    }
+    let y = x + x - T::c(1.0);
+    if n > 6 && y.abs() < T::c(1.0) {
+        return v_trig(y, n);
+    }
+    chebyshev_tail(y + y, y + y - T::c(1.0), n)
+}
+
+/// `W*ₙ(x) = Wₙ(2x − 1)`; its trigonometric form starts above degree 4.
+pub(crate) fn shifted_chebyshev_w<T: Real>(x: T, n: i64) -> T {
+    if n < 0 {
+        return T::c(0.0);
+    }
+    if x == T::c(1.0) {
+        return T::int(odd(n));
+    }
+    if x == T::c(0.0) {
+        return alternate(n, T::c(1.0));
+    }
+    let y = x + x - T::c(1.0);
+    if n > 4 && y.abs() < T::c(1.0) {
+        let theta = y.acos();
+        if (theta / T::c(2.0)).cos() != T::c(1.0) {
+            return ((T::int(n) + T::c(0.5)) * theta).sin() / (theta / T::c(2.0)).sin();
+        }
+        return alternate(n, T::c(1.0));
+    }
+    chebyshev_tail(y + y, y + y + T::c(1.0), n)
+}
+
+/// The highest degree of a Hermite polynomial: 128 in float32, 512 in
+/// float64 (NaN beyond).
+fn hermite_limit<T: Real>() -> i64 {
+    if T::EPSILON.f64() > f64::from(f32::EPSILON) / 2.0 {
+        128
+    } else {
+        512
+    }
+}
+
+/// The physicists' Hermite polynomial `Hₙ(x)`:
+/// `H_{k+1} = 2x H_k − 2k H_{k−1}`.
+pub(crate) fn hermite_h<T: Real>(x: T, n: i64) -> T {
+    if n < 0 {
+        return T::c(0.0);
+    }
+    match n {
+        0 => return T::c(1.0),
+        1 => return x + x,
+        _ if n > hermite_limit::<T>() => return T::NAN,
+        _ => {}
+    }
+    let (mut p, mut q) = (T::c(1.0), x + x);
+    let mut r = T::c(0.0);
+    let mut k = 2;
+    while k < n + n {
+        r = (x + x) * q - T::int(k) * p;
+        p = q;
+        q = r;
+        k += 2;
+    }
+    r
+}
+
+/// The probabilists' Hermite polynomial `Heₙ(x)`:
+/// `He_{k+1} = x He_k − k He_{k−1}`.
+pub(crate) fn hermite_he<T: Real>(x: T, n: i64) -> T {
+    if n < 0 {
+        return T::c(0.0);
+    }
+    match n {
+        0 => return T::c(1.0),
+        1 => return x,
+        _ if n > hermite_limit::<T>() => return T::NAN,
+        _ => {}
+    }
+    let (mut p, mut q) = (T::c(1.0), x);
+    let mut r = x;
+    for k in 1..n {
+        r = x * q - T::int(k) * p;
+        p = q;
+        q = r;
+    }
+    r
+}
+
+/// The Laguerre polynomial `Lₙ(x)`: 1 at `x = 0`;
+/// `L_{k+1} = ((2k + 1 − x) L_k − k L_{k−1}) / (k + 1)`.
+pub(crate) fn laguerre_l<T: Real>(x: T, n: i64) -> T {
+    if n < 0 {
+        return T::c(0.0);
+    }
+    if x.abs() == T::c(0.0) || n == 0 {
+        return T::c(1.0);
+    }
+    let first = T::c(1.0) - x;
+    let (mut p, mut q, mut r) = (T::c(1.0), first, first);
+    let mut k = 1;
+    while k < n && !q.is_nan() {
+        r = (T::int(k + k) + (T::c(1.0) - x)) * q - T::int(k) * p;
+        r = r / T::int(k + 1);
+        p = q;
+        q = r;
+        k += 1;
+    }
+    r
+}
+
+/// The Legendre polynomial `Pₙ(x)`: `±1` at `|x| = 1`;
+/// `P_{k+1} = ((2k + 1) x P_k − k P_{k−1}) / (k + 1)`.
+pub(crate) fn legendre_p<T: Real>(x: T, n: i64) -> T {
+    if n < 0 {
+        return T::c(0.0);
+    }
+    if x.abs() == T::c(1.0) {
+        return if x > T::c(0.0) { T::c(1.0) } else { alternate(n, T::c(1.0)) };
+    }
+    if n == 0 {
+        return T::c(1.0);
+    }
+    let (mut p, mut q, mut r) = (T::c(1.0), x, x);
+    let mut k = 1;
+    while k < n && !q.is_nan() {
+        r = (T::int(k + k + 1) * x * q - T::int(k) * p) / T::int(k + 1);
+        p = q;
+        q = r;
+        k += 1;
+    }
+    r
+}
