@@ -10,15 +10,17 @@
 //! asymptotic expansions beyond `±2.09` and the Maclaurin series between.
 //! Every function is generic over [`Real`] and runs in the input's own
 //! precision (float32 in `f32`) with its tables rounded to it, except the
-//! logarithmic term of `K₀` below 2, which PyTorch evaluates in double. The
-//! coefficients are the published Cephes constants.
+//! logarithmic term of `K₀` below 2, which PyTorch evaluates in double,
+//! and with its products fused as PyTorch's compiled kernels fuse them
+//! (see [`super::real`]). The coefficients are the published Cephes
+//! constants.
 
 // The published coefficients are kept digit for digit, as printed.
 #![allow(clippy::excessive_precision)]
 
 use std::f64::consts::{FRAC_2_PI, FRAC_PI_4, PI};
 
-use super::real::{Real, clenshaw, horner};
+use super::real::{Real, clenshaw, clenshaw_diff, horner};
 
 /// `√(2/π)`, the Hankel expansions' amplitude.
 const SQRT_2_OVER_PI: f64 = 0.797884560802865355879892119868763737;
@@ -207,9 +209,9 @@ impl Hankel {
         let q = T::c(5.0) / x * (horner(self.qp, z) / horner(self.qq, z));
         let w = x - T::c(self.phase);
         let s = if second_kind {
-            p * w.sin() + q * w.cos()
+            p.fma(w.sin(), q * w.cos())
         } else {
-            p * w.cos() - q * w.sin()
+            p.fma(w.cos(), -(q * w.sin()))
         };
         s * T::c(SQRT_2_OVER_PI) / x.sqrt()
     }
@@ -265,8 +267,8 @@ pub(crate) fn bessel_y0<T: Real>(x: T) -> T {
             return T::NAN;
         }
         let xx = x * x;
-        return horner(&Y0_YP, xx) / horner(&Y0_YQ, xx)
-            + T::c(FRAC_2_PI) * x.ln() * bessel_j0(x);
+        let r = horner(&Y0_YP, xx) / horner(&Y0_YQ, xx);
+        return (T::c(FRAC_2_PI) * x.ln()).fma(bessel_j0(x), r);
     }
     HANKEL_0.eval(x, z0(x), true)
 }
@@ -281,8 +283,9 @@ pub(crate) fn bessel_y1<T: Real>(x: T) -> T {
             return T::NAN;
         }
         let xx = x * x;
-        return x * (horner(&Y1_YP, xx) / horner(&Y1_YQ, xx))
-            + T::c(FRAC_2_PI) * (bessel_j1(x) * x.ln() - T::c(1.0) / x);
+        let singular = bessel_j1(x).fma(x.ln(), -(T::c(1.0) / x));
+        let r = horner(&Y1_YP, xx) / horner(&Y1_YQ, xx);
+        return x.fma(r, T::c(FRAC_2_PI) * singular);
     }
     HANKEL_1.eval(x, z1(x), true)
 }
@@ -517,18 +520,26 @@ fn k_domain<T: Real>(x: T) -> Option<T> {
     }
 }
 
+/// `x² − 2`, the variable of `K`'s series below 2 (fused).
+fn k_small_y<T: Real>(x: T) -> T {
+    x.fma(x, T::c(-2.0))
+}
+
 /// `K₀`'s regular part below 2: the series in `x² − 2`, minus
-/// `ln(x/2) · I₀(x)` (in double: PyTorch takes that logarithm of `0.5 * x`
-/// with a double `0.5`).
+/// `ln(x/2) · I₀(x)` (that product fused), in double (PyTorch takes that
+/// logarithm of `0.5 * x` with a double `0.5`).
 fn k0_small<T: Real>(x: T) -> T {
-    let series = clenshaw(&K0_A, x * x - T::c(2.0));
-    T::c(series.f64() - (0.5 * x.f64()).ln() * modified_bessel_i0(x).f64())
+    let diff = clenshaw_diff(&K0_A, k_small_y(x));
+    let log_term = (0.5 * x.f64()).ln();
+    let i0 = modified_bessel_i0(x).f64();
+    T::c((-log_term).fma(i0, (T::c(0.5) * diff).f64()))
 }
 
 /// `K₁`'s regular part below 2: `ln(x/2) · I₁(x)` plus the series in
 /// `x² − 2` over `x`.
 fn k1_small<T: Real>(x: T) -> T {
-    (T::c(0.5) * x).ln() * modified_bessel_i1(x) + clenshaw(&K1_A, x * x - T::c(2.0)) / x
+    let regular = clenshaw(&K1_A, k_small_y(x)) / x;
+    (T::c(0.5) * x).ln().fma(modified_bessel_i1(x), regular)
 }
 
 /// `e^x K(x)` beyond 2: the series in `8/x − 2` over `√x`.
@@ -565,8 +576,9 @@ pub(crate) fn scaled_modified_bessel_k0<T: Real>(x: T) -> T {
         return v;
     }
     if x <= T::c(2.0) {
-        let series = clenshaw(&K0_A, x * x - T::c(2.0));
-        return (series - (T::c(0.5) * x).ln() * modified_bessel_i0(x)) * x.exp();
+        let diff = clenshaw_diff(&K0_A, k_small_y(x));
+        let log_term = -(T::c(0.5) * x).ln();
+        return log_term.fma(modified_bessel_i0(x), T::c(0.5) * diff) * x.exp();
     }
     k_large_scaled(&K0_B, x)
 }
@@ -671,7 +683,8 @@ pub(crate) fn airy_ai<T: Real>(x: T) -> T {
         let f = zz * horner(&AIRY_AFN, zz) / horner(&AIRY_AFD, zz);
         let g = z * horner(&AIRY_AGN, zz) / horner(&AIRY_AGD, zz);
         let t = zeta + T::c(0.25) * T::c(PI);
-        return T::c(FRAC_1_SQRT_PI) / (-x).sqrt().sqrt() * (t.sin() * (T::c(1.0) + f) - t.cos() * g);
+        let wave = t.sin().fma(T::c(1.0) + f, -(t.cos() * g));
+        return T::c(FRAC_1_SQRT_PI) / (-x).sqrt().sqrt() * wave;
     }
     if x >= T::c(2.09) {
         let zeta = T::c(2.0) * x * x.sqrt() / T::c(3.0);
@@ -698,7 +711,7 @@ pub(crate) fn airy_ai<T: Real>(x: T) -> T {
         g = g + n;
         t = (m / f).abs();
     }
-    T::c(AIRY_C1) * f - T::c(AIRY_C2) * g
+    T::c(AIRY_C1).fma(f, -(T::c(AIRY_C2) * g))
 }
 
 /// `j₀(x) = sin(x)/x`: 0 at `±∞`, a degree-12 Taylor polynomial below
@@ -715,9 +728,9 @@ pub(crate) fn spherical_bessel_j0<T: Real>(x: T) -> T {
         for (i, &d) in divisors.iter().enumerate().rev() {
             let sign = if i % 2 == 0 { -1.0 } else { 1.0 };
             let c = T::c(sign) / T::c(d);
-            acc = if i == divisors.len() - 1 { c } else { c + xx * acc };
+            acc = if i == divisors.len() - 1 { c } else { xx.fma(acc, c) };
         }
-        return T::c(1.0) + xx * acc;
+        return xx.fma(acc, T::c(1.0));
     }
     x.sin() / x
 }

@@ -10,7 +10,8 @@
 //! input's precision, with ATen's special cases: the closed values at the
 //! interval's ends, and for Chebyshev polynomials of high degree inside
 //! the interval the trigonometric forms (`cos(n·acos x)`, ...). The
-//! recurrences stop early once a value is NaN; Hermite polynomials beyond
+//! recurrences (each step's first product fused with the rest, see
+//! [`super::real`]) stop early once a value is NaN; Hermite polynomials beyond
 //! degree 128 (float32) or 512 (float64) are NaN.
 
 use super::real::Real;
@@ -48,7 +49,7 @@ fn chebyshev_recurrence<T: Real>(two_y: T, first: T, n: i64) -> T {
     let mut r = first;
     let mut k = 2;
     while k <= n && !q.is_nan() {
-        r = two_y * q - p;
+        r = two_y.fma(q, -p);
         p = q;
         q = r;
         k += 1;
@@ -277,7 +278,7 @@ pub(crate) fn hermite_h<T: Real>(x: T, n: i64) -> T {
     let mut r = T::c(0.0);
     let mut k = 2;
     while k < n + n {
-        r = (x + x) * q - T::int(k) * p;
+        r = (x + x).fma(q, -(T::int(k) * p));
         p = q;
         q = r;
         k += 2;
@@ -300,7 +301,7 @@ pub(crate) fn hermite_he<T: Real>(x: T, n: i64) -> T {
     let (mut p, mut q) = (T::c(1.0), x);
     let mut r = x;
     for k in 1..n {
-        r = x * q - T::int(k) * p;
+        r = x.fma(q, -(T::int(k) * p));
         p = q;
         q = r;
     }
@@ -320,8 +321,8 @@ pub(crate) fn laguerre_l<T: Real>(x: T, n: i64) -> T {
     let (mut p, mut q, mut r) = (T::c(1.0), first, first);
     let mut k = 1;
     while k < n && !q.is_nan() {
-        r = (T::int(k + k) + (T::c(1.0) - x)) * q - T::int(k) * p;
-        r = r / T::int(k + 1);
+        let a = T::int(k + k) + (T::c(1.0) - x);
+        r = a.fma(q, -(T::int(k) * p)) / T::int(k + 1);
         p = q;
         q = r;
         k += 1;
@@ -344,7 +345,7 @@ pub(crate) fn legendre_p<T: Real>(x: T, n: i64) -> T {
     let (mut p, mut q, mut r) = (T::c(1.0), x, x);
     let mut k = 1;
     while k < n && !q.is_nan() {
-        r = (T::int(k + k + 1) * x * q - T::int(k) * p) / T::int(k + 1);
+        r = (T::int(k + k + 1) * x).fma(q, -(T::int(k) * p)) / T::int(k + 1);
         p = q;
         q = r;
         k += 1;

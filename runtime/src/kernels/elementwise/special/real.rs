@@ -3,6 +3,12 @@
 //! `f32` for float32 inputs and `f64` for float64, with every constant and
 //! table entry rounded to that precision first, as PyTorch's templated
 //! kernels do.
+//!
+//! PyTorch's CPU kernels are compiled with floating-point contraction on
+//! CPUs with FMA: a product whose only use is a sum or difference is fused
+//! with it (`a·b + c` rounded once). Where a sum has two products, the
+//! first one evaluated is fused and the other rounded. The kernels here
+//! spell those fusions out with [`Real::fma`].
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
@@ -24,6 +30,8 @@ pub(crate) trait Real:
     /// An integer, rounded to this precision.
     fn int(n: i64) -> Self;
     fn f64(self) -> f64;
+    /// `self · b + c`, rounded once.
+    fn fma(self, b: Self, c: Self) -> Self;
     fn abs(self) -> Self;
     fn sqrt(self) -> Self;
     fn exp(self) -> Self;
@@ -51,6 +59,9 @@ macro_rules! real {
             }
             fn f64(self) -> f64 {
                 f64::from(self)
+            }
+            fn fma(self, b: Self, c: Self) -> Self {
+                self.mul_add(b, c)
             }
             fn abs(self) -> Self {
                 $t::abs(self)
@@ -87,23 +98,29 @@ real!(f32);
 real!(f64);
 
 /// Horner's rule from an accumulator of 0, coefficients highest order
-/// first (so an infinite `z` gives NaN, `0 · ∞`, as the kernels' loops do).
+/// first (so an infinite `z` gives NaN, `0 · ∞`, as the kernels' loops
+/// do), each step fused.
 pub(crate) fn horner<T: Real>(coefficients: &[f64], z: T) -> T {
     coefficients
         .iter()
-        .fold(T::c(0.0), |acc, &c| acc * z + T::c(c))
+        .fold(T::c(0.0), |acc, &c| acc.fma(z, T::c(c)))
 }
 
-/// The Chebyshev-series recurrence over `table` at `y`: the
-/// `0.5 · (b₀ − b₂)` of Clenshaw's sum, with the `(b₀, b₂)` pair returned
-/// as the kernels use it.
-pub(crate) fn clenshaw<T: Real>(table: &[f64], y: T) -> T {
+/// Clenshaw's recurrence for the Chebyshev series `table` at `y`
+/// (`b_k = y·b_{k+1} − b_{k+2} + c_k`, the product fused with the
+/// difference): the last `b₀ − b₂`, which the series' value halves.
+pub(crate) fn clenshaw_diff<T: Real>(table: &[f64], y: T) -> T {
     let (mut p, mut q) = (T::c(0.0), T::c(0.0));
     let mut a = T::c(table[0]);
     for &c in &table[1..] {
         p = q;
         q = a;
-        a = y * q - p + T::c(c);
+        a = y.fma(q, -p) + T::c(c);
     }
-    T::c(0.5) * (a - p)
+    a - p
+}
+
+/// The Chebyshev series `table` at `y`: `0.5 · (b₀ − b₂)`.
+pub(crate) fn clenshaw<T: Real>(table: &[f64], y: T) -> T {
+    T::c(0.5) * clenshaw_diff(table, y)
 }
