@@ -692,6 +692,48 @@ mod tests {
     }
 
     #[test]
+    fn zeta_torch_values_bitwise() {
+        // special_zeta in torch 2.15 (float64, then float32): ζ(2, 1),
+        // ζ(3, 0.5), ζ(1.5, 10), the pole at 1, below 1, at a non-positive
+        // integer q, at negative q with integer and non-integer x.
+        let args = [
+            (2.0, 1.0),
+            (3.0, 0.5),
+            (1.5, 10.0),
+            (1.0, 1.0),
+            (0.5, 1.0),
+            (2.0, -2.0),
+            (2.0, -1.5),
+            (3.0, -1.5),
+        ];
+        let want64 = [
+            1.6449340668482266,
+            8.414398322117158,
+            0.6486616319415703,
+            f64::INFINITY,
+            f64::NAN,
+            f64::INFINITY,
+            9.379246644989124,
+            0.11810202582086413,
+        ];
+        let want32 = [
+            1.644934f32,
+            8.414398,
+            0.6486616,
+            f32::INFINITY,
+            f32::NAN,
+            f32::INFINITY,
+            9.379247,
+            0.11810202,
+        ];
+        for ((&(x, q), &w64), &w32) in args.iter().zip(&want64).zip(&want32) {
+            let (g64, g32) = (zeta(x, q), zeta_f32(x as f32, q as f32));
+            assert!(g64.to_bits() == w64.to_bits() || (g64.is_nan() && w64.is_nan()));
+            assert!(g32.to_bits() == w32.to_bits() || (g32.is_nan() && w32.is_nan()));
+        }
+    }
+
+    #[test]
     fn bessel_reference_points() {
         // I0(1) = 1.2660658777520082, I1(1) = 0.5651591039924851,
         // I0(10) = 2815.716628466254, I1(-20) = -4.245497338512777e7.
