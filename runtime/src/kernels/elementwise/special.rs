@@ -548,25 +548,27 @@ fn bessel_function(op: &str) -> Option<Unary> {
             )
         };
     }
-    Some(match op.strip_prefix("aten.special_")?.strip_suffix(".default")? {
-        "airy_ai" => both!("airy_ai_cpu", airy_ai),
-        "bessel_j0" => both!("bessel_j0_cpu", bessel_j0),
-        "bessel_j1" => both!("bessel_j1_cpu", bessel_j1),
-        "bessel_y0" => both!("bessel_y0_cpu", bessel_y0),
-        "bessel_y1" => both!("bessel_y1_cpu", bessel_y1),
-        "modified_bessel_i0" => both!("modified_bessel_i0_cpu", modified_bessel_i0),
-        "modified_bessel_i1" => both!("modified_bessel_i1_cpu", modified_bessel_i1),
-        "modified_bessel_k0" => both!("modified_bessel_k0_cpu", modified_bessel_k0),
-        "modified_bessel_k1" => both!("modified_bessel_k1_cpu", modified_bessel_k1),
-        "scaled_modified_bessel_k0" => {
-            both!("scaled_modified_bessel_k0_cpu", scaled_modified_bessel_k0)
-        }
-        "scaled_modified_bessel_k1" => {
-            both!("scaled_modified_bessel_k1_cpu", scaled_modified_bessel_k1)
-        }
-        "spherical_bessel_j0" => both!("spherical_bessel_j0_cpu", spherical_bessel_j0),
-        _ => return None,
-    })
+    Some(
+        match op.strip_prefix("aten.special_")?.strip_suffix(".default")? {
+            "airy_ai" => both!("airy_ai_cpu", airy_ai),
+            "bessel_j0" => both!("bessel_j0_cpu", bessel_j0),
+            "bessel_j1" => both!("bessel_j1_cpu", bessel_j1),
+            "bessel_y0" => both!("bessel_y0_cpu", bessel_y0),
+            "bessel_y1" => both!("bessel_y1_cpu", bessel_y1),
+            "modified_bessel_i0" => both!("modified_bessel_i0_cpu", modified_bessel_i0),
+            "modified_bessel_i1" => both!("modified_bessel_i1_cpu", modified_bessel_i1),
+            "modified_bessel_k0" => both!("modified_bessel_k0_cpu", modified_bessel_k0),
+            "modified_bessel_k1" => both!("modified_bessel_k1_cpu", modified_bessel_k1),
+            "scaled_modified_bessel_k0" => {
+                both!("scaled_modified_bessel_k0_cpu", scaled_modified_bessel_k0)
+            }
+            "scaled_modified_bessel_k1" => {
+                both!("scaled_modified_bessel_k1_cpu", scaled_modified_bessel_k1)
+            }
+            "spherical_bessel_j0" => both!("spherical_bessel_j0_cpu", spherical_bessel_j0),
+            _ => return None,
+        },
+    )
 }
 
 fn bessel_kernel(op: &str) -> Option<Kernel> {
@@ -658,16 +660,15 @@ fn polynomial_op(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let narrow = !wide(dtype);
     // The `chebyshev-plain-recurrence` fault: Tₙ by its recurrence at
     // every degree, without the trigonometric form inside (−1, 1).
-    let (f32f, f64f) = if ctx.faults.chebyshev_plain_recurrence
-        && kernel == "chebyshev_polynomial_t_cpu"
-    {
-        (
-            polynomials::chebyshev_t_by_recurrence::<f32> as fn(f32, i64) -> f32,
-            polynomials::chebyshev_t_by_recurrence::<f64> as fn(f64, i64) -> f64,
-        )
-    } else {
-        (f32f, f64f)
-    };
+    let (f32f, f64f) =
+        if ctx.faults.chebyshev_plain_recurrence && kernel == "chebyshev_polynomial_t_cpu" {
+            (
+                polynomials::chebyshev_t_by_recurrence::<f32> as fn(f32, i64) -> f32,
+                polynomials::chebyshev_t_by_recurrence::<f64> as fn(f64, i64) -> f64,
+            )
+        } else {
+            (f32f, f64f)
+        };
     let out = nary(ctx, &ops, dtype, move |v| {
         if narrow {
             let n = polynomials::degree(f64::from(v[1] as f32));
