@@ -20,10 +20,10 @@ use super::real::Real;
 pub(crate) fn degree(n: f64) -> i64 {
     // 2⁶³, the first value that does not fit.
     const LIMIT: f64 = 9_223_372_036_854_775_808.0;
-    if n.is_nan() || n >= LIMIT || n < -LIMIT {
-        i64::MIN
-    } else {
+    if (-LIMIT..LIMIT).contains(&n) {
         n as i64
+    } else {
+        i64::MIN
     }
 }
 
