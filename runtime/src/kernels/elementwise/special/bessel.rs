@@ -546,51 +546,48 @@ fn k_large_scaled<T: Real>(table: &[f64], x: T) -> T {
     clenshaw(table, T::c(8.0) / x - T::c(2.0)) / x.sqrt()
 }
 
-/// `K₀(x)`.
-pub(crate) fn modified_bessel_k0<T: Real>(x: T) -> T {
+/// `K(x)` (`scaled`: `e^x K(x)`) from its domain, its value below 2
+/// (`small`, the unscaled one) and its series beyond.
+fn modified_bessel_k<T: Real>(x: T, small: fn(T) -> T, large: &[f64], scaled: bool) -> T {
     if let Some(v) = k_domain(x) {
         return v;
     }
-    if x <= T::c(2.0) {
-        return k0_small(x);
+    match (x <= T::c(2.0), scaled) {
+        (true, false) => small(x),
+        (true, true) => small(x) * x.exp(),
+        // e^-x times the series, then over √x, as PyTorch rounds it.
+        (false, false) => (-x).exp() * clenshaw(large, T::c(8.0) / x - T::c(2.0)) / x.sqrt(),
+        (false, true) => k_large_scaled(large, x),
     }
-    (-x).exp() * clenshaw(&K0_B, T::c(8.0) / x - T::c(2.0)) / x.sqrt()
+}
+
+/// `K₀(x)`.
+pub(crate) fn modified_bessel_k0<T: Real>(x: T) -> T {
+    modified_bessel_k(x, k0_small, &K0_B, false)
 }
 
 /// `K₁(x)`.
 pub(crate) fn modified_bessel_k1<T: Real>(x: T) -> T {
-    if let Some(v) = k_domain(x) {
-        return v;
-    }
-    if x <= T::c(2.0) {
-        return k1_small(x);
-    }
-    (-x).exp() * clenshaw(&K1_B, T::c(8.0) / x - T::c(2.0)) / x.sqrt()
+    modified_bessel_k(x, k1_small, &K1_B, false)
 }
 
-/// `e^x K₀(x)`; below 2 the unscaled value times `e^x`, with its
+/// `e^x K₀(x)`; below 2 the unscaled value's terms times `e^x`, with its
 /// logarithm in the input's precision.
 pub(crate) fn scaled_modified_bessel_k0<T: Real>(x: T) -> T {
-    if let Some(v) = k_domain(x) {
-        return v;
-    }
-    if x <= T::c(2.0) {
-        let diff = clenshaw_diff(&K0_A, k_small_y(x));
-        let log_term = -(T::c(0.5) * x).ln();
-        return log_term.fma(modified_bessel_i0(x), T::c(0.5) * diff) * x.exp();
-    }
-    k_large_scaled(&K0_B, x)
+    modified_bessel_k(x, k0_small_in_precision, &K0_B, true)
+}
+
+/// `K₀` below 2 as the scaled kernel computes it: in the input's
+/// precision, the logarithmic product fused.
+fn k0_small_in_precision<T: Real>(x: T) -> T {
+    let diff = clenshaw_diff(&K0_A, k_small_y(x));
+    let log_term = -(T::c(0.5) * x).ln();
+    log_term.fma(modified_bessel_i0(x), T::c(0.5) * diff)
 }
 
 /// `e^x K₁(x)`.
 pub(crate) fn scaled_modified_bessel_k1<T: Real>(x: T) -> T {
-    if let Some(v) = k_domain(x) {
-        return v;
-    }
-    if x <= T::c(2.0) {
-        return k1_small(x) * x.exp();
-    }
-    k_large_scaled(&K1_B, x)
+    modified_bessel_k(x, k1_small, &K1_B, true)
 }
 
 const AIRY_AN: [f64; 8] = [

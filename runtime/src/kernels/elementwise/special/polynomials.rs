@@ -41,20 +41,26 @@ fn alternate<T: Real>(n: i64, v: T) -> T {
     if n % 2 == 0 { v } else { -v }
 }
 
-/// `r_k = 2y r_{k−1} − r_{k−2}` from `r_0 = 1`, `r_1 = first` up to
-/// degree `n` (`n ≥ 2`), stopping at a NaN; `two_y` is `2y` as each
-/// polynomial rounds it.
-fn chebyshev_recurrence<T: Real>(two_y: T, first: T, n: i64) -> T {
+/// A three-term recurrence from `r_0 = 1`, `r_1 = first` up to degree
+/// `n`: `r_{k+1} = step(k, r_{k−1}, r_k)` for `k = 1 … n − 1`, stopping
+/// early at a NaN `r_k` when `stop_at_nan`.
+fn recurrence<T: Real>(first: T, n: i64, stop_at_nan: bool, step: impl Fn(i64, T, T) -> T) -> T {
     let (mut p, mut q) = (T::c(1.0), first);
     let mut r = first;
-    let mut k = 2;
-    while k <= n && !q.is_nan() {
-        r = two_y.fma(q, -p);
+    let mut k = 1;
+    while k < n && !(stop_at_nan && q.is_nan()) {
+        r = step(k, p, q);
         p = q;
         q = r;
         k += 1;
     }
     r
+}
+
+/// `r_{k+1} = 2y r_k − r_{k−1}` from `r_1 = first` up to degree `n`,
+/// stopping at a NaN; `two_y` is `2y` as each polynomial rounds it.
+fn chebyshev_recurrence<T: Real>(two_y: T, first: T, n: i64) -> T {
+    recurrence(first, n, true, |_, p, q| two_y.fma(q, -p))
 }
 
 /// The Chebyshev polynomials' value at a point of degree `n ≥ 0`, once
@@ -278,16 +284,10 @@ pub(crate) fn hermite_h<T: Real>(x: T, n: i64) -> T {
         _ if n > hermite_limit::<T>() => return T::NAN,
         _ => {}
     }
-    let (mut p, mut q) = (T::c(1.0), x + x);
-    let mut r = T::c(0.0);
-    let mut k = 2;
-    while k < n + n {
-        r = (x + x).fma(q, -(T::int(k) * p));
-        p = q;
-        q = r;
-        k += 2;
-    }
-    r
+    // The kernel's even counter 2k, k = 1 … n − 1.
+    recurrence(x + x, n, false, |k, p, q| {
+        (x + x).fma(q, -(T::int(k + k) * p))
+    })
 }
 
 /// The probabilists' Hermite polynomial `Heₙ(x)`:
@@ -302,14 +302,7 @@ pub(crate) fn hermite_he<T: Real>(x: T, n: i64) -> T {
         _ if n > hermite_limit::<T>() => return T::NAN,
         _ => {}
     }
-    let (mut p, mut q) = (T::c(1.0), x);
-    let mut r = x;
-    for k in 1..n {
-        r = x.fma(q, -(T::int(k) * p));
-        p = q;
-        q = r;
-    }
-    r
+    recurrence(x, n, false, |k, p, q| x.fma(q, -(T::int(k) * p)))
 }
 
 /// The Laguerre polynomial `Lₙ(x)`: 1 at `x = 0`;
@@ -321,17 +314,10 @@ pub(crate) fn laguerre_l<T: Real>(x: T, n: i64) -> T {
     if x.abs() == T::c(0.0) || n == 0 {
         return T::c(1.0);
     }
-    let first = T::c(1.0) - x;
-    let (mut p, mut q, mut r) = (T::c(1.0), first, first);
-    let mut k = 1;
-    while k < n && !q.is_nan() {
+    recurrence(T::c(1.0) - x, n, true, |k, p, q| {
         let a = T::int(k + k) + (T::c(1.0) - x);
-        r = a.fma(q, -(T::int(k) * p)) / T::int(k + 1);
-        p = q;
-        q = r;
-        k += 1;
-    }
-    r
+        a.fma(q, -(T::int(k) * p)) / T::int(k + 1)
+    })
 }
 
 /// The Legendre polynomial `Pₙ(x)`: `±1` at `|x| = 1`;
@@ -350,15 +336,9 @@ pub(crate) fn legendre_p<T: Real>(x: T, n: i64) -> T {
     if n == 0 {
         return T::c(1.0);
     }
-    let (mut p, mut q, mut r) = (T::c(1.0), x, x);
-    let mut k = 1;
-    while k < n && !q.is_nan() {
-        r = (T::int(k + k + 1) * x).fma(q, -(T::int(k) * p)) / T::int(k + 1);
-        p = q;
-        q = r;
-        k += 1;
-    }
-    r
+    recurrence(x, n, true, |k, p, q| {
+        (T::int(k + k + 1) * x).fma(q, -(T::int(k) * p)) / T::int(k + 1)
+    })
 }
 
 #[cfg(test)]
