@@ -256,14 +256,22 @@ pub(crate) fn bessel_j1<T: Real>(x: T) -> T {
     HANKEL_1.eval(x, z1(x), false)
 }
 
+/// `Y₀` and `Y₁`'s domain: `-∞` at 0, NaN below.
+fn y_domain<T: Real>(x: T) -> Option<T> {
+    if x == T::c(0.0) {
+        Some(-T::INFINITY)
+    } else if x < T::c(0.0) {
+        Some(T::NAN)
+    } else {
+        None
+    }
+}
+
 /// `Y₀(x)`: `-∞` at 0, NaN below.
 pub(crate) fn bessel_y0<T: Real>(x: T) -> T {
     if x <= T::c(5.0) {
-        if x == T::c(0.0) {
-            return -T::INFINITY;
-        }
-        if x < T::c(0.0) {
-            return T::NAN;
+        if let Some(v) = y_domain(x) {
+            return v;
         }
         let xx = x * x;
         let r = horner(&Y0_YP, xx) / horner(&Y0_YQ, xx);
@@ -275,11 +283,8 @@ pub(crate) fn bessel_y0<T: Real>(x: T) -> T {
 /// `Y₁(x)`: `-∞` at 0, NaN below.
 pub(crate) fn bessel_y1<T: Real>(x: T) -> T {
     if x <= T::c(5.0) {
-        if x == T::c(0.0) {
-            return -T::INFINITY;
-        }
-        if x < T::c(0.0) {
-            return T::NAN;
+        if let Some(v) = y_domain(x) {
+            return v;
         }
         let xx = x * x;
         let singular = bessel_j1(x).fma(x.ln(), -(T::c(1.0) / x));
