@@ -209,7 +209,7 @@ impl Default for ReplayOptions {
 /// `lstsq-solution-unpermuted`,
 /// `cholesky-inverse-transposed-product`,
 /// `eye-out-shifted-diagonal`, `detach-flags-coalesced`,
-/// `cauchy-accepts-zero-sigma`, `logspace-unrounded-ends`, `igamma-is-complement`,
+/// `cauchy-accepts-zero-sigma`, `logspace-unrounded-ends`, `igamma-is-complement`, `chebyshev-plain-recurrence`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -552,6 +552,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "cauchy-accepts-zero-sigma" => faults.cauchy_accepts_zero_sigma = true,
             None if spec == "logspace-unrounded-ends" => faults.logspace_unrounded_ends = true,
             None if spec == "igamma-is-complement" => faults.igamma_is_complement = true,
+            None if spec == "chebyshev-plain-recurrence" => {
+                faults.chebyshev_plain_recurrence = true;
+            }
             Some(("rename-node", arg)) => {
                 let (old, new) = arg
                     .split_once(':')

@@ -857,6 +857,11 @@ pub struct Faults {
     /// Q(a, x) where PyTorch's is the lower one, P(a, x). Breaks every
     /// `torch.igamma` / `torch.special.gammainc`.
     pub igamma_is_complement: bool,
+    /// `special_chebyshev_polynomial_t` takes its three-term recurrence at
+    /// every degree, where PyTorch takes `cos(n acos x)` above degree 6
+    /// inside (−1, 1). Breaks the last bits of high-degree Chebyshev
+    /// features.
+    pub chebyshev_plain_recurrence: bool,
     /// `narrow_copy` copies the window that starts one row after `start`
     /// (when one fits), where PyTorch copies `start..start + length`. Breaks
     /// every `Tensor.narrow_copy` that does not end at the dimension's end:

@@ -139,6 +139,7 @@ mod sparse_recommender;
 mod sparse_streaming_edges;
 mod sparse_structure_l1_values;
 mod special;
+mod special_orthogonal_features;
 mod spectral;
 mod speech_windows;
 mod statistics;

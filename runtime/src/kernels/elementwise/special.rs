@@ -5,7 +5,14 @@
 //! `special_log_ndtr`, and the binary `hypot`, `logaddexp`, `logaddexp2`,
 //! `special_xlog1py` and the regularized incomplete gamma functions
 //! `igamma` / `igammac` (floating dtypes only, as `igamma_cpu` /
-//! `igammac_cpu` refuse integers; see [`incomplete_gamma`]).
+//! `igammac_cpu` refuse integers; see [`incomplete_gamma`]); the Bessel
+//! family (`special_bessel_j0` ... `special_spherical_bessel_j0`,
+//! `special_airy_ai`; see [`bessel`]), the orthogonal polynomials
+//! (`special_chebyshev_polynomial_t` ... `special_legendre_polynomial_p`,
+//! each also with a number for `x` or `n`; see [`polynomials`]) and the
+//! Hurwitz zeta function `special_zeta` (with a number for either side).
+//! These last three families refuse float16/bfloat16 and give integer
+//! inputs the default float dtype.
 //!
 //! Integer and bool inputs give the default float dtype (`hypot`,
 //! `logaddexp` and `logaddexp2` refuse them, and `special_ndtri` refuses
@@ -14,9 +21,12 @@
 //! computed in float and rounded once. The scalar algorithms are in
 //! [`cephes`].
 
+pub(crate) mod bessel;
 pub(crate) mod cephes;
 pub(crate) mod erfcx;
 pub(crate) mod incomplete_gamma;
+pub(crate) mod polynomials;
+pub(crate) mod real;
 
 use super::common::{nary, promoted, to_floating, wide};
 use super::unary::{float_op_prec, write_map};
@@ -57,7 +67,10 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         | "aten.special_xlog1py.self_scalar" => xlog1py,
         "aten.igamma.default" => igamma,
         "aten.igammac.default" => igammac,
-        _ => return None,
+        "aten.special_zeta.default"
+        | "aten.special_zeta.other_scalar"
+        | "aten.special_zeta.self_scalar" => special_zeta,
+        _ => return bessel_kernel(op).or_else(|| polynomial_kernel(op)),
     })
 }
 
@@ -518,4 +531,167 @@ fn xlog1py(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
         };
     }
     binary_prec(ctx, &a, None, xlog1py_fn!(f32), xlog1py_fn!(f64))
+}
+
+/// A unary function of the Bessel family, in `f32` and `f64`, with its
+/// CPU kernel's name.
+type Unary = (&'static str, fn(f32) -> f32, fn(f64) -> f64);
+
+/// The Bessel-family function behind `op`.
+fn bessel_function(op: &str) -> Option<Unary> {
+    macro_rules! both {
+        ($name:literal, $f:ident) => {
+            (
+                $name,
+                bessel::$f::<f32> as fn(f32) -> f32,
+                bessel::$f::<f64> as fn(f64) -> f64,
+            )
+        };
+    }
+    Some(
+        match op.strip_prefix("aten.special_")?.strip_suffix(".default")? {
+            "airy_ai" => both!("airy_ai_cpu", airy_ai),
+            "bessel_j0" => both!("bessel_j0_cpu", bessel_j0),
+            "bessel_j1" => both!("bessel_j1_cpu", bessel_j1),
+            "bessel_y0" => both!("bessel_y0_cpu", bessel_y0),
+            "bessel_y1" => both!("bessel_y1_cpu", bessel_y1),
+            "modified_bessel_i0" => both!("modified_bessel_i0_cpu", modified_bessel_i0),
+            "modified_bessel_i1" => both!("modified_bessel_i1_cpu", modified_bessel_i1),
+            "modified_bessel_k0" => both!("modified_bessel_k0_cpu", modified_bessel_k0),
+            "modified_bessel_k1" => both!("modified_bessel_k1_cpu", modified_bessel_k1),
+            "scaled_modified_bessel_k0" => {
+                both!("scaled_modified_bessel_k0_cpu", scaled_modified_bessel_k0)
+            }
+            "scaled_modified_bessel_k1" => {
+                both!("scaled_modified_bessel_k1_cpu", scaled_modified_bessel_k1)
+            }
+            "spherical_bessel_j0" => both!("spherical_bessel_j0_cpu", spherical_bessel_j0),
+            _ => return None,
+        },
+    )
+}
+
+fn bessel_kernel(op: &str) -> Option<Kernel> {
+    bessel_function(op).map(|_| bessel_op as Kernel)
+}
+
+/// A Bessel-family operator: no float16/bfloat16 kernel, integers give the
+/// default float dtype.
+fn bessel_op(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let Some((kernel, f32f, f64f)) = bessel_function(ctx.op) else {
+        return Err(RuntimeError::shape(ctx.op, "not a Bessel-family operator"));
+    };
+    no_half(ctx, &a, kernel)?;
+    float_op_prec(ctx, &a, f32f, f64f)
+}
+
+/// An orthogonal polynomial, in `f32` and `f64`, with its CPU kernel's
+/// name.
+type Polynomial = (&'static str, fn(f32, i64) -> f32, fn(f64, i64) -> f64);
+
+/// The polynomial behind `op` (any of its three overloads).
+fn polynomial_function(op: &str) -> Option<Polynomial> {
+    macro_rules! both {
+        ($name:literal, $f:ident) => {
+            (
+                $name,
+                polynomials::$f::<f32> as fn(f32, i64) -> f32,
+                polynomials::$f::<f64> as fn(f64, i64) -> f64,
+            )
+        };
+    }
+    let (name, overload) = op.strip_prefix("aten.special_")?.split_once('.')?;
+    if !matches!(overload, "default" | "x_scalar" | "n_scalar") {
+        return None;
+    }
+    Some(match name {
+        "chebyshev_polynomial_t" => both!("chebyshev_polynomial_t_cpu", chebyshev_t),
+        "chebyshev_polynomial_u" => both!("chebyshev_polynomial_u_cpu", chebyshev_u),
+        "chebyshev_polynomial_v" => both!("chebyshev_polynomial_v_cpu", chebyshev_v),
+        "chebyshev_polynomial_w" => both!("chebyshev_polynomial_w_cpu", chebyshev_w),
+        "shifted_chebyshev_polynomial_t" => {
+            both!("shifted_chebyshev_polynomial_t_cpu", shifted_chebyshev_t)
+        }
+        "shifted_chebyshev_polynomial_u" => {
+            both!("shifted_chebyshev_polynomial_u_cpu", shifted_chebyshev_u)
+        }
+        "shifted_chebyshev_polynomial_v" => {
+            both!("shifted_chebyshev_polynomial_v_cpu", shifted_chebyshev_v)
+        }
+        "shifted_chebyshev_polynomial_w" => {
+            both!("shifted_chebyshev_polynomial_w_cpu", shifted_chebyshev_w)
+        }
+        "hermite_polynomial_h" => both!("hermite_polynomial_h_cpu", hermite_h),
+        "hermite_polynomial_he" => both!("hermite_polynomial_he_cpu", hermite_he),
+        "laguerre_polynomial_l" => both!("laguerre_polynomial_l_cpu", laguerre_l),
+        "legendre_polynomial_p" => both!("legendre_polynomial_p_cpu", legendre_p),
+        _ => return None,
+    })
+}
+
+fn polynomial_kernel(op: &str) -> Option<Kernel> {
+    polynomial_function(op).map(|_| polynomial_op as Kernel)
+}
+
+/// The floating dtype of a two-input special function (integers give the
+/// default float dtype), refused when it is float16/bfloat16.
+fn float_pair_dtype(ctx: &KernelCtx<'_>, ops: &[Operand<'_>], kernel: &str) -> Result<DType> {
+    let dtype = to_floating(ctx, promoted(ctx, ops));
+    if matches!(dtype, DType::Float16 | DType::BFloat16) {
+        return Err(RuntimeError::KernelDtype {
+            op: ctx.op.to_owned(),
+            message: format!(
+                "\"{kernel}\" not implemented for '{}'",
+                dtype.scalar_type_name()
+            ),
+        });
+    }
+    Ok(dtype)
+}
+
+/// `special_<polynomial>(x, n)`: the degree is `n` in the common dtype,
+/// truncated to an integer ([`polynomials::degree`]).
+fn polynomial_op(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let Some((kernel, f32f, f64f)) = polynomial_function(ctx.op) else {
+        return Err(RuntimeError::shape(ctx.op, "not a polynomial operator"));
+    };
+    let ops = [a.operand(0)?, a.operand(1)?];
+    let dtype = float_pair_dtype(ctx, &ops, kernel)?;
+    let narrow = !wide(dtype);
+    // The `chebyshev-plain-recurrence` fault: Tₙ by its recurrence at
+    // every degree, without the trigonometric form inside (−1, 1).
+    let (f32f, f64f) =
+        if ctx.faults.chebyshev_plain_recurrence && kernel == "chebyshev_polynomial_t_cpu" {
+            (
+                polynomials::chebyshev_t_by_recurrence::<f32> as fn(f32, i64) -> f32,
+                polynomials::chebyshev_t_by_recurrence::<f64> as fn(f64, i64) -> f64,
+            )
+        } else {
+            (f32f, f64f)
+        };
+    let out = nary(ctx, &ops, dtype, move |v| {
+        if narrow {
+            let n = polynomials::degree(f64::from(v[1] as f32));
+            f64::from(f32f(v[0] as f32, n))
+        } else {
+            f64f(v[0], polynomials::degree(v[1]))
+        }
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// `special_zeta(self, other)`: the Hurwitz zeta function `ζ(self, other)`
+/// ([`cephes::zeta`]), accumulated in double for float32 too.
+fn special_zeta(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let ops = [a.operand(0)?, a.operand(1)?];
+    let dtype = float_pair_dtype(ctx, &ops, "zeta_cpu")?;
+    let narrow = !wide(dtype);
+    let out = nary(ctx, &ops, dtype, move |v| {
+        if narrow {
+            f64::from(cephes::zeta_f32(v[0] as f32, v[1] as f32))
+        } else {
+            cephes::zeta(v[0], v[1])
+        }
+    })?;
+    Ok(vec![out.into()])
 }

@@ -313,6 +313,17 @@ const ZETA_A: [f64; 12] = [
 
 /// The Hurwitz zeta function `ζ(x, q)` (Cephes; double precision).
 pub(crate) fn zeta(x: f64, q: f64) -> f64 {
+    zeta_from(x, q, q.powf(-x))
+}
+
+/// [`zeta`] of float32 inputs: accumulated in double, but its first term
+/// `q^-x` is the float power (PyTorch's `pow` of two floats), widened.
+pub(crate) fn zeta_f32(x: f32, q: f32) -> f32 {
+    zeta_from(f64::from(x), f64::from(q), f64::from(q.powf(-x))) as f32
+}
+
+/// [`zeta`] with its first term `q^-x` given.
+fn zeta_from(x: f64, q: f64, first: f64) -> f64 {
     const MACHEP: f64 = 1.110_223_024_625_156_540_42E-16;
     if x == 1.0 {
         return f64::INFINITY;
@@ -328,7 +339,7 @@ pub(crate) fn zeta(x: f64, q: f64) -> f64 {
             return f64::NAN;
         }
     }
-    let mut s = q.powf(-x);
+    let mut s = first;
     let mut a = q;
     let mut b = 0.0;
     let mut i = 0;
@@ -678,6 +689,48 @@ mod tests {
         assert_eq!(erfinv(1.0), f64::INFINITY);
         assert_eq!(erfinv_f32(-1.0), f32::NEG_INFINITY);
         assert!(erfinv(1.5).is_nan());
+    }
+
+    #[test]
+    fn zeta_torch_values_bitwise() {
+        // special_zeta in torch 2.15 (float64, then float32): ζ(2, 1),
+        // ζ(3, 0.5), ζ(1.5, 10), the pole at 1, below 1, at a non-positive
+        // integer q, at negative q with integer and non-integer x.
+        let args = [
+            (2.0, 1.0),
+            (3.0, 0.5),
+            (1.5, 10.0),
+            (1.0, 1.0),
+            (0.5, 1.0),
+            (2.0, -2.0),
+            (2.0, -1.5),
+            (3.0, -1.5),
+        ];
+        let want64 = [
+            1.6449340668482266,
+            8.414398322117158,
+            0.6486616319415703,
+            f64::INFINITY,
+            f64::NAN,
+            f64::INFINITY,
+            9.379246644989124,
+            0.11810202582086413,
+        ];
+        let want32 = [
+            1.644934f32,
+            8.414398,
+            0.6486616,
+            f32::INFINITY,
+            f32::NAN,
+            f32::INFINITY,
+            9.379247,
+            0.11810202,
+        ];
+        for ((&(x, q), &w64), &w32) in args.iter().zip(&want64).zip(&want32) {
+            let (g64, g32) = (zeta(x, q), zeta_f32(x as f32, q as f32));
+            assert!(g64.to_bits() == w64.to_bits() || (g64.is_nan() && w64.is_nan()));
+            assert!(g32.to_bits() == w32.to_bits() || (g32.is_nan() && w32.is_nan()));
+        }
     }
 
     #[test]
