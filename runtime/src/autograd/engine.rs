@@ -263,9 +263,14 @@ fn evaluate_function(rt: &mut Runtime, task: &mut GraphTask, node_task: NodeTask
         let outputs = if task.exec_info.computes_nothing(&node) {
             vec![None; node.next_edges.len()]
         } else {
-            function
-                .apply(&mut ctx, inputs)
-                .map_err(|e| anomaly::reword(e, mode))?
+            saved::take_stale_view();
+            let result = function.apply(&mut ctx, inputs);
+            if result.is_err()
+                && let Some(view) = saved::take_stale_view()
+            {
+                ctx.rt.refresh_view_history(&view);
+            }
+            result.map_err(|e| anomaly::reword(e, mode))?
         };
         if !task.keep_graph {
             function.release_variables();

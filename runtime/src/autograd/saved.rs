@@ -109,6 +109,20 @@ thread_local! {
 }
 
 thread_local! {
+    /// A view whose history the error for a modified saved tensor read
+    /// ([`take_stale_view`]).
+    static STALE_VIEW: RefCell<Option<Tensor>> = const { RefCell::new(None) };
+}
+
+/// The saved view that the last unpack error described by its regenerated
+/// history: PyTorch gives the view that AsStridedBackward0 for real (reading
+/// its `grad_fn` regenerates it, taking a sequence number), so the engine
+/// regenerates it when the node's backward fails.
+pub(crate) fn take_stale_view() -> Option<Tensor> {
+    STALE_VIEW.with(|v| v.borrow_mut().take())
+}
+
+thread_local! {
     /// The state the next `detach`'s output takes
     /// ([`expect_unpack_detach`]).
     static UNPACK_DETACH: RefCell<Option<(SavedState, Arc<Node>)>> = const { RefCell::new(None) };
@@ -401,10 +415,21 @@ impl SavedVariable {
     /// described by type and sizes, and its history — for a saved output
     /// the saving node, for a saved input its current `grad_fn` (observed
     /// in torch 2.15: `h.mm(w)` then `h.add_(1)` names `output 0 of Add`,
-    /// `e = x.exp()` then `e.add_(1)` names `output 0 of Exp`).
+    /// `e = x.exp()` then `e.add_(1)` names `output 0 of Exp`). Reading the
+    /// `grad_fn` of a view whose base changed in place since its history
+    /// was set regenerates it as an AsStridedBackward0 (`v = t[:, 1:]`
+    /// saved by `v.cumprod(1)`, then `t[:, :2].copy_(..)` names `output 0
+    /// of AsStrided`).
     fn modified_error(&self, data: &Tensor, node: &Arc<Node>, current: u64) -> RuntimeError {
+        let stale_view = self.output_nr.is_none()
+            && data.view_base().is_some_and(|base| base.requires_grad())
+            && data.0.autograd.lock().view_version != current;
+        if stale_view {
+            STALE_VIEW.with(|v| *v.borrow_mut() = Some(data.clone()));
+        }
         let history = match self.output_nr {
             Some(nr) => Some((node.name().to_owned(), nr)),
+            None if stale_view => Some(("AsStridedBackward0".to_owned(), 0)),
             None => data.grad_fn_edge().map(|(f, nr)| (f.name().to_owned(), nr)),
         };
         RuntimeError::SavedTensorModified {

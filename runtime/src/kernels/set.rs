@@ -12,8 +12,15 @@
 //! AccumulateGrad node retargeted) over `source`'s storage and geometry, as
 //! `Tensor.data` assignment does (`runtime/data.rs`); the executor binds it
 //! in the old one's place. PyTorch requires the dtypes to agree.
+//!
+//! Every `set_` forgets the leaf's AccumulateGrad (PyTorch's autograd
+//! wrapper of `set_` resets `grad_accumulator_`, even for `set_(self)`;
+//! observed in torch 2.15): a graph built before keeps its node, which
+//! still accumulates into the tensor, and the next use of the leaf in a
+//! graph makes a new one (`remove_parametrizations(...,
+//! leave_parametrized=True)` while the last step's loss is alive).
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
 
@@ -41,6 +48,9 @@ fn set_source_tensor(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
         && this.storage_offset() == source.storage_offset()
         && this.dtype() == source.dtype();
     if same {
+        if !ctx.faults.set_keeps_grad_accumulator {
+            this.0.autograd.lock().grad_accumulator = Weak::new();
+        }
         return Ok(vec![this.clone().into()]);
     }
     if this.dtype() != source.dtype() {
@@ -59,7 +69,11 @@ fn set_source_tensor(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
             "set_ onto a tensor of another device",
         ));
     }
-    Ok(vec![reseated(this, source).into()])
+    let out = reseated(this, source);
+    if !ctx.faults.set_keeps_grad_accumulator {
+        out.0.autograd.lock().grad_accumulator = Weak::new();
+    }
+    Ok(vec![out.into()])
 }
 
 /// `this`'s new handle over `source`'s storage and geometry.
