@@ -771,6 +771,9 @@ pub struct Faults {
     /// PyTorch computes `other`'s first. Breaks the order in which
     /// `vdot(v, v)` sums its two gradients of `v`.
     pub vdot_grads_self_first: bool,
+    /// Complex `vdot` does not conjugate its first operand (computes
+    /// `dot`). Breaks every complex `vdot` value.
+    pub complex_vdot_no_conj: bool,
     /// `_coalesce` sums each run of duplicate entries in float64 and
     /// rounds once, where PyTorch sums left to right in the values' dtype.
     /// Breaks the coalesced values wherever duplicates cancel (a sparse

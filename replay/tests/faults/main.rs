@@ -28,6 +28,7 @@ mod cholesky_inverse_gp;
 mod complex;
 mod complex_item_readout;
 mod complex_recon;
+mod complex_vdot;
 mod contrastive_cdist;
 mod conv;
 mod ctc;

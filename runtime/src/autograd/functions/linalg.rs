@@ -435,19 +435,20 @@ impl BackwardFn for AddrBackward0 {
     }
 }
 
-/// `dot(self, tensor)`: d/dself = grad * tensor, d/dtensor = grad * self
-/// (`mul.Tensor` with the 0-dim gradient first), self first; `vdot` of
-/// real vectors computes the same products the other way round (observed
-/// in torch 2.15: VdotBackward0 dispatches `grad * self` before
-/// `grad * other`), which decides the order their sum is accumulated in
-/// when both operands are one tensor.
+/// `dot(self, tensor)`: d/dself = grad * tensor.conj(), d/dtensor =
+/// grad * self.conj() (`mul.Tensor` with the 0-dim gradient first; `conj`
+/// is the identity on real operands), self first. `vdot(self, other)`:
+/// d/dother = grad * self, then d/dself = grad.conj() * other (observed in
+/// torch 2.15: VdotBackward0 dispatches the other operand's product first),
+/// which decides the order their sum is accumulated in when both operands
+/// are one tensor.
 pub(crate) struct DotBackward0 {
     /// Saved when tensor needs a gradient.
     pub(crate) self_: Option<SavedVariable>,
     /// Saved when self needs a gradient.
     pub(crate) tensor: Option<SavedVariable>,
-    /// Computes the second operand's gradient first (`vdot`).
-    pub(crate) other_first: bool,
+    /// `vdot`'s formulas and order.
+    pub(crate) vdot: bool,
 }
 
 impl BackwardFn for DotBackward0 {
@@ -460,7 +461,7 @@ impl BackwardFn for DotBackward0 {
             return Ok(vec![None, None]);
         };
         let mut out = vec![None, None];
-        let order = if self.other_first && !ctx.rt.faults().vdot_grads_self_first {
+        let order = if self.vdot && !ctx.rt.faults().vdot_grads_self_first {
             [1, 0]
         } else {
             [0, 1]
@@ -471,6 +472,11 @@ impl BackwardFn for DotBackward0 {
             }
             // Each operand's gradient is the gradient times the other one.
             let factor = saved(ctx, if edge == 0 { &self.tensor } else { &self.self_ })?;
+            let (g, factor) = match (self.vdot, edge) {
+                (true, 0) => (conj(ctx.rt, &g)?, factor),
+                (true, _) => (g.clone(), factor),
+                (false, _) => (g.clone(), conj(ctx.rt, &factor)?),
+            };
             out[edge] = Some(ctx.rt.mul(&g, IValue::Tensor(factor))?);
         }
         Ok(out)
