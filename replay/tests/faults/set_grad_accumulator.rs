@@ -5,28 +5,18 @@
 //! makes a new AccumulateGrad node. A runtime whose `set_` keeps the node
 //! has no counterpart for it.
 
-use super::support::{replay_anchored_with_fault, replay_with_fault};
+use super::support::assert_fault_reported_both_ways;
 
 #[test]
 fn set_keeping_the_grad_accumulator_is_caught() {
-    for anchor in [false, true] {
-        let (code, out) = if anchor {
-            replay_anchored_with_fault(
-                "parametrize_removed_live_graph.torch.ftr",
-                "set-keeps-grad-accumulator",
-            )
-        } else {
-            replay_with_fault(
-                "parametrize_removed_live_graph.torch.ftr",
-                "set-keeps-grad-accumulator",
-            )
-        };
-        assert_eq!(code, Some(1), "{out}");
-        assert!(
-            out.contains("[stream missing]")
-                && out.contains("AccumulateGrad")
-                && out.contains("is missing from the actual run"),
-            "{out}"
-        );
-    }
+    assert_fault_reported_both_ways(
+        "parametrize_removed_live_graph.torch.ftr",
+        "set-keeps-grad-accumulator",
+        1,
+        &[
+            "[stream missing]",
+            "AccumulateGrad",
+            "is missing from the actual run",
+        ],
+    );
 }

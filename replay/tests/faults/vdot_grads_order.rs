@@ -5,28 +5,14 @@
 //! computes `self`'s first multiplies the gradient by the other operand in
 //! the first `mul`.
 
-use super::support::{replay_anchored_with_fault, replay_with_fault};
+use super::support::assert_fault_reported_both_ways;
 
 #[test]
 fn vdot_computing_self_first_is_caught() {
-    for anchor in [false, true] {
-        let (code, out) = if anchor {
-            replay_anchored_with_fault(
-                "matmul_family_shared_operands.torch.ftr",
-                "vdot-grads-self-first",
-            )
-        } else {
-            replay_with_fault(
-                "matmul_family_shared_operands.torch.ftr",
-                "vdot-grads-self-first",
-            )
-        };
-        assert_eq!(code, Some(1), "{out}");
-        assert!(
-            out.contains("[dataflow mismatch]")
-                && out.contains("aten.mul.Tensor")
-                && out.contains("VdotBackward0"),
-            "{out}"
-        );
-    }
+    assert_fault_reported_both_ways(
+        "matmul_family_shared_operands.torch.ftr",
+        "vdot-grads-self-first",
+        1,
+        &["[dataflow mismatch]", "aten.mul.Tensor", "VdotBackward0"],
+    );
 }
