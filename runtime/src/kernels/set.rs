@@ -114,3 +114,46 @@ pub(super) fn reseated(this: &Tensor, source: &Tensor) -> Tensor {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::autograd::functions::accumulate_grad::live_grad_accumulator;
+    use crate::error::Result;
+    use crate::ivalue::IValue;
+    use crate::runtime::Runtime;
+
+    /// `set_` under no_grad (as `remove_parametrizations` runs it), onto
+    /// `source`; returns the leaf's new handle.
+    fn set_no_grad(
+        rt: &mut Runtime,
+        x: &crate::tensor::Tensor,
+        source: IValue,
+    ) -> Result<crate::tensor::Tensor> {
+        rt.set_grad_mode(false, false);
+        let out = rt.call("aten.set_.source_Tensor", vec![x.into(), source]);
+        rt.set_grad_mode(true, false);
+        out?.into_iter()
+            .next()
+            .and_then(IValue::into_tensor)
+            .ok_or_else(|| crate::error::RuntimeError::autograd("set_ returned no tensor"))
+    }
+
+    #[test]
+    fn set_forgets_the_accumulator_while_the_old_graph_keeps_it() -> Result<()> {
+        let mut rt = Runtime::new();
+        let x = rt.introduce_tensor_f32(&[2], &[1], 0, &[1.0, 2.0], true)?;
+        let graph = rt.call("aten.mul.Tensor", vec![(&x).into(), IValue::Float(3.0)])?;
+        let old = live_grad_accumulator(&x);
+        assert!(old.is_some());
+        let source = rt.introduce_tensor_f32(&[2], &[1], 0, &[5.0, 6.0], false)?;
+        let x = set_no_grad(&mut rt, &x, (&source).into())?;
+        assert!(live_grad_accumulator(&x).is_none());
+        // `set_(self)` forgets it too.
+        let _again = rt.call("aten.mul.Tensor", vec![(&x).into(), IValue::Float(2.0)])?;
+        assert!(live_grad_accumulator(&x).is_some());
+        let x = set_no_grad(&mut rt, &x, (&x).into())?;
+        assert!(live_grad_accumulator(&x).is_none());
+        drop(graph);
+        Ok(())
+    }
+}
