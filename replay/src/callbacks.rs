@@ -334,32 +334,47 @@ fn bound_ids(begin: &HookBegin, events: &[Event]) -> Vec<u64> {
 /// release that ends the program's hold on a tensor a hook was handed. The
 /// engine's own ops do not count, nor the release of a tensor no hook saw
 /// (a reentrant checkpoint's input gradient dies after the engine stole it).
+/// Inside a hook, its own arguments do not count either: the invocation
+/// binds what the engine hands it and resolves them there, so a hook that
+/// returns (or computes from) the gradient it received keeps no earlier
+/// binding of it alive (an `nn.Module` full backward hook's identity
+/// Function returns the input gradient its hook then returns; AccumulateGrad
+/// steals it).
 fn last_uses(events: &[Event], in_runs: &HashSet<u64>) -> HashMap<u64, u64> {
     let mut last = HashMap::new();
-    let mut depth = 0usize;
+    // The arguments of each open hook, innermost last.
+    let mut open: Vec<HashSet<u64>> = Vec::new();
     let mut hooked: HashSet<u64> = HashSet::new();
     for e in events {
         let named: Vec<u64> = match &e.body {
             EventBody::Autograd(AutogradEvent::HookBegin(begin)) => {
-                depth += 1;
-                hooked.extend(begin.args.iter().flatten().map(|t| t.id));
+                let args: HashSet<u64> = begin.args.iter().flatten().map(|t| t.id).collect();
+                hooked.extend(args.iter().copied());
+                open.push(args);
                 Vec::new()
             }
             EventBody::Autograd(AutogradEvent::HookEnd(h)) => {
-                depth = depth.saturating_sub(1);
-                h.result.iter().map(|t| t.id).collect()
+                let named = outside_hooks(&open, h.result.iter().map(|t| t.id));
+                open.pop();
+                named
             }
             EventBody::Autograd(AutogradEvent::HookResult(h)) => {
-                depth = depth.saturating_sub(1);
-                h.results.iter().flatten().flatten().map(|t| t.id).collect()
+                let ids = h.results.iter().flatten().flatten().map(|t| t.id);
+                let named = outside_hooks(&open, ids);
+                open.pop();
+                named
             }
             // A hook that raised has no hook_end: its backward ends here.
             EventBody::Autograd(AutogradEvent::GraphTaskError(_)) => {
-                depth = 0;
+                open.clear();
                 Vec::new()
             }
+            EventBody::Dispatch(DispatchEvent::Op(op)) if !open.is_empty() => outside_hooks(
+                &open,
+                op.args.iter().flat_map(|(_, v)| v.tensors()).map(|t| t.id),
+            ),
             EventBody::Dispatch(DispatchEvent::Op(op))
-                if depth > 0 || op.context == Context::TopLevel || in_runs.contains(&e.seq) =>
+                if op.context == Context::TopLevel || in_runs.contains(&e.seq) =>
             {
                 op.args
                     .iter()
@@ -379,6 +394,13 @@ fn last_uses(events: &[Event], in_runs: &HashSet<u64>) -> HashMap<u64, u64> {
         }
     }
     last
+}
+
+/// The ids of `ids` that no open hook was handed (those resolve to the
+/// hook's own binding).
+fn outside_hooks(open: &[HashSet<u64>], ids: impl Iterator<Item = u64>) -> Vec<u64> {
+    ids.filter(|id| !open.iter().any(|args| args.contains(id)))
+        .collect()
 }
 
 /// The saved-tensor hooks pairs whose unpacks ran under a program dispatch

@@ -204,6 +204,8 @@ impl Default for ReplayOptions {
 /// `half-conv-float-accumulation`, `half-conv-scatter-in-double`,
 /// `view-dtype-casts`, `scatter-view-grads-swapped`, `narrow-copy-shifted`,
 /// `zero-tensor-sum-materialized`, `steal-held-gradients`,
+/// `set-keeps-grad-accumulator`, `vdot-grads-self-first`,
+/// `complex-vdot-no-conj`,
 /// `fill-tensor-saturates`, `pad-backward-sums-in-double`,
 /// `dist-ignores-p`,
 /// `lstsq-solution-unpermuted`,
@@ -534,6 +536,11 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.zero_tensor_sum_materialized = true;
             }
             None if spec == "steal-held-gradients" => faults.steal_held_gradients = true,
+            None if spec == "set-keeps-grad-accumulator" => {
+                faults.set_keeps_grad_accumulator = true;
+            }
+            None if spec == "vdot-grads-self-first" => faults.vdot_grads_self_first = true,
+            None if spec == "complex-vdot-no-conj" => faults.complex_vdot_no_conj = true,
             None if spec == "fill-tensor-saturates" => faults.fill_tensor_saturates = true,
             None if spec == "pad-backward-sums-in-double" => {
                 faults.pad_backward_sums_in_double = true;

@@ -762,6 +762,18 @@ pub struct Faults {
     /// trace whose hooks keep the gradients they receive
     /// (`register_multi_grad_hook`'s buffer, a list of logged gradients).
     pub steal_held_gradients: bool,
+    /// `set_` keeps the leaf's AccumulateGrad, where PyTorch forgets it
+    /// and the next graph over the leaf makes a new one. Breaks the graph
+    /// of a parametrization removed with `leave_parametrized=True` while
+    /// the last step's graph is alive.
+    pub set_keeps_grad_accumulator: bool,
+    /// VdotBackward0 computes `self`'s gradient before `other`'s, where
+    /// PyTorch computes `other`'s first. Breaks the order in which
+    /// `vdot(v, v)` sums its two gradients of `v`.
+    pub vdot_grads_self_first: bool,
+    /// Complex `vdot` does not conjugate its first operand (computes
+    /// `dot`). Breaks every complex `vdot` value.
+    pub complex_vdot_no_conj: bool,
     /// `_coalesce` sums each run of duplicate entries in float64 and
     /// rounds once, where PyTorch sums left to right in the values' dtype.
     /// Breaks the coalesced values wherever duplicates cancel (a sparse

@@ -162,3 +162,17 @@ pub fn assert_renamed_nodes_caught(trace: &str, nodes: &[&str]) {
         assert!(out.contains(node), "{node}: {out}");
     }
 }
+
+/// `fault` fails the replay of `trace` free-running and anchored, each
+/// with exit `code`, and each report holds every one of `needles`.
+pub fn assert_fault_reported_both_ways(trace: &str, fault: &str, code: i32, needles: &[&str]) {
+    for (code_got, out) in [
+        replay_with_fault(trace, fault),
+        replay_anchored_with_fault(trace, fault),
+    ] {
+        assert_eq!(code_got, Some(code), "{out}");
+        for needle in needles {
+            assert!(out.contains(needle), "missing {needle:?}: {out}");
+        }
+    }
+}

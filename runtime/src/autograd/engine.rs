@@ -263,6 +263,9 @@ fn evaluate_function(rt: &mut Runtime, task: &mut GraphTask, node_task: NodeTask
         let outputs = if task.exec_info.computes_nothing(&node) {
             vec![None; node.next_edges.len()]
         } else {
+            // Views a version-check error of an earlier failed call left
+            // behind are not this node's.
+            saved::take_views_to_regenerate();
             function.apply(&mut ctx, inputs).map_err(|e| {
                 for view in saved::take_views_to_regenerate() {
                     rt.refresh_view_history(&view);

@@ -705,9 +705,9 @@ pub(crate) fn addmv(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
     Ok(vec![out.into()])
 }
 
-/// `dot(self, tensor)`: inner product of two 1-D tensors (0-dim result).
-pub(crate) fn dot(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    let (x, y) = (a.tensor(0)?, a.tensor(1)?);
+/// `dot`/`vdot`'s operand checks (PyTorch's messages): two 1-D tensors of
+/// one dtype and length.
+pub(crate) fn check_dot_operands(ctx: &KernelCtx<'_>, x: &Tensor, y: &Tensor) -> Result<()> {
     ctx.check(x, "self")?;
     ctx.check(y, "tensor")?;
     if x.dim() != 1 || y.dim() != 1 {
@@ -742,6 +742,13 @@ pub(crate) fn dot(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
             ),
         ));
     }
+    Ok(())
+}
+
+/// `dot(self, tensor)`: inner product of two 1-D tensors (0-dim result).
+pub(crate) fn dot(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (x, y) = (a.tensor(0)?, a.tensor(1)?);
+    check_dot_operands(ctx, x, y)?;
     if exact_products(ctx, x.dtype()) {
         // exact, wrapping as PyTorch's integer dot does
         let out = ctx.output_i64(&[], &[], x.dtype(), || {

@@ -12,8 +12,15 @@
 //! AccumulateGrad node retargeted) over `source`'s storage and geometry, as
 //! `Tensor.data` assignment does (`runtime/data.rs`); the executor binds it
 //! in the old one's place. PyTorch requires the dtypes to agree.
+//!
+//! Every `set_` forgets the leaf's AccumulateGrad (PyTorch's autograd
+//! wrapper of `set_` resets `grad_accumulator_`, even for `set_(self)`;
+//! observed in torch 2.15): a graph built before keeps its node, which
+//! still accumulates into the tensor, and the next use of the leaf in a
+//! graph makes a new one (`remove_parametrizations(...,
+//! leave_parametrized=True)` while the last step's loss is alive).
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
 
@@ -41,6 +48,9 @@ fn set_source_tensor(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
         && this.storage_offset() == source.storage_offset()
         && this.dtype() == source.dtype();
     if same {
+        if !ctx.faults.set_keeps_grad_accumulator {
+            this.0.autograd.lock().grad_accumulator = Weak::new();
+        }
         return Ok(vec![this.clone().into()]);
     }
     if this.dtype() != source.dtype() {
@@ -59,7 +69,11 @@ fn set_source_tensor(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
             "set_ onto a tensor of another device",
         ));
     }
-    Ok(vec![reseated(this, source).into()])
+    let out = reseated(this, source);
+    if !ctx.faults.set_keeps_grad_accumulator {
+        out.0.autograd.lock().grad_accumulator = Weak::new();
+    }
+    Ok(vec![out.into()])
 }
 
 /// `this`'s new handle over `source`'s storage and geometry.
@@ -99,4 +113,47 @@ pub(super) fn reseated(this: &Tensor, source: &Tensor) -> Tensor {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::autograd::functions::accumulate_grad::live_grad_accumulator;
+    use crate::error::Result;
+    use crate::ivalue::IValue;
+    use crate::runtime::Runtime;
+
+    /// `set_` under no_grad (as `remove_parametrizations` runs it), onto
+    /// `source`; returns the leaf's new handle.
+    fn set_no_grad(
+        rt: &mut Runtime,
+        x: &crate::tensor::Tensor,
+        source: IValue,
+    ) -> Result<crate::tensor::Tensor> {
+        rt.set_grad_mode(false, false);
+        let out = rt.call("aten.set_.source_Tensor", vec![x.into(), source]);
+        rt.set_grad_mode(true, false);
+        out?.into_iter()
+            .next()
+            .and_then(IValue::into_tensor)
+            .ok_or_else(|| crate::error::RuntimeError::autograd("set_ returned no tensor"))
+    }
+
+    #[test]
+    fn set_forgets_the_accumulator_while_the_old_graph_keeps_it() -> Result<()> {
+        let mut rt = Runtime::new();
+        let x = rt.introduce_tensor_f32(&[2], &[1], 0, &[1.0, 2.0], true)?;
+        let graph = rt.call("aten.mul.Tensor", vec![(&x).into(), IValue::Float(3.0)])?;
+        let old = live_grad_accumulator(&x);
+        assert!(old.is_some());
+        let source = rt.introduce_tensor_f32(&[2], &[1], 0, &[5.0, 6.0], false)?;
+        let x = set_no_grad(&mut rt, &x, (&source).into())?;
+        assert!(live_grad_accumulator(&x).is_none());
+        // `set_(self)` forgets it too.
+        let _again = rt.call("aten.mul.Tensor", vec![(&x).into(), IValue::Float(2.0)])?;
+        assert!(live_grad_accumulator(&x).is_some());
+        let x = set_no_grad(&mut rt, &x, (&x).into())?;
+        assert!(live_grad_accumulator(&x).is_none());
+        drop(graph);
+        Ok(())
+    }
 }

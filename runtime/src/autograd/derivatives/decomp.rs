@@ -265,8 +265,8 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             },
             outputs = &[true, true, false, false]
         )),
-        // Real vectors: `grad.conj() * other` and `grad * self`, DotBackward0's
-        // calls under vdot's node name.
+        // `grad * self` then `grad.conj() * other`: DotBackward0 with vdot's
+        // formulas and order, under vdot's node name.
         "aten.vdot.default" => D(derivative!("VdotBackward0", &[0, 1], |a, n| {
             let keep = |i: usize, edge: usize| -> crate::error::Result<Option<SavedVariable>> {
                 Ok(if super::needs(n, edge) {
@@ -278,6 +278,7 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             Ok(Box::new(DotBackward0 {
                 self_: keep(0, 1)?,
                 tensor: keep(1, 0)?,
+                vdot: true,
             }))
         })),
         _ => return None,

@@ -435,13 +435,20 @@ impl BackwardFn for AddrBackward0 {
     }
 }
 
-/// `dot(self, tensor)`: d/dself = grad * tensor, d/dtensor = grad * self
-/// (`mul.Tensor` with the 0-dim gradient first), self first.
+/// `dot(self, tensor)`: d/dself = grad * tensor.conj(), d/dtensor =
+/// grad * self.conj() (`mul.Tensor` with the 0-dim gradient first; `conj`
+/// is the identity on real operands), self first. `vdot(self, other)`:
+/// d/dother = grad * self, then d/dself = grad.conj() * other (observed in
+/// torch 2.15: VdotBackward0 dispatches the other operand's product first),
+/// which decides the order their sum is accumulated in when both operands
+/// are one tensor.
 pub(crate) struct DotBackward0 {
     /// Saved when tensor needs a gradient.
     pub(crate) self_: Option<SavedVariable>,
     /// Saved when self needs a gradient.
     pub(crate) tensor: Option<SavedVariable>,
+    /// `vdot`'s formulas and order.
+    pub(crate) vdot: bool,
 }
 
 impl BackwardFn for DotBackward0 {
@@ -454,13 +461,23 @@ impl BackwardFn for DotBackward0 {
             return Ok(vec![None, None]);
         };
         let mut out = vec![None, None];
-        if ctx.needs(0) {
-            let other = saved(ctx, &self.tensor)?;
-            out[0] = Some(ctx.rt.mul(&g, IValue::Tensor(other))?);
-        }
-        if ctx.needs(1) {
-            let this = saved(ctx, &self.self_)?;
-            out[1] = Some(ctx.rt.mul(&g, IValue::Tensor(this))?);
+        let order = if self.vdot && !ctx.rt.faults().vdot_grads_self_first {
+            [1, 0]
+        } else {
+            [0, 1]
+        };
+        for edge in order {
+            if !ctx.needs(edge) {
+                continue;
+            }
+            // Each operand's gradient is the gradient times the other one.
+            let factor = saved(ctx, if edge == 0 { &self.tensor } else { &self.self_ })?;
+            let (g, factor) = match (self.vdot, edge) {
+                (true, 0) => (conj(ctx.rt, &g)?, factor),
+                (true, _) => (g.clone(), factor),
+                (false, _) => (g.clone(), conj(ctx.rt, &factor)?),
+            };
+            out[edge] = Some(ctx.rt.mul(&g, IValue::Tensor(factor))?);
         }
         Ok(out)
     }

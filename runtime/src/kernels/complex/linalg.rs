@@ -140,6 +140,38 @@ pub(crate) fn bmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     Ok(vec![out.into()])
 }
 
+/// `dot(self, tensor)` / `vdot(self, other)` (`conj_first`: `self`
+/// conjugated) of complex vectors, summed as [`cgemm`] sums.
+fn complex_dot(ctx: &mut KernelCtx<'_>, a: Args<'_>, conj_first: bool) -> Result<Vec<IValue>> {
+    let (x, y) = (a.tensor(0)?, a.tensor(1)?);
+    crate::kernels::linalg::check_dot_operands(ctx, x, y)?;
+    let k = x.numel();
+    let out = ctx.output(&[], &[], x.dtype(), || {
+        let mut px = x.read_f64(ctx.op)?;
+        if conj_first {
+            px.iter_mut().skip(1).step_by(2).for_each(|v| *v = -*v);
+        }
+        Ok(cgemm(&px, &y.read_f64(ctx.op)?, 1, k, 1))
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// `dot(self, tensor)`: `sum(self * tensor)`.
+pub(crate) fn dot(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if !any_complex(&a) {
+        return real_kernel(ctx, a);
+    }
+    complex_dot(ctx, a, false)
+}
+
+/// `vdot(self, other)`: `sum(self.conj() * other)`.
+pub(crate) fn vdot(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if !any_complex(&a) {
+        return real_kernel(ctx, a);
+    }
+    complex_dot(ctx, a, !ctx.faults.complex_vdot_no_conj)
+}
+
 #[cfg(test)]
 mod tests {
     use super::cgemm;

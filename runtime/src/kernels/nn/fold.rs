@@ -143,7 +143,7 @@ pub(crate) fn col2im(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
         return Err(RuntimeError::shape(
             ctx.op,
             format!(
-                "Expected size of input's dimension 1 to be divisible by the product of kernel_size, but got input.size(1)={rows} and kernel_size=({}, {})",
+                "Expected size of input's dimension 1 to be divisible by the product of kernel_size, but got input.size(1)={rows} and kernel_size=({}, {}).",
                 kernel[0], kernel[1]
             ),
         ));

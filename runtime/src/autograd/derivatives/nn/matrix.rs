@@ -84,6 +84,7 @@ pub(in crate::autograd::derivatives) fn lookup(op: &str) -> Option<Differentiabi
             Ok(Box::new(DotBackward0 {
                 self_: save_for(a, n, 0, 1)?,
                 tensor: save_for(a, n, 1, 0)?,
+                vdot: false,
             }))
         })),
         _ => return None,
