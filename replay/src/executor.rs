@@ -211,7 +211,8 @@ impl Default for ReplayOptions {
 /// `lstsq-solution-unpermuted`,
 /// `cholesky-inverse-transposed-product`,
 /// `eye-out-shifted-diagonal`, `detach-flags-coalesced`,
-/// `cauchy-accepts-zero-sigma`, `logspace-unrounded-ends`, `igamma-is-complement`, `chebyshev-plain-recurrence`,
+/// `cauchy-accepts-zero-sigma`, `logspace-unrounded-ends`, `igamma-is-complement`,
+/// `chebyshev-plain-recurrence`, `bessel-quotient-without-result`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -561,6 +562,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "igamma-is-complement" => faults.igamma_is_complement = true,
             None if spec == "chebyshev-plain-recurrence" => {
                 faults.chebyshev_plain_recurrence = true;
+            }
+            None if spec == "bessel-quotient-without-result" => {
+                faults.bessel_quotient_without_result = true;
             }
             Some(("rename-node", arg)) => {
                 let (old, new) = arg

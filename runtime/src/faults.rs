@@ -874,6 +874,11 @@ pub struct Faults {
     /// inside (−1, 1). Breaks the last bits of high-degree Chebyshev
     /// features.
     pub chebyshev_plain_recurrence: bool,
+    /// The backward of `special_bessel_y1` and `special_modified_bessel_k1`
+    /// multiplies `1/x` by itself where PyTorch multiplies the saved result
+    /// by it (`result / x`): the same calls, the wrong quotient. Breaks
+    /// every gradient through Y1 and K1.
+    pub bessel_quotient_without_result: bool,
     /// `narrow_copy` copies the window that starts one row after `start`
     /// (when one fits), where PyTorch copies `start..start + length`. Breaks
     /// every `Tensor.narrow_copy` that does not end at the dimension's end:

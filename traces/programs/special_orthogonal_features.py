@@ -153,3 +153,40 @@ try:
     S.chebyshev_polynomial_t(x.half(), 3)
 except RuntimeError as e:
     refused = str(e)
+
+# Gradients through the Bessel functions and zeta (the ones PyTorch
+# differentiates): a learned radial frequency through J0/J1/Y0/Y1, a
+# Matérn-style lengthscale through K0/K1, a von Mises concentration through
+# I0/I1, a Zipf offset q through zeta (tensor and number exponents, an
+# integer one too), in float32 and float64; arguments at 0 take J1's and
+# I1's guarded limit and Y1's infinite slope.
+freq = torch.tensor([0.7, 1.3, 2.1], requires_grad=True)
+log_len = torch.zeros(1, requires_grad=True)
+kappa = torch.tensor([0.5, 2.0], requires_grad=True)
+offset = torch.tensor([1.5, 2.5, 4.0], requires_grad=True)
+grad_opt = torch.optim.SGD([freq, log_len, kappa, offset], lr=0.01)
+r = torch.rand(16, 1) * 4 + 0.2
+ranks = torch.arange(1.0, 17.0)[:, None]
+for step in range(2):
+    rf = r * freq
+    radial = S.bessel_j0(rf) + 0.5 * S.bessel_j1(rf) - 0.1 * S.bessel_y0(rf) + 0.05 * S.bessel_y1(rf)
+    scaled = r / log_len.exp()
+    matern = scaled * S.modified_bessel_k1(scaled) + 0.2 * S.modified_bessel_k0(scaled)
+    von_mises = torch.log(S.modified_bessel_i0(kappa)).sum() - S.modified_bessel_i1(kappa).sum()
+    zipf = torch.log(S.zeta(torch.tensor(2.5), offset)).sum() + S.zeta(3.0, offset).sum() + S.zeta(2, offset).mean()
+    loss = radial.pow(2).mean() + matern.mean() + von_mises + zipf
+    grad_opt.zero_grad()
+    loss.backward()
+    grad_opt.step()
+    print("bessel grads", step, round(loss.item(), 5))
+
+at_zero = torch.tensor([0.0, 1e-9, 0.5, -0.5], dtype=torch.float64, requires_grad=True)
+(S.bessel_j1(at_zero) + S.modified_bessel_i1(at_zero)).sum().backward()
+positive = torch.tensor([0.0, 0.5, 3.0], dtype=torch.float64, requires_grad=True)
+S.bessel_y1(positive).sum().backward()
+exponent = torch.tensor([2.0, 3.0], requires_grad=True)
+try:
+    S.zeta(exponent, torch.tensor([1.0, 2.0])).sum().backward()
+except NotImplementedError as e:
+    refused_zeta = str(e)
+print(at_zero.grad, positive.grad, refused_zeta)

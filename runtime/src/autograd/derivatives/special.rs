@@ -17,6 +17,10 @@
 //! | `logaddexp` / `logaddexp2` / `special_xlog1py` | LogaddexpBackward0 / Logaddexp2Backward0 / SpecialXlog1PyBackward0 | self, other |
 //! | `igamma` / `igammac` | IgammaBackward0 / IgammacBackward0 (self, other; self's gradient not implemented) | self, other |
 //! | `special_xlog1py.other_scalar` / `.self_scalar` | SpecialXlog1PyBackward2 (edge: self) / SpecialXlog1PyBackward1 (edge: other) | self, other / other, self |
+//! | `special_bessel_j0` / `_y0` / `special_modified_bessel_i0` / `_k0` | SpecialBesselJ0Backward0 / SpecialBesselY0Backward0 / SpecialModifiedBesselI0Backward0 / SpecialModifiedBesselK0Backward0 | self |
+//! | `special_bessel_j1` / `_y1` / `special_modified_bessel_i1` / `_k1` | SpecialBesselJ1Backward0 / SpecialBesselY1Backward0 / SpecialModifiedBesselI1Backward0 / SpecialModifiedBesselK1Backward0 | self, result |
+//! | `special_zeta` | SpecialZetaBackward0 (self, other; self's gradient not implemented) | self, other |
+//! | `special_zeta.self_scalar` / `.other_scalar` | SpecialZetaBackward1 (edge: other) / SpecialZetaBackward2 (edge: self, not implemented) | other, self / — |
 //!
 //! No row (PyTorch records its `NotImplemented` node, or nothing without
 //! grad): `binomial`, `_sample_dirichlet` (the Dirichlet's gradient is
@@ -27,7 +31,7 @@
 use super::{Derivative, Differentiability, arg, derivative, int, tensor};
 use crate::autograd::BackwardFn;
 use crate::autograd::functions::special::{
-    self as f, BinaryBackward, BinaryKind, SpecialBackward, SpecialFormula,
+    self as f, BinaryBackward, BinaryKind, SpecialBackward, SpecialFormula, bessel,
 };
 use crate::autograd::saved::SavedVariable;
 use crate::error::Result;
@@ -184,6 +188,67 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             a,
             BinaryKind::Igamma { complement: true }
         ))),
+        "aten.special_bessel_j0.default" => {
+            D(derivative!("SpecialBesselJ0Backward0", &[0], |a, _| {
+                on_self(a, 0, vec![], bessel::bessel_j0)
+            }))
+        }
+        "aten.special_bessel_y0.default" => {
+            D(derivative!("SpecialBesselY0Backward0", &[0], |a, _| {
+                on_self(a, 0, vec![], bessel::bessel_y0)
+            }))
+        }
+        "aten.special_modified_bessel_i0.default" => D(derivative!(
+            "SpecialModifiedBesselI0Backward0",
+            &[0],
+            |a, _| on_self(a, 0, vec![], bessel::modified_bessel_i0)
+        )),
+        "aten.special_modified_bessel_k0.default" => D(derivative!(
+            "SpecialModifiedBesselK0Backward0",
+            &[0],
+            |a, _| on_self(a, 0, vec![], bessel::modified_bessel_k0)
+        )),
+        "aten.special_bessel_j1.default" => {
+            D(derivative!("SpecialBesselJ1Backward0", &[0], |a, _| {
+                on_self_and_result(a, bessel::bessel_j1)
+            }))
+        }
+        "aten.special_bessel_y1.default" => {
+            D(derivative!("SpecialBesselY1Backward0", &[0], |a, _| {
+                on_self_and_result(a, bessel::bessel_y1)
+            }))
+        }
+        "aten.special_modified_bessel_i1.default" => D(derivative!(
+            "SpecialModifiedBesselI1Backward0",
+            &[0],
+            |a, _| on_self_and_result(a, bessel::modified_bessel_i1)
+        )),
+        "aten.special_modified_bessel_k1.default" => D(derivative!(
+            "SpecialModifiedBesselK1Backward0",
+            &[0],
+            |a, _| on_self_and_result(a, bessel::modified_bessel_k1)
+        )),
+        "aten.special_zeta.default" => D(derivative!("SpecialZetaBackward0", &[0, 1], |a, _| {
+            binary(a, BinaryKind::Zeta)
+        })),
+        "aten.special_zeta.self_scalar" => {
+            D(derivative!("SpecialZetaBackward1", &[1], |a, _| on_self(
+                a,
+                1,
+                vec![arg(a, 0)],
+                bessel::zeta_self_scalar
+            )))
+        }
+        "aten.special_zeta.other_scalar" => {
+            D(derivative!("SpecialZetaBackward2", &[0], |_, _| Ok(
+                Box::new(SpecialBackward::new(
+                    None,
+                    false,
+                    vec![],
+                    bessel::zeta_other_scalar
+                ))
+            )))
+        }
         "aten.special_xlog1py.other_scalar" => D(derivative!(
             "SpecialXlog1PyBackward2",
             &[0],

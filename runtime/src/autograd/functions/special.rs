@@ -20,12 +20,14 @@
 //!
 //! The formulas of the Gamma-family samplers, `special_erfcx` and
 //! `special_log_ndtr` are in [`distributions`], RenormBackward0's in
-//! [`renorm`]; they share this file's node.
+//! [`renorm`], the Bessel functions' and `special_zeta`'s in [`bessel`];
+//! they share this file's node.
 //!
 //! Where C++ evaluates the operands of one call, the right one is
 //! dispatched first (observed: `grad * self / (other + 1)` dispatches the
 //! `add` before the `mul`).
 
+pub(crate) mod bessel;
 pub(crate) mod distributions;
 pub(crate) mod renorm;
 
@@ -114,6 +116,14 @@ impl BackwardFn for SpecialBackward {
         for s in [&mut self.self_, &mut self.result].into_iter().flatten() {
             s.release();
         }
+    }
+}
+
+/// PyTorch's `not_implemented(name)` in a backward formula.
+fn not_implemented(ctx: &BackwardCtx<'_>, name: &str) -> RuntimeError {
+    RuntimeError::KernelDtype {
+        op: ctx.node.name().to_owned(),
+        message: format!("the derivative for '{name}' is not implemented."),
     }
 }
 
@@ -362,6 +372,26 @@ fn bessel_i1_grad(
     result: &Tensor,
     scaled: bool,
 ) -> Result<Tensor> {
+    let base_op = if scaled {
+        "aten.special_i0e.default"
+    } else {
+        "aten.i0.default"
+    };
+    order_one_grad(ctx, g, x, result, base_op, scaled)
+}
+
+/// The derivative of an order-one Bessel function `f₁` from its order-zero
+/// partner `f₀` (`base_op`): `grad * (f₀(x) - f₁(x) / x)` (with
+/// `scaled`, `grad * (f₀(x) - f₁(x) · (sgn(x) + 1/x))`), `x` replaced by
+/// `eps` where `|x| <= eps` and the limit 1/2 there.
+fn order_one_grad(
+    ctx: &mut BackwardCtx<'_>,
+    g: &Tensor,
+    x: &Tensor,
+    result: &Tensor,
+    base_op: &str,
+    scaled: bool,
+) -> Result<Tensor> {
     let eps = finfo_eps(x.dtype());
     let magnitude = unary_call(ctx, "aten.abs.default", x)?;
     let tiny = call(
@@ -376,12 +406,11 @@ fn bessel_i1_grad(
         vec![(&tiny).into(), (&eps_t).into(), x.into()],
     )?;
     let recip = unary_call(ctx, "aten.reciprocal.default", &safe)?;
-    let (factor, base_op) = if scaled {
+    let factor = if scaled {
         let sign = unary_call(ctx, "aten.sgn.default", &safe)?;
-        let sum = binary_call(ctx, "aten.add.Tensor", &sign, &recip)?;
-        (sum, "aten.special_i0e.default")
+        binary_call(ctx, "aten.add.Tensor", &sign, &recip)?
     } else {
-        (recip, "aten.i0.default")
+        recip
     };
     let term = mul(ctx, result, &factor)?;
     let base = unary_call(ctx, base_op, &safe)?;
@@ -514,6 +543,10 @@ pub(crate) enum BinaryKind {
     /// gradient `±grad * exp((self - 1) * log(other) - other -
     /// lgamma(self))`; `self`'s is not implemented, as in PyTorch.
     Igamma { complement: bool },
+    /// SpecialZetaBackward0: `other`'s gradient `grad * -self *
+    /// special_zeta(self + 1., other)`; `self`'s is not implemented, as
+    /// in PyTorch.
+    Zeta,
 }
 
 /// A two-input special-function node.
@@ -582,6 +615,7 @@ impl BinaryBackward {
                     mul(ctx, g, &e)
                 }
             }
+            BinaryKind::Zeta => bessel::zeta_other_grad(ctx, g, x, y),
         }
     }
 
@@ -612,7 +646,9 @@ impl BinaryBackward {
                     vec![(&v).into(), (&both).into(), IValue::Float(0.0)],
                 )
             }
-            BinaryKind::Igamma { .. } => unreachable!("refused before any gradient"),
+            BinaryKind::Igamma { .. } | BinaryKind::Zeta => {
+                unreachable!("refused before any gradient")
+            }
         }
     }
 }
@@ -632,15 +668,17 @@ impl BackwardFn for BinaryBackward {
             (BinaryKind::Hypot, None) => return Err(freed(ctx)),
             (_, r) => unpack(ctx, r)?,
         };
-        if let BinaryKind::Igamma { complement } = self.kind
+        // PyTorch raises NotImplementedError before any gradient.
+        let unimplemented = match self.kind {
+            BinaryKind::Igamma { complement: false } => Some("igamma: input"),
+            BinaryKind::Igamma { complement: true } => Some("igammac: input"),
+            BinaryKind::Zeta => Some("zeta"),
+            _ => None,
+        };
+        if let Some(name) = unimplemented
             && ctx.needs(0)
         {
-            // PyTorch raises NotImplementedError before any gradient.
-            let name = if complement { "igammac" } else { "igamma" };
-            return Err(RuntimeError::KernelDtype {
-                op: ctx.node.name().to_owned(),
-                message: format!("the derivative for '{name}: input' is not implemented."),
-            });
+            return Err(not_implemented(ctx, name));
         }
         let mut out = vec![None, None];
         if ctx.needs(1) {
