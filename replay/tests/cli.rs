@@ -341,7 +341,7 @@ fn an_op_the_runtime_lacks_is_exit_5_naming_the_op() {
     out.storage = 1;
     w.append(
         &EventBody::Dispatch(DispatchEvent::Op(OpCall {
-            op: "aten.special_zeta.default".into(),
+            op: "aten.quantize_per_tensor_dynamic.default".into(),
             keyset: vec!["AutogradCPU".into(), "CPU".into()].into(),
             chain: vec![ChainStep {
                 key: "CPU".into(),
@@ -349,8 +349,9 @@ fn an_op_the_runtime_lacks_is_exit_5_naming_the_op() {
             }]
             .into(),
             args: vec![
-                ("self".into(), Value::Tensor(Box::new(arg.clone()))),
-                ("other".into(), Value::Tensor(Box::new(arg))),
+                ("self".into(), Value::Tensor(Box::new(arg))),
+                ("dtype".into(), Value::Dtype("uint8".into())),
+                ("reduce_range".into(), Value::Bool(false)),
             ],
             outputs: vec![Value::Tensor(Box::new(out))],
             context: Context::TopLevel,
@@ -365,7 +366,10 @@ fn an_op_the_runtime_lacks_is_exit_5_naming_the_op() {
     assert_eq!(out.status.code(), Some(5), "{stdout}\n{stderr}");
     // The support scan's header line, then one line per missing item.
     assert_eq!(stderr.lines().count(), 2, "{stderr}");
-    assert!(stderr.contains("aten.special_zeta.default"), "{stderr}");
+    assert!(
+        stderr.contains("aten.quantize_per_tensor_dynamic.default"),
+        "{stderr}"
+    );
 }
 
 #[test]
