@@ -133,15 +133,25 @@ fn op_without_derivative() -> Option<String> {
         .map(|s| s.op)
 }
 
-/// seq: 0 intro, 1 zeta, 2 relu, 3 frobnicate, 4 zeta, 5 intro complex32,
+/// seq: 0 intro, 1 quantize, 2 relu, 3 frobnicate, 4 quantize, 5 intro complex32,
 /// 6 relu of complex32, [7 op without derivative, 8 its node].
 fn trace_with_gaps(path: &Path) -> Option<String> {
     let mut b = TraceBuilder::new(path);
     let x = b.intro("float32");
-    b.op("aten.special_zeta.default", &x, "float32", false);
+    b.op(
+        "aten.quantize_per_tensor_dynamic.default",
+        &x,
+        "float32",
+        false,
+    );
     b.op("aten.relu.default", &x, "float32", false);
     b.op("aten.frobnicate.default", &x, "float32", false);
-    b.op("aten.special_zeta.default", &x, "float32", false);
+    b.op(
+        "aten.quantize_per_tensor_dynamic.default",
+        &x,
+        "float32",
+        false,
+    );
     let z = b.intro("complex32");
     b.op("aten.relu.default", &z, "complex32", false);
     let no_derivative = op_without_derivative();
@@ -170,7 +180,9 @@ fn every_missing_operator_and_dtype_is_listed_with_count_and_first_seq() {
     );
     // Operators first, in first-use order, then derivatives, then dtypes.
     assert!(
-        lines[1].contains("operator aten.special_zeta.default (2 events, first torch seq 1)"),
+        lines[1].contains(
+            "operator aten.quantize_per_tensor_dynamic.default (2 events, first torch seq 1)"
+        ),
         "{stderr}"
     );
     assert!(
@@ -210,7 +222,7 @@ fn json_carries_every_missing_item() {
     assert_eq!(missing.len(), 3 + usize::from(no_derivative.is_some()));
     let names: Vec<&str> = missing.iter().filter_map(|m| m["name"].as_str()).collect();
     for name in [
-        "aten.special_zeta.default",
+        "aten.quantize_per_tensor_dynamic.default",
         "aten.frobnicate.default",
         "complex32",
     ] {
@@ -230,11 +242,14 @@ fn coverage_lists_operators_and_dtypes_with_support_and_a_summary() {
     let out = ft_replay(&["coverage", path_str(&path), path_str(&golden)]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(5), "{stdout}\n{stderr}");
-    let zeta = stdout
+    let quantize = stdout
         .lines()
-        .find(|l| l.contains("aten.special_zeta.default"))
-        .expect("zeta row");
-    assert!(zeta.starts_with('!') && zeta.contains(" NO "), "{zeta}");
+        .find(|l| l.contains("aten.quantize_per_tensor_dynamic.default"))
+        .expect("quantize row");
+    assert!(
+        quantize.starts_with('!') && quantize.contains(" NO "),
+        "{quantize}"
+    );
     let relu = stdout
         .lines()
         .find(|l| l.contains("aten.relu.default"))
