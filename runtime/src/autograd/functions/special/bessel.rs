@@ -39,80 +39,72 @@ fn negated_partner(
     mul(ctx, g, &n)
 }
 
-/// SpecialBesselJ0Backward0.
-pub(crate) fn bessel_j0(
-    ctx: &mut BackwardCtx<'_>,
-    g: &Tensor,
-    s: Option<&Tensor>,
-    _: Option<&Tensor>,
-    _: &[IValue],
-) -> Result<Tensor> {
-    negated_partner(ctx, g, need(s)?, "aten.special_bessel_j1.default")
+/// A formula of a node saving `self` (`|ctx, grad, self|`) or `self` and
+/// the result (`|ctx, grad, self, result|`), in the shape of
+/// [`super::SpecialFormula`].
+macro_rules! formula {
+    ($(#[$doc:meta])* $name:ident(|$ctx:ident, $g:ident, $x:ident| $body:expr)) => {
+        $(#[$doc])*
+        pub(crate) fn $name(
+            $ctx: &mut BackwardCtx<'_>,
+            $g: &Tensor,
+            s: Option<&Tensor>,
+            _: Option<&Tensor>,
+            _: &[IValue],
+        ) -> Result<Tensor> {
+            let $x = need(s)?;
+            $body
+        }
+    };
+    ($(#[$doc:meta])* $name:ident(|$ctx:ident, $g:ident, $x:ident, $r:ident| $body:expr)) => {
+        $(#[$doc])*
+        pub(crate) fn $name(
+            $ctx: &mut BackwardCtx<'_>,
+            $g: &Tensor,
+            s: Option<&Tensor>,
+            r: Option<&Tensor>,
+            _: &[IValue],
+        ) -> Result<Tensor> {
+            let ($x, $r) = (need(s)?, need(r)?);
+            $body
+        }
+    };
 }
 
-/// SpecialBesselY0Backward0.
-pub(crate) fn bessel_y0(
-    ctx: &mut BackwardCtx<'_>,
-    g: &Tensor,
-    s: Option<&Tensor>,
-    _: Option<&Tensor>,
-    _: &[IValue],
-) -> Result<Tensor> {
-    negated_partner(ctx, g, need(s)?, "aten.special_bessel_y1.default")
-}
-
-/// SpecialModifiedBesselK0Backward0.
-pub(crate) fn modified_bessel_k0(
-    ctx: &mut BackwardCtx<'_>,
-    g: &Tensor,
-    s: Option<&Tensor>,
-    _: Option<&Tensor>,
-    _: &[IValue],
-) -> Result<Tensor> {
-    negated_partner(ctx, g, need(s)?, "aten.special_modified_bessel_k1.default")
-}
-
-/// SpecialModifiedBesselI0Backward0.
-pub(crate) fn modified_bessel_i0(
-    ctx: &mut BackwardCtx<'_>,
-    g: &Tensor,
-    s: Option<&Tensor>,
-    _: Option<&Tensor>,
-    _: &[IValue],
-) -> Result<Tensor> {
-    let i1 = unary_call(ctx, "aten.special_modified_bessel_i1.default", need(s)?)?;
-    mul(ctx, g, &i1)
-}
-
-/// SpecialBesselJ1Backward0.
-pub(crate) fn bessel_j1(
-    ctx: &mut BackwardCtx<'_>,
-    g: &Tensor,
-    s: Option<&Tensor>,
-    r: Option<&Tensor>,
-    _: &[IValue],
-) -> Result<Tensor> {
-    order_one_grad(
-        ctx,
-        g,
-        need(s)?,
-        need(r)?,
-        "aten.special_bessel_j0.default",
-        false,
-    )
-}
-
-/// SpecialModifiedBesselI1Backward0 (its partner is `i0`, not
-/// `special_modified_bessel_i0`).
-pub(crate) fn modified_bessel_i1(
-    ctx: &mut BackwardCtx<'_>,
-    g: &Tensor,
-    s: Option<&Tensor>,
-    r: Option<&Tensor>,
-    _: &[IValue],
-) -> Result<Tensor> {
-    order_one_grad(ctx, g, need(s)?, need(r)?, "aten.i0.default", false)
-}
+formula!(
+    /// SpecialBesselJ0Backward0.
+    bessel_j0(|ctx, g, x| negated_partner(ctx, g, x, "aten.special_bessel_j1.default"))
+);
+formula!(
+    /// SpecialBesselY0Backward0.
+    bessel_y0(|ctx, g, x| negated_partner(ctx, g, x, "aten.special_bessel_y1.default"))
+);
+formula!(
+    /// SpecialModifiedBesselK0Backward0.
+    modified_bessel_k0(|ctx, g, x| {
+        negated_partner(ctx, g, x, "aten.special_modified_bessel_k1.default")
+    })
+);
+formula!(
+    /// SpecialModifiedBesselI0Backward0.
+    modified_bessel_i0(|ctx, g, x| {
+        let i1 = unary_call(ctx, "aten.special_modified_bessel_i1.default", x)?;
+        mul(ctx, g, &i1)
+    })
+);
+formula!(
+    /// SpecialBesselJ1Backward0.
+    bessel_j1(|ctx, g, x, result| {
+        order_one_grad(ctx, g, x, result, "aten.special_bessel_j0.default", false)
+    })
+);
+formula!(
+    /// SpecialModifiedBesselI1Backward0 (its partner is `i0`, not
+    /// `special_modified_bessel_i0`).
+    modified_bessel_i1(|ctx, g, x, result| {
+        order_one_grad(ctx, g, x, result, "aten.i0.default", false)
+    })
+);
 
 /// `result / self`, then `partner(self)`.
 fn quotient_and_partner(
@@ -131,43 +123,32 @@ fn quotient_and_partner(
     Ok((q, unary_call(ctx, partner, x)?))
 }
 
-/// SpecialBesselY1Backward0: `grad * where(self == 0, inf, y0(self) -
-/// result / self)`.
-pub(crate) fn bessel_y1(
-    ctx: &mut BackwardCtx<'_>,
-    g: &Tensor,
-    s: Option<&Tensor>,
-    r: Option<&Tensor>,
-    _: &[IValue],
-) -> Result<Tensor> {
-    let x = need(s)?;
-    let (q, y0) = quotient_and_partner(ctx, x, need(r)?, "aten.special_bessel_y0.default")?;
-    let d = binary_call(ctx, "aten.sub.Tensor", &y0, &q)?;
-    let inf = super::scalar_tensor(ctx, f64::INFINITY, x)?;
-    let zero = call(ctx, "aten.eq.Scalar", vec![x.into(), IValue::Int(0)])?;
-    let w = call(
-        ctx,
-        "aten.where.self",
-        vec![(&zero).into(), (&inf).into(), (&d).into()],
-    )?;
-    mul(ctx, g, &w)
-}
-
-/// SpecialModifiedBesselK1Backward0: `grad * -(k0(self) + result / self)`.
-pub(crate) fn modified_bessel_k1(
-    ctx: &mut BackwardCtx<'_>,
-    g: &Tensor,
-    s: Option<&Tensor>,
-    r: Option<&Tensor>,
-    _: &[IValue],
-) -> Result<Tensor> {
-    let x = need(s)?;
-    let (q, k0) =
-        quotient_and_partner(ctx, x, need(r)?, "aten.special_modified_bessel_k0.default")?;
-    let sum = binary_call(ctx, "aten.add.Tensor", &k0, &q)?;
-    let n = unary_call(ctx, "aten.neg.default", &sum)?;
-    mul(ctx, g, &n)
-}
+formula!(
+    /// SpecialBesselY1Backward0: `grad * where(self == 0, inf, y0(self) -
+    /// result / self)`.
+    bessel_y1(|ctx, g, x, result| {
+        let (q, y0) = quotient_and_partner(ctx, x, result, "aten.special_bessel_y0.default")?;
+        let d = binary_call(ctx, "aten.sub.Tensor", &y0, &q)?;
+        let inf = super::scalar_tensor(ctx, f64::INFINITY, x)?;
+        let zero = call(ctx, "aten.eq.Scalar", vec![x.into(), IValue::Int(0)])?;
+        let w = call(
+            ctx,
+            "aten.where.self",
+            vec![(&zero).into(), (&inf).into(), (&d).into()],
+        )?;
+        mul(ctx, g, &w)
+    })
+);
+formula!(
+    /// SpecialModifiedBesselK1Backward0: `grad * -(k0(self) + result / self)`.
+    modified_bessel_k1(|ctx, g, x, result| {
+        let (q, k0) =
+            quotient_and_partner(ctx, x, result, "aten.special_modified_bessel_k0.default")?;
+        let sum = binary_call(ctx, "aten.add.Tensor", &k0, &q)?;
+        let n = unary_call(ctx, "aten.neg.default", &sum)?;
+        mul(ctx, g, &n)
+    })
+);
 
 /// SpecialZetaBackward0's `other` gradient: `self + 1.`, the zeta there,
 /// `-self`, then `grad * -self * zeta`.
