@@ -548,7 +548,12 @@ def test_every_node_pytorch_creates_has_a_node_event(captures, name):
         assert set(numbers) == set(range(len(numbers))) and len(numbers) < numbered
     else:
         dropped = recomputation_scopes(events)
-        allowance = failed_calls + unused_inputs + wrapped + nodeless + dropped
+        # A version-check error describing a saved view whose base was
+        # written through another view regenerates the view's history
+        # (AsStridedBackward0, a number); its node event comes only if the
+        # program uses the view again (CAPTURE.md §6.1).
+        regenerated = sum(1 for p in events_named(captures.reader(name), "graph_task_error") if "which is output 0 of AsStrided," in p[0])
+        allowance = failed_calls + unused_inputs + wrapped + nodeless + dropped + regenerated
         assert numbered - len(numbers) <= allowance, (numbered, numbers)
     assert sum(1 for p in nodes if p[1] == "AccumulateGrad") == accumulate_grads
 
