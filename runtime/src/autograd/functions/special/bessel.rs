@@ -20,9 +20,11 @@
 //! `special_airy_ai` and the polynomials have no derivative in PyTorch: no
 //! node is recorded for them.
 
-use super::{binary_call, call, mul, need, not_implemented, order_one_grad, unary_call};
+use super::{
+    binary_call, call, mul, need, not_implemented, order_one_grad, scalar_tensor, unary_call,
+};
 use crate::autograd::BackwardCtx;
-use crate::error::Result;
+use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::tensor::Tensor;
 
@@ -129,7 +131,7 @@ formula!(
     bessel_y1(|ctx, g, x, result| {
         let (q, y0) = quotient_and_partner(ctx, x, result, "aten.special_bessel_y0.default")?;
         let d = binary_call(ctx, "aten.sub.Tensor", &y0, &q)?;
-        let inf = super::scalar_tensor(ctx, f64::INFINITY, x)?;
+        let inf = scalar_tensor(ctx, f64::INFINITY, x)?;
         let zero = call(ctx, "aten.eq.Scalar", vec![x.into(), IValue::Int(0)])?;
         let w = call(
             ctx,
@@ -180,7 +182,7 @@ pub(crate) fn zeta_self_scalar(
         Some(IValue::Int(v)) => (IValue::Float(*v as f64 + 1.0), IValue::Int(-*v)),
         Some(IValue::Float(v)) => (IValue::Float(v + 1.0), IValue::Float(-v)),
         other => {
-            return Err(crate::error::RuntimeError::autograd(format!(
+            return Err(RuntimeError::autograd(format!(
                 "SpecialZetaBackward1: self is not a real number ({other:?})"
             )));
         }
