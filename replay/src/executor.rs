@@ -213,6 +213,7 @@ impl Default for ReplayOptions {
 /// `eye-out-shifted-diagonal`, `detach-flags-coalesced`,
 /// `cauchy-accepts-zero-sigma`, `logspace-unrounded-ends`, `igamma-is-complement`,
 /// `chebyshev-plain-recurrence`, `bessel-quotient-without-result`,
+/// `resize-restrides-same-shape`, `resize-grows-from-zeros`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -566,6 +567,10 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "bessel-quotient-without-result" => {
                 faults.bessel_quotient_without_result = true;
             }
+            None if spec == "resize-restrides-same-shape" => {
+                faults.resize_restrides_same_shape = true;
+            }
+            None if spec == "resize-grows-from-zeros" => faults.resize_grows_from_zeros = true,
             Some(("rename-node", arg)) => {
                 let (old, new) = arg
                     .split_once(':')

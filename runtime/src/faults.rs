@@ -879,6 +879,14 @@ pub struct Faults {
     /// by it (`result / x`): the same calls, the wrong quotient. Breaks
     /// every gradient through Y1 and K1.
     pub bessel_quotient_without_result: bool,
+    /// `resize_`/`resize_as_` to the tensor's own shape lays it out
+    /// contiguously, where PyTorch keeps its strides (a transposed tensor
+    /// stays transposed). Breaks the geometry of every such resize.
+    pub resize_restrides_same_shape: bool,
+    /// A `resize_` that grows the storage starts the new buffer from zeros,
+    /// where PyTorch keeps the elements the storage held. Breaks every
+    /// value read from the kept part of a grown tensor.
+    pub resize_grows_from_zeros: bool,
     /// `narrow_copy` copies the window that starts one row after `start`
     /// (when one fits), where PyTorch copies `start..start + length`. Breaks
     /// every `Tensor.narrow_copy` that does not end at the dimension's end:

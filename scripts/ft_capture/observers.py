@@ -15,10 +15,13 @@ import ftr
 from .errors import CaptureError, layout_refusal
 from .keys import _is_induced, entry_tls
 from .recorder import Recorder
-from .values import op_schema
+from .values import op_schema, zero_grown
 
 _AUTOCAST_CPU = torch._C.DispatchKey.AutocastCPU
 _ISNAN = torch.ops.aten.isnan.default
+# Operators that may grow their first argument's storage in place, leaving
+# the new bytes as the allocator found them (`zero_grown`).
+_RESIZES = frozenset({torch.ops.aten.resize_.default, torch.ops.aten.resize_as_.default})
 
 # Composites seen whole (under `inference_mode`) that conjugate inside
 # themselves: `hfft` runs `_fft_c2r` on `input.conj()`. A dispatch mode's
@@ -126,6 +129,10 @@ class CaptureMode(TorchDispatchMode):
         try:
             if func in _CONJUGATING_COMPOSITES:
                 out = _run_with_conjugation(func, args, kwargs)
+            elif func in _RESIZES:
+                held = args[0].untyped_storage().nbytes()
+                out = func(*args, **kwargs)
+                zero_grown(out, held)
             else:
                 out = func(*args, **kwargs)
         except Exception as error:

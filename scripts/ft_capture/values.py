@@ -229,6 +229,25 @@ def zero_uninitialised(out: Any) -> None:
         torch.ops.aten.zero_.default(raw)
 
 
+def zero_grown(t: Any, held: int) -> None:
+    """Zero-fills the bytes a `resize_`/`resize_as_` added to `t`'s storage
+    (it held `held` bytes before), before the program sees them: PyTorch
+    reallocates the storage keeping its old bytes and leaves the new ones
+    as the allocator found them, so a value recorded over them (the
+    resize's own result) would differ from capture to capture. Zeroed, they
+    equal the runtime's, whose resize lengthens a storage with zeros; as
+    for `zero_uninitialised`, no event is recorded and the version counter
+    does not move."""
+    if not isinstance(t, torch.Tensor) or t.layout != torch.strided or t.device.type != "cpu":
+        return
+    storage = t.untyped_storage()
+    grown = storage.nbytes() - held
+    if grown <= 0:
+        return
+    raw = torch.ops.aten.set_.source_Storage(torch.ops.aten.empty.memory_format([0], dtype=torch.uint8), storage)
+    torch.ops.aten.zero_.default(torch.ops.aten.narrow.default(raw, 0, held, grown))
+
+
 def covers_storage(t: torch.Tensor) -> bool:
     """Whether a tensor's elements are exactly its storage's, in order."""
     return t.storage_offset() == 0 and t.is_contiguous() and t.numel() * t.element_size() == t.untyped_storage().nbytes()

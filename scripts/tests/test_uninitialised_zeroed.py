@@ -73,3 +73,29 @@ def test_the_fill_moves_no_version_and_reaches_no_record(tmp_path):
     assert values == [[[0.0] * 3] * 4, [[0] * 3] * 4, [[0.0] * 3] * 2, [0.0] * 5]
     names = [p[0] for p in ops(ftr.TraceReader(str(path)))]
     assert "aten.zero_.default" not in names and "aten.set_.source_Storage" not in names
+
+
+def grow_by_resize(path) -> list:
+    """Grows two storages with `resize_`/`resize_as_` over a dirty block;
+    returns what the program then sees."""
+    with ft_capture.capture(str(path), zero_timestamps=True):
+        dirty = torch.full((64,), 7.0)
+        del dirty
+        a = torch.arange(3.0)
+        a.resize_(2, 4)
+        b = torch.tensor([True, False]).resize_as_(torch.empty(3, 2))
+        seen = [a.tolist(), b.tolist(), a._version, b._version]
+    return seen
+
+
+def test_bytes_a_resize_adds_are_zeroed_and_the_kept_ones_are_not(tmp_path):
+    # PyTorch keeps the storage's old elements and leaves the new ones as the
+    # allocator found them (`zero_grown`); the runtime's resize gives zeros.
+    seen = grow_by_resize(tmp_path / "a.ftr")
+    assert seen == [[[0.0, 1.0, 2.0, 0.0], [0.0, 0.0, 0.0, 0.0]], [[True, False], [False, False], [False, False]], 1, 1]
+    reader = ftr.TraceReader(str(tmp_path / "a.ftr"))
+    names = [p[0] for p in ops(reader)]
+    assert names.count("aten.resize_.default") == 1 and names.count("aten.resize_as_.default") == 1
+    assert "aten.zero_.default" not in names and "aten.narrow.default" not in names
+    grow_by_resize(tmp_path / "b.ftr")
+    assert (tmp_path / "a.ftr").read_bytes() == (tmp_path / "b.ftr").read_bytes()

@@ -91,6 +91,7 @@ mod integer_sketches;
 mod irnn_identity_saliency;
 mod jacobian_vectorized;
 mod learnable_fake_quant;
+mod legacy_resize_buffers;
 mod linalg;
 mod lista_sparse_coding;
 mod llama_inference_gqa;

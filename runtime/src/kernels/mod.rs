@@ -37,6 +37,7 @@ mod reduce;
 mod reduced_axpy;
 mod reduced_gemm;
 mod reduction;
+pub(crate) mod resize;
 mod rnn;
 mod scatter_views;
 mod set;
@@ -199,6 +200,7 @@ pub(crate) fn lookup_real(op: &str) -> Option<Kernel> {
         .or_else(|| foreach::lookup(op))
         .or_else(|| decomp::lookup(op))
         .or_else(|| set::lookup(op))
+        .or_else(|| resize::lookup(op))
         .or_else(|| utility::lookup(op))
         .or_else(|| image::lookup(op))
         .or_else(|| detection::lookup(op))

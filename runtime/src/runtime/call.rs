@@ -387,7 +387,9 @@ impl Runtime {
                 // torch 2.15: an in-place op on one outside inference_mode
                 // runs its kernel, then PyTorch raises above the dispatch
                 // mode, which saw it return; the runtime does not raise).
-                if !this.is_inference() {
+                if !this.is_inference()
+                    && !crate::kernels::resize::keeps_version(op, this, &outputs)
+                {
                     this.0.version.bump();
                 }
             } else if entry.schema.is_view()

@@ -367,6 +367,16 @@ impl StorageData {
         }
     }
 
+    /// Lengthens the buffer to `len` elements (scalars of a complex
+    /// storage) with zeros after the ones it holds; never shortens it.
+    pub(crate) fn lengthen(&mut self, len: usize) {
+        with_vec!(self, v => {
+            if v.len() < len {
+                v.resize(len, Default::default());
+            }
+        })
+    }
+
     /// `values` cast to `dtype` (C++ `static_cast` from double); for a
     /// complex dtype, `values` are the interleaved parts.
     pub(crate) fn from_f64(dtype: DType, values: &[f64]) -> StorageData {

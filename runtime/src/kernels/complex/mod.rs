@@ -96,6 +96,9 @@ const COMPLEX_READY: &[&str] = &[
     "aten.zeros_like.default",
     "aten.ones_like.default",
     "aten.zero_.default",
+    // geometry and storage only (the storage counts real scalars)
+    "aten.resize_.default",
+    "aten.resize_as_.default",
     "aten.randn.default",
     "aten.randn.generator",
     "aten.rand.default",
