@@ -214,6 +214,7 @@ impl Default for ReplayOptions {
 /// `cauchy-accepts-zero-sigma`, `logspace-unrounded-ends`, `igamma-is-complement`,
 /// `chebyshev-plain-recurrence`, `bessel-quotient-without-result`,
 /// `resize-restrides-same-shape`, `resize-grows-from-zeros`,
+/// `dot-through-conj-fallback`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -571,6 +572,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.resize_restrides_same_shape = true;
             }
             None if spec == "resize-grows-from-zeros" => faults.resize_grows_from_zeros = true,
+            None if spec == "dot-through-conj-fallback" => {
+                faults.dot_through_conj_fallback = true;
+            }
             Some(("rename-node", arg)) => {
                 let (old, new) = arg
                     .split_once(':')

@@ -883,6 +883,11 @@ pub struct Faults {
     /// contiguously, where PyTorch keeps its strides (a transposed tensor
     /// stays transposed). Breaks the geometry of every such resize.
     pub resize_restrides_same_shape: bool,
+    /// `dot`/`vdot` go through the Conjugate fallback (a `clone` of each
+    /// conjugate-bit operand first), where PyTorch lets them take the
+    /// conjugate views. Breaks the dispatch of every inner product of a
+    /// `.conj()` view.
+    pub dot_through_conj_fallback: bool,
     /// A `resize_` that grows the storage starts the new buffer from zeros,
     /// where PyTorch keeps the elements the storage held. Breaks every
     /// value read from the kept part of a grown tensor.

@@ -5,7 +5,12 @@ VdotBackward0 computes `grad * self` for the second operand, then
 fallback materializes), `torch.dot` (DotBackward0: `grad * other.conj()`),
 `vdot(v, v)` (a squared norm: both gradients summed into one input) and
 `dot` of a complex vector with itself; then the same objective in
-complex128 with SGD, and an eval of the products under no_grad."""
+complex128 with SGD, and an eval of the products under no_grad. Last,
+operands with the conjugate bit (`.conj()` views): `dot`/`vdot` take them
+without the fallback's `clone`, and `dot(x̄, ȳ)` and `vdot(x, ȳ)` return
+the conjugate of a plain product as a view (their results' conjugate bit
+set, resolved by the `clone` before `abs`); gradients through all four
+pairings."""
 
 import torch
 
@@ -38,3 +43,18 @@ for dtype, make_opt in (
         opt.step()
     with torch.no_grad():
         print(loss.item(), torch.vdot(x, w), torch.dot(w, x))
+
+a = torch.randn(5, dtype=torch.complex64, requires_grad=True)
+b = torch.randn(5, dtype=torch.complex64, requires_grad=True)
+pairs = [
+    torch.dot(a.conj(), b.conj()),
+    torch.dot(a.conj(), b),
+    torch.dot(a, b.conj()),
+    torch.vdot(a.conj(), b.conj()),
+    torch.vdot(a.conj(), b),
+    torch.vdot(a, b.conj()),
+]
+print([p.is_conj() for p in pairs])
+total = sum((p * (k + 1)).abs() for k, p in enumerate(pairs))
+total.backward()
+print(total.item(), a.grad, b.grad)

@@ -12,7 +12,7 @@
 //!
 //! Operators the fallback lets through: views (`view`, `expand`,
 //! `select`, `_conj`, ...), `clone`, `copy_`, `_to_copy`, `detach`, the
-//! `*_like` factories, `_conj_physical`, `mm` and `bmm`. The clones of the last top-level
+//! `*_like` factories, `_conj_physical`, `mm`, `bmm`, `dot` and `vdot`. The clones of the last top-level
 //! call are handed to the replayer with the in-place original selves
 //! ([`super::Runtime::take_original_selves`]).
 
@@ -35,6 +35,11 @@ const CONJ_AWARE: &[&str] = &[
     // `clone`)
     "aten.mm.default",
     "aten.bmm.default",
+    // `dot`/`vdot` reroute a conjugate operand (observed in torch 2.15:
+    // `dot(a.conj(), b.conj())` dispatches no `clone`, its result has the
+    // conjugate bit; `kernels/complex/linalg.rs`)
+    "aten.dot.default",
+    "aten.vdot.default",
 ];
 
 impl Runtime {
@@ -50,7 +55,10 @@ impl Runtime {
         let has_conj = args.iter().enumerate().any(|(i, v)| {
             matches!(v, IValue::Tensor(t) if t.is_conj()) && !(i == 0 && entry.schema.is_inplace())
         });
-        if !has_conj || entry.schema.is_view() || CONJ_AWARE.contains(&op) {
+        let aware = CONJ_AWARE.contains(&op)
+            && !(self.faults.dot_through_conj_fallback
+                && matches!(op, "aten.dot.default" | "aten.vdot.default"));
+        if !has_conj || entry.schema.is_view() || aware {
             return Ok(None);
         }
         let grad_enabled = std::mem::replace(&mut self.grad_enabled, false);

@@ -142,17 +142,36 @@ pub(crate) fn bmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
 
 /// `dot(self, tensor)` / `vdot(self, other)` (`conj_first`: `self`
 /// conjugated) of complex vectors, summed as [`cgemm`] sums.
-fn complex_dot(ctx: &mut KernelCtx<'_>, a: Args<'_>, conj_first: bool) -> Result<Vec<IValue>> {
+fn complex_dot(ctx: &mut KernelCtx<'_>, a: Args<'_>, vdot: bool) -> Result<Vec<IValue>> {
     let (x, y) = (a.tensor(0)?, a.tensor(1)?);
     crate::kernels::linalg::check_dot_operands(ctx, x, y)?;
     let k = x.numel();
+    // Conjugate-bit operands reach the kernel (PyTorch lets `dot`/`vdot`
+    // through its Conjugate fallback): it computes on the unconjugated
+    // storages and conjugates the result as a view when that is what the
+    // logical product is, `dot(x̄, ȳ) = conj(dot(x, y))` and
+    // `vdot(x, ȳ) = conj(dot(x, y))` (observed in torch 2.15: the result has
+    // its conjugate bit set); every other pairing is a plain `dot`/`vdot`.
+    // The logical operands give the same bits (a conjugate is exact).
+    let conj_result = y.is_conj() && (x.is_conj() != vdot);
+    let conj_first = vdot && !ctx.faults.complex_vdot_no_conj;
     let out = ctx.output(&[], &[], x.dtype(), || {
         let mut px = x.read_f64(ctx.op)?;
         if conj_first {
             px.iter_mut().skip(1).step_by(2).for_each(|v| *v = -*v);
         }
-        Ok(cgemm(&px, &y.read_f64(ctx.op)?, 1, k, 1))
+        let mut product = cgemm(&px, &y.read_f64(ctx.op)?, 1, k, 1);
+        if conj_result {
+            product.iter_mut().skip(1).step_by(2).for_each(|v| *v = -*v);
+        }
+        Ok(product)
     })?;
+    if conj_result {
+        return Ok(vec![
+            out.reinterpreted(out.dtype(), true, Vec::new(), Vec::new(), 0)
+                .into(),
+        ]);
+    }
     Ok(vec![out.into()])
 }
 
@@ -169,7 +188,7 @@ pub(crate) fn vdot(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
     if !any_complex(&a) {
         return real_kernel(ctx, a);
     }
-    complex_dot(ctx, a, !ctx.faults.complex_vdot_no_conj)
+    complex_dot(ctx, a, true)
 }
 
 #[cfg(test)]
