@@ -15,10 +15,7 @@ wraps them and marks the tensor; a check then reads the marked tensors only:
 * `.grad` assigned (`p.grad = None` of `zero_grad`, `p.grad = g`);
 * `detach_()` as a method and `torch.detach_`;
 * `torch.utils.swap_tensors` (`Module._apply` under
-  `torch.__future__.set_swap_module_params_on_conversion`) of tensors the
-  capture has not seen; of one it has seen, PyTorch refuses the swap (the
-  capture holds a weak reference to it) and the capture refuses the
-  program (exit 4).
+  `torch.__future__.set_swap_module_params_on_conversion`).
 
 A check also reads the tensors the operator it precedes takes and those the
 operators since the last check returned (a factory's `requires_grad=True`
@@ -39,8 +36,6 @@ import os
 from typing import Any, Callable
 
 import torch
-
-from .errors import CaptureError
 
 
 class StateMarks:
@@ -113,33 +108,12 @@ def _marking_call(marks: StateMarks, original: Callable, which: Callable[..., tu
     return call
 
 
-def _swapping_call(marks: StateMarks, original: Callable) -> Callable:
-    """`torch.utils.swap_tensors`, marking both tensors. PyTorch refuses to
-    swap a tensor something holds a weak reference to, and the capture
-    holds one to every tensor it has seen: that failure is the capture's,
-    not the program's, so it is a refusal naming it (exit 4)."""
-
-    @functools.wraps(original)
-    def call(t1, t2):
-        try:
-            result = original(t1, t2)
-        except RuntimeError as e:
-            if "weakref" not in str(e):
-                raise
-            raise CaptureError(
-                "unsupported: torch.utils.swap_tensors exchanges two tensors' identities, which a trace cannot "
-                "hold (Module.to and the other conversions swap parameters under "
-                "torch.__future__.set_swap_module_params_on_conversion(True): capture with it off)"
-            ) from e
-        marks.mark(t1)
-        marks.mark(t2)
-        return result
-
-    return call
-
-
 def _first(*args: Any) -> tuple:
     return args[:1]
+
+
+def _first_two(*args: Any) -> tuple:
+    return args[:2]
 
 
 def install(patches: Any, marks: StateMarks) -> None:
@@ -151,4 +125,4 @@ def install(patches: Any, marks: StateMarks) -> None:
     patches._set(torch.Tensor, "requires_grad_", _marking_call(marks, torch.Tensor.requires_grad_, _first))
     patches._set(torch.Tensor, "detach_", _marking_call(marks, torch.Tensor.detach_, _first))
     patches._set(torch, "detach_", _marking_call(marks, torch.detach_, _first))
-    patches._set(torch.utils, "swap_tensors", _swapping_call(marks, torch.utils.swap_tensors))
+    patches._set(torch.utils, "swap_tensors", _marking_call(marks, torch.utils.swap_tensors, _first_two))

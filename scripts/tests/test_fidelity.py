@@ -344,13 +344,3 @@ def test_a_distributed_collective_is_refused_with_what_to_do_instead(tmp_path):
     line = run.stderr.strip().splitlines()[-1]
     assert line.startswith("capture_torch.py: error: unsupported: c10d.allreduce_.default: argument "), line
     assert "is a ScriptObject, which a trace cannot hold (torch.distributed collectives are not recorded: " in line, line
-
-
-def test_swapping_tensors_the_capture_tracks_is_refused_not_blamed_on_the_program(tmp_path):
-    # Without the capture the program runs; with it, PyTorch refuses the
-    # swap because the capture holds weak references to the parameters.
-    run, _ = capture_cli(tmp_path, "swap_module_params")
-    assert run.returncode == 4, run.stderr
-    line = run.stderr.strip().splitlines()[-1]
-    assert line.startswith("capture_torch.py: error: unsupported: torch.utils.swap_tensors exchanges"), line
-    assert "set_swap_module_params_on_conversion(True): capture with it off" in line, line
