@@ -537,6 +537,7 @@ impl Scope<'_> {
                     })?;
                     rt.introduce_alias_at_version(
                         &base,
+                        &t.dtype,
                         &t.shape,
                         &t.stride,
                         t.offset,

@@ -910,6 +910,7 @@ impl Replayer<'_> {
                     })?;
                     self.runtime.introduce_alias_at_version(
                         &base,
+                        &t.dtype,
                         &t.shape,
                         &t.stride,
                         t.offset,

@@ -270,6 +270,16 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
             self.digests.exposed(sid)
 
     def _introduce(self, t: torch.Tensor) -> TensorInfo:
+        if t.layout == torch.strided and (t.is_conj() or t.is_neg()):
+            # A tensor reference has no conjugate or negative bit: a replayer
+            # would build the view without it and compute with the
+            # unconjugated elements (FORMAT.md §3.1).
+            bit = "conjugate" if t.is_conj() else "negative"
+            raise self.fail(
+                f"unsupported: a {bit}-bit view that no recorded operator made (`nn.Parameter(z.conj())`, "
+                f"a {t.dtype} tensor of shape {list(t.shape)}): a trace's tensor reference cannot hold the "
+                "bit; materialize it first (`z.conj().resolve_conj()` or `z.conj_physical()`)"
+            )
         sid, new_storage = self.storages.lookup(t)
         if t in self._rebuilt:
             self._check_rebuilt(t, sid, new_storage)

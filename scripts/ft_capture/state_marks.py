@@ -15,7 +15,11 @@ wraps them and marks the tensor; a check then reads the marked tensors only:
 * `.grad` assigned (`p.grad = None` of `zero_grad`, `p.grad = g`);
 * `detach_()` as a method and `torch.detach_`;
 * `torch.utils.swap_tensors` (`Module._apply` under
-  `torch.__future__.set_swap_module_params_on_conversion`).
+  `torch.__future__.set_swap_module_params_on_conversion`). PyTorch refuses
+  to swap a tensor that has weak references, and the capture holds one to
+  every tensor it recorded (to write its `release`): such a swap would make
+  the program fail only under the capture, so it is refused by name
+  instead (exit 4).
 
 A check also reads the tensors the operator it precedes takes and those the
 operators since the last check returned (a factory's `requires_grad=True`
@@ -33,9 +37,12 @@ from __future__ import annotations
 
 import functools
 import os
+import weakref
 from typing import Any, Callable
 
 import torch
+
+from .errors import CaptureError
 
 
 class StateMarks:
@@ -108,12 +115,35 @@ def _marking_call(marks: StateMarks, original: Callable, which: Callable[..., tu
     return call
 
 
+SWAP_REFUSAL = (
+    "unsupported: torch.utils.swap_tensors of a tensor the capture has recorded: the capture "
+    "holds a weak reference to every recorded tensor, which swap_tensors refuses "
+    "(torch.__future__.set_swap_module_params_on_conversion(True) makes Module.to/double/half "
+    "swap parameters): convert modules with the default `param.data` assignment"
+)
+
+
+def _swapping_call(marks: StateMarks, original: Callable) -> Callable:
+    """`torch.utils.swap_tensors` marking both tensors, refused by name when
+    PyTorch rejects it for the weak references the capture holds."""
+
+    @functools.wraps(original)
+    def call(t1, t2, *args, **kwargs):
+        try:
+            result = original(t1, t2, *args, **kwargs)
+        except RuntimeError as e:
+            if "weakref" in str(e) and any(weakref.getweakrefcount(t) for t in (t1, t2)):
+                raise CaptureError(SWAP_REFUSAL) from e
+            raise
+        marks.mark(t1)
+        marks.mark(t2)
+        return result
+
+    return call
+
+
 def _first(*args: Any) -> tuple:
     return args[:1]
-
-
-def _first_two(*args: Any) -> tuple:
-    return args[:2]
 
 
 def install(patches: Any, marks: StateMarks) -> None:
@@ -125,4 +155,4 @@ def install(patches: Any, marks: StateMarks) -> None:
     patches._set(torch.Tensor, "requires_grad_", _marking_call(marks, torch.Tensor.requires_grad_, _first))
     patches._set(torch.Tensor, "detach_", _marking_call(marks, torch.Tensor.detach_, _first))
     patches._set(torch, "detach_", _marking_call(marks, torch.detach_, _first))
-    patches._set(torch.utils, "swap_tensors", _marking_call(marks, torch.utils.swap_tensors, _first_two))
+    patches._set(torch.utils, "swap_tensors", _swapping_call(marks, torch.utils.swap_tensors))

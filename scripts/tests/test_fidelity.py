@@ -167,6 +167,24 @@ def test_a_value_the_trace_cannot_hold_names_the_op_and_the_argument(captures):
     )
 
 
+def test_a_conjugate_view_introduced_without_an_operator_is_refused_by_name(captures):
+    """`nn.Parameter(z.conj())` introduces a tensor with the conjugate bit,
+    which a tensor reference cannot hold: replayed, it would compute with
+    the unconjugated elements, so the capture refuses it (exit 4)."""
+    result, _ = captures.get("conj_parameter")
+    assert result.status == ft_capture.EXIT_INCONSISTENT, result.message
+    assert result.message.startswith("unsupported: a conjugate-bit view that no recorded operator made")
+
+
+def test_swapping_a_recorded_tensor_is_refused_by_name(captures):
+    """`swap_tensors` refuses tensors with weak references, and the capture
+    holds one to every tensor it recorded: the conversion that works without
+    the capture is refused (exit 4), not turned into a program error."""
+    result, _ = captures.get("swap_module_params")
+    assert result.status == ft_capture.EXIT_INCONSISTENT, result.message
+    assert result.message.startswith("unsupported: torch.utils.swap_tensors of a tensor the capture has recorded")
+
+
 def test_tensors_read_by_torch_load_are_introduced_with_their_values(captures):
     reader = captures.reader("torch_load")
     assert not [p for p in ops(reader) if p[0].startswith("aten.set_")]

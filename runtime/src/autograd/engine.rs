@@ -134,7 +134,7 @@ pub(crate) fn execute(
     outputs: &[Edge],
     accumulate_grad: bool,
 ) -> Result<Vec<Option<Tensor>>> {
-    validate_outputs(rt, &roots, &mut grads)?;
+    validate_outputs(rt, &roots, &mut grads, None)?;
 
     let (root, root_inputs) = if roots.len() == 1 {
         let edge = &roots[0];
@@ -289,7 +289,7 @@ fn evaluate_function(rt: &mut Runtime, task: &mut GraphTask, node_task: NodeTask
             outputs.len()
         )));
     }
-    validate_outputs(rt, &node.next_edges, &mut outputs)?;
+    validate_outputs(rt, &node.next_edges, &mut outputs, Some(node.name()))?;
     if let Some(inputs) = post_hook_inputs {
         outputs = rt.call_node_post_hooks(&node, outputs, &inputs)?;
     }
@@ -391,8 +391,21 @@ fn accumulate_input(
 
 /// PyTorch's `validate_outputs`: every gradient must have the shape of the
 /// input it flows into, or broadcast to it, in which case it is reduced
-/// with `sum_to`.
-fn validate_outputs(rt: &mut Runtime, edges: &[Edge], grads: &mut [Option<Tensor>]) -> Result<()> {
+/// with `sum_to`. A node's gradients (`function` names it) are refused as
+/// `Function NAME returned an invalid gradient ...`; the roots' gradients
+/// without the prefix.
+fn validate_outputs(
+    rt: &mut Runtime,
+    edges: &[Edge],
+    grads: &mut [Option<Tensor>],
+    function: Option<&str>,
+) -> Result<()> {
+    let refuse = |message: String| {
+        RuntimeError::autograd(match function {
+            Some(name) => format!("Function {name} returned an {message}"),
+            None => message,
+        })
+    };
     for (i, (edge, grad)) in edges.iter().zip(grads.iter_mut()).enumerate() {
         let (Some(next), Some(g)) = (&edge.function, grad.clone()) else {
             continue;
@@ -401,7 +414,7 @@ fn validate_outputs(rt: &mut Runtime, edges: &[Edge], grads: &mut [Option<Tensor
             continue;
         };
         if g.device() != meta.device {
-            return Err(RuntimeError::autograd(format!(
+            return Err(refuse(format!(
                 "invalid gradient at index {i} - expected {} on {} but got {} on {}",
                 meta.dtype,
                 meta.device,
@@ -412,7 +425,7 @@ fn validate_outputs(rt: &mut Runtime, edges: &[Edge], grads: &mut [Option<Tensor
         if g.shape() != meta.shape.as_slice() {
             let expandable = broadcast_shapes(&meta.shape, g.shape()).as_deref() == Some(g.shape());
             if !expandable {
-                return Err(RuntimeError::autograd(format!(
+                return Err(refuse(format!(
                     "invalid gradient at index {i} - got {:?} but expected shape compatible with {:?}",
                     g.shape(),
                     meta.shape

@@ -714,50 +714,103 @@ impl Runtime {
         offset: i64,
         requires_grad: bool,
     ) -> Result<Tensor> {
+        self.introduce_alias_as(
+            existing,
+            existing.dtype(),
+            shape,
+            stride,
+            offset,
+            requires_grad,
+        )
+    }
+
+    /// [`Runtime::introduce_alias`] as `dtype`, with the geometry in
+    /// elements of `dtype`. Besides `existing`'s own dtype, a complex
+    /// storage may be aliased as its real parts and a real one as complex
+    /// pairs (`nn.Parameter(torch.view_as_real(c))` records the parameter
+    /// as a float alias of the complex tensor's storage); other dtypes
+    /// would reinterpret bit patterns and are refused.
+    pub fn introduce_alias_as(
+        &mut self,
+        existing: &Tensor,
+        dtype: DType,
+        shape: &[i64],
+        stride: &[i64],
+        offset: i64,
+        requires_grad: bool,
+    ) -> Result<Tensor> {
         const OP: &str = "introduce_alias";
+        let from = existing.dtype();
+        if dtype != from && dtype.to_real() != from.to_real() {
+            return Err(RuntimeError::unsupported(
+                OP,
+                format!(
+                    "an alias as {} of a {} storage (only a complex storage's real parts or a \
+                     real storage's complex pairs)",
+                    dtype.name(),
+                    from.name()
+                ),
+            ));
+        }
         let span = storage_span(shape, stride, offset)
             .filter(|_| stride.len() == shape.len())
             .ok_or_else(|| {
                 RuntimeError::shape(OP, format!("invalid geometry {shape:?} {stride:?}"))
             })?;
-        if span > existing.0.storage.len() {
+        // A complex storage holds its elements as parts, two per element:
+        // a real alias of one counts parts, a complex alias of a real one
+        // needs two parts per element.
+        let needed = if dtype.is_complex() && !from.is_complex() {
+            span * 2
+        } else {
+            span
+        };
+        if needed > existing.0.storage.len() {
             return Err(RuntimeError::shape(
                 OP,
                 format!(
-                    "geometry needs {span} elements, the storage has {}",
+                    "geometry needs {needed} elements, the storage has {}",
                     existing.0.storage.len()
                 ),
             ));
         }
-        if requires_grad && !(existing.dtype().is_floating() || existing.dtype().is_complex()) {
+        if requires_grad && !(dtype.is_floating() || dtype.is_complex()) {
             return Err(RuntimeError::autograd(
                 "only Tensors of floating point dtype can require gradients",
             ));
         }
-        let t = existing.alias_with(shape.to_vec(), stride.to_vec(), offset);
+        let t = if dtype == from {
+            existing.alias_with(shape.to_vec(), stride.to_vec(), offset)
+        } else {
+            existing.reinterpreted(dtype, false, shape.to_vec(), stride.to_vec(), offset)
+        };
         t.0.autograd.lock().requires_grad = requires_grad;
         Ok(t)
     }
 
-    /// [`Runtime::introduce_alias`] for a trace's alias introduction, which
-    /// records the version PyTorch's tensor had. A tensor made over a
-    /// storage through a path that gave it a counter of its own —
-    /// `nn.Parameter(w.data)` (the old `weight_norm`'s `weight_v`), a
-    /// `detach()` of a `.data` read — starts at that counter's version,
-    /// not at the storage's other tensors': when `existing`'s counter
-    /// stands elsewhere the alias cannot share it and gets its own at
-    /// `version`. When they agree, sharing is kept (the common
-    /// `nn.Parameter(t)` of a live tensor).
+    /// [`Runtime::introduce_alias_as`] for a trace's alias introduction,
+    /// which records the dtype and the version PyTorch's tensor had. A
+    /// tensor made over a storage through a path that gave it a counter of
+    /// its own — `nn.Parameter(w.data)` (the old `weight_norm`'s
+    /// `weight_v`), a `detach()` of a `.data` read — starts at that
+    /// counter's version, not at the storage's other tensors': when
+    /// `existing`'s counter stands elsewhere the alias cannot share it and
+    /// gets its own at `version`. When they agree, sharing is kept (the
+    /// common `nn.Parameter(t)` of a live tensor).
+    #[allow(clippy::too_many_arguments)]
     pub fn introduce_alias_at_version(
         &mut self,
         existing: &Tensor,
+        dtype: &str,
         shape: &[i64],
         stride: &[i64],
         offset: i64,
         requires_grad: bool,
         version: u64,
     ) -> Result<Tensor> {
-        let alias = self.introduce_alias(existing, shape, stride, offset, requires_grad)?;
+        let dtype = DType::from_name(dtype)?;
+        let alias =
+            self.introduce_alias_as(existing, dtype, shape, stride, offset, requires_grad)?;
         if alias.0.version.get() == version || alias.0.conj {
             return Ok(alias);
         }
@@ -935,6 +988,40 @@ mod tests {
     }
 
     #[test]
+    fn an_alias_may_view_a_complex_storage_as_its_real_parts() {
+        let mut rt = Runtime::new();
+        let parts: Vec<u8> = [1.0f32, 2.0, 3.0, 4.0]
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
+        let c = rt
+            .introduce_tensor("complex64", &[2], &[1], 0, &parts, false)
+            .expect("complex");
+        // nn.Parameter(torch.view_as_real(c)): a float32 alias of c's storage.
+        let real = rt
+            .introduce_alias_at_version(&c, "float32", &[2, 2], &[2, 1], 0, true, 0)
+            .expect("real parts");
+        assert_eq!(real.dtype(), DType::Float32);
+        assert_eq!(real.to_f64_vec().expect("values"), vec![1.0, 2.0, 3.0, 4.0]);
+        assert!(real.requires_grad());
+        // The parts' geometry must fit the storage's parts.
+        let too_long = rt.introduce_alias_at_version(&c, "float32", &[3, 2], &[2, 1], 0, true, 0);
+        assert!(too_long.is_err());
+        // And back: complex pairs over a real storage.
+        let back = rt
+            .introduce_alias_at_version(&real, "complex64", &[2], &[1], 0, false, 0)
+            .expect("complex pairs");
+        assert_eq!(back.dtype(), DType::Complex64);
+        let too_long = rt.introduce_alias_at_version(&real, "complex64", &[3], &[1], 0, false, 0);
+        assert!(too_long.is_err());
+        // Reinterpreting bit patterns as another dtype is not an alias.
+        let err = rt
+            .introduce_alias_at_version(&real, "int32", &[2, 2], &[2, 1], 0, false, 0)
+            .expect_err("bit reinterpretation");
+        assert!(err.is_capability_gap());
+    }
+
+    #[test]
     fn an_alias_at_another_version_gets_a_counter_of_its_own() {
         let mut rt = Runtime::new();
         let base = rt
@@ -943,14 +1030,14 @@ mod tests {
         base.0.version.bump();
         // nn.Parameter(w.data): the .data read's counter stood at 0.
         let own = rt
-            .introduce_alias_at_version(&base, &[2], &[1], 0, true, 0)
+            .introduce_alias_at_version(&base, "float32", &[2], &[1], 0, true, 0)
             .expect("own");
         assert_eq!((own.version(), base.version()), (0, 1));
         base.0.version.bump();
         assert_eq!(own.version(), 0);
         // nn.Parameter(t) of the live tensor: the same counter.
         let shared = rt
-            .introduce_alias_at_version(&base, &[2], &[1], 0, true, 2)
+            .introduce_alias_at_version(&base, "float32", &[2], &[1], 0, true, 2)
             .expect("shared");
         base.0.version.bump();
         assert_eq!(shared.version(), 3);
