@@ -571,7 +571,7 @@ pub(crate) fn addbmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
 }
 
 /// `(n, k)` of `mat @ vec`, with PyTorch's messages.
-fn mv_geometry(
+pub(crate) fn mv_geometry(
     op: &str,
     mat: &Tensor,
     vec: &Tensor,
@@ -639,7 +639,7 @@ pub(crate) fn mv(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
 }
 
 /// PyTorch's addmv dtype check (also used by `mv`, which calls addmv).
-fn addmv_dtype(op: &str, ts: &[&Tensor; 3]) -> Result<DType> {
+pub(crate) fn addmv_dtype(op: &str, ts: &[&Tensor; 3]) -> Result<DType> {
     let [input, mat, vec] = ts;
     if input.dtype() != mat.dtype() || mat.dtype() != vec.dtype() {
         return Err(RuntimeError::TypeCast {

@@ -59,6 +59,8 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.prod.default" => arith::prod,
         "aten.mm.default" => linalg::mm,
         "aten.bmm.default" => linalg::bmm,
+        "aten.mv.default" => linalg::mv,
+        "aten.addmv.default" => linalg::addmv,
         "aten.dot.default" => linalg::dot,
         "aten.vdot.default" => linalg::vdot,
         "aten.sum.dim_IntList" => copy::sum_dim,
