@@ -115,6 +115,19 @@ pub(super) fn collect_runs(
             _ => None,
         })
         .collect();
+    // A tensor the program held before the run (a `grad_outputs` tensor
+    // handed to the node as it is: `torch.autograd.gradcheck`'s one-hot
+    // gradients) stays the program's: its release is the program's own.
+    let mut held: HashMap<u64, u64> = HashMap::new();
+    for e in events {
+        if let EventBody::Dispatch(DispatchEvent::Op(op)) = &e.body
+            && op.context == Context::TopLevel
+        {
+            for t in e.body.tensor_refs() {
+                held.entry(t.id).or_insert(e.seq);
+            }
+        }
+    }
     for (node, start, end) in run_ranges(events) {
         let (grads, results, raised) = match &events[end].body {
             EventBody::Autograd(AutogradEvent::NodeResult(r)) => {
@@ -130,9 +143,11 @@ pub(super) fn collect_runs(
         let inner = program_events(node, &events[start..end]);
         let end_seq = events[end].seq;
         let later = |s: Option<&u64>| s.is_some_and(|&s| s > end_seq);
+        let start_seq = events[start].seq;
+        let program_held = |id: &u64| held.get(id).is_some_and(|&s| s < start_seq);
         let (keep, release) = bound_ids(&grads, &inner)
             .into_iter()
-            .filter(|id| later(last_use.get(id)) || later(released.get(id)))
+            .filter(|id| later(last_use.get(id)) || (later(released.get(id)) && !program_held(id)))
             .partition(|id| later(last_use.get(id)));
         out.entry(node).or_default().push_back(FunctionRun {
             grads,
