@@ -29,9 +29,10 @@ pub struct FunctionRun {
     /// Tensor ids bound during the run that an event after it names.
     pub keep: HashSet<u64>,
     /// Tensor ids bound during the run that no event after it names but
-    /// the program releases later: the runtime's tensors are released when
-    /// the run ends (written at the next state flush, where the capture
-    /// saw them gone), not held — the engine may steal them.
+    /// the program releases later: the runtime's tensors are dropped when
+    /// the run ends (released at the first state flush after they die,
+    /// where the capture saw them gone), not held — the engine may steal
+    /// them.
     pub release: HashSet<u64>,
     /// The exception the program's backward raised (`"Type: message"`, the
     /// backward's `graph_task_error`; no `node_result`): re-raised after
@@ -260,9 +261,13 @@ pub(super) fn replay_run(
         .iter()
         .map(|r| r.as_ref().map(|r| scope.lookup(r.id)).transpose())
         .collect::<ft_runtime::Result<Vec<_>>>()?;
+    // Released at the first state flush after the runtime, too, lets go
+    // of them: a gradient the node returned lives on in the engine until
+    // the node that receives it ran (a non-reentrant checkpoint's
+    // recomputation hook may come first), as the capture saw it die.
     for id in &run.release {
         if let Some(t) = scope.locals.tensors.get(id) {
-            rt.release(t.clone());
+            rt.drop_tensor(t.clone());
         }
     }
     scope.keep(&run.keep);
