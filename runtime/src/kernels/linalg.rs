@@ -84,7 +84,12 @@ pub(crate) fn same_dtype(op: &str, ts: &[&Tensor]) -> Result<crate::tensor::dtyp
 }
 
 /// The shape of `m1 @ m2`, checking both are compatible matrices.
-fn product_shape(op: &str, m1: &Tensor, m2: &Tensor, names: (&str, &str)) -> Result<Vec<i64>> {
+pub(crate) fn product_shape(
+    op: &str,
+    m1: &Tensor,
+    m2: &Tensor,
+    names: (&str, &str),
+) -> Result<Vec<i64>> {
     let (n, k) = matrix_dims(op, m1, names.0)?;
     let (k2, m) = matrix_dims(op, m2, names.1)?;
     if k != k2 {

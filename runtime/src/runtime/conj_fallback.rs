@@ -12,7 +12,7 @@
 //!
 //! Operators the fallback lets through: views (`view`, `expand`,
 //! `select`, `_conj`, ...), `clone`, `copy_`, `_to_copy`, `detach`, the
-//! `*_like` factories, `_conj_physical`, `mm` and `bmm`. The clones of the last top-level
+//! `*_like` factories, `_conj_physical`, `mm`, `bmm` and `addmm`. The clones of the last top-level
 //! call are handed to the replayer with the in-place original selves
 //! ([`super::Runtime::take_original_selves`]).
 
@@ -35,6 +35,8 @@ const CONJ_AWARE: &[&str] = &[
     // `clone`)
     "aten.mm.default",
     "aten.bmm.default",
+    // (observed in torch 2.15: `addmm(c, m.conj(), n)` dispatches no `clone`)
+    "aten.addmm.default",
 ];
 
 impl Runtime {

@@ -2,7 +2,8 @@
 //! `index`, `index_select`, `index_put_`), element selection (`where`,
 //! `masked_fill`, `eq`) and Python complex numbers (`mul.Scalar` by `1j`,
 //! `_conj` of a number), matrix-vector products (`mv`, `addmv` and
-//! MvBackward0's conjugates): values as PyTorch computes them (torch 2.15).
+//! MvBackward0's conjugates) and `addmm` with complex scalars: values as
+//! PyTorch computes them (torch 2.15).
 
 use ft_runtime::Runtime;
 use ft_runtime::ivalue::IValue;
@@ -193,4 +194,45 @@ fn matrix_vector_products_take_complex_operands_and_scalars() {
         [1.0, -2.0, 3.0, 1.0, 1.0, -2.0, 3.0, 1.0]
     );
     assert_eq!(parts(&v.grad().expect("grad of v")), [1.0, -1.0, 3.0, 1.0]);
+}
+
+#[test]
+fn addmm_takes_complex_scalars_and_conjugates_them_in_backward() {
+    let mut rt = Runtime::new();
+    // m1 = [[1+i, 2]], m2 = [[1], [i]]: m1 @ m2 = 1+3i
+    let m1 = complex64_leaf(&mut rt, &[1, 2], &[1.0, 1.0, 2.0, 0.0]);
+    let m2 = complex64(&mut rt, &[2, 1], &[1.0, 0.0, 0.0, 1.0]);
+    let bias = complex64(&mut rt, &[1, 1], &[1.0, 0.0]);
+    // 2i·1 + (1+i)(1+3i) = -2+6i
+    let z = one(
+        &mut rt,
+        "aten.addmm.default",
+        vec![
+            (&bias).into(),
+            (&m1).into(),
+            (&m2).into(),
+            IValue::Complex(0.0, 2.0),
+            IValue::Complex(1.0, 1.0),
+        ],
+    );
+    assert_eq!(parts(&z), [-2.0, 6.0]);
+    // alpha = i: grad_m1 = grad @ m2ᴴ · conj(i) = [1, -i]·(-i) = [-i, -1]
+    let y = one(
+        &mut rt,
+        "aten.addmm.default",
+        vec![
+            (&bias).into(),
+            (&m1).into(),
+            (&m2).into(),
+            IValue::Int(1),
+            IValue::Complex(0.0, 1.0),
+        ],
+    );
+    let g = complex64(&mut rt, &[1, 1], &[1.0, 0.0]);
+    rt.backward(&[y], &[Some(g)], false, false)
+        .expect("backward");
+    assert_eq!(
+        parts(&m1.grad().expect("grad of m1")),
+        [0.0, -1.0, -1.0, 0.0]
+    );
 }

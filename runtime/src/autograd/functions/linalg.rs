@@ -138,13 +138,25 @@ impl BackwardFn for AddmmBackward0 {
         let mat2 = ctx.needs(1).then(|| unpack(ctx, &self.mat2)).transpose()?;
         let mut out = vec![None, None, None];
         if let Some(mat2) = &mat2 {
-            out[1] = Some(mat1_grad(ctx, &g, mat2, &self.mat1_layout, &self.alpha)?);
+            out[1] = Some(mat1_grad(
+                ctx,
+                &g,
+                mat2,
+                &self.mat1_layout,
+                &conj_scalar(&self.alpha),
+            )?);
         }
         if let Some(mat1) = &mat1 {
-            out[2] = Some(mat2_grad(ctx, &g, mat1, &self.mat2_layout, &self.alpha)?);
+            out[2] = Some(mat2_grad(
+                ctx,
+                &g,
+                mat1,
+                &self.mat2_layout,
+                &conj_scalar(&self.alpha),
+            )?);
         }
         if ctx.needs(0) {
-            out[0] = Some(maybe_multiply(ctx, g, &self.beta)?);
+            out[0] = Some(maybe_multiply(ctx, g, &conj_scalar(&self.beta))?);
         }
         Ok(out)
     }

@@ -1,9 +1,9 @@
 //! Complex matrix products: `mm` and `bmm` (what `torch.matmul`, `@` and
 //! `torch.einsum` reach with complex operands), the matrix-vector products
-//! `mv` and `addmv` (`matrix @ vector`, `torch.mv`, `torch.addmv`), `dot`
-//! and `vdot`.
+//! `mv` and `addmv` (`matrix @ vector`, `torch.mv`, `torch.addmv`),
+//! `addmm` (`torch.addmm`, a complex `nn.Linear`), `dot` and `vdot`.
 //!
-//! `mm` and `bmm` are conjugate-aware in PyTorch (the Conjugate fallback
+//! `mm`, `bmm` and `addmm` are conjugate-aware in PyTorch (the Conjugate fallback
 //! lets them through: BLAS takes a conjugate flag), so an operand may carry
 //! the conjugate bit; its values are read conjugated. `mv` and `addmv` are
 //! not (observed in torch 2.15: MvBackward0's `self.conj().t().mv(grad)`
@@ -227,6 +227,38 @@ pub(crate) fn addmv(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
     }
     let out = ctx.output(&shape, &[1], dtype, || {
         let p = cgemm(&parts(ctx, mat)?, &parts(ctx, vec)?, n, k, 1);
+        complex_scale_add(ctx.op, bias, &shape, &p, beta, alpha)
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// `addmm(self, mat1, mat2, *, beta, alpha)`: `beta * self + alpha *
+/// mat1 @ mat2` with complex operands and scalars; conjugate-aware like
+/// `mm` (observed in torch 2.15: `addmm(c, m.conj(), n)` dispatches no
+/// `clone`).
+pub(crate) fn addmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if !any_complex(&a) {
+        return real_kernel(ctx, a);
+    }
+    let (bias, m1, m2) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
+    ctx.check(bias, "self")?;
+    ctx.check(m1, "mat1")?;
+    ctx.check(m2, "mat2")?;
+    let (beta, alpha) = (complex_scalar(&a, 3)?, complex_scalar(&a, 4)?);
+    let shape = linalg::product_shape(ctx.op, m1, m2, ("mat1", "mat2"))?;
+    if broadcast_shapes(bias.shape(), &shape).as_deref() != Some(&shape[..]) {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "self of shape {:?} cannot be broadcast to {shape:?}",
+                bias.shape()
+            ),
+        ));
+    }
+    let dtype = linalg::same_dtype(ctx.op, &[bias, m1, m2])?;
+    let (d1, d2) = (dims(ctx, m1, 2, "mat1")?, dims(ctx, m2, 2, "mat2")?);
+    let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
+        let p = cgemm(&parts(ctx, m1)?, &parts(ctx, m2)?, d1[0], d1[1], d2[1]);
         complex_scale_add(ctx.op, bias, &shape, &p, beta, alpha)
     })?;
     Ok(vec![out.into()])

@@ -61,6 +61,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.bmm.default" => linalg::bmm,
         "aten.mv.default" => linalg::mv,
         "aten.addmv.default" => linalg::addmv,
+        "aten.addmm.default" => linalg::addmm,
         "aten.dot.default" => linalg::dot,
         "aten.vdot.default" => linalg::vdot,
         "aten.sum.dim_IntList" => copy::sum_dim,
