@@ -29,9 +29,10 @@ pub struct FunctionRun {
     /// Tensor ids bound during the run that an event after it names.
     pub keep: HashSet<u64>,
     /// Tensor ids bound during the run that no event after it names but
-    /// the program releases later: the runtime's tensors are released when
-    /// the run ends (written at the next state flush, where the capture
-    /// saw them gone), not held — the engine may steal them.
+    /// the program releases later: the runtime's tensors are dropped when
+    /// the run ends (released at the first state flush after they die,
+    /// where the capture saw them gone), not held — the engine may steal
+    /// them.
     pub release: HashSet<u64>,
     /// The exception the program's backward raised (`"Type: message"`, the
     /// backward's `graph_task_error`; no `node_result`): re-raised after
@@ -115,6 +116,19 @@ pub(super) fn collect_runs(
             _ => None,
         })
         .collect();
+    // A tensor the program held before the run (a `grad_outputs` tensor
+    // handed to the node as it is: `torch.autograd.gradcheck`'s one-hot
+    // gradients) stays the program's: its release is the program's own.
+    let mut held: HashMap<u64, u64> = HashMap::new();
+    for e in events {
+        if let EventBody::Dispatch(DispatchEvent::Op(op)) = &e.body
+            && op.context == Context::TopLevel
+        {
+            for t in e.body.tensor_refs() {
+                held.entry(t.id).or_insert(e.seq);
+            }
+        }
+    }
     for (node, start, end) in run_ranges(events) {
         let (grads, results, raised) = match &events[end].body {
             EventBody::Autograd(AutogradEvent::NodeResult(r)) => {
@@ -130,9 +144,11 @@ pub(super) fn collect_runs(
         let inner = program_events(node, &events[start..end]);
         let end_seq = events[end].seq;
         let later = |s: Option<&u64>| s.is_some_and(|&s| s > end_seq);
+        let start_seq = events[start].seq;
+        let program_held = |id: &u64| held.get(id).is_some_and(|&s| s < start_seq);
         let (keep, release) = bound_ids(&grads, &inner)
             .into_iter()
-            .filter(|id| later(last_use.get(id)) || later(released.get(id)))
+            .filter(|id| later(last_use.get(id)) || (later(released.get(id)) && !program_held(id)))
             .partition(|id| later(last_use.get(id)));
         out.entry(node).or_default().push_back(FunctionRun {
             grads,
@@ -245,9 +261,13 @@ pub(super) fn replay_run(
         .iter()
         .map(|r| r.as_ref().map(|r| scope.lookup(r.id)).transpose())
         .collect::<ft_runtime::Result<Vec<_>>>()?;
+    // Released at the first state flush after the runtime, too, lets go
+    // of them: a gradient the node returned lives on in the engine until
+    // the node that receives it ran (a non-reentrant checkpoint's
+    // recomputation hook may come first), as the capture saw it die.
     for id in &run.release {
         if let Some(t) = scope.locals.tensors.get(id) {
-            rt.release(t.clone());
+            rt.drop_tensor(t.clone());
         }
     }
     scope.keep(&run.keep);

@@ -84,7 +84,12 @@ pub(crate) fn same_dtype(op: &str, ts: &[&Tensor]) -> Result<crate::tensor::dtyp
 }
 
 /// The shape of `m1 @ m2`, checking both are compatible matrices.
-fn product_shape(op: &str, m1: &Tensor, m2: &Tensor, names: (&str, &str)) -> Result<Vec<i64>> {
+pub(crate) fn product_shape(
+    op: &str,
+    m1: &Tensor,
+    m2: &Tensor,
+    names: (&str, &str),
+) -> Result<Vec<i64>> {
     let (n, k) = matrix_dims(op, m1, names.0)?;
     let (k2, m) = matrix_dims(op, m2, names.1)?;
     if k != k2 {
@@ -571,7 +576,7 @@ pub(crate) fn addbmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
 }
 
 /// `(n, k)` of `mat @ vec`, with PyTorch's messages.
-fn mv_geometry(
+pub(crate) fn mv_geometry(
     op: &str,
     mat: &Tensor,
     vec: &Tensor,
@@ -639,7 +644,7 @@ pub(crate) fn mv(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
 }
 
 /// PyTorch's addmv dtype check (also used by `mv`, which calls addmv).
-fn addmv_dtype(op: &str, ts: &[&Tensor; 3]) -> Result<DType> {
+pub(crate) fn addmv_dtype(op: &str, ts: &[&Tensor; 3]) -> Result<DType> {
     let [input, mat, vec] = ts;
     if input.dtype() != mat.dtype() || mat.dtype() != vec.dtype() {
         return Err(RuntimeError::TypeCast {

@@ -12,7 +12,8 @@
 //!
 //! Operators the fallback lets through: views (`view`, `expand`,
 //! `select`, `_conj`, ...), `clone`, `copy_`, `_to_copy`, `detach`, the
-//! `*_like` factories, `_conj_physical`, `mm`, `bmm`, `dot` and `vdot`. The clones of the last top-level
+//! `*_like` factories, `_conj_physical`, `mm`, `bmm`, `addmm`, `dot` and
+//! `vdot`. The clones of the last top-level
 //! call are handed to the replayer with the in-place original selves
 //! ([`super::Runtime::take_original_selves`]).
 
@@ -35,6 +36,8 @@ const CONJ_AWARE: &[&str] = &[
     // `clone`)
     "aten.mm.default",
     "aten.bmm.default",
+    // (observed in torch 2.15: `addmm(c, m.conj(), n)` dispatches no `clone`)
+    "aten.addmm.default",
     // `dot`/`vdot` reroute a conjugate operand (observed in torch 2.15:
     // `dot(a.conj(), b.conj())` dispatches no `clone`, its result has the
     // conjugate bit; `kernels/complex/linalg.rs`)

@@ -1,7 +1,9 @@
 //! Complex operands through the element-moving family (`cat`, `stack`,
 //! `index`, `index_select`, `index_put_`), element selection (`where`,
 //! `masked_fill`, `eq`) and Python complex numbers (`mul.Scalar` by `1j`,
-//! `_conj` of a number): values as PyTorch computes them (torch 2.15).
+//! `_conj` of a number), matrix-vector products (`mv`, `addmv` and
+//! MvBackward0's conjugates) and `addmm` with complex scalars: values as
+//! PyTorch computes them (torch 2.15).
 
 use ft_runtime::Runtime;
 use ft_runtime::ivalue::IValue;
@@ -146,4 +148,91 @@ fn python_complex_numbers_multiply_and_conjugate() {
         ("complex128", 0, true)
     );
     assert_eq!(parts(&c), [0.5, 0.25]);
+}
+
+/// A complex64 tensor that requires grad.
+fn complex64_leaf(rt: &mut Runtime, shape: &[i64], parts: &[f32]) -> ft_runtime::Tensor {
+    let bytes: Vec<u8> = parts.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let strides = match shape {
+        [_, n] => vec![*n, 1],
+        _ => vec![1],
+    };
+    rt.introduce_tensor("complex64", shape, &strides, 0, &bytes, true)
+        .expect("complex64 leaf")
+}
+
+#[test]
+fn matrix_vector_products_take_complex_operands_and_scalars() {
+    let mut rt = Runtime::new();
+    // w = [[1+i, 2], [0, 1-i]], v = [1+2i, 3-i]: w @ v = [5+i, 2-4i]
+    let w = complex64_leaf(&mut rt, &[2, 2], &[1.0, 1.0, 2.0, 0.0, 0.0, 0.0, 1.0, -1.0]);
+    let v = complex64_leaf(&mut rt, &[2], &[1.0, 2.0, 3.0, -1.0]);
+    let y = one(&mut rt, "aten.mv.default", vec![(&w).into(), (&v).into()]);
+    assert_eq!(y.dtype().name(), "complex64");
+    assert_eq!(parts(&y), [5.0, 1.0, 2.0, -4.0]);
+    // addmv([1, i], w, v, beta=2i, alpha=1+i) = [2i, -2] + [4+6i, 6-2i]
+    let s = complex64(&mut rt, &[2], &[1.0, 0.0, 0.0, 1.0]);
+    let z = one(
+        &mut rt,
+        "aten.addmv.default",
+        vec![
+            (&s).into(),
+            (&w).into(),
+            (&v).into(),
+            IValue::Complex(0.0, 2.0),
+            IValue::Complex(1.0, 1.0),
+        ],
+    );
+    assert_eq!(parts(&z), [4.0, 8.0, 4.0, -2.0]);
+    // MvBackward0 with grad [1, 1]: grad_w = grad ⊗ conj(v),
+    // grad_v = conj(w)ᵀ @ grad
+    let g = complex64(&mut rt, &[2], &[1.0, 0.0, 1.0, 0.0]);
+    rt.backward(&[y], &[Some(g)], false, false)
+        .expect("backward");
+    assert_eq!(
+        parts(&w.grad().expect("grad of w")),
+        [1.0, -2.0, 3.0, 1.0, 1.0, -2.0, 3.0, 1.0]
+    );
+    assert_eq!(parts(&v.grad().expect("grad of v")), [1.0, -1.0, 3.0, 1.0]);
+}
+
+#[test]
+fn addmm_takes_complex_scalars_and_conjugates_them_in_backward() {
+    let mut rt = Runtime::new();
+    // m1 = [[1+i, 2]], m2 = [[1], [i]]: m1 @ m2 = 1+3i
+    let m1 = complex64_leaf(&mut rt, &[1, 2], &[1.0, 1.0, 2.0, 0.0]);
+    let m2 = complex64(&mut rt, &[2, 1], &[1.0, 0.0, 0.0, 1.0]);
+    let bias = complex64(&mut rt, &[1, 1], &[1.0, 0.0]);
+    // 2i·1 + (1+i)(1+3i) = -2+6i
+    let z = one(
+        &mut rt,
+        "aten.addmm.default",
+        vec![
+            (&bias).into(),
+            (&m1).into(),
+            (&m2).into(),
+            IValue::Complex(0.0, 2.0),
+            IValue::Complex(1.0, 1.0),
+        ],
+    );
+    assert_eq!(parts(&z), [-2.0, 6.0]);
+    // alpha = i: grad_m1 = grad @ m2ᴴ · conj(i) = [1, -i]·(-i) = [-i, -1]
+    let y = one(
+        &mut rt,
+        "aten.addmm.default",
+        vec![
+            (&bias).into(),
+            (&m1).into(),
+            (&m2).into(),
+            IValue::Int(1),
+            IValue::Complex(0.0, 1.0),
+        ],
+    );
+    let g = complex64(&mut rt, &[1, 1], &[1.0, 0.0]);
+    rt.backward(&[y], &[Some(g)], false, false)
+        .expect("backward");
+    assert_eq!(
+        parts(&m1.grad().expect("grad of m1")),
+        [0.0, -1.0, -1.0, 0.0]
+    );
 }

@@ -394,8 +394,8 @@ fn real_only_kernels_refuse_complex_operands_naming_op_and_dtype() {
         ("aten.expm1.default", vec![(&z).into()]),
         ("aten.uniform_.default", vec![(&z).into()]),
         (
-            "aten.addmm.default",
-            vec![(&m).into(), (&m).into(), (&m).into()],
+            "aten.addr.default",
+            vec![(&m).into(), (&z).into(), (&z).into()],
         ),
     ] {
         let err = rt.call(op, args).expect_err(op);

@@ -138,13 +138,25 @@ impl BackwardFn for AddmmBackward0 {
         let mat2 = ctx.needs(1).then(|| unpack(ctx, &self.mat2)).transpose()?;
         let mut out = vec![None, None, None];
         if let Some(mat2) = &mat2 {
-            out[1] = Some(mat1_grad(ctx, &g, mat2, &self.mat1_layout, &self.alpha)?);
+            out[1] = Some(mat1_grad(
+                ctx,
+                &g,
+                mat2,
+                &self.mat1_layout,
+                &conj_scalar(&self.alpha),
+            )?);
         }
         if let Some(mat1) = &mat1 {
-            out[2] = Some(mat2_grad(ctx, &g, mat1, &self.mat2_layout, &self.alpha)?);
+            out[2] = Some(mat2_grad(
+                ctx,
+                &g,
+                mat1,
+                &self.mat2_layout,
+                &conj_scalar(&self.alpha),
+            )?);
         }
         if ctx.needs(0) {
-            out[0] = Some(maybe_multiply(ctx, g, &self.beta)?);
+            out[0] = Some(maybe_multiply(ctx, g, &conj_scalar(&self.beta))?);
         }
         Ok(out)
     }
@@ -311,8 +323,18 @@ fn mat_t_mv(ctx: &mut BackwardCtx<'_>, mat: &Tensor, g: &Tensor) -> Result<Tenso
     ctx.rt.mv(&mt, g)
 }
 
-/// `mv(self, vec)`: d/dself = grad ⊗ vec, d/dvec = selfᵀ @ grad; self
-/// first (observed in torch 2.15).
+/// The conjugate of a Python scalar (`alpha.conj()`): a complex number's
+/// imaginary part negated; a real number is itself.
+fn conj_scalar(s: &IValue) -> IValue {
+    match s {
+        IValue::Complex(re, im) => IValue::Complex(*re, -*im),
+        other => other.clone(),
+    }
+}
+
+/// `mv(self, vec)`: d/dself = grad ⊗ conj(vec), d/dvec = conj(self)ᵀ @
+/// grad; self first (observed in torch 2.15: `_conj(vec)` comes before
+/// the `view` of grad, `_conj(self)` before its `t`).
 pub(crate) struct MvBackward0 {
     /// Saved when vec needs a gradient.
     pub(crate) self_: Option<SavedVariable>,
@@ -332,10 +354,12 @@ impl BackwardFn for MvBackward0 {
         let mut out = vec![None, None];
         if ctx.needs(0) {
             let vec = saved(ctx, &self.vec)?;
+            let vec = conj(ctx.rt, &vec)?;
             out[0] = Some(outer(ctx, &g, &vec)?);
         }
         if ctx.needs(1) {
             let mat = saved(ctx, &self.self_)?;
+            let mat = conj(ctx.rt, &mat)?;
             out[1] = Some(mat_t_mv(ctx, &mat, &g)?);
         }
         Ok(out)
@@ -348,7 +372,9 @@ impl BackwardFn for MvBackward0 {
 }
 
 /// `addmv(self, mat, vec, *, beta, alpha)`: edges (self, mat, vec),
-/// computed mat, self, vec.
+/// computed mat, self, vec; the scalars and operands enter conjugated
+/// (`grad ⊗ conj(vec) · conj(alpha)`, `grad · conj(beta)`,
+/// `t(mat)ᴴ @ grad · conj(alpha)`: `t` then `_conj`, observed in torch 2.15).
 pub(crate) struct AddmvBackward0 {
     pub(crate) beta: IValue,
     pub(crate) alpha: IValue,
@@ -368,18 +394,22 @@ impl BackwardFn for AddmvBackward0 {
             return Ok(vec![None, None, None]);
         };
         let mut out = vec![None, None, None];
+        let (alpha, beta) = (conj_scalar(&self.alpha), conj_scalar(&self.beta));
         if ctx.needs(1) {
             let vec = saved(ctx, &self.vec)?;
+            let vec = conj(ctx.rt, &vec)?;
             let p = outer(ctx, &g, &vec)?;
-            out[1] = Some(maybe_multiply(ctx, p, &self.alpha)?);
+            out[1] = Some(maybe_multiply(ctx, p, &alpha)?);
         }
         if ctx.needs(0) {
-            out[0] = Some(maybe_multiply(ctx, g.clone(), &self.beta)?);
+            out[0] = Some(maybe_multiply(ctx, g.clone(), &beta)?);
         }
         if ctx.needs(2) {
             let mat = saved(ctx, &self.mat)?;
-            let p = mat_t_mv(ctx, &mat, &g)?;
-            out[2] = Some(maybe_multiply(ctx, p, &self.alpha)?);
+            let mt = ctx.rt.t(&mat)?;
+            let mt = conj(ctx.rt, &mt)?;
+            let p = ctx.rt.mv(&mt, &g)?;
+            out[2] = Some(maybe_multiply(ctx, p, &alpha)?);
         }
         Ok(out)
     }

@@ -1,9 +1,14 @@
 //! Complex matrix products: `mm` and `bmm` (what `torch.matmul`, `@` and
-//! `torch.einsum` reach with complex operands).
+//! `torch.einsum` reach with complex operands), the matrix-vector products
+//! `mv` and `addmv` (`matrix @ vector`, `torch.mv`, `torch.addmv`),
+//! `addmm` (`torch.addmm`, a complex `nn.Linear`), `dot` and `vdot`.
 //!
-//! Both are conjugate-aware in PyTorch (the Conjugate fallback lets them
-//! through: BLAS takes a conjugate flag), so an operand may carry the
-//! conjugate bit; its values are read conjugated. Products are summed in
+//! `mm`, `bmm` and `addmm` are conjugate-aware in PyTorch (the Conjugate fallback
+//! lets them through: BLAS takes a conjugate flag), so an operand may carry
+//! the conjugate bit; its values are read conjugated. `mv` and `addmv` are
+//! not (observed in torch 2.15: MvBackward0's `self.conj().t().mv(grad)`
+//! dispatches a `clone` of the conjugate view), so their operands arrive
+//! materialized. Products are summed in
 //! f64 over the parts and rounded once; PyTorch's cgemm/zgemm sums in the
 //! operands' precision in its own order, which the replay's
 //! summation-order room covers.
@@ -12,8 +17,9 @@ use super::{KernelCtx, any_complex, real_kernel};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
+use crate::kernels::linalg;
 use crate::tensor::Tensor;
-use crate::tensor::strides::contiguous_strides;
+use crate::tensor::strides::{broadcast_shapes, contiguous_strides};
 
 /// The sizes of `t`, which must have `rank` dimensions.
 fn dims(ctx: &KernelCtx<'_>, t: &Tensor, rank: usize, arg: &str) -> Result<Vec<usize>> {
@@ -140,6 +146,124 @@ pub(crate) fn bmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     Ok(vec![out.into()])
 }
 
+/// Argument `i` of a call as a complex scalar (`beta`, `alpha`): a Python
+/// complex, or a real number with a zero imaginary part.
+fn complex_scalar(a: &Args<'_>, i: usize) -> Result<[f64; 2]> {
+    match a.values.get(i) {
+        Some(IValue::Complex(re, im)) => Ok([*re, *im]),
+        _ => Ok([a.scalar(i)?, 0.0]),
+    }
+}
+
+/// `(a + bi)(c + di)`.
+fn cmul([a, b]: [f64; 2], [c, d]: [f64; 2]) -> [f64; 2] {
+    [a * c - b * d, a * d + b * c]
+}
+
+/// `beta * bias + alpha * product` on interleaved parts, `bias` broadcast
+/// to `shape`; with `beta == 0` the bias is not read (its NaNs do not
+/// propagate), as PyTorch's `add*` products define.
+fn complex_scale_add(
+    op: &str,
+    bias: &Tensor,
+    shape: &[i64],
+    product: &[f64],
+    beta: [f64; 2],
+    alpha: [f64; 2],
+) -> Result<Vec<f64>> {
+    let scaled = product.chunks_exact(2).map(|p| cmul(alpha, [p[0], p[1]]));
+    if beta == [0.0, 0.0] {
+        return Ok(scaled.flatten().collect());
+    }
+    let b = super::operand_parts(op, crate::dispatch::args::Operand::Tensor(bias), shape)?;
+    Ok(scaled
+        .zip(b.chunks_exact(2))
+        .flat_map(|(p, c)| {
+            let c = cmul(beta, [c[0], c[1]]);
+            [c[0] + p[0], c[1] + p[1]]
+        })
+        .collect())
+}
+
+/// `mv(self, vec)` of a complex matrix and vector.
+pub(crate) fn mv(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if !any_complex(&a) {
+        return real_kernel(ctx, a);
+    }
+    let (mat, vec) = (a.tensor(0)?, a.tensor(1)?);
+    ctx.check(mat, "self")?;
+    ctx.check(vec, "vec")?;
+    let (n, k) = linalg::mv_geometry(ctx.op, mat, vec, None)?;
+    let dtype = linalg::addmv_dtype(ctx.op, &[mat, mat, vec])?;
+    let shape = [n as i64];
+    let out = ctx.output(&shape, &[1], dtype, || {
+        Ok(cgemm(&parts(ctx, mat)?, &parts(ctx, vec)?, n, k, 1))
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// `addmv(self, mat, vec, *, beta, alpha)`: `beta * self + alpha * mat @
+/// vec` with complex operands and scalars.
+pub(crate) fn addmv(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if !any_complex(&a) {
+        return real_kernel(ctx, a);
+    }
+    let (bias, mat, vec) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
+    ctx.check(bias, "self")?;
+    ctx.check(mat, "mat")?;
+    ctx.check(vec, "vec")?;
+    let (beta, alpha) = (complex_scalar(&a, 3)?, complex_scalar(&a, 4)?);
+    let (n, k) = linalg::mv_geometry(ctx.op, mat, vec, Some(bias))?;
+    let dtype = linalg::addmv_dtype(ctx.op, &[bias, mat, vec])?;
+    let shape = [n as i64];
+    if broadcast_shapes(bias.shape(), &shape).as_deref() != Some(&shape[..]) {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "size mismatch, got input ({}), mat ({n}x{k}), vec ({k})",
+                bias.shape().first().copied().unwrap_or(1)
+            ),
+        ));
+    }
+    let out = ctx.output(&shape, &[1], dtype, || {
+        let p = cgemm(&parts(ctx, mat)?, &parts(ctx, vec)?, n, k, 1);
+        complex_scale_add(ctx.op, bias, &shape, &p, beta, alpha)
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// `addmm(self, mat1, mat2, *, beta, alpha)`: `beta * self + alpha *
+/// mat1 @ mat2` with complex operands and scalars; conjugate-aware like
+/// `mm` (observed in torch 2.15: `addmm(c, m.conj(), n)` dispatches no
+/// `clone`).
+pub(crate) fn addmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if !any_complex(&a) {
+        return real_kernel(ctx, a);
+    }
+    let (bias, m1, m2) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
+    ctx.check(bias, "self")?;
+    ctx.check(m1, "mat1")?;
+    ctx.check(m2, "mat2")?;
+    let (beta, alpha) = (complex_scalar(&a, 3)?, complex_scalar(&a, 4)?);
+    let shape = linalg::product_shape(ctx.op, m1, m2, ("mat1", "mat2"))?;
+    if broadcast_shapes(bias.shape(), &shape).as_deref() != Some(&shape[..]) {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!(
+                "self of shape {:?} cannot be broadcast to {shape:?}",
+                bias.shape()
+            ),
+        ));
+    }
+    let dtype = linalg::same_dtype(ctx.op, &[bias, m1, m2])?;
+    let (d1, d2) = (dims(ctx, m1, 2, "mat1")?, dims(ctx, m2, 2, "mat2")?);
+    let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
+        let p = cgemm(&parts(ctx, m1)?, &parts(ctx, m2)?, d1[0], d1[1], d2[1]);
+        complex_scale_add(ctx.op, bias, &shape, &p, beta, alpha)
+    })?;
+    Ok(vec![out.into()])
+}
+
 /// `dot(self, tensor)` / `vdot(self, other)` (`conj_first`: `self`
 /// conjugated) of complex vectors, summed as [`cgemm`] sums.
 fn complex_dot(ctx: &mut KernelCtx<'_>, a: Args<'_>, vdot: bool) -> Result<Vec<IValue>> {
@@ -193,7 +317,13 @@ pub(crate) fn vdot(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
 
 #[cfg(test)]
 mod tests {
-    use super::cgemm;
+    use super::{cgemm, cmul};
+
+    #[test]
+    fn complex_scalars_multiply_with_cross_terms() {
+        // (1+2i)(3-i) = 3 - i + 6i + 2 = 5+5i
+        assert_eq!(cmul([1.0, 2.0], [3.0, -1.0]), [5.0, 5.0]);
+    }
 
     #[test]
     fn complex_products_have_cross_terms() {
