@@ -603,6 +603,28 @@ pub(crate) fn mv_geometry(
     Ok((dim_usize(n), dim_usize(k)))
 }
 
+/// `(n, k)` of `addmv(bias, mat, vec)`: [`mv_geometry`], and `bias` must
+/// broadcast to the product's `[n]` (PyTorch's message).
+pub(crate) fn addmv_geometry(
+    op: &str,
+    bias: &Tensor,
+    mat: &Tensor,
+    vec: &Tensor,
+) -> Result<(usize, usize)> {
+    let (n, k) = mv_geometry(op, mat, vec, Some(bias))?;
+    let shape = [n as i64];
+    if broadcast_shapes(bias.shape(), &shape).as_deref() != Some(&shape[..]) {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "size mismatch, got input ({}), mat ({n}x{k}), vec ({k})",
+                bias.shape().first().copied().unwrap_or(1)
+            ),
+        ));
+    }
+    Ok((n, k))
+}
+
 /// `mv(self, vec)`: matrix-vector product.
 pub(crate) fn mv(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let (mat, vec) = (a.tensor(0)?, a.tensor(1)?);
@@ -667,18 +689,9 @@ pub(crate) fn addmv(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
     ctx.check(mat, "mat")?;
     ctx.check(vec, "vec")?;
     let (beta, alpha) = (a.scalar(3)?, a.scalar(4)?);
-    let (n, k) = mv_geometry(ctx.op, mat, vec, Some(bias))?;
+    let (n, k) = addmv_geometry(ctx.op, bias, mat, vec)?;
     let dtype = addmv_dtype(ctx.op, &[bias, mat, vec])?;
     let shape = [n as i64];
-    if broadcast_shapes(bias.shape(), &shape).as_deref() != Some(&shape[..]) {
-        return Err(RuntimeError::shape(
-            ctx.op,
-            format!(
-                "size mismatch, got input ({}), mat ({n}x{k}), vec ({k})",
-                bias.shape().first().copied().unwrap_or(1)
-            ),
-        ));
-    }
     if exact_products(ctx, dtype) {
         let (beta, alpha) = (
             a.int_scalar(ctx.op, 3, dtype)?,

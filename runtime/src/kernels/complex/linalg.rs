@@ -213,18 +213,9 @@ pub(crate) fn addmv(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
     ctx.check(mat, "mat")?;
     ctx.check(vec, "vec")?;
     let (beta, alpha) = (complex_scalar(&a, 3)?, complex_scalar(&a, 4)?);
-    let (n, k) = linalg::mv_geometry(ctx.op, mat, vec, Some(bias))?;
+    let (n, k) = linalg::addmv_geometry(ctx.op, bias, mat, vec)?;
     let dtype = linalg::addmv_dtype(ctx.op, &[bias, mat, vec])?;
     let shape = [n as i64];
-    if broadcast_shapes(bias.shape(), &shape).as_deref() != Some(&shape[..]) {
-        return Err(RuntimeError::shape(
-            ctx.op,
-            format!(
-                "size mismatch, got input ({}), mat ({n}x{k}), vec ({k})",
-                bias.shape().first().copied().unwrap_or(1)
-            ),
-        ));
-    }
     let out = ctx.output(&shape, &[1], dtype, || {
         let p = cgemm(&parts(ctx, mat)?, &parts(ctx, vec)?, n, k, 1);
         complex_scale_add(ctx.op, bias, &shape, &p, beta, alpha)
