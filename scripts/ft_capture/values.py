@@ -225,8 +225,7 @@ def zero_uninitialised(out: Any) -> None:
         storage = t.untyped_storage()
         if storage.nbytes() == 0:
             continue
-        raw = torch.ops.aten.set_.source_Storage(torch.ops.aten.empty.memory_format([0], dtype=torch.uint8), storage)
-        torch.ops.aten.zero_.default(raw)
+        torch.ops.aten.zero_.default(_storage_bytes(storage))
 
 
 def zero_grown(t: Any, held: int) -> None:
@@ -244,8 +243,13 @@ def zero_grown(t: Any, held: int) -> None:
     grown = storage.nbytes() - held
     if grown <= 0:
         return
-    raw = torch.ops.aten.set_.source_Storage(torch.ops.aten.empty.memory_format([0], dtype=torch.uint8), storage)
-    torch.ops.aten.zero_.default(torch.ops.aten.narrow.default(raw, 0, held, grown))
+    torch.ops.aten.zero_.default(torch.ops.aten.narrow.default(_storage_bytes(storage), 0, held, grown))
+
+
+def _storage_bytes(storage: Any) -> torch.Tensor:
+    """A uint8 tensor over all of `storage`, made below the dispatch mode
+    (no event) with a version counter of its own."""
+    return torch.ops.aten.set_.source_Storage(torch.ops.aten.empty.memory_format([0], dtype=torch.uint8), storage)
 
 
 def covers_storage(t: torch.Tensor) -> bool:

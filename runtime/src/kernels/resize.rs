@@ -64,12 +64,6 @@ fn resize(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let this = a.tensor(0)?;
     let size = a.int_list(1)?;
     let format = a.opt_memory_format(2)?;
-    if format == Some(MemoryFormat::Preserve) {
-        return Err(RuntimeError::shape(
-            ctx.op,
-            "Unsupported memory formatPreserve",
-        ));
-    }
     let handle = resized(ctx, this, &size, format)?;
     Ok(vec![handle.into()])
 }

@@ -10,12 +10,22 @@ use ft_runtime::ivalue::IValue;
 
 /// A contiguous complex64 tensor of (real, imag) pairs.
 fn complex64(rt: &mut Runtime, shape: &[i64], parts: &[f32]) -> ft_runtime::Tensor {
+    complex64_requiring_grad(rt, shape, parts, false)
+}
+
+/// A contiguous complex64 tensor of interleaved `parts` (1-d or 2-d).
+fn complex64_requiring_grad(
+    rt: &mut Runtime,
+    shape: &[i64],
+    parts: &[f32],
+    requires_grad: bool,
+) -> ft_runtime::Tensor {
     let bytes: Vec<u8> = parts.iter().flat_map(|v| v.to_le_bytes()).collect();
     let strides = match shape {
         [_, n] => vec![*n, 1],
         _ => vec![1],
     };
-    rt.introduce_tensor("complex64", shape, &strides, 0, &bytes, false)
+    rt.introduce_tensor("complex64", shape, &strides, 0, &bytes, requires_grad)
         .expect("complex64 tensor")
 }
 
@@ -152,13 +162,7 @@ fn python_complex_numbers_multiply_and_conjugate() {
 
 /// A complex64 tensor that requires grad.
 fn complex64_leaf(rt: &mut Runtime, shape: &[i64], parts: &[f32]) -> ft_runtime::Tensor {
-    let bytes: Vec<u8> = parts.iter().flat_map(|v| v.to_le_bytes()).collect();
-    let strides = match shape {
-        [_, n] => vec![*n, 1],
-        _ => vec![1],
-    };
-    rt.introduce_tensor("complex64", shape, &strides, 0, &bytes, true)
-        .expect("complex64 leaf")
+    complex64_requiring_grad(rt, shape, parts, true)
 }
 
 #[test]
