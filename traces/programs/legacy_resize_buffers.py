@@ -2,8 +2,8 @@
 do: `resize_` and `resize_as_` shrinking onto the storage's prefix, growing
 it (the old elements kept, the new ones written before use), keeping a
 transposed tensor's strides at the same shape, restriding to channels-last,
-on views with a storage offset, for float, integer, bool and complex
-tensors; then a small CNN with `CrossMapLRN2d` (whose autograd Function
+on views with a storage offset (every view of a grown storage following
+it), for float, integer, bool and complex tensors; then a small CNN with `CrossMapLRN2d` (whose autograd Function
 resizes its scratch buffers with `resize_as_`) trained for two steps."""
 
 import torch
@@ -55,6 +55,18 @@ base = torch.arange(8.0)
 tail = base[5:]
 tail.resize_(2, 3)
 tail[1].fill_(-1.0)
+tail[0].fill_(3.0)
+offset_base = base.sum()
+
+# A view taken before a growth follows it (the storage is reallocated under
+# every view of it): writes through either side reach the other.
+g = torch.arange(4.0)
+middle = g[1:3]
+g.resize_(10)
+g.fill_(7.0)
+middle.mul_(2.0)
+followed = g[:4].clone()
+print(offset_base.item(), followed)
 print(a.sum().item(), grown, c.shape, d.shape, kept, t.stride(), nhwc.stride(), e.stride(), f.sum().item(), zr.item(), tail)
 
 # A CNN with cross-map local response normalisation, two SGD steps.

@@ -23,11 +23,10 @@
 //!
 //! Handles are immutable here, so the result is `self`'s new handle (same
 //! trace identity, version counter and autograd state) that the caller
-//! binds in the old one's place ([`KernelCtx::resized`]); a grown storage is
-//! a new buffer that keeps the old one's trace id, as PyTorch reallocates
-//! the same storage. Other views of the old buffer keep the old elements,
-//! where PyTorch's would follow the reallocation; a later write through one
-//! of them shows as a value difference.
+//! binds in the old one's place ([`KernelCtx::resized`]). A storage is grown
+//! in place ([`Storage::grow`]): every other view of it reads and writes the
+//! longer buffer, as every view of a PyTorch storage follows its
+//! reallocation.
 
 use std::sync::Arc;
 
@@ -157,29 +156,16 @@ fn resized(
     } else {
         (usize::try_from(offset).unwrap_or(0) + numel) * parts
     };
-    let source = if needed > this.0.storage.len() {
+    let grows = needed > this.0.storage.len();
+    if grows {
         crate::tensor::check_alloc(ctx.op, needed)?;
-        let storage = Arc::new(if ctx.faults.resize_grows_from_zeros {
-            // Fault: a fresh buffer, the held elements dropped.
-            match this.0.storage.read() {
-                Some(data) => Storage::with_data(StorageData::zeros(data.dtype(), needed)),
-                None => Storage::without_data(needed),
-            }
-        } else {
-            grown_storage(this, needed)
-        });
-        storage.trace.assume(&this.0.storage.trace);
-        Tensor::from_parts(
-            storage,
-            this.shape().to_vec(),
-            this.stride().to_vec(),
-            offset,
-            this.dtype(),
-            this.device(),
-            VersionCounter::new(),
-        )
-        .reinterpreted(this.dtype(), this.is_conj(), size.to_vec(), strides, offset)
+    }
+    let source = if grows && ctx.faults.resize_grows_from_zeros {
+        zeroed_copy(this, needed, size, strides, offset)
     } else {
+        if grows {
+            this.0.storage.grow(needed);
+        }
         this.alias_with(size.to_vec(), strides, offset)
     };
     let handle = reseated(this, &source);
@@ -187,17 +173,24 @@ fn resized(
     Ok(handle)
 }
 
-/// A copy of `this`'s storage lengthened to `len` elements (zeros after the
-/// old ones); without data (`meta`) when it has none.
-fn grown_storage(this: &Tensor, len: usize) -> Storage {
-    match this.0.storage.read() {
-        Some(data) => {
-            let mut data = data.clone();
-            data.lengthen(len);
-            Storage::with_data(data)
-        }
+/// Fault `resize-grows-from-zeros`: `this` reshaped over a fresh buffer of
+/// `len` zeros under its storage's trace id, the held elements dropped.
+fn zeroed_copy(this: &Tensor, len: usize, size: &[i64], strides: Vec<i64>, offset: i64) -> Tensor {
+    let storage = Arc::new(match this.0.storage.read() {
+        Some(data) => Storage::with_data(StorageData::zeros(data.dtype(), len)),
         None => Storage::without_data(len),
-    }
+    });
+    storage.trace.assume(&this.0.storage.trace);
+    Tensor::from_parts(
+        storage,
+        this.shape().to_vec(),
+        this.stride().to_vec(),
+        offset,
+        this.dtype(),
+        this.device(),
+        VersionCounter::new(),
+    )
+    .reinterpreted(this.dtype(), this.is_conj(), size.to_vec(), strides, offset)
 }
 
 #[cfg(test)]
@@ -245,6 +238,29 @@ mod tests {
             vec![six.into(), ints(&[2, 4])],
         )?;
         assert_eq!(big.to_f32_vec()?, vec![1., 2., 3., 4., 5., 6., 0., 0.]);
+        Ok(())
+    }
+
+    #[test]
+    fn every_view_of_a_grown_storage_sees_the_longer_buffer() -> Result<()> {
+        let mut rt = Runtime::new();
+        let x = Tensor::from_f32_contiguous("test", &[4], vec![0., 1., 2., 3.])?;
+        let middle = x.alias_with(vec![2], vec![1], 1);
+        let grown = call(&mut rt, "aten.resize_.default", vec![x.into(), ints(&[10])])?;
+        assert_eq!(middle.0.storage.len(), 10);
+        call(
+            &mut rt,
+            "aten.fill_.Scalar",
+            vec![grown.clone().into(), IValue::Float(7.)],
+        )?;
+        // A write through the grown tensor reaches the older view, and back.
+        assert_eq!(middle.to_f32_vec()?, vec![7., 7.]);
+        call(
+            &mut rt,
+            "aten.mul_.Scalar",
+            vec![middle.into(), IValue::Float(2.)],
+        )?;
+        assert_eq!(grown.to_f32_vec()?[..4], [7., 14., 14., 7.]);
         Ok(())
     }
 

@@ -14,6 +14,8 @@
 //! integer truncates toward zero and wraps to the width, anything → bool is
 //! "not zero", float → float16/bfloat16 rounds to nearest even.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use half::{bf16, f16};
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -491,8 +493,8 @@ impl StorageData {
 pub(crate) struct Storage {
     /// Elements; `None` for storage without data (`meta`).
     data: Option<RwLock<StorageData>>,
-    /// Capacity in elements.
-    len: usize,
+    /// Capacity in elements; grows only ([`Storage::grow`]).
+    len: AtomicUsize,
     /// Trace id, assigned at first appearance.
     pub(crate) trace: IdSlot,
 }
@@ -503,7 +505,7 @@ impl Storage {
         let len = data.len();
         Storage {
             data: Some(RwLock::new(data)),
-            len,
+            len: AtomicUsize::new(len),
             trace: IdSlot::new(),
         }
     }
@@ -512,14 +514,29 @@ impl Storage {
     pub(crate) fn without_data(len: usize) -> Storage {
         Storage {
             data: None,
-            len,
+            len: AtomicUsize::new(len),
             trace: IdSlot::new(),
         }
     }
 
     /// Capacity in elements.
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.len.load(Ordering::Acquire)
+    }
+
+    /// Lengthens the storage to `len` elements in place, the new ones zero:
+    /// every tensor viewing it sees the longer buffer, as every view of a
+    /// PyTorch storage follows its reallocation. Never shrinks.
+    pub(crate) fn grow(&self, len: usize) {
+        match self.write() {
+            Some(mut data) => {
+                data.lengthen(len);
+                self.len.fetch_max(data.len(), Ordering::AcqRel);
+            }
+            None => {
+                self.len.fetch_max(len, Ordering::AcqRel);
+            }
+        }
     }
 
     /// Whether the storage holds elements.
