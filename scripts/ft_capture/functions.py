@@ -113,13 +113,24 @@ class FunctionTracker:
 
     def before_program_code(self) -> None:
         """Before an op or a `backward()` of a running Function's backward:
-        the state changes since the last check are written. The engine
-        restores the node's grad mode afterwards (thread-local state is
+        the state changes since the last check are written (at the run's
+        first check, a grad mode that differs from the belief or from the
+        engine's). The engine restores the node's grad mode afterwards (thread-local state is
         guarded per node), so what the capture believed written before is
         restored at `node_result`."""
         rec = self.rec
         rec.flush()
-        self._modes.setdefault(rec.backward.current, rec._grad_mode)
+        bw = rec.backward
+        if bw.current not in self._modes:
+            self._modes[bw.current] = rec._grad_mode
+            # The run began in the engine's grad mode (`create_graph`),
+            # which no event wrote: the program's mode is written at its
+            # first check when it differs from that one too (a backward
+            # that starts with `torch.enable_grad()` under a top level
+            # with grad enabled), as the runtime writes it.
+            engine = (bw.call.create, False)
+            if (torch.is_grad_enabled(), torch.is_inference_mode_enabled()) != engine:
+                rec._grad_mode = engine
         rec.check_state()
 
     def plan(self, fn: Any, nid: int) -> None:

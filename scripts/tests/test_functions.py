@@ -132,3 +132,18 @@ def test_a_dirty_output_is_recorded_at_the_version_its_op_returned(captures):
     assert add.payload[4][0][1][8] == before + 1
     after = next(e for e in events[i:] if e.name == "op")
     assert after.payload[3][0][1][1][8] == before + 2
+
+
+def test_a_backward_that_begins_with_enable_grad_writes_the_grad_mode(captures):
+    # The engine runs the node with grad mode off (create_graph=False); the
+    # program turns it on first thing, which is also the top level's mode:
+    # still a change, written before the run's first op.
+    events = captures.reader("corpus/function_backward_recompute").events
+    names = {e.payload[0]: e.payload[1] for e in events if e.name == "node"}
+    first_run = next(i for i, e in enumerate(events) if e.name == "pop" and names.get(e.payload[0]) == "RecomputedGatedSiLUBackward")
+    first_op = next(i for i in range(first_run, len(events)) if events[i].name == "op")
+    modes = [e.payload for e in events[first_run:first_op] if e.name == "grad_mode"]
+    assert modes == [[True, False]]
+    # Its torch.autograd.grad is a nested GraphTask whose result is named.
+    later = [e.name for e in events[first_op:]]
+    assert later.index("grad") < later.index("grad_result") < later.index("node_result")

@@ -11,8 +11,10 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use ft_runtime::{Runtime, Tensor};
-use ft_trace::{ApiEvent, AutogradEvent, Context, DispatchEvent, Event, EventBody, TensorRef};
+use ft_runtime::{GradRequest, Runtime, Tensor};
+use ft_trace::{
+    ApiEvent, AutogradEvent, Context, DispatchEvent, Event, EventBody, GradCall, TensorRef,
+};
 
 use super::{Bindings, Scope, Shared, fail};
 
@@ -164,7 +166,9 @@ pub(super) fn collect_runs(
 
 /// The events of node `node`'s run that its program code caused: its ops
 /// (context `[2, node]`), the state changes before them, a `backward()` it
-/// called and the `accumulate`s that bind what that backward stored. Hook
+/// called and the `accumulate`s that bind what that backward stored, a
+/// `torch.autograd.grad` it called and the `grad_result` naming what that
+/// returned. Hook
 /// ranges replay themselves; the ops of a nested GraphTask's nodes are the
 /// runtime's own.
 fn program_events(node: u64, events: &[Event]) -> Vec<Event> {
@@ -218,6 +222,9 @@ fn bound_ids(grads: &[Option<TensorRef>], events: &[Event]) -> Vec<u64> {
                 ids.extend(op.outputs.iter().flat_map(|v| v.tensors()).map(|t| t.id));
             }
             EventBody::Autograd(AutogradEvent::Accumulate(a)) => ids.push(a.grad.id),
+            EventBody::Api(ApiEvent::GradResult(r)) => {
+                ids.extend(r.grads.iter().flatten().map(|t| t.id))
+            }
             _ => {}
         }
     }
@@ -243,8 +250,28 @@ pub(super) fn replay_run(
             scope.bind(r, t.clone());
         }
     }
+    // What a `torch.autograd.grad` inside the run returned, until the
+    // `grad_result` that names it.
+    let mut returned: Vec<Option<Tensor>> = Vec::new();
     for e in &run.events {
-        step(rt, &mut scope, e)?;
+        match &e.body {
+            EventBody::Api(ApiEvent::Grad(call)) => returned = nested_grad(rt, &scope, call)?,
+            EventBody::Api(ApiEvent::GradResult(result)) => {
+                let returned = std::mem::take(&mut returned);
+                for (i, recorded) in result.grads.iter().enumerate() {
+                    if let Some(t) = recorded {
+                        let tensor = returned.get(i).cloned().flatten().ok_or_else(|| {
+                            fail(format!(
+                                "seq {}: the nested torch.autograd.grad returned no gradient for input {i}",
+                                e.seq
+                            ))
+                        })?;
+                        scope.bind(t, tensor);
+                    }
+                }
+            }
+            _ => step(rt, &mut scope, e)?,
+        }
     }
     if let Some(exception) = &run.raised
         && !rt.faults().function_raise_dropped
@@ -272,6 +299,39 @@ pub(super) fn replay_run(
     }
     scope.keep(&run.keep);
     Ok(results)
+}
+
+/// Runs a `torch.autograd.grad` the program's backward called (recomputing
+/// a block with grad enabled and differentiating it, as memory-saving
+/// Functions do): a nested GraphTask on the runtime; returns its gradients
+/// by input.
+fn nested_grad(
+    rt: &mut Runtime,
+    scope: &Scope<'_>,
+    call: &GradCall,
+) -> ft_runtime::Result<Vec<Option<Tensor>>> {
+    rt.flush_state();
+    let lookup_all = |ids: &[u64]| {
+        ids.iter()
+            .map(|&id| scope.lookup(id))
+            .collect::<ft_runtime::Result<Vec<_>>>()
+    };
+    let roots = lookup_all(&call.roots)?;
+    let inputs = lookup_all(&call.inputs)?;
+    let grads = call
+        .grads
+        .iter()
+        .map(|g| g.map(|g| scope.lookup(g)).transpose())
+        .collect::<ft_runtime::Result<Vec<_>>>()?;
+    rt.grad(&GradRequest {
+        roots: &roots,
+        grads: &grads,
+        inputs: &inputs,
+        retain_graph: call.retain_graph,
+        create_graph: call.create_graph,
+        accumulate: call.accumulate,
+        allow_unused: call.allow_unused,
+    })
 }
 
 /// Re-executes one event of a run: state changes are applied (and written

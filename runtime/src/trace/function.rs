@@ -8,20 +8,30 @@ use super::Tracer;
 use crate::autograd::node::Node;
 use crate::tensor::Tensor;
 
-/// What the tracer believes about grad mode: the change it holds back and
-/// the mode it last wrote.
-pub(crate) type GradModeBelief = (Option<(bool, bool)>, (bool, bool));
+/// What the tracer believes about grad mode: the change it holds back, the
+/// mode it last wrote, and the engine's mode of a Function's backward that
+/// has not reached its first state flush.
+pub(crate) type GradModeBelief = (Option<(bool, bool)>, (bool, bool), Option<(bool, bool)>);
 
 impl Tracer {
     /// The grad mode held back and last written.
     pub(crate) fn grad_mode_belief(&self) -> GradModeBelief {
-        (self.pending_mode, self.emitted_mode)
+        (self.pending_mode, self.emitted_mode, self.run_engine_mode)
     }
 
     /// Restores what [`Tracer::grad_mode_belief`] returned (after program
     /// code the engine called back, whose grad mode the engine undoes).
     pub(crate) fn restore_grad_mode_belief(&mut self, belief: GradModeBelief) {
-        (self.pending_mode, self.emitted_mode) = belief;
+        (self.pending_mode, self.emitted_mode, self.run_engine_mode) = belief;
+    }
+
+    /// A custom Function's backward starts in the engine's grad mode
+    /// `engine` (`create_graph`), which no event wrote: at its first state
+    /// flush a grad mode that differs from it is written even when it is
+    /// the one last written (a backward that begins with
+    /// `torch.enable_grad()`), as the capture writes it.
+    pub(crate) fn begin_function_run(&mut self, engine: (bool, bool)) {
+        self.run_engine_mode = Some(engine);
     }
 
     /// api `function [name, inputs, outputs]`.

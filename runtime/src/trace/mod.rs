@@ -126,6 +126,9 @@ pub(crate) struct Tracer {
     pending_deaths: Vec<(u64, Weak<slot::IdSlot>)>,
     pending_mode: Option<(bool, bool)>,
     emitted_mode: (bool, bool),
+    /// The engine's grad mode of a Function's backward before its first
+    /// state flush ([`Tracer::begin_function_run`]).
+    run_engine_mode: Option<(bool, bool)>,
     pending_default_dtype: Option<&'static str>,
     emitted_default_dtype: &'static str,
     pending_autocast: Option<(&'static str, AutocastState)>,
@@ -160,6 +163,7 @@ impl Tracer {
             pending_deaths: Vec::new(),
             pending_mode: None,
             emitted_mode: (true, false),
+            run_engine_mode: None,
             pending_default_dtype: None,
             emitted_default_dtype: "float32",
             pending_autocast: None,
@@ -517,8 +521,9 @@ impl Tracer {
     /// grad mode, default dtype, autocast, anomaly mode, then `set_requires_grad`, `set_grad` and
     /// `release`, each by tensor id.
     pub(crate) fn flush_state(&mut self) {
+        let run_engine = self.run_engine_mode.take();
         if let Some(mode) = self.pending_mode.take()
-            && mode != self.emitted_mode
+            && (mode != self.emitted_mode || run_engine.is_some_and(|engine| engine != mode))
         {
             self.emitted_mode = mode;
             self.api(ApiEvent::GradMode(GradMode {
