@@ -539,7 +539,7 @@ impl BackwardFn for LinalgSolveExBackward0 {
         };
         let x = unpack(&self.result, ctx)?;
         let (lu, pivots) = unpack_lu(&self.lu, &self.pivots, ctx)?;
-        let recorded = ctx.rt.is_grad_enabled();
+        let recorded = solves_again(ctx);
         let a = unpack_if(recorded, &self.a, ctx)?;
         // linalg_solve_is_vector_rhs(LU, X).
         let vector =
@@ -708,6 +708,12 @@ impl BackwardFn for LinalgDetBackward0 {
     }
 }
 
+/// Whether a solve's backward solves again (it is recorded) rather than
+/// reusing the forward's LU factors.
+fn solves_again(ctx: &BackwardCtx<'_>) -> bool {
+    ctx.rt.is_grad_enabled() && !ctx.rt.faults().recorded_solve_reuses_lu
+}
+
 /// `linalg_solve(Aᴴ, b, left)`, the recorded backwards' solve.
 fn solve_adjoint(rt: &mut Runtime, a: &Tensor, b: &Tensor, left: bool) -> Result<Tensor> {
     let ah = mh(rt, a)?;
@@ -737,7 +743,7 @@ impl BackwardFn for LinalgSlogdetBackward0 {
         };
         let a = unpack(&self.a, ctx)?;
         let (lu, pivots) = unpack_lu(&self.lu, &self.pivots, ctx)?;
-        let recorded = ctx.rt.is_grad_enabled();
+        let recorded = solves_again(ctx);
         let rt = &mut *ctx.rt;
         let d = diag_rhs(rt, &g, &pivots)?;
         if recorded {

@@ -82,7 +82,11 @@ impl BackwardFn for PreluKernelBackwardBackward0 {
                 (None, None) => return Ok(out),
             });
         }
-        for (edge, incoming) in [(1, &gw), (2, &ga)] {
+        let mut edges = [(1, &gw), (2, &ga)];
+        if ctx.rt.faults().prelu_double_backward_swaps_grads {
+            edges = [(1, &ga), (2, &gw)];
+        }
+        for (edge, incoming) in edges {
             if !ctx.needs(edge) {
                 continue;
             }
