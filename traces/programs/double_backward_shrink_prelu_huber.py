@@ -9,7 +9,12 @@ per-channel slopes (PreluKernelBackwardBackward0, two incoming gradients —
 the input's and the weight's — or only the input's, the weight's
 gradient summed to its shape by the engine), and the Huber loss under each
 reduction (HuberLossBackwardBackward0, its `grad_output` gradient under a
-reduction taken on `ones_like(grad_output)` and summed).
+reduction taken on `ones_like(grad_output)` and summed). Then the other
+piecewise-linear kernels of robust training: the L1 loss, whose SgnBackward0
+passes an efficient zero tensor on that SubBackward0 negates through the
+ZeroTensor fallback (`zeros({})`, `expand`, `neg`), and 3-d adaptive max
+pooling (AdaptiveMaxPool3DBackwardBackward0, the gradient gathered at the
+saved indices).
 """
 
 import torch
@@ -50,4 +55,7 @@ pred = torch.randn(4, 3, requires_grad=True)
 target = torch.randn(4, 3, requires_grad=True)
 for reduction in ["mean", "sum", "none"]:
     penalise(lambda p, t: F.huber_loss(p, t, reduction=reduction, delta=0.7), pred, target)
+penalise(lambda p, t: F.l1_loss(p, t), pred, target)
+vol = torch.randn(1, 2, 3, 4, 5, requires_grad=True)
+penalise(lambda v: F.adaptive_max_pool3d(v, 2).tanh(), vol)
 print(x.grad.sum().item(), img.grad.sum().item(), pred.grad.sum().item())

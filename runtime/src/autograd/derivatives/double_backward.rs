@@ -14,7 +14,7 @@
 //! | `smooth_l1_loss_backward` / `huber_loss_backward` | SmoothL1LossBackwardBackward0 / HuberLossBackwardBackward0 | grad_output, self, target | self, target; grad_output when `self` or `target` needs a gradient (Huber: or `grad_output` under a reduction) |
 //! | `max_pool2d_with_indices_backward` | MaxPool2DWithIndicesBackwardBackward0 | grad_output, self | indices when `grad_output` needs a gradient; self's sizes and options |
 //! | `avg_pool2d_backward` | AvgPool2DBackwardBackward0 | grad_output, self | the pooling parameters; self's sizes and options |
-//! | the 3-d pools, `adaptive_max_pool2d`, reflection/replication pads, upsampling | their `...BackwardBackward0` | grad_output (and self) | the forward's parameters; indices; self's sizes and options |
+//! | the 3-d pools, `adaptive_max_pool2d` / `adaptive_max_pool3d`, reflection/replication pads, upsampling | their `...BackwardBackward0` | grad_output (and self) | the forward's parameters; indices; self's sizes and options |
 //! | `_adaptive_avg_pool2d_backward` | AdaptiveAvgPool2DBackwardBackward0 | grad_output, self | grad_output's last two sizes; self's sizes and options |
 //! | `native_layer_norm_backward` | NativeLayerNormBackwardBackward0 | grad_out, input, mean, rstd, weight, bias | grad_out, input, mean, rstd, weight |
 //! | `native_batch_norm_backward` | NativeBatchNormBackwardBackward0 | grad_out, input, weight, save_mean, save_invstd | every tensor argument, train, eps |
@@ -538,6 +538,11 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             "AdaptiveMaxPool2DBackwardBackward0",
             &[0, 1],
             |a, n| max_pool(a, n, 2, 2)
+        )),
+        "aten.adaptive_max_pool3d_backward.default" => D(derivative!(
+            "AdaptiveMaxPool3DBackwardBackward0",
+            &[0, 1],
+            |a, n| max_pool(a, n, 2, 3)
         )),
         "aten.avg_pool3d_backward.default" => D(derivative!(
             "AvgPool3DBackwardBackward0",
