@@ -113,3 +113,57 @@ impl BackwardFn for PreluKernelBackwardBackward0 {
         release(&mut self.weight);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ivalue::IValue;
+    use crate::runtime::Runtime;
+    use crate::tensor::Tensor;
+
+    fn call1(rt: &mut Runtime, op: &str, args: Vec<IValue>) -> Tensor {
+        rt.call(op, args).expect(op)[0]
+            .as_tensor()
+            .expect("tensor")
+            .clone()
+    }
+
+    /// `P = Σ gx² + gw²` of `sum(prelu(x, w))`'s gradients, differentiated
+    /// again: `gx = where(x >= 0, 1, w)` and `gw = Σ_{x<0} x`, so `dP/dw =
+    /// 2 Σ_{x<0} gx` and `dP/dx = 2 gw` where `x < 0`; each `.grad` holds
+    /// the first gradient plus the second.
+    #[test]
+    fn the_penalty_of_both_prelu_gradients_reaches_input_and_slope() {
+        let mut rt = Runtime::new();
+        let x = rt
+            .introduce_tensor_f32(&[3], &[1], 0, &[-1.0, 2.0, -3.0], true)
+            .expect("x");
+        let w = rt
+            .introduce_tensor_f32(&[1], &[1], 0, &[0.5], true)
+            .expect("w");
+        let y = call1(
+            &mut rt,
+            "aten._prelu_kernel.default",
+            vec![(&x).into(), (&w).into()],
+        );
+        let s = call1(&mut rt, "aten.sum.default", vec![(&y).into()]);
+        rt.backward(&[s], &[None], true, true)
+            .expect("first backward");
+        let (gx, gw) = (x.grad().expect("gx"), w.grad().expect("gw"));
+        let mut penalty = Vec::new();
+        for g in [&gx, &gw] {
+            let sq = call1(&mut rt, "aten.mul.Tensor", vec![g.into(), g.into()]);
+            penalty.push(call1(&mut rt, "aten.sum.default", vec![(&sq).into()]));
+        }
+        let p = call1(
+            &mut rt,
+            "aten.add.Tensor",
+            vec![(&penalty[0]).into(), (&penalty[1]).into()],
+        );
+        rt.backward(&[p], &[None], false, false)
+            .expect("second backward");
+        let xs = x.grad().expect("x.grad").to_f32_vec().expect("values");
+        assert_eq!(xs, vec![0.5 - 8.0, 1.0, 0.5 - 8.0]);
+        let ws = w.grad().expect("w.grad").to_f32_vec().expect("values");
+        assert_eq!(ws, vec![-4.0 + 2.0]);
+    }
+}
