@@ -965,6 +965,17 @@ pub struct Faults {
     /// allocates NHWC. Breaks the strides of every channels-last network's
     /// BatchNorm gradient on a 1x1 map.
     pub batch_norm_grad_like_output: bool,
+    /// PreluKernelBackwardBackward0 multiplies `grad_output` by the input
+    /// gradient's incoming gradient for `self` and by the weight
+    /// gradient's for `weight`, swapped (prelu-double-backward-swaps-grads).
+    /// Breaks the values of every penalty through a PReLU's gradients.
+    pub prelu_double_backward_swaps_grads: bool,
+    /// A recorded LinalgSolveExBackward0 / LinalgSlogdetBackward0 reuses
+    /// the forward's LU factors (`linalg_lu_solve`) instead of solving
+    /// again with `linalg_solve(Aᴴ, ·)` (recorded-solve-reuses-lu): the
+    /// factors have no history, so the second derivative through them is
+    /// lost. Breaks every second derivative through a solve.
+    pub recorded_solve_reuses_lu: bool,
 }
 
 impl Faults {

@@ -99,8 +99,13 @@ impl Runtime {
         self.dispatch1("aten.mul.Scalar", vec![a.into(), s])
     }
 
-    /// `aten.neg.default(x)`.
+    /// `aten.neg.default(x)`; an efficient zero tensor is materialized
+    /// first, as PyTorch's ZeroTensor fallback does.
     pub(crate) fn neg(&mut self, x: &Tensor) -> Result<Tensor> {
+        if x.is_zero_tensor() {
+            let zeros = crate::autograd::functions::zero_tensor::materialize(self, x)?;
+            return self.dispatch1("aten.neg.default", vec![(&zeros).into()]);
+        }
         self.dispatch1("aten.neg.default", vec![x.into()])
     }
 
@@ -109,8 +114,13 @@ impl Runtime {
         self.dispatch1("aten.add.Tensor", vec![a.into(), b.into()])
     }
 
-    /// `aten.add_.Tensor(a, b)` (`a += b`).
+    /// `aten.add_.Tensor(a, b)` (`a += b`); an efficient zero tensor `b`
+    /// is materialized first, as PyTorch's ZeroTensor fallback does.
     pub(crate) fn add_(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+        if b.is_zero_tensor() {
+            let zeros = crate::autograd::functions::zero_tensor::materialize(self, b)?;
+            return self.dispatch1("aten.add_.Tensor", vec![a.into(), (&zeros).into()]);
+        }
         self.dispatch1("aten.add_.Tensor", vec![a.into(), b.into()])
     }
 

@@ -134,6 +134,7 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             |a, _| {
                 Ok(Box::new(LinalgSolveExBackward0 {
                     left: flag(&arg(a, 2), true),
+                    a: Some(SavedVariable::input(tensor(a, 0)?)),
                     result: None,
                     lu: None,
                     pivots: None,

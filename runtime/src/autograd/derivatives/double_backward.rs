@@ -4,23 +4,24 @@
 //! | operator | node | differentiable inputs | saves |
 //! |---|---|---|---|
 //! | `tanh_backward` / `sigmoid_backward` | TanhBackwardBackward0 / SigmoidBackwardBackward0 | grad_output, output | output; grad_output when `output` needs a gradient |
-//! | `threshold_backward` / `leaky_relu_backward` / `hardtanh_backward` | ThresholdBackwardBackward0 / LeakyReluBackwardBackward0 / HardtanhBackwardBackward0 | grad_output, self | self when `grad_output` needs a gradient |
+//! | `threshold_backward` / `leaky_relu_backward` / `hardtanh_backward` / `hardshrink_backward` / `softshrink_backward` / `rrelu_with_noise_backward` | ThresholdBackwardBackward0 / LeakyReluBackwardBackward0 / HardtanhBackwardBackward0 / HardshrinkBackwardBackward0 / SoftshrinkBackwardBackward0 / RreluWithNoiseBackwardBackward0 | grad_output, self | self when `grad_output` needs a gradient (rrelu's noise kept) |
 //! | `gelu_backward` / `softplus_backward` | GeluBackwardBackward0 / SoftplusBackwardBackward0 | grad_output, self | self; grad_output when `self` needs a gradient |
 //! | `elu_backward` | EluBackwardBackward0 | grad_output, self_or_result | self_or_result; grad_output when `self_or_result` needs a gradient |
 //! | `_softmax_backward_data` / `_log_softmax_backward_data` | SoftmaxBackwardDataBackward0 / LogSoftmaxBackwardDataBackward0 | grad_output, output | output; grad_output when `output` needs a gradient |
 //! | `mse_loss_backward` | MseLossBackwardBackward0 | grad_output, self, target | as each gradient needs |
 //! | `nll_loss_backward` / `nll_loss2d_backward` | NllLossBackwardBackward0 / NllLoss2DBackwardBackward0 | grad_output, self | target, weight, reduction, ignore_index |
 //! | `hardswish_backward` | HardswishBackwardBackward0 | grad_output, self | self; grad_output when `self` needs a gradient |
-//! | `smooth_l1_loss_backward` | SmoothL1LossBackwardBackward0 | grad_output, self, target | self, target; grad_output when `self` or `target` needs a gradient |
+//! | `smooth_l1_loss_backward` / `huber_loss_backward` | SmoothL1LossBackwardBackward0 / HuberLossBackwardBackward0 | grad_output, self, target | self, target; grad_output when `self` or `target` needs a gradient (Huber: or `grad_output` under a reduction) |
 //! | `max_pool2d_with_indices_backward` | MaxPool2DWithIndicesBackwardBackward0 | grad_output, self | indices when `grad_output` needs a gradient; self's sizes and options |
 //! | `avg_pool2d_backward` | AvgPool2DBackwardBackward0 | grad_output, self | the pooling parameters; self's sizes and options |
-//! | the 3-d pools, `adaptive_max_pool2d`, reflection/replication pads, upsampling | their `...BackwardBackward0` | grad_output (and self) | the forward's parameters; indices; self's sizes and options |
+//! | the 3-d pools, `adaptive_max_pool2d` / `adaptive_max_pool3d`, reflection/replication pads, upsampling | their `...BackwardBackward0` | grad_output (and self) | the forward's parameters; indices; self's sizes and options |
 //! | `_adaptive_avg_pool2d_backward` | AdaptiveAvgPool2DBackwardBackward0 | grad_output, self | grad_output's last two sizes; self's sizes and options |
 //! | `native_layer_norm_backward` | NativeLayerNormBackwardBackward0 | grad_out, input, mean, rstd, weight, bias | grad_out, input, mean, rstd, weight |
 //! | `native_batch_norm_backward` | NativeBatchNormBackwardBackward0 | grad_out, input, weight, save_mean, save_invstd | every tensor argument, train, eps |
 //! | `unfold_backward` / `diagonal_backward` | UnfoldBackwardBackward0 / DiagonalBackwardBackward0 | grad_output | dim, size, step / offset, dim1, dim2 |
 //! | `slice_backward` / `select_backward` | SliceBackwardBackward0 / SelectBackwardBackward0 | grad_output | dim, start, end, step / dim, index |
 //! | `embedding_dense_backward` | EmbeddingDenseBackwardBackward0 | grad_output | indices, padding_idx |
+//! | `_prelu_kernel_backward` | PreluKernelBackwardBackward0 | grad_output, self, weight | all three |
 //! | `convolution_backward` | ConvolutionBackwardBackward0 | grad_output, input, weight | all three, the convolution's parameters |
 //! | `log_sigmoid_backward` | LogSigmoidBackwardBackward0 | grad_output, self | self, buffer; grad_output when `self` needs a gradient |
 //! | `glu_backward` | GluBackwardBackward0 | grad_output, self | self, dim; grad_output when `self` needs a gradient |
@@ -47,11 +48,12 @@ use crate::autograd::functions::double_backward::conv::{ConvParams, ConvolutionB
 use crate::autograd::functions::double_backward::copy::CopyBackwards;
 use crate::autograd::functions::double_backward::glu::GluBackwardBackward0;
 use crate::autograd::functions::double_backward::loss::{
-    MseLossBackwardBackward0, NllLossBackwardBackward, SmoothL1LossBackwardBackward0,
+    MseLossBackwardBackward0, NllLossBackwardBackward, RobustLossBackwardBackward,
 };
 use crate::autograd::functions::double_backward::norm::NativeLayerNormBackwardBackward0;
 use crate::autograd::functions::double_backward::not_implemented::NotImplemented;
 use crate::autograd::functions::double_backward::pool::{Pool, PoolBackwardBackward, ZerosLike};
+use crate::autograd::functions::double_backward::prelu::PreluKernelBackwardBackward0;
 use crate::autograd::functions::double_backward::save_if;
 use crate::autograd::functions::double_backward::shape::{
     EmbeddingDenseBackwardBackward0, MaskedScatterBackward0, MaskedScatterBackwardBackward0,
@@ -85,6 +87,12 @@ fn activation(a: &[IValue], n: &[bool], op: &'static str, x_pos: usize, kind: Ac
         x: save_if(needs(n, 0) || second, tensor(a, x_pos)?),
         kind,
     }))
+}
+
+/// A piecewise-linear activation's backward kernel `op(grad_output, self,
+/// params...)`: the kernel again for `grad_output`, zeros for `self`.
+fn piecewise(a: &[IValue], n: &[bool], op: &'static str) -> Built {
+    activation(a, n, op, 1, Activation::PiecewiseLinear)
 }
 
 fn softmax(a: &[IValue], n: &[bool], log: bool) -> Built {
@@ -121,6 +129,22 @@ fn mse(a: &[IValue], n: &[bool]) -> Built {
         grad_output: save_if(needs(n, 1) || needs(n, 2), tensor(a, 0)?),
         self_: save_if(needs(n, 0) || needs(n, 1), tensor(a, 1)?),
         target: save_if(needs(n, 0) || needs(n, 2), tensor(a, 2)?),
+    }))
+}
+
+/// `smooth_l1_loss_backward` / `huber_loss_backward(grad_output, self,
+/// target, reduction, beta or delta)`.
+fn robust_loss(a: &[IValue], n: &[bool], huber: bool) -> Built {
+    let all = n.iter().any(|&b| b);
+    // Huber's `grad_output` gradient reads `grad_output` under a reduction.
+    let reads_go = needs(n, 1) || needs(n, 2) || (huber && needs(n, 0) && int(a, 3) != 0);
+    Ok(Box::new(RobustLossBackwardBackward {
+        huber,
+        reduction: int(a, 3),
+        beta: arg(a, 4),
+        grad_output: save_if(reads_go, tensor(a, 0)?),
+        self_: save_if(all, tensor(a, 1)?),
+        target: save_if(all, tensor(a, 2)?),
     }))
 }
 
@@ -276,6 +300,28 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                 )
             }))
         }
+        "aten.hardshrink_backward.default" => D(derivative!(
+            "HardshrinkBackwardBackward0",
+            &[0, 1],
+            |a, n| piecewise(a, n, "aten.hardshrink_backward.default")
+        )),
+        "aten.softshrink_backward.default" => D(derivative!(
+            "SoftshrinkBackwardBackward0",
+            &[0, 1],
+            |a, n| piecewise(a, n, "aten.softshrink_backward.default")
+        )),
+        "aten.rrelu_with_noise_backward.default" => D(derivative!(
+            "RreluWithNoiseBackwardBackward0",
+            &[0, 1],
+            |a, n| {
+                // The kernel is dispatched again with self_is_result=False.
+                let mut a = a.to_vec();
+                if let Some(slot) = a.get_mut(6) {
+                    *slot = IValue::Bool(false);
+                }
+                piecewise(&a, n, "aten.rrelu_with_noise_backward.default")
+            }
+        )),
         "aten.gelu_backward.default" => D(derivative!("GeluBackwardBackward0", &[0, 1], |a, n| {
             let approximate = arg(a, 2);
             activation(
@@ -341,16 +387,12 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         "aten.smooth_l1_loss_backward.default" => D(derivative!(
             "SmoothL1LossBackwardBackward0",
             &[0, 1, 2],
-            |a, n| {
-                let all = n.iter().any(|&b| b);
-                Ok(Box::new(SmoothL1LossBackwardBackward0 {
-                    reduction: int(a, 3),
-                    beta: arg(a, 4),
-                    grad_output: save_if(needs(n, 1) || needs(n, 2), tensor(a, 0)?),
-                    self_: save_if(all, tensor(a, 1)?),
-                    target: save_if(all, tensor(a, 2)?),
-                }))
-            }
+            |a, n| robust_loss(a, n, false)
+        )),
+        "aten.huber_loss_backward.default" => D(derivative!(
+            "HuberLossBackwardBackward0",
+            &[0, 1, 2],
+            |a, n| robust_loss(a, n, true)
         )),
         "aten.max_pool2d_with_indices_backward.default" => D(derivative!(
             "MaxPool2DWithIndicesBackwardBackward0",
@@ -497,6 +539,11 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             &[0, 1],
             |a, n| max_pool(a, n, 2, 2)
         )),
+        "aten.adaptive_max_pool3d_backward.default" => D(derivative!(
+            "AdaptiveMaxPool3DBackwardBackward0",
+            &[0, 1],
+            |a, n| max_pool(a, n, 2, 3)
+        )),
         "aten.avg_pool3d_backward.default" => D(derivative!(
             "AvgPool3DBackwardBackward0",
             &[0, 1],
@@ -621,6 +668,20 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         "aten.sgn.default" => D(derivative!("SgnBackward0", &[0], |a, _| Ok(Box::new(
             SgnBackward0::of(tensor(a, 0)?)
         )))),
+        "aten._prelu_kernel_backward.default" => D(derivative!(
+            "PreluKernelBackwardBackward0",
+            &[0, 1, 2],
+            |a, _| {
+                let saved = |i: usize| -> Result<Option<SavedVariable>> {
+                    Ok(Some(SavedVariable::input(tensor(a, i)?)))
+                };
+                Ok(Box::new(PreluKernelBackwardBackward0 {
+                    grad_output: saved(0)?,
+                    self_: saved(1)?,
+                    weight: saved(2)?,
+                }))
+            }
+        )),
         "aten.convolution_backward.default" => D(derivative!(
             "ConvolutionBackwardBackward0",
             &[0, 1, 2],

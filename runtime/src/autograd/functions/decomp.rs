@@ -8,12 +8,16 @@
 //! `a - b` / `a + b` of two computed terms the right operand is dispatched
 //! first (observed: `gR·Rᴴ − Qᴴ·gQ` computes `Qᴴ·gQ` first).
 //!
-//! Only first-order backward is modelled (grad mode off while the node
-//! runs): `linalg_det_backward` and `slogdet_backward` then solve with the
-//! forward's LU factors (`linalg_lu_solve(LU, pivots, d, adjoint =
-//! !A.is_contiguous())`, the factors being of `Aᵀ` for a contiguous `A`),
-//! and `linalg_solve_backward` with `adjoint = true` (observed in torch
-//! 2.15: `_linalg_solve_ex` factors `A` itself).
+//! With grad mode off while the node runs, `linalg_det_backward` and
+//! `slogdet_backward` solve with the forward's LU factors
+//! (`linalg_lu_solve(LU, pivots, d, adjoint = !A.is_contiguous())`, the
+//! factors being of `Aᵀ` for a contiguous `A`), and `linalg_solve_backward`
+//! with `adjoint = true` (observed in torch 2.15: `_linalg_solve_ex`
+//! factors `A` itself). When the backward is itself recorded
+//! (`create_graph=True`), `linalg_solve_backward` and `slogdet_backward`
+//! solve again, `linalg_solve(Aᴴ, ·)`, so the factorization is
+//! differentiable; the other decompositions' recorded backwards are
+//! refused.
 
 use super::reduction::unpack;
 use super::{one_to_one, single};
@@ -514,6 +518,8 @@ impl BackwardFn for CholeskySolveBackward0 {
 /// pivots, left, B requires grad)`).
 pub(crate) struct LinalgSolveExBackward0 {
     pub(crate) left: bool,
+    /// The forward's `A`, solved with again under grad mode.
+    pub(crate) a: Option<SavedVariable>,
     pub(crate) result: Option<SavedVariable>,
     pub(crate) lu: Option<SavedVariable>,
     pub(crate) pivots: Option<SavedVariable>,
@@ -531,15 +537,19 @@ impl BackwardFn for LinalgSolveExBackward0 {
         let Some((need_a, need_b)) = needs_either(ctx) else {
             return Ok(vec![None, None]);
         };
-        first_order_only(ctx, "LinalgSolveExBackward0")?;
         let x = unpack(&self.result, ctx)?;
         let (lu, pivots) = unpack_lu(&self.lu, &self.pivots, ctx)?;
+        let recorded = solves_again(ctx);
+        let a = unpack_if(recorded, &self.a, ctx)?;
         // linalg_solve_is_vector_rhs(LU, X).
         let vector =
             x.dim() == 1 || (lu.dim() == x.dim() + 1 && lu.shape()[..lu.dim() - 1] == *x.shape());
         let rt = &mut *ctx.rt;
         let gx_ = if vector { unsqueeze_last(rt, &gx)? } else { gx };
-        let gb = lu_solve(rt, &lu, &pivots, &gx_, self.left, true)?;
+        let gb = match &a {
+            Some(a) => solve_adjoint(rt, a, &gx_, self.left)?,
+            None => lu_solve(rt, &lu, &pivots, &gx_, self.left, true)?,
+        };
         let ga = if need_a {
             let x_ = if vector { unsqueeze_last(rt, &x)? } else { x };
             Some(minus_side_product(rt, self.left, &gb, &x_)?)
@@ -565,7 +575,12 @@ impl BackwardFn for LinalgSolveExBackward0 {
     }
 
     fn release_variables(&mut self) {
-        release(&mut [&mut self.result, &mut self.lu, &mut self.pivots]);
+        release(&mut [
+            &mut self.a,
+            &mut self.result,
+            &mut self.lu,
+            &mut self.pivots,
+        ]);
     }
 }
 
@@ -693,6 +708,22 @@ impl BackwardFn for LinalgDetBackward0 {
     }
 }
 
+/// Whether a solve's backward solves again (it is recorded) rather than
+/// reusing the forward's LU factors.
+fn solves_again(ctx: &BackwardCtx<'_>) -> bool {
+    ctx.rt.is_grad_enabled() && !ctx.rt.faults().recorded_solve_reuses_lu
+}
+
+/// `linalg_solve(Aᴴ, b, left)`, the recorded backwards' solve.
+fn solve_adjoint(rt: &mut Runtime, a: &Tensor, b: &Tensor, left: bool) -> Result<Tensor> {
+    let ah = mh(rt, a)?;
+    one(
+        rt,
+        "aten.linalg_solve.default",
+        vec![ah.into(), b.into(), left.into()],
+    )
+}
+
 /// LinalgSlogdetBackward0 (`slogdet_backward(grad_sign, grad_logabsdet, A,
 /// sign, LU, pivots)`; real: only `grad_logabsdet` matters).
 pub(crate) struct LinalgSlogdetBackward0 {
@@ -710,11 +741,14 @@ impl BackwardFn for LinalgSlogdetBackward0 {
         let Some(g) = grads.into_iter().nth(1).flatten() else {
             return Ok(vec![None]);
         };
-        first_order_only(ctx, "LinalgSlogdetBackward0")?;
         let a = unpack(&self.a, ctx)?;
         let (lu, pivots) = unpack_lu(&self.lu, &self.pivots, ctx)?;
+        let recorded = solves_again(ctx);
         let rt = &mut *ctx.rt;
         let d = diag_rhs(rt, &g, &pivots)?;
+        if recorded {
+            return Ok(vec![Some(solve_adjoint(rt, &a, &d, true)?)]);
+        }
         Ok(vec![Some(det_lu_solve(rt, &a, &lu, &pivots, &d)?)])
     }
 

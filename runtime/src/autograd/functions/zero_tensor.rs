@@ -13,6 +13,10 @@
 //!   the other operand broadcast to that shape and copied:
 //!   `_to_copy(expand(other, sizes), dtype, layout=strided, device)`. Two
 //!   zero tensors give a new `_efficientzerotensor` of that shape.
+//! * An operator without a ZeroTensor kernel (`neg`, as SubBackward0's
+//!   `-grad` of such a gradient) runs the ZeroTensor fallback: the zero
+//!   tensor materialized as `zeros({}, options).expand(sizes)`, then the
+//!   operator.
 
 use super::single;
 use crate::autograd::{BackwardCtx, BackwardFn};
@@ -98,6 +102,29 @@ fn to_meta(rt: &mut Runtime, t: &Tensor) -> Result<Tensor> {
         ],
     )?;
     first(op, out)
+}
+
+/// The ZeroTensor fallback's stand-in for the efficient zero tensor `t`:
+/// `zeros({}, t's options).expand(t's sizes)`.
+pub(crate) fn materialize(rt: &mut Runtime, t: &Tensor) -> Result<Tensor> {
+    let op = "aten.zeros.default";
+    let zero = first(
+        op,
+        rt.dispatch(
+            op,
+            vec![
+                IValue::IntList(Vec::new()),
+                IValue::Dtype(t.dtype()),
+                IValue::Layout(Layout::Strided),
+                IValue::Device(t.device()),
+            ],
+        )?,
+    )?;
+    let op = "aten.expand.default";
+    first(
+        op,
+        rt.dispatch(op, vec![zero.into(), IValue::IntList(t.shape().to_vec())])?,
+    )
 }
 
 /// `old + new` where either is an efficient zero tensor: PyTorch's

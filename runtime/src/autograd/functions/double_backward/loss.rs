@@ -16,6 +16,11 @@
 //!   mask cast to the gradient's options, divided in place by
 //!   `self.numel()` for the mean;
 //! * `target`: the same, negated.
+//!
+//! `HuberLossBackwardBackward0` (`huber_loss_backward(grad_output, self,
+//! target, reduction, delta)`), same edges, the same formulas but for
+//! `grad_output` with a reduction (the kernel on `ones_like(grad_output)`
+//! times `grad`, summed) and a boolean mask not divided by `delta`.
 
 use super::super::single;
 use super::{release, unpack};
@@ -25,6 +30,8 @@ use crate::error::Result;
 use crate::ivalue::IValue;
 use crate::tensor::Tensor;
 
+/// PyTorch's `Reduction::None`.
+const NONE: i64 = 0;
 /// PyTorch's `Reduction::Mean`.
 const MEAN: i64 = 1;
 
@@ -130,19 +137,79 @@ impl BackwardFn for NllLossBackwardBackward {
     }
 }
 
-/// `smooth_l1_loss_backward(grad_output, self, target, reduction, beta)`.
-pub(crate) struct SmoothL1LossBackwardBackward0 {
+/// `smooth_l1_loss_backward(grad_output, self, target, reduction, beta)`
+/// (SmoothL1LossBackwardBackward0) or `huber_loss_backward(grad_output,
+/// self, target, reduction, delta)` (HuberLossBackwardBackward0).
+pub(crate) struct RobustLossBackwardBackward {
+    /// Huber (`delta`) rather than smooth L1 (`beta`).
+    pub(crate) huber: bool,
     pub(crate) reduction: i64,
+    /// `beta` or `delta`.
     pub(crate) beta: IValue,
-    /// Saved when `self` or `target` needs a gradient.
+    /// Saved when any gradient reads it.
     pub(crate) grad_output: Option<SavedVariable>,
     pub(crate) self_: Option<SavedVariable>,
     pub(crate) target: Option<SavedVariable>,
 }
 
-impl SmoothL1LossBackwardBackward0 {
-    /// PyTorch's `smooth_l1_loss_double_backward(grad * grad_output, self,
-    /// target, reduction, beta)`.
+impl RobustLossBackwardBackward {
+    fn kernel(&self) -> &'static str {
+        if self.huber {
+            "aten.huber_loss_backward.default"
+        } else {
+            "aten.smooth_l1_loss_backward.default"
+        }
+    }
+
+    /// The kernel on `(g, x, y)`.
+    fn again(
+        &self,
+        ctx: &mut BackwardCtx<'_>,
+        g: &Tensor,
+        x: &Tensor,
+        y: &Tensor,
+    ) -> Result<Tensor> {
+        let args = vec![
+            g.into(),
+            x.into(),
+            y.into(),
+            IValue::Int(self.reduction),
+            self.beta.clone(),
+        ];
+        ctx.rt.elementwise().call(self.kernel(), args)
+    }
+
+    /// `grad_output`'s gradient. Smooth L1: the kernel again with `grad`.
+    /// Huber: the same without reduction, else PyTorch's
+    /// `huber_loss_double_backward_grad_output`: the kernel on
+    /// `ones_like(grad_output)`, times `grad`, summed.
+    fn first(
+        &self,
+        ctx: &mut BackwardCtx<'_>,
+        g: &Tensor,
+        x: &Tensor,
+        y: &Tensor,
+    ) -> Result<Tensor> {
+        if !self.huber || self.reduction == NONE {
+            return self.again(ctx, g, x, y);
+        }
+        let go = unpack(ctx, &self.grad_output)?;
+        let ones = ctx
+            .rt
+            .elementwise()
+            .call("aten.ones_like.default", vec![(&go).into()])?;
+        let r = self.again(ctx, &ones, x, y)?;
+        let rg = ctx.rt.mul(&r, g.into())?;
+        ctx.rt
+            .elementwise()
+            .call("aten.sum.default", vec![(&rg).into()])
+    }
+
+    /// PyTorch's `smooth_l1_loss_double_backward` / `huber_loss_double_backward`
+    /// of `(grad * grad_output, self, target)`: `gg * (|self - target| <
+    /// beta)`, smooth L1 casting the mask to the gradient's options and
+    /// dividing by `beta`, Huber multiplying by the boolean mask; divided
+    /// in place by `self.numel()` for the mean.
     fn double(
         &self,
         ctx: &mut BackwardCtx<'_>,
@@ -156,12 +223,15 @@ impl SmoothL1LossBackwardBackward0 {
         let d = ops.sub(x, y)?;
         let d = ops.unary("aten.abs.default", &d)?;
         let below = ops.binary("aten.lt.Scalar", &d, self.beta.clone())?;
-        let mask = ctx.rt.copy_to_options(&below, gg.dtype(), gg.device())?;
-        let masked = ctx.rt.mul(&gg, mask.into())?;
-        let scaled = ctx
-            .rt
-            .elementwise()
-            .div_scalar(&masked, self.beta.clone())?;
+        let scaled = if self.huber {
+            ctx.rt.mul(&gg, below.into())?
+        } else {
+            let mask = ctx.rt.copy_to_options(&below, gg.dtype(), gg.device())?;
+            let masked = ctx.rt.mul(&gg, mask.into())?;
+            ctx.rt
+                .elementwise()
+                .div_scalar(&masked, self.beta.clone())?
+        };
         if self.reduction != MEAN {
             return Ok(scaled);
         }
@@ -172,7 +242,7 @@ impl SmoothL1LossBackwardBackward0 {
     }
 }
 
-impl BackwardFn for SmoothL1LossBackwardBackward0 {
+impl BackwardFn for RobustLossBackwardBackward {
     fn apply(
         &mut self,
         ctx: &mut BackwardCtx<'_>,
@@ -185,18 +255,7 @@ impl BackwardFn for SmoothL1LossBackwardBackward0 {
         let y = unpack(ctx, &self.target)?;
         let mut out = vec![None, None, None];
         if ctx.needs(0) {
-            let args = vec![
-                (&g).into(),
-                (&x).into(),
-                (&y).into(),
-                IValue::Int(self.reduction),
-                self.beta.clone(),
-            ];
-            out[0] = Some(
-                ctx.rt
-                    .elementwise()
-                    .call("aten.smooth_l1_loss_backward.default", args)?,
-            );
+            out[0] = Some(self.first(ctx, &g, &x, &y)?);
         }
         if ctx.needs(1) {
             out[1] = Some(self.double(ctx, &g, &x, &y)?);

@@ -26,6 +26,7 @@ pub(crate) mod loss;
 pub(crate) mod norm;
 pub(crate) mod not_implemented;
 pub(crate) mod pool;
+pub(crate) mod prelu;
 pub(crate) mod shape;
 pub(crate) mod softmax;
 
