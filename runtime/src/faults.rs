@@ -349,6 +349,10 @@ pub struct Faults {
     /// the values of every complex matrix product of a conjugate view, such
     /// as MmBackward0's and BmmBackward0's `self.transpose(..).conj()`.
     pub complex_mm_no_conj: bool,
+    /// BaddbmmBackward0 scales its gradients by `alpha` and `beta` instead
+    /// of their conjugates. Breaks the gradients of every `baddbmm` with a
+    /// complex `alpha` or `beta`.
+    pub baddbmm_grad_unconjugated_scalars: bool,
     /// DivBackward0 divides by `other` and multiplies by `self / other²`
     /// instead of their conjugates (no `_conj`, hence no materializing
     /// `clone`). Breaks the backward of every complex division.

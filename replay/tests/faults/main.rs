@@ -26,6 +26,7 @@ mod checkpoint_early_stop;
 mod checkpoint_hooks_penalty;
 mod cholesky_inverse_gp;
 mod complex;
+mod complex_baddbmm;
 mod complex_item_readout;
 mod complex_recon;
 mod complex_vdot;

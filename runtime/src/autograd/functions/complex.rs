@@ -84,6 +84,15 @@ pub(crate) fn handle_r_to_c(rt: &mut Runtime, real: bool, g: Tensor) -> Result<T
     }
 }
 
+/// The conjugate of a Python scalar (`alpha.conj()`): a complex number's
+/// imaginary part negated; a real number is itself.
+pub(crate) fn conj_scalar(s: &IValue) -> IValue {
+    match s {
+        IValue::Complex(re, im) => IValue::Complex(*re, -*im),
+        other => other.clone(),
+    }
+}
+
 /// Per tensor argument `i` of `args` (the first `N`): whether it is a
 /// real tensor, whose gradient [`handle_r_to_c`] makes real.
 pub(crate) fn real_inputs<const N: usize>(args: &[IValue]) -> [bool; N] {
