@@ -318,3 +318,26 @@ fn complex_random_fills_draw_both_parts() {
     assert!((mean_re - 1.0).abs() < 0.1 && (mean_im - 1.0).abs() < 0.1);
     assert!((power - 4.0).abs() < 0.3, "{power}");
 }
+
+#[test]
+fn complex_vector_norms_reduce_the_moduli_into_a_real_result() {
+    let mut rt = Runtime::new();
+    // |3+4i| = 5, |i| = 1
+    let z = complex64(&mut rt, &[2], &[3.0, 4.0, 0.0, 1.0]);
+    for (ord, want) in [(2.0, 26f64.sqrt()), (1.0, 6.0), (f64::INFINITY, 5.0)] {
+        let n = one(
+            &mut rt,
+            "aten.linalg_vector_norm.default",
+            vec![
+                (&z).into(),
+                IValue::Float(ord),
+                IValue::None,
+                IValue::Bool(false),
+                IValue::None,
+            ],
+        );
+        assert_eq!(n.dtype().name(), "float32");
+        let got = n.to_f64_vec().expect("values")[0];
+        assert!((got - want).abs() < 1e-6, "ord {ord}: {got}");
+    }
+}

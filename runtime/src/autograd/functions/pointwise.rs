@@ -181,7 +181,12 @@ impl BackwardFn for MulBackward1 {
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
         one_to_one(ctx, grads, |ctx, g| {
-            let g = ctx.rt.mul_scalar(&g, conj_scalar(&self.other))?;
+            let other = if ctx.rt.faults().mul_scalar_grad_unconjugated {
+                self.other.clone()
+            } else {
+                conj_scalar(&self.other)
+            };
+            let g = ctx.rt.mul_scalar(&g, other)?;
             handle_r_to_c(ctx.rt, self.real, g)
         })
     }

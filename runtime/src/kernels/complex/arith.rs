@@ -475,6 +475,26 @@ pub(crate) fn sigmoid(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
     })
 }
 
+/// `sin(self)` of a complex tensor: `sin a cosh b + i cos a sinh b`.
+pub(crate) fn sin(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    complex_unary(ctx, a, |(x, y)| (x.sin() * y.cosh(), x.cos() * y.sinh()))
+}
+
+/// `cos(self)` of a complex tensor: `cos a cosh b - i sin a sinh b`.
+pub(crate) fn cos(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    complex_unary(ctx, a, |(x, y)| (x.cos() * y.cosh(), -(x.sin() * y.sinh())))
+}
+
+/// `sinh(self)` of a complex tensor: `sinh a cos b + i cosh a sin b`.
+pub(crate) fn sinh(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    complex_unary(ctx, a, |(x, y)| (x.sinh() * y.cos(), x.cosh() * y.sin()))
+}
+
+/// `cosh(self)` of a complex tensor: `cosh a cos b + i sinh a sin b`.
+pub(crate) fn cosh(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    complex_unary(ctx, a, |(x, y)| (x.cosh() * y.cos(), x.sinh() * y.sin()))
+}
+
 /// `tanh_backward(grad_output, output)` of complex tensors: `grad ·
 /// conj(1 - y²)`, TanhBackward0's derivative under PyTorch's conjugate
 /// convention.

@@ -56,6 +56,10 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.log.default" => arith::log,
         "aten.tanh.default" => arith::tanh,
         "aten.sigmoid.default" => arith::sigmoid,
+        "aten.sin.default" => arith::sin,
+        "aten.cos.default" => arith::cos,
+        "aten.sinh.default" => arith::sinh,
+        "aten.cosh.default" => arith::cosh,
         "aten.tanh_backward.default" => arith::tanh_backward,
         "aten.sigmoid_backward.default" => arith::sigmoid_backward,
         "aten.prod.default" => arith::prod,
@@ -102,6 +106,9 @@ const COMPLEX_READY: &[&str] = &[
     "aten.zeros_like.default",
     "aten.ones_like.default",
     "aten.zero_.default",
+    // norms of the moduli (`kernels/reduction/stats.rs`)
+    "aten.linalg_vector_norm.default",
+    "aten._foreach_norm.Scalar",
     // ones on the diagonal (imaginary parts zero)
     "aten.eye.default",
     "aten.eye.m",
