@@ -160,11 +160,7 @@ pub(crate) fn baddbmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
     if !any_complex(&a) {
         return real_kernel(ctx, a);
     }
-    let (bias, b1, b2) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
-    ctx.check(bias, "self")?;
-    ctx.check(b1, "batch1")?;
-    ctx.check(b2, "batch2")?;
-    let (beta, alpha) = (complex_scalar(&a, 3)?, complex_scalar(&a, 4)?);
+    let (bias, b1, b2, beta, alpha) = biased_operands(ctx, &a, ["batch1", "batch2"])?;
     let g = linalg::bmm_geometry(ctx.op, b1, b2)?;
     let dtype = linalg::same_scalar_type(ctx.op, &[bias, b1, b2])?;
     let shape = [g.0 as i64, g.1 as i64, g.3 as i64];
@@ -183,6 +179,18 @@ fn complex_scalar(a: &Args<'_>, i: usize) -> Result<[f64; 2]> {
         Some(IValue::Complex(re, im)) => Ok([*re, *im]),
         _ => Ok([a.scalar(i)?, 0.0]),
     }
+}
+
+/// A biased product's operands (`self`, the two factors named `names`,
+/// each checked) and its scalars `beta`, `alpha` (arguments 3 and 4).
+type Biased<'a> = (&'a Tensor, &'a Tensor, &'a Tensor, [f64; 2], [f64; 2]);
+
+fn biased_operands<'a>(ctx: &KernelCtx<'_>, a: &Args<'a>, names: [&str; 2]) -> Result<Biased<'a>> {
+    let (bias, x, y) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
+    ctx.check(bias, "self")?;
+    ctx.check(x, names[0])?;
+    ctx.check(y, names[1])?;
+    Ok((bias, x, y, complex_scalar(a, 3)?, complex_scalar(a, 4)?))
 }
 
 /// `(a + bi)(c + di)`.
@@ -238,11 +246,7 @@ pub(crate) fn addmv(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
     if !any_complex(&a) {
         return real_kernel(ctx, a);
     }
-    let (bias, mat, vec) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
-    ctx.check(bias, "self")?;
-    ctx.check(mat, "mat")?;
-    ctx.check(vec, "vec")?;
-    let (beta, alpha) = (complex_scalar(&a, 3)?, complex_scalar(&a, 4)?);
+    let (bias, mat, vec, beta, alpha) = biased_operands(ctx, &a, ["mat", "vec"])?;
     let (n, k) = linalg::addmv_geometry(ctx.op, bias, mat, vec)?;
     let dtype = linalg::addmv_dtype(ctx.op, &[bias, mat, vec])?;
     let shape = [n as i64];
@@ -261,11 +265,7 @@ pub(crate) fn addmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
     if !any_complex(&a) {
         return real_kernel(ctx, a);
     }
-    let (bias, m1, m2) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
-    ctx.check(bias, "self")?;
-    ctx.check(m1, "mat1")?;
-    ctx.check(m2, "mat2")?;
-    let (beta, alpha) = (complex_scalar(&a, 3)?, complex_scalar(&a, 4)?);
+    let (bias, m1, m2, beta, alpha) = biased_operands(ctx, &a, ["mat1", "mat2"])?;
     let shape = linalg::product_shape(ctx.op, m1, m2, ("mat1", "mat2"))?;
     if broadcast_shapes(bias.shape(), &shape).as_deref() != Some(&shape[..]) {
         return Err(RuntimeError::shape(
