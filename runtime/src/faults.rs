@@ -358,10 +358,11 @@ pub struct Faults {
     /// complex number (`x * 1j`, as complex convolutions combine their real
     /// parts).
     pub mul_scalar_grad_unconjugated: bool,
-    /// SinBackward0, CosBackward0, SinhBackward0, CoshBackward0 and
-    /// LogBackward0 use the derivative itself instead of its conjugate (no
-    /// `_conj`, hence no materializing `clone`). Breaks the backward of
-    /// every complex `sin`, `cos`, `sinh`, `cosh` and `log`.
+    /// SinBackward0, CosBackward0, SinhBackward0, CoshBackward0,
+    /// LogBackward0 and SqrtBackward0 use the derivative itself instead of
+    /// its conjugate (no `_conj`, hence no materializing `clone`). Breaks
+    /// the backward of every complex `sin`, `cos`, `sinh`, `cosh`, `log`
+    /// and `sqrt`.
     pub trig_grad_unconjugated: bool,
     /// DivBackward0 divides by `other` and multiplies by `self / other²`
     /// instead of their conjugates (no `_conj`, hence no materializing

@@ -5,7 +5,8 @@ convention for a holomorphic function defines it: SinBackward0 is
 `grad * cos(z).conj()`, CosBackward0 `grad * -sin(z).conj()`, SinhBackward0
 `grad * cosh(z).conj()`, CoshBackward0 `grad * sinh(z).conj()`: the
 `_conj` views are materialized by `clone` before `neg`/`mul`), with
-`tanh`, `sigmoid`, `exp` and `log` beside them, fitted by SGD with
+`tanh`, `sigmoid`, `exp`, `log` and `sqrt` beside them (LogBackward0
+`grad / z.conj()`, SqrtBackward0 `grad / (2 * sqrt(z).conj())`), fitted by SGD with
 momentum to a complex target; then a complex128 pass with its own
 backward and an eval under no_grad."""
 
@@ -23,7 +24,7 @@ for dtype in (torch.complex64, torch.complex128):
         z = x @ w + b
         act = torch.sin(z) + 0.5 * torch.cos(z) + 0.25 * torch.sinh(z)
         act = act - 0.1 * torch.cosh(z) + torch.tanh(z) * torch.sigmoid(z)
-        act = act + 0.1 * torch.log(torch.exp(z) + 2)
+        act = act + 0.1 * torch.log(torch.exp(z) + 2) + 0.1 * torch.sqrt(z + 3)
         loss = (act - target).abs().pow(2).mean()
         opt.zero_grad()
         loss.backward()

@@ -1,10 +1,11 @@
 //! Mutation test of the conjugated derivatives of complex `sin`, `cos`,
-//! `sinh`, `cosh` and `log`. In the `complex_trig_activations` golden the
-//! backward of a complex `sin` multiplies the gradient by `cos(z).conj()`:
-//! PyTorch dispatches `cos`, `_conj` and the Conjugate fallback's `clone`
-//! before `mul`. A node that multiplies by `cos(z)` itself skips `_conj`,
-//! which the replay reports as a missing or changed dispatch at that
-//! `_conj`, free-running and anchored.
+//! `sinh`, `cosh`, `log` and `sqrt`. In the `complex_trig_activations`
+//! golden each backward multiplies (or divides) the gradient by the
+//! conjugate of its derivative factor: PyTorch dispatches `_conj` and the
+//! Conjugate fallback's `clone` before `mul`/`div`. A node that uses the
+//! factor itself skips `_conj`; the replay reports a changed dispatch at
+//! the first such `_conj` the backward reaches (SqrtBackward0's),
+//! free-running and anchored.
 
 use super::support::assert_fault_reported_both_ways;
 

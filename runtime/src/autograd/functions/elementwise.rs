@@ -183,14 +183,15 @@ pub(crate) fn div_by_scalar_mode(
     }
 }
 
-/// SqrtBackward0: `grad / (2 * result)`.
+/// SqrtBackward0: `grad / (2 * result.conj())`.
 pub(crate) fn sqrt(
     ctx: &mut BackwardCtx<'_>,
     g: &Tensor,
     s: Option<&Tensor>,
     _: &[IValue],
 ) -> Result<Tensor> {
-    let twice = ctx.rt.mul_scalar(need(s)?, IValue::Int(2))?;
+    let r = super::complex::conj_derivative(ctx.rt, need(s)?)?;
+    let twice = ctx.rt.mul_scalar(&r, IValue::Int(2))?;
     ctx.rt.elementwise().div(g, twice.into())
 }
 
