@@ -163,6 +163,8 @@ impl Default for ReplayOptions {
 /// `grid-sample-flipped-align-corners`, `multi-margin-wrong-sign`,
 /// `embedding-renorm-no-scale`, `cdist-inf-norm-as-l1`, `cdist-grad-negated`,
 /// `complex-mul-no-cross-terms`, `mul-backward-conj-dropped`, `complex-mm-no-conj`,
+/// `baddbmm-grad-unconjugated-scalars`, `mul-scalar-grad-unconjugated`,
+/// `trig-grad-unconjugated`,
 /// `complex-div-backward-no-conj`, `real-grad-takes-imag`, `complex-cat-conjugates`,
 /// `polar-backward-negative-unit`, `trapezoid-skips-half`, `pad-reflect-as-replicate`,
 /// `same-padding-extra-before`,
@@ -340,6 +342,13 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.mul_backward_conj_dropped = true;
             }
             None if spec == "complex-mm-no-conj" => faults.complex_mm_no_conj = true,
+            None if spec == "baddbmm-grad-unconjugated-scalars" => {
+                faults.baddbmm_grad_unconjugated_scalars = true;
+            }
+            None if spec == "mul-scalar-grad-unconjugated" => {
+                faults.mul_scalar_grad_unconjugated = true;
+            }
+            None if spec == "trig-grad-unconjugated" => faults.trig_grad_unconjugated = true,
             None if spec == "complex-div-backward-no-conj" => {
                 faults.complex_div_backward_no_conj = true;
             }

@@ -349,6 +349,21 @@ pub struct Faults {
     /// the values of every complex matrix product of a conjugate view, such
     /// as MmBackward0's and BmmBackward0's `self.transpose(..).conj()`.
     pub complex_mm_no_conj: bool,
+    /// BaddbmmBackward0 scales its gradients by `alpha` and `beta` instead
+    /// of their conjugates. Breaks the gradients of every `baddbmm` with a
+    /// complex `alpha` or `beta`.
+    pub baddbmm_grad_unconjugated_scalars: bool,
+    /// MulBackward1 multiplies the gradient by a complex scalar instead of
+    /// its conjugate. Breaks the gradient of every product by a Python
+    /// complex number (`x * 1j`, as complex convolutions combine their real
+    /// parts).
+    pub mul_scalar_grad_unconjugated: bool,
+    /// SinBackward0, CosBackward0, SinhBackward0, CoshBackward0,
+    /// LogBackward0 and SqrtBackward0 use the derivative itself instead of
+    /// its conjugate (no `_conj`, hence no materializing `clone`). Breaks
+    /// the backward of every complex `sin`, `cos`, `sinh`, `cosh`, `log`
+    /// and `sqrt`.
+    pub trig_grad_unconjugated: bool,
     /// DivBackward0 divides by `other` and multiplies by `self / other²`
     /// instead of their conjugates (no `_conj`, hence no materializing
     /// `clone`). Breaks the backward of every complex division.

@@ -457,27 +457,41 @@ pub(crate) fn rand_generator(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec
     continuous(ctx, &a, false, true)
 }
 
-/// `uniform_(self, from=0., to=1., *, generator=None)`.
+/// `uniform_(self, from=0., to=1., *, generator=None)`. A complex tensor
+/// draws both parts of each element from U[from, to), as its real view
+/// would (observed in torch 2.15: `uniform_` of a complex64 tensor of n
+/// elements holds the 2n draws of a float32 one from the same generator
+/// state, real part first).
 pub(crate) fn uniform_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let this = a.tensor(0)?;
     ctx.check(this, "self")?;
     let (from, to) = (a.scalar(1)?, a.scalar(2)?);
     a.cpu_generator(3)?;
     if ctx.has_data() {
-        let values = ctx.random.uniform(ctx.op, this.numel(), from, to)?;
+        let count = this.numel() * this.dtype().parts();
+        let values = ctx.random.uniform(ctx.op, count, from, to)?;
         this.write_f64(ctx.op, &values)?;
     }
     Ok(vec![this.clone().into()])
 }
 
-/// `normal_(self, mean=0., std=1., *, generator=None)`.
+/// `normal_(self, mean=0., std=1., *, generator=None)`. A complex tensor
+/// draws both parts of each element from N(mean, std²/2), so that the
+/// element's variance is std² (observed in torch 2.15: `normal_(m, s)` of
+/// a complex64 tensor of n elements holds a float32 `normal_(m, s/√2)` of
+/// 2n elements from the same generator state; `mean` shifts both parts).
 pub(crate) fn normal_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let this = a.tensor(0)?;
     ctx.check(this, "self")?;
     let (mean, std) = (a.scalar(1)?, a.scalar(2)?);
     a.cpu_generator(3)?;
     if ctx.has_data() {
-        let values = ctx.random.normal(ctx.op, this.numel(), mean, std)?;
+        let (count, std) = if this.dtype().is_complex() {
+            (2 * this.numel(), std * std::f64::consts::FRAC_1_SQRT_2)
+        } else {
+            (this.numel(), std)
+        };
+        let values = ctx.random.normal(ctx.op, count, mean, std)?;
         this.write_f64(ctx.op, &values)?;
     }
     Ok(vec![this.clone().into()])

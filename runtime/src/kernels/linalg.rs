@@ -320,7 +320,7 @@ fn batch_dims(op: &str, t: &Tensor, arg: &str) -> Result<(usize, usize, usize)> 
 
 /// PyTorch's batched-product dtype check ("expected scalar type Float but
 /// found Double").
-fn same_scalar_type(op: &str, ts: &[&Tensor]) -> Result<DType> {
+pub(crate) fn same_scalar_type(op: &str, ts: &[&Tensor]) -> Result<DType> {
     let first = ts.first().map_or(DType::Float32, |t| t.dtype());
     if let Some(other) = ts.iter().find(|t| t.dtype() != first) {
         return Err(RuntimeError::TypeCast {
@@ -336,7 +336,11 @@ fn same_scalar_type(op: &str, ts: &[&Tensor]) -> Result<DType> {
 }
 
 /// Geometry of `batch1 @ batch2`: `(batch, n, k, m)`.
-fn bmm_geometry(op: &str, b1: &Tensor, b2: &Tensor) -> Result<(usize, usize, usize, usize)> {
+pub(crate) fn bmm_geometry(
+    op: &str,
+    b1: &Tensor,
+    b2: &Tensor,
+) -> Result<(usize, usize, usize, usize)> {
     let (b, n, k) = batch_dims(op, b1, "batch1")?;
     let (b2n, k2, m) = batch_dims(op, b2, "batch2")?;
     if (b2n, k2) != (b, k) {
@@ -413,7 +417,7 @@ fn scale_add(
 }
 
 /// PyTorch's check that `self` of an `add*` product broadcasts to the result.
-fn check_bias(op: &str, bias: &Tensor, shape: &[i64]) -> Result<()> {
+pub(crate) fn check_bias(op: &str, bias: &Tensor, shape: &[i64]) -> Result<()> {
     if broadcast_shapes(bias.shape(), shape).as_deref() != Some(shape) {
         let sizes = |s: &[i64]| s.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
         return Err(RuntimeError::shape(

@@ -27,7 +27,7 @@ mod sampling;
 mod scalar;
 mod scan;
 mod sorting;
-mod stats;
+pub(super) mod stats;
 
 pub(crate) use ranges::values as linspace_values;
 pub(crate) use sorting::descending_stable_order;

@@ -12,7 +12,7 @@
 //!
 //! Operators the fallback lets through: views (`view`, `expand`,
 //! `select`, `_conj`, ...), `clone`, `copy_`, `_to_copy`, `detach`, the
-//! `*_like` factories, `_conj_physical`, `mm`, `bmm`, `addmm`, `dot` and
+//! `*_like` factories, `_conj_physical`, `mm`, `bmm`, `addmm`, `baddbmm`, `dot` and
 //! `vdot`. The clones of the last top-level
 //! call are handed to the replayer with the in-place original selves
 //! ([`super::Runtime::take_original_selves`]).
@@ -38,6 +38,8 @@ const CONJ_AWARE: &[&str] = &[
     "aten.bmm.default",
     // (observed in torch 2.15: `addmm(c, m.conj(), n)` dispatches no `clone`)
     "aten.addmm.default",
+    // (observed in torch 2.15: `baddbmm(c, a.conj(), b)` dispatches no `clone`)
+    "aten.baddbmm.default",
     // `dot`/`vdot` reroute a conjugate operand (observed in torch 2.15:
     // `dot(a.conj(), b.conj())` dispatches no `clone`, its result has the
     // conjugate bit; `kernels/complex/linalg.rs`)

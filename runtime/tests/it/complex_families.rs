@@ -2,8 +2,9 @@
 //! `index`, `index_select`, `index_put_`), element selection (`where`,
 //! `masked_fill`, `eq`) and Python complex numbers (`mul.Scalar` by `1j`,
 //! `_conj` of a number), matrix-vector products (`mv`, `addmv` and
-//! MvBackward0's conjugates) and `addmm` with complex scalars: values as
-//! PyTorch computes them (torch 2.15).
+//! MvBackward0's conjugates), `addmm` and `baddbmm` with complex scalars
+//! and the complex random fills (`uniform_`, `normal_`): values as PyTorch
+//! computes them (torch 2.15).
 
 use ft_runtime::Runtime;
 use ft_runtime::ivalue::IValue;
@@ -13,7 +14,7 @@ fn complex64(rt: &mut Runtime, shape: &[i64], parts: &[f32]) -> ft_runtime::Tens
     complex64_requiring_grad(rt, shape, parts, false)
 }
 
-/// A contiguous complex64 tensor of interleaved `parts` (1-d or 2-d).
+/// A contiguous complex64 tensor of interleaved `parts`.
 fn complex64_requiring_grad(
     rt: &mut Runtime,
     shape: &[i64],
@@ -21,10 +22,10 @@ fn complex64_requiring_grad(
     requires_grad: bool,
 ) -> ft_runtime::Tensor {
     let bytes: Vec<u8> = parts.iter().flat_map(|v| v.to_le_bytes()).collect();
-    let strides = match shape {
-        [_, n] => vec![*n, 1],
-        _ => vec![1],
-    };
+    let mut strides = vec![1; shape.len()];
+    for i in (0..shape.len().saturating_sub(1)).rev() {
+        strides[i] = strides[i + 1] * shape[i + 1];
+    }
     rt.introduce_tensor("complex64", shape, &strides, 0, &bytes, requires_grad)
         .expect("complex64 tensor")
 }
@@ -239,4 +240,104 @@ fn addmm_takes_complex_scalars_and_conjugates_them_in_backward() {
         parts(&m1.grad().expect("grad of m1")),
         [0.0, -1.0, -1.0, 0.0]
     );
+}
+
+#[test]
+fn baddbmm_reads_conjugate_operands_and_conjugates_its_scalars_in_backward() {
+    let mut rt = Runtime::new();
+    // b1 = [[[1+i, 2]]], b2 = [[[1], [i]]]: b1 @ b2 = 1+3i
+    let b1 = complex64_leaf(&mut rt, &[1, 1, 2], &[1.0, 1.0, 2.0, 0.0]);
+    let b2 = complex64(&mut rt, &[1, 2, 1], &[1.0, 0.0, 0.0, 1.0]);
+    let bias = complex64_leaf(&mut rt, &[1, 1, 1], &[1.0, 0.0]);
+    // 2i·1 + (1+i)(1+3i) = -2+6i
+    let args = |beta: IValue, alpha: IValue, b1: &ft_runtime::Tensor| {
+        vec![(&bias).into(), b1.into(), (&b2).into(), beta, alpha]
+    };
+    let z = one(
+        &mut rt,
+        "aten.baddbmm.default",
+        args(IValue::Complex(0.0, 2.0), IValue::Complex(1.0, 1.0), &b1),
+    );
+    assert_eq!(parts(&z), [-2.0, 6.0]);
+    // a conjugate view is read conjugated: [1-i, 2] @ [1, i] = 1+i (beta
+    // 0: the bias is not read)
+    let b1c = one(&mut rt, "aten._conj.default", vec![(&b1).into()]);
+    let zc = one(
+        &mut rt,
+        "aten.baddbmm.default",
+        args(IValue::Int(0), IValue::Int(1), &b1c),
+    );
+    assert_eq!(parts(&zc), [1.0, 1.0]);
+    // alpha = i, beta = 2i: grad_b1 = grad @ b2ᴴ · conj(i) = [1, -i]·(-i)
+    // = [-i, -1]; grad_bias = grad · conj(2i) = -2i
+    let y = one(
+        &mut rt,
+        "aten.baddbmm.default",
+        args(IValue::Complex(0.0, 2.0), IValue::Complex(0.0, 1.0), &b1),
+    );
+    let g = complex64(&mut rt, &[1, 1, 1], &[1.0, 0.0]);
+    rt.backward(&[y], &[Some(g)], false, false)
+        .expect("backward");
+    assert_eq!(
+        parts(&b1.grad().expect("grad of batch1")),
+        [0.0, -1.0, -1.0, 0.0]
+    );
+    assert_eq!(parts(&bias.grad().expect("grad of self")), [0.0, -2.0]);
+}
+
+#[test]
+fn complex_random_fills_draw_both_parts() {
+    let mut rt = Runtime::new();
+    // uniform_ of 3 complex elements takes 6 draws, real part first
+    let t = complex64(&mut rt, &[3], &[0.0; 6]);
+    let draws = [0.5, -0.25, 0.75, 0.125, -0.5, 0.0625];
+    rt.provide_random_f32(draws.to_vec());
+    let args = vec![
+        (&t).into(),
+        IValue::Float(-1.0),
+        IValue::Float(1.0),
+        IValue::None,
+    ];
+    rt.call("aten.uniform_.default", args).expect("uniform_");
+    assert_eq!(parts(&t), draws.map(f64::from));
+    // normal_(mean, std): each part N(mean, std²/2), so |z - mean|² has
+    // mean std² (the generator's own draws)
+    let n = 4000;
+    let t = complex64(&mut rt, &[n], &vec![0.0; 2 * n as usize]);
+    let args = vec![
+        (&t).into(),
+        IValue::Float(1.0),
+        IValue::Float(2.0),
+        IValue::None,
+    ];
+    rt.call("aten.normal_.default", args).expect("normal_");
+    let p = parts(&t);
+    let mean_re = p.iter().step_by(2).sum::<f64>() / n as f64;
+    let mean_im = p.iter().skip(1).step_by(2).sum::<f64>() / n as f64;
+    let power = p.iter().map(|v| (v - 1.0).powi(2)).sum::<f64>() / n as f64;
+    assert!((mean_re - 1.0).abs() < 0.1 && (mean_im - 1.0).abs() < 0.1);
+    assert!((power - 4.0).abs() < 0.3, "{power}");
+}
+
+#[test]
+fn complex_vector_norms_reduce_the_moduli_into_a_real_result() {
+    let mut rt = Runtime::new();
+    // |3+4i| = 5, |i| = 1
+    let z = complex64(&mut rt, &[2], &[3.0, 4.0, 0.0, 1.0]);
+    for (ord, want) in [(2.0, 26f64.sqrt()), (1.0, 6.0), (f64::INFINITY, 5.0)] {
+        let n = one(
+            &mut rt,
+            "aten.linalg_vector_norm.default",
+            vec![
+                (&z).into(),
+                IValue::Float(ord),
+                IValue::None,
+                IValue::Bool(false),
+                IValue::None,
+            ],
+        );
+        assert_eq!(n.dtype().name(), "float32");
+        let got = n.to_f64_vec().expect("values")[0];
+        assert!((got - want).abs() < 1e-6, "ord {ord}: {got}");
+    }
 }

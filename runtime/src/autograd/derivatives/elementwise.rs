@@ -80,7 +80,10 @@ fn arithmetic(op: &str) -> Option<Differentiability> {
             original_self = other_needs
         )),
         "aten.mul_.Scalar" => D(derivative!("MulBackward1", &[0], |a, _| {
-            Ok(Box::new(MulBackward1 { other: arg(a, 1) }))
+            Ok(Box::new(MulBackward1 {
+                other: arg(a, 1),
+                real: real_inputs::<1>(a)[0],
+            }))
         })),
         "aten.div.Tensor" => D(derivative!("DivBackward0", &[0, 1], |a, n| div(
             a, n, false

@@ -22,11 +22,13 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         "aten.deg2rad.default" => D(derivative!("Deg2RadBackward0", &[0], |_, _| {
             Ok(Box::new(MulBackward1 {
                 other: IValue::Float(PI_180),
+                real: true,
             }))
         })),
         "aten.rad2deg.default" => D(derivative!("Rad2DegBackward0", &[0], |_, _| {
             Ok(Box::new(MulBackward1 {
                 other: IValue::Float(D180_PI),
+                real: true,
             }))
         })),
         "aten.ldexp.Tensor" => D(derivative!("LdexpBackward0", &[0, 1], |a, n| {

@@ -291,7 +291,10 @@ fn core(op: &str) -> Option<Differentiability> {
             }))
         })),
         "aten.mul.Scalar" => D(derivative!("MulBackward1", &[0], |a, _| {
-            Ok(Box::new(MulBackward1 { other: arg(a, 1) }))
+            Ok(Box::new(MulBackward1 {
+                other: arg(a, 1),
+                real: real_inputs::<1>(a)[0],
+            }))
         })),
         "aten.neg.default" => D(derivative!("NegBackward0", &[0], |_, _| Ok(Box::new(
             NegBackward0

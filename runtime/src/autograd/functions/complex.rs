@@ -34,6 +34,15 @@ pub(crate) fn conj(rt: &mut Runtime, t: &Tensor) -> Result<Tensor> {
     }
 }
 
+/// [`conj`] of a derivative factor of a holomorphic function (`cos(z)` in
+/// SinBackward0); the `trig-grad-unconjugated` fault leaves it as it is.
+pub(crate) fn conj_derivative(rt: &mut Runtime, t: &Tensor) -> Result<Tensor> {
+    if rt.faults().trig_grad_unconjugated {
+        return Ok(t.clone());
+    }
+    conj(rt, t)
+}
+
 /// `conj` of a saved operand: a complex tensor's `_conj` view; a Python
 /// complex is conjugated as its wrapped-number tensor (`_conj` of the
 /// number, a 0-dim complex128); a real number is itself.
@@ -81,6 +90,15 @@ pub(crate) fn handle_r_to_c(rt: &mut Runtime, real: bool, g: Tensor) -> Result<T
         part(rt, &g, i64::from(imag))
     } else {
         Ok(g)
+    }
+}
+
+/// The conjugate of a Python scalar (`alpha.conj()`): a complex number's
+/// imaginary part negated; a real number is itself.
+pub(crate) fn conj_scalar(s: &IValue) -> IValue {
+    match s {
+        IValue::Complex(re, im) => IValue::Complex(*re, -*im),
+        other => other.clone(),
     }
 }
 

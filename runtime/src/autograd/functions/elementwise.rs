@@ -183,14 +183,15 @@ pub(crate) fn div_by_scalar_mode(
     }
 }
 
-/// SqrtBackward0: `grad / (2 * result)`.
+/// SqrtBackward0: `grad / (2 * result.conj())`.
 pub(crate) fn sqrt(
     ctx: &mut BackwardCtx<'_>,
     g: &Tensor,
     s: Option<&Tensor>,
     _: &[IValue],
 ) -> Result<Tensor> {
-    let twice = ctx.rt.mul_scalar(need(s)?, IValue::Int(2))?;
+    let r = super::complex::conj_derivative(ctx.rt, need(s)?)?;
+    let twice = ctx.rt.mul_scalar(&r, IValue::Int(2))?;
     ctx.rt.elementwise().div(g, twice.into())
 }
 
@@ -217,14 +218,15 @@ pub(crate) fn exp(
     ctx.rt.mul(g, r.into())
 }
 
-/// LogBackward0: `grad.div(self)`.
+/// LogBackward0: `grad.div(self.conj())`.
 pub(crate) fn log(
     ctx: &mut BackwardCtx<'_>,
     g: &Tensor,
     s: Option<&Tensor>,
     _: &[IValue],
 ) -> Result<Tensor> {
-    ctx.rt.elementwise().div(g, need(s)?.into())
+    let s = super::complex::conj_derivative(ctx.rt, need(s)?)?;
+    ctx.rt.elementwise().div(g, s.into())
 }
 
 /// Log1PBackward0: `grad / (self + 1)`.
@@ -273,7 +275,8 @@ pub(crate) fn sign(
     ctx.rt.elementwise().zeros_like(g)
 }
 
-/// SinBackward0: `grad * self.cos()`.
+/// SinBackward0: `grad * self.cos().conj()` (the conjugate a `_conj` view,
+/// materialized by the Conjugate fallback's `clone` before `mul`).
 pub(crate) fn sin(
     ctx: &mut BackwardCtx<'_>,
     g: &Tensor,
@@ -281,10 +284,11 @@ pub(crate) fn sin(
     _: &[IValue],
 ) -> Result<Tensor> {
     let c = ctx.rt.elementwise().unary("aten.cos.default", need(s)?)?;
+    let c = super::complex::conj_derivative(ctx.rt, &c)?;
     ctx.rt.mul(g, c.into())
 }
 
-/// CosBackward0: `grad * -self.sin()`.
+/// CosBackward0: `grad * -self.sin().conj()`.
 pub(crate) fn cos(
     ctx: &mut BackwardCtx<'_>,
     g: &Tensor,
@@ -292,6 +296,7 @@ pub(crate) fn cos(
     _: &[IValue],
 ) -> Result<Tensor> {
     let sine = ctx.rt.elementwise().unary("aten.sin.default", need(s)?)?;
+    let sine = super::complex::conj_derivative(ctx.rt, &sine)?;
     let n = ctx.rt.neg(&sine)?;
     ctx.rt.mul(g, n.into())
 }

@@ -26,7 +26,7 @@
 //! `beta = 2` so that self's gradient is an op: AddmmBackward0 computes
 //! mat1, mat2, then self; MmBackward0 computes mat2 before self.)
 
-use super::complex::conj;
+use super::complex::{conj, conj_scalar};
 use super::{maybe_multiply, single};
 use crate::autograd::saved::SavedVariable;
 use crate::autograd::{BackwardCtx, BackwardFn};
@@ -267,7 +267,9 @@ impl BackwardFn for BmmBackward0 {
 }
 
 /// `baddbmm(self, batch1, batch2, *, beta, alpha)`: edges (self, batch1,
-/// batch2), computed batch1, batch2, self (observed in torch 2.15).
+/// batch2), computed batch1, batch2, self (observed in torch 2.15); the
+/// scalars enter conjugated (`alpha.conj()`, `beta.conj()`), as in
+/// AddmmBackward0.
 pub(crate) struct BaddbmmBackward0 {
     pub(crate) beta: IValue,
     pub(crate) alpha: IValue,
@@ -287,18 +289,23 @@ impl BackwardFn for BaddbmmBackward0 {
             return Ok(vec![None, None, None]);
         };
         let mut out = vec![None, None, None];
+        let (alpha, beta) = if ctx.rt.faults().baddbmm_grad_unconjugated_scalars {
+            (self.alpha.clone(), self.beta.clone())
+        } else {
+            (conj_scalar(&self.alpha), conj_scalar(&self.beta))
+        };
         if ctx.needs(1) {
             let batch2 = saved(ctx, &self.batch2)?;
             let p = batch1_grad(ctx, &g, &batch2)?;
-            out[1] = Some(maybe_multiply(ctx, p, &self.alpha)?);
+            out[1] = Some(maybe_multiply(ctx, p, &alpha)?);
         }
         if ctx.needs(2) {
             let batch1 = saved(ctx, &self.batch1)?;
             let p = batch2_grad(ctx, &g, &batch1)?;
-            out[2] = Some(maybe_multiply(ctx, p, &self.alpha)?);
+            out[2] = Some(maybe_multiply(ctx, p, &alpha)?);
         }
         if ctx.needs(0) {
-            out[0] = Some(maybe_multiply(ctx, g, &self.beta)?);
+            out[0] = Some(maybe_multiply(ctx, g, &beta)?);
         }
         Ok(out)
     }
@@ -321,15 +328,6 @@ fn outer(ctx: &mut BackwardCtx<'_>, g: &Tensor, vec: &Tensor) -> Result<Tensor> 
 fn mat_t_mv(ctx: &mut BackwardCtx<'_>, mat: &Tensor, g: &Tensor) -> Result<Tensor> {
     let mt = ctx.rt.t(mat)?;
     ctx.rt.mv(&mt, g)
-}
-
-/// The conjugate of a Python scalar (`alpha.conj()`): a complex number's
-/// imaginary part negated; a real number is itself.
-fn conj_scalar(s: &IValue) -> IValue {
-    match s {
-        IValue::Complex(re, im) => IValue::Complex(*re, -*im),
-        other => other.clone(),
-    }
 }
 
 /// `mv(self, vec)`: d/dself = grad ⊗ conj(vec), d/dvec = conj(self)ᵀ @

@@ -5,7 +5,7 @@
 //! engine reduces them to the operand's shape afterwards (`sum_to` in
 //! `validate_outputs`), as PyTorch does.
 
-use super::complex::handle_r_to_c;
+use super::complex::{conj_scalar, handle_r_to_c};
 use super::{any_defined, maybe_multiply, one_to_one, single};
 use crate::autograd::saved::SavedVariable;
 use crate::autograd::{BackwardCtx, BackwardFn};
@@ -164,9 +164,14 @@ impl BackwardFn for MulBackward0 {
     }
 }
 
-/// `mul.Scalar(self, other)`: d/dself = grad * other.
+/// `mul.Scalar(self, other)`: d/dself = grad * conj(other), made real
+/// for a real self (observed in torch 2.15: `real * 1j`, as complex
+/// `nn.Conv1d` combines its real convolutions, differentiates as
+/// `mul.Scalar(grad, -1j)`, `view_as_real`, `select(-1, 0)`).
 pub(crate) struct MulBackward1 {
     pub(crate) other: IValue,
+    /// Whether self is a real tensor (`handle_r_to_c`).
+    pub(crate) real: bool,
 }
 
 impl BackwardFn for MulBackward1 {
@@ -176,7 +181,13 @@ impl BackwardFn for MulBackward1 {
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
         one_to_one(ctx, grads, |ctx, g| {
-            ctx.rt.mul_scalar(&g, self.other.clone())
+            let other = if ctx.rt.faults().mul_scalar_grad_unconjugated {
+                self.other.clone()
+            } else {
+                conj_scalar(&self.other)
+            };
+            let g = ctx.rt.mul_scalar(&g, other)?;
+            handle_r_to_c(ctx.rt, self.real, g)
         })
     }
 }

@@ -17,7 +17,7 @@ fn need(saved: Option<&Tensor>) -> Result<&Tensor> {
     saved.ok_or_else(|| RuntimeError::autograd("backward formula: saved tensor missing"))
 }
 
-/// SinhBackward0: `grad * self.cosh()`.
+/// SinhBackward0: `grad * self.cosh().conj()`.
 pub(crate) fn sinh(
     ctx: &mut BackwardCtx<'_>,
     g: &Tensor,
@@ -25,10 +25,11 @@ pub(crate) fn sinh(
     _: &[IValue],
 ) -> Result<Tensor> {
     let c = ctx.rt.elementwise().unary("aten.cosh.default", need(s)?)?;
+    let c = super::complex::conj_derivative(ctx.rt, &c)?;
     ctx.rt.mul(g, c.into())
 }
 
-/// CoshBackward0: `grad * self.sinh()`.
+/// CoshBackward0: `grad * self.sinh().conj()`.
 pub(crate) fn cosh(
     ctx: &mut BackwardCtx<'_>,
     g: &Tensor,
@@ -36,6 +37,7 @@ pub(crate) fn cosh(
     _: &[IValue],
 ) -> Result<Tensor> {
     let sh = ctx.rt.elementwise().unary("aten.sinh.default", need(s)?)?;
+    let sh = super::complex::conj_derivative(ctx.rt, &sh)?;
     ctx.rt.mul(g, sh.into())
 }
 

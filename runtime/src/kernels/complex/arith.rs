@@ -59,10 +59,21 @@ fn unary(
     dtype: crate::tensor::dtype::DType,
     f: impl Fn(C) -> [f64; 2],
 ) -> Result<Tensor> {
-    ctx.check(t, "self")?;
     let strides = output_strides(t.shape(), &[(t.shape(), t.stride())]);
+    unary_into(ctx, t, &strides, dtype, f)
+}
+
+/// [`unary`] into a result of the given strides.
+fn unary_into(
+    ctx: &KernelCtx<'_>,
+    t: &Tensor,
+    strides: &[i64],
+    dtype: crate::tensor::dtype::DType,
+    f: impl Fn(C) -> [f64; 2],
+) -> Result<Tensor> {
+    ctx.check(t, "self")?;
     let parts = dtype.parts();
-    ctx.output(t.shape(), &strides, dtype, || {
+    ctx.output(t.shape(), strides, dtype, || {
         Ok(t.read_f64(ctx.op)?
             .chunks_exact(2)
             .flat_map(|x| f((x[0], x[1])).into_iter().take(parts))
@@ -251,7 +262,13 @@ pub(crate) fn abs(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         return real_kernel(ctx, a);
     }
     let t = a.tensor(0)?;
-    let out = unary(ctx, t, t.dtype().to_real(), |x| [x.0.hypot(x.1), 0.0])?;
+    // The modulus is written into `empty_like(self)` (observed in torch
+    // 2.15: the complex `abs` of a dense tensor whose size-1 dimension has
+    // an unusual stride keeps that stride, the real one does not).
+    let strides = crate::kernels::factory::like_strides(ctx, t, None)?;
+    let out = unary_into(ctx, t, &strides, t.dtype().to_real(), |x| {
+        [x.0.hypot(x.1), 0.0]
+    })?;
     Ok(vec![out.into()])
 }
 
@@ -455,6 +472,51 @@ pub(crate) fn sigmoid(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
     complex_unary(ctx, a, |x| {
         let e = exp_of((-x.0, -x.1));
         quotient((1.0, 0.0), (1.0 + e.0, e.1))
+    })
+}
+
+/// `sin(self)` of a complex tensor: `sin a cosh b + i cos a sinh b`.
+pub(crate) fn sin(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    complex_unary(ctx, a, |(x, y)| (x.sin() * y.cosh(), x.cos() * y.sinh()))
+}
+
+/// `cos(self)` of a complex tensor: `cos a cosh b - i sin a sinh b`.
+pub(crate) fn cos(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    complex_unary(ctx, a, |(x, y)| (x.cos() * y.cosh(), -(x.sin() * y.sinh())))
+}
+
+/// `sinh(self)` of a complex tensor: `sinh a cos b + i cosh a sin b`.
+pub(crate) fn sinh(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    complex_unary(ctx, a, |(x, y)| (x.sinh() * y.cos(), x.cosh() * y.sin()))
+}
+
+/// `cosh(self)` of a complex tensor: `cosh a cos b + i sinh a sin b`.
+pub(crate) fn cosh(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    complex_unary(ctx, a, |(x, y)| (x.cosh() * y.cos(), x.sinh() * y.sin()))
+}
+
+/// `tanh_backward(grad_output, output)` of complex tensors: `grad ·
+/// conj(1 - y²)`, TanhBackward0's derivative under PyTorch's conjugate
+/// convention.
+pub(crate) fn tanh_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if !any_complex(&a) {
+        return real_kernel(ctx, a);
+    }
+    binary_of_operands(ctx, &a, |g, y| {
+        let y2 = product(y, y);
+        product(g, (1.0 - y2.0, y2.1))
+    })
+}
+
+/// `sigmoid_backward(grad_output, output)` of complex tensors: `grad ·
+/// conj((1 - y) · y)`.
+pub(crate) fn sigmoid_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if !any_complex(&a) {
+        return real_kernel(ctx, a);
+    }
+    binary_of_operands(ctx, &a, |g, y| {
+        let d = product((1.0 - y.0, -y.1), y);
+        product(g, (d.0, -d.1))
     })
 }
 

@@ -1,9 +1,10 @@
 //! Complex matrix products: `mm` and `bmm` (what `torch.matmul`, `@` and
 //! `torch.einsum` reach with complex operands), the matrix-vector products
 //! `mv` and `addmv` (`matrix @ vector`, `torch.mv`, `torch.addmv`),
-//! `addmm` (`torch.addmm`, a complex `nn.Linear`), `dot` and `vdot`.
+//! `addmm` (`torch.addmm`, a complex `nn.Linear`), `baddbmm`
+//! (`torch.baddbmm`), `dot` and `vdot`.
 //!
-//! `mm`, `bmm` and `addmm` are conjugate-aware in PyTorch (the Conjugate fallback
+//! `mm`, `bmm`, `addmm` and `baddbmm` are conjugate-aware in PyTorch (the Conjugate fallback
 //! lets them through: BLAS takes a conjugate flag), so an operand may carry
 //! the conjugate bit; its values are read conjugated. `mv` and `addmv` are
 //! not (observed in torch 2.15: MvBackward0's `self.conj().t().mv(grad)`
@@ -110,6 +111,22 @@ pub(crate) fn mm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     Ok(vec![out.into()])
 }
 
+/// `x (b×n×k) @ y (b×k×m)` on interleaved parts, one [`cgemm`] per batch
+/// entry.
+fn batched_cgemm(x: &[f64], y: &[f64], (b, n, k, m): (usize, usize, usize, usize)) -> Vec<f64> {
+    let mut values = Vec::with_capacity(2 * b * n * m);
+    for i in 0..b {
+        values.extend(cgemm(
+            &x[2 * i * n * k..2 * (i + 1) * n * k],
+            &y[2 * i * k * m..2 * (i + 1) * k * m],
+            n,
+            k,
+            m,
+        ));
+    }
+    values
+}
+
 /// `bmm(self, mat2)` of complex batches.
 pub(crate) fn bmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     if !any_complex(&a) {
@@ -127,21 +144,30 @@ pub(crate) fn bmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
             ),
         ));
     }
-    let (b, n, k, m) = (dx[0], dx[1], dx[2], dy[2]);
+    let g = (dx[0], dx[1], dx[2], dy[2]);
     let shape = [x.shape()[0], x.shape()[1], y.shape()[2]];
     let out = ctx.output(&shape, &contiguous_strides(&shape), x.dtype(), || {
-        let (px, py) = (parts(ctx, x)?, parts(ctx, y)?);
-        let mut values = Vec::with_capacity(2 * b * n * m);
-        for i in 0..b {
-            values.extend(cgemm(
-                &px[2 * i * n * k..2 * (i + 1) * n * k],
-                &py[2 * i * k * m..2 * (i + 1) * k * m],
-                n,
-                k,
-                m,
-            ));
-        }
-        Ok(values)
+        Ok(batched_cgemm(&parts(ctx, x)?, &parts(ctx, y)?, g))
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// `baddbmm(self, batch1, batch2, *, beta, alpha)`: `beta * self + alpha *
+/// batch1 @ batch2` with complex operands and scalars; conjugate-aware like
+/// `bmm` (observed in torch 2.15: `baddbmm(c, a.conj(), b)` dispatches no
+/// `clone`).
+pub(crate) fn baddbmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    if !any_complex(&a) {
+        return real_kernel(ctx, a);
+    }
+    let (bias, b1, b2, beta, alpha) = biased_operands(ctx, &a, ["batch1", "batch2"])?;
+    let g = linalg::bmm_geometry(ctx.op, b1, b2)?;
+    let dtype = linalg::same_scalar_type(ctx.op, &[bias, b1, b2])?;
+    let shape = [g.0 as i64, g.1 as i64, g.3 as i64];
+    linalg::check_bias(ctx.op, bias, &shape)?;
+    let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
+        let p = batched_cgemm(&parts(ctx, b1)?, &parts(ctx, b2)?, g);
+        complex_scale_add(ctx.op, bias, &shape, &p, beta, alpha)
     })?;
     Ok(vec![out.into()])
 }
@@ -153,6 +179,18 @@ fn complex_scalar(a: &Args<'_>, i: usize) -> Result<[f64; 2]> {
         Some(IValue::Complex(re, im)) => Ok([*re, *im]),
         _ => Ok([a.scalar(i)?, 0.0]),
     }
+}
+
+/// A biased product's operands (`self`, the two factors named `names`,
+/// each checked) and its scalars `beta`, `alpha` (arguments 3 and 4).
+type Biased<'a> = (&'a Tensor, &'a Tensor, &'a Tensor, [f64; 2], [f64; 2]);
+
+fn biased_operands<'a>(ctx: &KernelCtx<'_>, a: &Args<'a>, names: [&str; 2]) -> Result<Biased<'a>> {
+    let (bias, x, y) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
+    ctx.check(bias, "self")?;
+    ctx.check(x, names[0])?;
+    ctx.check(y, names[1])?;
+    Ok((bias, x, y, complex_scalar(a, 3)?, complex_scalar(a, 4)?))
 }
 
 /// `(a + bi)(c + di)`.
@@ -208,11 +246,7 @@ pub(crate) fn addmv(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
     if !any_complex(&a) {
         return real_kernel(ctx, a);
     }
-    let (bias, mat, vec) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
-    ctx.check(bias, "self")?;
-    ctx.check(mat, "mat")?;
-    ctx.check(vec, "vec")?;
-    let (beta, alpha) = (complex_scalar(&a, 3)?, complex_scalar(&a, 4)?);
+    let (bias, mat, vec, beta, alpha) = biased_operands(ctx, &a, ["mat", "vec"])?;
     let (n, k) = linalg::addmv_geometry(ctx.op, bias, mat, vec)?;
     let dtype = linalg::addmv_dtype(ctx.op, &[bias, mat, vec])?;
     let shape = [n as i64];
@@ -231,11 +265,7 @@ pub(crate) fn addmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
     if !any_complex(&a) {
         return real_kernel(ctx, a);
     }
-    let (bias, m1, m2) = (a.tensor(0)?, a.tensor(1)?, a.tensor(2)?);
-    ctx.check(bias, "self")?;
-    ctx.check(m1, "mat1")?;
-    ctx.check(m2, "mat2")?;
-    let (beta, alpha) = (complex_scalar(&a, 3)?, complex_scalar(&a, 4)?);
+    let (bias, m1, m2, beta, alpha) = biased_operands(ctx, &a, ["mat1", "mat2"])?;
     let shape = linalg::product_shape(ctx.op, m1, m2, ("mat1", "mat2"))?;
     if broadcast_shapes(bias.shape(), &shape).as_deref() != Some(&shape[..]) {
         return Err(RuntimeError::shape(

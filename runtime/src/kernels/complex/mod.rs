@@ -56,12 +56,19 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.log.default" => arith::log,
         "aten.tanh.default" => arith::tanh,
         "aten.sigmoid.default" => arith::sigmoid,
+        "aten.sin.default" => arith::sin,
+        "aten.cos.default" => arith::cos,
+        "aten.sinh.default" => arith::sinh,
+        "aten.cosh.default" => arith::cosh,
+        "aten.tanh_backward.default" => arith::tanh_backward,
+        "aten.sigmoid_backward.default" => arith::sigmoid_backward,
         "aten.prod.default" => arith::prod,
         "aten.mm.default" => linalg::mm,
         "aten.bmm.default" => linalg::bmm,
         "aten.mv.default" => linalg::mv,
         "aten.addmv.default" => linalg::addmv,
         "aten.addmm.default" => linalg::addmm,
+        "aten.baddbmm.default" => linalg::baddbmm,
         "aten.dot.default" => linalg::dot,
         "aten.vdot.default" => linalg::vdot,
         "aten.sum.dim_IntList" => copy::sum_dim,
@@ -99,6 +106,12 @@ const COMPLEX_READY: &[&str] = &[
     "aten.zeros_like.default",
     "aten.ones_like.default",
     "aten.zero_.default",
+    // norms of the moduli (`kernels/reduction/stats.rs`)
+    "aten.linalg_vector_norm.default",
+    "aten._foreach_norm.Scalar",
+    // ones on the diagonal (imaginary parts zero)
+    "aten.eye.default",
+    "aten.eye.m",
     // geometry and storage only (the storage counts real scalars)
     "aten.resize_.default",
     "aten.resize_as_.default",
@@ -106,6 +119,9 @@ const COMPLEX_READY: &[&str] = &[
     "aten.randn.generator",
     "aten.rand.default",
     "aten.rand.generator",
+    // both parts drawn (`kernels/factory.rs`)
+    "aten.uniform_.default",
+    "aten.normal_.default",
     // element-moving kernels built on `indexing::Elems`, whose complex
     // elements keep both parts together (`kernels/indexing/elems.rs`)
     "aten.cat.default",

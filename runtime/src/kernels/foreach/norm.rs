@@ -31,7 +31,7 @@ pub(super) fn norm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
 
 /// The norm of one element as a 0-dim tensor.
 fn element_norm(ctx: &KernelCtx<'_>, t: &Tensor, ord: f64, dtype: Option<DType>) -> Result<Tensor> {
-    if !t.dtype().is_floating() {
+    if !t.dtype().is_floating() && !t.dtype().is_complex() {
         return Err(RuntimeError::TypeCast {
             op: ctx.op.to_owned(),
             message: format!(
@@ -40,7 +40,8 @@ fn element_norm(ctx: &KernelCtx<'_>, t: &Tensor, ord: f64, dtype: Option<DType>)
             ),
         });
     }
-    let out_dtype = dtype.unwrap_or(t.dtype());
+    // a complex element's norm is real (observed in torch 2.15)
+    let out_dtype = dtype.unwrap_or(t.dtype()).to_real();
     if !out_dtype.is_floating() {
         return Err(RuntimeError::TypeCast {
             op: ctx.op.to_owned(),
@@ -51,7 +52,7 @@ fn element_norm(ctx: &KernelCtx<'_>, t: &Tensor, ord: f64, dtype: Option<DType>)
         });
     }
     ctx.output(&[], &[], out_dtype, || {
-        let values = t.read_f64(ctx.op)?;
+        let values = crate::kernels::reduction::stats::moduli(ctx.op, t)?;
         Ok(vec![vector_norm(&values, ord)])
     })
 }

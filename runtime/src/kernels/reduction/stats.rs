@@ -266,7 +266,7 @@ fn vector_norm(g: &[f64], ord: f64) -> f64 {
 pub(crate) fn linalg_vector_norm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let t = a.tensor(0)?;
     ctx.check(t, "self")?;
-    if !t.dtype().is_floating() {
+    if !t.dtype().is_floating() && !t.dtype().is_complex() {
         return Err(type_error(
             ctx,
             format!(
@@ -278,7 +278,8 @@ pub(crate) fn linalg_vector_norm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result
     let ord = a.scalar(1)?;
     let dims = a.opt_int_list(2)?;
     let r = Reduction::new(ctx.op, t.shape(), dims.as_deref(), a.bool(3)?)?;
-    let dtype = a.opt_dtype(4)?.unwrap_or(t.dtype());
+    // A complex tensor's norm is the norm of its moduli, of the real dtype.
+    let dtype = a.opt_dtype(4)?.unwrap_or(t.dtype()).to_real();
     if t.numel() == 0 && ord < 0.0 {
         return Err(RuntimeError::shape(
             ctx.op,
@@ -287,9 +288,24 @@ pub(crate) fn linalg_vector_norm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result
             ),
         ));
     }
-    Ok(vec![
-        reduce_f64(ctx, t, &r, dtype, |g| vector_norm(g, ord))?.into(),
-    ])
+    let out = ctx.output(&r.out_shape, &r.out_strides(), dtype, || {
+        let values = moduli(ctx.op, t)?;
+        Ok(r.groups(&values)
+            .iter()
+            .map(|g| vector_norm(g, ord))
+            .collect())
+    })?;
+    Ok(vec![out.into()])
+}
+
+/// The elements of `t` in logical order; a complex tensor's moduli
+/// (`hypot` of the parts), which its vector norms reduce.
+pub(crate) fn moduli(op: &str, t: &Tensor) -> Result<Vec<f64>> {
+    let values = t.read_f64(op)?;
+    if !t.dtype().is_complex() {
+        return Ok(values);
+    }
+    Ok(values.chunks_exact(2).map(|z| z[0].hypot(z[1])).collect())
 }
 
 /// `norm.ScalarOpt_dim(self, p=None, dim, keepdim=False)`: the legacy
