@@ -51,7 +51,7 @@ use crate::trace_data::{TraceData, value_index};
 mod conj;
 mod data;
 mod function;
-mod grad;
+pub(crate) mod grad;
 mod node_hook;
 
 /// Options of a replay.

@@ -11,12 +11,13 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use ft_runtime::{GradRequest, Runtime, Tensor};
+use ft_runtime::{Runtime, Tensor};
 use ft_trace::{
     ApiEvent, AutogradEvent, Context, DispatchEvent, Event, EventBody, GradCall, TensorRef,
 };
 
 use super::{Bindings, Scope, Shared, fail};
+use crate::executor::grad::grad_request;
 
 /// One recorded run of a custom Function's backward.
 #[derive(Clone, Debug)]
@@ -323,15 +324,7 @@ fn nested_grad(
         .iter()
         .map(|g| g.map(|g| scope.lookup(g)).transpose())
         .collect::<ft_runtime::Result<Vec<_>>>()?;
-    rt.grad(&GradRequest {
-        roots: &roots,
-        grads: &grads,
-        inputs: &inputs,
-        retain_graph: call.retain_graph,
-        create_graph: call.create_graph,
-        accumulate: call.accumulate,
-        allow_unused: call.allow_unused,
-    })
+    rt.grad(&grad_request(call, &roots, &grads, &inputs))
 }
 
 /// Re-executes one event of a run: state changes are applied (and written

@@ -12,6 +12,25 @@ use ft_trace::{ApiEvent, AutogradEvent, EventBody, GradCall, GradResult};
 use super::{Replayer, unsupported};
 use crate::error::ReplayError;
 
+/// The runtime's request for the recorded `grad` event `call`, over the
+/// runtime's tensors bound to its roots, gradients and inputs.
+pub(crate) fn grad_request<'a>(
+    call: &GradCall,
+    roots: &'a [Tensor],
+    grads: &'a [Option<Tensor>],
+    inputs: &'a [Tensor],
+) -> GradRequest<'a> {
+    GradRequest {
+        roots,
+        grads,
+        inputs,
+        retain_graph: call.retain_graph,
+        create_graph: call.create_graph,
+        accumulate: call.accumulate,
+        allow_unused: call.allow_unused,
+    }
+}
+
 impl Replayer<'_> {
     /// Runs the restricted backward on the runtime and keeps what it returned
     /// for the `grad_result` that follows.
@@ -23,15 +42,7 @@ impl Replayer<'_> {
             .iter()
             .map(|g| g.map(|g| self.lookup(seq, g)).transpose())
             .collect::<Result<Vec<_>, _>>()?;
-        let request = GradRequest {
-            roots: &roots,
-            grads: &grads,
-            inputs: &inputs,
-            retain_graph: call.retain_graph,
-            create_graph: call.create_graph,
-            accumulate: call.accumulate,
-            allow_unused: call.allow_unused,
-        };
+        let request = grad_request(call, &roots, &grads, &inputs);
         match self.with_hooks(|rt| rt.grad(&request)) {
             Ok(returned) => self.grad_results = returned,
             Err(e) => {

@@ -392,7 +392,7 @@ fn real_only_kernels_refuse_complex_operands_naming_op_and_dtype() {
         ("aten.asinh.default", vec![(&z).into()]),
         ("aten.cumsum.default", vec![(&z).into(), IValue::Int(0)]),
         ("aten.expm1.default", vec![(&z).into()]),
-        ("aten.uniform_.default", vec![(&z).into()]),
+        ("aten.cumprod.default", vec![(&z).into(), IValue::Int(0)]),
         (
             "aten.addr.default",
             vec![(&m).into(), (&z).into(), (&z).into()],
