@@ -9,7 +9,7 @@ import ftr
 
 from .errors import CaptureError
 from .ops import live_tensors
-from .values import node_name
+from .values import grad_fn_of, node_name
 
 
 class NodeRecorder:
@@ -74,7 +74,7 @@ class NodeRecorder:
         outputs = live_tensors(op.outputs)
         if op.mutates and any(t._is_view() for t in outputs):
             return any(t.requires_grad for t in outputs)
-        return any(t.grad_fn is fn for t in outputs)
+        return any(grad_fn_of(t) is fn for t in outputs)
 
     def _node_created(self, fn: Any) -> None:
         op = self._pending
@@ -97,7 +97,7 @@ class NodeRecorder:
                     self._emit_op_event(op)
                 self._emit_created_nodes(outputs)
             return
-        tensors = sorted({(t.output_nr, self.tensor_id(t)) for t in outputs if t.grad_fn is fn})
+        tensors = sorted({(t.output_nr, self.tensor_id(t)) for t in outputs if grad_fn_of(t) is fn})
         if not tensors:
             return
         if op.wire_outputs is None:
@@ -110,7 +110,7 @@ class NodeRecorder:
         for t in outputs:
             if not t.requires_grad:
                 continue
-            fn = t.grad_fn
+            fn = grad_fn_of(t)
             if fn is None or self.nodes.get(fn) is not None or self.functions.hides(fn):
                 continue
             key = id(fn)

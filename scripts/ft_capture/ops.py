@@ -13,7 +13,7 @@ import ftr
 
 from .errors import UnrecordableValue
 from .keys import TlsState, call_dispatch_keys
-from .values import EMPTY_OPS, OPAQUE_OUTPUTS, RANDOM_OPS, TypeText, covers_storage, flatten_values, op_schema, tensor_version, typed_scalar_value, zero_uninitialised
+from .values import EMPTY_OPS, OPAQUE_OUTPUTS, RANDOM_OPS, TypeText, covers_storage, flatten_values, grad_fn_of, op_schema, tensor_version, typed_scalar_value, zero_uninitialised
 
 # Operators whose results may lie on memory that other code writes (a file
 # mapped shared): their storages are never trusted by `DigestCache`.
@@ -255,8 +255,9 @@ class OpRecorder:
         if t is not None:
             # A custom Function's node is attached when `apply` returns: the
             # operator of its forward returned the tensor without it.
-            hidden = self.functions.hides(t.grad_fn)
-            if t.grad_fn is not None and not hidden:
+            grad_fn = grad_fn_of(t)
+            hidden = self.functions.hides(grad_fn)
+            if grad_fn is not None and not hidden:
                 wire[7] = True
             wire[8] = tensor_version(t)
             if hidden and self.functions.dirty(t):
@@ -264,7 +265,7 @@ class OpRecorder:
                 wire[8] -= 1
             info = self._info(t)
             if info is not None:
-                info.requires_grad, info.leaf = wire[7] or hidden, t.is_leaf
+                info.requires_grad, info.leaf = wire[7] or hidden, grad_fn is None
             # The next state check reads it: a flag set after the kernel
             # returned (`requires_grad=True` of a factory) is written there.
             self.state_marks.mark(t)

@@ -32,7 +32,7 @@ from .nodes import NodeRecorder
 from .ops import OpRecorder, PendingOp
 from .progress import EVERY, Progress
 from .state_marks import StateMarks
-from .values import DTYPE_NAMES, covers_storage, device_name, dtype_name, stats_record, tensor_buffer
+from .values import DTYPE_NAMES, covers_storage, device_name, dtype_name, is_leaf, stats_record, tensor_buffer
 
 _C = torch._C
 _BY_TID = operator.itemgetter(0)
@@ -366,7 +366,7 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
             return self._nested_ref(info, t, sid, digest)
         requires_grad = t.requires_grad
         info.requires_grad = requires_grad
-        info.leaf = t.is_leaf
+        info.leaf = is_leaf(t)
         tid = info.tid
         if self._storage_of.get(tid) != sid:
             self.releases.storage(tid, sid)
@@ -494,9 +494,9 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
             # `is_leaf` regenerates its grad_fn when its base changed in place
             # (a node and a sequence number an uncaptured run does not make).
             if info.leaf:
-                changed = t.is_leaf and t.requires_grad != info.requires_grad
+                changed = is_leaf(t) and t.requires_grad != info.requires_grad
             else:
-                changed = not t._is_view() and t.is_leaf
+                changed = not t._is_view() and is_leaf(t)
             if changed:
                 if not info.leaf and t.requires_grad:
                     # Detached in place, then made to require grad again
@@ -509,7 +509,7 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         # otherwise warns); retain_grad's gradients are watched too. A second
         # pass: its `is_leaf` reads come after all of the first's, as the
         # grad_fn regenerations they may cause.
-        grads = [entry for entry in live if (entry[2].grad_watch or (entry[2].leaf and entry[2].requires_grad)) and (entry[1].is_leaf or entry[1].retains_grad)]
+        grads = [entry for entry in live if (entry[2].grad_watch or (entry[2].leaf and entry[2].requires_grad)) and (is_leaf(entry[1]) or entry[1].retains_grad)]
         for tid, t, info in grads:
             known = info.grad
             grad = t.grad

@@ -206,6 +206,32 @@ def tensor_version(t: torch.Tensor) -> int:
         return 0
 
 
+# PyTorch's refusal to regenerate the node of a view made under no_grad
+# whose base was since modified in place (torch 2.15 wording).
+_NO_GRAD_VIEW_REBASED = "A view was created in no_grad mode and its base"
+
+
+def grad_fn_of(t: torch.Tensor) -> Any:
+    """`t.grad_fn`, or None for a view made under `no_grad` whose base was
+    modified in place since: PyTorch raises on reading that view's node
+    (it would regenerate it) whatever the grad mode, and the call that made
+    the view attached none. The capture reads an op's outputs' nodes at the
+    next boundary, after the program may have done that (a complex Adam
+    step's `view_as_complex` of a parameter it then updates); the program
+    itself never reads it."""
+    try:
+        return t.grad_fn
+    except RuntimeError as e:
+        if str(e).startswith(_NO_GRAD_VIEW_REBASED):
+            return None
+        raise
+
+
+def is_leaf(t: torch.Tensor) -> bool:
+    """`t.is_leaf` read as [`grad_fn_of`] reads the node."""
+    return grad_fn_of(t) is None
+
+
 def zero_uninitialised(out: Any) -> None:
     """Zero-fills the storages an `empty*` call returned, before the program
     sees them. PyTorch leaves that memory as the allocator found it, so a

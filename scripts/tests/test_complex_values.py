@@ -60,3 +60,25 @@ def test_a_malformed_complex_value_is_refused_naming_the_field(tmp_path, payload
         ftr.TraceReader(str(path))
     message = str(refused.value)
     assert "value.complex" in message and "\n" not in message
+
+
+def test_a_no_grad_view_whose_base_changed_is_read_as_no_node(tmp_path):
+    # A single-tensor AdamW step on a complex parameter makes a
+    # `view_as_complex` under no_grad and then updates its base in place;
+    # PyTorch raises on reading that view's grad_fn, which the capture does
+    # at the next boundary.
+    import torch
+
+    import ft_capture
+
+    out = tmp_path / "complex_amsgrad.ftr"
+    w = torch.nn.Parameter(torch.tensor([1.0 + 2.0j, -0.5 + 0.25j]))
+    with ft_capture.capture(str(out), zero_timestamps=True):
+        opt = torch.optim.AdamW([w], lr=0.1, foreach=False, amsgrad=True)
+        for _ in range(2):
+            loss = (w * w.conj()).real.sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    names = [e.payload[0] for e in ftr.TraceReader(str(out)).events if e.name == "op"]
+    assert "aten.view_as_complex.default" in names
