@@ -387,6 +387,10 @@ fn last_uses(events: &[Event], in_runs: &HashSet<u64>) -> HashMap<u64, u64> {
             EventBody::Api(ApiEvent::Release(r)) if hooked.contains(&r.tensor) => vec![r.tensor],
             EventBody::Api(ApiEvent::Release(_)) => Vec::new(),
             EventBody::Api(api) => api_tensor_ids(api),
+            // A later backward accumulates into a leaf made inside a hook or
+            // a Function's backward (a recomputing Function's detached input
+            // under a gradient penalty): the leaf is bound beyond it.
+            EventBody::Autograd(AutogradEvent::Accumulate(a)) => vec![a.tensor],
             _ => Vec::new(),
         };
         for id in named {

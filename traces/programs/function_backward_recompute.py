@@ -5,7 +5,9 @@ inputs and differentiates it with `torch.autograd.grad` (an RMSNorm and a
 SiLU-gated projection), trained three SGD steps. The engine runs a
 backward with grad mode off (`create_graph=False`), so the program's
 `enable_grad` is a state change even though the top level has grad
-enabled. Then a Function whose backward turns grad mode off for part of
+enabled. Then a gradient penalty through the recomputing Function, whose
+backward accumulates into leaves made inside the Function's backward, and
+a Function whose backward turns grad mode off for part of
 its work, called from `torch.autograd.grad(create_graph=True)` under
 `torch.no_grad()` (the engine's mode on, the top level's off)."""
 
@@ -82,10 +84,19 @@ for _ in range(3):
     loss.backward()
     opt.step()
 
+# A gradient penalty through the recomputing Function (`create_graph=True`,
+# where the engine's mode is on): the penalty's backward accumulates into
+# the detached leaves the Function's backward made, not the parameters.
+xp = x.clone().requires_grad_(True)
+out = RecomputedGatedSiLU.apply(xp, w_gate, w_up).sum()
+(gx,) = torch.autograd.grad(out, xp, create_graph=True)
+penalty = gx.pow(2).sum()
+penalty.backward()
+
 # create_graph=True under no_grad: the engine's mode is on, the top level's off.
 s = torch.tensor(2.0, requires_grad=True)
 xs = torch.randn(3, requires_grad=True)
 z = HalfFrozenScale.apply(xs, s).pow(2).sum()
 with torch.no_grad():
     gxs, gs = torch.autograd.grad(z, (xs, s), create_graph=True)
-print(loss.item(), gxs, gs, gxs.requires_grad)
+print(loss.item(), penalty.item(), gxs, gs, gxs.requires_grad)
