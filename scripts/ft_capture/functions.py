@@ -115,9 +115,9 @@ class FunctionTracker:
         """Before an op or a `backward()` of a running Function's backward:
         the state changes since the last check are written (at the run's
         first check, a grad mode that differs from the belief or from the
-        engine's). The engine restores the node's grad mode afterwards (thread-local state is
-        guarded per node), so what the capture believed written before is
-        restored at `node_result`."""
+        engine's). The engine restores the node's grad mode afterwards
+        (thread-local state is guarded per node), so what the capture
+        believed written before is restored at `node_result`."""
         rec = self.rec
         rec.flush()
         bw = rec.backward

@@ -32,7 +32,7 @@ from .nodes import NodeRecorder
 from .ops import OpRecorder, PendingOp
 from .progress import EVERY, Progress
 from .state_marks import StateMarks
-from .values import DTYPE_NAMES, covers_storage, device_name, dtype_name, is_leaf, stats_record, tensor_buffer
+from .values import DTYPE_NAMES, covers_storage, device_name, dtype_name, is_leaf, raise_unless_rebased_view, stats_record, tensor_buffer
 
 _C = torch._C
 _BY_TID = operator.itemgetter(0)
@@ -366,7 +366,12 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
             return self._nested_ref(info, t, sid, digest)
         requires_grad = t.requires_grad
         info.requires_grad = requires_grad
-        info.leaf = is_leaf(t)
+        try:
+            info.leaf = t.is_leaf
+        except RuntimeError as e:
+            # Inline: this runs for every tensor of every op.
+            raise_unless_rebased_view(e)
+            info.leaf = True
         tid = info.tid
         if self._storage_of.get(tid) != sid:
             self.releases.storage(tid, sid)

@@ -222,14 +222,24 @@ def grad_fn_of(t: torch.Tensor) -> Any:
     try:
         return t.grad_fn
     except RuntimeError as e:
-        if str(e).startswith(_NO_GRAD_VIEW_REBASED):
-            return None
-        raise
+        raise_unless_rebased_view(e)
+        return None
 
 
 def is_leaf(t: torch.Tensor) -> bool:
-    """`t.is_leaf` read as [`grad_fn_of`] reads the node."""
-    return grad_fn_of(t) is None
+    """`t.is_leaf`, true for the views [`grad_fn_of`] reads as having no node."""
+    try:
+        return t.is_leaf
+    except RuntimeError as e:
+        raise_unless_rebased_view(e)
+        return True
+
+
+def raise_unless_rebased_view(error: RuntimeError) -> None:
+    """Re-raises `error` unless it is PyTorch's refusal to regenerate the
+    node of a no_grad view whose base changed (a view with no node)."""
+    if not str(error).startswith(_NO_GRAD_VIEW_REBASED):
+        raise error
 
 
 def zero_uninitialised(out: Any) -> None:

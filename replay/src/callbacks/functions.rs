@@ -169,9 +169,8 @@ pub(super) fn collect_runs(
 /// (context `[2, node]`), the state changes before them, a `backward()` it
 /// called and the `accumulate`s that bind what that backward stored, a
 /// `torch.autograd.grad` it called and the `grad_result` naming what that
-/// returned. Hook
-/// ranges replay themselves; the ops of a nested GraphTask's nodes are the
-/// runtime's own.
+/// returned. Hook ranges replay themselves; the ops of a nested GraphTask's
+/// nodes are the runtime's own.
 fn program_events(node: u64, events: &[Event]) -> Vec<Event> {
     // `retain_grad()` on an output of the Function: the engine's hook (not
     // program code) stores the gradient the node received, an `accumulate`

@@ -124,9 +124,8 @@ impl Runtime {
         // with it, as the capture does.
         let mode = (self.grad_enabled, self.inference_mode, self.tls);
         let belief = self.tracer.as_ref().map(|t| t.grad_mode_belief());
-        let engine = (self.grad_enabled, self.inference_mode);
         if let Some(t) = &mut self.tracer {
-            t.begin_function_run(engine);
+            t.begin_function_run((mode.0, mode.1));
         }
         let outcome = f(self, &grads);
         (self.grad_enabled, self.inference_mode, self.tls) = mode;
