@@ -14,6 +14,7 @@ import ftr
 
 from .errors import CaptureError, layout_refusal
 from .keys import _is_induced, entry_tls
+from .program_ops import program_kernel, run_program_kernel
 from .recorder import Recorder
 from .values import op_schema, zero_grown
 
@@ -100,6 +101,13 @@ class CaptureMode(TorchDispatchMode):
             return self._profiler(func, args, kwargs)
         if is_library_query(func):
             return func(*args, **kwargs)
+        kernel = program_kernel(func)
+        if kernel is not None:
+            # The program's own Python function: the calls it makes are
+            # the events (program_ops.py).
+            tls = entry_tls()
+            with self:
+                return run_program_kernel(kernel, tls, args, kwargs)
         # Capture bookkeeping (as `_guard` runs it, without a closure per step).
         try:
             rec.flush()
