@@ -52,7 +52,7 @@ import zstandard
 
 MAGIC = b"\x89FTR\r\n\x1a\n"
 VERSION_MAJOR = 2  # the major this module writes (2.0: EVENTS chunks compressed)
-VERSION_MINOR = 6  # newest minor of VERSION_MAJOR this module reads and writes (2.1: api autocast; 2.2: complex values; 2.3: api anomaly_mode; 2.4: sparse tensor references; 2.5: VIEW chunks; 2.6: nested tensor references)
+VERSION_MINOR = 7  # newest minor of VERSION_MAJOR this module reads and writes (2.1: api autocast; 2.2: complex values; 2.3: api anomaly_mode; 2.4: sparse tensor references; 2.5: VIEW chunks; 2.6: nested tensor references; 2.7: api below_autograd)
 VIEW_MINOR = 5  # the 2.x minor that added VIEW chunks
 # Writers start with the floor minor and raise the header's minor when they
 # append the first event of a newer kind (FORMAT.md §2.1).
@@ -119,6 +119,7 @@ API_DATA = 19  # format 1.3
 API_SAVED_TENSORS_HOOKS = 20  # format 1.3
 API_AUTOCAST = 21  # format 2.1
 API_ANOMALY_MODE = 22  # format 2.3
+API_BELOW_AUTOGRAD = 23  # format 2.7
 # dispatch layer (1)
 DISPATCH_OP = 1
 DISPATCH_OP_ERROR = 2  # format 1.3
@@ -162,6 +163,7 @@ KIND_NAMES = {
     (API, API_SAVED_TENSORS_HOOKS): "saved_tensors_hooks",
     (API, API_AUTOCAST): "autocast",
     (API, API_ANOMALY_MODE): "anomaly_mode",
+    (API, API_BELOW_AUTOGRAD): "below_autograd",
     (DISPATCH, DISPATCH_OP): "op",
     (DISPATCH, DISPATCH_OP_ERROR): "op_error",
     (AUTOGRAD, AG_NODE): "node",
@@ -181,7 +183,7 @@ KIND_NAMES = {
 }
 
 # The minor of VERSION_MAJOR that introduced each kind newer than its .0.
-KIND_MINOR: dict = {(API, API_AUTOCAST): 1, (API, API_ANOMALY_MODE): 3}
+KIND_MINOR: dict = {(API, API_AUTOCAST): 1, (API, API_ANOMALY_MODE): 3, (API, API_BELOW_AUTOGRAD): 7}
 # The minor of VERSION_MAJOR that added value tag 11 (a complex number): an
 # operator call holding one needs it (FORMAT.md §2.1).
 COMPLEX_VALUE_MINOR = 2
@@ -225,6 +227,7 @@ LEGACY_KIND_MINOR = {
     # A 2.x kind counts in a 1.x file as a kind newer than 1.x does.
     (API, API_AUTOCAST): LEGACY_NEWEST_MINOR,
     (API, API_ANOMALY_MODE): LEGACY_NEWEST_MINOR,
+    (API, API_BELOW_AUTOGRAD): LEGACY_NEWEST_MINOR,
 }
 
 # value tags (FORMAT.md §3.1)
@@ -1003,6 +1006,13 @@ def p_anomaly_mode(enabled: bool, check_nan: bool) -> list:
     anomaly mode (`torch.is_anomaly_enabled()`,
     `torch.is_anomaly_check_nan_enabled()`)."""
     return [bool(enabled), bool(check_nan)]
+
+
+def p_below_autograd(enabled: bool) -> list:
+    """api kind 23 payload (format 2.7): `[enabled]` — whether the thread
+    dispatches below autograd (PyTorch's `AutoDispatchBelowAutograd`), as
+    it does while the kernel of an operator the program defined runs."""
+    return [bool(enabled)]
 
 
 def p_register_hook(hook: int, kind: str, tid: int) -> list:

@@ -584,6 +584,10 @@ impl Scope<'_> {
                 rt.set_grad_mode(g.grad_enabled, g.inference_mode);
                 Ok(())
             }
+            EventBody::Api(ApiEvent::BelowAutograd(b)) => {
+                rt.set_below_autograd(b.enabled);
+                Ok(())
+            }
             // The hook switched anomaly mode (written where the hook ends).
             EventBody::Api(ApiEvent::AnomalyMode(a)) => {
                 if rt.faults().anomaly_switch_in_hook_ignored {

@@ -178,7 +178,7 @@ impl Default for ReplayOptions {
 /// `svd-u-sign-without-vh`, `eigh-values-descending`,
 /// `geqrf-tau-negated`, `householder-product-reversed`, `ormqr-ignores-transpose`,
 /// `matrix-exp-skips-squaring`, `triangle-inplace-ignores-offset`,
-/// `autocast-key-dropped`, `anomaly-check-skipped`, `anomaly-nan-unreported`,
+/// `autocast-key-dropped`, `below-autograd-ignored`, `anomaly-check-skipped`, `anomaly-nan-unreported`,
 /// `anomaly-switch-in-hook-ignored`, `function-raise-dropped`,
 /// `anomaly-parent-dropped`,
 /// `generator-key-dropped`, `normal-result-default-dtype`,
@@ -411,6 +411,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "inplace-view-rebases" => faults.inplace_view_rebases = true,
             None if spec == "autocast-key-dropped" => faults.autocast_key_dropped = true,
+            None if spec == "below-autograd-ignored" => faults.below_autograd_ignored = true,
             None if spec == "anomaly-check-skipped" => faults.anomaly_check_skipped = true,
             None if spec == "anomaly-switch-in-hook-ignored" => {
                 faults.anomaly_switch_in_hook_ignored = true;
@@ -1047,6 +1048,7 @@ impl Replayer<'_> {
                     .set_autocast(&a.device_type, state)
                     .map_err(|e| unsupported(seq, "torch.autocast", &e))?;
             }
+            ApiEvent::BelowAutograd(b) => self.runtime.set_below_autograd(b.enabled),
             ApiEvent::AnomalyMode(a) => {
                 self.runtime
                     .set_anomaly_mode(ft_runtime::autograd::anomaly::AnomalyMode {

@@ -308,6 +308,7 @@ fn api_key(api: &ApiEvent, view: &TraceView<'_>, k: &mut String) {
                 a.device_type, a.enabled, a.dtype, a.cache_enabled
             ),
         ),
+        ApiEvent::BelowAutograd(b) => push(k, format_args!("below_autograd {}", b.enabled)),
         ApiEvent::AnomalyMode(a) => push(
             k,
             format_args!(

@@ -481,6 +481,12 @@ pub struct Faults {
     /// inside an autocast region lack the key. Breaks the dispatch of every
     /// trace recorded under CPU autocast.
     pub autocast_key_dropped: bool,
+    /// Keep the autograd keys while a program-defined operator's kernel
+    /// runs (api `below_autograd`), as a runtime that ignores the state
+    /// would: the composites the kernel calls decompose at their autograd
+    /// key instead of reaching the observer whole. Breaks the dispatch of
+    /// every trace of a `torch.library.custom_op` kernel that calls one.
+    pub below_autograd_ignored: bool,
     /// Skip the engine's anomaly-mode NaN check (`isnan`, `_is_any_true`,
     /// `_local_scalar_dense` after each node), as a runtime that ignores
     /// `torch.autograd.detect_anomaly()` would. Breaks the dispatch of every

@@ -53,6 +53,18 @@ class _HandlerCalls(threading.local):
 mode_handler_calls = _HandlerCalls()
 
 
+class _KernelState(threading.local):
+    """The TLS state a program-defined operator's kernel runs in, while
+    the capture runs one (`program_ops.run_program_kernel`): the calls it
+    makes enter the dispatcher with it, and the snapshot PythonTLSSnapshot
+    keeps is still the one the operator's own call took."""
+
+    state: Optional[TlsState] = None
+
+
+program_kernel_state = _KernelState()
+
+
 def entry_tls() -> TlsState:
     """The TLS state the current call entered the dispatcher with (observed).
 
@@ -70,6 +82,9 @@ def entry_tls() -> TlsState:
     a Python kernel at PythonTLSSnapshot (`to_dense`'s) has no snapshot of
     its own: it takes the state that kernel was entered with.
     """
+    kernel_state = program_kernel_state.state
+    if kernel_state is not None:
+        return kernel_state
     if mode_handler_calls.depth > 0:
         # Made inside another mode's handler: no snapshot of its own (the
         # one restored is the handled call's); it entered with the state

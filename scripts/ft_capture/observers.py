@@ -107,7 +107,7 @@ class CaptureMode(TorchDispatchMode):
             # the events (program_ops.py).
             tls = entry_tls()
             with self:
-                return run_program_kernel(kernel, tls, args, kwargs)
+                return run_program_kernel(rec, kernel, tls, args, kwargs)
         # Capture bookkeeping (as `_guard` runs it, without a closure per step).
         try:
             rec.flush()

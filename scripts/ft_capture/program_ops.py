@@ -23,6 +23,8 @@ from typing import Any, Optional
 
 import torch
 
+from .keys import TlsState, program_kernel_state
+
 # Namespaces of PyTorch's own operators: never program-defined.
 _TORCH_NAMESPACES = frozenset({"aten", "prims", "prim", "profiler", "_c10d_functional", "c10d"})
 # OpOverload -> its CPU kernel (or None when not program-defined).
@@ -45,15 +47,26 @@ def program_kernel(func: Any) -> Optional[Any]:
     return kernel
 
 
-def run_program_kernel(kernel: Any, tls: Any, args: tuple, kwargs: dict) -> Any:
-    """Runs a program-defined operator's kernel as the dispatcher would, with
-    grad mode off in place of PyTorch's dispatch below autograd: under the
-    include/exclude sets the call entered with (`tls`, from
-    `keys.entry_tls`; the mode handler's own state excludes every key above
-    Python, ADInplaceOrView included, which would keep the kernel's in-place
-    calls from bumping versions). The caller has pushed the mode again."""
-    with torch._C._ForceDispatchKeyGuard(tls.include, tls.exclude), torch.no_grad():
-        return kernel.call_boxed(torch._C._dispatch_keyset_full(), *args, **kwargs)
+def run_program_kernel(rec: Any, kernel: Any, tls: Any, args: tuple, kwargs: dict) -> Any:
+    """Runs a program-defined operator's kernel as the dispatcher would:
+    under the include/exclude sets the call entered with (`tls`, from
+    `keys.entry_tls`; the mode handler's own state excludes every key
+    above Python, ADInplaceOrView included, which would keep the kernel's
+    in-place calls from bumping versions) and below autograd, as the
+    operator's autograd kernel leaves it. The operators the kernel calls
+    then build no graph and reach the mode whole, composites too; the
+    recorder writes that state (api `below_autograd`) where the kernel
+    starts and where it ends. The caller has pushed the mode again."""
+    outer = rec.below_autograd, program_kernel_state.state
+    rec.set_below_autograd(True)
+    try:
+        with torch._C._ForceDispatchKeyGuard(tls.include, tls.exclude), torch._C._AutoDispatchBelowAutograd():
+            program_kernel_state.state = TlsState(torch._C._dispatch_tls_local_include_set(), torch._C._dispatch_tls_local_exclude_set())
+            return kernel.call_boxed(torch._C._dispatch_keyset_full(), *args, **kwargs)
+    finally:
+        # Also when the kernel raised: the guard is gone either way.
+        program_kernel_state.state = outer[1]
+        rec.set_below_autograd(outer[0])
 
 
 def _custom_op_def(func: Any) -> Optional[Any]:

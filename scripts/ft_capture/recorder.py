@@ -135,6 +135,9 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         self._autocast_read = (False, torch.bfloat16, True)
         # Anomaly mode as last written.
         self._anomaly = _ANOMALY_INITIAL
+        # Dispatch below autograd: while a program-defined operator's
+        # kernel runs (`set_below_autograd`).
+        self.below_autograd = False
         self._marks: list = []
         self.ctx = ftr.context(ftr.CTX_TOP_LEVEL)
         self.backward: Optional[BackwardState] = None
@@ -561,6 +564,15 @@ class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
         if written != self._autocast:
             self._autocast = written
             self.emit(ftr.API, ftr.API_AUTOCAST, ftr.p_autocast("cpu", *written))
+
+    def set_below_autograd(self, enabled: bool) -> None:
+        """api below_autograd (format 2.7), written where the state changes
+        (after the operator before it; state held back for the next
+        operator follows it): a program-defined operator's kernel starts or
+        ends, in any context."""
+        self.flush()
+        self.below_autograd = enabled
+        self.emit(ftr.API, ftr.API_BELOW_AUTOGRAD, ftr.p_below_autograd(enabled))
 
     def _check_anomaly(self) -> None:
         """api anomaly_mode (format 2.3) when autograd's anomaly mode

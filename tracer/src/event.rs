@@ -156,6 +156,8 @@ pub enum ApiEvent {
     /// Kind 22: autograd's anomaly mode changed
     /// (`torch.autograd.detect_anomaly`, `set_detect_anomaly`). Format 2.3.
     AnomalyMode(AnomalyMode),
+    /// `[enabled]` (2.7): the thread dispatches below autograd.
+    BelowAutograd(BelowAutograd),
 }
 
 /// Payload of [`ApiEvent::Tensor`]: `[tensor, alias]`.
@@ -303,6 +305,17 @@ pub struct AnomalyMode {
     /// enabled and this is true, the engine checks every gradient a node
     /// returns for NaN (`isnan`, `_is_any_true`, `_local_scalar_dense`).
     pub check_nan: bool,
+}
+
+/// Payload of [`ApiEvent::BelowAutograd`]: `[enabled]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BelowAutograd {
+    /// Whether the thread's dispatch excludes the autograd keys, as
+    /// PyTorch's `AutoDispatchBelowAutograd` guard does while an
+    /// operator's kernel runs: set while the Python kernel of an operator
+    /// the program defined (`torch.library.custom_op`) runs, so the
+    /// operators it calls build no graph and reach the observer whole.
+    pub enabled: bool,
 }
 
 /// Payload of [`ApiEvent::RegisterNodeHook`]: `[hook, kind, node]`.
@@ -726,6 +739,7 @@ impl EventBody {
                     ApiEvent::SavedTensorsHooks(_) => 20,
                     ApiEvent::Autocast(_) => 21,
                     ApiEvent::AnomalyMode(_) => 22,
+                    ApiEvent::BelowAutograd(_) => 23,
                 },
             ),
             EventBody::Dispatch(DispatchEvent::Op(_)) => (1, 1),
@@ -768,9 +782,9 @@ impl EventBody {
     /// build's newest minor).
     pub fn since_minor(&self) -> u16 {
         match self {
-            EventBody::Api(ApiEvent::Autocast(_) | ApiEvent::AnomalyMode(_)) => {
-                crate::format::LEGACY_NEWEST_MINOR
-            }
+            EventBody::Api(
+                ApiEvent::Autocast(_) | ApiEvent::AnomalyMode(_) | ApiEvent::BelowAutograd(_),
+            ) => crate::format::LEGACY_NEWEST_MINOR,
             EventBody::Api(ApiEvent::Release(_)) => 1,
             EventBody::Api(ApiEvent::DefaultDtype(_)) => 2,
             EventBody::Api(ApiEvent::Grad(_) | ApiEvent::GradResult(_)) => 3,
@@ -796,6 +810,7 @@ impl EventBody {
         match self {
             EventBody::Api(ApiEvent::Autocast(_)) => 1,
             EventBody::Api(ApiEvent::AnomalyMode(_)) => crate::format::ANOMALY_MODE_MINOR,
+            EventBody::Api(ApiEvent::BelowAutograd(_)) => crate::format::BELOW_AUTOGRAD_MINOR,
             EventBody::Unknown { .. } => crate::format::VERSION_MINOR,
             _ => 0,
         }
@@ -827,6 +842,7 @@ impl EventBody {
                 ApiEvent::SavedTensorsHooks(_) => "saved_tensors_hooks",
                 ApiEvent::Autocast(_) => "autocast",
                 ApiEvent::AnomalyMode(_) => "anomaly_mode",
+                ApiEvent::BelowAutograd(_) => "below_autograd",
             },
             EventBody::Dispatch(DispatchEvent::Op(_)) => "op",
             EventBody::Dispatch(DispatchEvent::OpError(_)) => "op_error",
@@ -960,6 +976,7 @@ impl Serialize for PayloadRef<'_> {
                 ApiEvent::SavedTensorsHooks(p) => p.serialize(s),
                 ApiEvent::Autocast(p) => p.serialize(s),
                 ApiEvent::AnomalyMode(p) => p.serialize(s),
+                ApiEvent::BelowAutograd(p) => p.serialize(s),
             },
             EventBody::Dispatch(DispatchEvent::Op(p)) => p.serialize(s),
             EventBody::Dispatch(DispatchEvent::OpError(p)) => p.serialize(s),
@@ -1066,6 +1083,7 @@ impl<'de> Visitor<'de> for EventVisitor {
             (0, 20) => EventBody::Api(ApiEvent::SavedTensorsHooks(next(s, 3)?)),
             (0, 21) => EventBody::Api(ApiEvent::Autocast(next(s, 3)?)),
             (0, 22) => EventBody::Api(ApiEvent::AnomalyMode(next(s, 3)?)),
+            (0, 23) => EventBody::Api(ApiEvent::BelowAutograd(next(s, 3)?)),
             (1, 1) => EventBody::Dispatch(DispatchEvent::Op(next(s, 3)?)),
             (1, 2) => EventBody::Dispatch(DispatchEvent::OpError(next(s, 3)?)),
             (2, 1) => EventBody::Autograd(AutogradEvent::Node(next(s, 3)?)),

@@ -28,12 +28,12 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::event::{
-    Accumulate, AnomalyMode, ApiEvent, Autocast, AutogradEvent, BackwardCall, ChainStep, Context,
-    DataAccess, DefaultDtype, DeviceEvent, DeviceGuard, DispatchEvent, Edge, Event, EventBody,
-    FunctionApplied, GradCall, GradMode, GradResult, GraphTaskBegin, GraphTaskEnd, GraphTaskError,
-    HookBegin, HookEnd, HookResult, ManualSeed, Mark, NodeCreated, NodeResult, OpCall, OpError,
-    ProgramError, QueueEntry, RegisterHook, RegisterNodeHook, Release, RemoveHook, RetainGrad,
-    SavedTensorsHooks, SetGrad, SetRequiresGrad, TensorIntro, Transfer,
+    Accumulate, AnomalyMode, ApiEvent, Autocast, AutogradEvent, BackwardCall, BelowAutograd,
+    ChainStep, Context, DataAccess, DefaultDtype, DeviceEvent, DeviceGuard, DispatchEvent, Edge,
+    Event, EventBody, FunctionApplied, GradCall, GradMode, GradResult, GraphTaskBegin,
+    GraphTaskEnd, GraphTaskError, HookBegin, HookEnd, HookResult, ManualSeed, Mark, NodeCreated,
+    NodeResult, OpCall, OpError, ProgramError, QueueEntry, RegisterHook, RegisterNodeHook, Release,
+    RemoveHook, RetainGrad, SavedTensorsHooks, SetGrad, SetRequiresGrad, TensorIntro, Transfer,
 };
 use crate::event::{Chain, KeySet};
 use crate::hash::Digest;
@@ -1035,6 +1035,12 @@ impl<'a> Cursor<'a, '_> {
                 EventBody::Api(ApiEvent::AnomalyMode(AnomalyMode {
                     enabled: self.bool("anomaly_mode.enabled")?,
                     check_nan: self.bool("anomaly_mode.check_nan")?,
+                }))
+            }
+            (0, 23) => {
+                self.array_of(1, "below_autograd")?;
+                EventBody::Api(ApiEvent::BelowAutograd(BelowAutograd {
+                    enabled: self.bool("below_autograd.enabled")?,
                 }))
             }
             (3, 1) => EventBody::Device(DeviceEvent::GuardEnter(self.device_guard()?)),

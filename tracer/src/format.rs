@@ -31,12 +31,15 @@ pub const VERSION_MAJOR: u16 = 2;
 /// Newest minor version of [`VERSION_MAJOR`] this build reads and writes
 /// (2.1: api `autocast`; 2.2: complex values, tag 11; 2.3: api
 /// `anomaly_mode`; 2.4: sparse tensor references; 2.5: VIEW chunks; 2.6:
-/// nested tensor references).
-pub const VERSION_MINOR: u16 = 6;
+/// nested tensor references; 2.7: api `below_autograd`).
+pub const VERSION_MINOR: u16 = 7;
 /// The 2.x minor that added value tag 11 (a Python complex number).
 pub const COMPLEX_VALUE_MINOR: u16 = 2;
 /// The 2.x minor that added api `anomaly_mode` (autograd's anomaly mode).
 pub const ANOMALY_MODE_MINOR: u16 = 3;
+/// The 2.x minor that added api `below_autograd` (dispatch below autograd
+/// while a program-defined operator's kernel runs).
+pub const BELOW_AUTOGRAD_MINOR: u16 = 7;
 /// The 2.x minor that added sparse tensor references (an 11th element).
 pub const SPARSE_TENSOR_MINOR: u16 = 4;
 /// The 2.x minor that added VIEW chunks (a value stored as a strided view

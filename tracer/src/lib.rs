@@ -53,8 +53,8 @@ pub use error::TraceError;
 pub use event::DataAccess;
 pub use event::{
     ACCUMULATE_GRAD_SEQ, Accumulate, AnomalyMode, ApiEvent, Autocast, AutogradEvent, BackwardCall,
-    ChainStep, Context, DefaultDtype, DeviceEvent, DeviceGuard, DispatchEvent, Edge, Event,
-    EventBody, GradMode, GraphTaskBegin, GraphTaskEnd, Layer, ManualSeed, Mark, NodeCreated,
+    BelowAutograd, ChainStep, Context, DefaultDtype, DeviceEvent, DeviceGuard, DispatchEvent, Edge,
+    Event, EventBody, GradMode, GraphTaskBegin, GraphTaskEnd, Layer, ManualSeed, Mark, NodeCreated,
     OpCall, ProgramError, QueueEntry, Release, SetGrad, SetRequiresGrad, TensorIntro, Transfer,
 };
 pub use event::{Chain, KeySet};

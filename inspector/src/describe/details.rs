@@ -185,6 +185,7 @@ impl Details<'_> {
                 self.flag("enabled", a.enabled);
                 self.flag("check nan", a.check_nan);
             }
+            ApiEvent::BelowAutograd(b) => self.flag("enabled", b.enabled),
             ApiEvent::Grad(g) => {
                 let ids = |ids: &[u64]| {
                     ids.iter()

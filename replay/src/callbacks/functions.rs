@@ -339,6 +339,10 @@ fn step(rt: &mut Runtime, scope: &mut Scope<'_>, e: &Event) -> ft_runtime::Resul
             rt.set_grad_mode(g.grad_enabled, g.inference_mode);
             Ok(())
         }
+        EventBody::Api(ApiEvent::BelowAutograd(b)) => {
+            rt.set_below_autograd(b.enabled);
+            Ok(())
+        }
         // Written before the next op, or at the end of the run.
         EventBody::Api(ApiEvent::AnomalyMode(a)) => {
             rt.set_anomaly_mode(ft_runtime::autograd::anomaly::AnomalyMode {

@@ -11,6 +11,7 @@
 //! | default (also under `no_grad`: grad mode is a flag, not a key) | BackendSelect, ADInplaceOrView | all Autocast keys |
 //! | `inference_mode` | BackendSelect | all Autocast keys, all Autograd keys |
 //! | `torch.autocast("cpu")` (any dtype; [`super::autocast`]) | unchanged | − AutocastCPU |
+//! | a program-defined operator's kernel (`torch.library.custom_op`; PyTorch's `AutoDispatchBelowAutograd`) | unchanged | + all Autograd keys |
 //! | Python tensor factories (`torch.randn`, `torch.empty`, `torch.ones_like`, …; PyTorch's `AutoDispatchBelowADInplaceOrView`) | unchanged | + all Autograd keys + ADInplaceOrView |
 
 use super::key::DispatchKey;
@@ -59,6 +60,17 @@ impl LocalDispatchKeySet {
             } else {
                 self.excluded.with(key)
             },
+        }
+    }
+
+    /// This state with PyTorch's `AutoDispatchBelowAutograd` guard applied,
+    /// as an operator's autograd kernel applies it before calling the
+    /// operator's kernel: the autograd keys excluded, ADInplaceOrView kept.
+    #[must_use]
+    pub fn below_autograd(self) -> LocalDispatchKeySet {
+        LocalDispatchKeySet {
+            included: self.included,
+            excluded: self.excluded.union(DispatchKeySet::autograd()),
         }
     }
 

@@ -123,12 +123,14 @@ impl Runtime {
         // thread-local state); what the trace believes written is restored
         // with it, as the capture does.
         let mode = (self.grad_enabled, self.inference_mode, self.tls);
+        let below_autograd = self.below_autograd;
         let belief = self.tracer.as_ref().map(|t| t.grad_mode_belief());
         if let Some(t) = &mut self.tracer {
             t.begin_function_run((mode.0, mode.1));
         }
         let outcome = f(self, &grads);
         (self.grad_enabled, self.inference_mode, self.tls) = mode;
+        self.below_autograd = below_autograd;
         if let (Some(t), Some(b)) = (&mut self.tracer, belief) {
             t.restore_grad_mode_belief(b);
         }

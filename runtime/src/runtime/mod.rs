@@ -100,6 +100,9 @@ pub struct Runtime {
     autocast_cpu: AutocastState,
     /// Autograd's anomaly mode (`torch.autograd.detect_anomaly()`).
     anomaly: AnomalyMode,
+    /// Dispatching below autograd (api `below_autograd`): the autograd keys
+    /// are excluded while a program-defined operator's kernel runs.
+    below_autograd: bool,
     next_seq: u64,
     random: RandomSource,
     /// PyTorch's recorded outputs of the next call of an operator, for the
@@ -145,6 +148,7 @@ impl Runtime {
             tls: LocalDispatchKeySet::default(),
             autocast_cpu: AutocastState::default(),
             anomaly: AnomalyMode::default(),
+            below_autograd: false,
             next_seq: 0,
             random: RandomSource::default(),
             gauge_reference: None,
@@ -327,12 +331,39 @@ impl Runtime {
         }
     }
 
-    /// The TLS key sets of the current grad mode and autocast state.
+    /// Whether dispatch runs below autograd (api `below_autograd`).
+    pub fn is_below_autograd(&self) -> bool {
+        self.below_autograd
+    }
+
+    /// Enters or leaves dispatch below autograd, as PyTorch's
+    /// `AutoDispatchBelowAutograd` guard does around the kernel of an
+    /// operator the program defined (`torch.library.custom_op`; api
+    /// `below_autograd`). While set, the autograd keys are excluded from
+    /// every call: the operators the kernel calls build no graph whatever
+    /// the grad mode, and a composite reaches its backend key whole.
+    /// ADInplaceOrView stays: views are views and in-place writes bump
+    /// versions. The event is written now, not held back for the next op.
+    pub fn set_below_autograd(&mut self, enabled: bool) {
+        self.below_autograd = enabled;
+        self.refresh_tls();
+        if let Some(t) = &mut self.tracer {
+            t.below_autograd(enabled);
+        }
+    }
+
+    /// The TLS key sets of the current grad mode, autocast state and
+    /// dispatch below autograd.
     fn refresh_tls(&mut self) {
         let base = if self.inference_mode {
             LocalDispatchKeySet::inference_mode()
         } else {
             LocalDispatchKeySet::default()
+        };
+        let base = if self.below_autograd && !self.faults.below_autograd_ignored {
+            base.below_autograd()
+        } else {
+            base
         };
         let autocast = self.autocast_cpu.enabled && !self.faults.autocast_key_dropped;
         self.tls = base.with_autocast(DispatchKey::AutocastCPU, autocast);

@@ -436,6 +436,15 @@ impl Tracer {
         self.pending_anomaly = Some(mode);
     }
 
+    /// Writes dispatch below autograd where it changes (a program-defined
+    /// operator's kernel starts or ends; state held back for the next op
+    /// follows it).
+    pub(crate) fn below_autograd(&mut self, enabled: bool) {
+        self.api(ApiEvent::BelowAutograd(ft_trace::event::BelowAutograd {
+            enabled,
+        }));
+    }
+
     /// Notes that `t.grad` is about to change from `before`.
     pub(crate) fn queue_set_grad(&mut self, t: &Tensor, before: Option<&Tensor>) {
         if !self.pending_grads.iter().any(|p| p.tensor.same_tensor(t)) {

@@ -125,6 +125,9 @@ fn api_summary(line: &mut TextLine, api: &ApiEvent) {
                 ),
             );
         }
+        ApiEvent::BelowAutograd(b) => {
+            line.push(Part::Plain, format!("enabled={}", py_bool(b.enabled)));
+        }
         ApiEvent::Grad(g) => {
             let ids = |ids: &[u64]| ids.iter().map(|t| format!("T{t}")).collect::<Vec<_>>();
             line.push(Part::Plain, "roots=")
