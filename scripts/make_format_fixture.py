@@ -217,6 +217,13 @@ def anomaly_mode_events(f: Fixture) -> None:
     f.emit(ftr.API, ftr.API_ANOMALY_MODE, ftr.p_anomaly_mode(False, True))
 
 
+def below_autograd_events(f: Fixture) -> None:
+    """The dispatch-below-autograd kind (format 2.7): a program-defined
+    operator's kernel starts, then ends."""
+    f.emit(ftr.API, ftr.API_BELOW_AUTOGRAD, ftr.p_below_autograd(True))
+    f.emit(ftr.API, ftr.API_BELOW_AUTOGRAD, ftr.p_below_autograd(False))
+
+
 def grad_events(f: Fixture, t0: list) -> None:
     """The restricted-backward kinds (format 1.3): `torch.autograd.grad` with
     an unused input, `backward(inputs=...)`, and the returned gradients."""
@@ -297,6 +304,7 @@ def build(writer: ftr.TraceWriter) -> None:
     saved_tensors_hooks_events(f)
     autocast_events(f)
     anomaly_mode_events(f)
+    below_autograd_events(f)
     bulk_ops(f, 600)
     # Policy `stats`: two STATS records (one with non-finite elements and
     # no finite one), then a BLOB of the first digest superseding it.

@@ -581,3 +581,42 @@ fn an_anomaly_mode_event_raises_the_minor_to_2_3() {
     let message = format!("{}", refused.expect_err("a 2.2 header over a 2.3 kind"));
     assert!(message.contains("minor"), "{message}");
 }
+
+/// api `below_autograd` is a 2.7 kind: a writer raises the header's minor
+/// to 2.7 at it (both writers, byte for byte), a reader gives it back, and
+/// a complete file that says 2.6 over it is refused.
+#[test]
+fn a_below_autograd_event_raises_the_minor_to_2_7() {
+    use ft_trace::BelowAutograd;
+    let seed = EventBody::Api(ApiEvent::ManualSeed(ft_trace::ManualSeed { seed: 3 }));
+    let below = EventBody::Api(ApiEvent::BelowAutograd(BelowAutograd { enabled: true }));
+    let dir = tmp();
+    let path = dir.path().join("below.ftr");
+    let mut file = FileTraceWriter::create(&path, &meta()).expect("create");
+    let mut memory = TraceWriter::new(Vec::new(), &meta()).expect("writer");
+    let expected = [FLOOR_MINOR, 7, 7];
+    for (body, minor) in [&seed, &below, &seed].into_iter().zip(expected) {
+        file.writer().append(body, 0).expect("append");
+        memory.append(body, 0).expect("append");
+        assert_eq!(memory.minor_version(), minor);
+        assert_eq!(file.writer().minor_version(), minor);
+    }
+    file.finish().expect("finish");
+    let bytes = std::fs::read(&path).expect("read");
+    assert_eq!(bytes, memory.finish().expect("finish").0);
+    assert_eq!(format::BELOW_AUTOGRAD_MINOR, 7);
+    let mut reader = TraceReader::open(&path).expect("open");
+    assert_eq!(reader.version(), (VERSION_MAJOR, 7));
+    let events = reader.read_all().expect("events");
+    assert_eq!(events[1].body, below);
+    assert_eq!(events[1].body.kind_name(), "below_autograd");
+    assert_eq!(events[1].body.code(), (0, 23));
+
+    let mut lowered = bytes.clone();
+    lowered[10] = 6;
+    let low = dir.path().join("low.ftr");
+    std::fs::write(&low, &lowered).expect("write");
+    let refused = TraceReader::open(&low).and_then(|mut r| r.read_all().map(|_| ()));
+    let message = format!("{}", refused.expect_err("a 2.6 header over a 2.7 kind"));
+    assert!(message.contains("minor"), "{message}");
+}

@@ -5,8 +5,10 @@ as code that wraps its own kernels does: a scaled activation with a
 `register_kernel` over a default one, and an operator without an autograd
 formula used only on data that needs no gradient. A small network built
 from them trains for three Adam steps, then runs under `no_grad`. The
-trace holds the PyTorch operators each Python kernel calls and the
-generated autograd Functions of the operators' formulas."""
+trace holds the PyTorch operators each Python kernel calls, made below
+autograd (`below_autograd`: `chunk` reaches the trace whole, no node is
+made for them), and the generated autograd Functions of the operators'
+formulas."""
 
 import torch
 import torch.nn as nn

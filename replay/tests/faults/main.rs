@@ -35,6 +35,7 @@ mod complex_vdot;
 mod contrastive_cdist;
 mod conv;
 mod ctc;
+mod custom_op_below_autograd;
 mod deformable_conv_head;
 mod detection_roi_heads;
 mod distributions;

@@ -88,6 +88,57 @@ fn under_inference_mode_a_mode_sees_linear_whole() {
 }
 
 #[test]
+fn below_autograd_a_mode_sees_linear_whole_with_grad_mode_on_and_no_graph() {
+    let (mut rt, sink) = traced(ValuePolicy::None);
+    rt.set_dispatch_mode_active(true);
+    let x = tensor(&mut rt, &[1, 2], &[1.0, 2.0], false);
+    let w = tensor(&mut rt, &[3, 2], &[1.0; 6], true);
+    rt.set_below_autograd(true);
+    assert!(rt.is_grad_enabled() && rt.is_below_autograd());
+    let y = call1(
+        &mut rt,
+        "aten.linear.default",
+        vec![(&x).into(), (&w).into(), IValue::None],
+    );
+    // Not an inference tensor, and no node although `w` requires grad.
+    assert!(!y.is_inference() && !y.requires_grad() && y.is_leaf());
+    // ADInplaceOrView stays: an in-place write bumps the version.
+    call1(
+        &mut rt,
+        "aten.mul_.Scalar",
+        vec![(&y).into(), IValue::Float(2.0)],
+    );
+    assert_eq!(y.version(), 1);
+    rt.set_below_autograd(false);
+    let z = call1(&mut rt, "aten.mul.Tensor", vec![(&w).into(), (&w).into()]);
+    assert!(z.requires_grad());
+    let sink = sink.borrow();
+    let kinds: Vec<String> = sink
+        .events()
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Api(ApiEvent::BelowAutograd(b)) => {
+                Some(format!("below_autograd {}", b.enabled))
+            }
+            EventBody::Dispatch(ft_trace::event::DispatchEvent::Op(o)) => Some(o.op.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "below_autograd true",
+            "aten.linear.default",
+            "aten.mul_.Scalar",
+            "below_autograd false",
+            "aten.mul.Tensor"
+        ]
+    );
+    let linear = ops(sink.events())[0];
+    assert_eq!(*linear.keyset, ["ADInplaceOrView", "BackendSelect", "CPU"]);
+}
+
+#[test]
 fn with_grad_mode_on_linear_still_decomposes_under_a_mode() {
     let (mut rt, sink) = traced(ValuePolicy::None);
     rt.set_dispatch_mode_active(true);
