@@ -364,6 +364,11 @@ pub struct Faults {
     /// the backward of every complex `sin`, `cos`, `sinh`, `cosh`, `log`
     /// and `sqrt`.
     pub trig_grad_unconjugated: bool,
+    /// ProdBackward0/ProdBackward1 and CumprodBackward0 use the products
+    /// and the input themselves instead of their conjugates (no `_conj`,
+    /// hence no materializing `clone`). Breaks the backward of every
+    /// complex `prod` and `cumprod`.
+    pub prod_grad_unconjugated: bool,
     /// DivBackward0 divides by `other` and multiplies by `self / other²`
     /// instead of their conjugates (no `_conj`, hence no materializing
     /// `clone`). Breaks the backward of every complex division.

@@ -2,7 +2,7 @@
 //! tensor–scalar, real and complex operands mixed: the real one has a zero
 //! imaginary part), `rsub`, `neg`, `abs` (a real result), `sgn`, `exp`,
 //! `reciprocal`, `pow` by a real exponent or a tensor, `sqrt`, `log`,
-//! `tanh`, `sigmoid`, `prod`.
+//! `tanh`, `sigmoid`.
 //!
 //! Values are computed in f64 from the parts and rounded to the result's
 //! parts once; PyTorch computes complex64 in float32, which agrees within
@@ -536,25 +536,6 @@ pub(crate) fn pow_tensor(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IVa
         return real_kernel(ctx, a);
     }
     binary_of_operands(ctx, &a, power_of)
-}
-
-/// `prod(self, *, dtype=None)` of a complex tensor: the elements
-/// multiplied in order.
-pub(crate) fn prod(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    if !any_complex(&a) {
-        return real_kernel(ctx, a);
-    }
-    let t = a.tensor(0)?;
-    ctx.check(t, "self")?;
-    let dtype = a.opt_dtype(1)?.unwrap_or(t.dtype());
-    let out = ctx.output(&[], &[], dtype, || {
-        let p = t
-            .read_f64(ctx.op)?
-            .chunks_exact(2)
-            .fold((1.0, 0.0), |acc, x| product(acc, (x[0], x[1])));
-        Ok(vec![p.0, p.1])
-    })?;
-    Ok(vec![out.into()])
 }
 
 #[cfg(test)]
