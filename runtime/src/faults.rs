@@ -369,6 +369,9 @@ pub struct Faults {
     /// hence no materializing `clone`). Breaks the backward of every
     /// complex `prod` and `cumprod`.
     pub prod_grad_unconjugated: bool,
+    /// `var` and `std` of a complex tensor leave out the variance of the
+    /// imaginary parts. Breaks every complex `var`/`std`.
+    pub complex_var_drops_imag: bool,
     /// DivBackward0 divides by `other` and multiplies by `self / other²`
     /// instead of their conjugates (no `_conj`, hence no materializing
     /// `clone`). Breaks the backward of every complex division.

@@ -111,6 +111,10 @@ const COMPLEX_READY: &[&str] = &[
     "aten.zeros_like.default",
     "aten.ones_like.default",
     "aten.zero_.default",
+    // both parts of a Python complex, a real value's real part
+    // (`kernels/reduction/factories.rs`)
+    "aten.full_like.default",
+    "aten.new_full.default",
     // norms of the moduli (`kernels/reduction/stats.rs`)
     "aten.linalg_vector_norm.default",
     "aten._foreach_norm.Scalar",

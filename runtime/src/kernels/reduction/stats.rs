@@ -168,10 +168,15 @@ fn complex_var_std(
     let dims = a.opt_int_list(1)?;
     let c = correction(a, 2)?;
     let r = Reduction::new(ctx.op, t.shape(), dims.as_deref(), a.bool(3)?)?;
+    let drop_imag = ctx.faults.complex_var_drops_imag;
     let out = ctx.output(&r.out_shape, &r.out_strides(), t.dtype().to_real(), || {
         let parts = t.read_f64(ctx.op)?;
         let re: Vec<f64> = parts.iter().copied().step_by(2).collect();
-        let im: Vec<f64> = parts.iter().copied().skip(1).step_by(2).collect();
+        let im: Vec<f64> = if drop_imag {
+            vec![0.0; re.len()]
+        } else {
+            parts.iter().copied().skip(1).step_by(2).collect()
+        };
         Ok(r.groups(&re)
             .iter()
             .zip(r.groups(&im))
