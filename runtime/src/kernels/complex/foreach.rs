@@ -34,10 +34,13 @@ fn element_kernel(call: &ForeachCall<'_>) -> Option<crate::kernels::Kernel> {
 /// The second operand of element `i` as the single-tensor operator takes
 /// it (`as_list`: as the foreach operator takes it, a list of one).
 fn other_of(a: &Args<'_>, overload: &str, i: usize, as_list: bool) -> Result<IValue> {
-    let value = a.values.get(1).ok_or_else(|| RuntimeError::MissingArgument {
-        op: a.op.to_owned(),
-        arg: "other".into(),
-    })?;
+    let value = a
+        .values
+        .get(1)
+        .ok_or_else(|| RuntimeError::MissingArgument {
+            op: a.op.to_owned(),
+            arg: "other".into(),
+        })?;
     let missing = || RuntimeError::shape(a.op, format!("no operand for list element {i}"));
     let item = match (overload, value) {
         ("List", IValue::TensorList(ts)) => IValue::Tensor(ts.get(i).ok_or_else(missing)?.clone()),
@@ -67,7 +70,10 @@ pub(crate) fn binary(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
     let as_list = matches!(call.overload, "List" | "ScalarList");
     let mut outs: Vec<Tensor> = Vec::with_capacity(this.len());
     for (i, t) in this.iter().enumerate() {
-        let mut values = vec![IValue::Tensor(t.clone()), other_of(&a, call.overload, i, false)?];
+        let mut values = vec![
+            IValue::Tensor(t.clone()),
+            other_of(&a, call.overload, i, false)?,
+        ];
         values.extend(a.values.iter().skip(2).cloned());
         let element = Args {
             op: a.op,

@@ -32,7 +32,13 @@ fn running<T: Copy>(values: &[T], shape: &[i64], dim: usize, add: impl Fn(T, T) 
 
 /// `cumsum(self, dim, *, dtype=None)`.
 pub(crate) fn cumsum(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    scan(ctx, &a, i64::wrapping_add, |x, y| x + y, |x, y| (x.0 + y.0, x.1 + y.1))
+    scan(
+        ctx,
+        &a,
+        i64::wrapping_add,
+        |x, y| x + y,
+        |x, y| (x.0 + y.0, x.1 + y.1),
+    )
 }
 
 /// `cumprod(self, dim, *, dtype=None)`.

@@ -168,13 +168,7 @@ impl BackwardFn for CumprodBackward0 {
         // first, as PyTorch's formula takes them).
         let input_conj = conj_factor(ops.0, &input)?;
         let output_conj = conj_factor(ops.0, &output)?;
-        let grad = Self::composite(
-            &mut ops,
-            &g,
-            &input,
-            [&input_conj, &output_conj],
-            d as i64,
-        )?;
+        let grad = Self::composite(&mut ops, &g, &input, [&input_conj, &output_conj], d as i64)?;
         Ok(vec![Some(grad)])
     }
 
