@@ -12,6 +12,9 @@ use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
 use crate::tensor::strides::contiguous_strides;
 
+/// A complex value `(re, im)`.
+type Complex = (f64, f64);
+
 /// Running sums of `values` (logical order of `shape`) along `dim`.
 fn running<T: Copy>(values: &[T], shape: &[i64], dim: usize, add: impl Fn(T, T) -> T) -> Vec<T> {
     let size = shape.get(dim).copied().unwrap_or(1).max(1) as usize;
@@ -58,7 +61,7 @@ fn scan(
     a: &Args<'_>,
     int_op: fn(i64, i64) -> i64,
     float_op: fn(f64, f64) -> f64,
-    complex_op: fn((f64, f64), (f64, f64)) -> (f64, f64),
+    complex_op: fn(Complex, Complex) -> Complex,
 ) -> Result<Vec<IValue>> {
     let t = a.tensor(0)?;
     ctx.check(t, "self")?;
