@@ -165,6 +165,7 @@ impl Default for ReplayOptions {
 /// `complex-mul-no-cross-terms`, `mul-backward-conj-dropped`, `complex-mm-no-conj`,
 /// `baddbmm-grad-unconjugated-scalars`, `mul-scalar-grad-unconjugated`,
 /// `trig-grad-unconjugated`, `prod-grad-unconjugated`, `complex-var-drops-imag`,
+/// `inv-grad-unconjugated`,
 /// `complex-div-backward-no-conj`, `real-grad-takes-imag`, `complex-cat-conjugates`,
 /// `polar-backward-negative-unit`, `trapezoid-skips-half`, `pad-reflect-as-replicate`,
 /// `same-padding-extra-before`,
@@ -351,6 +352,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "trig-grad-unconjugated" => faults.trig_grad_unconjugated = true,
             None if spec == "prod-grad-unconjugated" => faults.prod_grad_unconjugated = true,
             None if spec == "complex-var-drops-imag" => faults.complex_var_drops_imag = true,
+            None if spec == "inv-grad-unconjugated" => faults.inv_grad_unconjugated = true,
             None if spec == "complex-div-backward-no-conj" => {
                 faults.complex_div_backward_no_conj = true;
             }

@@ -35,8 +35,18 @@ fn binary_of_operands(
 fn binary(ctx: &KernelCtx<'_>, a: Cx<'_>, b: Cx<'_>, f: impl Fn(C, C) -> C) -> Result<Tensor> {
     let (ga, gb) = (a.geometry(), b.geometry());
     let shape = broadcast(ctx.op, &ga, &gb)?;
-    let strides = output_strides(&shape, &[ga, gb]);
     let dtype = cx_result_type(ctx, &[a, b]);
+    // An input of another dtype is laid out as the copy its cast makes
+    // (observed in torch 2.15: an expanded real gradient times a complex
+    // column-major tensor gives a row-major product).
+    let layout = |o: &Cx<'_>, g: (&[i64], &[i64])| match o {
+        Cx::Tensor(t) if t.dtype() != dtype && !g.0.is_empty() => {
+            crate::kernels::iter::cast_input_strides(g.0, g.1)
+        }
+        _ => g.1.to_vec(),
+    };
+    let (sa, sb) = (layout(&a, ga), layout(&b, gb));
+    let strides = output_strides(&shape, &[(ga.0, &sa), (gb.0, &sb)]);
     ctx.output(&shape, &strides, dtype, || {
         let xa = cx_parts(ctx.op, a, &shape)?;
         let xb = cx_parts(ctx.op, b, &shape)?;

@@ -126,6 +126,8 @@ const COMPLEX_READY: &[&str] = &[
     "aten.prod.dim_int",
     "aten.cumsum.default",
     "aten.cumprod.default",
+    // LU with partial pivoting of complex values (`kernels/decomp/complex_inv.rs`)
+    "aten.linalg_inv_ex.default",
     // ones on the diagonal (imaginary parts zero)
     "aten.eye.default",
     "aten.eye.m",
