@@ -164,7 +164,8 @@ impl Default for ReplayOptions {
 /// `embedding-renorm-no-scale`, `cdist-inf-norm-as-l1`, `cdist-grad-negated`,
 /// `complex-mul-no-cross-terms`, `mul-backward-conj-dropped`, `complex-mm-no-conj`,
 /// `baddbmm-grad-unconjugated-scalars`, `mul-scalar-grad-unconjugated`,
-/// `trig-grad-unconjugated`,
+/// `trig-grad-unconjugated`, `prod-grad-unconjugated`, `complex-var-drops-imag`,
+/// `inv-grad-unconjugated`,
 /// `complex-div-backward-no-conj`, `real-grad-takes-imag`, `complex-cat-conjugates`,
 /// `polar-backward-negative-unit`, `trapezoid-skips-half`, `pad-reflect-as-replicate`,
 /// `same-padding-extra-before`,
@@ -349,6 +350,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.mul_scalar_grad_unconjugated = true;
             }
             None if spec == "trig-grad-unconjugated" => faults.trig_grad_unconjugated = true,
+            None if spec == "prod-grad-unconjugated" => faults.prod_grad_unconjugated = true,
+            None if spec == "complex-var-drops-imag" => faults.complex_var_drops_imag = true,
+            None if spec == "inv-grad-unconjugated" => faults.inv_grad_unconjugated = true,
             None if spec == "complex-div-backward-no-conj" => {
                 faults.complex_div_backward_no_conj = true;
             }

@@ -364,6 +364,18 @@ pub struct Faults {
     /// the backward of every complex `sin`, `cos`, `sinh`, `cosh`, `log`
     /// and `sqrt`.
     pub trig_grad_unconjugated: bool,
+    /// ProdBackward0/ProdBackward1 and CumprodBackward0 use the products
+    /// and the input themselves instead of their conjugates (no `_conj`,
+    /// hence no materializing `clone`). Breaks the backward of every
+    /// complex `prod` and `cumprod`.
+    pub prod_grad_unconjugated: bool,
+    /// `var` and `std` of a complex tensor leave out the variance of the
+    /// imaginary parts. Breaks every complex `var`/`std`.
+    pub complex_var_drops_imag: bool,
+    /// LinalgInvExBackward0 multiplies by the transposed inverse instead of
+    /// its conjugate transpose (no `_conj`). Breaks the backward of every
+    /// complex `linalg.inv`.
+    pub inv_grad_unconjugated: bool,
     /// DivBackward0 divides by `other` and multiplies by `self / other²`
     /// instead of their conjugates (no `_conj`, hence no materializing
     /// `clone`). Breaks the backward of every complex division.

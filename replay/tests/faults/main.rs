@@ -28,6 +28,7 @@ mod cholesky_inverse_gp;
 mod complex;
 mod complex_baddbmm;
 mod complex_conv;
+mod complex_cumulative;
 mod complex_item_readout;
 mod complex_recon;
 mod complex_trig;

@@ -2,8 +2,9 @@
 //! `index`, `index_select`, `index_put_`), element selection (`where`,
 //! `masked_fill`, `eq`) and Python complex numbers (`mul.Scalar` by `1j`,
 //! `_conj` of a number), matrix-vector products (`mv`, `addmv` and
-//! MvBackward0's conjugates), `addmm` and `baddbmm` with complex scalars
-//! and the complex random fills (`uniform_`, `normal_`): values as PyTorch
+//! MvBackward0's conjugates), `addmm` and `baddbmm` with complex scalars,
+//! the complex random fills (`uniform_`, `normal_`), foreach arithmetic on
+//! complex lists, complex scans, products and variances: values as PyTorch
 //! computes them (torch 2.15).
 
 use ft_runtime::Runtime;
@@ -340,4 +341,72 @@ fn complex_vector_norms_reduce_the_moduli_into_a_real_result() {
         let got = n.to_f64_vec().expect("values")[0];
         assert!((got - want).abs() < 1e-6, "ord {ord}: {got}");
     }
+}
+
+#[test]
+fn foreach_arithmetic_takes_complex_and_real_elements_of_one_list() {
+    let mut rt = Runtime::new();
+    let z = complex64(&mut rt, &[2], &[1.0, 2.0, -1.0, 0.5]);
+    let r = rt
+        .introduce_tensor_f32(&[2], &[1], 0, &[1.0, -3.0], false)
+        .expect("float tensor");
+    // each element scaled by its own number: (1+2i)·2, (-1+0.5i)·2; 1·-1, -3·-1
+    rt.call(
+        "aten._foreach_mul_.ScalarList",
+        vec![
+            IValue::TensorList(vec![z.clone(), r.clone()]),
+            IValue::FloatList(vec![2.0, -1.0]),
+        ],
+    )
+    .expect("_foreach_mul_");
+    assert_eq!(parts(&z), vec![2.0, 4.0, -2.0, 1.0]);
+    assert_eq!(parts(&r), vec![-1.0, 3.0]);
+    // out of place with alpha: z + 0.5 · z
+    let out = rt
+        .call(
+            "aten._foreach_add.List",
+            vec![
+                IValue::TensorList(vec![z.clone()]),
+                IValue::TensorList(vec![z.clone()]),
+                IValue::Float(0.5),
+            ],
+        )
+        .expect("_foreach_add");
+    let Some(IValue::TensorList(sums)) = out.first() else {
+        panic!("a tensor list: {out:?}");
+    };
+    assert_eq!(parts(&sums[0]), vec![3.0, 6.0, -3.0, 1.5]);
+}
+
+#[test]
+fn complex_scans_and_variance() {
+    let mut rt = Runtime::new();
+    // rows (1+i, 2), (i, -1)
+    let z = complex64(&mut rt, &[2, 2], &[1.0, 1.0, 2.0, 0.0, 0.0, 1.0, -1.0, 0.0]);
+    let c = one(
+        &mut rt,
+        "aten.cumprod.default",
+        vec![(&z).into(), IValue::Int(1)],
+    );
+    assert_eq!(parts(&c), vec![1.0, 1.0, 2.0, 2.0, 0.0, 1.0, 0.0, -1.0]);
+    let s = one(
+        &mut rt,
+        "aten.cumsum.default",
+        vec![(&z).into(), IValue::Int(0)],
+    );
+    assert_eq!(parts(&s), vec![1.0, 1.0, 2.0, 0.0, 1.0, 2.0, 1.0, 0.0]);
+    let p = one(
+        &mut rt,
+        "aten.prod.dim_int",
+        vec![(&z).into(), IValue::Int(0), IValue::Bool(false)],
+    );
+    assert_eq!(parts(&p), vec![-1.0, 1.0, -2.0, 0.0]);
+    // var over dim 1 (correction 1): |(1+i) - (1.5+0.5i)|² · 2 = 1; |i - (-0.5+0.5i)|² · 2 = 1
+    let v = one(
+        &mut rt,
+        "aten.var.correction",
+        vec![(&z).into(), IValue::IntList(vec![1])],
+    );
+    assert_eq!(v.dtype().name(), "float32");
+    assert_eq!(parts(&v), vec![1.0, 1.0]);
 }

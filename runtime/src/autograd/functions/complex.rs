@@ -43,6 +43,15 @@ pub(crate) fn conj_derivative(rt: &mut Runtime, t: &Tensor) -> Result<Tensor> {
     conj(rt, t)
 }
 
+/// [`conj`] of a product's factor in the gradients of `prod` and
+/// `cumprod`; the `prod-grad-unconjugated` fault leaves it as it is.
+pub(crate) fn conj_factor(rt: &mut Runtime, t: &Tensor) -> Result<Tensor> {
+    if rt.faults().prod_grad_unconjugated {
+        return Ok(t.clone());
+    }
+    conj(rt, t)
+}
+
 /// `conj` of a saved operand: a complex tensor's `_conj` view; a Python
 /// complex is conjugated as its wrapped-number tensor (`_conj` of the
 /// number, a 0-dim complex128); a real number is itself.

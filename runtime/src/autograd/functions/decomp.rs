@@ -46,6 +46,16 @@ pub(super) fn mh(rt: &mut Runtime, t: &Tensor) -> Result<Tensor> {
     )
 }
 
+/// `t.mH()`: the transpose of the last two dimensions, conjugated for a
+/// complex tensor (a `_conj` view).
+fn adjoint(rt: &mut Runtime, t: &Tensor) -> Result<Tensor> {
+    let transposed = mh(rt, t)?;
+    if rt.faults().inv_grad_unconjugated {
+        return Ok(transposed);
+    }
+    super::complex::conj(rt, &transposed)
+}
+
 pub(super) fn matmul(rt: &mut Runtime, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     one(rt, "aten.matmul.default", vec![a.into(), b.into()])
 }
@@ -598,9 +608,9 @@ impl BackwardFn for LinalgInvExBackward0 {
         one_to_one(ctx, grads, |ctx, grad| {
             let inv = unpack(&self.inverse, ctx)?;
             let rt = &mut *ctx.rt;
-            let ih = mh(rt, &inv)?;
+            let ih = adjoint(rt, &inv)?;
             let inner = matmul(rt, &grad, &ih)?;
-            let ih = mh(rt, &inv)?;
+            let ih = adjoint(rt, &inv)?;
             let outer = matmul(rt, &ih, &inner)?;
             neg(rt, &outer)
         })

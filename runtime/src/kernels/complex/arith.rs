@@ -2,7 +2,7 @@
 //! tensor–scalar, real and complex operands mixed: the real one has a zero
 //! imaginary part), `rsub`, `neg`, `abs` (a real result), `sgn`, `exp`,
 //! `reciprocal`, `pow` by a real exponent or a tensor, `sqrt`, `log`,
-//! `tanh`, `sigmoid`, `prod`.
+//! `tanh`, `sigmoid`.
 //!
 //! Values are computed in f64 from the parts and rounded to the result's
 //! parts once; PyTorch computes complex64 in float32, which agrees within
@@ -35,8 +35,18 @@ fn binary_of_operands(
 fn binary(ctx: &KernelCtx<'_>, a: Cx<'_>, b: Cx<'_>, f: impl Fn(C, C) -> C) -> Result<Tensor> {
     let (ga, gb) = (a.geometry(), b.geometry());
     let shape = broadcast(ctx.op, &ga, &gb)?;
-    let strides = output_strides(&shape, &[ga, gb]);
     let dtype = cx_result_type(ctx, &[a, b]);
+    // An input of another dtype is laid out as the copy its cast makes
+    // (observed in torch 2.15: an expanded real gradient times a complex
+    // column-major tensor gives a row-major product).
+    let layout = |o: &Cx<'_>, g: (&[i64], &[i64])| match o {
+        Cx::Tensor(t) if t.dtype() != dtype && !g.0.is_empty() => {
+            crate::kernels::iter::cast_input_strides(g.0, g.1)
+        }
+        _ => g.1.to_vec(),
+    };
+    let (sa, sb) = (layout(&a, ga), layout(&b, gb));
+    let strides = output_strides(&shape, &[(ga.0, &sa), (gb.0, &sb)]);
     ctx.output(&shape, &strides, dtype, || {
         let xa = cx_parts(ctx.op, a, &shape)?;
         let xb = cx_parts(ctx.op, b, &shape)?;
@@ -536,25 +546,6 @@ pub(crate) fn pow_tensor(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IVa
         return real_kernel(ctx, a);
     }
     binary_of_operands(ctx, &a, power_of)
-}
-
-/// `prod(self, *, dtype=None)` of a complex tensor: the elements
-/// multiplied in order.
-pub(crate) fn prod(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    if !any_complex(&a) {
-        return real_kernel(ctx, a);
-    }
-    let t = a.tensor(0)?;
-    ctx.check(t, "self")?;
-    let dtype = a.opt_dtype(1)?.unwrap_or(t.dtype());
-    let out = ctx.output(&[], &[], dtype, || {
-        let p = t
-            .read_f64(ctx.op)?
-            .chunks_exact(2)
-            .fold((1.0, 0.0), |acc, x| product(acc, (x[0], x[1])));
-        Ok(vec![p.0, p.1])
-    })?;
-    Ok(vec![out.into()])
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@
 mod arith;
 mod construct;
 mod copy;
+mod foreach;
 mod linalg;
 mod select;
 mod views;
@@ -27,6 +28,11 @@ use crate::tensor::dtype::DType;
 
 /// The kernel for `op` when it has a complex variant or is complex-only.
 pub(crate) fn lookup(op: &str) -> Option<Kernel> {
+    if super::foreach::ForeachCall::parse(op)
+        .is_some_and(|c| matches!(c.base, "add" | "sub" | "mul" | "div"))
+    {
+        return Some(foreach::binary);
+    }
     Some(match op {
         "aten.view_as_real.default" => views::view_as_real,
         "aten.view_as_complex.default" => views::view_as_complex,
@@ -62,7 +68,6 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.cosh.default" => arith::cosh,
         "aten.tanh_backward.default" => arith::tanh_backward,
         "aten.sigmoid_backward.default" => arith::sigmoid_backward,
-        "aten.prod.default" => arith::prod,
         "aten.mm.default" => linalg::mm,
         "aten.bmm.default" => linalg::bmm,
         "aten.mv.default" => linalg::mv,
@@ -106,9 +111,23 @@ const COMPLEX_READY: &[&str] = &[
     "aten.zeros_like.default",
     "aten.ones_like.default",
     "aten.zero_.default",
+    // both parts of a Python complex, a real value's real part
+    // (`kernels/reduction/factories.rs`)
+    "aten.full_like.default",
+    "aten.new_full.default",
     // norms of the moduli (`kernels/reduction/stats.rs`)
     "aten.linalg_vector_norm.default",
     "aten._foreach_norm.Scalar",
+    // real variances of both parts; products and scans of complex values
+    // (`kernels/reduction/stats.rs`, `kernels/reduction/scan.rs`)
+    "aten.var.correction",
+    "aten.std.correction",
+    "aten.prod.default",
+    "aten.prod.dim_int",
+    "aten.cumsum.default",
+    "aten.cumprod.default",
+    // LU with partial pivoting of complex values (`kernels/decomp/complex_inv.rs`)
+    "aten.linalg_inv_ex.default",
     // ones on the diagonal (imaginary parts zero)
     "aten.eye.default",
     "aten.eye.m",
@@ -174,6 +193,16 @@ const COMPLEX_READY: &[&str] = &[
     "aten._fft_c2r.default",
     "aten._fft_c2c.default",
 ];
+
+pub(super) use arith::product;
+
+/// A complex tensor's elements (logical order) as `(re, im)` pairs.
+pub(super) fn pairs(op: &str, t: &Tensor) -> Result<Vec<(f64, f64)>> {
+    Ok(t.read_f64(op)?
+        .chunks_exact(2)
+        .map(|p| (p[0], p[1]))
+        .collect())
+}
 
 /// Whether `op` has a complex path or a real kernel that is right for
 /// complex operands.

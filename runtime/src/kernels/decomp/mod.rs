@@ -25,6 +25,7 @@
 //! triangle zeroed when the input is not positive-definite.
 
 mod cholesky_inverse;
+mod complex_inv;
 mod householder;
 pub(crate) mod lapack;
 mod lstsq;
@@ -861,6 +862,9 @@ fn linalg_lu_solve(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
 fn linalg_inv_ex(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let x = a.tensor(0)?;
     ctx.check(x, "A")?;
+    if x.dtype().is_complex() {
+        return complex_inv::linalg_inv_ex(ctx, &a, x);
+    }
     let check_errors = a.bool(1)?;
     let op = ctx.op;
     let api = "linalg.inv";

@@ -157,6 +157,11 @@ fn filled_arg(
             Ok(vec![v; crate::tensor::strides::numel(shape)])
         });
     }
+    if let (Some(&IValue::Complex(re, im)), true) = (a.values.get(i), dtype.is_complex()) {
+        return ctx.output(shape, strides, dtype, || {
+            Ok([re, im].repeat(crate::tensor::strides::numel(shape)))
+        });
+    }
     filled(ctx, shape, strides, dtype, a.scalar(i)?)
 }
 

@@ -1,4 +1,5 @@
-//! Scans: `cumsum`, `cumprod`.
+//! Scans: `cumsum`, `cumprod` (complex inputs accumulate as complex values
+//! in f64, as PyTorch's CPU scan accumulates complex64 in complex128).
 //!
 //! The result has the input's shape, contiguous, typed like `sum` (int64
 //! for integer and bool inputs unless `dtype` says otherwise).
@@ -10,6 +11,9 @@ use crate::error::Result;
 use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
 use crate::tensor::strides::contiguous_strides;
+
+/// A complex value `(re, im)`.
+type Complex = (f64, f64);
 
 /// Running sums of `values` (logical order of `shape`) along `dim`.
 fn running<T: Copy>(values: &[T], shape: &[i64], dim: usize, add: impl Fn(T, T) -> T) -> Vec<T> {
@@ -31,12 +35,24 @@ fn running<T: Copy>(values: &[T], shape: &[i64], dim: usize, add: impl Fn(T, T) 
 
 /// `cumsum(self, dim, *, dtype=None)`.
 pub(crate) fn cumsum(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    scan(ctx, &a, i64::wrapping_add, |x, y| x + y)
+    scan(
+        ctx,
+        &a,
+        i64::wrapping_add,
+        |x, y| x + y,
+        |x, y| (x.0 + y.0, x.1 + y.1),
+    )
 }
 
 /// `cumprod(self, dim, *, dtype=None)`.
 pub(crate) fn cumprod(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    scan(ctx, &a, i64::wrapping_mul, |x, y| x * y)
+    scan(
+        ctx,
+        &a,
+        i64::wrapping_mul,
+        |x, y| x * y,
+        crate::kernels::complex::product,
+    )
 }
 
 /// A running `op` along `dim` (exact in i64 for integer results).
@@ -45,6 +61,7 @@ fn scan(
     a: &Args<'_>,
     int_op: fn(i64, i64) -> i64,
     float_op: fn(f64, f64) -> f64,
+    complex_op: fn(Complex, Complex) -> Complex,
 ) -> Result<Vec<IValue>> {
     let t = a.tensor(0)?;
     ctx.check(t, "self")?;
@@ -52,7 +69,24 @@ fn scan(
     let dtype = integral_to_long(a.opt_dtype(2)?, t.dtype());
     let shape = t.shape().to_vec();
     let strides = contiguous_strides(&shape);
-    let out = if dtype.is_integral(true) && t.dtype().is_integral(true) {
+    let out = if t.dtype().is_complex() {
+        if !dtype.is_complex() {
+            return Err(crate::error::RuntimeError::TypeCast {
+                op: ctx.op.to_owned(),
+                message: format!(
+                    "a complex input cannot be scanned into dtype {}",
+                    dtype.scalar_type_name()
+                ),
+            });
+        }
+        ctx.output(&shape, &strides, dtype, || {
+            let values = crate::kernels::complex::pairs(ctx.op, t)?;
+            Ok(running(&values, &shape, dim, complex_op)
+                .into_iter()
+                .flat_map(|(re, im)| [re, im])
+                .collect())
+        })?
+    } else if dtype.is_integral(true) && t.dtype().is_integral(true) {
         ctx.output_i64(&shape, &strides, dtype, || {
             Ok(running(&t.read_i64(ctx.op)?, &shape, dim, int_op))
         })?

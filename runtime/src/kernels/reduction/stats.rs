@@ -132,6 +132,9 @@ fn var_std(
 ) -> Result<Vec<IValue>> {
     let t = a.tensor(0)?;
     ctx.check(t, "self")?;
+    if t.dtype().is_complex() && with_mean.is_none() {
+        return complex_var_std(ctx, a, t, sqrt);
+    }
     if !t.dtype().is_floating() {
         let name = with_mean.unwrap_or("std and var");
         return Err(type_error(
@@ -151,6 +154,39 @@ fn var_std(
         results.push(reduce_f64(ctx, t, &r, t.dtype(), mean_of)?.into());
     }
     Ok(results)
+}
+
+/// `var`/`std` of a complex tensor, a real result: the variance of the
+/// real parts plus that of the imaginary parts (the mean of `|x - mean|²`
+/// with the correction), as PyTorch computes it part by part.
+fn complex_var_std(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'_>,
+    t: &Tensor,
+    sqrt: bool,
+) -> Result<Vec<IValue>> {
+    let dims = a.opt_int_list(1)?;
+    let c = correction(a, 2)?;
+    let r = Reduction::new(ctx.op, t.shape(), dims.as_deref(), a.bool(3)?)?;
+    let drop_imag = ctx.faults.complex_var_drops_imag;
+    let out = ctx.output(&r.out_shape, &r.out_strides(), t.dtype().to_real(), || {
+        let parts = t.read_f64(ctx.op)?;
+        let re: Vec<f64> = parts.iter().copied().step_by(2).collect();
+        let im: Vec<f64> = if drop_imag {
+            vec![0.0; re.len()]
+        } else {
+            parts.iter().copied().skip(1).step_by(2).collect()
+        };
+        Ok(r.groups(&re)
+            .iter()
+            .zip(r.groups(&im))
+            .map(|(x, y)| {
+                let v = variance(x, c) + variance(&y, c);
+                if sqrt { v.sqrt() } else { v }
+            })
+            .collect())
+    })?;
+    Ok(vec![out.into()])
 }
 
 /// `var.correction(self, dim=None, *, correction=None, keepdim=False)`.
@@ -216,6 +252,21 @@ fn prod_of(ctx: &KernelCtx<'_>, t: &Tensor, r: &Reduction, dtype: DType) -> Resu
             Ok(r.groups(&values)
                 .iter()
                 .map(|g| g.iter().fold(1i64, |p, &v| p.wrapping_mul(v)))
+                .collect())
+        });
+    }
+    if t.dtype().is_complex() {
+        // the elements multiplied in order, as complex values
+        return ctx.output(&r.out_shape, &r.out_strides(), dtype, || {
+            let values = crate::kernels::complex::pairs(ctx.op, t)?;
+            Ok(r.groups(&values)
+                .iter()
+                .flat_map(|g| {
+                    let p = g
+                        .iter()
+                        .fold((1.0, 0.0), |p, &z| crate::kernels::complex::product(p, z));
+                    [p.0, p.1]
+                })
                 .collect())
         });
     }

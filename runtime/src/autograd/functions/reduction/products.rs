@@ -1,6 +1,7 @@
 //! Backward of `prod` (ProdBackward0) and `prod.dim_int` (ProdBackward1).
 
 use super::{release, single, unpack};
+use crate::autograd::functions::complex::conj_factor;
 use crate::autograd::saved::SavedVariable;
 use crate::autograd::{BackwardCtx, BackwardFn};
 use crate::error::{Result, RuntimeError};
@@ -11,7 +12,7 @@ use crate::tensor::strides::wrap_dim;
 /// PyTorch's `prod_safe_zeros_backward(grad, input, dim)`: the product of
 /// every other element along `dim` without dividing (so zeros are safe),
 /// as exclusive cumulative products from the front and from the back:
-/// `grad * (cumprod(cat(1, x[:-1])) * flip(cumprod(cat(1, flip(x[1:])))))`.
+/// `grad * (cumprod(cat(1, x[:-1])) * flip(cumprod(cat(1, flip(x[1:]))))).conj()`.
 fn prod_safe_zeros_backward(
     ops: &mut ReductionOps<'_>,
     grad: &Tensor,
@@ -38,6 +39,7 @@ fn prod_safe_zeros_backward(
     let back = ops.cumprod(&back, dim)?;
     let back = ops.flip(&back, &[dim])?;
     let others = ops.mul(&front, &back)?;
+    let others = conj_factor(ops.0, &others)?;
     ops.mul(grad, &others)
 }
 

@@ -2,6 +2,7 @@
 //! (CumprodBackward0).
 
 use super::{release, single, unpack};
+use crate::autograd::functions::complex::conj_factor;
 use crate::autograd::saved::SavedVariable;
 use crate::autograd::{BackwardCtx, BackwardFn};
 use crate::error::{Result, RuntimeError};
@@ -60,6 +61,9 @@ impl BackwardFn for CumsumBackward0 {
 ///   the first zero (`gather` of `result` one position before it, 1 when
 ///   it is the first element);
 /// * after the first zero: 0.
+///
+/// A complex input's formula reads `input.conj()` and `output.conj()` in
+/// place of the input and the result (except in `input == 0`).
 pub(crate) struct CumprodBackward0 {
     pub(crate) self_: SavedVariable,
     pub(crate) dim: i64,
@@ -67,15 +71,17 @@ pub(crate) struct CumprodBackward0 {
 }
 
 impl CumprodBackward0 {
+    /// `input_conj` and `output_conj` are `input.conj()` and
+    /// `output.conj()` (themselves for real tensors).
     fn composite(
         ops: &mut ReductionOps<'_>,
         grad: &Tensor,
         input: &Tensor,
-        output: &Tensor,
+        [input_conj, output_conj]: [&Tensor; 2],
         dim: i64,
     ) -> Result<Tensor> {
         let zero = IValue::Int(0);
-        let w = ops.mul(output, grad)?;
+        let w = ops.mul(output_conj, grad)?;
         let is_zero = ops.eq_scalar(input, zero.clone())?;
         let grad_input = ops.new_zeros(grad, input.shape())?;
         let zeros_so_far = ops.cumsum(&is_zero, dim)?;
@@ -86,7 +92,7 @@ impl CumprodBackward0 {
         let w = ops.flip(&w, &[dim])?;
         let w = ops.cumsum(&w, dim)?;
         let w = ops.flip(&w, &[dim])?;
-        let w = ops.div(&w, input)?;
+        let w = ops.div(&w, input_conj)?;
         let grad_input = ops.where_self(&before, &w, &grad_input)?;
         // k = z1: the first zero, from the range [z1, z2).
         let between = ops.eq_scalar(&zeros_so_far, IValue::Int(1))?;
@@ -95,13 +101,13 @@ impl CumprodBackward0 {
         let not_first = ops.bitwise_not(&first_zero)?;
         let between = ops.bitwise_and_(&between, &not_first)?;
         let not_between = ops.bitwise_not(&between)?;
-        let tail = ops.masked_fill(input, &not_between, 1.0)?;
+        let tail = ops.masked_fill(input_conj, &not_between, 1.0)?;
         let tail = ops.cumprod(&tail, dim)?;
         let outside = ops.ne_scalar(&zeros_so_far, IValue::Int(1))?;
         let grad_between = ops.masked_fill(grad, &outside, 0.0)?;
         let before_index = ops.sub_scalar(&first_zero_index, IValue::Int(1))?;
         let before_index = ops.relu_(&before_index)?;
-        let head = ops.gather(output, dim, &before_index)?;
+        let head = ops.gather(output_conj, dim, &before_index)?;
         let at_start = ops.eq_scalar(&first_zero_index, zero)?;
         let head = ops.masked_fill_(&head, &at_start, IValue::Float(1.0))?;
         let tail = ops.mul(&tail, &grad_between)?;
@@ -158,7 +164,11 @@ impl BackwardFn for CumprodBackward0 {
                 "the gradient of cumprod under grad mode (create_graph)",
             ));
         }
-        let grad = Self::composite(&mut ops, &g, &input, &output, d as i64)?;
+        // Complex tensors enter conjugated (`input.conj()`, `output.conj()`
+        // first, as PyTorch's formula takes them).
+        let input_conj = conj_factor(ops.0, &input)?;
+        let output_conj = conj_factor(ops.0, &output)?;
+        let grad = Self::composite(&mut ops, &g, &input, [&input_conj, &output_conj], d as i64)?;
         Ok(vec![Some(grad)])
     }
 
