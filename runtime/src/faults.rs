@@ -991,6 +991,13 @@ pub struct Faults {
     /// factors have no history, so the second derivative through them is
     /// lost. Breaks every second derivative through a solve.
     pub recorded_solve_reuses_lu: bool,
+    /// A CopySlices leaves its wrapped function's first edge out of a
+    /// restricted backward's exec info (copy-slices-unmarked-view-edge):
+    /// the function skips its `self` gradient, so under
+    /// `torch.autograd.grad(create_graph=True)` CopyBackwards dispatches no
+    /// `zeros_like` and the slice keeps the incoming gradient. Breaks the
+    /// ops and values of every penalty through a circular pad.
+    pub copy_slices_unmarked_view_edge: bool,
 }
 
 impl Faults {
