@@ -998,6 +998,11 @@ pub struct Faults {
     /// `zeros_like` and the slice keeps the incoming gradient. Breaks the
     /// ops and values of every penalty through a circular pad.
     pub copy_slices_unmarked_view_edge: bool,
+    /// NativeGroupNormBackward0 under grad mode leaves the `−b'·mean` term
+    /// out of the input gradient's per-group shift
+    /// (group-norm-grad-mode-drops-mean-term). Breaks the values of every
+    /// gradient penalty through a GroupNorm.
+    pub group_norm_grad_mode_drops_mean_term: bool,
 }
 
 impl Faults {
