@@ -194,6 +194,7 @@ impl Default for ReplayOptions {
 /// `conv-transpose3d-drops-output-padding`,
 /// `batch-norm-grad-like-output`, `prelu-double-backward-swaps-grads`, `recorded-solve-reuses-lu`,
 /// `copy-slices-unmarked-view-edge`, `group-norm-grad-mode-drops-mean-term`,
+/// `cdist-double-backward-keeps-x2-sign`,
 /// `multilabel-margin-counts-targets`, `reflection-pad-repeats-edge`,
 /// `scatter-amax-gradient-not-split`, `fft-twiddle-sign`,
 /// `irfft-missing-normalization`, `fft-r2c-backward-no-onesided-fix`,
@@ -461,6 +462,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "group-norm-grad-mode-drops-mean-term" => {
                 faults.group_norm_grad_mode_drops_mean_term = true;
+            }
+            None if spec == "cdist-double-backward-keeps-x2-sign" => {
+                faults.cdist_double_backward_keeps_x2_sign = true;
             }
             None if spec == "roi-align-half-pixel" => faults.roi_align_sample_half_pixel = true,
             None if spec == "deform-conv-bilinear-swapped" => {

@@ -1003,6 +1003,10 @@ pub struct Faults {
     /// (group-norm-grad-mode-drops-mean-term). Breaks the values of every
     /// gradient penalty through a GroupNorm.
     pub group_norm_grad_mode_drops_mean_term: bool,
+    /// CdistBackwardBackward0 (p = 2) returns `wᵀ @ gg` for `x2` without
+    /// negating it (cdist-double-backward-keeps-x2-sign). Breaks every
+    /// second derivative through a Euclidean `torch.cdist`.
+    pub cdist_double_backward_keeps_x2_sign: bool,
 }
 
 impl Faults {

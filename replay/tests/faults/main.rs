@@ -39,6 +39,7 @@ mod deformable_conv_head;
 mod detection_roi_heads;
 mod distributions;
 mod double_backward;
+mod double_backward_cdist_metric;
 mod double_backward_gan_penalty;
 mod double_backward_linalg_solve;
 mod double_backward_shrink_prelu_huber;
