@@ -194,7 +194,7 @@ impl Default for ReplayOptions {
 /// `conv-transpose3d-drops-output-padding`,
 /// `batch-norm-grad-like-output`, `prelu-double-backward-swaps-grads`, `recorded-solve-reuses-lu`,
 /// `copy-slices-unmarked-view-edge`, `group-norm-grad-mode-drops-mean-term`,
-/// `cdist-double-backward-keeps-x2-sign`,
+/// `cdist-double-backward-keeps-x2-sign`, `logit-double-backward-open-band`,
 /// `multilabel-margin-counts-targets`, `reflection-pad-repeats-edge`,
 /// `scatter-amax-gradient-not-split`, `fft-twiddle-sign`,
 /// `irfft-missing-normalization`, `fft-r2c-backward-no-onesided-fix`,
@@ -465,6 +465,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "cdist-double-backward-keeps-x2-sign" => {
                 faults.cdist_double_backward_keeps_x2_sign = true;
+            }
+            None if spec == "logit-double-backward-open-band" => {
+                faults.logit_double_backward_open_band = true;
             }
             None if spec == "roi-align-half-pixel" => faults.roi_align_sample_half_pixel = true,
             None if spec == "deform-conv-bilinear-swapped" => {

@@ -1007,6 +1007,11 @@ pub struct Faults {
     /// negating it (cdist-double-backward-keeps-x2-sign). Breaks every
     /// second derivative through a Euclidean `torch.cdist`.
     pub cdist_double_backward_keeps_x2_sign: bool,
+    /// LogitBackward0 under grad mode keeps the gradient only strictly
+    /// inside `(lo, hi)` (`gt`/`lt` where PyTorch takes `ge`/`le`)
+    /// (logit-double-backward-open-band). Breaks every penalty through
+    /// `torch.logit`.
+    pub logit_double_backward_open_band: bool,
 }
 
 impl Faults {

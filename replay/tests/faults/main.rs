@@ -42,6 +42,7 @@ mod double_backward;
 mod double_backward_cdist_metric;
 mod double_backward_gan_penalty;
 mod double_backward_linalg_solve;
+mod double_backward_logit_calibration;
 mod double_backward_shrink_prelu_huber;
 mod dtype_query_utils;
 mod efficientnet;

@@ -45,8 +45,8 @@ use crate::autograd::functions::double_backward::activation::{
 };
 use crate::autograd::functions::double_backward::batch_norm::NativeBatchNormBackwardBackward0;
 use crate::autograd::functions::double_backward::bce::BinaryCrossEntropyBackwardBackward0;
-use crate::autograd::functions::double_backward::conv::{ConvParams, ConvolutionBackwardBackward0};
 use crate::autograd::functions::double_backward::cdist::CdistBackwardBackward0;
+use crate::autograd::functions::double_backward::conv::{ConvParams, ConvolutionBackwardBackward0};
 use crate::autograd::functions::double_backward::copy::CopyBackwards;
 use crate::autograd::functions::double_backward::glu::GluBackwardBackward0;
 use crate::autograd::functions::double_backward::loss::{

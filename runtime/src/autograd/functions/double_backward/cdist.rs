@@ -70,7 +70,12 @@ impl BackwardFn for CdistBackwardBackward0 {
 }
 
 /// `t / cdist` with the entries where `cdist == 0` set to zero.
-fn safe_div(ctx: &mut BackwardCtx<'_>, t: &Tensor, cdist: &Tensor, zero: &Tensor) -> Result<Tensor> {
+fn safe_div(
+    ctx: &mut BackwardCtx<'_>,
+    t: &Tensor,
+    cdist: &Tensor,
+    zero: &Tensor,
+) -> Result<Tensor> {
     let mut ops = ctx.rt.elementwise();
     let q = ops.div(t, cdist.into())?;
     ops.masked_fill(&q, zero, IValue::Int(0))

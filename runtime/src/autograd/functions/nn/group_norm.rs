@@ -226,7 +226,9 @@ impl NativeGroupNormBackward0 {
     fn stat(&self, ctx: &BackwardCtx<'_>, i: usize) -> Result<Tensor> {
         self.stats[i]
             .as_ref()
-            .ok_or_else(|| RuntimeError::autograd("NativeGroupNormBackward0: mean or rstd not saved"))?
+            .ok_or_else(|| {
+                RuntimeError::autograd("NativeGroupNormBackward0: mean or rstd not saved")
+            })?
             .unpack(ctx.node)
     }
 
