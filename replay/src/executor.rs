@@ -195,6 +195,7 @@ impl Default for ReplayOptions {
 /// `batch-norm-grad-like-output`, `prelu-double-backward-swaps-grads`, `recorded-solve-reuses-lu`,
 /// `copy-slices-unmarked-view-edge`, `group-norm-grad-mode-drops-mean-term`,
 /// `cdist-double-backward-keeps-x2-sign`, `logit-double-backward-open-band`,
+/// `bce-target-grad-not-averaged`,
 /// `multilabel-margin-counts-targets`, `reflection-pad-repeats-edge`,
 /// `scatter-amax-gradient-not-split`, `fft-twiddle-sign`,
 /// `irfft-missing-normalization`, `fft-r2c-backward-no-onesided-fix`,
@@ -468,6 +469,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "logit-double-backward-open-band" => {
                 faults.logit_double_backward_open_band = true;
+            }
+            None if spec == "bce-target-grad-not-averaged" => {
+                faults.bce_target_grad_not_averaged = true;
             }
             None if spec == "roi-align-half-pixel" => faults.roi_align_sample_half_pixel = true,
             None if spec == "deform-conv-bilinear-swapped" => {

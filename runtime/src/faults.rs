@@ -1012,6 +1012,11 @@ pub struct Faults {
     /// (logit-double-backward-open-band). Breaks every penalty through
     /// `torch.logit`.
     pub logit_double_backward_open_band: bool,
+    /// BinaryCrossEntropyBackward0's target gradient skips the division
+    /// by the number of elements under the mean reduction
+    /// (bce-target-grad-not-averaged). Breaks every BCE whose target
+    /// requires grad.
+    pub bce_target_grad_not_averaged: bool,
 }
 
 impl Faults {

@@ -9,6 +9,12 @@ operators (the value outside the band — `zeros([])` with `eps`, a NaN
 `empty([])` without — `1 − self` by `empty_like`, `fill_`, `sub_`, the
 division, `le`, `ge`, `logical_and`, `where`), so the second backward runs
 through WhereBackward0, DivBackward0, MulBackward0 and the `sub_`.
+
+Then a learnt soft target: `binary_cross_entropy` against a target that
+requires grad (label smoothing learnt by a small net), under each
+reduction and with a weight, both gradients penalised: the target's
+gradient is `logit(self).neg_() * grad` (`* weight`, `div_(numel)` for the
+mean), its history through LogitBackward0, NegBackward0 and MulBackward0.
 """
 
 import torch
@@ -32,4 +38,14 @@ for step in range(2):
         opt.zero_grad()
         total.backward()
         opt.step()
-print(head.weight.detach().abs().sum().item())
+
+smoother = nn.Sequential(nn.Linear(3, 3), nn.Sigmoid())
+pred = torch.rand(4, 3).mul(0.9).add(0.05).requires_grad_()
+hard = torch.randint(0, 2, (4, 3)).double()
+weight = torch.rand(4, 3)
+for reduction, w in [("mean", None), ("sum", weight), ("mean", weight), ("none", None)]:
+    soft = smoother(hard)
+    loss = F.binary_cross_entropy(pred, soft, weight=w, reduction=reduction).sum()
+    gp, gs = torch.autograd.grad(loss, [pred, soft], create_graph=True)
+    (loss + gp.pow(2).sum() + gs.pow(2).sum()).backward()
+print(head.weight.detach().abs().sum().item(), smoother[0].weight.grad.abs().sum().item())
