@@ -194,6 +194,9 @@ impl Default for ReplayOptions {
 /// `softshrink-no-shift`, `fake-quant-rounds-half-away`, `soft-margin-log-without-1p`,
 /// `conv-transpose3d-drops-output-padding`,
 /// `batch-norm-grad-like-output`, `prelu-double-backward-swaps-grads`, `recorded-solve-reuses-lu`,
+/// `copy-slices-unmarked-view-edge`, `group-norm-grad-mode-drops-mean-term`,
+/// `cdist-double-backward-keeps-x2-sign`, `logit-double-backward-open-band`,
+/// `bce-target-grad-not-averaged`,
 /// `multilabel-margin-counts-targets`, `reflection-pad-repeats-edge`,
 /// `scatter-amax-gradient-not-split`, `fft-twiddle-sign`,
 /// `irfft-missing-normalization`, `fft-r2c-backward-no-onesided-fix`,
@@ -460,6 +463,21 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.prelu_double_backward_swaps_grads = true;
             }
             None if spec == "recorded-solve-reuses-lu" => faults.recorded_solve_reuses_lu = true,
+            None if spec == "copy-slices-unmarked-view-edge" => {
+                faults.copy_slices_unmarked_view_edge = true;
+            }
+            None if spec == "group-norm-grad-mode-drops-mean-term" => {
+                faults.group_norm_grad_mode_drops_mean_term = true;
+            }
+            None if spec == "cdist-double-backward-keeps-x2-sign" => {
+                faults.cdist_double_backward_keeps_x2_sign = true;
+            }
+            None if spec == "logit-double-backward-open-band" => {
+                faults.logit_double_backward_open_band = true;
+            }
+            None if spec == "bce-target-grad-not-averaged" => {
+                faults.bce_target_grad_not_averaged = true;
+            }
             None if spec == "roi-align-half-pixel" => faults.roi_align_sample_half_pixel = true,
             None if spec == "deform-conv-bilinear-swapped" => {
                 faults.deform_conv_bilinear_swapped = true;

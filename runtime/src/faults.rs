@@ -1009,6 +1009,32 @@ pub struct Faults {
     /// factors have no history, so the second derivative through them is
     /// lost. Breaks every second derivative through a solve.
     pub recorded_solve_reuses_lu: bool,
+    /// A CopySlices leaves its wrapped function's first edge out of a
+    /// restricted backward's exec info (copy-slices-unmarked-view-edge):
+    /// the function skips its `self` gradient, so under
+    /// `torch.autograd.grad(create_graph=True)` CopyBackwards dispatches no
+    /// `zeros_like` and the slice keeps the incoming gradient. Breaks the
+    /// ops and values of every penalty through a circular pad.
+    pub copy_slices_unmarked_view_edge: bool,
+    /// NativeGroupNormBackward0 under grad mode leaves the `−b'·mean` term
+    /// out of the input gradient's per-group shift
+    /// (group-norm-grad-mode-drops-mean-term). Breaks the values of every
+    /// gradient penalty through a GroupNorm.
+    pub group_norm_grad_mode_drops_mean_term: bool,
+    /// CdistBackwardBackward0 (p = 2) returns `wᵀ @ gg` for `x2` without
+    /// negating it (cdist-double-backward-keeps-x2-sign). Breaks every
+    /// second derivative through a Euclidean `torch.cdist`.
+    pub cdist_double_backward_keeps_x2_sign: bool,
+    /// LogitBackward0 under grad mode keeps the gradient only strictly
+    /// inside `(lo, hi)` (`gt`/`lt` where PyTorch takes `ge`/`le`)
+    /// (logit-double-backward-open-band). Breaks every penalty through
+    /// `torch.logit`.
+    pub logit_double_backward_open_band: bool,
+    /// BinaryCrossEntropyBackward0's target gradient skips the division
+    /// by the number of elements under the mean reduction
+    /// (bce-target-grad-not-averaged). Breaks every BCE whose target
+    /// requires grad.
+    pub bce_target_grad_not_averaged: bool,
 }
 
 impl Faults {

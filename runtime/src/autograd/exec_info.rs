@@ -28,6 +28,8 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use parking_lot::Mutex;
+
 use super::node::{Edge, Node, NodeKind};
 use crate::tensor::Tensor;
 
@@ -47,6 +49,11 @@ struct Entry {
 #[derive(Default)]
 pub(crate) struct ExecInfo {
     entries: HashMap<usize, Entry>,
+    /// Nodes a running CopySlices marked as needed after the marking: the
+    /// node its wrapped function's first edge leads to, which the walk from
+    /// the root does not reach (PyTorch's
+    /// `add_node_to_current_graph_task_exec_info`).
+    added: Mutex<HashSet<usize>>,
     /// A deliberate fault: capture as marked, but run every node.
     run_all: bool,
 }
@@ -67,6 +74,7 @@ impl ExecInfo {
         }
         let mut info = ExecInfo {
             entries,
+            added: Mutex::default(),
             run_all: false,
         };
         info.mark_needed(root);
@@ -124,11 +132,15 @@ impl ExecInfo {
                 .entries
                 .get(&key(node))
                 .is_some_and(|e| e.needed || !e.captures.is_empty())
+            || self.added.lock().contains(&key(node))
     }
 
     /// Whether the node's function runs when it is popped.
     pub(crate) fn needed(&self, node: &Node) -> bool {
-        self.is_empty() || self.run_all || self.entries.get(&key(node)).is_some_and(|e| e.needed)
+        self.is_empty()
+            || self.run_all
+            || self.entries.get(&key(node)).is_some_and(|e| e.needed)
+            || self.added.lock().contains(&key(node))
     }
 
     /// Whether a running backward function would compute nothing: none of
@@ -189,6 +201,25 @@ impl Drop for CurrentGuard {
         let previous = self.previous.take();
         CURRENT.with(|c| *c.borrow_mut() = previous);
     }
+}
+
+/// Marks `node` as needed in the running GraphTask's exec info when that
+/// is restricted and the walk from the root did not reach `node`. A
+/// CopySlices calls it for its wrapped function's first edge before
+/// running the function, when its own first gradient (the base's) is
+/// wanted: that edge leads to the view's former node, which no path from
+/// the root reaches, so the function computes its `self` gradient
+/// (observed in torch 2.15: CopyBackwards' `zeros_like` under
+/// `torch.autograd.grad` through a circular pad's slice copies).
+pub(crate) fn add_to_current(node: &Node) {
+    CURRENT.with(|c| {
+        if let Some(info) = c.borrow().as_ref()
+            && !info.is_empty()
+            && !info.entries.contains_key(&key(node))
+        {
+            info.added.lock().insert(key(node));
+        }
+    });
 }
 
 /// Whether a gradient along `edge` is wanted by the running GraphTask

@@ -26,6 +26,7 @@
 //! | `log_sigmoid_backward` | LogSigmoidBackwardBackward0 | grad_output, self | self, buffer; grad_output when `self` needs a gradient |
 //! | `glu_backward` | GluBackwardBackward0 | grad_output, self | self, dim; grad_output when `self` needs a gradient |
 //! | `binary_cross_entropy_backward` | BinaryCrossEntropyBackwardBackward0 | grad_output, self, target | self, target, weight; grad_output when `self` or `target` needs a gradient |
+//! | `_cdist_backward` | CdistBackwardBackward0 (runs for p = 1 and 2) | grad, x1, x2, cdist | all four, p |
 //! | `copy_` | CopyBackwards | self, src | src dtype and device |
 //! | `masked_scatter` (in MaskedSelectBackward0's formula) | MaskedScatterBackward0 | self, source | mask, source sizes |
 //! | `masked_scatter_backward` | MaskedScatterBackwardBackward0 (recorded; running it is unsupported) | grad_output | — |
@@ -44,6 +45,7 @@ use crate::autograd::functions::double_backward::activation::{
 };
 use crate::autograd::functions::double_backward::batch_norm::NativeBatchNormBackwardBackward0;
 use crate::autograd::functions::double_backward::bce::BinaryCrossEntropyBackwardBackward0;
+use crate::autograd::functions::double_backward::cdist::CdistBackwardBackward0;
 use crate::autograd::functions::double_backward::conv::{ConvParams, ConvolutionBackwardBackward0};
 use crate::autograd::functions::double_backward::copy::CopyBackwards;
 use crate::autograd::functions::double_backward::glu::GluBackwardBackward0;
@@ -686,6 +688,31 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             "ConvolutionBackwardBackward0",
             &[0, 1, 2],
             convolution
+        )),
+        "aten._cdist_backward.default" => D(derivative!(
+            "CdistBackwardBackward0",
+            &[0, 1, 2, 4],
+            |a, _| {
+                let saved = |i: usize| -> Result<Option<SavedVariable>> {
+                    Ok(Some(SavedVariable::input(tensor(a, i)?)))
+                };
+                let p = match a.get(3) {
+                    Some(IValue::Float(p)) => *p,
+                    Some(IValue::Int(p)) => *p as f64,
+                    _ => {
+                        return Err(RuntimeError::autograd(
+                            "derivative: p of _cdist_backward is not a number",
+                        ));
+                    }
+                };
+                Ok(Box::new(CdistBackwardBackward0 {
+                    grad: saved(0)?,
+                    x1: saved(1)?,
+                    x2: saved(2)?,
+                    p,
+                    cdist: saved(4)?,
+                }))
+            }
         )),
         "aten.copy_.default" => D(derivative!("CopyBackwards", &[0, 1], |a, _| {
             let src = tensor(a, 1)?;

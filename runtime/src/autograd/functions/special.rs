@@ -479,7 +479,13 @@ pub(crate) fn sinc(
     )
 }
 
-/// LogitBackward0 (params: `eps`): `logit_backward(grad, self, eps)`.
+/// LogitBackward0 (params: `eps`): `logit_backward(grad, self, eps)`
+/// without grad mode. With it (`create_graph=True`) differentiable
+/// operators instead, observed in torch 2.15 in this order: the value
+/// outside the band (`zeros([])` with `eps`, else `empty([])` filled with
+/// NaN), `1.0 − self` (`empty_like`, `fill_`, `sub_`), `grad / (self · (1 −
+/// self))`, then `where((self >= lo).logical_and(self <= hi), ·, outside)`
+/// with `lo = eps` (0 without) and `hi = 1 − lo`, `<=` taken first.
 pub(crate) fn logit(
     ctx: &mut BackwardCtx<'_>,
     g: &Tensor,
@@ -488,11 +494,57 @@ pub(crate) fn logit(
     params: &[IValue],
 ) -> Result<Tensor> {
     let eps = params.first().cloned().unwrap_or(IValue::None);
-    call(
+    let x = need(s)?;
+    if !ctx.rt.is_grad_enabled() {
+        return call(
+            ctx,
+            "aten.logit_backward.default",
+            vec![g.into(), x.into(), eps],
+        );
+    }
+    let lo = match eps {
+        IValue::None => None,
+        IValue::Float(e) => Some(e),
+        IValue::Int(e) => Some(e as f64),
+        other => {
+            return Err(RuntimeError::autograd(format!(
+                "LogitBackward0: eps is {}, not a float",
+                other.kind()
+            )));
+        }
+    };
+    let options = |sizes: Vec<i64>| {
+        vec![
+            IValue::IntList(sizes),
+            IValue::Dtype(x.dtype()),
+            IValue::Layout(Layout::Strided),
+            IValue::Device(x.device()),
+        ]
+    };
+    let outside = match lo {
+        Some(_) => call(ctx, "aten.zeros.default", options(Vec::new()))?,
+        None => {
+            let nan = call(ctx, "aten.empty.memory_format", options(Vec::new()))?;
+            ctx.rt.elementwise().fill_(&nan, IValue::Float(f64::NAN))?
+        }
+    };
+    let rest = super::double_backward::differentiable::one_minus(ctx, x)?;
+    let denom = mul(ctx, x, &rest)?;
+    let slope = call(ctx, "aten.div.Tensor", vec![g.into(), (&denom).into()])?;
+    let lo = lo.unwrap_or(0.0);
+    let (le_op, ge_op) = if ctx.rt.faults().logit_double_backward_open_band {
+        ("aten.lt.Scalar", "aten.gt.Scalar")
+    } else {
+        ("aten.le.Scalar", "aten.ge.Scalar")
+    };
+    let le = call(ctx, le_op, vec![x.into(), IValue::Float(1.0 - lo)])?;
+    let ge = call(ctx, ge_op, vec![x.into(), IValue::Float(lo)])?;
+    let inside = call(
         ctx,
-        "aten.logit_backward.default",
-        vec![g.into(), need(s)?.into(), eps],
-    )
+        "aten.logical_and.default",
+        vec![(&ge).into(), (&le).into()],
+    )?;
+    ctx.rt.elementwise().where_(&inside, &slope, &outside)
 }
 
 /// SpecialEntrBackward0: `grad * -(1 + self.log())`.

@@ -14,7 +14,10 @@
 //! `result.copy_(g)`, `slice = result.as_strided(view sizes, view strides,
 //! view offset − base offset)`, `res = fn(slice.clone(contiguous))`,
 //! `slice.copy_(res[0])`; it returns `result` for the base and `res[i]` for
-//! the op's other inputs.
+//! the op's other inputs. In a restricted backward (`torch.autograd.grad`)
+//! whose exec info wants the base's gradient, the node the op's first edge
+//! leads to (the view's former node, which no path from the root reaches)
+//! is marked needed before `fn` runs, so `fn` computes its `self` gradient.
 //!
 //! AsStridedBackward0's (`as_strided_backward` for a base that does not
 //! overlap itself): `storage = g.new_zeros([extent])`, then
@@ -129,6 +132,12 @@ impl BackwardFn for CopySlices {
                 IValue::MemoryFormat(MemoryFormat::Contiguous),
             ],
         )?;
+        if ctx.needs(0)
+            && !ctx.rt.faults().copy_slices_unmarked_view_edge
+            && let Some(Some(view_node)) = self.fn_.next_edges.first().map(|e| e.function.as_ref())
+        {
+            crate::autograd::exec_info::add_to_current(view_node);
+        }
         let res = {
             let mut function = self.fn_.function.lock();
             let mut inner = BackwardCtx {

@@ -18,7 +18,7 @@ fn need(saved: Option<&Tensor>) -> Result<&Tensor> {
 }
 
 /// `1.0 - t` as ATen's C++ operator computes it.
-fn one_minus(ctx: &mut BackwardCtx<'_>, t: &Tensor) -> Result<Tensor> {
+pub(crate) fn one_minus(ctx: &mut BackwardCtx<'_>, t: &Tensor) -> Result<Tensor> {
     let mut ops = ctx.rt.elementwise();
     let out = ops.empty_like_preserve(t)?;
     ops.fill_(&out, IValue::Float(1.0))?;

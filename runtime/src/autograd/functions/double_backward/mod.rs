@@ -18,6 +18,7 @@
 pub(crate) mod activation;
 pub(crate) mod batch_norm;
 pub(crate) mod bce;
+pub(crate) mod cdist;
 pub(crate) mod conv;
 pub(crate) mod copy;
 pub(crate) mod differentiable;

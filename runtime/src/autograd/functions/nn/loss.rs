@@ -6,7 +6,8 @@
 //! weight, reduction, ignore_index, total_weight)` with the forward's
 //! `total_weight` output. BinaryCrossEntropyBackward0 has edges (self,
 //! target) and calls `binary_cross_entropy_backward(grad, self, target,
-//! weight, reduction)` for self.
+//! weight, reduction)` for self; the target's gradient is
+//! `logit(self).neg_() * grad` (`* weight`, `div_(numel)` for the mean).
 
 use crate::autograd::Node;
 use crate::autograd::functions::{one_to_one, single};
@@ -92,12 +93,6 @@ impl BackwardFn for BinaryCrossEntropyBackward0 {
         let Some(g) = single(grads) else {
             return Ok(vec![None, None]);
         };
-        if ctx.needs(1) {
-            return Err(RuntimeError::unsupported(
-                "aten.binary_cross_entropy.default",
-                "a gradient for target (binary_cross_entropy_target_backward)",
-            ));
-        }
         let mut out = vec![None, None];
         if ctx.needs(0) {
             let x = self.self_.unpack(ctx.node)?;
@@ -114,6 +109,9 @@ impl BackwardFn for BinaryCrossEntropyBackward0 {
                 self.reduction,
             )?);
         }
+        if ctx.needs(1) {
+            out[1] = Some(self.target_grad(ctx, &g)?);
+        }
         Ok(out)
     }
 
@@ -121,6 +119,35 @@ impl BackwardFn for BinaryCrossEntropyBackward0 {
         self.self_.release();
         self.target.release();
         self.weight.iter_mut().for_each(SavedVariable::release);
+    }
+}
+
+impl BinaryCrossEntropyBackward0 {
+    /// The target's gradient (`binary_cross_entropy_target_backward`),
+    /// observed in torch 2.15 with and without grad mode:
+    /// `logit(self).neg_() * grad`, `* weight` when given, then
+    /// `div_(target.numel())` for the mean.
+    fn target_grad(&self, ctx: &mut BackwardCtx<'_>, g: &Tensor) -> Result<Tensor> {
+        let x = self.self_.unpack(ctx.node)?;
+        let numel = self.target.unpack(ctx.node)?.numel() as i64;
+        let weight = match &self.weight {
+            Some(w) => Some(w.unpack(ctx.node)?),
+            None => None,
+        };
+        let mut ops = ctx.rt.elementwise();
+        let logit = ops.unary("aten.logit.default", &x)?;
+        let neg = ops.unary("aten.neg_.default", &logit)?;
+        let mut out = ctx.rt.mul(&neg, g.into())?;
+        if let Some(w) = &weight {
+            out = ctx.rt.mul(&out, w.into())?;
+        }
+        if self.reduction == 1 && !ctx.rt.faults().bce_target_grad_not_averaged {
+            out = ctx
+                .rt
+                .elementwise()
+                .call("aten.div_.Scalar", vec![(&out).into(), IValue::Int(numel)])?;
+        }
+        Ok(out)
     }
 }
 
