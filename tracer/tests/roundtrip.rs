@@ -535,6 +535,48 @@ fn a_complex_value_raises_the_minor_to_2_2() {
     assert!(message.contains("minor"), "{message}");
 }
 
+/// Appends `bodies` with both writers, checking the header's minor after
+/// each (`minors`), and that both wrote the same bytes; then that a reader
+/// gives the newest minor back and refuses the complete file once its
+/// header says `lowered`. Returns the events read.
+fn assert_kind_raises_minor(
+    name: &str,
+    bodies: &[&EventBody],
+    minors: &[u16],
+    lowered: u16,
+) -> Vec<ft_trace::Event> {
+    let dir = tmp();
+    let path = dir.path().join(format!("{name}.ftr"));
+    let mut file = FileTraceWriter::create(&path, &meta()).expect("create");
+    let mut memory = TraceWriter::new(Vec::new(), &meta()).expect("writer");
+    for (body, &minor) in bodies.iter().zip(minors) {
+        file.writer().append(body, 0).expect("append");
+        memory.append(body, 0).expect("append");
+        assert_eq!(memory.minor_version(), minor);
+        assert_eq!(file.writer().minor_version(), minor);
+    }
+    file.finish().expect("finish");
+    let bytes = std::fs::read(&path).expect("read");
+    assert_eq!(bytes, memory.finish().expect("finish").0);
+    let newest = *minors.last().expect("a minor");
+    assert_eq!(u16::from_le_bytes([bytes[10], bytes[11]]), newest);
+    let mut reader = TraceReader::open(&path).expect("open");
+    assert_eq!(reader.version(), (VERSION_MAJOR, newest));
+    let events = reader.read_all().expect("events");
+
+    let mut low_bytes = bytes.clone();
+    low_bytes[10..12].copy_from_slice(&lowered.to_le_bytes());
+    let low = dir.path().join("low.ftr");
+    std::fs::write(&low, &low_bytes).expect("write");
+    let refused = TraceReader::open(&low).and_then(|mut r| r.read_all().map(|_| ()));
+    let message = format!(
+        "{}",
+        refused.expect_err("a lower minor than the kinds need")
+    );
+    assert!(message.contains("minor"), "{message}");
+    events
+}
+
 /// api `anomaly_mode` is a 2.3 kind: a writer raises the header's minor to
 /// 3 at the first one (above a complex value's 2), the event reads back
 /// field for field, and a complete file that says 2.2 over it is refused.
@@ -550,36 +592,12 @@ fn an_anomaly_mode_event_raises_the_minor_to_2_3() {
         enabled: true,
         check_nan: false,
     }));
-    let dir = tmp();
-    let path = dir.path().join("anomaly.ftr");
-    let mut file = FileTraceWriter::create(&path, &meta()).expect("create");
-    let mut memory = TraceWriter::new(Vec::new(), &meta()).expect("writer");
-    let expected = [FLOOR_MINOR, format::COMPLEX_VALUE_MINOR, 3, 3];
-    for (body, minor) in [&seed, &call, &anomaly, &seed].into_iter().zip(expected) {
-        file.writer().append(body, 0).expect("append");
-        memory.append(body, 0).expect("append");
-        assert_eq!(memory.minor_version(), minor);
-        assert_eq!(file.writer().minor_version(), minor);
-    }
-    file.finish().expect("finish");
-    let bytes = std::fs::read(&path).expect("read");
-    assert_eq!(bytes, memory.finish().expect("finish").0);
-    assert_eq!(u16::from_le_bytes([bytes[10], bytes[11]]), 3);
+    let minors = [FLOOR_MINOR, format::COMPLEX_VALUE_MINOR, 3, 3];
+    let events = assert_kind_raises_minor("anomaly", &[&seed, &call, &anomaly, &seed], &minors, 2);
     assert_eq!(format::ANOMALY_MODE_MINOR, 3);
-    let mut reader = TraceReader::open(&path).expect("open");
-    assert_eq!(reader.version(), (VERSION_MAJOR, 3));
-    let events = reader.read_all().expect("events");
     assert_eq!(events[2].body, anomaly);
     assert_eq!(events[2].body.kind_name(), "anomaly_mode");
     assert_eq!(events[2].body.code(), (0, 22));
-
-    let mut lowered = bytes.clone();
-    lowered[10] = 2;
-    let low = dir.path().join("low.ftr");
-    std::fs::write(&low, &lowered).expect("write");
-    let refused = TraceReader::open(&low).and_then(|mut r| r.read_all().map(|_| ()));
-    let message = format!("{}", refused.expect_err("a 2.2 header over a 2.3 kind"));
-    assert!(message.contains("minor"), "{message}");
 }
 
 /// api `below_autograd` is a 2.7 kind: a writer raises the header's minor
@@ -590,33 +608,10 @@ fn a_below_autograd_event_raises_the_minor_to_2_7() {
     use ft_trace::BelowAutograd;
     let seed = EventBody::Api(ApiEvent::ManualSeed(ft_trace::ManualSeed { seed: 3 }));
     let below = EventBody::Api(ApiEvent::BelowAutograd(BelowAutograd { enabled: true }));
-    let dir = tmp();
-    let path = dir.path().join("below.ftr");
-    let mut file = FileTraceWriter::create(&path, &meta()).expect("create");
-    let mut memory = TraceWriter::new(Vec::new(), &meta()).expect("writer");
-    let expected = [FLOOR_MINOR, 7, 7];
-    for (body, minor) in [&seed, &below, &seed].into_iter().zip(expected) {
-        file.writer().append(body, 0).expect("append");
-        memory.append(body, 0).expect("append");
-        assert_eq!(memory.minor_version(), minor);
-        assert_eq!(file.writer().minor_version(), minor);
-    }
-    file.finish().expect("finish");
-    let bytes = std::fs::read(&path).expect("read");
-    assert_eq!(bytes, memory.finish().expect("finish").0);
+    let events =
+        assert_kind_raises_minor("below", &[&seed, &below, &seed], &[FLOOR_MINOR, 7, 7], 6);
     assert_eq!(format::BELOW_AUTOGRAD_MINOR, 7);
-    let mut reader = TraceReader::open(&path).expect("open");
-    assert_eq!(reader.version(), (VERSION_MAJOR, 7));
-    let events = reader.read_all().expect("events");
     assert_eq!(events[1].body, below);
     assert_eq!(events[1].body.kind_name(), "below_autograd");
     assert_eq!(events[1].body.code(), (0, 23));
-
-    let mut lowered = bytes.clone();
-    lowered[10] = 6;
-    let low = dir.path().join("low.ftr");
-    std::fs::write(&low, &lowered).expect("write");
-    let refused = TraceReader::open(&low).and_then(|mut r| r.read_all().map(|_| ()));
-    let message = format!("{}", refused.expect_err("a 2.6 header over a 2.7 kind"));
-    assert!(message.contains("minor"), "{message}");
 }
