@@ -66,7 +66,7 @@ def test_a_custom_op_kernel_runs_below_autograd_and_its_calls_replay(tmp_path, f
     with ft_capture.capture(str(out), zero_timestamps=True):
         x = torch.ones(2, requires_grad=True)
         y = _softsign_scaled(x, 2.0)
-        z = y.sum()
+        y.sum()
     assert y.tolist() == [1.0, 1.0] and y.grad_fn is not None
     reader = ftr.TraceReader(str(out))
     assert reader.version == (2, 7)
