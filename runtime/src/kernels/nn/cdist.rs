@@ -14,7 +14,7 @@
 //! shape): `Σ_j g[i, j] · ∂d[i, j]/∂x1[i]` with, per component `δ`, and `0`
 //! wherever `d = 0`: `p = 0` nothing; `p = 1` `sign(δ)`; `p < 2`
 //! `sign(δ)·|δ|^(p−1) / d^(p−1)` (also `0` for `δ = 0` when `p < 1`);
-//! `p = 2` `δ / d`; `p = ∞` `sign(δ)` on the components whose magnitude is
+//! `p = 2` `δ / d` (computed `(g·δ) / d`, PyTorch's rounding); `p = ∞` `sign(δ)` on the components whose magnitude is
 //! the distance; otherwise `δ·|δ|^(p−2) / d^(p−1)`. The result is
 //! contiguous. Differences are rounded to the inputs' dtype, as the kernel
 //! forms them there: the `p = ∞` test compares a float32 difference with
@@ -222,6 +222,17 @@ pub(crate) fn distance_grad(diff: f64, dist: f64, p: f64) -> f64 {
     }
 }
 
+/// One component of `_cdist_backward`'s sum: `g · ∂d/∂δ`. For `p = 2`
+/// the product comes first, `(g · δ) / d`, as PyTorch's kernel rounds it
+/// (measured in torch 2.15: `g · (δ / d)` differs in float64's last bit).
+fn weighted_distance_grad(g: f64, diff: f64, dist: f64, p: f64) -> f64 {
+    if p == 2.0 {
+        if dist == 0.0 { 0.0 } else { g * diff / dist }
+    } else {
+        g * distance_grad(diff, dist, p)
+    }
+}
+
 /// Rows `[r, c]` of batch `b` of a contiguous `[batches, r, c]` buffer.
 fn rows(data: &[f64], b: usize, r: usize, c: usize) -> &[f64] {
     &data[b * r * c..(b + 1) * r * c]
@@ -317,7 +328,7 @@ pub(crate) fn cdist_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec
                     let (g, d) = (gs[base + i * pr.r2 + j], ds[base + i * pr.r2 + j]);
                     for (k, slot) in row.iter_mut().enumerate() {
                         let diff = round_to(dtype, a[i * pr.c + k] - z[j * pr.c + k]);
-                        *slot += sign * g * distance_grad(diff, d, p);
+                        *slot += sign * weighted_distance_grad(g, diff, d, p);
                     }
                 }
             }
@@ -415,6 +426,35 @@ mod tests {
         assert_eq!(distance_grad(0.0, 2.0, 0.5), 0.0);
         assert_eq!(distance_grad(1.0, 0.0, 3.0), 0.0);
         close(&[distance_grad(-1.0, 2.0, 3.0)], &[-0.25]);
+    }
+
+    #[test]
+    fn euclidean_backward_rounds_the_product_before_the_division() {
+        // torch 2.15: `_cdist_backward(g, x1, x2, 2, d)` of these float64
+        // values is exactly [-0.23113716759513694, -0.28892145949392123];
+        // `g · (δ / d)` gives -0.2889214594939212 for the second.
+        let mut rt = Runtime::new();
+        let x1 = f64s(&mut rt, &[1, 2], &[0.1, 0.2]);
+        let x2 = f64s(&mut rt, &[1, 2], &[0.3, 0.45]);
+        let d = distance(&[0.1, 0.2], &[0.3, 0.45], 2.0, DType::Float64);
+        let grad = f64s(&mut rt, &[1, 1], &[0.37]);
+        let dist = f64s(&mut rt, &[1, 1], &[d]);
+        let back = rt
+            .call(
+                "aten._cdist_backward.default",
+                vec![
+                    grad.into(),
+                    x1.into(),
+                    x2.into(),
+                    IValue::Float(2.0),
+                    dist.into(),
+                ],
+            )
+            .expect("backward");
+        assert_eq!(
+            values(&back[0]),
+            [-0.23113716759513694, -0.28892145949392123]
+        );
     }
 
     #[test]
