@@ -19,6 +19,10 @@ use std::sync::OnceLock;
 pub const CAPABILITY_ATTR: &str = "cpu_capability";
 /// META attribute holding `torch.get_num_threads()` at the capture's start.
 pub const THREADS_ATTR: &str = "intra_op_threads";
+/// META attribute `"1"` when the capturing PyTorch ran float16 convolutions
+/// on oneDNN (a CPU with AVX-512-FP16 or AMX-FP16); absent (or `"0"`) when
+/// it ran its own float16 loops.
+pub const FLOAT16_ONEDNN_ATTR: &str = "float16_conv_onednn";
 
 /// What a kernel's rounding may depend on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,9 +34,10 @@ pub struct CpuProfile {
     pub intra_op_threads: NonZeroUsize,
     /// PyTorch ran float16 convolutions on oneDNN (a CPU with float16
     /// instructions), which round each result once, rather than on its
-    /// `Slow2d` loops (one float16 rounding per batch sample's GEMM). Taken
-    /// for traces that record no CPU profile: their float16 convolutions
-    /// were all rounded once. This machine and profiled traces: `Slow2d`.
+    /// `Slow2d` loops (one float16 rounding per batch sample's GEMM): as
+    /// [`FLOAT16_ONEDNN_ATTR`] says. Taken for traces that record no CPU
+    /// profile: their float16 convolutions were all rounded once. This
+    /// machine and profiled traces without the attribute: `Slow2d`.
     pub float16_conv_onednn: bool,
 }
 
@@ -80,6 +85,19 @@ impl CpuProfile {
                 });
             }
             profile.capability = capability.clone();
+        }
+        if let Some(onednn) = find(FLOAT16_ONEDNN_ATTR) {
+            profile.float16_conv_onednn = match onednn.as_str() {
+                "1" => true,
+                "0" => false,
+                _ => {
+                    return Err(CpuProfileError {
+                        key: FLOAT16_ONEDNN_ATTR,
+                        value: onednn.clone(),
+                        expected: "expected 1 or 0",
+                    });
+                }
+            };
         }
         if let Some(threads) = find(THREADS_ATTR) {
             profile.intra_op_threads =
@@ -168,6 +186,26 @@ mod tests {
         assert_eq!(profile.intra_op_threads, this.intra_op_threads);
         // and float16 convolutions rounded once, as their captures' were
         assert!(profile.float16_conv_onednn && !this.float16_conv_onednn);
+    }
+
+    #[test]
+    fn a_profiled_trace_says_whether_float16_convolutions_ran_on_onednn() {
+        let profiled = [("cpu_capability", "AVX512"), ("intra_op_threads", "2")];
+        let slow2d = CpuProfile::from_attrs(&attrs(&profiled)).expect("valid");
+        assert!(!slow2d.float16_conv_onednn);
+        let onednn = CpuProfile::from_attrs(&attrs(&[
+            profiled[0],
+            profiled[1],
+            ("float16_conv_onednn", "1"),
+        ]))
+        .expect("valid");
+        assert!(onednn.float16_conv_onednn);
+        let err =
+            CpuProfile::from_attrs(&attrs(&[("float16_conv_onednn", "yes")])).expect_err("refused");
+        assert_eq!(
+            err.to_string(),
+            "META attribute float16_conv_onednn is \"yes\": expected 1 or 0"
+        );
     }
 
     #[test]

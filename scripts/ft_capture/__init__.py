@@ -62,7 +62,7 @@ from .errors import (  # noqa: E402
 )
 from .identity import ReleaseTracker  # noqa: E402
 from .schedule import LibstdcxxHeap, ScheduleStep, dependency_counts, simulate_schedule  # noqa: E402
-from .session import CaptureResult, capture, capture_program  # noqa: E402
+from .session import CaptureResult, capture, capture_program, float16_convolutions_on_onednn, trace_meta  # noqa: E402
 from .values import EMPTY_OPS, OPAQUE_OUTPUTS, RANDOM_OPS, flatten_values, tensor_bytes  # noqa: E402
 
 __all__ = [
@@ -87,5 +87,7 @@ __all__ = [
     "CaptureResult",
     "capture",
     "capture_program",
+    "float16_convolutions_on_onednn",
+    "trace_meta",
     "main",
 ]

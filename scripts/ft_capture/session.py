@@ -158,18 +158,35 @@ def run_program(program: str, argv: list) -> None:
 def trace_meta(program: str, policy: str) -> ftr.Meta:
     """The META of a capture: versions, and the CPU facts some kernels'
     rounding depends on (the vector width of the kernels PyTorch selected,
-    and its intra-op thread count), which a replay reproduces."""
-    return ftr.Meta(
-        PRODUCER,
-        program,
-        policy,
-        (
-            ("torch_version", torch.__version__),
-            ("python_version", platform.python_version()),
-            ("cpu_capability", torch.backends.cpu.get_cpu_capability()),
-            ("intra_op_threads", str(torch.get_num_threads())),
-        ),
+    its intra-op thread count, and — written only where it is so — that it
+    runs float16 convolutions on oneDNN), which a replay reproduces."""
+    attrs: tuple = (
+        ("torch_version", torch.__version__),
+        ("python_version", platform.python_version()),
+        ("cpu_capability", torch.backends.cpu.get_cpu_capability()),
+        ("intra_op_threads", str(torch.get_num_threads())),
     )
+    if float16_convolutions_on_onednn():
+        attrs += ((FLOAT16_ONEDNN_ATTR, "1"),)
+    return ftr.Meta(PRODUCER, program, policy, attrs)
+
+
+# META attribute: PyTorch runs float16 convolutions on oneDNN here.
+FLOAT16_ONEDNN_ATTR = "float16_conv_onednn"
+
+
+def float16_convolutions_on_onednn() -> bool:
+    """Whether this PyTorch runs float16 convolutions (regular and
+    transposed) on oneDNN, which rounds each result once, rather than on its
+    own loops (`Slow2d`, `slow_conv_transpose2d`), which round per batch
+    sample and per column addition: oneDNN is built in and enabled
+    (`torch.backends.mkldnn`) and the CPU has float16 instructions
+    (AVX-512-FP16 or AMX-FP16), as ATen's `use_mkldnn` decides."""
+    mkldnn = torch.backends.mkldnn
+    if not (mkldnn.is_available() and mkldnn.enabled):
+        return False
+    supported = getattr(torch.ops.mkldnn, "_is_mkldnn_fp16_supported", None)
+    return bool(supported is not None and supported())
 
 
 def warn_if_threads_changed(meta: ftr.Meta) -> None:

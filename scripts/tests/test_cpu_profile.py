@@ -21,6 +21,7 @@ import sys
 import pytest
 import torch
 
+import ft_capture
 import ftr
 from conftest import REPO, SCRIPTS, program_path, rewrite
 
@@ -103,3 +104,34 @@ def test_a_program_changing_the_thread_count_is_warned_about(tmp_path):
     _, run = capture(tmp_path, "changes_threads")
     assert "changed torch's intra-op threads from" in run.stderr
     assert "to 1" in run.stderr
+
+
+def test_meta_says_float16_convolutions_ran_on_onednn_exactly_where_they_did(captures, monkeypatch):
+    """Written only on a CPU whose PyTorch runs float16 convolutions on
+    oneDNN (AVX-512-FP16 or AMX-FP16); absent, the replay takes PyTorch's
+    own float16 loops."""
+    meta = captures.reader("tiny_mlp").meta
+    here = torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_fp16_supported()
+    assert meta.attr("float16_conv_onednn") == ("1" if here else None)
+    for supported, expected in ((True, "1"), (False, None)):
+        monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_fp16_supported", lambda supported=supported: supported)
+        assert ft_capture.trace_meta("p.py", "all").attr("float16_conv_onednn") == expected
+    with torch.backends.mkldnn.flags(enabled=False):
+        assert ft_capture.trace_meta("p.py", "all").attr("float16_conv_onednn") is None
+
+
+def test_a_replay_follows_where_float16_convolutions_ran(ft_replay, tmp_path):
+    """The golden float16 CNN ran its convolutions on PyTorch's own loops;
+    the same trace claiming oneDNN (one rounding per result) fails anchored,
+    at a convolution, so the attribute is what the replay used."""
+    golden = REPO / "traces" / "half_conv_training.torch.ftr"
+    assert ftr.TraceReader(str(golden)).meta.attr("float16_conv_onednn") is None
+    attrs = [*ftr.TraceReader(str(golden)).meta.attrs, ("float16_conv_onednn", "1")]
+    forged = tmp_path / "onednn.ftr"
+    rewrite(golden, forged, attrs=attrs)
+    argv = [ft_replay, "--against", str(forged), "--anchor"]
+    run = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 3, run.stdout + run.stderr
+    assert "aten.convolution" in run.stdout
+    exact = subprocess.run([ft_replay, "--against", str(golden), "--anchor"], capture_output=True, text=True, timeout=600)
+    assert exact.returncode == 0, exact.stdout + exact.stderr

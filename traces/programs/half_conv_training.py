@@ -15,6 +15,7 @@ convolution, a grouped one, a dilated one, a 1-d convolution over the
 flattened rows and a side branch on a channels-last input; three SGD steps
 at batch 4 with a static loss scale of 256, then a `no_grad` evaluation at batch 8 and at batch 1.
 """
+# cpu-dependent-values: PyTorch runs float16 convolutions on oneDNN on a CPU with AVX-512-FP16 or AMX-FP16 (one rounding per result) and on its Slow2d loops elsewhere (a rounding per batch sample); the capture records which (META float16_conv_onednn) and the replay follows it
 
 import torch
 import torch.nn.functional as F

@@ -20,6 +20,7 @@ Three steps of SGD (Nesterov momentum 0.9, weight decay 5e-4) with a
 `OneCycleLR` schedule on label-smoothed cross entropy, batches of 2; then
 `eval()` accuracy under `no_grad` with `argmax`.
 """
+# cpu-dependent-values: oneDNN picks its channels-last convolution kernels by the CPU's instruction set, whose float32 sums round their last bits differently, and BatchNorm over batches of 2 at the 1x1 stage scales an ulp of its input into a percent of its gradient
 
 import torch
 import torch.nn as nn
