@@ -13,7 +13,12 @@ Rounds interleave the modes so that machine noise hits them alike. Modes:
   any capture built on a Python dispatch mode pays before it records
   anything (the capture's `none` minus `floor` is the recorder's own work);
 * `none`, `inputs`, `all`: the FrankenTorch capture (`ft_capture.capture`)
-  with that value policy, writing a real trace file.
+  with that value policy, writing a real trace file with the compiled
+  writer when it is built (`cargo build --release -p ft-trace-ffi`; else
+  the Python one: the header line says which);
+* `none@py`, `all@py` (added by `--python-writer`): the same with the
+  pure-Python writer (`FT_CAPTURE_WRITER=python`), to measure what the
+  compiled writer saves in the same rounds.
 
 Times are the process's CPU time by default (`--clock cpu`: every mode runs
 on one thread, and CPU time does not grow when other work shares the
@@ -132,9 +137,11 @@ print(json.dumps({"times": times, "cpu_times": cpu_times, "bytes": size}))
 def run_worker(program: Path, mode: str, repeat: int, steps: int, scratch: str, profile: bool = False, baseline: str = "") -> dict:
     scripts = str(SCRIPTS)
     out = os.path.join(scratch, f"{program.stem}.{mode}.ftr")
-    if mode.endswith("@base"):
-        mode, scripts = mode.removesuffix("@base"), baseline
     env = dict(os.environ, FT_SCRIPTS=scripts, FT_STEPS=str(steps), OMP_NUM_THREADS="1")
+    if mode.endswith("@base"):
+        mode, env["FT_SCRIPTS"] = mode.removesuffix("@base"), baseline
+    elif mode.endswith("@py"):
+        mode, env["FT_CAPTURE_WRITER"] = mode.removesuffix("@py"), "python"
     proc = subprocess.run(
         [sys.executable, "-c", WORKER, str(program), mode, str(repeat), out, "1" if profile else "0"],
         cwd=program.parent,
@@ -149,6 +156,21 @@ def run_worker(program: Path, mode: str, repeat: int, steps: int, scratch: str, 
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def writer_in_use() -> str:
+    """Which writer the capture modes use (`FT_CAPTURE_WRITER`, default auto)."""
+    sys.path.insert(0, str(SCRIPTS))
+    from ft_capture import native_writer
+
+    choice = native_writer.writer_choice()
+    if choice == "python":
+        return "Python (FT_CAPTURE_WRITER=python)"
+    try:
+        native_writer.load()
+    except native_writer.NativeWriterUnavailable as e:
+        return f"Python ({e})"
+    return f"compiled ({native_writer.library_path()})"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("programs", nargs="*", type=Path)
@@ -158,6 +180,7 @@ def main() -> int:
     parser.add_argument("--modes", default=",".join(MODES), help="comma-separated subset of " + ",".join(MODES))
     parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu", help="process CPU time (default: robust on a busy machine; one thread) or wall time")
     parser.add_argument("--baseline", help="a scripts directory whose capture is also measured (modes none@base, all@base)")
+    parser.add_argument("--python-writer", action="store_true", help="also measure the capture with the pure-Python writer (modes none@py, all@py)")
     parser.add_argument("--profile", choices=MODES, help="cProfile the first program in this mode and stop")
     args = parser.parse_args()
     programs = [p.resolve() for p in args.programs] or DEFAULT_PROGRAMS
@@ -169,11 +192,14 @@ def main() -> int:
         modes.insert(0, "plain")
     if args.baseline:
         modes += ["none@base", "all@base"]
+    if args.python_writer:
+        modes += ["none@py", "all@py"]
     with tempfile.TemporaryDirectory(prefix="ft-bench-capture-") as scratch:
         if args.profile:
             run_worker(programs[0], args.profile, 1, args.steps, scratch, profile=True)
             return 0
         print(f"torch threads 1; {args.clock} time, median of {args.rounds} rounds x {args.repeat} runs after a warm-up; ratio = mode / plain")
+        print(f"capture writer: {writer_in_use()}")
         for program in programs:
             stepped = "FT_STEPS" in program.read_text()
             times: dict = {m: [] for m in modes}
@@ -198,10 +224,11 @@ def main() -> int:
                     continue
                 extra = f"  trace {sizes[m] / 1e6:8.2f} MB" if m in sizes else ""
                 print(f"  {m:10s} {median[m] * 1e3:9.2f} ms  {median[m] / base:6.2f}x{extra}")
-            for suffix in ("@base",) if args.baseline else ():
+            for suffix in [s for s, wanted in (("@base", args.baseline), ("@py", args.python_writer)) if wanted]:
                 if f"none{suffix}" in median and f"all{suffix}" in median:
                     structure, values = median[f"none{suffix}"] - base, median[f"all{suffix}"] - median[f"none{suffix}"]
-                    print(f"  baseline split: structure {structure / base:.2f}x plain, values {values / base:.2f}x plain")
+                    label = "baseline" if suffix == "@base" else "Python writer"
+                    print(f"  {label} split: structure {structure / base:.2f}x plain, values {values / base:.2f}x plain")
             if "floor" in median and "none" in median:
                 floor, recorder = median["floor"] - base, median["none"] - median["floor"]
                 print(

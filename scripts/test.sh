@@ -103,6 +103,15 @@ else
     echo "fuzz: skipped (needs a nightly toolchain and cargo-fuzz, or FT_FUZZ_SECONDS=0)"
 fi
 
+# The capture writes its traces with the compiled writer (crate tracer/ffi,
+# loaded with ctypes; scripts/ft_capture/native_writer.py) when this
+# checkout has built it, else with the pure-Python writer; both write the
+# same bytes. Here it must be used: every capture below goes through it, and
+# scripts/tests/test_native_writer.py compares it with the Python writer.
+step "the capture's compiled trace writer"
+cargo build --release --locked -p ft-trace-ffi
+export FT_CAPTURE_WRITER=native FT_REQUIRE_NATIVE_WRITER=1
+
 step "Python tests"
 "$python" -m ruff check --no-cache scripts
 "$python" -m mypy --config-file scripts/mypy.ini

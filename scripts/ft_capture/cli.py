@@ -10,6 +10,7 @@ from typing import Optional
 import ftr
 
 from .errors import EXIT_USAGE
+from .native_writer import WRITER_CHOICES, NativeWriterUnavailable
 from .session import capture_program, report
 
 
@@ -31,6 +32,14 @@ def parse_args(argv: list) -> argparse.Namespace:
     parser.add_argument("-o", "--output", required=True, help="trace file to write")
     parser.add_argument("--values", choices=ftr.VALUE_POLICIES, default="all", help="which tensor values to store (default: all)")
     parser.add_argument("--zero-timestamps", action="store_true", help="write ts=0 so two captures are byte-identical")
+    parser.add_argument(
+        "--writer",
+        choices=WRITER_CHOICES,
+        default=None,
+        help="trace writer: the compiled one (native: crate tracer/ffi, built by cargo build --release -p ft-trace-ffi), "
+        "the Python one, or auto (native when built; default, or the FT_CAPTURE_WRITER environment variable); "
+        "both write the same bytes",
+    )
     args = parser.parse_args(argv)
     if not os.path.isfile(args.program):
         parser.error(f"program not found: {args.program}")
@@ -58,7 +67,12 @@ def main(argv: Optional[list] = None) -> int:
     """CLI entry point; returns the exit status."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        result = capture_program(args.program, args.output, args.values, not args.zero_timestamps, args.program_args, progress=True)
+        result = capture_program(
+            args.program, args.output, args.values, not args.zero_timestamps, args.program_args, progress=True, writer=args.writer
+        )
+    except NativeWriterUnavailable as e:
+        print(f"capture_torch.py: error: the native trace writer cannot be used: {e}", file=sys.stderr)
+        return EXIT_USAGE
     except OSError as e:
         print(f"capture_torch.py: error: cannot write {args.output}: {e.strerror or e}", file=sys.stderr)
         return EXIT_USAGE

@@ -28,6 +28,7 @@ from .digests import DigestCache
 from .errors import CaptureError, sparse_capture_enabled
 from .identity import IdentityMap, NodeTags, ReleaseTracker, StorageTable, TensorInfo
 from .keys import DispatchDeriver
+from .native_writer import AnyTraceWriter
 from .nodes import NodeRecorder
 from .ops import OpRecorder, PendingOp
 from .progress import EVERY, Progress
@@ -98,7 +99,7 @@ def nested_shape(t: torch.Tensor) -> list:
 class Recorder(OpRecorder, NodeRecorder, BackwardRecorder):
     """Turns observations into events, in FORMAT.md §3.6 order."""
 
-    def __init__(self, writer: ftr.TraceWriter, policy: str, timestamps: bool) -> None:
+    def __init__(self, writer: AnyTraceWriter, policy: str, timestamps: bool) -> None:
         self.writer = writer
         self.policy = policy
         # Whether sparse COO tensors are recorded, else refused (`_sparse_ref`).

@@ -18,6 +18,7 @@ import ftr
 
 from .collector import collector_pinned
 from .errors import EXIT_INCONSISTENT, EXIT_OK, EXIT_PROGRAM_ERROR, PRODUCER, CaptureError
+from .native_writer import AnyFileTraceWriter, open_trace_writer
 from .observers import CaptureMode
 from .ops import format_program_error
 from .patches import Patches
@@ -49,7 +50,7 @@ def program_ending(error: BaseException) -> str:
     return f"the program raised ({format_program_error(error)})"
 
 
-def finish_at_os_exit(rec: "Recorder", file_writer: ftr.FileTraceWriter, code: Any, abort: Callable[[], None]) -> CaptureResult:
+def finish_at_os_exit(rec: "Recorder", file_writer: AnyFileTraceWriter, code: Any, abort: Callable[[], None]) -> CaptureResult:
     """The program called `os._exit(code)`: it ended there, so the trace is
     finished as at the end of the program (a nonzero status is a
     `program_error ["os._exit(code)"]`, as `sys.exit` gives one), unless a
@@ -204,12 +205,21 @@ def warn_if_threads_changed(meta: ftr.Meta) -> None:
         )
 
 
-def capture_program(program: str, out: str, policy: str = "all", timestamps: bool = True, argv: Optional[list] = None, progress: bool = False) -> CaptureResult:
+def capture_program(
+    program: str,
+    out: str,
+    policy: str = "all",
+    timestamps: bool = True,
+    argv: Optional[list] = None,
+    progress: bool = False,
+    writer: Optional[str] = None,
+) -> CaptureResult:
     """Records `program` into `out`; the trace is finished unless status is 4.
     `progress`: show a progress line while it runs long, if stderr is a
-    terminal."""
+    terminal. `writer`: `auto`, `native` or `python` (native_writer.py;
+    default `FT_CAPTURE_WRITER`)."""
     meta = trace_meta(program, policy)
-    file_writer = ftr.FileTraceWriter(out, meta)
+    file_writer = open_trace_writer(out, meta, writer)
     rec = Recorder(file_writer.writer, policy, timestamps)
     if progress:
         rec.progress = on_terminal(file_writer.writer)
@@ -297,14 +307,14 @@ class capture:  # lower case: it reads as a function, `with capture(...)`
         self.result: Optional[CaptureResult] = None
         self._stack: Optional[contextlib.ExitStack] = None
         self._rec: Optional[Recorder] = None
-        self._file: Optional[ftr.FileTraceWriter] = None
+        self._file: Optional[AnyFileTraceWriter] = None
         self._meta: Optional[ftr.Meta] = None
 
     def __enter__(self) -> "capture":
         if self._stack is not None:
             raise RuntimeError("a capture records one block")
         meta = self._meta = trace_meta(self.program, self.values)
-        file_writer = ftr.FileTraceWriter(self.out, meta)
+        file_writer = open_trace_writer(self.out, meta)
         rec = Recorder(file_writer.writer, self.values, self.timestamps)
         self._file, self._rec = file_writer, rec
         stack = contextlib.ExitStack()

@@ -35,6 +35,16 @@ pub(crate) fn decode_with_hashes(payload: &[u8]) -> Result<Vec<(Event, Digest)>,
     Ok(out)
 }
 
+/// The events of an EVENTS payload with their structural hashes, up to the
+/// first that does not decode, and that event's error (None when all do).
+pub(crate) fn decode_prefix_with_hashes(
+    payload: &[u8],
+) -> (Vec<(Event, Digest)>, Option<EventsError>) {
+    let mut out = Vec::with_capacity(capacity(payload));
+    let error = decode_each(payload, true, |event, hash| out.push((event, hash))).err();
+    (out, error)
+}
+
 /// Each event of an EVENTS payload, without hashes.
 pub(crate) fn decode(payload: &[u8]) -> Result<Vec<Event>, EventsError> {
     let mut out = Vec::with_capacity(capacity(payload));

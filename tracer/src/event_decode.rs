@@ -1125,6 +1125,16 @@ pub fn decode_events_with_hashes(
     crate::event_bytes::decode_with_hashes(payload)
 }
 
+/// The events of an EVENTS payload with their structural hashes, as
+/// [`decode_events_with_hashes`], up to the first that does not decode, and
+/// that event's error (None when every event decodes): a writer fed a
+/// batch of events keeps the good ones before a bad one.
+pub fn decode_events_prefix_with_hashes(
+    payload: &[u8],
+) -> (Vec<(Event, Digest)>, Option<EventsError>) {
+    crate::event_bytes::decode_prefix_with_hashes(payload)
+}
+
 /// Every event of an EVENTS payload with its structural hash, each event
 /// decoded by serde: the reference [`decode_events_with_hashes`] is tested
 /// against (its hashes come from the stored bytes of any 5-array event whose

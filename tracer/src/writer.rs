@@ -241,7 +241,42 @@ impl<W: TraceOutput> TraceWriter<W> {
         })
     }
 
+    /// Appends an already numbered event whose structural hash the caller
+    /// has (from [`crate::event_decode::decode_events_with_hashes`], which
+    /// always gives [`EventBody::structural_hash`]); its `seq` must be the
+    /// next one.
+    pub fn append_event_with_hash(
+        &mut self,
+        event: &Event,
+        structural: &Digest,
+    ) -> Result<(), TraceError> {
+        if event.seq != self.next_seq {
+            return Err(TraceError::Write(format!(
+                "event seq {} out of order (expected {})",
+                event.seq, self.next_seq
+            )));
+        }
+        debug_assert_eq!(*structural, event.body.structural_hash());
+        self.write_event_hashed(
+            EventRef {
+                seq: event.seq,
+                ts: event.ts,
+                body: &event.body,
+            },
+            structural,
+        )
+    }
+
     fn write_event(&mut self, event: EventRef<'_>) -> Result<(), TraceError> {
+        let structural = event.body.structural_hash();
+        self.write_event_hashed(event, &structural)
+    }
+
+    fn write_event_hashed(
+        &mut self,
+        event: EventRef<'_>,
+        structural: &Digest,
+    ) -> Result<(), TraceError> {
         self.raise_minor(format::minor_needed(format::VERSION_MAJOR, event.body))?;
         if !self.held.is_empty() {
             self.write_values_named_by(event.body)?;
@@ -258,7 +293,7 @@ impl<W: TraceOutput> TraceWriter<W> {
         if let Some(count) = self.layer_counts.get_mut(layer) {
             *count += 1;
         }
-        self.chains.push(layer, &event.body.structural_hash());
+        self.chains.push(layer, structural);
         if self.pending.len() >= EVENT_CHUNK_TARGET {
             self.flush_events()?;
         }
@@ -412,6 +447,19 @@ impl<W: TraceOutput> TraceWriter<W> {
     /// Whether a blob with this digest was already handed over.
     pub fn has_blob(&self, digest: &Digest) -> bool {
         self.known_blobs.contains(digest)
+    }
+
+    /// Whether [`TraceWriter::put_blob`] (`full`) or
+    /// [`TraceWriter::put_stats`] of a value with this digest would write
+    /// nothing: a BLOB of it was handed over, or (not `full`) its STATS
+    /// record was written.
+    pub fn has_value(&self, digest: &Digest, full: bool) -> bool {
+        self.known_blobs.contains(digest) || (!full && self.known_stats.contains(digest))
+    }
+
+    /// Bytes written to the sink so far (pending events not included).
+    pub fn offset(&self) -> u64 {
+        self.offset
     }
 
     /// Writes out the pending EVENTS chunk, if any.
