@@ -36,6 +36,7 @@ counts = torch.tensor([0.0, 3.0, 1.0, 7.0])
 image_mask = torch.tensor([[False, True, True, False], [False, False, True, True]]).unsqueeze(-1).expand(2, 4, D)
 image_feats = torch.randn(4, 3)
 text_ids = torch.tensor([[1, 0, 0, 2], [3, 4, 0, 0]])
+alibi = torch.tensor([[[0.0, -0.5]]])
 
 for step in range(2):
     with torch.no_grad():
@@ -82,10 +83,30 @@ for step in range(2):
     thr.ge_(0.0)
     thr2 = r.sum(1).clone().lt_(t.sum(1))
 
-    loss = loss_kg + loss_arc + loss_mm + loss_count + loss_cmp + thr.sum() + thr2.sum()
+    # binary and matrix in-place forms
+    q = (h + r).unsqueeze(1)  # (4, 1, D)
+    k = torch.stack([t, tn], 1)  # (4, 2, D)
+    scores = alibi.expand(4, 1, 2).clone().baddbmm_(q, k.transpose(1, 2), beta=1.0, alpha=D ** -0.5)
+    attn = scores.softmax(-1)
+    wmat = count_head.weight.clone().addr_(out.mean(0), h.mean(0), alpha=0.1)
+    wvec = count_head.bias.clone().addmv_(wmat, h[0], beta=0.5)
+    xy = (h[:, :2] + r[:, :2]).clone()
+    ang = xy[:, 1].clone().atan2_(xy[:, 0]).rad2deg_().deg2rad_()
+    rad = xy[:, 0].clone().hypot_(xy[:, 1])
+    signed = rad.clone().copysign_(xy[:, 1]) + rad.clone().copysign_(-1.0)
+    kappa = rad.clone().add_(0.5)
+    vm = kappa * torch.cos(ang - 0.3) - kappa.clone().i0_().log()
+    p_attn = attn.clone()
+    entropy = -(p_attn.clone().xlogy_(p_attn).sum(-1)) + attn.clone().xlogy_(2.0).mean(-1)
+    mvl = (kappa + 2.0).clone().mvlgamma_(2)
+    loss_bin = -vm.mean() + entropy.mean() + wvec.pow(2).sum() + signed.mean() * 0.1 + mvl.mean() * 0.01
+    with torch.no_grad():
+        readout = attn.detach().clone().round_(decimals=2)
+
+    loss = loss_kg + loss_arc + loss_mm + loss_count + loss_cmp + thr.sum() + thr2.sum() + loss_bin
     opt.zero_grad()
     loss.backward()
     for p in params:
         p.grad.nan_to_num_(nan=0.0, posinf=1.0, neginf=-1.0)
     opt.step()
-print(loss.item())
+print(loss.item(), readout)

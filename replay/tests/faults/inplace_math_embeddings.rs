@@ -1,6 +1,7 @@
 //! Mutation tests on the `inplace_math_embeddings` golden: the in-place
 //! forms of the math functions (`erf_`, `lgamma_`, `log2_`, `expm1_`, ...),
-//! of `renorm_`, `masked_scatter_`, `nan_to_num_` and of the comparisons
+//! of the binary and matrix ones (`atan2_`, `xlogy_`, `baddbmm_`, `addr_`,
+//! ...), of `renorm_`, `masked_scatter_`, `nan_to_num_` and of the comparisons
 //! (`eq_`, `gt_`, ...) are checked value by value and node by node, and
 //! an in-place comparison's zero gradients come `other`'s first (made in
 //! the other order, the gradients that flow on from them swap identities).
@@ -30,6 +31,15 @@ fn perturbed_in_place_math_forms_are_caught() {
             "aten.logit_.default",
             "aten.nan_to_num_.default",
             "aten.gt_.Tensor",
+            "aten.baddbmm_.default",
+            "aten.addr_.default",
+            "aten.addmv_.default",
+            "aten.atan2_.default",
+            "aten.hypot_.default",
+            "aten.copysign_.Tensor",
+            "aten.i0_.default",
+            "aten.xlogy_.Tensor",
+            "aten.mvlgamma_.default",
         ],
         "0.01",
     );
@@ -49,6 +59,10 @@ fn renamed_in_place_nodes_are_caught() {
             "MaskedScatterBackward0",
             "GtBackward1",
             "GeBackward0",
+            "Atan2Backward0",
+            "CopysignBackward1",
+            "XlogyBackward2",
+            "I0Backward0",
         ],
     );
 }

@@ -133,6 +133,27 @@ fn arithmetic(op: &str) -> Option<Differentiability> {
                 rounding: "floor",
             }))
         })),
+        "aten.xlogy_.Tensor" => D(derivative!(
+            "XlogyBackward0",
+            &[0, 1],
+            |a, _| {
+                Ok(Box::new(XlogyBackward0 {
+                    self_: SavedVariable::input(tensor(a, 0)?),
+                    other: SavedVariable::input(tensor(a, 1)?),
+                }))
+            },
+            original_self = always
+        )),
+        "aten.xlogy_.Scalar_Other" => D(derivative!(
+            "XlogyBackward2",
+            &[0],
+            |a, _| unary(Unary::input(
+                tensor(a, 0)?,
+                vec![arg(a, 1)],
+                f::xlogy_scalar_other
+            )),
+            original_self = always
+        )),
         "aten.xlogy.Tensor" => D(derivative!("XlogyBackward0", &[0, 1], |a, _| {
             Ok(Box::new(XlogyBackward0 {
                 self_: SavedVariable::input(tensor(a, 0)?),
@@ -375,9 +396,11 @@ fn math(op: &str) -> Option<Differentiability> {
                 Unary::plain(vec![], f::sign)
             )))
         }
-        "aten.round.decimals" => D(derivative!("RoundBackward1", &[0], |_, _| unary(
-            Unary::plain(vec![], f::sign)
-        ))),
+        "aten.round.decimals" | "aten.round_.decimals" => {
+            D(derivative!("RoundBackward1", &[0], |_, _| unary(
+                Unary::plain(vec![], f::sign)
+            )))
+        }
         "aten.frac.default" => D(derivative!("FracBackward0", &[0], |_, _| unary(
             Unary::plain(vec![], f::identity)
         ))),

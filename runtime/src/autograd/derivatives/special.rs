@@ -131,6 +131,24 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             ),
             original_self = always
         )),
+        "aten.i0_.default" => D(derivative!(
+            "I0Backward0",
+            &[0],
+            |a, _| on_self(a, 0, vec![], f::i0),
+            original_self = always
+        )),
+        "aten.mvlgamma_.default" => D(derivative!(
+            "MvlgammaBackward0",
+            &[0],
+            |a, _| on_self(a, 0, vec![IValue::Int(int(a, 1))], f::mvlgamma),
+            original_self = always
+        )),
+        "aten.hypot_.default" => D(derivative!(
+            "HypotBackward0",
+            &[0, 1],
+            |a, _| binary(a, BinaryKind::Hypot),
+            original_self = always
+        )),
         "aten.polygamma.default" => D(derivative!("PolygammaBackward0", &[1], |a, _| on_self(
             a,
             1,
