@@ -141,6 +141,7 @@ impl Default for ReplayOptions {
 /// `cumprod-grad-reads-result`,
 /// `right-shift-without-sign-fill`, `take-in-storage-order`, `put-first-write-wins`,
 /// `numbers-as-iterator-inputs`, `numbers-in-double`, `tanh-backward-unfused`,
+/// `compare-inplace-self-first`,
 /// `mse-backward-rounded-once`, `pow-by-general-power`, `complex-mul-in-double`,
 /// `pool-gradient-in-double`, `sparse-coalesce-in-f64`, `sparse-coalesce-reversed`,
 /// `sparse-bag-unscaled-mean`, `sparse-to-dense-overwrites`, `values-grad-uncoalesced`,
@@ -260,6 +261,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "numbers-in-double" => faults.numbers_in_double = true,
             None if spec == "tanh-backward-unfused" => faults.tanh_backward_unfused = true,
+            None if spec == "compare-inplace-self-first" => {
+                faults.compare_inplace_self_first = true;
+            }
             None if spec == "mse-backward-rounded-once" => {
                 faults.mse_backward_rounded_once = true;
             }

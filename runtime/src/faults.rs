@@ -96,6 +96,11 @@ pub struct Faults {
     /// (tanh_backward_unfused). Puts a quarter of a float32 tanh's input
     /// gradients an ulp off.
     pub tanh_backward_unfused: bool,
+    /// The in-place comparisons' backward (`GtBackward1`, ...) makes `self`'s
+    /// zero gradient before `other`'s, where PyTorch makes `other`'s first
+    /// (compare_inplace_self_first). Breaks the order of the node's two
+    /// `zeros` calls.
+    pub compare_inplace_self_first: bool,
     /// `mse_loss_backward` computes `norm * (self - target) * grad` in f64
     /// and rounds once, where PyTorch's float32 kernel rounds after each
     /// step (mse_backward_rounded_once). Puts about a third of the input

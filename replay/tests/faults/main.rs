@@ -94,6 +94,7 @@ mod inference_eval_sequence;
 mod inference_eval_spectral;
 mod inference_mc_dropout;
 mod inference_out_composites;
+mod inplace_math_embeddings;
 mod inplace_scans_stick_breaking;
 mod int64_segments;
 mod integer_hashing;

@@ -633,7 +633,7 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             })),
             fallback
         )),
-        "aten.masked_scatter.default" => {
+        "aten.masked_scatter.default" | "aten.masked_scatter_.default" => {
             D(derivative!("MaskedScatterBackward0", &[0, 2], |a, n| Ok(
                 Box::new(MaskedScatterBackward0 {
                     mask: Some(SavedVariable::input(tensor(a, 1)?)),

@@ -14,9 +14,10 @@ use crate::autograd::BackwardFn;
 use crate::autograd::functions::complex::real_inputs;
 use crate::autograd::functions::double_backward::differentiable as grad_mode;
 use crate::autograd::functions::elementwise::{
-    self as f, AddcBackward, ClampBackward0, DivBackward, FillBackward1, LerpBackward0,
-    LerpBackward1, LogSigmoidBackward0, MaskedFillBackward1, MinMaxBackward, PowBackward1,
-    RemainderBackward1, RsubBackward0, Unary, WhereBackward0, XlogyBackward0,
+    self as f, AddcBackward, ClampBackward0, CompareInplaceBackward, DivBackward, FillBackward1,
+    LerpBackward0, LerpBackward1, LogSigmoidBackward0, MaskedFillBackward1, MinMaxBackward,
+    PowBackward1, RemainderBackward1, RsubBackward0, Unary, WhereBackward0, XlogyBackward0,
+    ZerosLike,
 };
 use crate::autograd::functions::fake_quantize::{CachemaskBackward, LearnablePerTensorBackward};
 use crate::autograd::functions::pointwise::{
@@ -132,6 +133,27 @@ fn arithmetic(op: &str) -> Option<Differentiability> {
                 rounding: "floor",
             }))
         })),
+        "aten.xlogy_.Tensor" => D(derivative!(
+            "XlogyBackward0",
+            &[0, 1],
+            |a, _| {
+                Ok(Box::new(XlogyBackward0 {
+                    self_: SavedVariable::input(tensor(a, 0)?),
+                    other: SavedVariable::input(tensor(a, 1)?),
+                }))
+            },
+            original_self = always
+        )),
+        "aten.xlogy_.Scalar_Other" => D(derivative!(
+            "XlogyBackward2",
+            &[0],
+            |a, _| unary(Unary::input(
+                tensor(a, 0)?,
+                vec![arg(a, 1)],
+                f::xlogy_scalar_other
+            )),
+            original_self = always
+        )),
         "aten.xlogy.Tensor" => D(derivative!("XlogyBackward0", &[0, 1], |a, _| {
             Ok(Box::new(XlogyBackward0 {
                 self_: SavedVariable::input(tensor(a, 0)?),
@@ -374,15 +396,63 @@ fn math(op: &str) -> Option<Differentiability> {
                 Unary::plain(vec![], f::sign)
             )))
         }
-        "aten.round.decimals" => D(derivative!("RoundBackward1", &[0], |_, _| unary(
-            Unary::plain(vec![], f::sign)
-        ))),
+        "aten.round.decimals" | "aten.round_.decimals" => {
+            D(derivative!("RoundBackward1", &[0], |_, _| unary(
+                Unary::plain(vec![], f::sign)
+            )))
+        }
         "aten.frac.default" => D(derivative!("FracBackward0", &[0], |_, _| unary(
             Unary::plain(vec![], f::identity)
         ))),
         "aten.nan_to_num.default" => D(derivative!("NanToNumBackward0", &[0], |a, _| unary(
             Unary::input(tensor(a, 0)?, vec![], f::nan_to_num)
         ))),
+        // In-place forms of the functions above: the node of the functional
+        // form, on a clone of the original `self` where the formula reads
+        // `self` (observed in torch 2.15: `x.erf_()` dispatches `clone(x)`
+        // then `erf_`, its node ErfBackward0; `expm1_` and `exp2_` save
+        // their result, `frac_` nothing).
+        "aten.expm1_.default" => D(derivative!("Expm1Backward0", &[0], |_, _| unary(
+            Unary::result(vec![], f::expm1)
+        ))),
+        "aten.exp2_.default" => D(derivative!("Exp2Backward0", &[0], |_, _| unary(
+            Unary::result(vec![], f::exp2)
+        ))),
+        "aten.log2_.default" => D(derivative!(
+            "Log2Backward0",
+            &[0],
+            |a, _| unary(Unary::input(
+                tensor(a, 0)?,
+                vec![IValue::Float(std::f64::consts::LN_2)],
+                f::log_base
+            )),
+            original_self = always
+        )),
+        "aten.log10_.default" => D(derivative!(
+            "Log10Backward0",
+            &[0],
+            |a, _| unary(Unary::input(
+                tensor(a, 0)?,
+                vec![IValue::Float(std::f64::consts::LN_10)],
+                f::log_base
+            )),
+            original_self = always
+        )),
+        "aten.erf_.default" => D(derivative!(
+            "ErfBackward0",
+            &[0],
+            |a, _| unary(Unary::input(tensor(a, 0)?, vec![], f::erf)),
+            original_self = always
+        )),
+        "aten.frac_.default" => D(derivative!("FracBackward0", &[0], |_, _| unary(
+            Unary::plain(vec![], f::identity)
+        ))),
+        "aten.nan_to_num_.default" => D(derivative!(
+            "NanToNumBackward0",
+            &[0],
+            |a, _| unary(Unary::input(tensor(a, 0)?, vec![], f::nan_to_num)),
+            original_self = always
+        )),
         "aten.log_.default" => D(derivative!(
             "LogBackward0",
             &[0],
@@ -791,6 +861,19 @@ fn activations(op: &str) -> Option<Differentiability> {
     })
 }
 
+/// The node of an in-place comparison; `tensor_other` for the Tensor
+/// overloads, whose `other` is an edge too.
+fn compare_inplace(a: &[IValue], tensor_other: bool) -> Result<Box<dyn BackwardFn>> {
+    Ok(Box::new(CompareInplaceBackward {
+        this: ZerosLike::of(tensor(a, 0)?),
+        other: if tensor_other {
+            Some(ZerosLike::of(tensor(a, 1)?))
+        } else {
+            None
+        },
+    }))
+}
+
 fn logic(op: &str) -> Option<Differentiability> {
     use Differentiability::{Derivative as D, NotDifferentiable};
     Some(match op {
@@ -811,6 +894,44 @@ fn logic(op: &str) -> Option<Differentiability> {
                 }))
             }))
         }
+        // The in-place comparisons overwrite `self` with steps: zero
+        // gradients of the operands' geometry.
+        "aten.eq_.Scalar" => D(derivative!("EqBackward0", &[0], |a, _| compare_inplace(
+            a, false
+        ))),
+        "aten.eq_.Tensor" => D(derivative!("EqBackward1", &[0, 1], |a, _| compare_inplace(
+            a, true
+        ))),
+        "aten.ne_.Scalar" => D(derivative!("NeBackward0", &[0], |a, _| compare_inplace(
+            a, false
+        ))),
+        "aten.ne_.Tensor" => D(derivative!("NeBackward1", &[0, 1], |a, _| compare_inplace(
+            a, true
+        ))),
+        "aten.gt_.Scalar" => D(derivative!("GtBackward0", &[0], |a, _| compare_inplace(
+            a, false
+        ))),
+        "aten.gt_.Tensor" => D(derivative!("GtBackward1", &[0, 1], |a, _| compare_inplace(
+            a, true
+        ))),
+        "aten.ge_.Scalar" => D(derivative!("GeBackward0", &[0], |a, _| compare_inplace(
+            a, false
+        ))),
+        "aten.ge_.Tensor" => D(derivative!("GeBackward1", &[0, 1], |a, _| compare_inplace(
+            a, true
+        ))),
+        "aten.lt_.Scalar" => D(derivative!("LtBackward0", &[0], |a, _| compare_inplace(
+            a, false
+        ))),
+        "aten.lt_.Tensor" => D(derivative!("LtBackward1", &[0, 1], |a, _| compare_inplace(
+            a, true
+        ))),
+        "aten.le_.Scalar" => D(derivative!("LeBackward0", &[0], |a, _| compare_inplace(
+            a, false
+        ))),
+        "aten.le_.Tensor" => D(derivative!("LeBackward1", &[0, 1], |a, _| compare_inplace(
+            a, true
+        ))),
         "aten.eq.Scalar"
         | "aten.eq.Tensor"
         | "aten.ne.Scalar"

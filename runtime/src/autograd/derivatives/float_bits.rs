@@ -19,18 +19,22 @@ use crate::kernels::float_bits::{D180_PI, PI_180};
 pub(super) fn lookup(op: &str) -> Option<Differentiability> {
     use Differentiability::{Derivative as D, NotDifferentiable};
     Some(match op {
-        "aten.deg2rad.default" => D(derivative!("Deg2RadBackward0", &[0], |_, _| {
-            Ok(Box::new(MulBackward1 {
-                other: IValue::Float(PI_180),
-                real: true,
+        "aten.deg2rad.default" | "aten.deg2rad_.default" => {
+            D(derivative!("Deg2RadBackward0", &[0], |_, _| {
+                Ok(Box::new(MulBackward1 {
+                    other: IValue::Float(PI_180),
+                    real: true,
+                }))
             }))
-        })),
-        "aten.rad2deg.default" => D(derivative!("Rad2DegBackward0", &[0], |_, _| {
-            Ok(Box::new(MulBackward1 {
-                other: IValue::Float(D180_PI),
-                real: true,
+        }
+        "aten.rad2deg.default" | "aten.rad2deg_.default" => {
+            D(derivative!("Rad2DegBackward0", &[0], |_, _| {
+                Ok(Box::new(MulBackward1 {
+                    other: IValue::Float(D180_PI),
+                    real: true,
+                }))
             }))
-        })),
+        }
         "aten.ldexp.Tensor" => D(derivative!("LdexpBackward0", &[0, 1], |a, n| {
             Ok(Box::new(LdexpBackward0 {
                 other: SavedVariable::input(tensor(a, 1)?),

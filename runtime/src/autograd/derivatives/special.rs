@@ -94,6 +94,61 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             |a, _| on_self(a, 0, vec![], f::digamma),
             original_self = always
         )),
+        // In-place forms: the functional node on a clone of the original
+        // `self` (observed in torch 2.15: `clone` then the in-place op).
+        "aten.lgamma_.default" => D(derivative!(
+            "LgammaBackward0",
+            &[0],
+            |a, _| on_self(a, 0, vec![], f::lgamma),
+            original_self = always
+        )),
+        "aten.erfinv_.default" => D(derivative!(
+            "ErfinvBackward0",
+            &[0],
+            |a, _| on_self(a, 0, vec![], f::erfinv),
+            original_self = always
+        )),
+        "aten.sinc_.default" => D(derivative!(
+            "SincBackward0",
+            &[0],
+            |a, _| on_self(a, 0, vec![], f::sinc),
+            original_self = always
+        )),
+        "aten.logit_.default" => D(derivative!(
+            "LogitBackward0",
+            &[0],
+            |a, _| on_self(a, 0, vec![arg(a, 1)], f::logit),
+            original_self = always
+        )),
+        "aten.renorm_.default" => D(derivative!(
+            "RenormBackward0",
+            &[0],
+            |a, _| on_self(
+                a,
+                0,
+                vec![arg(a, 1), IValue::Int(int(a, 2)), arg(a, 3)],
+                f::renorm::renorm
+            ),
+            original_self = always
+        )),
+        "aten.i0_.default" => D(derivative!(
+            "I0Backward0",
+            &[0],
+            |a, _| on_self(a, 0, vec![], f::i0),
+            original_self = always
+        )),
+        "aten.mvlgamma_.default" => D(derivative!(
+            "MvlgammaBackward0",
+            &[0],
+            |a, _| on_self(a, 0, vec![IValue::Int(int(a, 1))], f::mvlgamma),
+            original_self = always
+        )),
+        "aten.hypot_.default" => D(derivative!(
+            "HypotBackward0",
+            &[0, 1],
+            |a, _| binary(a, BinaryKind::Hypot),
+            original_self = always
+        )),
         "aten.polygamma.default" => D(derivative!("PolygammaBackward0", &[1], |a, _| on_self(
             a,
             1,

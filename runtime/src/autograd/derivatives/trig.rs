@@ -52,6 +52,43 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         "aten.acos.default" => D(derivative!("AcosBackward0", &[0], |a, _| unary(
             Unary::input(tensor(a, 0)?, vec![], f::acos)
         ))),
+        // In-place binary forms: the functional node on a clone of the
+        // original `self` (observed in torch 2.15: `clone` first).
+        "aten.atan2_.default" => D(derivative!(
+            "Atan2Backward0",
+            &[0, 1],
+            |a, _| {
+                Ok(Box::new(Atan2Backward0 {
+                    self_: SavedVariable::input(tensor(a, 0)?),
+                    other: SavedVariable::input(tensor(a, 1)?),
+                }))
+            },
+            original_self = always
+        )),
+        "aten.copysign_.Tensor" => D(derivative!(
+            "CopysignBackward0",
+            &[0, 1],
+            |a, _| {
+                Ok(Box::new(CopysignBackward {
+                    self_: SavedVariable::input(tensor(a, 0)?),
+                    result: None,
+                    other_sizes: Some(tensor(a, 1)?.shape().to_vec()),
+                }))
+            },
+            original_self = always
+        )),
+        "aten.copysign_.Scalar" => D(derivative!(
+            "CopysignBackward1",
+            &[0],
+            |a, _| {
+                Ok(Box::new(CopysignBackward {
+                    self_: SavedVariable::input(tensor(a, 0)?),
+                    result: None,
+                    other_sizes: None,
+                }))
+            },
+            original_self = always
+        )),
         "aten.atan2.default" => D(derivative!("Atan2Backward0", &[0, 1], |a, _| {
             Ok(Box::new(Atan2Backward0 {
                 self_: SavedVariable::input(tensor(a, 0)?),

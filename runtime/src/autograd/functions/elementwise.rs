@@ -1298,3 +1298,72 @@ impl BackwardFn for LogSigmoidBackward0 {
         }
     }
 }
+
+/// The shape, dtype and device of a tensor an in-place comparison
+/// overwrote (PyTorch's `TypeAndSize`): enough for its zero gradient.
+pub(crate) struct ZerosLike {
+    sizes: Vec<i64>,
+    dtype: crate::tensor::dtype::DType,
+    device: crate::device::Device,
+}
+
+impl ZerosLike {
+    pub(crate) fn of(t: &Tensor) -> ZerosLike {
+        ZerosLike {
+            sizes: t.shape().to_vec(),
+            dtype: t.dtype(),
+            device: t.device(),
+        }
+    }
+
+    fn zeros(&self, ctx: &mut BackwardCtx<'_>) -> Result<Tensor> {
+        ctx.rt.elementwise().call(
+            "aten.zeros.default",
+            vec![
+                IValue::IntList(self.sizes.clone()),
+                IValue::Dtype(self.dtype),
+                IValue::Layout(crate::tensor::options::Layout::Strided),
+                IValue::Device(self.device),
+                IValue::None,
+            ],
+        )
+    }
+}
+
+/// The in-place comparisons (`eq_`, `ne_`, `gt_`, `ge_`, `lt_`, `le_`):
+/// the written values are steps, so `self` (and a Tensor `other`) get
+/// zeros of their own geometry, `zeros(sizes, dtype, layout, device)`,
+/// `other`'s first (observed in torch 2.15: `EqBackward0` for the Scalar
+/// overloads, `EqBackward1` over `self, other` for the Tensor ones, and no
+/// gradient at all when none reaches the node).
+pub(crate) struct CompareInplaceBackward {
+    pub(crate) this: ZerosLike,
+    pub(crate) other: Option<ZerosLike>,
+}
+
+impl BackwardFn for CompareInplaceBackward {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let width = if self.other.is_some() { 2 } else { 1 };
+        let mut out = vec![None; width];
+        if single(grads).is_none() {
+            return Ok(out);
+        }
+        let self_first = ctx.rt.faults().compare_inplace_self_first;
+        if self_first && ctx.needs(0) {
+            out[0] = Some(self.this.zeros(ctx)?);
+        }
+        if let Some(other) = &self.other
+            && ctx.needs(1)
+        {
+            out[1] = Some(other.zeros(ctx)?);
+        }
+        if !self_first && ctx.needs(0) {
+            out[0] = Some(self.this.zeros(ctx)?);
+        }
+        Ok(out)
+    }
+}

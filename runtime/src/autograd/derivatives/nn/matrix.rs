@@ -39,47 +39,55 @@ pub(in crate::autograd::derivatives) fn lookup(op: &str) -> Option<Differentiabi
                 mat2: save_for(a, n, 1, 0)?,
             }))
         })),
-        "aten.baddbmm.default" => D(derivative!("BaddbmmBackward0", &[0, 1, 2], |a, n| {
-            Ok(Box::new(BaddbmmBackward0 {
-                beta: arg(a, 3),
-                alpha: arg(a, 4),
-                batch1: save_for(a, n, 1, 2)?,
-                batch2: save_for(a, n, 2, 1)?,
+        "aten.baddbmm.default" | "aten.baddbmm_.default" => {
+            D(derivative!("BaddbmmBackward0", &[0, 1, 2], |a, n| {
+                Ok(Box::new(BaddbmmBackward0 {
+                    beta: arg(a, 3),
+                    alpha: arg(a, 4),
+                    batch1: save_for(a, n, 1, 2)?,
+                    batch2: save_for(a, n, 2, 1)?,
+                }))
             }))
-        })),
-        "aten.addbmm.default" => D(derivative!("AddbmmBackward0", &[0, 1, 2], |a, n| {
-            let (b1, b2) = (tensor(a, 1)?.shape(), tensor(a, 2)?.shape());
-            let dim = |s: &[i64], i: usize| s.get(i).copied().unwrap_or(0);
-            Ok(Box::new(AddbmmBackward0 {
-                beta: arg(a, 3),
-                alpha: arg(a, 4),
-                batch1: save_for(a, n, 1, 2)?,
-                batch2: save_for(a, n, 2, 1)?,
-                batched_sizes: vec![dim(b1, 0), dim(b1, 1), dim(b2, 2)],
+        }
+        "aten.addbmm.default" | "aten.addbmm_.default" => {
+            D(derivative!("AddbmmBackward0", &[0, 1, 2], |a, n| {
+                let (b1, b2) = (tensor(a, 1)?.shape(), tensor(a, 2)?.shape());
+                let dim = |s: &[i64], i: usize| s.get(i).copied().unwrap_or(0);
+                Ok(Box::new(AddbmmBackward0 {
+                    beta: arg(a, 3),
+                    alpha: arg(a, 4),
+                    batch1: save_for(a, n, 1, 2)?,
+                    batch2: save_for(a, n, 2, 1)?,
+                    batched_sizes: vec![dim(b1, 0), dim(b1, 1), dim(b2, 2)],
+                }))
             }))
-        })),
+        }
         "aten.mv.default" => D(derivative!("MvBackward0", &[0, 1], |a, n| {
             Ok(Box::new(MvBackward0 {
                 self_: save_for(a, n, 0, 1)?,
                 vec: save_for(a, n, 1, 0)?,
             }))
         })),
-        "aten.addmv.default" => D(derivative!("AddmvBackward0", &[0, 1, 2], |a, n| {
-            Ok(Box::new(AddmvBackward0 {
-                beta: arg(a, 3),
-                alpha: arg(a, 4),
-                mat: save_for(a, n, 1, 2)?,
-                vec: save_for(a, n, 2, 1)?,
+        "aten.addmv.default" | "aten.addmv_.default" => {
+            D(derivative!("AddmvBackward0", &[0, 1, 2], |a, n| {
+                Ok(Box::new(AddmvBackward0 {
+                    beta: arg(a, 3),
+                    alpha: arg(a, 4),
+                    mat: save_for(a, n, 1, 2)?,
+                    vec: save_for(a, n, 2, 1)?,
+                }))
             }))
-        })),
-        "aten.addr.default" => D(derivative!("AddrBackward0", &[0, 1, 2], |a, n| {
-            Ok(Box::new(AddrBackward0 {
-                beta: arg(a, 3),
-                alpha: arg(a, 4),
-                vec1: save_for(a, n, 1, 2)?,
-                vec2: save_for(a, n, 2, 1)?,
+        }
+        "aten.addr.default" | "aten.addr_.default" => {
+            D(derivative!("AddrBackward0", &[0, 1, 2], |a, n| {
+                Ok(Box::new(AddrBackward0 {
+                    beta: arg(a, 3),
+                    alpha: arg(a, 4),
+                    vec1: save_for(a, n, 1, 2)?,
+                    vec2: save_for(a, n, 2, 1)?,
+                }))
             }))
-        })),
+        }
         "aten.dot.default" => D(derivative!("DotBackward0", &[0, 1], |a, n| {
             Ok(Box::new(DotBackward0 {
                 self_: save_for(a, n, 0, 1)?,
