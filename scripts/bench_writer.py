@@ -36,19 +36,14 @@ from ft_capture import native_writer  # noqa: E402
 def items(path: str) -> tuple:
     """`(meta, [("value", (dtype, shape, data)) | ("stats", record) | ("event", (layer, kind, payload, ts))])` in file order."""
     reader = ftr.TraceReader(path)
-    digest_at = {offset: bytes(d) for d, offset in reader.blob_entries}
-    chunks = {c[0]: c for c in reader.chunks}
-    events = reader.events
     out: list = []
-    for offset, kind in reader.chunk_kinds():
-        if kind in (ftr.CHUNK_BLOB, ftr.CHUNK_VIEW):
-            blob = reader.blob(digest_at[offset])
-            out.append(("value", (blob.dtype, blob.shape, blob.data)))
-        elif kind == ftr.CHUNK_STATS:
-            out.append(("stats", reader.stats_at(offset)))
-        elif kind == ftr.CHUNK_EVENTS:
-            _, first, count = chunks[offset]
-            out.extend(("event", (e.layer, e.kind, e.payload, e.ts)) for e in events[first : first + count])
+    for what, item in reader.file_order():
+        if what == "value":
+            out.append(("value", (item.dtype, item.shape, item.data)))
+        elif what == "stats":
+            out.append(("stats", item))
+        else:
+            out.append(("event", (item.layer, item.kind, item.payload, item.ts)))
     return reader.meta, out
 
 

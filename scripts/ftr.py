@@ -1906,6 +1906,23 @@ class TraceReader:
             offset = self._chunk_end(offset)
         return out
 
+    def file_order(self) -> Iterator[tuple]:
+        """What the trace holds in file order — the order its writer was
+        handed it in, up to where it held values: `("value", Blob)`,
+        `("stats", record)` and `("event", Event)` items."""
+        digest_at = {offset: bytes(d) for d, offset in self.blob_entries}
+        chunks = {c[0]: c for c in self.chunks}
+        events = self.events
+        for offset, kind in self.chunk_kinds():
+            if kind in (CHUNK_BLOB, CHUNK_VIEW):
+                yield "value", self.blob(digest_at[offset])
+            elif kind == CHUNK_STATS:
+                yield "stats", self.stats_at(offset)
+            elif kind == CHUNK_EVENTS:
+                _, first, count = chunks[offset]
+                for event in events[first : first + count]:
+                    yield "event", event
+
     # -- internals ----------------------------------------------------------
 
     def _readable_end(self) -> int:

@@ -38,22 +38,16 @@ def rewrite_natively(path: str, out: str) -> None:
     """`path` written again by the native writer, its values and events
     handed over in file order through the capture's interface."""
     reader = ftr.TraceReader(path)
-    digest_at = {offset: bytes(d) for d, offset in reader.blob_entries}
-    chunks = {c[0]: c for c in reader.chunks}
-    events = reader.events
     file_writer = native_writer.NativeFileTraceWriter(out, reader.meta)
     writer = file_writer.writer
-    for offset, kind in reader.chunk_kinds():
-        if kind in (ftr.CHUNK_BLOB, ftr.CHUNK_VIEW):
-            blob = reader.blob(digest_at[offset])
+    for what, item in reader.file_order():
+        if what == "value":
             # A writable buffer, as the capture hands a tensor's memory over.
-            writer.put_blob(blob.dtype, blob.shape, bytearray(blob.data))
-        elif kind == ftr.CHUNK_STATS:
-            writer.put_stats(reader.stats_at(offset))
-        elif kind == ftr.CHUNK_EVENTS:
-            _, first, count = chunks[offset]
-            for e in events[first : first + count]:
-                writer.append(e.layer, e.kind, e.payload, e.ts)
+            writer.put_blob(item.dtype, item.shape, bytearray(item.data))
+        elif what == "stats":
+            writer.put_stats(item)
+        else:
+            writer.append(item.layer, item.kind, item.payload, item.ts)
     file_writer.finish()
 
 

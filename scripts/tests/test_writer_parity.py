@@ -24,19 +24,13 @@ def rewritten(path: str) -> bytes:
     reader = ftr.TraceReader(path)
     out = io.BytesIO()
     writer = ftr.TraceWriter(out, reader.meta)
-    digest_at = {offset: bytes(d) for d, offset in reader.blob_entries}
-    chunks = {c[0]: c for c in reader.chunks}
-    events = reader.events
-    for offset, kind in reader.chunk_kinds():
-        if kind in (ftr.CHUNK_BLOB, ftr.CHUNK_VIEW):
-            blob = reader.blob(digest_at[offset])
-            writer.put_blob(blob.dtype, blob.shape, blob.data)
-        elif kind == ftr.CHUNK_STATS:
-            writer.put_stats(reader.stats_at(offset))
-        elif kind == ftr.CHUNK_EVENTS:
-            _, first, count = chunks[offset]
-            for e in events[first : first + count]:
-                writer.append(e.layer, e.kind, e.payload, e.ts)
+    for what, item in reader.file_order():
+        if what == "value":
+            writer.put_blob(item.dtype, item.shape, item.data)
+        elif what == "stats":
+            writer.put_stats(item)
+        else:
+            writer.append(item.layer, item.kind, item.payload, item.ts)
     writer.finish()
     return out.getvalue()
 

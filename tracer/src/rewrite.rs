@@ -16,28 +16,41 @@ use crate::format::BlobEntry;
 use crate::reader::{TraceReader, ValueRecord};
 use crate::writer::{FileTraceWriter, TraceOutput, TraceSummary, TraceWriter};
 
-/// One item of a trace in file order.
-enum Item {
-    Events { first_seq: u64, count: u64 },
+/// One item of a trace in file order: an EVENTS chunk or a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileItem {
+    /// The EVENTS chunk at this position of the index.
+    Events {
+        /// Its index in [`crate::format::TraceIndex::chunks`].
+        chunk: usize,
+        /// The seq of its first event.
+        first_seq: u64,
+        /// How many events it holds.
+        count: u64,
+    },
+    /// A BLOB, VIEW or STATS record.
     Value(BlobEntry),
 }
 
-/// The EVENTS chunks and blobs of a complete trace, in file order.
-fn items(reader: &TraceReader) -> Vec<Item> {
+/// The EVENTS chunks and values of a complete trace, in file order: the
+/// order its writer was handed them in, up to where it held values.
+pub fn file_order(reader: &TraceReader) -> Vec<FileItem> {
     let index = reader.index();
-    let mut items: Vec<(u64, Item)> = index
+    let mut items: Vec<(u64, FileItem)> = index
         .chunks
         .iter()
-        .map(|c| {
+        .enumerate()
+        .map(|(chunk, c)| {
             (
                 c.offset,
-                Item::Events {
+                FileItem::Events {
+                    chunk,
                     first_seq: c.first_seq,
                     count: c.count,
                 },
             )
         })
-        .chain(index.blobs.iter().map(|b| (b.offset, Item::Value(*b))))
+        .chain(index.blobs.iter().map(|b| (b.offset, FileItem::Value(*b))))
         .collect();
     items.sort_by_key(|(offset, _)| *offset);
     items.into_iter().map(|(_, item)| item).collect()
@@ -54,9 +67,9 @@ fn copy_items<W: TraceOutput>(
             reader.path().display()
         )));
     }
-    for item in items(reader) {
+    for item in file_order(reader) {
         match item {
-            Item::Value(entry) => match reader.value_record_at(&entry)? {
+            FileItem::Value(entry) => match reader.value_record_at(&entry)? {
                 ValueRecord::Blob(blob) => {
                     writer.put_blob(&blob.dtype, &blob.shape, &blob.data)?;
                 }
@@ -64,7 +77,9 @@ fn copy_items<W: TraceOutput>(
                     writer.put_stats(&stats)?;
                 }
             },
-            Item::Events { first_seq, count } => {
+            FileItem::Events {
+                first_seq, count, ..
+            } => {
                 for event in &reader.read_range(first_seq, count as usize)? {
                     writer.append_event(event)?;
                 }

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ft_trace::format::BlobEntry;
+use ft_trace::rewrite::{FileItem, file_order};
 use ft_trace::{TraceReader, ValueRecord};
 use ft_trace_ffi::NativeWriter;
 
@@ -15,25 +15,6 @@ fn repo_root() -> PathBuf {
         .nth(2)
         .expect("tracer/ffi is two levels down")
         .to_owned()
-}
-
-enum Item {
-    Events(usize),
-    Value(BlobEntry),
-}
-
-/// The EVENTS chunks and values of a trace, in file order.
-fn items(reader: &TraceReader) -> Vec<Item> {
-    let index = reader.index();
-    let mut items: Vec<(u64, Item)> = index
-        .chunks
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.offset, Item::Events(i)))
-        .chain(index.blobs.iter().map(|b| (b.offset, Item::Value(*b))))
-        .collect();
-    items.sort_by_key(|(offset, _)| *offset);
-    items.into_iter().map(|(_, item)| item).collect()
 }
 
 /// The elements of an EVENTS payload (its array header dropped) and their
@@ -50,9 +31,9 @@ fn write_natively(source: &Path, dest: &Path) {
     let mut reader = TraceReader::open(source).expect("open golden");
     let meta = rmp_serde::to_vec(reader.meta()).expect("encode META");
     let mut writer = NativeWriter::create(dest, &meta).expect("create");
-    for item in items(&reader) {
+    for item in file_order(&reader) {
         match item {
-            Item::Value(entry) => match reader.value_record_at(&entry).expect("value") {
+            FileItem::Value(entry) => match reader.value_record_at(&entry).expect("value") {
                 ValueRecord::Blob(blob) => {
                     writer
                         .put_blob(&blob.dtype, &blob.shape, &blob.data)
@@ -63,7 +44,7 @@ fn write_natively(source: &Path, dest: &Path) {
                     writer.put_stats(&packed).expect("put_stats");
                 }
             },
-            Item::Events(chunk) => {
+            FileItem::Events { chunk, .. } => {
                 let payload = reader
                     .read_chunk_payload(chunk)
                     .expect("read chunk")
