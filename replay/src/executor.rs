@@ -196,7 +196,7 @@ impl Default for ReplayOptions {
 /// `batch-norm-grad-like-output`, `prelu-double-backward-swaps-grads`, `recorded-solve-reuses-lu`,
 /// `copy-slices-unmarked-view-edge`, `group-norm-grad-mode-drops-mean-term`,
 /// `cdist-double-backward-keeps-x2-sign`, `logit-double-backward-open-band`,
-/// `bce-target-grad-not-averaged`,
+/// `bce-target-grad-not-averaged`, `conv-slow2d-channels-last-weight-grad`,
 /// `multilabel-margin-counts-targets`, `reflection-pad-repeats-edge`,
 /// `scatter-amax-gradient-not-split`, `fft-twiddle-sign`,
 /// `irfft-missing-normalization`, `fft-r2c-backward-no-onesided-fix`,
@@ -557,6 +557,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "composite-out-uncounted-write" => {
                 faults.composite_out_uncounted_write = true;
+            }
+            None if spec == "conv-slow2d-channels-last-weight-grad" => {
+                faults.conv_slow2d_channels_last_weight_grad = true;
             }
             None if spec == "half-conv-float-accumulation" => {
                 faults.half_conv_float_accumulation = true;

@@ -1035,6 +1035,13 @@ pub struct Faults {
     /// (bce-target-grad-not-averaged). Breaks every BCE whose target
     /// requires grad.
     pub bce_target_grad_not_averaged: bool,
+    /// A channels-last convolution's backward on PyTorch's `Slow2d` loops
+    /// (float64, small float32 batches) returns a channels-last weight
+    /// gradient even for a weight that is already channels-last contiguous
+    /// without suggesting it (conv-slow2d-channels-last-weight-grad), where
+    /// PyTorch keeps it contiguous. Breaks the strides of a pointwise or
+    /// depthwise weight's gradient behind a channels-last activation.
+    pub conv_slow2d_channels_last_weight_grad: bool,
 }
 
 impl Faults {

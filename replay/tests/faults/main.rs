@@ -22,6 +22,7 @@ mod byte_hash_buckets;
 mod causal_pad;
 mod celu;
 mod channels_last;
+mod channels_last_slow_conv;
 mod checkpoint_early_stop;
 mod checkpoint_hooks_penalty;
 mod cholesky_inverse_gp;
