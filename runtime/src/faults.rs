@@ -1042,6 +1042,18 @@ pub struct Faults {
     /// PyTorch keeps it contiguous. Breaks the strides of a pointwise or
     /// depthwise weight's gradient behind a channels-last activation.
     pub conv_slow2d_channels_last_weight_grad: bool,
+    /// A bfloat16 or float16 bicubic upsampling applies its per-axis
+    /// weights in float (bicubic-reduced-weights-in-float), where PyTorch's
+    /// kernel stores them in the tensor's dtype first. Breaks a reduced
+    /// precision bicubic resize whose fractions are not dyadic (a
+    /// downscale by 4/3).
+    pub bicubic_reduced_weights_in_float: bool,
+    /// `upsample_bicubic2d_backward` returns a channels-last gradient for a
+    /// channels-last output gradient (bicubic-backward-channels-last), as
+    /// the nearest and linear modes do, where PyTorch's bicubic backward
+    /// returns a contiguous one. Breaks the strides of the gradient of a
+    /// bicubically resampled permuted grid (a ViT position embedding).
+    pub bicubic_backward_channels_last: bool,
 }
 
 impl Faults {

@@ -129,6 +129,7 @@ mod preallocated_out_buffers;
 mod programs;
 mod prototype_dist_metric;
 mod random_draws;
+mod reduced_bicubic;
 mod reduced_transformer;
 mod reduction;
 mod resize_antialias;

@@ -650,3 +650,33 @@ fn a_pointwise_weight_grad_keeps_the_weight_layout_on_the_slow_loops() {
         [4, 1, 4, 4]
     );
 }
+
+#[test]
+fn a_bfloat16_bicubic_downscale_applies_bfloat16_weights() {
+    // torch 2.15: a (1, 1, 4, 1) bfloat16 column resized to height 3
+    // (fractions 1/6, 1/2, 5/6 of a 4/3 step) gives [0.71484375,
+    // 0.138671875, -0.51171875]: the cubic weights are stored as bfloat16
+    // before they are applied; float weights round the last to -0.515625.
+    let mut rt = Runtime::new();
+    let column = [0.8046875f32, 0.1748046875, 0.0888671875, -0.61328125];
+    let bytes: Vec<u8> = column
+        .iter()
+        .flat_map(|v| half::bf16::from_f32(*v).to_le_bytes())
+        .collect();
+    let x = rt
+        .introduce_tensor("bfloat16", &[1, 1, 4, 1], &[4, 1, 1, 1], 0, &bytes, false)
+        .expect("input");
+    let y = tensors(
+        rt.call(
+            "aten.upsample_bicubic2d.default",
+            vec![
+                (&x).into(),
+                IValue::IntList(vec![3, 1]),
+                IValue::Bool(false),
+            ],
+        )
+        .expect("upsample_bicubic2d"),
+    )
+    .remove(0);
+    assert_eq!(values(&y), [0.71484375, 0.138671875, -0.51171875]);
+}
