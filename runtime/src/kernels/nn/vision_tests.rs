@@ -658,10 +658,10 @@ fn a_bfloat16_bicubic_downscale_applies_bfloat16_weights() {
     // 0.138671875, -0.51171875]: the cubic weights are stored as bfloat16
     // before they are applied; float weights round the last to -0.515625.
     let mut rt = Runtime::new();
-    let column = [0.8046875f32, 0.1748046875, 0.0888671875, -0.61328125];
+    let column = [0.8046875f64, 0.1748046875, 0.0888671875, -0.61328125];
     let bytes: Vec<u8> = column
         .iter()
-        .flat_map(|v| half::bf16::from_f32(*v).to_le_bytes())
+        .flat_map(|v| half::bf16::from_f64(*v).to_le_bytes())
         .collect();
     let x = rt
         .introduce_tensor("bfloat16", &[1, 1, 4, 1], &[4, 1, 1, 1], 0, &bytes, false)
