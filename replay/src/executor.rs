@@ -198,6 +198,7 @@ impl Default for ReplayOptions {
 /// `cdist-double-backward-keeps-x2-sign`, `logit-double-backward-open-band`,
 /// `bce-target-grad-not-averaged`, `conv-slow2d-channels-last-weight-grad`,
 /// `bicubic-reduced-weights-in-float`, `bicubic-backward-channels-last`,
+/// `half-conv-ignores-onednn`,
 /// `multilabel-margin-counts-targets`, `reflection-pad-repeats-edge`,
 /// `scatter-amax-gradient-not-split`, `fft-twiddle-sign`,
 /// `irfft-missing-normalization`, `fft-r2c-backward-no-onesided-fix`,
@@ -567,6 +568,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "conv-slow2d-channels-last-weight-grad" => {
                 faults.conv_slow2d_channels_last_weight_grad = true;
+            }
+            None if spec == "half-conv-ignores-onednn" => {
+                faults.half_conv_ignores_onednn = true;
             }
             None if spec == "half-conv-float-accumulation" => {
                 faults.half_conv_float_accumulation = true;

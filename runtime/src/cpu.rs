@@ -20,6 +20,11 @@ pub const CAPABILITY_ATTR: &str = "cpu_capability";
 /// META attribute holding `torch.get_num_threads()` at the capture's start.
 pub const THREADS_ATTR: &str = "intra_op_threads";
 
+/// META attribute saying whether PyTorch ran float16 convolutions on
+/// oneDNN (`true`: a CPU with AVX-512 FP16 or AMX FP16 instructions) or on
+/// its `Slow2d` loops (`false`).
+pub const FLOAT16_CONV_ATTR: &str = "float16_conv_onednn";
+
 /// What a kernel's rounding may depend on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CpuProfile {
@@ -32,7 +37,9 @@ pub struct CpuProfile {
     /// instructions), which round each result once, rather than on its
     /// `Slow2d` loops (one float16 rounding per batch sample's GEMM). Taken
     /// for traces that record no CPU profile: their float16 convolutions
-    /// were all rounded once. This machine and profiled traces: `Slow2d`.
+    /// were all rounded once. Traces that record it say which
+    /// ([`FLOAT16_CONV_ATTR`]); other profiled traces and this machine:
+    /// `Slow2d`.
     pub float16_conv_onednn: bool,
 }
 
@@ -80,6 +87,19 @@ impl CpuProfile {
                 });
             }
             profile.capability = capability.clone();
+        }
+        if let Some(onednn) = find(FLOAT16_CONV_ATTR) {
+            profile.float16_conv_onednn = match onednn.as_str() {
+                "true" => true,
+                "false" => false,
+                _ => {
+                    return Err(CpuProfileError {
+                        key: FLOAT16_CONV_ATTR,
+                        value: onednn.clone(),
+                        expected: "expected true or false",
+                    });
+                }
+            };
         }
         if let Some(threads) = find(THREADS_ATTR) {
             profile.intra_op_threads =
@@ -168,6 +188,23 @@ mod tests {
         assert_eq!(profile.intra_op_threads, this.intra_op_threads);
         // and float16 convolutions rounded once, as their captures' were
         assert!(profile.float16_conv_onednn && !this.float16_conv_onednn);
+    }
+
+    #[test]
+    fn the_float16_convolution_backend_is_read_when_recorded() {
+        let profiled = [("cpu_capability", "AVX512"), ("intra_op_threads", "2")];
+        let slow = CpuProfile::from_attrs(&attrs(&profiled)).expect("valid");
+        assert!(!slow.float16_conv_onednn);
+        for (value, onednn) in [("true", true), ("false", false)] {
+            let mut pairs = profiled.to_vec();
+            pairs.push(("float16_conv_onednn", value));
+            let profile = CpuProfile::from_attrs(&attrs(&pairs)).expect("valid");
+            assert_eq!(profile.float16_conv_onednn, onednn);
+        }
+        let err =
+            CpuProfile::from_attrs(&attrs(&[("float16_conv_onednn", "1")])).expect_err("refused");
+        assert_eq!(err.key, "float16_conv_onednn");
+        assert!(err.to_string().contains("true or false"), "{err}");
     }
 
     #[test]

@@ -1054,6 +1054,11 @@ pub struct Faults {
     /// returns a contiguous one. Breaks the strides of the gradient of a
     /// bicubically resampled permuted grid (a ViT position embedding).
     pub bicubic_backward_channels_last: bool,
+    /// Float16 convolutions run on the `Slow2d` loops (one rounding per
+    /// batch sample's GEMM) even where the trace records that PyTorch ran
+    /// them on oneDNN (half-conv-ignores-onednn). Breaks every float16
+    /// convolution captured on a CPU with AVX-512 FP16 or AMX FP16.
+    pub half_conv_ignores_onednn: bool,
 }
 
 impl Faults {

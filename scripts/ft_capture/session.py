@@ -158,7 +158,8 @@ def run_program(program: str, argv: list) -> None:
 def trace_meta(program: str, policy: str) -> ftr.Meta:
     """The META of a capture: versions, and the CPU facts some kernels'
     rounding depends on (the vector width of the kernels PyTorch selected,
-    and its intra-op thread count), which a replay reproduces."""
+    its intra-op thread count, whether float16 convolutions run on oneDNN),
+    which a replay reproduces."""
     return ftr.Meta(
         PRODUCER,
         program,
@@ -168,8 +169,19 @@ def trace_meta(program: str, policy: str) -> ftr.Meta:
             ("python_version", platform.python_version()),
             ("cpu_capability", torch.backends.cpu.get_cpu_capability()),
             ("intra_op_threads", str(torch.get_num_threads())),
+            ("float16_conv_onednn", "true" if float16_conv_onednn() else "false"),
         ),
     )
+
+
+def float16_conv_onednn() -> bool:
+    """Whether PyTorch runs float16 convolutions on oneDNN here (a CPU with
+    AVX-512 FP16 or AMX FP16 instructions, rounding each result once) rather
+    than on its Slow2d loops (one rounding per batch sample's GEMM)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_fp16_supported())
+    except (AttributeError, RuntimeError):
+        return False
 
 
 def warn_if_threads_changed(meta: ftr.Meta) -> None:

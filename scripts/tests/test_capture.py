@@ -60,7 +60,7 @@ def test_meta_names_producer_program_and_versions(captures):
     assert meta.producer == f"capture_torch.py {ft_capture.VERSION}"
     assert meta.program == "traces/programs/tiny_mlp.py"
     assert meta.value_policy == "all"
-    assert [k for k, _ in meta.attrs] == ["torch_version", "python_version", "cpu_capability", "intra_op_threads"]
+    assert [k for k, _ in meta.attrs] == ["torch_version", "python_version", "cpu_capability", "intra_op_threads", "float16_conv_onednn"]
     assert meta.attr("torch_version") == torch.__version__
 
 

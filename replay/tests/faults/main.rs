@@ -74,6 +74,7 @@ mod gnn_inplace_scatter;
 mod grad_modes;
 mod graph_conv;
 mod half_conv_decoder;
+mod half_conv_onednn;
 mod half_conv_training;
 mod hf_decoder;
 mod histogram_calibration;

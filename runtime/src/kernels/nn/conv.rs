@@ -856,7 +856,8 @@ fn float16_plan(
     input: &Tensor,
     weight: &Tensor,
 ) -> Option<float16::Plan> {
-    let exact = dtype == DType::Float16 && !geo.transposed && !ctx.cpu.float16_conv_onednn;
+    let onednn = ctx.cpu.float16_conv_onednn && !ctx.faults.half_conv_ignores_onednn;
+    let exact = dtype == DType::Float16 && !geo.transposed && !onednn;
     (exact && !ctx.faults.half_conv_float_accumulation).then(|| {
         let channels_last = suggests_channels_last(input) || suggests_channels_last(weight);
         float16::Plan::new(geo, channels_last, ctx.cpu.vectorised())
@@ -880,7 +881,8 @@ fn transposed_float16_plan(
 ) -> Option<float16::Plan> {
     let contiguous = !suggests_channels_last(input) && !suggests_channels_last(weight);
     let exact = dtype == DType::Float16 && geo.transposed && contiguous;
-    (exact && !ctx.cpu.float16_conv_onednn && !ctx.faults.half_conv_scatter_in_double)
+    let onednn = ctx.cpu.float16_conv_onednn && !ctx.faults.half_conv_ignores_onednn;
+    (exact && !onednn && !ctx.faults.half_conv_scatter_in_double)
         .then(|| float16::Plan::new(geo, false, ctx.cpu.vectorised()))
 }
 
