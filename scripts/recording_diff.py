@@ -38,7 +38,8 @@ with a line `# cpu-dependent-values: WHY`; `first_difference(a, b,
 values=False)` (`--structure-only`) then compares everything but the values:
 the events, their order and structural fields, each value's dtype and shape.
 META must be the same but for the capturing machine's attributes
-(`MACHINE_ATTRS`: the CPU capability and thread count, CAPTURE.md §5.2.1).
+(`MACHINE_ATTRS`: the CPU capability, thread count and float16 convolution
+backend, CAPTURE.md §5.2.1).
 scripts/test.sh replays such a re-capture on the runtime instead, anchored,
 so this CPU's values are still checked.
 """

@@ -197,7 +197,9 @@ impl Default for ReplayOptions {
 /// `batch-norm-grad-like-output`, `prelu-double-backward-swaps-grads`, `recorded-solve-reuses-lu`,
 /// `copy-slices-unmarked-view-edge`, `group-norm-grad-mode-drops-mean-term`,
 /// `cdist-double-backward-keeps-x2-sign`, `logit-double-backward-open-band`,
-/// `bce-target-grad-not-averaged`,
+/// `bce-target-grad-not-averaged`, `conv-slow2d-channels-last-weight-grad`,
+/// `bicubic-reduced-weights-in-float`, `bicubic-backward-channels-last`,
+/// `half-conv-ignores-onednn`,
 /// `multilabel-margin-counts-targets`, `reflection-pad-repeats-edge`,
 /// `scatter-amax-gradient-not-split`, `fft-twiddle-sign`,
 /// `irfft-missing-normalization`, `fft-r2c-backward-no-onesided-fix`,
@@ -561,6 +563,18 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "composite-out-uncounted-write" => {
                 faults.composite_out_uncounted_write = true;
+            }
+            None if spec == "bicubic-backward-channels-last" => {
+                faults.bicubic_backward_channels_last = true;
+            }
+            None if spec == "bicubic-reduced-weights-in-float" => {
+                faults.bicubic_reduced_weights_in_float = true;
+            }
+            None if spec == "conv-slow2d-channels-last-weight-grad" => {
+                faults.conv_slow2d_channels_last_weight_grad = true;
+            }
+            None if spec == "half-conv-ignores-onednn" => {
+                faults.half_conv_ignores_onednn = true;
             }
             None if spec == "half-conv-float-accumulation" => {
                 faults.half_conv_float_accumulation = true;

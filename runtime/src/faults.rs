@@ -1040,6 +1040,30 @@ pub struct Faults {
     /// (bce-target-grad-not-averaged). Breaks every BCE whose target
     /// requires grad.
     pub bce_target_grad_not_averaged: bool,
+    /// A channels-last convolution's backward on PyTorch's `Slow2d` loops
+    /// (float64, small float32 batches) returns a channels-last weight
+    /// gradient even for a weight that is already channels-last contiguous
+    /// without suggesting it (conv-slow2d-channels-last-weight-grad), where
+    /// PyTorch keeps it contiguous. Breaks the strides of a pointwise or
+    /// depthwise weight's gradient behind a channels-last activation.
+    pub conv_slow2d_channels_last_weight_grad: bool,
+    /// A bfloat16 or float16 bicubic upsampling applies its per-axis
+    /// weights in float (bicubic-reduced-weights-in-float), where PyTorch's
+    /// kernel stores them in the tensor's dtype first. Breaks a reduced
+    /// precision bicubic resize whose fractions are not dyadic (a
+    /// downscale by 4/3).
+    pub bicubic_reduced_weights_in_float: bool,
+    /// `upsample_bicubic2d_backward` returns a channels-last gradient for a
+    /// channels-last output gradient (bicubic-backward-channels-last), as
+    /// the nearest and linear modes do, where PyTorch's bicubic backward
+    /// returns a contiguous one. Breaks the strides of the gradient of a
+    /// bicubically resampled permuted grid (a ViT position embedding).
+    pub bicubic_backward_channels_last: bool,
+    /// Float16 convolutions run on the `Slow2d` loops (one rounding per
+    /// batch sample's GEMM) even where the trace records that PyTorch ran
+    /// them on oneDNN (half-conv-ignores-onednn). Breaks every float16
+    /// convolution captured on a CPU with AVX-512 FP16 or AMX FP16.
+    pub half_conv_ignores_onednn: bool,
 }
 
 impl Faults {

@@ -574,6 +574,74 @@ fn suggests_channels_last(t: &Tensor) -> bool {
     t.dim() == 4 && crate::kernels::join::is_channels_last(t.shape(), t.stride())
 }
 
+/// PyTorch's `is_contiguous(ChannelsLast)`: NHWC strides of a 4-d
+/// tensor, size-1 dimensions ignored.
+fn is_channels_last_contiguous(t: &Tensor) -> bool {
+    if t.dim() != 4 {
+        return false;
+    }
+    let (shape, stride) = (t.shape(), t.stride());
+    let mut expected = 1i64;
+    for d in [1, 3, 2, 0] {
+        if shape[d] != 1 {
+            if stride[d] != expected {
+                return false;
+            }
+            expected = expected.saturating_mul(shape[d]);
+        }
+    }
+    true
+}
+
+/// Whether PyTorch computes a regular 2-d convolution's backward on its
+/// `Slow2d` loops with their weight-gradient layout rather than on oneDNN
+/// (`use_mkldnn` in `Convolution.cpp`): always for float64 and integer
+/// dtypes, and for float32 when its size heuristics prefer the loops (a
+/// 1x1 kernel with stride 1, no dilation and a batch under 16 on one
+/// thread; or one group, a kernel not larger than 3x3 on some side, a
+/// batch of one and at most 20480 input elements). Measured in torch 2.15:
+/// float16 and bfloat16 weight gradients come back channels-last like
+/// oneDNN's.
+fn backward_on_slow2d(ctx: &KernelCtx<'_>, dtype: DType, geo: &Geometry) -> bool {
+    if geo.transposed {
+        return false;
+    }
+    match dtype {
+        DType::Float32 => {
+            let pointwise = geo.kh == 1 && geo.kw == 1;
+            let strided = geo.stride != [1, 1];
+            let dilated = geo.dilation != [1, 1];
+            let threaded =
+                strided || dilated || geo.batch >= 16 || !pointwise || ctx.cpu.threads() > 1;
+            let elements = geo.batch * geo.c_in * geo.h * geo.w;
+            let large =
+                geo.groups > 1 || (geo.kh > 3 && geo.kw > 3) || geo.batch > 1 || elements > 20480;
+            !(threaded && large)
+        }
+        DType::Float16 | DType::BFloat16 => false,
+        _ => true,
+    }
+}
+
+/// Whether a channels-last convolution's weight gradient is nevertheless
+/// contiguous. PyTorch's `Slow2d` backward lays the weight gradient out
+/// as `weight.contiguous(channels_last).suggest_memory_format()`: a weight
+/// that already passes as channels-last contiguous without suggesting it
+/// (a contiguous `(O, C, 1, 1)` pointwise or `(O, 1, kh, kw)` depthwise
+/// weight) keeps a contiguous gradient; oneDNN always returns a
+/// channels-last one.
+fn keeps_contiguous_weight_grad(
+    ctx: &KernelCtx<'_>,
+    dtype: DType,
+    geo: &Geometry,
+    weight: &Tensor,
+) -> bool {
+    !ctx.faults.conv_slow2d_channels_last_weight_grad
+        && backward_on_slow2d(ctx, dtype, geo)
+        && is_channels_last_contiguous(weight)
+        && !suggests_channels_last(weight)
+}
+
 /// NHWC strides of a 4-d shape.
 fn channels_last_strides(shape: &[i64]) -> Vec<i64> {
     let s = |i: usize| shape[i].max(1);
@@ -788,7 +856,8 @@ fn float16_plan(
     input: &Tensor,
     weight: &Tensor,
 ) -> Option<float16::Plan> {
-    let exact = dtype == DType::Float16 && !geo.transposed && !ctx.cpu.float16_conv_onednn;
+    let onednn = ctx.cpu.float16_conv_onednn && !ctx.faults.half_conv_ignores_onednn;
+    let exact = dtype == DType::Float16 && !geo.transposed && !onednn;
     (exact && !ctx.faults.half_conv_float_accumulation).then(|| {
         let channels_last = suggests_channels_last(input) || suggests_channels_last(weight);
         float16::Plan::new(geo, channels_last, ctx.cpu.vectorised())
@@ -812,7 +881,8 @@ fn transposed_float16_plan(
 ) -> Option<float16::Plan> {
     let contiguous = !suggests_channels_last(input) && !suggests_channels_last(weight);
     let exact = dtype == DType::Float16 && geo.transposed && contiguous;
-    (exact && !ctx.cpu.float16_conv_onednn && !ctx.faults.half_conv_scatter_in_double)
+    let onednn = ctx.cpu.float16_conv_onednn && !ctx.faults.half_conv_ignores_onednn;
+    (exact && !onednn && !ctx.faults.half_conv_scatter_in_double)
         .then(|| float16::Plan::new(geo, false, ctx.cpu.vectorised()))
 }
 
@@ -879,6 +949,8 @@ pub(crate) fn convolution_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resu
     }
     let mask = output_mask(&a, 10)?;
     let channels_last = suggests_channels_last(input) || suggests_channels_last(weight);
+    let weight_channels_last =
+        channels_last && !keeps_contiguous_weight_grad(ctx, dtype, &geo, weight);
     let plan = float16_plan(ctx, dtype, &geo, input, weight);
     let values = if ctx.has_data() && (mask[0] || mask[1]) {
         let (g, x, w) = (
@@ -899,7 +971,7 @@ pub(crate) fn convolution_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resu
             .into();
     }
     if mask[1] {
-        let strides = strides_like(weight.shape(), channels_last);
+        let strides = strides_like(weight.shape(), weight_channels_last);
         out[1] = ctx
             .output(weight.shape(), &strides, dtype, || Ok(dw))?
             .into();

@@ -17,7 +17,10 @@
 //! cubic convolution weights (`A = −0.75`) of the fraction. Positions and
 //! weights are computed in the kernels' precision (float for the reduced
 //! and single floating types, double for float64), so that boundary cases
-//! round as PyTorch's do. Bilinear and bicubic resampling of uint8 images
+//! round as PyTorch's do; a bfloat16 or float16 bicubic forward stores
+//! each axis's weights in the tensor's dtype before applying them, as
+//! PyTorch's generic kernel does. A bicubic backward's result is
+//! contiguous whatever the gradient's format. Bilinear and bicubic resampling of uint8 images
 //! is integer arithmetic of its own ([`uint8`]).
 
 mod aa;
@@ -29,6 +32,7 @@ use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::{Kernel, KernelCtx};
 use crate::tensor::dtype::DType;
+use crate::tensor::storage::cast_value;
 
 /// The kernel of `op` if it is an upsampling operator.
 pub(crate) fn lookup(op: &str) -> Option<Kernel> {
@@ -206,6 +210,11 @@ struct Upsample {
     axes: Vec<Axis>,
     interp: Interp,
     single: bool,
+    /// The dtype each axis's weights are stored in before they are
+    /// applied, when it is coarser than the kernel's float arithmetic: a
+    /// bfloat16 or float16 bicubic forward (PyTorch's generic upsampling
+    /// kernel keeps the per-axis weights in the tensor's own dtype).
+    stored_weights: Option<DType>,
 }
 
 impl Upsample {
@@ -221,7 +230,16 @@ impl Upsample {
         let mut out: Vec<Vec<(usize, f64)>> = vec![vec![(0, 1.0)]];
         for (k, axis) in self.axes.iter().enumerate() {
             let per_index: Vec<_> = (0..axis.output)
-                .map(|d| axis.taps(self.interp, d, self.single))
+                .map(|d| {
+                    let taps = axis.taps(self.interp, d, self.single);
+                    match self.stored_weights {
+                        Some(dtype) => taps
+                            .into_iter()
+                            .map(|(i, w)| (i, cast_value(dtype, w)))
+                            .collect(),
+                        None => taps,
+                    }
+                })
                 .collect();
             out = out
                 .iter()
@@ -366,6 +384,7 @@ fn plan(
             .collect(),
         interp,
         single: dtype != DType::Float64,
+        stored_weights: None,
     })
 }
 
@@ -377,7 +396,14 @@ fn forward(
 ) -> Result<Vec<IValue>> {
     let x = a.tensor(0)?;
     ctx.check(x, "self")?;
-    let up = plan(a, x.shape(), x.dtype(), interp, scales_at)?;
+    let mut up = plan(a, x.shape(), x.dtype(), interp, scales_at)?;
+    let reduced = matches!(x.dtype(), DType::BFloat16 | DType::Float16);
+    if reduced
+        && matches!(interp, Interp::Bicubic { .. })
+        && !ctx.faults.bicubic_reduced_weights_in_float
+    {
+        up.stored_weights = Some(x.dtype());
+    }
     let bytes = if x.dtype() == DType::UInt8 {
         up.bytes(ctx)?
     } else {
@@ -422,9 +448,14 @@ fn backward(
             ),
         ));
     }
+    // PyTorch's bicubic backward allocates its result in the default
+    // (contiguous) format; the other modes follow the gradient's format.
+    let bicubic = matches!(interp, Interp::Bicubic { .. });
+    let channels_last =
+        is_channels_last(g) && (!bicubic || ctx.faults.bicubic_backward_channels_last);
     let out = ctx.output(
         &input,
-        &strides_like(&input, is_channels_last(g)),
+        &strides_like(&input, channels_last),
         g.dtype(),
         || Ok(up.backward(&g.read_f64(ctx.op)?)),
     )?;

@@ -583,3 +583,100 @@ fn batch_norm_layouts_follow_pytorchs_memory_format_choice() {
         );
     }
 }
+
+/// The weight gradient of a pointwise convolution of an NHWC-strided
+/// `(n, 4, 3, 3)` input with a contiguous `(2, 4, 1, 1)` weight.
+fn pointwise_weight_grad(rt: &mut Runtime, dtype: &str, n: i64) -> Tensor {
+    let width = if dtype == "float64" { 8 } else { 4 };
+    let len = usize::try_from(n * 36).expect("size");
+    let bytes = |count: usize| vec![0u8; count * width];
+    let x = rt
+        .introduce_tensor(dtype, &[n, 4, 3, 3], &[36, 1, 12, 4], 0, &bytes(len), false)
+        .expect("input");
+    let w = rt
+        .introduce_tensor(dtype, &[2, 4, 1, 1], &[4, 1, 1, 1], 0, &bytes(8), false)
+        .expect("weight");
+    let dy_len = usize::try_from(n * 18).expect("size");
+    let dy = rt
+        .introduce_tensor(
+            dtype,
+            &[n, 2, 3, 3],
+            &[18, 1, 6, 2],
+            0,
+            &bytes(dy_len),
+            false,
+        )
+        .expect("grad_output");
+    let pair = |v: i64| IValue::IntList(vec![v, v]);
+    let args = vec![
+        (&dy).into(),
+        (&x).into(),
+        (&w).into(),
+        IValue::IntList(vec![2]),
+        pair(1),
+        pair(0),
+        pair(1),
+        IValue::Bool(false),
+        pair(0),
+        IValue::Int(1),
+        IValue::BoolList(vec![false, true, false]),
+    ];
+    tensors(
+        rt.call("aten.convolution_backward.default", args)
+            .expect("convolution_backward"),
+    )
+    .remove(1)
+    .expect("a weight gradient")
+}
+
+#[test]
+fn a_pointwise_weight_grad_keeps_the_weight_layout_on_the_slow_loops() {
+    // torch 2.15: behind a channels-last input, float64 (always `Slow2d`)
+    // and a float32 batch of one (`use_mkldnn` declines) return the
+    // contiguous (2, 4, 1, 1) weight's gradient at (4, 1, 1, 1); a float32
+    // batch of sixteen runs on oneDNN on any thread count and returns
+    // channels-last (4, 1, 4, 4).
+    let mut rt = Runtime::new();
+    assert_eq!(
+        pointwise_weight_grad(&mut rt, "float64", 2).stride(),
+        [4, 1, 1, 1]
+    );
+    assert_eq!(
+        pointwise_weight_grad(&mut rt, "float32", 1).stride(),
+        [4, 1, 1, 1]
+    );
+    assert_eq!(
+        pointwise_weight_grad(&mut rt, "float32", 16).stride(),
+        [4, 1, 4, 4]
+    );
+}
+
+#[test]
+fn a_bfloat16_bicubic_downscale_applies_bfloat16_weights() {
+    // torch 2.15: a (1, 1, 4, 1) bfloat16 column resized to height 3
+    // (fractions 1/6, 1/2, 5/6 of a 4/3 step) gives [0.71484375,
+    // 0.138671875, -0.51171875]: the cubic weights are stored as bfloat16
+    // before they are applied; float weights round the last to -0.515625.
+    let mut rt = Runtime::new();
+    let column = [0.8046875f64, 0.1748046875, 0.0888671875, -0.61328125];
+    let bytes: Vec<u8> = column
+        .iter()
+        .flat_map(|v| half::bf16::from_f64(*v).to_le_bytes())
+        .collect();
+    let x = rt
+        .introduce_tensor("bfloat16", &[1, 1, 4, 1], &[4, 1, 1, 1], 0, &bytes, false)
+        .expect("input");
+    let y = tensors(
+        rt.call(
+            "aten.upsample_bicubic2d.default",
+            vec![
+                (&x).into(),
+                IValue::IntList(vec![3, 1]),
+                IValue::Bool(false),
+            ],
+        )
+        .expect("upsample_bicubic2d"),
+    )
+    .remove(0);
+    assert_eq!(values(&y), [0.71484375, 0.138671875, -0.51171875]);
+}
