@@ -176,3 +176,22 @@ pub fn assert_fault_reported_both_ways(trace: &str, fault: &str, code: i32, need
         }
     }
 }
+
+/// `fault` fails the replay of `trace` free-running and anchored with exit
+/// 1, and each report's first `[dispatch changed]` line holds every one of
+/// `needles` (the operator, its node, the seq or strides it pins).
+pub fn assert_first_dispatch_change_both_ways(trace: &str, fault: &str, needles: &[&str]) {
+    for (code, out) in [
+        replay_with_fault(trace, fault),
+        replay_anchored_with_fault(trace, fault),
+    ] {
+        assert_eq!(code, Some(1), "{out}");
+        let first = out
+            .lines()
+            .find(|l| l.contains("[dispatch changed]"))
+            .unwrap_or_default();
+        for needle in needles {
+            assert!(first.contains(needle), "missing {needle:?}: {out}");
+        }
+    }
+}

@@ -335,20 +335,26 @@ fn select_backward_scatters_into_zeros() {
     );
 }
 
+/// `t·1`: a non-leaf copy an in-place operator may write.
+fn non_leaf(rt: &mut Runtime, t: &ft_runtime::Tensor) -> ft_runtime::Tensor {
+    call1(rt, "aten.mul.Tensor", vec![t.into(), IValue::Int(1)])
+}
+
+/// Backward from `Σ y`.
+fn sum_backward(rt: &mut Runtime, y: ft_runtime::Tensor) {
+    let s = call1(rt, "aten.sum.default", vec![y.into()]);
+    backward_scalar(rt, &s);
+}
+
 #[test]
 fn in_place_erf_differentiates_at_the_original_self() {
     // y = Σ erf_(x·1), dy/dx = 2/√π · exp(-x²) at the values before the
     // write (the clone PyTorch's original_self keeps), not at erf(x)
     let mut rt = Runtime::new();
     let x = tensor(&mut rt, &[3], &[0.3, -0.6, 1.2], true);
-    let y = call1(
-        &mut rt,
-        "aten.mul.Tensor",
-        vec![(&x).into(), IValue::Int(1)],
-    );
+    let y = non_leaf(&mut rt, &x);
     let y = call1(&mut rt, "aten.erf_.default", vec![y.into()]);
-    let s = call1(&mut rt, "aten.sum.default", vec![y.into()]);
-    backward_scalar(&mut rt, &s);
+    sum_backward(&mut rt, y);
     // torch 2.15: [1.0312610, 0.7872434, 0.2673444]
     assert_close(
         &values(&x.grad().expect("grad")),
@@ -361,14 +367,9 @@ fn in_place_expm1_differentiates_through_its_result() {
     // y = Σ expm1_(x·1), dy/dx = result + 1 = exp(x)
     let mut rt = Runtime::new();
     let x = tensor(&mut rt, &[3], &[0.3, -0.6, 1.2], true);
-    let y = call1(
-        &mut rt,
-        "aten.mul.Tensor",
-        vec![(&x).into(), IValue::Int(1)],
-    );
+    let y = non_leaf(&mut rt, &x);
     let y = call1(&mut rt, "aten.expm1_.default", vec![y.into()]);
-    let s = call1(&mut rt, "aten.sum.default", vec![y.into()]);
-    backward_scalar(&mut rt, &s);
+    sum_backward(&mut rt, y);
     assert_close(
         &values(&x.grad().expect("grad")),
         &[1.349_858_8, 0.548_811_6, 3.320_117],
@@ -381,19 +382,10 @@ fn in_place_atan2_differentiates_both_operands() {
     let mut rt = Runtime::new();
     let x = tensor(&mut rt, &[3], &[0.3, -0.6, 1.2], true);
     let o = tensor(&mut rt, &[3], &[0.5, -1.0, 1.5], true);
-    let y = call1(
-        &mut rt,
-        "aten.mul.Tensor",
-        vec![(&x).into(), IValue::Int(1)],
-    );
-    let other = call1(
-        &mut rt,
-        "aten.mul.Tensor",
-        vec![(&o).into(), IValue::Int(1)],
-    );
+    let y = non_leaf(&mut rt, &x);
+    let other = non_leaf(&mut rt, &o);
     let y = call1(&mut rt, "aten.atan2_.default", vec![y.into(), other.into()]);
-    let s = call1(&mut rt, "aten.sum.default", vec![y.into()]);
-    backward_scalar(&mut rt, &s);
+    sum_backward(&mut rt, y);
     assert_close(
         &values(&x.grad().expect("grad")),
         &[1.470_588_2, -0.735_294_1, 0.406_504_06],
@@ -410,21 +402,12 @@ fn in_place_comparison_gives_zero_gradients_to_both_operands() {
     let mut rt = Runtime::new();
     let x = tensor(&mut rt, &[3], &[0.3, -0.6, 1.2], true);
     let o = tensor(&mut rt, &[3], &[0.5, -1.0, 1.5], true);
-    let y = call1(
-        &mut rt,
-        "aten.mul.Tensor",
-        vec![(&x).into(), IValue::Int(1)],
-    );
-    let other = call1(
-        &mut rt,
-        "aten.mul.Tensor",
-        vec![(&o).into(), IValue::Int(1)],
-    );
+    let y = non_leaf(&mut rt, &x);
+    let other = non_leaf(&mut rt, &o);
     let y = call1(&mut rt, "aten.gt_.Tensor", vec![y.into(), other.into()]);
     assert_close(&values(&y), &[0.0, 1.0, 0.0]);
     let y = call1(&mut rt, "aten.mul.Tensor", vec![y.into(), IValue::Int(3)]);
-    let s = call1(&mut rt, "aten.sum.default", vec![y.into()]);
-    backward_scalar(&mut rt, &s);
+    sum_backward(&mut rt, y);
     assert_close(&values(&x.grad().expect("grad")), &[0.0, 0.0, 0.0]);
     assert_close(&values(&o.grad().expect("grad")), &[0.0, 0.0, 0.0]);
 }
