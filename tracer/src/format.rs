@@ -363,15 +363,46 @@ impl TraceIndex {
 /// Frames a chunk: header, stored bytes (already encoded with `encoding`),
 /// checksum.
 pub fn frame_chunk(kind: u8, encoding: u8, payload: &[u8]) -> Vec<u8> {
-    let header = chunk_header(kind, encoding, payload.len() as u32);
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(&header);
-    hasher.update(payload);
+    let (header, checksum) = chunk_frame(kind, encoding, &[payload]);
     let mut out = Vec::with_capacity(payload.len() + 40);
     out.extend_from_slice(&header);
     out.extend_from_slice(payload);
-    out.extend_from_slice(hasher.finalize().as_bytes());
+    out.extend_from_slice(&checksum);
     out
+}
+
+/// The header and checksum that frame a chunk whose stored bytes are
+/// `parts` joined: what [`frame_chunk`] puts around them, for a writer that
+/// streams the parts instead of joining a large payload first.
+pub fn chunk_frame(kind: u8, encoding: u8, parts: &[&[u8]]) -> ([u8; 8], [u8; 32]) {
+    let len: usize = parts.iter().map(|part| part.len()).sum();
+    let header = chunk_header(kind, encoding, len as u32);
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&header);
+    for part in parts {
+        hasher.update(part);
+    }
+    (header, *hasher.finalize().as_bytes())
+}
+
+/// The bytes of a BLOB payload (`[digest, dtype, shape, data]`) before its
+/// `data_len` bytes of data: `encode(record)` is this followed by the data.
+pub fn blob_payload_head(
+    digest: &Digest,
+    dtype: &str,
+    shape: &[i64],
+    data_len: usize,
+) -> Result<Vec<u8>, crate::TraceError> {
+    let failed = |e: String| crate::TraceError::Write(format!("BLOB payload: {e}"));
+    let data_len = u32::try_from(data_len)
+        .map_err(|_| failed(format!("a value of {data_len} bytes exceeds a chunk")))?;
+    let mut head = Vec::with_capacity(64 + 9 * shape.len());
+    rmp::encode::write_array_len(&mut head, 4).map_err(|e| failed(e.to_string()))?;
+    rmp_serde::encode::write(&mut head, digest).map_err(|e| failed(e.to_string()))?;
+    rmp_serde::encode::write(&mut head, dtype).map_err(|e| failed(e.to_string()))?;
+    rmp_serde::encode::write(&mut head, shape).map_err(|e| failed(e.to_string()))?;
+    rmp::encode::write_bin_len(&mut head, data_len).map_err(|e| failed(e.to_string()))?;
+    Ok(head)
 }
 
 /// The 8-byte chunk header.
@@ -415,6 +446,33 @@ pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, crate::TraceErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_blob_payload_is_its_head_then_its_data() {
+        // Data lengths across msgpack's bin8 / bin16 / bin32 boundaries;
+        // shapes with negative-free small and large sizes, 0-dim.
+        let shapes: [&[i64]; 4] = [&[], &[3], &[255, 1], &[70_000, 2]];
+        for len in [0usize, 1, 255, 256, 65_535, 65_536, 70_001] {
+            for shape in shapes {
+                let record = BlobRecord {
+                    digest: Digest([7; 32]),
+                    dtype: "float32".into(),
+                    shape: shape.to_vec(),
+                    data: (0..len).map(|i| (i % 251) as u8).collect(),
+                };
+                let whole = encode(&record).expect("encode");
+                let mut streamed =
+                    blob_payload_head(&record.digest, "float32", shape, len).expect("head");
+                streamed.extend_from_slice(&record.data);
+                assert_eq!(streamed, whole, "data of {len} bytes, shape {shape:?}");
+                let (head, tail) =
+                    chunk_frame(chunk_kind::BLOB, 0, &[&streamed[..5], &streamed[5..]]);
+                let framed = frame_chunk(chunk_kind::BLOB, 0, &whole);
+                assert_eq!(framed[..8], head);
+                assert_eq!(framed[framed.len() - 32..], tail);
+            }
+        }
+    }
 
     #[test]
     fn header_layout() {

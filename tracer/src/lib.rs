@@ -36,6 +36,7 @@ pub mod model;
 pub mod name;
 pub mod op_class;
 pub mod reader;
+mod recent_values;
 pub mod rewrite;
 mod shared_seq;
 pub mod sidecar;

@@ -248,16 +248,22 @@ impl ViewPlanner {
 
     /// Records a BLOB just written for `tensor` (data starting at file
     /// offset `data_at`): it becomes its storage's base when the reference
-    /// is C-contiguous.
-    pub fn blob_written(&mut self, tensor: &TensorRef, digest: Digest, dtype: &str, data_at: u64) {
+    /// is C-contiguous. Returns whether it did.
+    pub fn blob_written(
+        &mut self,
+        tensor: &TensorRef,
+        digest: Digest,
+        dtype: &str,
+        data_at: u64,
+    ) -> bool {
         if tensor.sparse.is_some()
             || tensor.nested.is_some()
             || !is_c_contiguous(&tensor.shape, &tensor.stride)
         {
-            return;
+            return false;
         }
         let Some(numel) = tensor.shape.iter().try_fold(1i64, |n, &d| n.checked_mul(d)) else {
-            return;
+            return false;
         };
         self.bases.insert(
             tensor.storage,
@@ -270,6 +276,7 @@ impl ViewPlanner {
                 data_at,
             },
         );
+        true
     }
 }
 

@@ -8,8 +8,10 @@
 //! latest value, as a VIEW ([`crate::view`]); so a value always precedes the
 //! first event chunk that refers to it and a crashed recording keeps every
 //! value its surviving events need. Memory held: one pending chunk, the
-//! values handed over for events not yet appended, the index and one small
-//! record per storage.
+//! values handed over for events not yet appended, the index, one small
+//! record per storage and the data of the values written last, up to
+//! [`crate::recent_values::RECENT_VALUE_BYTES`] (views are confirmed
+//! against it rather than read back from the sink).
 //!
 //! [`FileTraceWriter`] writes to `NAME.partial` and renames to `NAME` only in
 //! [`FileTraceWriter::finish`]. Each complete EVENTS chunk is flushed to the
@@ -37,6 +39,7 @@ use crate::format::{
     TraceMeta, ViewRecord, chunk_kind,
 };
 use crate::hash::{ChainState, Digest, blob_digest};
+use crate::recent_values::RecentValues;
 use crate::value::TensorRef;
 use crate::view::ViewPlanner;
 
@@ -177,6 +180,8 @@ pub struct TraceWriter<W: TraceOutput> {
     /// Values handed over and not yet written, in hand-over order.
     held: Vec<BlobRecord>,
     views: ViewPlanner,
+    /// The data of the BLOBs written last, which views are confirmed against.
+    recent: RecentValues,
     meta_offset: u64,
     failed: bool,
 }
@@ -199,6 +204,7 @@ impl<W: TraceOutput> TraceWriter<W> {
             known_blobs: HashSet::new(),
             known_stats: HashSet::new(),
             held: Vec::new(),
+            recent: RecentValues::default(),
             views: ViewPlanner::default(),
             meta_offset: format::HEADER_LEN,
             failed: false,
@@ -386,25 +392,31 @@ impl<W: TraceOutput> TraceWriter<W> {
             });
             return Ok(());
         }
-        let payload = format::encode(&value)?;
+        // The payload is `head ‖ data` (msgpack `bin` last), written in
+        // two parts so that the data is not copied again.
+        let head =
+            format::blob_payload_head(&value.digest, &value.dtype, &value.shape, value.data.len())?;
         let offset = self.offset;
-        self.write_chunk(chunk_kind::BLOB, &payload)?;
+        self.write_raw_chunk(chunk_kind::BLOB, &[&head, &value.data])?;
         self.blobs.push(BlobEntry {
             digest: value.digest,
             offset,
         });
         if let Some(tensor) = tensor {
-            // The data is the payload's tail (msgpack `bin` last).
-            let data_at =
-                offset + format::CHUNK_HEADER_LEN + (payload.len() - value.data.len()) as u64;
-            self.views
-                .blob_written(tensor, value.digest, &value.dtype, data_at);
+            let data_at = offset + format::CHUNK_HEADER_LEN + head.len() as u64;
+            if self
+                .views
+                .blob_written(tensor, value.digest, &value.dtype, data_at)
+            {
+                self.recent.keep(data_at, value.data);
+            }
         }
         Ok(())
     }
 
     /// The VIEW record of `value` when `tensor` shows it to be a view of its
-    /// storage's base (read back from the sink to confirm).
+    /// storage's base (confirmed against the base's data: kept in memory
+    /// when written recently, else read back from the sink).
     fn view_of(
         &mut self,
         value: &BlobRecord,
@@ -419,6 +431,9 @@ impl<W: TraceOutput> TraceWriter<W> {
         ) else {
             return Ok(None);
         };
+        if let Some(span) = self.recent.span(candidate.at, candidate.len) {
+            return Ok(candidate.confirm(span, &value.data));
+        }
         let span = self
             .out
             .read_back(candidate.at, candidate.len)
@@ -542,6 +557,25 @@ impl<W: TraceOutput> TraceWriter<W> {
             format::frame_chunk(kind, encoding, &stored)
         };
         self.write_raw(&framed)
+    }
+
+    /// Writes a chunk stored raw whose payload is `parts` joined, streaming
+    /// the parts (a value's data is not copied into a framed buffer).
+    fn write_raw_chunk(&mut self, kind: u8, parts: &[&[u8]]) -> Result<(), TraceError> {
+        debug_assert_eq!(format::writer_encoding(kind), crate::codec::RAW);
+        let len: u64 = parts.iter().map(|part| part.len() as u64).sum();
+        if len > format::MAX_CHUNK_PAYLOAD {
+            return Err(TraceError::Write(format!(
+                "chunk of {len} bytes exceeds the {} byte limit",
+                format::MAX_CHUNK_PAYLOAD
+            )));
+        }
+        let (header, checksum) = format::chunk_frame(kind, crate::codec::RAW, parts);
+        self.write_raw(&header)?;
+        for part in parts {
+            self.write_raw(part)?;
+        }
+        self.write_raw(&checksum)
     }
 
     fn write_raw(&mut self, bytes: &[u8]) -> Result<(), TraceError> {

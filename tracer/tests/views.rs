@@ -197,6 +197,53 @@ fn transposes_and_slices_of_the_latest_value_are_views_read_back_exactly() {
     assert_eq!(w.base.len(), 512);
 }
 
+#[test]
+fn a_view_of_a_base_written_long_before_is_confirmed_from_the_file() {
+    // The writer confirms views against the data it wrote last (32 MiB);
+    // a base written before more than that is read back from the file.
+    let path = temp("view-of-an-old-base.ftr");
+    let mut file = FileTraceWriter::create(&path, &meta()).expect("create");
+    let w = file.writer();
+    let base: Vec<f32> = (0..128).map(|i| i as f32 * 0.25 + 1.0).collect();
+    let d_base = w
+        .put_blob("float32", &[16, 8], &f32_bytes(base.iter().copied()))
+        .expect("put");
+    let base_ref = reference(0, &[16, 8], &[8, 1], 0, d_base);
+    w.append(&intro(base_ref.clone()), 0).expect("append");
+    let filler_len: i64 = 3 << 20; // elements: 12 MiB a value
+    for k in 1..=3u64 {
+        let data = f32_bytes((0..filler_len).map(|i| (i % 977) as f32 + k as f32));
+        let d = w.put_blob("float32", &[filler_len], &data).expect("put");
+        let mut filler = reference(k, &[filler_len], &[1], 0, d);
+        filler.storage = k;
+        w.append(&intro(filler), 0).expect("append");
+    }
+    let transposed = f32_bytes(
+        (0..8)
+            .flat_map(|j| (0..16).map(move |i| (i, j)))
+            .map(|(i, j)| base[i * 8 + j]),
+    );
+    let d_t = w.put_blob("float32", &[8, 16], &transposed).expect("put");
+    w.append(
+        &op(
+            "aten.t.default",
+            base_ref,
+            reference(9, &[8, 16], &[1, 8], 0, d_t),
+        ),
+        0,
+    )
+    .expect("append");
+    file.finish().expect("finish");
+    let mut reader = TraceReader::open(&path).expect("open");
+    reader.read_all().expect("events");
+    assert_eq!(chunk_kind_of(&reader, &path, &d_t), chunk_kind::VIEW);
+    let t = reader.blob(&d_t).expect("read").expect("present");
+    assert_eq!(t.data, transposed);
+    let again = ft_trace::rewrite::rewrite_to_vec(&mut reader).expect("rewrite");
+    assert_eq!(again, std::fs::read(&path).expect("read"));
+    std::fs::remove_file(&path).expect("remove");
+}
+
 /// Replaces the VIEW chunk of `digest` by one with `edit` applied (same
 /// length, checksum recomputed), so only the view's meaning is wrong.
 fn damage_view(path: &Path, digest: &Digest, edit: impl Fn(&mut ViewRecord)) {
