@@ -137,6 +137,10 @@ def _address(data: Any) -> tuple:
     points into for the length of the call)."""
     if isinstance(data, bytes):
         return ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value or None, len(data), data
+    if type(data) is memoryview and isinstance(data.obj, ctypes.Array) and data.nbytes == ctypes.sizeof(data.obj):
+        # `values.tensor_buffer`: a byte view of a ctypes array over the
+        # tensor's memory, whose address is the array's.
+        return ctypes.addressof(data.obj), data.nbytes, data
     view = memoryview(data).cast("B")
     n = view.nbytes
     if n == 0:

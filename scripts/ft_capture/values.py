@@ -141,43 +141,43 @@ def tensor_buffer(t: torch.Tensor) -> Any:
     non-contiguous, a storage offset, the conjugate and negative bits.
 
     A contiguous CPU tensor without those bits is read in place, no copy:
-    its elements as a 1-d stride-1 view of its storage from its offset
-    (`view(-1)` is not that: PyTorch calls a tensor contiguous whatever the
-    strides of its size-1 dimensions, and keeps one of them). Any other
-    tensor is copied into a fresh 1-d CPU buffer first. The buffer aliases
-    the tensor's memory: use it before the program runs on. Runs with
-    dispatch modes disabled and on a detached tensor: no op, no node.
+    its elements are the `numel` elements from its data pointer (which
+    includes the storage offset), whatever the strides of its size-1
+    dimensions (PyTorch calls such a tensor contiguous and keeps them). Any
+    other tensor is copied, detached, into a fresh 1-d CPU buffer first. The
+    buffer aliases the tensor's memory: use it before the program runs on.
+    Runs with dispatch modes disabled: no op, no node.
 
     A quantized tensor's elements are its integer representation
     (`int_repr()`, the same geometry in the integer type of its element
     size), whatever its scheme: per-channel ones cannot be restrided."""
     with _C._DisableTorchDispatch():
-        src = t.detach()
+        src = t
         if src.is_quantized:
-            src = src.int_repr()
-        if src.numel() == 0:
+            src = src.detach().int_repr()
+        numel = src.numel()
+        if numel == 0:
             return b""
         if src._is_zerotensor():
             # An efficient zero tensor (`_efficientzerotensor`, what
             # SgnBackward0 returns for a real input) has sizes but no memory
             # (a null data pointer): its elements are zeros.
-            return bytes(src.numel() * src.element_size())
-        if src.device.type == "cpu" and src.layout == torch.strided and src.is_contiguous() and not src.is_conj() and not src.is_neg():
-            flat = src.as_strided((src.numel(),), (1,), src.storage_offset())
-        else:
-            flat = torch.empty(src.numel(), dtype=src.dtype, device="cpu")
-            flat.view(src.shape).copy_(src)
+            return bytes(numel * src.element_size())
+        if not (src.is_cpu and src.layout == torch.strided and src.is_contiguous() and not src.is_conj() and not src.is_neg()):
+            flat = torch.empty(numel, dtype=src.dtype, device="cpu")
+            flat.view(src.shape).copy_(src.detach())
+            src = flat
         # Read by address, not through `numpy()`, which marks the storage
         # not resizable (a later `resize_` of it, as an observer's
         # per-channel scale does, would fail), nor `Tensor.const_data_ptr`,
         # which the capture wraps (`Patches._wrap_exposing`). The array
-        # keeps `flat`, and so the memory, alive; the view of it in plain
+        # keeps `src`, and so the memory, alive; the view of it in plain
         # bytes (format "B", which hashers take) keeps the array.
-        address = _C.TensorBase.const_data_ptr(flat)
+        address = _C.TensorBase.const_data_ptr(src)
         if not address:
             raise CaptureError(f"unsupported: a {src.dtype} tensor of size {list(src.shape)} without memory (null data pointer)")
-        array = (ctypes.c_ubyte * (flat.numel() * flat.element_size())).from_address(address)
-        array.keep = flat
+        array = (ctypes.c_ubyte * (numel * src.element_size())).from_address(address)
+        array.keep = src
         return memoryview(array).cast("B")
 
 
