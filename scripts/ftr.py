@@ -37,6 +37,7 @@ them with what was written.
 
 from __future__ import annotations
 
+import io
 import operator
 import os
 import struct
@@ -1630,6 +1631,23 @@ class TraceWriter:
             self._failed = True
             raise TraceError(f"cannot write trace: write at offset {self._offset}: {e}") from e
         self._offset += len(data)
+
+
+def rewritten(reader: "TraceReader", meta: Optional[Meta] = None) -> bytes:
+    """The bytes of `reader`'s trace written again by `TraceWriter` (with
+    `meta` instead of its own, when given): what it holds, handed over in
+    file order. A trace a writer wrote comes back byte for byte."""
+    out = io.BytesIO()
+    writer = TraceWriter(out, reader.meta if meta is None else meta)
+    for what, item in reader.file_order():
+        if what == "value":
+            writer.put_blob(item.dtype, item.shape, item.data)
+        elif what == "stats":
+            writer.put_stats(item)
+        else:
+            writer.append(item.layer, item.kind, item.payload, item.ts)
+    writer.finish()
+    return out.getvalue()
 
 
 def partial_path(path: str) -> str:

@@ -40,6 +40,11 @@ the events, their order and structural fields, each value's dtype and shape.
 META must be the same but for the capturing machine's attributes
 (`MACHINE_ATTRS`: the CPU capability, thread count and float16 convolution
 backend, CAPTURE.md §5.2.1).
+
+A capture on another kind of CPU that computed every value the same
+differs from its golden only there: `machine_only_difference(a, b)`
+(`--machine-only`, exit 0 and the attributes printed) says so, a claim as
+strong as byte identity, since A written again with B's META is B.
 scripts/test.sh replays such a re-capture on the runtime instead, anchored,
 so this CPU's values are still checked.
 """
@@ -201,6 +206,27 @@ def _program_meta(meta: "ftr.Meta") -> list:
     return [producer, program, policy, [kv for kv in attrs if kv[0] not in MACHINE_ATTRS]]
 
 
+def _machine_attrs(meta: "ftr.Meta") -> dict:
+    return {k: v for k, v in meta.attrs if k in MACHINE_ATTRS}
+
+
+def machine_only_difference(path_a: str, path_b: str) -> Optional[str]:
+    """When the traces differ only in META's machine attributes — A written
+    again with B's META is B, byte for byte — those attributes
+    (`float16_conv_onednn 1 vs absent`); else None. A capture on another
+    kind of CPU than its golden's that computed every value the same."""
+    ra, rb = ftr.TraceReader(path_a), ftr.TraceReader(path_b)
+    ma, mb = _machine_attrs(ra.meta), _machine_attrs(rb.meta)
+    if ma == mb or _program_meta(ra.meta) != _program_meta(rb.meta):
+        return None
+    if [bytes(d) for d, _ in ra.blob_entries] != [bytes(d) for d, _ in rb.blob_entries]:
+        return None  # a value differs (the common case across CPUs): no rewrite needed to tell
+    with open(path_b, "rb") as f:
+        if ftr.rewritten(ra, rb.meta) != f.read():
+            return None
+    return ", ".join(f"{k} {ma.get(k, 'absent')} vs {mb.get(k, 'absent')}" for k in MACHINE_ATTRS if ma.get(k) != mb.get(k))
+
+
 def first_difference(path_a: str, path_b: str, values: bool = True) -> Optional[str]:
     """None when the traces record the same run (see the module doc); without
     `values`, when they record the same run up to the values themselves."""
@@ -250,10 +276,16 @@ def first_difference(path_a: str, path_b: str, values: bool = True) -> Optional[
 
 def main(argv: list) -> int:
     values = "--structure-only" not in argv
-    paths = [a for a in argv[1:] if a != "--structure-only"]
+    paths = [a for a in argv[1:] if a not in ("--structure-only", "--machine-only")]
     if len(paths) != 2:
-        print("usage: recording_diff.py [--structure-only] A.ftr B.ftr", file=sys.stderr)
+        print("usage: recording_diff.py [--structure-only | --machine-only] A.ftr B.ftr", file=sys.stderr)
         return 2
+    if "--machine-only" in argv:
+        which = machine_only_difference(paths[0], paths[1])
+        if which is None:
+            return 1
+        print(which)
+        return 0
     why = first_difference(paths[0], paths[1], values)
     argv = [argv[0], *paths]
     if why:

@@ -6,7 +6,7 @@ import numpy as np
 
 import ftr
 from conftest import REPO, rewrite
-from recording_diff import _blob_difference, _payload_difference, first_difference
+from recording_diff import _blob_difference, _payload_difference, first_difference, machine_only_difference
 
 GOLDEN = REPO / "traces" / "mlp_train.torch.ftr"
 
@@ -45,6 +45,28 @@ def test_the_capturing_machine_is_not_the_run(tmp_path):
     other_torch = tmp_path / "other_torch.ftr"
     rewrite(GOLDEN, other_torch, attrs=[(k, "0.0" if k == "torch_version" else v) for k, v in attrs])
     assert first_difference(str(other_torch), str(GOLDEN)) == "META differs"
+
+
+def test_a_capture_on_another_cpu_with_the_same_values_differs_only_by_machine(tmp_path):
+    """The corpus says `byte-identical but for META's machine attributes`
+    only when writing one trace again with the other's META gives the
+    other's bytes: a moved value, an op or another attribute is not that."""
+    attrs = list(ftr.TraceReader(str(GOLDEN)).meta.attrs)
+    machine = [*attrs, ("cpu_capability", "AVX512"), ("float16_conv_onednn", "1")]
+    other_cpu = tmp_path / "other_cpu.ftr"
+    rewrite(GOLDEN, other_cpu, attrs=machine)
+    assert other_cpu.read_bytes() != GOLDEN.read_bytes()
+    assert machine_only_difference(str(other_cpu), str(GOLDEN)) == "cpu_capability AVX512 vs absent, float16_conv_onednn 1 vs absent"
+    assert machine_only_difference(str(GOLDEN), str(GOLDEN)) is None, "no machine attribute differs"
+    moved = tmp_path / "moved.ftr"
+    rewrite(GOLDEN, moved, attrs=machine, scale_value=1 + 2e-4)
+    assert machine_only_difference(str(moved), str(GOLDEN)) is None
+    renamed = tmp_path / "renamed.ftr"
+    rewrite(GOLDEN, renamed, attrs=machine, rename_op=("aten.relu.default", "aten.gelu.default"))
+    assert machine_only_difference(str(renamed), str(GOLDEN)) is None
+    other_torch = tmp_path / "other_torch.ftr"
+    rewrite(GOLDEN, other_torch, attrs=[*machine, ("torch_version", "0.0")])
+    assert machine_only_difference(str(other_torch), str(GOLDEN)) is None
 
 
 def test_a_changed_op_differs(tmp_path):

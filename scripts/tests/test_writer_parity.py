@@ -10,8 +10,6 @@ which values are views, of which base, and where each value lands.
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
 import ftr
@@ -21,18 +19,7 @@ TRACES = sorted((REPO / "traces").glob("*.torch.ftr")) + [REPO / "tracer/tests/f
 
 
 def rewritten(path: str) -> bytes:
-    reader = ftr.TraceReader(path)
-    out = io.BytesIO()
-    writer = ftr.TraceWriter(out, reader.meta)
-    for what, item in reader.file_order():
-        if what == "value":
-            writer.put_blob(item.dtype, item.shape, item.data)
-        elif what == "stats":
-            writer.put_stats(item)
-        else:
-            writer.append(item.layer, item.kind, item.payload, item.ts)
-    writer.finish()
-    return out.getvalue()
+    return ftr.rewritten(ftr.TraceReader(path))
 
 
 @pytest.mark.parametrize("path", TRACES, ids=lambda p: p.name)
