@@ -67,6 +67,11 @@ fn f32_bytes(values: impl IntoIterator<Item = f32>) -> Vec<u8> {
     values.into_iter().flat_map(f32::to_le_bytes).collect()
 }
 
+/// The C-order bytes of the 8×16 transpose of a 16×8 matrix.
+fn transposed_16x8(m: &[f32]) -> Vec<u8> {
+    f32_bytes((0..8).flat_map(|j| (0..16).map(move |i| m[i * 8 + j])))
+}
+
 /// A 16×8 matrix, its transpose (a view), a row slice (a view), the
 /// transpose of a modified matrix on the same storage (not a view: the
 /// storage changed), and a small transposed corner (a BLOB: too small).
@@ -89,11 +94,7 @@ fn write(name: &str) -> Written {
     let base_ref = reference(0, &[16, 8], &[8, 1], 0, d_base);
     w.append(&intro(base_ref.clone()), 0).expect("append");
 
-    let transposed = f32_bytes(
-        (0..8)
-            .flat_map(|j| (0..16).map(move |i| (i, j)))
-            .map(|(i, j)| base[i * 8 + j]),
-    );
+    let transposed = transposed_16x8(&base);
     let d_t = w.put_blob("float32", &[8, 16], &transposed).expect("put");
     w.append(
         &op(
@@ -121,11 +122,7 @@ fn write(name: &str) -> Written {
     // before the transpose of it is: the transpose is not a view of what
     // the file holds.
     let changed: Vec<f32> = base.iter().map(|v| v + 1.0).collect();
-    let stale = f32_bytes(
-        (0..8)
-            .flat_map(|j| (0..16).map(move |i| (i, j)))
-            .map(|(i, j)| changed[i * 8 + j]),
-    );
+    let stale = transposed_16x8(&changed);
     let d_stale = w.put_blob("float32", &[8, 16], &stale).expect("put");
     w.append(
         &op(
@@ -218,11 +215,7 @@ fn a_view_of_a_base_written_long_before_is_confirmed_from_the_file() {
         filler.storage = k;
         w.append(&intro(filler), 0).expect("append");
     }
-    let transposed = f32_bytes(
-        (0..8)
-            .flat_map(|j| (0..16).map(move |i| (i, j)))
-            .map(|(i, j)| base[i * 8 + j]),
-    );
+    let transposed = transposed_16x8(&base);
     let d_t = w.put_blob("float32", &[8, 16], &transposed).expect("put");
     w.append(
         &op(
