@@ -1,3 +1,9 @@
+//! NextafterBackward0, the node of `nextafter` / `nextafter_`: the result
+//! moves one representable step from `self`, so `self`'s gradient passes
+//! where the step was taken, `where(self != other, grad, 0)` (`ne.Tensor`,
+//! `scalar_tensor`, `where.self`), and `other` gets zeros of its geometry
+//! (`zeros`), computed first (observed in torch 2.15).
+//!
 //! LdexpBackward0, the node of `ldexp(self, other) = self · 2^other`:
 //!
 //! * d/d other = `self · 2^other · ln 2`, written from the result as
@@ -9,6 +15,7 @@
 //! generated code does; observed in torch 2.15). An integer exponent never
 //! needs one: its edge is empty.
 
+use super::elementwise::ZerosLike;
 use super::single;
 use crate::autograd::saved::SavedVariable;
 use crate::autograd::{BackwardCtx, BackwardFn};
@@ -77,5 +84,47 @@ impl BackwardFn for LdexpBackward0 {
         if let Some(r) = &mut self.result {
             r.release();
         }
+    }
+}
+
+/// The backward of `nextafter` and `nextafter_`.
+pub(crate) struct NextafterBackward0 {
+    /// `self` (for `nextafter_`, the clone of the original `self`).
+    pub(crate) self_: SavedVariable,
+    pub(crate) other: SavedVariable,
+    /// `other`'s geometry, for its zero gradient.
+    pub(crate) other_like: ZerosLike,
+}
+
+impl BackwardFn for NextafterBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None]);
+        };
+        let mut out = vec![None, None];
+        if ctx.needs(1) {
+            out[1] = Some(self.other_like.zeros(ctx)?);
+        }
+        if ctx.needs(0) {
+            let (this, other) = (self.self_.unpack(ctx.node)?, self.other.unpack(ctx.node)?);
+            let moved = if ctx.rt.faults().nextafter_grad_mask_ge {
+                call(ctx, "aten.ge.Tensor", vec![(&this).into(), (&other).into()])?
+            } else {
+                call(ctx, "aten.ne.Tensor", vec![(&this).into(), (&other).into()])?
+            };
+            // The formula's integer literal `0`.
+            let zero = ctx.rt.elementwise().scalar_tensor(IValue::Int(0), &g)?;
+            out[0] = Some(ctx.rt.elementwise().where_(&moved, &g, &zero)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.self_.release();
+        self.other.release();
     }
 }
