@@ -174,7 +174,7 @@ impl Default for ReplayOptions {
 /// `margin-ranking-drops-margin`, `ctc-loss-keeps-infinity`, `kron-factors-swapped`,
 /// `fft-norm-wrong-side`, `complex-pad-drops-imag`, `dropout-mask-inverted`,
 /// `matrix-norm-nuc-as-spectral`, `stft-window-unshifted`,
-/// `pdist-grad-one-sided`, `cross-sign-flipped`, `digamma-off-by-one-shift`, `polygamma-inplace-skips-write`, `ldexp-inplace-casts-into-integer`, `nextafter-grad-mask-ge`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
+/// `pdist-grad-one-sided`, `cross-sign-flipped`, `digamma-off-by-one-shift`, `polygamma-inplace-skips-write`, `ldexp-inplace-casts-into-integer`, `nextafter-grad-mask-ge`, `ldexp-result-read-when-needed`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
 /// `attention-reduced-as-float`, `qr-sign-flipped`, `solve-triangular-right-transposed`,
 /// `lu-pivot-without-max`,
 /// `svd-u-sign-without-vh`, `eigh-values-descending`,
@@ -401,6 +401,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.ldexp_inplace_casts_into_integer = true;
             }
             None if spec == "nextafter-grad-mask-ge" => faults.nextafter_grad_mask_ge = true,
+            None if spec == "ldexp-result-read-when-needed" => {
+                faults.ldexp_result_read_when_needed = true;
+            }
             None if spec == "ctc-skip-repeat-transition" => {
                 faults.ctc_skip_repeat_transition = true;
             }

@@ -414,6 +414,11 @@ pub struct Faults {
     /// Breaks the backward of every `nextafter` / `nextafter_` whose `self`
     /// requires grad.
     pub nextafter_grad_mask_ge: bool,
+    /// LdexpBackward0 reads (and version-checks) its saved result only
+    /// when the exponent needs a gradient. Breaks every program whose
+    /// backward PyTorch stops because an `ldexp` / `ldexp_` result was
+    /// written in place after the node saved it.
+    pub ldexp_result_read_when_needed: bool,
     /// `linalg_cross` returns `b × a`. Breaks the values of every cross
     /// product and of its backward.
     pub cross_sign_flipped: bool,

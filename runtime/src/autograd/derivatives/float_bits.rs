@@ -5,11 +5,11 @@
 //! |---|---|---|
 //! | `deg2rad` | Deg2RadBackward0: `mul.Scalar(grad, M_PI_180)` | — |
 //! | `rad2deg` | Rad2DegBackward0: `mul.Scalar(grad, M_180_PI)` | — |
-//! | `ldexp.Tensor`, `ldexp_` | LdexpBackward0 (self, other): `grad * pow(2, other)`, `grad * result * M_LN2` | other; result (for `ldexp_`, `self` as written) when `other` needs a gradient |
+//! | `ldexp.Tensor`, `ldexp_` | LdexpBackward0 (self, other): `grad * pow(2, other)`, `grad * result * M_LN2` | other, result (for `ldexp_`, `self` as written) |
 //! | `nextafter`, `nextafter_` | NextafterBackward0 (self, other): `where(self != other, grad, 0)`, zeros | self (for `nextafter_`, a clone of the original self), other |
 //! | `view.dtype`, `nonzero_static` | not differentiable | — |
 
-use super::{Derivative, Differentiability, always, derivative, needs, tensor};
+use super::{Derivative, Differentiability, always, derivative, tensor};
 use crate::autograd::functions::elementwise::ZerosLike;
 use crate::autograd::functions::float_bits::{LdexpBackward0, NextafterBackward0};
 use crate::autograd::functions::pointwise::MulBackward1;
@@ -45,10 +45,9 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             original_self = always
         )),
         "aten.ldexp.Tensor" | "aten.ldexp_.default" => {
-            D(derivative!("LdexpBackward0", &[0, 1], |a, n| {
+            D(derivative!("LdexpBackward0", &[0, 1], |a, _| {
                 Ok(Box::new(LdexpBackward0 {
                     other: SavedVariable::input(tensor(a, 1)?),
-                    wants_result: needs(n, 1),
                     result: None,
                 }))
             }))

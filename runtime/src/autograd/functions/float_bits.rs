@@ -27,8 +27,10 @@ use crate::tensor::Tensor;
 pub(crate) struct LdexpBackward0 {
     /// The exponent, for `self`'s gradient.
     pub(crate) other: SavedVariable,
-    /// Whether the result is saved (only when `other` needs a gradient).
-    pub(crate) wants_result: bool,
+    /// The result (for `ldexp_`, `self` as written), saved whether or not
+    /// `other` needs a gradient (observed in torch 2.15: `_saved_result`
+    /// is there for an integer exponent too, so a later in-place write to
+    /// the result fails backward's version check).
     pub(crate) result: Option<SavedVariable>,
 }
 
@@ -45,16 +47,26 @@ impl BackwardFn for LdexpBackward0 {
         let Some(g) = single(grads) else {
             return Ok(vec![None, None]);
         };
+        // Both saved tensors are unpacked (and version-checked) before
+        // either gradient, as PyTorch's generated node does: an in-place
+        // write into the result fails backward even when only `self`
+        // needs a gradient.
+        let other = self.other.unpack(ctx.node)?;
+        let result = if ctx.needs(1) || !ctx.rt.faults().ldexp_result_read_when_needed {
+            Some(
+                self.result
+                    .as_ref()
+                    .ok_or_else(|| RuntimeError::GraphFreed {
+                        node: ctx.node.name().to_owned(),
+                    })?
+                    .unpack(ctx.node)?,
+            )
+        } else {
+            None
+        };
         let mut out = vec![None, None];
-        if ctx.needs(1) {
-            let result = self
-                .result
-                .as_ref()
-                .ok_or_else(|| RuntimeError::GraphFreed {
-                    node: ctx.node.name().to_owned(),
-                })?
-                .unpack(ctx.node)?;
-            let scaled = call(ctx, "aten.mul.Tensor", vec![(&g).into(), (&result).into()])?;
+        if let (true, Some(result)) = (ctx.needs(1), &result) {
+            let scaled = call(ctx, "aten.mul.Tensor", vec![(&g).into(), result.into()])?;
             out[1] = Some(call(
                 ctx,
                 "aten.mul.Scalar",
@@ -62,7 +74,6 @@ impl BackwardFn for LdexpBackward0 {
             )?);
         }
         if ctx.needs(0) {
-            let other = self.other.unpack(ctx.node)?;
             let power = call(
                 ctx,
                 "aten.pow.Scalar",
@@ -74,9 +85,7 @@ impl BackwardFn for LdexpBackward0 {
     }
 
     fn save_outputs(&mut self, outputs: &[Tensor]) {
-        if self.wants_result {
-            self.result = outputs.first().map(|r| SavedVariable::output(r, 0));
-        }
+        self.result = outputs.first().map(|r| SavedVariable::output(r, 0));
     }
 
     fn release_variables(&mut self) {

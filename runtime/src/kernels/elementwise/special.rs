@@ -172,7 +172,9 @@ fn polygamma_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
         .first()
         .and_then(IValue::as_tensor)
         .ok_or_else(|| RuntimeError::unsupported(ctx.op, "a tensor result of polygamma"))?;
-    if !ctx.faults.polygamma_inplace_skips_write {
+    if ctx.faults.polygamma_inplace_skips_write {
+        check_inplace_cast(ctx.op, result.dtype(), this.dtype())?;
+    } else {
         write_into_self(ctx, this, result)?;
     }
     Ok(vec![this.clone().into()])
