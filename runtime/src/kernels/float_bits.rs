@@ -468,7 +468,7 @@ fn nonzero_static(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 
 #[cfg(test)]
 mod tests {
-    use super::{frexp_f64, next_f32, next_f64};
+    use super::{frexp_f64, next_f32, next_f64, next_half};
     use crate::ivalue::IValue;
     use crate::runtime::Runtime;
     use crate::tensor::Tensor;
@@ -491,6 +491,38 @@ mod tests {
         assert_eq!(next_f32(0.0, -1.0), -f32::from_bits(1));
         assert_eq!(next_f64(1.0, 0.0), 1.0 - f64::EPSILON / 2.0);
         assert!(next_f64(f64::NAN, 0.0).is_nan());
+    }
+
+    #[test]
+    fn nextafter_steps_the_half_types_by_their_own_bits() {
+        // torch.nextafter on float16 / bfloat16 (torch 2.15):
+        // (1 → 0, 1 → 2, 0 → -1, -2 → -3).
+        let f16 = |x, y| {
+            next_half(
+                x,
+                y,
+                |v| half::f16::from_f64(v).to_bits(),
+                |b| half::f16::from_bits(b).to_f64(),
+            )
+        };
+        let bf16 = |x, y| {
+            next_half(
+                x,
+                y,
+                |v| half::bf16::from_f64(v).to_bits(),
+                |b| half::bf16::from_bits(b).to_f64(),
+            )
+        };
+        assert_eq!(f16(1.0, 0.0), 0.99951171875);
+        assert_eq!(f16(1.0, 2.0), 1.0009765625);
+        assert_eq!(f16(0.0, -1.0), -5.960464477539063e-08);
+        assert_eq!(f16(-2.0, -3.0), -2.001953125);
+        assert_eq!(bf16(1.0, 0.0), 0.99609375);
+        assert_eq!(bf16(1.0, 2.0), 1.0078125);
+        assert_eq!(bf16(0.0, -1.0), -9.183549615799121e-41);
+        assert_eq!(bf16(-2.0, -3.0), -2.015625);
+        assert!(f16(f64::NAN, 1.0).is_nan());
+        assert_eq!(bf16(3.0, 3.0), 3.0);
     }
 
     #[test]
