@@ -174,7 +174,7 @@ impl Default for ReplayOptions {
 /// `margin-ranking-drops-margin`, `ctc-loss-keeps-infinity`, `kron-factors-swapped`,
 /// `fft-norm-wrong-side`, `complex-pad-drops-imag`, `dropout-mask-inverted`,
 /// `matrix-norm-nuc-as-spectral`, `stft-window-unshifted`,
-/// `pdist-grad-one-sided`, `cross-sign-flipped`, `digamma-off-by-one-shift`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
+/// `pdist-grad-one-sided`, `cross-sign-flipped`, `digamma-off-by-one-shift`, `polygamma-inplace-skips-write`, `ldexp-inplace-casts-into-integer`, `nextafter-grad-mask-ge`, `ldexp-result-read-when-needed`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
 /// `attention-reduced-as-float`, `qr-sign-flipped`, `solve-triangular-right-transposed`,
 /// `lu-pivot-without-max`,
 /// `svd-u-sign-without-vh`, `eigh-values-descending`,
@@ -394,6 +394,16 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "pdist-grad-one-sided" => faults.pdist_grad_one_sided = true,
             None if spec == "cross-sign-flipped" => faults.cross_sign_flipped = true,
             None if spec == "digamma-off-by-one-shift" => faults.digamma_off_by_one_shift = true,
+            None if spec == "polygamma-inplace-skips-write" => {
+                faults.polygamma_inplace_skips_write = true;
+            }
+            None if spec == "ldexp-inplace-casts-into-integer" => {
+                faults.ldexp_inplace_casts_into_integer = true;
+            }
+            None if spec == "nextafter-grad-mask-ge" => faults.nextafter_grad_mask_ge = true,
+            None if spec == "ldexp-result-read-when-needed" => {
+                faults.ldexp_result_read_when_needed = true;
+            }
             None if spec == "ctc-skip-repeat-transition" => {
                 faults.ctc_skip_repeat_transition = true;
             }

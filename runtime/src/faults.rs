@@ -401,6 +401,24 @@ pub struct Faults {
     /// `digamma` (and `digamma_`, `polygamma(0, x)`) computes `ψ(x + 1)`:
     /// the recurrence shifted by one. Breaks the values of every digamma.
     pub digamma_off_by_one_shift: bool,
+    /// `polygamma_(self, n)` computes the functional result but leaves
+    /// `self` unwritten. Breaks the values of every in-place polygamma and
+    /// of what is computed from its `self` afterwards.
+    pub polygamma_inplace_skips_write: bool,
+    /// `ldexp_` writes a floating result into an integer `self` (truncated)
+    /// instead of refusing it. Breaks every program that relies on
+    /// PyTorch's "ldexp can't be cast to the desired output type" error.
+    pub ldexp_inplace_casts_into_integer: bool,
+    /// NextafterBackward0 passes `self`'s gradient where `self >= other`
+    /// (`ge.Tensor`) instead of where the step was taken (`self != other`).
+    /// Breaks the backward of every `nextafter` / `nextafter_` whose `self`
+    /// requires grad.
+    pub nextafter_grad_mask_ge: bool,
+    /// LdexpBackward0 reads (and version-checks) its saved result only
+    /// when the exponent needs a gradient. Breaks every program whose
+    /// backward PyTorch stops because an `ldexp` / `ldexp_` result was
+    /// written in place after the node saved it.
+    pub ldexp_result_read_when_needed: bool,
     /// `linalg_cross` returns `b × a`. Breaks the values of every cross
     /// product and of its backward.
     pub cross_sign_flipped: bool,

@@ -98,6 +98,7 @@ mod inference_mc_dropout;
 mod inference_out_composites;
 mod inplace_math_embeddings;
 mod inplace_scans_stick_breaking;
+mod inplace_special_bits;
 mod int64_segments;
 mod integer_hashing;
 mod integer_sketches;

@@ -1,7 +1,7 @@
 //! Operators on the representation of floating-point numbers, as
-//! quantisation and numerics utilities use them: `frexp` / `ldexp`
-//! (mantissa and binary exponent), `nextafter` (the neighbouring
-//! representable value), `deg2rad` / `rad2deg` (a multiplication by
+//! quantisation and numerics utilities use them: `frexp` / `ldexp` /
+//! `ldexp_` (mantissa and binary exponent), `nextafter` (the neighbouring
+//! representable value; `nextafter_` through it), `deg2rad` / `rad2deg` (a multiplication by
 //! PyTorch's rounded constant), `view.dtype` between a float dtype and the
 //! integer dtype of its width (the bit pattern), and `nonzero_static`
 //! (the first `size` nonzero positions, padded).
@@ -35,6 +35,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.nextafter.default" => nextafter,
         "aten.frexp.Tensor" => frexp,
         "aten.ldexp.Tensor" => ldexp,
+        "aten.ldexp_.default" => ldexp_,
         "aten.view.dtype" => view_dtype,
         "aten.nonzero_static.default" => nonzero_static,
         _ => return None,
@@ -118,6 +119,24 @@ fn next_f32(x: f32, y: f32) -> f32 {
     f32::from_bits(if up { bits + 1 } else { bits - 1 })
 }
 
+/// The next float16 or bfloat16 value after `x` towards `y` (both values
+/// of that type), stepping its 16-bit pattern as C's `nextafter` steps a
+/// float's; `bits` / `value` convert to and from the pattern.
+fn next_half(x: f64, y: f64, bits: fn(f64) -> u16, value: fn(u16) -> f64) -> f64 {
+    if x.is_nan() || y.is_nan() {
+        return f64::NAN;
+    }
+    if x == y {
+        return y;
+    }
+    if x == 0.0 {
+        return value(1).copysign(y);
+    }
+    let b = bits(x);
+    let up = (y > x) == (x > 0.0);
+    value(if up { b + 1 } else { b - 1 })
+}
+
 /// The next float64 after `x` towards `y` (C's `nextafter`).
 fn next_f64(x: f64, y: f64) -> f64 {
     if x.is_nan() || y.is_nan() {
@@ -152,15 +171,21 @@ fn promote_tensors(ctx: &KernelCtx<'_>, x: &Tensor, y: &Tensor) -> DType {
     .unwrap_or(ctx.default_dtype)
 }
 
-/// `nextafter(self, other)`: float32 or float64 after promotion.
+/// `nextafter(self, other)`: float32, float64, float16 or bfloat16 after
+/// promotion (integers and bool fail with AT_DISPATCH's
+/// NotImplementedError).
 fn nextafter(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let (x, y) = (a.tensor(0)?, a.tensor(1)?);
     ctx.check(x, "self")?;
     ctx.check(y, "other")?;
     // The operands promote as a binary TensorIterator's do.
     let dtype = promote_tensors(ctx, x, y);
-    if !matches!(dtype, DType::Float32 | DType::Float64) {
-        return Err(RuntimeError::TypeCast {
+    if !matches!(
+        dtype,
+        DType::Float32 | DType::Float64 | DType::Float16 | DType::BFloat16
+    ) {
+        // AT_DISPATCH's NotImplementedError.
+        return Err(RuntimeError::KernelDtype {
             op: ctx.op.to_owned(),
             message: format!(
                 "\"nextafter_cpu\" not implemented for '{}'",
@@ -179,12 +204,21 @@ fn nextafter(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
         Ok(xs
             .iter()
             .zip(&ys)
-            .map(|(&p, &q)| {
-                if dtype == DType::Float32 {
-                    f64::from(next_f32(p as f32, q as f32))
-                } else {
-                    next_f64(p, q)
-                }
+            .map(|(&p, &q)| match dtype {
+                DType::Float32 => f64::from(next_f32(p as f32, q as f32)),
+                DType::Float16 => next_half(
+                    p,
+                    q,
+                    |v| half::f16::from_f64(v).to_bits(),
+                    |b| half::f16::from_bits(b).to_f64(),
+                ),
+                DType::BFloat16 => next_half(
+                    p,
+                    q,
+                    |v| half::bf16::from_f64(v).to_bits(),
+                    |b| half::bf16::from_bits(b).to_f64(),
+                ),
+                _ => next_f64(p, q),
             })
             .collect())
     })?;
@@ -273,6 +307,38 @@ fn ldexp(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
             .collect())
     })?;
     Ok(vec![out.into()])
+}
+
+/// `ldexp_(self, other)`: `ldexp.Tensor`'s result written into `self`.
+/// The result is floating, so an integer `self` fails with PyTorch's
+/// "ldexp can't be cast to the desired output type Long" (the check is
+/// ldexp's own, made before anything is computed); a float `self` takes
+/// the promoted result cast to its dtype (float32 `self`, float64
+/// exponent: computed in float64, then rounded).
+fn ldexp_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    if !this.dtype().is_floating() && !ctx.faults.ldexp_inplace_casts_into_integer {
+        return Err(RuntimeError::TypeCast {
+            op: ctx.op.to_owned(),
+            message: format!(
+                "ldexp can't be cast to the desired output type {}",
+                this.dtype().scalar_type_name()
+            ),
+        });
+    }
+    let results = ldexp(ctx, a)?;
+    let result = results
+        .first()
+        .and_then(IValue::as_tensor)
+        .ok_or_else(|| RuntimeError::unsupported(ctx.op, "a tensor result of ldexp"))?;
+    if ctx.faults.ldexp_inplace_casts_into_integer && !this.dtype().is_floating() {
+        let values = read_broadcast(ctx.op, result, result.shape())?;
+        ctx.write(this, || Ok(values.iter().map(|v| v.trunc()).collect()))?;
+    } else {
+        super::out_variant::write_into_self(ctx, this, result)?;
+    }
+    Ok(vec![this.clone().into()])
 }
 
 fn round_to(dtype: DType, v: f64) -> f64 {
@@ -402,7 +468,7 @@ fn nonzero_static(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 
 #[cfg(test)]
 mod tests {
-    use super::{frexp_f64, next_f32, next_f64};
+    use super::{frexp_f64, next_f32, next_f64, next_half};
     use crate::ivalue::IValue;
     use crate::runtime::Runtime;
     use crate::tensor::Tensor;
@@ -425,6 +491,38 @@ mod tests {
         assert_eq!(next_f32(0.0, -1.0), -f32::from_bits(1));
         assert_eq!(next_f64(1.0, 0.0), 1.0 - f64::EPSILON / 2.0);
         assert!(next_f64(f64::NAN, 0.0).is_nan());
+    }
+
+    #[test]
+    fn nextafter_steps_the_half_types_by_their_own_bits() {
+        // torch.nextafter on float16 / bfloat16 (torch 2.15):
+        // (1 → 0, 1 → 2, 0 → -1, -2 → -3).
+        let f16 = |x, y| {
+            next_half(
+                x,
+                y,
+                |v| half::f16::from_f64(v).to_bits(),
+                |b| half::f16::from_bits(b).to_f64(),
+            )
+        };
+        let bf16 = |x, y| {
+            next_half(
+                x,
+                y,
+                |v| half::bf16::from_f64(v).to_bits(),
+                |b| half::bf16::from_bits(b).to_f64(),
+            )
+        };
+        assert_eq!(f16(1.0, 0.0), 0.99951171875);
+        assert_eq!(f16(1.0, 2.0), 1.0009765625);
+        assert_eq!(f16(0.0, -1.0), -5.960464477539063e-08);
+        assert_eq!(f16(-2.0, -3.0), -2.001953125);
+        assert_eq!(bf16(1.0, 0.0), 0.99609375);
+        assert_eq!(bf16(1.0, 2.0), 1.0078125);
+        assert_eq!(bf16(0.0, -1.0), -9.183549615799121e-41);
+        assert_eq!(bf16(-2.0, -3.0), -2.015625);
+        assert!(f16(f64::NAN, 1.0).is_nan());
+        assert_eq!(bf16(3.0, 3.0), 3.0);
     }
 
     #[test]

@@ -89,6 +89,18 @@ fn into_self(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let result = results.first().and_then(IValue::as_tensor).ok_or_else(|| {
         RuntimeError::unsupported(ctx.op, "an in-place form of a non-tensor result")
     })?;
+    write_into_self(ctx, this, result)?;
+    Ok(vec![this.clone().into()])
+}
+
+/// Writes an in-place operator's functional `result` into `this` (its
+/// `self`): the result's dtype must cast to `self`'s and its shape must be
+/// `self`'s (PyTorch's "doesn't match the broadcast shape" otherwise).
+pub(crate) fn write_into_self(
+    ctx: &mut KernelCtx<'_>,
+    this: &Tensor,
+    result: &Tensor,
+) -> Result<()> {
     check_inplace_cast(ctx.op, result.dtype(), this.dtype())?;
     if this.shape() != result.shape() {
         return Err(RuntimeError::shape(
@@ -100,8 +112,7 @@ fn into_self(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
             ),
         ));
     }
-    copy_into(ctx, this, result)?;
-    Ok(vec![this.clone().into()])
+    copy_into(ctx, this, result)
 }
 
 /// `functional`'s kernel on `values`, under its own name (kernels shared

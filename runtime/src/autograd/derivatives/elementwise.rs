@@ -9,7 +9,7 @@
 //! `x.abs_()`, `F.silu(x, inplace=True)`, `x.clamp_(...)`, ...).
 //! Comparisons, logic and bitwise operators are not differentiable.
 
-use super::{Derivative, Differentiability, arg, derivative, needs, tensor};
+use super::{Derivative, Differentiability, always, arg, derivative, needs, tensor};
 use crate::autograd::BackwardFn;
 use crate::autograd::functions::complex::real_inputs;
 use crate::autograd::functions::double_backward::differentiable as grad_mode;
@@ -35,12 +35,6 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         .or_else(|| math(op))
         .or_else(|| activations(op))
         .or_else(|| logic(op))
-}
-
-/// `original_self` of in-place operators whose every gradient needs the
-/// original `self`.
-fn always(_: &[bool]) -> bool {
-    true
 }
 
 /// `original_self` of in-place operators that need `self` only for

@@ -5,11 +5,13 @@
 //! |---|---|---|
 //! | `deg2rad` | Deg2RadBackward0: `mul.Scalar(grad, M_PI_180)` | — |
 //! | `rad2deg` | Rad2DegBackward0: `mul.Scalar(grad, M_180_PI)` | — |
-//! | `ldexp.Tensor` | LdexpBackward0 (self, other): `grad * pow(2, other)`, `grad * result * M_LN2` | other; result when `other` needs a gradient |
+//! | `ldexp.Tensor`, `ldexp_` | LdexpBackward0 (self, other): `grad * pow(2, other)`, `grad * result * M_LN2` | other, result (for `ldexp_`, `self` as written) |
+//! | `nextafter`, `nextafter_` | NextafterBackward0 (self, other): `where(self != other, grad, 0)`, zeros | self (for `nextafter_`, a clone of the original self), other |
 //! | `view.dtype`, `nonzero_static` | not differentiable | — |
 
-use super::{Derivative, Differentiability, derivative, needs, tensor};
-use crate::autograd::functions::float_bits::LdexpBackward0;
+use super::{Derivative, Differentiability, always, derivative, tensor};
+use crate::autograd::functions::elementwise::ZerosLike;
+use crate::autograd::functions::float_bits::{LdexpBackward0, NextafterBackward0};
 use crate::autograd::functions::pointwise::MulBackward1;
 use crate::autograd::saved::SavedVariable;
 use crate::ivalue::IValue;
@@ -35,14 +37,36 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                 }))
             }))
         }
-        "aten.ldexp.Tensor" => D(derivative!("LdexpBackward0", &[0, 1], |a, n| {
-            Ok(Box::new(LdexpBackward0 {
-                other: SavedVariable::input(tensor(a, 1)?),
-                wants_result: needs(n, 1),
-                result: None,
+        "aten.nextafter.default" => D(derivative!("NextafterBackward0", &[0, 1], nextafter)),
+        "aten.nextafter_.default" => D(derivative!(
+            "NextafterBackward0",
+            &[0, 1],
+            nextafter,
+            original_self = always
+        )),
+        "aten.ldexp.Tensor" | "aten.ldexp_.default" => {
+            D(derivative!("LdexpBackward0", &[0, 1], |a, _| {
+                Ok(Box::new(LdexpBackward0 {
+                    other: SavedVariable::input(tensor(a, 1)?),
+                    result: None,
+                }))
             }))
-        })),
+        }
         "aten.view.dtype" | "aten.nonzero_static.default" => NotDifferentiable,
         _ => return None,
     })
+}
+
+/// NextafterBackward0 over `self` (argument 0, the original's clone for
+/// `nextafter_`) and `other`.
+fn nextafter(
+    a: &[IValue],
+    _: &[bool],
+) -> crate::error::Result<Box<dyn crate::autograd::BackwardFn>> {
+    let other = tensor(a, 1)?;
+    Ok(Box::new(NextafterBackward0 {
+        self_: SavedVariable::input(tensor(a, 0)?),
+        other: SavedVariable::input(other),
+        other_like: ZerosLike::of(other),
+    }))
 }

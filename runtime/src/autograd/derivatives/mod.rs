@@ -101,6 +101,13 @@ pub(crate) fn never(_: &[bool]) -> bool {
     false
 }
 
+/// `original_self` of the in-place forms whose formula reads the original
+/// `self` (or whose generated code clones it regardless): they clone
+/// whenever a node is recorded.
+pub(crate) fn always(_: &[bool]) -> bool {
+    true
+}
+
 /// What autograd knows about an operator.
 pub(crate) enum Differentiability {
     /// A node is recorded with this derivative.

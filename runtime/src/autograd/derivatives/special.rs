@@ -5,6 +5,7 @@
 //! | `lgamma` / `digamma` / `erfinv` / `i0` / `sinc` / `special_entr` | LgammaBackward0 / DigammaBackward0 / ErfinvBackward0 / I0Backward0 / SincBackward0 / SpecialEntrBackward0 | self |
 //! | `digamma_` | DigammaBackward0 | a clone of the original self |
 //! | `polygamma` | PolygammaBackward0 (edge: self) | n, self |
+//! | `polygamma_` (self, n) | PolygammaBackward1 | n, a clone of the original self |
 //! | `mvlgamma` | MvlgammaBackward0 | self, p |
 //! | `logit` | LogitBackward0 | self, eps |
 //! | `special_i0e` / `special_i1` / `special_i1e` | SpecialI0EBackward0 / SpecialI1Backward0 / SpecialI1EBackward0 | self, result |
@@ -28,7 +29,7 @@
 //! `_dirichlet_grad`; recording a graph through them is an
 //! unsupported-operation error.
 
-use super::{Derivative, Differentiability, arg, derivative, int, tensor};
+use super::{Derivative, Differentiability, always, arg, derivative, int, tensor};
 use crate::autograd::BackwardFn;
 use crate::autograd::functions::special::{
     self as f, BinaryBackward, BinaryKind, SpecialBackward, SpecialFormula, bessel,
@@ -66,10 +67,6 @@ fn binary(a: &[IValue], kind: BinaryKind) -> Built {
         other: SavedVariable::input(tensor(a, 1)?),
         result: None,
     }))
-}
-
-fn always(_: &[bool]) -> bool {
-    true
 }
 
 /// The autograd entry of `op` if it is a special function.
@@ -147,6 +144,14 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             "HypotBackward0",
             &[0, 1],
             |a, _| binary(a, BinaryKind::Hypot),
+            original_self = always
+        )),
+        // `polygamma_(self, n)`: self first; the functional formula on a
+        // clone of the original self (torch 2.15 clones before writing).
+        "aten.polygamma_.default" => D(derivative!(
+            "PolygammaBackward1",
+            &[0],
+            |a, _| on_self(a, 0, vec![IValue::Int(int(a, 1))], f::polygamma),
             original_self = always
         )),
         "aten.polygamma.default" => D(derivative!("PolygammaBackward0", &[1], |a, _| on_self(

@@ -21,7 +21,7 @@
 //! records its `NotImplemented` node (no sequence number) on both outputs
 //! when the input or the weight requires grad.
 
-use super::{Derivative, Differentiability, derivative, int, tensor};
+use super::{Derivative, Differentiability, always, derivative, int, tensor};
 use crate::autograd::functions::double_backward::not_implemented::NotImplemented;
 use crate::autograd::functions::reduction::{EvenlyDistributeBackward, ValueSelectingBackward};
 use crate::autograd::functions::statistics::{CummaxminBackward, ReduceBackward, Routing};
@@ -144,11 +144,6 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
 }
 
 type Built = Result<Box<dyn crate::autograd::BackwardFn>>;
-
-/// `original_self` of the in-place reductions: their formula reads `self`.
-fn always(_: &[bool]) -> bool {
-    true
-}
 
 fn value_selecting(a: &[IValue], dim_at: usize, keepdim_at: usize) -> Built {
     Ok(Box::new(ValueSelectingBackward {

@@ -15,7 +15,7 @@
 //! | `heaviside` | NotImplemented (PyTorch's autograd fallback: fails when run) | — |
 //! | `signbit`, `isposinf`, `isneginf` | not differentiable | — |
 
-use super::{Derivative, Differentiability, derivative, tensor};
+use super::{Derivative, Differentiability, always, derivative, tensor};
 use crate::autograd::BackwardFn;
 use crate::autograd::functions::double_backward::not_implemented::NotImplemented;
 use crate::autograd::functions::elementwise::{self as e, Unary};
@@ -159,11 +159,6 @@ fn fmax_fmin(a: &[IValue], is_max: bool) -> Result<Box<dyn BackwardFn>> {
         other: SavedVariable::input(tensor(a, 1)?),
         is_max,
     }))
-}
-
-/// `original_self` of the in-place forms whose formula reads `self`.
-fn always(_: &[bool]) -> bool {
-    true
 }
 
 fn not_implemented(function: &'static str) -> Result<Box<dyn BackwardFn>> {

@@ -1316,7 +1316,8 @@ impl ZerosLike {
         }
     }
 
-    fn zeros(&self, ctx: &mut BackwardCtx<'_>) -> Result<Tensor> {
+    /// `zeros(sizes, dtype, layout, device)` of the recorded geometry.
+    pub(crate) fn zeros(&self, ctx: &mut BackwardCtx<'_>) -> Result<Tensor> {
         ctx.rt.elementwise().call(
             "aten.zeros.default",
             vec![

@@ -1,3 +1,9 @@
+//! NextafterBackward0, the node of `nextafter` / `nextafter_`: the result
+//! moves one representable step from `self`, so `self`'s gradient passes
+//! where the step was taken, `where(self != other, grad, 0)` (`ne.Tensor`,
+//! `scalar_tensor`, `where.self`), and `other` gets zeros of its geometry
+//! (`zeros`), computed first (observed in torch 2.15).
+//!
 //! LdexpBackward0, the node of `ldexp(self, other) = self · 2^other`:
 //!
 //! * d/d other = `self · 2^other · ln 2`, written from the result as
@@ -9,6 +15,7 @@
 //! generated code does; observed in torch 2.15). An integer exponent never
 //! needs one: its edge is empty.
 
+use super::elementwise::ZerosLike;
 use super::single;
 use crate::autograd::saved::SavedVariable;
 use crate::autograd::{BackwardCtx, BackwardFn};
@@ -20,8 +27,10 @@ use crate::tensor::Tensor;
 pub(crate) struct LdexpBackward0 {
     /// The exponent, for `self`'s gradient.
     pub(crate) other: SavedVariable,
-    /// Whether the result is saved (only when `other` needs a gradient).
-    pub(crate) wants_result: bool,
+    /// The result (for `ldexp_`, `self` as written), saved whether or not
+    /// `other` needs a gradient (observed in torch 2.15: `_saved_result`
+    /// is there for an integer exponent too, so a later in-place write to
+    /// the result fails backward's version check).
     pub(crate) result: Option<SavedVariable>,
 }
 
@@ -38,16 +47,26 @@ impl BackwardFn for LdexpBackward0 {
         let Some(g) = single(grads) else {
             return Ok(vec![None, None]);
         };
+        // Both saved tensors are unpacked (and version-checked) before
+        // either gradient, as PyTorch's generated node does: an in-place
+        // write into the result fails backward even when only `self`
+        // needs a gradient.
+        let other = self.other.unpack(ctx.node)?;
+        let result = if ctx.needs(1) || !ctx.rt.faults().ldexp_result_read_when_needed {
+            Some(
+                self.result
+                    .as_ref()
+                    .ok_or_else(|| RuntimeError::GraphFreed {
+                        node: ctx.node.name().to_owned(),
+                    })?
+                    .unpack(ctx.node)?,
+            )
+        } else {
+            None
+        };
         let mut out = vec![None, None];
-        if ctx.needs(1) {
-            let result = self
-                .result
-                .as_ref()
-                .ok_or_else(|| RuntimeError::GraphFreed {
-                    node: ctx.node.name().to_owned(),
-                })?
-                .unpack(ctx.node)?;
-            let scaled = call(ctx, "aten.mul.Tensor", vec![(&g).into(), (&result).into()])?;
+        if let (true, Some(result)) = (ctx.needs(1), &result) {
+            let scaled = call(ctx, "aten.mul.Tensor", vec![(&g).into(), result.into()])?;
             out[1] = Some(call(
                 ctx,
                 "aten.mul.Scalar",
@@ -55,7 +74,6 @@ impl BackwardFn for LdexpBackward0 {
             )?);
         }
         if ctx.needs(0) {
-            let other = self.other.unpack(ctx.node)?;
             let power = call(
                 ctx,
                 "aten.pow.Scalar",
@@ -67,9 +85,7 @@ impl BackwardFn for LdexpBackward0 {
     }
 
     fn save_outputs(&mut self, outputs: &[Tensor]) {
-        if self.wants_result {
-            self.result = outputs.first().map(|r| SavedVariable::output(r, 0));
-        }
+        self.result = outputs.first().map(|r| SavedVariable::output(r, 0));
     }
 
     fn release_variables(&mut self) {
@@ -77,5 +93,47 @@ impl BackwardFn for LdexpBackward0 {
         if let Some(r) = &mut self.result {
             r.release();
         }
+    }
+}
+
+/// The backward of `nextafter` and `nextafter_`.
+pub(crate) struct NextafterBackward0 {
+    /// `self` (for `nextafter_`, the clone of the original `self`).
+    pub(crate) self_: SavedVariable,
+    pub(crate) other: SavedVariable,
+    /// `other`'s geometry, for its zero gradient.
+    pub(crate) other_like: ZerosLike,
+}
+
+impl BackwardFn for NextafterBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None, None]);
+        };
+        let mut out = vec![None, None];
+        if ctx.needs(1) {
+            out[1] = Some(self.other_like.zeros(ctx)?);
+        }
+        if ctx.needs(0) {
+            let (this, other) = (self.self_.unpack(ctx.node)?, self.other.unpack(ctx.node)?);
+            let moved = if ctx.rt.faults().nextafter_grad_mask_ge {
+                call(ctx, "aten.ge.Tensor", vec![(&this).into(), (&other).into()])?
+            } else {
+                call(ctx, "aten.ne.Tensor", vec![(&this).into(), (&other).into()])?
+            };
+            // The formula's integer literal `0`.
+            let zero = ctx.rt.elementwise().scalar_tensor(IValue::Int(0), &g)?;
+            out[0] = Some(ctx.rt.elementwise().where_(&moved, &g, &zero)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&mut self) {
+        self.self_.release();
+        self.other.release();
     }
 }

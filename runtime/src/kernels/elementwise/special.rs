@@ -1,5 +1,5 @@
 //! The special functions: `lgamma`, `digamma` (and `digamma_`),
-//! `polygamma`, `mvlgamma`, `erfinv`, the modified Bessel functions `i0`,
+//! `polygamma` (and `polygamma_`), `mvlgamma`, `erfinv`, the modified Bessel functions `i0`,
 //! `special_i0e`, `special_i1`, `special_i1e`, `sinc`, `logit` and
 //! `logit_backward`, `special_entr`, `special_ndtri`, `special_erfcx`,
 //! `special_log_ndtr`, and the binary `hypot`, `logaddexp`, `logaddexp2`,
@@ -31,8 +31,10 @@ pub(crate) mod real;
 use super::common::{nary, promoted, to_floating, wide};
 use super::unary::{float_op_prec, write_map};
 use crate::dispatch::args::{Args, Operand};
+use crate::dispatch::registry::Registry;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
+use crate::kernels::out_variant::write_into_self;
 use crate::kernels::{Kernel, KernelCtx};
 use crate::tensor::dtype::DType;
 use crate::tensor::promote::check_inplace_cast;
@@ -46,6 +48,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.digamma.default" => digamma,
         "aten.digamma_.default" => digamma_,
         "aten.polygamma.default" => polygamma,
+        "aten.polygamma_.default" => polygamma_,
         "aten.mvlgamma.default" => mvlgamma,
         "aten.erfinv.default" => erfinv,
         "aten.i0.default" => i0,
@@ -143,6 +146,38 @@ fn polygamma(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     Ok(vec![
         crate::kernels::pointwise::unary(ctx, t, Some(dtype), f)?.into(),
     ])
+}
+
+/// `polygamma_(self, n)`: `self` comes first here, unlike the functional
+/// `polygamma(n, self)`. The functional result (a float dtype) is written
+/// back into `self`, so an integer `self` fails with PyTorch's "result type
+/// Float can't be cast to the desired output type Long" and a negative `n`
+/// with the functional's message.
+fn polygamma_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    let n = a.int(1)?;
+    let functional = Registry::builtin()?.get("aten.polygamma.default")?;
+    let values = [IValue::Int(n), IValue::from(this.clone())];
+    let op = ctx.op;
+    let results = polygamma(
+        ctx,
+        Args {
+            op,
+            schema: &functional.schema,
+            values: &values,
+        },
+    )?;
+    let result = results
+        .first()
+        .and_then(IValue::as_tensor)
+        .ok_or_else(|| RuntimeError::unsupported(ctx.op, "a tensor result of polygamma"))?;
+    if ctx.faults.polygamma_inplace_skips_write {
+        check_inplace_cast(ctx.op, result.dtype(), this.dtype())?;
+    } else {
+        write_into_self(ctx, this, result)?;
+    }
+    Ok(vec![this.clone().into()])
 }
 
 /// `mvlgamma(self, p)`: `sum_{j<p} lgamma(self + (1 - p)/2 + j/2)` plus
