@@ -137,6 +137,26 @@ fn next_half(x: f64, y: f64, bits: fn(f64) -> u16, value: fn(u16) -> f64) -> f64
     value(if up { b + 1 } else { b - 1 })
 }
 
+/// The next float16 after `x` towards `y`.
+fn next_f16(x: f64, y: f64) -> f64 {
+    next_half(
+        x,
+        y,
+        |v| half::f16::from_f64(v).to_bits(),
+        |b| half::f16::from_bits(b).to_f64(),
+    )
+}
+
+/// The next bfloat16 after `x` towards `y`.
+fn next_bf16(x: f64, y: f64) -> f64 {
+    next_half(
+        x,
+        y,
+        |v| half::bf16::from_f64(v).to_bits(),
+        |b| half::bf16::from_bits(b).to_f64(),
+    )
+}
+
 /// The next float64 after `x` towards `y` (C's `nextafter`).
 fn next_f64(x: f64, y: f64) -> f64 {
     if x.is_nan() || y.is_nan() {
@@ -206,18 +226,8 @@ fn nextafter(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
             .zip(&ys)
             .map(|(&p, &q)| match dtype {
                 DType::Float32 => f64::from(next_f32(p as f32, q as f32)),
-                DType::Float16 => next_half(
-                    p,
-                    q,
-                    |v| half::f16::from_f64(v).to_bits(),
-                    |b| half::f16::from_bits(b).to_f64(),
-                ),
-                DType::BFloat16 => next_half(
-                    p,
-                    q,
-                    |v| half::bf16::from_f64(v).to_bits(),
-                    |b| half::bf16::from_bits(b).to_f64(),
-                ),
+                DType::Float16 => next_f16(p, q),
+                DType::BFloat16 => next_bf16(p, q),
                 _ => next_f64(p, q),
             })
             .collect())
@@ -468,7 +478,7 @@ fn nonzero_static(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 
 #[cfg(test)]
 mod tests {
-    use super::{frexp_f64, next_f32, next_f64, next_half};
+    use super::{frexp_f64, next_bf16, next_f16, next_f32, next_f64};
     use crate::ivalue::IValue;
     use crate::runtime::Runtime;
     use crate::tensor::Tensor;
@@ -497,22 +507,7 @@ mod tests {
     fn nextafter_steps_the_half_types_by_their_own_bits() {
         // torch.nextafter on float16 / bfloat16 (torch 2.15):
         // (1 → 0, 1 → 2, 0 → -1, -2 → -3).
-        let f16 = |x, y| {
-            next_half(
-                x,
-                y,
-                |v| half::f16::from_f64(v).to_bits(),
-                |b| half::f16::from_bits(b).to_f64(),
-            )
-        };
-        let bf16 = |x, y| {
-            next_half(
-                x,
-                y,
-                |v| half::bf16::from_f64(v).to_bits(),
-                |b| half::bf16::from_bits(b).to_f64(),
-            )
-        };
+        let (f16, bf16) = (next_f16, next_bf16);
         assert_eq!(f16(1.0, 0.0), 0.99951171875);
         assert_eq!(f16(1.0, 2.0), 1.0009765625);
         assert_eq!(f16(0.0, -1.0), -5.960464477539063e-08);
