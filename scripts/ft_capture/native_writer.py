@@ -10,6 +10,12 @@ in Rust, which writes the same bytes (`tracer/tests/python_writer_parity.rs`
 proves the Rust writer's bytes equal the Python writer's on every golden,
 and `scripts/tests/test_native_writer.py` captures programs both ways).
 
+The library writes on a thread of its own: the program's thread only
+hashes and copies each value (its memory may change once the call
+returns) and hands events over. So a failure of what was handed over (an
+event that does not decode, a full disk) is raised by the next call,
+`sync()` or `finish()`; what came before it stays in the `.partial` file.
+
 Which writer a capture uses (`FT_CAPTURE_WRITER`):
 
 * `auto` (default): this one when the library is built from this
@@ -36,7 +42,7 @@ import msgpack
 import ftr
 
 # `ft_trace_ffi::ABI_VERSION`: the C functions and their meaning below.
-ABI_VERSION = 1
+ABI_VERSION = 2
 WRITER_ENV = "FT_CAPTURE_WRITER"
 LIBRARY_ENV = "FT_TRACE_FFI"
 WRITER_CHOICES = ("auto", "native", "python")
@@ -77,6 +83,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "ftr_writer_put_stats": ([vp, cp, sz, cp], i32),
         "ftr_writer_has_value": ([vp, cp, ctypes.c_uint8], i32),
         "ftr_writer_position": ([vp, _u64p, _u64p, ctypes.POINTER(ctypes.c_uint16)], i32),
+        "ftr_writer_written": ([vp], ctypes.c_uint64),
         "ftr_writer_finish": ([vp, ctypes.POINTER(vp), ctypes.POINTER(sz)], i32),
         "ftr_writer_abort": ([vp], i32),
         "ftr_bytes_free": ([vp, sz], None),
@@ -171,7 +178,9 @@ class NativeTraceWriter:
 
     def __init__(self, lib: ctypes.CDLL, handle: ctypes.c_void_p) -> None:
         self._lib = lib
-        self._handle = handle
+        # None once the file writer gave the handle back (a call then
+        # passes a null handle, which the library refuses).
+        self._handle: Optional[ctypes.c_void_p] = handle
         self.next_seq = 0
         self._pack = msgpack.Packer(use_bin_type=True, use_single_float=False).pack
         self._batch = bytearray()
@@ -236,6 +245,11 @@ class NativeTraceWriter:
             raise self._fail()
         return known == 1
 
+    def sync(self) -> None:
+        """Hands the batched events over and waits until the writer's
+        thread has written everything; raises its first failure."""
+        self._position()
+
     def _position(self) -> tuple:
         self.flush()
         seq, offset, minor = ctypes.c_uint64(), ctypes.c_uint64(), ctypes.c_uint16()
@@ -247,6 +261,11 @@ class NativeTraceWriter:
     def offset(self) -> int:
         """Bytes written so far."""
         return self._position()[1]
+
+    @property
+    def written(self) -> int:
+        """Bytes written so far, without waiting for the writer's thread."""
+        return int(self._lib.ftr_writer_written(self._handle))
 
     @property
     def minor_version(self) -> int:
@@ -274,15 +293,21 @@ class NativeFileTraceWriter:
         self.writer = NativeTraceWriter(lib, handle)
 
     def _take(self) -> ctypes.c_void_p:
+        """The handle, given up: neither this object nor its `writer` uses
+        it again (a later call fails as a finished writer's)."""
         handle, self._handle = self._handle, None
         if handle is None:
             raise ftr.TraceError("cannot write trace: the writer is finished")
+        self.writer._handle = None
         return handle
 
     def finish(self) -> list:
         """Finishes the trace, syncs it and renames it into place; returns
-        the index."""
-        self.writer.flush()
+        the index. A failure of work handed over is raised first, with the
+        writer still open for `abort()`."""
+        if self._handle is None:
+            raise ftr.TraceError("cannot write trace: the writer is finished")
+        self.writer.sync()
         data, n = ctypes.c_void_p(), ctypes.c_size_t()
         if self._lib.ftr_writer_finish(self._take(), ctypes.byref(data), ctypes.byref(n)) != 0:
             raise ftr.TraceError(_last_error(self._lib))

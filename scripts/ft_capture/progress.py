@@ -36,7 +36,10 @@ class Progress:
         self._last = now
         self._shown = True
         events = self._writer.next_seq
-        megabytes = self._writer.offset / 1e6
+        # The compiled writer tells what its thread has written without
+        # waiting for it; the Python writer writes as it goes.
+        written = getattr(self._writer, "written", None)
+        megabytes = (self._writer.offset if written is None else written) / 1e6
         seconds = (now - self._start) / 1e9
         self._stream.write(f"\r\x1b[Kcapture_torch.py: {events} events, {megabytes:.1f} MB, {seconds:.0f} s")
         self._stream.flush()

@@ -206,10 +206,17 @@ def test_events_are_handed_over_in_batches_and_positions_flush_them(tmp_path):
     # Small events wait in the batch until a position is asked for.
     assert writer._batched == 10
     assert writer.offset == start and writer._batched == 0
+    # Once a position has waited for the writer's thread, what it has
+    # written (the progress line's figure, read without waiting) agrees.
+    assert writer.written == writer.offset
     file_writer.finish()
     assert [e.payload for e in ftr.TraceReader(str(tmp_path / "t.ftr")).events] == [grad_mode(i % 2 == 0) for i in range(10)]
     with pytest.raises(ftr.TraceError, match="the writer is finished"):
         file_writer.finish()
+    # The handle is given back: later calls are refused, not made on it.
+    with pytest.raises(ftr.TraceError, match="null trace writer handle"):
+        writer.put_blob("float32", [1], b"\0\0\0\0")
+    assert writer.written == 0
 
 
 def test_values_are_stored_once_per_digest(tmp_path):

@@ -340,17 +340,36 @@ impl<W: TraceOutput> TraceWriter<W> {
         data: &[u8],
     ) -> Result<Digest, TraceError> {
         let digest = blob_digest(dtype, shape, data);
-        if self.known_blobs.contains(&digest) {
-            return Ok(digest);
+        if !self.known_blobs.contains(&digest) {
+            self.hold(BlobRecord {
+                digest,
+                dtype: dtype.to_owned(),
+                shape: shape.to_vec(),
+                data: data.to_vec(),
+            });
         }
-        self.known_blobs.insert(digest);
-        self.held.push(BlobRecord {
-            digest,
-            dtype: dtype.to_owned(),
-            shape: shape.to_vec(),
-            data: data.to_vec(),
-        });
         Ok(digest)
+    }
+
+    /// [`TraceWriter::put_blob`] of a value already hashed and copied by the
+    /// caller (`value.digest` is [`blob_digest`] of its dtype, shape and
+    /// data): the writer takes it as it is. Returns its digest.
+    pub fn put_blob_record(&mut self, value: BlobRecord) -> Digest {
+        debug_assert_eq!(
+            value.digest,
+            blob_digest(&value.dtype, &value.shape, &value.data)
+        );
+        let digest = value.digest;
+        if !self.known_blobs.contains(&digest) {
+            self.hold(value);
+        }
+        digest
+    }
+
+    /// Holds a value not handed over before until an event names it.
+    fn hold(&mut self, value: BlobRecord) {
+        self.known_blobs.insert(value.digest);
+        self.held.push(value);
     }
 
     /// Writes the held values the event names, in the order it names them

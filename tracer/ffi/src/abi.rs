@@ -1,12 +1,16 @@
-//! The C ABI of [`NativeWriter`], for ctypes.
+//! The C ABI of [`BackgroundWriter`], for ctypes.
 //!
 //! Conventions:
-//! * A writer is an opaque `*mut NativeWriter` made by
+//! * A writer is an opaque `*mut BackgroundWriter` made by
 //!   [`ftr_writer_create`] and given back exactly once, to
 //!   [`ftr_writer_finish`] or [`ftr_writer_abort`], which free it.
 //! * Functions that can fail return `0` on success and `-1` on failure; the
 //!   failure's one-line message is then read with [`ftr_last_error`]
 //!   (per thread, kept until the next failure).
+//! * The writer writes on a thread of its own: a failure of work handed
+//!   over (an event that does not decode, a full disk) is reported by the
+//!   next call; [`ftr_writer_position`] waits for what was handed over and
+//!   reports a failure among it, and [`ftr_writer_finish`] does so first.
 //! * Byte arguments are `(pointer, length)` pairs; a null pointer is
 //!   allowed with length 0. Digests are 32-byte buffers.
 //! * A panic inside the writer is caught and reported as a failure, never
@@ -19,7 +23,7 @@ use std::path::PathBuf;
 use ft_trace::Digest;
 use ft_trace::format::{VERSION_MAJOR, VERSION_MINOR};
 
-use crate::{ABI_VERSION, NativeWriter};
+use crate::{ABI_VERSION, BackgroundWriter};
 
 thread_local! {
     static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
@@ -58,7 +62,7 @@ unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
 /// # Safety
 /// `writer` is a live handle from [`ftr_writer_create`], used by one thread
 /// at a time.
-unsafe fn handle<'a>(writer: *mut NativeWriter) -> Result<&'a mut NativeWriter, String> {
+unsafe fn handle<'a>(writer: *mut BackgroundWriter) -> Result<&'a mut BackgroundWriter, String> {
     // SAFETY: the caller guarantees a live, unaliased handle (or null).
     unsafe { writer.as_mut() }.ok_or_else(|| "null trace writer handle".to_string())
 }
@@ -106,13 +110,13 @@ pub unsafe extern "C" fn ftr_writer_create(
     path_len: usize,
     meta: *const u8,
     meta_len: usize,
-    out: *mut *mut NativeWriter,
+    out: *mut *mut BackgroundWriter,
 ) -> i32 {
     // SAFETY: forwarded from this function's contract.
     let (path, meta) = unsafe { (bytes(path, path_len), bytes(meta, meta_len)) };
     guarded(|| {
         let writer =
-            NativeWriter::create(&path_from_bytes(path)?, meta).map_err(|e| e.to_string())?;
+            BackgroundWriter::create(&path_from_bytes(path)?, meta).map_err(|e| e.to_string())?;
         let boxed = Box::into_raw(Box::new(writer));
         // SAFETY: the caller guarantees `out` is writable.
         match unsafe { out.as_mut() } {
@@ -149,7 +153,7 @@ fn path_from_bytes(path: &[u8]) -> Result<PathBuf, String> {
 /// convention.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ftr_writer_append_events(
-    writer: *mut NativeWriter,
+    writer: *mut BackgroundWriter,
     count: u32,
     events: *const u8,
     events_len: usize,
@@ -174,7 +178,7 @@ pub unsafe extern "C" fn ftr_writer_append_events(
 /// `ndim` 0); `digest` has 32 writable bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ftr_writer_put_blob(
-    writer: *mut NativeWriter,
+    writer: *mut BackgroundWriter,
     dtype: *const u8,
     dtype_len: usize,
     shape: *const i64,
@@ -210,7 +214,7 @@ pub unsafe extern "C" fn ftr_writer_put_blob(
 /// As [`ftr_writer_put_blob`].
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ftr_writer_put_stats(
-    writer: *mut NativeWriter,
+    writer: *mut BackgroundWriter,
     record: *const u8,
     record_len: usize,
     digest: *mut u8,
@@ -246,7 +250,7 @@ unsafe fn store_digest(digest: &Digest, out: *mut u8) -> Result<(), String> {
 /// `writer` is a live handle; `digest` has 32 readable bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ftr_writer_has_value(
-    writer: *mut NativeWriter,
+    writer: *mut BackgroundWriter,
     digest: *const u8,
     full: u8,
 ) -> i32 {
@@ -267,14 +271,16 @@ pub unsafe extern "C" fn ftr_writer_has_value(
     }
 }
 
-/// The seq the next event gets, bytes written so far and the header's
-/// minor version, stored through the three pointers.
+/// Waits until everything handed over is written, then stores the seq the
+/// next event gets, the bytes written so far and the header's minor
+/// version through the three pointers; fails with the first failure of
+/// work handed over.
 ///
 /// # Safety
 /// `writer` is a live handle; the pointers are writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ftr_writer_position(
-    writer: *mut NativeWriter,
+    writer: *mut BackgroundWriter,
     next_seq: *mut u64,
     offset: *mut u64,
     minor: *mut u16,
@@ -282,33 +288,48 @@ pub unsafe extern "C" fn ftr_writer_position(
     guarded(|| {
         // SAFETY: forwarded from this function's contract.
         let writer = unsafe { handle(writer) }?;
+        let position = writer.sync().map_err(|e| e.to_string())?;
         // SAFETY: the caller guarantees the pointers are writable (or null).
         unsafe {
             if let Some(slot) = next_seq.as_mut() {
-                *slot = writer.next_seq();
+                *slot = position.next_seq;
             }
             if let Some(slot) = offset.as_mut() {
-                *slot = writer.offset();
+                *slot = position.offset;
             }
             if let Some(slot) = minor.as_mut() {
-                *slot = writer.minor_version();
+                *slot = position.minor;
             }
         }
         Ok(())
     })
 }
 
-/// Finishes the trace (values no event named, pending events, INDEX,
-/// trailer, sync, rename into place) and frees the handle. The INDEX
-/// payload's msgpack is handed over in `*index` / `*index_len`, to be
-/// given back to [`ftr_bytes_free`].
+/// Bytes written so far, without waiting for what was handed over (`0`
+/// for a null handle): for a progress report.
+///
+/// # Safety
+/// `writer` is a live handle (or null).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ftr_writer_written(writer: *const BackgroundWriter) -> u64 {
+    // SAFETY: the caller guarantees a live handle or null.
+    unsafe { writer.as_ref() }.map_or(0, BackgroundWriter::written)
+}
+
+/// Finishes the trace (what was handed over, values no event named,
+/// pending events, INDEX, trailer, sync, rename into place) and frees the
+/// handle. The INDEX payload's msgpack is handed over in `*index` /
+/// `*index_len`, to be given back to [`ftr_bytes_free`]. After a failure
+/// (reported here if no call reported it before) the handle is freed and
+/// the trace left as `NAME.partial`; to keep the handle for
+/// [`ftr_writer_abort`], ask [`ftr_writer_position`] first.
 ///
 /// # Safety
 /// `writer` is a live handle, not used again; `index` and `index_len` are
 /// writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ftr_writer_finish(
-    writer: *mut NativeWriter,
+    writer: *mut BackgroundWriter,
     index: *mut *mut u8,
     index_len: *mut usize,
 ) -> i32 {
@@ -354,7 +375,7 @@ pub unsafe extern "C" fn ftr_bytes_free(ptr: *mut u8, len: usize) {
 /// # Safety
 /// `writer` is a live handle, not used again (or null: nothing happens).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ftr_writer_abort(writer: *mut NativeWriter) -> i32 {
+pub unsafe extern "C" fn ftr_writer_abort(writer: *mut BackgroundWriter) -> i32 {
     guarded(|| {
         if writer.is_null() {
             return Ok(());

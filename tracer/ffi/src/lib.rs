@@ -12,14 +12,18 @@
 //! and the capture's tests check it); the Python one stays the fallback
 //! when this library is not built.
 //!
-//! [`NativeWriter`] is the safe API; [`abi`] is the C shell around it.
+//! [`NativeWriter`] is the safe API; [`BackgroundWriter`] runs it on a
+//! thread of its own, so that the captured program only hands its trace
+//! over; [`abi`] is the C shell around the latter.
 
 pub mod abi;
+mod background;
 mod writer;
 
-pub use writer::{NativeWriter, NativeWriterError};
+pub use background::{BackgroundWriter, Position, QUEUE_BYTES};
+pub use writer::{NativeWriter, NativeWriterError, decode_stats};
 
 /// Version of the C ABI in [`abi`]: raised whenever a function's signature
 /// or meaning changes, so a capture never calls a library built from other
 /// sources than its own.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;

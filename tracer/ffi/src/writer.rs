@@ -4,7 +4,9 @@ use std::fmt;
 use std::path::Path;
 
 use ft_trace::event_decode::{EventsError, decode_events_prefix_with_hashes};
-use ft_trace::{Digest, EventBody, FileTraceWriter, StatsRecord, TraceError, TraceMeta};
+use ft_trace::{
+    BlobRecord, Digest, EventBody, FileTraceWriter, StatsRecord, TraceError, TraceMeta,
+};
 
 /// Why the writer refused a call.
 #[derive(Debug)]
@@ -18,6 +20,9 @@ pub enum NativeWriterError {
         /// Why it does not decode.
         detail: String,
     },
+    /// Work handed to the writer's thread failed (the message is that
+    /// failure's), or the thread could not start or has stopped.
+    Background(String),
     /// An event of a kind this format version does not define.
     UnknownKind {
         /// Its layer.
@@ -34,6 +39,7 @@ impl fmt::Display for NativeWriterError {
             NativeWriterError::Payload { what, detail } => {
                 write!(f, "cannot write trace: {what} does not decode: {detail}")
             }
+            NativeWriterError::Background(message) => f.write_str(message),
             NativeWriterError::UnknownKind { layer, kind } => write!(
                 f,
                 "cannot write trace: event of unknown kind ({layer}, {kind}) has no known payload"
@@ -149,12 +155,18 @@ impl NativeWriter {
     /// `[digest, dtype, shape, nonfinite, min, max, mean, norm, samples]`)
     /// unless its digest already has a BLOB or STATS chunk; returns the digest.
     pub fn put_stats(&mut self, record: &[u8]) -> Result<Digest, NativeWriterError> {
-        let record: StatsRecord =
-            rmp_serde::from_slice(record).map_err(|e| NativeWriterError::Payload {
-                what: "STATS record".into(),
-                detail: e.to_string(),
-            })?;
-        Ok(self.file.writer().put_stats(&record)?)
+        self.put_stats_record(&decode_stats(record)?)
+    }
+
+    /// [`NativeWriter::put_blob`] of a value the caller hashed and copied
+    /// (`value.digest` is [`ft_trace::blob_digest`] of its parts).
+    pub fn put_blob_record(&mut self, value: BlobRecord) -> Digest {
+        self.file.writer().put_blob_record(value)
+    }
+
+    /// [`NativeWriter::put_stats`] of a decoded record.
+    pub fn put_stats_record(&mut self, record: &StatsRecord) -> Result<Digest, NativeWriterError> {
+        Ok(self.file.writer().put_stats(record)?)
     }
 
     /// Whether `put_blob` (`full`) or `put_stats` of this digest would
@@ -193,6 +205,15 @@ impl NativeWriter {
     pub fn abort(mut self) -> Result<(), NativeWriterError> {
         Ok(self.file.writer().flush_partial()?)
     }
+}
+
+/// A STATS record from its msgpack,
+/// `[digest, dtype, shape, nonfinite, min, max, mean, norm, samples]`.
+pub fn decode_stats(record: &[u8]) -> Result<StatsRecord, NativeWriterError> {
+    rmp_serde::from_slice(record).map_err(|e| NativeWriterError::Payload {
+        what: "STATS record".into(),
+        detail: e.to_string(),
+    })
 }
 
 /// Appends `n` in msgpack's shortest unsigned form.

@@ -1,13 +1,14 @@
-//! [`NativeWriter`], fed what the capture hands it (packed events in
-//! batches, values as they are stored), writes every golden trace byte for
-//! byte; bad input is refused with a message naming it, and an unfinished
-//! trace stays readable.
+//! [`BackgroundWriter`] (what the capture writes with: a [`NativeWriter`]
+//! on a thread of its own), fed what the capture hands it (packed events
+//! in batches, values as they are stored), writes every golden trace byte
+//! for byte; the [`NativeWriter`] refuses bad input with a message naming
+//! it, and an unfinished trace stays readable.
 
 use std::path::{Path, PathBuf};
 
 use ft_trace::rewrite::{FileItem, file_order};
 use ft_trace::{TraceReader, ValueRecord};
-use ft_trace_ffi::NativeWriter;
+use ft_trace_ffi::{BackgroundWriter, NativeWriter};
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -25,12 +26,12 @@ fn events_of(payload: &[u8]) -> (u32, &[u8]) {
     (count, cursor)
 }
 
-/// Writes `source`'s events and values with a [`NativeWriter`] to `dest`,
-/// in the source's order, as the capture would hand them over.
+/// Writes `source`'s events and values with a [`BackgroundWriter`] to
+/// `dest`, in the source's order, as the capture would hand them over.
 fn write_natively(source: &Path, dest: &Path) {
     let mut reader = TraceReader::open(source).expect("open golden");
     let meta = rmp_serde::to_vec(reader.meta()).expect("encode META");
-    let mut writer = NativeWriter::create(dest, &meta).expect("create");
+    let mut writer = BackgroundWriter::create(dest, &meta).expect("create");
     for item in file_order(&reader) {
         match item {
             FileItem::Value(entry) => match reader.value_record_at(&entry).expect("value") {
