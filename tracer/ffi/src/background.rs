@@ -16,7 +16,8 @@
 //! handed over and reports a failure among it; [`BackgroundWriter::finish`]
 //! syncs first, so a trace with a failure is never renamed into place.
 //!
-//! Memory: work handed over and not written yet is bounded by
+//! Memory: work is gathered on the caller's side into batches of about
+//! [`BATCH_BYTES`], and work passed on and not written yet is bounded by
 //! [`QUEUE_BYTES`]; a caller that gets that far ahead waits. A process
 //! killed outright loses at most that much more from its `.partial` file
 //! than a synchronous writer would (which loses its pending EVENTS chunk).
@@ -37,6 +38,11 @@ use crate::writer::{NativeWriter, NativeWriterError, decode_stats};
 /// which the caller waits for the writer's thread (one value larger than
 /// this still goes, alone).
 pub const QUEUE_BYTES: usize = 64 << 20;
+
+/// Work is gathered on the caller's side and passed to the writer's thread
+/// once it holds this many bytes (or a call needs an answer): one wake-up
+/// of that thread per batch, not per value.
+pub const BATCH_BYTES: usize = 1 << 20;
 
 /// Where a trace stands once everything handed over is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,7 +145,10 @@ fn stopped() -> NativeWriterError {
 /// unfinished, it waits for what was handed over and leaves the
 /// `.partial` file readable.
 pub struct BackgroundWriter {
-    jobs: Option<Sender<Job>>,
+    jobs: Option<Sender<Vec<Job>>>,
+    /// Work gathered and not yet passed on, and its bytes.
+    batch: Vec<Job>,
+    batch_bytes: usize,
     worker: Option<JoinHandle<()>>,
     shared: Arc<Shared>,
     known_blobs: HashSet<Digest>,
@@ -167,6 +176,8 @@ impl BackgroundWriter {
             })?;
         Ok(BackgroundWriter {
             jobs: Some(jobs),
+            batch: Vec::new(),
+            batch_bytes: 0,
             worker: Some(worker),
             shared,
             known_blobs: HashSet::new(),
@@ -277,11 +288,29 @@ impl BackgroundWriter {
         }
     }
 
-    fn send(&self, job: Job) -> Result<(), NativeWriterError> {
+    /// Adds `job` to the batch; passes the batch on when it is full or
+    /// the job asks for an answer.
+    fn send(&mut self, job: Job) -> Result<(), NativeWriterError> {
+        let answered = matches!(job, Job::Sync(_) | Job::Finish(_) | Job::Abort(_));
+        self.batch_bytes += job.bytes();
+        self.batch.push(job);
+        if answered || self.batch_bytes >= BATCH_BYTES {
+            self.pass_on()?;
+        }
+        Ok(())
+    }
+
+    /// Passes the gathered work to the writer's thread, first waiting while
+    /// the work in flight is over budget.
+    fn pass_on(&mut self) -> Result<(), NativeWriterError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
         let jobs = self.jobs.as_ref().ok_or_else(stopped)?;
-        let bytes = job.bytes();
+        let bytes = std::mem::take(&mut self.batch_bytes);
+        let batch = std::mem::take(&mut self.batch);
         self.shared.reserve(bytes);
-        jobs.send(job).map_err(|_| {
+        jobs.send(batch).map_err(|_| {
             self.shared.release(bytes);
             stopped()
         })
@@ -289,6 +318,8 @@ impl BackgroundWriter {
 
     /// Ends the writer's thread once it has done what was handed over.
     fn stop(&mut self) {
+        // Nothing to report a failure to: the thread keeps what it can.
+        let _ = self.pass_on();
         self.jobs = None;
         if let Some(worker) = self.worker.take() {
             // A panic on that thread was caught job by job; one escaping
@@ -308,57 +339,64 @@ impl Drop for BackgroundWriter {
 
 /// The writer's thread: does each job in turn; after the first failure
 /// only answers.
-fn work(writer: NativeWriter, queue: &Receiver<Job>, shared: &Shared) {
+fn work(writer: NativeWriter, queue: &Receiver<Vec<Job>>, shared: &Shared) {
     let mut writer = Some(writer);
-    for job in queue {
-        let bytes = job.bytes();
-        match job {
-            Job::Events { count, events } => attempt(shared, &mut writer, |w| {
-                w.append_events(count, &events).map_err(|e| e.to_string())
-            }),
-            Job::Blob(value) => attempt(shared, &mut writer, |w| {
-                w.put_blob_record(value);
-                Ok(())
-            }),
-            Job::Stats(record) => attempt(shared, &mut writer, |w| {
-                w.put_stats_record(&record)
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            }),
-            Job::Sync(reply) => {
-                let position = match writer.as_mut() {
-                    Some(w) => Ok(Position {
-                        next_seq: w.next_seq(),
-                        offset: w.offset(),
-                        minor: w.minor_version(),
-                    }),
-                    None => Err("the trace writer is finished".to_string()),
-                };
-                let _ = reply.send(position);
-            }
-            Job::Finish(reply) => {
-                let result = match (shared.failure(), writer.take()) {
-                    (Some(message), taken) => {
-                        writer = taken;
-                        Err(message)
-                    }
-                    (None, Some(w)) => guarded(|| w.finish().map_err(|e| e.to_string())),
-                    (None, None) => Err("the trace writer is finished".to_string()),
-                };
-                let _ = reply.send(result);
-            }
-            Job::Abort(reply) => {
-                let result = match writer.take() {
-                    Some(w) => guarded(|| w.abort().map_err(|e| e.to_string())),
-                    None => Ok(()),
-                };
-                let _ = reply.send(result);
-            }
+    for batch in queue {
+        let bytes = batch.iter().map(Job::bytes).sum();
+        for job in batch {
+            do_job(job, &mut writer, shared);
         }
         if let Some(w) = writer.as_mut() {
             shared.written.store(w.offset(), Ordering::Relaxed);
         }
         shared.release(bytes);
+    }
+}
+
+/// One job of the writer's thread.
+fn do_job(job: Job, writer: &mut Option<NativeWriter>, shared: &Shared) {
+    match job {
+        Job::Events { count, events } => attempt(shared, writer, |w| {
+            w.append_events(count, &events).map_err(|e| e.to_string())
+        }),
+        Job::Blob(value) => attempt(shared, writer, |w| {
+            w.put_blob_record(value);
+            Ok(())
+        }),
+        Job::Stats(record) => attempt(shared, writer, |w| {
+            w.put_stats_record(&record)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }),
+        Job::Sync(reply) => {
+            let position = match writer.as_mut() {
+                Some(w) => Ok(Position {
+                    next_seq: w.next_seq(),
+                    offset: w.offset(),
+                    minor: w.minor_version(),
+                }),
+                None => Err("the trace writer is finished".to_string()),
+            };
+            let _ = reply.send(position);
+        }
+        Job::Finish(reply) => {
+            let result = match (shared.failure(), writer.take()) {
+                (Some(message), taken) => {
+                    *writer = taken;
+                    Err(message)
+                }
+                (None, Some(w)) => guarded(|| w.finish().map_err(|e| e.to_string())),
+                (None, None) => Err("the trace writer is finished".to_string()),
+            };
+            let _ = reply.send(result);
+        }
+        Job::Abort(reply) => {
+            let result = match writer.take() {
+                Some(w) => guarded(|| w.abort().map_err(|e| e.to_string())),
+                None => Ok(()),
+            };
+            let _ = reply.send(result);
+        }
     }
 }
 

@@ -20,7 +20,7 @@ pub mod abi;
 mod background;
 mod writer;
 
-pub use background::{BackgroundWriter, Position, QUEUE_BYTES};
+pub use background::{BATCH_BYTES, BackgroundWriter, Position, QUEUE_BYTES};
 pub use writer::{NativeWriter, NativeWriterError, decode_stats};
 
 /// Version of the C ABI in [`abi`]: raised whenever a function's signature
