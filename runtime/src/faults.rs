@@ -1082,6 +1082,11 @@ pub struct Faults {
     /// them on oneDNN (half-conv-ignores-onednn). Breaks every float16
     /// convolution captured on a CPU with AVX-512 FP16 or AMX FP16.
     pub half_conv_ignores_onednn: bool,
+    /// IndexFillBackward1 sums the gradient over the raw index instead of
+    /// `_unique(index)` (index-fill-value-grad-repeats): a 0-dim fill value
+    /// gets a repeated position's gradient once per repeat. Breaks the
+    /// gradient of a tensor fill value whose index names a position twice.
+    pub index_fill_value_grad_repeats: bool,
 }
 
 impl Faults {

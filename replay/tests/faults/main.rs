@@ -126,6 +126,7 @@ mod orthogonal;
 mod out_buffers_sweep;
 mod overlapping_pools;
 mod pad3d;
+mod patch_fold_losses;
 mod png_image_folder;
 mod pow2_scaled_covariance_head;
 mod preallocated_out_buffers;
