@@ -224,6 +224,7 @@ impl Default for ReplayOptions {
 /// `chebyshev-plain-recurrence`, `bessel-quotient-without-result`,
 /// `resize-restrides-same-shape`, `resize-grows-from-zeros`,
 /// `dot-through-conj-fallback`, `index-fill-value-grad-repeats`,
+/// `complex-neg-keeps-imag`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -324,6 +325,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.rms_norm_rounds_before_weight = true;
             }
             None if spec == "mha-wrong-scale" => faults.mha_wrong_scale = true,
+            None if spec == "complex-neg-keeps-imag" => faults.complex_neg_keeps_imag = true,
             None if spec == "index-fill-value-grad-repeats" => {
                 faults.index_fill_value_grad_repeats = true;
             }

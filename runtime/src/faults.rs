@@ -1087,6 +1087,10 @@ pub struct Faults {
     /// gets a repeated position's gradient once per repeat. Breaks the
     /// gradient of a tensor fill value whose index names a position twice.
     pub index_fill_value_grad_repeats: bool,
+    /// The complex `neg` kernel negates only the real part
+    /// (complex-neg-keeps-imag). Breaks `_foreach_neg` of complex gradients
+    /// (`maximize=True` in the foreach optimizers) and every complex `neg`.
+    pub complex_neg_keeps_imag: bool,
 }
 
 impl Faults {

@@ -13,6 +13,10 @@ a small regression MLP for a few steps.
   loss after two inner steps trains `log_lr` with Adam.
 * `ReduceLROnPlateau` driving SGD from the loss's `item()` (the learning
   rate halves when the loss stops improving by the threshold).
+* Complex parameters: Rprop single-tensor and foreach with `maximize`
+  (steps on `view_as_real` views), and foreach Adam and SGD with
+  `maximize=True`, whose `_foreach_neg` negates the complex gradients.
+* Rprop on bfloat16 (single-tensor and foreach) and float16 parameters.
 """
 
 import torch
@@ -85,3 +89,30 @@ for _ in range(4):
     loss.backward()
     opt.step()
     plateau.step(loss.item())
+
+# Complex parameters, maximize=True in the foreach paths.
+xc = torch.randn(6, 3, dtype=torch.cfloat)
+for make_opt in [
+    lambda p: torch.optim.Rprop(p, lr=0.01),
+    lambda p: torch.optim.Rprop(p, lr=0.01, foreach=True, maximize=True),
+    lambda p: torch.optim.Adam(p, lr=0.01, foreach=True, maximize=True),
+    lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9, foreach=True, maximize=True),
+]:
+    wc = nn.Parameter(torch.randn(3, 2, dtype=torch.cfloat))
+    opt = make_opt([wc])
+    for _ in range(3):
+        opt.zero_grad()
+        loss = (xc @ wc).abs().pow(2).mean()
+        loss.backward()
+        opt.step()
+
+# Rprop on reduced-precision parameters.
+for dtype, foreach in [(torch.bfloat16, False), (torch.bfloat16, True), (torch.float16, False)]:
+    xr = torch.randn(6, 3).to(dtype)
+    wr = nn.Parameter(torch.randn(3, 2).to(dtype))
+    opt = torch.optim.Rprop([wr], foreach=foreach)
+    for _ in range(3):
+        opt.zero_grad()
+        loss = (xr @ wr).pow(2).mean()
+        loss.backward()
+        opt.step()

@@ -122,6 +122,7 @@ mod nn;
 mod node_holds;
 mod node_hooks;
 mod numbers_in_double;
+mod optim_rprop_plateau;
 mod orthogonal;
 mod out_buffers_sweep;
 mod overlapping_pools;
