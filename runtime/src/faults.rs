@@ -1091,6 +1091,11 @@ pub struct Faults {
     /// (complex-neg-keeps-imag). Breaks `_foreach_neg` of complex gradients
     /// (`maximize=True` in the foreach optimizers) and every complex `neg`.
     pub complex_neg_keeps_imag: bool,
+    /// `col2im` (`F.fold`) sums overlapping blocks in float64 and rounds
+    /// once (col2im-sums-in-double), where PyTorch's CPU kernel stores
+    /// every addition in the element dtype. Breaks reduced-precision folds
+    /// with overlapping blocks.
+    pub col2im_sums_in_double: bool,
 }
 
 impl Faults {

@@ -4,7 +4,9 @@ of training code.
 * `nn.Unfold` cuts 2x2 patches (im2col), a Linear mixes each patch and
   `nn.Fold` puts them back (col2im, Col2ImBackward0 / Im2ColBackward0);
   a second Fold/Unfold pair has overlapping 3x3 windows with padding (the
-  overlaps summed), trained by SGD.
+  overlaps summed), trained by SGD; the overlapping pair again on
+  bfloat16 and float16 blocks (col2im stores every sum in the element
+  dtype, rounding after each addition).
 * `PoissonNLLLoss` with `log_input=True`, `log_input=False` (the `eps` in
   the log) and `full=True` (the Stirling term where targets exceed 1),
   `HingeEmbeddingLoss`, and `CosineEmbeddingLoss` at batch size 1 and on
@@ -40,6 +42,12 @@ for _ in range(2):
     loss = ((out - images) ** 2).mean()
     loss.backward()
     opt.step()
+
+# Overlapping folds of reduced-precision blocks, with their gradients.
+for dtype in (torch.bfloat16, torch.float16):
+    blocks = torch.randn(2, 3 * 9, 16).to(dtype).requires_grad_()
+    folded = overlap_fold(blocks)
+    (overlap_unfold(folded * 1.5) ** 2).sum().backward()
 
 # Count regression and embedding losses.
 head = nn.Linear(4, 3)

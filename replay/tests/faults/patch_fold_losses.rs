@@ -3,8 +3,14 @@
 //! position once (`_unique(index)` before `index_select` and `sum`); summing
 //! over the raw index, which names a position twice, changes the backward's
 //! dispatches and is named at the node, free-running and anchored.
+//! `col2im` must store every sum of overlapping blocks in the element
+//! dtype; summing bfloat16 blocks in float64 and rounding once is a value
+//! failure that starts at `col2im`.
 
-use super::support::{assert_first_dispatch_change_both_ways, assert_replays_to_match};
+use super::support::{
+    assert_drift_starts_at_both_ways, assert_first_dispatch_change_both_ways,
+    assert_replays_to_match,
+};
 
 const TRACE: &str = "patch_fold_losses.torch.ftr";
 
@@ -20,4 +26,9 @@ fn a_fill_value_gradient_over_repeated_positions_is_caught_at_the_node() {
         "index-fill-value-grad-repeats",
         &["aten._unique.default", "IndexFillBackward1"],
     );
+}
+
+#[test]
+fn a_reduced_precision_fold_summed_in_double_is_caught_at_col2im() {
+    assert_drift_starts_at_both_ways(TRACE, "col2im-sums-in-double", "aten.col2im.default");
 }
