@@ -225,6 +225,7 @@ impl Default for ReplayOptions {
 /// `resize-restrides-same-shape`, `resize-grows-from-zeros`,
 /// `dot-through-conj-fallback`, `index-fill-value-grad-repeats`,
 /// `complex-neg-keeps-imag`, `col2im-sums-in-double`,
+/// `index-put-accumulates-in-double`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -327,6 +328,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "mha-wrong-scale" => faults.mha_wrong_scale = true,
             None if spec == "complex-neg-keeps-imag" => faults.complex_neg_keeps_imag = true,
             None if spec == "col2im-sums-in-double" => faults.col2im_sums_in_double = true,
+            None if spec == "index-put-accumulates-in-double" => {
+                faults.index_put_accumulates_in_double = true;
+            }
             None if spec == "index-fill-value-grad-repeats" => {
                 faults.index_fill_value_grad_repeats = true;
             }

@@ -1096,6 +1096,11 @@ pub struct Faults {
     /// every addition in the element dtype. Breaks reduced-precision folds
     /// with overlapping blocks.
     pub col2im_sums_in_double: bool,
+    /// `index_put(accumulate=True)` (IndexBackward0's scatter of repeated
+    /// indices) sums repeated positions in float64 and rounds once
+    /// (index-put-accumulates-in-double), where PyTorch's CPU loop stores
+    /// each sum in the element dtype. Breaks float16/bfloat16 accumulation.
+    pub index_put_accumulates_in_double: bool,
 }
 
 impl Faults {

@@ -17,6 +17,10 @@ of training code.
   learned 0-dim fill value whose index names a position twice
   (IndexFillBackward1: the value's gradient sums the positions of
   `_unique(index)` once each).
+* Reduced-precision gathers with repeated indices: `table[rows, cols]` of
+  bfloat16 and float16 tables (IndexBackward0 scatters the gradient with
+  `index_put(accumulate=True)`, each repeated position's sum stored in the
+  element dtype) and an explicit accumulating `index_put`.
 """
 
 import torch
@@ -90,3 +94,12 @@ for _ in range(2):
     loss = (g**2).mean()
     loss.backward()
     opt.step()
+
+# Reduced-precision gathers with repeated indices.
+rows = torch.tensor([0, 2, 2, 2, 1, 2, 0, 2])
+cols = torch.tensor([1, 3, 3, 3, 0, 3, 1, 3])
+for dtype in (torch.bfloat16, torch.float16):
+    table = torch.randn(3, 4).to(dtype).requires_grad_()
+    picked = table[rows, cols] * torch.linspace(0.5, 2.0, 8).to(dtype)
+    bumped = table.index_put((rows, cols), torch.full((8,), 0.3).to(dtype), accumulate=True)
+    (picked.float().sum() + bumped.float().pow(2).sum()).backward()

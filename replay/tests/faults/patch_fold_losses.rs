@@ -5,7 +5,9 @@
 //! dispatches and is named at the node, free-running and anchored.
 //! `col2im` must store every sum of overlapping blocks in the element
 //! dtype; summing bfloat16 blocks in float64 and rounding once is a value
-//! failure that starts at `col2im`.
+//! failure that starts at `col2im`, and an accumulating `index_put` of
+//! repeated bfloat16/float16 positions summed in float64 one that starts
+//! at `index_put`.
 
 use super::support::{
     assert_drift_starts_at_both_ways, assert_first_dispatch_change_both_ways,
@@ -31,4 +33,13 @@ fn a_fill_value_gradient_over_repeated_positions_is_caught_at_the_node() {
 #[test]
 fn a_reduced_precision_fold_summed_in_double_is_caught_at_col2im() {
     assert_drift_starts_at_both_ways(TRACE, "col2im-sums-in-double", "aten.col2im.default");
+}
+
+#[test]
+fn a_reduced_precision_accumulating_index_put_summed_in_double_is_caught() {
+    assert_drift_starts_at_both_ways(
+        TRACE,
+        "index-put-accumulates-in-double",
+        "aten.index_put.default",
+    );
 }

@@ -1,0 +1,52 @@
+//! Accumulating kernels store every partial sum in the element dtype, as
+//! PyTorch's serial CPU loops do (torch 2.15).
+
+use ft_runtime::Runtime;
+use ft_runtime::ivalue::IValue;
+
+#[test]
+fn accumulating_index_put_stores_each_sum_in_the_element_dtype() {
+    // torch 2.15: zeros(2, bfloat16).index_put(([0, 0, 0, 1],),
+    // [1, 2^-8, 2^-8, 0.5], accumulate=True) → [1.0, 0.5]: 1 + 2^-8 ties to
+    // even at each step (a float64 sum rounded once would give 1.0078125).
+    let mut rt = Runtime::new();
+    let bf16 = |v: f32| (v.to_bits() >> 16) as u16;
+    let zeros: Vec<u8> = [0.0f32, 0.0]
+        .iter()
+        .flat_map(|&v| bf16(v).to_le_bytes())
+        .collect();
+    let base = rt
+        .introduce_tensor("bfloat16", &[2], &[1], 0, &zeros, false)
+        .expect("base");
+    let parts: Vec<u8> = [1.0f32, 2f32.powi(-8), 2f32.powi(-8), 0.5]
+        .iter()
+        .flat_map(|&v| bf16(v).to_le_bytes())
+        .collect();
+    let values = rt
+        .introduce_tensor("bfloat16", &[4], &[1], 0, &parts, false)
+        .expect("values");
+    let index_bytes: Vec<u8> = [0i64, 0, 0, 1]
+        .iter()
+        .flat_map(|i| i.to_le_bytes())
+        .collect();
+    let index = rt
+        .introduce_tensor("int64", &[4], &[1], 0, &index_bytes, false)
+        .expect("index");
+    let out = rt
+        .call(
+            "aten.index_put.default",
+            vec![
+                base.into(),
+                IValue::TensorList(vec![index]),
+                values.into(),
+                IValue::Bool(true),
+            ],
+        )
+        .expect("index_put");
+    let got = out[0]
+        .as_tensor()
+        .expect("tensor")
+        .to_f64_vec()
+        .expect("values");
+    assert_eq!(got, vec![1.0, 0.5]);
+}
