@@ -225,7 +225,7 @@ impl Default for ReplayOptions {
 /// `resize-restrides-same-shape`, `resize-grows-from-zeros`,
 /// `dot-through-conj-fallback`, `index-fill-value-grad-repeats`,
 /// `complex-neg-keeps-imag`, `col2im-sums-in-double`,
-/// `index-put-accumulates-in-double`,
+/// `index-put-accumulates-in-double`, `scatter-reduce-half-steps-rounded`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -328,6 +328,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "mha-wrong-scale" => faults.mha_wrong_scale = true,
             None if spec == "complex-neg-keeps-imag" => faults.complex_neg_keeps_imag = true,
             None if spec == "col2im-sums-in-double" => faults.col2im_sums_in_double = true,
+            None if spec == "scatter-reduce-half-steps-rounded" => {
+                faults.scatter_reduce_half_steps_rounded = true;
+            }
             None if spec == "index-put-accumulates-in-double" => {
                 faults.index_put_accumulates_in_double = true;
             }

@@ -1101,6 +1101,10 @@ pub struct Faults {
     /// (index-put-accumulates-in-double), where PyTorch's CPU loop stores
     /// each sum in the element dtype. Breaks float16/bfloat16 accumulation.
     pub index_put_accumulates_in_double: bool,
+    /// The scatter reductions round every float16/bfloat16 sum, mean or
+    /// product step to the dtype (scatter-reduce-half-steps-rounded), where
+    /// PyTorch's CPU kernel carries them in float32 and rounds once.
+    pub scatter_reduce_half_steps_rounded: bool,
 }
 
 impl Faults {

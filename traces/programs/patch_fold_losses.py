@@ -20,7 +20,10 @@ of training code.
 * Reduced-precision gathers with repeated indices: `table[rows, cols]` of
   bfloat16 and float16 tables (IndexBackward0 scatters the gradient with
   `index_put(accumulate=True)`, each repeated position's sum stored in the
-  element dtype) and an explicit accumulating `index_put`.
+  element dtype) and an explicit accumulating `index_put`; neighbour
+  messages pooled by `scatter_reduce` (`sum`, `mean` with and without
+  `include_self`, `prod`) of bfloat16 and float16 values, which PyTorch
+  carries in float32 and rounds to the dtype once (ScatterReduceBackward0).
 """
 
 import torch
@@ -103,3 +106,14 @@ for dtype in (torch.bfloat16, torch.float16):
     picked = table[rows, cols] * torch.linspace(0.5, 2.0, 8).to(dtype)
     bumped = table.index_put((rows, cols), torch.full((8,), 0.3).to(dtype), accumulate=True)
     (picked.float().sum() + bumped.float().pow(2).sum()).backward()
+
+# Neighbour pooling with scatter_reduce on reduced-precision messages.
+targets = torch.tensor([1, 1, 1, 2, 1, 1, 3, 1, 2, 1]).unsqueeze(1).expand(10, 4).contiguous()
+for dtype in (torch.bfloat16, torch.float16):
+    messages = torch.randn(10, 4).to(dtype).requires_grad_()
+    nodes = torch.randn(4, 4).to(dtype)
+    pooled = nodes.scatter_reduce(0, targets, messages, "sum")
+    pooled = pooled + nodes.scatter_reduce(0, targets, messages, "mean")
+    pooled = pooled + nodes.scatter_reduce(0, targets, messages, "mean", include_self=False)
+    pooled = pooled + nodes.scatter_reduce(0, targets, messages * 0.5 + 1.0, "prod")
+    pooled.float().pow(2).sum().backward()

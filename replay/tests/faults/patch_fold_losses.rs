@@ -7,7 +7,9 @@
 //! dtype; summing bfloat16 blocks in float64 and rounding once is a value
 //! failure that starts at `col2im`, and an accumulating `index_put` of
 //! repeated bfloat16/float16 positions summed in float64 one that starts
-//! at `index_put`.
+//! at `index_put`; `scatter_reduce` of bfloat16/float16 messages rounded
+//! at every step (PyTorch carries them in float32) one that starts at
+//! `scatter_reduce`.
 
 use super::support::{
     assert_drift_starts_at_both_ways, assert_first_dispatch_change_both_ways,
@@ -41,5 +43,14 @@ fn a_reduced_precision_accumulating_index_put_summed_in_double_is_caught() {
         TRACE,
         "index-put-accumulates-in-double",
         "aten.index_put.default",
+    );
+}
+
+#[test]
+fn half_precision_scatter_reductions_rounded_every_step_are_caught() {
+    assert_drift_starts_at_both_ways(
+        TRACE,
+        "scatter-reduce-half-steps-rounded",
+        "aten.scatter_reduce.two",
     );
 }
