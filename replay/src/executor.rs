@@ -226,6 +226,7 @@ impl Default for ReplayOptions {
 /// `dot-through-conj-fallback`, `index-fill-value-grad-repeats`,
 /// `complex-neg-keeps-imag`, `col2im-sums-in-double`,
 /// `index-put-accumulates-in-double`, `scatter-reduce-half-steps-rounded`,
+/// `index-add-sums-in-double`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -328,6 +329,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "mha-wrong-scale" => faults.mha_wrong_scale = true,
             None if spec == "complex-neg-keeps-imag" => faults.complex_neg_keeps_imag = true,
             None if spec == "col2im-sums-in-double" => faults.col2im_sums_in_double = true,
+            None if spec == "index-add-sums-in-double" => faults.index_add_sums_in_double = true,
             None if spec == "scatter-reduce-half-steps-rounded" => {
                 faults.scatter_reduce_half_steps_rounded = true;
             }

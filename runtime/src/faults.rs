@@ -1105,6 +1105,11 @@ pub struct Faults {
     /// product step to the dtype (scatter-reduce-half-steps-rounded), where
     /// PyTorch's CPU kernel carries them in float32 and rounds once.
     pub scatter_reduce_half_steps_rounded: bool,
+    /// `index_add` sums repeated slices in float64 and rounds once
+    /// (index-add-sums-in-double), where PyTorch's CPU kernel stores each
+    /// float32 sum, and each float16/bfloat16 one with `alpha` other than
+    /// 1, in the element dtype.
+    pub index_add_sums_in_double: bool,
 }
 
 impl Faults {

@@ -23,7 +23,9 @@ of training code.
   element dtype) and an explicit accumulating `index_put`; neighbour
   messages pooled by `scatter_reduce` (`sum`, `mean` with and without
   `include_self`, `prod`) of bfloat16 and float16 values, which PyTorch
-  carries in float32 and rounds to the dtype once (ScatterReduceBackward0).
+  carries in float32 and rounds to the dtype once (ScatterReduceBackward0);
+  `index_add_` of such messages with `alpha` 1 (carried in float32) and
+  0.5 (each sum stored in the dtype).
 """
 
 import torch
@@ -116,4 +118,9 @@ for dtype in (torch.bfloat16, torch.float16):
     pooled = pooled + nodes.scatter_reduce(0, targets, messages, "mean")
     pooled = pooled + nodes.scatter_reduce(0, targets, messages, "mean", include_self=False)
     pooled = pooled + nodes.scatter_reduce(0, targets, messages * 0.5 + 1.0, "prod")
+    pooled = pooled * 1.0
+    edges = torch.arange(40) % 3 + 1
+    many = torch.randn(40, 4).to(dtype).requires_grad_()
+    pooled.index_add_(0, edges, many)
+    pooled.index_add_(0, edges, many, alpha=0.5)
     pooled.float().pow(2).sum().backward()

@@ -9,7 +9,8 @@
 //! repeated bfloat16/float16 positions summed in float64 one that starts
 //! at `index_put`; `scatter_reduce` of bfloat16/float16 messages rounded
 //! at every step (PyTorch carries them in float32) one that starts at
-//! `scatter_reduce`.
+//! `scatter_reduce`; `index_add_` of repeated bfloat16/float16 slices
+//! summed in float64 one that starts at `index_add_`.
 
 use super::support::{
     assert_drift_starts_at_both_ways, assert_first_dispatch_change_both_ways,
@@ -53,4 +54,9 @@ fn half_precision_scatter_reductions_rounded_every_step_are_caught() {
         "scatter-reduce-half-steps-rounded",
         "aten.scatter_reduce.two",
     );
+}
+
+#[test]
+fn half_precision_index_add_summed_in_double_is_caught() {
+    assert_drift_starts_at_both_ways(TRACE, "index-add-sums-in-double", "aten.index_add_.default");
 }
