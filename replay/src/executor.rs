@@ -223,7 +223,10 @@ impl Default for ReplayOptions {
 /// `cauchy-accepts-zero-sigma`, `logspace-unrounded-ends`, `igamma-is-complement`,
 /// `chebyshev-plain-recurrence`, `bessel-quotient-without-result`,
 /// `resize-restrides-same-shape`, `resize-grows-from-zeros`,
-/// `dot-through-conj-fallback`,
+/// `dot-through-conj-fallback`, `index-fill-value-grad-repeats`,
+/// `complex-neg-keeps-imag`, `col2im-sums-in-double`,
+/// `index-put-accumulates-in-double`, `scatter-reduce-half-steps-rounded`,
+/// `index-add-sums-in-double`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -324,6 +327,18 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.rms_norm_rounds_before_weight = true;
             }
             None if spec == "mha-wrong-scale" => faults.mha_wrong_scale = true,
+            None if spec == "complex-neg-keeps-imag" => faults.complex_neg_keeps_imag = true,
+            None if spec == "col2im-sums-in-double" => faults.col2im_sums_in_double = true,
+            None if spec == "index-add-sums-in-double" => faults.index_add_sums_in_double = true,
+            None if spec == "scatter-reduce-half-steps-rounded" => {
+                faults.scatter_reduce_half_steps_rounded = true;
+            }
+            None if spec == "index-put-accumulates-in-double" => {
+                faults.index_put_accumulates_in_double = true;
+            }
+            None if spec == "index-fill-value-grad-repeats" => {
+                faults.index_fill_value_grad_repeats = true;
+            }
             None if spec == "unflatten-copies" => faults.unflatten_copies = true,
             None if spec == "to-always-copies" => faults.to_always_copies = true,
             None if spec == "sparse-size-past-end" => faults.sparse_size_past_end = true,

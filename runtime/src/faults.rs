@@ -1082,6 +1082,34 @@ pub struct Faults {
     /// them on oneDNN (half-conv-ignores-onednn). Breaks every float16
     /// convolution captured on a CPU with AVX-512 FP16 or AMX FP16.
     pub half_conv_ignores_onednn: bool,
+    /// IndexFillBackward1 sums the gradient over the raw index instead of
+    /// `_unique(index)` (index-fill-value-grad-repeats): a 0-dim fill value
+    /// gets a repeated position's gradient once per repeat. Breaks the
+    /// gradient of a tensor fill value whose index names a position twice.
+    pub index_fill_value_grad_repeats: bool,
+    /// The complex `neg` kernel negates only the real part
+    /// (complex-neg-keeps-imag). Breaks `_foreach_neg` of complex gradients
+    /// (`maximize=True` in the foreach optimizers) and every complex `neg`.
+    pub complex_neg_keeps_imag: bool,
+    /// `col2im` (`F.fold`) sums overlapping blocks in float64 and rounds
+    /// once (col2im-sums-in-double), where PyTorch's CPU kernel stores
+    /// every addition in the element dtype. Breaks reduced-precision folds
+    /// with overlapping blocks.
+    pub col2im_sums_in_double: bool,
+    /// `index_put(accumulate=True)` (IndexBackward0's scatter of repeated
+    /// indices) sums repeated positions in float64 and rounds once
+    /// (index-put-accumulates-in-double), where PyTorch's CPU loop stores
+    /// each sum in the element dtype. Breaks float16/bfloat16 accumulation.
+    pub index_put_accumulates_in_double: bool,
+    /// The scatter reductions round every float16/bfloat16 sum, mean or
+    /// product step to the dtype (scatter-reduce-half-steps-rounded), where
+    /// PyTorch's CPU kernel carries them in float32 and rounds once.
+    pub scatter_reduce_half_steps_rounded: bool,
+    /// `index_add` sums repeated slices in float64 and rounds once
+    /// (index-add-sums-in-double), where PyTorch's CPU kernel stores each
+    /// float32 sum, and each float16/bfloat16 one with `alpha` other than
+    /// 1, in the element dtype.
+    pub index_add_sums_in_double: bool,
 }
 
 impl Faults {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import platform
 import runpy
@@ -124,7 +125,11 @@ def compile_disabled() -> Iterator[None]:
     otherwise trace into the capture's own dispatch mode (and take sequence
     numbers for its graphs). Dynamo's config module costs seconds to import,
     so until something imports it the switch is the environment variable it
-    reads then (`TORCH_COMPILE_DISABLE`); both are restored afterwards."""
+    reads then (`TORCH_COMPILE_DISABLE`). A disabled Dynamo still refuses a
+    `fullgraph=True` call that compiled no frame ("found no compiled
+    frames"), unless the compiler's stance is `force_eager`: the first
+    `torch.compile` call (the program's, or `nn.Module.compile`'s) sets that
+    stance too. All are restored afterwards."""
     key = "TORCH_COMPILE_DISABLE"
     saved_env = os.environ.get(key)
     config: Any = sys.modules.get("torch._dynamo.config")
@@ -132,9 +137,25 @@ def compile_disabled() -> Iterator[None]:
     os.environ[key] = "1"
     if config is not None:
         config.disable = True
+    original_compile = torch.compile
+    saved_stance: list = []
+
+    def compile_eagerly(*args: Any, **kwargs: Any) -> Any:
+        if not saved_stance:
+            from torch._dynamo import eval_frame
+
+            saved_stance.append(eval_frame._set_stance(eval_frame.DynamoStance("force_eager")))
+        return original_compile(*args, **kwargs)
+
+    torch.compile = functools.wraps(original_compile)(compile_eagerly)
     try:
         yield
     finally:
+        torch.compile = original_compile
+        if saved_stance:
+            from torch._dynamo import eval_frame
+
+            eval_frame._set_stance(saved_stance[0])
         if saved_env is None:
             os.environ.pop(key, None)
         else:

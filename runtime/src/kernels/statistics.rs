@@ -3,7 +3,7 @@
 //!
 //! | submodule | operators |
 //! |---|---|
-//! | [`counting`] | `bincount`, `histc`, `_unique2`, `unique_consecutive`, `unique_dim`, `count_nonzero` (both), `tril_indices`/`triu_indices` |
+//! | [`counting`] | `bincount`, `histc`, `_unique`, `_unique2`, `unique_consecutive`, `unique_dim`, `count_nonzero` (both), `tril_indices`/`triu_indices` |
 //! | [`histogram`] | `histogram` (bin count and edges tensor), `_histogramdd_bin_edges`, `_histogramdd_from_bin_cts`, `_histogramdd_from_bin_tensors` |
 //! | [`order`] | `kthvalue`, `median`/`nanmedian` (all-reduce and `.dim`), `mode`, `cummax`/`cummin` |
 //! | [`scatter_reduce`] | `scatter_reduce.two`, `index_reduce`, `scatter.reduce`, `scatter.value_reduce` and their in-place forms |
@@ -28,6 +28,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten._histogramdd_bin_edges.default" => histogram::histogramdd_bin_edges,
         "aten._histogramdd_from_bin_cts.default" => histogram::histogramdd_from_bin_cts,
         "aten._histogramdd_from_bin_tensors.default" => histogram::histogramdd_from_bin_tensors,
+        "aten._unique.default" => counting::unique,
         "aten._unique2.default" => counting::unique2,
         "aten.unique_consecutive.default" => counting::unique_consecutive,
         "aten.unique_dim.default" => counting::unique_dim,

@@ -379,6 +379,37 @@ fn foreach_arithmetic_takes_complex_and_real_elements_of_one_list() {
 }
 
 #[test]
+fn foreach_unary_operators_take_complex_and_real_elements_of_one_list() {
+    let mut rt = Runtime::new();
+    let z = complex64(&mut rt, &[2], &[1.0, 2.0, -1.0, 0.5]);
+    let r = rt
+        .introduce_tensor_f32(&[2], &[1], 0, &[1.0, -3.0], false)
+        .expect("float tensor");
+    let list = IValue::TensorList(vec![z.clone(), r.clone()]);
+    // torch._foreach_neg([1+2j, -1+0.5j], [1, -3]) → [-1-2j, 1-0.5j], [-1, 3]
+    let out = rt
+        .call("aten._foreach_neg.default", vec![list.clone()])
+        .expect("_foreach_neg");
+    let Some(IValue::TensorList(negs)) = out.first() else {
+        panic!("a tensor list: {out:?}");
+    };
+    assert_eq!(negs[0].dtype().name(), "complex64");
+    assert_eq!(parts(&negs[0]), vec![-1.0, -2.0, 1.0, -0.5]);
+    assert_eq!(parts(&negs[1]), vec![-1.0, 3.0]);
+    // _foreach_abs: the moduli, real: |1+2i| = √5, |-1+0.5i| = √1.25
+    let out = rt
+        .call("aten._foreach_abs.default", vec![list])
+        .expect("_foreach_abs");
+    let Some(IValue::TensorList(moduli)) = out.first() else {
+        panic!("a tensor list: {out:?}");
+    };
+    assert_eq!(moduli[0].dtype().name(), "float32");
+    let got = parts(&moduli[0]);
+    assert!((got[0] - 5f64.sqrt()).abs() < 1e-6 && (got[1] - 1.25f64.sqrt()).abs() < 1e-6);
+    assert_eq!(parts(&moduli[1]), vec![1.0, 3.0]);
+}
+
+#[test]
 fn complex_scans_and_variance() {
     let mut rt = Runtime::new();
     // rows (1+i, 2), (i, -1)

@@ -411,3 +411,59 @@ fn in_place_comparison_gives_zero_gradients_to_both_operands() {
     assert_close(&values(&x.grad().expect("grad")), &[0.0, 0.0, 0.0]);
     assert_close(&values(&o.grad().expect("grad")), &[0.0, 0.0, 0.0]);
 }
+
+#[test]
+fn index_fill_gives_a_tensor_value_the_sum_over_each_filled_position_once() {
+    // y = Σ w · x.index_fill(1, [2, 0, 2], v), w = [[1, 2, 3], [4, 5, 6]]:
+    // dy/dx = w with columns 0 and 2 zeroed; dy/dv sums w over the columns
+    // _unique([2, 0, 2]) = [0, 2] once each: 1 + 3 + 4 + 6 = 14 (torch 2.15).
+    let mut rt = Runtime::new();
+    let x = tensor(&mut rt, &[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], true);
+    let v = tensor(&mut rt, &[], &[0.5], true);
+    let w = tensor(&mut rt, &[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], false);
+    let mut index_bytes = Vec::new();
+    for i in [2i64, 0, 2] {
+        index_bytes.extend_from_slice(&i.to_le_bytes());
+    }
+    let index = rt
+        .introduce_tensor("int64", &[3], &[1], 0, &index_bytes, false)
+        .expect("index");
+    let filled = call1(
+        &mut rt,
+        "aten.index_fill.int_Tensor",
+        vec![(&x).into(), IValue::Int(1), (&index).into(), (&v).into()],
+    );
+    assert_close(&values(&filled), &[0.5, 2.0, 0.5, 0.5, 5.0, 0.5]);
+    let y = call1(&mut rt, "aten.mul.Tensor", vec![filled.into(), w.into()]);
+    let y = call1(&mut rt, "aten.sum.default", vec![y.into()]);
+    backward_scalar(&mut rt, &y);
+    assert_close(
+        &values(&x.grad().expect("grad")),
+        &[0.0, 2.0, 0.0, 0.0, 5.0, 0.0],
+    );
+    assert_close(&values(&v.grad().expect("grad")), &[14.0]);
+}
+
+#[test]
+fn unique_sorts_when_not_asked_to_and_gives_the_inverse() {
+    // torch._unique([3, 1, 3, 0, -2, 1], sorted=False, return_inverse=True)
+    // → ([-2, 0, 1, 3], [3, 2, 3, 1, 0, 2]) in torch 2.15 on CPU.
+    let mut rt = Runtime::new();
+    let mut bytes = Vec::new();
+    for i in [3i64, 1, 3, 0, -2, 1] {
+        bytes.extend_from_slice(&i.to_le_bytes());
+    }
+    let t = rt
+        .introduce_tensor("int64", &[6], &[1], 0, &bytes, false)
+        .expect("input");
+    let out = rt
+        .call(
+            "aten._unique.default",
+            vec![t.into(), IValue::Bool(false), IValue::Bool(true)],
+        )
+        .expect("_unique");
+    assert_eq!(out.len(), 2);
+    let as_f32 = |v: &IValue| values(v.as_tensor().expect("tensor"));
+    assert_close(&as_f32(&out[0]), &[-2.0, 0.0, 1.0, 3.0]);
+    assert_close(&as_f32(&out[1]), &[3.0, 2.0, 3.0, 1.0, 0.0, 2.0]);
+}

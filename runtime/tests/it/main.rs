@@ -21,6 +21,7 @@
 //! * `linalg_families` — `dist`, `linalg_lstsq`, `cholesky_inverse`: values and gradients against torch 2.15;
 //! * `sparse_dense` — a sparse COO tensor made dense and its gradient.
 
+mod accumulation;
 mod anomaly;
 mod common;
 mod complex_families;

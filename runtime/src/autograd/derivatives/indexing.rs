@@ -47,7 +47,7 @@
 //! from backward formulas here) have no rows: recording a graph through
 //! them is refused.
 
-use super::{Derivative, Differentiability, arg, derivative, int, int_list, needs, tensor};
+use super::{Derivative, Differentiability, arg, derivative, int, int_list, tensor};
 use crate::autograd::functions::indexing::{
     DiagEmbedBackward0, DiagonalBackward0, EmbeddingBackward0, EmbeddingBagBackward0,
     FlipBackward0, GatherBackward0, IndexAddBackward0, IndexBackward0, IndexCopyBackward0,
@@ -410,15 +410,7 @@ fn indexing(op: &str) -> Option<Differentiability> {
             Differentiability::NotDifferentiable
         }
         "aten.index_fill.int_Tensor" | "aten.index_fill_.int_Tensor" => {
-            D(derivative!("IndexFillBackward1", &[0, 3], |a, n| {
-                if needs(n, 1) {
-                    // The value's gradient sums grad over `_unique(index)`, whose
-                    // unsorted order PyTorch leaves to a hash set.
-                    return Err(RuntimeError::unsupported(
-                        "aten.index_fill.int_Tensor",
-                        "a fill value that requires grad (_unique's hash order)",
-                    ));
-                }
+            D(derivative!("IndexFillBackward1", &[0, 3], |a, _| {
                 Ok(Box::new(IndexFillBackward0 {
                     dim: int(a, 1),
                     index: saved(a, 2)?,

@@ -128,6 +128,7 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         )),
         "aten.bincount.default"
         | "aten.histc.default"
+        | "aten._unique.default"
         | "aten._unique2.default"
         | "aten.unique_consecutive.default"
         | "aten.unique_dim.default"

@@ -205,8 +205,11 @@ impl BackwardFn for ScatterBackward {
 }
 
 /// `index_fill(dim, index, value)` (IndexFillBackward0 for a Scalar value,
-/// IndexFillBackward1 for a 0-dim tensor one, whose value edge gets no
-/// gradient here): `self` gets `grad.index_fill(dim, index, 0)`.
+/// IndexFillBackward1 for a 0-dim tensor one): `self` gets
+/// `grad.index_fill(dim, index, 0)`, then a tensor `value` gets
+/// `grad.index_select(dim, _unique(index, sorted=False).values).sum()`, the
+/// gradient at every filled position counted once (torch 2.15's CPU
+/// `_unique` sorts also when not asked to).
 pub(crate) struct IndexFillBackward0 {
     pub(crate) dim: i64,
     pub(crate) index: SavedVariable,
@@ -219,12 +222,40 @@ impl BackwardFn for IndexFillBackward0 {
         ctx: &mut BackwardCtx<'_>,
         grads: Vec<Option<Tensor>>,
     ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None; 1 + usize::from(self.value_edge)]);
+        };
         let index = self.index.unpack(ctx.node)?;
-        let mut out = one_to_one(ctx, grads, |ctx, g| {
-            ctx.rt.index_fill(&g, self.dim, &index, IValue::Int(0))
-        })?;
+        let self_grad = if ctx.needs(0) {
+            Some(ctx.rt.index_fill(&g, self.dim, &index, IValue::Int(0))?)
+        } else {
+            None
+        };
+        let mut out = vec![self_grad];
         if self.value_edge {
-            out.push(None);
+            let value_grad = if ctx.needs(1) {
+                // Each filled position once, however often the index names it.
+                let positions = if ctx.rt.faults().index_fill_value_grad_repeats {
+                    index
+                } else {
+                    ctx.rt
+                        .dispatch(
+                            "aten._unique.default",
+                            vec![index.into(), IValue::Bool(false), IValue::Bool(false)],
+                        )?
+                        .into_iter()
+                        .next()
+                        .and_then(IValue::into_tensor)
+                        .ok_or_else(|| {
+                            RuntimeError::autograd("aten._unique.default returned no tensor")
+                        })?
+                };
+                let picked = ctx.rt.index_select(&g, self.dim, &positions)?;
+                Some(ctx.rt.sum(&picked)?)
+            } else {
+                None
+            };
+            out.push(value_grad);
         }
         Ok(out)
     }

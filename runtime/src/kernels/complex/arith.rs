@@ -262,7 +262,10 @@ pub(crate) fn neg(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         return real_kernel(ctx, a);
     }
     let t = a.tensor(0)?;
-    let out = unary(ctx, t, t.dtype(), |x| [-x.0, -x.1])?;
+    let keep_imag = ctx.faults.complex_neg_keeps_imag;
+    let out = unary(ctx, t, t.dtype(), |x| {
+        [-x.0, if keep_imag { x.1 } else { -x.1 }]
+    })?;
     Ok(vec![out.into()])
 }
 

@@ -2,7 +2,10 @@
 //! `_foreach_sub`, `_foreach_mul` and `_foreach_div` (every overload, in
 //! place and out of place): `clip_grad_norm_`'s `_foreach_mul_` of complex
 //! gradients by the real clip coefficient, SGD's momentum and weight decay
-//! on complex parameters.
+//! on complex parameters; and of the out-of-place unary ones with a complex
+//! single-tensor kernel (`_foreach_neg`, as `maximize=True` negates complex
+//! gradients in the foreach SGD and Adam family, `abs`, `exp`, `log`,
+//! `sqrt`, `reciprocal`, `sigmoid`, `tanh`, `sin`, `cos`).
 //!
 //! PyTorch's CPU kernels of these operators call the single-tensor operator
 //! once per element, so an element with a complex operand runs the complex
@@ -29,6 +32,65 @@ fn element_kernel(call: &ForeachCall<'_>) -> Option<crate::kernels::Kernel> {
         ("div", true) => arith::div_,
         _ => return None,
     })
+}
+
+/// The complex single-tensor kernel of an out-of-place unary foreach
+/// operator's element.
+pub(super) fn unary_element_kernel(call: &ForeachCall<'_>) -> Option<crate::kernels::Kernel> {
+    if call.inplace || call.overload != "default" {
+        return None;
+    }
+    Some(match call.base {
+        "neg" => arith::neg,
+        "abs" => arith::abs,
+        "exp" => arith::exp,
+        "log" => arith::log,
+        "sqrt" => arith::sqrt,
+        "reciprocal" => arith::reciprocal,
+        "sigmoid" => arith::sigmoid,
+        "tanh" => arith::tanh,
+        "sin" => arith::sin,
+        "cos" => arith::cos,
+        _ => return None,
+    })
+}
+
+/// Kernel of an out-of-place unary foreach operator when an element is
+/// complex (that element through the complex single-tensor kernel, every
+/// other one through the real foreach kernel on a list of one); the real
+/// foreach kernel otherwise.
+pub(crate) fn unary(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let real = crate::kernels::lookup_real(ctx.op)
+        .ok_or_else(|| RuntimeError::unsupported(ctx.op, "a CPU kernel"))?;
+    let call = ForeachCall::of(ctx)?;
+    let (Some(single), true) = (unary_element_kernel(&call), any_complex(&a)) else {
+        return real(ctx, a);
+    };
+    let this = a.tensor_list(0)?;
+    let mut outs: Vec<Tensor> = Vec::with_capacity(this.len());
+    for t in this {
+        let (kernel, value) = if t.dtype().is_complex() {
+            (single, IValue::Tensor(t.clone()))
+        } else {
+            (real, IValue::TensorList(vec![t.clone()]))
+        };
+        let values = [value];
+        let result = kernel(
+            ctx,
+            Args {
+                op: a.op,
+                schema: a.schema,
+                values: &values,
+            },
+        )?;
+        let out = result.into_iter().next().and_then(|v| match v {
+            IValue::Tensor(t) => Some(t),
+            IValue::TensorList(ts) => ts.into_iter().next(),
+            _ => None,
+        });
+        outs.push(out.ok_or_else(|| RuntimeError::unsupported(ctx.op, "a list result"))?);
+    }
+    Ok(vec![IValue::TensorList(outs)])
 }
 
 /// The second operand of element `i` as the single-tensor operator takes

@@ -33,6 +33,11 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
     {
         return Some(foreach::binary);
     }
+    if super::foreach::ForeachCall::parse(op)
+        .is_some_and(|c| foreach::unary_element_kernel(&c).is_some())
+    {
+        return Some(foreach::unary);
+    }
     Some(match op {
         "aten.view_as_real.default" => views::view_as_real,
         "aten.view_as_complex.default" => views::view_as_complex,

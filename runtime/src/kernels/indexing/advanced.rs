@@ -282,7 +282,8 @@ pub(crate) fn index(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
 }
 
 /// `self`'s elements after `self[indices] = values` (`accumulate`: `+=`,
-/// repeated indices adding up).
+/// repeated indices adding up in index order, each sum rounded to a
+/// float32, bfloat16 or float16 `self`'s dtype).
 fn put(
     ctx: &KernelCtx<'_>,
     this: &Tensor,
@@ -305,8 +306,20 @@ fn put(
     let mut out = Elems::read(ctx.op, this)?;
     let src = Elems::read_as(ctx.op, values, this.dtype())?;
     let from = broadcast_positions(values.shape(), &plan.shape);
+    let dtype = this.dtype();
+    let rounding = accumulate
+        && dtype.is_floating()
+        && dtype != DType::Float64
+        && !ctx.faults.index_put_accumulates_in_double;
     for (&to, &f) in plan.positions.iter().zip(&from) {
         out.put(to, &src, f, accumulate);
+        if rounding && let Elems::F(v) = &mut out {
+            // PyTorch's CPU loop adds serially, storing each sum in the
+            // element dtype.
+            if let Some(x) = v.get_mut(to) {
+                *x = crate::tensor::storage::cast_value(dtype, *x);
+            }
+        }
     }
     Ok(out)
 }

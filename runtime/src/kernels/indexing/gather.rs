@@ -341,6 +341,23 @@ fn index_write(ctx: &KernelCtx<'_>, a: &Args<'_>, alpha: Option<f64>, what: &str
     let shape = this.shape();
     let st = strides(shape);
     let size = shape.get(d).copied().unwrap_or(1);
+    // PyTorch's CPU `index_add` stores each float32 sum, and each
+    // float16/bfloat16 one of a 1-d `self` or with an `alpha` other than 1,
+    // in the element dtype; with `alpha` 1 the float16/bfloat16 sums of a
+    // `self` of more dimensions are carried in float32 and rounded once.
+    let dtype = this.dtype();
+    let step = match alpha {
+        Some(_) if ctx.faults.index_add_sums_in_double => None,
+        Some(k)
+            if k == 1.0 && this.dim() > 1 && matches!(dtype, DType::Float16 | DType::BFloat16) =>
+        {
+            Some(DType::Float32)
+        }
+        Some(_) if matches!(dtype, DType::Float32 | DType::Float16 | DType::BFloat16) => {
+            Some(dtype)
+        }
+        _ => None,
+    };
     for p in 0..src.len() {
         let mut c = unravel(p, source.shape());
         if let Some(slot) = c.get_mut(d) {
@@ -349,7 +366,13 @@ fn index_write(ctx: &KernelCtx<'_>, a: &Args<'_>, alpha: Option<f64>, what: &str
             })?;
             *slot = wrap_index(ctx.op, i, d, size)?;
         }
-        values.put(ravel(&c, &st), &src, p, alpha.is_some());
+        let to = ravel(&c, &st);
+        values.put(to, &src, p, alpha.is_some());
+        if let (Some(step), Elems::F(v)) = (step, &mut values)
+            && let Some(x) = v.get_mut(to)
+        {
+            *x = crate::tensor::storage::cast_value(step, *x);
+        }
     }
     Ok(values)
 }

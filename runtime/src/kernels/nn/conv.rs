@@ -693,6 +693,19 @@ fn fill_patch_row(x: &[f64], geo: &Geometry, plane: usize, i: usize, j: usize, d
 
 /// col2im of batch element `n`, group `g`: adds `cols` back into `dx`.
 pub(super) fn col2im(cols: &[f64], geo: &Geometry, n: usize, g: usize, dx: &mut [f64]) {
+    col2im_rounded(cols, geo, n, g, dx, |v| v);
+}
+
+/// [`col2im`] with each sum passed through `round` as it is stored (the
+/// element dtype's rounding, for a kernel that accumulates in it).
+pub(super) fn col2im_rounded(
+    cols: &[f64],
+    geo: &Geometry,
+    n: usize,
+    g: usize,
+    dx: &mut [f64],
+    round: impl Fn(f64) -> f64,
+) {
     let plane = geo.h * geo.w;
     let base = (n * geo.c_in + g * geo.c_group()) * plane;
     let positions = geo.positions();
@@ -706,7 +719,7 @@ pub(super) fn col2im(cols: &[f64], geo: &Geometry, n: usize, g: usize, dx: &mut 
                         if let Some(at) = tap(geo, oy, ox, i, j)
                             && let Some(d) = dx.get_mut(base + c * plane + at)
                         {
-                            *d += src[oy * geo.ow + ox];
+                            *d = round(*d + src[oy * geo.ow + ox]);
                         }
                     }
                 }

@@ -3,19 +3,24 @@
 //!
 //! `im2col` lays out every `kh x kw` block of every channel as a column:
 //! `(N, C·kh·kw, L)` with `L` blocks — the convolution's patch matrix;
-//! `col2im` adds such columns back into `(N, C, H, W)` (overlaps sum). Each
+//! `col2im` adds such columns back into `(N, C, H, W)` (overlaps sum, in
+//! PyTorch's CPU order: per channel, kernel offset by kernel offset, block
+//! by block, each sum stored in the element dtype, so float32, bfloat16 and
+//! float16 round after every addition). Each
 //! is the other's gradient. `pixel_shuffle(r)` moves channel `c·r² + i·r + j`
 //! of `(.., C·r², H, W)` to position `(h·r + i, w·r + j)` of channel `c`;
 //! `pixel_unshuffle` inverts it. Unbatched inputs (one dimension fewer) are
 //! accepted as PyTorch does.
 
-use super::conv::{Geometry, col2im as scatter_columns, im2col as gather_columns};
+use super::common::round_to;
+use super::conv::{Geometry, col2im_rounded, im2col as gather_columns};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::indexing::{self, Elems};
 use crate::kernels::{Kernel, KernelCtx};
 use crate::tensor::Tensor;
+use crate::tensor::dtype::DType;
 use crate::tensor::strides::{channels_last_strides, contiguous_strides};
 
 /// The kernel of `op` if it is a block or shuffle operator.
@@ -187,8 +192,13 @@ pub(crate) fn col2im(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
         let cols = x.read_f64(ctx.op)?;
         let mut out = vec![0.0; batch * channels * size[0] * size[1]];
         let per_batch = rows * (oh * ow) as usize;
+        let dtype = if ctx.faults.col2im_sums_in_double {
+            DType::Float64
+        } else {
+            x.dtype()
+        };
         for (b, c) in cols.chunks(per_batch.max(1)).enumerate().take(batch) {
-            scatter_columns(c, &geo, b, 0, &mut out);
+            col2im_rounded(c, &geo, b, 0, &mut out, |v| round_to(dtype, v));
         }
         Ok(out)
     })?;
@@ -416,5 +426,25 @@ mod tests {
         let packed = shuffle_sources(2, 1, 2, 2, 2, false);
         let round_trip: Vec<usize> = packed.iter().map(|&p| spread[p]).collect();
         assert_eq!(round_trip, (0..32).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn col2im_stores_every_sum_in_the_element_dtype() {
+        // F.fold of 3 blocks of a 1x3 kernel into a 1x3 image with padding
+        // (0, 1): pixel 1 gets row 0's block 2 (1.0) first, then row 1's
+        // block 1 and row 2's block 0 (2^-8 each). torch 2.15: bfloat16
+        // gives 1.0 (1 + 2^-8 ties to even, twice), float64 1.0078125.
+        let geo = Geometry::patches(1, 1, [1, 3], [1, 3], [[1, 1], [0, 1], [1, 1]], [1, 3]);
+        let mut cols = vec![0.0; 9];
+        cols[2] = 1.0;
+        cols[3 + 1] = 2f64.powi(-8);
+        cols[6] = 2f64.powi(-8);
+        let fold = |dtype: DType| {
+            let mut out = vec![0.0; 3];
+            col2im_rounded(&cols, &geo, 0, 0, &mut out, |v| round_to(dtype, v));
+            out
+        };
+        assert_eq!(fold(DType::BFloat16), vec![0.0, 1.0, 0.0]);
+        assert_eq!(fold(DType::Float64), vec![0.0, 1.0078125, 0.0]);
     }
 }

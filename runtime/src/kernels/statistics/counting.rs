@@ -1,5 +1,6 @@
-//! Counting kernels: `bincount`, `histc`, `_unique2`, `unique_consecutive`,
-//! `unique_dim`, `count_nonzero` and `tril_indices`/`triu_indices`.
+//! Counting kernels: `bincount`, `histc`, `_unique`, `_unique2`,
+//! `unique_consecutive`, `unique_dim`, `count_nonzero` and
+//! `tril_indices`/`triu_indices`.
 //!
 //! Observed in torch 2.15 on CPU:
 //!
@@ -16,7 +17,11 @@
 //! * `_unique2` always sorts (`sorted=False` too); NaN sorts last and no two
 //!   NaN are equal; the first of equal values (in stable sorted order) is
 //!   kept (`-0.0` before `0.0` when it comes first). An output that was not
-//!   asked for is an empty int64 vector.
+//!   asked for is an empty int64 vector. `_unique` (what
+//!   `index_fill`'s backward calls with `sorted=False`) is `_unique2`
+//!   without the counts: values and inverse only, sorted either way.
+//! * Every unique refuses complex input (`"unique" not implemented for
+//!   'ComplexFloat'`).
 //! * `unique_dim` and `unique_consecutive(dim=...)` compare whole slices
 //!   (sorted lexicographically for `unique_dim`) and return all three
 //!   outputs whether asked or not; the unique slices are laid out with
@@ -255,6 +260,9 @@ fn unique_outputs(
     return_inverse: bool,
     return_counts: bool,
 ) -> Result<Vec<IValue>> {
+    if t.dtype().is_complex() {
+        return Err(not_implemented(ctx, "unique", t.dtype()));
+    }
     if !ctx.has_data() {
         return Err(RuntimeError::unsupported(
             ctx.op,
@@ -306,6 +314,16 @@ fn unique_outputs(
     Ok(vec![out.into(), inverse.into(), counts.into()])
 }
 
+/// `_unique(self, sorted=True, return_inverse=False)`: the sorted unique
+/// values and, when asked, each element's index among them.
+pub(crate) fn unique(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let t = a.tensor(0)?;
+    ctx.check(t, "self")?;
+    let mut outputs = unique_outputs(ctx, t, true, a.bool(2)?, false)?;
+    outputs.truncate(2);
+    Ok(outputs)
+}
+
 /// `_unique2(self, sorted=True, return_inverse=False, return_counts=False)`.
 pub(crate) fn unique2(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let t = a.tensor(0)?;
@@ -342,6 +360,9 @@ fn unique_slices(ctx: &KernelCtx<'_>, t: &Tensor, dim: i64, sort: bool) -> Resul
             ctx.op,
             "unique_dim: Expected a tensor with at least one dimension",
         ));
+    }
+    if t.dtype().is_complex() {
+        return Err(not_implemented(ctx, "unique", t.dtype()));
     }
     if !ctx.has_data() {
         return Err(RuntimeError::unsupported(

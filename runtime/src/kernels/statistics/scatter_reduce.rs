@@ -7,7 +7,9 @@
 //! `self`; without `include_self` every destination that receives a value
 //! is first set to the reduction's identity (0, 1, the lowest or the
 //! highest value); contributions are folded in one at a time in the
-//! index's logical order, each step rounded to the dtype; `amax`/`amin`
+//! index's logical order, each step rounded to the dtype (float16 and
+//! bfloat16 sums, means and products of the scatter reductions are carried
+//! in float32 and rounded to the dtype once, before `mean` divides); `amax`/`amin`
 //! propagate NaN from either side; `mean` divides the sum by the number of
 //! contributions (plus one for `self`, zero counts read as one), with floor
 //! division for integers. The result is contiguous. Integer dtypes fold in
@@ -113,6 +115,21 @@ fn reduce_routes(
     include_self: bool,
     dtype: DType,
 ) {
+    reduce_routes_in(values, src, routes, reduce, include_self, dtype, dtype);
+}
+
+/// [`reduce_routes`] with every step rounded to `acc` (the dtype the sums
+/// and products are carried in) and each reached destination rounded to
+/// `dtype` once at the end, before `mean` divides it in `dtype`.
+fn reduce_routes_in(
+    values: &mut [f64],
+    src: &[f64],
+    routes: &[Route],
+    reduce: Reduce,
+    include_self: bool,
+    dtype: DType,
+    acc: DType,
+) {
     let round = |v: f64| cast_value(dtype, v);
     let mut count = vec![if include_self { 1u64 } else { 0 }; values.len()];
     if !include_self {
@@ -121,8 +138,13 @@ fn reduce_routes(
         }
     }
     for &(to, from) in routes {
-        values[to] = round(reduce.fold(values[to], src[from]));
+        values[to] = cast_value(acc, reduce.fold(values[to], src[from]));
         count[to] += 1;
+    }
+    if acc != dtype {
+        for &(to, _) in routes {
+            values[to] = round(values[to]);
+        }
     }
     if reduce == Reduce::Mean {
         for (v, &n) in values.iter_mut().zip(&count) {
@@ -362,7 +384,18 @@ fn scatter_reduced(
             Err(v) => (vec![cast_value(dtype, v.float())], None),
         };
         let routes = scatter_routes(ctx, this, d, index, src_shape)?;
-        reduce_routes(&mut values, &src, &routes, reduce, include_self, dtype);
+        // float16/bfloat16 sums, means and products are carried in float32
+        // (torch 2.15 CPU, `scatter_reduce.two` and the legacy
+        // `scatter.reduce` alike: one rounding to the dtype at the end).
+        let acc = if matches!(dtype, DType::Float16 | DType::BFloat16)
+            && matches!(reduce, Reduce::Sum | Reduce::Mean | Reduce::Prod)
+            && !ctx.faults.scatter_reduce_half_steps_rounded
+        {
+            DType::Float32
+        } else {
+            dtype
+        };
+        reduce_routes_in(&mut values, &src, &routes, reduce, include_self, dtype, acc);
         Ok(values)
     })?;
     Ok(vec![out.into()])
@@ -592,6 +625,29 @@ fn index_routes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn half_precision_scatter_sums_are_carried_in_float32() {
+        // torch 2.15: bfloat16 [1].scatter_reduce(0, [0, 0], [2^-8, 2^-8], "sum")
+        // → 1.0078125 (rounding each step to bfloat16 would give 1.0).
+        let src = [2f64.powi(-8); 2];
+        let routes = [(0, 0), (0, 1)];
+        let run = |acc| {
+            let mut v = vec![1.0];
+            reduce_routes_in(
+                &mut v,
+                &src,
+                &routes,
+                Reduce::Sum,
+                true,
+                DType::BFloat16,
+                acc,
+            );
+            v
+        };
+        assert_eq!(run(DType::Float32), vec![1.0078125]);
+        assert_eq!(run(DType::BFloat16), vec![1.0]);
+    }
 
     #[test]
     fn reductions_fold_in_index_order_and_mean_counts_self() {
