@@ -142,9 +142,14 @@ def compile_disabled() -> Iterator[None]:
 
     def compile_eagerly(*args: Any, **kwargs: Any) -> Any:
         if not saved_stance:
-            from torch._dynamo import eval_frame
+            try:
+                from torch._dynamo import eval_frame
 
-            saved_stance.append(eval_frame._set_stance(eval_frame.DynamoStance("force_eager")))
+                saved_stance.append(eval_frame._set_stance(eval_frame.DynamoStance("force_eager")))
+            except (ImportError, AttributeError, TypeError):
+                # A torch without compiler stances: `fullgraph=True` calls
+                # are refused by Dynamo as before (the program's error).
+                saved_stance.append(None)
         return original_compile(*args, **kwargs)
 
     torch.compile = functools.wraps(original_compile)(compile_eagerly)
@@ -152,7 +157,7 @@ def compile_disabled() -> Iterator[None]:
         yield
     finally:
         torch.compile = original_compile
-        if saved_stance:
+        if saved_stance and saved_stance[0] is not None:
             from torch._dynamo import eval_frame
 
             eval_frame._set_stance(saved_stance[0])
