@@ -16,8 +16,9 @@
 //! handed over and reports a failure among it; [`BackgroundWriter::finish`]
 //! syncs first, so a trace with a failure is never renamed into place.
 //!
-//! Memory: work is gathered on the caller's side into batches of about
-//! [`BATCH_BYTES`], and work passed on and not written yet is bounded by
+//! Memory: values are gathered on the caller's side into batches of about
+//! [`BATCH_BYTES`] (events, which the caller batches itself, go at once),
+//! and work passed on and not written yet is bounded by
 //! [`QUEUE_BYTES`]; a caller that gets that far ahead waits. A process
 //! killed outright loses at most that much more from its `.partial` file
 //! than a synchronous writer would (which loses its pending EVENTS chunk).
@@ -39,9 +40,10 @@ use crate::writer::{NativeWriter, NativeWriterError, decode_stats};
 /// this still goes, alone).
 pub const QUEUE_BYTES: usize = 64 << 20;
 
-/// Work is gathered on the caller's side and passed to the writer's thread
-/// once it holds this many bytes (or a call needs an answer): one wake-up
-/// of that thread per batch, not per value.
+/// Values are gathered on the caller's side and passed to the writer's
+/// thread once they hold this many bytes, or with the next events or call
+/// that needs an answer: one wake-up of that thread per batch, not per
+/// value.
 pub const BATCH_BYTES: usize = 1 << 20;
 
 /// Where a trace stands once everything handed over is written.
@@ -288,13 +290,16 @@ impl BackgroundWriter {
         }
     }
 
-    /// Adds `job` to the batch; passes the batch on when it is full or
-    /// the job asks for an answer.
+    /// Adds `job` to the batch; passes the batch on when it is full, when
+    /// the job asks for an answer, or when it brings events (the caller
+    /// hands those over in batches already, and a process killed outright
+    /// keeps every EVENTS chunk the thread completed: events gathered here
+    /// would never fill one).
     fn send(&mut self, job: Job) -> Result<(), NativeWriterError> {
-        let answered = matches!(job, Job::Sync(_) | Job::Finish(_) | Job::Abort(_));
+        let at_once = !matches!(job, Job::Blob(_) | Job::Stats(_));
         self.batch_bytes += job.bytes();
         self.batch.push(job);
-        if answered || self.batch_bytes >= BATCH_BYTES {
+        if at_once || self.batch_bytes >= BATCH_BYTES {
             self.pass_on()?;
         }
         Ok(())

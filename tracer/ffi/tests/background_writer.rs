@@ -156,3 +156,39 @@ fn positions_wait_for_what_was_handed_over() {
     let mut reader = TraceReader::open(&dest).expect("open");
     assert_eq!(reader.read_all().expect("events").len(), 10);
 }
+
+#[test]
+fn events_are_written_as_they_come_without_a_sync() {
+    // What a process killed outright keeps: the EVENTS chunks the thread
+    // completed, so events must not wait on the caller's side for a call.
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let dest = scratch.path().join("t.ftr");
+    let mut writer = BackgroundWriter::create(&dest, &meta("none")).expect("create");
+    let start = writer.written();
+    let mut seq = 0;
+    for _ in 0..40 {
+        let mut batch = Vec::new();
+        for _ in 0..1000 {
+            batch.extend(event(seq, &(seq % 3 == 0, seq % 5 == 0)));
+            seq += 1;
+        }
+        writer.append_events(1000, &batch).expect("handed over");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut chunks = 0;
+    while std::time::Instant::now() < deadline {
+        if writer.written() > start {
+            let reader = TraceReader::recover(partial_path(&dest)).expect("recover");
+            chunks = reader.index().chunks.len();
+            if chunks >= 2 {
+                break;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        chunks >= 2,
+        "the .partial file holds {chunks} EVENTS chunks without a sync"
+    );
+    writer.finish().expect("finish");
+}
