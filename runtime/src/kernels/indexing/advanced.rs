@@ -313,12 +313,10 @@ fn put(
         && !ctx.faults.index_put_accumulates_in_double;
     for (&to, &f) in plan.positions.iter().zip(&from) {
         out.put(to, &src, f, accumulate);
-        if rounding && let Elems::F(v) = &mut out {
+        if rounding {
             // PyTorch's CPU loop adds serially, storing each sum in the
             // element dtype.
-            if let Some(x) = v.get_mut(to) {
-                *x = crate::tensor::storage::cast_value(dtype, *x);
-            }
+            out.round_at(to, dtype);
         }
     }
     Ok(out)

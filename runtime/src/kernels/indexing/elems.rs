@@ -203,6 +203,16 @@ impl Elems {
         }
     }
 
+    /// Rounds the float element at `to` to `dtype` (a sum stored in the
+    /// element dtype); integer and complex elements are left as they are.
+    pub(crate) fn round_at(&mut self, to: usize, dtype: DType) {
+        if let Elems::F(a) = self
+            && let Some(d) = a.get_mut(to)
+        {
+            *d = crate::tensor::storage::cast_value(dtype, *d);
+        }
+    }
+
     /// Sets position `to` to zero.
     pub(crate) fn zero_at(&mut self, to: usize) {
         match self {

@@ -368,10 +368,8 @@ fn index_write(ctx: &KernelCtx<'_>, a: &Args<'_>, alpha: Option<f64>, what: &str
         }
         let to = ravel(&c, &st);
         values.put(to, &src, p, alpha.is_some());
-        if let (Some(step), Elems::F(v)) = (step, &mut values)
-            && let Some(x) = v.get_mut(to)
-        {
-            *x = crate::tensor::storage::cast_value(step, *x);
+        if let Some(step) = step {
+            values.round_at(to, step);
         }
     }
     Ok(values)
