@@ -144,7 +144,8 @@ impl Default for ReplayOptions {
 /// `compare-inplace-self-first`,
 /// `mse-backward-rounded-once`, `pow-by-general-power`, `complex-mul-in-double`,
 /// `pool-gradient-in-double`, `sparse-coalesce-in-f64`, `sparse-coalesce-reversed`,
-/// `sparse-bag-unscaled-mean`, `sparse-to-dense-overwrites`, `values-grad-uncoalesced`,
+/// `sparse-bag-unscaled-mean`, `sparse-to-dense-overwrites`, `to-sparse-indices-contiguous`,
+/// `to-sparse-keeps-negative-zero`, `values-grad-uncoalesced`,
 /// `sparse-add-empty-ignores-alpha`, `sparse-mask-keeps-index-strides`, `sparse-clone-contiguous`,
 /// `sparse-softmax-wrong-dim`, `sparse-sum-backward-drops-index`,
 /// `softmax-grad-in-double`, `contiguous-pad-crop`,
@@ -281,6 +282,12 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "sparse-bag-unscaled-mean" => faults.sparse_bag_unscaled_mean = true,
             None if spec == "sparse-to-dense-overwrites" => {
                 faults.sparse_to_dense_overwrites = true
+            }
+            None if spec == "to-sparse-indices-contiguous" => {
+                faults.to_sparse_indices_contiguous = true
+            }
+            None if spec == "to-sparse-keeps-negative-zero" => {
+                faults.to_sparse_keeps_negative_zero = true
             }
             None if spec == "values-grad-uncoalesced" => faults.values_grad_uncoalesced = true,
             None if spec == "sparse-add-empty-ignores-alpha" => {

@@ -849,6 +849,16 @@ pub struct Faults {
     /// `zeros.add_(self)`. Breaks the dense result wherever an uncoalesced
     /// tensor holds duplicate entries (only the last one is kept).
     pub sparse_to_dense_overwrites: bool,
+    /// `_to_sparse` lays every indices tensor out contiguously, where
+    /// PyTorch keeps the transposed rows' strides (`[1, sparse_dim]`) when
+    /// a dense dimension remains and they count as contiguous anyway (one
+    /// sparse dimension, or one entry). Breaks the indices' strides of such
+    /// a `to_sparse(k)` (their values stay right).
+    pub to_sparse_indices_contiguous: bool,
+    /// `_to_sparse` counts a `-0.0` element as an entry, where PyTorch's
+    /// `dense_to_sparse` keeps the elements that compare unequal to zero.
+    /// Breaks the entries of every tensor holding a negative zero.
+    pub to_sparse_keeps_negative_zero: bool,
     /// ValuesBackward0 builds the gradient's sparse tensor without
     /// flagging it coalesced, where PyTorch's `values_backward` passes
     /// `is_coalesced=True` (its indices are the coalesced tensor's).

@@ -151,6 +151,7 @@ mod shrink;
 mod shufflenet;
 mod sparse_bag_accumulate;
 mod sparse_embedding_sgd;
+mod sparse_from_dense;
 mod sparse_gat_dense_adjacency;
 mod sparse_gcn_inference;
 mod sparse_graph_attention;

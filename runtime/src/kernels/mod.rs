@@ -42,6 +42,7 @@ mod rnn;
 mod scatter_views;
 mod set;
 pub(crate) mod sparse;
+mod sparse_convert;
 pub(crate) mod sparse_ops;
 pub(crate) mod sparse_softmax;
 pub(crate) mod sparse_sum;
@@ -211,6 +212,7 @@ pub(crate) fn lookup_real(op: &str) -> Option<Kernel> {
         .or_else(|| zero_tensor::lookup(op))
         .or_else(|| out_variant::lookup(op))
         .or_else(|| nested_ops::cpu_lookup(op))
+        .or_else(|| sparse_convert::lookup(op))
 }
 
 fn core(op: &str) -> Option<Kernel> {

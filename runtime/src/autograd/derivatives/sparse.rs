@@ -6,6 +6,8 @@
 //! | `_coalesce` | CoalesceBackward0 | self | — |
 //! | `_sparse_coo_tensor_with_dims_and_tensors` | SparseCooTensorWithDimsAndTensorsBackward0 | values | result |
 //! | `_to_dense` | ToDenseBackward0 | self | self, masked_grad |
+//! | `_to_sparse` | ToSparseBackward1 | self | — |
+//! | `_to_sparse.sparse_dim` | ToSparseBackward0 | self | — |
 //! | `values` | ValuesBackward0 | self | self |
 //! | `_sparse_softmax` | SparseSoftmaxBackward0 | self | self, result, dim |
 //! | `_sparse_log_softmax` | SparseLogSoftmaxBackward0 | self | self, result, dim |
@@ -18,7 +20,7 @@ use super::{Derivative, Differentiability, arg, derivative, int, int_list, needs
 use crate::autograd::functions::linalg::MatrixLayout;
 use crate::autograd::functions::sparse::{
     CoalesceBackward0, SparseAddmmBackward0, SparseCooTensorWithDimsAndTensorsBackward0,
-    SparseSoftmaxBackward, SparseSumBackward0, ToDenseBackward0, ValuesBackward0,
+    SparseSoftmaxBackward, SparseSumBackward0, ToDenseBackward0, ToSparseBackward, ValuesBackward0,
 };
 use crate::error::Result;
 use crate::ivalue::IValue;
@@ -77,6 +79,14 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                 masked_grad: arg(a, 2),
             }))
         })),
+        // Numbered as in PyTorch's derivatives table: the `sparse_dim`
+        // overload first.
+        "aten._to_sparse.sparse_dim" => D(derivative!("ToSparseBackward0", &[0], |_, _| Ok(
+            Box::new(ToSparseBackward)
+        ))),
+        "aten._to_sparse.default" => D(derivative!("ToSparseBackward1", &[0], |_, _| Ok(
+            Box::new(ToSparseBackward)
+        ))),
         "aten._sparse_softmax.default" => D(derivative!("SparseSoftmaxBackward0", &[0], |a, _| {
             softmax(a, false)
         })),

@@ -15,7 +15,11 @@
 //!   sparse): `to_dense_backward(grad, self, masked_grad)`, a composite
 //!   whose parts are dispatched: `grad.sparse_mask(self.coalesce())` when
 //!   `masked_grad` is true or None, `grad.to_sparse(self.sparse_dim())`
-//!   (`_to_sparse.sparse_dim`) when it is false.
+//!   (`sparse_dim`, then `_to_sparse.sparse_dim`) when it is false.
+//! * ToSparseBackward1 / ToSparseBackward0 (`_to_sparse` of a strided
+//!   `self`, and its `sparse_dim` overload): PyTorch's `to_sparse_backward`
+//!   for a strided input, the gradient made dense (`to_dense`: `_to_dense`
+//!   of a sparse gradient, a strided one as it is).
 //! * ValuesBackward0 (`values()` of a coalesced tensor): `values_backward`,
 //!   a coalesced tensor of `self`'s sizes over `self.indices()` whose values
 //!   are the gradient (`indices`, `_sparse_coo_tensor_with_dims_and_tensors`
@@ -205,6 +209,27 @@ impl BackwardFn for ToDenseBackward0 {
     }
 }
 
+/// `_to_sparse(self, ...)` of a strided `self`: `grad.to_dense()`.
+pub(crate) struct ToSparseBackward;
+
+impl BackwardFn for ToSparseBackward {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = single(grads) else {
+            return Ok(vec![None]);
+        };
+        let dense = call_tensor(
+            ctx,
+            "aten.to_dense.default",
+            vec![g.into(), IValue::None, IValue::None],
+        )?;
+        Ok(vec![Some(dense)])
+    }
+}
+
 /// PyTorch's `to_dense_backward(grad, input, masked_grad)` for a sparse COO
 /// `input` (the composite's parts, dispatched).
 pub(crate) fn to_dense_backward(
@@ -214,7 +239,7 @@ pub(crate) fn to_dense_backward(
     masked_grad: &IValue,
 ) -> Result<Tensor> {
     const OP: &str = "aten.to_dense_backward.default";
-    let parts = input.sparse_parts(OP)?;
+    input.sparse_parts(OP)?;
     let first = |outputs: Vec<IValue>, op: &str| {
         outputs
             .into_iter()
@@ -222,12 +247,13 @@ pub(crate) fn to_dense_backward(
             .ok_or_else(|| RuntimeError::unsupported(op, "a call without a result"))
     };
     if matches!(masked_grad, IValue::Bool(false)) {
-        let sparse_dim = parts.sparse_dim as i64;
+        // `input.sparse_dim()` is a dispatched call (observed in torch 2.15).
+        let sparse_dim = first(
+            rt.dispatch("aten.sparse_dim.default", vec![input.into()])?,
+            "aten.sparse_dim.default",
+        )?;
         return first(
-            rt.dispatch(
-                "aten._to_sparse.sparse_dim",
-                vec![grad.into(), IValue::Int(sparse_dim)],
-            )?,
+            rt.dispatch("aten._to_sparse.sparse_dim", vec![grad.into(), sparse_dim])?,
             "aten._to_sparse.sparse_dim",
         )?
         .into_tensor()
