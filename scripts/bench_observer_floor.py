@@ -19,11 +19,21 @@ rounds. The C++ observer is compiled on first use with
 25 s here).
 
     python scripts/bench_observer_floor.py [PROGRAM] [--steps N] [--rounds N]
+    python scripts/bench_observer_floor.py --calls PROGRAM ...
+
+`--calls` instead runs each program once under each observer and prints
+the operators whose call counts differ (`python mode` / `compiled`): a
+Python dispatch mode changes what PyTorch runs (autograd accumulates
+gradients out of place and takes its composite-compliant branches when a
+mode is active), which a compiled observer does not.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import contextlib
+import io
 import os
 import runpy
 import statistics
@@ -47,12 +57,56 @@ def build_observer() -> Any:
     return cpp_extension.load("ft_observer_floor", [str(SOURCE)], extra_cflags=["-O2"], verbose=False)
 
 
+def compare_calls(observer: Any, programs: list) -> None:
+    """Prints, per program, the operators each observer saw a different
+    number of times."""
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    seen: collections.Counter = collections.Counter()
+
+    class Counting(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            schema = func._schema
+            seen[schema.name + (f".{schema.overload_name}" if schema.overload_name else "")] += 1
+            return func(*args, **(kwargs or {}))
+
+    for program in programs:
+        seen.clear()
+        failure = None
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                torch.manual_seed(0)
+                with Counting():
+                    runpy.run_path(str(program), run_name="__main__")
+                torch.manual_seed(0)
+                observer.count_operators(True)
+                observer.enable(True)
+                try:
+                    runpy.run_path(str(program), run_name="__main__")
+                finally:
+                    observer.enable(False)
+        except Exception as e:  # the program's own error ends its comparison
+            failure = f"{type(e).__name__}: {e}".splitlines()[0]
+        compiled = collections.Counter(observer.operator_counts())
+        observer.count_operators(False)
+        differing = {op: (seen[op], compiled[op]) for op in sorted(set(seen) | set(compiled)) if seen[op] != compiled[op]}
+        verdict = "raised " + failure if failure else ("same calls" if not differing else f"{len(differing)} operators differ")
+        print(f"{Path(program).name}: python mode {sum(seen.values())} calls, compiled {sum(compiled.values())}; {verdict}")
+        for op, (a, b) in differing.items():
+            print(f"  {op}: {a} / {b}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("program", nargs="?", type=Path, default=REPO / "bench/programs/mlp_long.py")
     parser.add_argument("--steps", type=int, default=200, help="FT_STEPS of the program (default 200)")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
+    parser.add_argument("--calls", nargs="+", type=Path, metavar="PROGRAM", help="compare the calls each observer sees instead")
     args = parser.parse_args()
+    if args.calls:
+        compare_calls(build_observer(), args.calls)
+        return
 
     import torch
     from torch.utils._python_dispatch import TorchDispatchMode

@@ -8,7 +8,8 @@
 // recorder needs of each call into a buffer (the operator's name; each
 // tensor argument's and result's sizes, strides, dtype, storage and
 // TensorImpl addresses, version and requires_grad; ints and floats), then
-// runs the call with Fake excluded. Not a capture: nothing is written to
+// runs the call with Fake excluded (calls made inside a kernel are not
+// observed, as under a dispatch mode). Not a capture: nothing is written to
 // a file and no identity is kept.
 
 #include <torch/extension.h>
@@ -17,12 +18,17 @@
 #include <c10/core/impl/LocalDispatchKeySet.h>
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
 namespace {
 
 std::vector<char> buffer;
 int64_t calls = 0;
+// Calls by operator (`aten::add.Tensor`), kept only while counting.
+bool counting = false;
+std::map<std::string, int64_t> by_operator;
 
 void put(const void* data, size_t n) {
   const char* bytes = static_cast<const char*>(data);
@@ -77,6 +83,13 @@ void observe(const c10::OperatorHandle& op, torch::jit::Stack* stack) {
     record((*stack)[i]);
   }
   ++calls;
+  if (counting) {
+    std::string key(name.name);
+    if (!name.overload_name.empty()) {
+      key += "." + name.overload_name;
+    }
+    ++by_operator[key];
+  }
   if (buffer.size() > (1u << 20)) {
     buffer.clear();
   }
@@ -88,6 +101,13 @@ void enable(bool on) {
 
 int64_t observed_calls() { return calls; }
 
+void count_operators(bool on) {
+  counting = on;
+  by_operator.clear();
+}
+
+std::map<std::string, int64_t> operator_counts() { return by_operator; }
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(_, Fake, m) {
@@ -97,4 +117,6 @@ TORCH_LIBRARY_IMPL(_, Fake, m) {
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("enable", &enable, "observe the calls of this thread (or stop)");
   m.def("observed_calls", &observed_calls, "calls observed so far");
+  m.def("count_operators", &count_operators, "count calls by operator from now (or stop); clears the counts");
+  m.def("operator_counts", &operator_counts, "calls by operator since counting started");
 }
