@@ -44,6 +44,10 @@ void record(const c10::IValue& value) {
       put_i64(-1);
       return;
     }
+    if (t.is_nested()) {  // no sizes of its own
+      put_i64(-2);
+      return;
+    }
     put_i64(t.dim());
     put(t.sizes().data(), sizeof(int64_t) * t.dim());
     if (t.layout() == c10::kStrided) {
