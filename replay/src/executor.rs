@@ -226,7 +226,7 @@ impl Default for ReplayOptions {
 /// `dot-through-conj-fallback`, `index-fill-value-grad-repeats`,
 /// `complex-neg-keeps-imag`, `col2im-sums-in-double`,
 /// `index-put-accumulates-in-double`, `scatter-reduce-half-steps-rounded`,
-/// `index-add-sums-in-double`,
+/// `index-add-sums-in-double`, `mvlgamma-domain-check`, `logsumexp-max-skips-nan`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -330,6 +330,8 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "complex-neg-keeps-imag" => faults.complex_neg_keeps_imag = true,
             None if spec == "col2im-sums-in-double" => faults.col2im_sums_in_double = true,
             None if spec == "index-add-sums-in-double" => faults.index_add_sums_in_double = true,
+            None if spec == "mvlgamma-domain-check" => faults.mvlgamma_domain_check = true,
+            None if spec == "logsumexp-max-skips-nan" => faults.logsumexp_max_skips_nan = true,
             None if spec == "scatter-reduce-half-steps-rounded" => {
                 faults.scatter_reduce_half_steps_rounded = true;
             }

@@ -1110,6 +1110,15 @@ pub struct Faults {
     /// float32 sum, and each float16/bfloat16 one with `alpha` other than
     /// 1, in the element dtype.
     pub index_add_sums_in_double: bool,
+    /// `mvlgamma` refuses arguments at or below `(p-1)/2` and NaN
+    /// (mvlgamma-domain-check), as PyTorch releases before 2.15 did; torch
+    /// 2.15 computes them (inf at lgamma's poles, NaN stays NaN).
+    pub mvlgamma_domain_check: bool,
+    /// `logsumexp` shifts each group by a maximum that skips NaN
+    /// (logsumexp-max-skips-nan), where PyTorch's `amax` propagates it: a
+    /// group of `-inf`s or a `+inf` beside a NaN gives `∓inf` instead of
+    /// NaN.
+    pub logsumexp_max_skips_nan: bool,
 }
 
 impl Faults {
