@@ -121,6 +121,7 @@ mod nerf_hierarchical;
 mod nn;
 mod node_holds;
 mod node_hooks;
+mod nonfinite_special_stats;
 mod numbers_in_double;
 mod optim_rprop_plateau;
 mod orthogonal;
