@@ -227,6 +227,8 @@ impl Default for ReplayOptions {
 /// `complex-neg-keeps-imag`, `col2im-sums-in-double`,
 /// `index-put-accumulates-in-double`, `scatter-reduce-half-steps-rounded`,
 /// `index-add-sums-in-double`, `mvlgamma-domain-check`, `logsumexp-max-skips-nan`,
+/// `nan-grads-scalar-loop`, `hardswish-backward-closed-range`,
+/// `logit-backward-bounds-in-float`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -332,6 +334,13 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "index-add-sums-in-double" => faults.index_add_sums_in_double = true,
             None if spec == "mvlgamma-domain-check" => faults.mvlgamma_domain_check = true,
             None if spec == "logsumexp-max-skips-nan" => faults.logsumexp_max_skips_nan = true,
+            None if spec == "nan-grads-scalar-loop" => faults.nan_grads_scalar_loop = true,
+            None if spec == "hardswish-backward-closed-range" => {
+                faults.hardswish_backward_closed_range = true;
+            }
+            None if spec == "logit-backward-bounds-in-float" => {
+                faults.logit_backward_bounds_in_float = true;
+            }
             None if spec == "scatter-reduce-half-steps-rounded" => {
                 faults.scatter_reduce_half_steps_rounded = true;
             }

@@ -1119,6 +1119,20 @@ pub struct Faults {
     /// group of `-inf`s or a `+inf` beside a NaN gives `∓inf` instead of
     /// NaN.
     pub logsumexp_max_skips_nan: bool,
+    /// The backward kernels whose vectorised and scalar CPU loops differ
+    /// for a NaN input (`hardtanh_backward`, the shrink backward,
+    /// `hardswish_backward`, `elu_backward`, `logit_backward` with eps) use
+    /// the scalar formula everywhere (nan-grads-scalar-loop), where PyTorch
+    /// runs whole vectors of contiguous elements vectorised.
+    pub nan_grads_scalar_loop: bool,
+    /// `hardswish_backward` uses `x/3 + 1/2` on the closed range
+    /// `[-3, 3]` (hardswish-backward-closed-range), where torch 2.15 gives 0
+    /// at -3 and the gradient itself at 3.
+    pub hardswish_backward_closed_range: bool,
+    /// `logit_backward` of bfloat16/float16 compares with `eps` and
+    /// `1 - eps` in float (logit-backward-bounds-in-float), where PyTorch
+    /// rounds them to the element dtype (bfloat16 `1 - 0.001` is 1).
+    pub logit_backward_bounds_in_float: bool,
 }
 
 impl Faults {

@@ -117,6 +117,7 @@ mod margin_losses;
 mod metric_learning;
 mod multi_grad_readiness;
 mod nan_batch_skip;
+mod nan_step_activation_grads;
 mod nerf_hierarchical;
 mod nn;
 mod node_holds;

@@ -12,7 +12,9 @@
 
 use std::f64::consts::FRAC_1_SQRT_2;
 
-use super::common::{Erf, nary, opmath, promoted, require_floating, round_to, to_floating, wide};
+use super::common::{
+    Erf, nary, nary_lanes, opmath, promoted, require_floating, round_to, to_floating, wide,
+};
 use super::unary::write_map;
 use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
@@ -374,9 +376,18 @@ pub(crate) fn hardtanh_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let (lo, hi) = (a.scalar(2)?, a.scalar(3)?);
     let (g, x) = (a.operand(0)?, a.operand(1)?);
     let dtype = promoted(ctx, &[g, x]);
-    backward2(ctx, g, x, dtype, |v: &[f64]| {
-        if v[1] <= lo || v[1] >= hi { 0.0 } else { v[0] }
-    })
+    let lanes = !ctx.faults.nan_grads_scalar_loop;
+    Ok(vec![
+        nary_lanes(ctx, &[g, x], dtype, 1, |v: &[f64], lane| {
+            // the vectorised loop masks `lo < x < hi`, which NaN fails
+            if lanes && lane && v[1].is_nan() || v[1] <= lo || v[1] >= hi {
+                0.0
+            } else {
+                v[0]
+            }
+        })?
+        .into(),
+    ])
 }
 
 /// elu's parameters: alpha, scale, input_scale.
@@ -457,7 +468,31 @@ pub(crate) fn elu_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let is_result = a.bool(4)?;
     let (g, s) = (a.operand(0)?, a.operand(5)?);
     let (dtype, w) = backward_dtype(ctx, g, s);
-    backward2(ctx, g, s, dtype, p.grad(is_result, w))
+    nan_in_vector_lanes(ctx, g, s, dtype, p.grad(is_result, w))
+}
+
+/// A backward operator over `[grad, x]` whose scalar loop takes `f`'s
+/// last branch for a NaN `x` (`elu_backward`, `hardswish_backward`: the
+/// gradient times a constant) while its vectorised loop gives NaN
+/// ([`nary_lanes`]).
+fn nan_in_vector_lanes(
+    ctx: &KernelCtx<'_>,
+    g: Operand<'_>,
+    x: Operand<'_>,
+    dtype: DType,
+    f: impl Fn(&[f64]) -> f64,
+) -> Out {
+    let lanes = !ctx.faults.nan_grads_scalar_loop;
+    Ok(vec![
+        nary_lanes(ctx, &[g, x], dtype, 2, |v: &[f64], lane| {
+            if lanes && lane && v[1].is_nan() {
+                f64::NAN
+            } else {
+                f(v)
+            }
+        })?
+        .into(),
+    ])
 }
 
 fn hardswish_formula(wide: bool) -> Formula {
@@ -491,16 +526,18 @@ pub(crate) fn hardswish_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 /// up to 3, `g` above.
 pub(crate) fn hardswish_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let (g, x) = (a.operand(0)?, a.operand(1)?);
+    let closed = ctx.faults.hardswish_backward_closed_range;
     let (dtype, w) = backward_dtype(ctx, g, x);
-    backward2(
+    nan_in_vector_lanes(
         ctx,
         g,
         x,
         dtype,
         opmath!(w, |v: [T]| {
-            if v[1] < -3.0 {
+            // torch 2.15: 0 at -3 and the gradient itself at 3
+            if v[1] < -3.0 || v[1] == -3.0 && !closed {
                 0.0
-            } else if v[1] <= 3.0 {
+            } else if v[1] < 3.0 || v[1] == 3.0 && closed {
                 v[0] * (v[1] / 3.0 + 0.5)
             } else {
                 v[0]

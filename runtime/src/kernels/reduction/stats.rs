@@ -245,7 +245,9 @@ pub(crate) fn logsumexp(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IVal
         ctx.default_dtype
     };
     let skips_nan = ctx.faults.logsumexp_max_skips_nan;
-    Ok(vec![reduce_f64(ctx, t, &r, dtype, |g| log_sum_exp(g, skips_nan))?.into()])
+    Ok(vec![
+        reduce_f64(ctx, t, &r, dtype, |g| log_sum_exp(g, skips_nan))?.into(),
+    ])
 }
 
 /// The result dtype of `prod`/`cumsum`: the `dtype` argument, else int64
@@ -466,7 +468,10 @@ mod tests {
         assert_eq!(vector_norm(&[3.0, -4.0, 0.0], 0.0), 2.0);
         assert_eq!(vector_norm(&[3.0, -4.0], f64::INFINITY), 4.0);
         assert_eq!(vector_norm(&[3.0, -4.0], f64::NEG_INFINITY), 3.0);
-        assert_eq!(log_sum_exp(&[f64::NEG_INFINITY; 2], false), f64::NEG_INFINITY);
+        assert_eq!(
+            log_sum_exp(&[f64::NEG_INFINITY; 2], false),
+            f64::NEG_INFINITY
+        );
         assert!((log_sum_exp(&[0.0, 0.0], false) - 2f64.ln()).abs() < 1e-12);
     }
 
