@@ -228,7 +228,8 @@ impl Default for ReplayOptions {
 /// `index-put-accumulates-in-double`, `scatter-reduce-half-steps-rounded`,
 /// `index-add-sums-in-double`, `mvlgamma-domain-check`, `logsumexp-max-skips-nan`,
 /// `nan-grads-scalar-loop`, `hardswish-backward-closed-range`,
-/// `logit-backward-bounds-in-float`,
+/// `logit-backward-bounds-in-float`, `logcumsumexp-grad-min-float32`,
+/// `remainder-number-unrounded`, `gelu-float-inf-finite`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -341,6 +342,13 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "logit-backward-bounds-in-float" => {
                 faults.logit_backward_bounds_in_float = true;
             }
+            None if spec == "logcumsumexp-grad-min-float32" => {
+                faults.logcumsumexp_grad_min_float32 = true;
+            }
+            None if spec == "remainder-number-unrounded" => {
+                faults.remainder_number_unrounded = true;
+            }
+            None if spec == "gelu-float-inf-finite" => faults.gelu_float_inf_finite = true,
             None if spec == "scatter-reduce-half-steps-rounded" => {
                 faults.scatter_reduce_half_steps_rounded = true;
             }

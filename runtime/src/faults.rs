@@ -1133,6 +1133,18 @@ pub struct Faults {
     /// `1 - eps` in float (logit-backward-bounds-in-float), where PyTorch
     /// rounds them to the element dtype (bfloat16 `1 - 0.001` is 1).
     pub logit_backward_bounds_in_float: bool,
+    /// LogcumsumexpBackward0 fills the logs of zero gradients with
+    /// float32's lowest value for bfloat16/float16 too
+    /// (logcumsumexp-grad-min-float32), where PyTorch uses the dtype's own
+    /// `finfo.min` (its `scalar_tensor` call changes).
+    pub logcumsumexp_grad_min_float32: bool,
+    /// bfloat16/float16 `remainder`/`fmod` divide by a Python number as
+    /// given (remainder-number-unrounded), where TensorIterator rounds it
+    /// to the element dtype first.
+    pub remainder_number_unrounded: bool,
+    /// float32/half/bfloat16 `gelu` (erf form) of `+inf` is `+inf`
+    /// (gelu-float-inf-finite), where torch 2.15's float kernel gives NaN.
+    pub gelu_float_inf_finite: bool,
 }
 
 impl Faults {

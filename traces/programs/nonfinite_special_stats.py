@@ -7,7 +7,9 @@
 # median/nanmedian/mode/kthvalue/cummax/cummin/quantile/nanquantile,
 # std/var with correction past the sample size, logsumexp of rows that are
 # all -inf or mix NaN with -inf (an action-masked policy whose only legal
-# action has a NaN score), aminmax, nanmean/nansum, histc and bincount.
+# action has a NaN score), aminmax, nanmean/nansum, histc and bincount;
+# and in bfloat16/float16: remainder/fmod of a Python number, a
+# logcumsumexp backward (finfo.min of the dtype), GELU of ±inf.
 
 import torch
 from torch import nn
@@ -105,3 +107,22 @@ for dt in (torch.float32, torch.float64):
     print(torch.histc(base.nan_to_num(), bins=3, min=0, max=4), torch.histc(base[2], bins=2), torch.histc(torch.tensor([1.0, 1.0], dtype=dt), bins=4))
     print(torch.bincount(torch.tensor([], dtype=torch.int64), minlength=3), torch.bincount(torch.tensor([2, 2, 0]), weights=torch.tensor([1.0, 2.0, 3.0], dtype=dt)))
     print(torch.bincount(torch.tensor([2, 2, 0], dtype=torch.uint8), weights=torch.tensor([1, 2, 3], dtype=torch.int32)))
+
+# Reduced-precision pieces of the same pass: phases wrapped by remainder/
+# fmod of a Python number (rounded to the element dtype first), a
+# logcumsumexp over log-weights whose backward fills the logs of zero
+# gradients with the dtype's finfo.min, and GELU features of readings that
+# overflowed to ±inf.
+for dt in (torch.bfloat16, torch.float16, torch.float32):
+    phase = nn.Parameter((torch.arange(-12, 28, dtype=torch.float32) * 0.35).to(dt))
+    wrapped = torch.remainder(phase, 0.7) + torch.fmod(phase, 0.7) + torch.remainder(phase, -1.3)
+    logw = nn.Parameter(torch.linspace(-3, 3, 40).to(dt).view(4, 10))
+    lcse = torch.logcumsumexp(logw, dim=1)
+    target = torch.zeros(4, 10, dtype=dt)
+    target[:, ::3] = 1.0
+    readings = torch.tensor([float('inf'), float('-inf'), 1.0, -2.0] * 10, dtype=dt)
+    feats = torch.nn.functional.gelu(readings) + torch.nn.functional.gelu(readings, approximate='tanh')
+    loss = wrapped.sum() + (lcse * target).sum()
+    loss.backward()
+    print(dt, wrapped.tolist(), phase.grad.tolist(), logw.grad.tolist(), feats.tolist())
+print(torch.nn.functional.gelu(torch.tensor([float('inf'), float('-inf')], dtype=torch.float64)).tolist())

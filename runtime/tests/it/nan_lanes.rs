@@ -20,8 +20,8 @@ fn hardtanh_backward_zeroes_nan_in_whole_vectors_only() {
         vec![
             (&g).into(),
             (&x).into(),
-            IValue::Double(-1.0),
-            IValue::Double(1.0),
+            IValue::Float(-1.0),
+            IValue::Float(1.0),
         ],
     );
     let v = values(&r);
@@ -41,9 +41,9 @@ fn elu_backward_gives_nan_in_chunks_of_two_vectors() {
         "aten.elu_backward.default",
         vec![
             (&g).into(),
-            IValue::Double(1.0),
-            IValue::Double(1.0),
-            IValue::Double(1.0),
+            IValue::Float(1.0),
+            IValue::Float(1.0),
+            IValue::Float(1.0),
             IValue::Bool(false),
             (&x).into(),
         ],

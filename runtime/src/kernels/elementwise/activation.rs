@@ -50,17 +50,28 @@ fn tanh_approximation(ctx: &KernelCtx<'_>, a: &Args<'_>, i: usize) -> Result<boo
 /// The per-element formula of a one-input activation.
 type Formula = Box<dyn Fn(&[f64]) -> f64>;
 
-fn gelu_formula(tanh: bool, wide: bool) -> Formula {
+fn gelu_formula(tanh: bool, wide: bool, inf_is_nan: bool) -> Formula {
     if tanh {
         Box::new(opmath!(wide, |v: [T]| {
             let x = v[0];
             let inner = SQRT_2_OVER_PI as T * (x + GELU_CUBIC as T * x * x * x);
             0.5 * x * (1.0 + inner.tanh())
         }))
-    } else {
+    } else if wide || !inf_is_nan {
         Box::new(opmath!(wide, |v: [T]| {
             let x = v[0];
             x * 0.5 * (1.0 + Erf::erf(x * FRAC_1_SQRT_2 as T))
+        }))
+    } else {
+        // torch 2.15's float kernel (float32, and half/bfloat16 through
+        // float) gives NaN at +inf; float64's gives inf
+        Box::new(opmath!(wide, |v: [T]| {
+            let x = v[0];
+            if x == T::INFINITY {
+                T::NAN
+            } else {
+                x * 0.5 * (1.0 + Erf::erf(x * FRAC_1_SQRT_2 as T))
+            }
         }))
     }
 }
@@ -125,14 +136,16 @@ fn backward2(
 pub(crate) fn gelu(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let tanh = tanh_approximation(ctx, &a, 1)?;
     let t = a.tensor(0)?;
-    activation(ctx, t, gelu_formula(tanh, wide(t.dtype())))
+    let inf_is_nan = !ctx.faults.gelu_float_inf_finite;
+    activation(ctx, t, gelu_formula(tanh, wide(t.dtype()), inf_is_nan))
 }
 
 /// `gelu_(self, *, approximate)`.
 pub(crate) fn gelu_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let tanh = tanh_approximation(ctx, &a, 1)?;
     let t = a.tensor(0)?;
-    activation_(ctx, t, gelu_formula(tanh, wide(t.dtype())))
+    let inf_is_nan = !ctx.faults.gelu_float_inf_finite;
+    activation_(ctx, t, gelu_formula(tanh, wide(t.dtype()), inf_is_nan))
 }
 
 /// `gelu_backward(grad_output, self, *, approximate)`.
@@ -789,15 +802,27 @@ mod tests {
     #[test]
     fn gelu_matches_reference_values() {
         // torch.nn.functional.gelu(torch.tensor([1.0], dtype=torch.float64))
-        assert!((gelu_formula(false, true)(&[1.0]) - 0.841_344_746_068_542_9).abs() < 1e-15);
-        assert!((gelu_formula(true, true)(&[1.0]) - 0.841_191_990_607_477_1).abs() < 1e-12);
+        assert!((gelu_formula(false, true, true)(&[1.0]) - 0.841_344_746_068_542_9).abs() < 1e-15);
+        assert!((gelu_formula(true, true, true)(&[1.0]) - 0.841_191_990_607_477_1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn float_gelu_of_infinity_is_nan() {
+        // torch 2.15: gelu(tensor([inf, -inf])) is [nan, nan] in float32,
+        // [inf, nan] in float64
+        assert!(gelu_formula(false, false, true)(&[f64::INFINITY]).is_nan());
+        assert!(gelu_formula(false, false, true)(&[f64::NEG_INFINITY]).is_nan());
+        assert_eq!(
+            gelu_formula(false, true, true)(&[f64::INFINITY]),
+            f64::INFINITY
+        );
     }
 
     #[test]
     fn gelu_gradient_matches_finite_differences() {
         for tanh in [false, true] {
             let (x, h) = (0.7, 1e-6);
-            let f = gelu_formula(tanh, true);
+            let f = gelu_formula(tanh, true, true);
             let numeric = (f(&[x + h]) - f(&[x - h])) / (2.0 * h);
             assert!((gelu_grad_formula(tanh, true)(&[1.0, x]) - numeric).abs() < 1e-8);
         }
