@@ -227,7 +227,10 @@ impl Default for ReplayOptions {
 /// `dot-through-conj-fallback`, `index-fill-value-grad-repeats`,
 /// `complex-neg-keeps-imag`, `col2im-sums-in-double`,
 /// `index-put-accumulates-in-double`, `scatter-reduce-half-steps-rounded`,
-/// `index-add-sums-in-double`,
+/// `index-add-sums-in-double`, `mvlgamma-domain-check`, `logsumexp-max-skips-nan`,
+/// `nan-grads-scalar-loop`, `hardswish-backward-closed-range`,
+/// `logit-backward-bounds-in-float`, `logcumsumexp-grad-min-float32`,
+/// `remainder-number-unrounded`, `gelu-float-inf-finite`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -337,6 +340,22 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "complex-neg-keeps-imag" => faults.complex_neg_keeps_imag = true,
             None if spec == "col2im-sums-in-double" => faults.col2im_sums_in_double = true,
             None if spec == "index-add-sums-in-double" => faults.index_add_sums_in_double = true,
+            None if spec == "mvlgamma-domain-check" => faults.mvlgamma_domain_check = true,
+            None if spec == "logsumexp-max-skips-nan" => faults.logsumexp_max_skips_nan = true,
+            None if spec == "nan-grads-scalar-loop" => faults.nan_grads_scalar_loop = true,
+            None if spec == "hardswish-backward-closed-range" => {
+                faults.hardswish_backward_closed_range = true;
+            }
+            None if spec == "logit-backward-bounds-in-float" => {
+                faults.logit_backward_bounds_in_float = true;
+            }
+            None if spec == "logcumsumexp-grad-min-float32" => {
+                faults.logcumsumexp_grad_min_float32 = true;
+            }
+            None if spec == "remainder-number-unrounded" => {
+                faults.remainder_number_unrounded = true;
+            }
+            None if spec == "gelu-float-inf-finite" => faults.gelu_float_inf_finite = true,
             None if spec == "scatter-reduce-half-steps-rounded" => {
                 faults.scatter_reduce_half_steps_rounded = true;
             }

@@ -1120,6 +1120,41 @@ pub struct Faults {
     /// float32 sum, and each float16/bfloat16 one with `alpha` other than
     /// 1, in the element dtype.
     pub index_add_sums_in_double: bool,
+    /// `mvlgamma` refuses arguments at or below `(p-1)/2` and NaN
+    /// (mvlgamma-domain-check), as PyTorch releases before 2.15 did; torch
+    /// 2.15 computes them (inf at lgamma's poles, NaN stays NaN).
+    pub mvlgamma_domain_check: bool,
+    /// `logsumexp` shifts each group by a maximum that skips NaN
+    /// (logsumexp-max-skips-nan), where PyTorch's `amax` propagates it: a
+    /// group of `-inf`s or a `+inf` beside a NaN gives `∓inf` instead of
+    /// NaN.
+    pub logsumexp_max_skips_nan: bool,
+    /// The backward kernels whose vectorised and scalar CPU loops differ
+    /// for a NaN input (`hardtanh_backward`, the shrink backward,
+    /// `hardswish_backward`, `elu_backward`, `logit_backward` with eps) use
+    /// the scalar formula everywhere (nan-grads-scalar-loop), where PyTorch
+    /// runs whole vectors of contiguous elements vectorised.
+    pub nan_grads_scalar_loop: bool,
+    /// `hardswish_backward` uses `x/3 + 1/2` on the closed range
+    /// `[-3, 3]` (hardswish-backward-closed-range), where torch 2.15 gives 0
+    /// at -3 and the gradient itself at 3.
+    pub hardswish_backward_closed_range: bool,
+    /// `logit_backward` of bfloat16/float16 compares with `eps` and
+    /// `1 - eps` in float (logit-backward-bounds-in-float), where PyTorch
+    /// rounds them to the element dtype (bfloat16 `1 - 0.001` is 1).
+    pub logit_backward_bounds_in_float: bool,
+    /// LogcumsumexpBackward0 fills the logs of zero gradients with
+    /// float32's lowest value for bfloat16/float16 too
+    /// (logcumsumexp-grad-min-float32), where PyTorch uses the dtype's own
+    /// `finfo.min` (its `scalar_tensor` call changes).
+    pub logcumsumexp_grad_min_float32: bool,
+    /// bfloat16/float16 `remainder`/`fmod` divide by a Python number as
+    /// given (remainder-number-unrounded), where TensorIterator rounds it
+    /// to the element dtype first.
+    pub remainder_number_unrounded: bool,
+    /// float32/half/bfloat16 `gelu` (erf form) of `+inf` is `+inf`
+    /// (gelu-float-inf-finite), where torch 2.15's float kernel gives NaN.
+    pub gelu_float_inf_finite: bool,
 }
 
 impl Faults {

@@ -19,7 +19,9 @@
 //!   and Python-number paths;
 //! * `fills` — the fill family's values, conversions, errors and gradients;
 //! * `linalg_families` — `dist`, `linalg_lstsq`, `cholesky_inverse`: values and gradients against torch 2.15;
-//! * `sparse_dense` — a sparse COO tensor made dense and its gradient.
+//! * `sparse_dense` — a sparse COO tensor made dense and its gradient;
+//! * `nan_lanes` — activation backwards whose vectorised and scalar loops
+//!   take NaN differently, and hardswish's boundaries.
 
 mod accumulation;
 mod anomaly;
@@ -39,6 +41,7 @@ mod inplace_views;
 mod layouts;
 mod linalg_families;
 mod mlp;
+mod nan_lanes;
 mod nested_encoder;
 mod restricted_backward;
 mod saved_hooks;

@@ -12,7 +12,9 @@
 
 use std::f64::consts::FRAC_1_SQRT_2;
 
-use super::common::{Erf, nary, opmath, promoted, require_floating, round_to, to_floating, wide};
+use super::common::{
+    Erf, nary, nary_lanes, opmath, promoted, require_floating, round_to, to_floating, wide,
+};
 use super::unary::write_map;
 use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
@@ -48,17 +50,28 @@ fn tanh_approximation(ctx: &KernelCtx<'_>, a: &Args<'_>, i: usize) -> Result<boo
 /// The per-element formula of a one-input activation.
 type Formula = Box<dyn Fn(&[f64]) -> f64>;
 
-fn gelu_formula(tanh: bool, wide: bool) -> Formula {
+fn gelu_formula(tanh: bool, wide: bool, inf_is_nan: bool) -> Formula {
     if tanh {
         Box::new(opmath!(wide, |v: [T]| {
             let x = v[0];
             let inner = SQRT_2_OVER_PI as T * (x + GELU_CUBIC as T * x * x * x);
             0.5 * x * (1.0 + inner.tanh())
         }))
-    } else {
+    } else if wide || !inf_is_nan {
         Box::new(opmath!(wide, |v: [T]| {
             let x = v[0];
             x * 0.5 * (1.0 + Erf::erf(x * FRAC_1_SQRT_2 as T))
+        }))
+    } else {
+        // torch 2.15's float kernel (float32, and half/bfloat16 through
+        // float) gives NaN at +inf; float64's gives inf
+        Box::new(opmath!(wide, |v: [T]| {
+            let x = v[0];
+            if x == T::INFINITY {
+                T::NAN
+            } else {
+                x * 0.5 * (1.0 + Erf::erf(x * FRAC_1_SQRT_2 as T))
+            }
         }))
     }
 }
@@ -123,14 +136,16 @@ fn backward2(
 pub(crate) fn gelu(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let tanh = tanh_approximation(ctx, &a, 1)?;
     let t = a.tensor(0)?;
-    activation(ctx, t, gelu_formula(tanh, wide(t.dtype())))
+    let inf_is_nan = !ctx.faults.gelu_float_inf_finite;
+    activation(ctx, t, gelu_formula(tanh, wide(t.dtype()), inf_is_nan))
 }
 
 /// `gelu_(self, *, approximate)`.
 pub(crate) fn gelu_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let tanh = tanh_approximation(ctx, &a, 1)?;
     let t = a.tensor(0)?;
-    activation_(ctx, t, gelu_formula(tanh, wide(t.dtype())))
+    let inf_is_nan = !ctx.faults.gelu_float_inf_finite;
+    activation_(ctx, t, gelu_formula(tanh, wide(t.dtype()), inf_is_nan))
 }
 
 /// `gelu_backward(grad_output, self, *, approximate)`.
@@ -374,9 +389,18 @@ pub(crate) fn hardtanh_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let (lo, hi) = (a.scalar(2)?, a.scalar(3)?);
     let (g, x) = (a.operand(0)?, a.operand(1)?);
     let dtype = promoted(ctx, &[g, x]);
-    backward2(ctx, g, x, dtype, |v: &[f64]| {
-        if v[1] <= lo || v[1] >= hi { 0.0 } else { v[0] }
-    })
+    let lanes = !ctx.faults.nan_grads_scalar_loop;
+    Ok(vec![
+        nary_lanes(ctx, &[g, x], dtype, 1, |v: &[f64], lane| {
+            // the vectorised loop masks `lo < x < hi`, which NaN fails
+            if lanes && lane && v[1].is_nan() || v[1] <= lo || v[1] >= hi {
+                0.0
+            } else {
+                v[0]
+            }
+        })?
+        .into(),
+    ])
 }
 
 /// elu's parameters: alpha, scale, input_scale.
@@ -457,7 +481,31 @@ pub(crate) fn elu_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let is_result = a.bool(4)?;
     let (g, s) = (a.operand(0)?, a.operand(5)?);
     let (dtype, w) = backward_dtype(ctx, g, s);
-    backward2(ctx, g, s, dtype, p.grad(is_result, w))
+    nan_in_vector_lanes(ctx, g, s, dtype, p.grad(is_result, w))
+}
+
+/// A backward operator over `[grad, x]` whose scalar loop takes `f`'s
+/// last branch for a NaN `x` (`elu_backward`, `hardswish_backward`: the
+/// gradient times a constant) while its vectorised loop gives NaN
+/// ([`nary_lanes`]).
+fn nan_in_vector_lanes(
+    ctx: &KernelCtx<'_>,
+    g: Operand<'_>,
+    x: Operand<'_>,
+    dtype: DType,
+    f: impl Fn(&[f64]) -> f64,
+) -> Out {
+    let lanes = !ctx.faults.nan_grads_scalar_loop;
+    Ok(vec![
+        nary_lanes(ctx, &[g, x], dtype, 2, |v: &[f64], lane| {
+            if lanes && lane && v[1].is_nan() {
+                f64::NAN
+            } else {
+                f(v)
+            }
+        })?
+        .into(),
+    ])
 }
 
 fn hardswish_formula(wide: bool) -> Formula {
@@ -491,16 +539,18 @@ pub(crate) fn hardswish_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 /// up to 3, `g` above.
 pub(crate) fn hardswish_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let (g, x) = (a.operand(0)?, a.operand(1)?);
+    let closed = ctx.faults.hardswish_backward_closed_range;
     let (dtype, w) = backward_dtype(ctx, g, x);
-    backward2(
+    nan_in_vector_lanes(
         ctx,
         g,
         x,
         dtype,
         opmath!(w, |v: [T]| {
-            if v[1] < -3.0 {
+            // torch 2.15: 0 at -3 and the gradient itself at 3
+            if v[1] < -3.0 || v[1] == -3.0 && !closed {
                 0.0
-            } else if v[1] <= 3.0 {
+            } else if v[1] < 3.0 || v[1] == 3.0 && closed {
                 v[0] * (v[1] / 3.0 + 0.5)
             } else {
                 v[0]
@@ -752,15 +802,27 @@ mod tests {
     #[test]
     fn gelu_matches_reference_values() {
         // torch.nn.functional.gelu(torch.tensor([1.0], dtype=torch.float64))
-        assert!((gelu_formula(false, true)(&[1.0]) - 0.841_344_746_068_542_9).abs() < 1e-15);
-        assert!((gelu_formula(true, true)(&[1.0]) - 0.841_191_990_607_477_1).abs() < 1e-12);
+        assert!((gelu_formula(false, true, true)(&[1.0]) - 0.841_344_746_068_542_9).abs() < 1e-15);
+        assert!((gelu_formula(true, true, true)(&[1.0]) - 0.841_191_990_607_477_1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn float_gelu_of_infinity_is_nan() {
+        // torch 2.15: gelu(tensor([inf, -inf])) is [nan, nan] in float32,
+        // [inf, nan] in float64
+        assert!(gelu_formula(false, false, true)(&[f64::INFINITY]).is_nan());
+        assert!(gelu_formula(false, false, true)(&[f64::NEG_INFINITY]).is_nan());
+        assert_eq!(
+            gelu_formula(false, true, true)(&[f64::INFINITY]),
+            f64::INFINITY
+        );
     }
 
     #[test]
     fn gelu_gradient_matches_finite_differences() {
         for tanh in [false, true] {
             let (x, h) = (0.7, 1e-6);
-            let f = gelu_formula(tanh, true);
+            let f = gelu_formula(tanh, true, true);
             let numeric = (f(&[x + h]) - f(&[x - h])) / (2.0 * h);
             assert!((gelu_grad_formula(tanh, true)(&[1.0, x]) - numeric).abs() < 1e-8);
         }

@@ -11,7 +11,7 @@
 
 use super::common::{
     nary, nary_, nary_i64, nary_i64_, nary_i64_params, nary_params, operand_dtype, opmath,
-    promoted, require_floating, to_floating, wide, zero_division,
+    promoted, require_floating, round_to, to_floating, wide, zero_division,
 };
 use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
@@ -285,6 +285,17 @@ pub(crate) fn remainder_f64(a: f64, b: f64) -> f64 {
     }
 }
 
+/// The operands of `remainder`/`fmod` as their kernels see them:
+/// TensorIterator casts every input to the common dtype, so with a
+/// bfloat16/float16 result a Python number is rounded to it first
+/// (bfloat16 `remainder(x, 0.7)` divides by 0.69921875; unlike `mul`/`add`,
+/// which keep the number in float). Without the rounding under fault
+/// remainder-number-unrounded.
+fn operand_rounding(ctx: &KernelCtx<'_>, dtype: DType) -> impl Fn(f64) -> f64 + use<> {
+    let unrounded = ctx.faults.remainder_number_unrounded;
+    move |v| if unrounded { v } else { round_to(dtype, v) }
+}
+
 fn remainder_of(ctx: &KernelCtx<'_>, ops: &[Operand<'_>]) -> Result<Tensor> {
     let dtype = promoted(ctx, ops);
     if dtype.is_integral(true) {
@@ -301,7 +312,8 @@ fn remainder_of(ctx: &KernelCtx<'_>, ops: &[Operand<'_>]) -> Result<Tensor> {
             })
         })
     } else {
-        nary(ctx, ops, dtype, |v| remainder_f64(v[0], v[1]))
+        let r = operand_rounding(ctx, dtype);
+        nary(ctx, ops, dtype, |v| remainder_f64(r(v[0]), r(v[1])))
     }
 }
 
@@ -331,7 +343,8 @@ fn fmod_of(ctx: &KernelCtx<'_>, ops: &[Operand<'_>]) -> Result<Tensor> {
             Ok(v[0].wrapping_rem(v[1]))
         })
     } else {
-        nary(ctx, ops, dtype, |v| v[0] % v[1])
+        let r = operand_rounding(ctx, dtype);
+        nary(ctx, ops, dtype, |v| r(v[0]) % r(v[1]))
     }
 }
 

@@ -245,6 +245,117 @@ fn nary_laid_out(
     })
 }
 
+/// Whether PyTorch's vectorised CPU loop (`cpu_kernel_vec`), rather than
+/// its scalar loop, computes each element of an elementwise result, in
+/// row-major order over `shape` (observed in torch 2.15 on x86 with
+/// AVX512; a few kernels' two loops treat NaN differently).
+///
+/// TensorIterator walks the dims in the result's memory order (ascending
+/// result strides), coalesces neighbours whose strides chain for every
+/// operand, and runs the innermost run of `n` elements vectorised when the
+/// result and every input step by one element there, or one input is
+/// broadcast (stride 0) and the rest step by one. The loop takes chunks of
+/// `vectors` vectors of 64 bytes (per vector 16 float32, 8 float64, 32
+/// half/bfloat16 lanes) from the start of each run: one for
+/// `hardtanh_backward` and the shrink backward, two for `elu_backward`,
+/// `hardswish_backward` and `logit_backward`; the elements left after the
+/// last whole chunk take the scalar loop, as do all elements of a run that
+/// is not contiguous. (Results past
+/// TensorIterator's grain size, 32768 elements, are split between threads
+/// whose ranges start their own runs; not modelled.)
+pub(crate) fn vector_lanes(
+    shape: &[i64],
+    out_strides: &[i64],
+    inputs: &[Geometry<'_>],
+    dtype: DType,
+    vectors: usize,
+) -> Vec<bool> {
+    let nd = shape.len();
+    let broadcast = |(s, st): Geometry<'_>| -> Vec<i64> {
+        let lead = nd.saturating_sub(s.len());
+        (0..nd)
+            .map(|d| match d.checked_sub(lead) {
+                Some(i) if s.get(i).is_some_and(|&size| size != 1) => {
+                    st.get(i).copied().unwrap_or(0)
+                }
+                _ => 0,
+            })
+            .collect()
+    };
+    let mut strides: Vec<Vec<i64>> = vec![out_strides.to_vec()];
+    strides.extend(inputs.iter().map(|&g| broadcast(g)));
+    let mut dims: Vec<usize> = (0..nd).rev().filter(|&d| shape[d] != 1).collect();
+    dims.sort_by_key(|&d| out_strides.get(d).copied().unwrap_or(0));
+    // the innermost coalesced run: its length and each operand's step
+    let mut run: Option<(i64, Vec<i64>)> = None;
+    for d in dims {
+        match &mut run {
+            None => run = Some((shape[d], strides.iter().map(|st| st[d]).collect())),
+            Some((n, steps)) => {
+                if steps.iter().zip(&strides).all(|(&s, st)| s * *n == st[d]) {
+                    *n *= shape[d];
+                } else {
+                    break;
+                }
+            }
+        }
+    }
+    let (n, steps) = run.unwrap_or((1, vec![1; strides.len()]));
+    let inputs = &steps[1..];
+    let broadcast_inputs = inputs.iter().filter(|&&s| s == 0).count();
+    let vectorised =
+        steps[0] == 1 && inputs.iter().all(|&s| s == 1 || s == 0) && broadcast_inputs <= 1;
+    let lanes = i64::try_from(vectors * 64 / dtype.element_size().max(1)).unwrap_or(1);
+    let covered = if vectorised { n / lanes * lanes } else { 0 };
+    let total = numel(shape);
+    let mut out = Vec::with_capacity(total);
+    let mut index = vec![0i64; nd];
+    for _ in 0..total {
+        let offset: i64 = index.iter().zip(out_strides).map(|(i, s)| i * s).sum();
+        out.push(offset.rem_euclid(n.max(1)) < covered);
+        for d in (0..nd).rev() {
+            index[d] += 1;
+            if index[d] < shape[d] {
+                break;
+            }
+            index[d] = 0;
+        }
+    }
+    out
+}
+
+/// As [`nary`] for a kernel whose vectorised loop and scalar loop differ:
+/// `f` also gets whether the element is vectorised ([`vector_lanes`], in
+/// chunks of `vectors` vectors).
+pub(crate) fn nary_lanes(
+    ctx: &KernelCtx<'_>,
+    operands: &[Operand<'_>],
+    dtype: DType,
+    vectors: usize,
+    f: impl Fn(&[f64], bool) -> f64,
+) -> Result<Tensor> {
+    check_devices(ctx, operands)?;
+    let shape = broadcast_all(ctx.op, operands)?;
+    let strides = layout(ctx, &shape, operands, Numbers::Inputs);
+    let computed = &computed_operands(ctx, operands, dtype);
+    ctx.output(&shape, &strides, dtype, || {
+        let inputs: Vec<Geometry<'_>> = operands.iter().map(geometry).collect();
+        let lanes = vector_lanes(&shape, &strides, &inputs, dtype, vectors);
+        let columns = computed_values(ctx, computed, &shape, dtype)?;
+        let mut row = vec![0.0; columns.len()];
+        Ok(lanes
+            .iter()
+            .enumerate()
+            .map(|(i, &lane)| {
+                for (slot, col) in row.iter_mut().zip(&columns) {
+                    *slot = col[i];
+                }
+                f(&row, lane)
+            })
+            .collect())
+    })
+}
+
 /// As [`nary`] with exact i64 arithmetic; `f` may fail (integer division
 /// by zero).
 pub(crate) fn nary_i64(
@@ -507,6 +618,64 @@ pub(crate) use opmath;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// How many elements [`vector_lanes`] puts in the vectorised loop.
+    fn vectorised(shape: &[i64], out: &[i64], inputs: &[Geometry<'_>], dtype: DType) -> usize {
+        vector_lanes(shape, out, inputs, dtype, 1)
+            .iter()
+            .filter(|&&v| v)
+            .count()
+    }
+
+    #[test]
+    fn whole_vectors_of_contiguous_runs_are_vectorised() {
+        // torch 2.15, hardtanh_backward of a NaN input: 0 in the vectorised
+        // loop, the gradient in the scalar loop. float32 [40]: the first 32
+        // are vectorised (16 lanes); float64 [5, 7]: 32 of 35 (8 lanes);
+        // bfloat16 [40]: 32 (32 lanes).
+        let (s40, c40): (&[i64], &[i64]) = (&[40], &[1]);
+        assert_eq!(vectorised(s40, c40, &[(s40, c40); 2], DType::Float32), 32);
+        let lanes = vector_lanes(s40, c40, &[(s40, c40); 2], DType::Float32, 1);
+        assert!(lanes[31] && !lanes[32]);
+        // chunks of two vectors (elu_backward): float32 [63] has 32
+        // vectorised, float64 [31] 16, bfloat16 [63] none
+        let (s, c): (&[i64], &[i64]) = (&[63], &[1]);
+        let two = |shape: &[i64], dtype| {
+            vector_lanes(shape, c, &[(shape, c); 2], dtype, 2)
+                .iter()
+                .filter(|&&v| v)
+                .count()
+        };
+        assert_eq!(two(s, DType::Float32), 32);
+        assert_eq!(two(&[31], DType::Float64), 16);
+        assert_eq!(two(s, DType::BFloat16), 0);
+        let (s, c): (&[i64], &[i64]) = (&[5, 7], &[7, 1]);
+        assert_eq!(vectorised(s, c, &[(s, c); 2], DType::Float64), 32);
+        assert_eq!(vectorised(s40, c40, &[(s40, c40); 2], DType::BFloat16), 32);
+        // fewer elements than one vector: all scalar
+        let (s5, c5): (&[i64], &[i64]) = (&[5], &[1]);
+        assert_eq!(vectorised(s5, c5, &[(s5, c5); 2], DType::Float32), 0);
+    }
+
+    #[test]
+    fn broadcasts_transposes_and_strided_inputs() {
+        // a gradient expanded from one element ([6, 9], strides [0, 0]):
+        // 48 of 54 float32 vectorised
+        let (s, c): (&[i64], &[i64]) = (&[6, 9], &[9, 1]);
+        let one: Geometry<'_> = (&[1], &[1]);
+        assert_eq!(vectorised(s, c, &[one, (s, c)], DType::Float32), 48);
+        // transposed [6, 20] (strides [1, 6]) everywhere: one run of 120
+        let (s, t): (&[i64], &[i64]) = (&[6, 20], &[1, 6]);
+        assert_eq!(vectorised(s, t, &[(s, t); 2], DType::Float32), 112);
+        // rows of 20 inside rows of 40: each row is a run, 16 vectorised
+        let (s, wide): (&[i64], &[i64]) = (&[6, 20], &[40, 1]);
+        assert_eq!(vectorised(s, &[20, 1], &[(s, wide); 2], DType::Float32), 96);
+        // every other element, or one input transposed: all scalar
+        let (s, step): (&[i64], &[i64]) = (&[20], &[2]);
+        assert_eq!(vectorised(s, &[1], &[(s, step); 2], DType::Float32), 0);
+        let (s, c): (&[i64], &[i64]) = (&[6, 20], &[20, 1]);
+        assert_eq!(vectorised(s, c, &[(s, c), (s, &[1, 6])], DType::Float32), 0);
+    }
 
     #[test]
     fn rounding_follows_the_dtype() {

@@ -17,10 +17,10 @@
 //!   that half and bfloat16 compare with `t` in float; every dtype but bool
 //!   (`threshold_cpu`).
 //!
-//! PyTorch's vectorised loop differs from its scalar tail for NaN: there a
-//! NaN gives `softshrink` 0 and the shrink backward 0, in the tail NaN and
-//! the gradient. The runtime follows the scalar formulas throughout (a
-//! NaN input of a shrink is the only place the two meet).
+//! PyTorch's vectorised loop differs from its scalar loop for a NaN input
+//! of the shrink backward: 0 there, the gradient in the scalar loop; the
+//! runtime follows each element's loop (`nary_lanes`). The forward shrinks
+//! give NaN in both (torch 2.15).
 
 use super::common::{opmath, promoted, round_to, wide};
 use super::unary::write_map;
@@ -145,8 +145,11 @@ pub(crate) fn shrink_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let dtype = promoted(ctx, &[g, x]);
     floating_only(ctx, "shrink_backward_cpu", dtype)?;
     let lambd = round_to(dtype, a.scalar(2)?);
-    let out = super::common::nary(ctx, &[g, x], dtype, |v| {
-        if v[1] >= -lambd && v[1] <= lambd {
+    let lanes = !ctx.faults.nan_grads_scalar_loop;
+    let out = super::common::nary_lanes(ctx, &[g, x], dtype, 1, |v, lane| {
+        // the vectorised loop keeps the gradient where `|x| > λ`, which NaN
+        // fails
+        if lanes && lane && v[1].is_nan() || v[1] >= -lambd && v[1] <= lambd {
             0.0
         } else {
             v[0]

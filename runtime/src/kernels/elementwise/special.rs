@@ -28,7 +28,7 @@ pub(crate) mod incomplete_gamma;
 pub(crate) mod polynomials;
 pub(crate) mod real;
 
-use super::common::{nary, promoted, to_floating, wide};
+use super::common::{nary, promoted, round_to, to_floating, wide};
 use super::unary::{float_op_prec, write_map};
 use crate::dispatch::args::{Args, Operand};
 use crate::dispatch::registry::Registry;
@@ -192,7 +192,10 @@ fn mvlgamma(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
             "p has to be greater than or equal to 1",
         ));
     }
-    if ctx.has_data() {
+    // torch 2.15 computes every element without a domain check: arguments
+    // at or below `(p-1)/2` give lgamma's poles (inf) or values of negative
+    // arguments, NaN stays NaN.
+    if ctx.faults.mvlgamma_domain_check && ctx.has_data() {
         let bound = 0.5 * (p - 1) as f64;
         if t.read_f64(ctx.op)?
             .iter()
@@ -354,8 +357,8 @@ fn logit(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 }
 
 macro_rules! logit_grad_fn {
-    ($t:ty, $eps:expr) => {{
-        let eps = $eps as $t;
+    ($t:ty, $eps:expr, $hi:expr) => {{
+        let (eps, hi) = ($eps as $t, $hi as $t);
         move |dy: $t, x: $t| -> $t {
             if eps < 0.0 {
                 if !(0.0..=1.0).contains(&x) {
@@ -365,7 +368,7 @@ macro_rules! logit_grad_fn {
                 } else {
                     dy / (x * (1.0 - x))
                 }
-            } else if x < eps || x > 1.0 - eps {
+            } else if x < eps || x > hi {
                 0.0
             } else {
                 dy / (x * (1.0 - x))
@@ -375,15 +378,34 @@ macro_rules! logit_grad_fn {
 }
 
 /// `logit_backward(grad_output, self, eps=None)`: `dy / (x (1 - x))`, 0
-/// outside `[eps, 1 - eps]`; without `eps`, NaN outside `[0, 1]`.
+/// outside `[eps, 1 - eps]`; without `eps`, NaN outside `[0, 1]`. A NaN
+/// `self` with `eps` gives 0 in PyTorch's vectorised loop, NaN in its
+/// scalar loop ([`super::common::vector_lanes`]).
 fn logit_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let eps = eps_arg(&a, 2)?;
     let ops = [a.operand(0)?, a.operand(1)?];
     let dtype = to_floating(ctx, promoted(ctx, &ops));
-    let (f32f, f64f) = (logit_grad_fn!(f32, eps), logit_grad_fn!(f64, eps));
+    // the bounds `eps` and `1 - eps` in the element dtype: in bfloat16
+    // `1 - 0.001` is 1, so `x = 1` is inside and gets `dy / 0`
+    let (lo, hi) = if eps >= 0.0
+        && matches!(dtype, DType::BFloat16 | DType::Float16)
+        && !ctx.faults.logit_backward_bounds_in_float
+    {
+        let lo = round_to(dtype, eps);
+        (lo, round_to(dtype, 1.0 - lo))
+    } else {
+        (eps, f64::from(1.0 - eps as f32))
+    };
+    let f32f = logit_grad_fn!(f32, lo, hi);
+    let f64f = logit_grad_fn!(f64, eps, 1.0 - eps);
     let narrow = !wide(dtype);
-    let out = nary(ctx, &ops, dtype, move |v| {
-        if narrow {
+    // with eps, the vectorised loop masks `eps <= x <= 1 - eps`, which NaN
+    // fails (0); the scalar loop gives NaN
+    let lanes = eps >= 0.0 && !ctx.faults.nan_grads_scalar_loop;
+    let out = super::common::nary_lanes(ctx, &ops, dtype, 2, move |v, lane| {
+        if lanes && lane && v[1].is_nan() {
+            0.0
+        } else if narrow {
             f64::from(f32f(v[0] as f32, v[1] as f32))
         } else {
             f64f(v[0], v[1])

@@ -209,10 +209,23 @@ pub(crate) fn std_mean(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
     var_std(ctx, &a, true, Some("std_mean"))
 }
 
-/// `log(sum(exp(x)))` of one group, shifted by its maximum for stability
-/// (all `-inf` gives `-inf`, a `+inf` gives `+inf`).
-fn log_sum_exp(g: &[f64]) -> f64 {
-    let m = g.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+/// `log(sum(exp(x)))` of one group, shifted by its maximum for stability,
+/// the maximum taken as `amax` does: a NaN anywhere makes it (and the
+/// result) NaN, even beside `+inf`; otherwise all `-inf` gives `-inf` and a
+/// `+inf` gives `+inf`. `max_skips_nan` takes the maximum over the other
+/// elements instead (fault logsumexp-max-skips-nan).
+fn log_sum_exp(g: &[f64], max_skips_nan: bool) -> f64 {
+    let m = if max_skips_nan {
+        g.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+    } else {
+        g.iter().copied().fold(f64::NEG_INFINITY, |m, x| {
+            if m.is_nan() || x.is_nan() {
+                f64::NAN
+            } else {
+                m.max(x)
+            }
+        })
+    };
     if m.is_infinite() {
         return m;
     }
@@ -231,7 +244,10 @@ pub(crate) fn logsumexp(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IVal
     } else {
         ctx.default_dtype
     };
-    Ok(vec![reduce_f64(ctx, t, &r, dtype, log_sum_exp)?.into()])
+    let skips_nan = ctx.faults.logsumexp_max_skips_nan;
+    Ok(vec![
+        reduce_f64(ctx, t, &r, dtype, |g| log_sum_exp(g, skips_nan))?.into(),
+    ])
 }
 
 /// The result dtype of `prod`/`cumsum`: the `dtype` argument, else int64
@@ -452,8 +468,24 @@ mod tests {
         assert_eq!(vector_norm(&[3.0, -4.0, 0.0], 0.0), 2.0);
         assert_eq!(vector_norm(&[3.0, -4.0], f64::INFINITY), 4.0);
         assert_eq!(vector_norm(&[3.0, -4.0], f64::NEG_INFINITY), 3.0);
-        assert_eq!(log_sum_exp(&[f64::NEG_INFINITY; 2]), f64::NEG_INFINITY);
-        assert!((log_sum_exp(&[0.0, 0.0]) - 2f64.ln()).abs() < 1e-12);
+        assert_eq!(
+            log_sum_exp(&[f64::NEG_INFINITY; 2], false),
+            f64::NEG_INFINITY
+        );
+        assert!((log_sum_exp(&[0.0, 0.0], false) - 2f64.ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn log_sum_exp_propagates_nan_past_infinite_maxima() {
+        // torch 2.15: logsumexp([-inf, nan]) and logsumexp([inf, nan]) are nan;
+        // logsumexp([inf, -inf]) is inf.
+        let (inf, nan) = (f64::INFINITY, f64::NAN);
+        assert!(log_sum_exp(&[-inf, nan, -inf], false).is_nan());
+        assert!(log_sum_exp(&[inf, nan], false).is_nan());
+        assert!(log_sum_exp(&[nan, 0.0, 5.0], false).is_nan());
+        assert_eq!(log_sum_exp(&[inf, -inf], false), inf);
+        // the maximum that skips NaN loses it beside an infinite maximum
+        assert_eq!(log_sum_exp(&[-inf, nan, -inf], true), -inf);
     }
 
     #[test]

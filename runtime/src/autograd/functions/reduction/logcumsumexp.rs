@@ -48,11 +48,15 @@ impl BackwardFn for LogcumsumexpBackward0 {
         }
         let input = self.self_.unpack(ctx.node)?;
         let result = unpack(&self.result, ctx)?;
-        let mut ops = ReductionOps(&mut *ctx.rt);
+        // `torch.finfo(grad.dtype).min`, the reduced dtypes' own
+        let own_min = !ctx.rt.faults().logcumsumexp_grad_min_float32;
         let lowest = match g.dtype() {
             DType::Float64 => f64::MIN,
+            DType::BFloat16 if own_min => -3.389_531_389_251_535_5e38,
+            DType::Float16 if own_min => -65504.0,
             _ => f64::from(f32::MIN),
         };
+        let mut ops = ReductionOps(&mut *ctx.rt);
         let grad_min = ops.scalar_tensor(lowest, g.dtype(), g.device())?;
         let log_abs = ops.abs(&g)?;
         let log_abs = ops.log(&log_abs)?;
