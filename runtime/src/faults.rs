@@ -855,6 +855,11 @@ pub struct Faults {
     /// reduced-precision and `mean` gradients of rows that occur in several
     /// bags.
     pub embedding_bag_grad_in_double: bool,
+    /// `angle` of a complex tensor lays its real result out like the input
+    /// (TensorIterator's rule for real inputs), where PyTorch returns it
+    /// contiguous. Breaks the output strides of the angle of a transposed
+    /// or `stft` spectrum.
+    pub complex_angle_keeps_layout: bool,
     /// `_to_dense` writes each entry of the sparse tensor into the zeros
     /// instead of adding it, where PyTorch's `sparse_to_dense` is
     /// `zeros.add_(self)`. Breaks the dense result wherever an uncoalesced

@@ -162,6 +162,7 @@ mod sparse_structure_l1_values;
 mod special;
 mod special_orthogonal_features;
 mod spectral;
+mod spectral_mask_denoiser;
 mod speech_windows;
 mod statistics;
 mod stft_waveform;
