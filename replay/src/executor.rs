@@ -145,7 +145,7 @@ impl Default for ReplayOptions {
 /// `mse-backward-rounded-once`, `pow-by-general-power`, `complex-mul-in-double`,
 /// `pool-gradient-in-double`, `sparse-coalesce-in-f64`, `sparse-coalesce-reversed`,
 /// `sparse-bag-unscaled-mean`, `embedding-bag-rne-bf16`, `embedding-bag-grad-in-double`,
-/// `complex-angle-keeps-layout`,
+/// `complex-angle-keeps-layout`, `trilinear-rounded-once`,
 /// `sparse-to-dense-overwrites`, `values-grad-uncoalesced`,
 /// `sparse-add-empty-ignores-alpha`, `sparse-mask-keeps-index-strides`, `sparse-clone-contiguous`,
 /// `sparse-softmax-wrong-dim`, `sparse-sum-backward-drops-index`,
@@ -288,6 +288,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "complex-angle-keeps-layout" => {
                 faults.complex_angle_keeps_layout = true;
             }
+            None if spec == "trilinear-rounded-once" => faults.trilinear_rounded_once = true,
             None if spec == "sparse-to-dense-overwrites" => {
                 faults.sparse_to_dense_overwrites = true
             }

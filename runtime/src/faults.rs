@@ -860,6 +860,11 @@ pub struct Faults {
     /// contiguous. Breaks the output strides of the angle of a transposed
     /// or `stft` spectrum.
     pub complex_angle_keeps_layout: bool,
+    /// `_trilinear` sums the triple product in float64 and rounds once,
+    /// where PyTorch contracts `i1 · i2` first (rounded to the dtype) and
+    /// then that buffer with `i3`. Breaks bfloat16 `nn.Bilinear` outputs
+    /// and gradients.
+    pub trilinear_rounded_once: bool,
     /// `_to_dense` writes each entry of the sparse tensor into the zeros
     /// instead of adding it, where PyTorch's `sparse_to_dense` is
     /// `zeros.add_(self)`. Breaks the dense result wherever an uncoalesced

@@ -9,6 +9,7 @@ mod anomaly;
 mod autocast;
 mod batchnorm_running_stats_dtypes;
 mod bf16_batchnorm_cnn;
+mod bf16_bilinear_interactions;
 mod bf16_embedding_bag;
 mod bf16_linear_cancellation;
 mod bf16_lstm;
