@@ -144,7 +144,9 @@ impl Default for ReplayOptions {
 /// `compare-inplace-self-first`,
 /// `mse-backward-rounded-once`, `pow-by-general-power`, `complex-mul-in-double`,
 /// `pool-gradient-in-double`, `sparse-coalesce-in-f64`, `sparse-coalesce-reversed`,
-/// `sparse-bag-unscaled-mean`, `sparse-to-dense-overwrites`, `to-sparse-indices-contiguous`,
+/// `sparse-bag-unscaled-mean`, `embedding-bag-rne-bf16`, `embedding-bag-grad-in-double`,
+/// `complex-angle-keeps-layout`, `trilinear-rounded-once`,
+/// `sparse-to-dense-overwrites`, `to-sparse-indices-contiguous`,
 /// `to-sparse-keeps-negative-zero`, `values-grad-uncoalesced`,
 /// `sparse-add-empty-ignores-alpha`, `sparse-mask-keeps-index-strides`, `sparse-clone-contiguous`,
 /// `sparse-softmax-wrong-dim`, `sparse-sum-backward-drops-index`,
@@ -283,6 +285,14 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "sparse-coalesce-in-f64" => faults.sparse_coalesce_in_f64 = true,
             None if spec == "sparse-coalesce-reversed" => faults.sparse_coalesce_reversed = true,
             None if spec == "sparse-bag-unscaled-mean" => faults.sparse_bag_unscaled_mean = true,
+            None if spec == "embedding-bag-rne-bf16" => faults.embedding_bag_rne_bf16 = true,
+            None if spec == "embedding-bag-grad-in-double" => {
+                faults.embedding_bag_grad_in_double = true;
+            }
+            None if spec == "complex-angle-keeps-layout" => {
+                faults.complex_angle_keeps_layout = true;
+            }
+            None if spec == "trilinear-rounded-once" => faults.trilinear_rounded_once = true,
             None if spec == "sparse-to-dense-overwrites" => {
                 faults.sparse_to_dense_overwrites = true
             }

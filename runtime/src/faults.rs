@@ -844,6 +844,27 @@ pub struct Faults {
     /// `1 / bag_size`. Breaks the sparse gradient's values of every bag of
     /// two or more indices (its indices stay right).
     pub sparse_bag_unscaled_mean: bool,
+    /// `_embedding_bag` on its fast path stores a bfloat16 bag sum rounded
+    /// to nearest even, where fbgemm rounds float32 half away from zero.
+    /// Breaks bfloat16 bag sums (and means) that land exactly halfway
+    /// between two bfloat16 values.
+    pub embedding_bag_rne_bf16: bool,
+    /// The dense `_embedding_bag_backward` (`sum` / `mean`) adds every
+    /// scaled gradient row in float64 and rounds once, instead of running
+    /// `axpy` in the gradient's dtype with the factor cast to it. Breaks
+    /// reduced-precision and `mean` gradients of rows that occur in several
+    /// bags.
+    pub embedding_bag_grad_in_double: bool,
+    /// `angle` of a complex tensor lays its real result out like the input
+    /// (TensorIterator's rule for real inputs), where PyTorch returns it
+    /// contiguous. Breaks the output strides of the angle of a transposed
+    /// or `stft` spectrum.
+    pub complex_angle_keeps_layout: bool,
+    /// `_trilinear` sums the triple product in float64 and rounds once,
+    /// where PyTorch contracts `i1 · i2` first (rounded to the dtype) and
+    /// then that buffer with `i3`. Breaks bfloat16 `nn.Bilinear` outputs
+    /// and gradients.
+    pub trilinear_rounded_once: bool,
     /// `_to_dense` writes each entry of the sparse tensor into the zeros
     /// instead of adding it, where PyTorch's `sparse_to_dense` is
     /// `zeros.add_(self)`. Breaks the dense result wherever an uncoalesced

@@ -9,6 +9,7 @@ use crate::kernels::iter::{output_strides, read_broadcast};
 use crate::kernels::pointwise::broadcast;
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
+use crate::tensor::strides::contiguous_strides;
 
 /// Two real operands, the result's shape and strides, and its dtype.
 type Pair<'a> = (&'a Tensor, &'a Tensor, Vec<i64>, Vec<i64>, DType);
@@ -76,11 +77,22 @@ pub(crate) fn complex(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
 /// `angle(self)`: `atan2(imag, real)` of a complex tensor (real result);
 /// of a real one, π for negative values and 0 otherwise (NaN stays NaN),
 /// integers giving the default float dtype.
+///
+/// A real input's result follows its layout (TensorIterator); a complex
+/// input's result is contiguous whatever its layout, since PyTorch computes
+/// the complex angle into a complex buffer and copies its real part into an
+/// empty result resized to the shape (an `stft` spectrum's angle is
+/// contiguous although the spectrum is frequency-major in memory).
 pub(crate) fn angle(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let t = a.tensor(0)?;
     ctx.check(t, "self")?;
     let strides = output_strides(t.shape(), &[(t.shape(), t.stride())]);
     let out = if t.dtype().is_complex() {
+        let strides = if ctx.faults.complex_angle_keeps_layout {
+            strides
+        } else {
+            contiguous_strides(t.shape())
+        };
         ctx.output(t.shape(), &strides, t.dtype().to_real(), || {
             Ok(t.read_f64(ctx.op)?
                 .chunks_exact(2)

@@ -168,4 +168,28 @@ mod tests {
             "{err}"
         );
     }
+
+    #[test]
+    fn the_angle_of_a_transposed_complex_tensor_is_contiguous() {
+        // z = [[1+0i, 0+1i], [-1+0i, 0-1i]] transposed (strides [1, 2]);
+        // angle(z.t()) = [[0, pi], [pi/2, -pi/2]] with strides [2, 1]
+        // (torch 2.15), where a real input's result would keep [1, 2].
+        let mut rt = Runtime::new();
+        let x = f32s(
+            &mut rt,
+            &[2, 2, 2],
+            &[1.0, 0.0, 0.0, 1.0, -1.0, 0.0, 0.0, -1.0],
+        );
+        let z = call(&mut rt, "aten.view_as_complex.default", &x).expect("complex");
+        let t = call(&mut rt, "aten.t.default", &z).expect("t");
+        assert_eq!(t.stride(), &[1, 2]);
+        let a = call(&mut rt, "aten.angle.default", &t).expect("angle");
+        assert_eq!((a.shape(), a.stride()), (&[2, 2][..], &[2, 1][..]));
+        let pi = std::f32::consts::PI;
+        let want: Vec<f64> = [0.0, pi, pi / 2.0, -pi / 2.0]
+            .iter()
+            .map(|&v| f64::from(v))
+            .collect();
+        assert_eq!(a.to_f64_vec().expect("values"), want);
+    }
 }

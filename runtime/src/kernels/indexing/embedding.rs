@@ -196,6 +196,84 @@ fn offset_to_bag(op: &str, offsets: &[i64], num_bags: usize, numel: usize) -> Re
     Ok(bags)
 }
 
+/// How PyTorch's CPU kernel adds up a `sum` / `mean` bag (torch 2.15,
+/// `index_select_add` / `index_select_scale_add` in EmbeddingBag.cpp):
+///
+/// * float32, float16 and bfloat16 weights accumulate in float32, one row
+///   after another in index order; float64 weights in float64;
+/// * on the fast path (a reduced-precision or float32 weight with unit column
+///   stride and no `padding_idx`) fbgemm scales with a fused multiply-add
+///   and stores bfloat16 by rounding float32 half away from zero (it adds
+///   half a bfloat16 ulp to the bit pattern and truncates) — the slow path
+///   multiplies, adds, and rounds to nearest even;
+/// * `mean` divides the stored sum by the bag's row count in the weight's
+///   dtype (`output /= bag_size`).
+#[derive(Clone, Copy)]
+struct BagSum {
+    dtype: DType,
+    in_f32: bool,
+    fast: bool,
+    /// Fault: the fast path rounds bfloat16 to nearest even.
+    rne_bf16: bool,
+}
+
+impl BagSum {
+    fn of(weight: &Tensor, padding_idx: i64, rne_bf16: bool) -> Self {
+        let dtype = weight.dtype();
+        let in_f32 = matches!(dtype, DType::Float32 | DType::Float16 | DType::BFloat16);
+        let unit_column = weight.stride().get(1).is_none_or(|&s| s == 1);
+        Self {
+            dtype,
+            in_f32,
+            fast: in_f32 && unit_column && padding_idx < 0,
+            rne_bf16,
+        }
+    }
+
+    /// `acc + row` (times `scale` when per-sample weights are given).
+    fn add(self, acc: f64, row: f64, scale: Option<f64>) -> f64 {
+        if !self.in_f32 {
+            return acc + row * scale.unwrap_or(1.0);
+        }
+        let (acc, row) = (acc as f32, row as f32);
+        let next = match scale {
+            None => acc + row,
+            Some(s) if self.fast => row.mul_add(s as f32, acc),
+            Some(s) => acc + row * s as f32,
+        };
+        f64::from(next)
+    }
+
+    /// The accumulated value stored in the weight's dtype.
+    fn store(self, acc: f64) -> f64 {
+        if self.fast && self.dtype == DType::BFloat16 && !self.rne_bf16 {
+            bf16_half_away(acc as f32)
+        } else {
+            round_to(self.dtype, acc)
+        }
+    }
+
+    /// A stored bag sum divided by its row count, rounded in the dtype.
+    fn divide(self, stored: f64, count: i64) -> f64 {
+        if self.in_f32 {
+            round_to(self.dtype, f64::from(stored as f32 / count as f32))
+        } else {
+            stored / count as f64
+        }
+    }
+}
+
+/// float32 `v` as bfloat16, rounded half away from zero (fbgemm's
+/// conversion: add `0x8000` to the bit pattern, keep the top half). NaN
+/// stays NaN.
+fn bf16_half_away(v: f32) -> f64 {
+    if v.is_nan() {
+        return f64::NAN;
+    }
+    let bits = v.to_bits().wrapping_add(0x8000) & 0xffff_0000;
+    f64::from(f32::from_bits(bits))
+}
+
 /// `_embedding_bag(weight, indices, offsets, scale_grad_by_freq, mode,
 /// sparse, per_sample_weights, include_last_offset, padding_idx)` (and
 /// `_embedding_bag_forward_only`): per bag, the sum / mean / column-wise max
@@ -279,6 +357,7 @@ pub(crate) fn embedding_bag(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<
             Elems::I(v) => v.into_iter().map(|x| x as f64).collect(),
         };
         let psw = per_sample.map(|t| t.read_f64(ctx.op)).transpose()?;
+        let sum = BagSum::of(weight, padding_idx, ctx.faults.embedding_bag_rne_bf16);
         let mut out = vec![0f64; num_bags * width];
         let mut counts = vec![0i64; num_bags];
         let mut arg = vec![-1i64; num_bags * width];
@@ -302,15 +381,16 @@ pub(crate) fn embedding_bag(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<
                         arg[slot] = row;
                     }
                 } else {
-                    out[slot] += v * scale;
+                    out[slot] = sum.add(out[slot], v, psw.as_ref().map(|_| scale));
                 }
             }
         }
-        if mode == BagMode::Mean {
+        if mode != BagMode::Max {
             for (b, &c) in counts.iter().enumerate() {
-                if c > 0 {
-                    for v in &mut out[b * width..(b + 1) * width] {
-                        *v /= c as f64;
+                for v in &mut out[b * width..(b + 1) * width] {
+                    *v = sum.store(*v);
+                    if mode == BagMode::Mean && c > 0 {
+                        *v = sum.divide(*v, c);
                     }
                 }
             }
@@ -468,24 +548,59 @@ pub(crate) fn embedding_bag_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Re
                 Vec::new()
             };
             let psw = per_sample.map(|t| t.read_f64(ctx.op)).transpose()?;
+            let dtype = grad.dtype();
             for (i, (&row, &b)) in idx.iter().zip(&bags).enumerate() {
                 if row == padding_idx || b >= num_bags {
                     continue;
                 }
                 let r = wrap_index(ctx.op, row, 0, num_weights)?;
-                let mut factor =
-                    freq(r) * psw.as_ref().and_then(|p| p.get(i)).copied().unwrap_or(1.0);
-                if mode == BagMode::Mean {
-                    factor /= sizes.get(b).copied().unwrap_or(1).max(1) as f64;
+                // The factor is worked out in float64, then `axpy` runs in
+                // the gradient's dtype with the factor cast to it.
+                let mut factor = psw.as_ref().and_then(|p| p.get(i)).copied().unwrap_or(1.0);
+                if scale {
+                    factor /= counts[r].max(1) as f64;
                 }
+                if mode == BagMode::Mean {
+                    let size = sizes.get(b).copied().unwrap_or(0);
+                    if size != 0 {
+                        factor /= size as f64;
+                    }
+                }
+                let in_double = ctx.faults.embedding_bag_grad_in_double;
+                let factor = if in_double {
+                    factor
+                } else {
+                    round_to(dtype, factor)
+                };
                 for k in 0..width {
-                    values[r * width + k] += g[b * width + k] * factor;
+                    let slot = &mut values[r * width + k];
+                    *slot = if in_double {
+                        *slot + factor * g[b * width + k]
+                    } else {
+                        bag_axpy(dtype, factor, g[b * width + k], *slot)
+                    };
                 }
             }
             Ok(Elems::F(values))
         },
     )?;
     Ok(vec![out.into()])
+}
+
+/// One element of PyTorch's CPU `axpy` (`y += a * x`) as the dense
+/// embedding-bag backward runs it: float32 fuses the multiply-add (MKL's
+/// `saxpy`), float16 and bfloat16 compute the product and then the sum in
+/// float32 and round each to the dtype (their scalar arithmetic), float64
+/// multiplies then adds.
+fn bag_axpy(dtype: DType, a: f64, x: f64, y: f64) -> f64 {
+    match dtype {
+        DType::Float32 => f64::from((a as f32).mul_add(x as f32, y as f32)),
+        DType::Float16 | DType::BFloat16 => {
+            let product = round_to(dtype, f64::from(a as f32 * x as f32));
+            round_to(dtype, f64::from(y as f32 + product as f32))
+        }
+        _ => y + a * x,
+    }
 }
 
 /// The tensors `_embedding_bag_sparse_backward` reads.
@@ -699,4 +814,118 @@ pub(crate) fn embedding_bag_per_sample_weights_backward(
         },
     )?;
     Ok(vec![out.into()])
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ivalue::IValue;
+    use crate::runtime::Runtime;
+    use crate::tensor::Tensor;
+    use crate::tensor::dtype::DType;
+    use crate::tensor::strides::contiguous_strides;
+
+    fn bf16(shape: &[i64], values: &[f64]) -> Tensor {
+        Tensor::from_f64(
+            "t",
+            shape,
+            &contiguous_strides(shape),
+            DType::BFloat16,
+            values,
+        )
+        .expect("tensor")
+    }
+
+    fn ints(values: &[i64]) -> Tensor {
+        let shape = [values.len() as i64];
+        Tensor::from_i64(
+            "t",
+            &shape,
+            &contiguous_strides(&shape),
+            DType::Int64,
+            values,
+        )
+        .expect("tensor")
+    }
+
+    fn call(op: &str, args: Vec<IValue>) -> Vec<Tensor> {
+        Runtime::new()
+            .call(op, args)
+            .expect(op)
+            .iter()
+            .map(|v| v.as_tensor().expect("tensor").clone())
+            .collect()
+    }
+
+    fn bag(
+        weight: &Tensor,
+        idx: &Tensor,
+        offsets: &Tensor,
+        mode: i64,
+        padding_idx: i64,
+    ) -> Vec<f64> {
+        let out = call(
+            "aten._embedding_bag.default",
+            vec![
+                weight.into(),
+                idx.into(),
+                offsets.into(),
+                IValue::Bool(false),
+                IValue::Int(mode),
+                IValue::Bool(false),
+                IValue::None,
+                IValue::Bool(false),
+                IValue::Int(padding_idx),
+            ],
+        );
+        out[0].read_f64("t").expect("out")
+    }
+
+    #[test]
+    fn bfloat16_bag_sums_round_ties_away_on_the_fast_path_only() {
+        // 1 + 0.73828125 = 1.73828125 lies halfway between the bfloat16
+        // values 1.734375 and 1.7421875 (torch 2.15 measured):
+        // fast path (no padding_idx) sum -> ±1.7421875, mean -> ±0.87109375;
+        // slow path (padding_idx=3) rounds to even -> 1.734375, and bag
+        // [-1.0] keeps -1.0.
+        let w = bf16(&[4, 1], &[1.0, 0.73828125, -1.0, -0.73828125]);
+        let (idx, offsets) = (ints(&[0, 1, 2, 3]), ints(&[0, 2]));
+        assert_eq!(bag(&w, &idx, &offsets, 0, -1), vec![1.7421875, -1.7421875]);
+        assert_eq!(
+            bag(&w, &idx, &offsets, 1, -1),
+            vec![0.87109375, -0.87109375]
+        );
+        assert_eq!(bag(&w, &idx, &offsets, 0, 3), vec![1.734375, -1.0]);
+    }
+
+    #[test]
+    fn bfloat16_mean_gradient_adds_each_occurrence_in_bfloat16() {
+        // bags [0, 1, 0] and [1, 1], grad rows bf16(0.3) and bf16(0.7).
+        // Row 0 gets bf16(1/3) * 0.30078125 twice, each product and sum
+        // rounded to bfloat16: 0.201171875 (exactly, 2 * 0.30078125 / 3
+        // would round to 0.2001953125); row 1: 0.796875 (torch 2.15).
+        let grad = bf16(&[2, 1], &[0.3, 0.7]);
+        let idx = ints(&[0, 1, 0, 1, 1]);
+        let offsets = ints(&[0, 3]);
+        let out = call(
+            "aten._embedding_bag_backward.default",
+            vec![
+                (&grad).into(),
+                (&idx).into(),
+                (&offsets).into(),
+                (&ints(&[0, 0, 0, 1, 1])).into(),
+                (&ints(&[3, 2])).into(),
+                (&ints(&[3, 2])).into(),
+                IValue::Int(4),
+                IValue::Bool(false),
+                IValue::Int(1),
+                IValue::Bool(false),
+                IValue::None,
+                IValue::Int(-1),
+            ],
+        );
+        assert_eq!(
+            out[0].read_f64("t").expect("grad"),
+            vec![0.201171875, 0.796875, 0.0, 0.0]
+        );
+    }
 }

@@ -11,11 +11,19 @@
 //! expanded there, the others may broadcast from 1; summed dims are
 //! removed; `unroll_dim` (only a loop order) must lie in
 //! `[0, total_dim - 1]`.
+//!
+//! The arithmetic is PyTorch's: for each slice of `unroll_dim`, the summed
+//! dims `i3` lacks are contracted in `i1 · i2` (one batched matrix product,
+//! rounded to the dtype), the rest in that buffer times `i3` (rounded
+//! again); a summed `unroll_dim` adds the slices into the result one by one,
+//! each add rounded. A bfloat16 `nn.Bilinear` therefore rounds `x1 · W`
+//! before the second contraction.
 
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::{Kernel, KernelCtx};
+use crate::tensor::storage::cast_value as round_to;
 use crate::tensor::strides::contiguous_strides;
 
 /// The kernel of `op` if it is `_trilinear`.
@@ -53,11 +61,10 @@ fn dim_flags(op: &str, dims: &[i64], total: usize) -> Result<Vec<bool>> {
     Ok(flags)
 }
 
-/// One input seen at the common rank: its size and element stride per dim
-/// (stride 0 where it is expanded or broadcast).
+/// One input seen at the common rank: its size per dim (1 where it is
+/// expanded).
 struct Operand {
     sizes: Vec<i64>,
-    strides: Vec<usize>,
 }
 
 impl Operand {
@@ -74,19 +81,16 @@ impl Operand {
                 ),
             ));
         }
-        let own = contiguous_strides(shape);
-        let (mut sizes, mut strides, mut at) = (Vec::new(), Vec::new(), 0);
+        let (mut sizes, mut at) = (Vec::new(), 0);
         for &e in expand {
             if e {
                 sizes.push(1);
-                strides.push(0);
             } else {
                 sizes.push(shape[at]);
-                strides.push(own[at].max(0) as usize);
                 at += 1;
             }
         }
-        Ok(Operand { sizes, strides })
+        Ok(Operand { sizes })
     }
 }
 
@@ -141,45 +145,185 @@ pub(crate) fn trilinear(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IVal
         .map(|d| full[d])
         .collect();
     let out_strides = contiguous_strides(&out_shape);
+    let rounded_once = ctx.faults.trilinear_rounded_once;
     let out = ctx.output(&out_shape, &out_strides, i1.dtype(), || {
-        let values = [i1.read_f64(op)?, i2.read_f64(op)?, i3.read_f64(op)?];
-        // A broadcast dim reads the same element throughout.
-        let strides: Vec<Vec<usize>> = operands
-            .iter()
-            .map(|o| {
-                (0..total)
-                    .map(|d| if o.sizes[d] == 1 { 0 } else { o.strides[d] })
-                    .collect()
+        let dtype = i1.dtype();
+        let round = |v: f64| {
+            if rounded_once { v } else { round_to(dtype, v) }
+        };
+        let [o1, o2, o3] = &operands;
+        let dense = [
+            Dense::new(&o1.sizes, i1.read_f64(op)?),
+            Dense::new(&o2.sizes, i2.read_f64(op)?),
+            Dense::new(&o3.sizes, i3.read_f64(op)?),
+        ];
+        let u = unroll_dim as usize;
+        // Summed dims other than the unrolled one: those `i3` lacks are
+        // contracted in the first product, the others in the second.
+        let sum12: Vec<bool> = (0..total)
+            .map(|d| sumdim[d] && d != u && flags[2][d])
+            .collect();
+        let sum23: Vec<bool> = (0..total)
+            .map(|d| sumdim[d] && d != u && !flags[2][d])
+            .collect();
+        let out_sizes: Vec<usize> = (0..total)
+            .map(|d| {
+                if sumdim[d] {
+                    1
+                } else {
+                    full[d].max(0) as usize
+                }
             })
             .collect();
-        let mut sums = vec![0.0f64; out_shape.iter().product::<i64>().max(0) as usize];
-        let count: i64 = full.iter().product();
-        let mut index = vec![0i64; total];
-        for _ in 0..count.max(0) {
-            let (mut pos, mut out_at) = ([0usize; 3], 0usize);
-            let mut o = 0;
-            for d in 0..total {
-                let i = index[d] as usize;
-                for k in 0..3 {
-                    pos[k] += i * strides[k][d];
-                }
-                if !sumdim[d] {
-                    out_at += i * out_strides[o].max(0) as usize;
-                    o += 1;
-                }
-            }
-            sums[out_at] += values[0][pos[0]] * values[1][pos[1]] * values[2][pos[2]];
-            for d in (0..total).rev() {
-                index[d] += 1;
-                if index[d] < full[d] {
-                    break;
-                }
-                index[d] = 0;
-            }
+        let mut output = Dense::zeros(&out_sizes);
+        if dense.iter().any(|t| t.data.is_empty()) {
+            return Ok(output.data);
         }
-        Ok(sums)
+        for k in 0..full[u].max(0) as usize {
+            let [a, b, c] = &dense;
+            let buf = a.narrow(u, k).contract(&b.narrow(u, k), &sum12, round);
+            let buf = buf.contract(&c.narrow(u, k), &sum23, round);
+            for_each_index(&buf.sizes, |index| {
+                let mut at = index.to_vec();
+                if !sumdim[u] {
+                    at[u] = k;
+                }
+                let slot = output.offset(&at);
+                let v = buf.data[buf.offset(index)];
+                output.data[slot] = if sumdim[u] {
+                    round(output.data[slot] + v)
+                } else {
+                    v
+                };
+            });
+        }
+        Ok(output.data)
     })?;
     Ok(vec![out.into()])
+}
+
+/// A tensor's values in row-major order at the common rank (size 1 where
+/// it is expanded or broadcast).
+#[derive(Clone)]
+struct Dense {
+    sizes: Vec<usize>,
+    data: Vec<f64>,
+}
+
+impl Dense {
+    fn new(sizes: &[i64], data: Vec<f64>) -> Dense {
+        Dense {
+            sizes: sizes.iter().map(|&s| s.max(0) as usize).collect(),
+            data,
+        }
+    }
+
+    fn zeros(sizes: &[usize]) -> Dense {
+        Dense {
+            sizes: sizes.to_vec(),
+            data: vec![0.0; sizes.iter().product()],
+        }
+    }
+
+    /// The flat position of `index`, a size-1 dim reading its one element.
+    fn offset(&self, index: &[usize]) -> usize {
+        self.sizes
+            .iter()
+            .zip(index)
+            .fold(0, |at, (&n, &i)| at * n + if n == 1 { 0 } else { i })
+    }
+
+    /// `narrow(dim, k, 1)` (a size-1 dim is kept whole).
+    fn narrow(&self, dim: usize, k: usize) -> Dense {
+        if self.sizes[dim] == 1 {
+            return self.clone();
+        }
+        let mut sizes = self.sizes.clone();
+        sizes[dim] = 1;
+        let mut data = Vec::with_capacity(sizes.iter().product());
+        for_each_index(&sizes, |index| {
+            let mut at = index.to_vec();
+            at[dim] = k;
+            data.push(self.data[self.offset(&at)]);
+        });
+        Dense { sizes, data }
+    }
+
+    /// The sum over `dim` kept as size 1, each sum rounded (`sum(dim, true)`).
+    fn sum_dim(&self, dim: usize, round: impl Fn(f64) -> f64) -> Dense {
+        let mut sizes = self.sizes.clone();
+        sizes[dim] = 1;
+        let mut data = Vec::with_capacity(sizes.iter().product());
+        for_each_index(&sizes, |index| {
+            let mut at = index.to_vec();
+            let total: f64 = (0..self.sizes[dim])
+                .map(|i| {
+                    at[dim] = i;
+                    self.data[self.offset(&at)]
+                })
+                .sum();
+            data.push(round(total));
+        });
+        Dense { sizes, data }
+    }
+
+    /// PyTorch's `sumproduct_pair(self, other, sum_dims, keepdim=True)`: a
+    /// summed dim only one side has is summed on that side first; the
+    /// product is then summed over the dims both have (one batched matrix
+    /// product, rounded once) and broadcast over the rest.
+    fn contract(&self, other: &Dense, sum: &[bool], round: impl Fn(f64) -> f64 + Copy) -> Dense {
+        let (mut a, mut b) = (self.clone(), other.clone());
+        for (d, _) in sum.iter().enumerate().filter(|(_, s)| **s) {
+            if a.sizes[d] != 1 && b.sizes[d] == 1 {
+                a = a.sum_dim(d, round);
+            } else if b.sizes[d] != 1 && a.sizes[d] == 1 {
+                b = b.sum_dim(d, round);
+            }
+        }
+        let full: Vec<usize> = a
+            .sizes
+            .iter()
+            .zip(&b.sizes)
+            .map(|(&x, &y)| x.max(y))
+            .collect();
+        let sizes: Vec<usize> = full
+            .iter()
+            .zip(sum)
+            .map(|(&n, &s)| if s { 1 } else { n })
+            .collect();
+        let mut out = Dense::zeros(&sizes);
+        for_each_index(&full, |index| {
+            let at = out.offset(index);
+            out.data[at] += a.data[a.offset(index)] * b.data[b.offset(index)];
+        });
+        for v in &mut out.data {
+            *v = round(*v);
+        }
+        out
+    }
+}
+
+/// Calls `f` with every index of `sizes` in row-major order.
+fn for_each_index(sizes: &[usize], mut f: impl FnMut(&[usize])) {
+    if sizes.contains(&0) {
+        return;
+    }
+    let mut index = vec![0usize; sizes.len()];
+    loop {
+        f(&index);
+        let mut d = sizes.len();
+        loop {
+            if d == 0 {
+                return;
+            }
+            d -= 1;
+            index[d] += 1;
+            if index[d] < sizes[d] {
+                break;
+            }
+            index[d] = 0;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -267,5 +411,47 @@ mod tests {
             .expect_err("refused")
             .to_string();
         assert!(err.contains("unroll_dim must be in [0,0]"), "{err}");
+    }
+
+    #[test]
+    fn bfloat16_bilinear_rounds_the_first_contraction() {
+        // torch 2.15: x1 · W is rounded to bfloat16 before it meets x2, so
+        // the bilinear form is -0.71484375 where the exact sum would round
+        // to -0.7109375.
+        let mut rt = Runtime::new();
+        let bf16 = |_: &mut Runtime, shape: &[i64], v: &[f64]| {
+            crate::tensor::Tensor::from_f64(
+                "t",
+                shape,
+                &crate::tensor::strides::contiguous_strides(shape),
+                crate::tensor::dtype::DType::BFloat16,
+                v,
+            )
+            .expect("tensor")
+        };
+        let x1 = bf16(&mut rt, &[1, 2], &[0.8046875, 0.1748046875]);
+        let w = bf16(
+            &mut rt,
+            &[1, 2, 2],
+            &[0.0888671875, -0.61328125, 0.046142578125, -1.3671875],
+        );
+        let x2 = bf16(&mut rt, &[1, 2], &[0.337890625, 1.0078125]);
+        let out = rt
+            .call(
+                "aten._trilinear.default",
+                vec![
+                    x1.into(),
+                    w.into(),
+                    x2.into(),
+                    ints(&[1, 3]),
+                    ints(&[0]),
+                    ints(&[1, 2]),
+                    ints(&[2, 3]),
+                    IValue::Int(1),
+                ],
+            )
+            .expect("forward");
+        let t = out[0].as_tensor().expect("tensor");
+        assert_eq!(t.to_f64_vec().expect("values"), vec![-0.71484375]);
     }
 }
