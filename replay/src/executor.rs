@@ -146,6 +146,7 @@ impl Default for ReplayOptions {
 /// `pool-gradient-in-double`, `sparse-coalesce-in-f64`, `sparse-coalesce-reversed`,
 /// `sparse-bag-unscaled-mean`, `embedding-bag-rne-bf16`, `embedding-bag-grad-in-double`,
 /// `complex-angle-keeps-layout`, `trilinear-rounded-once`,
+/// `amp-unscale-checks-found-inf-first`,
 /// `sparse-to-dense-overwrites`, `to-sparse-indices-contiguous`,
 /// `to-sparse-keeps-negative-zero`, `values-grad-uncoalesced`,
 /// `sparse-add-empty-ignores-alpha`, `sparse-mask-keeps-index-strides`, `sparse-clone-contiguous`,
@@ -293,6 +294,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.complex_angle_keeps_layout = true;
             }
             None if spec == "trilinear-rounded-once" => faults.trilinear_rounded_once = true,
+            None if spec == "amp-unscale-checks-found-inf-first" => {
+                faults.amp_unscale_checks_found_inf_first = true
+            }
             None if spec == "sparse-to-dense-overwrites" => {
                 faults.sparse_to_dense_overwrites = true
             }

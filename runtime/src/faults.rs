@@ -865,6 +865,13 @@ pub struct Faults {
     /// then that buffer with `i3`. Breaks bfloat16 `nn.Bilinear` outputs
     /// and gradients.
     pub trilinear_rounded_once: bool,
+    /// `_amp_foreach_non_finite_check_and_unscale_` checks `found_inf`
+    /// wholly (size, then dtype) before `inv_scale`, where PyTorch checks
+    /// both sizes (`inv_scale` first) before both dtypes (`inv_scale`
+    /// first). Breaks the error a scaler call with two float64 operands
+    /// raises (`found_inf must be a float tensor.` instead of PyTorch's
+    /// `inv_scale must be a float tensor.`).
+    pub amp_unscale_checks_found_inf_first: bool,
     /// `_to_dense` writes each entry of the sparse tensor into the zeros
     /// instead of adding it, where PyTorch's `sparse_to_dense` is
     /// `zeros.add_(self)`. Breaks the dense result wherever an uncoalesced

@@ -74,6 +74,7 @@ mod gaussian_noise;
 mod generators;
 mod gnn_inplace_scatter;
 mod grad_modes;
+mod grad_scaler_nonfinite_skip;
 mod graph_conv;
 mod half_conv_decoder;
 mod half_conv_onednn;

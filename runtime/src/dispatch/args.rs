@@ -295,6 +295,9 @@ impl<'a> Args<'a> {
     pub(crate) fn tensor_list(&self, i: usize) -> Result<&'a [Tensor]> {
         match self.value(i)? {
             IValue::TensorList(ts) => Ok(ts),
+            // A recorded empty list carries no element type and decodes as
+            // `int[]`; in a `Tensor[]` slot it is the empty tensor list.
+            IValue::IntList(v) if v.is_empty() => Ok(&[]),
             _ => Err(self.wrong(i, "Tensor[]")),
         }
     }

@@ -35,17 +35,23 @@ fn check_operand(
     kind: &str,
 ) -> Result<()> {
     ctx.check(t, name)?;
-    if t.numel() != 1 {
-        return Err(RuntimeError::shape(
-            ctx.op,
-            format!("{name} must be a 1-element tensor."),
-        ));
-    }
+    check_numel(ctx, t, name)?;
     if t.dtype() != dtype {
         return Err(RuntimeError::TypeCast {
             op: ctx.op.to_owned(),
             message: format!("{name} must be a {kind} tensor."),
         });
+    }
+    Ok(())
+}
+
+/// PyTorch's size check of a scaler operand: exactly one element.
+fn check_numel(ctx: &KernelCtx<'_>, t: &Tensor, name: &str) -> Result<()> {
+    if t.numel() != 1 {
+        return Err(RuntimeError::shape(
+            ctx.op,
+            format!("{name} must be a 1-element tensor."),
+        ));
     }
     Ok(())
 }
@@ -59,18 +65,37 @@ fn item(ctx: &KernelCtx<'_>, t: &Tensor) -> Result<f64> {
 }
 
 /// Kernel of `_amp_foreach_non_finite_check_and_unscale_`.
+///
+/// PyTorch returns at once for an empty gradient list, checking nothing;
+/// otherwise it checks both operands' sizes (`inv_scale` first) before
+/// either dtype (`inv_scale` first again), then the gradients' dtypes.
 pub(super) fn unscale_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let grads = a.tensor_list(0)?;
+    if grads.is_empty() {
+        return Ok(Vec::new());
+    }
     let grads = self_list(ctx, &a, 0)?;
     let found_inf = a.tensor(1)?;
     let inv_scale = a.tensor(2)?;
-    check_operand(ctx, found_inf, "found_inf", DType::Float32, "float")?;
-    check_operand(ctx, inv_scale, "inv_scale", DType::Float32, "float")?;
+    if ctx.faults.amp_unscale_checks_found_inf_first {
+        check_operand(ctx, found_inf, "found_inf", DType::Float32, "float")?;
+        check_operand(ctx, inv_scale, "inv_scale", DType::Float32, "float")?;
+    } else {
+        for (t, name) in [(inv_scale, "inv_scale"), (found_inf, "found_inf")] {
+            check_numel(ctx, t, name)?;
+        }
+        for (t, name) in [(inv_scale, "inv_scale"), (found_inf, "found_inf")] {
+            check_operand(ctx, t, name, DType::Float32, "float")?;
+        }
+    }
     for g in grads {
         if !g.dtype().is_floating() {
-            return Err(RuntimeError::UnsupportedDtype {
+            return Err(RuntimeError::KernelDtype {
                 op: ctx.op.to_owned(),
-                arg: "self".into(),
-                dtype: g.dtype().name().into(),
+                message: format!(
+                    "\"_amp_foreach_non_finite_check_and_unscale_cpu\" not implemented for '{}'",
+                    g.dtype().scalar_type_name()
+                ),
             });
         }
     }

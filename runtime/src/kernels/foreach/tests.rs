@@ -275,6 +275,53 @@ fn the_grad_scaler_unscales_in_place_and_flags_non_finite_values() {
 }
 
 #[test]
+fn the_grad_scaler_checks_sizes_before_dtypes_and_skips_an_empty_list() {
+    // Measured in torch 2.15: both sizes are checked (`inv_scale` first)
+    // before both dtypes (`inv_scale` first), then the gradients' dtype;
+    // an empty gradient list returns before any check.
+    let op = "aten._amp_foreach_non_finite_check_and_unscale_.default";
+    let g = tensor(&[2], DType::Float32, &[1.0, 2.0]);
+    let f64_one = || tensor(&[1], DType::Float64, &[1.0]);
+    let f32_two = || tensor(&[2], DType::Float32, &[0.0, 0.0]);
+    let f32_one = || tensor(&[1], DType::Float32, &[1.0]);
+    let cases = [
+        (f64_one(), f64_one(), "inv_scale must be a float tensor."),
+        (
+            f32_two(),
+            f64_one(),
+            "found_inf must be a 1-element tensor.",
+        ),
+        (
+            f64_one(),
+            f32_two(),
+            "inv_scale must be a 1-element tensor.",
+        ),
+        (f64_one(), f32_one(), "found_inf must be a float tensor."),
+    ];
+    for (found_inf, inv_scale, message) in cases {
+        let got = error(op, vec![list(&[&g]), found_inf.into(), inv_scale.into()]);
+        assert!(got.contains(message), "{got}");
+    }
+    let i = tensor(&[1], DType::Int32, &[1.0]);
+    let got = error(op, vec![list(&[&i]), f32_one().into(), f32_one().into()]);
+    assert!(
+        got.contains("\"_amp_foreach_non_finite_check_and_unscale_cpu\" not implemented for 'Int'"),
+        "{got}"
+    );
+    let res = call(op, vec![list(&[]), f32_two().into(), f64_one().into()]).expect("call");
+    assert!(res.is_empty());
+    let res = call(
+        op,
+        vec![
+            IValue::IntList(Vec::new()),
+            f32_two().into(),
+            f64_one().into(),
+        ],
+    );
+    assert!(res.expect("an empty recorded list").is_empty());
+}
+
+#[test]
 fn rounding_keeps_integers_refuses_bool_and_rounds_half_to_even() {
     let h = tensor(&[4], DType::Float32, &[0.5, 1.5, 2.5, -0.5]);
     let i = tensor(&[2], DType::Int64, &[3.0, -2.0]);
