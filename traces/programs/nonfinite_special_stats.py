@@ -83,7 +83,7 @@ for dt in (torch.float32, torch.float64):
     cn, cni = torch.cummin(x, 1)
     print('cummax', cmi.tolist(), cni.tolist())
     terms += [cm.flatten(), cn.flatten()]
-    q = torch.quantile(x, torch.tensor([0.0, 0.25, 1.0], dtype=dt), dim=1, keepdim=True)
+    q = torch.quantile(x, 0.25, dim=1, keepdim=True)
     nq = torch.nanquantile(x, 0.4, dim=1, interpolation='nearest')
     print('q', q.tolist(), nq.tolist())
     terms += [q.flatten(), nq]
