@@ -335,18 +335,13 @@ mod tests {
         IValue::IntList(v.to_vec())
     }
 
-    #[test]
-    fn bilinear_form_matches_the_explicit_sum_and_sums_drop_dims() {
-        let mut rt = Runtime::new();
-        let f32s = crate::kernels::nn::tests::f32s;
-        // x1 [1, 2], weight [2, 2, 2] (out, in1, in2), x2 [1, 2].
-        let x1 = f32s(&mut rt, &[1, 2], &[1.0, 2.0]);
-        let w = f32s(
-            &mut rt,
-            &[2, 2, 2],
-            &[1.0, 0.0, 0.0, 1.0, 0.5, -1.0, 2.0, 0.0],
-        );
-        let x2 = f32s(&mut rt, &[1, 2], &[3.0, -1.0]);
+    /// `nn.Bilinear`'s `_trilinear(x1, weight, x2, [1, 3], [0], [1, 2], [2, 3], 1)`.
+    fn bilinear(
+        rt: &mut Runtime,
+        x1: crate::tensor::Tensor,
+        w: crate::tensor::Tensor,
+        x2: crate::tensor::Tensor,
+    ) -> crate::tensor::Tensor {
         let out = rt
             .call(
                 "aten._trilinear.default",
@@ -362,7 +357,22 @@ mod tests {
                 ],
             )
             .expect("forward");
-        let t = out[0].as_tensor().expect("tensor");
+        out[0].as_tensor().expect("tensor").clone()
+    }
+
+    #[test]
+    fn bilinear_form_matches_the_explicit_sum_and_sums_drop_dims() {
+        let mut rt = Runtime::new();
+        let f32s = crate::kernels::nn::tests::f32s;
+        // x1 [1, 2], weight [2, 2, 2] (out, in1, in2), x2 [1, 2].
+        let x1 = f32s(&mut rt, &[1, 2], &[1.0, 2.0]);
+        let w = f32s(
+            &mut rt,
+            &[2, 2, 2],
+            &[1.0, 0.0, 0.0, 1.0, 0.5, -1.0, 2.0, 0.0],
+        );
+        let x2 = f32s(&mut rt, &[1, 2], &[3.0, -1.0]);
+        let t = bilinear(&mut rt, x1, w, x2);
         assert_eq!(t.shape(), &[1, 2]);
         // o_k = Σ x1_i w_kij x2_j: o0 = 1·3 + 2·(-1) = 1,
         // o1 = 0.5·3 + (-1)·(-1) + 2·2·3 = 14.5.
@@ -436,22 +446,7 @@ mod tests {
             &[0.0888671875, -0.61328125, 0.046142578125, -1.3671875],
         );
         let x2 = bf16(&mut rt, &[1, 2], &[0.337890625, 1.0078125]);
-        let out = rt
-            .call(
-                "aten._trilinear.default",
-                vec![
-                    x1.into(),
-                    w.into(),
-                    x2.into(),
-                    ints(&[1, 3]),
-                    ints(&[0]),
-                    ints(&[1, 2]),
-                    ints(&[2, 3]),
-                    IValue::Int(1),
-                ],
-            )
-            .expect("forward");
-        let t = out[0].as_tensor().expect("tensor");
+        let t = bilinear(&mut rt, x1, w, x2);
         assert_eq!(t.to_f64_vec().expect("values"), vec![-0.71484375]);
     }
 }
