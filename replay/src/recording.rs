@@ -205,11 +205,7 @@ impl Recording {
                     ft_trace::value_stats::judge(&stats, dtype, shape, data, tol.rtol, tol.atol);
                 let numel = stats.shape.iter().product::<i64>().max(0) as usize;
                 let verdict = Judged {
-                    errors: Errors {
-                        max_abs: found.max_abs,
-                        max_rel: found.max_rel,
-                        bad: found.bad,
-                    },
+                    errors: found.into(),
                     numel,
                     stats_checks: Some(found.checks),
                 };

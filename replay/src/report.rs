@@ -12,6 +12,7 @@ use ft_trace::text::escape_control;
 
 use serde::Serialize;
 
+use crate::checks::values::Errors;
 use crate::drift::DriftCheck;
 use crate::parity::Parity;
 
@@ -113,18 +114,57 @@ pub struct InexactOp {
     pub max_rel: f64,
     /// The expected (PyTorch) event of the first of them.
     pub first_seq: u64,
+    /// Of those tensors, the ones equal as values that differ only in NaN
+    /// signs or payloads and the signs of zeros.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub equal_as_values: usize,
+    /// Elements, over all of them, that are NaN on both sides with another
+    /// sign or payload.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub nan_bits: usize,
+    /// Elements, over all of them, that are zeros of opposite signs.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub zero_signs: usize,
+}
+
+impl InexactOp {
+    /// How far the operator's outputs were from PyTorch's, as the text
+    /// report says it: the largest relative error, or which bits differ
+    /// when every tensor was equal as values (a "max rel 0" would not say
+    /// why the bits differ).
+    pub fn describe_error(&self) -> String {
+        if self.equal_as_values < self.tensors {
+            return format!("max rel {:.1e}", self.max_rel);
+        }
+        match (self.nan_bits > 0, self.zero_signs > 0) {
+            (true, false) => format!(
+                "equal but NaN sign or payload: {} element(s)",
+                self.nan_bits
+            ),
+            (false, true) => format!("equal but signed zeros: {} element(s)", self.zero_signs),
+            _ => format!(
+                "equal but NaN sign or payload: {} element(s), signed zeros: {} element(s)",
+                self.nan_bits, self.zero_signs
+            ),
+        }
+    }
 }
 
 impl ValueSummary {
     /// Counts one compared output of `op` that was not bit-identical.
-    pub fn note_inexact(&mut self, op: &str, expected_seq: u64, max_abs: f64, max_rel: f64) {
+    pub fn note_inexact(&mut self, op: &str, expected_seq: u64, errors: &Errors) {
         let entry = self.inexact.entry(op.to_owned()).or_insert(InexactOp {
             first_seq: expected_seq,
             ..InexactOp::default()
         });
         entry.tensors += 1;
-        entry.max_abs = entry.max_abs.max(max_abs);
-        entry.max_rel = entry.max_rel.max(max_rel);
+        entry.max_abs = entry.max_abs.max(errors.max_abs);
+        entry.max_rel = entry.max_rel.max(errors.max_rel);
+        if errors.equal_as_values() {
+            entry.equal_as_values += 1;
+        }
+        entry.nan_bits += errors.nan_bits;
+        entry.zero_signs += errors.zero_signs;
     }
 
     /// The operators with the most inexact tensors, most first (ties by
@@ -381,10 +421,10 @@ impl Report {
                 .iter()
                 .map(|(op, e)| {
                     format!(
-                        "{} ×{} (max rel {:.1e}, first seq {})",
+                        "{} ×{} ({}, first seq {})",
                         escape_control(op),
                         e.tensors,
-                        e.max_rel,
+                        e.describe_error(),
                         e.first_seq
                     )
                 })
@@ -472,4 +512,53 @@ pub fn divergence_line(d: &Divergence) -> String {
         seq(d.actual_seq),
         escape_control(&d.message)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(max_rel: f64, nan_bits: usize, zero_signs: usize) -> Errors {
+        Errors {
+            max_abs: max_rel,
+            max_rel,
+            nan_bits,
+            zero_signs,
+            ..Errors::default()
+        }
+    }
+
+    #[test]
+    fn an_operator_equal_as_values_says_which_bits_differ() {
+        let mut summary = ValueSummary::default();
+        summary.note_inexact("aten.log.default", 7, &errors(0.0, 3, 0));
+        summary.note_inexact("aten.log.default", 9, &errors(0.0, 2, 0));
+        summary.note_inexact("aten.neg.default", 11, &errors(0.0, 0, 1));
+        summary.note_inexact("aten.add.Tensor", 12, &errors(0.0, 1, 1));
+        let log = summary.inexact["aten.log.default"];
+        assert_eq!((log.tensors, log.equal_as_values, log.first_seq), (2, 2, 7));
+        assert_eq!(
+            log.describe_error(),
+            "equal but NaN sign or payload: 5 element(s)"
+        );
+        assert_eq!(
+            summary.inexact["aten.neg.default"].describe_error(),
+            "equal but signed zeros: 1 element(s)"
+        );
+        assert_eq!(
+            summary.inexact["aten.add.Tensor"].describe_error(),
+            "equal but NaN sign or payload: 1 element(s), signed zeros: 1 element(s)"
+        );
+    }
+
+    #[test]
+    fn one_rounded_tensor_makes_the_operator_inexact() {
+        let mut summary = ValueSummary::default();
+        summary.note_inexact("aten.mul.Tensor", 3, &errors(0.0, 4, 0));
+        summary.note_inexact("aten.mul.Tensor", 5, &errors(2.5e-7, 0, 0));
+        assert_eq!(
+            summary.inexact["aten.mul.Tensor"].describe_error(),
+            "max rel 2.5e-7"
+        );
+    }
 }

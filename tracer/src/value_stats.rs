@@ -117,6 +117,11 @@ pub struct StatsErrors {
     pub bad: usize,
     /// Checks made.
     pub checks: usize,
+    /// Pairs that are both NaN but differ in sign or payload (equal as
+    /// values, not as bits).
+    pub nan_bits: usize,
+    /// Pairs that are zeros of opposite signs (equal as values, not as bits).
+    pub zero_signs: usize,
 }
 
 impl StatsErrors {
@@ -126,6 +131,9 @@ impl StatsErrors {
     pub fn check(&mut self, expected: f64, actual: f64, bound: f64) {
         self.checks += 1;
         if expected.is_nan() && actual.is_nan() {
+            if expected.to_bits() != actual.to_bits() {
+                self.nan_bits += 1;
+            }
             return;
         }
         if expected.is_infinite() || actual.is_infinite() {
@@ -140,6 +148,9 @@ impl StatsErrors {
             self.bad += 1;
             self.max_abs = f64::INFINITY;
             return;
+        }
+        if diff == 0.0 && expected.to_bits() != actual.to_bits() {
+            self.zero_signs += 1;
         }
         self.max_abs = self.max_abs.max(diff);
         if expected != 0.0 {
@@ -227,6 +238,18 @@ mod tests {
             (0..16).map(|i| i * 2).collect::<Vec<_>>()
         );
         assert_eq!(sample_indices(100)[..3], [0, 6, 12]);
+    }
+
+    #[test]
+    fn equal_values_with_other_bits_are_counted_not_failed() {
+        let negative_nan = f64::from_bits(0xfff8_0000_0000_0000);
+        let mut found = StatsErrors::default();
+        found.check(f64::NAN, negative_nan, 0.0);
+        found.check(f64::NAN, f64::NAN, 0.0);
+        found.check(0.0, -0.0, 0.0);
+        found.check(1.0, 1.0, 0.0);
+        assert_eq!((found.nan_bits, found.zero_signs, found.bad), (1, 1, 0));
+        assert_eq!((found.max_abs, found.max_rel), (0.0, 0.0));
     }
 
     #[test]

@@ -117,6 +117,34 @@ pub struct Errors {
     pub max_rel: f64,
     /// Elements out of tolerance.
     pub bad: usize,
+    /// Elements that are NaN on both sides with another sign or payload.
+    pub nan_bits: usize,
+    /// Elements that are zeros of opposite signs.
+    pub zero_signs: usize,
+}
+
+impl From<ft_trace::value_stats::StatsErrors> for Errors {
+    fn from(found: ft_trace::value_stats::StatsErrors) -> Errors {
+        Errors {
+            max_abs: found.max_abs,
+            max_rel: found.max_rel,
+            bad: found.bad,
+            nan_bits: found.nan_bits,
+            zero_signs: found.zero_signs,
+        }
+    }
+}
+
+impl Errors {
+    /// Whether the values are equal element by element and differ only in
+    /// bits no comparison of values sees: NaN signs and payloads, the signs
+    /// of zeros.
+    pub fn equal_as_values(&self) -> bool {
+        self.bad == 0
+            && self.max_abs == 0.0
+            && self.max_rel == 0.0
+            && self.nan_bits + self.zero_signs > 0
+    }
 }
 
 /// Compares element-wise.
@@ -126,17 +154,14 @@ pub fn errors(expected: &[f64], actual: &[f64], tol: Tolerance) -> Errors {
             max_abs: f64::INFINITY,
             max_rel: f64::INFINITY,
             bad: expected.len().max(actual.len()),
+            ..Errors::default()
         };
     }
     let mut found = ft_trace::value_stats::StatsErrors::default();
     for (&e, &a) in expected.iter().zip(actual) {
         found.check(e, a, tol.atol + tol.rtol * e.abs());
     }
-    Errors {
-        max_abs: found.max_abs,
-        max_rel: found.max_rel,
-        bad: found.bad,
-    }
+    found.into()
 }
 
 /// Compares values of `dtype`: element-wise, or for a complex dtype
@@ -162,11 +187,7 @@ pub fn errors_of(dtype: &str, expected: &[f64], actual: &[f64], tol: Tolerance) 
             tol.atol + tol.rtol * modulus,
         );
     }
-    Errors {
-        max_abs: found.max_abs,
-        max_rel: found.max_rel,
-        bad: found.bad,
-    }
+    found.into()
 }
 
 /// Compares two stored int64 values exactly, element by element: an f64
@@ -183,11 +204,7 @@ pub fn exact_int64_errors(
         return None;
     }
     let read = |b: &[u8]| i64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
-    let mut found = Errors {
-        max_abs: 0.0,
-        max_rel: 0.0,
-        bad: 0,
-    };
+    let mut found = Errors::default();
     for (e, a) in expected.chunks_exact(8).zip(actual.chunks_exact(8)) {
         let (e, a) = (read(e), read(a));
         if e == a {
@@ -432,7 +449,7 @@ pub fn compare(
                     }
                     summary.max_abs = summary.max_abs.max(errors.max_abs);
                     summary.max_rel = summary.max_rel.max(errors.max_rel);
-                    summary.note_inexact(&name, ee.seq, errors.max_abs, errors.max_rel);
+                    summary.note_inexact(&name, ee.seq, &errors);
                     if errors.bad > 0 {
                         let (exp_ins, act_ins) = inputs();
                         let drift = drift_of(
@@ -555,14 +572,7 @@ fn rejudge(
             }
         }
     }
-    Some((
-        Errors {
-            max_abs: found.max_abs,
-            max_rel: found.max_rel,
-            bad: found.bad,
-        },
-        overflowed,
-    ))
+    Some((found.into(), overflowed))
 }
 
 /// `local` when every input agrees, `propagated` when one differs; the
