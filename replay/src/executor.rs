@@ -234,6 +234,7 @@ impl Default for ReplayOptions {
 /// `nan-grads-scalar-loop`, `hardswish-backward-closed-range`,
 /// `logit-backward-bounds-in-float`, `logcumsumexp-grad-min-float32`,
 /// `remainder-number-unrounded`, `gelu-float-inf-finite`,
+/// `gelu-aten-formula-on-onednn-path`, `gelu-onednn-for-every-layout`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -370,6 +371,12 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.remainder_number_unrounded = true;
             }
             None if spec == "gelu-float-inf-finite" => faults.gelu_float_inf_finite = true,
+            None if spec == "gelu-aten-formula-on-onednn-path" => {
+                faults.gelu_aten_formula_on_onednn_path = true;
+            }
+            None if spec == "gelu-onednn-for-every-layout" => {
+                faults.gelu_onednn_for_every_layout = true;
+            }
             None if spec == "scatter-reduce-half-steps-rounded" => {
                 faults.scatter_reduce_half_steps_rounded = true;
             }

@@ -1180,9 +1180,18 @@ pub struct Faults {
     /// given (remainder-number-unrounded), where TensorIterator rounds it
     /// to the element dtype first.
     pub remainder_number_unrounded: bool,
-    /// float32/half/bfloat16 `gelu` (erf form) of `+inf` is `+inf`
-    /// (gelu-float-inf-finite), where torch 2.15's float kernel gives NaN.
+    /// float32/half/bfloat16 `gelu` (erf form) of `+inf` is `+inf` on
+    /// oneDNN's path (gelu-float-inf-finite), where that kernel gives NaN.
     pub gelu_float_inf_finite: bool,
+    /// `gelu`/`gelu_backward` (erf form) of a contiguous float32/half/
+    /// bfloat16 `self` of several elements use ATen's formula
+    /// (gelu-aten-formula-on-onednn-path), where torch 2.15 runs oneDNN's
+    /// kernel (its own erf and exp: other bits).
+    pub gelu_aten_formula_on_onednn_path: bool,
+    /// Every float `gelu`/`gelu_backward` (erf form) takes oneDNN's path
+    /// (gelu-onednn-for-every-layout), where a single element or a
+    /// non-contiguous `self` runs ATen's kernel (+inf stays inf there).
+    pub gelu_onednn_for_every_layout: bool,
 }
 
 impl Faults {

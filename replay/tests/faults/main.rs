@@ -71,6 +71,7 @@ mod functorch;
 mod fused_observer;
 mod gamma_cdf_survival;
 mod gaussian_noise;
+mod gelu_onednn_paths;
 mod generators;
 mod gnn_inplace_scatter;
 mod grad_modes;

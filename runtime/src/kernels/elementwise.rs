@@ -15,6 +15,7 @@ mod fake_quantize;
 mod fused_observer;
 mod isin;
 mod learnable_fake_quantize;
+mod onednn_gelu;
 mod shrink;
 pub(super) mod special;
 mod trig;

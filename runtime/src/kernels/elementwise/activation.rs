@@ -15,6 +15,7 @@ use std::f64::consts::FRAC_1_SQRT_2;
 use super::common::{
     Erf, nary, nary_lanes, opmath, promoted, require_floating, round_to, to_floating, wide,
 };
+use super::onednn_gelu;
 use super::unary::write_map;
 use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
@@ -50,30 +51,48 @@ fn tanh_approximation(ctx: &KernelCtx<'_>, a: &Args<'_>, i: usize) -> Result<boo
 /// The per-element formula of a one-input activation.
 type Formula = Box<dyn Fn(&[f64]) -> f64>;
 
-fn gelu_formula(tanh: bool, wide: bool, inf_is_nan: bool) -> Formula {
+/// ATen's own `gelu` (a single element, a non-contiguous `self`, float64;
+/// the tanh form always): `x · 0.5 · (1 + erf(x/√2))` in the compute
+/// precision.
+fn gelu_formula(tanh: bool, wide: bool) -> Formula {
     if tanh {
         Box::new(opmath!(wide, |v: [T]| {
             let x = v[0];
             let inner = SQRT_2_OVER_PI as T * (x + GELU_CUBIC as T * x * x * x);
             0.5 * x * (1.0 + inner.tanh())
         }))
-    } else if wide || !inf_is_nan {
+    } else {
         Box::new(opmath!(wide, |v: [T]| {
             let x = v[0];
             x * 0.5 * (1.0 + Erf::erf(x * FRAC_1_SQRT_2 as T))
         }))
-    } else {
-        // torch 2.15's float kernel (float32, and half/bfloat16 through
-        // float) gives NaN at +inf; float64's gives inf
-        Box::new(opmath!(wide, |v: [T]| {
-            let x = v[0];
-            if x == T::INFINITY {
-                T::NAN
-            } else {
-                x * 0.5 * (1.0 + Erf::erf(x * FRAC_1_SQRT_2 as T))
-            }
-        }))
     }
+}
+
+/// Whether `gelu`/`gelu_backward` (erf form) of `self` run oneDNN's kernel.
+fn onednn_path(ctx: &KernelCtx<'_>, t: &Tensor) -> bool {
+    if ctx.faults.gelu_onednn_for_every_layout {
+        return matches!(t.dtype(), DType::Float32 | DType::BFloat16 | DType::Float16);
+    }
+    onednn_gelu::takes_onednn_path(t)
+}
+
+/// The erf form of `gelu` of `t`: oneDNN's where torch 2.15 takes that
+/// path (`onednn_gelu`), else ATen's.
+fn gelu_erf_formula(ctx: &KernelCtx<'_>, t: &Tensor) -> Formula {
+    if !onednn_path(ctx, t) || ctx.faults.gelu_aten_formula_on_onednn_path {
+        return gelu_formula(false, wide(t.dtype()));
+    }
+    if ctx.faults.gelu_float_inf_finite {
+        return Box::new(|v: &[f64]| {
+            if v[0] == f64::INFINITY {
+                f64::INFINITY
+            } else {
+                f64::from(onednn_gelu::gelu(v[0] as f32))
+            }
+        });
+    }
+    Box::new(|v: &[f64]| f64::from(onednn_gelu::gelu(v[0] as f32)))
 }
 
 fn gelu_grad_formula(tanh: bool, wide: bool) -> Formula {
@@ -136,16 +155,24 @@ fn backward2(
 pub(crate) fn gelu(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let tanh = tanh_approximation(ctx, &a, 1)?;
     let t = a.tensor(0)?;
-    let inf_is_nan = !ctx.faults.gelu_float_inf_finite;
-    activation(ctx, t, gelu_formula(tanh, wide(t.dtype()), inf_is_nan))
+    let formula = if tanh {
+        gelu_formula(true, wide(t.dtype()))
+    } else {
+        gelu_erf_formula(ctx, t)
+    };
+    activation(ctx, t, formula)
 }
 
 /// `gelu_(self, *, approximate)`.
 pub(crate) fn gelu_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let tanh = tanh_approximation(ctx, &a, 1)?;
     let t = a.tensor(0)?;
-    let inf_is_nan = !ctx.faults.gelu_float_inf_finite;
-    activation_(ctx, t, gelu_formula(tanh, wide(t.dtype()), inf_is_nan))
+    let formula = if tanh {
+        gelu_formula(true, wide(t.dtype()))
+    } else {
+        gelu_erf_formula(ctx, t)
+    };
+    activation_(ctx, t, formula)
 }
 
 /// `gelu_backward(grad_output, self, *, approximate)`.
@@ -153,6 +180,15 @@ pub(crate) fn gelu_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let tanh = tanh_approximation(ctx, &a, 2)?;
     let (g, x) = (a.operand(0)?, a.operand(1)?);
     let (dtype, w) = backward_dtype(ctx, g, x);
+    // oneDNN's kernel when `self` takes its path (the gradient's layout
+    // does not matter) and both have its dtype
+    let onednn = !tanh
+        && !ctx.faults.gelu_aten_formula_on_onednn_path
+        && matches!(x, Operand::Tensor(t) if onednn_path(ctx, t) && t.dtype() == dtype);
+    if onednn {
+        let formula = |v: &[f64]| f64::from(onednn_gelu::gelu_backward(v[0] as f32, v[1] as f32));
+        return backward2(ctx, g, x, dtype, formula);
+    }
     backward2(ctx, g, x, dtype, gelu_grad_formula(tanh, w))
 }
 
