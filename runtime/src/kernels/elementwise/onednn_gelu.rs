@@ -114,15 +114,38 @@ fn f(bits: u32) -> f32 {
 const DEFAULT_NAN: u32 = 0xffc0_0000;
 const QUIET: u32 = 0x0040_0000;
 
-/// `a·b + c` rounded once, with the NaN a vector FMA gives: the first NaN
-/// operand (quieted), or x86's default NaN for an invalid product or sum
-/// (a software `fma` would give a positive NaN).
-fn fma(a: f32, b: f32, c: f32) -> f32 {
-    if let Some(nan) = [a, b, c].into_iter().find(|v| v.is_nan()) {
-        return f32::from_bits(nan.to_bits() | QUIET);
+/// The NaN an x86 vector instruction gives: its first NaN operand in
+/// instruction order (quieted), else the default NaN when the operation
+/// itself is invalid. Spelled out so that neither a software `fma` nor the
+/// compiler's constant folding (both give a positive NaN) decides it.
+fn x86_nan(operands: &[f32], result: f32) -> f32 {
+    match operands.iter().find(|v| v.is_nan()) {
+        Some(nan) => f32::from_bits(nan.to_bits() | QUIET),
+        None if result.is_nan() => f(DEFAULT_NAN),
+        None => result,
     }
-    let r = a.mul_add(b, c);
-    if r.is_nan() { f(DEFAULT_NAN) } else { r }
+}
+
+fn mul(a: f32, b: f32) -> f32 {
+    x86_nan(&[a, b], a * b)
+}
+
+fn add(a: f32, b: f32) -> f32 {
+    x86_nan(&[a, b], a + b)
+}
+
+fn div(a: f32, b: f32) -> f32 {
+    x86_nan(&[a, b], a / b)
+}
+
+/// `vfmadd213ps`: `a·b + c` rounded once, NaN priority `a`, `b`, `c`.
+fn fma(a: f32, b: f32, c: f32) -> f32 {
+    x86_nan(&[a, b, c], a.mul_add(b, c))
+}
+
+/// `vfmadd231ps`: `acc + a·b` rounded once, NaN priority `acc`, `a`, `b`.
+fn fma_into(acc: f32, a: f32, b: f32) -> f32 {
+    x86_nan(&[acc, a, b], a.mul_add(b, acc))
 }
 
 /// Whether torch 2.15 computes `gelu`/`gelu_backward` (erf form) of `self`
@@ -143,19 +166,15 @@ fn max_or_second(x: f32, c: f32) -> f32 {
     if x > c { x } else { c }
 }
 
-/// oneDNN's vector `exp` of one float32 lane.
+/// oneDNN's vector `exp` of one float32 lane (never NaN: a NaN argument
+/// is clamped to ln(FLT_MAX) as `minps` does).
 fn exp(x: f32) -> f32 {
     let flushed = x < f(EXP_LN_MIN);
     let x = max_or_second(min_or_second(x, f(EXP_LN_MAX)), f(EXP_LN_MIN));
-    let fx = (x * f(EXP_LOG2E) + 0.5).floor();
-    let r = fma(-fx, f(EXP_LN2), x);
-    // 2^(n-1), built in the exponent field (conversion of an integral
-    // float; a NaN converts to i32::MIN as cvtps2dq does)
-    let n = if (fx - 1.0).is_nan() {
-        i32::MIN
-    } else {
-        (fx - 1.0) as i32
-    };
+    let fx = add(mul(x, f(EXP_LOG2E)), 0.5).floor();
+    let r = fma_into(x, -fx, f(EXP_LN2));
+    // 2^(n-1), built in the exponent field (`fx` is integral)
+    let n = (fx - 1.0) as i32;
     let scale = if flushed {
         0.0
     } else {
@@ -171,7 +190,7 @@ fn exp(x: f32) -> f32 {
         y = fma(y, r, f(c));
     }
     y = fma(y, r, 1.0);
-    y * scale * 2.0
+    mul(mul(y, scale), 2.0)
 }
 
 /// `gelu(x)` (erf form) of one float32 lane.
@@ -187,15 +206,15 @@ pub(crate) fn gelu(x: f32) -> f32 {
         erf = fma(erf, magnitude, f(ERF_PIECES[degree][piece]));
     }
     let erf = f32::from_bits(erf.to_bits() ^ (x.to_bits() & SIGN));
-    x * (erf + 1.0) * 0.5
+    mul(mul(x, add(erf, 1.0)), 0.5)
 }
 
 /// `gelu_backward(grad, x)` (erf form) of one float32 lane.
 pub(crate) fn gelu_backward(grad: f32, x: f32) -> f32 {
-    let r = x * f(AS_ONE_OVER_SQRT_TWO);
-    let q = exp(-(r * r));
-    let density = r * f(AS_ONE_OVER_SQRT_PI) * q;
-    let t = 1.0 / fma(f(AS_P), r.abs(), 1.0);
+    let r = mul(x, f(AS_ONE_OVER_SQRT_TWO));
+    let q = exp(-mul(r, r));
+    let density = mul(mul(r, f(AS_ONE_OVER_SQRT_PI)), q);
+    let t = div(1.0, fma(f(AS_P), r.abs(), 1.0));
     let mut poly = f(AS_POLYNOMIAL[4]);
     for c in [
         AS_POLYNOMIAL[3],
@@ -205,9 +224,9 @@ pub(crate) fn gelu_backward(grad: f32, x: f32) -> f32 {
     ] {
         poly = fma(poly, t, f(c));
     }
-    let erf = fma(-q * t, poly, 1.0);
+    let erf = fma(mul(-q, t), poly, 1.0);
     let erf = f32::from_bits(erf.to_bits() ^ (r.to_bits() & SIGN));
-    fma(erf, 0.5, density + 0.5) * grad
+    mul(fma_into(add(density, 0.5), erf, 0.5), grad)
 }
 
 #[cfg(test)]
