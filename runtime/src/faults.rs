@@ -1192,6 +1192,11 @@ pub struct Faults {
     /// (gelu-onednn-for-every-layout), where a single element or a
     /// non-contiguous `self` runs ATen's kernel (+inf stays inf there).
     pub gelu_onednn_for_every_layout: bool,
+    /// float32 `_log_softmax` and `_log_softmax_backward_data` over the
+    /// last dimension compute in float64 and round once
+    /// (log-softmax-in-double), where ATen's vectorised kernel sums in lane
+    /// order with SLEEF's `exp` and `log` in float32.
+    pub log_softmax_in_double: bool,
 }
 
 impl Faults {

@@ -113,6 +113,7 @@ mod legacy_resize_buffers;
 mod linalg;
 mod lista_sparse_coding;
 mod llama_inference_gqa;
+mod log_softmax_lanes;
 mod logspace_fourier_features;
 mod lstm;
 mod lstsq_ridge_readout;

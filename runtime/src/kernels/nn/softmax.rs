@@ -9,7 +9,10 @@
 //!
 //! The gradient of `_softmax` computes float32 (and float64 along a
 //! dimension that is not the last) in its own arithmetic, as PyTorch does
-//! (`softmax_grad`). Other values compute in
+//! (`softmax_grad`). float32 `_log_softmax` and its backward over the last
+//! dimension run ATen's vectorised kernel step by step: the row's sum in
+//! its lane order and SLEEF's `exp` and `log` (`sleef_f32`), bit for bit.
+//! Other values compute in
 //! f64 and round once, except where PyTorch's CPU kernels
 //! keep a float16/bfloat16 intermediate in the tensor's dtype (observed in
 //! torch 2.15, bit-exact over thousands of random rows): `_log_softmax`
@@ -21,7 +24,7 @@
 use super::super::Kernel;
 use super::super::KernelCtx;
 use super::common::{is_reduced_float, require_floating, round_to, split_at_dim, wrap_dim};
-use super::softmax_grad;
+use super::{sleef_f32, softmax_grad};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -111,11 +114,42 @@ fn forward(ctx: &KernelCtx<'_>, x: &Tensor, dim: i64, dtype: DType, kind: Kind) 
         dtype,
         last_dim: !shape.is_empty() && dim == shape.len() - 1,
     });
+    let last_dim = !shape.is_empty() && dim == shape.len() - 1;
+    let float32_last = kind == Kind::LogSoftmax
+        && dtype == DType::Float32
+        && x.dtype() == DType::Float32
+        && (last_dim || shape.is_empty())
+        && !ctx.faults.log_softmax_in_double;
     ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
         let mut v = x.read_f64(ctx.op)?;
-        for_each_row(&mut v, &shape, dim, |row| normalise_row(row, kind, half));
+        if float32_last {
+            for_each_row(&mut v, &shape, dim, log_softmax_row_f32);
+        } else {
+            for_each_row(&mut v, &shape, dim, |row| normalise_row(row, kind, half));
+        }
         Ok(v)
     })
+}
+
+/// One last-dimension row of float32 `_log_softmax` as ATen's vectorised
+/// kernel computes it: the row's max, the sum of `exp(x − max)` (SLEEF's
+/// `exp`) in the lane order of `map_reduce_all`, SLEEF's `log` of the sum,
+/// then `(x − max) − log_sum`, each step rounded to float32.
+fn log_softmax_row_f32(row: &mut [f64]) {
+    let values: Vec<f32> = row.iter().map(|&v| v as f32).collect();
+    let max = values.iter().copied().fold(f32::NEG_INFINITY, |m, v| {
+        // `vec::maximum` propagates NaN
+        if m.is_nan() || v.is_nan() {
+            f32::NAN
+        } else {
+            m.max(v)
+        }
+    });
+    let sum = softmax_grad::lane_sum(values.len(), |i| sleef_f32::exp(values[i] - max));
+    let log_sum = sleef_f32::log(sum);
+    for (out, v) in row.iter_mut().zip(&values) {
+        *out = f64::from((v - max) - log_sum);
+    }
 }
 
 fn refuse_half_to_float(ctx: &KernelCtx<'_>, a: &Args<'_>) -> Result<()> {
@@ -240,11 +274,97 @@ pub(crate) fn log_softmax_backward_data(
     ctx: &mut KernelCtx<'_>,
     a: Args<'_>,
 ) -> Result<Vec<IValue>> {
+    let out = a.tensor(1)?;
+    let float32_last = !ctx.faults.log_softmax_in_double
+        && a.tensor(0)?.dtype() == DType::Float32
+        && out.dtype() == DType::Float32
+        && (out.dim() == 0 || wrap_dim(ctx.op, a.int(2)?, out.dim())? == out.dim() - 1);
     let out = backward(ctx, &a, |g, y| {
+        if float32_last {
+            log_softmax_backward_row_f32(g, y);
+            return;
+        }
         let sum: f64 = g.iter().sum();
         g.iter_mut()
             .zip(y)
             .for_each(|(gi, yi)| *gi -= yi.exp() * sum);
     })?;
     Ok(vec![out.into()])
+}
+
+/// One last-dimension row of float32 `_log_softmax_backward_data` as ATen's
+/// vectorised kernel computes it, written over `g`: the gradient's sum in
+/// lane order, then `g − exp(y)·sum` with SLEEF's `exp`, the product and
+/// the difference fused into one multiply-add (as torch 2.15's build
+/// compiles it).
+fn log_softmax_backward_row_f32(g: &mut [f64], y: &[f64]) {
+    let g32: Vec<f32> = g.iter().map(|&v| v as f32).collect();
+    let sum = softmax_grad::lane_sum(g32.len(), |i| g32[i]);
+    for ((gi, &g), &yi) in g.iter_mut().zip(&g32).zip(y) {
+        *gi = f64::from((-sleef_f32::exp(yi as f32)).mul_add(sum, g));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{log_softmax_backward_row_f32, log_softmax_row_f32};
+
+    /// A row of 17 (one full vector of lanes and one partial), with
+    /// torch 2.15's results as bits.
+    const ROW: [f32; 17] = [
+        0.5, -1.25, 3.0, 2.75, -7.5, 0.125, 1.0, -0.3, 4.5, -2.0, 0.0, 6.0, -0.75, 1.5, 2.25, -3.5,
+        0.8,
+    ];
+    const LOG_SOFTMAX: [u32; 17] = [
+        0xc0ba_1f56,
+        0xc0f2_1f56,
+        0xc054_3eab,
+        0xc064_3eab,
+        0xc15d_0fab,
+        0xc0c6_1f56,
+        0xc0aa_1f56,
+        0xc0d3_b8f0,
+        0xbfe8_7d56,
+        0xc105_0fab,
+        0xc0ca_1f56,
+        0xbea1_f558,
+        0xc0e2_1f56,
+        0xc09a_1f56,
+        0xc082_1f56,
+        0xc11d_0fab,
+        0xc0b0_85bc,
+    ];
+    /// `_log_softmax_backward_data` of the gradient `0.25·i − 1.5`.
+    const BACKWARD: [u32; 17] = [
+        0xbfc3_3d9b,
+        0xbfa0_902a,
+        0xbfa7_7aa7,
+        0xbf7d_7e22,
+        0xbf00_008e,
+        0xbe88_e8b6,
+        0xbd2a_f927,
+        0x3e74_59e1,
+        0xbf61_ddbb,
+        0x3f3f_77ce,
+        0x3f7c_11a4,
+        0xc09e_3d60,
+        0x3fbf_1250,
+        0x3fd7_30e7,
+        0x3fed_59f5,
+        0x400f_f867,
+        0x401d_d013,
+    ];
+
+    #[test]
+    fn float32_rows_match_torch_bit_for_bit() {
+        let mut row: Vec<f64> = ROW.iter().map(|&v| f64::from(v)).collect();
+        log_softmax_row_f32(&mut row);
+        let bits: Vec<u32> = row.iter().map(|&v| (v as f32).to_bits()).collect();
+        assert_eq!(bits, LOG_SOFTMAX);
+        let y = row;
+        let mut g: Vec<f64> = (0..17).map(|i| f64::from(0.25 * i as f32 - 1.5)).collect();
+        log_softmax_backward_row_f32(&mut g, &y);
+        let bits: Vec<u32> = g.iter().map(|&v| (v as f32).to_bits()).collect();
+        assert_eq!(bits, BACKWARD);
+    }
 }

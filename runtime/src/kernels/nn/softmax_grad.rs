@@ -51,21 +51,25 @@ impl Lane for f64 {
     }
 }
 
-/// `Σ g·y` of one last-dimension row, in the kernel's lane order.
-fn last_dim_dot<T: Lane>(g: &[T], y: &[T]) -> T {
-    let n = g.len().min(y.len());
+/// `Σ term(i)` over `i < n` in the order of ATen's vectorised last-dimension
+/// reductions (`vec::reduce_all`, `map_reduce_all`, `map2_reduce_all`):
+/// each of `W` lanes starts with its first term and adds each later one
+/// (a last partial vector adds into the first lanes), then the lanes are
+/// added pairwise by halves (lane `i` with lane `i ^ W/2`, then `i ^ W/4`,
+/// ... down to `i ^ 1`). Fewer than `W` terms are summed left to right.
+pub(super) fn lane_sum<T: Lane>(n: usize, term: impl Fn(usize) -> T) -> T {
     let w = T::WIDTH;
     if n == 0 {
         return T::ZERO;
     }
     if n < w {
-        return (1..n).fold(g[0] * y[0], |s, i| s + g[i] * y[i]);
+        return (1..n).fold(term(0), |s, i| s + term(i));
     }
-    let mut acc: Vec<T> = (0..w).map(|l| g[l] * y[l]).collect();
+    let mut acc: Vec<T> = (0..w).map(&term).collect();
     let mut d = w;
     while d < n {
         for l in 0..w.min(n - d) {
-            acc[l] = acc[l] + g[d + l] * y[d + l];
+            acc[l] = acc[l] + term(d + l);
         }
         d += w;
     }
@@ -75,6 +79,11 @@ fn last_dim_dot<T: Lane>(g: &[T], y: &[T]) -> T {
         half /= 2;
     }
     acc[0]
+}
+
+/// `Σ g·y` of one last-dimension row, in the kernel's lane order.
+fn last_dim_dot<T: Lane>(g: &[T], y: &[T]) -> T {
+    lane_sum(g.len().min(y.len()), |i| g[i] * y[i])
 }
 
 /// The gradient of one row along `dim` (`last`: `dim` is the last

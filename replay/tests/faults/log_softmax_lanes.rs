@@ -1,0 +1,38 @@
+//! Mutation tests of float32 log-softmax on the `log_softmax_lanes` golden:
+//! rows of 3 to 1000 elements, confident and masked rows, a transposed and
+//! a 3-d input. An anchored replay that allows float32 no error at all
+//! matches every forward and backward; computing them in float64 and
+//! rounding once (the runtime's former way) is caught at the forward.
+
+use super::support::{assert_replays_to_match, run};
+
+const TRACE: &str = "log_softmax_lanes.torch.ftr";
+
+fn replay_float32_exactly(fault: Option<&str>) -> (Option<i32>, String) {
+    let mut args = vec!["--anchor", "--tol", "float32=0,0"];
+    if let Some(fault) = fault {
+        args.extend(["--inject-fault", fault]);
+    }
+    run(TRACE, &args)
+}
+
+#[test]
+fn the_corpus_program_matches() {
+    assert_replays_to_match(TRACE);
+}
+
+#[test]
+fn float32_log_softmax_and_its_gradient_match_pytorch_bit_for_bit() {
+    let (code, out) = replay_float32_exactly(None);
+    assert_eq!(code, Some(0), "{out}");
+}
+
+#[test]
+fn a_log_softmax_rounded_once_from_float64_is_caught() {
+    let (code, out) = replay_float32_exactly(Some("log-softmax-in-double"));
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("drift starts at aten._log_softmax.default"),
+        "{out}"
+    );
+}

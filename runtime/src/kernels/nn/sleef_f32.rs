@@ -1,0 +1,193 @@
+//! The float32 `exp` and `log` of ATen's vectorised CPU code on this build
+//! (`Vectorized<float>::exp()` and `log()`: SLEEF's 1-ulp `expf` and
+//! `logf` for AVX-512), evaluated lane by lane in the same steps, fused
+//! multiply-adds rounded once. Softmax kernels use them on every element
+//! of a row, so reproducing them makes `_log_softmax` bit for bit.
+//!
+//! * `exp`: `q = rint(x·log2 e)`, the reduced argument `s = x − q·ln 2` in
+//!   two fused steps (ln 2 split in an upper and a lower part), a degree-6
+//!   polynomial, `1 + (s + s²·p(s))` scaled by `2^q` in two halves; 0 below
+//!   −104, inf above 100.
+//! * `log`: `x = m·2^e` with `m` in [0.75, 1.5) (AVX-512's `getmant`), `e`
+//!   the exponent of `x·4/3`; `t = (m − 1)/(m + 1)` in double-float
+//!   arithmetic (a pair of floats whose sum carries twice the precision), a
+//!   cubic in `t²`, and `e·ln 2 + 2t + t³·p(t²)` summed as double-floats.
+//!   0 gives −inf, a negative input or NaN gives NaN, +inf gives +inf.
+
+/// `1/ln 2`, and ln 2 split in an upper part exact in a few bits and the rest.
+const R_LN2: f32 = 1.442_695_040_888_963_4;
+const L2U: f32 = 0.693_145_751_953_125;
+const L2L: f32 = 1.428_606_765_330_187e-6;
+
+/// `exp`'s polynomial, highest degree first.
+const EXP_POLYNOMIAL: [f32; 6] = [
+    0.000_198_527_617_612_853_646,
+    0.001_393_043_552_525_341_51,
+    0.008_333_360_776_305_198_67,
+    0.041_666_485_369_205_474_9,
+    0.166_666_671_633_720_398,
+    0.5,
+];
+
+/// `log`'s cubic in `t²`, highest degree first.
+const LOG_POLYNOMIAL: [f32; 3] = [0.302_729_487_4, 0.399_610_817_4, 0.666_669_488_0];
+/// ln 2 as a double-float.
+const LN2_HI: f32 = 0.693_147_182_464_599_609_38;
+const LN2_LO: f32 = -1.904_654_323_148_236e-9;
+
+/// A double-float: an unevaluated sum `hi + lo`.
+#[derive(Clone, Copy)]
+struct Df(f32, f32);
+
+fn pow2i(q: i32) -> f32 {
+    f32::from_bits((q.wrapping_add(0x7f) as u32).wrapping_shl(23))
+}
+
+/// `d·2^e` in two steps, as SLEEF's `vldexp2`.
+fn ldexp2(d: f32, e: i32) -> f32 {
+    let half = e >> 1;
+    d * pow2i(half) * pow2i(e - half)
+}
+
+/// `exp(x)` of one lane.
+pub(crate) fn exp(x: f32) -> f32 {
+    if x.is_nan() {
+        return x;
+    }
+    // cvtps2dq rounds to nearest even; out of range gives i32::MIN
+    let scaled = (x * R_LN2).round_ties_even();
+    let q = if scaled.abs() < 2.0e9 {
+        scaled as i32
+    } else {
+        i32::MIN
+    };
+    let qf = q as f32;
+    let s = qf.mul_add(-L2U, x);
+    let s = qf.mul_add(-L2L, s);
+    let mut u = EXP_POLYNOMIAL[0];
+    for c in &EXP_POLYNOMIAL[1..] {
+        u = u.mul_add(s, *c);
+    }
+    let u = 1.0 + (s * s).mul_add(u, s);
+    let u = ldexp2(u, q);
+    if x < -104.0 {
+        0.0
+    } else if 100.0 < x {
+        f32::INFINITY
+    } else {
+        u
+    }
+}
+
+fn df_add2_ff(x: f32, y: f32) -> Df {
+    let s = x + y;
+    let v = s - x;
+    Df(s, (x - (s - v)) + (y - v))
+}
+
+fn df_add_df_df(x: Df, y: Df) -> Df {
+    let s = x.0 + y.0;
+    Df(s, (((x.0 - s) + y.0) + x.1) + y.1)
+}
+
+fn df_add_df_f(x: Df, y: f32) -> Df {
+    let s = x.0 + y;
+    Df(s, ((x.0 - s) + y) + x.1)
+}
+
+fn df_mul_df_f(x: Df, y: f32) -> Df {
+    let s = x.0 * y;
+    Df(s, x.1.mul_add(y, x.0.mul_add(y, -s)))
+}
+
+fn df_div(n: Df, d: Df) -> Df {
+    let t = 1.0 / d.0;
+    let s = n.0 * t;
+    let u = t.mul_add(n.0, -s);
+    let v = (-d.1).mul_add(t, (-d.0).mul_add(t, 1.0));
+    Df(s, s.mul_add(v, n.1.mul_add(t, u)))
+}
+
+/// `log(x)` of one lane.
+pub(crate) fn log(x: f32) -> f32 {
+    if x.is_nan() || x < 0.0 {
+        return f32::NAN;
+    }
+    if x == 0.0 {
+        return f32::NEG_INFINITY;
+    }
+    if x == f32::INFINITY {
+        return f32::INFINITY;
+    }
+    let (m, e) = mantissa_and_exponent(x);
+    let s = df_mul_df_f(Df(LN2_HI, LN2_LO), e);
+    let t = df_div(df_add2_ff(-1.0, m), df_add2_ff(1.0, m));
+    let t2 = t.0 * t.0;
+    let mut p = LOG_POLYNOMIAL[0];
+    for c in &LOG_POLYNOMIAL[1..] {
+        p = p.mul_add(t2, *c);
+    }
+    let s = df_add_df_df(s, Df(t.0 * 2.0, t.1 * 2.0));
+    let s = df_add_df_f(s, t2 * t.0 * p);
+    s.0 + s.1
+}
+
+/// `(m, e)` with `x = m·2^e`, `m` in [0.75, 1.5) (`getmant`), and `e` the
+/// exponent of `x·(1/0.75)` (`getexp`) — the same split for a positive
+/// finite `x`, subnormals included.
+fn mantissa_and_exponent(x: f32) -> (f32, f32) {
+    let scaled = x * (1.0 / 0.75f32);
+    let e = exponent_of(scaled);
+    let k = exponent_of(x);
+    // x = frac · 2^k, frac in [1, 2)
+    let frac = x / pow2_f32(k);
+    let m = if frac >= 1.5 { frac / 2.0 } else { frac };
+    (m, e as f32)
+}
+
+/// `floor(log2(x))` of a positive finite float, subnormals included.
+fn exponent_of(x: f32) -> i32 {
+    let bits = x.to_bits();
+    let biased = ((bits >> 23) & 0xff) as i32;
+    if biased == 0 {
+        // subnormal: the position of the highest set mantissa bit
+        let mantissa = bits & 0x007f_ffff;
+        -127 - (mantissa.leading_zeros() as i32 - 9)
+    } else {
+        biased - 127
+    }
+}
+
+/// `2^k` for any `k` a float32's exponent can be, subnormal powers included.
+fn pow2_f32(k: i32) -> f32 {
+    if k >= -126 {
+        pow2i(k)
+    } else {
+        f32::from_bits(1 << (k + 149))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp_and_log_are_within_an_ulp_or_two_of_the_true_values() {
+        for x in [-80.0f32, -20.5, -1.0, -0.3, 0.0, 1e-7, 0.7, 5.0, 88.0] {
+            let rel = (f64::from(exp(x)) - f64::from(x).exp()).abs() / f64::from(x).exp();
+            assert!(rel < 2.5e-7, "exp({x}): {} (rel {rel:e})", exp(x));
+        }
+        for x in [
+            1e-40f32, 1e-30, 0.1, 0.75, 1.0, 1.4999, 1.5, 2.0, 37.0, 3e38,
+        ] {
+            let truth = f64::from(x).ln();
+            let err = (f64::from(log(x)) - truth).abs() / truth.abs().max(1e-30);
+            assert!(err < 2.5e-7, "log({x}): {} (rel {err:e})", log(x));
+        }
+        assert_eq!(log(1.0), 0.0);
+        assert_eq!(exp(-105.0), 0.0);
+        assert_eq!(exp(101.0), f32::INFINITY);
+        assert_eq!(log(0.0), f32::NEG_INFINITY);
+        assert!(log(-1.0).is_nan());
+    }
+}
