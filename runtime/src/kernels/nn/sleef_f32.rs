@@ -14,26 +14,32 @@
 //!   cubic in `t²`, and `e·ln 2 + 2t + t³·p(t²)` summed as double-floats.
 //!   0 gives −inf, a negative input or NaN gives NaN, +inf gives +inf.
 
+// Constants as float32 bits (SLEEF's decimal literals rounded to float).
+
 /// `1/ln 2`, and ln 2 split in an upper part exact in a few bits and the rest.
-const R_LN2: f32 = 1.442_695_040_888_963_4;
-const L2U: f32 = 0.693_145_751_953_125;
-const L2L: f32 = 1.428_606_765_330_187e-6;
+const R_LN2: f32 = f32::from_bits(0x3fb8_aa3b);
+const L2U: f32 = f32::from_bits(0x3f31_7200);
+const L2L: f32 = f32::from_bits(0x35bf_be8e);
 
 /// `exp`'s polynomial, highest degree first.
 const EXP_POLYNOMIAL: [f32; 6] = [
-    0.000_198_527_617_612_853_646,
-    0.001_393_043_552_525_341_51,
-    0.008_333_360_776_305_198_67,
-    0.041_666_485_369_205_474_9,
-    0.166_666_671_633_720_398,
+    f32::from_bits(0x3950_2bda),
+    f32::from_bits(0x3ab6_96c9),
+    f32::from_bits(0x3c08_88a6),
+    f32::from_bits(0x3d2a_aa7a),
+    f32::from_bits(0x3e2a_aaab),
     0.5,
 ];
 
 /// `log`'s cubic in `t²`, highest degree first.
-const LOG_POLYNOMIAL: [f32; 3] = [0.302_729_487_4, 0.399_610_817_4, 0.666_669_488_0];
+const LOG_POLYNOMIAL: [f32; 3] = [
+    f32::from_bits(0x3e9a_ff5c),
+    f32::from_bits(0x3ecc_99ca),
+    f32::from_bits(0x3f2a_aada),
+];
 /// ln 2 as a double-float.
-const LN2_HI: f32 = 0.693_147_182_464_599_609_38;
-const LN2_LO: f32 = -1.904_654_323_148_236e-9;
+const LN2_HI: f32 = f32::from_bits(0x3f31_7218);
+const LN2_LO: f32 = f32::from_bits(0xb102_e308);
 
 /// A double-float: an unevaluated sum `hi + lo`.
 #[derive(Clone, Copy)]

@@ -68,8 +68,8 @@ pub(super) fn lane_sum<T: Lane>(n: usize, term: impl Fn(usize) -> T) -> T {
     let mut acc: Vec<T> = (0..w).map(&term).collect();
     let mut d = w;
     while d < n {
-        for l in 0..w.min(n - d) {
-            acc[l] = acc[l] + term(d + l);
+        for (l, lane) in acc.iter_mut().enumerate().take(w.min(n - d)) {
+            *lane = *lane + term(d + l);
         }
         d += w;
     }
