@@ -910,6 +910,17 @@ pub struct Faults {
     /// dropped entries (indices `[1, n]` with the row stride of the room,
     /// word2vec's `sparse=True` output embedding).
     pub sparse_clone_contiguous: bool,
+    /// `neg` of a sparse tensor flags its result coalesced, as PyTorch's
+    /// coalescing unary operators (`sin`, `sqrt`, ...) do, where its
+    /// `neg_out_sparse` keeps the input's flag. Breaks every negated
+    /// uncoalesced gradient (SparseAdam with `maximize=True` then skips
+    /// the `_coalesce` PyTorch runs).
+    pub sparse_neg_coalesced: bool,
+    /// The sparse gradient of `embedding(..., padding_idx=p, sparse=True)`
+    /// keeps the entries that looked up row `p`, where PyTorch's
+    /// `embedding_sparse_backward` masks them out (`indices != p`). Breaks
+    /// every such gradient (its ops and its entries).
+    pub sparse_embedding_keeps_padding: bool,
     /// `_sparse_softmax` / `_sparse_log_softmax` normalise each entry
     /// over the next sparse dimension instead of `dim` (rows for columns).
     /// Breaks the values of every sparse softmax of a 2-D tensor whose

@@ -478,7 +478,8 @@ mod tests {
     fn backward_call() -> OpCall {
         let mut call = conv_call(false, &[2, 1, 3], &[2, 1, 3], &[2, 2, 3], 1);
         call.op = Name::from("aten.convolution_backward.default");
-        call.args.insert(0, (Name::from("grad_output"), tref(4, &[2, 2, 3])));
+        call.args
+            .insert(0, (Name::from("grad_output"), tref(4, &[2, 2, 3])));
         call.outputs = vec![Value::None, tref(5, &[2, 1, 3]), tref(6, &[2])];
         call
     }
@@ -490,8 +491,8 @@ mod tests {
         let call = backward_call();
         // g[n, c, o]: channel 0 holds 1, -2, 3 and 4, 5, -6; channel 1 all 0.5.
         let g = [1.0, -2.0, 3.0, 0.5, 0.5, 0.5, 4.0, 5.0, -6.0, 0.5, 0.5, 0.5];
-        let (sum, terms) = abs_sum(&call, 1, &|t: &TensorRef| (t.id == 4).then(|| g.to_vec()))
-            .expect("room");
+        let (sum, terms) =
+            abs_sum(&call, 1, &|t: &TensorRef| (t.id == 4).then(|| g.to_vec())).expect("room");
         // room[c] = Σ_n Σ_o |g[n, c, o]|
         assert_eq!(sum, vec![21.0, 3.0]);
         assert_eq!(terms, 6);
