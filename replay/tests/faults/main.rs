@@ -160,6 +160,7 @@ mod sparse_from_dense;
 mod sparse_gat_dense_adjacency;
 mod sparse_gcn_inference;
 mod sparse_graph_attention;
+mod sparse_padded_maximize;
 mod sparse_part_geometry;
 mod sparse_recommender;
 mod sparse_streaming_edges;
