@@ -61,6 +61,7 @@ mod fake_quant;
 mod fast_weights_addr;
 mod fft;
 mod fill_value_tensors;
+mod finetune_hooks_prune_fuse;
 mod float_bits_quantiser;
 mod foreach;
 mod fractional_pool;
