@@ -910,6 +910,13 @@ pub struct Faults {
     /// dropped entries (indices `[1, n]` with the row stride of the room,
     /// word2vec's `sparse=True` output embedding).
     pub sparse_clone_contiguous: bool,
+    /// The foreach `addcmul` / `addcdiv` evaluate `self + value * t1 * t2`
+    /// (`/ t2`) in float64 from the operands' own values and round once,
+    /// where PyTorch's CPU foreach runs the dense kernel on each element:
+    /// every input cast to the computed dtype, then its opmath formula.
+    /// Breaks float16 and bfloat16 steps with a wider 0-dim coefficient
+    /// tensor (ASGD's float32 `eta`).
+    pub foreach_addc_uncast: bool,
     /// `neg` of a sparse tensor flags its result coalesced, as PyTorch's
     /// coalescing unary operators (`sin`, `sqrt`, ...) do, where its
     /// `neg_out_sparse` keeps the input's flag. Breaks every negated
