@@ -128,6 +128,7 @@ mod node_holds;
 mod node_hooks;
 mod nonfinite_special_stats;
 mod numbers_in_double;
+mod optim_reduced_flags_schedules;
 mod optim_rprop_plateau;
 mod orthogonal;
 mod out_buffers_sweep;
