@@ -1064,11 +1064,11 @@ pub struct Faults {
     /// (cumprod-grad-reads-result). Breaks the values of every cumprod's
     /// gradient.
     pub cumprod_grad_reads_result: bool,
-    /// A Python number added to or subtracted from a float16/bfloat16
-    /// tensor is used at float precision instead of rounded to the dtype
-    /// first (reduced-addend-unrounded). Breaks `x + 0.1` in bfloat16
-    /// wherever 0.1's bfloat16 rounding (0.10009765625) moves the sum to
-    /// the next value.
+    /// A Python number (or a wider 0-dim tensor) added to or subtracted
+    /// from a float16/bfloat16 tensor is used at float precision instead of
+    /// rounded to the dtype first (reduced-addend-unrounded). Breaks
+    /// `x + 0.1` in bfloat16 wherever 0.1's bfloat16 rounding
+    /// (0.10009765625) moves the sum to the next value.
     pub reduced_addend_unrounded: bool,
     /// `native_batch_norm_backward` lays `grad_input` out as the forward
     /// lays its output out, whatever `grad_out`'s strides
