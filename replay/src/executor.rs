@@ -150,6 +150,7 @@ impl Default for ReplayOptions {
 /// `sparse-to-dense-overwrites`, `to-sparse-indices-contiguous`,
 /// `to-sparse-keeps-negative-zero`, `values-grad-uncoalesced`,
 /// `sparse-add-empty-ignores-alpha`, `sparse-mask-keeps-index-strides`, `sparse-clone-contiguous`,
+/// `sparse-neg-coalesced`, `sparse-embedding-keeps-padding`, `foreach-addc-uncast`,
 /// `sparse-softmax-wrong-dim`, `sparse-sum-backward-drops-index`,
 /// `softmax-grad-in-double`, `contiguous-pad-crop`,
 /// `layer-norm-exact-moments`, `group-norm-exact-statistics`, `nan-clamped-to-zero`,
@@ -316,6 +317,11 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.sparse_mask_keeps_index_strides = true
             }
             None if spec == "sparse-clone-contiguous" => faults.sparse_clone_contiguous = true,
+            None if spec == "sparse-neg-coalesced" => faults.sparse_neg_coalesced = true,
+            None if spec == "foreach-addc-uncast" => faults.foreach_addc_uncast = true,
+            None if spec == "sparse-embedding-keeps-padding" => {
+                faults.sparse_embedding_keeps_padding = true
+            }
             None if spec == "sparse-softmax-wrong-dim" => faults.sparse_softmax_wrong_dim = true,
             None if spec == "sparse-sum-backward-drops-index" => {
                 faults.sparse_sum_backward_drops_index = true

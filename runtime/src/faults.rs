@@ -910,6 +910,24 @@ pub struct Faults {
     /// dropped entries (indices `[1, n]` with the row stride of the room,
     /// word2vec's `sparse=True` output embedding).
     pub sparse_clone_contiguous: bool,
+    /// The foreach `addcmul` / `addcdiv` evaluate `self + value * t1 * t2`
+    /// (`/ t2`) in float64 from the operands' own values and round once,
+    /// where PyTorch's CPU foreach runs the dense kernel on each element:
+    /// every input cast to the computed dtype, then its opmath formula.
+    /// Breaks float16 and bfloat16 steps with a wider 0-dim coefficient
+    /// tensor (ASGD's float32 `eta`).
+    pub foreach_addc_uncast: bool,
+    /// `neg` of a sparse tensor flags its result coalesced, as PyTorch's
+    /// coalescing unary operators (`sin`, `sqrt`, ...) do, where its
+    /// `neg_out_sparse` keeps the input's flag. Breaks every negated
+    /// uncoalesced gradient (SparseAdam with `maximize=True` then skips
+    /// the `_coalesce` PyTorch runs).
+    pub sparse_neg_coalesced: bool,
+    /// The sparse gradient of `embedding(..., padding_idx=p, sparse=True)`
+    /// keeps the entries that looked up row `p`, where PyTorch's
+    /// `embedding_sparse_backward` masks them out (`indices != p`). Breaks
+    /// every such gradient (its ops and its entries).
+    pub sparse_embedding_keeps_padding: bool,
     /// `_sparse_softmax` / `_sparse_log_softmax` normalise each entry
     /// over the next sparse dimension instead of `dim` (rows for columns).
     /// Breaks the values of every sparse softmax of a 2-D tensor whose
@@ -1046,11 +1064,11 @@ pub struct Faults {
     /// (cumprod-grad-reads-result). Breaks the values of every cumprod's
     /// gradient.
     pub cumprod_grad_reads_result: bool,
-    /// A Python number added to or subtracted from a float16/bfloat16
-    /// tensor is used at float precision instead of rounded to the dtype
-    /// first (reduced-addend-unrounded). Breaks `x + 0.1` in bfloat16
-    /// wherever 0.1's bfloat16 rounding (0.10009765625) moves the sum to
-    /// the next value.
+    /// A Python number (or a wider 0-dim tensor) added to or subtracted
+    /// from a float16/bfloat16 tensor is used at float precision instead of
+    /// rounded to the dtype first (reduced-addend-unrounded). Breaks
+    /// `x + 0.1` in bfloat16 wherever 0.1's bfloat16 rounding
+    /// (0.10009765625) moves the sum to the next value.
     pub reduced_addend_unrounded: bool,
     /// `native_batch_norm_backward` lays `grad_input` out as the forward
     /// lays its output out, whatever `grad_out`'s strides

@@ -129,13 +129,13 @@ pub fn abs_sum(
     let input = tensor_arg("input")?;
     let weight = tensor_arg("weight")?;
     let geometry = geometry(call, input, weight, transposed)?;
-    let w = values_of(weight, value)?;
     match call.op.as_str() {
         "aten.convolution.default" => {
             if k != 0 {
                 return None;
             }
             let x = values_of(input, value)?;
+            let w = values_of(weight, value)?;
             let bias = match tensor_arg("bias") {
                 Some(b) => Some(values_of(b, value)?),
                 None => None,
@@ -159,7 +159,6 @@ pub fn abs_sum(
         "aten.convolution_backward.default" => {
             let sum = backward_output(call, k)?;
             let g = values_of(tensor_arg("grad_output")?, value)?;
-            let x = values_of(input, value)?;
             // The gradient lives on the ordinary convolution's output side
             // unless the call is transposed, where it is on the wide side.
             let kind = match (sum, transposed) {
@@ -169,29 +168,35 @@ pub fn abs_sum(
                 (2, _) => Sum::Bias,
                 _ => return None,
             };
-            let (wide, narrow) = if transposed { (&g, &x) } else { (&x, &g) };
+            // Each sum reads only its own operands: the bias's gradient
+            // needs neither the input nor the weight, whose values a trace
+            // may lack (a weight last written through a view of it).
             match kind {
                 Sum::Wide => Some((
-                    wide_sum(&geometry, narrow, &w),
+                    wide_sum(&geometry, &g, &values_of(weight, value)?),
                     geometry.narrow_channels * geometry.taps(),
                 )),
                 Sum::Narrow => Some((
-                    narrow_sum(&geometry, wide, &w),
+                    narrow_sum(&geometry, &g, &values_of(weight, value)?),
                     geometry.wide_channels * geometry.taps(),
                 )),
-                Sum::Weight => Some((
-                    weight_sum(&geometry, wide, narrow),
-                    geometry.batch * geometry.narrow_size(),
-                )),
+                Sum::Weight => {
+                    let x = values_of(input, value)?;
+                    let (wide, narrow) = if transposed { (&g, &x) } else { (&x, &g) };
+                    Some((
+                        weight_sum(&geometry, wide, narrow),
+                        geometry.batch * geometry.narrow_size(),
+                    ))
+                }
                 Sum::Bias => {
-                    let (side, positions) = if transposed {
-                        (wide, geometry.wide_size())
+                    let positions = if transposed {
+                        geometry.wide_size()
                     } else {
-                        (narrow, geometry.narrow_size())
+                        geometry.narrow_size()
                     };
-                    let channels = side.len() / (geometry.batch * positions).max(1);
+                    let channels = g.len() / (geometry.batch * positions).max(1);
                     let mut sum = vec![0.0; channels];
-                    for (i, v) in side.iter().enumerate() {
+                    for (i, v) in g.iter().enumerate() {
                         sum[(i / positions.max(1)) % channels.max(1)] += v.abs();
                     }
                     Some((sum, geometry.batch * positions))
@@ -466,6 +471,33 @@ mod tests {
         .expect("room");
         assert_eq!(sum, vec![6.0, 35.0]);
         assert_eq!(terms, 2);
+    }
+
+    /// A backward call with only the weight and bias gradients asked for
+    /// (`output_mask` [false, true, true]): input 1, weight 2, gradient 4.
+    fn backward_call() -> OpCall {
+        let mut call = conv_call(false, &[2, 1, 3], &[2, 1, 3], &[2, 2, 3], 1);
+        call.op = Name::from("aten.convolution_backward.default");
+        call.args
+            .insert(0, (Name::from("grad_output"), tref(4, &[2, 2, 3])));
+        call.outputs = vec![Value::None, tref(5, &[2, 1, 3]), tref(6, &[2])];
+        call
+    }
+
+    /// The bias's gradient sums the gradient over batch and positions; it
+    /// gets its room even when the weight's and input's values are unknown.
+    #[test]
+    fn bias_gradient_room_needs_only_the_gradient() {
+        let call = backward_call();
+        // g[n, c, o]: channel 0 holds 1, -2, 3 and 4, 5, -6; channel 1 all 0.5.
+        let g = [1.0, -2.0, 3.0, 0.5, 0.5, 0.5, 4.0, 5.0, -6.0, 0.5, 0.5, 0.5];
+        let (sum, terms) =
+            abs_sum(&call, 1, &|t: &TensorRef| (t.id == 4).then(|| g.to_vec())).expect("room");
+        // room[c] = Σ_n Σ_o |g[n, c, o]|
+        assert_eq!(sum, vec![21.0, 3.0]);
+        assert_eq!(terms, 6);
+        // The weight's gradient needs the input: none without it.
+        assert!(abs_sum(&call, 0, &|t: &TensorRef| (t.id == 4).then(|| g.to_vec())).is_none());
     }
 
     #[test]

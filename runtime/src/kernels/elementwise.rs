@@ -21,11 +21,12 @@ pub(super) mod special;
 mod trig;
 mod unary;
 
+pub(crate) use arith::{addcdiv_formula, addcmul_formula};
 pub(crate) use common::{
     broadcast_mismatch, computed_operands, computed_values, nary_i64_, operand_i64,
 };
 pub(crate) use shrink::cpp_general;
-pub(crate) use unary::exact_integer_map;
+pub(crate) use unary::{exact_integer_map, negate};
 
 use super::Kernel;
 use super::pointwise;

@@ -17,6 +17,7 @@
 //! | `t`, `transpose.int` | a clone (contiguous parts) whose two index rows are swapped, uncoalesced, sizes swapped |
 //! | `_sparse_softmax`, `_sparse_log_softmax` and their `_backward_data` | over the specified entries of each slice along a sparse `dim` ([`super::sparse_softmax`]) |
 //! | `_sparse_sum.dim`, `_sparse_sum_backward` | a sum over some dimensions, sparse unless every sparse one is summed, and its gradient ([`super::sparse_sum`]) |
+//! | `neg` | `neg_out_sparse`: copies of both parts as `clone` makes them, the same coalesced flag (an uncoalesced input is not coalesced first), the values negated in place; bool refused with the dense message |
 //! | `_to_dense` | `sparse_to_dense`: contiguous zeros of `self`'s sizes and dtype, then `add_(self)` ([`super::sparse::add_dense_sparse_`]: the entries in nnz order, duplicates summed one after the other); a `dtype` refused with PyTorch's message |
 //!
 //! Anything else with a sparse argument has no `SparseCPU` kernel: the
@@ -60,6 +61,7 @@ const SPARSE_CPU: &[&str] = &[
     "aten._sparse_log_softmax_backward_data.default",
     "aten._sparse_sum.dim",
     "aten._sparse_sum_backward.default",
+    "aten.neg.default",
 ];
 
 /// Whether `op` has a `SparseCPU` kernel (its handler at that key).
@@ -95,6 +97,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten._sparse_log_softmax_backward_data.default" => log_softmax_backward,
         "aten._sparse_sum.dim" => sum_dim,
         "aten._sparse_sum_backward.default" => sum_backward,
+        "aten.neg.default" => neg,
         _ => return None,
     })
 }
@@ -264,6 +267,25 @@ fn clone(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         preserving_copy(ctx.op, &parts.indices, ctx.faults.sparse_clone_contiguous)?,
         preserving_copy(ctx.op, &parts.values, ctx.faults.sparse_clone_contiguous)?,
         parts.is_coalesced(),
+    )?;
+    Ok(vec![IValue::Tensor(out)])
+}
+
+/// `neg(self)` of a sparse tensor: `clone`'s copies of the parts (no
+/// coalescing: SparseAdam's `maximize` negates the uncoalesced gradient and
+/// coalesces afterwards), the values negated.
+fn neg(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let t = a.tensor(0)?;
+    let parts = t.sparse_parts(ctx.op)?;
+    let values = preserving_copy(ctx.op, &parts.values, false)?;
+    super::elementwise::negate(ctx, &values)?;
+    let out = Tensor::sparse_coo(
+        ctx.op,
+        t.shape(),
+        parts.sparse_dim,
+        preserving_copy(ctx.op, &parts.indices, false)?,
+        values,
+        parts.is_coalesced() || ctx.faults.sparse_neg_coalesced,
     )?;
     Ok(vec![IValue::Tensor(out)])
 }

@@ -17,6 +17,10 @@ impl Runtime {
     /// `[num_weights, features]` tensor by
     /// `_sparse_coo_tensor_with_dims_and_tensors` (uncoalesced: one entry
     /// per looked-up index, repeats included, in the forward's order).
+    /// With a `padding_idx`, the entries looking up that row are dropped
+    /// first, as PyTorch does: `indices != padding_idx` masks both the
+    /// indices and the gradient (`aten.index.Tensor` with the bool mask),
+    /// and the masked results are reshaped.
     pub(crate) fn embedding_sparse_backward(
         &mut self,
         grad: &Tensor,
@@ -32,29 +36,52 @@ impl Runtime {
                 "embedding_backward: scale_grad_by_freq not supported with sparse gradients",
             ));
         }
-        if padding_idx != -1 {
-            return Err(RuntimeError::unsupported(
-                OP,
-                "sparse gradients with a padding_idx",
-            ));
-        }
         if indices.dtype() != DType::Int64 {
             return Err(RuntimeError::unsupported(
                 OP,
                 "sparse gradients of int32 indices",
             ));
         }
-        if grad.numel() == 0 {
-            return Err(RuntimeError::unsupported(
-                OP,
-                "a sparse gradient without entries",
-            ));
-        }
         let features = grad.shape().last().copied().unwrap_or(1);
-        let entries = i64::try_from(indices.numel())
-            .map_err(|_| RuntimeError::shape(OP, "too many indices"))?;
-        let index = self.reshape_given(indices, &[1, -1], &[1, entries])?;
-        let values = self.reshape_given(grad, &[-1, features], &[entries, features])?;
+        let (indices, grad) = if padding_idx == -1 || self.faults.sparse_embedding_keeps_padding {
+            (indices.clone(), grad.clone())
+        } else {
+            let keep = self.sparse_call(
+                "aten.ne.Scalar",
+                vec![indices.into(), IValue::Int(padding_idx)],
+            )?;
+            let mask = || IValue::OptionalTensorList(vec![Some(keep.clone())]);
+            let kept = self.sparse_call("aten.index.Tensor", vec![indices.into(), mask()])?;
+            let rows = self.sparse_call("aten.index.Tensor", vec![grad.into(), mask()])?;
+            (kept, rows)
+        };
+        let (indices, grad) = (&indices, &grad);
+        let (index, values) = if grad.numel() == 0 {
+            // Every lookup hit the padding row (or there was none): empty
+            // values `[0, features]`, then empty int64 indices `[1, 0]`.
+            let empty = |rt: &mut Self, size: Vec<i64>, dtype: DType| {
+                rt.sparse_call(
+                    "aten.empty.memory_format",
+                    vec![
+                        size.as_slice().into(),
+                        IValue::Dtype(dtype),
+                        IValue::Layout(Layout::Strided),
+                        IValue::Device(Device::Cpu),
+                        IValue::None,
+                        IValue::None,
+                    ],
+                )
+            };
+            let values = empty(self, vec![0, features], grad.dtype())?;
+            let index = empty(self, vec![1, 0], DType::Int64)?;
+            (index, values)
+        } else {
+            let entries = i64::try_from(indices.numel())
+                .map_err(|_| RuntimeError::shape(OP, "too many indices"))?;
+            let index = self.reshape_given(indices, &[1, -1], &[1, entries])?;
+            let values = self.reshape_given(grad, &[-1, features], &[entries, features])?;
+            (index, values)
+        };
         let dense_dim = values.dim() as i64 - 1;
         self.sparse_call(
             "aten._sparse_coo_tensor_with_dims_and_tensors.default",

@@ -20,6 +20,8 @@
 //! * `fills` — the fill family's values, conversions, errors and gradients;
 //! * `linalg_families` — `dist`, `linalg_lstsq`, `cholesky_inverse`: values and gradients against torch 2.15;
 //! * `sparse_dense` — a sparse COO tensor made dense and its gradient;
+//! * `sparse_gradients` — sparse embedding gradients with a `padding_idx`,
+//!   `neg` of an uncoalesced gradient;
 //! * `nan_lanes` — activation backwards whose vectorised and scalar loops
 //!   take NaN differently, and hardswish's boundaries.
 
@@ -46,4 +48,5 @@ mod nested_encoder;
 mod restricted_backward;
 mod saved_hooks;
 mod sparse_dense;
+mod sparse_gradients;
 mod tracing;

@@ -818,17 +818,47 @@ fn refuse_integer_addcdiv(ctx: &KernelCtx<'_>, ops: &[Operand<'_>]) -> Result<()
     Ok(())
 }
 
-/// `self + value * t1 * t2` in the dtype's compute precision as
-/// `fma(value * t1, t2, self)` (observed in torch 2.15: bitwise equal in
-/// float32 and float64; integers: f64, exact below 2^53).
-fn addcmul_formula(dtype: DType, value: f64) -> impl Fn(&[f64]) -> f64 {
-    opmath!(wide(dtype), |v: [T]| (value as T * v[1])
-        .mul_add(v[2], v[0]))
+/// TensorIterator's cast of every tensor input to the computed floating
+/// `dtype` before a ternary kernel reads it: a 0-dim tensor of a wider
+/// dtype takes part at the computed precision (ASGD's float32 step size
+/// `eta` in a float16 `addcmul_` is first rounded to float16; observed in
+/// torch 2.15). Values already of `dtype` are unchanged; float64 and
+/// integer computations are left alone.
+fn cast_inputs(dtype: DType, f: impl Fn(&[f64]) -> f64) -> impl Fn(&[f64]) -> f64 {
+    let cast = matches!(dtype, DType::Float32 | DType::Float16 | DType::BFloat16);
+    move |row: &[f64]| {
+        if !cast || row.len() > 4 {
+            return f(row);
+        }
+        let mut buf = [0.0f64; 4];
+        for (slot, &v) in buf.iter_mut().zip(row) {
+            *slot = super::common::round_to(dtype, v);
+        }
+        f(&buf[..row.len()])
+    }
 }
 
-/// `self + value * t1 / t2` in the dtype's compute precision.
-fn addcdiv_formula(dtype: DType, value: f64) -> impl Fn(&[f64]) -> f64 {
-    opmath!(wide(dtype), |v: [T]| v[0] + value as T * v[1] / v[2])
+/// `self + value * t1 * t2` in the dtype's compute precision as
+/// `fma(value * t1, t2, self)` (observed in torch 2.15: bitwise equal in
+/// float32 and float64; integers: f64, exact below 2^53), the inputs cast
+/// to the computed dtype first ([`cast_inputs`]). The CPU foreach
+/// `addcmul` runs this kernel on each list element.
+pub(crate) fn addcmul_formula(dtype: DType, value: f64) -> impl Fn(&[f64]) -> f64 {
+    cast_inputs(
+        dtype,
+        opmath!(wide(dtype), |v: [T]| (value as T * v[1])
+            .mul_add(v[2], v[0])),
+    )
+}
+
+/// `self + value * t1 / t2` in the dtype's compute precision, left to
+/// right, the inputs cast to the computed dtype first ([`cast_inputs`]).
+/// The CPU foreach `addcdiv` runs this kernel on each list element.
+pub(crate) fn addcdiv_formula(dtype: DType, value: f64) -> impl Fn(&[f64]) -> f64 {
+    cast_inputs(
+        dtype,
+        opmath!(wide(dtype), |v: [T]| v[0] + value as T * v[1] / v[2]),
+    )
 }
 
 /// `self + value * t1 * t2` of an integer `dtype`, exactly in wrapping

@@ -114,13 +114,20 @@ const NEG_BOOL: &str = "Negation, the `-` operator, on a bool tensor is not supp
 pub(crate) fn neg_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let t = a.tensor(0)?;
     ctx.check(t, "self")?;
+    negate(ctx, t)?;
+    Ok(vec![t.clone().into()])
+}
+
+/// Negates `t`'s elements in place: integers wrap in their width, bool is
+/// refused with PyTorch's message (also the path of a sparse tensor's
+/// values).
+pub(crate) fn negate(ctx: &KernelCtx<'_>, t: &Tensor) -> Result<()> {
     refuse_bool(ctx, t, NEG_BOOL)?;
     if t.dtype().is_integral(false) {
-        exact_integer_map_(ctx, t, i64::wrapping_neg)?;
+        exact_integer_map_(ctx, t, i64::wrapping_neg)
     } else {
-        write_map(ctx, t, |x| -x)?;
+        write_map(ctx, t, |x| -x)
     }
-    Ok(vec![t.clone().into()])
 }
 
 /// `abs(self)`: dtype kept; bool is refused (observed in torch 2.15:

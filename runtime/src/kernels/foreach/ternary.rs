@@ -15,6 +15,7 @@ use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
+use crate::kernels::elementwise::{addcdiv_formula, addcmul_formula};
 use crate::kernels::pointwise::result_type;
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
@@ -137,20 +138,36 @@ fn addc(
     } else {
         opmath_scalar(scalar_value(&value), computed)
     };
-    apply(
-        ctx,
-        inplace,
-        x,
-        &[Operand::Tensor(t1), Operand::Tensor(t2)],
-        computed,
-        |e| {
-            if divide {
-                e[0] + v * (e[1] / e[2])
-            } else {
-                e[0] + v * e[1] * e[2]
-            }
-        },
-    )
+    let others = [Operand::Tensor(t1), Operand::Tensor(t2)];
+    if computed.is_floating() && !ctx.faults.foreach_addc_uncast {
+        // PyTorch's CPU foreach calls the dense kernel on each element.
+        return if divide {
+            apply(
+                ctx,
+                inplace,
+                x,
+                &others,
+                computed,
+                addcdiv_formula(computed, v),
+            )
+        } else {
+            apply(
+                ctx,
+                inplace,
+                x,
+                &others,
+                computed,
+                addcmul_formula(computed, v),
+            )
+        };
+    }
+    apply(ctx, inplace, x, &others, computed, |e| {
+        if divide {
+            e[0] + v * (e[1] / e[2])
+        } else {
+            e[0] + v * e[1] * e[2]
+        }
+    })
 }
 
 /// PyTorch's refusal of integer `addcdiv`.

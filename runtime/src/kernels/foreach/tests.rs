@@ -134,6 +134,65 @@ fn ternary_operators_follow_the_single_tensor_formulas() {
     );
 }
 
+/// A float32 0-dim coefficient (ASGD's `eta`) in a float16 / bfloat16
+/// `addcmul` / `addcdiv` is cast to the element dtype before the kernel
+/// reads it (torch 2.15):
+///
+/// ```python
+/// eta = torch.tensor(0.0099990001)  # float16: 0.010002136...
+/// s = torch.tensor([1.0, 0.5, -2.0], dtype=torch.float16)
+/// t1 = torch.tensor([100.0, 48.0, 0.25], dtype=torch.float16)
+/// torch._foreach_addcmul([s], [t1], [eta], value=-1)
+/// # [-0.000213623046875, 0.0198974609375, -2.001953125]
+/// # (1 - 100 * 0.009999 would give 0.0001, 0.5 - 48 * 0.009999 0.02005)
+/// torch._foreach_addcdiv([s.bfloat16()], [t1.bfloat16()], [eta], value=0.001)
+/// # [11.0, 5.28125, -1.9765625]  (eta in bfloat16: 0.010009765625)
+/// ```
+#[test]
+fn a_wider_zero_dim_coefficient_is_cast_to_the_element_dtype() {
+    let eta = tensor(&[], DType::Float32, &[0.0099990001]);
+    let s = tensor(&[3], DType::Float16, &[1.0, 0.5, -2.0]);
+    let t1 = tensor(&[3], DType::Float16, &[100.0, 48.0, 0.25]);
+    let r = outs(
+        "aten._foreach_addcmul.Scalar",
+        vec![list(&[&s]), list(&[&t1]), list(&[&eta]), IValue::Int(-1)],
+    );
+    assert_eq!(
+        values(&r[0]),
+        (
+            DType::Float16,
+            vec![-0.000213623046875, 0.0198974609375, -2.001953125]
+        )
+    );
+    let sb = tensor(&[3], DType::BFloat16, &[1.0, 0.5, -2.0]);
+    let tb = tensor(&[3], DType::BFloat16, &[100.0, 48.0, 0.25]);
+    let r = outs(
+        "aten._foreach_addcdiv.Scalar",
+        vec![
+            list(&[&sb]),
+            list(&[&tb]),
+            list(&[&eta]),
+            IValue::Float(0.001),
+        ],
+    );
+    assert_eq!(
+        values(&r[0]),
+        (DType::BFloat16, vec![11.0, 5.28125, -1.9765625])
+    );
+    // The dense in-place kernel casts the same way.
+    let x = tensor(&[3], DType::Float16, &[1.0, 0.5, -2.0]);
+    Runtime::new()
+        .call(
+            "aten.addcmul_.default",
+            vec![x.clone().into(), t1.into(), eta.into(), IValue::Int(-1)],
+        )
+        .expect("addcmul_");
+    assert_eq!(
+        values(&x).1,
+        vec![-0.000213623046875, 0.0198974609375, -2.001953125]
+    );
+}
+
 #[test]
 fn list_lengths_and_empty_lists_are_checked() {
     let a = tensor(&[1], DType::Float32, &[1.0]);
