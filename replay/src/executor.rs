@@ -200,7 +200,7 @@ impl Default for ReplayOptions {
 /// `conv-transpose3d-drops-output-padding`, `pool-exact-channels-last`,
 /// `max-pool3d-contiguous`, `conv3d-contiguous-channels-last`,
 /// `nearest3d-backward-channels-last`, `avg-pool3d-reduced-float`,
-/// `antialias-reduced-float`,
+/// `antialias-reduced-float`, `flip-pointwise-layout`, `roll-contiguous`,
 /// `batch-norm-grad-like-output`, `prelu-double-backward-swaps-grads`, `recorded-solve-reuses-lu`,
 /// `copy-slices-unmarked-view-edge`, `group-norm-grad-mode-drops-mean-term`,
 /// `cdist-double-backward-keeps-x2-sign`, `logit-double-backward-open-band`,
@@ -597,6 +597,12 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "antialias-reduced-float" => {
                 faults.antialias_reduced_float = true;
+            }
+            None if spec == "flip-pointwise-layout" => {
+                faults.flip_pointwise_layout = true;
+            }
+            None if spec == "roll-contiguous" => {
+                faults.roll_contiguous = true;
             }
             None if spec == "scatter-amax-gradient-not-split" => {
                 faults.scatter_amax_gradient_not_split = true;

@@ -1209,6 +1209,15 @@ pub struct Faults {
     /// (antialias-reduced-float), where PyTorch refuses them
     /// (`"compute_index_ranges_weights" not implemented for 'BFloat16'`).
     pub antialias_reduced_float: bool,
+    /// `flip` lays its result out as a pointwise result of `self`
+    /// (flip-pointwise-layout), where PyTorch allocates it with
+    /// `empty_like(self, preserve_format)`: a dense input with size-1
+    /// dimensions (a one-channel channels-last image) keeps its strides.
+    pub flip_pointwise_layout: bool,
+    /// `roll` returns a contiguous result (roll-contiguous), where
+    /// PyTorch's `cat` of narrowed views keeps a channels-last image
+    /// channels-last.
+    pub roll_contiguous: bool,
 }
 
 impl Faults {

@@ -77,6 +77,7 @@ mod gnn_inplace_scatter;
 mod grad_modes;
 mod grad_scaler_nonfinite_skip;
 mod graph_conv;
+mod grayscale_channels_last_augment;
 mod half_conv_decoder;
 mod half_conv_onednn;
 mod half_conv_training;

@@ -806,3 +806,44 @@ fn max_pool3d_keeps_ndhwc_and_avg_pool3d_refuses_bfloat16() {
         "{err}"
     );
 }
+
+#[test]
+fn flip_and_roll_keep_a_one_channel_nhwc_image_layout() {
+    // torch 2.15, x = arange(6.).reshape(1, 1, 2, 3).to(memory_format=
+    // torch.channels_last) (strides (6, 1, 3, 1)): x.flip(-1) and
+    // x.roll(1, -1) keep them; x.roll(1, 1) rolls the one channel by its
+    // whole size (an empty narrowed piece) and comes back contiguous.
+    let mut rt = Runtime::new();
+    let values: Vec<f32> = (0..6).map(|v| v as f32).collect();
+    let x = rt
+        .introduce_tensor_f32(&[1, 1, 2, 3], &[6, 1, 3, 1], 0, &values, false)
+        .expect("tensor");
+    let call = |rt: &mut Runtime, op: &str, args: Vec<IValue>| {
+        tensors(rt.call(op, args).expect(op))
+            .remove(0)
+            .expect("a tensor")
+    };
+    let ints = |v: &[i64]| IValue::IntList(v.to_vec());
+    let flipped = call(&mut rt, "aten.flip.default", vec![(&x).into(), ints(&[-1])]);
+    assert_eq!(flipped.stride(), [6, 1, 3, 1]);
+    assert_eq!(
+        flipped.to_f64_vec().expect("values"),
+        [2.0, 1.0, 0.0, 5.0, 4.0, 3.0]
+    );
+    let rolled = call(
+        &mut rt,
+        "aten.roll.default",
+        vec![(&x).into(), ints(&[1]), ints(&[-1])],
+    );
+    assert_eq!(rolled.stride(), [6, 1, 3, 1]);
+    assert_eq!(
+        rolled.to_f64_vec().expect("values"),
+        [2.0, 0.0, 1.0, 5.0, 3.0, 4.0]
+    );
+    let channel = call(
+        &mut rt,
+        "aten.roll.default",
+        vec![(&x).into(), ints(&[1]), ints(&[1])],
+    );
+    assert_eq!(channel.stride(), [6, 6, 3, 1]);
+}
