@@ -198,7 +198,10 @@ impl Default for ReplayOptions {
 /// `roi-align-half-pixel`, `deform-conv-bilinear-swapped`,
 /// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
 /// `softshrink-no-shift`, `fake-quant-rounds-half-away`, `soft-margin-log-without-1p`,
-/// `conv-transpose3d-drops-output-padding`,
+/// `conv-transpose3d-drops-output-padding`, `pool-exact-channels-last`,
+/// `max-pool3d-contiguous`, `conv3d-contiguous-channels-last`,
+/// `nearest3d-backward-channels-last`, `avg-pool3d-reduced-float`,
+/// `antialias-reduced-float`, `flip-pointwise-layout`, `roll-contiguous`,
 /// `batch-norm-grad-like-output`, `prelu-double-backward-swaps-grads`, `recorded-solve-reuses-lu`,
 /// `copy-slices-unmarked-view-edge`, `group-norm-grad-mode-drops-mean-term`,
 /// `cdist-double-backward-keeps-x2-sign`, `logit-double-backward-open-band`,
@@ -591,6 +594,30 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "conv-transpose3d-drops-output-padding" => {
                 faults.conv_transpose3d_drops_output_padding = true;
+            }
+            None if spec == "pool-exact-channels-last" => {
+                faults.pool_exact_channels_last = true;
+            }
+            None if spec == "max-pool3d-contiguous" => {
+                faults.max_pool3d_contiguous = true;
+            }
+            None if spec == "conv3d-contiguous-channels-last" => {
+                faults.conv3d_contiguous_channels_last = true;
+            }
+            None if spec == "nearest3d-backward-channels-last" => {
+                faults.nearest3d_backward_channels_last = true;
+            }
+            None if spec == "avg-pool3d-reduced-float" => {
+                faults.avg_pool3d_reduced_float = true;
+            }
+            None if spec == "antialias-reduced-float" => {
+                faults.antialias_reduced_float = true;
+            }
+            None if spec == "flip-pointwise-layout" => {
+                faults.flip_pointwise_layout = true;
+            }
+            None if spec == "roll-contiguous" => {
+                faults.roll_contiguous = true;
             }
             None if spec == "scatter-amax-gradient-not-split" => {
                 faults.scatter_amax_gradient_not_split = true;

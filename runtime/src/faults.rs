@@ -1215,6 +1215,41 @@ pub struct Faults {
     /// (log-softmax-in-double), where ATen's vectorised kernel sums in lane
     /// order with SLEEF's `exp` and `log` in float32.
     pub log_softmax_in_double: bool,
+    /// The 2-d pooling kernels take an input for channels-last only with
+    /// exactly dense NHWC strides (pool-exact-channels-last), where PyTorch's
+    /// `suggest_memory_format` also reads a crop or a channel chunk of a
+    /// channels-last tensor as channels-last: their results come back
+    /// contiguous.
+    pub pool_exact_channels_last: bool,
+    /// 3-d max pooling returns contiguous values, indices and input
+    /// gradient for a channels_last_3d input (max-pool3d-contiguous), where
+    /// PyTorch's CPU kernel keeps NDHWC.
+    pub max_pool3d_contiguous: bool,
+    /// A 3-d convolution on oneDNN with a channels_last_3d operand returns
+    /// contiguous results and gradients (conv3d-contiguous-channels-last).
+    pub conv3d_contiguous_channels_last: bool,
+    /// The 3-d nearest upsampling backward follows a channels_last_3d
+    /// gradient's layout (nearest3d-backward-channels-last), where
+    /// PyTorch's kernel returns a contiguous input gradient.
+    pub nearest3d_backward_channels_last: bool,
+    /// 3-d average pooling computes float16/bfloat16 inputs
+    /// (avg-pool3d-reduced-float), where PyTorch's CPU kernel refuses them
+    /// (`"avg_pool3d_out_frame" not implemented for 'BFloat16'`, also
+    /// reached by `LocalResponseNorm`).
+    pub avg_pool3d_reduced_float: bool,
+    /// Antialiased resampling computes float16/bfloat16 inputs in float
+    /// (antialias-reduced-float), where PyTorch refuses them
+    /// (`"compute_index_ranges_weights" not implemented for 'BFloat16'`).
+    pub antialias_reduced_float: bool,
+    /// `flip` lays its result out as a pointwise result of `self`
+    /// (flip-pointwise-layout), where PyTorch allocates it with
+    /// `empty_like(self, preserve_format)`: a dense input with size-1
+    /// dimensions (a one-channel channels-last image) keeps its strides.
+    pub flip_pointwise_layout: bool,
+    /// `roll` returns a contiguous result (roll-contiguous), where
+    /// PyTorch's `cat` of narrowed views keeps a channels-last image
+    /// channels-last.
+    pub roll_contiguous: bool,
 }
 
 impl Faults {

@@ -691,8 +691,11 @@ def test_mode_induced_detaches_are_dropped_and_aliased(captures):
     assert all(node_names[p[5][1]] == "AccumulateGrad" for p in others)
 
 
-# Operators whose CPU kernels call `detach` on their operands internally.
-KERNEL_DETACHES = re.compile(r"aten::_?slow_conv")
+# Operators whose CPU kernels call `detach` on their operands internally:
+# the slow convolutions, and `convolution_backward` of a 1x1x1 3-d
+# convolution on the slow loops (its weight gradient detaches the operands
+# below the dispatch mode).
+KERNEL_DETACHES = re.compile(r"aten::(_?slow_conv|convolution_backward$)")
 # `nanmean` detaches its input itself before counting the non-NaN
 # elements: a composite, so in grad mode that detach reaches the dispatch
 # mode (recorded at top level); seen whole under `inference_mode` it runs

@@ -8,6 +8,7 @@ use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
 use crate::kernels::view::{slice_bounds, wrap};
+use crate::tensor::Tensor;
 use crate::tensor::strides::{checked_numel, contiguous_strides};
 
 fn alloc(ctx: &KernelCtx<'_>, shape: &[i64]) -> Result<usize> {
@@ -70,8 +71,11 @@ pub(crate) fn repeat(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
     Ok(vec![out.into()])
 }
 
-/// `flip(self, dims)`: reverses the listed dimensions. The result is laid
-/// out like a pointwise result of `self`.
+/// `flip(self, dims)`: reverses the listed dimensions. The result is
+/// PyTorch's `empty_like(self, preserve_format)`: `self`'s own strides when
+/// it is non-overlapping and dense (a one-channel NHWC image keeps strides
+/// `(H·W, 1, W, 1)`), else dense strides in `self`'s dimension order. The
+/// fault `flip-pointwise-layout` lays it out as a pointwise result instead.
 pub(crate) fn flip(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let this = a.tensor(0)?;
     ctx.check(this, "self")?;
@@ -89,8 +93,11 @@ pub(crate) fn flip(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
         }
     }
     let shape = this.shape().to_vec();
-    let out_strides =
-        crate::kernels::iter::output_strides(&shape, &[(this.shape(), this.stride())]);
+    let out_strides = if ctx.faults.flip_pointwise_layout {
+        crate::kernels::iter::output_strides(&shape, &[(this.shape(), this.stride())])
+    } else {
+        crate::kernels::factory::like_strides(ctx, this, None)?
+    };
     let out = output(ctx, &shape, &out_strides, this.dtype(), || {
         let src = Elems::read(ctx.op, this)?;
         let st = strides(&shape);
@@ -181,36 +188,74 @@ pub(crate) fn roll(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
         .iter()
         .map(|&d| wrap(ctx.op, d, this.dim()))
         .collect::<Result<Vec<_>>>()?;
-    let out = output(
-        ctx,
-        &shape,
-        &contiguous_strides(&shape),
-        this.dtype(),
-        || {
-            let src = Elems::read(ctx.op, this)?;
-            let n = src.len();
-            let rolled = |i: usize, size: i64, shift: i64| -> usize {
-                let size = size.max(1);
-                ((i as i64 - shift).rem_euclid(size)) as usize
-            };
-            let positions: Vec<usize> = if wrapped.is_empty() {
-                (0..n).map(|p| rolled(p, n as i64, shifts[0])).collect()
-            } else {
-                let st = strides(&shape);
-                (0..n)
-                    .map(|p| {
-                        let mut c = unravel(p, &shape);
-                        for (&d, &shift) in wrapped.iter().zip(&shifts) {
-                            c[d] = rolled(c[d], shape[d], shift);
-                        }
-                        ravel(&c, &st)
-                    })
-                    .collect()
-            };
-            src.pick(ctx.op, &positions)
-        },
-    )?;
+    let out_strides = if ctx.faults.roll_contiguous {
+        contiguous_strides(&shape)
+    } else {
+        roll_strides(ctx, this, &shifts, &wrapped)?
+    };
+    let out = output(ctx, &shape, &out_strides, this.dtype(), || {
+        let src = Elems::read(ctx.op, this)?;
+        let n = src.len();
+        let rolled = |i: usize, size: i64, shift: i64| -> usize {
+            let size = size.max(1);
+            ((i as i64 - shift).rem_euclid(size)) as usize
+        };
+        let positions: Vec<usize> = if wrapped.is_empty() {
+            (0..n).map(|p| rolled(p, n as i64, shifts[0])).collect()
+        } else {
+            let st = strides(&shape);
+            (0..n)
+                .map(|p| {
+                    let mut c = unravel(p, &shape);
+                    for (&d, &shift) in wrapped.iter().zip(&shifts) {
+                        c[d] = rolled(c[d], shape[d], shift);
+                    }
+                    ravel(&c, &st)
+                })
+                .collect()
+        };
+        src.pick(ctx.op, &positions)
+    })?;
     Ok(vec![out.into()])
+}
+
+/// The strides of `roll`'s result as PyTorch's CPU kernel produces them:
+/// without dims it rolls a contiguous flattening (contiguous); otherwise
+/// it rolls one dimension at a time, each as the `cat` of two narrowed
+/// views of the previous stage (`x[start:]`, `x[:start]`), so each stage
+/// takes `cat`'s format: channels-last when both pieces suggest it (a
+/// channels-last image, a crop of one, a one-channel NHWC image), else
+/// contiguous. A shift that is a multiple of the size leaves one piece
+/// empty, which suggests contiguous. An empty `self` is cloned in its own
+/// format.
+fn roll_strides(
+    ctx: &KernelCtx<'_>,
+    this: &Tensor,
+    shifts: &[i64],
+    dims: &[usize],
+) -> Result<Vec<i64>> {
+    let shape = this.shape();
+    if dims.is_empty() {
+        return Ok(contiguous_strides(shape));
+    }
+    if this.numel() == 0 {
+        return crate::kernels::factory::like_strides(ctx, this, None);
+    }
+    let mut strides = this.stride().to_vec();
+    for (&d, &shift) in dims.iter().zip(shifts) {
+        let size = shape[d].max(1);
+        let start = (size - shift).rem_euclid(size);
+        let suggests = |len: i64| {
+            let mut piece = shape.to_vec();
+            piece[d] = len;
+            crate::kernels::join::is_channels_last(&piece, &strides)
+        };
+        strides = match crate::tensor::strides::channels_last_strides(shape) {
+            Some(nhwc) if suggests(size - start) && suggests(start) => nhwc,
+            _ => contiguous_strides(shape),
+        };
+    }
+    Ok(strides)
 }
 
 /// `unfold_backward(grad_in, input_sizes, dim, size, step)`: a zero tensor

@@ -74,6 +74,23 @@ pub(crate) fn require_floating(op: &str, arg: &str, dtype: DType) -> Result<()> 
     }
 }
 
+/// Refuses `dtype` unless `supported`, with the NotImplementedError of
+/// PyTorch's dtype dispatch in the CPU kernel it names
+/// (`"<kernel>" not implemented for 'BFloat16'`).
+pub(crate) fn kernel_dtype(op: &str, kernel: &str, dtype: DType, supported: bool) -> Result<()> {
+    if supported {
+        Ok(())
+    } else {
+        Err(RuntimeError::KernelDtype {
+            op: op.to_owned(),
+            message: format!(
+                "\"{kernel}\" not implemented for '{}'",
+                dtype.scalar_type_name()
+            ),
+        })
+    }
+}
+
 /// `v` rounded to `dtype`'s precision (identity for float64 and
 /// non-floating dtypes): where a PyTorch CPU kernel stores an intermediate in
 /// the tensor's dtype, the runtime rounds there too.

@@ -559,10 +559,14 @@ pub(super) fn check_dtypes(
     Ok(input.dtype())
 }
 
-/// Whether `t` is laid out channels-last (4-d, NHWC strides, not also
-/// contiguous): PyTorch then produces channels-last results.
+/// Whether `t` suggests a channels-last layout (PyTorch's
+/// `suggest_memory_format`): a 4-d NHWC or 5-d NDHWC stride order by the
+/// walk of `is_channels_last_strides_2d`/`_3d`, which also holds for a
+/// non-dense view of a channels-last tensor (a crop, a channel chunk) and
+/// for a channels-last tensor that is contiguous too (one channel). Kernels
+/// that follow it produce results in that format ([`strides_like`]).
 pub(super) fn is_channels_last(t: &Tensor) -> bool {
-    t.dim() == 4 && !t.is_contiguous() && t.stride() == channels_last_strides(t.shape())
+    crate::kernels::join::is_channels_last(t.shape(), t.stride())
 }
 
 /// Whether a convolution runs channels-last on `t` (input or weight):
@@ -648,13 +652,22 @@ fn channels_last_strides(shape: &[i64]) -> Vec<i64> {
     vec![s(1) * s(2) * s(3), 1, s(3) * s(1), s(1)]
 }
 
-/// Strides of a result shaped like `shape`, channels-last when `like` is.
+/// Strides of a result shaped like `shape`: channels-last (NHWC for a 4-d
+/// shape, NDHWC for a 5-d one) when `channels_last`, else contiguous.
 pub(super) fn strides_like(shape: &[i64], channels_last: bool) -> Vec<i64> {
-    if channels_last && shape.len() == 4 {
-        channels_last_strides(shape)
-    } else {
-        contiguous_strides(shape)
+    match shape.len() {
+        4 if channels_last => channels_last_strides(shape),
+        5 if channels_last => channels_last_3d_strides(shape),
+        _ => contiguous_strides(shape),
     }
+}
+
+/// NDHWC strides of a 5-d shape (sizes of 0 count as 1, as in
+/// [`channels_last_strides`]).
+fn channels_last_3d_strides(shape: &[i64]) -> Vec<i64> {
+    let s = |i: usize| shape[i].max(1);
+    let (c, d, h, w) = (s(1), s(2), s(3), s(4));
+    vec![c * d * h * w, 1, h * w * c, w * c, c]
 }
 
 /// im2col of batch element `n`, group `g`: `patch x positions` values.

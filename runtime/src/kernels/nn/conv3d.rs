@@ -9,7 +9,7 @@
 //! weight slice `kz`. Backward distributes the same pairs: input slice
 //! `zi` gets the 2-d input gradient of `dy[zo]` through weight slice `kz`,
 //! weight slice `kz` the 2-d weight gradient of `dy[zo]` over input slice
-//! `zi`. Results are contiguous.
+//! `zi`.
 //!
 //! A transposed convolution is, as in [`super::conv`], the adjoint of the
 //! regular convolution from its output back to its input: [`Conv3d`] then
@@ -24,19 +24,20 @@
 //! `slow_conv_transpose3d` (GEMM + col2vol) for a batch of one, float64
 //! always the latter; both sum in another order than the runtime (which
 //! sums in f64 and rounds once), within the replay's summation-order room.
-//! A channels_last_3d operand gives oneDNN a channels_last_3d result; the
-//! runtime's results stay contiguous.
+//! Results are laid out as PyTorch's backends lay them out
+//! ([`channels_last_result`]): channels_last_3d when an operand suggests
+//! that format and the call runs on oneDNN, contiguous otherwise.
 
 use super::conv::{
     Geometry, check_dtypes, expand_list, forward_values, input_grad, opt_tensor, output_mask,
-    weight_grad,
+    strides_like, weight_grad,
 };
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
 use crate::tensor::Tensor;
-use crate::tensor::strides::contiguous_strides;
+use crate::tensor::dtype::DType;
 
 /// A 3-d convolution: the 2-d geometry of one depth slice and the depth.
 struct Conv3d {
@@ -528,6 +529,56 @@ fn transposed_geometry(
     ))
 }
 
+/// Whether a 3-d convolution's result and gradients are channels_last_3d:
+/// PyTorch runs the call on oneDNN (`ConvParams::use_mkldnn`: always for
+/// float16 and bfloat16; never for float64; for float32 when its size
+/// heuristics prefer oneDNN to the slow 3-d loops — a stride, a dilation, a
+/// batch of 16 or more, a kernel not 1x1 in its last two dimensions or more
+/// than one thread, together with groups, a kernel larger than 3x3 in its
+/// last two dimensions, a batch over one or more than 20480 elements in
+/// `N·C·D·H`; a transposed call with an output padding not below its
+/// stride never) and the input or the weight suggests channels_last_3d.
+/// Measured in torch 2.15: the slow loops return contiguous results for
+/// any operand layout.
+fn channels_last_result(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'_>,
+    input: &Tensor,
+    weight: &Tensor,
+    first: usize,
+) -> Result<bool> {
+    let suggests =
+        |t: &Tensor| t.dim() == 5 && crate::kernels::join::is_channels_last(t.shape(), t.stride());
+    if ctx.faults.conv3d_contiguous_channels_last || !(suggests(input) || suggests(weight)) {
+        return Ok(false);
+    }
+    let stride = expand_list(a, first, 3)?;
+    let dilation = expand_list(a, first + 2, 3)?;
+    let output_padding = expand_list(a, first + 4, 3)?;
+    let groups = a.int(first + 5)?;
+    if a.bool(first + 3)? && output_padding.iter().zip(&stride).any(|(p, s)| p >= s) {
+        return Ok(false);
+    }
+    Ok(match input.dtype() {
+        DType::Float16 | DType::BFloat16 => true,
+        DType::Float32 => {
+            let (x, k) = (input.shape(), weight.shape());
+            let threaded = stride.iter().any(|&s| s != 1)
+                || dilation.iter().any(|&d| d != 1)
+                || x[0] >= 16
+                || k[4] != 1
+                || k[3] != 1
+                || ctx.cpu.threads() > 1;
+            let large = groups > 1
+                || (k[4] > 3 && k[3] > 3)
+                || x[0] > 1
+                || x[..4].iter().product::<i64>() > 20480;
+            threaded && large
+        }
+        _ => false,
+    })
+}
+
 /// `convolution` with 5-d operands.
 pub(super) fn convolution(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let (input, weight) = (a.tensor(0)?, a.tensor(1)?);
@@ -540,7 +591,8 @@ pub(super) fn convolution(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IV
     let dtype = check_dtypes(ctx.op, input, weight, bias)?;
     let conv = geometry(&a, input, weight, bias, 3)?;
     let shape = conv.result_shape();
-    let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
+    let strides = strides_like(&shape, channels_last_result(ctx, &a, input, weight, 3)?);
+    let out = ctx.output(&shape, &strides, dtype, || {
         let (x, w) = (input.read_f64(ctx.op)?, weight.read_f64(ctx.op)?);
         let b = bias.map(|b| b.read_f64(ctx.op)).transpose()?;
         let mut y = conv.apply(&x, &w, b.as_deref());
@@ -571,6 +623,7 @@ pub(super) fn convolution_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resu
         ));
     }
     let mask = output_mask(&a, 10)?;
+    let channels_last = channels_last_result(ctx, &a, input, weight, 4)?;
     let (dx, dw) = if ctx.has_data() && (mask[0] || mask[1]) {
         let (g, x, w) = (
             dy.read_f64(ctx.op)?,
@@ -586,7 +639,7 @@ pub(super) fn convolution_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resu
         out[0] = ctx
             .output(
                 input.shape(),
-                &contiguous_strides(input.shape()),
+                &strides_like(input.shape(), channels_last),
                 dtype,
                 || Ok(dx),
             )?
@@ -596,7 +649,7 @@ pub(super) fn convolution_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resu
         out[1] = ctx
             .output(
                 weight.shape(),
-                &contiguous_strides(weight.shape()),
+                &strides_like(weight.shape(), channels_last),
                 dtype,
                 || Ok(dw),
             )?
@@ -624,6 +677,7 @@ pub(super) fn convolution_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tensor::strides::contiguous_strides;
 
     /// A transposed convolution's parameters: batch, input channels,
     /// output channels per group, groups, input size, kernel, stride,

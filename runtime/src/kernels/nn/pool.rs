@@ -13,7 +13,7 @@
 //! Max pooling keeps the first maximum of a window and lets NaN win; its
 //! indices are flat `h * W + w` offsets into the input plane (int64).
 
-use super::common::round_to;
+use super::common::{kernel_dtype, round_to};
 use super::conv::{is_channels_last, strides_like};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
@@ -207,9 +207,36 @@ fn pooled_shape(t: &Tensor, out: [usize; 2]) -> Vec<i64> {
     shape
 }
 
-/// Strides of a result shaped `shape` in `like`'s memory format.
-fn layout(shape: &[i64], like: &Tensor) -> Vec<i64> {
-    strides_like(shape, is_channels_last(like))
+/// Strides of a result shaped `shape` in the memory format `like`
+/// suggests: channels-last for any NHWC stride order, a crop or a channel
+/// chunk of a channels-last tensor included. The fault
+/// `pool-exact-channels-last` asks for exactly dense NHWC strides instead.
+fn layout(ctx: &KernelCtx<'_>, shape: &[i64], like: &Tensor) -> Vec<i64> {
+    let channels_last = if ctx.faults.pool_exact_channels_last {
+        like.dim() == 4
+            && !like.is_contiguous()
+            && crate::tensor::strides::channels_last_strides(like.shape()).as_deref()
+                == Some(like.stride())
+    } else {
+        is_channels_last(like)
+    };
+    strides_like(shape, channels_last)
+}
+
+/// Refuses a dtype the CPU kernel does not dispatch, naming the kernel as
+/// PyTorch does (`<name>_channels_last` when the input suggests NHWC).
+fn pool_dtype(op: &str, name: &str, x: &Tensor, dtype: DType, supported: bool) -> Result<()> {
+    let kernel = if is_channels_last(x) {
+        format!("{name}_channels_last")
+    } else {
+        name.to_owned()
+    };
+    kernel_dtype(op, &kernel, dtype, supported)
+}
+
+/// Whether average pooling dispatches `dtype` (floating and int64).
+fn averages(dtype: DType) -> bool {
+    dtype.is_floating() || dtype == DType::Int64
 }
 
 // -- max pooling --------------------------------------------------------------
@@ -261,7 +288,15 @@ pub(crate) fn max_pool2d_with_indices(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> R
     let p = planes(ctx.op, x, "input")?;
     let win = window(&a, &p, 1, Some(4), a.bool(5)?)?;
     let shape = pooled_shape(x, win.out);
-    let strides = layout(&shape, x);
+    let dtype = x.dtype();
+    pool_dtype(
+        ctx.op,
+        "max_pool2d",
+        x,
+        dtype,
+        !matches!(dtype, DType::Bool) && !dtype.is_complex(),
+    )?;
+    let strides = layout(ctx, &shape, x);
     let (values, indices) = if ctx.has_data() {
         max_values(&x.read_f64(ctx.op)?, &p, &win)
     } else {
@@ -296,6 +331,8 @@ pub(crate) fn max_pool2d_with_indices_backward(
             ),
         ));
     }
+    let dtype = g.dtype();
+    pool_dtype(ctx.op, "max_pool2d_backward", x, dtype, dtype.is_floating())?;
     Ok(vec![
         scatter_by_indices(ctx, g, x, idx, &p, win.out)?.into(),
     ])
@@ -315,7 +352,7 @@ fn scatter_by_indices(
     p: &Planes,
     out: [usize; 2],
 ) -> Result<Tensor> {
-    ctx.output(x.shape(), &layout(x.shape(), x), g.dtype(), || {
+    ctx.output(x.shape(), &layout(ctx, x.shape(), x), g.dtype(), || {
         let (gv, iv) = (g.read_f64(ctx.op)?, idx.read_i64(ctx.op)?);
         let dtype = step_dtype(ctx, g.dtype());
         let plane = p.h * p.w;
@@ -404,7 +441,8 @@ pub(crate) fn avg_pool2d(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IVa
     let win = window(&a, &p, 1, None, a.bool(4)?)?;
     let avg = avg_settings(&a, 5)?;
     let shape = pooled_shape(x, win.out);
-    let out = ctx.output(&shape, &layout(&shape, x), x.dtype(), || {
+    pool_dtype(ctx.op, "avg_pool2d", x, x.dtype(), averages(x.dtype()))?;
+    let out = ctx.output(&shape, &layout(ctx, &shape, x), x.dtype(), || {
         let xs = x.read_f64(ctx.op)?;
         let mut out = Vec::with_capacity(p.count * win.out[0] * win.out[1]);
         for plane in xs.chunks(p.h * p.w).take(p.count) {
@@ -434,7 +472,14 @@ pub(crate) fn avg_pool2d_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resul
     let win = window(&a, &p, 2, None, a.bool(5)?)?;
     let avg = avg_settings(&a, 6)?;
     check_grad_shape(ctx.op, g, &pooled_shape(x, win.out))?;
-    let out = ctx.output(x.shape(), &layout(x.shape(), x), g.dtype(), || {
+    pool_dtype(
+        ctx.op,
+        "avg_pool2d_backward",
+        x,
+        g.dtype(),
+        averages(g.dtype()),
+    )?;
+    let out = ctx.output(x.shape(), &layout(ctx, x.shape(), x), g.dtype(), || {
         // Each output's share, divided and added in the gradient's dtype,
         // in output order (PyTorch's CPU kernel, every dtype and format).
         let (gv, dtype) = (g.read_f64(ctx.op)?, step_dtype(ctx, g.dtype()));
@@ -504,23 +549,10 @@ fn adaptive_planes(op: &str, x: &Tensor) -> Result<Planes> {
     planes(op, x, "input")
 }
 
-fn require_floating(op: &str, dtype: DType) -> Result<()> {
-    if dtype.is_floating() {
-        Ok(())
-    } else {
-        Err(RuntimeError::UnsupportedDtype {
-            op: op.to_owned(),
-            arg: "self".to_owned(),
-            dtype: dtype.scalar_type_name().to_owned(),
-        })
-    }
-}
-
 /// `_adaptive_avg_pool2d(self, output_size)`.
 pub(crate) fn adaptive_avg_pool2d(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let x = a.tensor(0)?;
     ctx.check(x, "self")?;
-    require_floating(ctx.op, x.dtype())?;
     let p = adaptive_planes(ctx.op, x)?;
     let size = pair(&a, 1, "output_size must be 2", None)?;
     if size.iter().any(|&s| s < 0) {
@@ -534,7 +566,14 @@ pub(crate) fn adaptive_avg_pool2d(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resul
     }
     let out_hw = [size[0] as usize, size[1] as usize];
     let shape = pooled_shape(x, out_hw);
-    let out = ctx.output(&shape, &layout(&shape, x), x.dtype(), || {
+    pool_dtype(
+        ctx.op,
+        "adaptive_avg_pool2d",
+        x,
+        x.dtype(),
+        x.dtype().is_floating(),
+    )?;
+    let out = ctx.output(&shape, &layout(ctx, &shape, x), x.dtype(), || {
         let xs = x.read_f64(ctx.op)?;
         let mut out = Vec::with_capacity(p.count * out_hw[0] * out_hw[1]);
         for plane in xs.chunks(p.h * p.w).take(p.count) {
@@ -575,7 +614,15 @@ pub(crate) fn adaptive_avg_pool2d_backward(
         g.shape()[g.dim() - 2] as usize,
         g.shape()[g.dim() - 1] as usize,
     ];
-    let out = ctx.output(x.shape(), &layout(x.shape(), x), g.dtype(), || {
+    let dtype = g.dtype();
+    pool_dtype(
+        ctx.op,
+        "adaptive_avg_pool2d_backward",
+        x,
+        dtype,
+        dtype.is_floating(),
+    )?;
+    let out = ctx.output(x.shape(), &layout(ctx, x.shape(), x), g.dtype(), || {
         // PyTorch's CPU kernel: `grad / kh / kw`, then added in output
         // order, every step rounded to the gradient's dtype.
         let (gv, dtype) = (g.read_f64(ctx.op)?, step_dtype(ctx, g.dtype()));
@@ -645,7 +692,14 @@ pub(crate) fn adaptive_max_pool2d(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resul
     }
     let out = [size[0] as usize, size[1] as usize];
     let shape = pooled_shape(x, out);
-    let strides = layout(&shape, x);
+    pool_dtype(
+        ctx.op,
+        "adaptive_max_pool2d",
+        x,
+        x.dtype(),
+        x.dtype().is_floating(),
+    )?;
+    let strides = layout(ctx, &shape, x);
     let (values, indices) = if ctx.has_data() {
         adaptive_max_values(&x.read_f64(ctx.op)?, &p, out)
     } else {
@@ -678,6 +732,14 @@ pub(crate) fn adaptive_max_pool2d_backward(
         ));
     }
     let out = [g.shape()[n - 2] as usize, g.shape()[n - 1] as usize];
+    let dtype = g.dtype();
+    pool_dtype(
+        ctx.op,
+        "adaptive_max_pool2d_backward",
+        x,
+        dtype,
+        dtype.is_floating(),
+    )?;
     Ok(vec![scatter_by_indices(ctx, g, x, idx, &p, out)?.into()])
 }
 

@@ -8,9 +8,12 @@
 //! win, its indices are `(z·H + y)·W + x`; average pooling divides by the
 //! padded window, the clipped window or `divisor_override`; adaptive
 //! pooling averages (or takes the first maximum of)
-//! `[floor(o·I/O), ceil((o+1)·I/O))`. Results are contiguous.
+//! `[floor(o·I/O), ceil((o+1)·I/O))`. Results are contiguous, except that
+//! max pooling follows a channels-last (NDHWC) input into a channels-last
+//! result and input gradient, as PyTorch's CPU kernel does.
 
-use super::common::round_to;
+use super::common::{kernel_dtype, round_to};
+use super::conv::{is_channels_last, strides_like};
 use super::pool::step_dtype;
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
@@ -355,7 +358,22 @@ pub(crate) fn max_pool3d_with_indices(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> R
     let (count, size) = planes(ctx.op, x)?;
     let win = max_windows(count, size, window(&a, size, 1, Some(4), a.bool(5)?)?);
     let shape = win.out_shape(x);
-    let strides = contiguous_strides(&shape);
+    let dtype = x.dtype();
+    let name = if is_channels_last(x) {
+        "max_pool3d_channels_last"
+    } else {
+        "max_pool3d"
+    };
+    kernel_dtype(
+        ctx.op,
+        name,
+        dtype,
+        dtype != DType::Bool && !dtype.is_complex(),
+    )?;
+    let strides = strides_like(
+        &shape,
+        is_channels_last(x) && !ctx.faults.max_pool3d_contiguous,
+    );
     let (values, indices) = if ctx.has_data() {
         win.max(&x.read_f64(ctx.op)?)
     } else {
@@ -376,16 +394,25 @@ pub(crate) fn max_pool3d_with_indices_backward(
     for (t, name) in [(g, "grad_output"), (x, "self"), (idx, "indices")] {
         ctx.check(t, name)?;
     }
-    scatter_by_indices(ctx, g, x, idx)
+    let name = if is_channels_last(x) {
+        "max_pool3d_backward_channels_last"
+    } else {
+        "max_pool3d_backward"
+    };
+    kernel_dtype(ctx.op, name, g.dtype(), g.dtype().is_floating())?;
+    let channels_last = is_channels_last(x) && !ctx.faults.max_pool3d_contiguous;
+    scatter_by_indices(ctx, g, x, idx, channels_last)
 }
 
 /// The gradient of a max pooling: each `grad_output` element added into
-/// its plane of a zeroed, contiguous `self`-shaped tensor at its index.
+/// its plane of a zeroed `self`-shaped tensor at its index; channels-last
+/// (NDHWC) when `channels_last`, else contiguous.
 fn scatter_by_indices(
     ctx: &mut KernelCtx<'_>,
     g: &Tensor,
     x: &Tensor,
     idx: &Tensor,
+    channels_last: bool,
 ) -> Result<Vec<IValue>> {
     let (count, size) = planes(ctx.op, x)?;
     let plane: usize = size.iter().product();
@@ -403,7 +430,8 @@ fn scatter_by_indices(
             "grad_output and indices must have one shape",
         ));
     }
-    let out = ctx.output(x.shape(), &contiguous_strides(x.shape()), g.dtype(), || {
+    let strides = strides_like(x.shape(), channels_last);
+    let out = ctx.output(x.shape(), &strides, g.dtype(), || {
         let (gv, iv) = (g.read_f64(ctx.op)?, idx.read_i64(ctx.op)?);
         let dtype = step_dtype(ctx, g.dtype());
         let mut dx = vec![0.0; count * plane];
@@ -434,6 +462,13 @@ pub(crate) fn avg_pool3d(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IVa
     let w = window(&a, size, 1, None, a.bool(4)?)?;
     let win = avg_windows(count, size, w, a.bool(5)?, divisor_override(&a, 6)?);
     let shape = win.out_shape(x);
+    let reduced = ctx.faults.avg_pool3d_reduced_float && x.dtype().is_floating();
+    kernel_dtype(
+        ctx.op,
+        "avg_pool3d_out_frame",
+        x.dtype(),
+        averages(x.dtype()) || reduced,
+    )?;
     let out = ctx.output(&shape, &contiguous_strides(&shape), x.dtype(), || {
         Ok(win.average(&x.read_f64(ctx.op)?))
     })?;
@@ -458,10 +493,23 @@ pub(crate) fn avg_pool3d_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resul
             ),
         ));
     }
+    let dtype = g.dtype();
+    kernel_dtype(
+        ctx.op,
+        "avg_pool3d_backward_out_frame",
+        dtype,
+        averages(dtype),
+    )?;
     let out = ctx.output(x.shape(), &contiguous_strides(x.shape()), g.dtype(), || {
         Ok(win.average_backward(&g.read_f64(ctx.op)?, step_dtype(ctx, g.dtype())))
     })?;
     Ok(vec![out.into()])
+}
+
+/// Whether 3-d average pooling dispatches `dtype`: float32, float64 and
+/// int64 only (float16 and bfloat16 are refused on CPU).
+fn averages(dtype: DType) -> bool {
+    matches!(dtype, DType::Float32 | DType::Float64 | DType::Int64)
 }
 
 /// `_adaptive_avg_pool3d(self, output_size)`.
@@ -478,6 +526,8 @@ pub(crate) fn adaptive_avg_pool3d(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resul
     }
     let win = adaptive_windows(count, size, out.map(|o| o as usize));
     let shape = win.out_shape(x);
+    let floating = x.dtype().is_floating();
+    kernel_dtype(ctx.op, "adaptive_avg_pool3d_cpu", x.dtype(), floating)?;
     let out = ctx.output(&shape, &contiguous_strides(&shape), x.dtype(), || {
         Ok(win.average(&x.read_f64(ctx.op)?))
     })?;
@@ -502,6 +552,13 @@ pub(crate) fn adaptive_avg_pool3d_backward(
     }
     let out = [g.shape()[n - 3], g.shape()[n - 2], g.shape()[n - 1]].map(|o| o.max(1) as usize);
     let win = adaptive_windows(count, size, out);
+    let floating = g.dtype().is_floating();
+    kernel_dtype(
+        ctx.op,
+        "adaptive_avg_pool3d_backward_cpu",
+        g.dtype(),
+        floating,
+    )?;
     let dx = ctx.output(x.shape(), &contiguous_strides(x.shape()), g.dtype(), || {
         Ok(win.average_backward(&g.read_f64(ctx.op)?, step_dtype(ctx, g.dtype())))
     })?;
@@ -551,6 +608,8 @@ pub(crate) fn adaptive_max_pool3d(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resul
     let floor_end = ctx.faults.adaptive_max_pool3d_floor_end;
     let win = adaptive_windows_ending(count, size, out.map(|o| o as usize), floor_end);
     let shape = win.out_shape(x);
+    let floating = x.dtype().is_floating();
+    kernel_dtype(ctx.op, "adaptive_max_pool3d_cpu", x.dtype(), floating)?;
     let strides = contiguous_strides(&shape);
     let (values, indices) = if ctx.has_data() {
         win.max(&x.read_f64(ctx.op)?)
@@ -571,5 +630,7 @@ pub(crate) fn adaptive_max_pool3d_backward(
     for (t, name) in [(g, "grad_output"), (x, "self"), (idx, "indices")] {
         ctx.check(t, name)?;
     }
-    scatter_by_indices(ctx, g, x, idx)
+    let floating = g.dtype().is_floating();
+    kernel_dtype(ctx.op, "adaptive_max_pool3d_backward", g.dtype(), floating)?;
+    scatter_by_indices(ctx, g, x, idx, false)
 }

@@ -448,11 +448,14 @@ fn backward(
             ),
         ));
     }
-    // PyTorch's bicubic backward allocates its result in the default
-    // (contiguous) format; the other modes follow the gradient's format.
+    // PyTorch's bicubic and 3-d nearest backward kernels allocate their
+    // result in the default (contiguous) format; the other modes follow the
+    // gradient's format (NHWC, or NDHWC for trilinear).
     let bicubic = matches!(interp, Interp::Bicubic { .. });
-    let channels_last =
-        is_channels_last(g) && (!bicubic || ctx.faults.bicubic_backward_channels_last);
+    let nearest_3d = matches!(interp, Interp::Nearest | Interp::NearestExact) && input.len() == 5;
+    let channels_last = is_channels_last(g)
+        && (!bicubic || ctx.faults.bicubic_backward_channels_last)
+        && (!nearest_3d || ctx.faults.nearest3d_backward_channels_last);
     let out = ctx.output(
         &input,
         &strides_like(&input, channels_last),

@@ -680,3 +680,170 @@ fn a_bfloat16_bicubic_downscale_applies_bfloat16_weights() {
     .remove(0);
     assert_eq!(values(&y), [0.71484375, 0.138671875, -0.51171875]);
 }
+
+/// The crop `x[:, :, 1:5, 1:5]` of `arange(72).reshape(1, 2, 6, 6)` in
+/// channels-last: strides `(72, 1, 12, 2)`, not dense, still NHWC-ordered.
+fn channels_last_crop(rt: &mut Runtime) -> Tensor {
+    let values: Vec<f32> = (0..72).map(|v| v as f32).collect();
+    let mut t = rt
+        .introduce_tensor_f32(&[1, 2, 6, 6], &[72, 1, 12, 2], 0, &values, false)
+        .expect("tensor");
+    for dim in [2, 3] {
+        let args = vec![
+            (&t).into(),
+            IValue::Int(dim),
+            IValue::Int(1),
+            IValue::Int(5),
+            IValue::Int(1),
+        ];
+        t = tensors(rt.call("aten.slice.Tensor", args).expect("slice"))
+            .remove(0)
+            .expect("a view");
+    }
+    assert_eq!(t.stride(), [72, 1, 12, 2]);
+    t
+}
+
+#[test]
+fn pooling_a_channels_last_crop_returns_nhwc_results() {
+    // torch 2.15: F.max_pool2d(crop, 2, return_indices=True) and
+    // F.avg_pool2d(crop, 2) both have strides (8, 1, 4, 2).
+    let mut rt = Runtime::new();
+    let crop = channels_last_crop(&mut rt);
+    let pair = |v| IValue::IntList(vec![v, v]);
+    let out = tensors(
+        rt.call(
+            "aten.max_pool2d_with_indices.default",
+            vec![
+                (&crop).into(),
+                pair(2),
+                pair(2),
+                pair(0),
+                pair(1),
+                IValue::Bool(false),
+            ],
+        )
+        .expect("max pool"),
+    );
+    let (v, i) = (
+        out[0].as_ref().expect("values"),
+        out[1].as_ref().expect("indices"),
+    );
+    assert_eq!(v.stride(), [8, 1, 4, 2]);
+    assert_eq!(i.stride(), [8, 1, 4, 2]);
+    assert_eq!(
+        v.to_f64_vec().expect("values"),
+        [14.0, 16.0, 26.0, 28.0, 50.0, 52.0, 62.0, 64.0]
+    );
+    assert_eq!(
+        i.to_f64_vec().expect("indices"),
+        [5.0, 7.0, 13.0, 15.0, 5.0, 7.0, 13.0, 15.0]
+    );
+    let avg = tensors(
+        rt.call(
+            "aten.avg_pool2d.default",
+            vec![(&crop).into(), pair(2), pair(2), pair(0)],
+        )
+        .expect("avg pool"),
+    );
+    let avg = avg[0].as_ref().expect("a tensor");
+    assert_eq!(avg.stride(), [8, 1, 4, 2]);
+    assert_eq!(
+        avg.to_f64_vec().expect("values"),
+        [10.5, 12.5, 22.5, 24.5, 46.5, 48.5, 58.5, 60.5]
+    );
+}
+
+#[test]
+fn max_pool3d_keeps_ndhwc_and_avg_pool3d_refuses_bfloat16() {
+    let mut rt = Runtime::new();
+    // arange(16).reshape(1, 2, 2, 2, 2) in channels_last_3d.
+    let values: Vec<f32> = (0..16).map(|i| i as f32).collect();
+    let x = rt
+        .introduce_tensor_f32(&[1, 2, 2, 2, 2], &[16, 1, 8, 4, 2], 0, &values, false)
+        .expect("tensor");
+    let triple = |v| IValue::IntList(vec![v, v, v]);
+    let out = tensors(
+        rt.call(
+            "aten.max_pool3d_with_indices.default",
+            vec![
+                (&x).into(),
+                triple(2),
+                triple(2),
+                triple(0),
+                triple(1),
+                IValue::Bool(false),
+            ],
+        )
+        .expect("max pool"),
+    );
+    // torch 2.15: values (7, 15) at flat indices (7, 7), strides (2, 1, 2, 2, 2).
+    let (v, i) = (
+        out[0].as_ref().expect("values"),
+        out[1].as_ref().expect("indices"),
+    );
+    assert_eq!(v.stride(), [2, 1, 2, 2, 2]);
+    assert_eq!(v.to_f64_vec().expect("values"), [7.0, 15.0]);
+    assert_eq!(i.to_f64_vec().expect("indices"), [7.0, 7.0]);
+    // 1.0 in bfloat16 is 0x3f80.
+    let bytes: Vec<u8> = std::iter::repeat_n([0x80, 0x3f], 8).flatten().collect();
+    let half = rt
+        .introduce_tensor(
+            "bfloat16",
+            &[1, 1, 2, 2, 2],
+            &[8, 8, 4, 2, 1],
+            0,
+            &bytes,
+            false,
+        )
+        .expect("tensor");
+    let err = rt
+        .call("aten.avg_pool3d.default", vec![(&half).into(), triple(2)])
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        err.contains("\"avg_pool3d_out_frame\" not implemented for 'BFloat16'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn flip_and_roll_keep_a_one_channel_nhwc_image_layout() {
+    // torch 2.15, x = arange(6.).reshape(1, 1, 2, 3).to(memory_format=
+    // torch.channels_last) (strides (6, 1, 3, 1)): x.flip(-1) and
+    // x.roll(1, -1) keep them; x.roll(1, 1) rolls the one channel by its
+    // whole size (an empty narrowed piece) and comes back contiguous.
+    let mut rt = Runtime::new();
+    let values: Vec<f32> = (0..6).map(|v| v as f32).collect();
+    let x = rt
+        .introduce_tensor_f32(&[1, 1, 2, 3], &[6, 1, 3, 1], 0, &values, false)
+        .expect("tensor");
+    let call = |rt: &mut Runtime, op: &str, args: Vec<IValue>| {
+        tensors(rt.call(op, args).expect(op))
+            .remove(0)
+            .expect("a tensor")
+    };
+    let ints = |v: &[i64]| IValue::IntList(v.to_vec());
+    let flipped = call(&mut rt, "aten.flip.default", vec![(&x).into(), ints(&[-1])]);
+    assert_eq!(flipped.stride(), [6, 1, 3, 1]);
+    assert_eq!(
+        flipped.to_f64_vec().expect("values"),
+        [2.0, 1.0, 0.0, 5.0, 4.0, 3.0]
+    );
+    let rolled = call(
+        &mut rt,
+        "aten.roll.default",
+        vec![(&x).into(), ints(&[1]), ints(&[-1])],
+    );
+    assert_eq!(rolled.stride(), [6, 1, 3, 1]);
+    assert_eq!(
+        rolled.to_f64_vec().expect("values"),
+        [2.0, 0.0, 1.0, 5.0, 3.0, 4.0]
+    );
+    let channel = call(
+        &mut rt,
+        "aten.roll.default",
+        vec![(&x).into(), ints(&[1]), ints(&[1])],
+    );
+    assert_eq!(channel.stride(), [6, 6, 3, 1]);
+}

@@ -96,8 +96,13 @@ pub(crate) fn rot90(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
     let d1 = wrap(ctx.op, dims[1], t.dim())?;
     let turns = k.rem_euclid(4);
     let shape: Vec<usize> = t.shape().iter().map(|&n| n.max(0) as usize).collect();
-    // The flip's result takes TensorIterator's layout for `self`.
-    let flip_strides = output_strides(t.shape(), &[(t.shape(), t.stride())]);
+    // The flip's result is `empty_like(self)` in `self`'s format (see the
+    // `flip` kernel).
+    let flip_strides = if ctx.faults.flip_pointwise_layout {
+        output_strides(t.shape(), &[(t.shape(), t.stride())])
+    } else {
+        crate::kernels::factory::like_strides(ctx, t, None)?
+    };
     let (out_shape, out_strides) = match turns {
         0 => (t.shape().to_vec(), contiguous_strides(t.shape())),
         2 => (t.shape().to_vec(), flip_strides),

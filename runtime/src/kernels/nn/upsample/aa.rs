@@ -300,13 +300,16 @@ fn plan(
     }
     let single = match dtype {
         DType::Float32 => true,
+        DType::Float16 | DType::BFloat16 if ctx.faults.antialias_reduced_float => true,
         // uint8 resamples in integers (`uint8.rs`); the geometry is shared.
         DType::Float64 | DType::UInt8 => false,
+        // PyTorch computes the weights in the input's dtype and dispatches
+        // float32, float64 and uint8 only.
         other => {
-            return Err(RuntimeError::Unsupported {
+            return Err(RuntimeError::KernelDtype {
                 op: ctx.op.to_owned(),
-                what: format!(
-                    "antialiased resampling of {} (the runtime has float32, float64 and uint8)",
+                message: format!(
+                    "\"compute_index_ranges_weights\" not implemented for '{}'",
                     other.scalar_type_name()
                 ),
             });
@@ -378,14 +381,17 @@ fn forward(ctx: &mut KernelCtx<'_>, a: &Args<'_>, filter: Filter) -> Result<Vec<
 fn backward(ctx: &mut KernelCtx<'_>, a: &Args<'_>, filter: Filter) -> Result<Vec<IValue>> {
     let g = a.tensor(0)?;
     ctx.check(g, "grad_output")?;
-    if g.dtype() == DType::UInt8 {
+    if !matches!(g.dtype(), DType::Float32 | DType::Float64) {
         let name = match filter {
             Filter::Triangle => "upsample_bilinear2d_aa_backward_cpu",
             Filter::Cubic { .. } => "upsample_bicubic2d_aa_backward_cpu",
         };
         return Err(RuntimeError::KernelDtype {
             op: ctx.op.to_owned(),
-            message: format!("\"{name}\" not implemented for 'Byte'"),
+            message: format!(
+                "\"{name}\" not implemented for '{}'",
+                g.dtype().scalar_type_name()
+            ),
         });
     }
     let input = a.int_list(2)?;
