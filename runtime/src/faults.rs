@@ -1250,6 +1250,10 @@ pub struct Faults {
     /// PyTorch's `cat` of narrowed views keeps a channels-last image
     /// channels-last.
     pub roll_contiguous: bool,
+    /// float16/bfloat16 `_adaptive_avg_pool3d` sums each window in f64 and
+    /// divides once (adaptive-avg-pool3d-reduced-in-f64), where PyTorch's
+    /// CPU kernel sums and divides in the tensor's dtype, step by step.
+    pub adaptive_avg_pool3d_reduced_in_f64: bool,
 }
 
 impl Faults {

@@ -19,9 +19,9 @@ those choices:
 * a float64 batch of one through the same net: PyTorch's slow 3-d
   convolution loops return contiguous results and gradients whatever the
   operand layout;
-* a bfloat16 batch of one: the convolutions run on oneDNN (NDHWC) and
-  `F.avg_pool3d`, which has no bfloat16 CPU kernel, is refused
-  (caught).
+* a bfloat16 batch of one: the convolutions run on oneDNN (NDHWC), an
+  adaptive average pooling sums and divides in bfloat16 step by step, and
+  `F.avg_pool3d`, which has no bfloat16 CPU kernel, is refused (caught).
 """
 
 import torch
@@ -98,7 +98,8 @@ torch.manual_seed(2)
 conv = nn.Conv3d(2, 4, 3, padding=1).to(dtype=torch.bfloat16, memory_format=CL3D)
 vol = torch.randn(1, 2, 4, 4, 4, dtype=torch.bfloat16).contiguous(memory_format=CL3D)
 feat = conv(vol)
-feat.float().square().mean().backward()
+clip = F.adaptive_avg_pool3d(feat, (3, 2, 3))
+(feat.float().square().mean() + clip.float().sum()).backward()
 print(feat.stride(), conv.weight.grad.stride())
 try:
     F.avg_pool3d(feat.detach(), 2)

@@ -10,9 +10,12 @@
 //! * the nearest 3-d upsampling backward following the NDHWC gradient,
 //!   at its UpsampleNearest3DBackward0;
 //! * bfloat16 3-d average pooling computed instead of refused, at the
-//!   recorded NotImplementedError.
+//!   recorded NotImplementedError;
+//! * a bfloat16 adaptive average pooling summed in float64 and divided
+//!   once (PyTorch sums and divides in bfloat16, step by step), a value
+//!   failure at the pooling.
 
-use super::support::assert_first_dispatch_change_both_ways;
+use super::support::{assert_drift_starts_at_both_ways, assert_first_dispatch_change_both_ways};
 
 const TRACE: &str = "volume_channels_last_3d.torch.ftr";
 
@@ -55,5 +58,14 @@ fn a_bfloat16_average_pooling_is_caught_at_its_refusal() {
             "aten.avg_pool3d.default",
             "\"avg_pool3d_out_frame\" not implemented for 'BFloat16'",
         ],
+    );
+}
+
+#[test]
+fn a_bfloat16_adaptive_average_summed_in_double_is_caught_at_the_pooling() {
+    assert_drift_starts_at_both_ways(
+        TRACE,
+        "adaptive-avg-pool3d-reduced-in-f64",
+        "aten._adaptive_avg_pool3d.default",
     );
 }

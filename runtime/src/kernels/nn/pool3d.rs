@@ -12,7 +12,7 @@
 //! max pooling follows a channels-last (NDHWC) input into a channels-last
 //! result and input gradient, as PyTorch's CPU kernel does.
 
-use super::common::{kernel_dtype, round_to};
+use super::common::{is_reduced_float, kernel_dtype, round_to};
 use super::conv::{is_channels_last, strides_like};
 use super::pool::step_dtype;
 use crate::dispatch::args::Args;
@@ -124,13 +124,24 @@ impl Windows {
         (values, indices)
     }
 
-    fn average(&self, x: &[f64]) -> Vec<f64> {
+    /// Each window's average. For float16/bfloat16 (`stepwise`) PyTorch's
+    /// CPU kernel sums in the tensor's dtype, one element at a time, and
+    /// divides the sum by the window's factors in turn, rounding at every
+    /// step; otherwise the sum is taken in f64 and divided once.
+    fn average(&self, x: &[f64], stepwise: Option<DType>) -> Vec<f64> {
         let mut out = Vec::with_capacity(self.planes * self.taps.len());
         for plane in x.chunks(self.plane().max(1)).take(self.planes) {
             for (taps, div) in self.taps.iter().zip(&self.divisors) {
-                let sum: f64 = taps.iter().filter_map(|&t| plane.get(t)).sum();
-                let div: f64 = div.iter().product();
-                out.push(if taps.is_empty() { 0.0 } else { sum / div });
+                let values = taps.iter().filter_map(|&t| plane.get(t));
+                let avg = match stepwise {
+                    Some(dtype) => div
+                        .iter()
+                        .fold(values.fold(0.0, |s, &v| round_to(dtype, s + v)), |v, &f| {
+                            round_to(dtype, v / f)
+                        }),
+                    None => values.sum::<f64>() / div.iter().product::<f64>(),
+                };
+                out.push(if taps.is_empty() { 0.0 } else { avg });
             }
         }
         out
@@ -470,7 +481,7 @@ pub(crate) fn avg_pool3d(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IVa
         averages(x.dtype()) || reduced,
     )?;
     let out = ctx.output(&shape, &contiguous_strides(&shape), x.dtype(), || {
-        Ok(win.average(&x.read_f64(ctx.op)?))
+        Ok(win.average(&x.read_f64(ctx.op)?, None))
     })?;
     Ok(vec![out.into()])
 }
@@ -528,8 +539,10 @@ pub(crate) fn adaptive_avg_pool3d(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resul
     let shape = win.out_shape(x);
     let floating = x.dtype().is_floating();
     kernel_dtype(ctx.op, "adaptive_avg_pool3d_cpu", x.dtype(), floating)?;
+    let stepwise = (is_reduced_float(x.dtype()) && !ctx.faults.adaptive_avg_pool3d_reduced_in_f64)
+        .then_some(x.dtype());
     let out = ctx.output(&shape, &contiguous_strides(&shape), x.dtype(), || {
-        Ok(win.average(&x.read_f64(ctx.op)?))
+        Ok(win.average(&x.read_f64(ctx.op)?, stepwise))
     })?;
     Ok(vec![out.into()])
 }

@@ -847,3 +847,33 @@ fn flip_and_roll_keep_a_one_channel_nhwc_image_layout() {
     );
     assert_eq!(channel.stride(), [6, 6, 3, 1]);
 }
+
+#[test]
+fn bfloat16_adaptive_avg_pool3d_sums_and_divides_in_bfloat16() {
+    // torch 2.15: adaptive_avg_pool3d of [1, 2^-8, 2^-8, 2^-8, 2^-8, 1]
+    // (bfloat16, shape (1, 1, 1, 1, 6)) to (1, 1, 2) is
+    // [0.333984375, 0.3359375]: 1 + 2^-8 rounds back to 1 in bfloat16, so
+    // the first window's sum is 1 (then 1 / 3), while the second adds the
+    // small values first (2^-7 + 2^-8 + 1 = 1.0078125, then / 3).
+    let mut rt = Runtime::new();
+    let (one, small) = ([0x80u8, 0x3f], [0x80u8, 0x3b]);
+    let bytes: Vec<u8> = [one, small, small, small, small, one].concat();
+    let x = rt
+        .introduce_tensor(
+            "bfloat16",
+            &[1, 1, 1, 1, 6],
+            &[6, 6, 6, 6, 1],
+            0,
+            &bytes,
+            false,
+        )
+        .expect("tensor");
+    let out = tensors(
+        rt.call(
+            "aten._adaptive_avg_pool3d.default",
+            vec![(&x).into(), IValue::IntList(vec![1, 1, 2])],
+        )
+        .expect("pool"),
+    );
+    assert_eq!(values(&out[0]), [0.333984375, 0.3359375]);
+}
