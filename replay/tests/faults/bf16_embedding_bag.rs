@@ -6,16 +6,12 @@
 //! every bag and every bag gradient; rounding the fast path's ties to even,
 //! or summing the gradient in float64, is caught at the operator.
 
-use super::support::run;
+use super::support::replay_anchored_bit_exact;
 
 const TRACE: &str = "bf16_embedding_bag_ranker.torch.ftr";
 
 fn replay_bf16_exactly(fault: Option<&str>) -> (Option<i32>, String) {
-    let mut args = vec!["--anchor", "--tol", "bfloat16=0,0"];
-    if let Some(fault) = fault {
-        args.extend(["--inject-fault", fault]);
-    }
-    run(TRACE, &args)
+    replay_anchored_bit_exact(TRACE, "bfloat16", fault)
 }
 
 #[test]

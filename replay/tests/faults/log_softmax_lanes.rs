@@ -4,16 +4,12 @@
 //! matches every forward and backward; computing them in float64 and
 //! rounding once (the runtime's former way) is caught at the forward.
 
-use super::support::{assert_replays_to_match, run};
+use super::support::{assert_replays_to_match, replay_anchored_bit_exact};
 
 const TRACE: &str = "log_softmax_lanes.torch.ftr";
 
 fn replay_float32_exactly(fault: Option<&str>) -> (Option<i32>, String) {
-    let mut args = vec!["--anchor", "--tol", "float32=0,0"];
-    if let Some(fault) = fault {
-        args.extend(["--inject-fault", fault]);
-    }
-    run(TRACE, &args)
+    replay_anchored_bit_exact(TRACE, "float32", fault)
 }
 
 #[test]

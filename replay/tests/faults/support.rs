@@ -60,6 +60,22 @@ pub fn replay_anchored_with_fault(trace: &str, fault: &str) -> (Option<i32>, Str
     run(trace, &["--anchor", "--inject-fault", fault])
 }
 
+/// `ft-replay --against traces/<trace> --anchor --tol <dtype>=0,0
+/// [--inject-fault <fault>]`: the anchored replay that allows `dtype` no
+/// error at all, so any value of it that is not PyTorch's to the bit fails.
+pub fn replay_anchored_bit_exact(
+    trace: &str,
+    dtype: &str,
+    fault: Option<&str>,
+) -> (Option<i32>, String) {
+    let tolerance = format!("{dtype}=0,0");
+    let mut args = vec!["--anchor", "--tol", tolerance.as_str()];
+    if let Some(fault) = fault {
+        args.extend(["--inject-fault", fault]);
+    }
+    run(trace, &args)
+}
+
 /// `fault` fails the replay of `trace` free-running and anchored, each
 /// with an exit code among `codes`, and the first value out of tolerance
 /// each report lists holds `expected` (an operator and its output, with
