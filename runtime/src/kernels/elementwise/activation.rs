@@ -69,6 +69,16 @@ fn gelu_formula(tanh: bool, wide: bool) -> Formula {
     }
 }
 
+/// The formula `gelu`/`gelu_` apply to `t`: the tanh form, or the erf form
+/// of the path `t` takes.
+fn gelu_of(ctx: &KernelCtx<'_>, t: &Tensor, tanh: bool) -> Formula {
+    if tanh {
+        gelu_formula(true, wide(t.dtype()))
+    } else {
+        gelu_erf_formula(ctx, t)
+    }
+}
+
 /// Whether `gelu`/`gelu_backward` (erf form) of `self` run oneDNN's kernel.
 fn onednn_path(ctx: &KernelCtx<'_>, t: &Tensor) -> bool {
     if ctx.faults.gelu_onednn_for_every_layout {
@@ -155,24 +165,14 @@ fn backward2(
 pub(crate) fn gelu(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let tanh = tanh_approximation(ctx, &a, 1)?;
     let t = a.tensor(0)?;
-    let formula = if tanh {
-        gelu_formula(true, wide(t.dtype()))
-    } else {
-        gelu_erf_formula(ctx, t)
-    };
-    activation(ctx, t, formula)
+    activation(ctx, t, gelu_of(ctx, t, tanh))
 }
 
 /// `gelu_(self, *, approximate)`.
 pub(crate) fn gelu_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let tanh = tanh_approximation(ctx, &a, 1)?;
     let t = a.tensor(0)?;
-    let formula = if tanh {
-        gelu_formula(true, wide(t.dtype()))
-    } else {
-        gelu_erf_formula(ctx, t)
-    };
-    activation_(ctx, t, formula)
+    activation_(ctx, t, gelu_of(ctx, t, tanh))
 }
 
 /// `gelu_backward(grad_output, self, *, approximate)`.

@@ -25,8 +25,9 @@ use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
 
 /// Coefficients of the forward's pieces, by degree then piece (float32
-/// bits; piece 0 and piece 24 are never selected by a finite |x| below the
-/// cut-off except at the ends of the range, as oneDNN's table has them).
+/// bits, as oneDNN's table has them). The piece index is clamped to 1..=24:
+/// piece 0 is never used, piece 23 is erf = 1 above the cut-off, piece 24
+/// (erf = |x|) is reached only by a NaN.
 const ERF_PIECES: [[u32; 25]; 6] = [
     // degree 0
     [

@@ -110,11 +110,8 @@ fn forward(ctx: &KernelCtx<'_>, x: &Tensor, dim: i64, dtype: DType, kind: Kind) 
     require_floating(ctx.op, "self", x.dtype())?;
     let dim = wrap_dim(ctx.op, dim, x.dim())?;
     let shape = x.shape().to_vec();
-    let half = is_reduced_float(dtype).then(|| HalfSteps {
-        dtype,
-        last_dim: !shape.is_empty() && dim == shape.len() - 1,
-    });
     let last_dim = !shape.is_empty() && dim == shape.len() - 1;
+    let half = is_reduced_float(dtype).then_some(HalfSteps { dtype, last_dim });
     let float32_last = kind == Kind::LogSoftmax
         && dtype == DType::Float32
         && x.dtype() == DType::Float32
