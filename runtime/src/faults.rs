@@ -1215,6 +1215,11 @@ pub struct Faults {
     /// (log-softmax-in-double), where ATen's vectorised kernel sums in lane
     /// order with SLEEF's `exp` and `log` in float32.
     pub log_softmax_in_double: bool,
+    /// float32 `_softmax` and `_safe_softmax` over the last dimension
+    /// compute in float64 and round once (softmax-in-double), where ATen's
+    /// vectorised kernel takes SLEEF's `exp`, sums in lane order and
+    /// multiplies by the float32 reciprocal of the sum.
+    pub softmax_in_double: bool,
     /// The 2-d pooling kernels take an input for channels-last only with
     /// exactly dense NHWC strides (pool-exact-channels-last), where PyTorch's
     /// `suggest_memory_format` also reads a crop or a channel chunk of a

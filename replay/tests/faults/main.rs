@@ -160,6 +160,7 @@ mod sequence;
 mod set_grad_accumulator;
 mod shrink;
 mod shufflenet;
+mod softmax_lanes;
 mod sparse_bag_accumulate;
 mod sparse_embedding_sgd;
 mod sparse_from_dense;

@@ -9,9 +9,10 @@
 //!
 //! The gradient of `_softmax` computes float32 (and float64 along a
 //! dimension that is not the last) in its own arithmetic, as PyTorch does
-//! (`softmax_grad`). float32 `_log_softmax` and its backward over the last
-//! dimension run ATen's vectorised kernel step by step: the row's sum in
-//! its lane order and SLEEF's `exp` and `log` (`sleef_f32`), bit for bit.
+//! (`softmax_grad`). float32 `_softmax`, `_safe_softmax`, `_log_softmax`
+//! and the log-softmax backward over the last dimension run ATen's
+//! vectorised kernels step by step: the row's sum in its lane order and
+//! SLEEF's `exp` and `log` (`sleef_f32`), bit for bit.
 //! Other values compute in
 //! f64 and round once, except where PyTorch's CPU kernels
 //! keep a float16/bfloat16 intermediate in the tensor's dtype (observed in
@@ -112,20 +113,63 @@ fn forward(ctx: &KernelCtx<'_>, x: &Tensor, dim: i64, dtype: DType, kind: Kind) 
     let shape = x.shape().to_vec();
     let last_dim = !shape.is_empty() && dim == shape.len() - 1;
     let half = is_reduced_float(dtype).then_some(HalfSteps { dtype, last_dim });
-    let float32_last = kind == Kind::LogSoftmax
-        && dtype == DType::Float32
-        && x.dtype() == DType::Float32
-        && (last_dim || shape.is_empty())
-        && !ctx.faults.log_softmax_in_double;
+    // Values converted to float32 by `dtype=` are exact (from a half
+    // dtype) or rounded once (from float64), as PyTorch's conversion does.
+    let float32_last = dtype == DType::Float32 && (last_dim || shape.is_empty());
+    let row_f32: Option<fn(&mut [f64])> = match kind {
+        Kind::LogSoftmax if float32_last && !ctx.faults.log_softmax_in_double => {
+            Some(log_softmax_row_f32)
+        }
+        Kind::Softmax if float32_last && !ctx.faults.softmax_in_double => Some(softmax_row_f32),
+        Kind::Safe if float32_last && !ctx.faults.softmax_in_double => Some(safe_softmax_row_f32),
+        _ => None,
+    };
     ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
         let mut v = x.read_f64(ctx.op)?;
-        if float32_last {
-            for_each_row(&mut v, &shape, dim, log_softmax_row_f32);
-        } else {
-            for_each_row(&mut v, &shape, dim, |row| normalise_row(row, kind, half));
+        match row_f32 {
+            Some(row_fn) => for_each_row(&mut v, &shape, dim, row_fn),
+            None => for_each_row(&mut v, &shape, dim, |row| normalise_row(row, kind, half)),
         }
         Ok(v)
     })
+}
+
+/// The row's values as float32 and their maximum as `vec::maximum` takes
+/// it (a NaN anywhere makes the maximum NaN).
+fn float32_row_and_max(row: &[f64]) -> (Vec<f32>, f32) {
+    let values: Vec<f32> = row.iter().map(|&v| v as f32).collect();
+    let max = values.iter().copied().fold(f32::NEG_INFINITY, |m, v| {
+        if m.is_nan() || v.is_nan() {
+            f32::NAN
+        } else {
+            m.max(v)
+        }
+    });
+    (values, max)
+}
+
+/// One last-dimension row of float32 `_softmax` as ATen's vectorised kernel
+/// computes it: the row's max, `exp(x − max)` with SLEEF's `exp` for every
+/// element (a partial last vector goes through the same lanes), their sum
+/// in the lane order of `reduce_all`, the reciprocal `1 / sum` rounded to
+/// float32, then each exponential times the reciprocal.
+fn softmax_row_f32(row: &mut [f64]) {
+    let (values, max) = float32_row_and_max(row);
+    let exps: Vec<f32> = values.iter().map(|&v| sleef_f32::exp(v - max)).collect();
+    let reciprocal = 1.0 / softmax_grad::lane_sum(exps.len(), |i| exps[i]);
+    for (out, e) in row.iter_mut().zip(exps) {
+        *out = f64::from(e * reciprocal);
+    }
+}
+
+/// `_safe_softmax`'s row: PyTorch's softmax kernel, then 0 where the whole
+/// row is `-inf`.
+fn safe_softmax_row_f32(row: &mut [f64]) {
+    if row.iter().all(|&v| v == f64::NEG_INFINITY) {
+        row.iter_mut().for_each(|v| *v = 0.0);
+    } else {
+        softmax_row_f32(row);
+    }
 }
 
 /// One last-dimension row of float32 `_log_softmax` as ATen's vectorised
@@ -133,15 +177,7 @@ fn forward(ctx: &KernelCtx<'_>, x: &Tensor, dim: i64, dtype: DType, kind: Kind) 
 /// `exp`) in the lane order of `map_reduce_all`, SLEEF's `log` of the sum,
 /// then `(x − max) − log_sum`, each step rounded to float32.
 fn log_softmax_row_f32(row: &mut [f64]) {
-    let values: Vec<f32> = row.iter().map(|&v| v as f32).collect();
-    let max = values.iter().copied().fold(f32::NEG_INFINITY, |m, v| {
-        // `vec::maximum` propagates NaN
-        if m.is_nan() || v.is_nan() {
-            f32::NAN
-        } else {
-            m.max(v)
-        }
-    });
+    let (values, max) = float32_row_and_max(row);
     let sum = softmax_grad::lane_sum(values.len(), |i| sleef_f32::exp(values[i] - max));
     let log_sum = sleef_f32::log(sum);
     for (out, v) in row.iter_mut().zip(&values) {
@@ -304,7 +340,7 @@ fn log_softmax_backward_row_f32(g: &mut [f64], y: &[f64]) {
 
 #[cfg(test)]
 mod tests {
-    use super::{log_softmax_backward_row_f32, log_softmax_row_f32};
+    use super::{log_softmax_backward_row_f32, log_softmax_row_f32, softmax_row_f32};
 
     /// A row of 17 (one full vector of lanes and one partial), with
     /// torch 2.15's results as bits.
@@ -352,6 +388,27 @@ mod tests {
         0x401d_d013,
     ];
 
+    /// `_softmax` of the same row.
+    const SOFTMAX: [u32; 17] = [
+        0x3b43_3377,
+        0x3a07_aef4,
+        0x3d14_a091,
+        0x3ce7_8081,
+        0x3586_1bc5,
+        0x3b06_28da,
+        0x3ba0_ea82,
+        0x3aaf_6b3e,
+        0x3e26_8676,
+        0x3980_2f43,
+        0x3aec_ca74,
+        0x3f3a_941e,
+        0x3a5f_b441,
+        0x3c04_a721,
+        0x3c8c_69be,
+        0x3864_d098,
+        0x3b83_bf37,
+    ];
+
     #[test]
     fn float32_rows_match_torch_bit_for_bit() {
         let mut row: Vec<f64> = ROW.iter().map(|&v| f64::from(v)).collect();
@@ -363,5 +420,13 @@ mod tests {
         log_softmax_backward_row_f32(&mut g, &y);
         let bits: Vec<u32> = g.iter().map(|&v| (v as f32).to_bits()).collect();
         assert_eq!(bits, BACKWARD);
+    }
+
+    #[test]
+    fn float32_softmax_row_matches_torch_bit_for_bit() {
+        let mut row: Vec<f64> = ROW.iter().map(|&v| f64::from(v)).collect();
+        softmax_row_f32(&mut row);
+        let bits: Vec<u32> = row.iter().map(|&v| (v as f32).to_bits()).collect();
+        assert_eq!(bits, SOFTMAX);
     }
 }
