@@ -240,7 +240,7 @@ impl Default for ReplayOptions {
 /// `logit-backward-bounds-in-float`, `logcumsumexp-grad-min-float32`,
 /// `remainder-number-unrounded`, `gelu-float-inf-finite`,
 /// `gelu-aten-formula-on-onednn-path`, `gelu-onednn-for-every-layout`,
-/// `log-softmax-in-double`, `softmax-in-double`,
+/// `log-softmax-in-double`, `softmax-in-double`, `nll-sum-in-double`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -390,6 +390,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "log-softmax-in-double" => faults.log_softmax_in_double = true,
             None if spec == "softmax-in-double" => faults.softmax_in_double = true,
+            None if spec == "nll-sum-in-double" => faults.nll_sum_in_double = true,
             None if spec == "scatter-reduce-half-steps-rounded" => {
                 faults.scatter_reduce_half_steps_rounded = true;
             }

@@ -1220,6 +1220,10 @@ pub struct Faults {
     /// vectorised kernel takes SLEEF's `exp`, sums in lane order and
     /// multiplies by the float32 reciprocal of the sum.
     pub softmax_in_double: bool,
+    /// A reduced `nll_loss`/`nll_loss2d` of float32 or float64 sums its
+    /// rows in float64 in one pass (nll-sum-in-double), where PyTorch's
+    /// kernel accumulates in the dtype through eight cascade levels of 16.
+    pub nll_sum_in_double: bool,
     /// The 2-d pooling kernels take an input for channels-last only with
     /// exactly dense NHWC strides (pool-exact-channels-last), where PyTorch's
     /// `suggest_memory_format` also reads a crop or a channel chunk of a

@@ -263,13 +263,14 @@ fn nll_forward(
     } else {
         let mut total: Option<f64> = None;
         let out = ctx.output(&[], &[], dtype, || {
-            let (losses, total_weight) = if is_reduced_float(dtype) {
+            let (losses, total_weight) = if ctx.faults.nll_sum_in_double && !is_reduced_float(dtype)
+            {
+                let (losses, total_weight) = compute()?;
+                (losses.iter().sum(), total_weight)
+            } else {
                 let ws = class_weights(ctx.op, weight, g.classes)?;
                 let ts = target_classes(ctx.op, target, g.classes, ignore)?;
                 cascade_nll(&x.read_f64(ctx.op)?, &ts, &ws, weight.is_some(), &g, dtype)
-            } else {
-                let (losses, total_weight) = compute()?;
-                (losses.iter().sum(), total_weight)
             };
             total = Some(total_weight);
             Ok(vec![match red {
@@ -288,12 +289,9 @@ fn nll_forward(
 /// accumulated in the input's dtype through eight cascade levels of 16
 /// (after each row whose index is a multiple of `16^(j+1)`, level `j + 1`
 /// absorbs level `j`), then the levels summed in order. Observed
-/// in torch 2.15, bit-exact for float16, bfloat16 and float32 given
-/// PyTorch's inputs. Used for the half dtypes, whose per-step rounding is
-/// large; float32 sums in f64 (its inputs, from `_log_softmax`, are already
-/// an ulp away from PyTorch's vectorised float arithmetic at times, and the
-/// f64 sum reproduced the recorded `loss.item()` of the GPT corpus
-/// program). Without weights the total weight is the count of counted rows.
+/// in torch 2.15, bit-exact for every float dtype given PyTorch's inputs
+/// (each step rounds to the dtype; float64's are its own arithmetic).
+/// Without weights the total weight is the count of counted rows.
 fn cascade_nll(
     xs: &[f64],
     ts: &[Option<usize>],
@@ -304,7 +302,7 @@ fn cascade_nll(
 ) -> (f64, f64) {
     const LEVELS: usize = 8;
     const LEVEL_BITS: usize = 4;
-    let r = |v: f64| half_step(dtype, v);
+    let r = |v: f64| round_to(dtype, v);
     let (mut loss, mut weight) = ([0f64; LEVELS], [0f64; LEVELS]);
     let mut counted = 0usize;
     for (b, t) in ts.iter().enumerate().take(g.batch * g.spatial) {
