@@ -119,6 +119,20 @@ impl CpuProfile {
         self.capability != "DEFAULT"
     }
 
+    /// Lanes of PyTorch's vectorised float32 kernels, where the runtime
+    /// reproduces their lane order and SLEEF's functions: 16 with AVX-512,
+    /// 8 with AVX2 (both measured on torch 2.15: softmax, log-softmax and
+    /// their gradients bit for bit). `None` for other capabilities: the
+    /// `DEFAULT` build adds its lanes in another order and takes the C
+    /// library's `exp` and `log`.
+    pub fn float32_lanes(&self) -> Option<usize> {
+        match self.capability.as_str() {
+            "AVX512" => Some(16),
+            "AVX2" => Some(8),
+            _ => None,
+        }
+    }
+
     /// Threads as a count.
     pub fn threads(&self) -> usize {
         self.intra_op_threads.get()

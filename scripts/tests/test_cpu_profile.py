@@ -4,7 +4,8 @@ Some of PyTorch's CPU kernels round as the machine makes them: layer norm's
 weight gradient sums per intra-op thread, and a bfloat16/float16 `add` with
 an alpha rounds the product before the sum in its scalar loop, which takes
 the remainder of each thread's part on AVX2 and AVX-512 and every element
-without vector kernels. The capture records `cpu_capability` and
+without vector kernels; float32 softmax and log-softmax add their
+exponentials in 8 vector lanes on AVX2 and 16 on AVX-512. The capture records `cpu_capability` and
 `intra_op_threads` in META; a replay reproduces them. Each program is
 captured in a subprocess under another thread count or kernel set than this
 machine's default (`OMP_NUM_THREADS`, `ATEN_CPU_CAPABILITY`) and replayed
@@ -31,6 +32,8 @@ from conftest import REPO, SCRIPTS, program_path, rewrite
 EXACT = {
     "layer_norm_rows": ["--tol", "float32=0,0"],
     "bf16_large_updates": ["--tol", "bfloat16=0,0", "--tol", "float16=0,0"],
+    "softmax_lanes": ["--tol", "float32=0,0"],
+    "log_softmax_lanes": ["--tol", "float32=0,0"],
 }
 
 
@@ -74,6 +77,9 @@ def test_meta_records_the_capturing_cpu(captures):
         ("bf16_large_updates", {"OMP_NUM_THREADS": "1"}, "intra_op_threads", "2"),
         ("bf16_large_updates", {"ATEN_CPU_CAPABILITY": "default"}, "cpu_capability", "AVX2"),
         ("bf16_large_updates", {"ATEN_CPU_CAPABILITY": "avx2"}, "cpu_capability", "DEFAULT"),
+        # float32 (log-)softmax sums in 8 vector lanes on AVX2, 16 on AVX-512
+        ("softmax_lanes", {"ATEN_CPU_CAPABILITY": "avx2"}, "cpu_capability", "AVX512"),
+        ("log_softmax_lanes", {"ATEN_CPU_CAPABILITY": "avx2"}, "cpu_capability", "AVX512"),
     ],
 )
 def test_a_replay_reproduces_the_capturing_cpu(ft_replay, tmp_path, name, env, attr, forged):

@@ -11,8 +11,10 @@
 //! dimension that is not the last) in its own arithmetic, as PyTorch does
 //! (`softmax_grad`). float32 `_softmax`, `_safe_softmax`, `_log_softmax`
 //! and the log-softmax backward over the last dimension run ATen's
-//! vectorised kernels step by step: the row's sum in its lane order and
-//! SLEEF's `exp` and `log` (`sleef_f32`), bit for bit.
+//! vectorised kernels step by step: the row's sum in its lane order (16
+//! lanes on AVX-512, 8 on AVX2, as the trace's CPU profile says) and
+//! SLEEF's `exp` and `log` (`sleef_f32`), bit for bit; under PyTorch's
+//! `DEFAULT` kernels they keep the float64 form.
 //! Other values compute in
 //! f64 and round once, except where PyTorch's CPU kernels
 //! keep a float16/bfloat16 intermediate in the tensor's dtype (observed in
@@ -115,20 +117,21 @@ fn forward(ctx: &KernelCtx<'_>, x: &Tensor, dim: i64, dtype: DType, kind: Kind) 
     let half = is_reduced_float(dtype).then_some(HalfSteps { dtype, last_dim });
     // Values converted to float32 by `dtype=` are exact (from a half
     // dtype) or rounded once (from float64), as PyTorch's conversion does.
-    let float32_last = dtype == DType::Float32 && (last_dim || shape.is_empty());
-    let row_f32: Option<fn(&mut [f64])> = match kind {
-        Kind::LogSoftmax if float32_last && !ctx.faults.log_softmax_in_double => {
-            Some(log_softmax_row_f32)
-        }
-        Kind::Softmax if float32_last && !ctx.faults.softmax_in_double => Some(softmax_row_f32),
-        Kind::Safe if float32_last && !ctx.faults.softmax_in_double => Some(safe_softmax_row_f32),
+    let lanes = ctx
+        .cpu
+        .float32_lanes()
+        .filter(|_| dtype == DType::Float32 && (last_dim || shape.is_empty()));
+    let row_f32: Option<fn(&mut [f64], usize)> = match kind {
+        Kind::LogSoftmax if !ctx.faults.log_softmax_in_double => Some(log_softmax_row_f32),
+        Kind::Softmax if !ctx.faults.softmax_in_double => Some(softmax_row_f32),
+        Kind::Safe if !ctx.faults.softmax_in_double => Some(safe_softmax_row_f32),
         _ => None,
     };
     ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
         let mut v = x.read_f64(ctx.op)?;
-        match row_f32 {
-            Some(row_fn) => for_each_row(&mut v, &shape, dim, row_fn),
-            None => for_each_row(&mut v, &shape, dim, |row| normalise_row(row, kind, half)),
+        match (row_f32, lanes) {
+            (Some(row_fn), Some(w)) => for_each_row(&mut v, &shape, dim, |row| row_fn(row, w)),
+            _ => for_each_row(&mut v, &shape, dim, |row| normalise_row(row, kind, half)),
         }
         Ok(v)
     })
@@ -151,12 +154,13 @@ fn float32_row_and_max(row: &[f64]) -> (Vec<f32>, f32) {
 /// One last-dimension row of float32 `_softmax` as ATen's vectorised kernel
 /// computes it: the row's max, `exp(x − max)` with SLEEF's `exp` for every
 /// element (a partial last vector goes through the same lanes), their sum
-/// in the lane order of `reduce_all`, the reciprocal `1 / sum` rounded to
-/// float32, then each exponential times the reciprocal.
-fn softmax_row_f32(row: &mut [f64]) {
+/// in the order of `reduce_all` over `lanes` lanes, the reciprocal
+/// `1 / sum` rounded to float32, then each exponential times the
+/// reciprocal.
+fn softmax_row_f32(row: &mut [f64], lanes: usize) {
     let (values, max) = float32_row_and_max(row);
     let exps: Vec<f32> = values.iter().map(|&v| sleef_f32::exp(v - max)).collect();
-    let reciprocal = 1.0 / softmax_grad::lane_sum(exps.len(), |i| exps[i]);
+    let reciprocal = 1.0 / softmax_grad::lane_sum(exps.len(), lanes, |i| exps[i]);
     for (out, e) in row.iter_mut().zip(exps) {
         *out = f64::from(e * reciprocal);
     }
@@ -164,21 +168,22 @@ fn softmax_row_f32(row: &mut [f64]) {
 
 /// `_safe_softmax`'s row: PyTorch's softmax kernel, then 0 where the whole
 /// row is `-inf`.
-fn safe_softmax_row_f32(row: &mut [f64]) {
+fn safe_softmax_row_f32(row: &mut [f64], lanes: usize) {
     if row.iter().all(|&v| v == f64::NEG_INFINITY) {
         row.iter_mut().for_each(|v| *v = 0.0);
     } else {
-        softmax_row_f32(row);
+        softmax_row_f32(row, lanes);
     }
 }
 
 /// One last-dimension row of float32 `_log_softmax` as ATen's vectorised
 /// kernel computes it: the row's max, the sum of `exp(x − max)` (SLEEF's
-/// `exp`) in the lane order of `map_reduce_all`, SLEEF's `log` of the sum,
-/// then `(x − max) − log_sum`, each step rounded to float32.
-fn log_softmax_row_f32(row: &mut [f64]) {
+/// `exp`) in the order of `map_reduce_all` over `lanes` lanes, SLEEF's
+/// `log` of the sum, then `(x − max) − log_sum`, each step rounded to
+/// float32.
+fn log_softmax_row_f32(row: &mut [f64], lanes: usize) {
     let (values, max) = float32_row_and_max(row);
-    let sum = softmax_grad::lane_sum(values.len(), |i| sleef_f32::exp(values[i] - max));
+    let sum = softmax_grad::lane_sum(values.len(), lanes, |i| sleef_f32::exp(values[i] - max));
     let log_sum = sleef_f32::log(sum);
     for (out, v) in row.iter_mut().zip(&values) {
         *out = f64::from((v - max) - log_sum);
@@ -283,14 +288,18 @@ pub(crate) fn softmax_backward_data(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Res
     };
     let last = out.dim() > 0 && wrap_dim(ctx.op, a.int(2)?, out.dim())? == out.dim() - 1;
     let exact = !ctx.faults.softmax_grad_in_double;
+    // Over the last dimension the sum follows the vector lanes, which the
+    // runtime reproduces for the capabilities it knows.
+    let lanes = ctx.cpu.float32_lanes();
+    let float32_exact = exact && (!last || lanes.is_some());
     let out = backward(ctx, &a, |g, y| match dtype {
-        DType::Float32 if exact => {
+        DType::Float32 if float32_exact => {
             let mut g32: Vec<f32> = g.iter().map(|&v| v as f32).collect();
             let y32: Vec<f32> = y.iter().map(|&v| v as f32).collect();
-            softmax_grad::row(&mut g32, &y32, last);
+            softmax_grad::row(&mut g32, &y32, lanes.filter(|_| last));
             g.iter_mut().zip(g32).for_each(|(d, v)| *d = f64::from(v));
         }
-        DType::Float64 if exact && !last => softmax_grad::row(g, y, false),
+        DType::Float64 if exact && !last => softmax_grad::row(g, y, None),
         _ => {
             let dot: f64 = g.iter().zip(y).map(|(a, b)| a * b).sum();
             g.iter_mut()
@@ -312,9 +321,10 @@ pub(crate) fn log_softmax_backward_data(
         && a.tensor(0)?.dtype() == DType::Float32
         && out.dtype() == DType::Float32
         && (out.dim() == 0 || wrap_dim(ctx.op, a.int(2)?, out.dim())? == out.dim() - 1);
+    let lanes = ctx.cpu.float32_lanes().filter(|_| float32_last);
     let out = backward(ctx, &a, |g, y| {
-        if float32_last {
-            log_softmax_backward_row_f32(g, y);
+        if let Some(w) = lanes {
+            log_softmax_backward_row_f32(g, y, w);
             return;
         }
         let sum: f64 = g.iter().sum();
@@ -330,9 +340,9 @@ pub(crate) fn log_softmax_backward_data(
 /// lane order, then `g − exp(y)·sum` with SLEEF's `exp`, the product and
 /// the difference fused into one multiply-add (as torch 2.15's build
 /// compiles it).
-fn log_softmax_backward_row_f32(g: &mut [f64], y: &[f64]) {
+fn log_softmax_backward_row_f32(g: &mut [f64], y: &[f64], lanes: usize) {
     let g32: Vec<f32> = g.iter().map(|&v| v as f32).collect();
-    let sum = softmax_grad::lane_sum(g32.len(), |i| g32[i]);
+    let sum = softmax_grad::lane_sum(g32.len(), lanes, |i| g32[i]);
     for ((gi, &g), &yi) in g.iter_mut().zip(&g32).zip(y) {
         *gi = f64::from((-sleef_f32::exp(yi as f32)).mul_add(sum, g));
     }
@@ -412,12 +422,12 @@ mod tests {
     #[test]
     fn float32_rows_match_torch_bit_for_bit() {
         let mut row: Vec<f64> = ROW.iter().map(|&v| f64::from(v)).collect();
-        log_softmax_row_f32(&mut row);
+        log_softmax_row_f32(&mut row, 16);
         let bits: Vec<u32> = row.iter().map(|&v| (v as f32).to_bits()).collect();
         assert_eq!(bits, LOG_SOFTMAX);
         let y = row;
         let mut g: Vec<f64> = (0..17).map(|i| f64::from(0.25 * i as f32 - 1.5)).collect();
-        log_softmax_backward_row_f32(&mut g, &y);
+        log_softmax_backward_row_f32(&mut g, &y, 16);
         let bits: Vec<u32> = g.iter().map(|&v| (v as f32).to_bits()).collect();
         assert_eq!(bits, BACKWARD);
     }
@@ -425,7 +435,7 @@ mod tests {
     #[test]
     fn float32_softmax_row_matches_torch_bit_for_bit() {
         let mut row: Vec<f64> = ROW.iter().map(|&v| f64::from(v)).collect();
-        softmax_row_f32(&mut row);
+        softmax_row_f32(&mut row, 16);
         let bits: Vec<u32> = row.iter().map(|&v| (v as f32).to_bits()).collect();
         assert_eq!(bits, SOFTMAX);
     }

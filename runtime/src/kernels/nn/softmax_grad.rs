@@ -10,7 +10,8 @@
 //! in the tensor's dtype:
 //!
 //! - over the last dimension (float32), the sum of products is vectorised:
-//!   each of `W` lanes (16) starts with the product of its first
+//!   each of `W` lanes (16 with AVX-512, 8 with AVX2:
+//!   [`crate::cpu::CpuProfile::float32_lanes`]) starts with the product of its first
 //!   element and adds the rounded product of each later one (no fused
 //!   multiply-add); the lanes are then added pairwise by halves (lane `i`
 //!   with lane `i ^ W/2`, then `i ^ W/4`, ... down to `i ^ 1`). A row
@@ -28,15 +29,12 @@
 pub(super) trait Lane:
     Copy + std::ops::Add<Output = Self> + std::ops::Sub<Output = Self> + std::ops::Mul<Output = Self>
 {
-    /// Lanes of the vectorised last-dimension sum.
-    const WIDTH: usize;
     const ZERO: Self;
     /// `a * b + c` rounded once.
     fn fma(a: Self, b: Self, c: Self) -> Self;
 }
 
 impl Lane for f32 {
-    const WIDTH: usize = 16;
     const ZERO: Self = 0.0;
     fn fma(a: Self, b: Self, c: Self) -> Self {
         a.mul_add(b, c)
@@ -44,7 +42,6 @@ impl Lane for f32 {
 }
 
 impl Lane for f64 {
-    const WIDTH: usize = 8;
     const ZERO: Self = 0.0;
     fn fma(a: Self, b: Self, c: Self) -> Self {
         a.mul_add(b, c)
@@ -53,12 +50,11 @@ impl Lane for f64 {
 
 /// `Σ term(i)` over `i < n` in the order of ATen's vectorised last-dimension
 /// reductions (`vec::reduce_all`, `map_reduce_all`, `map2_reduce_all`):
-/// each of `W` lanes starts with its first term and adds each later one
+/// each of `w` lanes starts with its first term and adds each later one
 /// (a last partial vector adds into the first lanes), then the lanes are
-/// added pairwise by halves (lane `i` with lane `i ^ W/2`, then `i ^ W/4`,
-/// ... down to `i ^ 1`). Fewer than `W` terms are summed left to right.
-pub(super) fn lane_sum<T: Lane>(n: usize, term: impl Fn(usize) -> T) -> T {
-    let w = T::WIDTH;
+/// added pairwise by halves (lane `i` with lane `i ^ w/2`, then `i ^ w/4`,
+/// ... down to `i ^ 1`). Fewer than `w` terms are summed left to right.
+pub(super) fn lane_sum<T: Lane>(n: usize, w: usize, term: impl Fn(usize) -> T) -> T {
     if n == 0 {
         return T::ZERO;
     }
@@ -81,18 +77,18 @@ pub(super) fn lane_sum<T: Lane>(n: usize, term: impl Fn(usize) -> T) -> T {
     acc[0]
 }
 
-/// `Σ g·y` of one last-dimension row, in the kernel's lane order.
-fn last_dim_dot<T: Lane>(g: &[T], y: &[T]) -> T {
-    lane_sum(g.len().min(y.len()), |i| g[i] * y[i])
+/// `Σ g·y` of one last-dimension row, in the kernel's order of `w` lanes.
+fn last_dim_dot<T: Lane>(g: &[T], y: &[T], w: usize) -> T {
+    lane_sum(g.len().min(y.len()), w, |i| g[i] * y[i])
 }
 
-/// The gradient of one row along `dim` (`last`: `dim` is the last
-/// dimension), written over `g`.
-pub(super) fn row<T: Lane>(g: &mut [T], y: &[T], last: bool) {
-    let sum = if last {
-        last_dim_dot(g, y)
-    } else {
-        g.iter().zip(y).fold(T::ZERO, |s, (&a, &b)| T::fma(a, b, s))
+/// The gradient of one row along `dim`, written over `g`: `last_dim_lanes`
+/// is the kernel's lane count when `dim` is the last dimension, `None`
+/// for any other dimension.
+pub(super) fn row<T: Lane>(g: &mut [T], y: &[T], last_dim_lanes: Option<usize>) {
+    let sum = match last_dim_lanes {
+        Some(w) => last_dim_dot(g, y, w),
+        None => g.iter().zip(y).fold(T::ZERO, |s, (&a, &b)| T::fma(a, b, s)),
     };
     g.iter_mut()
         .zip(y)
@@ -108,7 +104,7 @@ mod tests {
         // 1e8 + 1 - 1e8 in float32: left to right loses the 1.
         let g = [1.0e8f32, 1.0, -1.0e8];
         let y = [1.0f32; 3];
-        assert_eq!(last_dim_dot(&g, &y), 0.0);
+        assert_eq!(last_dim_dot(&g, &y, 16), 0.0);
         // 17 elements: lane 0 holds 1e8 + (-1e8) = 0, lane 1 holds 1; the
         // pairwise tree keeps the 1.
         let mut g = [0.0f32; 17];
@@ -116,7 +112,16 @@ mod tests {
         g[1] = 1.0;
         g[16] = -1.0e8;
         let y = [1.0f32; 17];
-        assert_eq!(last_dim_dot(&g, &y), 1.0);
+        assert_eq!(last_dim_dot(&g, &y, 16), 1.0);
+        // 12 elements: under 16 lanes left to right (the 1 is lost), with 8
+        // lanes (AVX2) 1e8 and -1e8 cancel in lane 0 first.
+        let mut g = [0.0f32; 12];
+        g[0] = 1.0e8;
+        g[1] = 1.0;
+        g[8] = -1.0e8;
+        let y = [1.0f32; 12];
+        assert_eq!(last_dim_dot(&g, &y, 16), 0.0);
+        assert_eq!(last_dim_dot(&g, &y, 8), 1.0);
     }
 
     #[test]
@@ -128,7 +133,7 @@ mod tests {
         let y = [1.0f32, third];
         let residue = 3.0f32.mul_add(third, -1.0);
         assert_ne!(residue, 0.0);
-        row(&mut g, &y, false);
+        row(&mut g, &y, None);
         assert_eq!(g[0], -1.0 - residue);
     }
 }
