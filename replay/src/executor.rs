@@ -241,6 +241,7 @@ impl Default for ReplayOptions {
 /// `remainder-number-unrounded`, `gelu-float-inf-finite`,
 /// `gelu-aten-formula-on-onednn-path`, `gelu-onednn-for-every-layout`,
 /// `log-softmax-in-double`, `softmax-in-double`, `nll-sum-in-double`,
+/// `rsqrt-rounded-once`, `sigmoid-exp-of-one-loop`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -391,6 +392,10 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "log-softmax-in-double" => faults.log_softmax_in_double = true,
             None if spec == "softmax-in-double" => faults.softmax_in_double = true,
             None if spec == "nll-sum-in-double" => faults.nll_sum_in_double = true,
+            None if spec == "rsqrt-rounded-once" => faults.rsqrt_rounded_once = true,
+            None if spec == "sigmoid-exp-of-one-loop" => {
+                faults.sigmoid_exp_of_one_loop = true;
+            }
             None if spec == "scatter-reduce-half-steps-rounded" => {
                 faults.scatter_reduce_half_steps_rounded = true;
             }

@@ -1224,6 +1224,14 @@ pub struct Faults {
     /// rows in float64 in one pass (nll-sum-in-double), where PyTorch's
     /// kernel accumulates in the dtype through eight cascade levels of 16.
     pub nll_sum_in_double: bool,
+    /// float32 (and float16/bfloat16) `rsqrt` computes `1/√x` in float64
+    /// and rounds once (rsqrt-rounded-once), where PyTorch's kernel rounds
+    /// the square root to float32 before taking its reciprocal.
+    pub rsqrt_rounded_once: bool,
+    /// float32 `sigmoid`, `silu` and `silu_backward` take the C library's
+    /// `exp` for every element (sigmoid-exp-of-one-loop), where PyTorch's
+    /// vector loop takes SLEEF's and only its scalar tail the C library's.
+    pub sigmoid_exp_of_one_loop: bool,
     /// The 2-d pooling kernels take an input for channels-last only with
     /// exactly dense NHWC strides (pool-exact-channels-last), where PyTorch's
     /// `suggest_memory_format` also reads a crop or a channel chunk of a

@@ -160,6 +160,7 @@ mod sequence;
 mod set_grad_accumulator;
 mod shrink;
 mod shufflenet;
+mod sigmoid_silu_loops;
 mod softmax_lanes;
 mod sparse_bag_accumulate;
 mod sparse_embedding_sgd;

@@ -11,36 +11,18 @@
 //! `x * x * x`; the general power (fault `pow-by-general-power`) is an ulp
 //! off. And on `complex_mri_recon`, whose complex64 products round each
 //! partial product to float32 (fault `complex-mul-in-double` does not).
-
-use std::process::Command;
+//! And on `cnn_sgd` and `lm_tied_schedulers`, whose cross-entropy losses sum
+//! their rows in float32 through the `nll_loss` kernel's cascade levels; a
+//! float64 sum rounded once (fault `nll-sum-in-double`) is an ulp off.
 
 use serde_json::Value;
 
-use super::support::golden;
+use super::support::inexact_anchored_on;
 
 const TRACE: &str = "autograd_grad.torch.ftr";
 
 fn inexact_anchored(fault: Option<&str>) -> Value {
     inexact_anchored_on(TRACE, fault)
-}
-
-fn inexact_anchored_on(trace: &str, fault: Option<&str>) -> Value {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ft-replay"));
-    cmd.arg("--against")
-        .arg(golden(trace))
-        .args(["--anchor", "--format", "json"]);
-    if let Some(fault) = fault {
-        cmd.args(["--inject-fault", fault]);
-    }
-    let out = cmd.output().expect("run ft-replay");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).expect("json report");
-    report["values"]["inexact"].clone()
 }
 
 const FUSED: &str = "aten.tanh_backward.default";
@@ -98,4 +80,15 @@ fn complex64_products_round_each_partial_product() {
         35,
         204,
     );
+}
+
+#[test]
+fn cross_entropy_sums_its_rows_through_the_cascade_levels() {
+    const NLL: &str = "aten.nll_loss_forward.default";
+    for trace in ["cnn_sgd.torch.ftr", "lm_tied_schedulers.torch.ftr"] {
+        let exact = inexact_anchored_on(trace, None);
+        assert!(exact.get(NLL).is_none(), "{trace}: {exact}");
+        let in_double = inexact_anchored_on(trace, Some("nll-sum-in-double"));
+        assert!(in_double.get(NLL).is_some(), "{trace}: {in_double}");
+    }
 }

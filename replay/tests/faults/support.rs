@@ -211,3 +211,25 @@ pub fn assert_first_dispatch_change_both_ways(trace: &str, fault: &str, needles:
         }
     }
 }
+
+/// The `values.inexact` part of the anchored JSON report of `trace` (with
+/// `fault` injected, if any): the operators whose outputs were not
+/// bit-identical on PyTorch's inputs. The replay must match.
+pub fn inexact_anchored_on(trace: &str, fault: Option<&str>) -> serde_json::Value {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ft-replay"));
+    cmd.arg("--against")
+        .arg(golden(trace))
+        .args(["--anchor", "--format", "json"]);
+    if let Some(fault) = fault {
+        cmd.args(["--inject-fault", fault]);
+    }
+    let out = cmd.output().expect("run ft-replay");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    report["values"]["inexact"].clone()
+}

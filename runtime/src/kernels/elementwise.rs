@@ -17,16 +17,17 @@ mod isin;
 mod learnable_fake_quantize;
 mod onednn_gelu;
 mod shrink;
+mod sigmoid_lanes;
 pub(super) mod special;
 mod trig;
 mod unary;
 
 pub(crate) use arith::{addcdiv_formula, addcmul_formula};
 pub(crate) use common::{
-    broadcast_mismatch, computed_operands, computed_values, nary_i64_, operand_i64,
+    broadcast_mismatch, computed_operands, computed_values, nary_i64_, operand_i64, wide,
 };
 pub(crate) use shrink::cpp_general;
-pub(crate) use unary::{exact_integer_map, negate};
+pub(crate) use unary::{exact_integer_map, negate, rsqrt_f32};
 
 use super::Kernel;
 use super::pointwise;

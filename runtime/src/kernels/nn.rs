@@ -34,7 +34,7 @@ mod pool3d;
 mod pool_accumulation_tests;
 mod prelu;
 mod rrelu;
-mod sleef_f32;
+pub(crate) mod sleef_f32;
 mod smooth_l1;
 mod softmax;
 mod softmax_grad;

@@ -31,10 +31,36 @@ use crate::tensor::dtype::DType;
 
 /// PyTorch's `internal::GRAIN_SIZE`: below it a loop runs on one thread.
 const GRAIN_SIZE: usize = 32_768;
-/// Elements one unrolled step of the vectorised loop takes (2 × 32 lanes).
-const STEP: usize = 64;
-/// Elements of one vector of the dtype.
-const LANES: usize = 32;
+
+/// How the vectorised part of one thread's share of a dense elementwise
+/// loop ends; the elements after it take the scalar loop.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct VectorLoop {
+    /// Elements one unrolled step takes (two vectors).
+    step: usize,
+    /// One more vector of this many elements after the whole steps, when
+    /// that many are left.
+    last_vector: Option<usize>,
+}
+
+/// The float16/bfloat16 `add`/`sub` loop: steps of 2 × 32 lanes, then one
+/// more vector of 32.
+const HALF_LOOP: VectorLoop = VectorLoop {
+    step: 64,
+    last_vector: Some(32),
+};
+
+impl VectorLoop {
+    /// The float32 loop of `cpu_kernel_vec` (measured on torch 2.15 for
+    /// `sigmoid`, `silu` and its gradient): steps of two vectors, then the
+    /// scalar loop. None where the runtime does not know the lane count.
+    pub(crate) fn float32(cpu: &CpuProfile) -> Option<VectorLoop> {
+        cpu.float32_lanes().map(|lanes| VectorLoop {
+            step: 2 * lanes,
+            last_vector: None,
+        })
+    }
+}
 
 /// The elements of `out = x + alpha·y` PyTorch's scalar loop computes,
 /// with the `alpha` it multiplies by there.
@@ -118,6 +144,18 @@ pub(crate) fn scalar_loop_elements(
     inputs: &[&Tensor],
     cpu: &CpuProfile,
 ) -> Option<Vec<usize>> {
+    scalar_loop_elements_in(out, inputs, cpu, Some(HALF_LOOP))
+}
+
+/// [`scalar_loop_elements`] of a loop shaped as `vector_loop` says (None:
+/// vectorised kernels whose loop the runtime does not know, so no layout is
+/// modelled).
+pub(crate) fn scalar_loop_elements_in(
+    out: &Tensor,
+    inputs: &[&Tensor],
+    cpu: &CpuProfile,
+    vector_loop: Option<VectorLoop>,
+) -> Option<Vec<usize>> {
     let shape = out.shape();
     if inputs.iter().any(|t| t.shape() != shape) {
         return None;
@@ -126,10 +164,11 @@ pub(crate) fn scalar_loop_elements(
         let n = usize::try_from(shape.iter().product::<i64>()).ok()?;
         return Some((0..n).collect());
     }
+    let vector_loop = vector_loop?;
     let offsets = dense_offsets(shape, out.stride())?;
     let n = offsets.len();
     if inputs.iter().all(|t| t.stride() == out.stride()) {
-        let scalar = scalar_memory_positions(n, cpu.threads());
+        let scalar = scalar_memory_positions(n, cpu.threads(), vector_loop);
         return Some(
             offsets
                 .iter()
@@ -151,16 +190,19 @@ pub(crate) fn scalar_loop_elements(
 
 /// The memory positions `[start, end)` of a dense `n`-element loop that the
 /// scalar loop takes, as a range set over the thread parts.
-fn scalar_memory_positions(n: usize, threads: usize) -> RangeSet {
+fn scalar_memory_positions(n: usize, threads: usize, vector_loop: VectorLoop) -> RangeSet {
     let parts = if n >= GRAIN_SIZE { threads.max(1) } else { 1 };
     let per = n.div_ceil(parts).max(1);
     let mut ranges = Vec::new();
     let mut lo = 0;
     while lo < n {
         let hi = (lo + per).min(n);
-        let mut vectorised_end = lo + (hi - lo) / STEP * STEP;
-        if hi - vectorised_end >= LANES {
-            vectorised_end += LANES;
+        let step = vector_loop.step;
+        let mut vectorised_end = lo + (hi - lo) / step * step;
+        if let Some(lanes) = vector_loop.last_vector
+            && hi - vectorised_end >= lanes
+        {
+            vectorised_end += lanes;
         }
         ranges.push((vectorised_end, hi));
         lo = hi;
@@ -216,7 +258,7 @@ mod tests {
     use super::*;
 
     fn positions(n: usize, threads: usize) -> Vec<usize> {
-        let set = scalar_memory_positions(n, threads);
+        let set = scalar_memory_positions(n, threads, HALF_LOOP);
         (0..n).filter(|p| set.contains(p)).collect()
     }
 

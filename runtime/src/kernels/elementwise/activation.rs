@@ -15,8 +15,8 @@ use std::f64::consts::FRAC_1_SQRT_2;
 use super::common::{
     Erf, nary, nary_lanes, opmath, promoted, require_floating, round_to, to_floating, wide,
 };
-use super::onednn_gelu;
 use super::unary::write_map;
+use super::{onednn_gelu, sigmoid_lanes};
 use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -196,23 +196,68 @@ fn silu_formula(wide: bool) -> Formula {
     Box::new(opmath!(wide, |v: [T]| v[0] / (1.0 + (-v[0]).exp())))
 }
 
-/// `silu(self)`: `x / (1 + exp(-x))`.
+/// `silu(self)`: `x / (1 + exp(-x))` (float32 by PyTorch's loops:
+/// [`sigmoid_lanes`]).
 pub(crate) fn silu(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let t = a.tensor(0)?;
-    activation(ctx, t, silu_formula(wide(t.dtype())))
+    let out = activation(ctx, t, silu_formula(wide(t.dtype())))?;
+    redo_unary_lanes(ctx, &out, t, None, sigmoid_lanes::silu)?;
+    Ok(out)
 }
 
 /// `silu_(self)`.
 pub(crate) fn silu_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let t = a.tensor(0)?;
-    activation_(ctx, t, silu_formula(wide(t.dtype())))
+    let before = float32_values(ctx, t)?;
+    let out = activation_(ctx, t, silu_formula(wide(t.dtype())))?;
+    redo_unary_lanes(ctx, &out, t, before, sigmoid_lanes::silu)?;
+    Ok(out)
+}
+
+/// `t`'s values when it is float32 on a backend with data, read before an
+/// in-place kernel writes it.
+fn float32_values(ctx: &KernelCtx<'_>, t: &Tensor) -> Result<Option<Vec<f64>>> {
+    if t.dtype() == DType::Float32 && ctx.has_data() {
+        Ok(Some(t.read_f64(ctx.op)?))
+    } else {
+        Ok(None)
+    }
+}
+
+/// Rewrites the result of a one-input float32 activation as PyTorch's
+/// vector and scalar loops compute it ([`sigmoid_lanes::redo`]); `before`
+/// holds `input`'s values when the kernel wrote over them.
+fn redo_unary_lanes(
+    ctx: &KernelCtx<'_>,
+    out: &[IValue],
+    input: &Tensor,
+    before: Option<Vec<f64>>,
+    f: fn(f32, fn(f32) -> f32) -> f32,
+) -> Result<()> {
+    let Some(IValue::Tensor(result)) = out.first() else {
+        return Ok(());
+    };
+    if result.dtype() != DType::Float32 || input.dtype() != DType::Float32 || !ctx.has_data() {
+        return Ok(());
+    }
+    let values = match before {
+        Some(values) => values,
+        None => input.read_f64(ctx.op)?,
+    };
+    sigmoid_lanes::redo(
+        ctx,
+        result,
+        &[input],
+        &[values],
+        sigmoid_lanes::Lanes::Unary(f),
+    )
 }
 
 /// `silu_backward(grad_output, self)`: `g * s * (1 + x * (1 - s))`.
 pub(crate) fn silu_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let (g, x) = (a.operand(0)?, a.operand(1)?);
     let (dtype, w) = backward_dtype(ctx, g, x);
-    backward2(
+    let out = backward2(
         ctx,
         g,
         x,
@@ -221,7 +266,24 @@ pub(crate) fn silu_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
             let s = 1.0 / (1.0 + (-v[1]).exp());
             v[0] * s * (1.0 + v[1] * (1.0 - s))
         }),
-    )
+    )?;
+    if let (Some(IValue::Tensor(result)), Operand::Tensor(gt), Operand::Tensor(xt)) =
+        (out.first(), g, x)
+        && result.dtype() == DType::Float32
+        && ctx.has_data()
+        && gt.dtype() == DType::Float32
+        && xt.dtype() == DType::Float32
+    {
+        let values = [gt.read_f64(ctx.op)?, xt.read_f64(ctx.op)?];
+        sigmoid_lanes::redo(
+            ctx,
+            result,
+            &[gt, xt],
+            &values,
+            sigmoid_lanes::Lanes::Binary(sigmoid_lanes::silu_backward),
+        )?;
+    }
+    Ok(out)
 }
 
 /// A "floating" activation (`sigmoid`, `tanh`): integers give the default
@@ -246,16 +308,21 @@ fn tanh_formula(wide: bool) -> Formula {
     Box::new(opmath!(wide, |v: [T]| v[0].tanh()))
 }
 
-/// `sigmoid(self)`.
+/// `sigmoid(self)` (float32 by PyTorch's loops: [`sigmoid_lanes`]).
 pub(crate) fn sigmoid(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let t = a.tensor(0)?;
-    floating(ctx, t, sigmoid_formula(wide(to_floating(ctx, t.dtype()))))
+    let out = floating(ctx, t, sigmoid_formula(wide(to_floating(ctx, t.dtype()))))?;
+    redo_unary_lanes(ctx, &out, t, None, sigmoid_lanes::sigmoid)?;
+    Ok(out)
 }
 
 /// `sigmoid_(self)`.
 pub(crate) fn sigmoid_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let t = a.tensor(0)?;
-    floating_(ctx, t, sigmoid_formula(wide(t.dtype())))
+    let before = float32_values(ctx, t)?;
+    let out = floating_(ctx, t, sigmoid_formula(wide(t.dtype())))?;
+    redo_unary_lanes(ctx, &out, t, before, sigmoid_lanes::sigmoid)?;
+    Ok(out)
 }
 
 /// `sigmoid_backward(grad_output, output)`: `g * (1 - y) * y`. For float16

@@ -16,6 +16,7 @@ use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
+use crate::kernels::elementwise::{rsqrt_f32, wide};
 use crate::tensor::dtype::DType;
 
 /// Which unary operator.
@@ -99,6 +100,16 @@ impl UnaryOp {
         }
     }
 
+    /// `apply` in the dtype's compute precision (`narrow`: float32 and the
+    /// half dtypes, which compute in float32) where PyTorch's kernel rounds
+    /// between steps.
+    fn apply_in(self, x: f64, narrow: bool) -> f64 {
+        match self {
+            UnaryOp::Rsqrt if narrow => f64::from(rsqrt_f32(x as f32)),
+            _ => self.apply(x),
+        }
+    }
+
     fn apply(self, x: f64) -> f64 {
         match self {
             UnaryOp::Sqrt => x.sqrt(),
@@ -155,7 +166,10 @@ pub(super) fn kernel(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
     let mut outs = Vec::with_capacity(this.len());
     for t in this {
         let dtype = result_dtype(ctx, op, t.dtype())?;
-        outs.push(apply(ctx, call.inplace, t, &[], dtype, |v| op.apply(v[0]))?);
+        let narrow = !wide(dtype);
+        outs.push(apply(ctx, call.inplace, t, &[], dtype, |v| {
+            op.apply_in(v[0], narrow)
+        })?);
     }
     Ok(results(call.inplace, outs))
 }
