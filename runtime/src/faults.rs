@@ -1210,10 +1210,10 @@ pub struct Faults {
     /// (gelu-onednn-for-every-layout), where a single element or a
     /// non-contiguous `self` runs ATen's kernel (+inf stays inf there).
     pub gelu_onednn_for_every_layout: bool,
-    /// float32 `_log_softmax` and `_log_softmax_backward_data` over the
-    /// last dimension compute in float64 and round once
-    /// (log-softmax-in-double), where ATen's vectorised kernel sums in lane
-    /// order with SLEEF's `exp` and `log` in float32.
+    /// float32 `_log_softmax` and `_log_softmax_backward_data` compute in
+    /// float64 and round once (log-softmax-in-double), where ATen's
+    /// kernels sum in float32 (over the last dimension in lane order, over
+    /// another one column by column) with SLEEF's `exp` and `log`.
     pub log_softmax_in_double: bool,
     /// float32 `_softmax` and `_safe_softmax` over the last dimension
     /// compute in float64 and round once (softmax-in-double), where ATen's

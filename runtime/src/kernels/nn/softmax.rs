@@ -14,7 +14,10 @@
 //! vectorised kernels step by step: the row's sum in its lane order (16
 //! lanes on AVX-512, 8 on AVX2, as the trace's CPU profile says) and
 //! SLEEF's `exp` and `log` (`sleef_f32`), bit for bit; under PyTorch's
-//! `DEFAULT` kernels they keep the float64 form.
+//! `DEFAULT` kernels they keep the float64 form. float32 log-softmax and
+//! its gradient over another dimension follow ATen's column kernels: the
+//! column's sum in order, SLEEF's `exp` in vector lanes and the C
+//! library's where its scalar loop takes a column.
 //! Other values compute in
 //! f64 and round once, except where PyTorch's CPU kernels
 //! keep a float16/bfloat16 intermediate in the tensor's dtype (observed in
@@ -127,8 +130,20 @@ fn forward(ctx: &KernelCtx<'_>, x: &Tensor, dim: i64, dtype: DType, kind: Kind) 
         Kind::Safe if !ctx.faults.softmax_in_double => Some(safe_softmax_row_f32),
         _ => None,
     };
+    let columns_f32 = ctx.cpu.float32_lanes().filter(|_| {
+        kind == Kind::LogSoftmax
+            && dtype == DType::Float32
+            && !last_dim
+            && !shape.is_empty()
+            && !ctx.faults.log_softmax_in_double
+    });
     ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
         let mut v = x.read_f64(ctx.op)?;
+        if let Some(w) = columns_f32 {
+            let (outer, size, inner) = split_at_dim(&shape, dim);
+            log_softmax_columns_f32(&mut v, [outer, size, inner], w);
+            return Ok(v);
+        }
         match (row_f32, lanes) {
             (Some(row_fn), Some(w)) => for_each_row(&mut v, &shape, dim, |row| row_fn(row, w)),
             _ => for_each_row(&mut v, &shape, dim, |row| normalise_row(row, kind, half)),
@@ -164,6 +179,78 @@ fn softmax_row_f32(row: &mut [f64], lanes: usize) {
     for (out, e) in row.iter_mut().zip(exps) {
         *out = f64::from(e * reciprocal);
     }
+}
+
+/// Elements of one of the blocks that ATen's float32 kernels over a
+/// dimension other than the last cut the inner positions into: as many
+/// columns of `size` elements as fill 128 KiB, a multiple of the lanes.
+fn column_chunk(size: usize, lanes: usize) -> usize {
+    ((128 * 1024) / size.max(1) / 4).max(lanes) / lanes * lanes
+}
+
+/// Calls `f(base, vector)` for every column of a contiguous `[outer, size,
+/// inner]` buffer (`base`: the offset of its first element; its elements
+/// are `inner` apart), `vector` saying whether ATen's kernel computes that
+/// column in vector lanes: the columns of each block but the last
+/// `block % lanes`, which its scalar loop takes.
+fn for_each_column([outer, size, inner]: [usize; 3], lanes: usize, mut f: impl FnMut(usize, bool)) {
+    let chunk = column_chunk(size, lanes);
+    for o in 0..outer {
+        let mut start = 0;
+        while start < inner {
+            let block = chunk.min(inner - start);
+            let vector_end = block - block % lanes;
+            for q in 0..block {
+                f(o * size * inner + start + q, q < vector_end);
+            }
+            start += block;
+        }
+    }
+}
+
+/// float32 `_log_softmax` over a dimension that is not the last, as ATen's
+/// kernel computes each column (measured bit for bit on torch 2.15): the
+/// max as `x > max ? x : max` from −inf (a NaN never wins), the sum of
+/// `exp(x − max)` along the dimension in order (SLEEF's `exp` in vector
+/// lanes, the C library's in the scalar loop), SLEEF's `log` of the sum,
+/// then `(x − max) − log_sum`.
+fn log_softmax_columns_f32(values: &mut [f64], geometry: [usize; 3], lanes: usize) {
+    let [_, size, inner] = geometry;
+    for_each_column(geometry, lanes, |base, vector| {
+        let at = |d: usize| base + d * inner;
+        let column: Vec<f32> = (0..size).map(|d| values[at(d)] as f32).collect();
+        let max = column
+            .iter()
+            .fold(f32::NEG_INFINITY, |m, &x| if x > m { x } else { m });
+        let exp: fn(f32) -> f32 = if vector { sleef_f32::exp } else { f32::exp };
+        let sum = column.iter().fold(0.0f32, |s, &x| s + exp(x - max));
+        let log_sum = sleef_f32::log(sum);
+        for (d, &x) in column.iter().enumerate() {
+            values[at(d)] = f64::from((x - max) - log_sum);
+        }
+    });
+}
+
+/// float32 `_log_softmax_backward_data` over a dimension that is not the
+/// last, written over `grads`: each column's gradient summed in order, then
+/// `g − exp(y)·sum` fused into one multiply-add (SLEEF's `exp` in vector
+/// lanes, the C library's in the scalar loop).
+fn log_softmax_backward_columns_f32(
+    grads: &mut [f64],
+    outs: &[f64],
+    geometry: [usize; 3],
+    lanes: usize,
+) {
+    let [_, size, inner] = geometry;
+    for_each_column(geometry, lanes, |base, vector| {
+        let at = |d: usize| base + d * inner;
+        let sum = (0..size).fold(0.0f32, |s, d| s + grads[at(d)] as f32);
+        let exp: fn(f32) -> f32 = if vector { sleef_f32::exp } else { f32::exp };
+        for d in 0..size {
+            let (g, y) = (grads[at(d)] as f32, outs[at(d)] as f32);
+            grads[at(d)] = f64::from((-exp(y)).mul_add(sum, g));
+        }
+    });
 }
 
 /// `_safe_softmax`'s row: PyTorch's softmax kernel, then 0 where the whole
@@ -226,10 +313,19 @@ pub(crate) fn safe_softmax(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<I
     Ok(vec![forward(ctx, x, a.int(1)?, dtype, Kind::Safe)?.into()])
 }
 
+/// A kernel over the whole contiguous `[outer, size, inner]` gradient
+/// (written over it) and saved output.
+type WholeBackward<'f> = &'f dyn Fn(&mut [f64], &[f64], [usize; 3]);
+
 /// Shared checks and geometry of the two backward kernels; `f(grads, outs)`
 /// maps one row of the incoming gradient and the saved output to the row of
-/// the input gradient.
-fn backward(ctx: &KernelCtx<'_>, a: &Args<'_>, f: impl Fn(&mut [f64], &[f64])) -> Result<Tensor> {
+/// the input gradient, unless `whole` computes the whole buffer at once.
+fn backward(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'_>,
+    f: impl Fn(&mut [f64], &[f64]),
+    whole: Option<WholeBackward<'_>>,
+) -> Result<Tensor> {
     let (g, out) = (a.tensor(0)?, a.tensor(1)?);
     ctx.check(g, "grad_output")?;
     ctx.check(out, "output")?;
@@ -252,9 +348,13 @@ fn backward(ctx: &KernelCtx<'_>, a: &Args<'_>, f: impl Fn(&mut [f64], &[f64])) -
     ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
         let mut grads = g.read_f64(ctx.op)?;
         let outs = out.read_f64(ctx.op)?;
+        let (outer, size, inner) = split_at_dim(&shape, dim);
+        if let Some(whole) = whole {
+            whole(&mut grads, &outs, [outer, size, inner]);
+            return Ok(grads);
+        }
         // Rows of the output travel alongside the gradient rows: move them
         // into place once, then transform the gradient row by row.
-        let (outer, size, inner) = split_at_dim(&shape, dim);
         let mut grow = vec![0f64; size];
         let mut orow = vec![0f64; size];
         for o in 0..outer {
@@ -292,21 +392,26 @@ pub(crate) fn softmax_backward_data(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Res
     // runtime reproduces for the capabilities it knows.
     let lanes = ctx.cpu.float32_lanes();
     let float32_exact = exact && (!last || lanes.is_some());
-    let out = backward(ctx, &a, |g, y| match dtype {
-        DType::Float32 if float32_exact => {
-            let mut g32: Vec<f32> = g.iter().map(|&v| v as f32).collect();
-            let y32: Vec<f32> = y.iter().map(|&v| v as f32).collect();
-            softmax_grad::row(&mut g32, &y32, lanes.filter(|_| last));
-            g.iter_mut().zip(g32).for_each(|(d, v)| *d = f64::from(v));
-        }
-        DType::Float64 if exact && !last => softmax_grad::row(g, y, None),
-        _ => {
-            let dot: f64 = g.iter().zip(y).map(|(a, b)| a * b).sum();
-            g.iter_mut()
-                .zip(y)
-                .for_each(|(gi, yi)| *gi = yi * (*gi - dot));
-        }
-    })?;
+    let out = backward(
+        ctx,
+        &a,
+        |g, y| match dtype {
+            DType::Float32 if float32_exact => {
+                let mut g32: Vec<f32> = g.iter().map(|&v| v as f32).collect();
+                let y32: Vec<f32> = y.iter().map(|&v| v as f32).collect();
+                softmax_grad::row(&mut g32, &y32, lanes.filter(|_| last));
+                g.iter_mut().zip(g32).for_each(|(d, v)| *d = f64::from(v));
+            }
+            DType::Float64 if exact && !last => softmax_grad::row(g, y, None),
+            _ => {
+                let dot: f64 = g.iter().zip(y).map(|(a, b)| a * b).sum();
+                g.iter_mut()
+                    .zip(y)
+                    .for_each(|(gi, yi)| *gi = yi * (*gi - dot));
+            }
+        },
+        None,
+    )?;
     Ok(vec![out.into()])
 }
 
@@ -321,17 +426,32 @@ pub(crate) fn log_softmax_backward_data(
         && a.tensor(0)?.dtype() == DType::Float32
         && out.dtype() == DType::Float32
         && (out.dim() == 0 || wrap_dim(ctx.op, a.int(2)?, out.dim())? == out.dim() - 1);
+    let float32 = !ctx.faults.log_softmax_in_double
+        && a.tensor(0)?.dtype() == DType::Float32
+        && out.dtype() == DType::Float32;
     let lanes = ctx.cpu.float32_lanes().filter(|_| float32_last);
-    let out = backward(ctx, &a, |g, y| {
-        if let Some(w) = lanes {
-            log_softmax_backward_row_f32(g, y, w);
-            return;
+    let column_lanes = ctx.cpu.float32_lanes().filter(|_| float32 && !float32_last);
+    let columns = column_lanes.map(|w| {
+        move |g: &mut [f64], y: &[f64], geometry: [usize; 3]| {
+            log_softmax_backward_columns_f32(g, y, geometry, w);
         }
-        let sum: f64 = g.iter().sum();
-        g.iter_mut()
-            .zip(y)
-            .for_each(|(gi, yi)| *gi -= yi.exp() * sum);
-    })?;
+    });
+    let whole = columns.as_ref().map(|f| f as WholeBackward<'_>);
+    let out = backward(
+        ctx,
+        &a,
+        |g, y| {
+            if let Some(w) = lanes {
+                log_softmax_backward_row_f32(g, y, w);
+                return;
+            }
+            let sum: f64 = g.iter().sum();
+            g.iter_mut()
+                .zip(y)
+                .for_each(|(gi, yi)| *gi -= yi.exp() * sum);
+        },
+        whole,
+    )?;
     Ok(vec![out.into()])
 }
 
