@@ -172,6 +172,10 @@ pub struct Faults {
     /// `dot_with_fp32_arith`. Breaks bf16 matrix-vector products whose
     /// terms cancel.
     pub reduced_mv_in_order: bool,
+    /// `mm` prints the dtypes of mismatched operands as `ScalarType` names
+    /// (`Float != BFloat16`) where PyTorch prints C++ type names (`float !=
+    /// c10::BFloat16`). Breaks the message of a caught dtype error.
+    pub mm_dtype_message_scalar_names: bool,
     /// float32/float64 `sum`, `sum.dim_IntList`, `mean` and `mean.dim`
     /// keep their partial sums in float64 and round once, where PyTorch
     /// sums in the dtype in its cascade kernel's order (8 float32 or 4

@@ -123,6 +123,7 @@ mod lstsq_ridge_readout;
 mod lu_factor_flow;
 mod margin_losses;
 mod metric_learning;
+mod mixed_dtype_product_errors;
 mod multi_grad_readiness;
 mod nan_batch_skip;
 mod nan_step_activation_grads;
