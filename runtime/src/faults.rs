@@ -176,6 +176,10 @@ pub struct Faults {
     /// (`Float != BFloat16`) where PyTorch prints C++ type names (`float !=
     /// c10::BFloat16`). Breaks the message of a caught dtype error.
     pub mm_dtype_message_scalar_names: bool,
+    /// `gather` and the scatters refuse an int32 index, which PyTorch
+    /// takes as it takes an int64 one. Breaks every gather/scatter of an
+    /// int32 index (the call raises instead of running).
+    pub gather_index_int64_only: bool,
     /// float32/float64 `sum`, `sum.dim_IntList`, `mean` and `mean.dim`
     /// keep their partial sums in float64 and round once, where PyTorch
     /// sums in the dtype in its cascade kernel's order (8 float32 or 4

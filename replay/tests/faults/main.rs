@@ -206,6 +206,7 @@ mod vdot_grads_order;
 mod video_pool;
 mod views;
 mod vision;
+mod vision_generative_error_checks;
 mod vision_transformers;
 mod volume_channels_last_3d;
 mod volume_registration_warp;

@@ -205,8 +205,16 @@ impl Geometry {
 
 /// PyTorch's legacy tensor type name (`torch.FloatTensor`) used in the
 /// convolution dtype messages.
+/// BFloat16 and the complex dtypes have no legacy Python class: PyTorch
+/// prints their backend type instead (observed in torch 2.15:
+/// `CPUBFloat16Type`, `CPUComplexFloatType`).
 fn legacy_type(dtype: DType) -> String {
-    format!("torch.{}Tensor", dtype.scalar_type_name())
+    match dtype {
+        DType::BFloat16 | DType::Complex64 | DType::Complex128 => {
+            format!("CPU{}Type", dtype.scalar_type_name())
+        }
+        _ => format!("torch.{}Tensor", dtype.scalar_type_name()),
+    }
 }
 
 /// An `int[]` argument expanded to `n` entries (a single value repeats),
@@ -337,7 +345,7 @@ fn geometry(
         return Err(RuntimeError::shape(
             op,
             format!(
-                "Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of size {:?} instead",
+                "Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of size [{:?}] instead",
                 weight.shape()
             ),
         ));
