@@ -18,7 +18,8 @@ replay must raise the same message in the same order of checks:
 * `dot`; complex operands mixed with real ones; float64 against int64.
 
 After each caught error the script casts and runs the product, and a
-bfloat16 two-layer model then trains two SGD steps.
+bfloat16 two-layer model then trains two SGD steps, each after a
+`no_grad` dry run that catches the float32 input's error.
 """
 
 import torch
@@ -80,9 +81,10 @@ model = nn.Sequential(nn.Linear(8, 16), nn.GELU(), nn.Linear(16, 2)).to(bf16)
 opt = torch.optim.SGD(model.parameters(), lr=0.1)
 for step in range(2):
     inp = torch.randn(4, 8)
-    out = attempt(lambda: model(inp))
-    if out is None:
-        out = model(inp.to(bf16))
+    with torch.no_grad():
+        # a dry run that checks the input dtype before the real step
+        ok = attempt(lambda: model(inp)) is not None
+    out = model(inp if ok else inp.to(bf16))
     loss = F.cross_entropy(out.float(), torch.randint(0, 2, (4,)))
     opt.zero_grad()
     loss.backward()
