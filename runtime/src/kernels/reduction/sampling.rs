@@ -406,7 +406,7 @@ fn check_distribution(
     }
     for row in rows {
         for p in row {
-            if !(*p >= 0.0) {
+            if p.is_nan() || *p < 0.0 {
                 return fail(
                     "invalid multinomial distribution (encountering probability entry < 0)",
                 );
