@@ -4,7 +4,11 @@ A test-suite-style sweep over the mistakes vision backbones and diffusion
 code make, each caught and printed, so the replay must raise PyTorch's
 exception type and message for every one: non-contiguous `view`,
 convolution channel/group/kernel-size/dtype mismatches (a bfloat16
-depthwise weight under a float32 input names `CPUBFloat16Type`; "Given
+depthwise weight under a float32 input names `CPUBFloat16Type`; a weight
+dtype mismatch on a batch-of-one float32 or a float64 input, which PyTorch
+runs on its Slow2d loops, says "expected scalar type Float but found
+Double", on oneDNN the "Input type" message; a bias mismatch prints C++
+type names; "Given
 groups=3 ... weight of size [[4, 3, 3, 3]]"), `layer_norm` weight and bias
 shapes, GroupNorm divisibility, `cat`/`roll`/`gather`/indexing/`interpolate`/
 pooling/`masked_fill` (a float mask: "mask with dtype float") errors,
@@ -43,6 +47,13 @@ attempt("conv groups", lambda: F.conv2d(x, torch.randn(4, 3, 3, 3), groups=3))
 attempt("conv small", lambda: F.conv2d(x, torch.randn(4, 8, 5, 5)))
 attempt("conv dw bf16 mix", lambda: F.conv2d(x, torch.randn(8, 1, 3, 3, dtype=torch.bfloat16), groups=8))
 attempt("conv bias dtype", lambda: F.conv2d(x, torch.randn(8, 8, 3, 3), torch.randn(8, dtype=torch.float64)))
+x1 = torch.randn(1, 2, 4, 4)
+attempt("conv slow2d weight dtype", lambda: F.conv2d(x1, torch.randn(2, 2, 3, 3, dtype=torch.float64)))
+attempt("conv slow2d pointwise", lambda: F.conv2d(x1.double(), torch.randn(2, 2, 1, 1)))
+attempt("conv onednn weight dtype", lambda: F.conv2d(x1.repeat(2, 1, 1, 1), torch.randn(2, 2, 3, 3, dtype=torch.float64)))
+attempt("conv bf16 input", lambda: F.conv2d(x1.bfloat16(), torch.randn(2, 2, 3, 3)))
+attempt("conv bias bf16", lambda: F.conv2d(x1, torch.randn(2, 2, 3, 3), torch.randn(2, dtype=torch.bfloat16)))
+attempt("conv complex input", lambda: F.conv2d(x1.to(torch.complex64), torch.randn(2, 2, 3, 3)))
 attempt("layer_norm", lambda: F.layer_norm(x, (8,)))
 attempt("layer_norm w", lambda: F.layer_norm(x, (4,), torch.ones(3)))
 attempt("group_norm div", lambda: F.group_norm(x, 3))
