@@ -156,6 +156,7 @@ impl Default for ReplayOptions {
 /// `layer-norm-exact-moments`, `group-norm-exact-statistics`, `nan-clamped-to-zero`,
 /// `embedding-grad-rounded-once`, `promote-types-by-size`,
 /// `complex-item-conjugated`, `reduced-add-rounds-once`, `reduced-matmul-in-double`, `reduced-mv-in-order`,
+/// `mm-dtype-message-scalar-names`, `gather-index-int64-only`, `conv-dtype-message-ignores-backend`,
 /// `sum-in-double`,
 /// `topk-position-order`,
 /// `symmetric-windows`, `nll2d-accepts-byte`,
@@ -347,6 +348,13 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "nll2d-accepts-byte" => faults.nll2d_accepts_byte = true,
             None if spec == "reduced-matmul-in-double" => faults.reduced_matmul_in_double = true,
             None if spec == "reduced-mv-in-order" => faults.reduced_mv_in_order = true,
+            None if spec == "gather-index-int64-only" => faults.gather_index_int64_only = true,
+            None if spec == "conv-dtype-message-ignores-backend" => {
+                faults.conv_dtype_message_ignores_backend = true
+            }
+            None if spec == "mm-dtype-message-scalar-names" => {
+                faults.mm_dtype_message_scalar_names = true
+            }
             None if spec == "sum-in-double" => faults.sum_in_double = true,
             None if spec == "softmax-grad-in-double" => faults.softmax_grad_in_double = true,
             None if spec == "contiguous-pad-crop" => faults.contiguous_pad_crop = true,

@@ -172,6 +172,19 @@ pub struct Faults {
     /// `dot_with_fp32_arith`. Breaks bf16 matrix-vector products whose
     /// terms cancel.
     pub reduced_mv_in_order: bool,
+    /// `mm` prints the dtypes of mismatched operands as `ScalarType` names
+    /// (`Float != BFloat16`) where PyTorch prints C++ type names (`float !=
+    /// c10::BFloat16`). Breaks the message of a caught dtype error.
+    pub mm_dtype_message_scalar_names: bool,
+    /// `gather` and the scatters refuse an int32 index, which PyTorch
+    /// takes as it takes an int64 one. Breaks every gather/scatter of an
+    /// int32 index (the call raises instead of running).
+    pub gather_index_int64_only: bool,
+    /// A convolution whose weight dtype differs from its input's always
+    /// reports oneDNN's "Input type (...) and weight type (...)" message,
+    /// even where PyTorch runs the `Slow2d` loops and says "expected scalar
+    /// type ... but found ...". Breaks such a caught error's message.
+    pub conv_dtype_message_ignores_backend: bool,
     /// float32/float64 `sum`, `sum.dim_IntList`, `mean` and `mean.dim`
     /// keep their partial sums in float64 and round once, where PyTorch
     /// sums in the dtype in its cascade kernel's order (8 float32 or 4

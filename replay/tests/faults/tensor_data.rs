@@ -29,7 +29,7 @@ fn a_data_assignment_that_keeps_the_dtype_is_caught() {
     assert!(
         out.contains("then stopped:")
             && out.contains("aten.addmm.default")
-            && out.contains("Float != Double"),
+            && out.contains("mat1 and mat2 must have the same dtype, but got Double and Float"),
         "{out}"
     );
 }

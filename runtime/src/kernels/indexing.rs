@@ -169,6 +169,28 @@ fn index_values(
     }
 }
 
+/// `gather`'s and the scatter family's index dtype check: int64 or int32
+/// (observed in torch 2.15: `gather`, `scatter`, `scatter_add` and
+/// `scatter_reduce` take an int32 index; an int16 or uint8 one is refused
+/// with "gather(): Expected dtype int32/int64 for index", the scatters all
+/// saying `scatter()`). The `gather-index-int64-only` fault refuses int32
+/// too.
+pub(crate) fn check_gather_index(
+    ctx: &super::KernelCtx<'_>,
+    index: &crate::tensor::Tensor,
+    what: &str,
+) -> crate::error::Result<()> {
+    use crate::tensor::dtype::DType;
+    let int32_ok = !ctx.faults.gather_index_int64_only;
+    if index.dtype() == DType::Int64 || (int32_ok && index.dtype() == DType::Int32) {
+        return Ok(());
+    }
+    Err(crate::error::RuntimeError::shape(
+        ctx.op,
+        format!("{what}(): Expected dtype int32/int64 for index"),
+    ))
+}
+
 /// The same error as PyTorch's `IndexError` (`TORCH_CHECK_INDEX`): kernels
 /// whose out-of-range indices PyTorch reports that way (`index.Tensor`,
 /// `index_put_`, `embedding`) convert [`wrap_index`]'s error with it.

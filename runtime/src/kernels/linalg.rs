@@ -64,23 +64,72 @@ fn matrix_dims(op: &str, t: &Tensor, arg: &str) -> Result<(usize, usize)> {
     }
 }
 
-/// The common dtype of matrix operands (PyTorch does not promote them).
-pub(crate) fn same_dtype(op: &str, ts: &[&Tensor]) -> Result<crate::tensor::dtype::DType> {
-    let first = ts
-        .first()
-        .map(|t| t.dtype())
-        .ok_or_else(|| RuntimeError::shape(op, "no operands"))?;
-    if let Some(other) = ts.iter().find(|t| t.dtype() != first) {
+/// `mm`'s dtype check (PyTorch does not promote matrix operands), made
+/// after the shape check and printing both dtypes as C++ type names
+/// (observed in torch 2.15: "expected m1 and m2 to have the same dtype, but
+/// got: float != c10::BFloat16"). `scalar_names` prints `ScalarType` names
+/// instead (the `mm-dtype-message-scalar-names` fault).
+pub(crate) fn same_dtype(op: &str, m1: &Tensor, m2: &Tensor, scalar_names: bool) -> Result<DType> {
+    if m1.dtype() != m2.dtype() {
+        let name = |d: DType| {
+            if scalar_names {
+                d.scalar_type_name()
+            } else {
+                d.type_meta_name()
+            }
+        };
         return Err(RuntimeError::TypeCast {
             op: op.to_owned(),
             message: format!(
                 "expected m1 and m2 to have the same dtype, but got: {} != {}",
-                first.scalar_type_name(),
-                other.dtype().scalar_type_name()
+                name(m1.dtype()),
+                name(m2.dtype())
             ),
         });
     }
-    Ok(first)
+    Ok(m1.dtype())
+}
+
+/// `addmm`'s and `addbmm`'s dtype checks: `self` against `mat2` first, then
+/// `mat1` against `mat2`, printing `ScalarType` names (observed in torch
+/// 2.15: `addmm(bf16, f32, f32)` says "self and mat2 must have the same
+/// dtype, but got BFloat16 and Float"; `addmm(f32, bf16, f32)` "mat1 and
+/// mat2 …"). `addmm` makes them before any shape check, `addbmm` after its
+/// batch geometry.
+pub(crate) fn addmm_dtype(op: &str, bias: &Tensor, m1: &Tensor, m2: &Tensor) -> Result<DType> {
+    for (name, t) in [("self", bias), ("mat1", m1)] {
+        if t.dtype() != m2.dtype() {
+            return Err(RuntimeError::TypeCast {
+                op: op.to_owned(),
+                message: format!(
+                    "{name} and mat2 must have the same dtype, but got {} and {}",
+                    t.dtype().scalar_type_name(),
+                    m2.dtype().scalar_type_name()
+                ),
+            });
+        }
+    }
+    Ok(m2.dtype())
+}
+
+/// `baddbmm`'s first check, made before any shape check: `self` must have
+/// `batch1`'s dtype, the three printed as C++ type names (observed in torch
+/// 2.15: "Input dtypes must be the same, got: input c10::BFloat16, batch1:
+/// float, batch2: float"). `batch1` against `batch2` is checked later, by
+/// [`same_scalar_type`] after the shapes.
+pub(crate) fn baddbmm_input_dtype(op: &str, bias: &Tensor, b1: &Tensor, b2: &Tensor) -> Result<()> {
+    if bias.dtype() != b1.dtype() {
+        return Err(RuntimeError::TypeCast {
+            op: op.to_owned(),
+            message: format!(
+                "Input dtypes must be the same, got: input {}, batch1: {}, batch2: {}",
+                bias.dtype().type_meta_name(),
+                b1.dtype().type_meta_name(),
+                b2.dtype().type_meta_name()
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// The shape of `m1 @ m2`, checking both are compatible matrices.
@@ -150,7 +199,7 @@ pub(crate) fn mm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     ctx.check(m1, "self")?;
     ctx.check(m2, "mat2")?;
     let shape = product_shape(ctx.op, m1, m2, ("self", "mat2"))?;
-    let dtype = same_dtype(ctx.op, &[m1, m2])?;
+    let dtype = same_dtype(ctx.op, m1, m2, ctx.faults.mm_dtype_message_scalar_names)?;
     if exact_products(ctx, dtype) {
         let out = ctx.output_i64(&shape, &contiguous_strides(&shape), dtype, || {
             int_matmul_values(ctx.op, m1, m2)
@@ -236,6 +285,7 @@ pub(crate) fn addmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
     ctx.check(m2, "mat2")?;
     let beta = a.scalar(3)?;
     let alpha = a.scalar(4)?;
+    let dtype = addmm_dtype(ctx.op, bias, m1, m2)?;
     let shape = product_shape(ctx.op, m1, m2, ("mat1", "mat2"))?;
     if crate::tensor::strides::broadcast_shapes(bias.shape(), &shape).as_deref() != Some(&shape[..])
     {
@@ -247,7 +297,6 @@ pub(crate) fn addmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
             ),
         ));
     }
-    let dtype = same_dtype(ctx.op, &[bias, m1, m2])?;
     if exact_products(ctx, dtype) {
         let (beta, alpha) = (
             a.int_scalar(ctx.op, 3, dtype)?,
@@ -472,10 +521,11 @@ pub(crate) fn baddbmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
     ctx.check(b1, "batch1")?;
     ctx.check(b2, "batch2")?;
     let (beta, alpha) = (a.scalar(3)?, a.scalar(4)?);
+    baddbmm_input_dtype(ctx.op, bias, b1, b2)?;
     let g = bmm_geometry(ctx.op, b1, b2)?;
-    let dtype = same_scalar_type(ctx.op, &[bias, b1, b2])?;
     let shape = [g.0 as i64, g.1 as i64, g.3 as i64];
     check_bias(ctx.op, bias, &shape)?;
+    let dtype = same_scalar_type(ctx.op, &[b1, b2])?;
     if exact_products(ctx, dtype) {
         let (beta, alpha) = (
             a.int_scalar(ctx.op, 3, dtype)?,
@@ -534,7 +584,7 @@ pub(crate) fn addbmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
     ctx.check(b2, "batch2")?;
     let (beta, alpha) = (a.scalar(3)?, a.scalar(4)?);
     let g = bmm_geometry(ctx.op, b1, b2)?;
-    let dtype = same_scalar_type(ctx.op, &[bias, b1, b2])?;
+    let dtype = addmm_dtype(ctx.op, bias, b1, b2)?;
     let shape = [g.1 as i64, g.3 as i64];
     check_bias(ctx.op, bias, &shape)?;
     if exact_products(ctx, dtype) {
@@ -635,7 +685,10 @@ pub(crate) fn mv(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     ctx.check(mat, "self")?;
     ctx.check(vec, "vec")?;
     let (n, k) = mv_geometry(ctx.op, mat, vec, None)?;
-    let dtype = addmv_dtype(ctx.op, &[mat, mat, vec])?;
+    // `mv` runs addmv into a result made with `vec`'s dtype, so that dtype
+    // is printed first (observed in torch 2.15: `mv(f32, bf16)` "… but got
+    // BFloat16, Float, and BFloat16").
+    let dtype = addmv_dtype(ctx.op, &[vec, mat, vec])?;
     let shape = [n as i64];
     if exact_products(ctx, dtype) {
         let out = ctx.output_i64(&shape, &[1], dtype, || {
@@ -811,5 +864,62 @@ mod tests {
         assert_eq!(out, vec![big.wrapping_mul(big).wrapping_sub(1)]);
         // 2x2 @ 2x1, row-major
         assert_eq!(int_gemm(&[1, 2, 3, 4], &[5, 6], 2, 2, 1), vec![17, 39]);
+    }
+
+    fn zeros(shape: &[i64], dtype: DType) -> Tensor {
+        let n = shape.iter().product::<i64>() as usize;
+        Tensor::from_f64(
+            "test",
+            shape,
+            &contiguous_strides(shape),
+            dtype,
+            &vec![0.0; n],
+        )
+        .expect("tensor")
+    }
+
+    fn message(r: Result<impl Sized>) -> String {
+        match r {
+            Err(RuntimeError::TypeCast { message, .. }) => message,
+            Err(other) => format!("{other}"),
+            Ok(_) => "ok".to_owned(),
+        }
+    }
+
+    #[test]
+    fn product_dtype_messages_follow_pytorchs_check_order() {
+        // Messages measured in torch 2.15.
+        let (f, b) = (DType::Float32, DType::BFloat16);
+        let m = |d| zeros(&[2, 2], d);
+        assert_eq!(
+            message(same_dtype("mm", &m(f), &m(b), false)),
+            "expected m1 and m2 to have the same dtype, but got: float != c10::BFloat16"
+        );
+        // addmm(f32, bf16, bf16): self against mat2 first.
+        assert_eq!(
+            message(addmm_dtype("addmm", &m(f), &m(b), &m(b))),
+            "self and mat2 must have the same dtype, but got Float and BFloat16"
+        );
+        // addmm(bf16, f32, bf16): then mat1 against mat2.
+        assert_eq!(
+            message(addmm_dtype("addmm", &m(b), &m(f), &m(b))),
+            "mat1 and mat2 must have the same dtype, but got Float and BFloat16"
+        );
+        let t = |d| zeros(&[1, 2, 2], d);
+        // baddbmm(f32, f32, bf16): self matches batch1, so this check passes
+        // and the batches are compared later ("expected scalar type").
+        assert_eq!(
+            message(baddbmm_input_dtype("baddbmm", &t(f), &t(f), &t(b))),
+            "ok"
+        );
+        assert_eq!(
+            message(baddbmm_input_dtype(
+                "baddbmm",
+                &t(b),
+                &t(f),
+                &t(DType::Int64)
+            )),
+            "Input dtypes must be the same, got: input c10::BFloat16, batch1: float, batch2: long int"
+        );
     }
 }

@@ -119,6 +119,27 @@ impl DType {
         }
     }
 
+    /// The C++ element type's name as c10's `TypeMeta` prints it, which is
+    /// how messages that print `tensor.dtype()` name a dtype (`float`,
+    /// `c10::BFloat16`, `long int`): PyTorch's `mm` dtype check, `baddbmm`'s
+    /// input check, `lerp`'s and `histogram`'s messages.
+    pub fn type_meta_name(self) -> &'static str {
+        match self {
+            DType::Float32 => "float",
+            DType::Float64 => "double",
+            DType::Float16 => "c10::Half",
+            DType::BFloat16 => "c10::BFloat16",
+            DType::Int64 => "long int",
+            DType::Int32 => "int",
+            DType::Int16 => "short int",
+            DType::Int8 => "signed char",
+            DType::UInt8 => "unsigned char",
+            DType::Bool => "bool",
+            DType::Complex64 => "c10::complex<float>",
+            DType::Complex128 => "c10::complex<double>",
+        }
+    }
+
     /// The dtype's index in c10's `ScalarType` enum (`Float` 6, `Double` 7,
     /// `Bool` 11, `BFloat16` 15): how a `ScalarType` number is written.
     pub fn scalar_type_index(self) -> i64 {

@@ -41,19 +41,9 @@ fn dims(ctx: &KernelCtx<'_>, t: &Tensor, rank: usize, arg: &str) -> Result<Vec<u
         .collect())
 }
 
-/// Both operands complex of one dtype (PyTorch does not promote matrix
-/// operands).
-fn check_dtypes(ctx: &KernelCtx<'_>, x: &Tensor, y: &Tensor) -> Result<()> {
-    if x.dtype() != y.dtype() {
-        return Err(RuntimeError::TypeCast {
-            op: ctx.op.to_owned(),
-            message: format!(
-                "expected m1 and m2 to have the same dtype, but got: {} != {}",
-                x.dtype().scalar_type_name(),
-                y.dtype().scalar_type_name()
-            ),
-        });
-    }
+/// Both operands' layouts checked (`self`, `mat2`); their dtypes are
+/// compared after the shapes, as PyTorch does.
+fn check_operands(ctx: &KernelCtx<'_>, x: &Tensor, y: &Tensor) -> Result<()> {
     ctx.check(x, "self")?;
     ctx.check(y, "mat2")
 }
@@ -93,7 +83,7 @@ pub(crate) fn mm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         return real_kernel(ctx, a);
     }
     let (x, y) = (a.tensor(0)?, a.tensor(1)?);
-    check_dtypes(ctx, x, y)?;
+    check_operands(ctx, x, y)?;
     let (dx, dy) = (dims(ctx, x, 2, "self")?, dims(ctx, y, 2, "mat2")?);
     if dx[1] != dy[0] {
         return Err(RuntimeError::shape(
@@ -104,6 +94,7 @@ pub(crate) fn mm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
             ),
         ));
     }
+    linalg::same_dtype(ctx.op, x, y, ctx.faults.mm_dtype_message_scalar_names)?;
     let shape = [x.shape()[0], y.shape()[1]];
     let out = ctx.output(&shape, &contiguous_strides(&shape), x.dtype(), || {
         Ok(cgemm(&parts(ctx, x)?, &parts(ctx, y)?, dx[0], dx[1], dy[1]))
@@ -133,7 +124,7 @@ pub(crate) fn bmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         return real_kernel(ctx, a);
     }
     let (x, y) = (a.tensor(0)?, a.tensor(1)?);
-    check_dtypes(ctx, x, y)?;
+    check_operands(ctx, x, y)?;
     let (dx, dy) = (dims(ctx, x, 3, "batch1")?, dims(ctx, y, 3, "batch2")?);
     if (dy[0], dy[1]) != (dx[0], dx[2]) {
         return Err(RuntimeError::shape(
@@ -144,6 +135,7 @@ pub(crate) fn bmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
             ),
         ));
     }
+    linalg::same_scalar_type(ctx.op, &[x, y])?;
     let g = (dx[0], dx[1], dx[2], dy[2]);
     let shape = [x.shape()[0], x.shape()[1], y.shape()[2]];
     let out = ctx.output(&shape, &contiguous_strides(&shape), x.dtype(), || {
@@ -161,10 +153,11 @@ pub(crate) fn baddbmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
         return real_kernel(ctx, a);
     }
     let (bias, b1, b2, beta, alpha) = biased_operands(ctx, &a, ["batch1", "batch2"])?;
+    linalg::baddbmm_input_dtype(ctx.op, bias, b1, b2)?;
     let g = linalg::bmm_geometry(ctx.op, b1, b2)?;
-    let dtype = linalg::same_scalar_type(ctx.op, &[bias, b1, b2])?;
     let shape = [g.0 as i64, g.1 as i64, g.3 as i64];
     linalg::check_bias(ctx.op, bias, &shape)?;
+    let dtype = linalg::same_scalar_type(ctx.op, &[b1, b2])?;
     let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
         let p = batched_cgemm(&parts(ctx, b1)?, &parts(ctx, b2)?, g);
         complex_scale_add(ctx.op, bias, &shape, &p, beta, alpha)
@@ -232,7 +225,7 @@ pub(crate) fn mv(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     ctx.check(mat, "self")?;
     ctx.check(vec, "vec")?;
     let (n, k) = linalg::mv_geometry(ctx.op, mat, vec, None)?;
-    let dtype = linalg::addmv_dtype(ctx.op, &[mat, mat, vec])?;
+    let dtype = linalg::addmv_dtype(ctx.op, &[vec, mat, vec])?;
     let shape = [n as i64];
     let out = ctx.output(&shape, &[1], dtype, || {
         Ok(cgemm(&parts(ctx, mat)?, &parts(ctx, vec)?, n, k, 1))
@@ -266,6 +259,7 @@ pub(crate) fn addmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
         return real_kernel(ctx, a);
     }
     let (bias, m1, m2, beta, alpha) = biased_operands(ctx, &a, ["mat1", "mat2"])?;
+    let dtype = linalg::addmm_dtype(ctx.op, bias, m1, m2)?;
     let shape = linalg::product_shape(ctx.op, m1, m2, ("mat1", "mat2"))?;
     if broadcast_shapes(bias.shape(), &shape).as_deref() != Some(&shape[..]) {
         return Err(RuntimeError::shape(
@@ -276,7 +270,6 @@ pub(crate) fn addmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
             ),
         ));
     }
-    let dtype = linalg::same_dtype(ctx.op, &[bias, m1, m2])?;
     let (d1, d2) = (dims(ctx, m1, 2, "mat1")?, dims(ctx, m2, 2, "mat2")?);
     let out = ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
         let p = cgemm(&parts(ctx, m1)?, &parts(ctx, m2)?, d1[0], d1[1], d2[1]);

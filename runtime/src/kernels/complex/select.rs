@@ -111,7 +111,7 @@ fn check_mask(ctx: &KernelCtx<'_>, this: &Tensor, mask: &Tensor) -> Result<()> {
             op: ctx.op.to_owned(),
             message: format!(
                 "masked_fill_ only supports boolean masks, but got mask with dtype {}",
-                mask.dtype().name()
+                mask.dtype().type_meta_name()
             ),
         });
     }

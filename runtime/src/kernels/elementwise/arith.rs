@@ -771,16 +771,18 @@ fn lerp_formula(dtype: DType) -> impl Fn(&[f64]) -> f64 {
 fn lerp_dtype(ctx: &KernelCtx<'_>, ops: &[Operand<'_>]) -> Result<DType> {
     let dtype = operand_dtype(&ops[0]);
     require_floating(ctx, dtype)?;
-    for o in &ops[1..] {
+    // PyTorch prints C++ type names (observed in torch 2.15: "expected
+    // dtype float for `weight` but got dtype double").
+    for (o, name) in ops[1..].iter().zip(["end", "weight"]) {
         if let Operand::Tensor(t) = o
             && t.dtype() != dtype
         {
             return Err(RuntimeError::TypeCast {
                 op: ctx.op.to_owned(),
                 message: format!(
-                    "expected dtype {} for `end`, but got dtype {}",
-                    dtype.scalar_type_name(),
-                    t.dtype().scalar_type_name()
+                    "expected dtype {} for `{name}` but got dtype {}",
+                    dtype.type_meta_name(),
+                    t.dtype().type_meta_name()
                 ),
             });
         }

@@ -153,11 +153,18 @@ pub(crate) fn logical_not_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 }
 
 fn refuse_floating(ctx: &KernelCtx<'_>, dtype: DType) -> Result<()> {
-    if dtype.is_floating() {
-        return Err(RuntimeError::UnsupportedDtype {
+    if dtype.is_floating() || dtype.is_complex() {
+        // PyTorch's CPU kernel has no floating or complex instance (observed
+        // in torch 2.15: `"bitwise_and_cpu" not implemented for 'Float'`,
+        // the in-place forms naming the same kernel).
+        let base = ctx.op.split('.').nth(1).unwrap_or(ctx.op);
+        return Err(RuntimeError::KernelDtype {
             op: ctx.op.to_owned(),
-            arg: "self".into(),
-            dtype: dtype.scalar_type_name().into(),
+            message: format!(
+                "\"{}_cpu\" not implemented for '{}'",
+                base.trim_end_matches('_'),
+                dtype.scalar_type_name()
+            ),
         });
     }
     Ok(())
@@ -433,7 +440,7 @@ fn check_mask(ctx: &KernelCtx<'_>, mask: &Tensor) -> Result<()> {
             op: ctx.op.to_owned(),
             message: format!(
                 "masked_fill_ only supports boolean masks, but got mask with dtype {}",
-                mask.dtype().name()
+                mask.dtype().type_meta_name()
             ),
         });
     }

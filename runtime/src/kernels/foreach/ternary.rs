@@ -225,26 +225,8 @@ fn same_dtype(ctx: &KernelCtx<'_>, want: DType, got: DType, arg: &str) -> Result
         op: ctx.op.to_owned(),
         message: format!(
             "expected dtype {} for `{arg}` but got dtype {}",
-            cpp_type_name(want),
-            cpp_type_name(got)
+            want.type_meta_name(),
+            got.type_meta_name()
         ),
     })
-}
-
-/// The C++ type name PyTorch's lerp message prints (`float`, `c10::Half`).
-fn cpp_type_name(d: DType) -> &'static str {
-    match d {
-        DType::Float32 => "float",
-        DType::Float64 => "double",
-        DType::Float16 => "c10::Half",
-        DType::BFloat16 => "c10::BFloat16",
-        DType::Int64 => "long int",
-        DType::Int32 => "int",
-        DType::Int16 => "short int",
-        DType::Int8 => "signed char",
-        DType::UInt8 => "unsigned char",
-        DType::Bool => "bool",
-        DType::Complex64 => "c10::complex<float>",
-        DType::Complex128 => "c10::complex<double>",
-    }
 }

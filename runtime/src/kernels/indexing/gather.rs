@@ -35,16 +35,6 @@ fn wrap_index(op: &str, i: i64, d: usize, size: i64) -> Result<usize> {
     }
 }
 
-fn int64_index(ctx: &KernelCtx<'_>, index: &Tensor, what: &str) -> Result<()> {
-    if index.dtype() != DType::Int64 {
-        return Err(RuntimeError::shape(
-            ctx.op,
-            format!("{what}(): Expected dtype int64 for index"),
-        ));
-    }
-    Ok(())
-}
-
 /// Rank and size checks of gather/scatter: `index` no larger than `self`
 /// apart from `dim` (and no larger than `src` anywhere).
 fn check_index_shape(
@@ -100,7 +90,7 @@ pub(crate) fn gather(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
     let (this, index) = (a.tensor(0)?, a.tensor(2)?);
     ctx.check(this, "self")?;
     ctx.check(index, "index")?;
-    int64_index(ctx, index, "gather")?;
+    crate::kernels::indexing::check_gather_index(ctx, index, "gather")?;
     let d = wrap(ctx.op, a.int(1)?, this.dim())?;
     check_index_shape(ctx, this, d, index, None)?;
     let shape = index.shape().to_vec();
@@ -179,7 +169,7 @@ fn scatter_args<'a>(
     let (this, index) = (a.tensor(0)?, a.tensor(2)?);
     ctx.check(this, "self")?;
     ctx.check(index, "index")?;
-    int64_index(ctx, index, "scatter")?;
+    crate::kernels::indexing::check_gather_index(ctx, index, "scatter")?;
     let d = wrap(ctx.op, a.int(1)?, this.dim())?;
     let source = if value {
         let dtype = this.dtype();

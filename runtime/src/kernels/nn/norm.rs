@@ -67,6 +67,36 @@ fn param_values(op: &str, p: Option<&Tensor>, len: usize, default: f64) -> Resul
     }
 }
 
+/// A layer norm's `weight` and `bias` must have exactly the shape
+/// `normalized_shape` (not just its element count), checked before the
+/// input's shape (observed in torch 2.15: "Expected weight to be of same
+/// shape as normalized_shape, but got weight of shape [3] and
+/// normalized_shape = [4]"). An empty `normalized_shape` is left to
+/// [`layer_geometry`]'s message, which PyTorch gives first.
+fn check_layer_params(
+    op: &str,
+    normalized: &[i64],
+    params: [(&str, Option<&Tensor>); 2],
+) -> Result<()> {
+    if normalized.is_empty() {
+        return Ok(());
+    }
+    for (name, p) in params {
+        if let Some(t) = p
+            && t.shape() != normalized
+        {
+            return Err(RuntimeError::shape(
+                op,
+                format!(
+                    "Expected {name} to be of same shape as normalized_shape, but got {name} of shape {:?} and normalized_shape = {normalized:?}",
+                    t.shape()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `(rows, row_len)` of a layer norm over the trailing `normalized_shape`.
 fn layer_geometry(op: &str, x: &Tensor, normalized: &[i64]) -> Result<(usize, usize)> {
     let shape = x.shape();
@@ -172,6 +202,7 @@ pub(crate) fn native_layer_norm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<
     let (weight, bias) = (opt_tensor(&a, 2)?, opt_tensor(&a, 3)?);
     let eps = a.scalar(4)?;
     ctx.check(x, "input")?;
+    check_layer_params(ctx.op, &normalized, [("weight", weight), ("bias", bias)])?;
     let (rows, len) = layer_geometry(ctx.op, x, &normalized)?;
     let shape = x.shape().to_vec();
     let sshape = stats_shape(&shape, normalized.len());

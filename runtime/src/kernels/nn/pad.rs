@@ -113,6 +113,16 @@ fn plan(op: &str, mode: Mode, shape: &[i64], pad: &[i64]) -> Result<Plan> {
                 ),
             ));
         }
+        // Constant padding first narrows away negative pads, left then
+        // right, so a pad that removes more than the dimension holds fails
+        // in `narrow` (observed in torch 2.15 for every such pad).
+        let narrowed_left = size + before.min(0);
+        if mode == Mode::Constant && (narrowed_left < 0 || narrowed_left + after.min(0) < 0) {
+            return Err(RuntimeError::shape(
+                op,
+                "narrow(): length must be non-negative.",
+            ));
+        }
         let out = size + before + after;
         if out < 0 || (mode != Mode::Constant && out == 0) {
             return Err(RuntimeError::shape(

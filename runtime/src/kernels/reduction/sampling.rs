@@ -256,7 +256,9 @@ fn check_probs(ctx: &KernelCtx<'_>, probs: &[f64]) -> Result<()> {
     if probs.iter().any(|p| !(0.0..=1.0).contains(p)) {
         return Err(RuntimeError::shape(
             ctx.op,
-            "Expected p_in >= 0 && p_in <= 1 to be true, but got false.",
+            // A bare TORCH_CHECK: PyTorch appends its stock request.
+            "Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error \
+             message be improved?  If so, please report an enhancement request to PyTorch.)",
         ));
     }
     Ok(())
@@ -361,6 +363,9 @@ pub(crate) fn multinomial(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IV
     } else {
         vec![this.shape()[0], samples]
     };
+    if ctx.has_data() {
+        check_distribution(ctx, this, categories, samples, replacement)?;
+    }
     let values = draw(ctx, |ctx| {
         let flat = this.read_f64(ctx.op)?;
         let rows: Vec<Vec<f64>> = flat
@@ -374,6 +379,49 @@ pub(crate) fn multinomial(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IV
     Ok(vec![
         int_output(ctx, &shape, &strides, DType::Int64, values)?.into(),
     ])
+}
+
+/// `multinomial`'s checks of the probabilities, with PyTorch's messages.
+/// Without replacement or for one sample, the whole tensor first: no `inf`,
+/// NaN or negative entry, then no row summing to 0. Otherwise row by row,
+/// entry by entry (a NaN fails the `>= 0` test), then the row's sum.
+fn check_distribution(
+    ctx: &KernelCtx<'_>,
+    this: &Tensor,
+    categories: i64,
+    samples: i64,
+    replacement: bool,
+) -> Result<()> {
+    let flat = this.read_f64(ctx.op)?;
+    let fail = |m: &str| Err(RuntimeError::shape(ctx.op, m));
+    let rows = flat.chunks(usize::try_from(categories).unwrap_or(0).max(1));
+    if !replacement || samples == 1 {
+        if flat.iter().any(|p| !(p.is_finite() && *p >= 0.0)) {
+            return fail("probability tensor contains either `inf`, `nan` or element < 0");
+        }
+        if rows.clone().any(|r| r.iter().sum::<f64>() == 0.0) {
+            return fail("invalid multinomial distribution (sum of probabilities <= 0)");
+        }
+        return Ok(());
+    }
+    for row in rows {
+        for p in row {
+            if p.is_nan() || *p < 0.0 {
+                return fail(
+                    "invalid multinomial distribution (encountering probability entry < 0)",
+                );
+            }
+            if !p.is_finite() {
+                return fail(
+                    "invalid multinomial distribution (encountering probability entry = infinity or NaN)",
+                );
+            }
+        }
+        if row.iter().sum::<f64>() <= 0.0 {
+            return fail("invalid multinomial distribution (sum of probabilities <= 0)");
+        }
+    }
+    Ok(())
 }
 
 /// The upper bound (exclusive) of `random_` without `to` for `dtype`

@@ -233,24 +233,6 @@ fn float_list(a: &Args<'_>, i: usize) -> Result<Option<Vec<f64>>> {
     })
 }
 
-/// The C++ type name PyTorch's dtype messages print (`float`, `double`).
-fn type_meta_name(d: DType) -> &'static str {
-    match d {
-        DType::Float32 => "float",
-        DType::Float64 => "double",
-        DType::Float16 => "c10::Half",
-        DType::BFloat16 => "c10::BFloat16",
-        DType::Int64 => "long int",
-        DType::Int32 => "int",
-        DType::Int16 => "short int",
-        DType::Int8 => "signed char",
-        DType::UInt8 => "unsigned char",
-        DType::Bool => "bool",
-        DType::Complex64 => "c10::complex<float>",
-        DType::Complex128 => "c10::complex<double>",
-    }
-}
-
 /// A shape as c10 prints it (`[6, 1]`).
 fn shape_text(shape: &[i64]) -> String {
     let parts: Vec<String> = shape.iter().map(i64::to_string).collect();
@@ -297,8 +279,8 @@ fn check_edge_tensors(ctx: &KernelCtx<'_>, dtype: DType, n: usize, bins: &[Tenso
                 format!(
                     "torch.histogramdd: input tensor and bins tensors should have the same dtype, \
                      but got input with dtype {} and bins for dimension {dim} with dtype {}",
-                    type_meta_name(dtype),
-                    type_meta_name(b.dtype())
+                    dtype.type_meta_name(),
+                    b.dtype().type_meta_name()
                 ),
             ));
         }
@@ -345,8 +327,8 @@ fn check_weight(
             format!(
                 "torch.histogramdd: if weight tensor is provided, input tensor and weight tensor \
                  should have the same dtype, but got input({}), and weight({})",
-                type_meta_name(dtype),
-                type_meta_name(w.dtype())
+                dtype.type_meta_name(),
+                w.dtype().type_meta_name()
             ),
         ));
     }

@@ -433,7 +433,7 @@ pub(crate) fn kthvalue(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
     let d = wrap(ctx.op, dim, t.dim())?;
     let size = t.shape().get(d).copied().unwrap_or(1);
     if size > 0 && (k < 1 || k > size) {
-        return Err(RuntimeError::index(
+        return Err(RuntimeError::shape(
             ctx.op,
             format!("kthvalue(): selected number k out of range for dimension {d}"),
         ));

@@ -214,16 +214,6 @@ fn reduce_routes_int(
     }
 }
 
-fn int64_index(ctx: &KernelCtx<'_>, index: &Tensor, what: &str) -> Result<()> {
-    if index.dtype() != DType::Int64 {
-        return Err(RuntimeError::shape(
-            ctx.op,
-            format!("{what}(): Expected dtype int64 for index"),
-        ));
-    }
-    Ok(())
-}
-
 /// The routes of a scatter along `d`: index position `c` sends
 /// `src[c]` to `self[c with c[d] = index[c]]`.
 fn scatter_routes(
@@ -346,7 +336,7 @@ fn scatter_reduced(
     let (this, index) = (a.tensor(0)?, a.tensor(2)?);
     ctx.check(this, "self")?;
     ctx.check(index, "index")?;
-    int64_index(ctx, index, "scatter")?;
+    crate::kernels::indexing::check_gather_index(ctx, index, "scatter")?;
     let d = wrap(ctx.op, a.int(1)?, this.dim())?;
     if let Ok(src) = source {
         ctx.check(src, "src")?;

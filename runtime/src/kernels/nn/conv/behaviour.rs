@@ -210,5 +210,10 @@ fn padding_that_empties_a_dimension_is_refused() {
         "aten.constant_pad_nd.default",
         vec![x.into(), IValue::IntList(vec![-2, -2])],
     );
-    assert!(msg.contains("resulted in a negative output size"), "{msg}");
+    // Measured in torch 2.15: constant padding narrows the negative pads
+    // away first, and `narrow` refuses the negative length.
+    assert!(
+        msg.contains("narrow(): length must be non-negative."),
+        "{msg}"
+    );
 }
