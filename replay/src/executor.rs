@@ -202,7 +202,7 @@ impl Default for ReplayOptions {
 /// `max-pool3d-contiguous`, `conv3d-contiguous-channels-last`,
 /// `nearest3d-backward-channels-last`, `avg-pool3d-reduced-float`,
 /// `antialias-reduced-float`, `flip-pointwise-layout`, `roll-contiguous`,
-/// `adaptive-avg-pool3d-reduced-in-f64`,
+/// `adaptive-avg-pool3d-reduced-in-f64`, `cast-copy-contiguous`,
 /// `batch-norm-grad-like-output`, `prelu-double-backward-swaps-grads`, `recorded-solve-reuses-lu`,
 /// `copy-slices-unmarked-view-edge`, `group-norm-grad-mode-drops-mean-term`,
 /// `cdist-double-backward-keeps-x2-sign`, `logit-double-backward-open-band`,
@@ -622,6 +622,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "adaptive-avg-pool3d-reduced-in-f64" => {
                 faults.adaptive_avg_pool3d_reduced_in_f64 = true;
+            }
+            None if spec == "cast-copy-contiguous" => {
+                faults.cast_copy_contiguous = true;
             }
             None if spec == "scatter-amax-gradient-not-split" => {
                 faults.scatter_amax_gradient_not_split = true;

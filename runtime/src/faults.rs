@@ -1254,6 +1254,13 @@ pub struct Faults {
     /// divides once (adaptive-avg-pool3d-reduced-in-f64), where PyTorch's
     /// CPU kernel sums and divides in the tensor's dtype, step by step.
     pub adaptive_avg_pool3d_reduced_in_f64: bool,
+    /// A pointwise operand of another dtype than the result, when it is a
+    /// strided but not dense view, is laid out as a contiguous cast copy
+    /// (cast-copy-contiguous), where PyTorch's `to()` keeps the view's
+    /// dimension order (`infer_dense_strides`). Breaks the strides of e.g. a
+    /// bfloat16 rotary half (`q[..., ::2]` of a transposed head view) times
+    /// a float32 cosine table.
+    pub cast_copy_contiguous: bool,
 }
 
 impl Faults {
