@@ -203,6 +203,7 @@ impl Default for ReplayOptions {
 /// `nearest3d-backward-channels-last`, `avg-pool3d-reduced-float`,
 /// `antialias-reduced-float`, `flip-pointwise-layout`, `roll-contiguous`,
 /// `adaptive-avg-pool3d-reduced-in-f64`, `cast-copy-contiguous`,
+/// `flash-attention-max-skips-nan`,
 /// `batch-norm-grad-like-output`, `prelu-double-backward-swaps-grads`, `recorded-solve-reuses-lu`,
 /// `copy-slices-unmarked-view-edge`, `group-norm-grad-mode-drops-mean-term`,
 /// `cdist-double-backward-keeps-x2-sign`, `logit-double-backward-open-band`,
@@ -625,6 +626,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "cast-copy-contiguous" => {
                 faults.cast_copy_contiguous = true;
+            }
+            None if spec == "flash-attention-max-skips-nan" => {
+                faults.flash_attention_max_skips_nan = true;
             }
             None if spec == "scatter-amax-gradient-not-split" => {
                 faults.scatter_amax_gradient_not_split = true;

@@ -1261,6 +1261,11 @@ pub struct Faults {
     /// bfloat16 rotary half (`q[..., ::2]` of a transposed head view) times
     /// a float32 cosine table.
     pub cast_copy_contiguous: bool,
+    /// The CPU flash attention kernel's running row maximum skips NaN
+    /// scores (flash-attention-max-skips-nan), so a query row of NaN reads
+    /// as fully masked (zeros, logsumexp 0), where PyTorch's maximum
+    /// propagates NaN into the output row and its logsumexp.
+    pub flash_attention_max_skips_nan: bool,
 }
 
 impl Faults {

@@ -84,6 +84,7 @@ mod grayscale_channels_last_augment;
 mod half_conv_decoder;
 mod half_conv_onednn;
 mod half_conv_training;
+mod half_lm_nan_divergence;
 mod hf_decoder;
 mod histogram_calibration;
 mod hooks;
