@@ -1266,6 +1266,15 @@ pub struct Faults {
     /// as fully masked (zeros, logsumexp 0), where PyTorch's maximum
     /// propagates NaN into the output row and its logsumexp.
     pub flash_attention_max_skips_nan: bool,
+    /// bfloat16 `sigmoid_backward` rounds each step to bfloat16
+    /// (sigmoid-backward-bf16-stepwise), as float16's kernel does, where
+    /// PyTorch's bfloat16 kernel computes `g·(1−y)·y` in float32 and rounds
+    /// once.
+    pub sigmoid_backward_bf16_stepwise: bool,
+    /// float16/bfloat16 `glu_backward` uses the unrounded sigmoid of the
+    /// second half (glu-backward-unrounded-sigmoid), where PyTorch takes it
+    /// as a tensor of the dtype first.
+    pub glu_backward_unrounded_sigmoid: bool,
 }
 
 impl Faults {

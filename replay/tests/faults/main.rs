@@ -37,6 +37,7 @@ mod complex_item_readout;
 mod complex_recon;
 mod complex_trig;
 mod complex_vdot;
+mod conformer_reduced_precision;
 mod conformer_rotary_ctc;
 mod contrastive_cdist;
 mod conv;
