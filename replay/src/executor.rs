@@ -204,7 +204,7 @@ impl Default for ReplayOptions {
 /// `antialias-reduced-float`, `flip-pointwise-layout`, `roll-contiguous`,
 /// `adaptive-avg-pool3d-reduced-in-f64`, `cast-copy-contiguous`,
 /// `flash-attention-max-skips-nan`, `sigmoid-backward-bf16-stepwise`,
-/// `glu-backward-unrounded-sigmoid`,
+/// `glu-backward-unrounded-sigmoid`, `reduced-inverse-root-rounded-once`,
 /// `batch-norm-grad-like-output`, `prelu-double-backward-swaps-grads`, `recorded-solve-reuses-lu`,
 /// `copy-slices-unmarked-view-edge`, `group-norm-grad-mode-drops-mean-term`,
 /// `cdist-double-backward-keeps-x2-sign`, `logit-double-backward-open-band`,
@@ -636,6 +636,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "glu-backward-unrounded-sigmoid" => {
                 faults.glu_backward_unrounded_sigmoid = true;
+            }
+            None if spec == "reduced-inverse-root-rounded-once" => {
+                faults.reduced_inverse_root_rounded_once = true;
             }
             None if spec == "scatter-amax-gradient-not-split" => {
                 faults.scatter_amax_gradient_not_split = true;

@@ -1275,6 +1275,12 @@ pub struct Faults {
     /// second half (glu-backward-unrounded-sigmoid), where PyTorch takes it
     /// as a tensor of the dtype first.
     pub glu_backward_unrounded_sigmoid: bool,
+    /// float16/bfloat16 `rsqrt` and bfloat16 `pow(x, -0.5)` round
+    /// `1 / sqrt(x)` once from float32 for every element
+    /// (reduced-inverse-root-rounded-once), where PyTorch's scalar loop (the
+    /// elements after the last whole vector chunk) rounds the root to the
+    /// dtype first.
+    pub reduced_inverse_root_rounded_once: bool,
 }
 
 impl Faults {

@@ -5,7 +5,9 @@
 //! operators (`floor`, `ceil`, `trunc`, `round` to even, `frac`) and
 //! `nan_to_num`.
 
-use super::common::{nary_i64, nary_i64_, opmath, to_floating, wide};
+use super::common::{
+    nary_i64, nary_i64_, nary_lanes, opmath, reduced_inverse_root, to_floating, wide,
+};
 use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -55,8 +57,18 @@ pub(crate) fn sqrt(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 pub(crate) fn sqrt_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     float_op_(ctx, &a, f64::sqrt)
 }
-/// `rsqrt(self)`: `1 / sqrt(self)`.
+/// `rsqrt(self)`: `1 / sqrt(self)`; float16/bfloat16 as their vectorised
+/// and scalar loops round it ([`reduced_inverse_root`]).
 pub(crate) fn rsqrt(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let t = a.tensor(0)?;
+    let dtype = t.dtype();
+    if matches!(dtype, DType::Float16 | DType::BFloat16) {
+        let lanes = !ctx.faults.reduced_inverse_root_rounded_once;
+        let out = nary_lanes(ctx, &[Operand::Tensor(t)], dtype, 1, |v, vector| {
+            reduced_inverse_root(dtype, v[0], vector || !lanes)
+        })?;
+        return Ok(vec![out.into()]);
+    }
     float_op(ctx, &a, rsqrt_value)
 }
 /// `rsqrt_(self)`.
