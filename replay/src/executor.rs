@@ -203,7 +203,9 @@ impl Default for ReplayOptions {
 /// `max-pool3d-contiguous`, `conv3d-contiguous-channels-last`,
 /// `nearest3d-backward-channels-last`, `avg-pool3d-reduced-float`,
 /// `antialias-reduced-float`, `flip-pointwise-layout`, `roll-contiguous`,
-/// `adaptive-avg-pool3d-reduced-in-f64`,
+/// `adaptive-avg-pool3d-reduced-in-f64`, `cast-copy-contiguous`,
+/// `flash-attention-max-skips-nan`, `sigmoid-backward-bf16-stepwise`,
+/// `glu-backward-unrounded-sigmoid`, `reduced-inverse-root-rounded-once`,
 /// `batch-norm-grad-like-output`, `prelu-double-backward-swaps-grads`, `recorded-solve-reuses-lu`,
 /// `copy-slices-unmarked-view-edge`, `group-norm-grad-mode-drops-mean-term`,
 /// `cdist-double-backward-keeps-x2-sign`, `logit-double-backward-open-band`,
@@ -637,6 +639,21 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "adaptive-avg-pool3d-reduced-in-f64" => {
                 faults.adaptive_avg_pool3d_reduced_in_f64 = true;
+            }
+            None if spec == "cast-copy-contiguous" => {
+                faults.cast_copy_contiguous = true;
+            }
+            None if spec == "flash-attention-max-skips-nan" => {
+                faults.flash_attention_max_skips_nan = true;
+            }
+            None if spec == "sigmoid-backward-bf16-stepwise" => {
+                faults.sigmoid_backward_bf16_stepwise = true;
+            }
+            None if spec == "glu-backward-unrounded-sigmoid" => {
+                faults.glu_backward_unrounded_sigmoid = true;
+            }
+            None if spec == "reduced-inverse-root-rounded-once" => {
+                faults.reduced_inverse_root_rounded_once = true;
             }
             None if spec == "scatter-amax-gradient-not-split" => {
                 faults.scatter_amax_gradient_not_split = true;

@@ -1237,9 +1237,9 @@ pub struct Faults {
     /// rows in float64 in one pass (nll-sum-in-double), where PyTorch's
     /// kernel accumulates in the dtype through eight cascade levels of 16.
     pub nll_sum_in_double: bool,
-    /// float32 (and float16/bfloat16) `rsqrt` computes `1/√x` in float64
-    /// and rounds once (rsqrt-rounded-once), where PyTorch's kernel rounds
-    /// the square root to float32 before taking its reciprocal.
+    /// float32 `rsqrt` (and `rsqrt_` of every float dtype) computes `1/√x`
+    /// in float64 and rounds once (rsqrt-rounded-once), where PyTorch's
+    /// kernel rounds the square root to float32 before its reciprocal.
     pub rsqrt_rounded_once: bool,
     /// float32 `sigmoid`, `silu` and `silu_backward` take the C library's
     /// `exp` for every element (sigmoid-exp-of-one-loop), where PyTorch's
@@ -1284,6 +1284,33 @@ pub struct Faults {
     /// divides once (adaptive-avg-pool3d-reduced-in-f64), where PyTorch's
     /// CPU kernel sums and divides in the tensor's dtype, step by step.
     pub adaptive_avg_pool3d_reduced_in_f64: bool,
+    /// A pointwise operand of another dtype than the result, when it is a
+    /// strided but not dense view, is laid out as a contiguous cast copy
+    /// (cast-copy-contiguous), where PyTorch's `to()` keeps the view's
+    /// dimension order (`infer_dense_strides`). Breaks the strides of e.g. a
+    /// bfloat16 rotary half (`q[..., ::2]` of a transposed head view) times
+    /// a float32 cosine table.
+    pub cast_copy_contiguous: bool,
+    /// The CPU flash attention kernel's running row maximum skips NaN
+    /// scores (flash-attention-max-skips-nan), so a query row of NaN reads
+    /// as fully masked (zeros, logsumexp 0), where PyTorch's maximum
+    /// propagates NaN into the output row and its logsumexp.
+    pub flash_attention_max_skips_nan: bool,
+    /// bfloat16 `sigmoid_backward` rounds each step to bfloat16
+    /// (sigmoid-backward-bf16-stepwise), as float16's kernel does, where
+    /// PyTorch's bfloat16 kernel computes `g·(1−y)·y` in float32 and rounds
+    /// once.
+    pub sigmoid_backward_bf16_stepwise: bool,
+    /// float16/bfloat16 `glu_backward` uses the unrounded sigmoid of the
+    /// second half (glu-backward-unrounded-sigmoid), where PyTorch takes it
+    /// as a tensor of the dtype first.
+    pub glu_backward_unrounded_sigmoid: bool,
+    /// float16/bfloat16 `rsqrt` and bfloat16 `pow(x, -0.5)` round
+    /// `1 / sqrt(x)` once from float32 for every element
+    /// (reduced-inverse-root-rounded-once), where PyTorch's scalar loop (the
+    /// elements after the last whole vector chunk) rounds the root to the
+    /// dtype first.
+    pub reduced_inverse_root_rounded_once: bool,
 }
 
 impl Faults {

@@ -92,15 +92,24 @@ pub(crate) fn output_strides(shape: &[i64], inputs: &[Geometry<'_>]) -> Vec<i64>
 }
 
 /// The strides an input has once TensorIterator casts it to the common
-/// dtype: `to(dtype)` preserves a non-overlapping and dense layout and makes
-/// anything else (an expanded or overlapping view) contiguous. PyTorch's CPU
-/// iterator replaces such an input by its cast copy before it orders the
-/// dimensions, so the copy's layout is the one that decides the result's.
-pub(crate) fn cast_input_strides(shape: &[i64], strides: &[i64]) -> Vec<i64> {
+/// dtype: `to(dtype)` preserves a non-overlapping and dense layout, and lays
+/// any other strided view out densely in the order of its strides (PyTorch's
+/// `infer_dense_strides`: a strided slice of a transposed tensor stays
+/// transposed, while an expanded input, whose stride-0 dimensions express no
+/// order, becomes contiguous). PyTorch's CPU iterator replaces such an input
+/// by its cast copy before it orders the dimensions, so the copy's layout is
+/// the one that decides the result's.
+pub(crate) fn cast_input_strides(
+    faults: &crate::faults::Faults,
+    shape: &[i64],
+    strides: &[i64],
+) -> Vec<i64> {
     if is_non_overlapping_and_dense(shape, strides) {
         strides.to_vec()
-    } else {
+    } else if faults.cast_copy_contiguous {
         contiguous_strides(shape)
+    } else {
+        output_strides(shape, &[(shape, strides)])
     }
 }
 
@@ -160,7 +169,7 @@ mod tests {
         // An expanded scalar cast to float64 becomes a contiguous copy, which
         // then decides against the other operand's transposed layout.
         let shape = [2, 4, 6];
-        let expanded = cast_input_strides(&shape, &[0, 0, 0]);
+        let expanded = cast_input_strides(&crate::faults::Faults::none(), &shape, &[0, 0, 0]);
         assert_eq!(expanded, vec![24, 6, 1]);
         let other = [6, 12, 1];
         assert_eq!(
@@ -173,7 +182,21 @@ mod tests {
             vec![6, 12, 1]
         );
         // A dense permuted input keeps its layout through the cast.
-        assert_eq!(cast_input_strides(&[3, 2], &[1, 3]), vec![1, 3]);
+        assert_eq!(
+            cast_input_strides(&crate::faults::Faults::none(), &[3, 2], &[1, 3]),
+            vec![1, 3]
+        );
+        // A strided slice of a transposed tensor is laid out densely in its
+        // own order: `x.view(1, 7, 6, 8).transpose(1, 2)[..., ::2]` has
+        // strides (336, 8, 48, 2) and its copy (168, 4, 24, 1) in PyTorch.
+        assert_eq!(
+            cast_input_strides(
+                &crate::faults::Faults::none(),
+                &[1, 6, 7, 4],
+                &[336, 8, 48, 2]
+            ),
+            vec![168, 4, 24, 1]
+        );
     }
 
     #[test]

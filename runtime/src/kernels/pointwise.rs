@@ -66,7 +66,7 @@ pub(crate) fn binary(
     // An input of another dtype is laid out as the copy the cast makes.
     let layout = |o: &Operand<'_>, g: Geometry<'_>| match o {
         Operand::Tensor(t) if t.dtype() != common && !g.0.is_empty() => {
-            cast_input_strides(g.0, g.1)
+            cast_input_strides(ctx.faults, g.0, g.1)
         }
         _ => g.1.to_vec(),
     };
@@ -110,7 +110,9 @@ pub(crate) fn binary_i64(
     let (ga, gb) = (geometry(&a), geometry(&b));
     let shape = broadcast(ctx.op, &ga, &gb)?;
     let layout = |o: &Operand<'_>, g: Geometry<'_>| match o {
-        Operand::Tensor(t) if t.dtype() != dtype && !g.0.is_empty() => cast_input_strides(g.0, g.1),
+        Operand::Tensor(t) if t.dtype() != dtype && !g.0.is_empty() => {
+            cast_input_strides(ctx.faults, g.0, g.1)
+        }
         _ => g.1.to_vec(),
     };
     let (sa, sb) = (layout(&a, ga), layout(&b, gb));

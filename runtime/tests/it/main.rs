@@ -23,7 +23,8 @@
 //! * `sparse_gradients` — sparse embedding gradients with a `padding_idx`,
 //!   `neg` of an uncoalesced gradient;
 //! * `nan_lanes` — activation backwards whose vectorised and scalar loops
-//!   take NaN differently, and hardswish's boundaries.
+//!   take NaN differently, and hardswish's boundaries;
+//! * `reduced_backward` — bfloat16 backward kernels rounding as PyTorch's do.
 
 mod accumulation;
 mod anomaly;
@@ -45,6 +46,7 @@ mod linalg_families;
 mod mlp;
 mod nan_lanes;
 mod nested_encoder;
+mod reduced_backward;
 mod restricted_backward;
 mod saved_hooks;
 mod sparse_dense;

@@ -41,7 +41,7 @@ fn binary(ctx: &KernelCtx<'_>, a: Cx<'_>, b: Cx<'_>, f: impl Fn(C, C) -> C) -> R
     // column-major tensor gives a row-major product).
     let layout = |o: &Cx<'_>, g: (&[i64], &[i64])| match o {
         Cx::Tensor(t) if t.dtype() != dtype && !g.0.is_empty() => {
-            crate::kernels::iter::cast_input_strides(g.0, g.1)
+            crate::kernels::iter::cast_input_strides(ctx.faults, g.0, g.1)
         }
         _ => g.1.to_vec(),
     };

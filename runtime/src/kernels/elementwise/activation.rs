@@ -326,12 +326,16 @@ pub(crate) fn sigmoid_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 }
 
 /// `sigmoid_backward(grad_output, output)`: `g * (1 - y) * y`. For float16
-/// and bfloat16 every step rounds to the dtype (observed in torch 2.15: the
-/// CPU kernel computes in the reduced type itself, unlike its neighbours).
+/// every step rounds to the dtype (observed in torch 2.15: the CPU kernel
+/// computes in float16 itself, unlike its neighbours); bfloat16 computes
+/// the product in float32 and rounds once (its own kernel, observed bit for
+/// bit). Fault `sigmoid-backward-bf16-stepwise` rounds bfloat16 stepwise too.
 pub(crate) fn sigmoid_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let (g, y) = (a.operand(0)?, a.operand(1)?);
     let (dtype, w) = backward_dtype(ctx, g, y);
-    if matches!(dtype, DType::Float16 | DType::BFloat16) {
+    let stepwise = dtype == DType::Float16
+        || (dtype == DType::BFloat16 && ctx.faults.sigmoid_backward_bf16_stepwise);
+    if stepwise {
         let r = move |x: f64| round_to(dtype, x);
         return backward2(ctx, g, y, dtype, move |v: &[f64]| {
             r(r(v[0] * r(1.0 - v[1])) * v[1])
@@ -847,6 +851,8 @@ pub(crate) fn glu_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let shape = t.shape().to_vec();
     let strides = crate::tensor::strides::contiguous_strides(&shape);
     let dtype = promoted(ctx, &[Operand::Tensor(g), Operand::Tensor(t)]);
+    let reduced_sigmoid = matches!(dtype, DType::Float16 | DType::BFloat16)
+        && !ctx.faults.glu_backward_unrounded_sigmoid;
     ctx.output(&shape, &strides, dtype, || {
         let offset = half[d] * t.stride()[d];
         let first = t.alias_with(half.clone(), t.stride().to_vec(), t.storage_offset());
@@ -865,9 +871,19 @@ pub(crate) fn glu_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
         let mut out = Vec::with_capacity(2 * ga.len());
         for o in 0..outer {
             let block = o * inner..(o + 1) * inner;
+            // A float16/bfloat16 kernel takes the sigmoid of the second
+            // half as a tensor of the dtype, then its products in float32
+            // (observed bit for bit in torch 2.15).
             let s: Vec<f64> = xb[block.clone()]
                 .iter()
-                .map(|&b| 1.0 / (1.0 + (-b).exp()))
+                .map(|&b| {
+                    let s = 1.0 / (1.0 + (-b).exp());
+                    if reduced_sigmoid {
+                        round_to(dtype, s)
+                    } else {
+                        s
+                    }
+                })
                 .collect();
             out.extend(ga[block.clone()].iter().zip(&s).map(|(g, s)| g * s));
             out.extend(

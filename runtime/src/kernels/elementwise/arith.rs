@@ -432,6 +432,13 @@ fn pow_of(ctx: &KernelCtx<'_>, ops: &[Operand<'_>]) -> Result<Tensor> {
         ProductPower::of(dtype, ops),
         ctx.faults.pow_by_general_power,
     ) {
+        if let ProductPower::InverseRoot(DType::BFloat16) = steps {
+            // Two vectors per step of the vectorised loop.
+            let lanes = !ctx.faults.reduced_inverse_root_rounded_once;
+            return super::common::nary_lanes(ctx, ops, dtype, 2, |v, vector| {
+                super::common::reduced_inverse_root(dtype, v[0], vector || !lanes)
+            });
+        }
         nary_params(ctx, ops, dtype, move |v| steps.apply(v[0]))
     } else {
         nary_params(ctx, ops, dtype, |v| v[0].powf(v[1]))

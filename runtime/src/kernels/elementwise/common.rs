@@ -504,6 +504,22 @@ pub(crate) fn to_floating(ctx: &KernelCtx<'_>, dtype: DType) -> DType {
     }
 }
 
+/// `1 / sqrt(x)` of a float16/bfloat16 element as PyTorch's CPU loops take
+/// it, rounded to `dtype`: the vectorised loop computes it in float32 and
+/// rounds once, the scalar loop (`vector` false: the elements after the
+/// last whole chunk) computes `sqrt` as a value of the dtype and then its
+/// reciprocal (observed bit for bit in torch 2.15 for `rsqrt` in chunks of
+/// 32 lanes and bfloat16 `pow(x, -0.5)` in chunks of 64).
+pub(crate) fn reduced_inverse_root(dtype: DType, x: f64, vector: bool) -> f64 {
+    let root = (x as f32).sqrt();
+    let root = if vector {
+        root
+    } else {
+        round_to(dtype, f64::from(root)) as f32
+    };
+    round_to(dtype, f64::from(1.0f32 / root))
+}
+
 /// `value` rounded to what `dtype` can hold (comparisons compare in the
 /// common dtype: `half_tensor > 0.1` compares with half(0.1)).
 pub(crate) fn round_to(dtype: DType, value: f64) -> f64 {

@@ -5,7 +5,9 @@
 //! operators (`floor`, `ceil`, `trunc`, `round` to even, `frac`) and
 //! `nan_to_num`.
 
-use super::common::{nary_i64, nary_i64_, opmath, to_floating, wide};
+use super::common::{
+    nary_i64, nary_i64_, nary_lanes, opmath, reduced_inverse_root, to_floating, wide,
+};
 use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -63,19 +65,23 @@ pub(crate) fn sqrt(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 pub(crate) fn sqrt_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     float_op_(ctx, &a, f64::sqrt)
 }
-/// `rsqrt(self)`: `1 / sqrt(self)`, each step rounded ([`rsqrt_f32`];
-/// a half dtype's scalar tail in its own arithmetic, [`redo_half_tail`]).
+/// `rsqrt(self)`: `1 / sqrt(self)`, each step rounded ([`rsqrt_f32`]);
+/// float16/bfloat16 as their vectorised and scalar loops round it
+/// ([`reduced_inverse_root`]).
 pub(crate) fn rsqrt(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let t = a.tensor(0)?;
+    let dtype = t.dtype();
+    if matches!(dtype, DType::Float16 | DType::BFloat16) {
+        let lanes = !ctx.faults.reduced_inverse_root_rounded_once;
+        let out = nary_lanes(ctx, &[Operand::Tensor(t)], dtype, 1, |v, vector| {
+            reduced_inverse_root(dtype, v[0], vector || !lanes)
+        })?;
+        return Ok(vec![out.into()]);
+    }
     if ctx.faults.rsqrt_rounded_once {
         return float_op(ctx, &a, rsqrt_value);
     }
-    let t = a.tensor(0)?;
-    let xs = half_inputs(ctx, t)?;
-    let out = float_op_prec(ctx, &a, rsqrt_f32, rsqrt_value)?;
-    if let (Some(xs), Some(IValue::Tensor(out))) = (xs, out.first()) {
-        redo_half_tail(ctx, out, t, &xs)?;
-    }
-    Ok(out)
+    float_op_prec(ctx, &a, rsqrt_f32, rsqrt_value)
 }
 /// `rsqrt_(self)`.
 pub(crate) fn rsqrt_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
@@ -83,7 +89,7 @@ pub(crate) fn rsqrt_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
         return float_op_(ctx, &a, rsqrt_value);
     }
     let t = a.tensor(0)?;
-    let xs = half_inputs(ctx, t)?;
+    let xs = half_inputs(ctx, t)?.filter(|_| !ctx.faults.reduced_inverse_root_rounded_once);
     let out = float_op_prec_(ctx, &a, rsqrt_f32, rsqrt_value)?;
     if let Some(xs) = xs {
         redo_half_tail(ctx, t, t, &xs)?;
@@ -101,12 +107,10 @@ fn half_inputs(ctx: &KernelCtx<'_>, t: &Tensor) -> Result<Option<Vec<f64>>> {
     }
 }
 
-/// A float16/bfloat16 `rsqrt`'s elements that PyTorch's scalar loop
+/// A float16/bfloat16 `rsqrt_`'s elements that PyTorch's scalar loop
 /// computes (the tail after its vectors, by the layout and threads:
-/// [`crate::kernels::reduced_axpy::scalar_loop_elements`]): there
-/// `1 / sqrt(x)` runs in the dtype's own arithmetic, the square root
-/// rounded to the dtype before the reciprocal (measured on torch 2.15: one
-/// last-bit difference in about a tenth of the tail's elements).
+/// [`crate::kernels::reduced_axpy::scalar_loop_elements`]), rewritten as
+/// that loop rounds them ([`reduced_inverse_root`]).
 fn redo_half_tail(ctx: &KernelCtx<'_>, out: &Tensor, input: &Tensor, xs: &[f64]) -> Result<()> {
     let dtype = out.dtype();
     let Some(elements) = crate::kernels::reduced_axpy::scalar_loop_elements(out, &[input], ctx.cpu)
@@ -116,12 +120,10 @@ fn redo_half_tail(ctx: &KernelCtx<'_>, out: &Tensor, input: &Tensor, xs: &[f64])
     if elements.is_empty() {
         return Ok(());
     }
-    let round = |v: f64| crate::tensor::storage::cast_value(dtype, v);
     let mut values = out.read_f64(ctx.op)?;
     for i in elements {
         if let (Some(v), Some(&x)) = (values.get_mut(i), xs.get(i)) {
-            let root = round(f64::from((x as f32).sqrt()));
-            *v = round(f64::from(1.0 / root as f32));
+            *v = reduced_inverse_root(dtype, x, false);
         }
     }
     out.write_f64(ctx.op, &values)

@@ -30,8 +30,8 @@
 //! `(B, H, L, E)`.
 
 use super::common::{is_reduced_float, round_to};
-use super::fast_exp::row_exp;
-use super::gemm::{Mat, gemm_acc};
+use super::fast_exp::{VECTOR_LANES, row_exp};
+use super::gemm::{Mat, gemm_acc_ieee};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -185,7 +185,7 @@ fn scores_masked(
     single: bool,
 ) -> Vec<f64> {
     let mut s = vec![0.0; d.l * d.s];
-    gemm_acc(Mat::new(q, d.l, d.e), Mat::t(k, d.e, d.s), &mut s);
+    gemm_acc_ieee(Mat::new(q, d.l, d.e), Mat::t(k, d.e, d.s), &mut s);
     let r = |v: f64| if single { f64::from(v as f32) } else { v };
     for (i, row) in s.chunks_mut(d.s.max(1)).enumerate() {
         for (j, v) in row.iter_mut().enumerate() {
@@ -278,7 +278,7 @@ fn forward_values(
     let exact = Precision {
         dtype: DType::Float64,
     };
-    forward_values_masked(q, k, v, d, causal, scale, None, exact)
+    forward_values_masked(q, k, v, d, causal, scale, None, exact, false)
 }
 
 /// [`forward_values`] with an additive mask broadcast to `(B, H, L, S)`,
@@ -286,7 +286,11 @@ fn forward_values(
 /// row's running maximum and sum of `exp(s - max)` rescaled at a block
 /// boundary, the unnormalised probabilities (stored per `precision`)
 /// multiplied with `V`, and the row divided by its sum at the end. A row
-/// with every key masked gives zeros and a logsumexp of 0.
+/// with every key masked gives zeros and a logsumexp of 0. A NaN score
+/// (a query row of NaN, as a diverged float16 run produces) reaches the
+/// block's maximum as the kernel's reductions let it ([`block_max`]): then
+/// the row's output and logsumexp are NaN, otherwise the row reads as fully
+/// masked. `max_skips_nan`, a test fault, skips every NaN score.
 #[allow(clippy::too_many_arguments)]
 fn forward_values_masked(
     q: &[f64],
@@ -297,6 +301,7 @@ fn forward_values_masked(
     scale: f64,
     mask: Option<&[f64]>,
     precision: Precision,
+    max_skips_nan: bool,
 ) -> (Vec<f64>, Vec<f64>) {
     let (qn, kn) = (d.l * d.e, d.s * d.e);
     let mut out = vec![0.0; d.heads() * qn];
@@ -322,7 +327,20 @@ fn forward_values_masked(
             let mut rescale = vec![1.0; d.l];
             for i in 0..d.l {
                 let row = &scores[i * d.s + start..i * d.s + start + w];
-                let new_max = row.iter().copied().fold(max[i], f64::max);
+                // A causal kernel reads each block of query rows against the
+                // keys up to that block's last row only.
+                let keys = if causal {
+                    let qb = q_block(d.l);
+                    ((i / qb + 1) * qb).min(d.s)
+                } else {
+                    d.s
+                };
+                let visible = &row[..keys.saturating_sub(start).min(w)];
+                let propagate_all = mask.is_some() && !max_skips_nan;
+                let block = block_max(visible, propagate_all, precision, max_skips_nan);
+                // The running maximum replaces the previous one unless that
+                // is strictly greater (a NaN block maximum replaces it).
+                let new_max = if max[i] > block { max[i] } else { block };
                 if new_max == f64::NEG_INFINITY {
                     continue;
                 }
@@ -337,7 +355,7 @@ fn forward_values_masked(
                 max[i] = new_max;
             }
             let mut block = vec![0.0; d.l * d.e];
-            gemm_acc(
+            gemm_acc_ieee(
                 Mat::new(&p, d.l, w),
                 Mat::new(&vh[start * d.e..(start + w) * d.e], w, d.e),
                 &mut block,
@@ -367,6 +385,35 @@ fn forward_values_masked(
     (out, lse)
 }
 
+/// The maximum of one block row of scores as the CPU kernel reduces it.
+/// With an attention mask, the masked scores' maximum is a vector reduction
+/// over the whole row, so any NaN makes it NaN (`propagate_all`). Without
+/// one, full vectors of [`VECTOR_LANES`] float32 (8 float64) lanes are
+/// reduced with a NaN-propagating maximum and the remaining tail with
+/// `std::max`, which keeps its first operand when the second is NaN: a NaN
+/// in the tail is skipped, one in the vector part wins. Observed in torch
+/// 2.15 on AVX-512: a NaN query row against 8 float32 keys reads as fully
+/// masked (zeros, logsumexp 0), against 16 keys it gives NaN.
+fn block_max(row: &[f64], propagate_all: bool, precision: Precision, skip_all: bool) -> f64 {
+    let lanes = if precision.dtype == DType::Float64 {
+        VECTOR_LANES / 2
+    } else {
+        VECTOR_LANES
+    };
+    let vector_part = row.len() - row.len() % lanes;
+    let mut max = f64::NEG_INFINITY;
+    for (j, &x) in row.iter().enumerate() {
+        if x.is_nan() {
+            if !skip_all && (propagate_all || j < vector_part) {
+                return f64::NAN;
+            }
+        } else if x > max {
+            max = x;
+        }
+    }
+    max
+}
+
 /// `_scaled_dot_product_flash_attention_for_cpu(query, key, value,
 /// dropout_p=0., is_causal=False, *, attn_mask=None, scale=None)`:
 /// `(output, logsumexp)`.
@@ -392,7 +439,17 @@ pub(crate) fn flash_attention(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Ve
                 dtype
             },
         };
-        forward_values_masked(&qv, &kv, &vv, &d, causal, scale, mask.as_deref(), precision)
+        forward_values_masked(
+            &qv,
+            &kv,
+            &vv,
+            &d,
+            causal,
+            scale,
+            mask.as_deref(),
+            precision,
+            ctx.faults.flash_attention_max_skips_nan,
+        )
     } else {
         (Vec::new(), Vec::new())
     };
@@ -454,7 +511,7 @@ fn head_backward(
     let mut p = scores_masked(x.q, x.k, d, causal, scale, x.mask, false);
     for (row, &m) in p.chunks_mut(d.s.max(1)).zip(x.lse) {
         row.iter_mut()
-            .for_each(|s| *s = if m.is_finite() { (*s - m).exp() } else { 0.0 });
+            .for_each(|s| *s = if m.is_infinite() { 0.0 } else { (*s - m).exp() });
     }
     let dsum: Vec<f64> = (0..d.l)
         .map(|i| {
@@ -482,14 +539,14 @@ fn head_backward(
                 .collect();
             let attn_stored: Vec<f64> = attn.iter().map(|&a| precision.intermediate(a)).collect();
             let mut dv_block = vec![0.0; w * d.e];
-            gemm_acc(
+            gemm_acc_ieee(
                 Mat::t(&attn_stored, w, qb),
                 Mat::new(&x.dout[dout_rows.clone()], qb, d.e),
                 &mut dv_block,
             );
             store(&mut dv[kv_rows.clone()], &dv_block, 1.0);
             let mut ds = vec![0.0; qb * w];
-            gemm_acc(
+            gemm_acc_ieee(
                 Mat::new(&x.dout[dout_rows.clone()], qb, d.e),
                 Mat::t(&x.v[kv_rows.clone()], d.e, w),
                 &mut ds,
@@ -504,14 +561,14 @@ fn head_backward(
                 }
             }
             let mut dq_block = vec![0.0; qb * d.e];
-            gemm_acc(
+            gemm_acc_ieee(
                 Mat::new(&ds, qb, w),
                 Mat::new(&x.k[kv_rows.clone()], w, d.e),
                 &mut dq_block,
             );
             store(&mut dq[q_rows.clone()], &dq_block, scale);
             let mut dk_block = vec![0.0; w * d.e];
-            gemm_acc(
+            gemm_acc_ieee(
                 Mat::t(&ds, w, qb),
                 Mat::new(&x.q[q_rows.clone()], qb, d.e),
                 &mut dk_block,
@@ -609,6 +666,51 @@ pub(crate) fn flash_attention_backward(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_nan_query_row_gives_a_nan_row_not_a_masked_one() {
+        // One head, L = 2 queries, S = 3 keys, E = 2, the last key masked
+        // with -inf. Query row 0 is NaN: torch 2.15 gives that row NaN
+        // outputs and a NaN logsumexp; row 1 is unaffected.
+        let d = Dims {
+            b: 1,
+            h: 1,
+            hk: 1,
+            l: 2,
+            s: 3,
+            e: 2,
+        };
+        let q = [f64::NAN, f64::NAN, 0.5, -1.0];
+        let k = [1.0, 0.0, 0.0, 1.0, 1.0, 1.0];
+        let v = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let mask = [0.0, 0.0, f64::NEG_INFINITY, 0.0, 0.0, f64::NEG_INFINITY];
+        let exact = Precision {
+            dtype: DType::Float64,
+        };
+        let run =
+            |skips| forward_values_masked(&q, &k, &v, &d, false, 1.0, Some(&mask), exact, skips);
+        let (out, lse) = run(false);
+        assert!(out[..2].iter().all(|o| o.is_nan()) && lse[0].is_nan());
+        // Row 1: scores 0.5 and -1.0 over the first two keys.
+        let (p0, p1) = (0.5f64.exp(), (-1.0f64).exp());
+        assert!((lse[1] - (p0 + p1).ln()).abs() < 1e-12);
+        assert!((out[2] - (p0 * 1.0 + p1 * 3.0) / (p0 + p1)).abs() < 1e-12);
+        // Without a mask only NaN in full float32 vectors of 16 reaches the
+        // maximum: 8 NaN scores read as fully masked, 16 give NaN.
+        let single = Precision {
+            dtype: DType::Float32,
+        };
+        assert_eq!(
+            block_max(&[f64::NAN; 8], false, single, false),
+            f64::NEG_INFINITY
+        );
+        assert!(block_max(&[f64::NAN; 16], false, single, false).is_nan());
+        assert!(block_max(&[f64::NAN; 8], false, exact, false).is_nan());
+        assert_eq!(block_max(&[1.0, f64::NAN, 2.0], false, single, false), 2.0);
+        // Skipping NaN in the maximum reads row 0 as fully masked.
+        let (out, lse) = run(true);
+        assert_eq!((out[0], lse[0]), (0.0, 0.0));
+    }
 
     #[test]
     fn gradients_match_finite_differences() {

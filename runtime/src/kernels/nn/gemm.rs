@@ -71,7 +71,19 @@ impl<'a> Mat<'a> {
 
 /// `c += a @ b`, `c` contiguous row-major `a.rows x b.cols`.
 /// Mismatched or short operands contribute nothing beyond their extent.
+/// A zero element of `a` is skipped, so it does not turn a NaN or infinity
+/// of `b` into NaN.
 pub(crate) fn gemm_acc(a: Mat<'_>, b: Mat<'_>, c: &mut [f64]) {
+    gemm_acc_with(a, b, c, true);
+}
+
+/// [`gemm_acc`] with every product taken, as a BLAS `gemm` does: a zero of
+/// `a` times a NaN or infinity of `b` adds NaN.
+pub(crate) fn gemm_acc_ieee(a: Mat<'_>, b: Mat<'_>, c: &mut [f64]) {
+    gemm_acc_with(a, b, c, false);
+}
+
+fn gemm_acc_with(a: Mat<'_>, b: Mat<'_>, c: &mut [f64], skip_zeros: bool) {
     let (m, k, n) = (a.rows, a.cols.min(b.rows), b.cols);
     if m == 0 || k == 0 || n == 0 {
         return;
@@ -84,7 +96,7 @@ pub(crate) fn gemm_acc(a: Mat<'_>, b: Mat<'_>, c: &mut [f64]) {
             continue;
         };
         for (p, &x) in a_row.iter().take(k).enumerate() {
-            if x == 0.0 {
+            if skip_zeros && x == 0.0 {
                 continue;
             }
             let Some(b_row) = b.get(p * n..(p + 1) * n) else {
