@@ -13,8 +13,10 @@
 //! - the `DEFAULT` build (no vector instructions): every element rounds
 //!   twice;
 //! - every operand with the same dense layout: the elements in memory order,
-//!   split over the intra-op threads from 32 768 elements on (`parallel_for`,
-//!   `ceil(n / threads)` each); in each part whole groups of 64 (two 32-lane
+//!   split from 32 768 elements on into `min(threads, ceil(n / 32 768))`
+//!   parts of `ceil(n / parts)` each (`parallel_for`: no part smaller than
+//!   the grain is made; measured with 4 threads on 40 001 and 70 001
+//!   elements, 2 and 3 parts); in each part whole groups of 64 (two 32-lane
 //!   vectors), then one more vector of 32 if that many are left, take the
 //!   vectorised loop and the rest the scalar one;
 //! - an operand whose innermost stride is not the output's (a transposed
@@ -191,7 +193,11 @@ pub(crate) fn scalar_loop_elements_in(
 /// The memory positions `[start, end)` of a dense `n`-element loop that the
 /// scalar loop takes, as a range set over the thread parts.
 fn scalar_memory_positions(n: usize, threads: usize, vector_loop: VectorLoop) -> RangeSet {
-    let parts = if n >= GRAIN_SIZE { threads.max(1) } else { 1 };
+    let parts = if n >= GRAIN_SIZE {
+        threads.clamp(1, n.div_ceil(GRAIN_SIZE))
+    } else {
+        1
+    };
     let per = n.div_ceil(parts).max(1);
     let mut ranges = Vec::new();
     let mut lo = 0;
@@ -313,6 +319,27 @@ mod tests {
         assert_eq!(big.first(), Some(&34_976));
         assert!(big.contains(&35_000) && !big.contains(&35_001));
         assert_eq!(big.last(), Some(&70_000));
+    }
+
+    #[test]
+    fn no_thread_gets_less_than_the_grain() {
+        // 4 threads on 70 001 elements: 3 parts of 23 334 (the last
+        // 23 333), each ending in its own tail; on 40 001, 2 parts of 20 001
+        // and 20 000 (a whole number of steps: no tail).
+        let float32 = VectorLoop {
+            step: 32,
+            last_vector: None,
+        };
+        let tails = |n: usize| {
+            let set = scalar_memory_positions(n, 4, float32);
+            (0..n).filter(|p| set.contains(p)).collect::<Vec<_>>()
+        };
+        let three: Vec<usize> = (23_328..23_334)
+            .chain(46_662..46_668)
+            .chain(69_996..70_001)
+            .collect();
+        assert_eq!(tails(70_001), three);
+        assert_eq!(tails(40_001), vec![20_000]);
     }
 
     #[test]
