@@ -197,7 +197,7 @@ def _mask_opaque(value: Any, ids: set) -> Any:
 # META attributes that describe the capturing machine, not the run: a
 # re-capture elsewhere may record other ones (its values then show what they
 # change).
-MACHINE_ATTRS = ("cpu_capability", "intra_op_threads", "float16_conv_onednn")
+MACHINE_ATTRS = ("cpu_capability", "intra_op_threads", "float16_conv_onednn", "onednn_gelu")
 
 
 def _program_meta(meta: "ftr.Meta") -> list:

@@ -23,6 +23,11 @@ pub const THREADS_ATTR: &str = "intra_op_threads";
 /// on oneDNN (a CPU with AVX-512-FP16 or AMX-FP16); absent (or `"0"`) when
 /// it ran its own float16 loops.
 pub const FLOAT16_ONEDNN_ATTR: &str = "float16_conv_onednn";
+/// META attribute `"abramowitz_stegun"` when the capturing PyTorch's oneDNN
+/// computed the erf form of GELU with Abramowitz and Stegun's erf (its
+/// kernels below AVX-512); absent for the minimax polynomial of its
+/// AVX-512 kernels.
+pub const ONEDNN_GELU_ATTR: &str = "onednn_gelu";
 
 /// What a kernel's rounding may depend on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,6 +44,10 @@ pub struct CpuProfile {
     /// profile: their float16 convolutions were all rounded once. This
     /// machine and profiled traces without the attribute: `Slow2d`.
     pub float16_conv_onednn: bool,
+    /// oneDNN's GELU forward (erf form) took its AVX-512 minimax
+    /// polynomial for erf, as [`ONEDNN_GELU_ATTR`] says: false where it
+    /// took Abramowitz and Stegun's formula (oneDNN below AVX-512).
+    pub onednn_gelu_minimax: bool,
 }
 
 /// A META attribute of the CPU profile that does not parse.
@@ -65,6 +74,7 @@ impl CpuProfile {
                 capability: this_machine_capability().into(),
                 intra_op_threads: std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN),
                 float16_conv_onednn: false,
+                onednn_gelu_minimax: true,
             })
             .clone()
     }
@@ -95,6 +105,19 @@ impl CpuProfile {
                         key: FLOAT16_ONEDNN_ATTR,
                         value: onednn.clone(),
                         expected: "expected 1 or 0",
+                    });
+                }
+            };
+        }
+        if let Some(form) = find(ONEDNN_GELU_ATTR) {
+            profile.onednn_gelu_minimax = match form.as_str() {
+                "abramowitz_stegun" => false,
+                "minimax" => true,
+                _ => {
+                    return Err(CpuProfileError {
+                        key: ONEDNN_GELU_ATTR,
+                        value: form.clone(),
+                        expected: "expected abramowitz_stegun or minimax",
                     });
                 }
             };
@@ -174,6 +197,24 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
             .collect()
+    }
+
+    #[test]
+    fn onednn_gelu_form_follows_its_attribute() {
+        let profile = |form: &str| CpuProfile::from_attrs(&attrs(&[("onednn_gelu", form)]));
+        assert!(
+            !profile("abramowitz_stegun")
+                .expect("valid")
+                .onednn_gelu_minimax
+        );
+        assert!(profile("minimax").expect("valid").onednn_gelu_minimax);
+        assert!(
+            CpuProfile::from_attrs(&[])
+                .expect("valid")
+                .onednn_gelu_minimax
+        );
+        let err = profile("taylor").expect_err("unknown form");
+        assert_eq!(err.key, ONEDNN_GELU_ATTR);
     }
 
     #[test]

@@ -7,6 +7,7 @@ import functools
 import os
 import platform
 import runpy
+import struct
 import sys
 import threading
 import traceback
@@ -195,7 +196,33 @@ def trace_meta(program: str, policy: str) -> ftr.Meta:
     )
     if float16_convolutions_on_onednn():
         attrs += ((FLOAT16_ONEDNN_ATTR, "1"),)
+    if onednn_gelu_takes_abramowitz_stegun():
+        attrs += ((ONEDNN_GELU_ATTR, "abramowitz_stegun"),)
     return ftr.Meta(PRODUCER, program, policy, attrs)
+
+
+# META attribute: oneDNN's GELU here computes erf by Abramowitz and Stegun.
+ONEDNN_GELU_ATTR = "onednn_gelu"
+
+# GELU of -3.0 in float32 bits by oneDNN's two erf forms: the minimax
+# polynomial of its AVX-512 kernels and Abramowitz and Stegun's formula of
+# its kernels below AVX-512 (measured on torch 2.15).
+_GELU_MINUS_3_ABRAMOWITZ_STEGUN = 0xBB84B4C0
+
+
+def onednn_gelu_takes_abramowitz_stegun() -> bool:
+    """Whether PyTorch's float GELU (erf form, contiguous, several
+    elements) runs oneDNN's kernel with Abramowitz and Stegun's erf, as
+    oneDNN does below AVX-512 (a CPU without it, or `ONEDNN_MAX_CPU_ISA`
+    capping it): probed by one GELU of two elements, whose bits tell the
+    two forms apart. Run before the capture starts; it records nothing."""
+    mkldnn = torch.backends.mkldnn
+    if not (mkldnn.is_available() and mkldnn.enabled):
+        return False
+    with torch.no_grad():
+        value = torch.nn.functional.gelu(torch.full((2,), -3.0))[0].item()
+    bits = struct.unpack("<I", struct.pack("<f", value))[0]
+    return bits == _GELU_MINUS_3_ABRAMOWITZ_STEGUN
 
 
 # META attribute: PyTorch runs float16 convolutions on oneDNN here.

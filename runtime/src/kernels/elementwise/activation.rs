@@ -102,6 +102,9 @@ fn gelu_erf_formula(ctx: &KernelCtx<'_>, t: &Tensor) -> Formula {
             }
         });
     }
+    if !ctx.cpu.onednn_gelu_minimax {
+        return Box::new(|v: &[f64]| f64::from(onednn_gelu::gelu_abramowitz_stegun(v[0] as f32)));
+    }
     Box::new(|v: &[f64]| f64::from(onednn_gelu::gelu(v[0] as f32)))
 }
 

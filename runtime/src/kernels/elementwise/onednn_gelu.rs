@@ -210,6 +210,29 @@ pub(crate) fn gelu(x: f32) -> f32 {
     mul(mul(x, add(erf, 1.0)), 0.5)
 }
 
+/// `gelu(x)` (erf form) of one float32 lane as oneDNN computes it below
+/// AVX-512: erf(x/√2) by Abramowitz and Stegun's formula (the backward's
+/// pieces: `t = 1/(1 + p·|r|)`, the polynomial in `t` times `−exp(−r²)·t`,
+/// plus one, signed like `x`), then `x/2 + (x/2)·erf` in one fused step.
+pub(crate) fn gelu_abramowitz_stegun(x: f32) -> f32 {
+    let r = mul(x, f(AS_ONE_OVER_SQRT_TWO));
+    let t = div(1.0, fma(f(AS_P), r.abs(), 1.0));
+    let q = -exp(-mul(r, r));
+    let mut poly = f(AS_POLYNOMIAL[4]);
+    for c in [
+        AS_POLYNOMIAL[3],
+        AS_POLYNOMIAL[2],
+        AS_POLYNOMIAL[1],
+        AS_POLYNOMIAL[0],
+    ] {
+        poly = fma(poly, t, f(c));
+    }
+    let erf = fma(mul(q, t), poly, 1.0);
+    let erf = f32::from_bits(erf.to_bits() ^ (x.to_bits() & SIGN));
+    let half = mul(x, 0.5);
+    fma(erf, half, half)
+}
+
 /// `gelu_backward(grad, x)` (erf form) of one float32 lane.
 pub(crate) fn gelu_backward(grad: f32, x: f32) -> f32 {
     let r = mul(x, f(AS_ONE_OVER_SQRT_TWO));
@@ -256,6 +279,32 @@ mod tests {
     fn forward_matches_torch_bits() {
         for (x, _, bits, _) in MEASURED {
             assert_eq!(gelu(x).to_bits(), bits, "gelu({x:e})");
+        }
+    }
+
+    /// torch 2.15 with oneDNN capped below AVX-512
+    /// (`ONEDNN_MAX_CPU_ISA=AVX2`): `F.gelu` of a contiguous float32
+    /// tensor of these eight values, as `(x, gelu(x))` bits.
+    const MEASURED_BELOW_AVX512: [(u32, u32); 8] = [
+        (0xc040_0000, 0xbb84_b4c0),
+        (0xbfc0_0000, 0xbdcd_3b5a),
+        (0xbe80_0000, 0xbdcd_765f),
+        (0x3f00_0000, 0x3eb1_03ae),
+        (0x4000_0000, 0x3ffa_2d0e),
+        (0x4080_0000, 0x407f_fdec),
+        (0xc0c0_0000, 0x0000_0000),
+        (0x4120_0000, 0x4120_0000),
+    ];
+
+    #[test]
+    fn abramowitz_stegun_forward_matches_torch_bits() {
+        for (x, bits) in MEASURED_BELOW_AVX512 {
+            let x = f32::from_bits(x);
+            assert_eq!(
+                gelu_abramowitz_stegun(x).to_bits(),
+                bits,
+                "gelu({x:e}) below AVX-512"
+            );
         }
     }
 
