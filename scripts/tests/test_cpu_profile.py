@@ -6,11 +6,13 @@ an alpha rounds the product before the sum in its scalar loop, which takes
 the remainder of each thread's part on AVX2 and AVX-512 and every element
 without vector kernels; float32 softmax and log-softmax add their
 exponentials in 8 vector lanes on AVX2 and 16 on AVX-512; oneDNN's GELU
-takes Abramowitz and Stegun's erf below AVX-512 (META `onednn_gelu`). The capture records `cpu_capability` and
-`intra_op_threads` in META; a replay reproduces them. Each program is
-captured in a subprocess under another thread count or kernel set than this
-machine's default (`OMP_NUM_THREADS`, `ATEN_CPU_CAPABILITY`) and replayed
-anchored with zero tolerance for the dtype of those results: bit for bit. The same trace with its META
+takes Abramowitz and Stegun's erf below AVX-512. The capture records
+`cpu_capability`, `intra_op_threads` and `onednn_gelu` in META; a replay
+reproduces them. Each program is captured in a subprocess under another
+thread count or kernel set than this machine's default (`OMP_NUM_THREADS`,
+`ATEN_CPU_CAPABILITY`, `ONEDNN_MAX_CPU_ISA`) and replayed anchored with zero
+tolerance for the dtype of those results (bit for bit), or with the default
+tolerances where the forms differ beyond them. The same trace with its META
 attribute changed must fail, so the attribute is what the replay used.
 """
 
