@@ -210,34 +210,10 @@ pub(crate) fn gelu(x: f32) -> f32 {
     mul(mul(x, add(erf, 1.0)), 0.5)
 }
 
-/// `gelu(x)` (erf form) of one float32 lane as oneDNN computes it below
-/// AVX-512: erf(x/√2) by Abramowitz and Stegun's formula (the backward's
-/// pieces: `t = 1/(1 + p·|r|)`, the polynomial in `t` times `−exp(−r²)·t`,
-/// plus one, signed like `x`), then `x/2 + (x/2)·erf` in one fused step.
-pub(crate) fn gelu_abramowitz_stegun(x: f32) -> f32 {
-    let r = mul(x, f(AS_ONE_OVER_SQRT_TWO));
-    let t = div(1.0, fma(f(AS_P), r.abs(), 1.0));
-    let q = -exp(-mul(r, r));
-    let mut poly = f(AS_POLYNOMIAL[4]);
-    for c in [
-        AS_POLYNOMIAL[3],
-        AS_POLYNOMIAL[2],
-        AS_POLYNOMIAL[1],
-        AS_POLYNOMIAL[0],
-    ] {
-        poly = fma(poly, t, f(c));
-    }
-    let erf = fma(mul(q, t), poly, 1.0);
-    let erf = f32::from_bits(erf.to_bits() ^ (x.to_bits() & SIGN));
-    let half = mul(x, 0.5);
-    fma(erf, half, half)
-}
-
-/// `gelu_backward(grad, x)` (erf form) of one float32 lane.
-pub(crate) fn gelu_backward(grad: f32, x: f32) -> f32 {
-    let r = mul(x, f(AS_ONE_OVER_SQRT_TWO));
-    let q = exp(-mul(r, r));
-    let density = mul(mul(r, f(AS_ONE_OVER_SQRT_PI)), q);
+/// erf(r) by Abramowitz and Stegun's formula 7.1.26 as oneDNN's kernels
+/// evaluate it, given `q = exp(−r²)`: `t = 1/(1 + p·|r|)`, the polynomial in
+/// `t` by fused steps, `1 − q·t·poly` in one fused step, signed like `r`.
+fn abramowitz_stegun_erf(r: f32, q: f32) -> f32 {
     let t = div(1.0, fma(f(AS_P), r.abs(), 1.0));
     let mut poly = f(AS_POLYNOMIAL[4]);
     for c in [
@@ -249,7 +225,25 @@ pub(crate) fn gelu_backward(grad: f32, x: f32) -> f32 {
         poly = fma(poly, t, f(c));
     }
     let erf = fma(mul(-q, t), poly, 1.0);
-    let erf = f32::from_bits(erf.to_bits() ^ (r.to_bits() & SIGN));
+    f32::from_bits(erf.to_bits() ^ (r.to_bits() & SIGN))
+}
+
+/// `gelu(x)` (erf form) of one float32 lane as oneDNN computes it below
+/// AVX-512: erf(x/√2) by Abramowitz and Stegun ([`abramowitz_stegun_erf`],
+/// the backward's pieces), then `x/2 + (x/2)·erf` in one fused step.
+pub(crate) fn gelu_abramowitz_stegun(x: f32) -> f32 {
+    let r = mul(x, f(AS_ONE_OVER_SQRT_TWO));
+    let erf = abramowitz_stegun_erf(r, exp(-mul(r, r)));
+    let half = mul(x, 0.5);
+    fma(erf, half, half)
+}
+
+/// `gelu_backward(grad, x)` (erf form) of one float32 lane.
+pub(crate) fn gelu_backward(grad: f32, x: f32) -> f32 {
+    let r = mul(x, f(AS_ONE_OVER_SQRT_TWO));
+    let q = exp(-mul(r, r));
+    let density = mul(mul(r, f(AS_ONE_OVER_SQRT_PI)), q);
+    let erf = abramowitz_stegun_erf(r, q);
     mul(fma_into(add(density, 0.5), erf, 0.5), grad)
 }
 
