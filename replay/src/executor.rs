@@ -244,7 +244,7 @@ impl Default for ReplayOptions {
 /// `remainder-number-unrounded`, `gelu-float-inf-finite`,
 /// `gelu-aten-formula-on-onednn-path`, `gelu-onednn-for-every-layout`,
 /// `log-softmax-in-double`, `softmax-in-double`, `nll-sum-in-double`,
-/// `rsqrt-rounded-once`, `sigmoid-exp-of-one-loop`,
+/// `rsqrt-rounded-once`, `sigmoid-exp-of-one-loop`, `elementwise-loop-one-run`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -405,6 +405,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "rsqrt-rounded-once" => faults.rsqrt_rounded_once = true,
             None if spec == "sigmoid-exp-of-one-loop" => {
                 faults.sigmoid_exp_of_one_loop = true;
+            }
+            None if spec == "elementwise-loop-one-run" => {
+                faults.elementwise_loop_one_run = true;
             }
             None if spec == "scatter-reduce-half-steps-rounded" => {
                 faults.scatter_reduce_half_steps_rounded = true;

@@ -1245,6 +1245,11 @@ pub struct Faults {
     /// `exp` for every element (sigmoid-exp-of-one-loop), where PyTorch's
     /// vector loop takes SLEEF's and only its scalar tail the C library's.
     pub sigmoid_exp_of_one_loop: bool,
+    /// The elementwise loop plan walks the whole iteration as one run
+    /// (elementwise-loop-one-run), where PyTorch's inner loop starts again
+    /// at every run of the coalesced innermost dimension, so each row of a
+    /// strided view (a GRU's gate chunk) ends in its own scalar tail.
+    pub elementwise_loop_one_run: bool,
     /// The 2-d pooling kernels take an input for channels-last only with
     /// exactly dense NHWC strides (pool-exact-channels-last), where PyTorch's
     /// `suggest_memory_format` also reads a crop or a channel chunk of a

@@ -44,10 +44,32 @@ pub(crate) fn output_strides(shape: &[i64], inputs: &[Geometry<'_>]) -> Vec<i64>
         .iter()
         .map(|(s, st)| broadcast_strides(shape, s, st))
         .collect();
-    // Returns 1 when dimension d0 should be outer to d1, -1 when inner, 0
-    // when no input decides.
+    let perm = iteration_order(shape, &broadcast);
+    if perm.iter().copied().eq((0..ndim).rev()) {
+        return contiguous_strides(shape);
+    }
+    let mut out = vec![0i64; ndim];
+    let mut next = 1i64;
+    for &d in &perm {
+        out[d] = next;
+        next = next.saturating_mul(shape[d]);
+    }
+    out
+}
+
+/// TensorIterator's order of `shape`'s dimensions, innermost first:
+/// `perm[k]` is the dimension at iteration position `k`. `operands` are
+/// strides seen from `shape` (stride 0 where broadcast), in the iterator's
+/// operand order. Dimensions are insertion-sorted from C order; a pair is
+/// decided by the first operand with a strict preference (broadcast
+/// dimensions express none; the smaller stride goes inner; equal strides
+/// put the smaller size inner).
+pub(crate) fn iteration_order(shape: &[i64], operands: &[Vec<i64>]) -> Vec<usize> {
+    let ndim = shape.len();
+    // 1 when dimension d0 should be outer to d1, -1 when inner, 0 when no
+    // operand decides.
     let should_swap = |d0: usize, d1: usize| -> i32 {
-        for strides in &broadcast {
+        for strides in operands {
             let (s0, s1) = (strides[d0], strides[d1]);
             if s0 == 0 || s1 == 0 {
                 continue;
@@ -64,7 +86,6 @@ pub(crate) fn output_strides(shape: &[i64], inputs: &[Geometry<'_>]) -> Vec<i64>
         }
         0
     };
-    // perm[k] is the tensor dimension at iteration position k (0 = innermost).
     let mut perm: Vec<usize> = (0..ndim).rev().collect();
     for i in 1..ndim {
         let mut dim1 = i;
@@ -79,16 +100,7 @@ pub(crate) fn output_strides(shape: &[i64], inputs: &[Geometry<'_>]) -> Vec<i64>
             }
         }
     }
-    if perm.iter().copied().eq((0..ndim).rev()) {
-        return contiguous_strides(shape);
-    }
-    let mut out = vec![0i64; ndim];
-    let mut next = 1i64;
-    for &d in &perm {
-        out[d] = next;
-        next = next.saturating_mul(shape[d]);
-    }
-    out
+    perm
 }
 
 /// The strides an input has once TensorIterator casts it to the common
@@ -115,7 +127,7 @@ pub(crate) fn cast_input_strides(
 
 /// An input's strides seen from the broadcast shape: missing leading
 /// dimensions and expanded size-1 dimensions read with stride 0.
-fn broadcast_strides(shape: &[i64], in_shape: &[i64], in_strides: &[i64]) -> Vec<i64> {
+pub(crate) fn broadcast_strides(shape: &[i64], in_shape: &[i64], in_strides: &[i64]) -> Vec<i64> {
     let lead = shape.len().saturating_sub(in_shape.len());
     (0..shape.len())
         .map(|i| {

@@ -25,6 +25,7 @@ mod indexing;
 pub(crate) mod iter;
 pub(crate) mod join;
 mod linalg;
+mod loop_plan;
 mod loss;
 mod matmul;
 mod narrow_copy;

@@ -14,7 +14,7 @@
 use super::KernelCtx;
 use super::dense;
 use super::elementwise::{computed_operands, computed_values, nary_i64_, operand_i64};
-use super::iter::{Geometry, cast_input_strides, output_strides};
+use super::iter::{Geometry, cast_input_strides, output_strides, read_broadcast};
 use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -364,7 +364,7 @@ pub(crate) fn add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     if let (Operand::Tensor(xt), Operand::Tensor(yt)) = (x, y)
         && let Some(plan) = super::reduced_axpy::scalar_loop(ctx, dtype, alpha, &out, xt, yt)
     {
-        plan.redo(ctx, &out, &xt.read_f64(ctx.op)?, yt)?;
+        plan.redo(ctx, &out, &read_broadcast(ctx.op, xt, out.shape())?, yt)?;
     }
     Ok(vec![out.into()])
 }
@@ -433,7 +433,7 @@ pub(crate) fn sub(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     if let (Operand::Tensor(xt), Operand::Tensor(yt)) = (x, y)
         && let Some(plan) = super::reduced_axpy::scalar_loop(ctx, dtype, -alpha, &out, xt, yt)
     {
-        plan.redo(ctx, &out, &xt.read_f64(ctx.op)?, yt)?;
+        plan.redo(ctx, &out, &read_broadcast(ctx.op, xt, out.shape())?, yt)?;
     }
     Ok(vec![out.into()])
 }

@@ -7,11 +7,14 @@
 //! exact beyond 2^53 or that divide integers (`floor_divide`, `remainder`,
 //! rounding `div`, bitwise operators) use the i64 path.
 
+use crate::cpu::CpuProfile;
 use crate::dispatch::args::{Operand, round_columns_to_float32};
 use crate::error::{Result, RuntimeError};
+use crate::faults::Faults;
 use crate::kernels::KernelCtx;
 use crate::kernels::dense;
 use crate::kernels::iter::{Geometry, broadcast_view, operand_values, output_strides};
+use crate::kernels::loop_plan::{self, VectorLoop};
 use crate::kernels::pointwise::result_type;
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
@@ -247,81 +250,36 @@ fn nary_laid_out(
 
 /// Whether PyTorch's vectorised CPU loop (`cpu_kernel_vec`), rather than
 /// its scalar loop, computes each element of an elementwise result, in
-/// row-major order over `shape` (observed in torch 2.15 on x86 with
-/// AVX512; a few kernels' two loops treat NaN differently).
+/// row-major order over `shape` (a few kernels' two loops treat NaN
+/// differently).
 ///
-/// TensorIterator walks the dims in the result's memory order (ascending
-/// result strides), coalesces neighbours whose strides chain for every
-/// operand, and runs the innermost run of `n` elements vectorised when the
-/// result and every input step by one element there, or one input is
-/// broadcast (stride 0) and the rest step by one. The loop takes chunks of
-/// `vectors` vectors of 64 bytes (per vector 16 float32, 8 float64, 32
-/// half/bfloat16 lanes) from the start of each run: one for
-/// `hardtanh_backward` and the shrink backward, two for `elu_backward`,
-/// `hardswish_backward` and `logit_backward`; the elements left after the
-/// last whole chunk take the scalar loop, as do all elements of a run that
-/// is not contiguous. (Results past
-/// TensorIterator's grain size, 32768 elements, are split between threads
-/// whose ranges start their own runs; not modelled.)
+/// The split is TensorIterator's ([`loop_plan`]: runs of the coalesced
+/// innermost dimension, thread parts from the grain on) with steps of
+/// `vectors` vectors of the CPU's width (per 64-byte vector 16 float32, 8
+/// float64, 32 half/bfloat16 lanes): one for `hardtanh_backward` and the
+/// shrink backward, two for `elu_backward`, `hardswish_backward` and
+/// `logit_backward` (observed in torch 2.15 on x86 with AVX-512).
 pub(crate) fn vector_lanes(
+    faults: &Faults,
+    cpu: &CpuProfile,
     shape: &[i64],
     out_strides: &[i64],
     inputs: &[Geometry<'_>],
     dtype: DType,
     vectors: usize,
 ) -> Vec<bool> {
-    let nd = shape.len();
-    let broadcast = |(s, st): Geometry<'_>| -> Vec<i64> {
-        let lead = nd.saturating_sub(s.len());
-        (0..nd)
-            .map(|d| match d.checked_sub(lead) {
-                Some(i) if s.get(i).is_some_and(|&size| size != 1) => {
-                    st.get(i).copied().unwrap_or(0)
-                }
-                _ => 0,
-            })
-            .collect()
-    };
-    let mut strides: Vec<Vec<i64>> = vec![out_strides.to_vec()];
-    strides.extend(inputs.iter().map(|&g| broadcast(g)));
-    let mut dims: Vec<usize> = (0..nd).rev().filter(|&d| shape[d] != 1).collect();
-    dims.sort_by_key(|&d| out_strides.get(d).copied().unwrap_or(0));
-    // the innermost coalesced run: its length and each operand's step
-    let mut run: Option<(i64, Vec<i64>)> = None;
-    for d in dims {
-        match &mut run {
-            None => run = Some((shape[d], strides.iter().map(|st| st[d]).collect())),
-            Some((n, steps)) => {
-                if steps.iter().zip(&strides).all(|(&s, st)| s * *n == st[d]) {
-                    *n *= shape[d];
-                } else {
-                    break;
-                }
-            }
-        }
+    let vector_loop = VectorLoop::of_vectors(cpu, vectors, dtype.element_size());
+    match loop_plan::scalar_elements(
+        faults,
+        shape,
+        out_strides,
+        inputs,
+        cpu.threads(),
+        vector_loop,
+    ) {
+        Some(scalar) => scalar.iter().map(|&s| !s).collect(),
+        None => vec![false; numel(shape)],
     }
-    let (n, steps) = run.unwrap_or((1, vec![1; strides.len()]));
-    let inputs = &steps[1..];
-    let broadcast_inputs = inputs.iter().filter(|&&s| s == 0).count();
-    let vectorised =
-        steps[0] == 1 && inputs.iter().all(|&s| s == 1 || s == 0) && broadcast_inputs <= 1;
-    let lanes = i64::try_from(vectors * 64 / dtype.element_size().max(1)).unwrap_or(1);
-    let covered = if vectorised { n / lanes * lanes } else { 0 };
-    let total = numel(shape);
-    let mut out = Vec::with_capacity(total);
-    let mut index = vec![0i64; nd];
-    for _ in 0..total {
-        let offset: i64 = index.iter().zip(out_strides).map(|(i, s)| i * s).sum();
-        out.push(offset.rem_euclid(n.max(1)) < covered);
-        for d in (0..nd).rev() {
-            index[d] += 1;
-            if index[d] < shape[d] {
-                break;
-            }
-            index[d] = 0;
-        }
-    }
-    out
 }
 
 /// As [`nary`] for a kernel whose vectorised loop and scalar loop differ:
@@ -340,7 +298,9 @@ pub(crate) fn nary_lanes(
     let computed = &computed_operands(ctx, operands, dtype);
     ctx.output(&shape, &strides, dtype, || {
         let inputs: Vec<Geometry<'_>> = operands.iter().map(geometry).collect();
-        let lanes = vector_lanes(&shape, &strides, &inputs, dtype, vectors);
+        let lanes = vector_lanes(
+            ctx.faults, ctx.cpu, &shape, &strides, &inputs, dtype, vectors,
+        );
         let columns = computed_values(ctx, computed, &shape, dtype)?;
         let mut row = vec![0.0; columns.len()];
         Ok(lanes
@@ -635,9 +595,17 @@ pub(crate) use opmath;
 mod tests {
     use super::*;
 
+    fn avx512() -> CpuProfile {
+        let attrs = [
+            ("cpu_capability".to_string(), "AVX512".to_string()),
+            ("intra_op_threads".to_string(), "1".to_string()),
+        ];
+        CpuProfile::from_attrs(&attrs).expect("valid profile")
+    }
+
     /// How many elements [`vector_lanes`] puts in the vectorised loop.
     fn vectorised(shape: &[i64], out: &[i64], inputs: &[Geometry<'_>], dtype: DType) -> usize {
-        vector_lanes(shape, out, inputs, dtype, 1)
+        vector_lanes(&Faults::default(), &avx512(), shape, out, inputs, dtype, 1)
             .iter()
             .filter(|&&v| v)
             .count()
@@ -651,16 +619,32 @@ mod tests {
         // bfloat16 [40]: 32 (32 lanes).
         let (s40, c40): (&[i64], &[i64]) = (&[40], &[1]);
         assert_eq!(vectorised(s40, c40, &[(s40, c40); 2], DType::Float32), 32);
-        let lanes = vector_lanes(s40, c40, &[(s40, c40); 2], DType::Float32, 1);
+        let lanes = vector_lanes(
+            &Faults::default(),
+            &avx512(),
+            s40,
+            c40,
+            &[(s40, c40); 2],
+            DType::Float32,
+            1,
+        );
         assert!(lanes[31] && !lanes[32]);
         // chunks of two vectors (elu_backward): float32 [63] has 32
         // vectorised, float64 [31] 16, bfloat16 [63] none
         let (s, c): (&[i64], &[i64]) = (&[63], &[1]);
         let two = |shape: &[i64], dtype| {
-            vector_lanes(shape, c, &[(shape, c); 2], dtype, 2)
-                .iter()
-                .filter(|&&v| v)
-                .count()
+            vector_lanes(
+                &Faults::default(),
+                &avx512(),
+                shape,
+                c,
+                &[(shape, c); 2],
+                dtype,
+                2,
+            )
+            .iter()
+            .filter(|&&v| v)
+            .count()
         };
         assert_eq!(two(s, DType::Float32), 32);
         assert_eq!(two(&[31], DType::Float64), 16);

@@ -15,13 +15,13 @@
 //! - `silu_backward`: `s = 1 / (1 + exp(−x))`, then `dy · s ·
 //!   fma(x, 1 − s, 1)` — the compiler fuses `1 + x·(1 − s)` in both loops.
 //!
-//! Layouts the runtime does not model (broadcast or mixed strides) and the
-//! `DEFAULT` kernels keep the scalar formula everywhere.
+//! The `DEFAULT` kernels keep the scalar formula everywhere.
 
 use crate::error::Result;
 use crate::kernels::KernelCtx;
+use crate::kernels::loop_plan::VectorLoop;
 use crate::kernels::nn::sleef_f32;
-use crate::kernels::reduced_axpy::{VectorLoop, scalar_loop_elements_in};
+use crate::kernels::reduced_axpy::scalar_loop_elements_in;
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
 
@@ -78,8 +78,13 @@ pub(super) fn redo(
     {
         return Ok(());
     }
-    let Some(scalar) = scalar_loop_elements_in(out, inputs, ctx.cpu, VectorLoop::float32(ctx.cpu))
-    else {
+    let Some(scalar) = scalar_loop_elements_in(
+        ctx.faults,
+        out,
+        inputs,
+        ctx.cpu,
+        VectorLoop::float32(ctx.cpu),
+    ) else {
         return Ok(());
     };
     let n = out.numel();

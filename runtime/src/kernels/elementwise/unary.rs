@@ -113,7 +113,8 @@ fn half_inputs(ctx: &KernelCtx<'_>, t: &Tensor) -> Result<Option<Vec<f64>>> {
 /// that loop rounds them ([`reduced_inverse_root`]).
 fn redo_half_tail(ctx: &KernelCtx<'_>, out: &Tensor, input: &Tensor, xs: &[f64]) -> Result<()> {
     let dtype = out.dtype();
-    let Some(elements) = crate::kernels::reduced_axpy::scalar_loop_elements(out, &[input], ctx.cpu)
+    let Some(elements) =
+        crate::kernels::reduced_axpy::scalar_loop_elements(ctx.faults, out, &[input], ctx.cpu)
     else {
         return Ok(());
     };

@@ -236,7 +236,12 @@ fn element(
             && let Some(plan) =
                 crate::kernels::reduced_axpy::scalar_loop(ctx, computed, k, &out, x, yt)
         {
-            plan.redo(ctx, &out, &x.read_f64(ctx.op)?, yt)?;
+            plan.redo(
+                ctx,
+                &out,
+                &crate::kernels::iter::read_broadcast(ctx.op, x, out.shape())?,
+                yt,
+            )?;
         }
     }
     Ok(out)
