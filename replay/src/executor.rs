@@ -244,7 +244,8 @@ impl Default for ReplayOptions {
 /// `remainder-number-unrounded`, `gelu-float-inf-finite`,
 /// `gelu-aten-formula-on-onednn-path`, `gelu-onednn-for-every-layout`,
 /// `log-softmax-in-double`, `softmax-in-double`, `nll-sum-in-double`,
-/// `rsqrt-rounded-once`, `sigmoid-exp-of-one-loop`, `elementwise-loop-one-run`,
+/// `rsqrt-rounded-once`, `sigmoid-exp-of-one-loop`,
+/// `elementwise-loop-one-run`, `vector-norm-in-double`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -409,6 +410,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "elementwise-loop-one-run" => {
                 faults.elementwise_loop_one_run = true;
             }
+            None if spec == "vector-norm-in-double" => faults.vector_norm_in_double = true,
             None if spec == "scatter-reduce-half-steps-rounded" => {
                 faults.scatter_reduce_half_steps_rounded = true;
             }

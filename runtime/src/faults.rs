@@ -1250,6 +1250,10 @@ pub struct Faults {
     /// at every run of the coalesced innermost dimension, so each row of a
     /// strided view (a GRU's gate chunk) ends in its own scalar tail.
     pub elementwise_loop_one_run: bool,
+    /// Vector 1- and 2-norms are summed in float64 and rounded once
+    /// (vector-norm-in-double), where PyTorch's CPU kernel sums float32
+    /// squares in eight lanes (one running sum off a contiguous run).
+    pub vector_norm_in_double: bool,
     /// The 2-d pooling kernels take an input for channels-last only with
     /// exactly dense NHWC strides (pool-exact-channels-last), where PyTorch's
     /// `suggest_memory_format` also reads a crop or a channel chunk of a

@@ -209,6 +209,7 @@ mod uint8_mask_targets;
 mod unet3d_segmentation;
 mod utility;
 mod vdot_grads_order;
+mod vector_norm_order;
 mod video_pool;
 mod views;
 mod vision;

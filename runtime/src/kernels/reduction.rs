@@ -21,6 +21,7 @@ mod extrema;
 mod factories;
 mod logcumsumexp;
 mod logic;
+mod norm_order;
 mod ranges;
 mod reparam;
 mod sampling;

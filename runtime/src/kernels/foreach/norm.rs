@@ -14,6 +14,7 @@ use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
+use crate::kernels::reduction::dims::Reduction;
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
 
@@ -53,6 +54,12 @@ fn element_norm(ctx: &KernelCtx<'_>, t: &Tensor, ord: f64, dtype: Option<DType>)
     }
     ctx.output(&[], &[], out_dtype, || {
         let values = crate::kernels::reduction::stats::moduli(ctx.op, t)?;
+        let all = Reduction::new(ctx.op, t.shape(), None, false)?;
+        if let Some(norms) = crate::kernels::reduction::stats::kernel_ordered_norms(
+            ctx, t, &values, &all, ord, out_dtype,
+        ) {
+            return Ok(norms);
+        }
         Ok(vec![vector_norm(&values, ord)])
     })
 }

@@ -357,6 +357,9 @@ pub(crate) fn linalg_vector_norm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result
     }
     let out = ctx.output(&r.out_shape, &r.out_strides(), dtype, || {
         let values = moduli(ctx.op, t)?;
+        if let Some(norms) = kernel_ordered_norms(ctx, t, &values, &r, ord, dtype) {
+            return Ok(norms);
+        }
         Ok(r.groups(&values)
             .iter()
             .map(|g| vector_norm(g, ord))
@@ -373,6 +376,23 @@ pub(crate) fn moduli(op: &str, t: &Tensor) -> Result<Vec<f64>> {
         return Ok(values);
     }
     Ok(values.chunks_exact(2).map(|z| z[0].hypot(z[1])).collect())
+}
+
+/// The 1- and 2-norms of a real tensor in the order PyTorch's CPU kernel
+/// accumulates them ([`super::norm_order`]); None for what it does not
+/// model (and under the `vector-norm-in-double` fault), left to the f64 sum.
+pub(crate) fn kernel_ordered_norms(
+    ctx: &KernelCtx<'_>,
+    t: &Tensor,
+    values: &[f64],
+    r: &Reduction,
+    ord: f64,
+    out_dtype: DType,
+) -> Option<Vec<f64>> {
+    if ctx.faults.vector_norm_in_double || t.dtype().is_complex() {
+        return None;
+    }
+    super::norm_order::vector_norms(t, values, r, ord, out_dtype, ctx.cpu)
 }
 
 /// `norm.ScalarOpt_dim(self, p=None, dim, keepdim=False)`: the legacy
@@ -414,9 +434,17 @@ fn p_norm(
         Some(_) => a.scalar(1)?,
     };
     let r = Reduction::new(ctx.op, t.shape(), dims, keepdim)?;
-    Ok(vec![
-        reduce_f64(ctx, t, &r, t.dtype(), |g| vector_norm(g, ord))?.into(),
-    ])
+    let out = ctx.output(&r.out_shape, &r.out_strides(), t.dtype(), || {
+        let values = t.read_f64(ctx.op)?;
+        if let Some(norms) = kernel_ordered_norms(ctx, t, &values, &r, ord, t.dtype()) {
+            return Ok(norms);
+        }
+        Ok(r.groups(&values)
+            .iter()
+            .map(|g| vector_norm(g, ord))
+            .collect())
+    })?;
+    Ok(vec![out.into()])
 }
 
 /// `dist(self, other, p=2)`: PyTorch's `at::norm(self - other, p)`, the
