@@ -245,7 +245,7 @@ impl Default for ReplayOptions {
 /// `gelu-aten-formula-on-onednn-path`, `gelu-onednn-for-every-layout`,
 /// `log-softmax-in-double`, `softmax-in-double`, `nll-sum-in-double`,
 /// `rsqrt-rounded-once`, `sigmoid-exp-of-one-loop`,
-/// `elementwise-loop-one-run`, `vector-norm-in-double`,
+/// `elementwise-loop-one-run`, `vector-norm-in-double`, `weight-norm-in-double`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -411,6 +411,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.elementwise_loop_one_run = true;
             }
             None if spec == "vector-norm-in-double" => faults.vector_norm_in_double = true,
+            None if spec == "weight-norm-in-double" => faults.weight_norm_in_double = true,
             None if spec == "scatter-reduce-half-steps-rounded" => {
                 faults.scatter_reduce_half_steps_rounded = true;
             }

@@ -1254,6 +1254,10 @@ pub struct Faults {
     /// (vector-norm-in-double), where PyTorch's CPU kernel sums float32
     /// squares in eight lanes (one running sum off a contiguous run).
     pub vector_norm_in_double: bool,
+    /// The fused float32 weight norm sums in float64 and rounds once
+    /// (weight-norm-in-double), where PyTorch's kernel sums float32 terms
+    /// in 8 lanes and fuses the gradient's last step.
+    pub weight_norm_in_double: bool,
     /// The 2-d pooling kernels take an input for channels-last only with
     /// exactly dense NHWC strides (pool-exact-channels-last), where PyTorch's
     /// `suggest_memory_format` also reads a crop or a channel chunk of a
