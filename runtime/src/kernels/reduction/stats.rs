@@ -356,14 +356,7 @@ pub(crate) fn linalg_vector_norm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result
         ));
     }
     let out = ctx.output(&r.out_shape, &r.out_strides(), dtype, || {
-        let values = moduli(ctx.op, t)?;
-        if let Some(norms) = kernel_ordered_norms(ctx, t, &values, &r, ord, dtype) {
-            return Ok(norms);
-        }
-        Ok(r.groups(&values)
-            .iter()
-            .map(|g| vector_norm(g, ord))
-            .collect())
+        group_norms(ctx, t, &r, ord, dtype)
     })?;
     Ok(vec![out.into()])
 }
@@ -376,6 +369,25 @@ pub(crate) fn moduli(op: &str, t: &Tensor) -> Result<Vec<f64>> {
         return Ok(values);
     }
     Ok(values.chunks_exact(2).map(|z| z[0].hypot(z[1])).collect())
+}
+
+/// The `ord`-norm of every group of `r` over `t` (a complex tensor's
+/// moduli), in PyTorch's order where it is modelled, else summed in f64.
+fn group_norms(
+    ctx: &KernelCtx<'_>,
+    t: &Tensor,
+    r: &Reduction,
+    ord: f64,
+    out_dtype: DType,
+) -> Result<Vec<f64>> {
+    let values = moduli(ctx.op, t)?;
+    if let Some(norms) = kernel_ordered_norms(ctx, t, &values, r, ord, out_dtype) {
+        return Ok(norms);
+    }
+    Ok(r.groups(&values)
+        .iter()
+        .map(|g| vector_norm(g, ord))
+        .collect())
 }
 
 /// The 1- and 2-norms of a real tensor in the order PyTorch's CPU kernel
@@ -435,14 +447,7 @@ fn p_norm(
     };
     let r = Reduction::new(ctx.op, t.shape(), dims, keepdim)?;
     let out = ctx.output(&r.out_shape, &r.out_strides(), t.dtype(), || {
-        let values = t.read_f64(ctx.op)?;
-        if let Some(norms) = kernel_ordered_norms(ctx, t, &values, &r, ord, t.dtype()) {
-            return Ok(norms);
-        }
-        Ok(r.groups(&values)
-            .iter()
-            .map(|g| vector_norm(g, ord))
-            .collect())
+        group_norms(ctx, t, &r, ord, t.dtype())
     })?;
     Ok(vec![out.into()])
 }
