@@ -246,6 +246,7 @@ impl Default for ReplayOptions {
 /// `log-softmax-in-double`, `softmax-in-double`, `nll-sum-in-double`,
 /// `rsqrt-rounded-once`, `sigmoid-exp-of-one-loop`,
 /// `elementwise-loop-one-run`, `vector-norm-in-double`, `weight-norm-in-double`,
+/// `batch-norm-grad-in-double`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -412,6 +413,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "vector-norm-in-double" => faults.vector_norm_in_double = true,
             None if spec == "weight-norm-in-double" => faults.weight_norm_in_double = true,
+            None if spec == "batch-norm-grad-in-double" => {
+                faults.batch_norm_grad_in_double = true;
+            }
             None if spec == "scatter-reduce-half-steps-rounded" => {
                 faults.scatter_reduce_half_steps_rounded = true;
             }

@@ -1258,6 +1258,10 @@ pub struct Faults {
     /// (weight-norm-in-double), where PyTorch's kernel sums float32 terms
     /// in 8 lanes and fuses the gradient's last step.
     pub weight_norm_in_double: bool,
+    /// The float32 batch norm backward of a contiguous input sums in
+    /// float64 (batch-norm-grad-in-double), where PyTorch's kernel sums
+    /// each plane in 8 float32 lanes and fuses the input gradient's step.
+    pub batch_norm_grad_in_double: bool,
     /// The 2-d pooling kernels take an input for channels-last only with
     /// exactly dense NHWC strides (pool-exact-channels-last), where PyTorch's
     /// `suggest_memory_format` also reads a crop or a channel chunk of a

@@ -7,6 +7,7 @@ mod adaptive_softmax;
 mod allow_mutation_saved;
 mod anomaly;
 mod autocast;
+mod batch_norm_lanes;
 mod batchnorm_running_stats_dtypes;
 mod bf16_batchnorm_cnn;
 mod bf16_bilinear_interactions;

@@ -6,6 +6,7 @@
 //! file chains them (adding a group is one `mod` line and one link).
 
 mod attention;
+mod batch_norm_lanes;
 mod batch_stats;
 mod bucketize;
 mod cdist;

@@ -800,6 +800,31 @@ pub(crate) fn native_batch_norm_backward(
             sum_gx,
         })
     };
+    // a contiguous float32 input in training: PyTorch's own float32 order
+    let image = x.numel() / (channels * usize::try_from(shape[0]).unwrap_or(0)).max(1);
+    let lanes = train
+        && shape.len() >= 3
+        && image > 1
+        && ctx.cpu.float32_lanes().is_some()
+        && !ctx.faults.batch_norm_grad_in_double
+        && [Some(x), Some(g), save_mean, save_invstd, weight]
+            .iter()
+            .flatten()
+            .all(|t| t.dtype() == DType::Float32)
+        && save_mean.is_some()
+        && save_invstd.is_some()
+        && x.is_contiguous()
+        && g.is_contiguous();
+    let lane_backward = || -> Result<super::batch_norm_lanes::Backward> {
+        Ok(super::batch_norm_lanes::backward(
+            &x.read_f64(ctx.op)?,
+            &g.read_f64(ctx.op)?,
+            (channels, image),
+            &param_values(ctx.op, save_mean, channels, 0.0)?,
+            &param_values(ctx.op, save_invstd, channels, 1.0)?,
+            &param_values(ctx.op, weight, channels, 1.0)?,
+        ))
+    };
     let grad_input = if want(0) {
         let strides = if ctx.faults.batch_norm_grad_like_output {
             batch_norm_strides(x)
@@ -807,6 +832,9 @@ pub(crate) fn native_batch_norm_backward(
             batch_norm_grad_input_strides(g, x)
         };
         let out = ctx.output(&shape, &strides, x.dtype(), || {
+            if lanes {
+                return Ok(lane_backward()?.grad_input);
+            }
             let t = terms()?;
             let w = param_values(ctx.op, weight, channels, 1.0)?;
             let n = count as f64;
@@ -829,17 +857,25 @@ pub(crate) fn native_batch_norm_backward(
         IValue::None
     };
     let pdtype = weight.map_or(x.dtype(), Tensor::dtype);
-    let param_grad = |i: usize, pick: fn(ChannelTerms) -> Vec<f64>| -> Result<IValue> {
+    let param_grad = |i: usize,
+                      pick: fn(ChannelTerms) -> Vec<f64>,
+                      pick_lanes: fn(super::batch_norm_lanes::Backward) -> Vec<f64>|
+     -> Result<IValue> {
         if !want(i) {
             return Ok(IValue::None);
         }
         let len = channels as i64;
         Ok(ctx
-            .output(&[len], &[1], pdtype, || Ok(pick(terms()?)))?
+            .output(&[len], &[1], pdtype, || {
+                if lanes {
+                    return Ok(pick_lanes(lane_backward()?));
+                }
+                Ok(pick(terms()?))
+            })?
             .into())
     };
-    let grad_weight = param_grad(1, |t| t.sum_gx)?;
-    let grad_bias = param_grad(2, |t| t.sum_g)?;
+    let grad_weight = param_grad(1, |t| t.sum_gx, |b| b.grad_weight)?;
+    let grad_bias = param_grad(2, |t| t.sum_g, |b| b.grad_bias)?;
     Ok(vec![grad_input, grad_weight, grad_bias])
 }
 
