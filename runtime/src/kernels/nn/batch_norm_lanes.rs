@@ -77,11 +77,7 @@ pub(super) fn backward(
 ) -> Backward {
     let x: Vec<f32> = xs.iter().map(|&v| v as f32).collect();
     let dy: Vec<f32> = dys.iter().map(|&v| v as f32).collect();
-    let batch = if channels * image == 0 {
-        0
-    } else {
-        x.len() / (channels * image)
-    };
+    let batch = x.len().checked_div(channels * image).unwrap_or(0);
     let count = batch * image;
     let mut grad_input = vec![0.0; x.len()];
     let mut grad_weight = Vec::with_capacity(channels);
