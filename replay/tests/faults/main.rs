@@ -78,6 +78,7 @@ mod gaussian_noise;
 mod gelu_onednn_paths;
 mod generators;
 mod gnn_inplace_scatter;
+mod gp_triangular_solve;
 mod grad_modes;
 mod grad_scaler_nonfinite_skip;
 mod graph_conv;

@@ -6,6 +6,7 @@
 //! | `linalg_qr` | LinalgQrBackward0 | A | Q, R | mode, Q, R |
 //! | `linalg_cholesky_ex` | LinalgCholeskyExBackward0 | self | L | upper, L |
 //! | `linalg_solve_triangular` | LinalgSolveTriangularBackward0 | self, B | result | self, upper, left, unitriangular, result |
+//! | `triangular_solve` | TriangularSolveBackward0 | self, A | solution, cloned_coefficient | self, A, upper, transpose, unitriangular, solution |
 //! | `cholesky_solve` | CholeskySolveBackward0 | self, input2 | result | input2, upper, result |
 //! | `cholesky_inverse` | CholeskyInverseBackward0 | self | result | self, upper, result |
 //! | `_linalg_solve_ex` | LinalgSolveExBackward0 | A, B | result | left, result, LU, pivots |
@@ -32,7 +33,7 @@ use super::{Derivative, Differentiability, arg, derivative, tensor};
 use crate::autograd::functions::decomp::{
     CholeskyInverseBackward0, CholeskySolveBackward0, LinalgCholeskyExBackward0,
     LinalgDetBackward0, LinalgInvExBackward0, LinalgQrBackward0, LinalgSlogdetBackward0,
-    LinalgSolveExBackward0, LinalgSolveTriangularBackward0, flag,
+    LinalgSolveExBackward0, LinalgSolveTriangularBackward0, TriangularSolveBackward0, flag,
 };
 use crate::autograd::functions::linalg::DotBackward0;
 use crate::autograd::functions::lu::{
@@ -110,6 +111,18 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                 }))
             }
         )),
+        "aten.triangular_solve.default" => {
+            D(derivative!("TriangularSolveBackward0", &[0, 1], |a, _| {
+                Ok(Box::new(TriangularSolveBackward0 {
+                    b: Some(SavedVariable::input(tensor(a, 0)?)),
+                    a: Some(SavedVariable::input(tensor(a, 1)?)),
+                    upper: flag(&arg(a, 2), true),
+                    transpose: flag(&arg(a, 3), false),
+                    unitriangular: flag(&arg(a, 4), false),
+                    solution: None,
+                }))
+            }))
+        }
         "aten.cholesky_solve.default" => {
             D(derivative!("CholeskySolveBackward0", &[0, 1], |a, _| {
                 Ok(Box::new(CholeskySolveBackward0 {
