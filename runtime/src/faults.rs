@@ -505,6 +505,10 @@ pub struct Faults {
     /// (`tril` of an upper factor's, `triu` of a lower one's). Breaks the
     /// factor's gradient of every `torch.triangular_solve`.
     pub triangular_solve_grad_other_triangle: bool,
+    /// Factor `linalg_ldl_factor_ex` without Bunch-Kaufman's interchanges
+    /// (every pivot 1×1 and in place). Breaks `LD` and `pivots` of every
+    /// symmetric-indefinite matrix that needs a pivot.
+    pub ldl_factor_without_pivoting: bool,
     /// Leave `embedding_renorm_`'s rows unscaled (as if every row were
     /// within `max_norm`). Breaks the weights of every
     /// `nn.Embedding(max_norm=...)` lookup.

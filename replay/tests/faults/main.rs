@@ -115,6 +115,7 @@ mod integer_hashing;
 mod integer_sketches;
 mod irnn_identity_saliency;
 mod jacobian_vectorized;
+mod kkt_ldl_solve;
 mod learnable_fake_quant;
 mod legacy_resize_buffers;
 mod linalg;

@@ -7,6 +7,7 @@
 //! | `linalg_cholesky_ex` | LinalgCholeskyExBackward0 | self | L | upper, L |
 //! | `linalg_solve_triangular` | LinalgSolveTriangularBackward0 | self, B | result | self, upper, left, unitriangular, result |
 //! | `triangular_solve` | TriangularSolveBackward0 | self, A | solution, cloned_coefficient | self, A, upper, transpose, unitriangular, solution |
+//! | `linalg_ldl_factor_ex`, `linalg_ldl_solve` (no formula in PyTorch) | NotImplemented (fails when run) | self; LD, B | — | — |
 //! | `cholesky_solve` | CholeskySolveBackward0 | self, input2 | result | input2, upper, result |
 //! | `cholesky_inverse` | CholeskyInverseBackward0 | self | result | self, upper, result |
 //! | `_linalg_solve_ex` | LinalgSolveExBackward0 | A, B | result | left, result, LU, pivots |
@@ -35,6 +36,7 @@ use crate::autograd::functions::decomp::{
     LinalgDetBackward0, LinalgInvExBackward0, LinalgQrBackward0, LinalgSlogdetBackward0,
     LinalgSolveExBackward0, LinalgSolveTriangularBackward0, TriangularSolveBackward0, flag,
 };
+use crate::autograd::functions::double_backward::not_implemented::NotImplemented;
 use crate::autograd::functions::linalg::DotBackward0;
 use crate::autograd::functions::lu::{
     LinalgLuBackward0, LinalgLuFactorExBackward0, LinalgLuSolveBackward0, LuUnpackBackward0,
@@ -123,6 +125,27 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                 }))
             }))
         }
+        // Only `LD` takes the node; `pivots` and `info` are integers.
+        "aten.linalg_ldl_factor_ex.default" => D(&Derivative {
+            name: "NotImplemented",
+            inputs: &[0],
+            build: |_, _| {
+                Ok(Box::new(NotImplemented {
+                    op: "aten::linalg_ldl_factor_ex",
+                }))
+            },
+            outputs: &[true, false, false],
+            original_self: super::never,
+            fallback: true,
+        }),
+        "aten.linalg_ldl_solve.default" => D(derivative!(
+            "NotImplemented",
+            &[0, 2],
+            |_, _| Ok(Box::new(NotImplemented {
+                op: "aten::linalg_ldl_solve",
+            })),
+            fallback
+        )),
         "aten.cholesky_solve.default" => {
             D(derivative!("CholeskySolveBackward0", &[0, 1], |a, _| {
                 Ok(Box::new(CholeskySolveBackward0 {

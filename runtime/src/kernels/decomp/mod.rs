@@ -6,7 +6,8 @@
 //! into PyTorch's `LinAlgError`; the LU factorization as an operator
 //! (`linalg_lu_factor_ex`, `linalg_lu`, `lu_unpack`) is in [`lu`], the
 //! spectral decompositions (`_linalg_svd`, `_linalg_eigh`, `linalg_pinv`)
-//! in [`spectral`], least squares (`linalg_lstsq`) in [`lstsq`],
+//! in [`spectral`], least squares (`linalg_lstsq`) in [`lstsq`], the symmetric-indefinite
+//! `linalg_ldl_factor_ex`/`linalg_ldl_solve` in [`ldl`],
 //! `cholesky_inverse` in [`cholesky_inverse`].
 //!
 //! One LU factorization ([`lu_factor`], LAPACK's `getf2` as MKL rounds it)
@@ -29,6 +30,7 @@ mod cholesky_inverse;
 mod complex_inv;
 mod householder;
 pub(crate) mod lapack;
+mod ldl;
 mod lstsq;
 mod lu;
 mod matrix_exp;
@@ -65,6 +67,8 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.ormqr.default" => householder::ormqr,
         "aten.linalg_matrix_exp.default" => matrix_exp::linalg_matrix_exp,
         "aten.linalg_lstsq.default" => lstsq::linalg_lstsq,
+        "aten.linalg_ldl_factor_ex.default" => ldl::linalg_ldl_factor_ex,
+        "aten.linalg_ldl_solve.default" => ldl::linalg_ldl_solve,
         "aten.cholesky_inverse.default" => cholesky_inverse::cholesky_inverse,
         "aten._linalg_svd.default" => spectral::linalg_svd,
         "aten._linalg_eigh.default" => spectral::linalg_eigh,
