@@ -182,6 +182,8 @@ impl Default for ReplayOptions {
 /// `matrix-norm-nuc-as-spectral`, `stft-window-unshifted`,
 /// `pdist-grad-one-sided`, `cross-sign-flipped`, `digamma-off-by-one-shift`, `polygamma-inplace-skips-write`, `ldexp-inplace-casts-into-integer`, `nextafter-grad-mask-ge`, `ldexp-result-read-when-needed`, `ctc-skip-repeat-transition`, `ctc-grad-ignores-zero-infinity`,
 /// `attention-reduced-as-float`, `qr-sign-flipped`, `solve-triangular-right-transposed`,
+/// `triangular-solve-transpose-ignored`, `triangular-solve-grad-other-triangle`,
+/// `ldl-factor-without-pivoting`,
 /// `lu-pivot-without-max`,
 /// `svd-u-sign-without-vh`, `eigh-values-descending`,
 /// `geqrf-tau-negated`, `householder-product-reversed`, `ormqr-ignores-transpose`,
@@ -532,6 +534,15 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "solve-triangular-right-transposed" => {
                 faults.solve_triangular_right_transposed = true;
+            }
+            None if spec == "triangular-solve-transpose-ignored" => {
+                faults.triangular_solve_transpose_ignored = true;
+            }
+            None if spec == "triangular-solve-grad-other-triangle" => {
+                faults.triangular_solve_grad_other_triangle = true;
+            }
+            None if spec == "ldl-factor-without-pivoting" => {
+                faults.ldl_factor_without_pivoting = true;
             }
             None if spec == "inplace-view-rebases" => faults.inplace_view_rebases = true,
             None if spec == "autocast-key-dropped" => faults.autocast_key_dropped = true,

@@ -497,6 +497,18 @@ pub struct Faults {
     /// solve). Breaks the last step of every Cholesky gradient
     /// (`cholesky_backward`'s `X·L = gA`) and of every QR gradient.
     pub solve_triangular_right_transposed: bool,
+    /// Solve `A·X = B` where `triangular_solve(B, A, transpose=True)` asks
+    /// for `Aᵀ·X = B`. Breaks the whitening solve of every GP written with
+    /// the older `torch.triangular_solve` against an upper factor.
+    pub triangular_solve_transpose_ignored: bool,
+    /// Mask `triangular_solve`'s gradient for `A` to the other triangle
+    /// (`tril` of an upper factor's, `triu` of a lower one's). Breaks the
+    /// factor's gradient of every `torch.triangular_solve`.
+    pub triangular_solve_grad_other_triangle: bool,
+    /// Factor `linalg_ldl_factor_ex` without Bunch-Kaufman's interchanges
+    /// (every pivot 1×1 and in place). Breaks `LD` and `pivots` of every
+    /// symmetric-indefinite matrix that needs a pivot.
+    pub ldl_factor_without_pivoting: bool,
     /// Leave `embedding_renorm_`'s rows unscaled (as if every row were
     /// within `max_norm`). Breaks the weights of every
     /// `nn.Embedding(max_norm=...)` lookup.

@@ -217,3 +217,59 @@ fn cholesky_inverse_and_its_gradient() {
         assert_close(&values(&l.grad().expect("grad")), &want);
     }
 }
+
+#[test]
+fn triangular_solve_and_its_gradients() {
+    // A = [[2, 1], [0, 4]] (upper), b = [1, 2]ᵀ, y = Σx + Σ 3·copy(A).
+    // transpose: Aᵀx = b → x = [0.5, 0.375]; gB solves A·gB = 1 →
+    // [0.375, 0.25]; gA = triu(−x·gBᵀ) + 3.
+    // no transpose: Ax = b → x = [0.25, 0.5]; gB solves Aᵀ·gB = 1 →
+    // [0.5, 0.125]; gA = triu(−gB·xᵀ) + 3.
+    for (transpose, x_want, ga_want, gb_want) in [
+        (
+            true,
+            [0.5, 0.375],
+            [2.8125, 2.875, 3.0, 2.90625],
+            [0.375, 0.25],
+        ),
+        (false, [0.25, 0.5], [2.875, 2.75, 3.0, 2.9375], [0.5, 0.125]),
+    ] {
+        let mut rt = Runtime::new();
+        let a = tensor(&mut rt, &[2, 2], &[2.0, 1.0, 0.0, 4.0], true);
+        let b = tensor(&mut rt, &[2, 1], &[1.0, 2.0], true);
+        let out = rt
+            .call(
+                "aten.triangular_solve.default",
+                vec![
+                    (&b).into(),
+                    (&a).into(),
+                    IValue::Bool(true),
+                    IValue::Bool(transpose),
+                    IValue::Bool(false),
+                ],
+            )
+            .expect("triangular_solve");
+        let mut outs = out.into_iter().filter_map(IValue::into_tensor);
+        let (x, copy) = (outs.next().expect("solution"), outs.next().expect("copy"));
+        assert_close(&values(&x), &x_want);
+        assert_close(&values(&copy), &[2.0, 1.0, 0.0, 4.0]);
+        // Both results are column-major, as LAPACK writes them.
+        assert_eq!(x.stride(), &[1, 2]);
+        assert_eq!(copy.stride(), &[1, 2]);
+        let sx = call1(&mut rt, "aten.sum.default", vec![x.into()]);
+        let c3 = call1(
+            &mut rt,
+            "aten.mul.Scalar",
+            vec![copy.into(), IValue::Float(3.0)],
+        );
+        let sc = call1(&mut rt, "aten.sum.default", vec![c3.into()]);
+        let y = call1(
+            &mut rt,
+            "aten.add.Tensor",
+            vec![sx.into(), sc.into(), IValue::Int(1)],
+        );
+        backward_scalar(&mut rt, &y);
+        assert_close(&values(&a.grad().expect("grad A")), &ga_want);
+        assert_close(&values(&b.grad().expect("grad b")), &gb_want);
+    }
+}

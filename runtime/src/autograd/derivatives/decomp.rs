@@ -6,6 +6,8 @@
 //! | `linalg_qr` | LinalgQrBackward0 | A | Q, R | mode, Q, R |
 //! | `linalg_cholesky_ex` | LinalgCholeskyExBackward0 | self | L | upper, L |
 //! | `linalg_solve_triangular` | LinalgSolveTriangularBackward0 | self, B | result | self, upper, left, unitriangular, result |
+//! | `triangular_solve` | TriangularSolveBackward0 | self, A | solution, cloned_coefficient | self, A, upper, transpose, unitriangular, solution |
+//! | `linalg_ldl_factor_ex`, `linalg_ldl_solve` (no formula in PyTorch) | NotImplemented (fails when run) | self; LD, B | — | — |
 //! | `cholesky_solve` | CholeskySolveBackward0 | self, input2 | result | input2, upper, result |
 //! | `cholesky_inverse` | CholeskyInverseBackward0 | self | result | self, upper, result |
 //! | `_linalg_solve_ex` | LinalgSolveExBackward0 | A, B | result | left, result, LU, pivots |
@@ -32,8 +34,9 @@ use super::{Derivative, Differentiability, arg, derivative, tensor};
 use crate::autograd::functions::decomp::{
     CholeskyInverseBackward0, CholeskySolveBackward0, LinalgCholeskyExBackward0,
     LinalgDetBackward0, LinalgInvExBackward0, LinalgQrBackward0, LinalgSlogdetBackward0,
-    LinalgSolveExBackward0, LinalgSolveTriangularBackward0, flag,
+    LinalgSolveExBackward0, LinalgSolveTriangularBackward0, TriangularSolveBackward0, flag,
 };
+use crate::autograd::functions::double_backward::not_implemented::NotImplemented;
 use crate::autograd::functions::linalg::DotBackward0;
 use crate::autograd::functions::lu::{
     LinalgLuBackward0, LinalgLuFactorExBackward0, LinalgLuSolveBackward0, LuUnpackBackward0,
@@ -109,6 +112,39 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                     result: None,
                 }))
             }
+        )),
+        "aten.triangular_solve.default" => {
+            D(derivative!("TriangularSolveBackward0", &[0, 1], |a, _| {
+                Ok(Box::new(TriangularSolveBackward0 {
+                    b: Some(SavedVariable::input(tensor(a, 0)?)),
+                    a: Some(SavedVariable::input(tensor(a, 1)?)),
+                    upper: flag(&arg(a, 2), true),
+                    transpose: flag(&arg(a, 3), false),
+                    unitriangular: flag(&arg(a, 4), false),
+                    solution: None,
+                }))
+            }))
+        }
+        // Only `LD` takes the node; `pivots` and `info` are integers.
+        "aten.linalg_ldl_factor_ex.default" => D(&Derivative {
+            name: "NotImplemented",
+            inputs: &[0],
+            build: |_, _| {
+                Ok(Box::new(NotImplemented {
+                    op: "aten::linalg_ldl_factor_ex",
+                }))
+            },
+            outputs: &[true, false, false],
+            original_self: super::never,
+            fallback: true,
+        }),
+        "aten.linalg_ldl_solve.default" => D(derivative!(
+            "NotImplemented",
+            &[0, 2],
+            |_, _| Ok(Box::new(NotImplemented {
+                op: "aten::linalg_ldl_solve",
+            })),
+            fallback
         )),
         "aten.cholesky_solve.default" => {
             D(derivative!("CholeskySolveBackward0", &[0, 1], |a, _| {

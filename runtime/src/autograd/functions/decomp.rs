@@ -472,6 +472,113 @@ impl BackwardFn for LinalgSolveTriangularBackward0 {
     }
 }
 
+/// TriangularSolveBackward0 (`triangular_solve_backward(grads[0], grads[1],
+/// self, A, solution, ...)`). With `G` the solution's gradient and `X` the
+/// solution: `gB = triangular_solve(G, A, upper, !transpose)` (solved
+/// whether or not `B` needs it), `gA = −X·gBᵀ` (transposed) or `−gB·Xᵀ`,
+/// masked to `A`'s triangle (the diagonal dropped for a unit one). A
+/// gradient missing on that path is `zeros([1]).expand_as(...)`, and the
+/// copy of `A`'s gradient is added to `gA`.
+pub(crate) struct TriangularSolveBackward0 {
+    pub(crate) b: Option<SavedVariable>,
+    pub(crate) a: Option<SavedVariable>,
+    pub(crate) upper: bool,
+    pub(crate) transpose: bool,
+    pub(crate) unitriangular: bool,
+    pub(crate) solution: Option<SavedVariable>,
+}
+
+impl BackwardFn for TriangularSolveBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let mut grads = grads.into_iter();
+        let (gx, gm) = (grads.next().flatten(), grads.next().flatten());
+        if gx.is_none() && gm.is_none() {
+            return Ok(vec![None, None]);
+        }
+        let need_a = ctx.needs(1);
+        let b = unpack(&self.b, ctx)?;
+        let a = unpack(&self.a, ctx)?;
+        let x = unpack_if(need_a && gx.is_some(), &self.solution, ctx)?;
+        let flipped = ctx.rt.faults().triangular_solve_grad_other_triangle;
+        let rt = &mut *ctx.rt;
+        let (mut ga, mut gb) = (None, None);
+        if let Some(g) = &gx {
+            gb = Some(one(
+                rt,
+                "aten.triangular_solve.default",
+                vec![
+                    g.into(),
+                    (&a).into(),
+                    self.upper.into(),
+                    (!self.transpose).into(),
+                    self.unitriangular.into(),
+                ],
+            )?);
+            if let (Some(x), Some(gb)) = (&x, &gb) {
+                let p = if self.transpose {
+                    let gbt = mh(rt, gb)?;
+                    matmul(rt, x, &gbt)?
+                } else {
+                    let xt = mh(rt, x)?;
+                    matmul(rt, gb, &xt)?
+                };
+                let p = neg(rt, &p)?;
+                let d = i64::from(self.unitriangular);
+                ga = Some(if self.upper != flipped {
+                    tri(rt, false, &p, d)?
+                } else {
+                    tri(rt, true, &p, -d)?
+                });
+            }
+        }
+        let ga = match ga {
+            Some(t) => t,
+            None => zeros_expanded(rt, &a)?,
+        };
+        let gb = match gb {
+            Some(t) => t,
+            None => zeros_expanded(rt, &b)?,
+        };
+        let ga = match (&gm, need_a) {
+            (Some(m), true) => add(rt, &ga, m)?,
+            _ => ga,
+        };
+        Ok(vec![Some(gb), Some(ga)])
+    }
+
+    fn save_outputs(&mut self, outputs: &[Tensor]) {
+        self.solution = saved_output(outputs, 0);
+    }
+
+    fn release_variables(&mut self) {
+        release(&mut [&mut self.b, &mut self.a, &mut self.solution]);
+    }
+}
+
+/// `at::zeros({1}, like.options()).expand_as(like)`.
+fn zeros_expanded(rt: &mut Runtime, like: &Tensor) -> Result<Tensor> {
+    let z = one(
+        rt,
+        "aten.zeros.default",
+        vec![
+            IValue::IntList(vec![1]),
+            IValue::Dtype(like.dtype()),
+            IValue::Layout(crate::tensor::options::Layout::Strided),
+            IValue::Device(like.device()),
+            IValue::None,
+        ],
+    )?;
+    one(
+        rt,
+        "aten.expand.default",
+        vec![(&z).into(), IValue::IntList(like.shape().to_vec())],
+    )
+}
+
 /// CholeskySolveBackward0 (`cholesky_solve_backward`).
 pub(crate) struct CholeskySolveBackward0 {
     pub(crate) input2: Option<SavedVariable>,

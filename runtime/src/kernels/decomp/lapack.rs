@@ -638,6 +638,257 @@ fn getrs_t<T: Real>(lu: &[T], piv: &[i64], n: usize, trans: bool, b: &mut [T], n
     }
 }
 
+/// `dsytf2`/`ssytf2` (`uplo = 'L'`): the Bunch-Kaufman factorization
+/// `P·A·Pᵀ = L·D·Lᵀ` of the symmetric `n×n` `a` (column-major, its lower
+/// triangle read) in place: `D`'s 1×1 and 2×2 blocks on and below the
+/// diagonal, the multipliers of unit-lower `L` below them. Returns the
+/// 1-based pivots (negative, and repeated, for a 2×2 block) and `info`
+/// (0, or the first zero diagonal block).
+pub(crate) fn sytf2_lower(a: &mut [f64], n: usize, single: bool) -> (Vec<i64>, i64) {
+    in_precision(
+        a,
+        single,
+        |v| sytf2_lower_t(v, n, true),
+        |v| sytf2_lower_t(v, n, true),
+    )
+}
+
+/// [`sytf2_lower`] with every pivot 1×1 and in place (the fault
+/// `ldl-factor-without-pivoting`).
+pub(crate) fn sytf2_lower_unpivoted(a: &mut [f64], n: usize, single: bool) -> (Vec<i64>, i64) {
+    in_precision(
+        a,
+        single,
+        |v| sytf2_lower_t(v, n, false),
+        |v| sytf2_lower_t(v, n, false),
+    )
+}
+
+/// The index of the first largest `|v(i)|` (`idamax`), from 0.
+fn iamax<T: Real>(v: impl Iterator<Item = T>) -> usize {
+    let mut best = (0, T::ZERO);
+    for (i, x) in v.enumerate() {
+        if i == 0 || x.abs() > best.1 {
+            best = (i, x.abs());
+        }
+    }
+    best.0
+}
+
+fn sytf2_lower_t<T: Real>(a: &mut [T], n: usize, pivoting: bool) -> (Vec<i64>, i64) {
+    // Bunch-Kaufman's threshold (1 + √17)/8.
+    let alpha = (T::ONE + T::from_f64(17.0).sqrt()) / T::from_f64(8.0);
+    let mut ipiv = vec![0i64; n];
+    let mut info = 0i64;
+    let mut k = 0;
+    while k < n {
+        let mut kstep = 1;
+        let absakk = a[at(k, k, n)].abs();
+        let (imax, colmax) = if k + 1 < n {
+            let i = k + 1 + iamax((k + 1..n).map(|i| a[at(i, k, n)]));
+            (i, a[at(i, k, n)].abs())
+        } else {
+            (k, T::ZERO)
+        };
+        let biggest = if absakk > colmax { absakk } else { colmax };
+        // A zero column (or a NaN pivot): recorded in `info`, left as is.
+        let zero = biggest == T::ZERO || absakk.is_nan();
+        let kp = if zero {
+            if info == 0 {
+                info = k as i64 + 1;
+            }
+            k
+        } else if absakk >= alpha * colmax || !pivoting {
+            k
+        } else {
+            // The largest off-diagonal of row/column `imax` in the
+            // trailing matrix.
+            let jr = k + iamax((k..imax).map(|j| a[at(imax, j, n)]));
+            let mut rowmax = a[at(imax, jr, n)].abs();
+            if imax + 1 < n {
+                let jc = imax + 1 + iamax((imax + 1..n).map(|i| a[at(i, imax, n)]));
+                let c = a[at(jc, imax, n)].abs();
+                if c > rowmax {
+                    rowmax = c;
+                }
+            }
+            if absakk >= alpha * colmax * (colmax / rowmax) {
+                k
+            } else if a[at(imax, imax, n)].abs() >= alpha * rowmax {
+                imax
+            } else {
+                kstep = 2;
+                imax
+            }
+        };
+        let kk = k + kstep - 1;
+        if kp != kk {
+            // Interchange rows and columns kk and kp of the trailing
+            // matrix (its lower triangle).
+            for i in kp + 1..n {
+                a.swap(at(i, kk, n), at(i, kp, n));
+            }
+            for j in kk + 1..kp {
+                a.swap(at(j, kk, n), at(kp, j, n));
+            }
+            a.swap(at(kk, kk, n), at(kp, kp, n));
+            if kstep == 2 {
+                a.swap(at(k + 1, k, n), at(kp, k, n));
+            }
+        }
+        if kstep == 1 {
+            if k + 1 < n && !zero {
+                // A₂₂ −= x·xᵀ/d (dsyr), then x /= d.
+                let d11 = T::ONE / a[at(k, k, n)];
+                let r = -d11;
+                for j in k + 1..n {
+                    let xj = a[at(j, k, n)];
+                    if xj != T::ZERO {
+                        let t = r * xj;
+                        for i in j..n {
+                            a[at(i, j, n)] = a[at(i, j, n)] + a[at(i, k, n)] * t;
+                        }
+                    }
+                }
+                for i in k + 1..n {
+                    a[at(i, k, n)] = d11 * a[at(i, k, n)];
+                }
+            }
+        } else if k + 2 < n {
+            let d21 = a[at(k + 1, k, n)];
+            let d11 = a[at(k + 1, k + 1, n)] / d21;
+            let d22 = a[at(k, k, n)] / d21;
+            let t = T::ONE / (d11 * d22 - T::ONE);
+            let d21 = t / d21;
+            for j in k + 2..n {
+                let wk = d21 * (d11 * a[at(j, k, n)] - a[at(j, k + 1, n)]);
+                let wkp1 = d21 * (d22 * a[at(j, k + 1, n)] - a[at(j, k, n)]);
+                for i in j..n {
+                    a[at(i, j, n)] =
+                        a[at(i, j, n)] - a[at(i, k, n)] * wk - a[at(i, k + 1, n)] * wkp1;
+                }
+                a[at(j, k, n)] = wk;
+                a[at(j, k + 1, n)] = wkp1;
+            }
+        }
+        if kstep == 1 {
+            ipiv[k] = kp as i64 + 1;
+        } else {
+            ipiv[k] = -(kp as i64 + 1);
+            ipiv[k + 1] = -(kp as i64 + 1);
+        }
+        k += kstep;
+    }
+    (ipiv, info)
+}
+
+/// `dsytrs`/`ssytrs` (`uplo = 'L'`): solves `A·X = B` with the factors of
+/// [`sytf2_lower`] (`ld`, 1-based `ipiv`), `b` `n×nrhs` column-major, in
+/// place: `L·D·Y = P·B` forwards, then `Lᵀ·X = Y` backwards.
+pub(crate) fn sytrs_lower(
+    ld: &[f64],
+    ipiv: &[i64],
+    n: usize,
+    b: &mut [f64],
+    nrhs: usize,
+    single: bool,
+) {
+    let ld_t = ld.to_vec();
+    in_precision(
+        b,
+        single,
+        |v| sytrs_lower_t(&narrow::<f32>(&ld_t), ipiv, n, v, nrhs),
+        |v| sytrs_lower_t(&ld_t, ipiv, n, v, nrhs),
+    );
+}
+
+fn swap_rows<T: Real>(b: &mut [T], n: usize, nrhs: usize, r: usize, s: usize) {
+    if r != s {
+        for j in 0..nrhs {
+            b.swap(at(r, j, n), at(s, j, n));
+        }
+    }
+}
+
+/// The 0-based row a 1-based (possibly negated) pivot names.
+fn pivot_row(p: i64) -> usize {
+    usize::try_from(p.unsigned_abs())
+        .unwrap_or(1)
+        .saturating_sub(1)
+}
+
+fn sytrs_lower_t<T: Real>(a: &[T], ipiv: &[i64], n: usize, b: &mut [T], nrhs: usize) {
+    let mut k = 0;
+    while k < n {
+        if ipiv[k] > 0 {
+            swap_rows(b, n, nrhs, k, pivot_row(ipiv[k]));
+            for j in 0..nrhs {
+                let bk = b[at(k, j, n)];
+                if bk != T::ZERO {
+                    for i in k + 1..n {
+                        b[at(i, j, n)] = b[at(i, j, n)] - a[at(i, k, n)] * bk;
+                    }
+                }
+            }
+            let r = T::ONE / a[at(k, k, n)];
+            for j in 0..nrhs {
+                b[at(k, j, n)] = r * b[at(k, j, n)];
+            }
+            k += 1;
+        } else {
+            swap_rows(b, n, nrhs, k + 1, pivot_row(ipiv[k]));
+            for c in [k, k + 1] {
+                for j in 0..nrhs {
+                    let bc = b[at(c, j, n)];
+                    if bc != T::ZERO {
+                        for i in k + 2..n {
+                            b[at(i, j, n)] = b[at(i, j, n)] - a[at(i, c, n)] * bc;
+                        }
+                    }
+                }
+            }
+            let akm1k = a[at(k + 1, k, n)];
+            let akm1 = a[at(k, k, n)] / akm1k;
+            let ak = a[at(k + 1, k + 1, n)] / akm1k;
+            let denom = akm1 * ak - T::ONE;
+            for j in 0..nrhs {
+                let bkm1 = b[at(k, j, n)] / akm1k;
+                let bk = b[at(k + 1, j, n)] / akm1k;
+                b[at(k, j, n)] = (ak * bkm1 - bk) / denom;
+                b[at(k + 1, j, n)] = (akm1 * bk - bkm1) / denom;
+            }
+            k += 2;
+        }
+    }
+    let mut k = n;
+    while k > 0 {
+        let c = k - 1;
+        if ipiv[c] > 0 {
+            for j in 0..nrhs {
+                let mut t = T::ZERO;
+                for i in c + 1..n {
+                    t = t + a[at(i, c, n)] * b[at(i, j, n)];
+                }
+                b[at(c, j, n)] = b[at(c, j, n)] - t;
+            }
+            swap_rows(b, n, nrhs, c, pivot_row(ipiv[c]));
+            k -= 1;
+        } else {
+            for col in [c, c.saturating_sub(1)] {
+                for j in 0..nrhs {
+                    let mut t = T::ZERO;
+                    for i in c + 1..n {
+                        t = t + a[at(i, col, n)] * b[at(i, j, n)];
+                    }
+                    b[at(col, j, n)] = b[at(col, j, n)] - t;
+                }
+            }
+            swap_rows(b, n, nrhs, c, pivot_row(ipiv[c]));
+            k = k.saturating_sub(2);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

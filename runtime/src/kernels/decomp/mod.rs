@@ -1,11 +1,13 @@
 //! Matrix decompositions and solves under `torch.linalg`: `linalg_qr`,
-//! `linalg_cholesky_ex`, `linalg_solve_triangular`, `cholesky_solve`,
+//! `linalg_cholesky_ex`, `linalg_solve_triangular` (and the older
+//! `triangular_solve`), `cholesky_solve`,
 //! `_linalg_solve_ex`, `linalg_lu_solve`, `linalg_inv_ex`, `_linalg_det`,
 //! `_linalg_slogdet`, and `_linalg_check_errors`, which turns their `info`
 //! into PyTorch's `LinAlgError`; the LU factorization as an operator
 //! (`linalg_lu_factor_ex`, `linalg_lu`, `lu_unpack`) is in [`lu`], the
 //! spectral decompositions (`_linalg_svd`, `_linalg_eigh`, `linalg_pinv`)
-//! in [`spectral`], least squares (`linalg_lstsq`) in [`lstsq`],
+//! in [`spectral`], least squares (`linalg_lstsq`) in [`lstsq`], the symmetric-indefinite
+//! `linalg_ldl_factor_ex`/`linalg_ldl_solve` in [`ldl`],
 //! `cholesky_inverse` in [`cholesky_inverse`].
 //!
 //! One LU factorization ([`lu_factor`], LAPACK's `getf2` as MKL rounds it)
@@ -28,6 +30,7 @@ mod cholesky_inverse;
 mod complex_inv;
 mod householder;
 pub(crate) mod lapack;
+mod ldl;
 mod lstsq;
 mod lu;
 mod matrix_exp;
@@ -49,6 +52,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.linalg_cholesky_ex.default" => linalg_cholesky_ex,
         "aten._linalg_check_errors.default" => linalg_check_errors,
         "aten.linalg_solve_triangular.default" => linalg_solve_triangular,
+        "aten.triangular_solve.default" => triangular_solve,
         "aten.cholesky_solve.default" => cholesky_solve,
         "aten._linalg_solve_ex.default" => linalg_solve_ex,
         "aten.linalg_lu_solve.default" => linalg_lu_solve,
@@ -63,6 +67,8 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.ormqr.default" => householder::ormqr,
         "aten.linalg_matrix_exp.default" => matrix_exp::linalg_matrix_exp,
         "aten.linalg_lstsq.default" => lstsq::linalg_lstsq,
+        "aten.linalg_ldl_factor_ex.default" => ldl::linalg_ldl_factor_ex,
+        "aten.linalg_ldl_solve.default" => ldl::linalg_ldl_solve,
         "aten.cholesky_inverse.default" => cholesky_inverse::cholesky_inverse,
         "aten._linalg_svd.default" => spectral::linalg_svd,
         "aten._linalg_eigh.default" => spectral::linalg_eigh,
@@ -566,6 +572,112 @@ fn linalg_solve_triangular(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<I
         Ok(c_order(&mats, rows, cols, dtype))
     })?;
     Ok(vec![res.into()])
+}
+
+/// The operands of the older solvers' `AX = b` (`triangular_solve`),
+/// checked in PyTorch's order with its messages: both at least 2-D, the
+/// same dtype, `A` square, `b`'s rows matching `A`, then a float32/float64
+/// kernel (`"triangular_solve_cpu" not implemented for ...`).
+fn legacy_solve_operands(op: &str, b: &Tensor, a: &Tensor) -> Result<(Stack, Stack, DType)> {
+    for (t, name) in [(b, "b"), (a, "A")] {
+        if t.shape().len() < 2 {
+            return Err(RuntimeError::shape(
+                op,
+                format!(
+                    "torch.triangular_solve: Expected {name} to have at least 2 dimensions, but it has {} dimensions instead",
+                    t.shape().len()
+                ),
+            ));
+        }
+    }
+    if a.dtype() != b.dtype() {
+        return Err(RuntimeError::TypeCast {
+            op: op.to_owned(),
+            message: format!(
+                "Expected b and A to have the same dtype, but found b of type {} and A of type {} instead.",
+                b.dtype().scalar_type_name(),
+                a.dtype().scalar_type_name()
+            ),
+        });
+    }
+    let (sa, sb) = (Stack::of(op, a, "A")?, Stack::of(op, b, "b")?);
+    if sa.rows != sa.cols {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "A must be batches of square matrices, but they are {} by {} matrices",
+                sa.rows, sa.cols
+            ),
+        ));
+    }
+    if sb.rows != sa.cols {
+        return Err(RuntimeError::shape(
+            op,
+            format!(
+                "Incompatible matrix sizes for triangular_solve: each A matrix is {0} by {0} but each b matrix is {1} by {2}",
+                sa.cols, sb.rows, sb.cols
+            ),
+        ));
+    }
+    match a.dtype() {
+        d @ (DType::Float32 | DType::Float64) => Ok((sa, sb, d)),
+        d => Err(RuntimeError::KernelDtype {
+            op: op.to_owned(),
+            message: format!(
+                "\"triangular_solve_cpu\" not implemented for '{}'",
+                d.scalar_type_name()
+            ),
+        }),
+    }
+}
+
+/// `triangular_solve(self, A, upper=True, transpose=False,
+/// unitriangular=False) -> (solution, cloned_coefficient)`: the older
+/// `torch.triangular_solve`, `op(A)·X = B` for `B = self` with `op(A) = Aᵀ`
+/// when `transpose`. Both results are broadcast over the batch and
+/// column-major (strides `[…, 1, rows]`); the second is a copy of `A`
+/// (both triangles, as given).
+fn triangular_solve(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let (b, t) = (a.tensor(0)?, a.tensor(1)?);
+    ctx.check(b, "self")?;
+    ctx.check(t, "A")?;
+    let (upper, transpose, unit) = (a.bool(2)?, a.bool(3)?, a.bool(4)?);
+    let op = ctx.op;
+    let (st, sb, dtype) = legacy_solve_operands(op, b, t)?;
+    let single = dtype == DType::Float32;
+    let n = st.rows;
+    let cols = sb.cols;
+    let p = pair(op, &st, &sb)?;
+    let trans = transpose != ctx.faults.triangular_solve_transpose_ignored;
+    let out = p.out(n, cols);
+    let solution = ctx.output(&out.shape(), &out.f_strides(), dtype, || {
+        let ta = matrices(op, t, &st)?;
+        let bb = matrices(op, b, &sb)?;
+        let mats: Vec<Vec<f64>> = (0..p.from_a.len())
+            .map(|i| {
+                let mut x = bb[p.from_b[i]].clone();
+                lapack::trsm_left(
+                    &ta[p.from_a[i]],
+                    n,
+                    !upper,
+                    trans,
+                    unit,
+                    &mut x,
+                    cols,
+                    single,
+                );
+                x
+            })
+            .collect();
+        Ok(c_order(&mats, n, cols, dtype))
+    })?;
+    let copy = p.out(n, n);
+    let coefficient = ctx.output(&copy.shape(), &copy.f_strides(), dtype, || {
+        let ta = matrices(op, t, &st)?;
+        let mats: Vec<Vec<f64>> = p.from_a.iter().map(|&i| ta[i].clone()).collect();
+        Ok(c_order(&mats, n, n, dtype))
+    })?;
+    Ok(vec![solution.into(), coefficient.into()])
 }
 
 /// `cholesky_solve(self, input2, upper=False)`: `X = (L·Lᵀ)⁻¹·B` (or
