@@ -125,6 +125,7 @@ mod lstm;
 mod lstsq_ridge_readout;
 mod lu_factor_flow;
 mod margin_losses;
+mod median_heading_keypoints;
 mod metric_learning;
 mod mixed_dtype_product_errors;
 mod multi_grad_readiness;
