@@ -11,6 +11,7 @@ mod batchnorm_running_stats_dtypes;
 mod bf16_batchnorm_cnn;
 mod bf16_bilinear_interactions;
 mod bf16_embedding_bag;
+mod bf16_grid_sample_augment;
 mod bf16_linear_cancellation;
 mod bf16_lstm;
 mod bf16_newgelu_rmsnorm;
