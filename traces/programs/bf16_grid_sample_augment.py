@@ -7,14 +7,16 @@ trains three SGD steps on images warped by random affine augmentations:
 `align_corners=False`) and of its mask as a float (nearest, zeros padding),
 the mask rounded back to class ids. A learnable spatial transformer (a
 localisation head regressing `theta`, initialised at identity) resamples the
-features with bilinear/border/`align_corners=True` sampling, so the backward
-runs `grid_sampler_2d_backward` for both the features' and the grid's
-gradients in bfloat16. Evaluation runs a float16 copy at batch 1 with the
+features with bilinear/border/`align_corners=True` sampling and again with
+bicubic/zeros sampling, so the backward runs `grid_sampler_2d_backward` for
+both the features' and the grid's gradients in bfloat16, bilinear and
+bicubic. Evaluation runs a float16 copy at batch 1 with the
 mask warped by nearest sampling, reporting per-class pixel counts.
 
 PyTorch's CPU kernel computes these in the tensors' own dtype, rounding
 every operation (the unnormalised coordinates, the reflection, the bilinear
-fractions and weights, each product and partial sum), and scatters the
+fractions and weights, Keys' cubic coefficients, each product and partial
+sum), and scatters the
 input gradient in chunks of 16 output pixels, corner by corner.
 """
 
@@ -51,7 +53,9 @@ class SegNet(nn.Module):
         theta = self.loc(f).view(-1, 2, 3)
         grid = F.affine_grid(theta, list(f.shape), align_corners=True)
         f = F.grid_sample(f, grid, mode="bilinear", padding_mode="border", align_corners=True)
-        return self.head(f)
+        # A sharper bicubic resampling of the same features feeds the head too.
+        sharp = F.grid_sample(f, grid, mode="bicubic", padding_mode="zeros", align_corners=False)
+        return self.head(f + 0.5 * sharp)
 
 
 def augment(img: torch.Tensor, mask: torch.Tensor):

@@ -20,7 +20,8 @@
 //! are computed in the input's precision (float for float32), as PyTorch's
 //! CPU kernels do, so that floors and clips fall as theirs; float16 and
 //! bfloat16 bilinear and nearest sampling round every operation to the
-//! dtype, as PyTorch's vectorised kernel does ([`reduced`]). Bicubic
+//! dtype, as PyTorch's vectorised kernel does ([`reduced`]); bicubic too.
+//! Bicubic
 //! sampling (mode 2) unnormalises the coordinate only, weighs the 4 × 4
 //! pixels around it with Keys' cubic (`A = −¾`), pads each tap's integer
 //! coordinate on its own (border clips, reflection reflects then clips)
@@ -419,10 +420,10 @@ fn taps(s: &Sampling, x: f64, y: f64, h: usize, w: usize) -> Taps {
 }
 
 /// Whether a sampling runs [`reduced`]'s per-operation float16/bfloat16
-/// arithmetic (bilinear and nearest; bicubic keeps float coordinates), or,
+/// arithmetic (every mode), or,
 /// under the `grid-sample-reduced-in-float` fault, float throughout.
-fn reduced_per_op(s: &Sampling, dtype: DType, in_float: bool) -> bool {
-    matches!(dtype, DType::BFloat16 | DType::Float16) && !s.bicubic && !in_float
+fn reduced_per_op(dtype: DType, in_float: bool) -> bool {
+    matches!(dtype, DType::BFloat16 | DType::Float16) && !in_float
 }
 
 /// The checked geometry of a grid sampling: `(N, C, H, W)` of the input and
@@ -457,7 +458,7 @@ pub(crate) fn grid_sampler_2d(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Ve
     let [n, c, h, w, ho, wo] = geometry(ctx.op, input.shape(), grid.shape())?;
     let shape = [n as i64, c as i64, ho as i64, wo as i64];
     let dtype = input.dtype();
-    let per_op = reduced_per_op(&s, dtype, ctx.faults.grid_sample_reduced_in_float);
+    let per_op = reduced_per_op(dtype, ctx.faults.grid_sample_reduced_in_float);
     let out = ctx.output(&shape, &contiguous_strides(&shape), input.dtype(), || {
         let (x, g) = (input.read_f64(ctx.op)?, grid.read_f64(ctx.op)?);
         if per_op {
@@ -507,7 +508,7 @@ pub(crate) fn grid_sampler_2d_backward(
         ));
     }
     let dtype = input.dtype();
-    let per_op = reduced_per_op(&s, dtype, ctx.faults.grid_sample_reduced_in_float);
+    let per_op = reduced_per_op(dtype, ctx.faults.grid_sample_reduced_in_float);
     let geo = reduced::Geometry { n, c, h, w, ho, wo };
     let steps = reduced::chunks(geo, grid.stride(), reduced::LANES);
     let input_grad = mask.first().copied().unwrap_or(false);

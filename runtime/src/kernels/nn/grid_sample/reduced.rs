@@ -1,5 +1,5 @@
-//! float16/bfloat16 `grid_sampler_2d` and its backward, bilinear and
-//! nearest, as PyTorch's vectorised CPU kernel computes them: every step on
+//! float16/bfloat16 `grid_sampler_2d` and its backward, bilinear, nearest
+//! and bicubic, as PyTorch's vectorised CPU kernel computes them: every step on
 //! vectors of the input's own dtype, so each operation (the unnormalisation,
 //! the reflection's division and differences, the fractions and the four
 //! weights, every product and partial sum of the interpolation) is rounded
@@ -115,6 +115,16 @@ impl Axis {
         (at, sign)
     }
 
+    /// PyTorch's `compute_coordinates`: a bicubic tap's coordinate clipped
+    /// (border) or reflected and clipped (reflection).
+    fn pad(&self, x: f64) -> f64 {
+        match self.padding {
+            1 => self.clip(x).0,
+            2 => self.clip(self.reflect(x).0).0,
+            _ => x,
+        }
+    }
+
     /// The pixel position of grid coordinate `c` and its derivative.
     fn locate(&self, c: f64) -> (f64, f64) {
         let x = self.unnormalize(c);
@@ -190,6 +200,68 @@ fn nearest_offset(x: f64, y: f64, h: usize, w: usize) -> Option<usize> {
     inside.then(|| iy as usize * w + ix as usize)
 }
 
+/// Keys' cubic convolution coefficients of the four taps around fraction
+/// `t` (`get_cubic_coefficients`) and `get_cubic_coefficients_grad`, each
+/// operation rounded by `r`.
+fn cubic(t: f64, a: f64, r: impl Fn(f64) -> f64) -> ([f64; 4], [f64; 4]) {
+    let far = |x: f64| r(r(r(r(r(a * x) - 5.0 * a) * x) + 8.0 * a) * x) - 4.0 * a;
+    let near = |x: f64| r(r(r(r(r(a + 2.0) * x) - (a + 3.0)) * x) * x) + 1.0;
+    let coeffs = [
+        r(far(r(t + 1.0))),
+        r(near(t)),
+        r(near(r(1.0 - t))),
+        r(far(r(2.0 - t))),
+    ];
+    let outer = |x: f64, s: f64| r(r(r(r(s * 3.0 * a * x) - 10.0 * a) * x) + s * 8.0 * a);
+    let inner = |x: f64, s: f64| r(r(r(s * 3.0 * (a + 2.0) * x) - 2.0 * (a + 3.0)) * x);
+    let grads = [
+        outer(r(-1.0 - t), -1.0),
+        inner(-t, -1.0),
+        inner(r(1.0 - t), 1.0),
+        outer(r(2.0 - t), 1.0),
+    ];
+    (coeffs, grads)
+}
+
+/// A pixel's bicubic taps: the 4 × 4 padded offsets (`[row j][column i]`,
+/// None outside) and the coefficients and their derivatives along x and y.
+struct Bicubic {
+    taps: [[Option<usize>; 4]; 4],
+    cx: [f64; 4],
+    cy: [f64; 4],
+    gx: [f64; 4],
+    gy: [f64; 4],
+}
+
+fn bicubic(
+    dtype: DType,
+    (ax, ay): (&Axis, &Axis),
+    a: f64,
+    (x, y): (f64, f64),
+    (h, w): (usize, usize),
+) -> Bicubic {
+    let r = |v: f64| round(dtype, v);
+    let (x0, y0) = (x.floor(), y.floor());
+    let (cx, gx) = cubic(r(x - x0), a, r);
+    let (cy, gy) = cubic(r(y - y0), a, r);
+    let mut taps = [[None; 4]; 4];
+    for (j, row) in taps.iter_mut().enumerate() {
+        let py = ay.pad(r(y0 - 1.0 + j as f64));
+        for (i, tap) in row.iter_mut().enumerate() {
+            let px = ax.pad(r(x0 - 1.0 + i as f64));
+            let inside = px > -1.0 && py > -1.0 && px < w as f64 && py < h as f64;
+            *tap = inside.then(|| py as usize * w + px as usize);
+        }
+    }
+    Bicubic {
+        taps,
+        cx,
+        cy,
+        gx,
+        gy,
+    }
+}
+
 /// The sampled output `(N, C, H_o, W_o)` of `x` (`(N, C, H, W)`) at grid
 /// `g` (`(N, H_o, W_o, 2)`, logical order).
 pub(super) fn forward(s: &Sampling, dtype: DType, geo: Geometry, x: &[f64], g: &[f64]) -> Vec<f64> {
@@ -201,10 +273,21 @@ pub(super) fn forward(s: &Sampling, dtype: DType, geo: Geometry, x: &[f64], g: &
         for pix in 0..ho * wo {
             let at = (b * ho * wo + pix) * 2;
             let (px, py) = (ax.locate(g[at]).0, ay.locate(g[at + 1]).0);
+            let cubic_taps = s.bicubic.then(|| {
+                let unnormalized = (ax.unnormalize(g[at]), ay.unnormalize(g[at + 1]));
+                bicubic(dtype, (&ax, &ay), s.cubic_a, unnormalized, (h, w))
+            });
             for ch in 0..c {
                 let plane = &x[(b * c + ch) * h * w..(b * c + ch + 1) * h * w];
                 let value = |o: Option<usize>| o.map_or(0.0, |o| plane[o]);
-                out[(b * c + ch) * ho * wo + pix] = if s.nearest {
+                out[(b * c + ch) * ho * wo + pix] = if let Some(k) = &cubic_taps {
+                    let rows = k.taps.map(|row| {
+                        let [t0, t1, t2, t3] = [0, 1, 2, 3].map(|i| r(k.cx[i] * value(row[i])));
+                        r(r(r(t0 + t1) + t2) + t3)
+                    });
+                    let [t0, t1, t2, t3] = [0, 1, 2, 3].map(|j| r(k.cy[j] * rows[j]));
+                    r(r(r(t0 + t1) + t2) + t3)
+                } else if s.nearest {
                     value(nearest_offset(px, py, h, w))
                 } else {
                     let k = corners(dtype, px, py, h, w);
@@ -285,6 +368,50 @@ pub(super) fn backward(
                             }
                         }
                     }
+                }
+                continue;
+            }
+            if s.bicubic {
+                let taps: Vec<Bicubic> = pixels
+                    .clone()
+                    .map(|pix| {
+                        let at = (b * ho * wo + pix) * 2;
+                        let unnormalized = (ax.unnormalize(g[at]), ay.unnormalize(g[at + 1]));
+                        bicubic(dtype, (&ax, &ay), s.cubic_a, unnormalized, (h, w))
+                    })
+                    .collect();
+                let mut gx = vec![0.0; len];
+                let mut gy = vec![0.0; len];
+                for ch in 0..c {
+                    let base = (b * c + ch) * h * w;
+                    let plane = &x[base..base + h * w];
+                    let d: Vec<f64> = pixels
+                        .clone()
+                        .map(|pix| go[(b * c + ch) * ho * wo + pix])
+                        .collect();
+                    for i in 0..4 {
+                        for j in 0..4 {
+                            if input_grad {
+                                for (lane, k) in taps.iter().enumerate() {
+                                    if let Some(o) = k.taps[j][i] {
+                                        let add = r(r(d[lane] * k.cx[i]) * k.cy[j]);
+                                        gin[base + o] = r(gin[base + o] + add);
+                                    }
+                                }
+                            }
+                            for (lane, k) in taps.iter().enumerate() {
+                                let val = k.taps[j][i].map_or(0.0, |o| plane[o]);
+                                let vg = r(val * d[lane]);
+                                gx[lane] = r(gx[lane] - r(r(vg * k.gx[i]) * k.cy[j]));
+                                gy[lane] = r(gy[lane] - r(r(vg * k.gy[j]) * k.cx[i]));
+                            }
+                        }
+                    }
+                }
+                for (lane, pix) in pixels.enumerate() {
+                    let at = (b * ho * wo + pix) * 2;
+                    ggrid[at] = r(gx[lane] * ax.scaling);
+                    ggrid[at + 1] = r(gy[lane] * ay.scaling);
                 }
                 continue;
             }
