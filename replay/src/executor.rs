@@ -197,7 +197,8 @@ impl Default for ReplayOptions {
 /// `antialias-cubic-keys-a`, `resample-u8-truncates`, `grid-sample-cubic-keys-half`,
 /// `grid-sample-3d-yz-swapped`,
 /// `adaptive-max-pool3d-floor-end`,
-/// `bincount-drops-last-bin`, `histogram-last-edge-open`, `median-upper-of-two`, `png-paeth-as-up`,
+/// `bincount-drops-last-bin`, `histogram-last-edge-open`, `median-upper-of-two`,
+/// `median-all-by-position`, `grid-sample-reduced-in-float`, `png-paeth-as-up`,
 /// `roi-align-half-pixel`, `deform-conv-bilinear-swapped`,
 /// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
 /// `softshrink-no-shift`, `fake-quant-rounds-half-away`, `soft-margin-log-without-1p`,
@@ -612,6 +613,10 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "histogram-last-edge-open" => faults.histogram_last_edge_open = true,
             None if spec == "median-upper-of-two" => faults.median_upper_of_two = true,
+            None if spec == "median-all-by-position" => faults.median_all_by_position = true,
+            None if spec == "grid-sample-reduced-in-float" => {
+                faults.grid_sample_reduced_in_float = true;
+            }
             None if spec == "gamma-grad-wrong-series" => faults.gamma_grad_wrong_series = true,
             None if spec == "dirichlet-grad-sign" => faults.dirichlet_grad_sign = true,
             None if spec == "renorm-ignores-maxnorm" => faults.renorm_ignores_maxnorm = true,

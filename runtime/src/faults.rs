@@ -672,6 +672,15 @@ pub struct Faults {
     /// two middle values of an even count. Breaks the values and indices of
     /// every even-length median.
     pub median_upper_of_two: bool,
+    /// `median()`/`nanmedian()` over all elements take the middle with
+    /// equal values ordered by position instead of where libstdc++'s
+    /// `nth_element` leaves it. Breaks the sign of a zero median among
+    /// `-0.0` and `0.0`.
+    pub median_all_by_position: bool,
+    /// float16/bfloat16 `grid_sampler_2d` and its backward compute in
+    /// float and round once (grid-sample-reduced-in-float), where PyTorch's
+    /// vectorised kernel rounds every operation to the dtype.
+    pub grid_sample_reduced_in_float: bool,
     /// ScatterReduceBackward0 and IndexReduceBackward0 give each tied
     /// `amax`/`amin` contributor the whole gradient instead of an even
     /// share. Breaks the gradient of every tied scatter/index max or min.

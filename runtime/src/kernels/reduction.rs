@@ -27,7 +27,7 @@ mod reparam;
 mod sampling;
 mod scalar;
 mod scan;
-mod sorting;
+pub(super) mod sorting;
 pub(super) mod stats;
 
 pub(crate) use ranges::values as linspace_values;

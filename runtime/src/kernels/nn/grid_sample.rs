@@ -18,7 +18,10 @@
 //! and always returns the grid's gradient, the bilinear weights'
 //! derivatives times the unnormalisation's and the padding's. Coordinates
 //! are computed in the input's precision (float for float32), as PyTorch's
-//! CPU kernels do, so that floors and clips fall as theirs. Bicubic
+//! CPU kernels do, so that floors and clips fall as theirs; float16 and
+//! bfloat16 bilinear and nearest sampling round every operation to the
+//! dtype, as PyTorch's vectorised kernel does ([`reduced`]); bicubic too.
+//! Bicubic
 //! sampling (mode 2) unnormalises the coordinate only, weighs the 4 × 4
 //! pixels around it with Keys' cubic (`A = −¾`), pads each tap's integer
 //! coordinate on its own (border clips, reflection reflects then clips)
@@ -28,14 +31,17 @@
 //! a 5-d `size` makes a `(N, D, H, W, 3)` grid from `(x, y, z, 1)` and a
 //! `(N, 3, 4)` theta.
 
+mod reduced;
 mod volume;
 
 use super::common::{bool_list, require_floating};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
+use crate::kernels::reduction::linspace_values;
 use crate::kernels::{Kernel, KernelCtx};
 use crate::tensor::dtype::DType;
+use crate::tensor::storage::cast_value;
 use crate::tensor::strides::contiguous_strides;
 
 /// The kernel of `op` if it is a spatial-transformer operator.
@@ -72,6 +78,25 @@ pub(crate) fn linspace_from_neg_one(steps: usize, align_corners: bool, single: b
                 v
             } else {
                 prec(prec(v * (steps - 1) as f64, single) / steps as f64, single)
+            }
+        })
+        .collect()
+}
+
+/// The base grid's coordinates for a float16/bfloat16 theta: PyTorch's
+/// `linspace(-1, 1, steps)` in the dtype, then (without `align_corners`)
+/// `· (steps − 1)` and `/ steps` as tensor operations, each rounded to the
+/// dtype.
+fn reduced_linspace_from_neg_one(dtype: DType, steps: usize, align_corners: bool) -> Vec<f64> {
+    let r = |v: f64| cast_value(dtype, v as f32 as f64);
+    linspace_values(dtype, -1.0, 1.0, steps)
+        .into_iter()
+        .map(|v| {
+            let v = r(v);
+            if align_corners {
+                v
+            } else {
+                r(r(v * (steps - 1) as f64) / steps as f64)
             }
         })
         .collect()
@@ -116,6 +141,7 @@ pub(crate) fn affine_grid_generator(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Res
         coords as usize,
     );
     let single = theta.dtype() != DType::Float64;
+    let reduced_base = matches!(theta.dtype(), DType::BFloat16 | DType::Float16);
     let mut shape = vec![n as i64];
     if coords == 3 {
         shape.push(d as i64);
@@ -123,14 +149,17 @@ pub(crate) fn affine_grid_generator(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Res
     shape.extend([h as i64, w as i64, coords as i64]);
     let out = ctx.output(&shape, &contiguous_strides(&shape), theta.dtype(), || {
         let th = theta.read_f64(ctx.op)?;
-        let xs = linspace_from_neg_one(w, align_corners, single);
-        let ys = linspace_from_neg_one(h, align_corners, single);
-        // A 4-d grid has no z: its base row is (x, y, 1).
-        let zs = if coords == 3 {
-            linspace_from_neg_one(d, align_corners, single)
-        } else {
-            vec![0.0]
+        let base = |steps: usize| {
+            if reduced_base && !ctx.faults.grid_sample_reduced_in_float {
+                reduced_linspace_from_neg_one(theta.dtype(), steps, align_corners)
+            } else {
+                linspace_from_neg_one(steps, align_corners, single)
+            }
         };
+        let xs = base(w);
+        let ys = base(h);
+        // A 4-d grid has no z: its base row is (x, y, 1).
+        let zs = if coords == 3 { base(d) } else { vec![0.0] };
         let row_len = coords + 1;
         let mut out = Vec::with_capacity(n * d * h * w * coords);
         for b in 0..n {
@@ -390,6 +419,13 @@ fn taps(s: &Sampling, x: f64, y: f64, h: usize, w: usize) -> Taps {
     Taps { inside: out }
 }
 
+/// Whether a sampling runs [`reduced`]'s per-operation float16/bfloat16
+/// arithmetic (every mode), or,
+/// under the `grid-sample-reduced-in-float` fault, float throughout.
+fn reduced_per_op(dtype: DType, in_float: bool) -> bool {
+    matches!(dtype, DType::BFloat16 | DType::Float16) && !in_float
+}
+
 /// The checked geometry of a grid sampling: `(N, C, H, W)` of the input and
 /// `(H_out, W_out)` of the grid.
 fn geometry(op: &str, input: &[i64], grid: &[i64]) -> Result<[usize; 6]> {
@@ -421,8 +457,14 @@ pub(crate) fn grid_sampler_2d(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Ve
     let s = Sampling::of(ctx, &a, 2, input.dtype() != DType::Float64)?;
     let [n, c, h, w, ho, wo] = geometry(ctx.op, input.shape(), grid.shape())?;
     let shape = [n as i64, c as i64, ho as i64, wo as i64];
+    let dtype = input.dtype();
+    let per_op = reduced_per_op(dtype, ctx.faults.grid_sample_reduced_in_float);
     let out = ctx.output(&shape, &contiguous_strides(&shape), input.dtype(), || {
         let (x, g) = (input.read_f64(ctx.op)?, grid.read_f64(ctx.op)?);
+        if per_op {
+            let geo = reduced::Geometry { n, c, h, w, ho, wo };
+            return Ok(reduced::forward(&s, dtype, geo, &x, &g));
+        }
         let mut out = vec![0.0; n * c * ho * wo];
         for b in 0..n {
             for pix in 0..ho * wo {
@@ -465,6 +507,11 @@ pub(crate) fn grid_sampler_2d_backward(
             ),
         ));
     }
+    let dtype = input.dtype();
+    let per_op = reduced_per_op(dtype, ctx.faults.grid_sample_reduced_in_float);
+    let geo = reduced::Geometry { n, c, h, w, ho, wo };
+    let steps = reduced::chunks(geo, grid.stride(), reduced::LANES);
+    let input_grad = mask.first().copied().unwrap_or(false);
     // Both gradients from one pass: (grad_input, grad_grid).
     let compute = || -> Result<(Vec<f64>, Vec<f64>)> {
         let (x, g, go) = (
@@ -472,6 +519,11 @@ pub(crate) fn grid_sampler_2d_backward(
             grid.read_f64(ctx.op)?,
             gout.read_f64(ctx.op)?,
         );
+        if per_op {
+            return Ok(reduced::backward(
+                &s, dtype, geo, &steps, &go, &x, &g, input_grad,
+            ));
+        }
         let mut gin = vec![0.0; n * c * h * w];
         let mut ggrid = vec![0.0; n * ho * wo * 2];
         for b in 0..n {
@@ -496,7 +548,7 @@ pub(crate) fn grid_sampler_2d_backward(
         }
         Ok((gin, ggrid))
     };
-    let grad_input = if mask.first().copied().unwrap_or(false) {
+    let grad_input = if input_grad {
         let shape = input.shape().to_vec();
         IValue::Tensor(
             ctx.output(&shape, &contiguous_strides(&shape), input.dtype(), || {

@@ -12,7 +12,7 @@
 //! first `k - 1`; `sort` runs `std::sort` (`std::stable_sort` when
 //! `stable=True`), all with a comparator on values only.
 
-mod stdalgo;
+pub(crate) mod stdalgo;
 
 use std::cmp::Ordering;
 

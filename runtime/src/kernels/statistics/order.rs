@@ -14,7 +14,9 @@
 //!   (the lower median). `nanmedian.dim` skips NaN: position `(m - 1) / 2`
 //!   of the `m` numbers; an all-NaN row gives NaN at the position
 //!   libstdc++'s `nth_element` leaves first.
-//! * `median()` / `nanmedian()`: the same value over all elements.
+//! * `median()` / `nanmedian()`: the same middle over all elements, chosen
+//!   by libstdc++'s `nth_element` on the values alone, so the sign of a
+//!   zero middle is the one that introselect leaves.
 //! * `mode`: `std::sort` of (value, position) pairs by value (libstdc++'s
 //!   introsort, whose order among equal values the index depends on), then
 //!   the last pair of the first longest run. Rows with NaN are not
@@ -31,6 +33,7 @@ use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
 use crate::kernels::reduction::dims::{Reduction, wrap};
+use crate::kernels::reduction::sorting::stdalgo::nth_element;
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
 use crate::tensor::strides::contiguous_strides;
@@ -454,14 +457,43 @@ fn median_all(ctx: &KernelCtx<'_>, a: &Args<'_>, skip_nan: bool) -> Result<Vec<I
         })?;
         return Ok(vec![out.into()]);
     }
+    let by_position = ctx.faults.median_all_by_position;
     let out = ctx.output(&[], &[], t.dtype(), || {
         let values = t.read_f64(ctx.op)?;
-        if values.is_empty() {
-            return Ok(vec![f64::NAN]);
+        if by_position && !values.is_empty() {
+            return Ok(vec![row_median(&values, skip_nan, upper).0]);
         }
-        Ok(vec![row_median(&values, skip_nan, upper).0])
+        Ok(vec![median_of_all(values, skip_nan, upper)])
     })?;
     Ok(vec![out.into()])
+}
+
+/// The median of all elements as PyTorch's `median_impl` leaves it: any
+/// NaN gives NaN (for `median`), otherwise libstdc++'s
+/// `std::nth_element` at `(m - 1) / 2` over the values alone (`<`, and
+/// for `nanmedian` NaN above every number), `m` the count of numbers.
+/// Which of `-0.0` and `0.0` comes out of a middle of zeros is what that
+/// introselect leaves, not the first by position.
+fn median_of_all(mut values: Vec<f64>, skip_nan: bool, upper: bool) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    let nans = values.iter().filter(|v| v.is_nan()).count();
+    if !skip_nan && nans > 0 {
+        return f64::NAN;
+    }
+    let numbers = values.len() - nans;
+    let mut nth = numbers.saturating_sub(1) / 2;
+    if upper && numbers.is_multiple_of(2) && nth + 1 < numbers {
+        nth += 1;
+    }
+    if skip_nan {
+        let lt = |a: &f64, b: &f64| a < b || (b.is_nan() && !a.is_nan());
+        nth_element(&mut values, nth, &lt);
+    } else {
+        nth_element(&mut values, nth, &|a: &f64, b: &f64| a < b);
+    }
+    values[nth]
 }
 
 /// `median(self)`.
@@ -588,6 +620,27 @@ mod tests {
         let row = [f64::NAN, 2.0, 1.0];
         assert_eq!(kth(&row, 1), (2.0, 1));
         assert!(kth(&row, 2).0.is_nan());
+    }
+
+    #[test]
+    fn all_element_median_keeps_the_zero_nth_element_leaves() {
+        // torch 2.15: median() and nanmedian() of [3, 0, -0, -1, 0, -0, 2]
+        // → -0.0 (ordered by position the middle would be the 0.0 at 4).
+        let row = vec![3.0, 0.0, -0.0, -1.0, 0.0, -0.0, 2.0];
+        for skip_nan in [false, true] {
+            let m = median_of_all(row.clone(), skip_nan, false);
+            assert!(m == 0.0 && m.is_sign_negative(), "{skip_nan}: {m}");
+        }
+        assert!(!row_median(&row, false, false).0.is_sign_negative());
+        // With a NaN first: median() is NaN, nanmedian() → 0.0.
+        let row = vec![f64::NAN, 0.0, -0.0, -1.0, 0.0, -0.0, 2.0];
+        assert!(median_of_all(row.clone(), false, false).is_nan());
+        let m = median_of_all(row, true, false);
+        assert!(m == 0.0 && !m.is_sign_negative(), "{m}");
+        // median([0, -0, 0, -0]) → -0.0.
+        let m = median_of_all(vec![0.0, -0.0, 0.0, -0.0], false, false);
+        assert!(m == 0.0 && m.is_sign_negative(), "{m}");
+        assert!(median_of_all(Vec::new(), false, false).is_nan());
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! sequence of comparisons and moves here gives the same positions.
 
 /// Whether `a` goes before `b` (a strict weak order).
-pub(super) trait Less<T>: Fn(&T, &T) -> bool {}
+pub(crate) trait Less<T>: Fn(&T, &T) -> bool {}
 
 impl<T, F: Fn(&T, &T) -> bool> Less<T> for F {}
 
@@ -229,7 +229,7 @@ pub(super) fn partial_sort<T: Copy>(v: &mut [T], middle: usize, lt: &impl Less<T
 }
 
 /// `std::nth_element(v.begin(), v.begin() + nth, v.end(), lt)`.
-pub(super) fn nth_element<T: Copy>(v: &mut [T], nth: usize, lt: &impl Less<T>) {
+pub(crate) fn nth_element<T: Copy>(v: &mut [T], nth: usize, lt: &impl Less<T>) {
     let (mut first, mut last) = (0, v.len());
     if first == last || nth >= last {
         return;
