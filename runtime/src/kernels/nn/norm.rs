@@ -800,11 +800,8 @@ pub(crate) fn native_batch_norm_backward(
             sum_gx,
         })
     };
-    // a contiguous float32 input in training: PyTorch's own float32 order
-    let image = x.numel() / (channels * usize::try_from(shape[0]).unwrap_or(0)).max(1);
-    let lanes = train
-        && shape.len() >= 3
-        && image > 1
+    // a float32 input in training: PyTorch's own float32 order
+    let lanes = (train
         && ctx.cpu.float32_lanes().is_some()
         && !ctx.faults.batch_norm_grad_in_double
         && [Some(x), Some(g), save_mean, save_invstd, weight]
@@ -812,17 +809,20 @@ pub(crate) fn native_batch_norm_backward(
             .flatten()
             .all(|t| t.dtype() == DType::Float32)
         && save_mean.is_some()
-        && save_invstd.is_some()
-        && x.is_contiguous()
-        && g.is_contiguous();
-    let lane_backward = || -> Result<super::batch_norm_lanes::Backward> {
-        Ok(super::batch_norm_lanes::backward(
-            &x.read_f64(ctx.op)?,
-            &g.read_f64(ctx.op)?,
-            (channels, image),
-            &param_values(ctx.op, save_mean, channels, 0.0)?,
-            &param_values(ctx.op, save_invstd, channels, 1.0)?,
+        && save_invstd.is_some())
+    .then(|| super::batch_norm_lanes::layout(x, g))
+    .flatten();
+    let lane_backward = |layout| -> Result<super::batch_norm_lanes::Backward> {
+        Ok(super::batch_norm_lanes::run(
+            layout,
+            (&x.read_f64(ctx.op)?, &g.read_f64(ctx.op)?),
+            &shape,
+            (
+                &param_values(ctx.op, save_mean, channels, 0.0)?,
+                &param_values(ctx.op, save_invstd, channels, 1.0)?,
+            ),
             &param_values(ctx.op, weight, channels, 1.0)?,
+            ctx.cpu.threads(),
         ))
     };
     let grad_input = if want(0) {
@@ -832,8 +832,8 @@ pub(crate) fn native_batch_norm_backward(
             batch_norm_grad_input_strides(g, x)
         };
         let out = ctx.output(&shape, &strides, x.dtype(), || {
-            if lanes {
-                return Ok(lane_backward()?.grad_input);
+            if let Some(layout) = lanes {
+                return Ok(lane_backward(layout)?.grad_input);
             }
             let t = terms()?;
             let w = param_values(ctx.op, weight, channels, 1.0)?;
@@ -867,8 +867,8 @@ pub(crate) fn native_batch_norm_backward(
         let len = channels as i64;
         Ok(ctx
             .output(&[len], &[1], pdtype, || {
-                if lanes {
-                    return Ok(pick_lanes(lane_backward()?));
+                if let Some(layout) = lanes {
+                    return Ok(pick_lanes(lane_backward(layout)?));
                 }
                 Ok(pick(terms()?))
             })?
