@@ -28,9 +28,21 @@
 use crate::cpu::CpuProfile;
 use crate::faults::Faults;
 use crate::kernels::iter::{Geometry, broadcast_strides, iteration_order};
+use crate::tensor::strides::StridedOffsets;
 
 /// PyTorch's `internal::GRAIN_SIZE`: below it a loop runs on one thread.
 const GRAIN_SIZE: usize = 32_768;
+
+/// How many parts `at::parallel_for` cuts `n` elements into with `threads`
+/// intra-op threads: one below the grain, else `min(threads, ceil(n /
+/// grain))` (no part smaller than the grain).
+pub(crate) fn thread_parts(n: usize, threads: usize) -> usize {
+    if n >= GRAIN_SIZE {
+        threads.clamp(1, n.div_ceil(GRAIN_SIZE))
+    } else {
+        1
+    }
+}
 
 /// How the vectorised part of one stretch of a kernel's loop ends; the
 /// elements after it take the scalar loop.
@@ -106,31 +118,19 @@ pub(crate) fn scalar_elements(
     let vectorised = out_and_inputs_step_by_one(&inner_steps);
     let scalar_at = scalar_positions(n, run, vectorised, threads, vector_loop);
 
-    // walk the iteration order, mapping each position to its logical index
-    let mut row_major = vec![1usize; ndim];
-    for d in (0..ndim.saturating_sub(1)).rev() {
-        row_major[d] = row_major[d + 1] * usize::try_from(shape[d + 1]).ok()?;
+    // each logical element's position in the iteration order: dense
+    // strides laid out along `perm`
+    let mut position_strides = vec![0i64; ndim];
+    let mut next = 1i64;
+    for &d in &perm {
+        position_strides[d] = next;
+        next = next.saturating_mul(shape[d]);
     }
-    let mut scalar = vec![false; n];
-    let mut index = vec![0i64; ndim];
-    for &in_scalar in &scalar_at {
-        let logical: usize = index
-            .iter()
-            .zip(&row_major)
-            .map(|(&i, &s)| i as usize * s)
-            .sum();
-        if let Some(slot) = scalar.get_mut(logical) {
-            *slot = in_scalar;
-        }
-        for &d in &perm {
-            index[d] += 1;
-            if index[d] < shape[d] {
-                break;
-            }
-            index[d] = 0;
-        }
-    }
-    Some(scalar)
+    Some(
+        StridedOffsets::new(shape, &position_strides, 0)
+            .map(|position| scalar_at.get(position).copied().unwrap_or(true))
+            .collect(),
+    )
 }
 
 /// Whether `in_shape` broadcasts to `shape`.
@@ -188,12 +188,7 @@ fn scalar_positions(
     threads: usize,
     vector_loop: VectorLoop,
 ) -> Vec<bool> {
-    let parts = if n >= GRAIN_SIZE {
-        threads.clamp(1, n.div_ceil(GRAIN_SIZE))
-    } else {
-        1
-    };
-    let per = n.div_ceil(parts).max(1);
+    let per = n.div_ceil(thread_parts(n, threads)).max(1);
     let mut scalar = vec![true; n];
     let mut part_start = 0;
     while part_start < n {

@@ -6,7 +6,9 @@
 //! the solution is column-major over the broadcast batch, and neither
 //! operator is differentiable. For real inputs `hermitian` changes nothing.
 
-use super::{Stack, c_order, check_info, contiguous_strides, info_tensor, lapack, matrices, pair};
+use super::{
+    Stack, c_order, check_info, contiguous_strides, info_tensor, lapack, matrices, pair, pivot_rows,
+};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -139,11 +141,7 @@ pub(super) fn linalg_ldl_solve(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<V
     let out = p.out(n, cols);
     let res = ctx.output(&out.shape(), &out.f_strides(), dtype, || {
         let lds = matrices(op, ld, &sl)?;
-        let pivs: Vec<Vec<i64>> = piv_t
-            .read_i64(op)?
-            .chunks(n.max(1))
-            .map(<[i64]>::to_vec)
-            .collect();
+        let pivs = pivot_rows(op, piv_t, n)?;
         let bs = matrices(op, b, &sb)?;
         let mats: Vec<Vec<f64>> = (0..p.from_a.len())
             .map(|i| {

@@ -950,11 +950,7 @@ fn linalg_lu_solve(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
     };
     let res = ctx.output(&out.shape(), &strides, dtype, || {
         let lus = matrices(op, lu_t, &sl)?;
-        let pivs: Vec<Vec<i64>> = piv_t
-            .read_i64(op)?
-            .chunks(n.max(1))
-            .map(<[i64]>::to_vec)
-            .collect();
+        let pivs = pivot_rows(op, piv_t, n)?;
         let bs = matrices(op, b, &sb)?;
         let mats: Vec<Vec<f64>> = (0..p.from_a.len())
             .map(|i| {
@@ -1110,6 +1106,16 @@ fn sgn(v: f64) -> f64 {
     } else {
         0.0
     }
+}
+
+/// A stack of pivot vectors (`getrf`'s or `sytrf`'s) as one row of `n`
+/// per matrix.
+fn pivot_rows(op: &str, pivots: &Tensor, n: usize) -> Result<Vec<Vec<i64>>> {
+    Ok(pivots
+        .read_i64(op)?
+        .chunks(n.max(1))
+        .map(<[i64]>::to_vec)
+        .collect())
 }
 
 #[cfg(test)]

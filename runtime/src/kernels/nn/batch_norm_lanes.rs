@@ -13,7 +13,7 @@
 //! · invstd · w`; `grad_weight = dot·invstd` and `grad_bias = sum` rounded
 //! from float64.
 
-use super::softmax_grad::lane_sum;
+use super::softmax_grad::{fold_by_halves, lane_sum};
 use crate::tensor::Tensor;
 use crate::tensor::strides::channels_last_strides;
 
@@ -51,12 +51,7 @@ fn centred_dot(x: &[f32], dy: &[f32], mean: f32) -> f32 {
         let (a, b) = term(d + l);
         *lane = a.mul_add(b, *lane);
     }
-    let mut half = LANES / 2;
-    while half >= 1 {
-        acc = (0..LANES).map(|i| acc[i] + acc[i ^ half]).collect();
-        half /= 2;
-    }
-    acc[0]
+    fold_by_halves(acc)
 }
 
 /// Per-channel statistics and gradients of a contiguous `[batch, channels,

@@ -69,12 +69,19 @@ pub(super) fn lane_sum<T: Lane>(n: usize, w: usize, term: impl Fn(usize) -> T) -
         }
         d += w;
     }
+    fold_by_halves(acc)
+}
+
+/// `vec_reduce_all`'s horizontal sum of `w` lanes: lane `i` plus lane
+/// `i ^ w/2`, then `i ^ w/4`, ... down to `i ^ 1`; lane 0 holds the sum.
+pub(super) fn fold_by_halves<T: Lane>(mut acc: Vec<T>) -> T {
+    let w = acc.len();
     let mut half = w / 2;
     while half >= 1 {
         acc = (0..w).map(|i| acc[i] + acc[i ^ half]).collect();
         half /= 2;
     }
-    acc[0]
+    acc.first().copied().unwrap_or(T::ZERO)
 }
 
 /// `Σ g·y` of one last-dimension row, in the kernel's order of `w` lanes.

@@ -27,11 +27,10 @@
 
 use super::dims::Reduction;
 use crate::cpu::CpuProfile;
+use crate::kernels::loop_plan::thread_parts;
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
-
-/// PyTorch's `internal::GRAIN_SIZE`: below it a reduction runs on one thread.
-const GRAIN_SIZE: usize = 32_768;
+use crate::tensor::strides::StridedOffsets;
 
 /// The norm of every group of `r` over `t` (`values` in logical order) as
 /// PyTorch's kernel computes it, in `out_dtype` (rounded by the caller);
@@ -77,8 +76,7 @@ pub(crate) fn vector_norms(
 /// Each group's values in `t`'s memory order (TensorIterator walks the
 /// reduced dimensions by the input's strides).
 fn memory_ordered_groups(t: &Tensor, values: &[f64], r: &Reduction) -> Vec<Vec<f64>> {
-    let indexed: Vec<(i64, f64)> = logical_offsets(t.shape(), t.stride())
-        .into_iter()
+    let indexed: Vec<(usize, f64)> = StridedOffsets::new(t.shape(), t.stride(), 0)
         .zip(values.iter().copied())
         .collect();
     r.groups(&indexed)
@@ -88,24 +86,6 @@ fn memory_ordered_groups(t: &Tensor, values: &[f64], r: &Reduction) -> Vec<Vec<f
             g.into_iter().map(|(_, v)| v).collect()
         })
         .collect()
-}
-
-/// Each element's memory offset, in logical order.
-fn logical_offsets(shape: &[i64], strides: &[i64]) -> Vec<i64> {
-    let n = usize::try_from(shape.iter().product::<i64>()).unwrap_or(0);
-    let mut offsets = Vec::with_capacity(n);
-    let mut index = vec![0i64; shape.len()];
-    for _ in 0..n {
-        offsets.push(index.iter().zip(strides).map(|(i, s)| i * s).sum());
-        for d in (0..shape.len()).rev() {
-            index[d] += 1;
-            if index[d] < shape[d] {
-                break;
-            }
-            index[d] = 0;
-        }
-    }
-    offsets
 }
 
 /// Whether the reduced dimensions (of size above 1), ordered by stride,
@@ -233,12 +213,7 @@ fn sequential_norm<T: Acc>(group: &[f64], ord: f64, threads: usize) -> f64 {
         if ord == 1.0 { x.abs() } else { x * x }
     };
     let n = group.len();
-    let parts = if n >= GRAIN_SIZE {
-        threads.clamp(1, n.div_ceil(GRAIN_SIZE))
-    } else {
-        1
-    };
-    let per = n.div_ceil(parts).max(1);
+    let per = n.div_ceil(thread_parts(n, threads)).max(1);
     let total = group
         .chunks(per)
         .map(|part| part.iter().fold(T::ZERO, |s, &x| s + term(x)))
