@@ -249,7 +249,7 @@ impl Default for ReplayOptions {
 /// `log-softmax-in-double`, `softmax-in-double`, `nll-sum-in-double`,
 /// `rsqrt-rounded-once`, `sigmoid-exp-of-one-loop`,
 /// `elementwise-loop-one-run`, `vector-norm-in-double`, `weight-norm-in-double`,
-/// `batch-norm-grad-in-double`,
+/// `batch-norm-grad-in-double`, `batch-norm-row-stats-in-double`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,

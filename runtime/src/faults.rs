@@ -1283,6 +1283,11 @@ pub struct Faults {
     /// float64 (batch-norm-grad-in-double), where PyTorch's kernel sums
     /// each plane in 8 float32 lanes and fuses the input gradient's step.
     pub batch_norm_grad_in_double: bool,
+    /// A float32 batch norm with channels innermost takes its training
+    /// statistics from float64 sums in logical order
+    /// (batch-norm-row-stats-in-double), where PyTorch's kernel sums each
+    /// thread's rows per channel in float32 and adds the parts in float64.
+    pub batch_norm_row_stats_in_double: bool,
     /// The 2-d pooling kernels take an input for channels-last only with
     /// exactly dense NHWC strides (pool-exact-channels-last), where PyTorch's
     /// `suggest_memory_format` also reads a crop or a channel chunk of a

@@ -4,7 +4,9 @@
 //! `batchnorm_channels_innermost` per-thread float32 sums over rows of
 //! channels; the input gradient by a fused step. Bit-identical anchored;
 //! summed in float64 (fault `batch-norm-grad-in-double`) the backward is
-//! listed inexact.
+//! listed inexact. The forward's statistics for channels innermost, summed
+//! in float64 in logical order (fault `batch-norm-row-stats-in-double`),
+//! are listed inexact too.
 
 use super::support::inexact_anchored_on;
 
@@ -37,4 +39,21 @@ fn channels_innermost_gradients_are_bit_identical_on_pytorch_inputs() {
 fn channels_innermost_gradients_summed_in_double_are_listed_inexact() {
     let inexact = inexact_anchored_on(ROWS, Some("batch-norm-grad-in-double"));
     assert!(inexact.get(OP).is_some(), "{inexact}");
+}
+
+/// The forward's training statistics with the channels innermost: per
+/// thread float32 row sums per channel (the squares fused), the parts added
+/// in float64.
+const FORWARD: &str = "aten.native_batch_norm.default";
+
+#[test]
+fn channels_innermost_statistics_are_bit_identical_on_pytorch_inputs() {
+    let inexact = inexact_anchored_on(ROWS, None);
+    assert!(inexact.get(FORWARD).is_none(), "{inexact}");
+}
+
+#[test]
+fn channels_innermost_statistics_summed_in_double_are_listed_inexact() {
+    let inexact = inexact_anchored_on(ROWS, Some("batch-norm-row-stats-in-double"));
+    assert!(inexact.get(FORWARD).is_some(), "{inexact}");
 }

@@ -243,6 +243,29 @@ fn channels_last_order(shape: &[i64]) -> Vec<usize> {
     order
 }
 
+/// The values of a logical-order buffer at the memory positions `order`.
+fn gather(order: &[usize], v: &[f64]) -> Vec<f64> {
+    order
+        .iter()
+        .map(|&i| v.get(i).copied().unwrap_or(0.0))
+        .collect()
+}
+
+/// The values of `xs` (logical order) in memory order, as rows of
+/// channels, for an input of the channels-innermost `layout`; None for
+/// contiguous planes.
+pub(super) fn memory_rows(layout: Layout, xs: &[f64], shape: &[i64]) -> Option<Vec<f64>> {
+    match layout {
+        Layout::Planes { .. } => None,
+        Layout::Rows {
+            channels_last: false,
+        } => Some(xs.to_vec()),
+        Layout::Rows {
+            channels_last: true,
+        } => Some(gather(&channels_last_order(shape), xs)),
+    }
+}
+
 /// The backward of a float32 batch norm in `layout`, from the values of
 /// `x` and `dy` in logical order; the input gradient in logical order.
 pub(super) fn run(
@@ -269,16 +292,10 @@ pub(super) fn run(
             channels_last: true,
         } => {
             let order = channels_last_order(shape);
-            let gather = |v: &[f64]| -> Vec<f64> {
-                order
-                    .iter()
-                    .map(|&i| v.get(i).copied().unwrap_or(0.0))
-                    .collect()
-            };
             let rows = order.len().checked_div(channels).unwrap_or(0);
             let mut out = channels_last_backward(
-                &gather(xs),
-                &gather(dys),
+                &gather(&order, xs),
+                &gather(&order, dys),
                 (rows, channels),
                 stats,
                 weight,

@@ -8,7 +8,8 @@
 //! - float64: everything in double.
 //! - float32: the mean from a double sum, rounded to float; the variance's
 //!   sum of squares about that float mean, summed in double and rounded to
-//!   float.
+//!   float. With the channels innermost in memory the sums are float32 per
+//!   thread and channel, added in double ([`float_row_statistics`]).
 //! - bfloat16 with bfloat16 parameters: sums in float32, the mean and the
 //!   sum of squares rounded to bfloat16 (see [`reduced_statistics`]).
 //! - float16 with float16 parameters, and either reduced type with float32
@@ -109,6 +110,58 @@ pub(super) fn float_statistics(
         let d = x as f32 - m as f32;
         f64::from(d * d)
     });
+    float_finish(mean, &squares, count, eps)
+}
+
+/// A float32 batch whose channels are innermost in memory (`(N, C)` and
+/// `(N, C, 1, 1)` inputs, channels-last images), `rows` of `channels`
+/// values in memory order, as PyTorch's kernel for that layout takes it:
+/// the rows split into `min(threads, rows)` parts of `ceil(rows / parts)`;
+/// each part adds its rows into a float32 sum per channel, the parts are
+/// added in float64 (from zero, in thread order) and divided by the count
+/// in float64, then rounded to the float mean; the sum of squares again
+/// per part in float32, `fma(x − mean, x − mean, sum)`, the parts added in
+/// float64. The variance and `1 / √(var + eps)` as for planes.
+pub(super) fn float_row_statistics(
+    rows_x: &[f64],
+    channels: usize,
+    eps: f64,
+    threads: usize,
+) -> BatchStatistics {
+    let rows = rows_x.len().checked_div(channels).unwrap_or(0);
+    let parts = threads.clamp(1, rows.max(1));
+    let chunk = rows.div_ceil(parts).max(1);
+    let by_parts = |term: &dyn Fn(usize, usize, f32) -> f32| -> Vec<f64> {
+        let mut total = vec![0f64; channels];
+        for part in 0..parts {
+            let mut sum = vec![0f32; channels];
+            for r in part * chunk..((part + 1) * chunk).min(rows) {
+                for (c, s) in sum.iter_mut().enumerate() {
+                    *s = term(r, c, *s);
+                }
+            }
+            for (t, s) in total.iter_mut().zip(sum) {
+                *t += f64::from(s);
+            }
+        }
+        total
+    };
+    let x = |r: usize, c: usize| rows_x[r * channels + c] as f32;
+    let mean: Vec<f64> = by_parts(&|r, c, s| s + x(r, c))
+        .iter()
+        .map(|&s| f64::from((s / rows as f64) as f32))
+        .collect();
+    let squares = by_parts(&|r, c, s| {
+        let d = x(r, c) - mean[c] as f32;
+        d.mul_add(d, s)
+    });
+    float_finish(mean, &squares, rows, eps)
+}
+
+/// The float32 statistics from the float mean and the float64 total of
+/// the squares: the sum rounded to float, the biased variance divided by
+/// the count in float, `1 / √(var + eps)` in double rounded to float.
+fn float_finish(mean: Vec<f64>, squares: &[f64], count: usize, eps: f64) -> BatchStatistics {
     let var_sum: Vec<f64> = squares.iter().map(|&q| f64::from(q as f32)).collect();
     let invstd = var_sum
         .iter()
@@ -213,7 +266,7 @@ fn in_type(dtype: DType, v: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::RunningBlend;
+    use super::{RunningBlend, float_row_statistics};
     use crate::tensor::dtype::DType;
 
     /// torch 2.15: `native_batch_norm` of bfloat16 with bfloat16 running
@@ -251,5 +304,41 @@ mod tests {
         assert_eq!(f32.per(363.0, 363), 1.0);
         // Momentum 1 keeps the batch's unbiased variance alone.
         assert_eq!(bf16.var(1.0, 5.0, 364.0, 364), 1.0);
+    }
+
+    /// torch 2.15's `native_batch_norm` statistics of a `(6, 3)` float32
+    /// batch near 100 with one and with two threads: the threads' float32
+    /// row sums give different means and inverse deviations.
+    #[test]
+    fn channels_innermost_statistics_follow_the_thread_parts() {
+        let x: [f32; 18] = [
+            99.98474,
+            99.9925,
+            100.006_996,
+            100.00199,
+            100.00866,
+            100.00244,
+            99.99337,
+            100.00807,
+            100.004_395,
+            100.01171,
+            99.97755,
+            99.985_535,
+            100.00061,
+            99.99382,
+            99.99202,
+            99.99868,
+            99.99201,
+            100.00336,
+        ];
+        let xs: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+        let one = float_row_statistics(&xs, 3, 1e-5, 1);
+        let two = float_row_statistics(&xs, 3, 1e-5, 2);
+        assert_eq!(one.mean[0] as f32, 99.99851_f32);
+        assert_eq!(two.mean[0] as f32, 99.99852_f32);
+        assert_eq!(one.invstd[0] as f32, 113.36979_f32);
+        assert_eq!(two.invstd[0] as f32, 113.369_804_f32);
+        assert_eq!(one.mean[1] as f32, 99.99543_f32);
+        assert_eq!(one.invstd[2] as f32, 120.41292_f32);
     }
 }

@@ -20,8 +20,8 @@
 use super::super::Kernel;
 use super::super::KernelCtx;
 use super::batch_stats::{
-    BatchStatistics, RunningBlend, channel_of, double_statistics, float_statistics,
-    reduced_statistics,
+    BatchStatistics, RunningBlend, channel_of, double_statistics, float_row_statistics,
+    float_statistics, reduced_statistics,
 };
 use super::common::{bool_list, is_reduced_float, opt_tensor, round_to};
 use super::moments::{Lanes, rowwise_moments};
@@ -591,7 +591,10 @@ fn batch_norm_forward(
         let (mean, invstd) = if training {
             let stats = match x.dtype() {
                 DType::Float64 => double_statistics(&xs, &shape, channels, eps),
-                DType::Float32 => float_statistics(&xs, &shape, channels, eps),
+                DType::Float32 => match float_rows(ctx, x, &xs, &shape) {
+                    Some(rows) => float_row_statistics(&rows, channels, eps, ctx.cpu.threads()),
+                    None => float_statistics(&xs, &shape, channels, eps),
+                },
                 _ if exact_reduced => double_statistics(&xs, &shape, channels, eps),
                 // float16 parameters take float32 statistics, rounded.
                 DType::Float16 => reduced_statistics(&xs, &shape, channels, DType::Float32, eps),
@@ -646,6 +649,16 @@ fn batch_norm_forward(
     let save_mean = save(mean)?;
     let save_invstd = save(invstd)?;
     Ok(vec![out.into(), save_mean.into(), save_invstd.into()])
+}
+
+/// A float32 training input whose channels are innermost in memory, as
+/// rows of channels in memory order (PyTorch's vectorised statistics
+/// kernel for that layout); None where the planes kernel runs.
+fn float_rows(ctx: &KernelCtx<'_>, x: &Tensor, xs: &[f64], shape: &[i64]) -> Option<Vec<f64>> {
+    if ctx.faults.batch_norm_row_stats_in_double || ctx.cpu.float32_lanes().is_none() {
+        return None;
+    }
+    super::batch_norm_lanes::memory_rows(super::batch_norm_lanes::layout(x, x)?, xs, shape)
 }
 
 /// The arithmetic of a batch norm output element: float32's (which
