@@ -14,49 +14,66 @@
 //!   updates its running statistics without saying so in its schema and
 //!   without bumping their versions.
 //!
-//! After such a write the values recorded for the written storage (the
-//! tensor and every view of it) are forgotten until PyTorch records a new
-//! one, so an anchor is never a stale value: the runtime's own value is
-//! used instead.
+//! After such a write the values recorded for what it wrote (the tensor
+//! and every view of the storage that shares an element with it, see
+//! [`Region`]) are forgotten until PyTorch records a new one, so an anchor
+//! is never a stale value: the runtime's own value is used instead. Views
+//! of the same storage that share no element with the write (the chunks of
+//! an LSTM's gate matrix, each written in place by its own activation) keep
+//! theirs.
 
 use std::collections::{HashMap, HashSet};
 
-use ft_trace::{ApiEvent, Digest, DispatchEvent, Event, EventBody, OpCall, Value};
+use ft_trace::{ApiEvent, Digest, DispatchEvent, Event, EventBody, OpCall, TensorRef, Value};
 
-use crate::trace_data::recorded_values;
+use crate::storage_region::Region;
+use crate::trace_data::recorded_refs;
 
 /// The values an anchor may use at the current point of a stream.
 #[derive(Default)]
 pub struct AnchorBook {
     /// PyTorch's value of each tensor version, with the storage it lives
-    /// on and that storage's write generation when it was recorded.
+    /// on and the bytes it covers there.
     latest: HashMap<(u64, u64), Recorded>,
     /// PyTorch's storage of every tensor the stream has shown.
     storage_of: HashMap<u64, u64>,
-    /// Per storage, how many unrecorded writes it has had: a value recorded
-    /// under an older generation is stale (one counter bump per write, not
-    /// a scan of every value).
-    generation: HashMap<u64, u64>,
+    /// Per storage, the tensor versions whose values in `latest` live on it
+    /// (a write visits these, not every value).
+    on_storage: HashMap<u64, HashSet<(u64, u64)>>,
 }
 
-#[derive(Clone, Copy)]
 struct Recorded {
     digest: Digest,
-    storage: Option<u64>,
-    generation: u64,
+    storage: u64,
+    region: Region,
 }
 
 impl AnchorBook {
     /// PyTorch's value of tensor `id` at `version`, if it is known and
     /// current.
     pub fn get(&self, id: u64, version: u64) -> Option<Digest> {
-        let recorded = self.latest.get(&(id, version))?;
-        let current = recorded.storage.map_or(0, |s| self.generation_of(s));
-        (current == recorded.generation).then_some(recorded.digest)
+        self.latest.get(&(id, version)).map(|r| r.digest)
     }
 
-    fn generation_of(&self, storage: u64) -> u64 {
-        self.generation.get(&storage).copied().unwrap_or(0)
+    /// Forgets the values on `storage` that share a byte with `written`.
+    fn forget(&mut self, storage: u64, written: &Region) {
+        let Some(keys) = self.on_storage.get_mut(&storage) else {
+            return;
+        };
+        let latest = &mut self.latest;
+        keys.retain(|key| {
+            let Some(recorded) = latest.get(key) else {
+                return false;
+            };
+            if recorded.storage != storage {
+                return false;
+            }
+            if written.overlaps(&recorded.region) {
+                latest.remove(key);
+                return false;
+            }
+            true
+        });
     }
 
     /// Takes in what `event` wrote and recorded (call it after the event).
@@ -64,36 +81,39 @@ impl AnchorBook {
         for t in event.body.tensor_refs() {
             self.storage_of.insert(t.id, t.storage);
         }
-        let written: HashSet<u64> = match &event.body {
+        let written: Vec<(u64, Region)> = match &event.body {
             EventBody::Api(ApiEvent::Data(d)) if d.write => {
                 // `.data` may swap the storage: forget by id as well.
                 self.latest.retain(|&(id, _), _| id != d.tensor.id);
                 self.storage_of
                     .get(&d.tensor.id)
-                    .copied()
+                    .map(|&s| (s, Region::Anywhere))
                     .into_iter()
                     .collect()
             }
             EventBody::Dispatch(DispatchEvent::Op(op)) => written_arguments(op)
                 .into_iter()
-                .filter_map(|id| self.storage_of.get(&id).copied())
+                .map(|t| (t.storage, Region::of(t)))
                 .collect(),
-            _ => HashSet::new(),
+            _ => Vec::new(),
         };
-        for storage in written {
-            *self.generation.entry(storage).or_default() += 1;
+        for (storage, region) in written {
+            self.forget(storage, &region);
         }
-        for (id, version, digest) in recorded_values(event) {
-            let storage = self.storage_of.get(&id).copied();
-            let generation = storage.map_or(0, |s| self.generation_of(s));
+        for t in recorded_refs(event) {
+            let Some(digest) = t.value else {
+                continue;
+            };
+            let key = (t.id, t.version);
             self.latest.insert(
-                (id, version),
+                key,
                 Recorded {
                     digest,
-                    storage,
-                    generation,
+                    storage: t.storage,
+                    region: Region::of(t),
                 },
             );
+            self.on_storage.entry(t.storage).or_default().insert(key);
         }
     }
 }
@@ -107,11 +127,10 @@ const UPDATES_RUNNING_STATS: &[&str] = &[
     "aten.instance_norm.default",
 ];
 
-/// The ids of the tensors `op` writes through a mutable argument
-/// (`Tensor(a!)`, `Tensor(a!)[]`) by its schema, and the running statistics
-/// a batch or instance norm updates; none for an operator the runtime does
-/// not know.
-fn written_arguments(op: &OpCall) -> Vec<u64> {
+/// The tensors `op` writes through a mutable argument (`Tensor(a!)`,
+/// `Tensor(a!)[]`) by its schema, and the running statistics a batch or
+/// instance norm updates; none for an operator the runtime does not know.
+fn written_arguments(op: &OpCall) -> Vec<&TensorRef> {
     let Ok(entry) = ft_runtime::dispatch::Registry::builtin().and_then(|r| r.get(&op.op)) else {
         return Vec::new();
     };
@@ -128,7 +147,7 @@ fn written_arguments(op: &OpCall) -> Vec<u64> {
             .any(|a| a.name == name.as_str() && a.alias.as_ref().is_some_and(|x| x.is_write))
             || (updates_running_stats && matches!(name.as_str(), "running_mean" | "running_var"));
         if written {
-            ids.extend(value.tensors().iter().map(|t| t.id));
+            ids.extend(value.tensors());
         }
     }
     ids
@@ -215,6 +234,47 @@ mod tests {
         ));
         assert_eq!(book.get(1, 1), Some(Digest([9; 32])));
         assert_eq!(book.get(2, 0), None);
+    }
+
+    #[test]
+    fn a_write_to_one_chunk_keeps_the_values_of_the_others() {
+        // Two chunks of a (3, 20) gate matrix on storage 1, columns 0..5
+        // and 10..15, each written in place by its activation.
+        let chunk = |id: u64, version: u64, offset: i64, value: Option<u8>| {
+            let mut t = tref(id, 1, version, value);
+            t.shape = vec![3, 5].into();
+            t.stride = vec![20, 1].into();
+            t.offset = offset;
+            Value::from(t)
+        };
+        let mut book = AnchorBook::default();
+        book.observe(&op(
+            "aten.sigmoid_.default",
+            vec![("self", chunk(5, 0, 0, None))],
+            vec![chunk(5, 1, 0, Some(5))],
+        ));
+        book.observe(&op(
+            "aten.tanh_.default",
+            vec![("self", chunk(6, 0, 10, None))],
+            vec![chunk(6, 1, 10, Some(6))],
+        ));
+        assert_eq!(
+            book.get(5, 1),
+            Some(Digest([5; 32])),
+            "another chunk's write"
+        );
+        assert_eq!(book.get(6, 1), Some(Digest([6; 32])));
+        // A write over the whole matrix forgets both.
+        let mut whole = tref(7, 1, 0, None);
+        whole.shape = vec![3, 20].into();
+        whole.stride = vec![20, 1].into();
+        book.observe(&op(
+            "aten._foreach_mul_.Scalar",
+            vec![("self", Value::List(vec![Value::from(whole)]))],
+            vec![],
+        ));
+        assert_eq!(book.get(5, 1), None);
+        assert_eq!(book.get(6, 1), None);
     }
 
     #[test]

@@ -419,6 +419,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "batch-norm-grad-in-double" => {
                 faults.batch_norm_grad_in_double = true;
             }
+            None if spec == "batch-norm-row-stats-in-double" => {
+                faults.batch_norm_row_stats_in_double = true;
+            }
             None if spec == "scatter-reduce-half-steps-rounded" => {
                 faults.scatter_reduce_half_steps_rounded = true;
             }

@@ -65,6 +65,7 @@ pub mod progress;
 pub mod recording;
 pub mod report;
 pub mod roundtrip;
+pub mod storage_region;
 pub mod support;
 pub mod trace_data;
 pub mod usage;

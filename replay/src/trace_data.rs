@@ -96,6 +96,14 @@ impl TraceData {
 /// The tensor values an event records, as `(tensor id, version, digest)`:
 /// operator outputs, introduced tensors and accumulated gradients.
 pub fn recorded_values(event: &Event) -> Vec<(u64, u64, Digest)> {
+    recorded_refs(event)
+        .into_iter()
+        .filter_map(|t| t.value.map(|d| (t.id, t.version, d)))
+        .collect()
+}
+
+/// The tensor references of `event` that carry a recorded value.
+pub fn recorded_refs(event: &Event) -> Vec<&ft_trace::TensorRef> {
     let refs: Vec<&ft_trace::TensorRef> = match &event.body {
         EventBody::Autograd(AutogradEvent::Accumulate(a)) => vec![&a.grad],
         EventBody::Api(ApiEvent::Tensor(t)) => vec![&t.tensor],
@@ -108,7 +116,7 @@ pub fn recorded_values(event: &Event) -> Vec<(u64, u64, Digest)> {
     // anchored replay puts into the runtime's buffer.
     refs.into_iter()
         .flat_map(|t| std::iter::once(t).chain(t.nested.as_ref().map(|parts| &parts.buffer)))
-        .filter_map(|t| t.value.map(|d| (t.id, t.version, d)))
+        .filter(|t| t.value.is_some())
         .collect()
 }
 

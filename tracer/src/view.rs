@@ -75,8 +75,14 @@ pub fn element_span(shape: &[i64], stride: &[i64], offset: i64) -> Option<(i64, 
     Some((low, high))
 }
 
-/// Visits the flat index of every element of the view, in C order.
-fn for_each_index(shape: &[i64], stride: &[i64], offset: i64, mut visit: impl FnMut(i64) -> bool) {
+/// Visits the flat index of every element of the view, in C order, until
+/// `visit` returns false.
+pub fn for_each_index(
+    shape: &[i64],
+    stride: &[i64],
+    offset: i64,
+    mut visit: impl FnMut(i64) -> bool,
+) {
     let dims = shape.len();
     let mut index = vec![0i64; dims];
     let mut flat = offset;

@@ -34,10 +34,22 @@ fn strided_and_broadcast_loops_are_bit_identical_on_pytorch_inputs() {
     }
 }
 
+/// The planned operators whose vector and scalar arithmetic differ on this
+/// golden's values: `sigmoid_backward`'s agree here, so a plan of one run
+/// leaves it bit-identical (its inputs anchored to PyTorch's, chunk by
+/// chunk, see `anchor_book`).
+const PLAN_SENSITIVE: [&str; 5] = [
+    "aten.sigmoid_.default",
+    "aten.silu.default",
+    "aten.silu_backward.default",
+    "aten.add.Tensor",
+    "aten.sub.Tensor",
+];
+
 #[test]
 fn one_run_for_the_whole_iteration_is_listed_inexact() {
     let inexact = inexact_anchored_on(TRACE, Some("elementwise-loop-one-run"));
-    for op in PLANNED {
+    for op in PLAN_SENSITIVE {
         assert!(inexact.get(op).is_some(), "{op}: {inexact}");
     }
 }
