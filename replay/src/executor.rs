@@ -185,7 +185,7 @@ impl Default for ReplayOptions {
 /// `triangular-solve-transpose-ignored`, `triangular-solve-grad-other-triangle`,
 /// `ldl-factor-without-pivoting`,
 /// `lu-pivot-without-max`,
-/// `svd-u-sign-without-vh`, `eigh-values-descending`,
+/// `svd-u-sign-without-vh`, `eigh-values-descending`, `eig-unnormalised-vectors`,
 /// `geqrf-tau-negated`, `householder-product-reversed`, `ormqr-ignores-transpose`,
 /// `matrix-exp-skips-squaring`, `triangle-inplace-ignores-offset`,
 /// `autocast-key-dropped`, `below-autograd-ignored`, `anomaly-check-skipped`, `anomaly-nan-unreported`,
@@ -525,6 +525,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "lu-pivot-without-max" => faults.lu_pivot_without_max = true,
             None if spec == "svd-u-sign-without-vh" => faults.svd_u_sign_without_vh = true,
             None if spec == "eigh-values-descending" => faults.eigh_values_descending = true,
+            None if spec == "eig-unnormalised-vectors" => {
+                faults.eig_unnormalised_vectors = true;
+            }
             None if spec == "geqrf-tau-negated" => faults.geqrf_tau_negated = true,
             None if spec == "householder-product-reversed" => {
                 faults.householder_product_reversed = true;

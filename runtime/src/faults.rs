@@ -471,6 +471,12 @@ pub struct Faults {
     /// descending order instead of ascending: still an eigendecomposition,
     /// not PyTorch's. Breaks every `torch.linalg.eigh`/`eigvalsh`.
     pub eigh_values_descending: bool,
+    /// Leave each complex eigenvector pair of `linalg_eig` (real input)
+    /// unrotated after scaling it to unit norm, skipping `geev`'s rotation
+    /// that makes its largest-modulus component real: still eigenvectors of
+    /// norm one, with another phase. Breaks every `torch.linalg.eig` of a
+    /// real matrix with complex eigenvalues.
+    pub eig_unnormalised_vectors: bool,
     /// `geqrf` computes `tau = (alpha − beta)/beta`, the negation of
     /// LAPACK's `(beta − alpha)/beta`. Breaks every `torch.geqrf` and the
     /// orthogonal parametrization's initialisation.

@@ -56,6 +56,7 @@ mod double_backward_logit_calibration;
 mod double_backward_shrink_prelu_huber;
 mod dtype_query_utils;
 mod efficientnet;
+mod eig;
 mod elementwise;
 mod embedding_max_norm;
 mod engine;

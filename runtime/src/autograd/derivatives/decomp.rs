@@ -20,6 +20,7 @@
 //! | `linalg_lu_solve` | LinalgLuSolveBackward0 | LU, B | result | LU, pivots, left, adjoint, result |
 //! | `_linalg_svd` | LinalgSvdBackward0 | A | U, S, Vh | full_matrices, U, S, Vh |
 //! | `_linalg_eigh` | LinalgEighBackward0 | A | eigenvalues, eigenvectors | eigenvalues, eigenvectors |
+//! | `linalg_eig` | LinalgEigBackward0 | self | eigenvalues, eigenvectors | self's dtype, eigenvalues, eigenvectors |
 //! | `linalg_pinv.atol_rtol_tensor` | LinalgPinvBackward0 | self | result | self, result |
 //! | `linalg_lstsq` | LinalgLstsqBackward0 | self, b | solution, residuals | b, self, solution |
 //!
@@ -45,7 +46,8 @@ use crate::autograd::functions::orthogonal::{
     GeqrfBackward0, LinalgHouseholderProductBackward0, LinalgMatrixExpBackward0, OrmqrBackward0,
 };
 use crate::autograd::functions::spectral::{
-    LinalgEighBackward0, LinalgLstsqBackward0, LinalgPinvBackward0, LinalgSvdBackward0,
+    LinalgEigBackward0, LinalgEighBackward0, LinalgLstsqBackward0, LinalgPinvBackward0,
+    LinalgSvdBackward0,
 };
 use crate::autograd::saved::SavedVariable;
 use crate::ivalue::IValue;
@@ -276,6 +278,18 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
             &[0],
             |_, _| {
                 Ok(Box::new(LinalgEighBackward0 {
+                    eigenvalues: None,
+                    eigenvectors: None,
+                }))
+            },
+            outputs = &[true, true]
+        )),
+        "aten.linalg_eig.default" => D(derivative!(
+            "LinalgEigBackward0",
+            &[0],
+            |a, _| {
+                Ok(Box::new(LinalgEigBackward0 {
+                    real_input: !tensor(a, 0)?.dtype().is_complex(),
                     eigenvalues: None,
                     eigenvectors: None,
                 }))

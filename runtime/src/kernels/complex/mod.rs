@@ -133,6 +133,12 @@ const COMPLEX_READY: &[&str] = &[
     "aten.cumprod.default",
     // LU with partial pivoting of complex values (`kernels/decomp/complex_inv.rs`)
     "aten.linalg_inv_ex.default",
+    "aten._linalg_solve_ex.default",
+    // whole elements placed on a diagonal (`kernels/indexing/elems.rs`)
+    "aten.diagonal_scatter.default",
+    // complex results of a real input; complex inputs are refused
+    // (`kernels/decomp/eig.rs`)
+    "aten.linalg_eig.default",
     // ones on the diagonal (imaginary parts zero)
     "aten.eye.default",
     "aten.eye.m",

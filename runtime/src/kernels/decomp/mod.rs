@@ -6,7 +6,8 @@
 //! into PyTorch's `LinAlgError`; the LU factorization as an operator
 //! (`linalg_lu_factor_ex`, `linalg_lu`, `lu_unpack`) is in [`lu`], the
 //! spectral decompositions (`_linalg_svd`, `_linalg_eigh`, `linalg_pinv`)
-//! in [`spectral`], least squares (`linalg_lstsq`) in [`lstsq`], the symmetric-indefinite
+//! in [`spectral`], the nonsymmetric eigendecomposition (`linalg_eig`) in
+//! [`eig`] on [`geev`], least squares (`linalg_lstsq`) in [`lstsq`], the symmetric-indefinite
 //! `linalg_ldl_factor_ex`/`linalg_ldl_solve` in [`ldl`],
 //! `cholesky_inverse` in [`cholesky_inverse`].
 //!
@@ -28,6 +29,8 @@
 
 mod cholesky_inverse;
 mod complex_inv;
+mod eig;
+mod geev;
 mod householder;
 pub(crate) mod lapack;
 mod ldl;
@@ -72,6 +75,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.cholesky_inverse.default" => cholesky_inverse::cholesky_inverse,
         "aten._linalg_svd.default" => spectral::linalg_svd,
         "aten._linalg_eigh.default" => spectral::linalg_eigh,
+        "aten.linalg_eig.default" => eig::linalg_eig,
         "aten.linalg_pinv.atol_rtol_tensor" => spectral::linalg_pinv,
         // Real vectors: `vdot` is `dot` (conjugating the first is a no-op).
         "aten.vdot.default" => super::linalg::dot,
@@ -840,6 +844,9 @@ fn linalg_solve_ex(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
     let (x, b) = (a.tensor(0)?, a.tensor(1)?);
     ctx.check(x, "A")?;
     ctx.check(b, "B")?;
+    if x.dtype().is_complex() || b.dtype().is_complex() {
+        return complex_inv::linalg_solve_ex(ctx, &a, x, b);
+    }
     let left = a.bool(2)?;
     let check_errors = a.bool(3)?;
     let op = ctx.op;
