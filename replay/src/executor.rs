@@ -198,7 +198,9 @@ impl Default for ReplayOptions {
 /// `grid-sample-3d-yz-swapped`,
 /// `adaptive-max-pool3d-floor-end`,
 /// `bincount-drops-last-bin`, `histogram-last-edge-open`, `median-upper-of-two`,
-/// `median-all-by-position`, `grid-sample-reduced-in-float`, `png-paeth-as-up`,
+/// `median-all-by-position`, `grid-sample-reduced-in-float`,
+/// `grid-sample-3d-reduced-in-float`, `linspace-reduced-as-float`,
+/// `png-paeth-as-up`,
 /// `roi-align-half-pixel`, `deform-conv-bilinear-swapped`,
 /// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
 /// `softshrink-no-shift`, `fake-quant-rounds-half-away`, `soft-margin-log-without-1p`,
@@ -616,6 +618,12 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "median-all-by-position" => faults.median_all_by_position = true,
             None if spec == "grid-sample-reduced-in-float" => {
                 faults.grid_sample_reduced_in_float = true;
+            }
+            None if spec == "grid-sample-3d-reduced-in-float" => {
+                faults.grid_sample_3d_reduced_in_float = true;
+            }
+            None if spec == "linspace-reduced-as-float" => {
+                faults.linspace_reduced_as_float = true;
             }
             None if spec == "gamma-grad-wrong-series" => faults.gamma_grad_wrong_series = true,
             None if spec == "dirichlet-grad-sign" => faults.dirichlet_grad_sign = true,

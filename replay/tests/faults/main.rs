@@ -20,6 +20,7 @@ mod bf16_regressor_foreach;
 mod bf16_sgd_momentum;
 mod bf16_token_embedding;
 mod bf16_vector_attention;
+mod bf16_volume_grid_sample;
 mod bicubic_warp_registration;
 mod bilinear_margin;
 mod byte_hash_buckets;
