@@ -23,6 +23,7 @@ mod bf16_vector_attention;
 mod bf16_volume_grid_sample;
 mod bicubic_warp_registration;
 mod bilinear_margin;
+mod block_diag_hfft_features;
 mod byte_hash_buckets;
 mod causal_pad;
 mod celu;
