@@ -198,7 +198,10 @@ impl Default for ReplayOptions {
 /// `grid-sample-3d-yz-swapped`,
 /// `adaptive-max-pool3d-floor-end`,
 /// `bincount-drops-last-bin`, `histogram-last-edge-open`, `median-upper-of-two`,
-/// `median-all-by-position`, `grid-sample-reduced-in-float`, `png-paeth-as-up`,
+/// `median-all-by-position`, `grid-sample-reduced-in-float`,
+/// `grid-sample-3d-reduced-in-float`, `linspace-reduced-as-float`,
+/// `block-diag-backward-skips-frozen`, `real-of-conj-unresolved`,
+/// `png-paeth-as-up`,
 /// `roi-align-half-pixel`, `deform-conv-bilinear-swapped`,
 /// `gamma-grad-wrong-series`, `dirichlet-grad-sign`, `renorm-ignores-maxnorm`,
 /// `softshrink-no-shift`, `fake-quant-rounds-half-away`, `soft-margin-log-without-1p`,
@@ -623,6 +626,16 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "grid-sample-reduced-in-float" => {
                 faults.grid_sample_reduced_in_float = true;
             }
+            None if spec == "grid-sample-3d-reduced-in-float" => {
+                faults.grid_sample_3d_reduced_in_float = true;
+            }
+            None if spec == "linspace-reduced-as-float" => {
+                faults.linspace_reduced_as_float = true;
+            }
+            None if spec == "block-diag-backward-skips-frozen" => {
+                faults.block_diag_backward_skips_frozen = true;
+            }
+            None if spec == "real-of-conj-unresolved" => faults.real_of_conj_unresolved = true,
             None if spec == "gamma-grad-wrong-series" => faults.gamma_grad_wrong_series = true,
             None if spec == "dirichlet-grad-sign" => faults.dirichlet_grad_sign = true,
             None if spec == "renorm-ignores-maxnorm" => faults.renorm_ignores_maxnorm = true,

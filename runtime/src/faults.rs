@@ -687,6 +687,29 @@ pub struct Faults {
     /// float and round once (grid-sample-reduced-in-float), where PyTorch's
     /// vectorised kernel rounds every operation to the dtype.
     pub grid_sample_reduced_in_float: bool,
+    /// float16/bfloat16 `grid_sampler_3d` and its backward compute in
+    /// float and round once (grid-sample-3d-reduced-in-float), where
+    /// PyTorch's scalar kernel rounds every operation, coordinates
+    /// included, to the dtype. Breaks the values of every reduced-precision
+    /// volumetric grid sampling and its gradients.
+    pub grid_sample_3d_reduced_in_float: bool,
+    /// float16/bfloat16 `linspace` (and the affine grid's base) steps
+    /// from the end points unrounded to the dtype, with the product and sum
+    /// rounded apart in bfloat16 too (linspace-reduced-as-float), where
+    /// PyTorch converts the ends to the dtype and fuses bfloat16's
+    /// multiply-add. Breaks the values of odd-length bfloat16 linspaces
+    /// around 0 and of 3-d bfloat16 affine grids built from them.
+    pub linspace_reduced_as_float: bool,
+    /// BlockDiagBackward0 slices only the blocks whose inputs need a
+    /// gradient (block-diag-backward-skips-frozen), where PyTorch slices
+    /// every block and the engine drops the unneeded ones. Breaks the
+    /// dispatch order of every `block_diag` backward with a frozen input.
+    pub block_diag_backward_skips_frozen: bool,
+    /// The real part of a conjugate view in a backward (ToCopyBackward0 of
+    /// a real tensor cast to complex and conjugated, as `fft.hfft` does)
+    /// goes to `view_as_real` unresolved (real-of-conj-unresolved), which
+    /// refuses it: the backward fails.
+    pub real_of_conj_unresolved: bool,
     /// ScatterReduceBackward0 and IndexReduceBackward0 give each tied
     /// `amax`/`amin` contributor the whole gradient instead of an even
     /// share. Breaks the gradient of every tied scatter/index max or min.

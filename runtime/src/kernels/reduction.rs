@@ -30,7 +30,7 @@ mod scan;
 pub(super) mod sorting;
 pub(super) mod stats;
 
-pub(crate) use ranges::values as linspace_values;
+pub(crate) use ranges::{values as linspace_values, values_as as linspace_values_as};
 pub(crate) use sorting::descending_stable_order;
 
 use super::Kernel;

@@ -58,8 +58,15 @@ fn slice(rt: &mut Runtime, x: &Tensor, dim: i64, start: i64, end: i64) -> Result
 }
 
 /// `at::real(t)` of a complex tensor: `view_as_real(t).select(-1, 0)`,
-/// the dimension recorded wrapped (as PyTorch's `select` receives it).
+/// the dimension recorded wrapped (as PyTorch's `select` receives it). A
+/// conjugate view (the gradient of a real tensor cast to complex and
+/// conjugated, as `fft.hfft` does) is resolved by `_conj` first, its real
+/// part being the same; the `real-of-conj-unresolved` fault hands it to
+/// `view_as_real` as is, which refuses it.
 pub(crate) fn real(rt: &mut Runtime, t: &Tensor) -> Result<Tensor> {
+    if t.is_conj() && !rt.faults().real_of_conj_unresolved {
+        return super::complex::part(rt, t, 0);
+    }
     let parts = call1(rt, "aten.view_as_real.default", vec![t.into()])?;
     let last = parts.dim() as i64 - 1;
     call1(

@@ -365,7 +365,11 @@ impl BackwardFn for BlockDiagBackward0 {
                 [n] => (1, n),
                 _ => (1, 1),
             };
-            if !ctx.needs(i) {
+            // PyTorch slices every block, the frozen ones too, and the
+            // engine drops the gradients nothing needs; the
+            // `block-diag-backward-skips-frozen` fault skips them.
+            let needed = ctx.needs(i);
+            if !needed && ctx.rt.faults().block_diag_backward_skips_frozen {
                 out.push(None);
                 r0 += r;
                 c0 += c;
@@ -391,14 +395,25 @@ impl BackwardFn for BlockDiagBackward0 {
                     IValue::Int(c0 + c),
                 ],
             )?;
-            if shape.len() < 2 {
+            if shape.len() < 2 && !needed {
+                // A frozen 1-d (0-d) block: PyTorch's `squeeze(-1)` (twice),
+                // its result then dropped.
+                let squeezes = if shape.is_empty() { 2 } else { 1 };
+                for _ in 0..squeezes {
+                    block = call(
+                        ctx,
+                        "aten.squeeze.dim",
+                        vec![(&block).into(), IValue::Int(-1)],
+                    )?;
+                }
+            } else if shape.len() < 2 {
                 block = call(
                     ctx,
                     "aten.view.default",
                     vec![(&block).into(), IValue::IntList(shape.clone())],
                 )?;
             }
-            out.push(Some(block));
+            out.push(needed.then_some(block));
             r0 += r;
             c0 += c;
         }

@@ -27,18 +27,21 @@
 //! coordinate on its own (border clips, reflection reflects then clips)
 //! and reads zero outside; its grid gradient is the weights' derivatives
 //! times the unnormalisation's (no padding factor). 5-d grids are refused
-//! (unsupported). 5-d inputs are sampled by `grid_sampler_3d` ([`volume`]);
+//! (unsupported). 5-d inputs are sampled by `grid_sampler_3d` ([`volume`];
+//! float16/bfloat16 coordinates as the scalar kernel computes them in
+//! [`scalar_reduced`]);
 //! a 5-d `size` makes a `(N, D, H, W, 3)` grid from `(x, y, z, 1)` and a
 //! `(N, 3, 4)` theta.
 
 mod reduced;
+mod scalar_reduced;
 mod volume;
 
 use super::common::{bool_list, require_floating};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
-use crate::kernels::reduction::linspace_values;
+use crate::kernels::reduction::linspace_values_as;
 use crate::kernels::{Kernel, KernelCtx};
 use crate::tensor::dtype::DType;
 use crate::tensor::storage::cast_value;
@@ -86,10 +89,15 @@ pub(crate) fn linspace_from_neg_one(steps: usize, align_corners: bool, single: b
 /// The base grid's coordinates for a float16/bfloat16 theta: PyTorch's
 /// `linspace(-1, 1, steps)` in the dtype, then (without `align_corners`)
 /// `· (steps − 1)` and `/ steps` as tensor operations, each rounded to the
-/// dtype.
-fn reduced_linspace_from_neg_one(dtype: DType, steps: usize, align_corners: bool) -> Vec<f64> {
+/// dtype. `linspace_in_float` is the `linspace-reduced-as-float` fault.
+fn reduced_linspace_from_neg_one(
+    dtype: DType,
+    steps: usize,
+    align_corners: bool,
+    linspace_in_float: bool,
+) -> Vec<f64> {
     let r = |v: f64| cast_value(dtype, v as f32 as f64);
-    linspace_values(dtype, -1.0, 1.0, steps)
+    linspace_values_as(dtype, -1.0, 1.0, steps, linspace_in_float)
         .into_iter()
         .map(|v| {
             let v = r(v);
@@ -151,7 +159,12 @@ pub(crate) fn affine_grid_generator(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Res
         let th = theta.read_f64(ctx.op)?;
         let base = |steps: usize| {
             if reduced_base && !ctx.faults.grid_sample_reduced_in_float {
-                reduced_linspace_from_neg_one(theta.dtype(), steps, align_corners)
+                reduced_linspace_from_neg_one(
+                    theta.dtype(),
+                    steps,
+                    align_corners,
+                    ctx.faults.linspace_reduced_as_float,
+                )
             } else {
                 linspace_from_neg_one(steps, align_corners, single)
             }

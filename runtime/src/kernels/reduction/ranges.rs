@@ -24,6 +24,27 @@ use crate::tensor::storage::cast_value;
 /// float32 arithmetic, as PyTorch's element type does; float32 and float64
 /// with fused multiply-adds).
 pub(crate) fn values(dtype: DType, start: f64, end: f64, steps: usize) -> Vec<f64> {
+    values_as(dtype, start, end, steps, false)
+}
+
+/// [`values`]; `reduced_in_float` steps float16/bfloat16 from the
+/// unrounded end points with two roundings (the
+/// `linspace-reduced-as-float` fault).
+///
+/// float16 and bfloat16 (measured on torch 2.15, 400 random end points and
+/// 2 to 300 steps each, bit for bit): the end points are first converted
+/// to the dtype, the step is `(end − start) / (steps − 1)` in float, and
+/// each value is computed in float and stored: bfloat16 fuses `start +
+/// step·i` (and `end − step·k`) into one rounding, float16 rounds the
+/// product and the sum (`linspace(-1, 1, 7)` in bfloat16 has −2⁻²⁵ in the
+/// middle, not 0).
+pub(crate) fn values_as(
+    dtype: DType,
+    start: f64,
+    end: f64,
+    steps: usize,
+    reduced_in_float: bool,
+) -> Vec<f64> {
     if steps == 1 {
         return vec![start];
     }
@@ -56,14 +77,23 @@ pub(crate) fn values(dtype: DType, start: f64, end: f64, steps: usize) -> Vec<f6
                 .collect()
         }
         DType::Float16 | DType::BFloat16 => {
-            let (s, e) = (start as f32, end as f32);
+            let in_dtype = |v: f64| {
+                if reduced_in_float {
+                    v as f32
+                } else {
+                    cast_value(dtype, f64::from(v as f32)) as f32
+                }
+            };
+            let (s, e) = (in_dtype(start), in_dtype(end));
             let step = (e - s) / last as f32;
+            let fused = dtype == DType::BFloat16 && !reduced_in_float;
             (0..steps)
                 .map(|i| {
-                    f64::from(if i < half {
-                        s + step * i as f32
-                    } else {
-                        e - step * (steps - 1 - i) as f32
+                    f64::from(match (i < half, fused) {
+                        (true, true) => step.mul_add(i as f32, s),
+                        (true, false) => s + step * i as f32,
+                        (false, true) => (-step).mul_add((steps - 1 - i) as f32, e),
+                        (false, false) => e - step * (steps - 1 - i) as f32,
                     })
                 })
                 .collect()
@@ -95,9 +125,10 @@ fn ends_and_steps(ctx: &KernelCtx<'_>, a: &Args<'_>) -> Result<(f64, f64, usize)
 pub(crate) fn linspace(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let (start, end, steps) = ends_and_steps(ctx, &a)?;
     let dtype = options_dtype(ctx, &a, 3, 4, ctx.default_dtype)?;
+    let reduced_in_float = ctx.faults.linspace_reduced_as_float;
     let shape = [steps as i64];
     let out = ctx.output(&shape, &[1], dtype, || {
-        let v = values(dtype, start, end, steps);
+        let v = values_as(dtype, start, end, steps, reduced_in_float);
         Ok(if dtype.is_floating() {
             v
         } else {
@@ -174,7 +205,7 @@ pub(crate) fn logspace(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
 
 #[cfg(test)]
 mod tests {
-    use super::{log_values, values};
+    use super::{log_values, values, values_as};
     use crate::tensor::dtype::DType;
 
     #[test]
@@ -194,6 +225,19 @@ mod tests {
         // 0.1f + step·7 (two roundings give 0.44999995827674866).
         assert_eq!(values(DType::Float32, 0.1, 0.9, 17)[7], 0.44999998807907104);
         assert_eq!(values(DType::Float32, 0.1, 0.9, 17)[8], 0.5);
+    }
+
+    #[test]
+    fn reduced_dtypes_round_the_ends_and_bfloat16_fuses() {
+        // torch.linspace(-1, 1, 7, dtype=torch.bfloat16)[3]: 1 − step·3 in
+        // one rounding (step = 1/3 in float), stored as −2⁻²⁵.
+        let v = values(DType::BFloat16, -1.0, 1.0, 7);
+        assert_eq!(v[3], -2f64.powi(-25));
+        assert_eq!(values_as(DType::BFloat16, -1.0, 1.0, 7, true)[3], 0.0);
+        // float16 rounds the product first: exactly 0.
+        assert_eq!(values(DType::Float16, -1.0, 1.0, 7)[3], 0.0);
+        // The ends are held in the dtype: 0.1 in bfloat16 is 0.10009765625.
+        assert_eq!(values(DType::BFloat16, 0.1, 0.9, 3)[0], 0.10009765625);
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub(super) const LANES: usize = 16;
 
 /// One operation's result in `dtype`: computed in float (as a reduced
 /// vector converts to float vectors) and stored back.
-fn round(dtype: DType, v: f64) -> f64 {
+pub(super) fn round(dtype: DType, v: f64) -> f64 {
     cast_value(dtype, v as f32 as f64)
 }
 

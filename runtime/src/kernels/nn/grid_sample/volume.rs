@@ -19,8 +19,15 @@
 //! gradients (minus for the near corner along that axis), which are then
 //! scaled by the unnormalisation's and padding's derivative. Nearest leaves
 //! the grid's gradient zero. As PyTorch's CPU kernel (a scalar loop for
-//! 3-d), every product and sum is rounded to the input's dtype.
+//! 3-d, templated on the element type), every product and sum is rounded
+//! to the input's dtype: float32 for float32, and for float16/bfloat16
+//! every step of the coordinates ([`ScalarAxis`]), the weights, the
+//! interpolation and both gradients rounds to the reduced dtype (measured
+//! bit for bit against torch 2.15). Under the
+//! `grid-sample-3d-reduced-in-float` fault float16/bfloat16 compute in
+//! float and round once.
 
+use super::scalar_reduced::ScalarAxis;
 use super::{Sampling, nearest_index, prec};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
@@ -60,6 +67,36 @@ fn sampling(ctx: &KernelCtx<'_>, a: &Args<'_>, at: usize, single: bool) -> Resul
     Ok(s)
 }
 
+/// How each arithmetic step of the loop rounds: not at all (float64), to
+/// float32, or to a reduced dtype.
+#[derive(Clone, Copy)]
+enum Steps {
+    Exact,
+    Float,
+    Reduced(DType),
+}
+
+impl Steps {
+    /// The rounding of a sampling of `dtype`; `in_float` computes
+    /// float16/bfloat16 in float (the `grid-sample-3d-reduced-in-float`
+    /// fault).
+    fn of(dtype: DType, in_float: bool) -> Steps {
+        match dtype {
+            DType::Float64 => Steps::Exact,
+            DType::BFloat16 | DType::Float16 if !in_float => Steps::Reduced(dtype),
+            _ => Steps::Float,
+        }
+    }
+
+    fn r(self, v: f64) -> f64 {
+        match self {
+            Steps::Exact => v,
+            Steps::Float => prec(v, true),
+            Steps::Reduced(dtype) => super::reduced::round(dtype, v),
+        }
+    }
+}
+
 /// One output voxel's corners inside the input: `(flat volume offset,
 /// weight, [d weight / dx, d weight / dy, d weight / dz] before the grad
 /// factor)`, in PyTorch's corner order. For trilinear sampling each
@@ -71,7 +108,13 @@ struct Corner {
     slopes: [(f64, f64, f64); 3],
 }
 
-fn corners(s: &Sampling, pos: [f64; 3], dims: [usize; 3], yz_swapped: bool) -> Vec<Corner> {
+fn corners(
+    s: &Sampling,
+    steps: Steps,
+    pos: [f64; 3],
+    dims: [usize; 3],
+    yz_swapped: bool,
+) -> Vec<Corner> {
     let [ix, iy, iz] = pos;
     let [d, h, w] = dims;
     let inside = |x: i64, y: i64, z: i64| {
@@ -90,13 +133,14 @@ fn corners(s: &Sampling, pos: [f64; 3], dims: [usize; 3], yz_swapped: bool) -> V
         }
         return out;
     }
-    let p = |v: f64| prec(v, s.single);
+    let p = |v: f64| steps.r(v);
     let (x0, y0, z0) = (ix.floor(), iy.floor(), iz.floor());
     // Distances to the far corner along each axis: index 0 weighs the near
-    // corner (`x1 − x`), index 1 the far one (`x − x0`).
-    let wx = [p(x0 + 1.0 - ix), p(ix - x0)];
-    let wy = [p(y0 + 1.0 - iy), p(iy - y0)];
-    let wz = [p(z0 + 1.0 - iz), p(iz - z0)];
+    // corner (`x1 − x`), index 1 the far one (`x − x0`); the integer
+    // corners are converted to the dtype first.
+    let wx = [p(p(x0 + 1.0) - ix), p(ix - p(x0))];
+    let wy = [p(p(y0 + 1.0) - iy), p(iy - p(y0))];
+    let wz = [p(p(z0 + 1.0) - iz), p(iz - p(z0))];
     for dz in 0..2 {
         for dy in 0..2 {
             for (dx, &wdx) in wx.iter().enumerate() {
@@ -128,11 +172,21 @@ fn corners(s: &Sampling, pos: [f64; 3], dims: [usize; 3], yz_swapped: bool) -> V
 }
 
 /// The voxel position and coordinate multipliers of grid entry `at`.
-fn position(s: &Sampling, g: &[f64], at: usize, dims: [usize; 3]) -> ([f64; 3], [f64; 3]) {
+fn position(
+    s: &Sampling,
+    steps: Steps,
+    g: &[f64],
+    at: usize,
+    dims: [usize; 3],
+) -> ([f64; 3], [f64; 3]) {
     let [d, h, w] = dims;
-    let (x, mx) = s.source(g[at], w);
-    let (y, my) = s.source(g[at + 1], h);
-    let (z, mz) = s.source(g[at + 2], d);
+    let locate = |c: f64, size: usize| match steps {
+        Steps::Reduced(dtype) => ScalarAxis::new(s, dtype, size).locate(c),
+        _ => s.source(c, size),
+    };
+    let (x, mx) = locate(g[at], w);
+    let (y, my) = locate(g[at + 1], h);
+    let (z, mz) = locate(g[at + 2], d);
     ([x, y, z], [mx, my, mz])
 }
 
@@ -145,6 +199,7 @@ pub(crate) fn grid_sampler_3d(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Ve
     require_floating("grid_sampler_3d", "input", input.dtype())?;
     let single = input.dtype() != DType::Float64;
     let s = sampling(ctx, &a, 2, single)?;
+    let steps = Steps::of(input.dtype(), ctx.faults.grid_sample_3d_reduced_in_float);
     let swapped = ctx.faults.grid_sample_3d_yz_swapped;
     let [n, c, d, h, w, dout, hout, wout] = geometry(ctx.op, input.shape(), grid.shape())?;
     let (vol, outs) = (d * h * w, dout * hout * wout);
@@ -154,12 +209,12 @@ pub(crate) fn grid_sampler_3d(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Ve
         let mut out = vec![0.0; n * c * outs];
         for b in 0..n {
             for vox in 0..outs {
-                let (pos, _) = position(&s, &g, (b * outs + vox) * 3, [d, h, w]);
-                let taps = corners(&s, pos, [d, h, w], swapped);
+                let (pos, _) = position(&s, steps, &g, (b * outs + vox) * 3, [d, h, w]);
+                let taps = corners(&s, steps, pos, [d, h, w], swapped);
                 for ch in 0..c {
                     let volume = &x[(b * c + ch) * vol..(b * c + ch + 1) * vol];
                     out[(b * c + ch) * outs + vox] = taps.iter().fold(0.0, |acc, t| {
-                        prec(acc + prec(volume[t.offset] * t.weight, single), single)
+                        steps.r(acc + steps.r(volume[t.offset] * t.weight))
                     });
                 }
             }
@@ -182,6 +237,7 @@ pub(crate) fn grid_sampler_3d_backward(
     }
     let single = input.dtype() != DType::Float64;
     let s = sampling(ctx, &a, 3, single)?;
+    let steps = Steps::of(input.dtype(), ctx.faults.grid_sample_3d_reduced_in_float);
     let swapped = ctx.faults.grid_sample_3d_yz_swapped;
     let mask = bool_list(&a, 6)?;
     let [n, c, d, h, w, dout, hout, wout] = geometry(ctx.op, input.shape(), grid.shape())?;
@@ -195,7 +251,7 @@ pub(crate) fn grid_sampler_3d_backward(
             ),
         ));
     }
-    let p = |v: f64| prec(v, single);
+    let p = |v: f64| steps.r(v);
     // Both gradients from one pass: (grad_input, grad_grid).
     let compute = || -> Result<(Vec<f64>, Vec<f64>)> {
         let (x, g, go) = (
@@ -208,8 +264,8 @@ pub(crate) fn grid_sampler_3d_backward(
         for b in 0..n {
             for vox in 0..outs {
                 let at = (b * outs + vox) * 3;
-                let (pos, mult) = position(&s, &g, at, [d, h, w]);
-                let taps = corners(&s, pos, [d, h, w], swapped);
+                let (pos, mult) = position(&s, steps, &g, at, [d, h, w]);
+                let taps = corners(&s, steps, pos, [d, h, w], swapped);
                 let mut gpos = [0.0; 3];
                 for ch in 0..c {
                     let base = (b * c + ch) * vol;
@@ -271,7 +327,13 @@ mod tests {
         // Position (0.25, 0.5, 0.75) in a 2×2×2 volume:
         // wx = [0.75, 0.25], wy = [0.5, 0.5], wz = [0.25, 0.75];
         // tnw = 0.75·0.5·0.25, tne = 0.25·0.5·0.25, ..., bse = 0.25·0.5·0.75.
-        let t = corners(&trilinear(), [0.25, 0.5, 0.75], [2, 2, 2], false);
+        let t = corners(
+            &trilinear(),
+            Steps::Exact,
+            [0.25, 0.5, 0.75],
+            [2, 2, 2],
+            false,
+        );
         let offsets: Vec<usize> = t.iter().map(|c| c.offset).collect();
         assert_eq!(offsets, (0..8).collect::<Vec<_>>());
         let weights: Vec<f64> = t.iter().map(|c| c.weight).collect();
@@ -292,7 +354,13 @@ mod tests {
     fn corners_outside_the_volume_are_dropped() {
         // Half a voxel left of the first column (x0 = -1, x1 = 0): only the
         // four corners with x = 0 are inside.
-        let t = corners(&trilinear(), [-0.5, 0.0, 0.5], [2, 2, 2], false);
+        let t = corners(
+            &trilinear(),
+            Steps::Exact,
+            [-0.5, 0.0, 0.5],
+            [2, 2, 2],
+            false,
+        );
         assert_eq!(t.len(), 4);
         assert!(t.iter().all(|c| c.offset % 2 == 0));
         let nearest = Sampling {
@@ -301,9 +369,9 @@ mod tests {
         };
         // 0.5 rounds to 0, 1.5 to 2 (outside a 2-wide axis).
         assert_eq!(
-            corners(&nearest, [0.5, 0.5, 0.5], [2, 2, 2], false).len(),
+            corners(&nearest, Steps::Exact, [0.5, 0.5, 0.5], [2, 2, 2], false).len(),
             1
         );
-        assert!(corners(&nearest, [1.5, 0.0, 0.0], [2, 2, 2], false).is_empty());
+        assert!(corners(&nearest, Steps::Exact, [1.5, 0.0, 0.0], [2, 2, 2], false).is_empty());
     }
 }
