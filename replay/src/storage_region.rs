@@ -61,21 +61,26 @@ impl Region {
         }
     }
 
+    /// Element size, sizes, strides and offset of a strided view.
+    fn strided(&self) -> Option<(i64, &[i64], &[i64], i64)> {
+        match self {
+            Region::Strided {
+                elem,
+                shape,
+                stride,
+                offset,
+            } => Some((*elem, shape, stride, *offset)),
+            Region::Empty | Region::Anywhere => None,
+        }
+    }
+
     /// The first and one past the last byte, `None` for no or any bytes.
     fn byte_span(&self) -> Option<(i64, i64)> {
-        let Region::Strided {
-            elem,
-            shape,
-            stride,
-            offset,
-        } = self
-        else {
-            return None;
-        };
-        let (low, high) = element_span(shape, stride, *offset)?;
+        let (elem, shape, stride, offset) = self.strided()?;
+        let (low, high) = element_span(shape, stride, offset)?;
         Some((
-            low.checked_mul(*elem)?,
-            high.checked_add(1)?.checked_mul(*elem)?,
+            low.checked_mul(elem)?,
+            high.checked_add(1)?.checked_mul(elem)?,
         ))
     }
 
@@ -91,21 +96,13 @@ impl Region {
 
     /// The sorted byte offsets of the elements, for small strided views.
     fn element_bytes(&self) -> Option<Vec<i64>> {
-        let Region::Strided {
-            elem,
-            shape,
-            stride,
-            offset,
-        } = self
-        else {
-            return None;
-        };
+        let (elem, shape, stride, offset) = self.strided()?;
         if self.numel()? > EXACT_ELEMENTS {
             return None;
         }
         let mut out = Vec::new();
-        for_each_index(shape, stride, *offset, |flat| {
-            out.push(flat.saturating_mul(*elem));
+        for_each_index(shape, stride, offset, |flat| {
+            out.push(flat.saturating_mul(elem));
             true
         });
         out.sort_unstable();

@@ -319,17 +319,7 @@ impl BackwardFn for LinalgEighBackward0 {
         let e = gaps(rt, &l, IValue::Float(1.0))?;
         let mut ret = one(rt, "aten.div_.Tensor", vec![(&vhgv).into(), (&e).into()])?;
         if let Some(gl) = &gl {
-            ret = one(
-                rt,
-                "aten.diagonal_scatter.default",
-                vec![
-                    ret.into(),
-                    gl.into(),
-                    IValue::Int(0),
-                    IValue::Int(-2),
-                    IValue::Int(-1),
-                ],
-            )?;
+            ret = scatter_diagonal(rt, ret, gl)?;
         }
         let vh = mh(rt, &v)?;
         let p = matmul(rt, &ret, &vh)?;
@@ -367,6 +357,22 @@ pub(crate) struct LinalgEigBackward0 {
 fn adjoint(rt: &mut Runtime, v: &Tensor) -> Result<Tensor> {
     let t = mh(rt, v)?;
     super::complex::conj(rt, &t)
+}
+
+/// `diagonal_scatter(x, g, 0, −2, −1)`: `g` as the diagonal of each matrix
+/// of `x` (the eigenvalues' gradient in both eigen backwards).
+fn scatter_diagonal(rt: &mut Runtime, x: Tensor, g: &Tensor) -> Result<Tensor> {
+    one(
+        rt,
+        "aten.diagonal_scatter.default",
+        vec![
+            x.into(),
+            g.into(),
+            IValue::Int(0),
+            IValue::Int(-2),
+            IValue::Int(-1),
+        ],
+    )
 }
 
 /// `linalg_solve(A, B)` (left), its `_linalg_solve_ex` and error check.
@@ -415,17 +421,7 @@ impl BackwardFn for LinalgEigBackward0 {
                 let e = gaps(rt, &lconj, IValue::Float(1.0))?;
                 let mut ret = one(rt, "aten.div_.Tensor", vec![(&vhgv).into(), (&e).into()])?;
                 if let Some(gl) = &gl {
-                    ret = one(
-                        rt,
-                        "aten.diagonal_scatter.default",
-                        vec![
-                            ret.into(),
-                            gl.into(),
-                            IValue::Int(0),
-                            IValue::Int(-2),
-                            IValue::Int(-1),
-                        ],
-                    )?;
+                    ret = scatter_diagonal(rt, ret, gl)?;
                 }
                 let vh = adjoint(rt, &v)?;
                 let rhs = matmul(rt, &ret, &vh)?;
