@@ -253,6 +253,7 @@ impl Default for ReplayOptions {
 /// `rsqrt-rounded-once`, `sigmoid-exp-of-one-loop`,
 /// `elementwise-loop-one-run`, `vector-norm-in-double`, `weight-norm-in-double`,
 /// `batch-norm-grad-in-double`, `batch-norm-row-stats-in-double`,
+/// `zero-tensor-add-reduced-in-place`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -424,6 +425,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "batch-norm-row-stats-in-double" => {
                 faults.batch_norm_row_stats_in_double = true;
+            }
+            None if spec == "zero-tensor-add-reduced-in-place" => {
+                faults.zero_tensor_add_reduced_in_place = true;
             }
             None if spec == "scatter-reduce-half-steps-rounded" => {
                 faults.scatter_reduce_half_steps_rounded = true;

@@ -1317,6 +1317,12 @@ pub struct Faults {
     /// (batch-norm-row-stats-in-double), where PyTorch's kernel sums each
     /// thread's rows per channel in float32 and adds the parts in float64.
     pub batch_norm_row_stats_in_double: bool,
+    /// The sum of an efficient zero gradient with another float16 or
+    /// bfloat16 gradient runs its meta `prims.add` in that dtype
+    /// (zero-tensor-add-reduced-in-place), where the `add` reference
+    /// converts both to float32 and the sum back (two `to(float32)`, one
+    /// `to(dtype)` more in the engine's dispatches).
+    pub zero_tensor_add_reduced_in_place: bool,
     /// The 2-d pooling kernels take an input for channels-last only with
     /// exactly dense NHWC strides (pool-exact-channels-last), where PyTorch's
     /// `suggest_memory_format` also reads a crop or a channel chunk of a

@@ -9,7 +9,8 @@
 //!   of `add`, which a dispatch mode does not see; what it sees are that
 //!   kernel's calls: `to(device="meta")` of each operand (the composite
 //!   whole, each with its transfer), `prims.add` of the two meta tensors
-//!   (the result's shape and dtype), then, unless both are zero tensors,
+//!   (the result's shape and dtype; float16 and bfloat16 operands are
+//!   converted to float32 for it and the sum back), then, unless both are zero tensors,
 //!   the other operand broadcast to that shape and copied:
 //!   `_to_copy(expand(other, sizes), dtype, layout=strided, device)`. Two
 //!   zero tensors give a new `_efficientzerotensor` of that shape.
@@ -127,6 +128,40 @@ pub(crate) fn materialize(rt: &mut Runtime, t: &Tensor) -> Result<Tensor> {
     )
 }
 
+/// `prims.add` of the two meta operands as the `add` reference runs it:
+/// float16 and bfloat16 operands (of one dtype) are added in float32,
+/// each converted by `to(float32)` first and the sum converted back.
+fn meta_add(rt: &mut Runtime, a: Tensor, b: Tensor) -> Result<Tensor> {
+    let reduced = a.dtype() == b.dtype() && matches!(a.dtype(), DType::Float16 | DType::BFloat16);
+    if !reduced || rt.faults().zero_tensor_add_reduced_in_place {
+        let op = "prims.add.default";
+        return first(op, rt.dispatch(op, vec![a.into(), b.into()])?);
+    }
+    let dtype = a.dtype();
+    let a = convert(rt, &a, DType::Float32)?;
+    let b = convert(rt, &b, DType::Float32)?;
+    let op = "prims.add.default";
+    let sum = first(op, rt.dispatch(op, vec![a.into(), b.into()])?)?;
+    convert(rt, &sum, dtype)
+}
+
+/// `t.to(dtype)`, seen whole.
+fn convert(rt: &mut Runtime, t: &Tensor, dtype: DType) -> Result<Tensor> {
+    let op = "aten.to.dtype";
+    first(
+        op,
+        rt.call_composite_whole(
+            op,
+            vec![
+                t.into(),
+                IValue::Dtype(dtype),
+                IValue::Bool(false),
+                IValue::Bool(false),
+            ],
+        )?,
+    )
+}
+
 /// `old + new` where either is an efficient zero tensor: PyTorch's
 /// ZeroTensor kernel of `add` (alpha 1), call for call.
 pub(crate) fn add_with_zero_tensor(rt: &mut Runtime, old: &Tensor, new: &Tensor) -> Result<Tensor> {
@@ -138,8 +173,7 @@ pub(crate) fn add_with_zero_tensor(rt: &mut Runtime, old: &Tensor, new: &Tensor)
     };
     let meta_old = to_meta(rt, old)?;
     let meta_new = to_meta(rt, new)?;
-    let op = "prims.add.default";
-    let meta_out = first(op, rt.dispatch(op, vec![meta_old.into(), meta_new.into()])?)?;
+    let meta_out = meta_add(rt, meta_old, meta_new)?;
     let sizes = meta_out.shape().to_vec();
     let like = match (old.is_zero_tensor(), new.is_zero_tensor()) {
         (true, true) => {
