@@ -253,7 +253,8 @@ impl Default for ReplayOptions {
 /// `rsqrt-rounded-once`, `sigmoid-exp-of-one-loop`,
 /// `elementwise-loop-one-run`, `vector-norm-in-double`, `weight-norm-in-double`,
 /// `batch-norm-grad-in-double`, `batch-norm-row-stats-in-double`,
-/// `zero-tensor-add-reduced-in-place`,
+/// `zero-tensor-add-reduced-in-place`, `prod-in-double`,
+/// `rounded-division-in-double`, `reduced-steps-in-float`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -425,6 +426,11 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "batch-norm-row-stats-in-double" => {
                 faults.batch_norm_row_stats_in_double = true;
+            }
+            None if spec == "prod-in-double" => faults.prod_in_double = true,
+            None if spec == "reduced-steps-in-float" => faults.reduced_steps_in_float = true,
+            None if spec == "rounded-division-in-double" => {
+                faults.rounded_division_in_double = true;
             }
             None if spec == "zero-tensor-add-reduced-in-place" => {
                 faults.zero_tensor_add_reduced_in_place = true;

@@ -1389,6 +1389,20 @@ pub struct Faults {
     /// elements after the last whole vector chunk) rounds the root to the
     /// dtype first.
     pub reduced_inverse_root_rounded_once: bool,
+    /// Floating `prod` multiplies each group in float64 and rounds once
+    /// (prod-in-double), where PyTorch multiplies in the result's dtype in
+    /// its vector kernel's order, rounding every product.
+    pub prod_in_double: bool,
+    /// Floating `div` with `rounding_mode` `trunc`/`floor` divides in
+    /// float64 (rounded-division-in-double), where PyTorch divides float32
+    /// and the half types in float32 and truncates a half-type quotient of
+    /// two tensors after rounding it to the dtype.
+    pub rounded_division_in_double: bool,
+    /// The float16/bfloat16 kernels whose steps PyTorch rounds to the dtype
+    /// one by one (`mse_loss`'s difference before squaring; `xlogy`,
+    /// `xlog1py` and `special_entr`'s logarithm before the product) compute
+    /// in float and round once (reduced-steps-in-float).
+    pub reduced_steps_in_float: bool,
 }
 
 impl Faults {

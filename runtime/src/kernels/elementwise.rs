@@ -15,6 +15,7 @@ mod fake_quantize;
 mod fused_observer;
 mod isin;
 mod learnable_fake_quantize;
+mod log_products;
 mod onednn_gelu;
 mod shrink;
 mod sigmoid_lanes;
@@ -139,7 +140,9 @@ fn arithmetic(op: &str) -> Option<Kernel> {
         "aten.nan_to_num.default" => unary::nan_to_num,
         "aten.fmod.Tensor" | "aten.fmod.Scalar" => arith::fmod,
         "aten.fmod_.Tensor" | "aten.fmod_.Scalar" => arith::fmod_,
-        "aten.xlogy.Tensor" | "aten.xlogy.Scalar_Other" | "aten.xlogy.Scalar_Self" => arith::xlogy,
+        "aten.xlogy.Tensor" | "aten.xlogy.Scalar_Other" | "aten.xlogy.Scalar_Self" => {
+            log_products::xlogy
+        }
         "aten.sgn_.default" | "aten.sign_.default" => unary::sign_,
         _ => return None,
     })

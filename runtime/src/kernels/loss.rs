@@ -42,7 +42,18 @@ pub(crate) fn mse_loss(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
     let shape = broadcast(ctx.op, x, y)?;
     let dtype = crate::tensor::promote::promote_types(x.dtype(), y.dtype());
     let stepwise = matches!(dtype, DType::Float32 | DType::Float64) && !ctx.faults.sum_in_double;
-    let round = |v: f64| if stepwise { cast_value(dtype, v) } else { v };
+    // `diff * diff` of `diff = self - target`, both rounded to the dtype,
+    // the half types' vectors included (observed in torch 2.15)
+    let rounded_steps = stepwise
+        || (matches!(dtype, DType::BFloat16 | DType::Float16)
+            && !ctx.faults.reduced_steps_in_float);
+    let round = |v: f64| {
+        if rounded_steps {
+            cast_value(dtype, v)
+        } else {
+            v
+        }
+    };
     let squares = || -> Result<Vec<f64>> {
         let xs = read_broadcast(ctx.op, x, &shape)?;
         let ys = read_broadcast(ctx.op, y, &shape)?;
@@ -62,24 +73,47 @@ pub(crate) fn mse_loss(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
         // The squares tensor is laid out as `self` and `target` are; its
         // cascade order is its memory order, the logical order when both
         // are contiguous.
-        let cascade = stepwise
-            && x.is_contiguous()
-            && y.is_contiguous()
-            && x.shape() == y.shape()
-            && !shape.contains(&0);
+        let cascade = stepwise && cascades_in_order(x, y, &shape);
         let threads = ctx.cpu.threads();
         ctx.output(&[], &[], dtype, || {
-            let sq = squares()?;
-            let n = sq.len().max(1);
-            Ok(match (cascade, reduction) {
-                (true, 1) => cascade_means(&sq, dtype, Layout::Full, threads, n),
-                (true, _) => cascade_sums(&sq, dtype, Layout::Full, threads),
-                (false, 1) => vec![sq.iter().sum::<f64>() / n as f64],
-                (false, _) => vec![sq.iter().sum()],
-            })
+            Ok(vec![loss_total(
+                &squares()?,
+                dtype,
+                reduction,
+                cascade,
+                threads,
+            )])
         })?
     };
     Ok(vec![out.into()])
+}
+
+/// Whether a pointwise loss of `x` and `target` over `shape` is summed
+/// in the cascade's modelled order: the losses are laid out as both
+/// inputs are, so their memory order is the logical order when both are
+/// contiguous and of one shape.
+pub(crate) fn cascades_in_order(x: &Tensor, y: &Tensor, shape: &[i64]) -> bool {
+    x.is_contiguous() && y.is_contiguous() && x.shape() == y.shape() && !shape.contains(&0)
+}
+
+/// The mean (reduction 1) or sum (2) of a pointwise loss's elements, as
+/// PyTorch's `apply_loss_reduction` takes it: float32/float64 in the
+/// cascade's order when `cascade`, otherwise summed in float64.
+pub(crate) fn loss_total(
+    losses: &[f64],
+    dtype: DType,
+    reduction: i64,
+    cascade: bool,
+    threads: usize,
+) -> f64 {
+    let n = losses.len().max(1);
+    let total = match (cascade, reduction) {
+        (true, 1) => cascade_means(losses, dtype, Layout::Full, threads, n),
+        (true, _) => cascade_sums(losses, dtype, Layout::Full, threads),
+        (false, 1) => vec![losses.iter().sum::<f64>() / n as f64],
+        (false, _) => vec![losses.iter().sum()],
+    };
+    total.first().copied().unwrap_or(0.0)
 }
 
 /// `mse_loss_backward(grad_output, self, target, reduction)`:

@@ -1,6 +1,6 @@
 //! Arithmetic kernels beyond `add`/`sub`/`mul`: the Scalar and in-place
 //! overloads of those, true and rounding division, `rsub`, `pow`,
-//! `floor_divide`, `remainder`, `fmod`, `xlogy`, `minimum`/`maximum`, `clamp`, `lerp`,
+//! `floor_divide`, `remainder`, `fmod`, `minimum`/`maximum`, `clamp`, `lerp`,
 //! `addcmul` and `addcdiv`.
 //!
 //! A `Scalar` argument takes part in type promotion as a wrapped Python
@@ -169,23 +169,31 @@ fn rounding(ctx: &KernelCtx<'_>, a: &Args<'_>, i: usize) -> Result<Rounding> {
     }
 }
 
-/// Python's floor division of floats (PyTorch's `div_floor_floating`):
-/// exact where `floor(a / b)` would round across an integer.
-pub(crate) fn floor_div_f64(a: f64, b: f64) -> f64 {
-    if b == 0.0 {
-        return a / b;
-    }
-    let m = a % b;
-    let mut d = (a - m) / b;
-    if m != 0.0 && (b < 0.0) != (m < 0.0) {
-        d -= 1.0;
-    }
-    if d == 0.0 {
-        return (0.0f64).copysign(a / b);
-    }
-    let f = d.floor();
-    if d - f > 0.5 { f + 1.0 } else { f }
+macro_rules! floor_div_in {
+    ($name:ident, $t:ty) => {
+        /// Python's floor division of floats (PyTorch's
+        /// `div_floor_floating`) in this precision: exact where
+        /// `floor(a / b)` would round across an integer.
+        pub(crate) fn $name(a: $t, b: $t) -> $t {
+            if b == 0.0 {
+                return a / b;
+            }
+            let m = a % b;
+            let mut d = (a - m) / b;
+            if m != 0.0 && (b < 0.0) != (m < 0.0) {
+                d -= 1.0;
+            }
+            if d == 0.0 {
+                return (0.0 as $t).copysign(a / b);
+            }
+            let f = d.floor();
+            if d - f > 0.5 { f + 1.0 } else { f }
+        }
+    };
 }
+
+floor_div_in!(floor_div_f64, f64);
+floor_div_in!(floor_div_f32, f32);
 
 fn floor_div_i64(a: i64, b: i64) -> i64 {
     let q = a.wrapping_div(b);
@@ -213,8 +221,40 @@ fn div_rounded(ctx: &KernelCtx<'_>, ops: &[Operand<'_>], mode: Rounding) -> Resu
                 })
             })
         }
-        Rounding::Trunc => nary(ctx, ops, dtype, |v| (v[0] / v[1]).trunc()),
-        Rounding::Floor => nary(ctx, ops, dtype, |v| floor_div_f64(v[0], v[1])),
+        _ if dtype == DType::Float64 || ctx.faults.rounded_division_in_double => match mode {
+            Rounding::Trunc => nary(ctx, ops, dtype, |v| (v[0] / v[1]).trunc()),
+            _ => nary(ctx, ops, dtype, |v| floor_div_f64(v[0], v[1])),
+        },
+        _ => {
+            // float32 and the half types divide in float32. A bfloat16 or
+            // float16 quotient by a divisor the iterator broadcasts to every
+            // element (a number, a one-element tensor) is PyTorch's float
+            // path: the divisor's own value as a float, nothing rounded
+            // before the result. Between two such tensors the quotient is
+            // `scalar_t / scalar_t`, rounded to the dtype before `trunc`.
+            let reduced = matches!(dtype, DType::BFloat16 | DType::Float16);
+            let by_scalar = reduced && single_element(&ops[1]);
+            let trunc = mode == Rounding::Trunc;
+            nary(ctx, ops, dtype, move |v| {
+                let (a, b) = (v[0] as f32, v[1] as f32);
+                if !trunc {
+                    f64::from(floor_div_f32(a, b))
+                } else if by_scalar {
+                    f64::from((a / b).trunc())
+                } else {
+                    round_to(dtype, f64::from(a / b)).trunc()
+                }
+            })
+        }
+    }
+}
+
+/// Whether an operand holds one element (TensorIterator broadcasts it to
+/// every element: its `is_scalar`).
+fn single_element(operand: &Operand<'_>) -> bool {
+    match operand {
+        Operand::Tensor(t) => t.numel() == 1,
+        Operand::Scalar(..) | Operand::BigInt(_) => true,
     }
 }
 
@@ -352,25 +392,6 @@ fn fmod_of(ctx: &KernelCtx<'_>, ops: &[Operand<'_>]) -> Result<Tensor> {
 pub(crate) fn fmod(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let ops = [a.operand(0)?, a.operand(1)?];
     one(fmod_of(ctx, &ops)?)
-}
-
-/// `x * log(y)`, 0 where `x` is 0 (NaN where `y` is NaN).
-fn xlogy_value(x: f64, y: f64) -> f64 {
-    if y.is_nan() {
-        f64::NAN
-    } else if x == 0.0 {
-        0.0
-    } else {
-        x * y.ln()
-    }
-}
-
-/// `xlogy.Tensor`, `xlogy.Scalar_Other`, `xlogy.Scalar_Self`: promoted,
-/// integers give the default float dtype.
-pub(crate) fn xlogy(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
-    let ops = [a.operand(0)?, a.operand(1)?];
-    let dtype = to_floating(ctx, promoted(ctx, &ops));
-    one(nary(ctx, &ops, dtype, |v| xlogy_value(v[0], v[1]))?)
 }
 
 /// `fmod_.Tensor` / `fmod_.Scalar`: the promoted result must cast back to

@@ -18,8 +18,9 @@
 //! `logaddexp` and `logaddexp2` refuse them, and `special_ndtri` refuses
 //! float16/bfloat16, as do `special_erfcx` and `special_log_ndtr`, as
 //! PyTorch's kernels do); float16 and bfloat16 are
-//! computed in float and rounded once. The scalar algorithms are in
-//! [`cephes`].
+//! computed in float and rounded once (`special_entr` and
+//! `special_xlog1py` live in [`super::log_products`], which rounds their
+//! steps). The scalar algorithms are in [`cephes`].
 
 pub(crate) mod bessel;
 pub(crate) mod cephes;
@@ -58,7 +59,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.sinc.default" => sinc,
         "aten.logit.default" => logit,
         "aten.logit_backward.default" => logit_backward,
-        "aten.special_entr.default" => entr,
+        "aten.special_entr.default" => super::log_products::entr,
         "aten.special_ndtri.default" => ndtri,
         "aten.special_erfcx.default" => special_erfcx,
         "aten.special_log_ndtr.default" => special_log_ndtr,
@@ -67,7 +68,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.logaddexp2.default" => logaddexp2,
         "aten.special_xlog1py.default"
         | "aten.special_xlog1py.other_scalar"
-        | "aten.special_xlog1py.self_scalar" => xlog1py,
+        | "aten.special_xlog1py.self_scalar" => super::log_products::xlog1py,
         "aten.igamma.default" => igamma,
         "aten.igammac.default" => igammac,
         "aten.special_zeta.default"
@@ -414,26 +415,6 @@ fn logit_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     Ok(vec![out.into()])
 }
 
-/// `special_entr(self)`: `-x ln x` for `x > 0`, 0 at 0, `-inf` below.
-fn entr(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
-    macro_rules! entr_fn {
-        ($t:ty) => {
-            |x: $t| -> $t {
-                if x.is_nan() {
-                    x
-                } else if x > 0.0 {
-                    -x * x.ln()
-                } else if x == 0.0 {
-                    0.0
-                } else {
-                    <$t>::NEG_INFINITY
-                }
-            }
-        };
-    }
-    float_op_prec(ctx, &a, entr_fn!(f32), entr_fn!(f64))
-}
-
 /// Refuses float16/bfloat16, which `kernel` has no instance for.
 fn no_half(ctx: &KernelCtx<'_>, a: &Args<'_>, kernel: &str) -> Result<()> {
     let dtype = a.tensor(0)?.dtype();
@@ -568,26 +549,6 @@ fn logaddexp2(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
             * (1.0 / std::f64::consts::LN_2) as f32),
         logaddexp_fn!(f64, |d| d.exp2().ln_1p() * (1.0 / std::f64::consts::LN_2)),
     )
-}
-
-/// `special_xlog1py(self, other)`: `x · log1p(y)`, 0 where `x == 0` (NaN
-/// `y` propagates). The `self_scalar`/`other_scalar` overloads take the
-/// number as a wrapped 0-dim input, as PyTorch's composite kernels do.
-fn xlog1py(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
-    macro_rules! xlog1py_fn {
-        ($t:ty) => {
-            |x: $t, y: $t| -> $t {
-                if y.is_nan() {
-                    <$t>::NAN
-                } else if x == 0.0 {
-                    0.0
-                } else {
-                    x * y.ln_1p()
-                }
-            }
-        };
-    }
-    binary_prec(ctx, &a, None, xlog1py_fn!(f32), xlog1py_fn!(f64))
 }
 
 /// A unary function of the Bessel family, in `f32` and `f64`, with its

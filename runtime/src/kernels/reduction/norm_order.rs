@@ -26,11 +26,11 @@
 //! (PyTorch casts the input first) are left to the caller.
 
 use super::dims::Reduction;
+use super::reduced_layout::{memory_ordered_groups, reduced_run_is_contiguous};
 use crate::cpu::CpuProfile;
 use crate::kernels::loop_plan::thread_parts;
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
-use crate::tensor::strides::StridedOffsets;
 
 /// The norm of every group of `r` over `t` (`values` in logical order) as
 /// PyTorch's kernel computes it, in `out_dtype` (rounded by the caller);
@@ -71,43 +71,6 @@ pub(crate) fn vector_norms(
             })
             .collect(),
     )
-}
-
-/// Each group's values in `t`'s memory order (TensorIterator walks the
-/// reduced dimensions by the input's strides).
-fn memory_ordered_groups(t: &Tensor, values: &[f64], r: &Reduction) -> Vec<Vec<f64>> {
-    let indexed: Vec<(usize, f64)> = StridedOffsets::new(t.shape(), t.stride(), 0)
-        .zip(values.iter().copied())
-        .collect();
-    r.groups(&indexed)
-        .into_iter()
-        .map(|mut g| {
-            g.sort_by_key(|&(offset, _)| offset);
-            g.into_iter().map(|(_, v)| v).collect()
-        })
-        .collect()
-}
-
-/// Whether the reduced dimensions (of size above 1), ordered by stride,
-/// chain into one run from stride 1: PyTorch's `is_reduce_lastdim`.
-fn reduced_run_is_contiguous(t: &Tensor, r: &Reduction) -> bool {
-    let mut dims: Vec<(i64, i64)> = t
-        .shape()
-        .iter()
-        .zip(t.stride())
-        .zip(&r.reduce)
-        .filter(|&((&size, _), &reduced)| reduced && size > 1)
-        .map(|((&size, &stride), _)| (stride, size))
-        .collect();
-    dims.sort_unstable();
-    let mut expected = 1i64;
-    for (stride, size) in dims {
-        if stride != expected {
-            return false;
-        }
-        expected = expected.saturating_mul(size);
-    }
-    true
 }
 
 /// The lane-summed 2-norm of one contiguous run, in `dtype`'s accumulation
@@ -265,29 +228,6 @@ mod tests {
             lane_two_norm(&x7, DType::Float64, true),
             f64::from_bits(0x40057ac400edf4b4)
         );
-    }
-
-    #[test]
-    fn reduced_runs_contiguous_in_memory() {
-        let t = Tensor::zeroed("test", &[3, 5], &[5, 1], DType::Float32).expect("tensor");
-        let rows = Reduction::new("test", &[3, 5], Some(&[1]), false).expect("dims");
-        let cols = Reduction::new("test", &[3, 5], Some(&[0]), false).expect("dims");
-        let all = Reduction::new("test", &[3, 5], None, false).expect("dims");
-        assert!(reduced_run_is_contiguous(&t, &rows));
-        assert!(!reduced_run_is_contiguous(&t, &cols));
-        assert!(reduced_run_is_contiguous(&t, &all));
-        // a transposed tensor: its columns are rows in memory
-        let tt = t.alias_with(vec![5, 3], vec![1, 5], 0);
-        let cols_t = Reduction::new("test", &[5, 3], Some(&[0]), false).expect("dims");
-        assert!(reduced_run_is_contiguous(&tt, &cols_t));
-        assert!(reduced_run_is_contiguous(&tt, &all_of(&[5, 3])));
-        // a column slice is not one run
-        let slice = t.alias_with(vec![3, 2], vec![5, 1], 0);
-        assert!(!reduced_run_is_contiguous(&slice, &all_of(&[3, 2])));
-    }
-
-    fn all_of(shape: &[i64]) -> Reduction {
-        Reduction::new("test", shape, None, false).expect("dims")
     }
 
     #[test]

@@ -286,6 +286,18 @@ fn prod_of(ctx: &KernelCtx<'_>, t: &Tensor, r: &Reduction, dtype: DType) -> Resu
                 .collect())
         });
     }
+    if !ctx.faults.prod_in_double {
+        let values = t.read_f64(ctx.op)?;
+        let values: Vec<f64> = if dtype == t.dtype() {
+            values
+        } else {
+            // `prod(dtype=)` multiplies the input cast to the result's dtype
+            values.iter().map(|&v| cast_value(dtype, v)).collect()
+        };
+        if let Some(products) = super::product_order::products(t, &values, r, dtype, ctx.cpu) {
+            return ctx.output(&r.out_shape, &r.out_strides(), dtype, || Ok(products));
+        }
+    }
     reduce_f64(ctx, t, r, dtype, |g| g.iter().product())
 }
 
