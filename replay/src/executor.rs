@@ -217,6 +217,7 @@ impl Default for ReplayOptions {
 /// `cdist-double-backward-keeps-x2-sign`, `logit-double-backward-open-band`,
 /// `bce-target-grad-not-averaged`, `conv-slow2d-channels-last-weight-grad`,
 /// `bicubic-reduced-weights-in-float`, `bicubic-backward-channels-last`,
+/// `upsample-linear-reduced-in-double`, `upsample-linear-backward-reduced-in-double`,
 /// `half-conv-ignores-onednn`,
 /// `multilabel-margin-counts-targets`, `reflection-pad-repeats-edge`,
 /// `scatter-amax-gradient-not-split`, `fft-twiddle-sign`,
@@ -767,6 +768,12 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "bicubic-reduced-weights-in-float" => {
                 faults.bicubic_reduced_weights_in_float = true;
+            }
+            None if spec == "upsample-linear-reduced-in-double" => {
+                faults.upsample_linear_reduced_in_double = true;
+            }
+            None if spec == "upsample-linear-backward-reduced-in-double" => {
+                faults.upsample_linear_backward_reduced_in_double = true;
             }
             None if spec == "conv-slow2d-channels-last-weight-grad" => {
                 faults.conv_slow2d_channels_last_weight_grad = true;

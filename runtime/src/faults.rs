@@ -1190,6 +1190,18 @@ pub struct Faults {
     /// precision bicubic resize whose fractions are not dyadic (a
     /// downscale by 4/3).
     pub bicubic_reduced_weights_in_float: bool,
+    /// A bfloat16 or float16 linear, bilinear or trilinear upsampling sums
+    /// its corners in double with unrounded weights and rounds once
+    /// (upsample-linear-reduced-in-double), where PyTorch's generic kernel
+    /// stores each axis's weights in the tensor's dtype and its
+    /// channels-last kernel sums float weights with fused multiply-adds.
+    /// Breaks a bfloat16 audio upsampling by a non-dyadic factor.
+    pub upsample_linear_reduced_in_double: bool,
+    /// A bfloat16 or float16 linear upsampling's backward accumulates in
+    /// double (upsample-linear-backward-reduced-in-double), where PyTorch
+    /// accumulates `fma(weight, grad, acc)` in a float buffer. Breaks the
+    /// input gradient of a non-dyadic bfloat16 upsampling.
+    pub upsample_linear_backward_reduced_in_double: bool,
     /// `upsample_bicubic2d_backward` returns a channels-last gradient for a
     /// channels-last output gradient (bicubic-backward-channels-last), as
     /// the nearest and linear modes do, where PyTorch's bicubic backward

@@ -159,6 +159,7 @@ mod programs;
 mod prototype_dist_metric;
 mod random_draws;
 mod reduced_bicubic;
+mod reduced_linear_upsampling;
 mod reduced_robust_count_model;
 mod reduced_sgn_shrinkage;
 mod reduced_transformer;

@@ -21,9 +21,12 @@
 //! each axis's weights in the tensor's dtype before applying them, as
 //! PyTorch's generic kernel does. A bicubic backward's result is
 //! contiguous whatever the gradient's format. Bilinear and bicubic resampling of uint8 images
-//! is integer arithmetic of its own ([`uint8`]).
+//! is integer arithmetic of its own ([`uint8`]); linear modes of bfloat16
+//! and float16 tensors round as PyTorch's float kernels do
+//! ([`reduced_linear`]).
 
 mod aa;
+mod reduced_linear;
 mod uint8;
 
 use super::conv::{is_channels_last, strides_like};
@@ -329,6 +332,39 @@ impl Upsample {
         }))
     }
 
+    /// The input and output sizes of the axes and their linear taps as
+    /// the float kernels compute them ([`reduced_linear::axis_taps`]).
+    fn linear_axes(
+        &self,
+        align_corners: bool,
+    ) -> (Vec<usize>, Vec<usize>, Vec<Vec<reduced_linear::Tap>>) {
+        let input = self.axes.iter().map(|a| a.input).collect();
+        let output = self.axes.iter().map(|a| a.output).collect();
+        let taps = self
+            .axes
+            .iter()
+            .map(|a| reduced_linear::axis_taps(a.input, a.output, a.scale, align_corners))
+            .collect();
+        (input, output, taps)
+    }
+
+    /// The linear resize of these planes (`channels` per batch element).
+    fn linear_resize<'a>(
+        &self,
+        channels: i64,
+        input: &'a [usize],
+        output: &'a [usize],
+        taps: &'a [Vec<reduced_linear::Tap>],
+    ) -> reduced_linear::Resize<'a> {
+        reduced_linear::Resize {
+            planes: self.planes,
+            channels: channels.max(1) as usize,
+            input,
+            output,
+            taps,
+        }
+    }
+
     /// The output shape: `shape`'s batch and channels, then the output sizes.
     fn output_shape(&self, shape: &[i64]) -> Vec<i64> {
         let mut out = shape[..2].to_vec();
@@ -413,15 +449,29 @@ fn forward(
         b.check_supported(ctx.op, x.shape()[1])?;
     }
     let shape = up.output_shape(x.shape());
+    let linear = match interp {
+        Interp::Bilinear { align_corners }
+            if reduced && !ctx.faults.upsample_linear_reduced_in_double =>
+        {
+            Some(align_corners)
+        }
+        _ => None,
+    };
     let out = ctx.output(
         &shape,
         &strides_like(&shape, is_channels_last(x)),
         x.dtype(),
         || {
             let values = x.read_f64(ctx.op)?;
-            Ok(match &bytes {
-                Some(b) => b.forward(&values),
-                None => up.forward(&values),
+            Ok(match (&bytes, linear) {
+                (Some(b), _) => b.forward(&values),
+                (None, Some(align_corners)) => {
+                    let (input, output, taps) = up.linear_axes(align_corners);
+                    let kernel = reduced_linear::choose(x.shape(), x.stride(), &output);
+                    up.linear_resize(x.shape()[1], &input, &output, &taps)
+                        .forward(&values, x.dtype(), kernel)
+                }
+                (None, None) => up.forward(&values),
             })
         },
     )?;
@@ -456,11 +506,30 @@ fn backward(
     let channels_last = is_channels_last(g)
         && (!bicubic || ctx.faults.bicubic_backward_channels_last)
         && (!nearest_3d || ctx.faults.nearest3d_backward_channels_last);
+    let linear = match interp {
+        Interp::Bilinear { align_corners }
+            if matches!(g.dtype(), DType::BFloat16 | DType::Float16)
+                && !ctx.faults.upsample_linear_backward_reduced_in_double =>
+        {
+            Some(align_corners)
+        }
+        _ => None,
+    };
     let out = ctx.output(
         &input,
         &strides_like(&input, channels_last),
         g.dtype(),
-        || Ok(up.backward(&g.read_f64(ctx.op)?)),
+        || {
+            let values = g.read_f64(ctx.op)?;
+            Ok(match linear {
+                Some(align_corners) => {
+                    let (sizes, output, taps) = up.linear_axes(align_corners);
+                    up.linear_resize(input[1], &sizes, &output, &taps)
+                        .backward(&values)
+                }
+                None => up.backward(&values),
+            })
+        },
     )?;
     Ok(vec![out.into()])
 }
