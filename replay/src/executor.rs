@@ -224,7 +224,9 @@ impl Default for ReplayOptions {
 /// `irfft-missing-normalization`, `fft-r2c-backward-no-onesided-fix`,
 /// `as-strided-backward-keeps-unit-dims`, `isin-ignores-last-test-element`,
 /// `channel-shuffle-inverse`, `rrelu-noise-not-written`,
-/// `fractional-pool-samples-swapped`, `repeat-interleave-reversed`,
+/// `fractional-pool-samples-swapped`, `fractional-pool-reduced-in-float`,
+/// `frexp-reduced-refused`, `frexp-without-backward`, `neg-view-unresolved`,
+/// `repeat-interleave-reversed`,
 /// `int64-search-through-double`, `search-in-double`, `addr-beta-zero-reads-self`, `integer-matmul-in-double`,
 /// `integer-index-reduce-in-double`, `out-resize-contiguous`,
 /// `out-reduction-in-input-dtype`, `reduced-batch-norm-exact-stats`,
@@ -732,6 +734,12 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "fractional-pool-samples-swapped" => {
                 faults.fractional_pool_samples_swapped = true;
             }
+            None if spec == "fractional-pool-reduced-in-float" => {
+                faults.fractional_pool_reduced_in_float = true;
+            }
+            None if spec == "frexp-reduced-refused" => faults.frexp_reduced_refused = true,
+            None if spec == "frexp-without-backward" => faults.frexp_without_backward = true,
+            None if spec == "neg-view-unresolved" => faults.neg_view_unresolved = true,
             None if spec == "repeat-interleave-reversed" => {
                 faults.repeat_interleave_reversed = true;
             }

@@ -1412,9 +1412,27 @@ pub struct Faults {
     pub rounded_division_in_double: bool,
     /// The float16/bfloat16 kernels whose steps PyTorch rounds to the dtype
     /// one by one (`mse_loss`'s difference before squaring; `xlogy`,
-    /// `xlog1py` and `special_entr`'s logarithm before the product) compute
-    /// in float and round once (reduced-steps-in-float).
+    /// `xlog1py` and `special_entr`'s logarithm before the product;
+    /// bfloat16 `huber_loss`, float16 `smooth_l1_loss` and the Huber
+    /// gradient) compute in float and round once (reduced-steps-in-float).
     pub reduced_steps_in_float: bool,
+    /// bfloat16/float16 `fractional_max_pool2d` / `3d` compute their window
+    /// starts and the backward's gradient sums in float32
+    /// (fractional-pool-reduced-in-float), where PyTorch rounds every step
+    /// to the input's type. Breaks the indices and values of every reduced
+    /// fractional pooling whose starts differ in float32.
+    pub fractional_pool_reduced_in_float: bool,
+    /// `frexp` refuses bfloat16 and float16 inputs (frexp-reduced-refused),
+    /// where PyTorch splits them as it splits float32 ones.
+    pub frexp_reduced_refused: bool,
+    /// `frexp` records no FrexpBackward0 (frexp-without-backward): its
+    /// mantissa never requires grad. Breaks the graph of every `frexp` of a
+    /// tensor requiring grad.
+    pub frexp_without_backward: bool,
+    /// A negative-bit view reads as its storage (neg-view-unresolved): the
+    /// bit set by `_neg_view` is kept but never applied. Breaks the values
+    /// of every materialized imaginary part of a conjugated tensor.
+    pub neg_view_unresolved: bool,
 }
 
 impl Faults {

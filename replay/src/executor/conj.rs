@@ -1,6 +1,8 @@
-//! Replaying PyTorch's Conjugate fallback: a top-level `clone` of a tensor
-//! with the conjugate bit that the next operator's fallback dispatched
-//! (`z.conj() * w` records `_conj`, `clone`, `mul(clone, w)`).
+//! Replaying PyTorch's Conjugate and Negative fallbacks: a top-level
+//! `clone` of a tensor with the conjugate (negative) bit that the next
+//! operator's fallback dispatched (`z.conj() * w` records `_conj`,
+//! `clone`, `mul(clone, w)`; `z.conj().imag * 2` records `_neg_view`,
+//! `select`, `clone`, `mul`).
 //!
 //! The program never called that `clone`: the replayer does not call it
 //! either. It calls the next operator with the conjugate tensor in the
@@ -22,7 +24,7 @@ use super::Replayer;
 /// (observed in torch 2.15: `z.conj().clone().is_conj()` is False), so the
 /// replay computes the same values either way.
 pub(super) fn is_fallback_clone(events: &[Event], seq: u64, op: &OpCall) -> bool {
-    if op.op != "aten.clone.default" || !op.keyset.iter().any(|k| k == "Conjugate") {
+    if !is_math_bit_clone(op) {
         return false;
     }
     let Some(out) = op.outputs.iter().flat_map(|v| v.tensors()).next() else {
@@ -40,8 +42,7 @@ pub(super) fn is_fallback_clone(events: &[Event], seq: u64, op: &OpCall) -> bool
     }
     let next = events[start..].iter().find_map(|e| match &e.body {
         EventBody::Dispatch(DispatchEvent::Op(o))
-            if o.context == Context::TopLevel
-                && !(o.op == "aten.clone.default" && o.keyset.iter().any(|k| k == "Conjugate")) =>
+            if o.context == Context::TopLevel && !is_math_bit_clone(o) =>
         {
             Some(o)
         }
@@ -53,6 +54,15 @@ pub(super) fn is_fallback_clone(events: &[Event], seq: u64, op: &OpCall) -> bool
             .flat_map(|(_, v)| v.tensors())
             .any(|t| t.id == out.id)
     })
+}
+
+/// Whether `op` is a `clone` whose walk has the Conjugate or Negative key.
+fn is_math_bit_clone(op: &OpCall) -> bool {
+    op.op == "aten.clone.default"
+        && op
+            .keyset
+            .iter()
+            .any(|k| k == "Conjugate" || k == "Negative")
 }
 
 impl Replayer<'_> {

@@ -17,6 +17,7 @@ pub mod autocast;
 pub mod dispatcher;
 pub mod key;
 pub mod keyset;
+pub mod negative;
 pub mod registry;
 pub mod schema;
 pub mod tls;

@@ -23,7 +23,9 @@
 //!   ([`crate::kernels::sparse_ops`]), otherwise a fallthrough;
 //! * `NestedTensorCPU`: a kernel for the operators the runtime has for
 //!   nested tensors ([`crate::kernels::nested_ops`]), otherwise a
-//!   fallthrough.
+//!   fallthrough;
+//! * `Negative`: the boxed fallback (a kernel) unless ATen registers a
+//!   fallthrough ([`super::negative`]).
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -219,6 +221,11 @@ impl OpEntry {
                 Handler::Kernel
             }
             k if super::autocast::has_kernel(k, &self.python_name) => Handler::Kernel,
+            // The Negative fallback is a boxed kernel for everything it
+            // does not let through.
+            DispatchKey::Negative if !super::negative::falls_through(&self.python_name) => {
+                Handler::Kernel
+            }
             _ => Handler::Fallthrough,
         }
     }

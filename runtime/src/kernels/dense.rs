@@ -260,7 +260,10 @@ fn lock_operands<'a, T: DenseFloat>(
     operands
         .iter()
         .map(|o| match o {
-            Operand::Tensor(t) if t.dtype() == T::DTYPE => t.read_storage().map(Some),
+            // (a negative-bit view's storage holds the negated elements)
+            Operand::Tensor(t) if t.dtype() == T::DTYPE && !t.is_neg() => {
+                t.read_storage().map(Some)
+            }
             Operand::Tensor(_) => None,
             Operand::Scalar(..) | Operand::BigInt(_) => Some(None),
         })

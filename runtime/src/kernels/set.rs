@@ -100,6 +100,7 @@ pub(super) fn reseated(this: &Tensor, source: &Tensor) -> Tensor {
         dtype: source.0.dtype,
         device: source.0.device,
         conj: source.0.conj,
+        neg: source.0.neg,
         version: this.0.version.clone(),
         autograd: Mutex::new(autograd),
         trace: Arc::clone(&this.0.trace),

@@ -83,7 +83,8 @@ fn refuse_complex_without_kernel(entry: &OpEntry, args: &[IValue]) -> Result<()>
 
 /// The keys the tensor arguments contribute (PyTorch's `computeDispatchKeySet`
 /// of the arguments): backend, autocast, ADInplaceOrView and autograd keys,
-/// Conjugate for a tensor with the conjugate bit, ZeroTensor for an
+/// Conjugate for a tensor with the conjugate bit, Negative for one with
+/// the negative bit, ZeroTensor for an
 /// efficient zero tensor.
 pub(super) fn keys_of_tensors(args: &[IValue]) -> DispatchKeySet {
     args.iter()
@@ -107,6 +108,9 @@ pub(super) fn keys_of_tensors(args: &[IValue]) -> DispatchKeySet {
             let mut ks = ks.union(keys);
             if t.is_conj() {
                 ks = ks.with(DispatchKey::Conjugate);
+            }
+            if t.is_neg() {
+                ks = ks.with(DispatchKey::Negative);
             }
             if t.is_zero_tensor() {
                 ks = ks.with(DispatchKey::ZeroTensor);
@@ -601,6 +605,9 @@ impl Runtime {
                 .flat_map(IValue::tensors)
                 .any(Tensor::requires_grad)
         };
+        if self.faults.frexp_without_backward && op == "aten.frexp.Tensor" {
+            return Ok(None);
+        }
         match derivatives::lookup(op) {
             Differentiability::NotDifferentiable => Ok(None),
             Differentiability::Missing => {

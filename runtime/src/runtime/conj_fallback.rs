@@ -1,5 +1,6 @@
-//! PyTorch's Conjugate fallback: an operator without conjugate-aware
-//! kernels never sees a tensor whose conjugate bit is set.
+//! PyTorch's Conjugate and Negative fallbacks: an operator without
+//! conjugate-aware (negation-aware) kernels never sees a tensor whose
+//! conjugate (negative) bit is set.
 //!
 //! Below autograd (the node saves the conjugate view itself), each tensor
 //! argument with the bit is materialized by `clone`, which is recorded
@@ -13,7 +14,12 @@
 //! Operators the fallback lets through: views (`view`, `expand`,
 //! `select`, `_conj`, ...), `clone`, `copy_`, `_to_copy`, `detach`, the
 //! `*_like` factories, `_conj_physical`, `mm`, `bmm`, `addmm`, `baddbmm`, `dot` and
-//! `vdot`. The clones of the last top-level
+//! `vdot`. The Negative fallback lets through views, `clone`, `copy_`,
+//! `neg_` and a few factories ([`crate::dispatch::negative`]), so
+//! `x.conj().imag * 2` records `clone(neg_view)` then `mul` (observed in
+//! torch 2.15); an in-place operator writing into a negative-bit `self`
+//! is refused by name (PyTorch clones it and copies the result back).
+//! The clones of the last top-level
 //! call are handed to the replayer with the in-place original selves
 //! ([`super::Runtime::take_original_selves`]).
 
@@ -57,19 +63,81 @@ impl Runtime {
         args: &[IValue],
     ) -> Result<Option<Vec<IValue>>> {
         let op = entry.python_name.as_str();
+        if entry.schema.is_view() {
+            return Ok(None);
+        }
         let has_conj = args.iter().enumerate().any(|(i, v)| {
             matches!(v, IValue::Tensor(t) if t.is_conj()) && !(i == 0 && entry.schema.is_inplace())
         });
         let aware = CONJ_AWARE.contains(&op)
             && !(self.faults.dot_through_conj_fallback
                 && matches!(op, "aten.dot.default" | "aten.vdot.default"));
-        if !has_conj || entry.schema.is_view() || aware {
+        let has_neg = !crate::dispatch::negative::falls_through(op)
+            && args
+                .iter()
+                .flat_map(IValue::tensors)
+                .any(crate::tensor::Tensor::is_neg);
+        if has_neg {
+            if (entry.schema.is_inplace() || entry.schema.is_out())
+                && matches!(args.first(), Some(IValue::Tensor(t)) if t.is_neg())
+            {
+                return Err(RuntimeError::unsupported(
+                    op,
+                    "writing into a negative-bit view (resolve it first: `x.resolve_neg()`)",
+                ));
+            }
+            let grad_enabled = std::mem::replace(&mut self.grad_enabled, false);
+            let out = self.clone_negatives(entry, args);
+            self.grad_enabled = grad_enabled;
+            return out.map(Some);
+        }
+        if !has_conj || aware {
             return Ok(None);
         }
         let grad_enabled = std::mem::replace(&mut self.grad_enabled, false);
         let out = self.clone_conjugates(entry, args);
         self.grad_enabled = grad_enabled;
         out.map(Some)
+    }
+
+    /// `args` with every negative-bit tensor (or tensor in a list)
+    /// replaced by its `clone`, in argument order.
+    fn clone_negatives(&mut self, entry: &OpEntry, args: &[IValue]) -> Result<Vec<IValue>> {
+        let op = entry.python_name.as_str();
+        let mut out = Vec::with_capacity(args.len());
+        for value in args.iter().cloned() {
+            match value {
+                IValue::Tensor(t) if t.is_neg() => {
+                    let clone = self.clone_one(op, &t)?;
+                    out.push(IValue::Tensor(clone));
+                }
+                IValue::TensorList(ts) if ts.iter().any(crate::tensor::Tensor::is_neg) => {
+                    let mut list = Vec::with_capacity(ts.len());
+                    for t in ts {
+                        list.push(if t.is_neg() {
+                            self.clone_one(op, &t)?
+                        } else {
+                            t
+                        });
+                    }
+                    out.push(IValue::TensorList(list));
+                }
+                other => out.push(other),
+            }
+        }
+        Ok(out)
+    }
+
+    /// `clone(t)`, handed to the replayer as a materialized argument.
+    fn clone_one(&mut self, op: &str, t: &crate::tensor::Tensor) -> Result<crate::tensor::Tensor> {
+        let clone = self
+            .dispatch("aten.clone.default", vec![t.into()])?
+            .into_iter()
+            .next()
+            .and_then(IValue::into_tensor)
+            .ok_or_else(|| RuntimeError::unsupported(op, "clone without a result"))?;
+        self.original_selves.push(clone.clone());
+        Ok(clone)
     }
 
     fn clone_conjugates(&mut self, entry: &OpEntry, args: &[IValue]) -> Result<Vec<IValue>> {

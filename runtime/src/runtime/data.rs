@@ -82,6 +82,7 @@ impl Runtime {
             },
             device: source.0.device,
             conj: source.0.conj,
+            neg: source.0.neg,
             version: target.0.version.clone(),
             autograd: Mutex::new(autograd),
             trace: Arc::clone(&target.0.trace),

@@ -113,8 +113,7 @@ pub(super) fn run(rt: &mut Runtime, entry: &OpEntry, args: &[IValue]) -> Result<
         "aten.chunk.default" => chunk(rt, &a),
         "aten.contiguous.default" => contiguous(rt, &a),
         // `tolist()` and `numpy()` resolve the conjugate and negative bits
-        // first: the tensor itself when they are unset (the runtime keeps
-        // no negative bit).
+        // first: the tensor itself when they are unset.
         "aten.resolve_conj.default" => {
             let x = a.tensor(0)?;
             if x.is_conj() {
@@ -122,7 +121,14 @@ pub(super) fn run(rt: &mut Runtime, entry: &OpEntry, args: &[IValue]) -> Result<
             }
             Ok(vec![x.into()])
         }
-        "aten.resolve_neg.default" => Ok(vec![a.tensor(0)?.into()]),
+        "aten.resolve_neg.default" => {
+            let x = a.tensor(0)?;
+            if x.is_neg() {
+                // the negation materialized by the copy `clone` makes
+                return rt.dispatch("aten.clone.default", vec![x.into()]);
+            }
+            Ok(vec![x.into()])
+        }
         "aten.item.default" => rt.dispatch(
             "aten._local_scalar_dense.default",
             vec![a.tensor(0)?.into()],

@@ -89,6 +89,10 @@ pub(crate) struct TensorImpl {
     /// complex conjugate of its storage. Set by `_conj` on a complex
     /// tensor; views keep it; reads and writes resolve it.
     pub(crate) conj: bool,
+    /// PyTorch's negative bit (`is_neg()`): the tensor reads as the
+    /// negation of its storage. Set by `_neg_view` (the imaginary part of
+    /// a conjugated tensor); views keep it; reads and writes resolve it.
+    pub(crate) neg: bool,
     pub(crate) version: VersionCounter,
     pub(crate) autograd: Mutex<AutogradMeta>,
     /// Trace identity. Shared (not copied) by the copy a node keeps of a saved
@@ -129,6 +133,7 @@ impl Tensor {
             dtype,
             device,
             conj: false,
+            neg: false,
             version,
             autograd: Mutex::new(AutogradMeta::default()),
             trace: Arc::new(IdSlot::new()),
@@ -293,6 +298,19 @@ impl Tensor {
         strides: Vec<i64>,
         offset: i64,
     ) -> Tensor {
+        self.reinterpreted_bits(dtype, conj, self.0.neg, shape, strides, offset)
+    }
+
+    /// [`Tensor::reinterpreted`] with the negative bit given.
+    fn reinterpreted_bits(
+        &self,
+        dtype: DType,
+        conj: bool,
+        neg: bool,
+        shape: Vec<i64>,
+        strides: Vec<i64>,
+        offset: i64,
+    ) -> Tensor {
         let t = Tensor(Arc::new(TensorImpl {
             storage: Arc::clone(&self.0.storage),
             shape,
@@ -301,6 +319,7 @@ impl Tensor {
             dtype,
             device: self.0.device,
             conj: conj && dtype.is_complex(),
+            neg,
             version: self.0.version.clone(),
             autograd: Mutex::new(AutogradMeta::default()),
             trace: Arc::new(IdSlot::new()),
@@ -333,6 +352,7 @@ impl Tensor {
             dtype: self.0.dtype,
             device: self.0.device,
             conj: self.0.conj,
+            neg: self.0.neg,
             version: VersionCounter::new(),
             autograd: Mutex::new(AutogradMeta::default()),
             trace: Arc::new(IdSlot::new()),
@@ -350,6 +370,24 @@ impl Tensor {
     /// PyTorch's `is_conj()`.
     pub fn is_conj(&self) -> bool {
         self.0.conj
+    }
+
+    /// PyTorch's `is_neg()`.
+    pub fn is_neg(&self) -> bool {
+        self.0.neg
+    }
+
+    /// A view of the same storage, geometry and version counter with the
+    /// negative bit flipped (`_neg_view`).
+    pub(crate) fn neg_flipped(&self) -> Tensor {
+        self.reinterpreted_bits(
+            self.0.dtype,
+            self.0.conj,
+            !self.0.neg,
+            self.0.shape.clone(),
+            self.0.strides.clone(),
+            self.0.offset,
+        )
     }
 
     /// PyTorch's `_is_zerotensor()`.
@@ -371,6 +409,7 @@ impl Tensor {
             dtype: inner.dtype,
             device: inner.device,
             conj: inner.conj,
+            neg: inner.neg,
             version: inner.version.clone(),
             autograd: Mutex::new(AutogradMeta {
                 inference: self.is_inference(),
@@ -415,6 +454,7 @@ impl Tensor {
             dtype: inner.dtype,
             device: inner.device,
             conj: inner.conj,
+            neg: inner.neg,
             version: inner.version.clone(),
             autograd: Mutex::new(autograd),
             trace: Arc::clone(&inner.trace),
@@ -670,29 +710,41 @@ impl Tensor {
 
     /// The elements in logical C order as f32 (`op` names the caller in errors).
     pub(crate) fn read_f32(&self, op: &str) -> Result<Vec<f32>> {
-        self.read_with(op, |d, runs| d.gather_f32(runs))
+        let mut values = self.read_with(op, |d, runs| d.gather_f32(runs))?;
+        if self.0.neg {
+            values.iter_mut().for_each(|v| *v = -*v);
+        }
+        Ok(values)
     }
 
     /// The elements in logical C order as f64; a complex tensor's are its
     /// interleaved (real, imag) parts, conjugated when its conjugate bit
-    /// is set.
+    /// is set; all negated when its negative bit is set.
     pub(crate) fn read_f64(&self, op: &str) -> Result<Vec<f64>> {
         let mut values = self.read_with(op, |d, pos| d.gather_f64(pos))?;
         if self.0.conj {
             values.iter_mut().skip(1).step_by(2).for_each(|v| *v = -*v);
         }
+        if self.0.neg {
+            values.iter_mut().for_each(|v| *v = -*v);
+        }
         Ok(values)
     }
 
-    /// The elements in logical C order as i64.
+    /// The elements in logical C order as i64 (negated under the negative
+    /// bit).
     pub(crate) fn read_i64(&self, op: &str) -> Result<Vec<i64>> {
-        self.read_with(op, |d, pos| d.gather_i64(pos))
+        let mut values = self.read_with(op, |d, pos| d.gather_i64(pos))?;
+        if self.0.neg {
+            values.iter_mut().for_each(|v| *v = v.wrapping_neg());
+        }
+        Ok(values)
     }
 
     /// The elements' little-endian bytes in logical C order (a blob's
     /// data; the conjugate bit resolved, as the capture records it).
     pub(crate) fn le_bytes(&self, op: &str) -> Result<Vec<u8>> {
-        if self.0.conj {
+        if self.0.conj || self.0.neg {
             let values = self.read_f64(op)?;
             let data = StorageData::from_f64(self.0.dtype, &values);
             return data
@@ -728,6 +780,10 @@ impl Tensor {
     /// real value per element (imaginary parts zero: C++'s real → complex
     /// cast); a conjugate bit is resolved.
     pub(crate) fn write_f64(&self, op: &str, values: &[f64]) -> Result<()> {
+        if self.0.neg {
+            let negated: Vec<f64> = values.iter().map(|v| -v).collect();
+            return self.resolved_neg().write_f64(op, &negated);
+        }
         if self.0.dtype.is_complex() && (values.len() == self.numel() || self.0.conj) {
             let parts = complex_parts(values, self.numel(), self.0.conj);
             return self.write_with(op, parts.len(), |d, pos| d.scatter_f64(pos, &parts));
@@ -737,7 +793,23 @@ impl Tensor {
 
     /// Writes integer `values` (logical C order), cast to this tensor's dtype.
     pub(crate) fn write_i64(&self, op: &str, values: &[i64]) -> Result<()> {
+        if self.0.neg {
+            let negated: Vec<i64> = values.iter().map(|v| v.wrapping_neg()).collect();
+            return self.resolved_neg().write_i64(op, &negated);
+        }
         self.write_with(op, values.len(), |d, pos| d.scatter_i64(pos, values))
+    }
+
+    /// The same view without the negative bit (for writing through it).
+    fn resolved_neg(&self) -> Tensor {
+        self.reinterpreted_bits(
+            self.0.dtype,
+            self.0.conj,
+            false,
+            self.0.shape.clone(),
+            self.0.strides.clone(),
+            self.0.offset,
+        )
     }
 
     /// Writes float32 `values` (logical C order), cast to this tensor's dtype.

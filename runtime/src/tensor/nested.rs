@@ -129,6 +129,7 @@ impl Tensor {
             dtype: buffer.dtype(),
             device: buffer.device(),
             conj: false,
+            neg: false,
             version: super::VersionCounter::new(),
             autograd: Mutex::new(AutogradMeta::default()),
             trace: Arc::new(IdSlot::new()),

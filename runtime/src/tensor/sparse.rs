@@ -123,6 +123,7 @@ impl Tensor {
             dtype: values.dtype(),
             device: values.device(),
             conj: false,
+            neg: false,
             version: super::VersionCounter::new(),
             autograd: Mutex::new(AutogradMeta::default()),
             trace: Arc::new(IdSlot::new()),

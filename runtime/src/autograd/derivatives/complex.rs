@@ -35,6 +35,12 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
         "aten._conj.default" => D(derivative!("ConjBackward0", &[0], |_, _| {
             Ok(Box::new(ConjBackward0))
         })),
+        // `grad.neg()`: NegBackward0's call under NegViewBackward0's name.
+        "aten._neg_view.default" => D(derivative!("NegViewBackward0", &[0], |_, _| {
+            Ok(Box::new(
+                crate::autograd::functions::pointwise::NegBackward0,
+            ))
+        })),
         "aten.complex.default" => D(derivative!("ComplexBackward0", &[0, 1], |_, _| {
             Ok(Box::new(ComplexBackward0))
         })),

@@ -7,11 +7,12 @@
 //! | `rad2deg` | Rad2DegBackward0: `mul.Scalar(grad, M_180_PI)` | — |
 //! | `ldexp.Tensor`, `ldexp_` | LdexpBackward0 (self, other): `grad * pow(2, other)`, `grad * result * M_LN2` | other, result (for `ldexp_`, `self` as written) |
 //! | `nextafter`, `nextafter_` | NextafterBackward0 (self, other): `where(self != other, grad, 0)`, zeros | self (for `nextafter_`, a clone of the original self), other |
+//! | `frexp.Tensor` | FrexpBackward0 (mantissa only): `grad / exponent.exp2()` | exponent (output 1) |
 //! | `view.dtype`, `nonzero_static` | not differentiable | — |
 
 use super::{Derivative, Differentiability, always, derivative, tensor};
 use crate::autograd::functions::elementwise::ZerosLike;
-use crate::autograd::functions::float_bits::{LdexpBackward0, NextafterBackward0};
+use crate::autograd::functions::float_bits::{FrexpBackward0, LdexpBackward0, NextafterBackward0};
 use crate::autograd::functions::pointwise::MulBackward1;
 use crate::autograd::saved::SavedVariable;
 use crate::ivalue::IValue;
@@ -52,6 +53,12 @@ pub(super) fn lookup(op: &str) -> Option<Differentiability> {
                 }))
             }))
         }
+        "aten.frexp.Tensor" => D(derivative!(
+            "FrexpBackward0",
+            &[0],
+            |_, _| Ok(Box::new(FrexpBackward0 { exponent: None })),
+            outputs = &[true, false]
+        )),
         "aten.view.dtype" | "aten.nonzero_static.default" => NotDifferentiable,
         _ => return None,
     })

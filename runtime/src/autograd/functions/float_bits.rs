@@ -14,6 +14,13 @@
 //! `other`'s gradient is computed first (alphabetical order, as PyTorch's
 //! generated code does; observed in torch 2.15). An integer exponent never
 //! needs one: its edge is empty.
+//!
+//! FrexpBackward0, the node of `frexp(self) = (mantissa, exponent)` with
+//! `self = mantissa · 2^exponent`: only the mantissa is differentiable,
+//! d mantissa / d self = `2^-exponent`, computed as `grad / exponent.exp2()`
+//! (`exp2` of the saved int32 exponent gives float32, so a half-type
+//! gradient divides into float32 and the engine casts it back; observed in
+//! torch 2.15).
 
 use super::elementwise::ZerosLike;
 use super::single;
@@ -92,6 +99,51 @@ impl BackwardFn for LdexpBackward0 {
         self.other.release();
         if let Some(r) = &mut self.result {
             r.release();
+        }
+    }
+}
+
+/// The backward of `frexp.Tensor`.
+pub(crate) struct FrexpBackward0 {
+    /// The exponent (output 1), saved when the node is recorded.
+    pub(crate) exponent: Option<SavedVariable>,
+}
+
+impl BackwardFn for FrexpBackward0 {
+    fn apply(
+        &mut self,
+        ctx: &mut BackwardCtx<'_>,
+        grads: Vec<Option<Tensor>>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = grads.into_iter().next().flatten() else {
+            return Ok(vec![None]);
+        };
+        let exponent = self
+            .exponent
+            .as_ref()
+            .ok_or_else(|| RuntimeError::GraphFreed {
+                node: ctx.node.name().to_owned(),
+            })?
+            .unpack(ctx.node)?;
+        if !ctx.needs(0) {
+            return Ok(vec![None]);
+        }
+        let power = call(ctx, "aten.exp2.default", vec![exponent.into()])?;
+        Ok(vec![Some(call(
+            ctx,
+            "aten.div.Tensor",
+            vec![g.into(), power.into()],
+        )?)])
+    }
+
+    fn save_outputs(&mut self, outputs: &[Tensor]) {
+        // A non-differentiable output: unpacked without history.
+        self.exponent = outputs.get(1).map(SavedVariable::input);
+    }
+
+    fn release_variables(&mut self) {
+        if let Some(e) = &mut self.exponent {
+            e.release();
         }
     }
 }

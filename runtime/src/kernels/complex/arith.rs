@@ -97,7 +97,17 @@ pub(crate) fn add(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         return real_kernel(ctx, a);
     }
     let alpha = a.scalar(2).unwrap_or(1.0);
-    binary_of_operands(ctx, &a, |x, y| (x.0 + alpha * y.0, x.1 + alpha * y.1))
+    binary_of_operands(ctx, &a, |x, y| plus_scaled(x, y, alpha))
+}
+
+/// `x + alpha * y` as ATen's complex kernels compute it: `alpha` a complex
+/// number `(alpha, 0)`, the product a full complex multiplication, so
+/// signed zeros follow it (observed in torch 2.15 on every combination of
+/// ±0 parts: `(-0-0j) + (-0-0j)` is `(0-0j)`, not `(-0-0j)`).
+fn plus_scaled(x: (f64, f64), y: (f64, f64), alpha: f64) -> (f64, f64) {
+    let re = alpha * y.0 - 0.0 * y.1;
+    let im = 0.0 * y.0 + alpha * y.1;
+    (x.0 + re, x.1 + im)
 }
 
 /// PyTorch's refusal of a bool operand in a subtraction, for complex
@@ -117,7 +127,8 @@ pub(crate) fn sub(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     }
     sub_check(ctx, &a)?;
     let alpha = a.scalar(2).unwrap_or(1.0);
-    binary_of_operands(ctx, &a, |x, y| (x.0 - alpha * y.0, x.1 - alpha * y.1))
+    // ATen subtracts by adding `-alpha * y`.
+    binary_of_operands(ctx, &a, |x, y| plus_scaled(x, y, -alpha))
 }
 
 /// `rsub.Tensor(self, other, *, alpha=1)` / `rsub.Scalar`: `other - alpha

@@ -42,6 +42,7 @@ pub(crate) fn lookup(op: &str) -> Option<Kernel> {
         "aten.view_as_real.default" => views::view_as_real,
         "aten.view_as_complex.default" => views::view_as_complex,
         "aten._conj.default" => views::conj,
+        "aten._neg_view.default" => views::neg_view,
         "aten._conj_physical.default" => copy::conj_physical,
         "aten.polar.default" => construct::polar,
         "aten.complex.default" => construct::complex,

@@ -117,6 +117,24 @@ pub(crate) fn conj(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
     Ok(vec![out.into()])
 }
 
+/// `_neg_view(self)`: a view with the negative bit flipped (the imaginary
+/// part of a conjugated tensor). Under the `neg_view_unresolved` fault the
+/// bit is left as it was: the view reads as its storage.
+pub(crate) fn neg_view(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
+    let this = a.tensor(0)?;
+    ctx.check(this, "self")?;
+    let out = if ctx.faults.neg_view_unresolved {
+        this.alias_with(
+            this.shape().to_vec(),
+            this.stride().to_vec(),
+            this.storage_offset(),
+        )
+    } else {
+        this.neg_flipped()
+    };
+    Ok(vec![out.into()])
+}
+
 #[cfg(test)]
 mod tests {
     use crate::ivalue::IValue;

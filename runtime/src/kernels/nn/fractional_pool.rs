@@ -9,11 +9,13 @@
 //! Python (`torch.rand`) unless `_random_samples` is given, so the kernel is
 //! deterministic. For output size `o > 1` the starts are
 //! `trunc((i + u)·α) - trunc(u·α)` with `α = (in - pool) / (o - 1)`, the
-//! arithmetic in the input's float (float32 or float64), and the last start
-//! is `in - pool`. The maximum takes the first largest element in window
+//! arithmetic in the input's floating type (float64, float32, or bfloat16 /
+//! float16 with every step rounded to that type, as c10's half-type
+//! operators round), and the last start is `in - pool`. The maximum takes the first largest element in window
 //! order, a NaN wherever one occurs (the last NaN); the index is the flat
 //! position in the plane. The backward adds each output gradient at its
-//! index of a zeroed, contiguous input gradient, in output order.
+//! index of a zeroed, contiguous input gradient, in output order, each sum
+//! rounded to the input's type.
 
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
@@ -207,36 +209,76 @@ fn check_samples(
     Ok(())
 }
 
-fn floating(ctx: &KernelCtx<'_>, t: &Tensor) -> Result<bool> {
-    match t.dtype() {
-        DType::Float32 => Ok(false),
-        DType::Float64 => Ok(true),
-        other => Err(RuntimeError::unsupported(
-            ctx.op,
-            format!(
-                "fractional max pooling of {other} (its window starts are computed in that dtype)"
-            ),
-        )),
+/// The type a kernel's arithmetic runs in: the input's own floating
+/// type (ATen dispatches float32, float64, bfloat16 and float16, and
+/// computes the window starts and the gradient sums in that type).
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Precision {
+    F64,
+    F32,
+    BF16,
+    F16,
+}
+
+impl Precision {
+    /// `value` (a float32 result) rounded to this type; float64 is
+    /// handled by the callers' wide paths.
+    fn narrow(self, value: f32) -> f32 {
+        match self {
+            Precision::BF16 => half::bf16::from_f32(value).to_f32(),
+            Precision::F16 => half::f16::from_f32(value).to_f32(),
+            Precision::F32 | Precision::F64 => value,
+        }
     }
 }
 
-/// The window starts along one dimension (PyTorch's `generate_intervals`),
-/// the arithmetic in float32 unless `wide`.
-fn intervals(sample: f64, input: usize, output: usize, pool: usize, wide: bool) -> Vec<usize> {
+/// The arithmetic type of `t`'s kernel; under the
+/// `fractional_pool_reduced_in_float` fault the half types compute in
+/// float32.
+fn precision(ctx: &KernelCtx<'_>, t: &Tensor) -> Result<Precision> {
+    let reduced = |p| {
+        if ctx.faults.fractional_pool_reduced_in_float {
+            Precision::F32
+        } else {
+            p
+        }
+    };
+    match t.dtype() {
+        DType::Float32 => Ok(Precision::F32),
+        DType::Float64 => Ok(Precision::F64),
+        DType::BFloat16 => Ok(reduced(Precision::BF16)),
+        DType::Float16 => Ok(reduced(Precision::F16)),
+        other => Err(RuntimeError::KernelDtype {
+            op: ctx.op.to_owned(),
+            message: format!(
+                "\"fractional_max_pool{}d_out_frame\" not implemented for '{}'",
+                if ctx.op.contains("3d") { 3 } else { 2 },
+                other.scalar_type_name()
+            ),
+        }),
+    }
+}
+
+/// The window starts along one dimension (PyTorch's `generate_intervals`):
+/// every step (`alpha`, `i + u`, the products) rounded to the kernel's
+/// type, float64 kept wide.
+fn intervals(sample: f64, input: usize, output: usize, pool: usize, prec: Precision) -> Vec<usize> {
     let mut seq = vec![0usize; output];
     if output > 1 {
-        if wide {
+        if prec == Precision::F64 {
             let alpha = (input - pool) as f64 / (output - 1) as f64;
             let base = (sample * alpha) as i64;
             for (i, s) in seq.iter_mut().enumerate().take(output - 1) {
                 *s = (((i as f64 + sample) * alpha) as i64 - base).max(0) as usize;
             }
         } else {
-            let u = sample as f32;
-            let alpha = (input - pool) as f32 / (output - 1) as f32;
-            let base = (u * alpha) as i64;
+            let n = |v: f32| prec.narrow(v);
+            let u = n(sample as f32);
+            let alpha = n(n((input - pool) as f32) / n((output - 1) as f32));
+            let base = n(u * alpha) as i64;
             for (i, s) in seq.iter_mut().enumerate().take(output - 1) {
-                *s = (((i as f32 + u) * alpha) as i64 - base).max(0) as usize;
+                let shifted = n(n(i as f32) + u);
+                *s = (n(shifted * alpha) as i64 - base).max(0) as usize;
             }
         }
     }
@@ -253,7 +295,7 @@ fn forward(ctx: &mut KernelCtx<'_>, a: &Args<'_>, d: usize) -> Result<Vec<IValue
     ctx.check(r, "random_samples")?;
     let g = geometry(ctx, x, a, d)?;
     check_samples(ctx, x, r, &g, d)?;
-    let wide = floating(ctx, x)?;
+    let prec = precision(ctx, x)?;
     let shape = g.output_shape();
     let strides = contiguous_strides(&shape);
     let n = g.planes() * g.out_plane();
@@ -277,7 +319,7 @@ fn forward(ctx: &mut KernelCtx<'_>, a: &Args<'_>, d: usize) -> Result<Vec<IValue
                 vec![0, 1, 2]
             };
             let starts: Vec<Vec<usize>> = (0..d)
-                .map(|k| intervals(us[order[k]], g.input[k], g.output[k], g.pool[k], wide))
+                .map(|k| intervals(us[order[k]], g.input[k], g.output[k], g.pool[k], prec))
                 .collect();
             let plane = &xs[p * g.in_plane()..(p + 1) * g.in_plane()];
             for (o, (value, index)) in values[p * g.out_plane()..(p + 1) * g.out_plane()]
@@ -358,7 +400,7 @@ fn backward(ctx: &mut KernelCtx<'_>, a: &Args<'_>, d: usize) -> Result<Vec<IValu
         values: a.values.get(1..).unwrap_or(&[]),
     };
     let g = geometry(ctx, x, &shifted, d)?;
-    let wide = floating(ctx, x)?;
+    let prec = precision(ctx, x)?;
     let out_shape = g.output_shape();
     if go.shape() != out_shape.as_slice() || indices.shape() != out_shape.as_slice() {
         return Err(err(
@@ -384,10 +426,10 @@ fn backward(ctx: &mut KernelCtx<'_>, a: &Args<'_>, d: usize) -> Result<Vec<IValu
                     ));
                 }
                 let slot = &mut grad[base + i as usize];
-                *slot = if wide {
+                *slot = if prec == Precision::F64 {
                     *slot + gs[k]
                 } else {
-                    f64::from(*slot as f32 + gs[k] as f32)
+                    f64::from(prec.narrow(*slot as f32 + gs[k] as f32))
                 };
             }
         }
@@ -426,15 +468,27 @@ pub(crate) fn fractional_max_pool3d_backward(
 
 #[cfg(test)]
 mod tests {
-    use super::intervals;
+    use super::{Precision, intervals};
 
     #[test]
     fn window_starts_follow_the_sample() {
         // in 9, out 4, pool 2: alpha = 7/3; u = 0.5 gives
         // trunc(0.5·α)=1, trunc(1.5·α)=3, trunc(2.5·α)=5 → 0, 2, 4, then 7.
-        assert_eq!(intervals(0.5, 9, 4, 2, true), vec![0, 2, 4, 7]);
-        assert_eq!(intervals(0.5, 9, 4, 2, false), vec![0, 2, 4, 7]);
+        assert_eq!(intervals(0.5, 9, 4, 2, Precision::F64), vec![0, 2, 4, 7]);
+        assert_eq!(intervals(0.5, 9, 4, 2, Precision::F32), vec![0, 2, 4, 7]);
         // One output: the last start only.
-        assert_eq!(intervals(0.9, 5, 1, 3, true), vec![2]);
+        assert_eq!(intervals(0.9, 5, 1, 3, Precision::F64), vec![2]);
+    }
+
+    #[test]
+    fn reduced_types_round_every_step_of_the_starts() {
+        // torch 2.15, bfloat16 u = 0.99609375, in 70, out 40, pool 2:
+        // alpha = bf16(68/39) = 1.7421875; float32 arithmetic differs.
+        let u = 0.99609375;
+        let bf = intervals(u, 70, 40, 2, Precision::BF16);
+        let f = intervals(u, 70, 40, 2, Precision::F32);
+        assert_eq!(bf.len(), 40);
+        assert_eq!((bf[37], bf[38], bf[39]), (65, 67, 68));
+        assert_eq!(f[38], 66);
     }
 }

@@ -505,8 +505,9 @@ fn real(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
 }
 
 /// `imag(self)`: a complex tensor's `view_as_real` with the last dimension
-/// selected at 1. A conjugated tensor's imaginary part is a view with
-/// the negative bit, which the runtime does not keep: refused by name.
+/// selected at 1. A conjugated tensor's imaginary part is the negation of
+/// its storage's: `_conj` (unsetting the bit), `view_as_real`, `_neg_view`,
+/// then the `select` (observed in torch 2.15).
 fn imag(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
     let x = a.tensor(0)?;
     if !x.dtype().is_complex() {
@@ -515,10 +516,12 @@ fn imag(rt: &mut Runtime, a: &Bound<'_>) -> Result<Vec<IValue>> {
             "imag is not implemented for tensors with non-complex dtypes.",
         ));
     }
-    if x.is_conj() {
-        return Err(a.refuse("the imaginary part of a conjugated tensor (a negative-bit view)"));
-    }
     let parts = complex_parts(rt, x)?;
+    let parts = if x.is_conj() {
+        one(rt, "aten._neg_view.default", vec![parts.into()])?
+    } else {
+        parts
+    };
     let last = parts.dim() as i64 - 1;
     rt.dispatch(
         "aten.select.int",
