@@ -157,13 +157,7 @@ impl Runtime {
                 out.push(value);
                 continue;
             }
-            let clone = self
-                .dispatch("aten.clone.default", vec![t.into()])?
-                .into_iter()
-                .next()
-                .and_then(IValue::into_tensor)
-                .ok_or_else(|| RuntimeError::unsupported(op, "clone without a result"))?;
-            self.original_selves.push(clone.clone());
+            let clone = self.clone_one(op, t)?;
             out.push(IValue::Tensor(clone));
         }
         Ok(out)

@@ -76,27 +76,32 @@ fn binary_operands<'a>(ctx: &KernelCtx<'_>, a: &Args<'a>) -> Result<([Operand<'a
     Ok((ops, dtype))
 }
 
-/// `xlogy.Tensor`, `xlogy.Scalar_Other`, `xlogy.Scalar_Self`.
-pub(crate) fn xlogy(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
-    let (ops, dtype) = binary_operands(ctx, &a)?;
+/// `x · log(y)` of a binary operator's two operands, numbers rounded to the
+/// result's dtype as TensorIterator casts them.
+fn times_log_kernel(
+    ctx: &KernelCtx<'_>,
+    a: &Args<'_>,
+    log32: fn(f32) -> f32,
+    log64: fn(f64) -> f64,
+) -> Out {
+    let (ops, dtype) = binary_operands(ctx, a)?;
     let steps = Steps::of(ctx, dtype);
     let out = nary(ctx, &ops, dtype, move |v| {
         let (x, y) = (round_to(dtype, v[0]), round_to(dtype, v[1]));
-        guarded(steps, x, y, f32::ln, f64::ln)
+        guarded(steps, x, y, log32, log64)
     })?;
     Ok(vec![out.into()])
+}
+
+/// `xlogy.Tensor`, `xlogy.Scalar_Other`, `xlogy.Scalar_Self`.
+pub(crate) fn xlogy(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    times_log_kernel(ctx, &a, f32::ln, f64::ln)
 }
 
 /// `special_xlog1py` (and its `self_scalar`/`other_scalar` overloads, whose
 /// number PyTorch's composite kernels wrap as a 0-dim input).
 pub(crate) fn xlog1py(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
-    let (ops, dtype) = binary_operands(ctx, &a)?;
-    let steps = Steps::of(ctx, dtype);
-    let out = nary(ctx, &ops, dtype, move |v| {
-        let (x, y) = (round_to(dtype, v[0]), round_to(dtype, v[1]));
-        guarded(steps, x, y, f32::ln_1p, f64::ln_1p)
-    })?;
-    Ok(vec![out.into()])
+    times_log_kernel(ctx, &a, f32::ln_1p, f64::ln_1p)
 }
 
 /// `special_entr(self)`: `-x · ln x` for `x > 0`, 0 at 0, `-inf` below,

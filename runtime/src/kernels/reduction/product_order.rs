@@ -172,6 +172,12 @@ mod tests {
         a * b
     }
 
+    /// float32 in 32-byte vectors.
+    const FLOAT32: Multiplier = Multiplier {
+        dtype: DType::Float32,
+        lanes: 8,
+    };
+
     fn values(n: usize) -> Vec<f64> {
         (0..n)
             .map(|i| f64::from(0.8f32 + (i % 37) as f32 * 0.011))
@@ -180,10 +186,7 @@ mod tests {
 
     #[test]
     fn a_short_stretch_multiplies_in_order() {
-        let m = Multiplier {
-            dtype: DType::Float32,
-            lanes: 8,
-        };
+        let m = FLOAT32;
         let v = values(31);
         let expected = v.iter().fold(1f32, |p, &x| f32_mul(p, x as f32));
         assert_eq!(m.stretch(1.0, &v), f64::from(expected));
@@ -191,10 +194,7 @@ mod tests {
 
     #[test]
     fn four_vectors_take_lane_accumulators() {
-        let m = Multiplier {
-            dtype: DType::Float32,
-            lanes: 8,
-        };
+        let m = FLOAT32;
         let v = values(70);
         let x: Vec<f32> = v.iter().map(|&x| x as f32).collect();
         let mut acc: Vec<f32> = x[..32].to_vec();
@@ -237,10 +237,7 @@ mod tests {
 
     #[test]
     fn a_large_single_result_multiplies_its_thread_parts() {
-        let m = Multiplier {
-            dtype: DType::Float32,
-            lanes: 8,
-        };
+        let m = FLOAT32;
         let v = values(70_001);
         let parts = thread_parts(v.len(), 2);
         assert_eq!(parts, 2);
@@ -258,10 +255,7 @@ mod tests {
 
     #[test]
     fn stretches_restart_at_each_row() {
-        let m = Multiplier {
-            dtype: DType::Float32,
-            lanes: 8,
-        };
+        let m = FLOAT32;
         let v = values(80);
         // rows of 40: each row's stretch multiplies into the running product
         let by_rows = m.stretch(m.stretch(1.0, &v[..40]), &v[40..]);
