@@ -1414,7 +1414,8 @@ pub struct Faults {
     /// one by one (`mse_loss`'s difference before squaring; `xlogy`,
     /// `xlog1py` and `special_entr`'s logarithm before the product;
     /// bfloat16 `huber_loss`, float16 `smooth_l1_loss` and the Huber
-    /// gradient) compute in float and round once (reduced-steps-in-float).
+    /// gradient) compute in float and round once, and `mvlgamma` sums its
+    /// `lgamma`s in the dtype rather than in float (reduced-steps-in-float).
     pub reduced_steps_in_float: bool,
     /// bfloat16/float16 `fractional_max_pool2d` / `3d` compute their window
     /// starts and the backward's gradient sums in float32

@@ -3,8 +3,8 @@
 A small regressor predicts Poisson rates for binned counts and is trained
 with the losses such models use: Huber and smooth-L1 on the residuals, a
 squared error on the log-rates, an entropy bonus on the bin mixture
-(`special.entr`) and the Poisson log-likelihood term `xlogy(k, rate)` /
-`xlog1py`. Bins come from `div(..., rounding_mode="trunc"/"floor")` and a
+(`special.entr`), the Poisson log-likelihood term `xlogy(k, rate)` /
+`xlog1py` and a multivariate log-gamma dispersion term (`mvlgamma`). Bins come from `div(..., rounding_mode="trunc"/"floor")` and a
 per-row geometric mean from `prod` over rows long enough for PyTorch's
 vectorised product (four vectors of lanes) and a whole-tensor `prod`.
 
@@ -12,7 +12,8 @@ PyTorch rounds these kernels step by step in the dtype where its scalar
 loops run on the dtype (the half types' logarithm before the product, the
 difference before squaring, a half-type quotient before `trunc`), in
 float where its kernel converts first (bfloat16 `smooth_l1_loss`, float16
-`huber_loss`), and multiplies `prod` in its vector kernel's lane order.
+`huber_loss`; the half types' `mvlgamma` sums its rounded `lgamma`s in
+float), and multiplies `prod` in its vector kernel's lane order.
 """
 
 import torch
@@ -52,7 +53,9 @@ def train(dtype: torch.dtype, steps: int) -> None:
         tail = torch.special.xlog1py(counts, rate - 0.04).mean()
         entropy = torch.special.entr(mix).sum(-1).mean()
         spread = (rate * 0.1 + 0.95).prod(dim=1).mean() + (mix.detach() + 0.99).prod()
+        dispersion = torch.mvlgamma(rate * 4 + 2.5, 3).mean()
         loss = nll + smooth + huber + 0.1 * log_err - 0.01 * tail - 0.01 * entropy + 0.001 * spread
+        loss = loss + 0.001 * dispersion
         opt.zero_grad()
         loss.backward()
         opt.step()

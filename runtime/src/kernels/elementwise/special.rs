@@ -217,6 +217,11 @@ fn mvlgamma(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
         .map(|j| r(-(p as f64) / 2.0 + 0.5 + 0.5 * j as f64))
         .collect();
     let constant = p as f64 * (p - 1) as f64 * std::f64::consts::PI.ln() / 4.0;
+    // The half types sum the rounded `lgamma`s in float (`sum(-1)`
+    // accumulates in float) and add the constant in float as `add` does a
+    // number; float32 and float64 sum and add in the dtype.
+    let half =
+        matches!(dtype, DType::BFloat16 | DType::Float16) && !ctx.faults.reduced_steps_in_float;
     let f = move |x: f64| {
         let mut sum = 0.0;
         for &o in &offsets {
@@ -226,9 +231,17 @@ fn mvlgamma(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
             } else {
                 libm::lgamma(arg)
             };
-            sum = r(sum + r(lg));
+            sum = if half {
+                f64::from(sum as f32 + r(lg) as f32)
+            } else {
+                r(sum + r(lg))
+            };
         }
-        r(sum + r(constant))
+        if half {
+            r(f64::from(r(sum) as f32 + constant as f32))
+        } else {
+            r(sum + r(constant))
+        }
     };
     Ok(vec![
         crate::kernels::pointwise::unary(ctx, t, Some(dtype), f)?.into(),
