@@ -258,6 +258,7 @@ impl Default for ReplayOptions {
 /// `batch-norm-grad-in-double`, `batch-norm-row-stats-in-double`,
 /// `zero-tensor-add-reduced-in-place`, `prod-in-double`,
 /// `rounded-division-in-double`, `reduced-steps-in-float`,
+/// `weight-norm-half-norms-in-dtype`,
 /// `rename-node=OLD:NEW`, `perturb=OP:DELTA`; and the faults of native
 /// programs' `nn` and `optim` (they change no replayed operator):
 /// `wrong-init-bound`, `adam-skip-bias-correction`, `adamw-decay-as-l2`,
@@ -432,6 +433,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "prod-in-double" => faults.prod_in_double = true,
             None if spec == "reduced-steps-in-float" => faults.reduced_steps_in_float = true,
+            None if spec == "weight-norm-half-norms-in-dtype" => {
+                faults.weight_norm_half_norms_in_dtype = true;
+            }
             None if spec == "rounded-division-in-double" => {
                 faults.rounded_division_in_double = true;
             }

@@ -1417,6 +1417,10 @@ pub struct Faults {
     /// gradient) compute in float and round once, and `mvlgamma` sums its
     /// `lgamma`s in the dtype rather than in float (reduced-steps-in-float).
     pub reduced_steps_in_float: bool,
+    /// float16 `_weight_norm_interface` keeps its norms in float16
+    /// (weight-norm-half-norms-in-dtype), where PyTorch keeps them in
+    /// float32 as it does for bfloat16.
+    pub weight_norm_half_norms_in_dtype: bool,
     /// bfloat16/float16 `fractional_max_pool2d` / `3d` compute their window
     /// starts and the backward's gradient sums in float32
     /// (fractional-pool-reduced-in-float), where PyTorch rounds every step

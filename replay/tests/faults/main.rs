@@ -94,6 +94,7 @@ mod half_conv_decoder;
 mod half_conv_onednn;
 mod half_conv_training;
 mod half_lm_nan_divergence;
+mod half_weight_norm_regressor;
 mod hf_decoder;
 mod histogram_calibration;
 mod hooks;

@@ -76,9 +76,11 @@ impl Slices {
     }
 }
 
-/// The dtype PyTorch keeps the norms in.
-fn norm_dtype(g: DType) -> DType {
-    if g == DType::BFloat16 {
+/// The dtype PyTorch keeps the norms in: float32 for both half types
+/// (observed in torch 2.15; float16's in float16 under the
+/// weight-norm-half-norms-in-dtype fault).
+fn norm_dtype(g: DType, half_norms_in_dtype: bool) -> DType {
+    if g == DType::BFloat16 || (g == DType::Float16 && !half_norms_in_dtype) {
         DType::Float32
     } else {
         g
@@ -213,9 +215,12 @@ pub(crate) fn weight_norm_interface(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Res
             })
             .collect())
     })?;
-    let norms = ctx.output(g.shape(), g.stride(), norm_dtype(g.dtype()), || {
-        Ok(norms_of()?.1)
-    })?;
+    let norms = ctx.output(
+        g.shape(),
+        g.stride(),
+        norm_dtype(g.dtype(), ctx.faults.weight_norm_half_norms_in_dtype),
+        || Ok(norms_of()?.1),
+    )?;
     Ok(vec![w.into(), norms.into()])
 }
 
