@@ -93,7 +93,6 @@ impl Multiplier {
         range: std::ops::Range<usize>,
         run: Option<usize>,
     ) -> f64 {
-        let part = &group[range.clone()];
         match run {
             Some(run) if run > 1 => {
                 let mut dst = dst;
@@ -106,7 +105,7 @@ impl Multiplier {
                 }
                 dst
             }
-            _ => part.iter().fold(dst, |p, &x| self.mul(p, x)),
+            _ => group[range].iter().fold(dst, |p, &x| self.mul(p, x)),
         }
     }
 
