@@ -1438,6 +1438,12 @@ pub struct Faults {
     /// bit set by `_neg_view` is kept but never applied. Breaks the values
     /// of every materialized imaginary part of a conjugated tensor.
     pub neg_view_unresolved: bool,
+    /// float32/float64 sums and means of a non-contiguous input (a slice of
+    /// a wider matrix, a transpose, a step) keep their partial sums in
+    /// float64 and round once (strided-sum-in-double), where PyTorch sums
+    /// in the dtype along the 2-d walk its kernel takes over memory. Breaks
+    /// such sums whose terms cancel.
+    pub strided_sum_in_double: bool,
 }
 
 impl Faults {

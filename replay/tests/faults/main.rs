@@ -200,6 +200,7 @@ mod spectral_mask_denoiser;
 mod speech_windows;
 mod statistics;
 mod stft_waveform;
+mod strided_sum_pooling;
 mod style_transfer_pads;
 mod sum_in_double;
 mod support;

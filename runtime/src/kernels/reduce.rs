@@ -4,9 +4,13 @@
 //! strides). float32/float64 sums of a contiguous input over a leading or
 //! trailing block of dimensions (or all of them) are summed in the dtype
 //! in the order of PyTorch's CPU cascade kernel ([`cascade`]), bit for bit;
-//! other float sums keep their partial sums in f64 and round once (a few
-//! ulps from PyTorch's order, inside the tolerance of another summation
-//! order).
+//! so are sums of a non-contiguous input (slices, transposes, steps) along
+//! the loop TensorIterator builds over its memory ([`strided`]). The rest —
+//! broadcast inputs, a contiguous input reduced on both sides of a kept
+//! dimension, a strided one of 32 768 elements or more under several
+//! threads, other dtypes — keep their partial sums in f64 and round once
+//! (a few ulps from PyTorch's order, inside the tolerance of another
+//! summation order).
 
 use super::KernelCtx;
 use super::reduction::dims::Reduction;
@@ -15,6 +19,8 @@ use crate::error::Result;
 use crate::ivalue::IValue;
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
+
+mod strided;
 
 /// The result dtype of `sum`: the `dtype` argument, else int64 for integer
 /// and bool inputs (PyTorch's promotion for sums), else the input's.
@@ -43,12 +49,12 @@ pub(crate) fn sum(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         return Ok(vec![out.into()]);
     }
     let all = vec![true; t.shape().len()];
-    let cascade = cascade_layout(ctx, t, dtype, &all);
+    let order = sum_order(ctx, t, dtype, &all);
     let threads = ctx.cpu.threads();
     let out = ctx.output(&[], &[], dtype, || {
         let values = t.read_f64(ctx.op)?;
-        Ok(match cascade {
-            Some(layout) => cascade_sums(&values, dtype, layout, threads),
+        Ok(match &order {
+            Some(order) => order.sums(&values, dtype, threads),
             None => vec![values.iter().sum()],
         })
     })?;
@@ -73,12 +79,12 @@ pub(crate) fn sum_dim(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
                 .collect())
         })?
     } else {
-        let cascade = cascade_layout(ctx, t, dtype, &r.reduce);
+        let order = sum_order(ctx, t, dtype, &r.reduce);
         let threads = ctx.cpu.threads();
         ctx.output(&r.out_shape, &strides, dtype, || {
             let values = t.read_f64(ctx.op)?;
-            Ok(match cascade {
-                Some(layout) => cascade_sums(&values, dtype, layout, threads),
+            Ok(match &order {
+                Some(order) => order.sums(&values, dtype, threads),
                 None => r.sums(&values),
             })
         })?
@@ -163,7 +169,11 @@ pub(crate) fn cascade_means(
     threads: usize,
     count: usize,
 ) -> Vec<f64> {
-    let sums = cascade_sums(values, dtype, layout, threads);
+    divided(cascade_sums(values, dtype, layout, threads), dtype, count)
+}
+
+/// `sums` each divided by `count` in the dtype.
+fn divided(sums: Vec<f64>, dtype: DType, count: usize) -> Vec<f64> {
     if dtype == DType::Float32 {
         let n = count as f32;
         sums.into_iter().map(|s| f64::from(s as f32 / n)).collect()
@@ -171,6 +181,72 @@ pub(crate) fn cascade_means(
         let n = count as f64;
         sums.into_iter().map(|s| s / n).collect()
     }
+}
+
+/// The order PyTorch's CPU kernel sums a float32/float64 input in, where
+/// the runtime models it.
+pub(crate) enum SumOrder {
+    /// A contiguous input's ([`cascade_layout`]).
+    Cascade(Layout),
+    /// A non-contiguous input's 2-d walk ([`strided`]).
+    Strided(strided::Walk),
+}
+
+impl SumOrder {
+    /// The sums of `values` (the input in logical order), one per result,
+    /// in the dtype.
+    pub(crate) fn sums(&self, values: &[f64], dtype: DType, threads: usize) -> Vec<f64> {
+        match self {
+            SumOrder::Cascade(layout) => cascade_sums(values, dtype, *layout, threads),
+            SumOrder::Strided(walk) if dtype == DType::Float32 => {
+                let x: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+                walk.sums(&x).into_iter().map(f64::from).collect()
+            }
+            SumOrder::Strided(walk) => walk.sums(values),
+        }
+    }
+
+    /// PyTorch's CPU `mean`: the [`SumOrder::sums`] divided by the number
+    /// of elements each reduces, in the dtype.
+    pub(crate) fn means(
+        &self,
+        values: &[f64],
+        dtype: DType,
+        threads: usize,
+        count: usize,
+    ) -> Vec<f64> {
+        divided(self.sums(values, dtype, threads), dtype, count)
+    }
+}
+
+/// How PyTorch sums `t` over the dimensions flagged in `reduce` into a
+/// `dtype` result: a contiguous input as [`cascade_layout`] says, a
+/// strided one by its 2-d walk, or `None` (summed in f64 and rounded once)
+/// where neither is modelled or the `sum-in-double` /
+/// `strided-sum-in-double` faults force the old path.
+pub(crate) fn sum_order(
+    ctx: &KernelCtx<'_>,
+    t: &Tensor,
+    dtype: DType,
+    reduce: &[bool],
+) -> Option<SumOrder> {
+    if let Some(layout) = cascade_layout(ctx, t, dtype, reduce) {
+        return Some(SumOrder::Cascade(layout));
+    }
+    let lanes = match dtype {
+        DType::Float32 => 8,
+        DType::Float64 => 4,
+        _ => return None,
+    };
+    if ctx.faults.sum_in_double
+        || ctx.faults.strided_sum_in_double
+        || dtype != t.dtype()
+        || t.is_contiguous()
+        || (t.numel() >= cascade::GRAIN && ctx.cpu.threads() > 1)
+    {
+        return None;
+    }
+    strided::Walk::new(t.shape(), t.stride(), reduce, lanes).map(SumOrder::Strided)
 }
 
 /// The layout [`cascade`] sums `t` in as PyTorch does, when the result is
@@ -209,7 +285,7 @@ mod cascade {
     use std::ops::Add;
 
     /// Elements per `parallel_reduce` task (`at::internal::GRAIN_SIZE`).
-    const GRAIN: usize = 32_768;
+    pub(super) const GRAIN: usize = 32_768;
 
     /// A value summed: a scalar or one vector register's lanes.
     pub(super) trait Summand: Copy + Add<Output = Self> {
@@ -351,6 +427,12 @@ mod cascade {
         partial[1..].iter().fold(partial[0], |s, &p| s + p)
     }
 
+    /// The sum of one row read element by element (`scalar_inner_sum`'s
+    /// `row_sum`), before it is added to the result's zero.
+    pub(super) fn scalar_row<F: Float>(x: &[F]) -> F {
+        row_sum(x.len(), |i| x[i])
+    }
+
     /// The sum of one contiguous row (`vectorized_inner_sum`, or the scalar
     /// loop for rows shorter than a vector), before it is added to the
     /// result's zero.
@@ -370,19 +452,21 @@ mod cascade {
     /// Columns `cols` of a row-major `[rows, width]` block summed over its
     /// rows (`vectorized_outer_sum`: four vectors of columns at a time, then
     /// one vector, then single columns; or the scalar loop, four columns at
-    /// a time, for fewer columns than a vector), into `out[cols]`.
-    fn outer_block<F: Float>(
+    /// a time, for fewer columns than a vector or without `vector`, when
+    /// the columns are not contiguous in memory), into `out[cols]`.
+    pub(super) fn outer_block<F: Float>(
         x: &[F],
         rows: usize,
         width: usize,
         cols: std::ops::Range<usize>,
         out: &mut [F],
+        vector: bool,
     ) {
         let at = |i: usize, c: usize| x[i * width + c];
         let (begin, end) = (cols.start, cols.end);
         let mut j = begin;
         let mut store = |c: usize, v: F| out[c] = F::zero() + v;
-        if end - begin >= F::LANES {
+        if vector && end - begin >= F::LANES {
             while j + 4 * F::LANES <= end {
                 let sums = multi_row_sum::<F::Vector, 4>(rows, |i, k| {
                     F::lanes(&x[i * width + j + k * F::LANES..])
@@ -451,7 +535,7 @@ mod cascade {
     pub(super) fn columns<F: Float>(x: &[F], rows: usize, width: usize, threads: usize) -> Vec<F> {
         let mut out = vec![F::zero(); width];
         if x.len() < GRAIN || threads <= 1 {
-            outer_block(x, rows, width, 0..width, &mut out);
+            outer_block(x, rows, width, 0..width, &mut out, true);
             return out;
         }
         let per = 128 / std::mem::size_of::<F>();
@@ -463,7 +547,7 @@ mod cascade {
                 r.end - r.end % per
             };
             if begin < end {
-                outer_block(x, rows, width, begin..end, &mut out);
+                outer_block(x, rows, width, begin..end, &mut out, true);
             }
         }
         out

@@ -14,7 +14,7 @@ use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
 use crate::kernels::elementwise::common::{broadcast_all, promoted, values_f64};
-use crate::kernels::reduce::{cascade_layout, cascade_means};
+use crate::kernels::reduce::sum_order;
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
 use crate::tensor::storage::cast_value;
@@ -87,22 +87,16 @@ pub(crate) fn mean_dim(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
 }
 
 /// The mean of each group: as PyTorch's CPU kernel orders it (its cascade
-/// sum in the dtype, divided in the dtype) where [`cascade_layout`] models
+/// sum in the dtype, divided in the dtype) where [`sum_order`] models
 /// the layout, else summed in f64 and rounded once.
 fn mean_reduce(ctx: &KernelCtx<'_>, t: &Tensor, r: &Reduction, dtype: DType) -> Result<Tensor> {
-    let Some(layout) = cascade_layout(ctx, t, dtype, &r.reduce) else {
+    let Some(order) = sum_order(ctx, t, dtype, &r.reduce) else {
         return reduce_f64(ctx, t, r, dtype, mean_of);
     };
     let threads = ctx.cpu.threads();
     let count = r.group_size();
     ctx.output(&r.out_shape, &r.out_strides(), dtype, || {
-        Ok(cascade_means(
-            &t.read_f64(ctx.op)?,
-            dtype,
-            layout,
-            threads,
-            count,
-        ))
+        Ok(order.means(&t.read_f64(ctx.op)?, dtype, threads, count))
     })
 }
 
