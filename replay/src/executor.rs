@@ -199,6 +199,7 @@ impl Default for ReplayOptions {
 /// `adaptive-max-pool3d-floor-end`,
 /// `bincount-drops-last-bin`, `histogram-last-edge-open`, `median-upper-of-two`,
 /// `median-all-by-position`, `grid-sample-reduced-in-float`,
+/// `relu-zero-sign-dropped`, `rank-one-product-accumulated`,
 /// `grid-sample-3d-reduced-in-float`, `linspace-reduced-as-float`,
 /// `block-diag-backward-skips-frozen`, `real-of-conj-unresolved`,
 /// `png-paeth-as-up`,
@@ -643,6 +644,10 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "median-all-by-position" => faults.median_all_by_position = true,
             None if spec == "grid-sample-reduced-in-float" => {
                 faults.grid_sample_reduced_in_float = true;
+            }
+            None if spec == "relu-zero-sign-dropped" => faults.relu_zero_sign_dropped = true,
+            None if spec == "rank-one-product-accumulated" => {
+                faults.rank_one_product_accumulated = true;
             }
             None if spec == "grid-sample-3d-reduced-in-float" => {
                 faults.grid_sample_3d_reduced_in_float = true;

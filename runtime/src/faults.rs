@@ -687,6 +687,16 @@ pub struct Faults {
     /// float and round once (grid-sample-reduced-in-float), where PyTorch's
     /// vectorised kernel rounds every operation to the dtype.
     pub grid_sample_reduced_in_float: bool,
+    /// `relu`/`relu_` return `+0.0` for a `-0.0` input
+    /// (relu-zero-sign-dropped), where PyTorch's `clamp_min(self, 0)` keeps
+    /// a zero `self` as it is. Breaks the sign of zeros that dropout or a
+    /// product by zero left negative in front of a ReLU.
+    pub relu_zero_sign_dropped: bool,
+    /// A rank-one `mm` (`[n, 1] @ [1, m]`, `n, m > 1`) accumulates from
+    /// `+0.0` like a longer product (rank-one-product-accumulated), where
+    /// PyTorch's GEMM writes each product as it is. Breaks the sign of the
+    /// zero products of every batch-of-one weight gradient.
+    pub rank_one_product_accumulated: bool,
     /// float16/bfloat16 `grid_sampler_3d` and its backward compute in
     /// float and round once (grid-sample-3d-reduced-in-float), where
     /// PyTorch's scalar kernel rounds every operation, coordinates

@@ -168,6 +168,7 @@ mod reduced_robust_count_model;
 mod reduced_sgn_shrinkage;
 mod reduced_transformer;
 mod reduction;
+mod reinforce_actor_critic;
 mod resize_antialias;
 mod resnet_channels_last;
 mod rnn_inference_eval;

@@ -214,6 +214,12 @@ pub(crate) fn mm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         return Ok(vec![out.into()]);
     }
     if ctx.has_data()
+        && !ctx.faults.rank_one_product_accumulated
+        && let Some(out) = matmul::rank_one(ctx.op, m1, m2, &shape)?
+    {
+        return Ok(vec![out.into()]);
+    }
+    if ctx.has_data()
         && let Some(out) = matmul::product(ctx.op, m1, m2, None, 1.0, &shape)?
     {
         return Ok(vec![out.into()]);

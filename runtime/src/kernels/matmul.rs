@@ -11,6 +11,10 @@
 //! (float16/bfloat16, which PyTorch accumulates in float32, and integers)
 //! take [`super::linalg`]'s f64 path: the functions here return `None` for
 //! them.
+//!
+//! A rank-one `mm` (`[n, 1] @ [1, m]` with `n, m > 1`) is the one product
+//! that does not accumulate: [`rank_one`] writes each `a[i] * b[j]` as it
+//! is, so a zero product keeps its sign as PyTorch's does.
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2, LinalgScalar, ShapeBuilder};
@@ -98,6 +102,65 @@ impl GemmScalar for f64 {
     }
     fn wrap(values: Vec<f64>) -> StorageData {
         StorageData::F64(values)
+    }
+}
+
+/// `mm` of an `[n, 1]` and a `[1, m]` float32 or float64 operand with
+/// `n > 1` and `m > 1`: every element is the single product `a[i] * b[j]`,
+/// sign of zero included (observed in torch 2.15, both dtypes, every
+/// operand layout: `0 * -x` is `-0.0` there, where an accumulation from
+/// `+0.0` gives `+0.0`). A single row or column, or `k > 1`, accumulates
+/// from `+0.0` in PyTorch too and takes [`product`]. `None` when the
+/// operands are not such a pair.
+pub(crate) fn rank_one(
+    op: &str,
+    m1: &Tensor,
+    m2: &Tensor,
+    shape: &[i64],
+) -> Result<Option<Tensor>> {
+    match m1.dtype() {
+        DType::Float32 => rank_one_in::<f32>(op, m1, m2, shape),
+        DType::Float64 => rank_one_in::<f64>(op, m1, m2, shape),
+        _ => Ok(None),
+    }
+}
+
+fn rank_one_in<T: GemmScalar>(
+    op: &str,
+    m1: &Tensor,
+    m2: &Tensor,
+    shape: &[i64],
+) -> Result<Option<Tensor>> {
+    let (Some(la), Some(lb)) = (MatrixLayout::of(m1, 0), MatrixLayout::of(m2, 0)) else {
+        return Ok(None);
+    };
+    let [n, m] = *shape else {
+        return Ok(None);
+    };
+    if m1.dim() != 2 || m2.dim() != 2 || la.cols != 1 || lb.rows != 1 || n <= 1 || m <= 1 {
+        return Ok(None);
+    }
+    let numel = crate::tensor::strides::checked_numel(shape)
+        .ok_or_else(|| RuntimeError::shape(op, format!("invalid shape {shape:?}")))?;
+    check_alloc(op, numel)?;
+    let values = m1.with_storage(|a| {
+        m2.with_storage(|b| {
+            let (a, b) = (la.view(T::slice(a)?)?, lb.view(T::slice(b)?)?);
+            let column: Vec<T> = a.column(0).to_vec();
+            let row: Vec<T> = b.row(0).to_vec();
+            Some(
+                column
+                    .iter()
+                    .flat_map(|&x| row.iter().map(move |&y| x * y))
+                    .collect::<Vec<T>>(),
+            )
+        })
+    });
+    match values {
+        Some(Some(Some(values))) if values.len() == numel => {
+            Tensor::from_storage_data(op, shape, T::wrap(values)).map(Some)
+        }
+        _ => Ok(None),
     }
 }
 

@@ -495,13 +495,23 @@ pub(crate) fn neg(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
 }
 
 /// `relu(self)`: `max(self, 0)`, NaN propagating (PyTorch's `clamp_min(self, 0)`).
+/// A zero input is returned as it is, so `relu(-0.0)` is `-0.0` (observed in
+/// torch 2.15 for float32, float64, bfloat16 and float16, vectorised lanes
+/// and tail alike: `clamp_min` keeps `self` unless it is below the bound).
 pub(crate) fn relu(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
-    Ok(vec![
-        unary(ctx, a.tensor(0)?, None, |x| {
-            if x > 0.0 || x.is_nan() { x } else { 0.0 }
-        })?
-        .into(),
-    ])
+    let f = relu_value(ctx.faults.relu_zero_sign_dropped);
+    Ok(vec![unary(ctx, a.tensor(0)?, None, f)?.into()])
+}
+
+/// The per-element `relu`: `self` unless it is below zero (NaN and both
+/// zeros kept), or with the `relu-zero-sign-dropped` fault `+0.0` for every
+/// zero as well.
+pub(crate) fn relu_value(zero_sign_dropped: bool) -> fn(f64) -> f64 {
+    if zero_sign_dropped {
+        |x| if x > 0.0 || x.is_nan() { x } else { 0.0 }
+    } else {
+        |x| if x < 0.0 { 0.0 } else { x }
+    }
 }
 
 /// `threshold_backward(grad_output, self, threshold)`:

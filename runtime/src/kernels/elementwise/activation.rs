@@ -902,7 +902,8 @@ pub(crate) fn glu_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     .map(|t| vec![t.into()])
 }
 
-/// `relu_(self)`: `max(self, 0)` in place, NaN kept.
+/// `relu_(self)`: `max(self, 0)` in place, NaN and the sign of a zero kept
+/// (see [`crate::kernels::pointwise::relu`]).
 pub(crate) fn relu_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let t = a.tensor(0)?;
     ctx.check(t, "self")?;
@@ -913,7 +914,8 @@ pub(crate) fn relu_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
             dtype: "Bool".into(),
         });
     }
-    write_map(ctx, t, |x| if x > 0.0 || x.is_nan() { x } else { 0.0 })?;
+    let f = crate::kernels::pointwise::relu_value(ctx.faults.relu_zero_sign_dropped);
+    write_map(ctx, t, f)?;
     Ok(vec![t.clone().into()])
 }
 
