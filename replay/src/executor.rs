@@ -156,6 +156,7 @@ impl Default for ReplayOptions {
 /// `layer-norm-exact-moments`, `group-norm-exact-statistics`, `nan-clamped-to-zero`,
 /// `embedding-grad-rounded-once`, `promote-types-by-size`,
 /// `complex-item-conjugated`, `reduced-add-rounds-once`, `reduced-matmul-in-double`, `reduced-mv-in-order`,
+/// `bessel-reduced-tail-in-float`, `bessel-chebyshev-unfused`,
 /// `mm-dtype-message-scalar-names`, `gather-index-int64-only`, `conv-dtype-message-ignores-backend`,
 /// `sum-in-double`,
 /// `topk-position-order`,
@@ -361,6 +362,10 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "promote-types-by-size" => faults.promote_types_by_size = true,
             None if spec == "complex-item-conjugated" => faults.complex_item_conjugated = true,
             None if spec == "reduced-add-rounds-once" => faults.reduced_add_rounds_once = true,
+            None if spec == "bessel-reduced-tail-in-float" => {
+                faults.bessel_reduced_tail_in_float = true;
+            }
+            None if spec == "bessel-chebyshev-unfused" => faults.bessel_chebyshev_unfused = true,
             None if spec == "topk-position-order" => faults.topk_position_order = true,
             None if spec == "symmetric-windows" => faults.symmetric_windows = true,
             None if spec == "nll2d-accepts-byte" => faults.nll2d_accepts_byte = true,

@@ -160,6 +160,18 @@ pub struct Faults {
     /// operand) rounds `alpha·y` before the sum. Breaks bf16 SGD momentum
     /// updates of parameters whose size is not a multiple of 64.
     pub reduced_add_rounds_once: bool,
+    /// float16/bfloat16 `special_i0e` computes every element in float and
+    /// rounds once, where PyTorch's scalar loop (a remainder of fewer than
+    /// 32 elements, a transposed operand) evaluates the series in the
+    /// dtype's own arithmetic. Breaks half-precision von Mises / Kaiser
+    /// features whose size is not a multiple of 32 (bfloat16 `i0e(0)` is
+    /// 0.9921875 there, not 1).
+    pub bessel_reduced_tail_in_float: bool,
+    /// float32 `i0`, `special_i0e`, `special_i1` and `special_i1e` round
+    /// each Chebyshev step's product and difference separately, where
+    /// PyTorch's kernels fuse them. Breaks float32 Bessel features in the
+    /// last bit for about a sixth of the elements.
+    pub bessel_chebyshev_unfused: bool,
     /// bfloat16/float16 `mm`/`addmm`/`bmm` on PyTorch's own loops multiply
     /// in float64 and round once, instead of summing in float32 in the
     /// order (and with the fused multiply-adds) of the loop the operands'

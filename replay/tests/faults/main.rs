@@ -160,6 +160,7 @@ mod preallocated_out_buffers;
 mod programs;
 mod prototype_dist_metric;
 mod random_draws;
+mod reduced_bessel_features;
 mod reduced_bicubic;
 mod reduced_fractional_pool;
 mod reduced_frexp_mantissa;

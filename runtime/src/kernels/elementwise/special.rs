@@ -25,6 +25,7 @@
 pub(crate) mod bessel;
 pub(crate) mod cephes;
 pub(crate) mod erfcx;
+pub(crate) mod i0e_reduced;
 pub(crate) mod incomplete_gamma;
 pub(crate) mod polynomials;
 pub(crate) mod real;
@@ -253,24 +254,47 @@ fn erfinv(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     float_op_prec(ctx, &a, cephes::erfinv_f32, cephes::erfinv)
 }
 
-/// `i0(self)`.
-fn i0(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
-    float_op_prec(ctx, &a, cephes::i0_f32, cephes::i0)
+/// The float32 algorithm of a Bessel function: PyTorch's fused series
+/// steps, or the separately rounded ones under `bessel-chebyshev-unfused`.
+fn bessel_f32(
+    ctx: &KernelCtx<'_>,
+    fused: fn(f32) -> f32,
+    unfused: fn(f32) -> f32,
+) -> fn(f32) -> f32 {
+    if ctx.faults.bessel_chebyshev_unfused {
+        unfused
+    } else {
+        fused
+    }
 }
 
-/// `special_i0e(self)`.
+/// `i0(self)`.
+fn i0(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
+    let f = bessel_f32(ctx, cephes::i0_f32, cephes::i0_f32_unfused);
+    float_op_prec(ctx, &a, f, cephes::i0)
+}
+
+/// `special_i0e(self)`: float16/bfloat16 elements of the scalar loop in
+/// the dtype's arithmetic ([`i0e_reduced`]).
 fn i0e(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
-    float_op_prec(ctx, &a, cephes::i0e_f32, cephes::i0e)
+    let f = bessel_f32(ctx, cephes::i0e_f32, cephes::i0e_f32_unfused);
+    let out = float_op_prec(ctx, &a, f, cephes::i0e)?;
+    if let Some(IValue::Tensor(result)) = out.first() {
+        i0e_reduced::redo_scalar_loop(ctx, result, a.tensor(0)?)?;
+    }
+    Ok(out)
 }
 
 /// `special_i1(self)`.
 fn i1(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
-    float_op_prec(ctx, &a, cephes::i1_f32, cephes::i1)
+    let f = bessel_f32(ctx, cephes::i1_f32, cephes::i1_f32_unfused);
+    float_op_prec(ctx, &a, f, cephes::i1)
 }
 
 /// `special_i1e(self)`.
 fn i1e(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
-    float_op_prec(ctx, &a, cephes::i1e_f32, cephes::i1e)
+    let f = bessel_f32(ctx, cephes::i1e_f32, cephes::i1e_f32_unfused);
+    float_op_prec(ctx, &a, f, cephes::i1e)
 }
 
 /// `sinc(self)`: 1 at 0, else `sin(πx)/(πx)` in the compute precision.
