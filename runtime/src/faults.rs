@@ -1461,10 +1461,11 @@ pub struct Faults {
     /// of every materialized imaginary part of a conjugated tensor.
     pub neg_view_unresolved: bool,
     /// float32/float64 sums and means of a non-contiguous input (a slice of
-    /// a wider matrix, a transpose, a step) keep their partial sums in
-    /// float64 and round once (strided-sum-in-double), where PyTorch sums
-    /// in the dtype along the 2-d walk its kernel takes over memory. Breaks
-    /// such sums whose terms cancel.
+    /// a wider matrix, a transpose, a step) or of a contiguous one reduced
+    /// on both sides of a kept dimension keep their partial sums in float64
+    /// and round once (strided-sum-in-double), where PyTorch sums in the
+    /// dtype along the loop its kernel takes over memory. Breaks such sums
+    /// whose terms cancel.
     pub strided_sum_in_double: bool,
 }
 

@@ -5,8 +5,10 @@ without calling `.contiguous()` first: the mean over time of a transposed
 `[batch, channels, time]` activation, the sum over a time slice that drops
 the first step (`h[:, 1:]`), every other channel (`h[..., ::2]`), a column
 block of a wider projection (`proj[:, :40]`, `proj[:, 40:]`), a sum over
-two dimensions that do not merge in memory (`h[:, :, 4:].sum((1, 2))`) and
-the whole of a strided slice (`x[::2].sum()`). Inputs span several orders
+two dimensions that do not merge in memory (`h[:, :, 4:].sum((1, 2))`),
+per-step totals of a contiguous activation reduced on both sides of the
+time dimension (`h.sum((0, 2))`) and the whole of a strided slice
+(`x[::2].sum()`). Inputs span several orders
 of magnitude per row, so the float32 terms cancel and the order PyTorch's
 kernel walks memory decides the last bits. Three SGD steps, then the same
 pooling in float64 under `no_grad`.
@@ -43,7 +45,8 @@ for step in range(3):
     h = torch.tanh(encoder(x)) * scale
     p = proj(h)
     out = head(pooled(h, p))
-    loss = (out - target).pow(2).mean() + 1e-4 * x[::2].sum() * out.mean()
+    per_step = h.sum((0, 2))  # contiguous, reduced around the kept time axis
+    loss = (out - target).pow(2).mean() + 1e-4 * x[::2].sum() * out.mean() + 1e-3 * per_step.std()
     loss.backward()
     opt.step()
 
@@ -53,4 +56,5 @@ with torch.no_grad():
     summary = pooled(h, proj.double()(h))
     column_totals = xd.transpose(0, 2).sum(-1)  # [C, T] over the batch
     strided_total = xd[:, ::3, 1:].sum()
-    means = (summary.mean(0), column_totals.mean(1), strided_total)
+    per_step = xd.mean((0, 2))
+    means = (summary.mean(0), column_totals.mean(1), strided_total, per_step)

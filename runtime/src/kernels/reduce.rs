@@ -4,10 +4,10 @@
 //! strides). float32/float64 sums of a contiguous input over a leading or
 //! trailing block of dimensions (or all of them) are summed in the dtype
 //! in the order of PyTorch's CPU cascade kernel ([`cascade`]), bit for bit;
-//! so are sums of a non-contiguous input (slices, transposes, steps) along
-//! the loop TensorIterator builds over its memory ([`strided`]). The rest —
-//! broadcast inputs, a contiguous input reduced on both sides of a kept
-//! dimension, a strided one of 32 768 elements or more under several
+//! so are sums of a non-contiguous input (slices, transposes, steps) and of
+//! a contiguous one reduced on both sides of a kept dimension, along the
+//! loop TensorIterator builds over memory ([`strided`]). The rest —
+//! broadcast inputs, those of 32 768 elements or more under several
 //! threads, other dtypes — keep their partial sums in f64 and round once
 //! (a few ulps from PyTorch's order, inside the tolerance of another
 //! summation order).
@@ -188,7 +188,7 @@ fn divided(sums: Vec<f64>, dtype: DType, count: usize) -> Vec<f64> {
 pub(crate) enum SumOrder {
     /// A contiguous input's ([`cascade_layout`]).
     Cascade(Layout),
-    /// A non-contiguous input's 2-d walk ([`strided`]).
+    /// Any other input's loop over memory ([`strided`]).
     Strided(strided::Walk),
 }
 
@@ -220,10 +220,10 @@ impl SumOrder {
 }
 
 /// How PyTorch sums `t` over the dimensions flagged in `reduce` into a
-/// `dtype` result: a contiguous input as [`cascade_layout`] says, a
-/// strided one by its 2-d walk, or `None` (summed in f64 and rounded once)
-/// where neither is modelled or the `sum-in-double` /
-/// `strided-sum-in-double` faults force the old path.
+/// `dtype` result: a contiguous input over a leading or trailing block as
+/// [`cascade_layout`] says, any other by its loop over memory, or `None`
+/// (summed in f64 and rounded once) where neither is modelled or the
+/// `sum-in-double` / `strided-sum-in-double` faults force the old path.
 pub(crate) fn sum_order(
     ctx: &KernelCtx<'_>,
     t: &Tensor,
@@ -241,7 +241,6 @@ pub(crate) fn sum_order(
     if ctx.faults.sum_in_double
         || ctx.faults.strided_sum_in_double
         || dtype != t.dtype()
-        || t.is_contiguous()
         || (t.numel() >= cascade::GRAIN && ctx.cpu.threads() > 1)
     {
         return None;

@@ -1,25 +1,30 @@
 //! PyTorch's float sum of a non-contiguous input (a slice of a wider
-//! matrix, a transpose, a step), in the order its CPU kernel walks memory.
+//! matrix, a transpose, a step), or of a contiguous one reduced on both
+//! sides of a kept dimension (`x.sum((0, 2))`), in the order its CPU kernel
+//! walks memory.
 //!
 //! TensorIterator puts the reduced dimensions innermost, ordered by the
 //! input's strides, and the kept ones after them in the result's (logical)
-//! order, then merges neighbours that are one run in memory. When each
-//! side merges into a single run — `R` reduced elements `rs` apart per
-//! result, `K` results `ks` apart — the sum kernel sees a 2-d loop and
-//! takes one of four paths (torch 2.15, `cascade_sum`):
+//! order, then merges neighbours that are one run in both tensors. The two
+//! innermost dimensions are the sum kernel's 2-d block (`cascade_sum`,
+//! torch 2.15), which takes one of four paths:
 //!
-//! * the reduced run is contiguous and at least a vector long: each result
-//!   is a vectorised row sum (`vectorized_inner_sum`);
-//! * else the kept run is contiguous and at least a vector wide: columns
-//!   of vectors summed over the rows (`vectorized_outer_sum`);
-//! * else, reduced elements closer than results: each result a scalar row
-//!   sum (`scalar_inner_sum`);
-//! * else four results at a time, then one (`scalar_outer_sum`).
+//! * the first (reduced) run is contiguous and at least a vector long: each
+//!   of the second dimension's rows is a vectorised row sum
+//!   (`vectorized_inner_sum`);
+//! * else the second dimension is contiguous and at least a vector wide:
+//!   columns of vectors summed over the rows (`vectorized_outer_sum`);
+//! * else, with the first stride the smaller: scalar row sums
+//!   (`scalar_inner_sum`);
+//! * else four columns at a time, then one (`scalar_outer_sum`).
 //!
 //! Every path cascades its partial sums as the contiguous ones do
-//! ([`super::cascade`]). Inputs whose sides do not merge, and inputs of
+//! ([`super::cascade`]) and adds each into its result, which starts at
+//! zero; the dimensions outside the block loop around it, so a reduced one
+//! among them (two reduced dimensions that do not merge) adds block after
+//! block into the same results. Broadcast (stride-0) inputs and inputs of
 //! [`super::cascade::GRAIN`] elements or more under several threads (which
-//! split the loop between threads), are not modelled.
+//! split the loop between threads) are not modelled.
 
 use super::cascade::{self, Float};
 
