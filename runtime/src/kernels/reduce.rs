@@ -233,19 +233,15 @@ pub(crate) fn sum_order(
     if let Some(layout) = cascade_layout(ctx, t, dtype, reduce) {
         return Some(SumOrder::Cascade(layout));
     }
-    let lanes = match dtype {
-        DType::Float32 => 8,
-        DType::Float64 => 4,
-        _ => return None,
-    };
     if ctx.faults.sum_in_double
         || ctx.faults.strided_sum_in_double
+        || !matches!(dtype, DType::Float32 | DType::Float64)
         || dtype != t.dtype()
         || (t.numel() >= cascade::GRAIN && ctx.cpu.threads() > 1)
     {
         return None;
     }
-    strided::Walk::new(t.shape(), t.stride(), reduce, lanes).map(SumOrder::Strided)
+    strided::Walk::new(t.shape(), t.stride(), reduce).map(SumOrder::Strided)
 }
 
 /// The layout [`cascade`] sums `t` in as PyTorch does, when the result is

@@ -52,7 +52,6 @@ struct Dim {
 /// sums into the result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Walk {
-    path: Path,
     dims: Vec<Dim>,
     shape: Vec<usize>,
     strides: Vec<usize>,
@@ -61,15 +60,10 @@ pub(crate) struct Walk {
 
 impl Walk {
     /// The walk of summing a tensor of `shape` and `strides` (elements) over
-    /// the dimensions flagged in `reduce`, with `lanes` elements a vector;
+    /// the dimensions flagged in `reduce`;
     /// `None` for broadcast (stride-0) or empty inputs and where no
     /// reduced dimension has more than one element.
-    pub(super) fn new(
-        shape: &[i64],
-        strides: &[i64],
-        reduce: &[bool],
-        lanes: usize,
-    ) -> Option<Walk> {
+    pub(super) fn new(shape: &[i64], strides: &[i64], reduce: &[bool]) -> Option<Walk> {
         let sizes: Vec<usize> = shape
             .iter()
             .map(|&s| usize::try_from(s).ok())
@@ -113,18 +107,7 @@ impl Walk {
         // after them, the result's last dimension first
         reduced.sort_by_key(|d| (d.input, d.size));
         let dims = merged(reduced.into_iter().chain(kept).collect())?;
-        let (d0, d1) = block(&dims);
-        let path = if d0.input == 1 && d0.size >= lanes {
-            Path::VectorInner
-        } else if d1.input == 1 && d1.size >= lanes {
-            Path::VectorOuter
-        } else if d0.input < d1.input {
-            Path::ScalarInner
-        } else {
-            Path::ScalarOuter
-        };
         Some(Walk {
-            path,
             dims,
             shape: sizes,
             strides: steps,
@@ -132,16 +115,32 @@ impl Walk {
         })
     }
 
+    /// The loop the kernel takes over the block, with `lanes` elements a
+    /// vector.
+    fn path(&self, lanes: usize) -> Path {
+        let (d0, d1) = block(&self.dims);
+        if d0.input == 1 && d0.size >= lanes {
+            Path::VectorInner
+        } else if d1.input == 1 && d1.size >= lanes {
+            Path::VectorOuter
+        } else if d0.input < d1.input {
+            Path::ScalarInner
+        } else {
+            Path::ScalarOuter
+        }
+    }
+
     /// The sums of `values` (the input in logical order) in `F`, one per
     /// result in logical order.
     pub(super) fn sums<F: Float>(&self, values: &[F]) -> Vec<F> {
+        let path = self.path(F::LANES);
         let memory = self.memory(values);
         let mut out = vec![F::zero(); self.outputs];
         let (d0, d1) = block(&self.dims);
         let outer = &self.dims[self.dims.len().min(2)..];
         let mut index = vec![0usize; outer.len()];
         let blocks: usize = outer.iter().map(|d| d.size).product();
-        let inner = matches!(self.path, Path::VectorInner | Path::ScalarInner);
+        let inner = matches!(path, Path::VectorInner | Path::ScalarInner);
         let mut matrix = vec![F::zero(); d0.size * d1.size];
         for _ in 0..blocks {
             let (mut at_in, mut at_out) = (0usize, 0usize);
@@ -160,12 +159,12 @@ impl Walk {
                     matrix[slot] = v;
                 }
             }
-            let sums: Vec<F> = match self.path {
+            let sums: Vec<F> = match path {
                 Path::VectorInner => matrix.chunks(d0.size).map(cascade::inner).collect(),
                 Path::ScalarInner => matrix.chunks(d0.size).map(cascade::scalar_row).collect(),
                 Path::VectorOuter | Path::ScalarOuter => {
                     let mut sums = vec![F::zero(); d1.size];
-                    let vector = self.path == Path::VectorOuter;
+                    let vector = path == Path::VectorOuter;
                     cascade::outer_block(&matrix, d0.size, d1.size, 0..d1.size, &mut sums, vector);
                     sums
                 }
@@ -251,7 +250,7 @@ mod tests {
     fn paths_follow_the_strides() {
         // [8, 20] slice of a [8, 43] matrix
         let w = |shape: &[i64], strides: &[i64], reduce: &[bool]| {
-            Walk::new(shape, strides, reduce, 8).map(|w| w.path)
+            Walk::new(shape, strides, reduce).map(|w| w.path(8))
         };
         assert_eq!(
             w(&[8, 20], &[43, 1], &[false, true]),
@@ -307,7 +306,6 @@ mod tests {
             &[rows as i64, cols as i64],
             &[pitch as i64, 2],
             &[true, false],
-            8,
         )
         .expect("a 2-d walk");
         let logical: Vec<f32> = (0..rows)
