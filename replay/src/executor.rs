@@ -228,7 +228,7 @@ impl Default for ReplayOptions {
 /// `channel-shuffle-inverse`, `rrelu-noise-not-written`,
 /// `fractional-pool-samples-swapped`, `fractional-pool-reduced-in-float`,
 /// `frexp-reduced-refused`, `frexp-without-backward`, `neg-view-unresolved`,
-/// `strided-sum-in-double`,
+/// `strided-sum-in-double`, `strided-sum-one-loop`, `complex-sum-in-double`,
 /// `repeat-interleave-reversed`,
 /// `int64-search-through-double`, `search-in-double`, `addr-beta-zero-reads-self`, `integer-matmul-in-double`,
 /// `integer-index-reduce-in-double`, `out-resize-contiguous`,
@@ -756,6 +756,8 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "frexp-without-backward" => faults.frexp_without_backward = true,
             None if spec == "neg-view-unresolved" => faults.neg_view_unresolved = true,
             None if spec == "strided-sum-in-double" => faults.strided_sum_in_double = true,
+            None if spec == "strided-sum-one-loop" => faults.strided_sum_one_loop = true,
+            None if spec == "complex-sum-in-double" => faults.complex_sum_in_double = true,
             None if spec == "repeat-interleave-reversed" => {
                 faults.repeat_interleave_reversed = true;
             }

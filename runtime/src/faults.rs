@@ -1467,6 +1467,18 @@ pub struct Faults {
     /// dtype along the loop its kernel takes over memory. Breaks such sums
     /// whose terms cancel.
     pub strided_sum_in_double: bool,
+    /// float32/float64 sums and means of a non-contiguous input (or one
+    /// reduced on both sides of a kept dimension) run as one loop whatever
+    /// the thread count (strided-sum-one-loop), where PyTorch shares the
+    /// loop between its intra-op threads from 32 768 elements on. Breaks
+    /// such sums of large inputs captured on several threads.
+    pub strided_sum_one_loop: bool,
+    /// complex64/complex128 `sum`s keep their partial sums in float64 and
+    /// round once (complex-sum-in-double), where PyTorch sums each part in
+    /// the parts' type in its cascade order (four complex64 or two
+    /// complex128 elements a vector). Breaks complex sums whose terms
+    /// cancel.
+    pub complex_sum_in_double: bool,
 }
 
 impl Faults {

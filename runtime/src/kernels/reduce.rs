@@ -6,9 +6,9 @@
 //! in the order of PyTorch's CPU cascade kernel ([`cascade`]), bit for bit;
 //! so are sums of a non-contiguous input (slices, transposes, steps) and of
 //! a contiguous one reduced on both sides of a kept dimension, along the
-//! loop TensorIterator builds over memory ([`strided`]). The rest —
-//! broadcast inputs, those of 32 768 elements or more under several
-//! threads, other dtypes — keep their partial sums in f64 and round once
+//! loop TensorIterator builds over memory ([`strided`]), on one thread or
+//! several. The rest — broadcast inputs, other dtypes — keep their partial
+//! sums in f64 and round once
 //! (a few ulps from PyTorch's order, inside the tolerance of another
 //! summation order).
 
@@ -144,20 +144,7 @@ pub(crate) fn cascade_sums(
     layout: Layout,
     threads: usize,
 ) -> Vec<f64> {
-    fn run<F: cascade::Float + Into<f64>>(x: &[F], layout: Layout, threads: usize) -> Vec<f64> {
-        let out = match layout {
-            Layout::Full => vec![cascade::full(x, threads)],
-            Layout::Inner { len } => cascade::rows(x, len),
-            Layout::Outer { rows, width } => cascade::columns(x, rows, width, threads),
-        };
-        out.into_iter().map(Into::into).collect()
-    }
-    if dtype == DType::Float32 {
-        let x: Vec<f32> = values.iter().map(|&v| v as f32).collect();
-        run(&x, layout, threads)
-    } else {
-        run(values, layout, threads)
-    }
+    SumOrder::Cascade(layout).sums(values, dtype, threads)
 }
 
 /// PyTorch's CPU `mean` in `layout`: the [`cascade_sums`] divided by the
@@ -193,16 +180,50 @@ pub(crate) enum SumOrder {
 }
 
 impl SumOrder {
-    /// The sums of `values` (the input in logical order), one per result,
-    /// in the dtype.
+    /// The sums of `values` (the input in logical order; a complex one as
+    /// interleaved real and imaginary parts), one per result, in the dtype.
     pub(crate) fn sums(&self, values: &[f64], dtype: DType, threads: usize) -> Vec<f64> {
+        match dtype {
+            DType::Float32 => self.sums_as::<f32>(values, threads),
+            DType::Complex64 => self.part_sums::<cascade::Complex64Part>(values, threads),
+            DType::Complex128 => self.part_sums::<cascade::Complex128Part>(values, threads),
+            _ => self.sums_as::<f64>(values, threads),
+        }
+    }
+
+    /// The sums of `values` each rounded to `F`, summed in `F`.
+    fn sums_as<F: cascade::Float>(&self, values: &[f64], threads: usize) -> Vec<f64> {
+        let x: Vec<F> = values.iter().map(|&v| F::from_f64(v)).collect();
+        self.run(&x, threads).into_iter().map(F::to_f64).collect()
+    }
+
+    /// Complex sums: the real parts and the imaginary parts each summed in
+    /// the complex kernel's order, interleaved again.
+    fn part_sums<F: cascade::Float>(&self, values: &[f64], threads: usize) -> Vec<f64> {
+        let part = |skip: usize| -> Vec<F> {
+            values
+                .iter()
+                .skip(skip)
+                .step_by(2)
+                .map(|&v| F::from_f64(v))
+                .collect()
+        };
+        let re = self.run(&part(0), threads);
+        let im = self.run(&part(1), threads);
+        re.into_iter()
+            .zip(im)
+            .flat_map(|(r, i)| [r.to_f64(), i.to_f64()])
+            .collect()
+    }
+
+    fn run<F: cascade::Float>(&self, x: &[F], threads: usize) -> Vec<F> {
         match self {
-            SumOrder::Cascade(layout) => cascade_sums(values, dtype, *layout, threads),
-            SumOrder::Strided(walk) if dtype == DType::Float32 => {
-                let x: Vec<f32> = values.iter().map(|&v| v as f32).collect();
-                walk.sums(&x).into_iter().map(f64::from).collect()
+            SumOrder::Cascade(Layout::Full) => vec![cascade::full(x, threads)],
+            SumOrder::Cascade(Layout::Inner { len }) => cascade::rows(x, *len),
+            SumOrder::Cascade(Layout::Outer { rows, width }) => {
+                cascade::columns(x, *rows, *width, threads)
             }
-            SumOrder::Strided(walk) => walk.sums(values),
+            SumOrder::Strided(walk) => walk.sums(x, threads),
         }
     }
 
@@ -235,13 +256,28 @@ pub(crate) fn sum_order(
     }
     if ctx.faults.sum_in_double
         || ctx.faults.strided_sum_in_double
-        || !matches!(dtype, DType::Float32 | DType::Float64)
+        || !summed_in_order(ctx, dtype)
         || dtype != t.dtype()
-        || (t.numel() >= cascade::GRAIN && ctx.cpu.threads() > 1)
     {
         return None;
     }
-    strided::Walk::new(t.shape(), t.stride(), reduce).map(SumOrder::Strided)
+    let walk = strided::Walk::new(t.shape(), t.stride(), reduce)?;
+    Some(SumOrder::Strided(if ctx.faults.strided_sum_one_loop {
+        walk.in_one_loop()
+    } else {
+        walk
+    }))
+}
+
+/// Whether sums of `dtype` follow PyTorch's order: float32, float64 and
+/// the complex types of their parts (unless the `complex-sum-in-double`
+/// fault keeps complex sums in float64).
+fn summed_in_order(ctx: &KernelCtx<'_>, dtype: DType) -> bool {
+    match dtype {
+        DType::Float32 | DType::Float64 => true,
+        DType::Complex64 | DType::Complex128 => !ctx.faults.complex_sum_in_double,
+        _ => false,
+    }
 }
 
 /// The layout [`cascade`] sums `t` in as PyTorch does, when the result is
@@ -255,7 +291,7 @@ pub(crate) fn cascade_layout(
 ) -> Option<Layout> {
     if ctx.faults.sum_in_double
         || dtype != t.dtype()
-        || !matches!(dtype, DType::Float32 | DType::Float64)
+        || !summed_in_order(ctx, dtype)
         || !t.is_contiguous()
     {
         return None;
@@ -320,12 +356,19 @@ mod cascade {
         }
     }
 
-    /// A dtype PyTorch's cascade sum is modelled for, with its lane count.
+    /// A type PyTorch's cascade sum is modelled for, with its lane count: a
+    /// real dtype, or one part of a complex one (complex sums add parts
+    /// apart, so each part is summed in the complex vector's order).
     pub(super) trait Float: Summand + Default {
         /// `Vectorized<scalar_t>::size()` of the kernel that runs.
         const LANES: usize;
+        /// `sizeof(scalar_t)`: bytes of one element of the summed dtype.
+        const BYTES: usize;
         fn lanes(values: &[Self]) -> Self::Vector;
         type Vector: Summand + IntoIterator<Item = Self>;
+        /// The value `v` rounded to this type.
+        fn from_f64(v: f64) -> Self;
+        fn to_f64(self) -> f64;
     }
 
     impl<S: Summand, const L: usize> IntoIterator for Lanes<S, L> {
@@ -336,25 +379,62 @@ mod cascade {
         }
     }
 
-    impl Float for f32 {
-        const LANES: usize = 8;
-        type Vector = Lanes<f32, 8>;
-        fn lanes(values: &[f32]) -> Lanes<f32, 8> {
-            let mut out = [0.0; 8];
-            out.copy_from_slice(&values[..8]);
-            Lanes(out)
-        }
-    }
+    /// One part (real or imaginary) of a complex64 element: float32
+    /// arithmetic, four elements (of 8 bytes) a 256-bit vector.
+    #[derive(Clone, Copy, Default, Debug, PartialEq)]
+    pub(super) struct Complex64Part(f32);
 
-    impl Float for f64 {
-        const LANES: usize = 4;
-        type Vector = Lanes<f64, 4>;
-        fn lanes(values: &[f64]) -> Lanes<f64, 4> {
-            let mut out = [0.0; 4];
-            out.copy_from_slice(&values[..4]);
-            Lanes(out)
-        }
+    /// One part of a complex128 element: float64 arithmetic, two elements
+    /// (of 16 bytes) a vector.
+    #[derive(Clone, Copy, Default, Debug, PartialEq)]
+    pub(super) struct Complex128Part(f64);
+
+    macro_rules! part_arithmetic {
+        ($part:ident, $float:ty) => {
+            impl Add for $part {
+                type Output = $part;
+                fn add(self, other: $part) -> $part {
+                    $part(self.0 + other.0)
+                }
+            }
+
+            impl Summand for $part {
+                fn zero() -> $part {
+                    $part(0.0)
+                }
+            }
+        };
     }
+    part_arithmetic!(Complex64Part, f32);
+    part_arithmetic!(Complex128Part, f64);
+
+    macro_rules! summed_type {
+        ($t:ty, $lanes:expr, $bytes:expr, |$v:ident| $from:expr, |$s:ident| $to:expr) => {
+            impl Float for $t {
+                const LANES: usize = $lanes;
+                const BYTES: usize = $bytes;
+                type Vector = Lanes<$t, $lanes>;
+                fn lanes(values: &[$t]) -> Lanes<$t, $lanes> {
+                    let mut out = [<$t>::zero(); $lanes];
+                    out.copy_from_slice(&values[..$lanes]);
+                    Lanes(out)
+                }
+                fn from_f64($v: f64) -> $t {
+                    $from
+                }
+                fn to_f64(self) -> f64 {
+                    let $s = self;
+                    $to
+                }
+            }
+        };
+    }
+    summed_type!(f32, 8, 4, |v| v as f32, |s| f64::from(s));
+    summed_type!(f64, 4, 8, |v| v, |s| s);
+    summed_type!(Complex64Part, 4, 8, |v| Complex64Part(v as f32), |s| {
+        f64::from(s.0)
+    });
+    summed_type!(Complex128Part, 2, 16, |v| Complex128Part(v), |s| s.0);
 
     /// `ceil(log2(n))` for `n > 2` (smaller `n` only ever meet the floor of 4).
     fn ceil_log2(n: usize) -> u32 {
@@ -495,7 +575,7 @@ mod cascade {
     }
 
     /// How `at::parallel_for` cuts `0..n` with `grain` over `threads`.
-    fn chunks(n: usize, grain: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
+    pub(super) fn chunks(n: usize, grain: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
         let tasks = threads.min(n.div_ceil(grain)).max(1);
         let size = n.div_ceil(tasks);
         (0..tasks)
@@ -533,7 +613,7 @@ mod cascade {
             outer_block(x, rows, width, 0..width, &mut out, true);
             return out;
         }
-        let per = 128 / std::mem::size_of::<F>();
+        let per = 128 / F::BYTES;
         for r in chunks(width, 1, threads) {
             let begin = r.start - r.start % per;
             let end = if r.end == width {
@@ -649,5 +729,18 @@ mod tests {
         }
         let sums = cascade_sums(&x, DType::Float32, Layout::Inner { len: 15 }, 2);
         assert_eq!(sums, [1.0; 3]);
+    }
+
+    /// A complex64 vector holds four elements: `2^25, 1, 0, 0 | -2^25, 0,
+    /// 0, 0` in real parts cancel lane by lane and keep the 1, where eight
+    /// float32 lanes would take the eight as one vector and lose it; the
+    /// imaginary parts are summed apart.
+    #[test]
+    fn complex_parts_sum_over_the_complex_vector_lanes() {
+        let re = [BIG, 1.0, 0.0, 0.0, -BIG, 0.0, 0.0, 0.0];
+        let parts: Vec<f64> = re.iter().flat_map(|&r| [r, 0.5]).collect();
+        let order = SumOrder::Cascade(Layout::Full);
+        assert_eq!(order.sums(&parts, DType::Complex64, 1), [1.0, 4.0]);
+        assert_eq!(order.sums(&re, DType::Float32, 1), [0.0]);
     }
 }

@@ -10,6 +10,7 @@ use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::factory::{check_fill_value, fill_output};
 use crate::kernels::iter::{output_strides, read_broadcast};
+use crate::kernels::reduce::sum_order;
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
 
@@ -18,11 +19,20 @@ fn real_parts(parts: Vec<f64>) -> Vec<f64> {
     parts.into_iter().step_by(2).collect()
 }
 
-/// The total of a complex tensor's values as parts `[re, im]`.
-fn total(ctx: &KernelCtx<'_>, a: &Args<'_>) -> Result<[f64; 2]> {
+/// The total of a complex tensor's values as parts `[re, im]`: in PyTorch's
+/// order when the result keeps the input's dtype ([`sum_order`]), else
+/// summed in float64.
+fn total(ctx: &KernelCtx<'_>, a: &Args<'_>, dtype: DType) -> Result<[f64; 2]> {
     let t = a.tensor(0)?;
     ctx.check(t, "self")?;
-    Ok(t.read_f64(ctx.op)?
+    let parts = t.read_f64(ctx.op)?;
+    let all = vec![true; t.shape().len()];
+    if let Some(order) = sum_order(ctx, t, dtype, &all) {
+        if let [re, im] = order.sums(&parts, dtype, ctx.cpu.threads())[..] {
+            return Ok([re, im]);
+        }
+    }
+    Ok(parts
         .chunks_exact(2)
         .fold([0.0, 0.0], |acc, x| [acc[0] + x[0], acc[1] + x[1]]))
 }
@@ -33,7 +43,7 @@ pub(crate) fn sum(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         return real_kernel(ctx, a);
     }
     let dtype = a.opt_dtype(1)?.unwrap_or(a.tensor(0)?.dtype());
-    let out = ctx.output(&[], &[], dtype, || Ok(total(ctx, &a)?.to_vec()))?;
+    let out = ctx.output(&[], &[], dtype, || Ok(total(ctx, &a, dtype)?.to_vec()))?;
     Ok(vec![out.into()])
 }
 
@@ -46,17 +56,19 @@ pub(crate) fn mean(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> 
     let dtype = a.opt_dtype(1)?.unwrap_or(t.dtype());
     let n = t.numel() as f64;
     let out = ctx.output(&[], &[], dtype, || {
-        let [re, im] = total(ctx, &a)?;
+        let [re, im] = total(ctx, &a, dtype)?;
         Ok(vec![re / n, im / n])
     })?;
     Ok(vec![out.into()])
 }
 
 /// A complex tensor's per-group sums over `dim` (`sum.dim_IntList`,
-/// `mean.dim`): the result's geometry and its parts.
+/// `mean.dim`) into a `dtype` result: the result's geometry and its parts,
+/// in PyTorch's order where [`sum_order`] models it.
 fn dim_sums(
     ctx: &KernelCtx<'_>,
     a: &Args<'_>,
+    dtype: DType,
 ) -> Result<(crate::kernels::reduction::dims::Reduction, Vec<f64>)> {
     let t = a.tensor(0)?;
     ctx.check(t, "self")?;
@@ -71,6 +83,10 @@ fn dim_sums(
         return Ok((r, Vec::new()));
     }
     let parts = t.read_f64(ctx.op)?;
+    if let Some(order) = sum_order(ctx, t, dtype, &r.reduce) {
+        let values = order.sums(&parts, dtype, ctx.cpu.threads());
+        return Ok((r, values));
+    }
     let re: Vec<f64> = parts.iter().copied().step_by(2).collect();
     let im: Vec<f64> = parts.iter().copied().skip(1).step_by(2).collect();
     let (re, im) = (r.sums(&re), r.sums(&im));
@@ -85,7 +101,7 @@ pub(crate) fn sum_dim(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue
         return real_kernel(ctx, a);
     }
     let dtype = a.opt_dtype(3)?.unwrap_or(a.tensor(0)?.dtype());
-    let (r, values) = dim_sums(ctx, &a)?;
+    let (r, values) = dim_sums(ctx, &a, dtype)?;
     let out = ctx.output(&r.out_shape, &r.out_strides(), dtype, || Ok(values))?;
     Ok(vec![out.into()])
 }
@@ -96,7 +112,7 @@ pub(crate) fn mean_dim(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
         return real_kernel(ctx, a);
     }
     let dtype = a.opt_dtype(3)?.unwrap_or(a.tensor(0)?.dtype());
-    let (r, values) = dim_sums(ctx, &a)?;
+    let (r, values) = dim_sums(ctx, &a, dtype)?;
     let n = r.group_size() as f64;
     let out = ctx.output(&r.out_shape, &r.out_strides(), dtype, || {
         Ok(values.into_iter().map(|v| v / n).collect())

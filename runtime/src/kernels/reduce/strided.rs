@@ -22,9 +22,14 @@
 //! ([`super::cascade`]) and adds each into its result, which starts at
 //! zero; the dimensions outside the block loop around it, so a reduced one
 //! among them (two reduced dimensions that do not merge) adds block after
-//! block into the same results. Broadcast (stride-0) inputs and inputs of
-//! [`super::cascade::GRAIN`] elements or more under several threads (which
-//! split the loop between threads) are not modelled.
+//! block into the same results.
+//!
+//! From [`super::cascade::GRAIN`] elements on, several threads share the
+//! loop: a single result is summed by each thread over its consecutive part
+//! of the loop positions, called in pieces that may start or end inside a
+//! row, and the threads' partials summed last; several results are shared
+//! out by columns of one kept dimension. Broadcast (stride-0) inputs are
+//! not modelled.
 
 use super::cascade::{self, Float};
 
@@ -56,6 +61,9 @@ pub(crate) struct Walk {
     shape: Vec<usize>,
     strides: Vec<usize>,
     outputs: usize,
+    /// Whether every thread count runs the one loop of a single thread (the
+    /// `strided-sum-one-loop` fault).
+    one_loop: bool,
 }
 
 impl Walk {
@@ -112,73 +120,82 @@ impl Walk {
             shape: sizes,
             strides: steps,
             outputs: out_stride,
+            one_loop: false,
         })
     }
 
-    /// The loop the kernel takes over the block, with `lanes` elements a
-    /// vector.
-    fn path(&self, lanes: usize) -> Path {
-        let (d0, d1) = block(&self.dims);
-        if d0.input == 1 && d0.size >= lanes {
-            Path::VectorInner
-        } else if d1.input == 1 && d1.size >= lanes {
-            Path::VectorOuter
-        } else if d0.input < d1.input {
-            Path::ScalarInner
-        } else {
-            Path::ScalarOuter
+    /// The same walk run as one loop under any thread count (the
+    /// `strided-sum-one-loop` fault).
+    pub(super) fn in_one_loop(self) -> Walk {
+        Walk {
+            one_loop: true,
+            ..self
         }
     }
 
+    /// The loop the kernel takes over the whole first block, with `lanes`
+    /// elements a vector.
+    #[cfg(test)]
+    fn path(&self, lanes: usize) -> Path {
+        let (d0, d1) = block(&self.dims);
+        path(d0, d1, lanes)
+    }
+
     /// The sums of `values` (the input in logical order) in `F`, one per
-    /// result in logical order.
-    pub(super) fn sums<F: Float>(&self, values: &[F]) -> Vec<F> {
-        let path = self.path(F::LANES);
+    /// result in logical order, as the kernel runs them on `threads`
+    /// intra-op threads: one loop over the whole input below
+    /// [`cascade::GRAIN`] elements or on one thread; else a single result
+    /// is summed per thread over consecutive parts of the loop and the
+    /// threads' partials summed after (`two_pass_reduction`), and several
+    /// results are shared out by a kept dimension (`parallel_dim_reduction`).
+    pub(super) fn sums<F: Float>(&self, values: &[F], threads: usize) -> Vec<F> {
         let memory = self.memory(values);
         let mut out = vec![F::zero(); self.outputs];
-        let (d0, d1) = block(&self.dims);
-        let outer = &self.dims[self.dims.len().min(2)..];
-        let mut index = vec![0usize; outer.len()];
-        let blocks: usize = outer.iter().map(|d| d.size).product();
-        let inner = matches!(path, Path::VectorInner | Path::ScalarInner);
-        let mut matrix = vec![F::zero(); d0.size * d1.size];
-        for _ in 0..blocks {
-            let (mut at_in, mut at_out) = (0usize, 0usize);
-            for (d, &i) in outer.iter().zip(&index) {
-                at_in += i * d.input;
-                at_out += i * d.output;
+        let numel: usize = self.dims.iter().map(|d| d.size).product();
+        if numel < cascade::GRAIN || threads <= 1 || self.one_loop {
+            add_range(&memory, &self.dims, Base::default(), 0..numel, &mut out);
+        } else if self.outputs == 1 {
+            let mut partials = vec![F::zero(); threads];
+            for (t, part) in cascade::chunks(numel, cascade::GRAIN, threads)
+                .into_iter()
+                .enumerate()
+            {
+                add_range(
+                    &memory,
+                    &self.dims,
+                    Base::default(),
+                    part,
+                    &mut partials[t..=t],
+                );
             }
-            for j in 0..d1.size {
-                for i in 0..d0.size {
-                    let v = memory[at_in + i * d0.input + j * d1.input];
-                    let slot = if inner {
-                        j * d0.size + i
-                    } else {
-                        i * d1.size + j
-                    };
-                    matrix[slot] = v;
-                }
-            }
-            let sums: Vec<F> = match path {
-                Path::VectorInner => matrix.chunks(d0.size).map(cascade::inner).collect(),
-                Path::ScalarInner => matrix.chunks(d0.size).map(cascade::scalar_row).collect(),
-                Path::VectorOuter | Path::ScalarOuter => {
-                    let mut sums = vec![F::zero(); d1.size];
-                    let vector = path == Path::VectorOuter;
-                    cascade::outer_block(&matrix, d0.size, d1.size, 0..d1.size, &mut sums, vector);
-                    sums
-                }
+            out[0] = out[0] + cascade::inner(&partials);
+        } else {
+            let split = split_dim(&self.dims, threads);
+            let cols = self.dims[split].size;
+            // columns in runs of 128 bytes where they are neighbours in memory
+            let per = if self.dims[split].input == 1 {
+                128 / F::BYTES
+            } else {
+                1
             };
-            for (j, s) in sums.into_iter().enumerate() {
-                let o = &mut out[at_out + j * d1.output];
-                *o = *o + s;
-            }
-            for (i, d) in index.iter_mut().zip(outer) {
-                *i += 1;
-                if *i < d.size {
-                    break;
+            for part in cascade::chunks(cols, 1, threads) {
+                let begin = part.start - part.start % per;
+                let end = if part.end == cols {
+                    part.end
+                } else {
+                    part.end - part.end % per
+                };
+                if begin >= end {
+                    continue;
                 }
-                *i = 0;
+                let mut dims = self.dims.clone();
+                dims[split].size = end - begin;
+                let base = Base {
+                    input: begin * dims[split].input,
+                    output: begin * dims[split].output,
+                };
+                let n: usize = dims.iter().map(|d| d.size).product();
+                add_range(&memory, &dims, base, 0..n, &mut out);
             }
         }
         out
@@ -207,6 +224,143 @@ impl Walk {
         }
         memory
     }
+}
+
+/// Which loop the kernel takes over a 2-d block of `d0` by `d1` (sizes of
+/// this call, strides of the walk), with `lanes` elements a vector.
+fn path(d0: Dim, d1: Dim, lanes: usize) -> Path {
+    if d0.input == 1 && d0.size >= lanes {
+        Path::VectorInner
+    } else if d1.input == 1 && d1.size >= lanes {
+        Path::VectorOuter
+    } else if d0.input < d1.input {
+        Path::ScalarInner
+    } else {
+        Path::ScalarOuter
+    }
+}
+
+/// Where a (narrowed) walk starts in the input's memory and in the result.
+#[derive(Debug, Clone, Copy, Default)]
+struct Base {
+    input: usize,
+    output: usize,
+}
+
+/// Adds the sums of the loop positions `range` (linear over `dims`,
+/// innermost first) into `out`, in the steps the kernel is called with
+/// (`serial_for_each`): from a position inside a row, the rest of that
+/// row; then as many whole rows as the second dimension has left; a last
+/// part of a row where the range ends inside one. Each call picks its loop
+/// by its own sizes.
+fn add_range<F: Float>(
+    memory: &[F],
+    dims: &[Dim],
+    base: Base,
+    range: std::ops::Range<usize>,
+    out: &mut [F],
+) {
+    let (d0, d1) = block(dims);
+    // position along every dimension (`DimCounter`)
+    let mut index = vec![0usize; dims.len()];
+    let mut rest = range.start;
+    for (i, d) in index.iter_mut().zip(dims) {
+        *i = rest % d.size;
+        rest /= d.size;
+    }
+    let mut offset = range.start;
+    let mut matrix = Vec::new();
+    while offset < range.end {
+        let at = index.first().copied().unwrap_or(0);
+        let step0 = (d0.size - at).min(range.end - offset);
+        let step1 = if step0 == d0.size {
+            let row = index.get(1).copied().unwrap_or(0);
+            (d1.size - row).min((range.end - offset) / d0.size)
+        } else {
+            1
+        };
+        let (mut at_in, mut at_out) = (base.input, base.output);
+        for (d, &i) in dims.iter().zip(&index) {
+            at_in += i * d.input;
+            at_out += i * d.output;
+        }
+        let b0 = Dim { size: step0, ..d0 };
+        let b1 = Dim { size: step1, ..d1 };
+        let sums = block_sums(memory, at_in, b0, b1, &mut matrix);
+        for (j, s) in sums.into_iter().enumerate() {
+            let o = &mut out[at_out + j * b1.output];
+            *o = *o + s;
+        }
+        offset += step0 * step1;
+        advance(&mut index, dims, step0, step1);
+    }
+}
+
+/// Moves the position on by one call's `step0` by `step1` elements.
+fn advance(index: &mut [usize], dims: &[Dim], step0: usize, step1: usize) {
+    let (first, mut carry) = if step1 != 1 { (1, step1) } else { (0, step0) };
+    for (i, d) in index.iter_mut().zip(dims).skip(first) {
+        if carry == 0 {
+            break;
+        }
+        let value = *i + carry;
+        if value >= d.size {
+            *i = value - d.size;
+            carry = 1;
+        } else {
+            *i = value;
+            carry = 0;
+        }
+    }
+}
+
+/// The sums of one call's block (`b0` reduced, `b1` one sum each) from
+/// `at` in memory, by the loop its sizes and strides select.
+fn block_sums<F: Float>(memory: &[F], at: usize, b0: Dim, b1: Dim, matrix: &mut Vec<F>) -> Vec<F> {
+    let path = path(b0, b1, F::LANES);
+    let inner = matches!(path, Path::VectorInner | Path::ScalarInner);
+    matrix.clear();
+    matrix.resize(b0.size * b1.size, F::zero());
+    for j in 0..b1.size {
+        for i in 0..b0.size {
+            let slot = if inner {
+                j * b0.size + i
+            } else {
+                i * b1.size + j
+            };
+            matrix[slot] = memory[at + i * b0.input + j * b1.input];
+        }
+    }
+    match path {
+        Path::VectorInner => matrix.chunks(b0.size).map(cascade::inner).collect(),
+        Path::ScalarInner => matrix.chunks(b0.size).map(cascade::scalar_row).collect(),
+        Path::VectorOuter | Path::ScalarOuter => {
+            let mut sums = vec![F::zero(); b1.size];
+            let vector = path == Path::VectorOuter;
+            cascade::outer_block(matrix, b0.size, b1.size, 0..b1.size, &mut sums, vector);
+            sums
+        }
+    }
+}
+
+/// The kept dimension the results are shared out by between threads
+/// (`find_split_dim`): from the outermost inwards over the kept ones, the
+/// first with at least one column per thread, else the largest (the
+/// outermost of equals).
+fn split_dim(dims: &[Dim], threads: usize) -> usize {
+    let mut best = dims.len() - 1;
+    for (k, d) in dims.iter().enumerate().rev() {
+        if d.output == 0 {
+            break;
+        }
+        if d.size >= threads {
+            return k;
+        }
+        if d.size > dims[best].size {
+            best = k;
+        }
+    }
+    best
 }
 
 /// The kernel's 2-d block: the two innermost loop dimensions (a missing
@@ -314,6 +468,48 @@ mod tests {
             .collect();
         // four columns through `multi_row_sum` (rows in order: the 1 is
         // lost), the fifth through `row_sum` (row 4 meets row 0: kept)
-        assert_eq!(walk.sums(&logical), [0.0, 0.0, 0.0, 0.0, 1.0]);
+        assert_eq!(walk.sums(&logical, 1), [0.0, 0.0, 0.0, 0.0, 1.0]);
+    }
+
+    /// The total of a `[3, 15000]` slice of a wider matrix: one loop adds
+    /// the rows in order (`1 + 2^25` loses the 1); two threads take 22 500
+    /// positions each, so the second starts inside row 1 and its partial
+    /// `2^25 - 2^25` leaves the first thread's 1 standing.
+    #[test]
+    fn threads_split_a_total_inside_a_row() {
+        let (rows, cols) = (3usize, 15_000usize);
+        let mut logical = vec![0.0f32; rows * cols];
+        logical[0] = 1.0;
+        logical[cols + 7_500] = BIG;
+        logical[2 * cols] = -BIG;
+        let walk = Walk::new(&[3, 15_000], &[15_001, 1], &[true, true]).expect("a walk");
+        assert_eq!(walk.sums(&logical, 1), [0.0]);
+        assert_eq!(walk.sums(&logical, 2), [1.0]);
+        assert_eq!(walk.clone().in_one_loop().sums(&logical, 2), [0.0]);
+    }
+
+    /// Several results are shared out by columns: 50 stepped columns split
+    /// 25/25 between two threads put column 24 in a scalar sum of its own
+    /// (the split rule of the four-column loop), where one thread sums it
+    /// with columns 25-27.
+    #[test]
+    fn threads_share_out_stepped_columns() {
+        let (rows, cols) = (1_000usize, 50usize);
+        let mut logical = vec![0.0f32; rows * cols];
+        // column 24: 2^25, 1, 1, 1, then -2^25 four rows on
+        logical[24] = BIG;
+        for r in 1..4 {
+            logical[r * cols + 24] = 1.0;
+        }
+        logical[4 * cols + 24] = -BIG;
+        let walk = Walk::new(&[1_000, 50], &[100, 2], &[true, false]).expect("a walk");
+        let one = walk.sums(&logical, 1);
+        let two = walk.sums(&logical, 2);
+        // four columns at a time add the rows in order: the ones are lost
+        assert_eq!(one[24], 0.0);
+        // alone, the column is split four ways (row 4k + j into partial j):
+        // rows 0 and 4 cancel in partial 0, the ones stay in partials 1-3
+        assert_eq!(two[24], 3.0);
+        assert_eq!(one[..24], two[..24]);
     }
 }
