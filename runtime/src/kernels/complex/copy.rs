@@ -27,10 +27,10 @@ fn total(ctx: &KernelCtx<'_>, a: &Args<'_>, dtype: DType) -> Result<[f64; 2]> {
     ctx.check(t, "self")?;
     let parts = t.read_f64(ctx.op)?;
     let all = vec![true; t.shape().len()];
-    if let Some(order) = sum_order(ctx, t, dtype, &all) {
-        if let [re, im] = order.sums(&parts, dtype, ctx.cpu.threads())[..] {
-            return Ok([re, im]);
-        }
+    if let Some(order) = sum_order(ctx, t, dtype, &all)
+        && let [re, im] = order.sums(&parts, dtype, ctx.cpu.threads())[..]
+    {
+        return Ok([re, im]);
     }
     Ok(parts
         .chunks_exact(2)
