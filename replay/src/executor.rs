@@ -151,6 +151,7 @@ impl Default for ReplayOptions {
 /// `to-sparse-keeps-negative-zero`, `values-grad-uncoalesced`,
 /// `sparse-add-empty-ignores-alpha`, `sparse-mask-keeps-index-strides`, `sparse-clone-contiguous`,
 /// `sparse-neg-coalesced`, `sparse-embedding-keeps-padding`, `foreach-addc-uncast`,
+/// `foreach-lerp-unfused`, `nearest-backward-in-double`,
 /// `sparse-softmax-wrong-dim`, `sparse-sum-backward-drops-index`,
 /// `softmax-grad-in-double`, `contiguous-pad-crop`,
 /// `layer-norm-exact-moments`, `group-norm-exact-statistics`, `nan-clamped-to-zero`,
@@ -344,6 +345,10 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "sparse-clone-contiguous" => faults.sparse_clone_contiguous = true,
             None if spec == "sparse-neg-coalesced" => faults.sparse_neg_coalesced = true,
             None if spec == "foreach-addc-uncast" => faults.foreach_addc_uncast = true,
+            None if spec == "foreach-lerp-unfused" => faults.foreach_lerp_unfused = true,
+            None if spec == "nearest-backward-in-double" => {
+                faults.nearest_backward_in_double = true;
+            }
             None if spec == "sparse-embedding-keeps-padding" => {
                 faults.sparse_embedding_keeps_padding = true
             }

@@ -1002,6 +1002,13 @@ pub struct Faults {
     /// Breaks float16 and bfloat16 steps with a wider 0-dim coefficient
     /// tensor (ASGD's float32 `eta`).
     pub foreach_addc_uncast: bool,
+    /// The foreach `lerp` evaluates `self + weight * (end - self)` (from
+    /// the far end for |weight| >= 0.5) with a separate multiply and add
+    /// in float64 and rounds once, where PyTorch's CPU foreach runs the
+    /// dense `lerp_` on each element: one fused multiply-add in the
+    /// dtype's compute precision. Moves float32 EMA weights
+    /// (`torch._foreach_lerp_`, `get_ema_multi_avg_fn`) by an ulp.
+    pub foreach_lerp_unfused: bool,
     /// `neg` of a sparse tensor flags its result coalesced, as PyTorch's
     /// coalescing unary operators (`sin`, `sqrt`, ...) do, where its
     /// `neg_out_sparse` keeps the input's flag. Breaks every negated
@@ -1224,6 +1231,12 @@ pub struct Faults {
     /// accumulates `fma(weight, grad, acc)` in a float buffer. Breaks the
     /// input gradient of a non-dyadic bfloat16 upsampling.
     pub upsample_linear_backward_reduced_in_double: bool,
+    /// Nearest (and nearest-exact) upsampling backward of float32,
+    /// bfloat16 and float16 gradients sums each input element's output
+    /// gradients in float64 and rounds once, where PyTorch's kernels
+    /// accumulate them one by one in float. Leaves float32 gradients of a
+    /// 2x nearest `interpolate` an ulp off.
+    pub nearest_backward_in_double: bool,
     /// `upsample_bicubic2d_backward` returns a channels-last gradient for a
     /// channels-last output gradient (bicubic-backward-channels-last), as
     /// the nearest and linear modes do, where PyTorch's bicubic backward

@@ -49,6 +49,7 @@ mod contrastive_cdist;
 mod conv;
 mod ctc;
 mod custom_op_below_autograd;
+mod ddpm_unet_ema;
 mod deformable_conv_head;
 mod detection_roi_heads;
 mod distributions;

@@ -23,7 +23,7 @@ pub(super) mod special;
 mod trig;
 mod unary;
 
-pub(crate) use arith::{addcdiv_formula, addcmul_formula};
+pub(crate) use arith::{addcdiv_formula, addcmul_formula, lerp_formula};
 pub(crate) use common::{
     broadcast_mismatch, computed_operands, computed_values, nary_i64_, operand_i64, wide,
 };

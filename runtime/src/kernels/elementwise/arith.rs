@@ -784,7 +784,7 @@ pub(crate) fn clamp_max_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 /// the nearer end for |weight| >= 0.5, so that weight 1 gives `end` exactly;
 /// in the dtype's compute precision with one fused multiply-add (observed in
 /// torch 2.15: bitwise equal in float32 and float64).
-fn lerp_formula(dtype: DType) -> impl Fn(&[f64]) -> f64 {
+pub(crate) fn lerp_formula(dtype: DType) -> impl Fn(&[f64]) -> f64 {
     opmath!(wide(dtype), |v: [T]| {
         let (x, end, w) = (v[0], v[1], v[2]);
         let diff = end - x;

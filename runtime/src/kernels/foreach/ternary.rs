@@ -15,7 +15,7 @@ use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
-use crate::kernels::elementwise::{addcdiv_formula, addcmul_formula};
+use crate::kernels::elementwise::{addcdiv_formula, addcmul_formula, lerp_formula};
 use crate::kernels::pointwise::result_type;
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
@@ -198,22 +198,20 @@ fn lerp(
         Operand::Scalar(w, kind) => Operand::Scalar(opmath_scalar(w, dtype), kind),
         tensor => tensor,
     };
-    apply(
-        ctx,
-        inplace,
-        x,
-        &[Operand::Tensor(end), weight],
-        dtype,
-        |e| {
-            let (s, t, w) = (e[0], e[1], e[2]);
-            // PyTorch's two-sided formula (exact at w = 0 and w = 1).
-            if w.abs() < 0.5 {
-                s + w * (t - s)
-            } else {
-                t - (t - s) * (1.0 - w)
-            }
-        },
-    )
+    let others = [Operand::Tensor(end), weight];
+    if !ctx.faults.foreach_lerp_unfused {
+        // PyTorch's CPU foreach runs the dense `lerp_` on each element: the
+        // same fused multiply-add in the dtype's compute precision.
+        return apply(ctx, inplace, x, &others, dtype, lerp_formula(dtype));
+    }
+    apply(ctx, inplace, x, &others, dtype, |e| {
+        let (s, t, w) = (e[0], e[1], e[2]);
+        if w.abs() < 0.5 {
+            s + w * (t - s)
+        } else {
+            t - (t - s) * (1.0 - w)
+        }
+    })
 }
 
 /// lerp's check that an operand has `self`'s dtype.

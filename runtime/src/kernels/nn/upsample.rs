@@ -5,7 +5,9 @@
 //!
 //! Every output element is a weighted sum of at most 2^k input elements of
 //! its plane (k spatial axes); backward adds the output gradient into the
-//! same elements with the same weights. Source positions follow PyTorch's
+//! same elements with the same weights (nearest backward of float32,
+//! bfloat16 and float16 in float, one output gradient at a time in output
+//! order, as PyTorch's kernels accumulate). Source positions follow PyTorch's
 //! CPU kernels, per axis: the scale is `1 / scales_x` when given, else
 //! `in / out` (linear with `align_corners`: `(in - 1) / (out - 1)`);
 //! nearest reads `min(floor(dst · scale), in − 1)` (nearest-exact:
@@ -299,6 +301,26 @@ impl Upsample {
         dx
     }
 
+    /// Nearest backward as PyTorch's float kernels run it for float32,
+    /// bfloat16 and float16: each input element's gradient accumulates the
+    /// output gradients that read it, in output order, in float (for
+    /// float32 in the result itself, for the reduced types in a float
+    /// buffer rounded once at the end).
+    fn nearest_backward_in_float(&self, g: &[f64]) -> Vec<f64> {
+        let taps = self.taps();
+        let plane = self.plane();
+        let mut dx = vec![0.0f32; self.planes * plane];
+        for (k, &d) in g.iter().enumerate() {
+            let (p, o) = (k / taps.len().max(1), k % taps.len().max(1));
+            for &(i, _) in &taps[o] {
+                if let Some(slot) = dx.get_mut(p * plane + i) {
+                    *slot += d as f32;
+                }
+            }
+        }
+        dx.into_iter().map(f64::from).collect()
+    }
+
     /// The integer resample of a uint8 input: bilinear and bicubic of
     /// images (`upsample_bilinear2d`, `upsample_bicubic2d`) as PyTorch's
     /// uint8 kernel computes them; linear and trilinear are refused as
@@ -515,6 +537,9 @@ fn backward(
         }
         _ => None,
     };
+    let nearest_in_float = matches!(interp, Interp::Nearest | Interp::NearestExact)
+        && matches!(g.dtype(), DType::Float32 | DType::BFloat16 | DType::Float16)
+        && !ctx.faults.nearest_backward_in_double;
     let out = ctx.output(
         &input,
         &strides_like(&input, channels_last),
@@ -527,6 +552,7 @@ fn backward(
                     up.linear_resize(input[1], &sizes, &output, &taps)
                         .backward(&values)
                 }
+                None if nearest_in_float => up.nearest_backward_in_float(&values),
                 None => up.backward(&values),
             })
         },
