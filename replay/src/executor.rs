@@ -202,7 +202,7 @@ impl Default for ReplayOptions {
 /// `median-all-by-position`, `grid-sample-reduced-in-float`,
 /// `relu-zero-sign-dropped`, `rank-one-product-accumulated`,
 /// `addmm-single-term-unfused`, `bmm-rank-one-accumulated`,
-/// `max-min-tie-lanes-ignored`,
+/// `max-min-tie-lanes-ignored`, `fmax-zero-tie-unordered`,
 /// `grid-sample-3d-reduced-in-float`, `linspace-reduced-as-float`,
 /// `block-diag-backward-skips-frozen`, `real-of-conj-unresolved`,
 /// `png-paeth-as-up`,
@@ -664,6 +664,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             }
             None if spec == "max-min-tie-lanes-ignored" => {
                 faults.max_min_tie_lanes_ignored = true;
+            }
+            None if spec == "fmax-zero-tie-unordered" => {
+                faults.fmax_zero_tie_unordered = true;
             }
             None if spec == "grid-sample-3d-reduced-in-float" => {
                 faults.grid_sample_3d_reduced_in_float = true;

@@ -725,6 +725,10 @@ pub struct Faults {
     /// PyTorch's vectorised loop returns the second operand and its scalar
     /// tail the first. Breaks the sign of zeros under a masked maximum.
     pub max_min_tie_lanes_ignored: bool,
+    /// `fmax`/`fmin` pick between `-0.0` and `+0.0` by value alone
+    /// (fmax-zero-tie-unordered), where PyTorch returns the first operand
+    /// (the second for bfloat16).
+    pub fmax_zero_tie_unordered: bool,
     /// float16/bfloat16 `grid_sampler_3d` and its backward compute in
     /// float and round once (grid-sample-3d-reduced-in-float), where
     /// PyTorch's scalar kernel rounds every operation, coordinates

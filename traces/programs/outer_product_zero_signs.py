@@ -11,7 +11,8 @@ then floored and capped against tensors of zeros: `torch.maximum`,
 with tensor bounds. Between `-0.0` and `+0.0` PyTorch's vectorised loop
 returns the second operand and its scalar loop (the tail of each row of 30
 or 9) the first, so a row's signs change part way along. The same maxima
-run in float64 and bfloat16, whose vectors hold 8 and 32 elements.
+run in float64 and bfloat16, whose vectors hold 8 and 32 elements. `fmax`/`fmin`
+keep the first operand of a tie in either loop (the second in bfloat16).
 """
 
 import torch
@@ -41,3 +42,8 @@ flipped = torch.maximum(floor, scores)
 print(int((kept == 0).sum()), int(torch.signbit(kept).sum()), int(torch.signbit(band).sum()))
 print(int(torch.signbit(wide).sum()), int(torch.signbit(short).sum()), int(torch.signbit(flipped).sum()))
 print(float(lower.sum()), float(upper.sum()), float(dropped.sum()))
+
+# NaN-ignoring extrema keep the first operand of a tie (the second in bfloat16)
+either = torch.fmax(scores, floor)
+neither = torch.fmin(cap.bfloat16(), scores.bfloat16())
+print(int(torch.signbit(either).sum()), int(torch.signbit(neither).sum()))

@@ -3,10 +3,12 @@
 //! [1, 30]` product is one GEMM in PyTorch, which keeps `0 * -x` as
 //! `-0.0`; `maximum`, `minimum` and Tensor-bound `clamp_min`/`clamp_max`
 //! return the second operand of a `-0.0`/`+0.0` tie in whole vectors and
-//! the first in each row's scalar tail. The program counts sign bits, so
-//! either rule broken changes a recorded count and the free-running replay
-//! diverges; on PyTorch's inputs the faulty operators are listed as not
-//! bit-identical (equal values, other signs) and nothing else is.
+//! the first in each row's scalar tail; `fmax`/`fmin` keep the first
+//! operand of a tie (the second in bfloat16). The program counts sign
+//! bits, so any of these rules broken changes a recorded count and the
+//! free-running replay diverges; on PyTorch's inputs the faulty operators
+//! are listed as not bit-identical (equal values, other signs) and nothing
+//! else is.
 
 use super::rounding_order::exact_unless;
 use super::support::{assert_replays_to_match, inexact_anchored_on, replay_with_fault};
@@ -48,4 +50,10 @@ fn max_min_ties_picked_by_value_alone_are_caught() {
     ] {
         assert!(faulty.get(op).is_some(), "{op}: {faulty}");
     }
+}
+
+#[test]
+fn nan_ignoring_extrema_that_pick_ties_by_value_are_caught() {
+    assert_diverges("fmax-zero-tie-unordered");
+    exact_unless(TRACE, "aten.fmin.default", "fmax-zero-tie-unordered", 1, 75);
 }
