@@ -202,6 +202,8 @@ impl Default for ReplayOptions {
 /// `bincount-drops-last-bin`, `histogram-last-edge-open`, `median-upper-of-two`,
 /// `median-all-by-position`, `grid-sample-reduced-in-float`,
 /// `relu-zero-sign-dropped`, `rank-one-product-accumulated`,
+/// `addmm-single-term-unfused`, `bmm-rank-one-accumulated`,
+/// `max-min-tie-lanes-ignored`, `fmax-zero-tie-unordered`,
 /// `grid-sample-3d-reduced-in-float`, `linspace-reduced-as-float`,
 /// `block-diag-backward-skips-frozen`, `real-of-conj-unresolved`,
 /// `png-paeth-as-up`,
@@ -658,6 +660,18 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "relu-zero-sign-dropped" => faults.relu_zero_sign_dropped = true,
             None if spec == "rank-one-product-accumulated" => {
                 faults.rank_one_product_accumulated = true;
+            }
+            None if spec == "addmm-single-term-unfused" => {
+                faults.addmm_single_term_unfused = true;
+            }
+            None if spec == "bmm-rank-one-accumulated" => {
+                faults.bmm_rank_one_accumulated = true;
+            }
+            None if spec == "max-min-tie-lanes-ignored" => {
+                faults.max_min_tie_lanes_ignored = true;
+            }
+            None if spec == "fmax-zero-tie-unordered" => {
+                faults.fmax_zero_tie_unordered = true;
             }
             None if spec == "grid-sample-3d-reduced-in-float" => {
                 faults.grid_sample_3d_reduced_in_float = true;

@@ -709,6 +709,26 @@ pub struct Faults {
     /// PyTorch's GEMM writes each product as it is. Breaks the sign of the
     /// zero products of every batch-of-one weight gradient.
     pub rank_one_product_accumulated: bool,
+    /// An `addmm` with `k = 1` (`[n, 1] @ [1, m]`, `n, m > 1`, as in
+    /// `nn.Linear(1, m)`) rounds the product and the bias term apart
+    /// (addmm-single-term-unfused), where PyTorch's GEMM joins them in one
+    /// fused multiply-add. Breaks the last bit of about one output in five
+    /// of every one-feature linear layer.
+    pub addmm_single_term_unfused: bool,
+    /// A `bmm` of one `[n, 1] @ [1, m]` product with `n * m >= 400`
+    /// accumulates from `+0.0` like a small or multi-batch one
+    /// (bmm-rank-one-accumulated), where PyTorch runs a single GEMM that
+    /// writes each product as it is. Breaks the sign of zero products.
+    pub bmm_rank_one_accumulated: bool,
+    /// Floating `maximum`/`minimum` and Tensor-bound `clamp*` pick between
+    /// `-0.0` and `+0.0` by value alone (max-min-tie-lanes-ignored), where
+    /// PyTorch's vectorised loop returns the second operand and its scalar
+    /// tail the first. Breaks the sign of zeros under a masked maximum.
+    pub max_min_tie_lanes_ignored: bool,
+    /// `fmax`/`fmin` pick between `-0.0` and `+0.0` by value alone
+    /// (fmax-zero-tie-unordered), where PyTorch returns the first operand
+    /// (the second for bfloat16).
+    pub fmax_zero_tie_unordered: bool,
     /// float16/bfloat16 `grid_sampler_3d` and its backward compute in
     /// float and round once (grid-sample-3d-reduced-in-float), where
     /// PyTorch's scalar kernel rounds every operation, coordinates

@@ -328,6 +328,13 @@ pub(crate) fn addmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>>
         return Ok(vec![out.into()]);
     }
     if ctx.has_data()
+        && !ctx.faults.addmm_single_term_unfused
+        && let Some(out) =
+            matmul::single_term(ctx.op, m1, m2, &Bias { tensor: bias, beta }, alpha, &shape)?
+    {
+        return Ok(vec![out.into()]);
+    }
+    if ctx.has_data()
         && let Some(out) = matmul::product(
             ctx.op,
             m1,
@@ -505,6 +512,12 @@ pub(crate) fn bmm(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
         && !ctx.faults.reduced_matmul_in_double
         && let Some(out) =
             reduced_gemm::batched(ctx.op, (b1, b2), None, 1.0, &shape, ctx.cpu.vectorised())?
+    {
+        return Ok(vec![out.into()]);
+    }
+    if ctx.has_data()
+        && !ctx.faults.bmm_rank_one_accumulated
+        && let Some(out) = matmul::single_batch_rank_one(ctx.op, b1, b2, &shape)?
     {
         return Ok(vec![out.into()]);
     }
