@@ -232,6 +232,7 @@ impl Default for ReplayOptions {
 /// `fractional-pool-samples-swapped`, `fractional-pool-reduced-in-float`,
 /// `frexp-reduced-refused`, `frexp-without-backward`, `neg-view-unresolved`,
 /// `strided-sum-in-double`, `strided-sum-one-loop`, `complex-sum-in-double`,
+/// `log-sigmoid-in-double`, `loss-reduction-in-double`,
 /// `repeat-interleave-reversed`,
 /// `int64-search-through-double`, `search-in-double`, `addr-beta-zero-reads-self`, `integer-matmul-in-double`,
 /// `integer-index-reduce-in-double`, `out-resize-contiguous`,
@@ -777,6 +778,10 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "strided-sum-in-double" => faults.strided_sum_in_double = true,
             None if spec == "strided-sum-one-loop" => faults.strided_sum_one_loop = true,
             None if spec == "complex-sum-in-double" => faults.complex_sum_in_double = true,
+            None if spec == "log-sigmoid-in-double" => faults.log_sigmoid_in_double = true,
+            None if spec == "loss-reduction-in-double" => {
+                faults.loss_reduction_in_double = true;
+            }
             None if spec == "repeat-interleave-reversed" => {
                 faults.repeat_interleave_reversed = true;
             }

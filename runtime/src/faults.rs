@@ -1512,6 +1512,17 @@ pub struct Faults {
     /// complex128 elements a vector). Breaks complex sums whose terms
     /// cancel.
     pub complex_sum_in_double: bool,
+    /// float32/bfloat16/float16 `log_sigmoid` (and the one inside
+    /// `binary_cross_entropy_with_logits`) computes `log1p(exp(-|x|))` in
+    /// float64 and rounds once (log-sigmoid-in-double), where PyTorch runs
+    /// its vectorised float32 `exp` and `log1p` (SLEEF's). Breaks the last
+    /// bit of about a fifth of such results.
+    pub log_sigmoid_in_double: bool,
+    /// The `mean`/`sum` reduction of `binary_cross_entropy` and
+    /// `binary_cross_entropy_with_logits` adds float32/float64 losses in
+    /// float64 and rounds once (loss-reduction-in-double), where PyTorch
+    /// reduces the loss tensor with its cascade sum in the dtype.
+    pub loss_reduction_in_double: bool,
 }
 
 impl Faults {

@@ -132,6 +132,7 @@ mod linalg;
 mod lista_sparse_coding;
 mod llama_inference_gqa;
 mod log_softmax_lanes;
+mod logit_losses;
 mod logspace_fourier_features;
 mod lstm;
 mod lstsq_ridge_readout;

@@ -6,7 +6,7 @@
 //! TensorIterator does ([`super::iter::output_strides`]) and types it by
 //! PyTorch's promotion; the shared machinery is in [`common`].
 
-mod activation;
+pub(super) mod activation;
 mod arith;
 mod close;
 pub(super) mod common;

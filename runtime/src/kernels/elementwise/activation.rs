@@ -763,10 +763,18 @@ fn celu_params(ctx: &KernelCtx<'_>, a: &Args<'_>) -> Result<Elu> {
 
 /// `log_sigmoid_forward(self) -> (output, buffer)`: `buffer = exp(-|x|)`,
 /// `output = min(x, 0) - log1p(buffer)` (PyTorch's CPU kernel; both laid
-/// out like `self`).
+/// out like `self`). float32, bfloat16 and float16 take its vectorised
+/// float32 `exp` and `log1p` on every element
+/// ([`crate::kernels::nn::sleef_f32::log_sigmoid`]), rounded to the dtype.
 pub(crate) fn log_sigmoid_forward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let t = a.tensor(0)?;
     require_floating(ctx, t.dtype())?;
+    if in_float32_lanes(ctx, t.dtype()) {
+        let lane = |x: f64| crate::kernels::nn::sleef_f32::log_sigmoid(x as f32);
+        let output = unary(ctx, t, None, |x| f64::from(lane(x).0))?;
+        let buffer = unary(ctx, t, None, |x| f64::from(lane(x).1))?;
+        return Ok(vec![output.into(), buffer.into()]);
+    }
     let w = wide(t.dtype());
     let buffer_of = opmath!(w, |v: [T]| (-v[0].abs()).exp());
     let output_of = opmath!(w, |v: [T]| {
@@ -776,6 +784,14 @@ pub(crate) fn log_sigmoid_forward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let output = unary(ctx, t, None, |x| output_of(&[x]))?;
     let buffer = unary(ctx, t, None, |x| buffer_of(&[x]))?;
     Ok(vec![output.into(), buffer.into()])
+}
+
+/// Whether a log-sigmoid of `dtype` runs PyTorch's float32 vector math
+/// (float32, bfloat16, float16; not under the `log-sigmoid-in-double`
+/// fault).
+pub(crate) fn in_float32_lanes(ctx: &KernelCtx<'_>, dtype: DType) -> bool {
+    !ctx.faults.log_sigmoid_in_double
+        && matches!(dtype, DType::Float32 | DType::BFloat16 | DType::Float16)
 }
 
 /// `log_sigmoid_backward(grad_output, self, buffer)`: `g * (1 - z / (1 + z))`

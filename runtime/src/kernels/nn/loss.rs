@@ -15,6 +15,7 @@ use super::common::{is_reduced_float, opt_tensor, round_to};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
+use crate::kernels::reduce::{Layout, cascade_means, cascade_sums};
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
 use crate::tensor::strides::{broadcast_shapes, contiguous_strides};
@@ -408,20 +409,10 @@ pub(crate) fn nll_loss2d_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resul
     nll_backward(ctx, &a, nll2d_geometry)
 }
 
-/// One arithmetic step of a loss kernel: rounded to the dtype for float16
-/// and bfloat16, whose CPU kernels compute step by step in the tensor's
-/// dtype; kept in f64 otherwise (float32 results then round once, which
-/// reproduced the recorded `loss.item()` values of the corpus exactly where
-/// per-step float32 rounding did not).
-fn half_step(dtype: DType, v: f64) -> f64 {
-    if is_reduced_float(dtype) {
-        round_to(dtype, v)
-    } else {
-        v
-    }
-}
-
 /// Reduces elementwise losses (unreduced: laid out contiguously like `x`).
+/// A float32/float64 `mean` or `sum` is the loss tensor's (PyTorch's
+/// `apply_loss_reduction`): summed in its cascade order, the mean divided
+/// in the dtype; other dtypes sum in float64.
 fn reduce_losses(
     ctx: &KernelCtx<'_>,
     shape: &[i64],
@@ -429,10 +420,21 @@ fn reduce_losses(
     red: Reduction,
     losses: impl FnOnce() -> Result<Vec<f64>>,
 ) -> Result<Tensor> {
+    let threads = ctx.cpu.threads();
     match red {
         Reduction::None => ctx.output(shape, &contiguous_strides(shape), dtype, losses),
         _ => ctx.output(&[], &[], dtype, || {
             let l = losses()?;
+            if matches!(dtype, DType::Float32 | DType::Float64)
+                && !l.is_empty()
+                && !ctx.faults.loss_reduction_in_double
+            {
+                return Ok(if red == Reduction::Mean {
+                    cascade_means(&l, dtype, Layout::Full, threads, l.len())
+                } else {
+                    cascade_sums(&l, dtype, Layout::Full, threads)
+                });
+            }
             let sum: f64 = l.iter().sum();
             Ok(vec![if red == Reduction::Mean {
                 sum / l.len() as f64
@@ -479,7 +481,8 @@ fn same_shape(op: &str, x: &Tensor, target: &Tensor) -> Result<()> {
 /// `binary_cross_entropy(self, target, weight=None, reduction=1)`:
 /// `(t - 1) max(log1p(-x), -100) - t max(log x, -100)`, times `weight`.
 /// Each arithmetic step rounds to the input's dtype, as PyTorch's scalar
-/// loop over float16/bfloat16 values does.
+/// loop does, and below float64 the logarithms are the C library's float
+/// ones (`log1pf`, `logf`) that loop calls.
 pub(crate) fn binary_cross_entropy(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let (x, target) = (a.tensor(0)?, a.tensor(1)?);
     let weight = opt_tensor(&a, 2)?;
@@ -489,7 +492,22 @@ pub(crate) fn binary_cross_entropy(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resu
     let red = reduction(ctx.op, a.int(3)?)?;
     let shape = x.shape().to_vec();
     let dtype = x.dtype();
-    let r = |v: f64| half_step(dtype, v);
+    let r = |v: f64| round_to(dtype, v);
+    let in_float = dtype != DType::Float64;
+    let ln_1p = |v: f64| {
+        if in_float {
+            f64::from((v as f32).ln_1p())
+        } else {
+            v.ln_1p()
+        }
+    };
+    let ln = |v: f64| {
+        if in_float {
+            f64::from((v as f32).ln())
+        } else {
+            v.ln()
+        }
+    };
     let out = reduce_losses(ctx, &shape, dtype, red, || {
         let xs = x.read_f64(ctx.op)?;
         let ts = target.read_f64(ctx.op)?;
@@ -507,8 +525,8 @@ pub(crate) fn binary_cross_entropy(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resu
                         "all elements of input should be between 0 and 1",
                     ));
                 }
-                let log_q = r(r((-p).ln_1p()).max(-100.0));
-                let log_p = r(r(p.ln()).max(-100.0));
+                let log_q = r(r(ln_1p(-p)).max(-100.0));
+                let log_p = r(r(ln(p)).max(-100.0));
                 let loss = r(r(r(t - 1.0) * log_q) - r(t * log_p));
                 Ok(ws.as_ref().map_or(loss, |w| r(loss * w[i])))
             })
@@ -570,7 +588,8 @@ pub(crate) fn binary_cross_entropy_backward(
 /// `l = (pos_weight - 1) t + 1` (1 without `pos_weight`), times `weight`.
 /// PyTorch composes it from tensor operations, each rounding to the
 /// input's dtype; the same steps round here (observed in torch 2.15:
-/// bfloat16 results differ by more than the tolerance otherwise).
+/// bfloat16 results differ by more than the tolerance otherwise), its
+/// `log_sigmoid` in float32 vector math for float32 and the half types.
 pub(crate) fn binary_cross_entropy_with_logits(
     ctx: &mut KernelCtx<'_>,
     a: Args<'_>,
@@ -584,7 +603,16 @@ pub(crate) fn binary_cross_entropy_with_logits(
     let red = reduction(ctx.op, a.int(4)?)?;
     let shape = x.shape().to_vec();
     let dtype = x.dtype();
-    let r = |v: f64| half_step(dtype, v);
+    // every step of the composition rounds to the dtype (float64 exact)
+    let r = |v: f64| round_to(dtype, v);
+    let float_lanes = crate::kernels::elementwise::activation::in_float32_lanes(ctx, dtype);
+    let log_sigmoid_of = |v: f64| {
+        if float_lanes {
+            f64::from(super::sleef_f32::log_sigmoid(v as f32).0)
+        } else {
+            v.min(0.0) - (-v.abs()).exp().ln_1p()
+        }
+    };
     let out = reduce_losses(ctx, &shape, dtype, red, || {
         let xs = x.read_f64(ctx.op)?;
         let ts = target.read_f64(ctx.op)?;
@@ -599,7 +627,7 @@ pub(crate) fn binary_cross_entropy_with_logits(
         Ok((0..xs.len())
             .map(|i| {
                 let (v, t) = (xs[i], ts[i]);
-                let mut log_sigmoid = r(v.min(0.0) - (-v.abs()).exp().ln_1p());
+                let mut log_sigmoid = r(log_sigmoid_of(v));
                 if let Some(p) = &pws {
                     let log_weight = r(r(r(p[i] - 1.0) * t) + 1.0);
                     log_sigmoid = r(log_sigmoid * log_weight);

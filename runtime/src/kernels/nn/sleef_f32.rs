@@ -13,6 +13,12 @@
 //!   arithmetic (a pair of floats whose sum carries twice the precision), a
 //!   cubic in `t²`, and `e·ln 2 + 2t + t³·p(t²)` summed as double-floats.
 //!   0 gives −inf, a negative input or NaN gives NaN, +inf gives +inf.
+//! * `log1p` (`log1p()`: SLEEF's 1-ulp `log1pf`): `1 + d = 2^e·(1 + m)`
+//!   with `e` the exponent of `(1 + d)·4/3` and `m = d·2^−e + (2^−e − 1)`
+//!   in one fused step (so `m` keeps the bits `1 + d` drops),
+//!   `t = m/(2 + m)` in double-float arithmetic and the same cubic as `log`;
+//!   above 10^38 it is `log(d)`. −1 gives −inf, below −1 or NaN gives NaN,
+//!   −0 gives −0.
 
 // Constants as float32 bits (SLEEF's decimal literals rounded to float).
 
@@ -138,6 +144,46 @@ pub(crate) fn log(x: f32) -> f32 {
     s.0 + s.1
 }
 
+/// `log1p(d)` of one lane.
+pub(crate) fn log1p(d: f32) -> f32 {
+    /// Above it `1 + d` is `d`: the core's exponent split would overflow.
+    const CORE_BOUND: f32 = 1.0e38;
+    if d.is_nan() || d < -1.0 {
+        return f32::NAN;
+    }
+    if d == -1.0 {
+        return f32::NEG_INFINITY;
+    }
+    if d == 0.0 && d.is_sign_negative() {
+        return -0.0;
+    }
+    if d > CORE_BOUND {
+        return log(d);
+    }
+    let e = exponent_of((d + 1.0) * (1.0 / 0.75f32));
+    let t = pow2_f32(-e);
+    let m = d.mul_add(t, t - 1.0);
+    let s = df_mul_df_f(Df(LN2_HI, LN2_LO), e as f32);
+    let two_m = 2.0 + m;
+    let x = df_div(Df(m, 0.0), Df(two_m, (2.0 - two_m) + m));
+    let x2 = x.0 * x.0;
+    let mut p = LOG_POLYNOMIAL[0];
+    for c in &LOG_POLYNOMIAL[1..] {
+        p = p.mul_add(x2, *c);
+    }
+    let s = df_add_df_df(s, Df(x.0 * 2.0, x.1 * 2.0));
+    let s = df_add_df_f(s, x2 * x.0 * p);
+    s.0 + s.1
+}
+
+/// `log(1 + exp(-|x|))` subtracted from `min(x, 0)`: the float32 log-sigmoid
+/// of PyTorch's vectorised kernel (`log_sigmoid_forward`), with its buffer
+/// `exp(-|x|)`.
+pub(crate) fn log_sigmoid(x: f32) -> (f32, f32) {
+    let z = exp(-x.abs());
+    (x.min(0.0) - log1p(z), z)
+}
+
 /// `(m, e)` with `x = m·2^e`, `m` in [0.75, 1.5) (`getmant`), and `e` the
 /// exponent of `x·(1/0.75)` (`getexp`) — the same split for a positive
 /// finite `x`, subnormals included.
@@ -195,5 +241,34 @@ mod tests {
         assert_eq!(exp(101.0), f32::INFINITY);
         assert_eq!(log(0.0), f32::NEG_INFINITY);
         assert!(log(-1.0).is_nan());
+    }
+
+    #[test]
+    fn log1p_is_within_an_ulp_of_the_true_value_and_keeps_the_edges() {
+        for d in [
+            -0.999_999_9f32,
+            -0.5,
+            -1e-3,
+            1e-30,
+            1e-7,
+            0.1,
+            0.4999,
+            0.5,
+            1.0,
+            3.0,
+            1e20,
+            2e38,
+        ] {
+            let truth = f64::from(d).ln_1p();
+            let err = (f64::from(log1p(d)) - truth).abs() / truth.abs();
+            assert!(err < 1.5e-7, "log1p({d}): {} (rel {err:e})", log1p(d));
+        }
+        assert_eq!(log1p(0.0).to_bits(), 0);
+        assert_eq!(log1p(-0.0).to_bits(), (-0.0f32).to_bits());
+        assert_eq!(log1p(-1.0), f32::NEG_INFINITY);
+        assert!(log1p(-1.5).is_nan());
+        assert_eq!(log1p(f32::INFINITY), f32::INFINITY);
+        // 1 + 1e-30 is 1, yet the fused step keeps d: log1p(d) = d
+        assert_eq!(log1p(1e-30), 1e-30);
     }
 }
