@@ -132,8 +132,14 @@ pub(crate) fn log(x: f32) -> f32 {
         return f32::INFINITY;
     }
     let (m, e) = mantissa_and_exponent(x);
-    let s = df_mul_df_f(Df(LN2_HI, LN2_LO), e);
     let t = df_div(df_add2_ff(-1.0, m), df_add2_ff(1.0, m));
+    log_of_split(e, t)
+}
+
+/// `e·ln 2 + 2t + t³·p(t²)` summed as double-floats: the logarithm of
+/// `2^e·(1 + t)/(1 − t)`, the last steps of `log` and `log1p`.
+fn log_of_split(e: f32, t: Df) -> f32 {
+    let s = df_mul_df_f(Df(LN2_HI, LN2_LO), e);
     let t2 = t.0 * t.0;
     let mut p = LOG_POLYNOMIAL[0];
     for c in &LOG_POLYNOMIAL[1..] {
@@ -163,17 +169,9 @@ pub(crate) fn log1p(d: f32) -> f32 {
     let e = exponent_of((d + 1.0) * (1.0 / 0.75f32));
     let t = pow2_f32(-e);
     let m = d.mul_add(t, t - 1.0);
-    let s = df_mul_df_f(Df(LN2_HI, LN2_LO), e as f32);
     let two_m = 2.0 + m;
     let x = df_div(Df(m, 0.0), Df(two_m, (2.0 - two_m) + m));
-    let x2 = x.0 * x.0;
-    let mut p = LOG_POLYNOMIAL[0];
-    for c in &LOG_POLYNOMIAL[1..] {
-        p = p.mul_add(x2, *c);
-    }
-    let s = df_add_df_df(s, Df(x.0 * 2.0, x.1 * 2.0));
-    let s = df_add_df_f(s, x2 * x.0 * p);
-    s.0 + s.1
+    log_of_split(e as f32, x)
 }
 
 /// `log(1 + exp(-|x|))` subtracted from `min(x, 0)`: the float32 log-sigmoid
