@@ -12,6 +12,14 @@ Rounds interleave the modes so that machine noise hits them alike. Modes:
 * `floor`: under a dispatch mode that only calls each operator again: what
   any capture built on a Python dispatch mode pays before it records
   anything (the capture's `none` minus `floor` is the recorder's own work);
+  like the capture's mode, it is called without `torch._disable_dynamo`'s
+  wrapper frames;
+* `refs`: under a dispatch mode that, besides calling each operator, reads
+  what a trace's tensor reference holds (an id by object identity, dtype,
+  sizes, strides, offset, storage, `requires_grad`, version) for every
+  tensor argument and result and packs one msgpack record a call: the
+  least a Python recorder of this format does, before dispatch keys,
+  autograd nodes, the schedule, state checks, releases and values;
 * `none`, `inputs`, `all`: the FrankenTorch capture (`ft_capture.capture`)
   with that value policy, writing a real trace file with the compiled
   writer when it is built (`cargo build --release -p ft-trace-ffi`; else
@@ -56,7 +64,7 @@ DEFAULT_PROGRAMS = [
     REPO / "traces/programs/gpt_decoder.py",
     REPO / "traces/programs/cnn_sgd.py",
 ]
-MODES = ("plain", "profiler", "debugmode", "floor", "none", "inputs", "all")
+MODES = ("plain", "profiler", "debugmode", "floor", "refs", "none", "inputs", "all")
 CAPTURE_MODES = ("none", "inputs", "all")
 
 # Runs in a fresh interpreter: argv = program, mode, repeat, out, profile.
@@ -87,10 +95,52 @@ def run_floor():
     from torch.utils._python_dispatch import TorchDispatchMode
 
     class Floor(TorchDispatchMode):
+        @classmethod
+        def _should_skip_dynamo(cls):
+            return False
+
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             return func(*args, **(kwargs or {}))
 
     with Floor():
+        runpy.run_path(program, run_name="__main__")
+
+
+def run_refs():
+    import msgpack
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    pack = msgpack.Packer(use_bin_type=True).pack
+    ids = {}
+    records = bytearray()
+
+    def ref(t):
+        tid = ids.get(id(t))
+        if tid is None:
+            tid = ids[id(t)] = len(ids)
+        return [tid, str(t.dtype), list(t.shape), list(t.stride()), t.storage_offset(),
+                t.untyped_storage()._cdata, "cpu", t.requires_grad, t._version, None]
+
+    def wire(v):
+        if isinstance(v, torch.Tensor):
+            return ref(v)
+        if isinstance(v, (list, tuple)):
+            return [wire(x) for x in v]
+        return v if v is None or isinstance(v, (bool, int, float, str)) else str(v)
+
+    class Refs(TorchDispatchMode):
+        @classmethod
+        def _should_skip_dynamo(cls):
+            return False
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            inputs = [wire(a) for a in args] + [[k, wire(v)] for k, v in kwargs.items()]
+            out = func(*args, **kwargs)
+            records.extend(pack([func.__name__, inputs, wire(out)]))
+            return out
+
+    with Refs():
         runpy.run_path(program, run_name="__main__")
 
 
@@ -110,7 +160,9 @@ if mode == "debugmode":
     except ImportError:
         print(json.dumps({"times": None, "cpu_times": None}))
         sys.exit(0)
-run = {"plain": run_plain, "profiler": run_profiler, "debugmode": run_debugmode, "floor": run_floor}.get(mode, run_capture)
+run = {"plain": run_plain, "profiler": run_profiler, "debugmode": run_debugmode, "floor": run_floor, "refs": run_refs}.get(
+    mode, run_capture
+)
 run()  # warm-up
 if profile == "1":
     import cProfile, pstats
@@ -235,6 +287,8 @@ def main() -> int:
                     f"  structure = dispatch-mode floor {floor / base:.2f}x plain"
                     f" + the recorder's own work {recorder / base:.2f}x plain"
                 )
+            if "floor" in median and "refs" in median:
+                print(f"  tensor references and one record a call, in Python: {(median['refs'] - median['floor']) / base:.2f}x plain above the floor")
             if "none" in median and "all" in median:
                 structure = median["none"] - base
                 values = median["all"] - median["none"]
