@@ -260,7 +260,7 @@ impl Default for ReplayOptions {
 /// `remainder-number-unrounded`, `gelu-float-inf-finite`,
 /// `gelu-aten-formula-on-onednn-path`, `gelu-onednn-for-every-layout`,
 /// `log-softmax-in-double`, `softmax-in-double`, `nll-sum-in-double`,
-/// `rsqrt-rounded-once`, `sigmoid-exp-of-one-loop`,
+/// `rsqrt-rounded-once`, `sqrt-correctly-rounded`, `sigmoid-exp-of-one-loop`,
 /// `elementwise-loop-one-run`, `vector-norm-in-double`, `weight-norm-in-double`,
 /// `batch-norm-grad-in-double`, `batch-norm-row-stats-in-double`,
 /// `zero-tensor-add-reduced-in-place`, `prod-in-double`,
@@ -432,6 +432,7 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "softmax-in-double" => faults.softmax_in_double = true,
             None if spec == "nll-sum-in-double" => faults.nll_sum_in_double = true,
             None if spec == "rsqrt-rounded-once" => faults.rsqrt_rounded_once = true,
+            None if spec == "sqrt-correctly-rounded" => faults.sqrt_correctly_rounded = true,
             None if spec == "sigmoid-exp-of-one-loop" => {
                 faults.sigmoid_exp_of_one_loop = true;
             }

@@ -28,6 +28,12 @@ pub const FLOAT16_ONEDNN_ATTR: &str = "float16_conv_onednn";
 /// kernels below AVX-512); absent for the minimax polynomial of its
 /// AVX-512 kernels.
 pub const ONEDNN_GELU_ATTR: &str = "onednn_gelu";
+/// META attribute naming the square root the capturing PyTorch's
+/// float32/float64 `sqrt` computed (MKL's vector math picks its code by the
+/// CPU): `rsqrt14` (MKL's AVX-512 code: an `rsqrt14` estimate corrected
+/// once), `correctly_rounded`, or `other`. Absent: `rsqrt14` where the
+/// trace's capability is AVX-512, else `correctly_rounded`.
+pub const VML_SQRT_ATTR: &str = "vml_sqrt";
 
 /// What a kernel's rounding may depend on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,6 +54,11 @@ pub struct CpuProfile {
     /// polynomial for erf, as [`ONEDNN_GELU_ATTR`] says: false where it
     /// took Abramowitz and Stegun's formula (oneDNN below AVX-512).
     pub onednn_gelu_minimax: bool,
+    /// PyTorch's float32/float64 `sqrt` was MKL's AVX-512 root (an
+    /// `rsqrt14` estimate corrected once), as [`VML_SQRT_ATTR`] says; false
+    /// where it was the correctly rounded root (or one the runtime does not
+    /// model, for which the correctly rounded root is the nearest).
+    pub vml_sqrt_rsqrt14: bool,
 }
 
 /// A META attribute of the CPU profile that does not parse.
@@ -75,6 +86,7 @@ impl CpuProfile {
                 intra_op_threads: std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN),
                 float16_conv_onednn: false,
                 onednn_gelu_minimax: true,
+                vml_sqrt_rsqrt14: this_machine_capability() == "AVX512",
             })
             .clone()
     }
@@ -122,6 +134,18 @@ impl CpuProfile {
                 }
             };
         }
+        profile.vml_sqrt_rsqrt14 = match find(VML_SQRT_ATTR).map(String::as_str) {
+            None => profile.capability == "AVX512",
+            Some("rsqrt14") => true,
+            Some("correctly_rounded" | "other") => false,
+            Some(form) => {
+                return Err(CpuProfileError {
+                    key: VML_SQRT_ATTR,
+                    value: form.to_owned(),
+                    expected: "expected rsqrt14, correctly_rounded or other",
+                });
+            }
+        };
         if let Some(threads) = find(THREADS_ATTR) {
             profile.intra_op_threads =
                 threads
@@ -197,6 +221,21 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
             .collect()
+    }
+
+    #[test]
+    fn sqrt_form_follows_its_attribute_or_the_capability() {
+        let profile =
+            |pairs: &[(&str, &str)]| CpuProfile::from_attrs(&attrs(pairs)).expect("valid");
+        assert!(profile(&[("cpu_capability", "AVX512")]).vml_sqrt_rsqrt14);
+        assert!(!profile(&[("cpu_capability", "AVX2")]).vml_sqrt_rsqrt14);
+        assert!(profile(&[("cpu_capability", "AVX2"), ("vml_sqrt", "rsqrt14")]).vml_sqrt_rsqrt14);
+        for form in ["correctly_rounded", "other"] {
+            assert!(!profile(&[("cpu_capability", "AVX512"), ("vml_sqrt", form)]).vml_sqrt_rsqrt14);
+        }
+        let err =
+            CpuProfile::from_attrs(&attrs(&[("vml_sqrt", "newton")])).expect_err("unknown form");
+        assert_eq!(err.key, VML_SQRT_ATTR);
     }
 
     #[test]

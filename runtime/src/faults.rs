@@ -1358,6 +1358,11 @@ pub struct Faults {
     /// in float64 and rounds once (rsqrt-rounded-once), where PyTorch's
     /// kernel rounds the square root to float32 before its reciprocal.
     pub rsqrt_rounded_once: bool,
+    /// float32/float64 `sqrt` (and `_foreach_sqrt`) is the correctly
+    /// rounded root (sqrt-correctly-rounded), where PyTorch on an AVX-512
+    /// CPU gets MKL's, one ulp low for about 0.6% of inputs. Breaks Adam's
+    /// denominators and every norm computed with `sqrt`.
+    pub sqrt_correctly_rounded: bool,
     /// float32 `sigmoid`, `silu` and `silu_backward` take the C library's
     /// `exp` for every element (sigmoid-exp-of-one-loop), where PyTorch's
     /// vector loop takes SLEEF's and only its scalar tail the C library's.

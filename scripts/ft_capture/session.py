@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import platform
 import runpy
@@ -198,7 +199,50 @@ def trace_meta(program: str, policy: str) -> ftr.Meta:
         attrs += ((FLOAT16_ONEDNN_ATTR, "1"),)
     if onednn_gelu_takes_abramowitz_stegun():
         attrs += ((ONEDNN_GELU_ATTR, "abramowitz_stegun"),)
+    attrs += ((VML_SQRT_ATTR, vml_sqrt_form()),)
     return ftr.Meta(PRODUCER, program, policy, attrs)
+
+
+# META attribute: which square root this PyTorch's float32/float64 `sqrt`
+# computes (MKL's vector math picks its code by the CPU).
+VML_SQRT_ATTR = "vml_sqrt"
+
+# Inputs whose roots tell the forms apart, with the root MKL's AVX-512 code
+# gives (an rsqrt14 estimate corrected once: one ulp below the correctly
+# rounded root for each of these; measured on torch 2.15).
+_SQRT_PROBES_FLOAT32 = ((0x424BEA95, 0x40E47A95), (0x42843D01, 0x41021A15), (0x42A168BE, 0x410FBCB6))
+_SQRT_PROBES_FLOAT64 = ((0x40403E18C9A5190A, 0x4016CC5CD7E25495), (0x4056BE3AB731B109, 0x4023136D1B6F5F62))
+
+
+def vml_sqrt_form() -> str:
+    """How `torch.sqrt` rounds here: `rsqrt14` when it gives the root of
+    MKL's AVX-512 code for every probe (float32 and float64),
+    `correctly_rounded` when it gives the correctly rounded root, `other`
+    otherwise (another MKL code path). Run before the capture starts; it
+    records nothing."""
+    with torch.no_grad():
+        f32 = torch.tensor([x for x, _ in _SQRT_PROBES_FLOAT32], dtype=torch.int64).to(torch.int32).view(torch.float32)
+        f64 = torch.tensor([x for x, _ in _SQRT_PROBES_FLOAT64], dtype=torch.uint64).view(torch.float64)
+        got = torch.sqrt(f32).view(torch.int32).tolist() + torch.sqrt(f64).view(torch.int64).tolist()
+    got = [bits & 0xFFFFFFFF for bits in got[: len(f32)]] + [bits & 0xFFFFFFFFFFFFFFFF for bits in got[len(f32) :]]
+    mkl = [root for _, root in _SQRT_PROBES_FLOAT32 + _SQRT_PROBES_FLOAT64]
+    exact = [_correctly_rounded_f32_root(x) for x, _ in _SQRT_PROBES_FLOAT32]
+    exact += [_correctly_rounded_f64_root(x) for x, _ in _SQRT_PROBES_FLOAT64]
+    if got == mkl:
+        return "rsqrt14"
+    return "correctly_rounded" if got == exact else "other"
+
+
+def _correctly_rounded_f32_root(bits: int) -> int:
+    # The float64 root rounded to float32 is the correctly rounded float32
+    # root (53 >= 2 * 24 + 2 bits: the double rounding cannot go wrong).
+    x = struct.unpack("<f", struct.pack("<I", bits))[0]
+    return int(struct.unpack("<I", struct.pack("<f", math.sqrt(x)))[0])
+
+
+def _correctly_rounded_f64_root(bits: int) -> int:
+    x = struct.unpack("<d", struct.pack("<Q", bits))[0]
+    return int(struct.unpack("<Q", struct.pack("<d", math.sqrt(x)))[0])
 
 
 # META attribute: oneDNN's GELU here computes erf by Abramowitz and Stegun.

@@ -18,6 +18,7 @@ attribute changed must fail, so the attribute is what the replay used.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -28,6 +29,7 @@ import torch
 import ft_capture
 import ftr
 from conftest import REPO, SCRIPTS, program_path, rewrite
+from ft_capture.session import vml_sqrt_form
 
 # The dtypes each program's CPU-dependent results have, judged bit for bit
 # (its other values, e.g. float32 `sin` under other vector kernels, keep
@@ -151,3 +153,45 @@ def test_a_replay_follows_where_float16_convolutions_ran(ft_replay, tmp_path):
     assert "aten.convolution" in run.stdout
     exact = subprocess.run([ft_replay, "--against", str(golden), "--anchor"], capture_output=True, text=True, timeout=600)
     assert exact.returncode == 0, exact.stdout + exact.stderr
+
+
+def _has_avx512() -> bool:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return " avx512f " in f.read()
+    except OSError:
+        return False
+
+
+def test_meta_names_the_square_root_pytorch_computes(tmp_path):
+    """`vml_sqrt` is what `torch.sqrt` gave on the probe inputs: MKL's
+    AVX-512 root here, the correctly rounded one from MKL's AVX2 code."""
+    form = vml_sqrt_form()
+    assert form in ("rsqrt14", "correctly_rounded", "other")
+    assert ft_capture.trace_meta("p.py", "all").attr("vml_sqrt") == form
+    if not torch.backends.mkl.is_available():
+        return
+    trace, _ = capture(tmp_path, "tiny_mlp", MKL_ENABLE_INSTRUCTIONS="AVX2")
+    assert ftr.TraceReader(str(trace)).meta.attr("vml_sqrt") == "correctly_rounded"
+
+
+def _inexact_sqrt_ops(ft_replay: str, trace) -> dict:
+    run = subprocess.run([ft_replay, "--against", str(trace), "--anchor", "--format", "json"], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr
+    inexact = json.loads(run.stdout)["values"].get("inexact") or {}
+    return {op: found["tensors"] for op, found in inexact.items() if "sqrt" in op}
+
+
+def test_a_replay_follows_the_square_root_in_meta(ft_replay, tmp_path):
+    """The golden's float32/float64 roots (Adam's `_foreach_sqrt`,
+    RMSprop's and an RMS norm's `sqrt`) are MKL's AVX-512 ones, bit for bit;
+    the same trace claiming correctly rounded roots lists them inexact, so
+    the attribute is what the replay used."""
+    golden = REPO / "traces" / "adaptive_optimizer_roots.torch.ftr"
+    assert ftr.TraceReader(str(golden)).meta.attr("vml_sqrt") == "rsqrt14"
+    if _has_avx512():
+        # the estimate MKL starts from is the CPU's own instruction
+        assert _inexact_sqrt_ops(ft_replay, golden) == {}
+    forged = with_attr(golden, tmp_path / "correctly_rounded.ftr", "vml_sqrt", "correctly_rounded")
+    listed = _inexact_sqrt_ops(ft_replay, forged)
+    assert listed.get("aten.sqrt.default") and listed.get("aten._foreach_sqrt.default"), listed

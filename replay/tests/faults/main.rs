@@ -3,6 +3,7 @@
 //! family's golden traces with the right exit code, naming the operator or
 //! node where the divergence starts.
 
+mod adaptive_optimizer_roots;
 mod adaptive_softmax;
 mod allow_mutation_saved;
 mod anomaly;

@@ -22,6 +22,7 @@ mod sigmoid_lanes;
 pub(super) mod special;
 mod trig;
 mod unary;
+mod vml_sqrt;
 
 pub(crate) use arith::{addcdiv_formula, addcmul_formula, lerp_formula};
 pub(crate) use common::{
@@ -29,6 +30,7 @@ pub(crate) use common::{
 };
 pub(crate) use shrink::cpp_general;
 pub(crate) use unary::{exact_integer_map, negate, rsqrt_f32};
+pub(crate) use vml_sqrt::sqrt_of;
 
 use super::Kernel;
 use super::pointwise;

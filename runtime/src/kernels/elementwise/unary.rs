@@ -57,13 +57,15 @@ fn reciprocal_value(x: f64) -> f64 {
     1.0 / x
 }
 
-/// `sqrt(self)`.
+/// `sqrt(self)`: MKL's root in float32/float64 ([`super::vml_sqrt`]).
 pub(crate) fn sqrt(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
-    float_op(ctx, &a, f64::sqrt)
+    let root = super::vml_sqrt::sqrt_of(ctx, to_floating(ctx, a.tensor(0)?.dtype()));
+    float_op(ctx, &a, root)
 }
 /// `sqrt_(self)`.
 pub(crate) fn sqrt_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
-    float_op_(ctx, &a, f64::sqrt)
+    let root = super::vml_sqrt::sqrt_of(ctx, a.tensor(0)?.dtype());
+    float_op_(ctx, &a, root)
 }
 /// `rsqrt(self)`: `1 / sqrt(self)`, each step rounded ([`rsqrt_f32`]);
 /// float16/bfloat16 as their vectorised and scalar loops round it

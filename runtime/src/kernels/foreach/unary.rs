@@ -16,7 +16,7 @@ use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
-use crate::kernels::elementwise::{rsqrt_f32, wide};
+use crate::kernels::elementwise::{rsqrt_f32, sqrt_of, wide};
 use crate::tensor::dtype::DType;
 
 /// Which unary operator.
@@ -167,8 +167,10 @@ pub(super) fn kernel(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>
     for t in this {
         let dtype = result_dtype(ctx, op, t.dtype())?;
         let narrow = !wide(dtype);
-        outs.push(apply(ctx, call.inplace, t, &[], dtype, |v| {
-            op.apply_in(v[0], narrow)
+        let root = sqrt_of(ctx, dtype);
+        outs.push(apply(ctx, call.inplace, t, &[], dtype, |v| match op {
+            UnaryOp::Sqrt => root(v[0]),
+            _ => op.apply_in(v[0], narrow),
         })?);
     }
     Ok(results(call.inplace, outs))
