@@ -38,8 +38,8 @@ with a line `# cpu-dependent-values: WHY`; `first_difference(a, b,
 values=False)` (`--structure-only`) then compares everything but the values:
 the events, their order and structural fields, each value's dtype and shape.
 META must be the same but for the capturing machine's attributes
-(`MACHINE_ATTRS`: the CPU capability, thread count and float16 convolution
-backend, CAPTURE.md §5.2.1).
+(`MACHINE_ATTRS`: the CPU capability, thread count, float16 convolution
+backend, oneDNN's GELU and MKL's square root, CAPTURE.md §5.2.1).
 
 A capture on another kind of CPU that computed every value the same
 differs from its golden only there: `machine_only_difference(a, b)`
@@ -197,7 +197,7 @@ def _mask_opaque(value: Any, ids: set) -> Any:
 # META attributes that describe the capturing machine, not the run: a
 # re-capture elsewhere may record other ones (its values then show what they
 # change).
-MACHINE_ATTRS = ("cpu_capability", "intra_op_threads", "float16_conv_onednn", "onednn_gelu")
+MACHINE_ATTRS = ("cpu_capability", "intra_op_threads", "float16_conv_onednn", "onednn_gelu", "vml_sqrt")
 
 
 def _program_meta(meta: "ftr.Meta") -> list:
