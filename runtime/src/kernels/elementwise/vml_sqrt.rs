@@ -139,36 +139,36 @@ mod tests {
         (0x0004_144b_3fb8_cfe5, 0x1ff0_2863_856e_87ae),
     ];
 
+    /// `got` is torch's root `want` where the runtime has the estimate,
+    /// else the correctly rounded `exact`; `want` is one ulp below `exact`.
+    fn check_root(x: &str, got: u64, want: u64, exact: u64) {
+        let expected = if ft_cpu_estimates::available() {
+            want
+        } else {
+            exact
+        };
+        assert_eq!(got, expected, "sqrt({x})");
+        assert_eq!(
+            want + 1,
+            exact,
+            "sqrt({x}): the recorded root is one ulp low"
+        );
+    }
+
     #[test]
     fn roots_are_mkls_where_they_are_not_correctly_rounded() {
         for (x, want) in FLOAT32 {
             let x = f32::from_bits(x);
-            let got = sqrt_f32(x).to_bits();
-            let expected = if ft_cpu_estimates::available() {
-                want
-            } else {
-                x.sqrt().to_bits()
-            };
-            assert_eq!(got, expected, "sqrt({x:e})");
-            assert_eq!(
-                want,
-                x.sqrt().to_bits() - 1,
-                "the recorded root is one ulp low"
-            );
+            let (got, exact) = (sqrt_f32(x).to_bits(), x.sqrt().to_bits());
+            check_root(&format!("{x:e}"), got.into(), want.into(), exact.into());
         }
         for (x, want) in FLOAT64 {
             let x = f64::from_bits(x);
-            let got = sqrt_f64(x).to_bits();
-            let expected = if ft_cpu_estimates::available() {
-                want
-            } else {
-                x.sqrt().to_bits()
-            };
-            assert_eq!(got, expected, "sqrt({x:e})");
-            assert_eq!(
+            check_root(
+                &format!("{x:e}"),
+                sqrt_f64(x).to_bits(),
                 want,
-                x.sqrt().to_bits() - 1,
-                "the recorded root is one ulp low"
+                x.sqrt().to_bits(),
             );
         }
     }
