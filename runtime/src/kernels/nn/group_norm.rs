@@ -260,6 +260,9 @@ struct PlaneSums {
 /// `c2 = (db'·mean - ds')·rstd³/M`, `c3 = -c2·mean - db'·rstd/M`:
 /// `grad_input = rstd γ g + c2 x + c3`;
 /// `grad_weight[c] = Σ_n (ds - db·mean)·rstd`, `grad_bias[c] = Σ_n db`.
+/// A contiguous float32 input takes the kernel's order for `ds'`/`db'`
+/// ([`weighted_channel_sums_f32`]) and the parameter gradients
+/// ([`parameter_grads_f32`]), bit for bit.
 pub(crate) fn native_group_norm_backward(
     ctx: &mut KernelCtx<'_>,
     a: Args<'_>,

@@ -3,7 +3,9 @@
 //!
 //! `mean` of float32/float64 in the layouts `sum` models is PyTorch's CPU
 //! sum (`crate::kernels::reduce`'s cascade, in the dtype) divided in the
-//! dtype, bit for bit. Other values are accumulated in f64 and rounded once
+//! dtype, bit for bit. float32 `logsumexp` of a contiguous input follows
+//! ATen's composition in float32 tensors (maxima, `exp`, the cascade sum,
+//! `log` plus maxima). Other values are accumulated in f64 and rounded once
 //! to the result dtype; for float32 that is within the value comparison's
 //! tolerance of PyTorch's cascaded float32 (or, for float16/bfloat16,
 //! float32) accumulation.
