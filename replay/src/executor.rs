@@ -232,7 +232,9 @@ impl Default for ReplayOptions {
 /// `fractional-pool-samples-swapped`, `fractional-pool-reduced-in-float`,
 /// `frexp-reduced-refused`, `frexp-without-backward`, `neg-view-unresolved`,
 /// `strided-sum-in-double`, `strided-sum-one-loop`, `complex-sum-in-double`,
-/// `log-sigmoid-in-double`, `loss-reduction-in-double`,
+/// `log-sigmoid-in-double`, `loss-reduction-in-double`, `elu-expm1-of-one-loop`,
+/// `softmax-columns-in-double`, `logsumexp-in-double`,
+/// `group-norm-backward-sums-in-sequence`,
 /// `repeat-interleave-reversed`,
 /// `int64-search-through-double`, `search-in-double`, `addr-beta-zero-reads-self`, `integer-matmul-in-double`,
 /// `integer-index-reduce-in-double`, `out-resize-contiguous`,
@@ -782,6 +784,14 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "log-sigmoid-in-double" => faults.log_sigmoid_in_double = true,
             None if spec == "loss-reduction-in-double" => {
                 faults.loss_reduction_in_double = true;
+            }
+            None if spec == "elu-expm1-of-one-loop" => faults.elu_expm1_of_one_loop = true,
+            None if spec == "softmax-columns-in-double" => {
+                faults.softmax_columns_in_double = true;
+            }
+            None if spec == "logsumexp-in-double" => faults.logsumexp_in_double = true,
+            None if spec == "group-norm-backward-sums-in-sequence" => {
+                faults.group_norm_backward_sums_in_sequence = true;
             }
             None if spec == "repeat-interleave-reversed" => {
                 faults.repeat_interleave_reversed = true;

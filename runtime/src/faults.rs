@@ -1528,6 +1528,30 @@ pub struct Faults {
     /// float64 and rounds once (loss-reduction-in-double), where PyTorch
     /// reduces the loss tensor with its cascade sum in the dtype.
     pub loss_reduction_in_double: bool,
+    /// float32 `elu`/`elu_`, `celu`/`celu_` and `elu_backward` (from the
+    /// input) take the C
+    /// library's `expm1`/`exp` for every element (elu-expm1-of-one-loop),
+    /// where PyTorch's vector loop takes SLEEF's and only its scalar tail
+    /// the C library's.
+    pub elu_expm1_of_one_loop: bool,
+    /// float32 `_softmax`/`_safe_softmax` over a dimension that is not the
+    /// last compute in float64 and round once (softmax-columns-in-double),
+    /// where PyTorch's kernel runs each column in float32, in vector lanes
+    /// (SLEEF's `exp`) or its scalar loop (the C library's), and divides by
+    /// the sum.
+    pub softmax_columns_in_double: bool,
+    /// float32 `logsumexp` computes in float64 and rounds once
+    /// (logsumexp-in-double), where PyTorch composes it from float32
+    /// tensors: the maxima, `exp(x − max)`, their cascade sum, its `log`
+    /// plus the maxima.
+    pub logsumexp_in_double: bool,
+    /// float32 `native_group_norm_backward` adds each group's `ds·γ` and
+    /// `db·γ` one channel after another with fused multiply-adds and sums
+    /// the weight and bias gradients in float64
+    /// (group-norm-backward-sums-in-sequence), where PyTorch's kernel adds
+    /// whole vectors of 8 channels in lanes, the rest in fours and ones,
+    /// and sums the parameter gradients over the batch in float32.
+    pub group_norm_backward_sums_in_sequence: bool,
 }
 
 impl Faults {

@@ -92,6 +92,7 @@ mod grad_modes;
 mod grad_scaler_nonfinite_skip;
 mod graph_conv;
 mod grayscale_channels_last_augment;
+mod groupnorm_elu_column_softmax;
 mod gru_gate_loops;
 mod half_conv_decoder;
 mod half_conv_onednn;

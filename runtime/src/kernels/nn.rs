@@ -38,6 +38,7 @@ mod rrelu;
 pub(crate) mod sleef_f32;
 mod smooth_l1;
 mod softmax;
+mod softmax_columns;
 mod softmax_grad;
 #[cfg(test)]
 mod tests;

@@ -21,6 +21,7 @@ use crate::dispatch::args::{Args, Operand};
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
 use crate::kernels::KernelCtx;
+use crate::kernels::nn::sleef_f32;
 use crate::kernels::pointwise::{unary, unary_like};
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
@@ -522,6 +523,9 @@ struct Elu {
 }
 
 impl Elu {
+    /// `x < 0 ? expm1(x·input_scale)·(alpha·scale) : x·scale`, the
+    /// coefficient `alpha·scale` rounded to the compute type first, as
+    /// ATen's kernel does.
     fn value(self, wide: bool) -> Formula {
         let Elu {
             alpha,
@@ -530,14 +534,18 @@ impl Elu {
         } = self;
         Box::new(opmath!(wide, |v: [T]| {
             let x = v[0];
-            if x > 0.0 {
-                x * scale as T
+            let negcoef = alpha as T * scale as T;
+            if x < 0.0 {
+                (x * input_scale as T).exp_m1() * negcoef
             } else {
-                (x * input_scale as T).exp_m1() * alpha as T * scale as T
+                x * scale as T
             }
         }))
     }
 
+    /// The gradient over `[grad, x]` (or `[grad, result]`):
+    /// `g·input_scale·(alpha·scale)·exp(x·input_scale)` (or
+    /// `g·input_scale·(y + alpha·scale)`) where `x <= 0`, else `g·scale`.
     fn grad(self, is_result: bool, wide: bool) -> Formula {
         let Elu {
             alpha,
@@ -546,19 +554,61 @@ impl Elu {
         } = self;
         Box::new(opmath!(wide, |v: [T]| {
             let (g, s) = (v[0], v[1]);
-            let (alpha, scale, input_scale) = (alpha as T, scale as T, input_scale as T);
-            if is_result {
-                if s <= 0.0 {
-                    g * input_scale * (s + alpha * scale)
-                } else {
-                    g * scale
-                }
-            } else if s <= 0.0 {
-                g * input_scale * alpha * scale * (s * input_scale).exp()
-            } else {
+            let (negcoef, scale, input_scale) =
+                (alpha as T * scale as T, scale as T, input_scale as T);
+            if s > 0.0 || s.is_nan() {
                 g * scale
+            } else if is_result {
+                g * input_scale * (s + negcoef)
+            } else {
+                g * input_scale * negcoef * (s * input_scale).exp()
             }
         }))
+    }
+
+    /// float32 `elu` of one element as PyTorch's loop computes it: SLEEF's
+    /// `expm1` in the vector loop (which tests `x >= 0`), the C library's
+    /// in the scalar loop (`x < 0`).
+    fn value_f32(self, x: f32, vector: bool) -> f32 {
+        let negcoef = self.alpha as f32 * self.scale as f32;
+        let negative = if vector {
+            x < 0.0 || x.is_nan()
+        } else {
+            x < 0.0
+        };
+        if negative {
+            let expm1: fn(f32) -> f32 = if vector {
+                sleef_f32::expm1
+            } else {
+                f32::exp_m1
+            };
+            expm1(x * self.input_scale as f32) * negcoef
+        } else {
+            x * self.scale as f32
+        }
+    }
+
+    /// float32 `elu_backward` (not `is_result`) of one element as
+    /// PyTorch's loop computes it: SLEEF's `exp` in the vector loop (which
+    /// takes the negative branch unless `x > 0`, so a NaN `x` gives NaN
+    /// unless `scalar_nan` says to treat it as the scalar loop does), the
+    /// C library's in the scalar loop (`x <= 0`).
+    fn grad_f32(self, g: f32, x: f32, vector: bool, scalar_nan: bool) -> f32 {
+        let (negcoef, input_scale) = (
+            self.alpha as f32 * self.scale as f32,
+            self.input_scale as f32,
+        );
+        let negative = if vector && !(scalar_nan && x.is_nan()) {
+            x <= 0.0 || x.is_nan()
+        } else {
+            x <= 0.0
+        };
+        if negative {
+            let exp: fn(f32) -> f32 = if vector { sleef_f32::exp } else { f32::exp };
+            g * input_scale * negcoef * exp(x * input_scale)
+        } else {
+            g * self.scale as f32
+        }
     }
 }
 
@@ -570,28 +620,81 @@ fn elu_params(a: &Args<'_>, first: usize) -> Result<Elu> {
     })
 }
 
-/// `elu(self, alpha, scale, input_scale)`.
+/// `elu(self, alpha, scale, input_scale)` (float32 by PyTorch's loops:
+/// [`Elu::value_f32`]).
 pub(crate) fn elu(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let p = elu_params(&a, 1)?;
     let t = a.tensor(0)?;
-    activation(ctx, t, p.value(wide(t.dtype())))
+    let out = activation(ctx, t, p.value(wide(t.dtype())))?;
+    redo_elu(ctx, &out, t, None, p)?;
+    Ok(out)
 }
 
 /// `elu_(self, alpha, scale, input_scale)`.
 pub(crate) fn elu_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let p = elu_params(&a, 1)?;
     let t = a.tensor(0)?;
-    activation_(ctx, t, p.value(wide(t.dtype())))
+    let before = float32_values(ctx, t)?;
+    let out = activation_(ctx, t, p.value(wide(t.dtype())))?;
+    redo_elu(ctx, &out, t, before, p)?;
+    Ok(out)
+}
+
+/// Rewrites a float32 `elu` (or `celu`) result element by element as
+/// PyTorch's vector and scalar loops compute it; `before` holds `input`'s values when the
+/// kernel wrote over them. Fault `elu-expm1-of-one-loop` keeps the C
+/// library's `expm1` everywhere.
+fn redo_elu(
+    ctx: &KernelCtx<'_>,
+    out: &[IValue],
+    input: &Tensor,
+    before: Option<Vec<f64>>,
+    p: Elu,
+) -> Result<()> {
+    let Some(IValue::Tensor(result)) = out.first() else {
+        return Ok(());
+    };
+    if ctx.faults.elu_expm1_of_one_loop
+        || result.dtype() != DType::Float32
+        || input.dtype() != DType::Float32
+        || !ctx.has_data()
+    {
+        return Ok(());
+    }
+    let values = match before {
+        Some(values) => values,
+        None => input.read_f64(ctx.op)?,
+    };
+    sigmoid_lanes::redo_by_loop(ctx, result, &[input], &[values], |v, vector| {
+        p.value_f32(v[0], vector)
+    })
 }
 
 /// `elu_backward(grad_output, alpha, scale, input_scale, is_result,
-/// self_or_result)`.
+/// self_or_result)` (float32 from the input by PyTorch's loops:
+/// [`Elu::grad_f32`]).
 pub(crate) fn elu_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let p = elu_params(&a, 1)?;
     let is_result = a.bool(4)?;
     let (g, s) = (a.operand(0)?, a.operand(5)?);
     let (dtype, w) = backward_dtype(ctx, g, s);
-    nan_in_vector_lanes(ctx, g, s, dtype, p.grad(is_result, w))
+    let out = nan_in_vector_lanes(ctx, g, s, dtype, p.grad(is_result, w))?;
+    if let (Some(IValue::Tensor(result)), Operand::Tensor(gt), Operand::Tensor(xt)) =
+        (out.first(), g, s)
+        && !is_result
+        && !ctx.faults.elu_expm1_of_one_loop
+        && result.dtype() == DType::Float32
+        && ctx.has_data()
+        && gt.dtype() == DType::Float32
+        && xt.dtype() == DType::Float32
+    {
+        let values = [gt.read_f64(ctx.op)?, xt.read_f64(ctx.op)?];
+        let scalar_nan = ctx.faults.nan_grads_scalar_loop;
+        sigmoid_lanes::redo_by_loop(ctx, result, &[gt, xt], &values, |v, vector| {
+            p.grad_f32(v[0], v[1], vector, scalar_nan)
+        })?;
+    }
+    Ok(out)
 }
 
 /// A backward operator over `[grad, x]` whose scalar loop takes `f`'s
@@ -733,14 +836,19 @@ pub(crate) fn mish_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
 pub(crate) fn celu(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let p = celu_params(ctx, &a)?;
     let t = a.tensor(0)?;
-    activation(ctx, t, p.value(wide(t.dtype())))
+    let out = activation(ctx, t, p.value(wide(t.dtype())))?;
+    redo_elu(ctx, &out, t, None, p)?;
+    Ok(out)
 }
 
 /// `celu_(self, alpha)`: `celu` in place.
 pub(crate) fn celu_(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Out {
     let p = celu_params(ctx, &a)?;
     let t = a.tensor(0)?;
-    activation_(ctx, t, p.value(wide(t.dtype())))
+    let before = float32_values(ctx, t)?;
+    let out = activation_(ctx, t, p.value(wide(t.dtype())))?;
+    redo_elu(ctx, &out, t, before, p)?;
+    Ok(out)
 }
 
 /// `celu` is `elu` with `scale = 1` and `input_scale = 1 / alpha` (the

@@ -71,10 +71,32 @@ pub(super) fn redo(
     values: &[Vec<f64>],
     f: Lanes,
 ) -> Result<()> {
+    if ctx.faults.sigmoid_exp_of_one_loop {
+        return Ok(());
+    }
+    redo_by_loop(ctx, out, inputs, values, |v, vector| {
+        let exp: Exp = if vector { vector_exp } else { scalar_exp };
+        match f {
+            Lanes::Unary(g) => g(v[0], exp),
+            Lanes::Binary(g) => g(v[0], v[1], exp),
+        }
+    })
+}
+
+/// Rewrites `out` (float32) with `f(values, vector)` of each element's
+/// float32 input values, `vector` saying whether PyTorch's loop takes the
+/// element in its vector loop (see [`redo`]; the same conditions leave
+/// `out` alone). Inputs past the second read as 0.
+pub(super) fn redo_by_loop(
+    ctx: &KernelCtx<'_>,
+    out: &Tensor,
+    inputs: &[&Tensor],
+    values: &[Vec<f64>],
+    f: impl Fn([f32; 2], bool) -> f32,
+) -> Result<()> {
     if out.dtype() != DType::Float32
         || inputs.iter().any(|t| t.dtype() != DType::Float32)
         || !ctx.has_data()
-        || ctx.faults.sigmoid_exp_of_one_loop
     {
         return Ok(());
     }
@@ -101,17 +123,7 @@ pub(super) fn redo(
             .map_or(0.0, |&v| v as f32)
     };
     let result: Vec<f64> = (0..n)
-        .map(|i| {
-            let exp: Exp = if in_scalar_loop[i] {
-                scalar_exp
-            } else {
-                vector_exp
-            };
-            f64::from(match f {
-                Lanes::Unary(g) => g(at(0, i), exp),
-                Lanes::Binary(g) => g(at(0, i), at(1, i), exp),
-            })
-        })
+        .map(|i| f64::from(f([at(0, i), at(1, i)], !in_scalar_loop[i])))
         .collect();
     out.write_f64(ctx.op, &result)
 }

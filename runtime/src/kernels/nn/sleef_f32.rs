@@ -19,6 +19,11 @@
 //!   `t = m/(2 + m)` in double-float arithmetic and the same cubic as `log`;
 //!   above 10^38 it is `log(d)`. −1 gives −inf, below −1 or NaN gives NaN,
 //!   −0 gives −0.
+//! * `expm1` (`expm1()`: SLEEF's 1-ulp `expm1f`): `exp` carried as a
+//!   double-float (the reduced argument and a degree-6 polynomial in
+//!   double-float steps, scaled by `2^q`), then `− 1` added as a
+//!   double-float and the pair summed; −1 below about −16.64, inf above
+//!   about 88.72, −0 kept.
 
 // Constants as float32 bits (SLEEF's decimal literals rounded to float).
 
@@ -89,6 +94,86 @@ pub(crate) fn exp(x: f32) -> f32 {
     } else {
         u
     }
+}
+
+/// `exp`'s degree-3 head in double-float steps (SLEEF's `expk2f`).
+const EXPK_POLYNOMIAL: [f32; 4] = [
+    f32::from_bits(0x394f_b7ff),
+    f32::from_bits(0x3ab6_bf7c),
+    f32::from_bits(0x3c08_890d),
+    f32::from_bits(0x3d2a_aa5c),
+];
+/// The polynomial's next coefficient (1/6), added as a double-float.
+const EXPK_SIXTH: f32 = f32::from_bits(0x3e2a_aaaa);
+
+/// `expm1(a)` of one lane.
+pub(crate) fn expm1(a: f32) -> f32 {
+    /// Above it the result overflows; below it, it is −1 in float32.
+    const OVERFLOW: f32 = f32::from_bits(0x42b1_7217);
+    const SATURATION: f32 = f32::from_bits(0xc185_1592);
+    let d = df_add2_df_f(exp_df(a), -1.0);
+    let x = d.0 + d.1;
+    if a > OVERFLOW {
+        f32::INFINITY
+    } else if a < SATURATION {
+        -1.0
+    } else if a == 0.0 && a.is_sign_negative() {
+        -0.0
+    } else {
+        x
+    }
+}
+
+/// `exp(a)` as a double-float (SLEEF's `expk2f` of `(a, 0)`): 0 below −104.
+fn exp_df(a: f32) -> Df {
+    let scaled = (a * R_LN2).round_ties_even();
+    let q = if scaled.abs() < 2.0e9 {
+        scaled as i32
+    } else {
+        i32::MIN
+    };
+    let qf = q as f32;
+    let s = df_add2_df_f(Df(a, 0.0), qf * -L2U);
+    let s = df_add2_df_f(s, qf * -L2L);
+    let mut u = EXPK_POLYNOMIAL[0];
+    for c in &EXPK_POLYNOMIAL[1..] {
+        u = u.mul_add(s.0, *c);
+    }
+    let t = df_add2_df_f(df_mul_df_f(s, u), EXPK_SIXTH);
+    let t = df_add2_df_f(df_mul_df_df(s, t), 0.5);
+    let t = df_add2_df_df(s, df_mul_df_df(df_square(s), t));
+    let t = df_add_f_df(1.0, t);
+    if a < -104.0 {
+        return Df(0.0, 0.0);
+    }
+    Df(ldexp2(t.0, q), ldexp2(t.1, q))
+}
+
+fn df_add2_df_f(x: Df, y: f32) -> Df {
+    let s = x.0 + y;
+    let v = s - x.0;
+    Df(s, ((x.0 - (s - v)) + (y - v)) + x.1)
+}
+
+fn df_add2_df_df(x: Df, y: Df) -> Df {
+    let s = x.0 + y.0;
+    let v = s - x.0;
+    Df(s, ((x.0 - (s - v)) + (y.0 - v)) + (x.1 + y.1))
+}
+
+fn df_add_f_df(x: f32, y: Df) -> Df {
+    let s = x + y.0;
+    Df(s, ((x - s) + y.0) + y.1)
+}
+
+fn df_mul_df_df(x: Df, y: Df) -> Df {
+    let s = x.0 * y.0;
+    Df(s, x.0.mul_add(y.1, x.1.mul_add(y.0, x.0.mul_add(y.0, -s))))
+}
+
+fn df_square(x: Df) -> Df {
+    let s = x.0 * x.0;
+    Df(s, (x.0 + x.0).mul_add(x.1, x.0.mul_add(x.0, -s)))
 }
 
 fn df_add2_ff(x: f32, y: f32) -> Df {
@@ -268,5 +353,29 @@ mod tests {
         assert_eq!(log1p(f32::INFINITY), f32::INFINITY);
         // 1 + 1e-30 is 1, yet the fused step keeps d: log1p(d) = d
         assert_eq!(log1p(1e-30), 1e-30);
+    }
+
+    /// torch 2.15's `torch.expm1` of float32 vectors (AVX-512), as bits:
+    /// inputs where the C library's `expm1f` differs in the last bit.
+    #[test]
+    fn expm1_matches_torch_bit_for_bit() {
+        for (x, bits) in [
+            (0xc001_1415u32, 0xbf5d_eedfu32),
+            (0xc056_6aeb, 0xbf77_0559),
+            (0xbf95_fe16, 0xbf30_b0b5),
+            (0xbfd9_9a4d, 0xbf51_3be9),
+            (0x40e8_32bd, 0x44b0_fb4d),
+            (0x4041_1b22, 0x419b_7c37),
+            (0x40a4_4b3c, 0x4328_b9cb),
+            // below the saturation bound: exactly -1
+            (0xc187_66bc, 0xbf80_0000),
+        ] {
+            let x = f32::from_bits(x);
+            assert_eq!(expm1(x).to_bits(), bits, "expm1({x})");
+        }
+        assert_eq!(expm1(-0.0).to_bits(), (-0.0f32).to_bits());
+        assert_eq!(expm1(0.0).to_bits(), 0);
+        assert_eq!(expm1(89.0), f32::INFINITY);
+        assert!(expm1(f32::NAN).is_nan());
     }
 }

@@ -30,7 +30,7 @@
 use super::super::Kernel;
 use super::super::KernelCtx;
 use super::common::{is_reduced_float, require_floating, round_to, split_at_dim, wrap_dim};
-use super::{sleef_f32, softmax_grad};
+use super::{sleef_f32, softmax_columns, softmax_grad};
 use crate::dispatch::args::Args;
 use crate::error::{Result, RuntimeError};
 use crate::ivalue::IValue;
@@ -137,11 +137,24 @@ fn forward(ctx: &KernelCtx<'_>, x: &Tensor, dim: i64, dtype: DType, kind: Kind) 
             && !shape.is_empty()
             && !ctx.faults.log_softmax_in_double
     });
+    let softmax_columns = ctx.cpu.float32_lanes().filter(|_| {
+        kind != Kind::LogSoftmax
+            && dtype == DType::Float32
+            && !last_dim
+            && !shape.is_empty()
+            && !ctx.faults.softmax_columns_in_double
+    });
+    let threads = ctx.cpu.threads();
     ctx.output(&shape, &contiguous_strides(&shape), dtype, || {
         let mut v = x.read_f64(ctx.op)?;
         if let Some(w) = columns_f32 {
             let (outer, size, inner) = split_at_dim(&shape, dim);
             log_softmax_columns_f32(&mut v, [outer, size, inner], w);
+            return Ok(v);
+        }
+        if let Some(w) = softmax_columns {
+            let (outer, size, inner) = split_at_dim(&shape, dim);
+            softmax_columns::softmax(&mut v, [outer, size, inner], w, threads, kind == Kind::Safe);
             return Ok(v);
         }
         match (row_f32, lanes) {
