@@ -22,9 +22,10 @@
 //! and float16 `huber_loss` in float throughout, rounded once; the Huber
 //! gradient step by step in the dtype as `(norm · clamp(x)) · g`.
 //!
-//! float32 and float64 gradients take PyTorch's two loops
-//! ([`backward_lanes`]; measured on torch 2.15 with AVX-512, 0 of 96,030
-//! float32 and 0 of 96,300 float64 elements differ): the vectorised loop
+//! float32 and float64 gradients (and the half types' Huber gradient) take
+//! PyTorch's two loops ([`backward_lanes`]; measured on torch 2.15 with
+//! AVX-512, 0 of 96,030 float32 and 0 of 96,300 float64 elements differ,
+//! 0 of 5,610 bfloat16 and float16 Huber gradients): the vectorised loop
 //! computes `(norm · o) · g` with `o` = `x / beta` (smooth L1) or `x`
 //! (Huber) inside the band and `±1` or `±delta` outside it, the bounds
 //! rounded to the dtype; the scalar loop compares `x` with the double
@@ -194,10 +195,14 @@ fn pointwise_loss(
 }
 
 /// Whether the gradients of `dtype` take PyTorch's two loops
-/// ([`backward_lanes`]): float32 and float64, not under the
+/// ([`backward_lanes`]): float32 and float64, and for Huber (`halves`) also
+/// bfloat16 and float16, whose loops round every operation to the dtype
+/// (0 of 5,610 elements differ in each); not under the
 /// `smooth-l1-backward-one-loop` fault.
-fn two_loops(ctx: &KernelCtx<'_>, dtype: DType) -> bool {
-    !ctx.faults.smooth_l1_backward_one_loop && matches!(dtype, DType::Float32 | DType::Float64)
+fn two_loops(ctx: &KernelCtx<'_>, dtype: DType, halves: bool) -> bool {
+    !ctx.faults.smooth_l1_backward_one_loop
+        && (matches!(dtype, DType::Float32 | DType::Float64)
+            || (halves && matches!(dtype, DType::BFloat16 | DType::Float16)))
 }
 
 /// For each element of a smooth L1 / Huber gradient (contiguous, `self`'s
@@ -236,7 +241,7 @@ fn backward_lanes(ctx: &KernelCtx<'_>, a: &Args<'_>) -> Result<Vec<bool>> {
 pub(crate) fn huber_loss_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let delta = a.scalar(4)?;
     let dtype = a.tensor(1)?.dtype();
-    if two_loops(ctx, dtype) {
+    if two_loops(ctx, dtype, true) {
         let r = move |v: f64| cast_value(dtype, v);
         let delta_t = r(delta);
         return pointwise_loss_backward_lanes(ctx, &a, move |diff, norm, d, vector| {
@@ -278,7 +283,7 @@ pub(crate) fn huber_loss_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Resul
 pub(crate) fn smooth_l1_loss_backward(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValue>> {
     let beta = a.scalar(4)?;
     let dtype = a.tensor(1)?.dtype();
-    if two_loops(ctx, dtype) {
+    if two_loops(ctx, dtype, false) {
         let r = move |v: f64| cast_value(dtype, v);
         let beta_t = r(beta);
         return pointwise_loss_backward_lanes(ctx, &a, move |diff, norm, d, vector| {
