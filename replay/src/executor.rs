@@ -169,7 +169,8 @@ impl Default for ReplayOptions {
 /// `set-data-keeps-dtype`, `inplace-view-rebases`, `contiguous-pool-gradient`,
 /// `rms-norm-rounds-before-weight`,
 /// `mha-wrong-scale`, `unflatten-copies`, `to-always-copies`, `sparse-size-past-end`, `max-other-as-minimum`, `nested-mask-gaps-only`, `nested-attends-padding`, `attention-rounds-once`, `lstm-reduced-state-unrounded`, `weight-norm-no-projection`, `bicubic-wrong-a`,
-/// `grid-sample-flipped-align-corners`, `multi-margin-wrong-sign`,
+/// `grid-sample-flipped-align-corners`, `multi-margin-wrong-sign`, `multi-margin-in-double`,
+/// `smooth-l1-backward-one-loop`, `loss-cascade-contiguous-only`,
 /// `embedding-renorm-no-scale`, `cdist-inf-norm-as-l1`, `cdist-grad-negated`,
 /// `complex-mul-no-cross-terms`, `mul-backward-conj-dropped`, `complex-mm-no-conj`,
 /// `baddbmm-grad-unconjugated-scalars`, `mul-scalar-grad-unconjugated`,
@@ -203,7 +204,8 @@ impl Default for ReplayOptions {
 /// `median-all-by-position`, `grid-sample-reduced-in-float`,
 /// `relu-zero-sign-dropped`, `rank-one-product-accumulated`,
 /// `addmm-single-term-unfused`, `bmm-rank-one-accumulated`,
-/// `max-min-tie-lanes-ignored`, `fmax-zero-tie-unordered`,
+/// `max-min-tie-lanes-ignored`, `max-min-tie-lanes-out-of-place-only`,
+/// `fmax-zero-tie-unordered`,
 /// `grid-sample-3d-reduced-in-float`, `linspace-reduced-as-float`,
 /// `block-diag-backward-skips-frozen`, `real-of-conj-unresolved`,
 /// `png-paeth-as-up`,
@@ -232,7 +234,8 @@ impl Default for ReplayOptions {
 /// `fractional-pool-samples-swapped`, `fractional-pool-reduced-in-float`,
 /// `frexp-reduced-refused`, `frexp-without-backward`, `neg-view-unresolved`,
 /// `strided-sum-in-double`, `strided-sum-one-loop`, `complex-sum-in-double`,
-/// `log-sigmoid-in-double`, `loss-reduction-in-double`, `elu-expm1-of-one-loop`,
+/// `log-sigmoid-in-double`, `log-sigmoid-f64-libm`, `loss-reduction-in-double`,
+/// `complex-mean-divided-in-double`, `elu-expm1-of-one-loop`,
 /// `softmax-columns-in-double`, `logsumexp-in-double`,
 /// `group-norm-backward-sums-in-sequence`,
 /// `repeat-interleave-reversed`,
@@ -263,6 +266,7 @@ impl Default for ReplayOptions {
 /// `gelu-aten-formula-on-onednn-path`, `gelu-onednn-for-every-layout`,
 /// `log-softmax-in-double`, `softmax-in-double`, `nll-sum-in-double`,
 /// `rsqrt-rounded-once`, `sqrt-correctly-rounded`, `sigmoid-exp-of-one-loop`,
+/// `sigmoid-f64-exp-of-one-loop`,
 /// `elementwise-loop-one-run`, `vector-norm-in-double`, `weight-norm-in-double`,
 /// `batch-norm-grad-in-double`, `batch-norm-row-stats-in-double`,
 /// `zero-tensor-add-reduced-in-place`, `prod-in-double`,
@@ -438,6 +442,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "sigmoid-exp-of-one-loop" => {
                 faults.sigmoid_exp_of_one_loop = true;
             }
+            None if spec == "sigmoid-f64-exp-of-one-loop" => {
+                faults.sigmoid_f64_exp_of_one_loop = true;
+            }
             None if spec == "elementwise-loop-one-run" => {
                 faults.elementwise_loop_one_run = true;
             }
@@ -488,6 +495,13 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
                 faults.grid_sample_flipped_align_corners = true;
             }
             None if spec == "multi-margin-wrong-sign" => faults.multi_margin_wrong_sign = true,
+            None if spec == "multi-margin-in-double" => faults.multi_margin_in_double = true,
+            None if spec == "smooth-l1-backward-one-loop" => {
+                faults.smooth_l1_backward_one_loop = true;
+            }
+            None if spec == "loss-cascade-contiguous-only" => {
+                faults.loss_cascade_contiguous_only = true;
+            }
             None if spec == "cdist-inf-norm-as-l1" => faults.cdist_wrong_inf_norm = true,
             None if spec == "cdist-grad-negated" => faults.cdist_grad_negated = true,
             None if spec == "complex-mul-no-cross-terms" => {
@@ -674,6 +688,9 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "max-min-tie-lanes-ignored" => {
                 faults.max_min_tie_lanes_ignored = true;
             }
+            None if spec == "max-min-tie-lanes-out-of-place-only" => {
+                faults.max_min_tie_lanes_out_of_place_only = true;
+            }
             None if spec == "fmax-zero-tie-unordered" => {
                 faults.fmax_zero_tie_unordered = true;
             }
@@ -782,6 +799,10 @@ pub fn parse_faults(specs: &[String]) -> Result<Faults, ReplayError> {
             None if spec == "strided-sum-one-loop" => faults.strided_sum_one_loop = true,
             None if spec == "complex-sum-in-double" => faults.complex_sum_in_double = true,
             None if spec == "log-sigmoid-in-double" => faults.log_sigmoid_in_double = true,
+            None if spec == "log-sigmoid-f64-libm" => faults.log_sigmoid_f64_libm = true,
+            None if spec == "complex-mean-divided-in-double" => {
+                faults.complex_mean_divided_in_double = true;
+            }
             None if spec == "loss-reduction-in-double" => {
                 faults.loss_reduction_in_double = true;
             }

@@ -361,6 +361,26 @@ pub struct Faults {
     /// Negate `multi_margin_loss_backward`'s gradient. Breaks the values of
     /// every multi-class hinge loss's backward.
     pub multi_margin_wrong_sign: bool,
+    /// `multi_margin_loss` and its backward compute in float64 and round
+    /// once, a class without a hinge getting `+0.0`
+    /// (multi-margin-in-double), where PyTorch's loops round every step to
+    /// the dtype and write `0 · grad_output` there. Breaks the last bit of
+    /// float32 losses and the signs of zero gradients under a negative
+    /// incoming gradient.
+    pub multi_margin_in_double: bool,
+    /// float32/float64 `smooth_l1_loss_backward` and `huber_loss_backward`
+    /// compute every element as one formula in float64, rounded once
+    /// (smooth-l1-backward-one-loop), where PyTorch's vectorised loop and
+    /// its scalar tail order and round the steps differently. Breaks the
+    /// last bit of about one gradient element in ten.
+    pub smooth_l1_backward_one_loop: bool,
+    /// The `mean`/`sum` of a pointwise loss (`mse_loss`, `smooth_l1_loss`,
+    /// `huber_loss`, `soft_margin_loss`) takes the cascade order only for
+    /// two contiguous inputs of one shape, adding the others in float64
+    /// (loss-cascade-contiguous-only), where PyTorch sums the loss tensor
+    /// it laid out row-major for sliced and broadcast inputs too. Breaks the
+    /// last bit of losses of column slices such as `out[:, :4]`.
+    pub loss_cascade_contiguous_only: bool,
     /// Compute `_cdist_forward`'s `p = ∞` distance as the 1-norm. Breaks
     /// the values of every Chebyshev `torch.cdist`.
     pub cdist_wrong_inf_norm: bool,
@@ -725,6 +745,13 @@ pub struct Faults {
     /// PyTorch's vectorised loop returns the second operand and its scalar
     /// tail the first. Breaks the sign of zeros under a masked maximum.
     pub max_min_tie_lanes_ignored: bool,
+    /// The in-place (`clamp_.Tensor`, `clamp_min_.Tensor`,
+    /// `clamp_max_.Tensor`) and `out=` (`maximum.out`, `minimum.out`)
+    /// forms of the floating max/min pick between `-0.0` and `+0.0` by value
+    /// alone (max-min-tie-lanes-out-of-place-only), where PyTorch's
+    /// vectorised loop into the destination returns the second operand and
+    /// its scalar tail the first. Breaks the sign of zeros clamped in place.
+    pub max_min_tie_lanes_out_of_place_only: bool,
     /// `fmax`/`fmin` pick between `-0.0` and `+0.0` by value alone
     /// (fmax-zero-tie-unordered), where PyTorch returns the first operand
     /// (the second for bfloat16).
@@ -1367,6 +1394,10 @@ pub struct Faults {
     /// `exp` for every element (sigmoid-exp-of-one-loop), where PyTorch's
     /// vector loop takes SLEEF's and only its scalar tail the C library's.
     pub sigmoid_exp_of_one_loop: bool,
+    /// float64 `sigmoid` takes the C library's `exp` for every element
+    /// (sigmoid-f64-exp-of-one-loop), where PyTorch's vector loop takes
+    /// SLEEF's double `exp` and only its scalar tail the C library's.
+    pub sigmoid_f64_exp_of_one_loop: bool,
     /// The elementwise loop plan walks the whole iteration as one run
     /// (elementwise-loop-one-run), where PyTorch's inner loop starts again
     /// at every run of the coalesced innermost dimension, so each row of a
@@ -1523,8 +1554,20 @@ pub struct Faults {
     /// its vectorised float32 `exp` and `log1p` (SLEEF's). Breaks the last
     /// bit of about a fifth of such results.
     pub log_sigmoid_in_double: bool,
-    /// The `mean`/`sum` reduction of `binary_cross_entropy` and
-    /// `binary_cross_entropy_with_logits` adds float32/float64 losses in
+    /// float64 `log_sigmoid_forward` and the log-sigmoid of float64
+    /// `binary_cross_entropy_with_logits` take the C library's `exp` and
+    /// `log1p` (log-sigmoid-f64-libm), where PyTorch's vectorised kernel
+    /// runs SLEEF's 1-ulp double `exp` and `log1p` on every element. Breaks
+    /// the last bit of about one float64 log-sigmoid in seventeen.
+    pub log_sigmoid_f64_libm: bool,
+    /// A complex `mean`/`mean.dim` divides the sum's parts by `n` in
+    /// float64 (complex-mean-divided-in-double), where PyTorch divides the
+    /// complex sum by the scalar `n` as `c10::complex` division does: each
+    /// part times the reciprocal `1/n` rounded to the part's dtype.
+    pub complex_mean_divided_in_double: bool,
+    /// The `mean`/`sum` reduction of `binary_cross_entropy`,
+    /// `binary_cross_entropy_with_logits` and `soft_margin_loss` adds
+    /// float32/float64 losses in
     /// float64 and rounds once (loss-reduction-in-double), where PyTorch
     /// reduces the loss tensor with its cascade sum in the dtype.
     pub loss_reduction_in_double: bool,

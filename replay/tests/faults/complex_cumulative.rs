@@ -6,7 +6,9 @@
 //! leaves out the imaginary parts' variance computes a wrong real result,
 //! which the value check finds at the first `var`. In `complex_linalg_inv`,
 //! LinalgInvExBackward0 multiplies by `inverse.mH` (a transpose and a
-//! `_conj` view): a node that only transposes skips that `_conj`.
+//! `_conj` view): a node that only transposes skips that `_conj`. A complex
+//! `mean` multiplies each part of the sum by the reciprocal of the count
+//! (`c10::complex` division by `n + 0i`); dividing in float64 is listed.
 
 use super::support::assert_fault_reported_both_ways;
 
@@ -37,5 +39,16 @@ fn inverse_gradient_without_the_conjugate_transpose_is_caught_at_conj() {
         "inv-grad-unconjugated",
         1,
         &["first divergence: [dispatch", "LinalgInvExBackward0"],
+    );
+}
+
+#[test]
+fn complex_means_divided_in_double_are_listed() {
+    super::rounding_order::exact_unless(
+        "complex_cumulative_var.torch.ftr",
+        "aten.mean.dim",
+        "complex-mean-divided-in-double",
+        8,
+        178,
     );
 }

@@ -4,7 +4,8 @@
 //! of the composed loss rounds to the dtype, `binary_cross_entropy` calls
 //! the C library's float logarithms, and a `mean`/`sum` reduction is the
 //! loss tensor's cascade sum — so these losses are PyTorch's to the bit on
-//! its inputs.
+//! its inputs. float64 log-sigmoids run SLEEF's double `exp` and `log1p`,
+//! float64 sigmoids SLEEF's double `exp` in the vectorised loop.
 
 use super::support::inexact_anchored_on;
 
@@ -59,5 +60,36 @@ fn loss_reductions_in_double_are_listed() {
     assert!(
         broken.get("aten.binary_cross_entropy.default").is_some(),
         "not caught: {broken}"
+    );
+}
+
+#[test]
+fn float64_log_sigmoid_with_the_c_library_is_listed() {
+    const TRACE: &str = "float64_logit_scores.torch.ftr";
+    const FAULT: &str = "log-sigmoid-f64-libm";
+    let clean = inexact_anchored_on(TRACE, None);
+    let broken = inexact_anchored_on(TRACE, Some(FAULT));
+    for (op, tensors) in [
+        ("aten.log_sigmoid_forward.default", 12),
+        ("aten.binary_cross_entropy_with_logits.default", 3),
+    ] {
+        assert!(clean.get(op).is_none(), "{op} inexact: {clean}");
+        assert_eq!(broken[op]["tensors"], tensors, "{op}: {broken}");
+    }
+    let broken = inexact_anchored_on("elementwise_activations.torch.ftr", Some(FAULT));
+    assert!(
+        broken.get("aten.log_sigmoid_forward.default").is_some(),
+        "{broken}"
+    );
+}
+
+#[test]
+fn float64_sigmoid_with_the_c_library_throughout_is_listed() {
+    super::rounding_order::exact_unless(
+        "float64_logit_scores.torch.ftr",
+        "aten.sigmoid.default",
+        "sigmoid-f64-exp-of-one-loop",
+        9,
+        111,
     );
 }

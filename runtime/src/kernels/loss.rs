@@ -73,7 +73,7 @@ pub(crate) fn mse_loss(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
         // The squares tensor is laid out as `self` and `target` are; its
         // cascade order is its memory order, the logical order when both
         // are contiguous.
-        let cascade = stepwise && cascades_in_order(x, y, &shape);
+        let cascade = stepwise && cascades_in_order(ctx.faults, x, y, &shape);
         let threads = ctx.cpu.threads();
         ctx.output(&[], &[], dtype, || {
             Ok(vec![loss_total(
@@ -89,11 +89,27 @@ pub(crate) fn mse_loss(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<Vec<IValu
 }
 
 /// Whether a pointwise loss of `x` and `target` over `shape` is summed
-/// in the cascade's modelled order: the losses are laid out as both
-/// inputs are, so their memory order is the logical order when both are
-/// contiguous and of one shape.
-pub(crate) fn cascades_in_order(x: &Tensor, y: &Tensor, shape: &[i64]) -> bool {
-    x.is_contiguous() && y.is_contiguous() && x.shape() == y.shape() && !shape.contains(&0)
+/// in the cascade's modelled order: the losses are laid out as
+/// TensorIterator lays out a result of both inputs, so their memory order
+/// is the logical order when that layout is row-major (both inputs
+/// contiguous, or sliced or broadcast without reordering dimensions, as
+/// `out[:, :4]` of a linear layer's output). Under the
+/// `loss-cascade-contiguous-only` fault only two contiguous inputs of one
+/// shape qualify.
+pub(crate) fn cascades_in_order(
+    faults: &crate::faults::Faults,
+    x: &Tensor,
+    y: &Tensor,
+    shape: &[i64],
+) -> bool {
+    if shape.contains(&0) {
+        return false;
+    }
+    if faults.loss_cascade_contiguous_only {
+        return x.is_contiguous() && y.is_contiguous() && x.shape() == y.shape();
+    }
+    output_strides(shape, &[(x.shape(), x.stride()), (y.shape(), y.stride())])
+        == contiguous_strides(shape)
 }
 
 /// The mean (reduction 1) or sum (2) of a pointwise loss's elements, as

@@ -36,6 +36,7 @@ mod pool_accumulation_tests;
 mod prelu;
 mod rrelu;
 pub(crate) mod sleef_f32;
+pub(crate) mod sleef_f64;
 mod smooth_l1;
 mod softmax;
 mod softmax_columns;

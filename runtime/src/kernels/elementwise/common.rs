@@ -428,6 +428,46 @@ pub(crate) fn nary_(
     })
 }
 
+/// As [`nary_`] for a kernel whose vectorised loop and scalar loop differ
+/// ([`nary_lanes`]): the split is that of the loop writing into `this`
+/// (an in-place `self` or an `out=` tensor, with its own strides) over
+/// vectors of the computed dtype.
+pub(crate) fn nary_lanes_(
+    ctx: &KernelCtx<'_>,
+    this: &Tensor,
+    operands: &[Operand<'_>],
+    computed: DType,
+    vectors: usize,
+    f: impl Fn(&[f64], bool) -> f64,
+) -> Result<()> {
+    check_inplace(ctx, this, operands, computed)?;
+    let operands = &computed_operands(ctx, operands, computed);
+    ctx.write(this, || {
+        let inputs: Vec<Geometry<'_>> = operands.iter().map(geometry).collect();
+        let lanes = vector_lanes(
+            ctx.faults,
+            ctx.cpu,
+            this.shape(),
+            this.stride(),
+            &inputs,
+            computed,
+            vectors,
+        );
+        let columns = computed_values(ctx, operands, this.shape(), computed)?;
+        let mut row = vec![0.0; columns.len()];
+        Ok(lanes
+            .iter()
+            .enumerate()
+            .map(|(i, &lane)| {
+                for (slot, col) in row.iter_mut().zip(&columns) {
+                    *slot = col[i];
+                }
+                f(&row, lane)
+            })
+            .collect())
+    })
+}
+
 /// As [`nary_`] with exact i64 arithmetic.
 pub(crate) fn nary_i64_(
     ctx: &KernelCtx<'_>,

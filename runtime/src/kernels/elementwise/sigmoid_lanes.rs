@@ -16,11 +16,16 @@
 //!   fma(x, 1 − s, 1)` — the compiler fuses `1 + x·(1 − s)` in both loops.
 //!
 //! The `DEFAULT` kernels keep the scalar formula everywhere.
+//!
+//! float64 `sigmoid` takes the same two loops with SLEEF's double `exp`
+//! ([`sleef_f64`]) in the vectorised one, in steps of two vectors of 8
+//! lanes ([`redo_f64_sigmoid`]; 0 of 1,186 elements off over sizes 5 to
+//! 1000, against a few percent with the C library's `exp` throughout).
 
 use crate::error::Result;
 use crate::kernels::KernelCtx;
 use crate::kernels::loop_plan::VectorLoop;
-use crate::kernels::nn::sleef_f32;
+use crate::kernels::nn::{sleef_f32, sleef_f64};
 use crate::kernels::reduced_axpy::scalar_loop_elements_in;
 use crate::tensor::Tensor;
 use crate::tensor::dtype::DType;
@@ -124,6 +129,51 @@ pub(super) fn redo_by_loop(
     };
     let result: Vec<f64> = (0..n)
         .map(|i| f64::from(f([at(0, i), at(1, i)], !in_scalar_loop[i])))
+        .collect();
+    out.write_f64(ctx.op, &result)
+}
+
+/// Rewrites a float64 `sigmoid` result `out` of `input` (its values
+/// before the call in `values`, logical order) as PyTorch's loops compute
+/// it: `1 / (1 + exp(0 − x))` with SLEEF's double `exp` in the vectorised
+/// loop, the C library's in the scalar one. Leaves `out` alone where the
+/// layout is not modelled or under the `sigmoid-f64-exp-of-one-loop` fault.
+pub(super) fn redo_f64_sigmoid(
+    ctx: &KernelCtx<'_>,
+    out: &Tensor,
+    input: &Tensor,
+    values: &[f64],
+) -> Result<()> {
+    if out.dtype() != DType::Float64
+        || input.dtype() != DType::Float64
+        || !ctx.has_data()
+        || ctx.faults.sigmoid_f64_exp_of_one_loop
+    {
+        return Ok(());
+    }
+    let vector_loop = VectorLoop::of_vectors(ctx.cpu, 2, 8);
+    let Some(scalar) =
+        scalar_loop_elements_in(ctx.faults, out, &[input], ctx.cpu, Some(vector_loop))
+    else {
+        return Ok(());
+    };
+    let n = out.numel();
+    let mut in_scalar_loop = vec![false; n];
+    for i in scalar {
+        if let Some(flag) = in_scalar_loop.get_mut(i) {
+            *flag = true;
+        }
+    }
+    let result: Vec<f64> = (0..n)
+        .map(|i| {
+            let x = values.get(i).copied().unwrap_or(0.0);
+            let e = if in_scalar_loop[i] {
+                (-x).exp()
+            } else {
+                sleef_f64::exp(0.0 - x)
+            };
+            1.0 / (1.0 + e)
+        })
         .collect();
     out.write_f64(ctx.op, &result)
 }

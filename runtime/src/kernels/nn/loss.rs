@@ -589,7 +589,8 @@ pub(crate) fn binary_cross_entropy_backward(
 /// PyTorch composes it from tensor operations, each rounding to the
 /// input's dtype; the same steps round here (observed in torch 2.15:
 /// bfloat16 results differ by more than the tolerance otherwise), its
-/// `log_sigmoid` in float32 vector math for float32 and the half types.
+/// `log_sigmoid` in float32 vector math for float32 and the half types,
+/// in float64 vector math for float64.
 pub(crate) fn binary_cross_entropy_with_logits(
     ctx: &mut KernelCtx<'_>,
     a: Args<'_>,
@@ -606,9 +607,12 @@ pub(crate) fn binary_cross_entropy_with_logits(
     // every step of the composition rounds to the dtype (float64 exact)
     let r = |v: f64| round_to(dtype, v);
     let float_lanes = crate::kernels::elementwise::activation::in_float32_lanes(ctx, dtype);
+    let double_lanes = crate::kernels::elementwise::activation::in_float64_lanes(ctx, dtype);
     let log_sigmoid_of = |v: f64| {
         if float_lanes {
             f64::from(super::sleef_f32::log_sigmoid(v as f32).0)
+        } else if double_lanes {
+            super::sleef_f64::log_sigmoid(v).0
         } else {
             v.min(0.0) - (-v.abs()).exp().ln_1p()
         }

@@ -96,14 +96,19 @@ pub(crate) fn soft_margin_loss(ctx: &mut KernelCtx<'_>, a: Args<'_>) -> Result<V
         let strides = output_strides(&shape, &[(x.shape(), x.stride()), (y.shape(), y.stride())]);
         ctx.output(&shape, &strides, dtype, terms)?
     } else {
+        // `mean()`/`sum()` of the loss tensor, laid out as both inputs
+        let cascade = matches!(dtype, DType::Float32 | DType::Float64)
+            && !ctx.faults.loss_reduction_in_double
+            && crate::kernels::loss::cascades_in_order(ctx.faults, x, y, &shape);
+        let threads = ctx.cpu.threads();
         ctx.output(&[], &[], dtype, || {
-            let t = terms()?;
-            let total: f64 = t.iter().sum();
-            Ok(vec![if reduction == 1 {
-                total / t.len().max(1) as f64
-            } else {
-                total
-            }])
+            Ok(vec![crate::kernels::loss::loss_total(
+                &terms()?,
+                dtype,
+                reduction,
+                cascade,
+                threads,
+            )])
         })?
     };
     Ok(vec![out.into()])
