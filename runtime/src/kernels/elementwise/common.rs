@@ -302,18 +302,24 @@ pub(crate) fn nary_lanes(
             ctx.faults, ctx.cpu, &shape, &strides, &inputs, dtype, vectors,
         );
         let columns = computed_values(ctx, computed, &shape, dtype)?;
-        let mut row = vec![0.0; columns.len()];
-        Ok(lanes
-            .iter()
-            .enumerate()
-            .map(|(i, &lane)| {
-                for (slot, col) in row.iter_mut().zip(&columns) {
-                    *slot = col[i];
-                }
-                f(&row, lane)
-            })
-            .collect())
+        Ok(map_rows(&lanes, &columns, &f))
     })
+}
+
+/// `f(row, lane)` of each element: its operands' values (one column per
+/// operand) and whether it is computed in a vector lane.
+fn map_rows(lanes: &[bool], columns: &[Vec<f64>], f: &impl Fn(&[f64], bool) -> f64) -> Vec<f64> {
+    let mut row = vec![0.0; columns.len()];
+    lanes
+        .iter()
+        .enumerate()
+        .map(|(i, &lane)| {
+            for (slot, col) in row.iter_mut().zip(columns) {
+                *slot = col[i];
+            }
+            f(&row, lane)
+        })
+        .collect()
 }
 
 /// As [`nary`] with exact i64 arithmetic; `f` may fail (integer division
@@ -454,17 +460,7 @@ pub(crate) fn nary_lanes_(
             vectors,
         );
         let columns = computed_values(ctx, operands, this.shape(), computed)?;
-        let mut row = vec![0.0; columns.len()];
-        Ok(lanes
-            .iter()
-            .enumerate()
-            .map(|(i, &lane)| {
-                for (slot, col) in row.iter_mut().zip(&columns) {
-                    *slot = col[i];
-                }
-                f(&row, lane)
-            })
-            .collect())
+        Ok(map_rows(&lanes, &columns, &f))
     })
 }
 
