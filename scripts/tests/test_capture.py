@@ -17,7 +17,7 @@ import ft_capture
 import ftr
 from conftest import REPO, corpus_names, cpu_dependent_values, events_named, expected_capture_status, expected_capture_values, ops, program_path, run_cli
 from ft_capture.schedule import LibstdcxxHeap
-from ft_capture.session import torchscript_unoptimised
+from ft_capture.session import onednn_gelu_takes_abramowitz_stegun, torchscript_unoptimised
 from recording_diff import first_difference
 
 CORPUS = corpus_names()
@@ -60,9 +60,14 @@ def test_meta_names_producer_program_and_versions(captures):
     assert meta.producer == f"capture_torch.py {ft_capture.VERSION}"
     assert meta.program == "traces/programs/tiny_mlp.py"
     assert meta.value_policy == "all"
-    # and, on a CPU whose PyTorch runs float16 convolutions on oneDNN, that fact
+    # and, on a CPU whose PyTorch runs float16 convolutions on oneDNN or
+    # whose oneDNN takes Abramowitz and Stegun's erf, those facts; then the
+    # square root `torch.sqrt` computes
     optional = ["float16_conv_onednn"] if ft_capture.float16_convolutions_on_onednn() else []
-    assert [k for k, _ in meta.attrs] == ["torch_version", "python_version", "cpu_capability", "intra_op_threads", *optional]
+    optional += ["onednn_gelu"] if onednn_gelu_takes_abramowitz_stegun() else []
+    expected = ["torch_version", "python_version", "cpu_capability", "intra_op_threads", *optional, "vml_sqrt"]
+    assert [k for k, _ in meta.attrs] == expected
+    assert meta.attr("vml_sqrt") in ("rsqrt14", "correctly_rounded", "other")
     assert meta.attr("torch_version") == torch.__version__
 
 
